@@ -1,0 +1,35 @@
+# porxgate — the two commands a newcomer needs are `make run` and `make test`.
+GO       ?= go
+PKGS     ?= ./...
+FUZZTIME ?= 10s
+BENCHTIME ?= 1s
+
+.PHONY: run test bench lint fuzz conformance build
+
+## run: start the gateway with its embedded defaults (built-in EPS simulator, in-memory store) on 127.0.0.1:8080
+run:
+	$(GO) run ./cmd/porxgate serve
+
+## test: every test, corpus conformance included (PORXGATE_CORPUS, default ../shared/corpus)
+test:
+	$(GO) test -count=1 $(PKGS)
+
+## bench: Go benchmarks with allocations; msgs/s is reported per benchmark
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) $(PKGS)
+
+## lint: gofmt check and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+## fuzz: run each fuzz target briefly (FUZZTIME per target)
+fuzz:
+	@bash scripts/fuzz-all.sh $(FUZZTIME)
+
+## conformance: the corpus checks, one line per check
+conformance:
+	$(GO) run ./cmd/porxgate conformance --corpus $${PORXGATE_CORPUS:-../shared/corpus}
+
+build:
+	$(GO) build -o bin/porxgate ./cmd/porxgate

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/porxgate/porxgate/internal/ids"
+	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/conformance"
+	"github.com/porxgate/porxgate/v3"
+)
+
+func convert(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	from := fs.String("from", "", "input format: v3 or fhir")
+	to := fs.String("to", "", "output format: fhir or v3")
+	family := fs.String("family", "UK", "interaction id family to write v3 in: UK or SM")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 || !((*from == "v3" && *to == "fhir") || (*from == "fhir" && *to == "v3")) {
+		fmt.Fprintln(stderr, "usage: porxgate convert --from v3|fhir --to fhir|v3 [--family UK|SM] FILE|-")
+		return 2
+	}
+	in, err := readInput(fs.Arg(0), stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "porxgate convert: %v\n", err)
+		return 1
+	}
+	env := mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.Family(*family)}
+	out, err := translate(mapping.NewRegistry(), *from, in, env)
+	if err != nil {
+		fmt.Fprintf(stderr, "porxgate convert: %v\n", err)
+		return 1
+	}
+	_, _ = stdout.Write(out)
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		fmt.Fprintln(stdout)
+	}
+	return 0
+}
+
+func readInput(name string, stdin io.Reader) ([]byte, error) {
+	if name == "-" {
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, fmt.Errorf("reading standard input: %w", err)
+		}
+		return b, nil
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	return b, nil
+}
+
+// translate runs one message through the registry's translator.
+func translate(reg *mapping.Registry, from string, in []byte, env mapping.Env) ([]byte, error) {
+	if from == "fhir" {
+		kind, err := mapping.KindOfFHIR(in)
+		if err != nil {
+			return nil, err
+		}
+		t := reg.ByKind(kind)
+		if t == nil {
+			return nil, &mapping.ErrNoTranslator{What: "FHIR " + kind + " messages"}
+		}
+		return t.ToV3(in, mapping.Meta{}, env)
+	}
+	payload, interaction, err := conformance.ExtractPayload(in)
+	if err != nil {
+		return nil, fmt.Errorf("v3 input: %w", err)
+	}
+	t := reg.ByInteraction(interaction)
+	if t == nil {
+		return nil, &mapping.ErrNoTranslator{What: "interaction " + interaction}
+	}
+	body, _, err := t.ToFHIR(payload, env)
+	if err != nil {
+		return nil, err
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, body, "", "  ") == nil {
+		return pretty.Bytes(), nil
+	}
+	return body, nil
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/porxgate/porxgate/internal/corpustest"
+)
+
+func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &errb, func(string) string { return "" })
+	return code, out.String(), errb.String()
+}
+
+func TestConformanceCommandPrintsClosingLine(t *testing.T) {
+	dir := corpustest.Dir(t)
+	code, out, stderr := runCmd(t, "", "conformance", "--corpus", dir)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasSuffix(last, "skipped") || !strings.Contains(last, "passed, ") {
+		t.Fatalf("closing line %q; stderr %s", last, stderr)
+	}
+	if strings.Contains(out, "\nFAIL ") || strings.HasPrefix(out, "FAIL ") {
+		if code != 1 {
+			t.Errorf("failures printed but exit status %d", code)
+		}
+	} else if code != 0 {
+		t.Errorf("no failures but exit status %d", code)
+	}
+}
+
+func TestConformanceCommandBadCorpus(t *testing.T) {
+	code, _, stderr := runCmd(t, "", "conformance", "--corpus", filepath.Join(t.TempDir(), "absent"))
+	if code != 2 || !strings.Contains(stderr, "porxgate conformance:") {
+		t.Fatalf("code %d stderr %q", code, stderr)
+	}
+}
+
+func TestConvertErrors(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.xml")
+	if err := os.WriteFile(bad, []byte("<notxml"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		in   string
+		code int
+		want string
+	}{
+		{"no args", []string{"convert"}, "", 2, "usage: porxgate convert"},
+		{"same format", []string{"convert", "--from", "v3", "--to", "v3", "-"}, "", 2, "usage"},
+		{"missing file", []string{"convert", "--from", "v3", "--to", "fhir", "/nonexistent.xml"}, "", 1, "reading /nonexistent.xml"},
+		{"not xml", []string{"convert", "--from", "v3", "--to", "fhir", bad}, "", 1, "v3 input"},
+		{"fhir not json", []string{"convert", "--from", "fhir", "--to", "v3", "-"}, "{", 1, "FHIR body"},
+		{"fhir unknown resource", []string{"convert", "--from", "fhir", "--to", "v3", "-"}, `{"resourceType":"Basic"}`, 1, "resourceType Basic"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCmd(t, tt.in, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.want) {
+				t.Fatalf("code %d stderr %q; want %d containing %q", code, stderr, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	code, _, stderr := runCmd(t, "", "frobnicate")
+	if code != 2 || !strings.Contains(stderr, "unknown command") {
+		t.Fatalf("code %d stderr %q", code, stderr)
+	}
+}

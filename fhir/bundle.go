@@ -1,0 +1,220 @@
+package fhir
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Resource is any FHIR resource this package models.
+type Resource interface {
+	// GetResourceType returns the FHIR resourceType.
+	GetResourceType() string
+}
+
+// RawResource keeps a resource of a type this package does not model,
+// byte for byte.
+type RawResource struct {
+	Type string
+	JSON json.RawMessage
+}
+
+// GetResourceType implements Resource.
+func (r *RawResource) GetResourceType() string { return r.Type }
+
+// MarshalJSON writes the resource as it was read.
+func (r *RawResource) MarshalJSON() ([]byte, error) { return r.JSON, nil }
+
+// Bundle is a FHIR Bundle (type message, searchset, collection...).
+type Bundle struct {
+	ResourceType string       `json:"resourceType"`
+	ID           string       `json:"id,omitempty"`
+	Meta         *Meta        `json:"meta,omitempty"`
+	Identifier   *Identifier  `json:"identifier,omitempty"`
+	Type         string       `json:"type,omitempty"`
+	Timestamp    string       `json:"timestamp,omitempty"`
+	Total        *int         `json:"total,omitempty"`
+	Link         []BundleLink `json:"link,omitempty"`
+	Entry        []Entry      `json:"entry,omitempty"`
+}
+
+// GetResourceType implements Resource.
+func (*Bundle) GetResourceType() string { return "Bundle" }
+
+// BundleLink is a link of a searchset bundle.
+type BundleLink struct {
+	Relation string `json:"relation,omitempty"`
+	URL      string `json:"url,omitempty"`
+}
+
+// Entry is one entry of a Bundle.
+type Entry struct {
+	FullURL  string       `json:"fullUrl,omitempty"`
+	Resource Resource     `json:"resource,omitempty"`
+	Search   *EntrySearch `json:"search,omitempty"`
+	// Inline holds a resource written directly as the entry, without the
+	// "resource" wrapper, as the EPS sandbox does inside failedPrescriptions.
+	Inline Resource `json:"-"`
+}
+
+// MarshalJSON writes the entry, or its inline resource where it had one.
+func (e Entry) MarshalJSON() ([]byte, error) {
+	if e.Inline != nil {
+		return json.Marshal(Stamp(e.Inline))
+	}
+	type plain Entry
+	if e.Resource != nil {
+		Stamp(e.Resource)
+	}
+	return json.Marshal(plain(e))
+}
+
+// EntrySearch tells why an entry is in a searchset.
+type EntrySearch struct {
+	Mode string `json:"mode,omitempty"`
+}
+
+// UnmarshalJSON decodes an entry, choosing the resource's Go type by its resourceType.
+func (e *Entry) UnmarshalJSON(data []byte) error {
+	var raw struct {
+		ResourceType string          `json:"resourceType"`
+		FullURL      string          `json:"fullUrl"`
+		Resource     json.RawMessage `json:"resource"`
+		Search       *EntrySearch    `json:"search"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	if raw.ResourceType != "" {
+		res, err := DecodeResource(data)
+		if err != nil {
+			return fmt.Errorf("inline entry: %w", err)
+		}
+		e.Inline = res
+		return nil
+	}
+	e.FullURL, e.Search = raw.FullURL, raw.Search
+	if len(raw.Resource) == 0 {
+		return nil
+	}
+	res, err := DecodeResource(raw.Resource)
+	if err != nil {
+		return fmt.Errorf("entry %s: %w", raw.FullURL, err)
+	}
+	e.Resource = res
+	return nil
+}
+
+// DecodeResource decodes a resource, choosing its Go type by resourceType;
+// a type this package does not model comes back as *RawResource.
+func DecodeResource(data []byte) (Resource, error) {
+	var head struct {
+		ResourceType string `json:"resourceType"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("resource: %w", err)
+	}
+	if head.ResourceType == "" {
+		return nil, fmt.Errorf("resource: no resourceType")
+	}
+	res := newResource(head.ResourceType)
+	if res == nil {
+		return &RawResource{Type: head.ResourceType, JSON: append(json.RawMessage(nil), data...)}, nil
+	}
+	dec := json.NewDecoder(bytesReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(res); err != nil {
+		return nil, fmt.Errorf("%s: %w", head.ResourceType, err)
+	}
+	return res, nil
+}
+
+// newResource returns a new zero value of the Go type modelling resourceType.
+func newResource(resourceType string) Resource {
+	switch resourceType {
+	case "Bundle":
+		return &Bundle{}
+	case "MessageHeader":
+		return &MessageHeader{}
+	case "MedicationRequest":
+		return &MedicationRequest{}
+	case "MedicationDispense":
+		return &MedicationDispense{}
+	case "Patient":
+		return &Patient{}
+	case "Practitioner":
+		return &Practitioner{}
+	case "PractitionerRole":
+		return &PractitionerRole{}
+	case "Organization":
+		return &Organization{}
+	case "HealthcareService":
+		return &HealthcareService{}
+	case "Location":
+		return &Location{}
+	case "Provenance":
+		return &Provenance{}
+	case "CommunicationRequest":
+		return &CommunicationRequest{}
+	case "List":
+		return &List{}
+	case "Task":
+		return &Task{}
+	case "Claim":
+		return &Claim{}
+	case "Parameters":
+		return &Parameters{}
+	case "OperationOutcome":
+		return &OperationOutcome{}
+	}
+	return nil
+}
+
+// ParseBundle decodes a Bundle from JSON.
+func ParseBundle(data []byte) (*Bundle, error) {
+	res, err := DecodeResource(data)
+	if err != nil {
+		return nil, err
+	}
+	b, ok := res.(*Bundle)
+	if !ok {
+		return nil, fmt.Errorf("resourceType %s, want Bundle", res.GetResourceType())
+	}
+	return b, nil
+}
+
+// Resolve returns the entry resource whose fullUrl equals ref (or whose
+// "Type/id" matches it), or nil.
+func (b *Bundle) Resolve(ref string) Resource {
+	if ref == "" {
+		return nil
+	}
+	for _, e := range b.Entry {
+		if e.FullURL == ref {
+			return e.Resource
+		}
+	}
+	for _, e := range b.Entry {
+		if e.Resource != nil {
+			if id := resourceID(e.Resource); id != "" && e.Resource.GetResourceType()+"/"+id == ref {
+				return e.Resource
+			}
+		}
+	}
+	return nil
+}
+
+// Add appends an entry with a fullUrl and resource.
+func (b *Bundle) Add(fullURL string, r Resource) {
+	b.Entry = append(b.Entry, Entry{FullURL: fullURL, Resource: r})
+}
+
+// EntriesOf returns the resources of one resourceType, in bundle order.
+func EntriesOf[T Resource](b *Bundle) []T {
+	var out []T
+	for _, e := range b.Entry {
+		if r, ok := e.Resource.(T); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}

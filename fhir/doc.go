@@ -1,0 +1,10 @@
+// Package fhir holds hand-written Go structs for the EPS FHIR R4 profiles
+// porxgate exchanges with the EPS FHIR API (Bundle, MessageHeader,
+// MedicationRequest, MedicationDispense, Task, Parameters, Claim, Provenance,
+// Patient, Practitioner, PractitionerRole, Organization, OperationOutcome and
+// their neighbours), and the code and identifier systems as named constants.
+//
+// Decimal values are kept as json.Number so that the text a sender wrote
+// ("5", "5.0", "0.25") survives a round trip unchanged. The package imports no
+// other porxgate package.
+package fhir

@@ -1,0 +1,129 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/porxgate/porxgate/gateway/store"
+)
+
+// Upstream is what the server needs to know of the EPS FHIR side for
+// readiness.
+type Upstream interface {
+	// Ping checks that the upstream answers.
+	Ping(ctx context.Context) error
+	// BreakerStates returns each circuit breaker's state by operation.
+	BreakerStates() map[string]string
+	// Describe names the upstream for logs and /readyz (its base URL, or
+	// "built-in simulator at ...").
+	Describe() string
+}
+
+// Server is the gateway's HTTP face.
+type Server struct {
+	cfg      Config
+	app      *fiber.App
+	store    store.Store
+	upstream Upstream
+	log      *slog.Logger
+	metrics  *Metrics
+}
+
+// NewServer builds the Fiber app with its routes. upstream may be nil while
+// none is configured.
+func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Metrics) *Server {
+	s := &Server{cfg: cfg, store: st, upstream: up, log: log, metrics: m}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "porxgate",
+		BodyLimit:             cfg.MaxBodyBytes,
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ErrorHandler:          s.errorHandler,
+	})
+	s.app.Use(m.middleware)
+	s.app.Get("/healthz", s.healthz)
+	s.app.Get("/readyz", s.readyz)
+	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
+	return s
+}
+
+// App returns the Fiber app, for rooms that add routes.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve answers requests on ln until ctx is done, then stops taking new
+// connections and drains in-flight requests for at most the configured
+// shutdown timeout.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.app.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: draining in-flight requests", "timeout", s.cfg.ShutdownTimeout)
+	if err := s.app.ShutdownWithTimeout(s.cfg.ShutdownTimeout); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
+	}
+	return nil
+}
+
+func (s *Server) healthz(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"status": "up"})
+}
+
+// readyz reports whether the store and the upstream answer, with the
+// circuit breakers' states; 503 when either does not.
+func (s *Server) readyz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	ready := true
+	storeStatus := fiber.Map{"kind": s.store.Kind(), "status": "ok"}
+	if err := s.store.Ping(ctx); err != nil {
+		ready = false
+		storeStatus["status"] = "unreachable"
+		storeStatus["error"] = err.Error()
+	}
+	upStatus := fiber.Map{"status": "not configured"}
+	if s.upstream != nil {
+		upStatus = fiber.Map{"status": "ok", "target": s.upstream.Describe(), "breakers": s.upstream.BreakerStates()}
+		if err := s.upstream.Ping(ctx); err != nil {
+			ready = false
+			upStatus["status"] = "unreachable"
+			upStatus["error"] = err.Error()
+		}
+	} else {
+		ready = false
+	}
+	code := fiber.StatusOK
+	status := "ready"
+	if !ready {
+		code, status = fiber.StatusServiceUnavailable, "not ready"
+	}
+	return c.Status(code).JSON(fiber.Map{"status": status, "store": storeStatus, "upstream": upStatus})
+}
+
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	code := fiber.StatusInternalServerError
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		code = fe.Code
+	}
+	if code >= 500 {
+		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	return c.Status(code).JSON(fiber.Map{"error": err.Error()})
+}

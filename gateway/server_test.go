@@ -1,0 +1,157 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/store/redistest"
+)
+
+type fakeUpstream struct{ err error }
+
+func (f fakeUpstream) Ping(context.Context) error { return f.err }
+func (f fakeUpstream) BreakerStates() map[string]string {
+	return map[string]string{"release": "closed"}
+}
+func (f fakeUpstream) Describe() string { return "fake" }
+
+// startServer serves on a real loopback socket and returns its base URL.
+func startServer(t *testing.T, st store.Store, up Upstream) string {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.ShutdownTimeout = 2 * time.Second
+	srv := NewServer(cfg, st, up, slog.New(slog.NewTextHandler(io.Discard, nil)), NewMetrics())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	redisSrv := redistest.Start(t)
+	redisStore, err := store.NewRedis(redisSrv.URL(), "t:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer redisStore.Close()
+	closedStore := store.NewMemory(nil)
+	_ = closedStore.Close()
+	tests := []struct {
+		name      string
+		st        store.Store
+		up        Upstream
+		wantReady int
+		wantIn    string
+	}{
+		{"memory and upstream", store.NewMemory(nil), fakeUpstream{}, 200, `"release":"closed"`},
+		{"redis and upstream", redisStore, fakeUpstream{}, 200, `"kind":"redis"`},
+		{"no upstream", store.NewMemory(nil), nil, 503, `"not configured"`},
+		{"upstream down", store.NewMemory(nil), fakeUpstream{err: errors.New("connection refused")}, 503, "connection refused"},
+		{"store down", closedStore, fakeUpstream{}, 503, `"unreachable"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := startServer(t, tt.st, tt.up)
+			if code, body := get(t, base+"/healthz"); code != 200 || !strings.Contains(body, `"up"`) {
+				t.Fatalf("/healthz = %d %s", code, body)
+			}
+			code, body := get(t, base+"/readyz")
+			if code != tt.wantReady || !strings.Contains(body, tt.wantIn) {
+				t.Fatalf("/readyz = %d %s; want %d containing %s", code, body, tt.wantReady, tt.wantIn)
+			}
+			var parsed map[string]any
+			if err := json.Unmarshal([]byte(body), &parsed); err != nil {
+				t.Fatalf("/readyz not JSON: %v", err)
+			}
+		})
+	}
+}
+
+func TestMetricsExposition(t *testing.T) {
+	base := startServer(t, store.NewMemory(nil), fakeUpstream{})
+	get(t, base+"/healthz")
+	code, body := get(t, base+"/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics = %d", code)
+	}
+	for _, want := range []string{`porxgate_http_requests_total{code="200",route="/healthz"} 1`, "go_goroutines", "porxgate_http_request_duration_seconds_bucket"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+// TestGracefulShutdownDrains checks that a request in flight when shutdown
+// starts is still answered.
+func TestGracefulShutdownDrains(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.ShutdownTimeout = 5 * time.Second
+	srv := NewServer(cfg, store.NewMemory(nil), fakeUpstream{}, slog.New(slog.NewTextHandler(io.Discard, nil)), NewMetrics())
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	srv.App().Get("/slow", func(c *fiber.Ctx) error {
+		close(entered)
+		<-release
+		return c.SendString("done")
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/slow")
+		if err != nil {
+			got <- "error: " + err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- string(b)
+	}()
+	<-entered
+	cancel()
+	time.Sleep(50 * time.Millisecond) // let shutdown begin while /slow is in flight
+	close(release)
+	if body := <-got; body != "done" {
+		t.Fatalf("in-flight request got %q, want done", body)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+}

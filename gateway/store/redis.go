@@ -1,0 +1,60 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultPrefix is the key prefix of every key porxgate writes in Redis.
+const DefaultPrefix = "porxgate:"
+
+// Redis is a Store backed by Redis.
+type Redis struct {
+	client *redis.Client
+	prefix string
+}
+
+// NewRedis connects to the Redis named by a redis:// or rediss:// URL.
+// The connection is checked lazily; call Ping to check it now.
+func NewRedis(url, prefix string) (*Redis, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	return &Redis{client: redis.NewClient(opts), prefix: prefix}, nil
+}
+
+// Kind implements Store.
+func (r *Redis) Kind() string { return "redis" }
+
+// Client returns the underlying client, for rooms that keep richer state.
+func (r *Redis) Client() *redis.Client { return r.client }
+
+// Prefix returns the key prefix.
+func (r *Redis) Prefix() string { return r.prefix }
+
+// MarkSeen implements Store with SET NX and an expiry.
+func (r *Redis) MarkSeen(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	ok, err := r.client.SetNX(ctx, r.prefix+"seen:"+key, time.Now().UTC().Format(time.RFC3339), ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("redis mark seen %s: %w", key, err)
+	}
+	return ok, nil
+}
+
+// Ping implements Store.
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}
+
+// Close implements Store.
+func (r *Redis) Close() error { return r.client.Close() }

@@ -1,0 +1,118 @@
+// Package redistest starts a real redis-server for tests: on a free loopback
+// port, with no persistence, stopped by its PID when the test ends. Every
+// Redis-backed test uses it; a machine without redis-server fails the test
+// with a message saying how to install it.
+package redistest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Server is a running redis-server.
+type Server struct {
+	// Addr is host:port on the loopback interface.
+	Addr string
+	cmd  *exec.Cmd
+	log  *bytes.Buffer
+}
+
+// URL returns the redis:// URL of the server.
+func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
+
+// Start starts redis-server and waits until it answers PING. The server is
+// stopped when the test and its subtests end.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server not found on PATH: install it (Debian: apt-get install -y redis-server); Redis-backed tests need a real server")
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), log: &bytes.Buffer{}}
+	s.cmd = exec.Command(bin,
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--daemonize", "no",
+		"--protected-mode", "no", "--dir", t.TempDir(), "--loglevel", "warning")
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("starting redis-server: %v", err)
+	}
+	t.Cleanup(s.stop)
+	if err := s.waitPong(10 * time.Second); err != nil {
+		t.Fatalf("redis-server on %s did not answer PING: %v\n%s", s.Addr, err, s.log.String())
+	}
+	return s
+}
+
+// Restart stops the server and starts a new one on the same port (an empty
+// one: there is no persistence).
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.stop()
+	port := s.Addr[len("127.0.0.1:"):]
+	s.cmd = exec.Command(s.cmd.Path, s.cmd.Args[1:]...)
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("restarting redis-server on %s: %v", port, err)
+	}
+	if err := s.waitPong(10 * time.Second); err != nil {
+		t.Fatalf("restarted redis-server did not answer PING: %v", err)
+	}
+}
+
+func (s *Server) waitPong(limit time.Duration) error {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	defer c.Close()
+	deadline := time.Now().Add(limit)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (s *Server) stop() {
+	if s.cmd == nil || s.cmd.Process == nil || s.cmd.ProcessState != nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("listen: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,87 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/store/redistest"
+)
+
+func stores(t *testing.T) map[string]store.Store {
+	t.Helper()
+	srv := redistest.Start(t)
+	r, err := store.NewRedis(srv.URL(), "test:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	return map[string]store.Store{"memory": store.NewMemory(nil), "redis": r}
+}
+
+func TestMarkSeen(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			if err := s.Ping(ctx); err != nil {
+				t.Fatalf("Ping: %v", err)
+			}
+			first, err := s.MarkSeen(ctx, "PORX_IN020101UK31:A", time.Minute)
+			if err != nil || !first {
+				t.Fatalf("first MarkSeen = %v, %v; want true, nil", first, err)
+			}
+			again, err := s.MarkSeen(ctx, "PORX_IN020101UK31:A", time.Minute)
+			if err != nil || again {
+				t.Fatalf("second MarkSeen = %v, %v; want false, nil", again, err)
+			}
+			other, err := s.MarkSeen(ctx, "PORX_IN020101UK31:B", time.Minute)
+			if err != nil || !other {
+				t.Fatalf("other key MarkSeen = %v, %v; want true, nil", other, err)
+			}
+		})
+	}
+}
+
+func TestMarkSeenExpires(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	m := store.NewMemory(func() time.Time { return now })
+	if ok, _ := m.MarkSeen(ctx, "k", time.Second); !ok {
+		t.Fatal("first mark not new")
+	}
+	now = now.Add(2 * time.Second)
+	if ok, _ := m.MarkSeen(ctx, "k", time.Second); !ok {
+		t.Fatal("mark after expiry not new")
+	}
+	for name, s := range stores(t) {
+		if name != "redis" {
+			continue
+		}
+		if ok, _ := s.MarkSeen(ctx, "short", 100*time.Millisecond); !ok {
+			t.Fatal("redis first mark not new")
+		}
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			ok, err := s.MarkSeen(ctx, "short", 100*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("redis key never expired")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+func TestClosedMemory(t *testing.T) {
+	m := store.NewMemory(nil)
+	_ = m.Close()
+	if err := m.Ping(context.Background()); err == nil {
+		t.Fatal("Ping after Close succeeded")
+	}
+}
