@@ -1,0 +1,85 @@
+package ebxml
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// FuzzParseRequest checks that ParseRequest never panics, that every
+// failure is a *MessageError with a code and number, and that whatever it
+// accepts can be acknowledged with well-formed XML.
+// Seeds: testdata/fuzz/FuzzParseRequest.
+func FuzzParseRequest(f *testing.F) {
+	f.Add(testContentType, testSOAPAction, []byte("--MIME_boundary_4f1c7e2a\n\n<x/>\n--MIME_boundary_4f1c7e2a--"))
+	f.Add("multipart/related; boundary=b", "", []byte("--b\r\n\r\n\r\n--b--"))
+	f.Fuzz(func(t *testing.T, contentType, soapAction string, body []byte) {
+		m, err := ParseRequest(contentType, soapAction, body)
+		if err != nil {
+			var me *MessageError
+			if !errors.As(err, &me) || me.Code == "" || me.Number == 0 {
+				t.Fatalf("error %v (%T) is not a numbered *MessageError", err, err)
+			}
+			out, berr := BuildMessageError(m, "ID", time.Unix(0, 0), me)
+			if berr != nil {
+				t.Fatalf("BuildMessageError: %v", berr)
+			}
+			if _, xerr := parseXML(out); xerr != nil {
+				t.Fatalf("MessageError not well-formed: %v\n%s", xerr, out)
+			}
+			return
+		}
+		if m.MessageID == "" || m.CPAID == "" || m.Action == "" || m.FromPartyID == "" || m.ToPartyID == "" {
+			t.Fatalf("accepted a message without required header fields: %+v", m)
+		}
+		if m.Payload != nil {
+			found := false
+			for i := range m.Parts {
+				found = found || m.Payload == &m.Parts[i]
+			}
+			if !found {
+				t.Fatal("Payload does not point into Parts")
+			}
+		}
+		ack, err := BuildAcknowledgment(m, "ID", time.Unix(0, 0))
+		if err != nil {
+			t.Fatalf("BuildAcknowledgment: %v", err)
+		}
+		ref, err := ParseAcknowledgment(ack)
+		if err != nil || ref != m.MessageID {
+			t.Fatalf("acknowledgment does not read back: %q %v\n%s", ref, err, ack)
+		}
+	})
+}
+
+// FuzzParseSOAPRequest checks that ParseSOAPRequest never panics, that
+// every failure is a *SOAPFault, and that an accepted payload is
+// standalone well-formed XML that BuildSOAPResponse accepts.
+// Seeds: testdata/fuzz/FuzzParseSOAPRequest.
+func FuzzParseSOAPRequest(f *testing.F) {
+	f.Add([]byte(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><x/></s:Body></s:Envelope>`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		m, err := ParseSOAPRequest(body)
+		if err != nil {
+			var sf *SOAPFault
+			if !errors.As(err, &sf) || len(sf.Errors) == 0 {
+				t.Fatalf("error %v (%T) is not a *SOAPFault", err, err)
+			}
+			if _, berr := BuildSOAPFault(*sf); berr != nil {
+				t.Fatalf("BuildSOAPFault: %v", berr)
+			}
+			return
+		}
+		if _, err := parseXML(m.Payload); err != nil {
+			t.Fatalf("payload not standalone XML: %v\n%s", err, m.Payload)
+		}
+		out, err := BuildSOAPResponse(SOAPResponse{MessageID: "ID", Action: m.Action, RelatesTo: m.MessageID,
+			ReceiverASID: m.SenderASID, SenderASID: m.ReceiverASID, To: m.To, Payload: m.Payload})
+		if err != nil {
+			t.Fatalf("BuildSOAPResponse rejects the payload: %v", err)
+		}
+		if _, err := ParseSOAPRequest(out); err != nil {
+			t.Fatalf("response does not read back: %v\n%s", err, out)
+		}
+	})
+}

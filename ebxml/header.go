@@ -1,0 +1,210 @@
+package ebxml
+
+import (
+	"bytes"
+	"strings"
+	"time"
+
+	"github.com/beevik/etree"
+)
+
+// utf8BOM is the byte-order mark some senders put before the XML declaration.
+const utf8BOM = "\xEF\xBB\xBF"
+
+// trimXMLStart drops white space and a byte-order mark before the first
+// '<' (some senders indent the XML declaration itself).
+func trimXMLStart(b []byte) []byte {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	b = bytes.TrimPrefix(b, []byte(utf8BOM))
+	return bytes.TrimLeft(b, " \t\r\n")
+}
+
+// parseXML reads b into an etree document and returns its root element.
+func parseXML(b []byte) (*etree.Element, error) {
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(trimXMLStart(b)); err != nil {
+		return nil, err
+	}
+	roots := 0
+	for _, tok := range doc.Child {
+		switch t := tok.(type) {
+		case *etree.Element:
+			roots++
+		case *etree.CharData:
+			if strings.TrimSpace(t.Data) != "" {
+				return nil, errTopLevelText
+			}
+		}
+	}
+	if roots != 1 {
+		return nil, errNoRoot
+	}
+	return doc.Root(), nil
+}
+
+// readEnvelope parses the header part and checks it is a SOAP 1.1 envelope.
+func readEnvelope(b []byte) (*etree.Element, *MessageError) {
+	env, err := parseXML(b)
+	if err != nil {
+		return nil, newErr(CodeOtherXML, NumHeaderXML, err, "ebXML header part is not well-formed XML")
+	}
+	return env, checkEnvelope(env)
+}
+
+// checkEnvelope checks that env is a SOAP 1.1 Envelope.
+func checkEnvelope(env *etree.Element) *MessageError {
+	switch {
+	case env.Tag != "Envelope":
+		return newErr(CodeOtherXML, NumEnvelope, nil, "root element %s is not a SOAP Envelope", env.FullTag())
+	case env.NamespaceURI() == NSSOAP12:
+		return newErr(CodeNotSupported, NumEnvelope, nil, "SOAP 1.2 envelopes are not supported")
+	case env.NamespaceURI() != NSSOAP:
+		return newErr(CodeOtherXML, NumEnvelope, nil, "Envelope namespace %q is not SOAP 1.1", env.NamespaceURI())
+	}
+	return nil
+}
+
+// child returns the first child element of e with namespace ns and local
+// name local, or nil.
+func child(e *etree.Element, ns, local string) *etree.Element {
+	if e == nil {
+		return nil
+	}
+	for _, c := range e.ChildElements() {
+		if c.Tag == local && c.NamespaceURI() == ns {
+			return c
+		}
+	}
+	return nil
+}
+
+// childText returns the trimmed text of the child ns:local of e, or "".
+func childText(e *etree.Element, ns, local string) string {
+	c := child(e, ns, local)
+	if c == nil {
+		return ""
+	}
+	return strings.TrimSpace(c.Text())
+}
+
+// attrNS returns the value of the attribute ns:local of e (an attribute
+// without a prefix matches when ns is ""), or "".
+func attrNS(e *etree.Element, ns, local string) string {
+	for _, a := range e.Attr {
+		if a.Key != local {
+			continue
+		}
+		if a.Space == "" && ns == "" || a.Space != "" && a.NamespaceURI() == ns {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// attrAny returns the attribute local of e in namespace ns or without a
+// prefix (senders are not consistent), or "".
+func attrAny(e *etree.Element, ns, local string) string {
+	if v := attrNS(e, ns, local); v != "" {
+		return v
+	}
+	return attrNS(e, "", local)
+}
+
+// readHeader fills msg from the envelope's eb:MessageHeader, eb:AckRequested,
+// eb:SyncReply and eb:Manifest. It reports the first required element that
+// is missing, after reading everything it can.
+func readHeader(env *etree.Element, msg *Message) *MessageError {
+	hdr := child(env, NSSOAP, "Header")
+	if hdr == nil {
+		return newErr(CodeOtherXML, NumNoMessageHeader, nil, "SOAP Header missing")
+	}
+	mh := child(hdr, NSEb, "MessageHeader")
+	if mh == nil {
+		for _, c := range hdr.ChildElements() {
+			if c.Tag == "MessageHeader" {
+				return newErr(CodeNotSupported, NumVersion, nil, "eb:MessageHeader namespace %q is not ebMS 2.0", c.NamespaceURI())
+			}
+		}
+		return newErr(CodeOtherXML, NumNoMessageHeader, nil, "eb:MessageHeader missing")
+	}
+	msg.FromPartyID = childText(child(mh, NSEb, "From"), NSEb, "PartyId")
+	msg.ToPartyID = childText(child(mh, NSEb, "To"), NSEb, "PartyId")
+	msg.CPAID = childText(mh, NSEb, "CPAId")
+	msg.ConversationID = childText(mh, NSEb, "ConversationId")
+	msg.Service = childText(mh, NSEb, "Service")
+	msg.Action = childText(mh, NSEb, "Action")
+	md := child(mh, NSEb, "MessageData")
+	msg.MessageID = childText(md, NSEb, "MessageId")
+	msg.TimestampRaw = childText(md, NSEb, "Timestamp")
+	msg.RefToMessageID = childText(md, NSEb, "RefToMessageId")
+	msg.DuplicateElimination = child(mh, NSEb, "DuplicateElimination") != nil
+	msg.AckRequested = child(hdr, NSEb, "AckRequested") != nil
+	msg.SyncReply = child(hdr, NSEb, "SyncReply") != nil
+	msg.Manifest = readManifest(child(child(env, NSSOAP, "Body"), NSEb, "Manifest"))
+
+	required := []struct{ name, val string }{
+		{"eb:MessageId", msg.MessageID},
+		{"eb:From/eb:PartyId", msg.FromPartyID},
+		{"eb:To/eb:PartyId", msg.ToPartyID},
+		{"eb:CPAId", msg.CPAID},
+		{"eb:ConversationId", msg.ConversationID},
+		{"eb:Service", msg.Service},
+		{"eb:Action", msg.Action},
+		{"eb:Timestamp", msg.TimestampRaw},
+	}
+	for _, r := range required {
+		if r.val == "" {
+			return newErr(CodeOtherXML, NumMissingElement, nil, "%s missing or empty", r.name)
+		}
+	}
+	if v := attrAny(mh, NSEb, "version"); v != "" && v != "2.0" {
+		return newErr(CodeNotSupported, NumVersion, nil, "eb:version %q not supported", v)
+	}
+	ts, ok := parseTimestamp(msg.TimestampRaw)
+	if !ok {
+		return newErr(CodeValueNotRecognized, NumBadValue, nil, "eb:Timestamp %q not recognised", msg.TimestampRaw)
+	}
+	msg.Timestamp = ts
+	return nil
+}
+
+// readManifest returns the references of an eb:Manifest (nil-safe).
+func readManifest(man *etree.Element) []Reference {
+	if man == nil {
+		return nil
+	}
+	var refs []Reference
+	for _, r := range man.ChildElements() {
+		if r.Tag != "Reference" || r.NamespaceURI() != NSEb {
+			continue
+		}
+		ref := Reference{Href: strings.TrimSpace(attrAny(r, NSXLink, "href"))}
+		if len(ref.Href) > 4 && strings.EqualFold(ref.Href[:4], "cid:") {
+			ref.ContentID = normalizeContentID(ref.Href[4:])
+		}
+		ref.Description = childText(r, NSEb, "Description")
+		if s := child(r, NSEb, "Schema"); s != nil {
+			ref.SchemaLocation = attrAny(s, NSEb, "location")
+			ref.SchemaVersion = attrAny(s, NSEb, "version")
+		}
+		for _, c := range r.ChildElements() {
+			if c.Tag == "Payload" && strings.EqualFold(c.NamespaceURI(), NSHL7ebXML) {
+				ref.HL7Payload = true
+			}
+		}
+		refs = append(refs, ref)
+	}
+	return refs
+}
+
+// parseTimestamp reads an xsd:dateTime (fractional seconds optional; zone
+// Z, ±hh:mm, ±hhmm or none, which is taken as UTC).
+func parseTimestamp(s string) (time.Time, bool) {
+	layouts := [...]string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04:05.999999999Z0700"}
+	for _, l := range layouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}

@@ -1,0 +1,85 @@
+package ebxml
+
+import (
+	"maps"
+	"testing"
+)
+
+func TestParseMediaType(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     string
+		typ    string
+		params map[string]string
+	}{
+		{"unquoted legacy", "multipart/related; boundary=----=_MIME-Boundary; type=text/xml; start=ebXMLHeader@spine.nhs.uk",
+			"multipart/related", map[string]string{"boundary": "----=_MIME-Boundary", "type": "text/xml", "start": "ebXMLHeader@spine.nhs.uk"}},
+		{"quoted", `Multipart/Related; boundary="--=_MIME-Boundary"; type="text/xml"; start="<ebXMLHeader@spine.nhs.uk>"`,
+			"multipart/related", map[string]string{"boundary": "--=_MIME-Boundary", "type": "text/xml", "start": "<ebXMLHeader@spine.nhs.uk>"}},
+		{"unquoted angle start", "multipart/related;boundary=abc;start=<ebXMLHeader@spine.nhs.uk>",
+			"multipart/related", map[string]string{"boundary": "abc", "start": "<ebXMLHeader@spine.nhs.uk>"}},
+		{"spaces and stray semicolons", "  multipart/related ;; BOUNDARY = abc ; ; type =text/xml ;",
+			"multipart/related", map[string]string{"boundary": "abc", "type": "text/xml"}},
+		{"escaped quote", `multipart/related; boundary="a\"b"; charset=utf-8`,
+			"multipart/related", map[string]string{"boundary": `a"b`, "charset": "utf-8"}},
+		{"unterminated quote", `multipart/related; boundary="abc`,
+			"multipart/related", map[string]string{"boundary": "abc"}},
+		{"first of repeated wins", "multipart/related; boundary=a; boundary=b",
+			"multipart/related", map[string]string{"boundary": "a"}},
+		{"valueless token", "multipart/related; foo; boundary=x",
+			"multipart/related", map[string]string{"boundary": "x"}},
+		{"folded header", "multipart/related;\r\n\tboundary=x;\r\n\ttype=text/xml",
+			"multipart/related", map[string]string{"boundary": "x", "type": "text/xml"}},
+		{"empty", "", "", map[string]string{}},
+		{"no params", "text/xml", "text/xml", map[string]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := parseMediaType(tt.in)
+			if got.typ != tt.typ || !maps.Equal(got.params, tt.params) {
+				t.Errorf("parseMediaType(%q) = %q %v, want %q %v", tt.in, got.typ, got.params, tt.typ, tt.params)
+			}
+		})
+	}
+}
+
+func TestSplitMultipart(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   string
+		bodies []string
+		ids    []string
+		err    error
+	}{
+		{"lf", "--b\nContent-Id: <a>\n\nA\n--b\nContent-Id: <b>\n\nB\n--b--\n", []string{"A", "B"}, []string{"<a>", "<b>"}, nil},
+		{"crlf", "--b\r\nContent-Id: <a>\r\n\r\nA\r\n--b\r\nContent-Id: <b>\r\n\r\nB\r\n--b--", []string{"A", "B"}, []string{"<a>", "<b>"}, nil},
+		{"mixed and indented", "pre\r\n  --b  \nContent-Id: <a>\r\n\r\nA\r\n\n\t--b\n  Content-Id: <b>\n\nB\n  --b--  \r\nepilogue", []string{"A\r\n", "B"}, []string{"<a>", "<b>"}, nil},
+		{"body keeps inner line ends", "--b\n\nx\r\ny\n\n--b--", []string{"x\r\ny\n"}, []string{""}, nil},
+		{"no headers", "--b\n<x/>\n--b--", []string{"<x/>"}, []string{""}, nil},
+		{"folded part header", "--b\nContent-Type: text/xml;\n charset=UTF-8\nContent-Id: <a>\n\nA\n--b--", []string{"A"}, []string{"<a>"}, nil},
+		{"boundary inside a line is not a delimiter", "--b\n\nx --b y\n--bb\n--b--", []string{"x --b y\n--bb"}, []string{""}, nil},
+		{"junk before first delimiter", "\"--b\n\nA\n--b--", []string{"A"}, []string{""}, nil},
+		{"no delimiter", "hello", nil, nil, errNoDelimiter},
+		{"only close", "--b--\n", nil, nil, errNoParts},
+		{"truncated", "--b\n\nA\n--b\n\nB", nil, nil, errTruncated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parts, err := splitMultipart([]byte(tt.body), "b")
+			if err != tt.err {
+				t.Fatalf("err = %v, want %v", err, tt.err)
+			}
+			if err != nil {
+				return
+			}
+			if len(parts) != len(tt.bodies) {
+				t.Fatalf("got %d parts, want %d", len(parts), len(tt.bodies))
+			}
+			for i, p := range parts {
+				if string(p.body) != tt.bodies[i] || p.header["content-id"] != tt.ids[i] {
+					t.Errorf("part %d = %q id %q, want %q id %q", i, p.body, p.header["content-id"], tt.bodies[i], tt.ids[i])
+				}
+			}
+		})
+	}
+}

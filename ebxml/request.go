@@ -1,0 +1,247 @@
+package ebxml
+
+import (
+	"bytes"
+	"strings"
+	"time"
+)
+
+// Message is an inbound ebXML message as ParseRequest reads it: the
+// eb:MessageHeader fields, the header extensions, the manifest and the MIME
+// parts that follow the header part.
+//
+// All byte slices alias one private copy of the request body, so a Message
+// stays valid after the caller's buffer is reused (as fasthttp/Fiber do).
+type Message struct {
+	// FromPartyID is eb:From/eb:PartyId: the sending MHS's party key.
+	FromPartyID string
+	// ToPartyID is eb:To/eb:PartyId: the receiving party key.
+	ToPartyID string
+	// CPAID is eb:CPAId.
+	CPAID string
+	// ConversationID is eb:ConversationId.
+	ConversationID string
+	// Service is eb:Service, e.g. ServiceMM.
+	Service string
+	// Action is eb:Action: the interaction id, e.g. PORX_IN020101UK31.
+	Action string
+	// MessageID is eb:MessageData/eb:MessageId exactly as sent (normally an
+	// upper-case UUID; no case folding is done).
+	MessageID string
+	// Timestamp is eb:MessageData/eb:Timestamp; a time without a zone is
+	// taken as UTC.
+	Timestamp time.Time
+	// TimestampRaw is the eb:Timestamp text as sent.
+	TimestampRaw string
+	// RefToMessageID is eb:MessageData/eb:RefToMessageId, empty on requests.
+	RefToMessageID string
+	// DuplicateElimination reports eb:DuplicateElimination in the header.
+	DuplicateElimination bool
+	// AckRequested reports an eb:AckRequested SOAP header.
+	AckRequested bool
+	// SyncReply reports an eb:SyncReply SOAP header: acknowledge on the
+	// same HTTP exchange (HTTP 202 with BuildAcknowledgment's envelope).
+	SyncReply bool
+	// SOAPAction is the HTTP SOAPAction header with quotes removed.
+	SOAPAction string
+	// Manifest holds the eb:Manifest references in document order.
+	Manifest []Reference
+	// Envelope is the SOAP envelope (the header part's body) as received.
+	Envelope []byte
+	// Parts are the MIME parts after the header part, in order.
+	Parts []Part
+	// Payload points into Parts at the HL7 payload: the part the manifest
+	// references (the reference with an hl7ebxml:Payload child first),
+	// else the first part after the header. Nil when the message has no
+	// part besides the header.
+	Payload *Part
+}
+
+// Part is one MIME body part of an ebXML message.
+type Part struct {
+	// ContentID is the Content-Id without angle brackets ("" if absent).
+	ContentID string
+	// ContentType is the part's Content-Type header as sent.
+	ContentType string
+	// Body holds the bytes exactly as received (base64 parts decoded).
+	Body []byte
+}
+
+// Reference is one eb:Manifest/eb:Reference.
+type Reference struct {
+	// Href is xlink:href as written, e.g. "cid:ABC@spine.nhs.uk".
+	Href string
+	// ContentID is Href without its "cid:" scheme; "" for a non-cid href.
+	ContentID string
+	// Description is eb:Description.
+	Description string
+	// SchemaLocation and SchemaVersion are eb:Schema's attributes.
+	SchemaLocation, SchemaVersion string
+	// HL7Payload reports an hl7ebxml:Payload child (style HL7).
+	HL7Payload bool
+}
+
+// ParseRequest reads an inbound ebXML request: contentType and soapAction
+// are the HTTP headers, body the HTTP body. It accepts what legacy MHSs
+// send: Content-Type parameters quoted or not (type=text/xml;
+// start=ebXMLHeader@spine.nhs.uk), parts with LF or CRLF line ends,
+// indented part headers, and a SOAPAction quoted or bare. The payload is
+// treated as bytes and returned exactly as received.
+//
+// Every failure is a *MessageError whose Code and Description() go into
+// BuildMessageError. When the failure comes after the SOAP envelope was
+// read (a header element missing, SOAPAction inconsistent, a payload part
+// missing), the returned *Message is non-nil and holds what was read, so
+// the error can be addressed to the sender; otherwise it is nil.
+func ParseRequest(contentType, soapAction string, body []byte) (*Message, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, newErr(CodeMimeProblem, NumEmptyBody, nil, "empty message body")
+	}
+	mt := parseMediaType(contentType)
+	if mt.typ != "multipart/related" {
+		return nil, newErr(CodeMimeProblem, NumContentType, nil, "Content-Type %q is not multipart/related", mt.typ)
+	}
+	boundary := mt.params["boundary"]
+	if boundary == "" {
+		return nil, newErr(CodeMimeProblem, NumNoBoundary, nil, "Content-Type has no boundary")
+	}
+	buf := bytes.Clone(body)
+	raw, err := splitMultipart(buf, boundary)
+	if err != nil {
+		return nil, newErr(CodeMimeProblem, NumMultipart, err, "malformed multipart body")
+	}
+	root := 0
+	if start := normalizeContentID(mt.params["start"]); start != "" {
+		root = findRawPart(raw, start)
+		if root < 0 {
+			return nil, newErr(CodeMimeProblem, NumStartPart, nil, "start part <%s> not found", start)
+		}
+	}
+	envBytes, merr := decodeTransfer(raw[root].header["content-transfer-encoding"], raw[root].body)
+	if merr != nil {
+		return nil, merr
+	}
+	env, merr := readEnvelope(envBytes)
+	if merr != nil {
+		return nil, merr
+	}
+	msg := &Message{SOAPAction: trimSOAPAction(soapAction), Envelope: envBytes}
+	if merr := readHeader(env, msg); merr != nil {
+		return msg, merr
+	}
+	if merr := checkSOAPAction(msg); merr != nil {
+		return msg, merr
+	}
+	for i, p := range raw {
+		if i == root {
+			continue
+		}
+		b, merr := decodeTransfer(p.header["content-transfer-encoding"], p.body)
+		if merr != nil {
+			return msg, merr
+		}
+		msg.Parts = append(msg.Parts, Part{
+			ContentID:   normalizeContentID(p.header["content-id"]),
+			ContentType: p.header["content-type"],
+			Body:        b,
+		})
+	}
+	if merr := selectPayload(msg); merr != nil {
+		return msg, merr
+	}
+	return msg, nil
+}
+
+// findRawPart returns the index of the part whose Content-Id is id
+// (exact match first, then ignoring case), or -1.
+func findRawPart(parts []rawPart, id string) int {
+	for i, p := range parts {
+		if normalizeContentID(p.header["content-id"]) == id {
+			return i
+		}
+	}
+	for i, p := range parts {
+		if strings.EqualFold(normalizeContentID(p.header["content-id"]), id) {
+			return i
+		}
+	}
+	return -1
+}
+
+// trimSOAPAction removes white space and surrounding quotes.
+func trimSOAPAction(s string) string {
+	return strings.TrimSpace(strings.Trim(strings.TrimSpace(s), `"'`))
+}
+
+// checkSOAPAction accepts an empty SOAPAction, ebMS's "ebXML", the bare
+// action, or Spine's "<service>/<action>"; anything else is Inconsistent.
+func checkSOAPAction(m *Message) *MessageError {
+	a := m.SOAPAction
+	switch {
+	case a == "", strings.EqualFold(a, "ebXML"), strings.EqualFold(a, m.Action),
+		strings.EqualFold(a, m.Service+"/"+m.Action):
+		return nil
+	}
+	return newErr(CodeInconsistent, NumSOAPAction, nil, "SOAPAction %s does not match eb:Service/eb:Action %s/%s", a, m.Service, m.Action)
+}
+
+// selectPayload points m.Payload at the HL7 payload part.
+func selectPayload(m *Message) *MessageError {
+	if len(m.Parts) == 0 {
+		for _, r := range m.Manifest {
+			if r.ContentID != "" {
+				return newErr(CodeMimeProblem, NumPayloadPart, nil, "manifest references cid:%s but the message has no payload part", r.ContentID)
+			}
+		}
+		return nil
+	}
+	ref := preferredReference(m.Manifest)
+	if ref == "" {
+		m.Payload = &m.Parts[0]
+		return nil
+	}
+	if i := findPart(m.Parts, ref); i >= 0 {
+		m.Payload = &m.Parts[i]
+		return nil
+	}
+	if m.Parts[0].ContentID == "" {
+		m.Payload = &m.Parts[0] // sender forgot the part's Content-Id
+		return nil
+	}
+	return newErr(CodeMimeProblem, NumPayloadPart, nil, "manifest reference cid:%s not found among the MIME parts", ref)
+}
+
+// preferredReference returns the cid of the HL7 payload reference: the
+// first cid reference with an hl7ebxml:Payload child, else the first cid
+// reference, else "".
+func preferredReference(refs []Reference) string {
+	first := ""
+	for _, r := range refs {
+		if r.ContentID == "" {
+			continue
+		}
+		if r.HL7Payload {
+			return r.ContentID
+		}
+		if first == "" {
+			first = r.ContentID
+		}
+	}
+	return first
+}
+
+// findPart returns the index of the part with Content-Id id (exact, then
+// ignoring case), or -1.
+func findPart(parts []Part, id string) int {
+	for i := range parts {
+		if parts[i].ContentID == id {
+			return i
+		}
+	}
+	for i := range parts {
+		if strings.EqualFold(parts[i].ContentID, id) {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,264 @@
+package ebxml
+
+import (
+	"bytes"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestParseRequestFields(t *testing.T) {
+	m := mustParse(t, testContentType, testSOAPAction, requestLF(t))
+	want := Message{
+		FromPartyID: "FQ2KM-807341", ToPartyID: "YES-0000806", CPAID: "S3024519A3110234",
+		ConversationID: testMessageID, Service: ServiceMM, Action: "PORX_IN020101UK31",
+		MessageID: testMessageID, TimestampRaw: "2024-03-07T14:22:05Z",
+		Timestamp:            time.Date(2024, 3, 7, 14, 22, 5, 0, time.UTC),
+		DuplicateElimination: true, AckRequested: true, SyncReply: true, SOAPAction: testSOAPAction,
+	}
+	got := *m
+	got.Manifest, got.Envelope, got.Parts, got.Payload = nil, nil, nil, nil
+	if !got.Timestamp.Equal(want.Timestamp) {
+		t.Errorf("Timestamp = %v, want %v", got.Timestamp, want.Timestamp)
+	}
+	got.Timestamp = want.Timestamp
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("header fields:\n got %+v\nwant %+v", got, want)
+	}
+	if len(m.Manifest) != 1 {
+		t.Fatalf("manifest has %d references, want 1", len(m.Manifest))
+	}
+	ref := m.Manifest[0]
+	wantRef := Reference{
+		Href: "cid:" + testMessageID + "@porx.example.nhs.uk", ContentID: testMessageID + "@porx.example.nhs.uk",
+		Description: "HL7 payload", SchemaLocation: "urn:hl7-org:v3_PORX_IN020101UK31.xsd", SchemaVersion: "31", HL7Payload: true,
+	}
+	if ref != wantRef {
+		t.Errorf("reference:\n got %+v\nwant %+v", ref, wantRef)
+	}
+	if len(m.Parts) != 1 || m.Payload != &m.Parts[0] {
+		t.Fatalf("parts = %d, payload %p, want 1 part and payload = &Parts[0]", len(m.Parts), m.Payload)
+	}
+	if m.Payload.ContentID != ref.ContentID || m.Payload.ContentType != "application/xml; charset=UTF-8" {
+		t.Errorf("payload part id %q type %q", m.Payload.ContentID, m.Payload.ContentType)
+	}
+	if !bytes.HasPrefix(m.Envelope, []byte("<?xml")) || !bytes.HasSuffix(m.Envelope, []byte("</SOAP-ENV:Envelope>\n")) {
+		t.Errorf("Envelope not the header part body: %.60q...", m.Envelope)
+	}
+}
+
+// TestParseRequestLeniency covers the shapes legacy MHSs send: line ends,
+// Content-Type quoting, SOAPAction quoting; the payload must come back byte
+// for byte, multi-byte UTF-8 included.
+func TestParseRequestLeniency(t *testing.T) {
+	lf := requestLF(t)
+	crlf := toCRLF(lf)
+	mixed := bytes.Replace(lf, []byte("Content-Transfer-Encoding: 8bit\n\n<?xml"), []byte("Content-Transfer-Encoding: 8bit\r\n\r\n<?xml"), 1)
+	quoted := `multipart/related; boundary="MIME_boundary_4f1c7e2a"; type="text/xml"; start="<ebXMLHeader@spine.nhs.uk>"`
+	tests := []struct {
+		name, ct, action string
+		body             []byte
+	}{
+		{"LF unquoted params", testContentType, testSOAPAction, lf},
+		{"CRLF unquoted params", testContentType, testSOAPAction, crlf},
+		{"LF quoted params", quoted, testSOAPAction, lf},
+		{"CRLF quoted params", quoted, testSOAPAction, crlf},
+		{"mixed line ends", testContentType, testSOAPAction, mixed},
+		{"quoted SOAPAction", testContentType, `"` + testSOAPAction + `"`, lf},
+		{"quoted SOAPAction with spaces", testContentType, ` "` + testSOAPAction + `" `, crlf},
+		{"bare action SOAPAction", testContentType, "PORX_IN020101UK31", lf},
+		{"ebMS SOAPAction", testContentType, `"ebXML"`, lf},
+		{"no SOAPAction", testContentType, "", lf},
+		{"start in angle brackets unquoted", "multipart/related; boundary=MIME_boundary_4f1c7e2a; type=text/xml; start=<ebXMLHeader@spine.nhs.uk>", testSOAPAction, lf},
+		{"no start parameter", "multipart/related; boundary=MIME_boundary_4f1c7e2a", testSOAPAction, lf},
+		{"upper-case media type", "Multipart/Related; Boundary=MIME_boundary_4f1c7e2a; Type=text/xml", testSOAPAction, crlf},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mustParse(t, tt.ct, tt.action, tt.body)
+			want := expectedPayload(t, tt.body)
+			if m.Payload == nil || !bytes.Equal(m.Payload.Body, want) {
+				t.Fatalf("payload differs from the bytes sent:\n got %q\nwant %q", m.Payload.Body, want)
+			}
+			if !utf8.Valid(m.Payload.Body) || !bytes.Contains(m.Payload.Body, []byte("Łukasiewicz-Ó Briain")) ||
+				!bytes.Contains(m.Payload.Body, []byte("250 µg — twice daily; cost £4·50 ✓ 🙂")) {
+				t.Error("multi-byte UTF-8 not preserved")
+			}
+			if m.MessageID != testMessageID || m.Action != "PORX_IN020101UK31" {
+				t.Errorf("MessageID %q Action %q", m.MessageID, m.Action)
+			}
+		})
+	}
+}
+
+// TestParseRequestOwnsBytes checks that the result does not alias the
+// caller's buffer (Fiber reuses it after the handler returns).
+func TestParseRequestOwnsBytes(t *testing.T) {
+	body := requestLF(t)
+	m := mustParse(t, testContentType, testSOAPAction, body)
+	want := bytes.Clone(m.Payload.Body)
+	for i := range body {
+		body[i] = 'x'
+	}
+	if !bytes.Equal(m.Payload.Body, want) {
+		t.Error("payload changed when the caller's buffer was overwritten")
+	}
+}
+
+func TestParseRequestPayloadSelection(t *testing.T) {
+	lf := string(requestLF(t))
+	cid := testMessageID + "@porx.example.nhs.uk"
+	extra := "--MIME_boundary_4f1c7e2a\nContent-Id: <attachment-1@porx>\nContent-Type: text/plain\n\nnot the payload\n"
+	tests := []struct {
+		name    string
+		body    string
+		ct      string
+		wantCID string
+		parts   int
+	}{
+		{"attachment before payload", strings.Replace(lf, "--MIME_boundary_4f1c7e2a\nContent-Id: <"+cid, extra+"--MIME_boundary_4f1c7e2a\nContent-Id: <"+cid, 1), testContentType, cid, 2},
+		{"payload Content-Id in other case", strings.Replace(lf, "Content-Id: <"+cid, "Content-ID: <"+strings.ToLower(cid), 1), testContentType, strings.ToLower(cid), 1},
+		{"no manifest: second part", strings.ReplaceAll(lf, "eb:Reference", "eb:NotAReference"), testContentType, cid, 1},
+		{"payload part without Content-Id", strings.Replace(lf, "Content-Id: <"+cid+">\n", "", 1), testContentType, "", 1},
+		{"header part not first", moveHeaderLast(t, lf), testContentType, cid, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := mustParse(t, tt.ct, testSOAPAction, []byte(tt.body))
+			if len(m.Parts) != tt.parts || m.Payload == nil || m.Payload.ContentID != tt.wantCID {
+				t.Fatalf("parts %d payload %+v, want %d parts, payload cid %q", len(m.Parts), m.Payload, tt.parts, tt.wantCID)
+			}
+			if !bytes.Equal(m.Payload.Body, expectedPayload(t, []byte(tt.body))) {
+				t.Errorf("payload bytes differ")
+			}
+		})
+	}
+}
+
+// moveHeaderLast reorders the sample so the header part comes second.
+func moveHeaderLast(t *testing.T, lf string) string {
+	t.Helper()
+	const d = "--MIME_boundary_4f1c7e2a"
+	segs := strings.Split(lf, d)
+	// segs: preamble, header part, payload part, "--\nepilogue"
+	if len(segs) != 4 {
+		t.Fatalf("unexpected sample layout: %d segments", len(segs))
+	}
+	return segs[0] + d + segs[2] + d + segs[1] + d + segs[3]
+}
+
+func TestParseRequestBase64Part(t *testing.T) {
+	lf := string(requestLF(t))
+	payload := string(expectedPayload(t, []byte(lf)))
+	enc := "PD94bWwgdmVyc2lvbj0iMS4wIj8+PHg+wqM8L3g+" // <?xml version="1.0"?><x>£</x>
+	body := strings.Replace(lf, "Content-Transfer-Encoding: 8bit\n\n"+payload, "Content-Transfer-Encoding: base64\n\n"+enc[:20]+"\n"+enc[20:], 1)
+	m := mustParse(t, testContentType, testSOAPAction, []byte(body))
+	if got := string(m.Payload.Body); got != `<?xml version="1.0"?><x>£</x>` {
+		t.Errorf("decoded payload = %q", got)
+	}
+}
+
+func TestParseRequestMalformed(t *testing.T) {
+	lf := string(requestLF(t))
+	rep := func(old, new string) []byte {
+		t.Helper()
+		if !strings.Contains(lf, old) {
+			t.Fatalf("sample lacks %q", old)
+		}
+		return []byte(strings.Replace(lf, old, new, 1))
+	}
+	headerOnly := lf[:strings.Index(lf, "\n--MIME_boundary_4f1c7e2a\nContent-Id: <5B0E")] + "\n--MIME_boundary_4f1c7e2a--\n"
+	tests := []struct {
+		name        string
+		ct, action  string
+		body        []byte
+		code        ErrorCode
+		num         int
+		wantPartial bool
+	}{
+		{"empty body", testContentType, testSOAPAction, nil, CodeMimeProblem, NumEmptyBody, false},
+		{"blank body", testContentType, testSOAPAction, []byte(" \r\n\n"), CodeMimeProblem, NumEmptyBody, false},
+		{"wrong content type", "text/xml; charset=UTF-8", testSOAPAction, []byte(lf), CodeMimeProblem, NumContentType, false},
+		{"no content type", "", testSOAPAction, []byte(lf), CodeMimeProblem, NumContentType, false},
+		{"multipart/mixed", "multipart/mixed; boundary=MIME_boundary_4f1c7e2a", testSOAPAction, []byte(lf), CodeMimeProblem, NumContentType, false},
+		{"no boundary", "multipart/related; type=text/xml; start=ebXMLHeader@spine.nhs.uk", testSOAPAction, []byte(lf), CodeMimeProblem, NumNoBoundary, false},
+		{"empty boundary", `multipart/related; boundary=""`, testSOAPAction, []byte(lf), CodeMimeProblem, NumNoBoundary, false},
+		{"boundary not in body", "multipart/related; boundary=other", testSOAPAction, []byte(lf), CodeMimeProblem, NumMultipart, false},
+		{"truncated multipart", testContentType, testSOAPAction, []byte(lf[:len(lf)-200]), CodeMimeProblem, NumMultipart, false},
+		{"no parts", testContentType, testSOAPAction, []byte("--MIME_boundary_4f1c7e2a--\n"), CodeMimeProblem, NumMultipart, false},
+		{"missing start part", "multipart/related; boundary=MIME_boundary_4f1c7e2a; start=<nothere@spine.nhs.uk>", testSOAPAction, []byte(lf), CodeMimeProblem, NumStartPart, false},
+		{"bad XML in header", testContentType, testSOAPAction, rep("</eb:CPAId>", "</eb:CPAID>"), CodeOtherXML, NumHeaderXML, false},
+		{"header part is not XML", testContentType, testSOAPAction, rep(`<?xml version="1.0" encoding="UTF-8"?>`+"\n<SOAP-ENV:Envelope", "hello <SOAP-ENV:Envelope"), CodeOtherXML, NumHeaderXML, false},
+		{"unclosed wrapper", testContentType, testSOAPAction, rep("<SOAP-ENV:Envelope ", "<SOAP-ENV:Wrapper><SOAP-ENV:Envelope "), CodeOtherXML, NumHeaderXML, false},
+		{"not an envelope", testContentType, testSOAPAction, []byte(strings.ReplaceAll(lf, "SOAP-ENV:Envelope", "SOAP-ENV:Wrapper")), CodeOtherXML, NumEnvelope, false},
+		{"two root elements", testContentType, testSOAPAction, rep("</SOAP-ENV:Envelope>", "</SOAP-ENV:Envelope><x/>"), CodeOtherXML, NumHeaderXML, false},
+		{"envelope in wrong namespace", testContentType, testSOAPAction, rep(`xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"`, `xmlns:SOAP-ENV="urn:example:soap"`), CodeOtherXML, NumEnvelope, false},
+		{"SOAP 1.2 envelope", testContentType, testSOAPAction, rep(`xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"`, `xmlns:SOAP-ENV="`+NSSOAP12+`"`), CodeNotSupported, NumEnvelope, false},
+		{"no SOAP header", testContentType, testSOAPAction, []byte(strings.ReplaceAll(lf, "SOAP-ENV:Header", "SOAP-ENV:Heeder")), CodeOtherXML, NumNoMessageHeader, true},
+		{"no eb:MessageHeader", testContentType, testSOAPAction, []byte(strings.ReplaceAll(lf, "eb:MessageHeader", "eb:MessageHead")), CodeOtherXML, NumNoMessageHeader, true},
+		{"MessageHeader in ebMS 1.0 namespace", testContentType, testSOAPAction, []byte(strings.NewReplacer("<eb:MessageHeader SOAP-ENV:mustUnderstand=\"1\" eb:version=\"2.0\">", `<eb1:MessageHeader xmlns:eb1="http://www.ebxml.org/namespaces/messageHeader">`, "</eb:MessageHeader>", "</eb1:MessageHeader>").Replace(lf)), CodeNotSupported, NumVersion, true},
+		{"missing MessageId", testContentType, testSOAPAction, rep("<eb:MessageId>"+testMessageID+"</eb:MessageId>", ""), CodeOtherXML, NumMissingElement, true},
+		{"blank MessageId", testContentType, testSOAPAction, rep("<eb:MessageId>"+testMessageID+"</eb:MessageId>", "<eb:MessageId> </eb:MessageId>"), CodeOtherXML, NumMissingElement, true},
+		{"missing CPAId", testContentType, testSOAPAction, rep("<eb:CPAId>S3024519A3110234</eb:CPAId>", ""), CodeOtherXML, NumMissingElement, true},
+		{"missing Action", testContentType, testSOAPAction, rep("<eb:Action>PORX_IN020101UK31</eb:Action>", ""), CodeOtherXML, NumMissingElement, true},
+		{"missing From PartyId", testContentType, testSOAPAction, rep(`<eb:From><eb:PartyId eb:type="urn:nhs:names:partyType:ocs+serviceInstance">FQ2KM-807341</eb:PartyId></eb:From>`, ""), CodeOtherXML, NumMissingElement, true},
+		{"missing Timestamp", testContentType, testSOAPAction, rep("<eb:Timestamp>2024-03-07T14:22:05Z</eb:Timestamp>", ""), CodeOtherXML, NumMissingElement, true},
+		{"bad Timestamp", testContentType, testSOAPAction, rep("2024-03-07T14:22:05Z", "07/03/2024 14:22"), CodeValueNotRecognized, NumBadValue, true},
+		{"eb:version 1.0", testContentType, testSOAPAction, rep(`SOAP-ENV:mustUnderstand="1" eb:version="2.0">`, `SOAP-ENV:mustUnderstand="1" eb:version="1.0">`), CodeNotSupported, NumVersion, true},
+		{"SOAPAction disagrees", testContentType, "urn:nhs:names:services:mm/PORX_IN080101UK31", []byte(lf), CodeInconsistent, NumSOAPAction, true},
+		{"manifest cid not found", testContentType, testSOAPAction, rep("Content-Id: <5B0E6C1D-7A3F-4E2B-9C8D-1F2E3A4B5C6D@porx", "Content-Id: <other@porx"), CodeMimeProblem, NumPayloadPart, true},
+		{"manifest cid but no payload part", testContentType, testSOAPAction, []byte(headerOnly), CodeMimeProblem, NumPayloadPart, true},
+		{"quoted-printable payload", testContentType, testSOAPAction, rep("Content-Transfer-Encoding: 8bit\n\n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PORX", "Content-Transfer-Encoding: quoted-printable\n\n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PORX"), CodeNotSupported, NumTransferEncoding, true},
+		{"bad base64 payload", testContentType, testSOAPAction, rep("Content-Transfer-Encoding: 8bit\n\n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PORX", "Content-Transfer-Encoding: base64\n\n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PORX"), CodeMimeProblem, NumTransferEncoding, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := ParseRequest(tt.ct, tt.action, tt.body)
+			if err == nil {
+				t.Fatal("ParseRequest succeeded, want an error")
+			}
+			me := asMessageError(t, err)
+			if me.Code != tt.code || me.Number != tt.num {
+				t.Errorf("got %s %d (%v), want %s %d", me.Code, me.Number, err, tt.code, tt.num)
+			}
+			if me.severity() != SeverityError || !strings.HasPrefix(me.Description(), strconv.Itoa(tt.num)+":") {
+				t.Errorf("severity %q description %q", me.severity(), me.Description())
+			}
+			if (m != nil) != tt.wantPartial {
+				t.Errorf("partial message returned = %v, want %v", m != nil, tt.wantPartial)
+			}
+		})
+	}
+}
+
+func TestMessageErrorFormatting(t *testing.T) {
+	e := NewMessageError(CodeValueNotRecognized, NumUnknownCPAID, "Unknown eb:CPAId")
+	if got := e.Description(); got != "501319:Unknown eb:CPAId" {
+		t.Errorf("Description = %q", got)
+	}
+	if got := e.Error(); got != "ebxml ValueNotRecognized: 501319:Unknown eb:CPAId" {
+		t.Errorf("Error = %q", got)
+	}
+	plain := &MessageError{Code: CodeUnknown, Text: "no number"}
+	if plain.Description() != "no number" || plain.severity() != SeverityError {
+		t.Errorf("plain description %q severity %q", plain.Description(), plain.severity())
+	}
+	for _, tt := range []struct {
+		in   string
+		n    int
+		text string
+	}{
+		{"501319:Unknown eb:CPAId", 501319, "Unknown eb:CPAId"},
+		{"Unknown eb:CPAId", 0, "Unknown eb:CPAId"},
+		{"abc:def", 0, "abc:def"},
+		{":x", 0, ":x"},
+		{" 12:x ", 12, "x"},
+	} {
+		if n, text := parseDescription(tt.in); n != tt.n || text != tt.text {
+			t.Errorf("parseDescription(%q) = %d %q, want %d %q", tt.in, n, text, tt.n, tt.text)
+		}
+	}
+}
