@@ -1,0 +1,382 @@
+package v3
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/beevik/etree"
+)
+
+// The prescriber's signature covers not the whole ParentPrescription but the
+// FragmentsToBeHashed that EPS derives from it (see SignatureFragments). The
+// files signature*.go build those fragments, canonicalise them (Exclusive
+// C14N), digest them, wrap the digest in the SignedInfo that $prepare returns
+// and verify the XML-DSig signatures that legacy prescribers send.
+
+// ParentPrescriptionInput is what the signature functions accept: a Node (its
+// path prefixes error paths) or a bare element. Either may be the
+// ParentPrescription itself or an interaction root that holds one under
+// ControlActEvent/subject.
+type ParentPrescriptionInput interface {
+	Node | *etree.Element
+}
+
+// FragmentsOption adjusts how SignatureFragments builds the fragments.
+type FragmentsOption func(*fragmentsConfig)
+
+type fragmentsConfig struct {
+	authorTime string
+}
+
+// WithAuthorTime makes the fragments carry t (in UTC, as YYYYMMDDHHmmss) as
+// the author time instead of the prescription's author/time. EPS does this
+// for $prepare on an unsigned bundle: it signs "now", and returns that time
+// as the response's timestamp parameter.
+func WithAuthorTime(t time.Time) FragmentsOption {
+	ts := HL7DateTime(t)
+	return func(c *fragmentsConfig) { c.authorTime = ts }
+}
+
+// HL7DateTime formats t in UTC as an HL7 v3 TS of second precision
+// (YYYYMMDDHHmmss), the form EPS gives the author time.
+func HL7DateTime(t time.Time) string {
+	return t.UTC().Format("20060102150405")
+}
+
+// Element names used in the fragments.
+const (
+	fragmentsRootTag = "FragmentsToBeHashed"
+	fragmentTag      = "Fragment"
+)
+
+// SignatureFragments builds the FragmentsToBeHashed element EPS hashes for a
+// prescription's signature, in EPS's layout:
+//
+//	<FragmentsToBeHashed>
+//	  <Fragment><time xmlns="urn:hl7-org:v3" .../><id xmlns="urn:hl7-org:v3" .../></Fragment>
+//	  <Fragment><AgentPerson xmlns="urn:hl7-org:v3" ...>...</AgentPerson></Fragment>
+//	  <Fragment><recordTarget xmlns="urn:hl7-org:v3" ...>...</recordTarget></Fragment>
+//	  <Fragment><pertinentLineItem xmlns="urn:hl7-org:v3" ...>...</pertinentLineItem></Fragment> (one per line item)
+//	</FragmentsToBeHashed>
+//
+// time is pertinentPrescription/author/time (or the WithAuthorTime value), id
+// the first pertinentPrescription/id, AgentPerson the author's, recordTarget
+// the ParentPrescription's, and each pertinentLineItem loses
+// repeatNumber/low (repeatNumber keeps only its high) and its item-status
+// pertinentInformation4.
+//
+// The copies follow how EPS holds XML as objects (xml-js compact form), so
+// that the bytes hashed are the ones EPS hashes: element prefixes and
+// namespace declarations are dropped and each fragment is put in
+// urn:hl7-org:v3; attributes are sorted by name; tab, form feed and line
+// breaks in attribute values become spaces; white-space-only text and
+// comments are dropped; and repeated siblings of one name are gathered at
+// the place of the first (a no-op for PORX messages, whose repeated elements
+// are adjacent). A prefixed attribute (e.g. xsi:type) is refused: none occurs
+// in PORX prescriptions and EPS cannot hash one.
+//
+// Problems are returned as *Error naming the element path.
+func SignatureFragments[T ParentPrescriptionInput](parentPrescription T, opts ...FragmentsOption) (*etree.Element, error) {
+	var cfg fragmentsConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	r, pp, err := parentPrescriptionNode(parentPrescription)
+	if err != nil {
+		return nil, err
+	}
+	presc := pp.Child("pertinentInformation1").Child("pertinentPrescription")
+	id := presc.Child("id")
+	author := presc.Child("author")
+	var timeEl Node
+	if cfg.authorTime == "" {
+		timeEl = author.Child("time")
+		timeEl.Attr("value")
+	}
+	agent := author.Child("AgentPerson")
+	recordTarget := pp.Child("recordTarget")
+	var items []Node
+	if presc.Exists() {
+		pi2 := presc.All("pertinentInformation2")
+		if len(pi2) == 0 {
+			presc.r.Fail(presc.Path+"/pertinentInformation2", "no line items: a prescription needs at least one pertinentInformation2/pertinentLineItem")
+		}
+		for _, p := range pi2 {
+			items = append(items, p.Child("pertinentLineItem"))
+		}
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+
+	root := etree.NewElement(fragmentsRootTag)
+	head := root.CreateElement(fragmentTag)
+	if cfg.authorTime != "" {
+		t := head.CreateElement("time")
+		t.CreateAttr("xmlns", Namespace)
+		t.CreateAttr("value", cfg.authorTime)
+	} else if err := appendFragment(head, timeEl, nil); err != nil {
+		return nil, err
+	}
+	if err := appendFragment(head, id, nil); err != nil {
+		return nil, err
+	}
+	if err := appendFragment(root.CreateElement(fragmentTag), agent, nil); err != nil {
+		return nil, err
+	}
+	if err := appendFragment(root.CreateElement(fragmentTag), recordTarget, nil); err != nil {
+		return nil, err
+	}
+	for _, item := range items {
+		if err := appendFragment(root.CreateElement(fragmentTag), item, lineItemEdit); err != nil {
+			return nil, err
+		}
+	}
+	return root, nil
+}
+
+// parentPrescriptionNode turns the input into a Node on a fresh Reader (so an
+// error recorded earlier on the caller's Reader cannot hide ours), stepping
+// from an interaction root down to its ParentPrescription.
+func parentPrescriptionNode[T ParentPrescriptionInput](in T) (*Reader, Node, error) {
+	var n Node
+	switch v := any(in).(type) {
+	case Node:
+		n = v
+	case *etree.Element:
+		n = Node{El: v}
+		if v != nil {
+			n.Path = elementPath(v)
+		}
+	}
+	if n.El == nil {
+		path := n.Path
+		if path == "" {
+			path = "/ParentPrescription"
+		}
+		return nil, Node{}, &Error{Path: path, Msg: "no ParentPrescription element"}
+	}
+	interaction := ""
+	if n.r != nil {
+		interaction = n.r.interaction
+	}
+	if interaction == "" {
+		interaction = rootTag(n.El)
+	}
+	r := &Reader{interaction: interaction}
+	n.r = r
+	if n.El.Tag != "ParentPrescription" {
+		pp := n.Opt("ControlActEvent").Opt("subject").Opt("ParentPrescription")
+		if !pp.Exists() {
+			return nil, Node{}, &Error{Interaction: interaction, Path: n.Path,
+				Msg: "want a ParentPrescription or an interaction holding one at ControlActEvent/subject/ParentPrescription"}
+		}
+		n = pp
+	}
+	return r, n, nil
+}
+
+// elementPath is the /-separated path of local names from the document
+// root, with a 1-based [index] where an element has same-named siblings
+// (as Node.All writes it).
+func elementPath(el *etree.Element) string {
+	var parts []string
+	for e := el; e != nil && e.Tag != ""; e = e.Parent() { // Tag "" is the etree.Document itself
+		part := e.Tag
+		if p := e.Parent(); p != nil {
+			same, at := 0, 0
+			for _, c := range p.ChildElements() {
+				if c.Tag == e.Tag {
+					same++
+					if c == e {
+						at = same
+					}
+				}
+			}
+			if same > 1 {
+				part += "[" + strconv.Itoa(at) + "]"
+			}
+		}
+		parts = append(parts, part)
+	}
+	var b strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		b.WriteByte('/')
+		b.WriteString(parts[i])
+	}
+	return b.String()
+}
+
+// rootTag is the local name of the outermost element above el. It names the
+// interaction in errors when the caller did not give one.
+func rootTag(el *etree.Element) string {
+	top := el
+	for p := el.Parent(); p != nil && p.Tag != ""; p = p.Parent() {
+		top = p
+	}
+	return top.Tag
+}
+
+// childEdit rewrites one direct child of a fragment root while it is
+// copied: it returns the element to copy in its place, or nil to drop it.
+type childEdit func(child *etree.Element) *etree.Element
+
+// lineItemEdit applies EPS's two line-item edits: every pertinentInformation4
+// (the item status) goes, and repeatNumber keeps only its high (and loses
+// any attributes of its own).
+func lineItemEdit(c *etree.Element) *etree.Element {
+	switch c.Tag {
+	case "pertinentInformation4":
+		return nil
+	case "repeatNumber":
+		rn := etree.NewElement("repeatNumber")
+		for _, h := range c.ChildElements() {
+			if h.Tag == "high" {
+				rn.AddChild(h.Copy())
+			}
+		}
+		return rn
+	}
+	return c
+}
+
+// appendFragment copies n's element under parent as a fragment root: in the
+// v3 namespace and normalised as SignatureFragments describes. edit, when
+// not nil, rewrites the root's direct children.
+func appendFragment(parent *etree.Element, n Node, edit childEdit) error {
+	el, err := copyNormalised(n.El, n.Path, true, edit)
+	if err != nil {
+		err.Interaction = n.r.interaction
+		return err
+	}
+	parent.AddChild(el)
+	return nil
+}
+
+// attrSpaces applies EPS's attribute clean-up before canonicalising: each
+// run of tabs and form feeds becomes one space, then each line break (LF or
+// CR LF) becomes a space.
+func attrSpaces(v string) string {
+	if !strings.ContainsAny(v, "\t\f\n") {
+		return v
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '\t', '\f':
+			for i+1 < len(v) && (v[i+1] == '\t' || v[i+1] == '\f') {
+				i++
+			}
+			b.WriteByte(' ')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	v = strings.ReplaceAll(b.String(), "\r\n", " ")
+	return strings.ReplaceAll(v, "\n", " ")
+}
+
+// childGroup is the children of one name (or the text, key "#text", or
+// CDATA, key "#cdata") of an element, as a compact object holds them.
+type childGroup struct {
+	key   string
+	elems []*etree.Element
+	text  []string
+}
+
+// copyNormalised deep-copies src the way EPS's object model would carry it
+// (see SignatureFragments); top adds xmlns="urn:hl7-org:v3" first.
+func copyNormalised(src *etree.Element, path string, top bool, edit childEdit) (*etree.Element, *Error) {
+	dst := etree.NewElement(src.Tag)
+	if top {
+		dst.CreateAttr("xmlns", Namespace)
+	}
+	attrs := make([]etree.Attr, 0, len(src.Attr))
+	for _, a := range src.Attr {
+		switch {
+		case a.Space == "" && a.Key == "xmlns", a.Space == "xmlns":
+			continue
+		case a.Space != "":
+			return nil, &Error{Path: path + "/@" + a.Space + ":" + a.Key,
+				Msg: "namespaced attribute not supported inside signature fragments"}
+		}
+		attrs = append(attrs, etree.Attr{Key: a.Key, Value: attrSpaces(a.Value)})
+	}
+	sort.SliceStable(attrs, func(i, j int) bool { return attrs[i].Key < attrs[j].Key })
+	dst.Attr = append(dst.Attr, attrs...)
+
+	var groups []*childGroup
+	byKey := map[string]*childGroup{}
+	group := func(key string) *childGroup {
+		g := byKey[key]
+		if g == nil {
+			g = &childGroup{key: key}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		return g
+	}
+	for _, tok := range src.Child {
+		switch t := tok.(type) {
+		case *etree.CharData:
+			key := "#text"
+			if t.IsCData() {
+				key = "#cdata"
+			} else if jsBlank(t.Data) {
+				continue
+			}
+			g := group(key)
+			g.text = append(g.text, t.Data)
+		case *etree.Element:
+			c := t
+			if edit != nil {
+				if c = edit(t); c == nil {
+					continue
+				}
+			}
+			g := group(c.Tag)
+			g.elems = append(g.elems, c)
+		}
+	}
+	for _, g := range groups {
+		switch g.key {
+		case "#text":
+			dst.AddChild(etree.NewText(strings.Join(g.text, "")))
+		case "#cdata":
+			dst.AddChild(etree.NewCData(strings.Join(g.text, "")))
+		default:
+			for i, c := range g.elems {
+				cp := path + "/" + c.Tag
+				if len(g.elems) > 1 {
+					cp += "[" + strconv.Itoa(i+1) + "]"
+				}
+				cc, err := copyNormalised(c, cp, false, nil)
+				if err != nil {
+					return nil, err
+				}
+				dst.AddChild(cc)
+			}
+		}
+	}
+	return dst, nil
+}
+
+// jsBlank reports whether s is empty after JavaScript's String.prototype.trim,
+// the test by which EPS's XML reader (xml-js) drops white space between
+// elements: JavaScript white space and line terminators (which, unlike Go's
+// unicode.IsSpace, include U+FEFF and exclude U+0085).
+func jsBlank(s string) bool {
+	for _, r := range s {
+		switch {
+		case r == '\t', r == '\n', r == '\v', r == '\f', r == '\r', r == ' ', r == '\u00a0', r == '\ufeff',
+			r == '\u2028', r == '\u2029':
+		case r != '\u0085' && unicode.Is(unicode.Zs, r):
+		default:
+			return false
+		}
+	}
+	return true
+}

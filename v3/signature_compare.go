@@ -1,0 +1,113 @@
+package v3
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/beevik/etree"
+)
+
+// ErrFragmentsDiffer is wrapped by CompareSignatureFragments when two
+// prescriptions' signature fragments differ, i.e. a signature made over one
+// would not verify against the other.
+var ErrFragmentsDiffer = errors.New("signature fragments differ")
+
+// FragmentsEqual reports whether two FragmentsToBeHashed elements (from
+// SignatureFragments) have the same canonical bytes, and so the same digest
+// under every algorithm.
+func FragmentsEqual(a, b *etree.Element) (bool, error) {
+	ca, err := CanonicalFragments(a)
+	if err != nil {
+		return false, err
+	}
+	cb, err := CanonicalFragments(b)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(ca, cb), nil
+}
+
+// CompareSignatureFragments is the signature fidelity check: it derives the
+// fragments of the original v3 prescription and of the v3 re-derived from
+// porxgate's FHIR (each with its own author time) and returns nil when their
+// canonical bytes are equal, which is when
+// digest(fragments of original) == digest(fragments of re-derived) for any
+// algorithm. Otherwise it returns an error wrapping ErrFragmentsDiffer that
+// names the first differing fragment and shows both canonical forms around
+// the first differing byte. A prescribing test calls it as
+//
+//	if err := v3.CompareSignatureFragments(originalRoot, rederivedRoot); err != nil {
+//		t.Fatal(err)
+//	}
+//
+// with Nodes or elements (an interaction root or the ParentPrescription).
+// Errors deriving either side are returned as they are (*Error).
+func CompareSignatureFragments[A, B ParentPrescriptionInput](original A, rederived B) error {
+	fa, err := SignatureFragments(original)
+	if err != nil {
+		return fmt.Errorf("fragments of the original: %w", err)
+	}
+	fb, err := SignatureFragments(rederived)
+	if err != nil {
+		return fmt.Errorf("fragments of the re-derived prescription: %w", err)
+	}
+	return diffFragments(fa, fb)
+}
+
+// diffFragments compares fragment by fragment.
+func diffFragments(a, b *etree.Element) error {
+	ka, kb := a.SelectElements(fragmentTag), b.SelectElements(fragmentTag)
+	for i := 0; i < len(ka) && i < len(kb); i++ {
+		ca, err := canonicalize(ka[i])
+		if err != nil {
+			return err
+		}
+		cb, err := canonicalize(kb[i])
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(ca, cb) {
+			at := firstDifference(ca, cb)
+			return fmt.Errorf("%w: fragment %d (%s) at byte %d:\n original: …%s…\nre-derived: …%s…",
+				ErrFragmentsDiffer, i+1, fragmentName(ka[i]), at, around(ca, at), around(cb, at))
+		}
+	}
+	if len(ka) != len(kb) {
+		return fmt.Errorf("%w: original has %d fragments, re-derived %d (line items %d and %d)",
+			ErrFragmentsDiffer, len(ka), len(kb), max(0, len(ka)-3), max(0, len(kb)-3))
+	}
+	return nil
+}
+
+// fragmentName names a Fragment by its first element, with a line item's id.
+func fragmentName(f *etree.Element) string {
+	kids := f.ChildElements()
+	if len(kids) == 0 {
+		return "empty"
+	}
+	name := kids[0].Tag
+	if name == "time" {
+		return "time+id"
+	}
+	if id := kids[0].SelectElement("id"); id != nil && name == "pertinentLineItem" {
+		name += " " + id.SelectAttrValue("root", "")
+	}
+	return name
+}
+
+func firstDifference(a, b []byte) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
+
+// around returns up to 60 bytes either side of at.
+func around(b []byte, at int) string {
+	lo, hi := max(0, at-60), min(len(b), at+60)
+	return string(b[lo:hi])
+}
