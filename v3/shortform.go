@@ -18,7 +18,7 @@ func ShortFormCheckChar(body string) (byte, error) {
 		if c == '-' {
 			continue
 		}
-		v := strings.IndexByte(shortFormAlphabet, upper(c))
+		v := strings.IndexByte(shortFormAlphabet, c)
 		if v < 0 || v == 36 {
 			return 0, fmt.Errorf("short-form prescription id: invalid character %q", c)
 		}
@@ -28,37 +28,33 @@ func ShortFormCheckChar(body string) (byte, error) {
 	return shortFormAlphabet[check], nil
 }
 
-func upper(c byte) byte {
-	if c >= 'a' && c <= 'z' {
-		return c - 'a' + 'A'
-	}
-	return c
-}
-
 // ValidateShortFormID checks the shape XXXXXX-OOOOOO-XXXXXC of a short-form
-// prescription id and its check character.
+// prescription id (6 upper-case hex, the prescriber's ODS code as 6 of
+// 0-9A-Z, 5 upper-case hex) and its check character.
 func ValidateShortFormID(id string) error {
 	if len(id) != 20 || id[6] != '-' || id[13] != '-' {
 		return fmt.Errorf("short-form prescription id %q: want the shape XXXXXX-XXXXXX-XXXXXC", id)
 	}
 	for i := 0; i < 19; i++ {
-		if i == 6 || i == 13 {
-			continue
-		}
-		if !isHexUpperOrDigit(id[i]) && !(i > 6 && i < 13) {
-			return fmt.Errorf("short-form prescription id %q: character %d (%q) is not hexadecimal", id, i+1, id[i])
+		c := id[i]
+		switch {
+		case i == 6 || i == 13:
+		case i > 6 && i < 13:
+			if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
+				return fmt.Errorf("short-form prescription id %q: character %d (%q) is not 0-9A-Z", id, i+1, c)
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'F') {
+				return fmt.Errorf("short-form prescription id %q: character %d (%q) is not upper-case hexadecimal", id, i+1, c)
+			}
 		}
 	}
 	want, err := ShortFormCheckChar(id[:19])
 	if err != nil {
 		return fmt.Errorf("short-form prescription id %q: %w", id, err)
 	}
-	if upper(id[19]) != want {
-		return fmt.Errorf("short-form prescription id %q: invalid check character %q (want %q)", id, id[19], want)
+	if id[19] != want {
+		return fmt.Errorf("short-form prescription id %q has invalid checksum: check character %q, want %q", id, id[19], want)
 	}
 	return nil
-}
-
-func isHexUpperOrDigit(c byte) bool {
-	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f')
 }

@@ -1,0 +1,49 @@
+// Package sim is porxgate's stateful EPS FHIR R4 simulator: the embedded
+// upstream behind `porxgate sim`, the gateway's tests and the load runs.
+//
+// It keeps EPS's state (State: prescriptions by short-form id with their line
+// items, dispenser, pending cancellations, dispense history and claims) apart
+// from its FHIR face (Server, an http.Handler mounted at Options.BasePath,
+// default /FHIR/R4), so that a Spine-style v3 face can later share one State.
+// Decoding of incoming FHIR lives in fhir_decode.go, encoding of answers in
+// fhir_encode.go; neither touches the state.
+//
+// Endpoints (base = Options.BasePath):
+//
+//	POST base/$process-message   prescription-order, prescription-order-update (cancel),
+//	                             dispense-notification (with replacementOf = amend)
+//	POST base/$prepare           501 unless Options.Digest is set
+//	POST base/Task/$release      nominated (owner) or patient (owner + group-identifier)
+//	POST base/Task               return (status rejected) or withdraw (code abort)
+//	POST base/Claim              claim, or claim amendment (replacementOf)
+//	GET  base/Task?...           tracker: identifier / focus:identifier / patient:identifier [+ business-status]
+//	GET  base/metadata           CapabilityStatement, wrapped as EPS does: {"capabilityStatement": ...}
+//	POST /oauth2/token           client-credentials with an RS512 client assertion, verified
+//	                             against Options.PublicKey
+//	GET|POST|DELETE /_admin/faults   fault injection (see Faults)
+//	GET  /_admin/cancellations   resolved pending cancellations (JSON)
+//	GET  /_admin/stats           request counters (JSON)
+//
+// Cancellation answers follow the corpus (examples/spec/errors/
+// prescription-order-update): every item cancelled (R-0001) → 200 with the
+// response Bundle; otherwise 400 with the same Bundle shape, each
+// MedicationRequest carrying its R-code (R-0002 pending with dispenser,
+// R-0003 pending with dispenser - active, R-0004, R-0005, R-0006, R-0007,
+// R-0010), as the EPS API answers Spine's AE; R-0008 (not found), R-5000 (NHS
+// number mismatch) and R-5888 (invalid message) are OperationOutcomes. A
+// pending cancellation resolves when the dispenser returns the prescription
+// (R-0001) or dispenses the item (cancelled R-0001, dispensed R-0004, not
+// dispensed R-0010); resolutions are listed by State.CancelResolutions and
+// /_admin/cancellations and reported to Options.OnCancelResolved.
+//
+// When Options.PublicKey is set every FHIR endpoint requires a bearer token
+// issued by /oauth2/token; without it the FHIR endpoints are open and the
+// token endpoint refuses every request.
+//
+// Idempotency: like EPS, the simulator does not deduplicate by X-Request-ID
+// unless Options.ReplayRequestIDs is set; then a POST whose X-Request-ID and
+// body bytes match an earlier one gets the stored answer again without being
+// processed again. Either way a second prescription-order with the same
+// short-form id is refused with DUPLICATE_PRESCRIPTION_ID, which the upstream
+// client resolves to success when it was caused by its own retry.
+package sim

@@ -1,0 +1,175 @@
+package sim
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// The FHIR face: decode, call the State, encode. No state logic here.
+
+func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) reply {
+	m, err := decodeMessage(body)
+	if err != nil {
+		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
+	}
+	switch m.event {
+	case eventPrescriptionOrder:
+		np, err := decodePrescriptionOrder(m, body)
+		if err != nil {
+			return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
+		}
+		np.TaskID = s.opts.NewID()
+		if err := s.state.AddPrescription(np, now); err != nil {
+			return fhirReply(stateErrorAnswer(err, now))
+		}
+		return fhirReply(http.StatusOK, successOutcome(now))
+	case eventOrderUpdate:
+		return s.cancel(r, m, now)
+	case eventDispense:
+		req, err := decodeDispense(m)
+		if err != nil {
+			return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
+		}
+		if err := s.state.Dispense(req, now); err != nil {
+			return fhirReply(stateErrorAnswer(err, now))
+		}
+		return fhirReply(http.StatusOK, successOutcome(now))
+	}
+	return fhirReply(http.StatusBadRequest, invalidOutcome(now, "unsupported MessageHeader.eventCoding "+m.event))
+}
+
+// cancel answers a prescription-order-update: a Bundle (200 when every item
+// was cancelled, else 400 as Spine's AE), or an OperationOutcome for
+// R-0008, R-5000 and R-5888.
+func (s *Server) cancel(r *http.Request, m *message, now time.Time) reply {
+	req, err := decodeCancel(m)
+	if err != nil {
+		return fhirReply(http.StatusBadRequest, cancelRefusal(CancelInvalidMessage, now))
+	}
+	outcomes, err := s.state.Cancel(req, now)
+	if err != nil {
+		var se *StateError
+		if errors.As(err, &se) {
+			switch se.Reason {
+			case ReasonNotFound, ReasonItemNotFound:
+				return fhirReply(http.StatusBadRequest, cancelRefusal(CancelNotFound, now))
+			case ReasonPatientMismatch:
+				return fhirReply(http.StatusBadRequest, cancelRefusal(CancelPatientMismatch, now))
+			}
+		}
+		return fhirReply(stateErrorAnswer(err, now))
+	}
+	body, err := cancelResponse(m, outcomes, now, s.opts.NewID, s.endpoint(r, "/$process-message"))
+	if err != nil {
+		return fhirReply(http.StatusBadRequest, cancelRefusal(CancelInvalidMessage, now))
+	}
+	status := http.StatusOK
+	for _, o := range outcomes {
+		if o.Code != CancelDone {
+			status = http.StatusBadRequest
+		}
+	}
+	return fhirReply(status, body)
+}
+
+func (s *Server) prepare(r *http.Request, body []byte, now time.Time) reply {
+	if s.opts.Digest == nil {
+		return fhirReply(http.StatusNotImplemented, mustJSON(outcome(now, issue{severity: "error", code: "not-supported",
+			diagnostics: "$prepare digest is not implemented in the simulator yet"})))
+	}
+	res, err := s.opts.Digest(r.Context(), body, now)
+	if err != nil {
+		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
+	}
+	if res.Timestamp == "" {
+		res.Timestamp = fhirTime(now)
+	}
+	return fhirReply(http.StatusOK, prepareParameters(res))
+}
+
+func (s *Server) release(r *http.Request, body []byte, now time.Time) reply {
+	req, err := decodeRelease(body)
+	if err != nil {
+		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
+	}
+	released, err := s.state.Release(req, now)
+	if err != nil {
+		return fhirReply(stateErrorAnswer(err, now))
+	}
+	return fhirReply(http.StatusOK, releaseResponse(released, now, s.opts.NewID, s.endpoint(r, "/Task/$release")))
+}
+
+func (s *Server) task(_ *http.Request, body []byte, now time.Time) reply {
+	act, err := decodeTask(body)
+	if err != nil {
+		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
+	}
+	if act.withdraw {
+		err = s.state.Withdraw(act.wd, now)
+	} else {
+		err = s.state.Return(act.ret, now)
+	}
+	if err != nil {
+		return fhirReply(stateErrorAnswer(err, now))
+	}
+	return fhirReply(http.StatusOK, successOutcome(now))
+}
+
+func (s *Server) claim(_ *http.Request, body []byte, now time.Time) reply {
+	req, err := decodeClaim(body)
+	if err != nil {
+		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
+	}
+	if err := s.state.Claim(req, now); err != nil {
+		return fhirReply(stateErrorAnswer(err, now))
+	}
+	return fhirReply(http.StatusOK, successOutcome(now))
+}
+
+const trackerParamsMsg = "Query parameter must be one of: identifier, focus:identifier, patient:identifier, business-status, authored-on."
+
+func (s *Server) tracker(r *http.Request, _ []byte, now time.Time) reply {
+	q, err := trackerQuery(r.URL.Query())
+	if err != nil {
+		return fhirReply(http.StatusBadRequest, plainOutcome(now, "invalid", err.Error()))
+	}
+	return fhirReply(http.StatusOK, trackerBundle(s.state.Search(q), now, s.opts.NewID))
+}
+
+// trackerQuery reads the EPS tracker's search parameters; values may be
+// written system|value.
+func trackerQuery(v url.Values) (Query, error) {
+	var q Query
+	val := func(k string) string {
+		raw := v.Get(k)
+		if i := strings.LastIndexByte(raw, '|'); i >= 0 {
+			raw = raw[i+1:]
+		}
+		return raw
+	}
+	for k := range v {
+		switch k {
+		case "identifier", "focus:identifier":
+			q.ShortFormID = strings.ToUpper(val(k))
+		case "patient:identifier":
+			q.NHSNumber = val(k)
+		case "business-status":
+			q.Status = PrescriptionStatus(val(k))
+		case "authored-on":
+			// Accepted; the simulator keeps no date filter.
+		default:
+			return Query{}, errors.New(trackerParamsMsg)
+		}
+	}
+	if q.ShortFormID == "" && q.NHSNumber == "" {
+		return Query{}, errors.New(trackerParamsMsg)
+	}
+	return q, nil
+}
+
+func (s *Server) metadata(_ *http.Request, _ []byte, _ time.Time) reply {
+	return fhirReply(http.StatusOK, capabilityStatement())
+}

@@ -1,0 +1,135 @@
+package sim
+
+import (
+	"sort"
+	"sync"
+	"time"
+)
+
+// State is EPS's prescription store and its state machine. It knows no wire
+// format: every method takes decoded requests and a time, and returns copies
+// or a *StateError. It is safe for concurrent use.
+type State struct {
+	mu          sync.Mutex
+	rx          map[string]*Prescription // by short-form id
+	resolutions []CancelResolution
+	onResolved  func(CancelResolution)
+}
+
+// NewState returns an empty State. onResolved, if not nil, is called (with
+// the State's lock held: keep it quick) for every pending cancellation that
+// resolves.
+func NewState(onResolved func(CancelResolution)) *State {
+	return &State{rx: map[string]*Prescription{}, onResolved: onResolved}
+}
+
+// Len returns the number of stored prescriptions.
+func (s *State) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.rx)
+}
+
+// Get returns a copy of the prescription with the given short-form id.
+func (s *State) Get(shortFormID string) (Prescription, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.rx[shortFormID]
+	if !ok {
+		return Prescription{}, false
+	}
+	return p.clone(), true
+}
+
+// Query selects prescriptions for the tracker. Empty fields match anything;
+// at least ShortFormID or NHSNumber should be set.
+type Query struct {
+	ShortFormID string
+	NHSNumber   string
+	Status      PrescriptionStatus
+}
+
+// Search returns copies of the matching prescriptions, oldest first.
+func (s *State) Search(q Query) []Prescription {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Prescription
+	for _, p := range s.rx {
+		if (q.ShortFormID == "" || p.ShortFormID == q.ShortFormID) &&
+			(q.NHSNumber == "" || p.NHSNumber == q.NHSNumber) &&
+			(q.Status == "" || p.Status == q.Status) {
+			out = append(out, p.clone())
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.Before(out[j].Created)
+		}
+		return out[i].ShortFormID < out[j].ShortFormID
+	})
+	return out
+}
+
+// CancelResolutions returns the resolutions with Seq > after.
+func (s *State) CancelResolutions(after int) []CancelResolution {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []CancelResolution
+	for _, r := range s.resolutions {
+		if r.Seq > after {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// resolve records a pending cancellation's outcome. Caller holds s.mu.
+func (s *State) resolve(p *Prescription, it *Item, code CancelCode, now time.Time) {
+	it.CancelPending = false
+	it.CancelRequester = ""
+	r := CancelResolution{Seq: len(s.resolutions) + 1, ShortFormID: p.ShortFormID, ItemID: it.ID, Code: code, At: now}
+	s.resolutions = append(s.resolutions, r)
+	if s.onResolved != nil {
+		s.onResolved(r)
+	}
+}
+
+// lookup returns the stored prescription or a not-found refusal. Caller
+// holds s.mu.
+func (s *State) lookup(id string) (*Prescription, error) {
+	p, ok := s.rx[id]
+	if !ok {
+		return nil, refuse(ReasonNotFound, id, "not found")
+	}
+	return p, nil
+}
+
+// deriveStatus computes the prescription status from its items once a
+// dispenser holds it.
+func deriveStatus(p *Prescription) PrescriptionStatus {
+	allTerminal, anyDispensed, allCancelled := true, false, true
+	for _, it := range p.Items {
+		switch it.Status {
+		case ItemDispensed, ItemPartial:
+			anyDispensed = true
+		}
+		if it.Status != ItemCancelled {
+			allCancelled = false
+		}
+		if !it.Status.terminal() {
+			allTerminal = false
+		}
+	}
+	switch {
+	case allCancelled:
+		return StatusCancelled
+	case allTerminal && anyDispensed:
+		return StatusDispensed
+	case allTerminal:
+		return StatusNotDispensed
+	case len(p.Dispenses) > 0:
+		return StatusWithDispenserActive
+	default:
+		return StatusWithDispenser
+	}
+}

@@ -1,0 +1,308 @@
+package sim
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// ReleaseRequest is a decoded Task/$release: Owner (the pharmacy's ODS code)
+// alone is a nominated release; with ShortFormID a patient release.
+type ReleaseRequest struct {
+	Owner       string
+	ShortFormID string
+}
+
+// Release hands prescriptions to a dispenser. Nominated: every prescription
+// nominated to Owner that is to be dispensed, each only once (it is then with
+// the dispenser); none is not an error. Patient: the one prescription, also
+// again to the dispenser already holding it; refusals ReasonNotFound,
+// ReasonWithAnotherDispenser, ReasonCancelled, ReasonExpired,
+// ReasonDispensed. It returns copies of the released prescriptions.
+func (s *State) Release(req ReleaseRequest, now time.Time) ([]Prescription, error) {
+	if req.Owner == "" {
+		return nil, refuse(ReasonInvalid, req.ShortFormID, "release without owner")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if req.ShortFormID == "" {
+		var out []Prescription
+		for _, p := range s.rx {
+			if p.Nominated == req.Owner && p.Status == StatusToBeDispensed {
+				releaseTo(p, req.Owner, now)
+				out = append(out, p.clone())
+			}
+		}
+		slices.SortFunc(out, func(a, b Prescription) int {
+			if c := a.Created.Compare(b.Created); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ShortFormID, b.ShortFormID)
+		})
+		return out, nil
+	}
+	p, err := s.lookup(req.ShortFormID)
+	if err != nil {
+		return nil, err
+	}
+	switch p.Status {
+	case StatusToBeDispensed:
+		releaseTo(p, req.Owner, now)
+	case StatusWithDispenser, StatusWithDispenserActive:
+		if p.Dispenser != req.Owner {
+			e := refuse(ReasonWithAnotherDispenser, p.ShortFormID, "with dispenser %s", p.Dispenser)
+			e.Dispenser = p.Dispenser
+			return nil, e
+		}
+	case StatusCancelled:
+		return nil, refuse(ReasonCancelled, p.ShortFormID, "cancelled")
+	case StatusExpired:
+		return nil, refuse(ReasonExpired, p.ShortFormID, "expired")
+	default:
+		return nil, refuse(ReasonDispensed, p.ShortFormID, "already %s", p.Status.Display())
+	}
+	return []Prescription{p.clone()}, nil
+}
+
+func releaseTo(p *Prescription, owner string, now time.Time) {
+	p.Status = StatusWithDispenser
+	p.Dispenser = owner
+	for i := range p.Items {
+		if p.Items[i].Status == ItemToBeDispensed {
+			p.Items[i].Status = ItemWithDispenser
+		}
+	}
+	p.Updated = now
+}
+
+// holder checks that dispenser holds p. Caller holds s.mu.
+func holder(p *Prescription, dispenser string) error {
+	switch p.Status {
+	case StatusCancelled:
+		return refuse(ReasonCancelled, p.ShortFormID, "cancelled")
+	case StatusExpired:
+		return refuse(ReasonExpired, p.ShortFormID, "expired")
+	case StatusToBeDispensed:
+		return refuse(ReasonInvalidTransition, p.ShortFormID, "not released to a dispenser")
+	}
+	if dispenser != "" && p.Dispenser != dispenser {
+		e := refuse(ReasonWithAnotherDispenser, p.ShortFormID, "with dispenser %s, not %s", p.Dispenser, dispenser)
+		e.Dispenser = p.Dispenser
+		return e
+	}
+	return nil
+}
+
+// DispenseRequest is a decoded dispense-notification.
+type DispenseRequest struct {
+	// MessageID is the notification Bundle's identifier.
+	MessageID   string
+	Dispenser   string
+	ShortFormID string
+	// ReplacementOf, when set, makes this an amendment of that notification,
+	// which must be the last one.
+	ReplacementOf string
+	// Items are the new statuses by line item id.
+	Items map[string]ItemStatus
+}
+
+// Dispense applies a dispense notification (or an amendment: the last
+// notification is undone first). Pending cancellations resolve: item
+// cancelled → R-0001, dispensed or partial → R-0004, not dispensed → R-0010;
+// owing stays pending.
+func (s *State) Dispense(req DispenseRequest, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.lookup(req.ShortFormID)
+	if err != nil {
+		return err
+	}
+	if req.ReplacementOf != "" {
+		if n := len(p.Dispenses); n == 0 || !strings.EqualFold(p.Dispenses[n-1].ID, req.ReplacementOf) {
+			return refuse(ReasonAmendMismatch, p.ShortFormID, "amendment of %s does not pertain to the last dispense", req.ReplacementOf)
+		}
+		if p.Status == StatusClaimed || p.Status == StatusNoClaimed {
+			return refuse(ReasonInvalidTransition, p.ShortFormID, "cannot amend when %s", p.Status.Display())
+		}
+		if p.Dispenser != req.Dispenser {
+			e := refuse(ReasonWithAnotherDispenser, p.ShortFormID, "with dispenser %s", p.Dispenser)
+			e.Dispenser = p.Dispenser
+			return e
+		}
+	} else {
+		if err := holder(p, req.Dispenser); err != nil {
+			return err
+		}
+		if p.Status != StatusWithDispenser && p.Status != StatusWithDispenserActive {
+			return refuse(ReasonDispensed, p.ShortFormID, "already %s", p.Status.Display())
+		}
+	}
+	if len(req.Items) == 0 {
+		return refuse(ReasonInvalid, p.ShortFormID, "dispense notification without line items")
+	}
+	for id, st := range req.Items {
+		if p.item(id) == nil {
+			return refuse(ReasonItemNotFound, p.ShortFormID, "line item %s not found", id)
+		}
+		if !st.dispenserSettable() {
+			return refuse(ReasonInvalid, p.ShortFormID, "line item %s: status %s cannot be set by a dispenser", id, st)
+		}
+	}
+	if req.ReplacementOf != "" {
+		last := p.Dispenses[len(p.Dispenses)-1]
+		for i := range p.Items {
+			p.Items[i].Status = last.before[i]
+		}
+		p.Dispenses = p.Dispenses[:len(p.Dispenses)-1]
+	}
+	rec := DispenseRecord{ID: req.MessageID, Dispenser: req.Dispenser, At: now, Items: cloneMap(req.Items)}
+	for i := range p.Items {
+		rec.before = append(rec.before, p.Items[i].Status)
+	}
+	for i := range p.Items {
+		it := &p.Items[i]
+		st, ok := req.Items[it.ID]
+		if !ok {
+			continue
+		}
+		it.Status = st
+		if !it.CancelPending {
+			continue
+		}
+		switch st {
+		case ItemCancelled:
+			s.resolve(p, it, CancelDone, now)
+		case ItemDispensed, ItemPartial:
+			s.resolve(p, it, CancelDispensed, now)
+		case ItemNotDispensed:
+			s.resolve(p, it, CancelNotDispensed, now)
+		}
+	}
+	p.Dispenses = append(p.Dispenses, rec)
+	p.Status = deriveStatus(p)
+	p.Updated = now
+	return nil
+}
+
+// ReturnRequest is a decoded dispense proposal return (Task rejected).
+type ReturnRequest struct {
+	ShortFormID string
+	Dispenser   string
+	Reason      string
+}
+
+// Return gives an undispensed prescription back to EPS: it is to be
+// dispensed again and pending cancellations take effect (R-0001).
+func (s *State) Return(req ReturnRequest, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.lookup(req.ShortFormID)
+	if err != nil {
+		return err
+	}
+	if err := holder(p, req.Dispenser); err != nil {
+		return err
+	}
+	if p.Status != StatusWithDispenser {
+		return refuse(ReasonInvalidTransition, p.ShortFormID, "cannot return when %s", p.Status.Display())
+	}
+	for i := range p.Items {
+		it := &p.Items[i]
+		if it.Status == ItemWithDispenser {
+			it.Status = ItemToBeDispensed
+		}
+		if it.CancelPending {
+			it.Status = ItemCancelled
+			s.resolve(p, it, CancelDone, now)
+		}
+	}
+	p.Dispenser = ""
+	p.Status = StatusToBeDispensed
+	if allItems(p, ItemCancelled) {
+		p.Status = StatusCancelled
+	}
+	p.Updated = now
+	return nil
+}
+
+// WithdrawRequest is a decoded dispenser withdraw (Task abort).
+type WithdrawRequest struct {
+	ShortFormID string
+	Dispenser   string
+	// DispenseID is the notification to withdraw; empty means the last.
+	DispenseID string
+	Reason     string
+}
+
+// Withdraw undoes the last dispense notification.
+func (s *State) Withdraw(req WithdrawRequest, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.lookup(req.ShortFormID)
+	if err != nil {
+		return err
+	}
+	if p.Status == StatusClaimed || p.Status == StatusNoClaimed {
+		return refuse(ReasonInvalidTransition, p.ShortFormID, "cannot withdraw when %s", p.Status.Display())
+	}
+	n := len(p.Dispenses)
+	if n == 0 {
+		return refuse(ReasonInvalidTransition, p.ShortFormID, "nothing dispensed to withdraw")
+	}
+	if p.Dispenser != req.Dispenser {
+		e := refuse(ReasonWithAnotherDispenser, p.ShortFormID, "with dispenser %s", p.Dispenser)
+		e.Dispenser = p.Dispenser
+		return e
+	}
+	last := p.Dispenses[n-1]
+	if req.DispenseID != "" && !strings.EqualFold(req.DispenseID, last.ID) {
+		return refuse(ReasonAmendMismatch, p.ShortFormID, "withdrawal of %s does not pertain to the last dispense", req.DispenseID)
+	}
+	for i := range p.Items {
+		p.Items[i].Status = last.before[i]
+	}
+	p.Dispenses = p.Dispenses[:n-1]
+	p.Status = deriveStatus(p)
+	p.Updated = now
+	return nil
+}
+
+// ClaimRequest is a decoded Claim.
+type ClaimRequest struct {
+	ShortFormID   string
+	ClaimID       string
+	Claimant      string
+	ReplacementOf string
+}
+
+// Claim records a claim once the prescription is dispensed (or not
+// dispensed); an amendment (ReplacementOf = the last claim's id) once it is
+// claimed.
+func (s *State) Claim(req ClaimRequest, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.lookup(req.ShortFormID)
+	if err != nil {
+		return err
+	}
+	if req.Claimant != "" && p.Dispenser != "" && req.Claimant != p.Dispenser {
+		e := refuse(ReasonWithAnotherDispenser, p.ShortFormID, "dispensed by %s", p.Dispenser)
+		e.Dispenser = p.Dispenser
+		return e
+	}
+	switch {
+	case req.ReplacementOf != "":
+		n := len(p.Claims)
+		if p.Status != StatusClaimed || n == 0 || !strings.EqualFold(p.Claims[n-1].ID, req.ReplacementOf) {
+			return refuse(ReasonAmendMismatch, p.ShortFormID, "claim amendment of %s does not pertain to the last claim", req.ReplacementOf)
+		}
+	case p.Status == StatusClaimed:
+		return refuse(ReasonInvalidTransition, p.ShortFormID, "already claimed")
+	case p.Status != StatusDispensed && p.Status != StatusNotDispensed:
+		return refuse(ReasonClaimNotDispensed, p.ShortFormID, "cannot claim when %s", p.Status.Display())
+	}
+	p.Claims = append(p.Claims, ClaimRecord{ID: req.ClaimID, ReplacementOf: req.ReplacementOf, At: now})
+	p.Status = StatusClaimed
+	p.Updated = now
+	return nil
+}

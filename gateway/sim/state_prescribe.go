@@ -1,0 +1,164 @@
+package sim
+
+import (
+	"strings"
+	"time"
+)
+
+// NewPrescription is a decoded prescription-order.
+type NewPrescription struct {
+	ShortFormID string
+	LongFormID  string
+	NHSNumber   string
+	Prescriber  string
+	Nominated   string
+	ItemIDs     []string
+	Order       []byte
+	TaskID      string
+}
+
+// AddPrescription stores a new prescription, to be dispensed. It refuses a
+// bad short-form id check character and a duplicate short-form id.
+func (s *State) AddPrescription(np NewPrescription, now time.Time) error {
+	if err := checkShortFormID(np.ShortFormID); err != nil {
+		return &StateError{Reason: ReasonInvalidCheckCharacter, ShortFormID: np.ShortFormID, Detail: err.Error()}
+	}
+	if len(np.ItemIDs) < 1 || len(np.ItemIDs) > 4 {
+		return refuse(ReasonInvalid, np.ShortFormID, "%d line items, want 1 to 4", len(np.ItemIDs))
+	}
+	p := &Prescription{
+		ShortFormID: np.ShortFormID, LongFormID: np.LongFormID, NHSNumber: np.NHSNumber,
+		Prescriber: np.Prescriber, Nominated: np.Nominated, Status: StatusToBeDispensed,
+		Order: np.Order, TaskID: np.TaskID, Created: now, Updated: now,
+	}
+	seen := map[string]bool{}
+	for _, id := range np.ItemIDs {
+		id = strings.ToLower(id)
+		if id == "" || seen[id] {
+			return refuse(ReasonInvalid, np.ShortFormID, "line item id %q missing or repeated", id)
+		}
+		seen[id] = true
+		p.Items = append(p.Items, Item{ID: id, Status: ItemToBeDispensed})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.rx[np.ShortFormID]; dup {
+		return refuse(ReasonDuplicate, np.ShortFormID, "duplicate prescription id")
+	}
+	s.rx[np.ShortFormID] = p
+	return nil
+}
+
+// CancelRequest is a decoded prescription-order-update (cancel).
+type CancelRequest struct {
+	ShortFormID string
+	NHSNumber   string
+	// Requester identifies who asked (e.g. the SDS role profile id).
+	Requester string
+	// ItemIDs are the line items to cancel; empty means all.
+	ItemIDs []string
+}
+
+// CancelOutcome is the result for one line item.
+type CancelOutcome struct {
+	ItemID  string
+	Code    CancelCode
+	Pending bool
+}
+
+// Cancel applies a cancellation. While the prescription is to be dispensed
+// an item is cancelled (R-0001); while a dispenser holds it the cancellation
+// is marked pending (R-0002 / R-0003) and resolves when the dispenser returns
+// or dispenses the item. Refusals: ReasonNotFound (R-0008),
+// ReasonPatientMismatch (R-5000).
+func (s *State) Cancel(req CancelRequest, now time.Time) ([]CancelOutcome, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.lookup(req.ShortFormID)
+	if err != nil {
+		return nil, err
+	}
+	if req.NHSNumber != "" && req.NHSNumber != p.NHSNumber {
+		return nil, refuse(ReasonPatientMismatch, req.ShortFormID, "NHS number does not match the prescription")
+	}
+	ids := req.ItemIDs
+	if len(ids) == 0 {
+		for _, it := range p.Items {
+			ids = append(ids, it.ID)
+		}
+	}
+	targets := make([]*Item, 0, len(ids))
+	for _, id := range ids {
+		it := p.item(strings.ToLower(id))
+		if it == nil {
+			return nil, refuse(ReasonItemNotFound, req.ShortFormID, "line item %s not found", id)
+		}
+		targets = append(targets, it)
+	}
+	out := make([]CancelOutcome, 0, len(targets))
+	for _, it := range targets {
+		code := cancelItem(p, it, req.Requester)
+		out = append(out, CancelOutcome{ItemID: it.ID, Code: code, Pending: it.CancelPending})
+	}
+	if p.Status == StatusToBeDispensed && allItems(p, ItemCancelled) {
+		p.Status = StatusCancelled
+	}
+	p.Updated = now
+	return out, nil
+}
+
+// cancelItem decides one item's cancellation.
+func cancelItem(p *Prescription, it *Item, requester string) CancelCode {
+	switch {
+	case it.Status == ItemCancelled:
+		return CancelAlreadyCancelled
+	case p.Status == StatusExpired || it.Status == ItemExpired:
+		return CancelExpired
+	case it.Status == ItemDispensed, p.Status == StatusDispensed, p.Status == StatusClaimed, p.Status == StatusNoClaimed:
+		return CancelDispensed
+	case it.Status == ItemNotDispensed, p.Status == StatusNotDispensed:
+		return CancelNotDispensed
+	case p.Status == StatusToBeDispensed:
+		it.Status = ItemCancelled
+		return CancelDone
+	}
+	// A dispenser holds it: mark for cancellation.
+	pending := CancelPendingWithDispenser
+	if p.Status == StatusWithDispenserActive {
+		pending = CancelPendingDispenserActive
+	}
+	if it.CancelPending && it.CancelRequester != requester {
+		return CancelByAnotherPrescriber
+	}
+	it.CancelPending = true
+	it.CancelRequester = requester
+	return pending
+}
+
+func allItems(p *Prescription, st ItemStatus) bool {
+	for _, it := range p.Items {
+		if it.Status != st {
+			return false
+		}
+	}
+	return true
+}
+
+// Expire marks a prescription expired (for tests and the admin face: the
+// simulator runs no expiry clock of its own).
+func (s *State) Expire(shortFormID string, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.lookup(shortFormID)
+	if err != nil {
+		return err
+	}
+	p.Status = StatusExpired
+	for i := range p.Items {
+		if !p.Items[i].Status.terminal() {
+			p.Items[i].Status = ItemExpired
+		}
+	}
+	p.Updated = now
+	return nil
+}

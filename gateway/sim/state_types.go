@@ -1,0 +1,291 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// PrescriptionStatus is a prescription's status (EPS-task-business-status,
+// v3 2.16.840.1.113883.2.1.3.2.4.16.35).
+type PrescriptionStatus string
+
+// Prescription statuses.
+const (
+	StatusToBeDispensed       PrescriptionStatus = "0001"
+	StatusWithDispenser       PrescriptionStatus = "0002"
+	StatusWithDispenserActive PrescriptionStatus = "0003"
+	StatusExpired             PrescriptionStatus = "0004"
+	StatusCancelled           PrescriptionStatus = "0005"
+	StatusDispensed           PrescriptionStatus = "0006"
+	StatusNotDispensed        PrescriptionStatus = "0007"
+	StatusClaimed             PrescriptionStatus = "0008"
+	StatusNoClaimed           PrescriptionStatus = "0009"
+)
+
+// Display returns the status's display text.
+func (s PrescriptionStatus) Display() string {
+	switch s {
+	case StatusToBeDispensed:
+		return "To Be Dispensed"
+	case StatusWithDispenser:
+		return "With Dispenser"
+	case StatusWithDispenserActive:
+		return "With Dispenser - Active"
+	case StatusExpired:
+		return "Expired"
+	case StatusCancelled:
+		return "Cancelled"
+	case StatusDispensed:
+		return "Dispensed"
+	case StatusNotDispensed:
+		return "Not Dispensed"
+	case StatusClaimed:
+		return "Claimed"
+	case StatusNoClaimed:
+		return "No-Claimed"
+	}
+	return string(s)
+}
+
+// ItemStatus is a line item's status (medicationdispense-type, v3
+// 2.16.840.1.113883.2.1.3.2.4.17.23).
+type ItemStatus string
+
+// Line item statuses.
+const (
+	ItemDispensed     ItemStatus = "0001"
+	ItemNotDispensed  ItemStatus = "0002"
+	ItemPartial       ItemStatus = "0003"
+	ItemOwing         ItemStatus = "0004"
+	ItemCancelled     ItemStatus = "0005"
+	ItemExpired       ItemStatus = "0006"
+	ItemToBeDispensed ItemStatus = "0007"
+	ItemWithDispenser ItemStatus = "0008"
+)
+
+// Display returns the item status's display text.
+func (s ItemStatus) Display() string {
+	switch s {
+	case ItemDispensed:
+		return "Item fully dispensed"
+	case ItemNotDispensed:
+		return "Item not dispensed"
+	case ItemPartial:
+		return "Item dispensed - partial"
+	case ItemOwing:
+		return "Item not dispensed owing"
+	case ItemCancelled:
+		return "Item cancelled"
+	case ItemExpired:
+		return "Expired"
+	case ItemToBeDispensed:
+		return "To Be Dispensed"
+	case ItemWithDispenser:
+		return "Item with dispenser"
+	}
+	return string(s)
+}
+
+// dispenserSettable reports whether a dispense notification may set s.
+func (s ItemStatus) dispenserSettable() bool {
+	switch s {
+	case ItemDispensed, ItemNotDispensed, ItemPartial, ItemOwing, ItemCancelled:
+		return true
+	}
+	return false
+}
+
+// terminal reports whether nothing more will be dispensed for the item.
+func (s ItemStatus) terminal() bool {
+	switch s {
+	case ItemDispensed, ItemNotDispensed, ItemCancelled, ItemExpired:
+		return true
+	}
+	return false
+}
+
+// CancelCode is a cancellation outcome (medicationrequest-status-history;
+// v3 2.16.840.1.113883.2.1.3.2.4.17.19 without the "R-").
+type CancelCode string
+
+// Cancellation outcomes.
+const (
+	CancelDone                   CancelCode = "R-0001"
+	CancelPendingWithDispenser   CancelCode = "R-0002"
+	CancelPendingDispenserActive CancelCode = "R-0003"
+	CancelDispensed              CancelCode = "R-0004" // not cancelled: dispensed
+	CancelExpired                CancelCode = "R-0005"
+	CancelAlreadyCancelled       CancelCode = "R-0006"
+	CancelByAnotherPrescriber    CancelCode = "R-0007"
+	CancelNotFound               CancelCode = "R-0008"
+	CancelDisabled               CancelCode = "R-0009"
+	CancelNotDispensed           CancelCode = "R-0010"
+	CancelPatientMismatch        CancelCode = "R-5000"
+	CancelInvalidMessage         CancelCode = "R-5888"
+)
+
+// Display returns the outcome's display text as EPS writes it.
+func (c CancelCode) Display() string {
+	switch c {
+	case CancelDone:
+		return "Prescription/item was cancelled"
+	case CancelPendingWithDispenser:
+		return "Prescription/item was not cancelled. With dispenser. Marked for cancellation"
+	case CancelPendingDispenserActive:
+		return "Prescription/item was not cancelled. With dispenser active. Marked for cancellation"
+	case CancelDispensed:
+		return "Prescription/item was not cancelled. Prescription has been dispensed."
+	case CancelExpired:
+		return "Prescription/item has expired"
+	case CancelAlreadyCancelled:
+		return "Prescription/item had already been cancelled"
+	case CancelByAnotherPrescriber:
+		return "Prescription/item cancellation requested by another prescriber"
+	case CancelNotFound:
+		return "Prescription/item not found"
+	case CancelDisabled:
+		return "Cancellation functionality disabled in SPINE"
+	case CancelNotDispensed:
+		return "Prescription/item was not cancelled. Prescription has been not dispensed."
+	case CancelPatientMismatch:
+		return "Unable to process message. Information missing or invalid - Mismatch between prescription and cancellation NHSNumber"
+	case CancelInvalidMessage:
+		return "Invalid Message."
+	}
+	return string(c)
+}
+
+// Item is one line item of a prescription.
+type Item struct {
+	// ID is the line item id (prescription-order-item-number, lower case).
+	ID     string
+	Status ItemStatus
+	// CancelPending is set while a cancellation waits for the dispenser.
+	CancelPending   bool
+	CancelRequester string
+}
+
+// DispenseRecord is one accepted dispense notification.
+type DispenseRecord struct {
+	// ID is the notification Bundle's identifier (the v3 message id).
+	ID        string
+	Dispenser string
+	At        time.Time
+	// Items are the statuses the notification set, by item id.
+	Items map[string]ItemStatus
+	// before holds every item's status before this notification, in item
+	// order, so that an amendment or a withdrawal can undo it.
+	before []ItemStatus
+}
+
+// ClaimRecord is one accepted claim or claim amendment.
+type ClaimRecord struct {
+	ID            string
+	ReplacementOf string
+	At            time.Time
+}
+
+// Prescription is EPS's record of one prescription.
+type Prescription struct {
+	ShortFormID string
+	LongFormID  string
+	NHSNumber   string
+	// Prescriber is the prescribing organisation's ODS code.
+	Prescriber string
+	// Nominated is the nominated pharmacy's ODS code, if any.
+	Nominated string
+	Status    PrescriptionStatus
+	// Dispenser is the ODS code of the pharmacy holding it, if any.
+	Dispenser string
+	Items     []Item
+	// Order is the prescription-order Bundle exactly as received.
+	Order []byte
+	// TaskID identifies the prescription in tracker answers.
+	TaskID    string
+	Created   time.Time
+	Updated   time.Time
+	Dispenses []DispenseRecord
+	Claims    []ClaimRecord
+}
+
+// clone returns a deep copy (Order is shared: it is never modified).
+func (p *Prescription) clone() Prescription {
+	c := *p
+	c.Items = slices.Clone(p.Items)
+	c.Dispenses = make([]DispenseRecord, len(p.Dispenses))
+	for i, d := range p.Dispenses {
+		d.Items = cloneMap(d.Items)
+		d.before = slices.Clone(d.before)
+		c.Dispenses[i] = d
+	}
+	c.Claims = slices.Clone(p.Claims)
+	return c
+}
+
+func cloneMap(m map[string]ItemStatus) map[string]ItemStatus {
+	out := make(map[string]ItemStatus, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func (p *Prescription) item(id string) *Item {
+	for i := range p.Items {
+		if p.Items[i].ID == id {
+			return &p.Items[i]
+		}
+	}
+	return nil
+}
+
+// CancelResolution records a pending cancellation that resolved later (the
+// trigger of a Subsequent Cancel Response, PORX_IN050102UK32).
+type CancelResolution struct {
+	Seq         int        `json:"seq"`
+	ShortFormID string     `json:"shortFormId"`
+	ItemID      string     `json:"itemId"`
+	Code        CancelCode `json:"code"`
+	At          time.Time  `json:"at"`
+}
+
+// Reason classifies why the state refused a request; each face maps it to
+// its own error shape.
+type Reason int
+
+// Refusal reasons.
+const (
+	ReasonInvalid Reason = iota + 1
+	ReasonInvalidCheckCharacter
+	ReasonDuplicate
+	ReasonNotFound
+	ReasonItemNotFound
+	ReasonWithAnotherDispenser
+	ReasonCancelled
+	ReasonExpired
+	ReasonDispensed
+	ReasonInvalidTransition
+	ReasonClaimNotDispensed
+	ReasonAmendMismatch
+	ReasonPatientMismatch
+)
+
+// StateError is a refusal by the State.
+type StateError struct {
+	Reason      Reason
+	ShortFormID string
+	// Dispenser is the ODS code of the other dispenser
+	// (ReasonWithAnotherDispenser).
+	Dispenser string
+	Detail    string
+}
+
+// Error implements error.
+func (e *StateError) Error() string {
+	return fmt.Sprintf("prescription %s: %s", e.ShortFormID, e.Detail)
+}
+
+func refuse(r Reason, id, format string, args ...any) *StateError {
+	return &StateError{Reason: r, ShortFormID: id, Detail: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,57 @@
+package sim
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fixture reads testdata/name and replaces its upper-case tokens.
+func fixture(t testing.TB, name string, repl map[string]string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatalf("read fixture: %v", err)
+	}
+	s := string(raw)
+	// Longest tokens first, so that no token is a prefix problem.
+	for _, k := range []string{"SHORTFORMID", "NHSNUMBER", "MESSAGEID", "REQUESTER", "PHARMACY", "REPLACES",
+		"FOCUSID", "CLAIMID", "STATUS1", "STATUS2", "ITEM1", "ITEM2"} {
+		if v, ok := repl[k]; ok {
+			s = strings.ReplaceAll(s, k, v)
+		}
+	}
+	return []byte(s)
+}
+
+// rx describes one test prescription.
+type rx struct {
+	sf, item1, item2, nhs, pharmacy string
+}
+
+func newRx(t testing.TB, n uint32, pharmacy string) rx {
+	t.Helper()
+	sf, err := MakeShortFormID(n, "A83008")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rx{
+		sf:       sf,
+		item1:    fmt.Sprintf("a0000000-0000-4000-8000-%012d", n*10+1),
+		item2:    fmt.Sprintf("a0000000-0000-4000-8000-%012d", n*10+2),
+		nhs:      "9449304130",
+		pharmacy: pharmacy,
+	}
+}
+
+func (p rx) repl(extra map[string]string) map[string]string {
+	m := map[string]string{"SHORTFORMID": p.sf, "ITEM1": p.item1, "ITEM2": p.item2, "NHSNUMBER": p.nhs,
+		"PHARMACY": p.pharmacy, "MESSAGEID": "b0000000-0000-4000-8000-" + fmt.Sprintf("%012d", len(p.sf)),
+		"REQUESTER": "100102238986", "REPLACES": "", "FOCUSID": "", "CLAIMID": "c0000000-0000-4000-8000-000000000001"}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
+}

@@ -1,0 +1,223 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const (
+	grantType           = "client_credentials"
+	clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+)
+
+// tokenSource exchanges signed client assertions for access tokens and
+// caches them. Concurrent callers share one exchange: the first one starts
+// it, the rest wait for the same result. A token past its renewal point but
+// not yet expired is still handed out while one renewal runs.
+type tokenSource struct {
+	rt          http.RoundTripper // token chain: id → retry → breaker → buffer → base
+	key         *rsa.PrivateKey
+	kid, apiKey string
+	tokenURL    string
+	lifetime    time.Duration
+	renewBefore time.Duration
+	now         func() time.Time
+	newID       func() string
+	log         *slog.Logger
+	stop        context.Context // cancelled by Client.Close; bounds background exchanges
+
+	mu        sync.Mutex
+	tok       string
+	renewAt   time.Time
+	expiresAt time.Time
+	inflight  *tokenCall
+}
+
+type tokenCall struct {
+	done chan struct{}
+	tok  string
+	err  error
+}
+
+// token returns a valid access token, exchanging a new one when needed.
+func (s *tokenSource) token(ctx context.Context) (string, error) {
+	now := s.now()
+	s.mu.Lock()
+	if s.tok != "" && now.Before(s.renewAt) {
+		tok := s.tok
+		s.mu.Unlock()
+		return tok, nil
+	}
+	c := s.inflight
+	if c == nil {
+		c = &tokenCall{done: make(chan struct{})}
+		s.inflight = c
+		go s.exchange(c, CorrelationID(ctx))
+	}
+	if s.tok != "" && now.Before(s.expiresAt) {
+		tok := s.tok // still valid: use it while the renewal runs
+		s.mu.Unlock()
+		return tok, nil
+	}
+	s.mu.Unlock()
+	select {
+	case <-c.done:
+		return c.tok, c.err
+	case <-ctx.Done():
+		return "", fmt.Errorf("wait for access token: %w", ctx.Err())
+	}
+}
+
+// invalidate drops tok from the cache if it is still the cached one (the API
+// refused it).
+func (s *tokenSource) invalidate(tok string) {
+	s.mu.Lock()
+	if s.tok == tok {
+		s.tok = ""
+	}
+	s.mu.Unlock()
+}
+
+// exchange runs one token request and publishes its result to c.
+func (s *tokenSource) exchange(c *tokenCall, correlationID string) {
+	ctx := withOperation(s.stop, OpToken)
+	if correlationID != "" {
+		ctx = WithCorrelationID(ctx, correlationID)
+	}
+	start := s.now()
+	tok, ttl, err := s.fetch(ctx, start)
+	s.mu.Lock()
+	if err == nil {
+		s.tok = tok
+		s.expiresAt = start.Add(ttl)
+		s.renewAt = s.expiresAt.Add(-min(s.renewBefore, ttl/2))
+	}
+	s.inflight = nil
+	s.mu.Unlock()
+	if err != nil {
+		s.log.Warn("upstream token exchange failed", "error", err)
+	} else {
+		s.log.Debug("upstream token renewed", "expires_in", ttl)
+	}
+	c.tok, c.err = tok, err
+	close(c.done)
+}
+
+// fetch signs an assertion and posts it to the token endpoint.
+func (s *tokenSource) fetch(ctx context.Context, now time.Time) (string, time.Duration, error) {
+	assertion, err := signAssertion(s.key, s.kid, s.apiKey, s.tokenURL, s.newID(), now, s.lifetime)
+	if err != nil {
+		return "", 0, &TokenError{Err: err}
+	}
+	form := url.Values{
+		"grant_type":            {grantType},
+		"client_assertion_type": {clientAssertionType},
+		"client_assertion":      {assertion},
+	}
+	body := []byte(form.Encode())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.tokenURL, bytes.NewReader(body))
+	if err != nil {
+		return "", 0, &TokenError{Err: fmt.Errorf("build token request: %w", err)}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := s.rt.RoundTrip(req)
+	if err != nil {
+		return "", 0, &TokenError{Err: err}
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return "", 0, &TokenError{Err: fmt.Errorf("read token answer: %w", err)}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", 0, &TokenError{Status: resp.StatusCode, Body: buf.Bytes()}
+	}
+	var ans struct {
+		AccessToken string          `json:"access_token"`
+		ExpiresIn   json.RawMessage `json:"expires_in"`
+		TokenType   string          `json:"token_type"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &ans); err != nil {
+		return "", 0, &TokenError{Status: resp.StatusCode, Body: buf.Bytes(), Err: fmt.Errorf("decode token answer: %w", err)}
+	}
+	if ans.AccessToken == "" {
+		return "", 0, &TokenError{Status: resp.StatusCode, Body: buf.Bytes(), Err: fmt.Errorf("token answer has no access_token")}
+	}
+	ttl, err := parseExpiresIn(ans.ExpiresIn)
+	if err != nil {
+		return "", 0, &TokenError{Status: resp.StatusCode, Body: buf.Bytes(), Err: err}
+	}
+	return ans.AccessToken, ttl, nil
+}
+
+// parseExpiresIn accepts expires_in as a JSON number or, as the NHS API
+// platform sends it, a string of seconds.
+func parseExpiresIn(raw json.RawMessage) (time.Duration, error) {
+	s := strings.Trim(strings.TrimSpace(string(raw)), `"`)
+	if s == "" {
+		return 0, fmt.Errorf("token answer has no expires_in")
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(n > 0) {
+		return 0, fmt.Errorf("token answer expires_in %q invalid", s)
+	}
+	// Access tokens live minutes; clamping keeps absurd values from
+	// overflowing and only makes renewal earlier.
+	const maxTTL = 24 * time.Hour
+	if n > maxTTL.Seconds() {
+		return maxTTL, nil
+	}
+	return time.Duration(n * float64(time.Second)), nil
+}
+
+// authTransport adds the bearer token. When the API answers 401 to a cached
+// token it drops that token and resends once with a fresh one. A nil
+// tokenSource means authentication is off.
+type authTransport struct {
+	next   http.RoundTripper
+	tokens *tokenSource
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if t.tokens == nil {
+		return t.next.RoundTrip(req)
+	}
+	tok, err := t.tokens.token(req.Context())
+	if err != nil {
+		return nil, permanent(err) // the token chain has retried already
+	}
+	r := req.Clone(req.Context())
+	r.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := t.next.RoundTrip(r)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
+		return resp, err
+	}
+	t.tokens.invalidate(tok)
+	tok2, err := t.tokens.token(req.Context())
+	if err != nil {
+		return resp, nil // keep the 401: final
+	}
+	r2 := req.Clone(req.Context())
+	if req.GetBody != nil {
+		body, err := req.GetBody()
+		if err != nil {
+			return resp, nil
+		}
+		r2.Body = body
+	}
+	r2.Header.Set("Authorization", "Bearer "+tok2)
+	resp.Body.Close()
+	return t.next.RoundTrip(r2)
+}

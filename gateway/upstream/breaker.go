@@ -1,0 +1,120 @@
+package upstream
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// Operation names: one circuit breaker each, and the op label in logs.
+const (
+	OpProcessMessage = "process-message"
+	OpRelease        = "release"
+	OpTask           = "task"
+	OpClaim          = "claim"
+	OpTracker        = "tracker"
+	OpToken          = "token"
+	OpPrepare        = "prepare"
+	OpMetadata       = "metadata"
+)
+
+// Operations lists every operation name, e.g. to pre-create metric series.
+func Operations() []string {
+	return []string{OpProcessMessage, OpRelease, OpTask, OpClaim, OpTracker, OpToken, OpPrepare, OpMetadata}
+}
+
+// errServerStatus tells gobreaker that a 5xx answer is a failure.
+var errServerStatus = errors.New("upstream answered 5xx")
+
+// breakerSet holds one breaker per operation; the map is fixed after
+// construction.
+type breakerSet map[string]*gobreaker.CircuitBreaker[*http.Response]
+
+func newBreakerSet(cfg BreakerConfig, log *slog.Logger, hook func(op, from, to string)) breakerSet {
+	set := breakerSet{}
+	for _, op := range Operations() {
+		set[op] = gobreaker.NewCircuitBreaker[*http.Response](gobreaker.Settings{
+			Name:        op,
+			MaxRequests: cfg.MaxRequestsHalfOpen,
+			Interval:    cfg.Interval,
+			Timeout:     cfg.Timeout,
+			ReadyToTrip: func(c gobreaker.Counts) bool {
+				return c.ConsecutiveFailures >= cfg.ConsecutiveFailures
+			},
+			// Called by gobreaker with its lock held: log and notify only.
+			OnStateChange: func(name string, from, to gobreaker.State) {
+				log.Warn("upstream circuit breaker state change", "op", name, "from", from.String(), "to", to.String())
+				if hook != nil {
+					hook(name, from.String(), to.String())
+				}
+			},
+			IsExcluded: func(err error) bool {
+				// The caller gave up, or the request could never succeed:
+				// says nothing about the upstream's health.
+				var c *callerCancelled
+				return errors.As(err, &c) || isPermanent(err)
+			},
+		})
+	}
+	return set
+}
+
+func (s breakerSet) states() map[string]string {
+	out := make(map[string]string, len(s))
+	for op, cb := range s {
+		out[op] = cb.State().String()
+	}
+	return out
+}
+
+// callerCancelled marks an attempt cut short by its caller; the breaker
+// does not count it.
+type callerCancelled struct{ err error }
+
+func (e *callerCancelled) Error() string { return e.err.Error() }
+func (e *callerCancelled) Unwrap() error { return e.err }
+
+// breakerTransport runs each attempt through its operation's breaker. A
+// network error or a retryable 5xx answer counts as a failure; any other
+// answer as a success.
+type breakerTransport struct {
+	next     http.RoundTripper
+	breakers breakerSet
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t breakerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	op := operationOf(req.Context())
+	cb, ok := t.breakers[op]
+	if !ok {
+		return t.next.RoundTrip(req)
+	}
+	var resp *http.Response
+	_, err := cb.Execute(func() (*http.Response, error) {
+		r, err := t.next.RoundTrip(req)
+		if err != nil {
+			if callerGaveUp(req.Context()) {
+				return nil, &callerCancelled{err: err}
+			}
+			return nil, err
+		}
+		resp = r
+		if retryableStatus(r.StatusCode) {
+			return r, errServerStatus
+		}
+		return r, nil
+	})
+	switch {
+	case err == nil:
+		return resp, nil
+	case errors.Is(err, errServerStatus):
+		return resp, nil
+	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+		return nil, fmt.Errorf("upstream %s: %w (%w)", op, ErrBreakerOpen, err)
+	default:
+		return nil, err
+	}
+}

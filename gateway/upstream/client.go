@@ -1,0 +1,273 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// ContentTypeFHIR is the media type of every FHIR body sent and accepted.
+const ContentTypeFHIR = "application/fhir+json"
+
+// Response is an answer from EPS that the Client hands back as final: any
+// status below 500 (4xx included: Body is then the OperationOutcome).
+type Response struct {
+	Status int
+	Body   []byte
+	Header http.Header
+	// RequestID is the X-Request-ID sent on every attempt of the call.
+	RequestID string
+	// Attempts is the number of attempts made (1 without retries).
+	Attempts int
+	// DuplicateResolved is set when a retried prescription-order was answered
+	// DUPLICATE_PRESCRIPTION_ID after an earlier attempt may have been stored:
+	// the Client then reports success (Status 200, informational
+	// OperationOutcome) instead of the 400.
+	DuplicateResolved bool
+
+	// earlierMaybeDelivered: an earlier attempt of this call may have
+	// reached the server.
+	earlierMaybeDelivered bool
+}
+
+// Client calls the EPS FHIR API. It is safe for concurrent use.
+type Client struct {
+	cfg      Config
+	log      *slog.Logger
+	base     *url.URL
+	rt       http.RoundTripper
+	breakers breakerSet
+	tokens   *tokenSource
+	baseTr   http.RoundTripper
+	stop     context.CancelFunc
+}
+
+// New validates cfg (after defaults), loads key and TLS material and builds
+// the client. logger may be nil (slog.Default()).
+func New(cfg Config, logger *slog.Logger) (*Client, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("upstream config: BaseURL: %w", err)
+	}
+	baseTr := cfg.Transport
+	if baseTr == nil {
+		t, err := newBaseTransport(cfg.TLS)
+		if err != nil {
+			return nil, fmt.Errorf("upstream config: %w", err)
+		}
+		baseTr = t
+	}
+	log := logger.With("component", "upstream")
+	breakers := newBreakerSet(cfg.Breaker, log, cfg.OnBreakerStateChange)
+	// chain builds id → retry → [auth] → breaker → buffer → base.
+	chain := func(auth *tokenSource) http.RoundTripper {
+		var rt http.RoundTripper = bufferTransport{next: baseTr, limit: cfg.MaxResponseBytes}
+		rt = breakerTransport{next: rt, breakers: breakers}
+		if auth != nil {
+			rt = authTransport{next: rt, tokens: auth}
+		}
+		rt = retryTransport{next: rt, cfg: cfg.Retry, log: log}
+		return idTransport{next: rt, newID: cfg.NewID, userAgent: cfg.UserAgent}
+	}
+	stopCtx, stop := context.WithCancel(context.Background())
+	c := &Client{cfg: cfg, log: log, base: base, breakers: breakers, baseTr: baseTr, stop: stop}
+	if cfg.APIKey != "" {
+		key := cfg.PrivateKey
+		if key == nil {
+			if key, err = LoadPrivateKey(cfg.PrivateKeyPath); err != nil {
+				stop()
+				return nil, fmt.Errorf("upstream config: %w", err)
+			}
+		}
+		c.tokens = &tokenSource{
+			rt: chain(nil), key: key, kid: cfg.Kid, apiKey: cfg.APIKey, tokenURL: cfg.TokenURL,
+			lifetime: cfg.JWTLifetime, renewBefore: cfg.TokenRenewBefore,
+			now: cfg.Now, newID: cfg.NewID, log: log, stop: stopCtx,
+		}
+	}
+	c.rt = chain(c.tokens)
+	return c, nil
+}
+
+// Close stops background token renewals and closes idle connections.
+func (c *Client) Close() error {
+	c.stop()
+	if ci, ok := c.baseTr.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+	return nil
+}
+
+// ProcessMessage posts a message Bundle (prescription-order,
+// prescription-order-update, dispense-notification) to $process-message.
+func (c *Client) ProcessMessage(ctx context.Context, bundleJSON []byte) (*Response, error) {
+	resp, err := c.do(ctx, OpProcessMessage, http.MethodPost, "/$process-message", nil, bundleJSON)
+	if err != nil {
+		return nil, err
+	}
+	return resolveDuplicate(resp), nil
+}
+
+// Release posts a Parameters resource to Task/$release (nominated: owner
+// only; patient: owner + group-identifier).
+func (c *Client) Release(ctx context.Context, parametersJSON []byte) (*Response, error) {
+	return c.do(ctx, OpRelease, http.MethodPost, "/Task/$release", nil, parametersJSON)
+}
+
+// PostTask posts a Task (dispense proposal return: status rejected;
+// dispenser withdraw: code abort).
+func (c *Client) PostTask(ctx context.Context, taskJSON []byte) (*Response, error) {
+	return c.do(ctx, OpTask, http.MethodPost, "/Task", nil, taskJSON)
+}
+
+// PostClaim posts a Claim (or a Claim amendment with replacementOf).
+func (c *Client) PostClaim(ctx context.Context, claimJSON []byte) (*Response, error) {
+	return c.do(ctx, OpClaim, http.MethodPost, "/Claim", nil, claimJSON)
+}
+
+// TrackerGet searches prescriptions: GET Task?query, e.g.
+// focus:identifier=<short-form id> or patient:identifier=<NHS number>.
+func (c *Client) TrackerGet(ctx context.Context, query url.Values) (*Response, error) {
+	return c.do(ctx, OpTracker, http.MethodGet, "/Task", query, nil)
+}
+
+// Prepare posts an unsigned prescription-order Bundle to $prepare; the answer
+// is a Parameters with digest, timestamp and algorithm.
+func (c *Client) Prepare(ctx context.Context, bundleJSON []byte) (*Response, error) {
+	return c.do(ctx, OpPrepare, http.MethodPost, "/$prepare", nil, bundleJSON)
+}
+
+// Metadata fetches the CapabilityStatement (GET metadata).
+func (c *Client) Metadata(ctx context.Context) (*Response, error) {
+	return c.do(ctx, OpMetadata, http.MethodGet, "/metadata", nil, nil)
+}
+
+// Ping is the readiness probe: GET metadata must answer 200.
+func (c *Client) Ping(ctx context.Context) error {
+	resp, err := c.Metadata(ctx)
+	if err != nil {
+		return fmt.Errorf("upstream ping: %w", err)
+	}
+	if resp.Status != http.StatusOK {
+		return fmt.Errorf("upstream ping: metadata answered %d", resp.Status)
+	}
+	return nil
+}
+
+// BreakerStates returns every operation's breaker state: "closed",
+// "half-open" or "open".
+func (c *Client) BreakerStates() map[string]string {
+	return c.breakers.states()
+}
+
+// do sends one logical call through the transport chain.
+func (c *Client) do(ctx context.Context, op, method, path string, query url.Values, body []byte) (*Response, error) {
+	u := *c.base
+	u.Path += path
+	u.RawPath = ""
+	if query != nil {
+		u.RawQuery = query.Encode()
+	}
+	stats := &callStats{}
+	ctx = withCallStats(withOperation(ctx, op), stats)
+	var rdr *bytes.Reader
+	if body != nil {
+		rdr = bytes.NewReader(body)
+	}
+	var req *http.Request
+	var err error
+	if rdr != nil {
+		req, err = http.NewRequestWithContext(ctx, method, u.String(), rdr)
+	} else {
+		req, err = http.NewRequestWithContext(ctx, method, u.String(), nil)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("upstream %s: build request: %w", op, err)
+	}
+	rid := c.cfg.NewID()
+	req.Header.Set(HeaderRequestID, rid)
+	req.Header.Set("Accept", ContentTypeFHIR)
+	if body != nil {
+		req.Header.Set("Content-Type", ContentTypeFHIR)
+	}
+	resp, err := c.rt.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return nil, fmt.Errorf("upstream %s (request %s): read answer: %w", op, rid, err)
+	}
+	out := &Response{Status: resp.StatusCode, Body: buf.Bytes(), Header: resp.Header, RequestID: rid,
+		Attempts: stats.attempts, earlierMaybeDelivered: stats.maybeDelivered}
+	c.log.Debug("upstream call", "op", op, "request_id", rid, "status", out.Status, "attempts", out.Attempts)
+	return out, nil
+}
+
+// resolveDuplicate turns DUPLICATE_PRESCRIPTION_ID after a retry whose earlier
+// attempt may have been stored into success.
+func resolveDuplicate(r *Response) *Response {
+	if r.Status != http.StatusBadRequest || r.Attempts < 2 || !r.earlierMaybeDelivered {
+		return r
+	}
+	if !hasIssueCode(r.Body, "DUPLICATE_PRESCRIPTION_ID") {
+		return r
+	}
+	ok := *r
+	ok.Status = http.StatusOK
+	ok.DuplicateResolved = true
+	ok.Body = []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational",` +
+		`"diagnostics":"stored by an earlier attempt of request ` + jsonEscape(r.RequestID) + `; the retry was answered DUPLICATE_PRESCRIPTION_ID"}]}`)
+	return &ok
+}
+
+// hasIssueCode reports whether an OperationOutcome body has an issue whose
+// details carry code.
+func hasIssueCode(body []byte, code string) bool {
+	var oo struct {
+		Issue []struct {
+			Details struct {
+				Coding []struct {
+					Code string `json:"code"`
+				} `json:"coding"`
+			} `json:"details"`
+		} `json:"issue"`
+	}
+	if err := json.Unmarshal(body, &oo); err != nil {
+		return false
+	}
+	for _, is := range oo.Issue {
+		for _, c := range is.Details.Coding {
+			if c.Code == code {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func jsonEscape(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return ""
+	}
+	return string(b[1 : len(b)-1])
+}
+
+// IsBreakerOpen reports whether err means the call was refused by an open
+// circuit breaker (a convenience for errors.Is(err, ErrBreakerOpen)).
+func IsBreakerOpen(err error) bool { return errors.Is(err, ErrBreakerOpen) }

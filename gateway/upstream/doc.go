@@ -1,0 +1,30 @@
+// Package upstream is porxgate's client for the EPS FHIR R4 API: one Client
+// that knows the API's manners and nothing of HL7 v3.
+//
+// Every call goes through a chain of small http.RoundTripper decorators, each
+// with one job (outermost first):
+//
+//	idTransport      X-Request-ID (one per logical call) and X-Correlation-ID
+//	retryTransport   backoff with full jitter, total deadline, response buffering
+//	authTransport    OAuth2 application-restricted bearer token (optional)
+//	breakerTransport one gobreaker v2 circuit breaker per operation
+//	bufferTransport  reads the whole (size-limited) body inside the attempt
+//	base             *http.Transport, optionally with mutual TLS
+//
+// Retries happen only for network errors and 5xx answers (except 501 and
+// 505, which no retry changes); every retry resends
+// the same bytes with the same X-Request-ID. A 4xx answer is final and is
+// returned as a Response (its body is the OperationOutcome). An open breaker
+// fails fast with an error that wraps ErrBreakerOpen; a call that used up its
+// attempts or its total deadline fails with a *RetryError (errors.Is
+// ErrRetriesExhausted).
+//
+// Idempotency of prescription-order: EPS rejects a second prescription with
+// the same short-form id (DUPLICATE_PRESCRIPTION_ID). When a $process-message
+// call was retried after an attempt that may have reached EPS (a 5xx answer or
+// a network error after the connection was made) and the retry is answered
+// with DUPLICATE_PRESCRIPTION_ID, the first attempt evidently succeeded: the
+// Client reports success (HTTP 200, an informational OperationOutcome) with
+// Response.DuplicateResolved set. The simulator in gateway/sim additionally
+// replays its stored answer for a repeated X-Request-ID with identical bytes.
+package upstream

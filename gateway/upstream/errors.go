@@ -1,0 +1,66 @@
+package upstream
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrBreakerOpen is wrapped by every error returned because an operation's
+// circuit breaker is open (or half-open with its probe quota in use): the
+// call was not sent. Sync callers answer "service unavailable" at once; async
+// work stays queued and is tried again later.
+var ErrBreakerOpen = errors.New("upstream circuit breaker open")
+
+// ErrRetriesExhausted is matched (errors.Is) by a *RetryError.
+var ErrRetriesExhausted = errors.New("upstream retries exhausted")
+
+// RetryError reports a call that failed on every attempt or ran out of its
+// total deadline. Last holds the final 5xx answer, if the last attempt got
+// one; Err the final network or deadline error otherwise.
+type RetryError struct {
+	Op        string
+	RequestID string
+	Attempts  int
+	Last      *Response
+	Err       error
+}
+
+// Error implements error.
+func (e *RetryError) Error() string {
+	switch {
+	case e.Last != nil:
+		return fmt.Sprintf("upstream %s (request %s): gave up after %d attempts: last status %d",
+			e.Op, e.RequestID, e.Attempts, e.Last.Status)
+	case e.Err != nil:
+		return fmt.Sprintf("upstream %s (request %s): gave up after %d attempts: %v",
+			e.Op, e.RequestID, e.Attempts, e.Err)
+	default:
+		return fmt.Sprintf("upstream %s (request %s): gave up after %d attempts", e.Op, e.RequestID, e.Attempts)
+	}
+}
+
+// Unwrap returns the final network or deadline error, if any.
+func (e *RetryError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrRetriesExhausted) true.
+func (e *RetryError) Is(target error) bool { return target == ErrRetriesExhausted }
+
+// TokenError reports a failed OAuth2 token exchange. Status and Body are the
+// token endpoint's answer when it gave one (4xx: bad key, kid, aud...).
+type TokenError struct {
+	Status int
+	Body   []byte
+	Err    error
+}
+
+// Error implements error.
+func (e *TokenError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("upstream token: %v", e.Err)
+	}
+	return fmt.Sprintf("upstream token: status %d: %.200s", e.Status, e.Body)
+}
+
+// Unwrap returns the underlying error (possibly wrapping ErrBreakerOpen or
+// ErrRetriesExhausted).
+func (e *TokenError) Unwrap() error { return e.Err }

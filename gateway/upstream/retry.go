@@ -1,0 +1,157 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Causes of the client's own deadlines, so that the breaker can tell an
+// upstream too slow for them from a caller that gave up.
+var (
+	errTotalTimeout   = errors.New("upstream call exceeded its total deadline")
+	errAttemptTimeout = errors.New("upstream attempt exceeded its timeout")
+)
+
+// callerGaveUp reports whether ctx ended because of the caller rather than
+// one of the client's own deadlines.
+func callerGaveUp(ctx context.Context) bool {
+	if ctx.Err() == nil {
+		return false
+	}
+	cause := context.Cause(ctx)
+	return cause != errTotalTimeout && cause != errAttemptTimeout
+}
+
+// retryTransport makes up to MaxAttempts attempts of one request within
+// TotalTimeout. Each attempt is a clone with a fresh copy of the same body
+// bytes and the same headers (so the same X-Request-ID). Only network errors
+// and 5xx answers are retried; an open breaker, a permanent error or the
+// caller's cancellation stop at once.
+type retryTransport struct {
+	next http.RoundTripper
+	cfg  RetryConfig
+	log  *slog.Logger
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	parent := req.Context()
+	ctx, cancel := context.WithTimeoutCause(parent, t.cfg.TotalTimeout, errTotalTimeout)
+	defer cancel()
+	stats := callStatsOf(parent)
+	if stats == nil {
+		stats = &callStats{}
+	}
+	op := operationOf(parent)
+	rid := req.Header.Get(HeaderRequestID)
+	maxAttempts := t.cfg.MaxAttempts
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		maxAttempts = 1 // the body cannot be replayed
+	}
+	giveUp := func(attempts int, last *http.Response, err error) error {
+		return &RetryError{Op: op, RequestID: rid, Attempts: attempts, Last: toResponse(last, rid, attempts), Err: err}
+	}
+
+	for attempt := 1; ; attempt++ {
+		stats.attempts = attempt
+		resp, err := t.attempt(ctx, req)
+		if err == nil && !retryableStatus(resp.StatusCode) {
+			return resp, nil
+		}
+		if err != nil {
+			switch {
+			case parent.Err() != nil:
+				return nil, fmt.Errorf("upstream %s (request %s): %w", op, rid, parent.Err())
+			case errors.Is(err, ErrBreakerOpen), isPermanent(err):
+				return nil, fmt.Errorf("upstream %s (request %s) attempt %d: %w", op, rid, attempt, err)
+			}
+			if mayHaveReachedServer(err) {
+				stats.maybeDelivered = true
+			}
+			resp = nil
+		} else {
+			stats.maybeDelivered = true
+		}
+		if attempt >= maxAttempts || ctx.Err() != nil {
+			return nil, giveUp(attempt, resp, err)
+		}
+		wait := t.backoff(attempt)
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
+			return nil, giveUp(attempt, resp, errors.Join(err, context.DeadlineExceeded))
+		}
+		t.log.Warn("upstream attempt failed, retrying", "op", op, "request_id", rid,
+			"attempt", attempt, "status", statusOf(resp), "error", errString(err), "backoff", wait)
+		timer := time.NewTimer(wait)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			if parent.Err() != nil {
+				return nil, fmt.Errorf("upstream %s (request %s): %w", op, rid, parent.Err())
+			}
+			return nil, giveUp(attempt, resp, errors.Join(err, ctx.Err()))
+		}
+	}
+}
+
+// attempt sends one clone of req bounded by AttemptTimeout. The layers below
+// buffer the body, so cancelling the attempt context on return is safe.
+func (t retryTransport) attempt(ctx context.Context, req *http.Request) (*http.Response, error) {
+	actx, cancel := context.WithTimeoutCause(ctx, t.cfg.AttemptTimeout, errAttemptTimeout)
+	defer cancel()
+	r := req.Clone(actx)
+	if req.GetBody != nil {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, permanent(fmt.Errorf("replay request body: %w", err))
+		}
+		r.Body = body
+	}
+	return t.next.RoundTrip(r)
+}
+
+// backoff is full jitter: uniform in [0, min(MaxBackoff, BaseBackoff·2^(n-1))].
+func (t retryTransport) backoff(retry int) time.Duration {
+	capped := t.cfg.BaseBackoff
+	for i := 1; i < retry && capped < t.cfg.MaxBackoff; i++ {
+		capped *= 2
+	}
+	capped = min(capped, t.cfg.MaxBackoff)
+	return t.cfg.Jitter(capped)
+}
+
+// retryableStatus reports whether an answer is a server failure worth
+// retrying (and counted by the breaker): every 5xx but 501 Not Implemented
+// and 505 HTTP Version Not Supported, which no retry changes.
+func retryableStatus(code int) bool {
+	return code >= http.StatusInternalServerError && code != http.StatusNotImplemented &&
+		code != http.StatusHTTPVersionNotSupported
+}
+
+// toResponse converts a buffered *http.Response; nil stays nil.
+func toResponse(r *http.Response, rid string, attempts int) *Response {
+	if r == nil {
+		return nil
+	}
+	body, _ := io.ReadAll(r.Body) // already in memory (bufferTransport)
+	return &Response{Status: r.StatusCode, Body: body, Header: r.Header, RequestID: rid, Attempts: attempts}
+}
+
+func statusOf(r *http.Response) int {
+	if r == nil {
+		return 0
+	}
+	return r.StatusCode
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
