@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/porxgate/porxgate/gateway/outbox"
 )
 
 // Config is the whole configuration of `porxgate serve`. Every field has a
@@ -21,6 +23,8 @@ type Config struct {
 	// UpstreamURL is the EPS FHIR base URL (--upstream, PORXGATE_UPSTREAM_URL);
 	// empty runs the built-in EPS simulator in-process and uses it.
 	UpstreamURL string
+	// Upstream holds the EPS client's credentials and client certificate.
+	Upstream UpstreamConfig
 	// RedisURL is the Redis to keep state in (--redis, PORXGATE_REDIS_URL);
 	// empty uses the in-memory store, which keeps nothing across restarts.
 	RedisURL string
@@ -28,20 +32,99 @@ type Config struct {
 	// PORXGATE_MAX_BODY; default 4 MiB).
 	MaxBodyBytes int
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGINT or
-	// SIGTERM (--shutdown-timeout, PORXGATE_SHUTDOWN_TIMEOUT; default 15s).
+	// SIGTERM, and then of the work the inbox and delivery workers hold
+	// (--shutdown-timeout, PORXGATE_SHUTDOWN_TIMEOUT; default 15s).
 	ShutdownTimeout time.Duration
 	// LogLevel is debug, info, warn or error (--log-level, PORXGATE_LOG_LEVEL; default info).
 	LogLevel string
+
+	// RoutesFile is the routing table of legacy MHS endpoints, a JSON file
+	// (--routes, PORXGATE_ROUTES; default none: every sender is accepted and
+	// async messages go to the dead letters for want of a route).
+	RoutesFile string
+	// TLSCertFile and TLSKeyFile are the PEM certificate chain and key to
+	// listen with TLS (--tls-cert, --tls-key, PORXGATE_TLS_CERT,
+	// PORXGATE_TLS_KEY; default none: plain HTTP). When set, the delivery
+	// client presents the same certificate to MHS endpoints that ask for one.
+	TLSCertFile, TLSKeyFile string
+	// TLSClientCAFile is a PEM bundle of the CAs whose client certificates
+	// are accepted (--tls-client-ca, PORXGATE_TLS_CLIENT_CA; default none).
+	// When set, every client must present a certificate they signed (mutual
+	// TLS, as on HSCN); it needs TLSCertFile and TLSKeyFile.
+	TLSClientCAFile string
+	// DeliveryCAFile is a PEM bundle of the CAs trusted for MHS endpoints'
+	// server certificates (--delivery-ca, PORXGATE_DELIVERY_CA; default
+	// none: the system roots).
+	DeliveryCAFile string
+
+	// PersistDuration is how long a received MessageId is remembered for
+	// duplicate elimination (--persist-duration, PORXGATE_PERSIST_DURATION;
+	// default 5m, SDS's usual nhsMHSPersistDuration PT5M).
+	PersistDuration time.Duration
+	// PersistDurations overrides PersistDuration per interaction, keyed by
+	// the UK-family id (the SM id shares it) (--persist-durations,
+	// PORXGATE_PERSIST_DURATIONS, as "PORX_IN020101UK31=1h,PORX_IN080101UK31=30m";
+	// default none).
+	PersistDurations map[string]time.Duration
+
+	// InboxWorkers is how many accepted messages are processed at once
+	// (--inbox-workers, PORXGATE_INBOX_WORKERS; default 4).
+	InboxWorkers int
+	// DeliveryWorkers is how many async messages are delivered at once
+	// (--delivery-workers, PORXGATE_DELIVERY_WORKERS; default 4).
+	DeliveryWorkers int
+	// Lease is how long a worker holds a message before another replica may
+	// take it over; it is renewed while the work runs (--lease,
+	// PORXGATE_LEASE; default 30s).
+	Lease time.Duration
+	// PollInterval is how often idle workers look at the store for work
+	// another replica queued (--poll-interval, PORXGATE_POLL_INTERVAL;
+	// default 500ms).
+	PollInterval time.Duration
+	// ProcessRetries is how many times processing of an accepted message is
+	// retried after a failure before it goes to the dead letters
+	// (--process-retries, PORXGATE_PROCESS_RETRIES; default 10).
+	ProcessRetries int
+	// ProcessRetryInterval is the first wait before processing is retried;
+	// it doubles with each failure up to 15 minutes
+	// (--process-retry-interval, PORXGATE_PROCESS_RETRY_INTERVAL; default 30s).
+	ProcessRetryInterval time.Duration
+	// DeliveryTimeout bounds one delivery attempt (--delivery-timeout,
+	// PORXGATE_DELIVERY_TIMEOUT; default 30s).
+	DeliveryTimeout time.Duration
+	// DeliveryRetries, DeliveryRetryInterval and DeliveryPersistDuration are
+	// the reliability of routes that do not set their own
+	// (--delivery-retries, --delivery-retry-interval,
+	// --delivery-persist-duration and PORXGATE_DELIVERY_*; defaults 2, 1m,
+	// 5m: SDS's usual nhsMHSRetries, nhsMHSRetryInterval, nhsMHSPersistDuration).
+	DeliveryRetries int
+	// DeliveryRetryInterval is the default wait between delivery attempts.
+	DeliveryRetryInterval time.Duration
+	// DeliveryPersistDuration is the default time an async message may
+	// still be delivered after it was queued.
+	DeliveryPersistDuration time.Duration
 }
 
 // DefaultConfig returns the configuration `make run` uses: loopback, the
 // built-in simulator upstream and the in-memory store.
 func DefaultConfig() Config {
+	p := outbox.DefaultPolicy()
 	return Config{
-		Addr:            "127.0.0.1:8080",
-		MaxBodyBytes:    4 << 20,
-		ShutdownTimeout: 15 * time.Second,
-		LogLevel:        "info",
+		Addr:                    "127.0.0.1:8080",
+		MaxBodyBytes:            4 << 20,
+		ShutdownTimeout:         15 * time.Second,
+		LogLevel:                "info",
+		PersistDuration:         5 * time.Minute,
+		InboxWorkers:            4,
+		DeliveryWorkers:         4,
+		Lease:                   30 * time.Second,
+		PollInterval:            500 * time.Millisecond,
+		ProcessRetries:          10,
+		ProcessRetryInterval:    30 * time.Second,
+		DeliveryTimeout:         30 * time.Second,
+		DeliveryRetries:         p.Retries,
+		DeliveryRetryInterval:   p.RetryInterval,
+		DeliveryPersistDuration: p.PersistDuration,
 	}
 }
 
@@ -53,33 +136,63 @@ const envPrefix = "PORXGATE_"
 func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var envErr error
 	str := func(p *string, name, env, usage string) {
 		if v := getenv(envPrefix + env); v != "" {
 			*p = v
 		}
 		fs.StringVar(p, name, *p, usage+" (env "+envPrefix+env+")")
 	}
+	num := func(p *int, name, env, usage string) {
+		if v := getenv(envPrefix + env); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				envErr = errors.Join(envErr, fmt.Errorf("%s%s=%q: not a whole number", envPrefix, env, v))
+			}
+			*p = n
+		}
+		fs.IntVar(p, name, *p, usage+" (env "+envPrefix+env+")")
+	}
+	dur := func(p *time.Duration, name, env, usage string) {
+		if v := getenv(envPrefix + env); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				envErr = errors.Join(envErr, fmt.Errorf("%s%s=%q: %w", envPrefix, env, v, err))
+			}
+			*p = d
+		}
+		fs.DurationVar(p, name, *p, usage+" (env "+envPrefix+env+")")
+	}
 	str(&cfg.Addr, "addr", "ADDR", "listen address")
 	str(&cfg.UpstreamURL, "upstream", "UPSTREAM_URL", "EPS FHIR base URL; empty runs the built-in simulator")
+	registerUpstreamFlags(str, &cfg.Upstream)
 	str(&cfg.RedisURL, "redis", "REDIS_URL", "Redis URL; empty uses the in-memory store")
 	str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "log level: debug, info, warn, error")
-	var envErr error
-	if v := getenv(envPrefix + "MAX_BODY"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			envErr = errors.Join(envErr, fmt.Errorf("%sMAX_BODY=%q: not a whole number of bytes", envPrefix, v))
+	num(&cfg.MaxBodyBytes, "max-body", "MAX_BODY", "largest request body in bytes")
+	dur(&cfg.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", "drain limit on shutdown")
+	str(&cfg.RoutesFile, "routes", "ROUTES", "routing table of MHS endpoints (JSON file); empty: none")
+	str(&cfg.TLSCertFile, "tls-cert", "TLS_CERT", "PEM certificate chain to listen with TLS")
+	str(&cfg.TLSKeyFile, "tls-key", "TLS_KEY", "PEM private key of --tls-cert")
+	str(&cfg.TLSClientCAFile, "tls-client-ca", "TLS_CLIENT_CA", "PEM CAs of accepted client certificates; set: mutual TLS required")
+	str(&cfg.DeliveryCAFile, "delivery-ca", "DELIVERY_CA", "PEM CAs trusted for MHS endpoints; empty: system roots")
+	dur(&cfg.PersistDuration, "persist-duration", "PERSIST_DURATION", "duplicate-elimination window per MessageId")
+	persist := persistDurationsValue{m: &cfg.PersistDurations}
+	if v := getenv(envPrefix + "PERSIST_DURATIONS"); v != "" {
+		if err := persist.Set(v); err != nil {
+			envErr = errors.Join(envErr, fmt.Errorf("%sPERSIST_DURATIONS: %w", envPrefix, err))
 		}
-		cfg.MaxBodyBytes = n
 	}
-	fs.IntVar(&cfg.MaxBodyBytes, "max-body", cfg.MaxBodyBytes, "largest request body in bytes (env "+envPrefix+"MAX_BODY)")
-	if v := getenv(envPrefix + "SHUTDOWN_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			envErr = errors.Join(envErr, fmt.Errorf("%sSHUTDOWN_TIMEOUT=%q: %w", envPrefix, v, err))
-		}
-		cfg.ShutdownTimeout = d
-	}
-	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "drain limit on shutdown (env "+envPrefix+"SHUTDOWN_TIMEOUT)")
+	fs.Var(persist, "persist-durations", "per-interaction persist durations, ID=duration,... (env "+envPrefix+"PERSIST_DURATIONS)")
+	num(&cfg.InboxWorkers, "inbox-workers", "INBOX_WORKERS", "messages processed at once")
+	num(&cfg.DeliveryWorkers, "delivery-workers", "DELIVERY_WORKERS", "async messages delivered at once")
+	dur(&cfg.Lease, "lease", "LEASE", "how long a worker holds a message before another may take it over")
+	dur(&cfg.PollInterval, "poll-interval", "POLL_INTERVAL", "how often idle workers look for work")
+	num(&cfg.ProcessRetries, "process-retries", "PROCESS_RETRIES", "processing retries before the dead letters")
+	dur(&cfg.ProcessRetryInterval, "process-retry-interval", "PROCESS_RETRY_INTERVAL", "first wait before a processing retry (doubles)")
+	dur(&cfg.DeliveryTimeout, "delivery-timeout", "DELIVERY_TIMEOUT", "limit of one delivery attempt")
+	num(&cfg.DeliveryRetries, "delivery-retries", "DELIVERY_RETRIES", "delivery retries of routes that set none")
+	dur(&cfg.DeliveryRetryInterval, "delivery-retry-interval", "DELIVERY_RETRY_INTERVAL", "delivery retry interval of routes that set none")
+	dur(&cfg.DeliveryPersistDuration, "delivery-persist-duration", "DELIVERY_PERSIST_DURATION", "delivery persist duration of routes that set none")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fmt.Errorf("serve flags: %w", err)
 	}
@@ -92,9 +205,11 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// Validate checks the configuration and says every problem it finds.
+// Validate checks the configuration and says every problem it finds. It
+// reads no files: those are read when the gateway starts.
 func (c Config) Validate() error {
 	var errs []error
+	errs = append(errs, c.Upstream.validate(c.UpstreamURL)...)
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("addr %q: want host:port: %w", c.Addr, err))
 	}
@@ -115,7 +230,47 @@ func (c Config) Validate() error {
 	if _, err := ParseLogLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		errs = append(errs, errors.New("tls-cert and tls-key: give both or neither"))
+	}
+	if c.TLSClientCAFile != "" && c.TLSCertFile == "" {
+		errs = append(errs, errors.New("tls-client-ca: mutual TLS needs tls-cert and tls-key"))
+	}
+	positive := []struct {
+		name string
+		d    time.Duration
+	}{
+		{"persist-duration", c.PersistDuration}, {"lease", c.Lease}, {"poll-interval", c.PollInterval},
+		{"process-retry-interval", c.ProcessRetryInterval}, {"delivery-timeout", c.DeliveryTimeout},
+	}
+	for _, p := range positive {
+		if p.d <= 0 {
+			errs = append(errs, fmt.Errorf("%s %s: must be positive", p.name, p.d))
+		}
+	}
+	for id, d := range c.PersistDurations {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("persist-durations %s=%s: must be positive", id, d))
+		}
+	}
+	if c.InboxWorkers < 1 {
+		errs = append(errs, fmt.Errorf("inbox-workers %d: must be at least 1", c.InboxWorkers))
+	}
+	if c.DeliveryWorkers < 1 {
+		errs = append(errs, fmt.Errorf("delivery-workers %d: must be at least 1", c.DeliveryWorkers))
+	}
+	if c.ProcessRetries < 0 {
+		errs = append(errs, fmt.Errorf("process-retries %d: must not be negative", c.ProcessRetries))
+	}
+	if err := c.DeliveryPolicy().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("delivery defaults: %w", err))
+	}
 	return errors.Join(errs...)
+}
+
+// DeliveryPolicy returns the reliability of routes that set none of their own.
+func (c Config) DeliveryPolicy() outbox.Policy {
+	return outbox.Policy{Retries: c.DeliveryRetries, RetryInterval: c.DeliveryRetryInterval, PersistDuration: c.DeliveryPersistDuration}
 }
 
 // ParseLogLevel turns a level name into a slog.Level.

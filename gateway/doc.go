@@ -4,5 +4,10 @@
 // upstream EPS FHIR client.
 //
 // Sub-packages hold the larger rooms: store (Redis and in-memory state),
-// upstream (the EPS FHIR client) and sim (the EPS FHIR simulator).
+// outbox (reliable delivery of async ebXML messages, the routing table and
+// the dead letters), upstream (the EPS FHIR client) and sim (the EPS FHIR
+// simulator).
+//
+// The legacy front doors (PathEbXML, PathSOAP) hand each message to a
+// Processor; Run gets it from OpenProcessor.
 package gateway

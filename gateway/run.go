@@ -2,11 +2,13 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
 )
 
@@ -30,11 +32,33 @@ func OpenStore(ctx context.Context, cfg Config) (store.Store, error) {
 	return r, nil
 }
 
+// OpenRoutes reads the routing table the configuration names; nil when
+// none is configured.
+func OpenRoutes(cfg Config) (*outbox.Routes, error) {
+	if cfg.RoutesFile == "" {
+		return nil, nil
+	}
+	return outbox.LoadRoutes(cfg.RoutesFile, cfg.DeliveryPolicy())
+}
+
 // Run starts the gateway as configured and serves until ctx is done; then it
-// drains in-flight requests and closes what it opened.
+// drains in-flight requests, lets the workers finish the work in hand and
+// closes what it opened. Work not finished stays in the store.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
+	}
+	routes, err := OpenRoutes(cfg)
+	if err != nil {
+		return fmt.Errorf("routes: %w", err)
+	}
+	tlsCfg, err := ServerTLSConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("tls: %w", err)
+	}
+	client, err := DeliveryClient(cfg)
+	if err != nil {
+		return fmt.Errorf("delivery client: %w", err)
 	}
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
@@ -46,15 +70,39 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("upstream: %w", err)
 	}
 	defer stopUp()
+	proc, stopProc, err := OpenProcessor(ctx, cfg, up, log)
+	if err != nil {
+		return fmt.Errorf("processor: %w", err)
+	}
+	defer stopProc()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
-	srv := NewServer(cfg, st, up, log, NewMetrics())
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	srv := NewServer(cfg, st, up, log, NewMetrics(),
+		WithProcessor(proc), WithRoutes(routes), WithDeliveryClient(client))
 	upName := "none"
 	if up != nil {
 		upName = up.Describe()
 	}
-	log.Info("porxgate listening", "addr", ln.Addr().String(), "upstream", upName, "store", st.Kind())
-	return srv.Serve(ctx, ln)
+	log.Info("porxgate listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil,
+		"mutual_tls", tlsCfg != nil && tlsCfg.ClientAuth == tls.RequireAndVerifyClientCert,
+		"upstream", upName, "store", st.Kind(), "routes", routes.Len())
+	return srv.ServeAndWork(ctx, ln)
+}
+
+// ServeAndWork serves on ln and runs the workers until ctx is done; then it
+// drains in-flight requests, stops the workers (letting work in hand
+// finish, for at most the shutdown timeout) and returns.
+func (s *Server) ServeAndWork(ctx context.Context, ln net.Listener) error {
+	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); s.RunWorkers(wctx) }()
+	err := s.Serve(ctx, ln)
+	stopWorkers()
+	<-done
+	return err
 }

@@ -35,12 +35,17 @@ type Server struct {
 	upstream Upstream
 	log      *slog.Logger
 	metrics  *Metrics
+	msg      *messaging
 }
 
-// NewServer builds the Fiber app with its routes. upstream may be nil while
-// none is configured.
-func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Metrics) *Server {
+// NewServer builds the Fiber app with its routes: health, readiness and
+// metrics; the legacy front doors (PathEbXML, PathSOAP); and the admin
+// views (PathDeadLetters, PathQueues). upstream may be nil while none is
+// configured. opts set the Processor, the routing table and the like;
+// RunWorkers runs the workers that process and deliver.
+func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Metrics, opts ...Option) *Server {
 	s := &Server{cfg: cfg, store: st, upstream: up, log: log, metrics: m}
+	s.msg = newMessaging(cfg, st, log, m, opts)
 	s.app = fiber.New(fiber.Config{
 		AppName:               "porxgate",
 		BodyLimit:             cfg.MaxBodyBytes,
@@ -54,6 +59,10 @@ func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Met
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
+	s.app.Post(PathEbXML, s.ebxmlRequest)
+	s.app.Post(PathSOAP, s.soapRequest)
+	s.app.Get(PathDeadLetters, s.deadLetters)
+	s.app.Get(PathQueues, s.queues)
 	return s
 }
 
@@ -121,6 +130,11 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		code = fe.Code
+	}
+	if c.Method() == fiber.MethodPost && code != fiber.StatusInternalServerError {
+		if handled, herr := s.transportError(c, code, err); handled {
+			return herr
+		}
 	}
 	if code >= 500 {
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)

@@ -40,7 +40,20 @@ func NewRegistry() *Registry {
 // translators lists every translator; each interaction family's file
 // provides its constructor.
 func translators() []*Translator {
-	return []*Translator{}
+	return []*Translator{
+		PrescribeTranslator(),
+		AckTranslator(),
+		DispenseTranslator(),
+		DispenseAmendTranslator(),
+		ClaimTranslator(),
+		ClaimAmendTranslator(),
+		ReturnTranslator(),
+		WithdrawTranslator(),
+		RebuildTranslator(),
+		ReimbursementTranslator(),
+		CancelTranslator(),
+		CancelResponseTranslator(),
+	}
 }
 
 func (r *Registry) add(t *Translator) {

@@ -41,7 +41,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 	case "serve":
 		return serve(ctx, args, stderr, getenv)
 	case "sim":
-		return sim(ctx, args, stderr, getenv)
+		return simCmd(ctx, args, stderr, getenv)
 	case "convert":
 		return convert(args, stdin, stdout, stderr)
 	case "conformance":

@@ -2,11 +2,49 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+
+	"github.com/porxgate/porxgate/gateway"
+	"github.com/porxgate/porxgate/gateway/sim"
 )
 
-func sim(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) int {
-	fmt.Fprintln(stderr, "porxgate sim: the EPS FHIR simulator is not built into this binary yet")
-	return 2
+// simCmd runs the EPS FHIR simulator on its own (--addr, PORXGATE_SIM_ADDR;
+// default 127.0.0.1:9000), with its FHIR endpoints under /FHIR/R4.
+func simCmd(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := "127.0.0.1:9000"
+	if v := getenv("PORXGATE_SIM_ADDR"); v != "" {
+		addr = v
+	}
+	fs.StringVar(&addr, "addr", addr, "listen address (env PORXGATE_SIM_ADDR)")
+	pubKey := fs.String("public-key", getenv("PORXGATE_SIM_PUBLIC_KEY"), "PEM public key (or certificate) that verifies client JWTs; empty: FHIR endpoints open (env PORXGATE_SIM_PUBLIC_KEY)")
+	apiKey := fs.String("api-key", getenv("PORXGATE_SIM_API_KEY"), "expected JWT iss/sub; empty accepts any (env PORXGATE_SIM_API_KEY)")
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	lvl, err := gateway.ParseLogLevel(*level)
+	if err != nil {
+		fmt.Fprintf(stderr, "porxgate sim: %v\n", err)
+		return 2
+	}
+	log := newLogger(stderr, lvl)
+	opts := sim.Options{Logger: log, APIKey: *apiKey}
+	if *pubKey != "" {
+		k, err := sim.LoadPublicKey(*pubKey)
+		if err != nil {
+			fmt.Fprintf(stderr, "porxgate sim: %v\n", err)
+			return 2
+		}
+		opts.PublicKey = k
+	}
+	log.Info("EPS FHIR simulator listening", "addr", addr, "base", "/FHIR/R4", "auth", opts.PublicKey != nil)
+	if err := sim.New(opts).Run(ctx, addr); err != nil {
+		log.Error("simulator stopped", "err", err)
+		return 1
+	}
+	return 0
 }

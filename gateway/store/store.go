@@ -6,11 +6,51 @@ import (
 	"time"
 )
 
-// Store is the gateway's durable state.
+// Store is the gateway's durable state: duplicate elimination, the durable
+// queues (inbox and outbox) with leases, the dead-letter list and the
+// cache of SOAP sync replies.
 type Store interface {
 	// MarkSeen records key for ttl and reports whether it was new; a key
 	// already recorded and not yet expired gives false.
 	MarkSeen(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// Forget removes a key recorded by MarkSeen or Accept, so that the
+	// message it stands for is taken again (used when a sync request
+	// failed before it was answered).
+	Forget(ctx context.Context, key string) error
+	// Accept records seenKey for ttl and, only when it was new, enqueues
+	// items, in one atomic step: either both happen or neither. It reports
+	// whether seenKey was new; false means a duplicate and nothing was
+	// written.
+	Accept(ctx context.Context, seenKey string, ttl time.Duration, items ...Item) (bool, error)
+	// Enqueue adds items to their queues. An item whose id is already in
+	// its queue is left as it is.
+	Enqueue(ctx context.Context, items ...Item) error
+	// Claim leases the item of queue that has been due longest (Due at or
+	// before now) until now+lease and returns it; nil, nil when none is
+	// due. While leased the item is not claimable; when the lease runs out
+	// without Complete, Retry or Extend, anyone may claim it again.
+	Claim(ctx context.Context, queue string, now time.Time, lease time.Duration) (*Lease, error)
+	// Extend moves the end of a lease that is still held to until.
+	// ErrLeaseLost when the item was claimed by someone else or is gone.
+	Extend(ctx context.Context, l *Lease, until time.Time) error
+	// Retry replaces the data of a leased item and makes it due again at
+	// due, ending the lease. ErrLeaseLost as for Extend.
+	Retry(ctx context.Context, l *Lease, data []byte, due time.Time) error
+	// Complete removes a leased item and, in the same atomic step, writes
+	// what f says (further items, a dead letter). ErrLeaseLost as for
+	// Extend; then nothing is written.
+	Complete(ctx context.Context, l *Lease, f Finish) error
+	// Drop removes an item whatever its lease and reports whether it was there.
+	Drop(ctx context.Context, queue, id string) (bool, error)
+	// QueueLen returns the number of items in queue, leased or not.
+	QueueLen(ctx context.Context, queue string) (int, error)
+	// DeadLetters returns up to limit dead letters, newest first. The list
+	// keeps the newest DeadLetterCap entries.
+	DeadLetters(ctx context.Context, limit int) ([][]byte, error)
+	// PutReply keeps the answer to a sync request under key for ttl.
+	PutReply(ctx context.Context, key string, body []byte, ttl time.Duration) error
+	// GetReply returns the answer kept under key, and whether there is one.
+	GetReply(ctx context.Context, key string) ([]byte, bool, error)
 	// Ping reports whether the store can be reached.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.

@@ -27,7 +27,7 @@ func ExtractPayload(data []byte) ([]byte, string, error) {
 			continue
 		}
 		if found == doc.Root() {
-			return data, found.Tag, nil
+			return chunk, found.Tag, nil
 		}
 		out := etree.NewDocument()
 		out.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)

@@ -1,0 +1,70 @@
+// Package cancels tracks pending cancellations: cancel requests that EPS
+// answered with "not cancelled, with dispenser, marked for cancellation"
+// (…17.19 codes 0002 and 0003). The prescriber got a Cancel Response saying
+// so; once the item settles (the dispenser returns it, dispenses it, or the
+// EPS tracker shows it settled) the prescriber must get exactly one
+// Subsequent Cancel Response (PORX_IN050102UK32), even with several gateway
+// replicas on one Redis and across restarts.
+//
+// A Tracker keeps one Record per prescription id and line item, with what
+// the Subsequent Cancel Response needs: the original ebXML ConversationId,
+// MessageId and sender PartyId, the cancel request itself, and the
+// MessageId chosen for the response up front (so a response sent twice
+// after a crash is a duplicate the prescriber's MHS drops). The lifecycle:
+//
+//	Track        pending, due for its first poll at Record.NextPoll
+//	Due          the poller leases pending records whose poll is due (and
+//	             resolved ones whose resolver died): a Claim
+//	Reschedule   still pending: Attempts+1, next poll after Options.Backoff;
+//	             the lease is released
+//	Resolve      pending → resolved with an Outcome, exactly once across
+//	             replicas: only the first caller gets the record (and a
+//	             lease, taken over from a poller if one held it)
+//	Complete     the holder of the lease has queued the Subsequent Cancel
+//	             Response: the record is gone
+//	Expire       a record pending past Record.Expires is removed and
+//	             returned once to the caller (to log and alert), and kept
+//	             in the expired list (ListExpired); it is never dropped
+//	             without being reported
+//
+// A lease is a token with a time limit (Options.LeaseTTL). Only the holder
+// of the current lease may Extend, Reschedule or Complete; a replica that
+// dies holding one loses it when it runs out, and Due hands the record to
+// another replica. Resolve always succeeds on a pending record: a resolver
+// takes the lease over from a poller, whose later Reschedule or Complete
+// then fails with ErrLeaseLost. Times that schedule work (now, NextPoll,
+// Expires) come from the callers' clocks: replicas must keep their clocks
+// in step (NTP); lease time limits are Redis's own (PX) in the Redis
+// Tracker and the Tracker's clock in the in-memory one.
+//
+// Redis key layout (prefix "porxgate:" by default; the scripts touch
+// several keys at once, so a single Redis, not Redis Cluster). <id> is
+// "<prescription id>:<line item>", both upper case:
+//
+//	<prefix>cancel:<id>        hash: rec (the Record's fixed fields, JSON),
+//	                           state (pending|resolved), outcome (JSON),
+//	                           attempts, next (Unix ms), lastError
+//	<prefix>cancel-lease:<id>  string: the current lease's token, with the
+//	                           lease time as its TTL (SET NX PX)
+//	<prefix>cancels:due        sorted set: id -> Unix ms when the poller
+//	                           should next look at it (the next poll, or
+//	                           the end of the current lease)
+//	<prefix>cancels:expiry     sorted set: id -> Unix ms of Record.Expires
+//	                           (pending records only)
+//	<prefix>cancels:index      sorted set: id -> Unix ms created (every
+//	                           tracked record: List and Stats)
+//	<prefix>cancels:expired    list of expired records (JSON), newest
+//	                           first, trimmed to Options.ExpiredCap entries
+//
+// Records and the sets have no Redis TTL: a record leaves only through
+// Complete or Expire, so nothing is lost silently. The expired list is the
+// one bounded structure; its entries were returned by Expire when they
+// were made.
+//
+// Wiring (the gateway's job): after CancelResponseFromEPS says Pending,
+// Track the record; a dispense notification or return for the item calls
+// Resolve; a poller loop calls Due, asks the EPS tracker about each claim
+// (or, for a claim that already has an Outcome, sends at once), then
+// Resolve+Complete or Reschedule; a sweep calls Expire and logs what it
+// returns; GET /admin/cancellations serves List, /metrics serves Stats.
+package cancels

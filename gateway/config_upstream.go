@@ -1,0 +1,77 @@
+package gateway
+
+import (
+	"fmt"
+	"os"
+)
+
+// UpstreamConfig configures the EPS FHIR client beyond its base URL: the
+// application-restricted OAuth2 credentials and the client certificate used
+// for mutual TLS on HSCN. All empty (the default) means no authentication
+// and plain server-authenticated TLS, as the built-in simulator needs.
+type UpstreamConfig struct {
+	// TokenURL is the OAuth2 token endpoint (--upstream-token-url,
+	// PORXGATE_UPSTREAM_TOKEN_URL); required with APIKey.
+	TokenURL string
+	// APIKey is the application's API key, the JWT's iss and sub
+	// (--upstream-api-key, PORXGATE_UPSTREAM_API_KEY); empty: no OAuth2.
+	APIKey string
+	// Kid is the JWT kid header (--upstream-kid, PORXGATE_UPSTREAM_KID).
+	Kid string
+	// PrivateKeyFile is the PEM RSA key that signs the JWT
+	// (--upstream-private-key, PORXGATE_UPSTREAM_PRIVATE_KEY).
+	PrivateKeyFile string
+	// ClientCertFile and ClientKeyFile are the PEM client certificate and
+	// key for mutual TLS (--upstream-client-cert/--upstream-client-key,
+	// PORXGATE_UPSTREAM_CLIENT_CERT/_KEY).
+	ClientCertFile, ClientKeyFile string
+	// CAFile is a PEM bundle of CAs trusted for the upstream's certificate
+	// (--upstream-ca, PORXGATE_UPSTREAM_CA); empty: the system roots.
+	CAFile string
+}
+
+// registerUpstreamFlags declares the upstream flags through str, the
+// LoadConfig helper that also reads the PORXGATE_* variable.
+func registerUpstreamFlags(str func(p *string, name, env, usage string), u *UpstreamConfig) {
+	str(&u.TokenURL, "upstream-token-url", "UPSTREAM_TOKEN_URL", "OAuth2 token endpoint of the EPS FHIR API")
+	str(&u.APIKey, "upstream-api-key", "UPSTREAM_API_KEY", "API key (JWT iss/sub); empty: no OAuth2")
+	str(&u.Kid, "upstream-kid", "UPSTREAM_KID", "kid header of the signed JWT")
+	str(&u.PrivateKeyFile, "upstream-private-key", "UPSTREAM_PRIVATE_KEY", "PEM RSA private key that signs the JWT")
+	str(&u.ClientCertFile, "upstream-client-cert", "UPSTREAM_CLIENT_CERT", "PEM client certificate for mutual TLS to the upstream")
+	str(&u.ClientKeyFile, "upstream-client-key", "UPSTREAM_CLIENT_KEY", "PEM key of --upstream-client-cert")
+	str(&u.CAFile, "upstream-ca", "UPSTREAM_CA", "PEM CAs trusted for the upstream; empty: system roots")
+}
+
+// validate reports the upstream settings' problems.
+func (u UpstreamConfig) validate(upstreamURL string) []error {
+	var errs []error
+	if upstreamURL == "" && (u.APIKey != "" || u.ClientCertFile != "") {
+		errs = append(errs, fmt.Errorf("upstream credentials given but no --upstream URL: the built-in simulator takes none"))
+	}
+	if u.APIKey != "" {
+		if u.TokenURL == "" {
+			errs = append(errs, fmt.Errorf("upstream-api-key given without --upstream-token-url"))
+		}
+		if u.PrivateKeyFile == "" {
+			errs = append(errs, fmt.Errorf("upstream-api-key given without --upstream-private-key"))
+		}
+		if u.Kid == "" {
+			errs = append(errs, fmt.Errorf("upstream-api-key given without --upstream-kid"))
+		}
+	}
+	if (u.ClientCertFile == "") != (u.ClientKeyFile == "") {
+		errs = append(errs, fmt.Errorf("upstream-client-cert and upstream-client-key go together"))
+	}
+	for _, f := range []struct{ flag, path string }{
+		{"upstream-private-key", u.PrivateKeyFile}, {"upstream-client-cert", u.ClientCertFile},
+		{"upstream-client-key", u.ClientKeyFile}, {"upstream-ca", u.CAFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %w", f.flag, f.path, err))
+		}
+	}
+	return errs
+}

@@ -1,0 +1,401 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/store/redistest"
+)
+
+// Parties and ids of the test messages.
+const (
+	senderParty = "FQ2KM-807341"
+	spineParty  = "YES-0000806"
+	senderCPA   = "S3024519A3110234"
+	prescribe   = "PORX_IN020101UK31"
+	mcciAck     = "MCCI_IN010000UK13"
+)
+
+// testPayload is an HL7 payload with multi-byte UTF-8 that must survive untouched.
+func testPayload(id string) []byte {
+	return []byte(`<?xml version="1.0" encoding="UTF-8"?>
+<PORX_IN020101UK31 xmlns="urn:hl7-org:v3">
+  <id root="` + id + `"/>
+  <note>Zoë Łukasiewicz-Ó Briain: 250 µg — twice daily; £4·50 ✓ 🙂</note>
+</PORX_IN020101UK31>`)
+}
+
+// ebReq describes a test ebXML request.
+type ebReq struct {
+	messageID, conversationID, action, from, cpa string
+	syncReply, ackRequested                      bool
+	payload                                      []byte
+}
+
+// newReq returns a prescription request from the test sender with
+// SyncReply and AckRequested.
+func newReq(messageID string) ebReq {
+	return ebReq{
+		messageID: messageID, conversationID: messageID, action: prescribe, from: senderParty, cpa: senderCPA,
+		syncReply: true, ackRequested: true, payload: testPayload(messageID),
+	}
+}
+
+// build writes r as legacy MHSs do: LF line ends and an unquoted
+// Content-Type. It returns the Content-Type, the SOAPAction and the body.
+func (r ebReq) build() (string, string, []byte) {
+	var hdr strings.Builder
+	fmt.Fprintf(&hdr, `<?xml version="1.0" encoding="UTF-8"?>
+<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:eb="http://www.oasis-open.org/committees/ebxml-msg/schema/msg-header-2_0.xsd" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:hl7ebxml="urn:hl7-org:transport/ebXML/DSTUv1.0">
+<SOAP-ENV:Header>
+<eb:MessageHeader SOAP-ENV:mustUnderstand="1" eb:version="2.0">
+<eb:From><eb:PartyId eb:type="urn:nhs:names:partyType:ocs+serviceInstance">%s</eb:PartyId></eb:From>
+<eb:To><eb:PartyId eb:type="urn:nhs:names:partyType:ocs+serviceInstance">%s</eb:PartyId></eb:To>
+<eb:CPAId>%s</eb:CPAId>
+<eb:ConversationId>%s</eb:ConversationId>
+<eb:Service>urn:nhs:names:services:mm</eb:Service>
+<eb:Action>%s</eb:Action>
+<eb:MessageData>
+<eb:MessageId>%s</eb:MessageId>
+<eb:Timestamp>2026-03-01T12:00:00Z</eb:Timestamp>
+</eb:MessageData>
+<eb:DuplicateElimination/>
+</eb:MessageHeader>
+`, r.from, spineParty, r.cpa, r.conversationID, r.action, r.messageID)
+	if r.ackRequested {
+		hdr.WriteString(`<eb:AckRequested SOAP-ENV:mustUnderstand="1" eb:version="2.0" SOAP-ENV:actor="urn:oasis:names:tc:ebxml-msg:actor:toPartyMSH" eb:signed="false"/>` + "\n")
+	}
+	if r.syncReply {
+		hdr.WriteString(`<eb:SyncReply SOAP-ENV:mustUnderstand="1" eb:version="2.0" SOAP-ENV:actor="http://schemas.xmlsoap.org/soap/actor/next"/>` + "\n")
+	}
+	fmt.Fprintf(&hdr, `</SOAP-ENV:Header>
+<SOAP-ENV:Body>
+<eb:Manifest SOAP-ENV:mustUnderstand="1" eb:version="2.0">
+<eb:Reference xlink:href="cid:%s@porx.example.nhs.uk">
+<hl7ebxml:Payload style="HL7" encoding="XML" version="3.0"/>
+</eb:Reference>
+</eb:Manifest>
+</SOAP-ENV:Body>
+</SOAP-ENV:Envelope>`, r.messageID)
+	const boundary = "MIME_boundary_test"
+	var b bytes.Buffer
+	b.WriteString("--" + boundary + "\nContent-Id: <ebXMLHeader@spine.nhs.uk>\nContent-Type: text/xml; charset=UTF-8\n\n")
+	b.WriteString(hdr.String())
+	b.WriteString("\n--" + boundary + "\nContent-Id: <" + r.messageID + "@porx.example.nhs.uk>\nContent-Type: application/xml; charset=UTF-8\n\n")
+	b.Write(r.payload)
+	b.WriteString("\n--" + boundary + "--\n")
+	ct := "multipart/related; boundary=" + boundary + "; type=text/xml; start=ebXMLHeader@spine.nhs.uk"
+	return ct, "urn:nhs:names:services:mm/" + r.action, b.Bytes()
+}
+
+// post sends body to url and returns status and body.
+func post(t *testing.T, client *http.Client, url, ct, soapAction string, body []byte) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", ct)
+	if soapAction != "" {
+		req.Header.Set("SOAPAction", `"`+soapAction+`"`)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// sendEb posts an ebXML request to a gateway.
+func sendEb(t *testing.T, base string, r ebReq) (int, []byte) {
+	t.Helper()
+	ct, action, body := r.build()
+	return post(t, http.DefaultClient, base+PathEbXML, ct, action, body)
+}
+
+// call records one Process call.
+type call struct {
+	in Inbound
+}
+
+// fakeProcessor supports the interactions in supports and answers each
+// message with the outcome of answer (default: one MCCI ack echoing the
+// message id). It counts calls per MessageId.
+type fakeProcessor struct {
+	supports map[string]bool
+	answer   func(in *Inbound, n int) (*Outcome, error)
+
+	mu    sync.Mutex
+	calls []call
+	count map[string]int
+}
+
+func newFakeProcessor() *fakeProcessor {
+	return &fakeProcessor{supports: map[string]bool{prescribe: true, "PORX_IN020101SM31": true}, count: map[string]int{}}
+}
+
+func (f *fakeProcessor) Supports(interaction string) bool { return f.supports[interaction] }
+
+func (f *fakeProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, error) {
+	f.mu.Lock()
+	f.count[in.MessageID]++
+	n := f.count[in.MessageID]
+	f.calls = append(f.calls, call{in: *in})
+	answer := f.answer
+	f.mu.Unlock()
+	if answer != nil {
+		return answer(in, n)
+	}
+	return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
+}
+
+// callsFor returns how many times id was processed.
+func (f *fakeProcessor) callsFor(id string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.count[id]
+}
+
+// numCalls returns how many Process calls there were.
+func (f *fakeProcessor) numCalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}
+
+// lastCall returns the last Inbound processed.
+func (f *fakeProcessor) lastCall(t *testing.T) Inbound {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.calls) == 0 {
+		t.Fatal("processor never called")
+	}
+	return f.calls[len(f.calls)-1].in
+}
+
+// mcciPayload is an application acknowledgement of id.
+func mcciPayload(id string) []byte {
+	return []byte(`<MCCI_IN010000UK13 xmlns="urn:hl7-org:v3"><acknowledgement typeCode="AA"><messageRef><id root="` + id + `"/></messageRef></acknowledgement><note>✓ café</note></MCCI_IN010000UK13>`)
+}
+
+// testConfig is a configuration with short timings for tests.
+func testConfig() Config {
+	cfg := DefaultConfig()
+	cfg.ShutdownTimeout = 2 * time.Second
+	cfg.PollInterval = 20 * time.Millisecond
+	cfg.Lease = 2 * time.Second
+	cfg.ProcessRetryInterval = 30 * time.Millisecond
+	cfg.DeliveryTimeout = 2 * time.Second
+	cfg.InboxWorkers = 2
+	cfg.DeliveryWorkers = 2
+	return cfg
+}
+
+// gw is a gateway running on a real loopback socket.
+type gw struct {
+	base string
+	srv  *Server
+	stop func() // stops serving and the workers, and waits
+}
+
+// quietLog discards logs unless PORXGATE_TEST_LOG is set.
+func quietLog() *slog.Logger {
+	if os.Getenv("PORXGATE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// startGateway serves cfg on a loopback socket with workers running
+// (unless noWorkers) until the test ends or stop is called.
+func startGateway(t *testing.T, cfg Config, st store.Store, noWorkers bool, opts ...Option) *gw {
+	t.Helper()
+	srv := NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), opts...)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		if noWorkers {
+			done <- srv.Serve(ctx, ln)
+			return
+		}
+		done <- srv.ServeAndWork(ctx, ln)
+	}()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &gw{base: "http://" + ln.Addr().String(), srv: srv, stop: stop}
+}
+
+// redisStore starts a redis-server and returns a store on it; more
+// stores on the same server come from newStore.
+func redisStore(t *testing.T) (store.Store, func() store.Store) {
+	t.Helper()
+	srv := redistest.Start(t)
+	newStore := func() store.Store {
+		r, err := store.NewRedis(srv.URL(), "gw:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = r.Close() })
+		return r
+	}
+	return newStore(), newStore
+}
+
+// received is one message the fake MHS got.
+type received struct {
+	contentType string
+	soapAction  string
+	body        []byte
+	msg         *ebxml.Message // parsed multipart message, nil for a text/xml signal
+	ackRef      string         // RefToMessageId of a text/xml acknowledgment
+}
+
+// fakeMHS is a legacy MHS endpoint: it records every message and answers
+// as mode says: "ack" (HTTP 200 with an eb:Acknowledgment), "accept"
+// (HTTP 202), "empty" (HTTP 200, empty), "fail" (HTTP 503), "refuse"
+// (HTTP 500 with a ValueNotRecognized eb:MessageError).
+type fakeMHS struct {
+	srv *httptest.Server
+
+	mu   sync.Mutex
+	mode string
+	got  []received
+}
+
+func startMHS(t *testing.T, mode string) *fakeMHS {
+	t.Helper()
+	m := &fakeMHS{mode: mode}
+	m.srv = httptest.NewServer(http.HandlerFunc(m.serve))
+	t.Cleanup(m.srv.Close)
+	return m
+}
+
+func (m *fakeMHS) setMode(mode string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.mode = mode
+}
+
+func (m *fakeMHS) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	rec := received{contentType: r.Header.Get("Content-Type"), soapAction: r.Header.Get("SOAPAction"), body: body}
+	if isTextXML(rec.contentType) {
+		rec.ackRef, _ = ebxml.ParseAcknowledgment(body)
+	} else {
+		rec.msg, _ = ebxml.ParseRequest(rec.contentType, rec.soapAction, body)
+	}
+	m.mu.Lock()
+	m.got = append(m.got, rec)
+	mode := m.mode
+	m.mu.Unlock()
+	now := time.Now()
+	switch {
+	case mode == "fail":
+		w.WriteHeader(http.StatusServiceUnavailable)
+	case mode == "accept":
+		w.WriteHeader(http.StatusAccepted)
+	case mode == "empty" || rec.msg == nil:
+		w.WriteHeader(http.StatusOK)
+	case mode == "refuse":
+		b, _ := ebxml.BuildMessageError(rec.msg, "F0000000-0000-4000-8000-000000000001", now,
+			ebxml.NewMessageError(ebxml.CodeValueNotRecognized, 501319, "Unknown eb:CPAId"))
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write(b)
+	default:
+		b, _ := ebxml.BuildAcknowledgment(rec.msg, "A0000000-0000-4000-8000-000000000001", now)
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = w.Write(b)
+	}
+}
+
+// messages returns what the MHS received so far.
+func (m *fakeMHS) messages() []received {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]received(nil), m.got...)
+}
+
+// routesTo returns a routing table sending the test sender's messages to url.
+func routesTo(t *testing.T, url string, extra string) *outbox.Routes {
+	t.Helper()
+	r, err := outbox.ParseRoutes([]byte(`{"`+senderParty+`": {"url": "`+url+`", "cpaId": "`+senderCPA+`", "retries": 5, "retryInterval": "30ms", "persistDuration": "1m"`+extra+`}}`), outbox.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// waitFor polls cond until it holds or 10s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// ebErrorOf parses an eb:MessageError envelope and returns its first
+// error's code and description.
+func ebErrorOf(t *testing.T, body []byte) (string, string) {
+	t.Helper()
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(body); err != nil {
+		t.Fatalf("MessageError not XML: %v\n%s", err, body)
+	}
+	e := doc.FindElement("//Envelope/Header/ErrorList/Error")
+	if e == nil {
+		t.Fatalf("no eb:ErrorList/eb:Error in\n%s", body)
+	}
+	d := e.FindElement("Description")
+	if d == nil {
+		t.Fatalf("eb:Error without eb:Description in\n%s", body)
+	}
+	return e.SelectAttrValue("eb:errorCode", ""), d.Text()
+}
+
+// newID returns a fresh upper-case message id for a test message.
+func newID(t *testing.T, n int) string {
+	t.Helper()
+	return fmt.Sprintf("%08X-0000-4000-8000-%012X", n, time.Now().UnixNano()&0xFFFFFFFFFFFF)
+}
+
+// newMemoryStore returns an in-memory store.
+func newMemoryStore() store.Store { return store.NewMemory(nil) }

@@ -1,0 +1,184 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// PathEbXML is the ebXML reliable-messaging front door, as on Spine.
+const PathEbXML = "/reliablemessaging/reliablerequest"
+
+// storeTimeout bounds the store calls made while a sender waits.
+const storeTimeout = 10 * time.Second
+
+// ebxmlRequest handles POST /reliablemessaging/reliablerequest: it reads
+// the multipart ebXML message, checks the sender and the interaction,
+// stores the message in the inbox (with duplicate elimination) and only
+// then acknowledges it: HTTP 202 with an eb:Acknowledgment when the sender
+// asked for SyncReply, else HTTP 200 with an empty body and, when it asked
+// for one, an eb:Acknowledgment delivered asynchronously. A message that
+// cannot be taken gets HTTP 500 with an eb:MessageError.
+func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
+	g := s.msg
+	now := g.now()
+	if isTextXML(c.Get(fiber.HeaderContentType)) {
+		if ref, err := ebxml.ParseAcknowledgment(c.Body()); err == nil || errors.As(err, new(*ebxml.ErrorListError)) {
+			return g.ebxmlSignal(c, ref, err, g.log.With("transport", TransportEbXML))
+		}
+	}
+	msg, err := ebxml.ParseRequest(c.Get(fiber.HeaderContentType), c.Get("SOAPAction"), c.Body())
+	if err != nil {
+		var me *ebxml.MessageError
+		if !errors.As(err, &me) {
+			me = ebxml.NewMessageError(ebxml.CodeUnknown, 0, err.Error())
+		}
+		return g.refuse(c, msg, me, g.log.With("transport", TransportEbXML), err)
+	}
+	log := g.log.With("transport", TransportEbXML, "message_id", msg.MessageID, "interaction", msg.Action,
+		"conversation_id", msg.ConversationID, "from_party", msg.FromPartyID, "cpa_id", msg.CPAID)
+	if msg.Service == ebxml.ServiceEbXML {
+		ref, err := ebxml.ParseAcknowledgment(msg.Envelope)
+		return g.ebxmlSignal(c, ref, err, log)
+	}
+	if err := g.routes.CheckSender(msg.FromPartyID, msg.CPAID); err != nil {
+		me := ebxml.NewMessageError(ebxml.CodeValueNotRecognized, NumUnknownParty, "Unknown eb:From/eb:PartyId "+msg.FromPartyID)
+		if errors.Is(err, outbox.ErrUnknownCPAID) {
+			me = ebxml.NewMessageError(ebxml.CodeValueNotRecognized, ebxml.NumUnknownCPAID, "Unknown eb:CPAId")
+		}
+		return g.refuse(c, msg, me, log, err)
+	}
+	switch {
+	case msg.Service != ebxml.ServiceMM:
+		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeNotSupported, NumUnsupportedService,
+			"eb:Service "+msg.Service+" is not supported"), log, nil)
+	case !g.proc.Supports(msg.Action):
+		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeNotSupported, NumUnsupportedInteraction,
+			"interaction "+msg.Action+" is not supported"), log, nil)
+	case msg.Payload == nil || len(msg.Payload.Body) == 0:
+		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeMimeProblem, NumNoPayload,
+			"the message has no HL7 payload part"), log, nil)
+	}
+
+	_, family, _ := v3.Canonical(msg.Action)
+	entry := inboxEntry{Inbound: Inbound{
+		Transport: TransportEbXML, Interaction: msg.Action, Family: family, Service: msg.Service,
+		MessageID: msg.MessageID, ConversationID: msg.ConversationID, RefToMessageID: msg.RefToMessageID,
+		FromParty: msg.FromPartyID, ToParty: msg.ToPartyID, CPAID: msg.CPAID,
+		ReceivedAt: now, Payload: msg.Payload.Body,
+	}}
+	inItem, err := entry.item(now)
+	if err != nil {
+		return g.storeFailure(c, msg, log, err)
+	}
+	items := []store.Item{inItem}
+	var ackItem *store.Item
+	if !msg.SyncReply && msg.AckRequested {
+		d, err := outbox.NewAcknowledgment(msg, g.newID(), now)
+		if err == nil {
+			var it store.Item
+			it, err = d.Item(now)
+			ackItem = &it
+		}
+		if err != nil {
+			return g.storeFailure(c, msg, log, err)
+		}
+		items = append(items, *ackItem)
+	}
+	var syncAck []byte
+	if msg.SyncReply {
+		if syncAck, err = ebxml.BuildAcknowledgment(msg, g.newID(), now); err != nil {
+			return g.storeFailure(c, msg, log, err)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(c.UserContext(), storeTimeout)
+	defer cancel()
+	fresh, err := g.store.Accept(ctx, "ebxml:"+msg.Action+":"+msg.MessageID, g.cfg.PersistDurationFor(msg.Action), items...)
+	if err != nil {
+		return g.storeFailure(c, msg, log, err)
+	}
+	outcome := "accepted"
+	if fresh {
+		g.wakeInbox()
+		log.Info("accepted", "sync_reply", msg.SyncReply, "ack_requested", msg.AckRequested, "payload_bytes", len(msg.Payload.Body))
+	} else {
+		outcome = "duplicate"
+		if ackItem != nil {
+			if err := g.store.Enqueue(ctx, *ackItem); err != nil {
+				return g.storeFailure(c, msg, log, err)
+			}
+		}
+		log.Info("duplicate: acknowledged again, not processed again", "sync_reply", msg.SyncReply)
+	}
+	if ackItem != nil {
+		g.delivery.Wake()
+	}
+	g.metrics.received.WithLabelValues(string(TransportEbXML), outcome).Inc()
+	if msg.SyncReply {
+		c.Set(fiber.HeaderContentType, xmlContentType)
+		return c.Status(fiber.StatusAccepted).Send(syncAck)
+	}
+	return c.Status(fiber.StatusOK).Send(nil)
+}
+
+// refuse answers with an eb:MessageError and logs why.
+func (g *messaging) refuse(c *fiber.Ctx, msg *ebxml.Message, me *ebxml.MessageError, log *slog.Logger, cause error) error {
+	args := []any{"error_code", me.Code, "description", me.Description()}
+	if cause != nil && cause != error(me) {
+		args = append(args, "err", cause)
+	}
+	log.Warn("refused with a MessageError", args...)
+	g.metrics.received.WithLabelValues(string(TransportEbXML), "refused").Inc()
+	return g.sendMessageError(c, msg, me)
+}
+
+// storeFailure answers a message that could not be stored: a
+// DeliveryFailure MessageError the sender retries, never an acknowledgment.
+func (g *messaging) storeFailure(c *fiber.Ctx, msg *ebxml.Message, log *slog.Logger, err error) error {
+	log.Error("message could not be stored: refused so that the sender retries", "err", err)
+	g.metrics.received.WithLabelValues(string(TransportEbXML), "store_error").Inc()
+	return g.sendMessageError(c, msg, ebxml.NewMessageError(ebxml.CodeDeliveryFailure, NumStoreUnavailable,
+		"the message could not be stored; send it again"))
+}
+
+// ebxmlSignal handles a messaging-service message an MHS sends us (as
+// text/xml or multipart): an asynchronous eb:Acknowledgment of one of our
+// deliveries (err nil) ends its retries; an eb:MessageError is logged (the
+// delivery keeps its retries and, if never acknowledged, reaches the dead
+// letters).
+func (g *messaging) ebxmlSignal(c *fiber.Ctx, ref string, err error, log *slog.Logger) error {
+	log = log.With("ref_to_message_id", ref)
+	if err != nil {
+		log.Warn("messaging-service message about one of our deliveries", "err", err)
+	} else {
+		ctx, cancel := context.WithTimeout(c.UserContext(), storeTimeout)
+		defer cancel()
+		found, derr := g.store.Drop(ctx, outbox.Queue, ref)
+		if derr == nil && !found && ref != strings.ToUpper(ref) {
+			found, derr = g.store.Drop(ctx, outbox.Queue, strings.ToUpper(ref))
+		}
+		if derr != nil {
+			log.Warn("asynchronous acknowledgment not recorded; the delivery may be sent again", "err", derr)
+		} else {
+			log.Info("asynchronous acknowledgment received", "pending_delivery_found", found)
+		}
+	}
+	g.metrics.received.WithLabelValues(string(TransportEbXML), "signal").Inc()
+	return c.Status(fiber.StatusAccepted).Send(nil)
+}
+
+// isTextXML reports a Content-Type of text/xml (a SOAP envelope alone).
+func isTextXML(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/xml")
+}

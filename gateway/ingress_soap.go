@@ -1,0 +1,172 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// PathSOAP is the SOAP sync front door of the medicines-management
+// service, as on Spine.
+const PathSOAP = "/syncservice-mm/mm"
+
+// syncTimeout bounds the processing of one SOAP sync request (the
+// server's write timeout is 60s).
+const syncTimeout = 55 * time.Second
+
+// keptReply is a SOAP sync answer kept for duplicates of its request.
+type keptReply struct {
+	Status int    `json:"status"`
+	Body   []byte `json:"body"`
+}
+
+// soapRequest handles POST /syncservice-mm/mm: it reads the WS-Addressing
+// envelope, runs the payload through the Processor and answers in the same
+// HTTP response: HTTP 200 with the reply payload and wsa:RelatesTo, or
+// HTTP 500 with a Spine-style SOAP fault. A duplicate wsa:MessageID within
+// the persist duration gets the first request's answer again without
+// being processed again.
+func (s *Server) soapRequest(c *fiber.Ctx) error {
+	g := s.msg
+	now := g.now()
+	msg, err := ebxml.ParseSOAPRequest(c.Body())
+	if err != nil {
+		var f *ebxml.SOAPFault
+		if !errors.As(err, &f) {
+			f = fault(ebxml.TMSCodeMalformed, err.Error())
+		}
+		return g.refuseSOAP(c, f, g.log.With("transport", TransportSOAP), err)
+	}
+	interaction := msg.Interaction()
+	log := g.log.With("transport", TransportSOAP, "message_id", msg.MessageID, "interaction", interaction, "from_asid", msg.SenderASID)
+	if !g.proc.Supports(interaction) {
+		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, "interaction "+interaction+" is not supported"), log, nil)
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), syncTimeout)
+	defer cancel()
+	key := "soap:" + interaction + ":" + msg.MessageUUID()
+	ttl := g.cfg.PersistDurationFor(interaction)
+	fresh, err := g.store.MarkSeen(ctx, key, ttl)
+	if err != nil {
+		log.Error("request could not be recorded: refused so that the sender retries", "err", err)
+		g.metrics.received.WithLabelValues(string(TransportSOAP), "store_error").Inc()
+		return sendFault(c, fault(ebxml.TMSCodeSystemFailure, "the request could not be recorded; send it again"))
+	}
+	if !fresh {
+		return g.soapDuplicate(c, ctx, key, log)
+	}
+	g.metrics.received.WithLabelValues(string(TransportSOAP), "accepted").Inc()
+
+	_, family, _ := v3.Canonical(interaction)
+	service := ebxml.ServiceMM
+	if i := strings.LastIndexByte(msg.Action, '/'); i > 0 {
+		service = msg.Action[:i]
+	}
+	in := &Inbound{
+		Transport: TransportSOAP, Interaction: interaction, Family: family, Service: service,
+		MessageID: msg.MessageUUID(), RefToMessageID: msg.RelatesTo,
+		FromASID: msg.SenderASID, ToASID: msg.ReceiverASID, FromAddress: msg.FromAddress, ToAddress: msg.To,
+		ReceivedAt: now, Payload: msg.Payload,
+	}
+	start := time.Now()
+	out, perr := g.safeProcess(ctx, in)
+	var reply keptReply
+	if perr == nil {
+		reply, perr = g.soapAnswer(msg, in, out, log)
+	}
+	if perr != nil {
+		if !IsPermanent(perr) {
+			if err := g.store.Forget(context.WithoutCancel(ctx), key); err != nil {
+				log.Warn("could not forget the failed request; a retry within the persist duration is answered as in progress", "err", err)
+			}
+			log.Warn("processing failed: retryable fault", "err", perr, "took_ms", time.Since(start).Milliseconds())
+			return sendFault(c, fault(ebxml.TMSCodeSystemFailure, "System failure to process message"))
+		}
+		log.Error("processing failed permanently", "err", perr)
+		f, _ := ebxml.BuildSOAPFault(*fault(ebxml.TMSCodeMalformed, "the message could not be processed"))
+		reply = keptReply{Status: fiber.StatusInternalServerError, Body: f}
+	}
+	if b, err := json.Marshal(reply); err == nil {
+		if err := g.store.PutReply(context.WithoutCancel(ctx), key, b, ttl); err != nil {
+			log.Warn("answer not kept for duplicates", "err", err)
+		}
+	}
+	log.Info("answered", "status", reply.Status, "took_ms", time.Since(start).Milliseconds())
+	c.Set(fiber.HeaderContentType, xmlContentType)
+	return c.Status(reply.Status).Send(reply.Body)
+}
+
+// soapAnswer turns an Outcome into the HTTP answer of a SOAP request.
+func (g *messaging) soapAnswer(msg *ebxml.SOAPMessage, in *Inbound, out *Outcome, log *slog.Logger) (keptReply, error) {
+	if out == nil {
+		return keptReply{}, errors.New("processor gave no outcome")
+	}
+	if len(out.Answers) > 0 {
+		log.Warn("processor gave async answers to a SOAP sync request; they are dropped", "answers", len(out.Answers))
+	}
+	f := out.Fault
+	if f == nil && out.MessageError != nil {
+		f = fault(ebxml.TMSCodeMalformed, out.MessageError.Description())
+	}
+	if f != nil {
+		body, err := ebxml.BuildSOAPFault(*f)
+		if err != nil {
+			return keptReply{}, Permanent(fmt.Errorf("building the processor's fault: %w", err))
+		}
+		return keptReply{Status: fiber.StatusInternalServerError, Body: body}, nil
+	}
+	if out.Reply == nil {
+		return keptReply{}, Permanent(errors.New("processor gave neither a reply nor a fault"))
+	}
+	body, err := ebxml.BuildSOAPResponse(ebxml.SOAPResponse{
+		MessageID: g.newID(), Action: in.Service + "/" + out.Reply.Interaction,
+		FromAddress: msg.To, ReceiverASID: msg.SenderASID, SenderASID: msg.ReceiverASID,
+		RelatesTo: msg.MessageID, Payload: out.Reply.Payload,
+	})
+	if err != nil {
+		return keptReply{}, Permanent(fmt.Errorf("building the SOAP response: %w", err))
+	}
+	return keptReply{Status: fiber.StatusOK, Body: body}, nil
+}
+
+// soapDuplicate answers a request whose wsa:MessageID was seen: with the
+// kept answer, or, while the first is still being processed, a retryable fault.
+func (g *messaging) soapDuplicate(c *fiber.Ctx, ctx context.Context, key string, log *slog.Logger) error {
+	g.metrics.received.WithLabelValues(string(TransportSOAP), "duplicate").Inc()
+	b, ok, err := g.store.GetReply(ctx, key)
+	var kept keptReply
+	if err == nil && ok {
+		err = json.Unmarshal(b, &kept)
+	}
+	switch {
+	case err != nil:
+		log.Warn("duplicate: kept answer unreadable", "err", err)
+		return sendFault(c, fault(ebxml.TMSCodeSystemFailure, "System failure to process message"))
+	case !ok:
+		log.Info("duplicate while the first is in progress: retryable fault")
+		return sendFault(c, fault(ebxml.TMSCodeSystemFailure, "a request with this wsa:MessageID is being processed; send it again later"))
+	}
+	log.Info("duplicate: answered again, not processed again", "status", kept.Status)
+	c.Set(fiber.HeaderContentType, xmlContentType)
+	return c.Status(kept.Status).Send(kept.Body)
+}
+
+// refuseSOAP answers with a SOAP fault and logs why.
+func (g *messaging) refuseSOAP(c *fiber.Ctx, f *ebxml.SOAPFault, log *slog.Logger, cause error) error {
+	args := []any{"fault", f.Error()}
+	if cause != nil && cause != error(f) {
+		args = append(args, "err", cause)
+	}
+	log.Warn("refused with a SOAP fault", args...)
+	g.metrics.received.WithLabelValues(string(TransportSOAP), "refused").Inc()
+	return sendFault(c, f)
+}

@@ -1,0 +1,155 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/internal/ids"
+)
+
+// Option adds to what NewServer builds.
+type Option func(*options)
+
+// options are the values Options set.
+type options struct {
+	processor Processor
+	routes    *outbox.Routes
+	now       func() time.Time
+	newID     func() string
+	client    *http.Client
+}
+
+// WithProcessor sets the Processor messages go through; without it every
+// interaction is refused as not supported (Unsupported).
+func WithProcessor(p Processor) Option { return func(o *options) { o.processor = p } }
+
+// WithRoutes sets the routing table of legacy MHS endpoints; without it
+// every sender is accepted and async messages are dead-lettered for want
+// of a route.
+func WithRoutes(r *outbox.Routes) Option { return func(o *options) { o.routes = r } }
+
+// WithClock sets the clock (default time.Now).
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithIDs sets the generator of new message ids (default random UUIDs).
+func WithIDs(newID func() string) Option { return func(o *options) { o.newID = newID } }
+
+// WithDeliveryClient sets the HTTP client async messages are delivered
+// with (default: a plain client bounded by the delivery timeout; Run builds
+// one with the configured TLS settings).
+func WithDeliveryClient(c *http.Client) Option { return func(o *options) { o.client = c } }
+
+// inboxQueue is the store queue accepted ebXML messages wait in.
+const inboxQueue = "inbox"
+
+// messaging is the legacy-facing half of the server: front doors, inbox
+// workers and the delivery worker.
+type messaging struct {
+	cfg       Config
+	store     store.Store
+	proc      Processor
+	routes    *outbox.Routes
+	now       func() time.Time
+	newID     func() string
+	log       *slog.Logger
+	delivery  *outbox.Worker
+	inboxWake chan struct{}
+	metrics   *msgMetrics
+	// claimFailures keeps inbox claim failures to one log line per outage.
+	claimFailures outbox.FailureLog
+}
+
+// newMessaging builds the messaging half from the options.
+func newMessaging(cfg Config, st store.Store, log *slog.Logger, m *Metrics, opts []Option) *messaging {
+	o := options{processor: Unsupported{}, now: time.Now, newID: ids.NewUUID}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.processor == nil {
+		o.processor = Unsupported{}
+	}
+	mm := newMsgMetrics(m.Registry)
+	g := &messaging{
+		cfg: cfg, store: st, proc: o.processor, routes: o.routes, now: o.now, newID: o.newID,
+		log: log, inboxWake: make(chan struct{}, 1), metrics: mm,
+	}
+	g.delivery = outbox.NewWorker(outbox.WorkerConfig{
+		Store: st, Routes: o.routes, Client: o.client, Log: log, Now: o.now,
+		Workers: cfg.DeliveryWorkers, Lease: cfg.Lease, Poll: cfg.PollInterval,
+		Timeout: cfg.DeliveryTimeout, Grace: cfg.ShutdownTimeout,
+		Observe: func(r string) { mm.deliveries.WithLabelValues(r).Inc() },
+	})
+	return g
+}
+
+// wakeInbox tells an idle inbox worker that a message was accepted.
+func (g *messaging) wakeInbox() {
+	select {
+	case g.inboxWake <- struct{}{}:
+	default:
+	}
+}
+
+// RunWorkers runs the inbox workers (accepted messages through the
+// Processor) and the delivery workers (the outbox to the MHS endpoints)
+// until ctx is done; then it lets the work in hand finish, for at most the
+// shutdown timeout, and returns. Work not finished stays in the store and
+// is taken up again when this or another replica runs.
+func (s *Server) RunWorkers(ctx context.Context) {
+	g := s.msg
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); g.delivery.Run(ctx) }()
+	go func() {
+		defer wg.Done()
+		outbox.Loop(ctx, g.cfg.InboxWorkers, g.cfg.PollInterval, g.inboxWake, g.cfg.ShutdownTimeout, g.processOne)
+	}()
+	wg.Wait()
+}
+
+// msgMetrics count what the front doors and workers do.
+type msgMetrics struct {
+	received   *prometheus.CounterVec
+	processed  *prometheus.CounterVec
+	deliveries *prometheus.CounterVec
+}
+
+// newMsgMetrics registers the messaging counters on reg (reusing them when
+// another server registered them already).
+func newMsgMetrics(reg *prometheus.Registry) *msgMetrics {
+	return &msgMetrics{
+		received: registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "porxgate_messages_received_total",
+			Help: "Legacy messages received, by transport and outcome (accepted, duplicate, refused, store_error).",
+		}, []string{"transport", "outcome"})),
+		processed: registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "porxgate_messages_processed_total",
+			Help: "Inbox processing results (done, retry, dead_letter).",
+		}, []string{"outcome"})),
+		deliveries: registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "porxgate_deliveries_total",
+			Help: "Async delivery attempts, by result (delivered, retry, dead_letter).",
+		}, []string{"result"})),
+	}
+}
+
+// registerCounter registers c on reg, or returns the one already there.
+func registerCounter(reg *prometheus.Registry, c *prometheus.CounterVec) *prometheus.CounterVec {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+				return existing
+			}
+		}
+	}
+	return c
+}

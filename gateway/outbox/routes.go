@@ -1,0 +1,215 @@
+package outbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Policy is the reliability of deliveries to one party: Spine's retries,
+// retry interval and persist duration.
+type Policy struct {
+	// Retries is how many times a delivery is retried after its first attempt.
+	Retries int
+	// RetryInterval is the wait between attempts.
+	RetryInterval time.Duration
+	// PersistDuration is how long after it was queued a message may still
+	// be delivered; after that it expires onto the dead-letter list.
+	PersistDuration time.Duration
+}
+
+// DefaultPolicy is Spine's usual reliability for an MHS as SDS records it
+// (nhsMHSRetries 2, nhsMHSRetryInterval PT1M, nhsMHSPersistDuration PT5M).
+func DefaultPolicy() Policy {
+	return Policy{Retries: 2, RetryInterval: time.Minute, PersistDuration: 5 * time.Minute}
+}
+
+// Validate reports a policy that cannot work.
+func (p Policy) Validate() error {
+	var errs []error
+	if p.Retries < 0 {
+		errs = append(errs, fmt.Errorf("retries %d: must not be negative", p.Retries))
+	}
+	if p.RetryInterval <= 0 {
+		errs = append(errs, fmt.Errorf("retry interval %s: must be positive", p.RetryInterval))
+	}
+	if p.PersistDuration <= 0 {
+		errs = append(errs, fmt.Errorf("persist duration %s: must be positive", p.PersistDuration))
+	}
+	return errors.Join(errs...)
+}
+
+// Route is where and how to deliver to one party.
+type Route struct {
+	// Party is the party key (eb:PartyId), e.g. "FQ2KM-807341".
+	Party string
+	// URL is the MHS endpoint async messages are POSTed to.
+	URL string
+	// CPAID is the eb:CPAId written on messages to the party; inbound
+	// messages from the party must carry it (or one of AcceptCPAIDs).
+	// Empty: outbound messages reuse the request's CPAId, and any is
+	// accepted inbound.
+	CPAID string
+	// AcceptCPAIDs are further CPA ids accepted on inbound messages.
+	AcceptCPAIDs []string
+	// Policy is the reliability of deliveries to the party.
+	Policy
+}
+
+// acceptsCPA reports whether an inbound message with cpaID may come over this route.
+func (r Route) acceptsCPA(cpaID string) bool {
+	return r.CPAID == "" && len(r.AcceptCPAIDs) == 0 || cpaID == r.CPAID || slices.Contains(r.AcceptCPAIDs, cpaID)
+}
+
+// Routes is the routing table: party key → route. The nil *Routes is the
+// absent table: every sender is accepted and nothing can be delivered.
+type Routes struct {
+	byParty map[string]Route
+}
+
+// Errors of CheckSender.
+var (
+	// ErrUnknownParty: the sender's party key is not in the routing table.
+	ErrUnknownParty = errors.New("unknown party")
+	// ErrUnknownCPAID: the CPA id is not the one configured for the party.
+	ErrUnknownCPAID = errors.New("unknown CPA id")
+)
+
+// Configured reports whether there is a routing table.
+func (r *Routes) Configured() bool { return r != nil }
+
+// Len returns the number of parties in the table.
+func (r *Routes) Len() int {
+	if r == nil {
+		return 0
+	}
+	return len(r.byParty)
+}
+
+// Lookup returns the route of party.
+func (r *Routes) Lookup(party string) (Route, bool) {
+	if r == nil {
+		return Route{}, false
+	}
+	rt, ok := r.byParty[party]
+	return rt, ok
+}
+
+// CheckSender checks an inbound message's sender against the table: with
+// no table every sender is accepted; otherwise the party must be listed
+// (ErrUnknownParty) and the CPA id must be one configured for it
+// (ErrUnknownCPAID).
+func (r *Routes) CheckSender(party, cpaID string) error {
+	if r == nil {
+		return nil
+	}
+	rt, ok := r.byParty[party]
+	if !ok {
+		return fmt.Errorf("party %s: %w", party, ErrUnknownParty)
+	}
+	if !rt.acceptsCPA(cpaID) {
+		return fmt.Errorf("CPA id %s for party %s: %w", cpaID, party, ErrUnknownCPAID)
+	}
+	return nil
+}
+
+// routeJSON is one party's entry in the routes file.
+type routeJSON struct {
+	URL             string   `json:"url"`
+	CPAID           string   `json:"cpaId"`
+	AcceptCPAIDs    []string `json:"acceptCpaIds"`
+	Retries         *int     `json:"retries"`
+	RetryInterval   string   `json:"retryInterval"`
+	PersistDuration string   `json:"persistDuration"`
+}
+
+// LoadRoutes reads the routing table from a JSON file (see ParseRoutes).
+func LoadRoutes(path string, defaults Policy) (*Routes, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("routes file: %w", err)
+	}
+	r, err := ParseRoutes(b, defaults)
+	if err != nil {
+		return nil, fmt.Errorf("routes file %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// ParseRoutes reads a routing table: a JSON object whose keys are party
+// keys and whose values are objects with "url" (required, http or https),
+// "cpaId", "acceptCpaIds", "retries", "retryInterval" and
+// "persistDuration". Durations are Go durations ("90s") or ISO 8601 as SDS
+// writes them ("PT1M"); a setting left out takes its value from defaults.
+// Unknown fields are errors (they are most likely typos). Every problem
+// found is reported.
+func ParseRoutes(b []byte, defaults Policy) (*Routes, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("want a JSON object of party key → route: %w", err)
+	}
+	if raw == nil {
+		return nil, errors.New("want a JSON object of party key → route, got null")
+	}
+	r := &Routes{byParty: make(map[string]Route, len(raw))}
+	var errs []error
+	for party, v := range raw {
+		rt, err := parseRoute(party, v, defaults)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("party %q: %w", party, err))
+			continue
+		}
+		r.byParty[party] = rt
+	}
+	if len(errs) > 0 {
+		slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+		return nil, errors.Join(errs...)
+	}
+	return r, nil
+}
+
+// parseRoute reads one party's route.
+func parseRoute(party string, v json.RawMessage, defaults Policy) (Route, error) {
+	if strings.TrimSpace(party) == "" || strings.TrimSpace(party) != party {
+		return Route{}, errors.New("party key must be non-empty without surrounding spaces")
+	}
+	var rj routeJSON
+	d := json.NewDecoder(bytes.NewReader(v))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&rj); err != nil {
+		return Route{}, fmt.Errorf("route: %w", err)
+	}
+	rt := Route{Party: party, URL: rj.URL, CPAID: rj.CPAID, AcceptCPAIDs: rj.AcceptCPAIDs, Policy: defaults}
+	var errs []error
+	if u, err := url.Parse(rj.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("url %q: want an http(s) URL", rj.URL))
+	}
+	if rj.Retries != nil {
+		rt.Retries = *rj.Retries
+	}
+	for _, f := range []struct {
+		name string
+		val  string
+		dst  *time.Duration
+	}{{"retryInterval", rj.RetryInterval, &rt.RetryInterval}, {"persistDuration", rj.PersistDuration, &rt.PersistDuration}} {
+		if f.val == "" {
+			continue
+		}
+		d, err := ParseDuration(f.val)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f.name, err))
+			continue
+		}
+		*f.dst = d
+	}
+	if err := rt.Policy.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return rt, errors.Join(errs...)
+}

@@ -1,0 +1,108 @@
+package outbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/porxgate/porxgate/ebxml"
+)
+
+// maxResponseBytes bounds how much of a receiver's answer is read.
+const maxResponseBytes = 1 << 20
+
+// attemptError is a failed delivery attempt; final when retrying cannot help.
+type attemptError struct {
+	final bool
+	msg   string
+}
+
+func (e *attemptError) Error() string { return e.msg }
+
+// retryable and final build attempt errors.
+func retryable(format string, args ...any) error {
+	return &attemptError{msg: fmt.Sprintf(format, args...)}
+}
+
+func final(format string, args ...any) error {
+	return &attemptError{final: true, msg: fmt.Sprintf(format, args...)}
+}
+
+// isFinal reports whether err is an attempt error retrying cannot help.
+func isFinal(err error) bool {
+	var ae *attemptError
+	return errors.As(err, &ae) && ae.final
+}
+
+// send POSTs d to url once and says whether the receiver took it.
+func send(ctx context.Context, client *http.Client, url string, d Delivery) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(d.Body))
+	if err != nil {
+		return final("request to %s: %v", url, err)
+	}
+	req.Header.Set("Content-Type", d.ContentType)
+	req.Header.Set("SOAPAction", `"`+d.SOAPAction+`"`)
+	resp, err := client.Do(req)
+	if err != nil {
+		return retryable("POST %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return retryable("reading the answer of %s: %v", url, err)
+	}
+	return judge(resp.StatusCode, body, d)
+}
+
+// judge decides from the receiver's HTTP answer whether d was taken. An
+// answer is taken when acknowledged: HTTP 202, or any 2xx whose body is an
+// eb:Acknowledgment of d's MessageId. Acknowledgments and message errors
+// are taken on any 2xx. An eb:ErrorList is final unless every error is
+// DeliveryFailure or Unknown (the receiver may succeed later).
+func judge(status int, body []byte, d Delivery) error {
+	ok := status >= 200 && status < 300
+	if ok && (d.Kind != KindAnswer || status == http.StatusAccepted) {
+		return nil
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		if ok {
+			return retryable("HTTP %d with an empty body: not acknowledged", status)
+		}
+		return retryable("HTTP %d", status)
+	}
+	ref, err := ebxml.ParseAcknowledgment(body)
+	var el *ebxml.ErrorListError
+	switch {
+	case errors.As(err, &el):
+		if retryableErrorList(el) {
+			return retryable("HTTP %d: %v", status, el)
+		}
+		return final("HTTP %d: refused: %v", status, el)
+	case err != nil && ok:
+		return retryable("HTTP %d without an eb:Acknowledgment: %v", status, err)
+	case err != nil:
+		return retryable("HTTP %d", status)
+	case !ok:
+		return retryable("HTTP %d with an eb:Acknowledgment", status)
+	case !strings.EqualFold(ref, d.MessageID):
+		return retryable("HTTP %d: eb:Acknowledgment refers to %s, not %s", status, ref, d.MessageID)
+	}
+	return nil
+}
+
+// retryableErrorList reports whether every error of a remote eb:ErrorList
+// is one that may clear up.
+func retryableErrorList(el *ebxml.ErrorListError) bool {
+	for _, e := range el.Errors {
+		switch e.Code {
+		case ebxml.CodeDeliveryFailure, ebxml.CodeUnknown, "":
+		default:
+			return false
+		}
+	}
+	return true
+}

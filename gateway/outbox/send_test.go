@@ -1,0 +1,152 @@
+package outbox
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/store"
+)
+
+// testMessage is a received message to build receivers' answers from.
+func testMessage(id string) *ebxml.Message {
+	return &ebxml.Message{FromPartyID: "YES-0000806", ToPartyID: "FQ2KM-807341", CPAID: "S1", ConversationID: "C1", MessageID: id}
+}
+
+func TestJudge(t *testing.T) {
+	const id = "AAAAAAAA-0000-4000-8000-000000000001"
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	ack, _ := ebxml.BuildAcknowledgment(testMessage(id), "BBBBBBBB-0000-4000-8000-000000000001", now)
+	otherAck, _ := ebxml.BuildAcknowledgment(testMessage("CCCCCCCC-0000-4000-8000-000000000001"), "BBBBBBBB-0000-4000-8000-000000000002", now)
+	refused, _ := ebxml.BuildMessageError(testMessage(id), "BBBBBBBB-0000-4000-8000-000000000003", now,
+		ebxml.NewMessageError(ebxml.CodeValueNotRecognized, 501319, "Unknown eb:CPAId"))
+	busy, _ := ebxml.BuildMessageError(testMessage(id), "BBBBBBBB-0000-4000-8000-000000000004", now,
+		ebxml.NewMessageError(ebxml.CodeDeliveryFailure, 0, "try later"))
+	answer := Delivery{MessageID: id, Kind: KindAnswer}
+	signal := Delivery{MessageID: id, Kind: KindAcknowledgment}
+	tests := []struct {
+		name      string
+		status    int
+		body      []byte
+		d         Delivery
+		wantErr   string // "" delivered
+		wantFinal bool
+	}{
+		{"200 with the acknowledgment", 200, ack, answer, "", false},
+		{"202 empty", 202, nil, answer, "", false},
+		{"200 empty", 200, nil, answer, "HTTP 200 with an empty body", false},
+		{"200 other acknowledgment", 200, otherAck, answer, "refers to CCCCCCCC", false},
+		{"200 not ebXML", 200, []byte("<html/>"), answer, "HTTP 200 without an eb:Acknowledgment", false},
+		{"500 refused", 500, refused, answer, "refused", true},
+		{"500 delivery failure", 500, busy, answer, "DeliveryFailure", false},
+		{"200 with refusal", 200, refused, answer, "refused", true},
+		{"503", 503, nil, answer, "HTTP 503", false},
+		{"503 with html", 503, []byte("<html>down</html>"), answer, "HTTP 503", false},
+		{"signal on 200", 200, nil, signal, "", false},
+		{"signal on 500", 500, nil, signal, "HTTP 500", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := judge(tt.status, tt.body, tt.d)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("not delivered: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || isFinal(err) != tt.wantFinal {
+				t.Fatalf("err = %v (final %v), want %q (final %v)", err, isFinal(err), tt.wantErr, tt.wantFinal)
+			}
+		})
+	}
+}
+
+func TestSendHeaders(t *testing.T) {
+	var mu sync.Mutex
+	var got http.Header
+	srv := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = r.Header.Clone()
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	d, err := NewAnswer(Addressing{OurParty: "YES-0000806", TheirParty: "FQ2KM-807341", CPAID: "S1", ConversationID: "C1", RefToMessageID: "R1"},
+		"MCCI_IN010000UK13", []byte("<x/>"), "aaaaaaaa-0000-4000-8000-000000000001", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.MessageID != "AAAAAAAA-0000-4000-8000-000000000001" {
+		t.Errorf("MessageID %s not upper-case", d.MessageID)
+	}
+	if err := send(context.Background(), http.DefaultClient, srv, d); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got.Get("SOAPAction") != `"urn:nhs:names:services:mm/MCCI_IN010000UK13"` || !strings.HasPrefix(got.Get("Content-Type"), "multipart/related;") {
+		t.Errorf("headers = %v", got)
+	}
+}
+
+func TestHoldKeepsTheLease(t *testing.T) {
+	m := store.NewMemory(nil)
+	ctx := context.Background()
+	_ = m.Enqueue(ctx, store.Item{Queue: "q", ID: "1", Data: []byte("d"), Due: time.Now()})
+	const lease = 60 * time.Millisecond
+	l, err := m.Claim(ctx, "q", time.Now(), lease)
+	if err != nil || l == nil {
+		t.Fatal(l, err)
+	}
+	stop := Hold(ctx, m, l, lease, time.Now)
+	time.Sleep(4 * lease)
+	if other, _ := m.Claim(ctx, "q", time.Now(), lease); other != nil {
+		t.Fatal("claimed by another worker while held")
+	}
+	stop()
+	if err := m.Complete(ctx, l, store.Finish{}); err != nil {
+		t.Fatalf("Complete after holding: %v", err)
+	}
+}
+
+func TestLoopStops(t *testing.T) {
+	tests := []struct {
+		name           string
+		finishInGrace  bool
+		wantWorkCancel bool
+	}{
+		{"work in hand finishes within the grace period", true, false},
+		{"work in hand outlasting the grace period is cancelled", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			entered := make(chan struct{})
+			var once sync.Once
+			var workErr error
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				Loop(ctx, 1, time.Millisecond, nil, 50*time.Millisecond, func(work context.Context) bool {
+					once.Do(func() { close(entered) })
+					if tt.finishInGrace {
+						<-ctx.Done()
+					} else {
+						<-work.Done()
+					}
+					workErr = work.Err()
+					return true
+				})
+			}()
+			<-entered
+			cancel()
+			<-done
+			if (workErr != nil) != tt.wantWorkCancel {
+				t.Errorf("work context error = %v, want cancelled %v", workErr, tt.wantWorkCancel)
+			}
+		})
+	}
+}

@@ -1,0 +1,244 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/store"
+)
+
+// Store is the part of the gateway's store the delivery worker uses.
+type Store interface {
+	Leaser
+	// Claim leases the longest-due item of a queue.
+	Claim(ctx context.Context, queue string, now time.Time, lease time.Duration) (*store.Lease, error)
+	// Retry makes a leased item due again with new data.
+	Retry(ctx context.Context, l *store.Lease, data []byte, due time.Time) error
+	// Complete removes a leased item, writing f in the same step.
+	Complete(ctx context.Context, l *store.Lease, f store.Finish) error
+}
+
+// Results a Worker reports to its Observe hook.
+const (
+	// ResultDelivered: the receiver took the message.
+	ResultDelivered = "delivered"
+	// ResultRetry: the attempt failed; the message will be retried.
+	ResultRetry = "retry"
+	// ResultDeadLetter: the message was given up on.
+	ResultDeadLetter = "dead_letter"
+)
+
+// WorkerConfig configures a Worker.
+type WorkerConfig struct {
+	// Store holds the outbox.
+	Store Store
+	// Routes is the routing table; nil sends everything to the dead letters.
+	Routes *Routes
+	// Client sends the messages; nil uses a client with Timeout.
+	Client *http.Client
+	// Log receives one line per attempt outcome.
+	Log *slog.Logger
+	// Now is the clock; nil uses time.Now.
+	Now func() time.Time
+	// Workers is the number of concurrent deliveries (at least 1).
+	Workers int
+	// Lease is how long a claimed delivery is held before others may take
+	// it over; it is extended while an attempt runs.
+	Lease time.Duration
+	// Poll is the wait between looks at an empty outbox.
+	Poll time.Duration
+	// Timeout bounds one attempt.
+	Timeout time.Duration
+	// Grace is how long attempts in hand may finish after Run's context ends.
+	Grace time.Duration
+	// Observe, when set, is told each attempt's result (Result*).
+	Observe func(result string)
+}
+
+// Worker drains the outbox: it delivers each message over its party's
+// route, retrying and dead-lettering as the route's policy says.
+type Worker struct {
+	cfg     WorkerConfig
+	wake    chan struct{}
+	failing FailureLog
+}
+
+// NewWorker returns a Worker; zero durations take defaults (lease 30s,
+// poll 500ms, timeout 30s, grace 5s).
+func NewWorker(cfg WorkerConfig) *Worker {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 30 * time.Second
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 500 * time.Millisecond
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 5 * time.Second
+	}
+	if cfg.Client == nil {
+		cfg.Client = &http.Client{Timeout: cfg.Timeout}
+	}
+	return &Worker{cfg: cfg, wake: make(chan struct{}, 1)}
+}
+
+// Wake tells an idle worker to look at the outbox now (something was queued).
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx is done, then lets attempts in hand finish (for
+// at most the grace period) and returns.
+func (w *Worker) Run(ctx context.Context) {
+	Loop(ctx, w.cfg.Workers, w.cfg.Poll, w.wake, w.cfg.Grace, func(ctx context.Context) bool {
+		worked, _ := w.DeliverOne(ctx)
+		return worked
+	})
+}
+
+// DeliverOne claims one due delivery and attempts it. It reports whether
+// there was one; the error is the store's, if it failed.
+func (w *Worker) DeliverOne(ctx context.Context) (bool, error) {
+	now := w.cfg.Now()
+	l, err := w.cfg.Store.Claim(ctx, Queue, now, w.cfg.Lease)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.failing.Failed(w.cfg.Log, "outbox", err)
+		}
+		return false, err
+	}
+	w.failing.Succeeded(w.cfg.Log, "outbox")
+	if l == nil {
+		return false, nil
+	}
+	d, err := DecodeDelivery(l.Data)
+	if err != nil {
+		w.deadLetter(ctx, l, Delivery{MessageID: l.ID}, "", fmt.Sprintf("unreadable outbox entry: %v", err), now)
+		return true, nil
+	}
+	route, ok := w.cfg.Routes.Lookup(d.Party)
+	switch {
+	case !w.cfg.Routes.Configured():
+		w.deadLetter(ctx, l, d, "", fmt.Sprintf("no route to party %s: no routing table is configured (--routes)", d.Party), now)
+		return true, nil
+	case !ok:
+		w.deadLetter(ctx, l, d, "", fmt.Sprintf("no route to party %s in the routing table", d.Party), now)
+		return true, nil
+	}
+	expiry := d.CreatedAt.Add(route.PersistDuration)
+	if now.After(expiry) {
+		w.deadLetter(ctx, l, d, route.URL, fmt.Sprintf("expired: persist duration %s passed (queued %s) after %d attempts%s",
+			route.PersistDuration, d.CreatedAt.UTC().Format(time.RFC3339), d.Attempts, lastErr(d)), now)
+		return true, nil
+	}
+
+	stop := Hold(ctx, w.cfg.Store, l, w.cfg.Lease, w.cfg.Now)
+	actx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
+	sendErr := send(actx, w.cfg.Client, route.URL, d)
+	cancel()
+	stop()
+	now = w.cfg.Now()
+	log := w.cfg.Log.With("message_id", d.MessageID, "kind", d.Kind, "interaction", d.Interaction,
+		"ref_to_message_id", d.RefToMessageID, "conversation_id", d.ConversationID, "party", d.Party)
+
+	if sendErr == nil {
+		d.Attempts++
+		sctx, cancel := storeCtx(ctx)
+		defer cancel()
+		if err := w.cfg.Store.Complete(sctx, l, store.Finish{}); err != nil {
+			log.Warn("delivered but the outbox entry could not be removed; it may be sent again", "attempts", d.Attempts, "err", err)
+			return true, err
+		}
+		log.Info("delivered", "attempts", d.Attempts, "url", route.URL)
+		w.observe(ResultDelivered)
+		return true, nil
+	}
+	sctx, cancelStore := storeCtx(ctx)
+	defer cancelStore()
+	if ctx.Err() != nil { // stopped in mid-attempt: not the receiver's fault, try again at once
+		_ = w.cfg.Store.Retry(sctx, l, l.Data, now)
+		return true, nil
+	}
+	d.Attempts++
+	d.LastError = sendErr.Error()
+	next := now.Add(route.RetryInterval)
+	switch {
+	case isFinal(sendErr):
+		w.deadLetter(ctx, l, d, route.URL, "refused by the receiver: "+sendErr.Error(), now)
+		return true, nil
+	case d.Attempts > route.Retries:
+		w.deadLetter(ctx, l, d, route.URL, fmt.Sprintf("not acknowledged after %d attempts%s", d.Attempts, lastErr(d)), now)
+		return true, nil
+	case next.After(expiry):
+		w.deadLetter(ctx, l, d, route.URL, fmt.Sprintf("expired: persist duration %s ends before the next retry, after %d attempts%s",
+			route.PersistDuration, d.Attempts, lastErr(d)), now)
+		return true, nil
+	}
+	it, err := d.Item(next)
+	if err == nil {
+		err = w.cfg.Store.Retry(sctx, l, it.Data, next)
+	}
+	if err != nil {
+		log.Warn("delivery attempt failed and could not be rescheduled; the lease will run out and it is retried", "attempts", d.Attempts, "err", err)
+		return true, err
+	}
+	log.Warn("delivery attempt failed; will retry", "attempts", d.Attempts, "retries", route.Retries, "next", next.UTC().Format(time.RFC3339), "err", sendErr)
+	w.observe(ResultRetry)
+	return true, nil
+}
+
+// storeCtx returns a context for recording an outcome: the work context,
+// or a short one of its own when that is already cancelled.
+func storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx.Err() == nil {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+}
+
+// deadLetter removes a leased delivery and records it as a dead letter.
+func (w *Worker) deadLetter(ctx context.Context, l *store.Lease, d Delivery, url, reason string, now time.Time) {
+	dl := deadLetterOf(d, url, reason, now)
+	log := w.cfg.Log.With("message_id", d.MessageID, "kind", d.Kind, "interaction", d.Interaction,
+		"ref_to_message_id", d.RefToMessageID, "conversation_id", d.ConversationID, "party", d.Party)
+	sctx, cancel := storeCtx(ctx)
+	defer cancel()
+	if err := w.cfg.Store.Complete(sctx, l, store.Finish{DeadLetter: dl.Encode()}); err != nil {
+		if !errors.Is(err, store.ErrLeaseLost) {
+			log.Warn("could not move to the dead letters; will try again when the lease runs out", "reason", reason, "err", err)
+		}
+		return
+	}
+	log.Error("undeliverable: moved to the dead letters", "attempts", d.Attempts, "reason", reason)
+	w.observe(ResultDeadLetter)
+}
+
+// observe reports a result to the Observe hook.
+func (w *Worker) observe(result string) {
+	if w.cfg.Observe != nil {
+		w.cfg.Observe(result)
+	}
+}
+
+// lastErr formats a delivery's last error for a reason, or "".
+func lastErr(d Delivery) string {
+	if d.LastError == "" {
+		return ""
+	}
+	return "; last error: " + d.LastError
+}

@@ -1,0 +1,80 @@
+package gateway
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/porxgate/porxgate/v3"
+)
+
+// PersistDurationFor returns the duplicate-elimination window of an
+// interaction id (UK or SM family): its entry in PersistDurations, else
+// PersistDuration.
+func (c Config) PersistDurationFor(interaction string) time.Duration {
+	if canon, _, err := v3.Canonical(interaction); err == nil {
+		interaction = canon
+	}
+	if d, ok := c.PersistDurations[interaction]; ok {
+		return d
+	}
+	return c.PersistDuration
+}
+
+// ParsePersistDurations reads "ID=duration,ID=duration" (Go durations, e.g.
+// "PORX_IN020101UK31=1h,PORX_IN080101UK31=30m") into a map keyed by the
+// UK-family interaction id. Empty input gives an empty map.
+func ParsePersistDurations(s string) (map[string]time.Duration, error) {
+	out := map[string]time.Duration{}
+	for entry := range strings.SplitSeq(s, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		id, val, ok := strings.Cut(entry, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q: want INTERACTION=duration", entry)
+		}
+		id, val = strings.TrimSpace(id), strings.TrimSpace(val)
+		canon, _, err := v3.Canonical(id)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", entry, err)
+		}
+		d, err := time.ParseDuration(val)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", entry, err)
+		}
+		if d <= 0 {
+			return nil, fmt.Errorf("%q: duration must be positive", entry)
+		}
+		out[canon] = d
+	}
+	return out, nil
+}
+
+// persistDurationsValue is the flag.Value of --persist-durations.
+type persistDurationsValue struct{ m *map[string]time.Duration }
+
+// String implements flag.Value.
+func (v persistDurationsValue) String() string {
+	if v.m == nil || len(*v.m) == 0 {
+		return ""
+	}
+	parts := make([]string, 0, len(*v.m))
+	for _, id := range slices.Sorted(maps.Keys(*v.m)) {
+		parts = append(parts, id+"="+(*v.m)[id].String())
+	}
+	return strings.Join(parts, ",")
+}
+
+// Set implements flag.Value; a flag replaces what the environment gave.
+func (v persistDurationsValue) Set(s string) error {
+	m, err := ParsePersistDurations(s)
+	if err != nil {
+		return err
+	}
+	*v.m = m
+	return nil
+}

@@ -1,0 +1,236 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
+)
+
+// maxProcessBackoff caps the wait between processing retries.
+const maxProcessBackoff = 15 * time.Minute
+
+// inboxEntry is an accepted ebXML message waiting in the inbox.
+type inboxEntry struct {
+	// Inbound is the message.
+	Inbound Inbound `json:"inbound"`
+	// Attempts counts the failed processing attempts.
+	Attempts int `json:"attempts,omitempty"`
+	// LastError says why the last attempt failed.
+	LastError string `json:"lastError,omitempty"`
+}
+
+// item returns the store item that queues e, due at due. Its id is
+// "<interaction>:<MessageId>", like the duplicate-elimination key.
+func (e inboxEntry) item(due time.Time) (store.Item, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return store.Item{}, fmt.Errorf("encode inbox entry %s: %w", e.Inbound.MessageID, err)
+	}
+	return store.Item{Queue: inboxQueue, ID: e.Inbound.Interaction + ":" + e.Inbound.MessageID, Data: b, Due: due}, nil
+}
+
+// processBackoff is the wait after the n-th failed attempt: the retry
+// interval doubled n-1 times, at most maxProcessBackoff.
+func processBackoff(base time.Duration, n int) time.Duration {
+	d := base
+	for i := 1; i < n && d < maxProcessBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxProcessBackoff)
+}
+
+// inboundLog returns log with the ids of in.
+func inboundLog(log *slog.Logger, in *Inbound) *slog.Logger {
+	return log.With("transport", in.Transport, "message_id", in.MessageID, "interaction", in.Interaction,
+		"conversation_id", in.ConversationID, "from_party", in.FromParty)
+}
+
+// processOne claims one accepted message from the inbox, runs it through
+// the Processor and queues its answers in the outbox, in the same store
+// step that removes it from the inbox. It reports whether there was one.
+func (g *messaging) processOne(ctx context.Context) bool {
+	now := g.now()
+	l, err := g.store.Claim(ctx, inboxQueue, now, g.cfg.Lease)
+	if err != nil {
+		if ctx.Err() == nil {
+			g.claimFailures.Failed(g.log, inboxQueue, err)
+		}
+		return false
+	}
+	g.claimFailures.Succeeded(g.log, inboxQueue)
+	if l == nil {
+		return false
+	}
+	var e inboxEntry
+	if err := json.Unmarshal(l.Data, &e); err != nil {
+		g.deadLetter(ctx, l, inboxEntry{Inbound: Inbound{MessageID: l.ID}}, fmt.Sprintf("unreadable inbox entry: %v", err), now)
+		return true
+	}
+	log := inboundLog(g.log, &e.Inbound)
+	stop := outbox.Hold(ctx, g.store, l, g.cfg.Lease, g.now)
+	start := time.Now()
+	out, perr := g.safeProcess(ctx, &e.Inbound)
+	stop()
+	now = g.now()
+	sctx, cancel := storeCtx(ctx)
+	defer cancel()
+
+	var f store.Finish
+	if perr == nil {
+		f.Enqueue, perr = g.outcomeItems(&e.Inbound, out, now)
+		perr = Permanent(perr) // an answer that cannot be built will not build next time either
+	}
+	if perr != nil {
+		if ctx.Err() != nil { // stopped in mid-work: try again at once, not counted
+			_ = g.store.Retry(sctx, l, l.Data, now)
+			return true
+		}
+		e.Attempts++
+		e.LastError = perr.Error()
+		if IsPermanent(perr) || e.Attempts > g.cfg.ProcessRetries {
+			reason := fmt.Sprintf("processing failed after %d attempts: %v", e.Attempts, perr)
+			if IsPermanent(perr) {
+				reason = fmt.Sprintf("processing failed permanently: %v", perr)
+			}
+			g.deadLetter(ctx, l, e, reason, now)
+			return true
+		}
+		next := now.Add(processBackoff(g.cfg.ProcessRetryInterval, e.Attempts))
+		it, err := e.item(next)
+		if err == nil {
+			err = g.store.Retry(sctx, l, it.Data, next)
+		}
+		if err != nil {
+			log.Warn("processing failed and could not be rescheduled; retried when the lease runs out", "attempts", e.Attempts, "err", err)
+			return true
+		}
+		log.Warn("processing failed; will retry", "attempts", e.Attempts, "next", next.UTC().Format(time.RFC3339), "err", perr)
+		g.metrics.processed.WithLabelValues("retry").Inc()
+		return true
+	}
+	if err := g.store.Complete(sctx, l, f); err != nil {
+		if errors.Is(err, store.ErrLeaseLost) {
+			log.Warn("processed, but another worker took the message over; its answers are left to that worker", "err", err)
+		} else {
+			log.Error("processed, but the answers could not be stored; processed again when the lease runs out", "err", err)
+		}
+		return true
+	}
+	if len(f.Enqueue) > 0 {
+		g.delivery.Wake()
+	}
+	log.Info("processed", "answers", len(f.Enqueue), "attempts", e.Attempts+1, "took_ms", time.Since(start).Milliseconds())
+	g.metrics.processed.WithLabelValues("done").Inc()
+	return true
+}
+
+// safeProcess calls the Processor, turning a panic into a permanent error.
+func (g *messaging) safeProcess(ctx context.Context, in *Inbound) (out *Outcome, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = Permanent(fmt.Errorf("processor panicked: %v", r))
+		}
+	}()
+	return g.proc.Process(ctx, in)
+}
+
+// addressing returns how async messages answering in are addressed: back
+// to the sender, with the CPA id of its route when it has one.
+func (g *messaging) addressing(in *Inbound) outbox.Addressing {
+	cpa := in.CPAID
+	if rt, ok := g.routes.Lookup(in.FromParty); ok && rt.CPAID != "" {
+		cpa = rt.CPAID
+	}
+	return outbox.Addressing{
+		OurParty: in.ToParty, TheirParty: in.FromParty, CPAID: cpa,
+		ConversationID: in.ConversationID, RefToMessageID: in.MessageID,
+	}
+}
+
+// outcomeItems builds the outbox items of an ebXML message's outcome: one
+// async message per answer (the Reply too, if set) and an async
+// eb:MessageError for a refusal.
+func (g *messaging) outcomeItems(in *Inbound, out *Outcome, now time.Time) ([]store.Item, error) {
+	if out == nil {
+		return nil, nil
+	}
+	addr := g.addressing(in)
+	answers := out.Answers
+	if out.Reply != nil {
+		answers = append(answers[:len(answers):len(answers)], *out.Reply)
+	}
+	var ds []outbox.Delivery
+	for _, a := range answers {
+		d, err := outbox.NewAnswer(addr, a.Interaction, a.Payload, g.newID(), now)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, d)
+	}
+	me := out.MessageError
+	if me == nil && out.Fault != nil {
+		me = ebxml.NewMessageError(ebxml.CodeUnknown, 0, faultText(out.Fault))
+	}
+	if me != nil {
+		d, err := outbox.NewMessageError(addr, g.newID(), now, me)
+		if err != nil {
+			return nil, err
+		}
+		ds = append(ds, d)
+	}
+	items := make([]store.Item, 0, len(ds))
+	for _, d := range ds {
+		it, err := d.Item(now)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+// faultText flattens a SOAP fault's errors into one description.
+func faultText(f *ebxml.SOAPFault) string {
+	if len(f.Errors) == 0 {
+		return f.FaultString
+	}
+	e := f.Errors[0]
+	return e.Code + ":" + e.Description
+}
+
+// deadLetter removes a leased inbox entry and records it as a dead letter.
+func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry, reason string, now time.Time) {
+	in := e.Inbound
+	dl := outbox.DeadLetter{
+		At: now, Stage: outbox.StageProcessing, MessageID: in.MessageID, ConversationID: in.ConversationID,
+		Interaction: in.Interaction, Party: in.FromParty, Attempts: e.Attempts, Reason: reason,
+		ContentType: "application/xml", Body: in.Payload,
+	}
+	sctx, cancel := storeCtx(ctx)
+	defer cancel()
+	log := inboundLog(g.log, &in)
+	if err := g.store.Complete(sctx, l, store.Finish{DeadLetter: dl.Encode()}); err != nil {
+		if !errors.Is(err, store.ErrLeaseLost) {
+			log.Warn("could not move to the dead letters; tried again when the lease runs out", "reason", reason, "err", err)
+		}
+		return
+	}
+	log.Error("not processed: moved to the dead letters", "attempts", e.Attempts, "reason", reason)
+	g.metrics.processed.WithLabelValues("dead_letter").Inc()
+}
+
+// storeCtx returns a context for recording an outcome: ctx, or a short one
+// of its own when ctx is already cancelled (the worker is stopping).
+func storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx.Err() == nil {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+}

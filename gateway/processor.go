@@ -1,0 +1,139 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// Processor is the step between the front doors and the answers: it turns
+// one accepted legacy message into what goes back (in production: map v3
+// to FHIR, call EPS, map the answer back to v3). The transport layer —
+// parsing, duplicate elimination, durable queueing, acknowledgements,
+// retries and delivery — is the gateway's; a Processor only sees each
+// message's header fields and payload.
+//
+// Process may be called more than once for the same message (delivery is
+// at least once: after a crash, or when its lease ran out); it must be
+// safe to repeat. It must watch ctx.
+type Processor interface {
+	// Supports reports whether the processor handles an interaction id
+	// (UK or SM family), e.g. "PORX_IN020101UK31". Messages of other
+	// interactions are refused before they are accepted (ebXML
+	// MessageError NotSupported, SOAP fault).
+	Supports(interaction string) bool
+	// Process handles one message. An error means the message could not be
+	// handled now: over ebXML it is retried later (with backoff, up to the
+	// configured retries, then dead-lettered); over SOAP the caller gets a
+	// retryable fault (200). Wrap an error with Permanent when retrying
+	// cannot help. An answer the legacy side must see — including business
+	// errors (MCCI AE/AR, release rejections) — belongs in the Outcome.
+	Process(ctx context.Context, in *Inbound) (*Outcome, error)
+}
+
+// Transport says which front door a message came through.
+type Transport string
+
+// The transports.
+const (
+	// TransportEbXML is ebXML reliable messaging (async answers).
+	TransportEbXML Transport = "ebxml"
+	// TransportSOAP is SOAP sync (the answer goes in the HTTP response).
+	TransportSOAP Transport = "soap"
+)
+
+// Inbound is one accepted message as the Processor sees it.
+type Inbound struct {
+	// Transport is the front door it came through.
+	Transport Transport `json:"transport"`
+	// Interaction is the interaction id as sent (eb:Action, or the last
+	// segment of wsa:Action), e.g. "PORX_IN020101UK31" or "PORX_IN020101SM31".
+	Interaction string `json:"interaction"`
+	// Family is the family of Interaction ("UK" or "SM"); empty for an id
+	// of another shape. Answer in the family the caller used.
+	Family v3.Family `json:"family,omitempty"`
+	// Service is eb:Service (ebXML), or wsa:Action up to its last '/' (SOAP).
+	Service string `json:"service"`
+	// MessageID is eb:MessageId, or wsa:MessageID without "uuid:".
+	MessageID string `json:"messageId"`
+	// ConversationID is eb:ConversationId (ebXML only).
+	ConversationID string `json:"conversationId,omitempty"`
+	// RefToMessageID is eb:RefToMessageId or wsa:RelatesTo, when sent.
+	RefToMessageID string `json:"refToMessageId,omitempty"`
+	// FromParty and ToParty are the eb:PartyId of sender and receiver (ebXML).
+	FromParty string `json:"fromParty,omitempty"`
+	ToParty   string `json:"toParty,omitempty"`
+	// CPAID is eb:CPAId (ebXML).
+	CPAID string `json:"cpaId,omitempty"`
+	// FromASID and ToASID are the communication-function ASIDs of the SOAP header.
+	FromASID string `json:"fromAsid,omitempty"`
+	ToASID   string `json:"toAsid,omitempty"`
+	// FromAddress and ToAddress are wsa:From/wsa:Address and wsa:To (SOAP).
+	FromAddress string `json:"fromAddress,omitempty"`
+	ToAddress   string `json:"toAddress,omitempty"`
+	// ReceivedAt is when the gateway accepted the message.
+	ReceivedAt time.Time `json:"receivedAt"`
+	// Payload is the HL7 v3 payload, bytes exactly as received.
+	Payload []byte `json:"payload"`
+}
+
+// Answer is one HL7 v3 message going back to the legacy side.
+type Answer struct {
+	// Interaction is the answer's interaction id (eb:Action / wsa:Action
+	// suffix), e.g. "MCCI_IN010000UK13" or "PORX_IN070103UK31".
+	Interaction string
+	// Payload is the HL7 v3 message.
+	Payload []byte
+}
+
+// Outcome is what the Processor made of a message.
+type Outcome struct {
+	// Answers are delivered asynchronously as new ebXML messages to the
+	// sender's endpoint (ebXML only; ignored with a warning over SOAP).
+	Answers []Answer
+	// Reply is the payload answered in the HTTP response (SOAP only; over
+	// ebXML it is delivered like one more of Answers).
+	Reply *Answer
+	// MessageError refuses an ebXML message: it is delivered
+	// asynchronously as an eb:MessageError to the sender.
+	MessageError *ebxml.MessageError
+	// Fault refuses a SOAP message: the HTTP response is this SOAP fault.
+	Fault *ebxml.SOAPFault
+}
+
+// Permanent marks err as one retrying cannot cure: the message goes to
+// the dead letters at once (ebXML) or the caller gets a non-retryable
+// fault (SOAP).
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err}
+}
+
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}
+
+// permanentError marks an error as permanent.
+type permanentError struct{ err error }
+
+func (p *permanentError) Error() string { return p.err.Error() }
+func (p *permanentError) Unwrap() error { return p.err }
+
+// Unsupported is the Processor of a gateway with no translators wired in:
+// it supports no interaction, so every message is refused as NotSupported.
+type Unsupported struct{}
+
+// Supports implements Processor.
+func (Unsupported) Supports(string) bool { return false }
+
+// Process implements Processor.
+func (Unsupported) Process(context.Context, *Inbound) (*Outcome, error) {
+	return nil, Permanent(errors.New("no processor is configured"))
+}

@@ -1,0 +1,89 @@
+package gateway
+
+import (
+	"fmt"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/porxgate/porxgate/ebxml"
+)
+
+// Description numbers of the refusals the gateway itself writes, in
+// porxgate's own 91xxxx range (the ebxml package uses 90xxxx; Spine's own
+// numbers, such as ebxml.NumUnknownCPAID, are used where Spine has one).
+const (
+	// NumBodyTooLarge: the request body is larger than --max-body.
+	NumBodyTooLarge = 910001
+	// NumUnknownParty: the sender's party key is not in the routing table.
+	NumUnknownParty = 910002
+	// NumUnsupportedInteraction: no processor handles the interaction.
+	NumUnsupportedInteraction = 910003
+	// NumStoreUnavailable: the message could not be stored; the sender should retry.
+	NumStoreUnavailable = 910004
+	// NumNoPayload: the message has no HL7 payload part.
+	NumNoPayload = 910005
+	// NumUnsupportedService: eb:Service is not urn:nhs:names:services:mm.
+	NumUnsupportedService = 910006
+)
+
+// xmlContentType is the Content-Type of every envelope the front doors answer with.
+const xmlContentType = "text/xml; charset=UTF-8"
+
+// sendMessageError answers an ebXML request with HTTP 500 and an
+// eb:MessageError about received (which may be nil or incomplete).
+func (g *messaging) sendMessageError(c *fiber.Ctx, received *ebxml.Message, me *ebxml.MessageError) error {
+	now := g.now()
+	body, err := ebxml.BuildMessageError(received, g.newID(), now, me)
+	if err != nil {
+		body, err = ebxml.BuildMessageError(nil, "", now, me)
+	}
+	if err != nil {
+		return fmt.Errorf("building MessageError: %w", err)
+	}
+	c.Set(fiber.HeaderContentType, xmlContentType)
+	return c.Status(fiber.StatusInternalServerError).Send(body)
+}
+
+// sendFault answers a SOAP request with HTTP 500 and f.
+func sendFault(c *fiber.Ctx, f *ebxml.SOAPFault) error {
+	body, err := ebxml.BuildSOAPFault(*f)
+	if err != nil {
+		return fmt.Errorf("building SOAP fault: %w", err)
+	}
+	c.Set(fiber.HeaderContentType, xmlContentType)
+	return c.Status(fiber.StatusInternalServerError).Send(body)
+}
+
+// fault returns a Spine-style SOAP fault with one TMS error.
+func fault(code, description string) *ebxml.SOAPFault {
+	return &ebxml.SOAPFault{
+		FaultCode: ebxml.FaultCodeServer, FaultString: "System failure to process message",
+		Errors: []ebxml.SOAPError{{CodeContext: ebxml.TMSCodeContext, Code: code, Severity: ebxml.SeverityError, Description: description}},
+	}
+}
+
+// transportError answers a request the server refused before any handler
+// ran (today: a body above --max-body) in the shape the front door's
+// callers read; false when the path is not a front door.
+func (s *Server) transportError(c *fiber.Ctx, code int, err error) (bool, error) {
+	text := err.Error()
+	if code == fiber.StatusRequestEntityTooLarge {
+		text = fmt.Sprintf("message body exceeds the %d-byte limit", s.cfg.MaxBodyBytes)
+	}
+	switch c.Path() {
+	case PathEbXML:
+		ec := ebxml.CodeUnknown
+		num := 0
+		if code == fiber.StatusRequestEntityTooLarge {
+			ec, num = ebxml.CodeNotSupported, NumBodyTooLarge
+		}
+		s.log.Warn("ebXML request refused", "transport", TransportEbXML, "status", code, "reason", text)
+		s.msg.metrics.received.WithLabelValues(string(TransportEbXML), "refused").Inc()
+		return true, s.msg.sendMessageError(c, nil, ebxml.NewMessageError(ec, num, text))
+	case PathSOAP:
+		s.log.Warn("SOAP request refused", "transport", TransportSOAP, "status", code, "reason", text)
+		s.msg.metrics.received.WithLabelValues(string(TransportSOAP), "refused").Inc()
+		return true, sendFault(c, fault(ebxml.TMSCodeMalformed, text))
+	}
+	return false, nil
+}

@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/porxgate/porxgate/internal/ids"
+)
+
+// Accept implements Store.
+func (m *Memory) Accept(_ context.Context, seenKey string, ttl time.Duration, items ...Item) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return false, ErrClosed
+	}
+	if !m.markLocked(seenKey, ttl) {
+		return false, nil
+	}
+	m.enqueueLocked(items)
+	return true, nil
+}
+
+// Enqueue implements Store.
+func (m *Memory) Enqueue(_ context.Context, items ...Item) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	m.enqueueLocked(items)
+	return nil
+}
+
+// enqueueLocked adds items that are not queued yet; the caller holds mu.
+func (m *Memory) enqueueLocked(items []Item) {
+	for _, it := range items {
+		q := m.queues[it.Queue]
+		if q == nil {
+			q = map[string]*memItem{}
+			m.queues[it.Queue] = q
+		}
+		if _, ok := q[it.ID]; ok {
+			continue
+		}
+		m.seq++
+		q[it.ID] = &memItem{data: append([]byte(nil), it.Data...), due: it.Due, seq: m.seq}
+	}
+}
+
+// Claim implements Store.
+func (m *Memory) Claim(_ context.Context, queue string, now time.Time, lease time.Duration) (*Lease, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	var (
+		bestID string
+		best   *memItem
+	)
+	for id, it := range m.queues[queue] {
+		if it.due.After(now) {
+			continue
+		}
+		if best == nil || it.due.Before(best.due) || it.due.Equal(best.due) && it.seq < best.seq {
+			bestID, best = id, it
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	best.token = ids.NewUUID()
+	best.due = now.Add(lease)
+	return &Lease{Queue: queue, ID: bestID, Data: append([]byte(nil), best.data...), Token: best.token, Until: best.due}, nil
+}
+
+// held returns the item l names when l's token still holds it; the caller
+// holds mu.
+func (m *Memory) held(l *Lease) (*memItem, error) {
+	if m.closed {
+		return nil, ErrClosed
+	}
+	it, ok := m.queues[l.Queue][l.ID]
+	if !ok || it.token == "" || it.token != l.Token {
+		return nil, ErrLeaseLost
+	}
+	return it, nil
+}
+
+// Extend implements Store.
+func (m *Memory) Extend(_ context.Context, l *Lease, until time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	it, err := m.held(l)
+	if err != nil {
+		return err
+	}
+	it.due = until
+	l.Until = until
+	return nil
+}
+
+// Retry implements Store.
+func (m *Memory) Retry(_ context.Context, l *Lease, data []byte, due time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	it, err := m.held(l)
+	if err != nil {
+		return err
+	}
+	it.data = append([]byte(nil), data...)
+	it.due = due
+	it.token = ""
+	return nil
+}
+
+// Complete implements Store.
+func (m *Memory) Complete(_ context.Context, l *Lease, f Finish) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, err := m.held(l); err != nil {
+		return err
+	}
+	delete(m.queues[l.Queue], l.ID)
+	if f.DeadLetter != nil {
+		m.dead = append(m.dead, append([]byte(nil), f.DeadLetter...))
+		if over := len(m.dead) - DeadLetterCap; over > 0 {
+			m.dead = append([][]byte(nil), m.dead[over:]...)
+		}
+	}
+	m.enqueueLocked(f.Enqueue)
+	return nil
+}
+
+// Drop implements Store.
+func (m *Memory) Drop(_ context.Context, queue, id string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return false, ErrClosed
+	}
+	_, ok := m.queues[queue][id]
+	delete(m.queues[queue], id)
+	return ok, nil
+}
+
+// QueueLen implements Store.
+func (m *Memory) QueueLen(_ context.Context, queue string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return 0, ErrClosed
+	}
+	return len(m.queues[queue]), nil
+}
+
+// DeadLetters implements Store.
+func (m *Memory) DeadLetters(_ context.Context, limit int) ([][]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	var out [][]byte
+	for i := len(m.dead) - 1; i >= 0 && len(out) < limit; i-- {
+		out = append(out, append([]byte(nil), m.dead[i]...))
+	}
+	return out, nil
+}

@@ -1,0 +1,49 @@
+package store
+
+import (
+	"errors"
+	"time"
+)
+
+// DeadLetterCap is how many dead letters the store keeps; older ones are
+// dropped as new ones arrive.
+const DeadLetterCap = 10000
+
+// ErrLeaseLost reports a lease that is no longer held: it ran out and
+// someone else claimed the item, or the item was dropped.
+var ErrLeaseLost = errors.New("store: lease lost")
+
+// Item is one entry of a durable queue.
+type Item struct {
+	// Queue names the queue ("inbox", "outbox").
+	Queue string
+	// ID is unique within the queue.
+	ID string
+	// Data is the entry, opaque to the store.
+	Data []byte
+	// Due is when the item may first be claimed.
+	Due time.Time
+}
+
+// Lease is an item claimed by one worker.
+type Lease struct {
+	// Queue and ID name the item.
+	Queue, ID string
+	// Data is the item's data when it was claimed.
+	Data []byte
+	// Token identifies this claim; only its holder may Extend, Retry or
+	// Complete the item.
+	Token string
+	// Until is when the lease runs out.
+	Until time.Time
+}
+
+// Finish is what Complete writes in the same atomic step as it removes the
+// leased item.
+type Finish struct {
+	// Enqueue are items added to their queues (an id already queued is
+	// left as it is).
+	Enqueue []Item
+	// DeadLetter, when not nil, is pushed onto the dead-letter list.
+	DeadLetter []byte
+}

@@ -1,0 +1,299 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/store/redistest"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func item(queue, id, data string, due time.Time) store.Item {
+	return store.Item{Queue: queue, ID: id, Data: []byte(data), Due: due}
+}
+
+func mustClaim(t *testing.T, s store.Store, queue string, now time.Time, lease time.Duration) *store.Lease {
+	t.Helper()
+	l, err := s.Claim(context.Background(), queue, now, lease)
+	if err != nil {
+		t.Fatalf("Claim: %v", err)
+	}
+	if l == nil {
+		t.Fatalf("Claim(%s at %s): nothing due", queue, now.Format(time.TimeOnly))
+	}
+	return l
+}
+
+func wantNothing(t *testing.T, s store.Store, queue string, now time.Time) {
+	t.Helper()
+	l, err := s.Claim(context.Background(), queue, now, time.Minute)
+	if err != nil || l != nil {
+		t.Fatalf("Claim(%s at %s) = %+v, %v; want nothing due", queue, now.Format(time.TimeOnly), l, err)
+	}
+}
+
+func TestQueues(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s store.Store)
+	}{
+		{"accept once", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			ok, err := s.Accept(ctx, "ebxml:X:1", time.Minute, item("inbox", "1", "a", t0), item("outbox", "ack1", "b", t0))
+			if err != nil || !ok {
+				t.Fatalf("first Accept = %v, %v", ok, err)
+			}
+			ok, err = s.Accept(ctx, "ebxml:X:1", time.Minute, item("inbox", "1", "changed", t0), item("outbox", "ack2", "c", t0))
+			if err != nil || ok {
+				t.Fatalf("duplicate Accept = %v, %v; want false", ok, err)
+			}
+			for q, want := range map[string]int{"inbox": 1, "outbox": 1} {
+				if n, _ := s.QueueLen(ctx, q); n != want {
+					t.Errorf("QueueLen(%s) = %d, want %d", q, n, want)
+				}
+			}
+			if l := mustClaim(t, s, "inbox", t0, time.Minute); string(l.Data) != "a" {
+				t.Errorf("data = %q, want a", l.Data)
+			}
+			if fresh, _ := s.MarkSeen(ctx, "ebxml:X:1", time.Minute); fresh {
+				t.Error("Accept did not mark the key seen")
+			}
+			if err := s.Forget(ctx, "ebxml:X:1"); err != nil {
+				t.Fatal(err)
+			}
+			if fresh, _ := s.MarkSeen(ctx, "ebxml:X:1", time.Minute); !fresh {
+				t.Error("Forget did not forget")
+			}
+		}},
+		{"claim order and due", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			if err := s.Enqueue(ctx, item("q", "late", "l", t0.Add(time.Minute)), item("q", "b", "b", t0), item("q", "a", "a", t0.Add(-time.Second))); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Enqueue(ctx, item("q", "a", "replaced?", t0)); err != nil {
+				t.Fatal(err)
+			}
+			l1 := mustClaim(t, s, "q", t0, 2*time.Minute)
+			l2 := mustClaim(t, s, "q", t0, 2*time.Minute)
+			if l1.ID != "a" || string(l1.Data) != "a" || l2.ID != "b" {
+				t.Fatalf("claimed %s(%s), %s; want a(a), b", l1.ID, l1.Data, l2.ID)
+			}
+			wantNothing(t, s, "q", t0)
+			if l := mustClaim(t, s, "q", t0.Add(time.Minute), time.Hour); l.ID != "late" { // a and b are leased until t0+2m
+				t.Fatalf("claimed %s, want late", l.ID)
+			}
+		}},
+		{"lease expiry and takeover", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			_ = s.Enqueue(ctx, item("q", "m", "d", t0))
+			dead := mustClaim(t, s, "q", t0, 30*time.Second)
+			wantNothing(t, s, "q", t0.Add(29*time.Second))
+			alive := mustClaim(t, s, "q", t0.Add(31*time.Second), 30*time.Second)
+			if alive.ID != "m" || alive.Token == dead.Token {
+				t.Fatalf("takeover lease = %+v", alive)
+			}
+			for name, err := range map[string]error{
+				"extend":   s.Extend(ctx, dead, t0.Add(time.Hour)),
+				"retry":    s.Retry(ctx, dead, []byte("x"), t0),
+				"complete": s.Complete(ctx, dead, store.Finish{DeadLetter: []byte("no")}),
+			} {
+				if !errors.Is(err, store.ErrLeaseLost) {
+					t.Errorf("%s with the stale lease = %v, want ErrLeaseLost", name, err)
+				}
+			}
+			if dl, _ := s.DeadLetters(ctx, 10); len(dl) != 0 {
+				t.Errorf("stale Complete wrote a dead letter")
+			}
+			if err := s.Complete(ctx, alive, store.Finish{}); err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := s.QueueLen(ctx, "q"); n != 0 {
+				t.Fatalf("QueueLen after Complete = %d", n)
+			}
+		}},
+		{"extend keeps the lease", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			_ = s.Enqueue(ctx, item("q", "m", "d", t0))
+			l := mustClaim(t, s, "q", t0, 10*time.Second)
+			if err := s.Extend(ctx, l, t0.Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+			if !l.Until.Equal(t0.Add(time.Minute)) {
+				t.Errorf("Until = %s", l.Until)
+			}
+			wantNothing(t, s, "q", t0.Add(30*time.Second))
+			mustClaim(t, s, "q", t0.Add(61*time.Second), time.Second)
+		}},
+		{"retry replaces data and reschedules", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			_ = s.Enqueue(ctx, item("q", "m", "v1", t0))
+			l := mustClaim(t, s, "q", t0, time.Hour)
+			if err := s.Retry(ctx, l, []byte("v2"), t0.Add(5*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Retry(ctx, l, []byte("v3"), t0); !errors.Is(err, store.ErrLeaseLost) {
+				t.Errorf("second Retry on a released lease = %v, want ErrLeaseLost", err)
+			}
+			wantNothing(t, s, "q", t0.Add(4*time.Second))
+			if l2 := mustClaim(t, s, "q", t0.Add(5*time.Second), time.Minute); string(l2.Data) != "v2" {
+				t.Errorf("data after Retry = %q", l2.Data)
+			}
+		}},
+		{"complete enqueues and dead-letters atomically", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			_ = s.Enqueue(ctx, item("inbox", "m", "in", t0))
+			l := mustClaim(t, s, "inbox", t0, time.Minute)
+			err := s.Complete(ctx, l, store.Finish{
+				Enqueue:    []store.Item{item("outbox", "o1", "ans1", t0), item("outbox", "o2", "ans2", t0)},
+				DeadLetter: []byte(`{"reason":"r1"}`),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := s.QueueLen(ctx, "outbox"); n != 2 {
+				t.Errorf("outbox length = %d, want 2", n)
+			}
+			if n, _ := s.QueueLen(ctx, "inbox"); n != 0 {
+				t.Errorf("inbox length = %d, want 0", n)
+			}
+			_ = s.Enqueue(ctx, item("inbox", "m2", "in", t0))
+			l = mustClaim(t, s, "inbox", t0, time.Minute)
+			_ = s.Complete(ctx, l, store.Finish{DeadLetter: []byte(`{"reason":"r2"}`)})
+			dl, err := s.DeadLetters(ctx, 10)
+			if err != nil || len(dl) != 2 || string(dl[0]) != `{"reason":"r2"}` || string(dl[1]) != `{"reason":"r1"}` {
+				t.Fatalf("DeadLetters = %q, %v; want newest first", dl, err)
+			}
+			if dl, _ := s.DeadLetters(ctx, 1); len(dl) != 1 {
+				t.Errorf("DeadLetters(limit 1) gave %d", len(dl))
+			}
+		}},
+		{"drop", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			_ = s.Enqueue(ctx, item("q", "m", "d", t0))
+			l := mustClaim(t, s, "q", t0, time.Minute)
+			if ok, err := s.Drop(ctx, "q", "m"); err != nil || !ok {
+				t.Fatalf("Drop = %v, %v", ok, err)
+			}
+			if ok, _ := s.Drop(ctx, "q", "m"); ok {
+				t.Error("second Drop found the item")
+			}
+			if err := s.Complete(ctx, l, store.Finish{}); !errors.Is(err, store.ErrLeaseLost) {
+				t.Errorf("Complete after Drop = %v", err)
+			}
+		}},
+		{"replies", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			if _, ok, err := s.GetReply(ctx, "k"); ok || err != nil {
+				t.Fatalf("GetReply of nothing = %v, %v", ok, err)
+			}
+			body := []byte("<r>£ ✓</r>\x00\xff")
+			if err := s.PutReply(ctx, "k", body, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			got, ok, err := s.GetReply(ctx, "k")
+			if err != nil || !ok || string(got) != string(body) {
+				t.Fatalf("GetReply = %q, %v, %v", got, ok, err)
+			}
+		}},
+		{"binary data survives", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			data := "Zoë \x00\x01\xfe\xff 🙂"
+			_ = s.Enqueue(ctx, item("q", "m", data, t0))
+			if l := mustClaim(t, s, "q", t0, time.Minute); string(l.Data) != data {
+				t.Fatalf("data = %q", l.Data)
+			}
+		}},
+	}
+	srv := redistest.Start(t)
+	for i, tt := range tests {
+		r, err := store.NewRedis(srv.URL(), fmt.Sprintf("t%d:", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = r.Close() })
+		for name, s := range map[string]store.Store{"memory": store.NewMemory(nil), "redis": r} {
+			t.Run(tt.name+"/"+name, func(t *testing.T) { tt.run(t, s) })
+		}
+	}
+}
+
+// TestClaimIsExclusive has many workers claim from one queue at once and
+// checks that every item is claimed exactly once.
+func TestClaimIsExclusive(t *testing.T) {
+	const items, workers = 60, 6
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			for i := range items {
+				if err := s.Enqueue(ctx, item("q", fmt.Sprint(i), "d", t0)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var (
+				mu  sync.Mutex
+				got = map[string]int{}
+				wg  sync.WaitGroup
+			)
+			for range workers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						l, err := s.Claim(ctx, "q", t0, time.Hour)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if l == nil {
+							return
+						}
+						mu.Lock()
+						got[l.ID]++
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			if len(got) != items {
+				t.Fatalf("claimed %d distinct items, want %d", len(got), items)
+			}
+			for id, n := range got {
+				if n != 1 {
+					t.Errorf("item %s claimed %d times", id, n)
+				}
+			}
+		})
+	}
+}
+
+func TestClosedMemoryQueues(t *testing.T) {
+	m := store.NewMemory(nil)
+	_ = m.Close()
+	ctx := context.Background()
+	if _, err := m.Accept(ctx, "k", time.Minute); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Accept after Close = %v", err)
+	}
+	if err := m.Enqueue(ctx, item("q", "1", "d", t0)); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Enqueue after Close = %v", err)
+	}
+}
+
+func TestRedisUnreachable(t *testing.T) {
+	r, err := store.NewRedis("redis://127.0.0.1:1/0", "t:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := r.Accept(ctx, "k", time.Minute, item("inbox", "1", "d", t0)); err == nil || !strings.Contains(err.Error(), "redis accept") {
+		t.Fatalf("Accept on an unreachable Redis = %v", err)
+	}
+}

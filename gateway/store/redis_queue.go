@@ -1,0 +1,187 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/porxgate/porxgate/internal/ids"
+)
+
+// dueKey is the sorted set of a queue's item ids by due time.
+func (r *Redis) dueKey(queue string) string { return r.prefix + "q:" + queue + ":due" }
+
+// itemPrefix prefixes the hash key of each of a queue's items.
+func (r *Redis) itemPrefix(queue string) string { return r.prefix + "q:" + queue + ":item:" }
+
+// deadKey is the dead-letter list.
+func (r *Redis) deadKey() string { return r.prefix + "deadletters" }
+
+// ms returns t as Unix milliseconds in decimal.
+func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
+
+// itemArgs appends the KEYS and ARGV that enqueueLua reads for items.
+func (r *Redis) itemArgs(keys []string, args []any, items []Item) ([]string, []any) {
+	for _, it := range items {
+		keys = append(keys, r.dueKey(it.Queue), r.itemPrefix(it.Queue)+it.ID)
+		args = append(args, it.ID, it.Data, ms(it.Due))
+	}
+	return keys, args
+}
+
+// Accept implements Store with one Lua script: SET NX PX on the seen key,
+// then the items, only when the key was new.
+func (r *Redis) Accept(ctx context.Context, seenKey string, ttl time.Duration, items ...Item) (bool, error) {
+	keys, args := r.itemArgs([]string{r.prefix + "seen:" + seenKey},
+		[]any{strconv.FormatInt(max(ttl.Milliseconds(), 1), 10), time.Now().UTC().Format(time.RFC3339)}, items)
+	n, err := acceptScript.Run(ctx, r.client, keys, args...).Int()
+	if err != nil {
+		return false, fmt.Errorf("redis accept %s: %w", seenKey, err)
+	}
+	return n == 1, nil
+}
+
+// Forget implements Store.
+func (r *Redis) Forget(ctx context.Context, key string) error {
+	if err := r.client.Del(ctx, r.prefix+"seen:"+key).Err(); err != nil {
+		return fmt.Errorf("redis forget %s: %w", key, err)
+	}
+	return nil
+}
+
+// Enqueue implements Store.
+func (r *Redis) Enqueue(ctx context.Context, items ...Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	keys, args := r.itemArgs(nil, nil, items)
+	if err := enqueueScript.Run(ctx, r.client, keys, args...).Err(); err != nil {
+		return fmt.Errorf("redis enqueue: %w", err)
+	}
+	return nil
+}
+
+// Claim implements Store.
+func (r *Redis) Claim(ctx context.Context, queue string, now time.Time, lease time.Duration) (*Lease, error) {
+	token := ids.NewUUID()
+	until := now.Add(lease)
+	res, err := claimScript.Run(ctx, r.client, []string{r.dueKey(queue)},
+		ms(now), ms(until), token, r.itemPrefix(queue)).Slice()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("redis claim from %s: %w", queue, err)
+	}
+	if len(res) != 2 {
+		return nil, fmt.Errorf("redis claim from %s: unexpected reply %v", queue, res)
+	}
+	id, _ := res[0].(string)
+	data, _ := res[1].(string)
+	return &Lease{Queue: queue, ID: id, Data: []byte(data), Token: token, Until: until}, nil
+}
+
+// leaseResult turns a script's 1/0 answer into nil / ErrLeaseLost.
+func leaseResult(op string, l *Lease, n int, err error) error {
+	if err != nil {
+		return fmt.Errorf("redis %s %s/%s: %w", op, l.Queue, l.ID, err)
+	}
+	if n != 1 {
+		return fmt.Errorf("%s %s/%s: %w", op, l.Queue, l.ID, ErrLeaseLost)
+	}
+	return nil
+}
+
+// Extend implements Store.
+func (r *Redis) Extend(ctx context.Context, l *Lease, until time.Time) error {
+	n, err := extendScript.Run(ctx, r.client, []string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID},
+		l.ID, l.Token, ms(until)).Int()
+	if err := leaseResult("extend", l, n, err); err != nil {
+		return err
+	}
+	l.Until = until
+	return nil
+}
+
+// Retry implements Store.
+func (r *Redis) Retry(ctx context.Context, l *Lease, data []byte, due time.Time) error {
+	n, err := retryScript.Run(ctx, r.client, []string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID},
+		l.ID, l.Token, data, ms(due)).Int()
+	return leaseResult("retry", l, n, err)
+}
+
+// Complete implements Store.
+func (r *Redis) Complete(ctx context.Context, l *Lease, f Finish) error {
+	push := "0"
+	if f.DeadLetter != nil {
+		push = "1"
+	}
+	keys, args := r.itemArgs(
+		[]string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID, r.deadKey()},
+		[]any{l.ID, l.Token, push, f.DeadLetter, strconv.Itoa(DeadLetterCap)}, f.Enqueue)
+	n, err := completeScript.Run(ctx, r.client, keys, args...).Int()
+	return leaseResult("complete", l, n, err)
+}
+
+// Drop implements Store.
+func (r *Redis) Drop(ctx context.Context, queue, id string) (bool, error) {
+	var del *redis.IntCmd
+	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		del = p.Del(ctx, r.itemPrefix(queue)+id)
+		p.ZRem(ctx, r.dueKey(queue), id)
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("redis drop %s/%s: %w", queue, id, err)
+	}
+	return del.Val() == 1, nil
+}
+
+// QueueLen implements Store.
+func (r *Redis) QueueLen(ctx context.Context, queue string) (int, error) {
+	n, err := r.client.ZCard(ctx, r.dueKey(queue)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("redis queue length %s: %w", queue, err)
+	}
+	return int(n), nil
+}
+
+// DeadLetters implements Store.
+func (r *Redis) DeadLetters(ctx context.Context, limit int) ([][]byte, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	vals, err := r.client.LRange(ctx, r.deadKey(), 0, int64(limit-1)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis dead letters: %w", err)
+	}
+	out := make([][]byte, len(vals))
+	for i, v := range vals {
+		out[i] = []byte(v)
+	}
+	return out, nil
+}
+
+// PutReply implements Store.
+func (r *Redis) PutReply(ctx context.Context, key string, body []byte, ttl time.Duration) error {
+	if err := r.client.Set(ctx, r.prefix+"reply:"+key, body, ttl).Err(); err != nil {
+		return fmt.Errorf("redis put reply %s: %w", key, err)
+	}
+	return nil
+}
+
+// GetReply implements Store.
+func (r *Redis) GetReply(ctx context.Context, key string) ([]byte, bool, error) {
+	b, err := r.client.Get(ctx, r.prefix+"reply:"+key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("redis get reply %s: %w", key, err)
+	}
+	return b, true, nil
+}

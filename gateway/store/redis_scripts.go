@@ -1,0 +1,100 @@
+package store
+
+import "github.com/redis/go-redis/v9"
+
+// The Lua scripts that make each queue operation atomic in Redis. Item
+// hashes have two fields: data (the item) and token (the current lease's
+// token, "" when not leased). Scores in the due sorted sets are Unix
+// milliseconds.
+//
+// Enqueued items travel as KEYS pairs (due set, item hash) from KEYS[first]
+// on, and as ARGV triples (id, data, due ms) from ARGV[first] on.
+
+// enqueueLua is the shared body that adds the items described from
+// KEYS[k0] / ARGV[a0] on, skipping ids already queued.
+const enqueueLua = `
+local function enqueue(k0, a0)
+  local n = (#KEYS - k0 + 1) / 2
+  for i = 0, n - 1 do
+    local zk, hk = KEYS[k0 + 2*i], KEYS[k0 + 2*i + 1]
+    local a = a0 + 3*i
+    if redis.call('EXISTS', hk) == 0 then
+      redis.call('HSET', hk, 'data', ARGV[a + 1], 'token', '')
+      redis.call('ZADD', zk, ARGV[a + 2], ARGV[a])
+    end
+  end
+end
+`
+
+// acceptScript: KEYS[1] seen key, ARGV[1] ttl ms, ARGV[2] seen value; items
+// from KEYS[2] / ARGV[3]. Returns 1 when the key was new, else 0.
+var acceptScript = redis.NewScript(enqueueLua + `
+if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[1]) then
+  return 0
+end
+enqueue(2, 3)
+return 1
+`)
+
+// enqueueScript: items from KEYS[1] / ARGV[1].
+var enqueueScript = redis.NewScript(enqueueLua + `
+enqueue(1, 1)
+return 1
+`)
+
+// claimScript: KEYS[1] due set; ARGV[1] now ms, ARGV[2] lease end ms,
+// ARGV[3] token, ARGV[4] item key prefix. Returns {id, data} or nil.
+// Entries of the due set whose hash is gone are removed on the way.
+var claimScript = redis.NewScript(`
+for _ = 1, 16 do
+  local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1)
+  if #ids == 0 then return false end
+  local id = ids[1]
+  local hk = ARGV[4] .. id
+  local data = redis.call('HGET', hk, 'data')
+  if data then
+    redis.call('HSET', hk, 'token', ARGV[3])
+    redis.call('ZADD', KEYS[1], ARGV[2], id)
+    return {id, data}
+  end
+  redis.call('ZREM', KEYS[1], id)
+end
+return false
+`)
+
+// extendScript: KEYS[1] due set, KEYS[2] item hash; ARGV[1] id, ARGV[2]
+// token, ARGV[3] new lease end ms. Returns 1, or 0 when the lease is lost.
+var extendScript = redis.NewScript(`
+local t = redis.call('HGET', KEYS[2], 'token')
+if not t or t == '' or t ~= ARGV[2] then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+return 1
+`)
+
+// retryScript: KEYS[1] due set, KEYS[2] item hash; ARGV[1] id, ARGV[2]
+// token, ARGV[3] data, ARGV[4] due ms. Returns 1, or 0 when the lease is lost.
+var retryScript = redis.NewScript(`
+local t = redis.call('HGET', KEYS[2], 'token')
+if not t or t == '' or t ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[2], 'data', ARGV[3], 'token', '')
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
+return 1
+`)
+
+// completeScript: KEYS[1] due set, KEYS[2] item hash, KEYS[3] dead-letter
+// list; ARGV[1] id, ARGV[2] token, ARGV[3] "1" when ARGV[4] is a dead
+// letter to push, ARGV[4] dead letter, ARGV[5] list cap; items from
+// KEYS[4] / ARGV[6]. Returns 1, or 0 when the lease is lost (nothing is
+// written then).
+var completeScript = redis.NewScript(enqueueLua + `
+local t = redis.call('HGET', KEYS[2], 'token')
+if not t or t == '' or t ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[1], ARGV[1])
+if ARGV[3] == '1' then
+  redis.call('LPUSH', KEYS[3], ARGV[4])
+  redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[5]) - 1)
+end
+enqueue(4, 6)
+return 1
+`)

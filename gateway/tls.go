@@ -1,0 +1,74 @@
+package gateway
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+)
+
+// ServerTLSConfig returns the TLS configuration the gateway listens with,
+// or nil when cfg asks for plain HTTP. With TLSClientCAFile set, clients
+// must present a certificate signed by one of its CAs (mutual TLS); a
+// client without one is refused in the handshake.
+func ServerTLSConfig(cfg Config) (*tls.Config, error) {
+	if cfg.TLSCertFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls-cert %s / tls-key %s: %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	if cfg.TLSClientCAFile != "" {
+		pool, err := loadCertPool(cfg.TLSClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls-client-ca: %w", err)
+		}
+		tc.ClientCAs = pool
+		tc.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return tc, nil
+}
+
+// DeliveryClient returns the HTTP client async messages are delivered
+// with: it trusts DeliveryCAFile (else the system roots), presents the
+// gateway's own certificate when TLS is configured and the MHS asks for
+// one, and bounds each request by DeliveryTimeout.
+func DeliveryClient(cfg Config) (*http.Client, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.DeliveryCAFile != "" {
+		pool, err := loadCertPool(cfg.DeliveryCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("delivery-ca: %w", err)
+		}
+		tc.RootCAs = pool
+	}
+	if cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls-cert %s / tls-key %s: %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tc
+	tr.ResponseHeaderTimeout = cfg.DeliveryTimeout
+	tr.IdleConnTimeout = 90 * time.Second
+	return &http.Client{Transport: tr, Timeout: cfg.DeliveryTimeout}, nil
+}
+
+// loadCertPool reads a PEM bundle of certificates.
+func loadCertPool(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("%s: no PEM certificate found", path)
+	}
+	return pool, nil
+}

@@ -1,0 +1,279 @@
+package mapping
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// CancelToFHIR reads a v3 Cancel Request (PORX_IN030101UK32 or SM32) into
+// the FHIR prescription-order-update Bundle that CancelToV3 turns back into
+// the same CancellationRequest, with the wrapper values in Meta. The payload
+// is checked element by element (names, order, fixed attributes); anything
+// unexpected is an error naming the interaction and the element path.
+func CancelToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
+	r, root, err := v3.Parse(payload)
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("cancel request: %w", err)
+	}
+	if canon, _, err := v3.Canonical(root.El.Tag); err != nil || canon != v3.CancelRequest {
+		return nil, Meta{}, cancelError(root.El.Tag, root.Path, "root element %s is not a cancel request (%s)", root.El.Tag, v3.CancelRequest)
+	}
+	w, subject := v3.ReadWrapper(root)
+	p := ackParser{r: r}
+	p.shape(subject, nil, "CancellationRequest")
+	b := readCancellationRequest(p, subject.Child("CancellationRequest"), env)
+	if err := r.Err(); err != nil {
+		return nil, Meta{}, err
+	}
+	body, err := fhir.MarshalIndent(b)
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("cancel request: writing FHIR: %w", err)
+	}
+	return body, MetaFromWrapper(w), nil
+}
+
+// cancelRequestParts are the values of a CancellationRequest.
+type cancelRequestParts struct {
+	id, effective      string
+	shortID, lineItem  string
+	reason, reasonText string
+	longID             string
+}
+
+// readCancellationRequest reads a CancellationRequest element into a
+// prescription-order-update Bundle; problems are recorded on p's Reader.
+func readCancellationRequest(p ackParser, cr v3.Node, env Env) *fhir.Bundle {
+	newID := env.NewID
+	p.shape(cr, nil, "id", "effectiveTime", "recordTarget", "author", "responsibleParty",
+		"pertinentInformation2", "pertinentInformation1", "pertinentInformation", "pertinentInformation3")
+	p.attrs(cr, "classCode", "moodCode")
+	p.fixed(cr, "classCode", "INFO")
+	p.fixed(cr, "moodCode", "EVN")
+	var v cancelRequestParts
+	v.id = p.uuid(cr.Child("id"))
+	v.effective = p.attrOnly(cr.Child("effectiveTime"), "value")
+
+	patient := readPatientLayout(p.participation(cr.Child("recordTarget"), "Patient", "typeCode", "RCT"), freshID(newID))
+	authorNode := p.participation(cr.Child("author"), "AgentPerson", "typeCode", "AUT")
+	author := readCancelAgentPersonLayout(authorNode, newID)
+	resp, separate := author, false
+	if rn := cr.Opt("responsibleParty"); rn.Exists() {
+		respNode := p.participation(rn, "AgentPerson", "typeCode", "RESP")
+		resp, separate = cancelResponsible(authorNode, respNode, author, newID)
+	}
+	v.shortID = p.prescriptionIDRef(cr.Child("pertinentInformation2"), env)
+	v.lineItem = p.lineItemRef(cr.Child("pertinentInformation1"))
+	v.reason, v.reasonText = p.cancelReason(cr.Child("pertinentInformation"))
+	v.longID = p.originalPrescriptionRef(cr.Child("pertinentInformation3"))
+	if p.r.Err() != nil {
+		return nil
+	}
+	return buildCancelBundle(&v, patient, author, resp, separate, newID)
+}
+
+// cancelResponsible returns the responsible party's resources: the
+// author's when the two AgentPersons are the same, else resources of their
+// own (sharing the author's organisation when it is the same).
+func cancelResponsible(authorNode, respNode v3.Node, author *AgentPersonResources, newID func() string) (*AgentPersonResources, bool) {
+	if !respNode.Exists() || SameElement(authorNode.El, respNode.El, nil) {
+		return author, false
+	}
+	resp := readCancelAgentPersonLayout(respNode, newID)
+	if author.Organization != nil &&
+		SameElement(authorNode.Opt("representedOrganization").El, respNode.Opt("representedOrganization").El, nil) {
+		resp.Organization, resp.Parent = nil, nil
+		resp.Role.Organization = &fhir.Reference{Reference: FullURL(author.Organization.ID)}
+	}
+	return resp, true
+}
+
+// buildCancelBundle assembles the prescription-order-update Bundle.
+func buildCancelBundle(v *cancelRequestParts, patient *fhir.Patient, author, resp *AgentPersonResources, separate bool, newID func() string) *fhir.Bundle {
+	b := &fhir.Bundle{ResourceType: "Bundle", ID: freshID(newID), Type: "message",
+		Identifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: strings.ToLower(v.id)}}
+	var extra []fhir.Extension
+	if ts, err := FHIRDateTimeFromV3(v.effective); err == nil {
+		b.Timestamp = ts
+	}
+	if again, err := V3TimestampFromFHIR(b.Timestamp); err != nil || again != v.effective {
+		extra = append(extra, cancelStringExt("effectiveTime", v.effective))
+	}
+	mh := &fhir.MessageHeader{Base: fhir.Base{ResourceType: "MessageHeader", ID: freshID(newID)},
+		EventCoding: fhir.Coding{System: fhir.CodeSystemMessageEvent, Code: fhir.EventPrescriptionOrderUpdate, Display: "Prescription Order Update"}}
+	if len(extra) > 0 {
+		mh.Extension = []fhir.Extension{{URL: ExtensionCancelV3, Extension: extra}}
+	}
+	if org := author.Organization; org != nil && len(org.Identifier) > 0 {
+		mh.Sender = &fhir.Reference{Identifier: &org.Identifier[0], Display: org.Name}
+		mh.Source = &fhir.MessageSource{Endpoint: "https://directory.spineservices.nhs.uk/STU3/Organization/" + org.Identifier[0].Value}
+	}
+	b.Add(FullURL(mh.ID), mh)
+
+	mr := &fhir.MedicationRequest{
+		Base:       fhir.Base{ResourceType: "MedicationRequest", ID: freshID(newID)},
+		Identifier: []fhir.Identifier{{System: fhir.SystemLineItemID, Value: strings.ToLower(v.lineItem)}},
+		Status:     "cancelled",
+		StatusReason: &fhir.CodeableConcept{Coding: []fhir.Coding{
+			{System: CodeSystemStatusReason, Code: v.reason, Display: v.reasonText}}},
+		Intent:                    "order",
+		MedicationCodeableConcept: medicinalProduct(),
+		Subject:                   &fhir.Reference{Reference: FullURL(patient.ID)},
+		Requester:                 &fhir.Reference{Reference: FullURL(author.Role.ID)},
+		GroupIdentifier: &fhir.Identifier{
+			Extension: []fhir.Extension{{URL: fhir.ExtensionPrescriptionID,
+				ValueIdentifier: &fhir.Identifier{System: fhir.SystemLongFormID, Value: strings.ToLower(v.longID)}}},
+			System: fhir.SystemShortFormID,
+			Value:  v.shortID,
+		},
+	}
+	if separate {
+		mr.Extension = []fhir.Extension{{URL: ExtensionResponsiblePractitioner,
+			ValueReference: &fhir.Reference{Reference: FullURL(resp.Role.ID)}}}
+	}
+	b.Add(FullURL(mr.ID), mr)
+	mh.Focus = []fhir.Reference{{Reference: FullURL(mr.ID)}, {Reference: FullURL(author.Role.ID)}}
+	b.Add(FullURL(patient.ID), patient)
+	b.Entry = append(b.Entry, author.Entries()...)
+	if separate {
+		b.Entry = append(b.Entry, resp.Entries()...)
+	}
+	return b
+}
+
+// medicinalProduct is the placeholder medication of a MedicationRequest
+// that names no medicine, as the EPS API writes it.
+func medicinalProduct() *fhir.CodeableConcept {
+	return &fhir.CodeableConcept{Coding: []fhir.Coding{{System: fhir.SystemSNOMED, Code: codeMedicinalProduct, Display: nameMedicinalProduct}}}
+}
+
+// cancelStringExt is a sub-extension with a valueString.
+func cancelStringExt(url, v string) fhir.Extension {
+	return fhir.Extension{URL: url, ValueString: &v}
+}
+
+// participation reads a participation (recordTarget, author, performer,
+// responsibleParty) with its fixed attributes given as name, value pairs and
+// its one role element, and returns the role node.
+func (p ackParser) participation(n v3.Node, role string, attrs ...string) v3.Node {
+	return p.participationTime(n, role, false, attrs...)
+}
+
+// participationTime is participation for one that may carry a time first.
+func (p ackParser) participationTime(n v3.Node, role string, time bool, attrs ...string) v3.Node {
+	if time {
+		p.shape(n, nil, "time", role)
+	} else {
+		p.shape(n, nil, role)
+	}
+	names := make([]string, 0, len(attrs)/2)
+	for i := 0; i+1 < len(attrs); i += 2 {
+		names = append(names, attrs[i])
+	}
+	p.attrs(n, names...)
+	for i := 0; i+1 < len(attrs); i += 2 {
+		p.fixed(n, attrs[i], attrs[i+1])
+	}
+	return n.Child(role)
+}
+
+// relationship reads an act relationship with fixed attributes (name, value
+// pairs), its seperatableInd (which must be sep) and its one act, and
+// returns the act with its classCode and moodCode checked.
+func (p ackParser) relationship(n v3.Node, sep, act, classCode, moodCode string, attrs ...string) v3.Node {
+	p.shape(n, nil, "seperatableInd", act)
+	names := make([]string, 0, len(attrs)/2)
+	for i := 0; i+1 < len(attrs); i += 2 {
+		names = append(names, attrs[i])
+	}
+	p.attrs(n, names...)
+	for i := 0; i+1 < len(attrs); i += 2 {
+		p.fixed(n, attrs[i], attrs[i+1])
+	}
+	si := n.Child("seperatableInd")
+	p.shape(si, nil)
+	p.attrs(si, "value")
+	p.fixed(si, "value", sep)
+	a := n.Child(act)
+	p.attrs(a, "classCode", "moodCode")
+	p.fixed(a, "classCode", classCode)
+	p.fixed(a, "moodCode", moodCode)
+	return a
+}
+
+// fixedCode reads <code code codeSystem/> that must be exactly code.
+func (p ackParser) fixedCode(n v3.Node, code, system string) {
+	p.shape(n, nil)
+	p.attrs(n, "code", "codeSystem")
+	p.fixed(n, "code", code)
+	p.fixed(n, "codeSystem", system)
+}
+
+// uuid reads an <id root/> whose root is a UUID and returns it.
+func (p ackParser) uuid(n v3.Node) string {
+	id := p.ii(n, "", false)
+	if id != "" && !isUUID(id) {
+		p.r.Fail(n.Path+"/@root", "%q is not a UUID", id)
+	}
+	return id
+}
+
+// prescriptionIDRef reads pertinentInformation2/pertinentPrescriptionID and
+// returns the short-form prescription id.
+func (p ackParser) prescriptionIDRef(n v3.Node, env Env) string {
+	act := p.relationship(n, "false", "pertinentPrescriptionID", "OBS", "EVN", "contextConductionInd", "true", "typeCode", "PERT")
+	p.shape(act, nil, "code", "value")
+	p.fixedCode(act.Child("code"), codePrescriptionID, v3.OIDPertinentCode)
+	val := act.Child("value")
+	id := p.ii(val, v3.OIDShortFormID, true)
+	if id != "" {
+		// Env.AcceptBadCheckCharacter lets a wrong check character through
+		// ($convert-made messages); the id's shape is checked either way.
+		if err := CheckShortFormID(id, env.AcceptBadCheckCharacter); err != nil {
+			p.r.Fail(val.Path+"/@extension", "%v", err)
+		}
+	}
+	return id
+}
+
+// lineItemRef reads pertinentInformation1/pertinentLineItemRef and returns
+// the line item id.
+func (p ackParser) lineItemRef(n v3.Node) string {
+	act := p.relationship(n, "true", "pertinentLineItemRef", "SBADM", "RQO", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
+	p.shape(act, nil, "id")
+	return p.uuid(act.Child("id"))
+}
+
+// cancelReason reads pertinentInformation/pertinentCancellationReason and
+// returns the reason code and its text.
+func (p ackParser) cancelReason(n v3.Node) (code, text string) {
+	act := p.relationship(n, "false", "pertinentCancellationReason", "OBS", "EVN", "contextConductionInd", "true", "typeCode", "PERT")
+	p.shape(act, nil, "code", "text", "value")
+	p.fixedCode(act.Child("code"), codeCancelReason, v3.OIDPertinentCode)
+	if tn := act.Opt("text"); tn.Exists() {
+		p.attrs(tn)
+		if len(tn.El.ChildElements()) > 0 {
+			p.r.Fail(tn.Path+"/"+tn.El.ChildElements()[0].Tag, "unexpected element in the cancellation reason text")
+		}
+		text = tn.Text()
+		if text == "" {
+			p.r.Fail(tn.Path, "empty cancellation reason text")
+		}
+	}
+	val := act.Child("value")
+	p.shape(val, nil)
+	p.attrs(val, "code", "codeSystem")
+	p.fixed(val, "codeSystem", oidCancellationReason)
+	code = p.nonEmpty(val, "code")
+	return code, text
+}
+
+// originalPrescriptionRef reads pertinentInformation3/
+// pertinentOriginalPrescriptionRef and returns the long-form prescription id.
+func (p ackParser) originalPrescriptionRef(n v3.Node) string {
+	act := p.relationship(n, "true", "pertinentOriginalPrescriptionRef", "SBADM", "RQO", "contextConductionInd", "false", "typeCode", "PERT")
+	p.shape(act, nil, "id")
+	return p.uuid(act.Child("id"))
+}

@@ -1,0 +1,184 @@
+package mapping
+
+import (
+	"github.com/porxgate/porxgate/fhir"
+)
+
+// Dispense Claim, v3 → FHIR: building the Claim from what was read.
+
+// buildClaim builds the EPS-shaped Claim.
+func buildClaim(m *claimMessage, newID func() string) *fhir.Claim {
+	claim := &fhir.Claim{
+		Base:       fhir.Base{ResourceType: "Claim", ID: freshID(newID)},
+		Identifier: []fhir.Identifier{{System: fhir.SystemRFC4122, Value: lowerUUID(m.id)}},
+		Status:     "active",
+		Type:       &fhir.CodeableConcept{Coding: []fhir.Coding{{System: CodeSystemClaimType, Code: "pharmacy", Display: "Pharmacy"}}},
+		Use:        "claim",
+		Patient: &fhir.Reference{Extension: []fhir.Extension{{URL: ExtensionDataAbsentReason, ValueCode: stringPtr("not-applicable")}},
+			Display: "the v3 claim names no patient"},
+		Provider: &fhir.Reference{Reference: "#performer"},
+		Priority: &fhir.CodeableConcept{Coding: []fhir.Coding{{System: CodeSystemProcessPriority, Code: "normal"}}},
+		Prescription: &fhir.Reference{Extension: []fhir.Extension{{URL: ExtensionGroupIdentifier, Extension: []fhir.Extension{
+			{URL: "shortForm", ValueIdentifier: &fhir.Identifier{System: fhir.SystemShortFormID, Value: m.shortID}},
+			{URL: "UUID", ValueIdentifier: &fhir.Identifier{System: fhir.SystemLongFormID, Value: lowerUUID(m.longID)}},
+		}}}},
+		Payee: &fhir.ClaimPayee{
+			Type:  &fhir.CodeableConcept{Coding: []fhir.Coding{{System: CodeSystemPayeeType, Code: "provider", Display: "Provider"}}},
+			Party: &fhir.Reference{Reference: "#organization"},
+		},
+		Insurance: []fhir.ClaimInsurance{{Sequence: 1, Focal: true, Coverage: fhir.Reference{
+			Identifier: &fhir.Identifier{System: fhir.SystemODS, Value: m.recipient}, Display: m.recipientName}}},
+	}
+	if created, err := FHIRDateTimeFromV3(m.effective); err == nil {
+		claim.Created = created
+	}
+	if m.agent != nil && m.agent.Organization != nil {
+		org := m.agent.Organization
+		org.ID = "organization"
+		m.agent.Role.Organization = &fhir.Reference{Reference: "#organization"}
+		claim.Contained = fhir.ResourceList{m.agent.Role}
+		if m.agent.Practitioner != nil {
+			claim.Contained = append(claim.Contained, m.agent.Practitioner)
+		}
+		claim.Contained = append(claim.Contained, org)
+		if p := m.agent.Parent; p != nil {
+			p.ID = "parentOrganization"
+			org.PartOf = &fhir.Reference{Reference: "#parentOrganization"}
+			claim.Contained = append(claim.Contained, p)
+		}
+	}
+	if m.replacementOf != "" {
+		claim.Extension = append(claim.Extension, fhir.Extension{URL: ExtensionReplacementOf,
+			ValueIdentifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: lowerUUID(m.replacementOf)}})
+	}
+	px := pxBuilder{name: pxDispenseClaim}
+	if m.shID != m.id {
+		px.id("supplyHeaderId", m.shID)
+	}
+	if m.laTime != m.effective {
+		if t, err := FHIRDateTimeFromV3(m.laTime); err == nil {
+			px.dateTime("legalAuthenticatorTime", t)
+		}
+	}
+	if m.recipientCode != organizationTypeNotSpecified {
+		px.str("recipientTypeCode", m.recipientCode)
+	}
+	if m.receiver != nil {
+		px.nested("receiver", m.receiver.Extension)
+	}
+	px.id("predecessor", m.predecessor)
+	px.id("claimRejectRef", m.rejectRef)
+	if upperUUID(m.releaseEvent) != dspClaimReleasePlaceholder {
+		px.id("releaseEventId", m.releaseEvent)
+	}
+	claim.Extension = px.appendTo(claim.Extension)
+
+	item := fhir.ClaimItem{
+		Sequence:         1,
+		ProductOrService: fhir.CodeableConcept{Coding: []fhir.Coding{{System: fhir.SystemSNOMED, Code: claimCodeProduct, Display: claimNameProduct}}},
+	}
+	item.Extension = append(item.Extension, fhir.Extension{URL: ExtensionTaskBusinessStatus,
+		ValueCoding: &fhir.Coding{System: fhir.CodeSystemTaskBusinessStatus, Code: m.status.Code, Display: m.status.Display}})
+	if m.ndr != nil {
+		cd := dspCoding(CodeSystemDispenseStatusReason, *m.ndr)
+		item.Extension = append(item.Extension, fhir.Extension{URL: ExtensionTaskBusinessStatusReason, ValueCoding: &cd})
+	}
+	if m.repeatLow != "" {
+		if ext, ok := dspRepeatExtension(m.repeatLow, m.repeatHigh); ok {
+			item.Extension = append(item.Extension, ext)
+		}
+	}
+	if m.exemption != nil {
+		item.ProgramCode = append(item.ProgramCode, *dspConcept(CodeSystemChargeExemption, *m.exemption))
+	}
+	if m.evidenceSeen != nil {
+		cd := fhir.Coding{System: CodeSystemExemptionEvidence, Code: "no-evidence-seen", Display: "No Evidence Seen"}
+		if *m.evidenceSeen {
+			cd = fhir.Coding{System: CodeSystemExemptionEvidence, Code: "evidence-seen", Display: "Evidence Seen"}
+		}
+		item.ProgramCode = append(item.ProgramCode, fhir.CodeableConcept{Coding: []fhir.Coding{cd}})
+	}
+	for i, it := range m.items {
+		item.Detail = append(item.Detail, buildClaimDetail(it, i))
+	}
+	claim.Item = []fhir.ClaimItem{item}
+	return claim
+}
+
+// buildClaimDetail builds the Claim.item.detail of a supplied line item.
+func buildClaimDetail(it claimItem, i int) fhir.ClaimDetail {
+	d := fhir.ClaimDetail{
+		Sequence: i + 1,
+		Modifier: []fhir.CodeableConcept{*dspConcept(fhir.CodeSystemMedicationDispenseType, it.status)},
+	}
+	d.Extension = append(d.Extension,
+		fhir.Extension{URL: ExtensionClaimSequenceIdentifier, ValueIdentifier: &fhir.Identifier{System: SystemClaimSequence, Value: lowerUUID(it.id)}},
+		fhir.Extension{URL: ExtensionClaimMedicationRequest, ValueReference: &fhir.Reference{
+			Identifier: &fhir.Identifier{System: fhir.SystemLineItemID, Value: lowerUUID(it.origItem)}}},
+	)
+	if it.ndr != nil {
+		cd := dspCoding(CodeSystemDispenseStatusReason, *it.ndr)
+		d.Extension = append(d.Extension, fhir.Extension{URL: ExtensionTaskBusinessStatusReason, ValueCoding: &cd})
+	}
+	if it.repeatLow != "" {
+		if ext, ok := dspRepeatExtension(it.repeatLow, it.repeatHigh); ok {
+			d.Extension = append(d.Extension, ext)
+		}
+	}
+	px := pxBuilder{name: pxClaimLineItem}
+	if it.runningTotal != nil {
+		px.nested("runningTotal", it.runningTotal.Extension)
+	}
+	px.id("predecessor", it.predecessor)
+	d.Extension = px.appendTo(d.Extension)
+	if len(it.supplies) == 0 {
+		d.ProductOrService = fhir.CodeableConcept{Extension: []fhir.Extension{{URL: ExtensionDataAbsentReason, ValueCode: stringPtr("not-applicable")}}}
+		return d
+	}
+	first := it.supplies[0]
+	d.ProductOrService = *dspConcept(fhir.SystemSNOMED, first.product)
+	for _, e := range first.ends {
+		cc := fhir.CodeableConcept{Coding: []fhir.Coding{{System: CodeSystemDispenseEndorsement, Code: e.code}}, Text: e.text}
+		d.ProgramCode = append(d.ProgramCode, cc)
+	}
+	charge := fhir.Coding{System: CodeSystemPrescriptionCharge, Code: "not-paid", Display: "Not Paid"}
+	if first.charge {
+		charge = fhir.Coding{System: CodeSystemPrescriptionCharge, Code: "paid-once", Display: "Paid Once"}
+	}
+	d.ProgramCode = append(d.ProgramCode, fhir.CodeableConcept{Coding: []fhir.Coding{charge}})
+	for k, s := range it.supplies {
+		sd := fhir.ClaimSubDetail{
+			Sequence:         k + 1,
+			ProductOrService: *dspConcept(fhir.SystemSNOMED, s.product),
+			Quantity:         dspQuantityToFHIR(s.qty),
+		}
+		spx := pxBuilder{name: pxClaimSupply}
+		if s.charge != first.charge {
+			spx.str("chargePaid", boolString(s.charge))
+		}
+		if !sameEndorsements(s.ends, first.ends) {
+			for _, e := range s.ends {
+				var eb pxBuilder
+				eb.str("code", e.code)
+				eb.str("text", e.text)
+				spx.nested("endorsement", eb.subs)
+			}
+		}
+		sd.Extension = spx.appendTo(sd.Extension)
+		d.SubDetail = append(d.SubDetail, sd)
+	}
+	return d
+}
+
+// sameEndorsements reports whether two endorsement lists are equal.
+func sameEndorsements(a, b []claimEndorsement) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

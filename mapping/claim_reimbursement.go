@@ -1,0 +1,304 @@
+package mapping
+
+import (
+	"fmt"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// Dispense Reimbursement Claim (PORX_IN370101UK31) and Dispense No Claim
+// Notification (PORX_IN460101UK31) share one payload, MIM 4.2.00
+// PORX_MT142006UK31 ReimbursmentClaim (sic): a batch for the reimbursement
+// agency holding the prescription (component1), the claim (component2), the
+// dispense notification (component4) and the dispense notification with
+// claim (component3), each an embedded message, and a replacement
+// indicator. EPS FHIR publishes no twin for it; porxgate maps it to a
+// Bundle of type message whose MessageHeader (event reimbursement-claim or
+// dispense-no-claim-notification) focuses, in order, the embedded messages
+// as their own FHIR shapes (a prescription-order Bundle, a Claim, a
+// dispense-notification Bundle). See docs/mappings/PORX_IN370101UK31.md and
+// PORX_IN460101UK31.md.
+
+// Porxgate message events of the reimbursement batch.
+const (
+	EventReimbursementClaim    = "reimbursement-claim"
+	EventDispenseNoClaimNotice = "dispense-no-claim-notification"
+	pxReimbursement            = "ReimbursementClaim"
+	pxReimbursementComponent   = "ReimbursementComponent"
+)
+
+// rmbSlot is one component of a ReimbursmentClaim with its template OID.
+type rmbSlot struct{ tag, oid string }
+
+// rmbSlots returns the components of a ReimbursmentClaim in schema order.
+func rmbSlots() [4]rmbSlot {
+	return [4]rmbSlot{
+		{"component1", "2.16.840.1.113883.2.1.3.2.4.17.119"},
+		{"component2", "2.16.840.1.113883.2.1.3.2.4.17.112"},
+		{"component4", "2.16.840.1.113883.2.1.3.2.4.17.114"},
+		{"component3", "2.16.840.1.113883.2.1.3.2.4.17.115"},
+	}
+}
+
+// ReimbursementTranslator returns the Translator for the reimbursement
+// batch interactions (PORX_IN370101UK31, PORX_IN460101UK31).
+func ReimbursementTranslator() *Translator {
+	return &Translator{
+		Kind:         "ReimbursementClaim",
+		Interactions: []string{v3.DispenseReimbursementClaim, v3.DispenseNoClaimNotification},
+		ToV3:         ReimbursementToV3,
+		ToFHIR:       ReimbursementToFHIR,
+	}
+}
+
+// ReimbursementToV3 turns the porxgate reimbursement message into the v3
+// interaction its event names, with its wrappers.
+func ReimbursementToV3(body []byte, meta Meta, env Env) ([]byte, error) {
+	b, err := fhir.ParseBundle(body)
+	if err != nil {
+		return nil, &FHIRError{Interaction: v3.InFamily(v3.DispenseReimbursementClaim, env.family()), Path: "Bundle", Msg: err.Error()}
+	}
+	interaction := v3.DispenseReimbursementClaim
+	mhs := fhir.EntriesOf[*fhir.MessageHeader](b)
+	if len(mhs) == 1 && mhs[0].EventCoding.Code == EventDispenseNoClaimNotice {
+		interaction = v3.DispenseNoClaimNotification
+	}
+	interaction = v3.InFamily(interaction, env.family())
+	c := NewBundleContext(b, interaction)
+	msgID := bundleMessageID(c)
+	if len(mhs) != 1 {
+		c.Fail("Bundle.entry", "want exactly one MessageHeader")
+	} else if ev := mhs[0].EventCoding.Code; ev != EventReimbursementClaim && ev != EventDispenseNoClaimNotice {
+		c.Fail(c.Path(mhs[0])+".eventCoding.code", "message event %q, want %s or %s", ev, EventReimbursementClaim, EventDispenseNoClaimNotice)
+	}
+	if c.Failed() {
+		return nil, c.Err()
+	}
+	id := meta.MessageID
+	if id == "" {
+		id = msgID
+	}
+	doc, subject := v3.BuildWrapper(meta.Wrapper(interaction, upperUUID(id), env.Now.UTC().Format(V3TimeLayout)))
+	sig := writeReimbursement(c, subject, mhs[0], msgID, env)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	return writeDocument(c, doc, sig)
+}
+
+// ReimbursementToFHIR turns a v3 Dispense Reimbursement Claim or Dispense
+// No Claim Notification into the porxgate reimbursement message.
+func ReimbursementToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
+	r, root, err := v3.Parse(payload)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	canon, _, err := v3.Canonical(root.El.Tag)
+	if err != nil || (canon != v3.DispenseReimbursementClaim && canon != v3.DispenseNoClaimNotification) {
+		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "not a Dispense Reimbursement Claim (PORX_IN370101) or Dispense No Claim Notification (PORX_IN460101)"}
+	}
+	if env.NewID == nil {
+		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "no id generator (Env.NewID)"}
+	}
+	event := EventReimbursementClaim
+	if canon == v3.DispenseNoClaimNotification {
+		event = EventDispenseNoClaimNotice
+	}
+	w, subject := v3.ReadWrapper(root)
+	expectChildren(subject, "ReimbursmentClaim")
+	b := readReimbursement(subject.Child("ReimbursmentClaim"), event, payload, env)
+	if err := r.Err(); err != nil {
+		return nil, Meta{}, err
+	}
+	out, err := fhir.Marshal(b)
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
+	}
+	return out, MetaFromWrapper(w), nil
+}
+
+// readReimbursement reads <ReimbursmentClaim>.
+func readReimbursement(n v3.Node, event string, raw []byte, env Env) *fhir.Bundle {
+	newID := env.NewID
+	dspAttrs(n, "classCode", "INFO", "moodCode", "EVN")
+	expectChildren(n, "id", "effectiveTime", "component1", "component2", "component4", "component3", "pertinentInformation")
+	id := dspRoot(n.Child("id"))
+	eff := dspTS(n.Child("effectiveTime"))
+	b := &fhir.Bundle{ResourceType: "Bundle", ID: freshID(newID), Type: "message",
+		Identifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: lowerUUID(id)}}
+	display := "Dispense Reimbursement Claim"
+	if event == EventDispenseNoClaimNotice {
+		display = "Dispense No Claim Notification"
+	}
+	mh := &fhir.MessageHeader{Base: fhir.Base{ResourceType: "MessageHeader", ID: freshID(newID)},
+		EventCoding: fhir.Coding{System: CodeSystemPorxgateEvent, Code: event, Display: display}}
+	b.Add(FullURL(mh.ID), mh)
+	for i, slot := range rmbSlots() {
+		comp := n.Opt(slot.tag)
+		if i == 0 {
+			comp = n.Child(slot.tag)
+		}
+		if !comp.Exists() {
+			continue
+		}
+		res, url, ext := rmbReadComponent(comp, slot.oid, raw, env)
+		if res == nil {
+			continue
+		}
+		b.Add(url, res)
+		mh.Focus = append(mh.Focus, fhir.Reference{Reference: url, Extension: []fhir.Extension{ext}})
+	}
+	pi := n.Child("pertinentInformation")
+	a := dspAnnotation(pi, "false", "pertinentReplacementInd", "RPL", "contextConductionInd", "true", "typeCode", "PERT")
+	expectChildren(a, "code", "value")
+	v := a.Child("value")
+	dspAttrs(v, "value", "true|false")
+	expectChildren(v)
+	px := pxBuilder{name: pxReimbursement}
+	px.str("effectiveTime", eff)
+	px.str("replacement", v.Attr("value"))
+	mh.Extension = px.appendTo(mh.Extension)
+	return b
+}
+
+// rmbReadComponent reads one component and its embedded message.
+func rmbReadComponent(comp v3.Node, oid string, raw []byte, env Env) (fhir.Resource, string, fhir.Extension) {
+	dspAttrs(comp, "typeCode", "COMP", "contextConductionInd", "true|false")
+	sep := comp.Child("seperatableInd")
+	dspAttrs(sep, "value", "true|false")
+	expectChildren(sep)
+	tpl := comp.Child("templateId")
+	dspAttrs(tpl, "root", oid, "extension", "*")
+	expectChildren(tpl)
+	tpl.Attr("root")
+	var payload v3.Node
+	for _, e := range comp.Elements() {
+		if e.El.Tag == "seperatableInd" || e.El.Tag == "templateId" {
+			continue
+		}
+		if payload.Exists() {
+			e.Fail("more than one embedded message")
+			return nil, "", fhir.Extension{}
+		}
+		payload = e
+	}
+	if !payload.Exists() {
+		comp.Fail("missing the embedded message")
+		return nil, "", fhir.Extension{}
+	}
+	var res fhir.Resource
+	var id string
+	switch payload.El.Tag {
+	case "ParentPrescription":
+		pb := ReadParentPrescription(payload, raw, env)
+		res, id = pb, pb.ID
+	case "DispenseClaim":
+		cl := ReadDispenseClaim(payload, env)
+		res, id = cl, cl.ID
+	case "DispenseNotification":
+		dn := ReadDispenseNotification(payload, env)
+		res, id = dn, dn.ID
+	default:
+		payload.Fail("unsupported embedded message (want ParentPrescription, DispenseClaim or DispenseNotification)")
+		return nil, "", fhir.Extension{}
+	}
+	var xb pxBuilder
+	xb.str("component", comp.El.Tag)
+	xb.str("contextConductionInd", comp.OptAttr("contextConductionInd"))
+	xb.str("seperatableInd", sep.Attr("value"))
+	xb.str("templateId", tpl.Attr("extension"))
+	return res, FullURL(id), fhir.Extension{URL: pxURL(pxReimbursementComponent), Extension: xb.subs}
+}
+
+// writeReimbursement writes <ReimbursmentClaim> and returns the placement
+// of the embedded prescription's signature, if any.
+func writeReimbursement(c *BundleContext, parent *etree.Element, mh *fhir.MessageHeader, msgID string, env Env) *signaturePlacement {
+	mhPath := c.Path(mh)
+	px := pxGet(mh.Extension, pxReimbursement)
+	rc := v3.Add(parent, "ReimbursmentClaim", "classCode", "INFO", "moodCode", "EVN")
+	v3.AddII(rc, "id", upperUUID(msgID), "")
+	eff := pxString(px, "effectiveTime")
+	if eff == "" {
+		c.Fail(mhPath+".extension", "missing the effective time (extension %s)", pxURL(pxReimbursement))
+	}
+	v3.AddValue(rc, "effectiveTime", eff)
+	byTag := map[string]int{}
+	for i := range mh.Focus {
+		ext := fhir.FindExtension(mh.Focus[i].Extension, pxURL(pxReimbursementComponent))
+		tag := pxString(ext, "component")
+		if _, dup := byTag[tag]; dup {
+			c.Fail(indexed(mhPath+".focus", i), "component %s given twice", tag)
+			return nil
+		}
+		byTag[tag] = i
+	}
+	var sig *signaturePlacement
+	for _, slot := range rmbSlots() {
+		i, ok := byTag[slot.tag]
+		if !ok {
+			if slot.tag == "component1" {
+				c.Fail(mhPath+".focus", "missing the prescription (component1)")
+			}
+			continue
+		}
+		delete(byTag, slot.tag)
+		if s := rmbWriteComponent(c, rc, mh.Focus[i], indexed(mhPath+".focus", i), slot.tag, slot.oid, env); s != nil {
+			sig = s
+		}
+	}
+	for tag, i := range byTag {
+		c.Fail(indexed(mhPath+".focus", i), "unknown component %q", tag)
+	}
+	repl := pxString(px, "replacement")
+	if repl != "true" && repl != "false" {
+		c.Fail(mhPath+".extension", "missing the replacement indicator (true or false)")
+	}
+	v3.AddValue(addAnnotation(rc, "pertinentInformation", "false", "pertinentReplacementInd", "RPL"), "value", repl)
+	return sig
+}
+
+// rmbWriteComponent writes one component with its embedded message.
+func rmbWriteComponent(c *BundleContext, rc *etree.Element, ref fhir.Reference, path, tag, oid string, env Env) *signaturePlacement {
+	ext := fhir.FindExtension(ref.Extension, pxURL(pxReimbursementComponent))
+	res := c.Resolve(&ref, path)
+	if res == nil {
+		return nil
+	}
+	cci := pxString(ext, "contextConductionInd")
+	comp := v3.Add(rc, tag, "typeCode", "COMP")
+	if cci != "" {
+		comp.CreateAttr("contextConductionInd", cci)
+	}
+	sep := pxString(ext, "seperatableInd")
+	if sep == "" {
+		sep = "false"
+	}
+	v3.AddValue(comp, "seperatableInd", sep)
+	v3.Add(comp, "templateId", "root", oid, "extension", pxString(ext, "templateId"))
+	rpath := c.Path(res)
+	var sig *signaturePlacement
+	switch r := res.(type) {
+	case *fhir.Bundle:
+		hs := fhir.EntriesOf[*fhir.MessageHeader](r)
+		if len(hs) != 1 {
+			c.Fail(rpath, "an embedded message Bundle needs one MessageHeader")
+			return nil
+		}
+		switch ev := hs[0].EventCoding.Code; ev {
+		case fhir.EventPrescriptionOrder:
+			dspWriteNested(c, r, rpath, func(nc *BundleContext) { sig = WriteParentPrescription(nc, comp, env) })
+		case fhir.EventDispenseNotification:
+			dspWriteNested(c, r, rpath, func(nc *BundleContext) { WriteDispenseNotification(nc, comp, env) })
+		default:
+			c.Fail(rpath, "embedded message event %q not supported", ev)
+		}
+	case *fhir.Claim:
+		holder := &fhir.Bundle{ResourceType: "Bundle"}
+		dspWriteNested(c, holder, rpath, func(nc *BundleContext) { WriteDispenseClaim(nc, comp, r, "Claim", env) })
+	default:
+		c.Fail(rpath, "a %s cannot be embedded", res.GetResourceType())
+	}
+	return sig
+}

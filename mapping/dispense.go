@@ -1,0 +1,97 @@
+package mapping
+
+import (
+	"fmt"
+
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// Dispense Notification (PORX_IN080101UK31, MIM 4.2.00 PORX_MT024001UK31)
+// ↔ the EPS FHIR dispense-notification message: one MedicationDispense per
+// supplied product (suppliedLineItemQuantity), grouped into v3 supplied line
+// items by their prescription-dispense-item-number; an owing or not
+// dispensed item without a supply is a MedicationDispense without quantity.
+// An amendment carries MessageHeader.extension Extension-replacementOf. See
+// docs/mappings/PORX_IN080101UK31.md.
+
+// Fixed v3 values of a Dispense Notification.
+const (
+	dnTypeID = "PORX_MT024001UK31"
+	// Extension names of porxgate's own extensions on a dispense notification.
+	pxDispenseNotification = "DispenseNotification"
+	pxSuppliedLineItem     = "SuppliedLineItem"
+	pxSuppliedQuantity     = "SuppliedLineItemQuantity"
+)
+
+// DispenseTranslator returns the Translator for the corpus kind "Dispense".
+func DispenseTranslator() *Translator {
+	return &Translator{
+		Kind:         "Dispense",
+		Interactions: []string{v3.DispenseNotification},
+		ToV3:         DispenseToV3,
+		ToFHIR:       DispenseToFHIR,
+	}
+}
+
+// DispenseAmendTranslator returns the Translator for the corpus kind
+// "DispenseAmend": the same interaction, an amending notification.
+func DispenseAmendTranslator() *Translator {
+	t := DispenseTranslator()
+	t.Kind = "DispenseAmend"
+	return t
+}
+
+// DispenseToV3 turns a FHIR dispense-notification Bundle into the v3
+// Dispense Notification with its wrappers. The transmission id is
+// meta.MessageID when set, else the Bundle identifier.
+func DispenseToV3(body []byte, meta Meta, env Env) ([]byte, error) {
+	interaction := v3.InFamily(v3.DispenseNotification, env.family())
+	b, err := fhir.ParseBundle(body)
+	if err != nil {
+		return nil, &FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
+	}
+	c := NewBundleContext(b, interaction)
+	msgID := bundleMessageID(c)
+	checkMessageEvent(c, fhir.EventDispenseNotification)
+	if c.Failed() {
+		return nil, c.Err()
+	}
+	id := meta.MessageID
+	if id == "" {
+		id = msgID
+	}
+	doc, subject := v3.BuildWrapper(meta.Wrapper(interaction, upperUUID(id), env.Now.UTC().Format(V3TimeLayout)))
+	WriteDispenseNotification(c, subject, env)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	return writeDocument(c, doc, nil)
+}
+
+// DispenseToFHIR turns a v3 Dispense Notification (UK or SM family) into the
+// FHIR dispense-notification Bundle, with the wrapper values that travel
+// beside it.
+func DispenseToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
+	r, root, err := v3.Parse(payload)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	if canon, _, err := v3.Canonical(root.El.Tag); err != nil || canon != v3.DispenseNotification {
+		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "not a Dispense Notification (PORX_IN080101)"}
+	}
+	if env.NewID == nil {
+		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "no id generator (Env.NewID)"}
+	}
+	w, subject := v3.ReadWrapper(root)
+	expectChildren(subject, "DispenseNotification")
+	b := ReadDispenseNotification(subject.Child("DispenseNotification"), env)
+	if err := r.Err(); err != nil {
+		return nil, Meta{}, err
+	}
+	out, err := fhir.Marshal(b)
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
+	}
+	return out, MetaFromWrapper(w), nil
+}

@@ -1,0 +1,180 @@
+package mapping
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// The dispenser as an AgentPerson (UKCT_MT120201UK03) in dispensing
+// messages: EPS FHIR names it by a PractitionerRole contained in the
+// MedicationDispense, Claim or Task, whose practitioner is a logical
+// reference by SDS user id (written as the v3 professional code, EPS
+// decision D011) and whose organization is a bundle entry or contained.
+
+// dspWriteAgentPerson writes <AgentPerson> for a dispensing role. holder is
+// the resource whose contained resources "#id" references resolve against
+// (nil for none), holderPath its FHIR path.
+func dspWriteAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.PractitionerRole, rolePath string, holder *fhir.Base, holderPath string) {
+	syn := &fhir.Bundle{ResourceType: "Bundle"}
+	if c.Bundle != nil {
+		syn.Entry = append(syn.Entry, c.Bundle.Entry...)
+	}
+	first := len(syn.Entry)
+	if holder != nil {
+		for _, r := range holder.Contained {
+			syn.Entry = append(syn.Entry, fhir.Entry{FullURL: "#" + resourceIDOf(r), Resource: r})
+		}
+	}
+	sc := NewBundleContext(syn, c.Interaction)
+	cp := *role
+	if p := role.Practitioner; p != nil && !IsLiteral(p) && p.Identifier != nil && p.Identifier.System == fhir.SystemSDSUser {
+		ref := *p
+		id := *p.Identifier
+		id.System = fhir.SystemProfessionalCode
+		ref.Identifier = &id
+		cp.Practitioner = &ref
+	}
+	opts := AgentPersonOptions{PersonID: AuthorPersonID}
+	if IsLiteral(role.Organization) {
+		if org, ok := syn.Resolve(role.Organization.Reference).(*fhir.Organization); ok && org.PartOf != nil {
+			opts.ProviderLicense = true
+		}
+	}
+	AddAgentPerson(sc, parent, &cp, rolePath, opts)
+	if err := sc.Err(); err != nil {
+		fe, ok := err.(*FHIRError)
+		if !ok {
+			c.Fail(rolePath, "%v", err)
+			return
+		}
+		c.Fail(dspContainedPath(fe.Path, first, holderPath), "%s", fe.Msg)
+	}
+}
+
+// dspContainedPath rewrites "Bundle.entry[k].resource" paths of the
+// synthetic bundle's contained entries (k >= first) as holderPath.contained[j].
+func dspContainedPath(path string, first int, holderPath string) string {
+	const pre = "Bundle.entry["
+	if !strings.HasPrefix(path, pre) {
+		return path
+	}
+	end := strings.Index(path, "].resource")
+	if end < 0 {
+		return path
+	}
+	k, err := strconv.Atoi(path[len(pre):end])
+	if err != nil || k < first {
+		return path
+	}
+	return holderPath + ".contained[" + strconv.Itoa(k-first) + "]" + path[end+len("].resource"):]
+}
+
+// resourceIDOf returns a resource's logical id.
+func resourceIDOf(r fhir.Resource) string {
+	if h, ok := r.(interface{ GetID() string }); ok {
+		return h.GetID()
+	}
+	return ""
+}
+
+// dspRole resolves a reference to a PractitionerRole contained in holder
+// (or a bundle entry).
+func dspRole(c *BundleContext, ref *fhir.Reference, holder *fhir.Base, path string) *fhir.PractitionerRole {
+	r := dspResolve(c, ref, holder, path)
+	if r == nil {
+		return nil
+	}
+	role, ok := r.(*fhir.PractitionerRole)
+	if !ok {
+		c.Fail(path, "references a %s, want a PractitionerRole", r.GetResourceType())
+		return nil
+	}
+	return role
+}
+
+// dspResolve resolves a literal reference against holder's contained
+// resources ("#id") or the bundle.
+func dspResolve(c *BundleContext, ref *fhir.Reference, holder *fhir.Base, path string) fhir.Resource {
+	if ref == nil || ref.Reference == "" {
+		c.Fail(path, "missing mandatory reference")
+		return nil
+	}
+	if strings.HasPrefix(ref.Reference, "#") {
+		if holder != nil {
+			if r := holder.FindContained(ref.Reference); r != nil {
+				return r
+			}
+		}
+		c.Fail(path+".reference", "reference %q does not resolve to a contained resource", ref.Reference)
+		return nil
+	}
+	if c.Bundle == nil {
+		c.Fail(path+".reference", "reference %q: no bundle to resolve it in", ref.Reference)
+		return nil
+	}
+	return c.Resolve(ref, path)
+}
+
+// dspAgent is what a v3 AgentPerson maps to: the role, a Practitioner when
+// the person's name is structured (a logical reference cannot carry it), and
+// the organisation(s).
+type dspAgent struct {
+	Role         *fhir.PractitionerRole
+	Practitioner *fhir.Practitioner
+	Organization *fhir.Organization
+	Parent       *fhir.Organization
+}
+
+// dspReadAgentPerson reads an AgentPerson. The role gets roleID; the
+// organisation's id and the role's reference to it are set by the caller.
+func dspReadAgentPerson(n v3.Node, roleID string, newID func() string) *dspAgent {
+	dspAttrs(n, "classCode", "AGNT")
+	expectChildren(n, "id", "code", "telecom", "agentPerson", "representedOrganization")
+	a := &dspAgent{Role: &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: roleID}}}
+	role := a.Role
+	if id := n.Opt("id"); id.Exists() {
+		dspAttrs(id, "root", v3.OIDSDSRoleProfile, "extension", "*")
+		role.Identifier = []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: V3ID(id, v3.OIDSDSRoleProfile)}}
+	}
+	if cn := n.Opt("code"); cn.Exists() {
+		dspAttrs(cn, "code", "*", "codeSystem", v3.OIDSDSJobRole)
+		code := V3Code(cn, v3.OIDSDSJobRole)
+		sys := CodeSystemJobRoleName
+		if strings.Contains(code, ":") {
+			sys = fhir.CodeSystemJobRole
+		}
+		role.Code = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: sys, Code: code}}}}
+	}
+	for _, t := range n.All("telecom") {
+		role.Telecom = append(role.Telecom, ReadTelecom(t))
+	}
+	pn := n.Child("agentPerson")
+	dspAttrs(pn, "classCode", "PSN", "determinerCode", "INSTANCE")
+	expectChildren(pn, "id", "name")
+	idn := pn.Child("id")
+	dspAttrs(idn, "root", v3.OIDProfessionalCode, "extension", "*")
+	code := V3ID(idn, v3.OIDProfessionalCode)
+	ref := &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemSDSUser, Value: code}}
+	if nm := pn.Opt("name"); nm.Exists() {
+		hn := ReadName(nm)
+		if hn.Use == "" && hn.Family == "" && len(hn.Given) == 0 && len(hn.Prefix) == 0 && len(hn.Suffix) == 0 {
+			ref.Display = hn.Text
+		} else {
+			a.Practitioner = &fhir.Practitioner{
+				Base:       fhir.Base{ResourceType: "Practitioner", ID: "practitioner"},
+				Identifier: []fhir.Identifier{{System: fhir.SystemProfessionalCode, Value: code}},
+				Name:       []fhir.HumanName{hn},
+			}
+			ref = &fhir.Reference{Reference: "#practitioner"}
+		}
+	}
+	role.Practitioner = ref
+	rep := n.Child("representedOrganization")
+	dspAttrs(rep, "classCode", "ORG", "determinerCode", "INSTANCE")
+	a.Organization, a.Parent = ReadOrganization(rep, newID)
+	return a
+}

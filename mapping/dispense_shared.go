@@ -1,0 +1,511 @@
+package mapping
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// Shared pieces of the dispensing families (dispense notification, claims,
+// return, withdraw, rebuild history): the v3 vocabulary of the supply
+// messages (MIM 4.2.00 PORX_MT024001UK31, PORX_MT142001UK31,
+// PORX_MT121301UK31, PORX_MT136002UK31, PORX_MT142006UK31), the EPS FHIR
+// extension URLs and code systems, porxgate's own extensions for the v3
+// elements EPS FHIR has no place for, and small readers and writers.
+
+// FHIR extension URLs, identifier and code systems of EPS dispensing.
+const (
+	ExtensionTaskBusinessStatus       = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatus"
+	ExtensionTaskBusinessStatusReason = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatusReason"
+	ExtensionNonDispensingReason      = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionNonDispensingReason"
+	ExtensionReplacementOf            = "https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf"
+	ExtensionOrganisationRelations    = "https://fhir.nhs.uk/StructureDefinition/Extension-ODS-OrganisationRelationships"
+	ExtensionGroupIdentifier          = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-GroupIdentifier"
+	ExtensionClaimSequenceIdentifier  = "https://fhir.nhs.uk/StructureDefinition/Extension-ClaimSequenceIdentifier"
+	ExtensionClaimMedicationRequest   = "https://fhir.nhs.uk/StructureDefinition/Extension-ClaimMedicationRequestReference"
+	ExtensionClaimMedicationDispense  = "https://fhir.nhs.uk/StructureDefinition/Extension-ClaimMedicationDispenseReference"
+	ExtensionDataAbsentReason         = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+
+	SystemClaimSequence = "https://fhir.nhs.uk/Id/claim-sequence-identifier"
+
+	CodeSystemDispenseStatusReason = "https://fhir.nhs.uk/CodeSystem/medicationdispense-status-reason"
+	CodeSystemReturnReason         = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-return-status-reason"
+	CodeSystemWithdrawReason       = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-withdraw-reason"
+	CodeSystemWithdrawType         = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-withdraw-type"
+	CodeSystemDispenseEndorsement  = "https://fhir.nhs.uk/CodeSystem/medicationdispense-endorsement"
+	CodeSystemPrescriptionCharge   = "https://fhir.nhs.uk/CodeSystem/DM-prescription-charge"
+	CodeSystemChargeExemption      = "https://fhir.nhs.uk/CodeSystem/prescription-charge-exemption"
+	CodeSystemExemptionEvidence    = "https://fhir.nhs.uk/CodeSystem/DM-exemption-evidence"
+	CodeSystemTaskCode             = "http://hl7.org/fhir/CodeSystem/task-code"
+	CodeSystemClaimType            = "http://terminology.hl7.org/CodeSystem/claim-type"
+	CodeSystemProcessPriority      = "http://terminology.hl7.org/CodeSystem/processpriority"
+	CodeSystemPayeeType            = "http://terminology.hl7.org/CodeSystem/payeetype"
+	CodeSystemMessageReason        = "https://fhir.nhs.uk/CodeSystem/message-reason-prescription"
+	CodeSystemPorxgateEvent        = "https://fhir.porxgate.dev/CodeSystem/porxgate-message-event"
+
+	// DirectoryOrganizationURL prefixes an ODS code in the endpoints of a
+	// MessageHeader, as the EPS API's examples write them.
+	DirectoryOrganizationURL = "https://directory.spineservices.nhs.uk/STU3/Organization/"
+)
+
+// OIDs of the dispensing vocabularies that v3/oids.go leaves out.
+const (
+	oidNonDispensingReason = "2.16.840.1.113883.2.1.3.2.4.16.31"
+	oidReturnReason        = "2.16.840.1.113883.2.1.3.2.4.16.28"
+	oidWithdrawType        = "2.16.840.1.113883.2.1.3.2.4.17.109"
+	oidWithdrawReason      = "2.16.840.1.113883.2.1.3.2.4.17.110"
+	oidDispenseEndorsement = "2.16.840.1.113883.2.1.3.2.4.16.29"
+	oidChargeExemption     = "2.16.840.1.113883.2.1.3.2.4.16.33"
+	oidDispenseTemplate    = "2.16.840.1.113883.2.1.3.2.4.17.113"
+)
+
+// Fixed v3 values of the dispensing messages.
+const (
+	dspCodeDispensedFocus = "163541000000107"
+	dspNameDispensedFocus = "Dispensed Medication - FocusActOrEvent (administrative concept)"
+	dspTplSourceOf1       = "CSAB_RM-NPfITUK10.sourceOf1"
+	dspNullNA             = "NA"
+	// dspClaimReleasePlaceholder is the release event id the EPS API writes
+	// into every claim ("mandatory but unused by BSA").
+	dspClaimReleasePlaceholder = "FFFFFFFF-FFFF-4FFF-BFFF-FFFFFFFFFFFF"
+)
+
+// ---------------------------------------------------------------------------
+// v3 reading
+
+// dspAttrs checks an element's attributes: each one must be named in pairs
+// (name, allowed values separated by '|'; "*" allows any value) and carry an
+// allowed value. Absent attributes are accepted: the schema gives them the
+// fixed values porxgate writes back.
+func dspAttrs(n v3.Node, pairs ...string) {
+	if !n.Exists() {
+		return
+	}
+next:
+	for _, a := range n.El.Attr {
+		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
+			continue
+		}
+		for i := 0; i+1 < len(pairs); i += 2 {
+			if pairs[i] != a.Key || a.Space != "" {
+				continue
+			}
+			if pairs[i+1] == "*" {
+				continue next
+			}
+			for _, v := range strings.Split(pairs[i+1], "|") {
+				if v == a.Value {
+					continue next
+				}
+			}
+			n.Fail("attribute %s=%q not supported (want %s)", a.Key, a.Value, pairs[i+1])
+			return
+		}
+		n.Fail("unexpected attribute %s", a.FullKey())
+		return
+	}
+}
+
+// dspBool checks a BL element (such as seperatableInd) whose value porxgate
+// writes fixed: absent, or the expected value.
+func dspBool(n v3.Node, want string) {
+	if !n.Exists() {
+		return
+	}
+	dspAttrs(n, "value", want)
+	expectChildren(n)
+}
+
+// dspRel checks an act relationship element's attributes and, when
+// separatable is not empty, its seperatableInd.
+func dspRel(n v3.Node, separatable string, pairs ...string) {
+	dspAttrs(n, pairs...)
+	if separatable != "" {
+		dspBool(n.Child("seperatableInd"), separatable)
+	}
+}
+
+// dspTemplate checks a templateId of the CSAB templates.
+func dspTemplate(n v3.Node, ext string) {
+	dspAttrs(n, "root", v3.OIDTemplateID, "extension", ext)
+	n.Attr("root")
+}
+
+// dspRoot returns the @root of an II that carries no extension (a UUID or
+// other global id).
+func dspRoot(n v3.Node) string {
+	dspAttrs(n, "root", "*")
+	expectChildren(n)
+	return n.Attr("root")
+}
+
+// dspNull checks an element that is always <tag nullFlavor="NA"/>.
+func dspNull(n v3.Node) {
+	dspAttrs(n, "nullFlavor", dspNullNA)
+	expectChildren(n)
+	if n.Exists() && n.Attr("nullFlavor") != dspNullNA {
+		n.Fail("want nullFlavor=%q", dspNullNA)
+	}
+}
+
+// dspCV reads a coded value of a code system: code and displayName.
+func dspCV(n v3.Node, system string) fhir.Coding {
+	dspAttrs(n, "code", "*", "codeSystem", system, "displayName", "*")
+	expectChildren(n)
+	return fhir.Coding{Code: V3Code(n, system), Display: n.OptAttr("displayName")}
+}
+
+// dspFixedCV checks a coded value that is always the same code (display
+// optional, any).
+func dspFixedCV(n v3.Node, code, system string) {
+	dspAttrs(n, "code", code, "codeSystem", system, "displayName", "*")
+	expectChildren(n)
+	V3FixedCode(n, code, system)
+}
+
+// dspAnnotation reads a <rel><seperatableInd/><act classCode=OBS
+// moodCode=EVN><code code=.. codeSystem=17.30/>...</act></rel> relationship
+// and returns the act for its value.
+func dspAnnotation(rel v3.Node, separatable, act, code string, relAttrs ...string) v3.Node {
+	dspRel(rel, separatable, relAttrs...)
+	expectChildren(rel, "seperatableInd", act)
+	a := rel.Child(act)
+	dspAttrs(a, "classCode", "OBS", "moodCode", "EVN", "negationInd", "true|false")
+	dspFixedCV(a.Child("code"), code, v3.OIDPertinentCode)
+	return a
+}
+
+// dspInterval reads an IVL_INT (repeatNumber) with both ends.
+func dspInterval(n v3.Node) (low, high string) {
+	dspAttrs(n)
+	expectChildren(n, "low", "high")
+	l, h := n.Child("low"), n.Child("high")
+	dspAttrs(l, "value", "*")
+	dspAttrs(h, "value", "*")
+	low, high = l.Value(), h.Value()
+	for _, x := range []struct {
+		n v3.Node
+		v string
+	}{{l, low}, {h, high}} {
+		if x.v != "" {
+			if n, err := strconv.Atoi(x.v); err != nil || n < 1 {
+				x.n.Fail("%q is not a whole number from 1", x.v)
+			}
+		}
+	}
+	return low, high
+}
+
+// dspQuantity is a v3 quantity in alternative units: <quantity unit="1"
+// value=V><translation code codeSystem displayName value=V/></quantity>.
+type dspQuantity struct {
+	Value json.Number
+	Code  string
+	Unit  string
+}
+
+// dspReadQuantity reads a quantity in alternative units.
+func dspReadQuantity(n v3.Node) dspQuantity {
+	dspAttrs(n, "unit", "1", "value", "*")
+	expectChildren(n, "translation")
+	tr := n.Child("translation")
+	dspAttrs(tr, "code", "*", "codeSystem", v3SNOMED, "displayName", "*", "value", "*")
+	expectChildren(tr)
+	v := n.Value()
+	if tv := tr.Value(); n.Exists() && tr.Exists() && tv != v {
+		tr.Fail("translation value %q differs from the quantity's %q", tv, v)
+	}
+	num, err := Decimal(v)
+	if v != "" && err != nil {
+		n.Fail("%v", err)
+	}
+	return dspQuantity{Value: num, Code: V3Code(tr, v3SNOMED), Unit: tr.OptAttr("displayName")}
+}
+
+// ---------------------------------------------------------------------------
+// v3 writing
+
+// dspAddQuantity writes a quantity in alternative units.
+func dspAddQuantity(parent *etree.Element, q dspQuantity) {
+	el := v3.Add(parent, "quantity", "unit", "1", "value", string(q.Value))
+	v3.Add(el, "translation", "code", q.Code, "codeSystem", v3SNOMED, "displayName", q.Unit, "value", string(q.Value))
+}
+
+// dspAddTemplate writes a CSAB templateId.
+func dspAddTemplate(parent *etree.Element, ext string) {
+	v3.Add(parent, "templateId", "root", v3.OIDTemplateID, "extension", ext)
+}
+
+// dspAddRef writes <tag typeCode=..><seperatableInd/>[templateId]<ref
+// classCode moodCode><id root/></ref></tag>, the shape of every act
+// reference (inFulfillmentOf, predecessor, reversalOf...).
+func dspAddRef(parent *etree.Element, tag string, relAttrs []string, separatable, tpl, ref, classCode, moodCode, id string) {
+	rel := v3.Add(parent, tag, relAttrs...)
+	if separatable != "" {
+		v3.AddValue(rel, "seperatableInd", separatable)
+	}
+	if tpl != "" {
+		dspAddTemplate(rel, tpl)
+	}
+	v3.AddII(v3.Add(rel, ref, "classCode", classCode, "moodCode", moodCode), "id", upperUUID(id), "")
+}
+
+// dspAddInterval writes an IVL_INT.
+func dspAddInterval(parent *etree.Element, tag, low, high string) {
+	iv := parent.CreateElement(tag)
+	v3.AddValue(iv, "low", low)
+	v3.AddValue(iv, "high", high)
+}
+
+// dspAddCV writes a coded value with an optional displayName.
+func dspAddCV(parent *etree.Element, tag string, cd fhir.Coding, system string) {
+	v3.AddCV(parent, tag, cd.Code, system, cd.Display)
+}
+
+// ---------------------------------------------------------------------------
+// FHIR helpers
+
+// pxURL returns the URL of porxgate's own extension of a name (under
+// PorxgateExtensionBase): such extensions carry v3 elements that EPS FHIR
+// has no element for, so that a legacy message survives v3 → FHIR → v3
+// unchanged. See docs/mappings.
+func pxURL(name string) string { return PorxgateExtensionBase + "Extension-Porxgate-" + name }
+
+// pxGet returns the porxgate extension of a name among exts, or nil.
+func pxGet(exts []fhir.Extension, name string) *fhir.Extension {
+	return fhir.FindExtension(exts, pxURL(name))
+}
+
+// pxSub returns the values of the sub-extensions called url.
+func pxSub(ext *fhir.Extension, url string) []fhir.Extension {
+	if ext == nil {
+		return nil
+	}
+	var out []fhir.Extension
+	for _, e := range ext.Extension {
+		if e.URL == url {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// pxString returns the first string-like value of a sub-extension, or "".
+func pxString(ext *fhir.Extension, url string) string {
+	for _, e := range pxSub(ext, url) {
+		switch {
+		case e.ValueString != nil:
+			return *e.ValueString
+		case e.ValueCode != nil:
+			return *e.ValueCode
+		case e.ValueDateTime != nil:
+			return *e.ValueDateTime
+		case e.ValueIdentifier != nil:
+			return e.ValueIdentifier.Value
+		case e.ValueInteger != nil:
+			return string(*e.ValueInteger)
+		}
+	}
+	return ""
+}
+
+// pxBuilder collects the sub-extensions of one porxgate extension.
+type pxBuilder struct {
+	name string
+	subs []fhir.Extension
+}
+
+func (p *pxBuilder) str(url, v string) {
+	if v != "" {
+		s := v
+		p.subs = append(p.subs, fhir.Extension{URL: url, ValueString: &s})
+	}
+}
+
+func (p *pxBuilder) dateTime(url, v string) {
+	if v != "" {
+		s := v
+		p.subs = append(p.subs, fhir.Extension{URL: url, ValueDateTime: &s})
+	}
+}
+
+func (p *pxBuilder) id(url, v string) {
+	if v != "" {
+		p.subs = append(p.subs, fhir.Extension{URL: url, ValueIdentifier: &fhir.Identifier{Value: v}})
+	}
+}
+
+func (p *pxBuilder) coding(url string, cd fhir.Coding) {
+	c := cd
+	p.subs = append(p.subs, fhir.Extension{URL: url, ValueCoding: &c})
+}
+
+func (p *pxBuilder) integer(url, v string) {
+	if v != "" {
+		n := json.Number(v)
+		p.subs = append(p.subs, fhir.Extension{URL: url, ValueInteger: &n})
+	}
+}
+
+func (p *pxBuilder) nested(url string, subs []fhir.Extension) {
+	p.subs = append(p.subs, fhir.Extension{URL: url, Extension: subs})
+}
+
+// appendTo adds the extension to exts when it has any content.
+func (p *pxBuilder) appendTo(exts []fhir.Extension) []fhir.Extension {
+	if len(p.subs) == 0 {
+		return exts
+	}
+	return append(exts, fhir.Extension{URL: pxURL(p.name), Extension: p.subs})
+}
+
+// stringPtr returns a pointer to a copy of s.
+func stringPtr(s string) *string { return &s }
+
+// lowerUUID lower-cases an id when it is a UUID, as FHIR writes them.
+func lowerUUID(s string) string {
+	if isUUID(s) {
+		return strings.ToLower(s)
+	}
+	return s
+}
+
+// dspCoding returns a coding of a code system with code and display.
+func dspCoding(system string, cd fhir.Coding) fhir.Coding {
+	return fhir.Coding{System: system, Code: cd.Code, Display: cd.Display}
+}
+
+// dspConcept returns a CodeableConcept holding one coding.
+func dspConcept(system string, cd fhir.Coding) *fhir.CodeableConcept {
+	return &fhir.CodeableConcept{Coding: []fhir.Coding{dspCoding(system, cd)}}
+}
+
+// dspExtCoding returns the valueCoding of the only extension with a URL, or
+// nil; a coding-less extension is recorded at path.
+func dspExtCoding(c *BundleContext, exts []fhir.Extension, url, path string) *fhir.Coding {
+	e := c.Extension(exts, url, path)
+	if e == nil {
+		return nil
+	}
+	if e.ValueCoding == nil {
+		c.Fail(path, "extension %s has no valueCoding", url)
+		return nil
+	}
+	return e.ValueCoding
+}
+
+// dspRepeatInfo reads Extension-EPS-RepeatInformation: numberOfRepeatsIssued
+// and numberOfRepeatsAllowed, as whole numbers.
+func dspRepeatInfo(c *BundleContext, ext *fhir.Extension, path string) (issued, allowed int, ok bool) {
+	if ext == nil {
+		return 0, 0, false
+	}
+	get := func(url string) (int, bool) {
+		sub := fhir.FindExtension(ext.Extension, url)
+		if sub == nil || (sub.ValueInteger == nil && sub.ValueUnsignedInt == nil) {
+			c.Fail(path+".extension", "missing %s", url)
+			return 0, false
+		}
+		num := sub.ValueInteger
+		if num == nil {
+			num = sub.ValueUnsignedInt
+		}
+		n, err := strconv.Atoi(string(*num))
+		if err != nil || n < 0 {
+			c.Fail(path+".extension", "%s %q is not a whole number", url, *num)
+			return 0, false
+		}
+		return n, true
+	}
+	issued, ok1 := get("numberOfRepeatsIssued")
+	allowed, ok2 := get("numberOfRepeatsAllowed")
+	return issued, allowed, ok1 && ok2
+}
+
+// dspRepeatExtension builds Extension-EPS-RepeatInformation from a v3
+// repeatNumber (v3 counts issues from 1, FHIR counts repeats from 0); the
+// interval was checked by dspInterval.
+func dspRepeatExtension(low, high string) (fhir.Extension, bool) {
+	l, err1 := strconv.Atoi(low)
+	h, err2 := strconv.Atoi(high)
+	if err1 != nil || err2 != nil || l < 1 || h < 1 {
+		return fhir.Extension{}, false
+	}
+	allowed, issued := json.Number(strconv.Itoa(h-1)), json.Number(strconv.Itoa(l-1))
+	return fhir.Extension{URL: ExtensionEPSRepeatInformation, Extension: []fhir.Extension{
+		{URL: "numberOfRepeatsAllowed", ValueInteger: &allowed},
+		{URL: "numberOfRepeatsIssued", ValueInteger: &issued},
+	}}, true
+}
+
+// dspQuantityFromFHIR takes a FHIR Quantity in SNOMED units to v3.
+func dspQuantityFromFHIR(c *BundleContext, q *fhir.Quantity, path string) dspQuantity {
+	if q == nil {
+		c.Fail(path, "missing mandatory quantity")
+		return dspQuantity{}
+	}
+	if q.Value == "" {
+		c.Fail(path+".value", "missing mandatory value")
+	} else if _, err := Decimal(string(q.Value)); err != nil {
+		c.Fail(path+".value", "%v", err)
+	}
+	if q.Code == "" {
+		c.Fail(path+".code", "missing mandatory unit code")
+	}
+	return dspQuantity{Value: q.Value, Code: q.Code, Unit: q.Unit}
+}
+
+// dspQuantityToFHIR writes a v3 quantity as a FHIR Quantity.
+func dspQuantityToFHIR(q dspQuantity) *fhir.Quantity {
+	return &fhir.Quantity{Value: q.Value, Unit: q.Unit, System: fhir.SystemSNOMED, Code: q.Code}
+}
+
+// dspSNOMED returns the SNOMED coding of a concept, recording a missing one.
+func dspSNOMED(c *BundleContext, cc *fhir.CodeableConcept, path string) fhir.Coding {
+	if cc == nil {
+		c.Fail(path, "missing mandatory medication code")
+		return fhir.Coding{}
+	}
+	cd := c.Coding([]fhir.CodeableConcept{*cc}, fhir.SystemSNOMED, path+".coding")
+	if cd == nil {
+		c.Fail(path+".coding", "no coding with system %s", fhir.SystemSNOMED)
+		return fhir.Coding{}
+	}
+	return *cd
+}
+
+// dspTime turns a FHIR dateTime at path into a v3 TS.
+func dspTime(c *BundleContext, s, path string) string {
+	if s == "" {
+		c.Fail(path, "missing mandatory date time")
+		return ""
+	}
+	ts, err := V3TimestampFromFHIR(s)
+	if err != nil {
+		c.Fail(path, "%v", err)
+	}
+	return ts
+}
+
+// dspFHIRTime turns a v3 TS at n into a FHIR dateTime.
+func dspFHIRTime(n v3.Node, ts string) string {
+	if ts == "" {
+		return ""
+	}
+	s, err := FHIRDateTimeFromV3(ts)
+	if err != nil {
+		n.Fail("%v", err)
+	}
+	return s
+}
+
+// dspTS reads a TS element's value.
+func dspTS(n v3.Node) string {
+	dspAttrs(n, "value", "*")
+	expectChildren(n)
+	return n.Value()
+}

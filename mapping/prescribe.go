@@ -1,0 +1,303 @@
+package mapping
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// Prescribing: a FHIR prescription-order message Bundle ↔ the v3 Parent
+// Prescription (PORX_IN020101UK31, non-urgent PORX_IN020102UK31, and their
+// SM variants), following the EPS API's own translation rules. See
+// docs/mappings/prescribe.md for the element-by-element table.
+
+// PrescribeTranslator returns the Translator for the corpus kind "Send".
+func PrescribeTranslator() *Translator {
+	return &Translator{
+		Kind:         "Send",
+		Interactions: []string{v3.ParentPrescription, v3.ParentPrescriptionNonUrgent},
+		ToV3:         PrescribeToV3,
+		ToFHIR:       PrescribeToFHIR,
+	}
+}
+
+// prescribeInteraction picks the interaction to write: the one the message
+// came as (urgent or non-urgent) in env's family, urgent by default.
+func prescribeInteraction(meta Meta, env Env) string {
+	id := v3.ParentPrescription
+	if canon, _, err := v3.Canonical(meta.Interaction); err == nil && canon == v3.ParentPrescriptionNonUrgent {
+		id = canon
+	}
+	return v3.InFamily(id, env.family())
+}
+
+// PrescribeToV3 turns a FHIR prescription-order Bundle into the v3 Parent
+// Prescription with its transmission and ControlActEvent wrappers. The
+// transmission id is meta.MessageID when set, else the Bundle identifier.
+func PrescribeToV3(body []byte, meta Meta, env Env) ([]byte, error) {
+	interaction := prescribeInteraction(meta, env)
+	b, err := DecodeBundle(body)
+	if err != nil {
+		return nil, &FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
+	}
+	c := NewBundleContext(b, interaction)
+	msgID := bundleMessageID(c)
+	checkMessageEvent(c, fhir.EventPrescriptionOrder)
+	if c.Failed() {
+		return nil, c.Err()
+	}
+	id := meta.MessageID
+	if id == "" {
+		id = msgID
+	}
+	doc, subject := v3.BuildWrapper(meta.Wrapper(interaction, upperUUID(id), env.Now.UTC().Format(V3TimeLayout)))
+	sig := WriteParentPrescription(c, subject, env)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	return writeDocument(c, doc, sig)
+}
+
+// writeDocument indents and serialises the document, with the signature
+// fragment spliced in untouched (its bytes are what was signed).
+func writeDocument(c *BundleContext, doc *etree.Document, sig *signaturePlacement) ([]byte, error) {
+	doc.Indent(2)
+	if sig != nil {
+		sig.insert()
+	}
+	out, err := doc.WriteToBytes()
+	if err != nil {
+		return nil, &FHIRError{Interaction: c.Interaction, Path: "Bundle", Msg: fmt.Sprintf("writing v3: %v", err)}
+	}
+	if sig != nil {
+		out = sig.splice(out)
+	}
+	return out, nil
+}
+
+// bundleMessageID returns the Bundle identifier (system rfc4122).
+func bundleMessageID(c *BundleContext) string {
+	id := c.Bundle.Identifier
+	if id == nil || id.Value == "" {
+		c.Fail("Bundle.identifier", "missing mandatory identifier")
+		return ""
+	}
+	if id.System != fhir.SystemRFC4122 {
+		c.Fail("Bundle.identifier.system", "system %q, want %s", id.System, fhir.SystemRFC4122)
+	}
+	return id.Value
+}
+
+// checkMessageEvent checks that the bundle has exactly one MessageHeader
+// and that its event is the expected one.
+func checkMessageEvent(c *BundleContext, event string) {
+	var mh *fhir.MessageHeader
+	for i, e := range c.Bundle.Entry {
+		if h, ok := e.Resource.(*fhir.MessageHeader); ok {
+			if mh != nil {
+				c.Fail(indexed("Bundle.entry", i), "more than one MessageHeader")
+				return
+			}
+			mh = h
+		}
+	}
+	if mh == nil {
+		c.Fail("Bundle.entry", "no MessageHeader")
+		return
+	}
+	if mh.EventCoding.Code != event {
+		c.Fail(c.Path(mh)+".eventCoding.code", "message event %q, want %s", mh.EventCoding.Code, event)
+	}
+}
+
+// CheckShortFormID checks a short-form prescription id's shape and check
+// character; with acceptBadCheck a wrong check character alone is let
+// through (see Env.AcceptBadCheckCharacter).
+func CheckShortFormID(id string, acceptBadCheck bool) error {
+	err := v3.ValidateShortFormID(id)
+	if err == nil || !acceptBadCheck || len(id) != 20 {
+		return err
+	}
+	want, cerr := v3.ShortFormCheckChar(id[:19])
+	if cerr == nil && v3.ValidateShortFormID(id[:19]+string(want)) == nil {
+		return nil
+	}
+	return err
+}
+
+// prescriptionOrder is what a prescription-order Bundle says, gathered and
+// checked once before writing.
+type prescriptionOrder struct {
+	items     []*fhir.MedicationRequest
+	paths     []string
+	first     *fhir.MedicationRequest
+	firstPath string
+	course    string
+	shortID   string
+	longID    string
+	patient   *fhir.Patient
+	requester *fhir.PractitionerRole
+	reqPath   string
+	signature *fhir.Signature
+	sigPath   string
+}
+
+// gatherOrder reads the MedicationRequests and checks that they are one
+// prescription: the same group identifier, a valid short-form id, and a
+// course of therapy they agree on.
+func gatherOrder(c *BundleContext, env Env) *prescriptionOrder {
+	o := &prescriptionOrder{}
+	for i, e := range c.Bundle.Entry {
+		if mr, ok := e.Resource.(*fhir.MedicationRequest); ok {
+			o.items = append(o.items, mr)
+			o.paths = append(o.paths, indexed("Bundle.entry", i)+".resource")
+		}
+	}
+	if len(o.items) == 0 {
+		c.Fail("Bundle.entry", "no MedicationRequest: a prescription needs at least one line item")
+		return nil
+	}
+	o.first, o.firstPath = o.items[0], o.paths[0]
+	gi := o.first.GroupIdentifier
+	if gi == nil {
+		c.Fail(o.firstPath+".groupIdentifier", "missing mandatory groupIdentifier")
+		return nil
+	}
+	o.shortID = gi.Value
+	if gi.System != fhir.SystemShortFormID {
+		c.Fail(o.firstPath+".groupIdentifier.system", "system %q, want %s", gi.System, fhir.SystemShortFormID)
+	}
+	if err := CheckShortFormID(o.shortID, env.AcceptBadCheckCharacter); err != nil {
+		c.Fail(o.firstPath+".groupIdentifier.value", "%v", err)
+	}
+	o.longID = longFormID(c, gi, o.firstPath+".groupIdentifier")
+	for i := 1; i < len(o.items); i++ {
+		g := o.items[i].GroupIdentifier
+		p := o.paths[i] + ".groupIdentifier"
+		switch {
+		case g == nil:
+			c.Fail(p, "missing mandatory groupIdentifier")
+		case g.Value != o.shortID:
+			c.Fail(p+".value", "short-form prescription id %q differs from %q of %s: all line items must belong to one prescription", g.Value, o.shortID, o.firstPath)
+		case !strings.EqualFold(longFormID(c, g, p), o.longID):
+			c.Fail(p+".extension", "long-form prescription id differs from %q of %s: all line items must belong to one prescription", o.longID, o.firstPath)
+		}
+	}
+	o.course = courseOfTherapy(c, o)
+	return o
+}
+
+// longFormID returns the Extension-DM-PrescriptionId of a group identifier.
+func longFormID(c *BundleContext, gi *fhir.Identifier, path string) string {
+	ext := c.Extension(gi.Extension, fhir.ExtensionPrescriptionID, path+".extension")
+	if ext == nil || ext.ValueIdentifier == nil || ext.ValueIdentifier.Value == "" {
+		c.Fail(path+".extension", "missing mandatory extension %s", fhir.ExtensionPrescriptionID)
+		return ""
+	}
+	return ext.ValueIdentifier.Value
+}
+
+// courseOfTherapy returns the course of therapy of the prescription: the
+// one all items share, or acute for a mix of acute and continuous.
+func courseOfTherapy(c *BundleContext, o *prescriptionOrder) string {
+	seen := map[string]bool{}
+	var codes []string
+	for i, mr := range o.items {
+		if mr.CourseOfTherapyType == nil || len(mr.CourseOfTherapyType.Coding) == 0 {
+			c.Fail(o.paths[i]+".courseOfTherapyType", "missing mandatory courseOfTherapyType")
+			return ""
+		}
+		for _, cd := range mr.CourseOfTherapyType.Coding {
+			if !seen[cd.Code] {
+				seen[cd.Code] = true
+				codes = append(codes, cd.Code)
+			}
+		}
+	}
+	switch {
+	case len(codes) == 1:
+		return codes[0]
+	case len(codes) == 2 && seen[CourseAcute] && seen[CourseContinuous]:
+		return CourseAcute
+	}
+	c.Fail(o.firstPath+".courseOfTherapyType.coding", "course of therapy must match for all MedicationRequests or be a mix of acute and continuous, got %v", codes)
+	return ""
+}
+
+// WriteParentPrescription writes the ParentPrescription of a
+// prescription-order Bundle under parent (the ControlActEvent subject) and
+// returns where the signature goes, to be placed after indentation.
+func WriteParentPrescription(c *BundleContext, parent *etree.Element, env Env) *signaturePlacement {
+	o := gatherOrder(c, env)
+	if o == nil {
+		return nil
+	}
+	o.patient = onlyPatient(c)
+	req, ok := c.Resolve(o.first.Requester, o.firstPath+".requester").(*fhir.PractitionerRole)
+	if !ok {
+		c.Fail(o.firstPath+".requester", "does not reference a PractitionerRole")
+		return nil
+	}
+	o.requester, o.reqPath = req, c.Path(req)
+	o.signature, o.sigPath = requesterSignature(c, o.first.Requester.Reference)
+	if c.Failed() {
+		return nil
+	}
+
+	authorTime := prescriptionAuthorTime(c, o, env)
+	if el := carriedPart(c, o.first.Extension, partParentPrescription, o.firstPath); el != nil {
+		parent.AddChild(el)
+		if st := el.FindElement("pertinentInformation1/pertinentPrescription/author/signatureText"); st != nil && st.SelectAttr("nullFlavor") == nil {
+			return signatureFor(c, st, o)
+		}
+		return nil
+	}
+	pp := v3.Add(parent, "ParentPrescription", "classCode", "INFO", "moodCode", "EVN")
+	v3.AddII(pp, "id", upperUUID(c.Bundle.Identifier.Value), "")
+	v3.AddCV(pp, "code", codePrescription, v3SNOMED, namePrescription)
+	effective := authorTime
+	if vp := validityPeriod(o.first); vp != nil {
+		t, err := V3TimestampFromFHIR(vp.Start)
+		if err != nil {
+			c.Fail(o.firstPath+".dispenseRequest.validityPeriod.start", "%v", err)
+		}
+		effective = t
+	}
+	if et := stringExtension(c, o.first.Extension, ExtensionEffectiveTime, o.firstPath); et != "" {
+		effective = et
+	}
+	v3.AddValue(pp, "effectiveTime", effective)
+	v3.AddII(pp, "typeId", v3.OIDTypeID, ppTypeID)
+	if o.patient != nil {
+		rt := v3.Add(pp, "recordTarget", "typeCode", "RCT")
+		if el := carriedPart(c, o.first.Extension, partRecordTarget, o.firstPath); el != nil {
+			rt.AddChild(el)
+		} else {
+			AddPatient(c, rt, o.patient, c.Path(o.patient))
+		}
+	}
+	pi1 := v3.Add(pp, "pertinentInformation1", "contextConductionInd", "true", "typeCode", "PERT")
+	v3.AddII(pi1, "templateId", v3.OIDTemplateID, tplPertinentInfo)
+	sig, lineIDs := writePrescription(c, pi1, o, authorTime)
+
+	pi2 := v3.Add(pp, "pertinentInformation2", "typeCode", "PERT")
+	v3.AddII(pi2, "templateId", v3.OIDTemplateID, tplPertinentInfo1)
+	cat := v3.Add(pi2, "pertinentCareRecordElementCategory", "classCode", "CATEGORY", "moodCode", "EVN")
+	v3.AddCV(cat, "code", codeCareRecord, v3SNOMED, nameCareRecord)
+	for _, id := range lineIDs {
+		ref := v3.Add(v3.Add(cat, "component", "typeCode", "COMP"), "actRef", "classCode", "SBADM", "moodCode", "RQO")
+		v3.AddII(ref, "id", id, "")
+	}
+	return sig
+}
+
+// validityPeriod returns dispenseRequest.validityPeriod, or nil.
+func validityPeriod(mr *fhir.MedicationRequest) *fhir.Period {
+	if mr.DispenseRequest == nil {
+		return nil
+	}
+	return mr.DispenseRequest.ValidityPeriod
+}

@@ -1,0 +1,197 @@
+package mapping
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// Task helpers shared by Dispense Proposal Return and Dispenser Withdraw:
+// both are an EPS FHIR Task naming the prescription by groupIdentifier, the
+// dispenser by a contained PractitionerRole (requester), the reason by
+// statusReason and an eRD issue by Extension-EPS-RepeatInformation.
+
+// decodeTask decodes a Task resource.
+func decodeTask(body []byte) (*fhir.Task, error) {
+	res, err := fhir.DecodeResource(body)
+	if err != nil {
+		return nil, err
+	}
+	task, ok := res.(*fhir.Task)
+	if !ok {
+		return nil, fmt.Errorf("resourceType %s, want Task", res.GetResourceType())
+	}
+	return task, nil
+}
+
+// taskToV3 is the common frame of a Task → v3 translation: decode, check,
+// build the wrappers and let write fill the payload under subject.
+func taskToV3(body []byte, meta Meta, env Env, interaction string, write func(c *BundleContext, subject *etree.Element, task *fhir.Task)) ([]byte, error) {
+	interaction = v3.InFamily(interaction, env.family())
+	task, err := decodeTask(body)
+	if err != nil {
+		return nil, &FHIRError{Interaction: interaction, Path: "Task", Msg: err.Error()}
+	}
+	c := NewBundleContext(&fhir.Bundle{ResourceType: "Bundle"}, interaction)
+	msgID := c.RequireIdentifier(task.Identifier, fhir.SystemRFC4122, "Task.identifier")
+	if c.Failed() {
+		return nil, c.Err()
+	}
+	id := meta.MessageID
+	if id == "" {
+		id = msgID
+	}
+	doc, subject := v3.BuildWrapper(meta.Wrapper(interaction, upperUUID(id), env.Now.UTC().Format(V3TimeLayout)))
+	write(c, subject, task)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	return writeDocument(c, doc, nil)
+}
+
+// taskToFHIR is the common frame of a v3 → Task translation: parse, check
+// the interaction, read the wrapper and let read build the Task from the
+// payload element named payload.
+func taskToFHIR(data []byte, env Env, interaction, payload, name string, read func(n v3.Node, env Env) *fhir.Task) ([]byte, Meta, error) {
+	r, root, err := v3.Parse(data)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	if canon, _, err := v3.Canonical(root.El.Tag); err != nil || canon != interaction {
+		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "not a " + name + " (" + interaction[:len("PORX_IN000000")] + ")"}
+	}
+	if env.NewID == nil {
+		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "no id generator (Env.NewID)"}
+	}
+	w, subject := v3.ReadWrapper(root)
+	expectChildren(subject, payload)
+	task := read(subject.Child(payload), env)
+	if err := r.Err(); err != nil {
+		return nil, Meta{}, err
+	}
+	out, err := fhir.Marshal(task)
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
+	}
+	return out, MetaFromWrapper(w), nil
+}
+
+// taskShortFormID returns Task.groupIdentifier's short-form prescription id.
+func taskShortFormID(c *BundleContext, task *fhir.Task, env Env) string {
+	gi := task.GroupIdentifier
+	if gi == nil || gi.Value == "" {
+		c.Fail("Task.groupIdentifier", "missing mandatory short-form prescription id")
+		return ""
+	}
+	if gi.System != fhir.SystemShortFormID {
+		c.Fail("Task.groupIdentifier.system", "system %q, want %s", gi.System, fhir.SystemShortFormID)
+	}
+	if err := CheckShortFormID(gi.Value, env.AcceptBadCheckCharacter); err != nil {
+		c.Fail("Task.groupIdentifier.value", "%v", err)
+	}
+	return gi.Value
+}
+
+// taskRepeatIssued returns Extension-EPS-RepeatInformation's
+// numberOfRepeatsIssued (the eRD issue), or "" when the Task has none.
+func taskRepeatIssued(c *BundleContext, task *fhir.Task) string {
+	ext := c.Extension(task.Extension, ExtensionEPSRepeatInformation, "Task.extension")
+	if ext == nil {
+		return ""
+	}
+	sub := fhir.FindExtension(ext.Extension, "numberOfRepeatsIssued")
+	if sub == nil || sub.ValueInteger == nil {
+		c.Fail("Task.extension", "extension %s has no numberOfRepeatsIssued", ExtensionEPSRepeatInformation)
+		return ""
+	}
+	if n, err := strconv.Atoi(string(*sub.ValueInteger)); err != nil || n < 0 {
+		c.Fail("Task.extension", "numberOfRepeatsIssued %q is not a whole number", *sub.ValueInteger)
+	}
+	return string(*sub.ValueInteger)
+}
+
+// taskRepeatExtension is the Task extension for a v3 repeat instance.
+func taskRepeatExtension(issued string) fhir.Extension {
+	n := json.Number(issued)
+	return fhir.Extension{URL: ExtensionEPSRepeatInformation, Extension: []fhir.Extension{{URL: "numberOfRepeatsIssued", ValueInteger: &n}}}
+}
+
+// taskAddRepeat writes a pertinentRepeatInstanceInfo relationship.
+func taskAddRepeat(parent *etree.Element, tag, issued string) {
+	v3.AddValue(addAnnotation(parent, tag, "false", "pertinentRepeatInstanceInfo", "RPI"), "value", issued)
+}
+
+// taskReadRepeat reads a pertinentRepeatInstanceInfo relationship.
+func taskReadRepeat(rel v3.Node) string {
+	a := dspAnnotation(rel, "false", "pertinentRepeatInstanceInfo", "RPI", "contextConductionInd", "true", "typeCode", "PERT")
+	expectChildren(a, "code", "value")
+	v := a.Child("value")
+	dspAttrs(v, "value", "*")
+	expectChildren(v)
+	val := v.Value()
+	if n, err := strconv.Atoi(val); val != "" && (err != nil || n < 0) {
+		v.Fail("%q is not a whole number", val)
+	}
+	return val
+}
+
+// taskReason returns the coding of Task.statusReason in a code system.
+func taskReason(c *BundleContext, task *fhir.Task, system string) fhir.Coding {
+	if task.StatusReason == nil {
+		c.Fail("Task.statusReason", "missing mandatory statusReason")
+		return fhir.Coding{}
+	}
+	cd := c.Coding([]fhir.CodeableConcept{*task.StatusReason}, system, "Task.statusReason.coding")
+	if cd == nil {
+		c.Fail("Task.statusReason.coding", "no coding with system %s", system)
+		return fhir.Coding{}
+	}
+	return *cd
+}
+
+// taskFocusID returns the id in Task.focus.identifier, or "".
+func taskFocusID(task *fhir.Task) string {
+	if task.Focus == nil || task.Focus.Identifier == nil {
+		return ""
+	}
+	return task.Focus.Identifier.Value
+}
+
+// taskFocus makes Task.focus for a v3 message id.
+func taskFocus(id string) *fhir.Reference {
+	if id == "" {
+		return nil
+	}
+	return &fhir.Reference{Type: "Bundle", Identifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: lowerUUID(id)}}
+}
+
+// taskAuthoredOn turns Task.authoredOn into the v3 effectiveTime.
+func taskAuthoredOn(c *BundleContext, task *fhir.Task) string {
+	return dspTime(c, task.AuthoredOn, "Task.authoredOn")
+}
+
+// taskRequester resolves Task.requester to its contained PractitionerRole.
+func taskRequester(c *BundleContext, task *fhir.Task) *fhir.PractitionerRole {
+	if task.Requester == nil {
+		c.Fail("Task.requester", "missing mandatory requester")
+		return nil
+	}
+	return dspRole(c, task.Requester, &task.Base, "Task.requester")
+}
+
+// taskBase returns a Task with the fields a v3 return or withdraw fills in
+// the same way.
+func taskBase(id, effective, shortID string, n v3.Node, newID func() string) *fhir.Task {
+	return &fhir.Task{
+		Base:            fhir.Base{ResourceType: "Task", ID: freshID(newID)},
+		Identifier:      []fhir.Identifier{{System: fhir.SystemRFC4122, Value: lowerUUID(id)}},
+		Intent:          "order",
+		GroupIdentifier: &fhir.Identifier{System: fhir.SystemShortFormID, Value: shortID},
+		AuthoredOn:      dspFHIRTime(n, effective),
+		Requester:       &fhir.Reference{Reference: "#requester"},
+	}
+}

@@ -1,0 +1,182 @@
+package mapping
+
+import (
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// Dispenser Withdraw (PORX_IN510101UK31, MIM 4.2.00 PORX_MT136001UK31
+// ETPWithdraw; the eRD issue, pertinentInformation1, follows the withdraw id
+// as the schema orders them) ↔ the EPS FHIR Task
+// with status in-progress and code abort: the withdraw reason in
+// statusReason, the dispense notification withdrawn in focus.identifier,
+// the patient in for, an eRD issue in Extension-EPS-RepeatInformation. The
+// withdraw type is always LD (last dispense) as the EPS API writes it;
+// another type travels in a porxgate extension.
+
+// Withdraw constants.
+const (
+	withdrawTypeLastDispense = "LD"
+	withdrawTypeDisplay      = "Last Dispense"
+	pxWithdraw               = "Withdraw"
+)
+
+// WithdrawTranslator returns the Translator for the corpus kind "Withdraw".
+func WithdrawTranslator() *Translator {
+	return &Translator{
+		Kind:         "Withdraw",
+		Interactions: []string{v3.DispenserWithdraw},
+		ToV3:         WithdrawToV3,
+		ToFHIR:       WithdrawToFHIR,
+	}
+}
+
+// WithdrawToV3 turns a FHIR withdraw Task into the v3 Dispenser Withdraw
+// with its wrappers.
+func WithdrawToV3(body []byte, meta Meta, env Env) ([]byte, error) {
+	return taskToV3(body, meta, env, v3.DispenserWithdraw, func(c *BundleContext, subject *etree.Element, task *fhir.Task) {
+		writeWithdraw(c, subject, task, env)
+	})
+}
+
+// WithdrawToFHIR turns a v3 Dispenser Withdraw into the FHIR Task.
+func WithdrawToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
+	return taskToFHIR(payload, env, v3.DispenserWithdraw, "ETPWithdraw", "Dispenser Withdraw", readWithdraw)
+}
+
+// writeWithdraw writes <ETPWithdraw>.
+func writeWithdraw(c *BundleContext, parent *etree.Element, task *fhir.Task, env Env) {
+	px := pxGet(task.Extension, pxWithdraw)
+	w := v3.Add(parent, "ETPWithdraw", "classCode", "ALRT", "moodCode", "EVN")
+	v3.AddII(w, "id", upperUUID(fhir.FindIdentifier(task.Identifier, fhir.SystemRFC4122)), "")
+	v3.AddValue(w, "effectiveTime", taskAuthoredOn(c, task))
+	nhs := ""
+	if task.For != nil && task.For.Identifier != nil && task.For.Identifier.System == fhir.SystemNHSNumber {
+		nhs = task.For.Identifier.Value
+	}
+	if nhs == "" {
+		c.Fail("Task.for.identifier", "missing mandatory NHS number")
+	}
+	v3.AddII(v3.Add(v3.Add(w, "recordTarget", "typeCode", "RCT"), "patient", "classCode", "PAT"), "id", v3.OIDNHSNumber, nhs)
+	if role := taskRequester(c, task); role != nil {
+		writeWithdrawAuthor(c, w, role, task)
+	}
+	wid := v3.Add(w, "pertinentInformation3", "contextConductionInd", "false", "typeCode", "PERT")
+	v3.AddValue(wid, "seperatableInd", "false")
+	wa := v3.Add(wid, "pertinentWithdrawID", "classCode", "OBS", "moodCode", "EVN")
+	v3.AddCV(wa, "code", "WID", v3.OIDPertinentCode, "")
+	v3.AddII(wa, "value", v3.OIDShortFormID, taskShortFormID(c, task, env))
+	if issued := taskRepeatIssued(c, task); issued != "" {
+		taskAddRepeat(w, "pertinentInformation1", issued)
+	}
+	wt := fhir.Coding{Code: withdrawTypeLastDispense, Display: withdrawTypeDisplay}
+	if subs := pxSub(px, "withdrawType"); len(subs) > 0 && subs[0].ValueCoding != nil {
+		wt = *subs[0].ValueCoding
+	}
+	dspAddCV(addAnnotation(w, "pertinentInformation2", "false", "pertinentWithdrawType", "PWT"), "value", wt, oidWithdrawType)
+	dspAddCV(addAnnotation(w, "pertinentInformation5", "false", "pertinentWithdrawReason", "PWR"), "value", taskReason(c, task, CodeSystemWithdrawReason), oidWithdrawReason)
+	refs := []string{}
+	if id := taskFocusID(task); id != "" {
+		refs = append(refs, id)
+	}
+	for _, s := range pxSub(px, "dispenseNotificationRef") {
+		if s.ValueIdentifier != nil {
+			refs = append(refs, s.ValueIdentifier.Value)
+		}
+	}
+	for _, id := range refs {
+		dspAddRef(w, "pertinentInformation4", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "PERT"}, "true", "",
+			"pertinentDispenseNotificationRef", "INFO", "EVN", id)
+	}
+}
+
+// writeWithdrawAuthor writes author/AgentPersonSDS: the role profile id and,
+// as agentPersonSDS/id, the dispensing organisation's ODS code when the role
+// names one (as the EPS API's examples carry it), else the SDS user id.
+func writeWithdrawAuthor(c *BundleContext, w *etree.Element, role *fhir.PractitionerRole, task *fhir.Task) {
+	aps := v3.Add(v3.Add(w, "author", "typeCode", "AUT"), "AgentPersonSDS", "classCode", "AGNT")
+	v3.AddII(aps, "id", v3.OIDSDSRoleProfile, c.RequireIdentifier(role.Identifier, fhir.SystemSDSRoleProfile, "Task.contained.identifier"))
+	person := ""
+	if role.Organization != nil {
+		if org, ok := dspResolve(c, role.Organization, &task.Base, "Task.contained.organization").(*fhir.Organization); ok {
+			person = c.RequireIdentifier(org.Identifier, fhir.SystemODS, "Task.contained.organization.identifier")
+		}
+	} else if p := role.Practitioner; p != nil && p.Identifier != nil {
+		person = p.Identifier.Value
+	}
+	if person == "" {
+		c.Fail("Task.contained.practitioner", "missing SDS user id (or organisation)")
+	}
+	v3.AddII(v3.Add(aps, "agentPersonSDS", "classCode", "PSN", "determinerCode", "INSTANCE"), "id", v3.OIDSDSUser, person)
+}
+
+// readWithdraw reads <ETPWithdraw> into the withdraw Task.
+func readWithdraw(w v3.Node, env Env) *fhir.Task {
+	dspAttrs(w, "classCode", "ALRT", "moodCode", "EVN")
+	expectChildren(w, "id", "effectiveTime", "recordTarget", "author", "pertinentInformation1", "pertinentInformation3",
+		"pertinentInformation2", "pertinentInformation5", "pertinentInformation4")
+	id := dspRoot(w.Child("id"))
+	eff := dspTS(w.Child("effectiveTime"))
+	nhs := dspReadRecordTarget(w.Child("recordTarget"))
+	author := w.Child("author")
+	dspAttrs(author, "typeCode", "AUT")
+	expectChildren(author, "AgentPersonSDS")
+	aps := author.Child("AgentPersonSDS")
+	dspAttrs(aps, "classCode", "AGNT")
+	expectChildren(aps, "id", "agentPersonSDS")
+	rid := aps.Child("id")
+	dspAttrs(rid, "root", v3.OIDSDSRoleProfile, "extension", "*")
+	roleProfile := V3ID(rid, v3.OIDSDSRoleProfile)
+	ps := aps.Child("agentPersonSDS")
+	dspAttrs(ps, "classCode", "PSN", "determinerCode", "INSTANCE")
+	expectChildren(ps, "id")
+	pid := ps.Child("id")
+	dspAttrs(pid, "root", v3.OIDSDSUser, "extension", "*")
+	user := V3ID(pid, v3.OIDSDSUser)
+	issued := ""
+	if rel := w.Opt("pertinentInformation1"); rel.Exists() {
+		issued = taskReadRepeat(rel)
+	}
+	wid := dspReadPrescriptionID(w.Child("pertinentInformation3"), "pertinentWithdrawID", "WID", "contextConductionInd", "true|false", "typeCode", "PERT")
+	wt := dspAnnotation(w.Child("pertinentInformation2"), "false", "pertinentWithdrawType", "PWT", "contextConductionInd", "true", "typeCode", "PERT")
+	expectChildren(wt, "code", "value")
+	wtype := dspCV(wt.Child("value"), oidWithdrawType)
+	wr := dspAnnotation(w.Child("pertinentInformation5"), "false", "pertinentWithdrawReason", "PWR", "contextConductionInd", "true", "typeCode", "PERT")
+	expectChildren(wr, "code", "value")
+	reason := dspCV(wr.Child("value"), oidWithdrawReason)
+	var refs []string
+	for _, rel := range w.All("pertinentInformation4") {
+		dspRel(rel, "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
+		expectChildren(rel, "seperatableInd", "pertinentDispenseNotificationRef")
+		ref := rel.Child("pertinentDispenseNotificationRef")
+		dspAttrs(ref, "classCode", "INFO", "moodCode", "EVN")
+		expectChildren(ref, "id")
+		refs = append(refs, dspRoot(ref.Child("id")))
+	}
+
+	task := taskBase(id, eff, wid, w, env.NewID)
+	task.Status = "in-progress"
+	task.Code = &fhir.CodeableConcept{Coding: []fhir.Coding{{System: CodeSystemTaskCode, Code: "abort", Display: "Mark the focal resource as no longer active"}}}
+	task.For = &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemNHSNumber, Value: nhs}}
+	task.StatusReason = dspConcept(CodeSystemWithdrawReason, reason)
+	role := &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: "requester"},
+		Identifier:   []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: roleProfile}},
+		Practitioner: &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemSDSUser, Value: user}}}
+	task.Contained = fhir.ResourceList{role}
+	if issued != "" {
+		task.Extension = append(task.Extension, taskRepeatExtension(issued))
+	}
+	if len(refs) > 0 {
+		task.Focus = taskFocus(refs[0])
+	}
+	px := pxBuilder{name: pxWithdraw}
+	if wtype.Code != withdrawTypeLastDispense || wtype.Display != withdrawTypeDisplay {
+		px.coding("withdrawType", dspCoding(CodeSystemWithdrawType, wtype))
+	}
+	for _, r := range refs[min(1, len(refs)):] {
+		px.id("dispenseNotificationRef", r)
+	}
+	task.Extension = px.appendTo(task.Extension)
+	return task
+}
