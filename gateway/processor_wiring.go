@@ -3,14 +3,18 @@ package gateway
 import (
 	"context"
 	"log/slog"
+
+	"github.com/porxgate/porxgate/mapping"
 )
 
-// OpenProcessor builds the Processor the gateway runs messages through,
-// given the upstream OpenUpstream built. It returns a stop function that
-// releases what it started.
-//
-// Until the translators and the upstream client are wired in here, it
-// returns Unsupported: every message is refused as NotSupported.
-func OpenProcessor(ctx context.Context, cfg Config, up Upstream, log *slog.Logger) (Processor, func(), error) {
-	return Unsupported{}, func() {}, nil
+// OpenProcessor builds the Processor the gateway runs messages through: the
+// EPS processor over every translator in the mapping registry and the
+// upstream OpenUpstream built. With no upstream (nil) it returns
+// Unsupported, so every message is refused as NotSupported. The returned
+// stop function releases what it started.
+func OpenProcessor(ctx context.Context, cfg Config, up *EPSClient, log *slog.Logger) (Processor, func(), error) {
+	if up == nil {
+		return Unsupported{}, func() {}, nil
+	}
+	return NewEPSProcessor(mapping.NewRegistry(), up.Client, nil, nil, log.With("component", "processor")), func() {}, nil
 }

@@ -165,7 +165,7 @@ func (m *Memory) Reschedule(_ context.Context, c Claim, now time.Time, lastError
 		return Record{}, fmt.Errorf("cancels: reschedule %s: it is %s", c.Key(), e.rec.State)
 	}
 	e.rec.Attempts++
-	e.rec.NextPoll = now.Add(m.opts.Backoff(e.rec.Attempts))
+	e.rec.NextPoll = now.Add(m.opts.Backoff(e.rec.Attempts)).Truncate(time.Millisecond)
 	e.rec.LastError = lastError
 	e.token, e.leaseUntil = "", time.Time{}
 	return copyRecord(e.rec), nil

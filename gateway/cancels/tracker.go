@@ -236,6 +236,8 @@ func prepare(rec Record, o Options) (Record, error) {
 	if rec.NextPoll.IsZero() {
 		rec.NextPoll = rec.Created
 	}
+	// Poll times are kept to the millisecond, as Redis scores are.
+	rec.NextPoll = rec.NextPoll.Truncate(time.Millisecond)
 	rec.State, rec.Attempts, rec.LastError, rec.Outcome = StatePending, 0, "", nil
 	return rec, nil
 }

@@ -1,0 +1,247 @@
+package cancels
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/store/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// t0 is the tests' scheduling clock.
+var t0 = time.Date(2024, 6, 7, 8, 0, 0, 0, time.UTC)
+
+// impl makes Trackers of one kind that share their state.
+type impl struct {
+	name string
+	// open returns a new Tracker on the shared state.
+	open func(t *testing.T, opts Options) Tracker
+}
+
+// impls returns the in-memory and the Redis kind; each call of the Redis
+// kind's open makes a new client (a new "replica") on one redis-server.
+func impls(t *testing.T) []impl {
+	t.Helper()
+	srv := redistest.Start(t)
+	var mem *Memory
+	return []impl{
+		{"memory", func(t *testing.T, opts Options) Tracker {
+			if mem == nil {
+				mem = NewMemory(opts, nil)
+			}
+			return mem
+		}},
+		{"redis", func(t *testing.T, opts Options) Tracker {
+			return NewRedis(newClient(t, srv), "test:"+t.Name()+":", opts)
+		}},
+	}
+}
+
+// newClient returns a Redis client closed when the test ends.
+func newClient(t *testing.T, srv *redistest.Server) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// rec returns a pending cancellation for line item n of prescription pid.
+func rec(pid string, n int, created time.Time) Record {
+	return Record{
+		PrescriptionID: pid,
+		LineItem:       fmt.Sprintf("a9b8c7d6-e5f4-4a3b-8c2d-%012d", n),
+		CancellationID: "0E5D4C3B-2A19-4F08-8E7D-6C5B4A392817",
+		ConversationID: "C0NV-" + pid,
+		MessageID:      "5B1C9E0A-3D2F-4A6B-9C8D-7E6F5A4B3C21",
+		ResponseID:     fmt.Sprintf("00000000-0000-4000-8000-%012d", n),
+		SenderPartyID:  "B86019-822103",
+		SenderASID:     "918273645546",
+		Request:        []byte("<PORX_IN030101UK32/>"),
+		Created:        created,
+	}
+}
+
+func TestTrackerLifecycle(t *testing.T) {
+	for _, im := range impls(t) {
+		t.Run(im.name, func(t *testing.T) {
+			ctx := context.Background()
+			tr := im.open(t, Options{})
+			r1 := rec("7d3e21-b86019-4a2c9f", 1, t0)
+			if ok, err := tr.Track(ctx, r1); err != nil || !ok {
+				t.Fatalf("Track = %v, %v", ok, err)
+			}
+			if ok, err := tr.Track(ctx, r1); err != nil || ok {
+				t.Fatalf("second Track = %v, %v; want false", ok, err)
+			}
+			for _, bad := range []Record{rec("", 1, t0), rec("A B", 1, t0), rec("P1", 1, time.Time{})} {
+				if _, err := tr.Track(ctx, bad); err == nil {
+					t.Errorf("Track(%+v) gave no error", bad)
+				}
+			}
+			got, err := tr.Get(ctx, "7D3E21-B86019-4A2C9F", r1.LineItem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != StatePending || got.PrescriptionID != "7D3E21-B86019-4A2C9F" || got.ConversationID != r1.ConversationID ||
+				string(got.Request) != string(r1.Request) || !got.Expires.Equal(t0.Add(30*24*time.Hour)) || !got.NextPoll.Equal(t0) {
+				t.Errorf("Get = %+v", got)
+			}
+			if _, err := tr.Get(ctx, "NOPE", "X"); !errors.Is(err, ErrNotFound) {
+				t.Errorf("Get of nothing: %v", err)
+			}
+			if ok, _ := tr.Track(ctx, rec("P2", 2, t0.Add(time.Minute))); !ok {
+				t.Fatal("second record not tracked")
+			}
+			list, err := tr.List(ctx)
+			if err != nil || len(list) != 2 || list[0].PrescriptionID != "7D3E21-B86019-4A2C9F" {
+				t.Fatalf("List = %+v, %v", list, err)
+			}
+			st, err := tr.Stats(ctx, t0.Add(time.Hour))
+			if err != nil || st.Tracked != 2 || st.Pending != 2 || st.OldestAge != time.Hour {
+				t.Errorf("Stats = %+v, %v", st, err)
+			}
+
+			// Poll: due at once, leased, rescheduled with back-off.
+			claims, err := tr.Due(ctx, t0, 10)
+			if err != nil || len(claims) != 1 || claims[0].Key() != r1.Key() {
+				t.Fatalf("Due = %+v, %v", claims, err)
+			}
+			if again, _ := tr.Due(ctx, t0.Add(2*time.Minute), 10); len(again) != 1 || again[0].PrescriptionID != "P2" {
+				t.Fatalf("the leased record was handed out again: %+v", again)
+			}
+			if err := tr.Extend(ctx, claims[0]); err != nil {
+				t.Errorf("Extend: %v", err)
+			}
+			after, err := tr.Reschedule(ctx, claims[0], t0, "tracker: HTTP 503")
+			if err != nil || after.Attempts != 1 || !after.NextPoll.Equal(t0.Add(5*time.Minute)) {
+				t.Fatalf("Reschedule = %+v, %v", after, err)
+			}
+			if _, err := tr.Reschedule(ctx, claims[0], t0, ""); !errors.Is(err, ErrLeaseLost) {
+				t.Errorf("Reschedule without the lease: %v", err)
+			}
+			if d, _ := tr.Due(ctx, t0.Add(4*time.Minute), 10); len(d) != 0 {
+				t.Errorf("due before its next poll: %+v", d)
+			}
+			claims, _ = tr.Due(ctx, t0.Add(5*time.Minute), 10)
+			if len(claims) != 1 || claims[0].Attempts != 1 || claims[0].LastError != "tracker: HTTP 503" {
+				t.Fatalf("Due after back-off = %+v", claims)
+			}
+
+			// Resolve takes the poller's lease over, exactly once.
+			oc := Outcome{Code: "0001", Source: "return", DispenserODS: "FZZ99", At: t0.Add(6 * time.Minute)}
+			won, ok, err := tr.Resolve(ctx, r1.PrescriptionID, r1.LineItem, oc, t0.Add(6*time.Minute))
+			if err != nil || !ok || won.State != StateResolved || won.Outcome == nil || won.Outcome.Code != "0001" || won.ConversationID != r1.ConversationID {
+				t.Fatalf("Resolve = %+v, %v, %v", won, ok, err)
+			}
+			if _, ok, _ := tr.Resolve(ctx, r1.PrescriptionID, r1.LineItem, oc, t0); ok {
+				t.Error("resolved twice")
+			}
+			if _, err := tr.Reschedule(ctx, claims[0], t0, ""); !errors.Is(err, ErrLeaseLost) {
+				t.Errorf("the poller kept its lease: %v", err)
+			}
+			if err := tr.Complete(ctx, claims[0]); !errors.Is(err, ErrLeaseLost) {
+				t.Errorf("the poller completed: %v", err)
+			}
+			if st, _ := tr.Stats(ctx, t0); st.Pending != 1 || st.Tracked != 2 {
+				t.Errorf("Stats while resolving = %+v", st)
+			}
+			if err := tr.Complete(ctx, won); err != nil {
+				t.Fatalf("Complete: %v", err)
+			}
+			if _, err := tr.Get(ctx, r1.PrescriptionID, r1.LineItem); !errors.Is(err, ErrNotFound) {
+				t.Errorf("completed record still there: %v", err)
+			}
+			if _, ok, _ := tr.Resolve(ctx, r1.PrescriptionID, r1.LineItem, oc, t0); ok {
+				t.Error("a completed record resolved")
+			}
+			if _, ok, err := tr.Resolve(ctx, "P9", "X", oc, t0); ok || err != nil {
+				t.Errorf("Resolve of nothing = %v, %v", ok, err)
+			}
+		})
+	}
+}
+
+func TestTrackerExpiryIsReported(t *testing.T) {
+	for _, im := range impls(t) {
+		t.Run(im.name, func(t *testing.T) {
+			ctx := context.Background()
+			tr := im.open(t, Options{ExpiredCap: 2})
+			old := rec("P1", 1, t0)
+			old.Expires = t0.Add(time.Hour)
+			old.NextPoll = t0.Add(3 * time.Hour) // not claimed by the Due below
+			held := rec("P2", 2, t0)
+			held.Expires = t0.Add(time.Hour)
+			resolved := rec("P3", 3, t0)
+			resolved.Expires = t0.Add(time.Hour)
+			young := rec("P4", 4, t0)
+			for _, r := range []Record{old, held, resolved, young} {
+				if _, err := tr.Track(ctx, r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, ok, _ := tr.Resolve(ctx, "P3", resolved.LineItem, Outcome{Code: "0004", Source: "dispense-notification"}, t0); !ok {
+				t.Fatal("not resolved")
+			}
+			if gone, _ := tr.Expire(ctx, t0.Add(59*time.Minute), 10); len(gone) != 0 {
+				t.Errorf("expired early: %+v", gone)
+			}
+			claims, _ := tr.Due(ctx, t0, 10)
+			var hold Claim
+			for _, c := range claims {
+				if c.PrescriptionID == "P2" {
+					hold = c
+				}
+			}
+			if hold.Token == "" {
+				t.Fatalf("P2 not claimed: %+v", claims)
+			}
+			gone, err := tr.Expire(ctx, t0.Add(2*time.Hour), 10)
+			if err != nil || len(gone) != 1 || gone[0].PrescriptionID != "P1" || gone[0].State != StatePending || gone[0].ConversationID != old.ConversationID {
+				t.Fatalf("Expire = %+v, %v; want P1 only (P2 is leased, P3 resolved, P4 young)", gone, err)
+			}
+			if again, _ := tr.Expire(ctx, t0.Add(2*time.Hour), 10); len(again) != 0 {
+				t.Errorf("reported twice: %+v", again)
+			}
+			if _, err := tr.Reschedule(ctx, hold, t0, "still pending"); err != nil {
+				t.Fatal(err)
+			}
+			gone, _ = tr.Expire(ctx, t0.Add(2*time.Hour), 10)
+			if len(gone) != 1 || gone[0].PrescriptionID != "P2" || gone[0].Attempts != 1 || gone[0].LastError != "still pending" {
+				t.Fatalf("Expire after release = %+v", gone)
+			}
+			exp, err := tr.ListExpired(ctx, 0)
+			if err != nil || len(exp) != 2 || exp[0].PrescriptionID != "P2" || exp[1].PrescriptionID != "P1" {
+				t.Errorf("ListExpired = %+v, %v", exp, err)
+			}
+			st, _ := tr.Stats(ctx, t0.Add(2*time.Hour))
+			if st.Tracked != 2 || st.Pending != 1 || st.Expired != 2 {
+				t.Errorf("Stats = %+v", st)
+			}
+			late := rec("P5", 5, t0)
+			late.Expires = t0.Add(time.Minute)
+			if _, err := tr.Track(ctx, late); err != nil {
+				t.Fatal(err)
+			}
+			if gone, _ := tr.Expire(ctx, t0.Add(2*time.Hour), 10); len(gone) != 1 {
+				t.Fatalf("P5 not expired: %+v", gone)
+			}
+			if exp, _ := tr.ListExpired(ctx, 0); len(exp) != 2 || exp[0].PrescriptionID != "P5" {
+				t.Errorf("expired list not capped at 2, newest first: %+v", exp)
+			}
+		})
+	}
+}
+
+func TestDefaultBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want time.Duration
+	}{{0, 5 * time.Minute}, {1, 5 * time.Minute}, {2, 10 * time.Minute}, {4, 40 * time.Minute}, {7, 320 * time.Minute}, {8, 6 * time.Hour}, {100, 6 * time.Hour}} {
+		if got := DefaultBackoff(tc.n); got != tc.want {
+			t.Errorf("DefaultBackoff(%d) = %v, want %v", tc.n, got, tc.want)
+		}
+	}
+}

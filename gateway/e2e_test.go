@@ -1,0 +1,166 @@
+package gateway
+
+import (
+	"context"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/porxgate/porxgate/gateway/sim"
+	"github.com/porxgate/porxgate/gateway/upstream"
+	"github.com/porxgate/porxgate/internal/ids"
+	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// startSim runs the EPS simulator on a loopback socket and returns a client
+// pointed at it.
+func startSim(t *testing.T) (*sim.Server, *upstream.Client) {
+	t.Helper()
+	s := sim.New(sim.Options{Logger: quietLog()})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	c, err := upstream.New(upstream.Config{BaseURL: "http://" + ln.Addr().String() + "/FHIR/R4",
+		Retry: upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return s, c
+}
+
+// legacyPrescription makes a UK-family ParentPrescription from one of the
+// project's own FHIR fixtures, as a legacy prescribing system would send it.
+func legacyPrescription(t *testing.T, fixture string) ([]byte, string) {
+	t.Helper()
+	body, err := os.ReadFile("../testdata/prescribe/" + fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := mapping.PrescribeToV3(body, mapping.Meta{}, mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
+	if err != nil {
+		t.Fatalf("making the legacy prescription: %v", err)
+	}
+	_, root, err := v3.Parse(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return payload, root.Child("id").Attr("root")
+}
+
+// ackOf reads the acknowledgement typeCode and messageRef of an MCCI payload.
+func ackOf(t *testing.T, payload []byte) (typeCode, ref string) {
+	t.Helper()
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(payload); err != nil {
+		t.Fatalf("answer not XML: %v", err)
+	}
+	ack := doc.FindElement("//acknowledgement")
+	if ack == nil {
+		t.Fatalf("no acknowledgement in\n%s", payload)
+	}
+	return ack.SelectAttrValue("typeCode", ""), ack.FindElement("messageRef/id").SelectAttrValue("root", "")
+}
+
+// TestPrescriptionThroughEPS sends a legacy ParentPrescription over ebXML
+// through the gateway to the EPS simulator and checks the MCCI answers the
+// legacy MHS receives: AA for the new prescription, and a rejection when
+// the same prescription comes again under a new message id.
+func TestPrescriptionThroughEPS(t *testing.T) {
+	s, client := startSim(t)
+	mhs := startMHS(t, "ack")
+	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog())
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+
+	payload, hl7ID := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
+	answers := func() []received {
+		var out []received
+		for _, m := range mhs.messages() {
+			if m.msg != nil && m.msg.Action == v3.ApplicationAcknowledgement {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	first := newReq(newID(t, 1))
+	first.payload = payload
+	if code, body := sendEb(t, g.base, first); code != 202 {
+		t.Fatalf("ebXML POST = %d\n%s", code, body)
+	}
+	waitFor(t, "the MCCI answer", func() bool { return len(answers()) == 1 })
+	got := answers()[0]
+	if tc, ref := ackOf(t, got.msg.Payload.Body); tc != "AA" || ref != hl7ID {
+		t.Fatalf("first answer typeCode %s messageRef %s; want AA %s\n%s", tc, ref, hl7ID, got.msg.Payload.Body)
+	}
+	if got.msg.RefToMessageID != first.messageID || got.msg.ConversationID != first.conversationID {
+		t.Errorf("answer RefToMessageId %s ConversationId %s; want %s %s", got.msg.RefToMessageID, got.msg.ConversationID, first.messageID, first.conversationID)
+	}
+	if n := s.State().Len(); n != 1 {
+		t.Fatalf("EPS holds %d prescriptions, want 1", n)
+	}
+
+	again := newReq(newID(t, 2))
+	again.payload = payload
+	if code, body := sendEb(t, g.base, again); code != 202 {
+		t.Fatalf("second ebXML POST = %d\n%s", code, body)
+	}
+	waitFor(t, "the second MCCI answer", func() bool { return len(answers()) == 2 })
+	tc, ref := ackOf(t, answers()[1].msg.Payload.Body)
+	if tc == "AA" || ref != hl7ID {
+		t.Fatalf("duplicate prescription answered %s for %s; want a rejection for %s", tc, ref, hl7ID)
+	}
+	if !strings.Contains(string(answers()[1].msg.Payload.Body), "justifyingDetectedIssueEvent") && tc != "AR" {
+		t.Errorf("rejection carries no reason:\n%s", answers()[1].msg.Payload.Body)
+	}
+	if n := s.State().Len(); n != 1 {
+		t.Fatalf("EPS holds %d prescriptions after the duplicate, want 1", n)
+	}
+}
+
+// TestUnreadablePrescriptionRejected checks that a payload the mapping
+// cannot read is answered with a rejection naming the element path, and
+// that nothing reaches EPS.
+func TestUnreadablePrescriptionRejected(t *testing.T) {
+	s, client := startSim(t)
+	mhs := startMHS(t, "ack")
+	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog())
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+	payload, hl7ID := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
+	broken := []byte(strings.Replace(string(payload), "<recordTarget", "<recordTargetX", 1))
+	broken = []byte(strings.Replace(string(broken), "</recordTarget>", "</recordTargetX>", 1))
+	r := newReq(newID(t, 3))
+	r.payload = broken
+	if code, body := sendEb(t, g.base, r); code != 202 {
+		t.Fatalf("ebXML POST = %d\n%s", code, body)
+	}
+	waitFor(t, "the rejection", func() bool {
+		for _, m := range mhs.messages() {
+			if m.msg != nil && m.msg.Action == v3.ApplicationAcknowledgement {
+				return true
+			}
+		}
+		return false
+	})
+	for _, m := range mhs.messages() {
+		if m.msg == nil || m.msg.Action != v3.ApplicationAcknowledgement {
+			continue
+		}
+		tc, ref := ackOf(t, m.msg.Payload.Body)
+		if tc == "AA" || ref != hl7ID {
+			t.Fatalf("unreadable prescription answered %s for %s", tc, ref)
+		}
+	}
+	if n := s.State().Len(); n != 0 {
+		t.Fatalf("EPS holds %d prescriptions, want 0", n)
+	}
+}

@@ -1,0 +1,273 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/gateway/upstream"
+	"github.com/porxgate/porxgate/internal/ids"
+	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// EPSAPI is what the EPS processor calls upstream: the EPS FHIR client's
+// operations (gateway/upstream.Client satisfies it).
+type EPSAPI interface {
+	ProcessMessage(ctx context.Context, bundleJSON []byte) (*upstream.Response, error)
+	Release(ctx context.Context, parametersJSON []byte) (*upstream.Response, error)
+	PostTask(ctx context.Context, taskJSON []byte) (*upstream.Response, error)
+	PostClaim(ctx context.Context, claimJSON []byte) (*upstream.Response, error)
+}
+
+// operation names the EPS FHIR call an interaction goes to.
+type operation string
+
+const (
+	opProcessMessage operation = "process-message"
+	opRelease        operation = "release"
+	opTask           operation = "task"
+	opClaim          operation = "claim"
+)
+
+// operations maps each supported interaction (UK family) to its upstream call.
+var operations = map[string]operation{
+	v3.ParentPrescription:          opProcessMessage,
+	v3.ParentPrescriptionNonUrgent: opProcessMessage,
+	v3.CancelRequest:               opProcessMessage,
+	v3.DispenseNotification:        opProcessMessage,
+	v3.PatientReleaseRequest:       opRelease,
+	v3.NominatedReleaseRequest:     opRelease,
+	v3.DispenseProposalReturn:      opTask,
+	v3.DispenserWithdraw:           opTask,
+	v3.DispenseClaimInformation:    opClaim,
+	v3.DispenseReimbursementClaim:  opClaim,
+}
+
+// EPSProcessor runs legacy messages through the mappings and the EPS FHIR
+// API: v3 → FHIR, the upstream call, and the answer back to v3 (an MCCI
+// acknowledgement, a Cancel Response, a release response or rejection).
+type EPSProcessor struct {
+	reg   *mapping.Registry
+	api   EPSAPI
+	now   func() time.Time
+	newID func() string
+	log   *slog.Logger
+	// asid is porxgate's own ASID when it answers as Spine.
+	asid string
+}
+
+// NewEPSProcessor returns a processor over the given registry and EPS API.
+// now and newID may be nil for time.Now and random UUIDs.
+func NewEPSProcessor(reg *mapping.Registry, api EPSAPI, now func() time.Time, newID func() string, log *slog.Logger) *EPSProcessor {
+	if now == nil {
+		now = time.Now
+	}
+	if newID == nil {
+		newID = ids.NewUUID
+	}
+	return &EPSProcessor{reg: reg, api: api, now: now, newID: newID, log: log, asid: mapping.DefaultReceiverASID}
+}
+
+// Supports implements Processor: an interaction with a translator and an
+// upstream operation.
+func (p *EPSProcessor) Supports(interaction string) bool {
+	canon, _, err := v3.Canonical(interaction)
+	if err != nil {
+		return false
+	}
+	_, ok := operations[canon]
+	return ok && p.reg.ByInteraction(canon) != nil && p.answerer(canon) != nil
+}
+
+// Process implements Processor.
+func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, error) {
+	canon, fam, err := v3.Canonical(in.Interaction)
+	if err != nil {
+		return nil, Permanent(fmt.Errorf("interaction %q: %w", in.Interaction, err))
+	}
+	t := p.reg.ByInteraction(canon)
+	op, ok := operations[canon]
+	if t == nil || !ok {
+		return nil, Permanent(fmt.Errorf("interaction %s: not supported", in.Interaction))
+	}
+	env := mapping.Env{Now: p.now().UTC(), NewID: p.newID, Family: fam}
+	body, meta, err := t.ToFHIR(in.Payload, env)
+	if err != nil {
+		// The message cannot be read: the sender gets a business rejection
+		// naming the element path, as Spine answers a message it cannot process.
+		return p.rejectUnreadable(in, canon, err, env)
+	}
+	ctx = upstream.WithCorrelationID(ctx, in.MessageID)
+	resp, err := p.call(ctx, op, body)
+	if err != nil {
+		if in.Transport == TransportSOAP {
+			code, retryable := mapping.SyncFaultCode(err)
+			return &Outcome{Fault: &ebxml.SOAPFault{FaultCode: "SOAP:Server", FaultString: "upstream EPS FHIR API unavailable",
+				Errors: []ebxml.SOAPError{{CodeContext: "urn:nhs:names:error:tms", Code: code, Severity: "Error",
+					Description: spineFaultDescription(code, retryable)}}, Err: err}}, nil
+		}
+		return nil, fmt.Errorf("%s %s upstream %s: %w", in.Interaction, in.MessageID, op, err)
+	}
+	answer, err := p.answerer(canon)(in, canon, meta, resp, env)
+	if err != nil {
+		return nil, Permanent(fmt.Errorf("%s %s: mapping EPS's answer: %w", in.Interaction, in.MessageID, err))
+	}
+	p.log.Info("message processed", "interaction", in.Interaction, "message_id", in.MessageID,
+		"operation", string(op), "upstream_status", resp.Status, "answer", answer.Interaction)
+	return p.deliver(in, answer), nil
+}
+
+// deliver places the answer where the transport wants it.
+func (p *EPSProcessor) deliver(in *Inbound, a Answer) *Outcome {
+	if in.Transport == TransportSOAP {
+		return &Outcome{Reply: &a}
+	}
+	return &Outcome{Answers: []Answer{a}}
+}
+
+func (p *EPSProcessor) call(ctx context.Context, op operation, body []byte) (*upstream.Response, error) {
+	switch op {
+	case opProcessMessage:
+		return p.api.ProcessMessage(ctx, body)
+	case opRelease:
+		return p.api.Release(ctx, body)
+	case opTask:
+		return p.api.PostTask(ctx, body)
+	case opClaim:
+		return p.api.PostClaim(ctx, body)
+	}
+	return nil, fmt.Errorf("unknown operation %q", op)
+}
+
+// answerFunc turns EPS's answer into the v3 answer for the legacy side.
+type answerFunc func(in *Inbound, canon string, meta mapping.Meta, resp *upstream.Response, env mapping.Env) (Answer, error)
+
+// answerer chooses how an interaction's answer is made; nil when none is
+// available yet.
+func (p *EPSProcessor) answerer(canon string) answerFunc {
+	switch canon {
+	case v3.CancelRequest:
+		return p.cancelAnswer
+	case v3.PatientReleaseRequest, v3.NominatedReleaseRequest:
+		return nil
+	}
+	return p.ackAnswer
+}
+
+// ackAnswer answers with an MCCI acknowledgement: AA on success, AE/AR with
+// EPS's codes mapped to Spine's otherwise.
+func (p *EPSProcessor) ackAnswer(in *Inbound, canon string, meta mapping.Meta, resp *upstream.Response, env mapping.Env) (Answer, error) {
+	oo, err := outcomeOf(resp)
+	if err != nil {
+		return Answer{}, err
+	}
+	ack, _, err := mapping.AckFromOutcome(oo, resp.Status, mapping.AckRequest{
+		RequestID: meta.MessageID, Interaction: canon, SenderASID: p.asid, ReceiverASID: meta.SenderASID,
+	}, env)
+	if err != nil {
+		return Answer{}, err
+	}
+	b, err := mapping.BuildAck(ack)
+	if err != nil {
+		return Answer{}, err
+	}
+	return Answer{Interaction: v3.ApplicationAcknowledgement, Payload: b}, nil
+}
+
+// cancelAnswer answers a Cancel Request with a Cancel Response; an answer
+// that only carries acknowledgement codes (e.g. a duplicate) gets an MCCI AR.
+func (p *EPSProcessor) cancelAnswer(in *Inbound, canon string, meta mapping.Meta, resp *upstream.Response, env mapping.Env) (Answer, error) {
+	b, outcome, err := mapping.CancelResponseFromEPS(in.Payload, resp.Body, resp.Status,
+		mapping.CancelReplyEnds{SenderASID: p.asid, ReceiverASID: meta.SenderASID}, env)
+	if err != nil {
+		if ack, ackErr := p.ackAnswer(in, canon, meta, resp, env); ackErr == nil {
+			return ack, nil
+		}
+		return Answer{}, err
+	}
+	if outcome.Pending {
+		p.log.Info("cancellation pending with dispenser", "message_id", in.MessageID,
+			"prescription", outcome.Request.PrescriptionID, "line_item", outcome.Request.LineItemID, "dispenser", outcome.DispenserODS, "code", outcome.FHIRCode)
+	}
+	return Answer{Interaction: v3.InFamily(v3.CancelResponse, env.Family), Payload: b}, nil
+}
+
+// rejectUnreadable answers a payload porxgate cannot map with an MCCI
+// rejection naming the element path; over SOAP, a non-retryable fault.
+func (p *EPSProcessor) rejectUnreadable(in *Inbound, canon string, mapErr error, env mapping.Env) (*Outcome, error) {
+	p.log.Warn("message cannot be mapped", "interaction", in.Interaction, "message_id", in.MessageID, "err", mapErr)
+	var ve *v3.Error
+	path := ""
+	if errors.As(mapErr, &ve) {
+		path = ve.Path
+	}
+	oo := &fhir.OperationOutcome{Issue: []fhir.Issue{{
+		Severity: "error", Code: "value",
+		Details: &fhir.CodeableConcept{Coding: []fhir.Coding{{
+			System: fhir.CodeSystemSpineErrorOrWarning, Code: "INVALID_VALUE", Display: "Invalid value"}}},
+		Diagnostics: mapErr.Error(),
+	}}}
+	if path != "" {
+		oo.Issue[0].Expression = []string{path}
+	}
+	requestID, senderASID := requestIDOf(in.Payload)
+	if requestID == "" || canon == v3.CancelRequest {
+		return nil, Permanent(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, mapErr))
+	}
+	ack, _, err := mapping.AckFromOutcome(oo, 400, mapping.AckRequest{RequestID: requestID, Interaction: canon, SenderASID: p.asid, ReceiverASID: senderASID}, env)
+	if err != nil {
+		return nil, Permanent(fmt.Errorf("%s %s: %w (and no rejection could be made: %v)", in.Interaction, in.MessageID, mapErr, err))
+	}
+	b, err := mapping.BuildAck(ack)
+	if err != nil {
+		return nil, Permanent(fmt.Errorf("%s %s: %w (and no rejection could be built: %v)", in.Interaction, in.MessageID, mapErr, err))
+	}
+	return p.deliver(in, Answer{Interaction: v3.ApplicationAcknowledgement, Payload: b}), nil
+}
+
+// requestIDOf reads the transmission id and the sender's ASID of a v3
+// payload, "" where unreadable.
+func requestIDOf(payload []byte) (id, senderASID string) {
+	_, root, err := v3.Parse(payload)
+	if err != nil {
+		return "", ""
+	}
+	return root.Opt("id").OptAttr("root"),
+		root.Opt("communicationFunctionSnd").Opt("device").Opt("id").OptAttr("extension")
+}
+
+// outcomeOf decodes an OperationOutcome answer; a 2xx answer of another
+// resource type gives nil.
+func outcomeOf(resp *upstream.Response) (*fhir.OperationOutcome, error) {
+	if len(resp.Body) == 0 {
+		if resp.Status >= 300 {
+			return nil, fmt.Errorf("EPS answered %d with no body", resp.Status)
+		}
+		return nil, nil
+	}
+	res, err := fhir.DecodeResource(resp.Body)
+	if err != nil {
+		if resp.Status >= 300 {
+			return nil, fmt.Errorf("EPS answered %d with an unreadable body: %w", resp.Status, err)
+		}
+		return nil, nil
+	}
+	oo, _ := res.(*fhir.OperationOutcome)
+	if oo == nil && resp.Status >= 300 {
+		return nil, fmt.Errorf("EPS answered %d with a %s, not an OperationOutcome", resp.Status, res.GetResourceType())
+	}
+	return oo, nil
+}
+
+// spineFaultDescription words a sync fault as Spine does.
+func spineFaultDescription(code string, retryable bool) string {
+	if retryable {
+		return "System failure to process message - please retry (" + code + ")"
+	}
+	return "Message could not be processed (" + code + ")"
+}
