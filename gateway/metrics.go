@@ -15,6 +15,24 @@ type Metrics struct {
 	Registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	breakers *prometheus.GaugeVec
+}
+
+// breakerStateValues are the gauge values of the circuit breaker states.
+func breakerStateValue(state string) float64 {
+	switch state {
+	case "half-open":
+		return 1
+	case "open":
+		return 2
+	}
+	return 0
+}
+
+// SetBreakerState records an upstream circuit breaker's state
+// (porxgate_upstream_breaker_state: 0 closed, 1 half-open, 2 open).
+func (m *Metrics) SetBreakerState(operation, state string) {
+	m.breakers.WithLabelValues(operation).Set(breakerStateValue(state))
 }
 
 // NewMetrics registers the gateway's metrics and the Go and process collectors.
@@ -32,7 +50,11 @@ func NewMetrics() *Metrics {
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route"}),
 	}
-	reg.MustRegister(m.requests, m.duration,
+	m.breakers = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "porxgate_upstream_breaker_state",
+		Help: "State of each upstream circuit breaker by EPS operation: 0 closed, 1 half-open, 2 open.",
+	}, []string{"operation"})
+	reg.MustRegister(m.requests, m.duration, m.breakers,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

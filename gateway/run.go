@@ -65,7 +65,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	defer st.Close()
-	up, stopUp, err := OpenUpstream(ctx, cfg, log)
+	metrics := NewMetrics()
+	up, stopUp, err := OpenUpstream(ctx, cfg, log, metrics)
 	if err != nil {
 		return fmt.Errorf("upstream: %w", err)
 	}
@@ -82,7 +83,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if tlsCfg != nil {
 		ln = tls.NewListener(ln, tlsCfg)
 	}
-	srv := NewServer(cfg, st, up, log, NewMetrics(),
+	srv := NewServer(cfg, st, up, log, metrics,
 		WithProcessor(proc), WithRoutes(routes), WithDeliveryClient(client))
 	upName := "none"
 	if up != nil {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/upstream"
+	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/v3"
 )
 
 // EPSClient is the upstream EPS FHIR client as the gateway uses it, with a
@@ -26,7 +28,8 @@ func (c *EPSClient) Describe() string { return c.desc }
 // client on UpstreamURL, or, when that is empty, the built-in EPS simulator
 // started in-process on a free loopback port with the client pointed at it.
 // The returned stop function closes the client and stops the simulator.
-func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger) (*EPSClient, func(), error) {
+// Breaker state changes are logged by the client and recorded in m.
+func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics) (*EPSClient, func(), error) {
 	ucfg := upstream.Config{
 		BaseURL:        cfg.UpstreamURL,
 		TokenURL:       cfg.Upstream.TokenURL,
@@ -38,6 +41,10 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger) (*EPSClient
 			KeyFile:  cfg.Upstream.ClientKeyFile,
 			CAFile:   cfg.Upstream.CAFile,
 		},
+		OnBreakerStateChange: func(op, _, to string) { m.SetBreakerState(op, to) },
+	}
+	for _, op := range upstream.Operations() {
+		m.SetBreakerState(op, "closed")
 	}
 	desc := cfg.UpstreamURL
 	stopSim := func() {}
@@ -68,7 +75,7 @@ func startSimulator(ctx context.Context, log *slog.Logger) (string, func(), erro
 	if err != nil {
 		return "", nil, fmt.Errorf("built-in simulator: listen: %w", err)
 	}
-	s := sim.New(sim.Options{Logger: log})
+	s := sim.New(SimulatorOptions(log))
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(sctx, ln) }()
@@ -84,4 +91,19 @@ func startSimulator(ctx context.Context, log *slog.Logger) (string, func(), erro
 		}
 	}
 	return "http://" + ln.Addr().String() + "/FHIR/R4", stop, nil
+}
+
+// SimulatorOptions are the EPS simulator's options as porxgate runs it:
+// with $prepare answered by the prescribing mapping and the signature
+// fragments digest (SHA-256), exactly as EPS computes it.
+func SimulatorOptions(log *slog.Logger) sim.Options {
+	return sim.Options{Logger: log, Digest: simPrepare}
+}
+
+func simPrepare(_ context.Context, bundle []byte, now time.Time) (sim.PrepareResult, error) {
+	r, err := mapping.Prepare(bundle, now, v3.DigestSHA256)
+	if err != nil {
+		return sim.PrepareResult{}, err
+	}
+	return sim.PrepareResult{Digest: r.Digest, Algorithm: r.Algorithm, Timestamp: r.Timestamp}, nil
 }

@@ -59,7 +59,7 @@ const (
 	EventPrescriptionOrderResponse = "prescription-order-response"
 	// ExtensionCancelV3 is porxgate's extension on the MessageHeader of a
 	// cancellation message made from v3: it keeps the v3 values FHIR has no
-	// element for (docs: mapping/cancel.go). Sub-extensions, each only where
+	// element for. Sub-extensions, each only where
 	// the FHIR form alone would not give the value back: effectiveTime,
 	// creationTime, messageRef, performerTime, versionCode, processingCode,
 	// processingModeCode, acceptAckCode (valueString, as written in v3), and
@@ -88,30 +88,3 @@ const (
 	spineODS  = "X2601"
 	spineName = "NHS Digital Spine"
 )
-
-// CancelReasonDisplay returns the text of a prescriber's cancellation
-// reason code (v3 …16.27, FHIR medicationrequest-status-reason, 0001–0009)
-// as the EPS API writes it, or "" for another code.
-func CancelReasonDisplay(code string) string {
-	switch code {
-	case "0001":
-		return "Prescribing Error"
-	case "0002":
-		return "Clinical contra-indication"
-	case "0003":
-		return "Change to medication treatment regime"
-	case "0004":
-		return "Clinical grounds"
-	case "0005":
-		return "At the Patient's request"
-	case "0006":
-		return "At the Pharmacist's request"
-	case "0007":
-		return "Notification of Death"
-	case "0008":
-		return "Patient deducted - other reason"
-	case "0009":
-		return "Patient deducted - registered with new practice"
-	}
-	return ""
-}

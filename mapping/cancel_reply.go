@@ -305,9 +305,12 @@ type CancelPerformer struct {
 // (PORX_IN050102UK32, in the request's family) that tells a prescriber how
 // a pending cancellation resolved: code is the …17.19 code (0001 cancelled,
 // 0004 dispensed, 0010 not dispensed, 0005 expired …), with its table
-// displayName. The acknowledgement typeCode is CancelAckTypeCode(code), ids
-// fresh from env.NewID, times env.Now; performer, when given, names the
-// dispenser.
+// displayName. The acknowledgement typeCode is CancelAckTypeCode(code),
+// times env.Now; performer, when given, names the dispenser. env.NewID is
+// called once, for the message id (also the CancellationResponse id and
+// messageRef): a caller that returns the id it chose when tracking started
+// makes a resend after a crash the same message, which the prescriber's
+// duplicate elimination drops.
 func SubsequentCancelResponse(request []byte, code string, performer *CancelPerformer, ends CancelReplyEnds, env Env) ([]byte, error) {
 	nodes, err := readCancelRequestNodes(request)
 	if err != nil {

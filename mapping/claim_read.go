@@ -59,6 +59,7 @@ func readClaimMessage(dc v3.Node, newID func() string) *claimMessage {
 	m.id = dspRoot(dc.Child("id"))
 	dspFixedCV(dc.Child("code"), dspCodeDispensedFocus, v3SNOMED)
 	m.effective = dspTS(dc.Child("effectiveTime"))
+	dspFHIRTime(dc.Child("effectiveTime"), m.effective)
 	dspTypeID(dc.Child("typeId"), claimTypeID)
 	m.recipient, m.recipientCode, m.recipientName = dspReadRecipient(dc.Child("primaryInformationRecipient"), "")
 	if rcv := dc.Opt("receiver"); rcv.Exists() {
@@ -82,6 +83,7 @@ func readClaimMessage(dc v3.Node, newID func() string) *claimMessage {
 	dspAttrs(la, "contextControlCode", "OP", "typeCode", "LA")
 	expectChildren(la, "time", "signatureText", "AgentPerson")
 	m.laTime = dspTS(la.Child("time"))
+	dspFHIRTime(la.Child("time"), m.laTime)
 	dspNull(la.Child("signatureText"))
 	m.agent = dspReadAgentPerson(la.Child("AgentPerson"), "performer", newID)
 	m.ndr = dspReadNDR(sh.Opt("pertinentInformation2"), "true")
@@ -159,7 +161,7 @@ func claimReadCoverage(cov v3.Node, m *claimMessage) {
 	dspFixedCV(ce.Child("code"), "EX", v3.OIDPertinentCode)
 	ex := dspCV(ce.Child("value"), oidChargeExemption)
 	m.exemption = &ex
-	if want := boolString(ex.Code == "0001"); ce.Attr("negationInd") != want && ex.Code != "" {
+	if want := dspBoolString(ex.Code == "0001"); ce.Attr("negationInd") != want && ex.Code != "" {
 		ce.Fail("negationInd %q does not match exemption code %s (want %s)", ce.Attr("negationInd"), ex.Code, want)
 	}
 	auth := ce.Opt("authorization")

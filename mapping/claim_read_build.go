@@ -10,17 +10,17 @@ import (
 func buildClaim(m *claimMessage, newID func() string) *fhir.Claim {
 	claim := &fhir.Claim{
 		Base:       fhir.Base{ResourceType: "Claim", ID: freshID(newID)},
-		Identifier: []fhir.Identifier{{System: fhir.SystemRFC4122, Value: lowerUUID(m.id)}},
+		Identifier: []fhir.Identifier{{System: fhir.SystemRFC4122, Value: dspLowerUUID(m.id)}},
 		Status:     "active",
 		Type:       &fhir.CodeableConcept{Coding: []fhir.Coding{{System: CodeSystemClaimType, Code: "pharmacy", Display: "Pharmacy"}}},
 		Use:        "claim",
-		Patient: &fhir.Reference{Extension: []fhir.Extension{{URL: ExtensionDataAbsentReason, ValueCode: stringPtr("not-applicable")}},
+		Patient: &fhir.Reference{Extension: []fhir.Extension{{URL: ExtensionDataAbsentReason, ValueCode: dspStringPtr("not-applicable")}},
 			Display: "the v3 claim names no patient"},
 		Provider: &fhir.Reference{Reference: "#performer"},
 		Priority: &fhir.CodeableConcept{Coding: []fhir.Coding{{System: CodeSystemProcessPriority, Code: "normal"}}},
 		Prescription: &fhir.Reference{Extension: []fhir.Extension{{URL: ExtensionGroupIdentifier, Extension: []fhir.Extension{
 			{URL: "shortForm", ValueIdentifier: &fhir.Identifier{System: fhir.SystemShortFormID, Value: m.shortID}},
-			{URL: "UUID", ValueIdentifier: &fhir.Identifier{System: fhir.SystemLongFormID, Value: lowerUUID(m.longID)}},
+			{URL: "UUID", ValueIdentifier: &fhir.Identifier{System: fhir.SystemLongFormID, Value: dspLowerUUID(m.longID)}},
 		}}}},
 		Payee: &fhir.ClaimPayee{
 			Type:  &fhir.CodeableConcept{Coding: []fhir.Coding{{System: CodeSystemPayeeType, Code: "provider", Display: "Provider"}}},
@@ -49,7 +49,7 @@ func buildClaim(m *claimMessage, newID func() string) *fhir.Claim {
 	}
 	if m.replacementOf != "" {
 		claim.Extension = append(claim.Extension, fhir.Extension{URL: ExtensionReplacementOf,
-			ValueIdentifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: lowerUUID(m.replacementOf)}})
+			ValueIdentifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: dspLowerUUID(m.replacementOf)}})
 	}
 	px := pxBuilder{name: pxDispenseClaim}
 	if m.shID != m.id {
@@ -112,9 +112,9 @@ func buildClaimDetail(it claimItem, i int) fhir.ClaimDetail {
 		Modifier: []fhir.CodeableConcept{*dspConcept(fhir.CodeSystemMedicationDispenseType, it.status)},
 	}
 	d.Extension = append(d.Extension,
-		fhir.Extension{URL: ExtensionClaimSequenceIdentifier, ValueIdentifier: &fhir.Identifier{System: SystemClaimSequence, Value: lowerUUID(it.id)}},
+		fhir.Extension{URL: ExtensionClaimSequenceIdentifier, ValueIdentifier: &fhir.Identifier{System: SystemClaimSequence, Value: dspLowerUUID(it.id)}},
 		fhir.Extension{URL: ExtensionClaimMedicationRequest, ValueReference: &fhir.Reference{
-			Identifier: &fhir.Identifier{System: fhir.SystemLineItemID, Value: lowerUUID(it.origItem)}}},
+			Identifier: &fhir.Identifier{System: fhir.SystemLineItemID, Value: dspLowerUUID(it.origItem)}}},
 	)
 	if it.ndr != nil {
 		cd := dspCoding(CodeSystemDispenseStatusReason, *it.ndr)
@@ -132,7 +132,7 @@ func buildClaimDetail(it claimItem, i int) fhir.ClaimDetail {
 	px.id("predecessor", it.predecessor)
 	d.Extension = px.appendTo(d.Extension)
 	if len(it.supplies) == 0 {
-		d.ProductOrService = fhir.CodeableConcept{Extension: []fhir.Extension{{URL: ExtensionDataAbsentReason, ValueCode: stringPtr("not-applicable")}}}
+		d.ProductOrService = fhir.CodeableConcept{Extension: []fhir.Extension{{URL: ExtensionDataAbsentReason, ValueCode: dspStringPtr("not-applicable")}}}
 		return d
 	}
 	first := it.supplies[0]
@@ -154,7 +154,7 @@ func buildClaimDetail(it claimItem, i int) fhir.ClaimDetail {
 		}
 		spx := pxBuilder{name: pxClaimSupply}
 		if s.charge != first.charge {
-			spx.str("chargePaid", boolString(s.charge))
+			spx.str("chargePaid", dspBoolString(s.charge))
 		}
 		if !sameEndorsements(s.ends, first.ends) {
 			for _, e := range s.ends {

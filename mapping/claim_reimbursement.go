@@ -127,7 +127,7 @@ func readReimbursement(n v3.Node, event string, raw []byte, env Env) *fhir.Bundl
 	id := dspRoot(n.Child("id"))
 	eff := dspTS(n.Child("effectiveTime"))
 	b := &fhir.Bundle{ResourceType: "Bundle", ID: freshID(newID), Type: "message",
-		Identifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: lowerUUID(id)}}
+		Identifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: dspLowerUUID(id)}}
 	display := "Dispense Reimbursement Claim"
 	if event == EventDispenseNoClaimNotice {
 		display = "Dispense No Claim Notification"

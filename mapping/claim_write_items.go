@@ -102,7 +102,7 @@ func claimWriteSupply(c *BundleContext, li *etree.Element, sd *fhir.ClaimSubDeta
 	pc := sd.ProductOrService
 	dspAddCV(mat, "code", dspSNOMED(c, &pc, path+".productOrService"), v3SNOMED)
 	if chargeOK {
-		v3.AddValue(addAnnotation(q, "pertinentInformation1", "false", "pertinentChargePayment", "CP"), "value", boolString(charge))
+		v3.AddValue(addAnnotation(q, "pertinentInformation1", "false", "pertinentChargePayment", "CP"), "value", dspBoolString(charge))
 	}
 	for _, e := range ends {
 		a := addAnnotation(q, "pertinentInformation2", "true", "pertinentDispensingEndorsement", "DE")
@@ -146,8 +146,8 @@ func claimEndorsements(pcs []fhir.CodeableConcept) []claimEndorsement {
 	return out
 }
 
-// boolString formats a BL value.
-func boolString(b bool) string {
+// dspBoolString formats a BL value.
+func dspBoolString(b bool) string {
 	if b {
 		return "true"
 	}

@@ -42,6 +42,9 @@ type BundleContext struct {
 	Interaction string
 	err         *FHIRError
 	index       map[fhir.Resource]int
+	// trusted marks a bundle porxgate made itself (a regeneration check):
+	// values it wrote are not checked again.
+	trusted bool
 }
 
 // NewBundleContext returns a context over b for making interaction.

@@ -4,17 +4,263 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/porxgate/porxgate/fhir"
 )
 
 // DecodeBundle decodes a FHIR Bundle into the same fhir.Bundle that
-// fhir.ParseBundle gives, in fewer passes over the bytes: each entry's
-// resource is decoded once, straight into its Go type, its resourceType
-// read from the first key where FHIR JSON puts it. Entries of a shape this
-// fast path does not handle (inline resources, unusual key order) go
-// through fhir.DecodeResource as before.
+// fhir.ParseBundle gives, in fewer passes over the bytes: a small scanner
+// finds the entries, and each entry's resource is decoded once, straight
+// into its Go type, its resourceType read from the first key where FHIR
+// JSON puts it. Every byte still goes through encoding/json, so what it
+// refuses is refused here; a Bundle of a shape the fast path does not
+// handle (inline entries, escaped keys, invalid JSON) goes through
+// fhir.ParseBundle, which also gives the errors.
 func DecodeBundle(data []byte) (*fhir.Bundle, error) {
+	if b, ok := decodeBundleFast(data); ok {
+		return b, nil
+	}
+	return decodeBundleSlow(data)
+}
+
+// bundleHead is a Bundle without its entries.
+type bundleHead struct {
+	ResourceType string            `json:"resourceType"`
+	ID           string            `json:"id,omitempty"`
+	Meta         *fhir.Meta        `json:"meta,omitempty"`
+	Identifier   *fhir.Identifier  `json:"identifier,omitempty"`
+	Type         string            `json:"type,omitempty"`
+	Timestamp    string            `json:"timestamp,omitempty"`
+	Total        *int              `json:"total,omitempty"`
+	Link         []fhir.BundleLink `json:"link,omitempty"`
+}
+
+// entryHead is a Bundle entry without its resource.
+type entryHead struct {
+	ResourceType string            `json:"resourceType"`
+	FullURL      string            `json:"fullUrl"`
+	Search       *fhir.EntrySearch `json:"search"`
+}
+
+// decodeBundleFast is DecodeBundle's fast path; ok is false when the slow
+// path must decide.
+func decodeBundleFast(data []byte) (*fhir.Bundle, bool) {
+	members, end, ok := jsonMembers(data, skipSpace(data, 0))
+	if !ok || skipSpace(data, end) != len(data) {
+		return nil, false
+	}
+	var entries []byte
+	head := make([]byte, 0, 512)
+	head = append(head, '{')
+	for _, m := range members {
+		if strings.EqualFold(m.key, "entry") {
+			entries = data[m.start:m.end]
+			continue
+		}
+		if len(head) > 1 {
+			head = append(head, ',')
+		}
+		head = append(head, data[m.keyStart:m.end]...)
+	}
+	head = append(head, '}')
+	var h bundleHead
+	if json.Unmarshal(head, &h) != nil || h.ResourceType != "Bundle" {
+		return nil, false
+	}
+	b := &fhir.Bundle{ResourceType: h.ResourceType, ID: h.ID, Meta: h.Meta, Identifier: h.Identifier,
+		Type: h.Type, Timestamp: h.Timestamp, Total: h.Total, Link: h.Link}
+	if entries == nil || string(entries) == "null" {
+		return b, true
+	}
+	elems, ok := jsonElements(entries)
+	if !ok {
+		return nil, false
+	}
+	b.Entry = make([]fhir.Entry, len(elems))
+	for i, el := range elems {
+		ms, _, ok := jsonMembers(el, 0)
+		if !ok {
+			return nil, false
+		}
+		var res []byte
+		eh := make([]byte, 0, 128)
+		eh = append(eh, '{')
+		for _, m := range ms {
+			if strings.EqualFold(m.key, "resource") {
+				res = el[m.start:m.end]
+				continue
+			}
+			if len(eh) > 1 {
+				eh = append(eh, ',')
+			}
+			eh = append(eh, el[m.keyStart:m.end]...)
+		}
+		eh = append(eh, '}')
+		var e entryHead
+		if json.Unmarshal(eh, &e) != nil || e.ResourceType != "" {
+			return nil, false
+		}
+		b.Entry[i].FullURL, b.Entry[i].Search = e.FullURL, e.Search
+		if res == nil || string(res) == "null" {
+			continue
+		}
+		r, err := decodeResourceFast(res)
+		if err != nil {
+			return nil, false
+		}
+		b.Entry[i].Resource = r
+	}
+	return b, true
+}
+
+// jsonMember is one member of a JSON object: its plain key and where its
+// key (with quotes) and value start and end.
+type jsonMember struct {
+	key                  string
+	keyStart, start, end int
+}
+
+// jsonMembers lists the members of the object at b[i]; keys with escapes
+// are not handled (ok false).
+func jsonMembers(b []byte, i int) (ms []jsonMember, end int, ok bool) {
+	if i >= len(b) || b[i] != '{' {
+		return nil, 0, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return nil, i + 1, true
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, 0, false
+		}
+		ks := i
+		j := i + 1
+		for j < len(b) && b[j] != '"' {
+			if b[j] == '\\' || b[j] < 0x20 {
+				return nil, 0, false
+			}
+			j++
+		}
+		if j >= len(b) {
+			return nil, 0, false
+		}
+		key := string(b[i+1 : j])
+		i = skipSpace(b, j+1)
+		if i >= len(b) || b[i] != ':' {
+			return nil, 0, false
+		}
+		vs := skipSpace(b, i+1)
+		ve, ok := skipJSONValue(b, vs)
+		if !ok {
+			return nil, 0, false
+		}
+		ms = append(ms, jsonMember{key: key, keyStart: ks, start: vs, end: ve})
+		i = skipSpace(b, ve)
+		if i >= len(b) {
+			return nil, 0, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return ms, i + 1, true
+		default:
+			return nil, 0, false
+		}
+	}
+}
+
+// jsonElements lists the elements of the array b.
+func jsonElements(b []byte) ([][]byte, bool) {
+	if len(b) == 0 || b[0] != '[' {
+		return nil, false
+	}
+	i := skipSpace(b, 1)
+	if i < len(b) && b[i] == ']' {
+		return nil, i+1 == len(b)
+	}
+	var out [][]byte
+	for {
+		e, ok := skipJSONValue(b, i)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, b[i:e])
+		i = skipSpace(b, e)
+		if i >= len(b) {
+			return nil, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case ']':
+			return out, i+1 == len(b)
+		default:
+			return nil, false
+		}
+	}
+}
+
+// skipJSONValue returns the end of the value starting at b[i]. It follows
+// strings and nesting only; the value itself is checked by encoding/json
+// when it is decoded.
+func skipJSONValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		return skipJSONString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				e, ok := skipJSONString(b, i)
+				if !ok {
+					return 0, false
+				}
+				i = e
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, true
+				}
+			}
+			i++
+		}
+		return 0, false
+	default:
+		j := i
+		for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && !isJSONSpace(b[j]) {
+			j++
+		}
+		return j, j > i
+	}
+}
+
+func skipJSONString(b []byte, i int) (int, bool) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, true
+		}
+	}
+	return 0, false
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// decodeBundleSlow decodes the Bundle entry by entry through raw messages,
+// and leaves odd shapes to fhir.ParseBundle.
+func decodeBundleSlow(data []byte) (*fhir.Bundle, error) {
 	var raw struct {
 		ResourceType string            `json:"resourceType"`
 		ID           string            `json:"id,omitempty"`
@@ -154,4 +400,60 @@ func skipSpace(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// MarshalBundle writes a Bundle as compact JSON without HTML escaping, like
+// fhir.Marshal, but encodes each entry's resource once, straight into the
+// output (fhir.Entry's own MarshalJSON has the encoder compact its output a
+// second time). Bundles with search or inline entries go to fhir.Marshal.
+func MarshalBundle(b *fhir.Bundle) ([]byte, error) {
+	for _, e := range b.Entry {
+		if e.Search != nil || e.Inline != nil || e.Resource == nil {
+			return fhir.Marshal(b)
+		}
+	}
+	var buf bytes.Buffer
+	buf.Grow(16 << 10)
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	encode := func(v any) error {
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		buf.Truncate(buf.Len() - 1) // the encoder's newline
+		return nil
+	}
+	head := *b
+	head.Entry = nil
+	if err := encode(&head); err != nil {
+		return nil, err
+	}
+	if len(b.Entry) == 0 {
+		return buf.Bytes(), nil
+	}
+	buf.Truncate(buf.Len() - 1) // the closing brace
+	if buf.Len() > 1 {
+		buf.WriteByte(',')
+	}
+	buf.WriteString(`"entry":[`)
+	for i, e := range b.Entry {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteByte('{')
+		if e.FullURL != "" {
+			buf.WriteString(`"fullUrl":`)
+			if err := encode(e.FullURL); err != nil {
+				return nil, err
+			}
+			buf.WriteByte(',')
+		}
+		buf.WriteString(`"resource":`)
+		if err := encode(fhir.Stamp(e.Resource)); err != nil {
+			return nil, err
+		}
+		buf.WriteByte('}')
+	}
+	buf.WriteString("]}")
+	return buf.Bytes(), nil
 }

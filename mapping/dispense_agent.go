@@ -26,7 +26,7 @@ func dspWriteAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Pra
 	first := len(syn.Entry)
 	if holder != nil {
 		for _, r := range holder.Contained {
-			syn.Entry = append(syn.Entry, fhir.Entry{FullURL: "#" + resourceIDOf(r), Resource: r})
+			syn.Entry = append(syn.Entry, fhir.Entry{FullURL: "#" + dspResourceID(r), Resource: r})
 		}
 	}
 	sc := NewBundleContext(syn, c.Interaction)
@@ -73,8 +73,8 @@ func dspContainedPath(path string, first int, holderPath string) string {
 	return holderPath + ".contained[" + strconv.Itoa(k-first) + "]" + path[end+len("].resource"):]
 }
 
-// resourceIDOf returns a resource's logical id.
-func resourceIDOf(r fhir.Resource) string {
+// dspResourceID returns a resource's logical id.
+func dspResourceID(r fhir.Resource) string {
 	if h, ok := r.(interface{ GetID() string }); ok {
 		return h.GetID()
 	}

@@ -26,10 +26,10 @@ func dispTestEnv() mapping.Env {
 	}
 }
 
-// roundTripFixture runs a v3 fixture through ToFHIR and ToV3 and checks the
-// result equals the fixture under the corpus comparison rules with every
+// dispRoundTripFixture runs a v3 dispFixture through ToFHIR and ToV3 and checks the
+// result equals the dispFixture under the corpus comparison rules with every
 // UUID required to come back (only creationTime and ASIDs are free).
-func roundTripFixture(t *testing.T, tr *mapping.Translator, path string) []byte {
+func dispRoundTripFixture(t *testing.T, tr *mapping.Translator, path string) []byte {
 	t.Helper()
 	want, err := os.ReadFile(path)
 	if err != nil {
@@ -71,7 +71,7 @@ func TestFixturesRoundTrip(t *testing.T) {
 				if tr == nil {
 					t.Fatalf("no translator for %s", tag)
 				}
-				roundTripFixture(t, tr, f)
+				dispRoundTripFixture(t, tr, f)
 			})
 		}
 	}

@@ -69,6 +69,7 @@ func readDNMessage(dn v3.Node, newID func() string) *dnMessage {
 	m.id = dspRoot(dn.Child("id"))
 	dspFixedCV(dn.Child("code"), dspCodeDispensedFocus, v3SNOMED)
 	m.effective = dspTS(dn.Child("effectiveTime"))
+	dspFHIRTime(dn.Child("effectiveTime"), m.effective)
 	dspTypeID(dn.Child("typeId"), dnTypeID)
 	m.nhs = dspReadRecordTarget(dn.Child("recordTarget"))
 	m.recipient, m.recipientCode, m.recipientNm = dspReadRecipient(dn.Child("primaryInformationRecipient"), "ON")

@@ -33,7 +33,7 @@ func buildDNBundle(m *dnMessage, newID func() string) *fhir.Bundle {
 	b := &fhir.Bundle{
 		ResourceType: "Bundle",
 		ID:           freshID(newID),
-		Identifier:   &fhir.Identifier{System: fhir.SystemRFC4122, Value: lowerUUID(m.id)},
+		Identifier:   &fhir.Identifier{System: fhir.SystemRFC4122, Value: dspLowerUUID(m.id)},
 		Type:         "message",
 	}
 	mh := &fhir.MessageHeader{Base: fhir.Base{ResourceType: "MessageHeader", ID: freshID(newID)}}
@@ -90,11 +90,11 @@ func buildDNBundle(m *dnMessage, newID func() string) *fhir.Bundle {
 	mh.Destination = []fhir.MessageDestination{dest}
 	mh.Sender = &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemODS, Value: orgODS}, Display: org.Name}
 	mh.Source = &fhir.MessageSource{Name: org.Name, Endpoint: DirectoryOrganizationURL + orgODS}
-	mh.Response = &fhir.MessageHeaderResponse{Identifier: lowerUUID(m.releaseEvent), Code: "ok"}
+	mh.Response = &fhir.MessageHeaderResponse{Identifier: dspLowerUUID(m.releaseEvent), Code: "ok"}
 	mh.Focus = focus
 	if m.replacementOf != "" {
 		mh.Extension = append(mh.Extension, fhir.Extension{URL: ExtensionReplacementOf,
-			ValueIdentifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: lowerUUID(m.replacementOf)}})
+			ValueIdentifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: dspLowerUUID(m.replacementOf)}})
 	}
 	px := pxBuilder{name: pxDispenseNotification}
 	px.dateTime("authorTime", m.authorTime)
@@ -105,7 +105,7 @@ func buildDNBundle(m *dnMessage, newID func() string) *fhir.Bundle {
 		px.str("recipientTypeCode", m.recipientCode)
 	}
 	px.str("recipientName", m.recipientNm)
-	if !sameStrings(derived, m.careRecord) {
+	if !dspSameStrings(derived, m.careRecord) {
 		for _, id := range m.careRecord {
 			px.subs = append(px.subs, fhir.Extension{URL: "careRecordElement", ValueIdentifier: &fhir.Identifier{Value: id}})
 		}
@@ -119,14 +119,14 @@ func buildDNBundle(m *dnMessage, newID func() string) *fhir.Bundle {
 func buildDNRequest(m *dnMessage, it dnItem) *fhir.MedicationRequest {
 	mr := &fhir.MedicationRequest{
 		Base:                      fhir.Base{ResourceType: "MedicationRequest", ID: "m1"},
-		Identifier:                []fhir.Identifier{{System: fhir.SystemLineItemID, Value: lowerUUID(it.origItem)}},
+		Identifier:                []fhir.Identifier{{System: fhir.SystemLineItemID, Value: dspLowerUUID(it.origItem)}},
 		Status:                    "active",
 		Intent:                    "order",
 		MedicationCodeableConcept: dspConcept(fhir.SystemSNOMED, it.requested),
 		Subject:                   &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemNHSNumber, Value: m.nhs}},
 		GroupIdentifier: &fhir.Identifier{
 			Extension: []fhir.Extension{{URL: fhir.ExtensionPrescriptionID,
-				ValueIdentifier: &fhir.Identifier{System: fhir.SystemLongFormID, Value: lowerUUID(m.longID)}}},
+				ValueIdentifier: &fhir.Identifier{System: fhir.SystemLongFormID, Value: dspLowerUUID(m.longID)}}},
 			System: fhir.SystemShortFormID,
 			Value:  m.shortID,
 		},
@@ -159,7 +159,7 @@ func dnRepeatExtension(m *dnMessage) fhir.Extension {
 func buildDNDispense(m *dnMessage, it dnItem, mr *fhir.MedicationRequest, k int, forcePerformer bool) *fhir.MedicationDispense {
 	md := &fhir.MedicationDispense{
 		Base:                    fhir.Base{ResourceType: "MedicationDispense"},
-		Identifier:              []fhir.Identifier{{System: fhir.SystemDispenseItemID, Value: lowerUUID(it.id)}},
+		Identifier:              []fhir.Identifier{{System: fhir.SystemDispenseItemID, Value: dspLowerUUID(it.id)}},
 		Status:                  dnDispenseStatus(it.status.Code),
 		Subject:                 &fhir.Reference{Type: "Patient", Identifier: &fhir.Identifier{System: fhir.SystemNHSNumber, Value: m.nhs}},
 		AuthorizingPrescription: []fhir.Reference{{Reference: "#m1"}},
@@ -228,8 +228,8 @@ func buildDNDispense(m *dnMessage, it dnItem, mr *fhir.MedicationRequest, k int,
 	return md
 }
 
-// sameStrings reports whether two string slices are equal.
-func sameStrings(a, b []string) bool {
+// dspSameStrings reports whether two string slices are equal.
+func dspSameStrings(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
 	}

@@ -363,11 +363,11 @@ func (p *pxBuilder) appendTo(exts []fhir.Extension) []fhir.Extension {
 	return append(exts, fhir.Extension{URL: pxURL(p.name), Extension: p.subs})
 }
 
-// stringPtr returns a pointer to a copy of s.
-func stringPtr(s string) *string { return &s }
+// dspStringPtr returns a pointer to a copy of s.
+func dspStringPtr(s string) *string { return &s }
 
-// lowerUUID lower-cases an id when it is a UUID, as FHIR writes them.
-func lowerUUID(s string) string {
+// dspLowerUUID lower-cases an id when it is a UUID, as FHIR writes them.
+func dspLowerUUID(s string) string {
 	if isUUID(s) {
 		return strings.ToLower(s)
 	}

@@ -13,13 +13,15 @@ import (
 
 // TestCorpusDispensingTestData runs every FHIR request of
 // fhir-test-data/dispensing (dispense notifications, claims, a return)
-// FHIR → v3, then v3 → FHIR → v3, which must give the same v3. The three
+// and the claim requests of examples/spec/dispensing/claim FHIR → v3,
+// then v3 → FHIR → v3, which must give the same v3. The three
 // files the EPS API rejects must fail with the reason it gives.
 func TestCorpusDispensingTestData(t *testing.T) {
 	dir := filepath.Join(corpustest.Dir(t), "fhir-test-data", "dispensing")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	more, _ := filepath.Glob(filepath.Join(dir, "claim", "*.json"))
-	files = append(files, more...)
+	spec, _ := filepath.Glob(filepath.Join(corpustest.Dir(t), "examples", "spec", "dispensing", "claim", "*-req.json"))
+	files = append(append(files, more...), spec...)
 	if len(files) == 0 {
 		t.Fatalf("no test data in %s", dir)
 	}

@@ -295,16 +295,20 @@ func freshID(newID func() string) string {
 }
 
 // SameElement reports whether two v3 elements are equal in name, attributes
-// (in any order), trimmed text and children, ignoring the child elements
-// for which skip returns true.
+// (in any order; a declaration of the v3 default namespace does not count),
+// trimmed text and children, ignoring the child elements for which skip
+// returns true.
 func SameElement(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	if a.Tag != b.Tag || a.Space != b.Space || len(a.Attr) != len(b.Attr) {
+	if a.Tag != b.Tag || a.Space != b.Space || countAttrs(a) != countAttrs(b) {
 		return false
 	}
 	for _, at := range a.Attr {
+		if isV3NamespaceDecl(at) {
+			continue
+		}
 		if b.SelectAttrValue(at.FullKey(), "\x00") != at.Value {
 			return false
 		}
@@ -312,29 +316,46 @@ func SameElement(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 	if strings.TrimSpace(a.Text()) != strings.TrimSpace(b.Text()) {
 		return false
 	}
-	ak, bk := filterElements(a.ChildElements(), skip), filterElements(b.ChildElements(), skip)
-	if len(ak) != len(bk) {
-		return false
-	}
-	for i := range ak {
-		if !SameElement(ak[i], bk[i], skip) {
+	i, j := 0, 0
+	for {
+		ae := nextElement(a, &i, skip)
+		be := nextElement(b, &j, skip)
+		if ae == nil || be == nil {
+			return ae == be
+		}
+		if !SameElement(ae, be, skip) {
 			return false
 		}
 	}
-	return true
 }
 
-func filterElements(els []*etree.Element, skip func(*etree.Element) bool) []*etree.Element {
-	if skip == nil {
-		return els
-	}
-	out := els[:0:0]
-	for _, e := range els {
-		if !skip(e) {
-			out = append(out, e)
+// nextElement returns the next child element of e from token index *i on
+// that skip does not rule out, advancing *i past it; nil at the end.
+func nextElement(e *etree.Element, i *int, skip func(*etree.Element) bool) *etree.Element {
+	for *i < len(e.Child) {
+		t := e.Child[*i]
+		*i++
+		if c, ok := t.(*etree.Element); ok && (skip == nil || !skip(c)) {
+			return c
 		}
 	}
-	return out
+	return nil
+}
+
+// isV3NamespaceDecl tells a declaration of the v3 default namespace, which
+// changes nothing where the v3 namespace is already in force.
+func isV3NamespaceDecl(a etree.Attr) bool {
+	return a.Space == "" && a.Key == "xmlns" && a.Value == v3.Namespace
+}
+
+func countAttrs(e *etree.Element) int {
+	n := 0
+	for _, a := range e.Attr {
+		if !isV3NamespaceDecl(a) {
+			n++
+		}
+	}
+	return n
 }
 
 // expectChildren records a child element whose name is not in allowed, so

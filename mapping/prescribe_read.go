@@ -16,7 +16,7 @@ import (
 // values that travel beside it. Resource ids come from the v3 ids where it
 // has them (line items) and from env.NewID otherwise.
 func PrescribeToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
-	r, root, err := v3.Parse(payload)
+	r, root, err := ParseV3(payload)
 	if err != nil {
 		return nil, Meta{}, err
 	}
@@ -32,7 +32,7 @@ func PrescribeToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
 	if err := r.Err(); err != nil {
 		return nil, Meta{}, err
 	}
-	out, err := fhir.Marshal(b)
+	out, err := MarshalBundle(b)
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
 	}

@@ -43,6 +43,9 @@ func signatureFor(c *BundleContext, sigText *etree.Element, o *prescriptionOrder
 		sigText.CreateAttr("nullFlavor", "NA")
 		return nil
 	}
+	if c.trusted {
+		return &signaturePlacement{el: sigText}
+	}
 	data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(o.signature.Data))
 	if err != nil {
 		c.Fail(o.sigPath+".data", "invalid signature format: not base64: %v", err)

@@ -96,11 +96,11 @@ func readRebuild(n v3.Node, env Env) *fhir.Bundle {
 	id := dspRoot(n.Child("id"))
 	eff := dspTS(n.Child("effectiveTime"))
 	b := &fhir.Bundle{ResourceType: "Bundle", ID: freshID(newID), Type: "message",
-		Identifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: lowerUUID(id)}}
+		Identifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: dspLowerUUID(id)}}
 	mh := &fhir.MessageHeader{Base: fhir.Base{ResourceType: "MessageHeader", ID: freshID(newID)},
 		EventCoding: fhir.Coding{System: CodeSystemPorxgateEvent, Code: EventRebuildDispenseHistory, Display: "Rebuild Dispense History"}}
 	task := &fhir.Task{Base: fhir.Base{ResourceType: "Task", ID: freshID(newID)},
-		Identifier: []fhir.Identifier{{System: fhir.SystemRFC4122, Value: lowerUUID(id)}},
+		Identifier: []fhir.Identifier{{System: fhir.SystemRFC4122, Value: dspLowerUUID(id)}},
 		Status:     "requested", Intent: "order",
 		Code:       &fhir.CodeableConcept{Coding: []fhir.Coding{{System: CodeSystemPorxgateEvent, Code: EventRebuildDispenseHistory}}},
 		AuthoredOn: dspFHIRTime(n, eff)}
@@ -166,7 +166,7 @@ func rbdReadPrescriptionID(v v3.Node) *fhir.Identifier {
 	if v.HasAttr("extension") {
 		v.Fail("a long-form prescription id is the root alone")
 	}
-	return &fhir.Identifier{System: fhir.SystemLongFormID, Value: lowerUUID(root)}
+	return &fhir.Identifier{System: fhir.SystemLongFormID, Value: dspLowerUUID(root)}
 }
 
 // writeRebuild writes <RebuildDispenseHistory>.

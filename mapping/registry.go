@@ -53,6 +53,7 @@ func translators() []*Translator {
 		ReimbursementTranslator(),
 		CancelTranslator(),
 		CancelResponseTranslator(),
+		ReleaseRequestTranslator(),
 	}
 }
 

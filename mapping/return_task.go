@@ -166,7 +166,7 @@ func taskFocus(id string) *fhir.Reference {
 	if id == "" {
 		return nil
 	}
-	return &fhir.Reference{Type: "Bundle", Identifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: lowerUUID(id)}}
+	return &fhir.Reference{Type: "Bundle", Identifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: dspLowerUUID(id)}}
 }
 
 // taskAuthoredOn turns Task.authoredOn into the v3 effectiveTime.
@@ -188,7 +188,7 @@ func taskRequester(c *BundleContext, task *fhir.Task) *fhir.PractitionerRole {
 func taskBase(id, effective, shortID string, n v3.Node, newID func() string) *fhir.Task {
 	return &fhir.Task{
 		Base:            fhir.Base{ResourceType: "Task", ID: freshID(newID)},
-		Identifier:      []fhir.Identifier{{System: fhir.SystemRFC4122, Value: lowerUUID(id)}},
+		Identifier:      []fhir.Identifier{{System: fhir.SystemRFC4122, Value: dspLowerUUID(id)}},
 		Intent:          "order",
 		GroupIdentifier: &fhir.Identifier{System: fhir.SystemShortFormID, Value: shortID},
 		AuthoredOn:      dspFHIRTime(n, effective),

@@ -32,7 +32,8 @@ func simCmd(ctx context.Context, args []string, stderr io.Writer, getenv func(st
 		return 2
 	}
 	log := newLogger(stderr, lvl)
-	opts := sim.Options{Logger: log, APIKey: *apiKey}
+	opts := gateway.SimulatorOptions(log)
+	opts.APIKey = *apiKey
 	if *pubKey != "" {
 		k, err := sim.LoadPublicKey(*pubKey)
 		if err != nil {

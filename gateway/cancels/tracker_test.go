@@ -245,3 +245,31 @@ func TestDefaultBackoff(t *testing.T) {
 		}
 	}
 }
+
+func TestMemoryLeaseRunsOnItsClock(t *testing.T) {
+	ctx := context.Background()
+	wall := t0
+	m := NewMemory(Options{LeaseTTL: time.Minute}, func() time.Time { return wall })
+	if _, err := m.Track(ctx, rec("P1", 1, t0)); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := m.Due(ctx, t0, 1)
+	if len(c) != 1 {
+		t.Fatal("nothing due")
+	}
+	wall = wall.Add(59 * time.Second)
+	if d, _ := m.Due(ctx, t0, 1); len(d) != 0 {
+		t.Fatal("handed out while leased")
+	}
+	if err := m.Extend(ctx, c[0]); err != nil {
+		t.Fatal(err)
+	}
+	wall = wall.Add(61 * time.Second)
+	d, _ := m.Due(ctx, t0, 1)
+	if len(d) != 1 || d[0].Token == c[0].Token {
+		t.Fatalf("not taken over after the lease ran out: %+v", d)
+	}
+	if err := m.Complete(ctx, c[0]); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("stale Complete: %v", err)
+	}
+}

@@ -1,0 +1,311 @@
+package mapping
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/porxgate/porxgate/fhir"
+)
+
+func TestV3TimestampFromFHIR(t *testing.T) {
+	tests := []struct {
+		in, want string
+		wantErr  bool
+	}{
+		{"2022-10-21", "20221021000000", false},
+		{"2021-05-07T14:47:30+00:00", "20210507144730", false},
+		{"2021-05-07T14:47:30Z", "20210507144730", false},
+		{"2021-05-07T15:47:30+01:00", "20210507144730", false},
+		{"2021-05-07T14:47:30.123Z", "20210507144730", false},
+		{"2021-05", "20210501000000", false},
+		{"2021", "20210101000000", false},
+		{"", "", true},
+		{"07/05/2021", "", true},
+		{"2021-13-01", "", true},
+		{"+2021-01-01", "", true},
+	}
+	for _, tt := range tests {
+		got, err := V3TimestampFromFHIR(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("V3TimestampFromFHIR(%q) = %q, %v; want %q, err %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestV3DateFromFHIRDate(t *testing.T) {
+	tests := []struct {
+		in, want string
+		wantErr  bool
+	}{
+		{"1948-04-30", "19480430", false},
+		{"1948", "19480101", false},
+		{"1948-04-30T00:00:00Z", "", true},
+		{"30-04-1948", "", true},
+	}
+	for _, tt := range tests {
+		got, err := V3DateFromFHIRDate(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("V3DateFromFHIRDate(%q) = %q, %v; want %q, err %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestFHIRDateTimeFromV3(t *testing.T) {
+	tests := []struct {
+		in, want string
+		wantErr  bool
+	}{
+		{"20210507144730", "2021-05-07T14:47:30+00:00", false},
+		{"20210507144730+0100", "2021-05-07T14:47:30+01:00", false},
+		{"202105071447", "2021-05-07T14:47:00+00:00", false},
+		{"20210507", "2021-05-07", false},
+		{"202105", "2021-05", false},
+		{"2021", "2021", false},
+		{"2021050714473", "", true},
+		{"20211307144730", "", true},
+		{"", "", true},
+		{"tomorrow", "", true},
+	}
+	for _, tt := range tests {
+		got, err := FHIRDateTimeFromV3(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("FHIRDateTimeFromV3(%q) = %q, %v; want %q, err %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+		if err == nil && len(tt.in) == 14 {
+			back, err := V3TimestampFromFHIR(got)
+			if err != nil || back != tt.in {
+				t.Errorf("V3TimestampFromFHIR(%q) = %q, %v; want %q back", got, back, err, tt.in)
+			}
+		}
+	}
+}
+
+func TestFHIRDateFromV3(t *testing.T) {
+	for in, want := range map[string]string{"19480430": "1948-04-30", "20210507144730": "2021-05-07", "1948": "1948", "194804": "1948-04"} {
+		if got, err := FHIRDateFromV3(in); err != nil || got != want {
+			t.Errorf("FHIRDateFromV3(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := FHIRDateFromV3("1948-04-30"); err == nil {
+		t.Error("FHIRDateFromV3 accepted a FHIR date")
+	}
+}
+
+func TestDecimal(t *testing.T) {
+	for s, ok := range map[string]bool{
+		"20": true, "0": true, "0.5": true, "-1.25": true, "1e3": true, "2.5E-2": true,
+		"": false, "020": false, ".5": false, "5.": false, "1,000": false, "two": false, "1e": false, "+1": false, "NaN": false,
+	} {
+		_, err := Decimal(s)
+		if (err == nil) != ok {
+			t.Errorf("Decimal(%q) error = %v, want ok %v", s, err, ok)
+		}
+	}
+}
+
+func TestCodeTables(t *testing.T) {
+	type table struct {
+		name    string
+		to      func(string) (string, error)
+		from    func(string) (string, error)
+		pairs   [][2]string // FHIR, v3 (both ways)
+		onlyTo  [][2]string // FHIR → v3 only
+		badFHIR string
+		badV3   string
+	}
+	tables := []table{
+		{"gender", GenderToV3, GenderFromV3,
+			[][2]string{{"male", "1"}, {"female", "2"}, {"other", "9"}, {"unknown", "0"}}, nil, "M", "3"},
+		{"name use", NameUseToV3, NameUseFromV3,
+			[][2]string{{"usual", "L"}, {"temp", "A"}, {"nickname", "PREFERRED"}, {"old", "PREVIOUS"}, {"maiden", "PREVIOUS-MAIDEN"}},
+			[][2]string{{"official", "L"}, {"anonymous", "A"}}, "legal", "XYZ"},
+		{"telecom use", TelecomUseToV3, TelecomUseFromV3,
+			[][2]string{{"home", "HP"}, {"work", "WP"}, {"temp", "HV"}, {"mobile", "MC"}}, nil, "old", "EC"},
+		{"address use", AddressUseToV3, AddressUseFromV3,
+			[][2]string{{"home", "H"}, {"work", "WP"}, {"temp", "TMP"}, {"billing", "PST"}}, nil, "old", "PHYS"},
+	}
+	for _, tb := range tables {
+		t.Run(tb.name, func(t *testing.T) {
+			for _, p := range append(tb.pairs, tb.onlyTo...) {
+				if got, err := tb.to(p[0]); err != nil || got != p[1] {
+					t.Errorf("to v3 %q = %q, %v; want %q", p[0], got, err, p[1])
+				}
+			}
+			for _, p := range tb.pairs {
+				if got, err := tb.from(p[1]); err != nil || got != p[0] {
+					t.Errorf("from v3 %q = %q, %v; want %q", p[1], got, err, p[0])
+				}
+			}
+			if _, err := tb.to(tb.badFHIR); err == nil {
+				t.Errorf("to v3 accepted %q", tb.badFHIR)
+			}
+			if _, err := tb.from(tb.badV3); err == nil {
+				t.Errorf("from v3 accepted %q", tb.badV3)
+			}
+		})
+	}
+}
+
+func TestTelecomValue(t *testing.T) {
+	for in, want := range map[string]string{
+		"01823 333444":     "tel:01823333444",
+		"0115 9737320":     "tel:01159737320",
+		"tel:01234567890":  "tel:01234567890",
+		" 07700\t900123 ":  "tel:07700900123",
+		"mailto:a@example": "tel:mailto:a@example",
+	} {
+		if got := TelecomValueToV3(in); got != want {
+			t.Errorf("TelecomValueToV3(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{"tel:01823333444": "01823333444", "01823333444": "01823333444", "tel:mailto:a@b": "mailto:a@b"} {
+		if got := TelecomValueFromV3(in); got != want {
+			t.Errorf("TelecomValueFromV3(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCheckShortFormID(t *testing.T) {
+	tests := []struct {
+		id             string
+		acceptBadCheck bool
+		wantErr        bool
+	}{
+		{"A0548B-A99968-451485", false, false},
+		{"561479-395879-521272", false, true},
+		{"561479-395879-521272", true, false},
+		{"561479-395879-52127", true, true},
+		{"Z61479-395879-521272", true, true},
+	}
+	for _, tt := range tests {
+		if err := CheckShortFormID(tt.id, tt.acceptBadCheck); (err != nil) != tt.wantErr {
+			t.Errorf("CheckShortFormID(%q, %v) = %v, wantErr %v", tt.id, tt.acceptBadCheck, err, tt.wantErr)
+		}
+	}
+}
+
+func TestProfessionalCodeIdentifier(t *testing.T) {
+	for code, system := range map[string]string{
+		"6095103":  "https://fhir.hl7.org.uk/Id/gmc-number",
+		"C6095103": "https://fhir.hl7.org.uk/Id/professional-code",
+		"G8123456": "https://fhir.hl7.org.uk/Id/gmp-number",
+		"12A3456B": "https://fhir.hl7.org.uk/Id/nmc-number",
+		"PH123456": "https://fhir.hl7.org.uk/Id/hcpc-number",
+		"999999":   "https://fhir.hl7.org.uk/Id/professional-code",
+	} {
+		if got := ProfessionalCodeIdentifier(code); got.System != system || got.Value != code {
+			t.Errorf("ProfessionalCodeIdentifier(%q) = %+v, want system %s", code, got, system)
+		}
+	}
+}
+
+func TestParseAdditionalInstructions(t *testing.T) {
+	tests := []struct {
+		in   string
+		want additionalInstructionText
+	}{
+		{"", additionalInstructionText{}},
+		{"Take with food", additionalInstructionText{note: "Take with food"}},
+		{"CD: twenty (20)", additionalInstructionText{cdWords: "twenty (20)"}},
+		{"CD: five\nTake care &amp; rest", additionalInstructionText{cdWords: "five", note: "Take care & rest"}},
+		{"<medication>A &amp; B</medication><medication>C</medication><patientInfo>Closed</patientInfo>CD: ten\nNote",
+			additionalInstructionText{medication: []string{"A & B", "C"}, patientInfo: []string{"Closed"}, cdWords: "ten", note: "Note"}},
+	}
+	for _, tt := range tests {
+		got := parseAdditionalInstructions(tt.in)
+		if got.cdWords != tt.want.cdWords || got.note != tt.want.note || len(got.medication) != len(tt.want.medication) || len(got.patientInfo) != len(tt.want.patientInfo) {
+			t.Errorf("parseAdditionalInstructions(%q) = %+v, want %+v", tt.in, got, tt.want)
+			continue
+		}
+		for i := range got.medication {
+			if got.medication[i] != tt.want.medication[i] {
+				t.Errorf("medication[%d] = %q, want %q", i, got.medication[i], tt.want.medication[i])
+			}
+		}
+	}
+	if got := escapeInstructionText("A & B <x> &amp; C"); got != "A &amp; B &lt;x&gt; &amp; C" {
+		t.Errorf("escapeInstructionText = %q", got)
+	}
+}
+
+// TestMarshalBundleMatchesFHIRMarshal checks MarshalBundle writes what
+// fhir.Marshal writes, as JSON values.
+func TestMarshalBundleMatchesFHIRMarshal(t *testing.T) {
+	b, err := fhir.ParseBundle(fixture(t, "repeat-prescribing-dental-four-items.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, err := MarshalBundle(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow, err := fhir.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, c any
+	if err := json.Unmarshal(fast, &a); err != nil {
+		t.Fatalf("MarshalBundle wrote invalid JSON: %v", err)
+	}
+	if err := json.Unmarshal(slow, &c); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, c) {
+		t.Errorf("MarshalBundle and fhir.Marshal differ:\n%s\n%s", fast, slow)
+	}
+	empty, err := MarshalBundle(&fhir.Bundle{ResourceType: "Bundle"})
+	if err != nil || string(empty) != `{"resourceType":"Bundle"}` {
+		t.Errorf("empty bundle = %s, %v", empty, err)
+	}
+}
+
+// TestDecodeBundleMatchesParseBundle checks DecodeBundle reads what
+// fhir.ParseBundle reads.
+func TestDecodeBundleMatchesParseBundle(t *testing.T) {
+	for _, name := range []string{"repeat-prescribing-dental-four-items.json", "acute-nurse-controlled-drug-unsigned.json", "repeat-dispensing-pharmacist-endorsed.json"} {
+		data := fixture(t, name)
+		fast, err := DecodeBundle(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow, err := fhir.ParseBundle(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fj, _ := fhir.Marshal(fast)
+		sj, _ := fhir.Marshal(slow)
+		if !bytes.Equal(fj, sj) {
+			t.Errorf("%s: DecodeBundle and fhir.ParseBundle differ", name)
+		}
+	}
+	for _, bad := range []string{`{`, `{"resourceType":"Patient"}`, `{"entry":[]}`, `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","gender":1}}]}`} {
+		if _, err := DecodeBundle([]byte(bad)); err == nil {
+			t.Errorf("DecodeBundle(%s) accepted", bad)
+		}
+	}
+}
+
+// FuzzDecodeBundle checks DecodeBundle against fhir.ParseBundle: both accept
+// the same input and read it the same.
+func FuzzDecodeBundle(f *testing.F) {
+	f.Add([]byte(`{"resourceType":"Bundle","type":"message","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient","gender":"male"}}]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationRequest","dispenseRequest":{"quantity":{"value":1.50}}}},{"resourceType":"Patient"}]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","identifier":{"value":"a\"b"},"entry":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ferr := DecodeBundle(data)
+		slow, serr := fhir.ParseBundle(data)
+		if (ferr == nil) != (serr == nil) {
+			t.Fatalf("DecodeBundle error %v, fhir.ParseBundle error %v, for %q", ferr, serr, data)
+		}
+		if ferr != nil {
+			return
+		}
+		fj, err1 := fhir.Marshal(fast)
+		sj, err2 := fhir.Marshal(slow)
+		if (err1 == nil) != (err2 == nil) || !bytes.Equal(fj, sj) {
+			t.Fatalf("DecodeBundle and fhir.ParseBundle differ for %q:\n%s\n%s", data, fj, sj)
+		}
+	})
+}

@@ -1,0 +1,64 @@
+package mapping_test
+
+import (
+	"testing"
+
+	"github.com/porxgate/porxgate/mapping"
+)
+
+// dispBenchRate reports messages per second.
+func dispBenchRate(b *testing.B) {
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// dispBenchInputs returns a dispense notification dispFixture as v3 and as FHIR.
+func dispBenchInputs(b *testing.B, rel string) (v3Msg, fhirMsg []byte) {
+	b.Helper()
+	v3Msg = []byte(dispFixture(b, rel))
+	fhirMsg, _, err := mapping.DispenseToFHIR(v3Msg, dispTestEnv())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v3Msg, fhirMsg
+}
+
+func benchDispense(b *testing.B, rel string, toV3 bool) {
+	v3Msg, fhirMsg := dispBenchInputs(b, rel)
+	env := dispTestEnv()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var err error
+		if toV3 {
+			_, err = mapping.DispenseToV3(fhirMsg, mapping.Meta{}, env)
+		} else {
+			_, _, err = mapping.DispenseToFHIR(v3Msg, env)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	dispBenchRate(b)
+}
+
+// BenchmarkDispenseFHIRToV3 maps a two-item dispense notification
+// (dispense-notification Bundle with two MedicationDispenses) to v3.
+func BenchmarkDispenseFHIRToV3(b *testing.B) {
+	benchDispense(b, "dispense/dn-full-two-items.xml", true)
+}
+
+// BenchmarkDispenseV3ToFHIR maps the same notification from v3 to FHIR.
+func BenchmarkDispenseV3ToFHIR(b *testing.B) {
+	benchDispense(b, "dispense/dn-full-two-items.xml", false)
+}
+
+// BenchmarkDispenseFHIRToV3Brands maps a notification with one item supplied
+// as three products (three MedicationDispenses) to v3.
+func BenchmarkDispenseFHIRToV3Brands(b *testing.B) {
+	benchDispense(b, "dispense/dn-brands-packs.xml", true)
+}
+
+// BenchmarkDispenseV3ToFHIRBrands maps the three-product notification to FHIR.
+func BenchmarkDispenseV3ToFHIRBrands(b *testing.B) {
+	benchDispense(b, "dispense/dn-brands-packs.xml", false)
+}

@@ -1,0 +1,78 @@
+package mapping_test
+
+import (
+	"testing"
+
+	"github.com/porxgate/porxgate/mapping"
+)
+
+// dispFuzzEnv is the environment the fuzz targets translate under.
+func dispFuzzEnv() mapping.Env {
+	env := dispTestEnv()
+	env.AcceptBadCheckCharacter = true
+	return env
+}
+
+// dispFuzzV3 checks that a v3 reader never panics and that whatever FHIR it
+// makes can be written back to v3.
+func dispFuzzV3(t *testing.T, tr *mapping.Translator, data []byte) {
+	body, meta, err := tr.ToFHIR(data, dispFuzzEnv())
+	if err != nil {
+		return
+	}
+	if _, err := tr.ToV3(body, meta, dispFuzzEnv()); err != nil {
+		t.Fatalf("v3 accepted but its FHIR is rejected: %v\nFHIR: %s", err, body)
+	}
+}
+
+// dispFuzzFHIR checks that a FHIR reader never panics.
+func dispFuzzFHIR(tr *mapping.Translator, data []byte) {
+	_, _ = tr.ToV3(data, mapping.Meta{}, dispFuzzEnv())
+}
+
+func FuzzDispenseV3ToFHIR(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) { dispFuzzV3(t, mapping.DispenseTranslator(), data) })
+}
+
+func FuzzDispenseFHIRToV3(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) { dispFuzzFHIR(mapping.DispenseTranslator(), data) })
+}
+
+func FuzzClaimV3ToFHIR(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) { dispFuzzV3(t, mapping.ClaimTranslator(), data) })
+}
+
+func FuzzClaimFHIRToV3(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) { dispFuzzFHIR(mapping.ClaimTranslator(), data) })
+}
+
+func FuzzReturnV3ToFHIR(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) { dispFuzzV3(t, mapping.ReturnTranslator(), data) })
+}
+
+func FuzzWithdrawV3ToFHIR(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) { dispFuzzV3(t, mapping.WithdrawTranslator(), data) })
+}
+
+func FuzzTaskFHIRToV3(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dispFuzzFHIR(mapping.ReturnTranslator(), data)
+		dispFuzzFHIR(mapping.WithdrawTranslator(), data)
+	})
+}
+
+func FuzzRebuildV3ToFHIR(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) { dispFuzzV3(t, mapping.RebuildTranslator(), data) })
+}
+
+func FuzzRebuildFHIRToV3(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) { dispFuzzFHIR(mapping.RebuildTranslator(), data) })
+}
+
+func FuzzReimbursementV3ToFHIR(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) { dispFuzzV3(t, mapping.ReimbursementTranslator(), data) })
+}
+
+func FuzzReimbursementFHIRToV3(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) { dispFuzzFHIR(mapping.ReimbursementTranslator(), data) })
+}

@@ -1,0 +1,128 @@
+package mapping
+
+import (
+	"github.com/porxgate/porxgate/v3"
+)
+
+// Release: a dispenser asks for prescriptions and gets them, or is refused.
+//
+//   - Release requests (PORX_IN060102UK30 nominated, PORX_IN132004UK30
+//     patient) ↔ the Task/$release Parameters (owner, group-identifier,
+//     status, agent): release_request*.go.
+//   - Release responses (PORX_IN070101UK31 nominated, PORX_IN070103UK31
+//     patient) ↔ the $release answer (Parameters with passedPrescriptions and
+//     failedPrescriptions searchset Bundles of prescription-order Bundles):
+//     release_response*.go, the ParentPrescriptions through the prescribing
+//     mapper plus what Spine adds on release (release_prescription*.go).
+//   - Release rejection (PORX_IN110101UK30) ↔ the OperationOutcome of
+//     $release: release_rejection*.go.
+//   - The gateway's answer to a legacy release request from EPS's answer:
+//     release_answer.go.
+//
+// docs/mappings/release.md has the element-by-element tables.
+
+// ReleaseRequestTranslator returns the Translator for the corpus kind
+// "Release": the two release requests. Its ToV3 also takes a $release
+// answer (Parameters with passedPrescriptions), which it hands to
+// ReleaseResponseToV3, so that `porxgate convert` can turn either kind of
+// Parameters into v3.
+func ReleaseRequestTranslator() *Translator {
+	return &Translator{
+		Kind:         "Release",
+		Interactions: []string{v3.PatientReleaseRequest, v3.NominatedReleaseRequest},
+		ToV3:         ReleaseRequestToV3,
+		ToFHIR:       ReleaseRequestToFHIR,
+	}
+}
+
+// ReleaseResponseTranslator returns the Translator of the release responses
+// (no corpus kind: the corpus holds them as v3-only messages).
+func ReleaseResponseTranslator() *Translator {
+	return &Translator{
+		Interactions: []string{v3.NominatedReleaseResponse, v3.PatientReleaseResponse},
+		ToV3:         ReleaseResponseToV3,
+		ToFHIR:       ReleaseResponseToFHIR,
+	}
+}
+
+// ReleaseRejectionTranslator returns the Translator of the Prescription
+// Release Rejection.
+func ReleaseRejectionTranslator() *Translator {
+	return &Translator{
+		Interactions: []string{v3.ReleaseRejection},
+		ToV3:         ReleaseRejectionToV3,
+		ToFHIR:       ReleaseRejectionToFHIR,
+	}
+}
+
+// Names of the $release parameters.
+const (
+	ParamOwner               = "owner"
+	ParamGroupIdentifier     = "group-identifier"
+	ParamStatus              = "status"
+	ParamAgent               = "agent"
+	ParamPassedPrescriptions = "passedPrescriptions"
+	ParamFailedPrescriptions = "failedPrescriptions"
+	// ParamReleaseResponse is porxgate's own parameter of a $release answer
+	// made from a v3 release response: the v3 values the EPS answer has no
+	// place for (see release_response_head.go). The EPS API never sends it.
+	ParamReleaseResponse = "porxgate-releaseResponse"
+)
+
+// EPS FHIR extensions a released prescription carries (besides
+// ExtensionTaskBusinessStatus, the prescription status as an
+// EPS-task-business-status coding, which porxgate puts on every
+// MedicationRequest of a released prescription).
+const (
+	// ExtensionDispensingInformation carries the item status (v3
+	// pertinentItemStatus) in its dispenseStatus sub-extension.
+	ExtensionDispensingInformation = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-DispensingInformation"
+	// ExtensionSpineSupportingInfo points a release refusal at the
+	// organisation that holds the prescription.
+	ExtensionSpineSupportingInfo = "https://fhir.nhs.uk/StructureDefinition/Extension-Spine-supportingInfo"
+)
+
+// porxgate's extensions of the release family.
+const (
+	// ExtensionReleaseVerbatim (valueBoolean true, on the first
+	// MedicationRequest) says that the ExtensionV3Original ParentPrescription
+	// it carries is the released prescription exactly as Spine sent it, the
+	// release additions included, so nothing is to be added on the way back.
+	ExtensionReleaseVerbatim = PorxgateExtensionBase + "Extension-Porxgate-ReleaseVerbatim"
+	// ExtensionReleaseRejection carries the v3 values of a release rejection
+	// that an OperationOutcome has no place for (sub-extensions id,
+	// messageRef, requestRef as valueIdentifier; acknowledgement as
+	// valueCode; text as valueString).
+	ExtensionReleaseRejection = PorxgateExtensionBase + "Extension-Porxgate-ReleaseRejection"
+)
+
+// Parts of a release message that can be carried verbatim in
+// ExtensionV3Original.
+const (
+	partAgentPerson    = "AgentPerson"
+	partReleaseRequest = "ReleaseRequest"
+	partReleaseReject  = "PrescriptionReleaseReject"
+)
+
+// Fixed v3 values of the release family.
+const (
+	// releasePayloadType is the message type of a released prescription
+	// (component templateId and ParentPrescription typeId).
+	releasePayloadType = "PORX_MT122003UK32"
+	// oidReleaseTemplate is the root of the component templateId.
+	oidReleaseTemplate = "2.16.840.1.113883.2.1.3.2.4.17.120"
+	// oidBatchInfo is the code system of the nominated release batch counts.
+	oidBatchInfo = "2.16.840.1.113883.2.1.3.2.4.17.14"
+	// releaseBatchSize is the most prescriptions Spine puts in one
+	// nominated release response (pertinentBatchInfo code 2).
+	releaseBatchSize = "25"
+)
+
+// releaseRequestPayload returns the payload element name of a release
+// request interaction (canonical id).
+func releaseRequestPayload(canon string) string {
+	if canon == v3.PatientReleaseRequest {
+		return "PatientPrescriptionReleaseRequest"
+	}
+	return "NominatedPrescriptionReleaseRequest"
+}

@@ -1,0 +1,187 @@
+package mapping
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// Release requests, v3 → FHIR: the author AgentPerson becomes the agent
+// PractitionerRole (role profile id, job role, telecoms, the person by SDS
+// user id with the name as display, or a contained Practitioner when the
+// name has parts) and the owner Organization (its representedOrganization);
+// the request id and time become Parameters.id and meta.lastUpdated. What
+// the FHIR form would not give back exactly (an odd AgentPerson, an offset
+// in the time...) is carried verbatim in ExtensionV3Original: the
+// AgentPerson on the agent, the whole payload on the owner.
+
+// ReleaseRequestToFHIR turns a v3 release request (PORX_IN060102UK30 or
+// PORX_IN132004UK30, UK or SM family) into the Task/$release Parameters,
+// with the wrapper values that travel beside it.
+func ReleaseRequestToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
+	r, root, err := v3.Parse(payload)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	canon, _, err := v3.Canonical(root.El.Tag)
+	if err != nil || (canon != v3.PatientReleaseRequest && canon != v3.NominatedReleaseRequest) {
+		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "not a release request (PORX_IN060102, PORX_IN132004)"}
+	}
+	if env.NewID == nil {
+		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "no id generator (Env.NewID)"}
+	}
+	w, subject := v3.ReadWrapper(root)
+	name := releaseRequestPayload(canon)
+	expectChildren(subject, name)
+	p := readReleaseRequest(subject.Child(name), canon, env)
+	if err := r.Err(); err != nil {
+		return nil, Meta{}, err
+	}
+	out, err := fhir.Marshal(p)
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
+	}
+	return out, MetaFromWrapper(w), nil
+}
+
+// readReleaseRequest reads a release request payload into Parameters.
+func readReleaseRequest(pl v3.Node, canon string, env Env) *fhir.Parameters {
+	if !pl.Exists() {
+		return nil
+	}
+	p := &fhir.Parameters{Base: fhir.Base{ResourceType: "Parameters"}}
+	id := pl.Child("id").Attr("root")
+	if isUUID(id) {
+		p.ID = strings.ToLower(id)
+	} else if id != "" {
+		pl.Child("id").Fail("request id %q is not a UUID", id)
+	}
+	et := pl.Child("effectiveTime")
+	if ts := et.Value(); ts != "" {
+		t, err := FHIRDateTimeFromV3(ts)
+		if err != nil {
+			et.Fail("%v", err)
+		}
+		p.Meta = &fhir.Meta{LastUpdated: t}
+	}
+	var shortID string
+	if canon == v3.PatientReleaseRequest {
+		pid := pl.Child("pertinentInformation").Child("pertinentPrescriptionID")
+		V3FixedCode(pid.Child("code"), "PID", v3.OIDPertinentCode)
+		val := pid.Child("value")
+		shortID = V3ID(val, v3.OIDShortFormID)
+		if err := CheckShortFormID(shortID, env.AcceptBadCheckCharacter); err != nil && shortID != "" {
+			at := val
+			at.Path += "/@extension"
+			at.Fail("%v", err)
+		}
+	}
+	ap := pl.Child("author").Child("AgentPerson")
+	if !ap.Exists() {
+		return nil
+	}
+	role, owner := readReleaseAgent(ap, env.NewID)
+	if shortID != "" {
+		p.Parameter = append(p.Parameter, fhir.Parameter{Name: ParamGroupIdentifier,
+			ValueIdentifier: &fhir.Identifier{System: fhir.SystemShortFormID, Value: shortID}})
+	}
+	accepted := "accepted"
+	p.Parameter = append(p.Parameter,
+		fhir.Parameter{Name: ParamOwner, Resource: owner},
+		fhir.Parameter{Name: ParamStatus, ValueCode: &accepted},
+		fhir.Parameter{Name: ParamAgent, Resource: role},
+	)
+	if pl.El != nil && ap.El != nil {
+		carryReleaseRequest(pl.El, ap.El, p, role, owner, env)
+	}
+	return p
+}
+
+// readReleaseAgent reads the author AgentPerson into the agent
+// PractitionerRole and the owner Organization.
+func readReleaseAgent(ap v3.Node, newID func() string) (*fhir.PractitionerRole, *fhir.Organization) {
+	role := &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: freshID(newID)}}
+	if id := ap.Opt("id"); id.Exists() {
+		role.Identifier = []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: V3ID(id, v3.OIDSDSRoleProfile)}}
+	}
+	if cn := ap.Opt("code"); cn.Exists() {
+		code := V3Code(cn, v3.OIDSDSJobRole)
+		sys := CodeSystemJobRoleName
+		if strings.Contains(code, ":") {
+			sys = fhir.CodeSystemJobRole
+		}
+		role.Code = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: sys, Code: code}}}}
+	}
+	for _, t := range ap.All("telecom") {
+		role.Telecom = append(role.Telecom, ReadTelecom(t))
+	}
+	if pn := ap.Opt("agentPerson"); pn.Exists() {
+		// The EPS API writes the SDS user id here under the professional
+		// code root; other roots are read too, and the regeneration check
+		// keeps such an element exact.
+		code := pn.Child("id").Attr("extension")
+		ref := &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemSDSUser, Value: code}}
+		if nm := pn.Opt("name"); nm.Exists() {
+			hn := ReadName(nm)
+			if hn.Use == "" && hn.Family == "" && len(hn.Given) == 0 && len(hn.Prefix) == 0 && len(hn.Suffix) == 0 {
+				ref.Display = hn.Text
+			} else {
+				prac := &fhir.Practitioner{Base: fhir.Base{ResourceType: "Practitioner", ID: "practitioner"},
+					Identifier: []fhir.Identifier{{System: fhir.SystemProfessionalCode, Value: code}},
+					Name:       []fhir.HumanName{hn}}
+				role.Contained = append(role.Contained, prac)
+				ref = &fhir.Reference{Reference: "#practitioner"}
+			}
+		}
+		role.Practitioner = ref
+	}
+	owner, parent := ReadOrganization(ap.Child("representedOrganization"), newID)
+	if parent != nil {
+		owner.Contained = append(owner.Contained, parent)
+		owner.PartOf = &fhir.Reference{Reference: "#" + parent.ID}
+	}
+	return role, owner
+}
+
+// carryReleaseRequest compares the request written back from p with the
+// original payload pl and carries what would not come back: the AgentPerson
+// on the agent, then (if still needed) the whole payload on the owner.
+func carryReleaseRequest(pl, ap *etree.Element, p *fhir.Parameters, role *fhir.PractitionerRole, owner *fhir.Organization, env Env) {
+	regen := func() *etree.Element {
+		e := env
+		e.AcceptBadCheckCharacter = true
+		c := NewBundleContext(&fhir.Bundle{ResourceType: "Bundle"}, "")
+		q := gatherReleaseRequest(c, p, e)
+		if c.Failed() || q.agent == nil {
+			return nil
+		}
+		q.id, q.effective = strings.ToUpper(p.ID), ""
+		if p.Meta != nil {
+			q.effective, _ = V3TimestampFromFHIR(p.Meta.LastUpdated)
+		}
+		subject := etree.NewElement("subject")
+		writeReleaseRequest(c, subject, q)
+		if c.Failed() {
+			return nil
+		}
+		return subject.SelectElement(pl.Tag)
+	}
+	got := regen()
+	if got != nil && SameElement(pl, got, nil) {
+		return
+	}
+	var gotAP *etree.Element
+	if got != nil {
+		gotAP = got.FindElement("author/AgentPerson")
+	}
+	if gotAP == nil || !SameElement(ap, gotAP, nil) {
+		role.Extension = append(role.Extension, v3OriginalExtension(partAgentPerson, ap))
+		got = regen()
+	}
+	if got == nil || !SameElement(pl, got, nil) {
+		owner.Extension = append(owner.Extension, v3OriginalExtension(partReleaseRequest, pl))
+	}
+}
