@@ -164,3 +164,62 @@ func TestUnreadablePrescriptionRejected(t *testing.T) {
 		t.Fatalf("EPS holds %d prescriptions, want 0", n)
 	}
 }
+
+// TestBreakerOpenHoldsMessages checks issue 6's promise for async messages:
+// while EPS fails and the breaker is open, an accepted prescription waits
+// in the store (no dead letter, however many retry intervals pass) and is
+// sent once, and only once, when EPS recovers.
+func TestBreakerOpenHoldsMessages(t *testing.T) {
+	s := sim.New(sim.Options{Logger: quietLog(), Faults: sim.Faults{Force5xx: -1}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	client, err := upstream.New(upstream.Config{BaseURL: "http://" + ln.Addr().String() + "/FHIR/R4",
+		Retry:   upstream.RetryConfig{MaxAttempts: 1},
+		Breaker: upstream.BreakerConfig{ConsecutiveFailures: 1, Timeout: 100 * time.Millisecond, MaxRequestsHalfOpen: 1}}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+
+	mhs := startMHS(t, "ack")
+	cfg := testConfig()
+	cfg.ProcessRetries = 1
+	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog())
+	g := startGateway(t, cfg, newMemoryStore(), false, WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+	payload, hl7ID := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
+	r := newReq(newID(t, 4))
+	r.payload = payload
+	if code, body := sendEb(t, g.base, r); code != 202 {
+		t.Fatalf("ebXML POST = %d\n%s", code, body)
+	}
+	waitFor(t, "the breaker to open", func() bool { return client.BreakerStates()["process-message"] == "open" })
+	time.Sleep(10 * cfg.ProcessRetryInterval) // many retry intervals: more than ProcessRetries attempts' worth
+	if code, body := get(t, g.base+PathDeadLetters); code != 200 || strings.Contains(body, r.messageID) {
+		t.Fatalf("message dead-lettered while EPS was down: %d %s", code, body)
+	}
+	s.SetFaults(sim.Faults{})
+	waitFor(t, "the MCCI answer after recovery", func() bool {
+		for _, m := range mhs.messages() {
+			if m.msg != nil && m.msg.Action == v3.ApplicationAcknowledgement {
+				return true
+			}
+		}
+		return false
+	})
+	for _, m := range mhs.messages() {
+		if m.msg != nil && m.msg.Action == v3.ApplicationAcknowledgement {
+			if tc, ref := ackOf(t, m.msg.Payload.Body); tc != "AA" || ref != hl7ID {
+				t.Fatalf("answer after recovery %s for %s, want AA for %s", tc, ref, hl7ID)
+			}
+		}
+	}
+	if n := s.State().Len(); n != 1 {
+		t.Fatalf("EPS holds %d prescriptions, want 1", n)
+	}
+}

@@ -111,7 +111,10 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 				Errors: []ebxml.SOAPError{{CodeContext: "urn:nhs:names:error:tms", Code: code, Severity: "Error",
 					Description: spineFaultDescription(code, retryable)}}, Err: err}}, nil
 		}
-		return nil, fmt.Errorf("%s %s upstream %s: %w", in.Interaction, in.MessageID, op, err)
+		// EPS unreachable, failing with 5xx after the client's retries, or its
+		// breaker open: the upstream is at fault, not the message, so it
+		// waits in the store without using up its attempts.
+		return nil, Deferred(fmt.Errorf("%s %s upstream %s: %w", in.Interaction, in.MessageID, op, err))
 	}
 	answer, err := p.answerer(canon)(in, canon, meta, resp, env)
 	if err != nil {

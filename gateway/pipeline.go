@@ -92,6 +92,10 @@ func (g *messaging) processOne(ctx context.Context) bool {
 			_ = g.store.Retry(sctx, l, l.Data, now)
 			return true
 		}
+		if IsDeferred(perr) && !IsPermanent(perr) {
+			g.defer_(sctx, log, l, e, perr, now)
+			return true
+		}
 		e.Attempts++
 		e.LastError = perr.Error()
 		if IsPermanent(perr) || e.Attempts > g.cfg.ProcessRetries {
@@ -129,6 +133,23 @@ func (g *messaging) processOne(ctx context.Context) bool {
 	log.Info("processed", "answers", len(f.Enqueue), "attempts", e.Attempts+1, "took_ms", time.Since(start).Milliseconds())
 	g.metrics.processed.WithLabelValues("done").Inc()
 	return true
+}
+
+// defer_ puts a message back in the inbox for the retry interval without
+// counting an attempt: the upstream is unavailable, not the message at fault.
+func (g *messaging) defer_(ctx context.Context, log *slog.Logger, l *store.Lease, e inboxEntry, perr error, now time.Time) {
+	e.LastError = perr.Error()
+	next := now.Add(g.cfg.ProcessRetryInterval)
+	it, err := e.item(next)
+	if err == nil {
+		err = g.store.Retry(ctx, l, it.Data, next)
+	}
+	if err != nil {
+		log.Warn("upstream unavailable and the message could not be rescheduled; retried when the lease runs out", "err", err)
+		return
+	}
+	log.Warn("upstream unavailable; message waits in the store", "next", next.UTC().Format(time.RFC3339), "err", perr)
+	g.metrics.processed.WithLabelValues("deferred").Inc()
 }
 
 // safeProcess calls the Processor, turning a panic into a permanent error.

@@ -120,6 +120,28 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &p)
 }
 
+// Deferred marks err as the upstream being unavailable for now (EPS
+// unreachable or failing, or its circuit breaker open): the message waits in the store and is tried
+// again after the retry interval without using up one of its attempts, so
+// an outage of EPS never sends accepted messages to the dead letters.
+func Deferred(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &deferredError{err}
+}
+
+// IsDeferred reports whether err was marked with Deferred.
+func IsDeferred(err error) bool {
+	var d *deferredError
+	return errors.As(err, &d)
+}
+
+type deferredError struct{ err error }
+
+func (d *deferredError) Error() string { return d.err.Error() }
+func (d *deferredError) Unwrap() error { return d.err }
+
 // permanentError marks an error as permanent.
 type permanentError struct{ err error }
 
