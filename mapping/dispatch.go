@@ -8,7 +8,8 @@ import (
 )
 
 // KindOfFHIR tells which corpus kind a FHIR request body is: a message
-// Bundle by its MessageHeader event, a Parameters as a release, a Task by its
+// Bundle by its MessageHeader event (including porxgate's own events for
+// the interactions EPS FHIR has no twin of), a Parameters as a release, a Task by its
 // status (rejected: Return; otherwise Withdraw), a Claim as Claim.
 func KindOfFHIR(body []byte) (string, error) {
 	var head struct {
@@ -35,6 +36,10 @@ func KindOfFHIR(body []byte) (string, error) {
 			return "Cancel", nil
 		case fhir.EventDispenseNotification:
 			return "Dispense", nil
+		case EventRebuildDispenseHistory:
+			return "RebuildDispenseHistory", nil
+		case EventReimbursementClaim, EventDispenseNoClaimNotice:
+			return "ReimbursementClaim", nil
 		default:
 			return "", fmt.Errorf("MessageHeader.eventCoding.code %q: not an EPS message event", ev)
 		}
