@@ -46,18 +46,23 @@ type entryHead struct {
 // decodeBundleFast is DecodeBundle's fast path; ok is false when the slow
 // path must decide.
 func decodeBundleFast(data []byte) (*fhir.Bundle, bool) {
-	members, end, ok := jsonMembers(data, skipSpace(data, 0))
+	var entries []jsonEntry
+	hasEntries := false
+	members, end, ok := jsonMembers(data, skipSpace(data, 0), func(key string, b []byte, i int) (int, bool, bool) {
+		if !strings.EqualFold(key, "entry") {
+			return 0, false, true
+		}
+		var ok bool
+		entries, i, ok = jsonEntries(b, i)
+		hasEntries = true
+		return i, true, ok
+	})
 	if !ok || skipSpace(data, end) != len(data) {
 		return nil, false
 	}
-	var entries []byte
 	head := make([]byte, 0, 512)
 	head = append(head, '{')
 	for _, m := range members {
-		if strings.EqualFold(m.key, "entry") {
-			entries = data[m.start:m.end]
-			continue
-		}
 		if len(head) > 1 {
 			head = append(head, ',')
 		}
@@ -70,48 +75,86 @@ func decodeBundleFast(data []byte) (*fhir.Bundle, bool) {
 	}
 	b := &fhir.Bundle{ResourceType: h.ResourceType, ID: h.ID, Meta: h.Meta, Identifier: h.Identifier,
 		Type: h.Type, Timestamp: h.Timestamp, Total: h.Total, Link: h.Link}
-	if entries == nil || string(entries) == "null" {
+	if !hasEntries || entries == nil {
 		return b, true
 	}
-	elems, ok := jsonElements(entries)
-	if !ok {
-		return nil, false
-	}
-	b.Entry = make([]fhir.Entry, len(elems))
-	for i, el := range elems {
-		ms, _, ok := jsonMembers(el, 0)
-		if !ok {
+	b.Entry = make([]fhir.Entry, len(entries))
+	for i, e := range entries {
+		var eh entryHead
+		if json.Unmarshal(e.head, &eh) != nil || eh.ResourceType != "" {
 			return nil, false
 		}
-		var res []byte
-		eh := make([]byte, 0, 128)
-		eh = append(eh, '{')
-		for _, m := range ms {
-			if strings.EqualFold(m.key, "resource") {
-				res = el[m.start:m.end]
-				continue
-			}
-			if len(eh) > 1 {
-				eh = append(eh, ',')
-			}
-			eh = append(eh, el[m.keyStart:m.end]...)
-		}
-		eh = append(eh, '}')
-		var e entryHead
-		if json.Unmarshal(eh, &e) != nil || e.ResourceType != "" {
-			return nil, false
-		}
-		b.Entry[i].FullURL, b.Entry[i].Search = e.FullURL, e.Search
-		if res == nil || string(res) == "null" {
+		b.Entry[i].FullURL, b.Entry[i].Search = eh.FullURL, eh.Search
+		if e.resource == nil || string(e.resource) == "null" {
 			continue
 		}
-		r, err := decodeResourceFast(res)
+		r, err := decodeResourceFast(e.resource)
 		if err != nil {
 			return nil, false
 		}
 		b.Entry[i].Resource = r
 	}
 	return b, true
+}
+
+// jsonEntry is one Bundle entry: its members but the resource, as a JSON
+// object, and the resource.
+type jsonEntry struct {
+	head, resource []byte
+}
+
+// jsonEntries reads the entry array at b[i] (or null, which gives no
+// entries) and returns where it ends.
+func jsonEntries(b []byte, i int) ([]jsonEntry, int, bool) {
+	if i+4 <= len(b) && string(b[i:i+4]) == "null" {
+		return nil, i + 4, true
+	}
+	if i >= len(b) || b[i] != '[' {
+		return nil, 0, false
+	}
+	i = skipSpace(b, i+1)
+	out := []jsonEntry{}
+	if i < len(b) && b[i] == ']' {
+		return out, i + 1, true
+	}
+	for {
+		var res []byte
+		ms, end, ok := jsonMembers(b, i, func(key string, b []byte, j int) (int, bool, bool) {
+			if !strings.EqualFold(key, "resource") {
+				return 0, false, true
+			}
+			e, ok := skipJSONValue(b, j)
+			if ok {
+				res = b[j:e]
+			}
+			return e, true, ok
+		})
+		if !ok {
+			return nil, 0, false
+		}
+		head := make([]byte, 0, 128)
+		head = append(head, '{')
+		for _, m := range ms {
+			if len(head) > 1 {
+				head = append(head, ',')
+			}
+			head = append(head, b[m.keyStart:m.end]...)
+		}
+		head = append(head, '}')
+		out = append(out, jsonEntry{head: head, resource: res})
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return nil, 0, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case ']':
+			return out, i + 1, true
+		default:
+			return nil, 0, false
+		}
+	}
 }
 
 // jsonMember is one member of a JSON object: its plain key and where its
@@ -122,8 +165,10 @@ type jsonMember struct {
 }
 
 // jsonMembers lists the members of the object at b[i]; keys with escapes
-// are not handled (ok false).
-func jsonMembers(b []byte, i int) (ms []jsonMember, end int, ok bool) {
+// are not handled (ok false). take, when not nil, may claim a member by its
+// key: it then reads the value itself and returns where it ends, and the
+// member is left out of the list.
+func jsonMembers(b []byte, i int, take func(key string, b []byte, i int) (end int, taken, ok bool)) (ms []jsonMember, end int, ok bool) {
 	if i >= len(b) || b[i] != '{' {
 		return nil, 0, false
 	}
@@ -152,11 +197,22 @@ func jsonMembers(b []byte, i int) (ms []jsonMember, end int, ok bool) {
 			return nil, 0, false
 		}
 		vs := skipSpace(b, i+1)
-		ve, ok := skipJSONValue(b, vs)
-		if !ok {
-			return nil, 0, false
+		var ve int
+		taken := false
+		if take != nil {
+			var ok bool
+			ve, taken, ok = take(key, b, vs)
+			if !ok {
+				return nil, 0, false
+			}
 		}
-		ms = append(ms, jsonMember{key: key, keyStart: ks, start: vs, end: ve})
+		if !taken {
+			var ok bool
+			if ve, ok = skipJSONValue(b, vs); !ok {
+				return nil, 0, false
+			}
+			ms = append(ms, jsonMember{key: key, keyStart: ks, start: vs, end: ve})
+		}
 		i = skipSpace(b, ve)
 		if i >= len(b) {
 			return nil, 0, false
@@ -168,37 +224,6 @@ func jsonMembers(b []byte, i int) (ms []jsonMember, end int, ok bool) {
 			return ms, i + 1, true
 		default:
 			return nil, 0, false
-		}
-	}
-}
-
-// jsonElements lists the elements of the array b.
-func jsonElements(b []byte) ([][]byte, bool) {
-	if len(b) == 0 || b[0] != '[' {
-		return nil, false
-	}
-	i := skipSpace(b, 1)
-	if i < len(b) && b[i] == ']' {
-		return nil, i+1 == len(b)
-	}
-	var out [][]byte
-	for {
-		e, ok := skipJSONValue(b, i)
-		if !ok {
-			return nil, false
-		}
-		out = append(out, b[i:e])
-		i = skipSpace(b, e)
-		if i >= len(b) {
-			return nil, false
-		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case ']':
-			return out, i+1 == len(b)
-		default:
-			return nil, false
 		}
 	}
 }

@@ -192,8 +192,37 @@ done:
 	if s.i == start || colons > 1 || s.b[s.i-1] == ':' {
 		return "", false
 	}
+	if n, ok := v3Names[string(s.b[start:s.i])]; ok {
+		return n, true // no allocation for the names messages are made of
+	}
 	return string(s.b[start:s.i]), true
 }
+
+// v3Names are the element and attribute names of PORX messages, so the
+// scanner can reuse one string for each instead of allocating it anew.
+var v3Names = func() map[string]string {
+	names := []string{
+		"id", "code", "effectiveTime", "value", "low", "high", "name", "telecom", "addr", "time",
+		"root", "extension", "codeSystem", "displayName", "classCode", "moodCode", "typeCode",
+		"determinerCode", "contextControlCode", "contextConductionInd", "inversionInd", "negationInd",
+		"nullFlavor", "use", "unit", "seperatableInd", "templateId", "typeId", "component", "author",
+		"responsibleParty", "performer", "AgentPerson", "agentPerson", "representedOrganization",
+		"healthCareProviderLicense", "Organization", "streetAddressLine", "postalCode", "prefix", "given",
+		"family", "suffix", "pertinentInformation1", "pertinentInformation2", "pertinentInformation3",
+		"pertinentInformation4", "pertinentInformation5", "pertinentInformation7", "pertinentInformation8",
+		"pertinentLineItem", "product", "manufacturedProduct", "manufacturedRequestedMaterial",
+		"lineItemQuantity", "quantity", "translation", "repeatNumber", "actRef", "signatureText",
+		"recordTarget", "Patient", "patientPerson", "administrativeGenderCode", "birthTime",
+		"playedProviderPatient", "subjectOf", "patientCareProvision", "healthCareProvider",
+		"pertinentAdditionalInstructions", "pertinentDosageInstructions", "pertinentPrescriberEndorsement",
+		"AgentOrgSDS", "agentOrganizationSDS", "device", "xmlns",
+	}
+	m := make(map[string]string, len(names))
+	for _, n := range names {
+		m[n] = n
+	}
+	return m
+}()
 
 // space skips white space and reports whether there was any.
 func (s *xmlScanner) space() bool {
@@ -229,6 +258,11 @@ func (s *xmlScanner) text() (string, bool) { return s.chars('<') }
 // entity and character references and normalising line ends.
 func (s *xmlScanner) chars(stop byte) (string, bool) {
 	start := s.i
+	if stop == '<' {
+		if ws, ok := s.indentation(); ok {
+			return ws, true
+		}
+	}
 	plain := true
 	for s.i < len(s.b) {
 		c := s.b[s.i]
@@ -266,6 +300,28 @@ func (s *xmlScanner) chars(stop byte) (string, bool) {
 	}
 	return s.decode(raw)
 }
+
+// indentation reads a newline followed by spaces up to '<' without
+// allocating (the usual text between elements).
+func (s *xmlScanner) indentation() (string, bool) {
+	j := s.i
+	if j >= len(s.b) || s.b[j] != '\n' {
+		return "", false
+	}
+	j++
+	for j < len(s.b) && s.b[j] == ' ' {
+		j++
+	}
+	if j >= len(s.b) || s.b[j] != '<' || j-s.i > len(indentSpaces) {
+		return "", false
+	}
+	n := j - s.i
+	s.i = j
+	return indentSpaces[:n], true
+}
+
+// indentSpaces holds the indentation strings the scanner hands out.
+const indentSpaces = "\n                                                                                                                                "
 
 // decode resolves references and line ends in raw character data.
 func (s *xmlScanner) decode(raw []byte) (string, bool) {

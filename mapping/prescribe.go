@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -61,21 +60,15 @@ func PrescribeToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	return writeDocument(c, doc, sig)
 }
 
-// writeDocument indents and serialises the document, with the signature
+// writeDocument serialises the document indented, with the signature
 // fragment spliced in untouched (its bytes are what was signed).
+// (Other families call it too; c is kept for their sake and unused.)
 func writeDocument(c *BundleContext, doc *etree.Document, sig *signaturePlacement) ([]byte, error) {
-	doc.Indent(2)
-	if sig != nil {
-		sig.insert()
+	if sig == nil {
+		return WriteIndented(doc), nil
 	}
-	out, err := doc.WriteToBytes()
-	if err != nil {
-		return nil, &FHIRError{Interaction: c.Interaction, Path: "Bundle", Msg: fmt.Sprintf("writing v3: %v", err)}
-	}
-	if sig != nil {
-		out = sig.splice(out)
-	}
-	return out, nil
+	sig.insert()
+	return writeIndented(doc, signatureMarker, sig.raw), nil
 }
 
 // bundleMessageID returns the Bundle identifier (system rfc4122).

@@ -69,8 +69,9 @@ type lineItem struct {
 
 // ReadParentPrescription reads a ParentPrescription element into a FHIR
 // prescription-order Bundle. raw is the message it was parsed from (for the
-// signature's exact bytes; nil serialises the element instead). Problems
-// are recorded on pp's Reader.
+// signature's exact bytes; nil serialises the element instead); env.NewID
+// must be set (fresh resource ids). Parts the FHIR cannot say are carried
+// verbatim (see prescribe_carry.go). Problems are recorded on pp's Reader.
 func ReadParentPrescription(pp v3.Node, raw []byte, env Env) *fhir.Bundle {
 	newID := env.NewID
 	var p parentPrescription

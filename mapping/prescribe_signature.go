@@ -23,17 +23,12 @@ type signaturePlacement struct {
 }
 
 // signatureMarker stands in for the signature until the document is
-// serialised; it is then replaced by the fragment's own bytes.
+// serialised, which writes the fragment's own bytes in its place.
 const signatureMarker = "porxgate-signature"
 
 // insert marks the place of the fragment (after indentation).
 func (s *signaturePlacement) insert() {
 	s.el.CreateComment(signatureMarker)
-}
-
-// splice puts the fragment's bytes where the marker is.
-func (s *signaturePlacement) splice(out []byte) []byte {
-	return bytes.Replace(out, []byte("<!--"+signatureMarker+"-->"), s.raw, 1)
 }
 
 // signatureFor fills signatureText: nullFlavor NA when the prescription is
@@ -76,9 +71,12 @@ func checkSignatureFragment(data []byte) ([]byte, error) {
 	buf = append(buf, "<w>"...)
 	buf = append(buf, data...)
 	buf = append(buf, "</w>"...)
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(buf); err != nil {
-		return nil, err
+	doc, ok := fastParseXML(buf)
+	if !ok {
+		doc = etree.NewDocument()
+		if err := doc.ReadFromBytes(buf); err != nil {
+			return nil, err
+		}
 	}
 	root := doc.Root()
 	if root == nil || len(root.ChildElements()) == 0 {
@@ -92,8 +90,10 @@ func checkSignatureFragment(data []byte) ([]byte, error) {
 	return data, nil
 }
 
+// errString is a constant error message.
 type errString string
 
+// Error implements error.
 func (e errString) Error() string { return string(e) }
 
 // signatureData returns the base64 of what signatureText holds: the bytes

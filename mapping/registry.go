@@ -54,6 +54,8 @@ func translators() []*Translator {
 		CancelTranslator(),
 		CancelResponseTranslator(),
 		ReleaseRequestTranslator(),
+		ReleaseResponseTranslator(),
+		ReleaseRejectionTranslator(),
 	}
 }
 
