@@ -1,7 +1,7 @@
 package fhir
 
 import (
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"fmt"
 )
 
@@ -120,9 +120,7 @@ func DecodeResource(data []byte) (Resource, error) {
 	if res == nil {
 		return &RawResource{Type: head.ResourceType, JSON: append(json.RawMessage(nil), data...)}, nil
 	}
-	dec := json.NewDecoder(bytesReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(res); err != nil {
+	if err := json.Unmarshal(data, res); err != nil {
 		return nil, fmt.Errorf("%s: %w", head.ResourceType, err)
 	}
 	return res, nil

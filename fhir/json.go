@@ -2,7 +2,7 @@ package fhir
 
 import (
 	"bytes"
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"io"
 )
 

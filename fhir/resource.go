@@ -1,7 +1,7 @@
 package fhir
 
 import (
-	"encoding/json"
+	json "github.com/goccy/go-json"
 	"fmt"
 )
 
