@@ -103,6 +103,28 @@ type Config struct {
 	// DeliveryPersistDuration is the default time an async message may
 	// still be delivered after it was queued.
 	DeliveryPersistDuration time.Duration
+
+	// CancelPollInterval is how often the pending-cancellation poller looks
+	// for cancellations due a poll of the EPS tracker and sweeps expired
+	// ones (--cancel-poll-interval, PORXGATE_CANCEL_POLL_INTERVAL; default 30s).
+	CancelPollInterval time.Duration
+	// CancelBackoff is the wait before a pending cancellation is first
+	// looked up in the EPS tracker; it doubles after each look that finds
+	// it pending, up to CancelMaxBackoff (--cancel-backoff,
+	// --cancel-max-backoff, PORXGATE_CANCEL_BACKOFF,
+	// PORXGATE_CANCEL_MAX_BACKOFF; defaults 5m, 6h).
+	CancelBackoff time.Duration
+	// CancelMaxBackoff caps the wait between two polls of one cancellation.
+	CancelMaxBackoff time.Duration
+	// CancelMaxAge is how long a cancellation may stay pending before it is
+	// given up and reported (an error log line, the expired metric and the
+	// expired list of /admin/cancellations) (--cancel-max-age,
+	// PORXGATE_CANCEL_MAX_AGE; default 720h, 30 days).
+	CancelMaxAge time.Duration
+	// CancelPollRate bounds the EPS tracker queries of the poller, per
+	// second and replica (--cancel-poll-rate, PORXGATE_CANCEL_POLL_RATE;
+	// default 2).
+	CancelPollRate int
 }
 
 // DefaultConfig returns the configuration `make run` uses: loopback, the
@@ -125,6 +147,11 @@ func DefaultConfig() Config {
 		DeliveryRetries:         p.Retries,
 		DeliveryRetryInterval:   p.RetryInterval,
 		DeliveryPersistDuration: p.PersistDuration,
+		CancelPollInterval:      30 * time.Second,
+		CancelBackoff:           5 * time.Minute,
+		CancelMaxBackoff:        6 * time.Hour,
+		CancelMaxAge:            30 * 24 * time.Hour,
+		CancelPollRate:          2,
 	}
 }
 
@@ -193,6 +220,11 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	num(&cfg.DeliveryRetries, "delivery-retries", "DELIVERY_RETRIES", "delivery retries of routes that set none")
 	dur(&cfg.DeliveryRetryInterval, "delivery-retry-interval", "DELIVERY_RETRY_INTERVAL", "delivery retry interval of routes that set none")
 	dur(&cfg.DeliveryPersistDuration, "delivery-persist-duration", "DELIVERY_PERSIST_DURATION", "delivery persist duration of routes that set none")
+	dur(&cfg.CancelPollInterval, "cancel-poll-interval", "CANCEL_POLL_INTERVAL", "how often pending cancellations are looked at")
+	dur(&cfg.CancelBackoff, "cancel-backoff", "CANCEL_BACKOFF", "first wait before a pending cancellation is polled (doubles)")
+	dur(&cfg.CancelMaxBackoff, "cancel-max-backoff", "CANCEL_MAX_BACKOFF", "longest wait between polls of a pending cancellation")
+	dur(&cfg.CancelMaxAge, "cancel-max-age", "CANCEL_MAX_AGE", "how long a cancellation may stay pending before it is reported and dropped")
+	num(&cfg.CancelPollRate, "cancel-poll-rate", "CANCEL_POLL_RATE", "EPS tracker queries a second for pending cancellations")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fmt.Errorf("serve flags: %w", err)
 	}
@@ -242,6 +274,8 @@ func (c Config) Validate() error {
 	}{
 		{"persist-duration", c.PersistDuration}, {"lease", c.Lease}, {"poll-interval", c.PollInterval},
 		{"process-retry-interval", c.ProcessRetryInterval}, {"delivery-timeout", c.DeliveryTimeout},
+		{"cancel-poll-interval", c.CancelPollInterval}, {"cancel-backoff", c.CancelBackoff},
+		{"cancel-max-backoff", c.CancelMaxBackoff}, {"cancel-max-age", c.CancelMaxAge},
 	}
 	for _, p := range positive {
 		if p.d <= 0 {
@@ -258,6 +292,12 @@ func (c Config) Validate() error {
 	}
 	if c.DeliveryWorkers < 1 {
 		errs = append(errs, fmt.Errorf("delivery-workers %d: must be at least 1", c.DeliveryWorkers))
+	}
+	if c.CancelMaxBackoff < c.CancelBackoff {
+		errs = append(errs, fmt.Errorf("cancel-max-backoff %s: must not be below cancel-backoff %s", c.CancelMaxBackoff, c.CancelBackoff))
+	}
+	if c.CancelPollRate < 1 {
+		errs = append(errs, fmt.Errorf("cancel-poll-rate %d: must be at least 1", c.CancelPollRate))
 	}
 	if c.ProcessRetries < 0 {
 		errs = append(errs, fmt.Errorf("process-retries %d: must not be negative", c.ProcessRetries))

@@ -59,6 +59,9 @@ type EPSProcessor struct {
 	log   *slog.Logger
 	// asid is porxgate's own ASID when it answers as Spine.
 	asid string
+	// cancels tracks and resolves pending cancellations (cancel_processor.go);
+	// nil: pending cancellations are only logged.
+	cancels *Cancellations
 }
 
 // NewEPSProcessor returns a processor over the given registry and EPS API.
@@ -116,9 +119,9 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 		// waits in the store without using up its attempts.
 		return nil, Deferred(fmt.Errorf("%s %s upstream %s: %w", in.Interaction, in.MessageID, op, err))
 	}
-	answer, err := p.answerer(canon)(in, canon, meta, resp, env)
+	answer, err := p.answerFor(ctx, in, canon, body, meta, resp, env)
 	if err != nil {
-		return nil, Permanent(fmt.Errorf("%s %s: mapping EPS's answer: %w", in.Interaction, in.MessageID, err))
+		return nil, err
 	}
 	p.log.Info("message processed", "interaction", in.Interaction, "message_id", in.MessageID,
 		"operation", string(op), "upstream_status", resp.Status, "answer", answer.Interaction)
@@ -185,19 +188,31 @@ func (p *EPSProcessor) ackAnswer(in *Inbound, canon string, meta mapping.Meta, r
 // cancelAnswer answers a Cancel Request with a Cancel Response; an answer
 // that only carries acknowledgement codes (e.g. a duplicate) gets an MCCI AR.
 func (p *EPSProcessor) cancelAnswer(in *Inbound, canon string, meta mapping.Meta, resp *upstream.Response, env mapping.Env) (Answer, error) {
+	a, outcome, err := p.cancelReply(in, canon, meta, resp, env)
+	if err == nil && outcome != nil && outcome.Pending {
+		p.log.Info("cancellation pending with dispenser", "message_id", in.MessageID,
+			"prescription", outcome.Request.PrescriptionID, "line_item", outcome.Request.LineItemID, "dispenser", outcome.DispenserODS, "code", outcome.FHIRCode)
+	}
+	return a, err
+}
+
+// cancelReply makes the Cancel Response (labelled in the request's own
+// family, as CancelResponseFromEPS writes it) and says what EPS answered;
+// the outcome is nil when the answer is an MCCI acknowledgement instead.
+func (p *EPSProcessor) cancelReply(in *Inbound, canon string, meta mapping.Meta, resp *upstream.Response, env mapping.Env) (Answer, *mapping.CancelOutcome, error) {
 	b, outcome, err := mapping.CancelResponseFromEPS(in.Payload, resp.Body, resp.Status,
 		mapping.CancelReplyEnds{SenderASID: p.asid, ReceiverASID: meta.SenderASID}, env)
 	if err != nil {
 		if ack, ackErr := p.ackAnswer(in, canon, meta, resp, env); ackErr == nil {
-			return ack, nil
+			return ack, nil, nil
 		}
-		return Answer{}, err
+		return Answer{}, nil, err
 	}
-	if outcome.Pending {
-		p.log.Info("cancellation pending with dispenser", "message_id", in.MessageID,
-			"prescription", outcome.Request.PrescriptionID, "line_item", outcome.Request.LineItemID, "dispenser", outcome.DispenserODS, "code", outcome.FHIRCode)
+	fam := env.Family
+	if _, f, err := v3.Canonical(outcome.Request.Interaction); err == nil {
+		fam = f
 	}
-	return Answer{Interaction: v3.InFamily(v3.CancelResponse, env.Family), Payload: b}, nil
+	return Answer{Interaction: v3.InFamily(v3.CancelResponse, fam), Payload: b}, &outcome, nil
 }
 
 // rejectUnreadable answers a payload porxgate cannot map with an MCCI

@@ -9,12 +9,17 @@ import (
 
 // OpenProcessor builds the Processor the gateway runs messages through: the
 // EPS processor over every translator in the mapping registry and the
-// upstream OpenUpstream built. With no upstream (nil) it returns
+// upstream OpenUpstream built, tracking pending cancellations in cancels
+// (nil: they are only logged). With no upstream (nil) it returns
 // Unsupported, so every message is refused as NotSupported. The returned
 // stop function releases what it started.
-func OpenProcessor(ctx context.Context, cfg Config, up *EPSClient, log *slog.Logger) (Processor, func(), error) {
+func OpenProcessor(ctx context.Context, cfg Config, up *EPSClient, log *slog.Logger, cancels *Cancellations) (Processor, func(), error) {
 	if up == nil {
 		return Unsupported{}, func() {}, nil
 	}
-	return NewEPSProcessor(mapping.NewRegistry(), up.Client, nil, nil, log.With("component", "processor")), func() {}, nil
+	p := NewEPSProcessor(mapping.NewRegistry(), up.Client, nil, nil, log.With("component", "processor"))
+	if cancels != nil {
+		p.WithCancellations(cancels)
+	}
+	return p, func() {}, nil
 }

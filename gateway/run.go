@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/outbox"
@@ -71,7 +72,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("upstream: %w", err)
 	}
 	defer stopUp()
-	proc, stopProc, err := OpenProcessor(ctx, cfg, up, log)
+	cancellations := OpenCancellations(cfg, st, up, log)
+	proc, stopProc, err := OpenProcessor(ctx, cfg, up, log, cancellations)
 	if err != nil {
 		return fmt.Errorf("processor: %w", err)
 	}
@@ -85,6 +87,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	srv := NewServer(cfg, st, up, log, metrics,
 		WithProcessor(proc), WithRoutes(routes), WithDeliveryClient(client))
+	srv.EnableCancellations(cancellations)
 	upName := "none"
 	if up != nil {
 		upName = up.Describe()
@@ -95,15 +98,21 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return srv.ServeAndWork(ctx, ln)
 }
 
-// ServeAndWork serves on ln and runs the workers until ctx is done; then it
-// drains in-flight requests, stops the workers (letting work in hand
-// finish, for at most the shutdown timeout) and returns.
+// ServeAndWork serves on ln and runs the workers (and the pending-
+// cancellation poller, when EnableCancellations was called) until ctx is
+// done; then it drains in-flight requests, stops the workers (letting work
+// in hand finish, for at most the shutdown timeout) and returns.
 func (s *Server) ServeAndWork(ctx context.Context, ln net.Listener) error {
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() { defer close(done); s.RunWorkers(wctx) }()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); s.RunWorkers(wctx) }()
+	if s.cancels != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.cancels.Run(wctx) }()
+	}
 	err := s.Serve(ctx, ln)
 	stopWorkers()
-	<-done
+	wg.Wait()
 	return err
 }

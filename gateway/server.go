@@ -36,6 +36,8 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	msg      *messaging
+	// cancels handles pending cancellations (EnableCancellations); nil: none.
+	cancels *Cancellations
 }
 
 // NewServer builds the Fiber app with its routes: health, readiness and

@@ -47,6 +47,7 @@ type fixedRecord struct {
 	MessageID      string    `json:"messageId"`
 	ResponseID     string    `json:"responseId,omitempty"`
 	SenderPartyID  string    `json:"senderPartyId"`
+	ReceiverParty  string    `json:"receiverPartyId,omitempty"`
 	SenderASID     string    `json:"senderAsid,omitempty"`
 	CPAID          string    `json:"cpaId,omitempty"`
 	Request        []byte    `json:"request,omitempty"`
@@ -59,8 +60,8 @@ func fixedOf(r Record) fixedRecord {
 	return fixedRecord{
 		PrescriptionID: r.PrescriptionID, LineItem: r.LineItem, CancellationID: r.CancellationID,
 		ConversationID: r.ConversationID, MessageID: r.MessageID, ResponseID: r.ResponseID,
-		SenderPartyID: r.SenderPartyID, SenderASID: r.SenderASID, CPAID: r.CPAID, Request: r.Request,
-		DispenserODS: r.DispenserODS, Created: r.Created, Expires: r.Expires,
+		SenderPartyID: r.SenderPartyID, ReceiverParty: r.ReceiverPartyID, SenderASID: r.SenderASID, CPAID: r.CPAID,
+		Request: r.Request, DispenserODS: r.DispenserODS, Created: r.Created, Expires: r.Expires,
 	}
 }
 
@@ -351,7 +352,7 @@ func decodeFields(vals []any) (Record, error) {
 	rec := Record{
 		PrescriptionID: f.PrescriptionID, LineItem: f.LineItem, CancellationID: f.CancellationID,
 		ConversationID: f.ConversationID, MessageID: f.MessageID, ResponseID: f.ResponseID,
-		SenderPartyID: f.SenderPartyID, SenderASID: f.SenderASID, CPAID: f.CPAID, Request: f.Request,
+		SenderPartyID: f.SenderPartyID, ReceiverPartyID: f.ReceiverParty, SenderASID: f.SenderASID, CPAID: f.CPAID, Request: f.Request,
 		DispenserODS: f.DispenserODS, Created: f.Created, Expires: f.Expires,
 		State: State(str(1)), LastError: str(5),
 	}

@@ -77,6 +77,9 @@ type Record struct {
 	ResponseID string `json:"responseId,omitempty"`
 	// SenderPartyID is the prescriber's ebXML PartyId (where answers go).
 	SenderPartyID string `json:"senderPartyId"`
+	// ReceiverPartyID is the PartyId the cancel request was sent to
+	// (porxgate answering as Spine): the answers' eb:From.
+	ReceiverPartyID string `json:"receiverPartyId,omitempty"`
 	// SenderASID is the prescriber's ASID.
 	SenderASID string `json:"senderAsid,omitempty"`
 	// CPAID is the ebXML CPAId of the conversation.

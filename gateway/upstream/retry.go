@@ -77,7 +77,12 @@ func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		} else {
 			stats.maybeDelivered = true
 		}
-		if attempt >= maxAttempts || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			// The total deadline ran out during the attempt: say so whatever
+			// the attempt itself reported.
+			return nil, giveUp(attempt, resp, errors.Join(err, context.DeadlineExceeded))
+		}
+		if attempt >= maxAttempts {
 			return nil, giveUp(attempt, resp, err)
 		}
 		wait := t.backoff(attempt)

@@ -1,0 +1,182 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/cancels"
+)
+
+// Poller batch sizes.
+const (
+	// cancelDueBatch is how many due cancellations one Due call leases.
+	cancelDueBatch = 8
+	// cancelExpireBatch is how many expired cancellations one Expire call
+	// removes.
+	cancelExpireBatch = 100
+)
+
+// Run is the pending-cancellation poller: every PollInterval it reports
+// (and removes) cancellations pending past MaxAge, then leases the ones
+// due a poll, asks the EPS tracker about each (at most Rate a second) and
+// resolves and answers those that settled, or reschedules the others with
+// backoff. Resolved cancellations whose resolver died are answered too.
+// It returns when ctx is done; a cancellation it holds then is left to
+// its lease, which another replica takes over when it runs out.
+func (c *Cancellations) Run(ctx context.Context) {
+	t := time.NewTicker(c.opts.PollInterval)
+	defer t.Stop()
+	lim := newRateLimiter(c.opts.Rate)
+	for {
+		c.sweep(ctx)
+		c.pollDue(ctx, lim)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sweep reports every cancellation pending past its expiry: an error log
+// line and the expired metric each, and the expired list of the admin view.
+func (c *Cancellations) sweep(ctx context.Context) {
+	for ctx.Err() == nil {
+		gone, err := c.tracker.Expire(ctx, c.now(), cancelExpireBatch)
+		for _, r := range gone {
+			c.m.expired.Inc()
+			c.log.Error("pending cancellation expired unresolved: the prescriber got no subsequent cancel response",
+				"prescription", r.PrescriptionID, "line_item", r.LineItem, "cancellation_id", r.CancellationID,
+				"conversation_id", r.ConversationID, "message_id", r.MessageID, "party", r.SenderPartyID,
+				"dispenser", r.DispenserODS, "created", r.Created.UTC().Format(time.RFC3339),
+				"polls", r.Attempts, "last_error", r.LastError)
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Warn("expiry sweep of pending cancellations failed", "err", err)
+			}
+			return
+		}
+		if len(gone) < cancelExpireBatch {
+			return
+		}
+	}
+}
+
+// pollDue works through the cancellations due now, a batch at a time.
+func (c *Cancellations) pollDue(ctx context.Context, lim *rateLimiter) {
+	for ctx.Err() == nil {
+		claims, err := c.tracker.Due(ctx, c.now(), cancelDueBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Warn("pending cancellations due a poll could not be read", "err", err)
+			}
+			// Claims already leased are retried when their leases run out.
+		}
+		for _, cl := range claims {
+			if ctx.Err() != nil {
+				return
+			}
+			c.work(ctx, lim, cl)
+		}
+		if err != nil || len(claims) < cancelDueBatch {
+			return
+		}
+	}
+}
+
+// work handles one leased cancellation: a resolved one is answered; a
+// pending one is looked up in the EPS tracker and resolved or rescheduled.
+func (c *Cancellations) work(ctx context.Context, lim *rateLimiter, cl cancels.Claim) {
+	log := c.log.With("prescription", cl.PrescriptionID, "line_item", cl.LineItem)
+	if cl.State == cancels.StateResolved && cl.Outcome != nil {
+		log.Info("answering a cancellation resolved by a replica that did not finish")
+		c.deliver(ctx, cl)
+		return
+	}
+	claimed := time.Now()
+	if err := lim.wait(ctx); err != nil {
+		return
+	}
+	if time.Since(claimed) > c.opts.Lease/2 {
+		if err := c.tracker.Extend(ctx, cl); err != nil {
+			log.Info("lease of a pending cancellation lost while waiting to poll", "err", err)
+			return
+		}
+	}
+	qctx, cancel := context.WithTimeout(ctx, c.opts.Lease/2)
+	v, err := c.askTracker(qctx, cl.PrescriptionID)
+	cancel()
+	if ctx.Err() != nil {
+		return // stopping: the lease runs out and another replica polls
+	}
+	c.m.polls.Inc()
+	code, settled := "", false
+	if err == nil {
+		var found bool
+		code, settled, found = v.itemCode(cl.LineItem)
+		if !found {
+			err = errors.New("the EPS tracker does not list the line item")
+		}
+	}
+	if err != nil || !settled {
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		rec, rerr := c.tracker.Reschedule(ctx, cl, c.now(), msg)
+		switch {
+		case rerr != nil:
+			log.Warn("pending cancellation could not be rescheduled; polled again when its lease runs out", "err", rerr)
+		case err != nil:
+			log.Warn("EPS tracker poll failed; will retry", "attempts", rec.Attempts, "next_poll", rec.NextPoll.Format(time.RFC3339), "err", err)
+		default:
+			log.Debug("cancellation still pending", "attempts", rec.Attempts, "next_poll", rec.NextPoll.Format(time.RFC3339))
+		}
+		return
+	}
+	owner := v.Owner
+	if owner == "" {
+		owner = cl.DispenserODS
+	}
+	o := cancels.Outcome{Code: code, Source: sourceTracker, DispenserODS: owner, At: c.now().UTC()}
+	rc, ok, err := c.tracker.Resolve(ctx, cl.PrescriptionID, cl.LineItem, o, c.now())
+	if err != nil {
+		log.Warn("settled cancellation could not be resolved; polled again when its lease runs out", "err", err)
+		return
+	}
+	if !ok {
+		return // resolved by a dispense notification or return meanwhile
+	}
+	c.m.resolved.WithLabelValues(sourceTracker).Inc()
+	c.deliver(ctx, rc)
+}
+
+// rateLimiter spaces calls at least 1/rate seconds apart.
+type rateLimiter struct {
+	every time.Duration
+	next  time.Time
+}
+
+// newRateLimiter allows rate calls a second (rate ≥ 1).
+func newRateLimiter(rate int) *rateLimiter {
+	return &rateLimiter{every: time.Second / time.Duration(max(rate, 1))}
+}
+
+// wait blocks until the next call is allowed or ctx is done.
+func (l *rateLimiter) wait(ctx context.Context) error {
+	now := time.Now()
+	if l.next.After(now) {
+		t := time.NewTimer(l.next.Sub(now))
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		now = time.Now()
+	}
+	l.next = now.Add(l.every)
+	return nil
+}

@@ -1,0 +1,236 @@
+package gateway
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/cancels"
+	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/upstream"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// testClock is a settable clock.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// cannedTracker answers every EPS tracker query with status and body.
+type cannedTracker struct {
+	status int
+	body   []byte
+	calls  int
+}
+
+func (c *cannedTracker) TrackerGet(_ context.Context, q url.Values) (*upstream.Response, error) {
+	c.calls++
+	return &upstream.Response{Status: c.status, Body: c.body}, nil
+}
+
+// pollerRig is a Cancellations on the in-memory tracker and store with a
+// settable clock, and one tracked cancellation of the fixture prescription.
+type pollerRig struct {
+	clock *testClock
+	tr    cancels.Tracker
+	st    store.Store
+	c     *Cancellations
+	rec   cancels.Record
+}
+
+func newPollerRig(t *testing.T, api TrackerAPI) *pollerRig {
+	t.Helper()
+	clock := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	opts := CancelOptions{PollInterval: time.Second, Backoff: time.Minute, MaxBackoff: time.Hour, MaxAge: 24 * time.Hour, Rate: 1000, Lease: 30 * time.Second}
+	tr := cancels.NewMemory(opts.TrackerOptions(), clock.now)
+	st := store.NewMemory(clock.now)
+	c := NewCancellations(tr, api, opts, clock.now, nil, quietLog())
+	c.attach(st, nil, nil)
+	rec := cancels.Record{
+		PrescriptionID: rxID, LineItem: rxLineItem, ConversationID: "CONV-1", MessageID: "MSG-1",
+		ResponseID: "5E9A998A-F903-4468-B27B-F7BEE4ADDB6B", SenderPartyID: senderParty, ReceiverPartyID: spineParty,
+		CPAID: senderCPA, Request: legacyCancel(t, rxFixture), Created: clock.now(), NextPoll: clock.now().Add(time.Minute),
+	}
+	if ok, err := tr.Track(context.Background(), rec); err != nil || !ok {
+		t.Fatalf("track: %v %v", ok, err)
+	}
+	return &pollerRig{clock: clock, tr: tr, st: st, c: c, rec: rec}
+}
+
+// outboxDeliveries takes out (and returns) what the rig's outbox holds.
+func (r *pollerRig) outboxDeliveries(t *testing.T) []outbox.Delivery {
+	t.Helper()
+	var out []outbox.Delivery
+	for {
+		l, err := r.st.Claim(context.Background(), outbox.Queue, r.clock.now().Add(time.Hour), time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l == nil {
+			return out
+		}
+		d, err := outbox.DecodeDelivery(l.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.st.Drop(context.Background(), outbox.Queue, l.ID); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, d)
+	}
+}
+
+func TestPollerReschedules(t *testing.T) {
+	item := strings.ToLower(rxLineItem)
+	cases := []struct {
+		name      string
+		api       *cannedTracker
+		wantError string
+	}{
+		{"still with dispenser", &cannedTracker{status: 200, body: searchsetOf(t, trackerTask(rxID, "0002", "FCG71", "", map[string]string{item: "0008"}))}, ""},
+		{"EPS fails", &cannedTracker{status: 503, body: []byte(`{}`)}, "answered 503"},
+		{"unreadable answer", &cannedTracker{status: 200, body: []byte(`{`)}, "EPS tracker answer"},
+		{"prescription unknown", &cannedTracker{status: 200, body: []byte(`{"resourceType":"Bundle","type":"searchset"}`)}, "does not list the prescription"},
+		{"item unknown", &cannedTracker{status: 200, body: searchsetOf(t, trackerTask(rxID, "0002", "", "", map[string]string{"other": "0008"}))}, "does not list the line item"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newPollerRig(t, tc.api)
+			lim := newRateLimiter(1000)
+			r.c.pollDue(context.Background(), lim)
+			if tc.api.calls != 0 {
+				t.Fatalf("polled %d times before the first poll was due", tc.api.calls)
+			}
+			r.clock.add(time.Minute)
+			r.c.pollDue(context.Background(), lim)
+			if tc.api.calls != 1 {
+				t.Fatalf("polled %d times, want 1", tc.api.calls)
+			}
+			got, err := r.tr.Get(context.Background(), rxID, rxLineItem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != cancels.StatePending || got.Attempts != 1 || !strings.Contains(got.LastError, tc.wantError) || (tc.wantError == "") != (got.LastError == "") {
+				t.Errorf("after the poll: state %s attempts %d lastError %q; want pending 1 %q", got.State, got.Attempts, got.LastError, tc.wantError)
+			}
+			if want := r.clock.now().Add(time.Minute); !got.NextPoll.Equal(want) {
+				t.Errorf("next poll %s, want %s", got.NextPoll, want)
+			}
+			if ds := r.outboxDeliveries(t); len(ds) != 0 {
+				t.Errorf("%d deliveries queued for a pending cancellation", len(ds))
+			}
+		})
+	}
+}
+
+// TestPollerResolves: a poll that finds the item settled resolves the
+// cancellation and queues exactly one Subsequent Cancel Response,
+// addressed to the prescriber in the cancel's conversation.
+func TestPollerResolves(t *testing.T) {
+	api := &cannedTracker{status: 200, body: searchsetOf(t, trackerTask(rxID, "0006", "FCG71", "", map[string]string{strings.ToLower(rxLineItem): "0001"}))}
+	r := newPollerRig(t, api)
+	r.clock.add(time.Minute)
+	r.c.pollDue(context.Background(), newRateLimiter(1000))
+	ds := r.outboxDeliveries(t)
+	if len(ds) != 1 {
+		t.Fatalf("%d deliveries, want 1", len(ds))
+	}
+	d := ds[0]
+	if d.MessageID != r.rec.ResponseID || d.Interaction != v3.SubsequentCancelResponse || d.Party != senderParty ||
+		d.ConversationID != "CONV-1" || d.RefToMessageID != "MSG-1" || d.CPAID != senderCPA {
+		d.Body = nil
+		t.Errorf("delivery %+v", d)
+	}
+	if !strings.Contains(string(d.Body), `code="0004"`) {
+		t.Errorf("delivery does not carry 0004:\n%s", d.Body)
+	}
+	if _, err := r.tr.Get(context.Background(), rxID, rxLineItem); err == nil {
+		t.Error("record still tracked")
+	}
+	r.clock.add(time.Hour)
+	r.c.pollDue(context.Background(), newRateLimiter(1000))
+	if n := len(r.outboxDeliveries(t)); n != 0 || api.calls != 1 {
+		t.Errorf("after completion: %d more deliveries, %d polls", n, api.calls)
+	}
+}
+
+// TestPollerAnswersOrphan: a replica resolved a cancellation and died
+// before queueing the answer; once its lease runs out the poller queues
+// the Subsequent Cancel Response without asking EPS again.
+func TestPollerAnswersOrphan(t *testing.T) {
+	api := &cannedTracker{status: 500}
+	r := newPollerRig(t, api)
+	o := cancels.Outcome{Code: "0001", Source: sourceReturn, At: r.clock.now()}
+	if _, ok, err := r.tr.Resolve(context.Background(), rxID, rxLineItem, o, r.clock.now()); err != nil || !ok {
+		t.Fatalf("resolve: %v %v", ok, err)
+	}
+	r.c.pollDue(context.Background(), newRateLimiter(1000))
+	if n := len(r.outboxDeliveries(t)); n != 0 {
+		t.Fatalf("answered while the resolver's lease ran: %d deliveries", n)
+	}
+	r.clock.add(31 * time.Second)
+	r.c.pollDue(context.Background(), newRateLimiter(1000))
+	ds := r.outboxDeliveries(t)
+	if len(ds) != 1 || ds[0].MessageID != r.rec.ResponseID || api.calls != 0 {
+		t.Fatalf("%d deliveries (want 1 with the chosen MessageId), %d polls (want 0)", len(ds), api.calls)
+	}
+}
+
+// TestSweepReportsExpired: a cancellation pending past its maximum age is
+// removed, counted and kept in the expired list.
+func TestSweepReportsExpired(t *testing.T) {
+	r := newPollerRig(t, &cannedTracker{status: 500})
+	r.c.sweep(context.Background())
+	if _, err := r.tr.Get(context.Background(), rxID, rxLineItem); err != nil {
+		t.Fatalf("expired early: %v", err)
+	}
+	r.clock.add(25 * time.Hour)
+	r.c.sweep(context.Background())
+	if _, err := r.tr.Get(context.Background(), rxID, rxLineItem); err == nil {
+		t.Fatal("still tracked past its maximum age")
+	}
+	exp, err := r.tr.ListExpired(context.Background(), 10)
+	if err != nil || len(exp) != 1 || exp[0].MessageID != "MSG-1" {
+		t.Fatalf("expired list %v %+v", err, exp)
+	}
+}
+
+func TestCancelBackoff(t *testing.T) {
+	o := CancelOptions{Backoff: time.Minute, MaxBackoff: 5 * time.Minute}.withDefaults()
+	for n, want := range map[int]time.Duration{0: time.Minute, 1: time.Minute, 2: 2 * time.Minute, 3: 4 * time.Minute, 4: 5 * time.Minute, 50: 5 * time.Minute} {
+		if got := o.backoff(n); got != want {
+			t.Errorf("backoff(%d) = %s, want %s", n, got, want)
+		}
+	}
+	d := CancelOptions{}.withDefaults()
+	if d.PollInterval != 30*time.Second || d.Backoff != 5*time.Minute || d.MaxBackoff != 6*time.Hour || d.Rate != 2 {
+		t.Errorf("defaults %+v", d)
+	}
+}
+
+func TestOpenTrackerFollowsTheStore(t *testing.T) {
+	if _, ok := OpenTracker(store.NewMemory(nil), CancelOptions{}).(*cancels.Memory); !ok {
+		t.Error("memory store: tracker is not in memory")
+	}
+	st, _ := redisStore(t)
+	if _, ok := OpenTracker(st, CancelOptions{}).(*cancels.Redis); !ok {
+		t.Error("Redis store: tracker is not on Redis")
+	}
+}

@@ -1,0 +1,232 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/gateway/cancels"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// Sources of a resolution (cancels.Outcome.Source).
+const (
+	sourceDispense = "dispense-notification"
+	sourceReturn   = "return"
+	sourceTracker  = "tracker"
+)
+
+// settlement is what a dispenser's message that EPS accepted says about
+// the pending cancellations of its prescription.
+type settlement struct {
+	// PrescriptionID is the short-form id (upper case).
+	PrescriptionID string
+	// Source is sourceDispense or sourceReturn.
+	Source string
+	// DispenserODS and DispenserName name the dispenser, when the message does.
+	DispenserODS, DispenserName string
+	// Items maps the line items a dispense notification names (upper case)
+	// to their dispense status; nil for a return, which names none.
+	Items map[string]string
+}
+
+// settlementOf reads the FHIR message the gateway sent EPS for a dispense
+// notification (a dispense-notification Bundle) or a return (a Task).
+func settlementOf(canon string, body []byte) (settlement, error) {
+	switch canon {
+	case v3.DispenseNotification:
+		return dispenseSettlement(body)
+	case v3.DispenseProposalReturn:
+		return returnSettlement(body)
+	}
+	return settlement{}, fmt.Errorf("%s settles no cancellation", canon)
+}
+
+// dispenseSettlement reads the prescription, items and statuses of a
+// dispense-notification Bundle: each MedicationDispense's type and the
+// MedicationRequest its authorizingPrescription points at.
+func dispenseSettlement(body []byte) (settlement, error) {
+	b, err := fhir.ParseBundle(body)
+	if err != nil {
+		return settlement{}, fmt.Errorf("dispense notification: %w", err)
+	}
+	s := settlement{Source: sourceDispense, Items: map[string]string{}}
+	if hs := fhir.EntriesOf[*fhir.MessageHeader](b); len(hs) > 0 && hs[0].Sender != nil && hs[0].Sender.Identifier != nil {
+		s.DispenserODS = hs[0].Sender.Identifier.Value
+	}
+	mds := fhir.EntriesOf[*fhir.MedicationDispense](b)
+	if len(mds) == 0 {
+		return settlement{}, errors.New("dispense notification: no MedicationDispense")
+	}
+	for i, md := range mds {
+		c := fhir.FindCoding(md.Type, fhir.CodeSystemMedicationDispenseType)
+		if c == nil || c.Code == "" {
+			return settlement{}, fmt.Errorf("dispense notification: MedicationDispense %d: no %s type", i, fhir.CodeSystemMedicationDispenseType)
+		}
+		mr := authorizingRequestOf(b, md)
+		if mr == nil {
+			return settlement{}, fmt.Errorf("dispense notification: MedicationDispense %d: authorizingPrescription names no MedicationRequest", i)
+		}
+		item := strings.ToUpper(fhir.FindIdentifier(mr.Identifier, fhir.SystemLineItemID))
+		if item == "" || mr.GroupIdentifier == nil || mr.GroupIdentifier.Value == "" {
+			return settlement{}, fmt.Errorf("dispense notification: MedicationDispense %d: no line item id or prescription id", i)
+		}
+		pid := strings.ToUpper(mr.GroupIdentifier.Value)
+		if s.PrescriptionID != "" && s.PrescriptionID != pid {
+			return settlement{}, fmt.Errorf("dispense notification: items of prescriptions %s and %s", s.PrescriptionID, pid)
+		}
+		s.PrescriptionID = pid
+		s.Items[item] = c.Code
+	}
+	s.DispenserName = organizationName(bundleResources(b), s.DispenserODS)
+	return s, nil
+}
+
+// authorizingRequestOf returns the MedicationRequest a MedicationDispense's
+// authorizingPrescription points at: contained, or an entry of b.
+func authorizingRequestOf(b *fhir.Bundle, md *fhir.MedicationDispense) *fhir.MedicationRequest {
+	for _, ref := range md.AuthorizingPrescription {
+		if r, ok := md.FindContained(ref.Reference).(*fhir.MedicationRequest); ok {
+			return r
+		}
+		if r, ok := b.Resolve(ref.Reference).(*fhir.MedicationRequest); ok {
+			return r
+		}
+	}
+	for _, r := range md.Contained {
+		if mr, ok := r.(*fhir.MedicationRequest); ok {
+			return mr
+		}
+	}
+	return nil
+}
+
+// returnSettlement reads the prescription and dispenser of a return Task.
+func returnSettlement(body []byte) (settlement, error) {
+	res, err := fhir.DecodeResource(body)
+	if err != nil {
+		return settlement{}, fmt.Errorf("return: %w", err)
+	}
+	t, ok := res.(*fhir.Task)
+	if !ok {
+		return settlement{}, fmt.Errorf("return: resourceType %s, want Task", res.GetResourceType())
+	}
+	if t.GroupIdentifier == nil || t.GroupIdentifier.Value == "" {
+		return settlement{}, errors.New("return: Task without groupIdentifier")
+	}
+	s := settlement{Source: sourceReturn, PrescriptionID: strings.ToUpper(t.GroupIdentifier.Value)}
+	if t.Owner != nil && t.Owner.Identifier != nil {
+		s.DispenserODS = t.Owner.Identifier.Value
+	}
+	for _, r := range t.Contained {
+		if org, ok := r.(*fhir.Organization); ok && s.DispenserODS == "" {
+			s.DispenserODS = fhir.FindIdentifier(org.Identifier, fhir.SystemODS)
+		}
+	}
+	s.DispenserName = organizationName(t.Contained, s.DispenserODS)
+	return s, nil
+}
+
+// organizationName finds the name of the organisation with ODS code ods
+// among resources; "" when none.
+func organizationName(resources []fhir.Resource, ods string) string {
+	if ods == "" {
+		return ""
+	}
+	for _, r := range resources {
+		if org, ok := r.(*fhir.Organization); ok && strings.EqualFold(fhir.FindIdentifier(org.Identifier, fhir.SystemODS), ods) && org.Name != "" {
+			return org.Name
+		}
+	}
+	return ""
+}
+
+// bundleResources lists a Bundle's entry resources and the resources their
+// MedicationDispenses contain.
+func bundleResources(b *fhir.Bundle) []fhir.Resource {
+	var out []fhir.Resource
+	for _, e := range b.Entry {
+		out = append(out, e.Resource)
+		if md, ok := e.Resource.(*fhir.MedicationDispense); ok {
+			out = append(out, md.Contained...)
+		}
+	}
+	return out
+}
+
+// settle resolves the pending cancellations of the prescription a
+// dispense notification or return (that EPS accepted) is about, and sends
+// their Subsequent Cancel Responses. A dispense notification settles the
+// items it names by their new status; a return settles whatever the EPS
+// tracker then shows settled (the return names no items; the tracker is
+// asked only while some cancellation is pending). Problems are logged: the
+// poller resolves what is left.
+func (c *Cancellations) settle(ctx context.Context, in *Inbound, canon string, body []byte) {
+	s, err := settlementOf(canon, body)
+	log := inboundLog(c.log, in)
+	if err != nil {
+		log.Warn("cannot tell which pending cancellations this message settles; left to the poller", "err", err)
+		return
+	}
+	log = log.With("prescription", s.PrescriptionID)
+	items := map[string]string{} // line item → cancellation code
+	if s.Items != nil {
+		for item, st := range s.Items {
+			if code, ok := settledCode(st); ok {
+				items[item] = code
+			}
+		}
+	} else {
+		st, err := c.tracker.Stats(ctx, c.now())
+		if err != nil {
+			log.Warn("pending cancellations could not be counted; left to the poller", "err", err)
+			return
+		}
+		if st.Pending == 0 {
+			return
+		}
+		v, err := c.askTracker(ctx, s.PrescriptionID)
+		if err != nil {
+			if !errors.Is(err, errNotInTracker) {
+				log.Warn("the EPS tracker could not be asked after a return; left to the poller", "err", err)
+			}
+			return
+		}
+		for item := range v.Items {
+			if code, ok, _ := v.itemCode(item); ok {
+				items[item] = code
+			}
+		}
+	}
+	for item, code := range items {
+		o := cancels.Outcome{Code: code, Source: s.Source, DispenserODS: s.DispenserODS, DispenserName: s.DispenserName, At: c.now().UTC()}
+		claim, ok, err := c.tracker.Resolve(ctx, s.PrescriptionID, item, o, c.now())
+		if err != nil {
+			log.Warn("pending cancellation could not be resolved; left to the poller", "line_item", item, "err", err)
+			continue
+		}
+		if !ok {
+			continue // not tracked, or resolved already
+		}
+		c.m.resolved.WithLabelValues(s.Source).Inc()
+		c.deliver(ctx, claim)
+	}
+}
+
+// askTracker asks the EPS tracker about one prescription.
+func (c *Cancellations) askTracker(ctx context.Context, prescriptionID string) (trackerView, error) {
+	if c.api == nil {
+		return trackerView{}, errors.New("no EPS tracker to ask (no upstream)")
+	}
+	resp, err := c.api.TrackerGet(ctx, url.Values{"focus:identifier": {prescriptionID}})
+	if err != nil {
+		return trackerView{}, fmt.Errorf("EPS tracker %s: %w", prescriptionID, err)
+	}
+	if resp.Status != 200 {
+		return trackerView{}, fmt.Errorf("EPS tracker %s: answered %d", prescriptionID, resp.Status)
+	}
+	return parseTrackerAnswer(resp.Body, prescriptionID)
+}
