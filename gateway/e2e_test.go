@@ -223,3 +223,60 @@ func TestBreakerOpenHoldsMessages(t *testing.T) {
 		t.Fatalf("EPS holds %d prescriptions, want 1", n)
 	}
 }
+
+// TestReleaseThroughEPS prescribes through the gateway, then the nominated
+// pharmacy downloads over ebXML: its MHS receives a Nominated Release
+// Response holding the prescription; a second download finds nothing more
+// and is answered with a Prescription Release Rejection.
+func TestReleaseThroughEPS(t *testing.T) {
+	_, client := startSim(t)
+	mhs := startMHS(t, "ack")
+	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog())
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+	answersOf := func(action string) []received {
+		var out []received
+		for _, m := range mhs.messages() {
+			if m.msg != nil && m.msg.Action == action {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
+	rx := newReq(newID(t, 10))
+	rx.payload = payload
+	if code, body := sendEb(t, g.base, rx); code != 202 {
+		t.Fatalf("prescription POST = %d\n%s", code, body)
+	}
+	waitFor(t, "the prescription's MCCI", func() bool { return len(answersOf(v3.ApplicationAcknowledgement)) == 1 })
+
+	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	request := []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1))
+	download := func(n int) {
+		r := newReq(newID(t, n))
+		r.action = v3.NominatedReleaseRequest
+		r.payload = request
+		if code, body := sendEb(t, g.base, r); code != 202 {
+			t.Fatalf("release POST = %d\n%s", code, body)
+		}
+	}
+	download(11)
+	waitFor(t, "the release response", func() bool { return len(answersOf(v3.NominatedReleaseResponse)) == 1 })
+	resp := string(answersOf(v3.NominatedReleaseResponse)[0].msg.Payload.Body)
+	for _, want := range []string{"C1D2E3-A99968-00A1BM", "<ParentPrescription", "FCG71"} {
+		if !strings.Contains(resp, want) {
+			t.Errorf("release response lacks %q", want)
+		}
+	}
+	download(12)
+	waitFor(t, "the release rejection", func() bool {
+		return len(answersOf(v3.ReleaseRejection)) == 1 || len(answersOf(v3.NominatedReleaseResponse)) == 2
+	})
+	if n := len(answersOf(v3.NominatedReleaseResponse)); n != 1 {
+		t.Fatalf("second download answered with a release response (%d in all); the prescription was released twice", n)
+	}
+}

@@ -160,7 +160,7 @@ func (p *EPSProcessor) answerer(canon string) answerFunc {
 	case v3.CancelRequest:
 		return p.cancelAnswer
 	case v3.PatientReleaseRequest, v3.NominatedReleaseRequest:
-		return nil
+		return p.releaseAnswer
 	}
 	return p.ackAnswer
 }
@@ -213,6 +213,24 @@ func (p *EPSProcessor) cancelReply(in *Inbound, canon string, meta mapping.Meta,
 		fam = f
 	}
 	return Answer{Interaction: v3.InFamily(v3.CancelResponse, fam), Payload: b}, &outcome, nil
+}
+
+// releaseAnswer answers a release request with the release response
+// (each prescription a full, still verifiable ParentPrescription) or a
+// Prescription Release Rejection with EPS's reason mapped to Spine's; an
+// answer that only carries acknowledgement codes gets an MCCI AR.
+func (p *EPSProcessor) releaseAnswer(in *Inbound, canon string, meta mapping.Meta, resp *upstream.Response, env mapping.Env) (Answer, error) {
+	b, outcome, err := mapping.ReleaseAnswerFromEPS(in.Payload, resp.Body, resp.Status,
+		mapping.ReleaseReplyEnds{SenderASID: p.asid, ReceiverASID: meta.SenderASID}, env)
+	if err != nil {
+		if ack, ackErr := p.ackAnswer(in, canon, meta, resp, env); ackErr == nil {
+			return ack, nil
+		}
+		return Answer{}, err
+	}
+	p.log.Info("release answered", "message_id", in.MessageID, "answer", outcome.Interaction,
+		"released", outcome.Released, "withheld", outcome.Withheld, "with_dispenser", outcome.DispenserODS)
+	return Answer{Interaction: outcome.Interaction, Payload: b}, nil
 }
 
 // rejectUnreadable answers a payload porxgate cannot map with an MCCI

@@ -89,6 +89,10 @@ const (
 	// it carries is the released prescription exactly as Spine sent it, the
 	// release additions included, so nothing is to be added on the way back.
 	ExtensionReleaseVerbatim = PorxgateExtensionBase + "Extension-Porxgate-ReleaseVerbatim"
+	// ExtensionReleaseTemplate (valueString, on the first MedicationRequest)
+	// carries the component's templateId extension when it is not the
+	// released ParentPrescription's typeId (Spine writes the same in both).
+	ExtensionReleaseTemplate = PorxgateExtensionBase + "Extension-Porxgate-ReleaseTemplate"
 	// ExtensionReleaseRejection carries the v3 values of a release rejection
 	// that an OperationOutcome has no place for (sub-extensions id,
 	// messageRef, requestRef as valueIdentifier; acknowledgement as

@@ -170,13 +170,12 @@ func gatherReleaseRequest(c *BundleContext, p *fhir.Parameters, env Env) *releas
 	}
 	ag, agPath := findParam(c, p, ParamAgent)
 	switch {
-	case ag == nil || ag.Resource == nil:
-		if ag != nil || q.canon == v3.NominatedReleaseRequest {
-			c.Fail(agPath+".resource", "missing mandatory agent PractitionerRole")
-		}
-		if ag == nil && q.canon == v3.NominatedReleaseRequest {
+	case ag == nil:
+		if q.canon == v3.NominatedReleaseRequest {
 			c.Fail("Parameters.parameter", "missing mandatory agent parameter (a nominated release names its author)")
 		}
+	case ag.Resource == nil:
+		c.Fail(agPath+".resource", "missing mandatory agent PractitionerRole")
 	default:
 		role, ok := ag.Resource.(*fhir.PractitionerRole)
 		if !ok {

@@ -1,0 +1,71 @@
+package mapping_test
+
+import (
+	"testing"
+
+	"github.com/porxgate/porxgate/mapping"
+)
+
+// relBenchInputs returns the corpus's 20-prescription nominated release
+// response as v3, its FHIR (porxgate's, with its own parameter) and the
+// same answer shaped as the EPS API gives it.
+func relBenchInputs(b *testing.B) (v3Msg, fhirMsg, epsMsg []byte, meta mapping.Meta) {
+	b.Helper()
+	v3Msg = relCorpus(b, "release-responses/full_successful_release.xml")
+	fhirMsg, meta, err := mapping.ReleaseResponseToFHIR(v3Msg, relEnv())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v3Msg, fhirMsg, epsShaped(b, fhirMsg), meta
+}
+
+func relBenchRate(b *testing.B) {
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkReleaseAnswerFromEPS builds the v3 answer to a nominated release
+// request from EPS's $release answer with 20 signed prescriptions: what the
+// gateway does for each download.
+func BenchmarkReleaseAnswerFromEPS(b *testing.B) {
+	_, _, eps, _ := relBenchInputs(b)
+	req := relFixture(b, "nominated-release-request-060102.xml")
+	env := relEnv()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := mapping.ReleaseAnswerFromEPS(req, eps, 200, mapping.ReleaseReplyEnds{}, env); err != nil {
+			b.Fatal(err)
+		}
+	}
+	relBenchRate(b)
+}
+
+// BenchmarkReleaseResponseToV3 is the translator's FHIR → v3 of the same
+// release (porxgate's FHIR of it).
+func BenchmarkReleaseResponseToV3(b *testing.B) {
+	_, fhirMsg, _, meta := relBenchInputs(b)
+	env := relEnv()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := mapping.ReleaseResponseToV3(fhirMsg, meta, env); err != nil {
+			b.Fatal(err)
+		}
+	}
+	relBenchRate(b)
+}
+
+// BenchmarkReleaseResponseToFHIR is v3 → FHIR of the 20-prescription
+// release (with its write-back checks).
+func BenchmarkReleaseResponseToFHIR(b *testing.B) {
+	v3Msg, _, _, _ := relBenchInputs(b)
+	env := relEnv()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := mapping.ReleaseResponseToFHIR(v3Msg, env); err != nil {
+			b.Fatal(err)
+		}
+	}
+	relBenchRate(b)
+}
