@@ -280,3 +280,54 @@ func TestReleaseThroughEPS(t *testing.T) {
 		t.Fatalf("second download answered with a release response (%d in all); the prescription was released twice", n)
 	}
 }
+
+// TestSOAPBreakerOpenFailsFast checks issue 6's promise for sync callers:
+// with EPS down and the breaker open, a SOAP release request gets a Spine
+// fault with a retryable code (206) without the call reaching EPS.
+func TestSOAPBreakerOpenFailsFast(t *testing.T) {
+	s := sim.New(sim.Options{Logger: quietLog(), Faults: sim.Faults{Force5xx: -1}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	client, err := upstream.New(upstream.Config{BaseURL: "http://" + ln.Addr().String() + "/FHIR/R4",
+		Retry:   upstream.RetryConfig{MaxAttempts: 1},
+		Breaker: upstream.BreakerConfig{ConsecutiveFailures: 1, Timeout: time.Hour, MaxRequestsHalfOpen: 1}}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog())
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc))
+	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, payload, ok := strings.Cut(string(fixture), "-->")
+	if !ok {
+		t.Fatal("fixture has no header comment")
+	}
+	payload = strings.TrimSpace(payload)
+
+	// The first call trips the breaker (EPS answers 503).
+	code, body := sendSOAP(t, g.base, soapEnvelope(strings.ToUpper(ids.NewUUID()), v3.NominatedReleaseRequest, payload))
+	if code != 500 {
+		t.Fatalf("first call = %d\n%s", code, body)
+	}
+	if client.BreakerStates()["release"] != "open" {
+		t.Fatalf("breaker %s after a failure, want open", client.BreakerStates()["release"])
+	}
+	served := s.Stats().Requests["release"] + s.Stats().FaultsInjected
+	code, body = sendSOAP(t, g.base, soapEnvelope(strings.ToUpper(ids.NewUUID()), v3.NominatedReleaseRequest, payload))
+	fc, desc := faultCode(t, body)
+	if code != 500 || fc != "206" {
+		t.Fatalf("call with the breaker open = %d fault %s (%s); want 500 with retryable fault 206", code, fc, desc)
+	}
+	if s.Stats().Requests["release"]+s.Stats().FaultsInjected != served {
+		t.Errorf("a call with the breaker open reached EPS")
+	}
+}
