@@ -25,6 +25,7 @@ commands:
   sim          run the EPS FHIR simulator
   convert      translate one message: --from v3|fhir --to fhir|v3 FILE|-
   conformance  check the mappings against the corpus: --corpus DIR [--kind K1,K2]
+  load         a bounded ebXML load on loopback: [--target URL] [--n N] [--concurrency C]
 
 Run 'porxgate <command> -h' for a command's flags.
 `
@@ -46,6 +47,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return convert(args, stdin, stdout, stderr)
 	case "conformance":
 		return conformanceCmd(args, stdout, stderr)
+	case "load":
+		return loadCmd(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
