@@ -1,8 +1,9 @@
 package fhir
 
 import (
-	json "github.com/goccy/go-json"
 	"fmt"
+
+	json "github.com/goccy/go-json"
 )
 
 // Resource is any FHIR resource this package models.
@@ -59,13 +60,12 @@ type Entry struct {
 // MarshalJSON writes the entry, or its inline resource where it had one.
 func (e Entry) MarshalJSON() ([]byte, error) {
 	if e.Inline != nil {
-		return json.Marshal(Stamp(e.Inline))
+		return Marshal(Stamp(e.Inline))
 	}
-	type plain Entry
 	if e.Resource != nil {
 		Stamp(e.Resource)
 	}
-	return json.Marshal(plain(e))
+	return Marshal(plainEntry(e))
 }
 
 // EntrySearch tells why an entry is in a searchset.
@@ -107,6 +107,35 @@ func (e *Entry) UnmarshalJSON(data []byte) error {
 // DecodeResource decodes a resource, choosing its Go type by resourceType;
 // a type this package does not model comes back as *RawResource.
 func DecodeResource(data []byte) (Resource, error) {
+	if t, ok := peekResourceType(data); ok {
+		if res, ok := decodeAs(t, data); ok {
+			return res, nil
+		}
+	}
+	return decodeResource(data)
+}
+
+// decodeAs decodes a resource that starts by declaring its resourceType t
+// in one pass; ok is false (and DecodeResource reads it the general way)
+// when t is not modelled, the data does not decode, or it declares another
+// resourceType after all.
+func decodeAs(t string, data []byte) (res Resource, ok bool) {
+	if t == "Bundle" {
+		b, ok := decodeBundle(data)
+		return b, ok
+	}
+	if res = newResource(t); res == nil || json.Unmarshal(data, res) != nil {
+		return nil, false
+	}
+	if d, ok := res.(interface{ declaredType() string }); !ok || d.declaredType() != t {
+		return nil, false
+	}
+	return res, true
+}
+
+// decodeResource is DecodeResource the general way: the resourceType
+// first, then the resource.
+func decodeResource(data []byte) (Resource, error) {
 	var head struct {
 		ResourceType string `json:"resourceType"`
 	}

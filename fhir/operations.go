@@ -1,8 +1,9 @@
 package fhir
 
 import (
-	json "github.com/goccy/go-json"
 	"fmt"
+
+	json "github.com/goccy/go-json"
 )
 
 // Parameters is the input or output of a FHIR operation ($release, $prepare).

@@ -1,8 +1,9 @@
 package fhir
 
 import (
-	json "github.com/goccy/go-json"
 	"fmt"
+
+	json "github.com/goccy/go-json"
 )
 
 // Base holds the elements every resource this package models shares.

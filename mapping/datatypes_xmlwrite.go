@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"bytes"
 	"strings"
 	"unicode/utf8"
 
@@ -20,64 +19,60 @@ func WriteIndented(doc *etree.Document) []byte { return writeIndented(doc, "", n
 // writeIndented is WriteIndented that writes raw in place of a comment
 // whose text is marker (a fragment that must keep its own bytes).
 func writeIndented(doc *etree.Document, marker string, raw []byte) []byte {
-	var buf bytes.Buffer
-	w := xmlWriter{buf: &buf, marker: marker, raw: raw}
-	buf.Grow(32 << 10)
+	w := xmlWriter{buf: make([]byte, 0, 32<<10), marker: marker, raw: raw}
 	first := true
 	for _, t := range doc.Child {
 		switch t := t.(type) {
 		case *etree.ProcInst:
 			if !first {
-				buf.WriteByte('\n')
+				w.buf = append(w.buf, '\n')
 			}
-			buf.WriteString("<?")
-			buf.WriteString(t.Target)
+			w.buf = append(w.buf, "<?"...)
+			w.buf = append(w.buf, t.Target...)
 			if t.Inst != "" {
-				buf.WriteByte(' ')
-				buf.WriteString(t.Inst)
+				w.buf = append(w.buf, ' ')
+				w.buf = append(w.buf, t.Inst...)
 			}
-			buf.WriteString("?>")
+			w.buf = append(w.buf, "?>"...)
 			first = false
 		case *etree.Element:
 			if !first {
-				buf.WriteByte('\n')
+				w.buf = append(w.buf, '\n')
 			}
 			w.element(t, 0)
 			first = false
 		}
 	}
-	buf.WriteByte('\n')
-	return buf.Bytes()
+	return append(w.buf, '\n')
 }
 
 // xmlWriter carries WriteIndented's output and its raw fragment.
 type xmlWriter struct {
-	buf    *bytes.Buffer
+	buf    []byte
 	marker string
 	raw    []byte
 }
 
 // comment writes a comment, or the raw fragment in place of the marker.
-func (w xmlWriter) comment(c *etree.Comment) {
+func (w *xmlWriter) comment(c *etree.Comment) {
 	if w.marker != "" && c.Data == w.marker {
-		w.buf.Write(w.raw)
+		w.buf = append(w.buf, w.raw...)
 		return
 	}
-	w.buf.WriteString("<!--")
-	w.buf.WriteString(c.Data)
-	w.buf.WriteString("-->")
+	w.buf = append(w.buf, "<!--"...)
+	w.buf = append(w.buf, c.Data...)
+	w.buf = append(w.buf, "-->"...)
 }
 
-func (w xmlWriter) element(e *etree.Element, depth int) {
-	buf := w.buf
-	buf.WriteByte('<')
-	writeName(buf, e.Space, e.Tag)
+func (w *xmlWriter) element(e *etree.Element, depth int) {
+	w.buf = append(w.buf, '<')
+	w.name(e.Space, e.Tag)
 	for _, a := range e.Attr {
-		buf.WriteByte(' ')
-		writeName(buf, a.Space, a.Key)
-		buf.WriteString(`="`)
-		escapeXML(buf, a.Value)
-		buf.WriteByte('"')
+		w.buf = append(w.buf, ' ')
+		w.name(a.Space, a.Key)
+		w.buf = append(w.buf, '=', '"')
+		w.buf = appendEscaped(w.buf, a.Value)
+		w.buf = append(w.buf, '"')
 	}
 	hasElements := false
 	for _, c := range e.Child {
@@ -87,15 +82,15 @@ func (w xmlWriter) element(e *etree.Element, depth int) {
 		}
 	}
 	if len(e.Child) == 0 {
-		buf.WriteString("/>")
+		w.buf = append(w.buf, "/>"...)
 		return
 	}
-	buf.WriteByte('>')
+	w.buf = append(w.buf, '>')
 	if !hasElements {
 		for _, c := range e.Child {
 			switch c := c.(type) {
 			case *etree.CharData:
-				escapeXML(buf, c.Data)
+				w.buf = appendEscaped(w.buf, c.Data)
 			case *etree.Comment:
 				w.comment(c)
 			}
@@ -104,46 +99,58 @@ func (w xmlWriter) element(e *etree.Element, depth int) {
 		for _, c := range e.Child {
 			switch c := c.(type) {
 			case *etree.Element:
-				newline(buf, depth+1)
+				w.newline(depth + 1)
 				w.element(c, depth+1)
 			case *etree.Comment:
-				newline(buf, depth+1)
+				w.newline(depth + 1)
 				w.comment(c)
 			case *etree.CharData:
 				if strings.TrimSpace(c.Data) != "" {
-					escapeXML(buf, c.Data)
+					w.buf = appendEscaped(w.buf, c.Data)
 				}
 			}
 		}
-		newline(buf, depth)
+		w.newline(depth)
 	}
-	buf.WriteString("</")
-	writeName(buf, e.Space, e.Tag)
-	buf.WriteByte('>')
+	w.buf = append(w.buf, "</"...)
+	w.name(e.Space, e.Tag)
+	w.buf = append(w.buf, '>')
 }
 
-func newline(buf *bytes.Buffer, depth int) {
-	buf.WriteByte('\n')
+// indentation is the start of every line WriteIndented writes, up to a
+// depth of 32; deeper lines repeat its spaces.
+const indentation = "\n                                                                "
+
+func (w *xmlWriter) newline(depth int) {
+	if n := 1 + 2*depth; n <= len(indentation) {
+		w.buf = append(w.buf, indentation[:n]...)
+		return
+	}
+	w.buf = append(w.buf, '\n')
 	for i := 0; i < depth; i++ {
-		buf.WriteString("  ")
+		w.buf = append(w.buf, "  "...)
 	}
 }
 
-func writeName(buf *bytes.Buffer, space, local string) {
+func (w *xmlWriter) name(space, local string) {
 	if space != "" {
-		buf.WriteString(space)
-		buf.WriteByte(':')
+		w.buf = append(w.buf, space...)
+		w.buf = append(w.buf, ':')
 	}
-	buf.WriteString(local)
+	w.buf = append(w.buf, local...)
 }
 
-// escapeXML writes s escaped as etree writes text and attribute values:
-// & < > ' " as entities, characters XML does not allow (and invalid UTF-8)
-// as U+FFFD, everything else as it is.
-func escapeXML(buf *bytes.Buffer, s string) {
+// appendEscaped appends s escaped as etree writes text and attribute
+// values: & < > ' " as entities, characters XML does not allow (and
+// invalid UTF-8) as U+FFFD, everything else as it is.
+func appendEscaped(buf []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c >= 0x20 && c < utf8.RuneSelf && c != '&' && c != '<' && c != '>' && c != '\'' && c != '"' {
+			i++ // the usual case
+			continue
+		}
 		var esc string
 		width := 1
 		switch {
@@ -172,10 +179,10 @@ func escapeXML(buf *bytes.Buffer, s string) {
 			i += width
 			continue
 		}
-		buf.WriteString(s[start:i])
-		buf.WriteString(esc)
+		buf = append(buf, s[start:i]...)
+		buf = append(buf, esc...)
 		i += width
 		start = i
 	}
-	buf.WriteString(s[start:])
+	return append(buf, s[start:]...)
 }

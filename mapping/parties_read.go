@@ -302,16 +302,21 @@ func SameElement(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	if a.Tag != b.Tag || a.Space != b.Space || countAttrs(a) != countAttrs(b) {
+	if a.Tag != b.Tag || a.Space != b.Space {
 		return false
 	}
+	n := 0
 	for _, at := range a.Attr {
 		if isV3NamespaceDecl(at) {
 			continue
 		}
-		if b.SelectAttrValue(at.FullKey(), "\x00") != at.Value {
+		n++
+		if v, ok := attrValue(b, at.Space, at.Key); !ok || v != at.Value {
 			return false
 		}
+	}
+	if n != countAttrs(b) {
+		return false
 	}
 	if strings.TrimSpace(a.Text()) != strings.TrimSpace(b.Text()) {
 		return false
@@ -340,6 +345,18 @@ func nextElement(e *etree.Element, i *int, skip func(*etree.Element) bool) *etre
 		}
 	}
 	return nil
+}
+
+// attrValue returns the value of e's first attribute matching space and
+// key as etree's SelectAttrValue matches them (an empty space matches
+// any), without putting the two together and apart again.
+func attrValue(e *etree.Element, space, key string) (string, bool) {
+	for _, a := range e.Attr {
+		if a.Key == key && (space == "" || space == a.Space) {
+			return a.Value, true
+		}
+	}
+	return "", false
 }
 
 // isV3NamespaceDecl tells a declaration of the v3 default namespace, which

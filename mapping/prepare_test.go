@@ -17,7 +17,7 @@ import (
 // implementation can reproduce them.
 var preparedResponseCopies = map[string]bool{
 	"Prepare-Request-Multiple-Dosages": true,
-	"eRD-primary-example-req.json":      true,
+	"eRD-primary-example-req.json":     true,
 }
 
 // TestPrepareDigestOnCorpus checks that porxgate's $prepare digest for every

@@ -16,7 +16,7 @@ import (
 // values that travel beside it. Resource ids come from the v3 ids where it
 // has them (line items) and from env.NewID otherwise.
 func PrescribeToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
-	r, root, err := ParseV3(payload)
+	r, root, err := v3.Parse(payload)
 	if err != nil {
 		return nil, Meta{}, err
 	}

@@ -2,7 +2,6 @@ package mapping
 
 import (
 	"encoding/json"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -285,25 +284,20 @@ type additionalInstructionText struct {
 	cdWords, note           string
 }
 
-var (
-	medicationTagRE  = regexp.MustCompile(`^\s*<medication>(.*?)</medication>`)
-	patientInfoTagRE = regexp.MustCompile(`^\s*<patientInfo>(.*?)</patientInfo>`)
-)
-
 // parseAdditionalInstructions takes the additional instructions text apart
 // as the EPS API does: leading <medication> and <patientInfo> elements, then
 // "CD: <quantity words>" up to the first newline, then the note.
 func parseAdditionalInstructions(text string) additionalInstructionText {
 	var a additionalInstructionText
 	for {
-		if m := medicationTagRE.FindStringSubmatch(text); m != nil {
-			a.medication = append(a.medication, xmlUnescape(m[1]))
-			text = text[len(m[0]):]
+		if content, rest, ok := cutLeadingElement(text, "<medication>", "</medication>"); ok {
+			a.medication = append(a.medication, xmlUnescape(content))
+			text = rest
 			continue
 		}
-		if m := patientInfoTagRE.FindStringSubmatch(text); m != nil {
-			a.patientInfo = append(a.patientInfo, xmlUnescape(m[1]))
-			text = text[len(m[0]):]
+		if content, rest, ok := cutLeadingElement(text, "<patientInfo>", "</patientInfo>"); ok {
+			a.patientInfo = append(a.patientInfo, xmlUnescape(content))
+			text = rest
 			continue
 		}
 		break
@@ -316,6 +310,21 @@ func parseAdditionalInstructions(text string) additionalInstructionText {
 	}
 	a.note = text
 	return a
+}
+
+// cutLeadingElement matches text against ^\s*<tag>(.*?)</tag> (the
+// element first after white space, its content on one line) and returns
+// the content and what follows the element.
+func cutLeadingElement(text, open, close string) (content, rest string, ok bool) {
+	body, found := strings.CutPrefix(strings.TrimLeft(text, "\t\n\f\r "), open)
+	if !found {
+		return "", "", false
+	}
+	end := strings.Index(body, close)
+	if end < 0 || strings.IndexByte(body[:end], '\n') >= 0 {
+		return "", "", false
+	}
+	return body[:end], body[end+len(close):], true
 }
 
 var xmlUnescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&apos;", "'", "&amp;", "&")

@@ -71,12 +71,9 @@ func checkSignatureFragment(data []byte) ([]byte, error) {
 	buf = append(buf, "<w>"...)
 	buf = append(buf, data...)
 	buf = append(buf, "</w>"...)
-	doc, ok := fastParseXML(buf)
-	if !ok {
-		doc = etree.NewDocument()
-		if err := doc.ReadFromBytes(buf); err != nil {
-			return nil, err
-		}
+	doc, err := v3.ReadXML(buf)
+	if err != nil {
+		return nil, err
 	}
 	root := doc.Root()
 	if root == nil || len(root.ChildElements()) == 0 {
@@ -118,12 +115,11 @@ func signatureData(raw []byte, st v3.Node) string {
 // rawInner returns the bytes between <tag ...> and </tag> when the message
 // holds exactly one such element without a namespace prefix.
 func rawInner(raw []byte, tag string) ([]byte, bool) {
-	open := []byte("<" + tag)
-	i := bytes.Index(raw, open)
-	if i < 0 || bytes.Index(raw[i+len(open):], open) >= 0 {
+	i := indexStartTag(raw, tag)
+	if i < 0 || indexStartTag(raw[i+1+len(tag):], tag) >= 0 {
 		return nil, false
 	}
-	rest := raw[i+len(open):]
+	rest := raw[i+1+len(tag):]
 	if len(rest) == 0 || (rest[0] != '>' && rest[0] != ' ' && rest[0] != '\t' && rest[0] != '\r' && rest[0] != '\n') {
 		return nil, false
 	}
@@ -137,4 +133,20 @@ func rawInner(raw []byte, tag string) ([]byte, bool) {
 		return nil, false
 	}
 	return body[:end], true
+}
+
+// indexStartTag returns the index of the first "<"+tag in b, or -1. It
+// looks for the tag and then the '<' before it: in a message the tag is
+// much rarer than '<', which makes the search several times faster.
+func indexStartTag(b []byte, tag string) int {
+	for from := 0; ; {
+		i := bytes.Index(b[from:], []byte(tag))
+		if i < 0 {
+			return -1
+		}
+		if i += from; i > 0 && b[i-1] == '<' {
+			return i - 1
+		}
+		from = i + 1
+	}
 }

@@ -1,21 +1,122 @@
 package v3
 
-import "github.com/beevik/etree"
+import (
+	"strings"
+
+	"github.com/beevik/etree"
+)
 
 // Add appends a child element to parent with attributes given as name,
 // value pairs (in the order given, which is the order they are written).
+// The element is the one parent.CreateElement makes, but made in fewer
+// allocations: the element comes with its attribute list (up to three
+// attributes) and, when it is the parent's first child, with room for the
+// parent's first few children.
 func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
-	el := parent.CreateElement(tag)
+	n := len(attrs) / 2
+	var el *etree.Element
+	if cap(parent.Child) < minChildren {
+		var kids []etree.Token
+		el, kids = newElementAndKids(n)
+		parent.Child = append(kids, parent.Child...)
+	} else {
+		el = newElement(n)
+	}
+	if el.Attr == nil {
+		el.Attr = make([]etree.Attr, 0) // as etree makes it; does not allocate
+	}
+	el.Tag = tag
+	if space, local, ok := strings.Cut(tag, ":"); ok {
+		el.Space, el.Tag = space, local
+	}
+	el.Child = make([]etree.Token, 0)
+	parent.AddChild(el)
 	for i := 0; i+1 < len(attrs); i += 2 {
 		el.CreateAttr(attrs[i], attrs[i+1])
 	}
 	return el
 }
 
+// minChildren is the room Add makes in a parent's child list the first
+// time: most elements that have children have a few.
+const minChildren = 4
+
+// newElement returns an element with room for n attributes, in one
+// allocation for up to three.
+func newElement(n int) *etree.Element {
+	switch n {
+	case 0:
+		return &etree.Element{}
+	case 1:
+		e := &struct {
+			el   etree.Element
+			attr [1]etree.Attr
+		}{}
+		e.el.Attr = e.attr[:0]
+		return &e.el
+	case 2:
+		e := &struct {
+			el   etree.Element
+			attr [2]etree.Attr
+		}{}
+		e.el.Attr = e.attr[:0]
+		return &e.el
+	case 3:
+		e := &struct {
+			el   etree.Element
+			attr [3]etree.Attr
+		}{}
+		e.el.Attr = e.attr[:0]
+		return &e.el
+	}
+	return &etree.Element{Attr: make([]etree.Attr, 0, n)}
+}
+
+// newElementAndKids is newElement that also returns an empty child list
+// with room for minChildren tokens (for the element's parent), in the same
+// allocation for up to three attributes.
+func newElementAndKids(n int) (*etree.Element, []etree.Token) {
+	switch n {
+	case 0:
+		e := &struct {
+			el   etree.Element
+			kids [minChildren]etree.Token
+		}{}
+		return &e.el, e.kids[:0]
+	case 1:
+		e := &struct {
+			el   etree.Element
+			attr [1]etree.Attr
+			kids [minChildren]etree.Token
+		}{}
+		e.el.Attr = e.attr[:0]
+		return &e.el, e.kids[:0]
+	case 2:
+		e := &struct {
+			el   etree.Element
+			attr [2]etree.Attr
+			kids [minChildren]etree.Token
+		}{}
+		e.el.Attr = e.attr[:0]
+		return &e.el, e.kids[:0]
+	case 3:
+		e := &struct {
+			el   etree.Element
+			attr [3]etree.Attr
+			kids [minChildren]etree.Token
+		}{}
+		e.el.Attr = e.attr[:0]
+		return &e.el, e.kids[:0]
+	}
+	return newElement(n), make([]etree.Token, 0, minChildren)
+}
+
 // AddText appends a child element holding text.
 func AddText(parent *etree.Element, tag, text string) *etree.Element {
-	el := parent.CreateElement(tag)
-	el.SetText(text)
+	el := Add(parent, tag)
+	if text != "" {
+		el.CreateText(text) // what SetText does for an element without children
+	}
 	return el
 }
 

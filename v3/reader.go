@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/beevik/etree"
 )
@@ -14,6 +15,7 @@ import (
 type Reader struct {
 	interaction string
 	err         *Error
+	paths       pathArena
 }
 
 // Node is one element reached through a Reader, with its element path. The
@@ -25,12 +27,12 @@ type Node struct {
 	r    *Reader
 }
 
-// Parse reads a v3 document from bytes and returns a Reader and the root Node.
-// The root element's local name becomes the Reader's interaction name.
+// Parse reads a v3 document from bytes (with ReadXML) and returns a Reader
+// and the root Node. The root element's local name becomes the Reader's
+// interaction name.
 func Parse(data []byte) (*Reader, Node, error) {
-	doc := etree.NewDocument()
-	doc.ReadSettings.Permissive = false
-	if err := doc.ReadFromBytes(data); err != nil {
+	doc, err := ReadXML(data)
+	if err != nil {
 		return nil, Node{}, &Error{Path: "/", Msg: fmt.Sprintf("not well-formed XML: %v", err)}
 	}
 	root := doc.Root()
@@ -85,7 +87,7 @@ func (n Node) Fail(format string, args ...any) {
 func (n Node) Child(tag string) Node {
 	c := n.Opt(tag)
 	if !c.Exists() && n.Exists() {
-		n.r.Fail(n.Path+"/"+tag, "missing mandatory element")
+		n.r.Fail(c.Path, "missing mandatory element")
 	}
 	return c
 }
@@ -93,15 +95,14 @@ func (n Node) Child(tag string) Node {
 // Opt returns the first child element with the given local name, or the
 // zero-element Node (Exists false) when there is none.
 func (n Node) Opt(tag string) Node {
-	if n.El == nil {
-		return Node{r: n.r, Path: n.Path + "/" + tag}
-	}
-	for _, c := range n.El.ChildElements() {
-		if c.Tag == tag {
-			return Node{El: c, Path: n.Path + "/" + tag, r: n.r}
+	if n.El != nil {
+		for _, t := range n.El.Child {
+			if c, ok := t.(*etree.Element); ok && c.Tag == tag {
+				return Node{El: c, Path: n.childPath(tag, 0), r: n.r}
+			}
 		}
 	}
-	return Node{r: n.r, Path: n.Path + "/" + tag}
+	return Node{r: n.r, Path: n.childPath(tag, 0)}
 }
 
 // All returns every child element with the given local name, in document order.
@@ -111,16 +112,16 @@ func (n Node) All(tag string) []Node {
 		return nil
 	}
 	var out []Node
-	for _, c := range n.El.ChildElements() {
-		if c.Tag == tag {
+	for _, t := range n.El.Child {
+		if c, ok := t.(*etree.Element); ok && c.Tag == tag {
 			out = append(out, Node{El: c, r: n.r})
 		}
 	}
 	for i := range out {
 		if len(out) == 1 {
-			out[i].Path = n.Path + "/" + tag
+			out[i].Path = n.childPath(tag, 0)
 		} else {
-			out[i].Path = n.Path + "/" + tag + "[" + strconv.Itoa(i+1) + "]"
+			out[i].Path = n.childPath(tag, i+1)
 		}
 	}
 	return out
@@ -131,10 +132,17 @@ func (n Node) Elements() []Node {
 	if n.El == nil {
 		return nil
 	}
-	kids := n.El.ChildElements()
-	out := make([]Node, len(kids))
-	for i, c := range kids {
-		out[i] = Node{El: c, Path: n.Path + "/" + c.Tag, r: n.r}
+	count := 0
+	for _, t := range n.El.Child {
+		if _, ok := t.(*etree.Element); ok {
+			count++
+		}
+	}
+	out := make([]Node, 0, count)
+	for _, t := range n.El.Child {
+		if c, ok := t.(*etree.Element); ok {
+			out = append(out, Node{El: c, Path: n.childPath(c.Tag, 0), r: n.r})
+		}
 	}
 	return out
 }
@@ -187,4 +195,53 @@ func (n Node) XML() []byte {
 	doc.WriteSettings.CanonicalEndTags = false
 	_, _ = doc.WriteTo(&buf)
 	return buf.Bytes()
+}
+
+// childPath returns the path of a child element: this node's path, the
+// tag and, when index is above 0, the 1-based index in brackets.
+func (n Node) childPath(tag string, index int) string {
+	if n.r == nil {
+		p := n.Path + "/" + tag
+		if index > 0 {
+			p += "[" + strconv.Itoa(index) + "]"
+		}
+		return p
+	}
+	return n.r.paths.child(n.Path, tag, index)
+}
+
+// pathArena makes element paths as slices of a few shared buffers instead
+// of a string each. Most paths extend the one made just before
+// (n.Child("a").Child("b")), and those only add their own step.
+type pathArena struct {
+	buf       strings.Builder // only ever appended to, so the strings handed out stay as they are
+	last      string          // the path made last, a slice of buf
+	lastStart int             // where last starts in buf
+}
+
+// pathChunk is the size of a path buffer.
+const pathChunk = 4 << 10
+
+// child returns parent + "/" + tag (+ "[index]" when index > 0).
+func (a *pathArena) child(parent, tag string, index int) string {
+	step := 1 + len(tag) + 2 + 20 // "/", tag, brackets and at most 20 digits
+	free := a.buf.Cap() - a.buf.Len()
+	if parent == "" || parent != a.last || free < step {
+		if free < len(parent)+step {
+			a.buf = strings.Builder{}
+			a.buf.Grow(max(pathChunk, len(parent)+step))
+		}
+		a.lastStart = a.buf.Len()
+		a.buf.WriteString(parent)
+	}
+	a.buf.WriteByte('/')
+	a.buf.WriteString(tag)
+	if index > 0 {
+		var digits [20]byte
+		a.buf.WriteByte('[')
+		a.buf.Write(strconv.AppendInt(digits[:0], int64(index), 10))
+		a.buf.WriteByte(']')
+	}
+	a.last = a.buf.String()[a.lastStart:]
+	return a.last
 }

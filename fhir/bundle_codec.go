@@ -1,0 +1,147 @@
+package fhir
+
+import json "github.com/goccy/go-json"
+
+// Reading and writing a Bundle in one pass. Entry's own UnmarshalJSON and
+// MarshalJSON handle every entry (inline ones too) but go over each
+// resource several times: the decoder reads an entry once to find its end,
+// again for its fields, once more for the resource's resourceType and then
+// into the resource's type; the encoder encodes each entry apart and then
+// checks and copies what that gave. For a Bundle without inline entries
+// (every message Bundle) decodeBundle and encodable do the same in one
+// pass; anything else, an error included, goes the general way, so results
+// and errors are those of the general way.
+
+// plainBundle and plainEntry are Bundle and Entry without their methods.
+type (
+	plainBundle Bundle
+	plainEntry  Entry
+)
+
+// bundleIn is a Bundle as read, each entry's resource kept as bytes until
+// its resourceType is known.
+type bundleIn struct {
+	*plainBundle
+	Entry []entryIn `json:"entry"`
+}
+
+// entryIn is an entry as read; a resourceType marks an inline entry.
+type entryIn struct {
+	ResourceType string          `json:"resourceType"`
+	FullURL      string          `json:"fullUrl"`
+	Resource     json.RawMessage `json:"resource"`
+	Search       *EntrySearch    `json:"search"`
+}
+
+// decodeBundle decodes a Bundle in one pass, its entries' resources into
+// their Go types; ok is false when an entry is inline or anything does
+// not decode.
+func decodeBundle(data []byte) (b *Bundle, ok bool) {
+	b = &Bundle{}
+	in := bundleIn{plainBundle: (*plainBundle)(b)}
+	if json.Unmarshal(data, &in) != nil || b.ResourceType != "Bundle" || !decodeEntries(b, in.Entry) {
+		return nil, false
+	}
+	return b, true
+}
+
+// decodeEntries fills b.Entry from the entries as read; false when one is
+// inline or does not decode.
+func decodeEntries(b *Bundle, in []entryIn) bool {
+	if in == nil {
+		return true
+	}
+	b.Entry = make([]Entry, len(in))
+	for i, e := range in {
+		if e.ResourceType != "" {
+			return false
+		}
+		b.Entry[i] = Entry{FullURL: e.FullURL, Search: e.Search}
+		if len(e.Resource) == 0 {
+			continue
+		}
+		res, err := DecodeResource(e.Resource)
+		if err != nil {
+			return false
+		}
+		b.Entry[i].Resource = res
+	}
+	return true
+}
+
+// declaredType returns the resourceType element as read.
+func (b *Bundle) declaredType() string { return b.ResourceType }
+
+// declaredType returns the resourceType element as read.
+func (b *Base) declaredType() string { return b.ResourceType }
+
+// bundleOut is a Bundle whose entries encode as plain structs.
+type bundleOut struct {
+	*plainBundle
+	Entry []plainEntry `json:"entry,omitempty"`
+}
+
+// encodable returns what to encode for v: for a Bundle without inline
+// entries, the Bundle with its entries' resourceTypes stamped (as
+// Entry.MarshalJSON stamps them) and encoded in the same pass; otherwise v.
+func encodable(v any) any {
+	b, ok := v.(*Bundle)
+	if !ok || b == nil {
+		return v
+	}
+	for _, e := range b.Entry {
+		if e.Inline != nil {
+			return v
+		}
+	}
+	out := bundleOut{plainBundle: (*plainBundle)(b), Entry: make([]plainEntry, len(b.Entry))}
+	for i, e := range b.Entry {
+		if e.Resource != nil {
+			Stamp(e.Resource)
+		}
+		out.Entry[i] = plainEntry(e)
+	}
+	return out
+}
+
+// peekResourceType returns the resourceType of a resource whose first
+// member is a plain "resourceType" string, as resources are usually
+// written; ok is false for any other shape.
+func peekResourceType(data []byte) (string, bool) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return "", false
+	}
+	i = skipSpace(data, i+1)
+	const key = `"resourceType"`
+	if len(data)-i < len(key) || string(data[i:i+len(key)]) != key {
+		return "", false
+	}
+	i = skipSpace(data, i+len(key))
+	if i >= len(data) || data[i] != ':' {
+		return "", false
+	}
+	i = skipSpace(data, i+1)
+	if i >= len(data) || data[i] != '"' {
+		return "", false
+	}
+	start := i + 1
+	for i = start; i < len(data) && data[i] != '"'; i++ {
+		if c := data[i]; c == '\\' || c < 0x20 || c >= 0x80 {
+			return "", false
+		}
+	}
+	if i >= len(data) {
+		return "", false
+	}
+	return string(data[start:i]), true
+}
+
+// skipSpace returns the index of the first byte from i on that is not
+// JSON white space.
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}

@@ -1,0 +1,152 @@
+package fhir
+
+import (
+	"bytes"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	json "github.com/goccy/go-json"
+	"github.com/porxgate/porxgate/internal/corpustest"
+)
+
+// generalMarshal encodes v the general way (entries through
+// Entry.MarshalJSON), as Marshal did before the one-pass Bundle encoding.
+func generalMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n")
+}
+
+// TestOnePassMatchesGeneral checks, on every corpus resource, that the
+// one-pass Bundle decoding and encoding give what the general way gives.
+func TestOnePassMatchesGeneral(t *testing.T) {
+	files := corpustest.Walk(t, func(rel string) bool { return strings.HasSuffix(rel, ".json") })
+	bundles := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		general, gerr := decodeResource(data)
+		fast, ferr := DecodeResource(data)
+		if (gerr != nil) != (ferr != nil) || gerr != nil && gerr.Error() != ferr.Error() {
+			t.Errorf("%s: errors differ: general %v, one-pass %v", f, gerr, ferr)
+			continue
+		}
+		if gerr != nil {
+			continue
+		}
+		if !reflect.DeepEqual(general, fast) {
+			t.Errorf("%s: one-pass decoding differs from the general way", f)
+			continue
+		}
+		if _, ok := fast.(*Bundle); ok {
+			bundles++
+		}
+		out, err := Marshal(fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := generalMarshal(t, general); !bytes.Equal(out, want) {
+			t.Errorf("%s: one-pass encoding differs:\n%s\nwant\n%s", f, out, want)
+		}
+	}
+	if len(files) > 0 && bundles == 0 {
+		t.Error("no Bundle in the corpus took the one-pass way")
+	}
+}
+
+func TestDecodeResourceShapes(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     Resource
+		wantErr  string
+	}{
+		{"plain", `{"resourceType":"Patient","id":"p"}`, &Patient{Base: Base{ResourceType: "Patient", ID: "p"}}, ""},
+		{"spaced", " {\n \"resourceType\" : \"Patient\", \"id\":\"p\"}", &Patient{Base: Base{ResourceType: "Patient", ID: "p"}}, ""},
+		{"type not first", `{"id":"p","resourceType":"Patient"}`, &Patient{Base: Base{ResourceType: "Patient", ID: "p"}}, ""},
+		{"declared twice", `{"resourceType":"Patient","resourceType":"Location","id":"l"}`, &Location{Base: Base{ResourceType: "Location", ID: "l"}}, ""},
+		{"escaped type", `{"resourceType":"Pati\u0065nt","id":"p"}`, &Patient{Base: Base{ResourceType: "Patient", ID: "p"}}, ""},
+		{"unmodelled", `{"resourceType":"Basic","id":"b"}`, &RawResource{Type: "Basic", JSON: []byte(`{"resourceType":"Basic","id":"b"}`)}, ""},
+		{"inline entry", `{"resourceType":"Bundle","entry":[{"resourceType":"Patient","id":"p"}]}`,
+			&Bundle{ResourceType: "Bundle", Entry: []Entry{{Inline: &Patient{Base: Base{ResourceType: "Patient", ID: "p"}}}}}, ""},
+		{"no type", `{"id":"p"}`, nil, "resource: no resourceType"},
+		{"bad member", `{"resourceType":"Patient","id":7}`, nil, "Patient: "},
+		{"bad entry", `{"resourceType":"Bundle","entry":[{"fullUrl":"u","resource":{"id":"x"}}]}`, nil, "entry u: resource: no resourceType"},
+		{"not JSON", `{"resourceType":"Patient",`, nil, "resource: "},
+		{"null resource", `{"resourceType":"Bundle","entry":[{"fullUrl":"u","resource":null}]}`, nil, ""},
+		{"null entry", `{"resourceType":"Bundle","entry":[null,{"fullUrl":"u"}]}`, nil, ""},
+		{"null entries", `{"resourceType":"Bundle","entry":null}`, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DecodeResource([]byte(tt.in))
+			general, gerr := decodeResource([]byte(tt.in))
+			if (err == nil) != (gerr == nil) || err != nil && err.Error() != gerr.Error() {
+				t.Fatalf("error %v, the general way gives %v", err, gerr)
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || tt.want == nil {
+				if !reflect.DeepEqual(got, general) {
+					t.Errorf("got %#v, the general way gives %#v", got, general)
+				}
+				return
+			}
+			if !reflect.DeepEqual(got, tt.want) || !reflect.DeepEqual(got, general) {
+				t.Errorf("got %#v, want %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestMarshalBundleEntries checks that entries are stamped and inline
+// entries written in place, with '<', '>' and '&' left as they are.
+func TestMarshalBundleEntries(t *testing.T) {
+	b := &Bundle{ResourceType: "Bundle", ID: "a<b"}
+	b.Add("urn:p", &Patient{Base: Base{ID: "p<&>q"}})
+	got, err := Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"resourceType":"Bundle","id":"a<b","entry":[{"fullUrl":"urn:p","resource":{"resourceType":"Patient","id":"p<&>q"}}]}`; string(got) != want {
+		t.Errorf("Marshal = %s, want %s", got, want)
+	}
+	b.Entry = append(b.Entry, Entry{Inline: &Location{Base: Base{ID: "l&"}}})
+	got, err = Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"resourceType":"Bundle","id":"a<b","entry":[{"fullUrl":"urn:p","resource":{"resourceType":"Patient","id":"p<&>q"}},{"resourceType":"Location","id":"l&"}]}`; string(got) != want {
+		t.Errorf("Marshal with an inline entry = %s, want %s", got, want)
+	}
+}
+
+// FuzzDecodeResource checks that DecodeResource, one pass or not, reads
+// whatever it is given as the general way does.
+func FuzzDecodeResource(f *testing.F) {
+	f.Add([]byte(`{"resourceType":"Patient","id":"p","extension":[{"url":"u","valueString":"<&>"}]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","type":"message","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"MedicationRequest","id":"m"}}]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resourceType":"Patient","id":"p"},{"resource":null}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := DecodeResource(data)
+		want, werr := decodeResource(data)
+		if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
+			t.Fatalf("error %v, the general way gives %v", err, werr)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("decoded %#v, the general way gives %#v", got, want)
+		}
+	})
+}

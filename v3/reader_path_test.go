@@ -1,0 +1,59 @@
+package v3
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestNodePaths checks the paths of nodes reached in every order: chained,
+// siblings, repeated elements, absent ones, and enough of them to fill
+// several path buffers.
+func TestNodePaths(t *testing.T) {
+	doc := `<PORX_IN020101UK31 xmlns="urn:hl7-org:v3"><a><b><c/></b><b/></a><d/>` +
+		strings.Repeat(`<e><f/></e>`, 300) + `</PORX_IN020101UK31>`
+	_, root, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := root.Child("a")
+	bs := a.All("b")
+	c := bs[0].Child("c")
+	d := root.Opt("d")
+	missing := c.Opt("x").Opt("y")
+	kids := root.Elements()
+	got := []string{root.Path, a.Path, bs[0].Path, bs[1].Path, c.Path, d.Path, missing.Path, kids[0].Path, a.Opt("b").Path}
+	want := []string{
+		"/PORX_IN020101UK31", "/PORX_IN020101UK31/a", "/PORX_IN020101UK31/a/b[1]", "/PORX_IN020101UK31/a/b[2]",
+		"/PORX_IN020101UK31/a/b[1]/c", "/PORX_IN020101UK31/d", "/PORX_IN020101UK31/a/b[1]/c/x/y",
+		"/PORX_IN020101UK31/a", "/PORX_IN020101UK31/a/b",
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("path %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+	es := root.All("e")
+	var fs []Node
+	for _, e := range es {
+		fs = append(fs, e.Child("f"))
+	}
+	for i, f := range fs {
+		if want := "/PORX_IN020101UK31/e[" + itoa(i+1) + "]/f"; f.Path != want {
+			t.Fatalf("path %q, want %q", f.Path, want)
+		}
+	}
+	if a.Path != "/PORX_IN020101UK31/a" || c.Path != "/PORX_IN020101UK31/a/b[1]/c" {
+		t.Errorf("earlier paths changed: %q %q", a.Path, c.Path)
+	}
+	var zero Node
+	if p := zero.Opt("x").Path; p != "/x" {
+		t.Errorf("path from the zero node = %q", p)
+	}
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}

@@ -1,0 +1,593 @@
+package v3
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+)
+
+// ReadXML parses an XML document into the etree document etree's own
+// reader makes of it (with its default, strict settings), several times
+// faster for the XML messages are made of: a small scanner covers the XML
+// declaration, elements, attributes, text, the five predefined entities
+// and character references, comments and processing instructions, and
+// builds the tree in a few large allocations. Anything else (CDATA, a
+// DOCTYPE, another encoding, a well-formedness error) goes to etree's
+// reader, so errors and unusual documents are read exactly as etree reads
+// them.
+func ReadXML(data []byte) (*etree.Document, error) {
+	if doc, ok := scanXML(data); ok {
+		return doc, nil
+	}
+	doc := etree.NewDocument()
+	doc.ReadSettings.Permissive = false
+	if err := doc.ReadFromBytes(data); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// maxXMLDepth is etree's default nesting limit; deeper documents go to
+// etree's reader, which refuses them.
+const maxXMLDepth = 1024
+
+// xmlScanner is the state of scanXML. Names, attribute values and text
+// are slices of src (one copy of the input), and the tree's elements,
+// text tokens, attribute lists and child lists come from a few slabs
+// instead of an allocation each.
+type xmlScanner struct {
+	src string
+	i   int
+	buf []byte // scratch for decoding character data
+
+	elems []etree.Element
+	texts []etree.CharData
+	attrs []etree.Attr
+	kids  []etree.Token
+}
+
+// openElement is an element whose end tag is still to come.
+type openElement struct {
+	el    *etree.Element
+	name  string // as written, prefix included
+	first int    // index in pending of its first child
+}
+
+// attrPair is one attribute as written: its name, the name's prefix and
+// local part, and its value.
+type attrPair struct{ key, space, local, value string }
+
+// scanXML parses the common subset of XML into an etree document; ok is
+// false for anything outside the subset or not well-formed.
+func scanXML(data []byte) (doc *etree.Document, ok bool) {
+	s := &xmlScanner{src: string(data)}
+	// First slabs sized for a usual message: about two elements for every
+	// three tags, text between most tags, an attribute for every '='.
+	lt := strings.Count(s.src, "<")
+	s.elems = make([]etree.Element, 0, lt*2/3+1)
+	s.texts = make([]etree.CharData, 0, lt+1)
+	s.attrs = make([]etree.Attr, 0, strings.Count(s.src, "=")+1)
+	s.kids = make([]etree.Token, 0, lt*5/3+1)
+	return s.document()
+}
+
+// document reads the whole input into a new document; false for anything
+// the scanner leaves to etree's reader.
+func (s *xmlScanner) document() (*etree.Document, bool) {
+	doc := etree.NewDocument()
+	seenRoot := false
+	// pending holds the child tokens read but not yet attached (the
+	// children of each open element, innermost last) and open the elements
+	// whose end tag is to come; both start on the stack.
+	var pendingRoom [128]etree.Token
+	var openRoom [32]openElement
+	pending, open := pendingRoom[:0], openRoom[:0]
+	for s.i < len(s.src) {
+		if s.src[s.i] != '<' {
+			text, ok := s.chars('<')
+			if !ok || len(open) == 0 && !isXMLSpace(text) {
+				return nil, false
+			}
+			cd := slabNew(&s.texts)
+			cd.SetData(text) // marks white space, as etree's reader does
+			pending = append(pending, cd)
+			continue
+		}
+		if s.i+1 >= len(s.src) {
+			return nil, false
+		}
+		switch c := s.src[s.i+1]; {
+		case c == '/':
+			if len(open) == 0 {
+				return nil, false
+			}
+			s.i += 2
+			top := open[len(open)-1]
+			if !strings.HasPrefix(s.src[s.i:], top.name) {
+				return nil, false
+			}
+			s.i += len(top.name)
+			if s.i < len(s.src) && nameByte[s.src[s.i]] != 0 {
+				return nil, false // a longer name
+			}
+			s.space()
+			if !s.expect('>') {
+				return nil, false
+			}
+			s.attach(top.el, pending[top.first:])
+			pending, open = pending[:top.first], open[:len(open)-1]
+		case c == '?':
+			target, inst, ok := s.procInst()
+			if !ok {
+				return nil, false
+			}
+			pending = append(pending, etree.NewProcInst(target, inst))
+		case c == '!':
+			comment, ok := s.comment()
+			if !ok {
+				return nil, false
+			}
+			pending = append(pending, etree.NewComment(comment))
+		default:
+			if len(open) == 0 && seenRoot || len(open) >= maxXMLDepth {
+				return nil, false
+			}
+			s.i++
+			el, name, empty, ok := s.startTag()
+			if !ok {
+				return nil, false
+			}
+			seenRoot = true
+			pending = append(pending, el)
+			if empty {
+				el.Child = make([]etree.Token, 0)
+			} else {
+				open = append(open, openElement{el: el, name: name, first: len(pending)})
+			}
+		}
+	}
+	if len(open) != 0 || !seenRoot {
+		return nil, false
+	}
+	s.attach(&doc.Element, pending)
+	return doc, true
+}
+
+// attach makes kids the children of el.
+func (s *xmlScanner) attach(el *etree.Element, kids []etree.Token) {
+	el.Child = slabSlice(&s.kids, len(kids))
+	for _, t := range kids {
+		el.AddChild(t)
+	}
+}
+
+// slabNew returns a zero T from the slab, starting a new one when it is
+// full.
+func slabNew[T any](slab *[]T) *T {
+	if len(*slab) == cap(*slab) {
+		*slab = make([]T, 0, nextSlab(cap(*slab), 1))
+	}
+	*slab = (*slab)[:len(*slab)+1]
+	return &(*slab)[len(*slab)-1]
+}
+
+// slabSlice returns an empty slice with room for exactly n items, taken
+// from the slab (appending beyond n reallocates, leaving the slab alone).
+func slabSlice[T any](slab *[]T, n int) []T {
+	if n == 0 {
+		return make([]T, 0) // does not allocate
+	}
+	if cap(*slab)-len(*slab) < n {
+		*slab = make([]T, 0, nextSlab(cap(*slab), n))
+	}
+	k := len(*slab)
+	*slab = (*slab)[:k+n]
+	return (*slab)[k : k : k+n]
+}
+
+// nextSlab sizes a slab after the first: a quarter of the last one and
+// at least 64 items, or n when more.
+func nextSlab(last, n int) int {
+	return max(n, last/4, 64)
+}
+
+// startTag reads an element's name and attributes after '<' and makes the
+// element; empty reports a self-closing tag.
+func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool) {
+	var colon int
+	name, colon, ok = s.name()
+	if !ok {
+		return nil, "", false, false
+	}
+	var room [8]attrPair
+	tagAttr := room[:0] // the attributes of the tag, on the stack
+	for {
+		sp := s.space()
+		if s.i >= len(s.src) {
+			return nil, "", false, false
+		}
+		if c := s.src[s.i]; c == '>' || c == '/' {
+			s.i++
+			if c == '/' && !s.expect('>') {
+				return nil, "", false, false
+			}
+			empty = c == '/'
+			break
+		}
+		if !sp {
+			return nil, "", false, false
+		}
+		key, keyColon, ok := s.name()
+		if !ok {
+			return nil, "", false, false
+		}
+		s.space()
+		if !s.expect('=') {
+			return nil, "", false, false
+		}
+		s.space()
+		val, ok := s.attrValue()
+		if !ok {
+			return nil, "", false, false
+		}
+		a := attrPair{key: key, local: key, value: val}
+		if keyColon >= 0 {
+			a.space, a.local = key[:keyColon], key[keyColon+1:]
+		}
+		tagAttr = append(tagAttr, a)
+	}
+	el = slabNew(&s.elems)
+	el.Space, el.Tag = "", name
+	if colon >= 0 {
+		el.Space, el.Tag = name[:colon], name[colon+1:]
+	}
+	el.Attr = slabSlice(&s.attrs, len(tagAttr))
+	for i, a := range tagAttr {
+		if repeatedAttr(tagAttr[:i], a) {
+			return nil, "", false, false // etree decides what a repeated attribute means
+		}
+		el.CreateAttr(a.key, a.value)
+	}
+	return el, name, empty, true
+}
+
+// repeatedAttr reports whether attribute a matches one of before as
+// etree's SelectAttr would find it (a name without prefix matches the same
+// local name with any prefix).
+func repeatedAttr(before []attrPair, a attrPair) bool {
+	for _, b := range before {
+		if b.local == a.local && (a.space == "" || a.space == b.space) {
+			return true
+		}
+	}
+	return false
+}
+
+// name reads an XML name made of ASCII name characters (at most one colon,
+// not first or last, at index colon of the name, or -1); other names go to
+// etree's reader.
+func (s *xmlScanner) name() (name string, colon int, ok bool) {
+	src, start := s.src, s.i
+	i := start
+	colon = -1
+	for ; i < len(src); i++ {
+		k := nameByte[src[i]]
+		if k == 0 {
+			break
+		}
+		if k == nameColon {
+			if colon >= 0 {
+				return "", 0, false
+			}
+			colon = i - start
+		}
+	}
+	s.i = i
+	if i == start || nameByte[src[start]] != nameStart || colon == i-start-1 {
+		return "", 0, false
+	}
+	return src[start:i], colon, true
+}
+
+// Kinds of byte in nameByte.
+const (
+	nameStart = 1 + iota // a letter or '_'
+	nameMore             // a digit, '-' or '.'
+	nameColon            // ':' (not first, at most once, not last)
+)
+
+// nameByte classifies the ASCII bytes names are made of; the scanner
+// leaves other names to etree's reader.
+var nameByte = func() (t [256]byte) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = nameStart, nameStart
+	}
+	t['_'] = nameStart
+	for _, c := range "0123456789-." {
+		t[c] = nameMore
+	}
+	t[':'] = nameColon
+	return t
+}()
+
+// plainByte marks the bytes character data is mostly made of: printable
+// ASCII other than the markup characters & < > and the quotes.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = !strings.ContainsRune(`&<>"'`, rune(c))
+	}
+	return t
+}()
+
+// space skips white space and reports whether there was any.
+func (s *xmlScanner) space() bool {
+	start := s.i
+	for s.i < len(s.src) && isXMLSpaceByte(s.src[s.i]) {
+		s.i++
+	}
+	return s.i > start
+}
+
+func (s *xmlScanner) expect(c byte) bool {
+	if s.i < len(s.src) && s.src[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// attrValue reads a quoted attribute value.
+func (s *xmlScanner) attrValue() (string, bool) {
+	if s.i >= len(s.src) || (s.src[s.i] != '"' && s.src[s.i] != '\'') {
+		return "", false
+	}
+	q := s.src[s.i]
+	s.i++
+	return s.chars(q)
+}
+
+// chars reads characters up to stop (consumed unless it is '<'), decoding
+// entity and character references and normalising line ends.
+func (s *xmlScanner) chars(stop byte) (string, bool) {
+	start := s.i
+	plain := true
+	for s.i < len(s.src) {
+		i := s.i
+		for i < len(s.src) && plainByte[s.src[i]] {
+			i++ // the usual case
+		}
+		s.i = i
+		if i == len(s.src) {
+			break
+		}
+		c := s.src[i]
+		if c == stop {
+			break
+		}
+		switch {
+		case c == '&' || c == '\r':
+			plain = false
+		case c == '<':
+			return "", false
+		case c == '>' && stop == '<' && s.i >= start+2 && s.src[s.i-1] == ']' && s.src[s.i-2] == ']':
+			return "", false
+		case c < 0x20 && c != '\t' && c != '\n':
+			return "", false
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(s.src[s.i:])
+			if r == utf8.RuneError && size == 1 || !isXMLChar(r) {
+				return "", false
+			}
+			s.i += size
+			continue
+		}
+		s.i++
+	}
+	if s.i >= len(s.src) && stop != '<' {
+		return "", false
+	}
+	raw := s.src[start:s.i]
+	if stop != '<' {
+		s.i++
+	}
+	if plain {
+		return raw, true
+	}
+	return s.decode(raw)
+}
+
+// decode resolves references and line ends in raw character data.
+func (s *xmlScanner) decode(raw string) (string, bool) {
+	out := s.buf[:0]
+	for j := 0; j < len(raw); j++ {
+		c := raw[j]
+		switch c {
+		case '\r':
+			out = append(out, '\n')
+			if j+1 < len(raw) && raw[j+1] == '\n' {
+				j++
+			}
+		case '&':
+			end := j + 1
+			for end < len(raw) && raw[end] != ';' && end-j < 12 {
+				end++
+			}
+			if end >= len(raw) || raw[end] != ';' {
+				return "", false
+			}
+			ref := raw[j+1 : end]
+			var r rune
+			switch ref {
+			case "lt":
+				r = '<'
+			case "gt":
+				r = '>'
+			case "amp":
+				r = '&'
+			case "apos":
+				r = '\''
+			case "quot":
+				r = '"'
+			default:
+				var ok bool
+				if r, ok = charRef(ref); !ok {
+					return "", false
+				}
+			}
+			out = utf8.AppendRune(out, r)
+			j = end
+		default:
+			out = append(out, c)
+		}
+	}
+	s.buf = out
+	return string(out), true
+}
+
+// charRef decodes "#123" or "#x7B" to a character allowed in XML.
+func charRef(ref string) (rune, bool) {
+	if len(ref) < 2 || ref[0] != '#' {
+		return 0, false
+	}
+	base, digits := 10, ref[1:]
+	if digits[0] == 'x' {
+		base, digits = 16, digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 8 {
+		return 0, false
+	}
+	var r rune
+	for i := 0; i < len(digits); i++ {
+		d := digits[i]
+		var v rune
+		switch {
+		case d >= '0' && d <= '9':
+			v = rune(d - '0')
+		case base == 16 && d >= 'a' && d <= 'f':
+			v = rune(d-'a') + 10
+		case base == 16 && d >= 'A' && d <= 'F':
+			v = rune(d-'A') + 10
+		default:
+			return 0, false
+		}
+		r = r*rune(base) + v
+	}
+	if !isXMLChar(r) {
+		return 0, false
+	}
+	return r, true
+}
+
+// procInst reads <?target inst?>.
+func (s *xmlScanner) procInst() (target, inst string, ok bool) {
+	s.i += 2
+	target, _, ok = s.name()
+	if !ok {
+		return "", "", false
+	}
+	s.space()
+	start := s.i
+	for s.i+1 < len(s.src) {
+		if s.src[s.i] == '?' && s.src[s.i+1] == '>' {
+			inst = s.src[start:s.i]
+			s.i += 2
+			if target == "xml" && !plainDeclaration(inst) {
+				return "", "", false
+			}
+			return target, inst, true
+		}
+		if s.src[s.i] < 0x20 && !isXMLSpaceByte(s.src[s.i]) || s.src[s.i] >= utf8.RuneSelf {
+			return "", "", false
+		}
+		s.i++
+	}
+	return "", "", false
+}
+
+// plainDeclaration accepts an XML declaration for version 1.0 in UTF-8 (or
+// without an encoding); others go to etree's reader.
+func plainDeclaration(inst string) bool {
+	enc := ""
+	for _, kv := range splitDeclaration(inst) {
+		switch kv[0] {
+		case "version":
+			if kv[1] != "1.0" {
+				return false
+			}
+		case "encoding":
+			enc = kv[1]
+		case "standalone":
+		default:
+			return false
+		}
+	}
+	return enc == "" || enc == "UTF-8" || enc == "utf-8"
+}
+
+// splitDeclaration splits `version="1.0" encoding="UTF-8"` into pairs.
+func splitDeclaration(inst string) [][2]string {
+	var out [][2]string
+	for len(inst) > 0 {
+		for len(inst) > 0 && inst[0] == ' ' {
+			inst = inst[1:]
+		}
+		eq := strings.IndexByte(inst, '=')
+		if eq < 0 || eq+1 >= len(inst) || (inst[eq+1] != '"' && inst[eq+1] != '\'') {
+			return append(out, [2]string{"?", ""})
+		}
+		q := inst[eq+1]
+		end := strings.IndexByte(inst[eq+2:], q)
+		if end < 0 {
+			return append(out, [2]string{"?", ""})
+		}
+		end += eq + 2
+		out = append(out, [2]string{inst[:eq], inst[eq+2 : end]})
+		inst = inst[end+1:]
+	}
+	return out
+}
+
+// comment reads <!--comment-->; any other <! construct is left to etree's
+// reader.
+func (s *xmlScanner) comment() (string, bool) {
+	if s.i+4 > len(s.src) || s.src[s.i:s.i+4] != "<!--" {
+		return "", false
+	}
+	start := s.i + 4
+	for j := start; j+2 < len(s.src); j++ {
+		if s.src[j] == '-' && s.src[j+1] == '-' {
+			if s.src[j+2] != '>' {
+				return "", false
+			}
+			s.i = j + 3
+			c := s.src[start:j]
+			for k := 0; k < len(c); k++ {
+				if ch := c[k]; ch < 0x20 && !isXMLSpaceByte(ch) || ch >= utf8.RuneSelf {
+					return "", false
+				}
+			}
+			return c, true
+		}
+	}
+	return "", false
+}
+
+func isXMLSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func isXMLSpace(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isXMLSpaceByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isXMLChar reports whether r may appear in an XML document.
+func isXMLChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD ||
+		r >= 0x10000 && r <= 0x10FFFF
+}

@@ -1,0 +1,46 @@
+package v3
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/internal/corpustest"
+)
+
+// homecareV3 is the 19 KB homecare Parent Prescription the speed budget
+// is set on.
+const homecareV3 = "examples/secondary-care/homecare/acute/nominated-pharmacy/clinical-practitioner/1-Convert-Response-Send-200_OK.xml"
+
+// BenchmarkReadXML reads the homecare prescription with ReadXML.
+func BenchmarkReadXML(b *testing.B) {
+	benchRead(b, func(data []byte) error {
+		_, err := ReadXML(data)
+		return err
+	})
+}
+
+// BenchmarkReadXMLEtree reads the homecare prescription with etree's own
+// reader, for comparison.
+func BenchmarkReadXMLEtree(b *testing.B) {
+	benchRead(b, func(data []byte) error {
+		return etree.NewDocument().ReadFromBytes(data)
+	})
+}
+
+func benchRead(b *testing.B, read func([]byte) error) {
+	b.Helper()
+	data, err := os.ReadFile(filepath.Join(corpustest.Dir(b), homecareV3))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := read(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}

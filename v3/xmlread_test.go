@@ -1,0 +1,155 @@
+package v3
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/internal/corpustest"
+)
+
+// sameTree checks that whatever the fast scanner accepts, etree's reader
+// reads into the same tree; it reports whether the scanner accepted.
+func sameTree(t *testing.T, data []byte) bool {
+	t.Helper()
+	fast, ok := scanXML(data)
+	if !ok {
+		return false // ReadXML hands it to etree's reader
+	}
+	full := etree.NewDocument()
+	if err := full.ReadFromBytes(data); err != nil {
+		t.Fatalf("fast scanner accepted what etree refuses (%v): %q", err, data)
+	}
+	if (fast.Root() == nil) != (full.Root() == nil) {
+		t.Fatalf("root differs for %q", data)
+	}
+	var a, b bytes.Buffer
+	if _, err := fast.WriteTo(&a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := full.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatalf("trees differ for %q:\nfast %s\nfull %s", data, a.Bytes(), b.Bytes())
+	}
+	return true
+}
+
+func TestReadXML(t *testing.T) {
+	tests := []struct {
+		in       string
+		wantFast bool // read by the scanner, not etree's reader
+		wantErr  bool // as etree's reader decides
+	}{
+		{`<a/>`, true, false},
+		{`<?xml version="1.0" encoding="UTF-8"?>` + "\n<a x='1' y=\"2\"><b>t &amp; &lt;u&gt; &#65;&#x42; é</b><!-- c --><?pi x?></a>\n", true, false},
+		{"<a>line\r\nend\rx</a>", true, false},
+		{`<hl7:a xmlns:hl7="urn:hl7-org:v3"><hl7:b hl7:c="1"/></hl7:a>`, true, false},
+		{`<a><b/><c>t</c>` + "\n  " + `<d e="&quot;"></d></a>`, true, false},
+		{`<a><b></a>`, false, true},
+		{`<a></b>`, false, true},
+		{`<a x="1" x="2"/>`, false, false},
+		{`<a p:x="1" x="2" xmlns:p="urn:p"/>`, false, false},
+		{`<a x=1/>`, false, true},
+		{`<a>&nbsp;</a>`, false, true},
+		{`<a>&#0;</a>`, false, true},
+		{`<a><![CDATA[x]]></a>`, false, false},
+		{`<!DOCTYPE a><a/>`, false, false},
+		{`<a/><b/>`, false, false},
+		{`text<a/>`, false, false},
+		{`<a>]]></a>`, false, true},
+		{"<a>\x01</a>", false, true},
+		{"<a>\xff</a>", false, true},
+		{`<?xml version="1.1"?><a/>`, false, true},
+		{`<?xml version="1.0" encoding="ISO-8859-1"?><a/>`, false, false},
+		{`<a`, false, true},
+		{``, false, false},
+		{`<1a/>`, false, true},
+		{`<a:b:c/>`, false, true},
+		{`<a><!-- x -- y --></a>`, false, true},
+	}
+	for _, tt := range tests {
+		if fast := sameTree(t, []byte(tt.in)); fast != tt.wantFast {
+			t.Errorf("scanXML(%q) ok = %v, want %v", tt.in, fast, tt.wantFast)
+		}
+		doc, err := ReadXML([]byte(tt.in))
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ReadXML(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+		}
+		if err == nil && doc == nil {
+			t.Errorf("ReadXML(%q) returned no document", tt.in)
+		}
+	}
+}
+
+// TestReadXMLLeavesTreeEditable checks that the slab-built tree behaves as
+// an ordinary etree tree when changed after reading.
+func TestReadXMLLeavesTreeEditable(t *testing.T) {
+	doc, err := ReadXML([]byte(`<a x="1"><b y="2"/><c>t</c></a>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := doc.Root()
+	b := root.SelectElement("b")
+	b.CreateAttr("z", "3")
+	root.CreateElement("d").SetText("u")
+	root.RemoveChild(root.SelectElement("c"))
+	b.CreateElement("e")
+	got, err := doc.WriteToString()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `<a x="1"><b y="2" z="3"><e/></b><d>u</d></a>`; got != want {
+		t.Errorf("edited tree %s, want %s", got, want)
+	}
+	if b.Parent() != root || root.Parent() != &doc.Element || b.Index() != 0 {
+		t.Errorf("parent links wrong: %v %v %d", b.Parent() == root, root.Parent() == &doc.Element, b.Index())
+	}
+}
+
+// TestReadXMLCorpus checks the scanner against etree's reader on every
+// XML file of the corpus, and that it reads the messages itself.
+func TestReadXMLCorpus(t *testing.T) {
+	files := corpustest.Walk(t, func(rel string) bool { return strings.HasSuffix(rel, ".xml") })
+	fast := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sameTree(t, data) {
+			fast++
+		}
+	}
+	if len(files) > 0 && fast == 0 {
+		t.Errorf("the scanner read none of %d corpus files", len(files))
+	}
+	t.Logf("scanner read %d of %d corpus XML files", fast, len(files))
+}
+
+func TestParseNamespace(t *testing.T) {
+	for _, bad := range []string{`<a xmlns="urn:other"/>`, `<a`, `<a/>`} {
+		if _, _, err := Parse([]byte(bad)); err == nil {
+			t.Errorf("Parse(%q) accepted", bad)
+		}
+	}
+	r, n, err := Parse([]byte(`<PORX_IN020101UK31 xmlns="urn:hl7-org:v3"><id root="X"/></PORX_IN020101UK31>`))
+	if err != nil || r.Interaction() != "PORX_IN020101UK31" || n.Child("id").Attr("root") != "X" {
+		t.Fatalf("Parse = %v, %v, %v", r, n.Path, err)
+	}
+}
+
+// FuzzReadXML checks the fast scanner against etree's reader: whatever the
+// scanner accepts, etree must read into the same tree.
+func FuzzReadXML(f *testing.F) {
+	f.Add([]byte(`<?xml version="1.0" encoding="UTF-8"?><a xmlns="urn:hl7-org:v3" x="1"><b>t &amp; u</b><!--c--></a>`))
+	f.Add([]byte("<a>\r\n<b y='&#x41;'/></a>"))
+	f.Add([]byte(`<hl7:a xmlns:hl7="urn:hl7-org:v3"><hl7:b/></hl7:a>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sameTree(t, data)
+		_, _ = ReadXML(data) // must not panic, whatever it is given
+	})
+}
