@@ -61,7 +61,7 @@ func ClaimToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	if id == "" {
 		id = msgID
 	}
-	doc, subject := v3.BuildWrapper(meta.Wrapper(interaction, upperUUID(id), env.Now.UTC().Format(V3TimeLayout)))
+	doc, subject := newV3Message(meta, interaction, id, env)
 	WriteDispenseClaim(c, subject, claim, "Claim", env)
 	if err := c.Err(); err != nil {
 		return nil, err
@@ -85,15 +85,9 @@ func decodeClaim(body []byte) (*fhir.Claim, error) {
 // ClaimToFHIR turns a v3 Dispense Claim Information (UK or SM family) into
 // the FHIR Claim, with the wrapper values that travel beside it.
 func ClaimToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
-	r, root, err := v3.Parse(payload)
+	r, root, _, err := openV3(payload, env, "Dispense Claim Information (PORX_IN090101)", v3.DispenseClaimInformation)
 	if err != nil {
 		return nil, Meta{}, err
-	}
-	if canon, _, err := v3.Canonical(root.El.Tag); err != nil || canon != v3.DispenseClaimInformation {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "not a Dispense Claim Information (PORX_IN090101)"}
-	}
-	if env.NewID == nil {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "no id generator (Env.NewID)"}
 	}
 	w, subject := v3.ReadWrapper(root)
 	expectChildren(subject, "DispenseClaim")

@@ -80,7 +80,7 @@ func ReimbursementToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	if id == "" {
 		id = msgID
 	}
-	doc, subject := v3.BuildWrapper(meta.Wrapper(interaction, upperUUID(id), env.Now.UTC().Format(V3TimeLayout)))
+	doc, subject := newV3Message(meta, interaction, id, env)
 	sig := writeReimbursement(c, subject, mhs[0], msgID, env)
 	if err := c.Err(); err != nil {
 		return nil, err
@@ -91,16 +91,9 @@ func ReimbursementToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 // ReimbursementToFHIR turns a v3 Dispense Reimbursement Claim or Dispense
 // No Claim Notification into the porxgate reimbursement message.
 func ReimbursementToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
-	r, root, err := v3.Parse(payload)
+	r, root, canon, err := openV3(payload, env, "Dispense Reimbursement Claim (PORX_IN370101) or Dispense No Claim Notification (PORX_IN460101)", v3.DispenseReimbursementClaim, v3.DispenseNoClaimNotification)
 	if err != nil {
 		return nil, Meta{}, err
-	}
-	canon, _, err := v3.Canonical(root.El.Tag)
-	if err != nil || (canon != v3.DispenseReimbursementClaim && canon != v3.DispenseNoClaimNotification) {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "not a Dispense Reimbursement Claim (PORX_IN370101) or Dispense No Claim Notification (PORX_IN460101)"}
-	}
-	if env.NewID == nil {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "no id generator (Env.NewID)"}
 	}
 	event := EventReimbursementClaim
 	if canon == v3.DispenseNoClaimNotification {

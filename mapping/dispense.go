@@ -61,7 +61,7 @@ func DispenseToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	if id == "" {
 		id = msgID
 	}
-	doc, subject := v3.BuildWrapper(meta.Wrapper(interaction, upperUUID(id), env.Now.UTC().Format(V3TimeLayout)))
+	doc, subject := newV3Message(meta, interaction, id, env)
 	WriteDispenseNotification(c, subject, env)
 	if err := c.Err(); err != nil {
 		return nil, err
@@ -73,15 +73,9 @@ func DispenseToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 // FHIR dispense-notification Bundle, with the wrapper values that travel
 // beside it.
 func DispenseToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
-	r, root, err := v3.Parse(payload)
+	r, root, _, err := openV3(payload, env, "Dispense Notification (PORX_IN080101)", v3.DispenseNotification)
 	if err != nil {
 		return nil, Meta{}, err
-	}
-	if canon, _, err := v3.Canonical(root.El.Tag); err != nil || canon != v3.DispenseNotification {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "not a Dispense Notification (PORX_IN080101)"}
-	}
-	if env.NewID == nil {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "no id generator (Env.NewID)"}
 	}
 	w, subject := v3.ReadWrapper(root)
 	expectChildren(subject, "DispenseNotification")

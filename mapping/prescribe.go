@@ -52,7 +52,7 @@ func PrescribeToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	if id == "" {
 		id = msgID
 	}
-	doc, subject := v3.BuildWrapper(meta.Wrapper(interaction, upperUUID(id), env.Now.UTC().Format(V3TimeLayout)))
+	doc, subject := newV3Message(meta, interaction, id, env)
 	sig := WriteParentPrescription(c, subject, env)
 	if err := c.Err(); err != nil {
 		return nil, err

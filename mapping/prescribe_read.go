@@ -16,16 +16,9 @@ import (
 // values that travel beside it. Resource ids come from the v3 ids where it
 // has them (line items) and from env.NewID otherwise.
 func PrescribeToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
-	r, root, err := v3.Parse(payload)
+	r, root, _, err := openV3(payload, env, "Parent Prescription (PORX_IN020101/PORX_IN020102)", v3.ParentPrescription, v3.ParentPrescriptionNonUrgent)
 	if err != nil {
 		return nil, Meta{}, err
-	}
-	canon, _, err := v3.Canonical(root.El.Tag)
-	if err != nil || (canon != v3.ParentPrescription && canon != v3.ParentPrescriptionNonUrgent) {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "not a Parent Prescription (PORX_IN020101/PORX_IN020102)"}
-	}
-	if env.NewID == nil {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "no id generator (Env.NewID)"}
 	}
 	w, subject := v3.ReadWrapper(root)
 	b := ReadParentPrescription(subject.Child("ParentPrescription"), payload, env)

@@ -54,7 +54,7 @@ func RebuildToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	if id == "" {
 		id = msgID
 	}
-	doc, subject := v3.BuildWrapper(meta.Wrapper(interaction, upperUUID(id), env.Now.UTC().Format(V3TimeLayout)))
+	doc, subject := newV3Message(meta, interaction, id, env)
 	writeRebuild(c, subject, msgID, env)
 	if err := c.Err(); err != nil {
 		return nil, err
@@ -65,15 +65,9 @@ func RebuildToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 // RebuildToFHIR turns a v3 Rebuild Dispense History into the porxgate
 // rebuild-dispense-history message.
 func RebuildToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
-	r, root, err := v3.Parse(payload)
+	r, root, _, err := openV3(payload, env, "Rebuild Dispense History (PORX_IN540101)", v3.RebuildDispenseHistory)
 	if err != nil {
 		return nil, Meta{}, err
-	}
-	if canon, _, err := v3.Canonical(root.El.Tag); err != nil || canon != v3.RebuildDispenseHistory {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "not a Rebuild Dispense History (PORX_IN540101)"}
-	}
-	if env.NewID == nil {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "no id generator (Env.NewID)"}
 	}
 	w, subject := v3.ReadWrapper(root)
 	expectChildren(subject, "RebuildDispenseHistory")

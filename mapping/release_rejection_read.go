@@ -23,15 +23,9 @@ import (
 // SM family) into an OperationOutcome, with the wrapper values that travel
 // beside it.
 func ReleaseRejectionToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
-	r, root, err := v3.Parse(payload)
+	r, root, _, err := openV3(payload, env, "prescription release rejection (PORX_IN110101)", v3.ReleaseRejection)
 	if err != nil {
 		return nil, Meta{}, err
-	}
-	if canon, _, err := v3.Canonical(root.El.Tag); err != nil || canon != v3.ReleaseRejection {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "not a prescription release rejection (PORX_IN110101)"}
-	}
-	if env.NewID == nil {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "no id generator (Env.NewID)"}
 	}
 	h, w, subject := readReleaseWrapper(root)
 	expectChildren(subject, "PrescriptionReleaseReject")

@@ -69,7 +69,7 @@ func ReleaseRequestToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	if q.effective == "" {
 		q.effective = env.Now.UTC().Format(V3TimeLayout)
 	}
-	doc, subject := v3.BuildWrapper(meta.Wrapper(c.Interaction, upperUUID(msgID), env.Now.UTC().Format(V3TimeLayout)))
+	doc, subject := newV3Message(meta, c.Interaction, msgID, env)
 	writeReleaseRequest(c, subject, q)
 	if err := c.Err(); err != nil {
 		return nil, err

@@ -22,16 +22,9 @@ import (
 // PORX_IN132004UK30, UK or SM family) into the Task/$release Parameters,
 // with the wrapper values that travel beside it.
 func ReleaseRequestToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
-	r, root, err := v3.Parse(payload)
+	r, root, canon, err := openV3(payload, env, "release request (PORX_IN060102, PORX_IN132004)", v3.PatientReleaseRequest, v3.NominatedReleaseRequest)
 	if err != nil {
 		return nil, Meta{}, err
-	}
-	canon, _, err := v3.Canonical(root.El.Tag)
-	if err != nil || (canon != v3.PatientReleaseRequest && canon != v3.NominatedReleaseRequest) {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "not a release request (PORX_IN060102, PORX_IN132004)"}
-	}
-	if env.NewID == nil {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "no id generator (Env.NewID)"}
 	}
 	w, subject := v3.ReadWrapper(root)
 	name := releaseRequestPayload(canon)

@@ -22,16 +22,9 @@ import (
 // PORX_IN070103UK31, UK or SM family) into the $release answer, with the
 // wrapper values that travel beside it.
 func ReleaseResponseToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
-	r, root, err := v3.Parse(payload)
+	r, root, _, err := openV3(payload, env, "release response (PORX_IN070101, PORX_IN070103)", v3.NominatedReleaseResponse, v3.PatientReleaseResponse)
 	if err != nil {
 		return nil, Meta{}, err
-	}
-	canon, _, err := v3.Canonical(root.El.Tag)
-	if err != nil || (canon != v3.NominatedReleaseResponse && canon != v3.PatientReleaseResponse) {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "not a release response (PORX_IN070101, PORX_IN070103)"}
-	}
-	if env.NewID == nil {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "no id generator (Env.NewID)"}
 	}
 	h, w, subject := readReleaseWrapper(root)
 	expectChildren(subject, "PrescriptionReleaseResponse")

@@ -45,7 +45,7 @@ func taskToV3(body []byte, meta Meta, env Env, interaction string, write func(c 
 	if id == "" {
 		id = msgID
 	}
-	doc, subject := v3.BuildWrapper(meta.Wrapper(interaction, upperUUID(id), env.Now.UTC().Format(V3TimeLayout)))
+	doc, subject := newV3Message(meta, interaction, id, env)
 	write(c, subject, task)
 	if err := c.Err(); err != nil {
 		return nil, err
@@ -57,15 +57,9 @@ func taskToV3(body []byte, meta Meta, env Env, interaction string, write func(c 
 // the interaction, read the wrapper and let read build the Task from the
 // payload element named payload.
 func taskToFHIR(data []byte, env Env, interaction, payload, name string, read func(n v3.Node, env Env) *fhir.Task) ([]byte, Meta, error) {
-	r, root, err := v3.Parse(data)
+	r, root, _, err := openV3(data, env, name+" ("+interaction[:len("PORX_IN000000")]+")", interaction)
 	if err != nil {
 		return nil, Meta{}, err
-	}
-	if canon, _, err := v3.Canonical(root.El.Tag); err != nil || canon != interaction {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "not a " + name + " (" + interaction[:len("PORX_IN000000")] + ")"}
-	}
-	if env.NewID == nil {
-		return nil, Meta{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "no id generator (Env.NewID)"}
 	}
 	w, subject := v3.ReadWrapper(root)
 	expectChildren(subject, payload)
