@@ -18,10 +18,19 @@ import (
 )
 
 // startSim runs the EPS simulator on a loopback socket and returns a client
-// pointed at it.
+// pointed at it with quick retries.
 func startSim(t *testing.T) (*sim.Server, *upstream.Client) {
 	t.Helper()
-	s := sim.New(sim.Options{Logger: quietLog()})
+	return startSimWith(t, sim.Options{}, upstream.Config{
+		Retry: upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}})
+}
+
+// startSimWith runs the EPS simulator with opts on a loopback socket and
+// returns a client configured as cfg (its BaseURL set to the simulator).
+func startSimWith(t *testing.T, opts sim.Options, cfg upstream.Config) (*sim.Server, *upstream.Client) {
+	t.Helper()
+	opts.Logger = quietLog()
+	s := sim.New(opts)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -30,8 +39,8 @@ func startSim(t *testing.T) (*sim.Server, *upstream.Client) {
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, ln) }()
 	t.Cleanup(func() { cancel(); <-done })
-	c, err := upstream.New(upstream.Config{BaseURL: "http://" + ln.Addr().String() + "/FHIR/R4",
-		Retry: upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}}, quietLog())
+	cfg.BaseURL = "http://" + ln.Addr().String() + "/FHIR/R4"
+	c, err := upstream.New(cfg, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,22 +179,9 @@ func TestUnreadablePrescriptionRejected(t *testing.T) {
 // in the store (no dead letter, however many retry intervals pass) and is
 // sent once, and only once, when EPS recovers.
 func TestBreakerOpenHoldsMessages(t *testing.T) {
-	s := sim.New(sim.Options{Logger: quietLog(), Faults: sim.Faults{Force5xx: -1}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
-	client, err := upstream.New(upstream.Config{BaseURL: "http://" + ln.Addr().String() + "/FHIR/R4",
+	s, client := startSimWith(t, sim.Options{Faults: sim.Faults{Force5xx: -1}}, upstream.Config{
 		Retry:   upstream.RetryConfig{MaxAttempts: 1},
-		Breaker: upstream.BreakerConfig{ConsecutiveFailures: 1, Timeout: 100 * time.Millisecond, MaxRequestsHalfOpen: 1}}, quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
+		Breaker: upstream.BreakerConfig{ConsecutiveFailures: 1, Timeout: 100 * time.Millisecond, MaxRequestsHalfOpen: 1}})
 
 	mhs := startMHS(t, "ack")
 	cfg := testConfig()
@@ -285,22 +281,9 @@ func TestReleaseThroughEPS(t *testing.T) {
 // with EPS down and the breaker open, a SOAP release request gets a Spine
 // fault with a retryable code (206) without the call reaching EPS.
 func TestSOAPBreakerOpenFailsFast(t *testing.T) {
-	s := sim.New(sim.Options{Logger: quietLog(), Faults: sim.Faults{Force5xx: -1}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
-	client, err := upstream.New(upstream.Config{BaseURL: "http://" + ln.Addr().String() + "/FHIR/R4",
+	s, client := startSimWith(t, sim.Options{Faults: sim.Faults{Force5xx: -1}}, upstream.Config{
 		Retry:   upstream.RetryConfig{MaxAttempts: 1},
-		Breaker: upstream.BreakerConfig{ConsecutiveFailures: 1, Timeout: time.Hour, MaxRequestsHalfOpen: 1}}, quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
+		Breaker: upstream.BreakerConfig{ConsecutiveFailures: 1, Timeout: time.Hour, MaxRequestsHalfOpen: 1}})
 	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog())
 	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc))
 	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
