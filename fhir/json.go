@@ -11,13 +11,7 @@ func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 // Marshal writes a resource as compact JSON without HTML escaping, so that
 // '<', '>' and '&' in clinical text stay as written.
 func Marshal(r any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(encodable(r)); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+	return json.MarshalWithOption(encodable(r), json.DisableHTMLEscape())
 }
 
 // MarshalIndent writes a resource as indented JSON without HTML escaping.
