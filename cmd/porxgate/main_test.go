@@ -76,3 +76,34 @@ func TestUnknownCommand(t *testing.T) {
 		t.Fatalf("code %d stderr %q", code, stderr)
 	}
 }
+
+// TestConvertRoundTrip converts one of the project's own FHIR prescriptions
+// to v3 and the v3 back to FHIR, as a supplier would with `porxgate convert`.
+func TestConvertRoundTrip(t *testing.T) {
+	fixture := filepath.Join("..", "..", "testdata", "prescribe", "repeat-dispensing-pharmacist-endorsed.json")
+	code, v3out, stderr := runCmd(t, "", "convert", "--from", "fhir", "--to", "v3", fixture)
+	if code != 0 || !strings.Contains(v3out, "<PORX_IN020101UK31") {
+		t.Fatalf("fhir → v3: code %d stderr %q\n%.300s", code, stderr, v3out)
+	}
+	code, fhirOut, stderr := runCmd(t, v3out, "convert", "--from", "v3", "--to", "fhir", "-")
+	if code != 0 || !strings.Contains(fhirOut, `"prescription-order"`) {
+		t.Fatalf("v3 → fhir: code %d stderr %q\n%.300s", code, stderr, fhirOut)
+	}
+	code, smOut, _ := runCmd(t, "", "convert", "--from", "fhir", "--to", "v3", "--family", "SM", fixture)
+	if code != 0 || !strings.Contains(smOut, "<PORX_IN020101SM31") {
+		t.Fatalf("--family SM: code %d\n%.200s", code, smOut)
+	}
+}
+
+// TestConvertNamesElementPath checks that a message the mapping cannot read
+// is reported on stderr with the element path.
+func TestConvertNamesElementPath(t *testing.T) {
+	fixture := filepath.Join("..", "..", "testdata", "prescribe", "repeat-dispensing-pharmacist-endorsed.json")
+	_, v3out, _ := runCmd(t, "", "convert", "--from", "fhir", "--to", "v3", fixture)
+	broken := strings.Replace(v3out, "<recordTarget", "<recordTargetX", 1)
+	broken = strings.Replace(broken, "</recordTarget>", "</recordTargetX>", 1)
+	code, _, stderr := runCmd(t, broken, "convert", "--from", "v3", "--to", "fhir", "-")
+	if code != 1 || !strings.Contains(stderr, "/PORX_IN020101UK31/ControlActEvent/subject/ParentPrescription/recordTarget") {
+		t.Fatalf("code %d stderr %q; want the element path", code, stderr)
+	}
+}
