@@ -106,6 +106,9 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 		return p.rejectUnreadable(in, canon, err, env)
 	}
 	ctx = upstream.WithCorrelationID(ctx, in.MessageID)
+	if meta.Agent != nil {
+		ctx = upstream.WithSessionURID(ctx, meta.Agent.RoleProfileID)
+	}
 	resp, err := p.call(ctx, op, body)
 	if err != nil {
 		if in.Transport == TransportSOAP {

@@ -354,3 +354,21 @@ func FuzzHasIssueCode(f *testing.F) {
 		}
 	})
 }
+
+// TestSessionURIDHeader checks that a call made for a user carries the
+// user's role profile as NHSD-Session-URID, and one made without none.
+func TestSessionURIDHeader(t *testing.T) {
+	_, root := startSim(t, sim.Options{})
+	rec := newRecorder()
+	c := newClient(t, testConfig(root, rec))
+	if _, err := c.Metadata(WithSessionURID(context.Background(), "555254240100")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Metadata(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	a := rec.attempts("")
+	if len(a) != 2 || a[0].sessionURID != "555254240100" || a[1].sessionURID != "" {
+		t.Fatalf("NHSD-Session-URID sent: %+v", a)
+	}
+}

@@ -45,8 +45,8 @@ func startSim(t *testing.T, opts sim.Options) (*sim.Server, string) {
 
 // recorded is one attempt as it left the client.
 type recorded struct {
-	path, requestID, correlationID, auth string
-	body                                 []byte
+	path, requestID, correlationID, sessionURID, auth string
+	body                                              []byte
 }
 
 // recorder is the innermost transport: it records every attempt and can
@@ -75,7 +75,8 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r.mu.Lock()
 	r.reqs = append(r.reqs, recorded{path: req.URL.Path, requestID: req.Header.Get(HeaderRequestID),
-		correlationID: req.Header.Get(HeaderCorrelationID), auth: req.Header.Get("Authorization"), body: body})
+		correlationID: req.Header.Get(HeaderCorrelationID), sessionURID: req.Header.Get(HeaderSessionURID),
+		auth: req.Header.Get("Authorization"), body: body})
 	n := len(r.reqs)
 	r.mu.Unlock()
 	if r.fail != nil {

@@ -4,20 +4,25 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"time"
+
+	"github.com/porxgate/porxgate/internal/ids"
 )
 
 // Header names sent on every call.
 const (
 	HeaderRequestID     = "X-Request-ID"
 	HeaderCorrelationID = "X-Correlation-ID"
+	// HeaderSessionURID names the user's SDS role profile on user-attested
+	// calls (the legacy ControlActEvent author's AgentPersonSDS id).
+	HeaderSessionURID = "NHSD-Session-URID"
 )
 
 type ctxKey int
 
 const (
 	keyCorrelationID ctxKey = iota
+	keySessionURID
 	keyOperation
 	keyCallStats
 )
@@ -33,6 +38,21 @@ func WithCorrelationID(ctx context.Context, id string) context.Context {
 // CorrelationID returns the id set by WithCorrelationID, or "".
 func CorrelationID(ctx context.Context) string {
 	id, _ := ctx.Value(keyCorrelationID).(string)
+	return id
+}
+
+// WithSessionURID returns a context whose upstream calls carry the user's
+// SDS role profile id as NHSD-Session-URID; an empty id adds nothing.
+func WithSessionURID(ctx context.Context, roleProfileID string) context.Context {
+	if roleProfileID == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, keySessionURID, roleProfileID)
+}
+
+// SessionURID returns the id set by WithSessionURID, or "".
+func SessionURID(ctx context.Context) string {
+	id, _ := ctx.Value(keySessionURID).(string)
 	return id
 }
 
@@ -65,23 +85,7 @@ func callStatsOf(ctx context.Context) *callStats {
 }
 
 // newUUID returns a random (version 4) UUID in lower case.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
-}
+func newUUID() string { return ids.NewUUID() }
 
 // randomJitter returns a uniformly random duration in [0, max].
 func randomJitter(max time.Duration) time.Duration {

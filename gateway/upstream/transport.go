@@ -30,6 +30,9 @@ func (t idTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		r.Header.Set(HeaderCorrelationID, id)
 	}
+	if urid := SessionURID(req.Context()); urid != "" && r.Header.Get(HeaderSessionURID) == "" {
+		r.Header.Set(HeaderSessionURID, urid)
+	}
 	if r.Header.Get("User-Agent") == "" {
 		r.Header.Set("User-Agent", t.userAgent)
 	}
