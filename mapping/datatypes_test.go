@@ -1,12 +1,7 @@
 package mapping
 
 import (
-	"bytes"
-	"encoding/json"
-	"reflect"
 	"testing"
-
-	"github.com/porxgate/porxgate/fhir"
 )
 
 func TestV3TimestampFromFHIR(t *testing.T) {
@@ -228,84 +223,4 @@ func TestParseAdditionalInstructions(t *testing.T) {
 	if got := escapeInstructionText("A & B <x> &amp; C"); got != "A &amp; B &lt;x&gt; &amp; C" {
 		t.Errorf("escapeInstructionText = %q", got)
 	}
-}
-
-// TestMarshalBundleMatchesFHIRMarshal checks MarshalBundle writes what
-// fhir.Marshal writes, as JSON values.
-func TestMarshalBundleMatchesFHIRMarshal(t *testing.T) {
-	b, err := fhir.ParseBundle(fixture(t, "repeat-prescribing-dental-four-items.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fast, err := MarshalBundle(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slow, err := fhir.Marshal(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var a, c any
-	if err := json.Unmarshal(fast, &a); err != nil {
-		t.Fatalf("MarshalBundle wrote invalid JSON: %v", err)
-	}
-	if err := json.Unmarshal(slow, &c); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(a, c) {
-		t.Errorf("MarshalBundle and fhir.Marshal differ:\n%s\n%s", fast, slow)
-	}
-	empty, err := MarshalBundle(&fhir.Bundle{ResourceType: "Bundle"})
-	if err != nil || string(empty) != `{"resourceType":"Bundle"}` {
-		t.Errorf("empty bundle = %s, %v", empty, err)
-	}
-}
-
-// TestDecodeBundleMatchesParseBundle checks DecodeBundle reads what
-// fhir.ParseBundle reads.
-func TestDecodeBundleMatchesParseBundle(t *testing.T) {
-	for _, name := range []string{"repeat-prescribing-dental-four-items.json", "acute-nurse-controlled-drug-unsigned.json", "repeat-dispensing-pharmacist-endorsed.json"} {
-		data := fixture(t, name)
-		fast, err := DecodeBundle(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		slow, err := fhir.ParseBundle(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fj, _ := fhir.Marshal(fast)
-		sj, _ := fhir.Marshal(slow)
-		if !bytes.Equal(fj, sj) {
-			t.Errorf("%s: DecodeBundle and fhir.ParseBundle differ", name)
-		}
-	}
-	for _, bad := range []string{`{`, `{"resourceType":"Patient"}`, `{"entry":[]}`, `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","gender":1}}]}`} {
-		if _, err := DecodeBundle([]byte(bad)); err == nil {
-			t.Errorf("DecodeBundle(%s) accepted", bad)
-		}
-	}
-}
-
-// FuzzDecodeBundle checks DecodeBundle against fhir.ParseBundle: both accept
-// the same input and read it the same.
-func FuzzDecodeBundle(f *testing.F) {
-	f.Add([]byte(`{"resourceType":"Bundle","type":"message","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient","gender":"male"}}]}`))
-	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationRequest","dispenseRequest":{"quantity":{"value":1.50}}}},{"resourceType":"Patient"}]}`))
-	f.Add([]byte(`{"resourceType":"Bundle","identifier":{"value":"a\"b"},"entry":null}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		fast, ferr := DecodeBundle(data)
-		slow, serr := fhir.ParseBundle(data)
-		if (ferr == nil) != (serr == nil) {
-			t.Fatalf("DecodeBundle error %v, fhir.ParseBundle error %v, for %q", ferr, serr, data)
-		}
-		if ferr != nil {
-			return
-		}
-		fj, err1 := fhir.Marshal(fast)
-		sj, err2 := fhir.Marshal(slow)
-		if (err1 == nil) != (err2 == nil) || !bytes.Equal(fj, sj) {
-			t.Fatalf("DecodeBundle and fhir.ParseBundle differ for %q:\n%s\n%s", data, fj, sj)
-		}
-	})
 }

@@ -25,7 +25,7 @@ func PrescribeToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
 	if err := r.Err(); err != nil {
 		return nil, Meta{}, err
 	}
-	out, err := MarshalBundle(b)
+	out, err := fhir.Marshal(b)
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
 	}
