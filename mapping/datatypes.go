@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/porxgate/porxgate/v3"
 )
 
 // Value conversions shared by every interaction family: FHIR date/dateTime
@@ -12,10 +14,10 @@ import (
 // (gender, name, telecom and address use) that EPS translates one-to-one.
 
 // V3TimeLayout is the v3 TS layout with seconds, as Spine writes times.
-const V3TimeLayout = "20060102150405"
+const V3TimeLayout = v3.TimeLayout
 
 // V3DateLayout is the v3 TS layout of a date.
-const V3DateLayout = "20060102"
+const V3DateLayout = v3.DateLayout
 
 // fhirDateTimeLayouts are the precisions FHIR date and dateTime allow.
 var fhirDateTimeLayouts = [...]string{

@@ -33,3 +33,9 @@ const (
 	OIDVersionCodeV42     = "V3NPfIT4.2.00"
 	OIDVersionCodeV30     = "V3NPfIT3.0"
 )
+
+// TS layouts (time.Format) of a v3 timestamp to the second and of a date.
+const (
+	TimeLayout = "20060102150405"
+	DateLayout = "20060102"
+)

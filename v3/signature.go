@@ -43,7 +43,7 @@ func WithAuthorTime(t time.Time) FragmentsOption {
 // HL7DateTime formats t in UTC as an HL7 v3 TS of second precision
 // (YYYYMMDDHHmmss), the form EPS gives the author time.
 func HL7DateTime(t time.Time) string {
-	return t.UTC().Format("20060102150405")
+	return t.UTC().Format(TimeLayout)
 }
 
 // Element names used in the fragments.
