@@ -30,11 +30,7 @@ func CancelToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	if c.Failed() {
 		return nil, c.Err()
 	}
-	id := meta.MessageID
-	if id == "" {
-		id = msgID
-	}
-	doc, subject := newV3Message(meta, interaction, id, env)
+	doc, subject := newV3Message(meta, interaction, msgID, env)
 	WriteCancellationRequest(c, subject, env)
 	if err := c.Err(); err != nil {
 		return nil, err

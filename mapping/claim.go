@@ -57,11 +57,7 @@ func ClaimToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	if c.Failed() {
 		return nil, c.Err()
 	}
-	id := meta.MessageID
-	if id == "" {
-		id = msgID
-	}
-	doc, subject := newV3Message(meta, interaction, id, env)
+	doc, subject := newV3Message(meta, interaction, msgID, env)
 	WriteDispenseClaim(c, subject, claim, "Claim", env)
 	if err := c.Err(); err != nil {
 		return nil, err
@@ -85,19 +81,5 @@ func decodeClaim(body []byte) (*fhir.Claim, error) {
 // ClaimToFHIR turns a v3 Dispense Claim Information (UK or SM family) into
 // the FHIR Claim, with the wrapper values that travel beside it.
 func ClaimToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
-	r, root, _, err := openV3(payload, env, "Dispense Claim Information (PORX_IN090101)", v3.DispenseClaimInformation)
-	if err != nil {
-		return nil, Meta{}, err
-	}
-	w, subject := v3.ReadWrapper(root)
-	expectChildren(subject, "DispenseClaim")
-	claim := ReadDispenseClaim(subject.Child("DispenseClaim"), env)
-	if err := r.Err(); err != nil {
-		return nil, Meta{}, err
-	}
-	out, err := fhir.Marshal(claim)
-	if err != nil {
-		return nil, Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
-	}
-	return out, MetaFromWrapper(w), nil
+	return payloadToFHIR(payload, env, "Dispense Claim Information (PORX_IN090101)", "DispenseClaim", ReadDispenseClaim, v3.DispenseClaimInformation)
 }

@@ -76,11 +76,7 @@ func ReimbursementToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	if c.Failed() {
 		return nil, c.Err()
 	}
-	id := meta.MessageID
-	if id == "" {
-		id = msgID
-	}
-	doc, subject := newV3Message(meta, interaction, id, env)
+	doc, subject := newV3Message(meta, interaction, msgID, env)
 	sig := writeReimbursement(c, subject, mhs[0], msgID, env)
 	if err := c.Err(); err != nil {
 		return nil, err

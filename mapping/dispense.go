@@ -1,8 +1,6 @@
 package mapping
 
 import (
-	"fmt"
-
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/v3"
 )
@@ -57,11 +55,7 @@ func DispenseToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	if c.Failed() {
 		return nil, c.Err()
 	}
-	id := meta.MessageID
-	if id == "" {
-		id = msgID
-	}
-	doc, subject := newV3Message(meta, interaction, id, env)
+	doc, subject := newV3Message(meta, interaction, msgID, env)
 	WriteDispenseNotification(c, subject, env)
 	if err := c.Err(); err != nil {
 		return nil, err
@@ -73,19 +67,5 @@ func DispenseToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 // FHIR dispense-notification Bundle, with the wrapper values that travel
 // beside it.
 func DispenseToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
-	r, root, _, err := openV3(payload, env, "Dispense Notification (PORX_IN080101)", v3.DispenseNotification)
-	if err != nil {
-		return nil, Meta{}, err
-	}
-	w, subject := v3.ReadWrapper(root)
-	expectChildren(subject, "DispenseNotification")
-	b := ReadDispenseNotification(subject.Child("DispenseNotification"), env)
-	if err := r.Err(); err != nil {
-		return nil, Meta{}, err
-	}
-	out, err := fhir.Marshal(b)
-	if err != nil {
-		return nil, Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
-	}
-	return out, MetaFromWrapper(w), nil
+	return payloadToFHIR(payload, env, "Dispense Notification (PORX_IN080101)", "DispenseNotification", ReadDispenseNotification, v3.DispenseNotification)
 }

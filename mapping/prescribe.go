@@ -48,11 +48,7 @@ func PrescribeToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	if c.Failed() {
 		return nil, c.Err()
 	}
-	id := meta.MessageID
-	if id == "" {
-		id = msgID
-	}
-	doc, subject := newV3Message(meta, interaction, id, env)
+	doc, subject := newV3Message(meta, interaction, msgID, env)
 	sig := WriteParentPrescription(c, subject, env)
 	if err := c.Err(); err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/beevik/etree"
@@ -50,11 +49,7 @@ func RebuildToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	if c.Failed() {
 		return nil, c.Err()
 	}
-	id := meta.MessageID
-	if id == "" {
-		id = msgID
-	}
-	doc, subject := newV3Message(meta, interaction, id, env)
+	doc, subject := newV3Message(meta, interaction, msgID, env)
 	writeRebuild(c, subject, msgID, env)
 	if err := c.Err(); err != nil {
 		return nil, err
@@ -65,21 +60,7 @@ func RebuildToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 // RebuildToFHIR turns a v3 Rebuild Dispense History into the porxgate
 // rebuild-dispense-history message.
 func RebuildToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
-	r, root, _, err := openV3(payload, env, "Rebuild Dispense History (PORX_IN540101)", v3.RebuildDispenseHistory)
-	if err != nil {
-		return nil, Meta{}, err
-	}
-	w, subject := v3.ReadWrapper(root)
-	expectChildren(subject, "RebuildDispenseHistory")
-	b := readRebuild(subject.Child("RebuildDispenseHistory"), env)
-	if err := r.Err(); err != nil {
-		return nil, Meta{}, err
-	}
-	out, err := fhir.Marshal(b)
-	if err != nil {
-		return nil, Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
-	}
-	return out, MetaFromWrapper(w), nil
+	return payloadToFHIR(payload, env, "Rebuild Dispense History (PORX_IN540101)", "RebuildDispenseHistory", readRebuild, v3.RebuildDispenseHistory)
 }
 
 // readRebuild reads <RebuildDispenseHistory> into the porxgate message.

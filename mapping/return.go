@@ -32,7 +32,7 @@ func ReturnToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 
 // ReturnToFHIR turns a v3 Dispense Proposal Return into the FHIR Task.
 func ReturnToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
-	return taskToFHIR(payload, env, v3.DispenseProposalReturn, "DispenseProposalReturn", "Dispense Proposal Return", readReturn)
+	return payloadToFHIR(payload, env, "Dispense Proposal Return (PORX_IN100101)", "DispenseProposalReturn", readReturn, v3.DispenseProposalReturn)
 }
 
 // writeReturn writes <DispenseProposalReturn>.

@@ -41,37 +41,12 @@ func taskToV3(body []byte, meta Meta, env Env, interaction string, write func(c 
 	if c.Failed() {
 		return nil, c.Err()
 	}
-	id := meta.MessageID
-	if id == "" {
-		id = msgID
-	}
-	doc, subject := newV3Message(meta, interaction, id, env)
+	doc, subject := newV3Message(meta, interaction, msgID, env)
 	write(c, subject, task)
 	if err := c.Err(); err != nil {
 		return nil, err
 	}
 	return writeDocument(c, doc, nil)
-}
-
-// taskToFHIR is the common frame of a v3 → Task translation: parse, check
-// the interaction, read the wrapper and let read build the Task from the
-// payload element named payload.
-func taskToFHIR(data []byte, env Env, interaction, payload, name string, read func(n v3.Node, env Env) *fhir.Task) ([]byte, Meta, error) {
-	r, root, _, err := openV3(data, env, name+" ("+interaction[:len("PORX_IN000000")]+")", interaction)
-	if err != nil {
-		return nil, Meta{}, err
-	}
-	w, subject := v3.ReadWrapper(root)
-	expectChildren(subject, payload)
-	task := read(subject.Child(payload), env)
-	if err := r.Err(); err != nil {
-		return nil, Meta{}, err
-	}
-	out, err := fhir.Marshal(task)
-	if err != nil {
-		return nil, Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
-	}
-	return out, MetaFromWrapper(w), nil
 }
 
 // taskShortFormID returns Task.groupIdentifier's short-form prescription id.

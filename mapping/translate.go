@@ -1,8 +1,11 @@
 package mapping
 
 import (
+	"fmt"
+
 	"github.com/beevik/etree"
 
+	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/v3"
 )
 
@@ -31,8 +34,36 @@ func openV3(payload []byte, env Env, what string, accepted ...string) (*v3.Reade
 }
 
 // newV3Message begins a FHIR → v3 translation: the transmission wrapper and
-// ControlActEvent of interaction with transmission id id (written upper
-// case) made now; it returns the document and the subject to write into.
-func newV3Message(meta Meta, interaction, id string, env Env) (*etree.Document, *etree.Element) {
+// ControlActEvent of interaction made now, with transmission id
+// meta.MessageID when set, else ownID (the FHIR message's own id), written
+// upper case. It returns the document and the subject to write into.
+func newV3Message(meta Meta, interaction, ownID string, env Env) (*etree.Document, *etree.Element) {
+	id := meta.MessageID
+	if id == "" {
+		id = ownID
+	}
 	return v3.BuildWrapper(meta.Wrapper(interaction, upperUUID(id), env.Now.UTC().Format(V3TimeLayout)))
+}
+
+// payloadToFHIR is the whole frame of a v3 → FHIR translation whose
+// ControlActEvent subject holds one payload element: open the message
+// (openV3), read the wrapper, check the subject holds only element, let read
+// build the FHIR resource from it, and write it with the wrapper values
+// that travel beside it.
+func payloadToFHIR[T fhir.Resource](data []byte, env Env, what, element string, read func(n v3.Node, env Env) T, accepted ...string) ([]byte, Meta, error) {
+	r, root, _, err := openV3(data, env, what, accepted...)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	w, subject := v3.ReadWrapper(root)
+	expectChildren(subject, element)
+	res := read(subject.Child(element), env)
+	if err := r.Err(); err != nil {
+		return nil, Meta{}, err
+	}
+	out, err := fhir.Marshal(res)
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
+	}
+	return out, MetaFromWrapper(w), nil
 }

@@ -42,7 +42,7 @@ func WithdrawToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 
 // WithdrawToFHIR turns a v3 Dispenser Withdraw into the FHIR Task.
 func WithdrawToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
-	return taskToFHIR(payload, env, v3.DispenserWithdraw, "ETPWithdraw", "Dispenser Withdraw", readWithdraw)
+	return payloadToFHIR(payload, env, "Dispenser Withdraw (PORX_IN510101)", "ETPWithdraw", readWithdraw, v3.DispenserWithdraw)
 }
 
 // writeWithdraw writes <ETPWithdraw>.
