@@ -125,6 +125,14 @@ type Config struct {
 	// second and replica (--cancel-poll-rate, PORXGATE_CANCEL_POLL_RATE;
 	// default 2).
 	CancelPollRate int
+
+	// TrackerASIDs lists the callers allowed on the EPS Tracker REST API
+	// (/mm/...) by their Spine-From-Asid, comma separated; an entry
+	// ASID=NAME also binds the ASID to the client certificate whose
+	// subject CN or DNS name is NAME (--tracker-asids,
+	// PORXGATE_TRACKER_ASIDS; default none: any well-formed ASID, logged at
+	// start-up). See ParseTrackerASIDs.
+	TrackerASIDs string
 }
 
 // DefaultConfig returns the configuration `make run` uses: loopback, the
@@ -225,6 +233,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	dur(&cfg.CancelMaxBackoff, "cancel-max-backoff", "CANCEL_MAX_BACKOFF", "longest wait between polls of a pending cancellation")
 	dur(&cfg.CancelMaxAge, "cancel-max-age", "CANCEL_MAX_AGE", "how long a cancellation may stay pending before it is reported and dropped")
 	num(&cfg.CancelPollRate, "cancel-poll-rate", "CANCEL_POLL_RATE", "EPS tracker queries a second for pending cancellations")
+	str(&cfg.TrackerASIDs, "tracker-asids", "TRACKER_ASIDS", "ASIDs allowed on the tracker API, ASID[=certificate name],...; empty: any")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fmt.Errorf("serve flags: %w", err)
 	}
@@ -304,6 +313,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.DeliveryPolicy().Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("delivery defaults: %w", err))
+	}
+	if _, err := ParseTrackerASIDs(c.TrackerASIDs); err != nil {
+		errs = append(errs, fmt.Errorf("tracker-asids: %w", err))
 	}
 	return errors.Join(errs...)
 }

@@ -12,13 +12,16 @@ import (
 	"github.com/porxgate/porxgate/mapping"
 )
 
-// The legacy EPS Tracker REST API, answered from the EPS tracker (GET
-// /Task) in Spine's JSON. Spine answers refusals with HTTP 200 and a
-// non-zero statusCode; porxgate does the same for what the caller got
-// wrong, and answers 5xx (with the same JSON, statusCode 5) only when EPS
-// cannot be asked or gives an answer porxgate cannot read.
+// The EPS Tracker REST API as Spine documents it (nhsconnect/spine-eps-tracker):
+// /mm/prescriptions search and retrieve in the documented JSON
+// (prescriptionList, prescription), and the NHS111 paths in theirs, all
+// answered from the EPS tracker (GET /Task). Spine answers refusals with
+// HTTP 200 and a non-zero statusCode; porxgate does the same for what the
+// caller got wrong, answers 403 (statusCode 52) to an ASID it does not
+// allow, and answers 5xx (statusCode 4 or 5) only when EPS cannot be asked
+// or gives an answer porxgate cannot read.
 
-// Paths of the legacy tracker.
+// Paths of the tracker API.
 const (
 	// PathTrackerSearch searches a patient's prescriptions:
 	// ?nhsNumber=&format=trace-summary[&earliestDate=&latestDate=
@@ -27,8 +30,7 @@ const (
 	// PathTrackerRetrieve retrieves one prescription:
 	// /mm/prescriptions/{prescriptionId}?format=trace[&issueNumber=&version=].
 	PathTrackerRetrieve = "/mm/prescriptions/:prescriptionId"
-	// PathTrackerItemSummary is the NHS111 search (?nhsNumber=, no format),
-	// whose JSON the tracker answers share.
+	// PathTrackerItemSummary is the NHS111 search (?nhsNumber=, no format).
 	PathTrackerItemSummary = "/mm/nhs111itemsummary"
 	// PathTrackerItemDetails is the NHS111 retrieve (?prescriptionId=
 	// [&issueNumber=], no format).
@@ -45,46 +47,128 @@ type trackerUpstream interface {
 	TrackerGet(ctx context.Context, query url.Values) (*upstream.Response, error)
 }
 
-// registerTrackerAPI adds the legacy tracker's routes.
+// registerTrackerAPI adds the tracker's routes. The first handler of each
+// checks the caller (TrackerCallerOf holds it afterwards); a journal's
+// middleware goes beside it.
 func (s *Server) registerTrackerAPI() {
-	s.app.Get(PathTrackerSearch, s.trackerSearch(mapping.TrackerFormatSearch))
-	s.app.Get(PathTrackerRetrieve, s.trackerRetrieve(mapping.TrackerFormatRetrieve))
-	s.app.Get(PathTrackerItemSummary, s.trackerSearch(""))
-	s.app.Get(PathTrackerItemDetails, s.trackerRetrieve(""))
+	access, err := ParseTrackerASIDs(s.cfg.TrackerASIDs)
+	if err != nil {
+		s.log.Error("tracker: the allowed ASIDs cannot be read; every caller is refused", "err", err)
+		access = &TrackerASIDs{names: map[string][]string{}}
+	} else if access == nil {
+		s.log.Warn("tracker: no allowed ASIDs are configured (--tracker-asids); any well-formed ASID may call")
+	}
+	s.app.Get(PathTrackerSearch, s.trackerGate(trackerRouteSearch, access), s.traceSearch)
+	s.app.Get(PathTrackerRetrieve, s.trackerGate(trackerRouteRetrieve, access), s.traceRetrieve)
+	s.app.Get(PathTrackerItemSummary, s.trackerGate(trackerRouteNHS111Summary, access), s.trackerSearch(""))
+	s.app.Get(PathTrackerItemDetails, s.trackerGate(trackerRouteNHS111Detail, access), s.trackerRetrieve(""))
 }
 
-// trackerSearch answers a search; wantFormat is the format value the path
-// requires ("" for none).
+// trackerRoute says which answer shape a tracker route gives.
+type trackerRoute struct {
+	kind   mapping.TrackerKind
+	nhs111 bool
+}
+
+var (
+	trackerRouteSearch        = trackerRoute{kind: mapping.TrackerSummary}
+	trackerRouteRetrieve      = trackerRoute{kind: mapping.TrackerDetail}
+	trackerRouteNHS111Summary = trackerRoute{kind: mapping.TrackerSummary, nhs111: true}
+	trackerRouteNHS111Detail  = trackerRoute{kind: mapping.TrackerDetail, nhs111: true}
+)
+
+// trackerGate checks the caller's headers and ASID before the request goes
+// further, and stores the caller for the handlers after it.
+func (s *Server) trackerGate(route trackerRoute, access *TrackerASIDs) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		caller := ReadTrackerCaller(c)
+		c.Locals(trackerCallerKey, caller)
+		if te := caller.check(route.nhs111); te != nil {
+			return s.trackerRefuse(c, route, fiber.StatusOK, te)
+		}
+		if err := access.Allow(caller.ASID, c.Context().TLSConnectionState()); err != nil {
+			s.log.Warn("tracker: caller refused", "asid", caller.ASID, "path", c.Path(), "err", err)
+			return s.trackerRefuse(c, route, fiber.StatusForbidden,
+				&mapping.TrackerError{StatusCode: mapping.TrackerStatusBadASID, Reason: mapping.TrackerReasonBadASID + ": " + err.Error()})
+		}
+		caller.Allowed = true
+		c.Locals(trackerCallerKey, caller)
+		return c.Next()
+	}
+}
+
+// trackerRefuse answers a refusal in the route's shape.
+func (s *Server) trackerRefuse(c *fiber.Ctx, route trackerRoute, status int, te *mapping.TrackerError) error {
+	if route.nhs111 {
+		return s.trackerAnswer(c, status, te.Response(route.kind))
+	}
+	return s.traceAnswer(c, status, mapping.TraceError(route.kind, te))
+}
+
+// traceSearch answers GET /mm/prescriptions?format=trace-summary.
+func (s *Server) traceSearch(c *fiber.Ctx) error {
+	q, err := url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return s.trackerRefuse(c, trackerRouteSearch, fiber.StatusOK, trackerQueryError(err))
+	}
+	search, err := mapping.ParseTrackerSearch(q, mapping.TrackerFormatSearch)
+	if err != nil {
+		return s.trackerRefuse(c, trackerRouteSearch, fiber.StatusOK, trackerErrorOf(err))
+	}
+	resp, status := s.askTracker(c, mapping.TrackerDetail, search.FHIRQuery())
+	return s.traceAnswer(c, status, mapping.TraceSearch(resp, search, s.msg.now()))
+}
+
+// traceRetrieve answers GET /mm/prescriptions/{id}?format=trace.
+func (s *Server) traceRetrieve(c *fiber.Ctx) error {
+	q, err := url.ParseQuery(string(c.Request().URI().QueryString()))
+	if err != nil {
+		return s.trackerRefuse(c, trackerRouteRetrieve, fiber.StatusOK, trackerQueryError(err))
+	}
+	id, err := url.PathUnescape(c.Params("prescriptionId"))
+	if err != nil {
+		return s.trackerRefuse(c, trackerRouteRetrieve, fiber.StatusOK, trackerQueryError(err))
+	}
+	retrieve, err := mapping.ParseTrackerRetrieve(id, q, mapping.TrackerFormatRetrieve)
+	if err != nil {
+		return s.trackerRefuse(c, trackerRouteRetrieve, fiber.StatusOK, trackerErrorOf(err))
+	}
+	resp, status := s.askTracker(c, mapping.TrackerDetail, retrieve.FHIRQuery())
+	return s.traceAnswer(c, status, mapping.TraceRetrieve(resp, retrieve))
+}
+
+// trackerSearch answers an NHS111 search; wantFormat is the format value
+// the path requires ("" for none).
 func (s *Server) trackerSearch(wantFormat string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		q, err := url.ParseQuery(string(c.Request().URI().QueryString()))
 		if err != nil {
-			return s.trackerAnswer(c, fiber.StatusOK, trackerQueryRefusal(mapping.TrackerSummary, err))
+			return s.trackerAnswer(c, fiber.StatusOK, trackerQueryError(err).Response(mapping.TrackerSummary))
 		}
 		search, err := mapping.ParseTrackerSearch(q, wantFormat)
 		if err != nil {
-			return s.trackerAnswer(c, fiber.StatusOK, trackerRefusal(mapping.TrackerSummary, err))
+			return s.trackerAnswer(c, fiber.StatusOK, trackerErrorOf(err).Response(mapping.TrackerSummary))
 		}
 		resp, status := s.askTracker(c, mapping.TrackerSummary, search.FHIRQuery())
 		return s.trackerAnswer(c, status, resp.ForSearch(search, s.msg.now()))
 	}
 }
 
-// trackerRetrieve answers a retrieve, the prescription id from the path or
-// (NHS111) the query.
+// trackerRetrieve answers an NHS111 retrieve, the prescription id from the
+// path or the query.
 func (s *Server) trackerRetrieve(wantFormat string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		q, err := url.ParseQuery(string(c.Request().URI().QueryString()))
 		if err != nil {
-			return s.trackerAnswer(c, fiber.StatusOK, trackerQueryRefusal(mapping.TrackerDetail, err))
+			return s.trackerAnswer(c, fiber.StatusOK, trackerQueryError(err).Response(mapping.TrackerDetail))
 		}
 		id, err := url.PathUnescape(c.Params("prescriptionId"))
 		if err != nil {
-			return s.trackerAnswer(c, fiber.StatusOK, trackerQueryRefusal(mapping.TrackerDetail, err))
+			return s.trackerAnswer(c, fiber.StatusOK, trackerQueryError(err).Response(mapping.TrackerDetail))
 		}
 		retrieve, err := mapping.ParseTrackerRetrieve(id, q, wantFormat)
 		if err != nil {
-			return s.trackerAnswer(c, fiber.StatusOK, trackerRefusal(mapping.TrackerDetail, err))
+			return s.trackerAnswer(c, fiber.StatusOK, trackerErrorOf(err).Response(mapping.TrackerDetail))
 		}
 		resp, status := s.askTracker(c, mapping.TrackerDetail, retrieve.FHIRQuery())
 		return s.trackerAnswer(c, status, resp.ForRetrieve(retrieve))
@@ -102,8 +186,8 @@ func (s *Server) askTracker(c *fiber.Ctx, kind mapping.TrackerKind, q url.Values
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), trackerTimeout)
 	defer cancel()
-	if trace := c.Get("Eps-TraceId"); trace != "" {
-		ctx = upstream.WithCorrelationID(ctx, trace)
+	if caller, ok := TrackerCallerOf(c); ok && caller.TraceID != "" {
+		ctx = upstream.WithCorrelationID(ctx, caller.TraceID)
 	}
 	start := time.Now()
 	r, err := api.TrackerGet(ctx, q)
@@ -132,7 +216,7 @@ func (s *Server) askTracker(c *fiber.Ctx, kind mapping.TrackerKind, q url.Values
 	resp, err := mapping.TrackerFromFHIR(kind, r.Body)
 	if err != nil {
 		log.Error("tracker: unreadable EPS answer", "err", err)
-		return trackerUnexpected(kind, "the EPS FHIR API's answer could not be read"), fiber.StatusBadGateway
+		return trackerUnparseable(kind, "the EPS FHIR API's answer could not be read"), fiber.StatusBadGateway
 	}
 	if r.Status != fiber.StatusOK && resp.OK() {
 		log.Error("tracker: EPS answered an error status with a result")
@@ -142,7 +226,7 @@ func (s *Server) askTracker(c *fiber.Ctx, kind mapping.TrackerKind, q url.Values
 	return resp, fiber.StatusOK
 }
 
-// trackerAnswer writes a legacy tracker answer as JSON.
+// trackerAnswer writes an NHS111 answer as JSON.
 func (s *Server) trackerAnswer(c *fiber.Ctx, status int, resp *mapping.TrackerResponse) error {
 	body, err := resp.MarshalJSON()
 	if err != nil {
@@ -152,23 +236,39 @@ func (s *Server) trackerAnswer(c *fiber.Ctx, status int, resp *mapping.TrackerRe
 	return c.Status(status).Send(body)
 }
 
-// trackerRefusal is the answer to a request the mapping refused.
-func trackerRefusal(kind mapping.TrackerKind, err error) *mapping.TrackerResponse {
-	var te *mapping.TrackerError
-	if errors.As(err, &te) {
-		return te.Response(kind)
+// traceAnswer writes a documented tracker answer as JSON.
+func (s *Server) traceAnswer(c *fiber.Ctx, status int, a *mapping.TraceAnswer) error {
+	body, err := a.MarshalJSON()
+	if err != nil {
+		return fiber.NewError(fiber.StatusInternalServerError, err.Error())
 	}
-	return trackerUnexpected(kind, err.Error())
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	return c.Status(status).Send(body)
 }
 
-// trackerQueryRefusal is the answer to a query string that cannot be read.
-func trackerQueryRefusal(kind mapping.TrackerKind, err error) *mapping.TrackerResponse {
-	te := &mapping.TrackerError{StatusCode: mapping.TrackerStatusNoParameters, Reason: "Query parameters could not be read: " + err.Error()}
-	return te.Response(kind)
+// trackerErrorOf is the refusal of a request the mapping refused.
+func trackerErrorOf(err error) *mapping.TrackerError {
+	var te *mapping.TrackerError
+	if errors.As(err, &te) {
+		return te
+	}
+	return &mapping.TrackerError{StatusCode: mapping.TrackerStatusUnexpected, Reason: mapping.TrackerReasonUnexpected + ": " + err.Error()}
+}
+
+// trackerQueryError is the refusal of a query string that cannot be read.
+func trackerQueryError(err error) *mapping.TrackerError {
+	return &mapping.TrackerError{StatusCode: mapping.TrackerStatusNoParameters, Reason: "Query parameters could not be read: " + err.Error()}
 }
 
 // trackerUnexpected is Spine's "Unexpected exception" answer with what happened.
 func trackerUnexpected(kind mapping.TrackerKind, what string) *mapping.TrackerResponse {
 	te := &mapping.TrackerError{StatusCode: mapping.TrackerStatusUnexpected, Reason: mapping.TrackerReasonUnexpected + ": " + what}
+	return te.Response(kind)
+}
+
+// trackerUnparseable is Spine's "Failed to parse prescription" answer with
+// what happened.
+func trackerUnparseable(kind mapping.TrackerKind, what string) *mapping.TrackerResponse {
+	te := &mapping.TrackerError{StatusCode: mapping.TrackerStatusUnparseable, Reason: mapping.TrackerReasonUnparseable + ": " + what}
 	return te.Response(kind)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,12 +21,29 @@ import (
 	"github.com/porxgate/porxgate/mapping"
 )
 
-// trackerRig is the gateway serving the legacy tracker in front of the EPS
+// trackerRig is the gateway serving the tracker API in front of the EPS
 // simulator, both on loopback sockets.
 type trackerRig struct {
 	sim    *sim.Server
 	client *upstream.Client
 	base   string // the gateway's URL
+}
+
+// The caller identity the tests send (12 digits each, as Spine's are).
+const (
+	testTrackerASID = "200000000946"
+	testTrackerUser = "313175813564"
+	testTrackerRole = "562926913100"
+)
+
+// trackerHeaders are a well-formed caller's headers.
+func trackerHeaders() http.Header {
+	h := http.Header{}
+	h.Set("Accept", "application/json")
+	h.Set(HeaderSpineFromASID, testTrackerASID)
+	h.Set(HeaderSpineUserID, testTrackerUser)
+	h.Set(HeaderSpineRoleProfileID, testTrackerRole)
+	return h
 }
 
 func trackerLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -50,8 +68,9 @@ func trackerServe(t *testing.T, serve func(ctx context.Context, ln net.Listener)
 }
 
 // startTrackerRig starts the simulator and a gateway whose upstream is the
-// EPS client pointed at it; withUpstream false starts the gateway with none.
-func startTrackerRig(t *testing.T, withUpstream bool) *trackerRig {
+// EPS client pointed at it; withUpstream false starts the gateway with
+// none. configure, when given, changes the gateway's configuration.
+func startTrackerRig(t *testing.T, withUpstream bool, configure ...func(*Config)) *trackerRig {
 	t.Helper()
 	r := &trackerRig{sim: sim.New(sim.Options{Logger: trackerLog()})}
 	simBase := trackerServe(t, r.sim.Serve)
@@ -70,6 +89,9 @@ func startTrackerRig(t *testing.T, withUpstream bool) *trackerRig {
 	}
 	cfg := DefaultConfig()
 	cfg.ShutdownTimeout = 2 * time.Second
+	for _, f := range configure {
+		f(&cfg)
+	}
 	srv := NewServer(cfg, store.NewMemory(nil), up, trackerLog(), NewMetrics())
 	r.base = trackerServe(t, srv.Serve)
 	return r
@@ -78,6 +100,14 @@ func startTrackerRig(t *testing.T, withUpstream bool) *trackerRig {
 // prescribe sends a project prescription fixture to the simulator through
 // its FHIR face and returns the simulator's record of it.
 func (r *trackerRig) prescribe(t *testing.T, fixture string) sim.Prescription {
+	t.Helper()
+	return r.prescribeAs(t, fixture, "", "")
+}
+
+// prescribeAs is prescribe with the fixture's short-form id and NHS number
+// replaced by id and nhs (each when not empty), for several prescriptions
+// of one patient.
+func (r *trackerRig) prescribeAs(t *testing.T, fixture, id, nhs string) sim.Prescription {
 	t.Helper()
 	body, err := os.ReadFile("../testdata/prescribe/" + fixture)
 	if err != nil {
@@ -91,21 +121,35 @@ func (r *trackerRig) prescribe(t *testing.T, fixture string) sim.Prescription {
 	if len(reqs) == 0 || reqs[0].GroupIdentifier == nil {
 		t.Fatalf("%s: no MedicationRequest with a groupIdentifier", fixture)
 	}
+	if id != "" {
+		body = []byte(strings.ReplaceAll(string(body), reqs[0].GroupIdentifier.Value, id))
+	} else {
+		id = reqs[0].GroupIdentifier.Value
+	}
+	if pats := fhir.EntriesOf[*fhir.Patient](b); nhs != "" && len(pats) > 0 {
+		body = []byte(strings.ReplaceAll(string(body), fhir.FindIdentifier(pats[0].Identifier, fhir.SystemNHSNumber), nhs))
+	}
 	resp, err := r.client.ProcessMessage(context.Background(), body)
 	if err != nil || resp.Status != http.StatusOK {
 		t.Fatalf("prescribing %s: %v %+v", fixture, err, resp)
 	}
-	p, ok := r.sim.State().Get(reqs[0].GroupIdentifier.Value)
+	p, ok := r.sim.State().Get(strings.ToUpper(id))
 	if !ok {
-		t.Fatalf("the simulator does not hold %s", reqs[0].GroupIdentifier.Value)
+		t.Fatalf("the simulator does not hold %s", id)
 	}
 	return p
 }
 
-// get asks the gateway and reads its legacy JSON.
-func (r *trackerRig) get(t *testing.T, pathAndQuery string) (int, *mapping.TrackerResponse, string) {
+// fetch asks the gateway with headers h and returns the HTTP status and
+// body, checking the content type.
+func (r *trackerRig) fetch(t *testing.T, pathAndQuery string, h http.Header) (int, string) {
 	t.Helper()
-	resp, err := http.Get(r.base + pathAndQuery)
+	req, err := http.NewRequest(http.MethodGet, r.base+pathAndQuery, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = h
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,94 +161,132 @@ func (r *trackerRig) get(t *testing.T, pathAndQuery string) (int, *mapping.Track
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("GET %s: Content-Type %q, want application/json", pathAndQuery, ct)
 	}
-	tr, err := mapping.ParseTrackerJSON(body)
-	if err != nil {
-		t.Fatalf("GET %s: not legacy tracker JSON: %v\n%s", pathAndQuery, err, body)
-	}
-	return resp.StatusCode, tr, string(body)
+	return resp.StatusCode, string(body)
 }
 
-// TestTrackerSearchThroughEPS creates prescriptions in the EPS simulator
-// through its FHIR face, then searches and retrieves them through the
-// gateway's legacy tracker.
-func TestTrackerSearchThroughEPS(t *testing.T) {
+// get asks an NHS111 path as a well-formed caller and reads its JSON.
+func (r *trackerRig) get(t *testing.T, pathAndQuery string) (int, *mapping.TrackerResponse, string) {
+	t.Helper()
+	code, body := r.fetch(t, pathAndQuery, trackerHeaders())
+	tr, err := mapping.ParseTrackerJSON([]byte(body))
+	if err != nil {
+		t.Fatalf("GET %s: not NHS111 tracker JSON: %v\n%s", pathAndQuery, err, body)
+	}
+	return code, tr, body
+}
+
+// trace asks /mm/prescriptions with headers h (nil: a well-formed
+// caller's) and reads the documented JSON.
+func (r *trackerRig) trace(t *testing.T, pathAndQuery string, h http.Header) (int, *mapping.TraceAnswer, string) {
+	t.Helper()
+	if h == nil {
+		h = trackerHeaders()
+	}
+	code, body := r.fetch(t, pathAndQuery, h)
+	a, err := mapping.ParseTraceJSON([]byte(body))
+	if err != nil {
+		t.Fatalf("GET %s: not documented tracker JSON: %v\n%s", pathAndQuery, err, body)
+	}
+	return code, a, body
+}
+
+// TestNHS111ThroughEPS creates prescriptions in the EPS simulator through
+// its FHIR face, moves them on, and reads them through the NHS111 paths:
+// the answers carry the treatment type and the dispense, download and
+// claim dates, in the values the EPS API's tracker translation accepts.
+func TestNHS111ThroughEPS(t *testing.T) {
 	r := startTrackerRig(t, true)
 	acute := r.prescribe(t, "acute-nurse-controlled-drug-unsigned.json")
 	erd := r.prescribe(t, "repeat-dispensing-pharmacist-endorsed.json")
 
-	t.Run("search", func(t *testing.T) {
-		code, tr, body := r.get(t, PathTrackerSearch+"?nhsNumber="+acute.NHSNumber+"&format=trace-summary")
-		if code != http.StatusOK || tr.Kind != mapping.TrackerSummary || tr.StatusCode != "0" || tr.Version != "1" {
-			t.Fatalf("HTTP %d kind %v status %s\n%s", code, tr.Kind, tr.StatusCode, body)
-		}
-		if len(tr.Prescriptions) != 1 {
-			t.Fatalf("%d prescriptions, want 1\n%s", len(tr.Prescriptions), body)
-		}
-		p := tr.Prescriptions[0]
-		if p.ID != acute.ShortFormID || p.PatientNHSNumber != acute.NHSNumber || p.PrescriptionStatus != "To Be Dispensed" ||
-			p.EPSVersion != "R2" || p.PendingCancellations != "False" || p.RepeatInstance == nil || p.RepeatInstance.CurrentIssue != "1" {
-			t.Errorf("prescription %+v\n%s", p, body)
-		}
-		if want := acute.Created.UTC().Format(mapping.V3TimeLayout); p.PrescriptionIssueDate != want {
-			t.Errorf("prescriptionIssueDate %s, want %s", p.PrescriptionIssueDate, want)
-		}
-		if len(p.LineItems) != len(acute.Items) || p.LineItems[0].ID != acute.Items[0].ID {
-			t.Errorf("line items %+v, want %+v", p.LineItems, acute.Items)
-		}
-	})
-	t.Run("search by status", func(t *testing.T) {
-		_, tr, body := r.get(t, PathTrackerSearch+"?nhsNumber="+erd.NHSNumber+"&format=trace-summary&prescriptionStatus=0001")
-		if tr.StatusCode != "0" || len(tr.Prescriptions) != 1 || tr.Prescriptions[0].ID != erd.ShortFormID {
-			t.Errorf("status %s, prescriptions %d\n%s", tr.StatusCode, len(tr.Prescriptions), body)
-		}
-		_, tr, body = r.get(t, PathTrackerSearch+"?nhsNumber="+erd.NHSNumber+"&format=trace-summary&prescriptionStatus=0006")
-		if tr.StatusCode != mapping.TrackerStatusNoMatch || tr.Reason != mapping.TrackerReasonNoMatch {
-			t.Errorf("no dispensed prescription: status %s %q\n%s", tr.StatusCode, tr.Reason, body)
-		}
-	})
-	t.Run("retrieve", func(t *testing.T) {
-		code, tr, body := r.get(t, PathTrackerSearch+"/"+acute.ShortFormID+"?format=trace")
-		if code != http.StatusOK || tr.Kind != mapping.TrackerDetail || tr.StatusCode != "0" || len(tr.Prescriptions) != 1 {
-			t.Fatalf("HTTP %d kind %v status %s\n%s", code, tr.Kind, tr.StatusCode, body)
-		}
-		p := tr.Prescriptions[0]
-		if p.ID != acute.ShortFormID || p.Prescriber == nil || p.Prescriber.ODS != acute.Prescriber {
-			t.Errorf("prescription %s prescriber %+v, want %s by %s\n%s", p.ID, p.Prescriber, acute.ShortFormID, acute.Prescriber, body)
-		}
-		if acute.Nominated != "" && (p.NominatedPharmacy == nil || p.NominatedPharmacy.ODS != acute.Nominated) {
-			t.Errorf("nominated pharmacy %+v, want %s\n%s", p.NominatedPharmacy, acute.Nominated, body)
-		}
-		if len(p.LineItems) == 0 || p.LineItems[0].ItemStatus != "To be Dispensed" {
-			t.Errorf("line items %+v\n%s", p.LineItems, body)
-		}
-		if !strings.Contains(body, `"`+acute.ShortFormID+`":{"prescriptionStatus":"To Be Dispensed"`) {
-			t.Errorf("detail not keyed by the prescription id:\n%s", body)
-		}
-	})
-	t.Run("retrieve an issue that does not exist", func(t *testing.T) {
-		code, tr, body := r.get(t, PathTrackerSearch+"/"+acute.ShortFormID+"?format=trace&issueNumber=2")
-		if code != http.StatusOK || tr.StatusCode != mapping.TrackerStatusInstanceMissing || !strings.HasPrefix(body, `{"spineResponse":`) {
-			t.Errorf("HTTP %d status %s\n%s", code, tr.StatusCode, body)
-		}
-	})
-	t.Run("retrieve a prescription EPS does not hold", func(t *testing.T) {
-		_, tr, body := r.get(t, PathTrackerSearch+"/"+validShortFormID(t, "ABCDEF-A99968-12345")+"?format=trace")
-		if tr.StatusCode != mapping.TrackerStatusPrescriptionMissing {
-			t.Errorf("status %s\n%s", tr.StatusCode, body)
-		}
-	})
-	t.Run("NHS111 paths", func(t *testing.T) {
+	t.Run("summary", func(t *testing.T) {
 		_, tr, body := r.get(t, PathTrackerItemSummary+"?nhsNumber="+erd.NHSNumber)
 		if tr.StatusCode != "0" || len(tr.Prescriptions) != 1 {
-			t.Errorf("item summary: status %s\n%s", tr.StatusCode, body)
+			t.Fatalf("item summary: status %s\n%s", tr.StatusCode, body)
 		}
-		for _, id := range []string{url.QueryEscape(erd.ShortFormID), erd.ShortFormID} { // escaped or not
-			_, tr, body = r.get(t, PathTrackerItemDetails+"?prescriptionId="+id)
+		p := tr.Prescriptions[0]
+		if p.PrescriptionTreatmentType != "Repeat Dispensing" || p.RepeatInstance == nil || p.RepeatInstance.TotalAuthorised != "6" || p.RepeatInstance.CurrentIssue != "1" {
+			t.Errorf("treatment type %q repeat %+v, want Repeat Dispensing 1 of 6\n%s", p.PrescriptionTreatmentType, p.RepeatInstance, body)
+		}
+		checkEPSAPIReadable(t, tr)
+	})
+	t.Run("details, escaped or not", func(t *testing.T) {
+		for _, id := range []string{url.QueryEscape(erd.ShortFormID), erd.ShortFormID} {
+			_, tr, body := r.get(t, PathTrackerItemDetails+"?prescriptionId="+id)
 			if tr.StatusCode != "0" || tr.Kind != mapping.TrackerDetail || len(tr.Prescriptions) != 1 || tr.Prescriptions[0].ID != erd.ShortFormID {
 				t.Errorf("item details for %s: status %s\n%s", id, tr.StatusCode, body)
 			}
 		}
 	})
+	t.Run("dates after download, dispense and claim", func(t *testing.T) {
+		st := r.sim.State()
+		now := time.Now()
+		if _, err := st.Release(sim.ReleaseRequest{Owner: "FCG71", ShortFormID: acute.ShortFormID}, now); err != nil {
+			t.Fatal(err)
+		}
+		items := map[string]sim.ItemStatus{}
+		for _, it := range acute.Items {
+			items[it.ID] = sim.ItemDispensed
+		}
+		if err := st.Dispense(sim.DispenseRequest{MessageID: "D1", Dispenser: "FCG71", ShortFormID: acute.ShortFormID, Items: items}, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Claim(sim.ClaimRequest{ShortFormID: acute.ShortFormID, ClaimID: "C1", Claimant: "FCG71"}, now); err != nil {
+			t.Fatal(err)
+		}
+		_, tr, body := r.get(t, PathTrackerItemDetails+"?prescriptionId="+url.QueryEscape(acute.ShortFormID))
+		if tr.StatusCode != "0" || len(tr.Prescriptions) != 1 {
+			t.Fatalf("status %s\n%s", tr.StatusCode, body)
+		}
+		p := tr.Prescriptions[0]
+		day := now.UTC().Format("20060102")
+		if p.PrescriptionStatus != "Claimed" || p.PrescriptionTreatmentType != "Acute Prescription" ||
+			!strings.HasPrefix(p.PrescriptionDispensedDate, day) || p.PrescriptionClaimedDate != day || p.PrescriptionDownloadDate != day {
+			t.Errorf("status %q treatment %q dispensed %q claimed %q downloaded %q, want Claimed, Acute Prescription and dates of %s\n%s",
+				p.PrescriptionStatus, p.PrescriptionTreatmentType, p.PrescriptionDispensedDate, p.PrescriptionClaimedDate, p.PrescriptionDownloadDate, day, body)
+		}
+		if p.Prescriber == nil || p.Prescriber.Name != "TAUNTON AND SOMERSET NHS FOUNDATION TRUST" || p.DispensingPharmacy == nil || p.DispensingPharmacy.ODS != "FCG71" {
+			t.Errorf("prescriber %+v dispensing pharmacy %+v\n%s", p.Prescriber, p.DispensingPharmacy, body)
+		}
+		checkEPSAPIReadable(t, tr)
+	})
+	t.Run("NHS111 not found keeps its own codes", func(t *testing.T) {
+		_, tr, body := r.get(t, PathTrackerItemDetails+"?prescriptionId="+validShortFormID(t, "ABCDEF-A99968-12345"))
+		if tr.StatusCode != mapping.TrackerStatusPrescriptionMissing || !strings.HasPrefix(body, `{"spineResponse":`) {
+			t.Errorf("status %s\n%s", tr.StatusCode, body)
+		}
+		_, tr, body = r.get(t, PathTrackerItemDetails+"?prescriptionId="+url.QueryEscape(erd.ShortFormID)+"&issueNumber=7")
+		if tr.StatusCode != mapping.TrackerStatusInstanceMissing {
+			t.Errorf("status %s\n%s", tr.StatusCode, body)
+		}
+	})
+}
+
+// checkEPSAPIReadable checks that an NHS111 answer holds only the
+// treatment types, prescription statuses and line item statuses the EPS
+// API's tracker translation knows (it throws "Unexpected treatment type
+// from Spine" and the like on anything else).
+func checkEPSAPIReadable(t *testing.T, tr *mapping.TrackerResponse) {
+	t.Helper()
+	treatments := []string{"Acute Prescription", "Repeat Prescribing", "Repeat Dispensing"}
+	statuses := []string{"Awaiting Release Ready", "To Be Dispensed", "With Dispenser", "With Dispenser - Active", "Expired",
+		"Cancelled", "Dispensed", "Not Dispensed", "Claimed", "No-Claimed", "Repeat Dispense future instance",
+		"Prescription future instance", "Cancelled future instance"}
+	items := []string{"Dispensed", "Not Dispensed", "Dispensed - Partial", "Not Dispensed - Owing", "Cancelled", "Expired",
+		"To be Dispensed", "With Dispenser"}
+	for _, p := range tr.Prescriptions {
+		if !slices.Contains(treatments, p.PrescriptionTreatmentType) {
+			t.Errorf("%s: treatment type %q: the EPS API throws Unexpected treatment type", p.ID, p.PrescriptionTreatmentType)
+		}
+		if !slices.Contains(statuses, p.PrescriptionStatus) {
+			t.Errorf("%s: prescription status %q unknown to the EPS API", p.ID, p.PrescriptionStatus)
+		}
+		for _, it := range p.LineItems {
+			if tr.Kind == mapping.TrackerDetail && !slices.Contains(items, it.ItemStatus) {
+				t.Errorf("%s: line item %s status %q unknown to the EPS API", p.ID, it.ID, it.ItemStatus)
+			}
+		}
+	}
 }
 
 // validShortFormID completes a 19-character short-form id with its check
@@ -218,65 +300,4 @@ func validShortFormID(t *testing.T, body string) string {
 	}
 	t.Fatalf("no check character completes %s", body)
 	return ""
-}
-
-// TestTrackerRefusals checks the legacy answers to requests the gateway
-// refuses before asking EPS: HTTP 200, Spine's status code and a reason
-// that says what is wrong.
-func TestTrackerRefusals(t *testing.T) {
-	r := startTrackerRig(t, true)
-	tests := []struct {
-		name, path string
-		kind       mapping.TrackerKind
-		code       string
-		reason     string
-	}{
-		{"no parameters", PathTrackerSearch, mapping.TrackerSummary, "50", "Query parameters have not been provided"},
-		{"no NHS number", PathTrackerSearch + "?format=trace-summary", mapping.TrackerSummary, "61", "Invalid or missing NHS number: nhsNumber is required"},
-		{"bad check digit", PathTrackerSearch + "?nhsNumber=9449304107&format=trace-summary", mapping.TrackerSummary, "61", "modulus 11 check digit"},
-		{"no format", PathTrackerSearch + "?nhsNumber=9449304106", mapping.TrackerSummary, "50", "format is required and must be trace-summary"},
-		{"bad date", PathTrackerSearch + "?nhsNumber=9449304106&format=trace-summary&earliestDate=2021", mapping.TrackerSummary, "57", "Invalid search date"},
-		{"bad prescription id", PathTrackerSearch + "/003D4D-A99968-4C5AAK?format=trace", mapping.TrackerDetail, "51", "invalid checksum"},
-		{"retrieve without format", PathTrackerSearch + "/003D4D-A99968-4C5AAJ", mapping.TrackerDetail, "50", "format is required and must be trace"},
-		{"NHS111 detail without id", PathTrackerItemDetails + "?issueNumber=1", mapping.TrackerDetail, "51", "prescriptionId is required"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, tr, body := r.get(t, tt.path)
-			if code != http.StatusOK || tr.Kind != tt.kind || tr.StatusCode != tt.code || !strings.Contains(tr.Reason, tt.reason) {
-				t.Errorf("HTTP %d kind %v status %s reason %q, want 200 %v %s containing %q\n%s", code, tr.Kind, tr.StatusCode, tr.Reason, tt.kind, tt.code, tt.reason, body)
-			}
-		})
-	}
-	if n := r.sim.Stats().Requests["tracker"]; n != 0 {
-		t.Errorf("%d refused requests reached the EPS tracker", n)
-	}
-}
-
-// TestTrackerUpstreamUnavailable checks the answers when EPS cannot be
-// asked: the legacy error JSON (status 5) with a 5xx.
-func TestTrackerUpstreamUnavailable(t *testing.T) {
-	t.Run("EPS answers 503", func(t *testing.T) {
-		r := startTrackerRig(t, true)
-		r.sim.SetFaults(sim.Faults{Force5xx: -1})
-		code, tr, body := r.get(t, PathTrackerSearch+"?nhsNumber=9449304106&format=trace-summary")
-		if code != http.StatusBadGateway || tr.StatusCode != "5" || !strings.Contains(tr.Reason, "Unexpected exception: the EPS FHIR API is unavailable") {
-			t.Errorf("HTTP %d status %s %q\n%s", code, tr.StatusCode, tr.Reason, body)
-		}
-	})
-	t.Run("EPS down", func(t *testing.T) {
-		r := startTrackerRig(t, true)
-		r.sim.SetFaults(sim.Faults{Down: true})
-		code, tr, body := r.get(t, PathTrackerSearch+"/003D4D-A99968-4C5AAJ?format=trace")
-		if code < 500 || tr.Kind != mapping.TrackerDetail || tr.StatusCode != "5" || !strings.HasPrefix(body, `{"spineResponse":`) {
-			t.Errorf("HTTP %d kind %v status %s\n%s", code, tr.Kind, tr.StatusCode, body)
-		}
-	})
-	t.Run("no upstream configured", func(t *testing.T) {
-		r := startTrackerRig(t, false)
-		code, tr, body := r.get(t, PathTrackerSearch+"?nhsNumber=9449304106&format=trace-summary")
-		if code != http.StatusServiceUnavailable || tr.StatusCode != "5" {
-			t.Errorf("HTTP %d status %s\n%s", code, tr.StatusCode, body)
-		}
-	})
 }

@@ -52,17 +52,25 @@ func (k TrackerKind) String() string {
 // with (the only one Spine documents).
 const TrackerVersion = "1"
 
-// Spine tracker status codes (statusCode) and their reasons, as Spine's
-// tracker documentation lists them.
+// Spine tracker status codes (statusCode), as Spine's tracker
+// documentation (nhsconnect/spine-eps-tracker, "Error Handling") lists them;
+// 6 and 8 are the NHS111 paths' own not-found codes.
 const (
 	TrackerStatusOK                  = "0"
-	TrackerStatusNoMatch             = "1" // No prescriptions found matching search criteria
+	TrackerStatusNoMatch             = "1" // Not found (NHS111: No prescriptions found matching search criteria)
+	TrackerStatusNotUnique           = "2" // No unique prescription
+	TrackerStatusIssueNotFound       = "3" // Issue not found
+	TrackerStatusUnparseable         = "4" // Failed to parse prescription
 	TrackerStatusUnexpected          = "5" // Unexpected exception
-	TrackerStatusPrescriptionMissing = "6" // Prescription ID not found
-	TrackerStatusInstanceMissing     = "8" // Prescription repeat instance not found
+	TrackerStatusPrescriptionMissing = "6" // NHS111: Prescription ID not found
+	TrackerStatusInstanceMissing     = "8" // NHS111: Prescription repeat instance not found
 	TrackerStatusNoParameters        = "50"
 	TrackerStatusBadPrescriptionID   = "51"
+	TrackerStatusBadASID             = "52"
 	TrackerStatusBadVersion          = "53"
+	TrackerStatusBadTraceID          = "54"
+	TrackerStatusBadUserID           = "55"
+	TrackerStatusBadRoleProfileID    = "56"
 	TrackerStatusBadDate             = "57"
 	TrackerStatusBadState            = "59"
 	TrackerStatusBadRxVersion        = "60"
@@ -71,13 +79,21 @@ const (
 
 // Reasons of the status codes above, as Spine writes them.
 const (
+	TrackerReasonNotFound            = "Not found"
+	TrackerReasonNotUnique           = "No unique prescription"
+	TrackerReasonIssueNotFound       = "Issue not found"
+	TrackerReasonUnparseable         = "Failed to parse prescription"
 	TrackerReasonNoMatch             = "No prescriptions found matching search criteria"
 	TrackerReasonUnexpected          = "Unexpected exception"
 	TrackerReasonPrescriptionMissing = "Prescription ID not found"
 	TrackerReasonInstanceMissing     = "Prescription repeat instance not found"
 	TrackerReasonNoParameters        = "Query parameters have not been provided"
 	TrackerReasonBadPrescriptionID   = "Invalid prescription id"
+	TrackerReasonBadASID             = "Invalid or missing asid"
 	TrackerReasonBadVersion          = "Invalid version"
+	TrackerReasonBadTraceID          = "Invalid traceId"
+	TrackerReasonBadUserID           = "Invalid userId"
+	TrackerReasonBadRoleProfileID    = "Invalid roleProfileId"
 	TrackerReasonBadDate             = "Invalid search date"
 	TrackerReasonBadState            = "Invalid search prescription state"
 	TrackerReasonBadRxVersion        = "Invalid search prescription version"
@@ -95,9 +111,12 @@ const (
 	// for what the EPS profile cannot hold: sub-extensions epsVersion
 	// (valueString, only when not R2), pendingCancellations (valueBoolean,
 	// only when true), treatmentTypeText (valueString, only when Spine's
-	// wording is not the usual one for the code), and prescriber,
-	// nominatedPharmacy, dispensingPharmacy (valueReference to a contained
-	// Organization).
+	// wording is not the usual one for the code), prescriptionType
+	// (valueCoding, Spine's prescription type code and text), daysSupply
+	// (valueString), signingDate (valueDateTime, only when not the issue
+	// date), appliedCancellations (valueBoolean, only when it says other
+	// than the line items do), and prescriber, nominatedPharmacy,
+	// dispensingPharmacy (valueReference to a contained Organization).
 	ExtensionTrackerPrescription = PorxgateExtensionBase + "Extension-Porxgate-TrackerPrescription"
 	// ExtensionTrackerLineItem is porxgate's extension on a tracker Task input
 	// for a line item's detail: medication (valueCoding, SNOMED code with the
@@ -107,6 +126,10 @@ const (
 	// CodeSystemTrackerStatus holds Spine tracker statusCodes, so that a
 	// tracker error keeps its code in an OperationOutcome.
 	CodeSystemTrackerStatus = "https://fhir.porxgate.dev/CodeSystem/eps-tracker-status-code"
+	// CodeSystemPrescriptionType is the FHIR code system of Spine's
+	// prescription types (where the prescription comes from: GP, nurse,
+	// hospital, dental...).
+	CodeSystemPrescriptionType = "https://fhir.nhs.uk/CodeSystem/prescription-type"
 )
 
 // TrackerResponse is a legacy tracker answer.
@@ -147,6 +170,22 @@ type TrackerPrescription struct {
 	Prescriber                         *TrackerOrganisation
 	NominatedPharmacy                  *TrackerOrganisation
 	DispensingPharmacy                 *TrackerOrganisation
+
+	// The fields below are the documented tracker's (format trace) only;
+	// the EPS tracker has no place for them, so they travel in
+	// ExtensionTrackerPrescription and are empty when EPS answered.
+
+	// PrescriptionTypeCode and PrescriptionTypeText are Spine's
+	// prescription type (e.g. 0001, GENERAL PRACTITIONER PRESCRIBING).
+	PrescriptionTypeCode, PrescriptionTypeText string
+	// DaysSupply is the prescription's days of supply.
+	DaysSupply string
+	// SigningDate is when the prescription was signed; "" means the issue
+	// date.
+	SigningDate string
+	// AppliedCancellations is "True" or "False" when Spine said so; ""
+	// means: as the line items' statuses say.
+	AppliedCancellations string
 
 	// LineItems are in answer order; in a summary only ID and Description
 	// are set.

@@ -49,16 +49,39 @@ func trackerStatusByCode(code string) (trackerStatus, bool) {
 }
 
 // trackerItemStatuses maps a line item status (medicationdispense-type) to
-// Spine's wording in a detail answer.
-var trackerItemStatuses = [...]struct{ code, text string }{
-	{"0001", "Dispensed"},
-	{"0002", "Not Dispensed"},
-	{"0003", "Dispensed - Partial"},
-	{"0004", "Not Dispensed - Owing"},
-	{"0005", "Cancelled"},
-	{"0006", "Expired"},
-	{"0007", "To be Dispensed"},
-	{"0008", "With Dispenser"},
+// Spine's wording: text in an NHS111 detail answer, trace in the
+// documented tracker's statusText (Spine's own item display names).
+var trackerItemStatuses = [...]struct{ code, text, trace string }{
+	{"0001", "Dispensed", "Item fully dispensed"},
+	{"0002", "Not Dispensed", "Item not dispensed"},
+	{"0003", "Dispensed - Partial", "Item dispensed - partial"},
+	{"0004", "Not Dispensed - Owing", "Item not dispensed owing"},
+	{"0005", "Cancelled", "Item Cancelled"},
+	{"0006", "Expired", "Expired"},
+	{"0007", "To be Dispensed", "To Be Dispensed"},
+	{"0008", "With Dispenser", "Item with dispenser"},
+}
+
+// trackerItemTrace is the documented tracker's statusText of a line item
+// status code.
+func trackerItemTrace(code string) (string, bool) {
+	for _, s := range trackerItemStatuses {
+		if s.code == code {
+			return s.trace, true
+		}
+	}
+	return "", false
+}
+
+// trackerItemCodeOfTrace finds a line item status code by its
+// documented-tracker statusText.
+func trackerItemCodeOfTrace(text string) (string, bool) {
+	for _, s := range trackerItemStatuses {
+		if s.trace == text {
+			return s.code, true
+		}
+	}
+	return "", false
 }
 
 func trackerItemCode(text string) (string, bool) {
@@ -80,15 +103,26 @@ func trackerItemText(code string) (string, bool) {
 }
 
 // trackerTreatment is one prescription treatment type: Spine's wording, the
-// FHIR course of therapy and its display.
+// FHIR course of therapy and its display, and Spine's code (the documented
+// tracker's prescriptionTreatmentTypeCode).
 type trackerTreatment struct {
-	text, course, display string
+	text, course, display, code string
 }
 
 var trackerTreatments = [...]trackerTreatment{
-	{"Acute Prescription", CourseAcute, "Short course (acute) therapy"},
-	{"Repeat Prescribing", CourseContinuous, "Continuous long term therapy"},
-	{"Repeat Dispensing", CourseContinuousRepeatDispense, "Continuous long term (repeat dispensing)"},
+	{"Acute Prescription", CourseAcute, "Short course (acute) therapy", "0001"},
+	{"Repeat Prescribing", CourseContinuous, "Continuous long term therapy", "0002"},
+	{"Repeat Dispensing", CourseContinuousRepeatDispense, "Continuous long term (repeat dispensing)", "0003"},
+}
+
+// trackerTreatmentByCode finds a treatment type by Spine's code.
+func trackerTreatmentByCode(code string) (trackerTreatment, bool) {
+	for _, t := range trackerTreatments {
+		if t.code == code {
+			return t, true
+		}
+	}
+	return trackerTreatment{}, false
 }
 
 // trackerTreatmentAliases are other wordings Spine's documentation shows
@@ -131,8 +165,14 @@ func trackerTreatmentByCourse(course string) (trackerTreatment, bool) {
 // porxgate's status coding (the EPS API keeps only the reason).
 func trackerStatusByReason(reason string) (string, bool) {
 	switch reason {
-	case TrackerReasonNoMatch, "Not found":
+	case TrackerReasonNoMatch, TrackerReasonNotFound:
 		return TrackerStatusNoMatch, true
+	case TrackerReasonNotUnique:
+		return TrackerStatusNotUnique, true
+	case TrackerReasonIssueNotFound:
+		return TrackerStatusIssueNotFound, true
+	case TrackerReasonUnparseable:
+		return TrackerStatusUnparseable, true
 	case TrackerReasonUnexpected:
 		return TrackerStatusUnexpected, true
 	case TrackerReasonPrescriptionMissing:
@@ -160,7 +200,7 @@ func trackerStatusByReason(reason string) (string, bool) {
 // trackerIssueCode is the OperationOutcome issue code of a tracker status.
 func trackerIssueCode(status string) string {
 	switch status {
-	case TrackerStatusNoMatch, TrackerStatusPrescriptionMissing, "7", TrackerStatusInstanceMissing:
+	case TrackerStatusNoMatch, TrackerStatusIssueNotFound, TrackerStatusPrescriptionMissing, "7", TrackerStatusInstanceMissing:
 		return "not-found"
 	case TrackerStatusUnexpected:
 		return "exception"

@@ -136,9 +136,6 @@ func trackerPrescriptionOf(t *fhir.Task, k TrackerKind, path string) (TrackerPre
 	if p.LastEventDate, err = trackerV3Time(t.LastModified, path+".lastModified"); err != nil {
 		return p, err
 	}
-	if p.LastEventDate == "" {
-		p.LastEventDate = p.PrescriptionIssueDate
-	}
 	if p.PrescriptionTreatmentType, err = trackerTreatmentOf(t, path); err != nil {
 		return p, err
 	}
@@ -155,9 +152,17 @@ func trackerPrescriptionOf(t *fhir.Task, k TrackerKind, path string) (TrackerPre
 		if e := fhir.FindExtension(own.Extension, "treatmentTypeText"); e != nil && e.ValueString != nil {
 			p.PrescriptionTreatmentType = *e.ValueString
 		}
+		if err := trackerTraceOnlyOf(own, &p, path); err != nil {
+			return p, err
+		}
 	}
 	if err := trackerItemsOf(t, &p, k, path); err != nil {
 		return p, err
+	}
+	if p.LastEventDate == "" {
+		// The EPS API's Task has no lastModified: the last event is the
+		// latest of the events it dates.
+		p.LastEventDate = latestTrackerTime(p.PrescriptionIssueDate, p.PrescriptionDownloadDate, p.PrescriptionDispensedDate, p.PrescriptionClaimedDate)
 	}
 	if k == TrackerDetail {
 		trackerOrganisationsOf(t, own, status.Code, &p)
@@ -165,15 +170,68 @@ func trackerPrescriptionOf(t *fhir.Task, k TrackerKind, path string) (TrackerPre
 	return p, nil
 }
 
+// trackerTraceOnlyOf reads the documented tracker's fields porxgate's
+// extension keeps.
+func trackerTraceOnlyOf(own *fhir.Extension, p *TrackerPrescription, path string) error {
+	if e := fhir.FindExtension(own.Extension, "prescriptionType"); e != nil && e.ValueCoding != nil {
+		p.PrescriptionTypeCode, p.PrescriptionTypeText = e.ValueCoding.Code, e.ValueCoding.Display
+	}
+	if e := fhir.FindExtension(own.Extension, "daysSupply"); e != nil && e.ValueString != nil {
+		p.DaysSupply = *e.ValueString
+	}
+	if e := fhir.FindExtension(own.Extension, "signingDate"); e != nil {
+		v, err := trackerV3Time(trackerExtDate(e), path+".extension(signingDate)")
+		if err != nil {
+			return err
+		}
+		p.SigningDate = v
+	}
+	if e := fhir.FindExtension(own.Extension, "appliedCancellations"); e != nil && e.ValueBoolean != nil {
+		p.AppliedCancellations = trackerBool(*e.ValueBoolean)
+	}
+	return nil
+}
+
+// trackerBool writes a boolean as Spine does.
+func trackerBool(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
+}
+
+// latestTrackerTime is the latest of Spine times (YYYYMMDD[HHMMSS]),
+// compared by their digits; "" when all are empty.
+func latestTrackerTime(vs ...string) string {
+	best := ""
+	for _, v := range vs {
+		if v == "" || v == "False" {
+			continue
+		}
+		if best == "" || trackerTimeAfter(v, best) {
+			best = v
+		}
+	}
+	return best
+}
+
+// trackerTimeAfter reports whether Spine time a is later than b, a date
+// standing for the start of its day.
+func trackerTimeAfter(a, b string) bool {
+	pad := func(v string) string { return (v + "00000000000000")[:14] }
+	return pad(a) > pad(b)
+}
+
 // trackerTreatmentOf reads Extension-EPS-Prescription's course of therapy
-// in Spine's words ("" when the Task has none).
+// in Spine's words. The EPS API writes it on every Task; without it the
+// treatment type is not known ("", never guessed).
 func trackerTreatmentOf(t *fhir.Task, path string) (string, error) {
 	e := fhir.FindExtension(t.Extension, ExtensionEPSPrescription)
-	if e == nil {
-		return "", nil
+	var c *fhir.Extension
+	if e != nil {
+		c = fhir.FindExtension(e.Extension, "courseOfTherapyType")
 	}
-	c := fhir.FindExtension(e.Extension, "courseOfTherapyType")
-	if c == nil || c.ValueCoding == nil {
+	if c == nil || c.ValueCoding == nil || c.ValueCoding.Code == "" {
 		return "", nil
 	}
 	tt, ok := trackerTreatmentByCourse(c.ValueCoding.Code)

@@ -105,6 +105,9 @@ func ParseTrackerSearch(q url.Values, wantFormat string) (TrackerSearch, error) 
 			return TrackerSearch{}, trackerErr(TrackerStatusBadDate, TrackerReasonBadDate, "%s %q is not a date of the form yyyymmdd", d.name, d.v)
 		}
 	}
+	if s.EarliestDate != "" && s.LatestDate != "" && s.EarliestDate > s.LatestDate {
+		return TrackerSearch{}, trackerErr(TrackerStatusBadDate, TrackerReasonBadDate, "%s %s is later than %s %s", TrackerParamEarliestDate, s.EarliestDate, TrackerParamLatestDate, s.LatestDate)
+	}
 	if s.PrescriptionStatus != "" {
 		if _, ok := trackerStatusByCode(s.PrescriptionStatus); !ok {
 			return TrackerSearch{}, trackerErr(TrackerStatusBadState, TrackerReasonBadState, "%s %q is not a four-digit prescription state (0000-0009, 9000, 9001, 9005)", TrackerParamPrescriptionStatus, s.PrescriptionStatus)

@@ -147,6 +147,11 @@ func trackerTask(p *TrackerPrescription, kind TrackerKind, id, path string) (*fh
 	default:
 		return nil, fmt.Errorf("%s.pendingCancellations: %q, want True or False", path, p.PendingCancellations)
 	}
+	traceOnly, err := trackerTraceOnlyExts(p, path)
+	if err != nil {
+		return nil, err
+	}
+	own = append(own, traceOnly...)
 	if kind == TrackerDetail {
 		own = append(own, trackerOrganisations(t, p)...)
 	}
@@ -157,6 +162,38 @@ func trackerTask(p *TrackerPrescription, kind TrackerKind, id, path string) (*fh
 		return nil, err
 	}
 	return t, nil
+}
+
+// trackerTraceOnlyExts are the sub-extensions of ExtensionTrackerPrescription
+// for the documented tracker's fields the EPS Task has no place for.
+func trackerTraceOnlyExts(p *TrackerPrescription, path string) ([]fhir.Extension, error) {
+	var own []fhir.Extension
+	if p.PrescriptionTypeCode != "" || p.PrescriptionTypeText != "" {
+		own = append(own, fhir.Extension{URL: "prescriptionType", ValueCoding: &fhir.Coding{System: CodeSystemPrescriptionType, Code: p.PrescriptionTypeCode, Display: p.PrescriptionTypeText}})
+	}
+	if p.DaysSupply != "" {
+		own = append(own, trackerStringExt("daysSupply", p.DaysSupply))
+	}
+	if p.SigningDate != "" && p.SigningDate != p.PrescriptionIssueDate {
+		v, err := trackerFHIRTime(p.SigningDate, path+".signingDate")
+		if err != nil {
+			return nil, err
+		}
+		if v != "" {
+			own = append(own, fhir.Extension{URL: "signingDate", ValueDateTime: &v})
+		}
+	}
+	switch p.AppliedCancellations {
+	case "":
+	case "True", "False":
+		if p.AppliedCancellations != trackerBool(trackerCancellationsApplied(p)) {
+			b := p.AppliedCancellations == "True"
+			own = append(own, fhir.Extension{URL: "appliedCancellations", ValueBoolean: &b})
+		}
+	default:
+		return nil, fmt.Errorf("%s.appliedCancellations: %q, want True or False", path, p.AppliedCancellations)
+	}
+	return own, nil
 }
 
 // trackerOrganisations contains a detail's prescriber and pharmacies in the

@@ -33,6 +33,10 @@ const (
 	extMessageID       = "https://fhir.nhs.uk/StructureDefinition/Extension-MessageHeader-messageId"
 	extSupportingInfo  = "https://fhir.nhs.uk/StructureDefinition/Extension-Spine-supportingInfo"
 	extDispensingInfo  = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-DispensingInformation"
+	extEPSPrescription = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-Prescription"
+	extRepeatInfo      = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation"
+	extReleaseInfo     = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-DispensingReleaseInformation"
+	sysCourseOfTherapy = "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy"
 )
 
 // Message event codes.
@@ -87,11 +91,12 @@ type reference struct {
 }
 
 type extension struct {
-	URL             string      `json:"url"`
-	ValueIdentifier *identifier `json:"valueIdentifier"`
-	ValueCoding     *coding     `json:"valueCoding"`
-	ValueReference  *reference  `json:"valueReference"`
-	Extension       []extension `json:"extension"`
+	URL             string       `json:"url"`
+	ValueIdentifier *identifier  `json:"valueIdentifier"`
+	ValueCoding     *coding      `json:"valueCoding"`
+	ValueReference  *reference   `json:"valueReference"`
+	ValueInteger    *json.Number `json:"valueInteger"`
+	Extension       []extension  `json:"extension"`
 }
 
 func findExt(exts []extension, url string) *extension {
@@ -142,9 +147,41 @@ type medicationRequestJSON struct {
 	StatusReason    *codeableConcept `json:"statusReason"`
 	GroupIdentifier *identifier      `json:"groupIdentifier"`
 	Requester       reference        `json:"requester"`
+	CourseOfTherapy *codeableConcept `json:"courseOfTherapyType"`
+	BasedOn         []struct {
+		Extension []extension `json:"extension"`
+	} `json:"basedOn"`
 	DispenseRequest *struct {
-		Performer *reference `json:"performer"`
+		Performer              *reference   `json:"performer"`
+		NumberOfRepeatsAllowed *json.Number `json:"numberOfRepeatsAllowed"`
 	} `json:"dispenseRequest"`
+}
+
+// repeatsAllowed is a repeat dispensing MedicationRequest's issues after
+// the first: basedOn's Extension-EPS-RepeatInformation, else
+// dispenseRequest.numberOfRepeatsAllowed (0 when neither says).
+func (mr *medicationRequestJSON) repeatsAllowed() int {
+	n := json.Number("")
+	if mr.DispenseRequest != nil && mr.DispenseRequest.NumberOfRepeatsAllowed != nil {
+		n = *mr.DispenseRequest.NumberOfRepeatsAllowed
+	}
+	for _, b := range mr.BasedOn {
+		if x := findExt(b.Extension, extRepeatInfo); x != nil {
+			if sub := findExt(x.Extension, "numberOfRepeatsAllowed"); sub != nil && sub.ValueInteger != nil {
+				n = *sub.ValueInteger
+			}
+		}
+	}
+	v, err := n.Int64()
+	if err != nil || v < 0 || v > 99 {
+		return 0
+	}
+	return int(v)
+}
+
+type organizationJSON struct {
+	Identifier []identifier `json:"identifier"`
+	Name       string       `json:"name"`
 }
 
 type medicationDispenseJSON struct {
@@ -309,11 +346,37 @@ func decodePrescriptionOrder(m *message, raw []byte) (NewPrescription, error) {
 		if mr.DispenseRequest != nil && mr.DispenseRequest.Performer != nil && mr.DispenseRequest.Performer.Identifier != nil && np.Nominated == "" {
 			np.Nominated = mr.DispenseRequest.Performer.Identifier.Value
 		}
+		if np.CourseOfTherapy == "" {
+			np.CourseOfTherapy = mr.CourseOfTherapy.code(sysCourseOfTherapy)
+		}
+		if np.CourseOfTherapy == "continuous-repeat-dispensing" && np.RepeatsAllowed == 0 {
+			np.RepeatsAllowed = mr.repeatsAllowed()
+		}
 	}
+	np.PrescriberName = m.organizationName(np.Prescriber)
 	if np.NHSNumber == "" {
 		return NewPrescription{}, errors.New("Patient NHS number missing")
 	}
 	return np, nil
+}
+
+// organizationName is the name of the message's Organization with ODS
+// code ods, else of its first Organization.
+func (m *message) organizationName(ods string) string {
+	first := ""
+	for _, e := range m.ofType("Organization") {
+		var o organizationJSON
+		if json.Unmarshal(e.raw, &o) != nil {
+			continue
+		}
+		if ods != "" && identifierValue(o.Identifier, sysODS) == ods {
+			return o.Name
+		}
+		if first == "" {
+			first = o.Name
+		}
+	}
+	return first
 }
 
 // decodeCancel extracts a cancellation from a prescription-order-update.

@@ -272,19 +272,47 @@ func taskStatus(s PrescriptionStatus) string {
 	return "completed"
 }
 
-// trackerBundle answers GET Task: one Task per prescription.
+// trackerBundle answers GET Task: one Task per prescription, shaped as the
+// EPS API writes its tracker Tasks: treatment type (courseOfTherapyType),
+// repeat information when more than one issue is authorised, each line
+// item's status with the last dispense time, and the download and claim
+// dates on each output.
 func trackerBundle(ps []Prescription, now time.Time, newID func() string) []byte {
 	entries := make([]any, 0, len(ps))
 	for _, p := range ps {
-		var inputs []any
+		var lastDispensed time.Time
+		for _, d := range p.Dispenses {
+			if d.At.After(lastDispensed) {
+				lastDispensed = d.At
+			}
+		}
+		var release []any
+		if !p.Released.IsZero() {
+			release = append(release, obj{"url": "dateDownloaded", "valueDate": p.Released.UTC().Format(time.DateOnly)})
+		}
+		if n := len(p.Claims); n > 0 {
+			release = append(release, obj{"url": "dateClaimed", "valueDate": p.Claims[n-1].At.UTC().Format(time.DateOnly)})
+		}
+		var inputs, outputs []any
 		for _, it := range p.Items {
+			info := []any{}
+			if !lastDispensed.IsZero() {
+				info = append(info, obj{"url": "dateLastDispensed", "valueDateTime": fhirTime(lastDispensed)})
+			}
+			info = append(info, obj{"url": "dispenseStatus", "valueCoding": obj{"system": sysDispenseType, "code": string(it.Status), "display": it.Status.Display()}})
 			inputs = append(inputs, obj{
-				"extension": []any{obj{"url": extDispensingInfo, "extension": []any{
-					obj{"url": "dispenseStatus", "valueCoding": obj{"system": sysDispenseType, "code": string(it.Status), "display": it.Status.Display()}},
-				}}},
+				"extension":      []any{obj{"url": extDispensingInfo, "extension": info}},
 				"type":           obj{"coding": []any{obj{"system": "http://snomed.info/sct", "code": "16076005", "display": "Prescription"}}},
-				"valueReference": obj{"identifier": obj{"system": sysLineItem, "value": it.ID}},
+				"valueReference": obj{"type": "MedicationRequest", "identifier": obj{"system": sysLineItem, "value": it.ID}},
 			})
+			out := obj{
+				"type":           obj{"coding": []any{obj{"system": "http://snomed.info/sct", "code": "373784005", "display": "Dispensing medication"}}},
+				"valueReference": obj{"type": "MedicationDispense", "identifier": obj{"system": sysLineItem, "value": it.ID}},
+			}
+			if len(release) > 0 {
+				out["extension"] = []any{obj{"url": extReleaseInfo, "extension": release}}
+			}
+			outputs = append(outputs, out)
 		}
 		t := obj{
 			"resourceType":   "Task",
@@ -299,9 +327,28 @@ func trackerBundle(ps []Prescription, now time.Time, newID func() string) []byte
 			"authoredOn":     fhirTime(p.Created),
 			"lastModified":   fhirTime(p.Updated),
 			"input":          inputs,
+			"output":         outputs,
+		}
+		var exts []any
+		if course, ok := courseDisplay(p.CourseOfTherapy); ok {
+			exts = append(exts, obj{"url": extEPSPrescription, "extension": []any{obj{"url": "courseOfTherapyType",
+				"valueCoding": obj{"system": sysCourseOfTherapy, "code": p.CourseOfTherapy, "display": course}}}})
+		}
+		if p.TotalIssues > 1 {
+			exts = append(exts, obj{"url": extRepeatInfo, "extension": []any{
+				obj{"url": "numberOfRepeatsAllowed", "valueInteger": p.TotalIssues},
+				obj{"url": "numberOfRepeatsIssued", "valueInteger": max(p.CurrentIssue, 1)},
+			}})
+		}
+		if len(exts) > 0 {
+			t["extension"] = exts
 		}
 		if p.Prescriber != "" {
-			t["requester"] = obj{"identifier": obj{"system": sysODS, "value": p.Prescriber}}
+			req := obj{"identifier": obj{"system": sysODS, "value": p.Prescriber}}
+			if p.PrescriberName != "" {
+				req["display"] = p.PrescriberName
+			}
+			t["requester"] = req
 		}
 		if owner := p.Dispenser; owner != "" || p.Nominated != "" {
 			if owner == "" {
@@ -312,6 +359,19 @@ func trackerBundle(ps []Prescription, now time.Time, newID func() string) []byte
 		entries = append(entries, obj{"fullUrl": refPrefixUUID + p.TaskID, "search": obj{"mode": "match"}, "resource": t})
 	}
 	return mustJSON(searchset(entries, now, newID, ""))
+}
+
+// courseDisplay is the display EPS gives a course of therapy code.
+func courseDisplay(code string) (string, bool) {
+	switch code {
+	case "acute":
+		return "Short course (acute) therapy", true
+	case "continuous":
+		return "Continuous long term therapy", true
+	case "continuous-repeat-dispensing":
+		return "Continuous long term (repeat dispensing)", true
+	}
+	return "", false
 }
 
 // PrepareResult is what a $prepare digest hook returns.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -159,7 +160,11 @@ func trackerQuery(v url.Values) (Query, error) {
 		case "business-status":
 			q.Status = PrescriptionStatus(val(k))
 		case "authored-on":
-			// Accepted; the simulator keeps no date filter.
+			for _, raw := range v[k] {
+				if err := authoredOn(&q, raw); err != nil {
+					return Query{}, err
+				}
+			}
 		default:
 			return Query{}, errors.New(trackerParamsMsg)
 		}
@@ -168,6 +173,28 @@ func trackerQuery(v url.Values) (Query, error) {
 		return Query{}, errors.New(trackerParamsMsg)
 	}
 	return q, nil
+}
+
+// authoredOn reads one authored-on bound: geYYYY-MM-DD (from that day) or
+// leYYYY-MM-DD (to the end of that day); a bare date is that day.
+func authoredOn(q *Query, raw string) error {
+	prefix, day := "eq", raw
+	if len(raw) > 2 && (raw[:2] == "ge" || raw[:2] == "le" || raw[:2] == "eq") {
+		prefix, day = raw[:2], raw[2:]
+	}
+	t, err := time.Parse(time.DateOnly, day)
+	if err != nil {
+		return fmt.Errorf("authored-on %q: want [ge|le|eq]YYYY-MM-DD", raw)
+	}
+	switch prefix {
+	case "ge":
+		q.AuthoredFrom = t
+	case "le":
+		q.AuthoredTo = t.AddDate(0, 0, 1)
+	default:
+		q.AuthoredFrom, q.AuthoredTo = t, t.AddDate(0, 0, 1)
+	}
+	return nil
 }
 
 func (s *Server) metadata(_ *http.Request, _ []byte, _ time.Time) reply {

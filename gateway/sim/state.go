@@ -47,6 +47,9 @@ type Query struct {
 	ShortFormID string
 	NHSNumber   string
 	Status      PrescriptionStatus
+	// AuthoredFrom and AuthoredTo bound when the prescription was created
+	// (zero: unbounded; To is exclusive).
+	AuthoredFrom, AuthoredTo time.Time
 }
 
 // Search returns copies of the matching prescriptions, oldest first.
@@ -57,7 +60,9 @@ func (s *State) Search(q Query) []Prescription {
 	for _, p := range s.rx {
 		if (q.ShortFormID == "" || p.ShortFormID == q.ShortFormID) &&
 			(q.NHSNumber == "" || p.NHSNumber == q.NHSNumber) &&
-			(q.Status == "" || p.Status == q.Status) {
+			(q.Status == "" || p.Status == q.Status) &&
+			(q.AuthoredFrom.IsZero() || !p.Created.Before(q.AuthoredFrom)) &&
+			(q.AuthoredTo.IsZero() || p.Created.Before(q.AuthoredTo)) {
 			out = append(out, p.clone())
 		}
 	}

@@ -67,6 +67,7 @@ func (s *State) Release(req ReleaseRequest, now time.Time) ([]Prescription, erro
 func releaseTo(p *Prescription, owner string, now time.Time) {
 	p.Status = StatusWithDispenser
 	p.Dispenser = owner
+	p.Released = now
 	for i := range p.Items {
 		if p.Items[i].Status == ItemToBeDispensed {
 			p.Items[i].Status = ItemWithDispenser

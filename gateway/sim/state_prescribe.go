@@ -15,6 +15,13 @@ type NewPrescription struct {
 	ItemIDs     []string
 	Order       []byte
 	TaskID      string
+	// CourseOfTherapy is MedicationRequest.courseOfTherapyType's code.
+	CourseOfTherapy string
+	// RepeatsAllowed is dispenseRequest.numberOfRepeatsAllowed of a repeat
+	// dispensing prescription (issues after the first).
+	RepeatsAllowed int
+	// PrescriberName is the prescribing organisation's name.
+	PrescriberName string
 }
 
 // AddPrescription stores a new prescription, to be dispensed. It refuses a
@@ -30,6 +37,8 @@ func (s *State) AddPrescription(np NewPrescription, now time.Time) error {
 		ShortFormID: np.ShortFormID, LongFormID: np.LongFormID, NHSNumber: np.NHSNumber,
 		Prescriber: np.Prescriber, Nominated: np.Nominated, Status: StatusToBeDispensed,
 		Order: np.Order, TaskID: np.TaskID, Created: now, Updated: now,
+		CourseOfTherapy: np.CourseOfTherapy, TotalIssues: 1 + max(np.RepeatsAllowed, 0), CurrentIssue: 1,
+		PrescriberName: np.PrescriberName,
 	}
 	seen := map[string]bool{}
 	for _, id := range np.ItemIDs {

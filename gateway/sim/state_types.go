@@ -207,6 +207,22 @@ type Prescription struct {
 	Updated   time.Time
 	Dispenses []DispenseRecord
 	Claims    []ClaimRecord
+	// CourseOfTherapy is the treatment type as EPS FHIR codes it (acute,
+	// continuous, continuous-repeat-dispensing), answered in the tracker's
+	// Extension-EPS-Prescription.
+	CourseOfTherapy string
+	// TotalIssues is how many issues a repeat dispensing prescription
+	// authorises (numberOfRepeatsAllowed + 1); 1 otherwise.
+	TotalIssues int
+	// CurrentIssue is the issue being dispensed, from 1. The simulator does
+	// not move a repeat dispensing prescription to its next issue.
+	CurrentIssue int
+	// PrescriberName is the prescribing organisation's name, answered as
+	// the tracker Task's requester display.
+	PrescriberName string
+	// Released is when a dispenser downloaded the prescription (zero: not
+	// yet), answered as the tracker's dateDownloaded.
+	Released time.Time
 }
 
 // clone returns a deep copy (Order is shared: it is never modified).

@@ -1,0 +1,197 @@
+package gateway
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/porxgate/porxgate/mapping"
+)
+
+// Who calls the EPS Tracker REST API: the Spine headers the documentation
+// (nhsconnect/spine-eps-tracker, "Request Headers") has callers send, each
+// checked for type and length, and the ASIDs allowed in.
+
+// Request headers of the tracker API.
+const (
+	// HeaderSpineFromASID is the caller's ASID: mandatory, 12 digits.
+	HeaderSpineFromASID = "Spine-From-Asid"
+	// HeaderSpineUserID is the SDS user id: 12 digits (mandatory on the
+	// NHS111 paths, optional on /mm/prescriptions).
+	HeaderSpineUserID = "Spine-UserId"
+	// HeaderSpineRoleProfileID is the SDS role profile id: 12 digits, as
+	// HeaderSpineUserID.
+	HeaderSpineRoleProfileID = "Spine-RoleProfileId"
+	// HeaderEpsTraceID is the caller's trace id: optional, up to 30 letters,
+	// digits and dashes.
+	HeaderEpsTraceID = "Eps-TraceId"
+)
+
+// trackerCallerKey is the fiber.Ctx Locals key of the caller.
+const trackerCallerKey = "porxgate.trackerCaller"
+
+// TrackerCaller is who asks the tracker API, as the request headers say.
+type TrackerCaller struct {
+	ASID, UserID, RoleProfileID, TraceID string
+	// Allowed is set once the headers passed their checks and the ASID was
+	// let in.
+	Allowed bool
+}
+
+// ReadTrackerCaller reads the caller's identity from the request headers,
+// unchecked: what a journal records even for a refused request.
+func ReadTrackerCaller(c *fiber.Ctx) TrackerCaller {
+	return TrackerCaller{
+		ASID:          strings.TrimSpace(c.Get(HeaderSpineFromASID)),
+		UserID:        strings.TrimSpace(c.Get(HeaderSpineUserID)),
+		RoleProfileID: strings.TrimSpace(c.Get(HeaderSpineRoleProfileID)),
+		TraceID:       strings.TrimSpace(c.Get(HeaderEpsTraceID)),
+	}
+}
+
+// TrackerCallerOf returns the caller the tracker routes' first handler
+// stored; ok is false on other routes. Handlers after it (a journal, the
+// answer) use it rather than reading the headers again.
+func TrackerCallerOf(c *fiber.Ctx) (TrackerCaller, bool) {
+	tc, ok := c.Locals(trackerCallerKey).(TrackerCaller)
+	return tc, ok
+}
+
+// check checks the headers as the documentation says, in its order; the
+// NHS111 paths also require the user and role profile ids.
+func (tc TrackerCaller) check(nhs111 bool) *mapping.TrackerError {
+	if !allDigits(tc.ASID, 12) {
+		return trackerHeaderErr(mapping.TrackerStatusBadASID, mapping.TrackerReasonBadASID, HeaderSpineFromASID, tc.ASID, true)
+	}
+	if tc.TraceID != "" && !validTraceID(tc.TraceID) {
+		return &mapping.TrackerError{StatusCode: mapping.TrackerStatusBadTraceID,
+			Reason: fmt.Sprintf("%s: %s %q is not up to 30 letters, digits and dashes", mapping.TrackerReasonBadTraceID, HeaderEpsTraceID, tc.TraceID)}
+	}
+	if (nhs111 || tc.UserID != "") && !allDigits(tc.UserID, 12) {
+		return trackerHeaderErr(mapping.TrackerStatusBadUserID, mapping.TrackerReasonBadUserID, HeaderSpineUserID, tc.UserID, nhs111)
+	}
+	if (nhs111 || tc.RoleProfileID != "") && !allDigits(tc.RoleProfileID, 12) {
+		return trackerHeaderErr(mapping.TrackerStatusBadRoleProfileID, mapping.TrackerReasonBadRoleProfileID, HeaderSpineRoleProfileID, tc.RoleProfileID, nhs111)
+	}
+	return nil
+}
+
+func trackerHeaderErr(code, reason, header, value string, required bool) *mapping.TrackerError {
+	if value == "" && required {
+		return &mapping.TrackerError{StatusCode: code, Reason: fmt.Sprintf("%s: %s is required", reason, header)}
+	}
+	return &mapping.TrackerError{StatusCode: code, Reason: fmt.Sprintf("%s: %s %q is not 12 digits", reason, header, value)}
+}
+
+// allDigits reports whether s is n ASCII digits.
+func allDigits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validTraceID reports whether s is up to 30 ASCII letters, digits and
+// dashes.
+func validTraceID(s string) bool {
+	if len(s) > 30 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// TrackerASIDs is the list of callers allowed on the tracker API. The nil
+// list allows any well-formed ASID.
+type TrackerASIDs struct {
+	// names maps each allowed ASID to the client certificate names bound to
+	// it (none: any certificate, or none).
+	names map[string][]string
+}
+
+// ParseTrackerASIDs reads a comma-separated list of ASID or ASID=NAME
+// entries (an ASID may repeat, to bind several names); "" gives nil, which
+// allows any ASID. NAME is a client certificate's subject CN or one of its
+// DNS names.
+func ParseTrackerASIDs(s string) (*TrackerASIDs, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	a := &TrackerASIDs{names: map[string][]string{}}
+	var errs []error
+	for _, entry := range strings.Split(s, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		asid, name, bound := strings.Cut(entry, "=")
+		asid, name = strings.TrimSpace(asid), strings.TrimSpace(name)
+		switch {
+		case !allDigits(asid, 12):
+			errs = append(errs, fmt.Errorf("%q: an ASID is 12 digits", entry))
+			continue
+		case bound && name == "":
+			errs = append(errs, fmt.Errorf("%q: no certificate name after =", entry))
+			continue
+		}
+		names := a.names[asid]
+		if bound {
+			names = append(names, name)
+		}
+		a.names[asid] = names
+	}
+	if len(a.names) == 0 && len(errs) == 0 {
+		return nil, nil
+	}
+	return a, errors.Join(errs...)
+}
+
+// Len returns the number of ASIDs listed.
+func (a *TrackerASIDs) Len() int {
+	if a == nil {
+		return 0
+	}
+	return len(a.names)
+}
+
+// Allow checks asid against the list and, when names are bound to it, the
+// client certificate of the connection (cs nil: not over TLS).
+func (a *TrackerASIDs) Allow(asid string, cs *tls.ConnectionState) error {
+	if a == nil {
+		return nil
+	}
+	names, ok := a.names[asid]
+	if !ok {
+		return fmt.Errorf("ASID %s is not allowed on the tracker API", asid)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	if cs == nil || len(cs.PeerCertificates) == 0 {
+		return fmt.Errorf("ASID %s must call over mutual TLS with its certificate", asid)
+	}
+	cert := cs.PeerCertificates[0]
+	if slices.Contains(names, cert.Subject.CommonName) {
+		return nil
+	}
+	for _, dns := range cert.DNSNames {
+		if slices.Contains(names, dns) {
+			return nil
+		}
+	}
+	return fmt.Errorf("ASID %s does not match the client certificate %q", asid, cert.Subject.CommonName)
+}
