@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Reading and writing the documented tracker's JSON. Members are written in
@@ -146,7 +147,9 @@ func ParseTraceJSON(data []byte) (*TraceAnswer, error) {
 	var body json.RawMessage
 	for _, m := range top {
 		path := "$." + m.key
-		switch m.key {
+		// The documentation's own examples write " prescriptionList ": be
+		// liberal with spaces around a member name.
+		switch strings.TrimSpace(m.key) {
 		case "statusCode":
 			seenStatus = true
 			a.StatusCode, err = trackerString(m.raw, path)
@@ -156,7 +159,7 @@ func ParseTraceJSON(data []byte) (*TraceAnswer, error) {
 			a.Version, err = trackerString(m.raw, path)
 		case "prescriptionList", "prescriptions", "prescription":
 			kind := TrackerSummary
-			if m.key == "prescription" {
+			if strings.TrimSpace(m.key) == "prescription" {
 				kind = TrackerDetail
 			}
 			if a.Kind != 0 {
