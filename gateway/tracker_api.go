@@ -257,7 +257,7 @@ func trackerErrorOf(err error) *mapping.TrackerError {
 
 // trackerQueryError is the refusal of a query string that cannot be read.
 func trackerQueryError(err error) *mapping.TrackerError {
-	return &mapping.TrackerError{StatusCode: mapping.TrackerStatusNoParameters, Reason: "Query parameters could not be read: " + err.Error()}
+	return &mapping.TrackerError{StatusCode: mapping.TrackerStatusNoParameters, Reason: mapping.TrackerReasonNoParameters + ": the query string cannot be read: " + err.Error()}
 }
 
 // trackerUnexpected is Spine's "Unexpected exception" answer with what happened.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping"
 )
 
@@ -441,6 +442,37 @@ func TestTraceUpstreamUnavailable(t *testing.T) {
 			t.Errorf("HTTP %d status %s\n%s", code, a.StatusCode, body)
 		}
 	})
+}
+
+// TestTraceUnreadableEPSAnswer has an upstream answer a Task porxgate
+// cannot read (no prescription id): status 4, Failed to parse
+// prescription, with HTTP 502.
+func TestTraceUnreadableEPSAnswer(t *testing.T) {
+	bad := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/fhir+json")
+		_, _ = io.WriteString(w, `{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"Task","businessStatus":{"coding":[{"system":"https://fhir.nhs.uk/CodeSystem/EPS-task-business-status","code":"0001"}]}}}]}`)
+	})
+	base := trackerServe(t, func(ctx context.Context, ln net.Listener) error {
+		srv := &http.Server{Handler: bad, ReadHeaderTimeout: 5 * time.Second}
+		go func() { <-ctx.Done(); _ = srv.Close() }()
+		if err := srv.Serve(ln); err != http.ErrServerClosed {
+			return err
+		}
+		return nil
+	})
+	c, err := upstream.New(upstream.Config{BaseURL: base + "/FHIR/R4", Retry: upstream.RetryConfig{MaxAttempts: 1}}, trackerLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cfg := DefaultConfig()
+	cfg.ShutdownTimeout = 2 * time.Second
+	srv := NewServer(cfg, store.NewMemory(nil), &EPSClient{Client: c, desc: "bad"}, trackerLog(), NewMetrics())
+	r := &trackerRig{base: trackerServe(t, srv.Serve)}
+	code, a, body := r.trace(t, PathTrackerSearch+"?nhsNumber=9449304106&format=trace-summary", nil)
+	if code != http.StatusBadGateway || a.StatusCode != "4" || !strings.HasPrefix(a.Reason, "Failed to parse prescription") {
+		t.Errorf("HTTP %d status %s %q\n%s", code, a.StatusCode, a.Reason, body)
+	}
 }
 
 // TestTraceSearchAndRetrieveAgree is a property test: for patients whose
