@@ -24,9 +24,10 @@ import (
 // trackerRig is the gateway serving the tracker API in front of the EPS
 // simulator, both on loopback sockets.
 type trackerRig struct {
-	sim    *sim.Server
-	client *upstream.Client
-	base   string // the gateway's URL
+	sim     *sim.Server
+	simBase string // the simulator's URL
+	client  *upstream.Client
+	base    string // the gateway's URL
 }
 
 // The caller identity the tests send (12 digits each, as Spine's are).
@@ -73,9 +74,9 @@ func trackerServe(t *testing.T, serve func(ctx context.Context, ln net.Listener)
 func startTrackerRig(t *testing.T, withUpstream bool, configure ...func(*Config)) *trackerRig {
 	t.Helper()
 	r := &trackerRig{sim: sim.New(sim.Options{Logger: trackerLog()})}
-	simBase := trackerServe(t, r.sim.Serve)
+	r.simBase = trackerServe(t, r.sim.Serve)
 	c, err := upstream.New(upstream.Config{
-		BaseURL: simBase + "/FHIR/R4",
+		BaseURL: r.simBase + "/FHIR/R4",
 		Retry:   upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond},
 	}, trackerLog())
 	if err != nil {

@@ -238,6 +238,60 @@ var docReasons = map[string]string{
 	"61": "Invalid or missing NHS number",
 }
 
+// TestTraceRepeatDispensingNextIssue moves a repeat dispensing
+// prescription to its second issue (the simulator's admin endpoint, as
+// Spine's batch does when the window opens): the search lists the current
+// and future issues, the retrieve gives the current one, and the first
+// issue, which EPS no longer reports, is status 3 with the prescription.
+func TestTraceRepeatDispensingNextIssue(t *testing.T) {
+	r := startTrackerRig(t, true)
+	erd := r.prescribe(t, fixtureERD)
+	now := time.Now()
+	if _, err := r.sim.State().Release(sim.ReleaseRequest{Owner: "FA565", ShortFormID: erd.ShortFormID}, now); err != nil {
+		t.Fatal(err)
+	}
+	items := map[string]sim.ItemStatus{}
+	for _, it := range erd.Items {
+		items[it.ID] = sim.ItemDispensed
+	}
+	if err := r.sim.State().Dispense(sim.DispenseRequest{MessageID: "D1", Dispenser: "FA565", ShortFormID: erd.ShortFormID, Items: items}, now); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(r.simBase+"/_admin/next-issue?prescriptionId="+url.QueryEscape(erd.ShortFormID), "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("next issue: HTTP %d", resp.StatusCode)
+	}
+	_, a, body := r.trace(t, PathTrackerSearch+"?nhsNumber="+erd.NHSNumber+"&format=trace-summary", nil)
+	if a.StatusCode != "0" || len(a.Prescriptions) != 1 {
+		t.Fatalf("status %s\n%s", a.StatusCode, body)
+	}
+	p := a.Prescriptions[0]
+	var numbers []string
+	for _, is := range p.Issues {
+		numbers = append(numbers, is.Number+":"+is.Status.Code)
+	}
+	if p.CurrentIssueNumber != "2" || strings.Join(numbers, ",") != "2:0001,3:9000,4:9000,5:9000,6:9000" {
+		t.Errorf("current issue %s, issues %v\n%s", p.CurrentIssueNumber, numbers, body)
+	}
+	_, a, body = r.trace(t, PathTrackerSearch+"/"+url.PathEscape(erd.ShortFormID)+"?format=trace", nil)
+	if a.StatusCode != "0" || a.Prescriptions[0].Issues[0].Number != "2" || a.Prescriptions[0].Issues[0].LastDispenseDate != mapping.TraceFalse {
+		t.Errorf("current issue:\n%s", body)
+	}
+	_, a, body = r.trace(t, PathTrackerSearch+"/"+url.PathEscape(erd.ShortFormID)+"?format=trace&issueNumber=1", nil)
+	if a.StatusCode != "3" || len(a.Prescriptions) != 1 || a.Prescriptions[0].CurrentIssueNumber != "2" {
+		t.Errorf("past issue:\n%s", body)
+	}
+	_, tr, body := r.get(t, PathTrackerItemDetails+"?prescriptionId="+url.QueryEscape(erd.ShortFormID))
+	if tr.StatusCode != "0" || tr.Prescriptions[0].PrescriptionLastIssueDispensedDate != now.UTC().Format("20060102") ||
+		tr.Prescriptions[0].RepeatInstance.CurrentIssue != "2" {
+		t.Errorf("NHS111 details after the next issue:\n%s", body)
+	}
+}
+
 // TestTraceRefusals checks every documented refusal, request by request:
 // HTTP 200, the documented status code and reason in the documented
 // top-level shape, and EPS never asked.

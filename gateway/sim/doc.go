@@ -23,6 +23,7 @@
 //	GET|POST|DELETE /_admin/faults   fault injection (see Faults)
 //	GET  /_admin/cancellations   resolved pending cancellations (JSON)
 //	GET  /_admin/stats           request counters (JSON)
+//	POST /_admin/next-issue?prescriptionId=  next issue of a repeat dispensing prescription (State.NextIssue)
 //
 // Cancellation answers follow the corpus (examples/spec/errors/
 // prescription-order-update): every item cancelled (R-0001) → 200 with the

@@ -287,6 +287,9 @@ func trackerBundle(ps []Prescription, now time.Time, newID func() string) []byte
 			}
 		}
 		var release []any
+		if !p.LastIssueDispensed.IsZero() {
+			release = append(release, obj{"url": "dateLastIssuedDispensed", "valueDate": p.LastIssueDispensed.UTC().Format(time.DateOnly)})
+		}
 		if !p.Released.IsZero() {
 			release = append(release, obj{"url": "dateDownloaded", "valueDate": p.Released.UTC().Format(time.DateOnly)})
 		}

@@ -325,7 +325,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	write(w, r, reply{status: http.StatusOK, body: tokenAnswer(tok, s.opts.TokenTTL, now), ctype: "application/json"})
 }
 
-// serveAdmin handles /_admin/faults, /_admin/cancellations, /_admin/stats.
+// serveAdmin handles /_admin/faults, /_admin/cancellations, /_admin/stats,
+// /_admin/next-issue.
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	js := func(status int, v any) {
 		write(w, r, reply{status: status, body: mustJSON(v), ctype: "application/json"})
@@ -365,6 +366,17 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		js(http.StatusOK, res)
 	case "/_admin/stats":
 		js(http.StatusOK, s.Stats())
+	case "/_admin/next-issue":
+		if r.Method != http.MethodPost {
+			js(http.StatusMethodNotAllowed, obj{"error": "POST ?prescriptionId="})
+			return
+		}
+		p, err := s.state.NextIssue(strings.ToUpper(r.URL.Query().Get("prescriptionId")), s.opts.Now())
+		if err != nil {
+			js(http.StatusConflict, obj{"error": err.Error()})
+			return
+		}
+		js(http.StatusOK, obj{"prescriptionId": p.ShortFormID, "currentIssue": p.CurrentIssue, "totalIssues": p.TotalIssues})
 	default:
 		js(http.StatusNotFound, obj{"error": "no such admin endpoint"})
 	}

@@ -214,8 +214,7 @@ type Prescription struct {
 	// TotalIssues is how many issues a repeat dispensing prescription
 	// authorises (numberOfRepeatsAllowed + 1); 1 otherwise.
 	TotalIssues int
-	// CurrentIssue is the issue being dispensed, from 1. The simulator does
-	// not move a repeat dispensing prescription to its next issue.
+	// CurrentIssue is the issue being dispensed, from 1 (see NextIssue).
 	CurrentIssue int
 	// PrescriberName is the prescribing organisation's name, answered as
 	// the tracker Task's requester display.
@@ -223,6 +222,9 @@ type Prescription struct {
 	// Released is when a dispenser downloaded the prescription (zero: not
 	// yet), answered as the tracker's dateDownloaded.
 	Released time.Time
+	// LastIssueDispensed is the last dispense of the issue before the
+	// current one (zero: none), answered as dateLastIssuedDispensed.
+	LastIssueDispensed time.Time
 }
 
 // clone returns a deep copy (Order is shared: it is never modified).
