@@ -87,7 +87,7 @@ func (s *Server) trackerGate(route trackerRoute, access *TrackerASIDs) fiber.Han
 			return s.trackerRefuse(c, route, fiber.StatusOK, te)
 		}
 		if err := access.Allow(caller.ASID, c.Context().TLSConnectionState()); err != nil {
-			s.log.Warn("tracker: caller refused", "asid", caller.ASID, "path", c.Path(), "err", err)
+			s.log.Warn("tracker: caller refused", "asid", caller.ASID, "route", c.Route().Path, "err", err)
 			return s.trackerRefuse(c, route, fiber.StatusForbidden,
 				&mapping.TrackerError{StatusCode: mapping.TrackerStatusBadASID, Reason: mapping.TrackerReasonBadASID + ": " + err.Error()})
 		}
