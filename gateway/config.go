@@ -25,6 +25,11 @@ type Config struct {
 	UpstreamURL string
 	// Upstream holds the EPS client's credentials and client certificate.
 	Upstream UpstreamConfig
+	// SimMaxPrescriptions caps the prescriptions the built-in simulator
+	// keeps, oldest forgotten first (--sim-max-prescriptions,
+	// PORXGATE_SIM_MAX_PRESCRIPTIONS; default 0: sim.DefaultMaxPrescriptions;
+	// negative: no cap). Used only when UpstreamURL is empty.
+	SimMaxPrescriptions int
 	// RedisURL is the Redis to keep state in (--redis, PORXGATE_REDIS_URL);
 	// empty uses the in-memory store, which keeps nothing across restarts.
 	RedisURL string
@@ -202,6 +207,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	str(&cfg.UpstreamURL, "upstream", "UPSTREAM_URL", "EPS FHIR base URL; empty runs the built-in simulator")
 	registerUpstreamFlags(str, &cfg.Upstream)
 	str(&cfg.RedisURL, "redis", "REDIS_URL", "Redis URL; empty uses the in-memory store")
+	num(&cfg.SimMaxPrescriptions, "sim-max-prescriptions", "SIM_MAX_PRESCRIPTIONS", "prescriptions the built-in simulator keeps, oldest forgotten first; 0: its default, negative: no cap")
 	str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "log level: debug, info, warn, error")
 	num(&cfg.MaxBodyBytes, "max-body", "MAX_BODY", "largest request body in bytes")
 	dur(&cfg.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", "drain limit on shutdown")

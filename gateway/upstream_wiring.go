@@ -49,7 +49,7 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics)
 	desc := cfg.UpstreamURL
 	stopSim := func() {}
 	if cfg.UpstreamURL == "" {
-		base, stop, err := startSimulator(ctx, log)
+		base, stop, err := startSimulator(ctx, log, cfg.SimMaxPrescriptions)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -70,12 +70,15 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics)
 
 // startSimulator runs the EPS simulator on a free loopback port until the
 // returned stop function is called; it returns the simulator's FHIR base URL.
-func startSimulator(ctx context.Context, log *slog.Logger) (string, func(), error) {
+// maxRx caps the prescriptions it keeps (sim.Options.MaxPrescriptions).
+func startSimulator(ctx context.Context, log *slog.Logger, maxRx int) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, fmt.Errorf("built-in simulator: listen: %w", err)
 	}
-	s := sim.New(SimulatorOptions(log))
+	opts := SimulatorOptions(log)
+	opts.MaxPrescriptions = maxRx
+	s := sim.New(opts)
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(sctx, ln) }()

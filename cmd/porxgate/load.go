@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/porxgate/porxgate/gateway"
@@ -18,17 +23,27 @@ import (
 )
 
 // loadCmd sends a bounded load of legacy Parent Prescriptions over ebXML to
-// a gateway on this machine (or to one it starts in-process with the
-// embedded defaults) and prints the accept and processing rates.
+// a gateway on this machine (or to one it starts in-process), takes the
+// answers as the legacy MHS, and prints the accept and processing rates and
+// the acknowledgement and answer latencies.
 func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	target := fs.String("target", "", "gateway base URL on loopback; empty starts one in-process with the embedded defaults")
-	n := fs.Int("n", 1000, "prescriptions to send")
-	conc := fs.Int("concurrency", 8, "concurrent senders")
+	target := fs.String("target", "", "gateway base URL on loopback; empty starts one in-process")
+	admin := fs.String("admin", "", "gateway admin base URL for the inbox drain check when --receiver is empty; empty: --target")
+	upstream := fs.String("upstream", "", "in-process gateway only: EPS FHIR base URL on loopback (e.g. a separate `porxgate sim`); empty: the built-in simulator")
+	redisURL := fs.String("redis", "", "in-process gateway only: Redis URL; empty: the in-memory store")
+	receiver := fs.String("receiver", "127.0.0.1:0", "loopback address of the legacy MHS that takes the answers; empty: no receiver, drain measured from /admin/queues")
+	n := fs.Int("n", 1000, "prescriptions to send (open loop: 0 means --rate × --duration)")
+	conc := fs.Int("concurrency", 8, "closed loop: concurrent senders")
+	rateFlag := fs.Float64("rate", 0, "open loop: messages a second, sent on schedule whatever the answers; 0: closed loop")
+	duration := fs.Duration("duration", 0, "open loop: how long to send when -n is 0")
 	timeout := fs.Duration("timeout", 2*time.Minute, "bound on the whole run")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *rateFlag > 0 && *duration > 0 && !flagSet(fs, "n") {
+		*n = 0
 	}
 	tpl, err := mapping.PrescribeToV3(loadgen.PrescriptionOrder, mapping.Meta{},
 		mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
@@ -36,28 +51,37 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "porxgate load: template: %v\n", err)
 		return 1
 	}
+	var recv *loadgen.Receiver
+	if *receiver != "" {
+		if recv, err = loadgen.StartReceiver(*receiver); err != nil {
+			fmt.Fprintf(stderr, "porxgate load: %v\n", err)
+			return 1
+		}
+		defer recv.Close()
+	}
 	base := *target
 	if base == "" {
+		gw := inProcessGateway{Upstream: *upstream, RedisURL: *redisURL}
+		if recv != nil {
+			gw.ReceiverURL = recv.URL()
+		}
 		var stop func()
-		base, stop, err = startGateway(ctx)
+		base, stop, err = gw.start(ctx)
 		if err != nil {
 			fmt.Fprintf(stderr, "porxgate load: %v\n", err)
 			return 1
 		}
 		defer stop()
+	} else if recv != nil {
+		fmt.Fprintf(stdout, "answers expected at %s: the gateway's routing table must route party %s there\n", recv.URL(), loadgen.LoadgenParty)
 	}
-	res, err := loadgen.Run(ctx, loadgen.Options{Target: base, Messages: *n, Concurrency: *conc, Timeout: *timeout, Template: tpl})
+	res, err := loadgen.Run(ctx, loadgen.Options{Target: base, AdminURL: *admin, Messages: *n, Concurrency: *conc,
+		Rate: *rateFlag, Duration: *duration, Timeout: *timeout, Template: tpl, Receiver: recv})
 	if err != nil {
 		fmt.Fprintf(stderr, "porxgate load: %v\n", err)
 		return 2
 	}
-	fmt.Fprintf(stdout, "target %s: %d sent, %d accepted, %d refused, concurrency %d\n", base, res.Sent, res.Accepted, res.Refused, *conc)
-	fmt.Fprintf(stdout, "accepted (202 + eb:Acknowledgment): %.0f msgs/s over %s\n", res.AcceptRate(), res.AcceptElapsed.Round(time.Millisecond))
-	if res.Drained {
-		fmt.Fprintf(stdout, "processed (mapped, sent to EPS FHIR, answered): %.0f msgs/s, inbox empty after %s\n", res.ProcessRate(), res.DrainElapsed.Round(time.Millisecond))
-	} else {
-		fmt.Fprintf(stdout, "inbox not empty within %s\n", *timeout)
-	}
+	printLoad(stdout, base, res, *conc, *rateFlag)
 	if res.FirstError != "" {
 		fmt.Fprintf(stdout, "first refusal: %s\n", res.FirstError)
 	}
@@ -67,9 +91,52 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// startGateway runs a gateway with the embedded defaults (built-in EPS
-// simulator, in-memory store) on a free loopback port.
-func startGateway(ctx context.Context) (string, func(), error) {
+// printLoad writes a run's figures.
+func printLoad(w io.Writer, base string, res loadgen.Result, conc int, rate float64) {
+	shape := fmt.Sprintf("concurrency %d", conc)
+	if res.Mode == "open-loop" {
+		shape = fmt.Sprintf("%.0f msgs/s scheduled", rate)
+	}
+	fmt.Fprintf(w, "target %s, %s (%s): %d sent, %d accepted, %d refused\n", base, res.Mode, shape, res.Sent, res.Accepted, res.Refused)
+	fmt.Fprintf(w, "accepted (202 + eb:Acknowledgment): %.0f msgs/s over %s\n", res.AcceptRate(), res.AcceptElapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "acknowledgement latency: %s\n", res.Ack)
+	switch {
+	case !res.Drained && res.Answer.N > 0:
+		fmt.Fprintf(w, "only %d of %d accepted messages answered by the timeout\n", res.Answered, res.Accepted)
+	case !res.Drained:
+		fmt.Fprintf(w, "not processed by the timeout\n")
+	case res.Answer.N > 0:
+		fmt.Fprintf(w, "processed (mapped, sent to EPS FHIR, answer delivered): %.0f msgs/s, last answer after %s\n", res.ProcessRate(), res.DrainElapsed.Round(time.Millisecond))
+	default:
+		fmt.Fprintf(w, "processed (mapped, sent to EPS FHIR, answered): %.0f msgs/s, inbox empty after %s\n", res.ProcessRate(), res.DrainElapsed.Round(time.Millisecond))
+	}
+	if res.Answer.N > 0 {
+		fmt.Fprintf(w, "answer latency: %s\n", res.Answer)
+		codes := make([]string, 0, len(res.Codes))
+		for c, k := range res.Codes {
+			codes = append(codes, fmt.Sprintf("%s=%d", c, k))
+		}
+		slices.Sort(codes)
+		fmt.Fprintf(w, "answers: %s; answered twice: %d\n", strings.Join(codes, " "), res.AnsweredTwice)
+	}
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// inProcessGateway is a gateway the load command runs itself: the
+// embedded defaults unless an upstream or Redis is named, with a routing
+// table that sends the load's answers to the receiver.
+type inProcessGateway struct {
+	Upstream, RedisURL, ReceiverURL string
+}
+
+// start runs the gateway on a free loopback port until stop is called.
+func (g inProcessGateway) start(ctx context.Context) (base string, stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, fmt.Errorf("finding a port: %w", err)
@@ -78,10 +145,26 @@ func startGateway(ctx context.Context) (string, func(), error) {
 	ln.Close()
 	cfg := gateway.DefaultConfig()
 	cfg.Addr = addr
+	cfg.UpstreamURL = g.Upstream
+	cfg.RedisURL = g.RedisURL
+	cleanup := func() {}
+	if g.ReceiverURL != "" {
+		dir, err := os.MkdirTemp("", "porxgate-load-")
+		if err != nil {
+			return "", nil, fmt.Errorf("routing table: %w", err)
+		}
+		cleanup = func() { os.RemoveAll(dir) }
+		routes, _ := json.Marshal(map[string]any{loadgen.LoadgenParty: map[string]any{"url": g.ReceiverURL}})
+		cfg.RoutesFile = filepath.Join(dir, "routes.json")
+		if err := os.WriteFile(cfg.RoutesFile, routes, 0o600); err != nil {
+			cleanup()
+			return "", nil, fmt.Errorf("routing table: %w", err)
+		}
+	}
 	gctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- gateway.Run(gctx, cfg, slog.New(slog.DiscardHandler)) }()
-	base := "http://" + addr
+	base = "http://" + addr
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		resp, err := http.Get(base + "/healthz")
@@ -91,9 +174,10 @@ func startGateway(ctx context.Context) (string, func(), error) {
 		}
 		if time.Now().After(deadline) {
 			cancel()
+			cleanup()
 			return "", nil, fmt.Errorf("in-process gateway did not answer /healthz: %w", err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return base, func() { cancel(); <-done }, nil
+	return base, func() { cancel(); <-done; cleanup() }, nil
 }

@@ -23,6 +23,7 @@ func simCmd(ctx context.Context, args []string, stderr io.Writer, getenv func(st
 	pubKey := fs.String("public-key", getenv("PORXGATE_SIM_PUBLIC_KEY"), "PEM public key (or certificate) that verifies client JWTs; empty: FHIR endpoints open (env PORXGATE_SIM_PUBLIC_KEY)")
 	apiKey := fs.String("api-key", getenv("PORXGATE_SIM_API_KEY"), "expected JWT iss/sub; empty accepts any (env PORXGATE_SIM_API_KEY)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	maxRx := fs.Int("max-prescriptions", 0, "prescriptions kept, oldest forgotten first; 0: the default (5000), negative: no cap")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -34,6 +35,7 @@ func simCmd(ctx context.Context, args []string, stderr io.Writer, getenv func(st
 	log := newLogger(stderr, lvl)
 	opts := gateway.SimulatorOptions(log)
 	opts.APIKey = *apiKey
+	opts.MaxPrescriptions = *maxRx
 	if *pubKey != "" {
 		k, err := sim.LoadPublicKey(*pubKey)
 		if err != nil {

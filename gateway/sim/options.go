@@ -57,6 +57,10 @@ type Options struct {
 	OnCancelResolved func(CancelResolution)
 	// State is shared state, e.g. with a future v3 face; nil makes a new one.
 	State *State
+	// MaxPrescriptions caps the prescriptions a new State keeps (the oldest
+	// is forgotten first); 0 means DefaultMaxPrescriptions, negative no cap.
+	// Ignored when State is given.
+	MaxPrescriptions int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// NewID makes resource, Bundle, Task and token ids; nil means random
@@ -89,6 +93,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.State == nil {
 		o.State = NewState(o.OnCancelResolved)
+		if o.MaxPrescriptions != 0 {
+			o.State.SetCapacity(o.MaxPrescriptions)
+		}
 	}
 	return o
 }

@@ -14,13 +14,22 @@ type State struct {
 	rx          map[string]*Prescription // by short-form id
 	resolutions []CancelResolution
 	onResolved  func(CancelResolution)
+	// seq numbers the resolutions (kept even when old ones are dropped).
+	seq int
+	// order lists stored ids oldest first from head; max caps len(rx)
+	// (state_evict.go); evicted counts what the cap forgot.
+	order   []string
+	head    int
+	max     int
+	evicted int
 }
 
-// NewState returns an empty State. onResolved, if not nil, is called (with
-// the State's lock held: keep it quick) for every pending cancellation that
+// NewState returns an empty State that keeps DefaultMaxPrescriptions
+// (SetCapacity changes it). onResolved, if not nil, is called (with the
+// State's lock held: keep it quick) for every pending cancellation that
 // resolves.
 func NewState(onResolved func(CancelResolution)) *State {
-	return &State{rx: map[string]*Prescription{}, onResolved: onResolved}
+	return &State{rx: map[string]*Prescription{}, onResolved: onResolved, max: DefaultMaxPrescriptions}
 }
 
 // Len returns the number of stored prescriptions.
@@ -92,8 +101,7 @@ func (s *State) CancelResolutions(after int) []CancelResolution {
 func (s *State) resolve(p *Prescription, it *Item, code CancelCode, now time.Time) {
 	it.CancelPending = false
 	it.CancelRequester = ""
-	r := CancelResolution{Seq: len(s.resolutions) + 1, ShortFormID: p.ShortFormID, ItemID: it.ID, Code: code, At: now}
-	s.resolutions = append(s.resolutions, r)
+	r := s.addResolution(CancelResolution{ShortFormID: p.ShortFormID, ItemID: it.ID, Code: code, At: now})
 	if s.onResolved != nil {
 		s.onResolved(r)
 	}

@@ -55,6 +55,7 @@ func (s *State) AddPrescription(np NewPrescription, now time.Time) error {
 		return refuse(ReasonDuplicate, np.ShortFormID, "duplicate prescription id")
 	}
 	s.rx[np.ShortFormID] = p
+	s.remember(np.ShortFormID)
 	return nil
 }
 

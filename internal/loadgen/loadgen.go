@@ -1,7 +1,10 @@
 // Package loadgen drives a bounded load of legacy ebXML Parent Prescriptions
-// at a porxgate gateway on this machine and measures how fast the gateway
-// accepts them (HTTP 202 with an eb:Acknowledgment) and how fast it works
-// its inbox down (each message mapped, sent to EPS FHIR and answered).
+// at a porxgate gateway on this machine, closed-loop (a fixed number of
+// senders) or open-loop (a fixed rate, latencies measured from each
+// message's due time), and measures how fast and how soon the gateway
+// accepts them (HTTP 202 with an eb:Acknowledgment) and answers them (each
+// message mapped, sent to EPS FHIR, and its answer delivered to a legacy
+// MHS receiver the run starts).
 //
 // It only targets loopback addresses: a load run never leaves the machine.
 package loadgen
@@ -10,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -25,33 +29,66 @@ import (
 	"github.com/porxgate/porxgate/v3"
 )
 
+// LoadgenParty is the party key load messages come from by default; the
+// gateway's routing table sends its answers to the Receiver.
+const LoadgenParty = "LOADGEN-000001"
+
 // Options configure a load run.
 type Options struct {
 	// Target is the gateway's base URL, e.g. http://127.0.0.1:8080.
 	Target string
+	// AdminURL is where the gateway's /admin/queues answers, for the inbox
+	// drain check when there is no Receiver; empty: Target.
+	AdminURL string
 	// Messages is how many prescriptions to send (each with its own ids).
+	// In open-loop mode zero means Rate × Duration.
 	Messages int
-	// Concurrency is how many senders post at once.
+	// Concurrency is how many senders post at once in closed-loop mode.
 	Concurrency int
+	// Rate, when positive, selects open-loop mode: messages are due at a
+	// fixed rate (msgs/s) whatever the gateway's answers, each sent on its
+	// own, and every latency is measured from the time the message was due
+	// (so a slow gateway cannot hide its queueing: no coordinated omission).
+	Rate float64
+	// Duration is how long an open-loop run sends, when Messages is zero.
+	Duration time.Duration
 	// Timeout bounds the whole run, sending and draining.
 	Timeout time.Duration
 	// Template is a UK-family ParentPrescription whose short-form id and
 	// message id are replaced per message.
 	Template []byte
+	// FromParty is the eb:PartyId the messages come from; empty: LoadgenParty.
+	FromParty string
+	// Receiver, when set, takes the gateway's answers: the run then waits
+	// for an answer to every accepted message and measures answer latency.
+	Receiver *Receiver
 	// Client sends the requests; nil uses a client with keep-alive.
 	Client *http.Client
 }
 
 // Result is what a run measured.
 type Result struct {
+	// Mode is "open-loop" or "closed-loop".
+	Mode                    string
 	Sent, Accepted, Refused int
 	// AcceptElapsed is the time to send every message and get its answer.
 	AcceptElapsed time.Duration
-	// DrainElapsed is the time from the first send until the gateway's
-	// inbox was empty again (every accepted message processed).
+	// DrainElapsed is the time from the first send until every accepted
+	// message was answered (with a Receiver) or the gateway's inbox was
+	// empty again (without one).
 	DrainElapsed time.Duration
-	// Drained is false when the inbox did not empty within the timeout.
+	// Drained is false when that did not happen within the timeout.
 	Drained bool
+	// Ack is the latency from a message's due time to its HTTP 202.
+	Ack Latencies
+	// Answer is the latency from a message's due time to the arrival of its
+	// answer at the Receiver (zero without one).
+	Answer Latencies
+	// Answered counts the accepted messages whose answer arrived;
+	// AnsweredTwice the answers that came again for one message; Codes the
+	// answers by acknowledgement type code (AA, AE, AR) or interaction.
+	Answered, AnsweredTwice int
+	Codes                   map[string]int
 	// FirstError is the first refusal or transport error met.
 	FirstError string
 }
@@ -59,8 +96,14 @@ type Result struct {
 // AcceptRate is accepted messages per second of AcceptElapsed.
 func (r Result) AcceptRate() float64 { return rate(r.Accepted, r.AcceptElapsed) }
 
-// ProcessRate is accepted messages per second of DrainElapsed.
-func (r Result) ProcessRate() float64 { return rate(r.Accepted, r.DrainElapsed) }
+// ProcessRate is processed messages (answered, or drained from the inbox)
+// per second of DrainElapsed.
+func (r Result) ProcessRate() float64 {
+	if r.Answer.N > 0 {
+		return rate(r.Answered, r.DrainElapsed)
+	}
+	return rate(r.Accepted, r.DrainElapsed)
+}
 
 func rate(n int, d time.Duration) float64 {
 	if d <= 0 {
@@ -86,61 +129,158 @@ func CheckLoopback(target string) error {
 	return nil
 }
 
-// Run sends the load and waits for the gateway's inbox to drain.
+// run is one load run's shared state.
+type run struct {
+	o        Options
+	shortID  string
+	ods      string
+	stamp    uint32
+	ack      *recorder
+	mu       sync.Mutex
+	res      Result
+	accepted int
+}
+
+// Run sends the load and waits until it is processed: every accepted
+// message answered (with a Receiver) or the gateway's inbox empty.
 func Run(ctx context.Context, o Options) (Result, error) {
-	if err := CheckLoopback(o.Target); err != nil {
+	if err := o.check(); err != nil {
 		return Result{}, err
-	}
-	if o.Messages <= 0 || o.Concurrency <= 0 {
-		return Result{}, fmt.Errorf("load: messages and concurrency must be positive")
 	}
 	shortID, ods, err := templateIDs(o.Template)
 	if err != nil {
 		return Result{}, err
 	}
+	if o.FromParty == "" {
+		o.FromParty = LoadgenParty
+	}
+	if o.Rate > 0 && o.Messages == 0 {
+		o.Messages = int(o.Rate * o.Duration.Seconds())
+	}
 	if o.Client == nil {
-		o.Client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency}}
+		conns := o.Concurrency
+		if o.Rate > 0 {
+			conns = max(8, int(o.Rate/50))
+		}
+		o.Client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conns}}
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 
-	var (
-		res      Result
-		mu       sync.Mutex
-		next     atomic.Int64
-		wg       sync.WaitGroup
-		runStamp = uint32(time.Now().UnixNano())
-	)
+	r := &run{o: o, shortID: shortID, ods: ods, stamp: uint32(time.Now().UnixNano()), ack: newRecorder(o.Messages)}
 	start := time.Now()
-	for w := 0; w < o.Concurrency; w++ {
+	if o.Rate > 0 {
+		r.res.Mode = "open-loop"
+		r.openLoop(ctx, start)
+	} else {
+		r.res.Mode = "closed-loop"
+		r.closedLoop(ctx)
+	}
+	r.res.AcceptElapsed = time.Since(start)
+	r.res.Ack = r.ack.summary()
+	if o.Receiver != nil {
+		r.res.Drained = o.Receiver.waitAnswers(ctx, r.res.Accepted)
+		n, twice, _, codes, last, lat := o.Receiver.answers()
+		r.res.Answered, r.res.AnsweredTwice, r.res.Codes, r.res.Answer = n, twice, codes, lat
+		r.res.DrainElapsed = time.Since(start)
+		if !last.IsZero() && r.res.Drained {
+			r.res.DrainElapsed = last.Sub(start)
+		}
+		return r.res, nil
+	}
+	r.res.Drained = waitDrained(ctx, o)
+	r.res.DrainElapsed = time.Since(start)
+	return r.res, nil
+}
+
+// check validates the options.
+func (o Options) check() error {
+	if err := CheckLoopback(o.Target); err != nil {
+		return err
+	}
+	if o.AdminURL != "" {
+		if err := CheckLoopback(o.AdminURL); err != nil {
+			return err
+		}
+	}
+	switch {
+	case o.Rate < 0:
+		return errors.New("load: rate must not be negative")
+	case o.Rate > 0 && o.Messages <= 0 && o.Duration <= 0:
+		return errors.New("load: an open-loop run needs a message count or a duration")
+	case o.Rate == 0 && (o.Messages <= 0 || o.Concurrency <= 0):
+		return errors.New("load: messages and concurrency must be positive")
+	case o.Timeout <= 0:
+		return errors.New("load: timeout must be positive")
+	}
+	return nil
+}
+
+// closedLoop sends with o.Concurrency senders, each waiting for its answer
+// before the next; a message is due when its sender picks it up.
+func (r *run) closedLoop(ctx context.Context) {
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for w := 0; w < r.o.Concurrency; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= o.Messages || ctx.Err() != nil {
+				if i >= r.o.Messages || ctx.Err() != nil {
 					return
 				}
-				ok, msg := send(ctx, o, i, runStamp, shortID, ods)
-				mu.Lock()
-				res.Sent++
-				if ok {
-					res.Accepted++
-				} else {
-					res.Refused++
-					if res.FirstError == "" {
-						res.FirstError = msg
-					}
-				}
-				mu.Unlock()
+				r.one(ctx, i, time.Now())
 			}
 		}()
 	}
 	wg.Wait()
-	res.AcceptElapsed = time.Since(start)
-	res.Drained = waitDrained(ctx, o)
-	res.DrainElapsed = time.Since(start)
-	return res, nil
+}
+
+// openLoop sends message i at start + i/Rate, each on its own goroutine,
+// whether or not earlier ones were answered.
+func (r *run) openLoop(ctx context.Context, start time.Time) {
+	var wg sync.WaitGroup
+	interval := float64(time.Second) / r.o.Rate
+	for i := 0; i < r.o.Messages; i++ {
+		due := start.Add(time.Duration(float64(i) * interval))
+		if wait := time.Until(due); wait > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.one(ctx, i, due)
+		}()
+	}
+	wg.Wait()
+}
+
+// one sends message i, due at due, and records its outcome.
+func (r *run) one(ctx context.Context, i int, due time.Time) {
+	ok, msg := send(ctx, r, i, due)
+	if ok {
+		r.ack.add(time.Since(due))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.Sent++
+	if ok {
+		r.res.Accepted++
+		return
+	}
+	r.res.Refused++
+	if r.res.FirstError == "" {
+		r.res.FirstError = msg
+	}
 }
 
 // templateIDs finds the template's short-form id and prescriber ODS code.
@@ -163,16 +303,17 @@ func templateIDs(tpl []byte) (shortID, ods string, err error) {
 
 // send posts message i: the template with a fresh transmission id and a
 // short-form id of its own (valid check character), wrapped in ebXML.
-func send(ctx context.Context, o Options, i int, stamp uint32, shortID, ods string) (bool, string) {
-	newShort, err := shortFormID(uint32(i)+stamp<<8, ods)
+func send(ctx context.Context, r *run, i int, due time.Time) (bool, string) {
+	o := r.o
+	newShort, err := shortFormID(uint32(i)+r.stamp<<8, r.ods)
 	if err != nil {
 		return false, err.Error()
 	}
 	msgID := strings.ToUpper(ids.NewUUID())
-	payload := bytes.ReplaceAll(o.Template, []byte(shortID), []byte(newShort))
+	payload := bytes.ReplaceAll(o.Template, []byte(r.shortID), []byte(newShort))
 	payload = replaceTransmissionID(payload, msgID)
 	ct, body, err := ebxml.BuildMessage(ebxml.OutboundMessage{
-		FromPartyID: "LOADGEN-000001", ToPartyID: "YES-0000806", CPAID: "S20001A000100",
+		FromPartyID: o.FromParty, ToPartyID: "YES-0000806", CPAID: "S20001A000100",
 		ConversationID: msgID, Action: v3.ParentPrescription, MessageID: msgID, Timestamp: time.Now(),
 		AckRequested: true, SyncReply: true, DuplicateElimination: true, Payload: payload,
 	})
@@ -185,6 +326,9 @@ func send(ctx context.Context, o Options, i int, stamp uint32, shortID, ods stri
 	}
 	req.Header.Set("Content-Type", ct)
 	req.Header.Set("SOAPAction", "urn:nhs:names:services:mm/"+v3.ParentPrescription)
+	if o.Receiver != nil {
+		o.Receiver.expect(msgID, due)
+	}
 	resp, err := o.Client.Do(req)
 	if err != nil {
 		return false, err.Error()
@@ -227,7 +371,11 @@ func shortFormID(n uint32, ods string) (string, error) {
 // waitDrained polls the gateway's /admin/queues until its inbox is empty.
 func waitDrained(ctx context.Context, o Options) bool {
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(o.Target, "/")+"/admin/queues", nil)
+		admin := o.AdminURL
+		if admin == "" {
+			admin = o.Target
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(admin, "/")+"/admin/queues", nil)
 		if err != nil {
 			return false
 		}

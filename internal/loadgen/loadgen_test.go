@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -82,5 +83,190 @@ func TestRunSendsDistinctValidPrescriptions(t *testing.T) {
 func TestRunRefusesRemoteTarget(t *testing.T) {
 	if _, err := Run(context.Background(), Options{Target: "http://10.1.2.3:8080", Messages: 1, Concurrency: 1, Timeout: time.Second, Template: []byte(template)}); err == nil {
 		t.Fatal("a non-loopback target was accepted")
+	}
+}
+
+// answeringGateway is a fake gateway on a real socket that acknowledges each
+// prescription and then delivers an MCCI answer for it to recv, twice for
+// the first message when repeatFirst is set.
+func answeringGateway(t *testing.T, recv *Receiver, repeatFirst bool) *httptest.Server {
+	t.Helper()
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		m, err := ebxml.ParseRequest(r.Header.Get("Content-Type"), r.Header.Get("SOAPAction"), body)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+		times := 1
+		once.Do(func() {
+			if repeatFirst {
+				times = 2
+			}
+		})
+		go func() {
+			for range times {
+				deliver(t, recv.URL(), m)
+			}
+		}()
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// deliver posts an MCCI AA answer in m's conversation to url.
+func deliver(t *testing.T, url string, m *ebxml.Message) {
+	t.Helper()
+	ct, body, err := ebxml.BuildMessage(ebxml.OutboundMessage{
+		FromPartyID: m.ToPartyID, ToPartyID: m.FromPartyID, CPAID: m.CPAID, ConversationID: m.ConversationID,
+		Action: "MCCI_IN010000UK13", MessageID: "A" + m.MessageID[1:], RefToMessageID: m.MessageID, Timestamp: time.Now(),
+		Payload: []byte(`<MCCI_IN010000UK13 xmlns="urn:hl7-org:v3"><acknowledgement typeCode="AA"/></MCCI_IN010000UK13>`),
+	})
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", ct)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Errorf("receiver answered HTTP %d", resp.StatusCode)
+	}
+}
+
+// TestOpenLoopMeasuresAnswers runs an open-loop load against a gateway
+// that answers every message, and checks every answer was matched to its
+// message, latencies were measured for each, and a repeated answer counted.
+func TestOpenLoopMeasuresAnswers(t *testing.T) {
+	recv, err := StartReceiver("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer recv.Close()
+	gw := answeringGateway(t, recv, true)
+	res, err := Run(context.Background(), Options{Target: gw.URL, Rate: 400, Messages: 40, Timeout: 20 * time.Second,
+		Template: []byte(template), Receiver: recv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Mode != "open-loop" || res.Accepted != 40 || res.Answered != 40 || !res.Drained {
+		t.Fatalf("result %+v", res)
+	}
+	if res.Ack.N != 40 || res.Answer.N != 40 || res.Codes["AA"] != 40 || res.AnsweredTwice != 1 {
+		t.Fatalf("ack %v answer %v codes %v twice %d", res.Ack, res.Answer, res.Codes, res.AnsweredTwice)
+	}
+	if res.Answer.Max < res.Answer.P50 || res.Answer.P50 <= 0 {
+		t.Fatalf("answer latencies out of order: %v", res.Answer)
+	}
+}
+
+// TestOpenLoopKeepsSchedule checks that an open-loop run does not wait for
+// a slow gateway: with every answer taking 200 ms, 20 messages at 100/s
+// are all sent within about 0.2 s of each other, not one after another.
+func TestOpenLoopKeepsSchedule(t *testing.T) {
+	var mu sync.Mutex
+	var first, last time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		mu.Lock()
+		if first.IsZero() {
+			first = now
+		}
+		last = now
+		mu.Unlock()
+		time.Sleep(200 * time.Millisecond)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	srvAdmin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"inbox":0}`)
+	}))
+	defer srvAdmin.Close()
+	res, err := Run(context.Background(), Options{Target: srv.URL, AdminURL: srvAdmin.URL, Rate: 100, Messages: 20,
+		Timeout: 20 * time.Second, Template: []byte(template)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 20 {
+		t.Fatalf("result %+v", res)
+	}
+	// Closed loop with one sender would take 20 × 200 ms = 4 s to reach the
+	// last message; open loop sends it 190 ms after the first.
+	if spread := last.Sub(first); spread > 2*time.Second {
+		t.Fatalf("last message arrived %s after the first: the schedule waited for answers", spread)
+	}
+	// Latency counts from the due time, so it includes the 200 ms the
+	// gateway took.
+	if res.Ack.P50 < 200*time.Millisecond {
+		t.Fatalf("ack p50 %s below the gateway's 200 ms", res.Ack.P50)
+	}
+}
+
+func TestSummarisePercentiles(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	seq := func(n int) []time.Duration {
+		s := make([]time.Duration, n)
+		for i := range s {
+			s[i] = ms(n - i) // reversed: summarise must sort
+		}
+		return s
+	}
+	tests := []struct {
+		name string
+		in   []time.Duration
+		want Latencies
+	}{
+		{"empty", nil, Latencies{}},
+		{"one", []time.Duration{ms(7)}, Latencies{N: 1, P50: ms(7), P99: ms(7), P999: ms(7), Max: ms(7)}},
+		{"hundred", seq(100), Latencies{N: 100, P50: ms(50), P99: ms(99), P999: ms(100), Max: ms(100)}},
+		{"thousand", seq(1000), Latencies{N: 1000, P50: ms(500), P99: ms(990), P999: ms(999), Max: ms(1000)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := summarise(tt.in); got != tt.want {
+				t.Fatalf("summarise = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestOptionsCheck(t *testing.T) {
+	ok := Options{Target: "http://127.0.0.1:1", Messages: 1, Concurrency: 1, Timeout: time.Second}
+	tests := []struct {
+		name string
+		edit func(*Options)
+		ok   bool
+	}{
+		{"closed loop", func(*Options) {}, true},
+		{"open loop by count", func(o *Options) { o.Rate, o.Concurrency = 10, 0 }, true},
+		{"open loop by duration", func(o *Options) { o.Rate, o.Messages, o.Duration = 10, 0, time.Second }, true},
+		{"open loop with nothing to send", func(o *Options) { o.Rate, o.Messages = 10, 0 }, false},
+		{"negative rate", func(o *Options) { o.Rate = -1 }, false},
+		{"no senders", func(o *Options) { o.Concurrency = 0 }, false},
+		{"no timeout", func(o *Options) { o.Timeout = 0 }, false},
+		{"remote admin", func(o *Options) { o.AdminURL = "http://10.0.0.1:8080" }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := ok
+			tt.edit(&o)
+			if err := o.check(); (err == nil) != tt.ok {
+				t.Fatalf("check() = %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+}
+
+func TestReceiverRefusesRemoteAddress(t *testing.T) {
+	if r, err := StartReceiver("10.0.0.1:0"); err == nil {
+		r.Close()
+		t.Fatal("a receiver listened on a non-loopback address")
 	}
 }
