@@ -18,6 +18,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/v3"
 )
 
 // trackerRig is the gateway serving the legacy tracker in front of the EPS
@@ -212,7 +213,7 @@ func TestTrackerSearchThroughEPS(t *testing.T) {
 func validShortFormID(t *testing.T, body string) string {
 	t.Helper()
 	for _, c := range "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ+" {
-		if id := body + string(c); mapping.CheckShortFormID(id, false) == nil {
+		if id := body + string(c); v3.ValidateShortFormID(id) == nil {
 			return id
 		}
 	}

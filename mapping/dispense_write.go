@@ -129,7 +129,7 @@ func WriteDispenseNotification(c *BundleContext, parent *etree.Element, env Env)
 	}
 	dspAddCV(addAnnotation(sh, "pertinentInformation3", "false", "pertinentPrescriptionStatus", "PS"), "value", *ps, v3.OIDPrescriptionStatus)
 	shortID, longID := dnPrescriptionIDs(c, firstMR, first.path)
-	if err := CheckShortFormID(shortID, env.AcceptBadCheckCharacter); shortID != "" && err != nil {
+	if err := CheckShortFormID(shortID); shortID != "" && err != nil {
 		c.Fail(first.path+".authorizingPrescription.groupIdentifier.value", "%v", err)
 	}
 	v3.AddII(addAnnotation(sh, "pertinentInformation4", "false", "pertinentPrescriptionID", "PID"), "value", v3.OIDShortFormID, shortID)

@@ -175,7 +175,7 @@ func writeRebuild(c *BundleContext, parent *etree.Element, msgID string, env Env
 	case gi == nil || gi.Value == "":
 		c.Fail(tp+".groupIdentifier", "missing mandatory prescription id")
 	case gi.System == fhir.SystemShortFormID:
-		if err := CheckShortFormID(gi.Value, env.AcceptBadCheckCharacter); err != nil {
+		if err := CheckShortFormID(gi.Value); err != nil {
 			c.Fail(tp+".groupIdentifier.value", "%v", err)
 		}
 		v3.AddII(pid, "value", v3.OIDShortFormID, gi.Value)
