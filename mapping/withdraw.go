@@ -120,17 +120,39 @@ func writeWithdrawAuthor(c *BundleContext, w *etree.Element, role *fhir.Practiti
 // PractitionerRole, and Task.owner. An all-digit value is an SDS user id, as
 // the MIM names the element: it becomes the practitioner's identifier and
 // the Task has no owner (the v3 names no organisation).
-func withdrawRequester(roleProfile, user string) (fhir.ResourceList, *fhir.Reference) {
+//
+// EPS also requires the PractitionerRole to name its practitioner by SDS user
+// id; with an ODS code in agentPersonSDS/id that is the ControlActEvent
+// author's (sessionUser), the user the message was sent as. It does not
+// travel back into the ETPWithdraw, which EPS writes from the organisation.
+func withdrawRequester(roleProfile, user, sessionUser string) (fhir.ResourceList, *fhir.Reference) {
 	role := &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: "requester"},
 		Identifier: []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: roleProfile}}}
 	if isSDSUserID(user) {
 		role.Practitioner = &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemSDSUser, Value: user}}
 		return fhir.ResourceList{role}, nil
 	}
+	if sessionUser != "" {
+		role.Practitioner = &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemSDSUser, Value: sessionUser}}
+	}
 	ods := fhir.Identifier{System: fhir.SystemODS, Value: user}
 	org := &fhir.Organization{Base: fhir.Base{ResourceType: "Organization", ID: "organization"}, Identifier: []fhir.Identifier{ods}}
 	role.Organization = &fhir.Reference{Reference: "#organization"}
 	return fhir.ResourceList{role, org}, &fhir.Reference{Identifier: &ods}
+}
+
+// sessionUserID returns the SDS user id of the ControlActEvent author above
+// an interaction's subject element, "" when there is none.
+func sessionUserID(subjectChild v3.Node) string {
+	subject := subjectChild.El.Parent()
+	if subject == nil || subject.Parent() == nil {
+		return ""
+	}
+	id := subject.Parent().FindElement("author/AgentPersonSDS/agentPersonSDS/id")
+	if id == nil {
+		return ""
+	}
+	return id.SelectAttrValue("extension", "")
 }
 
 // isSDSUserID reports whether v is shaped as an SDS user id (digits only);
@@ -196,7 +218,7 @@ func readWithdraw(w v3.Node, env Env) *fhir.Task {
 	task.Code = &fhir.CodeableConcept{Coding: []fhir.Coding{{System: CodeSystemTaskCode, Code: "abort", Display: "Mark the focal resource as no longer active"}}}
 	task.For = &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemNHSNumber, Value: nhs}}
 	task.StatusReason = dspConcept(CodeSystemWithdrawReason, reason)
-	task.Contained, task.Owner = withdrawRequester(roleProfile, user)
+	task.Contained, task.Owner = withdrawRequester(roleProfile, user, sessionUserID(w))
 	if issued != "" {
 		task.Extension = append(task.Extension, taskRepeatExtension(issued))
 	}
