@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"encoding/json"
+	"strconv"
 
 	"github.com/porxgate/porxgate/fhir"
 )
@@ -140,7 +141,12 @@ func buildDNRequest(m *dnMessage, it dnItem) *fhir.MedicationRequest {
 		mr.Extension = append(mr.Extension, fhir.Extension{URL: ExtensionUKCoreRepeatInformation, Extension: []fhir.Extension{
 			{URL: "numberOfPrescriptionsIssued", ValueUnsignedInt: &issued},
 		}})
+		// EPS's convention: the item's repeatNumber high is
+		// numberOfRepeatsAllowed + 1 (see dnItemRepeat).
 		allowed := json.Number(it.repeatHigh)
+		if h, err := strconv.Atoi(it.repeatHigh); err == nil && h >= 1 {
+			allowed = json.Number(strconv.Itoa(h - 1))
+		}
 		mr.DispenseRequest.NumberOfRepeatsAllowed = &allowed
 	}
 	return mr
@@ -188,9 +194,6 @@ func buildDNDispense(m *dnMessage, it dnItem, mr *fhir.MedicationRequest, k int,
 	}
 	if k == 0 {
 		px := pxBuilder{name: pxSuppliedLineItem}
-		if it.repeatLow != "" && m.repeatLow == "" {
-			px.str("repeatNumber", "true")
-		}
 		if it.requestCode.Code != it.request.Code || it.requestCode.Display != it.request.Unit {
 			px.coding("supplyRequestCode", it.requestCode)
 		}

@@ -227,20 +227,20 @@ func dnWriteRecipient(c *BundleContext, dn *etree.Element, org *fhir.Organizatio
 }
 
 // dnHeaderRepeat returns the supply header's repeatNumber for a repeat
-// dispensing notification (the first MedicationDispense carries
-// Extension-EPS-RepeatInformation): the issue number and the number of
-// issues, FHIR's zero-based repeat counts plus one.
+// dispensing notification: the issue number and the number of issues,
+// FHIR's zero-based repeat counts plus one, from
+// Extension-EPS-RepeatInformation on the authorising MedicationRequest's
+// basedOn (where the EPS API reads it), else on the first MedicationDispense.
 func dnHeaderRepeat(c *BundleContext, first dnDispense, mr *fhir.MedicationRequest) (low, high string, ok bool) {
-	mdExt := c.Extension(first.md.Extension, ExtensionEPSRepeatInformation, first.path+".extension")
-	if mdExt == nil {
-		return "", "", false
-	}
-	ext, path := mdExt, first.path+".extension"
+	ext, path := c.Extension(first.md.Extension, ExtensionEPSRepeatInformation, first.path+".extension"), first.path+".extension"
 	for i := range mr.BasedOn {
 		if e := fhir.FindExtension(mr.BasedOn[i].Extension, ExtensionEPSRepeatInformation); e != nil {
 			ext, path = e, first.path+".authorizingPrescription.basedOn.extension"
 			break
 		}
+	}
+	if ext == nil {
+		return "", "", false
 	}
 	issued, allowed, ok := dspRepeatInfo(c, ext, path)
 	if !ok {
