@@ -120,6 +120,11 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 	if meta.Agent != nil {
 		ctx = upstream.WithSessionURID(ctx, meta.Agent.RoleProfileID)
 	}
+	if op == opClaim {
+		if body, err = p.withClaimPatient(ctx, body); err != nil {
+			return nil, Deferred(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
+		}
+	}
 	resp, err := p.call(ctx, op, body)
 	if err != nil {
 		if in.Transport == TransportSOAP {
