@@ -3,6 +3,7 @@ package mapping
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 
 	"github.com/porxgate/porxgate/fhir"
 )
@@ -97,8 +98,18 @@ func buildDNBundle(m *dnMessage, newID func() string) *fhir.Bundle {
 		mh.Extension = append(mh.Extension, fhir.Extension{URL: ExtensionReplacementOf,
 			ValueIdentifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: dspLowerUUID(m.replacementOf)}})
 	}
+	// The supply header's author time (when the pharmacy made the
+	// notification) travels in Bundle.timestamp, the R4 element for when the
+	// message was assembled, rather than in an extension of porxgate's own;
+	// EPS itself writes its send time there in the v3 it makes.
+	// Bundle.timestamp is an instant: a time of lower precision (a v3 TS
+	// may be a date) stays in porxgate's extension.
 	px := pxBuilder{name: pxDispenseNotification}
-	px.dateTime("authorTime", m.authorTime)
+	if strings.Contains(m.authorTime, "T") {
+		b.Timestamp = m.authorTime
+	} else {
+		px.dateTime("authorTime", m.authorTime)
+	}
 	if m.shID != m.id {
 		px.id("supplyHeaderId", m.shID)
 	}

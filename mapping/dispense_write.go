@@ -107,8 +107,13 @@ func WriteDispenseNotification(c *BundleContext, parent *etree.Element, env Env)
 		dspAddInterval(sh, "repeatNumber", low, high)
 	}
 	author := v3.Add(sh, "author", "contextControlCode", "OP", "typeCode", "AUT")
+	// The author time: Bundle.timestamp (porxgate's v3 → FHIR puts it
+	// there), else the older porxgate extension, else now as the EPS API
+	// writes it.
 	authorTime := env.Now.UTC().Format(V3TimeLayout)
-	if v := pxString(px, "authorTime"); v != "" {
+	if v := c.Bundle.Timestamp; v != "" {
+		authorTime = dspTime(c, v, "Bundle.timestamp")
+	} else if v := pxString(px, "authorTime"); v != "" {
 		authorTime = dspTime(c, v, mhPath+".extension")
 	}
 	v3.AddValue(author, "time", authorTime)
