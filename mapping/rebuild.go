@@ -136,7 +136,13 @@ func rbdReadPrescriptionID(v v3.Node) *fhir.Identifier {
 	expectChildren(v)
 	root := v.Attr("root")
 	if root == v3.OIDShortFormID {
-		return &fhir.Identifier{System: fhir.SystemShortFormID, Value: v.Attr("extension")}
+		id := v.Attr("extension")
+		if err := CheckShortFormID(id); err != nil && id != "" {
+			at := v
+			at.Path += "/@extension"
+			at.Fail("%v", err)
+		}
+		return &fhir.Identifier{System: fhir.SystemShortFormID, Value: id}
 	}
 	if v.HasAttr("extension") {
 		v.Fail("a long-form prescription id is the root alone")
