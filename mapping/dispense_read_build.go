@@ -53,14 +53,8 @@ func buildDNBundle(m *dnMessage, newID func() string) *fhir.Bundle {
 
 	var focus []fhir.Reference
 	var mds []*fhir.MedicationDispense
-	withSupply := false
-	for _, it := range m.items {
-		if len(it.supplies) > 0 {
-			withSupply = true
-		}
-	}
 	var derived []string
-	for i, it := range m.items {
+	for _, it := range m.items {
 		mr := buildDNRequest(m, it)
 		n := len(it.supplies)
 		if n == 0 {
@@ -68,7 +62,7 @@ func buildDNBundle(m *dnMessage, newID func() string) *fhir.Bundle {
 		}
 		for k := 0; k < n; k++ {
 			derived = append(derived, it.id)
-			md := buildDNDispense(m, it, mr, k, !withSupply && i == 0)
+			md := buildDNDispense(m, it, mr, k)
 			md.ID = freshID(newID)
 			mds = append(mds, md)
 			focus = append(focus, fhir.Reference{Reference: FullURL(md.ID)})
@@ -171,9 +165,8 @@ func dnRepeatExtension(m *dnMessage) fhir.Extension {
 }
 
 // buildDNDispense builds the MedicationDispense of supply k of a line item
-// (k = 0 for an item without supplies). forcePerformer keeps the performer
-// on a supply-less dispense when no dispense of the message has a supply.
-func buildDNDispense(m *dnMessage, it dnItem, mr *fhir.MedicationRequest, k int, forcePerformer bool) *fhir.MedicationDispense {
+// (k = 0 for an item without supplies).
+func buildDNDispense(m *dnMessage, it dnItem, mr *fhir.MedicationRequest, k int) *fhir.MedicationDispense {
 	md := &fhir.MedicationDispense{
 		Base:                    fhir.Base{ResourceType: "MedicationDispense"},
 		Identifier:              []fhir.Identifier{{System: fhir.SystemDispenseItemID, Value: dspLowerUUID(it.id)}},
@@ -219,9 +212,9 @@ func buildDNDispense(m *dnMessage, it dnItem, mr *fhir.MedicationRequest, k int,
 	}
 	if len(it.supplies) == 0 {
 		md.MedicationCodeableConcept = dspConcept(fhir.SystemSNOMED, it.requested)
-		if forcePerformer {
-			md.Performer = []fhir.DispensePerformer{{Actor: fhir.Reference{Reference: "#performer"}}}
-		}
+		// EPS requires every MedicationDispense to name its performer
+		// (bundle-validator.ts, verifyDispenseBundle), a supply-less one too.
+		md.Performer = []fhir.DispensePerformer{{Actor: fhir.Reference{Reference: "#performer"}}}
 		return md
 	}
 	s := it.supplies[k]
