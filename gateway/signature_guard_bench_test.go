@@ -6,8 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/porxgate/porxgate/gateway/upstream"
+	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/v3"
 )
@@ -40,6 +42,30 @@ func BenchmarkPrescriptionProcess(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}
+
+// BenchmarkSignatureGuard is the guard alone on a signed prescription: FHIR
+// without carried v3 parts (every EPS-shaped prescription) and FHIR with one
+// (the full derivation and fragment comparison, here ending in a refusal).
+func BenchmarkSignatureGuard(b *testing.B) {
+	t := &testing.T{}
+	signed, _ := legacyPrescription(t, "repeat-dispensing-pharmacist-endorsed.json")
+	env := mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK}
+	for _, tc := range []struct {
+		name    string
+		payload []byte
+	}{{"clean", signed}, {"carried", withAddressKey(t, signed)}} {
+		body, _, err := mapping.PrescribeToFHIR(tc.payload, env)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				_ = checkSignature(tc.payload, body, env)
+			}
 		})
 	}
 }
