@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/gateway/upstream"
@@ -62,6 +64,9 @@ type EPSProcessor struct {
 	// cancels tracks and resolves pending cancellations (cancel_processor.go);
 	// nil: pending cancellations are only logged.
 	cancels *Cancellations
+	// guardRefusals counts prescriptions the signature guard kept back
+	// (signature_guard.go).
+	guardRefusals prometheus.Counter
 }
 
 // NewEPSProcessor returns a processor over the given registry and EPS API.
@@ -73,7 +78,8 @@ func NewEPSProcessor(reg *mapping.Registry, api EPSAPI, now func() time.Time, ne
 	if newID == nil {
 		newID = ids.NewUUID
 	}
-	return &EPSProcessor{reg: reg, api: api, now: now, newID: newID, log: log, asid: mapping.DefaultReceiverASID}
+	return &EPSProcessor{reg: reg, api: api, now: now, newID: newID, log: log, asid: mapping.DefaultReceiverASID,
+		guardRefusals: newGuardRefusals()}
 }
 
 // Supports implements Processor: an interaction with a translator and an
@@ -105,9 +111,19 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 		// naming the element path, as Spine answers a message it cannot process.
 		return p.rejectUnreadable(in, canon, err, env)
 	}
+	if isPrescription(canon) {
+		if err := checkSignature(in.Payload, body, env); err != nil {
+			return p.refuseSignature(in, canon, meta, err, env)
+		}
+	}
 	ctx = upstream.WithCorrelationID(ctx, in.MessageID)
 	if meta.Agent != nil {
 		ctx = upstream.WithSessionURID(ctx, meta.Agent.RoleProfileID)
+	}
+	if op == opClaim {
+		if body, err = p.withClaimPatient(ctx, body); err != nil {
+			return nil, Deferred(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
+		}
 	}
 	resp, err := p.call(ctx, op, body)
 	if err != nil {

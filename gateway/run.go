@@ -78,6 +78,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("processor: %w", err)
 	}
 	defer stopProc()
+	if ep, ok := proc.(*EPSProcessor); ok {
+		if err := ep.RegisterMetrics(metrics.Registry); err != nil {
+			return fmt.Errorf("processor: %w", err)
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)

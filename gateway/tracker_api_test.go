@@ -19,6 +19,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/v3"
 )
 
 // trackerRig is the gateway serving the tracker API in front of the EPS
@@ -295,7 +296,7 @@ func checkEPSAPIReadable(t *testing.T, tr *mapping.TrackerResponse) {
 func validShortFormID(t *testing.T, body string) string {
 	t.Helper()
 	for _, c := range "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ+" {
-		if id := body + string(c); mapping.CheckShortFormID(id, false) == nil {
+		if id := body + string(c); v3.ValidateShortFormID(id) == nil {
 			return id
 		}
 	}

@@ -229,9 +229,9 @@ func (p ackParser) prescriptionIDRef(n v3.Node, env Env) string {
 	val := act.Child("value")
 	id := p.ii(val, v3.OIDShortFormID, true)
 	if id != "" {
-		// Env.AcceptBadCheckCharacter lets a wrong check character through
-		// ($convert-made messages); the id's shape is checked either way.
-		if err := CheckShortFormID(id, env.AcceptBadCheckCharacter); err != nil {
+		// The shape is checked; the check character is Spine's to judge
+		// (see CheckShortFormID).
+		if err := CheckShortFormID(id); err != nil {
 			p.r.Fail(val.Path+"/@extension", "%v", err)
 		}
 	}

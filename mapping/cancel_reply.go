@@ -73,7 +73,7 @@ func readCancelRequestNodes(request []byte) (*cancelRequestNodes, error) {
 	p.shape(subject, nil, "CancellationRequest")
 	cr := subject.Child("CancellationRequest")
 	// Check the whole request; the bundle itself is not needed.
-	readCancellationRequest(p, cr, Env{NewID: counterIDs(), AcceptBadCheckCharacter: true})
+	readCancellationRequest(p, cr, Env{NewID: counterIDs()})
 	if err := r.Err(); err != nil {
 		return nil, err
 	}

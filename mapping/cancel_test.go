@@ -139,7 +139,7 @@ func TestCancelToFHIRMalformed(t *testing.T) {
           </pertinentLineItemRef>
         </pertinentInformation1>`, "", cr + "/pertinentInformation1"},
 		{"line item not a uuid", "A9B8C7D6-E5F4-4A3B-8C2D-1E0F9A8B7C6D", "item-1", cr + "/pertinentInformation1/pertinentLineItemRef/id/@root"},
-		{"bad check character", "7D3E21-B86019-4A2C9F", "7D3E21-B86019-4A2C9G", cr + "/pertinentInformation2/pertinentPrescriptionID/value/@extension"},
+		{"short-form id not hexadecimal", "7D3E21-B86019-4A2C9F", "7D3E2X-B86019-4A2C9F", cr + "/pertinentInformation2/pertinentPrescriptionID/value/@extension"},
 		{"short-form id root", `root="2.16.840.1.113883.2.1.3.2.4.18.8"`, `root="1.2.3"`, cr + "/pertinentInformation2/pertinentPrescriptionID/value/@root"},
 		{"person id root", `root="1.2.826.0.1285.0.2.1.54" extension="7654321"`, `root="1.2.3.4" extension="7654321"`, cr + "/responsibleParty/AgentPerson/agentPerson/id"},
 		{"reason code system", `codeSystem="2.16.840.1.113883.2.1.3.2.4.16.27"`, `codeSystem="1.2.3"`, cr + "/pertinentInformation/pertinentCancellationReason/value/@codeSystem"},

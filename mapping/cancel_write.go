@@ -97,7 +97,7 @@ func gatherCancel(c *BundleContext, env Env) *cancelOrder {
 		c.Fail(p+".groupIdentifier.system", "system %q, want %s", gi.System, fhir.SystemShortFormID)
 	}
 	o.shortID = gi.Value
-	if err := CheckShortFormID(o.shortID, env.AcceptBadCheckCharacter); err != nil {
+	if err := CheckShortFormID(o.shortID); err != nil {
 		c.Fail(p+".groupIdentifier.value", "%v", err)
 	}
 	o.longID = longFormID(c, gi, p+".groupIdentifier")

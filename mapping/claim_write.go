@@ -82,7 +82,7 @@ func WriteDispenseClaim(c *BundleContext, parent *etree.Element, claim *fhir.Cla
 		claimWriteLineItem(c, sh, &item.Detail[i], indexed(itemPath+".detail", i), deprecated)
 	}
 	shortID, longID := claimPrescriptionIDs(c, claim, path)
-	if err := CheckShortFormID(shortID, env.AcceptBadCheckCharacter); shortID != "" && err != nil {
+	if err := CheckShortFormID(shortID); shortID != "" && err != nil {
 		c.Fail(path+".prescription.extension", "%v", err)
 	}
 	v3.AddII(addAnnotation(sh, "pertinentInformation4", "false", "pertinentPrescriptionID", "PID"), "value", v3.OIDShortFormID, shortID)

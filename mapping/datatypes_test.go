@@ -162,30 +162,12 @@ func TestTelecomValue(t *testing.T) {
 	}
 }
 
-func TestCheckShortFormID(t *testing.T) {
-	tests := []struct {
-		id             string
-		acceptBadCheck bool
-		wantErr        bool
-	}{
-		{"A0548B-A99968-451485", false, false},
-		{"561479-395879-521272", false, true},
-		{"561479-395879-521272", true, false},
-		{"561479-395879-52127", true, true},
-		{"Z61479-395879-521272", true, true},
-	}
-	for _, tt := range tests {
-		if err := CheckShortFormID(tt.id, tt.acceptBadCheck); (err != nil) != tt.wantErr {
-			t.Errorf("CheckShortFormID(%q, %v) = %v, wantErr %v", tt.id, tt.acceptBadCheck, err, tt.wantErr)
-		}
-	}
-}
-
 func TestProfessionalCodeIdentifier(t *testing.T) {
 	for code, system := range map[string]string{
 		"6095103":  "https://fhir.hl7.org.uk/Id/gmc-number",
 		"C6095103": "https://fhir.hl7.org.uk/Id/professional-code",
-		"G8123456": "https://fhir.hl7.org.uk/Id/gmp-number",
+		"G8123456": "https://fhir.hl7.org.uk/Id/gmc-number",
+		"G9999999": "https://fhir.hl7.org.uk/Id/gmc-number",
 		"12A3456B": "https://fhir.hl7.org.uk/Id/nmc-number",
 		"PH123456": "https://fhir.hl7.org.uk/Id/hcpc-number",
 		"999999":   "https://fhir.hl7.org.uk/Id/professional-code",

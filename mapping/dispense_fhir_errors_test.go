@@ -83,10 +83,10 @@ func TestDispenseFHIRMalformed(t *testing.T) {
 			}
 		}, []string{"Bundle.entry[2].resource.extension", "must be consistent"}},
 		{"bad whenHandedOver", func(r fhir.Resource) { dispDispenses(r)[0].WhenHandedOver = "11/03/2024" }, []string{"Bundle.entry[1].resource.whenHandedOver"}},
-		{"bad check character", func(r fhir.Resource) {
+		{"short-form id not hexadecimal", func(r fhir.Resource) {
 			mr := dispDispenses(r)[0].Contained[1].(*fhir.MedicationRequest)
-			mr.GroupIdentifier.Value = "7D4A21-0FH542-C1B00Y"
-		}, []string{"Bundle.entry[1].resource.authorizingPrescription.groupIdentifier.value", "checksum"}},
+			mr.GroupIdentifier.Value = "7D4A2X-0FH542-C1B00Y"
+		}, []string{"Bundle.entry[1].resource.authorizingPrescription.groupIdentifier.value", "hexadecimal"}},
 		{"unresolved prescription", func(r fhir.Resource) { dispDispenses(r)[1].AuthorizingPrescription[0].Reference = "#nowhere" }, []string{"Bundle.entry[2].resource.authorizingPrescription[0].reference"}},
 		{"no release response", func(r fhir.Resource) {
 			fhir.EntriesOf[*fhir.MessageHeader](r.(*fhir.Bundle))[0].Response = nil

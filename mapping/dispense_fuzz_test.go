@@ -9,7 +9,6 @@ import (
 // dispFuzzEnv is the environment the fuzz targets translate under.
 func dispFuzzEnv() mapping.Env {
 	env := dispTestEnv()
-	env.AcceptBadCheckCharacter = true
 	return env
 }
 

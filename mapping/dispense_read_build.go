@@ -2,6 +2,8 @@ package mapping
 
 import (
 	"encoding/json"
+	"strconv"
+	"strings"
 
 	"github.com/porxgate/porxgate/fhir"
 )
@@ -51,14 +53,8 @@ func buildDNBundle(m *dnMessage, newID func() string) *fhir.Bundle {
 
 	var focus []fhir.Reference
 	var mds []*fhir.MedicationDispense
-	withSupply := false
-	for _, it := range m.items {
-		if len(it.supplies) > 0 {
-			withSupply = true
-		}
-	}
 	var derived []string
-	for i, it := range m.items {
+	for _, it := range m.items {
 		mr := buildDNRequest(m, it)
 		n := len(it.supplies)
 		if n == 0 {
@@ -66,7 +62,7 @@ func buildDNBundle(m *dnMessage, newID func() string) *fhir.Bundle {
 		}
 		for k := 0; k < n; k++ {
 			derived = append(derived, it.id)
-			md := buildDNDispense(m, it, mr, k, !withSupply && i == 0)
+			md := buildDNDispense(m, it, mr, k)
 			md.ID = freshID(newID)
 			mds = append(mds, md)
 			focus = append(focus, fhir.Reference{Reference: FullURL(md.ID)})
@@ -96,8 +92,18 @@ func buildDNBundle(m *dnMessage, newID func() string) *fhir.Bundle {
 		mh.Extension = append(mh.Extension, fhir.Extension{URL: ExtensionReplacementOf,
 			ValueIdentifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: dspLowerUUID(m.replacementOf)}})
 	}
+	// The supply header's author time (when the pharmacy made the
+	// notification) travels in Bundle.timestamp, the R4 element for when the
+	// message was assembled, rather than in an extension of porxgate's own;
+	// EPS itself writes its send time there in the v3 it makes.
+	// Bundle.timestamp is an instant: a time of lower precision (a v3 TS
+	// may be a date) stays in porxgate's extension.
 	px := pxBuilder{name: pxDispenseNotification}
-	px.dateTime("authorTime", m.authorTime)
+	if strings.Contains(m.authorTime, "T") {
+		b.Timestamp = m.authorTime
+	} else {
+		px.dateTime("authorTime", m.authorTime)
+	}
 	if m.shID != m.id {
 		px.id("supplyHeaderId", m.shID)
 	}
@@ -140,7 +146,12 @@ func buildDNRequest(m *dnMessage, it dnItem) *fhir.MedicationRequest {
 		mr.Extension = append(mr.Extension, fhir.Extension{URL: ExtensionUKCoreRepeatInformation, Extension: []fhir.Extension{
 			{URL: "numberOfPrescriptionsIssued", ValueUnsignedInt: &issued},
 		}})
+		// EPS's convention: the item's repeatNumber high is
+		// numberOfRepeatsAllowed + 1 (see dnItemRepeat).
 		allowed := json.Number(it.repeatHigh)
+		if h, err := strconv.Atoi(it.repeatHigh); err == nil && h >= 1 {
+			allowed = json.Number(strconv.Itoa(h - 1))
+		}
 		mr.DispenseRequest.NumberOfRepeatsAllowed = &allowed
 	}
 	return mr
@@ -154,9 +165,8 @@ func dnRepeatExtension(m *dnMessage) fhir.Extension {
 }
 
 // buildDNDispense builds the MedicationDispense of supply k of a line item
-// (k = 0 for an item without supplies). forcePerformer keeps the performer
-// on a supply-less dispense when no dispense of the message has a supply.
-func buildDNDispense(m *dnMessage, it dnItem, mr *fhir.MedicationRequest, k int, forcePerformer bool) *fhir.MedicationDispense {
+// (k = 0 for an item without supplies).
+func buildDNDispense(m *dnMessage, it dnItem, mr *fhir.MedicationRequest, k int) *fhir.MedicationDispense {
 	md := &fhir.MedicationDispense{
 		Base:                    fhir.Base{ResourceType: "MedicationDispense"},
 		Identifier:              []fhir.Identifier{{System: fhir.SystemDispenseItemID, Value: dspLowerUUID(it.id)}},
@@ -188,9 +198,6 @@ func buildDNDispense(m *dnMessage, it dnItem, mr *fhir.MedicationRequest, k int,
 	}
 	if k == 0 {
 		px := pxBuilder{name: pxSuppliedLineItem}
-		if it.repeatLow != "" && m.repeatLow == "" {
-			px.str("repeatNumber", "true")
-		}
 		if it.requestCode.Code != it.request.Code || it.requestCode.Display != it.request.Unit {
 			px.coding("supplyRequestCode", it.requestCode)
 		}
@@ -205,9 +212,9 @@ func buildDNDispense(m *dnMessage, it dnItem, mr *fhir.MedicationRequest, k int,
 	}
 	if len(it.supplies) == 0 {
 		md.MedicationCodeableConcept = dspConcept(fhir.SystemSNOMED, it.requested)
-		if forcePerformer {
-			md.Performer = []fhir.DispensePerformer{{Actor: fhir.Reference{Reference: "#performer"}}}
-		}
+		// EPS requires every MedicationDispense to name its performer
+		// (bundle-validator.ts, verifyDispenseBundle), a supply-less one too.
+		md.Performer = []fhir.DispensePerformer{{Actor: fhir.Reference{Reference: "#performer"}}}
 		return md
 	}
 	s := it.supplies[k]

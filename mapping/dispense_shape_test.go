@@ -61,9 +61,10 @@ func TestDispenseFHIRShapes(t *testing.T) {
 					t.Errorf("md %d: type %v, want %s", i, got, w.status)
 				}
 				if w.qty == "" {
-					// An owing MedicationDispense omits performer, quantity,
-					// daysSupply, whenPrepared and dosageInstruction.
-					if md.Performer != nil || md.Quantity != nil || md.DaysSupply != nil || md.WhenPrepared != "" || md.DosageInstruction != nil {
+					// An owing MedicationDispense omits quantity, daysSupply,
+					// whenPrepared and dosageInstruction; it names its
+					// performer, as EPS requires of every MedicationDispense.
+					if len(md.Performer) != 1 || md.Quantity != nil || md.DaysSupply != nil || md.WhenPrepared != "" || md.DosageInstruction != nil {
 						t.Errorf("md %d: owing dispense carries a supply: %+v", i, md)
 					}
 					continue
@@ -88,7 +89,7 @@ func TestDispenseFHIRShapes(t *testing.T) {
 }
 
 // TestDispenseOwingFromFHIR starts from FHIR: an owing MedicationDispense
-// (no performer, quantity or dosage) beside a supplied one becomes a
+// (a performer, no quantity or dosage) beside a supplied one becomes a
 // supplied line item without a component.
 func TestDispenseOwingFromFHIR(t *testing.T) {
 	b := dispDNBundle(t, "dispense/dn-owing.xml")
@@ -105,7 +106,7 @@ func TestDispenseOwingFromFHIR(t *testing.T) {
 		t.Fatal(err)
 	}
 	b2, _ := fhir.ParseBundle(back)
-	if mds := fhir.EntriesOf[*fhir.MedicationDispense](b2); len(mds) != 2 || mds[0].Quantity != nil || mds[0].Performer != nil {
+	if mds := fhir.EntriesOf[*fhir.MedicationDispense](b2); len(mds) != 2 || mds[0].Quantity != nil || len(mds[0].Performer) != 1 {
 		t.Fatalf("owing dispense not kept: %s", back)
 	}
 }

@@ -85,7 +85,17 @@ func dspReadPrescriptionID(rel v3.Node, act, code string, relAttrs ...string) st
 	v := a.Child("value")
 	dspAttrs(v, "root", v3.OIDShortFormID, "extension", "*")
 	expectChildren(v)
-	return V3ID(v, v3.OIDShortFormID)
+	id := V3ID(v, v3.OIDShortFormID)
+	if id != "" {
+		// The shape is checked; the check character is Spine's to judge
+		// (see CheckShortFormID).
+		if err := CheckShortFormID(id); err != nil {
+			at := v
+			at.Path += "/@extension"
+			at.Fail("%v", err)
+		}
+	}
+	return id
 }
 
 // dspReadRef reads an act reference relationship (inFulfillmentOf,

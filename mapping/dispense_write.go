@@ -107,8 +107,13 @@ func WriteDispenseNotification(c *BundleContext, parent *etree.Element, env Env)
 		dspAddInterval(sh, "repeatNumber", low, high)
 	}
 	author := v3.Add(sh, "author", "contextControlCode", "OP", "typeCode", "AUT")
+	// The author time: Bundle.timestamp (porxgate's v3 → FHIR puts it
+	// there), else the older porxgate extension, else now as the EPS API
+	// writes it.
 	authorTime := env.Now.UTC().Format(V3TimeLayout)
-	if v := pxString(px, "authorTime"); v != "" {
+	if v := c.Bundle.Timestamp; v != "" {
+		authorTime = dspTime(c, v, "Bundle.timestamp")
+	} else if v := pxString(px, "authorTime"); v != "" {
 		authorTime = dspTime(c, v, mhPath+".extension")
 	}
 	v3.AddValue(author, "time", authorTime)
@@ -129,7 +134,7 @@ func WriteDispenseNotification(c *BundleContext, parent *etree.Element, env Env)
 	}
 	dspAddCV(addAnnotation(sh, "pertinentInformation3", "false", "pertinentPrescriptionStatus", "PS"), "value", *ps, v3.OIDPrescriptionStatus)
 	shortID, longID := dnPrescriptionIDs(c, firstMR, first.path)
-	if err := CheckShortFormID(shortID, env.AcceptBadCheckCharacter); shortID != "" && err != nil {
+	if err := CheckShortFormID(shortID); shortID != "" && err != nil {
 		c.Fail(first.path+".authorizingPrescription.groupIdentifier.value", "%v", err)
 	}
 	v3.AddII(addAnnotation(sh, "pertinentInformation4", "false", "pertinentPrescriptionID", "PID"), "value", v3.OIDShortFormID, shortID)
@@ -227,20 +232,20 @@ func dnWriteRecipient(c *BundleContext, dn *etree.Element, org *fhir.Organizatio
 }
 
 // dnHeaderRepeat returns the supply header's repeatNumber for a repeat
-// dispensing notification (the first MedicationDispense carries
-// Extension-EPS-RepeatInformation): the issue number and the number of
-// issues, FHIR's zero-based repeat counts plus one.
+// dispensing notification: the issue number and the number of issues,
+// FHIR's zero-based repeat counts plus one, from
+// Extension-EPS-RepeatInformation on the authorising MedicationRequest's
+// basedOn (where the EPS API reads it), else on the first MedicationDispense.
 func dnHeaderRepeat(c *BundleContext, first dnDispense, mr *fhir.MedicationRequest) (low, high string, ok bool) {
-	mdExt := c.Extension(first.md.Extension, ExtensionEPSRepeatInformation, first.path+".extension")
-	if mdExt == nil {
-		return "", "", false
-	}
-	ext, path := mdExt, first.path+".extension"
+	ext, path := c.Extension(first.md.Extension, ExtensionEPSRepeatInformation, first.path+".extension"), first.path+".extension"
 	for i := range mr.BasedOn {
 		if e := fhir.FindExtension(mr.BasedOn[i].Extension, ExtensionEPSRepeatInformation); e != nil {
 			ext, path = e, first.path+".authorizingPrescription.basedOn.extension"
 			break
 		}
+	}
+	if ext == nil {
+		return "", "", false
 	}
 	issued, allowed, ok := dspRepeatInfo(c, ext, path)
 	if !ok {

@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"strconv"
+
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/v3"
@@ -26,7 +28,7 @@ func dnWriteLineItem(c *BundleContext, sh *etree.Element, g dnGroup) {
 	v3.AddII(li, "id", upperUUID(g.itemID), "")
 	v3.AddCV(li, "code", codeAdministration, v3SNOMED, nameAdministration)
 	v3.Add(li, "effectiveTime", "nullFlavor", dspNullNA)
-	if low, high, ok := dnItemRepeat(c, first, mr, px); ok {
+	if low, high, ok := dnItemRepeat(c, first, mr); ok {
 		dspAddInterval(li, "repeatNumber", low, high)
 	}
 	mat := v3.Add(v3.Add(v3.Add(li, "consumable", "contextControlCode", "OP", "typeCode", "CSM"), "requestedManufacturedProduct", "classCode", "MANU"),
@@ -105,15 +107,11 @@ func dnWriteSupply(c *BundleContext, li *etree.Element, d dnDispense) {
 	}
 }
 
-// dnItemRepeat returns a supplied line item's repeatNumber: the contained
-// MedicationRequest's UKCore numberOfPrescriptionsIssued and
-// dispenseRequest.numberOfRepeatsAllowed, written for a repeat dispensing
-// notification (Extension-EPS-RepeatInformation on the MedicationDispense)
-// or when porxgate kept one from v3.
-func dnItemRepeat(c *BundleContext, d dnDispense, mr *fhir.MedicationRequest, px *fhir.Extension) (low, high string, ok bool) {
-	if fhir.FindExtension(d.md.Extension, ExtensionEPSRepeatInformation) == nil && pxString(px, "repeatNumber") == "" {
-		return "", "", false
-	}
+// dnItemRepeat returns a supplied line item's repeatNumber as the EPS API
+// writes it: whenever the contained MedicationRequest carries the UKCore
+// numberOfPrescriptionsIssued, low is that number and high
+// dispenseRequest.numberOfRepeatsAllowed + 1 (docs/mappings/conventions.md).
+func dnItemRepeat(c *BundleContext, d dnDispense, mr *fhir.MedicationRequest) (low, high string, ok bool) {
 	ext := fhir.FindExtension(mr.Extension, ExtensionUKCoreRepeatInformation)
 	if ext == nil || mr.DispenseRequest == nil || mr.DispenseRequest.NumberOfRepeatsAllowed == nil {
 		return "", "", false
@@ -130,7 +128,12 @@ func dnItemRepeat(c *BundleContext, d dnDispense, mr *fhir.MedicationRequest, px
 		c.Fail(d.path+".authorizingPrescription.extension", "numberOfPrescriptionsIssued has no value")
 		return "", "", false
 	}
-	return string(*num), string(*mr.DispenseRequest.NumberOfRepeatsAllowed), true
+	allowed, err := strconv.Atoi(string(*mr.DispenseRequest.NumberOfRepeatsAllowed))
+	if err != nil || allowed < 0 {
+		c.Fail(d.path+".authorizingPrescription.dispenseRequest.numberOfRepeatsAllowed", "%q is not a whole number", *mr.DispenseRequest.NumberOfRepeatsAllowed)
+		return "", "", false
+	}
+	return string(*num), strconv.Itoa(allowed + 1), true
 }
 
 // dspWriteObservation writes a porxgate-kept <rel typeCode=PERT

@@ -16,12 +16,6 @@ type Env struct {
 	// Family is the interaction id family to write v3 in: UK (legacy systems,
 	// the default) or SM (the EPS API's own examples).
 	Family v3.Family
-	// AcceptBadCheckCharacter lets a short-form prescription id whose MOD 37-2
-	// check character is wrong through, as the EPS API's translation
-	// ($convert) does; Spine itself rejects such an id (INVALID_CHECKSUM), so
-	// the gateway leaves this false and answers the sender at once. The shape
-	// of the id is checked either way.
-	AcceptBadCheckCharacter bool
 }
 
 // family returns the family to write in, UK when unset.

@@ -25,8 +25,8 @@ const (
 	CodeSystemV3OrganizationType = "urn:oid:" + v3.OIDOrganizationType
 )
 
-// UnknownGPODSCode is the ODS code FHIR uses for "GP not known"; v3 writes
-// it as a null id.
+// UnknownGPODSCode is the ODS code EPS uses for "GP not known", in FHIR and
+// in the v3 it writes; a v3 null id (nullFlavor) reads as it.
 const UnknownGPODSCode = "V81999"
 
 // organizationTypeNotSpecified is the v3 organisation type code the EPS API
@@ -174,12 +174,14 @@ func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path s
 		"patientCareProvision", "classCode", "PCPR", "moodCode", "EVN")
 	v3.AddCV(prov, "code", "1", v3.OIDCareProvisionType, "")
 	hcp := v3.Add(v3.Add(prov, "responsibleParty", "typeCode", "RESP"), "healthCareProvider", "classCode", "PROV")
+	// The EPS API writes the unknown-GP code itself, V81999, both for a
+	// patient without generalPractitioner and for one whose GP is V81999;
+	// v3 nullFlavor="UNK" reads as V81999 (docs/mappings/conventions.md).
 	gp := patientGP(c, p, path)
-	if gp == "" || gp == UnknownGPODSCode {
-		v3.Add(hcp, "id", "nullFlavor", "UNK")
-	} else {
-		v3.AddII(hcp, "id", v3.OIDODS, gp)
+	if gp == "" {
+		gp = UnknownGPODSCode
 	}
+	v3.AddII(hcp, "id", v3.OIDODS, gp)
 	return pat
 }
 

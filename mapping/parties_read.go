@@ -262,21 +262,26 @@ func readOrganizationCore(n v3.Node, org *fhir.Organization) {
 
 // professionalCodeShapes pick the FHIR identifier system of a professional
 // code by its shape. A GMC number is only recognised without a leading C,
-// since the way back to v3 drops one.
+// since the way back to v3 drops one. A G followed by seven digits (GMP
+// national codes and the spurious code G9999999 alike) is written as a GMC
+// number, as the EPS API's own prescriptions carry G9999999: EPS refuses a
+// prescriber Practitioner with a gmp-number ("expected exactly one
+// professional code from GMC|NMC|GPhC|HCPC|professional-code"), so porxgate
+// never writes one (docs/mappings/conventions.md).
 var professionalCodeShapes = []struct {
 	system string
 	re     *regexp.Regexp
 }{
 	{fhir.SystemNMC, regexp.MustCompile(`^[0-9]{2}[A-Z][0-9]{4}[A-Z]$`)},
-	{fhir.SystemGMP, regexp.MustCompile(`^G[01234589][0-9]{6}$`)},
-	{fhir.SystemGMC, regexp.MustCompile(`^[0-9]{7}$`)},
+	{fhir.SystemGMC, regexp.MustCompile(`^G?[0-9]{7}$`)},
 	{fhir.SystemHCPC, regexp.MustCompile(`^[A-Z]{2}[0-9]{6}$`)},
 }
 
 // ProfessionalCodeIdentifier returns the Practitioner identifier for an
 // author's v3 professional code (agentPerson/id, 1.2.826.0.1285.0.2.1.54):
-// NMC, GMP, GMC or HCPC by its shape, else the unknown professional-code
-// system. Each gives the code back unchanged under the author rule.
+// NMC, GMC or HCPC by its shape, else the unknown professional-code system;
+// never GMP (see professionalCodeShapes). Each gives the code back
+// unchanged under the author rule.
 func ProfessionalCodeIdentifier(code string) fhir.Identifier {
 	for _, s := range professionalCodeShapes {
 		if s.re.MatchString(code) {

@@ -29,7 +29,7 @@ func Prepare(bundle []byte, now time.Time, alg v3.DigestAlgorithm) (v3.PrepareRe
 			}
 		}
 	}
-	payload, err := PrescribeToV3(bundle, Meta{}, Env{Now: now, AcceptBadCheckCharacter: true,
+	payload, err := PrescribeToV3(bundle, Meta{}, Env{Now: now,
 		NewID: func() string { return "00000000-0000-4000-8000-000000000000" }})
 	if err != nil {
 		return v3.PrepareResult{}, fmt.Errorf("$prepare: %w", err)

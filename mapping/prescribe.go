@@ -102,12 +102,17 @@ func checkMessageEvent(c *BundleContext, event string) {
 	}
 }
 
-// CheckShortFormID checks a short-form prescription id's shape and check
-// character; with acceptBadCheck a wrong check character alone is let
-// through (see Env.AcceptBadCheckCharacter).
-func CheckShortFormID(id string, acceptBadCheck bool) error {
+// CheckShortFormID checks a short-form prescription id's shape
+// (XXXXXX-OOOOOO-XXXXXC).
+// It does not judge the check character: porxgate's one rule for every
+// interaction, in both directions, is that the check character is Spine's to
+// judge, as the EPS API's translation leaves it (EPS then refuses a
+// prescription-order with FAILURE_TO_PROCESS_MESSAGE "prescriptionID has
+// invalid checksum", which reaches the legacy sender as Spine's error). See
+// docs/mappings/conventions.md.
+func CheckShortFormID(id string) error {
 	err := v3.ValidateShortFormID(id)
-	if err == nil || !acceptBadCheck || len(id) != 20 {
+	if err == nil || len(id) != 20 {
 		return err
 	}
 	want, cerr := v3.ShortFormCheckChar(id[:19])
@@ -159,7 +164,7 @@ func gatherOrder(c *BundleContext, env Env) *prescriptionOrder {
 	if gi.System != fhir.SystemShortFormID {
 		c.Fail(o.firstPath+".groupIdentifier.system", "system %q, want %s", gi.System, fhir.SystemShortFormID)
 	}
-	if err := CheckShortFormID(o.shortID, env.AcceptBadCheckCharacter); err != nil {
+	if err := CheckShortFormID(o.shortID); err != nil {
 		c.Fail(o.firstPath+".groupIdentifier.value", "%v", err)
 	}
 	o.longID = longFormID(c, gi, o.firstPath+".groupIdentifier")

@@ -41,7 +41,6 @@ func sendPairs(tb testing.TB) (fhirReqs, v3Msgs [][]byte) {
 
 func benchEnv() Env {
 	env := testEnv()
-	env.AcceptBadCheckCharacter = true
 	return env
 }
 

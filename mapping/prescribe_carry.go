@@ -110,7 +110,6 @@ func withoutSignature(pp *etree.Element) *etree.Element {
 // in-memory prescription-order Bundle, or nil when it cannot be written.
 func regenerateParentPrescription(b *fhir.Bundle, env Env) *etree.Element {
 	e := env
-	e.AcceptBadCheckCharacter = true
 	c := NewBundleContext(b, "")
 	c.trusted = true
 	parent := etree.NewElement("subject")

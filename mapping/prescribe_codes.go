@@ -12,9 +12,12 @@ const (
 
 	CodeSystemMedicationRequestCategory = "http://terminology.hl7.org/CodeSystem/medicationrequest-category"
 	CodeSystemCourseOfTherapy           = "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy"
-	CodeSystemDispensingSitePreference  = "https://fhir.nhs.uk/CodeSystem/dispensing-site-preference"
-	CodeSystemEndorsement               = "https://fhir.nhs.uk/CodeSystem/medicationrequest-endorsement"
-	CodeSystemSignatureType             = "urn:iso-astm:E1762-95:2013"
+	// CodeSystemCourseOfTherapyNHS holds the code HL7's system lacks,
+	// continuous-repeat-dispensing, as the EPS FHIR API writes it.
+	CodeSystemCourseOfTherapyNHS       = "https://fhir.nhs.uk/CodeSystem/medicationrequest-course-of-therapy"
+	CodeSystemDispensingSitePreference = "https://fhir.nhs.uk/CodeSystem/dispensing-site-preference"
+	CodeSystemEndorsement              = "https://fhir.nhs.uk/CodeSystem/medicationrequest-endorsement"
+	CodeSystemSignatureType            = "urn:iso-astm:E1762-95:2013"
 )
 
 // Course of therapy codes (FHIR) and the v3 prescription treatment types
@@ -28,6 +31,16 @@ const (
 	TreatmentRepeat          = "0002"
 	TreatmentRepeatDispensed = "0003"
 )
+
+// CourseOfTherapySystem returns the code system of a course of therapy code
+// as EPS writes it: NHS England's for continuous-repeat-dispensing (HL7's
+// system has no such code), HL7's for the others.
+func CourseOfTherapySystem(code string) string {
+	if code == CourseContinuousRepeatDispense {
+		return CodeSystemCourseOfTherapyNHS
+	}
+	return CodeSystemCourseOfTherapy
+}
 
 // OIDs of the v3 code systems of a prescription that v3/oids.go leaves out.
 const (

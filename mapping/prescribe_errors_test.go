@@ -85,13 +85,13 @@ func TestPrescribeToV3BadInput(t *testing.T) {
 				resourceAt(b, 3)["groupIdentifier"].(map[string]any)["value"] = "A0548B-A99968-451485"
 			})
 		}, "Bundle.entry[3].resource.groupIdentifier.value", "all line items must belong to one prescription"},
-		{"invalid short-form check character", func(t *testing.T) []byte {
+		{"short-form id not hexadecimal", func(t *testing.T) []byte {
 			return editBundle(t, base, func(b map[string]any) {
 				eachOfType(b, "MedicationRequest", func(r map[string]any) {
-					r["groupIdentifier"].(map[string]any)["value"] = "3F7A21-FA565A-0001A5"
+					r["groupIdentifier"].(map[string]any)["value"] = "3F7A2X-FA565A-0001A+"
 				})
 			})
-		}, "Bundle.entry[1].resource.groupIdentifier.value", "check character"},
+		}, "Bundle.entry[1].resource.groupIdentifier.value", "upper-case hexadecimal"},
 		{"unknown medication code system", func(t *testing.T) []byte {
 			return editBundle(t, base, func(b map[string]any) {
 				resourceAt(b, 2)["medicationCodeableConcept"] = map[string]any{"coding": []any{map[string]any{"system": "http://example.org/drugs", "code": "X1"}}}
@@ -213,8 +213,8 @@ func TestPrescribeToFHIRBadInput(t *testing.T) {
 		}, "PORX_IN080101UK31", "/PORX_IN080101UK31", "not a Parent Prescription"},
 		{"missing recordTarget", cut(`(?s)<recordTarget .*?</recordTarget>`), "PORX_IN020101UK31", pp + "/recordTarget", "missing mandatory element"},
 		{"missing ControlActEvent", cut(`(?s)<ControlActEvent .*</ControlActEvent>`), "PORX_IN020101UK31", "/PORX_IN020101UK31/ControlActEvent", "missing mandatory element"},
-		{"invalid short-form check character", replace(`extension="3F7A21-FA565A-0001A+"`, `extension="3F7A21-FA565A-0001A5"`),
-			"PORX_IN020101UK31", rx + "/id[2]/@extension", "check character"},
+		{"short-form id not hexadecimal", replace(`extension="3F7A21-FA565A-0001A+"`, `extension="3F7A2X-FA565A-0001A+"`),
+			"PORX_IN020101UK31", rx + "/id[2]/@extension", "upper-case hexadecimal"},
 		{"unknown medication code system", replace(`<code code="39113611000001102" codeSystem="2.16.840.1.113883.2.1.3.2.4.15"`, `<code code="39113611000001102" codeSystem="1.2.3.4"`),
 			"PORX_IN020101UK31", rx + "/pertinentInformation2[1]/pertinentLineItem/product/manufacturedProduct/manufacturedRequestedMaterial/code", "unknown code system"},
 		{"unknown gender code system", replace(`codeSystem="2.16.840.1.113883.2.1.3.2.4.16.25"`, `codeSystem="2.16.840.1.113883.5.1"`),

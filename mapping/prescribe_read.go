@@ -80,7 +80,7 @@ func ReadParentPrescription(pp v3.Node, raw []byte, env Env) *fhir.Bundle {
 	patient := ReadPatient(pp.Child("recordTarget").Child("Patient"), freshID(newID))
 
 	rx := pp.Child("pertinentInformation1").Child("pertinentPrescription")
-	readPrescriptionIDs(rx, &p, env.AcceptBadCheckCharacter)
+	readPrescriptionIDs(rx, &p)
 	V3FixedCode(rx.Child("code"), codeAdministration, v3SNOMED)
 	p.low, p.high = readInterval(rx.Opt("repeatNumber"))
 	if perf := rx.Opt("performer"); perf.Exists() {
@@ -137,7 +137,7 @@ func ReadParentPrescription(pp v3.Node, raw []byte, env Env) *fhir.Bundle {
 }
 
 // readPrescriptionIDs reads the long-form (UUID) and short-form ids.
-func readPrescriptionIDs(rx v3.Node, p *parentPrescription, acceptBadCheck bool) {
+func readPrescriptionIDs(rx v3.Node, p *parentPrescription) {
 	ids := rx.All("id")
 	if len(ids) != 2 {
 		rx.Child("id").Fail("want 2 prescription ids (long-form and short-form), got %d", len(ids))
@@ -146,7 +146,7 @@ func readPrescriptionIDs(rx v3.Node, p *parentPrescription, acceptBadCheck bool)
 	for _, id := range ids {
 		if id.OptAttr("root") == v3.OIDShortFormID {
 			p.shortID = id.Attr("extension")
-			if err := CheckShortFormID(p.shortID, acceptBadCheck); err != nil {
+			if err := CheckShortFormID(p.shortID); err != nil {
 				at := id
 				at.Path += "/@extension"
 				at.Fail("%v", err)

@@ -119,7 +119,7 @@ func buildMedicationRequests(p *parentPrescription, t fhirTimes, patient *fhir.P
 			Extension: []fhir.Extension{{URL: fhir.ExtensionPrescriptionID,
 				ValueIdentifier: &fhir.Identifier{System: fhir.SystemLongFormID, Value: strings.ToLower(p.longID)}}}}
 		if course != "" {
-			mr.CourseOfTherapyType = &fhir.CodeableConcept{Coding: []fhir.Coding{{System: CodeSystemCourseOfTherapy, Code: course, Display: courseDisplay}}}
+			mr.CourseOfTherapyType = &fhir.CodeableConcept{Coding: []fhir.Coding{{System: CourseOfTherapySystem(course), Code: course, Display: courseDisplay}}}
 		}
 		if it.instructions.note != "" {
 			mr.Note = []fhir.Annotation{{Text: it.instructions.note}}

@@ -171,7 +171,6 @@ func TestPrescribeCorpusBundlesRoundTrip(t *testing.T) {
 		return strings.HasPrefix(rel, "examples") && !strings.Contains(rel, "errors") && strings.HasSuffix(rel, ".json")
 	})
 	e := env()
-	e.AcceptBadCheckCharacter = true
 	n := 0
 	for _, f := range files {
 		data, err := os.ReadFile(f)

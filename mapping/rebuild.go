@@ -136,7 +136,13 @@ func rbdReadPrescriptionID(v v3.Node) *fhir.Identifier {
 	expectChildren(v)
 	root := v.Attr("root")
 	if root == v3.OIDShortFormID {
-		return &fhir.Identifier{System: fhir.SystemShortFormID, Value: v.Attr("extension")}
+		id := v.Attr("extension")
+		if err := CheckShortFormID(id); err != nil && id != "" {
+			at := v
+			at.Path += "/@extension"
+			at.Fail("%v", err)
+		}
+		return &fhir.Identifier{System: fhir.SystemShortFormID, Value: id}
 	}
 	if v.HasAttr("extension") {
 		v.Fail("a long-form prescription id is the root alone")
@@ -175,7 +181,7 @@ func writeRebuild(c *BundleContext, parent *etree.Element, msgID string, env Env
 	case gi == nil || gi.Value == "":
 		c.Fail(tp+".groupIdentifier", "missing mandatory prescription id")
 	case gi.System == fhir.SystemShortFormID:
-		if err := CheckShortFormID(gi.Value, env.AcceptBadCheckCharacter); err != nil {
+		if err := CheckShortFormID(gi.Value); err != nil {
 			c.Fail(tp+".groupIdentifier.value", "%v", err)
 		}
 		v3.AddII(pid, "value", v3.OIDShortFormID, gi.Value)

@@ -97,7 +97,7 @@ func TestReleaseRequestV3Malformed(t *testing.T) {
 		{nominated, relCase{"owner ODS root", `<id root="1.2.826.0.1285.0.1.10" extension="FQ202"/>`, `<id root="1.2.3" extension="FQ202"/>`, []string{nom + "/author/AgentPerson/representedOrganization/id", "unknown identifier root"}}},
 		{nominated, relCase{"job role system", `<code code="R8003" codeSystem="1.2.826.0.1285.0.2.1.104"/>`, `<code code="R8003" codeSystem="9.9"/>`, []string{nom + "/author/AgentPerson/code", "unknown code system"}}},
 		{nominated, relCase{"stray payload", "<subject>\n", "<subject>\n<Stray/>\n", []string{"/PORX_IN060102UK30/ControlActEvent/subject/Stray", "unexpected element"}}},
-		{patient, relCase{"bad check character", `extension="A0548B-A99968-451485"`, `extension="A0548B-A99968-451486"`, []string{"PORX_IN132004UK30", pat + "/pertinentInformation/pertinentPrescriptionID/value/@extension"}}},
+		{patient, relCase{"short-form id not hexadecimal", `extension="A0548B-A99968-451485"`, `extension="A0548X-A99968-451485"`, []string{"PORX_IN132004UK30", pat + "/pertinentInformation/pertinentPrescriptionID/value/@extension"}}},
 		{patient, relCase{"not a short-form id", `extension="A0548B-A99968-451485"`, `extension="nonsense"`, []string{pat + "/pertinentInformation/pertinentPrescriptionID/value/@extension"}}},
 		{patient, relCase{"PID code", `<code code="PID"`, `<code code="XYZ"`, []string{pat + "/pertinentInformation/pertinentPrescriptionID/code", "unexpected code"}}},
 		{patient, relRename("no prescription id", "pertinentPrescriptionID", []string{pat + "/pertinentInformation/pertinentPrescriptionID", "missing"})},
@@ -213,8 +213,8 @@ func TestReleaseRequestFHIRMalformed(t *testing.T) {
 		{"group identifier system", func(m map[string]any) {
 			param(m, "group-identifier")["valueIdentifier"].(map[string]any)["system"] = "urn:x"
 		}, []string{"Parameters.parameter[0].valueIdentifier.system"}},
-		{"bad check character", func(m map[string]any) {
-			param(m, "group-identifier")["valueIdentifier"].(map[string]any)["value"] = "A0548B-A99968-451486"
+		{"short-form id not hexadecimal", func(m map[string]any) {
+			param(m, "group-identifier")["valueIdentifier"].(map[string]any)["value"] = "A0548X-A99968-451485"
 		}, []string{"Parameters.parameter[0].valueIdentifier.value"}},
 		{"status not accepted", func(m map[string]any) { param(m, "status")["valueCode"] = "rejected" }, []string{"Parameters.parameter[2].valueCode", "want accepted"}},
 		{"unexpected parameter", func(m map[string]any) {

@@ -138,7 +138,6 @@ func addReleaseExtensions(b *fhir.Bundle, add releaseAdditions, requestRef strin
 // when it cannot be written.
 func regenerateReleased(b *fhir.Bundle, env Env) *etree.Element {
 	e := env
-	e.AcceptBadCheckCharacter = true
 	c := NewBundleContext(b, "")
 	parent := etree.NewElement("PrescriptionReleaseResponse")
 	writeReleasedPrescription(c, parent, e)

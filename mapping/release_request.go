@@ -136,7 +136,7 @@ func gatherReleaseRequest(c *BundleContext, p *fhir.Parameters, env Env) *releas
 		case id.System != fhir.SystemShortFormID:
 			c.Fail(giPath+".valueIdentifier.system", "system %q, want %s", id.System, fhir.SystemShortFormID)
 		default:
-			if err := CheckShortFormID(id.Value, env.AcceptBadCheckCharacter); err != nil {
+			if err := CheckShortFormID(id.Value); err != nil {
 				c.Fail(giPath+".valueIdentifier.value", "%v", err)
 			}
 			q.shortID = id.Value

@@ -66,7 +66,7 @@ func readReleaseRequest(pl v3.Node, canon string, env Env) *fhir.Parameters {
 		V3FixedCode(pid.Child("code"), "PID", v3.OIDPertinentCode)
 		val := pid.Child("value")
 		shortID = V3ID(val, v3.OIDShortFormID)
-		if err := CheckShortFormID(shortID, env.AcceptBadCheckCharacter); err != nil && shortID != "" {
+		if err := CheckShortFormID(shortID); err != nil && shortID != "" {
 			at := val
 			at.Path += "/@extension"
 			at.Fail("%v", err)
@@ -145,7 +145,6 @@ func readReleaseAgent(ap v3.Node, newID func() string) (*fhir.PractitionerRole, 
 func carryReleaseRequest(pl, ap *etree.Element, p *fhir.Parameters, role *fhir.PractitionerRole, owner *fhir.Organization, env Env) {
 	regen := func() *etree.Element {
 		e := env
-		e.AcceptBadCheckCharacter = true
 		c := NewBundleContext(&fhir.Bundle{ResourceType: "Bundle"}, "")
 		q := gatherReleaseRequest(c, p, e)
 		if c.Failed() || q.agent == nil {

@@ -209,7 +209,6 @@ func gatherSearchset(c *BundleContext, a *releaseAnswer, prm fhir.Parameter, pat
 func buildReleaseResponse(c *BundleContext, h *releaseHead, passed []releaseEntry, env Env) ([]byte, error) {
 	doc, subject := buildReleaseWrapper(h)
 	e := env
-	e.AcceptBadCheckCharacter = true
 	comps := etree.NewElement("components")
 	sigs := make([]*signaturePlacement, 0, len(passed))
 	for _, pe := range passed {

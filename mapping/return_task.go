@@ -59,7 +59,7 @@ func taskShortFormID(c *BundleContext, task *fhir.Task, env Env) string {
 	if gi.System != fhir.SystemShortFormID {
 		c.Fail("Task.groupIdentifier.system", "system %q, want %s", gi.System, fhir.SystemShortFormID)
 	}
-	if err := CheckShortFormID(gi.Value, env.AcceptBadCheckCharacter); err != nil {
+	if err := CheckShortFormID(gi.Value); err != nil {
 		c.Fail("Task.groupIdentifier.value", "%v", err)
 	}
 	return gi.Value

@@ -116,7 +116,7 @@ func trackerTask(p *TrackerPrescription, kind TrackerKind, id, path string) (*fh
 			return nil, fmt.Errorf("%s.prescriptionTreatmentType: %q is not a treatment type the tracker reports", path, p.PrescriptionTreatmentType)
 		}
 		t.Extension = append(t.Extension, fhir.Extension{URL: ExtensionEPSPrescription, Extension: []fhir.Extension{{
-			URL: "courseOfTherapyType", ValueCoding: &fhir.Coding{System: CodeSystemCourseOfTherapy, Code: tt.course, Display: tt.display},
+			URL: "courseOfTherapyType", ValueCoding: &fhir.Coding{System: CourseOfTherapySystem(tt.course), Code: tt.course, Display: tt.display},
 		}}})
 		if !canonical {
 			own = append(own, trackerStringExt("treatmentTypeText", p.PrescriptionTreatmentType))

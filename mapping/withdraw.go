@@ -111,6 +111,64 @@ func writeWithdrawAuthor(c *BundleContext, w *etree.Element, role *fhir.Practiti
 	v3.AddII(v3.Add(aps, "agentPersonSDS", "classCode", "PSN", "determinerCode", "INSTANCE"), "id", v3.OIDSDSUser, person)
 }
 
+// withdrawRequester returns the Task's contained requester and its owner
+// from the v3 author's role profile id and agentPersonSDS/id. The EPS API
+// writes the dispensing organisation's ODS code in agentPersonSDS/id (its
+// Task.contained Organization, whose ODS code it takes from there) and EPS
+// requires that contained Organization, so an alphanumeric value there is
+// read as the ODS code: a contained Organization referenced by the
+// PractitionerRole, and Task.owner. An all-digit value is an SDS user id, as
+// the MIM names the element: it becomes the practitioner's identifier and
+// the Task has no owner (the v3 names no organisation).
+//
+// EPS also requires the PractitionerRole to name its practitioner by SDS user
+// id; with an ODS code in agentPersonSDS/id that is the ControlActEvent
+// author's (sessionUser), the user the message was sent as. It does not
+// travel back into the ETPWithdraw, which EPS writes from the organisation.
+func withdrawRequester(roleProfile, user, sessionUser string) (fhir.ResourceList, *fhir.Reference) {
+	role := &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: "requester"},
+		Identifier: []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: roleProfile}}}
+	if isSDSUserID(user) {
+		role.Practitioner = &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemSDSUser, Value: user}}
+		return fhir.ResourceList{role}, nil
+	}
+	if sessionUser != "" {
+		role.Practitioner = &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemSDSUser, Value: sessionUser}}
+	}
+	ods := fhir.Identifier{System: fhir.SystemODS, Value: user}
+	org := &fhir.Organization{Base: fhir.Base{ResourceType: "Organization", ID: "organization"}, Identifier: []fhir.Identifier{ods}}
+	role.Organization = &fhir.Reference{Reference: "#organization"}
+	return fhir.ResourceList{role, org}, &fhir.Reference{Identifier: &ods}
+}
+
+// sessionUserID returns the SDS user id of the ControlActEvent author above
+// an interaction's subject element, "" when there is none.
+func sessionUserID(subjectChild v3.Node) string {
+	subject := subjectChild.El.Parent()
+	if subject == nil || subject.Parent() == nil {
+		return ""
+	}
+	id := subject.Parent().FindElement("author/AgentPersonSDS/agentPersonSDS/id")
+	if id == nil {
+		return ""
+	}
+	return id.SelectAttrValue("extension", "")
+}
+
+// isSDSUserID reports whether v is shaped as an SDS user id (digits only);
+// ODS codes always hold a letter.
+func isSDSUserID(v string) bool {
+	if v == "" {
+		return false
+	}
+	for _, r := range v {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // readWithdraw reads <ETPWithdraw> into the withdraw Task.
 func readWithdraw(w v3.Node, env Env) *fhir.Task {
 	dspAttrs(w, "classCode", "ALRT", "moodCode", "EVN")
@@ -160,10 +218,7 @@ func readWithdraw(w v3.Node, env Env) *fhir.Task {
 	task.Code = &fhir.CodeableConcept{Coding: []fhir.Coding{{System: CodeSystemTaskCode, Code: "abort", Display: "Mark the focal resource as no longer active"}}}
 	task.For = &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemNHSNumber, Value: nhs}}
 	task.StatusReason = dspConcept(CodeSystemWithdrawReason, reason)
-	role := &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: "requester"},
-		Identifier:   []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: roleProfile}},
-		Practitioner: &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemSDSUser, Value: user}}}
-	task.Contained = fhir.ResourceList{role}
+	task.Contained, task.Owner = withdrawRequester(roleProfile, user, sessionUserID(w))
 	if issued != "" {
 		task.Extension = append(task.Extension, taskRepeatExtension(issued))
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/beevik/etree"
 )
@@ -69,15 +70,70 @@ func diffFragments(a, b *etree.Element) error {
 		}
 		if !bytes.Equal(ca, cb) {
 			at := firstDifference(ca, cb)
-			return fmt.Errorf("%w: fragment %d (%s) at byte %d:\n original: …%s…\nre-derived: …%s…",
-				ErrFragmentsDiffer, i+1, fragmentName(ka[i]), at, around(ca, at), around(cb, at))
+			return &FragmentsDiff{Fragment: fmt.Sprintf("fragment %d (%s)", i+1, fragmentName(ka[i])),
+				Element: firstDifferingElement(ka[i], kb[i], ""),
+				detail:  fmt.Sprintf(" at byte %d:\n original: …%s…\nre-derived: …%s…", at, around(ca, at), around(cb, at))}
 		}
 	}
 	if len(ka) != len(kb) {
-		return fmt.Errorf("%w: original has %d fragments, re-derived %d (line items %d and %d)",
-			ErrFragmentsDiffer, len(ka), len(kb), max(0, len(ka)-3), max(0, len(kb)-3))
+		return &FragmentsDiff{Fragment: fmt.Sprintf("original has %d fragments, re-derived %d (line items %d and %d)",
+			len(ka), len(kb), max(0, len(ka)-3), max(0, len(kb)-3)), Element: "/" + fragmentsRootTag}
 	}
 	return nil
+}
+
+// FragmentsDiff is the first difference CompareSignatureFragments finds. It
+// wraps ErrFragmentsDiffer.
+type FragmentsDiff struct {
+	// Fragment names the differing fragment ("fragment 3 (recordTarget)"),
+	// or says how the fragment counts differ.
+	Fragment string
+	// Element is the path, inside the fragments, of the first element whose
+	// name, attributes or text differ, or whose children differ in number
+	// (e.g. /Fragment/recordTarget/patient/patientPerson/name/given).
+	Element string
+	detail  string
+}
+
+// Error implements error.
+func (d *FragmentsDiff) Error() string {
+	return fmt.Sprintf("%v: %s, first differing element %s%s", ErrFragmentsDiffer, d.Fragment, d.Element, d.detail)
+}
+
+// Unwrap makes errors.Is(err, ErrFragmentsDiffer) hold.
+func (d *FragmentsDiff) Unwrap() error { return ErrFragmentsDiffer }
+
+// firstDifferingElement walks two normalised fragments in document order and
+// returns the path of the first element that differs in name, attributes or
+// trimmed text, or whose child elements differ in number; "" when none does.
+func firstDifferingElement(a, b *etree.Element, parent string) string {
+	path := parent + "/" + a.Tag
+	if a.Tag != b.Tag || !sameAttrs(a, b) || strings.TrimSpace(a.Text()) != strings.TrimSpace(b.Text()) {
+		return path
+	}
+	ka, kb := a.ChildElements(), b.ChildElements()
+	for i := 0; i < len(ka) && i < len(kb); i++ {
+		if p := firstDifferingElement(ka[i], kb[i], path); p != "" {
+			return p
+		}
+	}
+	if len(ka) != len(kb) {
+		return path
+	}
+	return ""
+}
+
+// sameAttrs compares attributes by prefix, name and value in any order.
+func sameAttrs(a, b *etree.Element) bool {
+	if len(a.Attr) != len(b.Attr) {
+		return false
+	}
+	for _, x := range a.Attr {
+		if y := b.SelectAttr(x.FullKey()); y == nil || y.Value != x.Value {
+			return false
+		}
+	}
+	return true
 }
 
 // fragmentName names a Fragment by its first element, with a line item's id.

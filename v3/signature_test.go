@@ -352,7 +352,7 @@ func TestCompareSignatureFragments(t *testing.T) {
 		}, "fragment 4 (pertinentLineItem 0A1B2C3D-0000-4000-8000-000000000004)"},
 		{"patient given name", func(root *etree.Element) {
 			root.FindElement(".//patientPerson/name/given").SetText("Anne")
-		}, "fragment 3 (recordTarget)"},
+		}, "fragment 3 (recordTarget), first differing element /Fragment/recordTarget/Patient/patientPerson/name/given"},
 		{"author time", func(root *etree.Element) {
 			root.FindElement(".//author/time").CreateAttr("value", "20240102030001")
 		}, "fragment 1 (time+id)"},

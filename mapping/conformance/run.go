@@ -44,11 +44,6 @@ func Env() mapping.Env {
 	return mapping.Env{
 		Now:    time.Date(2022, 2, 1, 0, 0, 0, 0, time.UTC),
 		Family: v3.FamilySM,
-		// The corpus is what the EPS API's $convert makes, and $convert does
-		// not check the short-form id's check character: two Send pairs
-		// (homecare concurrent and consecutive-and-concurrent dosage) carry
-		// ids whose check character is wrong.
-		AcceptBadCheckCharacter: true,
 		NewID: func() string {
 			n++
 			return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)

@@ -1,0 +1,52 @@
+package mapping_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/porxgate/porxgate/mapping"
+)
+
+// TestClaimPatient: ClaimPatientAbsent finds a Claim whose patient is still
+// to be looked up (and its prescription), ClaimWithPatient names it; input
+// that is not a Claim is refused with a reason.
+func TestClaimPatient(t *testing.T) {
+	body, _, err := mapping.ClaimToFHIR(readTestdata(t, "claim/claim-mixed-supplies.xml"), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	absent, shortID, err := mapping.ClaimPatientAbsent(body)
+	if err != nil || !absent || shortID == "" {
+		t.Fatalf("ClaimPatientAbsent = %v, %q, %v; want true, a short-form id, nil", absent, shortID, err)
+	}
+	named, err := mapping.ClaimWithPatient(body, "9449305552")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(named), `"patient":{"identifier":{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9449305552"}}`) {
+		t.Errorf("patient not named:\n%s", named)
+	}
+	if absent, _, err := mapping.ClaimPatientAbsent(named); err != nil || absent {
+		t.Errorf("named Claim still absent: %v, %v", absent, err)
+	}
+	if _, err := mapping.ClaimToV3(named, mapping.Meta{}, env()); err != nil {
+		t.Errorf("named Claim no longer maps to v3: %v", err)
+	}
+	for name, bad := range map[string]string{
+		"not JSON":      `{"resourceType":`,
+		"not a Claim":   `{"resourceType":"Task","status":"in-progress"}`,
+		"empty":         ``,
+		"array":         `[]`,
+		"unknown type":  `{"resourceType":"Nonsense"}`,
+		"patient a num": `{"resourceType":"Claim","patient":42}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, _, err := mapping.ClaimPatientAbsent([]byte(bad)); err == nil {
+				t.Error("no error")
+			}
+			if _, err := mapping.ClaimWithPatient([]byte(bad), "9449305552"); err == nil {
+				t.Error("no error")
+			}
+		})
+	}
+}
