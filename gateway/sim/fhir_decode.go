@@ -37,6 +37,9 @@ const (
 	extRepeatInfo      = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation"
 	extReleaseInfo     = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-DispensingReleaseInformation"
 	sysCourseOfTherapy = "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy"
+	// sysCourseOfTherapyNHS holds continuous-repeat-dispensing, which HL7's
+	// system lacks (EPS's models write it under this one).
+	sysCourseOfTherapyNHS = "https://fhir.nhs.uk/CodeSystem/medicationrequest-course-of-therapy"
 )
 
 // Message event codes.
@@ -345,6 +348,9 @@ func decodePrescriptionOrder(m *message, raw []byte) (NewPrescription, error) {
 		}
 		if mr.DispenseRequest != nil && mr.DispenseRequest.Performer != nil && mr.DispenseRequest.Performer.Identifier != nil && np.Nominated == "" {
 			np.Nominated = mr.DispenseRequest.Performer.Identifier.Value
+		}
+		if np.CourseOfTherapy == "" {
+			np.CourseOfTherapy = mr.CourseOfTherapy.code(sysCourseOfTherapyNHS)
 		}
 		if np.CourseOfTherapy == "" {
 			np.CourseOfTherapy = mr.CourseOfTherapy.code(sysCourseOfTherapy)
