@@ -37,6 +37,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// LogLevel is debug, info, warn or error (--log-level, PORXGATE_LOG_LEVEL; default info).
 	LogLevel string
+	// Journal, Admin and Compare configure the exchange journal, the admin
+	// listener and comparison mode (config_journal.go).
+	Journal JournalConfig
+	Admin   AdminConfig
+	Compare CompareConfig
 
 	// RoutesFile is the routing table of legacy MHS endpoints, a JSON file
 	// (--routes, PORXGATE_ROUTES; default none: every sender is accepted and
@@ -131,7 +136,7 @@ type Config struct {
 // built-in simulator upstream and the in-memory store.
 func DefaultConfig() Config {
 	p := outbox.DefaultPolicy()
-	return Config{
+	c := Config{
 		Addr:                    "127.0.0.1:8080",
 		MaxBodyBytes:            4 << 20,
 		ShutdownTimeout:         15 * time.Second,
@@ -153,6 +158,8 @@ func DefaultConfig() Config {
 		CancelMaxAge:            30 * 24 * time.Hour,
 		CancelPollRate:          2,
 	}
+	defaultJournalConfigs(&c)
+	return c
 }
 
 // envPrefix prefixes every environment variable the gateway reads.
@@ -225,6 +232,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	dur(&cfg.CancelMaxBackoff, "cancel-max-backoff", "CANCEL_MAX_BACKOFF", "longest wait between polls of a pending cancellation")
 	dur(&cfg.CancelMaxAge, "cancel-max-age", "CANCEL_MAX_AGE", "how long a cancellation may stay pending before it is reported and dropped")
 	num(&cfg.CancelPollRate, "cancel-poll-rate", "CANCEL_POLL_RATE", "EPS tracker queries a second for pending cancellations")
+	registerJournalFlags(str, num, dur, getenv, &cfg)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fmt.Errorf("serve flags: %w", err)
 	}
@@ -242,6 +250,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 func (c Config) Validate() error {
 	var errs []error
 	errs = append(errs, c.Upstream.validate(c.UpstreamURL)...)
+	errs = append(errs, c.validateJournal()...)
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("addr %q: want host:port: %w", c.Addr, err))
 	}

@@ -1,0 +1,298 @@
+package journal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis keeps the journal in Redis, under prefix+"journal:":
+//
+//	x:<id>   the exchange (JSON), expiring MaxAge after it started
+//	s:<id>   its summary (JSON), for listings, expiring alike
+//	t        sorted set of exchange ids by start time (ms)
+//	sz       hash of exchange id → stored size
+//	bytes    total stored size
+//	ix:<v>   set of exchange ids carrying id v (lower case)
+//	acc      list of accesses (JSON), newest first, capped
+//
+// One writer per process merges events into an exchange with GET/SET; an
+// exchange is normally worked on by one replica at a time (it holds the
+// message's lease), so merges do not race in practice.
+type Redis struct {
+	c   *redis.Client
+	p   string
+	ret Retention
+}
+
+// NewRedis returns a Redis backend over c with keys under prefix.
+func NewRedis(c *redis.Client, prefix string, r Retention) *Redis {
+	return &Redis{c: c, p: prefix + "journal:", ret: r.withDefaults()}
+}
+
+// Kind implements Backend.
+func (r *Redis) Kind() string { return "redis" }
+
+// Apply implements Backend.
+func (r *Redis) Apply(ctx context.Context, ev Event) error {
+	var x Exchange
+	b, err := r.c.Get(ctx, r.p+"x:"+ev.Exchange).Bytes()
+	existed := err == nil
+	switch {
+	case existed:
+		if err := json.Unmarshal(b, &x); err != nil {
+			return fmt.Errorf("journal: exchange %s unreadable: %w", ev.Exchange, err)
+		}
+	case !errors.Is(err, redis.Nil):
+		return fmt.Errorf("journal: read exchange %s: %w", ev.Exchange, err)
+	}
+	before := map[string]bool{}
+	for _, v := range x.IDs.all() {
+		before[v] = true
+	}
+	x.apply(ev)
+	nb, err := json.Marshal(&x)
+	if err != nil {
+		return fmt.Errorf("journal: encode exchange %s: %w", ev.Exchange, err)
+	}
+	sb, err := json.Marshal(x.Summary())
+	if err != nil {
+		return fmt.Errorf("journal: encode summary %s: %w", ev.Exchange, err)
+	}
+	ttl := time.Until(x.Started.Add(r.ret.MaxAge))
+	if ttl <= 0 {
+		ttl = time.Second
+	}
+	old, _ := r.c.HGet(ctx, r.p+"sz", ev.Exchange).Int64()
+	size := int64(len(nb) + len(sb))
+	pipe := r.c.TxPipeline()
+	pipe.Set(ctx, r.p+"x:"+ev.Exchange, nb, ttl)
+	pipe.Set(ctx, r.p+"s:"+ev.Exchange, sb, ttl)
+	pipe.ZAdd(ctx, r.p+"t", redis.Z{Score: float64(x.Started.UnixMilli()), Member: ev.Exchange})
+	pipe.HSet(ctx, r.p+"sz", ev.Exchange, size)
+	pipe.IncrBy(ctx, r.p+"bytes", size-old)
+	for _, v := range append(x.IDs.all(), x.ID) {
+		if before[v] && existed {
+			continue
+		}
+		k := r.p + "ix:" + strings.ToLower(v)
+		pipe.SAdd(ctx, k, ev.Exchange)
+		pipe.Expire(ctx, k, r.ret.MaxAge)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("journal: write exchange %s: %w", ev.Exchange, err)
+	}
+	return r.evictOverSize(ctx, ev.Exchange)
+}
+
+// evictOverSize drops the oldest exchanges while the total passes MaxBytes,
+// never keep (the one just written).
+func (r *Redis) evictOverSize(ctx context.Context, keep string) error {
+	for range 1000 {
+		total, err := r.c.Get(ctx, r.p+"bytes").Int64()
+		if err != nil || total <= r.ret.MaxBytes {
+			return nil
+		}
+		oldest, err := r.c.ZRange(ctx, r.p+"t", 0, 0).Result()
+		if err != nil {
+			return fmt.Errorf("journal: oldest exchange: %w", err)
+		}
+		if len(oldest) == 0 || oldest[0] == keep {
+			return nil
+		}
+		if err := r.remove(ctx, oldest[0]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// remove drops one exchange and its size.
+func (r *Redis) remove(ctx context.Context, id string) error {
+	size, _ := r.c.HGet(ctx, r.p+"sz", id).Int64()
+	pipe := r.c.TxPipeline()
+	pipe.Del(ctx, r.p+"x:"+id, r.p+"s:"+id)
+	pipe.ZRem(ctx, r.p+"t", id)
+	pipe.HDel(ctx, r.p+"sz", id)
+	pipe.DecrBy(ctx, r.p+"bytes", size)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("journal: remove exchange %s: %w", id, err)
+	}
+	return nil
+}
+
+// Get implements Backend.
+func (r *Redis) Get(ctx context.Context, id string) (*Exchange, error) {
+	b, err := r.c.Get(ctx, r.p+"x:"+id).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal: read exchange %s: %w", id, err)
+	}
+	var x Exchange
+	if err := json.Unmarshal(b, &x); err != nil {
+		return nil, fmt.Errorf("journal: exchange %s unreadable: %w", id, err)
+	}
+	return &x, nil
+}
+
+// summaries reads the summaries of ids, skipping those gone.
+func (r *Redis) summaries(ctx context.Context, ids []string) ([]Summary, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = r.p + "s:" + id
+	}
+	vals, err := r.c.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("journal: read summaries: %w", err)
+	}
+	out := make([]Summary, 0, len(vals))
+	for _, v := range vals {
+		s, ok := v.(string)
+		if !ok {
+			continue
+		}
+		var sum Summary
+		if json.Unmarshal([]byte(s), &sum) == nil {
+			out = append(out, sum)
+		}
+	}
+	return out, nil
+}
+
+// maxScan bounds how many exchanges one search looks at.
+const maxScan = 5000
+
+// Search implements Backend.
+func (r *Redis) Search(ctx context.Context, q Query) ([]Summary, error) {
+	var out []Summary
+	if q.ID != "" {
+		ids, err := r.c.SMembers(ctx, r.p+"ix:"+strings.ToLower(q.ID)).Result()
+		if err != nil {
+			return nil, fmt.Errorf("journal: search %s: %w", q.ID, err)
+		}
+		sums, err := r.summaries(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		sort.Slice(sums, func(i, j int) bool { return sums[i].Started.After(sums[j].Started) })
+		for i := range sums {
+			if q.matches(&sums[i]) && len(out) < q.limit() {
+				out = append(out, sums[i])
+			}
+		}
+		return out, nil
+	}
+	maxS, minS := "+inf", "-inf"
+	if !q.To.IsZero() {
+		maxS = "(" + strconv.FormatInt(q.To.UnixMilli(), 10)
+	}
+	if !q.From.IsZero() {
+		minS = strconv.FormatInt(q.From.UnixMilli(), 10)
+	}
+	const page = 200
+	for off := int64(0); off < maxScan && len(out) < q.limit(); off += page {
+		ids, err := r.c.ZRevRangeByScore(ctx, r.p+"t", &redis.ZRangeBy{Max: maxS, Min: minS, Offset: off, Count: page}).Result()
+		if err != nil {
+			return nil, fmt.Errorf("journal: list exchanges: %w", err)
+		}
+		sums, err := r.summaries(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for i := range sums {
+			if q.matches(&sums[i]) && len(out) < q.limit() {
+				out = append(out, sums[i])
+			}
+		}
+		if len(ids) < page {
+			break
+		}
+	}
+	return out, nil
+}
+
+// AddAccess implements Backend.
+func (r *Redis) AddAccess(ctx context.Context, a Access) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("journal: encode access: %w", err)
+	}
+	pipe := r.c.TxPipeline()
+	pipe.LPush(ctx, r.p+"acc", b)
+	pipe.LTrim(ctx, r.p+"acc", 0, int64(r.ret.MaxAccesses-1))
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("journal: write access: %w", err)
+	}
+	return nil
+}
+
+// Accesses implements Backend.
+func (r *Redis) Accesses(ctx context.Context, limit int) ([]Access, error) {
+	vals, err := r.c.LRange(ctx, r.p+"acc", 0, int64(limit-1)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("journal: read accesses: %w", err)
+	}
+	out := make([]Access, 0, len(vals))
+	for _, v := range vals {
+		var a Access
+		if json.Unmarshal([]byte(v), &a) == nil {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// Prune implements Backend: exchanges that started before now-MaxAge go,
+// with their sizes; accesses as old are trimmed from the list's tail.
+func (r *Redis) Prune(ctx context.Context, now time.Time) error {
+	cutoff := now.Add(-r.ret.MaxAge).UnixMilli()
+	ids, err := r.c.ZRangeByScore(ctx, r.p+"t", &redis.ZRangeBy{Min: "-inf", Max: "(" + strconv.FormatInt(cutoff, 10), Count: 1000}).Result()
+	if err != nil {
+		return fmt.Errorf("journal: prune: %w", err)
+	}
+	for _, id := range ids {
+		if err := r.remove(ctx, id); err != nil {
+			return err
+		}
+	}
+	for range 1000 {
+		last, err := r.c.LIndex(ctx, r.p+"acc", -1).Result()
+		if err != nil {
+			return nil
+		}
+		var a Access
+		if json.Unmarshal([]byte(last), &a) == nil && !a.At.Before(time.UnixMilli(cutoff)) {
+			return nil
+		}
+		if err := r.c.RPop(ctx, r.p+"acc").Err(); err != nil {
+			return fmt.Errorf("journal: prune accesses: %w", err)
+		}
+	}
+	return nil
+}
+
+// Stats implements Backend.
+func (r *Redis) Stats(ctx context.Context) (Stats, error) {
+	n, err := r.c.ZCard(ctx, r.p+"t").Result()
+	if err != nil {
+		return Stats{}, fmt.Errorf("journal: stats: %w", err)
+	}
+	b, err := r.c.Get(ctx, r.p+"bytes").Int64()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return Stats{}, fmt.Errorf("journal: stats: %w", err)
+	}
+	return Stats{Exchanges: int(min(n, math.MaxInt32)), Bytes: b}, nil
+}
