@@ -28,13 +28,13 @@ func (s *Server) trackerAccess(c *fiber.Ctx) error {
 	}
 	var who []string
 	for _, h := range []string{"Spine-From-Asid", "Spine-UserId", "Spine-RoleProfileId"} {
-		v := c.Get(h)
+		v := strings.Clone(c.Get(h))
 		if v == "" {
 			v = "-"
 		}
 		who = append(who, h+"="+v)
 	}
 	j.RecordAccess(journal.Access{At: s.msg.now(), Door: "tracker-api", Who: strings.Join(who, " "),
-		Method: c.Method(), What: c.OriginalURL(), Status: status, Remote: c.IP()})
+		Method: strings.Clone(c.Method()), What: strings.Clone(c.OriginalURL()), Status: status, Remote: strings.Clone(c.IP())})
 	return err
 }

@@ -174,6 +174,9 @@ func (s *Server) gate(c *fiber.Ctx) error {
 	if open(c.Path()) {
 		return c.Next()
 	}
+	if c.Path() == "/favicon.ico" {
+		return c.SendStatus(fiber.StatusNoContent)
+	}
 	w := s.auth.authenticate(c)
 	if w.role == RoleNone {
 		if strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
@@ -191,8 +194,9 @@ func (s *Server) gate(c *fiber.Ctx) error {
 			status = fe.Code
 		}
 	}
+	// Fiber's strings share its reused buffers: copy what outlives the request.
 	s.d.Journal.RecordAccess(journal.Access{At: s.d.Now(), Door: "admin", Who: w.name, Role: w.role.String(),
-		Method: c.Method(), What: c.OriginalURL(), Status: status, Remote: c.IP()})
+		Method: strings.Clone(c.Method()), What: strings.Clone(c.OriginalURL()), Status: status, Remote: strings.Clone(c.IP())})
 	return err
 }
 

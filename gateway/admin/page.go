@@ -88,8 +88,8 @@ func (s *Server) login(c *fiber.Ctx) error {
 
 // accessOf makes an access entry for c.
 func accessOf(c *fiber.Ctx, w who, status int, at time.Time) journal.Access {
-	return journal.Access{At: at, Door: "admin", Who: w.name, Role: w.role.String(), Method: c.Method(),
-		What: c.Path(), Status: status, Remote: c.IP()}
+	return journal.Access{At: at, Door: "admin", Who: w.name, Role: w.role.String(), Method: strings.Clone(c.Method()),
+		What: strings.Clone(c.Path()), Status: status, Remote: strings.Clone(c.IP())}
 }
 
 // listPage handles GET /admin/ui/: live state and, for readers, the
@@ -237,7 +237,7 @@ const pageTemplates = `
 <div class="cards" id="live">
 <div class="card"><h3>Queues</h3>inbox <b id="q-inbox">{{index .State.Queues "inbox"}}</b> · outbox <b id="q-outbox">{{index .State.Queues "outbox"}}</b><br>store {{.State.Store}}{{if not .State.Routes}}<br><span class="warn">no routing table: async answers are kept here for their party</span>{{end}}</div>
 <div class="card"><h3>Circuit breakers</h3>{{range $op, $st := .State.Breakers}}{{$op}}: <b class="{{if eq $st "closed"}}ok{{else}}bad{{end}}">{{$st}}</b><br>{{else}}none{{end}}<small>{{.State.Upstream}}</small></div>
-<div class="card"><h3>Pending cancellations</h3><b id="pending-cancels">{{.State.PendingCancellations}}</b></div>
+<div class="card"><h3>Pending cancellations</h3><b id="pending-cancels">{{if lt .State.PendingCancellations 0}}not tracked{{else}}{{.State.PendingCancellations}}{{end}}</b></div>
 <div class="card"><h3>Dead letters</h3><b id="dead-letters">{{len .State.DeadLetters}}</b> newest shown below</div>
 <div class="card"><h3>Journal</h3>{{.State.JournalBackend}} · {{.State.Journal.Exchanges}} exchanges · {{.State.Journal.Bytes}} bytes · dropped <b id="journal-dropped">{{.State.JournalDropped}}</b></div>
 <div class="card"><h3>Comparison</h3>{{.State.Comparison}}{{range $r, $n := .State.Comparisons}}<br>{{$r}}: <b class="{{outClass $r}}">{{$n}}</b>{{end}}</div>
@@ -274,7 +274,7 @@ from <input type="datetime-local" name="from" value="{{.From}}"> to <input type=
 <h1>Exchange {{.X.ID}}</h1>
 <p>{{.X.Interaction}} over {{.X.Transport}} from {{.X.Party}}, started {{ts .X.Started}}</p>
 <p class="outcome" id="outcome"><span class="{{outClass .X.Outcome.Result}}">{{.Plain}}</span></p>
-{{if .Faults}}<h2>What faults did</h2><ul id="faults">{{range .Faults}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{if .Faults}}<h2>Delivery and faults</h2><ul id="faults">{{range .Faults}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <h2>Ids</h2><table>
 <tr><th>MessageIds</th><td>{{join .X.IDs.MessageIDs ", "}}</td></tr>
 <tr><th>ConversationId</th><td>{{.X.IDs.ConversationID}}</td></tr>

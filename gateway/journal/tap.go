@@ -93,13 +93,19 @@ func pick(h http.Header) map[string]string {
 		}
 	}
 	for k, v := range h {
-		if strings.HasPrefix(strings.ToLower(k), "x-") && len(v) > 0 && !strings.Contains(strings.ToLower(k), "key") {
+		lk := strings.ToLower(k)
+		if !strings.HasPrefix(lk, "x-") || len(v) == 0 || strings.Contains(lk, "key") || strings.Contains(lk, "token") {
+			continue
+		}
+		dup := false
+		for have := range out {
+			dup = dup || strings.EqualFold(have, k)
+		}
+		if !dup {
 			if out == nil {
 				out = map[string]string{}
 			}
-			if _, ok := out[k]; !ok {
-				out[k] = v[0]
-			}
+			out[k] = v[0]
 		}
 	}
 	return out

@@ -233,7 +233,11 @@ func (x *Exchange) apply(ev Event) {
 	}
 	x.IDs.merge(ev.IDs)
 	if ev.Step != nil {
-		x.Steps = append(x.Steps, *ev.Step)
+		st := *ev.Step
+		if st.At.IsZero() {
+			st.At = ev.At
+		}
+		x.Steps = append(x.Steps, st)
 	}
 	if ev.Outcome != nil {
 		x.Outcome = *ev.Outcome
