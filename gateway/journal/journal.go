@@ -16,6 +16,9 @@ import (
 type Backend interface {
 	// Apply merges ev into its exchange (making it when new).
 	Apply(ctx context.Context, ev Event) error
+	// ApplyAll merges events in order, as Apply each would, in as few
+	// round trips as the backend can.
+	ApplyAll(ctx context.Context, evs []Event) error
 	// Get returns one exchange; nil, nil when it is not kept.
 	Get(ctx context.Context, id string) (*Exchange, error)
 	// Search returns the exchanges q selects, newest first.
@@ -174,7 +177,7 @@ func (j *Journal) Run(ctx context.Context) {
 	for {
 		select {
 		case it := <-j.queue:
-			j.write(ctx, it)
+			j.writeBatch(ctx, j.batch(it))
 		case <-tick.C:
 			if err := j.b.Prune(ctx, j.opts.Now()); err != nil && ctx.Err() == nil {
 				j.opts.Log.Warn("journal: retention could not be applied", "err", err)
@@ -194,6 +197,60 @@ func (j *Journal) Run(ctx context.Context) {
 	}
 }
 
+// maxBatch bounds how many queued items the writer takes at once.
+const maxBatch = 512
+
+// batch returns first and whatever else is queued, up to maxBatch.
+func (j *Journal) batch(first item) []item {
+	items := []item{first}
+	for len(items) < maxBatch {
+		select {
+		case it := <-j.queue:
+			items = append(items, it)
+		default:
+			return items
+		}
+	}
+	return items
+}
+
+// writeBatch writes queued items: the events in one ApplyAll, the accesses
+// one by one; a failure counts every item it loses as dropped.
+func (j *Journal) writeBatch(ctx context.Context, items []item) {
+	var evs []Event
+	for _, it := range items {
+		if it.ev == nil {
+			j.write(ctx, it)
+			continue
+		}
+		enrich(it.ev)
+		evs = append(evs, *it.ev)
+	}
+	if len(evs) == 0 {
+		return
+	}
+	defer j.pending.Add(-int64(len(evs)))
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	j.outcome(j.b.ApplyAll(wctx, evs), len(evs))
+}
+
+// outcome counts n items written, or dropped on err.
+func (j *Journal) outcome(err error, n int) {
+	if err != nil {
+		j.dropped.Add(uint64(n))
+		j.metrics.dropped.Add(float64(n))
+		if !j.failing.Swap(true) {
+			j.opts.Log.Warn("journal: write failed; events are dropped until it recovers", "err", err)
+		}
+		return
+	}
+	if j.failing.Swap(false) {
+		j.opts.Log.Info("journal: writing again")
+	}
+	j.metrics.recorded.Add(float64(n))
+}
+
 // write applies one queued item; a failure counts as a drop.
 func (j *Journal) write(ctx context.Context, it item) {
 	defer j.pending.Add(-1)
@@ -206,18 +263,7 @@ func (j *Journal) write(ctx context.Context, it item) {
 	} else {
 		err = j.b.AddAccess(wctx, *it.access)
 	}
-	if err != nil {
-		j.dropped.Add(1)
-		j.metrics.dropped.Inc()
-		if !j.failing.Swap(true) {
-			j.opts.Log.Warn("journal: write failed; events are dropped until it recovers", "err", err)
-		}
-		return
-	}
-	if j.failing.Swap(false) {
-		j.opts.Log.Info("journal: writing again")
-	}
-	j.metrics.recorded.Inc()
+	j.outcome(err, 1)
 }
 
 // Wait returns when every event recorded so far is written, or ctx is done.

@@ -2,7 +2,6 @@ package journal
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"sync"
 	"time"
@@ -44,20 +43,47 @@ func (m *Memory) Apply(_ context.Context, ev Event) error {
 		m.order = append(m.order, ev.Exchange)
 	}
 	e.x.apply(ev)
-	size := sizeOf(&e.x)
+	size := e.size + eventSize(ev)
+	if !ok {
+		size += 256 // the exchange's own fields
+	}
 	m.bytes += size - e.size
 	e.size = size
 	m.evictOverSize()
 	return nil
 }
 
-// sizeOf is an exchange's size as stored (its JSON).
-func sizeOf(x *Exchange) int64 {
-	b, err := json.Marshal(x)
-	if err != nil {
-		return 0
+// ApplyAll implements Backend.
+func (m *Memory) ApplyAll(ctx context.Context, evs []Event) error {
+	for _, ev := range evs {
+		if err := m.Apply(ctx, ev); err != nil {
+			return err
+		}
 	}
-	return int64(len(b))
+	return nil
+}
+
+// eventSize estimates what an event adds to its exchange's stored size
+// (payloads, headers and ids, plus a fixed overhead per step), without
+// encoding it: the writer must stay cheap.
+func eventSize(ev Event) int64 {
+	n := 0
+	for _, v := range ev.IDs.all() {
+		n += len(v) + 3
+	}
+	if s := ev.Step; s != nil {
+		n += 96 + len(s.Kind) + len(s.Title) + len(s.Interaction) + len(s.ContentType) + len(s.Body) + len(s.Note)
+		for k, v := range s.Headers {
+			n += len(k) + len(v) + 6
+		}
+	}
+	if ev.Comparison != nil {
+		n += 64 + len(ev.Comparison.Error)
+		for _, d := range ev.Comparison.Differences {
+			n += len(d) + 3
+		}
+	}
+	return int64(n)
 }
 
 // evictOverSize drops the oldest exchanges while over MaxBytes; the

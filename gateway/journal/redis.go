@@ -42,55 +42,88 @@ func NewRedis(c *redis.Client, prefix string, r Retention) *Redis {
 func (r *Redis) Kind() string { return "redis" }
 
 // Apply implements Backend.
-func (r *Redis) Apply(ctx context.Context, ev Event) error {
-	var x Exchange
-	b, err := r.c.Get(ctx, r.p+"x:"+ev.Exchange).Bytes()
-	existed := err == nil
-	switch {
-	case existed:
-		if err := json.Unmarshal(b, &x); err != nil {
-			return fmt.Errorf("journal: exchange %s unreadable: %w", ev.Exchange, err)
+func (r *Redis) Apply(ctx context.Context, ev Event) error { return r.ApplyAll(ctx, []Event{ev}) }
+
+// ApplyAll implements Backend: one read of every exchange the events
+// touch, the merges in memory, one transaction writing them back.
+func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
+	var order []string
+	byID := map[string][]Event{}
+	for _, ev := range evs {
+		if _, ok := byID[ev.Exchange]; !ok {
+			order = append(order, ev.Exchange)
 		}
-	case !errors.Is(err, redis.Nil):
-		return fmt.Errorf("journal: read exchange %s: %w", ev.Exchange, err)
+		byID[ev.Exchange] = append(byID[ev.Exchange], ev)
 	}
-	before := map[string]bool{}
-	for _, v := range x.IDs.all() {
-		before[v] = true
+	keys := make([]string, len(order))
+	for i, id := range order {
+		keys[i] = r.p + "x:" + id
 	}
-	x.apply(ev)
-	nb, err := json.Marshal(&x)
+	vals, err := r.c.MGet(ctx, keys...).Result()
 	if err != nil {
-		return fmt.Errorf("journal: encode exchange %s: %w", ev.Exchange, err)
+		return fmt.Errorf("journal: read exchanges: %w", err)
 	}
-	sb, err := json.Marshal(x.Summary())
+	sizes, err := r.c.HMGet(ctx, r.p+"sz", order...).Result()
 	if err != nil {
-		return fmt.Errorf("journal: encode summary %s: %w", ev.Exchange, err)
+		return fmt.Errorf("journal: read sizes: %w", err)
 	}
-	ttl := time.Until(x.Started.Add(r.ret.MaxAge))
-	if ttl <= 0 {
-		ttl = time.Second
-	}
-	old, _ := r.c.HGet(ctx, r.p+"sz", ev.Exchange).Int64()
-	size := int64(len(nb) + len(sb))
 	pipe := r.c.TxPipeline()
-	pipe.Set(ctx, r.p+"x:"+ev.Exchange, nb, ttl)
-	pipe.Set(ctx, r.p+"s:"+ev.Exchange, sb, ttl)
-	pipe.ZAdd(ctx, r.p+"t", redis.Z{Score: float64(x.Started.UnixMilli()), Member: ev.Exchange})
-	pipe.HSet(ctx, r.p+"sz", ev.Exchange, size)
-	pipe.IncrBy(ctx, r.p+"bytes", size-old)
-	for _, v := range append(x.IDs.all(), x.ID) {
-		if before[v] && existed {
-			continue
+	var delta int64
+	for i, id := range order {
+		var x Exchange
+		existed := false
+		if v, ok := vals[i].(string); ok {
+			if err := json.Unmarshal([]byte(v), &x); err != nil {
+				return fmt.Errorf("journal: exchange %s unreadable: %w", id, err)
+			}
+			existed = true
 		}
-		k := r.p + "ix:" + strings.ToLower(v)
-		pipe.SAdd(ctx, k, ev.Exchange)
-		pipe.Expire(ctx, k, r.ret.MaxAge)
+		before := map[string]bool{}
+		for _, v := range x.IDs.all() {
+			before[v] = true
+		}
+		for _, ev := range byID[id] {
+			x.apply(ev)
+		}
+		nb, err := json.Marshal(&x)
+		if err != nil {
+			return fmt.Errorf("journal: encode exchange %s: %w", id, err)
+		}
+		sb, err := json.Marshal(x.Summary())
+		if err != nil {
+			return fmt.Errorf("journal: encode summary %s: %w", id, err)
+		}
+		ttl := time.Until(x.Started.Add(r.ret.MaxAge))
+		if ttl <= 0 {
+			ttl = time.Second
+		}
+		var old int64
+		if v, ok := sizes[i].(string); ok {
+			old, _ = strconv.ParseInt(v, 10, 64)
+		}
+		size := int64(len(nb) + len(sb))
+		delta += size - old
+		pipe.Set(ctx, r.p+"x:"+id, nb, ttl)
+		pipe.Set(ctx, r.p+"s:"+id, sb, ttl)
+		pipe.ZAdd(ctx, r.p+"t", redis.Z{Score: float64(x.Started.UnixMilli()), Member: id})
+		pipe.HSet(ctx, r.p+"sz", id, size)
+		for _, v := range append(x.IDs.all(), x.ID) {
+			if existed && before[v] {
+				continue
+			}
+			k := r.p + "ix:" + strings.ToLower(v)
+			pipe.SAdd(ctx, k, id)
+			pipe.Expire(ctx, k, r.ret.MaxAge)
+		}
 	}
+	total := pipe.IncrBy(ctx, r.p+"bytes", delta)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("journal: write exchange %s: %w", ev.Exchange, err)
+		return fmt.Errorf("journal: write exchanges: %w", err)
 	}
-	return r.evictOverSize(ctx, ev.Exchange)
+	if total.Val() <= r.ret.MaxBytes {
+		return nil
+	}
+	return r.evictOverSize(ctx, order[len(order)-1])
 }
 
 // evictOverSize drops the oldest exchanges while the total passes MaxBytes,
