@@ -113,4 +113,3 @@ func BenchmarkExchangeJournal(b *testing.B) {
 		})
 	}
 }
-
