@@ -45,7 +45,8 @@ type Config struct {
 
 	// RoutesFile is the routing table of legacy MHS endpoints, a JSON file
 	// (--routes, PORXGATE_ROUTES; default none: every sender is accepted and
-	// async messages go to the dead letters for want of a route).
+	// async answers are kept for their party in the journal, or, with the
+	// journal off, go to the dead letters for want of a route).
 	RoutesFile string
 	// TLSCertFile and TLSKeyFile are the PEM certificate chain and key to
 	// listen with TLS (--tls-cert, --tls-key, PORXGATE_TLS_CERT,

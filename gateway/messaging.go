@@ -34,8 +34,8 @@ type options struct {
 func WithProcessor(p Processor) Option { return func(o *options) { o.processor = p } }
 
 // WithRoutes sets the routing table of legacy MHS endpoints; without it
-// every sender is accepted and async messages are dead-lettered for want
-// of a route.
+// every sender is accepted and async messages are kept for their party in
+// the journal (WithJournal), or dead-lettered for want of a route.
 func WithRoutes(r *outbox.Routes) Option { return func(o *options) { o.routes = r } }
 
 // WithClock sets the clock (default time.Now).

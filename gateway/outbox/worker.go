@@ -39,7 +39,8 @@ const (
 type WorkerConfig struct {
 	// Store holds the outbox.
 	Store Store
-	// Routes is the routing table; nil sends everything to the dead letters.
+	// Routes is the routing table; nil sends everything to Keep, or to the
+	// dead letters without it.
 	Routes *Routes
 	// Client sends the messages; nil uses a client with Timeout.
 	Client *http.Client
