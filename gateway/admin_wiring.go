@@ -92,7 +92,7 @@ func (s *Server) AdminServer() (*admin.Server, error) {
 
 // liveState gathers the gateway's part of the admin page's live state.
 func (s *Server) liveState(ctx context.Context) admin.State {
-	st := admin.State{Store: s.store.Kind(), Queues: map[string]int{}, PendingCancellations: -1,
+	st := admin.State{Store: s.store.Kind(), Queues: map[string]int{}, PendingCancellations: -1, DeadLetters: []admin.DeadLetter{},
 		Routes: s.msg.routes.Configured(), Comparison: "off"}
 	if c := comparingOf(s.msg.proc); c != nil {
 		st.Comparison = c.Describe()

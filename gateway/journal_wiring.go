@@ -60,6 +60,13 @@ func journalHooks(o *options, wc *outbox.WorkerConfig) {
 	wc.Keep = func(context.Context, outbox.Delivery) error { return nil } // the v3 answer is in the journal already
 }
 
+// journalDeadLetter records that processing gave up on a message.
+func (g *messaging) journalDeadLetter(in *Inbound, reason string) {
+	g.journal.Record(journal.Event{Exchange: in.MessageID, Interaction: in.Interaction, Party: partyOf(in),
+		Step:    &journal.Step{Kind: journal.StepFault, Title: "moved to the dead letters", Note: reason},
+		Outcome: &journal.Outcome{Result: "dead-letter", Text: reason}})
+}
+
 // deliveryTitle words a delivery result.
 func deliveryTitle(d outbox.Delivery, result string) string {
 	switch result {
