@@ -167,7 +167,7 @@ func (p *comparing) Run(ctx context.Context) {
 // shadow runs the other path for one job and compares the answers.
 func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	in := &job.in
-	sctx, cancel := context.WithTimeout(ctx, p.timeout)
+	sctx, cancel := context.WithTimeout(journal.WithExchange(ctx, in.MessageID), p.timeout)
 	defer cancel()
 	var other []byte
 	var otherName, title string

@@ -101,7 +101,7 @@ func (p journalProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, e
 		Step: &journal.Step{Kind: journal.StepLegacyRequest, Interaction: in.Interaction, Title: "legacy request over " + string(in.Transport),
 			Headers: transportHeaders(in), ContentType: "application/xml", Body: string(in.Payload)}})
 	start := time.Now()
-	out, err := p.next.Process(ctx, in)
+	out, err := p.next.Process(journal.WithExchange(ctx, in.MessageID), in)
 	recordOutcome(p.j, in, out, err, time.Since(start))
 	return out, err
 }

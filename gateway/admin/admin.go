@@ -187,6 +187,9 @@ func (s *Server) gate(c *fiber.Ctx) error {
 	}
 	c.Locals("who", w)
 	err := c.Next()
+	if c.Path() == PathState {
+		return err // live state holds no patient data; the page polls it
+	}
 	status := c.Response().StatusCode()
 	if err != nil {
 		status = fiber.StatusInternalServerError

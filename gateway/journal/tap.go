@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"strings"
@@ -15,12 +16,27 @@ const maxRecordedBody = 1 << 20
 // never pass the tap (it sits above authentication).
 var tapHeaders = []string{"X-Request-ID", "X-Correlation-ID", "NHSD-Session-URID", "Content-Type", "Location", "Retry-After"}
 
+// exchangeKey is the context key of the exchange a call belongs to.
+type exchangeKey struct{}
+
+// WithExchange returns ctx marked as working on exchange id (the legacy
+// MessageId): EPS calls made with it are journalled under that exchange.
+func WithExchange(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, exchangeKey{}, id)
+}
+
+// ExchangeOf returns the exchange ctx works on, or "".
+func ExchangeOf(ctx context.Context) string {
+	id, _ := ctx.Value(exchangeKey{}).(string)
+	return id
+}
+
 // Tap returns an http.RoundTripper decorator that journals each EPS FHIR
-// call: the request (method, path, headers that matter, body) as a
-// fhir-request step and the answer (status, headers, body, time taken) or
-// the error as an eps-answer step, under the exchange named by the
-// request's X-Correlation-ID (the legacy MessageId). Calls without one are
-// not journalled. It costs the call one copy of each body.
+// call made for an exchange (WithExchange): the request (method, path,
+// headers that matter, body) as a fhir-request step and the answer
+// (status, headers, body, time taken) or the error as an eps-answer step.
+// Other calls (the Tracker API's, the cancellation poller's) pass
+// untouched. It costs a journalled call one copy of each body.
 // A nil Journal returns next.
 func (j *Journal) Tap(next http.RoundTripper) http.RoundTripper {
 	if j == nil {
@@ -36,8 +52,8 @@ type tap struct {
 
 // RoundTrip implements http.RoundTripper.
 func (t tap) RoundTrip(req *http.Request) (*http.Response, error) {
-	id := req.Header.Get("X-Correlation-ID")
-	if id == "" || t.j == nil {
+	id := ExchangeOf(req.Context())
+	if id == "" {
 		return t.next.RoundTrip(req)
 	}
 	var reqBody []byte
