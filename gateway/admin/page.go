@@ -110,6 +110,13 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 		}
 		data["List"] = list
 	}
+	if roleOf(c) >= RoleAdmin && s.d.Journal != nil {
+		acc, err := s.d.Journal.Backend().Accesses(cx, 50)
+		if err != nil {
+			data["Error"] = err.Error()
+		}
+		data["Accesses"] = acc
+	}
 	return s.page.render(c, "list", data)
 }
 
@@ -263,6 +270,8 @@ from <input type="datetime-local" name="from" value="{{.From}}"> to <input type=
 <td>{{with .Comparison}}<span class="{{outClass .Result}}">{{.Result}}</span>{{end}}</td></tr>
 {{else}}<tr><td colspan="6">{{if .Journal}}no exchanges match{{else}}the journal is off{{end}}</td></tr>{{end}}</table>
 {{end}}
+{{if .Accesses}}<h2>Access journal (newest 50)</h2><table id="accesses"><tr><th>At</th><th>Door</th><th>Who</th><th>Role</th><th>What</th><th>Status</th></tr>
+{{range .Accesses}}<tr><td>{{ts .At}}</td><td>{{.Door}}</td><td>{{.Who}}</td><td>{{.Role}}</td><td>{{.Method}} {{.What}}</td><td>{{.Status}}</td></tr>{{end}}</table>{{end}}
 {{template "foot"}}{{end}}
 
 {{define "payloads"}}{{range .}}<h4>{{.Title}}{{if .Status}} · {{.Status}}{{end}}{{if .TookMS}} · {{.TookMS}} ms{{end}}</h4>
