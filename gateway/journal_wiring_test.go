@@ -132,3 +132,24 @@ func TestTrackerAPICallsJournalled(t *testing.T) {
 		t.Errorf("access entry %+v (status %d)", a, resp.StatusCode)
 	}
 }
+
+// TestSOAPExchangeJournalled: a SOAP sync exchange is journalled with its
+// transport headers, request and the reply answered in the HTTP response,
+// the ASID as its party and the release outcome in plain words.
+func TestSOAPExchangeJournalled(t *testing.T) {
+	j := newTestJournal(t)
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(soapProcessor(nil)), WithJournal(j))
+	id := newID(t, 9)
+	if code, body := sendSOAP(t, g.base, soapEnvelope(id, releaseReq, soapPayload)); code != 200 {
+		t.Fatalf("SOAP = %d\n%s", code, body)
+	}
+	x := exchangeOf(t, j, id, journal.StepV3Answer)
+	if x.Transport != "soap" || x.Party != "200000009876" || x.Outcome.Result != "released" {
+		t.Errorf("exchange %+v", x.Summary())
+	}
+	req, ans := x.Steps[0], x.Steps[1]
+	if req.Headers["From ASID"] != "200000009876" || !strings.Contains(req.Body, "Zoë ✓") ||
+		!strings.Contains(ans.Title, "answered in the HTTP response") || !strings.Contains(ans.Body, "café ✓") {
+		t.Errorf("steps %+v", x.Steps)
+	}
+}
