@@ -48,6 +48,9 @@ func journalHooks(o *options, wc *outbox.WorkerConfig) {
 	}
 	o.processor = journalProcessor{next: o.processor, j: j}
 	wc.Report = func(d outbox.Delivery, result, detail string) {
+		if result == outbox.ResultKept {
+			return // keptAnswer recorded it
+		}
 		j.Record(journal.Event{Exchange: d.RefToMessageID, IDs: journal.IDs{MessageIDs: []string{d.MessageID}},
 			Step: &journal.Step{Kind: journal.StepDelivery, Interaction: d.Interaction,
 				Title: deliveryTitle(d, result), Note: detail,
@@ -57,7 +60,22 @@ func journalHooks(o *options, wc *outbox.WorkerConfig) {
 				Text: "the answer could not be delivered: " + detail}})
 		}
 	}
-	wc.Keep = func(context.Context, outbox.Delivery) error { return nil } // the v3 answer is in the journal already
+	wc.Keep = func(ctx context.Context, d outbox.Delivery) error { return keptAnswer(ctx, j, d) }
+}
+
+// keptAnswer writes an answer kept for its party (no routing table) into
+// the journal at once, with its HL7 payload: an error leaves it to the
+// dead letters, so nothing is lost.
+func keptAnswer(ctx context.Context, j *journal.Journal, d outbox.Delivery) error {
+	body, ct := d.Body, d.ContentType
+	if m, err := ebxml.ParseRequest(d.ContentType, d.SOAPAction, d.Body); err == nil && m.Payload != nil {
+		body, ct = m.Payload.Body, m.Payload.ContentType
+	}
+	return j.RecordNow(ctx, journal.Event{Exchange: d.RefToMessageID, IDs: journal.IDs{MessageIDs: []string{d.MessageID}},
+		Step: &journal.Step{Kind: journal.StepDelivery, Interaction: d.Interaction, Title: deliveryTitle(d, outbox.ResultKept),
+			Note:        "no routing table is configured (--routes): kept here for party " + d.Party,
+			Headers:     map[string]string{"eb:MessageId": d.MessageID, "party": d.Party, "kind": string(d.Kind)},
+			ContentType: ct, Body: string(body)}})
 }
 
 // journalDeadLetter records that processing gave up on a message.

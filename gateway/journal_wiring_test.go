@@ -153,3 +153,28 @@ func TestSOAPExchangeJournalled(t *testing.T) {
 		t.Errorf("steps %+v", x.Steps)
 	}
 }
+
+// brokenBackend is a journal backend whose writes fail.
+type brokenBackend struct{ *journal.Memory }
+
+func (brokenBackend) Apply(context.Context, journal.Event) error { return errors.New("disk on fire") }
+func (brokenBackend) ApplyAll(context.Context, []journal.Event) error {
+	return errors.New("disk on fire")
+}
+
+// TestNoRoutesJournalDownDeadLetters: when the journal cannot keep an
+// answer, it goes to the dead letters as before: nothing is lost, and the
+// drops are counted.
+func TestNoRoutesJournalDownDeadLetters(t *testing.T) {
+	j := journal.New(brokenBackend{journal.NewMemory(journal.Retention{})}, journal.Options{})
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(newFakeProcessor()), WithJournal(j))
+	r := newReq(newID(t, 3))
+	if code, body := sendEb(t, g.base, r); code != 202 {
+		t.Fatalf("ebXML POST = %d\n%s", code, body)
+	}
+	dls := waitDeadLetters(t, g, 1)
+	if !strings.Contains(dls[0].Reason, "no routing table") {
+		t.Errorf("dead letter %+v", dls[0])
+	}
+	waitFor(t, "drops counted", func() bool { return j.Dropped() > 0 })
+}

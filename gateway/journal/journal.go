@@ -157,6 +157,27 @@ func (j *Journal) put(it item) {
 	}
 }
 
+// RecordNow writes ev at once, bypassing the queue, and says whether it
+// was written: for what must not be lost (an answer kept for its party
+// instead of being dead-lettered). It waits for the backend, so it is for
+// workers, never for a request's path.
+func (j *Journal) RecordNow(ctx context.Context, ev Event) error {
+	if j == nil {
+		return errors.New("journal: off")
+	}
+	if ev.At.IsZero() {
+		ev.At = j.opts.Now()
+	}
+	enrich(&ev)
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := j.b.Apply(wctx, ev); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	j.metrics.recorded.Inc()
+	return nil
+}
+
 // Dropped returns how many events were dropped since start.
 func (j *Journal) Dropped() uint64 {
 	if j == nil {
