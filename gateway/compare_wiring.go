@@ -141,7 +141,8 @@ func (p *comparing) legacyOutcome(ctx context.Context, in *Inbound) (*Outcome, e
 // requestOf is the legacy-path request for in.
 func requestOf(in *Inbound) compare.Request {
 	return compare.Request{Interaction: in.Interaction, Service: in.Service, MessageID: in.MessageID,
-		ConversationID: in.ConversationID, FromParty: in.FromParty, ToParty: in.ToParty, CPAID: in.CPAID, Payload: in.Payload}
+		ConversationID: in.ConversationID, FromParty: in.FromParty, ToParty: in.ToParty, CPAID: in.CPAID, Payload: in.Payload,
+		SOAP: in.Transport == TransportSOAP, FromASID: in.FromASID, ToASID: in.ToASID, FromAddress: in.FromAddress}
 }
 
 // Run runs the shadow workers until ctx is done.

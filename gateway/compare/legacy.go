@@ -26,6 +26,10 @@ type Request struct {
 	FromParty, ToParty, CPAID string
 	// Payload is the HL7 v3 message.
 	Payload []byte
+	// SOAP sends the request as SOAP sync (WS-Addressing) instead of ebXML;
+	// FromASID, ToASID and FromAddress fill its header.
+	SOAP                          bool
+	FromASID, ToASID, FromAddress string
 }
 
 // Answer is the legacy path's answer.
@@ -41,10 +45,10 @@ type Answer struct {
 }
 
 // Legacy is the legacy path: the supplier's existing Spine route. It sends
-// the message as ebXML with eb:SyncReply and takes the answer from the HTTP
-// response, as an MHS in sync or sync-async mode gives it: a multipart
-// ebXML message carrying the HL7 answer, a SOAP envelope with it in its
-// body, or the bare HL7 XML.
+// the message as it came — SOAP sync, or ebXML with eb:SyncReply — and
+// takes the answer from the HTTP response, as Spine's sync service or an
+// MHS in sync-async mode gives it: a multipart ebXML message carrying the
+// HL7 answer, a SOAP envelope with it in its body, or the bare HL7 XML.
 type Legacy struct {
 	// URL is the endpoint.
 	URL string
@@ -64,11 +68,7 @@ func (l *Legacy) Call(ctx context.Context, r Request) (Answer, error) {
 	if client == nil {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
-	o := ebxml.OutboundMessage{FromPartyID: orDefault(r.FromParty, "UNKNOWN"), ToPartyID: orDefault(r.ToParty, "YEA-0000806"),
-		CPAID: orDefault(r.CPAID, "S0000000A0000000"), ConversationID: orDefault(r.ConversationID, r.MessageID),
-		Service: r.Service, Action: r.Interaction, MessageID: r.MessageID, Timestamp: now().UTC(),
-		SyncReply: true, DuplicateElimination: true, Payload: r.Payload}
-	ct, body, err := ebxml.BuildMessage(o)
+	ct, action, body, err := l.build(r, now())
 	if err != nil {
 		return Answer{}, fmt.Errorf("legacy path: build %s %s: %w", r.Interaction, r.MessageID, err)
 	}
@@ -77,7 +77,7 @@ func (l *Legacy) Call(ctx context.Context, r Request) (Answer, error) {
 		return Answer{}, fmt.Errorf("legacy path: %w", err)
 	}
 	req.Header.Set("Content-Type", ct)
-	req.Header.Set("SOAPAction", `"`+o.SOAPAction()+`"`)
+	req.Header.Set("SOAPAction", `"`+action+`"`)
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
@@ -95,6 +95,26 @@ func (l *Legacy) Call(ctx context.Context, r Request) (Answer, error) {
 	}
 	a.Interaction = rootTag(a.Payload)
 	return a, nil
+}
+
+// build writes r for the wire: its Content-Type, SOAPAction and body.
+func (l *Legacy) build(r Request, now time.Time) (ct, action string, body []byte, err error) {
+	svc := r.Service
+	if svc == "" {
+		svc = ebxml.ServiceMM
+	}
+	if r.SOAP {
+		action = svc + "/" + r.Interaction
+		body, err = ebxml.BuildSOAPRequest(ebxml.SOAPRequest{MessageID: r.MessageID, Action: action, To: l.URL,
+			FromAddress: r.FromAddress, ReplyTo: r.FromAddress, ReceiverASID: r.ToASID, SenderASID: r.FromASID, Payload: r.Payload})
+		return "text/xml; charset=UTF-8", action, body, err
+	}
+	o := ebxml.OutboundMessage{FromPartyID: orDefault(r.FromParty, "UNKNOWN"), ToPartyID: orDefault(r.ToParty, "YEA-0000806"),
+		CPAID: orDefault(r.CPAID, "S0000000A0000000"), ConversationID: orDefault(r.ConversationID, r.MessageID),
+		Service: svc, Action: r.Interaction, MessageID: r.MessageID, Timestamp: now.UTC(),
+		SyncReply: true, DuplicateElimination: true, Payload: r.Payload}
+	ct, body, err = ebxml.BuildMessage(o)
+	return ct, o.SOAPAction(), body, err
 }
 
 // hl7Of finds the HL7 answer in a response body.

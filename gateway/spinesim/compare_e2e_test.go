@@ -2,10 +2,17 @@ package spinesim_test
 
 import (
 	"bytes"
+	"io"
+	"net/http"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway"
 	"github.com/porxgate/porxgate/gateway/journal"
+	"github.com/porxgate/porxgate/internal/ids"
+	"github.com/porxgate/porxgate/v3"
 )
 
 // TestCompareEndToEnd runs comparison mode on loopback: porxgate's FHIR
@@ -84,4 +91,39 @@ func TestCompareEndToEnd(t *testing.T) {
 			t.Errorf("outcome %+v: the sender should have the legacy (primary) answer", x.Outcome)
 		}
 	})
+}
+
+// TestCompareSOAP: a SOAP sync request (a nominated release) is compared
+// too: the legacy path gets it as SOAP, the sender gets the primary reply
+// in the HTTP response, and the two answers match when both environments
+// hold the same (nothing to release).
+func TestCompareSOAP(t *testing.T) {
+	r := startRig(t, "fhir", nil)
+	payload, err := os.ReadFile("../../testdata/release/nominated-release-request-060102.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.ToUpper(ids.NewUUID())
+	body, err := ebxml.BuildSOAPRequest(ebxml.SOAPRequest{MessageID: id, Action: ebxml.ServiceMM + "/" + v3.NominatedReleaseRequest,
+		To: r.gateway + gateway.PathSOAP, FromAddress: "https://dispenser.example", ReplyTo: "https://dispenser.example",
+		ReceiverASID: "990101234567", SenderASID: "200000009876", Payload: payload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(r.gateway+gateway.PathSOAP, "text/xml; charset=UTF-8", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !bytes.Contains(reply, []byte("PORX_IN110101UK30")) {
+		t.Fatalf("SOAP reply %d\n%s", resp.StatusCode, reply)
+	}
+	x := waitCompared(t, r, id)
+	if x.Comparison.Result != "match" || x.Transport != "soap" {
+		t.Fatalf("comparison %+v over %s\n%s", x.Comparison, x.Transport, fmtSteps(x))
+	}
+	if x.Outcome.Result != "not-released" {
+		t.Errorf("outcome %+v", x.Outcome)
+	}
 }

@@ -75,6 +75,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "read: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	if !strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/") {
+		s.serveSOAP(w, r, body)
+		return
+	}
 	msg, err := ebxml.ParseRequest(r.Header.Get("Content-Type"), r.Header.Get("SOAPAction"), body)
 	if err != nil || msg.Payload == nil {
 		http.Error(w, fmt.Sprintf("not an ebXML message with an HL7 payload: %v", err), http.StatusInternalServerError)
@@ -109,6 +113,49 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("SOAPAction", `"`+ebxml.ServiceMM+"/"+a.Interaction+`"`)
 	_, _ = w.Write(resp)
+}
+
+// serveSOAP answers one SOAP sync request with its v3 answer in a SOAP
+// response, or a SOAP fault.
+func (s *Server) serveSOAP(w http.ResponseWriter, r *http.Request, body []byte) {
+	m, err := ebxml.ParseSOAPRequest(body)
+	if err != nil {
+		http.Error(w, "not a SOAP request: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	action := m.Action[strings.LastIndex(m.Action, "/")+1:]
+	id := strings.TrimPrefix(m.MessageID, "uuid:")
+	_, fam, _ := v3.Canonical(action)
+	in := &gateway.Inbound{Transport: gateway.TransportSOAP, Interaction: action, Family: fam, Service: ebxml.ServiceMM,
+		MessageID: id, FromASID: m.SenderASID, ToASID: m.ReceiverASID, FromAddress: m.FromAddress, ReceivedAt: s.opts.Now(), Payload: m.Payload}
+	var out *gateway.Outcome
+	if s.proc.Supports(action) {
+		out, err = s.proc.Process(r.Context(), in)
+	}
+	if err != nil || out == nil || out.Reply == nil {
+		f := ebxml.SOAPFault{FaultString: fmt.Sprintf("no answer for %s: %v", action, err)}
+		if out != nil && out.Fault != nil {
+			f = *out.Fault
+		}
+		b, _ := ebxml.BuildSOAPFault(f)
+		w.Header().Set("Content-Type", "text/xml; charset=UTF-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write(b)
+		return
+	}
+	payload := out.Reply.Payload
+	if s.opts.Alter != nil {
+		payload = s.opts.Alter(out.Reply.Interaction, payload)
+	}
+	b, err := ebxml.BuildSOAPResponse(ebxml.SOAPResponse{MessageID: s.opts.NewID(), Action: ebxml.ServiceMM + "/" + out.Reply.Interaction,
+		ReceiverASID: m.SenderASID, SenderASID: m.ReceiverASID, RelatesTo: m.MessageID, Payload: payload})
+	if err != nil {
+		http.Error(w, "build answer: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	s.opts.Log.Info("spine stand-in answered (SOAP)", "message_id", id, "interaction", action, "answer", out.Reply.Interaction)
+	w.Header().Set("Content-Type", "text/xml; charset=UTF-8")
+	_, _ = w.Write(b)
 }
 
 // inProcess calls the simulator's FHIR face in-process.
