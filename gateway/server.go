@@ -45,8 +45,9 @@ type Server struct {
 // NewServer builds the Fiber app with its routes: health, readiness and
 // metrics; the legacy front doors (PathEbXML, PathSOAP); the Tracker API.
 // The admin views (PathDeadLetters, PathQueues, the page and the journal
-// API) are on the admin listener (AdminServer, admin_wiring.go). upstream may be nil while none is
-// configured. opts set the Processor, the routing table and the like;
+// API) are on the admin listener (AdminServer, admin_wiring.go). upstream
+// may be nil while none is configured. opts set the Processor, the routing
+// table and the like;
 // RunWorkers runs the workers that process and deliver.
 func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Metrics, opts ...Option) *Server {
 	s := &Server{cfg: cfg, store: st, upstream: up, log: log, metrics: m, adminLn: adminListener{ready: make(chan struct{})}}
