@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -212,4 +213,45 @@ func FuzzReadV3(f *testing.F) {
 	f.Add(prescriptionV3)
 	f.Add("<MCCI_IN010000UK13><acknowledgement typeCode=\"AE\"/></MCCI_IN010000UK13>")
 	f.Fuzz(func(t *testing.T, s string) { _ = readV3(s) })
+}
+
+// TestJournalConcurrentWriters: the queue's writer and RecordNow (another
+// goroutine, or another replica) write the same exchanges at once; no
+// step is lost in either backend.
+func TestJournalConcurrentWriters(t *testing.T) {
+	for name, b := range backends(t, Retention{}) {
+		t.Run(name, func(t *testing.T) {
+			j := New(b, Options{})
+			run(t, j)
+			const n = 40
+			done := make(chan error, 1)
+			go func() {
+				for i := range n {
+					if err := j.RecordNow(context.Background(), Event{Exchange: "X" + strconv.Itoa(i%4), Step: &Step{Kind: StepDelivery}}); err != nil {
+						done <- err
+						return
+					}
+				}
+				done <- nil
+			}()
+			for i := range n {
+				j.Record(Event{Exchange: "X" + strconv.Itoa(i%4), Step: &Step{Kind: StepFault}})
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			waitAll(t, j)
+			total := 0
+			for i := range 4 {
+				x, err := b.Get(context.Background(), "X"+strconv.Itoa(i))
+				if err != nil || x == nil {
+					t.Fatalf("X%d: %v", i, err)
+				}
+				total += len(x.Steps)
+			}
+			if total != 2*n {
+				t.Errorf("%d steps kept, want %d", total, 2*n)
+			}
+		})
+	}
 }

@@ -45,7 +45,10 @@ func (r *Redis) Kind() string { return "redis" }
 func (r *Redis) Apply(ctx context.Context, ev Event) error { return r.ApplyAll(ctx, []Event{ev}) }
 
 // ApplyAll implements Backend: one read of every exchange the events
-// touch, the merges in memory, one transaction writing them back.
+// touch, the merges in memory, one transaction writing them back. The
+// exchanges are WATCHed, so a concurrent writer (RecordNow, another
+// replica) makes the transaction fail and it is redone on fresh reads:
+// no update is lost.
 func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 	var order []string
 	byID := map[string][]Event{}
@@ -59,24 +62,54 @@ func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 	for i, id := range order {
 		keys[i] = r.p + "x:" + id
 	}
-	vals, err := r.c.MGet(ctx, keys...).Result()
-	if err != nil {
-		return fmt.Errorf("journal: read exchanges: %w", err)
+	var total *redis.IntCmd
+	var err error
+	for range 20 {
+		err = r.c.Watch(ctx, func(tx *redis.Tx) error {
+			var terr error
+			total, terr = r.merge(ctx, tx, order, keys, byID)
+			return terr
+		}, keys...)
+		if !errors.Is(err, redis.TxFailedErr) {
+			break
+		}
 	}
-	sizes, err := r.c.HMGet(ctx, r.p+"sz", order...).Result()
 	if err != nil {
-		return fmt.Errorf("journal: read sizes: %w", err)
+		return fmt.Errorf("journal: write exchanges: %w", err)
 	}
-	pipe := r.c.TxPipeline()
+	if total.Val() <= r.ret.MaxBytes {
+		return nil
+	}
+	return r.evictOverSize(ctx, order[len(order)-1])
+}
+
+// merge reads the exchanges under WATCH, applies the events and writes
+// them back in one MULTI/EXEC; it returns the new total size.
+func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, byID map[string][]Event) (*redis.IntCmd, error) {
+	vals, err := tx.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read exchanges: %w", err)
+	}
+	type write struct {
+		id, x, s string
+		size     int64
+		ttl      time.Duration
+		started  time.Time
+		newIDs   []string
+	}
+	var writes []write
 	var delta int64
 	for i, id := range order {
 		var x Exchange
+		var old int64
 		existed := false
 		if v, ok := vals[i].(string); ok {
 			if err := json.Unmarshal([]byte(v), &x); err != nil {
-				return fmt.Errorf("journal: exchange %s unreadable: %w", id, err)
+				return nil, fmt.Errorf("exchange %s unreadable: %w", id, err)
 			}
 			existed = true
+			ob, _ := json.Marshal(x.Summary())
+			old = int64(len(v) + len(ob))
 		}
 		before := map[string]bool{}
 		for _, v := range x.IDs.all() {
@@ -87,43 +120,42 @@ func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 		}
 		nb, err := json.Marshal(&x)
 		if err != nil {
-			return fmt.Errorf("journal: encode exchange %s: %w", id, err)
+			return nil, fmt.Errorf("encode exchange %s: %w", id, err)
 		}
 		sb, err := json.Marshal(x.Summary())
 		if err != nil {
-			return fmt.Errorf("journal: encode summary %s: %w", id, err)
+			return nil, fmt.Errorf("encode summary %s: %w", id, err)
 		}
-		ttl := time.Until(x.Started.Add(r.ret.MaxAge))
-		if ttl <= 0 {
-			ttl = time.Second
+		w := write{id: id, x: string(nb), s: string(sb), size: int64(len(nb) + len(sb)), started: x.Started,
+			ttl: time.Until(x.Started.Add(r.ret.MaxAge))}
+		if w.ttl <= 0 {
+			w.ttl = time.Second
 		}
-		var old int64
-		if v, ok := sizes[i].(string); ok {
-			old, _ = strconv.ParseInt(v, 10, 64)
-		}
-		size := int64(len(nb) + len(sb))
-		delta += size - old
-		pipe.Set(ctx, r.p+"x:"+id, nb, ttl)
-		pipe.Set(ctx, r.p+"s:"+id, sb, ttl)
-		pipe.ZAdd(ctx, r.p+"t", redis.Z{Score: float64(x.Started.UnixMilli()), Member: id})
-		pipe.HSet(ctx, r.p+"sz", id, size)
 		for _, v := range append(x.IDs.all(), x.ID) {
-			if existed && before[v] {
-				continue
+			if !existed || !before[v] {
+				w.newIDs = append(w.newIDs, v)
 			}
-			k := r.p + "ix:" + strings.ToLower(v)
-			pipe.SAdd(ctx, k, id)
-			pipe.Expire(ctx, k, r.ret.MaxAge)
 		}
+		delta += w.size - old
+		writes = append(writes, w)
 	}
-	total := pipe.IncrBy(ctx, r.p+"bytes", delta)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("journal: write exchanges: %w", err)
-	}
-	if total.Val() <= r.ret.MaxBytes {
+	var total *redis.IntCmd
+	_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		for _, w := range writes {
+			pipe.Set(ctx, r.p+"x:"+w.id, w.x, w.ttl)
+			pipe.Set(ctx, r.p+"s:"+w.id, w.s, w.ttl)
+			pipe.ZAdd(ctx, r.p+"t", redis.Z{Score: float64(w.started.UnixMilli()), Member: w.id})
+			pipe.HSet(ctx, r.p+"sz", w.id, w.size)
+			for _, v := range w.newIDs {
+				k := r.p + "ix:" + strings.ToLower(v)
+				pipe.SAdd(ctx, k, w.id)
+				pipe.Expire(ctx, k, r.ret.MaxAge)
+			}
+		}
+		total = pipe.IncrBy(ctx, r.p+"bytes", delta)
 		return nil
-	}
-	return r.evictOverSize(ctx, order[len(order)-1])
+	})
+	return total, err
 }
 
 // evictOverSize drops the oldest exchanges while the total passes MaxBytes,
