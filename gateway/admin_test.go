@@ -19,7 +19,7 @@ func waitDeadLetters(t *testing.T, g *gw, n int) []outbox.DeadLetter {
 	t.Helper()
 	var list deadLetterList
 	waitFor(t, "dead letters", func() bool {
-		code, body := get(t, g.base+PathDeadLetters)
+		code, body := get(t, g.adminBase(t)+PathDeadLetters)
 		if code != 200 {
 			t.Fatalf("%s = %d %s", PathDeadLetters, code, body)
 		}
@@ -39,10 +39,10 @@ func waitDeadLetters(t *testing.T, g *gw, n int) []outbox.DeadLetter {
 
 func TestAdminQueries(t *testing.T) {
 	g := startGateway(t, testConfig(), newMemoryStore(), true)
-	if code, body := get(t, g.base+PathDeadLetters+"?limit=0"); code != 400 {
+	if code, body := get(t, g.adminBase(t)+PathDeadLetters+"?limit=0"); code != 400 {
 		t.Errorf("limit=0: %d %s", code, body)
 	}
-	code, body := get(t, g.base+PathQueues)
+	code, body := get(t, g.adminBase(t)+PathQueues)
 	if code != 200 || !strings.Contains(body, `"inbox":0`) || !strings.Contains(body, `"configured":false`) {
 		t.Errorf("%s = %d %s", PathQueues, code, body)
 	}

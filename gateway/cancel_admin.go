@@ -18,14 +18,13 @@ const expiredListLimit = 100
 
 // EnableCancellations wires pending-cancellation handling into the server:
 // its Subsequent Cancel Responses go through this server's outbox, GET
-// PathCancellations lists them, /metrics reports them, and ServeAndWork
+// PathCancellations (on the admin listener) lists them, /metrics reports them, and ServeAndWork
 // runs its poller. Call it before serving.
 func (s *Server) EnableCancellations(c *Cancellations) {
 	s.cancels = c
 	c.attach(s.store, s.msg.routes, s.msg.delivery.Wake)
 	c.m = newCancelMetrics(s.metrics.Registry)
 	registerCollector(s.metrics.Registry, newCancelStatsCollector(c))
-	s.app.Get(PathCancellations, s.cancellations)
 }
 
 // cancellationView is one tracked cancellation in the admin view, without

@@ -280,7 +280,7 @@ func checkSubsequent(t *testing.T, f *flow, cancel ebReq, wantCode string) recei
 // adminCancellations fetches GET /admin/cancellations.
 func adminCancellations(t *testing.T, g *gw) (count int, list []cancellationView, expired []cancellationView) {
 	t.Helper()
-	resp, err := http.Get(g.base + PathCancellations)
+	resp, err := http.Get(g.adminBase(t) + PathCancellations)
 	if err != nil {
 		t.Fatal(err)
 	}

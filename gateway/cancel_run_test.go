@@ -28,8 +28,15 @@ func TestRunServesCancellations(t *testing.T) {
 			}
 			addr := ln.Addr().String()
 			_ = ln.Close()
+			aln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			adminAddr := aln.Addr().String()
+			_ = aln.Close()
 			cfg := testConfig()
 			cfg.Addr = addr
+			cfg.Admin.Addr = adminAddr
 			cfg.CancelPollInterval = 20 * time.Millisecond
 			if redis {
 				cfg.RedisURL = redistest.Start(t).URL()
@@ -39,7 +46,7 @@ func TestRunServesCancellations(t *testing.T) {
 			go func() { done <- Run(ctx, cfg, quietLog()) }()
 			var body string
 			waitFor(t, "the admin view", func() bool {
-				resp, err := http.Get("http://" + addr + PathCancellations)
+				resp, err := http.Get("http://" + adminAddr + PathCancellations)
 				if err != nil {
 					return false
 				}

@@ -42,10 +42,16 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// LogLevel is debug, info, warn or error (--log-level, PORXGATE_LOG_LEVEL; default info).
 	LogLevel string
+	// Journal, Admin and Compare configure the exchange journal, the admin
+	// listener and comparison mode (config_journal.go).
+	Journal JournalConfig
+	Admin   AdminConfig
+	Compare CompareConfig
 
 	// RoutesFile is the routing table of legacy MHS endpoints, a JSON file
 	// (--routes, PORXGATE_ROUTES; default none: every sender is accepted and
-	// async messages go to the dead letters for want of a route).
+	// async answers are kept for their party in the journal, or, with the
+	// journal off, go to the dead letters for want of a route).
 	RoutesFile string
 	// TLSCertFile and TLSKeyFile are the PEM certificate chain and key to
 	// listen with TLS (--tls-cert, --tls-key, PORXGATE_TLS_CERT,
@@ -144,7 +150,7 @@ type Config struct {
 // built-in simulator upstream and the in-memory store.
 func DefaultConfig() Config {
 	p := outbox.DefaultPolicy()
-	return Config{
+	c := Config{
 		Addr:                    "127.0.0.1:8080",
 		MaxBodyBytes:            4 << 20,
 		ShutdownTimeout:         15 * time.Second,
@@ -166,6 +172,8 @@ func DefaultConfig() Config {
 		CancelMaxAge:            30 * 24 * time.Hour,
 		CancelPollRate:          2,
 	}
+	defaultJournalConfigs(&c)
+	return c
 }
 
 // envPrefix prefixes every environment variable the gateway reads.
@@ -240,6 +248,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	dur(&cfg.CancelMaxAge, "cancel-max-age", "CANCEL_MAX_AGE", "how long a cancellation may stay pending before it is reported and dropped")
 	num(&cfg.CancelPollRate, "cancel-poll-rate", "CANCEL_POLL_RATE", "EPS tracker queries a second for pending cancellations")
 	str(&cfg.TrackerASIDs, "tracker-asids", "TRACKER_ASIDS", "ASIDs allowed on the tracker API, ASID[=certificate name],...; empty: any")
+	registerJournalFlags(str, num, dur, getenv, &cfg)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fmt.Errorf("serve flags: %w", err)
 	}
@@ -257,6 +266,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 func (c Config) Validate() error {
 	var errs []error
 	errs = append(errs, c.Upstream.validate(c.UpstreamURL)...)
+	errs = append(errs, c.validateJournal()...)
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("addr %q: want host:port: %w", c.Addr, err))
 	}

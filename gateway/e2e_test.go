@@ -196,7 +196,7 @@ func TestBreakerOpenHoldsMessages(t *testing.T) {
 	}
 	waitFor(t, "the breaker to open", func() bool { return client.BreakerStates()["process-message"] == "open" })
 	time.Sleep(10 * cfg.ProcessRetryInterval) // many retry intervals: more than ProcessRetries attempts' worth
-	if code, body := get(t, g.base+PathDeadLetters); code != 200 || strings.Contains(body, r.messageID) {
+	if code, body := get(t, g.adminBase(t)+PathDeadLetters); code != 200 || strings.Contains(body, r.messageID) {
 		t.Fatalf("message dead-lettered while EPS was down: %d %s", code, body)
 	}
 	s.SetFaults(sim.Faults{})

@@ -210,6 +210,7 @@ func testConfig() Config {
 	cfg.DeliveryTimeout = 2 * time.Second
 	cfg.InboxWorkers = 2
 	cfg.DeliveryWorkers = 2
+	cfg.Admin.Addr, cfg.Admin.NoAuth = "off", true // tests start the admin app on demand (gw.adminBase)
 	return cfg
 }
 
@@ -217,7 +218,10 @@ func testConfig() Config {
 type gw struct {
 	base string
 	srv  *Server
-	stop func() // stops serving and the workers, and waits
+	// admin is the admin listener's base URL once adminBase started it.
+	admin     string
+	adminOnce sync.Once
+	stop      func() // stops serving and the workers, and waits
 }
 
 // quietLog discards logs unless PORXGATE_TEST_LOG is set.

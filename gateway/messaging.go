@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/internal/ids"
@@ -25,6 +26,7 @@ type options struct {
 	now       func() time.Time
 	newID     func() string
 	client    *http.Client
+	journal   *journal.Journal
 }
 
 // WithProcessor sets the Processor messages go through; without it every
@@ -32,8 +34,8 @@ type options struct {
 func WithProcessor(p Processor) Option { return func(o *options) { o.processor = p } }
 
 // WithRoutes sets the routing table of legacy MHS endpoints; without it
-// every sender is accepted and async messages are dead-lettered for want
-// of a route.
+// every sender is accepted and async messages are kept for their party in
+// the journal (WithJournal), or dead-lettered for want of a route.
 func WithRoutes(r *outbox.Routes) Option { return func(o *options) { o.routes = r } }
 
 // WithClock sets the clock (default time.Now).
@@ -65,6 +67,8 @@ type messaging struct {
 	metrics   *msgMetrics
 	// claimFailures keeps inbox claim failures to one log line per outage.
 	claimFailures outbox.FailureLog
+	// journal records exchanges (WithJournal); nil: none.
+	journal *journal.Journal
 }
 
 // newMessaging builds the messaging half from the options.
@@ -77,16 +81,18 @@ func newMessaging(cfg Config, st store.Store, log *slog.Logger, m *Metrics, opts
 		o.processor = Unsupported{}
 	}
 	mm := newMsgMetrics(m.Registry)
-	g := &messaging{
-		cfg: cfg, store: st, proc: o.processor, routes: o.routes, now: o.now, newID: o.newID,
-		log: log, inboxWake: make(chan struct{}, 1), metrics: mm,
-	}
-	g.delivery = outbox.NewWorker(outbox.WorkerConfig{
+	wc := outbox.WorkerConfig{
 		Store: st, Routes: o.routes, Client: o.client, Log: log, Now: o.now,
 		Workers: cfg.DeliveryWorkers, Lease: cfg.Lease, Poll: cfg.PollInterval,
 		Timeout: cfg.DeliveryTimeout, Grace: cfg.ShutdownTimeout,
 		Observe: func(r string) { mm.deliveries.WithLabelValues(r).Inc() },
-	})
+	}
+	journalHooks(&o, &wc)
+	g := &messaging{
+		cfg: cfg, store: st, proc: o.processor, routes: o.routes, now: o.now, newID: o.newID,
+		log: log, inboxWake: make(chan struct{}, 1), metrics: mm, journal: o.journal,
+	}
+	g.delivery = outbox.NewWorker(wc)
 	return g
 }
 

@@ -244,6 +244,7 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 		return
 	}
 	log.Error("not processed: moved to the dead letters", "attempts", e.Attempts, "reason", reason)
+	g.journalDeadLetter(&in, reason)
 	g.metrics.processed.WithLabelValues("dead_letter").Inc()
 }
 

@@ -108,7 +108,7 @@ func TestDeliverySurvivesRestart(t *testing.T) {
 	if n := proc.callsFor(req.messageID); n != 1 {
 		t.Errorf("processed %d times, want 1", n)
 	}
-	if code, body := get(t, b.base+PathDeadLetters); !strings.Contains(body, `"count":0`) {
+	if code, body := get(t, b.adminBase(t)+PathDeadLetters); !strings.Contains(body, `"count":0`) {
 		t.Errorf("dead letters: %d %s", code, body)
 	}
 }

@@ -67,7 +67,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer st.Close()
 	metrics := NewMetrics()
-	up, stopUp, err := OpenUpstream(ctx, cfg, log, metrics)
+	jr := OpenJournal(cfg, st, metrics, log)
+	up, stopUp, err := OpenUpstream(ctx, cfg, log, metrics, jr.Tap)
 	if err != nil {
 		return fmt.Errorf("upstream: %w", err)
 	}
@@ -77,6 +78,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("processor: %w", err)
 	}
+	proc = OpenCompare(cfg, proc, jr, metrics, log)
 	defer stopProc()
 	if ep, ok := proc.(*EPSProcessor); ok {
 		if err := ep.RegisterMetrics(metrics.Registry); err != nil {
@@ -91,7 +93,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		ln = tls.NewListener(ln, tlsCfg)
 	}
 	srv := NewServer(cfg, st, up, log, metrics,
-		WithProcessor(proc), WithRoutes(routes), WithDeliveryClient(client))
+		WithProcessor(proc), WithRoutes(routes), WithDeliveryClient(client), WithJournal(jr))
 	srv.EnableCancellations(cancellations)
 	upName := "none"
 	if up != nil {
@@ -116,6 +118,7 @@ func (s *Server) ServeAndWork(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.cancels.Run(wctx) }()
 	}
+	s.startSide(ctx, wctx, &wg)
 	err := s.Serve(ctx, ln)
 	stopWorkers()
 	wg.Wait()

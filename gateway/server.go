@@ -38,15 +38,19 @@ type Server struct {
 	msg      *messaging
 	// cancels handles pending cancellations (EnableCancellations); nil: none.
 	cancels *Cancellations
+	// adminLn is the admin listener's address once it listens (admin_wiring.go).
+	adminLn adminListener
 }
 
 // NewServer builds the Fiber app with its routes: health, readiness and
-// metrics; the legacy front doors (PathEbXML, PathSOAP); and the admin
-// views (PathDeadLetters, PathQueues). upstream may be nil while none is
-// configured. opts set the Processor, the routing table and the like;
+// metrics; the legacy front doors (PathEbXML, PathSOAP); the Tracker API.
+// The admin views (PathDeadLetters, PathQueues, the page and the journal
+// API) are on the admin listener (AdminServer, admin_wiring.go). upstream
+// may be nil while none is configured. opts set the Processor, the routing
+// table and the like;
 // RunWorkers runs the workers that process and deliver.
 func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Metrics, opts ...Option) *Server {
-	s := &Server{cfg: cfg, store: st, upstream: up, log: log, metrics: m}
+	s := &Server{cfg: cfg, store: st, upstream: up, log: log, metrics: m, adminLn: adminListener{ready: make(chan struct{})}}
 	s.msg = newMessaging(cfg, st, log, m, opts)
 	s.app = fiber.New(fiber.Config{
 		AppName:               "porxgate",
@@ -63,8 +67,7 @@ func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Met
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
 	s.app.Post(PathEbXML, s.ebxmlRequest)
 	s.app.Post(PathSOAP, s.soapRequest)
-	s.app.Get(PathDeadLetters, s.deadLetters)
-	s.app.Get(PathQueues, s.queues)
+	s.app.Use("/mm", s.trackerAccess)
 	s.registerTrackerAPI()
 	return s
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/sim"
@@ -28,8 +29,10 @@ func (c *EPSClient) Describe() string { return c.desc }
 // client on UpstreamURL, or, when that is empty, the built-in EPS simulator
 // started in-process on a free loopback port with the client pointed at it.
 // The returned stop function closes the client and stops the simulator.
-// Breaker state changes are logged by the client and recorded in m.
-func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics) (*EPSClient, func(), error) {
+// Breaker state changes are logged by the client and recorded in m. A tap,
+// when given, wraps each EPS call's attempt (upstream.Config.Tap), e.g. the
+// journal's.
+func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics, tap ...func(http.RoundTripper) http.RoundTripper) (*EPSClient, func(), error) {
 	ucfg := upstream.Config{
 		BaseURL:        cfg.UpstreamURL,
 		TokenURL:       cfg.Upstream.TokenURL,
@@ -42,6 +45,9 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics)
 			CAFile:   cfg.Upstream.CAFile,
 		},
 		OnBreakerStateChange: func(op, _, to string) { m.SetBreakerState(op, to) },
+	}
+	if len(tap) > 0 {
+		ucfg.Tap = tap[0]
 	}
 	for _, op := range upstream.Operations() {
 		m.SetBreakerState(op, "closed")

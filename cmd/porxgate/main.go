@@ -1,6 +1,7 @@
 // Command porxgate is the one porxgate binary: `serve` (the default) runs the
 // gateway, `sim` the EPS FHIR simulator, `convert` the offline translator,
-// `conformance` the corpus checks and `load` a bounded loopback load run.
+// `conformance` the corpus checks, `load` a bounded loopback load run and
+// `compare` the offline replay of recorded exchanges against the FHIR path.
 // It only reads flags and environment and wires the packages together.
 package main
 
@@ -26,6 +27,7 @@ commands:
   convert      translate one message: --from v3|fhir --to fhir|v3 FILE|-
   conformance  check the mappings against the corpus: --corpus DIR [--kind K1,K2]
   load         a bounded ebXML load on loopback: [--target URL] [--n N] [--concurrency C]
+  compare      replay recorded legacy exchanges against the FHIR path: --dir DIR [--upstream URL]
 
 Run 'porxgate <command> -h' for a command's flags.
 `
@@ -49,6 +51,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return conformanceCmd(args, stdout, stderr)
 	case "load":
 		return loadCmd(ctx, args, stdout, stderr)
+	case "compare":
+		return compareCmd(ctx, args, stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

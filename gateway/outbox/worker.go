@@ -30,13 +30,17 @@ const (
 	ResultRetry = "retry"
 	// ResultDeadLetter: the message was given up on.
 	ResultDeadLetter = "dead_letter"
+	// ResultKept: no routing table; the message was kept for its party
+	// (WorkerConfig.Keep) instead of dead-lettered.
+	ResultKept = "kept"
 )
 
 // WorkerConfig configures a Worker.
 type WorkerConfig struct {
 	// Store holds the outbox.
 	Store Store
-	// Routes is the routing table; nil sends everything to the dead letters.
+	// Routes is the routing table; nil sends everything to Keep, or to the
+	// dead letters without it.
 	Routes *Routes
 	// Client sends the messages; nil uses a client with Timeout.
 	Client *http.Client
@@ -57,6 +61,14 @@ type WorkerConfig struct {
 	Grace time.Duration
 	// Observe, when set, is told each attempt's result (Result*).
 	Observe func(result string)
+	// Report, when set, is told each attempt's result with the delivery
+	// (its body included) and a detail (the URL, or the reason), e.g. for
+	// the exchange journal.
+	Report func(d Delivery, result, detail string)
+	// Keep, when set, keeps a message for its party when no routing table
+	// is configured (e.g. in the journal, shown on the admin page) instead
+	// of dead-lettering it; an error from Keep dead-letters it as before.
+	Keep func(ctx context.Context, d Delivery) error
 }
 
 // Worker drains the outbox: it delivers each message over its party's
@@ -133,6 +145,8 @@ func (w *Worker) DeliverOne(ctx context.Context) (bool, error) {
 	}
 	route, ok := w.cfg.Routes.Lookup(d.Party)
 	switch {
+	case !w.cfg.Routes.Configured() && w.keep(ctx, l, d):
+		return true, nil
 	case !w.cfg.Routes.Configured():
 		w.deadLetter(ctx, l, d, "", fmt.Sprintf("no route to party %s: no routing table is configured (--routes)", d.Party), now)
 		return true, nil
@@ -166,6 +180,7 @@ func (w *Worker) DeliverOne(ctx context.Context) (bool, error) {
 		}
 		log.Info("delivered", "attempts", d.Attempts, "url", route.URL)
 		w.observe(ResultDelivered)
+		w.report(d, ResultDelivered, route.URL)
 		return true, nil
 	}
 	sctx, cancelStore := storeCtx(ctx)
@@ -199,6 +214,7 @@ func (w *Worker) DeliverOne(ctx context.Context) (bool, error) {
 	}
 	log.Warn("delivery attempt failed; will retry", "attempts", d.Attempts, "retries", route.Retries, "next", next.UTC().Format(time.RFC3339), "err", sendErr)
 	w.observe(ResultRetry)
+	w.report(d, ResultRetry, sendErr.Error())
 	return true, nil
 }
 
@@ -226,6 +242,38 @@ func (w *Worker) deadLetter(ctx context.Context, l *store.Lease, d Delivery, url
 	}
 	log.Error("undeliverable: moved to the dead letters", "attempts", d.Attempts, "reason", reason)
 	w.observe(ResultDeadLetter)
+	w.report(d, ResultDeadLetter, reason)
+}
+
+// keep hands a delivery to the Keep hook and removes it from the outbox;
+// false when there is no hook or it failed (then it is dead-lettered).
+func (w *Worker) keep(ctx context.Context, l *store.Lease, d Delivery) bool {
+	if w.cfg.Keep == nil {
+		return false
+	}
+	log := w.cfg.Log.With("message_id", d.MessageID, "kind", d.Kind, "interaction", d.Interaction,
+		"ref_to_message_id", d.RefToMessageID, "party", d.Party)
+	if err := w.cfg.Keep(ctx, d); err != nil {
+		log.Warn("could not keep the message for its party; dead-lettered instead", "err", err)
+		return false
+	}
+	sctx, cancel := storeCtx(ctx)
+	defer cancel()
+	if err := w.cfg.Store.Complete(sctx, l, store.Finish{}); err != nil {
+		log.Warn("kept for its party, but the outbox entry could not be removed; it may be kept again", "err", err)
+		return true
+	}
+	log.Info("no routing table: kept for its party (see the admin page)")
+	w.observe(ResultKept)
+	w.report(d, ResultKept, "no routing table is configured (--routes): kept for party "+d.Party)
+	return true
+}
+
+// report tells the Report hook.
+func (w *Worker) report(d Delivery, result, detail string) {
+	if w.cfg.Report != nil {
+		w.cfg.Report(d, result, detail)
+	}
 }
 
 // observe reports a result to the Observe hook.

@@ -72,12 +72,15 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	}
 	log := logger.With("component", "upstream")
 	breakers := newBreakerSet(cfg.Breaker, log, cfg.OnBreakerStateChange)
-	// chain builds id → retry → [auth] → breaker → buffer → base.
-	chain := func(auth *tokenSource) http.RoundTripper {
+	// chain builds id → retry → [tap] → [auth] → breaker → buffer → base.
+	chain := func(auth *tokenSource, tap bool) http.RoundTripper {
 		var rt http.RoundTripper = bufferTransport{next: baseTr, limit: cfg.MaxResponseBytes}
 		rt = breakerTransport{next: rt, breakers: breakers}
 		if auth != nil {
 			rt = authTransport{next: rt, tokens: auth}
+		}
+		if tap && cfg.Tap != nil {
+			rt = cfg.Tap(rt)
 		}
 		rt = retryTransport{next: rt, cfg: cfg.Retry, log: log}
 		return idTransport{next: rt, newID: cfg.NewID, userAgent: cfg.UserAgent}
@@ -93,12 +96,12 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 			}
 		}
 		c.tokens = &tokenSource{
-			rt: chain(nil), key: key, kid: cfg.Kid, apiKey: cfg.APIKey, tokenURL: cfg.TokenURL,
+			rt: chain(nil, false), key: key, kid: cfg.Kid, apiKey: cfg.APIKey, tokenURL: cfg.TokenURL,
 			lifetime: cfg.JWTLifetime, renewBefore: cfg.TokenRenewBefore,
 			now: cfg.Now, newID: cfg.NewID, log: log, stop: stopCtx,
 		}
 	}
-	c.rt = chain(c.tokens)
+	c.rt = chain(c.tokens, true)
 	return c, nil
 }
 

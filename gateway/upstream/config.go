@@ -78,6 +78,10 @@ type Config struct {
 	// Transport is the innermost RoundTripper; nil builds an *http.Transport
 	// from TLS. Tests use it to count or fail connections.
 	Transport http.RoundTripper `json:"-"`
+	// Tap, when set, wraps each EPS FHIR call's attempt (below the retries,
+	// above authentication, so it never sees a token; not the token
+	// endpoint's calls), e.g. to journal the request and the answer.
+	Tap func(next http.RoundTripper) http.RoundTripper `json:"-"`
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time `json:"-"`
 	// NewID makes X-Request-ID, X-Correlation-ID and JWT jti values; nil means

@@ -1,0 +1,380 @@
+package admin
+
+import (
+	"context"
+	"embed"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+
+	"github.com/porxgate/porxgate/gateway/journal"
+)
+
+// Paths of the admin listener.
+const (
+	// PathPage is the page: live state and recent exchanges.
+	PathPage = "/admin/ui/"
+	// PathPageExchange shows one exchange (append its id).
+	PathPageExchange = "/admin/ui/exchange/"
+	// PathLogin is the page's sign-in form.
+	PathLogin = "/admin/ui/login"
+	// PathAssets serves the page's stylesheet and script.
+	PathAssets = "/admin/ui/assets"
+	// PathExchanges searches the journal (JSON).
+	PathExchanges = "/admin/api/exchanges"
+	// PathState is the live state (JSON).
+	PathState = "/admin/api/state"
+	// PathAccess is the access journal (JSON).
+	PathAccess = "/admin/api/access"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// DeadLetter is one dead letter as the page lists it (no body).
+type DeadLetter struct {
+	At          time.Time `json:"at"`
+	Stage       string    `json:"stage"`
+	MessageID   string    `json:"messageId"`
+	Interaction string    `json:"interaction"`
+	Party       string    `json:"party"`
+	Reason      string    `json:"reason"`
+}
+
+// Rate is how many exchanges of an interaction ended with an outcome in
+// the last hour.
+type Rate struct {
+	Interaction string  `json:"interaction"`
+	Outcome     string  `json:"outcome"`
+	LastHour    int     `json:"lastHour"`
+	PerMinute   float64 `json:"perMinute"`
+}
+
+// State is the live state an operator needs.
+type State struct {
+	// At is when it was taken.
+	At time.Time `json:"at"`
+	// Store and Upstream name the backing store and the upstream.
+	Store    string `json:"store"`
+	Upstream string `json:"upstream"`
+	// Queues are the queue lengths by name (inbox, outbox).
+	Queues map[string]int `json:"queues"`
+	// Breakers are the circuit breakers' states by operation.
+	Breakers map[string]string `json:"breakers"`
+	// PendingCancellations is how many cancellations wait on a dispenser;
+	// -1 when not tracked.
+	PendingCancellations int `json:"pendingCancellations"`
+	// DeadLetters are the newest dead letters.
+	DeadLetters []DeadLetter `json:"deadLetters"`
+	// Routes says whether a routing table is configured.
+	Routes bool `json:"routesConfigured"`
+	// Comparison names the comparison mode ("off", or "fhir primary, legacy shadow at ...").
+	Comparison string `json:"comparison"`
+	// Rates count exchanges by interaction and outcome (from the journal).
+	Rates []Rate `json:"rates"`
+	// Comparisons count comparison results in the last hour.
+	Comparisons map[string]int `json:"comparisons"`
+	// Journal is what the journal holds; JournalDropped what it dropped.
+	Journal        journal.Stats `json:"journal"`
+	JournalDropped uint64        `json:"journalDropped"`
+	JournalBackend string        `json:"journalBackend"`
+	// Problems say what could not be read.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Deps are what the admin listener shows.
+type Deps struct {
+	// Journal is the exchange journal; nil: off.
+	Journal *journal.Journal
+	// Live fills the gateway's part of the live state.
+	Live func(ctx context.Context) State
+	// Mount registers the gateway's own /admin/* views on r (a group at
+	// /admin); GETs need the reader role, other methods admin.
+	Mount func(r fiber.Router)
+	// Log receives errors.
+	Log *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Server is the admin listener's app.
+type Server struct {
+	auth AuthConfig
+	d    Deps
+	app  *fiber.App
+	page *pages
+}
+
+// New builds the admin app.
+func New(auth AuthConfig, d Deps) *Server {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Live == nil {
+		d.Live = func(context.Context) State { return State{} }
+	}
+	s := &Server{auth: auth, d: d, page: newPages()}
+	s.app = fiber.New(fiber.Config{
+		AppName: "porxgate-admin", DisableStartupMessage: true,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorHandler: func(c *fiber.Ctx, err error) error {
+			code := fiber.StatusInternalServerError
+			if fe, ok := err.(*fiber.Error); ok {
+				code = fe.Code
+			}
+			return c.Status(code).JSON(fiber.Map{"error": err.Error()})
+		},
+	})
+	s.app.Use(s.gate)
+	s.app.Get("/", func(c *fiber.Ctx) error { return c.Redirect(PathPage) })
+	s.app.Get("/admin", func(c *fiber.Ctx) error { return c.Redirect(PathPage) })
+	s.app.Use(PathAssets, filesystem.New(filesystem.Config{Root: http.FS(assets), PathPrefix: "assets", MaxAge: 300}))
+	s.app.Get(PathLogin, s.loginForm)
+	s.app.Post(PathLogin, s.login)
+	s.app.Get(PathPage, need(RoleViewer, s.listPage))
+	s.app.Get(PathPageExchange+":id", need(RoleReader, s.exchangePage))
+	s.app.Get(PathExchanges, need(RoleReader, s.searchAPI))
+	s.app.Get(PathExchanges+"/:id", need(RoleReader, s.exchangeAPI))
+	s.app.Get(PathState, need(RoleViewer, s.stateAPI))
+	s.app.Get(PathAccess, need(RoleAdmin, s.accessAPI))
+	if d.Mount != nil {
+		g := s.app.Group("/admin", func(c *fiber.Ctx) error {
+			want := RoleAdmin
+			if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
+				want = RoleReader
+			}
+			if roleOf(c) < want {
+				return fiber.NewError(fiber.StatusForbidden, "needs the "+want.String()+" role")
+			}
+			return c.Next()
+		})
+		d.Mount(g)
+	}
+	return s
+}
+
+// App returns the Fiber app to serve.
+func (s *Server) App() *fiber.App { return s.app }
+
+// open reports whether a path needs no authentication (sign-in and assets).
+func open(path string) bool {
+	return path == PathLogin || strings.HasPrefix(path, PathAssets+"/")
+}
+
+// gate authenticates every request and journals every authenticated one.
+func (s *Server) gate(c *fiber.Ctx) error {
+	if open(c.Path()) {
+		return c.Next()
+	}
+	if c.Path() == "/favicon.ico" {
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+	w := s.auth.authenticate(c)
+	if w.role == RoleNone {
+		if strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
+			return c.Redirect(PathLogin + "?next=" + c.OriginalURL())
+		}
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="porxgate admin"`)
+		return c.Status(fiber.StatusUnauthorized).JSON(fiber.Map{"error": "authentication required: a bearer token or a client certificate"})
+	}
+	c.Locals("who", w)
+	err := c.Next()
+	if c.Path() == PathState {
+		return err // live state holds no patient data; the page polls it
+	}
+	status := c.Response().StatusCode()
+	if err != nil {
+		status = fiber.StatusInternalServerError
+		if fe, ok := err.(*fiber.Error); ok {
+			status = fe.Code
+		}
+	}
+	// Fiber's strings share its reused buffers: copy what outlives the request.
+	s.d.Journal.RecordAccess(journal.Access{At: s.d.Now(), Door: "admin", Who: w.name, Role: w.role.String(),
+		Method: strings.Clone(c.Method()), What: strings.Clone(c.OriginalURL()), Status: status, Remote: strings.Clone(c.IP())})
+	return err
+}
+
+// roleOf returns the role the gate found.
+func roleOf(c *fiber.Ctx) Role {
+	w, _ := c.Locals("who").(who)
+	return w.role
+}
+
+// need refuses callers below role r.
+func need(r Role, h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if roleOf(c) < r {
+			return fiber.NewError(fiber.StatusForbidden, "needs the "+r.String()+" role")
+		}
+		return h(c)
+	}
+}
+
+// query reads a journal query from the request.
+func query(c *fiber.Ctx) (journal.Query, error) {
+	q := journal.Query{ID: strings.TrimSpace(c.Query("id")), Interaction: strings.TrimSpace(c.Query("interaction")),
+		Outcome: strings.TrimSpace(c.Query("outcome"))}
+	for _, f := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &q.From}, {"to", &q.To}} {
+		v := strings.TrimSpace(c.Query(f.name))
+		if v == "" {
+			continue
+		}
+		t, err := parseTime(v)
+		if err != nil {
+			return q, fiber.NewError(fiber.StatusBadRequest, f.name+": want RFC 3339 (2026-03-01T10:00:00Z) or YYYY-MM-DDTHH:MM")
+		}
+		*f.dst = t
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return q, fiber.NewError(fiber.StatusBadRequest, "limit: want 1 to 1000")
+		}
+		q.Limit = n
+	}
+	return q, nil
+}
+
+// parseTime reads RFC 3339 or the HTML datetime-local form (UTC).
+func parseTime(v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	return time.ParseInLocation("2006-01-02T15:04", v, time.UTC)
+}
+
+// ctx returns a bounded context for one request.
+func ctx(c *fiber.Ctx) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.UserContext(), 10*time.Second)
+}
+
+// noJournal answers when the journal is off.
+var noJournal = fiber.NewError(fiber.StatusNotFound, "the exchange journal is off (--journal off)")
+
+// searchAPI handles GET /admin/api/exchanges.
+func (s *Server) searchAPI(c *fiber.Ctx) error {
+	if s.d.Journal == nil {
+		return noJournal
+	}
+	q, err := query(c)
+	if err != nil {
+		return err
+	}
+	cx, cancel := ctx(c)
+	defer cancel()
+	list, err := s.d.Journal.Backend().Search(cx, q)
+	if err != nil {
+		return fiber.NewError(fiber.StatusServiceUnavailable, err.Error())
+	}
+	if list == nil {
+		list = []journal.Summary{}
+	}
+	return c.JSON(fiber.Map{"count": len(list), "exchanges": list})
+}
+
+// exchangeAPI handles GET /admin/api/exchanges/:id.
+func (s *Server) exchangeAPI(c *fiber.Ctx) error {
+	x, err := s.get(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(x)
+}
+
+// get reads the exchange named in the path.
+func (s *Server) get(c *fiber.Ctx) (*journal.Exchange, error) {
+	if s.d.Journal == nil {
+		return nil, noJournal
+	}
+	cx, cancel := ctx(c)
+	defer cancel()
+	x, err := s.d.Journal.Backend().Get(cx, c.Params("id"))
+	if err != nil {
+		return nil, fiber.NewError(fiber.StatusServiceUnavailable, err.Error())
+	}
+	if x == nil {
+		return nil, fiber.NewError(fiber.StatusNotFound, "no exchange "+c.Params("id")+" in the journal (never seen, or past its retention)")
+	}
+	return x, nil
+}
+
+// stateAPI handles GET /admin/api/state.
+func (s *Server) stateAPI(c *fiber.Ctx) error {
+	cx, cancel := ctx(c)
+	defer cancel()
+	return c.JSON(s.state(cx))
+}
+
+// state gathers the live state: the gateway's part and the journal's.
+func (s *Server) state(cx context.Context) State {
+	st := s.d.Live(cx)
+	st.At = s.d.Now().UTC()
+	st.Comparisons = map[string]int{}
+	j := s.d.Journal
+	if j == nil {
+		st.JournalBackend = "off"
+		return st
+	}
+	st.JournalBackend = j.Backend().Kind()
+	st.JournalDropped = j.Dropped()
+	if js, err := j.Backend().Stats(cx); err == nil {
+		st.Journal = js
+	} else {
+		st.Problems = append(st.Problems, "journal: "+err.Error())
+	}
+	recent, err := j.Backend().Search(cx, journal.Query{From: st.At.Add(-time.Hour), Limit: 5000})
+	if err != nil {
+		st.Problems = append(st.Problems, "journal: "+err.Error())
+		return st
+	}
+	counts := map[[2]string]int{}
+	for _, x := range recent {
+		o := x.Outcome.Result
+		if o == "" {
+			o = "in-progress"
+		}
+		counts[[2]string{x.Interaction, o}]++
+		if x.Comparison != nil {
+			st.Comparisons[x.Comparison.Result]++
+		}
+	}
+	for k, n := range counts {
+		st.Rates = append(st.Rates, Rate{Interaction: k[0], Outcome: k[1], LastHour: n, PerMinute: float64(n) / 60})
+	}
+	sortRates(st.Rates)
+	return st
+}
+
+// accessAPI handles GET /admin/api/access.
+func (s *Server) accessAPI(c *fiber.Ctx) error {
+	if s.d.Journal == nil {
+		return noJournal
+	}
+	limit := 200
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			return fiber.NewError(fiber.StatusBadRequest, "limit: want 1 to 10000")
+		}
+		limit = n
+	}
+	cx, cancel := ctx(c)
+	defer cancel()
+	list, err := s.d.Journal.Backend().Accesses(cx, limit)
+	if err != nil {
+		return fiber.NewError(fiber.StatusServiceUnavailable, err.Error())
+	}
+	return c.JSON(fiber.Map{"count": len(list), "accesses": list})
+}

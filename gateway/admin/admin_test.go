@@ -1,0 +1,120 @@
+package admin
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/porxgate/porxgate/gateway/journal"
+)
+
+// serveAdmin serves an admin app with one token of each role over a
+// loopback socket and returns its base URL and journal.
+func serveAdmin(t *testing.T) (string, *journal.Journal) {
+	t.Helper()
+	j := journal.New(journal.NewMemory(journal.Retention{}), journal.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go j.Run(ctx)
+	s := New(AuthConfig{Tokens: []Token{NewToken("r", RoleReader, "reader-token-0123456789"), NewToken("a", RoleAdmin, "admin-token-0123456789")}},
+		Deps{Journal: j, Mount: func(r fiber.Router) {
+			r.Get("/things", func(c *fiber.Ctx) error { return c.SendString("things") })
+			r.Post("/things/:id/resend", func(c *fiber.Ctx) error { return c.SendString("resent " + c.Params("id")) })
+		}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.App().Listener(ln) }()
+	t.Cleanup(func() { _ = s.App().Shutdown() })
+	return "http://" + ln.Addr().String(), j
+}
+
+func TestAdminAPIRefusesBadQueries(t *testing.T) {
+	base, j := serveAdmin(t)
+	j.Record(journal.Event{Exchange: "M1", Interaction: "PORX_IN020101UK31", Step: &journal.Step{Kind: journal.StepLegacyRequest, Body: "<x/>"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := j.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		method, path, token string
+		want                int
+		body                string
+	}{
+		{"GET", "/admin/api/exchanges?limit=0", "reader-token-0123456789", 400, "limit"},
+		{"GET", "/admin/api/exchanges?limit=abc", "reader-token-0123456789", 400, "limit"},
+		{"GET", "/admin/api/exchanges?from=yesterday", "reader-token-0123456789", 400, "from"},
+		{"GET", "/admin/api/exchanges?to=2026-13-01T00:00", "reader-token-0123456789", 400, "to"},
+		{"GET", "/admin/api/exchanges?from=2026-01-01T00:00&interaction=PORX_IN020101UK31", "reader-token-0123456789", 200, `"id":"M1"`},
+		{"GET", "/admin/api/exchanges/nope", "reader-token-0123456789", 404, "no exchange nope"},
+		{"GET", "/admin/api/access?limit=-1", "admin-token-0123456789", 400, "limit"},
+		{"GET", "/admin/things", "reader-token-0123456789", 200, "things"},
+		{"POST", "/admin/things/7/resend", "reader-token-0123456789", 403, "admin role"},
+		{"POST", "/admin/things/7/resend", "admin-token-0123456789", 200, "resent 7"},
+		{"GET", "/admin/ui/exchange/M1", "reader-token-0123456789", 200, "Exchange M1"},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(tt.method, base+tt.path, nil)
+		req.Header.Set("Authorization", "Bearer "+tt.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want || !strings.Contains(string(b), tt.body) {
+			t.Errorf("%s %s = %d %s, want %d with %q", tt.method, tt.path, resp.StatusCode, b, tt.want, tt.body)
+		}
+	}
+}
+
+func TestAdminLoginCookie(t *testing.T) {
+	base, _ := serveAdmin(t)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.PostForm(base+PathLogin, map[string][]string{"token": {"wrong-token-0123456789"}, "next": {"/admin/ui/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "failed=1") || len(resp.Cookies()) != 0 {
+		t.Errorf("wrong token: %d %s %v", resp.StatusCode, resp.Header.Get("Location"), resp.Cookies())
+	}
+	resp, err = noFollow.PostForm(base+PathLogin, map[string][]string{"token": {"reader-token-0123456789"}, "next": {"https://evil.example/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookies := resp.Cookies()
+	if resp.Header.Get("Location") != PathPage || len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode {
+		t.Fatalf("sign-in: %d %s %+v", resp.StatusCode, resp.Header.Get("Location"), cookies)
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+PathPage, nil)
+	req.AddCookie(cookies[0])
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "Exchanges") {
+		t.Errorf("page with the cookie: %d", resp.StatusCode)
+	}
+	req, _ = http.NewRequest(http.MethodGet, base+PathPage, nil)
+	req.Header.Set("Accept", "text/html")
+	resp, err = noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), PathLogin) {
+		t.Errorf("browser without a cookie: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}

@@ -1,0 +1,311 @@
+package admin
+
+import (
+	"bytes"
+	"html/template"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/porxgate/porxgate/gateway/journal"
+)
+
+// pages holds the parsed templates.
+type pages struct {
+	t *template.Template
+}
+
+// newPages parses the page templates.
+func newPages() *pages {
+	funcs := template.FuncMap{
+		"pretty": pretty,
+		"since": func(from, at time.Time) string {
+			return "+" + at.Sub(from).Round(time.Millisecond).String()
+		},
+		"ts":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000Z") },
+		"esc":      url.PathEscape,
+		"outClass": outcomeClass,
+		"join":     strings.Join,
+		"split":    strings.Fields,
+	}
+	return &pages{t: template.Must(template.New("page").Funcs(funcs).Parse(pageTemplates))}
+}
+
+// outcomeClass gives an outcome's CSS class.
+func outcomeClass(result string) string {
+	switch result {
+	case "accepted", "released", "cancelled", "match":
+		return "ok"
+	case "pending", "in-progress", "":
+		return "warn"
+	}
+	return "bad"
+}
+
+// render writes template name with data as HTML.
+func (p *pages) render(c *fiber.Ctx, name string, data any) error {
+	var b bytes.Buffer
+	if err := p.t.ExecuteTemplate(&b, name, data); err != nil {
+		return fiber.NewError(fiber.StatusInternalServerError, "page: "+err.Error())
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+	c.Set("Cache-Control", "no-store")
+	return c.Send(b.Bytes())
+}
+
+// loginForm handles GET /admin/ui/login.
+func (s *Server) loginForm(c *fiber.Ctx) error {
+	return s.page.render(c, "login", fiber.Map{"Next": safeNext(c.Query("next")), "Failed": c.Query("failed") != ""})
+}
+
+// safeNext keeps a redirect target on this listener's page.
+func safeNext(n string) string {
+	if strings.HasPrefix(n, "/admin/") && !strings.HasPrefix(n, "//") {
+		return n
+	}
+	return PathPage
+}
+
+// login handles POST /admin/ui/login: a valid token becomes a cookie.
+func (s *Server) login(c *fiber.Ctx) error {
+	next := safeNext(c.FormValue("next"))
+	w := s.auth.byToken(strings.TrimSpace(c.FormValue("token")))
+	status := fiber.StatusSeeOther
+	if w.role == RoleNone {
+		s.d.Journal.RecordAccess(accessOf(c, who{name: "unknown token"}, fiber.StatusUnauthorized, s.d.Now()))
+		return c.Redirect(PathLogin+"?failed=1&next="+url.QueryEscape(next), status)
+	}
+	c.Cookie(&fiber.Cookie{Name: cookieName, Value: strings.TrimSpace(c.FormValue("token")), Path: "/admin",
+		HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Secure: c.Protocol() == "https", MaxAge: 8 * 3600})
+	s.d.Journal.RecordAccess(accessOf(c, w, status, s.d.Now()))
+	return c.Redirect(next, status)
+}
+
+// accessOf makes an access entry for c.
+func accessOf(c *fiber.Ctx, w who, status int, at time.Time) journal.Access {
+	return journal.Access{At: at, Door: "admin", Who: w.name, Role: w.role.String(), Method: strings.Clone(c.Method()),
+		What: strings.Clone(c.Path()), Status: status, Remote: strings.Clone(c.IP())}
+}
+
+// listPage handles GET /admin/ui/: live state and, for readers, the
+// exchanges the search form selects.
+func (s *Server) listPage(c *fiber.Ctx) error {
+	q, err := query(c)
+	if err != nil {
+		return err
+	}
+	cx, cancel := ctx(c)
+	defer cancel()
+	data := fiber.Map{"State": s.state(cx), "Reader": roleOf(c) >= RoleReader, "Q": q,
+		"From": c.Query("from"), "To": c.Query("to"), "Journal": s.d.Journal != nil}
+	if roleOf(c) >= RoleReader && s.d.Journal != nil {
+		list, err := s.d.Journal.Backend().Search(cx, q)
+		if err != nil {
+			data["Error"] = err.Error()
+		}
+		data["List"] = list
+	}
+	if roleOf(c) >= RoleAdmin && s.d.Journal != nil {
+		acc, err := s.d.Journal.Backend().Accesses(cx, 50)
+		if err != nil {
+			data["Error"] = err.Error()
+		}
+		data["Accesses"] = acc
+	}
+	return s.page.render(c, "list", data)
+}
+
+// view is one exchange arranged for the page.
+type view struct {
+	X *journal.Exchange
+	// V3Requests, FHIRRequests, EPSAnswers, V3Answers pair up side by side.
+	V3Requests, FHIRRequests, EPSAnswers, V3Answers []journal.Step
+	// Shadow is the other path's answer in comparison mode.
+	Shadow []journal.Step
+	// Diff is the line diff of the first answer and the shadow answer.
+	Diff []diffLine
+	// Faults say what faults did (retries, breaker, dead letter).
+	Faults []string
+	// Plain is the outcome in plain words.
+	Plain string
+}
+
+// exchangePage handles GET /admin/ui/exchange/:id.
+func (s *Server) exchangePage(c *fiber.Ctx) error {
+	x, err := s.get(c)
+	if err != nil {
+		return err
+	}
+	v := view{X: x, Plain: plainOutcome(x)}
+	for _, st := range x.Steps {
+		switch st.Kind {
+		case journal.StepLegacyRequest:
+			v.V3Requests = append(v.V3Requests, st)
+		case journal.StepFHIRRequest:
+			v.FHIRRequests = append(v.FHIRRequests, st)
+		case journal.StepEPSAnswer:
+			v.EPSAnswers = append(v.EPSAnswers, st)
+		case journal.StepV3Answer:
+			v.V3Answers = append(v.V3Answers, st)
+		case journal.StepShadow:
+			v.Shadow = append(v.Shadow, st)
+		case journal.StepFault:
+			v.Faults = append(v.Faults, st.Title+noteOf(st))
+		case journal.StepDelivery:
+			if !strings.Contains(st.Title, " delivered ") {
+				v.Faults = append(v.Faults, st.Title+noteOf(st))
+			}
+		}
+	}
+	if n := len(v.FHIRRequests); n > 1 {
+		v.Faults = append(v.Faults, "EPS was called "+itoa(n)+" times (retries after failures)")
+	}
+	if len(v.Shadow) > 0 && len(v.V3Answers) > 0 {
+		v.Diff = lineDiff(pretty(v.V3Answers[0].Body), pretty(v.Shadow[0].Body))
+	}
+	return s.page.render(c, "exchange", v)
+}
+
+// noteOf formats a step's note after its title.
+func noteOf(st journal.Step) string {
+	if st.Note == "" {
+		return ""
+	}
+	return ": " + st.Note
+}
+
+// itoa formats a count.
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// plainOutcome says an exchange's outcome in a sentence.
+func plainOutcome(x *journal.Exchange) string {
+	o := x.Outcome
+	code := ""
+	if o.Code != "" {
+		code = " (code " + o.Code + ")"
+	}
+	switch o.Result {
+	case "":
+		return "No answer yet: the message is accepted and being worked on."
+	case "accepted":
+		return "Accepted: Spine/EPS took the message" + code + "."
+	case "rejected":
+		return "Rejected by EPS" + code + ": " + o.Text + "."
+	case "refused":
+		return "Refused" + code + ": " + o.Text + "."
+	case "released":
+		return "Released: " + o.Text + "."
+	case "not-released":
+		return "Not released" + code + ": " + o.Text + "."
+	case "cancelled":
+		return "Cancelled" + code + "."
+	case "pending":
+		return "Cancellation pending with the dispenser" + code + ": the Subsequent Cancel Response follows when it resolves."
+	case "dead-letter":
+		return "Failed: moved to the dead letters. " + o.Text
+	}
+	return strings.ToUpper(o.Result[:1]) + o.Result[1:] + code + ": " + o.Text
+}
+
+// sortRates orders rates by interaction, then outcome.
+func sortRates(r []Rate) {
+	sort.Slice(r, func(i, j int) bool {
+		if r[i].Interaction != r[j].Interaction {
+			return r[i].Interaction < r[j].Interaction
+		}
+		return r[i].Outcome < r[j].Outcome
+	})
+}
+
+// pageTemplates are the page's templates.
+const pageTemplates = `
+{{define "head"}}<!doctype html><html lang="en"><head><meta charset="utf-8"><title>porxgate admin</title>
+<link rel="stylesheet" href="/admin/ui/assets/admin.css"><script src="/admin/ui/assets/admin.js" defer></script></head>
+<body><header><strong>porxgate</strong> admin · <a href="/admin/ui/">exchanges and live state</a></header><main>{{end}}
+{{define "foot"}}</main></body></html>{{end}}
+
+{{define "login"}}{{template "head"}}
+<h1>Sign in</h1>
+{{if .Failed}}<p class="bad">That token is not known.</p>{{end}}
+<form id="login" method="post" action="/admin/ui/login">
+<input type="hidden" name="next" value="{{.Next}}">
+<label>Admin token <input type="password" name="token" autocomplete="off" required></label>
+<button type="submit">Sign in</button></form>
+<p>Or call the JSON API with <code>Authorization: Bearer &lt;token&gt;</code>, or present a client certificate with a role.</p>
+{{template "foot"}}{{end}}
+
+{{define "list"}}{{template "head"}}
+<h1>Live state</h1>
+<div class="cards" id="live">
+<div class="card"><h3>Queues</h3>inbox <b id="q-inbox">{{index .State.Queues "inbox"}}</b> · outbox <b id="q-outbox">{{index .State.Queues "outbox"}}</b><br>store {{.State.Store}}{{if not .State.Routes}}<br><span class="warn">no routing table: async answers are kept here for their party</span>{{end}}</div>
+<div class="card"><h3>Circuit breakers</h3>{{range $op, $st := .State.Breakers}}{{$op}}: <b class="{{if eq $st "closed"}}ok{{else}}bad{{end}}">{{$st}}</b><br>{{else}}none{{end}}<small>{{.State.Upstream}}</small></div>
+<div class="card"><h3>Pending cancellations</h3><b id="pending-cancels">{{if lt .State.PendingCancellations 0}}not tracked{{else}}{{.State.PendingCancellations}}{{end}}</b></div>
+<div class="card"><h3>Dead letters</h3><b id="dead-letters">{{len .State.DeadLetters}}</b> newest shown below</div>
+<div class="card"><h3>Journal</h3>{{.State.JournalBackend}} · {{.State.Journal.Exchanges}} exchanges · {{.State.Journal.Bytes}} bytes · dropped <b id="journal-dropped">{{.State.JournalDropped}}</b></div>
+<div class="card"><h3>Comparison</h3>{{.State.Comparison}}{{range $r, $n := .State.Comparisons}}<br>{{$r}}: <b class="{{outClass $r}}">{{$n}}</b>{{end}}</div>
+</div>
+<p><small>as of <span id="state-at">{{ts .State.At}}</span></small>{{range .State.Problems}} <span class="bad">{{.}}</span>{{end}}</p>
+<h2>Rates, last hour</h2>
+<table><tr><th>Interaction</th><th>Outcome</th><th>Exchanges</th><th>Per minute</th></tr>
+{{range .State.Rates}}<tr><td>{{.Interaction}}</td><td class="{{outClass .Outcome}}">{{.Outcome}}</td><td>{{.LastHour}}</td><td>{{printf "%.2f" .PerMinute}}</td></tr>{{else}}<tr><td colspan="4">no exchanges in the last hour</td></tr>{{end}}</table>
+{{if .State.DeadLetters}}<h2>Dead letters</h2><table><tr><th>At</th><th>Stage</th><th>MessageId</th><th>Interaction</th><th>Party</th><th>Reason</th></tr>
+{{range .State.DeadLetters}}<tr><td>{{ts .At}}</td><td>{{.Stage}}</td><td>{{.MessageID}}</td><td>{{.Interaction}}</td><td>{{.Party}}</td><td>{{.Reason}}</td></tr>{{end}}</table>{{end}}
+{{if .Reader}}<h2>Exchanges</h2>
+<form class="search" method="get" action="/admin/ui/">
+<input name="id" placeholder="any id: MessageId, prescription, NHS number, ODS, X-Request-ID" size="48" value="{{.Q.ID}}">
+<input name="interaction" placeholder="interaction" value="{{.Q.Interaction}}">
+<select name="outcome"><option value="">any outcome</option>{{$o := .Q.Outcome}}{{range $v := (split "accepted rejected refused released not-released cancelled pending not-cancelled dead-letter error in-progress match differ")}}<option{{if eq $v $o}} selected{{end}}>{{$v}}</option>{{end}}</select>
+from <input type="datetime-local" name="from" value="{{.From}}"> to <input type="datetime-local" name="to" value="{{.To}}">
+<button type="submit">Search</button></form>
+{{if .Error}}<p class="bad">{{.Error}}</p>{{end}}
+<table id="exchanges"><tr><th>Started</th><th>Interaction</th><th>From</th><th>Ids</th><th>Outcome</th><th>Comparison</th></tr>
+{{range .List}}<tr><td><a class="exchange" href="/admin/ui/exchange/{{esc .ID}}">{{ts .Started}}</a></td><td>{{.Interaction}}</td><td>{{.Party}}</td>
+<td><small>{{.ID}}{{with .IDs.PrescriptionIDs}}<br>Rx {{join . ", "}}{{end}}</small></td>
+<td class="{{outClass .Outcome.Result}}">{{if .Outcome.Result}}{{.Outcome.Result}}{{else}}in progress{{end}} {{.Outcome.Code}}</td>
+<td>{{with .Comparison}}<span class="{{outClass .Result}}">{{.Result}}</span>{{end}}</td></tr>
+{{else}}<tr><td colspan="6">{{if .Journal}}no exchanges match{{else}}the journal is off{{end}}</td></tr>{{end}}</table>
+{{end}}
+{{if .Accesses}}<h2>Access journal (newest 50)</h2><table id="accesses"><tr><th>At</th><th>Door</th><th>Who</th><th>Role</th><th>What</th><th>Status</th></tr>
+{{range .Accesses}}<tr><td>{{ts .At}}</td><td>{{.Door}}</td><td>{{.Who}}</td><td>{{.Role}}</td><td>{{.Method}} {{.What}}</td><td>{{.Status}}</td></tr>{{end}}</table>{{end}}
+{{template "foot"}}{{end}}
+
+{{define "payloads"}}{{range .}}<h4>{{.Title}}{{if .Status}} · {{.Status}}{{end}}{{if .TookMS}} · {{.TookMS}} ms{{end}}</h4>
+{{if .Headers}}<table>{{range $k, $v := .Headers}}<tr><th>{{$k}}</th><td>{{$v}}</td></tr>{{end}}</table>{{end}}
+{{if .Note}}<p class="bad">{{.Note}}</p>{{end}}
+{{if .Body}}<pre class="payload">{{pretty .Body}}</pre>{{end}}{{else}}<p>none recorded</p>{{end}}{{end}}
+
+{{define "exchange"}}{{template "head"}}
+<h1>Exchange {{.X.ID}}</h1>
+<p>{{.X.Interaction}} over {{.X.Transport}} from {{.X.Party}}, started {{ts .X.Started}}</p>
+<p class="outcome" id="outcome"><span class="{{outClass .X.Outcome.Result}}">{{.Plain}}</span></p>
+{{if .Faults}}<h2>Delivery and faults</h2><ul id="faults">{{range .Faults}}<li>{{.}}</li>{{end}}</ul>{{end}}
+<h2>Ids</h2><table>
+<tr><th>MessageIds</th><td>{{join .X.IDs.MessageIDs ", "}}</td></tr>
+<tr><th>ConversationId</th><td>{{.X.IDs.ConversationID}}</td></tr>
+<tr><th>RefToMessageIds</th><td>{{join .X.IDs.RefToMessageIDs ", "}}</td></tr>
+<tr><th>Prescription ids</th><td>{{join .X.IDs.PrescriptionIDs ", "}}</td></tr>
+<tr><th>NHS numbers</th><td>{{join .X.IDs.NHSNumbers ", "}}</td></tr>
+<tr><th>ODS codes</th><td>{{join .X.IDs.ODSCodes ", "}}</td></tr>
+<tr><th>EPS X-Request-IDs</th><td>{{join .X.IDs.XRequestIDs ", "}}</td></tr>
+{{with .X.Signature}}<tr><th>Signature</th><td>digest {{.Digest}} ({{.DigestAlgorithm}}), {{.Algorithm}}</td></tr>{{end}}
+</table>
+{{with .X.Comparison}}<h2>Comparison: <span id="comparison" class="{{outClass .Result}}">{{.Result}}</span></h2>
+<p>primary path: {{.Primary}}{{if .Error}} · <span class="bad">{{.Error}}</span>{{end}}</p>
+{{if .Differences}}<ul id="differences">{{range .Differences}}<li>{{.}}</li>{{end}}</ul>{{end}}{{end}}
+{{if .Diff}}<h3>Answer diff (− primary, + shadow)</h3><pre class="diff" id="answer-diff">{{range .Diff}}<span class="d{{.Op}}">{{.Op}} {{.Text}}
+</span>{{end}}</pre>{{end}}
+<h2>Side by side</h2>
+<div class="side">
+<section id="v3-side"><h3>HL7 v3 — legacy side</h3><h4>Request</h4>{{template "payloads" .V3Requests}}<h4>Answer(s)</h4>{{template "payloads" .V3Answers}}{{if .Shadow}}<h4>Shadow path answer</h4>{{template "payloads" .Shadow}}{{end}}</section>
+<section id="fhir-side"><h3>FHIR — EPS side</h3><h4>Request(s)</h4>{{template "payloads" .FHIRRequests}}<h4>EPS answer(s)</h4>{{template "payloads" .EPSAnswers}}</section>
+</div>
+<h2>Timeline</h2><table id="timeline"><tr><th>When</th><th>Step</th><th>What</th><th>Status</th><th>Took</th><th>Note</th></tr>
+{{$start := .X.Started}}{{range .X.Steps}}<tr><td>{{since $start .At}}</td><td>{{.Kind}}</td><td>{{.Title}}{{if .Interaction}} ({{.Interaction}}){{end}}</td><td>{{if .Status}}{{.Status}}{{end}}</td><td>{{if .TookMS}}{{.TookMS}} ms{{end}}</td><td>{{.Note}}</td></tr>{{end}}
+</table>
+{{template "foot"}}{{end}}
+`

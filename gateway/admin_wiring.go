@@ -1,0 +1,219 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/porxgate/porxgate/gateway/admin"
+	"github.com/porxgate/porxgate/gateway/outbox"
+)
+
+// adminRoutes registers the gateway's own /admin/* views on r, a group at
+// /admin on the admin listener: every handler registered here moves with
+// the group, behind its authentication and access journal.
+func (s *Server) adminRoutes(r fiber.Router) {
+	r.Get(strings.TrimPrefix(PathDeadLetters, "/admin"), s.deadLetters)
+	r.Get(strings.TrimPrefix(PathQueues, "/admin"), s.queues)
+	if s.cancels != nil {
+		r.Get(strings.TrimPrefix(PathCancellations, "/admin"), s.cancellations)
+	}
+}
+
+// adminAuth builds the admin listener's authentication from the
+// configuration. With no token and no certificate roles configured it
+// makes a one-off admin token and says where to find it, so that `make
+// run` has a usable page and patient data is still behind a door.
+func (s *Server) adminAuth() (admin.AuthConfig, error) {
+	a := s.cfg.Admin
+	auth := admin.AuthConfig{NoAuth: a.NoAuth}
+	if a.Token != "" {
+		auth.Tokens = append(auth.Tokens, admin.NewToken("env", admin.RoleAdmin, a.Token))
+	}
+	if a.TokensFile != "" {
+		b, err := os.ReadFile(a.TokensFile)
+		if err != nil {
+			return auth, fmt.Errorf("admin tokens: %w", err)
+		}
+		toks, err := admin.ParseTokens(b)
+		if err != nil {
+			return auth, fmt.Errorf("admin tokens %s: %w", a.TokensFile, err)
+		}
+		auth.Tokens = append(auth.Tokens, toks...)
+	}
+	if a.CertRoles != "" {
+		roles, err := admin.ParseCertRoles(a.CertRoles)
+		if err != nil {
+			return auth, fmt.Errorf("admin: %w", err)
+		}
+		auth.CertRoles = roles
+	}
+	if !auth.NoAuth && len(auth.Tokens) == 0 && len(auth.CertRoles) == 0 {
+		b := make([]byte, 24)
+		if _, err := rand.Read(b); err != nil {
+			return auth, fmt.Errorf("admin token: %w", err)
+		}
+		tok := hex.EncodeToString(b)
+		f, err := os.CreateTemp("", "porxgate-admin-token-*")
+		if err != nil {
+			return auth, fmt.Errorf("admin token file: %w", err)
+		}
+		_, werr := f.WriteString(tok + "\n")
+		if cerr := f.Close(); werr != nil || cerr != nil {
+			return auth, fmt.Errorf("admin token file %s: %v %v", f.Name(), werr, cerr)
+		}
+		auth.Tokens = append(auth.Tokens, admin.NewToken("generated", admin.RoleAdmin, tok))
+		s.log.Warn("no admin credentials configured (PORXGATE_ADMIN_TOKEN, --admin-tokens, --admin-cert-roles): a one-off admin token was written to a file readable only by this user",
+			"token_file", f.Name(), "page", "http://"+s.cfg.Admin.Addr+admin.PathPage)
+	}
+	return auth, nil
+}
+
+// AdminServer builds the admin listener's app: the page, the journal API
+// and the gateway's /admin/* views behind authentication. Call it after
+// EnableCancellations.
+func (s *Server) AdminServer() (*admin.Server, error) {
+	auth, err := s.adminAuth()
+	if err != nil {
+		return nil, err
+	}
+	return admin.New(auth, admin.Deps{Journal: s.msg.journal, Live: s.liveState, Mount: s.adminRoutes,
+		Log: s.log.With("component", "admin"), Now: s.msg.now}), nil
+}
+
+// liveState gathers the gateway's part of the admin page's live state.
+func (s *Server) liveState(ctx context.Context) admin.State {
+	st := admin.State{Store: s.store.Kind(), Queues: map[string]int{}, PendingCancellations: -1, DeadLetters: []admin.DeadLetter{},
+		Routes: s.msg.routes.Configured(), Comparison: "off"}
+	if c := comparingOf(s.msg.proc); c != nil {
+		st.Comparison = c.Describe()
+	}
+	for _, q := range []string{inboxQueue, outbox.Queue} {
+		n, err := s.store.QueueLen(ctx, q)
+		if err != nil {
+			st.Problems = append(st.Problems, "queue "+q+": "+err.Error())
+			continue
+		}
+		st.Queues[q] = n
+	}
+	if s.upstream != nil {
+		st.Upstream = s.upstream.Describe()
+		st.Breakers = s.upstream.BreakerStates()
+	}
+	if s.cancels != nil {
+		if cs, err := s.cancels.tracker.Stats(ctx, s.cancels.now()); err == nil {
+			st.PendingCancellations = cs.Pending
+		} else {
+			st.Problems = append(st.Problems, "cancellations: "+err.Error())
+		}
+	}
+	raw, err := s.store.DeadLetters(ctx, 20)
+	if err != nil {
+		st.Problems = append(st.Problems, "dead letters: "+err.Error())
+	}
+	for _, b := range raw {
+		dl, err := outbox.DecodeDeadLetter(b)
+		if err != nil {
+			continue
+		}
+		st.DeadLetters = append(st.DeadLetters, admin.DeadLetter{At: dl.At, Stage: string(dl.Stage), MessageID: dl.MessageID,
+			Interaction: dl.Interaction, Party: dl.Party, Reason: dl.Reason})
+	}
+	return st
+}
+
+// adminListener holds the admin listener's address once it listens.
+type adminListener struct {
+	mu    sync.Mutex
+	addr  string
+	ready chan struct{}
+}
+
+// AdminAddr returns the admin listener's address, waiting up to wait for
+// it to listen; "" when it does not.
+func (s *Server) AdminAddr(wait time.Duration) string {
+	select {
+	case <-s.adminLn.ready:
+	case <-time.After(wait):
+		return ""
+	}
+	s.adminLn.mu.Lock()
+	defer s.adminLn.mu.Unlock()
+	return s.adminLn.addr
+}
+
+// startSide starts what runs beside the front doors: the journal's writer
+// (until work stops) and the admin listener (until serving stops).
+func (s *Server) startSide(serveCtx, workCtx context.Context, wg *sync.WaitGroup) {
+	if j := s.msg.journal; j != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); j.Run(workCtx) }()
+	}
+	s.startCompare(workCtx, wg)
+	if s.cfg.Admin.Addr == "" || s.cfg.Admin.Addr == "off" {
+		return
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := s.serveAdmin(serveCtx); err != nil {
+			s.log.Error("admin listener stopped", "err", err)
+		}
+	}()
+}
+
+// serveAdmin serves the admin listener until ctx is done.
+func (s *Server) serveAdmin(ctx context.Context) error {
+	as, err := s.AdminServer()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", s.cfg.Admin.Addr)
+	if err != nil {
+		return fmt.Errorf("admin listen %s: %w", s.cfg.Admin.Addr, err)
+	}
+	a := s.cfg.Admin
+	if a.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(a.TLSCertFile, a.TLSKeyFile)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("admin tls: %w", err)
+		}
+		tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		if a.ClientCAFile != "" {
+			pool, err := loadCertPool(a.ClientCAFile)
+			if err != nil {
+				_ = ln.Close()
+				return fmt.Errorf("admin client CAs: %w", err)
+			}
+			tc.ClientCAs, tc.ClientAuth = pool, tls.VerifyClientCertIfGiven
+		}
+		ln = tls.NewListener(ln, tc)
+	}
+	s.adminLn.mu.Lock()
+	s.adminLn.addr = ln.Addr().String()
+	s.adminLn.mu.Unlock()
+	close(s.adminLn.ready)
+	s.log.Info("admin listener", "addr", ln.Addr().String(), "tls", a.TLSCertFile != "", "page", admin.PathPage)
+	errc := make(chan error, 1)
+	go func() { errc <- as.App().Listener(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("admin serving on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	if err := as.App().ShutdownWithTimeout(s.cfg.ShutdownTimeout); err != nil {
+		return fmt.Errorf("admin shutdown: %w", err)
+	}
+	<-errc
+	return nil
+}

@@ -1,0 +1,27 @@
+// Package compare is porxgate's comparison mode: it normalises two HL7 v3
+// answers to the same legacy request — one from the legacy path (the
+// supplier's existing Spine route), one from the FHIR path (EPS through
+// porxgate) — and says how they differ. Legacy is the client of the legacy
+// path; Replay runs a folder of recorded exchanges offline.
+//
+// Normalisation (docs/compare.md says the same for operators):
+//
+//   - Namespace prefixes, comments, processing instructions, attribute
+//     order and whitespace around text are ignored.
+//   - The transmission wrapper's own id, creationTime and the sending
+//     device (communicationFunctionSnd: Spine's or porxgate's ASID) are
+//     ignored, as is the ControlActEvent's author (the answering system).
+//   - Any UUID that does not occur in the request is a generated id and is
+//     compared only as "<generated>"; UUIDs carried over from the request
+//     (line item ids, the id of the request being answered) are compared.
+//   - Any HL7 timestamp with a time of day that does not occur in the
+//     request is compared only as "<timestamp>"; dates from the request
+//     (prescription effective times, validity periods) are compared.
+//   - displayName and other human text attributes are ignored: codes are
+//     compared, their wording is not.
+//   - Everything else is compared: the answer's interaction, acknowledgement
+//     type and detail codes, statuses, the prescriptions released with
+//     their line items, products and quantities, reason codes. Sibling
+//     order is not significant (the answers are compared as multisets of
+//     path=value facts).
+package compare

@@ -1,0 +1,197 @@
+package compare
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/beevik/etree"
+)
+
+// uuidRe matches a UUID anywhere in a value.
+var uuidRe = regexp.MustCompile(`(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+
+// tsRe matches an HL7 TS with a time of day (YYYYMMDDHHMM[SS][.f][+zzzz]).
+var tsRe = regexp.MustCompile(`^\d{12}(\d{2})?(\.\d+)?([+-]\d{4})?$`)
+
+// ignoredAttrs are human-text attributes: wording is not compared.
+var ignoredAttrs = map[string]bool{"displayName": true, "originalText": true}
+
+// Facts are a normalised answer: "path=value" facts, sorted.
+type Facts []string
+
+// Normalise turns a v3 answer into Facts following the package rules;
+// request is the legacy request both answers answer (its UUIDs and
+// timestamps are kept).
+func Normalise(answer, request []byte) (Facts, error) {
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(answer); err != nil {
+		return nil, fmt.Errorf("compare: answer is not XML: %w", err)
+	}
+	root := doc.Root()
+	if root == nil {
+		return nil, fmt.Errorf("compare: answer has no root element")
+	}
+	keep := requestValues(request)
+	var out Facts
+	out = append(out, "interaction="+root.Tag)
+	for _, c := range root.ChildElements() {
+		switch c.Tag {
+		case "id", "creationTime", "communicationFunctionSnd":
+			continue
+		}
+		walkFacts(c, "/"+root.Tag+"/"+c.Tag, keep, &out)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// requestValues collects the UUIDs and timestamps of the request.
+func requestValues(request []byte) map[string]bool {
+	keep := map[string]bool{}
+	for _, u := range uuidRe.FindAll(request, -1) {
+		keep[strings.ToUpper(string(u))] = true
+	}
+	doc := etree.NewDocument()
+	if doc.ReadFromBytes(request) == nil && doc.Root() != nil {
+		var walk func(*etree.Element)
+		walk = func(e *etree.Element) {
+			for _, a := range e.Attr {
+				if tsRe.MatchString(a.Value) {
+					keep[a.Value] = true
+				}
+			}
+			for _, c := range e.ChildElements() {
+				walk(c)
+			}
+		}
+		walk(doc.Root())
+	}
+	return keep
+}
+
+// walkFacts adds the facts of e (at path) and its children.
+func walkFacts(e *etree.Element, path string, keep map[string]bool, out *Facts) {
+	if e.Tag == "author" && strings.HasSuffix(path, "/ControlActEvent/author") ||
+		e.Tag == "author1" && strings.HasSuffix(path, "/ControlActEvent/author1") {
+		return
+	}
+	attrs := make([]string, 0, len(e.Attr))
+	for _, a := range e.Attr {
+		if a.Space == "xmlns" || a.Key == "xmlns" || ignoredAttrs[a.Key] || a.Space == "xsi" && a.Key == "schemaLocation" {
+			continue
+		}
+		attrs = append(attrs, "@"+a.Key+"="+normValue(a.Value, keep))
+	}
+	sort.Strings(attrs)
+	for _, a := range attrs {
+		*out = append(*out, path+a)
+	}
+	if t := strings.TrimSpace(e.Text()); t != "" && len(e.ChildElements()) == 0 {
+		*out = append(*out, path+"="+normValue(t, keep))
+	}
+	if len(attrs) == 0 && len(e.ChildElements()) == 0 && strings.TrimSpace(e.Text()) == "" {
+		*out = append(*out, path)
+	}
+	for _, c := range e.ChildElements() {
+		walkFacts(c, path+"/"+c.Tag, keep, out)
+	}
+}
+
+// normValue replaces generated ids and fresh timestamps.
+func normValue(v string, keep map[string]bool) string {
+	if tsRe.MatchString(v) && !keep[v] {
+		return "<timestamp>"
+	}
+	return uuidRe.ReplaceAllStringFunc(v, func(u string) string {
+		if keep[strings.ToUpper(u)] {
+			return strings.ToUpper(u)
+		}
+		return "<generated>"
+	})
+}
+
+// Diff says how two normalised answers differ: facts only in a (prefixed
+// with nameA) and only in b, paired by path where both have one. Empty:
+// they match.
+func Diff(a, b Facts, nameA, nameB string) []string {
+	ca, cb := count(a), count(b)
+	onlyA, onlyB := map[string][]string{}, map[string][]string{}
+	var paths []string
+	seen := map[string]bool{}
+	note := func(f string) {
+		p := pathOf(f)
+		if !seen[p] {
+			seen[p] = true
+			paths = append(paths, p)
+		}
+	}
+	for f, n := range ca {
+		for range n - cb[f] {
+			onlyA[pathOf(f)] = append(onlyA[pathOf(f)], valueOf(f))
+			note(f)
+		}
+	}
+	for f, n := range cb {
+		for range n - ca[f] {
+			onlyB[pathOf(f)] = append(onlyB[pathOf(f)], valueOf(f))
+			note(f)
+		}
+	}
+	sort.Strings(paths)
+	var out []string
+	for _, p := range paths {
+		va, vb := onlyA[p], onlyB[p]
+		sort.Strings(va)
+		sort.Strings(vb)
+		switch {
+		case len(va) > 0 && len(vb) > 0:
+			out = append(out, fmt.Sprintf("%s: %s has %s, %s has %s", p, nameA, strings.Join(va, ", "), nameB, strings.Join(vb, ", ")))
+		case len(va) > 0:
+			out = append(out, fmt.Sprintf("%s: only %s has %s", p, nameA, strings.Join(va, ", ")))
+		default:
+			out = append(out, fmt.Sprintf("%s: only %s has %s", p, nameB, strings.Join(vb, ", ")))
+		}
+	}
+	return out
+}
+
+// count counts each fact.
+func count(f Facts) map[string]int {
+	m := make(map[string]int, len(f))
+	for _, x := range f {
+		m[x]++
+	}
+	return m
+}
+
+// pathOf is a fact's path (up to its value).
+func pathOf(f string) string {
+	if i := strings.Index(f, "="); i >= 0 {
+		return f[:i]
+	}
+	return f
+}
+
+// valueOf is a fact's value ("(present)" for a bare element).
+func valueOf(f string) string {
+	if i := strings.Index(f, "="); i >= 0 {
+		return strings.TrimSpace(f[i+1:])
+	}
+	return "(present)"
+}
+
+// Compare normalises both answers and diffs them. err says which answer
+// could not be read.
+func Compare(a, b, request []byte, nameA, nameB string) ([]string, error) {
+	fa, err := Normalise(a, request)
+	if err != nil {
+		return nil, fmt.Errorf("%s answer: %w", nameA, err)
+	}
+	fb, err := Normalise(b, request)
+	if err != nil {
+		return nil, fmt.Errorf("%s answer: %w", nameB, err)
+	}
+	return Diff(fa, fb, nameA, nameB), nil
+}

@@ -1,0 +1,109 @@
+package compare
+
+import (
+	"strings"
+	"testing"
+)
+
+const req = `<PORX_IN020101UK31 xmlns="urn:hl7-org:v3"><id root="AAAAAAAA-1111-4111-8111-111111111111"/>
+<effectiveTime value="20260301101500"/><lineItem><id root="BBBBBBBB-2222-4222-8222-222222222222"/></lineItem></PORX_IN020101UK31>`
+
+// ack builds an MCCI answer with the given parts.
+func ack(msgID, created, typeCode, detail, display string) string {
+	return `<?xml version="1.0"?><hl7:MCCI_IN010000UK13 xmlns:hl7="urn:hl7-org:v3"><hl7:id root="` + msgID + `"/>
+<hl7:creationTime value="` + created + `"/><hl7:communicationFunctionSnd><hl7:device><hl7:id extension="99999"/></hl7:device></hl7:communicationFunctionSnd>
+<hl7:acknowledgement typeCode="` + typeCode + `"><hl7:messageRef><hl7:id root="AAAAAAAA-1111-4111-8111-111111111111"/></hl7:messageRef>
+<hl7:acknowledgementDetail><hl7:code code="` + detail + `" displayName="` + display + `"/></hl7:acknowledgementDetail></hl7:acknowledgement>
+<!-- a comment --><hl7:ControlActEvent><hl7:author1><hl7:AgentSystemSDS><hl7:id extension="SPINE"/></hl7:AgentSystemSDS></hl7:author1>
+<hl7:effectiveTime value="20260301101500"/><hl7:item><hl7:id root="BBBBBBBB-2222-4222-8222-222222222222"/><hl7:quantity value="28"/></hl7:item></hl7:ControlActEvent></hl7:MCCI_IN010000UK13>`
+}
+
+func TestCompareNormalisation(t *testing.T) {
+	base := ack("11111111-0000-4000-8000-000000000001", "20260301101502", "AE", "0004", "With another dispenser")
+	tests := []struct {
+		name   string
+		other  string
+		differ []string // substrings the differences must contain; none: match
+	}{
+		{"own message id, creation time and sender ignored", strings.NewReplacer(
+			"11111111-0000-4000-8000-000000000001", "22222222-0000-4000-8000-000000000002",
+			"20260301101502", "20260301111111", `extension="99999"`, `extension="12345"`).Replace(base), nil},
+		{"display text ignored, code compared", strings.Replace(base, "With another dispenser", "Prescription with another dispenser", 1), nil},
+		{"answering system (ControlActEvent author) ignored", strings.Replace(base, `extension="SPINE"`, `extension="PORXGATE"`, 1), nil},
+		{"namespace prefix ignored", strings.NewReplacer("hl7:", "", `xmlns:hl7=`, `xmlns=`).Replace(base), nil},
+		{"ack type compared", strings.Replace(base, `typeCode="AE"`, `typeCode="AA"`, 1), []string{"acknowledgement@typeCode", "a has AE, b has AA"}},
+		{"detail code compared", strings.Replace(base, `code="0004"`, `code="0005"`, 1), []string{"acknowledgementDetail/code@code"}},
+		{"request-derived line item id compared", strings.Replace(base, "BBBBBBBB-2222-4222-8222-222222222222", "CCCCCCCC-3333-4333-8333-333333333333", 1), []string{"item/id@root", "<generated>"}},
+		{"request timestamp compared", strings.Replace(base, `<hl7:effectiveTime value="20260301101500"/>`, `<hl7:effectiveTime value="20260302101500"/>`, 1), []string{"effectiveTime@value"}},
+		{"quantity compared", strings.Replace(base, `value="28"`, `value="56"`, 1), []string{"quantity@value", "28", "56"}},
+		{"missing element", strings.Replace(base, `<hl7:quantity value="28"/>`, ``, 1), []string{"only a has 28"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			diffs, err := Compare([]byte(base), []byte(tt.other), []byte(req), "a", "b")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tt.differ) == 0 {
+				if len(diffs) != 0 {
+					t.Fatalf("want a match, got %v", diffs)
+				}
+				return
+			}
+			all := strings.Join(diffs, "\n")
+			for _, want := range tt.differ {
+				if !strings.Contains(all, want) {
+					t.Errorf("differences %q lack %q", all, want)
+				}
+			}
+		})
+	}
+}
+
+func TestNormaliseMalformed(t *testing.T) {
+	for _, in := range []string{"", "not xml", "<a>", "<?xml version=\"1.0\"?>", "<a><b></a>"} {
+		if _, err := Normalise([]byte(in), []byte(req)); err == nil {
+			t.Errorf("Normalise(%q): no error", in)
+		}
+	}
+	if _, err := Normalise([]byte("<a/>"), []byte("garbage <")); err != nil {
+		t.Errorf("an unreadable request must not stop normalisation: %v", err)
+	}
+	if _, err := Compare([]byte("<a/>"), []byte("<"), nil, "fhir", "legacy"); err == nil || !strings.Contains(err.Error(), "legacy answer") {
+		t.Errorf("Compare names the unreadable side: %v", err)
+	}
+}
+
+func TestRootTagAndHL7Of(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`<?xml version="1.0"?><!-- c --><hl7:MCCI_IN010000UK13 xmlns:hl7="x"/>`, "MCCI_IN010000UK13"},
+		{`<PORX_IN070103UK31>`, "PORX_IN070103UK31"},
+		{`no xml`, ""},
+		{`<`, ""},
+	}
+	for _, tt := range tests {
+		if got := rootTag([]byte(tt.in)); got != tt.want {
+			t.Errorf("rootTag(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if _, err := hl7Of("text/plain", "", []byte("oops")); err == nil {
+		t.Error("hl7Of accepted a non-XML answer")
+	}
+	if _, err := hl7Of(`multipart/related; boundary="x"`, "", []byte("--x--")); err == nil {
+		t.Error("hl7Of accepted a multipart answer without a payload")
+	}
+}
+
+func FuzzNormalise(f *testing.F) {
+	f.Add(ack("11111111-0000-4000-8000-000000000001", "20260301101502", "AA", "", ""), req)
+	f.Add("<a b='20260301101502'>x</a>", "")
+	f.Fuzz(func(t *testing.T, answer, request string) {
+		facts, err := Normalise([]byte(answer), []byte(request))
+		if err != nil {
+			return
+		}
+		if d := Diff(facts, facts, "a", "b"); len(d) != 0 {
+			t.Fatalf("an answer differs from itself: %v", d)
+		}
+	})
+}

@@ -1,0 +1,147 @@
+package compare
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Recorded is one recorded legacy exchange: the request a legacy system
+// sent and the answer Spine gave.
+type Recorded struct {
+	// Name is the exchange's name (its files' common prefix).
+	Name string
+	// Request and Answer are the HL7 v3 payloads.
+	Request, Answer []byte
+}
+
+// Suffixes of a recorded exchange's files in a replay folder.
+const (
+	RequestSuffix = ".request.xml"
+	AnswerSuffix  = ".answer.xml"
+)
+
+// LoadRecorded reads a replay folder: every NAME.request.xml with its
+// NAME.answer.xml (the HL7 payloads, as an MHS logs them). A request
+// without an answer is an error: it cannot be compared.
+func LoadRecorded(dir string) ([]Recorded, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*"+RequestSuffix))
+	if err != nil {
+		return nil, fmt.Errorf("compare: %w", err)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("compare: no *%s files in %s", RequestSuffix, dir)
+	}
+	sort.Strings(names)
+	out := make([]Recorded, 0, len(names))
+	for _, rq := range names {
+		name := strings.TrimSuffix(filepath.Base(rq), RequestSuffix)
+		req, err := os.ReadFile(rq)
+		if err != nil {
+			return nil, fmt.Errorf("compare: %w", err)
+		}
+		ans, err := os.ReadFile(filepath.Join(dir, name+AnswerSuffix))
+		if err != nil {
+			return nil, fmt.Errorf("compare: %s has no recorded answer: %w", name, err)
+		}
+		out = append(out, Recorded{Name: name, Request: req, Answer: ans})
+	}
+	return out, nil
+}
+
+// Result is what replaying one recorded exchange gave.
+type Result struct {
+	Name        string   `json:"name"`
+	Interaction string   `json:"interaction"`
+	Result      string   `json:"result"` // match, differ, error
+	Differences []string `json:"differences,omitempty"`
+	Error       string   `json:"error,omitempty"`
+}
+
+// Report is a replay's results with counts by interaction and result.
+type Report struct {
+	Results []Result                  `json:"results"`
+	Counts  map[string]map[string]int `json:"counts"`
+}
+
+// OK reports whether every exchange matched.
+func (r Report) OK() bool {
+	for _, x := range r.Results {
+		if x.Result != "match" {
+			return false
+		}
+	}
+	return len(r.Results) > 0
+}
+
+// RunFunc runs one legacy request down the FHIR path and returns its v3 answer.
+type RunFunc func(ctx context.Context, interaction string, request []byte) ([]byte, error)
+
+// Replay runs each recorded request through run, in order, and compares
+// the FHIR path's answer with Spine's recorded one.
+func Replay(ctx context.Context, recs []Recorded, run RunFunc) Report {
+	rep := Report{Counts: map[string]map[string]int{}}
+	for _, rec := range recs {
+		res := Result{Name: rec.Name, Interaction: rootTag(rec.Request)}
+		answer, err := run(ctx, res.Interaction, rec.Request)
+		switch {
+		case err != nil:
+			res.Result, res.Error = "error", err.Error()
+		default:
+			diffs, err := Compare(rec.Answer, answer, rec.Request, "spine", "fhir")
+			switch {
+			case err != nil:
+				res.Result, res.Error = "error", err.Error()
+			case len(diffs) == 0:
+				res.Result = "match"
+			default:
+				res.Result, res.Differences = "differ", diffs
+			}
+		}
+		if rep.Counts[res.Interaction] == nil {
+			rep.Counts[res.Interaction] = map[string]int{}
+		}
+		rep.Counts[res.Interaction][res.Result]++
+		rep.Results = append(rep.Results, res)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return rep
+}
+
+// WriteText writes the report for a person: one line per exchange, its
+// differences indented, then the counts.
+func (r Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	for _, x := range r.Results {
+		fmt.Fprintf(&b, "%-7s %s (%s)%s\n", x.Result, x.Name, x.Interaction, errSuffix(x.Error))
+		for _, d := range x.Differences {
+			fmt.Fprintf(&b, "        %s\n", d)
+		}
+	}
+	ints := make([]string, 0, len(r.Counts))
+	for i := range r.Counts {
+		ints = append(ints, i)
+	}
+	sort.Strings(ints)
+	b.WriteString("\nby interaction:\n")
+	for _, i := range ints {
+		c := r.Counts[i]
+		fmt.Fprintf(&b, "  %-20s match %d  differ %d  error %d\n", i, c["match"], c["differ"], c["error"])
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// errSuffix formats an error after a result line.
+func errSuffix(e string) string {
+	if e == "" {
+		return ""
+	}
+	return ": " + e
+}

@@ -1,0 +1,227 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/porxgate/porxgate/gateway/compare"
+	"github.com/porxgate/porxgate/gateway/journal"
+)
+
+// Comparison results counted in porxgate_compare_total.
+const (
+	compareMatch   = "match"
+	compareDiffer  = "differ"
+	compareError   = "error"
+	compareSkipped = "skipped"
+)
+
+// comparing is the Processor of comparison mode: the primary path answers
+// the sender; the shadow path runs afterwards on a bounded pool, never
+// delaying, changing or failing the primary, and the two answers are
+// compared into the journal and /metrics.
+type comparing struct {
+	fhir    Processor
+	legacy  *compare.Legacy
+	primary string
+	timeout time.Duration
+	workers int
+	j       *journal.Journal
+	log     *slog.Logger
+	jobs    chan shadowJob
+	total   *prometheus.CounterVec
+}
+
+// shadowJob is one shadow run waiting for a worker.
+type shadowJob struct {
+	in      Inbound
+	primary Answer
+}
+
+// OpenCompare wraps the FHIR-path Processor in comparison mode when
+// --compare-legacy-url is set; otherwise it returns fhir as it is. j may be
+// nil (then results go to /metrics and the log only).
+func OpenCompare(cfg Config, fhir Processor, j *journal.Journal, m *Metrics, log *slog.Logger) Processor {
+	if cfg.Compare.LegacyURL == "" {
+		return fhir
+	}
+	return NewComparing(cfg.Compare, fhir, &compare.Legacy{URL: cfg.Compare.LegacyURL,
+		Client: &http.Client{Timeout: cfg.Compare.Timeout}}, j, m, log)
+}
+
+// NewComparing returns the comparison-mode Processor over the FHIR path
+// fhir and the legacy path legacy.
+func NewComparing(cc CompareConfig, fhir Processor, legacy *compare.Legacy, j *journal.Journal, m *Metrics, log *slog.Logger) Processor {
+	if cc.Workers < 1 {
+		cc.Workers = 1
+	}
+	if cc.Timeout <= 0 {
+		cc.Timeout = 30 * time.Second
+	}
+	total := registerCounter(m.Registry, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "porxgate_compare_total",
+		Help: "Comparison mode: answers compared, by interaction and result (match, differ, error, skipped).",
+	}, []string{"interaction", "result"}))
+	return &comparing{fhir: fhir, legacy: legacy, primary: cc.Primary, timeout: cc.Timeout, workers: cc.Workers,
+		j: j, log: log.With("component", "compare"), jobs: make(chan shadowJob, 256), total: total}
+}
+
+// Describe says how comparison mode runs, for the admin page.
+func (p *comparing) Describe() string {
+	if p.primary == "legacy" {
+		return "legacy primary at " + p.legacy.URL + ", FHIR path shadow"
+	}
+	return "FHIR path primary, legacy shadow at " + p.legacy.URL
+}
+
+// Supports implements Processor.
+func (p *comparing) Supports(interaction string) bool { return p.fhir.Supports(interaction) }
+
+// Process implements Processor: the primary path's outcome, with the
+// shadow run queued (or skipped and counted when the queue is full).
+func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) {
+	var out *Outcome
+	var err error
+	if p.primary == "legacy" {
+		out, err = p.legacyOutcome(ctx, in)
+	} else {
+		out, err = p.fhir.Process(ctx, in)
+	}
+	if err != nil || out == nil {
+		return out, err
+	}
+	a := firstAnswer(out)
+	if a == nil {
+		return out, nil
+	}
+	job := shadowJob{in: *in, primary: *a}
+	job.in.Payload = append([]byte(nil), in.Payload...)
+	select {
+	case p.jobs <- job:
+	default:
+		p.total.WithLabelValues(in.Interaction, compareSkipped).Inc()
+		p.j.Record(journal.Event{Exchange: in.MessageID, Comparison: &journal.Comparison{Result: compareSkipped, Primary: p.primary,
+			Error: "shadow queue full: not compared"}})
+	}
+	return out, nil
+}
+
+// firstAnswer returns the answer the sender gets, if any.
+func firstAnswer(out *Outcome) *Answer {
+	if out.Reply != nil {
+		return out.Reply
+	}
+	if len(out.Answers) > 0 {
+		return &out.Answers[0]
+	}
+	return nil
+}
+
+// legacyOutcome runs the legacy path as primary.
+func (p *comparing) legacyOutcome(ctx context.Context, in *Inbound) (*Outcome, error) {
+	cctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	a, err := p.legacy.Call(cctx, requestOf(in))
+	if err != nil {
+		return nil, Deferred(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
+	}
+	ans := Answer{Interaction: a.Interaction, Payload: a.Payload}
+	if in.Transport == TransportSOAP {
+		return &Outcome{Reply: &ans}, nil
+	}
+	return &Outcome{Answers: []Answer{ans}}, nil
+}
+
+// requestOf is the legacy-path request for in.
+func requestOf(in *Inbound) compare.Request {
+	return compare.Request{Interaction: in.Interaction, Service: in.Service, MessageID: in.MessageID,
+		ConversationID: in.ConversationID, FromParty: in.FromParty, ToParty: in.ToParty, CPAID: in.CPAID, Payload: in.Payload,
+		SOAP: in.Transport == TransportSOAP, FromASID: in.FromASID, ToASID: in.ToASID, FromAddress: in.FromAddress}
+}
+
+// Run runs the shadow workers until ctx is done.
+func (p *comparing) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for range p.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case job := <-p.jobs:
+					p.shadow(ctx, job)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// shadow runs the other path for one job and compares the answers.
+func (p *comparing) shadow(ctx context.Context, job shadowJob) {
+	in := &job.in
+	sctx, cancel := context.WithTimeout(journal.WithExchange(ctx, in.MessageID), p.timeout)
+	defer cancel()
+	var other []byte
+	var otherName, title string
+	var serr error
+	start := time.Now()
+	if p.primary == "legacy" {
+		otherName, title = "fhir", "FHIR path (shadow) answer"
+		out, err := p.fhir.Process(sctx, in)
+		switch {
+		case err != nil:
+			serr = err
+		case out == nil || firstAnswer(out) == nil:
+			serr = fmt.Errorf("the FHIR path gave no answer")
+		default:
+			other = firstAnswer(out).Payload
+		}
+	} else {
+		otherName, title = "legacy", "legacy path (shadow) answer"
+		a, err := p.legacy.Call(sctx, requestOf(in))
+		serr, other = err, a.Payload
+	}
+	step := &journal.Step{Kind: journal.StepShadow, Title: title, ContentType: "application/xml", Body: string(other),
+		TookMS: time.Since(start).Milliseconds()}
+	c := &journal.Comparison{Primary: p.primary}
+	result := compareError
+	if serr != nil {
+		step.Note, c.Error = serr.Error(), serr.Error()
+	} else if diffs, err := compare.Compare(job.primary.Payload, other, in.Payload, p.primary, otherName); err != nil {
+		c.Error = err.Error()
+	} else if len(diffs) == 0 {
+		result = compareMatch
+	} else {
+		result, c.Differences = compareDiffer, diffs
+	}
+	c.Result = result
+	p.total.WithLabelValues(in.Interaction, result).Inc()
+	p.j.Record(journal.Event{Exchange: in.MessageID, Step: step, Comparison: c})
+	p.log.Info("compared", "message_id", in.MessageID, "interaction", in.Interaction, "result", result, "differences", len(c.Differences), "err", c.Error)
+}
+
+// comparingOf finds the comparison-mode Processor under p, if any.
+func comparingOf(p Processor) *comparing {
+	if jp, ok := p.(journalProcessor); ok {
+		p = jp.next
+	}
+	c, _ := p.(*comparing)
+	return c
+}
+
+// startCompare runs comparison mode's shadow workers, when it is on.
+func (s *Server) startCompare(ctx context.Context, wg *sync.WaitGroup) {
+	if c := comparingOf(s.msg.proc); c != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.Run(ctx) }()
+	}
+}

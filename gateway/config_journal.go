@@ -1,0 +1,171 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/journal"
+)
+
+// JournalConfig configures the exchange journal.
+type JournalConfig struct {
+	// Backend is where the journal is kept: "memory", "redis", "off", or
+	// "" (default) for Redis when --redis is set and memory otherwise
+	// (--journal, PORXGATE_JOURNAL).
+	Backend string
+	// MaxAge is how long an exchange is kept (--journal-max-age,
+	// PORXGATE_JOURNAL_MAX_AGE; default 168h).
+	MaxAge time.Duration
+	// MaxBytes caps the journal's size; the oldest exchanges go first
+	// (--journal-max-bytes, PORXGATE_JOURNAL_MAX_BYTES; default 256 MiB).
+	MaxBytes int
+	// Queue is how many events may wait for the journal's writer before
+	// they are dropped and counted (--journal-queue, PORXGATE_JOURNAL_QUEUE;
+	// default 4096).
+	Queue int
+}
+
+// AdminConfig configures the admin listener: the page, the journal API
+// and the /admin/* views, behind authentication.
+type AdminConfig struct {
+	// Addr is the admin listen address (--admin-addr, PORXGATE_ADMIN_ADDR;
+	// default 127.0.0.1:8081; "off" serves no admin listener).
+	Addr string
+	// Token is one bearer token with the admin role (--admin-token is not
+	// a flag, to keep it out of process listings: env PORXGATE_ADMIN_TOKEN).
+	Token string
+	// TokensFile lists bearer tokens, one "name role token" a line
+	// (--admin-tokens, PORXGATE_ADMIN_TOKENS). Roles: viewer (live state),
+	// reader (+ exchanges and their payloads), admin (+ access journal and
+	// actions).
+	TokensFile string
+	// TLSCertFile and TLSKeyFile serve the admin listener over TLS
+	// (--admin-tls-cert, --admin-tls-key).
+	TLSCertFile, TLSKeyFile string
+	// ClientCAFile asks for client certificates signed by these CAs
+	// (--admin-client-ca); CertRoles gives their roles.
+	ClientCAFile string
+	// CertRoles maps certificate subjects' common names to roles,
+	// "cn=role,..." (--admin-cert-roles, PORXGATE_ADMIN_CERT_ROLES).
+	CertRoles string
+	// NoAuth serves without authentication; only settable in code (tests),
+	// and only on a loopback address.
+	NoAuth bool
+}
+
+// CompareConfig configures comparison mode.
+type CompareConfig struct {
+	// LegacyURL is the supplier's existing Spine route (SOAP sync or ebXML
+	// endpoint); set, every legacy message also goes down the legacy path
+	// and the two answers are compared (--compare-legacy-url,
+	// PORXGATE_COMPARE_LEGACY_URL; default none: comparison off). It must
+	// point at another environment than the FHIR path's EPS.
+	LegacyURL string
+	// Primary is the path whose answer the sender gets: "fhir" (default)
+	// or "legacy" (--compare-primary, PORXGATE_COMPARE_PRIMARY).
+	Primary string
+	// Timeout bounds one shadow call (--compare-timeout; default 30s).
+	Timeout time.Duration
+	// Workers is how many shadow calls run at once (--compare-workers;
+	// default 2); beyond a bounded queue shadow runs are skipped and counted.
+	Workers int
+}
+
+// registerJournalFlags adds the journal, admin and comparison flags.
+func registerJournalFlags(str func(p *string, name, env, usage string), num func(p *int, name, env, usage string),
+	dur func(p *time.Duration, name, env, usage string), getenv func(string) string, c *Config) {
+	str(&c.Journal.Backend, "journal", "JOURNAL", "exchange journal: memory, redis, off; empty: redis with --redis, else memory")
+	dur(&c.Journal.MaxAge, "journal-max-age", "JOURNAL_MAX_AGE", "how long the journal keeps an exchange")
+	num(&c.Journal.MaxBytes, "journal-max-bytes", "JOURNAL_MAX_BYTES", "journal size cap in bytes (oldest dropped first)")
+	num(&c.Journal.Queue, "journal-queue", "JOURNAL_QUEUE", "journal events waiting for the writer before drops")
+	str(&c.Admin.Addr, "admin-addr", "ADMIN_ADDR", "admin listener (page, journal API, /admin/*); off: none")
+	if v := getenv(envPrefix + "ADMIN_TOKEN"); v != "" {
+		c.Admin.Token = v
+	}
+	str(&c.Admin.TokensFile, "admin-tokens", "ADMIN_TOKENS", "file of admin bearer tokens: name role token per line")
+	str(&c.Admin.TLSCertFile, "admin-tls-cert", "ADMIN_TLS_CERT", "PEM certificate of the admin listener")
+	str(&c.Admin.TLSKeyFile, "admin-tls-key", "ADMIN_TLS_KEY", "PEM key of --admin-tls-cert")
+	str(&c.Admin.ClientCAFile, "admin-client-ca", "ADMIN_CLIENT_CA", "PEM CAs of admin client certificates")
+	str(&c.Admin.CertRoles, "admin-cert-roles", "ADMIN_CERT_ROLES", "client certificate roles, cn=role,...")
+	str(&c.Compare.LegacyURL, "compare-legacy-url", "COMPARE_LEGACY_URL", "comparison mode: the legacy Spine route (another environment)")
+	str(&c.Compare.Primary, "compare-primary", "COMPARE_PRIMARY", "comparison mode: fhir or legacy answers the sender")
+	dur(&c.Compare.Timeout, "compare-timeout", "COMPARE_TIMEOUT", "comparison mode: limit of one shadow call")
+	num(&c.Compare.Workers, "compare-workers", "COMPARE_WORKERS", "comparison mode: shadow calls at once")
+}
+
+// defaultJournalConfigs sets the defaults of the journal, admin and
+// comparison settings.
+func defaultJournalConfigs(c *Config) {
+	c.Journal = JournalConfig{MaxAge: journal.DefaultMaxAge, MaxBytes: journal.DefaultMaxBytes, Queue: 4096}
+	c.Admin = AdminConfig{Addr: "127.0.0.1:8081"}
+	c.Compare = CompareConfig{Primary: "fhir", Timeout: 30 * time.Second, Workers: 2}
+}
+
+// validateJournal checks the journal, admin and comparison settings.
+func (c Config) validateJournal() []error {
+	var errs []error
+	switch c.Journal.Backend {
+	case "", "memory", "off":
+	case "redis":
+		if c.RedisURL == "" {
+			errs = append(errs, errors.New("journal redis: needs --redis"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("journal %q: want memory, redis or off", c.Journal.Backend))
+	}
+	if c.Journal.MaxAge <= 0 || c.Journal.MaxBytes <= 0 || c.Journal.Queue <= 0 {
+		errs = append(errs, errors.New("journal-max-age, journal-max-bytes and journal-queue: must be positive"))
+	}
+	if c.Admin.Addr != "off" {
+		host, _, err := net.SplitHostPort(c.Admin.Addr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("admin-addr %q: want host:port or off: %w", c.Admin.Addr, err))
+		} else if c.Admin.NoAuth && !isLoopback(host) {
+			errs = append(errs, fmt.Errorf("admin-addr %q: an admin listener without authentication must be on loopback", c.Admin.Addr))
+		}
+		if (c.Admin.TLSCertFile == "") != (c.Admin.TLSKeyFile == "") {
+			errs = append(errs, errors.New("admin-tls-cert and admin-tls-key: give both or neither"))
+		}
+		if c.Admin.ClientCAFile != "" && c.Admin.TLSCertFile == "" {
+			errs = append(errs, errors.New("admin-client-ca: needs admin-tls-cert and admin-tls-key"))
+		}
+		if c.Admin.CertRoles != "" && c.Admin.ClientCAFile == "" {
+			errs = append(errs, errors.New("admin-cert-roles: needs admin-client-ca"))
+		}
+	}
+	if c.Compare.LegacyURL != "" {
+		u, err := url.Parse(c.Compare.LegacyURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("compare-legacy-url %q: want an http(s) URL", c.Compare.LegacyURL))
+		}
+		if c.UpstreamURL != "" && sameHost(c.UpstreamURL, c.Compare.LegacyURL) {
+			errs = append(errs, errors.New("compare-legacy-url: must point at another environment than --upstream (a prescription must never be issued twice in one)"))
+		}
+	}
+	if c.Compare.Primary != "fhir" && c.Compare.Primary != "legacy" {
+		errs = append(errs, fmt.Errorf("compare-primary %q: want fhir or legacy", c.Compare.Primary))
+	}
+	if c.Compare.Timeout <= 0 || c.Compare.Workers < 1 {
+		errs = append(errs, errors.New("compare-timeout and compare-workers: must be positive"))
+	}
+	return errs
+}
+
+// isLoopback reports whether host is a loopback name or address.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// sameHost reports whether two URLs name the same host and port.
+func sameHost(a, b string) bool {
+	ua, err1 := url.Parse(a)
+	ub, err2 := url.Parse(b)
+	return err1 == nil && err2 == nil && ua.Host == ub.Host
+}

@@ -1,0 +1,324 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Backend keeps exchanges and accesses.
+type Backend interface {
+	// Apply merges ev into its exchange (making it when new).
+	Apply(ctx context.Context, ev Event) error
+	// ApplyAll merges events in order, as Apply each would, in as few
+	// round trips as the backend can.
+	ApplyAll(ctx context.Context, evs []Event) error
+	// Get returns one exchange; nil, nil when it is not kept.
+	Get(ctx context.Context, id string) (*Exchange, error)
+	// Search returns the exchanges q selects, newest first.
+	Search(ctx context.Context, q Query) ([]Summary, error)
+	// AddAccess records an access.
+	AddAccess(ctx context.Context, a Access) error
+	// Accesses returns up to limit accesses, newest first.
+	Accesses(ctx context.Context, limit int) ([]Access, error)
+	// Prune drops what the retention no longer allows at now.
+	Prune(ctx context.Context, now time.Time) error
+	// Stats reports how many exchanges are kept and their total size.
+	Stats(ctx context.Context) (Stats, error)
+	// Kind names the backend ("memory" or "redis").
+	Kind() string
+}
+
+// Stats describe what a backend holds.
+type Stats struct {
+	// Exchanges is how many exchanges are kept.
+	Exchanges int `json:"exchanges"`
+	// Bytes is their total size as stored.
+	Bytes int64 `json:"bytes"`
+}
+
+// Options configure a Journal.
+type Options struct {
+	// Queue is how many events may wait for the writer (default 4096);
+	// beyond it events are dropped and counted.
+	Queue int
+	// PruneEvery is how often the writer applies the retention (default 30s).
+	PruneEvery time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Log receives write failures (rate-limited to one line per outage).
+	Log *slog.Logger
+	// Registry, when set, gets the journal's counters.
+	Registry *prometheus.Registry
+}
+
+// Journal records events off the hot path into a Backend.
+type Journal struct {
+	b       Backend
+	opts    Options
+	queue   chan item
+	dropped atomic.Uint64
+	pending atomic.Int64
+	failing atomic.Bool
+	metrics struct {
+		recorded prometheus.Counter
+		dropped  prometheus.Counter
+	}
+	closeOnce sync.Once
+	done      chan struct{}
+}
+
+// item is what waits on the queue: an event or an access.
+type item struct {
+	ev     *Event
+	access *Access
+}
+
+// New returns a Journal over b. Call Run to start its writer.
+func New(b Backend, opts Options) *Journal {
+	if opts.Queue <= 0 {
+		opts.Queue = 4096
+	}
+	if opts.PruneEvery <= 0 {
+		opts.PruneEvery = 30 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	j := &Journal{b: b, opts: opts, queue: make(chan item, opts.Queue), done: make(chan struct{})}
+	j.metrics.recorded = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "porxgate_journal_recorded_total", Help: "Journal events written."})
+	j.metrics.dropped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "porxgate_journal_dropped_total", Help: "Journal events dropped because the writer's queue was full or the backend failed."})
+	if opts.Registry != nil {
+		j.metrics.recorded = registerOrExisting(opts.Registry, j.metrics.recorded)
+		j.metrics.dropped = registerOrExisting(opts.Registry, j.metrics.dropped)
+	}
+	return j
+}
+
+// registerOrExisting registers c on reg, or returns the counter already there.
+func registerOrExisting(reg *prometheus.Registry, c prometheus.Counter) prometheus.Counter {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(prometheus.Counter); ok {
+				return existing
+			}
+		}
+	}
+	return c
+}
+
+// Backend returns the backend, for reading.
+func (j *Journal) Backend() Backend { return j.b }
+
+// Record queues ev for the writer; it never waits. A nil Journal records
+// nothing.
+func (j *Journal) Record(ev Event) {
+	if j == nil || ev.Exchange == "" {
+		return
+	}
+	if ev.At.IsZero() {
+		ev.At = j.opts.Now()
+	}
+	j.put(item{ev: &ev})
+}
+
+// RecordAccess queues an access entry; it never waits.
+func (j *Journal) RecordAccess(a Access) {
+	if j == nil {
+		return
+	}
+	if a.At.IsZero() {
+		a.At = j.opts.Now()
+	}
+	j.put(item{access: &a})
+}
+
+// put queues it or counts it dropped.
+func (j *Journal) put(it item) {
+	j.pending.Add(1)
+	select {
+	case j.queue <- it:
+	default:
+		j.pending.Add(-1)
+		j.dropped.Add(1)
+		j.metrics.dropped.Inc()
+	}
+}
+
+// RecordNow writes ev at once, bypassing the queue, and says whether it
+// was written: for what must not be lost (an answer kept for its party
+// instead of being dead-lettered). It waits for the backend, so it is for
+// workers, never for a request's path.
+func (j *Journal) RecordNow(ctx context.Context, ev Event) error {
+	if j == nil {
+		return errors.New("journal: off")
+	}
+	if ev.At.IsZero() {
+		ev.At = j.opts.Now()
+	}
+	enrich(&ev)
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := j.b.Apply(wctx, ev); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	j.metrics.recorded.Inc()
+	return nil
+}
+
+// Dropped returns how many events were dropped since start.
+func (j *Journal) Dropped() uint64 {
+	if j == nil {
+		return 0
+	}
+	return j.dropped.Load()
+}
+
+// Pending returns how many events wait to be written.
+func (j *Journal) Pending() int64 { return j.pending.Load() }
+
+// Run writes queued events until ctx is done, then writes what is still
+// queued (bounded by a short timeout) and returns.
+func (j *Journal) Run(ctx context.Context) {
+	defer close(j.done)
+	tick := time.NewTicker(j.opts.PruneEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case it := <-j.queue:
+			j.writeBatch(ctx, j.batch(it))
+		case <-tick.C:
+			if err := j.b.Prune(ctx, j.opts.Now()); err != nil && ctx.Err() == nil {
+				j.opts.Log.Warn("journal: retention could not be applied", "err", err)
+			}
+		case <-ctx.Done():
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+			for {
+				select {
+				case it := <-j.queue:
+					j.write(dctx, it)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// maxBatch bounds how many queued items the writer takes at once.
+const maxBatch = 512
+
+// batch returns first and whatever else is queued, up to maxBatch.
+func (j *Journal) batch(first item) []item {
+	items := []item{first}
+	for len(items) < maxBatch {
+		select {
+		case it := <-j.queue:
+			items = append(items, it)
+		default:
+			return items
+		}
+	}
+	return items
+}
+
+// writeBatch writes queued items: the events in one ApplyAll, the accesses
+// one by one; a failure counts every item it loses as dropped.
+func (j *Journal) writeBatch(ctx context.Context, items []item) {
+	var evs []Event
+	for _, it := range items {
+		if it.ev == nil {
+			j.write(ctx, it)
+			continue
+		}
+		enrich(it.ev)
+		evs = append(evs, *it.ev)
+	}
+	if len(evs) == 0 {
+		return
+	}
+	defer j.pending.Add(-int64(len(evs)))
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	j.outcome(j.b.ApplyAll(wctx, evs), len(evs))
+}
+
+// outcome counts n items written, or dropped on err.
+func (j *Journal) outcome(err error, n int) {
+	if err != nil {
+		j.dropped.Add(uint64(n))
+		j.metrics.dropped.Add(float64(n))
+		if !j.failing.Swap(true) {
+			j.opts.Log.Warn("journal: write failed; events are dropped until it recovers", "err", err)
+		}
+		return
+	}
+	if j.failing.Swap(false) {
+		j.opts.Log.Info("journal: writing again")
+	}
+	j.metrics.recorded.Add(float64(n))
+}
+
+// write applies one queued item; a failure counts as a drop.
+func (j *Journal) write(ctx context.Context, it item) {
+	defer j.pending.Add(-1)
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var err error
+	if it.ev != nil {
+		enrich(it.ev)
+		err = j.b.Apply(wctx, *it.ev)
+	} else {
+		err = j.b.AddAccess(wctx, *it.access)
+	}
+	j.outcome(err, 1)
+}
+
+// Wait returns when every event recorded so far is written, or ctx is done.
+func (j *Journal) Wait(ctx context.Context) error {
+	for j.pending.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("journal: %d events still pending: %w", j.pending.Load(), ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// enrich reads ids, signature and outcome out of a v3 step's payload.
+func enrich(ev *Event) {
+	s := ev.Step
+	if s == nil || s.Body == "" {
+		return
+	}
+	switch s.Kind {
+	case StepLegacyRequest, StepV3Answer, StepShadow:
+	default:
+		return
+	}
+	f := readV3(s.Body)
+	if s.Interaction == "" {
+		s.Interaction = f.interaction
+	}
+	ev.IDs.merge(f.ids)
+	if s.Kind == StepV3Answer && f.outcome != nil && ev.Outcome == nil {
+		ev.Outcome = f.outcome
+	}
+	if s.Kind == StepLegacyRequest && f.signature != nil && f.signature.Digest != "" {
+		ev.Signature = f.signature
+	}
+}

@@ -1,0 +1,189 @@
+package journal
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Memory is the in-process backend: nothing survives a restart.
+type Memory struct {
+	ret      Retention
+	mu       sync.Mutex
+	byID     map[string]*memEntry
+	order    []string // exchange ids, oldest first by start
+	bytes    int64
+	accesses []Access // newest last
+}
+
+// memEntry is one kept exchange with its size.
+type memEntry struct {
+	x    Exchange
+	size int64
+}
+
+// NewMemory returns an empty in-memory backend with retention r (zero
+// fields take the defaults).
+func NewMemory(r Retention) *Memory {
+	return &Memory{ret: r.withDefaults(), byID: map[string]*memEntry{}}
+}
+
+// Kind implements Backend.
+func (m *Memory) Kind() string { return "memory" }
+
+// Apply implements Backend.
+func (m *Memory) Apply(_ context.Context, ev Event) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.byID[ev.Exchange]
+	if !ok {
+		e = &memEntry{}
+		m.byID[ev.Exchange] = e
+		m.order = append(m.order, ev.Exchange)
+	}
+	e.x.apply(ev)
+	size := e.size + eventSize(ev)
+	if !ok {
+		size += 256 // the exchange's own fields
+	}
+	m.bytes += size - e.size
+	e.size = size
+	m.evictOverSize()
+	return nil
+}
+
+// ApplyAll implements Backend.
+func (m *Memory) ApplyAll(ctx context.Context, evs []Event) error {
+	for _, ev := range evs {
+		if err := m.Apply(ctx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eventSize estimates what an event adds to its exchange's stored size
+// (payloads, headers and ids, plus a fixed overhead per step), without
+// encoding it: the writer must stay cheap.
+func eventSize(ev Event) int64 {
+	n := 0
+	for _, v := range ev.IDs.all() {
+		n += len(v) + 3
+	}
+	if s := ev.Step; s != nil {
+		n += 96 + len(s.Kind) + len(s.Title) + len(s.Interaction) + len(s.ContentType) + len(s.Body) + len(s.Note)
+		for k, v := range s.Headers {
+			n += len(k) + len(v) + 6
+		}
+	}
+	if ev.Comparison != nil {
+		n += 64 + len(ev.Comparison.Error)
+		for _, d := range ev.Comparison.Differences {
+			n += len(d) + 3
+		}
+	}
+	return int64(n)
+}
+
+// evictOverSize drops the oldest exchanges while over MaxBytes; the
+// newest is always kept. m.mu is held.
+func (m *Memory) evictOverSize() {
+	for m.bytes > m.ret.MaxBytes && len(m.order) > 1 {
+		m.drop(m.order[0])
+		m.order = m.order[1:]
+	}
+}
+
+// drop forgets one exchange (not its place in order). m.mu is held.
+func (m *Memory) drop(id string) {
+	if e, ok := m.byID[id]; ok {
+		m.bytes -= e.size
+		delete(m.byID, id)
+	}
+}
+
+// Get implements Backend.
+func (m *Memory) Get(_ context.Context, id string) (*Exchange, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.byID[id]
+	if !ok {
+		return nil, nil
+	}
+	x := e.x
+	x.Steps = slices.Clone(e.x.Steps)
+	return &x, nil
+}
+
+// Search implements Backend.
+func (m *Memory) Search(_ context.Context, q Query) ([]Summary, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Summary
+	for i := len(m.order) - 1; i >= 0 && len(out) < q.limit(); i-- {
+		e, ok := m.byID[m.order[i]]
+		if !ok {
+			continue
+		}
+		s := e.x.Summary()
+		if q.matches(&s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// AddAccess implements Backend.
+func (m *Memory) AddAccess(_ context.Context, a Access) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.accesses = append(m.accesses, a)
+	if over := len(m.accesses) - m.ret.MaxAccesses; over > 0 {
+		m.accesses = slices.Delete(m.accesses, 0, over)
+	}
+	return nil
+}
+
+// Accesses implements Backend.
+func (m *Memory) Accesses(_ context.Context, limit int) ([]Access, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Access
+	for i := len(m.accesses) - 1; i >= 0 && len(out) < limit; i-- {
+		out = append(out, m.accesses[i])
+	}
+	return out, nil
+}
+
+// Prune implements Backend: exchanges that started before now-MaxAge go,
+// and accesses as old.
+func (m *Memory) Prune(_ context.Context, now time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cutoff := now.Add(-m.ret.MaxAge)
+	keep := m.order[:0]
+	for _, id := range m.order {
+		if e, ok := m.byID[id]; ok && e.x.Started.Before(cutoff) {
+			m.drop(id)
+			continue
+		}
+		if _, ok := m.byID[id]; ok {
+			keep = append(keep, id)
+		}
+	}
+	m.order = keep
+	i := 0
+	for i < len(m.accesses) && m.accesses[i].At.Before(cutoff) {
+		i++
+	}
+	m.accesses = slices.Delete(m.accesses, 0, i)
+	return nil
+}
+
+// Stats implements Backend.
+func (m *Memory) Stats(context.Context) (Stats, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return Stats{Exchanges: len(m.byID), Bytes: m.bytes}, nil
+}

@@ -1,0 +1,363 @@
+package journal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis keeps the journal in Redis, under prefix+"journal:":
+//
+//	x:<id>   the exchange (JSON), expiring MaxAge after it started
+//	s:<id>   its summary (JSON), for listings, expiring alike
+//	t        sorted set of exchange ids by start time (ms)
+//	sz       hash of exchange id → stored size
+//	bytes    total stored size
+//	ix:<v>   set of exchange ids carrying id v (lower case)
+//	acc      list of accesses (JSON), newest first, capped
+//
+// One writer per process merges events into an exchange with GET/SET; an
+// exchange is normally worked on by one replica at a time (it holds the
+// message's lease), so merges do not race in practice.
+type Redis struct {
+	c   *redis.Client
+	p   string
+	ret Retention
+}
+
+// NewRedis returns a Redis backend over c with keys under prefix.
+func NewRedis(c *redis.Client, prefix string, r Retention) *Redis {
+	return &Redis{c: c, p: prefix + "journal:", ret: r.withDefaults()}
+}
+
+// Kind implements Backend.
+func (r *Redis) Kind() string { return "redis" }
+
+// Apply implements Backend.
+func (r *Redis) Apply(ctx context.Context, ev Event) error { return r.ApplyAll(ctx, []Event{ev}) }
+
+// ApplyAll implements Backend: one read of every exchange the events
+// touch, the merges in memory, one transaction writing them back. The
+// exchanges are WATCHed, so a concurrent writer (RecordNow, another
+// replica) makes the transaction fail and it is redone on fresh reads:
+// no update is lost.
+func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
+	var order []string
+	byID := map[string][]Event{}
+	for _, ev := range evs {
+		if _, ok := byID[ev.Exchange]; !ok {
+			order = append(order, ev.Exchange)
+		}
+		byID[ev.Exchange] = append(byID[ev.Exchange], ev)
+	}
+	keys := make([]string, len(order))
+	for i, id := range order {
+		keys[i] = r.p + "x:" + id
+	}
+	var total *redis.IntCmd
+	var err error
+	for range 20 {
+		err = r.c.Watch(ctx, func(tx *redis.Tx) error {
+			var terr error
+			total, terr = r.merge(ctx, tx, order, keys, byID)
+			return terr
+		}, keys...)
+		if !errors.Is(err, redis.TxFailedErr) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("journal: write exchanges: %w", err)
+	}
+	if total.Val() <= r.ret.MaxBytes {
+		return nil
+	}
+	return r.evictOverSize(ctx, order[len(order)-1])
+}
+
+// merge reads the exchanges under WATCH, applies the events and writes
+// them back in one MULTI/EXEC; it returns the new total size.
+func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, byID map[string][]Event) (*redis.IntCmd, error) {
+	vals, err := tx.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read exchanges: %w", err)
+	}
+	type write struct {
+		id, x, s string
+		size     int64
+		ttl      time.Duration
+		started  time.Time
+		newIDs   []string
+	}
+	var writes []write
+	var delta int64
+	for i, id := range order {
+		var x Exchange
+		var old int64
+		existed := false
+		if v, ok := vals[i].(string); ok {
+			if err := json.Unmarshal([]byte(v), &x); err != nil {
+				return nil, fmt.Errorf("exchange %s unreadable: %w", id, err)
+			}
+			existed = true
+			ob, _ := json.Marshal(x.Summary())
+			old = int64(len(v) + len(ob))
+		}
+		before := map[string]bool{}
+		for _, v := range x.IDs.all() {
+			before[v] = true
+		}
+		for _, ev := range byID[id] {
+			x.apply(ev)
+		}
+		nb, err := json.Marshal(&x)
+		if err != nil {
+			return nil, fmt.Errorf("encode exchange %s: %w", id, err)
+		}
+		sb, err := json.Marshal(x.Summary())
+		if err != nil {
+			return nil, fmt.Errorf("encode summary %s: %w", id, err)
+		}
+		w := write{id: id, x: string(nb), s: string(sb), size: int64(len(nb) + len(sb)), started: x.Started,
+			ttl: time.Until(x.Started.Add(r.ret.MaxAge))}
+		if w.ttl <= 0 {
+			w.ttl = time.Second
+		}
+		for _, v := range append(x.IDs.all(), x.ID) {
+			if !existed || !before[v] {
+				w.newIDs = append(w.newIDs, v)
+			}
+		}
+		delta += w.size - old
+		writes = append(writes, w)
+	}
+	var total *redis.IntCmd
+	_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		for _, w := range writes {
+			pipe.Set(ctx, r.p+"x:"+w.id, w.x, w.ttl)
+			pipe.Set(ctx, r.p+"s:"+w.id, w.s, w.ttl)
+			pipe.ZAdd(ctx, r.p+"t", redis.Z{Score: float64(w.started.UnixMilli()), Member: w.id})
+			pipe.HSet(ctx, r.p+"sz", w.id, w.size)
+			for _, v := range w.newIDs {
+				k := r.p + "ix:" + strings.ToLower(v)
+				pipe.SAdd(ctx, k, w.id)
+				pipe.Expire(ctx, k, r.ret.MaxAge)
+			}
+		}
+		total = pipe.IncrBy(ctx, r.p+"bytes", delta)
+		return nil
+	})
+	return total, err
+}
+
+// evictOverSize drops the oldest exchanges while the total passes MaxBytes,
+// never keep (the one just written).
+func (r *Redis) evictOverSize(ctx context.Context, keep string) error {
+	for range 1000 {
+		total, err := r.c.Get(ctx, r.p+"bytes").Int64()
+		if err != nil || total <= r.ret.MaxBytes {
+			return nil
+		}
+		oldest, err := r.c.ZRange(ctx, r.p+"t", 0, 0).Result()
+		if err != nil {
+			return fmt.Errorf("journal: oldest exchange: %w", err)
+		}
+		if len(oldest) == 0 || oldest[0] == keep {
+			return nil
+		}
+		if err := r.remove(ctx, oldest[0]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// remove drops one exchange and its size.
+func (r *Redis) remove(ctx context.Context, id string) error {
+	size, _ := r.c.HGet(ctx, r.p+"sz", id).Int64()
+	pipe := r.c.TxPipeline()
+	pipe.Del(ctx, r.p+"x:"+id, r.p+"s:"+id)
+	pipe.ZRem(ctx, r.p+"t", id)
+	pipe.HDel(ctx, r.p+"sz", id)
+	pipe.DecrBy(ctx, r.p+"bytes", size)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("journal: remove exchange %s: %w", id, err)
+	}
+	return nil
+}
+
+// Get implements Backend.
+func (r *Redis) Get(ctx context.Context, id string) (*Exchange, error) {
+	b, err := r.c.Get(ctx, r.p+"x:"+id).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("journal: read exchange %s: %w", id, err)
+	}
+	var x Exchange
+	if err := json.Unmarshal(b, &x); err != nil {
+		return nil, fmt.Errorf("journal: exchange %s unreadable: %w", id, err)
+	}
+	return &x, nil
+}
+
+// summaries reads the summaries of ids, skipping those gone.
+func (r *Redis) summaries(ctx context.Context, ids []string) ([]Summary, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = r.p + "s:" + id
+	}
+	vals, err := r.c.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("journal: read summaries: %w", err)
+	}
+	out := make([]Summary, 0, len(vals))
+	for _, v := range vals {
+		s, ok := v.(string)
+		if !ok {
+			continue
+		}
+		var sum Summary
+		if json.Unmarshal([]byte(s), &sum) == nil {
+			out = append(out, sum)
+		}
+	}
+	return out, nil
+}
+
+// maxScan bounds how many exchanges one search looks at.
+const maxScan = 5000
+
+// Search implements Backend.
+func (r *Redis) Search(ctx context.Context, q Query) ([]Summary, error) {
+	var out []Summary
+	if q.ID != "" {
+		ids, err := r.c.SMembers(ctx, r.p+"ix:"+strings.ToLower(q.ID)).Result()
+		if err != nil {
+			return nil, fmt.Errorf("journal: search %s: %w", q.ID, err)
+		}
+		sums, err := r.summaries(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		sort.Slice(sums, func(i, j int) bool { return sums[i].Started.After(sums[j].Started) })
+		for i := range sums {
+			if q.matches(&sums[i]) && len(out) < q.limit() {
+				out = append(out, sums[i])
+			}
+		}
+		return out, nil
+	}
+	maxS, minS := "+inf", "-inf"
+	if !q.To.IsZero() {
+		maxS = "(" + strconv.FormatInt(q.To.UnixMilli(), 10)
+	}
+	if !q.From.IsZero() {
+		minS = strconv.FormatInt(q.From.UnixMilli(), 10)
+	}
+	const page = 200
+	for off := int64(0); off < maxScan && len(out) < q.limit(); off += page {
+		ids, err := r.c.ZRevRangeByScore(ctx, r.p+"t", &redis.ZRangeBy{Max: maxS, Min: minS, Offset: off, Count: page}).Result()
+		if err != nil {
+			return nil, fmt.Errorf("journal: list exchanges: %w", err)
+		}
+		sums, err := r.summaries(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for i := range sums {
+			if q.matches(&sums[i]) && len(out) < q.limit() {
+				out = append(out, sums[i])
+			}
+		}
+		if len(ids) < page {
+			break
+		}
+	}
+	return out, nil
+}
+
+// AddAccess implements Backend.
+func (r *Redis) AddAccess(ctx context.Context, a Access) error {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("journal: encode access: %w", err)
+	}
+	pipe := r.c.TxPipeline()
+	pipe.LPush(ctx, r.p+"acc", b)
+	pipe.LTrim(ctx, r.p+"acc", 0, int64(r.ret.MaxAccesses-1))
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("journal: write access: %w", err)
+	}
+	return nil
+}
+
+// Accesses implements Backend.
+func (r *Redis) Accesses(ctx context.Context, limit int) ([]Access, error) {
+	vals, err := r.c.LRange(ctx, r.p+"acc", 0, int64(limit-1)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("journal: read accesses: %w", err)
+	}
+	out := make([]Access, 0, len(vals))
+	for _, v := range vals {
+		var a Access
+		if json.Unmarshal([]byte(v), &a) == nil {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// Prune implements Backend: exchanges that started before now-MaxAge go,
+// with their sizes; accesses as old are trimmed from the list's tail.
+func (r *Redis) Prune(ctx context.Context, now time.Time) error {
+	cutoff := now.Add(-r.ret.MaxAge).UnixMilli()
+	ids, err := r.c.ZRangeByScore(ctx, r.p+"t", &redis.ZRangeBy{Min: "-inf", Max: "(" + strconv.FormatInt(cutoff, 10), Count: 1000}).Result()
+	if err != nil {
+		return fmt.Errorf("journal: prune: %w", err)
+	}
+	for _, id := range ids {
+		if err := r.remove(ctx, id); err != nil {
+			return err
+		}
+	}
+	for range 1000 {
+		last, err := r.c.LIndex(ctx, r.p+"acc", -1).Result()
+		if err != nil {
+			return nil
+		}
+		var a Access
+		if json.Unmarshal([]byte(last), &a) == nil && !a.At.Before(time.UnixMilli(cutoff)) {
+			return nil
+		}
+		if err := r.c.RPop(ctx, r.p+"acc").Err(); err != nil {
+			return fmt.Errorf("journal: prune accesses: %w", err)
+		}
+	}
+	return nil
+}
+
+// Stats implements Backend.
+func (r *Redis) Stats(ctx context.Context) (Stats, error) {
+	n, err := r.c.ZCard(ctx, r.p+"t").Result()
+	if err != nil {
+		return Stats{}, fmt.Errorf("journal: stats: %w", err)
+	}
+	b, err := r.c.Get(ctx, r.p+"bytes").Int64()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return Stats{}, fmt.Errorf("journal: stats: %w", err)
+	}
+	return Stats{Exchanges: int(min(n, math.MaxInt32)), Bytes: b}, nil
+}

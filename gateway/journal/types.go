@@ -1,0 +1,348 @@
+package journal
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// Step kinds: what one step of an exchange records.
+const (
+	// StepLegacyRequest is the v3 request as the legacy system sent it.
+	StepLegacyRequest = "legacy-request"
+	// StepFHIRRequest is the FHIR request sent to EPS.
+	StepFHIRRequest = "fhir-request"
+	// StepEPSAnswer is EPS's answer (status, headers, body, time taken),
+	// or the error in its place.
+	StepEPSAnswer = "eps-answer"
+	// StepV3Answer is a v3 answer going back to the legacy system.
+	StepV3Answer = "v3-answer"
+	// StepDelivery is the outcome of one delivery of an async answer.
+	StepDelivery = "delivery"
+	// StepFault is a fault: a retry, a deferral behind an open breaker, a
+	// dead letter.
+	StepFault = "fault"
+	// StepShadow is the other path's answer in comparison mode.
+	StepShadow = "shadow-answer"
+)
+
+// Step is one recorded step of an exchange.
+type Step struct {
+	// At is when the step happened.
+	At time.Time `json:"at"`
+	// Kind is one of the Step* constants.
+	Kind string `json:"kind"`
+	// Title says in a few words what happened, e.g. "POST /FHIR/R4/$process-message".
+	Title string `json:"title,omitempty"`
+	// Interaction is the v3 interaction id of the payload, when it is v3.
+	Interaction string `json:"interaction,omitempty"`
+	// Status is the HTTP status, when there was one.
+	Status int `json:"status,omitempty"`
+	// Headers are the headers that matter (never credentials).
+	Headers map[string]string `json:"headers,omitempty"`
+	// ContentType is the payload's media type.
+	ContentType string `json:"contentType,omitempty"`
+	// Body is the payload.
+	Body string `json:"body,omitempty"`
+	// TookMS is how long the step took, in milliseconds.
+	TookMS int64 `json:"tookMs,omitempty"`
+	// Note says what a fault did, or why a step failed.
+	Note string `json:"note,omitempty"`
+}
+
+// IDs are the identifiers an exchange can be found by.
+type IDs struct {
+	// MessageIDs are the ebXML/WS-A message ids seen in the exchange.
+	MessageIDs []string `json:"messageIds,omitempty"`
+	// ConversationID is the eb:ConversationId.
+	ConversationID string `json:"conversationId,omitempty"`
+	// RefToMessageIDs are the ids answers refer to.
+	RefToMessageIDs []string `json:"refToMessageIds,omitempty"`
+	// PrescriptionIDs are short-form prescription ids.
+	PrescriptionIDs []string `json:"prescriptionIds,omitempty"`
+	// NHSNumbers are the patients' NHS numbers.
+	NHSNumbers []string `json:"nhsNumbers,omitempty"`
+	// ODSCodes are the organisations' ODS codes.
+	ODSCodes []string `json:"odsCodes,omitempty"`
+	// XRequestIDs are the X-Request-IDs of the calls to EPS.
+	XRequestIDs []string `json:"xRequestIds,omitempty"`
+}
+
+// all returns every id, for indexing.
+func (i IDs) all() []string {
+	var out []string
+	for _, l := range [][]string{i.MessageIDs, i.RefToMessageIDs, i.PrescriptionIDs, i.NHSNumbers, i.ODSCodes, i.XRequestIDs} {
+		out = append(out, l...)
+	}
+	if i.ConversationID != "" {
+		out = append(out, i.ConversationID)
+	}
+	return out
+}
+
+// has reports whether v is one of the ids (case-insensitive).
+func (i IDs) has(v string) bool {
+	for _, x := range i.all() {
+		if strings.EqualFold(x, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// merge adds o's ids to i.
+func (i *IDs) merge(o IDs) {
+	add := func(dst *[]string, src []string) {
+		for _, v := range src {
+			if v != "" && !slices.Contains(*dst, v) {
+				*dst = append(*dst, v)
+			}
+		}
+	}
+	add(&i.MessageIDs, o.MessageIDs)
+	add(&i.RefToMessageIDs, o.RefToMessageIDs)
+	add(&i.PrescriptionIDs, o.PrescriptionIDs)
+	add(&i.NHSNumbers, o.NHSNumbers)
+	add(&i.ODSCodes, o.ODSCodes)
+	add(&i.XRequestIDs, o.XRequestIDs)
+	if i.ConversationID == "" {
+		i.ConversationID = o.ConversationID
+	}
+}
+
+// Signature is the XML-DSig signature a prescription carried.
+type Signature struct {
+	// Digest is the DigestValue of the signed fragments.
+	Digest string `json:"digest,omitempty"`
+	// DigestAlgorithm is the DigestMethod's Algorithm.
+	DigestAlgorithm string `json:"digestAlgorithm,omitempty"`
+	// Algorithm is the SignatureMethod's Algorithm.
+	Algorithm string `json:"algorithm,omitempty"`
+}
+
+// Outcome is the business outcome of an exchange.
+type Outcome struct {
+	// Result is a short word: accepted, rejected, error, released,
+	// not-released, cancelled, pending, refused, dead-letter, in-progress.
+	Result string `json:"result"`
+	// Code is the Spine/EPS code (e.g. "AA", "0004", "R-0002").
+	Code string `json:"code,omitempty"`
+	// Text says the outcome in plain words.
+	Text string `json:"text,omitempty"`
+}
+
+// Comparison is the result of comparing the two paths' answers.
+type Comparison struct {
+	// Result is "match", "differ" or "error".
+	Result string `json:"result"`
+	// Primary names the path that answered the sender ("fhir" or "legacy").
+	Primary string `json:"primary,omitempty"`
+	// Differences list what differs after normalisation.
+	Differences []string `json:"differences,omitempty"`
+	// Error says why the comparison could not be made.
+	Error string `json:"error,omitempty"`
+}
+
+// Exchange is everything recorded about one legacy exchange, keyed by the
+// MessageId of the legacy request.
+type Exchange struct {
+	// ID is the MessageId of the legacy request.
+	ID string `json:"id"`
+	// Interaction is the request's interaction id.
+	Interaction string `json:"interaction,omitempty"`
+	// Transport is "ebxml", "soap" or "replay".
+	Transport string `json:"transport,omitempty"`
+	// Party is the sender's party key or ASID.
+	Party string `json:"party,omitempty"`
+	// Started and Updated bound the exchange in time.
+	Started time.Time `json:"started"`
+	Updated time.Time `json:"updated"`
+	// IDs are the ids found in the exchange.
+	IDs IDs `json:"ids"`
+	// Signature is the prescription's signature, when it had one.
+	Signature *Signature `json:"signature,omitempty"`
+	// Outcome is the latest business outcome.
+	Outcome Outcome `json:"outcome"`
+	// Comparison is the comparison result in comparison mode.
+	Comparison *Comparison `json:"comparison,omitempty"`
+	// Steps are the steps in the order they were recorded.
+	Steps []Step `json:"steps"`
+}
+
+// Summary is an exchange without its steps, for listings.
+type Summary struct {
+	ID          string      `json:"id"`
+	Interaction string      `json:"interaction,omitempty"`
+	Transport   string      `json:"transport,omitempty"`
+	Party       string      `json:"party,omitempty"`
+	Started     time.Time   `json:"started"`
+	Updated     time.Time   `json:"updated"`
+	IDs         IDs         `json:"ids"`
+	Outcome     Outcome     `json:"outcome"`
+	Comparison  *Comparison `json:"comparison,omitempty"`
+	Steps       int         `json:"steps"`
+}
+
+// Summary returns x without its steps.
+func (x *Exchange) Summary() Summary {
+	return Summary{ID: x.ID, Interaction: x.Interaction, Transport: x.Transport, Party: x.Party,
+		Started: x.Started, Updated: x.Updated, IDs: x.IDs, Outcome: x.Outcome, Comparison: x.Comparison, Steps: len(x.Steps)}
+}
+
+// Event is one thing to record about an exchange. Fields left empty
+// change nothing.
+type Event struct {
+	// Exchange is the MessageId of the legacy request the event belongs to.
+	Exchange string `json:"exchange"`
+	// At is when it happened (default: when recorded).
+	At          time.Time `json:"at"`
+	Interaction string    `json:"interaction,omitempty"`
+	Transport   string    `json:"transport,omitempty"`
+	Party       string    `json:"party,omitempty"`
+	// IDs are ids known without reading the payload.
+	IDs IDs `json:"ids"`
+	// Step is the step to append, if any.
+	Step *Step `json:"step,omitempty"`
+	// Outcome replaces the exchange's outcome when set.
+	Outcome *Outcome `json:"outcome,omitempty"`
+	// Comparison replaces the exchange's comparison when set.
+	Comparison *Comparison `json:"comparison,omitempty"`
+	// Signature sets the exchange's signature when set.
+	Signature *Signature `json:"signature,omitempty"`
+}
+
+// apply merges ev into x.
+func (x *Exchange) apply(ev Event) {
+	if x.ID == "" {
+		x.ID = ev.Exchange
+	}
+	if x.Started.IsZero() || ev.At.Before(x.Started) {
+		x.Started = ev.At
+	}
+	if ev.At.After(x.Updated) {
+		x.Updated = ev.At
+	}
+	if x.Interaction == "" {
+		x.Interaction = ev.Interaction
+	}
+	if x.Transport == "" {
+		x.Transport = ev.Transport
+	}
+	if x.Party == "" {
+		x.Party = ev.Party
+	}
+	x.IDs.merge(ev.IDs)
+	if ev.Step != nil {
+		st := *ev.Step
+		if st.At.IsZero() {
+			st.At = ev.At
+		}
+		x.Steps = append(x.Steps, st)
+	}
+	if ev.Outcome != nil {
+		x.Outcome = *ev.Outcome
+	}
+	if ev.Comparison != nil {
+		x.Comparison = ev.Comparison
+	}
+	if ev.Signature != nil {
+		x.Signature = ev.Signature
+	}
+}
+
+// Query selects exchanges. Empty fields select everything.
+type Query struct {
+	// ID matches any id of the exchange (MessageId, ConversationId,
+	// RefToMessageId, prescription id, NHS number, ODS code, X-Request-ID).
+	ID string
+	// Interaction matches the request's interaction id.
+	Interaction string
+	// Outcome matches Outcome.Result, or Comparison.Result for "match"/"differ".
+	Outcome string
+	// From and To bound Started (To exclusive); zero: unbounded.
+	From, To time.Time
+	// Limit caps the answer (default 100).
+	Limit int
+}
+
+// matches reports whether s is selected by q.
+func (q Query) matches(s *Summary) bool {
+	if q.ID != "" && !strings.EqualFold(s.ID, q.ID) && !s.IDs.has(q.ID) {
+		return false
+	}
+	if q.Interaction != "" && !strings.EqualFold(s.Interaction, q.Interaction) {
+		return false
+	}
+	if q.Outcome != "" && !strings.EqualFold(s.Outcome.Result, q.Outcome) &&
+		(s.Comparison == nil || !strings.EqualFold(s.Comparison.Result, q.Outcome)) {
+		return false
+	}
+	if !q.From.IsZero() && s.Started.Before(q.From) {
+		return false
+	}
+	if !q.To.IsZero() && !s.Started.Before(q.To) {
+		return false
+	}
+	return true
+}
+
+// limit returns q.Limit or its default.
+func (q Query) limit() int {
+	if q.Limit <= 0 {
+		return 100
+	}
+	return q.Limit
+}
+
+// Access is one look at patient data, or one Tracker API call.
+type Access struct {
+	// At is when it happened.
+	At time.Time `json:"at"`
+	// Door is "admin" or "tracker-api".
+	Door string `json:"door"`
+	// Who identifies the caller: the admin token's name or certificate
+	// subject; for the Tracker API the Spine-From-Asid, Spine-UserId and
+	// Spine-RoleProfileId headers.
+	Who string `json:"who"`
+	// Role is the caller's admin role, when there is one.
+	Role string `json:"role,omitempty"`
+	// Method and What are the HTTP method and path with query.
+	Method string `json:"method"`
+	What   string `json:"what"`
+	// Status is the HTTP status answered.
+	Status int `json:"status"`
+	// Remote is the caller's address.
+	Remote string `json:"remote,omitempty"`
+}
+
+// Retention bounds what a backend keeps.
+type Retention struct {
+	// MaxAge is how long an exchange is kept after it started (default 7 days).
+	MaxAge time.Duration
+	// MaxBytes caps the total size of the exchanges kept; the oldest go
+	// first (default 256 MiB).
+	MaxBytes int64
+	// MaxAccesses caps the access entries kept (default 100000).
+	MaxAccesses int
+}
+
+// Defaults for Retention.
+const (
+	DefaultMaxAge      = 7 * 24 * time.Hour
+	DefaultMaxBytes    = 256 << 20
+	DefaultMaxAccesses = 100000
+)
+
+// withDefaults fills zero fields.
+func (r Retention) withDefaults() Retention {
+	if r.MaxAge <= 0 {
+		r.MaxAge = DefaultMaxAge
+	}
+	if r.MaxBytes <= 0 {
+		r.MaxBytes = DefaultMaxBytes
+	}
+	if r.MaxAccesses <= 0 {
+		r.MaxAccesses = DefaultMaxAccesses
+	}
+	return r
+}

@@ -1,0 +1,106 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/journal"
+	"github.com/porxgate/porxgate/gateway/store/redistest"
+)
+
+// freeAddr returns a loopback address nobody listens on (yet).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestRunJournalsInRedis: Run with --redis keeps the journal in that Redis
+// (the built-in simulator upstream, no routing table): a prescription sent
+// to the front door is found through the admin listener, by its
+// prescription id, with the FHIR request and EPS's answer — and it is
+// still there for a second Run on the same Redis.
+func TestRunJournalsInRedis(t *testing.T) {
+	redisURL := redistest.Start(t).URL()
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
+	var rx string
+	for round := range 2 {
+		cfg := testConfig()
+		cfg.Addr, cfg.Admin.Addr, cfg.RedisURL = freeAddr(t), freeAddr(t), redisURL
+		cfg.Admin.NoAuth = false
+		cfg.Admin.Token = "run-test-token-0123456789"
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- Run(ctx, cfg, quietLog()) }()
+		api := func(path string, out any) bool {
+			req, _ := http.NewRequest(http.MethodGet, "http://"+cfg.Admin.Addr+path, nil)
+			req.Header.Set("Authorization", "Bearer "+cfg.Admin.Token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			return resp.StatusCode == 200 && json.NewDecoder(resp.Body).Decode(out) == nil
+		}
+		if round == 0 {
+			waitFor(t, "the front door", func() bool {
+				c, err := net.Dial("tcp", cfg.Addr)
+				if err == nil {
+					c.Close()
+				}
+				return err == nil
+			})
+			r := newReq(newID(t, 5))
+			r.payload = payload
+			if code, body := sendEb(t, "http://"+cfg.Addr, r); code != 202 {
+				t.Fatalf("ebXML POST = %d\n%s", code, body)
+			}
+			var x journal.Exchange
+			defer func() {
+				if t.Failed() {
+					t.Logf("last exchange: %+v %s", x.Summary(), stepKinds(x))
+				}
+			}()
+			waitFor(t, "the exchange in the journal", func() bool {
+				return api("/admin/api/exchanges/"+r.messageID, &x) && x.Outcome.Result != "" && len(x.IDs.PrescriptionIDs) > 0 &&
+					strings.Contains(stepKinds(x), journal.StepDelivery)
+			})
+			if !strings.Contains(stepKinds(x), "fhir-request eps-answer v3-answer") || x.Outcome.Result != "accepted" {
+				t.Fatalf("exchange: outcome %+v steps %s", x.Outcome, stepKinds(x))
+			}
+			rx = x.IDs.PrescriptionIDs[0]
+		}
+		var list struct {
+			Count     int               `json:"count"`
+			Exchanges []journal.Summary `json:"exchanges"`
+		}
+		waitFor(t, "a search by prescription id", func() bool { return api("/admin/api/exchanges?id="+rx, &list) && list.Count == 1 })
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not stop")
+		}
+	}
+}
+
+// stepKinds lists an exchange's step kinds, space-separated.
+func stepKinds(x journal.Exchange) string {
+	var k []string
+	for _, s := range x.Steps {
+		k = append(k, s.Kind)
+	}
+	return strings.Join(k, " ")
+}

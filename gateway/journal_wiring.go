@@ -1,0 +1,215 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/journal"
+	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
+)
+
+// WithJournal records every exchange in j: the legacy request and the
+// answers (through a Processor decorator), each delivery's outcome, and —
+// with no routing table — keeps async answers for their party in the
+// journal instead of dead-lettering them. nil: no journal.
+func WithJournal(j *journal.Journal) Option { return func(o *options) { o.journal = j } }
+
+// OpenJournal opens the journal the configuration names over the store
+// (Redis when the store is Redis, unless memory is asked for); nil when
+// the journal is off. Run its writer with Journal.Run.
+func OpenJournal(cfg Config, st store.Store, m *Metrics, log *slog.Logger) *journal.Journal {
+	ret := journal.Retention{MaxAge: cfg.Journal.MaxAge, MaxBytes: int64(cfg.Journal.MaxBytes)}
+	var b journal.Backend
+	switch cfg.Journal.Backend {
+	case "off":
+		return nil
+	case "memory":
+		b = journal.NewMemory(ret)
+	default:
+		if r, ok := st.(*store.Redis); ok {
+			b = journal.NewRedis(r.Client(), r.Prefix(), ret)
+		} else {
+			b = journal.NewMemory(ret)
+		}
+	}
+	return journal.New(b, journal.Options{Queue: cfg.Journal.Queue, Registry: m.Registry, Log: log.With("component", "journal")})
+}
+
+// journalHooks wires o.journal, when set, into the processor and the
+// delivery worker's configuration.
+func journalHooks(o *options, wc *outbox.WorkerConfig) {
+	j := o.journal
+	if j == nil {
+		return
+	}
+	o.processor = journalProcessor{next: o.processor, j: j}
+	wc.Report = func(d outbox.Delivery, result, detail string) {
+		if result == outbox.ResultKept {
+			return // keptAnswer recorded it
+		}
+		j.Record(journal.Event{Exchange: d.RefToMessageID, IDs: journal.IDs{MessageIDs: []string{d.MessageID}},
+			Step: &journal.Step{Kind: journal.StepDelivery, Interaction: d.Interaction,
+				Title: deliveryTitle(d, result), Note: detail,
+				Headers: map[string]string{"eb:MessageId": d.MessageID, "party": d.Party, "attempts": fmt.Sprint(d.Attempts)}}})
+		if result == outbox.ResultDeadLetter && d.Kind == outbox.KindAnswer {
+			j.Record(journal.Event{Exchange: d.RefToMessageID, Outcome: &journal.Outcome{Result: "dead-letter",
+				Text: "the answer could not be delivered: " + detail}})
+		}
+	}
+	wc.Keep = func(ctx context.Context, d outbox.Delivery) error { return keptAnswer(ctx, j, d) }
+}
+
+// keptAnswer writes an answer kept for its party (no routing table) into
+// the journal at once, with its HL7 payload: an error leaves it to the
+// dead letters, so nothing is lost.
+func keptAnswer(ctx context.Context, j *journal.Journal, d outbox.Delivery) error {
+	body, ct := d.Body, d.ContentType
+	if m, err := ebxml.ParseRequest(d.ContentType, d.SOAPAction, d.Body); err == nil && m.Payload != nil {
+		body, ct = m.Payload.Body, m.Payload.ContentType
+	}
+	return j.RecordNow(ctx, journal.Event{Exchange: d.RefToMessageID, IDs: journal.IDs{MessageIDs: []string{d.MessageID}},
+		Step: &journal.Step{Kind: journal.StepDelivery, Interaction: d.Interaction, Title: deliveryTitle(d, outbox.ResultKept),
+			Note:        "no routing table is configured (--routes): kept here for party " + d.Party,
+			Headers:     map[string]string{"eb:MessageId": d.MessageID, "party": d.Party, "kind": string(d.Kind)},
+			ContentType: ct, Body: string(body)}})
+}
+
+// journalDeadLetter records that processing gave up on a message.
+func (g *messaging) journalDeadLetter(in *Inbound, reason string) {
+	g.journal.Record(journal.Event{Exchange: in.MessageID, Interaction: in.Interaction, Party: partyOf(in),
+		Step:    &journal.Step{Kind: journal.StepFault, Title: "moved to the dead letters", Note: reason},
+		Outcome: &journal.Outcome{Result: "dead-letter", Text: reason}})
+}
+
+// deliveryTitle words a delivery result.
+func deliveryTitle(d outbox.Delivery, result string) string {
+	switch result {
+	case outbox.ResultDelivered:
+		return fmt.Sprintf("%s delivered to %s", d.Kind, d.Party)
+	case outbox.ResultRetry:
+		return fmt.Sprintf("%s delivery to %s failed; will retry", d.Kind, d.Party)
+	case outbox.ResultDeadLetter:
+		return fmt.Sprintf("%s moved to the dead letters", d.Kind)
+	case outbox.ResultKept:
+		return fmt.Sprintf("%s kept for %s (no routing table)", d.Kind, d.Party)
+	}
+	return string(d.Kind) + " " + result
+}
+
+// journalProcessor records each message and what the Processor made of it.
+type journalProcessor struct {
+	next Processor
+	j    *journal.Journal
+}
+
+// Supports implements Processor.
+func (p journalProcessor) Supports(interaction string) bool { return p.next.Supports(interaction) }
+
+// Process implements Processor: it journals the legacy request, calls the
+// next Processor and journals its answers or its error. Recording never
+// waits.
+func (p journalProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, error) {
+	p.j.Record(journal.Event{Exchange: in.MessageID, At: in.ReceivedAt, Interaction: in.Interaction,
+		Transport: string(in.Transport), Party: partyOf(in),
+		IDs: journal.IDs{MessageIDs: []string{in.MessageID}, ConversationID: in.ConversationID, RefToMessageIDs: nonEmpty(in.RefToMessageID)},
+		Step: &journal.Step{Kind: journal.StepLegacyRequest, Interaction: in.Interaction, Title: "legacy request over " + string(in.Transport),
+			Headers: transportHeaders(in), ContentType: "application/xml", Body: string(in.Payload)}})
+	start := time.Now()
+	out, err := p.next.Process(journal.WithExchange(ctx, in.MessageID), in)
+	recordOutcome(p.j, in, out, err, time.Since(start))
+	return out, err
+}
+
+// recordOutcome journals what processing in gave.
+func recordOutcome(j *journal.Journal, in *Inbound, out *Outcome, err error, took time.Duration) {
+	id := in.MessageID
+	if err != nil {
+		note, result := "processing failed; it will be retried", "in-progress"
+		switch {
+		case IsDeferred(err) && !IsPermanent(err):
+			note = "EPS unavailable (unreachable, failing or its circuit breaker open): the message waits in the store and is tried again"
+		case IsPermanent(err):
+			note, result = "processing failed permanently: moved to the dead letters", "dead-letter"
+		}
+		j.Record(journal.Event{Exchange: id, Step: &journal.Step{Kind: journal.StepFault, Title: note, Note: err.Error(), TookMS: took.Milliseconds()},
+			Outcome: &journal.Outcome{Result: result, Text: note + ": " + err.Error()}})
+		return
+	}
+	if out == nil {
+		return
+	}
+	where := "queued for async delivery to " + in.FromParty
+	if in.Transport == TransportSOAP {
+		where = "answered in the HTTP response"
+	}
+	answers := out.Answers
+	if out.Reply != nil {
+		answers = append(answers[:len(answers):len(answers)], *out.Reply)
+	}
+	for _, a := range answers {
+		j.Record(journal.Event{Exchange: id, Step: &journal.Step{Kind: journal.StepV3Answer, Interaction: a.Interaction,
+			Title: a.Interaction + " " + where, ContentType: "application/xml", Body: string(a.Payload), TookMS: took.Milliseconds()}})
+	}
+	if out.Fault != nil {
+		text := faultText(out.Fault)
+		j.Record(journal.Event{Exchange: id, Step: &journal.Step{Kind: journal.StepFault, Title: "SOAP fault answered", Note: text},
+			Outcome: &journal.Outcome{Result: "error", Code: firstFaultCode(out.Fault), Text: text}})
+	}
+	if out.MessageError != nil {
+		text := out.MessageError.Description()
+		j.Record(journal.Event{Exchange: id, Step: &journal.Step{Kind: journal.StepFault, Title: "ebXML MessageError queued", Note: text},
+			Outcome: &journal.Outcome{Result: "refused", Code: string(out.MessageError.Code), Text: text}})
+	}
+}
+
+// firstFaultCode returns a SOAP fault's first Spine error code.
+func firstFaultCode(f *ebxml.SOAPFault) string {
+	if len(f.Errors) == 0 {
+		return ""
+	}
+	return f.Errors[0].Code
+}
+
+// partyOf names the sender: its party key, or its ASID over SOAP.
+func partyOf(in *Inbound) string {
+	if in.FromParty != "" {
+		return in.FromParty
+	}
+	return in.FromASID
+}
+
+// transportHeaders are the transport fields of a legacy request worth keeping.
+func transportHeaders(in *Inbound) map[string]string {
+	h := map[string]string{}
+	set := func(k, v string) {
+		if v != "" {
+			h[k] = v
+		}
+	}
+	set("transport", string(in.Transport))
+	set("service", in.Service)
+	set("action", in.Interaction)
+	set("MessageId", in.MessageID)
+	set("ConversationId", in.ConversationID)
+	set("RefToMessageId", in.RefToMessageID)
+	set("From party", in.FromParty)
+	set("To party", in.ToParty)
+	set("CPAId", in.CPAID)
+	set("From ASID", in.FromASID)
+	set("To ASID", in.ToASID)
+	set("From address", in.FromAddress)
+	set("To address", in.ToAddress)
+	return h
+}
+
+// nonEmpty returns v as a one-element list, or nil when empty.
+func nonEmpty(v string) []string {
+	if v == "" {
+		return nil
+	}
+	return []string{v}
+}
