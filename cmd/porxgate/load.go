@@ -30,7 +30,8 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	target := fs.String("target", "", "gateway base URL on loopback; empty starts one in-process")
-	admin := fs.String("admin", "", "gateway admin base URL for the inbox drain check when --receiver is empty; empty: --target")
+	admin := fs.String("admin", "", "gateway admin listener base URL for the inbox drain check when --receiver is empty")
+	adminToken := fs.String("admin-token", "", "bearer token of the admin listener, for --admin")
 	upstream := fs.String("upstream", "", "in-process gateway only: EPS FHIR base URL on loopback (e.g. a separate `porxgate sim`); empty: the built-in simulator")
 	redisURL := fs.String("redis", "", "in-process gateway only: Redis URL; empty: the in-memory store")
 	receiver := fs.String("receiver", "127.0.0.1:0", "loopback address of the legacy MHS that takes the answers; empty: no receiver, drain measured from /admin/queues")
@@ -66,7 +67,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			gw.ReceiverURL = recv.URL()
 		}
 		var stop func()
-		base, stop, err = gw.start(ctx)
+		base, *admin, stop, err = gw.start(ctx)
 		if err != nil {
 			fmt.Fprintf(stderr, "porxgate load: %v\n", err)
 			return 1
@@ -75,7 +76,7 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else if recv != nil {
 		fmt.Fprintf(stdout, "answers expected at %s: the gateway's routing table must route party %s there\n", recv.URL(), loadgen.LoadgenParty)
 	}
-	res, err := loadgen.Run(ctx, loadgen.Options{Target: base, AdminURL: *admin, Messages: *n, Concurrency: *conc,
+	res, err := loadgen.Run(ctx, loadgen.Options{Target: base, AdminURL: *admin, AdminToken: *adminToken, Messages: *n, Concurrency: *conc,
 		Rate: *rateFlag, Duration: *duration, Timeout: *timeout, Template: tpl, Receiver: recv})
 	if err != nil {
 		fmt.Fprintf(stderr, "porxgate load: %v\n", err)
@@ -135,30 +136,35 @@ type inProcessGateway struct {
 	Upstream, RedisURL, ReceiverURL string
 }
 
-// start runs the gateway on a free loopback port until stop is called.
-func (g inProcessGateway) start(ctx context.Context) (base string, stop func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// start runs the gateway on a free loopback port until stop is called; its
+// admin listener (for the inbox drain check) is on another, without
+// authentication, as only this process knows of it.
+func (g inProcessGateway) start(ctx context.Context) (base, admin string, stop func(), err error) {
+	addr, err := freeLoopbackAddr()
 	if err != nil {
-		return "", nil, fmt.Errorf("finding a port: %w", err)
+		return "", "", nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	adminAddr, err := freeLoopbackAddr()
+	if err != nil {
+		return "", "", nil, err
+	}
 	cfg := gateway.DefaultConfig()
 	cfg.Addr = addr
+	cfg.Admin.Addr, cfg.Admin.NoAuth = adminAddr, true
 	cfg.UpstreamURL = g.Upstream
 	cfg.RedisURL = g.RedisURL
 	cleanup := func() {}
 	if g.ReceiverURL != "" {
 		dir, err := os.MkdirTemp("", "porxgate-load-")
 		if err != nil {
-			return "", nil, fmt.Errorf("routing table: %w", err)
+			return "", "", nil, fmt.Errorf("routing table: %w", err)
 		}
 		cleanup = func() { os.RemoveAll(dir) }
 		routes, _ := json.Marshal(map[string]any{loadgen.LoadgenParty: map[string]any{"url": g.ReceiverURL}})
 		cfg.RoutesFile = filepath.Join(dir, "routes.json")
 		if err := os.WriteFile(cfg.RoutesFile, routes, 0o600); err != nil {
 			cleanup()
-			return "", nil, fmt.Errorf("routing table: %w", err)
+			return "", "", nil, fmt.Errorf("routing table: %w", err)
 		}
 	}
 	gctx, cancel := context.WithCancel(ctx)
@@ -175,9 +181,19 @@ func (g inProcessGateway) start(ctx context.Context) (base string, stop func(), 
 		if time.Now().After(deadline) {
 			cancel()
 			cleanup()
-			return "", nil, fmt.Errorf("in-process gateway did not answer /healthz: %w", err)
+			return "", "", nil, fmt.Errorf("in-process gateway did not answer /healthz: %w", err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return base, func() { cancel(); <-done; cleanup() }, nil
+	return base, "http://" + adminAddr, func() { cancel(); <-done; cleanup() }, nil
+}
+
+// freeLoopbackAddr returns a loopback address with a port free just now.
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("finding a port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }

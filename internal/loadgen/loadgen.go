@@ -40,6 +40,9 @@ type Options struct {
 	// AdminURL is where the gateway's /admin/queues answers, for the inbox
 	// drain check when there is no Receiver; empty: Target.
 	AdminURL string
+	// AdminToken is the bearer token the admin listener asks for; empty
+	// sends none.
+	AdminToken string
 	// Messages is how many prescriptions to send (each with its own ids).
 	// In open-loop mode zero means Rate × Duration.
 	Messages int
@@ -378,6 +381,9 @@ func waitDrained(ctx context.Context, o Options) bool {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(admin, "/")+"/admin/queues", nil)
 		if err != nil {
 			return false
+		}
+		if o.AdminToken != "" {
+			req.Header.Set("Authorization", "Bearer "+o.AdminToken)
 		}
 		resp, err := o.Client.Do(req)
 		if err == nil {
