@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -161,8 +162,19 @@ const envPrefix = "PORXGATE_"
 // LoadConfig fills a Config from the defaults, then the environment (through
 // getenv), then the command-line args, and validates it.
 func LoadConfig(args []string, getenv func(string) string) (Config, error) {
+	return ParseConfig(args, getenv, io.Discard)
+}
+
+// ParseConfig is LoadConfig writing flag errors and, on -h, the flags with
+// their defaults to usage; -h returns an error that wraps flag.ErrHelp.
+func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.Usage = func() {
+		fmt.Fprintln(usage, "flags (each also read from the PORXGATE_* variable named):")
+		fs.PrintDefaults()
+	}
 	var envErr error
 	str := func(p *string, name, env, usage string) {
 		if v := getenv(envPrefix + env); v != "" {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,14 +20,16 @@ import (
 // a gateway on this machine (or to one it starts in-process with the
 // embedded defaults) and prints the accept and processing rates.
 func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("load", "[--target URL] [--n N] [--concurrency C] [--timeout D]", `Sends a bounded load of Parent Prescriptions over ebXML to a gateway on
+this machine (loopback only), or to one it starts in-process with the
+embedded defaults, and prints the accept and processing rates. Exits 1
+when a message was refused or the inbox did not drain in time.`)
 	target := fs.String("target", "", "gateway base URL on loopback; empty starts one in-process with the embedded defaults")
 	n := fs.Int("n", 1000, "prescriptions to send")
 	conc := fs.Int("concurrency", 8, "concurrent senders")
 	timeout := fs.Duration("timeout", 2*time.Minute, "bound on the whole run")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if ok, code := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	tpl, err := mapping.PrescribeToV3(loadgen.PrescriptionOrder, mapping.Meta{},
 		mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
