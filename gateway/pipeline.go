@@ -11,6 +11,7 @@ import (
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/internal/retry"
 )
 
 // maxProcessBackoff caps the wait between processing retries.
@@ -39,11 +40,7 @@ func (e inboxEntry) item(due time.Time) (store.Item, error) {
 // processBackoff is the wait after the n-th failed attempt: the retry
 // interval doubled n-1 times, at most maxProcessBackoff.
 func processBackoff(base time.Duration, n int) time.Duration {
-	d := base
-	for i := 1; i < n && d < maxProcessBackoff; i++ {
-		d *= 2
-	}
-	return min(d, maxProcessBackoff)
+	return retry.Exponential{First: base, Max: maxProcessBackoff}.Nth(n)
 }
 
 // inboundLog returns log with the ids of in.
