@@ -94,6 +94,9 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		log.Error("processing failed permanently", "err", perr)
 		f, _ := ebxml.BuildSOAPFault(*fault(ebxml.TMSCodeMalformed, "the message could not be processed"))
 		reply = keptReply{Status: fiber.StatusInternalServerError, Body: f}
+		g.metrics.exchange(interaction, OutcomeFailed)
+	} else {
+		g.metrics.exchange(interaction, exchangeOutcome(out))
 	}
 	if b, err := json.Marshal(reply); err == nil {
 		if err := g.store.PutReply(context.WithoutCancel(ctx), key, b, ttl); err != nil {

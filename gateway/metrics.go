@@ -16,6 +16,14 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	breakers *prometheus.GaugeVec
+	upstream *prometheus.HistogramVec
+}
+
+// ObserveUpstream records one EPS call attempt: its operation, its outcome
+// (HTTP status code, "error" or "timeout") and how long it took
+// (porxgate_upstream_request_duration_seconds).
+func (m *Metrics) ObserveUpstream(operation, status string, d time.Duration) {
+	m.upstream.WithLabelValues(operation, status).Observe(d.Seconds())
 }
 
 // breakerStateValues are the gauge values of the circuit breaker states.
@@ -54,7 +62,12 @@ func NewMetrics() *Metrics {
 		Name: "porxgate_upstream_breaker_state",
 		Help: "State of each upstream circuit breaker by EPS operation: 0 closed, 1 half-open, 2 open.",
 	}, []string{"operation"})
-	reg.MustRegister(m.requests, m.duration, m.breakers,
+	m.upstream = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "porxgate_upstream_request_duration_seconds",
+		Help:    "Time of each EPS FHIR call attempt, by operation and outcome (HTTP status code, error: no answer, timeout: attempt time limit). Calls refused by an open breaker are not attempts.",
+		Buckets: []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+	}, []string{"operation", "status"})
+	reg.MustRegister(m.requests, m.duration, m.breakers, m.upstream,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

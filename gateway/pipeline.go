@@ -129,6 +129,7 @@ func (g *messaging) processOne(ctx context.Context) bool {
 	}
 	log.Info("processed", "answers", len(f.Enqueue), "attempts", e.Attempts+1, "took_ms", time.Since(start).Milliseconds())
 	g.metrics.processed.WithLabelValues("done").Inc()
+	g.metrics.exchange(e.Inbound.Interaction, exchangeOutcome(out))
 	return true
 }
 
@@ -242,6 +243,7 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 	}
 	log.Error("not processed: moved to the dead letters", "attempts", e.Attempts, "reason", reason)
 	g.metrics.processed.WithLabelValues("dead_letter").Inc()
+	g.metrics.exchange(in.Interaction, OutcomeDeadLetter)
 }
 
 // storeCtx returns a context for recording an outcome: ctx, or a short one

@@ -42,6 +42,7 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics)
 			CAFile:   cfg.Upstream.CAFile,
 		},
 		OnBreakerStateChange: func(op, _, to string) { m.SetBreakerState(op, to) },
+		ObserveAttempt:       m.ObserveUpstream,
 	}
 	for _, op := range upstream.Operations() {
 		m.SetBreakerState(op, "closed")
@@ -56,7 +57,7 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics)
 		ucfg.BaseURL, stopSim = base, stop
 		desc = "built-in EPS simulator at " + base
 	}
-	client, err := upstream.New(ucfg, log.With("component", "upstream"))
+	client, err := upstream.New(ucfg, log) // New adds component=upstream itself
 	if err != nil {
 		stopSim()
 		return nil, nil, fmt.Errorf("EPS client: %w", err)

@@ -72,9 +72,12 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	}
 	log := logger.With("component", "upstream")
 	breakers := newBreakerSet(cfg.Breaker, log, cfg.OnBreakerStateChange)
-	// chain builds id → retry → [auth] → breaker → buffer → base.
+	// chain builds id → retry → [auth] → breaker → [observe] → buffer → base.
 	chain := func(auth *tokenSource) http.RoundTripper {
 		var rt http.RoundTripper = bufferTransport{next: baseTr, limit: cfg.MaxResponseBytes}
+		if cfg.ObserveAttempt != nil {
+			rt = observeTransport{next: rt, observe: cfg.ObserveAttempt}
+		}
 		rt = breakerTransport{next: rt, breakers: breakers}
 		if auth != nil {
 			rt = authTransport{next: rt, tokens: auth}

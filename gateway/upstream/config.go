@@ -75,6 +75,13 @@ type Config struct {
 	// call Client methods from it.
 	OnBreakerStateChange func(op, from, to string) `json:"-"`
 
+	// ObserveAttempt, when set, is called after every attempt that reached
+	// the network with the operation, the outcome (the HTTP status code, or
+	// AttemptError, AttemptTimeout) and how long the attempt took, e.g. to
+	// feed a latency histogram. Like OnBreakerStateChange it runs on the
+	// request path: keep it quick.
+	ObserveAttempt func(op, status string, d time.Duration) `json:"-"`
+
 	// Transport is the innermost RoundTripper; nil builds an *http.Transport
 	// from TLS. Tests use it to count or fail connections.
 	Transport http.RoundTripper `json:"-"`
