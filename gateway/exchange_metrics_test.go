@@ -121,4 +121,3 @@ func histogramCount(t *testing.T, m *Metrics, op, status string) uint64 {
 	}
 	return 0
 }
-
