@@ -129,3 +129,23 @@ func waitFor(t testing.TB, limit time.Duration, what string, ok func(context.Con
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Rejoin restarts a killed former master as a replica of master, as a
+// supervisor restarting it (and the sentinels reconfiguring it) would, and
+// waits until it is in sync.
+func (g *Sentinel) Rejoin(t testing.TB, s *Server, master string) {
+	t.Helper()
+	s.Restart(t)
+	host, port := splitAddr(master)
+	c := s.client()
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.SlaveOf(ctx, host, port).Err(); err != nil {
+		t.Fatalf("REPLICAOF %s on %s: %v", master, s.Addr, err)
+	}
+	waitFor(t, 15*time.Second, s.Addr+" in sync with "+master, func(ctx context.Context) bool {
+		info, err := c.Info(ctx, "replication").Result()
+		return err == nil && strings.Contains(info, "master_link_status:up")
+	})
+}
