@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
 )
@@ -43,6 +45,11 @@ type Config struct {
 	// have it before it counts as done (--redis-wait-replicas,
 	// PORXGATE_REDIS_WAIT_REPLICAS; default 0: no wait).
 	RedisWaitReplicas int
+
+	// TracerProvider traces exchanges, EPS calls and deliveries with
+	// OpenTelemetry; porxgate serve builds it from the OTEL_* environment
+	// (gateway/tracing). Nil: no tracing. Not a flag.
+	TracerProvider trace.TracerProvider
 	// MaxBodyBytes is the largest request body accepted (--max-body,
 	// PORXGATE_MAX_BODY; default 4 MiB).
 	MaxBodyBytes int

@@ -43,6 +43,7 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics)
 		},
 		OnBreakerStateChange: func(op, _, to string) { m.SetBreakerState(op, to) },
 		ObserveAttempt:       m.ObserveUpstream,
+		TracerProvider:       cfg.TracerProvider,
 	}
 	for _, op := range upstream.Operations() {
 		m.SetBreakerState(op, "closed")

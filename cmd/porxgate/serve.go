@@ -17,6 +17,11 @@ delivery workers, the pending-cancellation poller, /healthz, /readyz and
 /metrics. A flag wins over its environment variable, which wins over the
 default. SIGINT or SIGTERM drains in-flight work for --shutdown-timeout.
 HTTPS_PROXY (and NO_PROXY) are honoured for calls to EPS.
+
+Tracing (OpenTelemetry, off unless configured): OTEL_EXPORTER_OTLP_ENDPOINT
+or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (OTLP over HTTP), OTEL_TRACES_EXPORTER
+(otlp or none), OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
+OTEL_TRACES_SAMPLER, OTEL_SDK_DISABLED.
 `
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -31,6 +36,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		fmt.Fprintf(stderr, "porxgate serve: %v\n", err)
 		return 2
 	}
+	tp, flush, err := openTracing(ctx, getenv, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "porxgate serve: %v\n", err)
+		return 2
+	}
+	defer flush()
+	cfg.TracerProvider = tp
 	level, _ := gateway.ParseLogLevel(cfg.LogLevel)
 	log := newLogger(stderr, level)
 	if err := gateway.Run(ctx, cfg, log); err != nil {

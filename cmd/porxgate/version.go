@@ -37,22 +37,29 @@ func readBuildInfo() *debug.BuildInfo {
 	return bi
 }
 
+// resolvedVersion is the ldflags version, else the module version of the
+// build information, else "(unknown)".
+func resolvedVersion(v string, bi *debug.BuildInfo) string {
+	if v == "" && bi != nil {
+		v = bi.Main.Version
+	}
+	if v == "" {
+		v = "(unknown)"
+	}
+	return v
+}
+
 // versionText renders the version lines from the ldflags version and the
 // build information.
 func versionText(v string, bi *debug.BuildInfo) string {
 	settings := map[string]string{}
 	goVersion := runtime.Version()
+	v = resolvedVersion(v, bi)
 	if bi != nil {
-		if v == "" {
-			v = bi.Main.Version
-		}
 		goVersion = bi.GoVersion
 		for _, s := range bi.Settings {
 			settings[s.Key] = s.Value
 		}
-	}
-	if v == "" {
-		v = "(unknown)"
 	}
 	out := fmt.Sprintf("porxgate %s\ngo: %s\nplatform: %s/%s\n", v, goVersion, runtime.GOOS, runtime.GOARCH)
 	if rev := settings["vcs.revision"]; rev != "" {

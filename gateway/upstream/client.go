@@ -72,11 +72,14 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	}
 	log := logger.With("component", "upstream")
 	breakers := newBreakerSet(cfg.Breaker, log, cfg.OnBreakerStateChange)
-	// chain builds id → retry → [auth] → breaker → [observe] → buffer → base.
+	// chain builds id → retry → [auth] → breaker → [trace] → [observe] → buffer → base.
 	chain := func(auth *tokenSource) http.RoundTripper {
 		var rt http.RoundTripper = bufferTransport{next: baseTr, limit: cfg.MaxResponseBytes}
 		if cfg.ObserveAttempt != nil {
 			rt = observeTransport{next: rt, observe: cfg.ObserveAttempt}
+		}
+		if cfg.TracerProvider != nil {
+			rt = tracedAttempts(rt, cfg.TracerProvider)
 		}
 		rt = breakerTransport{next: rt, breakers: breakers}
 		if auth != nil {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Defaults applied by Config.withDefaults for every zero field.
@@ -81,6 +83,11 @@ type Config struct {
 	// feed a latency histogram. Like OnBreakerStateChange it runs on the
 	// request path: keep it quick.
 	ObserveAttempt func(op, status string, d time.Duration) `json:"-"`
+
+	// TracerProvider, when set, gives every attempt an OpenTelemetry client
+	// span ("EPS <operation>", child of the caller's span in ctx) and sends
+	// its W3C traceparent to EPS.
+	TracerProvider trace.TracerProvider `json:"-"`
 
 	// Transport is the innermost RoundTripper; nil builds an *http.Transport
 	// from TLS. Tests use it to count or fail connections.

@@ -6,6 +6,11 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/porxgate/porxgate/gateway/tracing"
 )
 
 // Attempt outcomes reported to Config.ObserveAttempt besides HTTP status
@@ -40,4 +45,22 @@ func (t observeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	t.observe(operationOf(req.Context()), status, time.Since(start))
 	return resp, err
+}
+
+// tracedAttempts wraps next so that every attempt is a client span named
+// after its operation, with the X-Request-ID and X-Correlation-ID it
+// carries, and sends the span's traceparent.
+func tracedAttempts(next http.RoundTripper, tp trace.TracerProvider) http.RoundTripper {
+	return tracing.Transport{
+		Next:   next,
+		Tracer: tracing.Tracer(tp),
+		Name:   func(r *http.Request) string { return "EPS " + operationOf(r.Context()) },
+		Attributes: func(r *http.Request) []attribute.KeyValue {
+			return []attribute.KeyValue{
+				attribute.String("eps.operation", operationOf(r.Context())),
+				attribute.String("eps.request_id", r.Header.Get(HeaderRequestID)),
+				attribute.String("eps.correlation_id", r.Header.Get(HeaderCorrelationID)),
+			}
+		},
+	}
 }
