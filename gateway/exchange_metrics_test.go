@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -120,4 +121,34 @@ func histogramCount(t *testing.T, m *Metrics, op, status string) uint64 {
 		}
 	}
 	return 0
+}
+
+// TestSOAPExchangesCounted checks the SOAP path's exchange counts: an
+// answered release, a refusal (fault from the processor) and a permanent
+// failure.
+func TestSOAPExchangesCounted(t *testing.T) {
+	p := soapProcessor(func(n int) (*Outcome, error) { return nil, nil })
+	p.answer = func(in *Inbound, _ int) (*Outcome, error) {
+		switch in.MessageID {
+		case "11111111-1111-4111-8111-111111111112":
+			return &Outcome{Fault: fault(ebxml.TMSCodeMalformed, "refused")}, nil
+		case "11111111-1111-4111-8111-111111111113":
+			return nil, Permanent(errors.New("broken"))
+		}
+		return &Outcome{Reply: &Answer{Interaction: "PORX_IN070103UK31", Payload: []byte(`<PORX_IN070103UK31 xmlns="urn:hl7-org:v3"/>`)}}, nil
+	}
+	g := startGateway(t, testConfig(), newMemoryStore(), true, WithProcessor(p))
+	for _, id := range []string{"11111111-1111-4111-8111-111111111111", "11111111-1111-4111-8111-111111111112", "11111111-1111-4111-8111-111111111113"} {
+		sendSOAP(t, g.base, soapEnvelope(id, releaseReq, soapPayload))
+	}
+	_, body := get(t, g.base+"/metrics")
+	for _, want := range []string{
+		`porxgate_exchanges_total{interaction="PORX_IN132004UK30",outcome="answered"} 1`,
+		`porxgate_exchanges_total{interaction="PORX_IN132004UK30",outcome="refused"} 1`,
+		`porxgate_exchanges_total{interaction="PORX_IN132004UK30",outcome="failed"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, grepLines(body, "porxgate_exchanges_total"))
+		}
+	}
 }

@@ -127,7 +127,7 @@ func (g *messaging) processOne(ctx context.Context) bool {
 	if len(f.Enqueue) > 0 {
 		g.delivery.Wake()
 	}
-	log.Info("processed", "answers", len(f.Enqueue), "attempts", e.Attempts+1, "took_ms", time.Since(start).Milliseconds())
+	log.Info("processed", "answers", len(f.Enqueue), "attempts", e.Attempts+1, "took_ms", time.Since(start).Milliseconds(), "outcome", exchangeOutcome(out))
 	g.metrics.processed.WithLabelValues("done").Inc()
 	g.metrics.exchange(e.Inbound.Interaction, exchangeOutcome(out))
 	return true
