@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,11 @@ type Config struct {
 	UpstreamURL string
 	// Upstream holds the EPS client's credentials and client certificate.
 	Upstream UpstreamConfig
+	// UpstreamIdentitiesFile gives parties their own EPS identities: a JSON
+	// file from party key (eb:PartyId, or a SOAP sender's ASID) to
+	// UpstreamIdentity (--upstream-identities, PORXGATE_UPSTREAM_IDENTITIES;
+	// default none: every party uses the default identity).
+	UpstreamIdentitiesFile string
 	// RedisURL is the Redis to keep state in (--redis, PORXGATE_REDIS_URL);
 	// empty uses the in-memory store, which keeps nothing across restarts.
 	RedisURL string
@@ -226,6 +232,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	str(&cfg.Addr, "addr", "ADDR", "listen address")
 	str(&cfg.UpstreamURL, "upstream", "UPSTREAM_URL", "EPS FHIR base URL; empty runs the built-in simulator")
 	registerUpstreamFlags(str, &cfg.Upstream)
+	str(&cfg.UpstreamIdentitiesFile, "upstream-identities", "UPSTREAM_IDENTITIES", "JSON file of per-party EPS identities (party key -> apiKey, kid, privateKey, clientCert, clientKey); empty: one identity")
 	str(&cfg.RedisURL, "redis", "REDIS_URL", "Redis URL; empty uses the in-memory store")
 	str(&cfg.RedisSentinelAddrs, "redis-sentinel-addrs", "REDIS_SENTINEL_ADDRS", "Redis Sentinel host:port list (comma-separated); needs --redis-master-name")
 	str(&cfg.RedisMasterName, "redis-master-name", "REDIS_MASTER_NAME", "name of the master the sentinels watch")
@@ -289,6 +296,14 @@ func (c Config) Validate() error {
 	}
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
 		errs = append(errs, fmt.Errorf("redis %q: want a redis:// or rediss:// URL", c.RedisURL))
+	}
+	if c.UpstreamIdentitiesFile != "" {
+		if c.UpstreamURL == "" {
+			errs = append(errs, errors.New("upstream-identities given but no --upstream URL: the built-in simulator takes no credentials"))
+		}
+		if _, err := os.Stat(c.UpstreamIdentitiesFile); err != nil {
+			errs = append(errs, fmt.Errorf("upstream-identities: %w", err))
+		}
 	}
 	if c.UsesRedis() {
 		if err := c.RedisOptions().Validate(); err != nil {

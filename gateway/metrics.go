@@ -20,10 +20,14 @@ type Metrics struct {
 }
 
 // ObserveUpstream records one EPS call attempt: its operation, its outcome
-// (HTTP status code, "error" or "timeout") and how long it took
+// (HTTP status code, "error" or "timeout"), the legacy sender's party
+// ("default" when the call had none) and how long it took
 // (porxgate_upstream_request_duration_seconds).
-func (m *Metrics) ObserveUpstream(operation, status string, d time.Duration) {
-	m.upstream.WithLabelValues(operation, status).Observe(d.Seconds())
+func (m *Metrics) ObserveUpstream(operation, status, party string, d time.Duration) {
+	if party == "" {
+		party = "default"
+	}
+	m.upstream.WithLabelValues(operation, status, party).Observe(d.Seconds())
 }
 
 // breakerStateValues are the gauge values of the circuit breaker states.
@@ -64,9 +68,9 @@ func NewMetrics() *Metrics {
 	}, []string{"operation"})
 	m.upstream = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "porxgate_upstream_request_duration_seconds",
-		Help:    "Time of each EPS FHIR call attempt, by operation and outcome (HTTP status code, error: no answer, timeout: attempt time limit). Calls refused by an open breaker are not attempts.",
+		Help:    "Time of each EPS FHIR call attempt, by operation, outcome (HTTP status code, error: no answer, timeout: attempt time limit) and the legacy sender's party (default: none). Calls refused by an open breaker are not attempts.",
 		Buckets: []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
-	}, []string{"operation", "status"})
+	}, []string{"operation", "status", "party"})
 	reg.MustRegister(m.requests, m.duration, m.breakers, m.upstream,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

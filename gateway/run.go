@@ -85,7 +85,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if tlsCfg != nil {
 		ln = tls.NewListener(ln, tlsCfg)
 	}
-	proc = TraceProcessor(proc, cfg.TracerProvider)
+	proc = TraceProcessor(PartyScoped(proc), cfg.TracerProvider)
 	srv := NewServer(cfg, st, up, log, metrics,
 		WithProcessor(proc), WithRoutes(routes), WithDeliveryClient(client))
 	srv.EnableCancellations(cancellations)

@@ -18,7 +18,8 @@ import (
 // description for logs and /readyz.
 type EPSClient struct {
 	*upstream.Client
-	desc string
+	desc    string
+	parties *partyClients // nil without per-party identities
 }
 
 // Describe implements Upstream.
@@ -63,11 +64,18 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics)
 		stopSim()
 		return nil, nil, fmt.Errorf("EPS client: %w", err)
 	}
+	parties, closeParties, err := openPartyClients(cfg, ucfg, client, log)
+	if err != nil {
+		_ = client.Close()
+		stopSim()
+		return nil, nil, err
+	}
 	stop := func() {
+		closeParties()
 		_ = client.Close()
 		stopSim()
 	}
-	return &EPSClient{Client: client, desc: desc}, stop, nil
+	return &EPSClient{Client: client, desc: desc, parties: parties}, stop, nil
 }
 
 // startSimulator runs the EPS simulator on a free loopback port until the

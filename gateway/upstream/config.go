@@ -79,10 +79,11 @@ type Config struct {
 
 	// ObserveAttempt, when set, is called after every attempt that reached
 	// the network with the operation, the outcome (the HTTP status code, or
-	// AttemptError, AttemptTimeout) and how long the attempt took, e.g. to
-	// feed a latency histogram. Like OnBreakerStateChange it runs on the
-	// request path: keep it quick.
-	ObserveAttempt func(op, status string, d time.Duration) `json:"-"`
+	// AttemptError, AttemptTimeout), the party of the context (PartyOf, ""
+	// when none) and how long the attempt took, e.g. to feed a latency
+	// histogram. Like OnBreakerStateChange it runs on the request path:
+	// keep it quick.
+	ObserveAttempt func(op, status, party string, d time.Duration) `json:"-"`
 
 	// TracerProvider, when set, gives every attempt an OpenTelemetry client
 	// span ("EPS <operation>", child of the caller's span in ctx) and sends

@@ -24,12 +24,12 @@ const (
 )
 
 // observeTransport times every attempt that reaches the network and
-// reports it with its operation and outcome: the HTTP status code, or
-// AttemptError / AttemptTimeout. Calls refused by an open breaker never get
+// reports it with its operation, its outcome (the HTTP status code, or
+// AttemptError / AttemptTimeout) and the legacy sender's party (PartyOf). Calls refused by an open breaker never get
 // here: they are not EPS calls.
 type observeTransport struct {
 	next    http.RoundTripper
-	observe func(op, status string, d time.Duration)
+	observe func(op, status, party string, d time.Duration)
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -43,7 +43,7 @@ func (t observeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case errors.Is(err, context.DeadlineExceeded):
 		status = AttemptTimeout
 	}
-	t.observe(operationOf(req.Context()), status, time.Since(start))
+	t.observe(operationOf(req.Context()), status, PartyOf(req.Context()), time.Since(start))
 	return resp, err
 }
 
@@ -60,6 +60,7 @@ func tracedAttempts(next http.RoundTripper, tp trace.TracerProvider) http.RoundT
 				attribute.String("eps.operation", operationOf(r.Context())),
 				attribute.String("eps.request_id", r.Header.Get(HeaderRequestID)),
 				attribute.String("eps.correlation_id", r.Header.Get(HeaderCorrelationID)),
+				attribute.String("eps.party", PartyOf(r.Context())),
 			}
 		},
 	}

@@ -13,10 +13,10 @@ import (
 // observed is one ObserveAttempt call.
 type observed struct{ op, status string }
 
-func observer() (func(op, status string, d time.Duration), func() []observed) {
+func observer() (func(op, status, party string, d time.Duration), func() []observed) {
 	var mu sync.Mutex
 	var got []observed
-	return func(op, status string, d time.Duration) {
+	return func(op, status, _ string, d time.Duration) {
 			if d < 0 {
 				panic("negative duration")
 			}

@@ -95,7 +95,7 @@ func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, giveUp(attempt, resp, errors.Join(err, context.DeadlineExceeded))
 		}
 		t.log.Warn("upstream attempt failed, retrying", "op", op, "request_id", rid,
-			"correlation_id", req.Header.Get(HeaderCorrelationID),
+			"correlation_id", req.Header.Get(HeaderCorrelationID), "party", PartyOf(parent),
 			"attempt", attempt, "status", statusOf(resp), "error", errString(err), "backoff_ms", wait.Milliseconds())
 		timer := time.NewTimer(wait)
 		select {
