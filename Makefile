@@ -3,6 +3,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 10s
 BENCHTIME ?= 1s
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: run test bench lint fuzz conformance build
 
@@ -31,5 +32,6 @@ fuzz:
 conformance:
 	$(GO) run ./cmd/porxgate conformance --corpus $${PORXGATE_CORPUS:-../shared/corpus}
 
+## build: the static binary the container image copies (bin/porxgate; VERSION stamps `porxgate version`)
 build:
-	$(GO) build -o bin/porxgate ./cmd/porxgate
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/porxgate ./cmd/porxgate

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/porxgate/porxgate/gateway/cancels"
 )
 
@@ -65,7 +67,7 @@ func (c *Cancellations) sweep(ctx context.Context) {
 }
 
 // pollDue works through the cancellations due now, a batch at a time.
-func (c *Cancellations) pollDue(ctx context.Context, lim *rateLimiter) {
+func (c *Cancellations) pollDue(ctx context.Context, lim *rate.Limiter) {
 	for ctx.Err() == nil {
 		claims, err := c.tracker.Due(ctx, c.now(), cancelDueBatch)
 		if err != nil {
@@ -88,7 +90,7 @@ func (c *Cancellations) pollDue(ctx context.Context, lim *rateLimiter) {
 
 // work handles one leased cancellation: a resolved one is answered; a
 // pending one is looked up in the EPS tracker and resolved or rescheduled.
-func (c *Cancellations) work(ctx context.Context, lim *rateLimiter, cl cancels.Claim) {
+func (c *Cancellations) work(ctx context.Context, lim *rate.Limiter, cl cancels.Claim) {
 	log := c.log.With("prescription", cl.PrescriptionID, "line_item", cl.LineItem)
 	if cl.State == cancels.StateResolved && cl.Outcome != nil {
 		log.Info("answering a cancellation resolved by a replica that did not finish")
@@ -96,7 +98,7 @@ func (c *Cancellations) work(ctx context.Context, lim *rateLimiter, cl cancels.C
 		return
 	}
 	claimed := time.Now()
-	if err := lim.wait(ctx); err != nil {
+	if err := lim.Wait(ctx); err != nil {
 		return
 	}
 	if time.Since(claimed) > c.opts.Lease/2 {
@@ -153,30 +155,8 @@ func (c *Cancellations) work(ctx context.Context, lim *rateLimiter, cl cancels.C
 	c.deliver(ctx, rc)
 }
 
-// rateLimiter spaces calls at least 1/rate seconds apart.
-type rateLimiter struct {
-	every time.Duration
-	next  time.Time
-}
-
-// newRateLimiter allows rate calls a second (rate ≥ 1).
-func newRateLimiter(rate int) *rateLimiter {
-	return &rateLimiter{every: time.Second / time.Duration(max(rate, 1))}
-}
-
-// wait blocks until the next call is allowed or ctx is done.
-func (l *rateLimiter) wait(ctx context.Context) error {
-	now := time.Now()
-	if l.next.After(now) {
-		t := time.NewTimer(l.next.Sub(now))
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-		now = time.Now()
-	}
-	l.next = now.Add(l.every)
-	return nil
+// newRateLimiter allows perSecond calls a second (at least 1), one at a
+// time: no burst, so the EPS tracker sees the poller's queries evenly spaced.
+func newRateLimiter(perSecond int) *rate.Limiter {
+	return rate.NewLimiter(rate.Limit(max(perSecond, 1)), 1)
 }

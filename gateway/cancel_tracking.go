@@ -13,6 +13,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/internal/ids"
+	"github.com/porxgate/porxgate/internal/retry"
 	"github.com/porxgate/porxgate/mapping"
 )
 
@@ -77,11 +78,7 @@ func (o CancelOptions) withDefaults() CancelOptions {
 // backoff is the wait after the n-th poll that found a cancellation
 // pending: Backoff doubled n-1 times, at most MaxBackoff.
 func (o CancelOptions) backoff(n int) time.Duration {
-	d := o.Backoff
-	for i := 1; i < n && d < o.MaxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, o.MaxBackoff)
+	return retry.Exponential{First: o.Backoff, Max: o.MaxBackoff}.Nth(n)
 }
 
 // TrackerOptions are the cancels.Options these settings mean.

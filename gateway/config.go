@@ -4,14 +4,19 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
 )
 
 // Config is the whole configuration of `porxgate serve`. Every field has a
@@ -30,9 +35,32 @@ type Config struct {
 	// PORXGATE_SIM_MAX_PRESCRIPTIONS; default 0: sim.DefaultMaxPrescriptions;
 	// negative: no cap). Used only when UpstreamURL is empty.
 	SimMaxPrescriptions int
+	// UpstreamIdentitiesFile gives parties their own EPS identities: a JSON
+	// file from party key (eb:PartyId, or a SOAP sender's ASID) to
+	// UpstreamIdentity (--upstream-identities, PORXGATE_UPSTREAM_IDENTITIES;
+	// default none: every party uses the default identity).
+	UpstreamIdentitiesFile string
 	// RedisURL is the Redis to keep state in (--redis, PORXGATE_REDIS_URL);
 	// empty uses the in-memory store, which keeps nothing across restarts.
 	RedisURL string
+	// RedisSentinelAddrs and RedisMasterName put the state on a Redis
+	// Sentinel group: the sentinels' host:port list and the master's name
+	// (--redis-sentinel-addrs, --redis-master-name,
+	// PORXGATE_REDIS_SENTINEL_ADDRS, PORXGATE_REDIS_MASTER_NAME); RedisURL
+	// then only gives credentials, database and TLS.
+	RedisSentinelAddrs, RedisMasterName string
+	// RedisClusterAddrs puts the state on a Redis Cluster: some nodes'
+	// host:port list (--redis-cluster-addrs, PORXGATE_REDIS_CLUSTER_ADDRS).
+	RedisClusterAddrs string
+	// RedisWaitReplicas makes each queue write wait until that many replicas
+	// have it before it counts as done (--redis-wait-replicas,
+	// PORXGATE_REDIS_WAIT_REPLICAS; default 0: no wait).
+	RedisWaitReplicas int
+
+	// TracerProvider traces exchanges, EPS calls and deliveries with
+	// OpenTelemetry; porxgate serve builds it from the OTEL_* environment
+	// (gateway/tracing). Nil: no tracing. Not a flag.
+	TracerProvider trace.TracerProvider
 	// MaxBodyBytes is the largest request body accepted (--max-body,
 	// PORXGATE_MAX_BODY; default 4 MiB).
 	MaxBodyBytes int
@@ -182,8 +210,19 @@ const envPrefix = "PORXGATE_"
 // LoadConfig fills a Config from the defaults, then the environment (through
 // getenv), then the command-line args, and validates it.
 func LoadConfig(args []string, getenv func(string) string) (Config, error) {
+	return ParseConfig(args, getenv, io.Discard)
+}
+
+// ParseConfig is LoadConfig writing flag errors and, on -h, the flags with
+// their defaults to usage; -h returns an error that wraps flag.ErrHelp.
+func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.Usage = func() {
+		fmt.Fprintln(usage, "flags (each also read from the PORXGATE_* variable named):")
+		fs.PrintDefaults()
+	}
 	var envErr error
 	str := func(p *string, name, env, usage string) {
 		if v := getenv(envPrefix + env); v != "" {
@@ -214,8 +253,13 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	str(&cfg.Addr, "addr", "ADDR", "listen address")
 	str(&cfg.UpstreamURL, "upstream", "UPSTREAM_URL", "EPS FHIR base URL; empty runs the built-in simulator")
 	registerUpstreamFlags(str, &cfg.Upstream)
+	str(&cfg.UpstreamIdentitiesFile, "upstream-identities", "UPSTREAM_IDENTITIES", "JSON file of per-party EPS identities (party key -> apiKey, kid, privateKey, clientCert, clientKey); empty: one identity")
 	str(&cfg.RedisURL, "redis", "REDIS_URL", "Redis URL; empty uses the in-memory store")
 	num(&cfg.SimMaxPrescriptions, "sim-max-prescriptions", "SIM_MAX_PRESCRIPTIONS", "prescriptions the built-in simulator keeps, oldest forgotten first; 0: its default, negative: no cap")
+	str(&cfg.RedisSentinelAddrs, "redis-sentinel-addrs", "REDIS_SENTINEL_ADDRS", "Redis Sentinel host:port list (comma-separated); needs --redis-master-name")
+	str(&cfg.RedisMasterName, "redis-master-name", "REDIS_MASTER_NAME", "name of the master the sentinels watch")
+	str(&cfg.RedisClusterAddrs, "redis-cluster-addrs", "REDIS_CLUSTER_ADDRS", "Redis Cluster seed nodes, host:port list (comma-separated)")
+	num(&cfg.RedisWaitReplicas, "redis-wait-replicas", "REDIS_WAIT_REPLICAS", "replicas each queue write waits for (Redis WAIT); 0: none")
 	str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "log level: debug, info, warn, error")
 	num(&cfg.MaxBodyBytes, "max-body", "MAX_BODY", "largest request body in bytes")
 	dur(&cfg.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", "drain limit on shutdown")
@@ -277,6 +321,21 @@ func (c Config) Validate() error {
 	}
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
 		errs = append(errs, fmt.Errorf("redis %q: want a redis:// or rediss:// URL", c.RedisURL))
+	}
+	if c.UpstreamIdentitiesFile != "" {
+		if c.UpstreamURL == "" {
+			errs = append(errs, errors.New("upstream-identities given but no --upstream URL: the built-in simulator takes no credentials"))
+		}
+		if _, err := os.Stat(c.UpstreamIdentitiesFile); err != nil {
+			errs = append(errs, fmt.Errorf("upstream-identities: %w", err))
+		}
+	}
+	if c.UsesRedis() {
+		if err := c.RedisOptions().Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("redis: %w", err))
+		}
+	} else if c.RedisWaitReplicas != 0 {
+		errs = append(errs, fmt.Errorf("redis-wait-replicas %d: needs Redis (--redis or --redis-sentinel-addrs)", c.RedisWaitReplicas))
 	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, fmt.Errorf("max-body %d: must be positive", c.MaxBodyBytes))
@@ -348,4 +407,45 @@ func ParseLogLevel(s string) (slog.Level, error) {
 		return 0, fmt.Errorf("log-level %q: want debug, info, warn or error", s)
 	}
 	return l, nil
+}
+
+// redisHA reports whether Sentinel or Cluster addresses are configured.
+func (c Config) redisHA() bool { return c.RedisSentinelAddrs != "" || c.RedisClusterAddrs != "" }
+
+// UsesRedis reports whether the state is kept in Redis (one server,
+// Sentinel or Cluster) rather than in memory.
+func (c Config) UsesRedis() bool { return c.RedisURL != "" || c.redisHA() }
+
+// RedisOptions returns the store.RedisOptions the configuration names.
+func (c Config) RedisOptions() store.RedisOptions {
+	return store.RedisOptions{
+		URL: c.RedisURL, SentinelAddrs: splitList(c.RedisSentinelAddrs), MasterName: c.RedisMasterName,
+		ClusterAddrs: splitList(c.RedisClusterAddrs), WaitReplicas: c.RedisWaitReplicas,
+	}
+}
+
+// splitList splits a comma-separated list, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// redisDescription names the configured Redis for messages, without
+// credentials.
+func (c Config) redisDescription() string {
+	switch {
+	case c.RedisClusterAddrs != "":
+		return "cluster " + c.RedisClusterAddrs
+	case c.RedisSentinelAddrs != "":
+		return "sentinel master " + c.RedisMasterName + " via " + c.RedisSentinelAddrs
+	}
+	if u, err := url.Parse(c.RedisURL); err == nil {
+		return u.Redacted()
+	}
+	return "the configured URL"
 }

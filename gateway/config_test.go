@@ -54,3 +54,56 @@ func TestLoadConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisHAConfig checks the Sentinel and Cluster settings: flags and
+// environment, and the contradictions Validate reports.
+func TestRedisHAConfig(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string
+		check   func(t *testing.T, c Config)
+	}{
+		{name: "sentinel flags", args: []string{"--redis-sentinel-addrs", "10.0.0.1:26379, 10.0.0.2:26379", "--redis-master-name", "porxgate", "--redis-wait-replicas", "1"},
+			check: func(t *testing.T, c Config) {
+				o := c.RedisOptions()
+				if !c.UsesRedis() || len(o.SentinelAddrs) != 2 || o.SentinelAddrs[1] != "10.0.0.2:26379" || o.MasterName != "porxgate" || o.WaitReplicas != 1 {
+					t.Fatalf("options %+v", o)
+				}
+			}},
+		{name: "sentinel env with credentials URL", env: map[string]string{"PORXGATE_REDIS_SENTINEL_ADDRS": "s1:26379", "PORXGATE_REDIS_MASTER_NAME": "m", "PORXGATE_REDIS_URL": "redis://:secret@/2"},
+			check: func(t *testing.T, c Config) {
+				if o := c.RedisOptions(); o.URL == "" || o.MasterName != "m" {
+					t.Fatalf("options %+v", o)
+				}
+			}},
+		{name: "cluster env", env: map[string]string{"PORXGATE_REDIS_CLUSTER_ADDRS": "n1:6379,n2:6379,n3:6379"},
+			check: func(t *testing.T, c Config) {
+				if o := c.RedisOptions(); len(o.ClusterAddrs) != 3 || !c.UsesRedis() {
+					t.Fatalf("options %+v", o)
+				}
+			}},
+		{name: "sentinel without master", args: []string{"--redis-sentinel-addrs", "s1:26379"}, wantErr: "master name"},
+		{name: "master without sentinels", args: []string{"--redis", "redis://h:6379/0", "--redis-master-name", "m"}, wantErr: "needs sentinel addresses"},
+		{name: "sentinel and cluster", args: []string{"--redis-sentinel-addrs", "s:1", "--redis-master-name", "m", "--redis-cluster-addrs", "n:1"}, wantErr: "one or the other"},
+		{name: "wait on cluster", args: []string{"--redis-cluster-addrs", "n:1", "--redis-wait-replicas", "1"}, wantErr: "not supported on Redis Cluster"},
+		{name: "wait without redis", args: []string{"--redis-wait-replicas", "1"}, wantErr: "needs Redis"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := LoadConfig(tt.args, env(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}

@@ -95,12 +95,17 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		f, _ := ebxml.BuildSOAPFault(*fault(ebxml.TMSCodeMalformed, "the message could not be processed"))
 		reply = keptReply{Status: fiber.StatusInternalServerError, Body: f}
 	}
+	outcome := exchangeOutcome(out)
+	if perr != nil {
+		outcome = OutcomeFailed
+	}
+	g.metrics.exchange(interaction, outcome)
 	if b, err := json.Marshal(reply); err == nil {
 		if err := g.store.PutReply(context.WithoutCancel(ctx), key, b, ttl); err != nil {
 			log.Warn("answer not kept for duplicates", "err", err)
 		}
 	}
-	log.Info("answered", "status", reply.Status, "took_ms", time.Since(start).Milliseconds())
+	log.Info("answered", "status", reply.Status, "took_ms", time.Since(start).Milliseconds(), "outcome", outcome)
 	c.Set(fiber.HeaderContentType, xmlContentType)
 	return c.Status(reply.Status).Send(reply.Body)
 }

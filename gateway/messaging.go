@@ -126,6 +126,7 @@ type msgMetrics struct {
 	received   *prometheus.CounterVec
 	processed  *prometheus.CounterVec
 	deliveries *prometheus.CounterVec
+	exchanges  *prometheus.CounterVec
 }
 
 // newMsgMetrics registers the messaging counters on reg (reusing them when
@@ -138,12 +139,13 @@ func newMsgMetrics(reg *prometheus.Registry) *msgMetrics {
 		}, []string{"transport", "outcome"})),
 		processed: registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "porxgate_messages_processed_total",
-			Help: "Inbox processing results (done, retry, dead_letter).",
+			Help: "Inbox processing results (done, retry, deferred: EPS unavailable, the message waits without using an attempt; dead_letter).",
 		}, []string{"outcome"})),
 		deliveries: registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "porxgate_deliveries_total",
 			Help: "Async delivery attempts, by result (delivered, retry, dead_letter).",
 		}, []string{"result"})),
+		exchanges: newExchangeCounter(reg),
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/internal/retry"
 )
 
 // maxProcessBackoff caps the wait between processing retries.
@@ -39,11 +40,7 @@ func (e inboxEntry) item(due time.Time) (store.Item, error) {
 // processBackoff is the wait after the n-th failed attempt: the retry
 // interval doubled n-1 times, at most maxProcessBackoff.
 func processBackoff(base time.Duration, n int) time.Duration {
-	d := base
-	for i := 1; i < n && d < maxProcessBackoff; i++ {
-		d *= 2
-	}
-	return min(d, maxProcessBackoff)
+	return retry.Exponential{First: base, Max: maxProcessBackoff}.Nth(n)
 }
 
 // inboundLog returns log with the ids of in.
@@ -130,8 +127,9 @@ func (g *messaging) processOne(ctx context.Context) bool {
 	if len(f.Enqueue) > 0 {
 		g.delivery.Wake()
 	}
-	log.Info("processed", "answers", len(f.Enqueue), "attempts", e.Attempts+1, "took_ms", time.Since(start).Milliseconds())
+	log.Info("processed", "answers", len(f.Enqueue), "attempts", e.Attempts+1, "took_ms", time.Since(start).Milliseconds(), "outcome", exchangeOutcome(out))
 	g.metrics.processed.WithLabelValues("done").Inc()
+	g.metrics.exchange(e.Inbound.Interaction, exchangeOutcome(out))
 	return true
 }
 
@@ -246,6 +244,7 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 	log.Error("not processed: moved to the dead letters", "attempts", e.Attempts, "reason", reason)
 	g.journalDeadLetter(&in, reason)
 	g.metrics.processed.WithLabelValues("dead_letter").Inc()
+	g.metrics.exchange(in.Interaction, OutcomeDeadLetter)
 }
 
 // storeCtx returns a context for recording an outcome: ctx, or a short one

@@ -17,7 +17,7 @@ func OpenProcessor(ctx context.Context, cfg Config, up *EPSClient, log *slog.Log
 	if up == nil {
 		return Unsupported{}, func() {}, nil
 	}
-	p := NewEPSProcessor(mapping.NewRegistry(), up.Client, nil, nil, log.With("component", "processor"))
+	p := NewEPSProcessor(mapping.NewRegistry(), up.PartyAPI(), nil, nil, log.With("component", "processor"))
 	if cancels != nil {
 		p.WithCancellations(cancels)
 	}

@@ -13,14 +13,14 @@ import (
 	"github.com/porxgate/porxgate/gateway/store"
 )
 
-// OpenStore opens the store the configuration names: Redis when RedisURL is
-// set (checked with a PING now, so a wrong URL fails at start), otherwise
-// the in-memory store.
+// OpenStore opens the store the configuration names: Redis when RedisURL,
+// Sentinel or Cluster addresses are set (checked with a PING now, so a wrong
+// address fails at start), otherwise the in-memory store.
 func OpenStore(ctx context.Context, cfg Config) (store.Store, error) {
-	if cfg.RedisURL == "" {
+	if !cfg.UsesRedis() {
 		return store.NewMemory(nil), nil
 	}
-	r, err := store.NewRedis(cfg.RedisURL, store.DefaultPrefix)
+	r, err := store.OpenRedis(cfg.RedisOptions(), store.DefaultPrefix)
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +28,7 @@ func OpenStore(ctx context.Context, cfg Config) (store.Store, error) {
 	defer cancel()
 	if err := r.Ping(pctx); err != nil {
 		_ = r.Close()
-		return nil, fmt.Errorf("redis at %s: %w", cfg.RedisURL, err)
+		return nil, fmt.Errorf("redis at %s: %w", cfg.redisDescription(), err)
 	}
 	return r, nil
 }
@@ -92,6 +92,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if tlsCfg != nil {
 		ln = tls.NewListener(ln, tlsCfg)
 	}
+	proc = TraceProcessor(PartyScoped(proc), cfg.TracerProvider)
 	srv := NewServer(cfg, st, up, log, metrics,
 		WithProcessor(proc), WithRoutes(routes), WithDeliveryClient(client), WithJournal(jr))
 	srv.EnableCancellations(cancellations)

@@ -52,6 +52,7 @@ type Server struct {
 func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Metrics, opts ...Option) *Server {
 	s := &Server{cfg: cfg, store: st, upstream: up, log: log, metrics: m, adminLn: adminListener{ready: make(chan struct{})}}
 	s.msg = newMessaging(cfg, st, log, m, opts)
+	registerCollector(m.Registry, newStoreDepthCollector(st))
 	s.app = fiber.New(fiber.Config{
 		AppName:               "porxgate",
 		BodyLimit:             cfg.MaxBodyBytes,

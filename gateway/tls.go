@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/porxgate/porxgate/gateway/tracing"
 )
 
 // ServerTLSConfig returns the TLS configuration the gateway listens with,
@@ -57,6 +59,10 @@ func DeliveryClient(cfg Config) (*http.Client, error) {
 	tr.TLSClientConfig = tc
 	tr.ResponseHeaderTimeout = cfg.DeliveryTimeout
 	tr.IdleConnTimeout = 90 * time.Second
+	if cfg.TracerProvider != nil { // a span per delivery attempt, traceparent sent to the MHS
+		return &http.Client{Transport: tracing.Transport{Next: tr, Tracer: tracing.Tracer(cfg.TracerProvider),
+			Name: func(*http.Request) string { return "deliver" }}, Timeout: cfg.DeliveryTimeout}, nil
+	}
 	return &http.Client{Transport: tr, Timeout: cfg.DeliveryTimeout}, nil
 }
 

@@ -19,7 +19,8 @@ import (
 // description for logs and /readyz.
 type EPSClient struct {
 	*upstream.Client
-	desc string
+	desc    string
+	parties *partyClients // nil without per-party identities
 }
 
 // Describe implements Upstream.
@@ -45,6 +46,8 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics,
 			CAFile:   cfg.Upstream.CAFile,
 		},
 		OnBreakerStateChange: func(op, _, to string) { m.SetBreakerState(op, to) },
+		ObserveAttempt:       m.ObserveUpstream,
+		TracerProvider:       cfg.TracerProvider,
 	}
 	if len(tap) > 0 {
 		ucfg.Tap = tap[0]
@@ -62,16 +65,23 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics,
 		ucfg.BaseURL, stopSim = base, stop
 		desc = "built-in EPS simulator at " + base
 	}
-	client, err := upstream.New(ucfg, log.With("component", "upstream"))
+	client, err := upstream.New(ucfg, log) // New adds component=upstream itself
 	if err != nil {
 		stopSim()
 		return nil, nil, fmt.Errorf("EPS client: %w", err)
 	}
+	parties, closeParties, err := openPartyClients(cfg, ucfg, client, log)
+	if err != nil {
+		_ = client.Close()
+		stopSim()
+		return nil, nil, err
+	}
 	stop := func() {
+		closeParties()
 		_ = client.Close()
 		stopSim()
 	}
-	return &EPSClient{Client: client, desc: desc}, stop, nil
+	return &EPSClient{Client: client, desc: desc, parties: parties}, stop, nil
 }
 
 // startSimulator runs the EPS simulator on a free loopback port until the

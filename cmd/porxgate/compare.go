@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,13 +19,14 @@ import (
 // Spine's answer) against the FHIR path and reports how the answers
 // compare; exit status 0 when all match, 1 when any differ or fail.
 func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("compare", "--dir DIR [--upstream URL] [--json]", `Replays recorded legacy exchanges (NAME.request.xml with Spine's answer
+NAME.answer.xml) against the FHIR path and compares the answers after the
+documented normalisation (docs/compare.md). Exits 1 on any difference.`)
 	dir := fs.String("dir", "", "folder of NAME.request.xml + NAME.answer.xml recorded exchanges")
 	upstreamURL := fs.String("upstream", "", "EPS FHIR base URL of the FHIR path; empty: the built-in simulator. Never the environment the recorded prescriptions were issued in")
 	asJSON := fs.Bool("json", false, "write the report as JSON")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if ok, code := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if *dir == "" || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "usage: porxgate compare --dir DIR [--upstream URL] [--json]")

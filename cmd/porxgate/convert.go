@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,13 +15,16 @@ import (
 )
 
 func convert(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("convert", "--from v3|fhir --to fhir|v3 [--family UK|SM] FILE|-", `Translates one message over the gateway's own mappers and writes it to
+standard output: an HL7 v3 interaction (bare, or in its SOAP or ebXML
+envelope) to the EPS FHIR Bundle or Parameters EPS takes, or an EPS FHIR
+message to its v3 interaction. FILE - reads standard input. Errors name
+the element path and exit 1.`)
 	from := fs.String("from", "", "input format: v3 or fhir")
 	to := fs.String("to", "", "output format: fhir or v3")
 	family := fs.String("family", "UK", "interaction id family to write v3 in: UK or SM")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if ok, code := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() != 1 || !((*from == "v3" && *to == "fhir") || (*from == "fhir" && *to == "v3")) {
 		fmt.Fprintln(stderr, "usage: porxgate convert --from v3|fhir --to fhir|v3 [--family UK|SM] FILE|-")

@@ -27,8 +27,13 @@ import (
 // answers as the legacy MHS, and prints the accept and processing rates and
 // the acknowledgement and answer latencies.
 func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("load", "[--target URL] [--n N] [--concurrency C | --rate R [--duration D]] [--timeout D]", `Sends a bounded load of Parent Prescriptions over ebXML to a gateway on
+this machine (loopback only), or to one it starts in-process, and plays the
+legacy MHS that takes the answers. Closed loop (--concurrency senders, each
+waiting for its 202) or open loop (--rate messages a second on schedule,
+latencies counted from each message's due time). Prints the accept and
+processing rates and the acknowledgement and answer latencies (p50, p99,
+p99.9, max). Exits 1 when a message was refused or not processed in time.`)
 	target := fs.String("target", "", "gateway base URL on loopback; empty starts one in-process")
 	admin := fs.String("admin", "", "gateway admin listener base URL for the inbox drain check when --receiver is empty")
 	adminToken := fs.String("admin-token", "", "bearer token of the admin listener, for --admin")
@@ -40,8 +45,8 @@ func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rateFlag := fs.Float64("rate", 0, "open loop: messages a second, sent on schedule whatever the answers; 0: closed loop")
 	duration := fs.Duration("duration", 0, "open loop: how long to send when -n is 0")
 	timeout := fs.Duration("timeout", 2*time.Minute, "bound on the whole run")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if ok, code := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if *rateFlag > 0 && *duration > 0 && !flagSet(fs, "n") {
 		*n = 0

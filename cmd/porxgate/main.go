@@ -1,8 +1,9 @@
-// Command porxgate is the one porxgate binary: `serve` (the default) runs the
-// gateway, `sim` the EPS FHIR simulator, `convert` the offline translator,
-// `conformance` the corpus checks, `load` a bounded loopback load run and
-// `compare` the offline replay of recorded exchanges against the FHIR path.
-// It only reads flags and environment and wires the packages together.
+// Command porxgate is the one porxgate binary: `serve` runs the gateway,
+// `sim` the EPS FHIR simulator, `convert` the offline translator,
+// `conformance` the corpus checks, `load` a bounded loopback load run,
+// `compare` the offline replay of recorded exchanges against the FHIR path
+// and `version` prints the version and build. It only reads flags and
+// environment and wires the packages together.
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -19,47 +21,89 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 }
 
-const usage = `usage: porxgate [command] [flags]
+// cmdIO is what a command reads from and writes to.
+type cmdIO struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
 
-commands:
-  serve        run the gateway (default)
-  sim          run the EPS FHIR simulator
-  convert      translate one message: --from v3|fhir --to fhir|v3 FILE|-
-  conformance  check the mappings against the corpus: --corpus DIR [--kind K1,K2]
-  load         a bounded ebXML load on loopback: [--target URL] [--n N] [--concurrency C]
-  compare      replay recorded legacy exchanges against the FHIR path: --dir DIR [--upstream URL]
+// command is one entry of the dispatch table.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, io cmdIO) int
+}
 
-Run 'porxgate <command> -h' for a command's flags.
-`
+// commands is the dispatch table, in the order `porxgate help` lists it. A
+// new sub-command adds one line here and its own file.
+func commands() []command {
+	return []command{
+		{"serve", "run the gateway", func(ctx context.Context, args []string, c cmdIO) int {
+			return serve(ctx, args, c.stdout, c.stderr, c.getenv)
+		}},
+		{"sim", "run the EPS FHIR simulator on its own", func(ctx context.Context, args []string, c cmdIO) int {
+			return simCmd(ctx, args, c.stdout, c.stderr, c.getenv)
+		}},
+		{"convert", "translate one message: --from v3|fhir --to fhir|v3 FILE|-", func(_ context.Context, args []string, c cmdIO) int {
+			return convert(args, c.stdin, c.stdout, c.stderr)
+		}},
+		{"conformance", "check the mappings against the corpus: --corpus DIR [--kind K1,K2]", func(_ context.Context, args []string, c cmdIO) int {
+			return conformanceCmd(args, c.stdout, c.stderr)
+		}},
+		{"load", "a bounded ebXML load on loopback: [--target URL] [--n N] [--concurrency C]", func(ctx context.Context, args []string, c cmdIO) int {
+			return loadCmd(ctx, args, c.stdout, c.stderr)
+		}},
+		{"compare", "replay recorded legacy exchanges against the FHIR path: --dir DIR [--upstream URL]", func(ctx context.Context, args []string, c cmdIO) int {
+			return compareCmd(ctx, args, c.stdout, c.stderr, c.getenv)
+		}},
+		{"version", "print the version and build information", func(_ context.Context, args []string, c cmdIO) int {
+			return versionCmd(args, c.stdout, c.stderr)
+		}},
+	}
+}
 
-// run dispatches a command and returns the process exit status.
+// writeUsage lists the commands.
+func writeUsage(w io.Writer) {
+	var b strings.Builder
+	b.WriteString("usage: porxgate <command> [flags] [arguments]\n\ncommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-12s %s\n", c.name, c.summary)
+	}
+	b.WriteString("  help         this list\n\n")
+	b.WriteString("Run 'porxgate <command> -h' for a command's flags and arguments.\n")
+	b.WriteString("Flags given without a command are serve's: 'porxgate --addr :8080' runs the gateway.\n")
+	_, _ = io.WriteString(w, b.String())
+}
+
+// run dispatches a command and returns the process exit status: 0 done,
+// 1 failed, 2 bad usage.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	cmd := "serve"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	switch cmd {
-	case "serve":
-		return serve(ctx, args, stderr, getenv)
-	case "sim":
-		return simCmd(ctx, args, stderr, getenv)
-	case "convert":
-		return convert(args, stdin, stdout, stderr)
-	case "conformance":
-		return conformanceCmd(args, stdout, stderr)
-	case "load":
-		return loadCmd(ctx, args, stdout, stderr)
-	case "compare":
-		return compareCmd(ctx, args, stdout, stderr, getenv)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	if len(args) == 0 {
+		writeUsage(stdout)
 		return 0
-	default:
-		fmt.Fprintf(stderr, "porxgate: unknown command %q\n%s", cmd, usage)
-		return 2
 	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		writeUsage(stdout)
+		return 0
+	}
+	if strings.HasPrefix(name, "-") {
+		name = "serve"
+	} else {
+		args = args[1:]
+	}
+	for _, c := range commands() {
+		if c.name != name {
+			continue
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return c.run(ctx, args, cmdIO{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv})
+	}
+	fmt.Fprintf(stderr, "porxgate: unknown command %q\n\n", name)
+	writeUsage(stderr)
+	return 2
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {

@@ -1,19 +1,48 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 
 	"github.com/porxgate/porxgate/gateway"
 )
 
-func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) int {
-	cfg, err := gateway.LoadConfig(args, getenv)
+// serveAbout introduces `porxgate serve -h`.
+const serveAbout = `Runs the gateway: the legacy ebXML and SOAP front door, the inbox and
+delivery workers, the pending-cancellation poller, /healthz, /readyz and
+/metrics. A flag wins over its environment variable, which wins over the
+default. SIGINT or SIGTERM drains in-flight work for --shutdown-timeout.
+HTTPS_PROXY (and NO_PROXY) are honoured for calls to EPS.
+
+Tracing (OpenTelemetry, off unless configured): OTEL_EXPORTER_OTLP_ENDPOINT
+or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (OTLP over HTTP), OTEL_TRACES_EXPORTER
+(otlp or none), OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
+OTEL_TRACES_SAMPLER, OTEL_SDK_DISABLED.
+`
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	var usage bytes.Buffer
+	cfg, err := gateway.ParseConfig(args, getenv, &usage)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stdout, "usage: porxgate serve [flags]\n\n%s\n", serveAbout)
+		_, _ = stdout.Write(usage.Bytes())
+		return 0
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "porxgate serve: %v\n", err)
 		return 2
 	}
+	tp, flush, err := openTracing(ctx, getenv, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "porxgate serve: %v\n", err)
+		return 2
+	}
+	defer flush()
+	cfg.TracerProvider = tp
 	level, _ := gateway.ParseLogLevel(cfg.LogLevel)
 	log := newLogger(stderr, level)
 	if err := gateway.Run(ctx, cfg, log); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -12,9 +11,11 @@ import (
 
 // simCmd runs the EPS FHIR simulator on its own (--addr, PORXGATE_SIM_ADDR;
 // default 127.0.0.1:9000), with its FHIR endpoints under /FHIR/R4.
-func simCmd(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) int {
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := newFlagSet("sim", "[flags]", `Runs the EPS FHIR simulator on its own, its FHIR endpoints under /FHIR/R4.
+It keeps prescriptions, tasks and claims in memory as EPS does; with
+--public-key it verifies the signed-JWT client assertion and issues tokens
+as the NHS England OAuth2 endpoint does.`)
 	addr := "127.0.0.1:9000"
 	if v := getenv("PORXGATE_SIM_ADDR"); v != "" {
 		addr = v
@@ -24,7 +25,11 @@ func simCmd(ctx context.Context, args []string, stderr io.Writer, getenv func(st
 	apiKey := fs.String("api-key", getenv("PORXGATE_SIM_API_KEY"), "expected JWT iss/sub; empty accepts any (env PORXGATE_SIM_API_KEY)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	maxRx := fs.Int("max-prescriptions", 0, "prescriptions kept, oldest forgotten first; 0: the default (5000), negative: no cap")
-	if err := fs.Parse(args); err != nil {
+	if ok, code := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "porxgate sim: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
 	lvl, err := gateway.ParseLogLevel(*level)

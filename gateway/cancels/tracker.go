@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/porxgate/porxgate/internal/retry"
 )
 
 // Tracker keeps pending cancellations; Redis and Memory implement it with
@@ -193,18 +195,7 @@ func (o Options) withDefaults() Options {
 // 10m, 20m … 6h, 6h. Polls of a pending cancellation are cheap but the
 // dispenser may take days.
 func DefaultBackoff(n int) time.Duration {
-	const first, ceiling = 5 * time.Minute, 6 * time.Hour
-	if n < 1 {
-		n = 1
-	}
-	d := first
-	for i := 1; i < n && d < ceiling; i++ {
-		d *= 2
-	}
-	if d > ceiling {
-		d = ceiling
-	}
-	return d
+	return retry.Exponential{First: 5 * time.Minute, Max: 6 * time.Hour}.Nth(n)
 }
 
 // recordKey normalises a prescription id and line item into a record id.

@@ -26,6 +26,7 @@ type impl struct {
 func impls(t *testing.T) []impl {
 	t.Helper()
 	srv := redistest.Start(t)
+	cluster := redistest.StartCluster(t)
 	var mem *Memory
 	return []impl{
 		{"memory", func(t *testing.T, opts Options) Tracker {
@@ -36,6 +37,13 @@ func impls(t *testing.T) []impl {
 		}},
 		{"redis", func(t *testing.T, opts Options) Tracker {
 			return NewRedis(newClient(t, srv), "test:"+t.Name()+":", opts)
+		}},
+		{"redis-cluster", func(t *testing.T, opts Options) Tracker {
+			c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: cluster.Addrs()})
+			t.Cleanup(func() { _ = c.Close() })
+			// One hash tag, as store.ClusterPrefix makes it: every key of a
+			// script on one slot.
+			return NewRedis(c, "{test:"+t.Name()+"}:", opts)
 		}},
 	}
 }

@@ -28,13 +28,13 @@ import (
 // exchange is normally worked on by one replica at a time (it holds the
 // message's lease), so merges do not race in practice.
 type Redis struct {
-	c   *redis.Client
+	c   redis.UniversalClient
 	p   string
 	ret Retention
 }
 
 // NewRedis returns a Redis backend over c with keys under prefix.
-func NewRedis(c *redis.Client, prefix string, r Retention) *Redis {
+func NewRedis(c redis.UniversalClient, prefix string, r Retention) *Redis {
 	return &Redis{c: c, p: prefix + "journal:", ret: r.withDefaults()}
 }
 

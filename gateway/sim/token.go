@@ -1,10 +1,7 @@
 package sim
 
 import (
-	"crypto"
 	"crypto/rsa"
-	"crypto/sha512"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 const (
@@ -44,59 +43,52 @@ func badAssertion(descr string) *tokenError {
 	return &tokenError{status: http.StatusBadRequest, code: "invalid_request", descr: descr}
 }
 
-// verifyAssertion parses a compact JWS and checks an RS512 signature by pub,
-// then the claims the NHS API platform checks: kid present, iss == sub,
-// jti present, exp in the future and at most 5 minutes ahead.
-func verifyAssertion(jwt string, pub *rsa.PublicKey, now time.Time) (assertion, error) {
-	if len(jwt) > maxAssertionBytes {
+// verifyAssertion parses a compact JWS with golang-jwt and checks an RS512
+// signature by pub, then the claims the NHS API platform checks: kid
+// present, iss == sub, jti present, exp an integer in the future and at most
+// 5 minutes ahead. Its errors are the platform's OAuth2 answers.
+func verifyAssertion(assertionJWT string, pub *rsa.PublicKey, now time.Time) (assertion, error) {
+	if len(assertionJWT) > maxAssertionBytes {
 		return assertion{}, badAssertion("client_assertion too long")
 	}
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
+	var kid string
+	claims := jwt.MapClaims{}
+	parser := jwt.NewParser(jwt.WithoutClaimsValidation(), jwt.WithJSONNumber())
+	_, err := parser.ParseWithClaims(assertionJWT, claims, func(tok *jwt.Token) (any, error) {
+		if tok.Method.Alg() != jwt.SigningMethodRS512.Alg() {
+			return nil, badAssertion("Invalid 'alg' header in JWT - must be RS512")
+		}
+		kid, _ = tok.Header["kid"].(string)
+		if kid == "" {
+			return nil, badAssertion("Missing 'kid' header in JWT")
+		}
+		if pub == nil {
+			return nil, errNoKey
+		}
+		return pub, nil
+	})
+	var te *tokenError
+	switch {
+	case errors.As(err, &te):
+		return assertion{}, te
+	case errors.Is(err, jwt.ErrTokenMalformed):
 		return assertion{}, badAssertion("Malformed JWT in client_assertion")
-	}
-	enc := base64.RawURLEncoding
-	hb, err1 := enc.DecodeString(parts[0])
-	cb, err2 := enc.DecodeString(parts[1])
-	sig, err3 := enc.DecodeString(parts[2])
-	if err := errors.Join(err1, err2, err3); err != nil {
-		return assertion{}, badAssertion("Malformed JWT in client_assertion")
-	}
-	var h struct {
-		Alg string `json:"alg"`
-		Kid string `json:"kid"`
-	}
-	if json.Unmarshal(hb, &h) != nil {
-		return assertion{}, badAssertion("Malformed JWT header in client_assertion")
-	}
-	if h.Alg != "RS512" {
-		return assertion{}, badAssertion("Invalid 'alg' header in JWT - must be RS512")
-	}
-	if h.Kid == "" {
-		return assertion{}, badAssertion("Missing 'kid' header in JWT")
-	}
-	var c struct {
-		Iss string          `json:"iss"`
-		Sub string          `json:"sub"`
-		Aud string          `json:"aud"`
-		Jti string          `json:"jti"`
-		Exp json.RawMessage `json:"exp"`
-	}
-	if json.Unmarshal(cb, &c) != nil {
-		return assertion{}, badAssertion("Malformed JWT claims in client_assertion")
-	}
-	sum := sha512.Sum512([]byte(parts[0] + "." + parts[1]))
-	if pub == nil || rsa.VerifyPKCS1v15(pub, crypto.SHA512, sum[:], sig) != nil {
+	case err != nil:
 		return assertion{}, &tokenError{status: http.StatusUnauthorized, code: "public_key error",
 			descr: "JWT signature verification failed"}
 	}
-	if c.Iss == "" || c.Iss != c.Sub {
+	iss, _ := claims["iss"].(string)
+	sub, _ := claims["sub"].(string)
+	aud, _ := claims["aud"].(string)
+	jti, _ := claims["jti"].(string)
+	if iss == "" || iss != sub {
 		return assertion{}, badAssertion("Invalid 'iss'/'sub' claims in JWT")
 	}
-	if c.Jti == "" {
+	if jti == "" {
 		return assertion{}, badAssertion("Missing 'jti' claim in JWT")
 	}
-	exp, err := strconv.ParseInt(string(c.Exp), 10, 64)
+	num, _ := claims["exp"].(json.Number)
+	exp, err := strconv.ParseInt(string(num), 10, 64)
 	if err != nil {
 		return assertion{}, badAssertion("Missing or non-integer 'exp' claim in JWT")
 	}
@@ -107,8 +99,11 @@ func verifyAssertion(jwt string, pub *rsa.PublicKey, now time.Time) (assertion, 
 	if expT.Sub(now) > maxAssertionLifetime+clockSkew {
 		return assertion{}, badAssertion("Invalid 'exp' claim in JWT - more than 5 minutes in future")
 	}
-	return assertion{Kid: h.Kid, Iss: c.Iss, Sub: c.Sub, Aud: c.Aud, Jti: c.Jti, Exp: expT}, nil
+	return assertion{Kid: kid, Iss: iss, Sub: sub, Aud: aud, Jti: jti, Exp: expT}, nil
 }
+
+// errNoKey is the verification failure of a simulator without a public key.
+var errNoKey = errors.New("no public key to verify with")
 
 // tokenIssuer is the simulated OAuth2 token endpoint and bearer check.
 type tokenIssuer struct {

@@ -16,8 +16,11 @@
 // their clocks in step (NTP).
 //
 // Key layout in Redis (all keys share the configured prefix, "porxgate:" by
-// default; every multi-key operation is one Lua script, so the layout
-// assumes a single Redis, not Redis Cluster):
+// default; every multi-key operation is one Lua script). On Redis Cluster
+// the prefix becomes a hash tag ("{porxgate}:", see ClusterPrefix) so that
+// every key a script touches lives on one slot; on Sentinel (OpenRedis with
+// SentinelAddrs) the client follows failovers, and WaitReplicas makes each
+// script wait for replicas before it counts as done:
 //
 //	<prefix>seen:<key>                  duplicate elimination: SET NX PX with the
 //	                                    interaction's persist duration; the gateway's

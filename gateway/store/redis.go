@@ -11,9 +11,10 @@ import (
 // DefaultPrefix is the key prefix of every key porxgate writes in Redis.
 const DefaultPrefix = "porxgate:"
 
-// Redis is a Store backed by Redis.
+// Redis is a Store backed by Redis: one server, a Sentinel group or a
+// Cluster, through go-redis's universal client.
 type Redis struct {
-	client *redis.Client
+	client redis.UniversalClient
 	prefix string
 }
 
@@ -34,7 +35,7 @@ func NewRedis(url, prefix string) (*Redis, error) {
 func (r *Redis) Kind() string { return "redis" }
 
 // Client returns the underlying client, for rooms that keep richer state.
-func (r *Redis) Client() *redis.Client { return r.client }
+func (r *Redis) Client() redis.UniversalClient { return r.client }
 
 // Prefix returns the key prefix.
 func (r *Redis) Prefix() string { return r.prefix }

@@ -17,7 +17,13 @@ func stores(t *testing.T) map[string]store.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Close() })
-	return map[string]store.Store{"memory": store.NewMemory(nil), "redis": r}
+	cluster := redistest.StartCluster(t)
+	rc, err := store.OpenRedis(store.RedisOptions{ClusterAddrs: cluster.Addrs()}, "test:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rc.Close() })
+	return map[string]store.Store{"memory": store.NewMemory(nil), "redis": r, "redis-cluster": rc}
 }
 
 func TestMarkSeen(t *testing.T) {

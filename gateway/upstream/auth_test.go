@@ -32,6 +32,22 @@ func genKey(t testing.TB) *rsa.PrivateKey {
 	return k
 }
 
+// assertionClaims are the claims, as the test decodes them, of the OAuth2 client assertion that the NHS
+// API platform expects for application-restricted access.
+type assertionClaims struct {
+	Iss string `json:"iss"`
+	Sub string `json:"sub"`
+	Aud string `json:"aud"`
+	Jti string `json:"jti"`
+	Exp int64  `json:"exp"`
+}
+
+type jwtHeader struct {
+	Alg string `json:"alg"`
+	Typ string `json:"typ"`
+	Kid string `json:"kid,omitempty"`
+}
+
 func TestSignAssertion(t *testing.T) {
 	key := genKey(t)
 	jwt, err := signAssertion(key, "kid-1", "app", "https://x/oauth2/token", "jti-1", t0, 5*time.Minute)

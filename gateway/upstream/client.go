@@ -72,9 +72,15 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	}
 	log := logger.With("component", "upstream")
 	breakers := newBreakerSet(cfg.Breaker, log, cfg.OnBreakerStateChange)
-	// chain builds id → retry → [tap] → [auth] → breaker → buffer → base.
+	// chain builds id → retry → [tap] → [auth] → breaker → [trace] → [observe] → buffer → base.
 	chain := func(auth *tokenSource, tap bool) http.RoundTripper {
 		var rt http.RoundTripper = bufferTransport{next: baseTr, limit: cfg.MaxResponseBytes}
+		if cfg.ObserveAttempt != nil {
+			rt = observeTransport{next: rt, observe: cfg.ObserveAttempt}
+		}
+		if cfg.TracerProvider != nil {
+			rt = tracedAttempts(rt, cfg.TracerProvider)
+		}
 		rt = breakerTransport{next: rt, breakers: breakers}
 		if auth != nil {
 			rt = authTransport{next: rt, tokens: auth}
@@ -217,7 +223,8 @@ func (c *Client) do(ctx context.Context, op, method, path string, query url.Valu
 	}
 	out := &Response{Status: resp.StatusCode, Body: buf.Bytes(), Header: resp.Header, RequestID: rid,
 		Attempts: stats.attempts, earlierMaybeDelivered: stats.maybeDelivered}
-	c.log.Debug("upstream call", "op", op, "request_id", rid, "status", out.Status, "attempts", out.Attempts)
+	c.log.Debug("upstream call", "op", op, "request_id", rid, "correlation_id", CorrelationID(ctx),
+		"status", out.Status, "attempts", out.Attempts)
 	return out, nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Defaults applied by Config.withDefaults for every zero field.
@@ -74,6 +76,19 @@ type Config struct {
 	// called synchronously from the request path: keep it quick and do not
 	// call Client methods from it.
 	OnBreakerStateChange func(op, from, to string) `json:"-"`
+
+	// ObserveAttempt, when set, is called after every attempt that reached
+	// the network with the operation, the outcome (the HTTP status code, or
+	// AttemptError, AttemptTimeout), the party of the context (PartyOf, ""
+	// when none) and how long the attempt took, e.g. to feed a latency
+	// histogram. Like OnBreakerStateChange it runs on the request path:
+	// keep it quick.
+	ObserveAttempt func(op, status, party string, d time.Duration) `json:"-"`
+
+	// TracerProvider, when set, gives every attempt an OpenTelemetry client
+	// span ("EPS <operation>", child of the caller's span in ctx) and sends
+	// its W3C traceparent to EPS.
+	TracerProvider trace.TracerProvider `json:"-"`
 
 	// Transport is the innermost RoundTripper; nil builds an *http.Transport
 	// from TLS. Tests use it to count or fail connections.

@@ -60,8 +60,9 @@ func TestBackoffFullJitter(t *testing.T) {
 	rt := retryTransport{cfg: RetryConfig{BaseBackoff: 100 * time.Millisecond, MaxBackoff: time.Second,
 		Jitter: func(d time.Duration) time.Duration { caps = append(caps, d); return d / 2 }}}
 	var got []time.Duration
+	w := rt.waits()
 	for i := 1; i <= 6; i++ {
-		got = append(got, rt.backoff(i))
+		got = append(got, rt.nextWait(w))
 	}
 	wantCaps := []time.Duration{100, 200, 400, 800, 1000, 1000}
 	for i := range wantCaps {

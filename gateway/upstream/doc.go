@@ -8,6 +8,8 @@
 //	retryTransport   backoff with full jitter, total deadline, response buffering
 //	authTransport    OAuth2 application-restricted bearer token (optional)
 //	breakerTransport one gobreaker v2 circuit breaker per operation
+//	tracing          an OpenTelemetry span per attempt, traceparent sent (optional)
+//	observeTransport times each attempt by operation and status (optional)
 //	bufferTransport  reads the whole (size-limited) body inside the attempt
 //	base             *http.Transport, optionally with mutual TLS
 //

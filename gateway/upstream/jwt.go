@@ -1,59 +1,36 @@
 package upstream
 
 import (
-	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha512"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
-// assertionClaims are the claims of the OAuth2 client assertion that the NHS
-// API platform expects for application-restricted access.
-type assertionClaims struct {
-	Iss string `json:"iss"`
-	Sub string `json:"sub"`
-	Aud string `json:"aud"`
-	Jti string `json:"jti"`
-	Exp int64  `json:"exp"`
-}
-
-type jwtHeader struct {
-	Alg string `json:"alg"`
-	Typ string `json:"typ"`
-	Kid string `json:"kid,omitempty"`
-}
-
-// signAssertion builds the RS512 client assertion: iss = sub = apiKey,
-// aud = tokenURL, the given jti, exp = now + lifetime. It is pure apart from
-// the randomness RSA PKCS#1 v1.5 does not use.
+// signAssertion builds the RS512 client assertion with golang-jwt: iss =
+// sub = apiKey, aud = tokenURL (a single string), the given jti, exp = now +
+// lifetime, and the kid header naming the key. It is pure: RSA PKCS#1 v1.5
+// signatures use no randomness.
 func signAssertion(key *rsa.PrivateKey, kid, apiKey, tokenURL, jti string, now time.Time, lifetime time.Duration) (string, error) {
 	if key == nil {
 		return "", errors.New("sign client assertion: no private key")
 	}
-	h, err := json.Marshal(jwtHeader{Alg: "RS512", Typ: "JWT", Kid: kid})
-	if err != nil {
-		return "", fmt.Errorf("sign client assertion: header: %w", err)
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS512, jwt.MapClaims{
+		"iss": apiKey, "sub": apiKey, "aud": tokenURL, "jti": jti, "exp": now.Add(lifetime).Unix(),
+	})
+	if kid != "" {
+		tok.Header["kid"] = kid
 	}
-	c, err := json.Marshal(assertionClaims{Iss: apiKey, Sub: apiKey, Aud: tokenURL, Jti: jti, Exp: now.Add(lifetime).Unix()})
-	if err != nil {
-		return "", fmt.Errorf("sign client assertion: claims: %w", err)
-	}
-	enc := base64.RawURLEncoding
-	signing := enc.EncodeToString(h) + "." + enc.EncodeToString(c)
-	sum := sha512.Sum512([]byte(signing))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA512, sum[:])
+	signed, err := tok.SignedString(key)
 	if err != nil {
 		return "", fmt.Errorf("sign client assertion: %w", err)
 	}
-	return signing + "." + enc.EncodeToString(sig), nil
+	return signed, nil
 }
 
 // LoadPrivateKey reads an RSA private key from a PEM file (PKCS#1 or PKCS#8).

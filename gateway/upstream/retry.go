@@ -8,6 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
+
+	"github.com/porxgate/porxgate/internal/retry"
 )
 
 // Causes of the client's own deadlines, so that the breaker can tell an
@@ -57,6 +61,7 @@ func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return &RetryError{Op: op, RequestID: rid, Attempts: attempts, Last: toResponse(last, rid, attempts), Err: err}
 	}
 
+	waits := t.waits()
 	for attempt := 1; ; attempt++ {
 		stats.attempts = attempt
 		resp, err := t.attempt(ctx, req)
@@ -85,12 +90,13 @@ func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if attempt >= maxAttempts {
 			return nil, giveUp(attempt, resp, err)
 		}
-		wait := t.backoff(attempt)
+		wait := t.nextWait(waits)
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
 			return nil, giveUp(attempt, resp, errors.Join(err, context.DeadlineExceeded))
 		}
 		t.log.Warn("upstream attempt failed, retrying", "op", op, "request_id", rid,
-			"attempt", attempt, "status", statusOf(resp), "error", errString(err), "backoff", wait)
+			"correlation_id", req.Header.Get(HeaderCorrelationID), "party", PartyOf(parent),
+			"attempt", attempt, "status", statusOf(resp), "error", errString(err), "backoff_ms", wait.Milliseconds())
 		timer := time.NewTimer(wait)
 		select {
 		case <-timer.C:
@@ -120,14 +126,16 @@ func (t retryTransport) attempt(ctx context.Context, req *http.Request) (*http.R
 	return t.next.RoundTrip(r)
 }
 
-// backoff is full jitter: uniform in [0, min(MaxBackoff, BaseBackoff·2^(n-1))].
-func (t retryTransport) backoff(retry int) time.Duration {
-	capped := t.cfg.BaseBackoff
-	for i := 1; i < retry && capped < t.cfg.MaxBackoff; i++ {
-		capped *= 2
-	}
-	capped = min(capped, t.cfg.MaxBackoff)
-	return t.cfg.Jitter(capped)
+// waits returns the backoff of one call: its caps double from BaseBackoff
+// up to MaxBackoff.
+func (t retryTransport) waits() *backoff.ExponentialBackOff {
+	return retry.Exponential{First: t.cfg.BaseBackoff, Max: t.cfg.MaxBackoff}.New()
+}
+
+// nextWait is full jitter: the sleep before the next retry is drawn from
+// [0, next cap of w].
+func (t retryTransport) nextWait(w *backoff.ExponentialBackOff) time.Duration {
+	return t.cfg.Jitter(w.NextBackOff())
 }
 
 // retryableStatus reports whether an answer is a server failure worth

@@ -111,3 +111,18 @@ func TestMutualTLS(t *testing.T) {
 		t.Fatal("New accepted a missing CA file")
 	}
 }
+
+// TestBaseTransportHonoursProxyEnvironment checks that calls to EPS go
+// through HTTPS_PROXY/NO_PROXY, as the README documents, with and without
+// mutual TLS.
+func TestBaseTransportHonoursProxyEnvironment(t *testing.T) {
+	for _, tc := range []TLSConfig{{}, {ServerName: "eps.example"}} {
+		tr, err := newBaseTransport(tc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.Proxy == nil {
+			t.Fatalf("TLS %+v: transport ignores the proxy environment", tc)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -33,29 +34,52 @@ func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
 // stopped when the test and its subtests end.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+	return start(t, "redis-server")
+}
+
+// start runs bin (redis-server or redis-sentinel) on a free loopback port
+// with the default test settings, then extra (a config file first, when
+// given), and waits for PING.
+func start(t testing.TB, name string, extra ...string) *Server {
+	t.Helper()
+	bin, err := exec.LookPath(name)
 	if err != nil {
-		t.Fatalf("redis-server not found on PATH: install it (Debian: apt-get install -y redis-server); Redis-backed tests need a real server")
+		t.Fatalf("%s not found on PATH: install it (Debian: apt-get install -y redis-server redis-sentinel); Redis-backed tests need a real server", name)
 	}
 	port, err := freePort()
 	if err != nil {
 		t.Fatalf("finding a free port: %v", err)
 	}
 	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), log: &bytes.Buffer{}}
-	s.cmd = exec.Command(bin,
-		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no",
-		"--protected-mode", "no", "--dir", t.TempDir(), "--loglevel", "warning")
+	var args []string
+	if len(extra) > 0 && !strings.HasPrefix(extra[0], "--") {
+		args, extra = append(args, extra[0]), extra[1:] // the config file comes first
+	}
+	args = append(args, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning")
+	if name == "redis-server" {
+		args = append(args, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	}
+	s.cmd = exec.Command(bin, append(args, extra...)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("starting redis-server: %v", err)
+		t.Fatalf("starting %s: %v", name, err)
 	}
 	t.Cleanup(s.stop)
 	if err := s.waitPong(10 * time.Second); err != nil {
-		t.Fatalf("redis-server on %s did not answer PING: %v\n%s", s.Addr, err, s.log.String())
+		t.Fatalf("%s on %s did not answer PING: %v\n%s", name, s.Addr, err, s.log.String())
 	}
 	return s
+}
+
+// Kill stops the server abruptly (SIGKILL), as a crash would.
+func (s *Server) Kill() {
+	if s.cmd == nil || s.cmd.Process == nil || s.cmd.ProcessState != nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
 }
 
 // Restart stops the server and starts a new one on the same port (an empty

@@ -1,0 +1,182 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisOptions name the Redis to keep state in: one server by URL, a
+// Sentinel group, or a Cluster.
+type RedisOptions struct {
+	// URL is a redis:// or rediss:// URL. Alone it names one server; with
+	// SentinelAddrs or ClusterAddrs only its user, password, database and
+	// TLS (rediss) apply, and its host may be left out ("redis://:pw@/0").
+	URL string
+	// SentinelAddrs are the host:port of the sentinels watching MasterName.
+	// The client asks them for the master and follows failovers.
+	SentinelAddrs []string
+	// MasterName is the name the sentinels know the master by.
+	MasterName string
+	// SentinelPassword authenticates to the sentinels when they require it.
+	SentinelPassword string
+	// ClusterAddrs are host:port of some Cluster nodes (seeds). All the
+	// gateway's keys carry one hash tag (see ClusterPrefix), so its data
+	// lives on one slot: the Cluster gives failover, not sharding.
+	ClusterAddrs []string
+	// WaitReplicas, when positive, makes every queue script wait (Redis
+	// WAIT on the same connection) until that many replicas have the write,
+	// for at most WaitTimeout; fewer is an error, so nothing is acknowledged
+	// that a failover could lose. Not with ClusterAddrs.
+	WaitReplicas int
+	// WaitTimeout bounds the wait for replicas (default 1s).
+	WaitTimeout time.Duration
+}
+
+// ErrNotReplicated is returned when a write reached the master but not
+// WaitReplicas replicas within WaitTimeout. The write may still survive;
+// the caller must not acknowledge it as durable.
+var ErrNotReplicated = errors.New("write not acknowledged by enough replicas")
+
+// Validate reports contradictory options.
+func (o RedisOptions) Validate() error {
+	var errs []error
+	switch {
+	case len(o.SentinelAddrs) > 0 && len(o.ClusterAddrs) > 0:
+		errs = append(errs, errors.New("sentinel and cluster addresses: give one or the other"))
+	case len(o.SentinelAddrs) > 0 && o.MasterName == "":
+		errs = append(errs, errors.New("sentinel addresses need the master name"))
+	case o.MasterName != "" && len(o.SentinelAddrs) == 0:
+		errs = append(errs, errors.New("a master name needs sentinel addresses"))
+	case len(o.SentinelAddrs) == 0 && len(o.ClusterAddrs) == 0 && o.URL == "":
+		errs = append(errs, errors.New("no Redis named: give a URL, sentinel addresses or cluster addresses"))
+	}
+	if o.URL != "" {
+		if _, err := o.urlOptions(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if o.WaitReplicas < 0 {
+		errs = append(errs, fmt.Errorf("wait replicas %d: must not be negative", o.WaitReplicas))
+	}
+	if o.WaitReplicas > 0 && len(o.ClusterAddrs) > 0 {
+		errs = append(errs, errors.New("waiting for replicas is not supported on Redis Cluster"))
+	}
+	return errors.Join(errs...)
+}
+
+// urlOptions parses URL, tolerating a missing host when the servers come
+// from the sentinel or cluster addresses.
+func (o RedisOptions) urlOptions() (*redis.Options, error) {
+	if o.URL == "" {
+		return &redis.Options{}, nil
+	}
+	raw := o.URL
+	if len(o.SentinelAddrs)+len(o.ClusterAddrs) > 0 {
+		// The servers come from the addresses: a host is not needed, but
+		// redis.ParseURL wants one.
+		if u, err := url.Parse(raw); err == nil && u.Hostname() == "" {
+			u.Host = "localhost:6379"
+			raw = u.String()
+		}
+	}
+	opts, err := redis.ParseURL(raw)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	return opts, nil
+}
+
+// ClusterPrefix returns prefix as a Redis Cluster hash tag ("porxgate:"
+// becomes "{porxgate}:"), so that every key a script touches together maps
+// to one slot. A prefix that has a tag already is kept.
+func ClusterPrefix(prefix string) string {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	if i := strings.IndexByte(prefix, '{'); i >= 0 && strings.IndexByte(prefix[i:], '}') > 1 {
+		return prefix
+	}
+	return "{" + strings.TrimSuffix(prefix, ":") + "}:"
+}
+
+// OpenRedis connects to the Redis o names, with key prefix (DefaultPrefix
+// when empty; as a hash tag on a Cluster). The connection is checked
+// lazily; call Ping to check it now.
+func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
+	if err := o.Validate(); err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
+	}
+	base, err := o.urlOptions()
+	if err != nil {
+		return nil, err
+	}
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	var client redis.UniversalClient
+	switch {
+	case len(o.ClusterAddrs) > 0:
+		prefix = ClusterPrefix(prefix)
+		client = redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs: o.ClusterAddrs, Username: base.Username, Password: base.Password, TLSConfig: base.TLSConfig,
+		})
+	case len(o.SentinelAddrs) > 0:
+		client = redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName: o.MasterName, SentinelAddrs: o.SentinelAddrs, SentinelPassword: o.SentinelPassword,
+			Username: base.Username, Password: base.Password, DB: base.DB, TLSConfig: base.TLSConfig,
+		})
+	default:
+		client = redis.NewClient(base)
+	}
+	if o.WaitReplicas > 0 {
+		timeout := o.WaitTimeout
+		if timeout <= 0 {
+			timeout = time.Second
+		}
+		client = replicatedClient{UniversalClient: client, replicas: o.WaitReplicas, timeout: timeout}
+	}
+	return &Redis{client: client, prefix: prefix}, nil
+}
+
+// replicatedClient runs every Lua script (the store's and the cancellation
+// tracker's writes) in a pipeline followed by WAIT on the same connection,
+// and fails the script's answer when fewer than replicas replicas
+// acknowledged it in time.
+type replicatedClient struct {
+	redis.UniversalClient
+	replicas int
+	timeout  time.Duration
+}
+
+// Eval implements redis.Scripter.
+func (c replicatedClient) Eval(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
+	return c.waited(ctx, func(p redis.Pipeliner) *redis.Cmd { return p.Eval(ctx, script, keys, args...) })
+}
+
+// EvalSha implements redis.Scripter.
+func (c replicatedClient) EvalSha(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
+	return c.waited(ctx, func(p redis.Pipeliner) *redis.Cmd { return p.EvalSha(ctx, sha1, keys, args...) })
+}
+
+func (c replicatedClient) waited(ctx context.Context, send func(redis.Pipeliner) *redis.Cmd) *redis.Cmd {
+	pipe := c.UniversalClient.Pipeline()
+	cmd := send(pipe)
+	wait := pipe.Do(ctx, "WAIT", c.replicas, c.timeout.Milliseconds())
+	_, _ = pipe.Exec(ctx) // each command carries its own error
+	switch {
+	case cmd.Err() != nil:
+	case wait.Err() != nil:
+		cmd.SetErr(fmt.Errorf("redis WAIT %d: %w", c.replicas, wait.Err()))
+	default:
+		if n, err := wait.Int64(); err != nil || n < int64(c.replicas) {
+			cmd.SetErr(fmt.Errorf("%w: %d of %d within %s", ErrNotReplicated, n, c.replicas, c.timeout))
+		}
+	}
+	return cmd
+}

@@ -1,0 +1,69 @@
+package store
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestClusterPrefix(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", "{porxgate}:"},
+		{"porxgate:", "{porxgate}:"},
+		{"gw", "{gw}:"},
+		{"{tenant}:porxgate:", "{tenant}:porxgate:"},
+		{"odd{}:", "{odd{}}:"},
+	}
+	for _, tt := range tests {
+		if got := ClusterPrefix(tt.in); got != tt.want {
+			t.Errorf("ClusterPrefix(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRedisOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		o       RedisOptions
+		wantErr string
+	}{
+		{"url", RedisOptions{URL: "redis://h:6379/0"}, ""},
+		{"sentinel", RedisOptions{SentinelAddrs: []string{"s:26379"}, MasterName: "m", WaitReplicas: 1}, ""},
+		{"sentinel with credentials only", RedisOptions{URL: "redis://:pw@/3", SentinelAddrs: []string{"s:26379"}, MasterName: "m"}, ""},
+		{"cluster", RedisOptions{ClusterAddrs: []string{"a:1", "b:1"}}, ""},
+		{"nothing", RedisOptions{}, "no Redis named"},
+		{"bad url", RedisOptions{URL: "http://h"}, "redis url"},
+		{"both", RedisOptions{SentinelAddrs: []string{"s:1"}, MasterName: "m", ClusterAddrs: []string{"c:1"}}, "one or the other"},
+		{"no master", RedisOptions{SentinelAddrs: []string{"s:1"}}, "master name"},
+		{"master alone", RedisOptions{URL: "redis://h/0", MasterName: "m"}, "sentinel addresses"},
+		{"negative wait", RedisOptions{URL: "redis://h/0", WaitReplicas: -1}, "negative"},
+		{"wait on cluster", RedisOptions{ClusterAddrs: []string{"c:1"}, WaitReplicas: 1}, "Cluster"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.o.Validate()
+			if (tt.wantErr == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Validate() = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestOpenRedisKinds(t *testing.T) {
+	c, err := OpenRedis(RedisOptions{ClusterAddrs: []string{"127.0.0.1:1"}}, "porxgate:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.Prefix() != "{porxgate}:" {
+		t.Fatalf("cluster prefix %q", c.Prefix())
+	}
+	s, err := OpenRedis(RedisOptions{URL: "redis://:pw@/4", SentinelAddrs: []string{"127.0.0.1:1"}, MasterName: "m", WaitReplicas: 1}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rc, ok := s.Client().(replicatedClient)
+	if !ok || rc.replicas != 1 || s.Prefix() != DefaultPrefix {
+		t.Fatalf("client %T prefix %q", s.Client(), s.Prefix())
+	}
+}

@@ -1,0 +1,60 @@
+package redistest
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Cluster is a Redis Cluster of three masters on loopback (no replicas: the
+// tests check that multi-key scripts stay on one slot, not failover).
+type Cluster struct {
+	// Nodes are the masters.
+	Nodes []*Server
+}
+
+// StartCluster starts three cluster-enabled redis-servers, joins them with
+// redis-cli --cluster create and waits until every node reports the
+// cluster ok. Everything stops when the test ends.
+func StartCluster(t testing.TB) *Cluster {
+	t.Helper()
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		t.Fatalf("redis-cli not found on PATH: install it (Debian: apt-get install -y redis-tools); the Cluster test needs it")
+	}
+	c := &Cluster{}
+	for range 3 {
+		dir := t.TempDir()
+		c.Nodes = append(c.Nodes, start(t, "redis-server", "--cluster-enabled", "yes",
+			"--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--cluster-node-timeout", "2000"))
+	}
+	args := []string{"--cluster", "create"}
+	args = append(args, c.Addrs()...)
+	args = append(args, "--cluster-yes")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, cli, args...).CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	for _, n := range c.Nodes {
+		waitFor(t, 20*time.Second, "cluster ok on "+n.Addr, func(ctx context.Context) bool {
+			cl := n.client()
+			defer cl.Close()
+			info, err := cl.ClusterInfo(ctx).Result()
+			return err == nil && strings.Contains(info, "cluster_state:ok")
+		})
+	}
+	return c
+}
+
+// Addrs returns the nodes' host:port.
+func (c *Cluster) Addrs() []string {
+	out := make([]string, len(c.Nodes))
+	for i, n := range c.Nodes {
+		out[i] = n.Addr
+	}
+	return out
+}

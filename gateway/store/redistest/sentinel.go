@@ -1,0 +1,151 @@
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// MasterName is the name the test sentinels know the master by.
+const MasterName = "porxgate"
+
+// Sentinel is a Redis Sentinel group on loopback: a master, two replicas
+// (so that after a failover the new master still has one) and three
+// sentinels with quorum 2 that declare the master down after one second.
+type Sentinel struct {
+	// Master is the server that was master when the group started.
+	Master *Server
+	// Replicas replicate Master.
+	Replicas []*Server
+	// Sentinels watch Master under MasterName.
+	Sentinels []*Server
+}
+
+// StartSentinel starts the group and waits until the replicas are in sync
+// and every sentinel knows the replicas. Everything stops when the test ends.
+func StartSentinel(t testing.TB) *Sentinel {
+	t.Helper()
+	g := &Sentinel{Master: Start(t)}
+	host, port := splitAddr(g.Master.Addr)
+	for range 2 {
+		g.Replicas = append(g.Replicas, start(t, "redis-server", "--replicaof", host, port))
+	}
+	for _, r := range g.Replicas {
+		waitFor(t, 10*time.Second, "replica "+r.Addr+" in sync", func(ctx context.Context) bool {
+			c := r.client()
+			defer c.Close()
+			info, err := c.Info(ctx, "replication").Result()
+			return err == nil && strings.Contains(info, "master_link_status:up")
+		})
+	}
+	for i := range 3 {
+		conf := filepath.Join(t.TempDir(), fmt.Sprintf("sentinel%d.conf", i))
+		body := fmt.Sprintf("sentinel monitor %s %s %s 2\n"+
+			"sentinel down-after-milliseconds %[1]s 1000\n"+
+			"sentinel failover-timeout %[1]s 10000\n"+
+			"sentinel parallel-syncs %[1]s 2\n", MasterName, host, port)
+		if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+			t.Fatalf("writing sentinel config: %v", err)
+		}
+		g.Sentinels = append(g.Sentinels, start(t, "redis-sentinel", conf, "--dir", filepath.Dir(conf)))
+	}
+	for _, s := range g.Sentinels {
+		waitFor(t, 15*time.Second, "sentinel "+s.Addr+" sees both replicas and the other sentinels", func(ctx context.Context) bool {
+			c := redis.NewSentinelClient(&redis.Options{Addr: s.Addr})
+			defer c.Close()
+			m, err := c.Master(ctx, MasterName).Result()
+			return err == nil && m["num-slaves"] == "2" && m["num-other-sentinels"] == "2"
+		})
+	}
+	return g
+}
+
+// SentinelAddrs returns the sentinels' host:port.
+func (g *Sentinel) SentinelAddrs() []string {
+	out := make([]string, len(g.Sentinels))
+	for i, s := range g.Sentinels {
+		out[i] = s.Addr
+	}
+	return out
+}
+
+// MasterAddr asks the first sentinel that answers for the current master.
+func (g *Sentinel) MasterAddr(ctx context.Context) (string, error) {
+	var last error
+	for _, s := range g.Sentinels {
+		c := redis.NewSentinelClient(&redis.Options{Addr: s.Addr})
+		addr, err := c.GetMasterAddrByName(ctx, MasterName).Result()
+		c.Close()
+		if err == nil && len(addr) == 2 {
+			return addr[0] + ":" + addr[1], nil
+		}
+		last = err
+	}
+	return "", fmt.Errorf("no sentinel names the master: %w", last)
+}
+
+// WaitFailover waits until the sentinels name a master other than old, and
+// returns it.
+func (g *Sentinel) WaitFailover(t testing.TB, old string, limit time.Duration) string {
+	t.Helper()
+	var now string
+	waitFor(t, limit, "failover away from "+old, func(ctx context.Context) bool {
+		addr, err := g.MasterAddr(ctx)
+		now = addr
+		return err == nil && addr != old
+	})
+	return now
+}
+
+func (s *Server) client() *redis.Client {
+	return redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+}
+
+func splitAddr(addr string) (string, string) {
+	i := strings.LastIndexByte(addr, ':')
+	return addr[:i], addr[i+1:]
+}
+
+// waitFor polls ok until it reports true or limit passes, then fails t.
+func waitFor(t testing.TB, limit time.Duration, what string, ok func(context.Context) bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		done := ok(ctx)
+		cancel()
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", limit, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Rejoin restarts a killed former master as a replica of master, as a
+// supervisor restarting it (and the sentinels reconfiguring it) would, and
+// waits until it is in sync.
+func (g *Sentinel) Rejoin(t testing.TB, s *Server, master string) {
+	t.Helper()
+	s.Restart(t)
+	host, port := splitAddr(master)
+	c := s.client()
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.SlaveOf(ctx, host, port).Err(); err != nil {
+		t.Fatalf("REPLICAOF %s on %s: %v", master, s.Addr, err)
+	}
+	waitFor(t, 15*time.Second, s.Addr+" in sync with "+master, func(ctx context.Context) bool {
+		info, err := c.Info(ctx, "replication").Result()
+		return err == nil && strings.Contains(info, "master_link_status:up")
+	})
+}

@@ -1,0 +1,75 @@
+package gateway
+
+import (
+	"context"
+	"regexp"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/porxgate/porxgate/gateway/tracing"
+)
+
+// tracedProcessor gives every processing of a message a span, the root of
+// the exchange's trace: the mapping runs inside it and each EPS call is a
+// child span (the upstream client traces attempts and sends traceparent).
+type tracedProcessor struct {
+	next   Processor
+	tracer trace.Tracer
+}
+
+// TraceProcessor wraps p so that each Process is an OpenTelemetry span
+// "exchange <interaction>" carrying the legacy MessageId, ConversationId,
+// interaction, transport, sender and the prescription id when the payload
+// names one. A nil tp returns p unchanged.
+func TraceProcessor(p Processor, tp trace.TracerProvider) Processor {
+	if tp == nil {
+		return p
+	}
+	return tracedProcessor{next: p, tracer: tracing.Tracer(tp)}
+}
+
+// Supports implements Processor.
+func (t tracedProcessor) Supports(interaction string) bool { return t.next.Supports(interaction) }
+
+// Process implements Processor.
+func (t tracedProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, error) {
+	attrs := []attribute.KeyValue{
+		attribute.String("porx.interaction", in.Interaction),
+		attribute.String("porx.message_id", in.MessageID),
+		attribute.String("porx.transport", string(in.Transport)),
+	}
+	for _, a := range []struct{ key, val string }{
+		{"porx.conversation_id", in.ConversationID}, {"porx.ref_to_message_id", in.RefToMessageID},
+		{"porx.from_party", in.FromParty}, {"porx.from_asid", in.FromASID},
+		{"eps.prescription_id", prescriptionIDOf(in.Payload)},
+	} {
+		if a.val != "" {
+			attrs = append(attrs, attribute.String(a.key, a.val))
+		}
+	}
+	ctx, span := t.tracer.Start(ctx, "exchange "+in.Interaction,
+		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...))
+	defer span.End()
+	out, err := t.next.Process(ctx, in)
+	switch {
+	case err != nil:
+		span.RecordError(err)
+		span.SetAttributes(attribute.Bool("porx.deferred", IsDeferred(err)), attribute.Bool("porx.permanent", IsPermanent(err)))
+		span.SetStatus(codes.Error, err.Error())
+	default:
+		span.SetAttributes(attribute.String("porx.outcome", exchangeOutcome(out)))
+	}
+	return out, err
+}
+
+// shortFormIDRE matches an EPS prescription short-form id (six hex, six
+// alphanumerics, five hex and a check character).
+var shortFormIDRE = regexp.MustCompile(`\b[0-9A-F]{6}-[0-9A-Z]{6}-[0-9A-F]{5}[0-9A-Z+]\b`)
+
+// prescriptionIDOf returns the first prescription short-form id in a v3
+// payload, or "".
+func prescriptionIDOf(payload []byte) string {
+	return string(shortFormIDRE.Find(payload))
+}

@@ -1,0 +1,193 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+
+	"github.com/porxgate/porxgate/gateway/upstream"
+)
+
+// UpstreamIdentity is the EPS application identity one supplier was
+// onboarded with. An empty field takes the default identity's value (the
+// --upstream-* flags); the EPS base URL, token URL and CAs are shared.
+type UpstreamIdentity struct {
+	// APIKey is the application's API key (JWT iss and sub).
+	APIKey string `json:"apiKey"`
+	// Kid names the public key that verifies the party's JWTs.
+	Kid string `json:"kid"`
+	// PrivateKey is the PEM RSA key file that signs the party's JWTs.
+	PrivateKey string `json:"privateKey"`
+	// ClientCert and ClientKey are the PEM client certificate and key for
+	// mutual TLS to EPS.
+	ClientCert string `json:"clientCert"`
+	ClientKey  string `json:"clientKey"`
+}
+
+// LoadUpstreamIdentities reads the --upstream-identities file: a JSON object
+// from party key (the sender's eb:PartyId, or a SOAP sender's ASID) to its
+// UpstreamIdentity. Unknown fields are errors; every problem is reported.
+func LoadUpstreamIdentities(path string) (map[string]UpstreamIdentity, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("upstream identities: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var ids map[string]UpstreamIdentity
+	if err := dec.Decode(&ids); err != nil {
+		return nil, fmt.Errorf("upstream identities %s: %w", path, err)
+	}
+	var errs []error
+	for _, party := range sortedKeys(ids) {
+		id := ids[party]
+		if party == "" {
+			errs = append(errs, errors.New("an empty party key"))
+		}
+		if id == (UpstreamIdentity{}) {
+			errs = append(errs, fmt.Errorf("%s: no identity fields", party))
+		}
+		if (id.ClientCert == "") != (id.ClientKey == "") {
+			errs = append(errs, fmt.Errorf("%s: clientCert and clientKey go together", party))
+		}
+		if id.APIKey != "" && (id.Kid == "" || id.PrivateKey == "") {
+			errs = append(errs, fmt.Errorf("%s: an apiKey needs its own kid and privateKey", party))
+		}
+		for _, f := range []string{id.PrivateKey, id.ClientCert, id.ClientKey} {
+			if f == "" {
+				continue
+			}
+			if _, err := os.Stat(f); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", party, err))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("upstream identities %s: %w", path, err)
+	}
+	return ids, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// withIdentity returns the client configuration of base under id.
+func withIdentity(base upstream.Config, id UpstreamIdentity) upstream.Config {
+	c := base
+	if id.APIKey != "" {
+		c.APIKey, c.Kid, c.PrivateKeyPath, c.PrivateKey = id.APIKey, id.Kid, id.PrivateKey, nil
+	}
+	if id.ClientCert != "" {
+		c.TLS.CertFile, c.TLS.KeyFile = id.ClientCert, id.ClientKey
+	}
+	return c
+}
+
+// partyClients sends each EPS call under the identity of the party in its
+// context (upstream.PartyOf), or the default one.
+type partyClients struct {
+	def     EPSAPI
+	byParty map[string]EPSAPI
+}
+
+func (p *partyClients) pick(ctx context.Context) EPSAPI {
+	if c, ok := p.byParty[upstream.PartyOf(ctx)]; ok {
+		return c
+	}
+	return p.def
+}
+
+// ProcessMessage implements EPSAPI.
+func (p *partyClients) ProcessMessage(ctx context.Context, b []byte) (*upstream.Response, error) {
+	return p.pick(ctx).ProcessMessage(ctx, b)
+}
+
+// Release implements EPSAPI.
+func (p *partyClients) Release(ctx context.Context, b []byte) (*upstream.Response, error) {
+	return p.pick(ctx).Release(ctx, b)
+}
+
+// PostTask implements EPSAPI.
+func (p *partyClients) PostTask(ctx context.Context, b []byte) (*upstream.Response, error) {
+	return p.pick(ctx).PostTask(ctx, b)
+}
+
+// PostClaim implements EPSAPI.
+func (p *partyClients) PostClaim(ctx context.Context, b []byte) (*upstream.Response, error) {
+	return p.pick(ctx).PostClaim(ctx, b)
+}
+
+// PartyAPI returns what the processor calls EPS through: the default client,
+// or, with per-party identities, a dispatcher that uses the sender's own.
+func (c *EPSClient) PartyAPI() EPSAPI {
+	if c.parties == nil {
+		return c.Client
+	}
+	return c.parties
+}
+
+// partyScoped puts the sender's party in the context of each processing,
+// so that EPS calls use its identity and carry it in metrics, spans and
+// logs.
+type partyScoped struct{ next Processor }
+
+// PartyScoped wraps p so that every Process runs with upstream.WithParty
+// set to the sender: its eb:PartyId over ebXML, its ASID over SOAP.
+func PartyScoped(p Processor) Processor { return partyScoped{next: p} }
+
+// Supports implements Processor.
+func (s partyScoped) Supports(interaction string) bool { return s.next.Supports(interaction) }
+
+// Process implements Processor.
+func (s partyScoped) Process(ctx context.Context, in *Inbound) (*Outcome, error) {
+	party := in.FromParty
+	if party == "" {
+		party = in.FromASID
+	}
+	if party != "" {
+		ctx = upstream.WithParty(ctx, party)
+	}
+	return s.next.Process(ctx, in)
+}
+
+// openPartyClients builds one EPS client per party of the identities file
+// (none without one), each the default configuration under the party's
+// identity, and the function that closes them.
+func openPartyClients(cfg Config, base upstream.Config, def *upstream.Client, log *slog.Logger) (*partyClients, func(), error) {
+	if cfg.UpstreamIdentitiesFile == "" {
+		return nil, func() {}, nil
+	}
+	ids, err := LoadUpstreamIdentities(cfg.UpstreamIdentitiesFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &partyClients{def: def, byParty: map[string]EPSAPI{}}
+	var opened []*upstream.Client
+	closeAll := func() {
+		for _, c := range opened {
+			_ = c.Close()
+		}
+	}
+	for _, party := range sortedKeys(ids) {
+		c, err := upstream.New(withIdentity(base, ids[party]), log.With("identity", party))
+		if err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("EPS client of party %s: %w", party, err)
+		}
+		opened = append(opened, c)
+		p.byParty[party] = c
+	}
+	log.Info("per-party EPS identities", "parties", len(ids))
+	return p, closeAll, nil
+}

@@ -1,0 +1,164 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/porxgate/porxgate/gateway/sim"
+	"github.com/porxgate/porxgate/gateway/upstream"
+)
+
+// writeKey writes a new RSA key as PKCS#1 PEM and returns it with its path.
+func writeKey(t *testing.T, dir, name string) (*rsa.PrivateKey, string) {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	b := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return k, p
+}
+
+func TestLoadUpstreamIdentities(t *testing.T) {
+	dir := t.TempDir()
+	_, key := writeKey(t, dir, "a.pem")
+	tests := []struct {
+		name, body, wantErr string
+	}{
+		{"ok", `{"FQ2KM-807341": {"apiKey": "a", "kid": "k1", "privateKey": "` + key + `"}, "200000009876": {"clientCert": "` + key + `", "clientKey": "` + key + `"}}`, ""},
+		{"unknown field", `{"P": {"apiSecret": "a"}}`, "unknown field"},
+		{"not an object", `[]`, "cannot unmarshal"},
+		{"api key alone", `{"P": {"apiKey": "a"}}`, "needs its own kid and privateKey"},
+		{"cert without key", `{"P": {"clientCert": "` + key + `"}}`, "go together"},
+		{"empty identity", `{"P": {}}`, "no identity fields"},
+		{"missing key file", `{"P": {"apiKey": "a", "kid": "k", "privateKey": "/nonexistent.pem"}}`, "nonexistent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_")+".json")
+			if err := os.WriteFile(p, []byte(tt.body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ids, err := LoadUpstreamIdentities(p)
+			if tt.wantErr == "" {
+				if err != nil || len(ids) != 2 || ids["FQ2KM-807341"].Kid != "k1" {
+					t.Fatalf("ids %v err %v", ids, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// partyRecorder is a Processor that records the party of its context.
+type partyRecorder struct{ got string }
+
+func (p *partyRecorder) Supports(string) bool { return true }
+func (p *partyRecorder) Process(ctx context.Context, _ *Inbound) (*Outcome, error) {
+	p.got = upstream.PartyOf(ctx)
+	return &Outcome{}, nil
+}
+
+func TestPartyScoped(t *testing.T) {
+	for _, tt := range []struct {
+		in   Inbound
+		want string
+	}{
+		{Inbound{FromParty: "FQ2KM-807341", FromASID: "x"}, "FQ2KM-807341"},
+		{Inbound{FromASID: "200000009876"}, "200000009876"},
+		{Inbound{}, ""},
+	} {
+		rec := &partyRecorder{}
+		if _, err := PartyScoped(rec).Process(context.Background(), &tt.in); err != nil || rec.got != tt.want {
+			t.Errorf("%+v: party %q err %v, want %q", tt.in, rec.got, err, tt.want)
+		}
+	}
+}
+
+// TestPerPartyIdentityReachesEPS runs a simulator that only accepts the
+// application "party-app" and checks that a party with that identity gets
+// through while the default identity ("default-app") is refused, and that
+// the attempt metrics carry the party.
+func TestPerPartyIdentityReachesEPS(t *testing.T) {
+	dir := t.TempDir()
+	key, keyPath := writeKey(t, dir, "signing.pem")
+	s := sim.New(sim.Options{Logger: quietLog(), PublicKey: &key.PublicKey, APIKey: "party-app"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+
+	idFile := filepath.Join(dir, "identities.json")
+	body := `{"FQ2KM-807341": {"apiKey": "party-app", "kid": "party-key-1", "privateKey": "` + keyPath + `"}}`
+	if err := os.WriteFile(idFile, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.UpstreamURL = "http://" + ln.Addr().String() + "/FHIR/R4"
+	cfg.Upstream = UpstreamConfig{TokenURL: "http://" + ln.Addr().String() + "/oauth2/token", APIKey: "default-app", Kid: "default-key-1", PrivateKeyFile: keyPath}
+	cfg.UpstreamIdentitiesFile = idFile
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	m := NewMetrics()
+	up, stop, err := OpenUpstream(context.Background(), cfg, quietLog(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	api := up.PartyAPI()
+	bundle := []byte(`{"resourceType":"Bundle"}`)
+	resp, err := api.ProcessMessage(upstream.WithParty(context.Background(), "FQ2KM-807341"), bundle)
+	if err != nil || resp.Status == 401 {
+		t.Fatalf("party identity: resp %+v err %v; want EPS to take the token", resp, err)
+	}
+	resp, err = api.ProcessMessage(upstream.WithParty(context.Background(), "OTHER-PARTY"), bundle)
+	if err == nil && resp.Status != 401 {
+		t.Fatalf("default identity: status %d; want the simulator to refuse default-app", resp.Status)
+	}
+	if n := histogramPartyCount(t, m, "FQ2KM-807341"); n == 0 {
+		t.Fatal("no EPS attempt recorded under the party")
+	}
+}
+
+// histogramPartyCount returns the EPS attempts recorded under party.
+func histogramPartyCount(t *testing.T, m *Metrics, party string) uint64 {
+	t.Helper()
+	families, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	for _, f := range families {
+		if f.GetName() != "porxgate_upstream_request_duration_seconds" {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if l.GetName() == "party" && l.GetValue() == party {
+					n += s.GetHistogram().GetSampleCount()
+				}
+			}
+		}
+	}
+	return n
+}
