@@ -37,7 +37,8 @@ func TestSubcommandHelp(t *testing.T) {
 		{"sim", []string{"usage: porxgate sim", "-public-key", "-addr"}},
 		{"convert", []string{"usage: porxgate convert --from v3|fhir", "FILE|-", "-family"}},
 		{"conformance", []string{"usage: porxgate conformance", "-corpus", "-kind", "Send"}},
-		{"load", []string{"usage: porxgate load", "-concurrency", "-target"}},
+		{"load", []string{"usage: porxgate load", "-concurrency", "-target", "-rate", "-duration", "-receiver"}},
+		{"compare", []string{"usage: porxgate compare --dir DIR", "-upstream", "-json"}},
 		{"version", []string{"usage: porxgate version", "commit"}},
 	}
 	for _, tt := range tests {
@@ -71,7 +72,7 @@ func TestSubcommandHelp(t *testing.T) {
 func TestBadFlagsExit2(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve", "--bogus"}, {"--bogus"}, {"sim", "--bogus"}, {"sim", "extra"}, {"convert", "--bogus"},
-		{"conformance", "--bogus"}, {"load", "--n", "x"}, {"version", "extra"},
+		{"conformance", "--bogus"}, {"load", "--n", "x"}, {"version", "extra"}, {"compare", "--bogus"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			code, out, stderr := runCmd(t, "", args...)
