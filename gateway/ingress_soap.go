@@ -38,6 +38,15 @@ type keptReply struct {
 func (s *Server) soapRequest(c *fiber.Ctx) error {
 	g := s.msg
 	now := g.now()
+	if ct := c.Get(fiber.HeaderContentType); !isSOAPContentType(ct) {
+		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, "Content-Type "+ct+" is not a SOAP envelope's (text/xml)"),
+			g.log.With("transport", TransportSOAP), nil)
+	}
+	// The whole envelope passes the bounded readability check first: no
+	// DTD, valid UTF-8, nesting within maxXMLDepth (payload_check.go).
+	if _, err := checkXMLDocument(c.Body()); err != nil {
+		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, err.Error()), g.log.With("transport", TransportSOAP), err)
+	}
 	msg, err := ebxml.ParseSOAPRequest(c.Body())
 	if err != nil {
 		var f *ebxml.SOAPFault
@@ -48,6 +57,9 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	}
 	interaction := msg.Interaction()
 	log := g.log.With("transport", TransportSOAP, "message_id", msg.MessageID, "interaction", interaction, "from_asid", msg.SenderASID)
+	if err := checkHL7Root(msg.PayloadName); err != nil {
+		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, err.Error()), log, err)
+	}
 	if !g.proc.Supports(interaction) {
 		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, "interaction "+interaction+" is not supported"), log, nil)
 	}
@@ -59,7 +71,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	if err != nil {
 		log.Error("request could not be recorded: refused so that the sender retries", "err", err)
 		g.metrics.received.WithLabelValues(string(TransportSOAP), "store_error").Inc()
-		return sendFault(c, fault(ebxml.TMSCodeSystemFailure, "the request could not be recorded; send it again"))
+		return sendFault(c, storeUnavailableFault("the request"))
 	}
 	if !fresh {
 		return g.soapDuplicate(c, ctx, key, log)
@@ -158,6 +170,18 @@ func (g *messaging) soapDuplicate(c *fiber.Ctx, ctx context.Context, key string,
 	log.Info("duplicate: answered again, not processed again", "status", kept.Status)
 	c.Set(fiber.HeaderContentType, xmlContentType)
 	return c.Status(kept.Status).Send(kept.Body)
+}
+
+// isSOAPContentType reports whether a request's Content-Type may carry a
+// SOAP envelope: text/xml (SOAP 1.1, as Spine's senders use),
+// application/soap+xml or application/xml; a missing one is taken as XML.
+func isSOAPContentType(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	switch strings.ToLower(strings.TrimSpace(mt)) {
+	case "", "text/xml", "application/soap+xml", "application/xml":
+		return true
+	}
+	return false
 }
 
 // refuseSOAP answers with a SOAP fault and logs why.

@@ -134,6 +134,15 @@ func TestSOAPFaults(t *testing.T) {
 		{name: "permanent error", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F3", releaseReq, soapPayload),
 			fail:     func(int) (*Outcome, error) { return nil, Permanent(errors.New("broken")) },
 			wantCode: "300", wantDesc: "could not be processed"},
+		{name: "payload not HL7", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F5", releaseReq, "<hello>world</hello>"),
+			wantCode: "300", wantDesc: "not in the HL7 v3 namespace"},
+		{name: "entity expansion", body: append([]byte(`<!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>`),
+			soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F6", releaseReq, soapPayload)[len(`<?xml version="1.0" encoding="UTF-8"?>`):]...),
+			wantCode: "300", wantDesc: "DTD"},
+		{name: "100000 deep", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F7", releaseReq, string(deep(100000))),
+			wantCode: "300", wantDesc: "deeper than 256"},
+		{name: "invalid UTF-8", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F8", releaseReq, strings.Replace(soapPayload, "Zoë", "Zo\xff", 1)),
+			wantCode: "300", wantDesc: "UTF-8"},
 		{name: "body too large", maxBody: 512, body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F4", releaseReq, strings.Repeat(" ", 1024)+soapPayload),
 			wantCode: "300", wantDesc: "message body exceeds the 512-byte limit"},
 	}
@@ -153,6 +162,24 @@ func TestSOAPFaults(t *testing.T) {
 				t.Errorf("fault %s %q, want %s containing %q", c, d, tt.wantCode, tt.wantDesc)
 			}
 		})
+	}
+}
+
+// TestSOAPRefusesNonXMLContentType: a body sent as application/json is
+// refused with fault 300 and never processed.
+func TestSOAPRefusesNonXMLContentType(t *testing.T) {
+	proc := soapProcessor(nil)
+	g := startGateway(t, testConfig(), store.NewMemory(nil), true, WithProcessor(proc))
+	code, hdr, body := postHeaders(t, g.base+PathSOAP, "application/json", "",
+		soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000E1", releaseReq, soapPayload))
+	if code != http.StatusInternalServerError || hdr.Get("Content-Type") != "text/xml" {
+		t.Fatalf("status %d Content-Type %q, want 500 text/xml", code, hdr.Get("Content-Type"))
+	}
+	if c, d := faultCode(t, body); c != "300" || !strings.Contains(d, "application/json") {
+		t.Errorf("fault %s %q", c, d)
+	}
+	if proc.numCalls() != 0 {
+		t.Error("processed")
 	}
 }
 

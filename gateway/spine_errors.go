@@ -18,7 +18,10 @@ const (
 	NumUnknownParty = 910002
 	// NumUnsupportedInteraction: no processor handles the interaction.
 	NumUnsupportedInteraction = 910003
-	// NumStoreUnavailable: the message could not be stored; the sender should retry.
+	// NumStoreUnavailable: the message could not be stored; the sender should
+	// retry. Since the NHS MHS adaptor retries only SOAP faults with Spine's
+	// retryable TMS codes (see storeUnavailableFault), it appears in the
+	// description of a TMS 200 fault, not in a MessageError.
 	NumStoreUnavailable = 910004
 	// NumNoPayload: the message has no HL7 payload part.
 	NumNoPayload = 910005
@@ -26,8 +29,24 @@ const (
 	NumUnsupportedService = 910006
 )
 
-// xmlContentType is the Content-Type of every envelope the front doors answer with.
-const xmlContentType = "text/xml; charset=UTF-8"
+// xmlContentType is the Content-Type of every envelope the front doors
+// answer with: exactly "text/xml", as Spine sends it. The NHS MHS adaptor
+// compares the header with "text/xml" for equality and refuses anything
+// else, parameters included (NHSDigital/integration-adaptor-mhs,
+// mhs/common/mhs_common/errors/soap_handler.py and ebxml_handler.py).
+const xmlContentType = "text/xml"
+
+// storeUnavailableFault is the answer, on either front door, to a message
+// that could not be recorded because the store is unavailable: HTTP 500
+// with a SOAP fault carrying TMS code 200 "System failure to process
+// message". Spine's SOAP faults with codes 200, 206 and 208 are the only
+// errors an MHS retries (NHSDigital/integration-adaptor-mhs,
+// mhs/common/mhs_common/messages/soap_fault_envelope.py SOAP_ERRORS_TO_RETRY,
+// used by workflow/asynchronous_reliable.py for ebXML reliable requests);
+// an eb:MessageError is taken as final. See docs/spine-errors.md.
+func storeUnavailableFault(what string) *ebxml.SOAPFault {
+	return fault(ebxml.TMSCodeSystemFailure, fmt.Sprintf("%d:%s could not be recorded (store unavailable); send it again", NumStoreUnavailable, what))
+}
 
 // sendMessageError answers an ebXML request with HTTP 500 and an
 // eb:MessageError about received (which may be nil or incomplete).

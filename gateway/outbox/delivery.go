@@ -150,7 +150,7 @@ func signal(kind Kind, action string, received *ebxml.Message, messageID string,
 	return Delivery{
 		MessageID: strings.ToUpper(messageID), Kind: kind, Party: received.FromPartyID, CPAID: received.CPAID,
 		Interaction: action, ConversationID: received.ConversationID, RefToMessageID: received.MessageID,
-		ContentType: "text/xml; charset=UTF-8", SOAPAction: ebxml.ServiceEbXML + "/" + action,
+		ContentType: "text/xml", SOAPAction: ebxml.ServiceEbXML + "/" + action,
 		Body: body, CreatedAt: now,
 	}
 }
