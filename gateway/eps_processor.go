@@ -62,6 +62,10 @@ type EPSProcessor struct {
 	// cancels tracks and resolves pending cancellations (cancel_processor.go);
 	// nil: pending cancellations are only logged.
 	cancels *Cancellations
+	// outcomes records EPS's answers for replays (processor_replay.go);
+	// nil: none are recorded.
+	outcomes   OutcomeLog
+	outcomeTTL time.Duration
 }
 
 // NewEPSProcessor returns a processor over the given registry and EPS API.
@@ -109,8 +113,13 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 	if meta.Agent != nil {
 		ctx = upstream.WithSessionURID(ctx, meta.Agent.RoleProfileID)
 	}
-	resp, err := p.call(ctx, op, body)
+	resp, replayed, err := p.upstreamAnswer(ctx, in, canon, op, body)
 	if err != nil {
+		var ce *callError
+		if !errors.As(err, &ce) {
+			return nil, err // the answer could not be recorded or checked: try again later
+		}
+		err = ce.err
 		if in.Transport == TransportSOAP {
 			code, retryable := mapping.SyncFaultCode(err)
 			return &Outcome{Fault: &ebxml.SOAPFault{FaultCode: "SOAP:Server", FaultString: "upstream EPS FHIR API unavailable",
@@ -127,7 +136,7 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 		return nil, err
 	}
 	p.log.Info("message processed", "interaction", in.Interaction, "message_id", in.MessageID,
-		"operation", string(op), "upstream_status", resp.Status, "answer", answer.Interaction)
+		"operation", string(op), "upstream_status", resp.Status, "answer", answer.Interaction, "replayed", replayed)
 	return p.deliver(in, answer), nil
 }
 

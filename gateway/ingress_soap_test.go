@@ -2,12 +2,15 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/beevik/etree"
 
@@ -224,5 +227,44 @@ func TestSOAPStoreDown(t *testing.T) {
 	}
 	if c, _ := faultCode(t, body); c != "200" {
 		t.Errorf("fault code %s, want 200", c)
+	}
+}
+
+// TestSOAPRetryAfterCrash: a request whose first processing died with its
+// process (the in-progress mark left behind, no answer kept) is processed
+// again as soon as the mark runs out (soapMarkTTL, seconds), not after the
+// persist duration; a retry while the first is alive waits for its answer.
+func TestSOAPRetryAfterCrash(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	st := store.NewMemory(clock)
+	proc := soapProcessor(nil)
+	g := startGateway(t, testConfig(), st, true, WithProcessor(proc))
+	id := "6E2F1C2D-0000-4000-8000-0000000000C1"
+	// The process that took the request died: its mark stays, no answer.
+	if ok, err := st.MarkSeen(context.Background(), "soap:"+releaseReq+":"+id, soapMarkTTL); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	mu.Lock()
+	now = now.Add(soapMarkTTL + time.Second)
+	mu.Unlock()
+	code, body := sendSOAP(t, g.base, soapEnvelope(id, releaseReq, soapPayload))
+	if code != http.StatusOK || !strings.Contains(string(body), "R-"+id) {
+		t.Fatalf("retry after the crash: status %d\n%s", code, body)
+	}
+	if proc.callsFor(id) != 1 {
+		t.Errorf("processed %d times, want 1", proc.callsFor(id))
+	}
+	// A later duplicate gets the kept answer, for the persist duration.
+	mu.Lock()
+	now = now.Add(soapMarkTTL * 3)
+	mu.Unlock()
+	code, again := sendSOAP(t, g.base, soapEnvelope(id, releaseReq, soapPayload))
+	if code != http.StatusOK || string(again) != string(body) {
+		t.Fatalf("duplicate: status %d\n%s", code, again)
+	}
+	if proc.callsFor(id) != 1 {
+		t.Errorf("duplicate processed again")
 	}
 }

@@ -75,6 +75,21 @@ func (m *Memory) markLocked(key string, ttl time.Duration) bool {
 	return true
 }
 
+// Touch implements Store.
+func (m *Memory) Touch(_ context.Context, key string, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return false, ErrClosed
+	}
+	now := m.now()
+	if exp, ok := m.seen[key]; !ok || !now.Before(exp) {
+		return false, nil
+	}
+	m.seen[key] = now.Add(ttl)
+	return true, nil
+}
+
 // Forget implements Store.
 func (m *Memory) Forget(_ context.Context, key string) error {
 	m.mu.Lock()

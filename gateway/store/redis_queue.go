@@ -45,6 +45,15 @@ func (r *Redis) Accept(ctx context.Context, seenKey string, ttl time.Duration, i
 	return n == 1, nil
 }
 
+// Touch implements Store with PEXPIRE.
+func (r *Redis) Touch(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	ok, err := r.client.PExpire(ctx, r.prefix+"seen:"+key, max(ttl, time.Millisecond)).Result()
+	if err != nil {
+		return false, fmt.Errorf("redis touch %s: %w", key, err)
+	}
+	return ok, nil
+}
+
 // Forget implements Store.
 func (r *Redis) Forget(ctx context.Context, key string) error {
 	if err := r.client.Del(ctx, r.prefix+"seen:"+key).Err(); err != nil {

@@ -13,6 +13,10 @@ type Store interface {
 	// MarkSeen records key for ttl and reports whether it was new; a key
 	// already recorded and not yet expired gives false.
 	MarkSeen(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// Touch sets the time left to a key recorded by MarkSeen to ttl (used to
+	// keep a short "in progress" mark alive while its work runs, then to
+	// give it its full duration). It reports false when the key is gone.
+	Touch(ctx context.Context, key string, ttl time.Duration) (bool, error)
 	// Forget removes a key recorded by MarkSeen or Accept, so that the
 	// message it stands for is taken again (used when a sync request
 	// failed before it was answered).

@@ -85,3 +85,26 @@ func TestClosedMemory(t *testing.T) {
 		t.Fatal("Ping after Close succeeded")
 	}
 }
+
+// TestTouch: Touch renews a mark that is there and says false for one
+// that is not; a short mark touched to a long ttl outlives its first ttl.
+func TestTouch(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			if ok, err := s.Touch(ctx, "touch:none", time.Minute); err != nil || ok {
+				t.Fatalf("Touch of a missing key = %v, %v; want false, nil", ok, err)
+			}
+			if ok, err := s.MarkSeen(ctx, "touch:k", 50*time.Millisecond); err != nil || !ok {
+				t.Fatalf("MarkSeen = %v, %v", ok, err)
+			}
+			if ok, err := s.Touch(ctx, "touch:k", time.Minute); err != nil || !ok {
+				t.Fatalf("Touch = %v, %v; want true, nil", ok, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+			if again, err := s.MarkSeen(ctx, "touch:k", time.Minute); err != nil || again {
+				t.Fatalf("MarkSeen after Touch = %v, %v; want false (still marked)", again, err)
+			}
+		})
+	}
+}

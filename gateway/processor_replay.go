@@ -1,0 +1,242 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/gateway/upstream"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// A replay gives the first answer. Processing is at least once (a crash,
+// a store failure, a lease takeover, a SOAP retry all run a message
+// again), and EPS is not idempotent: a prescription sent twice is refused
+// the second time as a duplicate, a nominated release repeated releases
+// nothing. So the EPS processor
+//
+//   - records EPS's answer to each message durably (OutcomeLog, keyed by
+//     transport, interaction and MessageId) before it acts on it, and on
+//     a replay answers from the record without calling EPS again;
+//   - records, before calling EPS, that it is about to send the message;
+//   - where the answer is missing (it could not be stored, or the process
+//     died first) but the message was sent before, and EPS now refuses the
+//     prescription as DUPLICATE_PRESCRIPTION_ID, asks EPS
+//     what it holds under that prescription id (the tracker, GET
+//     Task?focus:identifier=) and, when it is what porxgate sent (same
+//     short-form id, same line items — random UUIDs porxgate's sender
+//     chose), answers as EPS answered the first time: accepted. The same
+//     prescription sent again under a new MessageId is still refused, as
+//     Spine refuses it.
+
+// OutcomeLog keeps EPS's answers for replays (store.Store satisfies it).
+type OutcomeLog interface {
+	// PutReply keeps body under key for ttl.
+	PutReply(ctx context.Context, key string, body []byte, ttl time.Duration) error
+	// GetReply returns what is kept under key, and whether there is one.
+	GetReply(ctx context.Context, key string) ([]byte, bool, error)
+}
+
+// DefaultOutcomeTTL is how long EPS's answer to a message is kept for
+// replays: longer than any message stays in the inbox in practice (its
+// processing retries back off to 15 minutes each).
+const DefaultOutcomeTTL = 24 * time.Hour
+
+// recordedAnswer is EPS's answer as kept in the OutcomeLog.
+type recordedAnswer struct {
+	// Status 0 records an attempt: the message was about to be sent, and
+	// EPS's answer is not known.
+	Status int    `json:"status"`
+	Body   []byte `json:"body"`
+	// Confirmed: EPS refused the message as a duplicate and porxgate
+	// confirmed that what EPS holds is what it sent.
+	Confirmed bool `json:"confirmed,omitempty"`
+}
+
+// WithOutcomeLog makes p record EPS's answers in l for ttl (0:
+// DefaultOutcomeTTL) and answer replays from the record. Without it every
+// replay calls EPS again (duplicate confirmation still applies).
+func (p *EPSProcessor) WithOutcomeLog(l OutcomeLog, ttl time.Duration) *EPSProcessor {
+	if ttl <= 0 {
+		ttl = DefaultOutcomeTTL
+	}
+	p.outcomes, p.outcomeTTL = l, ttl
+	return p
+}
+
+// outcomeKey names the record of EPS's answer to in.
+func outcomeKey(in *Inbound, canon string) string {
+	return "eps-outcome:" + string(in.Transport) + ":" + canon + ":" + strings.ToUpper(in.MessageID)
+}
+
+// upstreamAnswer returns EPS's answer to in: the recorded one on a replay,
+// else a fresh call's, recorded before it is returned. A call that fails
+// returns its error unrecorded (nothing happened that a replay must
+// repeat); an answer that cannot be recorded is an error too, so that it
+// is not acted on before it is durable.
+func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon string, op operation, body []byte) (*upstream.Response, bool, error) {
+	key := outcomeKey(in, canon)
+	sentBefore := false
+	if p.outcomes != nil {
+		b, ok, err := p.outcomes.GetReply(ctx, key)
+		if err != nil {
+			return nil, false, Deferred(fmt.Errorf("%s %s: recorded EPS answer unreadable (store unavailable): %w", in.Interaction, in.MessageID, err))
+		}
+		if ok {
+			var rec recordedAnswer
+			if err := json.Unmarshal(b, &rec); err == nil && rec.Status != 0 {
+				return &upstream.Response{Status: rec.Status, Body: rec.Body}, true, nil
+			}
+			sentBefore = true
+		} else if err := p.record(ctx, key, recordedAnswer{}); err != nil {
+			return nil, false, Deferred(fmt.Errorf("%s %s: attempt could not be recorded (store unavailable): %w", in.Interaction, in.MessageID, err))
+		}
+	}
+	resp, err := p.call(ctx, op, body)
+	if err != nil {
+		return nil, false, &callError{err}
+	}
+	rec := recordedAnswer{Status: resp.Status, Body: resp.Body}
+	if sentBefore && isPrescriptionOrder(canon) && isDuplicateRefusal(resp) {
+		ok, cerr := p.confirmDuplicate(ctx, body)
+		switch {
+		case cerr != nil:
+			// Not known either way: never answer a false rejection; try later.
+			return nil, false, Deferred(fmt.Errorf("%s %s: EPS answered DUPLICATE_PRESCRIPTION_ID and what it holds could not be checked: %w", in.Interaction, in.MessageID, cerr))
+		case ok:
+			p.log.Info("EPS refused a replayed prescription as a duplicate of what porxgate sent: answered as accepted",
+				"interaction", in.Interaction, "message_id", in.MessageID)
+			resp = &upstream.Response{Status: http.StatusOK, Body: confirmedOutcome(), Header: resp.Header, RequestID: resp.RequestID, Attempts: resp.Attempts}
+			rec = recordedAnswer{Status: resp.Status, Body: resp.Body, Confirmed: true}
+		}
+	}
+	if p.outcomes != nil {
+		if err := p.record(ctx, key, rec); err != nil {
+			return nil, false, Deferred(fmt.Errorf("%s %s: EPS answered %d but the answer could not be recorded: %w", in.Interaction, in.MessageID, resp.Status, err))
+		}
+	}
+	return resp, false, nil
+}
+
+// record keeps rec under key in the outcome log.
+func (p *EPSProcessor) record(ctx context.Context, key string, rec recordedAnswer) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encode EPS answer: %w", err)
+	}
+	return p.outcomes.PutReply(ctx, key, b, p.outcomeTTL)
+}
+
+// callError marks the failure of the upstream call itself (EPS
+// unreachable, failing, its breaker open), as against a failure to
+// record or check its answer.
+type callError struct{ err error }
+
+func (e *callError) Error() string { return e.err.Error() }
+func (e *callError) Unwrap() error { return e.err }
+
+// isPrescriptionOrder reports the interactions that create a prescription.
+func isPrescriptionOrder(canon string) bool {
+	return canon == v3.ParentPrescription || canon == v3.ParentPrescriptionNonUrgent
+}
+
+// isDuplicateRefusal reports EPS's DUPLICATE_PRESCRIPTION_ID refusal.
+func isDuplicateRefusal(resp *upstream.Response) bool {
+	if resp.Status < 400 || resp.Status >= 500 {
+		return false
+	}
+	oo, err := outcomeOf(resp)
+	if err != nil || oo == nil {
+		return false
+	}
+	for _, is := range oo.Issue {
+		if is.Details == nil {
+			continue
+		}
+		for _, c := range is.Details.Coding {
+			if c.Code == "DUPLICATE_PRESCRIPTION_ID" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// confirmedOutcome is the answer recorded for a confirmed duplicate: the
+// informational OperationOutcome EPS gives an accepted prescription.
+func confirmedOutcome() []byte {
+	return []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational",` +
+		`"diagnostics":"EPS already holds this prescription as porxgate sent it (confirmed through the tracker)"}]}`)
+}
+
+// sentPrescription is what identifies a prescription porxgate sent.
+type sentPrescription struct {
+	ShortFormID string
+	Items       []string // line item ids, upper case, sorted
+}
+
+// sentPrescriptionOf reads the short-form id and line items of a
+// prescription-order Bundle porxgate built.
+func sentPrescriptionOf(bundleJSON []byte) (sentPrescription, error) {
+	b, err := fhir.ParseBundle(bundleJSON)
+	if err != nil {
+		return sentPrescription{}, fmt.Errorf("prescription sent: %w", err)
+	}
+	var sp sentPrescription
+	for _, mr := range fhir.EntriesOf[*fhir.MedicationRequest](b) {
+		if mr.GroupIdentifier != nil && mr.GroupIdentifier.System == fhir.SystemShortFormID {
+			sp.ShortFormID = strings.ToUpper(mr.GroupIdentifier.Value)
+		}
+		for _, id := range mr.Identifier {
+			if id.System == fhir.SystemLineItemID {
+				sp.Items = append(sp.Items, strings.ToUpper(id.Value))
+			}
+		}
+	}
+	if sp.ShortFormID == "" || len(sp.Items) == 0 {
+		return sentPrescription{}, errors.New("prescription sent: no short-form id or line items")
+	}
+	slices.Sort(sp.Items)
+	return sp, nil
+}
+
+// confirmDuplicate asks EPS's tracker what it holds under the short-form
+// id of the prescription in bundleJSON and reports whether it is that
+// prescription: the same line items. An error means it could not be told.
+func (p *EPSProcessor) confirmDuplicate(ctx context.Context, bundleJSON []byte) (bool, error) {
+	sp, err := sentPrescriptionOf(bundleJSON)
+	if err != nil {
+		return false, err
+	}
+	tr, ok := p.api.(TrackerAPI)
+	if !ok {
+		return false, errors.New("the EPS API has no tracker to ask")
+	}
+	resp, err := tr.TrackerGet(ctx, url.Values{"focus:identifier": {fhir.SystemShortFormID + "|" + sp.ShortFormID}})
+	if err != nil {
+		return false, fmt.Errorf("EPS tracker %s: %w", sp.ShortFormID, err)
+	}
+	if resp.Status != http.StatusOK {
+		return false, fmt.Errorf("EPS tracker %s: answered %d", sp.ShortFormID, resp.Status)
+	}
+	view, err := parseTrackerAnswer(resp.Body, sp.ShortFormID)
+	if errors.Is(err, errNotInTracker) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	held := make([]string, 0, len(view.Items))
+	for id := range view.Items {
+		held = append(held, strings.ToUpper(id))
+	}
+	slices.Sort(held)
+	return slices.Equal(held, sp.Items), nil
+}

@@ -1,0 +1,91 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// processedAck runs in through p and returns the acknowledgement's typeCode.
+func processedAck(t *testing.T, p *EPSProcessor, in *Inbound) string {
+	t.Helper()
+	out, err := p.Process(context.Background(), in)
+	if err != nil {
+		t.Fatalf("Process: %v", err)
+	}
+	if len(out.Answers) != 1 || out.Answers[0].Interaction != v3.ApplicationAcknowledgement {
+		t.Fatalf("outcome %+v, want one MCCI answer", out)
+	}
+	tc, _ := ackOf(t, out.Answers[0].Payload)
+	return tc
+}
+
+// TestReplayGivesFirstAnswer: with the simulator upstream and EPS's answers
+// recorded in a real Redis, a message processed again is answered as the
+// first time: from the record without a second EPS call; and, when the
+// answer could not be recorded after EPS stored the prescription, by
+// confirming through the tracker that EPS holds what porxgate sent — never
+// with a false "Duplicate prescription ID". The same prescription under a
+// new MessageId is still refused.
+func TestReplayGivesFirstAnswer(t *testing.T) {
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	calls := func() int64 { return s.Stats().Requests["process-message"] }
+
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
+	in := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "A0000000-0000-4000-8000-000000000001", Payload: payload}
+	if tc := processedAck(t, p, in); tc != "AA" {
+		t.Fatalf("first processing answered %s, want AA", tc)
+	}
+	before := calls()
+	if tc := processedAck(t, p, in); tc != "AA" {
+		t.Fatalf("replay answered %s, want AA", tc)
+	}
+	if calls() != before {
+		t.Errorf("replay called EPS again (%d calls, want %d)", calls(), before)
+	}
+
+	// EPS stores the prescription, then its answer cannot be recorded.
+	payload2, _ := legacyPrescription(t, "repeat-prescribing-dental-four-items.json")
+	in2 := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "A0000000-0000-4000-8000-000000000002", Payload: payload2}
+	// The attempt is recorded, the answer is not.
+	p2 := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(&failSecondPut{OutcomeLog: st}, time.Hour)
+	if _, err := p2.Process(context.Background(), in2); err == nil || !IsDeferred(err) {
+		t.Fatalf("processing whose answer could not be recorded = %v, want a deferred error", err)
+	}
+	if n := s.State().Len(); n != 2 {
+		t.Fatalf("EPS holds %d prescriptions, want 2", n)
+	}
+	if tc := processedAck(t, p, in2); tc != "AA" {
+		t.Fatalf("replay after the lost answer answered %s, want AA (EPS holds what porxgate sent)", tc)
+	}
+	if tc := processedAck(t, p, in2); tc != "AA" {
+		t.Fatalf("second replay answered %s, want AA", tc)
+	}
+
+	// The same prescription under a new MessageId is a real duplicate.
+	in3 := *in2
+	in3.MessageID = "A0000000-0000-4000-8000-000000000003"
+	if tc := processedAck(t, p, &in3); tc == "AA" {
+		t.Fatal("the same prescription under a new MessageId was accepted; Spine refuses it")
+	}
+}
+
+// failSecondPut fails every PutReply after the first.
+type failSecondPut struct {
+	OutcomeLog
+	n atomic.Int64
+}
+
+func (f *failSecondPut) PutReply(ctx context.Context, key string, body []byte, ttl time.Duration) error {
+	if f.n.Add(1) > 1 {
+		return errors.New("store unavailable")
+	}
+	return f.OutcomeLog.PutReply(ctx, key, body, ttl)
+}
