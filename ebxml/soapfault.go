@@ -13,6 +13,12 @@ const (
 	// TMSCodeSystemFailure is TMS error 200, "System failure to process
 	// message"; senders retry it.
 	TMSCodeSystemFailure = "200"
+	// TMSCodeNotWellFormed is TMS error 201, "The message is not well
+	// formed", as Spine sends it (a Spine fault sample in
+	// NHSDigital/integration-adaptor-mhs,
+	// mhs/common/mhs_common/messages/tests/test_messages/soapfault_response_multiple_errors.xml);
+	// senders do not retry it.
+	TMSCodeNotWellFormed = "201"
 	// TMSCodeMalformed is the TMS code ParseSOAPRequest puts in its faults:
 	// 300, a code Spine uses that senders do not retry (a malformed request
 	// fails the same way every time). The choice of 300 is porxgate's.

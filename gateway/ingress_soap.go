@@ -45,7 +45,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	// The whole envelope passes the bounded readability check first: no
 	// DTD, valid UTF-8, nesting within maxXMLDepth (payload_check.go).
 	if _, err := checkXMLDocument(c.Body()); err != nil {
-		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, err.Error()), g.log.With("transport", TransportSOAP), err)
+		return g.refuseSOAP(c, fault(ebxml.TMSCodeNotWellFormed, "The message is not well formed: "+err.Error()), g.log.With("transport", TransportSOAP), err)
 	}
 	msg, err := ebxml.ParseSOAPRequest(c.Body())
 	if err != nil {

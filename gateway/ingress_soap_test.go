@@ -127,7 +127,7 @@ func TestSOAPFaults(t *testing.T) {
 		wantCode string
 		wantDesc string
 	}{
-		{name: "malformed", body: []byte("<not-soap"), wantCode: "300", wantDesc: "not well-formed"},
+		{name: "malformed", body: []byte("<not-soap"), wantCode: "201", wantDesc: "not well-formed"},
 		{name: "unsupported interaction", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F1", "QUPA_IN000008UK02", soapPayload),
 			wantCode: "300", wantDesc: "interaction QUPA_IN000008UK02 is not supported"},
 		{name: "processor fault", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F2", releaseReq, soapPayload),
@@ -141,11 +141,11 @@ func TestSOAPFaults(t *testing.T) {
 			wantCode: "300", wantDesc: "not in the HL7 v3 namespace"},
 		{name: "entity expansion", body: append([]byte(`<!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>`),
 			soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F6", releaseReq, soapPayload)[len(`<?xml version="1.0" encoding="UTF-8"?>`):]...),
-			wantCode: "300", wantDesc: "DTD"},
+			wantCode: "201", wantDesc: "DTD"},
 		{name: "100000 deep", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F7", releaseReq, string(deep(100000))),
-			wantCode: "300", wantDesc: "deeper than 256"},
+			wantCode: "201", wantDesc: "deeper than 256"},
 		{name: "invalid UTF-8", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F8", releaseReq, strings.Replace(soapPayload, "Zoë", "Zo\xff", 1)),
-			wantCode: "300", wantDesc: "UTF-8"},
+			wantCode: "201", wantDesc: "UTF-8"},
 		{name: "body too large", maxBody: 512, body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F4", releaseReq, strings.Repeat(" ", 1024)+soapPayload),
 			wantCode: "300", wantDesc: "message body exceeds the 512-byte limit"},
 	}

@@ -73,10 +73,13 @@ func sendFault(c *fiber.Ctx, f *ebxml.SOAPFault) error {
 	return c.Status(fiber.StatusInternalServerError).Send(body)
 }
 
-// fault returns a Spine-style SOAP fault with one TMS error.
+// fault returns a Spine-style SOAP fault with one TMS error: faultcode
+// SOAP:Server, faultstring "Application Exception", as in Spine's faults
+// (NHSDigital/integration-adaptor-mhs,
+// mhs/common/mhs_common/messages/tests/test_messages/soapfault_response_*.xml).
 func fault(code, description string) *ebxml.SOAPFault {
 	return &ebxml.SOAPFault{
-		FaultCode: ebxml.FaultCodeServer, FaultString: "System failure to process message",
+		FaultCode: ebxml.FaultCodeServer, FaultString: "Application Exception",
 		Errors: []ebxml.SOAPError{{CodeContext: ebxml.TMSCodeContext, Code: code, Severity: ebxml.SeverityError, Description: description}},
 	}
 }
