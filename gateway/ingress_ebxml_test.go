@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -293,5 +294,42 @@ func TestEbXMLSMFamily(t *testing.T) {
 	waitFor(t, "processing", func() bool { return proc.callsFor(req.messageID) == 1 })
 	if in := proc.lastCall(t); in.Family != v3.FamilySM || in.Interaction != "PORX_IN020101SM31" {
 		t.Errorf("inbound family %q interaction %q", in.Family, in.Interaction)
+	}
+}
+
+// TestChunkedBodyOverLimit: a chunked body over --max-body gets a
+// Spine-shaped error (SOAP fault 300, text/xml), not a bare JSON 413, on
+// either door.
+func TestChunkedBodyOverLimit(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxBodyBytes = 2048
+	proc := newFakeProcessor()
+	g := startGateway(t, cfg, store.NewMemory(nil), true, WithProcessor(proc))
+	r := newReq(newID(t, 1))
+	r.payload = bytes.Repeat([]byte("x"), 4096)
+	ct, action, body := r.build()
+	for _, path := range []string{PathEbXML, PathSOAP} {
+		req, err := http.NewRequest(http.MethodPost, g.base+path, io.MultiReader(bytes.NewReader(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = -1 // sent chunked
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("SOAPAction", action)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusInternalServerError || resp.Header.Get("Content-Type") != "text/xml" {
+			t.Fatalf("%s: status %d Content-Type %q\n%s", path, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
+		if c, d := faultCode(t, b); c != "300" || !strings.Contains(d, "910001:message body exceeds the 2048-byte limit") {
+			t.Errorf("%s: fault %s %q", path, c, d)
+		}
+	}
+	if proc.numCalls() != 0 {
+		t.Error("processed")
 	}
 }

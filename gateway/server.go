@@ -134,7 +134,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if errors.As(err, &fe) {
 		code = fe.Code
 	}
-	if c.Method() == fiber.MethodPost && code != fiber.StatusInternalServerError {
+	if (c.Method() == fiber.MethodPost || code == fiber.StatusRequestEntityTooLarge) && code != fiber.StatusInternalServerError {
 		if handled, herr := s.transportError(c, code, err); handled {
 			return herr
 		}

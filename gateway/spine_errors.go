@@ -107,5 +107,14 @@ func (s *Server) transportError(c *fiber.Ctx, code int, err error) (bool, error)
 		s.msg.metrics.received.WithLabelValues(string(TransportSOAP), "refused").Inc()
 		return true, sendFault(c, fault(ebxml.TMSCodeMalformed, text))
 	}
+	if code == fiber.StatusRequestEntityTooLarge {
+		// A chunked body over the limit is refused while it is read, and the
+		// server has already forgotten the request line: the door is not
+		// known. A SOAP fault (final code 300) is what both doors' callers
+		// read: SOAP senders, and ebXML MHSs, which parse SOAP faults as well
+		// as MessageErrors (integration-adaptor-mhs asynchronous_reliable.py).
+		s.log.Warn("request body over the limit refused", "status", code, "reason", text)
+		return true, sendFault(c, fault(ebxml.TMSCodeMalformed, fmt.Sprintf("%d:%s", NumBodyTooLarge, text)))
+	}
 	return false, nil
 }
