@@ -135,11 +135,18 @@ func (g *messaging) processOne(ctx context.Context) bool {
 	return true
 }
 
-// defer_ puts a message back in the inbox for the retry interval without
-// counting an attempt: the upstream is unavailable, not the message at fault.
+// defer_ puts a message back in the inbox without counting an attempt: the
+// upstream (or the store) is unavailable, not the message at fault. It is
+// tried again after the breaker's open period (when the breaker next lets
+// a probe through), at most the retry interval, so that the inbox drains
+// within seconds of EPS recovering.
 func (g *messaging) defer_(ctx context.Context, log *slog.Logger, l *store.Lease, e inboxEntry, perr error, now time.Time) {
 	e.LastError = perr.Error()
-	next := now.Add(g.cfg.ProcessRetryInterval)
+	wait := g.cfg.ProcessRetryInterval
+	if g.cfg.BreakerOpen > 0 {
+		wait = min(wait, g.cfg.BreakerOpen)
+	}
+	next := now.Add(wait)
 	it, err := e.item(next)
 	if err == nil {
 		err = g.store.Retry(ctx, l, it.Data, next)

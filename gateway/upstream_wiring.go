@@ -41,6 +41,9 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics)
 			KeyFile:  cfg.Upstream.ClientKeyFile,
 			CAFile:   cfg.Upstream.CAFile,
 		},
+		Breaker: upstream.BreakerConfig{
+			Timeout: cfg.BreakerOpen, MaxRequestsHalfOpen: uint32(max(cfg.BreakerHalfOpenProbes, 0)),
+		},
 		OnBreakerStateChange: func(op, _, to string) { m.SetBreakerState(op, to) },
 	}
 	for _, op := range upstream.Operations() {
