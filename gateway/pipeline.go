@@ -239,7 +239,10 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 	dl := outbox.DeadLetter{
 		At: now, Stage: outbox.StageProcessing, MessageID: in.MessageID, ConversationID: in.ConversationID,
 		Interaction: in.Interaction, Party: in.FromParty, Attempts: e.Attempts, Reason: reason,
-		ContentType: "application/xml", Body: in.Payload,
+		ContentType: "application/xml", Body: in.Payload, Entry: json.RawMessage(l.Data),
+	}
+	if !json.Valid(l.Data) {
+		dl.Entry = nil
 	}
 	sctx, cancel := storeCtx(ctx)
 	defer cancel()

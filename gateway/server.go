@@ -65,6 +65,7 @@ func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Met
 	s.app.Post(PathSOAP, s.soapRequest)
 	s.app.Get(PathDeadLetters, s.deadLetters)
 	s.app.Get(PathQueues, s.queues)
+	s.registerDeadLetterAdmin()
 	s.registerTrackerAPI()
 	return s
 }

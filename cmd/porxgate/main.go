@@ -49,6 +49,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		return conformanceCmd(args, stdout, stderr)
 	case "load":
 		return loadCmd(ctx, args, stdout, stderr)
+	case "deadletters":
+		return deadLettersCmd(ctx, args, stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -191,8 +191,40 @@ type DeadLetter struct {
 	Reason string `json:"reason"`
 	// ContentType is the Content-Type of Body.
 	ContentType string `json:"contentType,omitempty"`
+	// SOAPAction is the SOAPAction a delivery was sent with (StageDelivery).
+	SOAPAction string `json:"soapAction,omitempty"`
+	// CPAID is the eb:CPAId of a delivery.
+	CPAID string `json:"cpaId,omitempty"`
 	// Body is the message.
 	Body []byte `json:"body,omitempty"`
+	// Entry is the queue entry given up on, as the gateway queued it (the
+	// inbox entry of StageProcessing), kept so that an operator can resend it.
+	Entry json.RawMessage `json:"entry,omitempty"`
+}
+
+// ID names a dead letter for an operator: "<stage>:<MessageId>".
+func (dl DeadLetter) ID() string { return dl.Stage + ":" + dl.MessageID }
+
+// Redelivery is the delivery that sends a StageDelivery dead letter again:
+// the same message (same eb:MessageId, so the receiver takes it once),
+// with fresh attempts and persist duration from now.
+func (dl DeadLetter) Redelivery(now time.Time) (Delivery, error) {
+	if dl.Stage != StageDelivery || dl.MessageID == "" || len(dl.Body) == 0 {
+		return Delivery{}, fmt.Errorf("dead letter %s: not a delivery with its message", dl.ID())
+	}
+	action := dl.SOAPAction
+	if action == "" {
+		svc := ebxml.ServiceMM
+		if dl.Kind != KindAnswer {
+			svc = ebxml.ServiceEbXML
+		}
+		action = svc + "/" + dl.Interaction
+	}
+	return Delivery{
+		MessageID: dl.MessageID, Kind: dl.Kind, Party: dl.Party, CPAID: dl.CPAID, Interaction: dl.Interaction,
+		ConversationID: dl.ConversationID, RefToMessageID: dl.RefToMessageID, ContentType: dl.ContentType,
+		SOAPAction: action, Body: dl.Body, CreatedAt: now,
+	}, nil
 }
 
 // Encode returns dl as JSON for the store.
@@ -218,6 +250,6 @@ func deadLetterOf(d Delivery, url, reason string, now time.Time) DeadLetter {
 	return DeadLetter{
 		At: now, Stage: StageDelivery, Kind: d.Kind, MessageID: d.MessageID, RefToMessageID: d.RefToMessageID,
 		ConversationID: d.ConversationID, Interaction: d.Interaction, Party: d.Party, URL: url,
-		Attempts: d.Attempts, Reason: reason, ContentType: d.ContentType, Body: d.Body,
+		Attempts: d.Attempts, Reason: reason, ContentType: d.ContentType, SOAPAction: d.SOAPAction, CPAID: d.CPAID, Body: d.Body,
 	}
 }

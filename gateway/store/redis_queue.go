@@ -136,6 +136,17 @@ func (r *Redis) Complete(ctx context.Context, l *Lease, f Finish) error {
 	return leaseResult("complete", l, n, err)
 }
 
+// Requeue implements Store with one Lua script: LREM of the dead letter,
+// then the items, only when it was listed.
+func (r *Redis) Requeue(ctx context.Context, deadLetter []byte, items ...Item) (bool, error) {
+	keys, args := r.itemArgs([]string{r.deadKey()}, []any{deadLetter}, items)
+	n, err := requeueScript.Run(ctx, r.client, keys, args...).Int()
+	if err != nil {
+		return false, fmt.Errorf("redis requeue dead letter: %w", err)
+	}
+	return n == 1, nil
+}
+
 // Drop implements Store.
 func (r *Redis) Drop(ctx context.Context, queue, id string) (bool, error) {
 	var del *redis.IntCmd

@@ -51,6 +51,12 @@ type Store interface {
 	// DeadLetters returns up to limit dead letters, newest first. The list
 	// keeps the newest DeadLetterCap entries.
 	DeadLetters(ctx context.Context, limit int) ([][]byte, error)
+	// Requeue removes one dead letter (byte for byte as DeadLetters
+	// returned it) and enqueues items, in one atomic step; false, and
+	// nothing enqueued, when that dead letter is no longer listed (another
+	// operator resent it first). An operator's resend uses it, so a dead
+	// letter is resent at most once.
+	Requeue(ctx context.Context, deadLetter []byte, items ...Item) (bool, error)
 	// PutReply keeps the answer to a sync request under key for ttl.
 	PutReply(ctx context.Context, key string, body []byte, ttl time.Duration) error
 	// GetReply returns the answer kept under key, and whether there is one.
