@@ -99,6 +99,13 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 			return nil, false, Deferred(fmt.Errorf("%s %s: attempt could not be recorded (store unavailable): %w", in.Interaction, in.MessageID, err))
 		}
 	}
+	if sentBefore && canon == v3.NominatedReleaseRequest {
+		// EPS may have released prescriptions whose answer never came back:
+		// a repeated nominated release does not release them again. Say so
+		// loudly; see docs/replay.md for the recovery that is not built yet.
+		p.log.Error("nominated release sent again after its answer was lost: prescriptions EPS released the first time may be with this dispenser unseen",
+			"interaction", in.Interaction, "message_id", in.MessageID, "from_party", in.FromParty)
+	}
 	resp, err := p.call(ctx, op, body)
 	if err != nil {
 		return nil, false, &callError{err}

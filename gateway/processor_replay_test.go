@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"errors"
+	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -88,4 +90,45 @@ func (f *failSecondPut) PutReply(ctx context.Context, key string, body []byte, t
 		return errors.New("store unavailable")
 	}
 	return f.OutcomeLog.PutReply(ctx, key, body, ttl)
+}
+
+// TestReleaseReplayGivesFirstAnswer: a nominated release is recorded before
+// it is acted on, so processing it again (the answer could not be
+// delivered, the lease ran out) gives the same prescriptions again instead
+// of an empty release that would strand them with the pharmacy.
+func TestReleaseReplayGivesFirstAnswer(t *testing.T) {
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
+	rx := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "B0000000-0000-4000-8000-000000000001", Payload: payload}
+	if tc := processedAck(t, p, rx); tc != "AA" {
+		t.Fatalf("prescription answered %s", tc)
+	}
+	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := &Inbound{Transport: TransportEbXML, Interaction: v3.NominatedReleaseRequest, MessageID: "B0000000-0000-4000-8000-000000000002",
+		Payload: []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1))}
+	answer := func() Answer {
+		t.Helper()
+		out, err := p.Process(context.Background(), release)
+		if err != nil || len(out.Answers) != 1 {
+			t.Fatalf("release: %+v %v", out, err)
+		}
+		return out.Answers[0]
+	}
+	first := answer()
+	if first.Interaction != v3.NominatedReleaseResponse || !strings.Contains(string(first.Payload), "C1D2E3-A99968-00A1BM") {
+		t.Fatalf("first release answered %s without the prescription", first.Interaction)
+	}
+	calls := s.Stats().Requests["release"]
+	again := answer()
+	if again.Interaction != v3.NominatedReleaseResponse || !strings.Contains(string(again.Payload), "C1D2E3-A99968-00A1BM") {
+		t.Fatalf("replayed release answered %s without the prescription: stranded", again.Interaction)
+	}
+	if s.Stats().Requests["release"] != calls {
+		t.Error("the replay released again at EPS")
+	}
 }

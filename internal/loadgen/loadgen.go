@@ -161,6 +161,23 @@ func templateIDs(tpl []byte) (shortID, ods string, err error) {
 	return "", "", fmt.Errorf("load template: no short-form prescription id")
 }
 
+// Prescription returns the template tpl (a legacy Parent Prescription) as
+// prescription n: its own short-form id (valid check character, made from
+// n) and msgID as its transmission id. It returns the payload and the
+// short-form id.
+func Prescription(tpl []byte, n uint32, msgID string) ([]byte, string, error) {
+	shortID, ods, err := templateIDs(tpl)
+	if err != nil {
+		return nil, "", err
+	}
+	newShort, err := shortFormID(n, ods)
+	if err != nil {
+		return nil, "", err
+	}
+	payload := bytes.ReplaceAll(tpl, []byte(shortID), []byte(newShort))
+	return replaceTransmissionID(payload, msgID), newShort, nil
+}
+
 // send posts message i: the template with a fresh transmission id and a
 // short-form id of its own (valid check character), wrapped in ebXML.
 func send(ctx context.Context, o Options, i int, stamp uint32, shortID, ods string) (bool, string) {
