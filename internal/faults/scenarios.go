@@ -44,7 +44,9 @@ func (s *Suite) Run(ctx context.Context) []Result {
 func failed(err error) Result { return Result{Err: err} }
 
 // one returns a target function sending every request to base.
-func one(base string) func(*request) []string { return func(*request) []string { return []string{base} } }
+func one(base string) func(*request) []string {
+	return func(*request) []string { return []string{base} }
+}
 
 // withGateway runs f with a fresh gateway replica, stopped afterwards.
 func (s *Suite) withGateway(ctx context.Context, name string, f func(g *gateway) Result) Result {
