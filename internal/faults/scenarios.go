@@ -140,24 +140,34 @@ func (s *Suite) epsDown(ctx context.Context) Result {
 	})
 }
 
-// answerLost: EPS processes requests and then loses the answer: first by
-// closing the connection, then by answering 503 after processing.
+// answerLost: EPS processes requests and then loses the answer, in short
+// bursts all through the load (a block of lost answers would only keep the
+// breaker open): first by closing the connection after processing, then by
+// answering 503 after processing.
 func (s *Suite) answerLost(ctx context.Context) Result {
 	reqs, err := s.prescriptions(s.cfg.N, false)
 	if err != nil {
 		return failed(err)
 	}
-	k := max(s.cfg.N/10, 2)
 	return s.withGateway(ctx, "gw-lost", func(g *gateway) Result {
 		err := s.load(ctx, reqs, one(g.base), func(ctx context.Context) error {
-			if err := s.simFaults(ctx, map[string]any{"dropAfter": k}); err != nil {
-				return err
+			for ctx.Err() == nil && settledCount(reqs) < len(reqs) {
+				fault := "dropAfter"
+				if ackedCount(reqs) >= len(reqs)/2 {
+					fault = "fail5xxAfter"
+				}
+				if err := s.simFaults(ctx, map[string]any{fault: 2}); err != nil {
+					return err
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(300 * time.Millisecond):
+				}
 			}
-			waitAcked(ctx, reqs, len(reqs)/2)
-			return s.simFaults(ctx, map[string]any{"fail5xxAfter": k})
+			return nil
 		})
-		r := s.tally(ctx, "", reqs, time.Now())
 		_ = s.simFaults(context.WithoutCancel(ctx), nil)
+		r := s.tally(ctx, "", reqs, time.Now())
 		if err != nil {
 			r.Err = err
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -231,7 +232,7 @@ func (s *Suite) simFaults(ctx context.Context, f map[string]any) error {
 
 // epsHolds asks the simulator's tracker whether EPS holds a prescription.
 func (s *Suite) epsHolds(ctx context.Context, shortForm string) (bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.simBase+"/FHIR/R4/Task?focus:identifier="+shortForm, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.simBase+"/FHIR/R4/Task?focus:identifier="+url.QueryEscape(shortForm), nil)
 	if err != nil {
 		return false, err
 	}
@@ -313,6 +314,17 @@ func ackedCount(reqs []*request) int {
 	n := 0
 	for _, r := range reqs {
 		if a, _, _ := r.state(); a {
+			n++
+		}
+	}
+	return n
+}
+
+// settledCount counts requests acknowledged or refused for good.
+func settledCount(reqs []*request) int {
+	n := 0
+	for _, r := range reqs {
+		if a, refused, _ := r.state(); a || refused {
 			n++
 		}
 	}
