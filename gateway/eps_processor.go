@@ -66,6 +66,8 @@ type EPSProcessor struct {
 	// nil: none are recorded.
 	outcomes   OutcomeLog
 	outcomeTTL time.Duration
+	// index keeps nominations for release recovery (release_recovery.go).
+	index ReleaseIndex
 }
 
 // NewEPSProcessor returns a processor over the given registry and EPS API.

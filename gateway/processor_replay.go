@@ -68,6 +68,9 @@ func (p *EPSProcessor) WithOutcomeLog(l OutcomeLog, ttl time.Duration) *EPSProce
 		ttl = DefaultOutcomeTTL
 	}
 	p.outcomes, p.outcomeTTL = l, ttl
+	if ix, ok := l.(ReleaseIndex); ok {
+		p.index = ix // release_recovery.go
+	}
 	return p
 }
 
@@ -100,15 +103,23 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		}
 	}
 	if sentBefore && canon == v3.NominatedReleaseRequest {
-		// EPS may have released prescriptions whose answer never came back:
-		// a repeated nominated release does not release them again. Say so
-		// loudly; see docs/replay.md for the recovery that is not built yet.
-		p.log.Error("nominated release sent again after its answer was lost: prescriptions EPS released the first time may be with this dispenser unseen",
+		// EPS may have released prescriptions whose answer never came back;
+		// those porxgate submitted are recovered below, others cannot be
+		// found (EPS offers no search by dispenser): say so loudly.
+		p.log.Error("nominated release sent again after its answer was lost: prescriptions EPS released the first time may be with this dispenser unseen; those submitted through porxgate are recovered",
 			"interaction", in.Interaction, "message_id", in.MessageID, "from_party", in.FromParty)
+	}
+	if isPrescriptionOrder(canon) {
+		p.noteNomination(ctx, body) // before EPS can release it
 	}
 	resp, err := p.call(ctx, op, body)
 	if err != nil {
 		return nil, false, &callError{err}
+	}
+	if canon == v3.NominatedReleaseRequest && (sentBefore || resp.Attempts > 1) {
+		// An earlier attempt may have released prescriptions whose answer
+		// was lost: recover them into this answer (release_recovery.go).
+		resp = p.recoverRelease(ctx, body, resp)
 	}
 	rec := recordedAnswer{Status: resp.Status, Body: resp.Body}
 	if sentBefore && isPrescriptionOrder(canon) && isDuplicateRefusal(resp) {
@@ -128,6 +139,9 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		if err := p.record(ctx, key, rec); err != nil {
 			return nil, false, Deferred(fmt.Errorf("%s %s: EPS answered %d but the answer could not be recorded: %w", in.Interaction, in.MessageID, resp.Status, err))
 		}
+	}
+	if op == opRelease {
+		p.forgetDelivered(ctx, body, resp)
 	}
 	return resp, false, nil
 }

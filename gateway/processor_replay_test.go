@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/v3"
 )
@@ -130,5 +131,63 @@ func TestReleaseReplayGivesFirstAnswer(t *testing.T) {
 	}
 	if s.Stats().Requests["release"] != calls {
 		t.Error("the replay released again at EPS")
+	}
+}
+
+// TestLostReleaseAnswerRecovered: the simulator releases a nominated
+// prescription and then drops the answer (the connection closes after
+// processing). The release answer porxgate gives still carries the
+// prescription — recovered by a patient release from the dispenser holding
+// it — and a later nominated release does not deliver it again.
+func TestLostReleaseAnswerRecovered(t *testing.T) {
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
+	rx := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "C0000000-0000-4000-8000-000000000001", Payload: payload}
+	if tc := processedAck(t, p, rx); tc != "AA" {
+		t.Fatalf("prescription answered %s", tc)
+	}
+	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	request := []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1))
+	release := func(id string) *Outcome {
+		t.Helper()
+		in := &Inbound{Transport: TransportEbXML, Interaction: v3.NominatedReleaseRequest, MessageID: id, Payload: request}
+		for range 3 { // a lost answer may surface as an error first: processed again, as the inbox would
+			out, err := p.Process(context.Background(), in)
+			if err == nil {
+				return out
+			}
+			if !IsDeferred(err) {
+				t.Fatalf("release: %v", err)
+			}
+		}
+		t.Fatal("release never answered")
+		return nil
+	}
+	s.SetFaults(sim.Faults{DropAfter: 1})
+	out := release("C0000000-0000-4000-8000-000000000002")
+	if len(out.Answers) != 1 || out.Answers[0].Interaction != v3.NominatedReleaseResponse ||
+		!strings.Contains(string(out.Answers[0].Payload), "C1D2E3-A99968-00A1BM") {
+		names := make([]string, len(out.Answers))
+		for i, a := range out.Answers {
+			names[i] = a.Interaction
+		}
+		t.Fatalf("release whose answer EPS lost answered %v; want a release response with the prescription (stranded)", names)
+	}
+	if s.Stats().FaultsInjected != 1 {
+		t.Fatalf("faults injected %d, want 1 (the dropped answer)", s.Stats().FaultsInjected)
+	}
+	if rx, ok := s.State().Get("C1D2E3-A99968-00A1BM"); !ok || rx.Dispenser != "FCG71" {
+		t.Fatalf("EPS holds %+v", rx)
+	}
+	again := release("C0000000-0000-4000-8000-000000000003")
+	for _, a := range again.Answers {
+		if strings.Contains(string(a.Payload), "C1D2E3-A99968-00A1BM") {
+			t.Fatal("a later nominated release delivered the recovered prescription again")
+		}
 	}
 }

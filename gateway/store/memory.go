@@ -14,6 +14,7 @@ type Memory struct {
 	queues  map[string]map[string]*memItem
 	dead    [][]byte // newest last
 	replies map[string]memReply
+	sets    map[string]memSet
 	seq     uint64
 	now     func() time.Time
 	closed  bool
@@ -44,6 +45,7 @@ func NewMemory(now func() time.Time) *Memory {
 		seen:    map[string]time.Time{},
 		queues:  map[string]map[string]*memItem{},
 		replies: map[string]memReply{},
+		sets:    map[string]memSet{},
 		now:     now,
 	}
 }

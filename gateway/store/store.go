@@ -57,6 +57,13 @@ type Store interface {
 	// operator resent it first). An operator's resend uses it, so a dead
 	// letter is resent at most once.
 	Requeue(ctx context.Context, deadLetter []byte, items ...Item) (bool, error)
+	// SetAdd adds members to the named set (created if absent) and makes
+	// the set last ttl from now.
+	SetAdd(ctx context.Context, set string, ttl time.Duration, members ...string) error
+	// SetMembers returns the members of the named set (none when absent).
+	SetMembers(ctx context.Context, set string) ([]string, error)
+	// SetRemove removes members from the named set.
+	SetRemove(ctx context.Context, set string, members ...string) error
 	// PutReply keeps the answer to a sync request under key for ttl.
 	PutReply(ctx context.Context, key string, body []byte, ttl time.Duration) error
 	// GetReply returns the answer kept under key, and whether there is one.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,6 +105,28 @@ func TestTouch(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 			if again, err := s.MarkSeen(ctx, "touch:k", time.Minute); err != nil || again {
 				t.Fatalf("MarkSeen after Touch = %v, %v; want false (still marked)", again, err)
+			}
+		})
+	}
+}
+
+// TestSets: named sets add, list (sorted) and remove members.
+func TestSets(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			if got, err := s.SetMembers(ctx, "none"); err != nil || len(got) != 0 {
+				t.Fatalf("members of a missing set = %v, %v", got, err)
+			}
+			if err := s.SetAdd(ctx, "nominated:FCG71", time.Hour, "B", "A", "C"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SetRemove(ctx, "nominated:FCG71", "B"); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.SetMembers(ctx, "nominated:FCG71")
+			if err != nil || strings.Join(got, ",") != "A,C" {
+				t.Fatalf("members = %v, %v; want A,C", got, err)
 			}
 		})
 	}
