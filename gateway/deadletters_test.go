@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/porxgate/porxgate/gateway/outbox"
@@ -90,7 +91,12 @@ func TestDeadLetterResendProcessing(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("resend = %d %s", code, out)
 	}
-	waitFor(t, "the answer", func() bool { return len(mhs.messages()) == 1 })
+	// The sender was told at once that its message was not processed (an
+	// async MessageError), then gets the answer after the resend.
+	waitFor(t, "the MessageError and the answer", func() bool { return len(mhs.messages()) == 2 })
+	if got := mhs.messages(); got[0].msg != nil || !strings.Contains(string(got[0].body), "910009:") || got[1].msg == nil || got[1].msg.Action != mcciAck {
+		t.Errorf("MHS got %q then %v", got[0].body, got[1].msg)
+	}
 	if n := proc.callsFor(req.messageID); n != 2 {
 		t.Errorf("processed %d times, want 2", n)
 	}

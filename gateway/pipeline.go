@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/outbox"
@@ -247,14 +248,45 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 	sctx, cancel := storeCtx(ctx)
 	defer cancel()
 	log := inboundLog(g.log, &in)
-	if err := g.store.Complete(sctx, l, store.Finish{DeadLetter: dl.Encode()}); err != nil {
+	// The sender was acknowledged: it is told, in the same store step, that
+	// the message was not processed (an async eb:MessageError referring to
+	// it), never left to wait for an answer that will not come.
+	f := store.Finish{DeadLetter: dl.Encode()}
+	if in.MessageID != "" && in.FromParty != "" {
+		me := ebxml.NewMessageError(ebxml.CodeUnknown, NumNotProcessed, "the message could not be processed and was not passed on: "+truncate(reason, 300))
+		d, err := outbox.NewMessageError(g.addressing(&in), g.newID(), now, me)
+		if err == nil {
+			var it store.Item
+			if it, err = d.Item(now); err == nil {
+				f.Enqueue = append(f.Enqueue, it)
+			}
+		}
+		if err != nil {
+			log.Warn("the sender cannot be told its message was not processed", "err", err)
+		}
+	}
+	if err := g.store.Complete(sctx, l, f); err != nil {
 		if !errors.Is(err, store.ErrLeaseLost) {
 			log.Warn("could not move to the dead letters; tried again when the lease runs out", "reason", reason, "err", err)
 		}
 		return
 	}
-	log.Error("not processed: moved to the dead letters", "attempts", e.Attempts, "reason", reason)
+	if len(f.Enqueue) > 0 {
+		g.delivery.Wake()
+	}
+	log.Error("not processed: moved to the dead letters; the sender gets a MessageError", "attempts", e.Attempts, "reason", reason)
 	g.metrics.processed.WithLabelValues("dead_letter").Inc()
+}
+
+// truncate shortens s to at most n bytes (on a rune boundary), marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // storeCtx returns a context for recording an outcome: ctx, or a short one

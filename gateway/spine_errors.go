@@ -27,6 +27,9 @@ const (
 	NumNoPayload = 910005
 	// NumUnsupportedService: eb:Service is not urn:nhs:names:services:mm.
 	NumUnsupportedService = 910006
+	// NumNotProcessed: an acknowledged message could not be processed and
+	// went to the dead letters; the sender gets an async MessageError.
+	NumNotProcessed = 910009
 )
 
 // xmlContentType is the Content-Type of every envelope the front doors

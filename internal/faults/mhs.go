@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"net/http"
@@ -58,7 +59,15 @@ func (m *mhs) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	msg, err := ebxml.ParseRequest(r.Header.Get("Content-Type"), r.Header.Get("SOAPAction"), body)
 	if err != nil || msg == nil {
-		// An eb:Acknowledgment or MessageError signal: nothing to record.
+		// A signal (text/xml): an async eb:MessageError answers a request;
+		// an eb:Acknowledgment is not recorded.
+		if ref := refRE.FindSubmatch(body); ref != nil && bytes.Contains(body, []byte(ebxml.ActionMessageError)) {
+			id := ""
+			if sm := messageIDRE.FindSubmatch(body); sm != nil {
+				id = string(sm[1])
+			}
+			m.record(string(ref[1]), id, "MessageError")
+		}
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
@@ -68,22 +77,7 @@ func (m *mhs) serve(w http.ResponseWriter, r *http.Request) {
 			tc = string(sm[1])
 		}
 	}
-	if msg.Action == ebxml.ActionMessageError {
-		tc = "MessageError"
-	}
-	ref := strings.ToUpper(msg.RefToMessageID)
-	m.mu.Lock()
-	rec := m.answers[ref]
-	if rec == nil {
-		rec = &answerRecord{ids: map[string]bool{}}
-		m.answers[ref] = rec
-	}
-	if !rec.ids[msg.MessageID] {
-		rec.ids[msg.MessageID] = true
-		rec.typeCodes = append(rec.typeCodes, tc)
-	}
-	rec.last = time.Now()
-	m.mu.Unlock()
+	m.record(msg.RefToMessageID, msg.MessageID, tc)
 	ack, err := ebxml.BuildAcknowledgment(msg, strings.ToUpper(ids.NewUUID()), time.Now())
 	if err != nil {
 		w.WriteHeader(http.StatusInternalServerError)
@@ -91,6 +85,29 @@ func (m *mhs) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/xml")
 	_, _ = w.Write(ack)
+}
+
+// refRE and messageIDRE find a signal's eb:RefToMessageId and eb:MessageId.
+var (
+	refRE       = regexp.MustCompile(`<(?:\w+:)?RefToMessageId>\s*([^<\s]+)\s*<`)
+	messageIDRE = regexp.MustCompile(`<(?:\w+:)?MessageId>\s*([^<\s]+)\s*<`)
+)
+
+// record notes answer id (typeCode tc) to request ref.
+func (m *mhs) record(ref, id, tc string) {
+	ref = strings.ToUpper(ref)
+	m.mu.Lock()
+	rec := m.answers[ref]
+	if rec == nil {
+		rec = &answerRecord{ids: map[string]bool{}}
+		m.answers[ref] = rec
+	}
+	if !rec.ids[id] {
+		rec.ids[id] = true
+		rec.typeCodes = append(rec.typeCodes, tc)
+	}
+	rec.last = time.Now()
+	m.mu.Unlock()
 }
 
 // answerTo returns a copy of what answered request id, nil when nothing did.

@@ -273,6 +273,9 @@ func hostilePayloads() [][]byte {
 		append(append([]byte(`<PORX_IN020101UK31 xmlns="urn:hl7-org:v3">`), deep...), []byte(`</PORX_IN020101UK31>`)...),
 		[]byte("<PORX_IN020101UK31 xmlns=\"urn:hl7-org:v3\">\xff\xfe\xfd</PORX_IN020101UK31>"),
 		[]byte(`<hello>world</hello>`),
+		// Readable HL7 v3, but not a prescription porxgate can map (no
+		// transmission id): acknowledged over ebXML, so it must be answered.
+		[]byte(`<PORX_IN020101UK31 xmlns="urn:hl7-org:v3"/>`),
 	}
 }
 
