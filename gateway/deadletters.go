@@ -32,12 +32,6 @@ func (s *Server) registerDeadLetterAdmin() {
 	s.app.Post(PathDeadLetterResend, s.resendDeadLetters)
 }
 
-// deadLetterView is a dead letter as the admin API shows it.
-type deadLetterView struct {
-	ID string `json:"id"`
-	outbox.DeadLetter
-}
-
 // deadLetterItem handles GET PathDeadLetterItem?id=...: the dead letter with
 // its reason and message (patient data: the admin listener guards it).
 func (s *Server) deadLetterItem(c *fiber.Ctx) error {
@@ -52,9 +46,9 @@ func (s *Server) deadLetterItem(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "dead letters: "+err.Error())
 	}
 	for _, b := range raw {
-		if dl, err := outbox.DecodeDeadLetter(b); err == nil && dl.ID() == id {
+		if dl, err := outbox.DecodeDeadLetter(b); err == nil && dl.ID == id {
 			dl.Entry = nil
-			return c.JSON(deadLetterView{ID: dl.ID(), DeadLetter: dl})
+			return c.JSON(dl)
 		}
 	}
 	return fiber.NewError(fiber.StatusNotFound, "no dead letter "+id)
@@ -84,7 +78,7 @@ func (s *Server) resendDeadLetters(c *fiber.Ctx) error {
 	defer cancel()
 	match := func(dl outbox.DeadLetter) bool { return dl.Party == req.Party }
 	if req.ID != "" {
-		match = func(dl outbox.DeadLetter) bool { return dl.ID() == req.ID }
+		match = func(dl outbox.DeadLetter) bool { return dl.ID == req.ID }
 	}
 	res, err := s.msg.resend(ctx, match)
 	if err != nil {
@@ -116,21 +110,21 @@ func (g *messaging) resend(ctx context.Context, match func(outbox.DeadLetter) bo
 		}
 		it, err := g.redoItem(dl, now)
 		if err != nil {
-			res.Skipped[dl.ID()] = err.Error()
+			res.Skipped[dl.ID] = err.Error()
 			continue
 		}
 		ok, err := g.store.Requeue(ctx, b, it)
 		if err != nil {
-			return res, fmt.Errorf("resend %s: %w", dl.ID(), err)
+			return res, fmt.Errorf("resend %s: %w", dl.ID, err)
 		}
 		if !ok {
-			res.Skipped[dl.ID()] = "resent by someone else meanwhile"
+			res.Skipped[dl.ID] = "resent by someone else meanwhile"
 			continue
 		}
-		res.Resent = append(res.Resent, dl.ID())
+		res.Resent = append(res.Resent, dl.ID)
 		inbox = inbox || it.Queue == inboxQueue
 		deliveries = deliveries || it.Queue == outbox.Queue
-		g.log.Info("dead letter resent by an operator", "id", dl.ID(), "party", dl.Party, "interaction", dl.Interaction, "reason_was", dl.Reason)
+		g.log.Info("dead letter resent by an operator", "id", dl.ID, "party", dl.Party, "interaction", dl.Interaction, "reason_was", dl.Reason)
 	}
 	if inbox {
 		g.wakeInbox()

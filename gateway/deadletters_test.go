@@ -41,9 +41,9 @@ func TestDeadLetterResendDelivery(t *testing.T) {
 		t.Fatal("not acknowledged")
 	}
 	dl := waitDeadLetters(t, g, 1)[0]
-	id := dl.ID()
+	id := dl.ID
 	code, body := get(t, DeadLetterItemURL(g.base, id))
-	var view deadLetterView
+	var view outbox.DeadLetter
 	if code != 200 || json.Unmarshal([]byte(body), &view) != nil || len(view.Body) == 0 || view.Reason == "" {
 		t.Fatalf("dead letter %s = %d %s; want it with its message and reason", id, code, body)
 	}
@@ -87,7 +87,7 @@ func TestDeadLetterResendProcessing(t *testing.T) {
 	if dl.Stage != outbox.StageProcessing {
 		t.Fatalf("dead letter %+v", dl)
 	}
-	code, out := postJSON(t, g.base+PathDeadLetterResend, map[string]string{"id": dl.ID()})
+	code, out := postJSON(t, g.base+PathDeadLetterResend, map[string]string{"id": dl.ID})
 	if code != 200 {
 		t.Fatalf("resend = %d %s", code, out)
 	}
@@ -100,7 +100,7 @@ func TestDeadLetterResendProcessing(t *testing.T) {
 	if n := proc.callsFor(req.messageID); n != 2 {
 		t.Errorf("processed %d times, want 2", n)
 	}
-	if code, _ := postJSON(t, g.base+PathDeadLetterResend, map[string]string{"id": dl.ID()}); code != http.StatusNotFound {
+	if code, _ := postJSON(t, g.base+PathDeadLetterResend, map[string]string{"id": dl.ID}); code != http.StatusNotFound {
 		t.Errorf("second resend = %d, want 404", code)
 	}
 }

@@ -22,7 +22,7 @@ const deadLettersUsage = `usage: porxgate deadletters [--admin URL] <list | show
   resend ID        queue one dead letter again (after mending its cause)
   resend --party P queue every dead letter of party P again
 
-IDs are <stage>:<MessageId> as list prints them. Each dead letter is resent at
+IDs are <stage>:<MessageId>, the "id" list prints. Each dead letter is resent at
 most once; a resent answer keeps its eb:MessageId, so the MHS takes it once.
 `
 

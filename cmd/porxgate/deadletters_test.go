@@ -46,10 +46,10 @@ func TestDeadLettersCommand(t *testing.T) {
 	admin := "http://" + ln.Addr().String()
 
 	code, out, errOut := runCmd(t, "", "deadletters", "--admin", admin, "list")
-	if code != 0 || !strings.Contains(out, "no route") {
+	id := "delivery:" + d.MessageID
+	if code != 0 || !strings.Contains(out, "no route") || !strings.Contains(out, `"id": "`+id+`"`) {
 		t.Fatalf("list: %d %s %s", code, out, errOut)
 	}
-	id := "delivery:" + d.MessageID
 	if code, out, errOut := runCmd(t, "", "deadletters", "show", id, "--admin", admin); code != 0 || !strings.Contains(out, `"body"`) {
 		t.Fatalf("show: %d %s %s", code, out, errOut)
 	}

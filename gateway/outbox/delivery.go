@@ -167,6 +167,9 @@ const (
 // with the reason. Body keeps the message for inspection and manual
 // redelivery; listings leave it out.
 type DeadLetter struct {
+	// ID names the dead letter for an operator: "<stage>:<MessageId>"
+	// (filled in by DecodeDeadLetter).
+	ID string `json:"id,omitempty"`
 	// At is when the message was given up on.
 	At time.Time `json:"at"`
 	// Stage is StageDelivery or StageProcessing.
@@ -202,15 +205,12 @@ type DeadLetter struct {
 	Entry json.RawMessage `json:"entry,omitempty"`
 }
 
-// ID names a dead letter for an operator: "<stage>:<MessageId>".
-func (dl DeadLetter) ID() string { return dl.Stage + ":" + dl.MessageID }
-
 // Redelivery is the delivery that sends a StageDelivery dead letter again:
 // the same message (same eb:MessageId, so the receiver takes it once),
 // with fresh attempts and persist duration from now.
 func (dl DeadLetter) Redelivery(now time.Time) (Delivery, error) {
 	if dl.Stage != StageDelivery || dl.MessageID == "" || len(dl.Body) == 0 {
-		return Delivery{}, fmt.Errorf("dead letter %s: not a delivery with its message", dl.ID())
+		return Delivery{}, fmt.Errorf("dead letter %s: not a delivery with its message", dl.ID)
 	}
 	action := dl.SOAPAction
 	if action == "" {
@@ -242,6 +242,7 @@ func DecodeDeadLetter(b []byte) (DeadLetter, error) {
 	if err := json.Unmarshal(b, &dl); err != nil {
 		return DeadLetter{}, fmt.Errorf("decode dead letter: %w", err)
 	}
+	dl.ID = dl.Stage + ":" + dl.MessageID
 	return dl, nil
 }
 
