@@ -135,7 +135,7 @@ func (d *releaseAnswerDoc) passed() ([]json.RawMessage, map[string]json.RawMessa
 			continue
 		}
 		var bundle map[string]json.RawMessage
-		if json.Unmarshal(prm["resource"], &bundle) != nil {
+		if json.Unmarshal(prm["resource"], &bundle) != nil || bundle == nil {
 			return nil, nil, -1
 		}
 		var entries []json.RawMessage
