@@ -105,8 +105,8 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 	if sentBefore && canon == v3.NominatedReleaseRequest {
 		// EPS may have released prescriptions whose answer never came back;
 		// those porxgate submitted are recovered below, others cannot be
-		// found (EPS offers no search by dispenser): say so loudly.
-		p.log.Error("nominated release sent again after its answer was lost: prescriptions EPS released the first time may be with this dispenser unseen; those submitted through porxgate are recovered",
+		// found (EPS offers no search by dispenser): say so.
+		p.log.Warn("nominated release sent again after an attempt whose answer is unknown: prescriptions EPS released then and porxgate did not submit cannot be recovered",
 			"interaction", in.Interaction, "message_id", in.MessageID, "from_party", in.FromParty)
 	}
 	if isPrescriptionOrder(canon) {
