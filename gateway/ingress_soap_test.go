@@ -268,3 +268,21 @@ func TestSOAPRetryAfterCrash(t *testing.T) {
 		t.Errorf("duplicate processed again")
 	}
 }
+
+// TestEnvelopesAreTextXML: every envelope the doors answer with, success
+// included, is Content-Type text/xml exactly, as the NHS MHS adaptor
+// requires (it compares the header for equality).
+func TestEnvelopesAreTextXML(t *testing.T) {
+	proc := soapProcessor(nil)
+	proc.supports[prescribe] = true
+	g := startGateway(t, testConfig(), store.NewMemory(nil), true, WithProcessor(proc))
+	ct, action, body := newReq(newID(t, 90)).build()
+	code, hdr, _ := postHeaders(t, g.base+PathEbXML, ct, action, body)
+	if code != http.StatusAccepted || hdr.Get("Content-Type") != "text/xml" {
+		t.Errorf("ebXML acknowledgment: %d %q", code, hdr.Get("Content-Type"))
+	}
+	code, hdr, _ = postHeaders(t, g.base+PathSOAP, "text/xml", "", soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000E9", releaseReq, soapPayload))
+	if code != http.StatusOK || hdr.Get("Content-Type") != "text/xml" {
+		t.Errorf("SOAP reply: %d %q", code, hdr.Get("Content-Type"))
+	}
+}
