@@ -122,15 +122,15 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		resp = p.recoverRelease(ctx, body, resp)
 	}
 	rec := recordedAnswer{Status: resp.Status, Body: resp.Body}
-	if sentBefore && isPrescriptionOrder(canon) && isDuplicateRefusal(resp) {
-		ok, cerr := p.confirmDuplicate(ctx, body)
+	if confirm := p.replayConfirmation(sentBefore, canon, resp); confirm != nil {
+		ok, cerr := confirm(ctx, body)
 		switch {
 		case cerr != nil:
 			// Not known either way: never answer a false rejection; try later.
-			return nil, false, Deferred(fmt.Errorf("%s %s: EPS answered DUPLICATE_PRESCRIPTION_ID and what it holds could not be checked: %w", in.Interaction, in.MessageID, cerr))
+			return nil, false, Deferred(fmt.Errorf("%s %s: EPS refused a replay (%d) and what it holds could not be checked: %w", in.Interaction, in.MessageID, resp.Status, cerr))
 		case ok:
-			p.log.Info("EPS refused a replayed prescription as a duplicate of what porxgate sent: answered as accepted",
-				"interaction", in.Interaction, "message_id", in.MessageID)
+			p.log.Info("EPS refused a replayed message whose first sending it had applied: answered as accepted",
+				"interaction", in.Interaction, "message_id", in.MessageID, "upstream_status", resp.Status)
 			resp = &upstream.Response{Status: http.StatusOK, Body: confirmedOutcome(), Header: resp.Header, RequestID: resp.RequestID, Attempts: resp.Attempts}
 			rec = recordedAnswer{Status: resp.Status, Body: resp.Body, Confirmed: true}
 		}
@@ -162,6 +162,23 @@ type callError struct{ err error }
 
 func (e *callError) Error() string { return e.err.Error() }
 func (e *callError) Unwrap() error { return e.err }
+
+// replayConfirmation returns how to check that EPS already holds what a
+// refused replay would have done, or nil when the refusal stands: a
+// prescription refused as DUPLICATE_PRESCRIPTION_ID, or a dispense
+// notification refused (already dispensed, invalid transition), after an
+// attempt porxgate recorded.
+func (p *EPSProcessor) replayConfirmation(sentBefore bool, canon string, resp *upstream.Response) func(context.Context, []byte) (bool, error) {
+	switch {
+	case !sentBefore || resp.Status < 400 || resp.Status >= 500:
+		return nil
+	case isPrescriptionOrder(canon) && isDuplicateRefusal(resp):
+		return p.confirmDuplicate
+	case canon == v3.DispenseNotification:
+		return p.confirmDispensed
+	}
+	return nil
+}
 
 // isPrescriptionOrder reports the interactions that create a prescription.
 func isPrescriptionOrder(canon string) bool {
@@ -236,18 +253,7 @@ func (p *EPSProcessor) confirmDuplicate(ctx context.Context, bundleJSON []byte) 
 	if err != nil {
 		return false, err
 	}
-	tr, ok := p.api.(TrackerAPI)
-	if !ok {
-		return false, errors.New("the EPS API has no tracker to ask")
-	}
-	resp, err := tr.TrackerGet(ctx, url.Values{"focus:identifier": {fhir.SystemShortFormID + "|" + sp.ShortFormID}})
-	if err != nil {
-		return false, fmt.Errorf("EPS tracker %s: %w", sp.ShortFormID, err)
-	}
-	if resp.Status != http.StatusOK {
-		return false, fmt.Errorf("EPS tracker %s: answered %d", sp.ShortFormID, resp.Status)
-	}
-	view, err := parseTrackerAnswer(resp.Body, sp.ShortFormID)
+	view, err := p.trackerView(ctx, sp.ShortFormID)
 	if errors.Is(err, errNotInTracker) {
 		return false, nil
 	}
@@ -260,4 +266,85 @@ func (p *EPSProcessor) confirmDuplicate(ctx context.Context, bundleJSON []byte) 
 	}
 	slices.Sort(held)
 	return slices.Equal(held, sp.Items), nil
+}
+
+// sentDispense reads a dispense-notification Bundle porxgate built: the
+// short-form id and each line item's dispense status (medicationdispense-type).
+func sentDispense(bundleJSON []byte) (string, map[string]string, error) {
+	var b struct {
+		Entry []struct {
+			Resource struct {
+				ResourceType string                `json:"resourceType"`
+				Type         *fhir.CodeableConcept `json:"type"`
+				Contained    []json.RawMessage     `json:"contained"`
+			} `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(bundleJSON, &b); err != nil {
+		return "", nil, fmt.Errorf("dispense notification sent: %w", err)
+	}
+	shortForm, items := "", map[string]string{}
+	for _, e := range b.Entry {
+		if e.Resource.ResourceType != "MedicationDispense" {
+			continue
+		}
+		st := ""
+		if c := fhir.FindCoding(e.Resource.Type, fhir.CodeSystemMedicationDispenseType); c != nil {
+			st = c.Code
+		}
+		for _, raw := range e.Resource.Contained {
+			var mr fhir.MedicationRequest
+			if json.Unmarshal(raw, &mr) != nil || mr.GroupIdentifier == nil {
+				continue
+			}
+			for _, id := range mr.Identifier {
+				if id.System == fhir.SystemLineItemID && st != "" {
+					items[strings.ToUpper(id.Value)] = st
+					shortForm = strings.ToUpper(mr.GroupIdentifier.Value)
+				}
+			}
+		}
+	}
+	if shortForm == "" || len(items) == 0 {
+		return "", nil, errors.New("dispense notification sent: no prescription or line items")
+	}
+	return shortForm, items, nil
+}
+
+// confirmDispensed asks the EPS tracker whether every line item of the
+// dispense notification in bundleJSON already has the status it sets.
+func (p *EPSProcessor) confirmDispensed(ctx context.Context, bundleJSON []byte) (bool, error) {
+	shortForm, items, err := sentDispense(bundleJSON)
+	if err != nil {
+		return false, err
+	}
+	view, err := p.trackerView(ctx, shortForm)
+	if errors.Is(err, errNotInTracker) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for id, st := range items {
+		if view.Items[id] != st {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// trackerView asks the EPS tracker about one prescription.
+func (p *EPSProcessor) trackerView(ctx context.Context, shortForm string) (trackerView, error) {
+	tr, ok := p.api.(TrackerAPI)
+	if !ok {
+		return trackerView{}, errors.New("the EPS API has no tracker to ask")
+	}
+	resp, err := tr.TrackerGet(ctx, url.Values{"focus:identifier": {fhir.SystemShortFormID + "|" + shortForm}})
+	if err != nil {
+		return trackerView{}, fmt.Errorf("EPS tracker %s: %w", shortForm, err)
+	}
+	if resp.Status != http.StatusOK {
+		return trackerView{}, fmt.Errorf("EPS tracker %s: answered %d", shortForm, resp.Status)
+	}
+	return parseTrackerAnswer(resp.Body, shortForm)
 }

@@ -191,3 +191,71 @@ func TestLostReleaseAnswerRecovered(t *testing.T) {
 		}
 	}
 }
+
+// TestDispenseReplayConfirmed: a dispense notification EPS applied but
+// whose answer could not be recorded is refused when sent again (the
+// prescription is no longer with the dispenser); porxgate checks through
+// the tracker that every line item has the status it sent and answers AA,
+// not a false rejection.
+func TestDispenseReplayConfirmed(t *testing.T) {
+	_, client := startSim(t)
+	st, _ := redisStore(t)
+	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	payload, _ := legacyPrescription(t, rxFixture)
+	if tc := processedAck(t, p, &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "D0000000-0000-4000-8000-000000000001", Payload: payload}); tc != "AA" {
+		t.Fatalf("prescription answered %s", tc)
+	}
+	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel := &Inbound{Transport: TransportEbXML, Interaction: v3.NominatedReleaseRequest, MessageID: "D0000000-0000-4000-8000-000000000002",
+		Payload: []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1))}
+	if _, err := p.Process(context.Background(), rel); err != nil {
+		t.Fatal(err)
+	}
+	dn := &Inbound{Transport: TransportEbXML, Interaction: v3.DispenseNotification, MessageID: "D0000000-0000-4000-8000-000000000003", Payload: legacyNotDispensed(t)}
+	lossy := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(&failSecondPut{OutcomeLog: st}, time.Hour)
+	if _, err := lossy.Process(context.Background(), dn); err == nil || !IsDeferred(err) {
+		t.Fatalf("notification whose answer could not be recorded = %v, want deferred", err)
+	}
+	if tc := processedAck(t, p, dn); tc != "AA" {
+		t.Fatalf("replayed dispense notification answered %s, want AA (EPS applied it)", tc)
+	}
+	other := *dn
+	other.MessageID = "D0000000-0000-4000-8000-000000000004"
+	if tc := processedAck(t, p, &other); tc == "AA" {
+		t.Fatal("a new notification for a prescription no longer with the dispenser was accepted")
+	}
+}
+
+// TestSentMessageReaders: the readers of what porxgate sent refuse
+// malformed or empty Bundles.
+func TestSentMessageReaders(t *testing.T) {
+	dn := `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense",` +
+		`"type":{"coding":[{"system":"https://fhir.nhs.uk/CodeSystem/medicationdispense-type","code":"0001"}]},` +
+		`"contained":[{"resourceType":"MedicationRequest","groupIdentifier":{"value":"aaaaaa-a99968-00001a"},` +
+		`"identifier":[{"system":"https://fhir.nhs.uk/Id/prescription-order-item-number","value":"i1"}]}]}}]}`
+	sf, items, err := sentDispense([]byte(dn))
+	if err != nil || sf != "AAAAAA-A99968-00001A" || items["I1"] != "0001" {
+		t.Errorf("sentDispense = %q %v %v", sf, items, err)
+	}
+	for _, bad := range []string{"", "{", `{"entry":7}`, `{"entry":[{"resource":{"resourceType":"MedicationDispense"}}]}`, `{"resourceType":"Bundle","entry":[]}`} {
+		if _, _, err := sentDispense([]byte(bad)); err == nil {
+			t.Errorf("sentDispense(%q) succeeded", bad)
+		}
+		if _, err := sentPrescriptionOf([]byte(bad)); err == nil {
+			t.Errorf("sentPrescriptionOf(%q) succeeded", bad)
+		}
+	}
+}
+
+// FuzzSentMessages: the readers of what porxgate sent never panic.
+func FuzzSentMessages(f *testing.F) {
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"MedicationRequest","groupIdentifier":{"value":"x"}}]}}]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","type":"message","entry":[{"resource":{"resourceType":"MedicationRequest","groupIdentifier":{"system":"https://fhir.nhs.uk/Id/prescription-order-number","value":"A"}}}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _, _ = sentDispense(b)
+		_, _ = sentPrescriptionOf(b)
+	})
+}

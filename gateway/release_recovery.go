@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -198,8 +197,7 @@ func (d *releaseAnswerDoc) addPassed(more []json.RawMessage) ([]byte, error) {
 // failure it returns resp unchanged and says so in the log.
 func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, resp *upstream.Response) *upstream.Response {
 	owner := releaseOwner(requestJSON)
-	tr, ok := p.api.(TrackerAPI)
-	if p.index == nil || owner == "" || !ok || resp.Status != 200 {
+	if p.index == nil || owner == "" || resp.Status != 200 {
 		return resp
 	}
 	doc, err := parseReleaseAnswer(resp.Body)
@@ -222,11 +220,7 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 		if have[sf] {
 			continue
 		}
-		tresp, err := tr.TrackerGet(ctx, url.Values{"focus:identifier": {fhir.SystemShortFormID + "|" + sf}})
-		if err != nil || tresp.Status != 200 {
-			continue
-		}
-		view, err := parseTrackerAnswer(tresp.Body, sf)
+		view, err := p.trackerView(ctx, sf)
 		if err != nil || !strings.EqualFold(view.Owner, owner) || (view.Status != "0002" && view.Status != "0003") {
 			continue
 		}
