@@ -182,7 +182,10 @@ type gateway struct {
 	base string
 }
 
-// newGateway starts a gateway replica on a free port.
+// newGateway starts a gateway replica on a free port: the default
+// configuration (breaker open 5s, 3 half-open probes, retries of messages
+// waiting for EPS paced by the breaker's open period) except a 3s lease, so
+// that a killed replica's work is taken over in seconds, and a 100ms poll.
 func (s *Suite) newGateway(ctx context.Context, name string) (*gateway, error) {
 	port, err := freePort()
 	if err != nil {
@@ -191,7 +194,7 @@ func (s *Suite) newGateway(ctx context.Context, name string) (*gateway, error) {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	g := &gateway{base: "http://" + addr, proc: &proc{name: name, bin: s.cfg.Bin, log: filepath.Join(s.cfg.Dir, name+".log"), args: []string{
 		"serve", "--addr", addr, "--redis", "redis://" + s.redisAddr + "/0", "--upstream", s.simBase + "/FHIR/R4",
-		"--routes", s.routes, "--lease", "3s", "--poll-interval", "100ms", "--process-retry-interval", "1s",
+		"--routes", s.routes, "--lease", "3s", "--poll-interval", "100ms",
 		"--persist-duration", "10m", "--shutdown-timeout", "5s", "--log-level", "warn",
 	}}}
 	if err := g.restart(ctx); err != nil {
