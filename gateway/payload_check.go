@@ -75,15 +75,10 @@ func checkXMLDocument(b []byte) (xml.Name, error) {
 	}
 	d := xml.NewDecoder(bytes.NewReader(b))
 	d.Strict = true
-	d.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
-		// Bytes were checked as UTF-8 above; a label such as "utf8" or
-		// "UTF-8" in any case is fine, another one is not.
-		switch label {
-		case "utf-8", "UTF-8", "utf8", "UTF8":
-			return r, nil
-		}
-		return nil, fmt.Errorf("encoding %q is not UTF-8", label)
-	}
+	// The bytes were checked as UTF-8 above and are read as such whatever
+	// the declaration says (as the SOAP parser does): a label such as
+	// "us-ascii" on ASCII bytes is no reason to refuse a message.
+	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 	var (
 		root  xml.Name
 		depth int
