@@ -51,7 +51,11 @@ func TestFaultSuite(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(n)*time.Second+15*time.Minute)
 	defer cancel()
-	s, err := Start(ctx, Config{Bin: bin, Dir: dir, N: n, Outage: outage, Logf: t.Logf})
+	release, err := os.ReadFile("../../testdata/release/nominated-release-request-060102.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Start(ctx, Config{Bin: bin, Dir: dir, N: n, Outage: outage, ReleaseTemplate: release, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}

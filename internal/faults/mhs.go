@@ -23,6 +23,8 @@ type answerRecord struct {
 	typeCodes []string
 	// last is when the latest answer arrived.
 	last time.Time
+	// payloads are the HL7 payloads of the distinct answers.
+	payloads []string
 }
 
 // mhs is the legacy MHS receiving porxgate's async answers on loopback: it
@@ -66,7 +68,7 @@ func (m *mhs) serve(w http.ResponseWriter, r *http.Request) {
 			if sm := messageIDRE.FindSubmatch(body); sm != nil {
 				id = string(sm[1])
 			}
-			m.record(string(ref[1]), id, "MessageError")
+			m.record(string(ref[1]), id, "MessageError", "")
 		}
 		w.WriteHeader(http.StatusAccepted)
 		return
@@ -77,7 +79,11 @@ func (m *mhs) serve(w http.ResponseWriter, r *http.Request) {
 			tc = string(sm[1])
 		}
 	}
-	m.record(msg.RefToMessageID, msg.MessageID, tc)
+	var payload string
+	if msg.Payload != nil {
+		payload = string(msg.Payload.Body)
+	}
+	m.record(msg.RefToMessageID, msg.MessageID, tc, payload)
 	ack, err := ebxml.BuildAcknowledgment(msg, strings.ToUpper(ids.NewUUID()), time.Now())
 	if err != nil {
 		w.WriteHeader(http.StatusInternalServerError)
@@ -93,8 +99,8 @@ var (
 	messageIDRE = regexp.MustCompile(`<(?:\w+:)?MessageId>\s*([^<\s]+)\s*<`)
 )
 
-// record notes answer id (typeCode tc) to request ref.
-func (m *mhs) record(ref, id, tc string) {
+// record notes answer id (typeCode tc, HL7 payload) to request ref.
+func (m *mhs) record(ref, id, tc, payload string) {
 	ref = strings.ToUpper(ref)
 	m.mu.Lock()
 	rec := m.answers[ref]
@@ -105,6 +111,7 @@ func (m *mhs) record(ref, id, tc string) {
 	if !rec.ids[id] {
 		rec.ids[id] = true
 		rec.typeCodes = append(rec.typeCodes, tc)
+		rec.payloads = append(rec.payloads, payload)
 	}
 	rec.last = time.Now()
 	m.mu.Unlock()
@@ -120,6 +127,7 @@ func (m *mhs) answerTo(id string) *answerRecord {
 	}
 	c := *rec
 	c.typeCodes = append([]string(nil), rec.typeCodes...)
+	c.payloads = append([]string(nil), rec.payloads...)
 	return &c
 }
 

@@ -22,6 +22,7 @@ func scenarios() []scenario {
 		{"EPS answer lost after processing", (*Suite).answerLost},
 		{"one MessageId to two replicas", (*Suite).twoReplicas},
 		{"SOAP retry after a crash", (*Suite).soapCrash},
+		{"release answer lost (no stranding)", (*Suite).releaseLost},
 		{"hostile inputs on both doors", (*Suite).hostile},
 	}
 }

@@ -27,8 +27,9 @@ type request struct {
 	id        string // eb:MessageId / wsa:MessageID (upper-case UUID)
 	shortForm string // the prescription's short-form id ("" for hostile payloads)
 	payload   []byte
-	soap      bool // sent to the SOAP door
-	hostile   bool // a payload that cannot be read as HL7 v3
+	soap      bool   // sent to the SOAP door
+	hostile   bool   // a payload that cannot be read as HL7 v3
+	action    string // interaction id; "" for a Parent Prescription
 
 	mu       sync.Mutex
 	acked    bool   // 202 + eb:Acknowledgment (ebXML), or a reply (SOAP)
@@ -126,9 +127,13 @@ func (s *sender) post(ctx context.Context, base string, r *request) (int, []byte
 	if r.soap {
 		url, ct, body = base+"/syncservice-mm/mm", "text/xml", soapRequest(r.id, r.payload)
 	} else {
+		action := r.action
+		if action == "" {
+			action = v3.ParentPrescription
+		}
 		o := ebxml.OutboundMessage{
 			FromPartyID: senderParty, ToPartyID: spineParty, CPAID: senderCPA,
-			ConversationID: r.id, Action: v3.ParentPrescription, MessageID: r.id, Timestamp: time.Now(),
+			ConversationID: r.id, Action: action, MessageID: r.id, Timestamp: time.Now(),
 			AckRequested: true, SyncReply: true, DuplicateElimination: true, Payload: r.payload,
 		}
 		var err error

@@ -36,6 +36,11 @@ type Config struct {
 	Outage time.Duration
 	// Drain bounds the wait for answers after a scenario's load.
 	Drain time.Duration
+	// ReleaseTemplate is a legacy Nominated Prescription Release Request
+	// (PORX_IN060102UK30) for the release scenario; its pharmacy
+	// (releaseTemplatePharmacy) and transmission id are replaced. Nil skips
+	// that scenario.
+	ReleaseTemplate []byte
 	// Logf receives progress lines; nil: none.
 	Logf func(format string, args ...any)
 }

@@ -214,6 +214,10 @@ func send(ctx context.Context, o Options, i int, stamp uint32, shortID, ods stri
 	return true, ""
 }
 
+// WithTransmissionID returns an HL7 v3 message with id as its own id (the
+// first id root), e.g. to send a template under a fresh transmission id.
+func WithTransmissionID(payload []byte, id string) []byte { return replaceTransmissionID(payload, id) }
+
 // replaceTransmissionID sets the message's own id (the first id root).
 func replaceTransmissionID(payload []byte, id string) []byte {
 	i := bytes.Index(payload, []byte(`<id root="`))
