@@ -5,7 +5,7 @@ FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: run test bench lint fuzz conformance build
+.PHONY: run test bench lint fuzz conformance build faults
 
 ## run: start the gateway with its embedded defaults (built-in EPS simulator, in-memory store) on 127.0.0.1:8080
 run:
@@ -35,3 +35,9 @@ conformance:
 ## build: the static binary the container image copies (bin/porxgate; VERSION stamps `porxgate version`)
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/porxgate ./cmd/porxgate
+
+## faults: the fault suite on real processes (redis-server with AOF, `porxgate sim`, gateway replicas, an MHS receiver), FAULTS_N messages per scenario, a 30s EPS outage; fails unless nothing is lost, falsely rejected or acknowledged-but-unanswered. make test runs a short version (20 per scenario, 5s outage) when CI is set.
+FAULTS_N ?= 500
+faults: build
+	PORXGATE_FAULTS=1 PORXGATE_FAULTS_N=$(FAULTS_N) PORXGATE_FAULTS_OUTAGE=30s PORXGATE_FAULTS_BIN=$(CURDIR)/bin/porxgate \
+		$(GO) test -count=1 -run TestFaultSuite -v -timeout 60m ./internal/faults

@@ -50,7 +50,9 @@ const (
 // the 9xxxxx numbers are porxgate's own, chosen outside Spine's range so that
 // they can never be mistaken for a Spine catalogue entry.
 const (
-	// NumUnknownCPAID is Spine's number for "Unknown eb:CPAId".
+	// NumUnknownCPAID is Spine's number for "Unknown eb:CPAId" (Spine's
+	// MessageError sample ebxml_response_error_single.xml in
+	// NHSDigital/integration-adaptor-mhs, mhs/common/mhs_common/messages/tests/test_messages).
 	NumUnknownCPAID = 501319
 	// NumEmptyBody: the request body is empty.
 	NumEmptyBody = 900001

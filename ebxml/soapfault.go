@@ -11,11 +11,22 @@ const (
 	// FaultCodeClient is the faultcode for a request the client must fix.
 	FaultCodeClient = "SOAP:Client"
 	// TMSCodeSystemFailure is TMS error 200, "System failure to process
-	// message"; senders retry it.
+	// message"; senders retry it. Source: NHSDigital/integration-adaptor-mhs,
+	// mhs/common/mhs_common/messages/soap_fault_envelope.py
+	// (SYSTEM_FAILURE_TO_PROCESS_MESSAGE_ERROR_CODE, in SOAP_ERRORS_TO_RETRY
+	// with 206 and 208) and its Spine sample soapfault_response_single_error.xml.
 	TMSCodeSystemFailure = "200"
+	// TMSCodeNotWellFormed is TMS error 201, "The message is not well
+	// formed", as Spine sends it (a Spine fault sample in
+	// NHSDigital/integration-adaptor-mhs,
+	// mhs/common/mhs_common/messages/tests/test_messages/soapfault_response_multiple_errors.xml);
+	// senders do not retry it.
+	TMSCodeNotWellFormed = "201"
 	// TMSCodeMalformed is the TMS code ParseSOAPRequest puts in its faults:
 	// 300, a code Spine uses that senders do not retry (a malformed request
-	// fails the same way every time). The choice of 300 is porxgate's.
+	// fails the same way every time). The choice of 300 is porxgate's; the
+	// code is Spine's (sample soapfault_response_single_error_300.xml in
+	// NHSDigital/integration-adaptor-mhs, mhs/common/mhs_common/messages/tests/test_messages).
 	TMSCodeMalformed = "300"
 )
 
@@ -92,7 +103,10 @@ func (f *SOAPFault) faultString() string {
 }
 
 // IsRetryableFaultCode reports whether a Spine TMS fault code is one that
-// senders retry: 200, 206 and 208. Every other code is final.
+// senders retry: 200, 206 and 208. Every other code is final. Source: the
+// NHS MHS adaptor's SOAP_ERRORS_TO_RETRY (NHSDigital/integration-adaptor-mhs,
+// mhs/common/mhs_common/messages/soap_fault_envelope.py), used by its
+// asynchronous reliable workflow.
 func IsRetryableFaultCode(code string) bool {
 	switch strings.TrimSpace(code) {
 	case "200", "206", "208":

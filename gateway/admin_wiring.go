@@ -24,6 +24,7 @@ import (
 func (s *Server) adminRoutes(r fiber.Router) {
 	r.Get(strings.TrimPrefix(PathDeadLetters, "/admin"), s.deadLetters)
 	r.Get(strings.TrimPrefix(PathQueues, "/admin"), s.queues)
+	s.registerDeadLetterAdmin(r)
 	if s.cancels != nil {
 		r.Get(strings.TrimPrefix(PathCancellations, "/admin"), s.cancellations)
 	}

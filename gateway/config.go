@@ -143,6 +143,17 @@ type Config struct {
 	// still be delivered after it was queued.
 	DeliveryPersistDuration time.Duration
 
+	// BreakerOpen is how long an upstream circuit breaker stays open before
+	// it lets probes through (half-open) (--breaker-open,
+	// PORXGATE_BREAKER_OPEN; default 5s). It also paces the retries of
+	// messages waiting for EPS, so it bounds the time to drain after EPS
+	// recovers.
+	BreakerOpen time.Duration
+	// BreakerHalfOpenProbes is how many calls a half-open breaker lets
+	// through; that many successes in a row close it
+	// (--breaker-half-open-probes, PORXGATE_BREAKER_HALF_OPEN_PROBES; default 3).
+	BreakerHalfOpenProbes int
+
 	// CancelPollInterval is how often the pending-cancellation poller looks
 	// for cancellations due a poll of the EPS tracker and sweeps expired
 	// ones (--cancel-poll-interval, PORXGATE_CANCEL_POLL_INTERVAL; default 30s).
@@ -194,6 +205,8 @@ func DefaultConfig() Config {
 		DeliveryRetries:         p.Retries,
 		DeliveryRetryInterval:   p.RetryInterval,
 		DeliveryPersistDuration: p.PersistDuration,
+		BreakerOpen:             5 * time.Second,
+		BreakerHalfOpenProbes:   3,
 		CancelPollInterval:      30 * time.Second,
 		CancelBackoff:           5 * time.Minute,
 		CancelMaxBackoff:        6 * time.Hour,
@@ -286,6 +299,8 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	num(&cfg.DeliveryRetries, "delivery-retries", "DELIVERY_RETRIES", "delivery retries of routes that set none")
 	dur(&cfg.DeliveryRetryInterval, "delivery-retry-interval", "DELIVERY_RETRY_INTERVAL", "delivery retry interval of routes that set none")
 	dur(&cfg.DeliveryPersistDuration, "delivery-persist-duration", "DELIVERY_PERSIST_DURATION", "delivery persist duration of routes that set none")
+	dur(&cfg.BreakerOpen, "breaker-open", "BREAKER_OPEN", "how long an upstream circuit breaker stays open before probing")
+	num(&cfg.BreakerHalfOpenProbes, "breaker-half-open-probes", "BREAKER_HALF_OPEN_PROBES", "probe calls a half-open breaker lets through")
 	dur(&cfg.CancelPollInterval, "cancel-poll-interval", "CANCEL_POLL_INTERVAL", "how often pending cancellations are looked at")
 	dur(&cfg.CancelBackoff, "cancel-backoff", "CANCEL_BACKOFF", "first wait before a pending cancellation is polled (doubles)")
 	dur(&cfg.CancelMaxBackoff, "cancel-max-backoff", "CANCEL_MAX_BACKOFF", "longest wait between polls of a pending cancellation")
@@ -360,6 +375,7 @@ func (c Config) Validate() error {
 		{"process-retry-interval", c.ProcessRetryInterval}, {"delivery-timeout", c.DeliveryTimeout},
 		{"cancel-poll-interval", c.CancelPollInterval}, {"cancel-backoff", c.CancelBackoff},
 		{"cancel-max-backoff", c.CancelMaxBackoff}, {"cancel-max-age", c.CancelMaxAge},
+		{"breaker-open", c.BreakerOpen},
 	}
 	for _, p := range positive {
 		if p.d <= 0 {
@@ -379,6 +395,9 @@ func (c Config) Validate() error {
 	}
 	if c.CancelMaxBackoff < c.CancelBackoff {
 		errs = append(errs, fmt.Errorf("cancel-max-backoff %s: must not be below cancel-backoff %s", c.CancelMaxBackoff, c.CancelBackoff))
+	}
+	if c.BreakerHalfOpenProbes < 1 {
+		errs = append(errs, fmt.Errorf("breaker-half-open-probes %d: must be at least 1", c.BreakerHalfOpenProbes))
 	}
 	if c.CancelPollRate < 1 {
 		errs = append(errs, fmt.Errorf("cancel-poll-rate %d: must be at least 1", c.CancelPollRate))

@@ -84,3 +84,28 @@ func TestProcessBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestBreakerSettings: the breaker's open period and half-open probes come
+// from flags or the environment, with short defaults, and are checked.
+func TestBreakerSettings(t *testing.T) {
+	cfg, err := LoadConfig(nil, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.BreakerOpen != 5*time.Second || cfg.BreakerHalfOpenProbes != 3 {
+		t.Errorf("defaults %s %d, want 5s 3", cfg.BreakerOpen, cfg.BreakerHalfOpenProbes)
+	}
+	env := map[string]string{"PORXGATE_BREAKER_OPEN": "2s"}
+	cfg, err = LoadConfig([]string{"--breaker-half-open-probes", "5"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.BreakerOpen != 2*time.Second || cfg.BreakerHalfOpenProbes != 5 {
+		t.Errorf("got %s %d, want 2s 5", cfg.BreakerOpen, cfg.BreakerHalfOpenProbes)
+	}
+	for _, args := range [][]string{{"--breaker-open", "0s"}, {"--breaker-half-open-probes", "0"}} {
+		if _, err := LoadConfig(args, func(string) string { return "" }); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}

@@ -67,6 +67,12 @@ type EPSProcessor struct {
 	// guardRefusals counts prescriptions the signature guard kept back
 	// (signature_guard.go).
 	guardRefusals prometheus.Counter
+	// outcomes records EPS's answers for replays (processor_replay.go);
+	// nil: none are recorded.
+	outcomes   OutcomeLog
+	outcomeTTL time.Duration
+	// index keeps nominations for release recovery (release_recovery.go).
+	index ReleaseIndex
 }
 
 // NewEPSProcessor returns a processor over the given registry and EPS API.
@@ -125,8 +131,13 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 			return nil, Deferred(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
 		}
 	}
-	resp, err := p.call(ctx, op, body)
+	resp, replayed, err := p.upstreamAnswer(ctx, in, canon, op, body)
 	if err != nil {
+		var ce *callError
+		if !errors.As(err, &ce) {
+			return nil, err // the answer could not be recorded or checked: try again later
+		}
+		err = ce.err
 		if in.Transport == TransportSOAP {
 			code, retryable := mapping.SyncFaultCode(err)
 			return &Outcome{Fault: &ebxml.SOAPFault{FaultCode: "SOAP:Server", FaultString: "upstream EPS FHIR API unavailable",
@@ -143,7 +154,7 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 		return nil, err
 	}
 	p.log.Info("message processed", "interaction", in.Interaction, "message_id", in.MessageID,
-		"operation", string(op), "upstream_status", resp.Status, "answer", answer.Interaction)
+		"operation", string(op), "upstream_status", resp.Status, "answer", answer.Interaction, "replayed", replayed)
 	return p.deliver(in, answer), nil
 }
 

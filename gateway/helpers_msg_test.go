@@ -107,6 +107,20 @@ func (r ebReq) build() (string, string, []byte) {
 // post sends body to url and returns status and body.
 func post(t *testing.T, client *http.Client, url, ct, soapAction string, body []byte) (int, []byte) {
 	t.Helper()
+	code, _, b := postWith(t, client, url, ct, soapAction, body)
+	return code, b
+}
+
+// postHeaders sends body to url with the default client and returns
+// status, headers and body.
+func postHeaders(t *testing.T, url, ct, soapAction string, body []byte) (int, http.Header, []byte) {
+	t.Helper()
+	return postWith(t, http.DefaultClient, url, ct, soapAction, body)
+}
+
+// postWith sends body to url with client and returns status, headers and body.
+func postWith(t *testing.T, client *http.Client, url, ct, soapAction string, body []byte) (int, http.Header, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +138,7 @@ func post(t *testing.T, client *http.Client, url, ct, soapAction string, body []
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, b
+	return resp.StatusCode, resp.Header, b
 }
 
 // sendEb posts an ebXML request to a gateway.

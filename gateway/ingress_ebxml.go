@@ -68,6 +68,11 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeMimeProblem, NumNoPayload,
 			"the message has no HL7 payload part"), log, nil)
 	}
+	// A payload that cannot be read as HL7 v3 is refused now, before any
+	// acknowledgement: once acknowledged, nothing could answer it.
+	if err := checkHL7Payload(msg.Payload.Body); err != nil {
+		return g.refuse(c, msg, payloadMessageError(err), log, err)
+	}
 
 	_, family, _ := v3.Canonical(msg.Action)
 	entry := inboxEntry{Inbound: Inbound{
@@ -131,6 +136,21 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusOK).Send(nil)
 }
 
+// payloadMessageError is the MessageError refusing an unreadable payload
+// (checkHL7Payload's error): OtherXml for XML that cannot be read,
+// ValueNotRecognized for a root that is not an HL7 v3 interaction.
+func payloadMessageError(err error) *ebxml.MessageError {
+	var pe *payloadError
+	if !errors.As(err, &pe) {
+		return ebxml.NewMessageError(ebxml.CodeOtherXML, NumPayloadUnreadable, err.Error())
+	}
+	code := ebxml.CodeOtherXML
+	if pe.Num == NumPayloadNotHL7 {
+		code = ebxml.CodeValueNotRecognized
+	}
+	return ebxml.NewMessageError(code, pe.Num, pe.Reason)
+}
+
 // refuse answers with an eb:MessageError and logs why.
 func (g *messaging) refuse(c *fiber.Ctx, msg *ebxml.Message, me *ebxml.MessageError, log *slog.Logger, cause error) error {
 	args := []any{"error_code", me.Code, "description", me.Description()}
@@ -142,13 +162,13 @@ func (g *messaging) refuse(c *fiber.Ctx, msg *ebxml.Message, me *ebxml.MessageEr
 	return g.sendMessageError(c, msg, me)
 }
 
-// storeFailure answers a message that could not be stored: a
-// DeliveryFailure MessageError the sender retries, never an acknowledgment.
+// storeFailure answers a message that could not be stored, never with an
+// acknowledgment: HTTP 500 and a SOAP fault with the retryable TMS code
+// 200, which an MHS retries (an eb:MessageError would be taken as final).
 func (g *messaging) storeFailure(c *fiber.Ctx, msg *ebxml.Message, log *slog.Logger, err error) error {
 	log.Error("message could not be stored: refused so that the sender retries", "err", err)
 	g.metrics.received.WithLabelValues(string(TransportEbXML), "store_error").Inc()
-	return g.sendMessageError(c, msg, ebxml.NewMessageError(ebxml.CodeDeliveryFailure, NumStoreUnavailable,
-		"the message could not be stored; send it again"))
+	return sendFault(c, storeUnavailableFault("the message"))
 }
 
 // ebxmlSignal handles a messaging-service message an MHS sends us (as

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -175,7 +176,10 @@ func TestEbXMLRefusals(t *testing.T) {
 		mutate   func(r *ebReq)
 		raw      func() (string, string, []byte)
 		wantCode ebxml.ErrorCode
-		wantDesc string
+		// wantFault, when set, is the TMS code of the SOAP fault expected
+		// instead of a MessageError (a store failure: the MHS must retry).
+		wantFault string
+		wantDesc  string
 	}{
 		{name: "not multipart", raw: func() (string, string, []byte) {
 			return "application/json", "", []byte(`{"hello":"world"}`)
@@ -189,10 +193,22 @@ func TestEbXMLRefusals(t *testing.T) {
 			wantCode: ebxml.CodeValueNotRecognized, wantDesc: "501319:Unknown eb:CPAId"},
 		{name: "unsupported interaction", mutate: func(r *ebReq) { r.action = "PORX_IN999999UK31" },
 			wantCode: ebxml.CodeNotSupported, wantDesc: "910003:interaction PORX_IN999999UK31 is not supported"},
-		{name: "store closed", st: closed,
-			wantCode: ebxml.CodeDeliveryFailure, wantDesc: "910004:the message could not be stored"},
-		{name: "redis unreachable", st: deadRedis,
-			wantCode: ebxml.CodeDeliveryFailure, wantDesc: "910004:"},
+		{name: "store closed", st: closed, wantFault: "200", wantDesc: "910004:the message could not be recorded"},
+		{name: "redis unreachable", st: deadRedis, wantFault: "200", wantDesc: "910004:"},
+		{name: "payload not well-formed", mutate: func(r *ebReq) { r.payload = []byte(`<PORX_IN020101UK31 xmlns="urn:hl7-org:v3"><id>`) },
+			wantCode: ebxml.CodeOtherXML, wantDesc: "910007:payload is not well-formed XML"},
+		{name: "payload entity expansion", mutate: func(r *ebReq) {
+			r.payload = []byte(`<!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><PORX_IN020101UK31 xmlns="urn:hl7-org:v3">&b;</PORX_IN020101UK31>`)
+		}, wantCode: ebxml.CodeOtherXML, wantDesc: "910007:payload declares a DTD"},
+		{name: "payload external entity", mutate: func(r *ebReq) {
+			r.payload = []byte(`<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><PORX_IN020101UK31 xmlns="urn:hl7-org:v3">&x;</PORX_IN020101UK31>`)
+		}, wantCode: ebxml.CodeOtherXML, wantDesc: "910007:payload declares a DTD"},
+		{name: "payload 100000 deep", mutate: func(r *ebReq) { r.payload = deep(100000) },
+			wantCode: ebxml.CodeOtherXML, wantDesc: "910007:payload nests elements deeper than 256"},
+		{name: "payload invalid UTF-8", mutate: func(r *ebReq) { r.payload = append(testPayload("U1"), 0xff, 0xfe) },
+			wantCode: ebxml.CodeOtherXML, wantDesc: "910007:payload is not valid UTF-8"},
+		{name: "payload not HL7", mutate: func(r *ebReq) { r.payload = []byte(`<hello>world</hello>`) },
+			wantCode: ebxml.CodeValueNotRecognized, wantDesc: "910008:payload root element {}hello"},
 		{name: "body too large", maxBody: 2048, mutate: func(r *ebReq) { r.payload = bytes.Repeat([]byte("x"), 4096) },
 			wantCode: ebxml.CodeNotSupported, wantDesc: "910001:message body exceeds the 2048-byte limit"},
 	}
@@ -224,9 +240,18 @@ func TestEbXMLRefusals(t *testing.T) {
 				}
 				ct, action, body = r.build()
 			}
-			code, resp := post(t, http.DefaultClient, g.base+PathEbXML, ct, action, body)
+			code, hdr, resp := postHeaders(t, g.base+PathEbXML, ct, action, body)
 			if code != http.StatusInternalServerError {
 				t.Fatalf("status %d, want 500\n%s", code, resp)
+			}
+			if got := hdr.Get("Content-Type"); got != "text/xml" {
+				t.Errorf("Content-Type %q, want exactly text/xml", got)
+			}
+			if tt.wantFault != "" {
+				if c, d := faultCode(t, resp); c != tt.wantFault || !strings.Contains(d, tt.wantDesc) {
+					t.Errorf("fault %s %q, want %s containing %q", c, d, tt.wantFault, tt.wantDesc)
+				}
+				return
 			}
 			gotCode, gotDesc := ebErrorOf(t, resp)
 			if gotCode != string(tt.wantCode) || !strings.Contains(gotDesc, tt.wantDesc) {
@@ -269,5 +294,42 @@ func TestEbXMLSMFamily(t *testing.T) {
 	waitFor(t, "processing", func() bool { return proc.callsFor(req.messageID) == 1 })
 	if in := proc.lastCall(t); in.Family != v3.FamilySM || in.Interaction != "PORX_IN020101SM31" {
 		t.Errorf("inbound family %q interaction %q", in.Family, in.Interaction)
+	}
+}
+
+// TestChunkedBodyOverLimit: a chunked body over --max-body gets a
+// Spine-shaped error (SOAP fault 300, text/xml), not a bare JSON 413, on
+// either door.
+func TestChunkedBodyOverLimit(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxBodyBytes = 2048
+	proc := newFakeProcessor()
+	g := startGateway(t, cfg, store.NewMemory(nil), true, WithProcessor(proc))
+	r := newReq(newID(t, 1))
+	r.payload = bytes.Repeat([]byte("x"), 4096)
+	ct, action, body := r.build()
+	for _, path := range []string{PathEbXML, PathSOAP} {
+		req, err := http.NewRequest(http.MethodPost, g.base+path, io.MultiReader(bytes.NewReader(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = -1 // sent chunked
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("SOAPAction", action)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusInternalServerError || resp.Header.Get("Content-Type") != "text/xml" {
+			t.Fatalf("%s: status %d Content-Type %q\n%s", path, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
+		if c, d := faultCode(t, b); c != "300" || !strings.Contains(d, "910001:message body exceeds the 2048-byte limit") {
+			t.Errorf("%s: fault %s %q", path, c, d)
+		}
+	}
+	if proc.numCalls() != 0 {
+		t.Error("processed")
 	}
 }

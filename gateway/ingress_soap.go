@@ -38,6 +38,15 @@ type keptReply struct {
 func (s *Server) soapRequest(c *fiber.Ctx) error {
 	g := s.msg
 	now := g.now()
+	if ct := c.Get(fiber.HeaderContentType); !isSOAPContentType(ct) {
+		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, "Content-Type "+ct+" is not a SOAP envelope's (text/xml)"),
+			g.log.With("transport", TransportSOAP), nil)
+	}
+	// The whole envelope passes the bounded readability check first: no
+	// DTD, valid UTF-8, nesting within maxXMLDepth (payload_check.go).
+	if _, err := checkXMLDocument(c.Body()); err != nil {
+		return g.refuseSOAP(c, fault(ebxml.TMSCodeNotWellFormed, "The message is not well formed: "+err.Error()), g.log.With("transport", TransportSOAP), err)
+	}
 	msg, err := ebxml.ParseSOAPRequest(c.Body())
 	if err != nil {
 		var f *ebxml.SOAPFault
@@ -48,6 +57,9 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	}
 	interaction := msg.Interaction()
 	log := g.log.With("transport", TransportSOAP, "message_id", msg.MessageID, "interaction", interaction, "from_asid", msg.SenderASID)
+	if err := checkHL7Root(msg.PayloadName); err != nil {
+		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, err.Error()), log, err)
+	}
 	if !g.proc.Supports(interaction) {
 		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, "interaction "+interaction+" is not supported"), log, nil)
 	}
@@ -55,11 +67,15 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	defer cancel()
 	key := "soap:" + interaction + ":" + msg.MessageUUID()
 	ttl := g.cfg.PersistDurationFor(interaction)
-	fresh, err := g.store.MarkSeen(ctx, key, ttl)
+	// The request is marked "in progress" for a few seconds only, renewed
+	// while it runs: if this process dies, a retry is taken again within
+	// soapMarkTTL, and the EPS processor's outcome record makes it give the
+	// first answer. Once answered, the mark lasts the persist duration.
+	fresh, err := g.store.MarkSeen(ctx, key, soapMarkTTL)
 	if err != nil {
 		log.Error("request could not be recorded: refused so that the sender retries", "err", err)
 		g.metrics.received.WithLabelValues(string(TransportSOAP), "store_error").Inc()
-		return sendFault(c, fault(ebxml.TMSCodeSystemFailure, "the request could not be recorded; send it again"))
+		return sendFault(c, storeUnavailableFault("the request"))
 	}
 	if !fresh {
 		return g.soapDuplicate(c, ctx, key, log)
@@ -78,8 +94,15 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		ReceivedAt: now, Payload: msg.Payload,
 	}
 	start := time.Now()
+	stopMark := g.keepMarked(ctx, key, log)
 	out, perr := g.safeProcess(ctx, in)
+	stopMark()
 	var reply keptReply
+	if perr == nil && out != nil && out.Fault != nil && out.Fault.Retryable() {
+		// EPS unavailable and the like: the sender retries; the fault is
+		// not kept, so the retry is processed again.
+		perr = out.Fault
+	}
 	if perr == nil {
 		reply, perr = g.soapAnswer(msg, in, out, log)
 	}
@@ -89,6 +112,10 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 				log.Warn("could not forget the failed request; a retry within the persist duration is answered as in progress", "err", err)
 			}
 			log.Warn("processing failed: retryable fault", "err", perr, "took_ms", time.Since(start).Milliseconds())
+			var f *ebxml.SOAPFault
+			if errors.As(perr, &f) && f.Retryable() {
+				return sendFault(c, f)
+			}
 			return sendFault(c, fault(ebxml.TMSCodeSystemFailure, "System failure to process message"))
 		}
 		log.Error("processing failed permanently", "err", perr)
@@ -101,8 +128,11 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	}
 	g.metrics.exchange(interaction, outcome)
 	if b, err := json.Marshal(reply); err == nil {
-		if err := g.store.PutReply(context.WithoutCancel(ctx), key, b, ttl); err != nil {
+		sctx := context.WithoutCancel(ctx)
+		if err := g.store.PutReply(sctx, key, b, ttl); err != nil {
 			log.Warn("answer not kept for duplicates", "err", err)
+		} else if _, err := g.store.Touch(sctx, key, ttl); err != nil {
+			log.Warn("duplicate-elimination mark not extended to the persist duration", "err", err)
 		}
 	}
 	log.Info("answered", "status", reply.Status, "took_ms", time.Since(start).Milliseconds(), "outcome", outcome)
@@ -143,11 +173,65 @@ func (g *messaging) soapAnswer(msg *ebxml.SOAPMessage, in *Inbound, out *Outcome
 	return keptReply{Status: fiber.StatusOK, Body: body}, nil
 }
 
+// soapMarkTTL is how long a SOAP request's "in progress" mark lasts unless
+// renewed; soapMarkRenew is how often it is renewed while the request runs.
+const (
+	soapMarkTTL   = 10 * time.Second
+	soapMarkRenew = 3 * time.Second
+)
+
+// soapDuplicateWait is how long a duplicate of a request still in progress
+// waits for its answer before it is told to retry.
+const soapDuplicateWait = 5 * time.Second
+
+// keepMarked renews the in-progress mark key every soapMarkRenew until the
+// returned function is called.
+func (g *messaging) keepMarked(ctx context.Context, key string, log *slog.Logger) func() {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(soapMarkRenew)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := g.store.Touch(ctx, key, soapMarkTTL); err != nil {
+					log.Warn("in-progress mark not renewed; a retry may be processed alongside", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
+
 // soapDuplicate answers a request whose wsa:MessageID was seen: with the
-// kept answer, or, while the first is still being processed, a retryable fault.
+// kept answer; while the first is still being processed, it waits up to
+// soapDuplicateWait for that answer, then gives a retryable fault.
 func (g *messaging) soapDuplicate(c *fiber.Ctx, ctx context.Context, key string, log *slog.Logger) error {
 	g.metrics.received.WithLabelValues(string(TransportSOAP), "duplicate").Inc()
 	b, ok, err := g.store.GetReply(ctx, key)
+	wait := time.NewTimer(soapDuplicateWait)
+	defer wait.Stop()
+	poll := time.NewTicker(250 * time.Millisecond)
+	defer poll.Stop()
+	for err == nil && !ok {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-wait.C:
+			err = errInProgress
+		case <-poll.C:
+			b, ok, err = g.store.GetReply(ctx, key)
+		}
+	}
+	if errors.Is(err, errInProgress) {
+		err, ok = nil, false
+	}
 	var kept keptReply
 	if err == nil && ok {
 		err = json.Unmarshal(b, &kept)
@@ -164,6 +248,21 @@ func (g *messaging) soapDuplicate(c *fiber.Ctx, ctx context.Context, key string,
 	c.Set(fiber.HeaderContentType, xmlContentType)
 	return c.Status(kept.Status).Send(kept.Body)
 }
+
+// isSOAPContentType reports whether a request's Content-Type may carry a
+// SOAP envelope: text/xml (SOAP 1.1, as Spine's senders use),
+// application/soap+xml or application/xml; a missing one is taken as XML.
+func isSOAPContentType(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	switch strings.ToLower(strings.TrimSpace(mt)) {
+	case "", "text/xml", "application/soap+xml", "application/xml":
+		return true
+	}
+	return false
+}
+
+// errInProgress: the first request of a duplicate is still being processed.
+var errInProgress = errors.New("request in progress")
 
 // refuseSOAP answers with a SOAP fault and logs why.
 func (g *messaging) refuseSOAP(c *fiber.Ctx, f *ebxml.SOAPFault, log *slog.Logger, cause error) error {

@@ -2,12 +2,15 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/beevik/etree"
 
@@ -124,7 +127,7 @@ func TestSOAPFaults(t *testing.T) {
 		wantCode string
 		wantDesc string
 	}{
-		{name: "malformed", body: []byte("<not-soap"), wantCode: "300", wantDesc: "not well-formed"},
+		{name: "malformed", body: []byte("<not-soap"), wantCode: "201", wantDesc: "not well-formed"},
 		{name: "unsupported interaction", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F1", "QUPA_IN000008UK02", soapPayload),
 			wantCode: "300", wantDesc: "interaction QUPA_IN000008UK02 is not supported"},
 		{name: "processor fault", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F2", releaseReq, soapPayload),
@@ -134,6 +137,15 @@ func TestSOAPFaults(t *testing.T) {
 		{name: "permanent error", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F3", releaseReq, soapPayload),
 			fail:     func(int) (*Outcome, error) { return nil, Permanent(errors.New("broken")) },
 			wantCode: "300", wantDesc: "could not be processed"},
+		{name: "payload not HL7", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F5", releaseReq, "<hello>world</hello>"),
+			wantCode: "300", wantDesc: "not in the HL7 v3 namespace"},
+		{name: "entity expansion", body: append([]byte(`<!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>`),
+			soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F6", releaseReq, soapPayload)[len(`<?xml version="1.0" encoding="UTF-8"?>`):]...),
+			wantCode: "201", wantDesc: "DTD"},
+		{name: "100000 deep", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F7", releaseReq, string(deep(100000))),
+			wantCode: "201", wantDesc: "deeper than 256"},
+		{name: "invalid UTF-8", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F8", releaseReq, strings.Replace(soapPayload, "Zoë", "Zo\xff", 1)),
+			wantCode: "201", wantDesc: "UTF-8"},
 		{name: "body too large", maxBody: 512, body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F4", releaseReq, strings.Repeat(" ", 1024)+soapPayload),
 			wantCode: "300", wantDesc: "message body exceeds the 512-byte limit"},
 	}
@@ -153,6 +165,24 @@ func TestSOAPFaults(t *testing.T) {
 				t.Errorf("fault %s %q, want %s containing %q", c, d, tt.wantCode, tt.wantDesc)
 			}
 		})
+	}
+}
+
+// TestSOAPRefusesNonXMLContentType: a body sent as application/json is
+// refused with fault 300 and never processed.
+func TestSOAPRefusesNonXMLContentType(t *testing.T) {
+	proc := soapProcessor(nil)
+	g := startGateway(t, testConfig(), store.NewMemory(nil), true, WithProcessor(proc))
+	code, hdr, body := postHeaders(t, g.base+PathSOAP, "application/json", "",
+		soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000E1", releaseReq, soapPayload))
+	if code != http.StatusInternalServerError || hdr.Get("Content-Type") != "text/xml" {
+		t.Fatalf("status %d Content-Type %q, want 500 text/xml", code, hdr.Get("Content-Type"))
+	}
+	if c, d := faultCode(t, body); c != "300" || !strings.Contains(d, "application/json") {
+		t.Errorf("fault %s %q", c, d)
+	}
+	if proc.numCalls() != 0 {
+		t.Error("processed")
 	}
 }
 
@@ -197,5 +227,62 @@ func TestSOAPStoreDown(t *testing.T) {
 	}
 	if c, _ := faultCode(t, body); c != "200" {
 		t.Errorf("fault code %s, want 200", c)
+	}
+}
+
+// TestSOAPRetryAfterCrash: a request whose first processing died with its
+// process (the in-progress mark left behind, no answer kept) is processed
+// again as soon as the mark runs out (soapMarkTTL, seconds), not after the
+// persist duration; a retry while the first is alive waits for its answer.
+func TestSOAPRetryAfterCrash(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	st := store.NewMemory(clock)
+	proc := soapProcessor(nil)
+	g := startGateway(t, testConfig(), st, true, WithProcessor(proc))
+	id := "6E2F1C2D-0000-4000-8000-0000000000C1"
+	// The process that took the request died: its mark stays, no answer.
+	if ok, err := st.MarkSeen(context.Background(), "soap:"+releaseReq+":"+id, soapMarkTTL); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	mu.Lock()
+	now = now.Add(soapMarkTTL + time.Second)
+	mu.Unlock()
+	code, body := sendSOAP(t, g.base, soapEnvelope(id, releaseReq, soapPayload))
+	if code != http.StatusOK || !strings.Contains(string(body), "R-"+id) {
+		t.Fatalf("retry after the crash: status %d\n%s", code, body)
+	}
+	if proc.callsFor(id) != 1 {
+		t.Errorf("processed %d times, want 1", proc.callsFor(id))
+	}
+	// A later duplicate gets the kept answer, for the persist duration.
+	mu.Lock()
+	now = now.Add(soapMarkTTL * 3)
+	mu.Unlock()
+	code, again := sendSOAP(t, g.base, soapEnvelope(id, releaseReq, soapPayload))
+	if code != http.StatusOK || string(again) != string(body) {
+		t.Fatalf("duplicate: status %d\n%s", code, again)
+	}
+	if proc.callsFor(id) != 1 {
+		t.Errorf("duplicate processed again")
+	}
+}
+
+// TestEnvelopesAreTextXML: every envelope the doors answer with, success
+// included, is Content-Type text/xml exactly, as the NHS MHS adaptor
+// requires (it compares the header for equality).
+func TestEnvelopesAreTextXML(t *testing.T) {
+	proc := soapProcessor(nil)
+	proc.supports[prescribe] = true
+	g := startGateway(t, testConfig(), store.NewMemory(nil), true, WithProcessor(proc))
+	ct, action, body := newReq(newID(t, 90)).build()
+	code, hdr, _ := postHeaders(t, g.base+PathEbXML, ct, action, body)
+	if code != http.StatusAccepted || hdr.Get("Content-Type") != "text/xml" {
+		t.Errorf("ebXML acknowledgment: %d %q", code, hdr.Get("Content-Type"))
+	}
+	code, hdr, _ = postHeaders(t, g.base+PathSOAP, "text/xml", "", soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000E9", releaseReq, soapPayload))
+	if code != http.StatusOK || hdr.Get("Content-Type") != "text/xml" {
+		t.Errorf("SOAP reply: %d %q", code, hdr.Get("Content-Type"))
 	}
 }

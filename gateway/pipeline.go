@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/outbox"
@@ -133,11 +134,18 @@ func (g *messaging) processOne(ctx context.Context) bool {
 	return true
 }
 
-// defer_ puts a message back in the inbox for the retry interval without
-// counting an attempt: the upstream is unavailable, not the message at fault.
+// defer_ puts a message back in the inbox without counting an attempt: the
+// upstream (or the store) is unavailable, not the message at fault. It is
+// tried again after the breaker's open period (when the breaker next lets
+// a probe through), at most the retry interval, so that the inbox drains
+// within seconds of EPS recovering.
 func (g *messaging) defer_(ctx context.Context, log *slog.Logger, l *store.Lease, e inboxEntry, perr error, now time.Time) {
 	e.LastError = perr.Error()
-	next := now.Add(g.cfg.ProcessRetryInterval)
+	wait := g.cfg.ProcessRetryInterval
+	if g.cfg.BreakerOpen > 0 {
+		wait = min(wait, g.cfg.BreakerOpen)
+	}
+	next := now.Add(wait)
 	it, err := e.item(next)
 	if err == nil {
 		err = g.store.Retry(ctx, l, it.Data, next)
@@ -230,21 +238,55 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 	dl := outbox.DeadLetter{
 		At: now, Stage: outbox.StageProcessing, MessageID: in.MessageID, ConversationID: in.ConversationID,
 		Interaction: in.Interaction, Party: in.FromParty, Attempts: e.Attempts, Reason: reason,
-		ContentType: "application/xml", Body: in.Payload,
+		ContentType: "application/xml", Body: in.Payload, Entry: json.RawMessage(l.Data),
+	}
+	if !json.Valid(l.Data) {
+		dl.Entry = nil
 	}
 	sctx, cancel := storeCtx(ctx)
 	defer cancel()
 	log := inboundLog(g.log, &in)
-	if err := g.store.Complete(sctx, l, store.Finish{DeadLetter: dl.Encode()}); err != nil {
+	// The sender was acknowledged: it is told, in the same store step, that
+	// the message was not processed (an async eb:MessageError referring to
+	// it), never left to wait for an answer that will not come.
+	f := store.Finish{DeadLetter: dl.Encode()}
+	if in.MessageID != "" && in.FromParty != "" {
+		me := ebxml.NewMessageError(ebxml.CodeUnknown, NumNotProcessed, "the message could not be processed and was not passed on: "+truncate(reason, 300))
+		d, err := outbox.NewMessageError(g.addressing(&in), g.newID(), now, me)
+		if err == nil {
+			var it store.Item
+			if it, err = d.Item(now); err == nil {
+				f.Enqueue = append(f.Enqueue, it)
+			}
+		}
+		if err != nil {
+			log.Warn("the sender cannot be told its message was not processed", "err", err)
+		}
+	}
+	if err := g.store.Complete(sctx, l, f); err != nil {
 		if !errors.Is(err, store.ErrLeaseLost) {
 			log.Warn("could not move to the dead letters; tried again when the lease runs out", "reason", reason, "err", err)
 		}
 		return
 	}
-	log.Error("not processed: moved to the dead letters", "attempts", e.Attempts, "reason", reason)
+	if len(f.Enqueue) > 0 {
+		g.delivery.Wake()
+	}
+	log.Error("not processed: moved to the dead letters; the sender gets a MessageError", "attempts", e.Attempts, "reason", reason)
 	g.journalDeadLetter(&in, reason)
 	g.metrics.processed.WithLabelValues("dead_letter").Inc()
 	g.metrics.exchange(in.Interaction, OutcomeDeadLetter)
+}
+
+// truncate shortens s to at most n bytes (on a rune boundary), marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // storeCtx returns a context for recording an outcome: ctx, or a short one

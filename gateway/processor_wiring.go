@@ -10,14 +10,18 @@ import (
 // OpenProcessor builds the Processor the gateway runs messages through: the
 // EPS processor over every translator in the mapping registry and the
 // upstream OpenUpstream built, tracking pending cancellations in cancels
-// (nil: they are only logged). With no upstream (nil) it returns
+// (nil: they are only logged) and recording EPS's answers for replays in
+// outcomes (the store; nil: none recorded). With no upstream (nil) it returns
 // Unsupported, so every message is refused as NotSupported. The returned
 // stop function releases what it started.
-func OpenProcessor(ctx context.Context, cfg Config, up *EPSClient, log *slog.Logger, cancels *Cancellations) (Processor, func(), error) {
+func OpenProcessor(ctx context.Context, cfg Config, up *EPSClient, log *slog.Logger, cancels *Cancellations, outcomes OutcomeLog) (Processor, func(), error) {
 	if up == nil {
 		return Unsupported{}, func() {}, nil
 	}
 	p := NewEPSProcessor(mapping.NewRegistry(), up.PartyAPI(), nil, nil, log.With("component", "processor"))
+	if outcomes != nil {
+		p.WithOutcomeLog(outcomes, DefaultOutcomeTTL)
+	}
 	if cancels != nil {
 		p.WithCancellations(cancels)
 	}

@@ -74,7 +74,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer stopUp()
 	cancellations := OpenCancellations(cfg, st, up, log)
-	proc, stopProc, err := OpenProcessor(ctx, cfg, up, log, cancellations)
+	proc, stopProc, err := OpenProcessor(ctx, cfg, up, log, cancellations, st)
 	if err != nil {
 		return fmt.Errorf("processor: %w", err)
 	}

@@ -115,7 +115,14 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	}
 	upStatus := fiber.Map{"status": "not configured"}
 	if s.upstream != nil {
-		upStatus = fiber.Map{"status": "ok", "target": s.upstream.Describe(), "breakers": s.upstream.BreakerStates()}
+		breakers := s.upstream.BreakerStates()
+		upStatus = fiber.Map{"status": "ok", "target": s.upstream.Describe(), "breakers": breakers}
+		if st := breakerTrouble(breakers); st != "" {
+			// An open or half-open breaker means EPS is failing or only
+			// being probed: not ready, whatever one ping says.
+			ready = false
+			upStatus["status"] = st
+		}
 		if err := s.upstream.Ping(ctx); err != nil {
 			ready = false
 			upStatus["status"] = "unreachable"
@@ -138,7 +145,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if errors.As(err, &fe) {
 		code = fe.Code
 	}
-	if c.Method() == fiber.MethodPost && code != fiber.StatusInternalServerError {
+	if (c.Method() == fiber.MethodPost || code == fiber.StatusRequestEntityTooLarge) && code != fiber.StatusInternalServerError {
 		if handled, herr := s.transportError(c, code, err); handled {
 			return herr
 		}

@@ -18,10 +18,17 @@ import (
 	"github.com/porxgate/porxgate/gateway/store/redistest"
 )
 
-type fakeUpstream struct{ err error }
+type fakeUpstream struct {
+	err error
+	// breaker is the state of the release breaker; "" is closed.
+	breaker string
+}
 
 func (f fakeUpstream) Ping(context.Context) error { return f.err }
 func (f fakeUpstream) BreakerStates() map[string]string {
+	if f.breaker != "" {
+		return map[string]string{"release": f.breaker, "claim": "closed"}
+	}
 	return map[string]string{"release": "closed"}
 }
 func (f fakeUpstream) Describe() string { return "fake" }
@@ -80,6 +87,8 @@ func TestHealthAndReadiness(t *testing.T) {
 		{"no upstream", store.NewMemory(nil), nil, 503, `"not configured"`},
 		{"upstream down", store.NewMemory(nil), fakeUpstream{err: errors.New("connection refused")}, 503, "connection refused"},
 		{"store down", closedStore, fakeUpstream{}, 503, `"unreachable"`},
+		{"breaker half-open", store.NewMemory(nil), fakeUpstream{breaker: "half-open"}, 503, `"status":"breaker half-open"`},
+		{"breaker open", store.NewMemory(nil), fakeUpstream{breaker: "open"}, 503, `"status":"breaker open"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,16 +18,38 @@ const (
 	NumUnknownParty = 910002
 	// NumUnsupportedInteraction: no processor handles the interaction.
 	NumUnsupportedInteraction = 910003
-	// NumStoreUnavailable: the message could not be stored; the sender should retry.
+	// NumStoreUnavailable: the message could not be stored; the sender should
+	// retry. Since the NHS MHS adaptor retries only SOAP faults with Spine's
+	// retryable TMS codes (see storeUnavailableFault), it appears in the
+	// description of a TMS 200 fault, not in a MessageError.
 	NumStoreUnavailable = 910004
 	// NumNoPayload: the message has no HL7 payload part.
 	NumNoPayload = 910005
 	// NumUnsupportedService: eb:Service is not urn:nhs:names:services:mm.
 	NumUnsupportedService = 910006
+	// NumNotProcessed: an acknowledged message could not be processed and
+	// went to the dead letters; the sender gets an async MessageError.
+	NumNotProcessed = 910009
 )
 
-// xmlContentType is the Content-Type of every envelope the front doors answer with.
-const xmlContentType = "text/xml; charset=UTF-8"
+// xmlContentType is the Content-Type of every envelope the front doors
+// answer with: exactly "text/xml", as Spine sends it. The NHS MHS adaptor
+// compares the header with "text/xml" for equality and refuses anything
+// else, parameters included (NHSDigital/integration-adaptor-mhs,
+// mhs/common/mhs_common/errors/soap_handler.py and ebxml_handler.py).
+const xmlContentType = "text/xml"
+
+// storeUnavailableFault is the answer, on either front door, to a message
+// that could not be recorded because the store is unavailable: HTTP 500
+// with a SOAP fault carrying TMS code 200 "System failure to process
+// message". Spine's SOAP faults with codes 200, 206 and 208 are the only
+// errors an MHS retries (NHSDigital/integration-adaptor-mhs,
+// mhs/common/mhs_common/messages/soap_fault_envelope.py SOAP_ERRORS_TO_RETRY,
+// used by workflow/asynchronous_reliable.py for ebXML reliable requests);
+// an eb:MessageError is taken as final. See docs/spine-errors.md.
+func storeUnavailableFault(what string) *ebxml.SOAPFault {
+	return fault(ebxml.TMSCodeSystemFailure, fmt.Sprintf("%d:%s could not be recorded (store unavailable); send it again", NumStoreUnavailable, what))
+}
 
 // sendMessageError answers an ebXML request with HTTP 500 and an
 // eb:MessageError about received (which may be nil or incomplete).
@@ -54,10 +76,13 @@ func sendFault(c *fiber.Ctx, f *ebxml.SOAPFault) error {
 	return c.Status(fiber.StatusInternalServerError).Send(body)
 }
 
-// fault returns a Spine-style SOAP fault with one TMS error.
+// fault returns a Spine-style SOAP fault with one TMS error: faultcode
+// SOAP:Server, faultstring "Application Exception", as in Spine's faults
+// (NHSDigital/integration-adaptor-mhs,
+// mhs/common/mhs_common/messages/tests/test_messages/soapfault_response_*.xml).
 func fault(code, description string) *ebxml.SOAPFault {
 	return &ebxml.SOAPFault{
-		FaultCode: ebxml.FaultCodeServer, FaultString: "System failure to process message",
+		FaultCode: ebxml.FaultCodeServer, FaultString: "Application Exception",
 		Errors: []ebxml.SOAPError{{CodeContext: ebxml.TMSCodeContext, Code: code, Severity: ebxml.SeverityError, Description: description}},
 	}
 }
@@ -84,6 +109,15 @@ func (s *Server) transportError(c *fiber.Ctx, code int, err error) (bool, error)
 		s.log.Warn("SOAP request refused", "transport", TransportSOAP, "status", code, "reason", text)
 		s.msg.metrics.received.WithLabelValues(string(TransportSOAP), "refused").Inc()
 		return true, sendFault(c, fault(ebxml.TMSCodeMalformed, text))
+	}
+	if code == fiber.StatusRequestEntityTooLarge {
+		// A chunked body over the limit is refused while it is read, and the
+		// server has already forgotten the request line: the door is not
+		// known. A SOAP fault (final code 300) is what both doors' callers
+		// read: SOAP senders, and ebXML MHSs, which parse SOAP faults as well
+		// as MessageErrors (integration-adaptor-mhs asynchronous_reliable.py).
+		s.log.Warn("request body over the limit refused", "status", code, "reason", text)
+		return true, sendFault(c, fault(ebxml.TMSCodeMalformed, fmt.Sprintf("%d:%s", NumBodyTooLarge, text)))
 	}
 	return false, nil
 }

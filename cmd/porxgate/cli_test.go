@@ -39,6 +39,7 @@ func TestSubcommandHelp(t *testing.T) {
 		{"conformance", []string{"usage: porxgate conformance", "-corpus", "-kind", "Send"}},
 		{"load", []string{"usage: porxgate load", "-concurrency", "-target", "-rate", "-duration", "-receiver"}},
 		{"compare", []string{"usage: porxgate compare --dir DIR", "-upstream", "-json"}},
+		{"deadletters", []string{"usage: porxgate deadletters", "resend --party", "-admin-token"}},
 		{"version", []string{"usage: porxgate version", "commit"}},
 	}
 	for _, tt := range tests {
@@ -72,7 +73,7 @@ func TestSubcommandHelp(t *testing.T) {
 func TestBadFlagsExit2(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve", "--bogus"}, {"--bogus"}, {"sim", "--bogus"}, {"sim", "extra"}, {"convert", "--bogus"},
-		{"conformance", "--bogus"}, {"load", "--n", "x"}, {"version", "extra"}, {"compare", "--bogus"},
+		{"conformance", "--bogus"}, {"load", "--n", "x"}, {"version", "extra"}, {"compare", "--bogus"}, {"deadletters", "--bogus"}, {"deadletters", "frobnicate"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			code, out, stderr := runCmd(t, "", args...)

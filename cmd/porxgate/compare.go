@@ -50,7 +50,7 @@ documented normalisation (docs/compare.md). Exits 1 on any difference.`)
 		return 1
 	}
 	defer stopUp()
-	proc, stopProc, err := gateway.OpenProcessor(ctx, cfg, up, log, nil)
+	proc, stopProc, err := gateway.OpenProcessor(ctx, cfg, up, log, nil, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "porxgate compare: %v\n", err)
 		return 1

@@ -56,6 +56,9 @@ func commands() []command {
 		{"compare", "replay recorded legacy exchanges against the FHIR path: --dir DIR [--upstream URL]", func(ctx context.Context, args []string, c cmdIO) int {
 			return compareCmd(ctx, args, c.stdout, c.stderr, c.getenv)
 		}},
+		{"deadletters", "list, show and resend dead letters through the admin listener: list|show ID|resend (ID|--party P)", func(ctx context.Context, args []string, c cmdIO) int {
+			return deadLettersCmd(ctx, args, c.stdout, c.stderr, c.getenv)
+		}},
 		{"version", "print the version and build information", func(_ context.Context, args []string, c cmdIO) int {
 			return versionCmd(args, c.stdout, c.stderr)
 		}},

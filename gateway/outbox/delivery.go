@@ -150,7 +150,7 @@ func signal(kind Kind, action string, received *ebxml.Message, messageID string,
 	return Delivery{
 		MessageID: strings.ToUpper(messageID), Kind: kind, Party: received.FromPartyID, CPAID: received.CPAID,
 		Interaction: action, ConversationID: received.ConversationID, RefToMessageID: received.MessageID,
-		ContentType: "text/xml; charset=UTF-8", SOAPAction: ebxml.ServiceEbXML + "/" + action,
+		ContentType: "text/xml", SOAPAction: ebxml.ServiceEbXML + "/" + action,
 		Body: body, CreatedAt: now,
 	}
 }
@@ -167,6 +167,9 @@ const (
 // with the reason. Body keeps the message for inspection and manual
 // redelivery; listings leave it out.
 type DeadLetter struct {
+	// ID names the dead letter for an operator: "<stage>:<MessageId>"
+	// (filled in by DecodeDeadLetter).
+	ID string `json:"id,omitempty"`
 	// At is when the message was given up on.
 	At time.Time `json:"at"`
 	// Stage is StageDelivery or StageProcessing.
@@ -191,8 +194,37 @@ type DeadLetter struct {
 	Reason string `json:"reason"`
 	// ContentType is the Content-Type of Body.
 	ContentType string `json:"contentType,omitempty"`
+	// SOAPAction is the SOAPAction a delivery was sent with (StageDelivery).
+	SOAPAction string `json:"soapAction,omitempty"`
+	// CPAID is the eb:CPAId of a delivery.
+	CPAID string `json:"cpaId,omitempty"`
 	// Body is the message.
 	Body []byte `json:"body,omitempty"`
+	// Entry is the queue entry given up on, as the gateway queued it (the
+	// inbox entry of StageProcessing), kept so that an operator can resend it.
+	Entry json.RawMessage `json:"entry,omitempty"`
+}
+
+// Redelivery is the delivery that sends a StageDelivery dead letter again:
+// the same message (same eb:MessageId, so the receiver takes it once),
+// with fresh attempts and persist duration from now.
+func (dl DeadLetter) Redelivery(now time.Time) (Delivery, error) {
+	if dl.Stage != StageDelivery || dl.MessageID == "" || len(dl.Body) == 0 {
+		return Delivery{}, fmt.Errorf("dead letter %s: not a delivery with its message", dl.ID)
+	}
+	action := dl.SOAPAction
+	if action == "" {
+		svc := ebxml.ServiceMM
+		if dl.Kind != KindAnswer {
+			svc = ebxml.ServiceEbXML
+		}
+		action = svc + "/" + dl.Interaction
+	}
+	return Delivery{
+		MessageID: dl.MessageID, Kind: dl.Kind, Party: dl.Party, CPAID: dl.CPAID, Interaction: dl.Interaction,
+		ConversationID: dl.ConversationID, RefToMessageID: dl.RefToMessageID, ContentType: dl.ContentType,
+		SOAPAction: action, Body: dl.Body, CreatedAt: now,
+	}, nil
 }
 
 // Encode returns dl as JSON for the store.
@@ -210,6 +242,7 @@ func DecodeDeadLetter(b []byte) (DeadLetter, error) {
 	if err := json.Unmarshal(b, &dl); err != nil {
 		return DeadLetter{}, fmt.Errorf("decode dead letter: %w", err)
 	}
+	dl.ID = dl.Stage + ":" + dl.MessageID
 	return dl, nil
 }
 
@@ -218,6 +251,6 @@ func deadLetterOf(d Delivery, url, reason string, now time.Time) DeadLetter {
 	return DeadLetter{
 		At: now, Stage: StageDelivery, Kind: d.Kind, MessageID: d.MessageID, RefToMessageID: d.RefToMessageID,
 		ConversationID: d.ConversationID, Interaction: d.Interaction, Party: d.Party, URL: url,
-		Attempts: d.Attempts, Reason: reason, ContentType: d.ContentType, Body: d.Body,
+		Attempts: d.Attempts, Reason: reason, ContentType: d.ContentType, SOAPAction: d.SOAPAction, CPAID: d.CPAID, Body: d.Body,
 	}
 }

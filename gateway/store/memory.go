@@ -14,6 +14,7 @@ type Memory struct {
 	queues  map[string]map[string]*memItem
 	dead    [][]byte // newest last
 	replies map[string]memReply
+	sets    map[string]memSet
 	seq     uint64
 	now     func() time.Time
 	closed  bool
@@ -44,6 +45,7 @@ func NewMemory(now func() time.Time) *Memory {
 		seen:    map[string]time.Time{},
 		queues:  map[string]map[string]*memItem{},
 		replies: map[string]memReply{},
+		sets:    map[string]memSet{},
 		now:     now,
 	}
 }
@@ -73,6 +75,21 @@ func (m *Memory) markLocked(key string, ttl time.Duration) bool {
 		m.sweep(now)
 	}
 	return true
+}
+
+// Touch implements Store.
+func (m *Memory) Touch(_ context.Context, key string, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return false, ErrClosed
+	}
+	now := m.now()
+	if exp, ok := m.seen[key]; !ok || !now.Before(exp) {
+		return false, nil
+	}
+	m.seen[key] = now.Add(ttl)
+	return true, nil
 }
 
 // Forget implements Store.

@@ -133,6 +133,23 @@ func (m *Memory) Complete(_ context.Context, l *Lease, f Finish) error {
 	return nil
 }
 
+// Requeue implements Store.
+func (m *Memory) Requeue(_ context.Context, deadLetter []byte, items ...Item) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return false, ErrClosed
+	}
+	for i, dl := range m.dead {
+		if string(dl) == string(deadLetter) {
+			m.dead = append(m.dead[:i:i], m.dead[i+1:]...)
+			m.enqueueLocked(items)
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // Drop implements Store.
 func (m *Memory) Drop(_ context.Context, queue, id string) (bool, error) {
 	m.mu.Lock()

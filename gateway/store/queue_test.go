@@ -44,6 +44,29 @@ func TestQueues(t *testing.T) {
 		name string
 		run  func(t *testing.T, s store.Store)
 	}{
+		{"requeue a dead letter once", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			s.Enqueue(ctx, item("inbox", "d1", "x", t0))
+			l := mustClaim(t, s, "inbox", t0, time.Minute)
+			if err := s.Complete(ctx, l, store.Finish{DeadLetter: []byte(`{"messageId":"d1"}`)}); err != nil {
+				t.Fatal(err)
+			}
+			ok, err := s.Requeue(ctx, []byte(`{"messageId":"d1"}`), item("inbox", "d1", "again", t0))
+			if err != nil || !ok {
+				t.Fatalf("Requeue = %v, %v", ok, err)
+			}
+			ok, err = s.Requeue(ctx, []byte(`{"messageId":"d1"}`), item("inbox", "d1-b", "twice", t0))
+			if err != nil || ok {
+				t.Fatalf("second Requeue = %v, %v; want false", ok, err)
+			}
+			if dls, _ := s.DeadLetters(ctx, 10); len(dls) != 0 {
+				t.Errorf("dead letters left: %q", dls)
+			}
+			if l := mustClaim(t, s, "inbox", t0, time.Minute); string(l.Data) != "again" {
+				t.Errorf("requeued data %q", l.Data)
+			}
+			wantNothing(t, s, "inbox", t0)
+		}},
 		{"accept once", func(t *testing.T, s store.Store) {
 			ctx := context.Background()
 			ok, err := s.Accept(ctx, "ebxml:X:1", time.Minute, item("inbox", "1", "a", t0), item("outbox", "ack1", "b", t0))

@@ -45,6 +45,15 @@ func (r *Redis) Accept(ctx context.Context, seenKey string, ttl time.Duration, i
 	return n == 1, nil
 }
 
+// Touch implements Store with PEXPIRE.
+func (r *Redis) Touch(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	ok, err := r.client.PExpire(ctx, r.prefix+"seen:"+key, max(ttl, time.Millisecond)).Result()
+	if err != nil {
+		return false, fmt.Errorf("redis touch %s: %w", key, err)
+	}
+	return ok, nil
+}
+
 // Forget implements Store.
 func (r *Redis) Forget(ctx context.Context, key string) error {
 	if err := r.client.Del(ctx, r.prefix+"seen:"+key).Err(); err != nil {
@@ -125,6 +134,17 @@ func (r *Redis) Complete(ctx context.Context, l *Lease, f Finish) error {
 		[]any{l.ID, l.Token, push, f.DeadLetter, strconv.Itoa(DeadLetterCap)}, f.Enqueue)
 	n, err := completeScript.Run(ctx, r.client, keys, args...).Int()
 	return leaseResult("complete", l, n, err)
+}
+
+// Requeue implements Store with one Lua script: LREM of the dead letter,
+// then the items, only when it was listed.
+func (r *Redis) Requeue(ctx context.Context, deadLetter []byte, items ...Item) (bool, error) {
+	keys, args := r.itemArgs([]string{r.deadKey()}, []any{deadLetter}, items)
+	n, err := requeueScript.Run(ctx, r.client, keys, args...).Int()
+	if err != nil {
+		return false, fmt.Errorf("redis requeue dead letter: %w", err)
+	}
+	return n == 1, nil
 }
 
 // Drop implements Store.

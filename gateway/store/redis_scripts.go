@@ -98,3 +98,12 @@ end
 enqueue(4, 6)
 return 1
 `)
+
+// requeueScript: KEYS[1] dead-letter list, ARGV[1] the dead letter; items
+// from KEYS[2] / ARGV[2]. Returns 1 when the dead letter was listed (and
+// the items are queued), else 0 and nothing is written.
+var requeueScript = redis.NewScript(enqueueLua + `
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+enqueue(2, 2)
+return 1
+`)

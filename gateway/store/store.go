@@ -13,6 +13,10 @@ type Store interface {
 	// MarkSeen records key for ttl and reports whether it was new; a key
 	// already recorded and not yet expired gives false.
 	MarkSeen(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// Touch sets the time left to a key recorded by MarkSeen to ttl (used to
+	// keep a short "in progress" mark alive while its work runs, then to
+	// give it its full duration). It reports false when the key is gone.
+	Touch(ctx context.Context, key string, ttl time.Duration) (bool, error)
 	// Forget removes a key recorded by MarkSeen or Accept, so that the
 	// message it stands for is taken again (used when a sync request
 	// failed before it was answered).
@@ -47,6 +51,19 @@ type Store interface {
 	// DeadLetters returns up to limit dead letters, newest first. The list
 	// keeps the newest DeadLetterCap entries.
 	DeadLetters(ctx context.Context, limit int) ([][]byte, error)
+	// Requeue removes one dead letter (byte for byte as DeadLetters
+	// returned it) and enqueues items, in one atomic step; false, and
+	// nothing enqueued, when that dead letter is no longer listed (another
+	// operator resent it first). An operator's resend uses it, so a dead
+	// letter is resent at most once.
+	Requeue(ctx context.Context, deadLetter []byte, items ...Item) (bool, error)
+	// SetAdd adds members to the named set (created if absent) and makes
+	// the set last ttl from now.
+	SetAdd(ctx context.Context, set string, ttl time.Duration, members ...string) error
+	// SetMembers returns the members of the named set (none when absent).
+	SetMembers(ctx context.Context, set string) ([]string, error)
+	// SetRemove removes members from the named set.
+	SetRemove(ctx context.Context, set string, members ...string) error
 	// PutReply keeps the answer to a sync request under key for ttl.
 	PutReply(ctx context.Context, key string, body []byte, ttl time.Duration) error
 	// GetReply returns the answer kept under key, and whether there is one.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,5 +90,50 @@ func TestClosedMemory(t *testing.T) {
 	_ = m.Close()
 	if err := m.Ping(context.Background()); err == nil {
 		t.Fatal("Ping after Close succeeded")
+	}
+}
+
+// TestTouch: Touch renews a mark that is there and says false for one
+// that is not; a short mark touched to a long ttl outlives its first ttl.
+func TestTouch(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			if ok, err := s.Touch(ctx, "touch:none", time.Minute); err != nil || ok {
+				t.Fatalf("Touch of a missing key = %v, %v; want false, nil", ok, err)
+			}
+			if ok, err := s.MarkSeen(ctx, "touch:k", 50*time.Millisecond); err != nil || !ok {
+				t.Fatalf("MarkSeen = %v, %v", ok, err)
+			}
+			if ok, err := s.Touch(ctx, "touch:k", time.Minute); err != nil || !ok {
+				t.Fatalf("Touch = %v, %v; want true, nil", ok, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+			if again, err := s.MarkSeen(ctx, "touch:k", time.Minute); err != nil || again {
+				t.Fatalf("MarkSeen after Touch = %v, %v; want false (still marked)", again, err)
+			}
+		})
+	}
+}
+
+// TestSets: named sets add, list (sorted) and remove members.
+func TestSets(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			if got, err := s.SetMembers(ctx, "none"); err != nil || len(got) != 0 {
+				t.Fatalf("members of a missing set = %v, %v", got, err)
+			}
+			if err := s.SetAdd(ctx, "nominated:FCG71", time.Hour, "B", "A", "C"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SetRemove(ctx, "nominated:FCG71", "B"); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.SetMembers(ctx, "nominated:FCG71")
+			if err != nil || strings.Join(got, ",") != "A,C" {
+				t.Fatalf("members = %v, %v; want A,C", got, err)
+			}
+		})
 	}
 }

@@ -22,9 +22,9 @@ const (
 	DefaultMaxBackoff        = 5 * time.Second
 	DefaultTotalTimeout      = 30 * time.Second
 	DefaultAttemptTimeout    = 10 * time.Second
-	DefaultBreakerMaxHalf    = 1
+	DefaultBreakerMaxHalf    = 3
 	DefaultBreakerInterval   = 60 * time.Second
-	DefaultBreakerTimeout    = 30 * time.Second
+	DefaultBreakerTimeout    = 5 * time.Second
 	DefaultBreakerTripFailed = 5
 	maxJWTLifetime           = 5 * time.Minute
 )
@@ -142,13 +142,14 @@ type RetryConfig struct {
 
 // BreakerConfig is the gobreaker v2 setting used for each operation's breaker.
 type BreakerConfig struct {
-	// MaxRequestsHalfOpen is how many probe calls pass while half-open.
-	// Default 1.
+	// MaxRequestsHalfOpen is how many probe calls pass while half-open;
+	// that many successes in a row close the breaker. Default 3.
 	MaxRequestsHalfOpen uint32 `json:"maxRequestsHalfOpen"`
 	// Interval clears the failure counts while closed. Default 60s.
 	Interval time.Duration `json:"interval"`
 	// Timeout is how long the breaker stays open before going half-open.
-	// Default 30s.
+	// Default 5s: it bounds how long accepted messages wait after EPS
+	// recovers.
 	Timeout time.Duration `json:"timeout"`
 	// ConsecutiveFailures trips the breaker. Default 5.
 	ConsecutiveFailures uint32 `json:"consecutiveFailures"`

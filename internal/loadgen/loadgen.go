@@ -304,6 +304,23 @@ func templateIDs(tpl []byte) (shortID, ods string, err error) {
 	return "", "", fmt.Errorf("load template: no short-form prescription id")
 }
 
+// Prescription returns the template tpl (a legacy Parent Prescription) as
+// prescription n: its own short-form id (valid check character, made from
+// n) and msgID as its transmission id. It returns the payload and the
+// short-form id.
+func Prescription(tpl []byte, n uint32, msgID string) ([]byte, string, error) {
+	shortID, ods, err := templateIDs(tpl)
+	if err != nil {
+		return nil, "", err
+	}
+	newShort, err := shortFormID(n, ods)
+	if err != nil {
+		return nil, "", err
+	}
+	payload := bytes.ReplaceAll(tpl, []byte(shortID), []byte(newShort))
+	return replaceTransmissionID(payload, msgID), newShort, nil
+}
+
 // send posts message i: the template with a fresh transmission id and a
 // short-form id of its own (valid check character), wrapped in ebXML.
 func send(ctx context.Context, r *run, i int, due time.Time) (bool, string) {
@@ -343,6 +360,10 @@ func send(ctx context.Context, r *run, i int, due time.Time) (bool, string) {
 	}
 	return true, ""
 }
+
+// WithTransmissionID returns an HL7 v3 message with id as its own id (the
+// first id root), e.g. to send a template under a fresh transmission id.
+func WithTransmissionID(payload []byte, id string) []byte { return replaceTransmissionID(payload, id) }
 
 // replaceTransmissionID sets the message's own id (the first id root).
 func replaceTransmissionID(payload []byte, id string) []byte {

@@ -1,0 +1,168 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
+)
+
+// Dead-letter admin paths: one dead letter with its message, and resending.
+const (
+	// PathDeadLetterItem shows one dead letter, message included:
+	// GET /admin/deadletters/item?id=<stage>:<MessageId>.
+	PathDeadLetterItem = "/admin/deadletters/item"
+	// PathDeadLetterResend resends dead letters: POST with a JSON body
+	// {"id": "<stage>:<MessageId>"} for one, or {"party": "<party key>"} for
+	// every dead letter of a party.
+	PathDeadLetterResend = "/admin/deadletters/resend"
+)
+
+// registerDeadLetterAdmin adds the dead-letter routes beside the other
+// admin routes.
+func (s *Server) registerDeadLetterAdmin(r fiber.Router) {
+	r.Get(strings.TrimPrefix(PathDeadLetterItem, "/admin"), s.deadLetterItem)
+	r.Post(strings.TrimPrefix(PathDeadLetterResend, "/admin"), s.resendDeadLetters)
+}
+
+// deadLetterItem handles GET PathDeadLetterItem?id=...: the dead letter with
+// its reason and message (patient data: the admin listener guards it).
+func (s *Server) deadLetterItem(c *fiber.Ctx) error {
+	id := c.Query("id")
+	if id == "" {
+		return fiber.NewError(fiber.StatusBadRequest, "id: want <stage>:<MessageId>, as GET "+PathDeadLetters+" lists them")
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), 5*time.Second)
+	defer cancel()
+	raw, err := s.store.DeadLetters(ctx, store.DeadLetterCap)
+	if err != nil {
+		return fiber.NewError(fiber.StatusServiceUnavailable, "dead letters: "+err.Error())
+	}
+	for _, b := range raw {
+		if dl, err := outbox.DecodeDeadLetter(b); err == nil && dl.ID == id {
+			dl.Entry = nil
+			return c.JSON(dl)
+		}
+	}
+	return fiber.NewError(fiber.StatusNotFound, "no dead letter "+id)
+}
+
+// resendRequest is the body of POST PathDeadLetterResend: ID or Party.
+type resendRequest struct {
+	ID    string `json:"id"`
+	Party string `json:"party"`
+}
+
+// ResendResult says what a resend did.
+type ResendResult struct {
+	// Resent are the ids of the dead letters queued again.
+	Resent []string `json:"resent"`
+	// Skipped are the matching dead letters that could not be resent, by id, with why.
+	Skipped map[string]string `json:"skipped,omitempty"`
+}
+
+// resendDeadLetters handles POST PathDeadLetterResend.
+func (s *Server) resendDeadLetters(c *fiber.Ctx) error {
+	var req resendRequest
+	if err := json.Unmarshal(c.Body(), &req); err != nil || (req.ID == "") == (req.Party == "") {
+		return fiber.NewError(fiber.StatusBadRequest, `want {"id": "<stage>:<MessageId>"} or {"party": "<party key>"}`)
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), 30*time.Second)
+	defer cancel()
+	match := func(dl outbox.DeadLetter) bool { return dl.Party == req.Party }
+	if req.ID != "" {
+		match = func(dl outbox.DeadLetter) bool { return dl.ID == req.ID }
+	}
+	res, err := s.msg.resend(ctx, match)
+	if err != nil {
+		return fiber.NewError(fiber.StatusServiceUnavailable, "resend: "+err.Error())
+	}
+	if req.ID != "" && len(res.Resent) == 0 && len(res.Skipped) == 0 {
+		return fiber.NewError(fiber.StatusNotFound, "no dead letter "+req.ID)
+	}
+	return c.JSON(res)
+}
+
+// resend queues again every dead letter that match accepts: a delivery as
+// the same message (same eb:MessageId: the receiver takes it once), an
+// inbound message back into the inbox (the EPS processor's outcome record
+// keeps EPS from being asked twice). Each is taken off the dead-letter list
+// in the same store step as it is queued, so it is resent at most once.
+func (g *messaging) resend(ctx context.Context, match func(outbox.DeadLetter) bool) (ResendResult, error) {
+	res := ResendResult{Resent: []string{}, Skipped: map[string]string{}}
+	raw, err := g.store.DeadLetters(ctx, store.DeadLetterCap)
+	if err != nil {
+		return res, err
+	}
+	now := g.now()
+	var inbox, deliveries bool
+	for _, b := range raw {
+		dl, err := outbox.DecodeDeadLetter(b)
+		if err != nil || !match(dl) {
+			continue
+		}
+		it, err := g.redoItem(dl, now)
+		if err != nil {
+			res.Skipped[dl.ID] = err.Error()
+			continue
+		}
+		ok, err := g.store.Requeue(ctx, b, it)
+		if err != nil {
+			return res, fmt.Errorf("resend %s: %w", dl.ID, err)
+		}
+		if !ok {
+			res.Skipped[dl.ID] = "resent by someone else meanwhile"
+			continue
+		}
+		res.Resent = append(res.Resent, dl.ID)
+		inbox = inbox || it.Queue == inboxQueue
+		deliveries = deliveries || it.Queue == outbox.Queue
+		g.log.Info("dead letter resent by an operator", "id", dl.ID, "party", dl.Party, "interaction", dl.Interaction, "reason_was", dl.Reason)
+	}
+	if inbox {
+		g.wakeInbox()
+	}
+	if deliveries {
+		g.delivery.Wake()
+	}
+	if len(res.Skipped) == 0 {
+		res.Skipped = nil
+	}
+	return res, nil
+}
+
+// redoItem is the queue item that resends dl.
+func (g *messaging) redoItem(dl outbox.DeadLetter, now time.Time) (store.Item, error) {
+	switch dl.Stage {
+	case outbox.StageDelivery:
+		d, err := dl.Redelivery(now)
+		if err != nil {
+			return store.Item{}, err
+		}
+		return d.Item(now)
+	case outbox.StageProcessing:
+		if len(dl.Entry) == 0 {
+			return store.Item{}, errors.New("kept without its inbox entry (dead-lettered by an older porxgate)")
+		}
+		var e inboxEntry
+		if err := json.Unmarshal(dl.Entry, &e); err != nil || e.Inbound.MessageID == "" {
+			return store.Item{}, fmt.Errorf("inbox entry unreadable: %v", err)
+		}
+		e.Attempts, e.LastError = 0, ""
+		return e.item(now)
+	}
+	return store.Item{}, fmt.Errorf("unknown stage %q", dl.Stage)
+}
+
+// DeadLetterItemURL returns the admin URL of one dead letter under base.
+func DeadLetterItemURL(base, id string) string {
+	return base + PathDeadLetterItem + "?id=" + url.QueryEscape(id)
+}

@@ -1,0 +1,106 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/porxgate/porxgate/gateway/outbox"
+)
+
+// postJSON posts v as JSON and returns status and body.
+func postJSON(t *testing.T, url string, v any) (int, []byte) {
+	t.Helper()
+	b, _ := json.Marshal(v)
+	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// TestDeadLetterResendDelivery: an answer given up on (the MHS failing)
+// keeps its message; after the route is mended an operator resends every
+// dead letter of the party; the MHS gets the same message (same
+// eb:MessageId) once, and the dead letter is gone.
+func TestDeadLetterResendDelivery(t *testing.T) {
+	mhs := startMHS(t, "fail")
+	r, err := outbox.ParseRoutes([]byte(`{"`+senderParty+`": {"url": "`+mhs.srv.URL+`", "retries": 0, "retryInterval": "20ms", "persistDuration": "1m"}}`), outbox.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(newFakeProcessor()), WithRoutes(r))
+	req := newReq(newID(t, 40))
+	if code, _ := sendEb(t, g.base, req); code != http.StatusAccepted {
+		t.Fatal("not acknowledged")
+	}
+	dl := waitDeadLetters(t, g, 1)[0]
+	id := dl.ID
+	code, body := get(t, DeadLetterItemURL(g.base, id))
+	var view outbox.DeadLetter
+	if code != 200 || json.Unmarshal([]byte(body), &view) != nil || len(view.Body) == 0 || view.Reason == "" {
+		t.Fatalf("dead letter %s = %d %s; want it with its message and reason", id, code, body)
+	}
+	mhs.setMode("ack")
+	code, out := postJSON(t, g.base+PathDeadLetterResend, map[string]string{"party": senderParty})
+	var res ResendResult
+	if code != 200 || json.Unmarshal(out, &res) != nil || len(res.Resent) != 1 || res.Resent[0] != id {
+		t.Fatalf("resend = %d %s", code, out)
+	}
+	waitFor(t, "the resent answer", func() bool { return len(mhs.messages()) == 2 })
+	got := mhs.messages()
+	if got[1].msg == nil || got[1].msg.MessageID != got[0].msg.MessageID || got[1].msg.RefToMessageID != req.messageID {
+		t.Errorf("resent message differs from the one given up on")
+	}
+	if code, _ := postJSON(t, g.base+PathDeadLetterResend, map[string]string{"id": id}); code != http.StatusNotFound {
+		t.Errorf("second resend of %s = %d, want 404 (resent once)", id, code)
+	}
+	if code, body := get(t, g.base+PathDeadLetters); code != 200 || !bytes.Contains([]byte(body), []byte(`"count":0`)) {
+		t.Errorf("dead letters after resend: %d %s", code, body)
+	}
+}
+
+// TestDeadLetterResendProcessing: an inbound message dead-lettered by the
+// processor is resent by id once the cause is mended, processed, and its
+// answer delivered once.
+func TestDeadLetterResendProcessing(t *testing.T) {
+	mhs := startMHS(t, "ack")
+	proc := newFakeProcessor()
+	proc.answer = func(in *Inbound, n int) (*Outcome, error) {
+		if n == 1 {
+			return nil, Permanent(errors.New("no route to EPS for this prescriber yet"))
+		}
+		return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
+	}
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+	req := newReq(newID(t, 41))
+	if code, _ := sendEb(t, g.base, req); code != http.StatusAccepted {
+		t.Fatal("not acknowledged")
+	}
+	dl := waitDeadLetters(t, g, 1)[0]
+	if dl.Stage != outbox.StageProcessing {
+		t.Fatalf("dead letter %+v", dl)
+	}
+	code, out := postJSON(t, g.base+PathDeadLetterResend, map[string]string{"id": dl.ID})
+	if code != 200 {
+		t.Fatalf("resend = %d %s", code, out)
+	}
+	// The sender was told at once that its message was not processed (an
+	// async MessageError), then gets the answer after the resend.
+	waitFor(t, "the MessageError and the answer", func() bool { return len(mhs.messages()) == 2 })
+	if got := mhs.messages(); got[0].msg != nil || !strings.Contains(string(got[0].body), "910009:") || got[1].msg == nil || got[1].msg.Action != mcciAck {
+		t.Errorf("MHS got %q then %v", got[0].body, got[1].msg)
+	}
+	if n := proc.callsFor(req.messageID); n != 2 {
+		t.Errorf("processed %d times, want 2", n)
+	}
+	if code, _ := postJSON(t, g.base+PathDeadLetterResend, map[string]string{"id": dl.ID}); code != http.StatusNotFound {
+		t.Errorf("second resend = %d, want 404", code)
+	}
+}

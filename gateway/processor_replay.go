@@ -1,0 +1,350 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/gateway/upstream"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// A replay gives the first answer. Processing is at least once (a crash,
+// a store failure, a lease takeover, a SOAP retry all run a message
+// again), and EPS is not idempotent: a prescription sent twice is refused
+// the second time as a duplicate, a nominated release repeated releases
+// nothing. So the EPS processor
+//
+//   - records EPS's answer to each message durably (OutcomeLog, keyed by
+//     transport, interaction and MessageId) before it acts on it, and on
+//     a replay answers from the record without calling EPS again;
+//   - records, before calling EPS, that it is about to send the message;
+//   - where the answer is missing (it could not be stored, or the process
+//     died first) but the message was sent before, and EPS now refuses the
+//     prescription as DUPLICATE_PRESCRIPTION_ID, asks EPS
+//     what it holds under that prescription id (the tracker, GET
+//     Task?focus:identifier=) and, when it is what porxgate sent (same
+//     short-form id, same line items — random UUIDs porxgate's sender
+//     chose), answers as EPS answered the first time: accepted. The same
+//     prescription sent again under a new MessageId is still refused, as
+//     Spine refuses it.
+
+// OutcomeLog keeps EPS's answers for replays (store.Store satisfies it).
+type OutcomeLog interface {
+	// PutReply keeps body under key for ttl.
+	PutReply(ctx context.Context, key string, body []byte, ttl time.Duration) error
+	// GetReply returns what is kept under key, and whether there is one.
+	GetReply(ctx context.Context, key string) ([]byte, bool, error)
+}
+
+// DefaultOutcomeTTL is how long EPS's answer to a message is kept for
+// replays: longer than any message stays in the inbox in practice (its
+// processing retries back off to 15 minutes each).
+const DefaultOutcomeTTL = 24 * time.Hour
+
+// recordedAnswer is EPS's answer as kept in the OutcomeLog.
+type recordedAnswer struct {
+	// Status 0 records an attempt: the message was about to be sent, and
+	// EPS's answer is not known.
+	Status int    `json:"status"`
+	Body   []byte `json:"body"`
+	// Confirmed: EPS refused the message as a duplicate and porxgate
+	// confirmed that what EPS holds is what it sent.
+	Confirmed bool `json:"confirmed,omitempty"`
+}
+
+// WithOutcomeLog makes p record EPS's answers in l for ttl (0:
+// DefaultOutcomeTTL) and answer replays from the record. Without it every
+// replay calls EPS again (duplicate confirmation still applies).
+func (p *EPSProcessor) WithOutcomeLog(l OutcomeLog, ttl time.Duration) *EPSProcessor {
+	if ttl <= 0 {
+		ttl = DefaultOutcomeTTL
+	}
+	p.outcomes, p.outcomeTTL = l, ttl
+	if ix, ok := l.(ReleaseIndex); ok {
+		p.index = ix // release_recovery.go
+	}
+	return p
+}
+
+// outcomeKey names the record of EPS's answer to in.
+func outcomeKey(in *Inbound, canon string) string {
+	return "eps-outcome:" + string(in.Transport) + ":" + canon + ":" + strings.ToUpper(in.MessageID)
+}
+
+// upstreamAnswer returns EPS's answer to in: the recorded one on a replay,
+// else a fresh call's, recorded before it is returned. A call that fails
+// returns its error unrecorded (nothing happened that a replay must
+// repeat); an answer that cannot be recorded is an error too, so that it
+// is not acted on before it is durable.
+func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon string, op operation, body []byte) (*upstream.Response, bool, error) {
+	key := outcomeKey(in, canon)
+	sentBefore := false
+	if p.outcomes != nil {
+		b, ok, err := p.outcomes.GetReply(ctx, key)
+		if err != nil {
+			return nil, false, Deferred(fmt.Errorf("%s %s: recorded EPS answer unreadable (store unavailable): %w", in.Interaction, in.MessageID, err))
+		}
+		if ok {
+			var rec recordedAnswer
+			if err := json.Unmarshal(b, &rec); err == nil && rec.Status != 0 {
+				return &upstream.Response{Status: rec.Status, Body: rec.Body}, true, nil
+			}
+			sentBefore = true
+		} else if err := p.record(ctx, key, recordedAnswer{}); err != nil {
+			return nil, false, Deferred(fmt.Errorf("%s %s: attempt could not be recorded (store unavailable): %w", in.Interaction, in.MessageID, err))
+		}
+	}
+	if sentBefore && canon == v3.NominatedReleaseRequest {
+		// EPS may have released prescriptions whose answer never came back;
+		// those porxgate submitted are recovered below, others cannot be
+		// found (EPS offers no search by dispenser): say so.
+		p.log.Warn("nominated release sent again after an attempt whose answer is unknown: prescriptions EPS released then and porxgate did not submit cannot be recovered",
+			"interaction", in.Interaction, "message_id", in.MessageID, "from_party", in.FromParty)
+	}
+	if isPrescriptionOrder(canon) {
+		p.noteNomination(ctx, body) // before EPS can release it
+	}
+	resp, err := p.call(ctx, op, body)
+	if err != nil {
+		return nil, false, &callError{err}
+	}
+	if canon == v3.NominatedReleaseRequest && (sentBefore || resp.Attempts > 1) {
+		// An earlier attempt may have released prescriptions whose answer
+		// was lost: recover them into this answer (release_recovery.go).
+		resp = p.recoverRelease(ctx, body, resp)
+	}
+	rec := recordedAnswer{Status: resp.Status, Body: resp.Body}
+	if confirm := p.replayConfirmation(sentBefore, canon, resp); confirm != nil {
+		ok, cerr := confirm(ctx, body)
+		switch {
+		case cerr != nil:
+			// Not known either way: never answer a false rejection; try later.
+			return nil, false, Deferred(fmt.Errorf("%s %s: EPS refused a replay (%d) and what it holds could not be checked: %w", in.Interaction, in.MessageID, resp.Status, cerr))
+		case ok:
+			p.log.Info("EPS refused a replayed message whose first sending it had applied: answered as accepted",
+				"interaction", in.Interaction, "message_id", in.MessageID, "upstream_status", resp.Status)
+			resp = &upstream.Response{Status: http.StatusOK, Body: confirmedOutcome(), Header: resp.Header, RequestID: resp.RequestID, Attempts: resp.Attempts}
+			rec = recordedAnswer{Status: resp.Status, Body: resp.Body, Confirmed: true}
+		}
+	}
+	if p.outcomes != nil {
+		if err := p.record(ctx, key, rec); err != nil {
+			return nil, false, Deferred(fmt.Errorf("%s %s: EPS answered %d but the answer could not be recorded: %w", in.Interaction, in.MessageID, resp.Status, err))
+		}
+	}
+	if op == opRelease {
+		p.forgetDelivered(ctx, body, resp)
+	}
+	return resp, false, nil
+}
+
+// record keeps rec under key in the outcome log.
+func (p *EPSProcessor) record(ctx context.Context, key string, rec recordedAnswer) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encode EPS answer: %w", err)
+	}
+	return p.outcomes.PutReply(ctx, key, b, p.outcomeTTL)
+}
+
+// callError marks the failure of the upstream call itself (EPS
+// unreachable, failing, its breaker open), as against a failure to
+// record or check its answer.
+type callError struct{ err error }
+
+func (e *callError) Error() string { return e.err.Error() }
+func (e *callError) Unwrap() error { return e.err }
+
+// replayConfirmation returns how to check that EPS already holds what a
+// refused replay would have done, or nil when the refusal stands: a
+// prescription refused as DUPLICATE_PRESCRIPTION_ID, or a dispense
+// notification refused (already dispensed, invalid transition), after an
+// attempt porxgate recorded.
+func (p *EPSProcessor) replayConfirmation(sentBefore bool, canon string, resp *upstream.Response) func(context.Context, []byte) (bool, error) {
+	switch {
+	case !sentBefore || resp.Status < 400 || resp.Status >= 500:
+		return nil
+	case isPrescriptionOrder(canon) && isDuplicateRefusal(resp):
+		return p.confirmDuplicate
+	case canon == v3.DispenseNotification:
+		return p.confirmDispensed
+	}
+	return nil
+}
+
+// isPrescriptionOrder reports the interactions that create a prescription.
+func isPrescriptionOrder(canon string) bool {
+	return canon == v3.ParentPrescription || canon == v3.ParentPrescriptionNonUrgent
+}
+
+// isDuplicateRefusal reports EPS's DUPLICATE_PRESCRIPTION_ID refusal.
+func isDuplicateRefusal(resp *upstream.Response) bool {
+	if resp.Status < 400 || resp.Status >= 500 {
+		return false
+	}
+	oo, err := outcomeOf(resp)
+	if err != nil || oo == nil {
+		return false
+	}
+	for _, is := range oo.Issue {
+		if is.Details == nil {
+			continue
+		}
+		for _, c := range is.Details.Coding {
+			if c.Code == "DUPLICATE_PRESCRIPTION_ID" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// confirmedOutcome is the answer recorded for a confirmed duplicate: the
+// informational OperationOutcome EPS gives an accepted prescription.
+func confirmedOutcome() []byte {
+	return []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational",` +
+		`"diagnostics":"EPS already holds this prescription as porxgate sent it (confirmed through the tracker)"}]}`)
+}
+
+// sentPrescription is what identifies a prescription porxgate sent.
+type sentPrescription struct {
+	ShortFormID string
+	Items       []string // line item ids, upper case, sorted
+}
+
+// sentPrescriptionOf reads the short-form id and line items of a
+// prescription-order Bundle porxgate built.
+func sentPrescriptionOf(bundleJSON []byte) (sentPrescription, error) {
+	b, err := fhir.ParseBundle(bundleJSON)
+	if err != nil {
+		return sentPrescription{}, fmt.Errorf("prescription sent: %w", err)
+	}
+	var sp sentPrescription
+	for _, mr := range fhir.EntriesOf[*fhir.MedicationRequest](b) {
+		if mr.GroupIdentifier != nil && mr.GroupIdentifier.System == fhir.SystemShortFormID {
+			sp.ShortFormID = strings.ToUpper(mr.GroupIdentifier.Value)
+		}
+		for _, id := range mr.Identifier {
+			if id.System == fhir.SystemLineItemID {
+				sp.Items = append(sp.Items, strings.ToUpper(id.Value))
+			}
+		}
+	}
+	if sp.ShortFormID == "" || len(sp.Items) == 0 {
+		return sentPrescription{}, errors.New("prescription sent: no short-form id or line items")
+	}
+	slices.Sort(sp.Items)
+	return sp, nil
+}
+
+// confirmDuplicate asks EPS's tracker what it holds under the short-form
+// id of the prescription in bundleJSON and reports whether it is that
+// prescription: the same line items. An error means it could not be told.
+func (p *EPSProcessor) confirmDuplicate(ctx context.Context, bundleJSON []byte) (bool, error) {
+	sp, err := sentPrescriptionOf(bundleJSON)
+	if err != nil {
+		return false, err
+	}
+	view, err := p.trackerView(ctx, sp.ShortFormID)
+	if errors.Is(err, errNotInTracker) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	held := make([]string, 0, len(view.Items))
+	for id := range view.Items {
+		held = append(held, strings.ToUpper(id))
+	}
+	slices.Sort(held)
+	return slices.Equal(held, sp.Items), nil
+}
+
+// sentDispense reads a dispense-notification Bundle porxgate built: the
+// short-form id and each line item's dispense status (medicationdispense-type).
+func sentDispense(bundleJSON []byte) (string, map[string]string, error) {
+	var b struct {
+		Entry []struct {
+			Resource struct {
+				ResourceType string                `json:"resourceType"`
+				Type         *fhir.CodeableConcept `json:"type"`
+				Contained    []json.RawMessage     `json:"contained"`
+			} `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(bundleJSON, &b); err != nil {
+		return "", nil, fmt.Errorf("dispense notification sent: %w", err)
+	}
+	shortForm, items := "", map[string]string{}
+	for _, e := range b.Entry {
+		if e.Resource.ResourceType != "MedicationDispense" {
+			continue
+		}
+		st := ""
+		if c := fhir.FindCoding(e.Resource.Type, fhir.CodeSystemMedicationDispenseType); c != nil {
+			st = c.Code
+		}
+		for _, raw := range e.Resource.Contained {
+			var mr fhir.MedicationRequest
+			if json.Unmarshal(raw, &mr) != nil || mr.GroupIdentifier == nil {
+				continue
+			}
+			for _, id := range mr.Identifier {
+				if id.System == fhir.SystemLineItemID && st != "" {
+					items[strings.ToUpper(id.Value)] = st
+					shortForm = strings.ToUpper(mr.GroupIdentifier.Value)
+				}
+			}
+		}
+	}
+	if shortForm == "" || len(items) == 0 {
+		return "", nil, errors.New("dispense notification sent: no prescription or line items")
+	}
+	return shortForm, items, nil
+}
+
+// confirmDispensed asks the EPS tracker whether every line item of the
+// dispense notification in bundleJSON already has the status it sets.
+func (p *EPSProcessor) confirmDispensed(ctx context.Context, bundleJSON []byte) (bool, error) {
+	shortForm, items, err := sentDispense(bundleJSON)
+	if err != nil {
+		return false, err
+	}
+	view, err := p.trackerView(ctx, shortForm)
+	if errors.Is(err, errNotInTracker) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for id, st := range items {
+		if view.Items[id] != st {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// trackerView asks the EPS tracker about one prescription.
+func (p *EPSProcessor) trackerView(ctx context.Context, shortForm string) (trackerView, error) {
+	tr, ok := p.api.(TrackerAPI)
+	if !ok {
+		return trackerView{}, errors.New("the EPS API has no tracker to ask")
+	}
+	resp, err := tr.TrackerGet(ctx, url.Values{"focus:identifier": {fhir.SystemShortFormID + "|" + shortForm}})
+	if err != nil {
+		return trackerView{}, fmt.Errorf("EPS tracker %s: %w", shortForm, err)
+	}
+	if resp.Status != http.StatusOK {
+		return trackerView{}, fmt.Errorf("EPS tracker %s: answered %d", shortForm, resp.Status)
+	}
+	return parseTrackerAnswer(resp.Body, shortForm)
+}

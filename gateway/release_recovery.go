@@ -1,0 +1,288 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/gateway/upstream"
+)
+
+// No stranded release. A nominated release whose answer EPS sent but
+// porxgate never read (the connection dropped after EPS released; the
+// upstream client's retry, or a replay of the message, then releases
+// nothing, since EPS releases a prescription to a dispenser once) would
+// leave prescriptions "with dispenser" at a pharmacy that never saw them.
+//
+// Recovery uses what EPS supports: a patient release by prescription id
+// from the dispenser that already holds the prescription downloads it
+// again (EPS's repeat-release rule; the simulator models it). porxgate
+// keeps, per nominated pharmacy, the prescriptions it submitted nominated
+// to it and not yet delivered in a release answer (ReleaseIndex). When a
+// nominated release may have lost an answer (its call was retried after an
+// attempt that may have reached EPS, or the message is processed again
+// after an attempt whose answer is unknown), porxgate asks the EPS tracker
+// about each of them; those EPS shows with this dispenser are released
+// again by id and delivered in this release response, which is recorded
+// before it is acted on; every prescription a release answer delivers is
+// taken off the index, so each goes out once. Prescriptions porxgate did not
+// submit cannot be found this way (EPS offers no search by dispenser): the
+// error log names the dispenser for those.
+
+// ReleaseIndex keeps the prescriptions submitted through porxgate per
+// nominated pharmacy (store.Store satisfies it).
+type ReleaseIndex interface {
+	SetAdd(ctx context.Context, set string, ttl time.Duration, members ...string) error
+	SetMembers(ctx context.Context, set string) ([]string, error)
+	SetRemove(ctx context.Context, set string, members ...string) error
+}
+
+// nominationTTL is how long a nomination is kept: prescriptions are
+// released long before they expire (EPS keeps them 180 days).
+const nominationTTL = 180 * 24 * time.Hour
+
+// nominationSet names the index set of a pharmacy.
+func nominationSet(ods string) string { return "nominated:" + strings.ToUpper(ods) }
+
+// noteNomination indexes a prescription EPS accepted under its nominated
+// pharmacy, if it has one.
+func (p *EPSProcessor) noteNomination(ctx context.Context, bundleJSON []byte) {
+	if p.index == nil {
+		return
+	}
+	sp, err := sentPrescriptionOf(bundleJSON)
+	if err != nil {
+		return
+	}
+	ods := nominatedPharmacy(bundleJSON)
+	if ods == "" {
+		return
+	}
+	if err := p.index.SetAdd(ctx, nominationSet(ods), nominationTTL, sp.ShortFormID); err != nil {
+		p.log.Warn("nomination not indexed: a lost release answer could not recover it", "prescription", sp.ShortFormID, "dispenser", ods, "err", err)
+	}
+}
+
+// nominatedPharmacy returns the ODS code of a prescription's nominated
+// pharmacy (MedicationRequest.dispenseRequest.performer), "" when none.
+func nominatedPharmacy(bundleJSON []byte) string {
+	b, err := fhir.ParseBundle(bundleJSON)
+	if err != nil {
+		return ""
+	}
+	for _, mr := range fhir.EntriesOf[*fhir.MedicationRequest](b) {
+		if dr := mr.DispenseRequest; dr != nil && dr.Performer != nil && dr.Performer.Identifier != nil && dr.Performer.Identifier.Value != "" {
+			return dr.Performer.Identifier.Value
+		}
+	}
+	return ""
+}
+
+// releaseOwner returns the owner ODS code of a $release Parameters.
+func releaseOwner(paramsJSON []byte) string {
+	var ps struct {
+		Parameter []struct {
+			Name     string `json:"name"`
+			Resource struct {
+				Identifier []fhir.Identifier `json:"identifier"`
+			} `json:"resource"`
+		} `json:"parameter"`
+	}
+	if json.Unmarshal(paramsJSON, &ps) != nil {
+		return ""
+	}
+	for _, prm := range ps.Parameter {
+		if prm.Name == "owner" {
+			for _, id := range prm.Resource.Identifier {
+				if id.Value != "" {
+					return id.Value
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// releaseAnswerDoc is a $release answer kept raw, so that merging
+// prescriptions into it leaves every value byte for byte as EPS sent it.
+type releaseAnswerDoc struct {
+	top    map[string]json.RawMessage
+	params []map[string]json.RawMessage
+}
+
+// parseReleaseAnswer reads a $release Parameters.
+func parseReleaseAnswer(body []byte) (*releaseAnswerDoc, error) {
+	d := &releaseAnswerDoc{}
+	if err := json.Unmarshal(body, &d.top); err != nil {
+		return nil, fmt.Errorf("release answer: %w", err)
+	}
+	if err := json.Unmarshal(d.top["parameter"], &d.params); err != nil {
+		return nil, fmt.Errorf("release answer parameters: %w", err)
+	}
+	return d, nil
+}
+
+// passed returns the entries of passedPrescriptions and its parameter index (-1 when absent).
+func (d *releaseAnswerDoc) passed() ([]json.RawMessage, map[string]json.RawMessage, int) {
+	for i, prm := range d.params {
+		var name string
+		if json.Unmarshal(prm["name"], &name) != nil || name != "passedPrescriptions" {
+			continue
+		}
+		var bundle map[string]json.RawMessage
+		if json.Unmarshal(prm["resource"], &bundle) != nil || bundle == nil {
+			return nil, nil, -1
+		}
+		var entries []json.RawMessage
+		_ = json.Unmarshal(bundle["entry"], &entries)
+		return entries, bundle, i
+	}
+	return nil, nil, -1
+}
+
+// shortFormIDs returns the short-form ids of the prescriptions in entries.
+func shortFormIDs(entries []json.RawMessage) []string {
+	var out []string
+	for _, e := range entries {
+		var entry struct {
+			Resource json.RawMessage `json:"resource"`
+		}
+		if json.Unmarshal(e, &entry) != nil {
+			continue
+		}
+		if sp, err := sentPrescriptionOf(entry.Resource); err == nil {
+			out = append(out, sp.ShortFormID)
+		}
+	}
+	return out
+}
+
+// releasedIDs returns the short-form ids a $release answer releases.
+func releasedIDs(body []byte) []string {
+	d, err := parseReleaseAnswer(body)
+	if err != nil {
+		return nil
+	}
+	entries, _, _ := d.passed()
+	return shortFormIDs(entries)
+}
+
+// addPassed appends entries to passedPrescriptions and returns the answer.
+func (d *releaseAnswerDoc) addPassed(more []json.RawMessage) ([]byte, error) {
+	entries, bundle, i := d.passed()
+	if i < 0 {
+		return nil, errors.New("release answer has no passedPrescriptions")
+	}
+	entries = append(entries, more...)
+	var err error
+	if bundle["entry"], err = json.Marshal(entries); err != nil {
+		return nil, err
+	}
+	bundle["total"] = json.RawMessage(fmt.Sprint(len(entries)))
+	if d.params[i]["resource"], err = json.Marshal(bundle); err != nil {
+		return nil, err
+	}
+	if d.top["parameter"], err = json.Marshal(d.params); err != nil {
+		return nil, err
+	}
+	return json.Marshal(d.top)
+}
+
+// recoverRelease adds to a nominated release answer the prescriptions an
+// earlier, lost answer released to the same dispenser (see above). On any
+// failure it returns resp unchanged and says so in the log.
+func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, resp *upstream.Response) *upstream.Response {
+	owner := releaseOwner(requestJSON)
+	if p.index == nil || owner == "" || resp.Status != 200 {
+		return resp
+	}
+	doc, err := parseReleaseAnswer(resp.Body)
+	if err != nil {
+		return resp
+	}
+	entries, _, _ := doc.passed()
+	have := map[string]bool{}
+	for _, id := range shortFormIDs(entries) {
+		have[id] = true
+	}
+	cands, err := p.index.SetMembers(ctx, nominationSet(owner))
+	if err != nil {
+		p.log.Error("release answer may have been lost and the nominations could not be read", "dispenser", owner, "err", err)
+		return resp
+	}
+	var more []json.RawMessage
+	var recovered []string
+	for _, sf := range cands {
+		if have[sf] {
+			continue
+		}
+		view, err := p.trackerView(ctx, sf)
+		if err != nil || !strings.EqualFold(view.Owner, owner) || (view.Status != "0002" && view.Status != "0003") {
+			continue
+		}
+		again, err := p.api.Release(ctx, withGroupIdentifier(requestJSON, sf))
+		if err != nil || again.Status != 200 {
+			p.log.Warn("prescription with this dispenser could not be released again", "prescription", sf, "dispenser", owner, "err", err)
+			continue
+		}
+		d, err := parseReleaseAnswer(again.Body)
+		if err != nil {
+			continue
+		}
+		es, _, _ := d.passed()
+		more = append(more, es...)
+		recovered = append(recovered, sf)
+	}
+	if len(more) == 0 {
+		return resp
+	}
+	body, err := doc.addPassed(more)
+	if err != nil {
+		return resp
+	}
+	p.log.Warn("nominated release: recovered prescriptions EPS released to this dispenser in an answer that was lost",
+		"dispenser", owner, "recovered", recovered)
+	out := *resp
+	out.Body = body
+	return &out
+}
+
+// withGroupIdentifier returns a nominated $release Parameters turned into a
+// patient release of one prescription: a group-identifier parameter added.
+func withGroupIdentifier(paramsJSON []byte, shortFormID string) []byte {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(paramsJSON, &top) != nil {
+		return paramsJSON
+	}
+	var params []json.RawMessage
+	_ = json.Unmarshal(top["parameter"], &params)
+	gi, _ := json.Marshal(map[string]any{"name": "group-identifier",
+		"valueIdentifier": map[string]string{"system": fhir.SystemShortFormID, "value": shortFormID}})
+	params = append(params, gi)
+	top["parameter"], _ = json.Marshal(params)
+	b, err := json.Marshal(top)
+	if err != nil {
+		return paramsJSON
+	}
+	return b
+}
+
+// forgetDelivered takes the prescriptions a release answer delivers to its
+// dispenser off the index: they are no longer the dispenser's unseen.
+func (p *EPSProcessor) forgetDelivered(ctx context.Context, requestJSON []byte, resp *upstream.Response) {
+	if p.index == nil || resp.Status != 200 {
+		return
+	}
+	owner := releaseOwner(requestJSON)
+	ids := releasedIDs(resp.Body)
+	if owner == "" || len(ids) == 0 {
+		return
+	}
+	if err := p.index.SetRemove(ctx, nominationSet(owner), ids...); err != nil {
+		p.log.Warn("released prescriptions not taken off the nominations; a later recovery may deliver them again", "dispenser", owner, "err", err)
+	}
+}

@@ -1,0 +1,103 @@
+package gateway
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// releaseAnswerJSON is a $release answer with the given prescription
+// Bundles (raw) as passedPrescriptions.
+func releaseAnswerJSON(prescriptions ...string) string {
+	var entries []string
+	for _, p := range prescriptions {
+		entries = append(entries, `{"fullUrl":"urn:uuid:x","resource":`+p+`}`)
+	}
+	return `{"resourceType":"Parameters","id":"p1","parameter":[` +
+		`{"name":"passedPrescriptions","resource":{"resourceType":"Bundle","type":"searchset","total":` + strconv.Itoa(len(entries)) + `,"entry":[` + strings.Join(entries, ",") + `]}},` +
+		`{"name":"failedPrescriptions","resource":{"resourceType":"Bundle","type":"searchset","total":0,"entry":[]}}]}`
+}
+
+// prescriptionJSON is a prescription-order Bundle with one line item.
+func prescriptionJSON(shortForm, item string) string {
+	return `{"resourceType":"Bundle","type":"message","entry":[{"resource":{"resourceType":"MedicationRequest",` +
+		`"groupIdentifier":{"system":"https://fhir.nhs.uk/Id/prescription-order-number","value":"` + shortForm + `"},` +
+		`"identifier":[{"system":"https://fhir.nhs.uk/Id/prescription-order-item-number","value":"` + item + `"}],` +
+		`"dispenseRequest":{"performer":{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"FCG71"}},"quantity":{"value":1.50}}}}]}`
+}
+
+// TestReleaseAnswerParsing: released ids, merging (values byte for byte)
+// and malformed answers.
+func TestReleaseAnswerParsing(t *testing.T) {
+	a := prescriptionJSON("AAAAAA-A99968-00001A", "i1")
+	b := prescriptionJSON("BBBBBB-A99968-00002B", "i2")
+	if got := releasedIDs([]byte(releaseAnswerJSON(a))); !slices.Equal(got, []string{"AAAAAA-A99968-00001A"}) {
+		t.Errorf("releasedIDs = %v", got)
+	}
+	doc, err := parseReleaseAnswer([]byte(releaseAnswerJSON(a)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := parseReleaseAnswer([]byte(releaseAnswerJSON(b)))
+	more, _, _ := other.passed()
+	merged, err := doc.addPassed(more)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := releasedIDs(merged); !slices.Equal(got, []string{"AAAAAA-A99968-00001A", "BBBBBB-A99968-00002B"}) {
+		t.Errorf("merged ids = %v", got)
+	}
+	if !strings.Contains(string(merged), `"value":1.50`) || !strings.Contains(string(merged), `"total":2`) {
+		t.Errorf("merge changed values or total:\n%s", merged)
+	}
+	if ods := nominatedPharmacy([]byte(a)); ods != "FCG71" {
+		t.Errorf("nominated pharmacy %q", ods)
+	}
+	req := `{"resourceType":"Parameters","parameter":[{"name":"owner","resource":{"resourceType":"Organization","identifier":[{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"FCG71"}]}}]}`
+	if o := releaseOwner([]byte(req)); o != "FCG71" {
+		t.Errorf("owner %q", o)
+	}
+	pr := string(withGroupIdentifier([]byte(req), "AAAAAA-A99968-00001A"))
+	if !strings.Contains(pr, `"name":"group-identifier"`) || releaseOwner([]byte(pr)) != "FCG71" {
+		t.Errorf("patient release = %s", pr)
+	}
+	for _, bad := range []string{"", "{", `{"parameter":5}`, `{"resourceType":"OperationOutcome"}`, `{"parameter":[{"name":"passedPrescriptions","resource":7}]}`} {
+		if ids := releasedIDs([]byte(bad)); len(ids) != 0 {
+			t.Errorf("releasedIDs(%q) = %v", bad, ids)
+		}
+		if d, err := parseReleaseAnswer([]byte(bad)); err == nil {
+			if _, err := d.addPassed(nil); err == nil && !strings.Contains(bad, "passedPrescriptions") {
+				t.Errorf("addPassed on %q succeeded", bad)
+			}
+		}
+		if releaseOwner([]byte(bad)) != "" || nominatedPharmacy([]byte(bad)) != "" {
+			t.Errorf("owner or pharmacy read from %q", bad)
+		}
+	}
+}
+
+// FuzzReleaseAnswer: the release-answer readers never panic, and a merge
+// keeps every id already released.
+func FuzzReleaseAnswer(f *testing.F) {
+	f.Add([]byte(releaseAnswerJSON(prescriptionJSON("AAAAAA-A99968-00001A", "i1"))))
+	f.Add([]byte(`{"parameter":[{"name":"passedPrescriptions","resource":{"entry":[{"resource":{}}]}}]}`))
+	f.Add([]byte(`{`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ids := releasedIDs(b)
+		_ = releaseOwner(b)
+		_ = nominatedPharmacy(b)
+		_ = withGroupIdentifier(b, "X")
+		d, err := parseReleaseAnswer(b)
+		if err != nil {
+			return
+		}
+		merged, err := d.addPassed(nil)
+		if err != nil {
+			return
+		}
+		if got := releasedIDs(merged); len(got) != len(ids) {
+			t.Errorf("merge changed the released ids: %v → %v", ids, got)
+		}
+	})
+}

@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// memSet is a named set of a Memory store and when it expires.
+type memSet struct {
+	members map[string]bool
+	exp     time.Time
+}
+
+// SetAdd implements Store.
+func (m *Memory) SetAdd(_ context.Context, set string, ttl time.Duration, members ...string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	now := m.now()
+	s, ok := m.sets[set]
+	if !ok || !now.Before(s.exp) {
+		s = memSet{members: map[string]bool{}}
+	}
+	for _, v := range members {
+		s.members[v] = true
+	}
+	s.exp = now.Add(ttl)
+	m.sets[set] = s
+	return nil
+}
+
+// SetMembers implements Store.
+func (m *Memory) SetMembers(_ context.Context, set string) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	s, ok := m.sets[set]
+	if !ok || !m.now().Before(s.exp) {
+		return nil, nil
+	}
+	out := make([]string, 0, len(s.members))
+	for v := range s.members {
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// SetRemove implements Store.
+func (m *Memory) SetRemove(_ context.Context, set string, members ...string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	if s, ok := m.sets[set]; ok {
+		for _, v := range members {
+			delete(s.members, v)
+		}
+	}
+	return nil
+}
+
+// setKey is the Redis key of a named set.
+func (r *Redis) setKey(set string) string { return r.prefix + "set:" + set }
+
+// SetAdd implements Store with SADD and PEXPIRE in one transaction.
+func (r *Redis) SetAdd(ctx context.Context, set string, ttl time.Duration, members ...string) error {
+	if len(members) == 0 {
+		return nil
+	}
+	args := make([]any, len(members))
+	for i, v := range members {
+		args[i] = v
+	}
+	p := r.client.TxPipeline()
+	p.SAdd(ctx, r.setKey(set), args...)
+	p.PExpire(ctx, r.setKey(set), max(ttl, time.Millisecond))
+	if _, err := p.Exec(ctx); err != nil {
+		return fmt.Errorf("redis set add %s: %w", set, err)
+	}
+	return nil
+}
+
+// SetMembers implements Store.
+func (r *Redis) SetMembers(ctx context.Context, set string) ([]string, error) {
+	out, err := r.client.SMembers(ctx, r.setKey(set)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redis set members %s: %w", set, err)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// SetRemove implements Store.
+func (r *Redis) SetRemove(ctx context.Context, set string, members ...string) error {
+	if len(members) == 0 {
+		return nil
+	}
+	args := make([]any, len(members))
+	for i, v := range members {
+		args[i] = v
+	}
+	if err := r.client.SRem(ctx, r.setKey(set), args...).Err(); err != nil {
+		return fmt.Errorf("redis set remove %s: %w", set, err)
+	}
+	return nil
+}

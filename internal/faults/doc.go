@@ -1,0 +1,17 @@
+// Package faults is porxgate's fault suite: it runs real gateway processes
+// (the porxgate binary, built for the run) on redis-server with AOF, the
+// EPS simulator (`porxgate sim`) upstream and a legacy MHS receiver, all on
+// loopback, and drives scenarios of failure through them: kill -9 of the
+// gateway under load, Redis killed and restarted, EPS down, EPS answers
+// lost after processing, one MessageId sent to two replicas at once, a
+// SOAP retry after a crash, hostile payloads on both doors.
+//
+// For each scenario it counts, from outside: sent, acknowledged, answered,
+// lost (acknowledged but EPS does not hold the prescription), answered
+// twice (two different answers to one request), false rejections (an
+// answer other than AA for a prescription EPS accepted) and acknowledged
+// but unanswered. A scenario fails unless lost, false rejections and
+// acknowledged-but-unanswered are all 0.
+//
+// Every process listens on 127.0.0.1 only and every wait is bounded.
+package faults
