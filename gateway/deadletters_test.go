@@ -42,13 +42,13 @@ func TestDeadLetterResendDelivery(t *testing.T) {
 	}
 	dl := waitDeadLetters(t, g, 1)[0]
 	id := dl.ID
-	code, body := get(t, DeadLetterItemURL(g.base, id))
+	code, body := get(t, DeadLetterItemURL(g.adminBase(t), id))
 	var view outbox.DeadLetter
 	if code != 200 || json.Unmarshal([]byte(body), &view) != nil || len(view.Body) == 0 || view.Reason == "" {
 		t.Fatalf("dead letter %s = %d %s; want it with its message and reason", id, code, body)
 	}
 	mhs.setMode("ack")
-	code, out := postJSON(t, g.base+PathDeadLetterResend, map[string]string{"party": senderParty})
+	code, out := postJSON(t, g.adminBase(t)+PathDeadLetterResend, map[string]string{"party": senderParty})
 	var res ResendResult
 	if code != 200 || json.Unmarshal(out, &res) != nil || len(res.Resent) != 1 || res.Resent[0] != id {
 		t.Fatalf("resend = %d %s", code, out)
@@ -58,10 +58,10 @@ func TestDeadLetterResendDelivery(t *testing.T) {
 	if got[1].msg == nil || got[1].msg.MessageID != got[0].msg.MessageID || got[1].msg.RefToMessageID != req.messageID {
 		t.Errorf("resent message differs from the one given up on")
 	}
-	if code, _ := postJSON(t, g.base+PathDeadLetterResend, map[string]string{"id": id}); code != http.StatusNotFound {
+	if code, _ := postJSON(t, g.adminBase(t)+PathDeadLetterResend, map[string]string{"id": id}); code != http.StatusNotFound {
 		t.Errorf("second resend of %s = %d, want 404 (resent once)", id, code)
 	}
-	if code, body := get(t, g.base+PathDeadLetters); code != 200 || !bytes.Contains([]byte(body), []byte(`"count":0`)) {
+	if code, body := get(t, g.adminBase(t)+PathDeadLetters); code != 200 || !bytes.Contains([]byte(body), []byte(`"count":0`)) {
 		t.Errorf("dead letters after resend: %d %s", code, body)
 	}
 }
@@ -87,7 +87,7 @@ func TestDeadLetterResendProcessing(t *testing.T) {
 	if dl.Stage != outbox.StageProcessing {
 		t.Fatalf("dead letter %+v", dl)
 	}
-	code, out := postJSON(t, g.base+PathDeadLetterResend, map[string]string{"id": dl.ID})
+	code, out := postJSON(t, g.adminBase(t)+PathDeadLetterResend, map[string]string{"id": dl.ID})
 	if code != 200 {
 		t.Fatalf("resend = %d %s", code, out)
 	}
@@ -100,7 +100,7 @@ func TestDeadLetterResendProcessing(t *testing.T) {
 	if n := proc.callsFor(req.messageID); n != 2 {
 		t.Errorf("processed %d times, want 2", n)
 	}
-	if code, _ := postJSON(t, g.base+PathDeadLetterResend, map[string]string{"id": dl.ID}); code != http.StatusNotFound {
+	if code, _ := postJSON(t, g.adminBase(t)+PathDeadLetterResend, map[string]string{"id": dl.ID}); code != http.StatusNotFound {
 		t.Errorf("second resend = %d, want 404", code)
 	}
 }

@@ -237,7 +237,14 @@ func (x *Exchange) apply(ev Event) {
 		if st.At.IsZero() {
 			st.At = ev.At
 		}
-		x.Steps = append(x.Steps, st)
+		// Steps are kept in time order: an event written at once
+		// (Journal.RecordNow) may reach the backend before queued events
+		// that happened earlier.
+		i := len(x.Steps)
+		for i > 0 && x.Steps[i-1].At.After(st.At) {
+			i--
+		}
+		x.Steps = slices.Insert(x.Steps, i, st)
 	}
 	if ev.Outcome != nil {
 		x.Outcome = *ev.Outcome
