@@ -29,7 +29,10 @@ type Node struct {
 
 // Parse reads a v3 document from bytes (with ReadXML) and returns a Reader
 // and the root Node. The root element's local name becomes the Reader's
-// interaction name.
+// interaction name. Elements written with a prefix for the v3 namespace
+// (hl7:) are read as if written in the default namespace, as Spine and the
+// EPS API write them; comments and processing instructions are skipped by
+// every Node method.
 func Parse(data []byte) (*Reader, Node, error) {
 	doc, err := ReadXML(data)
 	if err != nil {
@@ -42,6 +45,7 @@ func Parse(data []byte) (*Reader, Node, error) {
 	if ns := root.NamespaceURI(); ns != Namespace {
 		return nil, Node{}, &Error{Interaction: root.Tag, Path: "/" + root.Tag, Msg: fmt.Sprintf("namespace %q, want %q", ns, Namespace)}
 	}
+	unprefix(root)
 	r := &Reader{interaction: root.Tag}
 	return r, Node{El: root, Path: "/" + root.Tag, r: r}, nil
 }
