@@ -106,7 +106,7 @@ next:
 					continue next
 				}
 			}
-			n.Fail("attribute %s=%q not supported (want %s)", a.Key, a.Value, pairs[i+1])
+			n.Fail("attribute %s=%q not supported (want %s)", a.Key, a.Value, allowed)
 			return
 		}
 		n.Fail("unexpected attribute %s", a.FullKey())
