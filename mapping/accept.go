@@ -125,17 +125,19 @@ func oneOf(v, alternatives string) bool {
 }
 
 // sameParty reports whether two v3 parties (AgentPerson, Organization)
-// name the same person or organisation: the same element but for the
-// structural attributes Spine reads either way (determinerCode).
-func sameParty(a, b *etree.Element) bool {
+// name the same person or organisation: the same element (but for the
+// elements skip rules out) once what relaxV3 sets aside and the
+// determinerCode Spine reads either way are left out of both.
+func sameParty(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	if SameElement(a, b, nil) {
+	if SameElement(a, b, skip) {
 		return true
 	}
 	ca, cb := a.Copy(), b.Copy()
 	for _, root := range []*etree.Element{ca, cb} {
+		relaxV3(root)
 		var drop func(e *etree.Element)
 		drop = func(e *etree.Element) {
 			e.RemoveAttr("determinerCode")
@@ -145,5 +147,5 @@ func sameParty(a, b *etree.Element) bool {
 		}
 		drop(root)
 	}
-	return SameElement(ca, cb, nil)
+	return SameElement(ca, cb, skip)
 }

@@ -80,12 +80,12 @@ func readCancellationRequest(p ackParser, cr v3.Node, env Env) *fhir.Bundle {
 // resources of their own (sharing the author's organisation when it is the
 // same).
 func cancelResponsible(authorNode, respNode v3.Node, author *AgentPersonResources, newID func() string) (*AgentPersonResources, bool) {
-	if !respNode.Exists() || sameParty(authorNode.El, respNode.El) {
+	if !respNode.Exists() || sameParty(authorNode.El, respNode.El, nil) {
 		return author, false
 	}
 	resp := readCancelAgentPersonLayout(respNode, newID)
 	if author.Organization != nil &&
-		sameParty(authorNode.Opt("representedOrganization").El, respNode.Opt("representedOrganization").El) {
+		sameParty(authorNode.Opt("representedOrganization").El, respNode.Opt("representedOrganization").El, nil) {
 		resp.Organization, resp.Parent = nil, nil
 		resp.Role.Organization = &fhir.Reference{Reference: FullURL(author.Organization.ID)}
 	}

@@ -16,7 +16,6 @@ package v3variant
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -108,10 +107,12 @@ type Options struct {
 	// MaxSites is how many sites of each element kind are used, spread
 	// evenly over the document (0: every site).
 	MaxSites int
-	// Combined adds variants that apply several kinds at once: every kind
-	// together (element kinds at their first site), and each element kind
-	// with the next one in Kinds order.
+	// Combined adds a variant applying every kind at once (element kinds at
+	// their first site).
 	Combined bool
+	// Pairs adds a variant for each element kind with the next one in
+	// Kinds order (the first site of one, the last of the other).
+	Pairs bool
 }
 
 // Of derives the variants of a v3 message. It returns an error for input
@@ -155,6 +156,9 @@ func Of(data []byte, opt Options) ([]Variant, error) {
 	}
 	if v, ok := derive(data, all); ok {
 		out = append(out, v)
+	}
+	if !opt.Pairs {
+		return out, nil
 	}
 	// Pairs of element kinds, each kind with the next one (in Kinds order,
 	// round): the first site of one, the last of the other.
@@ -266,14 +270,10 @@ func derive(data []byte, steps []step) (Variant, bool) {
 	return Variant{Name: strings.Join(names, "+"), Kinds: kinds, Data: out}, true
 }
 
-// signatureRE finds the content of each signatureText as written.
-var signatureRE = regexp.MustCompile(`(?s)<((?:[A-Za-z_][\w.-]*:)?signatureText)(?:\s[^>]*[^/])?>(.*?)</((?:[A-Za-z_][\w.-]*:)?signatureText)\s*>`)
-
 // holdSignatures replaces the content of every signatureText in doc with a
 // comment mark, and returns the content as written in data, in document
 // order (none when the two do not pair up).
 func holdSignatures(data []byte, doc *etree.Document) [][]byte {
-	raws := signatureRE.FindAllSubmatch(data, -1)
 	var els []*etree.Element
 	var find func(e *etree.Element)
 	find = func(e *etree.Element) {
@@ -286,18 +286,64 @@ func holdSignatures(data []byte, doc *etree.Document) [][]byte {
 		}
 	}
 	find(doc.Root())
+	if len(els) == 0 {
+		return nil
+	}
+	raws := rawSignatures(data)
 	if len(raws) != len(els) {
 		return nil
 	}
-	out := make([][]byte, len(els))
 	for i, e := range els {
-		out[i] = raws[i][2]
 		for len(e.Child) > 0 {
 			e.RemoveChildAt(0)
 		}
 		e.AddChild(etree.NewComment(signatureMark(i)[4 : len(signatureMark(i))-3]))
 	}
-	return out
+	return raws
+}
+
+// rawSignatures returns the bytes between each signatureText start tag
+// (any prefix, not self-closing, not empty) and its end tag.
+func rawSignatures(data []byte) [][]byte {
+	const tag = "signatureText"
+	var out [][]byte
+	for i := 0; ; {
+		j := bytes.Index(data[i:], []byte(tag))
+		if j < 0 {
+			return out
+		}
+		j += i
+		i = j + len(tag)
+		k := j - 1
+		for k >= 0 && data[k] != '<' && data[k] != '/' && (nameChar(data[k]) || data[k] == ':') {
+			k--
+		}
+		if k < 0 || data[k] != '<' || i >= len(data) || nameChar(data[i]) {
+			continue // a closing tag, text, or a longer name
+		}
+		gt := bytes.IndexByte(data[i:], '>')
+		if gt < 0 || data[i+gt-1] == '/' {
+			continue
+		}
+		start := i + gt + 1
+		end := bytes.Index(data[start:], []byte(tag+">"))
+		if end < 0 {
+			return out
+		}
+		end += start
+		lt := bytes.LastIndex(data[start:end], []byte("</"))
+		if lt < 0 {
+			return out
+		}
+		if content := data[start : start+lt]; len(bytes.TrimSpace(content)) > 0 {
+			out = append(out, content)
+		}
+		i = end + len(tag)
+	}
+}
+
+func nameChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.'
 }
 
 // signatureMark is the comment standing for the i-th signature's content.
