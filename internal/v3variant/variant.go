@@ -23,9 +23,6 @@ import (
 	"github.com/porxgate/porxgate/v3"
 )
 
-// Namespace is the HL7 v3 namespace.
-const Namespace = "urn:hl7-org:v3"
-
 // Kind is one kind of transformation.
 type Kind struct {
 	// Name names the kind in test names and reports.
@@ -91,15 +88,6 @@ func Kinds() []Kind {
 		{Name: "null-flavor", Meaningful: true, Doc: "an optional element sent as nullFlavor=\"UNK\" instead of its value",
 			sites: optionalElements, apply: func(_ *etree.Document, el *etree.Element) bool { return nullFlavored(el) }},
 	}
-}
-
-// KindNames lists the names of Kinds.
-func KindNames() []string {
-	var out []string
-	for _, k := range Kinds() {
-		out = append(out, k.Name)
-	}
-	return out
 }
 
 // Options bound the variants Of makes.
@@ -580,13 +568,13 @@ func nullFlavored(el *etree.Element) bool {
 
 // prefixAll writes every element in the v3 namespace with prefix.
 func prefixAll(root *etree.Element, prefix string) bool {
-	if root.NamespaceURI() != Namespace {
+	if root.NamespaceURI() != v3.Namespace {
 		return false
 	}
 	var inV3 []*etree.Element
 	var mark func(e *etree.Element)
 	mark = func(e *etree.Element) {
-		if e.NamespaceURI() == Namespace {
+		if e.NamespaceURI() == v3.Namespace {
 			inV3 = append(inV3, e)
 		}
 		for _, c := range e.ChildElements() {
@@ -596,11 +584,11 @@ func prefixAll(root *etree.Element, prefix string) bool {
 	mark(root)
 	for _, e := range inV3 {
 		e.Space = prefix
-		if e.SelectAttrValue("xmlns", "") == Namespace {
+		if e.SelectAttrValue("xmlns", "") == v3.Namespace {
 			e.RemoveAttr("xmlns")
 		}
 	}
-	root.CreateAttr("xmlns:"+prefix, Namespace)
+	root.CreateAttr("xmlns:"+prefix, v3.Namespace)
 	return true
 }
 
