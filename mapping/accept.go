@@ -29,7 +29,7 @@ import (
 const v3SNOMEDdmd = "2.16.840.1.113883.2.1.3.2.4.15"
 
 // relaxV3 removes from the tree under root (in place) what relaxV3's rule
-// sets aside, and reports whether it removed anything.
+// sets aside (setAside), and reports whether it removed anything.
 func relaxV3(root *etree.Element) bool {
 	changed := false
 	var walk func(e *etree.Element)
@@ -38,12 +38,17 @@ func relaxV3(root *etree.Element) bool {
 		case "ParentPrescription", "signatureText":
 			return
 		}
-		if isCodedValue(e) {
-			changed = stripCodedExtras(e) || changed
-		} else if isQuantity(e) {
-			changed = stripQuantityExtras(e) || changed
-		}
-		for _, c := range e.ChildElements() {
+		for i := 0; i < len(e.Child); i++ {
+			c, ok := e.Child[i].(*etree.Element)
+			if !ok {
+				continue
+			}
+			if setAside(e, c) {
+				e.RemoveChildAt(i)
+				i--
+				changed = true
+				continue
+			}
 			walk(c)
 		}
 	}
@@ -51,9 +56,26 @@ func relaxV3(root *etree.Element) bool {
 	return changed
 }
 
-// isCodedValue tells a CV, CE or CD: an element with a code system.
+// setAside reports whether c, a child of e, is what the acceptance rule
+// sets aside: a coded value's originalText, translations and CD qualifiers
+// (name/value pairs; a qualifier that is itself a code, the severity an
+// MCCI acknowledgement's detected issue carries, is read and stays), and a
+// PQ's translations but the first in dm+d units (the one the readers map).
+func setAside(e, c *etree.Element) bool {
+	switch {
+	case isCodedValue(e):
+		return c.Tag == "originalText" || c.Tag == "translation" ||
+			c.Tag == "qualifier" && (c.SelectElement("name") != nil || c.SelectElement("value") != nil)
+	case isQuantity(e):
+		return c.Tag == "translation" && c != firstDMDTranslation(e)
+	}
+	return false
+}
+
+// isCodedValue tells a CV, CE or CD (an element with a code system but no
+// value) and a PQ's translation (a PQR: a coded value with a value).
 func isCodedValue(e *etree.Element) bool {
-	return e.SelectAttr("codeSystem") != nil && e.SelectAttr("value") == nil
+	return e.SelectAttr("codeSystem") != nil && (e.SelectAttr("value") == nil || e.Tag == "translation")
 }
 
 // isQuantity tells a PQ: an element with a value and a unit.
@@ -61,41 +83,15 @@ func isQuantity(e *etree.Element) bool {
 	return e.SelectAttr("value") != nil && e.SelectAttr("unit") != nil
 }
 
-// stripCodedExtras removes a coded value's originalText, its translations
-// and its CD qualifiers (name/value pairs). A qualifier that is itself a
-// code (the severity an MCCI acknowledgement's detected issue carries) is
-// read by the acknowledgement reader and stays.
-func stripCodedExtras(e *etree.Element) bool {
-	changed := false
-	for _, c := range e.ChildElements() {
-		switch {
-		case c.Tag == "originalText", c.Tag == "translation",
-			c.Tag == "qualifier" && (c.SelectElement("name") != nil || c.SelectElement("value") != nil):
-			e.RemoveChild(c)
-			changed = true
+// firstDMDTranslation returns a PQ's first translation in dm+d units, or
+// nil.
+func firstDMDTranslation(e *etree.Element) *etree.Element {
+	for _, t := range e.Child {
+		if c, ok := t.(*etree.Element); ok && c.Tag == "translation" && c.SelectAttrValue("codeSystem", "") == v3SNOMEDdmd {
+			return c
 		}
 	}
-	return changed
-}
-
-// stripQuantityExtras keeps the first translation of a PQ in dm+d units
-// (the one the readers map) and removes the others (UCUM and local units);
-// the kept translation loses its own originalText and translations.
-func stripQuantityExtras(e *etree.Element) bool {
-	var keep *etree.Element
-	changed := false
-	for _, t := range e.SelectElements("translation") {
-		if keep == nil && t.SelectAttrValue("codeSystem", "") == v3SNOMEDdmd {
-			keep = t
-			continue
-		}
-		e.RemoveChild(t)
-		changed = true
-	}
-	if keep != nil {
-		changed = stripCodedExtras(keep) || changed
-	}
-	return changed
+	return nil
 }
 
 // relaxNode applies relaxV3 to a parsed message's root node.
@@ -125,27 +121,65 @@ func oneOf(v, alternatives string) bool {
 }
 
 // sameParty reports whether two v3 parties (AgentPerson, Organization)
-// name the same person or organisation: the same element (but for the
-// elements skip rules out) once what relaxV3 sets aside and the
-// determinerCode Spine reads either way are left out of both.
+// name the same person or organisation: the same element but for the
+// elements skip rules out, what the acceptance rule sets aside and the
+// determinerCode Spine reads either way.
 func sameParty(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	if SameElement(a, b, skip) {
-		return true
+	if a.Tag != b.Tag || a.NamespaceURI() != b.NamespaceURI() ||
+		strings.TrimSpace(a.Text()) != strings.TrimSpace(b.Text()) || !sameAttrs(a, b) {
+		return false
 	}
-	ca, cb := a.Copy(), b.Copy()
-	for _, root := range []*etree.Element{ca, cb} {
-		relaxV3(root)
-		var drop func(e *etree.Element)
-		drop = func(e *etree.Element) {
-			e.RemoveAttr("determinerCode")
-			for _, c := range e.ChildElements() {
-				drop(c)
+	next := func(e *etree.Element, i *int) *etree.Element {
+		for ; *i < len(e.Child); *i++ {
+			if c, ok := e.Child[*i].(*etree.Element); ok && (skip == nil || !skip(c)) && !setAside(e, c) {
+				*i++
+				return c
 			}
 		}
-		drop(root)
+		return nil
 	}
-	return SameElement(ca, cb, skip)
+	for i, j := 0, 0; ; {
+		ca, cb := next(a, &i), next(b, &j)
+		if ca == nil || cb == nil {
+			return ca == cb
+		}
+		if !sameParty(ca, cb, skip) {
+			return false
+		}
+	}
+}
+
+// sameAttrs reports whether two elements have the same attributes, but for
+// namespace declarations and determinerCode.
+func sameAttrs(a, b *etree.Element) bool {
+	count := func(e *etree.Element) int {
+		n := 0
+		for _, at := range e.Attr {
+			if !ignoredAttr(at) {
+				n++
+			}
+		}
+		return n
+	}
+	if count(a) != count(b) {
+		return false
+	}
+	for _, at := range a.Attr {
+		if ignoredAttr(at) {
+			continue
+		}
+		bt := b.SelectAttr(at.FullKey())
+		if bt == nil || bt.Value != at.Value {
+			return false
+		}
+	}
+	return true
+}
+
+// ignoredAttr tells the attributes sameParty does not compare.
+func ignoredAttr(a etree.Attr) bool {
+	return a.Space == "xmlns" || a.Space == "" && (a.Key == "xmlns" || a.Key == "determinerCode")
 }

@@ -59,8 +59,8 @@ func hasPrefixedV3(e *etree.Element) bool {
 	if e.Space != "" && e.NamespaceURI() == Namespace {
 		return true
 	}
-	for _, c := range e.ChildElements() {
-		if hasPrefixedV3(c) {
+	for _, t := range e.Child {
+		if c, ok := t.(*etree.Element); ok && hasPrefixedV3(c) {
 			return true
 		}
 	}
