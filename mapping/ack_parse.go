@@ -17,6 +17,7 @@ func ParseAck(data []byte) (Ack, error) {
 	if err != nil {
 		return Ack{}, fmt.Errorf("application acknowledgement: %w", err)
 	}
+	relaxNode(root)
 	canon, _, err := v3.Canonical(root.El.Tag)
 	if err != nil || canon != v3.ApplicationAcknowledgement {
 		return Ack{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: fmt.Sprintf("root element %s is not an application acknowledgement (%s)", root.El.Tag, v3.ApplicationAcknowledgement)}
@@ -177,9 +178,14 @@ func (p ackParser) nonEmpty(n v3.Node, attr string) string {
 	return v
 }
 
-// fixed checks that a mandatory attribute has the one value Spine writes.
+// fixed checks that a mandatory attribute has the one value Spine writes;
+// a determinerCode may be either value Spine reads
+// (docs/mappings/accepting.md).
 func (p ackParser) fixed(n v3.Node, attr, want string) {
-	if got := n.Attr(attr); n.HasAttr(attr) && got != want {
+	if attr == "determinerCode" {
+		want = determinerValues
+	}
+	if got := n.Attr(attr); n.HasAttr(attr) && !oneOf(got, want) {
 		p.r.Fail(n.Path+"/@"+attr, "%q, want %q", got, want)
 	}
 }

@@ -18,6 +18,7 @@ func CancelToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("cancel request: %w", err)
 	}
+	relaxNode(root)
 	if canon, _, err := v3.Canonical(root.El.Tag); err != nil || canon != v3.CancelRequest {
 		return nil, Meta{}, cancelError(root.El.Tag, root.Path, "root element %s is not a cancel request (%s)", root.El.Tag, v3.CancelRequest)
 	}
@@ -75,15 +76,16 @@ func readCancellationRequest(p ackParser, cr v3.Node, env Env) *fhir.Bundle {
 }
 
 // cancelResponsible returns the responsible party's resources: the
-// author's when the two AgentPersons are the same, else resources of their
-// own (sharing the author's organisation when it is the same).
+// author's when the two AgentPersons are the same (sameParty), else
+// resources of their own (sharing the author's organisation when it is the
+// same).
 func cancelResponsible(authorNode, respNode v3.Node, author *AgentPersonResources, newID func() string) (*AgentPersonResources, bool) {
-	if !respNode.Exists() || SameElement(authorNode.El, respNode.El, nil) {
+	if !respNode.Exists() || sameParty(authorNode.El, respNode.El, nil) {
 		return author, false
 	}
 	resp := readCancelAgentPersonLayout(respNode, newID)
 	if author.Organization != nil &&
-		SameElement(authorNode.Opt("representedOrganization").El, respNode.Opt("representedOrganization").El, nil) {
+		sameParty(authorNode.Opt("representedOrganization").El, respNode.Opt("representedOrganization").El, nil) {
 		resp.Organization, resp.Parent = nil, nil
 		resp.Role.Organization = &fhir.Reference{Reference: FullURL(author.Organization.ID)}
 	}
@@ -180,7 +182,8 @@ func (p ackParser) participationTime(n v3.Node, role string, time bool, attrs ..
 }
 
 // relationship reads an act relationship with fixed attributes (name, value
-// pairs), its seperatableInd (which must be sep) and its one act, and
+// pairs), its seperatableInd (the MIM fixes sep; either boolean is read) and
+// its one act, and
 // returns the act with its classCode and moodCode checked.
 func (p ackParser) relationship(n v3.Node, sep, act, classCode, moodCode string, attrs ...string) v3.Node {
 	p.shape(n, nil, "seperatableInd", act)
@@ -195,7 +198,7 @@ func (p ackParser) relationship(n v3.Node, sep, act, classCode, moodCode string,
 	si := n.Child("seperatableInd")
 	p.shape(si, nil)
 	p.attrs(si, "value")
-	p.fixed(si, "value", sep)
+	p.fixed(si, "value", separatableValues)
 	a := n.Child(act)
 	p.attrs(a, "classCode", "moodCode")
 	p.fixed(a, "classCode", classCode)

@@ -30,6 +30,7 @@ func CancelResponseToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
 	if err != nil {
 		return nil, Meta{}, fmt.Errorf("cancel response: %w", err)
 	}
+	relaxNode(root)
 	canon, _, err := v3.Canonical(root.El.Tag)
 	if err != nil || (canon != v3.CancelResponse && canon != v3.SubsequentCancelResponse) {
 		return nil, Meta{}, cancelError(root.El.Tag, root.Path, "root element %s is not a cancel response (%s or %s)", root.El.Tag, v3.CancelResponse, v3.SubsequentCancelResponse)

@@ -149,8 +149,10 @@ func TestCancelToFHIRMalformed(t *testing.T) {
         <recordTarget`, `<recordTarget`, cr + "/effectiveTime"},
 		{"class code", `<CancellationRequest classCode="INFO"`, `<CancellationRequest classCode="OBS"`, cr + "/@classCode"},
 		{"unexpected attribute", `<pertinentLineItemRef classCode="SBADM"`, `<pertinentLineItemRef nullFlavor="NA" classCode="SBADM"`, cr + "/pertinentInformation1/pertinentLineItemRef/@nullFlavor"},
+		// Either boolean is accepted (docs/mappings/accepting.md); a value
+		// that is no boolean is not.
 		{"seperatableInd", `<seperatableInd value="true"/>
-          <pertinentLineItemRef`, `<seperatableInd value="false"/>
+          <pertinentLineItemRef`, `<seperatableInd value="yes"/>
           <pertinentLineItemRef`, cr + "/pertinentInformation1/seperatableInd/@value"},
 		{"patient gender", `<administrativeGenderCode code="2"`, `<administrativeGenderCode code="7"`, cr + "/recordTarget/Patient/patientPerson/administrativeGenderCode"},
 		{"no organisation", `<representedOrganization classCode="ORG" determinerCode="INSTANCE">

@@ -97,12 +97,16 @@ next:
 			if pairs[i+1] == "*" {
 				continue next
 			}
-			for _, v := range strings.Split(pairs[i+1], "|") {
+			allowed := pairs[i+1]
+			if a.Key == "determinerCode" {
+				allowed = determinerValues
+			}
+			for _, v := range strings.Split(allowed, "|") {
 				if v == a.Value {
 					continue next
 				}
 			}
-			n.Fail("attribute %s=%q not supported (want %s)", a.Key, a.Value, pairs[i+1])
+			n.Fail("attribute %s=%q not supported (want %s)", a.Key, a.Value, allowed)
 			return
 		}
 		n.Fail("unexpected attribute %s", a.FullKey())
@@ -111,12 +115,13 @@ next:
 }
 
 // dspBool checks a BL element (such as seperatableInd) whose value porxgate
-// writes fixed: absent, or the expected value.
+// writes fixed (want): absent, or a boolean. Spine takes either value
+// (docs/mappings/accepting.md), so the other one is accepted too.
 func dspBool(n v3.Node, want string) {
 	if !n.Exists() {
 		return
 	}
-	dspAttrs(n, "value", want)
+	dspAttrs(n, "value", separatableValues)
 	expectChildren(n)
 }
 

@@ -16,6 +16,14 @@ type Env struct {
 	// Family is the interaction id family to write v3 in: UK (legacy systems,
 	// the default) or SM (the EPS API's own examples).
 	Family v3.Family
+	// KeepV3 makes a Translator's ToFHIR keep the v3 message in
+	// Meta.V3Original whenever the FHIR alone would not give it back (an
+	// originalText, a determinerCode, a comment... that EPS FHIR has no
+	// element for), and its ToV3 write that message back while the FHIR is
+	// unchanged: porxgate's own v3 → FHIR → v3 is then lossless
+	// (docs/mappings/accepting.md). The gateway leaves it false: what it
+	// forwards to EPS is the same either way.
+	KeepV3 bool
 }
 
 // family returns the family to write in, UK when unset.
@@ -41,6 +49,9 @@ type Meta struct {
 	Agent *v3.Agent
 	// SystemASID is the ControlActEvent author1 system.
 	SystemASID string
+	// V3Original is the v3 message a FHIR body was made from, kept (with
+	// Env.KeepV3) when the FHIR alone would not give it back.
+	V3Original *V3Original
 }
 
 // DefaultAgent returns the ControlActEvent author the EPS FHIR API writes

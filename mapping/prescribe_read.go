@@ -288,14 +288,14 @@ func responsibleParty(authorNode, respNode v3.Node, authorRes *AgentPersonResour
 	skipPersonID := func(e *etree.Element) bool {
 		return e.Tag == "id" && e.Parent() != nil && e.Parent().Tag == "agentPerson"
 	}
-	if authorRes.Practitioner != nil && SameElement(authorNode.El, respNode.El, skipPersonID) {
+	if authorRes.Practitioner != nil && sameParty(authorNode.El, respNode.El, skipPersonID) {
 		if rid := personID(respNode); rid != personID(authorNode) {
 			authorRes.Practitioner.Identifier = append(authorRes.Practitioner.Identifier, fhir.Identifier{System: fhir.SystemDIN, Value: rid})
 		}
 		return authorRes, false
 	}
 	resp := ReadAgentPerson(respNode, newID, ResponsiblePartyPersonID)
-	if SameElement(authorNode.Opt("representedOrganization").El, respNode.Opt("representedOrganization").El, nil) {
+	if sameParty(authorNode.Opt("representedOrganization").El, respNode.Opt("representedOrganization").El, nil) {
 		resp.Organization, resp.Parent = nil, nil
 		resp.Role.Organization = &fhir.Reference{Reference: FullURL(authorRes.Organization.ID)}
 	}

@@ -59,7 +59,13 @@ func translators() []*Translator {
 	}
 }
 
+// add registers t; its ToFHIR and ToV3 keep and write back the v3 message
+// under Env.KeepV3 (keepingToFHIR, keepingToV3).
 func (r *Registry) add(t *Translator) {
+	if t.ToFHIR != nil && t.ToV3 != nil {
+		toFHIR, toV3 := t.ToFHIR, t.ToV3
+		t.ToFHIR, t.ToV3 = keepingToFHIR(toFHIR, toV3), keepingToV3(toV3)
+	}
 	if t.Kind != "" {
 		r.byKind[t.Kind] = t
 	}

@@ -42,10 +42,10 @@ func readReleasedPrescription(comp v3.Node, interaction string, sigRaw []byte, r
 	node.Path = pp.Path
 	b := ReadParentPrescription(node, sigRaw, env)
 	if err := r.Err(); err != nil {
-		if ve, ok := err.(*v3.Error); ok {
-			at := pp
-			at.Path = ve.Path
-			at.Fail("%s", ve.Msg)
+		if ves := v3.Errors(err); len(ves) > 0 && pp.Reader() != nil {
+			for _, ve := range ves {
+				pp.Reader().FailRule(ve.Path, ve.Rule, "%s", ve.Msg)
+			}
 		} else {
 			pp.Fail("%v", err)
 		}

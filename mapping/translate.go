@@ -19,6 +19,7 @@ func openV3(payload []byte, env Env, what string, accepted ...string) (*v3.Reade
 	if err != nil {
 		return nil, v3.Node{}, "", err
 	}
+	relaxNode(root)
 	canon, _, cerr := v3.Canonical(root.El.Tag)
 	ok := false
 	for _, a := range accepted {

@@ -9,14 +9,19 @@ import (
 	"github.com/beevik/etree"
 )
 
-// Reader walks a parsed v3 document and remembers the first problem it meets,
-// so mapping code can read a message top-down and check Err once at the end.
-// A Reader is not safe for concurrent use.
+// Reader walks a parsed v3 document and remembers every problem it meets
+// (one per path, at most maxErrors), so mapping code can read a message
+// top-down and check Err once at the end, and the sender learns every
+// refusal at once. A Reader is not safe for concurrent use.
 type Reader struct {
 	interaction string
-	err         *Error
+	errs        []*Error
 	paths       pathArena
 }
+
+// maxErrors bounds the problems a Reader keeps: a message wrong from its
+// root would otherwise report each of its elements.
+const maxErrors = 100
 
 // Node is one element reached through a Reader, with its element path. The
 // zero Node stands for an element that is absent; reading from it yields
@@ -29,7 +34,10 @@ type Node struct {
 
 // Parse reads a v3 document from bytes (with ReadXML) and returns a Reader
 // and the root Node. The root element's local name becomes the Reader's
-// interaction name.
+// interaction name. Elements written with a prefix for the v3 namespace
+// (hl7:) are read as if written in the default namespace, as Spine and the
+// EPS API write them; comments and processing instructions are skipped by
+// every Node method.
 func Parse(data []byte) (*Reader, Node, error) {
 	doc, err := ReadXML(data)
 	if err != nil {
@@ -42,6 +50,7 @@ func Parse(data []byte) (*Reader, Node, error) {
 	if ns := root.NamespaceURI(); ns != Namespace {
 		return nil, Node{}, &Error{Interaction: root.Tag, Path: "/" + root.Tag, Msg: fmt.Sprintf("namespace %q, want %q", ns, Namespace)}
 	}
+	unprefix(root)
 	r := &Reader{interaction: root.Tag}
 	return r, Node{El: root, Path: "/" + root.Tag, r: r}, nil
 }
@@ -54,23 +63,47 @@ func NewReader(interaction string, el *etree.Element) (*Reader, Node) {
 	return r, Node{El: el, Path: "/" + el.Tag, r: r}
 }
 
-// Err returns the first problem met, or nil.
+// Err returns nil when no problem was met, the *Error when there was one,
+// and an ErrorList of every problem, in the order met, when there were
+// more (errors.As finds the first).
 func (r *Reader) Err() error {
-	if r.err == nil {
+	switch len(r.errs) {
+	case 0:
 		return nil
+	case 1:
+		return r.errs[0]
 	}
-	return r.err
+	return ErrorList(r.errs)
 }
+
+// Failed reports whether a problem has been recorded.
+func (r *Reader) Failed() bool { return len(r.errs) > 0 }
 
 // Interaction returns the interaction name the Reader reports errors under.
 func (r *Reader) Interaction() string { return r.interaction }
 
-// Fail records a problem at a path unless one is already recorded.
+// Fail records a problem at a path, unless one is already recorded there
+// (or maxErrors are).
 func (r *Reader) Fail(path, format string, args ...any) {
-	if r.err == nil {
-		r.err = &Error{Interaction: r.interaction, Path: path, Msg: fmt.Sprintf(format, args...)}
-	}
+	r.FailRule(path, "", format, args...)
 }
+
+// FailRule is Fail naming the MIM rule broken (v3.RuleCardinality...).
+func (r *Reader) FailRule(path, rule, format string, args ...any) {
+	if len(r.errs) >= maxErrors {
+		return
+	}
+	for _, e := range r.errs {
+		if e.Path == path {
+			return
+		}
+	}
+	r.errs = append(r.errs, &Error{Interaction: r.interaction, Path: path, Msg: fmt.Sprintf(format, args...), Rule: rule})
+}
+
+// Reader returns the Reader the node was reached through (nil for a node
+// made by hand).
+func (n Node) Reader() *Reader { return n.r }
 
 // Exists reports whether the node stands for a present element.
 func (n Node) Exists() bool { return n.El != nil }
@@ -87,7 +120,7 @@ func (n Node) Fail(format string, args ...any) {
 func (n Node) Child(tag string) Node {
 	c := n.Opt(tag)
 	if !c.Exists() && n.Exists() {
-		n.r.Fail(c.Path, "missing mandatory element")
+		n.r.FailRule(c.Path, RuleCardinality, "missing mandatory element")
 	}
 	return c
 }
@@ -154,7 +187,7 @@ func (n Node) Attr(name string) string {
 	}
 	a := n.El.SelectAttr(name)
 	if a == nil {
-		n.r.Fail(n.Path+"/@"+name, "missing mandatory attribute")
+		n.r.FailRule(n.Path+"/@"+name, RuleCardinality, "missing mandatory attribute")
 		return ""
 	}
 	return a.Value

@@ -38,7 +38,7 @@ the element path and exit 1.`)
 	env := mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.Family(*family)}
 	out, err := translate(mapping.NewRegistry(), *from, in, env)
 	if err != nil {
-		fmt.Fprintf(stderr, "porxgate convert: %v\n", err)
+		reportRefusals(stderr, err)
 		return 1
 	}
 	_, _ = stdout.Write(out)
@@ -93,4 +93,19 @@ func translate(reg *mapping.Registry, from string, in []byte, env mapping.Env) (
 		return pretty.Bytes(), nil
 	}
 	return body, nil
+}
+
+// reportRefusals writes every refusal of a v3 message on a line of its own
+// (interaction, element path, what was wrong, MIM rule), then how many
+// there were; any other error on one line.
+func reportRefusals(stderr io.Writer, err error) {
+	refusals := v3.Errors(err)
+	if len(refusals) < 2 {
+		fmt.Fprintf(stderr, "porxgate convert: %v\n", err)
+		return
+	}
+	for _, r := range refusals {
+		fmt.Fprintf(stderr, "porxgate convert: %v\n", r)
+	}
+	fmt.Fprintf(stderr, "porxgate convert: %d refusals\n", len(refusals))
 }

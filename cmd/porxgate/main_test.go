@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,5 +106,36 @@ func TestConvertNamesElementPath(t *testing.T) {
 	code, _, stderr := runCmd(t, broken, "convert", "--from", "v3", "--to", "fhir", "-")
 	if code != 1 || !strings.Contains(stderr, "/PORX_IN020101UK31/ControlActEvent/subject/ParentPrescription/recordTarget") {
 		t.Fatalf("code %d stderr %q; want the element path", code, stderr)
+	}
+}
+
+// TestConvertPrintsEveryRefusal checks that a message wrong in several
+// places is reported once per place, each naming the interaction, the
+// element path and the MIM rule, and then counted.
+func TestConvertPrintsEveryRefusal(t *testing.T) {
+	fixture := filepath.Join("..", "..", "testdata", "dispense", "dn-full-two-items.xml")
+	data, err := os.ReadFile(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(data), "<recordTarget", "<recordTargetX", 1)
+	broken = strings.Replace(broken, "</recordTarget>", "</recordTargetX>", 1)
+	broken = strings.Replace(broken, `<effectiveTime value="`, `<effectiveTime value="not a time`, 1)
+	code, _, stderr := runCmd(t, broken, "convert", "--from", "v3", "--to", "fhir", "-")
+	if code != 1 {
+		t.Fatalf("code %d, want 1; stderr %q", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if len(lines) < 3 || !strings.HasSuffix(lines[len(lines)-1], fmt.Sprintf("%d refusals", len(lines)-1)) {
+		t.Fatalf("stderr %q: want one line per refusal and a count", stderr)
+	}
+	for _, want := range []string{
+		"PORX_IN080101UK31: /PORX_IN080101UK31/ControlActEvent/subject/DispenseNotification/recordTarget: missing mandatory element [MIM rule: cardinality",
+		"/PORX_IN080101UK31/ControlActEvent/subject/DispenseNotification/recordTargetX: unexpected element [MIM rule: message model",
+		"effectiveTime",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q lacks %q", stderr, want)
+		}
 	}
 }

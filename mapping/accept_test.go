@@ -1,0 +1,124 @@
+package mapping_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/conformance"
+	"github.com/porxgate/porxgate/v3"
+)
+
+// TestAcceptsWhatSpineAccepts writes, into the project's own Dispense Claim
+// Information, each variation of the 2018 claim the issue reports Spine
+// accepted and porxgate refused (seperatableInd true, determinerCode
+// INSTANCE, originalText and translation inside a coded value and a
+// quantity), one at a time and all together, and in the hl7: prefix form.
+// Each must be accepted, translate to the FHIR of the claim as porxgate
+// wrote it (porxgate's own extensions aside), and come back from FHIR as
+// it was sent (Env.KeepV3).
+func TestAcceptsWhatSpineAccepts(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "claim", "claim-exemption-evidence.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := string(data)
+	edits := []struct{ name, from, to string }{
+		{"seperatableInd true", `<seperatableInd value="false" />
+                  <suppliedLineItemQuantity`, `<seperatableInd value="true" />
+                  <suppliedLineItemQuantity`},
+		{"determinerCode INSTANCE", `<manufacturedSuppliedMaterial classCode="MMAT" determinerCode="KIND">`,
+			`<manufacturedSuppliedMaterial classCode="MMAT" determinerCode="INSTANCE">`},
+		{"originalText and translation in a coded value",
+			`<code code="322236009" codeSystem="2.16.840.1.113883.2.1.3.2.4.15" displayName="Paracetamol 500mg tablets" />`,
+			`<code code="322236009" codeSystem="2.16.840.1.113883.2.1.3.2.4.15" displayName="Paracetamol 500mg tablets"><originalText>PARACETAMOL 500MG TAB</originalText><translation code="0012345" codeSystem="2.16.840.1.113883.2.1.3.2.4.99" displayName="PIP code"/></code>`},
+		{"translation in a quantity",
+			`<translation code="428673006" codeSystem="2.16.840.1.113883.2.1.3.2.4.15" displayName="tablet" value="32" />
+                    </quantity>`,
+			`<translation code="428673006" codeSystem="2.16.840.1.113883.2.1.3.2.4.15" displayName="tablet" value="32"><originalText>tabs</originalText></translation>
+                      <translation code="{tbl}" codeSystem="2.16.840.1.113883.6.8" value="32" />
+                    </quantity>`},
+		{"comment and processing instruction", `<DispenseClaim `, `<!-- from the pharmacy system --><?pms build="7"?><DispenseClaim `},
+		{"CR LF line ends", "\n", "\r\n"},
+	}
+	reg := mapping.NewRegistry()
+	tr := reg.ByInteraction("PORX_IN090101UK31")
+	env := variantEnv(data)
+	own, _, err := tr.ToFHIR(data, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := epsVisible(t, own)
+	check := func(t *testing.T, variant string) {
+		t.Helper()
+		env := variantEnv([]byte(variant))
+		body, meta, err := tr.ToFHIR([]byte(variant), env)
+		if err != nil {
+			t.Fatalf("refused: %v", err)
+		}
+		if got := epsVisible(t, body); got != want {
+			t.Errorf("FHIR differs from the claim's own:\n got %s\nwant %s", got, want)
+		}
+		back, err := tr.ToV3(body, meta, env)
+		if err != nil {
+			t.Fatalf("FHIR → v3: %v", err)
+		}
+		if d, err := conformance.Compare([]byte(variant), back, conformance.Rules{FHIRRequest: []byte(variant)}); err != nil || d != nil {
+			t.Errorf("v3 → FHIR → v3 differs: %v %v", d, err)
+		}
+	}
+	all := msg
+	for _, e := range edits {
+		if !strings.Contains(msg, e.from) {
+			t.Fatalf("%s: the fixture no longer holds %q", e.name, e.from)
+		}
+		t.Run(e.name, func(t *testing.T) { check(t, strings.Replace(msg, e.from, e.to, 1)) })
+		all = strings.Replace(all, e.from, e.to, 1)
+	}
+	t.Run("all together", func(t *testing.T) { check(t, all) })
+	prefixed := strings.NewReplacer("</", "</hl7:", "<?", "<?", "<!--", "<!--", "<", "<hl7:").Replace(msg)
+	prefixed = strings.Replace(prefixed, `xmlns="urn:hl7-org:v3"`, `xmlns:hl7="urn:hl7-org:v3"`, 1)
+	prefixed = strings.Replace(prefixed, "<hl7:?xml", "<?xml", 1)
+	t.Run("hl7 prefix", func(t *testing.T) { check(t, prefixed) })
+}
+
+// TestRefusalsStillNameThePlace checks that what Spine refuses is still
+// refused, each refusal of a message reported with its path and MIM rule.
+func TestRefusalsStillNameThePlace(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "claim", "claim-exemption-evidence.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(data), `determinerCode="KIND"`, `determinerCode="SOME"`, 1)
+	bad = strings.Replace(bad, `<seperatableInd value="false" />`, `<seperatableInd value="maybe" />`, 1)
+	bad = strings.Replace(bad, `<quantity unit="1" value="32">`, `<quantity unit="1" value="thirty-two">`, 1)
+	tr := mapping.NewRegistry().ByInteraction("PORX_IN090101UK31")
+	_, _, err = tr.ToFHIR([]byte(bad), variantEnv(data))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{
+		`manufacturedSuppliedMaterial: attribute determinerCode="SOME" not supported (want INSTANCE|KIND) [MIM rule: fixed value]`,
+		`seperatableInd: attribute value="maybe" not supported (want true|false) [MIM rule: fixed value]`,
+		`quantity: "thirty-two" is not a decimal number [MIM rule: datatype]`,
+	} {
+		found := false
+		for _, e := range v3Errors(err) {
+			found = found || strings.Contains(e, want)
+		}
+		if !found {
+			t.Errorf("no refusal %q in %v", want, v3Errors(err))
+		}
+	}
+}
+
+// v3Errors lists the refusals of err as strings.
+func v3Errors(err error) []string {
+	var out []string
+	for _, e := range v3.Errors(err) {
+		out = append(out, e.Error())
+	}
+	return out
+}
