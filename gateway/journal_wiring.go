@@ -116,7 +116,9 @@ func (p journalProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, e
 	p.j.Record(journal.Event{Exchange: in.MessageID, At: in.ReceivedAt, Interaction: in.Interaction,
 		Transport: string(in.Transport), Party: partyOf(in),
 		IDs: journal.IDs{MessageIDs: []string{in.MessageID}, ConversationID: in.ConversationID, RefToMessageIDs: nonEmpty(in.RefToMessageID)},
-		Step: &journal.Step{Kind: journal.StepLegacyRequest, Interaction: in.Interaction, Title: "legacy request over " + string(in.Transport),
+		// The exchange starts when the message was received; this step is
+		// this processing attempt's (a retry records the request again).
+		Step: &journal.Step{At: time.Now(), Kind: journal.StepLegacyRequest, Interaction: in.Interaction, Title: "legacy request over " + string(in.Transport),
 			Headers: transportHeaders(in), ContentType: "application/xml", Body: string(in.Payload)}})
 	start := time.Now()
 	out, err := p.next.Process(journal.WithExchange(ctx, in.MessageID), in)
