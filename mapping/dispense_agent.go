@@ -156,8 +156,16 @@ func dspReadAgentPerson(n v3.Node, roleID string, newID func() string) *dspAgent
 	dspAttrs(pn, "classCode", "PSN", "determinerCode", "INSTANCE")
 	expectChildren(pn, "id", "name")
 	idn := pn.Child("id")
-	dspAttrs(idn, "root", v3.OIDProfessionalCode, "extension", "*")
-	code := V3ID(idn, v3.OIDProfessionalCode)
+	// Spine takes the dispenser's person by the professional-code root (as
+	// the EPS API writes it, holding an SDS user id) or by the SDS user id
+	// root itself; both reach FHIR as the SDS user id EPS expects, and the
+	// way back writes the professional-code root as the EPS API does.
+	dspAttrs(idn, "root", v3.OIDProfessionalCode+"|"+v3.OIDSDSUser, "extension", "*")
+	code := idn.Attr("extension")
+	pracSystem := fhir.SystemProfessionalCode
+	if idn.OptAttr("root") == v3.OIDSDSUser {
+		pracSystem = fhir.SystemSDSUser
+	}
 	ref := &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemSDSUser, Value: code}}
 	if nm := pn.Opt("name"); nm.Exists() {
 		hn := ReadName(nm)
@@ -166,7 +174,7 @@ func dspReadAgentPerson(n v3.Node, roleID string, newID func() string) *dspAgent
 		} else {
 			a.Practitioner = &fhir.Practitioner{
 				Base:       fhir.Base{ResourceType: "Practitioner", ID: "practitioner"},
-				Identifier: []fhir.Identifier{{System: fhir.SystemProfessionalCode, Value: code}},
+				Identifier: []fhir.Identifier{{System: pracSystem, Value: code}},
 				Name:       []fhir.HumanName{hn},
 			}
 			ref = &fhir.Reference{Reference: "#practitioner"}

@@ -427,7 +427,7 @@ func addRepresentedOrganization(c *BundleContext, ap *etree.Element, role *fhir.
 }
 
 // addOrganizationCore writes an organisation's id (ODS code), type code and
-// name.
+// name (when it has one).
 func addOrganizationCore(c *BundleContext, el *etree.Element, ids []fhir.Identifier, types []fhir.CodeableConcept, name, path string) {
 	ods := c.RequireIdentifier(ids, fhir.SystemODS, path+".identifier")
 	v3.AddII(el, "id", v3.OIDODS, ods)
@@ -436,10 +436,11 @@ func addOrganizationCore(c *BundleContext, el *etree.Element, ids []fhir.Identif
 		typeCode = cd.Code
 	}
 	v3.AddCV(el, "code", typeCode, v3.OIDOrganizationType, "")
-	if name == "" {
-		c.Fail(path+".name", "missing mandatory name")
+	// The MIM's Organization name is 0..1: an organisation without one (known
+	// by its ODS code) is written without one, as it came.
+	if name != "" {
+		v3.AddText(el, "name", name)
 	}
-	v3.AddText(el, "name", name)
 }
 
 // addProviderLicense writes healthCareProviderLicense: the organisation's

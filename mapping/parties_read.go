@@ -257,7 +257,9 @@ func readOrganizationCore(n v3.Node, org *fhir.Organization) {
 	if code := V3Code(n.Child("code"), v3.OIDOrganizationType); code != "" && code != organizationTypeNotSpecified {
 		org.Type = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: CodeSystemV3OrganizationType, Code: code}}}}
 	}
-	org.Name = n.Child("name").Text()
+	// name is optional in the MIM's Organization (0..1): Spine accepts an
+	// organisation known by its ODS code alone, and so does porxgate.
+	org.Name = n.Opt("name").Text()
 }
 
 // professionalCodeShapes pick the FHIR identifier system of a professional

@@ -3,7 +3,6 @@ package mapping_test
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -193,24 +192,6 @@ func sameXML(b64 string) string {
 // freshIDRE matches the ids conformance.Env makes.
 var freshIDRE = regexp.MustCompile(`00000000-0000-4000-8000-[0-9]{12}`)
 
-// pendingOrganisationName tells the refusals of a variant without an
-// organisation's name (or with a nullFlavor one), which the MIM makes
-// optional and Spine accepts but whose reader and writer (mapping/parties*)
-// still require it: see docs/mappings/accepting.md, "Not yet accepted".
-func pendingOrganisationName(v v3variant.Variant, err error) bool {
-	if err == nil {
-		return false
-	}
-	for _, k := range v.Kinds {
-		if k == "optional-absent" || k == "null-flavor" {
-			msg := err.Error()
-			return strings.Contains(msg, "Organization/name: missing mandatory element") ||
-				strings.Contains(msg, "name: missing mandatory name")
-		}
-	}
-	return false
-}
-
 // TestVariantsRoundTrip derives variants of every v3 message the tests have
 // by every kind of transformation Spine accepts (internal/v3variant), one at
 // a time and combined. Each variant must translate to FHIR; the FHIR of a
@@ -232,7 +213,7 @@ func TestVariantsRoundTrip(t *testing.T) {
 	case testing.Short():
 		opt = v3variant.Options{MaxSites: 1}
 	}
-	var total, varied, kept, pending, baseKept int
+	var total, varied, kept, baseKept int
 	kinds := map[string]int{}
 	only := os.Getenv("PORXGATE_VARIANTS_MATCH") // a part of the names of the messages to vary
 	for _, s := range sources {
@@ -273,10 +254,6 @@ func TestVariantsRoundTrip(t *testing.T) {
 			}
 			env := variantEnv(v.Data)
 			body, meta, err := s.tr.ToFHIR(v.Data, env)
-			if pendingOrganisationName(v, err) {
-				pending++
-				continue
-			}
 			if err != nil {
 				t.Errorf("%s %s: refused: %v", s.name, v.Name, err)
 				continue
@@ -297,11 +274,6 @@ func TestVariantsRoundTrip(t *testing.T) {
 			}
 			back, err := s.tr.ToV3(body, meta, env)
 			if err != nil {
-				var fe *mapping.FHIRError
-				if pendingOrganisationName(v, err) && errors.As(err, &fe) {
-					pending++
-					continue
-				}
 				t.Errorf("%s %s: FHIR → v3: %v", s.name, v.Name, err)
 				continue
 			}
@@ -323,8 +295,8 @@ func TestVariantsRoundTrip(t *testing.T) {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	t.Logf("%d variants of %d messages, %d kinds of transformation (%s); %d kept their v3 beside the FHIR; %d messages needed that themselves; %d refused pending the organisation-name rule",
-		total, varied, len(kinds), strings.Join(names, ", "), kept, baseKept, pending)
+	t.Logf("%d variants of %d messages, %d kinds of transformation (%s); %d kept their v3 beside the FHIR; %d messages needed that themselves",
+		total, varied, len(kinds), strings.Join(names, ", "), kept, baseKept)
 	if len(kinds) != len(v3variant.Kinds()) && !testing.Short() {
 		t.Errorf("%d kinds of transformation ran, want all %d", len(kinds), len(v3variant.Kinds()))
 	}
