@@ -126,7 +126,7 @@ func (s *Server) liveState(ctx context.Context) admin.State {
 		if err != nil {
 			continue
 		}
-		st.DeadLetters = append(st.DeadLetters, admin.DeadLetter{At: dl.At, Stage: string(dl.Stage), MessageID: dl.MessageID,
+		st.DeadLetters = append(st.DeadLetters, admin.DeadLetter{ID: dl.ID, At: dl.At, Stage: string(dl.Stage), MessageID: dl.MessageID,
 			Interaction: dl.Interaction, Party: dl.Party, Reason: dl.Reason})
 	}
 	return st

@@ -38,6 +38,8 @@ var assets embed.FS
 
 // DeadLetter is one dead letter as the page lists it (no body).
 type DeadLetter struct {
+	// ID names it for a resend: "<stage>:<MessageId>".
+	ID          string    `json:"id"`
 	At          time.Time `json:"at"`
 	Stage       string    `json:"stage"`
 	MessageID   string    `json:"messageId"`

@@ -118,3 +118,41 @@ func TestAdminLoginCookie(t *testing.T) {
 		t.Errorf("browser without a cookie: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+// TestResendButtonsForAdminsOnly: the page lists dead letters for every
+// role that sees it, and offers the resend buttons only to admins.
+func TestResendButtonsForAdminsOnly(t *testing.T) {
+	j := journal.New(journal.NewMemory(journal.Retention{}), journal.Options{})
+	live := func(context.Context) State {
+		return State{DeadLetters: []DeadLetter{{ID: "delivery:D1", Stage: "delivery", MessageID: "D1", Party: "FCG71-807", Reason: "no route"}}}
+	}
+	s := New(AuthConfig{Tokens: []Token{NewToken("v", RoleViewer, "viewer-token-0123456789"), NewToken("r", RoleReader, "reader-token-0123456789"),
+		NewToken("a", RoleAdmin, "admin-token-0123456789")}}, Deps{Journal: j, Live: live})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.App().Listener(ln) }()
+	t.Cleanup(func() { _ = s.App().Shutdown() })
+	base := "http://" + ln.Addr().String()
+	for _, tt := range []struct {
+		token   string
+		buttons bool
+	}{{"viewer-token-0123456789", false}, {"reader-token-0123456789", false}, {"admin-token-0123456789", true}} {
+		req, _ := http.NewRequest(http.MethodGet, base+PathPage, nil)
+		req.Header.Set("Authorization", "Bearer "+tt.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		page := string(b)
+		if !strings.Contains(page, "no route") {
+			t.Errorf("%s: the dead letter is not listed", tt.token)
+		}
+		if got := strings.Contains(page, `data-id="delivery:D1"`) && strings.Contains(page, `data-party="FCG71-807"`); got != tt.buttons {
+			t.Errorf("%s: resend buttons shown %v, want %v", tt.token, got, tt.buttons)
+		}
+	}
+}

@@ -101,7 +101,7 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 	}
 	cx, cancel := ctx(c)
 	defer cancel()
-	data := fiber.Map{"State": s.state(cx), "Reader": roleOf(c) >= RoleReader, "Q": q,
+	data := fiber.Map{"State": s.state(cx), "Reader": roleOf(c) >= RoleReader, "Admin": roleOf(c) >= RoleAdmin, "Q": q,
 		"From": c.Query("from"), "To": c.Query("to"), "Journal": s.d.Journal != nil}
 	if roleOf(c) >= RoleReader && s.d.Journal != nil {
 		list, err := s.d.Journal.Backend().Search(cx, q)
@@ -253,8 +253,8 @@ const pageTemplates = `
 <h2>Rates, last hour</h2>
 <table><tr><th>Interaction</th><th>Outcome</th><th>Exchanges</th><th>Per minute</th></tr>
 {{range .State.Rates}}<tr><td>{{.Interaction}}</td><td class="{{outClass .Outcome}}">{{.Outcome}}</td><td>{{.LastHour}}</td><td>{{printf "%.2f" .PerMinute}}</td></tr>{{else}}<tr><td colspan="4">no exchanges in the last hour</td></tr>{{end}}</table>
-{{if .State.DeadLetters}}<h2>Dead letters</h2><table><tr><th>At</th><th>Stage</th><th>MessageId</th><th>Interaction</th><th>Party</th><th>Reason</th></tr>
-{{range .State.DeadLetters}}<tr><td>{{ts .At}}</td><td>{{.Stage}}</td><td>{{.MessageID}}</td><td>{{.Interaction}}</td><td>{{.Party}}</td><td>{{.Reason}}</td></tr>{{end}}</table>{{end}}
+{{if .State.DeadLetters}}<h2>Dead letters</h2>{{$admin := .Admin}}<p id="resend-result" class="warn"></p><table id="dead-letter-list"><tr><th>At</th><th>Stage</th><th>MessageId</th><th>Interaction</th><th>Party</th><th>Reason</th>{{if $admin}}<th>Resend (after mending the cause)</th>{{end}}</tr>
+{{range .State.DeadLetters}}<tr><td>{{ts .At}}</td><td>{{.Stage}}</td><td>{{.MessageID}}</td><td>{{.Interaction}}</td><td>{{.Party}}</td><td>{{.Reason}}</td>{{if $admin}}<td><button class="resend" data-id="{{.ID}}">this one</button> <button class="resend" data-party="{{.Party}}">all of {{.Party}}</button></td>{{end}}</tr>{{end}}</table>{{end}}
 {{if .Reader}}<h2>Exchanges</h2>
 <form class="search" method="get" action="/admin/ui/">
 <input name="id" placeholder="any id: MessageId, prescription, NHS number, ODS, X-Request-ID" size="48" value="{{.Q.ID}}">

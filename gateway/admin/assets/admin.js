@@ -9,6 +9,28 @@
     form.submit();
     return;
   }
+  // Dead letters: an admin resends one, or every one of a party, through
+  // POST /admin/deadletters/resend (each is queued again at most once).
+  Array.prototype.forEach.call(document.querySelectorAll("button.resend"), function (btn) {
+    btn.addEventListener("click", function () {
+      var body = btn.dataset.id ? { id: btn.dataset.id } : { party: btn.dataset.party };
+      var out = document.getElementById("resend-result");
+      btn.disabled = true;
+      fetch("/admin/deadletters/resend", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-Requested-With": "porxgate-admin" },
+        body: JSON.stringify(body)
+      }).then(function (r) {
+        return r.text().then(function (t) { return { ok: r.ok, status: r.status, text: t }; });
+      }).then(function (r) {
+        if (out) { out.textContent = r.ok ? "resent: " + r.text : "resend refused (" + r.status + "): " + r.text; }
+        if (r.ok) { setTimeout(function () { location.reload(); }, 1500); } else { btn.disabled = false; }
+      }).catch(function (e) {
+        if (out) { out.textContent = "resend failed: " + e; }
+        btn.disabled = false;
+      });
+    });
+  });
   // Live state: refresh the numbers every 5 seconds.
   var live = document.getElementById("live");
   if (!live || !window.fetch) { return; }
