@@ -11,6 +11,7 @@ import (
 
 	"github.com/porxgate/porxgate/gateway"
 	"github.com/porxgate/porxgate/gateway/compare"
+	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/v3"
 )
@@ -19,17 +20,20 @@ import (
 // Spine's answer) against the FHIR path and reports how the answers
 // compare; exit status 0 when all match, 1 when any differ or fail.
 func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := newFlagSet("compare", "--dir DIR [--upstream URL] [--json]", `Replays recorded legacy exchanges (NAME.request.xml with Spine's answer
+	fs := newFlagSet("compare", "--dir DIR [--upstream URL] [--redis URL] [--json]", `Replays recorded legacy exchanges (NAME.request.xml with Spine's answer
 NAME.answer.xml) against the FHIR path and compares the answers after the
-documented normalisation (docs/compare.md). Exits 1 on any difference.`)
+documented normalisation (docs/compare.md). With --redis each exchange, its
+FHIR call and the comparison go into that Redis's exchange journal, where a
+gateway's admin page on the same Redis shows them. Exits 1 on any difference.`)
 	dir := fs.String("dir", "", "folder of NAME.request.xml + NAME.answer.xml recorded exchanges")
 	upstreamURL := fs.String("upstream", "", "EPS FHIR base URL of the FHIR path; empty: the built-in simulator. Never the environment the recorded prescriptions were issued in")
 	asJSON := fs.Bool("json", false, "write the report as JSON")
+	redisURL := fs.String("redis", getenv("PORXGATE_REDIS_URL"), "Redis whose exchange journal receives the replayed exchanges and comparisons (a gateway's, for its admin page); empty: report only (env PORXGATE_REDIS_URL)")
 	if ok, code := parseFlags(fs, args, stdout, stderr); !ok {
 		return code
 	}
 	if *dir == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: porxgate compare --dir DIR [--upstream URL] [--json]")
+		fmt.Fprintln(stderr, "usage: porxgate compare --dir DIR [--upstream URL] [--redis URL] [--json]")
 		return 2
 	}
 	recs, err := compare.LoadRecorded(*dir)
@@ -44,7 +48,32 @@ documented normalisation (docs/compare.md). Exits 1 on any difference.`)
 	cfg.Upstream.Kid = getenv("PORXGATE_UPSTREAM_KID")
 	cfg.Upstream.TokenURL = getenv("PORXGATE_UPSTREAM_TOKEN_URL")
 	log := newLogger(stderr, slog.LevelWarn)
-	up, stopUp, err := gateway.OpenUpstream(ctx, cfg, log, gateway.NewMetrics())
+	metrics := gateway.NewMetrics()
+	var jr *journal.Journal
+	if *redisURL != "" {
+		cfg.RedisURL = *redisURL
+		st, err := gateway.OpenStore(ctx, cfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "porxgate compare: journal store: %v\n", err)
+			return 1
+		}
+		defer st.Close()
+		if jr = gateway.OpenJournal(cfg, st, metrics, log); jr != nil {
+			jctx, stopJournal := context.WithCancel(context.WithoutCancel(ctx))
+			done := make(chan struct{})
+			go func() { defer close(done); jr.Run(jctx) }()
+			defer func() {
+				wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				defer cancel()
+				if err := jr.Wait(wctx); err != nil {
+					fmt.Fprintf(stderr, "porxgate compare: journal: %v\n", err)
+				}
+				stopJournal()
+				<-done
+			}()
+		}
+	}
+	up, stopUp, err := gateway.OpenUpstream(ctx, cfg, log, metrics, jr.Tap)
 	if err != nil {
 		fmt.Fprintf(stderr, "porxgate compare: upstream: %v\n", err)
 		return 1
@@ -56,10 +85,16 @@ documented normalisation (docs/compare.md). Exits 1 on any difference.`)
 		return 1
 	}
 	defer stopProc()
+	var exchanges []string // the journal exchange of each recorded request, in replay order
 	run := func(ctx context.Context, interaction string, request []byte) ([]byte, error) {
 		_, fam, _ := v3.Canonical(interaction)
 		in := &gateway.Inbound{Transport: gateway.TransportEbXML, Interaction: interaction, Family: fam, Service: "urn:nhs:names:services:mm",
 			MessageID: strings.ToUpper(ids.NewUUID()), ReceivedAt: time.Now(), Payload: request}
+		exchanges = append(exchanges, in.MessageID)
+		jr.Record(journal.Event{Exchange: in.MessageID, At: in.ReceivedAt, Interaction: interaction, Transport: "replay",
+			Step: &journal.Step{Kind: journal.StepLegacyRequest, Interaction: interaction, Title: "recorded legacy request (porxgate compare)",
+				ContentType: "application/xml", Body: string(request)}})
+		ctx = journal.WithExchange(ctx, in.MessageID)
 		if !proc.Supports(interaction) {
 			return nil, fmt.Errorf("interaction %q is not supported by the FHIR path", interaction)
 		}
@@ -69,17 +104,34 @@ documented normalisation (docs/compare.md). Exits 1 on any difference.`)
 		if err != nil {
 			return nil, err
 		}
+		var answer []byte
 		switch {
 		case out.Reply != nil:
-			return out.Reply.Payload, nil
+			answer = out.Reply.Payload
 		case len(out.Answers) > 0:
-			return out.Answers[0].Payload, nil
+			answer = out.Answers[0].Payload
+		}
+		if answer != nil {
+			jr.Record(journal.Event{Exchange: in.MessageID, Step: &journal.Step{Kind: journal.StepV3Answer, Title: "FHIR path answer",
+				ContentType: "application/xml", Body: string(answer)}})
+			return answer, nil
+		}
+		switch {
 		case out.MessageError != nil:
 			return nil, fmt.Errorf("refused: %s", out.MessageError.Description())
 		}
 		return nil, fmt.Errorf("the FHIR path gave no answer")
 	}
 	rep := compare.Replay(ctx, recs, run)
+	for i, res := range rep.Results {
+		if i >= len(exchanges) {
+			break
+		}
+		id := exchanges[i]
+		c := &journal.Comparison{Primary: "legacy", Result: res.Result, Differences: res.Differences, Error: res.Error}
+		jr.Record(journal.Event{Exchange: id, Comparison: c, Step: &journal.Step{Kind: journal.StepShadow,
+			Title: "Spine's recorded answer (" + res.Name + ")", ContentType: "application/xml", Body: string(recs[i].Answer)}})
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -12,8 +13,11 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway"
 	"github.com/porxgate/porxgate/gateway/compare"
+	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/spinesim"
+	"github.com/porxgate/porxgate/gateway/store/redistest"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/v3"
@@ -76,5 +80,57 @@ func TestCompareCommand(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, "", "compare"); code != 2 {
 		t.Errorf("no --dir = %d, want 2", code)
+	}
+}
+
+// TestCompareCommandJournals: with --redis, each replayed exchange goes
+// into that Redis's exchange journal with its request, the FHIR path's
+// EPS call and answer, Spine's recorded answer and the comparison, where a
+// gateway's admin page on the same Redis finds it.
+func TestCompareCommandJournals(t *testing.T) {
+	dir := t.TempDir()
+	recordExchange(t, dir, "01-acute", "acute-nurse-controlled-drug-unsigned.json")
+	ans := filepath.Join(dir, "01-acute"+compare.AnswerSuffix)
+	b, _ := os.ReadFile(ans)
+	if err := os.WriteFile(ans, bytes.Replace(b, []byte(`typeCode="AA"`), []byte(`typeCode="AE"`), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rs := redistest.Start(t)
+	code, out, errOut := runCmd(t, "", "compare", "--dir", dir, "--redis", rs.URL())
+	if code != 1 || !strings.Contains(out, "differ") {
+		t.Fatalf("compare = %d\n%s\n%s", code, out, errOut)
+	}
+	ctx := context.Background()
+	cfg := gateway.DefaultConfig()
+	cfg.RedisURL = rs.URL()
+	st, err := gateway.OpenStore(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	jr := gateway.OpenJournal(cfg, st, gateway.NewMetrics(), slog.New(slog.DiscardHandler))
+	if jr == nil || jr.Backend().Kind() != "redis" {
+		t.Fatalf("no Redis journal over %s", rs.URL())
+	}
+	list, err := jr.Backend().Search(ctx, journal.Query{Outcome: "differ"})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("journal search for differ: %v %+v", err, list)
+	}
+	x, err := jr.Backend().Get(ctx, list[0].ID)
+	if err != nil || x == nil {
+		t.Fatalf("exchange %s: %v", list[0].ID, err)
+	}
+	var kinds []string
+	for _, s := range x.Steps {
+		kinds = append(kinds, s.Kind)
+	}
+	got := strings.Join(kinds, " ")
+	for _, want := range []string{journal.StepLegacyRequest, journal.StepFHIRRequest, journal.StepEPSAnswer, journal.StepV3Answer, journal.StepShadow} {
+		if !strings.Contains(got, want) {
+			t.Errorf("exchange steps %q lack %s", got, want)
+		}
+	}
+	if x.Comparison == nil || x.Comparison.Result != "differ" || len(x.Comparison.Differences) == 0 {
+		t.Fatalf("comparison %+v", x.Comparison)
 	}
 }
