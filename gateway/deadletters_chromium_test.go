@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -19,13 +18,7 @@ import (
 // buttons. Needs /usr/bin/chromium (skips locally without it, fails under
 // CI).
 func TestDeadLetterResendFromThePage(t *testing.T) {
-	path := chromium.Find()
-	if path == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium not found (apt-get install -y chromium); the admin page tests must run under CI")
-		}
-		t.Skip("chromium not found: install it (apt-get install -y chromium) to run the admin page tests")
-	}
+	path := chromium.ForTest(t)
 	mhs := startMHS(t, "fail")
 	r, err := outbox.ParseRoutes([]byte(`{"`+senderParty+`": {"url": "`+mhs.srv.URL+`", "retries": 0, "retryInterval": "20ms", "persistDuration": "1m"}}`), outbox.DefaultPolicy())
 	if err != nil {

@@ -20,13 +20,7 @@ import (
 // locally and fails under CI. Screenshots go to the test's temp dir (or
 // PORXGATE_SCREENSHOTS), never into the repository.
 func TestAdminPageInChromium(t *testing.T) {
-	path := chromium.Find()
-	if path == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium not found (install Debian's chromium: apt-get install -y chromium); the admin page test must run under CI")
-		}
-		t.Skip("chromium not found: install it (apt-get install -y chromium) to run the admin page test")
-	}
+	path := chromium.ForTest(t)
 	alter := func(_ string, b []byte) []byte {
 		return bytes.Replace(b, []byte(`typeCode="AA"`), []byte(`typeCode="AE"`), 1)
 	}
