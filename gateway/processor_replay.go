@@ -34,7 +34,9 @@ import (
 //     short-form id, same line items — random UUIDs porxgate's sender
 //     chose), answers as EPS answered the first time: accepted. The same
 //     prescription sent again under a new MessageId is still refused, as
-//     Spine refuses it.
+//     Spine refuses it. Dispense notifications, claims, returns,
+//     withdrawals and cancellations refused as already done are confirmed
+//     the same way (processor_replay_confirm.go).
 
 // OutcomeLog keeps EPS's answers for replays (store.Store satisfies it).
 type OutcomeLog interface {
@@ -55,8 +57,9 @@ type recordedAnswer struct {
 	// EPS's answer is not known.
 	Status int    `json:"status"`
 	Body   []byte `json:"body"`
-	// Confirmed: EPS refused the message as a duplicate and porxgate
-	// confirmed that what EPS holds is what it sent.
+	// Confirmed: EPS refused the message sent again and porxgate
+	// confirmed through the tracker that the first sending had taken
+	// effect; the answer is the one that sending would have had.
 	Confirmed bool `json:"confirmed,omitempty"`
 	// At is when the attempt was recorded (status 0): a state EPS reached
 	// before it was not reached by this message.
@@ -210,11 +213,11 @@ func isDuplicateRefusal(resp *upstream.Response) bool {
 	return refusedAs(resp, "DUPLICATE_PRESCRIPTION_ID")
 }
 
-// confirmedOutcome is the answer recorded for a confirmed duplicate: the
-// informational OperationOutcome EPS gives an accepted prescription.
+// confirmedOutcome is the answer recorded for a confirmed replay: the
+// informational OperationOutcome EPS gives an accepted message.
 func confirmedOutcome() []byte {
 	return []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational",` +
-		`"diagnostics":"EPS already holds this prescription as porxgate sent it (confirmed through the tracker)"}]}`)
+		`"diagnostics":"EPS had already applied this message as porxgate sent it (confirmed through the tracker)"}]}`)
 }
 
 // sentPrescription is what identifies a prescription porxgate sent.
