@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -365,4 +366,87 @@ func TestReleaseRecoveryCounted(t *testing.T) {
 	if c := labelledCounter(t, r.reg, "porxgate_release_recoveries_total", map[string]string{"result": recoveryRecovered}); c != 1 {
 		t.Errorf("recoveries counted %v, want 1", c)
 	}
+}
+
+// TestConfirmReaders: the readers of the claim, return/withdraw Task and
+// EPS cancel answer porxgate confirms refuse malformed input, and read
+// well-formed input.
+func TestConfirmReaders(t *testing.T) {
+	claim := `{"resourceType":"Claim","prescription":{"extension":[{"url":"https://fhir.nhs.uk/StructureDefinition/Extension-DM-GroupIdentifier",` +
+		`"extension":[{"url":"shortForm","valueIdentifier":{"value":"aaaaaa-a99968-00001a"}}]}]}}`
+	if sf, err := sentClaim([]byte(claim)); err != nil || sf != "AAAAAA-A99968-00001A" {
+		t.Errorf("sentClaim = %q, %v", sf, err)
+	}
+	task := `{"resourceType":"Task","groupIdentifier":{"value":"aaaaaa-a99968-00001a"},"owner":{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"FCG71"}}}`
+	if sf, disp, err := sentTask([]byte(task)); err != nil || sf != "AAAAAA-A99968-00001A" || disp != "FCG71" {
+		t.Errorf("sentTask = %q %q, %v", sf, disp, err)
+	}
+	for _, bad := range []string{"", "{", `{"resourceType":"Claim"}`, `{"resourceType":"Claim","prescription":{}}`,
+		`{"resourceType":"Task"}`, `{"resourceType":"Task","groupIdentifier":{}}`, `{"resourceType":"Bundle"}`, `[]`} {
+		if _, err := sentClaim([]byte(bad)); err == nil {
+			t.Errorf("sentClaim(%q) succeeded", bad)
+		}
+		if _, _, err := sentTask([]byte(bad)); err == nil {
+			t.Errorf("sentTask(%q) succeeded", bad)
+		}
+	}
+	tests := []struct {
+		name, body string
+		want       int
+	}{
+		{"not JSON", "{", 0},
+		{"no entries", `{"resourceType":"Bundle"}`, 0},
+		{"entry not an object", `{"resourceType":"Bundle","entry":[7,"x",null]}`, 0},
+		{"no status history", `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationRequest","identifier":[{"system":"https://fhir.nhs.uk/Id/prescription-order-item-number","value":"i1"}]}}]}`, 0},
+		{"one R-0006 item", `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationRequest","groupIdentifier":{"value":"x"},` +
+			`"identifier":[{"system":"https://fhir.nhs.uk/Id/prescription-order-item-number","value":"i1"}],` +
+			`"extension":[{"url":"https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionStatusHistory","extension":[{"url":"status","valueCoding":{"code":"R-0006"}}]}]}}]}`, 1},
+	}
+	for _, tt := range tests {
+		var doc map[string]any
+		_ = json.Unmarshal([]byte(tt.body), &doc)
+		if got, _ := cancelCodings(doc, cancelHistoryAlready); len(got) != tt.want {
+			t.Errorf("%s: %d R-0006 items, want %d", tt.name, len(got), tt.want)
+		}
+	}
+}
+
+// TestReachedSince: a tracker state modified before porxgate's attempt
+// (beyond the clock allowance) was not reached by it; unknown times do not
+// refuse.
+func TestReachedSince(t *testing.T) {
+	at := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name, lastModified string
+		attempt            time.Time
+		want               bool
+	}{
+		{"after the attempt", "2026-01-02T10:00:05+00:00", at, true},
+		{"within the clock allowance", "2026-01-02T09:59:00+00:00", at, true},
+		{"before the attempt", "2026-01-02T09:50:00+00:00", at, false},
+		{"no attempt time (older record)", "2026-01-02T09:50:00+00:00", time.Time{}, true},
+		{"no lastModified", "", at, true},
+		{"unreadable lastModified", "yesterday", at, true},
+	}
+	for _, tt := range tests {
+		if got := reachedSince(trackerView{LastModified: tt.lastModified}, tt.attempt); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// FuzzConfirmReaders: the confirmation readers never panic.
+func FuzzConfirmReaders(f *testing.F) {
+	f.Add([]byte(`{"resourceType":"Claim","prescription":{"extension":[{"url":"https://fhir.nhs.uk/StructureDefinition/Extension-DM-GroupIdentifier","extension":[{"url":"shortForm","valueIdentifier":{"value":"x"}}]}]}}`))
+	f.Add([]byte(`{"resourceType":"Task","groupIdentifier":{"value":"x"},"contained":[{"resourceType":"Organization","identifier":[{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"FCG71"}]}]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationRequest","extension":[{"url":"https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionStatusHistory","extension":[{"url":"status","valueCoding":7}]}]}}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = sentClaim(b)
+		_, _, _ = sentTask(b)
+		var doc map[string]any
+		if json.Unmarshal(b, &doc) == nil {
+			_, _ = cancelCodings(doc, "")
+			_, _ = cancelCodings(doc, cancelHistoryAlready)
+		}
+	})
 }
