@@ -73,6 +73,8 @@ type EPSProcessor struct {
 	outcomeTTL time.Duration
 	// index keeps nominations for release recovery (release_recovery.go).
 	index ReleaseIndex
+	// metrics counts replays and release recoveries (replay_metrics.go).
+	metrics replayMetrics
 }
 
 // NewEPSProcessor returns a processor over the given registry and EPS API.
@@ -85,7 +87,7 @@ func NewEPSProcessor(reg *mapping.Registry, api EPSAPI, now func() time.Time, ne
 		newID = ids.NewUUID
 	}
 	return &EPSProcessor{reg: reg, api: api, now: now, newID: newID, log: log, asid: mapping.DefaultReceiverASID,
-		guardRefusals: newGuardRefusals()}
+		guardRefusals: newGuardRefusals(), metrics: newReplayMetrics()}
 }
 
 // Supports implements Processor: an interaction with a translator and an

@@ -34,7 +34,9 @@ import (
 //     short-form id, same line items — random UUIDs porxgate's sender
 //     chose), answers as EPS answered the first time: accepted. The same
 //     prescription sent again under a new MessageId is still refused, as
-//     Spine refuses it.
+//     Spine refuses it. Dispense notifications, claims, returns,
+//     withdrawals and cancellations refused as already done are confirmed
+//     the same way (processor_replay_confirm.go).
 
 // OutcomeLog keeps EPS's answers for replays (store.Store satisfies it).
 type OutcomeLog interface {
@@ -55,9 +57,13 @@ type recordedAnswer struct {
 	// EPS's answer is not known.
 	Status int    `json:"status"`
 	Body   []byte `json:"body"`
-	// Confirmed: EPS refused the message as a duplicate and porxgate
-	// confirmed that what EPS holds is what it sent.
+	// Confirmed: EPS refused the message sent again and porxgate
+	// confirmed through the tracker that the first sending had taken
+	// effect; the answer is the one that sending would have had.
 	Confirmed bool `json:"confirmed,omitempty"`
+	// At is when the attempt was recorded (status 0): a state EPS reached
+	// before it was not reached by this message.
+	At time.Time `json:"at,omitzero"`
 }
 
 // WithOutcomeLog makes p record EPS's answers in l for ttl (0:
@@ -87,6 +93,7 @@ func outcomeKey(in *Inbound, canon string) string {
 func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon string, op operation, body []byte) (*upstream.Response, bool, error) {
 	key := outcomeKey(in, canon)
 	sentBefore := false
+	attemptAt := p.now().UTC()
 	if p.outcomes != nil {
 		b, ok, err := p.outcomes.GetReply(ctx, key)
 		if err != nil {
@@ -95,10 +102,11 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		if ok {
 			var rec recordedAnswer
 			if err := json.Unmarshal(b, &rec); err == nil && rec.Status != 0 {
+				p.countReplay(canon, replayRecorded)
 				return &upstream.Response{Status: rec.Status, Body: rec.Body}, true, nil
 			}
-			sentBefore = true
-		} else if err := p.record(ctx, key, recordedAnswer{}); err != nil {
+			sentBefore, attemptAt = true, rec.At
+		} else if err := p.record(ctx, key, recordedAnswer{At: attemptAt}); err != nil {
 			return nil, false, Deferred(fmt.Errorf("%s %s: attempt could not be recorded (store unavailable): %w", in.Interaction, in.MessageID, err))
 		}
 	}
@@ -122,17 +130,22 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		resp = p.recoverRelease(ctx, body, resp)
 	}
 	rec := recordedAnswer{Status: resp.Status, Body: resp.Body}
-	if confirm := p.replayConfirmation(sentBefore, canon, resp); confirm != nil {
-		ok, cerr := confirm(ctx, body)
+	// An earlier sending may have taken effect: porxgate's own (recorded
+	// attempt) or the upstream client's (a retry after a lost answer).
+	if confirm := p.replayConfirmation(sentBefore || resp.Attempts > 1, canon, resp); confirm != nil {
+		first, cerr := confirm(ctx, body, resp, attemptAt)
 		switch {
 		case cerr != nil:
 			// Not known either way: never answer a false rejection; try later.
 			return nil, false, Deferred(fmt.Errorf("%s %s: EPS refused a replay (%d) and what it holds could not be checked: %w", in.Interaction, in.MessageID, resp.Status, cerr))
-		case ok:
-			p.log.Info("EPS refused a replayed message whose first sending it had applied: answered as accepted",
-				"interaction", in.Interaction, "message_id", in.MessageID, "upstream_status", resp.Status)
-			resp = &upstream.Response{Status: http.StatusOK, Body: confirmedOutcome(), Header: resp.Header, RequestID: resp.RequestID, Attempts: resp.Attempts}
+		case first != nil:
+			p.log.Info("EPS refused a replayed message whose first sending it had applied: answered as the first sending was",
+				"interaction", in.Interaction, "message_id", in.MessageID, "upstream_status", resp.Status, "answer_status", first.Status)
+			p.countReplay(canon, replayConfirmed)
+			resp = first
 			rec = recordedAnswer{Status: resp.Status, Body: resp.Body, Confirmed: true}
+		default:
+			p.countReplay(canon, replayRefused)
 		}
 	}
 	if p.outcomes != nil {
@@ -164,18 +177,28 @@ func (e *callError) Error() string { return e.err.Error() }
 func (e *callError) Unwrap() error { return e.err }
 
 // replayConfirmation returns how to check that EPS already holds what a
-// refused replay would have done, or nil when the refusal stands: a
-// prescription refused as DUPLICATE_PRESCRIPTION_ID, or a dispense
-// notification refused (already dispensed, invalid transition), after an
-// attempt porxgate recorded.
-func (p *EPSProcessor) replayConfirmation(sentBefore bool, canon string, resp *upstream.Response) func(context.Context, []byte) (bool, error) {
+// refused replay would have done, or nil when the refusal stands. It
+// applies after a sending whose outcome is unknown (mayHaveApplied) to: a
+// prescription refused as DUPLICATE_PRESCRIPTION_ID, a dispense
+// notification refused (already dispensed, invalid transition), and a
+// claim, return, withdrawal or cancellation refused as already done
+// (processor_replay_confirm.go).
+func (p *EPSProcessor) replayConfirmation(mayHaveApplied bool, canon string, resp *upstream.Response) confirmFunc {
 	switch {
-	case !sentBefore || resp.Status < 400 || resp.Status >= 500:
+	case !mayHaveApplied || resp.Status < 400 || resp.Status >= 500:
 		return nil
 	case isPrescriptionOrder(canon) && isDuplicateRefusal(resp):
-		return p.confirmDuplicate
+		return accepted(p.confirmDuplicate)
 	case canon == v3.DispenseNotification:
-		return p.confirmDispensed
+		return accepted(p.confirmDispensed)
+	case operations[canon] == opClaim && refusedAs(resp, codeInvalidStateTransition, codeAmendMismatch):
+		return p.confirmClaimed
+	case canon == v3.DispenseProposalReturn && refusedAs(resp, codeInvalidStateTransition, codeWithAnotherDispenser):
+		return p.confirmReturned
+	case canon == v3.DispenserWithdraw && refusedAs(resp, codeInvalidStateTransition, codeAmendMismatch):
+		return p.confirmWithdrawn
+	case canon == v3.CancelRequest:
+		return p.confirmCancelled
 	}
 	return nil
 }
@@ -187,31 +210,14 @@ func isPrescriptionOrder(canon string) bool {
 
 // isDuplicateRefusal reports EPS's DUPLICATE_PRESCRIPTION_ID refusal.
 func isDuplicateRefusal(resp *upstream.Response) bool {
-	if resp.Status < 400 || resp.Status >= 500 {
-		return false
-	}
-	oo, err := outcomeOf(resp)
-	if err != nil || oo == nil {
-		return false
-	}
-	for _, is := range oo.Issue {
-		if is.Details == nil {
-			continue
-		}
-		for _, c := range is.Details.Coding {
-			if c.Code == "DUPLICATE_PRESCRIPTION_ID" {
-				return true
-			}
-		}
-	}
-	return false
+	return refusedAs(resp, "DUPLICATE_PRESCRIPTION_ID")
 }
 
-// confirmedOutcome is the answer recorded for a confirmed duplicate: the
-// informational OperationOutcome EPS gives an accepted prescription.
+// confirmedOutcome is the answer recorded for a confirmed replay: the
+// informational OperationOutcome EPS gives an accepted message.
 func confirmedOutcome() []byte {
 	return []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational",` +
-		`"diagnostics":"EPS already holds this prescription as porxgate sent it (confirmed through the tracker)"}]}`)
+		`"diagnostics":"EPS had already applied this message as porxgate sent it (confirmed through the tracker)"}]}`)
 }
 
 // sentPrescription is what identifies a prescription porxgate sent.

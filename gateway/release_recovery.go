@@ -212,8 +212,10 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 	cands, err := p.index.SetMembers(ctx, nominationSet(owner))
 	if err != nil {
 		p.log.Error("release answer may have been lost and the nominations could not be read", "dispenser", owner, "err", err)
+		p.countRecovery(recoveryFailed)
 		return resp
 	}
+	failed := false
 	var more []json.RawMessage
 	var recovered []string
 	for _, sf := range cands {
@@ -227,10 +229,12 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 		again, err := p.api.Release(ctx, withGroupIdentifier(requestJSON, sf))
 		if err != nil || again.Status != 200 {
 			p.log.Warn("prescription with this dispenser could not be released again", "prescription", sf, "dispenser", owner, "err", err)
+			failed = true
 			continue
 		}
 		d, err := parseReleaseAnswer(again.Body)
 		if err != nil {
+			failed = true
 			continue
 		}
 		es, _, _ := d.passed()
@@ -238,12 +242,19 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 		recovered = append(recovered, sf)
 	}
 	if len(more) == 0 {
+		if failed {
+			p.countRecovery(recoveryFailed)
+		} else {
+			p.countRecovery(recoveryNone)
+		}
 		return resp
 	}
 	body, err := doc.addPassed(more)
 	if err != nil {
+		p.countRecovery(recoveryFailed)
 		return resp
 	}
+	p.countRecovery(recoveryRecovered)
 	p.log.Warn("nominated release: recovered prescriptions EPS released to this dispenser in an answer that was lost",
 		"dispenser", owner, "recovered", recovered)
 	out := *resp

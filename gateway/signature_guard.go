@@ -50,7 +50,7 @@ func (p *EPSProcessor) RegisterMetrics(reg prometheus.Registerer) error {
 	if err := reg.Register(p.guardRefusals); err != nil {
 		return fmt.Errorf("register signature guard counter: %w", err)
 	}
-	return nil
+	return p.metrics.register(reg)
 }
 
 // isPrescription reports whether the canonical interaction is a Parent

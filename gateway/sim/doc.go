@@ -46,5 +46,12 @@
 // body bytes match an earlier one gets the stored answer again without being
 // processed again. Either way a second prescription-order with the same
 // short-form id is refused with DUPLICATE_PRESCRIPTION_ID, which the upstream
-// client resolves to success when it was caused by its own retry.
+// client resolves to success when it was caused by its own retry. Other
+// repeats are refused as EPS refuses them: a claim again as
+// PRESCRIPTION_INVALID_STATE_TRANSITION (already claimed), a claim amendment
+// or a withdrawal naming what is no longer the last claim or dispense as
+// DISPENSE_AMEND_IDENTIFIER_MISMATCH, a return or a withdrawal with nothing
+// left as PRESCRIPTION_INVALID_STATE_TRANSITION, a cancellation's items as
+// R-0006 (already cancelled). A withdraw Task must name the dispense
+// notification it withdraws (Task.focus.identifier).
 package sim

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -36,6 +37,10 @@ type Faults struct {
 	Down bool `json:"down"`
 	// Token applies the faults to /oauth2/token as well.
 	Token bool `json:"token"`
+	// Ops limits the faults to these FHIR operations (as counted in Stats:
+	// process-message, release, task, claim, tracker…); empty: all. A
+	// request of another operation neither gets a fault nor uses up a count.
+	Ops []string `json:"ops,omitempty"`
 }
 
 type faultAction int
@@ -67,12 +72,16 @@ func (fi *faultInjector) get() Faults {
 	return fi.f
 }
 
-// decide consumes one request's worth of the counters.
-func (fi *faultInjector) decide(token bool) (time.Duration, faultAction, int) {
+// decide consumes one request's worth of the counters for operation op
+// ("" for the token endpoint).
+func (fi *faultInjector) decide(op string, token bool) (time.Duration, faultAction, int) {
 	fi.mu.Lock()
 	defer fi.mu.Unlock()
 	f := &fi.f
 	if token && !f.Token {
+		return 0, actNone, 0
+	}
+	if !token && len(f.Ops) > 0 && !slices.Contains(f.Ops, op) {
 		return 0, actNone, 0
 	}
 	status := f.Status

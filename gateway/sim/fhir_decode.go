@@ -570,10 +570,13 @@ func decodeTask(body []byte) (taskAction, error) {
 	reason := t.StatusReason.code("")
 	switch {
 	case t.Code.code("") == taskCodeAbort:
-		wd := WithdrawRequest{ShortFormID: sf, Dispenser: disp, Reason: reason}
-		if t.Focus != nil && t.Focus.Identifier != nil {
-			wd.DispenseID = t.Focus.Identifier.Value
+		// EPS withdraws the dispense notification the Task names (the
+		// coordinator requires Task.focus.identifier): a repeat then names
+		// a notification that is no longer the last, and is refused.
+		if t.Focus == nil || t.Focus.Identifier == nil || t.Focus.Identifier.Value == "" {
+			return taskAction{}, errors.New("Task.focus.identifier (the dispense notification withdrawn) is required")
 		}
+		wd := WithdrawRequest{ShortFormID: sf, Dispenser: disp, Reason: reason, DispenseID: t.Focus.Identifier.Value}
 		return taskAction{withdraw: true, wd: wd}, nil
 	case t.Status == eventTaskRejected:
 		return taskAction{ret: ReturnRequest{ShortFormID: sf, Dispenser: disp, Reason: reason}}, nil

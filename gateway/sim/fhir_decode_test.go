@@ -286,3 +286,15 @@ func FuzzDecodeResources(f *testing.F) {
 		}
 	})
 }
+
+// TestWithdrawNamesItsDispense: EPS withdraws the dispense notification
+// the Task names; a withdraw Task without focus.identifier is refused
+// rather than taken as "whatever is last" (a repeat would withdraw a
+// second dispense).
+func TestWithdrawNamesItsDispense(t *testing.T) {
+	p := newRx(t, 7, "FH542")
+	body := strings.Replace(string(fixture(t, "withdraw.json", p.repl(map[string]string{"FOCUSID": "d1"}))), `"focus"`, `"focusX"`, 1)
+	if _, err := decodeTask([]byte(body)); err == nil || !strings.Contains(err.Error(), "focus.identifier") {
+		t.Fatalf("withdraw without focus decoded: %v", err)
+	}
+}

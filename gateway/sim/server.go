@@ -198,7 +198,7 @@ func (s *Server) serveFHIR(w http.ResponseWriter, r *http.Request, path string) 
 		return
 	}
 	s.count(func(st *Stats) { st.Requests[op]++ })
-	act, status, ok := s.preFaults(w, r, false)
+	act, status, ok := s.preFaults(w, r, op)
 	if !ok {
 		return
 	}
@@ -248,10 +248,11 @@ func (s *Server) replayLookup(enabled bool, rid string, key [32]byte) (replayEnt
 	return s.replay.get(rid, key)
 }
 
-// preFaults applies latency and the before-processing faults. ok=false
-// means the request has been answered (or dropped).
-func (s *Server) preFaults(w http.ResponseWriter, r *http.Request, token bool) (faultAction, int, bool) {
-	latency, act, status := s.faults.decide(token)
+// preFaults applies latency and the before-processing faults to a request
+// of FHIR operation op ("" for the token endpoint). ok=false means the
+// request has been answered (or dropped).
+func (s *Server) preFaults(w http.ResponseWriter, r *http.Request, op string) (faultAction, int, bool) {
+	latency, act, status := s.faults.decide(op, op == "")
 	if act != actNone || latency > 0 {
 		s.count(func(st *Stats) { st.FaultsInjected++ })
 	}
@@ -304,7 +305,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			body: mustJSON(obj{"error": "invalid_request", "error_description": "POST only"})})
 		return
 	}
-	if _, _, ok := s.preFaults(w, r, true); !ok {
+	if _, _, ok := s.preFaults(w, r, ""); !ok {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxAssertionBytes*2)

@@ -380,3 +380,83 @@ func TestSearch(t *testing.T) {
 		t.Fatalf("by status: %d results, want 0", len(got))
 	}
 }
+
+// TestRepeatsRefusedAsEPS: a claim, return, withdrawal or cancellation
+// sent again after it took effect is refused as EPS refuses it (claim:
+// already Claimed, Spine 0012; claim amendment and withdrawal: no longer
+// the last claim or dispense, Spine 0021, or nothing left, 0012; return:
+// no longer with the dispenser, 0012; cancellation: R-0006) and changes
+// nothing.
+func TestRepeatsRefusedAsEPS(t *testing.T) {
+	released := func(t *testing.T, s *State, p rx) {
+		t.Helper()
+		_, err := s.Release(ReleaseRequest{Owner: p.pharmacy}, t0)
+		mustDo(t, err)
+	}
+	dispensed := func(t *testing.T, s *State, p rx, id string) {
+		t.Helper()
+		mustDo(t, s.Dispense(DispenseRequest{MessageID: id, Dispenser: p.pharmacy, ShortFormID: p.sf,
+			Items: map[string]ItemStatus{p.item1: ItemDispensed, p.item2: ItemDispensed}}, t0))
+	}
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, s *State, p rx)
+		act   func(s *State, p rx) error
+		want  Reason
+	}{
+		{"claim", func(t *testing.T, s *State, p rx) { released(t, s, p); dispensed(t, s, p, "d1") },
+			func(s *State, p rx) error {
+				return s.Claim(ClaimRequest{ShortFormID: p.sf, ClaimID: "c1", Claimant: p.pharmacy}, t0)
+			}, ReasonInvalidTransition},
+		{"claim amendment", func(t *testing.T, s *State, p rx) {
+			released(t, s, p)
+			dispensed(t, s, p, "d1")
+			mustDo(t, s.Claim(ClaimRequest{ShortFormID: p.sf, ClaimID: "c0", Claimant: p.pharmacy}, t0))
+		}, func(s *State, p rx) error {
+			return s.Claim(ClaimRequest{ShortFormID: p.sf, ClaimID: "c1", ReplacementOf: "c0", Claimant: p.pharmacy}, t0)
+		}, ReasonAmendMismatch},
+		{"return", released, func(s *State, p rx) error {
+			return s.Return(ReturnRequest{ShortFormID: p.sf, Dispenser: p.pharmacy}, t0)
+		}, ReasonInvalidTransition},
+		{"withdraw the only dispense", func(t *testing.T, s *State, p rx) { released(t, s, p); dispensed(t, s, p, "d1") },
+			func(s *State, p rx) error {
+				return s.Withdraw(WithdrawRequest{ShortFormID: p.sf, Dispenser: p.pharmacy, DispenseID: "d1"}, t0)
+			}, ReasonInvalidTransition},
+		{"withdraw the second dispense", func(t *testing.T, s *State, p rx) {
+			released(t, s, p)
+			mustDo(t, s.Dispense(DispenseRequest{MessageID: "d0", Dispenser: p.pharmacy, ShortFormID: p.sf,
+				Items: map[string]ItemStatus{p.item1: ItemPartial, p.item2: ItemOwing}}, t0))
+			dispensed(t, s, p, "d1")
+		}, func(s *State, p rx) error {
+			return s.Withdraw(WithdrawRequest{ShortFormID: p.sf, Dispenser: p.pharmacy, DispenseID: "d1"}, t0)
+		}, ReasonAmendMismatch},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewState(nil)
+			p := seed(t, s, uint32(10+i))
+			tt.setup(t, s, p)
+			mustDo(t, tt.act(s, p))
+			before, _ := s.Get(p.sf)
+			wantReason(t, tt.act(s, p), tt.want)
+			after, _ := s.Get(p.sf)
+			if after.Status != before.Status || after.Items[0].Status != before.Items[0].Status || len(after.Dispenses) != len(before.Dispenses) || len(after.Claims) != len(before.Claims) {
+				t.Fatalf("the refused repeat changed the prescription: %+v → %+v", before, after)
+			}
+		})
+	}
+	t.Run("cancel", func(t *testing.T) {
+		s := NewState(nil)
+		p := seed(t, s, 20)
+		out, err := s.Cancel(CancelRequest{ShortFormID: p.sf, Requester: "r"}, t0)
+		mustDo(t, err)
+		if out[0].Code != CancelDone {
+			t.Fatalf("first cancel %s, want R-0001", out[0].Code)
+		}
+		out, err = s.Cancel(CancelRequest{ShortFormID: p.sf, Requester: "r"}, t0)
+		mustDo(t, err)
+		if out[0].Code != CancelAlreadyCancelled || out[1].Code != CancelAlreadyCancelled {
+			t.Fatalf("repeated cancel %+v, want R-0006 for each item", out)
+		}
+	})
+}

@@ -3,7 +3,9 @@
 // EPS simulator (`porxgate sim`) upstream and a legacy MHS receiver, all on
 // loopback, and drives scenarios of failure through them: kill -9 of the
 // gateway under load, Redis killed and restarted, EPS down, EPS answers
-// lost after processing, one MessageId sent to two replicas at once, a
+// lost after processing (prescriptions, then a cancellation of each: a
+// cancellation answered "already cancelled" after its own lost first
+// sending counts as a false rejection), one MessageId sent to two replicas at once, a
 // SOAP retry after a crash, hostile payloads on both doors.
 //
 // For each scenario it counts, from outside: sent, acknowledged, answered,

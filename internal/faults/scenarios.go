@@ -144,36 +144,79 @@ func (s *Suite) epsDown(ctx context.Context) Result {
 // answerLost: EPS processes requests and then loses the answer, in short
 // bursts all through the load (a block of lost answers would only keep the
 // breaker open): first by closing the connection after processing, then by
-// answering 503 after processing.
+// answering 503 after processing. The prescriptions are then cancelled
+// under the same faults: a cancellation EPS applied whose answer was lost
+// is refused R-0006 when sent again, and must still be answered as
+// cancelled (tallyCancels).
 func (s *Suite) answerLost(ctx context.Context) Result {
 	reqs, err := s.prescriptions(s.cfg.N, false)
 	if err != nil {
 		return failed(err)
 	}
 	return s.withGateway(ctx, "gw-lost", func(g *gateway) Result {
-		err := s.load(ctx, reqs, one(g.base), func(ctx context.Context) error {
-			for ctx.Err() == nil && settledCount(reqs) < len(reqs) {
-				fault := "dropAfter"
-				if ackedCount(reqs) >= len(reqs)/2 {
-					fault = "fail5xxAfter"
-				}
-				if err := s.simFaults(ctx, map[string]any{fault: 2}); err != nil {
-					return err
-				}
-				select {
-				case <-ctx.Done():
-				case <-time.After(300 * time.Millisecond):
-				}
-			}
-			return nil
-		})
+		err := s.load(ctx, reqs, one(g.base), s.lostAnswers(reqs))
 		_ = s.simFaults(context.WithoutCancel(ctx), nil)
 		r := s.tally(ctx, "", reqs, time.Now())
 		if err != nil {
 			r.Err = err
 		}
+		cancels, cerr := s.cancellations(reqs)
+		if cerr != nil {
+			r.Err = cerr
+			return r
+		}
+		// Answers are lost until every cancellation is answered: the
+		// acknowledgement comes before processing.
+		fctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for i := 0; fctx.Err() == nil; i++ {
+				fault := map[string]any{"dropAfter": 2}
+				if i%2 == 1 {
+					fault = map[string]any{"fail5xxAfter": 2}
+				}
+				if s.simFaults(fctx, fault) != nil {
+					return
+				}
+				select {
+				case <-fctx.Done():
+				case <-time.After(300 * time.Millisecond):
+				}
+			}
+		}()
+		if err := s.load(ctx, cancels, one(g.base), nil); err != nil {
+			r.Err = err
+		}
+		s.waitAnswered(ctx, cancels)
+		stop()
+		<-done
+		_ = s.simFaults(context.WithoutCancel(ctx), nil)
+		s.tallyCancels(ctx, &r, cancels)
 		return r
 	})
+}
+
+// lostAnswers injects lost answers in bursts of two until reqs are
+// settled: dropped connections for the first half, 503s after processing
+// for the second.
+func (s *Suite) lostAnswers(reqs []*request) func(context.Context) error {
+	return func(ctx context.Context) error {
+		for ctx.Err() == nil && settledCount(reqs) < len(reqs) {
+			fault := "dropAfter"
+			if ackedCount(reqs) >= len(reqs)/2 {
+				fault = "fail5xxAfter"
+			}
+			if err := s.simFaults(ctx, map[string]any{fault: 2}); err != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(300 * time.Millisecond):
+			}
+		}
+		return nil
+	}
 }
 
 // twoReplicas: every message goes to two replicas at once, same MessageId.

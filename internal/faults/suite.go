@@ -240,20 +240,29 @@ func (s *Suite) simFaults(ctx context.Context, f map[string]any) error {
 
 // epsHolds asks the simulator's tracker whether EPS holds a prescription.
 func (s *Suite) epsHolds(ctx context.Context, shortForm string) (bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.simBase+"/FHIR/R4/Task?focus:identifier="+url.QueryEscape(shortForm), nil)
+	b, err := s.tracker(ctx, shortForm)
 	if err != nil {
 		return false, err
 	}
+	return bytes.Contains(b, []byte(`"Task"`)), nil
+}
+
+// tracker returns the simulator's tracker answer about a prescription.
+func (s *Suite) tracker(ctx context.Context, shortForm string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.simBase+"/FHIR/R4/Task?focus:identifier="+url.QueryEscape(shortForm), nil)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return false, fmt.Errorf("tracker %s: HTTP %d", shortForm, resp.StatusCode)
+		return nil, fmt.Errorf("tracker %s: HTTP %d", shortForm, resp.StatusCode)
 	}
-	return bytes.Contains(b, []byte(`"Task"`)), nil
+	return b, nil
 }
 
 // prescriptions makes n fresh prescription requests.
