@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/v3"
@@ -38,6 +39,8 @@ type keptReply struct {
 func (s *Server) soapRequest(c *fiber.Ctx) error {
 	g := s.msg
 	now := g.now()
+	span := g.startExchange(c, TransportSOAP)
+	defer span.End()
 	if ct := c.Get(fiber.HeaderContentType); !isSOAPContentType(ct) {
 		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, "Content-Type "+ct+" is not a SOAP envelope's (text/xml)"),
 			g.log.With("transport", TransportSOAP), nil)
@@ -74,13 +77,13 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	fresh, err := g.store.MarkSeen(ctx, key, soapMarkTTL)
 	if err != nil {
 		log.Error("request could not be recorded: refused so that the sender retries", "err", err)
-		g.metrics.received.WithLabelValues(string(TransportSOAP), "store_error").Inc()
+		g.received(c, TransportSOAP, "store_error")
 		return sendFault(c, storeUnavailableFault("the request"))
 	}
 	if !fresh {
 		return g.soapDuplicate(c, ctx, key, log)
 	}
-	g.metrics.received.WithLabelValues(string(TransportSOAP), "accepted").Inc()
+	g.received(c, TransportSOAP, "accepted")
 
 	_, family, _ := v3.Canonical(interaction)
 	service := ebxml.ServiceMM
@@ -93,6 +96,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		FromASID: msg.SenderASID, ToASID: msg.ReceiverASID, FromAddress: msg.FromAddress, ToAddress: msg.To,
 		ReceivedAt: now, Payload: msg.Payload,
 	}
+	nameExchange(ctx, in)
 	start := time.Now()
 	stopMark := g.keepMarked(ctx, key, log)
 	out, perr := g.safeProcess(ctx, in)
@@ -127,6 +131,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		outcome = OutcomeFailed
 	}
 	g.metrics.exchange(interaction, outcome)
+	span.SetAttributes(attribute.String("porx.outcome", outcome), attribute.Int("http.response.status_code", reply.Status))
 	if b, err := json.Marshal(reply); err == nil {
 		sctx := context.WithoutCancel(ctx)
 		if err := g.store.PutReply(sctx, key, b, ttl); err != nil {
@@ -213,7 +218,7 @@ func (g *messaging) keepMarked(ctx context.Context, key string, log *slog.Logger
 // kept answer; while the first is still being processed, it waits up to
 // soapDuplicateWait for that answer, then gives a retryable fault.
 func (g *messaging) soapDuplicate(c *fiber.Ctx, ctx context.Context, key string, log *slog.Logger) error {
-	g.metrics.received.WithLabelValues(string(TransportSOAP), "duplicate").Inc()
+	g.received(c, TransportSOAP, "duplicate")
 	b, ok, err := g.store.GetReply(ctx, key)
 	wait := time.NewTimer(soapDuplicateWait)
 	defer wait.Stop()
@@ -271,6 +276,6 @@ func (g *messaging) refuseSOAP(c *fiber.Ctx, f *ebxml.SOAPFault, log *slog.Logge
 		args = append(args, "err", cause)
 	}
 	log.Warn("refused with a SOAP fault", args...)
-	g.metrics.received.WithLabelValues(string(TransportSOAP), "refused").Inc()
+	g.received(c, TransportSOAP, "refused")
 	return sendFault(c, f)
 }

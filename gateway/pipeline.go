@@ -214,6 +214,7 @@ func (g *messaging) outcomeItems(in *Inbound, out *Outcome, now time.Time) ([]st
 	}
 	items := make([]store.Item, 0, len(ds))
 	for _, d := range ds {
+		d.TraceParent = in.TraceParent // each delivery attempt is a span of the exchange
 		it, err := d.Item(now)
 		if err != nil {
 			return nil, err
@@ -255,6 +256,7 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 		d, err := outbox.NewMessageError(g.addressing(&in), g.newID(), now, me)
 		if err == nil {
 			var it store.Item
+			d.TraceParent = in.TraceParent
 			if it, err = d.Item(now); err == nil {
 				f.Enqueue = append(f.Enqueue, it)
 			}

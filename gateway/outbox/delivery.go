@@ -58,6 +58,9 @@ type Delivery struct {
 	Attempts int `json:"attempts"`
 	// LastError says why the last attempt failed.
 	LastError string `json:"lastError,omitempty"`
+	// TraceParent is the W3C traceparent of the exchange the message
+	// belongs to: each attempt's span is its child ("" with tracing off).
+	TraceParent string `json:"traceParent,omitempty"`
 }
 
 // Item returns the store item that queues d, due at due.

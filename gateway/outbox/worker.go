@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/tracing"
 )
 
 // Store is the part of the gateway's store the delivery worker uses.
@@ -162,7 +163,7 @@ func (w *Worker) DeliverOne(ctx context.Context) (bool, error) {
 	}
 
 	stop := Hold(ctx, w.cfg.Store, l, w.cfg.Lease, w.cfg.Now)
-	actx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
+	actx, cancel := context.WithTimeout(tracing.WithTraceParent(ctx, d.TraceParent), w.cfg.Timeout)
 	sendErr := send(actx, w.cfg.Client, route.URL, d)
 	cancel()
 	stop()
