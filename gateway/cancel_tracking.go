@@ -148,7 +148,7 @@ func OpenCancellations(cfg Config, st store.Store, up *EPSClient, log *slog.Logg
 	opts := CancelOptionsFrom(cfg)
 	var api TrackerAPI
 	if up != nil {
-		api = up.Client
+		api = up.PartyTrackerAPI()
 	}
 	return NewCancellations(OpenTracker(st, opts), api, opts, nil, nil, log.With("component", "cancellations"))
 }
