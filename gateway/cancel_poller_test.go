@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/cancels"
+	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
@@ -232,5 +234,43 @@ func TestOpenTrackerFollowsTheStore(t *testing.T) {
 	st, _ := redisStore(t)
 	if _, ok := OpenTracker(st, CancelOptions{}).(*cancels.Redis); !ok {
 		t.Error("Redis store: tracker is not on Redis")
+	}
+}
+
+// partyTracker answers like cannedTracker and records the upstream party
+// and the log correlation fields of each call's context.
+type partyTracker struct {
+	cannedTracker
+	parties []string
+	fields  [][]slog.Attr
+}
+
+func (p *partyTracker) TrackerGet(ctx context.Context, q url.Values) (*upstream.Response, error) {
+	p.parties = append(p.parties, upstream.PartyOf(ctx))
+	p.fields = append(p.fields, logctx.Attrs(ctx))
+	return p.cannedTracker.TrackerGet(ctx, q)
+}
+
+// TestPollerUsesPartyIdentity: the poll of a pending cancellation goes to
+// EPS under the prescriber's party (its upstream identity, item 7) with
+// the cancel request's correlation fields for the EPS client's lines.
+func TestPollerUsesPartyIdentity(t *testing.T) {
+	api := &partyTracker{cannedTracker: cannedTracker{status: 503, body: []byte(`{}`)}}
+	r := newPollerRig(t, api)
+	r.clock.add(time.Minute)
+	r.c.pollDue(context.Background(), newRateLimiter(1000))
+	if len(api.parties) != 1 || api.parties[0] != senderParty {
+		t.Fatalf("polled under parties %q, want [%s]", api.parties, senderParty)
+	}
+	got := map[string]string{}
+	for _, a := range api.fields[0] {
+		got[a.Key] = a.Value.String()
+	}
+	want := map[string]string{logctx.KeyMessageID: "MSG-1", logctx.KeyConversationID: "CONV-1", logctx.KeyParty: senderParty,
+		logctx.KeyTransport: "ebxml", logctx.KeyInteraction: requestInteraction(r.rec)}
+	for k, v := range want {
+		if got[k] != v || v == "" {
+			t.Errorf("poll context %s = %q, want %q", k, got[k], v)
+		}
 	}
 }

@@ -46,8 +46,10 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		}
 		return g.refuse(c, msg, me, g.log.With("transport", TransportEbXML), err)
 	}
-	log := g.log.With("transport", TransportEbXML, "message_id", msg.MessageID, "interaction", msg.Action,
-		"conversation_id", msg.ConversationID, "from_party", msg.FromPartyID, "cpa_id", msg.CPAID)
+	front := &Inbound{Transport: TransportEbXML, MessageID: msg.MessageID, Interaction: msg.Action,
+		ConversationID: msg.ConversationID, FromParty: msg.FromPartyID}
+	c.SetUserContext(withCorrelation(c.UserContext(), front))
+	log := inboundLog(g.log, front).With("cpa_id", msg.CPAID)
 	if msg.Service == ebxml.ServiceEbXML {
 		ref, err := ebxml.ParseAcknowledgment(msg.Envelope)
 		return g.ebxmlSignal(c, ref, err, log)
@@ -94,7 +96,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		d, err := outbox.NewAcknowledgment(msg, g.newID(), now)
 		if err == nil {
 			var it store.Item
-			d.TraceParent = entry.Inbound.TraceParent
+			d.TraceParent, d.RequestInteraction = entry.Inbound.TraceParent, msg.Action
 			it, err = d.Item(now)
 			ackItem = &it
 		}
@@ -119,7 +121,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	outcome := "accepted"
 	if fresh {
 		g.wakeInbox()
-		log.Info("accepted", "sync_reply", msg.SyncReply, "ack_requested", msg.AckRequested, "payload_bytes", len(msg.Payload.Body))
+		log.Debug("accepted", "sync_reply", msg.SyncReply, "ack_requested", msg.AckRequested, "payload_bytes", len(msg.Payload.Body))
 	} else {
 		outcome = "duplicate"
 		if ackItem != nil {

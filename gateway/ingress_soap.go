@@ -59,7 +59,9 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		return g.refuseSOAP(c, f, g.log.With("transport", TransportSOAP), err)
 	}
 	interaction := msg.Interaction()
-	log := g.log.With("transport", TransportSOAP, "message_id", msg.MessageID, "interaction", interaction, "from_asid", msg.SenderASID)
+	front := &Inbound{Transport: TransportSOAP, MessageID: msg.MessageUUID(), Interaction: interaction, FromASID: msg.SenderASID}
+	c.SetUserContext(withCorrelation(c.UserContext(), front))
+	log := inboundLog(g.log, front)
 	if err := checkHL7Root(msg.PayloadName); err != nil {
 		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, err.Error()), log, err)
 	}
@@ -99,7 +101,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	nameExchange(ctx, in)
 	start := time.Now()
 	stopMark := g.keepMarked(ctx, key, log)
-	out, perr := g.safeProcess(ctx, in)
+	out, perr := g.safeProcess(withCorrelation(ctx, in), in)
 	stopMark()
 	var reply keptReply
 	if perr == nil && out != nil && out.Fault != nil && out.Fault.Retryable() {
@@ -115,7 +117,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 			if err := g.store.Forget(context.WithoutCancel(ctx), key); err != nil {
 				log.Warn("could not forget the failed request; a retry within the persist duration is answered as in progress", "err", err)
 			}
-			log.Warn("processing failed: retryable fault", "err", perr, "took_ms", time.Since(start).Milliseconds())
+			log.Warn("processing failed: retryable fault", "err", perr, "duration_ms", time.Since(start).Milliseconds())
 			var f *ebxml.SOAPFault
 			if errors.As(perr, &f) && f.Retryable() {
 				return sendFault(c, f)
@@ -140,7 +142,11 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 			log.Warn("duplicate-elimination mark not extended to the persist duration", "err", err)
 		}
 	}
-	log.Info("answered", "status", reply.Status, "took_ms", time.Since(start).Milliseconds(), "outcome", outcome)
+	outArgs := outcomeArgs(out)
+	if perr != nil {
+		outArgs = []any{"outcome", OutcomeFailed, "outcome_code", ebxml.TMSCodeMalformed, "outcome_text", "the message could not be processed"}
+	}
+	log.Info("answered", append(outArgs, "http_status", reply.Status, "duration_ms", time.Since(start).Milliseconds())...)
 	c.Set(fiber.HeaderContentType, xmlContentType)
 	return c.Status(reply.Status).Send(reply.Body)
 }
