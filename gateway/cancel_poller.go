@@ -9,6 +9,7 @@ import (
 
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/logctx"
+	"github.com/porxgate/porxgate/gateway/tracing"
 	"github.com/porxgate/porxgate/gateway/upstream"
 )
 
@@ -111,7 +112,9 @@ func (c *Cancellations) work(ctx context.Context, lim *rate.Limiter, cl cancels.
 	}
 	// The poll goes to EPS under the prescriber's own upstream identity
 	// (per-party identities) and its lines carry the exchange's fields.
-	qctx, cancel := context.WithTimeout(logctx.With(upstream.WithParty(ctx, cl.SenderPartyID), cancelAttrs(cl.Record)...), c.opts.Lease/2)
+	// Its EPS spans join the cancel request's trace.
+	qctx := tracing.WithTraceParent(upstream.WithParty(ctx, cl.SenderPartyID), cl.TraceParent)
+	qctx, cancel := context.WithTimeout(logctx.With(qctx, cancelAttrs(cl.Record)...), c.opts.Lease/2)
 	v, err := c.askTracker(qctx, cl.PrescriptionID)
 	cancel()
 	if ctx.Err() != nil {

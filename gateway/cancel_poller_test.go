@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/outbox"
@@ -69,6 +71,7 @@ func newPollerRig(t *testing.T, api TrackerAPI) *pollerRig {
 		PrescriptionID: rxID, LineItem: rxLineItem, ConversationID: "CONV-1", MessageID: "MSG-1",
 		ResponseID: "5E9A998A-F903-4468-B27B-F7BEE4ADDB6B", SenderPartyID: senderParty, ReceiverPartyID: spineParty,
 		CPAID: senderCPA, Request: legacyCancel(t, rxFixture), Created: clock.now(), NextPoll: clock.now().Add(time.Minute),
+		TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 	}
 	if ok, err := tr.Track(context.Background(), rec); err != nil || !ok {
 		t.Fatalf("track: %v %v", ok, err)
@@ -156,7 +159,7 @@ func TestPollerResolves(t *testing.T) {
 	}
 	d := ds[0]
 	if d.MessageID != r.rec.ResponseID || d.Interaction != v3.SubsequentCancelResponse || d.Party != senderParty ||
-		d.ConversationID != "CONV-1" || d.RefToMessageID != "MSG-1" || d.CPAID != senderCPA {
+		d.ConversationID != "CONV-1" || d.RefToMessageID != "MSG-1" || d.CPAID != senderCPA || d.TraceParent != r.rec.TraceParent {
 		d.Body = nil
 		t.Errorf("delivery %+v", d)
 	}
@@ -243,11 +246,13 @@ type partyTracker struct {
 	cannedTracker
 	parties []string
 	fields  [][]slog.Attr
+	traces  []string
 }
 
 func (p *partyTracker) TrackerGet(ctx context.Context, q url.Values) (*upstream.Response, error) {
 	p.parties = append(p.parties, upstream.PartyOf(ctx))
 	p.fields = append(p.fields, logctx.Attrs(ctx))
+	p.traces = append(p.traces, trace.SpanContextFromContext(ctx).TraceID().String())
 	return p.cannedTracker.TrackerGet(ctx, q)
 }
 
@@ -261,6 +266,9 @@ func TestPollerUsesPartyIdentity(t *testing.T) {
 	r.c.pollDue(context.Background(), newRateLimiter(1000))
 	if len(api.parties) != 1 || api.parties[0] != senderParty {
 		t.Fatalf("polled under parties %q, want [%s]", api.parties, senderParty)
+	}
+	if api.traces[0] != "4bf92f3577b34da6a3ce929d0e0e4736" {
+		t.Errorf("the poll is in trace %s, not the cancel request's", api.traces[0])
 	}
 	got := map[string]string{}
 	for _, a := range api.fields[0] {

@@ -48,7 +48,7 @@ func (c *Cancellations) subsequentResponse(rec cancels.Record) (outbox.Delivery,
 		ConversationID: rec.ConversationID, RefToMessageID: rec.MessageID,
 	}
 	d, err := outbox.NewAnswer(addr, root.El.Tag, payload, strings.ToUpper(rec.ResponseID), now)
-	d.RequestInteraction = requestInteraction(rec)
+	d.RequestInteraction, d.TraceParent = requestInteraction(rec), rec.TraceParent
 	return d, err
 }
 
