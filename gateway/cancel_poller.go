@@ -8,6 +8,9 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/porxgate/porxgate/gateway/cancels"
+	"github.com/porxgate/porxgate/gateway/logctx"
+	"github.com/porxgate/porxgate/gateway/tracing"
+	"github.com/porxgate/porxgate/gateway/upstream"
 )
 
 // Poller batch sizes.
@@ -91,7 +94,7 @@ func (c *Cancellations) pollDue(ctx context.Context, lim *rate.Limiter) {
 // work handles one leased cancellation: a resolved one is answered; a
 // pending one is looked up in the EPS tracker and resolved or rescheduled.
 func (c *Cancellations) work(ctx context.Context, lim *rate.Limiter, cl cancels.Claim) {
-	log := c.log.With("prescription", cl.PrescriptionID, "line_item", cl.LineItem)
+	log := c.log.With(cancelArgs(cl.Record)...)
 	if cl.State == cancels.StateResolved && cl.Outcome != nil {
 		log.Info("answering a cancellation resolved by a replica that did not finish")
 		c.deliver(ctx, cl)
@@ -107,7 +110,11 @@ func (c *Cancellations) work(ctx context.Context, lim *rate.Limiter, cl cancels.
 			return
 		}
 	}
-	qctx, cancel := context.WithTimeout(ctx, c.opts.Lease/2)
+	// The poll goes to EPS under the prescriber's own upstream identity
+	// (per-party identities) and its lines carry the exchange's fields.
+	// Its EPS spans join the cancel request's trace.
+	qctx := tracing.WithTraceParent(upstream.WithParty(ctx, cl.SenderPartyID), cl.TraceParent)
+	qctx, cancel := context.WithTimeout(logctx.With(qctx, cancelAttrs(cl.Record)...), c.opts.Lease/2)
 	v, err := c.askTracker(qctx, cl.PrescriptionID)
 	cancel()
 	if ctx.Err() != nil {

@@ -2,13 +2,17 @@ package gateway
 
 import (
 	"context"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/porxgate/porxgate/gateway/cancels"
+	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
@@ -67,6 +71,7 @@ func newPollerRig(t *testing.T, api TrackerAPI) *pollerRig {
 		PrescriptionID: rxID, LineItem: rxLineItem, ConversationID: "CONV-1", MessageID: "MSG-1",
 		ResponseID: "5E9A998A-F903-4468-B27B-F7BEE4ADDB6B", SenderPartyID: senderParty, ReceiverPartyID: spineParty,
 		CPAID: senderCPA, Request: legacyCancel(t, rxFixture), Created: clock.now(), NextPoll: clock.now().Add(time.Minute),
+		TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 	}
 	if ok, err := tr.Track(context.Background(), rec); err != nil || !ok {
 		t.Fatalf("track: %v %v", ok, err)
@@ -154,7 +159,7 @@ func TestPollerResolves(t *testing.T) {
 	}
 	d := ds[0]
 	if d.MessageID != r.rec.ResponseID || d.Interaction != v3.SubsequentCancelResponse || d.Party != senderParty ||
-		d.ConversationID != "CONV-1" || d.RefToMessageID != "MSG-1" || d.CPAID != senderCPA {
+		d.ConversationID != "CONV-1" || d.RefToMessageID != "MSG-1" || d.CPAID != senderCPA || d.TraceParent != r.rec.TraceParent {
 		d.Body = nil
 		t.Errorf("delivery %+v", d)
 	}
@@ -232,5 +237,48 @@ func TestOpenTrackerFollowsTheStore(t *testing.T) {
 	st, _ := redisStore(t)
 	if _, ok := OpenTracker(st, CancelOptions{}).(*cancels.Redis); !ok {
 		t.Error("Redis store: tracker is not on Redis")
+	}
+}
+
+// partyTracker answers like cannedTracker and records the upstream party
+// and the log correlation fields of each call's context.
+type partyTracker struct {
+	cannedTracker
+	parties []string
+	fields  [][]slog.Attr
+	traces  []string
+}
+
+func (p *partyTracker) TrackerGet(ctx context.Context, q url.Values) (*upstream.Response, error) {
+	p.parties = append(p.parties, upstream.PartyOf(ctx))
+	p.fields = append(p.fields, logctx.Attrs(ctx))
+	p.traces = append(p.traces, trace.SpanContextFromContext(ctx).TraceID().String())
+	return p.cannedTracker.TrackerGet(ctx, q)
+}
+
+// TestPollerUsesPartyIdentity: the poll of a pending cancellation goes to
+// EPS under the prescriber's party (its upstream identity, item 7) with
+// the cancel request's correlation fields for the EPS client's lines.
+func TestPollerUsesPartyIdentity(t *testing.T) {
+	api := &partyTracker{cannedTracker: cannedTracker{status: 503, body: []byte(`{}`)}}
+	r := newPollerRig(t, api)
+	r.clock.add(time.Minute)
+	r.c.pollDue(context.Background(), newRateLimiter(1000))
+	if len(api.parties) != 1 || api.parties[0] != senderParty {
+		t.Fatalf("polled under parties %q, want [%s]", api.parties, senderParty)
+	}
+	if api.traces[0] != "4bf92f3577b34da6a3ce929d0e0e4736" {
+		t.Errorf("the poll is in trace %s, not the cancel request's", api.traces[0])
+	}
+	got := map[string]string{}
+	for _, a := range api.fields[0] {
+		got[a.Key] = a.Value.String()
+	}
+	want := map[string]string{logctx.KeyMessageID: "MSG-1", logctx.KeyConversationID: "CONV-1", logctx.KeyParty: senderParty,
+		logctx.KeyTransport: "ebxml", logctx.KeyInteraction: requestInteraction(r.rec)}
+	for k, v := range want {
+		if got[k] != v || v == "" {
+			t.Errorf("poll context %s = %q, want %q", k, got[k], v)
+		}
 	}
 }

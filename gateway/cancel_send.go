@@ -47,7 +47,9 @@ func (c *Cancellations) subsequentResponse(rec cancels.Record) (outbox.Delivery,
 		OurParty: rec.ReceiverPartyID, TheirParty: rec.SenderPartyID, CPAID: cpa,
 		ConversationID: rec.ConversationID, RefToMessageID: rec.MessageID,
 	}
-	return outbox.NewAnswer(addr, root.El.Tag, payload, strings.ToUpper(rec.ResponseID), now)
+	d, err := outbox.NewAnswer(addr, root.El.Tag, payload, strings.ToUpper(rec.ResponseID), now)
+	d.RequestInteraction, d.TraceParent = requestInteraction(rec), rec.TraceParent
+	return d, err
 }
 
 // deliver queues the Subsequent Cancel Response of a resolved claim in the
@@ -56,8 +58,7 @@ func (c *Cancellations) subsequentResponse(rec cancels.Record) (outbox.Delivery,
 // record resolved and delivers it again: the same message, so the
 // prescriber's duplicate elimination drops a second copy.
 func (c *Cancellations) deliver(ctx context.Context, claim cancels.Claim) {
-	log := c.log.With("prescription", claim.PrescriptionID, "line_item", claim.LineItem,
-		"conversation_id", claim.ConversationID, "party", claim.SenderPartyID)
+	log := c.log.With(cancelArgs(claim.Record)...)
 	if c.store == nil {
 		log.Error("resolved cancellation cannot be answered: no outbox attached (EnableCancellations); retried when its lease runs out")
 		return
@@ -79,13 +80,13 @@ func (c *Cancellations) deliver(ctx context.Context, claim cancels.Claim) {
 	c.wake()
 	if err := c.tracker.Complete(ctx, claim); err != nil {
 		if errors.Is(err, cancels.ErrLeaseLost) {
-			log.Warn("subsequent cancel response queued, but another replica took the cancellation over", "message_id", d.MessageID)
+			log.Warn("subsequent cancel response queued, but another replica took the cancellation over", "delivery_id", d.MessageID)
 		} else {
 			log.Warn("subsequent cancel response queued, but the cancellation could not be completed; it is queued again (same MessageId) when its lease runs out", "err", err)
 		}
 		return
 	}
 	c.m.answered.Inc()
-	log.Info("subsequent cancel response queued", "message_id", d.MessageID, "interaction", d.Interaction,
+	log.Info("subsequent cancel response queued", "delivery_id", d.MessageID, "delivery_interaction", d.Interaction,
 		"code", claim.Outcome.Code, "source", claim.Outcome.Source)
 }

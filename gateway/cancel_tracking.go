@@ -148,7 +148,7 @@ func OpenCancellations(cfg Config, st store.Store, up *EPSClient, log *slog.Logg
 	opts := CancelOptionsFrom(cfg)
 	var api TrackerAPI
 	if up != nil {
-		api = up.Client
+		api = up.PartyTrackerAPI()
 	}
 	return NewCancellations(OpenTracker(st, opts), api, opts, nil, nil, log.With("component", "cancellations"))
 }
@@ -177,7 +177,7 @@ func (c *Cancellations) track(ctx context.Context, in *Inbound, out mapping.Canc
 		PrescriptionID: out.Request.PrescriptionID, LineItem: out.Request.LineItemID,
 		CancellationID: out.Request.CancellationID, ConversationID: in.ConversationID, MessageID: in.MessageID,
 		ResponseID: strings.ToUpper(c.newID()), SenderPartyID: in.FromParty, ReceiverPartyID: in.ToParty,
-		SenderASID: out.Request.SenderASID, CPAID: in.CPAID, Request: in.Payload, DispenserODS: out.DispenserODS,
+		SenderASID: out.Request.SenderASID, CPAID: in.CPAID, Request: in.Payload, TraceParent: in.TraceParent, DispenserODS: out.DispenserODS,
 		Created: now, NextPoll: now.Add(c.opts.backoff(1)),
 	}
 	added, err := c.tracker.Track(ctx, rec)

@@ -206,7 +206,7 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	c.Result = result
 	p.total.WithLabelValues(in.Interaction, result).Inc()
 	p.j.Record(journal.Event{Exchange: in.MessageID, Step: step, Comparison: c})
-	p.log.Info("compared", "message_id", in.MessageID, "interaction", in.Interaction, "result", result, "differences", len(c.Differences), "err", c.Error)
+	p.log.With(inboundArgs(in)...).Info("compared", "result", result, "differences", len(c.Differences), "err", c.Error)
 }
 
 // comparingOf finds the comparison-mode Processor under p, if any.

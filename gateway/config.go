@@ -267,7 +267,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	str(&cfg.UpstreamURL, "upstream", "UPSTREAM_URL", "EPS FHIR base URL; empty runs the built-in simulator")
 	registerUpstreamFlags(str, &cfg.Upstream)
 	str(&cfg.UpstreamIdentitiesFile, "upstream-identities", "UPSTREAM_IDENTITIES", "JSON file of per-party EPS identities (party key -> apiKey, kid, privateKey, clientCert, clientKey); empty: one identity")
-	str(&cfg.RedisURL, "redis", "REDIS_URL", "Redis URL; empty uses the in-memory store")
+	str(&cfg.RedisURL, "redis", "REDIS_URL", "Redis URL: redis://[:password@]host:port[/db], rediss://..., or a Sentinel group redis-sentinel://[:password@]host:port[,host:port]/mastername[/db][?sentinel_password=pw]; empty uses the in-memory store")
 	num(&cfg.SimMaxPrescriptions, "sim-max-prescriptions", "SIM_MAX_PRESCRIPTIONS", "prescriptions the built-in simulator keeps, oldest forgotten first; 0: its default, negative: no cap")
 	str(&cfg.RedisSentinelAddrs, "redis-sentinel-addrs", "REDIS_SENTINEL_ADDRS", "Redis Sentinel host:port list (comma-separated); needs --redis-master-name")
 	str(&cfg.RedisMasterName, "redis-master-name", "REDIS_MASTER_NAME", "name of the master the sentinels watch")
@@ -334,8 +334,16 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("upstream %q: want an http(s) URL such as https://int.api.service.nhs.uk/electronic-prescriptions/FHIR/R4", c.UpstreamURL))
 		}
 	}
-	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
-		errs = append(errs, fmt.Errorf("redis %q: want a redis:// or rediss:// URL", c.RedisURL))
+	switch {
+	case store.IsSentinelURL(c.RedisURL):
+		if _, err := store.ParseSentinelURL(c.RedisURL); err != nil {
+			errs = append(errs, err)
+		}
+		if c.redisHA() {
+			errs = append(errs, errors.New("redis: a redis-sentinel:// URL names the sentinels and master; leave out --redis-sentinel-addrs, --redis-master-name and --redis-cluster-addrs"))
+		}
+	case c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://"):
+		errs = append(errs, fmt.Errorf("redis %q: want a redis://, rediss:// or redis-sentinel:// URL", c.RedisURL))
 	}
 	if c.UpstreamIdentitiesFile != "" {
 		if c.UpstreamURL == "" {
@@ -437,6 +445,12 @@ func (c Config) UsesRedis() bool { return c.RedisURL != "" || c.redisHA() }
 
 // RedisOptions returns the store.RedisOptions the configuration names.
 func (c Config) RedisOptions() store.RedisOptions {
+	if store.IsSentinelURL(c.RedisURL) {
+		if o, err := store.ParseSentinelURL(c.RedisURL); err == nil {
+			o.WaitReplicas = c.RedisWaitReplicas
+			return o
+		}
+	}
 	return store.RedisOptions{
 		URL: c.RedisURL, SentinelAddrs: splitList(c.RedisSentinelAddrs), MasterName: c.RedisMasterName,
 		ClusterAddrs: splitList(c.RedisClusterAddrs), WaitReplicas: c.RedisWaitReplicas,
@@ -462,6 +476,10 @@ func (c Config) redisDescription() string {
 		return "cluster " + c.RedisClusterAddrs
 	case c.RedisSentinelAddrs != "":
 		return "sentinel master " + c.RedisMasterName + " via " + c.RedisSentinelAddrs
+	case store.IsSentinelURL(c.RedisURL):
+		if o, err := store.ParseSentinelURL(c.RedisURL); err == nil {
+			return "sentinel master " + o.MasterName + " via " + strings.Join(o.SentinelAddrs, ",")
+		}
 	}
 	if u, err := url.Parse(c.RedisURL); err == nil {
 		return u.Redacted()

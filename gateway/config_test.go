@@ -90,6 +90,27 @@ func TestRedisHAConfig(t *testing.T) {
 		{name: "sentinel and cluster", args: []string{"--redis-sentinel-addrs", "s:1", "--redis-master-name", "m", "--redis-cluster-addrs", "n:1"}, wantErr: "one or the other"},
 		{name: "wait on cluster", args: []string{"--redis-cluster-addrs", "n:1", "--redis-wait-replicas", "1"}, wantErr: "not supported on Redis Cluster"},
 		{name: "wait without redis", args: []string{"--redis-wait-replicas", "1"}, wantErr: "needs Redis"},
+		{name: "sentinel URL", args: []string{"--redis", "redis-sentinel://:pw@s1:26379,s2:26380/porxgate/3", "--redis-wait-replicas", "1"},
+			check: func(t *testing.T, c Config) {
+				o := c.RedisOptions()
+				if !c.UsesRedis() || len(o.SentinelAddrs) != 2 || o.SentinelAddrs[1] != "s2:26380" || o.MasterName != "porxgate" ||
+					o.WaitReplicas != 1 || o.URL != "redis://:pw@/3" {
+					t.Fatalf("options %+v", o)
+				}
+				if d := c.redisDescription(); d != "sentinel master porxgate via s1:26379,s2:26380" {
+					t.Fatalf("description %q", d)
+				}
+			}},
+		{name: "sentinel URL in the environment", env: map[string]string{"PORXGATE_REDIS_URL": "rediss-sentinel://s1/m"},
+			check: func(t *testing.T, c Config) {
+				if o := c.RedisOptions(); o.MasterName != "m" || o.SentinelAddrs[0] != "s1:26379" || o.URL != "rediss:///0" {
+					t.Fatalf("options %+v", o)
+				}
+			}},
+		{name: "sentinel URL without master", args: []string{"--redis", "redis-sentinel://s1:26379"}, wantErr: "master name is missing"},
+		{name: "sentinel URL and flags", args: []string{"--redis", "redis-sentinel://s1:26379/m", "--redis-sentinel-addrs", "s2:1", "--redis-master-name", "m"},
+			wantErr: "leave out --redis-sentinel-addrs"},
+		{name: "unknown scheme", args: []string{"--redis", "sentinel://s1:26379/m"}, wantErr: "redis-sentinel://"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -87,6 +87,9 @@ func TestDeadLetterResendProcessing(t *testing.T) {
 	if dl.Stage != outbox.StageProcessing {
 		t.Fatalf("dead letter %+v", dl)
 	}
+	// The MessageError is delivered before the resend, so that the order
+	// the MHS sees them in is not a race between two delivery workers.
+	waitFor(t, "the MessageError", func() bool { return len(mhs.messages()) == 1 })
 	code, out := postJSON(t, g.adminBase(t)+PathDeadLetterResend, map[string]string{"id": dl.ID})
 	if code != 200 {
 		t.Fatalf("resend = %d %s", code, out)

@@ -155,8 +155,7 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 	if err != nil {
 		return nil, err
 	}
-	p.log.Info("message processed", "interaction", in.Interaction, "message_id", in.MessageID,
-		"operation", string(op), "upstream_status", resp.Status, "answer", answer.Interaction, "replayed", replayed)
+	p.log.DebugContext(ctx, "message processed", "operation", string(op), "upstream_status", resp.Status, "answer", answer.Interaction, "replayed", replayed)
 	return p.deliver(in, answer), nil
 }
 
@@ -222,7 +221,7 @@ func (p *EPSProcessor) ackAnswer(in *Inbound, canon string, meta mapping.Meta, r
 func (p *EPSProcessor) cancelAnswer(in *Inbound, canon string, meta mapping.Meta, resp *upstream.Response, env mapping.Env) (Answer, error) {
 	a, outcome, err := p.cancelReply(in, canon, meta, resp, env)
 	if err == nil && outcome != nil && outcome.Pending {
-		p.log.Info("cancellation pending with dispenser", "message_id", in.MessageID,
+		p.log.With(inboundArgs(in)...).Debug("cancellation pending with dispenser",
 			"prescription", outcome.Request.PrescriptionID, "line_item", outcome.Request.LineItemID, "dispenser", outcome.DispenserODS, "code", outcome.FHIRCode)
 	}
 	return a, err
@@ -260,7 +259,7 @@ func (p *EPSProcessor) releaseAnswer(in *Inbound, canon string, meta mapping.Met
 		}
 		return Answer{}, err
 	}
-	p.log.Info("release answered", "message_id", in.MessageID, "answer", outcome.Interaction,
+	p.log.With(inboundArgs(in)...).Debug("release answered", "answer", outcome.Interaction,
 		"released", outcome.Released, "withheld", outcome.Withheld, "with_dispenser", outcome.DispenserODS)
 	return Answer{Interaction: outcome.Interaction, Payload: b}, nil
 }
@@ -268,7 +267,7 @@ func (p *EPSProcessor) releaseAnswer(in *Inbound, canon string, meta mapping.Met
 // rejectUnreadable answers a payload porxgate cannot map with an MCCI
 // rejection naming the element path; over SOAP, a non-retryable fault.
 func (p *EPSProcessor) rejectUnreadable(in *Inbound, canon string, mapErr error, env mapping.Env) (*Outcome, error) {
-	p.log.Warn("message cannot be mapped", "interaction", in.Interaction, "message_id", in.MessageID, "err", mapErr)
+	p.log.With(inboundArgs(in)...).Warn("message cannot be mapped", "err", mapErr)
 	var ve *v3.Error
 	path := ""
 	if errors.As(mapErr, &ve) {

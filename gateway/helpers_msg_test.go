@@ -300,6 +300,7 @@ type received struct {
 	body        []byte
 	msg         *ebxml.Message // parsed multipart message, nil for a text/xml signal
 	ackRef      string         // RefToMessageId of a text/xml acknowledgment
+	traceparent string         // the W3C traceparent header, when sent
 }
 
 // fakeMHS is a legacy MHS endpoint: it records every message and answers
@@ -330,7 +331,8 @@ func (m *fakeMHS) setMode(mode string) {
 
 func (m *fakeMHS) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	rec := received{contentType: r.Header.Get("Content-Type"), soapAction: r.Header.Get("SOAPAction"), body: body}
+	rec := received{contentType: r.Header.Get("Content-Type"), soapAction: r.Header.Get("SOAPAction"), body: body,
+		traceparent: r.Header.Get("traceparent")}
 	if isTextXML(rec.contentType) {
 		rec.ackRef, _ = ebxml.ParseAcknowledgment(body)
 	} else {

@@ -31,6 +31,8 @@ const storeTimeout = 10 * time.Second
 func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	g := s.msg
 	now := g.now()
+	span := g.startExchange(c, TransportEbXML)
+	defer span.End()
 	if isTextXML(c.Get(fiber.HeaderContentType)) {
 		if ref, err := ebxml.ParseAcknowledgment(c.Body()); err == nil || errors.As(err, new(*ebxml.ErrorListError)) {
 			return g.ebxmlSignal(c, ref, err, g.log.With("transport", TransportEbXML))
@@ -44,8 +46,10 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		}
 		return g.refuse(c, msg, me, g.log.With("transport", TransportEbXML), err)
 	}
-	log := g.log.With("transport", TransportEbXML, "message_id", msg.MessageID, "interaction", msg.Action,
-		"conversation_id", msg.ConversationID, "from_party", msg.FromPartyID, "cpa_id", msg.CPAID)
+	front := &Inbound{Transport: TransportEbXML, MessageID: msg.MessageID, Interaction: msg.Action,
+		ConversationID: msg.ConversationID, FromParty: msg.FromPartyID}
+	c.SetUserContext(withCorrelation(c.UserContext(), front))
+	log := inboundLog(g.log, front).With("cpa_id", msg.CPAID)
 	if msg.Service == ebxml.ServiceEbXML {
 		ref, err := ebxml.ParseAcknowledgment(msg.Envelope)
 		return g.ebxmlSignal(c, ref, err, log)
@@ -81,6 +85,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		FromParty: msg.FromPartyID, ToParty: msg.ToPartyID, CPAID: msg.CPAID,
 		ReceivedAt: now, Payload: msg.Payload.Body,
 	}}
+	nameExchange(c.UserContext(), &entry.Inbound)
 	inItem, err := entry.item(now)
 	if err != nil {
 		return g.storeFailure(c, msg, log, err)
@@ -91,6 +96,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		d, err := outbox.NewAcknowledgment(msg, g.newID(), now)
 		if err == nil {
 			var it store.Item
+			d.TraceParent, d.RequestInteraction = entry.Inbound.TraceParent, msg.Action
 			it, err = d.Item(now)
 			ackItem = &it
 		}
@@ -115,7 +121,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	outcome := "accepted"
 	if fresh {
 		g.wakeInbox()
-		log.Info("accepted", "sync_reply", msg.SyncReply, "ack_requested", msg.AckRequested, "payload_bytes", len(msg.Payload.Body))
+		log.Debug("accepted", "sync_reply", msg.SyncReply, "ack_requested", msg.AckRequested, "payload_bytes", len(msg.Payload.Body))
 	} else {
 		outcome = "duplicate"
 		if ackItem != nil {
@@ -128,7 +134,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	if ackItem != nil {
 		g.delivery.Wake()
 	}
-	g.metrics.received.WithLabelValues(string(TransportEbXML), outcome).Inc()
+	g.received(c, TransportEbXML, outcome)
 	if msg.SyncReply {
 		c.Set(fiber.HeaderContentType, xmlContentType)
 		return c.Status(fiber.StatusAccepted).Send(syncAck)
@@ -158,7 +164,7 @@ func (g *messaging) refuse(c *fiber.Ctx, msg *ebxml.Message, me *ebxml.MessageEr
 		args = append(args, "err", cause)
 	}
 	log.Warn("refused with a MessageError", args...)
-	g.metrics.received.WithLabelValues(string(TransportEbXML), "refused").Inc()
+	g.received(c, TransportEbXML, "refused")
 	return g.sendMessageError(c, msg, me)
 }
 
@@ -167,7 +173,7 @@ func (g *messaging) refuse(c *fiber.Ctx, msg *ebxml.Message, me *ebxml.MessageEr
 // 200, which an MHS retries (an eb:MessageError would be taken as final).
 func (g *messaging) storeFailure(c *fiber.Ctx, msg *ebxml.Message, log *slog.Logger, err error) error {
 	log.Error("message could not be stored: refused so that the sender retries", "err", err)
-	g.metrics.received.WithLabelValues(string(TransportEbXML), "store_error").Inc()
+	g.received(c, TransportEbXML, "store_error")
 	return sendFault(c, storeUnavailableFault("the message"))
 }
 
@@ -193,7 +199,7 @@ func (g *messaging) ebxmlSignal(c *fiber.Ctx, ref string, err error, log *slog.L
 			log.Info("asynchronous acknowledgment received", "pending_delivery_found", found)
 		}
 	}
-	g.metrics.received.WithLabelValues(string(TransportEbXML), "signal").Inc()
+	g.received(c, TransportEbXML, "signal")
 	return c.Status(fiber.StatusAccepted).Send(nil)
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/v3"
@@ -38,6 +39,8 @@ type keptReply struct {
 func (s *Server) soapRequest(c *fiber.Ctx) error {
 	g := s.msg
 	now := g.now()
+	span := g.startExchange(c, TransportSOAP)
+	defer span.End()
 	if ct := c.Get(fiber.HeaderContentType); !isSOAPContentType(ct) {
 		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, "Content-Type "+ct+" is not a SOAP envelope's (text/xml)"),
 			g.log.With("transport", TransportSOAP), nil)
@@ -56,7 +59,9 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		return g.refuseSOAP(c, f, g.log.With("transport", TransportSOAP), err)
 	}
 	interaction := msg.Interaction()
-	log := g.log.With("transport", TransportSOAP, "message_id", msg.MessageID, "interaction", interaction, "from_asid", msg.SenderASID)
+	front := &Inbound{Transport: TransportSOAP, MessageID: msg.MessageUUID(), Interaction: interaction, FromASID: msg.SenderASID}
+	c.SetUserContext(withCorrelation(c.UserContext(), front))
+	log := inboundLog(g.log, front)
 	if err := checkHL7Root(msg.PayloadName); err != nil {
 		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, err.Error()), log, err)
 	}
@@ -74,13 +79,13 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	fresh, err := g.store.MarkSeen(ctx, key, soapMarkTTL)
 	if err != nil {
 		log.Error("request could not be recorded: refused so that the sender retries", "err", err)
-		g.metrics.received.WithLabelValues(string(TransportSOAP), "store_error").Inc()
+		g.received(c, TransportSOAP, "store_error")
 		return sendFault(c, storeUnavailableFault("the request"))
 	}
 	if !fresh {
 		return g.soapDuplicate(c, ctx, key, log)
 	}
-	g.metrics.received.WithLabelValues(string(TransportSOAP), "accepted").Inc()
+	g.received(c, TransportSOAP, "accepted")
 
 	_, family, _ := v3.Canonical(interaction)
 	service := ebxml.ServiceMM
@@ -93,9 +98,10 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		FromASID: msg.SenderASID, ToASID: msg.ReceiverASID, FromAddress: msg.FromAddress, ToAddress: msg.To,
 		ReceivedAt: now, Payload: msg.Payload,
 	}
+	nameExchange(ctx, in)
 	start := time.Now()
 	stopMark := g.keepMarked(ctx, key, log)
-	out, perr := g.safeProcess(ctx, in)
+	out, perr := g.safeProcess(withCorrelation(ctx, in), in)
 	stopMark()
 	var reply keptReply
 	if perr == nil && out != nil && out.Fault != nil && out.Fault.Retryable() {
@@ -111,7 +117,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 			if err := g.store.Forget(context.WithoutCancel(ctx), key); err != nil {
 				log.Warn("could not forget the failed request; a retry within the persist duration is answered as in progress", "err", err)
 			}
-			log.Warn("processing failed: retryable fault", "err", perr, "took_ms", time.Since(start).Milliseconds())
+			log.Warn("processing failed: retryable fault", "err", perr, "duration_ms", time.Since(start).Milliseconds())
 			var f *ebxml.SOAPFault
 			if errors.As(perr, &f) && f.Retryable() {
 				return sendFault(c, f)
@@ -127,6 +133,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		outcome = OutcomeFailed
 	}
 	g.metrics.exchange(interaction, outcome)
+	span.SetAttributes(attribute.String("porx.outcome", outcome), attribute.Int("http.response.status_code", reply.Status))
 	if b, err := json.Marshal(reply); err == nil {
 		sctx := context.WithoutCancel(ctx)
 		if err := g.store.PutReply(sctx, key, b, ttl); err != nil {
@@ -135,7 +142,11 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 			log.Warn("duplicate-elimination mark not extended to the persist duration", "err", err)
 		}
 	}
-	log.Info("answered", "status", reply.Status, "took_ms", time.Since(start).Milliseconds(), "outcome", outcome)
+	outArgs := outcomeArgs(out)
+	if perr != nil {
+		outArgs = []any{"outcome", OutcomeFailed, "outcome_code", ebxml.TMSCodeMalformed, "outcome_text", "the message could not be processed"}
+	}
+	log.Info("answered", append(outArgs, "http_status", reply.Status, "duration_ms", time.Since(start).Milliseconds())...)
 	c.Set(fiber.HeaderContentType, xmlContentType)
 	return c.Status(reply.Status).Send(reply.Body)
 }
@@ -213,7 +224,7 @@ func (g *messaging) keepMarked(ctx context.Context, key string, log *slog.Logger
 // kept answer; while the first is still being processed, it waits up to
 // soapDuplicateWait for that answer, then gives a retryable fault.
 func (g *messaging) soapDuplicate(c *fiber.Ctx, ctx context.Context, key string, log *slog.Logger) error {
-	g.metrics.received.WithLabelValues(string(TransportSOAP), "duplicate").Inc()
+	g.received(c, TransportSOAP, "duplicate")
 	b, ok, err := g.store.GetReply(ctx, key)
 	wait := time.NewTimer(soapDuplicateWait)
 	defer wait.Stop()
@@ -271,6 +282,6 @@ func (g *messaging) refuseSOAP(c *fiber.Ctx, f *ebxml.SOAPFault, log *slog.Logge
 		args = append(args, "err", cause)
 	}
 	log.Warn("refused with a SOAP fault", args...)
-	g.metrics.received.WithLabelValues(string(TransportSOAP), "refused").Inc()
+	g.received(c, TransportSOAP, "refused")
 	return sendFault(c, f)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -44,12 +45,6 @@ func processBackoff(base time.Duration, n int) time.Duration {
 	return retry.Exponential{First: base, Max: maxProcessBackoff}.Nth(n)
 }
 
-// inboundLog returns log with the ids of in.
-func inboundLog(log *slog.Logger, in *Inbound) *slog.Logger {
-	return log.With("transport", in.Transport, "message_id", in.MessageID, "interaction", in.Interaction,
-		"conversation_id", in.ConversationID, "from_party", in.FromParty)
-}
-
 // processOne claims one accepted message from the inbox, runs it through
 // the Processor and queues its answers in the outbox, in the same store
 // step that removes it from the inbox. It reports whether there was one.
@@ -74,7 +69,7 @@ func (g *messaging) processOne(ctx context.Context) bool {
 	log := inboundLog(g.log, &e.Inbound)
 	stop := outbox.Hold(ctx, g.store, l, g.cfg.Lease, g.now)
 	start := time.Now()
-	out, perr := g.safeProcess(ctx, &e.Inbound)
+	out, perr := g.safeProcess(withCorrelation(ctx, &e.Inbound), &e.Inbound)
 	stop()
 	now = g.now()
 	sctx, cancel := storeCtx(ctx)
@@ -128,7 +123,8 @@ func (g *messaging) processOne(ctx context.Context) bool {
 	if len(f.Enqueue) > 0 {
 		g.delivery.Wake()
 	}
-	log.Info("processed", "answers", len(f.Enqueue), "attempts", e.Attempts+1, "took_ms", time.Since(start).Milliseconds(), "outcome", exchangeOutcome(out))
+	log.Info("processed", append(outcomeArgs(out), "answers", len(f.Enqueue), "attempts", e.Attempts+1,
+		"duration_ms", time.Since(start).Milliseconds())...)
 	g.metrics.processed.WithLabelValues("done").Inc()
 	g.metrics.exchange(e.Inbound.Interaction, exchangeOutcome(out))
 	return true
@@ -214,6 +210,8 @@ func (g *messaging) outcomeItems(in *Inbound, out *Outcome, now time.Time) ([]st
 	}
 	items := make([]store.Item, 0, len(ds))
 	for _, d := range ds {
+		d.TraceParent = in.TraceParent // each delivery attempt is a span of the exchange
+		d.RequestInteraction = in.Interaction
 		it, err := d.Item(now)
 		if err != nil {
 			return nil, err
@@ -255,6 +253,7 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 		d, err := outbox.NewMessageError(g.addressing(&in), g.newID(), now, me)
 		if err == nil {
 			var it store.Item
+			d.TraceParent, d.RequestInteraction = in.TraceParent, in.Interaction
 			if it, err = d.Item(now); err == nil {
 				f.Enqueue = append(f.Enqueue, it)
 			}
@@ -272,7 +271,8 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 	if len(f.Enqueue) > 0 {
 		g.delivery.Wake()
 	}
-	log.Error("not processed: moved to the dead letters; the sender gets a MessageError", "attempts", e.Attempts, "reason", reason)
+	log.Error("not processed: moved to the dead letters; the sender gets a MessageError", "outcome", OutcomeDeadLetter,
+		"outcome_code", strconv.Itoa(NumNotProcessed), "outcome_text", "not processed", "attempts", e.Attempts, "reason", reason)
 	g.journalDeadLetter(&in, reason)
 	g.metrics.processed.WithLabelValues("dead_letter").Inc()
 	g.metrics.exchange(in.Interaction, OutcomeDeadLetter)

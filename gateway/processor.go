@@ -78,6 +78,11 @@ type Inbound struct {
 	ReceivedAt time.Time `json:"receivedAt"`
 	// Payload is the HL7 v3 payload, bytes exactly as received.
 	Payload []byte `json:"payload"`
+	// TraceParent is the W3C traceparent of the exchange's span, started
+	// at the front door ("" with tracing off). It is stored with the
+	// message so that processing and delivery, after a restart or on
+	// another replica, continue the same trace.
+	TraceParent string `json:"traceParent,omitempty"`
 }
 
 // Answer is one HL7 v3 message going back to the legacy side.

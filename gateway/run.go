@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
 )
@@ -49,6 +50,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
+	log = logctx.Wrap(log) // correlation fields from the context, each key once per line
 	routes, err := OpenRoutes(cfg)
 	if err != nil {
 		return fmt.Errorf("routes: %w", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/store"
 )
 
@@ -50,6 +51,7 @@ type Server struct {
 // table and the like;
 // RunWorkers runs the workers that process and deliver.
 func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Metrics, opts ...Option) *Server {
+	log = logctx.Wrap(log) // correlation fields from the context, each key once per line
 	s := &Server{cfg: cfg, store: st, upstream: up, log: log, metrics: m, adminLn: adminListener{ready: make(chan struct{})}}
 	s.msg = newMessaging(cfg, st, log, m, opts)
 	registerCollector(m.Registry, newStoreDepthCollector(st))
@@ -87,7 +89,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down: draining in-flight requests", "timeout", s.cfg.ShutdownTimeout)
+	s.log.Info("shutting down: draining in-flight requests", "timeout_ms", s.cfg.ShutdownTimeout.Milliseconds())
 	if err := s.app.ShutdownWithTimeout(s.cfg.ShutdownTimeout); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -11,16 +11,17 @@ import (
 	"github.com/porxgate/porxgate/gateway/tracing"
 )
 
-// tracedProcessor gives every processing of a message a span, the root of
-// the exchange's trace: the mapping runs inside it and each EPS call is a
-// child span (the upstream client traces attempts and sends traceparent).
+// tracedProcessor gives every processing of a message a span, a child of
+// the exchange's front-door span (tracing_ingress.go): the mapping runs
+// inside it and each EPS call is a child span (the upstream client traces
+// attempts and sends traceparent).
 type tracedProcessor struct {
 	next   Processor
 	tracer trace.Tracer
 }
 
 // TraceProcessor wraps p so that each Process is an OpenTelemetry span
-// "exchange <interaction>" carrying the legacy MessageId, ConversationId,
+// "process <interaction>" carrying the legacy MessageId, ConversationId,
 // interaction, transport, sender and the prescription id when the payload
 // names one. A nil tp returns p unchanged.
 func TraceProcessor(p Processor, tp trace.TracerProvider) Processor {
@@ -33,8 +34,32 @@ func TraceProcessor(p Processor, tp trace.TracerProvider) Processor {
 // Supports implements Processor.
 func (t tracedProcessor) Supports(interaction string) bool { return t.next.Supports(interaction) }
 
-// Process implements Processor.
+// Process implements Processor. The span is a child of the exchange's
+// front-door span: of the span in ctx (SOAP, processed in the request), or
+// else of in.TraceParent, kept with the message in the store (ebXML,
+// processed later by whichever replica claims it).
 func (t tracedProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, error) {
+	if !trace.SpanContextFromContext(ctx).IsValid() {
+		ctx = tracing.WithTraceParent(ctx, in.TraceParent)
+	}
+	ctx, span := t.tracer.Start(ctx, "process "+in.Interaction, trace.WithAttributes(exchangeAttributes(in)...))
+	defer span.End()
+	out, err := t.next.Process(ctx, in)
+	switch {
+	case err != nil:
+		span.RecordError(err)
+		span.SetAttributes(attribute.Bool("porx.deferred", IsDeferred(err)), attribute.Bool("porx.permanent", IsPermanent(err)))
+		span.SetStatus(codes.Error, err.Error())
+	default:
+		span.SetAttributes(attribute.String("porx.outcome", exchangeOutcome(out)))
+	}
+	return out, err
+}
+
+// exchangeAttributes are the span attributes naming an exchange: the
+// legacy MessageId, ConversationId, interaction, transport, sender and the
+// prescription id when the payload names one.
+func exchangeAttributes(in *Inbound) []attribute.KeyValue {
 	attrs := []attribute.KeyValue{
 		attribute.String("porx.interaction", in.Interaction),
 		attribute.String("porx.message_id", in.MessageID),
@@ -49,19 +74,7 @@ func (t tracedProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, er
 			attrs = append(attrs, attribute.String(a.key, a.val))
 		}
 	}
-	ctx, span := t.tracer.Start(ctx, "exchange "+in.Interaction,
-		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...))
-	defer span.End()
-	out, err := t.next.Process(ctx, in)
-	switch {
-	case err != nil:
-		span.RecordError(err)
-		span.SetAttributes(attribute.Bool("porx.deferred", IsDeferred(err)), attribute.Bool("porx.permanent", IsPermanent(err)))
-		span.SetStatus(codes.Error, err.Error())
-	default:
-		span.SetAttributes(attribute.String("porx.outcome", exchangeOutcome(out)))
-	}
-	return out, err
+	return attrs
 }
 
 // shortFormIDRE matches an EPS prescription short-form id (six hex, six

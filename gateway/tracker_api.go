@@ -199,10 +199,10 @@ func (s *Server) askTracker(c *fiber.Ctx, kind mapping.TrackerKind, q url.Values
 		case errors.Is(err, context.DeadlineExceeded):
 			status = fiber.StatusGatewayTimeout
 		}
-		s.log.Warn("tracker: EPS unavailable", "kind", kind.String(), "http_status", status, "err", err)
+		s.log.Warn("tracker: EPS unavailable", "kind", kind.String(), "eps_unavailable_status", status, "err", err)
 		return trackerUnexpected(kind, "the EPS FHIR API is unavailable"), status
 	}
-	log := s.log.With("kind", kind.String(), "eps_status", r.Status, "request_id", r.RequestID, "attempts", r.Attempts,
+	log := s.log.With("kind", kind.String(), "eps_http_status", r.Status, "request_id", r.RequestID, "attempts", r.Attempts,
 		"duration_ms", time.Since(start).Milliseconds())
 	switch r.Status {
 	case fiber.StatusOK, fiber.StatusBadRequest, fiber.StatusNotFound, fiber.StatusUnprocessableEntity:
@@ -222,7 +222,7 @@ func (s *Server) askTracker(c *fiber.Ctx, kind mapping.TrackerKind, q url.Values
 		log.Error("tracker: EPS answered an error status with a result")
 		return trackerUnexpected(kind, "the EPS FHIR API's answer could not be read"), fiber.StatusBadGateway
 	}
-	log.Info("tracker: answered", "status_code", resp.StatusCode, "prescriptions", len(resp.Prescriptions))
+	log.Debug("tracker: EPS answered", "eps_status_code", resp.StatusCode, "prescriptions", len(resp.Prescriptions))
 	return resp, fiber.StatusOK
 }
 
@@ -232,6 +232,7 @@ func (s *Server) trackerAnswer(c *fiber.Ctx, status int, resp *mapping.TrackerRe
 	if err != nil {
 		return fiber.NewError(fiber.StatusInternalServerError, err.Error())
 	}
+	s.logTrackerAnswer(c, status, resp.StatusCode, len(resp.Prescriptions))
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 	return c.Status(status).Send(body)
 }
@@ -242,6 +243,7 @@ func (s *Server) traceAnswer(c *fiber.Ctx, status int, a *mapping.TraceAnswer) e
 	if err != nil {
 		return fiber.NewError(fiber.StatusInternalServerError, err.Error())
 	}
+	s.logTrackerAnswer(c, status, a.StatusCode, len(a.Prescriptions))
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
 	return c.Status(status).Send(body)
 }
@@ -271,4 +273,15 @@ func trackerUnexpected(kind mapping.TrackerKind, what string) *mapping.TrackerRe
 func trackerUnparseable(kind mapping.TrackerKind, what string) *mapping.TrackerResponse {
 	te := &mapping.TrackerError{StatusCode: mapping.TrackerStatusUnparseable, Reason: mapping.TrackerReasonUnparseable + ": " + what}
 	return te.Response(kind)
+}
+
+// logTrackerAnswer writes the one info line of a Tracker API request, with
+// the statusCode the caller is given (0, or the error code: 1, 6, 52...),
+// the HTTP status, how many prescriptions it carries and how long it took.
+// The query (NHS numbers, prescription ids) is not logged.
+func (s *Server) logTrackerAnswer(c *fiber.Ctx, httpStatus int, statusCode string, prescriptions int) {
+	caller, _ := TrackerCallerOf(c)
+	s.log.Info("tracker: answered", "component", "tracker", "route", c.Route().Path, "asid", caller.ASID,
+		"trace_id", caller.TraceID, "status_code", statusCode, "http_status", httpStatus,
+		"prescriptions", prescriptions, "duration_ms", time.Since(c.Context().Time()).Milliseconds())
 }

@@ -74,6 +74,12 @@ func trackerServe(t *testing.T, serve func(ctx context.Context, ln net.Listener)
 // none. configure, when given, changes the gateway's configuration.
 func startTrackerRig(t *testing.T, withUpstream bool, configure ...func(*Config)) *trackerRig {
 	t.Helper()
+	return startTrackerRigLogged(t, withUpstream, trackerLog(), configure...)
+}
+
+// startTrackerRigLogged is startTrackerRig with the gateway logging to log.
+func startTrackerRigLogged(t *testing.T, withUpstream bool, log *slog.Logger, configure ...func(*Config)) *trackerRig {
+	t.Helper()
 	r := &trackerRig{sim: sim.New(sim.Options{Logger: trackerLog()})}
 	r.simBase = trackerServe(t, r.sim.Serve)
 	c, err := upstream.New(upstream.Config{
@@ -94,7 +100,7 @@ func startTrackerRig(t *testing.T, withUpstream bool, configure ...func(*Config)
 	for _, f := range configure {
 		f(&cfg)
 	}
-	srv := NewServer(cfg, store.NewMemory(nil), up, trackerLog(), NewMetrics())
+	srv := NewServer(cfg, store.NewMemory(nil), up, log, NewMetrics())
 	r.base = trackerServe(t, srv.Serve)
 	return r
 }

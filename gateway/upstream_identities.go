@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"sort"
 
@@ -126,6 +127,30 @@ func (p *partyClients) PostTask(ctx context.Context, b []byte) (*upstream.Respon
 // PostClaim implements EPSAPI.
 func (p *partyClients) PostClaim(ctx context.Context, b []byte) (*upstream.Response, error) {
 	return p.pick(ctx).PostClaim(ctx, b)
+}
+
+// TrackerGet implements TrackerAPI: the EPS tracker is asked under the
+// identity of the party in ctx (the prescriber of a pending cancellation),
+// or the default one.
+func (p *partyClients) TrackerGet(ctx context.Context, q url.Values) (*upstream.Response, error) {
+	if t, ok := p.pick(ctx).(TrackerAPI); ok {
+		return t.TrackerGet(ctx, q)
+	}
+	t, ok := p.def.(TrackerAPI)
+	if !ok {
+		return nil, errors.New("the default EPS client cannot ask the tracker")
+	}
+	return t.TrackerGet(ctx, q)
+}
+
+// PartyTrackerAPI returns what the pending-cancellation poller asks the
+// EPS tracker through: the default client, or, with per-party identities,
+// a dispatcher that uses the identity of the party in the call's context.
+func (c *EPSClient) PartyTrackerAPI() TrackerAPI {
+	if c.parties == nil {
+		return c.Client
+	}
+	return c.parties
 }
 
 // PartyAPI returns what the processor calls EPS through: the default client,

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,6 +135,15 @@ func TestPerPartyIdentityReachesEPS(t *testing.T) {
 	resp, err = api.ProcessMessage(upstream.WithParty(context.Background(), "OTHER-PARTY"), bundle)
 	if err == nil && resp.Status != 401 {
 		t.Fatalf("default identity: status %d; want the simulator to refuse default-app", resp.Status)
+	}
+	// Pending-cancellation polls ask the EPS tracker under the party's identity too.
+	tracker := up.PartyTrackerAPI()
+	q := url.Values{"focus:identifier": {"A0548B-A99968-451485"}}
+	if resp, err := tracker.TrackerGet(upstream.WithParty(context.Background(), "FQ2KM-807341"), q); err != nil || resp.Status == 401 {
+		t.Fatalf("tracker under the party identity: resp %+v err %v", resp, err)
+	}
+	if resp, err := tracker.TrackerGet(upstream.WithParty(context.Background(), "OTHER-PARTY"), q); err == nil && resp.Status != 401 {
+		t.Fatalf("tracker under the default identity: status %d; want the simulator to refuse default-app", resp.Status)
 	}
 	if n := histogramPartyCount(t, m, "FQ2KM-807341"); n == 0 {
 		t.Fatal("no EPS attempt recorded under the party")

@@ -51,6 +51,7 @@ type fixedRecord struct {
 	SenderASID     string    `json:"senderAsid,omitempty"`
 	CPAID          string    `json:"cpaId,omitempty"`
 	Request        []byte    `json:"request,omitempty"`
+	TraceParent    string    `json:"traceParent,omitempty"`
 	DispenserODS   string    `json:"dispenserOds,omitempty"`
 	Created        time.Time `json:"created"`
 	Expires        time.Time `json:"expires"`
@@ -61,7 +62,7 @@ func fixedOf(r Record) fixedRecord {
 		PrescriptionID: r.PrescriptionID, LineItem: r.LineItem, CancellationID: r.CancellationID,
 		ConversationID: r.ConversationID, MessageID: r.MessageID, ResponseID: r.ResponseID,
 		SenderPartyID: r.SenderPartyID, ReceiverParty: r.ReceiverPartyID, SenderASID: r.SenderASID, CPAID: r.CPAID,
-		Request: r.Request, DispenserODS: r.DispenserODS, Created: r.Created, Expires: r.Expires,
+		Request: r.Request, TraceParent: r.TraceParent, DispenserODS: r.DispenserODS, Created: r.Created, Expires: r.Expires,
 	}
 }
 
@@ -353,7 +354,7 @@ func decodeFields(vals []any) (Record, error) {
 		PrescriptionID: f.PrescriptionID, LineItem: f.LineItem, CancellationID: f.CancellationID,
 		ConversationID: f.ConversationID, MessageID: f.MessageID, ResponseID: f.ResponseID,
 		SenderPartyID: f.SenderPartyID, ReceiverPartyID: f.ReceiverParty, SenderASID: f.SenderASID, CPAID: f.CPAID, Request: f.Request,
-		DispenserODS: f.DispenserODS, Created: f.Created, Expires: f.Expires,
+		TraceParent: f.TraceParent, DispenserODS: f.DispenserODS, Created: f.Created, Expires: f.Expires,
 		State: State(str(1)), LastError: str(5),
 	}
 	if o := str(2); o != "" {

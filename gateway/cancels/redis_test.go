@@ -236,7 +236,7 @@ func TestRedisRestartLosesNothing(t *testing.T) {
 	}
 	if list[0].Attempts != 1 || list[0].LastError != "tracker timeout" || !list[0].NextPoll.Equal(t0.Add(5*time.Minute)) ||
 		list[1].State != StatePending || list[2].State != StateResolved || list[2].Outcome == nil || list[2].Outcome.Source != "return" ||
-		string(list[1].Request) != "<PORX_IN030101UK32/>" || list[1].ResponseID == "" {
+		string(list[1].Request) != "<PORX_IN030101UK32/>" || list[1].ResponseID == "" || list[1].TraceParent != rec("P1", 2, t0).TraceParent {
 		t.Errorf("records changed across the restart: %+v", list)
 	}
 	st, err := second.Stats(ctx, t0.Add(time.Hour))

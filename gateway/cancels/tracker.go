@@ -89,6 +89,10 @@ type Record struct {
 	// Request is the cancel request's v3 payload, from which the Subsequent
 	// Cancel Response is made.
 	Request []byte `json:"request,omitempty"`
+	// TraceParent is the W3C traceparent of the cancel request's exchange:
+	// the polls and the Subsequent Cancel Response's delivery join its
+	// trace ("" with tracing off).
+	TraceParent string `json:"traceParent,omitempty"`
 	// DispenserODS is the dispenser holding the item, when EPS named one.
 	DispenserODS string `json:"dispenserOds,omitempty"`
 	// Created is when tracking started.

@@ -68,6 +68,7 @@ func rec(pid string, n int, created time.Time) Record {
 		SenderPartyID:  "B86019-822103",
 		SenderASID:     "918273645546",
 		Request:        []byte("<PORX_IN030101UK32/>"),
+		TraceParent:    "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 		Created:        created,
 	}
 }

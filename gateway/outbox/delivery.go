@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/store"
 )
 
@@ -58,6 +59,12 @@ type Delivery struct {
 	Attempts int `json:"attempts"`
 	// LastError says why the last attempt failed.
 	LastError string `json:"lastError,omitempty"`
+	// RequestInteraction is the interaction of the request the message
+	// answers, for the exchange's log fields ("" when not known).
+	RequestInteraction string `json:"requestInteraction,omitempty"`
+	// TraceParent is the W3C traceparent of the exchange the message
+	// belongs to: each attempt's span is its child ("" with tracing off).
+	TraceParent string `json:"traceParent,omitempty"`
 }
 
 // Item returns the store item that queues d, due at due.
@@ -253,4 +260,18 @@ func deadLetterOf(d Delivery, url, reason string, now time.Time) DeadLetter {
 		ConversationID: d.ConversationID, Interaction: d.Interaction, Party: d.Party, URL: url,
 		Attempts: d.Attempts, Reason: reason, ContentType: d.ContentType, SOAPAction: d.SOAPAction, CPAID: d.CPAID, Body: d.Body,
 	}
+}
+
+// logArgs are a delivery's log fields: the correlation fields of the
+// exchange it belongs to (message_id is the request's MessageId, as on
+// every line of the exchange; party the receiver, who sent the request)
+// and the delivery's own MessageId, interaction and kind.
+func (d Delivery) logArgs() []any {
+	args := []any{logctx.KeyMessageID, d.RefToMessageID, logctx.KeyConversationID, d.ConversationID,
+		logctx.KeyParty, d.Party, logctx.KeyTransport, "ebxml",
+		"delivery_id", d.MessageID, "delivery_interaction", d.Interaction, "kind", d.Kind}
+	if d.RequestInteraction != "" {
+		args = append(args, logctx.KeyInteraction, d.RequestInteraction)
+	}
+	return args
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/tracing"
 )
 
 // Store is the part of the gateway's store the delivery worker uses.
@@ -162,13 +163,12 @@ func (w *Worker) DeliverOne(ctx context.Context) (bool, error) {
 	}
 
 	stop := Hold(ctx, w.cfg.Store, l, w.cfg.Lease, w.cfg.Now)
-	actx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
+	actx, cancel := context.WithTimeout(tracing.WithTraceParent(ctx, d.TraceParent), w.cfg.Timeout)
 	sendErr := send(actx, w.cfg.Client, route.URL, d)
 	cancel()
 	stop()
 	now = w.cfg.Now()
-	log := w.cfg.Log.With("message_id", d.MessageID, "kind", d.Kind, "interaction", d.Interaction,
-		"ref_to_message_id", d.RefToMessageID, "conversation_id", d.ConversationID, "party", d.Party)
+	log := w.cfg.Log.With(d.logArgs()...)
 
 	if sendErr == nil {
 		d.Attempts++
@@ -178,7 +178,7 @@ func (w *Worker) DeliverOne(ctx context.Context) (bool, error) {
 			log.Warn("delivered but the outbox entry could not be removed; it may be sent again", "attempts", d.Attempts, "err", err)
 			return true, err
 		}
-		log.Info("delivered", "attempts", d.Attempts, "url", route.URL)
+		log.Debug("delivered", "attempts", d.Attempts, "url", route.URL)
 		w.observe(ResultDelivered)
 		w.report(d, ResultDelivered, route.URL)
 		return true, nil
@@ -230,8 +230,7 @@ func storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 // deadLetter removes a leased delivery and records it as a dead letter.
 func (w *Worker) deadLetter(ctx context.Context, l *store.Lease, d Delivery, url, reason string, now time.Time) {
 	dl := deadLetterOf(d, url, reason, now)
-	log := w.cfg.Log.With("message_id", d.MessageID, "kind", d.Kind, "interaction", d.Interaction,
-		"ref_to_message_id", d.RefToMessageID, "conversation_id", d.ConversationID, "party", d.Party)
+	log := w.cfg.Log.With(d.logArgs()...)
 	sctx, cancel := storeCtx(ctx)
 	defer cancel()
 	if err := w.cfg.Store.Complete(sctx, l, store.Finish{DeadLetter: dl.Encode()}); err != nil {
@@ -251,8 +250,7 @@ func (w *Worker) keep(ctx context.Context, l *store.Lease, d Delivery) bool {
 	if w.cfg.Keep == nil {
 		return false
 	}
-	log := w.cfg.Log.With("message_id", d.MessageID, "kind", d.Kind, "interaction", d.Interaction,
-		"ref_to_message_id", d.RefToMessageID, "party", d.Party)
+	log := w.cfg.Log.With(d.logArgs()...)
 	if err := w.cfg.Keep(ctx, d); err != nil {
 		log.Warn("could not keep the message for its party; dead-lettered instead", "err", err)
 		return false

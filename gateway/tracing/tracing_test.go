@@ -116,3 +116,42 @@ func TestTransportSendsTraceparent(t *testing.T) {
 		t.Fatalf("status %v for a 502", call.Status)
 	}
 }
+
+func TestTraceParentRoundTrip(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	ctx := context.Background()
+	if got := TraceParent(ctx); got != "" {
+		t.Fatalf("no span: traceparent %q", got)
+	}
+	ctx, root := Tracer(tp).Start(ctx, "root")
+	tpar := TraceParent(ctx)
+	root.End()
+	want := "00-" + root.SpanContext().TraceID().String() + "-" + root.SpanContext().SpanID().String() + "-01"
+	if tpar != want {
+		t.Fatalf("traceparent %q, want %q", tpar, want)
+	}
+	for _, tt := range []struct {
+		name, in string
+		child    bool
+	}{
+		{"kept", tpar, true},
+		{"empty", "", false},
+		{"malformed", "00-zz-yy-01", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, s := Tracer(tp).Start(WithTraceParent(context.Background(), tt.in), "later")
+			s.End()
+			isChild := s.SpanContext().TraceID() == root.SpanContext().TraceID()
+			if isChild != tt.child {
+				t.Fatalf("child of the kept trace = %v, want %v", isChild, tt.child)
+			}
+		})
+	}
+	hdr := map[string]string{"traceparent": tpar}
+	_, s := Tracer(tp).Start(WithHeaders(context.Background(), func(k string) string { return hdr[k] }), "from headers")
+	s.End()
+	if s.SpanContext().TraceID() != root.SpanContext().TraceID() {
+		t.Fatal("the incoming traceparent header is not the parent")
+	}
+}

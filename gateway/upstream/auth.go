@@ -105,9 +105,9 @@ func (s *tokenSource) exchange(c *tokenCall, correlationID string) {
 	s.inflight = nil
 	s.mu.Unlock()
 	if err != nil {
-		s.log.Warn("upstream token exchange failed", "error", err)
+		s.log.Warn("upstream token exchange failed", "err", err)
 	} else {
-		s.log.Debug("upstream token renewed", "expires_in", ttl)
+		s.log.Debug("upstream token renewed", "expires_in_ms", ttl.Milliseconds())
 	}
 	c.tok, c.err = tok, err
 	close(c.done)

@@ -223,7 +223,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, query url.Valu
 	}
 	out := &Response{Status: resp.StatusCode, Body: buf.Bytes(), Header: resp.Header, RequestID: rid,
 		Attempts: stats.attempts, earlierMaybeDelivered: stats.maybeDelivered}
-	c.log.Debug("upstream call", "op", op, "request_id", rid, "correlation_id", CorrelationID(ctx),
+	c.log.DebugContext(ctx, "upstream call", "op", op, "request_id", rid, "correlation_id", CorrelationID(ctx),
 		"status", out.Status, "attempts", out.Attempts)
 	return out, nil
 }

@@ -94,9 +94,9 @@ func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
 			return nil, giveUp(attempt, resp, errors.Join(err, context.DeadlineExceeded))
 		}
-		t.log.Warn("upstream attempt failed, retrying", "op", op, "request_id", rid,
+		t.log.WarnContext(parent, "upstream attempt failed, retrying", "op", op, "request_id", rid,
 			"correlation_id", req.Header.Get(HeaderCorrelationID), "party", PartyOf(parent),
-			"attempt", attempt, "status", statusOf(resp), "error", errString(err), "backoff_ms", wait.Milliseconds())
+			"attempt", attempt, "status", statusOf(resp), "err", errString(err), "backoff_ms", wait.Milliseconds())
 		timer := time.NewTimer(wait)
 		select {
 		case <-timer.C:

@@ -1,0 +1,151 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"regexp"
+
+	"github.com/porxgate/porxgate/gateway/cancels"
+	"github.com/porxgate/porxgate/gateway/logctx"
+)
+
+// correlation is the one set of fields every log line of an exchange
+// carries (logctx's keys): the legacy MessageId, ConversationId (ebXML),
+// interaction, party (eb:PartyId over ebXML, the ASID over SOAP) and
+// transport.
+func correlation(in *Inbound) []slog.Attr {
+	party := in.FromParty
+	if party == "" {
+		party = in.FromASID
+	}
+	attrs := []slog.Attr{
+		slog.String(logctx.KeyMessageID, in.MessageID),
+		slog.String(logctx.KeyInteraction, in.Interaction),
+		slog.String(logctx.KeyParty, party),
+		slog.String(logctx.KeyTransport, string(in.Transport)),
+	}
+	if in.ConversationID != "" {
+		attrs = append(attrs, slog.String(logctx.KeyConversationID, in.ConversationID))
+	}
+	return attrs
+}
+
+// inboundArgs is correlation(in) as logger arguments.
+func inboundArgs(in *Inbound) []any { return attrArgs(correlation(in)) }
+
+// withCorrelation returns ctx carrying in's correlation fields, for every
+// line logged with it (the processor's, the EPS client's).
+func withCorrelation(ctx context.Context, in *Inbound) context.Context {
+	return logctx.With(ctx, correlation(in)...)
+}
+
+// inboundLog returns log with the correlation fields of in.
+func inboundLog(log *slog.Logger, in *Inbound) *slog.Logger {
+	return log.With(inboundArgs(in)...)
+}
+
+// ackDetailRE finds the first coded detail of an answer: an
+// acknowledgementDetail's code, or a reason's (a rejection's
+// justifyingDetectedIssueEvent), with its attributes.
+var ackDetailRE = regexp.MustCompile(`<(?:[A-Za-z][\w.-]*:)?(?:acknowledgementDetail|justifyingDetectedIssueEvent)\b[^>]*>\s*<(?:[A-Za-z][\w.-]*:)?code\b([^>]*)>`)
+
+// attrRE reads one attribute of an element's attribute text.
+var attrRE = regexp.MustCompile(`\b(code|displayName)\s*=\s*["']([^"']*)["']`)
+
+// outcomeTexts are the texts of outcomes whose answer names none.
+var outcomeTexts = map[string]string{
+	"AA": "accepted", "AE": "application error", "AR": "rejected",
+	OutcomeAnswered: "answered", OutcomeNoAnswer: "nothing to answer", OutcomeRefused: "refused",
+}
+
+// outcomeDetail is the business outcome of a processed message as code
+// and text for the exchange's log line: the refusal's code and
+// description, else the first coded detail of the answer (Spine's error
+// code and display name), else the outcome itself with its text.
+func outcomeDetail(out *Outcome) (code, text string) {
+	outcome := exchangeOutcome(out)
+	switch {
+	case out == nil:
+	case out.MessageError != nil:
+		return string(out.MessageError.Code), out.MessageError.Description()
+	case out.Fault != nil:
+		if len(out.Fault.Errors) > 0 {
+			return out.Fault.Errors[0].Code, out.Fault.Errors[0].Description
+		}
+		return "fault", out.Fault.FaultString
+	default:
+		answers := out.Answers
+		if out.Reply != nil {
+			answers = append([]Answer{*out.Reply}, answers...)
+		}
+		for _, a := range answers {
+			m := ackDetailRE.FindSubmatch(a.Payload)
+			if m == nil {
+				continue
+			}
+			for _, kv := range attrRE.FindAllSubmatch(m[1], -1) {
+				switch string(kv[1]) {
+				case "code":
+					code = string(kv[2])
+				case "displayName":
+					text = string(kv[2])
+				}
+			}
+			if code != "" {
+				return code, text
+			}
+		}
+	}
+	return outcome, outcomeTexts[outcome]
+}
+
+// outcomeArgs are the log fields of an exchange's business outcome.
+func outcomeArgs(out *Outcome) []any {
+	code, text := outcomeDetail(out)
+	return []any{"outcome", exchangeOutcome(out), "outcome_code", code, "outcome_text", text}
+}
+
+// interactionRootRE finds the interaction a v3 payload's root element names.
+var interactionRootRE = regexp.MustCompile(`<(?:[A-Za-z][\w.-]*:)?([A-Z]{4}_IN\d{6}[A-Z]{2}\d{2})\b`)
+
+// cancelAttrs are the correlation fields of a tracked cancellation: those
+// of the cancel request it answers, so that the poller's, the EPS tracker
+// call's and the Subsequent Cancel Response's lines join its exchange.
+func cancelAttrs(rec cancels.Record) []slog.Attr {
+	attrs := []slog.Attr{
+		slog.String(logctx.KeyMessageID, rec.MessageID),
+		slog.String(logctx.KeyParty, rec.SenderPartyID),
+		slog.String(logctx.KeyTransport, string(TransportEbXML)),
+	}
+	if rec.ConversationID != "" {
+		attrs = append(attrs, slog.String(logctx.KeyConversationID, rec.ConversationID))
+	}
+	if i := requestInteraction(rec); i != "" {
+		attrs = append(attrs, slog.String(logctx.KeyInteraction, i))
+	}
+	return attrs
+}
+
+// requestInteraction is the interaction of a tracked cancellation's
+// request, read from its payload's root ("" when unreadable).
+func requestInteraction(rec cancels.Record) string {
+	if m := interactionRootRE.FindSubmatch(rec.Request); m != nil {
+		return string(m[1])
+	}
+	return ""
+}
+
+// cancelArgs are cancelAttrs and the cancellation's prescription and line
+// item as logger arguments.
+func cancelArgs(rec cancels.Record) []any {
+	return append(attrArgs(cancelAttrs(rec)), "prescription", rec.PrescriptionID, "line_item", rec.LineItem)
+}
+
+// attrArgs turns attributes into logger arguments.
+func attrArgs(attrs []slog.Attr) []any {
+	out := make([]any, len(attrs))
+	for i, a := range attrs {
+		out[i] = a
+	}
+	return out
+}

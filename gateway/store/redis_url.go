@@ -1,0 +1,119 @@
+package store
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// The URL schemes naming a Redis Sentinel group (rediss-sentinel: TLS to
+// the master and replicas).
+const (
+	SchemeSentinel    = "redis-sentinel"
+	SchemeSentinelTLS = "rediss-sentinel"
+)
+
+// IsSentinelURL reports whether raw is a redis-sentinel:// or
+// rediss-sentinel:// URL (ParseSentinelURL).
+func IsSentinelURL(raw string) bool {
+	scheme, _, ok := strings.Cut(raw, "://")
+	return ok && (strings.EqualFold(scheme, SchemeSentinel) || strings.EqualFold(scheme, SchemeSentinelTLS))
+}
+
+// ParseSentinelURL reads a Sentinel group from one URL:
+//
+//	redis-sentinel://[[user]:password@]host:port[,host:port...]/mastername[/db][?sentinel_password=pw]
+//
+// The hosts are the sentinels (port 26379 when left out); user and
+// password authenticate to the master and its replicas; db selects the
+// database (default 0); sentinel_password authenticates to the sentinels
+// when they require it. rediss-sentinel:// is the same with TLS to the
+// master and replicas. User, password and master name are percent-decoded.
+func ParseSentinelURL(raw string) (RedisOptions, error) {
+	fail := func(format string, args ...any) (RedisOptions, error) {
+		return RedisOptions{}, fmt.Errorf("redis sentinel url: "+format, args...)
+	}
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok || !IsSentinelURL(raw) {
+		return fail("want %s:// or %s://", SchemeSentinel, SchemeSentinelTLS)
+	}
+	rest, query, _ := strings.Cut(rest, "?")
+	if strings.Contains(rest, "#") {
+		return fail("a fragment is not allowed")
+	}
+	authority, path, _ := strings.Cut(rest, "/")
+	var user, password string
+	if i := strings.LastIndexByte(authority, '@'); i >= 0 {
+		info := authority[:i]
+		authority = authority[i+1:]
+		u, p, hasPassword := strings.Cut(info, ":")
+		var err error
+		if user, err = url.PathUnescape(u); err != nil {
+			return fail("user: %v", err)
+		}
+		if hasPassword {
+			if password, err = url.PathUnescape(p); err != nil {
+				return fail("password: %v", err)
+			}
+		}
+	}
+	var addrs []string
+	for _, h := range strings.Split(authority, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(h)
+		if err != nil { // no port: the sentinels' default
+			host, port = strings.Trim(h, "[]"), "26379"
+		}
+		if n, err := strconv.Atoi(port); host == "" || err != nil || n < 1 || n > 65535 {
+			return fail("sentinel %q: want host:port", h)
+		}
+		addrs = append(addrs, net.JoinHostPort(host, port))
+	}
+	if len(addrs) == 0 {
+		return fail("no sentinel host:port")
+	}
+	segs := strings.Split(strings.TrimSuffix(path, "/"), "/")
+	master, err := url.PathUnescape(segs[0])
+	if err != nil || master == "" {
+		return fail("the master name is missing (…/mastername[/db])")
+	}
+	db := 0
+	switch len(segs) {
+	case 1:
+	case 2:
+		if db, err = strconv.Atoi(segs[1]); err != nil || db < 0 {
+			return fail("database %q: want a number", segs[1])
+		}
+	default:
+		return fail("path %q: want /mastername[/db]", path)
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return fail("query: %v", err)
+	}
+	o := RedisOptions{SentinelAddrs: addrs, MasterName: master}
+	for k, v := range q {
+		switch k {
+		case "sentinel_password":
+			o.SentinelPassword = v[len(v)-1]
+		default:
+			return fail("unknown parameter %q (known: sentinel_password)", k)
+		}
+	}
+	// The master's credentials, database and TLS travel as a host-less
+	// redis:// URL (urlOptions), as with the separate sentinel flags.
+	u := url.URL{Scheme: "redis", Path: "/" + strconv.Itoa(db)}
+	if strings.EqualFold(scheme, SchemeSentinelTLS) {
+		u.Scheme = "rediss"
+	}
+	if user != "" || password != "" {
+		u.User = url.UserPassword(user, password)
+	}
+	o.URL = u.String()
+	return o, nil
+}

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseSentinelURL(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     RedisOptions
+		err      string
+	}{
+		{"two sentinels", "redis-sentinel://10.0.0.1:26379,10.0.0.2:26380/porxgate",
+			RedisOptions{URL: "redis:///0", SentinelAddrs: []string{"10.0.0.1:26379", "10.0.0.2:26380"}, MasterName: "porxgate"}, ""},
+		{"password, db", "redis-sentinel://:s3cret@h1:26379/mymaster/2",
+			RedisOptions{URL: "redis://:s3cret@/2", SentinelAddrs: []string{"h1:26379"}, MasterName: "mymaster"}, ""},
+		{"user, escaped password, TLS", "rediss-sentinel://app:p%40ss@h1:1,h2:2/m",
+			RedisOptions{URL: "rediss://app:p%40ss@/0", SentinelAddrs: []string{"h1:1", "h2:2"}, MasterName: "m"}, ""},
+		{"default port, IPv6, sentinel password", "redis-sentinel://h1,[::1]:26380/m/0?sentinel_password=x",
+			RedisOptions{URL: "redis:///0", SentinelAddrs: []string{"h1:26379", "[::1]:26380"}, MasterName: "m", SentinelPassword: "x"}, ""},
+		{"trailing slash, blank host", "redis-sentinel://h1:26379,,/m/",
+			RedisOptions{URL: "redis:///0", SentinelAddrs: []string{"h1:26379"}, MasterName: "m"}, ""},
+		{"no master", "redis-sentinel://h1:26379", RedisOptions{}, "master name is missing"},
+		{"empty master", "redis-sentinel://h1:26379//1", RedisOptions{}, "master name is missing"},
+		{"no hosts", "redis-sentinel:///m", RedisOptions{}, "no sentinel"},
+		{"bad port", "redis-sentinel://h1:port/m", RedisOptions{}, "want host:port"},
+		{"port out of range", "redis-sentinel://h1:70000/m", RedisOptions{}, "want host:port"},
+		{"bad db", "redis-sentinel://h1:1/m/x", RedisOptions{}, "database"},
+		{"negative db", "redis-sentinel://h1:1/m/-1", RedisOptions{}, "database"},
+		{"too deep", "redis-sentinel://h1:1/m/0/x", RedisOptions{}, "want /mastername[/db]"},
+		{"unknown parameter", "redis-sentinel://h1:1/m?db=2", RedisOptions{}, "unknown parameter"},
+		{"fragment", "redis-sentinel://h1:1/m#x", RedisOptions{}, "fragment"},
+		{"bad escape", "redis-sentinel://:%zz@h1:1/m", RedisOptions{}, "password"},
+		{"plain redis", "redis://h1:6379/0", RedisOptions{}, "want redis-sentinel://"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseSentinelURL(tt.in)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %+v\nwant %+v", got, tt.want)
+			}
+			if err := got.Validate(); err != nil {
+				t.Fatalf("the options do not validate: %v", err)
+			}
+			base, err := got.urlOptions()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(tt.in, "s3cret") && base.Password != "s3cret" {
+				t.Errorf("master password %q", base.Password)
+			}
+			if strings.HasPrefix(tt.in, "rediss") != (base.TLSConfig != nil) {
+				t.Errorf("TLS %v for %s", base.TLSConfig != nil, tt.in)
+			}
+		})
+	}
+}
+
+func FuzzParseSentinelURL(f *testing.F) {
+	for _, s := range []string{"redis-sentinel://h1:26379,h2:26380/m/1", "rediss-sentinel://u:p@h/m?sentinel_password=x", "redis-sentinel://"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		o, err := ParseSentinelURL(s)
+		if err != nil {
+			return
+		}
+		if len(o.SentinelAddrs) == 0 || o.MasterName == "" {
+			t.Fatalf("%q: accepted without sentinels or master: %+v", s, o)
+		}
+		if _, err := o.urlOptions(); err != nil {
+			t.Fatalf("%q: accepted, but the master URL %q does not parse: %v", s, o.URL, err)
+		}
+	})
+}
