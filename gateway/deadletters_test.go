@@ -95,8 +95,7 @@ func TestDeadLetterResendProcessing(t *testing.T) {
 		t.Fatalf("resend = %d %s", code, out)
 	}
 	// The sender was told that its message was not processed (an async
-	// MessageError) and gets the answer after the resend. The two are
-	// delivered by independent workers, so either may arrive first.
+	// MessageError) and gets the answer after the resend.
 	waitFor(t, "the MessageError and the answer", func() bool { return len(mhs.messages()) == 2 })
 	var msgErrors, answers int
 	for _, m := range mhs.messages() {
