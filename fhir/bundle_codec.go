@@ -36,18 +36,19 @@ type entryIn struct {
 // decodeBundle decodes a Bundle in one pass, its entries' resources into
 // their Go types; ok is false when an entry is inline or anything does
 // not decode.
-func decodeBundle(data []byte) (b *Bundle, ok bool) {
+func decodeBundle(data []byte, ref bool) (b *Bundle, ok bool) {
 	b = &Bundle{}
 	in := bundleIn{plainBundle: (*plainBundle)(b)}
-	if json.Unmarshal(data, &in) != nil || b.ResourceType != "Bundle" || !decodeEntries(b, in.Entry) {
+	if unmarshal(data, &in, ref) != nil || b.ResourceType != "Bundle" || !decodeEntries(b, in.Entry, ref) {
 		return nil, false
 	}
 	return b, true
 }
 
 // decodeEntries fills b.Entry from the entries as read; false when one is
-// inline or does not decode.
-func decodeEntries(b *Bundle, in []entryIn) bool {
+// inline or does not decode. ref is decodeBundle's (each entry's resource
+// bytes are a copy of their own, which its strings may refer to).
+func decodeEntries(b *Bundle, in []entryIn, ref bool) bool {
 	if in == nil {
 		return true
 	}
@@ -60,7 +61,7 @@ func decodeEntries(b *Bundle, in []entryIn) bool {
 		if len(e.Resource) == 0 {
 			continue
 		}
-		res, err := DecodeResource(e.Resource)
+		res, err := decodeResourceAs(e.Resource, ref)
 		if err != nil {
 			return false
 		}

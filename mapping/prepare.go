@@ -25,7 +25,7 @@ import (
 // from it, the v3 is serialised and read back as the prescriber's system
 // would send it.
 func Prepare(bundle []byte, now time.Time, alg v3.DigestAlgorithm) (v3.PrepareResult, error) {
-	b, err := fhir.ParseBundle(bundle)
+	b, err := fhir.ParseBundleRef(bundle)
 	if err != nil {
 		return v3.PrepareResult{}, fmt.Errorf("$prepare: %w", err)
 	}

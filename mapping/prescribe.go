@@ -38,7 +38,7 @@ func prescribeInteraction(meta Meta, env Env) string {
 // transmission id is meta.MessageID when set, else the Bundle identifier.
 func PrescribeToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	interaction := prescribeInteraction(meta, env)
-	b, err := fhir.ParseBundle(body)
+	b, err := fhir.ParseBundleRef(body)
 	if err != nil {
 		return nil, &FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
 	}
