@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"testing"
+	"time"
 )
 
 func TestV3TimestampFromFHIR(t *testing.T) {
@@ -204,5 +205,34 @@ func TestParseAdditionalInstructions(t *testing.T) {
 	}
 	if got := escapeInstructionText("A & B <x> &amp; C"); got != "A &amp; B &lt;x&gt; &amp; C" {
 		t.Errorf("escapeInstructionText = %q", got)
+	}
+}
+
+// TestParseFHIRDateTimeAsEveryLayout checks that trying only the layouts
+// that can fit gives what trying every layout in turn gives.
+func TestParseFHIRDateTimeAsEveryLayout(t *testing.T) {
+	every := func(s string) (time.Time, bool) {
+		if !looksLikeFHIRDate(s) {
+			return time.Time{}, false
+		}
+		for _, layout := range fhirDateTimeLayouts {
+			if tm, err := time.Parse(layout, s); err == nil {
+				return tm.UTC(), true
+			}
+		}
+		return time.Time{}, false
+	}
+	for _, s := range []string{
+		"2024", "2024-06", "2024-06-07", "2024-06-07T08:09:10Z", "2024-06-07T08:09:10+01:00",
+		"2024-06-07T08:09:10.123Z", "2024-06-07T08:09:10.123456789-05:30", "2024-06-07T08:09Z",
+		"2024-06-07T08:09:10", "2024-6-7", "2024-06-7", "20240607", "2024-13", "2024-02-30",
+		"2024-06-07 08:09:10Z", "2024-06-07T25:09:10Z", "2024-06-07T08:09:10Zjunk", "2024-06-07X08:09:10Z",
+		"", "20", "abcd", "2024-", "2024-06-07T", "2024-06-07T08:09:10.Z",
+	} {
+		want, wantOK := every(s)
+		got, err := parseFHIRDateTime(s)
+		if (err == nil) != wantOK || !got.Equal(want) {
+			t.Errorf("parseFHIRDateTime(%q) = %v, %v; every layout gives %v, %v", s, got, err, want, wantOK)
+		}
 	}
 }
