@@ -19,15 +19,63 @@ func WriteIndented(doc *etree.Document) []byte { return writeIndented(doc, "", n
 // writeIndented is WriteIndented that writes raw in place of a comment
 // whose text is marker (a fragment that must keep its own bytes).
 func writeIndented(doc *etree.Document, marker string, raw []byte) []byte {
-	w := xmlWriter{buf: make([]byte, 0, 32<<10), marker: marker, raw: raw}
+	w := xmlWriter{buf: make([]byte, 0, documentSize(doc)+len(raw)), marker: marker, raw: raw}
 	return w.document(doc)
+}
+
+// documentSize is the size of doc as WriteIndented writes it, but for
+// escapes and markers: what its buffer is made with, so that it is neither
+// grown nor much too large.
+func documentSize(doc *etree.Document) int {
+	n := 64 // and room for a few escapes
+	for _, t := range doc.Child {
+		switch t := t.(type) {
+		case *etree.ProcInst:
+			n += len(t.Target) + len(t.Inst) + 6
+		case *etree.Element:
+			n += elementSize(t, 0) + 1
+		}
+	}
+	return n
+}
+
+// elementSize is the size of e written at depth (its line break and
+// indentation included), but for escapes.
+func elementSize(e *etree.Element, depth int) int {
+	name := len(e.Tag)
+	if e.Space != "" {
+		name += len(e.Space) + 1
+	}
+	n := 1 + 2*depth + 2*name + 5 // <name>…</name> on its own line
+	if len(e.Child) == 0 {
+		n = 1 + 2*depth + name + 3 // <name/>
+	}
+	for _, a := range e.Attr {
+		n += len(a.Space) + len(a.Key) + len(a.Value) + 5
+	}
+	closing := false
+	for _, c := range e.Child {
+		switch c := c.(type) {
+		case *etree.Element:
+			closing = true
+			n += elementSize(c, depth+1)
+		case *etree.CharData:
+			n += len(c.Data)
+		case *etree.Comment:
+			n += len(c.Data) + 8 + 2*depth
+		}
+	}
+	if closing { // the end tag on a line of its own
+		n += 1 + 2*depth
+	}
+	return n
 }
 
 // writeIndentedQueue is WriteIndented that writes the raws in turn in
 // place of the comments whose text is marker, in document order, and says
 // how many it wrote; a marker beyond the last raw stays a comment.
 func writeIndentedQueue(doc *etree.Document, marker string, raws [][]byte) ([]byte, int) {
-	size := 32 << 10
+	size := documentSize(doc)
 	for _, r := range raws {
 		size += len(r)
 	}
