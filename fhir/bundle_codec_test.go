@@ -155,11 +155,13 @@ func TestMarshalBundleEntries(t *testing.T) {
 }
 
 // FuzzDecodeResource checks that DecodeResource, one pass or not, reads
-// whatever it is given as the general way does.
+// whatever it is given as the general way does, and DecodeResourceRef as
+// DecodeResource does.
 func FuzzDecodeResource(f *testing.F) {
 	f.Add([]byte(`{"resourceType":"Patient","id":"p","extension":[{"url":"u","valueString":"<&>"}]}`))
 	f.Add([]byte(`{"resourceType":"Bundle","type":"message","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"MedicationRequest","id":"m"}}]}`))
 	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resourceType":"Patient","id":"p"},{"resource":null}]}`))
+	f.Add([]byte(`{"resourceType":"Parameters","parameter":[{"name":"a","part":[{"name":"b","resource":{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","id":"p\u00e9"}}]}}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := DecodeResource(data)
 		want, werr := decodeResource(data, false)
@@ -168,6 +170,15 @@ func FuzzDecodeResource(f *testing.F) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("decoded %#v, the general way gives %#v", got, want)
+		}
+		scratch := bytes.Clone(data)
+		ref, rerr := DecodeResourceRef(scratch)
+		clear(scratch)
+		if (rerr == nil) != (err == nil) || rerr != nil && rerr.Error() != err.Error() {
+			t.Fatalf("DecodeResourceRef error %v, DecodeResource gives %v", rerr, err)
+		}
+		if !reflect.DeepEqual(ref, got) {
+			t.Fatalf("DecodeResourceRef decoded %#v, DecodeResource gives %#v", ref, got)
 		}
 	})
 }

@@ -101,3 +101,36 @@ func TestSameWhenReadBack(t *testing.T) {
 		}
 	})
 }
+
+// FuzzPrepareFromTree checks, for whatever Bundle it is given, that when
+// $prepare takes the fragments from the tree as built they are those of the
+// serialised v3 read back (seeds: the project's own prescriptions).
+func FuzzPrepareFromTree(f *testing.F) {
+	for _, b := range ownPrescriptions(f) {
+		f.Add(b)
+	}
+	now := time.Date(2024, 6, 7, 8, 9, 10, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		b, err := fhir.ParseBundle(raw)
+		if err != nil {
+			return
+		}
+		env := Env{Now: now, NewID: func() string { return "00000000-0000-4000-8000-000000000000" }}
+		built, err := buildPrescription(b, prescribeInteraction(Meta{}, env), Meta{}, env)
+		if err != nil {
+			return
+		}
+		opts := []v3.FragmentsOption{v3.WithAuthorTime(now)}
+		fromTree, ok := prepareFromTree(built, v3.DigestSHA256, opts)
+		if !ok {
+			return
+		}
+		readBack, err := prepareReadBack(built, v3.DigestSHA256, opts)
+		if err != nil {
+			t.Fatalf("the tree gave %+v, reading back failed: %v", fromTree, err)
+		}
+		if fromTree != readBack {
+			t.Fatalf("from the tree %+v, read back %+v", fromTree, readBack)
+		}
+	})
+}
