@@ -135,7 +135,53 @@ func peekResourceType(data []byte) (string, bool) {
 	if i >= len(data) {
 		return "", false
 	}
+	if t := modelledType(data[start:i]); t != "" {
+		return t, true
+	}
 	return string(data[start:i]), true
+}
+
+// modelledType returns name as the constant string of the resource type
+// newResource models, or "" for another: the common case without making a
+// string of the bytes.
+func modelledType(name []byte) string {
+	switch string(name) { // compared without a conversion
+	case "Bundle":
+		return "Bundle"
+	case "MessageHeader":
+		return "MessageHeader"
+	case "MedicationRequest":
+		return "MedicationRequest"
+	case "MedicationDispense":
+		return "MedicationDispense"
+	case "Patient":
+		return "Patient"
+	case "Practitioner":
+		return "Practitioner"
+	case "PractitionerRole":
+		return "PractitionerRole"
+	case "Organization":
+		return "Organization"
+	case "HealthcareService":
+		return "HealthcareService"
+	case "Location":
+		return "Location"
+	case "Provenance":
+		return "Provenance"
+	case "CommunicationRequest":
+		return "CommunicationRequest"
+	case "List":
+		return "List"
+	case "Task":
+		return "Task"
+	case "Claim":
+		return "Claim"
+	case "Parameters":
+		return "Parameters"
+	case "OperationOutcome":
+		return "OperationOutcome"
+	}
+	return ""
 }
 
 // skipSpace returns the index of the first byte from i on that is not

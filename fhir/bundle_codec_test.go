@@ -182,3 +182,16 @@ func FuzzDecodeResource(f *testing.F) {
 		}
 	})
 }
+
+// TestModelledTypeAsNewResource checks that modelledType knows exactly the
+// resource types newResource models.
+func TestModelledTypeAsNewResource(t *testing.T) {
+	for _, name := range []string{"Bundle", "MessageHeader", "MedicationRequest", "MedicationDispense", "Patient",
+		"Practitioner", "PractitionerRole", "Organization", "HealthcareService", "Location", "Provenance",
+		"CommunicationRequest", "List", "Task", "Claim", "Parameters", "OperationOutcome", "Basic", "Medication", "", "bundle"} {
+		got := modelledType([]byte(name))
+		if modelled := newResource(name) != nil; modelled != (got == name && got != "") || !modelled && got != "" {
+			t.Errorf("modelledType(%q) = %q; newResource models it: %v", name, got, modelled)
+		}
+	}
+}

@@ -3,6 +3,8 @@ package mapping
 import (
 	"testing"
 	"time"
+
+	"github.com/porxgate/porxgate/fhir"
 )
 
 func TestV3TimestampFromFHIR(t *testing.T) {
@@ -234,5 +236,26 @@ func TestParseFHIRDateTimeAsEveryLayout(t *testing.T) {
 		if (err == nil) != wantOK || !got.Equal(want) {
 			t.Errorf("parseFHIRDateTime(%q) = %v, %v; every layout gives %v, %v", s, got, err, want, wantOK)
 		}
+	}
+}
+
+// TestBundleContextPath checks Path for entries (asked twice, as writers
+// do), a resource outside the bundle and none.
+func TestBundleContextPath(t *testing.T) {
+	p, mr := &fhir.Patient{}, &fhir.MedicationRequest{}
+	c := NewBundleContext(&fhir.Bundle{Entry: []fhir.Entry{{Resource: &fhir.MessageHeader{}}, {Resource: p}, {}, {Resource: mr}}}, "x")
+	for range 2 {
+		if got := c.Path(p); got != "Bundle.entry[1].resource" {
+			t.Errorf("Path(patient) = %q", got)
+		}
+		if got := c.Path(mr); got != "Bundle.entry[3].resource" {
+			t.Errorf("Path(request) = %q", got)
+		}
+	}
+	if got := c.Path(&fhir.Organization{}); got != "Organization" {
+		t.Errorf("Path(outsider) = %q", got)
+	}
+	if got := c.Path(nil); got != "Bundle" {
+		t.Errorf("Path(nil) = %q", got)
 	}
 }
