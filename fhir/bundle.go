@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"bytes"
 	"fmt"
 
 	json "github.com/goccy/go-json"
@@ -107,24 +108,52 @@ func (e *Entry) UnmarshalJSON(data []byte) error {
 // DecodeResource decodes a resource, choosing its Go type by resourceType;
 // a type this package does not model comes back as *RawResource.
 func DecodeResource(data []byte) (Resource, error) {
+	return decodeResourceAs(data, false)
+}
+
+// DecodeResourceRef is DecodeResource for a message that is translated and
+// dropped: the strings of the resource and of its Bundle entries refer to
+// one private copy of data instead of each being a copy of its own, which
+// saves an allocation per string. A string kept after the resource keeps
+// that whole copy alive, so long-lived state should use DecodeResource.
+// data itself is not kept: the caller may reuse it.
+func DecodeResourceRef(data []byte) (Resource, error) {
+	return decodeResourceAs(bytes.Clone(data), true)
+}
+
+// decodeResourceAs is DecodeResource; ref (for data no one else holds)
+// makes the strings decoded directly refer to data (see DecodeResourceRef).
+func decodeResourceAs(data []byte, ref bool) (Resource, error) {
 	if t, ok := peekResourceType(data); ok {
-		if res, ok := decodeAs(t, data); ok {
+		if res, ok := decodeAs(t, data, ref); ok {
 			return res, nil
 		}
 	}
-	return decodeResource(data)
+	return decodeResource(data, ref)
+}
+
+// unmarshal decodes data into v, its strings referring to data when ref.
+func unmarshal(data []byte, v any, ref bool) error {
+	if ref {
+		return json.UnmarshalWithOption(data, v, json.DecodeNoCopyString())
+	}
+	return json.Unmarshal(data, v)
 }
 
 // decodeAs decodes a resource that starts by declaring its resourceType t
 // in one pass; ok is false (and DecodeResource reads it the general way)
 // when t is not modelled, the data does not decode, or it declares another
 // resourceType after all.
-func decodeAs(t string, data []byte) (res Resource, ok bool) {
-	if t == "Bundle" {
-		b, ok := decodeBundle(data)
+func decodeAs(t string, data []byte, ref bool) (res Resource, ok bool) {
+	switch t {
+	case "Bundle":
+		b, ok := decodeBundle(data, ref)
 		return b, ok
+	case "Parameters":
+		p, ok := decodeParameters(data, ref)
+		return p, ok
 	}
-	if res = newResource(t); res == nil || json.Unmarshal(data, res) != nil {
+	if res = newResource(t); res == nil || unmarshal(data, res, ref) != nil {
 		return nil, false
 	}
 	if d, ok := res.(interface{ declaredType() string }); !ok || d.declaredType() != t {
@@ -135,7 +164,7 @@ func decodeAs(t string, data []byte) (res Resource, ok bool) {
 
 // decodeResource is DecodeResource the general way: the resourceType
 // first, then the resource.
-func decodeResource(data []byte) (Resource, error) {
+func decodeResource(data []byte, ref bool) (Resource, error) {
 	var head struct {
 		ResourceType string `json:"resourceType"`
 	}
@@ -149,7 +178,7 @@ func decodeResource(data []byte) (Resource, error) {
 	if res == nil {
 		return &RawResource{Type: head.ResourceType, JSON: append(json.RawMessage(nil), data...)}, nil
 	}
-	if err := json.Unmarshal(data, res); err != nil {
+	if err := unmarshal(data, res, ref); err != nil {
 		return nil, fmt.Errorf("%s: %w", head.ResourceType, err)
 	}
 	return res, nil
@@ -198,7 +227,17 @@ func newResource(resourceType string) Resource {
 
 // ParseBundle decodes a Bundle from JSON.
 func ParseBundle(data []byte) (*Bundle, error) {
-	res, err := DecodeResource(data)
+	return asBundle(DecodeResource(data))
+}
+
+// ParseBundleRef is ParseBundle for a message that is translated and
+// dropped (see DecodeResourceRef).
+func ParseBundleRef(data []byte) (*Bundle, error) {
+	return asBundle(DecodeResourceRef(data))
+}
+
+// asBundle returns the decoded resource as a Bundle.
+func asBundle(res Resource, err error) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}

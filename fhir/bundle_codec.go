@@ -36,18 +36,19 @@ type entryIn struct {
 // decodeBundle decodes a Bundle in one pass, its entries' resources into
 // their Go types; ok is false when an entry is inline or anything does
 // not decode.
-func decodeBundle(data []byte) (b *Bundle, ok bool) {
+func decodeBundle(data []byte, ref bool) (b *Bundle, ok bool) {
 	b = &Bundle{}
 	in := bundleIn{plainBundle: (*plainBundle)(b)}
-	if json.Unmarshal(data, &in) != nil || b.ResourceType != "Bundle" || !decodeEntries(b, in.Entry) {
+	if unmarshal(data, &in, ref) != nil || b.ResourceType != "Bundle" || !decodeEntries(b, in.Entry, ref) {
 		return nil, false
 	}
 	return b, true
 }
 
 // decodeEntries fills b.Entry from the entries as read; false when one is
-// inline or does not decode.
-func decodeEntries(b *Bundle, in []entryIn) bool {
+// inline or does not decode. ref is decodeBundle's (each entry's resource
+// bytes are a copy of their own, which its strings may refer to).
+func decodeEntries(b *Bundle, in []entryIn, ref bool) bool {
 	if in == nil {
 		return true
 	}
@@ -60,7 +61,7 @@ func decodeEntries(b *Bundle, in []entryIn) bool {
 		if len(e.Resource) == 0 {
 			continue
 		}
-		res, err := DecodeResource(e.Resource)
+		res, err := decodeResourceAs(e.Resource, ref)
 		if err != nil {
 			return false
 		}
@@ -134,7 +135,53 @@ func peekResourceType(data []byte) (string, bool) {
 	if i >= len(data) {
 		return "", false
 	}
+	if t := modelledType(data[start:i]); t != "" {
+		return t, true
+	}
 	return string(data[start:i]), true
+}
+
+// modelledType returns name as the constant string of the resource type
+// newResource models, or "" for another: the common case without making a
+// string of the bytes.
+func modelledType(name []byte) string {
+	switch string(name) { // compared without a conversion
+	case "Bundle":
+		return "Bundle"
+	case "MessageHeader":
+		return "MessageHeader"
+	case "MedicationRequest":
+		return "MedicationRequest"
+	case "MedicationDispense":
+		return "MedicationDispense"
+	case "Patient":
+		return "Patient"
+	case "Practitioner":
+		return "Practitioner"
+	case "PractitionerRole":
+		return "PractitionerRole"
+	case "Organization":
+		return "Organization"
+	case "HealthcareService":
+		return "HealthcareService"
+	case "Location":
+		return "Location"
+	case "Provenance":
+		return "Provenance"
+	case "CommunicationRequest":
+		return "CommunicationRequest"
+	case "List":
+		return "List"
+	case "Task":
+		return "Task"
+	case "Claim":
+		return "Claim"
+	case "Parameters":
+		return "Parameters"
+	case "OperationOutcome":
+		return "OperationOutcome"
+	}
+	return ""
 }
 
 // skipSpace returns the index of the first byte from i on that is not

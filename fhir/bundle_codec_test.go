@@ -25,7 +25,9 @@ func generalMarshal(t *testing.T, v any) []byte {
 }
 
 // TestOnePassMatchesGeneral checks, on every corpus resource, that the
-// one-pass Bundle decoding and encoding give what the general way gives.
+// one-pass Bundle decoding and encoding give what the general way gives,
+// and that DecodeResourceRef gives what DecodeResource gives, the caller's
+// bytes overwritten after the call.
 func TestOnePassMatchesGeneral(t *testing.T) {
 	files := corpustest.Walk(t, func(rel string) bool { return strings.HasSuffix(rel, ".json") })
 	bundles := 0
@@ -34,8 +36,19 @@ func TestOnePassMatchesGeneral(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		general, gerr := decodeResource(data)
+		general, gerr := decodeResource(data, false)
 		fast, ferr := DecodeResource(data)
+		scratch := bytes.Clone(data)
+		ref, rerr := DecodeResourceRef(scratch)
+		clear(scratch) // the caller's bytes are not kept
+		if (rerr != nil) != (ferr != nil) || rerr != nil && rerr.Error() != ferr.Error() {
+			t.Errorf("%s: errors differ: DecodeResource %v, DecodeResourceRef %v", f, ferr, rerr)
+			continue
+		}
+		if !reflect.DeepEqual(ref, fast) {
+			t.Errorf("%s: DecodeResourceRef differs from DecodeResource", f)
+			continue
+		}
 		if (gerr != nil) != (ferr != nil) || gerr != nil && gerr.Error() != ferr.Error() {
 			t.Errorf("%s: errors differ: general %v, one-pass %v", f, gerr, ferr)
 			continue
@@ -64,6 +77,7 @@ func TestOnePassMatchesGeneral(t *testing.T) {
 }
 
 func TestDecodeResourceShapes(t *testing.T) {
+	paramX := "x"
 	tests := []struct {
 		name, in string
 		want     Resource
@@ -84,11 +98,18 @@ func TestDecodeResourceShapes(t *testing.T) {
 		{"null resource", `{"resourceType":"Bundle","entry":[{"fullUrl":"u","resource":null}]}`, nil, ""},
 		{"null entry", `{"resourceType":"Bundle","entry":[null,{"fullUrl":"u"}]}`, nil, ""},
 		{"null entries", `{"resourceType":"Bundle","entry":null}`, nil, ""},
+		{"parameters", `{"resourceType":"Parameters","parameter":[{"name":"a","valueString":"x","part":[{"name":"b","resource":{"resourceType":"Patient","id":"p"}}]},{"name":"c","part":[]}]}`,
+			&Parameters{Base: Base{ResourceType: "Parameters"}, Parameter: []Parameter{
+				{Name: "a", ValueString: &paramX, Part: []Parameter{{Name: "b", Resource: &Patient{Base: Base{ResourceType: "Patient", ID: "p"}}}}},
+				{Name: "c", Part: []Parameter{}}}}, ""},
+		{"bad parameter resource", `{"resourceType":"Parameters","parameter":[{"name":"a","resource":{"id":"x"}}]}`, nil, "parameter a: resource: no resourceType"},
+		{"bad part", `{"resourceType":"Parameters","parameter":[{"name":"a","part":[{"name":7}]}]}`, nil, "Parameters: "},
+		{"null parameter resource", `{"resourceType":"Parameters","parameter":[{"name":"a","resource":null}]}`, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := DecodeResource([]byte(tt.in))
-			general, gerr := decodeResource([]byte(tt.in))
+			general, gerr := decodeResource([]byte(tt.in), false)
 			if (err == nil) != (gerr == nil) || err != nil && err.Error() != gerr.Error() {
 				t.Fatalf("error %v, the general way gives %v", err, gerr)
 			}
@@ -134,19 +155,43 @@ func TestMarshalBundleEntries(t *testing.T) {
 }
 
 // FuzzDecodeResource checks that DecodeResource, one pass or not, reads
-// whatever it is given as the general way does.
+// whatever it is given as the general way does, and DecodeResourceRef as
+// DecodeResource does.
 func FuzzDecodeResource(f *testing.F) {
 	f.Add([]byte(`{"resourceType":"Patient","id":"p","extension":[{"url":"u","valueString":"<&>"}]}`))
 	f.Add([]byte(`{"resourceType":"Bundle","type":"message","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"MedicationRequest","id":"m"}}]}`))
 	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resourceType":"Patient","id":"p"},{"resource":null}]}`))
+	f.Add([]byte(`{"resourceType":"Parameters","parameter":[{"name":"a","part":[{"name":"b","resource":{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","id":"p\u00e9"}}]}}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := DecodeResource(data)
-		want, werr := decodeResource(data)
+		want, werr := decodeResource(data, false)
 		if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
 			t.Fatalf("error %v, the general way gives %v", err, werr)
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("decoded %#v, the general way gives %#v", got, want)
 		}
+		scratch := bytes.Clone(data)
+		ref, rerr := DecodeResourceRef(scratch)
+		clear(scratch)
+		if (rerr == nil) != (err == nil) || rerr != nil && rerr.Error() != err.Error() {
+			t.Fatalf("DecodeResourceRef error %v, DecodeResource gives %v", rerr, err)
+		}
+		if !reflect.DeepEqual(ref, got) {
+			t.Fatalf("DecodeResourceRef decoded %#v, DecodeResource gives %#v", ref, got)
+		}
 	})
+}
+
+// TestModelledTypeAsNewResource checks that modelledType knows exactly the
+// resource types newResource models.
+func TestModelledTypeAsNewResource(t *testing.T) {
+	for _, name := range []string{"Bundle", "MessageHeader", "MedicationRequest", "MedicationDispense", "Patient",
+		"Practitioner", "PractitionerRole", "Organization", "HealthcareService", "Location", "Provenance",
+		"CommunicationRequest", "List", "Task", "Claim", "Parameters", "OperationOutcome", "Basic", "Medication", "", "bundle"} {
+		got := modelledType([]byte(name))
+		if modelled := newResource(name) != nil; modelled != (got == name && got != "") || !modelled && got != "" {
+			t.Errorf("modelledType(%q) = %q; newResource models it: %v", name, got, modelled)
+		}
+	}
 }

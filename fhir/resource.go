@@ -36,7 +36,8 @@ func Stamp(r Resource) Resource {
 // ResourceList is a list of resources of mixed types (e.g. contained).
 type ResourceList []Resource
 
-// UnmarshalJSON decodes each resource into its Go type.
+// UnmarshalJSON decodes each resource into its Go type; the strings of
+// each refer to its own copy of its bytes (see DecodeResourceRef).
 func (l *ResourceList) UnmarshalJSON(data []byte) error {
 	var raws []json.RawMessage
 	if err := json.Unmarshal(data, &raws); err != nil {
@@ -44,7 +45,10 @@ func (l *ResourceList) UnmarshalJSON(data []byte) error {
 	}
 	out := make(ResourceList, 0, len(raws))
 	for i, raw := range raws {
-		r, err := DecodeResource(raw)
+		// raw is a copy of its own that nothing else holds or changes,
+		// so the resource's strings may refer to it (see
+		// DecodeResourceRef) instead of each being copied again.
+		r, err := decodeResourceAs(raw, true)
 		if err != nil {
 			return fmt.Errorf("contained[%d]: %w", i, err)
 		}

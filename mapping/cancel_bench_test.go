@@ -1,6 +1,11 @@
 package mapping
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/porxgate/porxgate/internal/corpustest"
+)
 
 func BenchmarkCancelToFHIR(b *testing.B) {
 	req := cancelFixture(b, "cancel_request_uk.xml")
@@ -14,15 +19,26 @@ func BenchmarkCancelToFHIR(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
+// BenchmarkCancelToV3 maps each corpus cancellation request (EPS's
+// Process-Request-Cancel) in turn to v3; without the corpus, porxgate's FHIR
+// of the project's own cancel request.
 func BenchmarkCancelToV3(b *testing.B) {
 	env := testEnv()
-	body, meta, err := CancelToFHIR(cancelFixture(b, "cancel_request_uk.xml"), env)
-	if err != nil {
-		b.Fatal(err)
+	bodies := corpustest.Files(b, func(rel string) bool {
+		return strings.HasSuffix(rel, "-Process-Request-Cancel-200_OK.json")
+	})
+	meta := Meta{}
+	if bodies == nil {
+		body, m, err := CancelToFHIR(cancelFixture(b, "cancel_request_uk.xml"), env)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bodies, meta = [][]byte{body}, m
 	}
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := CancelToV3(body, meta, env); err != nil {
+		if _, err := CancelToV3(bodies[i%len(bodies)], meta, env); err != nil {
 			b.Fatal(err)
 		}
 	}

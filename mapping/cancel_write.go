@@ -20,7 +20,7 @@ import (
 // is the Bundle's timestamp, else env.Now.
 func CancelToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	interaction := v3.InFamily(v3.CancelRequest, env.family())
-	b, err := fhir.ParseBundle(body)
+	b, err := fhir.ParseBundleRef(body)
 	if err != nil {
 		return nil, &FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
 	}

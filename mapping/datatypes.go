@@ -34,7 +34,21 @@ func parseFHIRDateTime(s string) (time.Time, error) {
 	if !looksLikeFHIRDate(s) {
 		return time.Time{}, fmt.Errorf("incorrect format for date time %q", s)
 	}
-	for _, layout := range fhirDateTimeLayouts {
+	// Only the layouts that can fit s are tried (a failed time.Parse costs
+	// allocations): a dateTime has its T at 10 and at least 20 bytes, a
+	// date, year-month and year exactly 10, 7 and 4.
+	var layouts []string
+	switch {
+	case len(s) >= 20 && s[10] == 'T':
+		layouts = fhirDateTimeLayouts[:2]
+	case len(s) == 10:
+		layouts = fhirDateTimeLayouts[2:3]
+	case len(s) == 7:
+		layouts = fhirDateTimeLayouts[3:4]
+	case len(s) == 4:
+		layouts = fhirDateTimeLayouts[4:]
+	}
+	for _, layout := range layouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC(), nil
 		}

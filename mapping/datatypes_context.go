@@ -42,6 +42,9 @@ type BundleContext struct {
 	Interaction string
 	err         *FHIRError
 	index       map[fhir.Resource]int
+	// paths caches Path's answer per entry index (writers ask it for the
+	// same resources over and over).
+	paths []string
 	// trusted marks a bundle porxgate made itself (a regeneration check):
 	// values it wrote are not checked again.
 	trusted bool
@@ -81,6 +84,15 @@ func (c *BundleContext) Err() error {
 // (e.g. a resource made up from an identifier reference).
 func (c *BundleContext) Path(r fhir.Resource) string {
 	if i, ok := c.index[r]; ok {
+		if c.paths == nil {
+			c.paths = make([]string, len(c.Bundle.Entry))
+		}
+		if i < len(c.paths) {
+			if c.paths[i] == "" {
+				c.paths[i] = "Bundle.entry[" + strconv.Itoa(i) + "].resource"
+			}
+			return c.paths[i]
+		}
 		return "Bundle.entry[" + strconv.Itoa(i) + "].resource"
 	}
 	if r == nil {

@@ -2,6 +2,9 @@ package mapping
 
 import (
 	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/fhir"
 )
 
 func TestV3TimestampFromFHIR(t *testing.T) {
@@ -204,5 +207,55 @@ func TestParseAdditionalInstructions(t *testing.T) {
 	}
 	if got := escapeInstructionText("A & B <x> &amp; C"); got != "A &amp; B &lt;x&gt; &amp; C" {
 		t.Errorf("escapeInstructionText = %q", got)
+	}
+}
+
+// TestParseFHIRDateTimeAsEveryLayout checks that trying only the layouts
+// that can fit gives what trying every layout in turn gives.
+func TestParseFHIRDateTimeAsEveryLayout(t *testing.T) {
+	every := func(s string) (time.Time, bool) {
+		if !looksLikeFHIRDate(s) {
+			return time.Time{}, false
+		}
+		for _, layout := range fhirDateTimeLayouts {
+			if tm, err := time.Parse(layout, s); err == nil {
+				return tm.UTC(), true
+			}
+		}
+		return time.Time{}, false
+	}
+	for _, s := range []string{
+		"2024", "2024-06", "2024-06-07", "2024-06-07T08:09:10Z", "2024-06-07T08:09:10+01:00",
+		"2024-06-07T08:09:10.123Z", "2024-06-07T08:09:10.123456789-05:30", "2024-06-07T08:09Z",
+		"2024-06-07T08:09:10", "2024-6-7", "2024-06-7", "20240607", "2024-13", "2024-02-30",
+		"2024-06-07 08:09:10Z", "2024-06-07T25:09:10Z", "2024-06-07T08:09:10Zjunk", "2024-06-07X08:09:10Z",
+		"", "20", "abcd", "2024-", "2024-06-07T", "2024-06-07T08:09:10.Z",
+	} {
+		want, wantOK := every(s)
+		got, err := parseFHIRDateTime(s)
+		if (err == nil) != wantOK || !got.Equal(want) {
+			t.Errorf("parseFHIRDateTime(%q) = %v, %v; every layout gives %v, %v", s, got, err, want, wantOK)
+		}
+	}
+}
+
+// TestBundleContextPath checks Path for entries (asked twice, as writers
+// do), a resource outside the bundle and none.
+func TestBundleContextPath(t *testing.T) {
+	p, mr := &fhir.Patient{}, &fhir.MedicationRequest{}
+	c := NewBundleContext(&fhir.Bundle{Entry: []fhir.Entry{{Resource: &fhir.MessageHeader{}}, {Resource: p}, {}, {Resource: mr}}}, "x")
+	for range 2 {
+		if got := c.Path(p); got != "Bundle.entry[1].resource" {
+			t.Errorf("Path(patient) = %q", got)
+		}
+		if got := c.Path(mr); got != "Bundle.entry[3].resource" {
+			t.Errorf("Path(request) = %q", got)
+		}
+	}
+	if got := c.Path(&fhir.Organization{}); got != "Organization" {
+		t.Errorf("Path(outsider) = %q", got)
+	}
+	if got := c.Path(nil); got != "Bundle" {
+		t.Errorf("Path(nil) = %q", got)
 	}
 }

@@ -19,7 +19,73 @@ func WriteIndented(doc *etree.Document) []byte { return writeIndented(doc, "", n
 // writeIndented is WriteIndented that writes raw in place of a comment
 // whose text is marker (a fragment that must keep its own bytes).
 func writeIndented(doc *etree.Document, marker string, raw []byte) []byte {
-	w := xmlWriter{buf: make([]byte, 0, 32<<10), marker: marker, raw: raw}
+	w := xmlWriter{buf: make([]byte, 0, documentSize(doc)+len(raw)), marker: marker, raw: raw}
+	return w.document(doc)
+}
+
+// documentSize is the size of doc as WriteIndented writes it, but for
+// escapes and markers: what its buffer is made with, so that it is neither
+// grown nor much too large.
+func documentSize(doc *etree.Document) int {
+	n := 64 // and room for a few escapes
+	for _, t := range doc.Child {
+		switch t := t.(type) {
+		case *etree.ProcInst:
+			n += len(t.Target) + len(t.Inst) + 6
+		case *etree.Element:
+			n += elementSize(t, 0) + 1
+		}
+	}
+	return n
+}
+
+// elementSize is the size of e written at depth (its line break and
+// indentation included), but for escapes.
+func elementSize(e *etree.Element, depth int) int {
+	name := len(e.Tag)
+	if e.Space != "" {
+		name += len(e.Space) + 1
+	}
+	n := 1 + 2*depth + 2*name + 5 // <name>…</name> on its own line
+	if len(e.Child) == 0 {
+		n = 1 + 2*depth + name + 3 // <name/>
+	}
+	for _, a := range e.Attr {
+		n += len(a.Space) + len(a.Key) + len(a.Value) + 5
+	}
+	closing := false
+	for _, c := range e.Child {
+		switch c := c.(type) {
+		case *etree.Element:
+			closing = true
+			n += elementSize(c, depth+1)
+		case *etree.CharData:
+			n += len(c.Data)
+		case *etree.Comment:
+			n += len(c.Data) + 8 + 2*depth
+		}
+	}
+	if closing { // the end tag on a line of its own
+		n += 1 + 2*depth
+	}
+	return n
+}
+
+// writeIndentedQueue is WriteIndented that writes the raws in turn in
+// place of the comments whose text is marker, in document order, and says
+// how many it wrote; a marker beyond the last raw stays a comment.
+func writeIndentedQueue(doc *etree.Document, marker string, raws [][]byte) ([]byte, int) {
+	size := documentSize(doc)
+	for _, r := range raws {
+		size += len(r)
+	}
+	w := xmlWriter{buf: make([]byte, 0, size), marker: marker, queue: raws, queued: true}
+	out := w.document(doc)
+	return out, w.next
+}
+
+// document writes the document's declaration and root.
+func (w *xmlWriter) document(doc *etree.Document) []byte {
 	first := true
 	for _, t := range doc.Child {
 		switch t := t.(type) {
@@ -46,18 +112,29 @@ func writeIndented(doc *etree.Document, marker string, raw []byte) []byte {
 	return append(w.buf, '\n')
 }
 
-// xmlWriter carries WriteIndented's output and its raw fragment.
+// xmlWriter carries WriteIndented's output and its raw fragment (or, when
+// queued, its raw fragments in turn).
 type xmlWriter struct {
 	buf    []byte
 	marker string
 	raw    []byte
+	queued bool
+	queue  [][]byte
+	next   int
 }
 
 // comment writes a comment, or the raw fragment in place of the marker.
 func (w *xmlWriter) comment(c *etree.Comment) {
 	if w.marker != "" && c.Data == w.marker {
-		w.buf = append(w.buf, w.raw...)
-		return
+		switch {
+		case !w.queued:
+			w.buf = append(w.buf, w.raw...)
+			return
+		case w.next < len(w.queue):
+			w.buf = append(w.buf, w.queue[w.next]...)
+			w.next++
+			return
+		}
 	}
 	w.buf = append(w.buf, "<!--"...)
 	w.buf = append(w.buf, c.Data...)
@@ -140,6 +217,15 @@ func (w *xmlWriter) name(space, local string) {
 	w.buf = append(w.buf, local...)
 }
 
+// xmlPlainByte marks the bytes appendEscaped writes as they are: ASCII
+// from space up but & < > ' ".
+var xmlPlainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '&' && c != '<' && c != '>' && c != '\'' && c != '"'
+	}
+	return t
+}()
+
 // appendEscaped appends s escaped as etree writes text and attribute
 // values: & < > ' " as entities, characters XML does not allow (and
 // invalid UTF-8) as U+FFFD, everything else as it is.
@@ -147,7 +233,7 @@ func appendEscaped(buf []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c < utf8.RuneSelf && c != '&' && c != '<' && c != '>' && c != '\'' && c != '"' {
+		if xmlPlainByte[c] {
 			i++ // the usual case
 			continue
 		}

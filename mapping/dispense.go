@@ -45,7 +45,7 @@ func DispenseAmendTranslator() *Translator {
 // meta.MessageID when set, else the Bundle identifier.
 func DispenseToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	interaction := v3.InFamily(v3.DispenseNotification, env.family())
-	b, err := fhir.ParseBundle(body)
+	b, err := fhir.ParseBundleRef(body)
 	if err != nil {
 		return nil, &FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
 	}

@@ -1,8 +1,10 @@
 package mapping_test
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/porxgate/porxgate/internal/corpustest"
 	"github.com/porxgate/porxgate/mapping"
 )
 
@@ -41,10 +43,26 @@ func benchDispense(b *testing.B, rel string, toV3 bool) {
 	dispBenchRate(b)
 }
 
-// BenchmarkDispenseFHIRToV3 maps a two-item dispense notification
-// (dispense-notification Bundle with two MedicationDispenses) to v3.
+// BenchmarkDispenseFHIRToV3 maps each corpus dispense notification (EPS's
+// Process-Request-Dispense) in turn to v3; without the corpus, a two-item
+// notification of our own (two MedicationDispenses).
 func BenchmarkDispenseFHIRToV3(b *testing.B) {
-	benchDispense(b, "dispense/dn-full-two-items.xml", true)
+	bodies := corpustest.Files(b, func(rel string) bool {
+		return strings.HasSuffix(rel, "-Process-Request-Dispense-200_OK.json")
+	})
+	if bodies == nil {
+		benchDispense(b, "dispense/dn-full-two-items.xml", true)
+		return
+	}
+	env := dispTestEnv()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := mapping.DispenseToV3(bodies[i%len(bodies)], mapping.Meta{}, env); err != nil {
+			b.Fatal(err)
+		}
+	}
+	dispBenchRate(b)
 }
 
 // BenchmarkDispenseV3ToFHIR maps the same notification from v3 to FHIR.

@@ -343,9 +343,11 @@ var authorProfessionalSystems = [...]string{
 
 // authorPersonID returns the practitioner's only professional code.
 func authorPersonID(c *BundleContext, prac *fhir.Practitioner, pracPath string) string {
-	var codes []string
+	var buf [2]string
+	codes := buf[:0]
+	idPath := pracPath + ".identifier"
 	for _, sys := range authorProfessionalSystems {
-		v := c.Identifier(prac.Identifier, sys, pracPath+".identifier")
+		v := c.Identifier(prac.Identifier, sys, idPath)
 		if v == "" {
 			continue
 		}
@@ -355,7 +357,7 @@ func authorPersonID(c *BundleContext, prac *fhir.Practitioner, pracPath string) 
 		codes = append(codes, v)
 	}
 	if len(codes) != 1 {
-		c.Fail(pracPath+".identifier", "expected exactly one professional code (GMC, GMP, NMC, GPhC, HCPC or professional-code), got %d [%s]",
+		c.Fail(idPath, "expected exactly one professional code (GMC, GMP, NMC, GPhC, HCPC or professional-code), got %d [%s]",
 			len(codes), strings.Join(codes, ", "))
 		return ""
 	}

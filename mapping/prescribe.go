@@ -38,22 +38,44 @@ func prescribeInteraction(meta Meta, env Env) string {
 // transmission id is meta.MessageID when set, else the Bundle identifier.
 func PrescribeToV3(body []byte, meta Meta, env Env) ([]byte, error) {
 	interaction := prescribeInteraction(meta, env)
-	b, err := fhir.ParseBundle(body)
+	b, err := fhir.ParseBundleRef(body)
 	if err != nil {
 		return nil, &FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
 	}
+	p, err := buildPrescription(b, interaction, meta, env)
+	if err != nil {
+		return nil, err
+	}
+	return p.bytes()
+}
+
+// builtPrescription is the v3 of a prescription-order Bundle as built,
+// before it is serialised.
+type builtPrescription struct {
+	c   *BundleContext
+	doc *etree.Document
+	sig *signaturePlacement
+}
+
+// bytes serialises the built message (see writeDocument).
+func (p builtPrescription) bytes() ([]byte, error) { return writeDocument(p.c, p.doc, p.sig) }
+
+// buildPrescription builds the v3 document of a decoded prescription-order
+// Bundle: PrescribeToV3 without the decoding and the serialising, so that
+// $prepare can take the fragments from the tree it built.
+func buildPrescription(b *fhir.Bundle, interaction string, meta Meta, env Env) (builtPrescription, error) {
 	c := NewBundleContext(b, interaction)
 	msgID := bundleMessageID(c)
 	checkMessageEvent(c, fhir.EventPrescriptionOrder)
 	if c.Failed() {
-		return nil, c.Err()
+		return builtPrescription{}, c.Err()
 	}
 	doc, subject := newV3Message(meta, interaction, msgID, env)
 	sig := WriteParentPrescription(c, subject, env)
 	if err := c.Err(); err != nil {
-		return nil, err
+		return builtPrescription{}, err
 	}
-	return writeDocument(c, doc, sig)
+	return builtPrescription{c: c, doc: doc, sig: sig}, nil
 }
 
 // writeDocument serialises the document indented, with the signature

@@ -111,7 +111,7 @@ func ReleaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseRepl
 		senderASID:   firstNonEmpty(ends.SenderASID, DefaultReceiverASID)}
 	h.systemASID, h.payloadID, h.effectiveTime = h.senderASID, h.id, h.creationTime
 
-	res, err := fhir.DecodeResource(body)
+	res, err := fhir.DecodeResourceRef(body)
 	if err != nil {
 		return nil, out, fmt.Errorf("EPS $release answer (HTTP %d): %w", httpStatus, err)
 	}

@@ -3,15 +3,21 @@ package mapping_test
 import (
 	"testing"
 
+	"github.com/porxgate/porxgate/internal/corpustest"
 	"github.com/porxgate/porxgate/mapping"
 )
 
 // relBenchInputs returns the corpus's 20-prescription nominated release
 // response as v3, its FHIR (porxgate's, with its own parameter) and the
 // same answer shaped as the EPS API gives it.
+// Without the corpus it uses the project's own one-prescription release
+// response (BenchmarkReleaseAnswerFromEPS repeats it to 20).
 func relBenchInputs(b *testing.B) (v3Msg, fhirMsg, epsMsg []byte, meta mapping.Meta) {
 	b.Helper()
-	v3Msg = relCorpus(b, "release-responses/full_successful_release.xml")
+	v3Msg = relFixture(b, "patient-release-response-070103.xml")
+	if corpustest.Present() {
+		v3Msg = relCorpus(b, "release-responses/full_successful_release.xml")
+	}
 	fhirMsg, meta, err := mapping.ReleaseResponseToFHIR(v3Msg, relEnv())
 	if err != nil {
 		b.Fatal(err)
@@ -27,7 +33,7 @@ func relBenchRate(b *testing.B) {
 // request from EPS's $release answer with 20 signed prescriptions: what the
 // gateway does for each download.
 func BenchmarkReleaseAnswerFromEPS(b *testing.B) {
-	_, _, eps, _ := relBenchInputs(b)
+	eps := scaledReleaseAnswer(b, 20)
 	req := relFixture(b, "nominated-release-request-060102.xml")
 	env := relEnv()
 	b.ReportAllocs()

@@ -126,29 +126,17 @@ func signatureTextElements(root *etree.Element) []*etree.Element {
 // own bytes where its marker is, in document order (sigs must be in the
 // order their signatureText elements appear).
 func writeSignedDocument(c *BundleContext, doc *etree.Document, sigs []*signaturePlacement) ([]byte, error) {
-	for _, s := range sigs {
-		s.insert()
-	}
-	out := WriteIndented(doc)
 	if len(sigs) == 0 {
-		return out, nil
+		return WriteIndented(doc), nil
 	}
-	size := len(out)
-	for _, s := range sigs {
-		size += len(s.raw)
+	raws := make([][]byte, len(sigs))
+	for i, s := range sigs {
+		s.insert()
+		raws[i] = s.raw
 	}
-	marker := []byte("<!--" + signatureMarker + "-->")
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	rest := out
-	for _, s := range sigs {
-		i := bytes.Index(rest, marker)
-		if i < 0 {
-			return nil, &FHIRError{Interaction: c.Interaction, Path: "Parameters", Msg: "writing v3: a signature's place was lost"}
-		}
-		buf.Write(rest[:i])
-		buf.Write(s.raw)
-		rest = rest[i+len(marker):]
+	out, written := writeIndentedQueue(doc, signatureMarker, raws)
+	if written < len(sigs) {
+		return nil, &FHIRError{Interaction: c.Interaction, Path: "Parameters", Msg: "writing v3: a signature's place was lost"}
 	}
-	buf.Write(rest)
-	return buf.Bytes(), nil
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/internal/corpustest"
 	"github.com/porxgate/porxgate/mapping"
 )
 
@@ -105,7 +106,7 @@ func isItemRef(ref string, items []fhir.Entry) bool {
 func scaledReleaseAnswer(b *testing.B, n int) []byte {
 	b.Helper()
 	src := relFixture(b, "patient-release-response-070103.xml")
-	if corpusDirExists() {
+	if corpustest.Present() {
 		src = relCorpus(b, "release-responses/full_successful_release.xml")
 	}
 	fhirMsg, _, err := mapping.ReleaseResponseToFHIR(src, relEnv())
@@ -127,16 +128,6 @@ func scaledReleaseAnswer(b *testing.B, n int) []byte {
 		b.Fatal(err)
 	}
 	return out
-}
-
-// corpusDirExists reports whether the corpus is at hand, without skipping.
-func corpusDirExists() bool {
-	dir := os.Getenv("PORXGATE_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "corpus")
-	}
-	_, err := os.Stat(filepath.Join(dir, "release-responses", "full_successful_release.xml"))
-	return err == nil
 }
 
 // reportPerItem reports msgs/s and ns per item.

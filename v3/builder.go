@@ -111,13 +111,59 @@ func newElementAndKids(n int) (*etree.Element, []etree.Token) {
 	return newElement(n), make([]etree.Token, 0, minChildren)
 }
 
-// AddText appends a child element holding text.
+// AddText appends a child element holding text. The element, its text and
+// its child list (and, for the parent's first child, room for the parent's
+// children) come in one allocation.
 func AddText(parent *etree.Element, tag, text string) *etree.Element {
-	el := Add(parent, tag)
-	if text != "" {
-		el.CreateText(text) // what SetText does for an element without children
+	if text == "" || blankText(text) {
+		el := Add(parent, tag)
+		if text != "" {
+			el.CreateText(text) // what SetText does for an element without children
+		}
+		return el
 	}
+	var el *etree.Element
+	var cd *etree.CharData
+	var own []etree.Token
+	if cap(parent.Child) < minChildren {
+		e := &struct {
+			el   etree.Element
+			text etree.CharData
+			own  [1]etree.Token
+			kids [minChildren]etree.Token
+		}{}
+		el, cd, own = &e.el, &e.text, e.own[:0]
+		parent.Child = append(e.kids[:0], parent.Child...)
+	} else {
+		e := &struct {
+			el   etree.Element
+			text etree.CharData
+			own  [1]etree.Token
+		}{}
+		el, cd, own = &e.el, &e.text, e.own[:0]
+	}
+	el.Attr = make([]etree.Attr, 0) // as etree makes it; does not allocate
+	el.Tag = tag
+	if space, local, ok := strings.Cut(tag, ":"); ok {
+		el.Space, el.Tag = space, local
+	}
+	el.Child = own
+	parent.AddChild(el)
+	// CreateText's CharData: plain text (not CDATA), not white space only.
+	cd.Data = text
+	el.AddChild(cd)
 	return el
+}
+
+// blankText reports whether s is white space only as etree judges it (its
+// CharData then carries a flag CreateText sets).
+func blankText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
 }
 
 // AddII appends an instance identifier <tag root=".." extension=".."/>;

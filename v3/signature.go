@@ -1,7 +1,7 @@
 package v3
 
 import (
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -279,57 +279,79 @@ func attrSpaces(v string) string {
 	return strings.ReplaceAll(v, "\n", " ")
 }
 
-// childGroup is the children of one name (or the text, key "#text", or
-// CDATA, key "#cdata") of an element, as a compact object holds them.
-type childGroup struct {
-	key   string
-	elems []*etree.Element
-	text  []string
+// fragPath is the path of an element being copied, kept as links to its
+// parent's so that the path string is only made for an error.
+type fragPath struct {
+	up   *fragPath
+	base string // the path of the fragment root, on the root's link only
+	tag  string
+	idx  int // 1-based index among same-named siblings; 0 when alone
+}
+
+// String returns the path as SignatureFragments' errors give it.
+func (p *fragPath) String() string {
+	if p.up == nil {
+		return p.base
+	}
+	s := p.up.String() + "/" + p.tag
+	if p.idx > 0 {
+		s += "[" + strconv.Itoa(p.idx) + "]"
+	}
+	return s
 }
 
 // copyNormalised deep-copies src the way EPS's object model would carry it
 // (see SignatureFragments); top adds xmlns="urn:hl7-org:v3" first.
 func copyNormalised(src *etree.Element, path string, top bool, edit childEdit) (*etree.Element, *Error) {
+	return copyNormalisedAt(src, &fragPath{base: path}, top, edit)
+}
+
+// childKey is one child kept by copyNormalisedAt, with its group key.
+type childKey struct {
+	key  string
+	el   *etree.Element
+	text *etree.CharData
+}
+
+func copyNormalisedAt(src *etree.Element, path *fragPath, top bool, edit childEdit) (*etree.Element, *Error) {
 	dst := etree.NewElement(src.Tag)
+	n := len(src.Attr)
 	if top {
-		dst.CreateAttr("xmlns", Namespace)
+		n++
 	}
-	attrs := make([]etree.Attr, 0, len(src.Attr))
+	dst.Attr = make([]etree.Attr, 0, n)
+	if top {
+		dst.Attr = append(dst.Attr, etree.Attr{Key: "xmlns", Value: Namespace})
+	}
+	first := len(dst.Attr)
 	for _, a := range src.Attr {
 		switch {
 		case a.Space == "" && a.Key == "xmlns", a.Space == "xmlns":
 			continue
 		case a.Space != "":
-			return nil, &Error{Path: path + "/@" + a.Space + ":" + a.Key,
+			return nil, &Error{Path: path.String() + "/@" + a.Space + ":" + a.Key,
 				Msg: "namespaced attribute not supported inside signature fragments"}
 		}
-		attrs = append(attrs, etree.Attr{Key: a.Key, Value: attrSpaces(a.Value)})
+		dst.Attr = append(dst.Attr, etree.Attr{Key: a.Key, Value: attrSpaces(a.Value)})
 	}
-	sort.SliceStable(attrs, func(i, j int) bool { return attrs[i].Key < attrs[j].Key })
-	dst.Attr = append(dst.Attr, attrs...)
+	slices.SortStableFunc(dst.Attr[first:], func(a, b etree.Attr) int { return strings.Compare(a.Key, b.Key) })
 
-	var groups []*childGroup
-	byKey := map[string]*childGroup{}
-	group := func(key string) *childGroup {
-		g := byKey[key]
-		if g == nil {
-			g = &childGroup{key: key}
-			byKey[key] = g
-			groups = append(groups, g)
-		}
-		return g
-	}
+	// The children kept, each with its group key. When each key's children
+	// are adjacent (as in every PORX message) they are copied in order;
+	// otherwise they are gathered by key at the place of the first.
+	var keysBuf [16]childKey
+	kept := keysBuf[:0]
+	adjacent := true
 	for _, tok := range src.Child {
+		var k childKey
 		switch t := tok.(type) {
 		case *etree.CharData:
-			key := "#text"
+			k.key, k.text = "#text", t
 			if t.IsCData() {
-				key = "#cdata"
+				k.key = "#cdata"
 			} else if jsBlank(t.Data) {
 				continue
 			}
-			g := group(key)
-			g.text = append(g.text, t.Data)
 		case *etree.Element:
 			c := t
 			if edit != nil {
@@ -337,28 +359,83 @@ func copyNormalised(src *etree.Element, path string, top bool, edit childEdit) (
 					continue
 				}
 			}
-			g := group(c.Tag)
-			g.elems = append(g.elems, c)
-		}
-	}
-	for _, g := range groups {
-		switch g.key {
-		case "#text":
-			dst.AddChild(etree.NewText(strings.Join(g.text, "")))
-		case "#cdata":
-			dst.AddChild(etree.NewCData(strings.Join(g.text, "")))
+			k.key, k.el = c.Tag, c
 		default:
-			for i, c := range g.elems {
-				cp := path + "/" + c.Tag
-				if len(g.elems) > 1 {
-					cp += "[" + strconv.Itoa(i+1) + "]"
+			continue
+		}
+		if adjacent && len(kept) > 0 && kept[len(kept)-1].key != k.key {
+			for _, p := range kept {
+				if p.key == k.key {
+					adjacent = false
+					break
 				}
-				cc, err := copyNormalised(c, cp, false, nil)
-				if err != nil {
-					return nil, err
-				}
-				dst.AddChild(cc)
 			}
+		}
+		kept = append(kept, k)
+	}
+	if !adjacent {
+		return copyGrouped(dst, kept, path)
+	}
+	for i := 0; i < len(kept); {
+		j := i + 1
+		for j < len(kept) && kept[j].key == kept[i].key {
+			j++
+		}
+		if err := copyGroup(dst, kept[i:j], path); err != nil {
+			return nil, err
+		}
+		i = j
+	}
+	return dst, nil
+}
+
+// copyGroup copies one key's children (all of one key) under dst.
+func copyGroup(dst *etree.Element, group []childKey, path *fragPath) *Error {
+	switch group[0].key {
+	case "#text", "#cdata":
+		data := group[0].text.Data
+		if len(group) > 1 {
+			parts := make([]string, len(group))
+			for i, k := range group {
+				parts[i] = k.text.Data
+			}
+			data = strings.Join(parts, "")
+		}
+		if group[0].key == "#text" {
+			dst.AddChild(etree.NewText(data))
+		} else {
+			dst.AddChild(etree.NewCData(data))
+		}
+		return nil
+	}
+	for i, k := range group {
+		cp := &fragPath{up: path, tag: k.el.Tag}
+		if len(group) > 1 {
+			cp.idx = i + 1
+		}
+		cc, err := copyNormalisedAt(k.el, cp, false, nil)
+		if err != nil {
+			return err
+		}
+		dst.AddChild(cc)
+	}
+	return nil
+}
+
+// copyGrouped copies the kept children gathered by key, each key's at the
+// place of its first.
+func copyGrouped(dst *etree.Element, kept []childKey, path *fragPath) (*etree.Element, *Error) {
+	var order []string
+	members := map[string][]childKey{}
+	for _, k := range kept {
+		if _, ok := members[k.key]; !ok {
+			order = append(order, k.key)
+		}
+		members[k.key] = append(members[k.key], k)
+	}
+	for _, key := range order {
+		if err := copyGroup(dst, members[key], path); err != nil {
+			return nil, err
 		}
 	}
 	return dst, nil

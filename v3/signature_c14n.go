@@ -2,6 +2,7 @@ package v3
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
@@ -20,7 +21,135 @@ func CanonicalFragments(fragments *etree.Element) ([]byte, error) {
 	if fragments == nil {
 		return nil, fmt.Errorf("canonicalising signature fragments: no element")
 	}
+	if out, ok := canonicalBuilt(fragments); ok {
+		return out, nil
+	}
 	return canonicalize(fragments)
+}
+
+// canonicalBuilt writes the Exclusive C14N form of a parentless element
+// of the shape SignatureFragments and SignedInfo build, in one pass without
+// copying it: unprefixed elements, unprefixed attributes in name order
+// after an optional default namespace declaration, and text. For that
+// shape the bytes are goxmldsig's (TestCanonicalBuiltAsGoxmldsig): empty
+// elements with end tags, a default namespace declared where it differs
+// from the one in scope, text escaped & < > CR and attribute values & < "
+// TAB LF CR, characters XML does not allow (and invalid UTF-8) as U+FFFD.
+// ok is false for any other shape (prefixes, CDATA, comments, unsorted
+// attributes, a parent), which canonicalize handles.
+func canonicalBuilt(el *etree.Element) (out []byte, ok bool) {
+	if p := el.Parent(); p != nil {
+		return nil, false
+	}
+	return appendCanonicalBuilt(make([]byte, 0, 8<<10), el, "")
+}
+
+func appendCanonicalBuilt(buf []byte, el *etree.Element, scope string) ([]byte, bool) {
+	if el.Space != "" {
+		return nil, false
+	}
+	buf = append(buf, '<')
+	buf = append(buf, el.Tag...)
+	prev := ""
+	for i, a := range el.Attr {
+		switch {
+		case a.Space != "":
+			return nil, false
+		case a.Key == "xmlns":
+			if i != 0 {
+				return nil, false
+			}
+			if a.Value != scope {
+				buf = append(buf, ` xmlns="`...)
+				buf = appendC14NEscaped(buf, a.Value, true)
+				buf = append(buf, '"')
+				scope = a.Value
+			}
+			continue
+		case a.Key <= prev:
+			return nil, false
+		}
+		prev = a.Key
+		buf = append(buf, ' ')
+		buf = append(buf, a.Key...)
+		buf = append(buf, '=', '"')
+		buf = appendC14NEscaped(buf, a.Value, true)
+		buf = append(buf, '"')
+	}
+	buf = append(buf, '>')
+	for _, t := range el.Child {
+		switch t := t.(type) {
+		case *etree.Element:
+			var ok bool
+			if buf, ok = appendCanonicalBuilt(buf, t, scope); !ok {
+				return nil, false
+			}
+		case *etree.CharData:
+			if t.IsCData() {
+				return nil, false
+			}
+			buf = appendC14NEscaped(buf, t.Data, false)
+		default:
+			return nil, false
+		}
+	}
+	buf = append(buf, '<', '/')
+	buf = append(buf, el.Tag...)
+	return append(buf, '>'), true
+}
+
+// appendC14NEscaped appends s escaped as canonical text (attr false) or a
+// canonical attribute value (attr true), as etree writes them for
+// goxmldsig.
+func appendC14NEscaped(buf []byte, s string, attr bool) []byte {
+	last := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < utf8.RuneSelf && c != '&' && c != '<' && c != '>' && c != '"' {
+			i++
+			continue
+		}
+		r, width := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, width = utf8.DecodeRuneInString(s[i:])
+		}
+		var esc string
+		switch {
+		case r == '&':
+			esc = "&amp;"
+		case r == '<':
+			esc = "&lt;"
+		case r == '>' && !attr:
+			esc = "&gt;"
+		case r == '"' && attr:
+			esc = "&quot;"
+		case r == '\t' && attr:
+			esc = "&#x9;"
+		case r == '\n' && attr:
+			esc = "&#xA;"
+		case r == '\r':
+			esc = "&#xD;"
+		case r == '\t' || r == '\n' || r == '>' || r == '"':
+		case !c14nChar(r) || (r == utf8.RuneError && width == 1):
+			esc = "\uFFFD"
+		}
+		i += width
+		if esc == "" {
+			continue
+		}
+		buf = append(buf, s[last:i-width]...)
+		buf = append(buf, esc...)
+		last = i
+	}
+	return append(buf, s[last:]...)
+}
+
+// c14nChar reports whether r is a character XML allows (etree's test).
+func c14nChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD ||
+		r >= 0x10000 && r <= 0x10FFFF
 }
 
 // canonicalize applies Exclusive C14N (no inclusive prefixes, no comments)

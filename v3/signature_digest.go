@@ -124,6 +124,9 @@ func SignedInfo(digestValue string, alg DigestAlgorithm) ([]byte, error) {
 	Add(Add(ref, "Transforms"), "Transform", "Algorithm", AlgorithmExcC14N)
 	Add(ref, "DigestMethod", "Algorithm", alg.DigestMethod())
 	AddText(ref, "DigestValue", digestValue)
+	if out, ok := canonicalBuilt(si); ok {
+		return out, nil
+	}
 	return canonicalize(si)
 }
 

@@ -69,3 +69,29 @@ func Walk(t testing.TB, match func(rel string) bool) []string {
 	}
 	return out
 }
+
+// Present reports whether the corpus folder exists, without skipping or
+// failing: benchmarks use it to fall back to the project's own messages.
+func Present() bool {
+	st, err := os.Stat(Locate())
+	return err == nil && st.IsDir()
+}
+
+// Files returns the contents of the corpus files whose path relative to the
+// corpus root satisfies match, or nil when the corpus is absent. Unlike
+// Walk it never skips, so a benchmark can fall back to its own messages.
+func Files(t testing.TB, match func(rel string) bool) [][]byte {
+	t.Helper()
+	if !Present() {
+		return nil
+	}
+	var out [][]byte
+	for _, p := range Walk(t, match) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatalf("reading corpus file %s: %v", p, err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
