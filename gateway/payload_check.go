@@ -79,14 +79,21 @@ func checkXMLDocument(b []byte) (xml.Name, error) {
 	// the declaration says (as the SOAP parser does): a label such as
 	// "us-ascii" on ASCII bytes is no reason to refuse a message.
 	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	// RawToken skips the decoder's namespace translation (most of Token's
+	// cost); the start and end tags are matched here instead, and the root's
+	// namespace is read from its own declarations, where a root element's
+	// prefix must be declared.
 	var (
 		root  xml.Name
-		depth int
+		open  []xml.Name
 		roots int
 	)
 	for {
-		tok, err := d.Token()
+		tok, err := d.RawToken()
 		if errors.Is(err, io.EOF) {
+			if len(open) > 0 {
+				return xml.Name{}, unreadable(nil, "payload is not well-formed XML: element <%s> is not closed", qname(open[len(open)-1]))
+			}
 			break
 		}
 		if err != nil {
@@ -94,23 +101,26 @@ func checkXMLDocument(b []byte) (xml.Name, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if depth == 0 {
-				root = t.Name
+			if len(open) == 0 {
+				root = xml.Name{Space: namespaceOf(t), Local: t.Name.Local}
 				roots++
 				if roots > 1 {
 					return xml.Name{}, unreadable(nil, "payload has more than one root element")
 				}
 			}
-			depth++
-			if depth > maxXMLDepth {
+			if len(open) == maxXMLDepth {
 				return xml.Name{}, unreadable(nil, "payload nests elements deeper than %d", maxXMLDepth)
 			}
+			open = append(open, t.Name)
 		case xml.EndElement:
-			depth--
+			if len(open) == 0 || open[len(open)-1] != t.Name {
+				return xml.Name{}, unreadable(nil, "payload is not well-formed XML: unexpected end tag </%s>", qname(t.Name))
+			}
+			open = open[:len(open)-1]
 		case xml.Directive:
 			return xml.Name{}, unreadable(nil, "payload declares a DTD or entities (<!%s...>), which HL7 v3 messages never do", firstWord(t))
 		case xml.CharData:
-			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
+			if len(open) == 0 && len(bytes.TrimSpace(t)) > 0 {
 				return xml.Name{}, unreadable(nil, "payload has text outside its root element")
 			}
 		}
@@ -119,6 +129,27 @@ func checkXMLDocument(b []byte) (xml.Name, error) {
 		return xml.Name{}, unreadable(nil, "payload has no root element")
 	}
 	return root, nil
+}
+
+// namespaceOf returns the namespace a root start tag declares for its own
+// prefix (xmlns or xmlns:prefix among its attributes), or the prefix itself
+// when it declares none, as the decoder's own translation would leave it.
+func namespaceOf(t xml.StartElement) string {
+	for _, a := range t.Attr {
+		if (t.Name.Space == "" && a.Name.Space == "" && a.Name.Local == "xmlns") ||
+			(t.Name.Space != "" && a.Name.Space == "xmlns" && a.Name.Local == t.Name.Space) {
+			return a.Value
+		}
+	}
+	return t.Name.Space
+}
+
+// qname writes a raw element name as it stood, prefix:local.
+func qname(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
 }
 
 // firstWord returns the first word of a directive, e.g. "DOCTYPE".

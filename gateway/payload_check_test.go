@@ -53,6 +53,11 @@ func TestCheckHL7Payload(t *testing.T) {
 		{"not HL7", []byte(`<hello>world</hello>`), NumPayloadNotHL7, "not in the HL7 v3 namespace"},
 		{"HL7 namespace, not an interaction", []byte(`<ClinicalDocument xmlns="urn:hl7-org:v3"/>`), NumPayloadNotHL7, "not an HL7 v3 interaction"},
 		{"JSON", []byte(`{"resourceType":"Bundle"}`), NumPayloadUnreadable, ""},
+		{"unclosed inner element", []byte(`<PORX_IN020101UK31 xmlns="urn:hl7-org:v3"><id><x/></PORX_IN020101UK31>`), NumPayloadUnreadable, "not well-formed"},
+		{"end tag of another prefix", []byte(`<hl7:PORX_IN020101UK31 xmlns:hl7="urn:hl7-org:v3" xmlns:b="urn:hl7-org:v3"><hl7:id></b:id></hl7:PORX_IN020101UK31>`), NumPayloadUnreadable, "not well-formed"},
+		{"stray end tag", []byte(`</PORX_IN020101UK31>`), NumPayloadUnreadable, "not well-formed"},
+		{"prefix declared for another namespace", []byte(`<hl7:PORX_IN020101UK31 xmlns="urn:hl7-org:v3" xmlns:hl7="urn:example"/>`), NumPayloadNotHL7, "not in the HL7 v3 namespace"},
+		{"undeclared prefix", []byte(`<hl7:PORX_IN020101UK31/>`), NumPayloadNotHL7, "not in the HL7 v3 namespace"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,8 +31,10 @@ func (g *messaging) startExchange(c *fiber.Ctx, t Transport) trace.Span {
 // interaction, gives it in's ids and keeps its traceparent in in.
 func nameExchange(ctx context.Context, in *Inbound) {
 	span := trace.SpanFromContext(ctx)
-	span.SetName("exchange " + in.Interaction)
-	span.SetAttributes(exchangeAttributes(in)...)
+	if span.IsRecording() { // with tracing off, no attributes to find in the payload
+		span.SetName("exchange " + in.Interaction)
+		span.SetAttributes(exchangeAttributes(in)...)
+	}
 	in.TraceParent = tracing.TraceParent(ctx)
 }
 
