@@ -28,8 +28,10 @@ type payloadFacts struct {
 // It is liberal: anything unreadable is simply not found.
 func readV3(payload string) payloadFacts {
 	var f payloadFacts
-	doc := etree.NewDocument()
-	if err := doc.ReadFromString(payload); err != nil {
+	// v3.ReadXML builds the document etree's reader would, several times
+	// faster: the writer reads every v3 payload of every exchange.
+	doc, err := v3.ReadXML([]byte(payload))
+	if err != nil {
 		return f
 	}
 	root := doc.Root()
