@@ -92,5 +92,14 @@ func FuzzCheckHL7Payload(f *testing.F) {
 				t.Errorf("accepted a document with markup declarations: %q", b)
 			}
 		}
+		// The fast path may accept only what the strict decoder accepts, with
+		// the same root.
+		fast, ferr := checkXMLDocument(b)
+		if ferr == nil {
+			slow, serr := checkXMLDecoded(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")))
+			if serr != nil || slow != fast {
+				t.Errorf("fast path accepted %q as %v; the decoder says %v, %v", b, fast, slow, serr)
+			}
+		}
 	})
 }

@@ -58,6 +58,14 @@ type openElement struct {
 // local part, and its value.
 type attrPair struct{ key, space, local, value string }
 
+// ScanXML parses data with the fast scanner alone: ok is true only for a
+// well-formed document within the subset it reads (elements, attributes,
+// text, the five predefined entities and character references, comments,
+// processing instructions; one root; nesting at most 1,024), and false for
+// anything else — a DOCTYPE, CDATA, another entity, a well-formedness
+// error — which the caller must then read another way.
+func ScanXML(data []byte) (doc *etree.Document, ok bool) { return scanXML(data) }
+
 // scanXML parses the common subset of XML into an etree document; ok is
 // false for anything outside the subset or not well-formed.
 func scanXML(data []byte) (doc *etree.Document, ok bool) {
