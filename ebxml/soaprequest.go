@@ -2,7 +2,6 @@ package ebxml
 
 import (
 	"fmt"
-	"strings"
 )
 
 // SOAPRequest is a SOAP sync request porxgate sends, as a legacy system
@@ -37,9 +36,7 @@ func BuildSOAPRequest(r SOAPRequest) ([]byte, error) {
 		return nil, fmt.Errorf("ebxml: BuildSOAPRequest: %w", err)
 	}
 	var w writer
-	w.s(xmlDecl, `<SOAP-ENV:Envelope xmlns:SOAP-ENV="`, NSSOAP, `" xmlns:wsa="`, NSWSA, `" xmlns:hl7="`, NSHL7, "\">\n", "  <SOAP-ENV:Header>\n")
-	w.elem("    ", "wsa:MessageID", "uuid:"+strings.ToUpper(stripUUIDScheme(r.MessageID)))
-	w.elem("    ", "wsa:Action", r.Action)
+	w.soapStart(r.MessageID, r.Action)
 	w.elem("    ", "wsa:To", r.To)
 	for _, a := range []struct{ name, addr string }{{"wsa:From", r.FromAddress}, {"wsa:ReplyTo", r.ReplyTo}} {
 		if a.addr != "" {
@@ -50,8 +47,6 @@ func BuildSOAPRequest(r SOAPRequest) ([]byte, error) {
 	}
 	w.commFunction("communicationFunctionRcv", "RCV", r.ReceiverASID)
 	w.commFunction("communicationFunctionSnd", "SND", r.SenderASID)
-	w.s("  </SOAP-ENV:Header>\n  <SOAP-ENV:Body>\n")
-	w.Write(payload)
-	w.s("\n  </SOAP-ENV:Body>\n</SOAP-ENV:Envelope>\n")
+	w.soapEnd(payload)
 	return w.Bytes(), nil
 }

@@ -46,9 +46,7 @@ func BuildSOAPResponse(r SOAPResponse) ([]byte, error) {
 		return nil, fmt.Errorf("ebxml: BuildSOAPResponse: %w", err)
 	}
 	var w writer
-	w.s(xmlDecl, `<SOAP-ENV:Envelope xmlns:SOAP-ENV="`, NSSOAP, `" xmlns:wsa="`, NSWSA, `" xmlns:hl7="`, NSHL7, "\">\n", "  <SOAP-ENV:Header>\n")
-	w.elem("    ", "wsa:MessageID", "uuid:"+strings.ToUpper(stripUUIDScheme(r.MessageID)))
-	w.elem("    ", "wsa:Action", r.Action)
+	w.soapStart(r.MessageID, r.Action)
 	if r.To == "" {
 		w.s("    <wsa:To/>\n")
 	} else {
@@ -62,10 +60,24 @@ func BuildSOAPResponse(r SOAPResponse) ([]byte, error) {
 	w.commFunction("communicationFunctionRcv", "RCV", r.ReceiverASID)
 	w.commFunction("communicationFunctionSnd", "SND", r.SenderASID)
 	w.elem("    ", "wsa:RelatesTo", r.RelatesTo)
+	w.soapEnd(payload)
+	return w.Bytes(), nil
+}
+
+// soapStart opens a SOAP sync envelope and its header with wsa:MessageID
+// (uuid:, upper case) and wsa:Action: what requests and responses share.
+func (w *writer) soapStart(messageID, action string) {
+	w.s(xmlDecl, `<SOAP-ENV:Envelope xmlns:SOAP-ENV="`, NSSOAP, `" xmlns:wsa="`, NSWSA, `" xmlns:hl7="`, NSHL7, "\">\n", "  <SOAP-ENV:Header>\n")
+	w.elem("    ", "wsa:MessageID", "uuid:"+strings.ToUpper(stripUUIDScheme(messageID)))
+	w.elem("    ", "wsa:Action", action)
+}
+
+// soapEnd closes the header, writes payload as the Body and closes the
+// envelope.
+func (w *writer) soapEnd(payload []byte) {
 	w.s("  </SOAP-ENV:Header>\n  <SOAP-ENV:Body>\n")
 	w.Write(payload)
 	w.s("\n  </SOAP-ENV:Body>\n</SOAP-ENV:Envelope>\n")
-	return w.Bytes(), nil
 }
 
 // commFunction writes an hl7:communicationFunctionRcv/Snd header holding
