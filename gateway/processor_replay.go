@@ -233,6 +233,11 @@ func sentPrescriptionOf(bundleJSON []byte) (sentPrescription, error) {
 	if err != nil {
 		return sentPrescription{}, fmt.Errorf("prescription sent: %w", err)
 	}
+	return sentPrescriptionIn(b)
+}
+
+// sentPrescriptionIn is sentPrescriptionOf over a Bundle already decoded.
+func sentPrescriptionIn(b *fhir.Bundle) (sentPrescription, error) {
 	var sp sentPrescription
 	for _, mr := range fhir.EntriesOf[*fhir.MedicationRequest](b) {
 		if mr.GroupIdentifier != nil && mr.GroupIdentifier.System == fhir.SystemShortFormID {

@@ -54,11 +54,15 @@ func (p *EPSProcessor) noteNomination(ctx context.Context, bundleJSON []byte) {
 	if p.index == nil {
 		return
 	}
-	sp, err := sentPrescriptionOf(bundleJSON)
+	b, err := fhir.ParseBundle(bundleJSON) // once, for the id and the nomination
 	if err != nil {
 		return
 	}
-	ods := nominatedPharmacy(bundleJSON)
+	sp, err := sentPrescriptionIn(b)
+	if err != nil {
+		return
+	}
+	ods := nominatedIn(b)
 	if ods == "" {
 		return
 	}
@@ -74,6 +78,11 @@ func nominatedPharmacy(bundleJSON []byte) string {
 	if err != nil {
 		return ""
 	}
+	return nominatedIn(b)
+}
+
+// nominatedIn is nominatedPharmacy over a Bundle already decoded.
+func nominatedIn(b *fhir.Bundle) string {
 	for _, mr := range fhir.EntriesOf[*fhir.MedicationRequest](b) {
 		if dr := mr.DispenseRequest; dr != nil && dr.Performer != nil && dr.Performer.Identifier != nil && dr.Performer.Identifier.Value != "" {
 			return dr.Performer.Identifier.Value
