@@ -3,7 +3,7 @@ package mapping
 import (
 	"testing"
 
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestRelaxV3 checks what relaxV3 sets aside and what it leaves: coded-value

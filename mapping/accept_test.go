@@ -8,7 +8,7 @@ import (
 
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestAcceptsWhatSpineAccepts writes, into the project's own Dispense Claim

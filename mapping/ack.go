@@ -1,6 +1,6 @@
 package mapping
 
-import "github.com/porxgate/porxgate/v3"
+import v3 "github.com/porxgate/porxgate/v3"
 
 // Application acknowledgements (MCCI_IN010000UK13): the model shared by the
 // v3 side (ack_v3.go), the FHIR side (ack_fhir.go) and the translator

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // BenchmarkAckRoundTrip measures v3 → FHIR → v3 of an AE acknowledgement

@@ -11,7 +11,7 @@ import (
 
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/internal/corpustest"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // ackCorpusPayload returns the MCCI acknowledgement inside a corpus file (a

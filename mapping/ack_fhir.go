@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // ExtensionMCCIAcknowledgement is porxgate's extension on an

@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // FuzzAckV3ToFHIR feeds arbitrary bytes to the acknowledgement translator:

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestAckFromOutcomeGolden makes the acknowledgement for EPS outcomes

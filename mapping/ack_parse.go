@@ -3,9 +3,7 @@ package mapping
 import (
 	"fmt"
 
-	"github.com/beevik/etree"
-
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // ParseAck reads an MCCI_IN010000UK13 application acknowledgement (UK or SM
@@ -22,7 +20,7 @@ func ParseAck(data []byte) (Ack, error) {
 	if err != nil || canon != v3.ApplicationAcknowledgement {
 		return Ack{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: fmt.Sprintf("root element %s is not an application acknowledgement (%s)", root.El.Tag, v3.ApplicationAcknowledgement)}
 	}
-	p := ackParser{r: r}
+	p := ackReader{shapeReader{r: r}}
 	a := p.read(root)
 	if err := r.Err(); err != nil {
 		return Ack{}, err
@@ -30,11 +28,10 @@ func ParseAck(data []byte) (Ack, error) {
 	return a, nil
 }
 
-// ackParser reads an acknowledgement through a v3.Reader, checking the
-// structure as it goes; the first problem is kept on the Reader.
-type ackParser struct{ r *v3.Reader }
+// ackReader reads an acknowledgement with the shape reader's checks.
+type ackReader struct{ shapeReader }
 
-func (p ackParser) read(root v3.Node) Ack {
+func (p ackReader) read(root v3.Node) Ack {
 	p.attrs(root)
 	p.shape(root, nil, "id", "creationTime", "versionCode", "interactionId", "processingCode",
 		"processingModeCode", "acceptAckCode", "acknowledgement", "communicationFunctionRcv",
@@ -109,160 +106,4 @@ func (p ackParser) read(root v3.Node) Ack {
 		a.Reasons = append(a.Reasons, c)
 	}
 	return a
-}
-
-// code reads <code codeSystem code [displayName]/>, which may hold only a
-// qualifier.
-func (p ackParser) code(n v3.Node) SpineCode {
-	p.shape(n, nil, "qualifier")
-	p.attrs(n, "codeSystem", "code", "displayName")
-	c := SpineCode{System: p.nonEmpty(n, "codeSystem"), Code: p.nonEmpty(n, "code"), Display: n.OptAttr("displayName")}
-	if n.HasAttr("displayName") && c.Display == "" {
-		p.r.Fail(n.Path+"/@displayName", "empty value")
-	}
-	return c
-}
-
-// severity reads a mandatory ER/WG/IF attribute.
-func (p ackParser) severity(n v3.Node, attr string) string {
-	s := n.Attr(attr)
-	if n.HasAttr(attr) && !ackSeverityOK(s) {
-		p.r.Fail(n.Path+"/@"+attr, "%q is not ER, WG or IF", s)
-	}
-	return s
-}
-
-// device reads communicationFunctionRcv/Snd and returns the ASID.
-func (p ackParser) device(n v3.Node, typeCode string) string {
-	p.shape(n, nil, "device")
-	p.attrs(n, "typeCode")
-	p.fixed(n, "typeCode", typeCode)
-	return p.deviceID(n.Child("device"))
-}
-
-// deviceID reads a device (classCode DEV, determinerCode INSTANCE) with its
-// ASID id and returns the ASID.
-func (p ackParser) deviceID(n v3.Node) string {
-	p.shape(n, nil, "id")
-	p.attrs(n, "classCode", "determinerCode")
-	p.fixed(n, "classCode", "DEV")
-	p.fixed(n, "determinerCode", "INSTANCE")
-	return p.ii(n.Child("id"), v3.OIDASID, true)
-}
-
-// ii reads an <id root [extension]/>: with wantRoot set, root must be it and
-// the extension is returned; otherwise the id has a root only, returned.
-func (p ackParser) ii(n v3.Node, wantRoot string, ext bool) string {
-	p.shape(n, nil)
-	if !ext {
-		p.attrs(n, "root")
-		return p.nonEmpty(n, "root")
-	}
-	p.attrs(n, "root", "extension")
-	p.fixed(n, "root", wantRoot)
-	return p.nonEmpty(n, "extension")
-}
-
-// attrOnly reads an element that has just one attribute and no children.
-func (p ackParser) attrOnly(n v3.Node, attr string) string {
-	p.shape(n, nil)
-	p.attrs(n, attr)
-	return p.nonEmpty(n, attr)
-}
-
-func (p ackParser) nonEmpty(n v3.Node, attr string) string {
-	v := n.Attr(attr)
-	if n.HasAttr(attr) && v == "" {
-		p.r.Fail(n.Path+"/@"+attr, "empty value")
-	}
-	return v
-}
-
-// fixed checks that a mandatory attribute has the one value Spine writes;
-// a determinerCode may be either value Spine reads
-// (docs/mappings/accepting.md).
-func (p ackParser) fixed(n v3.Node, attr, want string) {
-	if attr == "determinerCode" {
-		want = determinerValues
-	}
-	if got := n.Attr(attr); n.HasAttr(attr) && !oneOf(got, want) {
-		p.r.Fail(n.Path+"/@"+attr, "%q, want %q", got, want)
-	}
-}
-
-// attrs fails on any attribute of n other than the allowed ones (namespace
-// declarations aside): ParseAck reads only what BuildAck writes back.
-func (p ackParser) attrs(n v3.Node, allowed ...string) {
-	if !n.Exists() {
-		return
-	}
-	for _, a := range n.El.Attr {
-		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
-			continue
-		}
-		ok := false
-		for _, want := range allowed {
-			if a.Space == "" && a.Key == want {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			p.r.Fail(n.Path+"/@"+a.FullKey(), "unexpected attribute")
-			return
-		}
-	}
-}
-
-// shape checks n's child elements against the expected tags in order: each
-// at most once unless many marks it repeatable, all in the v3 namespace, no
-// others, and no text besides white space.
-func (p ackParser) shape(n v3.Node, many map[string]bool, order ...string) {
-	if !n.Exists() {
-		return
-	}
-	for _, t := range n.El.Child {
-		if cd, ok := t.(*etree.CharData); ok && !ackBlank(cd.Data) {
-			p.r.Fail(n.Path, "unexpected text %q", cd.Data)
-			return
-		}
-	}
-	prev := -1
-	for _, c := range n.El.ChildElements() {
-		path := n.Path + "/" + c.Tag
-		if c.NamespaceURI() != v3.Namespace {
-			p.r.Fail(path, "element not in the HL7 v3 namespace (%q)", c.NamespaceURI())
-			return
-		}
-		if prev >= 0 && order[prev] == c.Tag {
-			if !many[c.Tag] {
-				p.r.Fail(path, "element repeated")
-				return
-			}
-			continue
-		}
-		next := -1
-		for j := prev + 1; j < len(order); j++ {
-			if order[j] == c.Tag {
-				next = j
-				break
-			}
-		}
-		if next < 0 {
-			p.r.Fail(path, "unexpected element (unknown here, or out of order)")
-			return
-		}
-		prev = next
-	}
-}
-
-func ackBlank(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ' ', '\t', '\r', '\n':
-		default:
-			return false
-		}
-	}
-	return true
 }

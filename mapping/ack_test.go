@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // ackTestEnv is a fixed environment for acknowledgement tests.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // AckTranslator returns the translator of MCCI_IN010000UK13 application

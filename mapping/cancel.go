@@ -1,7 +1,7 @@
 package mapping
 
 import (
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Cancellation: the Cancel Request (PORX_IN030101UK32, SM32) ↔ the FHIR

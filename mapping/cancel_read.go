@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // CancelToFHIR reads a v3 Cancel Request (PORX_IN030101UK32 or SM32) into
@@ -13,6 +13,10 @@ import (
 // the same CancellationRequest, with the wrapper values in Meta. The payload
 // is checked element by element (names, order, fixed attributes); anything
 // unexpected is an error naming the interaction and the element path.
+// cancelReader reads cancellation messages with the shape reader's checks
+// and the cancellation parts they share.
+type cancelReader struct{ shapeReader }
+
 func CancelToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
 	r, root, err := v3.Parse(payload)
 	if err != nil {
@@ -23,7 +27,7 @@ func CancelToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
 		return nil, Meta{}, cancelError(root.El.Tag, root.Path, "root element %s is not a cancel request (%s)", root.El.Tag, v3.CancelRequest)
 	}
 	w, subject := v3.ReadWrapper(root)
-	p := ackParser{r: r}
+	p := cancelReader{shapeReader{r: r}}
 	p.shape(subject, nil, "CancellationRequest")
 	b := readCancellationRequest(p, subject.Child("CancellationRequest"), env)
 	if err := r.Err(); err != nil {
@@ -46,7 +50,7 @@ type cancelRequestParts struct {
 
 // readCancellationRequest reads a CancellationRequest element into a
 // prescription-order-update Bundle; problems are recorded on p's Reader.
-func readCancellationRequest(p ackParser, cr v3.Node, env Env) *fhir.Bundle {
+func readCancellationRequest(p cancelReader, cr v3.Node, env Env) *fhir.Bundle {
 	newID := env.NewID
 	p.shape(cr, nil, "id", "effectiveTime", "recordTarget", "author", "responsibleParty",
 		"pertinentInformation2", "pertinentInformation1", "pertinentInformation", "pertinentInformation3")
@@ -156,76 +160,9 @@ func cancelStringExt(url, v string) fhir.Extension {
 	return fhir.Extension{URL: url, ValueString: &v}
 }
 
-// participation reads a participation (recordTarget, author, performer,
-// responsibleParty) with its fixed attributes given as name, value pairs and
-// its one role element, and returns the role node.
-func (p ackParser) participation(n v3.Node, role string, attrs ...string) v3.Node {
-	return p.participationTime(n, role, false, attrs...)
-}
-
-// participationTime is participation for one that may carry a time first.
-func (p ackParser) participationTime(n v3.Node, role string, time bool, attrs ...string) v3.Node {
-	if time {
-		p.shape(n, nil, "time", role)
-	} else {
-		p.shape(n, nil, role)
-	}
-	names := make([]string, 0, len(attrs)/2)
-	for i := 0; i+1 < len(attrs); i += 2 {
-		names = append(names, attrs[i])
-	}
-	p.attrs(n, names...)
-	for i := 0; i+1 < len(attrs); i += 2 {
-		p.fixed(n, attrs[i], attrs[i+1])
-	}
-	return n.Child(role)
-}
-
-// relationship reads an act relationship with fixed attributes (name, value
-// pairs), its seperatableInd (the MIM fixes sep; either boolean is read) and
-// its one act, and
-// returns the act with its classCode and moodCode checked.
-func (p ackParser) relationship(n v3.Node, sep, act, classCode, moodCode string, attrs ...string) v3.Node {
-	p.shape(n, nil, "seperatableInd", act)
-	names := make([]string, 0, len(attrs)/2)
-	for i := 0; i+1 < len(attrs); i += 2 {
-		names = append(names, attrs[i])
-	}
-	p.attrs(n, names...)
-	for i := 0; i+1 < len(attrs); i += 2 {
-		p.fixed(n, attrs[i], attrs[i+1])
-	}
-	si := n.Child("seperatableInd")
-	p.shape(si, nil)
-	p.attrs(si, "value")
-	p.fixed(si, "value", separatableValues)
-	a := n.Child(act)
-	p.attrs(a, "classCode", "moodCode")
-	p.fixed(a, "classCode", classCode)
-	p.fixed(a, "moodCode", moodCode)
-	return a
-}
-
-// fixedCode reads <code code codeSystem/> that must be exactly code.
-func (p ackParser) fixedCode(n v3.Node, code, system string) {
-	p.shape(n, nil)
-	p.attrs(n, "code", "codeSystem")
-	p.fixed(n, "code", code)
-	p.fixed(n, "codeSystem", system)
-}
-
-// uuid reads an <id root/> whose root is a UUID and returns it.
-func (p ackParser) uuid(n v3.Node) string {
-	id := p.ii(n, "", false)
-	if id != "" && !isUUID(id) {
-		p.r.Fail(n.Path+"/@root", "%q is not a UUID", id)
-	}
-	return id
-}
-
 // prescriptionIDRef reads pertinentInformation2/pertinentPrescriptionID and
 // returns the short-form prescription id.
-func (p ackParser) prescriptionIDRef(n v3.Node, env Env) string {
+func (p cancelReader) prescriptionIDRef(n v3.Node, env Env) string {
 	act := p.relationship(n, "false", "pertinentPrescriptionID", "OBS", "EVN", "contextConductionInd", "true", "typeCode", "PERT")
 	p.shape(act, nil, "code", "value")
 	p.fixedCode(act.Child("code"), codePrescriptionID, v3.OIDPertinentCode)
@@ -243,7 +180,7 @@ func (p ackParser) prescriptionIDRef(n v3.Node, env Env) string {
 
 // lineItemRef reads pertinentInformation1/pertinentLineItemRef and returns
 // the line item id.
-func (p ackParser) lineItemRef(n v3.Node) string {
+func (p cancelReader) lineItemRef(n v3.Node) string {
 	act := p.relationship(n, "true", "pertinentLineItemRef", "SBADM", "RQO", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
 	p.shape(act, nil, "id")
 	return p.uuid(act.Child("id"))
@@ -251,7 +188,7 @@ func (p ackParser) lineItemRef(n v3.Node) string {
 
 // cancelReason reads pertinentInformation/pertinentCancellationReason and
 // returns the reason code and its text.
-func (p ackParser) cancelReason(n v3.Node) (code, text string) {
+func (p cancelReader) cancelReason(n v3.Node) (code, text string) {
 	act := p.relationship(n, "false", "pertinentCancellationReason", "OBS", "EVN", "contextConductionInd", "true", "typeCode", "PERT")
 	p.shape(act, nil, "code", "text", "value")
 	p.fixedCode(act.Child("code"), codeCancelReason, v3.OIDPertinentCode)
@@ -275,7 +212,7 @@ func (p ackParser) cancelReason(n v3.Node) (code, text string) {
 
 // originalPrescriptionRef reads pertinentInformation3/
 // pertinentOriginalPrescriptionRef and returns the long-form prescription id.
-func (p ackParser) originalPrescriptionRef(n v3.Node) string {
+func (p cancelReader) originalPrescriptionRef(n v3.Node) string {
 	act := p.relationship(n, "true", "pertinentOriginalPrescriptionRef", "SBADM", "RQO", "contextConductionInd", "false", "typeCode", "PERT")
 	p.shape(act, nil, "id")
 	return p.uuid(act.Child("id"))

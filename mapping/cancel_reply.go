@@ -8,7 +8,7 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // The gateway's answers to a legacy prescriber's Cancel Request. Spine
@@ -69,7 +69,7 @@ func readCancelRequestNodes(request []byte) (*cancelRequestNodes, error) {
 		return nil, cancelError(root.El.Tag, root.Path, "root element %s is not a cancel request (%s)", root.El.Tag, v3.CancelRequest)
 	}
 	w, subject := v3.ReadWrapper(root)
-	p := ackParser{r: r}
+	p := cancelReader{shapeReader{r: r}}
 	p.shape(subject, nil, "CancellationRequest")
 	cr := subject.Child("CancellationRequest")
 	// Check the whole request; the bundle itself is not needed.

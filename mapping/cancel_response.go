@@ -2,7 +2,7 @@ package mapping
 
 import (
 	"github.com/beevik/etree"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // The Cancel Response (PORX_IN050101UK31) and Subsequent Cancel Response

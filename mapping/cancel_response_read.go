@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // CancelResponseToFHIR reads a Cancel Response (PORX_IN050101UK31) or
@@ -35,7 +35,7 @@ func CancelResponseToFHIR(payload []byte, env Env) ([]byte, Meta, error) {
 	if err != nil || (canon != v3.CancelResponse && canon != v3.SubsequentCancelResponse) {
 		return nil, Meta{}, cancelError(root.El.Tag, root.Path, "root element %s is not a cancel response (%s or %s)", root.El.Tag, v3.CancelResponse, v3.SubsequentCancelResponse)
 	}
-	p := ackParser{r: r}
+	p := cancelReader{shapeReader{r: r}}
 	rd := p.readCancelResponse(root, env)
 	if err := r.Err(); err != nil {
 		return nil, Meta{}, err
@@ -68,7 +68,7 @@ type cancelResponseRead struct {
 
 // readCancelResponse reads the wrapper and the CancellationResponse,
 // checking names, order and fixed attributes.
-func (p ackParser) readCancelResponse(root v3.Node, env Env) *cancelResponseRead {
+func (p cancelReader) readCancelResponse(root v3.Node, env Env) *cancelResponseRead {
 	rd := &cancelResponseRead{}
 	d := &rd.d
 	p.attrs(root)
@@ -122,7 +122,7 @@ func (p ackParser) readCancelResponse(root v3.Node, env Env) *cancelResponseRead
 }
 
 // readCancellationResponse reads the CancellationResponse payload into rd.
-func (p ackParser) readCancellationResponse(cr v3.Node, rd *cancelResponseRead, env Env) {
+func (p cancelReader) readCancellationResponse(cr v3.Node, rd *cancelResponseRead, env Env) {
 	newID := env.NewID
 	d := &rd.d
 	p.shape(cr, nil, "id", "effectiveTime", "recordTarget", "performer", "author", "responsibleParty",
@@ -168,7 +168,7 @@ func (p ackParser) readCancellationResponse(cr v3.Node, rd *cancelResponseRead, 
 
 // shortFormIDRef reads pertinentInformation2/pertinentPrescriptionID of a
 // response, where the id is Spine's own and passes through unchecked.
-func (p ackParser) shortFormIDRef(n v3.Node) string {
+func (p cancelReader) shortFormIDRef(n v3.Node) string {
 	act := p.relationship(n, "false", "pertinentPrescriptionID", "OBS", "EVN", "contextConductionInd", "true", "typeCode", "PERT")
 	p.shape(act, nil, "code", "value")
 	p.fixedCode(act.Child("code"), codePrescriptionID, v3.OIDPertinentCode)
@@ -176,7 +176,7 @@ func (p ackParser) shortFormIDRef(n v3.Node) string {
 }
 
 // cancelResponseCode reads pertinentInformation3/pertinentResponse.
-func (p ackParser) cancelResponseCode(n v3.Node) SpineCode {
+func (p cancelReader) cancelResponseCode(n v3.Node) SpineCode {
 	act := p.relationship(n, "false", "pertinentResponse", "OBS", "EVN", "typeCode", "PERT", "contextConductionInd", "true")
 	p.shape(act, nil, "code", "value")
 	p.fixedCode(act.Child("code"), codeCancelResponse, v3.OIDPertinentCode)
@@ -197,7 +197,7 @@ func (p ackParser) cancelResponseCode(n v3.Node) SpineCode {
 }
 
 // cancelRequestRef reads pertinentInformation4/pertinentCancellationRequestRef.
-func (p ackParser) cancelRequestRef(n v3.Node) string {
+func (p cancelReader) cancelRequestRef(n v3.Node) string {
 	act := p.relationship(n, "true", "pertinentCancellationRequestRef", "ACTN", "RQO", "typeCode", "PERT", "inversionInd", "false", "negationInd", "false")
 	p.shape(act, nil, "id")
 	return p.uuid(act.Child("id"))

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Dispense Claim Information (PORX_IN090101UK31, MIM 4.2.00

@@ -2,7 +2,7 @@ package mapping
 
 import (
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Dispense Claim, v3 → FHIR: the EPS-shaped Claim (contained

@@ -3,7 +3,7 @@ package mapping
 import (
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Dispense Claim, FHIR → v3: supplied line items (Claim.item.detail) and

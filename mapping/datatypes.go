@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Value conversions shared by every interaction family: FHIR date/dateTime

@@ -1,7 +1,7 @@
 package mapping
 
 import (
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Small readers of v3 datatypes that check the code system or identifier

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestWriteIndentedMatchesEtree checks WriteIndented writes what etree's

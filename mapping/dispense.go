@@ -2,7 +2,7 @@ package mapping
 
 import (
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Dispense Notification (PORX_IN080101UK31, MIM 4.2.00 PORX_MT024001UK31)

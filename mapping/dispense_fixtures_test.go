@@ -9,7 +9,7 @@ import (
 
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // dispTestEnv is a deterministic environment in the UK family with the

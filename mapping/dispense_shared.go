@@ -7,7 +7,7 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Shared pieces of the dispensing families (dispense notification, claims,

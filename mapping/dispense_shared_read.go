@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Readers of the v3 parts the dispensing messages share.

@@ -3,7 +3,7 @@ package mapping
 import (
 	"time"
 
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Env carries what a translation may not make up itself: the time and fresh

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // ErrorFamily names the kind of request an error answers, which chooses the

@@ -10,7 +10,7 @@ import (
 
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/internal/corpustest"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // corpusOutcomeCase is what porxgate must make of one corpus OperationOutcome.

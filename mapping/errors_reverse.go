@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // OutcomeIssueFromV3 turns one v3 error code into the OperationOutcome issue

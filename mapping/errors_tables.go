@@ -2,7 +2,7 @@ package mapping
 
 import (
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // The code tables between Spine's v3 error codes and the EPS FHIR API's

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // epsIssue is an OperationOutcome issue as the EPS API writes it.

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/internal/corpustest"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // ownPrescriptions reads the project's own prescription Bundles

@@ -1,6 +1,6 @@
 package mapping
 
-import "github.com/porxgate/porxgate/v3"
+import v3 "github.com/porxgate/porxgate/v3"
 
 // FHIR extension URLs and code systems of EPS prescribing messages.
 const (

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // fixture reads a testdata/prescribe fixture.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // testEnv is a deterministic environment: a fixed clock, counter UUIDs and

@@ -8,7 +8,7 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // PrescribeToFHIR turns a v3 Parent Prescription (urgent or non-urgent, UK

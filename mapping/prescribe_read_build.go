@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // fhirTimes holds the FHIR forms of the prescription's v3 times.

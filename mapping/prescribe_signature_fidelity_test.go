@@ -8,7 +8,7 @@ import (
 
 	"github.com/porxgate/porxgate/internal/corpustest"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // fragmentsDigest parses a v3 message and returns the SHA-256 digest of its

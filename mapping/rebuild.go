@@ -5,7 +5,7 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Rebuild Dispense History (PORX_IN540101UK31, MIM 4.2.00

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Translator maps one interaction family between v3 and FHIR.

@@ -1,7 +1,7 @@
 package mapping
 
 import (
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Release: a dispenser asks for prescriptions and gets them, or is refused.

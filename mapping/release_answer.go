@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // The gateway's answer to a legacy release request, made as Spine would

@@ -6,7 +6,7 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // A released prescription (PORX_MT122003UK32) is the prescriber's

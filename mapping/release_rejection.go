@@ -3,7 +3,7 @@ package mapping
 import (
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Prescription Release Rejection (PORX_IN110101UK30), FHIR → v3: the

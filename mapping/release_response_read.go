@@ -6,7 +6,7 @@ import (
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Release responses, v3 → FHIR: as the EPS API answers $release, a

@@ -3,7 +3,7 @@ package mapping
 import (
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Dispense Proposal Return (PORX_IN100101UK31, MIM 4.2.00

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Legacy tracker query parameters (case sensitive, as Spine reads them).

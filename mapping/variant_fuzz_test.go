@@ -9,7 +9,7 @@ import (
 	"github.com/porxgate/porxgate/internal/v3variant"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // FuzzV3Variants mutates the project's own v3 messages with the variant

@@ -16,7 +16,7 @@ import (
 	"github.com/porxgate/porxgate/internal/v3variant"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // variantSource is one v3 message the tests have, with the translator that

@@ -3,7 +3,7 @@ package mapping
 import (
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Dispenser Withdraw (PORX_IN510101UK31, MIM 4.2.00 PORX_MT136001UK31
