@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/maptest"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -34,7 +35,7 @@ func BenchmarkAckRoundTrip(b *testing.B) {
 // to the acknowledgement's bytes.
 func BenchmarkAckFromOutcome(b *testing.B) {
 	oo := &fhir.OperationOutcome{Issue: []fhir.Issue{
-		epsIssue("error", "business-rule", fhir.CodeSystemEPSIssueCode, "PRESCRIPTION_WITH_ANOTHER_DISPENSER", "Prescription is with another dispenser", ""),
+		maptest.Issue("error", "business-rule", fhir.CodeSystemEPSIssueCode, "PRESCRIPTION_WITH_ANOTHER_DISPENSER", "Prescription is with another dispenser", ""),
 	}}
 	req := AckRequest{RequestID: "5F2B8C1E-3D4A-4B6C-9E7F-0A1B2C3D4E5F", Interaction: v3.DispenseNotification, SenderASID: "999999999001", ReceiverASID: "200000000123"}
 	env := ackTestEnv()

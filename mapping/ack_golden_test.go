@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/maptest"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -99,7 +100,7 @@ func TestAckFromOutcomeErrors(t *testing.T) {
 }
 
 func TestAckFromOutcomeCleansDisplay(t *testing.T) {
-	oo := &fhir.OperationOutcome{Issue: []fhir.Issue{epsIssue("error", "invalid", fhir.CodeSystemSpineErrorOrWarning, "INVALID_VALUE", "", "bad\x00value\xff")}}
+	oo := &fhir.OperationOutcome{Issue: []fhir.Issue{maptest.Issue("error", "invalid", fhir.CodeSystemSpineErrorOrWarning, "INVALID_VALUE", "", "bad\x00value\xff")}}
 	req := AckRequest{RequestID: "R", Interaction: v3.DispenseNotification, SenderASID: "1", ReceiverASID: "2"}
 	a, _, err := AckFromOutcome(oo, 400, req, ackTestEnv())
 	if err != nil {

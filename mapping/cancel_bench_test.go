@@ -9,7 +9,7 @@ import (
 
 func BenchmarkCancelToFHIR(b *testing.B) {
 	req := cancelFixture(b, "cancel_request_uk.xml")
-	env := testEnv()
+	env := FixedEnv()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		if _, _, err := CancelToFHIR(req, env); err != nil {
@@ -23,7 +23,7 @@ func BenchmarkCancelToFHIR(b *testing.B) {
 // Process-Request-Cancel) in turn to v3; without the corpus, porxgate's FHIR
 // of the project's own cancel request.
 func BenchmarkCancelToV3(b *testing.B) {
-	env := testEnv()
+	env := FixedEnv()
 	bodies := corpustest.Files(b, func(rel string) bool {
 		return strings.HasSuffix(rel, "-Process-Request-Cancel-200_OK.json")
 	})
@@ -48,7 +48,7 @@ func BenchmarkCancelToV3(b *testing.B) {
 func BenchmarkCancelResponseFromEPS(b *testing.B) {
 	req := cancelFixture(b, "cancel_request_uk.xml")
 	answer := cancelFixture(b, "eps_answer_pending.json")
-	env := testEnv()
+	env := FixedEnv()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		if _, _, err := CancelResponseFromEPS(req, answer, 200, CancelReplyEnds{}, env); err != nil {

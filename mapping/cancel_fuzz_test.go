@@ -10,12 +10,12 @@ import (
 func FuzzCancelV3ToFHIR(f *testing.F) {
 	f.Add(cancelFixture(f, "cancel_request_uk.xml"))
 	if reply, err := SubsequentCancelResponse(cancelFixture(f, "cancel_request_uk.xml"), "0004",
-		&CancelPerformer{ODS: "FZZ99", Name: "PHARMACY"}, CancelReplyEnds{}, testEnv()); err == nil {
+		&CancelPerformer{ODS: "FZZ99", Name: "PHARMACY"}, CancelReplyEnds{}, FixedEnv()); err == nil {
 		f.Add(reply)
 	}
 	f.Add([]byte(`<PORX_IN030101UK32 xmlns="urn:hl7-org:v3"/>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		env := testEnv()
+		env := FixedEnv()
 		if body, meta, err := CancelToFHIR(data, env); err == nil {
 			out, err := CancelToV3(body, meta, env)
 			if err != nil {

@@ -15,7 +15,7 @@ import (
 // and returns its Bundle.
 func replyOK(t *testing.T, msg []byte) *fhir.Bundle {
 	t.Helper()
-	body, _, err := CancelResponseToFHIR(msg, testEnv())
+	body, _, err := CancelResponseToFHIR(msg, FixedEnv())
 	if err != nil {
 		t.Fatalf("the reply does not read back: %v\n%s", err, msg)
 	}
@@ -28,7 +28,7 @@ func replyOK(t *testing.T, msg []byte) *fhir.Bundle {
 
 func TestCancelResponseFromEPSPending(t *testing.T) {
 	req := cancelFixture(t, "cancel_request_uk.xml")
-	msg, out, err := CancelResponseFromEPS(req, cancelFixture(t, "eps_answer_pending.json"), 200, CancelReplyEnds{SenderASID: "990101234567"}, testEnv())
+	msg, out, err := CancelResponseFromEPS(req, cancelFixture(t, "eps_answer_pending.json"), 200, CancelReplyEnds{SenderASID: "990101234567"}, FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestCancelResponseFromEPSAnswers(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			msg, out, err := CancelResponseFromEPS(req, []byte(tc.answer), tc.status, CancelReplyEnds{}, testEnv())
+			msg, out, err := CancelResponseFromEPS(req, []byte(tc.answer), tc.status, CancelReplyEnds{}, FixedEnv())
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want one saying %q", err, tc.wantErr)
@@ -115,14 +115,14 @@ func TestCancelResponseFromEPSAnswers(t *testing.T) {
 			replyOK(t, msg)
 		})
 	}
-	if _, _, err := CancelResponseFromEPS([]byte("<x/>"), nil, 400, CancelReplyEnds{}, testEnv()); err == nil {
+	if _, _, err := CancelResponseFromEPS([]byte("<x/>"), nil, 400, CancelReplyEnds{}, FixedEnv()); err == nil {
 		t.Error("a bad request gave no error")
 	}
 }
 
 func TestSubsequentCancelResponse(t *testing.T) {
 	req := cancelFixture(t, "cancel_request_uk.xml")
-	msg, err := SubsequentCancelResponse(req, "0001", nil, CancelReplyEnds{}, testEnv())
+	msg, err := SubsequentCancelResponse(req, "0001", nil, CancelReplyEnds{}, FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestSubsequentCancelResponse(t *testing.T) {
 	replyOK(t, msg)
 
 	at := time.Date(2024, 6, 9, 10, 11, 12, 0, time.UTC)
-	msg, err = SubsequentCancelResponse(req, "0004", &CancelPerformer{ODS: "FZZ99", Name: "PORXGATE TEST PHARMACY", Time: at}, CancelReplyEnds{}, testEnv())
+	msg, err = SubsequentCancelResponse(req, "0004", &CancelPerformer{ODS: "FZZ99", Name: "PORXGATE TEST PHARMACY", Time: at}, CancelReplyEnds{}, FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestSubsequentCancelResponse(t *testing.T) {
 	replyOK(t, msg)
 
 	sm := strings.ReplaceAll(string(req), "PORX_IN030101UK32", "PORX_IN030101SM32")
-	msg, err = SubsequentCancelResponse([]byte(sm), "0010", nil, CancelReplyEnds{}, testEnv())
+	msg, err = SubsequentCancelResponse([]byte(sm), "0010", nil, CancelReplyEnds{}, FixedEnv())
 	if err != nil || !strings.Contains(string(msg), "<PORX_IN050102SM32 ") {
 		t.Errorf("SM request: %v\n%s", err, msg)
 	}
@@ -159,14 +159,14 @@ func TestSubsequentCancelResponse(t *testing.T) {
 		code string
 		perf *CancelPerformer
 	}{{"0099", nil}, {"", nil}, {"0001", &CancelPerformer{}}, {"0001", &CancelPerformer{ODS: "FZZ99"}}} {
-		if _, err := SubsequentCancelResponse(req, bad.code, bad.perf, CancelReplyEnds{}, testEnv()); err == nil {
+		if _, err := SubsequentCancelResponse(req, bad.code, bad.perf, CancelReplyEnds{}, FixedEnv()); err == nil {
 			t.Errorf("code %q performer %+v: no error", bad.code, bad.perf)
 		}
 	}
 }
 
 func TestCancelResponseMalformed(t *testing.T) {
-	good, err := SubsequentCancelResponse(cancelFixture(t, "cancel_request_uk.xml"), "0001", &CancelPerformer{ODS: "FZZ99", Name: "PORXGATE TEST PHARMACY"}, CancelReplyEnds{}, testEnv())
+	good, err := SubsequentCancelResponse(cancelFixture(t, "cancel_request_uk.xml"), "0001", &CancelPerformer{ODS: "FZZ99", Name: "PORXGATE TEST PHARMACY"}, CancelReplyEnds{}, FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,14 +189,14 @@ func TestCancelResponseMalformed(t *testing.T) {
 			if in == string(good) {
 				t.Fatal("the case changes nothing")
 			}
-			_, _, err := CancelResponseToFHIR([]byte(in), testEnv())
+			_, _, err := CancelResponseToFHIR([]byte(in), FixedEnv())
 			if err == nil || !strings.HasPrefix(err.Error(), "PORX_IN050102UK32: "+tc.wantPath+":") {
 				t.Errorf("error %v, want one at %s", err, tc.wantPath)
 			}
 		})
 	}
 
-	body, meta, err := CancelResponseToFHIR(good, testEnv())
+	body, meta, err := CancelResponseToFHIR(good, FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestCancelResponseMalformed(t *testing.T) {
 	}
 	for _, tc := range fcases {
 		t.Run("fhir "+tc.name, func(t *testing.T) {
-			_, err := CancelResponseToV3(mutateJSON(t, body, tc.mutate), meta, testEnv())
+			_, err := CancelResponseToV3(mutateJSON(t, body, tc.mutate), meta, FixedEnv())
 			if err == nil || !strings.HasPrefix(err.Error(), "PORX_IN050102UK32: ") || !strings.Contains(err.Error(), tc.wantPath) {
 				t.Errorf("error %v, want one naming %s", err, tc.wantPath)
 			}
@@ -233,15 +233,15 @@ func TestCancelResponseMalformed(t *testing.T) {
 
 func TestCancelResponseRoundTripKeepsEverything(t *testing.T) {
 	good, err := SubsequentCancelResponse(cancelFixture(t, "cancel_request_uk.xml"), "0004",
-		&CancelPerformer{ODS: "FZZ99", Name: "PORXGATE TEST PHARMACY", Time: time.Date(2024, 6, 9, 10, 11, 12, 0, time.UTC)}, CancelReplyEnds{}, testEnv())
+		&CancelPerformer{ODS: "FZZ99", Name: "PORXGATE TEST PHARMACY", Time: time.Date(2024, 6, 9, 10, 11, 12, 0, time.UTC)}, CancelReplyEnds{}, FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, meta, err := CancelResponseToFHIR(good, testEnv())
+	body, meta, err := CancelResponseToFHIR(good, FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := testEnv()
+	env := FixedEnv()
 	env.Now = env.Now.Add(time.Hour)
 	back, err := CancelResponseToV3(body, meta, env)
 	if err != nil {

@@ -42,7 +42,7 @@ func payloadOf(t testing.TB, msg []byte, tags ...string) *etree.Element {
 
 func TestCancelRequestRoundTrip(t *testing.T) {
 	req := cancelFixture(t, "cancel_request_uk.xml")
-	env := testEnv()
+	env := FixedEnv()
 	body, meta, err := CancelToFHIR(req, env)
 	if err != nil {
 		t.Fatalf("CancelToFHIR: %v", err)
@@ -100,7 +100,7 @@ func TestCancelRequestRoundTrip(t *testing.T) {
 }
 
 func TestCancelToV3SMFamilyAndTimes(t *testing.T) {
-	env := testEnv()
+	env := FixedEnv()
 	body, _, err := CancelToFHIR(cancelFixture(t, "cancel_request_uk.xml"), env)
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +177,7 @@ func TestCancelToFHIRMalformed(t *testing.T) {
 			if in == good {
 				t.Fatalf("the case changes nothing")
 			}
-			_, _, err := CancelToFHIR([]byte(in), testEnv())
+			_, _, err := CancelToFHIR([]byte(in), FixedEnv())
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -219,7 +219,7 @@ func entryOf(b map[string]any, resourceType string) map[string]any {
 }
 
 func TestCancelToV3Malformed(t *testing.T) {
-	body, _, err := CancelToFHIR(cancelFixture(t, "cancel_request_uk.xml"), testEnv())
+	body, _, err := CancelToFHIR(cancelFixture(t, "cancel_request_uk.xml"), FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestCancelToV3Malformed(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := CancelToV3(mutateJSON(t, body, tc.mutate), Meta{}, testEnv())
+			_, err := CancelToV3(mutateJSON(t, body, tc.mutate), Meta{}, FixedEnv())
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -270,7 +270,7 @@ func TestCancelToV3Malformed(t *testing.T) {
 			}
 		})
 	}
-	if _, err := CancelToV3([]byte("{"), Meta{}, testEnv()); err == nil || !strings.Contains(err.Error(), "PORX_IN030101UK32: Bundle") {
+	if _, err := CancelToV3([]byte("{"), Meta{}, FixedEnv()); err == nil || !strings.Contains(err.Error(), "PORX_IN030101UK32: Bundle") {
 		t.Errorf("not JSON: %v", err)
 	}
 }
@@ -279,14 +279,14 @@ func TestCancelLayoutFHIRWins(t *testing.T) {
 	// A layout the FHIR resource no longer agrees with is ignored.
 	req := cancelFixture(t, "cancel_request_uk.xml")
 	odd := strings.Replace(string(req), `<postalCode>ZZ9 9ZZ</postalCode>`, `<postalCode partType="ZIP">ZZ9 9ZZ</postalCode>`, 1)
-	body, meta, err := CancelToFHIR([]byte(odd), testEnv())
+	body, meta, err := CancelToFHIR([]byte(odd), FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(body), ExtensionV3Layout) {
 		t.Fatalf("no layout kept for a partType:\n%s", body)
 	}
-	out, err := CancelToV3(body, meta, testEnv())
+	out, err := CancelToV3(body, meta, FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +296,7 @@ func TestCancelLayoutFHIRWins(t *testing.T) {
 	edited := mutateJSON(t, body, func(b map[string]any) {
 		entryOf(b, "Patient")["address"].([]any)[0].(map[string]any)["postalCode"] = "AA1 1AA"
 	})
-	out, err = CancelToV3(edited, meta, testEnv())
+	out, err = CancelToV3(edited, meta, FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}

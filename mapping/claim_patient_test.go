@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/maptest"
 )
 
 // TestClaimPatient: ClaimPatientAbsent finds a Claim whose patient is still
 // to be looked up (and its prescription), ClaimWithPatient names it; input
 // that is not a Claim is refused with a reason.
 func TestClaimPatient(t *testing.T) {
-	body, _, err := mapping.ClaimToFHIR(readTestdata(t, "claim/claim-mixed-supplies.xml"), env())
+	body, _, err := mapping.ClaimToFHIR(maptest.Testdata(t, "claim/claim-mixed-supplies.xml"), mapping.FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +30,7 @@ func TestClaimPatient(t *testing.T) {
 	if absent, _, err := mapping.ClaimPatientAbsent(named); err != nil || absent {
 		t.Errorf("named Claim still absent: %v, %v", absent, err)
 	}
-	if _, err := mapping.ClaimToV3(named, mapping.Meta{}, env()); err != nil {
+	if _, err := mapping.ClaimToV3(named, mapping.Meta{}, mapping.FixedEnv()); err != nil {
 		t.Errorf("named Claim no longer maps to v3: %v", err)
 	}
 	for name, bad := range map[string]string{

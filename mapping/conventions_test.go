@@ -11,22 +11,13 @@ import (
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
+	"github.com/porxgate/porxgate/mapping/maptest"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // The tests of this file pin the conventions of docs/mappings/conventions.md
 // (EPS's, where the MIM, EPS and the corpus could differ) on messages the
 // project wrote itself (testdata/), so they hold without the corpus.
-
-// readTestdata reads a file of the project's testdata.
-func readTestdata(t *testing.T, rel string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // translatorOf returns the translator of a v3 payload's interaction.
 func translatorOf(t *testing.T, payload []byte) *mapping.Translator {
@@ -45,7 +36,7 @@ func translatorOf(t *testing.T, payload []byte) *mapping.Translator {
 // legacyRx makes a UK ParentPrescription from a FHIR fixture of testdata.
 func legacyRx(t *testing.T, fixture string) []byte {
 	t.Helper()
-	v3b, err := mapping.PrescribeToV3(readTestdata(t, "prescribe/"+fixture), mapping.Meta{}, env())
+	v3b, err := mapping.PrescribeToV3(maptest.Testdata(t, "prescribe/"+fixture), mapping.Meta{}, mapping.FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +66,7 @@ func TestConventionProfessionalCode(t *testing.T) {
 	for _, code := range []string{"G9999999", "G8123456", "6095103"} {
 		t.Run(code, func(t *testing.T) {
 			in := re.ReplaceAll(rx, []byte("${1}"+code+"${2}"))
-			body, meta, err := mapping.PrescribeToFHIR(in, env())
+			body, meta, err := mapping.PrescribeToFHIR(in, mapping.FixedEnv())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +80,7 @@ func TestConventionProfessionalCode(t *testing.T) {
 			if !bytes.Contains(body, []byte(`"system":"https://fhir.hl7.org.uk/Id/gmc-number","value":"`+code+`"`)) {
 				t.Errorf("no gmc-number %s in\n%s", code, body)
 			}
-			back, err := mapping.PrescribeToV3(body, meta, env())
+			back, err := mapping.PrescribeToV3(body, meta, mapping.FixedEnv())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,7 +96,7 @@ func TestConventionProfessionalCode(t *testing.T) {
 // Organization and owner, the practitioner being the session's SDS user; an
 // all-digit value stays the practitioner's SDS user id. Both come back.
 func TestConventionWithdrawRequester(t *testing.T) {
-	orig := readTestdata(t, "withdraw/withdraw-erd.xml")
+	orig := maptest.Testdata(t, "withdraw/withdraw-erd.xml")
 	const inner = `<agentPersonSDS classCode="PSN" determinerCode="INSTANCE">
               <id extension="7654321"`
 	if !bytes.Contains(orig, []byte(inner)) {
@@ -123,7 +114,7 @@ func TestConventionWithdrawRequester(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body, meta, err := mapping.WithdrawToFHIR(tt.payload, env())
+			body, meta, err := mapping.WithdrawToFHIR(tt.payload, mapping.FixedEnv())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,7 +140,7 @@ func TestConventionWithdrawRequester(t *testing.T) {
 					t.Errorf("contained organisation %+v, want ODS %s", org, tt.wantOwner)
 				}
 			}
-			back, err := mapping.WithdrawToV3(body, meta, env())
+			back, err := mapping.WithdrawToV3(body, meta, mapping.FixedEnv())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,7 +161,7 @@ func TestConventionCourseOfTherapy(t *testing.T) {
 		"acute-nurse-controlled-drug-unsigned.json":  "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy|acute",
 	} {
 		t.Run(fixture, func(t *testing.T) {
-			body, _, err := mapping.PrescribeToFHIR(legacyRx(t, fixture), env())
+			body, _, err := mapping.PrescribeToFHIR(legacyRx(t, fixture), mapping.FixedEnv())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -221,14 +212,14 @@ func TestConventionCheckCharacter(t *testing.T) {
 		n++
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			in := bytes.ReplaceAll(payload, id, bad)
-			body, meta, err := tr.ToFHIR(in, env())
+			body, meta, err := tr.ToFHIR(in, mapping.FixedEnv())
 			if err != nil {
 				t.Fatalf("v3 → FHIR refused %s: %v", bad, err)
 			}
 			if !bytes.Contains(body, bad) {
 				t.Errorf("FHIR lost %s", bad)
 			}
-			back, err := tr.ToV3(body, meta, env())
+			back, err := tr.ToV3(body, meta, mapping.FixedEnv())
 			if err != nil {
 				t.Fatalf("FHIR → v3 refused %s: %v", bad, err)
 			}
@@ -236,7 +227,7 @@ func TestConventionCheckCharacter(t *testing.T) {
 				t.Errorf("v3 lost %s", bad)
 			}
 			malformed := bytes.ReplaceAll(payload, id, append([]byte("ZZ"), id[2:]...))
-			if _, _, err := tr.ToFHIR(malformed, env()); err == nil {
+			if _, _, err := tr.ToFHIR(malformed, mapping.FixedEnv()); err == nil {
 				t.Errorf("an id of the wrong shape was accepted")
 			}
 		})
@@ -260,8 +251,8 @@ func wrongCheck(good byte) byte {
 // item's low is the UKCore numberOfPrescriptionsIssued and its high
 // numberOfRepeatsAllowed + 1. The message comes back unchanged.
 func TestConventionDispenseRepeat(t *testing.T) {
-	payload := readTestdata(t, "dispense/dn-erd.xml") // header and item repeatNumber 2..6
-	body, meta, err := mapping.DispenseToFHIR(payload, env())
+	payload := maptest.Testdata(t, "dispense/dn-erd.xml") // header and item repeatNumber 2..6
+	body, meta, err := mapping.DispenseToFHIR(payload, mapping.FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +277,7 @@ func TestConventionDispenseRepeat(t *testing.T) {
 	if got := subInt(uk, "numberOfPrescriptionsIssued") + "/" + string(*mr.DispenseRequest.NumberOfRepeatsAllowed); got != "2/5" {
 		t.Errorf("UKCore numberOfPrescriptionsIssued / numberOfRepeatsAllowed %s, want 2/5", got)
 	}
-	back, err := mapping.DispenseToV3(body, meta, env())
+	back, err := mapping.DispenseToV3(body, meta, mapping.FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +312,7 @@ func TestConventionUnknownGP(t *testing.T) {
 		t.Fatal("fixture has no healthCareProvider id")
 	}
 	in := gp.ReplaceAll(rx, []byte(`${1}<id nullFlavor="UNK"/>`))
-	body, _, err := mapping.PrescribeToFHIR(in, env())
+	body, _, err := mapping.PrescribeToFHIR(in, mapping.FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +322,7 @@ func TestConventionUnknownGP(t *testing.T) {
 		t.Errorf("null GP read as %+v", p.GeneralPractitioner)
 	}
 	// FHIR → v3, from the project's FHIR fixture (no carried v3 parts).
-	fb := bundleOf(t, readTestdata(t, "prescribe/acute-nurse-controlled-drug-unsigned.json"))
+	fb := bundleOf(t, maptest.Testdata(t, "prescribe/acute-nurse-controlled-drug-unsigned.json"))
 	fp := fhir.EntriesOf[*fhir.Patient](fb)[0]
 	unknown := []fhir.Reference{{Identifier: &fhir.Identifier{System: fhir.SystemODS, Value: mapping.UnknownGPODSCode}}}
 	for _, gps := range [][]fhir.Reference{unknown, nil} {
@@ -340,7 +331,7 @@ func TestConventionUnknownGP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v3b, err := mapping.PrescribeToV3(out, mapping.Meta{}, env())
+		v3b, err := mapping.PrescribeToV3(out, mapping.Meta{}, mapping.FixedEnv())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -353,7 +344,7 @@ func TestConventionUnknownGP(t *testing.T) {
 // TestConventionDispenseAuthorTime: the supply header's author time travels
 // in Bundle.timestamp and the Bundle carries no porxgate extension for it.
 func TestConventionDispenseAuthorTime(t *testing.T) {
-	body, _, err := mapping.DispenseToFHIR(readTestdata(t, "dispense/dn-full-two-items.xml"), env())
+	body, _, err := mapping.DispenseToFHIR(maptest.Testdata(t, "dispense/dn-full-two-items.xml"), mapping.FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}

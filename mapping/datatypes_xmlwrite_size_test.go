@@ -17,7 +17,7 @@ func TestDocumentSizeFits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		env := testEnv()
+		env := FixedEnv()
 		p, err := buildPrescription(b, prescribeInteraction(Meta{}, env), Meta{}, env)
 		if err != nil {
 			t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/porxgate/porxgate/internal/corpustest"
 	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/maptest"
 )
 
 // dispBenchRate reports messages per second.
@@ -16,7 +17,7 @@ func dispBenchRate(b *testing.B) {
 // dispBenchInputs returns a dispense notification dispFixture as v3 and as FHIR.
 func dispBenchInputs(b *testing.B, rel string) (v3Msg, fhirMsg []byte) {
 	b.Helper()
-	v3Msg = []byte(dispFixture(b, rel))
+	v3Msg = []byte(string(maptest.Testdata(b, rel)))
 	fhirMsg, _, err := mapping.DispenseToFHIR(v3Msg, dispTestEnv())
 	if err != nil {
 		b.Fatal(err)

@@ -1,23 +1,12 @@
 package mapping_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/maptest"
 )
-
-// dispFixture reads one of the project's v3 test messages.
-func dispFixture(t testing.TB, rel string) string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "testdata", rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
-}
 
 // dispV3ErrorCase is a malformed v3 message made by replacing old with new in a
 // dispFixture, and what the error must say.
@@ -62,7 +51,7 @@ func dispRunV3Errors(t *testing.T, toFHIR func([]byte, mapping.Env) ([]byte, map
 const dnLI = "/PORX_IN080101UK31/ControlActEvent/subject/DispenseNotification/pertinentInformation1/pertinentSupplyHeader/pertinentInformation1[1]/pertinentSuppliedLineItem"
 
 func TestDispenseV3Malformed(t *testing.T) {
-	base := dispFixture(t, "dispense/dn-full-two-items.xml")
+	base := string(maptest.Testdata(t, "dispense/dn-full-two-items.xml"))
 	dispRunV3Errors(t, mapping.DispenseToFHIR, base, []dispV3ErrorCase{
 		{"not xml", "", "<PORX_IN080101UK31", []string{"not well-formed"}, false},
 		{"wrong namespace", `xmlns="urn:hl7-org:v3"`, `xmlns="urn:other"`, []string{"namespace"}, false},
@@ -83,7 +72,7 @@ func TestDispenseV3Malformed(t *testing.T) {
 }
 
 func TestClaimV3Malformed(t *testing.T) {
-	base := dispFixture(t, "claim/claim-exemption-evidence.xml")
+	base := string(maptest.Testdata(t, "claim/claim-exemption-evidence.xml"))
 	dispRunV3Errors(t, mapping.ClaimToFHIR, base, []dispV3ErrorCase{
 		{"not xml", "", "<<", []string{"not well-formed"}, false},
 		{"wrong interaction", "", `<PORX_IN080101UK31 xmlns="urn:hl7-org:v3"/>`, []string{"not a Dispense Claim Information"}, false},
@@ -96,23 +85,23 @@ func TestClaimV3Malformed(t *testing.T) {
 }
 
 func TestReturnWithdrawV3Malformed(t *testing.T) {
-	dispRunV3Errors(t, mapping.ReturnToFHIR, dispFixture(t, "return/return-erd.xml"), []dispV3ErrorCase{
+	dispRunV3Errors(t, mapping.ReturnToFHIR, string(maptest.Testdata(t, "return/return-erd.xml")), []dispV3ErrorCase{
 		{"repeat not a number", `<value value="2" />`, `<value value="two" />`, []string{"PORX_IN100101UK31", "pertinentRepeatInstanceInfo/value"}, false},
 		{"return reason code system", `codeSystem="2.16.840.1.113883.2.1.3.2.4.16.28"`, `codeSystem="1.2.3"`, []string{"pertinentReturnReason/value"}, false},
 	})
-	dispRunV3Errors(t, mapping.WithdrawToFHIR, dispFixture(t, "withdraw/withdraw-erd.xml"), []dispV3ErrorCase{
+	dispRunV3Errors(t, mapping.WithdrawToFHIR, string(maptest.Testdata(t, "withdraw/withdraw-erd.xml")), []dispV3ErrorCase{
 		{"missing NHS number root", `root="2.16.840.1.113883.2.1.4.1"`, `root="1.2.3"`, []string{"PORX_IN510101UK31", "recordTarget/patient/id"}, false},
 		{"missing withdraw reason", "pertinentInformation5", "pertinentInformation6", []string{"ETPWithdraw/pertinentInformation"}, true},
 	})
 }
 
 func TestRebuildReimbursementV3Malformed(t *testing.T) {
-	dispRunV3Errors(t, mapping.RebuildToFHIR, dispFixture(t, "rebuild/rebuild-540101.xml"), []dispV3ErrorCase{
+	dispRunV3Errors(t, mapping.RebuildToFHIR, string(maptest.Testdata(t, "rebuild/rebuild-540101.xml")), []dispV3ErrorCase{
 		{"no components", "", `<PORX_IN540101UK31 xmlns="urn:hl7-org:v3"><id root="X"/></PORX_IN540101UK31>`, []string{"PORX_IN540101UK31", "missing mandatory element"}, false},
 		{"bad sequence", `<sequenceNumber value="1" />`, `<sequenceNumber value="one" />`, []string{"component[1]/sequenceNumber", "whole number"}, false},
 		{"nested notification error", `<recordTarget typeCode="RCT">`, `<recordTarget typeCode="RCX">`, []string{"component[1]/DispenseNotification/recordTarget"}, false},
 	})
-	dispRunV3Errors(t, mapping.ReimbursementToFHIR, dispFixture(t, "claim/noclaim-460101.xml"), []dispV3ErrorCase{
+	dispRunV3Errors(t, mapping.ReimbursementToFHIR, string(maptest.Testdata(t, "claim/noclaim-460101.xml")), []dispV3ErrorCase{
 		{"unknown embedded message", "DispenseNotification", "Other", []string{"PORX_IN460101UK31", "component4/Other", "unsupported embedded message"}, true},
 		{"replacement not boolean", `<code code="RPL" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30" />
             <value value="true" />`, `<code code="RPL" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30" />

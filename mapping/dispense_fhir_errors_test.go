@@ -7,12 +7,13 @@ import (
 
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/maptest"
 )
 
 // dispFHIROf returns the FHIR a v3 dispFixture maps to.
 func dispFHIROf(t *testing.T, toFHIR func([]byte, mapping.Env) ([]byte, mapping.Meta, error), rel string) []byte {
 	t.Helper()
-	body, _, err := toFHIR([]byte(dispFixture(t, rel)), dispTestEnv())
+	body, _, err := toFHIR([]byte(string(maptest.Testdata(t, rel))), dispTestEnv())
 	if err != nil {
 		t.Fatalf("%s: %v", rel, err)
 	}

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"fmt"
 	"time"
 
 	v3 "github.com/porxgate/porxgate/v3"
@@ -105,5 +106,21 @@ func MetaFromWrapper(w v3.Wrapper) Meta {
 		ReceiverASID: w.ReceiverASID,
 		Agent:        w.Author,
 		SystemASID:   w.SystemASID,
+	}
+}
+
+// FixedEnv returns the Env that tests and examples translate with so their
+// output is exact: the clock pinned at 2024-06-07T08:09:10Z, the UK family,
+// and ids counting up from 00000000-0000-4000-8000-000000000001, one
+// sequence per call.
+func FixedEnv() Env {
+	n := 0
+	return Env{
+		Now:    time.Date(2024, 6, 7, 8, 9, 10, 0, time.UTC),
+		Family: v3.FamilyUK,
+		NewID: func() string {
+			n++
+			return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
+		},
 	}
 }

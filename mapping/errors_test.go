@@ -6,17 +6,9 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/maptest"
 	v3 "github.com/porxgate/porxgate/v3"
 )
-
-// epsIssue is an OperationOutcome issue as the EPS API writes it.
-func epsIssue(severity, issueType, system, code, display, diagnostics string) fhir.Issue {
-	iss := fhir.Issue{Severity: severity, Code: issueType, Diagnostics: diagnostics}
-	if code != "" {
-		iss.Details = &fhir.CodeableConcept{Coding: []fhir.Coding{{System: system, Code: code, Display: display}}}
-	}
-	return iss
-}
 
 // TestErrorTablesBothWays takes every row of the …17.22 and …16.34 tables
 // from v3 to the EPS API's FHIR issue (without porxgate's urn:oid coding,
@@ -115,65 +107,65 @@ func TestV3ErrorFromOutcome(t *testing.T) {
 		want         []SpineCode
 		wantUnmapped bool
 	}{
-		{"patient deceased", []fhir.Issue{epsIssue("error", "business-rule", eps, "PATIENT_DECEASED", "Patient is recorded as dead", "")}, 400, ErrorFamilyPrescribe,
+		{"patient deceased", []fhir.Issue{maptest.Issue("error", "business-rule", eps, "PATIENT_DECEASED", "Patient is recorded as dead", "")}, 400, ErrorFamilyPrescribe,
 			AckError, []SpineCode{{p, "0001", "Patient is recorded as dead", "ER"}}, false},
-		{"duplicate prescription id", []fhir.Issue{epsIssue("error", "duplicate", eps, "DUPLICATE_PRESCRIPTION_ID", "Duplicate prescription ID exists", "")}, 400, ErrorFamilyPrescribe,
+		{"duplicate prescription id", []fhir.Issue{maptest.Issue("error", "duplicate", eps, "DUPLICATE_PRESCRIPTION_ID", "Duplicate prescription ID exists", "")}, 400, ErrorFamilyPrescribe,
 			AckError, []SpineCode{{p, "0002", "Duplicate prescription ID exists", "ER"}}, false},
-		{"with another dispenser (release)", []fhir.Issue{epsIssue("error", "business-rule", eps, "PRESCRIPTION_WITH_ANOTHER_DISPENSER", "Prescription is with another dispenser", "")}, 400, ErrorFamilyRelease,
+		{"with another dispenser (release)", []fhir.Issue{maptest.Issue("error", "business-rule", eps, "PRESCRIPTION_WITH_ANOTHER_DISPENSER", "Prescription is with another dispenser", "")}, 400, ErrorFamilyRelease,
 			AckError, []SpineCode{{d, "0004", "Prescription is with another dispenser", "ER"}}, false},
-		{"with another dispenser from the other table", []fhir.Issue{epsIssue("error", "business-rule", eps, "PRESCRIPTION_WITH_ANOTHER_DISPENSER", "", "")}, 400, ErrorFamilyPrescribe,
+		{"with another dispenser from the other table", []fhir.Issue{maptest.Issue("error", "business-rule", eps, "PRESCRIPTION_WITH_ANOTHER_DISPENSER", "", "")}, 400, ErrorFamilyPrescribe,
 			AckError, []SpineCode{{d, "0004", "Prescription is with another dispenser", "ER"}}, false},
-		{"claim error of 17.22 answering a dispenser", []fhir.Issue{epsIssue("error", "business-rule", eps, "CLAIM_INVALID_NOT_DISPENSED", "Invalid Claim. Prescription is not Dispensed", "")}, 400, ErrorFamilyDispense,
+		{"claim error of 17.22 answering a dispenser", []fhir.Issue{maptest.Issue("error", "business-rule", eps, "CLAIM_INVALID_NOT_DISPENSED", "Invalid Claim. Prescription is not Dispensed", "")}, 400, ErrorFamilyDispense,
 			AckError, []SpineCode{{p, "0015", "Invalid Claim. Prescription is not Dispensed", "ER"}}, false},
-		{"failure to process (prescribe)", []fhir.Issue{epsIssue("error", "processing", spine, "FAILURE_TO_PROCESS_MESSAGE", "Unable to process message. Information missing or invalid - x", "")}, 400, ErrorFamilyPrescribe,
+		{"failure to process (prescribe)", []fhir.Issue{maptest.Issue("error", "processing", spine, "FAILURE_TO_PROCESS_MESSAGE", "Unable to process message. Information missing or invalid - x", "")}, 400, ErrorFamilyPrescribe,
 			AckError, []SpineCode{{p, "9999", "Unable to process message. Information missing or invalid - x", "ER"}}, false},
-		{"failure to process (dispense)", []fhir.Issue{epsIssue("error", "processing", spine, "FAILURE_TO_PROCESS_MESSAGE", "Unable to process message. Information missing or invalid - x", "")}, 400, ErrorFamilyDispense,
+		{"failure to process (dispense)", []fhir.Issue{maptest.Issue("error", "processing", spine, "FAILURE_TO_PROCESS_MESSAGE", "Unable to process message. Information missing or invalid - x", "")}, 400, ErrorFamilyDispense,
 			AckError, []SpineCode{{d, "5000", "Unable to process message. Information missing or invalid - x", "ER"}}, false},
-		{"missing value passes its text", []fhir.Issue{epsIssue("error", "value", spine, "MISSING_VALUE", "", "NHS number missing")}, 400, ErrorFamilyPrescribe,
+		{"missing value passes its text", []fhir.Issue{maptest.Issue("error", "value", spine, "MISSING_VALUE", "", "NHS number missing")}, 400, ErrorFamilyPrescribe,
 			AckError, []SpineCode{{p, "0008", "NHS number missing", "ER"}}, false},
-		{"EPS validation code", []fhir.Issue{epsIssue("error", "invalid", spine, "INVALID_VALUE", "", "Expected all MedicationDispenses to agree.")}, 400, ErrorFamilyDispense,
+		{"EPS validation code", []fhir.Issue{maptest.Issue("error", "invalid", spine, "INVALID_VALUE", "", "Expected all MedicationDispenses to agree.")}, 400, ErrorFamilyDispense,
 			AckError, []SpineCode{{d, "5000", "Unable to process message. Information missing or invalid - Expected all MedicationDispenses to agree.", "ER"}}, false},
-		{"EPS validation code, R4 system, fatal", []fhir.Issue{epsIssue("fatal", "invalid", r4, "INVALID_VALUE", "Course of therapy mixed.", "")}, 400, ErrorFamilyPrescribe,
+		{"EPS validation code, R4 system, fatal", []fhir.Issue{maptest.Issue("fatal", "invalid", r4, "INVALID_VALUE", "Course of therapy mixed.", "")}, 400, ErrorFamilyPrescribe,
 			AckError, []SpineCode{{p, "9999", "Unable to process message. Information missing or invalid - Course of therapy mixed.", "ER"}}, false},
-		{"numeric Spine code is a rejection", []fhir.Issue{epsIssue("error", "invalid", "", "202", "Duplicate HL7 ID Error", "")}, 400, ErrorFamilyPrescribe,
+		{"numeric Spine code is a rejection", []fhir.Issue{maptest.Issue("error", "invalid", "", "202", "Duplicate HL7 ID Error", "")}, 400, ErrorFamilyPrescribe,
 			AckRejected, []SpineCode{{a, "202", "Duplicate HL7 ID Error", "ER"}}, false},
-		{"numeric Spine code without display", []fhir.Issue{epsIssue("error", "invalid", spine, "202", "", "")}, 400, ErrorFamilyCancel,
+		{"numeric Spine code without display", []fhir.Issue{maptest.Issue("error", "invalid", spine, "202", "", "")}, 400, ErrorFamilyCancel,
 			AckRejected, []SpineCode{{a, "202", "Duplicate HL7 ID Error", "ER"}}, false},
-		{"rejection and business error together", []fhir.Issue{epsIssue("error", "invalid", spine, "202", "dup", ""), epsIssue("error", "business-rule", eps, "PATIENT_DECEASED", "", "")}, 400, ErrorFamilyPrescribe,
+		{"rejection and business error together", []fhir.Issue{maptest.Issue("error", "invalid", spine, "202", "dup", ""), maptest.Issue("error", "business-rule", eps, "PATIENT_DECEASED", "", "")}, 400, ErrorFamilyPrescribe,
 			AckError, []SpineCode{{a, "202", "dup", "ER"}, {p, "0001", "Patient is recorded as dead", "ER"}}, false},
-		{"issue type only", []fhir.Issue{epsIssue("error", "value", "", "", "", "MedicationRequest.intent must be order.")}, 400, ErrorFamilyPrescribe,
+		{"issue type only", []fhir.Issue{maptest.Issue("error", "value", "", "", "", "MedicationRequest.intent must be order.")}, 400, ErrorFamilyPrescribe,
 			AckError, []SpineCode{{p, "9999", "Unable to process message. Information missing or invalid - MedicationRequest.intent must be order.", "ER"}}, false},
-		{"not found by issue type (prescribe)", []fhir.Issue{epsIssue("error", "not-found", "", "", "", "")}, 404, ErrorFamilyPrescribe,
+		{"not found by issue type (prescribe)", []fhir.Issue{maptest.Issue("error", "not-found", "", "", "", "")}, 404, ErrorFamilyPrescribe,
 			AckError, []SpineCode{{p, "0005", "Prescription can not be found. Contact prescriber", "ER"}}, false},
-		{"not found by issue type (release)", []fhir.Issue{epsIssue("error", "not-found", "", "", "", "")}, 404, ErrorFamilyRelease,
+		{"not found by issue type (release)", []fhir.Issue{maptest.Issue("error", "not-found", "", "", "", "")}, 404, ErrorFamilyRelease,
 			AckError, []SpineCode{{d, "0003", "Resource not found", "ER"}}, false},
-		{"disabled (release)", []fhir.Issue{epsIssue("fatal", "not-supported", "", "", "", "Release functionality is disabled.")}, 400, ErrorFamilyRelease,
+		{"disabled (release)", []fhir.Issue{maptest.Issue("fatal", "not-supported", "", "", "", "Release functionality is disabled.")}, 400, ErrorFamilyRelease,
 			AckError, []SpineCode{{d, "0007", "Functionality disabled in spine", "ER"}}, false},
-		{"no more prescriptions (information)", []fhir.Issue{epsIssue("information", "informational", eps, "NO_MORE_PRESCRIPTIONS", "No more prescriptions available", "")}, 200, ErrorFamilyRelease,
+		{"no more prescriptions (information)", []fhir.Issue{maptest.Issue("information", "informational", eps, "NO_MORE_PRESCRIPTIONS", "No more prescriptions available", "")}, 200, ErrorFamilyRelease,
 			AckError, []SpineCode{{d, "0006", "No more prescriptions available", "IF"}}, false},
-		{"warning without coding is no error", []fhir.Issue{epsIssue("warning", "value", "", "", "", "x"), epsIssue("error", "business-rule", eps, "PRESCRIPTION_EXPIRED", "", "")}, 400, ErrorFamilyDispense,
+		{"warning without coding is no error", []fhir.Issue{maptest.Issue("warning", "value", "", "", "", "x"), maptest.Issue("error", "business-rule", eps, "PRESCRIPTION_EXPIRED", "", "")}, 400, ErrorFamilyDispense,
 			AckError, []SpineCode{{d, "0002", "Prescription has expired", "ER"}}, false},
-		{"unknown named code", []fhir.Issue{epsIssue("error", "invalid", eps, "SOMETHING_NEW", "Something new", "")}, 400, ErrorFamilyDispense,
+		{"unknown named code", []fhir.Issue{maptest.Issue("error", "invalid", eps, "SOMETHING_NEW", "Something new", "")}, 400, ErrorFamilyDispense,
 			AckError, []SpineCode{{d, "5000", "Unable to process message. Information missing or invalid - Something new", "ER"}}, true},
-		{"unknown issue type", []fhir.Issue{epsIssue("error", "made-up", "", "", "", "why")}, 400, ErrorFamilyDispense,
+		{"unknown issue type", []fhir.Issue{maptest.Issue("error", "made-up", "", "", "", "why")}, 400, ErrorFamilyDispense,
 			AckError, []SpineCode{{d, "5000", "Unable to process message. Information missing or invalid - why", "ER"}}, true},
 		{"other coding systems are skipped", []fhir.Issue{{Severity: "error", Code: "invalid", Details: &fhir.CodeableConcept{Coding: []fhir.Coding{{System: "http://example.org", Code: "X"}, {System: eps, Code: "PRESCRIPTION_DISPENSED"}}}}}, 400, ErrorFamilyDispense,
 			AckError, []SpineCode{{d, "0005", "Prescription has been dispensed", "ER"}}, false},
-		{"cancel: R-code", []fhir.Issue{epsIssue("error", "not-found", hist, "R-0008", "Prescription/item not found", "")}, 400, ErrorFamilyCancel,
+		{"cancel: R-code", []fhir.Issue{maptest.Issue("error", "not-found", hist, "R-0008", "Prescription/item not found", "")}, 400, ErrorFamilyCancel,
 			AckError, []SpineCode{{c, "0008", "Prescription/item not found", "ER"}}, false},
-		{"cancel: R-5000 keeps its text", []fhir.Issue{epsIssue("error", "processing", hist, "R-5000", "Unable to process message. Information missing or invalid - y", "")}, 400, ErrorFamilyCancel,
+		{"cancel: R-5000 keeps its text", []fhir.Issue{maptest.Issue("error", "processing", hist, "R-5000", "Unable to process message. Information missing or invalid - y", "")}, 400, ErrorFamilyCancel,
 			AckError, []SpineCode{{c, "5000", "Unable to process message. Information missing or invalid - y", "ER"}}, false},
-		{"cancel: validation error", []fhir.Issue{epsIssue("error", "invalid", spine, "INVALID_VALUE", "", "bad statusReason")}, 400, ErrorFamilyCancel,
+		{"cancel: validation error", []fhir.Issue{maptest.Issue("error", "invalid", spine, "INVALID_VALUE", "", "bad statusReason")}, 400, ErrorFamilyCancel,
 			AckError, []SpineCode{{c, "5000", "Unable to process message. Information missing or invalid - bad statusReason", "ER"}}, false},
-		{"cancel: invalid message", []fhir.Issue{epsIssue("error", "invalid", eps, "INVALID_MESSAGE", "", "")}, 400, ErrorFamilyCancel,
+		{"cancel: invalid message", []fhir.Issue{maptest.Issue("error", "invalid", eps, "INVALID_MESSAGE", "", "")}, 400, ErrorFamilyCancel,
 			AckError, []SpineCode{{c, "5888", "Invalid Message.", "ER"}}, false},
-		{"cancel: already dispensed", []fhir.Issue{epsIssue("error", "business-rule", eps, "PRESCRIPTION_DISPENSED", "", "")}, 400, ErrorFamilyCancel,
+		{"cancel: already dispensed", []fhir.Issue{maptest.Issue("error", "business-rule", eps, "PRESCRIPTION_DISPENSED", "", "")}, 400, ErrorFamilyCancel,
 			AckError, []SpineCode{{c, "0004", "Prescription/item was not cancelled. Prescription has been dispensed.", "ER"}}, false},
-		{"cancel: not found by issue type", []fhir.Issue{epsIssue("error", "not-found", "", "", "", "")}, 404, ErrorFamilyCancel,
+		{"cancel: not found by issue type", []fhir.Issue{maptest.Issue("error", "not-found", "", "", "", "")}, 404, ErrorFamilyCancel,
 			AckError, []SpineCode{{c, "0008", "Prescription/item not found", "ER"}}, false},
-		{"R-5888 outside cancel", []fhir.Issue{epsIssue("error", "invalid", hist, "R-5888", "Invalid Message.", "")}, 400, ErrorFamilyDispense,
+		{"R-5888 outside cancel", []fhir.Issue{maptest.Issue("error", "invalid", hist, "R-5888", "Invalid Message.", "")}, 400, ErrorFamilyDispense,
 			AckError, []SpineCode{{d, "5888", "Invalid message", "ER"}}, false},
-		{"R-0001 outside cancel has no meaning", []fhir.Issue{epsIssue("error", "invalid", hist, "R-0001", "Prescription/item was cancelled", "")}, 400, ErrorFamilyDispense,
+		{"R-0001 outside cancel has no meaning", []fhir.Issue{maptest.Issue("error", "invalid", hist, "R-0001", "Prescription/item was cancelled", "")}, 400, ErrorFamilyDispense,
 			AckError, []SpineCode{{d, "5000", "Unable to process message. Information missing or invalid - Prescription/item was cancelled", "ER"}}, true},
 		{"no issue, 404", nil, 404, ErrorFamilyDispense,
 			AckError, []SpineCode{{d, "0003", "Resource not found", "ER"}}, true},

@@ -132,7 +132,7 @@ func TestAgentPersonRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := testEnv()
+	env := FixedEnv()
 	res := ReadAgentPerson(root, env.NewID, AuthorPersonID)
 	if err := r.Err(); err != nil {
 		t.Fatal(err)

@@ -51,7 +51,7 @@ func sendPairs(tb testing.TB) (fhirReqs, v3Msgs [][]byte) {
 }
 
 func benchEnv() Env {
-	env := testEnv()
+	env := FixedEnv()
 	return env
 }
 

@@ -151,7 +151,7 @@ func TestPrescribeToV3BadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := PrescribeToV3(tt.body(t), Meta{}, testEnv())
+			out, err := PrescribeToV3(tt.body(t), Meta{}, FixedEnv())
 			if err == nil {
 				t.Fatalf("no error; got %d bytes of v3", len(out))
 			}
@@ -173,7 +173,7 @@ func TestPrescribeToV3BadInput(t *testing.T) {
 // become a FHIR Bundle gives an error naming the interaction and the v3
 // element path.
 func TestPrescribeToFHIRBadInput(t *testing.T) {
-	good, err := PrescribeToV3(fixture(t, "repeat-dispensing-pharmacist-endorsed.json"), Meta{}, testEnv())
+	good, err := PrescribeToV3(fixture(t, "repeat-dispensing-pharmacist-endorsed.json"), Meta{}, FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestPrescribeToFHIRBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body, _, err := PrescribeToFHIR(tt.msg(t), testEnv())
+			body, _, err := PrescribeToFHIR(tt.msg(t), FixedEnv())
 			if err == nil {
 				t.Fatalf("no error; got FHIR %s", body)
 			}

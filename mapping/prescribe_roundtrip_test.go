@@ -3,12 +3,10 @@ package mapping_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
@@ -17,19 +15,6 @@ import (
 	"github.com/porxgate/porxgate/mapping/conformance"
 	v3 "github.com/porxgate/porxgate/v3"
 )
-
-// env is a deterministic environment for the tests of this file.
-func env() mapping.Env {
-	n := 0
-	return mapping.Env{
-		Now:    time.Date(2024, 6, 7, 8, 9, 10, 0, time.UTC),
-		Family: v3.FamilyUK,
-		NewID: func() string {
-			n++
-			return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
-		},
-	}
-}
 
 // roundTrip checks v3 → FHIR → v3 gives msg back exactly (corpus rules,
 // every UUID of msg must come back).
@@ -70,11 +55,11 @@ func TestPrescribeFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			msg, err := mapping.PrescribeToV3(req, mapping.Meta{}, env())
+			msg, err := mapping.PrescribeToV3(req, mapping.Meta{}, mapping.FixedEnv())
 			if err != nil {
 				t.Fatalf("FHIR → v3: %v", err)
 			}
-			body := roundTrip(t, msg, env())
+			body := roundTrip(t, msg, mapping.FixedEnv())
 			compareOrders(t, req, body)
 		})
 	}
@@ -170,7 +155,7 @@ func TestPrescribeCorpusBundlesRoundTrip(t *testing.T) {
 	files := corpustest.Walk(t, func(rel string) bool {
 		return strings.HasPrefix(rel, "examples") && !strings.Contains(rel, "errors") && strings.HasSuffix(rel, ".json")
 	})
-	e := env()
+	e := mapping.FixedEnv()
 	n := 0
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -215,7 +200,7 @@ func TestPrescribeSignedPrescriptionsRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			msg := wrapParentPrescription(t, raw)
-			roundTrip(t, msg, env())
+			roundTrip(t, msg, mapping.FixedEnv())
 		})
 	}
 }
@@ -284,7 +269,7 @@ func TestPrescribeV3Variations(t *testing.T) {
 				t.Fatalf("base message has no %q", tt.old)
 			}
 			msg := []byte(strings.ReplaceAll(string(tt.base), tt.old, tt.new))
-			e := env()
+			e := mapping.FixedEnv()
 			body := roundTrip(t, msg, e)
 			if got := bytes.Contains(body, []byte(mapping.ExtensionV3Original)); got != tt.carried {
 				t.Errorf("part carried verbatim = %v, want %v", got, tt.carried)
@@ -300,7 +285,7 @@ func fixtureV3(t *testing.T, name string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg, err := mapping.PrescribeToV3(req, mapping.Meta{}, env())
+	msg, err := mapping.PrescribeToV3(req, mapping.Meta{}, mapping.FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/porxgate/porxgate/internal/corpustest"
 	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/maptest"
 )
 
 // relBenchInputs returns the corpus's 20-prescription nominated release
@@ -14,7 +15,7 @@ import (
 // response (BenchmarkReleaseAnswerFromEPS repeats it to 20).
 func relBenchInputs(b *testing.B) (v3Msg, fhirMsg, epsMsg []byte, meta mapping.Meta) {
 	b.Helper()
-	v3Msg = relFixture(b, "patient-release-response-070103.xml")
+	v3Msg = maptest.Testdata(b, "release/"+"patient-release-response-070103.xml")
 	if corpustest.Present() {
 		v3Msg = relCorpus(b, "release-responses/full_successful_release.xml")
 	}
@@ -34,7 +35,7 @@ func relBenchRate(b *testing.B) {
 // gateway does for each download.
 func BenchmarkReleaseAnswerFromEPS(b *testing.B) {
 	eps := scaledReleaseAnswer(b, 20)
-	req := relFixture(b, "nominated-release-request-060102.xml")
+	req := maptest.Testdata(b, "release/"+"nominated-release-request-060102.xml")
 	env := relEnv()
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -12,6 +12,7 @@ import (
 	"github.com/porxgate/porxgate/internal/corpustest"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
+	"github.com/porxgate/porxgate/mapping/maptest"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -90,7 +91,7 @@ func TestReleaseAnswerFullRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := relFixture(t, "nominated-release-request-060102.xml")
+	req := maptest.Testdata(t, "release/"+"nominated-release-request-060102.xml")
 	got, out, err := mapping.ReleaseAnswerFromEPS(req, epsShaped(t, body), 200, mapping.ReleaseReplyEnds{}, relEnv())
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +152,7 @@ func attrAt(root *etree.Element, path string) string {
 // become the v3 answers a dispenser expects.
 func TestReleaseAnswerSpec(t *testing.T) {
 	patientReq := relCorpus(t, "examples/secondary-care/homecare/acute/nominated-pharmacy/clinical-practitioner/1-Convert-Response-Release-200_OK.xml")
-	nominatedReq := relFixture(t, "nominated-release-request-060102.xml")
+	nominatedReq := maptest.Testdata(t, "release/"+"nominated-release-request-060102.xml")
 	tests := []struct {
 		name, req, body string
 		status          int
@@ -246,7 +247,7 @@ func TestReleaseAnswerNothingReleased(t *testing.T) {
 	empty := []byte(`{"resourceType":"Parameters","parameter":[
 		{"name":"passedPrescriptions","resource":{"resourceType":"Bundle","type":"searchset","total":0}},
 		{"name":"failedPrescriptions","resource":{"resourceType":"Bundle","type":"searchset","total":0}}]}`)
-	got, out, err := mapping.ReleaseAnswerFromEPS(relFixture(t, "nominated-release-request-060102.xml"), empty, 200, mapping.ReleaseReplyEnds{}, relEnv())
+	got, out, err := mapping.ReleaseAnswerFromEPS(maptest.Testdata(t, "release/"+"nominated-release-request-060102.xml"), empty, 200, mapping.ReleaseReplyEnds{}, relEnv())
 	if err != nil {
 		t.Fatal(err)
 	}

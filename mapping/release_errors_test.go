@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/maptest"
 )
 
 // relCase is one malformed message: base with old replaced by new (new
@@ -63,7 +64,7 @@ func relWantError(t *testing.T, err error, want []string) {
 // patientRequestFixture is the nominated request fixture made a patient one.
 func patientRequestFixture(t *testing.T) string {
 	t.Helper()
-	s := string(relFixture(t, "nominated-release-request-060102.xml"))
+	s := string(maptest.Testdata(t, "release/"+"nominated-release-request-060102.xml"))
 	s = strings.ReplaceAll(s, "PORX_IN060102UK30", "PORX_IN132004UK30")
 	s = strings.ReplaceAll(s, "NominatedPrescriptionReleaseRequest", "PatientPrescriptionReleaseRequest")
 	return strings.Replace(s, "        </author>\n      </PatientPrescriptionReleaseRequest>", `        </author>
@@ -80,7 +81,7 @@ func patientRequestFixture(t *testing.T) string {
 func TestReleaseRequestV3Malformed(t *testing.T) {
 	const nom = "/PORX_IN060102UK30/ControlActEvent/subject/NominatedPrescriptionReleaseRequest"
 	const pat = "/PORX_IN132004UK30/ControlActEvent/subject/PatientPrescriptionReleaseRequest"
-	nominated := string(relFixture(t, "nominated-release-request-060102.xml"))
+	nominated := string(maptest.Testdata(t, "release/"+"nominated-release-request-060102.xml"))
 	patient := patientRequestFixture(t)
 	if _, _, err := mapping.ReleaseRequestToFHIR([]byte(patient), relEnv()); err != nil {
 		t.Fatalf("the patient request base does not read: %v", err)
@@ -113,7 +114,7 @@ func TestReleaseRequestV3Malformed(t *testing.T) {
 func TestReleaseResponseV3Malformed(t *testing.T) {
 	const prr = "/PORX_IN070103UK31/ControlActEvent/subject/PrescriptionReleaseResponse"
 	const rx = prr + "/component/ParentPrescription/pertinentInformation1/pertinentPrescription"
-	base := string(relFixture(t, "patient-release-response-070103.xml"))
+	base := string(maptest.Testdata(t, "release/"+"patient-release-response-070103.xml"))
 	for _, tc := range []relCase{
 		{"not xml", "", "<", []string{"not well-formed"}},
 		{"not a response", "", `<PORX_IN110101UK30 xmlns="urn:hl7-org:v3"/>`, []string{"not a release response"}},
@@ -140,7 +141,7 @@ func TestReleaseResponseV3Malformed(t *testing.T) {
 
 func TestReleaseRejectionV3Malformed(t *testing.T) {
 	const rr = "/PORX_IN110101UK30/ControlActEvent/subject/PrescriptionReleaseReject/pertinentInformation/pertinentRejectionReason"
-	base := string(relFixture(t, "release-rejection-110101-with-another-dispenser.xml"))
+	base := string(maptest.Testdata(t, "release/"+"release-rejection-110101-with-another-dispenser.xml"))
 	for _, tc := range []relCase{
 		{"not a rejection", "", `<PORX_IN070101UK31 xmlns="urn:hl7-org:v3"/>`, []string{"not a prescription release rejection"}},
 		{"reason code", `<code code="PRRR"`, `<code code="XXXX"`, []string{rr + "/code", "unexpected code"}},
@@ -255,7 +256,7 @@ func TestReleaseRequestFHIRMalformed(t *testing.T) {
 }
 
 func TestReleaseResponseFHIRMalformed(t *testing.T) {
-	good, meta, err := mapping.ReleaseResponseToFHIR(relFixture(t, "patient-release-response-070103.xml"), relEnv())
+	good, meta, err := mapping.ReleaseResponseToFHIR(maptest.Testdata(t, "release/"+"patient-release-response-070103.xml"), relEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +332,7 @@ func TestReleaseResponseFHIRMalformed(t *testing.T) {
 }
 
 func TestReleaseRejectionFHIRMalformed(t *testing.T) {
-	good, meta, err := mapping.ReleaseRejectionToFHIR(relFixture(t, "release-rejection-110101-with-another-dispenser.xml"), relEnv())
+	good, meta, err := mapping.ReleaseRejectionToFHIR(maptest.Testdata(t, "release/"+"release-rejection-110101-with-another-dispenser.xml"), relEnv())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package mapping_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +10,7 @@ import (
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
+	"github.com/porxgate/porxgate/mapping/maptest"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -27,16 +26,6 @@ func relEnv() mapping.Env {
 			return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
 		},
 	}
-}
-
-// relFixture reads a file of testdata/release.
-func relFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "release", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // relRoundTrip runs msg through the translator of its interaction, v3 →
@@ -128,7 +117,7 @@ func TestReleaseFixturesRoundTrip(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			msg := relFixture(t, tc.file)
+			msg := maptest.Testdata(t, "release/"+tc.file)
 			body, got := relRoundTrip(t, msg)
 			if n := strings.Count(string(body), mapping.PorxgateExtensionBase); n != len(tc.carried) {
 				t.Errorf("FHIR carries %d porxgate extensions, want %v: %s", n, tc.carried, body)
@@ -235,7 +224,7 @@ func decodeOutcomeT(t *testing.T, body []byte) *fhir.OperationOutcome {
 // TestReleaseRequestTranslatorTakesAnswers: the "Release" kind's ToV3 also
 // writes a $release answer (porxgate convert picks it for any Parameters).
 func TestReleaseRequestTranslatorTakesAnswers(t *testing.T) {
-	msg := relFixture(t, "patient-release-response-070103.xml")
+	msg := maptest.Testdata(t, "release/"+"patient-release-response-070103.xml")
 	body, meta, err := mapping.ReleaseResponseToFHIR(msg, relEnv())
 	if err != nil {
 		t.Fatal(err)
@@ -253,9 +242,9 @@ func TestReleaseRequestTranslatorTakesAnswers(t *testing.T) {
 // TestReleaseCarried: what the FHIR form cannot say comes back all the same,
 // carried verbatim, and the signatures with it.
 func TestReleaseCarried(t *testing.T) {
-	resp := string(relFixture(t, "patient-release-response-070103.xml"))
-	nominated := string(relFixture(t, "nominated-release-request-060102.xml"))
-	rejection := string(relFixture(t, "release-rejection-110101-with-another-dispenser.xml"))
+	resp := string(maptest.Testdata(t, "release/"+"patient-release-response-070103.xml"))
+	nominated := string(maptest.Testdata(t, "release/"+"nominated-release-request-060102.xml"))
+	rejection := string(maptest.Testdata(t, "release/"+"release-rejection-110101-with-another-dispenser.xml"))
 	cut := func(s, from, to string) string {
 		i := strings.Index(s, from)
 		j := strings.Index(s[i:], to) + i + len(to)

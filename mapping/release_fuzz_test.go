@@ -4,12 +4,13 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/maptest"
 )
 
 // FuzzReleaseRequestV3ToFHIR: no release request, however malformed, makes
 // the reader panic; one it reads becomes FHIR that writes back.
 func FuzzReleaseRequestV3ToFHIR(f *testing.F) {
-	f.Add(relFixture(f, "nominated-release-request-060102.xml"))
+	f.Add(maptest.Testdata(f, "release/"+"nominated-release-request-060102.xml"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		env := relEnv()
 		body, meta, err := mapping.ReleaseRequestToFHIR(data, env)
@@ -25,7 +26,7 @@ func FuzzReleaseRequestV3ToFHIR(f *testing.F) {
 // FuzzReleaseResponseV3ToFHIR: no release response, however malformed,
 // makes the reader (or the writer of what it read) panic.
 func FuzzReleaseResponseV3ToFHIR(f *testing.F) {
-	f.Add(relFixture(f, "patient-release-response-070103.xml"))
+	f.Add(maptest.Testdata(f, "release/"+"patient-release-response-070103.xml"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		env := relEnv()
 		body, meta, err := mapping.ReleaseResponseToFHIR(data, env)

@@ -10,6 +10,7 @@ import (
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/internal/corpustest"
 	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/maptest"
 )
 
 // The scale benchmarks show how cost grows with a message's size: a
@@ -105,7 +106,7 @@ func isItemRef(ref string, items []fhir.Entry) bool {
 // else our own one-prescription release response repeated.
 func scaledReleaseAnswer(b *testing.B, n int) []byte {
 	b.Helper()
-	src := relFixture(b, "patient-release-response-070103.xml")
+	src := maptest.Testdata(b, "release/"+"patient-release-response-070103.xml")
 	if corpustest.Present() {
 		src = relCorpus(b, "release-responses/full_successful_release.xml")
 	}
@@ -139,7 +140,7 @@ func reportPerItem(b *testing.B, items int) {
 // BenchmarkScaleReleaseAnswer builds the v3 release response from EPS's
 // answer for 1, 5, 20 and 100 prescriptions.
 func BenchmarkScaleReleaseAnswer(b *testing.B) {
-	req := relFixture(b, "nominated-release-request-060102.xml")
+	req := maptest.Testdata(b, "release/"+"nominated-release-request-060102.xml")
 	for _, n := range []int{1, 5, 20, 100} {
 		b.Run(fmt.Sprintf("prescriptions=%d", n), func(b *testing.B) {
 			eps := scaledReleaseAnswer(b, n)

@@ -1,6 +1,6 @@
 package conformance
 
-import "github.com/porxgate/porxgate/v3"
+import v3 "github.com/porxgate/porxgate/v3"
 
 // Diff is the first difference between an expected and a produced document
 // (v3.Diff).

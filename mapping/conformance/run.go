@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Directions of a check, as printed.

@@ -1,0 +1,48 @@
+// Package maptest holds what the tests of mapping's packages share: the
+// project's own test messages (the repository's testdata folder, found from
+// this file so a test reads it from any package depth) and FHIR values shaped
+// as the EPS API writes them. It imports no mapping package, so every one of
+// them, the shared core included, may use it in its tests.
+package maptest
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/porxgate/porxgate/fhir"
+)
+
+// Testdata returns a file of the repository's testdata folder by its path
+// under it (such as "release/release_request.xml"), failing the test when it
+// cannot be read.
+func Testdata(t testing.TB, rel string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(TestdataDir(), filepath.FromSlash(rel)))
+	if err != nil {
+		t.Fatalf("testdata %s: %v", rel, err)
+	}
+	return b
+}
+
+// TestdataDir returns the repository's testdata folder.
+func TestdataDir() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "testdata"
+	}
+	// file is <repo>/mapping/maptest/maptest.go
+	return filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(file))), "testdata")
+}
+
+// Issue returns an OperationOutcome issue as the EPS API writes it: a
+// severity, an issue type, diagnostics and, when code is set, one coding of
+// system.
+func Issue(severity, issueType, system, code, display, diagnostics string) fhir.Issue {
+	iss := fhir.Issue{Severity: severity, Code: issueType, Diagnostics: diagnostics}
+	if code != "" {
+		iss.Details = &fhir.CodeableConcept{Coding: []fhir.Coding{{System: system, Code: code, Display: display}}}
+	}
+	return iss
+}
