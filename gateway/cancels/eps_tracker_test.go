@@ -1,57 +1,18 @@
-package gateway
+package cancels
 
 import (
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/porxgate/porxgate/gateway/cancels/cancelstest"
 )
 
-// trackerTask writes one tracker Task as the EPS tracker (and the
-// simulator) answers it.
-func trackerTask(pid, status, owner, lastModified string, items map[string]string) map[string]any {
-	var inputs []any
-	for id, st := range items {
-		in := map[string]any{
-			"type":           map[string]any{"coding": []any{map[string]any{"system": "http://snomed.info/sct", "code": "16076005"}}},
-			"valueReference": map[string]any{"identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/prescription-order-item-number", "value": id}},
-		}
-		if st != "" {
-			in["extension"] = []any{map[string]any{"url": extDispensingInformation, "extension": []any{
-				map[string]any{"url": "dispenseStatus", "valueCoding": map[string]any{"system": "https://fhir.nhs.uk/CodeSystem/medicationdispense-type", "code": st}},
-			}}}
-		}
-		inputs = append(inputs, in)
-	}
-	t := map[string]any{
-		"resourceType":   "Task",
-		"id":             "t-" + pid,
-		"status":         "in-progress",
-		"intent":         "order",
-		"businessStatus": map[string]any{"coding": []any{map[string]any{"system": "https://fhir.nhs.uk/CodeSystem/EPS-task-business-status", "code": status}}},
-		"focus":          map[string]any{"identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/prescription-order-number", "value": pid}},
-		"lastModified":   lastModified,
-		"input":          inputs,
-	}
-	if owner != "" {
-		t["owner"] = map[string]any{"identifier": map[string]any{"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": owner}}
-	}
-	return t
-}
-
-// searchsetOf wraps resources in a searchset Bundle.
-func searchsetOf(t testing.TB, resources ...map[string]any) []byte {
-	t.Helper()
-	var entries []any
-	for _, r := range resources {
-		entries = append(entries, map[string]any{"fullUrl": "urn:uuid:" + r["id"].(string), "resource": r})
-	}
-	b, err := json.Marshal(map[string]any{"resourceType": "Bundle", "type": "searchset", "entry": entries})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+// The fixture prescription (cancelstest).
+const (
+	rxID       = cancelstest.RxID
+	rxLineItem = cancelstest.RxLineItem
+)
 
 func TestParseTrackerAnswer(t *testing.T) {
 	const pid = "C1D2E3-A99968-00A1BM"
@@ -64,26 +25,26 @@ func TestParseTrackerAnswer(t *testing.T) {
 		found     bool
 		wantOwner string
 	}{
-		{"with dispenser", searchsetOf(t, trackerTask(pid, "0002", "FCG71", "2024-01-01T00:00:00Z", map[string]string{item: "0008"})), "", false, true, "FCG71"},
-		{"owing", searchsetOf(t, trackerTask(pid, "0003", "FCG71", "2024-01-01T00:00:00Z", map[string]string{item: "0004"})), "", false, true, "FCG71"},
-		{"cancelled on return", searchsetOf(t, trackerTask(pid, "0005", "", "2024-01-01T00:00:00Z", map[string]string{item: "0005"})), "0001", true, true, ""},
-		{"dispensed", searchsetOf(t, trackerTask(pid, "0006", "FCG71", "2024-01-01T00:00:00Z", map[string]string{item: "0001"})), "0004", true, true, "FCG71"},
-		{"partial", searchsetOf(t, trackerTask(pid, "0006", "FCG71", "2024-01-01T00:00:00Z", map[string]string{item: "0003"})), "0004", true, true, "FCG71"},
-		{"not dispensed", searchsetOf(t, trackerTask(pid, "0007", "FCG71", "2024-01-01T00:00:00Z", map[string]string{item: "0002"})), "0010", true, true, "FCG71"},
-		{"expired item", searchsetOf(t, trackerTask(pid, "0004", "", "2024-01-01T00:00:00Z", map[string]string{item: "0006"})), "0005", true, true, ""},
-		{"no item status, prescription cancelled", searchsetOf(t, trackerTask(pid, "0005", "", "2024-01-01T00:00:00Z", map[string]string{item: ""})), "0001", true, true, ""},
-		{"no item status, with dispenser", searchsetOf(t, trackerTask(pid, "0002", "", "2024-01-01T00:00:00Z", map[string]string{item: ""})), "", false, true, ""},
-		{"item not listed", searchsetOf(t, trackerTask(pid, "0002", "", "2024-01-01T00:00:00Z", map[string]string{"other": "0005"})), "", false, false, ""},
-		{"newest of two issues wins", searchsetOf(t,
-			trackerTask(pid, "0002", "", "2024-01-01T00:00:00Z", map[string]string{item: "0008"}),
-			trackerTask(pid, "0006", "", "2024-02-01T00:00:00Z", map[string]string{item: "0001"})), "0004", true, true, ""},
-		{"other prescriptions ignored", searchsetOf(t,
-			trackerTask("AAAAAA-A99968-00000X", "0005", "", "2024-03-01T00:00:00Z", map[string]string{item: "0005"}),
-			trackerTask(pid, "0002", "", "2024-01-01T00:00:00Z", map[string]string{item: "0008"})), "", false, true, ""},
+		{"with dispenser", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0002", "FCG71", "2024-01-01T00:00:00Z", map[string]string{item: "0008"})), "", false, true, "FCG71"},
+		{"owing", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0003", "FCG71", "2024-01-01T00:00:00Z", map[string]string{item: "0004"})), "", false, true, "FCG71"},
+		{"cancelled on return", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0005", "", "2024-01-01T00:00:00Z", map[string]string{item: "0005"})), "0001", true, true, ""},
+		{"dispensed", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0006", "FCG71", "2024-01-01T00:00:00Z", map[string]string{item: "0001"})), "0004", true, true, "FCG71"},
+		{"partial", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0006", "FCG71", "2024-01-01T00:00:00Z", map[string]string{item: "0003"})), "0004", true, true, "FCG71"},
+		{"not dispensed", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0007", "FCG71", "2024-01-01T00:00:00Z", map[string]string{item: "0002"})), "0010", true, true, "FCG71"},
+		{"expired item", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0004", "", "2024-01-01T00:00:00Z", map[string]string{item: "0006"})), "0005", true, true, ""},
+		{"no item status, prescription cancelled", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0005", "", "2024-01-01T00:00:00Z", map[string]string{item: ""})), "0001", true, true, ""},
+		{"no item status, with dispenser", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0002", "", "2024-01-01T00:00:00Z", map[string]string{item: ""})), "", false, true, ""},
+		{"item not listed", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0002", "", "2024-01-01T00:00:00Z", map[string]string{"other": "0005"})), "", false, false, ""},
+		{"newest of two issues wins", cancelstest.Searchset(t,
+			cancelstest.TrackerTask(pid, "0002", "", "2024-01-01T00:00:00Z", map[string]string{item: "0008"}),
+			cancelstest.TrackerTask(pid, "0006", "", "2024-02-01T00:00:00Z", map[string]string{item: "0001"})), "0004", true, true, ""},
+		{"other prescriptions ignored", cancelstest.Searchset(t,
+			cancelstest.TrackerTask("AAAAAA-A99968-00000X", "0005", "", "2024-03-01T00:00:00Z", map[string]string{item: "0005"}),
+			cancelstest.TrackerTask(pid, "0002", "", "2024-01-01T00:00:00Z", map[string]string{item: "0008"})), "", false, true, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v, err := parseTrackerAnswer(tc.body, strings.ToLower(pid))
+			v, err := ParseTrackerAnswer(tc.body, strings.ToLower(pid))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,7 +58,7 @@ func TestParseTrackerAnswer(t *testing.T) {
 
 func TestParseTrackerAnswerMalformed(t *testing.T) {
 	const pid = "C1D2E3-A99968-00A1BM"
-	noFocus := trackerTask(pid, "0002", "", "", nil)
+	noFocus := cancelstest.TrackerTask(pid, "0002", "", "", nil)
 	delete(noFocus, "focus")
 	cases := []struct {
 		name, body, want string
@@ -107,20 +68,20 @@ func TestParseTrackerAnswerMalformed(t *testing.T) {
 		{"not a Bundle", `{"resourceType":"OperationOutcome","issue":[]}`, "want Bundle"},
 		{"no resourceType", `{"entry":[]}`, "no resourceType"},
 		{"empty searchset", `{"resourceType":"Bundle","type":"searchset"}`, "does not list the prescription"},
-		{"Task without prescription id", string(searchsetOf(t, noFocus)), "no short-form prescription id"},
+		{"Task without prescription id", string(cancelstest.Searchset(t, noFocus)), "no short-form prescription id"},
 		{"entry not an object", `{"resourceType":"Bundle","entry":[{"resource":7}]}`, "EPS tracker answer"},
 		{"input of the wrong type", `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Task","input":"x"}}]}`, "EPS tracker answer"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := parseTrackerAnswer([]byte(tc.body), pid)
+			_, err := ParseTrackerAnswer([]byte(tc.body), pid)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
 		})
 	}
-	if _, err := parseTrackerAnswer([]byte(`{"resourceType":"Bundle","type":"searchset"}`), pid); !errors.Is(err, errNotInTracker) {
-		t.Errorf("empty searchset: %v, want errNotInTracker", err)
+	if _, err := ParseTrackerAnswer([]byte(`{"resourceType":"Bundle","type":"searchset"}`), pid); !errors.Is(err, ErrNotInTracker) {
+		t.Errorf("empty searchset: %v, want ErrNotInTracker", err)
 	}
 }
 
@@ -143,9 +104,9 @@ func TestSettledCode(t *testing.T) {
 // and a view read is for the prescription asked about.
 func FuzzParseTrackerAnswer(f *testing.F) {
 	f.Add([]byte(`{"resourceType":"Bundle","type":"searchset"}`), "C1D2E3-A99968-00A1BM")
-	f.Add(searchsetOf(f, trackerTask("C1D2E3-A99968-00A1BM", "0002", "FCG71", "2024-01-01T00:00:00Z", map[string]string{"a1": "0008"})), "C1D2E3-A99968-00A1BM")
+	f.Add(cancelstest.Searchset(f, cancelstest.TrackerTask("C1D2E3-A99968-00A1BM", "0002", "FCG71", "2024-01-01T00:00:00Z", map[string]string{"a1": "0008"})), "C1D2E3-A99968-00A1BM")
 	f.Fuzz(func(t *testing.T, body []byte, pid string) {
-		v, err := parseTrackerAnswer(body, pid)
+		v, err := ParseTrackerAnswer(body, pid)
 		if err != nil {
 			return
 		}

@@ -1,4 +1,4 @@
-package gateway
+package cancels
 
 import (
 	"context"
@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/porxgate/porxgate/gateway/cancels"
-	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/internal/ids"
@@ -17,15 +15,15 @@ import (
 	"github.com/porxgate/porxgate/mapping"
 )
 
-// TrackerAPI is the EPS tracker search the cancellation poller asks
-// (gateway/upstream.Client satisfies it).
+// TrackerAPI is the EPS tracker search the poller asks (gateway/upstream.Client
+// satisfies it).
 type TrackerAPI interface {
 	// TrackerGet searches prescriptions: GET Task?query.
 	TrackerGet(ctx context.Context, query url.Values) (*upstream.Response, error)
 }
 
-// CancelOptions tune the pending-cancellation work.
-type CancelOptions struct {
+// Config tunes the pending-cancellation work.
+type Config struct {
 	// PollInterval is how often the poller looks for cancellations due a
 	// poll and sweeps expired ones.
 	PollInterval time.Duration
@@ -43,17 +41,17 @@ type CancelOptions struct {
 	Lease time.Duration
 }
 
-// CancelOptionsFrom takes the cancellation settings of a Config.
-func CancelOptionsFrom(cfg Config) CancelOptions {
-	return CancelOptions{
-		PollInterval: cfg.CancelPollInterval, Backoff: cfg.CancelBackoff, MaxBackoff: cfg.CancelMaxBackoff,
-		MaxAge: cfg.CancelMaxAge, Rate: cfg.CancelPollRate, Lease: cfg.Lease,
-	}
+// DefaultConfig is the pending-cancellation settings a gateway starts
+// with: a first look after five minutes, then doubling up to six hours;
+// given up after 30 days; two EPS tracker queries a second.
+func DefaultConfig() Config {
+	return Config{PollInterval: 30 * time.Second, Backoff: 5 * time.Minute, MaxBackoff: 6 * time.Hour,
+		MaxAge: 30 * 24 * time.Hour, Rate: 2, Lease: 30 * time.Second}
 }
 
 // withDefaults fills what o leaves unset with DefaultConfig's values.
-func (o CancelOptions) withDefaults() CancelOptions {
-	d := CancelOptionsFrom(DefaultConfig())
+func (o Config) withDefaults() Config {
+	d := DefaultConfig()
 	if o.PollInterval <= 0 {
 		o.PollInterval = d.PollInterval
 	}
@@ -77,103 +75,124 @@ func (o CancelOptions) withDefaults() CancelOptions {
 
 // backoff is the wait after the n-th poll that found a cancellation
 // pending: Backoff doubled n-1 times, at most MaxBackoff.
-func (o CancelOptions) backoff(n int) time.Duration {
+func (o Config) backoff(n int) time.Duration {
 	return retry.Exponential{First: o.Backoff, Max: o.MaxBackoff}.Nth(n)
 }
 
-// TrackerOptions are the cancels.Options these settings mean.
-func (o CancelOptions) TrackerOptions() cancels.Options {
+// TrackerOptions are the Options of a Tracker these settings mean.
+func (o Config) TrackerOptions() Options {
 	o = o.withDefaults()
-	return cancels.Options{LeaseTTL: o.Lease, MaxAge: o.MaxAge, Backoff: o.backoff}
+	return Options{LeaseTTL: o.Lease, MaxAge: o.MaxAge, Backoff: o.backoff}
 }
 
-// Cancellations is the gateway's handling of pending cancellations (cancel
-// requests EPS answered "with dispenser, marked for cancellation"): it
-// tracks them, resolves them when a dispense notification or return for
-// the prescription passes through (settle) or when the EPS tracker shows
-// the item settled (the poller, Run), and then queues the Subsequent
-// Cancel Response to the original prescriber in the outbox, once. A
-// Server serves its admin view and metrics once EnableCancellations is
-// called; the EPS processor uses it through WithCancellations.
-type Cancellations struct {
-	tracker cancels.Tracker
+// ServiceOptions are what a Service is built from.
+type ServiceOptions struct {
+	// Tracker keeps the cancellations (OpenTracker, NewRedis, NewMemory).
+	Tracker Tracker
+	// EPS answers the poller's tracker queries; nil: no polling (only
+	// dispense notifications and returns resolve, and expiry).
+	EPS TrackerAPI
+	// Config tunes the work; unset fields take DefaultConfig's values.
+	Config Config
+	// Log receives the service's lines.
+	Log *slog.Logger
+	// Now is the clock (nil: time.Now); NewID makes the Subsequent Cancel
+	// Responses' MessageIds (nil: random UUIDs).
+	Now   func() time.Time
+	NewID func() string
+}
+
+// Service is the handling of pending cancellations (cancel requests EPS
+// answered "with dispenser, marked for cancellation"): it tracks them
+// (Track), resolves them when a dispense notification or return for the
+// prescription passes through (Settle) or when the EPS tracker shows the
+// item settled (the poller, Run), and then queues the Subsequent Cancel
+// Response to the original prescriber in the outbox (Attach), once. It
+// serves its admin view (ServeAdmin) and its metrics (Attach).
+type Service struct {
+	tracker Tracker
 	api     TrackerAPI
-	opts    CancelOptions
+	opts    Config
 	log     *slog.Logger
 	now     func() time.Time
 	newID   func() string
 	// asid is porxgate's own ASID answering as Spine.
 	asid string
 
-	// Set by attach (EnableCancellations).
-	store  store.Store
-	routes *outbox.Routes
-	wake   func()
-	m      *cancelMetrics
+	// Set by Attach.
+	out  Outbox
+	wake func()
+	m    *metrics
 }
 
-// NewCancellations returns the pending-cancellation handling over a
-// tracker and the EPS tracker API (nil: no polling; only dispense
-// notifications and returns resolve, and expiry). now and newID may be nil
-// for time.Now and random UUIDs.
-func NewCancellations(tr cancels.Tracker, api TrackerAPI, opts CancelOptions, now func() time.Time, newID func() string, log *slog.Logger) *Cancellations {
-	if now == nil {
-		now = time.Now
+// NewService returns the pending-cancellation handling o describes.
+func NewService(o ServiceOptions) *Service {
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	if newID == nil {
-		newID = ids.NewUUID
+	if o.NewID == nil {
+		o.NewID = ids.NewUUID
 	}
-	return &Cancellations{
-		tracker: tr, api: api, opts: opts.withDefaults(), log: log, now: now, newID: newID,
-		asid: mapping.DefaultReceiverASID, wake: func() {}, m: newCancelMetrics(nil),
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{
+		tracker: o.Tracker, api: o.EPS, opts: o.Config.withDefaults(), log: o.Log, now: o.Now, newID: o.NewID,
+		asid: mapping.DefaultReceiverASID, wake: func() {}, m: newMetrics(nil),
 	}
 }
 
 // Tracker returns the tracker the cancellations are kept in.
-func (c *Cancellations) Tracker() cancels.Tracker { return c.tracker }
+func (c *Service) Tracker() Tracker { return c.tracker }
+
+// Stats counts the tracked cancellations now.
+func (c *Service) Stats(ctx context.Context) (Stats, error) { return c.tracker.Stats(ctx, c.now()) }
 
 // OpenTracker returns the tracker for a gateway's store: on the same Redis
 // and prefix when the store is Redis, in memory otherwise.
-func OpenTracker(st store.Store, opts CancelOptions) cancels.Tracker {
+func OpenTracker(st store.Store, cfg Config) Tracker {
 	if r, ok := st.(*store.Redis); ok {
-		return cancels.NewRedis(r.Client(), r.Prefix(), opts.TrackerOptions())
+		return NewRedis(r.Client(), r.Prefix(), cfg.TrackerOptions())
 	}
-	return cancels.NewMemory(opts.TrackerOptions(), nil)
+	return NewMemory(cfg.TrackerOptions(), nil)
 }
 
-// OpenCancellations builds the pending-cancellation handling Run wires
-// in: the tracker on the gateway's store and the poller on the upstream's
-// EPS tracker (no polling without an upstream).
-func OpenCancellations(cfg Config, st store.Store, up *EPSClient, log *slog.Logger) *Cancellations {
-	opts := CancelOptionsFrom(cfg)
-	var api TrackerAPI
-	if up != nil {
-		api = up.PartyTrackerAPI()
-	}
-	return NewCancellations(OpenTracker(st, opts), api, opts, nil, nil, log.With("component", "cancellations"))
+// Exchange is what the service needs of a legacy message passing through
+// the gateway (a cancel request, a dispense notification, a return).
+type Exchange struct {
+	// EbXML is set when the message came over ebXML, with a sender that a
+	// later answer can be sent to.
+	EbXML bool
+	// MessageID and ConversationID are its ebXML ids.
+	MessageID, ConversationID string
+	// FromParty, ToParty and CPAID are its ebXML parties and CPAId.
+	FromParty, ToParty, CPAID string
+	// TraceParent is the W3C traceparent of its exchange ("" untraced).
+	TraceParent string
+	// Payload is its v3 payload.
+	Payload []byte
+	// LogAttrs are its correlation fields, for every line about it.
+	LogAttrs []slog.Attr
 }
 
-// attach gives the cancellations the outbox they answer through.
-func (c *Cancellations) attach(st store.Store, routes *outbox.Routes, wake func()) {
-	c.store, c.routes = st, routes
-	if wake != nil {
-		c.wake = wake
-	}
+// logger returns the service's logger with the exchange's fields.
+func (c *Service) logger(ex Exchange) *slog.Logger {
+	return c.log.With(attrArgs(ex.LogAttrs)...)
 }
 
-// track records a pending cancellation the prescriber sent in: by
+// Track records a pending cancellation the prescriber sent in: by
 // prescription id and line item, with the conversation, parties and
 // message ids the Subsequent Cancel Response will need, and the request
 // itself. An error means it is not recorded (the message is processed
 // again later).
-func (c *Cancellations) track(ctx context.Context, in *Inbound, out mapping.CancelOutcome) error {
-	log := inboundLog(c.log, in).With("prescription", out.Request.PrescriptionID, "line_item", out.Request.LineItemID)
-	if in.Transport != TransportEbXML || in.FromParty == "" {
+func (c *Service) Track(ctx context.Context, in Exchange, out mapping.CancelOutcome) error {
+	log := c.logger(in).With("prescription", out.Request.PrescriptionID, "line_item", out.Request.LineItemID)
+	if !in.EbXML || in.FromParty == "" {
 		log.Warn("pending cancellation not tracked: it came without an ebXML sender to answer later", "code", out.FHIRCode)
 		return nil
 	}
 	now := c.now().UTC()
-	rec := cancels.Record{
+	rec := Record{
 		PrescriptionID: out.Request.PrescriptionID, LineItem: out.Request.LineItemID,
 		CancellationID: out.Request.CancellationID, ConversationID: in.ConversationID, MessageID: in.MessageID,
 		ResponseID: strings.ToUpper(c.newID()), SenderPartyID: in.FromParty, ReceiverPartyID: in.ToParty,
