@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/porxgate/porxgate/gateway/admin"
+	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/outbox"
 )
 
@@ -26,7 +27,7 @@ func (s *Server) adminRoutes(r fiber.Router) {
 	r.Get(strings.TrimPrefix(PathQueues, "/admin"), s.queues)
 	s.registerDeadLetterAdmin(r)
 	if s.cancels != nil {
-		r.Get(strings.TrimPrefix(PathCancellations, "/admin"), s.cancellations)
+		r.Get(strings.TrimPrefix(cancels.PathAdmin, "/admin"), s.cancels.ServeAdmin)
 	}
 }
 
@@ -111,7 +112,7 @@ func (s *Server) liveState(ctx context.Context) admin.State {
 		st.Breakers = s.upstream.BreakerStates()
 	}
 	if s.cancels != nil {
-		if cs, err := s.cancels.tracker.Stats(ctx, s.cancels.now()); err == nil {
+		if cs, err := s.cancels.Stats(ctx); err == nil {
 			st.PendingCancellations = cs.Pending
 		} else {
 			st.Problems = append(st.Problems, "cancellations: "+err.Error())

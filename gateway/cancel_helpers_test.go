@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,11 +14,11 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/porxgate/porxgate/gateway/cancels"
+	"github.com/porxgate/porxgate/gateway/cancels/cancelstest"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
-	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/v3"
 )
@@ -31,82 +29,38 @@ const (
 	dispenserCPA   = "S3024519A3110999"
 	// rxFixture is the FHIR prescription the flow starts from; its
 	// prescription id, line item and nominated pharmacy follow.
-	rxFixture  = "acute-nurse-controlled-drug-unsigned.json"
-	rxID       = "C1D2E3-A99968-00A1BM"
-	rxLineItem = "A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C01"
-	rxPharmacy = "FCG71"
+	rxFixture  = cancelstest.RxFixture
+	rxID       = cancelstest.RxID
+	rxLineItem = cancelstest.RxLineItem
+	rxPharmacy = cancelstest.RxPharmacy
 )
 
 // legacyCancel makes a UK-family Cancel Request (PORX_IN030101UK32) for
-// the fixture prescription's only line item, as a legacy prescribing
-// system would send it: the fixture Bundle turned into a
-// prescription-order-update and mapped with mapping.CancelToV3.
+// the fixture prescription's only line item (cancelstest.LegacyCancel).
 func legacyCancel(t *testing.T, fixture string) []byte {
 	t.Helper()
-	return legacyCancelIn(t, fixture, v3.FamilyUK)
+	return cancelstest.LegacyCancel(t, fixture, v3.FamilyUK)
 }
 
 // legacyCancelIn is legacyCancel in interaction family fam.
 func legacyCancelIn(t *testing.T, fixture string, fam v3.Family) []byte {
 	t.Helper()
-	body, err := os.ReadFile("../testdata/prescribe/" + fixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b map[string]any
-	if err := json.Unmarshal(body, &b); err != nil {
-		t.Fatal(err)
-	}
-	b["identifier"] = map[string]any{"system": "https://tools.ietf.org/html/rfc4122", "value": ids.NewUUID()}
-	for _, e := range b["entry"].([]any) {
-		r := e.(map[string]any)["resource"].(map[string]any)
-		switch r["resourceType"] {
-		case "MessageHeader":
-			r["eventCoding"] = map[string]any{"system": "https://fhir.nhs.uk/CodeSystem/message-event",
-				"code": "prescription-order-update", "display": "Prescription Order Update"}
-		case "MedicationRequest":
-			r["status"] = "cancelled"
-			r["statusReason"] = map[string]any{"coding": []any{map[string]any{
-				"system": mapping.CodeSystemStatusReason, "code": "0001", "display": "Prescribing Error"}}}
-		}
-	}
-	update, err := json.Marshal(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, err := mapping.CancelToV3(update, mapping.Meta{}, mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: fam})
-	if err != nil {
-		t.Fatalf("making the legacy cancel request: %v", err)
-	}
-	return payload
+	return cancelstest.LegacyCancel(t, fixture, fam)
 }
 
 // legacyReturn makes a Dispense Proposal Return of prescriptionID from
-// pharmacy FCG71 (the project's return fixture with the id replaced).
+// pharmacy FCG71 (cancelstest.LegacyReturn).
 func legacyReturn(t *testing.T, prescriptionID string) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../testdata/return/return-no-reversal.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.Replace(string(b), "7D4A21-0FH542-C1B00X", prescriptionID, 1)
-	s = strings.Replace(s, "F2000000-0000-4000-8000-000000000002", strings.ToUpper(ids.NewUUID()), 1)
-	return []byte(s)
+	return cancelstest.LegacyReturn(t, prescriptionID)
 }
 
 // legacyNotDispensed makes a Dispense Notification from pharmacy FCG71
-// saying the fixture prescription's item was not dispensed (the project's
-// dn-not-dispensed fixture with the prescription and item ids replaced).
+// saying the fixture prescription's item was not dispensed
+// (cancelstest.LegacyNotDispensed).
 func legacyNotDispensed(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../testdata/dispense/dn-not-dispensed.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := strings.ReplaceAll(string(b), "7D4A21-0FH542-C1B00X", rxID)
-	s = strings.ReplaceAll(s, "6C3D6F0E-2A1B-4E7C-9D55-0B1A2C3D4E11", rxLineItem)
-	s = strings.ReplaceAll(s, "F0000000-0000-4000-8000-000000000005", strings.ToUpper(ids.NewUUID()))
-	return []byte(s)
+	return cancelstest.LegacyNotDispensed(t)
 }
 
 // flowRoutes routes the prescriber's messages to one MHS and the
@@ -125,8 +79,8 @@ func flowRoutes(t *testing.T, prescriberURL, dispenserURL string) *outbox.Routes
 
 // cancelTestOptions are quick cancellation settings: polls every 20ms,
 // first look after backoff, leases of lease.
-func cancelTestOptions(backoff, lease time.Duration) CancelOptions {
-	return CancelOptions{PollInterval: 20 * time.Millisecond, Backoff: backoff, MaxBackoff: 4 * backoff,
+func cancelTestOptions(backoff, lease time.Duration) cancels.Config {
+	return cancels.Config{PollInterval: 20 * time.Millisecond, Backoff: backoff, MaxBackoff: 4 * backoff,
 		MaxAge: time.Hour, Rate: 50, Lease: lease}
 }
 
@@ -138,18 +92,17 @@ type flow struct {
 	prescriber *fakeMHS
 	dispenser  *fakeMHS
 	gw         *gw
-	cancels    *Cancellations
+	cancels    *cancels.Service
 }
 
 // startFlowGateway starts a gateway on st wired for cancellations with the
 // given options; api answers the poller's tracker queries (nil: client).
-func startFlowGateway(t *testing.T, f *flow, st store.Store, opts CancelOptions, api TrackerAPI) (*gw, *Cancellations) {
+func startFlowGateway(t *testing.T, f *flow, st store.Store, opts cancels.Config, api cancels.TrackerAPI) (*gw, *cancels.Service) {
 	t.Helper()
 	if api == nil {
 		api = f.client
 	}
-	tr := OpenTracker(st, opts)
-	c := NewCancellations(tr, api, opts, nil, nil, quietLog())
+	c := cancels.NewService(cancels.ServiceOptions{Tracker: cancels.OpenTracker(st, opts), EPS: api, Config: opts, Log: quietLog()})
 	proc := NewEPSProcessor(mapping.NewRegistry(), f.client, nil, nil, quietLog()).WithCancellations(c)
 	cfg := testConfig()
 	cfg.Lease = opts.Lease
@@ -278,21 +231,21 @@ func checkSubsequent(t *testing.T, f *flow, cancel ebReq, wantCode string) recei
 }
 
 // adminCancellations fetches GET /admin/cancellations.
-func adminCancellations(t *testing.T, g *gw) (count int, list []cancellationView, expired []cancellationView) {
+func adminCancellations(t *testing.T, g *gw) (count int, list []cancels.AdminEntry, expired []cancels.AdminEntry) {
 	t.Helper()
-	resp, err := http.Get(g.adminBase(t) + PathCancellations)
+	resp, err := http.Get(g.adminBase(t) + cancels.PathAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 {
-		t.Fatalf("GET %s = %d\n%s", PathCancellations, resp.StatusCode, b)
+		t.Fatalf("GET %s = %d\n%s", cancels.PathAdmin, resp.StatusCode, b)
 	}
 	var v struct {
-		Count         int                `json:"count"`
-		Cancellations []cancellationView `json:"cancellations"`
-		Expired       []cancellationView `json:"expired"`
+		Count         int                  `json:"count"`
+		Cancellations []cancels.AdminEntry `json:"cancellations"`
+		Expired       []cancels.AdminEntry `json:"expired"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
 		t.Fatalf("admin view: %v\n%s", err, b)
@@ -312,7 +265,7 @@ func metricsText(t *testing.T, g *gw) string {
 	return string(b)
 }
 
-// holdingTracker is a TrackerAPI that blocks every query until its
+// holdingTracker is a cancels.TrackerAPI that blocks every query until its
 // context is done, telling polling when one starts: a replica stuck (and
 // then killed) in the middle of a poll.
 type holdingTracker struct{ polling chan string }

@@ -20,7 +20,7 @@ func TestCancelAnswerFamily(t *testing.T) {
 	s, client := startSim(t)
 	tr := cancels.NewMemory(cancels.Options{}, nil)
 	tracked := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).
-		WithCancellations(NewCancellations(tr, client, CancelOptions{}, nil, nil, quietLog()))
+		WithCancellations(cancels.NewService(cancels.ServiceOptions{Tracker: tr, EPS: client, Log: quietLog()}))
 	plain := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog())
 	ctx := context.Background()
 	rx, _ := legacyPrescription(t, rxFixture)

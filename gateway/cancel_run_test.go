@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/store/redistest"
 )
 
@@ -46,7 +47,7 @@ func TestRunServesCancellations(t *testing.T) {
 			go func() { done <- Run(ctx, cfg, quietLog()) }()
 			var body string
 			waitFor(t, "the admin view", func() bool {
-				resp, err := http.Get("http://" + adminAddr + PathCancellations)
+				resp, err := http.Get("http://" + adminAddr + cancels.PathAdmin)
 				if err != nil {
 					return false
 				}

@@ -15,6 +15,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
 )
@@ -189,6 +190,7 @@ type Config struct {
 // built-in simulator upstream and the in-memory store.
 func DefaultConfig() Config {
 	p := outbox.DefaultPolicy()
+	cd := cancels.DefaultConfig()
 	c := Config{
 		Addr:                    "127.0.0.1:8080",
 		MaxBodyBytes:            4 << 20,
@@ -207,11 +209,11 @@ func DefaultConfig() Config {
 		DeliveryPersistDuration: p.PersistDuration,
 		BreakerOpen:             5 * time.Second,
 		BreakerHalfOpenProbes:   3,
-		CancelPollInterval:      30 * time.Second,
-		CancelBackoff:           5 * time.Minute,
-		CancelMaxBackoff:        6 * time.Hour,
-		CancelMaxAge:            30 * 24 * time.Hour,
-		CancelPollRate:          2,
+		CancelPollInterval:      cd.PollInterval,
+		CancelBackoff:           cd.Backoff,
+		CancelMaxBackoff:        cd.MaxBackoff,
+		CancelMaxAge:            cd.MaxAge,
+		CancelPollRate:          cd.Rate,
 	}
 	defaultJournalConfigs(&c)
 	return c

@@ -11,6 +11,7 @@ import (
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/mapping"
@@ -61,9 +62,9 @@ type EPSProcessor struct {
 	log   *slog.Logger
 	// asid is porxgate's own ASID when it answers as Spine.
 	asid string
-	// cancels tracks and resolves pending cancellations (cancel_processor.go);
+	// cancels tracks and resolves pending cancellations (cancel_wiring.go);
 	// nil: pending cancellations are only logged.
-	cancels *Cancellations
+	cancels *cancels.Service
 	// guardRefusals counts prescriptions the signature guard kept back
 	// (signature_guard.go).
 	guardRefusals prometheus.Counter

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"regexp"
 
-	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/logctx"
 )
 
@@ -103,42 +102,6 @@ func outcomeDetail(out *Outcome) (code, text string) {
 func outcomeArgs(out *Outcome) []any {
 	code, text := outcomeDetail(out)
 	return []any{"outcome", exchangeOutcome(out), "outcome_code", code, "outcome_text", text}
-}
-
-// interactionRootRE finds the interaction a v3 payload's root element names.
-var interactionRootRE = regexp.MustCompile(`<(?:[A-Za-z][\w.-]*:)?([A-Z]{4}_IN\d{6}[A-Z]{2}\d{2})\b`)
-
-// cancelAttrs are the correlation fields of a tracked cancellation: those
-// of the cancel request it answers, so that the poller's, the EPS tracker
-// call's and the Subsequent Cancel Response's lines join its exchange.
-func cancelAttrs(rec cancels.Record) []slog.Attr {
-	attrs := []slog.Attr{
-		slog.String(logctx.KeyMessageID, rec.MessageID),
-		slog.String(logctx.KeyParty, rec.SenderPartyID),
-		slog.String(logctx.KeyTransport, string(TransportEbXML)),
-	}
-	if rec.ConversationID != "" {
-		attrs = append(attrs, slog.String(logctx.KeyConversationID, rec.ConversationID))
-	}
-	if i := requestInteraction(rec); i != "" {
-		attrs = append(attrs, slog.String(logctx.KeyInteraction, i))
-	}
-	return attrs
-}
-
-// requestInteraction is the interaction of a tracked cancellation's
-// request, read from its payload's root ("" when unreadable).
-func requestInteraction(rec cancels.Record) string {
-	if m := interactionRootRE.FindSubmatch(rec.Request); m != nil {
-		return string(m[1])
-	}
-	return ""
-}
-
-// cancelArgs are cancelAttrs and the cancellation's prescription and line
-// item as logger arguments.
-func cancelArgs(rec cancels.Record) []any {
-	return append(attrArgs(cancelAttrs(rec)), "prescription", rec.PrescriptionID, "line_item", rec.LineItem)
 }
 
 // attrArgs turns attributes into logger arguments.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/v3"
 )
@@ -265,7 +266,7 @@ func (p *EPSProcessor) confirmDuplicate(ctx context.Context, bundleJSON []byte) 
 		return false, err
 	}
 	view, err := p.trackerView(ctx, sp.ShortFormID)
-	if errors.Is(err, errNotInTracker) {
+	if errors.Is(err, cancels.ErrNotInTracker) {
 		return false, nil
 	}
 	if err != nil {
@@ -330,7 +331,7 @@ func (p *EPSProcessor) confirmDispensed(ctx context.Context, bundleJSON []byte) 
 		return false, err
 	}
 	view, err := p.trackerView(ctx, shortForm)
-	if errors.Is(err, errNotInTracker) {
+	if errors.Is(err, cancels.ErrNotInTracker) {
 		return false, nil
 	}
 	if err != nil {
@@ -345,17 +346,17 @@ func (p *EPSProcessor) confirmDispensed(ctx context.Context, bundleJSON []byte) 
 }
 
 // trackerView asks the EPS tracker about one prescription.
-func (p *EPSProcessor) trackerView(ctx context.Context, shortForm string) (trackerView, error) {
-	tr, ok := p.api.(TrackerAPI)
+func (p *EPSProcessor) trackerView(ctx context.Context, shortForm string) (cancels.TrackerView, error) {
+	tr, ok := p.api.(cancels.TrackerAPI)
 	if !ok {
-		return trackerView{}, errors.New("the EPS API has no tracker to ask")
+		return cancels.TrackerView{}, errors.New("the EPS API has no tracker to ask")
 	}
 	resp, err := tr.TrackerGet(ctx, url.Values{"focus:identifier": {fhir.SystemShortFormID + "|" + shortForm}})
 	if err != nil {
-		return trackerView{}, fmt.Errorf("EPS tracker %s: %w", shortForm, err)
+		return cancels.TrackerView{}, fmt.Errorf("EPS tracker %s: %w", shortForm, err)
 	}
 	if resp.Status != http.StatusOK {
-		return trackerView{}, fmt.Errorf("EPS tracker %s: answered %d", shortForm, resp.Status)
+		return cancels.TrackerView{}, fmt.Errorf("EPS tracker %s: answered %d", shortForm, resp.Status)
 	}
-	return parseTrackerAnswer(resp.Body, shortForm)
+	return cancels.ParseTrackerAnswer(resp.Body, shortForm)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping"
 )
@@ -122,7 +123,7 @@ func refusedAs(resp *upstream.Response, codes ...string) bool {
 
 // reachedSince reports whether the tracker's lastModified is not before
 // porxgate's attempt (less replayClockSkew); unknown times do not refuse.
-func reachedSince(view trackerView, attemptAt time.Time) bool {
+func reachedSince(view cancels.TrackerView, attemptAt time.Time) bool {
 	if attemptAt.IsZero() || view.LastModified == "" {
 		return true
 	}
@@ -134,13 +135,13 @@ func reachedSince(view trackerView, attemptAt time.Time) bool {
 }
 
 // stateCheck is the condition a tracker view must meet.
-type stateCheck func(view trackerView) bool
+type stateCheck func(view cancels.TrackerView) bool
 
 // trackerConfirm asks the tracker about prescription sf and answers AA
 // when check holds and the state was reached since attemptAt.
 func (p *EPSProcessor) trackerConfirm(ctx context.Context, sf string, refusal *upstream.Response, attemptAt time.Time, check stateCheck) (*upstream.Response, error) {
 	view, err := p.trackerView(ctx, sf)
-	if errors.Is(err, errNotInTracker) {
+	if errors.Is(err, cancels.ErrNotInTracker) {
 		return nil, nil
 	}
 	if err != nil {
@@ -200,7 +201,7 @@ func (p *EPSProcessor) confirmClaimed(ctx context.Context, sent []byte, refusal 
 	if err != nil {
 		return nil, err
 	}
-	return p.trackerConfirm(ctx, sf, refusal, attemptAt, func(v trackerView) bool {
+	return p.trackerConfirm(ctx, sf, refusal, attemptAt, func(v cancels.TrackerView) bool {
 		return v.Status == rxClaimed || v.Status == rxNoClaimed
 	})
 }
@@ -214,7 +215,7 @@ func (p *EPSProcessor) confirmReturned(ctx context.Context, sent []byte, refusal
 	if err != nil {
 		return nil, err
 	}
-	return p.trackerConfirm(ctx, sf, refusal, attemptAt, func(v trackerView) bool {
+	return p.trackerConfirm(ctx, sf, refusal, attemptAt, func(v cancels.TrackerView) bool {
 		switch v.Status {
 		case rxToBeDispensed, rxCancelled:
 			return true
@@ -233,7 +234,7 @@ func (p *EPSProcessor) confirmWithdrawn(ctx context.Context, sent []byte, refusa
 	if err != nil {
 		return nil, err
 	}
-	return p.trackerConfirm(ctx, sf, refusal, attemptAt, func(v trackerView) bool {
+	return p.trackerConfirm(ctx, sf, refusal, attemptAt, func(v cancels.TrackerView) bool {
 		return (v.Status == rxWithDispenser || v.Status == rxWithDispenserActive) &&
 			(dispenser == "" || strings.EqualFold(v.Owner, dispenser))
 	})
@@ -254,7 +255,7 @@ func (p *EPSProcessor) confirmCancelled(ctx context.Context, sent []byte, refusa
 		return nil, nil
 	}
 	view, err := p.trackerView(ctx, sf)
-	if errors.Is(err, errNotInTracker) {
+	if errors.Is(err, cancels.ErrNotInTracker) {
 		return nil, nil
 	}
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
@@ -429,7 +430,7 @@ func TestReachedSince(t *testing.T) {
 		{"unreadable lastModified", "yesterday", at, true},
 	}
 	for _, tt := range tests {
-		if got := reachedSince(trackerView{LastModified: tt.lastModified}, tt.attempt); got != tt.want {
+		if got := reachedSince(cancels.TrackerView{LastModified: tt.lastModified}, tt.attempt); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
 	}

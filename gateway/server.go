@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/store"
 )
@@ -38,7 +39,7 @@ type Server struct {
 	metrics  *Metrics
 	msg      *messaging
 	// cancels handles pending cancellations (EnableCancellations); nil: none.
-	cancels *Cancellations
+	cancels *cancels.Service
 	// adminLn is the admin listener's address once it listens (admin_wiring.go).
 	adminLn adminListener
 }

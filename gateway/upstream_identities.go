@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 
+	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/upstream"
 )
 
@@ -129,14 +130,14 @@ func (p *partyClients) PostClaim(ctx context.Context, b []byte) (*upstream.Respo
 	return p.pick(ctx).PostClaim(ctx, b)
 }
 
-// TrackerGet implements TrackerAPI: the EPS tracker is asked under the
+// TrackerGet implements cancels.TrackerAPI: the EPS tracker is asked under the
 // identity of the party in ctx (the prescriber of a pending cancellation),
 // or the default one.
 func (p *partyClients) TrackerGet(ctx context.Context, q url.Values) (*upstream.Response, error) {
-	if t, ok := p.pick(ctx).(TrackerAPI); ok {
+	if t, ok := p.pick(ctx).(cancels.TrackerAPI); ok {
 		return t.TrackerGet(ctx, q)
 	}
-	t, ok := p.def.(TrackerAPI)
+	t, ok := p.def.(cancels.TrackerAPI)
 	if !ok {
 		return nil, errors.New("the default EPS client cannot ask the tracker")
 	}
@@ -146,7 +147,7 @@ func (p *partyClients) TrackerGet(ctx context.Context, q url.Values) (*upstream.
 // PartyTrackerAPI returns what the pending-cancellation poller asks the
 // EPS tracker through: the default client, or, with per-party identities,
 // a dispatcher that uses the identity of the party in the call's context.
-func (c *EPSClient) PartyTrackerAPI() TrackerAPI {
+func (c *EPSClient) PartyTrackerAPI() cancels.TrackerAPI {
 	if c.parties == nil {
 		return c.Client
 	}

@@ -1,10 +1,23 @@
-// Package cancels tracks pending cancellations: cancel requests that EPS
-// answered with "not cancelled, with dispenser, marked for cancellation"
-// (…17.19 codes 0002 and 0003). The prescriber got a Cancel Response saying
-// so; once the item settles (the dispenser returns it, dispenses it, or the
-// EPS tracker shows it settled) the prescriber must get exactly one
-// Subsequent Cancel Response (PORX_IN050102UK32), even with several gateway
-// replicas on one Redis and across restarts.
+// Package cancels is the one room of pending cancellations: cancel
+// requests that EPS answered with "not cancelled, with dispenser, marked
+// for cancellation" (…17.19 codes 0002 and 0003). The prescriber got a
+// Cancel Response saying so; once the item settles (the dispenser returns
+// it, dispenses it, or the EPS tracker shows it settled) the prescriber
+// must get exactly one Subsequent Cancel Response (PORX_IN050102UK32),
+// even with several gateway replicas on one Redis and across restarts.
+// Everything that takes a cancellation there lives here: tracking it,
+// settling it from the messages that pass, polling the EPS tracker,
+// sending the answer, the admin view and the metrics.
+//
+// A Service does that work over a Tracker. The gateway wires it in a few
+// lines (gateway/cancel_wiring.go): NewService with the tracker
+// (OpenTracker on the gateway's store), the EPS tracker client
+// (TrackerAPI) and the Config; Attach with the outbox (Queue, Routes, the
+// delivery worker's wake-up) and the metrics registry; then Track when
+// EPS answers a cancel request pending, Settle when EPS accepts a message
+// that Settles, Run as the poller, ServeAdmin at PathAdmin on the admin
+// listener. The service asks the gateway only through these narrow
+// interfaces; it never imports package gateway.
 //
 // A Tracker keeps one Record per prescription id and line item, with what
 // the Subsequent Cancel Response needs: the original ebXML ConversationId,
@@ -61,10 +74,11 @@
 // one bounded structure; its entries were returned by Expire when they
 // were made.
 //
-// Wiring (the gateway's job): after CancelResponseFromEPS says Pending,
-// Track the record; a dispense notification or return for the item calls
-// Resolve; a poller loop calls Due, asks the EPS tracker about each claim
-// (or, for a claim that already has an Outcome, sends at once), then
-// Resolve+Complete or Reschedule; a sweep calls Expire and logs what it
-// returns; GET /admin/cancellations serves List, /metrics serves Stats.
+// The Service drives that lifecycle: Track after the Cancel Response
+// says Pending; Settle resolves from a dispense notification or return
+// EPS accepted; the poller (Run) calls Due, asks the EPS tracker about
+// each claim (or, for a claim that already has an Outcome, sends at once),
+// then Resolve+Complete or Reschedule; its sweep calls Expire and logs what
+// it returns; ServeAdmin serves List and ListExpired, /metrics serves
+// Stats.
 package cancels

@@ -1,4 +1,4 @@
-package gateway
+package cancels
 
 import (
 	"context"
@@ -6,18 +6,57 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/porxgate/porxgate/gateway/cancels"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/v3"
 )
+
+// Queue takes the Subsequent Cancel Responses durably (the gateway's
+// store.Store satisfies it).
+type Queue interface {
+	// Enqueue adds items to their queues.
+	Enqueue(ctx context.Context, items ...store.Item) error
+}
+
+// Routes says where a party's messages go (*outbox.Routes satisfies it).
+type Routes interface {
+	// Lookup returns party's route, if one is configured.
+	Lookup(party string) (outbox.Route, bool)
+}
+
+// Outbox is where a Service queues its Subsequent Cancel Responses: the
+// gateway's outbox queue, its routes and its delivery worker.
+type Outbox struct {
+	// Queue takes the deliveries.
+	Queue Queue
+	// Routes gives a party's configured CPAId (nil: the cancel request's).
+	Routes Routes
+	// Wake tells the delivery worker a delivery is queued (nil: nothing).
+	Wake func()
+}
+
+// Attach gives the service the outbox it answers through and the
+// registry its metrics are counted on (nil: counted, not registered).
+func (c *Service) Attach(out Outbox, reg prometheus.Registerer) {
+	c.out = out
+	if out.Wake != nil {
+		c.wake = out.Wake
+	}
+	if reg != nil {
+		c.m = newMetrics(reg)
+		_ = reg.Register(newStatsCollector(c))
+	}
+}
 
 // subsequentResponse builds the Subsequent Cancel Response of a resolved
 // claim as an outbox item: addressed to the original prescriber (its
 // party and route), in the cancel request's conversation, RefToMessageId =
 // the cancel request's MessageId, with the MessageId chosen when tracking
 // began (so a resend after a crash is a duplicate the prescriber drops).
-func (c *Cancellations) subsequentResponse(rec cancels.Record) (outbox.Delivery, error) {
+func (c *Service) subsequentResponse(rec Record) (outbox.Delivery, error) {
 	if rec.Outcome == nil {
 		return outbox.Delivery{}, errors.New("the cancellation has no outcome")
 	}
@@ -40,8 +79,10 @@ func (c *Cancellations) subsequentResponse(rec cancels.Record) (outbox.Delivery,
 		return outbox.Delivery{}, fmt.Errorf("subsequent cancel response: %w", err)
 	}
 	cpa := rec.CPAID
-	if rt, ok := c.routes.Lookup(rec.SenderPartyID); ok && rt.CPAID != "" {
-		cpa = rt.CPAID
+	if c.out.Routes != nil {
+		if rt, ok := c.out.Routes.Lookup(rec.SenderPartyID); ok && rt.CPAID != "" {
+			cpa = rt.CPAID
+		}
 	}
 	addr := outbox.Addressing{
 		OurParty: rec.ReceiverPartyID, TheirParty: rec.SenderPartyID, CPAID: cpa,
@@ -57,10 +98,10 @@ func (c *Cancellations) subsequentResponse(rec cancels.Record) (outbox.Delivery,
 // store outage) the claim's lease runs out and the poller finds the
 // record resolved and delivers it again: the same message, so the
 // prescriber's duplicate elimination drops a second copy.
-func (c *Cancellations) deliver(ctx context.Context, claim cancels.Claim) {
-	log := c.log.With(cancelArgs(claim.Record)...)
-	if c.store == nil {
-		log.Error("resolved cancellation cannot be answered: no outbox attached (EnableCancellations); retried when its lease runs out")
+func (c *Service) deliver(ctx context.Context, claim Claim) {
+	log := c.log.With(logArgs(claim.Record)...)
+	if c.out.Queue == nil {
+		log.Error("resolved cancellation cannot be answered: no outbox attached (Attach); retried when its lease runs out")
 		return
 	}
 	d, err := c.subsequentResponse(claim.Record)
@@ -71,7 +112,7 @@ func (c *Cancellations) deliver(ctx context.Context, claim cancels.Claim) {
 	}
 	it, err := d.Item(c.now())
 	if err == nil {
-		err = c.store.Enqueue(ctx, it)
+		err = c.out.Queue.Enqueue(ctx, it)
 	}
 	if err != nil {
 		log.Warn("subsequent cancel response not queued; retried when its lease runs out", "err", err)
@@ -79,7 +120,7 @@ func (c *Cancellations) deliver(ctx context.Context, claim cancels.Claim) {
 	}
 	c.wake()
 	if err := c.tracker.Complete(ctx, claim); err != nil {
-		if errors.Is(err, cancels.ErrLeaseLost) {
+		if errors.Is(err, ErrLeaseLost) {
 			log.Warn("subsequent cancel response queued, but another replica took the cancellation over", "delivery_id", d.MessageID)
 		} else {
 			log.Warn("subsequent cancel response queued, but the cancellation could not be completed; it is queued again (same MessageId) when its lease runs out", "err", err)

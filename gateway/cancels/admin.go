@@ -1,4 +1,4 @@
-package gateway
+package cancels
 
 import (
 	"context"
@@ -6,71 +6,59 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/porxgate/porxgate/gateway/cancels"
 )
 
-// PathCancellations lists the pending cancellations.
-const PathCancellations = "/admin/cancellations"
+// PathAdmin is where the admin listener serves ServeAdmin: the tracked
+// and expired cancellations.
+const PathAdmin = "/admin/cancellations"
 
 // expiredListLimit is how many expired cancellations the admin view shows.
 const expiredListLimit = 100
 
-// EnableCancellations wires pending-cancellation handling into the server:
-// its Subsequent Cancel Responses go through this server's outbox, GET
-// PathCancellations (on the admin listener) lists them, /metrics reports them, and ServeAndWork
-// runs its poller. Call it before serving.
-func (s *Server) EnableCancellations(c *Cancellations) {
-	s.cancels = c
-	c.attach(s.store, s.msg.routes, s.msg.delivery.Wake)
-	c.m = newCancelMetrics(s.metrics.Registry)
-	registerCollector(s.metrics.Registry, newCancelStatsCollector(c))
+// AdminEntry is one tracked cancellation in the admin view, without the
+// request payload (which holds patient data).
+type AdminEntry struct {
+	PrescriptionID string     `json:"prescriptionId"`
+	LineItem       string     `json:"lineItem"`
+	CancellationID string     `json:"cancellationId,omitempty"`
+	ConversationID string     `json:"conversationId"`
+	MessageID      string     `json:"messageId"`
+	ResponseID     string     `json:"responseId,omitempty"`
+	Party          string     `json:"party"`
+	DispenserODS   string     `json:"dispenserOds,omitempty"`
+	State          State      `json:"state"`
+	Created        time.Time  `json:"created"`
+	AgeSeconds     float64    `json:"ageSeconds"`
+	NextPoll       *time.Time `json:"nextPoll,omitempty"`
+	Expires        time.Time  `json:"expires"`
+	Polls          int        `json:"polls"`
+	LastError      string     `json:"lastError,omitempty"`
+	Outcome        *Outcome   `json:"outcome,omitempty"`
 }
 
-// cancellationView is one tracked cancellation in the admin view, without
-// the request payload (which holds patient data).
-type cancellationView struct {
-	PrescriptionID string           `json:"prescriptionId"`
-	LineItem       string           `json:"lineItem"`
-	CancellationID string           `json:"cancellationId,omitempty"`
-	ConversationID string           `json:"conversationId"`
-	MessageID      string           `json:"messageId"`
-	ResponseID     string           `json:"responseId,omitempty"`
-	Party          string           `json:"party"`
-	DispenserODS   string           `json:"dispenserOds,omitempty"`
-	State          cancels.State    `json:"state"`
-	Created        time.Time        `json:"created"`
-	AgeSeconds     float64          `json:"ageSeconds"`
-	NextPoll       *time.Time       `json:"nextPoll,omitempty"`
-	Expires        time.Time        `json:"expires"`
-	Polls          int              `json:"polls"`
-	LastError      string           `json:"lastError,omitempty"`
-	Outcome        *cancels.Outcome `json:"outcome,omitempty"`
-}
-
-// viewOf shows a record at now.
-func viewOf(r cancels.Record, now time.Time) cancellationView {
-	v := cancellationView{
+// entryOf shows a record at now.
+func entryOf(r Record, now time.Time) AdminEntry {
+	v := AdminEntry{
 		PrescriptionID: r.PrescriptionID, LineItem: r.LineItem, CancellationID: r.CancellationID,
 		ConversationID: r.ConversationID, MessageID: r.MessageID, ResponseID: r.ResponseID, Party: r.SenderPartyID,
 		DispenserODS: r.DispenserODS, State: r.State, Created: r.Created, AgeSeconds: r.Age(now).Seconds(),
 		Expires: r.Expires, Polls: r.Attempts, LastError: r.LastError, Outcome: r.Outcome,
 	}
-	if r.State == cancels.StatePending && !r.NextPoll.IsZero() {
+	if r.State == StatePending && !r.NextPoll.IsZero() {
 		np := r.NextPoll
 		v.NextPoll = &np
 	}
 	return v
 }
 
-// cancellations handles GET /admin/cancellations: every tracked
-// cancellation (pending, or resolved and being answered) oldest first,
-// with its ids, age and next poll; and the most recent expired ones.
-func (s *Server) cancellations(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(c.UserContext(), 5*time.Second)
+// ServeAdmin handles GET PathAdmin: every tracked cancellation (pending,
+// or resolved and being answered) oldest first, with its ids, age and
+// next poll; and the most recent expired ones.
+func (c *Service) ServeAdmin(fc *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(fc.UserContext(), 5*time.Second)
 	defer cancel()
-	tr := s.cancels.tracker
-	now := s.cancels.now()
+	tr := c.tracker
+	now := c.now()
 	recs, err := tr.List(ctx)
 	if err != nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "cancellations: "+err.Error())
@@ -83,22 +71,22 @@ func (s *Server) cancellations(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "cancellations: "+err.Error())
 	}
-	list := make([]cancellationView, 0, len(recs))
+	list := make([]AdminEntry, 0, len(recs))
 	for _, r := range recs {
-		list = append(list, viewOf(r, now))
+		list = append(list, entryOf(r, now))
 	}
-	exp := make([]cancellationView, 0, len(expired))
+	exp := make([]AdminEntry, 0, len(expired))
 	for _, r := range expired {
-		exp = append(exp, viewOf(r, now))
+		exp = append(exp, entryOf(r, now))
 	}
-	return c.JSON(fiber.Map{
+	return fc.JSON(fiber.Map{
 		"count": len(list), "pending": st.Pending, "oldestAgeSeconds": st.OldestAge.Seconds(),
 		"cancellations": list, "expiredCount": st.Expired, "expired": exp,
 	})
 }
 
-// cancelMetrics count what the pending-cancellation handling does.
-type cancelMetrics struct {
+// metrics count what the pending-cancellation handling does.
+type metrics struct {
 	tracked  prometheus.Counter
 	resolved *prometheus.CounterVec
 	answered prometheus.Counter
@@ -107,9 +95,11 @@ type cancelMetrics struct {
 	failures prometheus.Counter
 }
 
-// newCancelMetrics registers the counters on reg (nil: unregistered).
-func newCancelMetrics(reg *prometheus.Registry) *cancelMetrics {
-	m := &cancelMetrics{
+// newMetrics registers the counters on reg (nil: unregistered); a
+// collector registered already (by another server on the same registry)
+// is left as it is.
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
 		tracked: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "porxgate_cancellations_tracked_total",
 			Help: "Pending cancellations this replica started tracking.",
@@ -137,27 +127,21 @@ func newCancelMetrics(reg *prometheus.Registry) *cancelMetrics {
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.tracked, m.resolved, m.answered, m.expired, m.polls, m.failures} {
-			registerCollector(reg, c)
+			_ = reg.Register(c)
 		}
 	}
 	return m
 }
 
-// registerCollector registers c on reg; a collector registered already
-// (by another server on the same registry) is left as it is.
-func registerCollector(reg *prometheus.Registry, c prometheus.Collector) {
-	_ = reg.Register(c)
-}
-
-// cancelStatsCollector reports the tracker's figures at each scrape.
-type cancelStatsCollector struct {
-	c                        *Cancellations
+// statsCollector reports the tracker's figures at each scrape.
+type statsCollector struct {
+	c                        *Service
 	pending, oldest, expired *prometheus.Desc
 }
 
-// newCancelStatsCollector describes the tracker's gauges.
-func newCancelStatsCollector(c *Cancellations) *cancelStatsCollector {
-	return &cancelStatsCollector{
+// newStatsCollector describes the tracker's gauges.
+func newStatsCollector(c *Service) *statsCollector {
+	return &statsCollector{
 		c: c,
 		pending: prometheus.NewDesc("porxgate_cancellations_pending",
 			"Pending cancellations tracked (all replicas: the tracker's count).", nil, nil),
@@ -169,7 +153,7 @@ func newCancelStatsCollector(c *Cancellations) *cancelStatsCollector {
 }
 
 // Describe implements prometheus.Collector.
-func (k *cancelStatsCollector) Describe(ch chan<- *prometheus.Desc) {
+func (k *statsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- k.pending
 	ch <- k.oldest
 	ch <- k.expired
@@ -177,7 +161,7 @@ func (k *cancelStatsCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector: nothing when the tracker
 // cannot be read (the scrape shows the gauges missing, not zero).
-func (k *cancelStatsCollector) Collect(ch chan<- prometheus.Metric) {
+func (k *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	st, err := k.c.tracker.Stats(ctx, k.c.now())

@@ -1,4 +1,4 @@
-package gateway
+package cancels
 
 import (
 	"errors"
@@ -51,8 +51,9 @@ func settledByPrescription(status string) (code string, ok bool) {
 	return "", false
 }
 
-// trackerView is one prescription as the EPS tracker (GET Task) shows it.
-type trackerView struct {
+// TrackerView is one prescription as the EPS tracker (GET Task) shows it
+// (the replay checks of the gateway read it too).
+type TrackerView struct {
 	// PrescriptionID is the short-form id (upper case).
 	PrescriptionID string
 	// Status is the prescription's business status (0001…0009).
@@ -69,7 +70,7 @@ type trackerView struct {
 // itemCode says how the cancellation pending on lineItem stands: the code
 // it resolved with, or ok false while pending. found is false when the
 // tracker does not list the item.
-func (v trackerView) itemCode(lineItem string) (code string, ok, found bool) {
+func (v TrackerView) itemCode(lineItem string) (code string, ok, found bool) {
 	st, found := v.Items[strings.ToUpper(lineItem)]
 	if !found {
 		return "", false, false
@@ -84,23 +85,23 @@ func (v trackerView) itemCode(lineItem string) (code string, ok, found bool) {
 	return "", false, true
 }
 
-// errNotInTracker: the EPS tracker does not know the prescription.
-var errNotInTracker = errors.New("the EPS tracker does not list the prescription")
+// ErrNotInTracker: the EPS tracker does not know the prescription.
+var ErrNotInTracker = errors.New("the EPS tracker does not list the prescription")
 
-// parseTrackerAnswer reads the EPS tracker's searchset Bundle of Tasks and
+// ParseTrackerAnswer reads the EPS tracker's searchset Bundle of Tasks and
 // returns the prescription prescriptionID (the most recently modified Task
 // when there are several, as for repeat dispensing issues).
-func parseTrackerAnswer(body []byte, prescriptionID string) (trackerView, error) {
+func ParseTrackerAnswer(body []byte, prescriptionID string) (TrackerView, error) {
 	b, err := fhir.ParseBundle(body)
 	if err != nil {
-		return trackerView{}, fmt.Errorf("EPS tracker answer: %w", err)
+		return TrackerView{}, fmt.Errorf("EPS tracker answer: %w", err)
 	}
 	want := strings.ToUpper(strings.TrimSpace(prescriptionID))
-	var best *trackerView
+	var best *TrackerView
 	for i, t := range fhir.EntriesOf[*fhir.Task](b) {
 		v, err := viewOfTask(t)
 		if err != nil {
-			return trackerView{}, fmt.Errorf("EPS tracker answer: Task %d: %w", i, err)
+			return TrackerView{}, fmt.Errorf("EPS tracker answer: Task %d: %w", i, err)
 		}
 		if v.PrescriptionID != want {
 			continue
@@ -110,14 +111,14 @@ func parseTrackerAnswer(body []byte, prescriptionID string) (trackerView, error)
 		}
 	}
 	if best == nil {
-		return trackerView{}, fmt.Errorf("%w %s", errNotInTracker, want)
+		return TrackerView{}, fmt.Errorf("%w %s", ErrNotInTracker, want)
 	}
 	return *best, nil
 }
 
 // viewOfTask reads one tracker Task.
-func viewOfTask(t *fhir.Task) (trackerView, error) {
-	v := trackerView{Items: map[string]string{}, LastModified: t.LastModified}
+func viewOfTask(t *fhir.Task) (TrackerView, error) {
+	v := TrackerView{Items: map[string]string{}, LastModified: t.LastModified}
 	if t.Focus != nil && t.Focus.Identifier != nil && t.Focus.Identifier.System == fhir.SystemShortFormID {
 		v.PrescriptionID = strings.ToUpper(t.Focus.Identifier.Value)
 	}

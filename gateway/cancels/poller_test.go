@@ -1,9 +1,10 @@
-package gateway
+package cancels
 
 import (
 	"context"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -11,13 +12,29 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/porxgate/porxgate/gateway/cancels"
+	"github.com/porxgate/porxgate/gateway/cancels/cancelstest"
 	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/store/redistest"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/v3"
 )
+
+// The prescriber's ebXML party and CPA, and Spine's party.
+const (
+	senderParty = "FQ2KM-807341"
+	spineParty  = "YES-0000806"
+	senderCPA   = "S3024519A3110234"
+)
+
+// quietLog discards logs unless PORXGATE_TEST_LOG is set.
+func quietLog() *slog.Logger {
+	if os.Getenv("PORXGATE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
 
 // testClock is a settable clock.
 type testClock struct {
@@ -49,28 +66,28 @@ func (c *cannedTracker) TrackerGet(_ context.Context, q url.Values) (*upstream.R
 	return &upstream.Response{Status: c.status, Body: c.body}, nil
 }
 
-// pollerRig is a Cancellations on the in-memory tracker and store with a
+// pollerRig is a Service on the in-memory tracker and store with a
 // settable clock, and one tracked cancellation of the fixture prescription.
 type pollerRig struct {
 	clock *testClock
-	tr    cancels.Tracker
+	tr    Tracker
 	st    store.Store
-	c     *Cancellations
-	rec   cancels.Record
+	c     *Service
+	rec   Record
 }
 
 func newPollerRig(t *testing.T, api TrackerAPI) *pollerRig {
 	t.Helper()
 	clock := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	opts := CancelOptions{PollInterval: time.Second, Backoff: time.Minute, MaxBackoff: time.Hour, MaxAge: 24 * time.Hour, Rate: 1000, Lease: 30 * time.Second}
-	tr := cancels.NewMemory(opts.TrackerOptions(), clock.now)
+	opts := Config{PollInterval: time.Second, Backoff: time.Minute, MaxBackoff: time.Hour, MaxAge: 24 * time.Hour, Rate: 1000, Lease: 30 * time.Second}
+	tr := NewMemory(opts.TrackerOptions(), clock.now)
 	st := store.NewMemory(clock.now)
-	c := NewCancellations(tr, api, opts, clock.now, nil, quietLog())
-	c.attach(st, nil, nil)
-	rec := cancels.Record{
+	c := NewService(ServiceOptions{Tracker: tr, EPS: api, Config: opts, Now: clock.now, Log: quietLog()})
+	c.Attach(Outbox{Queue: st}, nil)
+	rec := Record{
 		PrescriptionID: rxID, LineItem: rxLineItem, ConversationID: "CONV-1", MessageID: "MSG-1",
 		ResponseID: "5E9A998A-F903-4468-B27B-F7BEE4ADDB6B", SenderPartyID: senderParty, ReceiverPartyID: spineParty,
-		CPAID: senderCPA, Request: legacyCancel(t, rxFixture), Created: clock.now(), NextPoll: clock.now().Add(time.Minute),
+		CPAID: senderCPA, Request: cancelstest.LegacyCancel(t, cancelstest.RxFixture, v3.FamilyUK), Created: clock.now(), NextPoll: clock.now().Add(time.Minute),
 		TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 	}
 	if ok, err := tr.Track(context.Background(), rec); err != nil || !ok {
@@ -109,11 +126,11 @@ func TestPollerReschedules(t *testing.T) {
 		api       *cannedTracker
 		wantError string
 	}{
-		{"still with dispenser", &cannedTracker{status: 200, body: searchsetOf(t, trackerTask(rxID, "0002", "FCG71", "", map[string]string{item: "0008"}))}, ""},
+		{"still with dispenser", &cannedTracker{status: 200, body: cancelstest.Searchset(t, cancelstest.TrackerTask(rxID, "0002", "FCG71", "", map[string]string{item: "0008"}))}, ""},
 		{"EPS fails", &cannedTracker{status: 503, body: []byte(`{}`)}, "answered 503"},
 		{"unreadable answer", &cannedTracker{status: 200, body: []byte(`{`)}, "EPS tracker answer"},
 		{"prescription unknown", &cannedTracker{status: 200, body: []byte(`{"resourceType":"Bundle","type":"searchset"}`)}, "does not list the prescription"},
-		{"item unknown", &cannedTracker{status: 200, body: searchsetOf(t, trackerTask(rxID, "0002", "", "", map[string]string{"other": "0008"}))}, "does not list the line item"},
+		{"item unknown", &cannedTracker{status: 200, body: cancelstest.Searchset(t, cancelstest.TrackerTask(rxID, "0002", "", "", map[string]string{"other": "0008"}))}, "does not list the line item"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,7 +149,7 @@ func TestPollerReschedules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.State != cancels.StatePending || got.Attempts != 1 || !strings.Contains(got.LastError, tc.wantError) || (tc.wantError == "") != (got.LastError == "") {
+			if got.State != StatePending || got.Attempts != 1 || !strings.Contains(got.LastError, tc.wantError) || (tc.wantError == "") != (got.LastError == "") {
 				t.Errorf("after the poll: state %s attempts %d lastError %q; want pending 1 %q", got.State, got.Attempts, got.LastError, tc.wantError)
 			}
 			if want := r.clock.now().Add(time.Minute); !got.NextPoll.Equal(want) {
@@ -149,7 +166,7 @@ func TestPollerReschedules(t *testing.T) {
 // cancellation and queues exactly one Subsequent Cancel Response,
 // addressed to the prescriber in the cancel's conversation.
 func TestPollerResolves(t *testing.T) {
-	api := &cannedTracker{status: 200, body: searchsetOf(t, trackerTask(rxID, "0006", "FCG71", "", map[string]string{strings.ToLower(rxLineItem): "0001"}))}
+	api := &cannedTracker{status: 200, body: cancelstest.Searchset(t, cancelstest.TrackerTask(rxID, "0006", "FCG71", "", map[string]string{strings.ToLower(rxLineItem): "0001"}))}
 	r := newPollerRig(t, api)
 	r.clock.add(time.Minute)
 	r.c.pollDue(context.Background(), newRateLimiter(1000))
@@ -182,7 +199,7 @@ func TestPollerResolves(t *testing.T) {
 func TestPollerAnswersOrphan(t *testing.T) {
 	api := &cannedTracker{status: 500}
 	r := newPollerRig(t, api)
-	o := cancels.Outcome{Code: "0001", Source: sourceReturn, At: r.clock.now()}
+	o := Outcome{Code: "0001", Source: sourceReturn, At: r.clock.now()}
 	if _, ok, err := r.tr.Resolve(context.Background(), rxID, rxLineItem, o, r.clock.now()); err != nil || !ok {
 		t.Fatalf("resolve: %v %v", ok, err)
 	}
@@ -218,24 +235,28 @@ func TestSweepReportsExpired(t *testing.T) {
 }
 
 func TestCancelBackoff(t *testing.T) {
-	o := CancelOptions{Backoff: time.Minute, MaxBackoff: 5 * time.Minute}.withDefaults()
+	o := Config{Backoff: time.Minute, MaxBackoff: 5 * time.Minute}.withDefaults()
 	for n, want := range map[int]time.Duration{0: time.Minute, 1: time.Minute, 2: 2 * time.Minute, 3: 4 * time.Minute, 4: 5 * time.Minute, 50: 5 * time.Minute} {
 		if got := o.backoff(n); got != want {
 			t.Errorf("backoff(%d) = %s, want %s", n, got, want)
 		}
 	}
-	d := CancelOptions{}.withDefaults()
+	d := Config{}.withDefaults()
 	if d.PollInterval != 30*time.Second || d.Backoff != 5*time.Minute || d.MaxBackoff != 6*time.Hour || d.Rate != 2 {
 		t.Errorf("defaults %+v", d)
 	}
 }
 
 func TestOpenTrackerFollowsTheStore(t *testing.T) {
-	if _, ok := OpenTracker(store.NewMemory(nil), CancelOptions{}).(*cancels.Memory); !ok {
+	if _, ok := OpenTracker(store.NewMemory(nil), Config{}).(*Memory); !ok {
 		t.Error("memory store: tracker is not in memory")
 	}
-	st, _ := redisStore(t)
-	if _, ok := OpenTracker(st, CancelOptions{}).(*cancels.Redis); !ok {
+	st, err := store.NewRedis(redistest.Start(t).URL(), "gw:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, ok := OpenTracker(st, Config{}).(*Redis); !ok {
 		t.Error("Redis store: tracker is not on Redis")
 	}
 }

@@ -1,10 +1,11 @@
-package gateway
+package cancels
 
 import (
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/cancels/cancelstest"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/v3"
@@ -25,13 +26,13 @@ func fhirOf(t testing.TB, canon string, payload []byte) []byte {
 }
 
 func TestSettlementOf(t *testing.T) {
-	dn := fhirOf(t, v3.DispenseNotification, legacyNotDispensed(t))
-	ret := fhirOf(t, v3.DispenseProposalReturn, legacyReturn(t, rxID))
+	dn := fhirOf(t, v3.DispenseNotification, cancelstest.LegacyNotDispensed(t))
+	ret := fhirOf(t, v3.DispenseProposalReturn, cancelstest.LegacyReturn(t, rxID))
 	s, err := settlementOf(v3.DispenseNotification, dn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.PrescriptionID != rxID || s.Source != sourceDispense || s.DispenserODS != rxPharmacy || s.DispenserName != "High Street Chemist" ||
+	if s.PrescriptionID != rxID || s.Source != sourceDispense || s.DispenserODS != cancelstest.RxPharmacy || s.DispenserName != "High Street Chemist" ||
 		len(s.Items) != 1 || s.Items[rxLineItem] != "0002" {
 		t.Errorf("dispense settlement %+v", s)
 	}
@@ -39,7 +40,7 @@ func TestSettlementOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.PrescriptionID != rxID || s.Source != sourceReturn || s.DispenserODS != rxPharmacy || s.Items != nil {
+	if s.PrescriptionID != rxID || s.Source != sourceReturn || s.DispenserODS != cancelstest.RxPharmacy || s.Items != nil {
 		t.Errorf("return settlement %+v", s)
 	}
 }

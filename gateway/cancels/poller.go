@@ -1,4 +1,4 @@
-package gateway
+package cancels
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/tracing"
 	"github.com/porxgate/porxgate/gateway/upstream"
@@ -15,11 +14,11 @@ import (
 
 // Poller batch sizes.
 const (
-	// cancelDueBatch is how many due cancellations one Due call leases.
-	cancelDueBatch = 8
-	// cancelExpireBatch is how many expired cancellations one Expire call
+	// dueBatch is how many due cancellations one Due call leases.
+	dueBatch = 8
+	// expireBatch is how many expired cancellations one Expire call
 	// removes.
-	cancelExpireBatch = 100
+	expireBatch = 100
 )
 
 // Run is the pending-cancellation poller: every PollInterval it reports
@@ -29,7 +28,7 @@ const (
 // backoff. Resolved cancellations whose resolver died are answered too.
 // It returns when ctx is done; a cancellation it holds then is left to
 // its lease, which another replica takes over when it runs out.
-func (c *Cancellations) Run(ctx context.Context) {
+func (c *Service) Run(ctx context.Context) {
 	t := time.NewTicker(c.opts.PollInterval)
 	defer t.Stop()
 	lim := newRateLimiter(c.opts.Rate)
@@ -46,9 +45,9 @@ func (c *Cancellations) Run(ctx context.Context) {
 
 // sweep reports every cancellation pending past its expiry: an error log
 // line and the expired metric each, and the expired list of the admin view.
-func (c *Cancellations) sweep(ctx context.Context) {
+func (c *Service) sweep(ctx context.Context) {
 	for ctx.Err() == nil {
-		gone, err := c.tracker.Expire(ctx, c.now(), cancelExpireBatch)
+		gone, err := c.tracker.Expire(ctx, c.now(), expireBatch)
 		for _, r := range gone {
 			c.m.expired.Inc()
 			c.log.Error("pending cancellation expired unresolved: the prescriber got no subsequent cancel response",
@@ -63,16 +62,16 @@ func (c *Cancellations) sweep(ctx context.Context) {
 			}
 			return
 		}
-		if len(gone) < cancelExpireBatch {
+		if len(gone) < expireBatch {
 			return
 		}
 	}
 }
 
 // pollDue works through the cancellations due now, a batch at a time.
-func (c *Cancellations) pollDue(ctx context.Context, lim *rate.Limiter) {
+func (c *Service) pollDue(ctx context.Context, lim *rate.Limiter) {
 	for ctx.Err() == nil {
-		claims, err := c.tracker.Due(ctx, c.now(), cancelDueBatch)
+		claims, err := c.tracker.Due(ctx, c.now(), dueBatch)
 		if err != nil {
 			if ctx.Err() == nil {
 				c.log.Warn("pending cancellations due a poll could not be read", "err", err)
@@ -85,7 +84,7 @@ func (c *Cancellations) pollDue(ctx context.Context, lim *rate.Limiter) {
 			}
 			c.work(ctx, lim, cl)
 		}
-		if err != nil || len(claims) < cancelDueBatch {
+		if err != nil || len(claims) < dueBatch {
 			return
 		}
 	}
@@ -93,9 +92,9 @@ func (c *Cancellations) pollDue(ctx context.Context, lim *rate.Limiter) {
 
 // work handles one leased cancellation: a resolved one is answered; a
 // pending one is looked up in the EPS tracker and resolved or rescheduled.
-func (c *Cancellations) work(ctx context.Context, lim *rate.Limiter, cl cancels.Claim) {
-	log := c.log.With(cancelArgs(cl.Record)...)
-	if cl.State == cancels.StateResolved && cl.Outcome != nil {
+func (c *Service) work(ctx context.Context, lim *rate.Limiter, cl Claim) {
+	log := c.log.With(logArgs(cl.Record)...)
+	if cl.State == StateResolved && cl.Outcome != nil {
 		log.Info("answering a cancellation resolved by a replica that did not finish")
 		c.deliver(ctx, cl)
 		return
@@ -114,7 +113,7 @@ func (c *Cancellations) work(ctx context.Context, lim *rate.Limiter, cl cancels.
 	// (per-party identities) and its lines carry the exchange's fields.
 	// Its EPS spans join the cancel request's trace.
 	qctx := tracing.WithTraceParent(upstream.WithParty(ctx, cl.SenderPartyID), cl.TraceParent)
-	qctx, cancel := context.WithTimeout(logctx.With(qctx, cancelAttrs(cl.Record)...), c.opts.Lease/2)
+	qctx, cancel := context.WithTimeout(logctx.With(qctx, logAttrs(cl.Record)...), c.opts.Lease/2)
 	v, err := c.askTracker(qctx, cl.PrescriptionID)
 	cancel()
 	if ctx.Err() != nil {
@@ -149,7 +148,7 @@ func (c *Cancellations) work(ctx context.Context, lim *rate.Limiter, cl cancels.
 	if owner == "" {
 		owner = cl.DispenserODS
 	}
-	o := cancels.Outcome{Code: code, Source: sourceTracker, DispenserODS: owner, At: c.now().UTC()}
+	o := Outcome{Code: code, Source: sourceTracker, DispenserODS: owner, At: c.now().UTC()}
 	rc, ok, err := c.tracker.Resolve(ctx, cl.PrescriptionID, cl.LineItem, o, c.now())
 	if err != nil {
 		log.Warn("settled cancellation could not be resolved; polled again when its lease runs out", "err", err)

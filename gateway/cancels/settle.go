@@ -1,4 +1,4 @@
-package gateway
+package cancels
 
 import (
 	"context"
@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/v3"
 )
 
-// Sources of a resolution (cancels.Outcome.Source).
+// Sources of a resolution (Outcome.Source).
 const (
 	sourceDispense = "dispense-notification"
 	sourceReturn   = "return"
@@ -157,16 +157,30 @@ func bundleResources(b *fhir.Bundle) []fhir.Resource {
 	return out
 }
 
-// settle resolves the pending cancellations of the prescription a
+// settleTimeout bounds the work a dispense notification or return does on
+// the pending cancellations of its prescription.
+const settleTimeout = 10 * time.Second
+
+// Settles reports whether messages of interaction canon (UK family) that
+// EPS accepted settle pending cancellations: dispense notifications and
+// returns.
+func Settles(canon string) bool {
+	return canon == v3.DispenseNotification || canon == v3.DispenseProposalReturn
+}
+
+// Settle resolves the pending cancellations of the prescription a
 // dispense notification or return (that EPS accepted) is about, and sends
 // their Subsequent Cancel Responses. A dispense notification settles the
 // items it names by their new status; a return settles whatever the EPS
 // tracker then shows settled (the return names no items; the tracker is
 // asked only while some cancellation is pending). Problems are logged: the
-// poller resolves what is left.
-func (c *Cancellations) settle(ctx context.Context, in *Inbound, canon string, body []byte) {
+// poller resolves what is left. body is the FHIR message the gateway
+// sent EPS for it; the work is bounded by settleTimeout.
+func (c *Service) Settle(ctx context.Context, in Exchange, canon string, body []byte) {
+	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
+	defer cancel()
 	s, err := settlementOf(canon, body)
-	log := inboundLog(c.log, in)
+	log := c.logger(in)
 	if err != nil {
 		log.Warn("cannot tell which pending cancellations this message settles; left to the poller", "err", err)
 		return
@@ -190,7 +204,7 @@ func (c *Cancellations) settle(ctx context.Context, in *Inbound, canon string, b
 		}
 		v, err := c.askTracker(ctx, s.PrescriptionID)
 		if err != nil {
-			if !errors.Is(err, errNotInTracker) {
+			if !errors.Is(err, ErrNotInTracker) {
 				log.Warn("the EPS tracker could not be asked after a return; left to the poller", "err", err)
 			}
 			return
@@ -202,7 +216,7 @@ func (c *Cancellations) settle(ctx context.Context, in *Inbound, canon string, b
 		}
 	}
 	for item, code := range items {
-		o := cancels.Outcome{Code: code, Source: s.Source, DispenserODS: s.DispenserODS, DispenserName: s.DispenserName, At: c.now().UTC()}
+		o := Outcome{Code: code, Source: s.Source, DispenserODS: s.DispenserODS, DispenserName: s.DispenserName, At: c.now().UTC()}
 		claim, ok, err := c.tracker.Resolve(ctx, s.PrescriptionID, item, o, c.now())
 		if err != nil {
 			log.Warn("pending cancellation could not be resolved; left to the poller", "line_item", item, "err", err)
@@ -217,16 +231,16 @@ func (c *Cancellations) settle(ctx context.Context, in *Inbound, canon string, b
 }
 
 // askTracker asks the EPS tracker about one prescription.
-func (c *Cancellations) askTracker(ctx context.Context, prescriptionID string) (trackerView, error) {
+func (c *Service) askTracker(ctx context.Context, prescriptionID string) (TrackerView, error) {
 	if c.api == nil {
-		return trackerView{}, errors.New("no EPS tracker to ask (no upstream)")
+		return TrackerView{}, errors.New("no EPS tracker to ask (no upstream)")
 	}
 	resp, err := c.api.TrackerGet(ctx, url.Values{"focus:identifier": {prescriptionID}})
 	if err != nil {
-		return trackerView{}, fmt.Errorf("EPS tracker %s: %w", prescriptionID, err)
+		return TrackerView{}, fmt.Errorf("EPS tracker %s: %w", prescriptionID, err)
 	}
 	if resp.Status != 200 {
-		return trackerView{}, fmt.Errorf("EPS tracker %s: answered %d", prescriptionID, resp.Status)
+		return TrackerView{}, fmt.Errorf("EPS tracker %s: answered %d", prescriptionID, resp.Status)
 	}
-	return parseTrackerAnswer(resp.Body, prescriptionID)
+	return ParseTrackerAnswer(resp.Body, prescriptionID)
 }
