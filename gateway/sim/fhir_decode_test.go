@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/porxgate/porxgate/fhir"
 )
 
 func TestDecodeMessageMalformed(t *testing.T) {
@@ -48,13 +50,13 @@ func TestDecodeEventsMalformed(t *testing.T) {
 		{"order without MedicationRequest", msg("prescription-order"), orderDecoder, "no MedicationRequest"},
 		{"order without groupIdentifier", msg("prescription-order", mr(`"identifier":[]`)), orderDecoder, "groupIdentifier missing"},
 		{"order without item id", msg("prescription-order", mr(`"groupIdentifier":{"value":"X"}`)), orderDecoder, "identifier"},
-		{"order without patient", msg("prescription-order", mr(`"groupIdentifier":{"value":"X"},"identifier":[{"system":"`+sysLineItem+`","value":"i"}]`)), orderDecoder, "NHS number"},
+		{"order without patient", msg("prescription-order", mr(`"groupIdentifier":{"value":"X"},"identifier":[{"system":"`+fhir.SystemLineItemID+`","value":"i"}]`)), orderDecoder, "NHS number"},
 		{"order with two ids", msg("prescription-order", mr(`"groupIdentifier":{"value":"X"}`), mr(`"groupIdentifier":{"value":"Y"}`)), orderDecoder, "differs"},
 		{"cancel not cancelled", msg("prescription-order-update", mr(`"groupIdentifier":{"value":"X"},"status":"active"`)), cancelDecoder, "status cancelled"},
 		{"dispense without MedicationDispense", msg("dispense-notification"), dispenseDecoder, "no MedicationDispense"},
 		{"dispense without type", msg("dispense-notification", `{"resource":{"resourceType":"MedicationDispense"}}`), dispenseDecoder, "type"},
 		{"dispense without contained request", msg("dispense-notification",
-			`{"resource":{"resourceType":"MedicationDispense","type":{"coding":[{"system":"`+sysDispenseType+`","code":"0001"}]}}}`), dispenseDecoder, "no contained MedicationRequest"},
+			`{"resource":{"resourceType":"MedicationDispense","type":{"coding":[{"system":"`+fhir.CodeSystemMedicationDispenseType+`","code":"0001"}]}}}`), dispenseDecoder, "no contained MedicationRequest"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,7 +104,7 @@ func TestDecodeResourcesMalformed(t *testing.T) {
 		{"task neither", taskDecoder, `{"resourceType":"Task","groupIdentifier":{"value":"X"},"owner":{"identifier":{"value":"FH542"}},"status":"completed"}`, "return"},
 		{"claim wrong type", claimDecoder, `{"resourceType":"Task"}`, "must be Claim"},
 		{"claim no prescription", claimDecoder, `{"resourceType":"Claim","identifier":[{"value":"c"}]}`, "shortForm"},
-		{"claim no id", claimDecoder, `{"resourceType":"Claim","prescription":{"extension":[{"url":"` + extGroupIdentifier + `","extension":[{"url":"shortForm","valueIdentifier":{"value":"X"}}]}]}}`, "identifier"},
+		{"claim no id", claimDecoder, `{"resourceType":"Claim","prescription":{"extension":[{"url":"` + fhir.ExtensionGroupIdentifier + `","extension":[{"url":"shortForm","valueIdentifier":{"value":"X"}}]}]}}`, "identifier"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,15 +4,17 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/porxgate/porxgate/fhir"
 )
 
-// Encoding of the simulator's FHIR answers, shaped after the corpus
-// examples/spec responses. Nothing here changes state.
-
-// obj is a JSON object under construction.
-type obj = map[string]any
+// Encoding of the simulator's FHIR answers with the fhir package's models,
+// shaped after the corpus examples/spec responses. Nothing here changes
+// state.
 
 const spineODS = "X2601"
 
@@ -21,61 +23,54 @@ func fhirTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05") + "+00:00"
 }
 
-// mustJSON encodes an answer built from maps, strings, numbers and stored
-// (already validated) JSON; should that ever fail, the answer becomes an
-// exception OperationOutcome rather than a panic.
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
+// encodeFailed is the answer when an answer cannot be encoded.
+const encodeFailed = `{"resourceType":"OperationOutcome","issue":[{"severity":"fatal","code":"exception","diagnostics":"simulator could not encode its answer"}]}`
+
+// fhirAnswer encodes a FHIR answer as EPS writes it (no HTML escaping);
+// should that ever fail, the answer becomes an exception
+// OperationOutcome rather than a panic.
+func fhirAnswer(r fhir.Resource) []byte {
+	b, err := fhir.Marshal(fhir.Stamp(r))
 	if err != nil {
-		return []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"fatal","code":"exception","diagnostics":"simulator could not encode its answer"}]}`)
+		return []byte(encodeFailed)
 	}
 	return b
 }
 
-// issue is one OperationOutcome issue.
-type issue struct {
-	severity, code       string
-	system, detail, disp string
-	diagnostics          string
+// odsID is an ODS organisation code as an Identifier.
+func odsID(code string) *fhir.Identifier {
+	return &fhir.Identifier{System: fhir.SystemODS, Value: code}
 }
 
-func (is issue) json() obj {
-	o := obj{"severity": is.severity, "code": is.code}
-	if is.detail != "" {
-		c := obj{"system": is.system, "code": is.detail}
-		if is.disp != "" {
-			c["display"] = is.disp
-		}
-		o["details"] = obj{"coding": []any{c}}
-	}
-	if is.diagnostics != "" {
-		o["diagnostics"] = is.diagnostics
-	}
-	return o
+// concept is a CodeableConcept of one coding.
+func concept(system, code, display string) *fhir.CodeableConcept {
+	return &fhir.CodeableConcept{Coding: []fhir.Coding{{System: system, Code: code, Display: display}}}
 }
 
-func outcome(now time.Time, issues ...issue) obj {
-	list := make([]any, 0, len(issues))
-	for _, is := range issues {
-		list = append(list, is.json())
-	}
-	return obj{"resourceType": "OperationOutcome", "meta": obj{"lastUpdated": fhirTime(now)}, "issue": list}
+// codedIssue is an OperationOutcome issue with its detail as a coding.
+func codedIssue(severity, code, system, detail, display string) fhir.Issue {
+	return fhir.Issue{Severity: severity, Code: code, Details: concept(system, detail, display)}
+}
+
+// outcome is an OperationOutcome of the given issues, last updated now.
+func outcome(now time.Time, issues ...fhir.Issue) *fhir.OperationOutcome {
+	return &fhir.OperationOutcome{Base: fhir.Base{ResourceType: "OperationOutcome", Meta: &fhir.Meta{LastUpdated: fhirTime(now)}},
+		Issue: issues}
 }
 
 // successOutcome is EPS's answer to an accepted message, Task or Claim.
 func successOutcome(now time.Time) []byte {
-	return mustJSON(outcome(now, issue{severity: "information", code: "informational"}))
+	return fhirAnswer(outcome(now, fhir.Issue{Severity: "information", Code: "informational"}))
 }
 
 // invalidOutcome reports a request the simulator could not read.
 func invalidOutcome(now time.Time, detail string) []byte {
-	return mustJSON(outcome(now, issue{severity: "error", code: "invalid", system: sysSpineError,
-		detail: "INVALID_VALUE", disp: detail}))
+	return fhirAnswer(outcome(now, codedIssue("error", "invalid", fhir.CodeSystemSpineErrorOrWarning, "INVALID_VALUE", detail)))
 }
 
 // plainOutcome is an issue with only a code and diagnostics.
 func plainOutcome(now time.Time, code, diagnostics string) []byte {
-	return mustJSON(outcome(now, issue{severity: "error", code: code, diagnostics: diagnostics}))
+	return fhirAnswer(outcome(now, fhir.Issue{Severity: "error", Code: code, Diagnostics: diagnostics}))
 }
 
 // stateErrorAnswer maps a State refusal to EPS's OperationOutcome (every
@@ -85,50 +80,50 @@ func stateErrorAnswer(err error, now time.Time) (int, []byte) {
 	if !errors.As(err, &se) {
 		return http.StatusInternalServerError, plainOutcome(now, "exception", err.Error())
 	}
-	is := issue{severity: "error", code: "business-rule", system: sysEPSIssue}
+	code, system, detail, disp := "business-rule", fhir.CodeSystemEPSIssueCode, "", ""
 	switch se.Reason {
 	case ReasonInvalidCheckCharacter:
-		is.code, is.system, is.detail = "processing", sysSpineError, "FAILURE_TO_PROCESS_MESSAGE"
-		is.disp = "Unable to process message. Information missing or invalid - prescriptionID has invalid checksum"
+		code, system, detail = "processing", fhir.CodeSystemSpineErrorOrWarning, "FAILURE_TO_PROCESS_MESSAGE"
+		disp = "Unable to process message. Information missing or invalid - prescriptionID has invalid checksum"
 	case ReasonDuplicate:
-		is.code, is.detail, is.disp = "duplicate", "DUPLICATE_PRESCRIPTION_ID", "Duplicate prescription ID exists"
+		code, detail, disp = "duplicate", "DUPLICATE_PRESCRIPTION_ID", "Duplicate prescription ID exists"
 	case ReasonNotFound:
-		is.code, is.system, is.detail, is.disp = "not-found", sysSpineError, "RESOURCE_NOT_FOUND", "Resource not found"
+		code, system, detail, disp = "not-found", fhir.CodeSystemSpineErrorOrWarning, "RESOURCE_NOT_FOUND", "Resource not found"
 	case ReasonItemNotFound:
-		is.code, is.detail, is.disp = "not-found", "MEDICATIONREQUEST_NOT_FOUND", "Prescription Item Not found"
+		code, detail, disp = "not-found", "MEDICATIONREQUEST_NOT_FOUND", "Prescription Item Not found"
 	case ReasonWithAnotherDispenser:
 		return http.StatusBadRequest, withAnotherDispenser(se.Dispenser, now)
 	case ReasonCancelled:
-		is.detail, is.disp = "PRESCRIPTION_CANCELLED", "Prescription has been cancelled"
+		detail, disp = "PRESCRIPTION_CANCELLED", "Prescription has been cancelled"
 	case ReasonExpired:
-		is.detail, is.disp = "PRESCRIPTION_EXPIRED", "Prescription has expired"
+		detail, disp = "PRESCRIPTION_EXPIRED", "Prescription has expired"
 	case ReasonDispensed:
-		is.detail, is.disp = "PRESCRIPTION_DISPENSED", "Prescription has been dispensed"
+		detail, disp = "PRESCRIPTION_DISPENSED", "Prescription has been dispensed"
 	case ReasonInvalidTransition:
-		is.detail, is.disp = "PRESCRIPTION_INVALID_STATE_TRANSITION", "Invalid State Transition for Prescription"
+		detail, disp = "PRESCRIPTION_INVALID_STATE_TRANSITION", "Invalid State Transition for Prescription"
 	case ReasonClaimNotDispensed:
-		is.detail, is.disp = "CLAIM_INVALID_NOT_DISPENSED", "Invalid Claim. Prescription is not Dispensed"
+		detail, disp = "CLAIM_INVALID_NOT_DISPENSED", "Invalid Claim. Prescription is not Dispensed"
 	case ReasonAmendMismatch:
-		is.detail, is.disp = "DISPENSE_AMEND_IDENTIFIER_MISMATCH", "Dispense Amendment/Cancellation Request does not pertain to Last Dispense"
+		detail, disp = "DISPENSE_AMEND_IDENTIFIER_MISMATCH", "Dispense Amendment/Cancellation Request does not pertain to Last Dispense"
 	case ReasonPatientMismatch:
-		is.code, is.system, is.detail = "processing", sysSpineError, "FAILURE_TO_PROCESS_MESSAGE"
-		is.disp = "Unable to process message. Information missing or invalid - NHS number mismatch"
+		code, system, detail = "processing", fhir.CodeSystemSpineErrorOrWarning, "FAILURE_TO_PROCESS_MESSAGE"
+		disp = "Unable to process message. Information missing or invalid - NHS number mismatch"
 	default:
-		is.code, is.system, is.detail, is.disp = "invalid", sysSpineError, "INVALID_VALUE", se.Detail
+		code, system, detail, disp = "invalid", fhir.CodeSystemSpineErrorOrWarning, "INVALID_VALUE", se.Detail
 	}
-	return http.StatusBadRequest, mustJSON(outcome(now, is))
+	return http.StatusBadRequest, fhirAnswer(outcome(now, codedIssue("error", code, system, detail, disp)))
 }
 
 // withAnotherDispenser is the release refusal with the holding pharmacy as a
 // contained Organization.
 func withAnotherDispenser(ods string, now time.Time) []byte {
-	oo := outcome(now, issue{severity: "error", code: "business-rule", system: sysEPSIssue,
-		detail: "PRESCRIPTION_WITH_ANOTHER_DISPENSER", disp: "Prescription is with another dispenser"})
+	oo := outcome(now, codedIssue("error", "business-rule", fhir.CodeSystemEPSIssueCode,
+		"PRESCRIPTION_WITH_ANOTHER_DISPENSER", "Prescription is with another dispenser"))
 	const orgID = "dispenser"
-	oo["contained"] = []any{obj{"resourceType": "Organization", "id": orgID,
-		"identifier": []any{obj{"system": sysODS, "value": ods}}}}
-	oo["extension"] = []any{obj{"url": extSupportingInfo, "valueReference": obj{"reference": "#" + orgID}}}
-	return mustJSON(oo)
+	oo.Contained = fhir.ResourceList{&fhir.Organization{Base: fhir.Base{ResourceType: "Organization", ID: orgID},
+		Identifier: []fhir.Identifier{*odsID(ods)}}}
+	oo.Extension = []fhir.Extension{{URL: fhir.ExtensionSpineSupportingInfo, ValueReference: &fhir.Reference{Reference: "#" + orgID}}}
+	return fhirAnswer(oo)
 }
 
 // cancelRefusal is the OperationOutcome form of R-0008, R-5000, R-5888.
@@ -142,8 +137,7 @@ func cancelRefusal(code CancelCode, now time.Time) []byte {
 	case CancelDisabled:
 		issueCode = "not-supported"
 	}
-	return mustJSON(outcome(now, issue{severity: "error", code: issueCode, system: sysStatusHistory,
-		detail: string(code), disp: code.Display()}))
+	return fhirAnswer(outcome(now, codedIssue("error", issueCode, fhir.CodeSystemStatusHistory, string(code), code.Display())))
 }
 
 // cancelResponse answers a prescription-order-update: the request's
@@ -155,80 +149,75 @@ func cancelResponse(m *message, outcomes []CancelOutcome, now time.Time, newID f
 		byItem[o.ItemID] = o.Code
 	}
 	id := newID()
-	var entries, focus []any
-	for _, e := range m.entries {
-		if e.head.ResourceType == "MessageHeader" {
+	entries := make([]fhir.Entry, 1, len(m.bundle.Entry))
+	var focus []fhir.Reference
+	for _, e := range m.bundle.Entry {
+		res := e.Resource
+		switch r := res.(type) {
+		case *fhir.MessageHeader:
 			continue
-		}
-		var r obj
-		if err := json.Unmarshal(e.raw, &r); err != nil {
-			return nil, err
-		}
-		switch e.head.ResourceType {
-		case "Patient":
-			focus = append(focus, obj{"reference": e.fullURL})
-		case "MedicationRequest":
-			var mr medicationRequestJSON
-			if err := json.Unmarshal(e.raw, &mr); err != nil {
-				return nil, err
+		case *fhir.Patient:
+			focus = append(focus, fhir.Reference{Reference: e.FullURL})
+		case *fhir.MedicationRequest:
+			if code, ok := byItem[strings.ToLower(fhir.FindIdentifier(r.Identifier, fhir.SystemLineItemID))]; ok {
+				res = withCancelOutcome(r, code, now)
 			}
-			if code, ok := byItem[strings.ToLower(identifierValue(mr.Identifier, sysLineItem))]; ok {
-				r["status"] = "active"
-				if code == CancelDone {
-					r["status"] = "cancelled"
-				}
-				exts, _ := r["extension"].([]any)
-				r["extension"] = append(exts, obj{"url": extStatusHistory, "extension": []any{
-					obj{"url": "status", "valueCoding": obj{"system": sysStatusHistory, "code": string(code), "display": code.Display()}},
-					obj{"url": "statusDate", "valueDateTime": fhirTime(now)},
-				}})
-			}
-			focus = append(focus, obj{"reference": e.fullURL})
+			focus = append(focus, fhir.Reference{Reference: e.FullURL})
 		}
-		entries = append(entries, obj{"fullUrl": e.fullURL, "resource": r})
+		entries = append(entries, fhir.Entry{FullURL: e.FullURL, Resource: res})
 	}
 	mhID := newID()
-	mh := obj{
-		"resourceType": "MessageHeader",
-		"id":           mhID,
-		"extension": []any{obj{"url": extMessageID,
-			"valueIdentifier": obj{"system": sysRFC4122, "value": id}}},
-		"eventCoding": obj{"system": sysMessageEvent, "code": eventOrderResponse, "display": "Prescription Order Response"},
-		"destination": []any{obj{"endpoint": "urn:nhs-uk:addressing:ods:" + m.sender,
-			"receiver": obj{"identifier": obj{"system": sysODS, "value": m.sender}}}},
-		"sender":   obj{"identifier": obj{"system": sysODS, "value": spineODS}, "display": "NHS Digital Spine"},
-		"source":   obj{"name": "NHS Spine", "endpoint": endpoint},
-		"response": obj{"identifier": m.identifier, "code": "ok"},
-		"focus":    focus,
+	entries[0] = fhir.Entry{FullURL: refPrefixUUID + mhID, Resource: &fhir.MessageHeader{
+		Base: fhir.Base{ResourceType: "MessageHeader", ID: mhID, Extension: []fhir.Extension{{URL: fhir.ExtensionMessageHeaderMessageID,
+			ValueIdentifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: id}}}},
+		EventCoding: fhir.Coding{System: fhir.CodeSystemMessageEvent, Code: fhir.EventPrescriptionOrderResponse, Display: "Prescription Order Response"},
+		Destination: []fhir.MessageDestination{{Endpoint: "urn:nhs-uk:addressing:ods:" + m.sender, Receiver: &fhir.Reference{Identifier: odsID(m.sender)}}},
+		Sender:      &fhir.Reference{Identifier: odsID(spineODS), Display: "NHS Digital Spine"},
+		Source:      &fhir.MessageSource{Name: "NHS Spine", Endpoint: endpoint},
+		Response:    &fhir.MessageHeaderResponse{Identifier: m.identifier, Code: "ok"},
+		Focus:       focus,
+	}}
+	return fhir.Marshal(&fhir.Bundle{
+		ResourceType: "Bundle",
+		ID:           id,
+		Identifier:   &fhir.Identifier{System: fhir.SystemRFC4122, Value: id},
+		Type:         "message",
+		Timestamp:    fhirTime(now),
+		Entry:        entries,
+	})
+}
+
+// withCancelOutcome returns a copy of a cancelled MedicationRequest with
+// its status and the cancellation's outcome.
+func withCancelOutcome(mr *fhir.MedicationRequest, code CancelCode, now time.Time) *fhir.MedicationRequest {
+	out := *mr
+	out.Status = "active"
+	if code == CancelDone {
+		out.Status = "cancelled"
 	}
-	bundle := obj{
-		"resourceType": "Bundle",
-		"id":           id,
-		"identifier":   obj{"system": sysRFC4122, "value": id},
-		"type":         "message",
-		"timestamp":    fhirTime(now),
-		"entry":        append([]any{obj{"fullUrl": refPrefixUUID + mhID, "resource": mh}}, entries...),
-	}
-	return mustJSON(bundle), nil
+	date := fhirTime(now)
+	out.Extension = append(slices.Clip(mr.Extension), fhir.Extension{URL: fhir.ExtensionPrescriptionStatusHistory, Extension: []fhir.Extension{
+		{URL: "status", ValueCoding: &fhir.Coding{System: fhir.CodeSystemStatusHistory, Code: string(code), Display: code.Display()}},
+		{URL: "statusDate", ValueDateTime: &date},
+	}})
+	return &out
 }
 
 // searchset wraps entries in a searchset Bundle.
-func searchset(entries []any, now time.Time, newID func() string, self string) obj {
+func searchset(entries []fhir.Entry, now time.Time, newID func() string, self string) *fhir.Bundle {
 	id := newID()
-	if entries == nil {
-		entries = []any{}
-	}
-	b := obj{
-		"resourceType": "Bundle",
-		"id":           id,
-		"meta":         obj{"lastUpdated": fhirTime(now)},
-		"identifier":   obj{"system": sysRFC4122, "value": id},
-		"type":         "searchset",
-		"total":        len(entries),
-		"entry":        entries,
+	total := len(entries)
+	b := &fhir.Bundle{
+		ResourceType: "Bundle",
+		ID:           id,
+		Meta:         &fhir.Meta{LastUpdated: fhirTime(now)},
+		Identifier:   &fhir.Identifier{System: fhir.SystemRFC4122, Value: id},
+		Type:         "searchset",
+		Total:        &total,
+		Entry:        entries,
 	}
 	if self != "" {
-		b["link"] = []any{obj{"relation": "self", "url": self}}
+		b.Link = []fhir.BundleLink{{Relation: "self", URL: self}}
 	}
 	return b
 }
@@ -237,24 +226,24 @@ func searchset(entries []any, now time.Time, newID func() string, self string) o
 // released prescription-order Bundle as received; failedPrescriptions is
 // empty (the simulator does not verify signatures).
 func releaseResponse(released []Prescription, now time.Time, newID func() string, self string) []byte {
-	passed := make([]any, 0, len(released))
+	passed := make([]fhir.Entry, 0, len(released))
 	for _, p := range released {
-		var h resourceHead
-		_ = json.Unmarshal(p.Order, &h)
-		full := refPrefixUUID + h.ID
-		if h.ID == "" {
+		full := refPrefixUUID + p.OrderID
+		if p.OrderID == "" {
 			full = refPrefixUUID + newID()
 		}
-		passed = append(passed, obj{"fullUrl": full, "search": obj{"mode": "match"}, "resource": json.RawMessage(p.Order)})
+		e := fhir.Entry{FullURL: full, Search: &fhir.EntrySearch{Mode: "match"}}
+		if len(p.Order) > 0 {
+			e.Resource = &fhir.RawResource{Type: "Bundle", JSON: p.Order}
+		}
+		passed = append(passed, e)
 	}
-	return mustJSON(obj{
-		"resourceType": "Parameters",
-		"id":           newID(),
-		"parameter": []any{
-			obj{"name": paramPassed, "resource": searchset(passed, now, newID, self)},
-			obj{"name": paramFailed, "resource": searchset(nil, now, newID, "")},
-		},
-	})
+	p := &fhir.Parameters{Base: fhir.Base{ResourceType: "Parameters", ID: newID()}}
+	p.Parameter = []fhir.Parameter{
+		{Name: paramPassed, Resource: searchset(passed, now, newID, self)},
+		{Name: paramFailed, Resource: searchset(nil, now, newID, "")},
+	}
+	return fhirAnswer(p)
 }
 
 // taskStatus maps a prescription status to Task.status.
@@ -272,96 +261,108 @@ func taskStatus(s PrescriptionStatus) string {
 	return "completed"
 }
 
+// dateExtension is an extension with a date value.
+func dateExtension(url string, t time.Time) fhir.Extension {
+	d := t.UTC().Format(time.DateOnly)
+	return fhir.Extension{URL: url, ValueDate: &d}
+}
+
+// intExtension is an extension with an integer value.
+func intExtension(url string, n int) fhir.Extension {
+	v := json.Number(strconv.Itoa(n))
+	return fhir.Extension{URL: url, ValueInteger: &v}
+}
+
 // trackerBundle answers GET Task: one Task per prescription, shaped as the
 // EPS API writes its tracker Tasks: treatment type (courseOfTherapyType),
 // repeat information when more than one issue is authorised, each line
 // item's status with the last dispense time, and the download and claim
 // dates on each output.
 func trackerBundle(ps []Prescription, now time.Time, newID func() string) []byte {
-	entries := make([]any, 0, len(ps))
+	entries := make([]fhir.Entry, 0, len(ps))
 	for _, p := range ps {
-		var lastDispensed time.Time
-		for _, d := range p.Dispenses {
-			if d.At.After(lastDispensed) {
-				lastDispensed = d.At
-			}
-		}
-		var release []any
-		if !p.LastIssueDispensed.IsZero() {
-			release = append(release, obj{"url": "dateLastIssuedDispensed", "valueDate": p.LastIssueDispensed.UTC().Format(time.DateOnly)})
-		}
-		if !p.Released.IsZero() {
-			release = append(release, obj{"url": "dateDownloaded", "valueDate": p.Released.UTC().Format(time.DateOnly)})
-		}
-		if n := len(p.Claims); n > 0 {
-			release = append(release, obj{"url": "dateClaimed", "valueDate": p.Claims[n-1].At.UTC().Format(time.DateOnly)})
-		}
-		var inputs, outputs []any
-		for _, it := range p.Items {
-			info := []any{}
-			if !lastDispensed.IsZero() {
-				info = append(info, obj{"url": "dateLastDispensed", "valueDateTime": fhirTime(lastDispensed)})
-			}
-			info = append(info, obj{"url": "dispenseStatus", "valueCoding": obj{"system": sysDispenseType, "code": string(it.Status), "display": it.Status.Display()}})
-			inputs = append(inputs, obj{
-				"extension":      []any{obj{"url": extDispensingInfo, "extension": info}},
-				"type":           obj{"coding": []any{obj{"system": "http://snomed.info/sct", "code": "16076005", "display": "Prescription"}}},
-				"valueReference": obj{"type": "MedicationRequest", "identifier": obj{"system": sysLineItem, "value": it.ID}},
-			})
-			out := obj{
-				"type":           obj{"coding": []any{obj{"system": "http://snomed.info/sct", "code": "373784005", "display": "Dispensing medication"}}},
-				"valueReference": obj{"type": "MedicationDispense", "identifier": obj{"system": sysLineItem, "value": it.ID}},
-			}
-			if len(release) > 0 {
-				out["extension"] = []any{obj{"url": extReleaseInfo, "extension": release}}
-			}
-			outputs = append(outputs, out)
-		}
-		t := obj{
-			"resourceType":   "Task",
-			"id":             p.TaskID,
-			"identifier":     []any{obj{"system": sysRFC4122, "value": p.TaskID}},
-			"status":         taskStatus(p.Status),
-			"businessStatus": obj{"coding": []any{obj{"system": sysTaskStatus, "code": string(p.Status), "display": p.Status.Display()}}},
-			"intent":         "order",
-			"code":           obj{"coding": []any{obj{"system": sysMessageEvent, "code": eventPrescriptionOrder, "display": "Prescription Order"}}},
-			"focus":          obj{"identifier": obj{"system": sysShortFormID, "value": p.ShortFormID}},
-			"for":            obj{"identifier": obj{"system": sysNHSNumber, "value": p.NHSNumber}},
-			"authoredOn":     fhirTime(p.Created),
-			"lastModified":   fhirTime(p.Updated),
-			"input":          inputs,
-			"output":         outputs,
-		}
-		var exts []any
-		if course, ok := courseDisplay(p.CourseOfTherapy); ok {
-			exts = append(exts, obj{"url": extEPSPrescription, "extension": []any{obj{"url": "courseOfTherapyType",
-				"valueCoding": obj{"system": sysCourseOfTherapy, "code": p.CourseOfTherapy, "display": course}}}})
-		}
-		if p.TotalIssues > 1 {
-			exts = append(exts, obj{"url": extRepeatInfo, "extension": []any{
-				obj{"url": "numberOfRepeatsAllowed", "valueInteger": p.TotalIssues},
-				obj{"url": "numberOfRepeatsIssued", "valueInteger": max(p.CurrentIssue, 1)},
-			}})
-		}
-		if len(exts) > 0 {
-			t["extension"] = exts
-		}
-		if p.Prescriber != "" {
-			req := obj{"identifier": obj{"system": sysODS, "value": p.Prescriber}}
-			if p.PrescriberName != "" {
-				req["display"] = p.PrescriberName
-			}
-			t["requester"] = req
-		}
-		if owner := p.Dispenser; owner != "" || p.Nominated != "" {
-			if owner == "" {
-				owner = p.Nominated
-			}
-			t["owner"] = obj{"identifier": obj{"system": sysODS, "value": owner}}
-		}
-		entries = append(entries, obj{"fullUrl": refPrefixUUID + p.TaskID, "search": obj{"mode": "match"}, "resource": t})
+		t := trackerTask(p)
+		entries = append(entries, fhir.Entry{FullURL: refPrefixUUID + p.TaskID, Search: &fhir.EntrySearch{Mode: "match"}, Resource: t})
 	}
-	return mustJSON(searchset(entries, now, newID, ""))
+	return fhirAnswer(searchset(entries, now, newID, ""))
+}
+
+// trackerTask is one prescription's tracker Task.
+func trackerTask(p Prescription) *fhir.Task {
+	var lastDispensed time.Time
+	for _, d := range p.Dispenses {
+		if d.At.After(lastDispensed) {
+			lastDispensed = d.At
+		}
+	}
+	var release []fhir.Extension
+	if !p.LastIssueDispensed.IsZero() {
+		release = append(release, dateExtension("dateLastIssuedDispensed", p.LastIssueDispensed))
+	}
+	if !p.Released.IsZero() {
+		release = append(release, dateExtension("dateDownloaded", p.Released))
+	}
+	if n := len(p.Claims); n > 0 {
+		release = append(release, dateExtension("dateClaimed", p.Claims[n-1].At))
+	}
+	inputs := make([]fhir.TaskParameter, 0, len(p.Items))
+	outputs := make([]fhir.TaskParameter, 0, len(p.Items))
+	for _, it := range p.Items {
+		var info []fhir.Extension
+		if !lastDispensed.IsZero() {
+			at := fhirTime(lastDispensed)
+			info = append(info, fhir.Extension{URL: "dateLastDispensed", ValueDateTime: &at})
+		}
+		info = append(info, fhir.Extension{URL: "dispenseStatus", ValueCoding: &fhir.Coding{System: fhir.CodeSystemMedicationDispenseType,
+			Code: string(it.Status), Display: it.Status.Display()}})
+		inputs = append(inputs, fhir.TaskParameter{
+			Extension:      []fhir.Extension{{URL: fhir.ExtensionDispensingInformation, Extension: info}},
+			Type:           *concept(fhir.SystemSNOMED, "16076005", "Prescription"),
+			ValueReference: &fhir.Reference{Type: "MedicationRequest", Identifier: &fhir.Identifier{System: fhir.SystemLineItemID, Value: it.ID}},
+		})
+		out := fhir.TaskParameter{
+			Type:           *concept(fhir.SystemSNOMED, "373784005", "Dispensing medication"),
+			ValueReference: &fhir.Reference{Type: "MedicationDispense", Identifier: &fhir.Identifier{System: fhir.SystemLineItemID, Value: it.ID}},
+		}
+		if len(release) > 0 {
+			out.Extension = []fhir.Extension{{URL: fhir.ExtensionDispensingReleaseInformation, Extension: release}}
+		}
+		outputs = append(outputs, out)
+	}
+	t := &fhir.Task{
+		Base:           fhir.Base{ResourceType: "Task", ID: p.TaskID},
+		Identifier:     []fhir.Identifier{{System: fhir.SystemRFC4122, Value: p.TaskID}},
+		Status:         taskStatus(p.Status),
+		BusinessStatus: concept(fhir.CodeSystemTaskBusinessStatus, string(p.Status), p.Status.Display()),
+		Intent:         "order",
+		Code:           concept(fhir.CodeSystemMessageEvent, fhir.EventPrescriptionOrder, "Prescription Order"),
+		Focus:          &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemShortFormID, Value: p.ShortFormID}},
+		For:            &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemNHSNumber, Value: p.NHSNumber}},
+		AuthoredOn:     fhirTime(p.Created),
+		LastModified:   fhirTime(p.Updated),
+		Input:          inputs,
+		Output:         outputs,
+	}
+	if course, ok := courseDisplay(p.CourseOfTherapy); ok {
+		t.Extension = append(t.Extension, fhir.Extension{URL: fhir.ExtensionEPSPrescription, Extension: []fhir.Extension{{URL: "courseOfTherapyType",
+			ValueCoding: &fhir.Coding{System: fhir.CodeSystemCourseOfTherapy, Code: p.CourseOfTherapy, Display: course}}}})
+	}
+	if p.TotalIssues > 1 {
+		t.Extension = append(t.Extension, fhir.Extension{URL: fhir.ExtensionRepeatInformation, Extension: []fhir.Extension{
+			intExtension("numberOfRepeatsAllowed", p.TotalIssues),
+			intExtension("numberOfRepeatsIssued", max(p.CurrentIssue, 1)),
+		}})
+	}
+	if p.Prescriber != "" {
+		t.Requester = &fhir.Reference{Identifier: odsID(p.Prescriber), Display: p.PrescriberName}
+	}
+	if owner := p.Dispenser; owner != "" || p.Nominated != "" {
+		if owner == "" {
+			owner = p.Nominated
+		}
+		t.Owner = &fhir.Reference{Identifier: odsID(owner)}
+	}
+	return t
 }
 
 // courseDisplay is the display EPS gives a course of therapy code.
@@ -388,43 +389,52 @@ type PrepareResult struct {
 }
 
 func prepareParameters(r PrepareResult) []byte {
-	return mustJSON(obj{"resourceType": "Parameters", "parameter": []any{
-		obj{"name": "digest", "valueString": r.Digest},
-		obj{"name": "timestamp", "valueString": r.Timestamp},
-		obj{"name": "algorithm", "valueString": r.Algorithm},
+	return fhirAnswer(&fhir.Parameters{Base: fhir.Base{ResourceType: "Parameters"}, Parameter: []fhir.Parameter{
+		{Name: "digest", ValueString: &r.Digest},
+		{Name: "timestamp", ValueString: &r.Timestamp},
+		{Name: "algorithm", ValueString: &r.Algorithm},
 	}})
 }
 
-// capabilityStatement is the GET metadata answer, wrapped as EPS wraps it.
+// capabilityStatement is the GET metadata answer, wrapped as EPS wraps it
+// (the wrapper is not FHIR, so it is encoded apart).
 func capabilityStatement() []byte {
-	op := func(name, def string) obj { return obj{"name": name, "definition": def} }
-	msg := func(def string) obj {
-		return obj{"mode": "receiver", "definition": "https://fhir.nhs.uk/MessageDefinition/" + def}
+	op := func(name, def string) fhir.CapabilityOperation {
+		return fhir.CapabilityOperation{Name: name, Definition: def}
 	}
-	return mustJSON(obj{"capabilityStatement": obj{
-		"resourceType": "CapabilityStatement",
-		"id":           "porxgate-eps-simulator",
-		"name":         "EPS FHIR API (porxgate simulator)",
-		"status":       "active",
-		"date":         "2025-01-01T00:00:00+00:00",
-		"publisher":    "porxgate",
-		"kind":         "instance",
-		"fhirVersion":  "4.0.1",
-		"format":       []any{"application/fhir+json"},
-		"software":     obj{"name": "porxgate EPS simulator"},
-		"rest": []any{obj{
-			"mode": "server",
-			"resource": []any{obj{"type": "Bundle"}, obj{"type": "MedicationRequest"}, obj{"type": "MedicationDispense"},
-				obj{"type": "Task"}, obj{"type": "Claim"}},
-			"operation": []any{
+	msg := func(def string) fhir.CapabilitySupportedMessage {
+		return fhir.CapabilitySupportedMessage{Mode: "receiver", Definition: "https://fhir.nhs.uk/MessageDefinition/" + def}
+	}
+	cs := &fhir.CapabilityStatement{
+		Base:        fhir.Base{ResourceType: "CapabilityStatement", ID: "porxgate-eps-simulator"},
+		Name:        "EPS FHIR API (porxgate simulator)",
+		Status:      "active",
+		Date:        "2025-01-01T00:00:00+00:00",
+		Publisher:   "porxgate",
+		Kind:        "instance",
+		Software:    &fhir.CapabilitySoftware{Name: "porxgate EPS simulator"},
+		FHIRVersion: "4.0.1",
+		Format:      []string{"application/fhir+json"},
+		Rest: []fhir.CapabilityRest{{
+			Mode: "server",
+			Resource: []fhir.CapabilityResource{{Type: "Bundle"}, {Type: "MedicationRequest"}, {Type: "MedicationDispense"},
+				{Type: "Task"}, {Type: "Claim"}},
+			Operation: []fhir.CapabilityOperation{
 				op("process-message", "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message"),
 				op("prepare", "https://fhir.nhs.uk/OperationDefinition/MessageHeader-prepare-message"),
 				op("release", "https://fhir.nhs.uk/OperationDefinition/Task-release-message"),
 			},
 		}},
-		"messaging": []any{obj{"supportedMessage": []any{
+		Messaging: []fhir.CapabilityMessaging{{SupportedMessage: []fhir.CapabilitySupportedMessage{
 			msg("prescription-order"), msg("prescription-order-update"), msg("dispense-notification"),
 			msg("dispense-claim"), msg("dispense-claim-update"),
 		}}},
-	}})
+	}
+	body, err := fhir.Marshal(struct {
+		CapabilityStatement *fhir.CapabilityStatement `json:"capabilityStatement"`
+	}{cs})
+	if err != nil {
+		return []byte(encodeFailed)
+	}
+	return body
 }

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/porxgate/porxgate/fhir"
 )
 
 // The FHIR face: decode, call the State, encode. No state logic here.
@@ -17,7 +19,7 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
 	}
 	switch m.event {
-	case eventPrescriptionOrder:
+	case fhir.EventPrescriptionOrder:
 		np, err := decodePrescriptionOrder(m, body)
 		if err != nil {
 			return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
@@ -27,9 +29,9 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 			return fhirReply(stateErrorAnswer(err, now))
 		}
 		return fhirReply(http.StatusOK, successOutcome(now))
-	case eventOrderUpdate:
+	case fhir.EventPrescriptionOrderUpdate:
 		return s.cancel(r, m, now)
-	case eventDispense:
+	case fhir.EventDispenseNotification:
 		req, err := decodeDispense(m)
 		if err != nil {
 			return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
@@ -78,8 +80,7 @@ func (s *Server) cancel(r *http.Request, m *message, now time.Time) reply {
 
 func (s *Server) prepare(r *http.Request, body []byte, now time.Time) reply {
 	if s.opts.Digest == nil {
-		return fhirReply(http.StatusNotImplemented, mustJSON(outcome(now, issue{severity: "error", code: "not-supported",
-			diagnostics: "$prepare digest is not implemented in the simulator yet"})))
+		return fhirReply(http.StatusNotImplemented, plainOutcome(now, "not-supported", "$prepare digest is not implemented in the simulator yet"))
 	}
 	res, err := s.opts.Digest(r.Context(), body, now)
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/porxgate/porxgate/fhir"
 )
 
 const contentTypeFHIR = "application/fhir+json"
@@ -204,8 +206,8 @@ func (s *Server) serveFHIR(w http.ResponseWriter, r *http.Request, path string) 
 	}
 	if !s.tokens.authorized(r.Header.Get("Authorization"), s.opts.Now()) {
 		s.count(func(st *Stats) { st.Unauthorized++ })
-		write(w, r, fhirReply(http.StatusUnauthorized, mustJSON(outcome(s.opts.Now(), issue{severity: "error", code: "forbidden",
-			system: sysSpineError, detail: "ACCESS_DENIED", disp: "Invalid access token"}))))
+		write(w, r, fhirReply(http.StatusUnauthorized, fhirAnswer(outcome(s.opts.Now(), codedIssue("error", "forbidden",
+			fhir.CodeSystemSpineErrorOrWarning, "ACCESS_DENIED", "Invalid access token")))))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
@@ -392,4 +394,18 @@ func (s *Server) endpoint(r *http.Request, path string) string {
 	}
 	u := url.URL{Scheme: scheme, Host: r.Host, Path: s.opts.BasePath + path}
 	return u.String()
+}
+
+// obj is a plain JSON object (OAuth2 and admin answers, not FHIR).
+type obj = map[string]any
+
+// mustJSON encodes a plain JSON answer built from maps, strings and
+// numbers; should that ever fail, the answer becomes an exception
+// OperationOutcome rather than a panic.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return []byte(encodeFailed)
+	}
+	return b
 }

@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/porxgate/porxgate/fhir"
 )
 
 // counterIDs returns a deterministic id generator.
@@ -109,10 +111,10 @@ func (a answer) want(t *testing.T, status int, code string) {
 
 func TestServerPrescriptionLifecycle(t *testing.T) {
 	s, base := startSim(t, Options{Now: func() time.Time { return t0 }})
-	fhir := base + DefaultBasePath
+	api := base + DefaultBasePath
 	p := newRx(t, 1, "FH542")
 	post := func(path, fix string, extra map[string]string) answer {
-		return do(t, http.MethodPost, fhir+path, fixture(t, fix, p.repl(extra)), nil)
+		return do(t, http.MethodPost, api+path, fixture(t, fix, p.repl(extra)), nil)
 	}
 
 	post("/$process-message", "prescription-order.json", nil).want(t, 200, "informational")
@@ -150,19 +152,19 @@ func TestServerPrescriptionLifecycle(t *testing.T) {
 	post("/Claim", "claim.json", nil).want(t, 200, "informational")
 	post("/Claim", "claim.json", map[string]string{"CLAIMID": "c2", "REPLACES": "c0000000-0000-4000-8000-000000000001"}).want(t, 200, "informational")
 
-	tr := do(t, http.MethodGet, fhir+"/Task?focus:identifier="+url.QueryEscape(sysShortFormID+"|"+p.sf), nil, nil)
+	tr := do(t, http.MethodGet, api+"/Task?focus:identifier="+url.QueryEscape(fhir.SystemShortFormID+"|"+p.sf), nil, nil)
 	tr.want(t, 200, "")
 	task := tr.json["entry"].([]any)[0].(map[string]any)["resource"].(map[string]any)
 	bs := task["businessStatus"].(map[string]any)["coding"].([]any)[0].(map[string]any)["code"]
 	if bs != string(StatusClaimed) || task["status"] != "completed" {
 		t.Fatalf("tracker Task business status %v status %v", bs, task["status"])
 	}
-	tr = do(t, http.MethodGet, fhir+"/Task?patient:identifier="+p.nhs+"&business-status=0001", nil, nil)
+	tr = do(t, http.MethodGet, api+"/Task?patient:identifier="+p.nhs+"&business-status=0001", nil, nil)
 	if tr.status != 200 || tr.json["total"].(float64) != 0 {
 		t.Fatalf("tracker by patient and status: %s", tr.body)
 	}
-	do(t, http.MethodGet, fhir+"/Task?foo=1", nil, nil).want(t, 400, "invalid")
-	do(t, http.MethodGet, fhir+"/Task", nil, nil).want(t, 400, "invalid")
+	do(t, http.MethodGet, api+"/Task?foo=1", nil, nil).want(t, 400, "invalid")
+	do(t, http.MethodGet, api+"/Task", nil, nil).want(t, 400, "invalid")
 
 	c := post("/$process-message", "cancel.json", nil)
 	c.want(t, 400, "")
@@ -176,9 +178,9 @@ func TestServerPrescriptionLifecycle(t *testing.T) {
 
 func TestServerCancelAnswers(t *testing.T) {
 	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
-	fhir := base + DefaultBasePath
+	api := base + DefaultBasePath
 	post := func(p rx, fix string, extra map[string]string) answer {
-		return do(t, http.MethodPost, fhir+"/$process-message", fixture(t, fix, p.repl(extra)), nil)
+		return do(t, http.MethodPost, api+"/$process-message", fixture(t, fix, p.repl(extra)), nil)
 	}
 	a := newRx(t, 1, "FH542")
 	post(a, "prescription-order.json", nil).want(t, 200, "")
@@ -186,7 +188,7 @@ func TestServerCancelAnswers(t *testing.T) {
 	ok.want(t, 200, "")
 	entries := ok.json["entry"].([]any)
 	mh := entries[0].(map[string]any)["resource"].(map[string]any)
-	if mh["resourceType"] != "MessageHeader" || mh["eventCoding"].(map[string]any)["code"] != eventOrderResponse ||
+	if mh["resourceType"] != "MessageHeader" || mh["eventCoding"].(map[string]any)["code"] != fhir.EventPrescriptionOrderResponse ||
 		mh["response"].(map[string]any)["identifier"] != a.repl(nil)["MESSAGEID"] {
 		t.Fatalf("response MessageHeader %v", mh)
 	}
@@ -194,19 +196,19 @@ func TestServerCancelAnswers(t *testing.T) {
 	exts := mr["extension"].([]any)
 	hist := exts[len(exts)-1].(map[string]any)
 	code := hist["extension"].([]any)[0].(map[string]any)["valueCoding"].(map[string]any)["code"]
-	if mr["status"] != "cancelled" || hist["url"] != extStatusHistory || code != "R-0001" {
+	if mr["status"] != "cancelled" || hist["url"] != fhir.ExtensionPrescriptionStatusHistory || code != "R-0001" {
 		t.Fatalf("cancelled MedicationRequest %v", mr)
 	}
 
 	b := newRx(t, 2, "FH542")
 	post(b, "prescription-order.json", nil).want(t, 200, "")
-	do(t, http.MethodPost, fhir+"/Task/$release", fixture(t, "release-patient.json", b.repl(nil)), nil).want(t, 200, "")
+	do(t, http.MethodPost, api+"/Task/$release", fixture(t, "release-patient.json", b.repl(nil)), nil).want(t, 200, "")
 	pend := post(b, "cancel.json", nil)
 	pend.want(t, 400, "")
 	if !strings.Contains(string(pend.body), `"R-0002"`) {
 		t.Fatalf("pending cancel: %s", pend.body)
 	}
-	do(t, http.MethodPost, fhir+"/Task", fixture(t, "return.json", b.repl(nil)), nil).want(t, 200, "")
+	do(t, http.MethodPost, api+"/Task", fixture(t, "return.json", b.repl(nil)), nil).want(t, 200, "")
 	res := do(t, http.MethodGet, base+"/_admin/cancellations", nil, nil)
 	if !strings.Contains(string(res.body), `"code":"R-0001"`) || !strings.Contains(string(res.body), b.item1) {
 		t.Fatalf("resolutions: %s", res.body)
@@ -216,21 +218,21 @@ func TestServerCancelAnswers(t *testing.T) {
 	post(a, "cancel.json", map[string]string{"NHSNUMBER": "9999999999"}).want(t, 400, "R-5000")
 	bad := fixture(t, "cancel.json", a.repl(nil))
 	bad = bytes.Replace(bad, []byte(`"status": "cancelled"`), []byte(`"status": "active"`), 1)
-	do(t, http.MethodPost, fhir+"/$process-message", bad, nil).want(t, 400, "R-5888")
+	do(t, http.MethodPost, api+"/$process-message", bad, nil).want(t, 400, "R-5888")
 }
 
 func TestServerMisc(t *testing.T) {
 	_, base := startSim(t, Options{})
-	fhir := base + DefaultBasePath
-	md := do(t, http.MethodGet, fhir+"/metadata", nil, nil)
+	api := base + DefaultBasePath
+	md := do(t, http.MethodGet, api+"/metadata", nil, nil)
 	if md.status != 200 || md.json["capabilityStatement"] == nil {
 		t.Fatalf("metadata: %d %s", md.status, md.body)
 	}
-	do(t, http.MethodPost, fhir+"/$prepare", []byte(`{}`), nil).want(t, 501, "not-supported")
-	do(t, http.MethodGet, fhir+"/Nope", nil, nil).want(t, 404, "not-supported")
+	do(t, http.MethodPost, api+"/$prepare", []byte(`{}`), nil).want(t, 501, "not-supported")
+	do(t, http.MethodGet, api+"/Nope", nil, nil).want(t, 404, "not-supported")
 	do(t, http.MethodGet, base+"/elsewhere", nil, nil).want(t, 404, "not-found")
-	do(t, http.MethodPost, fhir+"/$process-message", []byte(`{"resourceType":"Bundle"}`), nil).want(t, 400, "INVALID_VALUE")
-	do(t, http.MethodPost, fhir+"/Task", []byte(`{}`), nil).want(t, 400, "INVALID_VALUE")
+	do(t, http.MethodPost, api+"/$process-message", []byte(`{"resourceType":"Bundle"}`), nil).want(t, 400, "INVALID_VALUE")
+	do(t, http.MethodPost, api+"/Task", []byte(`{}`), nil).want(t, 400, "INVALID_VALUE")
 	a := do(t, http.MethodGet, base+"/_admin/stats", nil, nil)
 	if a.status != 200 || a.json["requests"] == nil {
 		t.Fatalf("stats: %s", a.body)
@@ -252,7 +254,7 @@ func TestServerFaults(t *testing.T) {
 	var r atomic.Value
 	r.Store(0.9)
 	s, base := startSim(t, Options{Rand: func() float64 { return r.Load().(float64) }})
-	fhir := base + DefaultBasePath
+	api := base + DefaultBasePath
 	p := newRx(t, 1, "FH542")
 	order := fixture(t, "prescription-order.json", p.repl(nil))
 	setFaults := func(js string) {
@@ -264,25 +266,25 @@ func TestServerFaults(t *testing.T) {
 	}
 
 	setFaults(`{"force5xx": 2}`)
-	do(t, http.MethodPost, fhir+"/$process-message", order, nil).want(t, 503, "transient")
-	do(t, http.MethodGet, fhir+"/metadata", nil, nil).want(t, 503, "transient")
+	do(t, http.MethodPost, api+"/$process-message", order, nil).want(t, 503, "transient")
+	do(t, http.MethodGet, api+"/metadata", nil, nil).want(t, 503, "transient")
 	if s.State().Len() != 0 {
 		t.Fatal("force5xx processed the request")
 	}
 	setFaults(`{"fail5xxAfter": 1, "status": 502}`)
-	do(t, http.MethodPost, fhir+"/$process-message", order, nil).want(t, 502, "transient")
+	do(t, http.MethodPost, api+"/$process-message", order, nil).want(t, 502, "transient")
 	if s.State().Len() != 1 {
 		t.Fatal("fail5xxAfter did not process the request")
 	}
-	do(t, http.MethodPost, fhir+"/$process-message", order, nil).want(t, 400, "DUPLICATE_PRESCRIPTION_ID")
+	do(t, http.MethodPost, api+"/$process-message", order, nil).want(t, 400, "DUPLICATE_PRESCRIPTION_ID")
 
 	setFaults(`{"errorRate": 0.5}`)
-	do(t, http.MethodGet, fhir+"/metadata", nil, nil).want(t, 200, "")
+	do(t, http.MethodGet, api+"/metadata", nil, nil).want(t, 200, "")
 	r.Store(0.1)
-	do(t, http.MethodGet, fhir+"/metadata", nil, nil).want(t, 503, "transient")
+	do(t, http.MethodGet, api+"/metadata", nil, nil).want(t, 503, "transient")
 
 	setFaults(`{"down": true}`)
-	resp, err := http.Post(fhir+"/Claim", contentTypeFHIR, strings.NewReader(`{}`))
+	resp, err := http.Post(api+"/Claim", contentTypeFHIR, strings.NewReader(`{}`))
 	if err == nil {
 		resp.Body.Close()
 		t.Fatalf("down: got status %d, want a connection error", resp.StatusCode)
@@ -291,11 +293,11 @@ func TestServerFaults(t *testing.T) {
 		t.Fatalf("GET faults: %s", a.body)
 	}
 	do(t, http.MethodDelete, base+"/_admin/faults", nil, nil)
-	do(t, http.MethodGet, fhir+"/metadata", nil, nil).want(t, 200, "")
+	do(t, http.MethodGet, api+"/metadata", nil, nil).want(t, 200, "")
 
 	setFaults(`{"dropAfter": 1}`)
 	p2 := newRx(t, 2, "FH542")
-	if resp, err := http.Post(fhir+"/$process-message", contentTypeFHIR, bytes.NewReader(fixture(t, "prescription-order.json", p2.repl(nil)))); err == nil {
+	if resp, err := http.Post(api+"/$process-message", contentTypeFHIR, bytes.NewReader(fixture(t, "prescription-order.json", p2.repl(nil)))); err == nil {
 		resp.Body.Close()
 		t.Fatalf("dropAfter: got status %d, want a connection error", resp.StatusCode)
 	}
@@ -323,13 +325,13 @@ func TestServerLatencyHonoursCaller(t *testing.T) {
 
 func TestServerReplayRequestIDs(t *testing.T) {
 	s, base := startSim(t, Options{ReplayRequestIDs: true, Faults: Faults{Fail5xxAfter: 1}})
-	fhir := base + DefaultBasePath
+	api := base + DefaultBasePath
 	p := newRx(t, 1, "FH542")
 	order := fixture(t, "prescription-order.json", p.repl(nil))
 	h := map[string]string{"X-Request-ID": "r-1"}
-	do(t, http.MethodPost, fhir+"/$process-message", order, h).want(t, 503, "transient")
-	do(t, http.MethodPost, fhir+"/$process-message", order, h).want(t, 200, "informational")
-	do(t, http.MethodPost, fhir+"/$process-message", order, map[string]string{"X-Request-ID": "r-2"}).want(t, 400, "DUPLICATE_PRESCRIPTION_ID")
+	do(t, http.MethodPost, api+"/$process-message", order, h).want(t, 503, "transient")
+	do(t, http.MethodPost, api+"/$process-message", order, h).want(t, 200, "informational")
+	do(t, http.MethodPost, api+"/$process-message", order, map[string]string{"X-Request-ID": "r-2"}).want(t, 400, "DUPLICATE_PRESCRIPTION_ID")
 	if st := s.Stats(); st.Replayed != 1 || s.State().Len() != 1 {
 		t.Fatalf("replayed %d, prescriptions %d", st.Replayed, s.State().Len())
 	}
@@ -382,8 +384,8 @@ func TestTokenEndpoint(t *testing.T) {
 	post := func(body []byte) answer {
 		return do(t, http.MethodPost, aud, body, map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
 	}
-	fhir := base + DefaultBasePath + "/metadata"
-	do(t, http.MethodGet, fhir, nil, nil).want(t, 401, "ACCESS_DENIED")
+	api := base + DefaultBasePath + "/metadata"
+	do(t, http.MethodGet, api, nil, nil).want(t, 401, "ACCESS_DENIED")
 
 	var jti atomic.Int64
 	fresh := func(c map[string]any) map[string]any { c["jti"] = fmt.Sprint("j", jti.Add(1)); return c }
@@ -424,8 +426,8 @@ func TestTokenEndpoint(t *testing.T) {
 		t.Fatalf("reused jti: %d %s", r.status, r.body)
 	}
 	tok := a.json["access_token"].(string)
-	do(t, http.MethodGet, fhir, nil, map[string]string{"Authorization": "Bearer " + tok}).want(t, 200, "")
-	do(t, http.MethodGet, fhir, nil, map[string]string{"Authorization": "Bearer nope"}).want(t, 401, "ACCESS_DENIED")
+	do(t, http.MethodGet, api, nil, map[string]string{"Authorization": "Bearer " + tok}).want(t, 200, "")
+	do(t, http.MethodGet, api, nil, map[string]string{"Authorization": "Bearer nope"}).want(t, 401, "ACCESS_DENIED")
 }
 
 func TestTokenEndpointWithoutKey(t *testing.T) {

@@ -14,7 +14,10 @@ type NewPrescription struct {
 	Nominated   string
 	ItemIDs     []string
 	Order       []byte
-	TaskID      string
+	// OrderID is the prescription-order Bundle's id (its fullUrl in a
+	// release answer).
+	OrderID string
+	TaskID  string
 	// CourseOfTherapy is MedicationRequest.courseOfTherapyType's code.
 	CourseOfTherapy string
 	// RepeatsAllowed is dispenseRequest.numberOfRepeatsAllowed of a repeat
@@ -36,7 +39,7 @@ func (s *State) AddPrescription(np NewPrescription, now time.Time) error {
 	p := &Prescription{
 		ShortFormID: np.ShortFormID, LongFormID: np.LongFormID, NHSNumber: np.NHSNumber,
 		Prescriber: np.Prescriber, Nominated: np.Nominated, Status: StatusToBeDispensed,
-		Order: np.Order, TaskID: np.TaskID, Created: now, Updated: now,
+		Order: np.Order, OrderID: np.OrderID, TaskID: np.TaskID, Created: now, Updated: now,
 		CourseOfTherapy: np.CourseOfTherapy, TotalIssues: 1 + max(np.RepeatsAllowed, 0), CurrentIssue: 1,
 		PrescriberName: np.PrescriberName,
 	}

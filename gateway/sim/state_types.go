@@ -201,6 +201,8 @@ type Prescription struct {
 	Items     []Item
 	// Order is the prescription-order Bundle exactly as received.
 	Order []byte
+	// OrderID is the prescription-order Bundle's id.
+	OrderID string
 	// TaskID identifies the prescription in tracker answers.
 	TaskID    string
 	Created   time.Time
