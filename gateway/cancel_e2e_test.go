@@ -9,7 +9,7 @@ import (
 
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/sim"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // settleQuiet is how long a test watches for a second Subsequent Cancel

@@ -20,7 +20,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // The parties and fixture values of the cancellation flow tests.

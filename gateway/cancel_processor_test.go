@@ -8,7 +8,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestCancelAnswerFamily: the Cancel Response is labelled (eb:Action) in

@@ -9,7 +9,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestPrescriptionBadCheckCharacter: the gateway does not judge a short-form

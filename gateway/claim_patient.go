@@ -8,7 +8,7 @@ import (
 
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/gateway/upstream"
-	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/claim"
 )
 
 // trackerSearcher is the EPS tracker search (upstream.Client has it).
@@ -24,7 +24,7 @@ type trackerSearcher interface {
 // leave the body as it is (EPS then judges the Claim). An unreachable
 // tracker is an upstream failure, returned as such.
 func (p *EPSProcessor) withClaimPatient(ctx context.Context, body []byte) ([]byte, error) {
-	absent, shortID, err := mapping.ClaimPatientAbsent(body)
+	absent, shortID, err := claim.ClaimPatientAbsent(body)
 	if err != nil || !absent || shortID == "" {
 		return body, nil
 	}
@@ -44,7 +44,7 @@ func (p *EPSProcessor) withClaimPatient(ctx context.Context, body []byte) ([]byt
 		p.log.Warn("claim's patient not found in the EPS tracker; Claim sent without it", "prescription", shortID, "tracker_status", resp.Status)
 		return body, nil
 	}
-	return mapping.ClaimWithPatient(body, nhs)
+	return claim.ClaimWithPatient(body, nhs)
 }
 
 // patientOf returns the NHS number of the tracker Task for the prescription

@@ -9,7 +9,8 @@ import (
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	claimmap "github.com/porxgate/porxgate/mapping/claim"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // trackerClaimAPI answers tracker searches from a fixed searchset and keeps
@@ -41,11 +42,11 @@ func TestClaimNamesItsPatient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _, err := mapping.ClaimToFHIR(payload, mapping.Env{NewID: func() string { return "00000000-0000-4000-8000-000000000001" }})
+	body, _, err := claimmap.ClaimToFHIR(payload, mapping.Env{NewID: func() string { return "00000000-0000-4000-8000-000000000001" }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, shortID, err := mapping.ClaimPatientAbsent(body)
+	_, shortID, err := claimmap.ClaimPatientAbsent(body)
 	if err != nil || shortID == "" {
 		t.Fatalf("claim short-form id %q, %v", shortID, err)
 	}

@@ -14,7 +14,8 @@ import (
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	prescribemap "github.com/porxgate/porxgate/mapping/prescribe"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // startSim runs the EPS simulator on a loopback socket and returns a client
@@ -56,7 +57,7 @@ func legacyPrescription(t *testing.T, fixture string) ([]byte, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, err := mapping.PrescribeToV3(body, mapping.Meta{}, mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
+	payload, err := prescribemap.PrescribeToV3(body, mapping.Meta{}, mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
 	if err != nil {
 		t.Fatalf("making the legacy prescription: %v", err)
 	}

@@ -15,7 +15,11 @@ import (
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	ackmap "github.com/porxgate/porxgate/mapping/ack"
+	"github.com/porxgate/porxgate/mapping/cancel"
+	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/release"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // EPSAPI is what the EPS processor calls upstream: the EPS FHIR client's
@@ -87,7 +91,7 @@ func NewEPSProcessor(reg *mapping.Registry, api EPSAPI, now func() time.Time, ne
 	if newID == nil {
 		newID = ids.NewUUID
 	}
-	return &EPSProcessor{reg: reg, api: api, now: now, newID: newID, log: log, asid: mapping.DefaultReceiverASID,
+	return &EPSProcessor{reg: reg, api: api, now: now, newID: newID, log: log, asid: core.DefaultReceiverASID,
 		guardRefusals: newGuardRefusals(), metrics: newReplayMetrics()}
 }
 
@@ -142,7 +146,7 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 		}
 		err = ce.err
 		if in.Transport == TransportSOAP {
-			code, retryable := mapping.SyncFaultCode(err)
+			code, retryable := core.SyncFaultCode(err)
 			return &Outcome{Fault: &ebxml.SOAPFault{FaultCode: "SOAP:Server", FaultString: "upstream EPS FHIR API unavailable",
 				Errors: []ebxml.SOAPError{{CodeContext: "urn:nhs:names:error:tms", Code: code, Severity: "Error",
 					Description: spineFaultDescription(code, retryable)}}, Err: err}}, nil
@@ -204,13 +208,13 @@ func (p *EPSProcessor) ackAnswer(in *Inbound, canon string, meta mapping.Meta, r
 	if err != nil {
 		return Answer{}, err
 	}
-	ack, _, err := mapping.AckFromOutcome(oo, resp.Status, mapping.AckRequest{
+	ack, _, err := ackmap.AckFromOutcome(oo, resp.Status, ackmap.AckRequest{
 		RequestID: meta.MessageID, Interaction: canon, SenderASID: p.asid, ReceiverASID: meta.SenderASID,
 	}, env)
 	if err != nil {
 		return Answer{}, err
 	}
-	b, err := mapping.BuildAck(ack)
+	b, err := ackmap.BuildAck(ack)
 	if err != nil {
 		return Answer{}, err
 	}
@@ -231,9 +235,9 @@ func (p *EPSProcessor) cancelAnswer(in *Inbound, canon string, meta mapping.Meta
 // cancelReply makes the Cancel Response (labelled in the request's own
 // family, as CancelResponseFromEPS writes it) and says what EPS answered;
 // the outcome is nil when the answer is an MCCI acknowledgement instead.
-func (p *EPSProcessor) cancelReply(in *Inbound, canon string, meta mapping.Meta, resp *upstream.Response, env mapping.Env) (Answer, *mapping.CancelOutcome, error) {
-	b, outcome, err := mapping.CancelResponseFromEPS(in.Payload, resp.Body, resp.Status,
-		mapping.CancelReplyEnds{SenderASID: p.asid, ReceiverASID: meta.SenderASID}, env)
+func (p *EPSProcessor) cancelReply(in *Inbound, canon string, meta mapping.Meta, resp *upstream.Response, env mapping.Env) (Answer, *cancel.CancelOutcome, error) {
+	b, outcome, err := cancel.CancelResponseFromEPS(in.Payload, resp.Body, resp.Status,
+		cancel.CancelReplyEnds{SenderASID: p.asid, ReceiverASID: meta.SenderASID}, env)
 	if err != nil {
 		if ack, ackErr := p.ackAnswer(in, canon, meta, resp, env); ackErr == nil {
 			return ack, nil, nil
@@ -252,8 +256,8 @@ func (p *EPSProcessor) cancelReply(in *Inbound, canon string, meta mapping.Meta,
 // Prescription Release Rejection with EPS's reason mapped to Spine's; an
 // answer that only carries acknowledgement codes gets an MCCI AR.
 func (p *EPSProcessor) releaseAnswer(in *Inbound, canon string, meta mapping.Meta, resp *upstream.Response, env mapping.Env) (Answer, error) {
-	b, outcome, err := mapping.ReleaseAnswerFromEPS(in.Payload, resp.Body, resp.Status,
-		mapping.ReleaseReplyEnds{SenderASID: p.asid, ReceiverASID: meta.SenderASID}, env)
+	b, outcome, err := release.ReleaseAnswerFromEPS(in.Payload, resp.Body, resp.Status,
+		release.ReleaseReplyEnds{SenderASID: p.asid, ReceiverASID: meta.SenderASID}, env)
 	if err != nil {
 		if ack, ackErr := p.ackAnswer(in, canon, meta, resp, env); ackErr == nil {
 			return ack, nil
@@ -287,11 +291,11 @@ func (p *EPSProcessor) rejectUnreadable(in *Inbound, canon string, mapErr error,
 	if requestID == "" || canon == v3.CancelRequest {
 		return nil, Permanent(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, mapErr))
 	}
-	ack, _, err := mapping.AckFromOutcome(oo, 400, mapping.AckRequest{RequestID: requestID, Interaction: canon, SenderASID: p.asid, ReceiverASID: senderASID}, env)
+	ack, _, err := ackmap.AckFromOutcome(oo, 400, ackmap.AckRequest{RequestID: requestID, Interaction: canon, SenderASID: p.asid, ReceiverASID: senderASID}, env)
 	if err != nil {
 		return nil, Permanent(fmt.Errorf("%s %s: %w (and no rejection could be made: %v)", in.Interaction, in.MessageID, mapErr, err))
 	}
-	b, err := mapping.BuildAck(ack)
+	b, err := ackmap.BuildAck(ack)
 	if err != nil {
 		return nil, Permanent(fmt.Errorf("%s %s: %w (and no rejection could be built: %v)", in.Interaction, in.MessageID, mapErr, err))
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // PathEbXML is the ebXML reliable-messaging front door, as on Spine.

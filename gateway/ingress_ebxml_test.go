@@ -11,7 +11,7 @@ import (
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/store"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestEbXMLSyncReply sends a request with SyncReply and checks the 202

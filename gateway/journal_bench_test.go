@@ -16,7 +16,8 @@ import (
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	prescribemap "github.com/porxgate/porxgate/mapping/prescribe"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // BenchmarkExchangeJournal measures one whole prescription exchange — v3
@@ -36,7 +37,7 @@ func BenchmarkExchangeJournal(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	template, err := mapping.PrescribeToV3(fixture, mapping.Meta{}, mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
+	template, err := prescribemap.PrescribeToV3(fixture, mapping.Meta{}, mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,7 +16,8 @@ import (
 	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	"github.com/porxgate/porxgate/mapping/tracker"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // syncBuffer is a bytes.Buffer safe for the loggers of several goroutines.
@@ -186,9 +187,9 @@ func TestTrackerLogsStatusCode(t *testing.T) {
 		h          http.Header
 		want       string
 	}{
-		{"NHS111 prescription not found", PathTrackerItemDetails + "?prescriptionId=" + validShortFormID(t, "ABCDEF-A99968-12345"), trackerHeaders(), mapping.TrackerStatusPrescriptionMissing},
-		{"trace search, no match", PathTrackerSearch + "?nhsNumber=9449304106&format=trace-summary", trackerHeaders(), mapping.TrackerStatusNoMatch},
-		{"refused: no ASID", PathTrackerSearch + "?nhsNumber=9449304106&format=trace-summary", noASID, mapping.TrackerStatusBadASID},
+		{"NHS111 prescription not found", PathTrackerItemDetails + "?prescriptionId=" + validShortFormID(t, "ABCDEF-A99968-12345"), trackerHeaders(), tracker.TrackerStatusPrescriptionMissing},
+		{"trace search, no match", PathTrackerSearch + "?nhsNumber=9449304106&format=trace-summary", trackerHeaders(), tracker.TrackerStatusNoMatch},
+		{"refused: no ASID", PathTrackerSearch + "?nhsNumber=9449304106&format=trace-summary", noASID, tracker.TrackerStatusBadASID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // PersistDurationFor returns the duplicate-elimination window of an

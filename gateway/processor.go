@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Processor is the step between the front doors and the answers: it turns

@@ -14,7 +14,7 @@ import (
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/upstream"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // A replay gives the first answer. Processing is at least once (a crash,

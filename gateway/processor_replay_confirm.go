@@ -13,7 +13,8 @@ import (
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/upstream"
-	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/cancel"
+	"github.com/porxgate/porxgate/mapping/core"
 )
 
 // Confirming a refused replay of a claim, a return, a withdrawal or a
@@ -164,7 +165,7 @@ func sentClaim(claimJSON []byte) (string, error) {
 	if !ok || c.Prescription == nil {
 		return "", errors.New("claim sent: not a Claim with a prescription")
 	}
-	if g := fhir.FindExtension(c.Prescription.Extension, mapping.ExtensionGroupIdentifier); g != nil {
+	if g := fhir.FindExtension(c.Prescription.Extension, core.ExtensionGroupIdentifier); g != nil {
 		if sf := fhir.FindExtension(g.Extension, "shortForm"); sf != nil && sf.ValueIdentifier != nil && sf.ValueIdentifier.Value != "" {
 			return strings.ToUpper(sf.ValueIdentifier.Value), nil
 		}
@@ -325,7 +326,7 @@ func statusHistoryCoding(mr map[string]any) map[string]any {
 	exts, _ := mr["extension"].([]any)
 	for _, x := range exts {
 		xm, _ := x.(map[string]any)
-		if xm["url"] != mapping.ExtensionPrescriptionStatusHistory {
+		if xm["url"] != cancel.ExtensionPrescriptionStatusHistory {
 			continue
 		}
 		subs, _ := xm["extension"].([]any)

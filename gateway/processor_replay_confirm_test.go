@@ -16,7 +16,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // replayRig is the simulator upstream, a real Redis keeping EPS's answers,

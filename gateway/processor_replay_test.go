@@ -11,7 +11,7 @@ import (
 
 	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // processedAck runs in through p and returns the acknowledgement's typeCode.

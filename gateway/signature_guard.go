@@ -10,7 +10,9 @@ import (
 
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	ackmap "github.com/porxgate/porxgate/mapping/ack"
+	prescribemap "github.com/porxgate/porxgate/mapping/prescribe"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // The signature guard (issue 10, item 4). A signed Parent Prescription
@@ -73,7 +75,7 @@ func isPrescription(canon string) bool {
 // signed, and the guard passes it at once; FHIR with it is derived as EPS
 // would and compared fragment by fragment, which also names the element.
 func checkSignature(payload, body []byte, env mapping.Env) error {
-	if !bytes.Contains(body, []byte(mapping.ExtensionV3Original)) {
+	if !bytes.Contains(body, []byte(prescribemap.ExtensionV3Original)) {
 		return nil
 	}
 	_, signed, err := v3.Parse(payload)
@@ -83,7 +85,7 @@ func checkSignature(payload, body []byte, env mapping.Env) error {
 	if !isSigned(signed) {
 		return nil
 	}
-	rederived, err := mapping.EPSParentPrescription(body, env)
+	rederived, err := prescribemap.EPSParentPrescription(body, env)
 	if err != nil {
 		return fmt.Errorf("ParentPrescription EPS derives from the FHIR to send: %w", err)
 	}
@@ -107,13 +109,13 @@ func (p *EPSProcessor) refuseSignature(in *Inbound, canon string, meta mapping.M
 	}
 	p.log.Warn("signature guard: prescription not sent, its signature would not verify against the FHIR",
 		"interaction", in.Interaction, "message_id", in.MessageID, "first_differing_element", element, "err", guardErr)
-	ack, _, err := mapping.AckFromOutcome(signatureMismatchOutcome(), http.StatusBadRequest, mapping.AckRequest{
+	ack, _, err := ackmap.AckFromOutcome(signatureMismatchOutcome(), http.StatusBadRequest, ackmap.AckRequest{
 		RequestID: meta.MessageID, Interaction: canon, SenderASID: p.asid, ReceiverASID: meta.SenderASID,
 	}, env)
 	if err != nil {
 		return nil, Permanent(fmt.Errorf("%s %s: signature guard: %w (and no rejection could be made: %v)", in.Interaction, in.MessageID, guardErr, err))
 	}
-	b, err := mapping.BuildAck(ack)
+	b, err := ackmap.BuildAck(ack)
 	if err != nil {
 		return nil, Permanent(fmt.Errorf("%s %s: signature guard: %w (and no rejection could be built: %v)", in.Interaction, in.MessageID, guardErr, err))
 	}

@@ -11,7 +11,8 @@ import (
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	prescribemap "github.com/porxgate/porxgate/mapping/prescribe"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // acceptingAPI answers every call as EPS accepts a prescription, without a
@@ -57,7 +58,7 @@ func BenchmarkSignatureGuard(b *testing.B) {
 		name    string
 		payload []byte
 	}{{"clean", signed}, {"carried", withAddressKey(t, signed)}} {
-		body, _, err := mapping.PrescribeToFHIR(tc.payload, env)
+		body, _, err := prescribemap.PrescribeToFHIR(tc.payload, env)
 		if err != nil {
 			b.Fatal(err)
 		}

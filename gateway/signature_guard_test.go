@@ -12,7 +12,7 @@ import (
 
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // countingAPI counts the prescriptions that reach EPS.

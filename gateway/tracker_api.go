@@ -9,7 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/porxgate/porxgate/gateway/upstream"
-	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/tracker"
 )
 
 // The EPS Tracker REST API as Spine documents it (nhsconnect/spine-eps-tracker):
@@ -66,15 +66,15 @@ func (s *Server) registerTrackerAPI() {
 
 // trackerRoute says which answer shape a tracker route gives.
 type trackerRoute struct {
-	kind   mapping.TrackerKind
+	kind   tracker.TrackerKind
 	nhs111 bool
 }
 
 var (
-	trackerRouteSearch        = trackerRoute{kind: mapping.TrackerSummary}
-	trackerRouteRetrieve      = trackerRoute{kind: mapping.TrackerDetail}
-	trackerRouteNHS111Summary = trackerRoute{kind: mapping.TrackerSummary, nhs111: true}
-	trackerRouteNHS111Detail  = trackerRoute{kind: mapping.TrackerDetail, nhs111: true}
+	trackerRouteSearch        = trackerRoute{kind: tracker.TrackerSummary}
+	trackerRouteRetrieve      = trackerRoute{kind: tracker.TrackerDetail}
+	trackerRouteNHS111Summary = trackerRoute{kind: tracker.TrackerSummary, nhs111: true}
+	trackerRouteNHS111Detail  = trackerRoute{kind: tracker.TrackerDetail, nhs111: true}
 )
 
 // trackerGate checks the caller's headers and ASID before the request goes
@@ -89,7 +89,7 @@ func (s *Server) trackerGate(route trackerRoute, access *TrackerASIDs) fiber.Han
 		if err := access.Allow(caller.ASID, c.Context().TLSConnectionState()); err != nil {
 			s.log.Warn("tracker: caller refused", "asid", caller.ASID, "route", c.Route().Path, "err", err)
 			return s.trackerRefuse(c, route, fiber.StatusForbidden,
-				&mapping.TrackerError{StatusCode: mapping.TrackerStatusBadASID, Reason: mapping.TrackerReasonBadASID + ": " + err.Error()})
+				&tracker.TrackerError{StatusCode: tracker.TrackerStatusBadASID, Reason: tracker.TrackerReasonBadASID + ": " + err.Error()})
 		}
 		caller.Allowed = true
 		c.Locals(trackerCallerKey, caller)
@@ -98,11 +98,11 @@ func (s *Server) trackerGate(route trackerRoute, access *TrackerASIDs) fiber.Han
 }
 
 // trackerRefuse answers a refusal in the route's shape.
-func (s *Server) trackerRefuse(c *fiber.Ctx, route trackerRoute, status int, te *mapping.TrackerError) error {
+func (s *Server) trackerRefuse(c *fiber.Ctx, route trackerRoute, status int, te *tracker.TrackerError) error {
 	if route.nhs111 {
 		return s.trackerAnswer(c, status, te.Response(route.kind))
 	}
-	return s.traceAnswer(c, status, mapping.TraceError(route.kind, te))
+	return s.traceAnswer(c, status, tracker.TraceError(route.kind, te))
 }
 
 // traceSearch answers GET /mm/prescriptions?format=trace-summary.
@@ -111,12 +111,12 @@ func (s *Server) traceSearch(c *fiber.Ctx) error {
 	if err != nil {
 		return s.trackerRefuse(c, trackerRouteSearch, fiber.StatusOK, trackerQueryError(err))
 	}
-	search, err := mapping.ParseTrackerSearch(q, mapping.TrackerFormatSearch)
+	search, err := tracker.ParseTrackerSearch(q, tracker.TrackerFormatSearch)
 	if err != nil {
 		return s.trackerRefuse(c, trackerRouteSearch, fiber.StatusOK, trackerErrorOf(err))
 	}
-	resp, status := s.askTracker(c, mapping.TrackerDetail, search.FHIRQuery())
-	return s.traceAnswer(c, status, mapping.TraceSearch(resp, search, s.msg.now()))
+	resp, status := s.askTracker(c, tracker.TrackerDetail, search.FHIRQuery())
+	return s.traceAnswer(c, status, tracker.TraceSearch(resp, search, s.msg.now()))
 }
 
 // traceRetrieve answers GET /mm/prescriptions/{id}?format=trace.
@@ -129,12 +129,12 @@ func (s *Server) traceRetrieve(c *fiber.Ctx) error {
 	if err != nil {
 		return s.trackerRefuse(c, trackerRouteRetrieve, fiber.StatusOK, trackerQueryError(err))
 	}
-	retrieve, err := mapping.ParseTrackerRetrieve(id, q, mapping.TrackerFormatRetrieve)
+	retrieve, err := tracker.ParseTrackerRetrieve(id, q, tracker.TrackerFormatRetrieve)
 	if err != nil {
 		return s.trackerRefuse(c, trackerRouteRetrieve, fiber.StatusOK, trackerErrorOf(err))
 	}
-	resp, status := s.askTracker(c, mapping.TrackerDetail, retrieve.FHIRQuery())
-	return s.traceAnswer(c, status, mapping.TraceRetrieve(resp, retrieve))
+	resp, status := s.askTracker(c, tracker.TrackerDetail, retrieve.FHIRQuery())
+	return s.traceAnswer(c, status, tracker.TraceRetrieve(resp, retrieve))
 }
 
 // trackerSearch answers an NHS111 search; wantFormat is the format value
@@ -143,13 +143,13 @@ func (s *Server) trackerSearch(wantFormat string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		q, err := url.ParseQuery(string(c.Request().URI().QueryString()))
 		if err != nil {
-			return s.trackerAnswer(c, fiber.StatusOK, trackerQueryError(err).Response(mapping.TrackerSummary))
+			return s.trackerAnswer(c, fiber.StatusOK, trackerQueryError(err).Response(tracker.TrackerSummary))
 		}
-		search, err := mapping.ParseTrackerSearch(q, wantFormat)
+		search, err := tracker.ParseTrackerSearch(q, wantFormat)
 		if err != nil {
-			return s.trackerAnswer(c, fiber.StatusOK, trackerErrorOf(err).Response(mapping.TrackerSummary))
+			return s.trackerAnswer(c, fiber.StatusOK, trackerErrorOf(err).Response(tracker.TrackerSummary))
 		}
-		resp, status := s.askTracker(c, mapping.TrackerSummary, search.FHIRQuery())
+		resp, status := s.askTracker(c, tracker.TrackerSummary, search.FHIRQuery())
 		return s.trackerAnswer(c, status, resp.ForSearch(search, s.msg.now()))
 	}
 }
@@ -160,17 +160,17 @@ func (s *Server) trackerRetrieve(wantFormat string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		q, err := url.ParseQuery(string(c.Request().URI().QueryString()))
 		if err != nil {
-			return s.trackerAnswer(c, fiber.StatusOK, trackerQueryError(err).Response(mapping.TrackerDetail))
+			return s.trackerAnswer(c, fiber.StatusOK, trackerQueryError(err).Response(tracker.TrackerDetail))
 		}
 		id, err := url.PathUnescape(c.Params("prescriptionId"))
 		if err != nil {
-			return s.trackerAnswer(c, fiber.StatusOK, trackerQueryError(err).Response(mapping.TrackerDetail))
+			return s.trackerAnswer(c, fiber.StatusOK, trackerQueryError(err).Response(tracker.TrackerDetail))
 		}
-		retrieve, err := mapping.ParseTrackerRetrieve(id, q, wantFormat)
+		retrieve, err := tracker.ParseTrackerRetrieve(id, q, wantFormat)
 		if err != nil {
-			return s.trackerAnswer(c, fiber.StatusOK, trackerErrorOf(err).Response(mapping.TrackerDetail))
+			return s.trackerAnswer(c, fiber.StatusOK, trackerErrorOf(err).Response(tracker.TrackerDetail))
 		}
-		resp, status := s.askTracker(c, mapping.TrackerDetail, retrieve.FHIRQuery())
+		resp, status := s.askTracker(c, tracker.TrackerDetail, retrieve.FHIRQuery())
 		return s.trackerAnswer(c, status, resp.ForRetrieve(retrieve))
 	}
 }
@@ -179,7 +179,7 @@ func (s *Server) trackerRetrieve(wantFormat string) fiber.Handler {
 // with the HTTP status to give the caller: 200 for an answer (a refusal by
 // EPS included), 502/503/504 when EPS could not be asked or its answer not
 // read.
-func (s *Server) askTracker(c *fiber.Ctx, kind mapping.TrackerKind, q url.Values) (*mapping.TrackerResponse, int) {
+func (s *Server) askTracker(c *fiber.Ctx, kind tracker.TrackerKind, q url.Values) (*tracker.TrackerResponse, int) {
 	api, ok := s.upstream.(trackerUpstream)
 	if !ok || s.upstream == nil {
 		return trackerUnexpected(kind, "no EPS FHIR upstream is configured"), fiber.StatusServiceUnavailable
@@ -213,7 +213,7 @@ func (s *Server) askTracker(c *fiber.Ctx, kind mapping.TrackerKind, q url.Values
 		log.Error("tracker: EPS refused the call")
 		return trackerUnexpected(kind, "the EPS FHIR API refused the call"), fiber.StatusBadGateway
 	}
-	resp, err := mapping.TrackerFromFHIR(kind, r.Body)
+	resp, err := tracker.TrackerFromFHIR(kind, r.Body)
 	if err != nil {
 		log.Error("tracker: unreadable EPS answer", "err", err)
 		return trackerUnparseable(kind, "the EPS FHIR API's answer could not be read"), fiber.StatusBadGateway
@@ -227,7 +227,7 @@ func (s *Server) askTracker(c *fiber.Ctx, kind mapping.TrackerKind, q url.Values
 }
 
 // trackerAnswer writes an NHS111 answer as JSON.
-func (s *Server) trackerAnswer(c *fiber.Ctx, status int, resp *mapping.TrackerResponse) error {
+func (s *Server) trackerAnswer(c *fiber.Ctx, status int, resp *tracker.TrackerResponse) error {
 	body, err := resp.MarshalJSON()
 	if err != nil {
 		return fiber.NewError(fiber.StatusInternalServerError, err.Error())
@@ -238,7 +238,7 @@ func (s *Server) trackerAnswer(c *fiber.Ctx, status int, resp *mapping.TrackerRe
 }
 
 // traceAnswer writes a documented tracker answer as JSON.
-func (s *Server) traceAnswer(c *fiber.Ctx, status int, a *mapping.TraceAnswer) error {
+func (s *Server) traceAnswer(c *fiber.Ctx, status int, a *tracker.TraceAnswer) error {
 	body, err := a.MarshalJSON()
 	if err != nil {
 		return fiber.NewError(fiber.StatusInternalServerError, err.Error())
@@ -249,29 +249,29 @@ func (s *Server) traceAnswer(c *fiber.Ctx, status int, a *mapping.TraceAnswer) e
 }
 
 // trackerErrorOf is the refusal of a request the mapping refused.
-func trackerErrorOf(err error) *mapping.TrackerError {
-	var te *mapping.TrackerError
+func trackerErrorOf(err error) *tracker.TrackerError {
+	var te *tracker.TrackerError
 	if errors.As(err, &te) {
 		return te
 	}
-	return &mapping.TrackerError{StatusCode: mapping.TrackerStatusUnexpected, Reason: mapping.TrackerReasonUnexpected + ": " + err.Error()}
+	return &tracker.TrackerError{StatusCode: tracker.TrackerStatusUnexpected, Reason: tracker.TrackerReasonUnexpected + ": " + err.Error()}
 }
 
 // trackerQueryError is the refusal of a query string that cannot be read.
-func trackerQueryError(err error) *mapping.TrackerError {
-	return &mapping.TrackerError{StatusCode: mapping.TrackerStatusNoParameters, Reason: mapping.TrackerReasonNoParameters + ": the query string cannot be read: " + err.Error()}
+func trackerQueryError(err error) *tracker.TrackerError {
+	return &tracker.TrackerError{StatusCode: tracker.TrackerStatusNoParameters, Reason: tracker.TrackerReasonNoParameters + ": the query string cannot be read: " + err.Error()}
 }
 
 // trackerUnexpected is Spine's "Unexpected exception" answer with what happened.
-func trackerUnexpected(kind mapping.TrackerKind, what string) *mapping.TrackerResponse {
-	te := &mapping.TrackerError{StatusCode: mapping.TrackerStatusUnexpected, Reason: mapping.TrackerReasonUnexpected + ": " + what}
+func trackerUnexpected(kind tracker.TrackerKind, what string) *tracker.TrackerResponse {
+	te := &tracker.TrackerError{StatusCode: tracker.TrackerStatusUnexpected, Reason: tracker.TrackerReasonUnexpected + ": " + what}
 	return te.Response(kind)
 }
 
 // trackerUnparseable is Spine's "Failed to parse prescription" answer with
 // what happened.
-func trackerUnparseable(kind mapping.TrackerKind, what string) *mapping.TrackerResponse {
-	te := &mapping.TrackerError{StatusCode: mapping.TrackerStatusUnparseable, Reason: mapping.TrackerReasonUnparseable + ": " + what}
+func trackerUnparseable(kind tracker.TrackerKind, what string) *tracker.TrackerResponse {
+	te := &tracker.TrackerError{StatusCode: tracker.TrackerStatusUnparseable, Reason: tracker.TrackerReasonUnparseable + ": " + what}
 	return te.Response(kind)
 }
 

@@ -18,8 +18,8 @@ import (
 	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
-	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	"github.com/porxgate/porxgate/mapping/tracker"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // trackerRig is the gateway serving the tracker API in front of the EPS
@@ -173,10 +173,10 @@ func (r *trackerRig) fetch(t *testing.T, pathAndQuery string, h http.Header) (in
 }
 
 // get asks an NHS111 path as a well-formed caller and reads its JSON.
-func (r *trackerRig) get(t *testing.T, pathAndQuery string) (int, *mapping.TrackerResponse, string) {
+func (r *trackerRig) get(t *testing.T, pathAndQuery string) (int, *tracker.TrackerResponse, string) {
 	t.Helper()
 	code, body := r.fetch(t, pathAndQuery, trackerHeaders())
-	tr, err := mapping.ParseTrackerJSON([]byte(body))
+	tr, err := tracker.ParseTrackerJSON([]byte(body))
 	if err != nil {
 		t.Fatalf("GET %s: not NHS111 tracker JSON: %v\n%s", pathAndQuery, err, body)
 	}
@@ -185,13 +185,13 @@ func (r *trackerRig) get(t *testing.T, pathAndQuery string) (int, *mapping.Track
 
 // trace asks /mm/prescriptions with headers h (nil: a well-formed
 // caller's) and reads the documented JSON.
-func (r *trackerRig) trace(t *testing.T, pathAndQuery string, h http.Header) (int, *mapping.TraceAnswer, string) {
+func (r *trackerRig) trace(t *testing.T, pathAndQuery string, h http.Header) (int, *tracker.TraceAnswer, string) {
 	t.Helper()
 	if h == nil {
 		h = trackerHeaders()
 	}
 	code, body := r.fetch(t, pathAndQuery, h)
-	a, err := mapping.ParseTraceJSON([]byte(body))
+	a, err := tracker.ParseTraceJSON([]byte(body))
 	if err != nil {
 		t.Fatalf("GET %s: not documented tracker JSON: %v\n%s", pathAndQuery, err, body)
 	}
@@ -221,7 +221,7 @@ func TestNHS111ThroughEPS(t *testing.T) {
 	t.Run("details, escaped or not", func(t *testing.T) {
 		for _, id := range []string{url.QueryEscape(erd.ShortFormID), erd.ShortFormID} {
 			_, tr, body := r.get(t, PathTrackerItemDetails+"?prescriptionId="+id)
-			if tr.StatusCode != "0" || tr.Kind != mapping.TrackerDetail || len(tr.Prescriptions) != 1 || tr.Prescriptions[0].ID != erd.ShortFormID {
+			if tr.StatusCode != "0" || tr.Kind != tracker.TrackerDetail || len(tr.Prescriptions) != 1 || tr.Prescriptions[0].ID != erd.ShortFormID {
 				t.Errorf("item details for %s: status %s\n%s", id, tr.StatusCode, body)
 			}
 		}
@@ -260,11 +260,11 @@ func TestNHS111ThroughEPS(t *testing.T) {
 	})
 	t.Run("NHS111 not found keeps its own codes", func(t *testing.T) {
 		_, tr, body := r.get(t, PathTrackerItemDetails+"?prescriptionId="+validShortFormID(t, "ABCDEF-A99968-12345"))
-		if tr.StatusCode != mapping.TrackerStatusPrescriptionMissing || !strings.HasPrefix(body, `{"spineResponse":`) {
+		if tr.StatusCode != tracker.TrackerStatusPrescriptionMissing || !strings.HasPrefix(body, `{"spineResponse":`) {
 			t.Errorf("status %s\n%s", tr.StatusCode, body)
 		}
 		_, tr, body = r.get(t, PathTrackerItemDetails+"?prescriptionId="+url.QueryEscape(erd.ShortFormID)+"&issueNumber=7")
-		if tr.StatusCode != mapping.TrackerStatusInstanceMissing {
+		if tr.StatusCode != tracker.TrackerStatusInstanceMissing {
 			t.Errorf("status %s\n%s", tr.StatusCode, body)
 		}
 	})
@@ -274,7 +274,7 @@ func TestNHS111ThroughEPS(t *testing.T) {
 // treatment types, prescription statuses and line item statuses the EPS
 // API's tracker translation knows (it throws "Unexpected treatment type
 // from Spine" and the like on anything else).
-func checkEPSAPIReadable(t *testing.T, tr *mapping.TrackerResponse) {
+func checkEPSAPIReadable(t *testing.T, tr *tracker.TrackerResponse) {
 	t.Helper()
 	treatments := []string{"Acute Prescription", "Repeat Prescribing", "Repeat Dispensing"}
 	statuses := []string{"Awaiting Release Ready", "To Be Dispensed", "With Dispenser", "With Dispenser - Active", "Expired",
@@ -290,7 +290,7 @@ func checkEPSAPIReadable(t *testing.T, tr *mapping.TrackerResponse) {
 			t.Errorf("%s: prescription status %q unknown to the EPS API", p.ID, p.PrescriptionStatus)
 		}
 		for _, it := range p.LineItems {
-			if tr.Kind == mapping.TrackerDetail && !slices.Contains(items, it.ItemStatus) {
+			if tr.Kind == tracker.TrackerDetail && !slices.Contains(items, it.ItemStatus) {
 				t.Errorf("%s: line item %s status %q unknown to the EPS API", p.ID, it.ID, it.ItemStatus)
 			}
 		}

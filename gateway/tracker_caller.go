@@ -9,7 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/tracker"
 )
 
 // Who calls the EPS Tracker REST API: the Spine headers the documentation
@@ -63,28 +63,28 @@ func TrackerCallerOf(c *fiber.Ctx) (TrackerCaller, bool) {
 
 // check checks the headers as the documentation says, in its order; the
 // NHS111 paths also require the user and role profile ids.
-func (tc TrackerCaller) check(nhs111 bool) *mapping.TrackerError {
+func (tc TrackerCaller) check(nhs111 bool) *tracker.TrackerError {
 	if !allDigits(tc.ASID, 12) {
-		return trackerHeaderErr(mapping.TrackerStatusBadASID, mapping.TrackerReasonBadASID, HeaderSpineFromASID, tc.ASID, true)
+		return trackerHeaderErr(tracker.TrackerStatusBadASID, tracker.TrackerReasonBadASID, HeaderSpineFromASID, tc.ASID, true)
 	}
 	if tc.TraceID != "" && !validTraceID(tc.TraceID) {
-		return &mapping.TrackerError{StatusCode: mapping.TrackerStatusBadTraceID,
-			Reason: fmt.Sprintf("%s: %s %q is not up to 30 letters, digits and dashes", mapping.TrackerReasonBadTraceID, HeaderEpsTraceID, tc.TraceID)}
+		return &tracker.TrackerError{StatusCode: tracker.TrackerStatusBadTraceID,
+			Reason: fmt.Sprintf("%s: %s %q is not up to 30 letters, digits and dashes", tracker.TrackerReasonBadTraceID, HeaderEpsTraceID, tc.TraceID)}
 	}
 	if (nhs111 || tc.UserID != "") && !allDigits(tc.UserID, 12) {
-		return trackerHeaderErr(mapping.TrackerStatusBadUserID, mapping.TrackerReasonBadUserID, HeaderSpineUserID, tc.UserID, nhs111)
+		return trackerHeaderErr(tracker.TrackerStatusBadUserID, tracker.TrackerReasonBadUserID, HeaderSpineUserID, tc.UserID, nhs111)
 	}
 	if (nhs111 || tc.RoleProfileID != "") && !allDigits(tc.RoleProfileID, 12) {
-		return trackerHeaderErr(mapping.TrackerStatusBadRoleProfileID, mapping.TrackerReasonBadRoleProfileID, HeaderSpineRoleProfileID, tc.RoleProfileID, nhs111)
+		return trackerHeaderErr(tracker.TrackerStatusBadRoleProfileID, tracker.TrackerReasonBadRoleProfileID, HeaderSpineRoleProfileID, tc.RoleProfileID, nhs111)
 	}
 	return nil
 }
 
-func trackerHeaderErr(code, reason, header, value string, required bool) *mapping.TrackerError {
+func trackerHeaderErr(code, reason, header, value string, required bool) *tracker.TrackerError {
 	if value == "" && required {
-		return &mapping.TrackerError{StatusCode: code, Reason: fmt.Sprintf("%s: %s is required", reason, header)}
+		return &tracker.TrackerError{StatusCode: code, Reason: fmt.Sprintf("%s: %s is required", reason, header)}
 	}
-	return &mapping.TrackerError{StatusCode: code, Reason: fmt.Sprintf("%s: %s %q is not 12 digits", reason, header, value)}
+	return &tracker.TrackerError{StatusCode: code, Reason: fmt.Sprintf("%s: %s %q is not 12 digits", reason, header, value)}
 }
 
 // allDigits reports whether s is n ASCII digits.

@@ -18,7 +18,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
-	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/tracker"
 )
 
 // The documented tracker (nhsconnect/spine-eps-tracker) through the gateway
@@ -87,14 +87,14 @@ func TestTraceSearchMultipleRepeatPrescribing(t *testing.T) {
 	}
 	other := r.prescribe(t, fixtureAcute) // another patient's: not listed
 	code, a, body := r.trace(t, PathTrackerSearch+"?nhsNumber="+nhs+"&format=trace-summary&prescriptionVersion=R2", nil)
-	if code != http.StatusOK || a.Kind != mapping.TrackerSummary || a.StatusCode != "0" || a.Reason != "" || a.Version != "1" || len(a.Prescriptions) != len(ids) {
+	if code != http.StatusOK || a.Kind != tracker.TrackerSummary || a.StatusCode != "0" || a.Reason != "" || a.Version != "1" || len(a.Prescriptions) != len(ids) {
 		t.Fatalf("HTTP %d kind %v status %s, %d prescriptions\n%s", code, a.Kind, a.StatusCode, len(a.Prescriptions), body)
 	}
 	for i, p := range a.Prescriptions {
 		if p.ID != ids[i] || p.ID == other.ShortFormID || p.PatientNHSNumber != nhs {
 			t.Errorf("prescription %d: %s of %s, want %s of %s", i, p.ID, p.PatientNHSNumber, ids[i], nhs)
 		}
-		if p.TreatmentType != (mapping.TraceCoded{Text: "Repeat Prescribing", Code: "0002"}) || p.CurrentIssueNumber != "1" || p.PendingCancellations != "False" {
+		if p.TreatmentType != (tracker.TraceCoded{Text: "Repeat Prescribing", Code: "0002"}) || p.CurrentIssueNumber != "1" || p.PendingCancellations != "False" {
 			t.Errorf("%s: treatment %+v issue %s pending %s", p.ID, p.TreatmentType, p.CurrentIssueNumber, p.PendingCancellations)
 		}
 		if len(p.Issues) != 1 {
@@ -102,11 +102,11 @@ func TestTraceSearchMultipleRepeatPrescribing(t *testing.T) {
 		}
 		is := p.Issues[0]
 		if is.Number != "1" || is.IssueDate != released[p.ID].UTC().Format("20060102") ||
-			is.Status != (mapping.TraceCoded{Text: "With Dispenser", Code: "0002"}) || len(is.LineItems) != 4 {
+			is.Status != (tracker.TraceCoded{Text: "With Dispenser", Code: "0002"}) || len(is.LineItems) != 4 {
 			t.Errorf("%s: issue %+v", p.ID, is)
 		}
 		for j, li := range is.LineItems {
-			if li.Ordinal != strconv.Itoa(j+1) || li.ID != "" || li.Status != (mapping.TraceCoded{Text: "Item with dispenser", Code: "0008"}) {
+			if li.Ordinal != strconv.Itoa(j+1) || li.ID != "" || li.Status != (tracker.TraceCoded{Text: "Item with dispenser", Code: "0008"}) {
 				t.Errorf("%s: line item %+v", p.ID, li)
 			}
 		}
@@ -278,7 +278,7 @@ func TestTraceRepeatDispensingNextIssue(t *testing.T) {
 		t.Errorf("current issue %s, issues %v\n%s", p.CurrentIssueNumber, numbers, body)
 	}
 	_, a, body = r.trace(t, PathTrackerSearch+"/"+url.PathEscape(erd.ShortFormID)+"?format=trace", nil)
-	if a.StatusCode != "0" || a.Prescriptions[0].Issues[0].Number != "2" || a.Prescriptions[0].Issues[0].LastDispenseDate != mapping.TraceFalse {
+	if a.StatusCode != "0" || a.Prescriptions[0].Issues[0].Number != "2" || a.Prescriptions[0].Issues[0].LastDispenseDate != tracker.TraceFalse {
 		t.Errorf("current issue:\n%s", body)
 	}
 	_, a, body = r.trace(t, PathTrackerSearch+"/"+url.PathEscape(erd.ShortFormID)+"?format=trace&issueNumber=1", nil)
@@ -349,7 +349,7 @@ func TestTraceRefusals(t *testing.T) {
 				t.Errorf("HTTP %d status %s reason %q, want 200 %s containing %q\n%s", code, a.StatusCode, a.Reason, tt.code, tt.reason, body)
 			}
 			member := `"prescriptions":{}`
-			if a.Kind == mapping.TrackerDetail {
+			if a.Kind == tracker.TrackerDetail {
 				member = `"prescription":{}`
 			}
 			if !strings.HasPrefix(body, `{"reason":`) || !strings.Contains(body, `"version":"1",`+member+`,"statusCode":"`+tt.code+`"}`) {
@@ -368,7 +368,7 @@ func TestTraceRefusals(t *testing.T) {
 	})
 	t.Run("NHS111 requires user and role", func(t *testing.T) {
 		code, body := r.fetch(t, PathTrackerItemSummary+"?nhsNumber=9449304106", with(HeaderSpineUserID, ""))
-		tr, err := mapping.ParseTrackerJSON([]byte(body))
+		tr, err := tracker.ParseTrackerJSON([]byte(body))
 		if err != nil || code != http.StatusOK || tr.StatusCode != "55" {
 			t.Errorf("HTTP %d %v\n%s", code, err, body)
 		}
@@ -462,7 +462,7 @@ func TestTraceOverMutualTLS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := mapping.ParseTraceJSON(body)
+			a, err := tracker.ParseTraceJSON(body)
 			if err != nil || resp.StatusCode != tt.wantHTTP || a.StatusCode != tt.wantStatus {
 				t.Errorf("HTTP %d %v\n%s", resp.StatusCode, err, body)
 			}
@@ -485,7 +485,7 @@ func TestTraceUpstreamUnavailable(t *testing.T) {
 		r := startTrackerRig(t, true)
 		r.sim.SetFaults(sim.Faults{Down: true})
 		code, a, body := r.trace(t, PathTrackerSearch+"/003D4D-A99968-4C5AAJ?format=trace", nil)
-		if code < 500 || a.Kind != mapping.TrackerDetail || a.StatusCode != "5" || !strings.Contains(body, `"prescription":{}`) {
+		if code < 500 || a.Kind != tracker.TrackerDetail || a.StatusCode != "5" || !strings.Contains(body, `"prescription":{}`) {
 			t.Errorf("HTTP %d kind %v status %s\n%s", code, a.Kind, a.StatusCode, body)
 		}
 	})
@@ -596,7 +596,7 @@ func TestTraceSearchAndRetrieveAgree(t *testing.T) {
 						t.Errorf("%s issue %s line item %d: search %+v, retrieve %+v", sp.ID, si.Number, k+1, si.LineItems[k], ri.LineItems[k])
 					}
 				}
-				if si.IssueDate != mapping.TraceFalse && ri.DispensingOrganisation.ODS != "FA666" {
+				if si.IssueDate != tracker.TraceFalse && ri.DispensingOrganisation.ODS != "FA666" {
 					t.Errorf("%s: released on %s but no dispensing organisation in the retrieve", sp.ID, si.IssueDate)
 				}
 			}

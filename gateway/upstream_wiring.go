@@ -11,8 +11,8 @@ import (
 
 	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/upstream"
-	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	prescribemap "github.com/porxgate/porxgate/mapping/prescribe"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // EPSClient is the upstream EPS FHIR client as the gateway uses it, with a
@@ -123,7 +123,7 @@ func SimulatorOptions(log *slog.Logger) sim.Options {
 }
 
 func simPrepare(_ context.Context, bundle []byte, now time.Time) (sim.PrepareResult, error) {
-	r, err := mapping.Prepare(bundle, now, v3.DigestSHA256)
+	r, err := prescribemap.Prepare(bundle, now, v3.DigestSHA256)
 	if err != nil {
 		return sim.PrepareResult{}, err
 	}

@@ -3,6 +3,7 @@ package mapping
 import (
 	"testing"
 
+	"github.com/porxgate/porxgate/mapping/core"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -32,7 +33,7 @@ func TestRelaxV3(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if changed := relaxV3(doc.Root()); changed != tt.changed {
+			if changed := core.RelaxV3(doc.Root()); changed != tt.changed {
 				t.Errorf("changed = %v, want %v", changed, tt.changed)
 			}
 			want, _ := v3.ReadXML([]byte(tt.want))

@@ -11,7 +11,11 @@ import (
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
+	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/dispense"
 	"github.com/porxgate/porxgate/mapping/maptest"
+	"github.com/porxgate/porxgate/mapping/prescribe"
+	taskmap "github.com/porxgate/porxgate/mapping/task"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -20,7 +24,7 @@ import (
 // project wrote itself (testdata/), so they hold without the corpus.
 
 // translatorOf returns the translator of a v3 payload's interaction.
-func translatorOf(t *testing.T, payload []byte) *mapping.Translator {
+func translatorOf(t *testing.T, payload []byte) *core.Translator {
 	t.Helper()
 	_, tag, err := conformance.ExtractPayload(payload)
 	if err != nil {
@@ -36,7 +40,7 @@ func translatorOf(t *testing.T, payload []byte) *mapping.Translator {
 // legacyRx makes a UK ParentPrescription from a FHIR fixture of testdata.
 func legacyRx(t *testing.T, fixture string) []byte {
 	t.Helper()
-	v3b, err := mapping.PrescribeToV3(maptest.Testdata(t, "prescribe/"+fixture), mapping.Meta{}, mapping.FixedEnv())
+	v3b, err := prescribe.PrescribeToV3(maptest.Testdata(t, "prescribe/"+fixture), core.Meta{}, core.FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +70,7 @@ func TestConventionProfessionalCode(t *testing.T) {
 	for _, code := range []string{"G9999999", "G8123456", "6095103"} {
 		t.Run(code, func(t *testing.T) {
 			in := re.ReplaceAll(rx, []byte("${1}"+code+"${2}"))
-			body, meta, err := mapping.PrescribeToFHIR(in, mapping.FixedEnv())
+			body, meta, err := prescribe.PrescribeToFHIR(in, core.FixedEnv())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -80,7 +84,7 @@ func TestConventionProfessionalCode(t *testing.T) {
 			if !bytes.Contains(body, []byte(`"system":"https://fhir.hl7.org.uk/Id/gmc-number","value":"`+code+`"`)) {
 				t.Errorf("no gmc-number %s in\n%s", code, body)
 			}
-			back, err := mapping.PrescribeToV3(body, meta, mapping.FixedEnv())
+			back, err := prescribe.PrescribeToV3(body, meta, core.FixedEnv())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +118,7 @@ func TestConventionWithdrawRequester(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body, meta, err := mapping.WithdrawToFHIR(tt.payload, mapping.FixedEnv())
+			body, meta, err := taskmap.WithdrawToFHIR(tt.payload, core.FixedEnv())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,7 +144,7 @@ func TestConventionWithdrawRequester(t *testing.T) {
 					t.Errorf("contained organisation %+v, want ODS %s", org, tt.wantOwner)
 				}
 			}
-			back, err := mapping.WithdrawToV3(body, meta, mapping.FixedEnv())
+			back, err := taskmap.WithdrawToV3(body, meta, core.FixedEnv())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +165,7 @@ func TestConventionCourseOfTherapy(t *testing.T) {
 		"acute-nurse-controlled-drug-unsigned.json":  "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy|acute",
 	} {
 		t.Run(fixture, func(t *testing.T) {
-			body, _, err := mapping.PrescribeToFHIR(legacyRx(t, fixture), mapping.FixedEnv())
+			body, _, err := prescribe.PrescribeToFHIR(legacyRx(t, fixture), core.FixedEnv())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -212,14 +216,14 @@ func TestConventionCheckCharacter(t *testing.T) {
 		n++
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			in := bytes.ReplaceAll(payload, id, bad)
-			body, meta, err := tr.ToFHIR(in, mapping.FixedEnv())
+			body, meta, err := tr.ToFHIR(in, core.FixedEnv())
 			if err != nil {
 				t.Fatalf("v3 → FHIR refused %s: %v", bad, err)
 			}
 			if !bytes.Contains(body, bad) {
 				t.Errorf("FHIR lost %s", bad)
 			}
-			back, err := tr.ToV3(body, meta, mapping.FixedEnv())
+			back, err := tr.ToV3(body, meta, core.FixedEnv())
 			if err != nil {
 				t.Fatalf("FHIR → v3 refused %s: %v", bad, err)
 			}
@@ -227,7 +231,7 @@ func TestConventionCheckCharacter(t *testing.T) {
 				t.Errorf("v3 lost %s", bad)
 			}
 			malformed := bytes.ReplaceAll(payload, id, append([]byte("ZZ"), id[2:]...))
-			if _, _, err := tr.ToFHIR(malformed, mapping.FixedEnv()); err == nil {
+			if _, _, err := tr.ToFHIR(malformed, core.FixedEnv()); err == nil {
 				t.Errorf("an id of the wrong shape was accepted")
 			}
 		})
@@ -252,7 +256,7 @@ func wrongCheck(good byte) byte {
 // numberOfRepeatsAllowed + 1. The message comes back unchanged.
 func TestConventionDispenseRepeat(t *testing.T) {
 	payload := maptest.Testdata(t, "dispense/dn-erd.xml") // header and item repeatNumber 2..6
-	body, meta, err := mapping.DispenseToFHIR(payload, mapping.FixedEnv())
+	body, meta, err := dispense.DispenseToFHIR(payload, core.FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,15 +273,15 @@ func TestConventionDispenseRepeat(t *testing.T) {
 	if mr == nil {
 		t.Fatal("no contained MedicationRequest")
 	}
-	rep := fhir.FindExtension(mr.BasedOn[0].Extension, mapping.ExtensionEPSRepeatInformation)
+	rep := fhir.FindExtension(mr.BasedOn[0].Extension, core.ExtensionEPSRepeatInformation)
 	if got := subInt(rep, "numberOfRepeatsIssued") + "/" + subInt(rep, "numberOfRepeatsAllowed"); got != "1/5" {
 		t.Errorf("EPS-RepeatInformation issued/allowed %s, want 1/5", got)
 	}
-	uk := fhir.FindExtension(mr.Extension, mapping.ExtensionUKCoreRepeatInformation)
+	uk := fhir.FindExtension(mr.Extension, core.ExtensionUKCoreRepeatInformation)
 	if got := subInt(uk, "numberOfPrescriptionsIssued") + "/" + string(*mr.DispenseRequest.NumberOfRepeatsAllowed); got != "2/5" {
 		t.Errorf("UKCore numberOfPrescriptionsIssued / numberOfRepeatsAllowed %s, want 2/5", got)
 	}
-	back, err := mapping.DispenseToV3(body, meta, mapping.FixedEnv())
+	back, err := dispense.DispenseToV3(body, meta, core.FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,26 +316,26 @@ func TestConventionUnknownGP(t *testing.T) {
 		t.Fatal("fixture has no healthCareProvider id")
 	}
 	in := gp.ReplaceAll(rx, []byte(`${1}<id nullFlavor="UNK"/>`))
-	body, _, err := mapping.PrescribeToFHIR(in, mapping.FixedEnv())
+	body, _, err := prescribe.PrescribeToFHIR(in, core.FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := bundleOf(t, body)
 	p := fhir.EntriesOf[*fhir.Patient](b)[0]
-	if p.GeneralPractitioner[0].Identifier.Value != mapping.UnknownGPODSCode {
+	if p.GeneralPractitioner[0].Identifier.Value != core.UnknownGPODSCode {
 		t.Errorf("null GP read as %+v", p.GeneralPractitioner)
 	}
 	// FHIR → v3, from the project's FHIR fixture (no carried v3 parts).
 	fb := bundleOf(t, maptest.Testdata(t, "prescribe/acute-nurse-controlled-drug-unsigned.json"))
 	fp := fhir.EntriesOf[*fhir.Patient](fb)[0]
-	unknown := []fhir.Reference{{Identifier: &fhir.Identifier{System: fhir.SystemODS, Value: mapping.UnknownGPODSCode}}}
+	unknown := []fhir.Reference{{Identifier: &fhir.Identifier{System: fhir.SystemODS, Value: core.UnknownGPODSCode}}}
 	for _, gps := range [][]fhir.Reference{unknown, nil} {
 		fp.GeneralPractitioner = gps
 		out, err := fhir.Marshal(fb)
 		if err != nil {
 			t.Fatal(err)
 		}
-		v3b, err := mapping.PrescribeToV3(out, mapping.Meta{}, mapping.FixedEnv())
+		v3b, err := prescribe.PrescribeToV3(out, core.Meta{}, core.FixedEnv())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -344,7 +348,7 @@ func TestConventionUnknownGP(t *testing.T) {
 // TestConventionDispenseAuthorTime: the supply header's author time travels
 // in Bundle.timestamp and the Bundle carries no porxgate extension for it.
 func TestConventionDispenseAuthorTime(t *testing.T) {
-	body, _, err := mapping.DispenseToFHIR(maptest.Testdata(t, "dispense/dn-full-two-items.xml"), mapping.FixedEnv())
+	body, _, err := dispense.DispenseToFHIR(maptest.Testdata(t, "dispense/dn-full-two-items.xml"), core.FixedEnv())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/claim"
+	"github.com/porxgate/porxgate/mapping/dispense"
 )
 
 // KindOfFHIR tells which corpus kind a FHIR request body is: a message
@@ -36,9 +38,9 @@ func KindOfFHIR(body []byte) (string, error) {
 			return "Cancel", nil
 		case fhir.EventDispenseNotification:
 			return "Dispense", nil
-		case EventRebuildDispenseHistory:
+		case dispense.EventRebuildDispenseHistory:
 			return "RebuildDispenseHistory", nil
-		case EventReimbursementClaim, EventDispenseNoClaimNotice:
+		case claim.EventReimbursementClaim, claim.EventDispenseNoClaimNotice:
 			return "ReimbursementClaim", nil
 		default:
 			return "", fmt.Errorf("MessageHeader.eventCoding.code %q: not an EPS message event", ev)

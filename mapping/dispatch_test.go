@@ -3,6 +3,9 @@ package mapping
 import (
 	"strings"
 	"testing"
+
+	"github.com/porxgate/porxgate/mapping/claim"
+	"github.com/porxgate/porxgate/mapping/dispense"
 )
 
 func TestKindOfFHIR(t *testing.T) {
@@ -15,9 +18,9 @@ func TestKindOfFHIR(t *testing.T) {
 		{bundle("prescription-order"), "Send", ""},
 		{bundle("prescription-order-update"), "Cancel", ""},
 		{bundle("dispense-notification"), "Dispense", ""},
-		{bundle(EventRebuildDispenseHistory), "RebuildDispenseHistory", ""},
-		{bundle(EventReimbursementClaim), "ReimbursementClaim", ""},
-		{bundle(EventDispenseNoClaimNotice), "ReimbursementClaim", ""},
+		{bundle(dispense.EventRebuildDispenseHistory), "RebuildDispenseHistory", ""},
+		{bundle(claim.EventReimbursementClaim), "ReimbursementClaim", ""},
+		{bundle(claim.EventDispenseNoClaimNotice), "ReimbursementClaim", ""},
 		{bundle("other"), "", "not an EPS message event"},
 		{`{"resourceType":"Bundle","type":"message","entry":[]}`, "", "no MessageHeader"},
 		{`{"resourceType":"Parameters"}`, "Release", ""},

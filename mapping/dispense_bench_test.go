@@ -5,7 +5,8 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/internal/corpustest"
-	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/dispense"
 	"github.com/porxgate/porxgate/mapping/maptest"
 )
 
@@ -18,7 +19,7 @@ func dispBenchRate(b *testing.B) {
 func dispBenchInputs(b *testing.B, rel string) (v3Msg, fhirMsg []byte) {
 	b.Helper()
 	v3Msg = []byte(string(maptest.Testdata(b, rel)))
-	fhirMsg, _, err := mapping.DispenseToFHIR(v3Msg, dispTestEnv())
+	fhirMsg, _, err := dispense.DispenseToFHIR(v3Msg, dispTestEnv())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -33,9 +34,9 @@ func benchDispense(b *testing.B, rel string, toV3 bool) {
 	for i := 0; i < b.N; i++ {
 		var err error
 		if toV3 {
-			_, err = mapping.DispenseToV3(fhirMsg, mapping.Meta{}, env)
+			_, err = dispense.DispenseToV3(fhirMsg, core.Meta{}, env)
 		} else {
-			_, _, err = mapping.DispenseToFHIR(v3Msg, env)
+			_, _, err = dispense.DispenseToFHIR(v3Msg, env)
 		}
 		if err != nil {
 			b.Fatal(err)
@@ -59,7 +60,7 @@ func BenchmarkDispenseFHIRToV3(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := mapping.DispenseToV3(bodies[i%len(bodies)], mapping.Meta{}, env); err != nil {
+		if _, err := dispense.DispenseToV3(bodies[i%len(bodies)], core.Meta{}, env); err != nil {
 			b.Fatal(err)
 		}
 	}

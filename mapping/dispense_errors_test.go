@@ -4,8 +4,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/claim"
+	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/dispense"
 	"github.com/porxgate/porxgate/mapping/maptest"
+	"github.com/porxgate/porxgate/mapping/task"
 )
 
 // dispV3ErrorCase is a malformed v3 message made by replacing old with new in a
@@ -19,7 +22,7 @@ type dispV3ErrorCase struct {
 
 // dispRunV3Errors checks that each malformed message fails with an error naming
 // the interaction and the element path.
-func dispRunV3Errors(t *testing.T, toFHIR func([]byte, mapping.Env) ([]byte, mapping.Meta, error), base string, cases []dispV3ErrorCase) {
+func dispRunV3Errors(t *testing.T, toFHIR func([]byte, core.Env) ([]byte, core.Meta, error), base string, cases []dispV3ErrorCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,7 +55,7 @@ const dnLI = "/PORX_IN080101UK31/ControlActEvent/subject/DispenseNotification/pe
 
 func TestDispenseV3Malformed(t *testing.T) {
 	base := string(maptest.Testdata(t, "dispense/dn-full-two-items.xml"))
-	dispRunV3Errors(t, mapping.DispenseToFHIR, base, []dispV3ErrorCase{
+	dispRunV3Errors(t, dispense.DispenseToFHIR, base, []dispV3ErrorCase{
 		{"not xml", "", "<PORX_IN080101UK31", []string{"not well-formed"}, false},
 		{"wrong namespace", `xmlns="urn:hl7-org:v3"`, `xmlns="urn:other"`, []string{"namespace"}, false},
 		{"wrong interaction", "", `<?xml version="1.0"?><PORX_IN090101UK31 xmlns="urn:hl7-org:v3"/>`, []string{"PORX_IN090101UK31", "not a Dispense Notification"}, false},
@@ -73,7 +76,7 @@ func TestDispenseV3Malformed(t *testing.T) {
 
 func TestClaimV3Malformed(t *testing.T) {
 	base := string(maptest.Testdata(t, "claim/claim-exemption-evidence.xml"))
-	dispRunV3Errors(t, mapping.ClaimToFHIR, base, []dispV3ErrorCase{
+	dispRunV3Errors(t, claim.ClaimToFHIR, base, []dispV3ErrorCase{
 		{"not xml", "", "<<", []string{"not well-formed"}, false},
 		{"wrong interaction", "", `<PORX_IN080101UK31 xmlns="urn:hl7-org:v3"/>`, []string{"not a Dispense Claim Information"}, false},
 		{"exemption negation inconsistent", `<coveringChargeExempt classCode="OBS" moodCode="EVN" negationInd="false">`, `<coveringChargeExempt classCode="OBS" moodCode="EVN" negationInd="true">`, []string{"coveringChargeExempt", "negationInd"}, false},
@@ -85,23 +88,23 @@ func TestClaimV3Malformed(t *testing.T) {
 }
 
 func TestReturnWithdrawV3Malformed(t *testing.T) {
-	dispRunV3Errors(t, mapping.ReturnToFHIR, string(maptest.Testdata(t, "return/return-erd.xml")), []dispV3ErrorCase{
+	dispRunV3Errors(t, task.ReturnToFHIR, string(maptest.Testdata(t, "return/return-erd.xml")), []dispV3ErrorCase{
 		{"repeat not a number", `<value value="2" />`, `<value value="two" />`, []string{"PORX_IN100101UK31", "pertinentRepeatInstanceInfo/value"}, false},
 		{"return reason code system", `codeSystem="2.16.840.1.113883.2.1.3.2.4.16.28"`, `codeSystem="1.2.3"`, []string{"pertinentReturnReason/value"}, false},
 	})
-	dispRunV3Errors(t, mapping.WithdrawToFHIR, string(maptest.Testdata(t, "withdraw/withdraw-erd.xml")), []dispV3ErrorCase{
+	dispRunV3Errors(t, task.WithdrawToFHIR, string(maptest.Testdata(t, "withdraw/withdraw-erd.xml")), []dispV3ErrorCase{
 		{"missing NHS number root", `root="2.16.840.1.113883.2.1.4.1"`, `root="1.2.3"`, []string{"PORX_IN510101UK31", "recordTarget/patient/id"}, false},
 		{"missing withdraw reason", "pertinentInformation5", "pertinentInformation6", []string{"ETPWithdraw/pertinentInformation"}, true},
 	})
 }
 
 func TestRebuildReimbursementV3Malformed(t *testing.T) {
-	dispRunV3Errors(t, mapping.RebuildToFHIR, string(maptest.Testdata(t, "rebuild/rebuild-540101.xml")), []dispV3ErrorCase{
+	dispRunV3Errors(t, dispense.RebuildToFHIR, string(maptest.Testdata(t, "rebuild/rebuild-540101.xml")), []dispV3ErrorCase{
 		{"no components", "", `<PORX_IN540101UK31 xmlns="urn:hl7-org:v3"><id root="X"/></PORX_IN540101UK31>`, []string{"PORX_IN540101UK31", "missing mandatory element"}, false},
 		{"bad sequence", `<sequenceNumber value="1" />`, `<sequenceNumber value="one" />`, []string{"component[1]/sequenceNumber", "whole number"}, false},
 		{"nested notification error", `<recordTarget typeCode="RCT">`, `<recordTarget typeCode="RCX">`, []string{"component[1]/DispenseNotification/recordTarget"}, false},
 	})
-	dispRunV3Errors(t, mapping.ReimbursementToFHIR, string(maptest.Testdata(t, "claim/noclaim-460101.xml")), []dispV3ErrorCase{
+	dispRunV3Errors(t, claim.ReimbursementToFHIR, string(maptest.Testdata(t, "claim/noclaim-460101.xml")), []dispV3ErrorCase{
 		{"unknown embedded message", "DispenseNotification", "Other", []string{"PORX_IN460101UK31", "component4/Other", "unsupported embedded message"}, true},
 		{"replacement not boolean", `<code code="RPL" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30" />
             <value value="true" />`, `<code code="RPL" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30" />

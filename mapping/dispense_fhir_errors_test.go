@@ -6,12 +6,15 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/mapping"
+	claimmap "github.com/porxgate/porxgate/mapping/claim"
+	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/dispense"
 	"github.com/porxgate/porxgate/mapping/maptest"
+	taskmap "github.com/porxgate/porxgate/mapping/task"
 )
 
 // dispFHIROf returns the FHIR a v3 dispFixture maps to.
-func dispFHIROf(t *testing.T, toFHIR func([]byte, mapping.Env) ([]byte, mapping.Meta, error), rel string) []byte {
+func dispFHIROf(t *testing.T, toFHIR func([]byte, core.Env) ([]byte, core.Meta, error), rel string) []byte {
 	t.Helper()
 	body, _, err := toFHIR([]byte(string(maptest.Testdata(t, rel))), dispTestEnv())
 	if err != nil {
@@ -29,7 +32,7 @@ type dispFHIRErrorCase struct {
 
 // dispRunFHIRErrors checks that each malformed body fails FHIR → v3 with an
 // error naming the interaction and the FHIR element path.
-func dispRunFHIRErrors(t *testing.T, toV3 func([]byte, mapping.Meta, mapping.Env) ([]byte, error), good []byte, cases []dispFHIRErrorCase) {
+func dispRunFHIRErrors(t *testing.T, toV3 func([]byte, core.Meta, core.Env) ([]byte, error), good []byte, cases []dispFHIRErrorCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,7 +49,7 @@ func dispRunFHIRErrors(t *testing.T, toV3 func([]byte, mapping.Meta, mapping.Env
 			} else {
 				body = []byte(`{"resourceType":`)
 			}
-			_, err := toV3(body, mapping.Meta{}, dispTestEnv())
+			_, err := toV3(body, core.Meta{}, dispTestEnv())
 			if err == nil {
 				t.Fatal("want an error, got none")
 			}
@@ -65,8 +68,8 @@ func dispDispenses(r fhir.Resource) []*fhir.MedicationDispense {
 }
 
 func TestDispenseFHIRMalformed(t *testing.T) {
-	good := dispFHIROf(t, mapping.DispenseToFHIR, "dispense/dn-full-two-items.xml")
-	dispRunFHIRErrors(t, mapping.DispenseToV3, good, []dispFHIRErrorCase{
+	good := dispFHIROf(t, dispense.DispenseToFHIR, "dispense/dn-full-two-items.xml")
+	dispRunFHIRErrors(t, dispense.DispenseToV3, good, []dispFHIRErrorCase{
 		{"not json", nil, []string{"PORX_IN080101UK31", "Bundle"}},
 		{"no identifier", func(r fhir.Resource) { r.(*fhir.Bundle).Identifier = nil }, []string{"PORX_IN080101UK31", "Bundle.identifier"}},
 		{"wrong event", func(r fhir.Resource) {
@@ -80,7 +83,7 @@ func TestDispenseFHIRMalformed(t *testing.T) {
 		{"no prescription status", func(r fhir.Resource) { dispDispenses(r)[0].Extension = nil }, []string{"Bundle.entry[1].resource.extension", "Extension-EPS-TaskBusinessStatus"}},
 		{"inconsistent non-dispensing reasons", func(r fhir.Resource) {
 			for i, md := range dispDispenses(r) {
-				md.Extension = append(md.Extension, fhir.Extension{URL: mapping.ExtensionNonDispensingReason, ValueCoding: &fhir.Coding{Code: []string{"0001", "0002"}[i]}})
+				md.Extension = append(md.Extension, fhir.Extension{URL: core.ExtensionNonDispensingReason, ValueCoding: &fhir.Coding{Code: []string{"0001", "0002"}[i]}})
 			}
 		}, []string{"Bundle.entry[2].resource.extension", "must be consistent"}},
 		{"bad whenHandedOver", func(r fhir.Resource) { dispDispenses(r)[0].WhenHandedOver = "11/03/2024" }, []string{"Bundle.entry[1].resource.whenHandedOver"}},
@@ -104,9 +107,9 @@ func TestDispenseFHIRMalformed(t *testing.T) {
 }
 
 func TestClaimFHIRMalformed(t *testing.T) {
-	good := dispFHIROf(t, mapping.ClaimToFHIR, "claim/claim-exemption-evidence.xml")
+	good := dispFHIROf(t, claimmap.ClaimToFHIR, "claim/claim-exemption-evidence.xml")
 	claim := func(r fhir.Resource) *fhir.Claim { return r.(*fhir.Claim) }
-	dispRunFHIRErrors(t, mapping.ClaimToV3, good, []dispFHIRErrorCase{
+	dispRunFHIRErrors(t, claimmap.ClaimToV3, good, []dispFHIRErrorCase{
 		{"not json", nil, []string{"PORX_IN090101UK31", "Claim"}},
 		{"no identifier", func(r fhir.Resource) { claim(r).Identifier = nil }, []string{"Claim.identifier"}},
 		{"no insurance", func(r fhir.Resource) { claim(r).Insurance = nil }, []string{"Claim.insurance"}},
@@ -129,8 +132,8 @@ func TestClaimFHIRMalformed(t *testing.T) {
 
 func TestTaskFHIRMalformed(t *testing.T) {
 	task := func(r fhir.Resource) *fhir.Task { return r.(*fhir.Task) }
-	ret := dispFHIROf(t, mapping.ReturnToFHIR, "return/return-erd.xml")
-	dispRunFHIRErrors(t, mapping.ReturnToV3, ret, []dispFHIRErrorCase{
+	ret := dispFHIROf(t, taskmap.ReturnToFHIR, "return/return-erd.xml")
+	dispRunFHIRErrors(t, taskmap.ReturnToV3, ret, []dispFHIRErrorCase{
 		{"not json", nil, []string{"PORX_IN100101UK31", "Task"}},
 		{"not rejected", func(r fhir.Resource) { task(r).Status = "in-progress" }, []string{"Task.status"}},
 		{"no reason", func(r fhir.Resource) { task(r).StatusReason = nil }, []string{"Task.statusReason"}},
@@ -141,8 +144,8 @@ func TestTaskFHIRMalformed(t *testing.T) {
 		}, []string{"Task.extension", "numberOfRepeatsIssued"}},
 		{"requester not contained", func(r fhir.Resource) { task(r).Requester.Reference = "#nobody" }, []string{"Task.requester.reference"}},
 	})
-	wdr := dispFHIROf(t, mapping.WithdrawToFHIR, "withdraw/withdraw-erd.xml")
-	dispRunFHIRErrors(t, mapping.WithdrawToV3, wdr, []dispFHIRErrorCase{
+	wdr := dispFHIROf(t, taskmap.WithdrawToFHIR, "withdraw/withdraw-erd.xml")
+	dispRunFHIRErrors(t, taskmap.WithdrawToV3, wdr, []dispFHIRErrorCase{
 		{"no patient", func(r fhir.Resource) { task(r).For = nil }, []string{"PORX_IN510101UK31", "Task.for.identifier"}},
 		{"no reason", func(r fhir.Resource) { task(r).StatusReason = nil }, []string{"Task.statusReason"}},
 		{"bad authoredOn", func(r fhir.Resource) { task(r).AuthoredOn = "yesterday" }, []string{"Task.authoredOn"}},
@@ -151,8 +154,8 @@ func TestTaskFHIRMalformed(t *testing.T) {
 
 func TestRebuildReimbursementFHIRMalformed(t *testing.T) {
 	bundle := func(r fhir.Resource) *fhir.Bundle { return r.(*fhir.Bundle) }
-	reb := dispFHIROf(t, mapping.RebuildToFHIR, "rebuild/rebuild-540101.xml")
-	dispRunFHIRErrors(t, mapping.RebuildToV3, reb, []dispFHIRErrorCase{
+	reb := dispFHIROf(t, dispense.RebuildToFHIR, "rebuild/rebuild-540101.xml")
+	dispRunFHIRErrors(t, dispense.RebuildToV3, reb, []dispFHIRErrorCase{
 		{"no task", func(r fhir.Resource) { bundle(r).Entry = append(bundle(r).Entry[:1], bundle(r).Entry[2:]...) }, []string{"PORX_IN540101UK31", "Bundle.entry", "no Task"}},
 		{"input without sequence", func(r fhir.Resource) {
 			fhir.EntriesOf[*fhir.Task](bundle(r))[0].Input[1].Extension = nil
@@ -162,8 +165,8 @@ func TestRebuildReimbursementFHIRMalformed(t *testing.T) {
 			fhir.EntriesOf[*fhir.MedicationDispense](nb)[0].WhenHandedOver = "soon"
 		}, []string{"Bundle.entry[2].resource/Bundle.entry[1].resource.whenHandedOver"}},
 	})
-	rmb := dispFHIROf(t, mapping.ReimbursementToFHIR, "claim/noclaim-460101.xml")
-	dispRunFHIRErrors(t, mapping.ReimbursementToV3, rmb, []dispFHIRErrorCase{
+	rmb := dispFHIROf(t, claimmap.ReimbursementToFHIR, "claim/noclaim-460101.xml")
+	dispRunFHIRErrors(t, claimmap.ReimbursementToV3, rmb, []dispFHIRErrorCase{
 		{"wrong event", func(r fhir.Resource) {
 			fhir.EntriesOf[*fhir.MessageHeader](bundle(r))[0].EventCoding.Code = "dispense-notification"
 		}, []string{"Bundle.entry[0].resource.eventCoding.code"}},

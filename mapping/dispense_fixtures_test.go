@@ -9,14 +9,15 @@ import (
 
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
+	"github.com/porxgate/porxgate/mapping/core"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // dispTestEnv is a deterministic environment in the UK family with the
 // short-form id check character enforced.
-func dispTestEnv() mapping.Env {
+func dispTestEnv() core.Env {
 	n := 0
-	return mapping.Env{
+	return core.Env{
 		Now:    time.Date(2024, 3, 11, 9, 30, 0, 0, time.UTC),
 		Family: v3.FamilyUK,
 		NewID: func() string {
@@ -29,7 +30,7 @@ func dispTestEnv() mapping.Env {
 // dispRoundTripFixture runs a v3 dispFixture through ToFHIR and ToV3 and checks the
 // result equals the dispFixture under the corpus comparison rules with every
 // UUID required to come back (only creationTime and ASIDs are free).
-func dispRoundTripFixture(t *testing.T, tr *mapping.Translator, path string) []byte {
+func dispRoundTripFixture(t *testing.T, tr *core.Translator, path string) []byte {
 	t.Helper()
 	want, err := os.ReadFile(path)
 	if err != nil {

@@ -4,13 +4,14 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/dispense"
 )
 
 // dispDNBundle maps a dispense notification dispFixture to FHIR.
 func dispDNBundle(t *testing.T, rel string) *fhir.Bundle {
 	t.Helper()
-	b, err := fhir.ParseBundle(dispFHIROf(t, mapping.DispenseToFHIR, rel))
+	b, err := fhir.ParseBundle(dispFHIROf(t, dispense.DispenseToFHIR, rel))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestDispenseFHIRShapes(t *testing.T) {
 				}
 			}
 			mh := fhir.EntriesOf[*fhir.MessageHeader](b)[0]
-			rep := fhir.FindExtension(mh.Extension, mapping.ExtensionReplacementOf)
+			rep := fhir.FindExtension(mh.Extension, core.ExtensionReplacementOf)
 			switch {
 			case tt.replacement == "" && rep != nil:
 				t.Errorf("unexpected replacementOf %+v", rep)
@@ -97,11 +98,11 @@ func TestDispenseOwingFromFHIR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := mapping.DispenseToV3(body, mapping.Meta{}, dispTestEnv())
+	out, err := dispense.DispenseToV3(body, core.Meta{}, dispTestEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, _, err := mapping.DispenseToFHIR(out, dispTestEnv())
+	back, _, err := dispense.DispenseToFHIR(out, dispTestEnv())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/porxgate/porxgate/internal/corpustest"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
+	"github.com/porxgate/porxgate/mapping/core"
 )
 
 // TestCorpusDispensingTestData runs every FHIR request of
@@ -39,7 +40,7 @@ func TestCorpusDispensingTestData(t *testing.T) {
 			}
 			tr := dispTranslatorFor(t, body)
 			env := dispTestEnv()
-			first, err := tr.ToV3(body, mapping.Meta{}, env)
+			first, err := tr.ToV3(body, core.Meta{}, env)
 			if want, ok := rejected[name]; ok {
 				if err == nil || !strings.Contains(err.Error(), want) {
 					t.Fatalf("want an error saying %q, got %v", want, err)
@@ -65,7 +66,7 @@ func TestCorpusDispensingTestData(t *testing.T) {
 }
 
 // dispTranslatorFor picks the translator of a FHIR request body.
-func dispTranslatorFor(t *testing.T, body []byte) *mapping.Translator {
+func dispTranslatorFor(t *testing.T, body []byte) *core.Translator {
 	t.Helper()
 	kind, err := mapping.KindOfFHIR(body)
 	if err != nil {

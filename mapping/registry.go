@@ -4,33 +4,26 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/porxgate/porxgate/mapping/ack"
+	"github.com/porxgate/porxgate/mapping/cancel"
+	"github.com/porxgate/porxgate/mapping/claim"
+	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/dispense"
+	"github.com/porxgate/porxgate/mapping/prescribe"
+	"github.com/porxgate/porxgate/mapping/release"
+	"github.com/porxgate/porxgate/mapping/task"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
-// Translator maps one interaction family between v3 and FHIR.
-type Translator struct {
-	// Kind is the corpus kind this translator answers for (Send, Cancel,
-	// Release, Dispense, DispenseAmend, Claim, Amend, Return, Withdraw...).
-	Kind string
-	// Interactions are the UK-family interaction ids it reads (SM variants are
-	// accepted too).
-	Interactions []string
-	// ToV3 turns a FHIR request body into the v3 interaction.
-	ToV3 func(fhirBody []byte, meta Meta, env Env) ([]byte, error)
-	// ToFHIR turns a v3 interaction into the FHIR request body, with the
-	// wrapper values that travel beside it.
-	ToFHIR func(v3Payload []byte, env Env) ([]byte, Meta, error)
-}
-
 // Registry says which Translator serves which corpus kind and interaction id.
 type Registry struct {
-	byKind        map[string]*Translator
-	byInteraction map[string]*Translator
+	byKind        map[string]*core.Translator
+	byInteraction map[string]*core.Translator
 }
 
 // NewRegistry returns a registry holding every translator porxgate has.
 func NewRegistry() *Registry {
-	r := &Registry{byKind: map[string]*Translator{}, byInteraction: map[string]*Translator{}}
+	r := &Registry{byKind: map[string]*core.Translator{}, byInteraction: map[string]*core.Translator{}}
 	for _, t := range translators() {
 		r.add(t)
 	}
@@ -39,32 +32,32 @@ func NewRegistry() *Registry {
 
 // translators lists every translator; each interaction family's file
 // provides its constructor.
-func translators() []*Translator {
-	return []*Translator{
-		PrescribeTranslator(),
-		AckTranslator(),
-		DispenseTranslator(),
-		DispenseAmendTranslator(),
-		ClaimTranslator(),
-		ClaimAmendTranslator(),
-		ReturnTranslator(),
-		WithdrawTranslator(),
-		RebuildTranslator(),
-		ReimbursementTranslator(),
-		CancelTranslator(),
-		CancelResponseTranslator(),
-		ReleaseRequestTranslator(),
-		ReleaseResponseTranslator(),
-		ReleaseRejectionTranslator(),
+func translators() []*core.Translator {
+	return []*core.Translator{
+		prescribe.PrescribeTranslator(),
+		ack.AckTranslator(),
+		dispense.DispenseTranslator(),
+		dispense.DispenseAmendTranslator(),
+		claim.ClaimTranslator(),
+		claim.ClaimAmendTranslator(),
+		task.ReturnTranslator(),
+		task.WithdrawTranslator(),
+		dispense.RebuildTranslator(),
+		claim.ReimbursementTranslator(),
+		cancel.CancelTranslator(),
+		cancel.CancelResponseTranslator(),
+		release.ReleaseRequestTranslator(),
+		release.ReleaseResponseTranslator(),
+		release.ReleaseRejectionTranslator(),
 	}
 }
 
 // add registers t; its ToFHIR and ToV3 keep and write back the v3 message
 // under Env.KeepV3 (keepingToFHIR, keepingToV3).
-func (r *Registry) add(t *Translator) {
+func (r *Registry) add(t *core.Translator) {
 	if t.ToFHIR != nil && t.ToV3 != nil {
 		toFHIR, toV3 := t.ToFHIR, t.ToV3
-		t.ToFHIR, t.ToV3 = keepingToFHIR(toFHIR, toV3), keepingToV3(toV3)
+		t.ToFHIR, t.ToV3 = core.KeepingToFHIR(toFHIR, toV3), core.KeepingToV3(toV3)
 	}
 	if t.Kind != "" {
 		r.byKind[t.Kind] = t
@@ -75,11 +68,11 @@ func (r *Registry) add(t *Translator) {
 }
 
 // ByKind returns the translator for a corpus kind, or nil.
-func (r *Registry) ByKind(kind string) *Translator { return r.byKind[kind] }
+func (r *Registry) ByKind(kind string) *core.Translator { return r.byKind[kind] }
 
 // ByInteraction returns the translator for an interaction id in either
 // family, or nil.
-func (r *Registry) ByInteraction(id string) *Translator {
+func (r *Registry) ByInteraction(id string) *core.Translator {
 	canon, _, err := v3.Canonical(id)
 	if err != nil {
 		return nil

@@ -16,6 +16,8 @@ import (
 	"github.com/porxgate/porxgate/internal/v3variant"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
+	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/prescribe"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -26,7 +28,7 @@ type variantSource struct {
 	name    string
 	payload []byte
 	request []byte
-	tr      *mapping.Translator
+	tr      *core.Translator
 }
 
 // variantSources returns the project's own v3 messages (testdata, and the
@@ -64,7 +66,7 @@ func variantSources(t *testing.T) []variantSource {
 		}
 		env := conformance.Env()
 		env.Family = v3.FamilyUK
-		payload, err := mapping.PrescribeToV3(body, mapping.Meta{}, env)
+		payload, err := prescribe.PrescribeToV3(body, core.Meta{}, env)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -108,7 +110,7 @@ func variantSources(t *testing.T) []variantSource {
 
 // variantEnv is the corpus environment in the family of the payload, with
 // the v3 kept beside the FHIR.
-func variantEnv(payload []byte) mapping.Env {
+func variantEnv(payload []byte) core.Env {
 	env := conformance.Env()
 	env.KeepV3 = true
 	if _, root, err := v3.Parse(payload); err == nil {
@@ -237,7 +239,7 @@ func TestVariantsRoundTrip(t *testing.T) {
 		// responses) become porxgate's own FHIR forms, which carry the v3
 		// shape they do not map.
 		_, tag, _ := conformance.ExtractPayload(s.payload)
-		_, ferr := mapping.ErrorFamilyOf(tag)
+		_, ferr := core.ErrorFamilyOf(tag)
 		request := ferr == nil
 		variants, err := v3variant.Of(s.payload, opt)
 		if err != nil {

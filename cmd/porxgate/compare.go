@@ -13,7 +13,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/compare"
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/internal/ids"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // compareCmd replays a folder of recorded legacy exchanges (request and

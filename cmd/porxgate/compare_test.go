@@ -20,7 +20,8 @@ import (
 	"github.com/porxgate/porxgate/gateway/store/redistest"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	"github.com/porxgate/porxgate/mapping/prescribe"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // recordExchange records one prescription with the Spine stand-in's answer
@@ -31,7 +32,7 @@ func recordExchange(t *testing.T, dir, name, fixture string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := mapping.PrescribeToV3(body, mapping.Meta{}, mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
+	req, err := prescribe.PrescribeToV3(body, mapping.Meta{}, mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 func convert(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -19,7 +19,8 @@ import (
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/internal/loadgen"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	"github.com/porxgate/porxgate/mapping/prescribe"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // loadCmd sends a bounded load of legacy Parent Prescriptions over ebXML to
@@ -51,7 +52,7 @@ p99.9, max). Exits 1 when a message was refused or not processed in time.`)
 	if *rateFlag > 0 && *duration > 0 && !flagSet(fs, "n") {
 		*n = 0
 	}
-	tpl, err := mapping.PrescribeToV3(loadgen.PrescriptionOrder, mapping.Meta{},
+	tpl, err := prescribe.PrescribeToV3(loadgen.PrescriptionOrder, mapping.Meta{},
 		mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
 	if err != nil {
 		fmt.Fprintf(stderr, "porxgate load: template: %v\n", err)

@@ -18,7 +18,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/store/redistest"
 	"github.com/porxgate/porxgate/gateway/upstream"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // The prescriber's ebXML party and CPA, and Spine's party.

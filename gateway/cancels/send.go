@@ -11,7 +11,8 @@ import (
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	"github.com/porxgate/porxgate/mapping/cancel"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Queue takes the Subsequent Cancel Responses durably (the gateway's
@@ -63,14 +64,14 @@ func (c *Service) subsequentResponse(rec Record) (outbox.Delivery, error) {
 	if rec.ResponseID == "" {
 		return outbox.Delivery{}, errors.New("the record has no response id")
 	}
-	var performer *mapping.CancelPerformer
+	var performer *cancel.CancelPerformer
 	if o := rec.Outcome; o.DispenserODS != "" && o.DispenserName != "" {
-		performer = &mapping.CancelPerformer{ODS: o.DispenserODS, Name: o.DispenserName, Time: o.At}
+		performer = &cancel.CancelPerformer{ODS: o.DispenserODS, Name: o.DispenserName, Time: o.At}
 	}
 	now := c.now().UTC()
 	env := mapping.Env{Now: now, NewID: func() string { return rec.ResponseID }}
-	payload, err := mapping.SubsequentCancelResponse(rec.Request, rec.Outcome.Code, performer,
-		mapping.CancelReplyEnds{SenderASID: c.asid, ReceiverASID: rec.SenderASID}, env)
+	payload, err := cancel.SubsequentCancelResponse(rec.Request, rec.Outcome.Code, performer,
+		cancel.CancelReplyEnds{SenderASID: c.asid, ReceiverASID: rec.SenderASID}, env)
 	if err != nil {
 		return outbox.Delivery{}, fmt.Errorf("subsequent cancel response: %w", err)
 	}

@@ -12,7 +12,8 @@ import (
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/internal/retry"
-	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/cancel"
+	"github.com/porxgate/porxgate/mapping/core"
 )
 
 // TrackerAPI is the EPS tracker search the poller asks (gateway/upstream.Client
@@ -138,7 +139,7 @@ func NewService(o ServiceOptions) *Service {
 	}
 	return &Service{
 		tracker: o.Tracker, api: o.EPS, opts: o.Config.withDefaults(), log: o.Log, now: o.Now, newID: o.NewID,
-		asid: mapping.DefaultReceiverASID, wake: func() {}, m: newMetrics(nil),
+		asid: core.DefaultReceiverASID, wake: func() {}, m: newMetrics(nil),
 	}
 }
 
@@ -185,7 +186,7 @@ func (c *Service) logger(ex Exchange) *slog.Logger {
 // message ids the Subsequent Cancel Response will need, and the request
 // itself. An error means it is not recorded (the message is processed
 // again later).
-func (c *Service) Track(ctx context.Context, in Exchange, out mapping.CancelOutcome) error {
+func (c *Service) Track(ctx context.Context, in Exchange, out cancel.CancelOutcome) error {
 	log := c.logger(in).With("prescription", out.Request.PrescriptionID, "line_item", out.Request.LineItemID)
 	if !in.EbXML || in.FromParty == "" {
 		log.Warn("pending cancellation not tracked: it came without an ebXML sender to answer later", "code", out.FHIRCode)

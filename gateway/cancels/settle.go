@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Sources of a resolution (Outcome.Source).

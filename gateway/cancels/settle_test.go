@@ -8,7 +8,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/cancels/cancelstest"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // fhirOf maps a legacy message to the FHIR the gateway sends EPS.

@@ -5,7 +5,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // OIDs of the identifiers read out of v3 payloads.

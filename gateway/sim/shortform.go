@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // checkShortFormID validates a short-form prescription id

@@ -12,7 +12,7 @@ import (
 	"github.com/porxgate/porxgate/gateway"
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/internal/ids"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestCompareEndToEnd runs comparison mode on loopback: porxgate's FHIR

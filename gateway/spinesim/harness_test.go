@@ -24,7 +24,8 @@ import (
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	"github.com/porxgate/porxgate/mapping/prescribe"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Test parties.
@@ -122,7 +123,7 @@ func prescription(t *testing.T, fixture string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, err := mapping.PrescribeToV3(body, mapping.Meta{}, mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
+	payload, err := prescribe.PrescribeToV3(body, mapping.Meta{}, mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
 	if err != nil {
 		t.Fatalf("making the legacy prescription: %v", err)
 	}

@@ -13,7 +13,8 @@ import (
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/internal/loadgen"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	"github.com/porxgate/porxgate/mapping/cancel"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // cancelTemplate makes the legacy Cancel Request (UK family) of the load
@@ -36,7 +37,7 @@ func cancelTemplate() ([]byte, string, error) {
 		case "MedicationRequest":
 			r["status"] = "cancelled"
 			r["statusReason"] = map[string]any{"coding": []any{map[string]any{
-				"system": mapping.CodeSystemStatusReason, "code": "0001", "display": "Prescribing Error"}}}
+				"system": cancel.CodeSystemStatusReason, "code": "0001", "display": "Prescribing Error"}}}
 			if g, _ := r["groupIdentifier"].(map[string]any); g != nil {
 				shortForm, _ = g["value"].(string)
 			}
@@ -49,7 +50,7 @@ func cancelTemplate() ([]byte, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("cancel template: %w", err)
 	}
-	payload, err := mapping.CancelToV3(update, mapping.Meta{}, mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
+	payload, err := cancel.CancelToV3(update, mapping.Meta{}, mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
 	if err != nil {
 		return nil, "", fmt.Errorf("cancel template: %w", err)
 	}

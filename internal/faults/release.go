@@ -9,7 +9,7 @@ import (
 
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/internal/loadgen"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // The release scenario's pharmacy: the suite's prescriptions are nominated

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Party and CPA of the legacy sender, and porxgate's party.

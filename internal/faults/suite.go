@@ -19,7 +19,8 @@ import (
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/internal/loadgen"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	"github.com/porxgate/porxgate/mapping/prescribe"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Config configures a suite run.
@@ -121,7 +122,7 @@ func Start(ctx context.Context, cfg Config) (*Suite, error) {
 	if cfg.Drain <= 0 {
 		cfg.Drain = 90 * time.Second
 	}
-	tpl, err := mapping.PrescribeToV3(loadgen.PrescriptionOrder, mapping.Meta{},
+	tpl, err := prescribe.PrescribeToV3(loadgen.PrescriptionOrder, mapping.Meta{},
 		mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
 	if err != nil {
 		return nil, fmt.Errorf("prescription template: %w", err)

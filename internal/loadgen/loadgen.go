@@ -26,7 +26,7 @@ import (
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/internal/ids"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // LoadgenParty is the party key load messages come from by default; the

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 func TestCheckLoopback(t *testing.T) {

@@ -20,7 +20,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Kind is one kind of transformation.

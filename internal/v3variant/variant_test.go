@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/porxgate/porxgate/v3"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 const sample = `<?xml version="1.0" encoding="UTF-8"?>

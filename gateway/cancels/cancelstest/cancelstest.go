@@ -16,7 +16,8 @@ import (
 
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/mapping"
-	"github.com/porxgate/porxgate/v3"
+	"github.com/porxgate/porxgate/mapping/cancel"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // The fixture prescription.
@@ -70,14 +71,14 @@ func LegacyCancel(t testing.TB, fixture string, fam v3.Family) []byte {
 		case "MedicationRequest":
 			r["status"] = "cancelled"
 			r["statusReason"] = map[string]any{"coding": []any{map[string]any{
-				"system": mapping.CodeSystemStatusReason, "code": "0001", "display": "Prescribing Error"}}}
+				"system": cancel.CodeSystemStatusReason, "code": "0001", "display": "Prescribing Error"}}}
 		}
 	}
 	update, err := json.Marshal(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, err := mapping.CancelToV3(update, mapping.Meta{}, mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: fam})
+	payload, err := cancel.CancelToV3(update, mapping.Meta{}, mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: fam})
 	if err != nil {
 		t.Fatalf("making the legacy cancel request: %v", err)
 	}

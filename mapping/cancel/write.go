@@ -1,0 +1,231 @@
+package cancel
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/core"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// CancelToV3 turns a FHIR prescription-order-update Bundle into the v3
+// Cancel Request (PORX_IN030101UK32, or SM32 in the SM family) with its
+// transmission and ControlActEvent wrappers, following the EPS API's
+// cancellation translation: the first and only MedicationRequest names the
+// line item, its statusReason the reason, its requester the author and its
+// ResponsiblePractitioner extension (else the requester) the responsible
+// party. The transmission id is meta.MessageID when set, else the Bundle
+// identifier, which is also the CancellationRequest id. The effective time
+// is the Bundle's timestamp, else env.Now.
+func CancelToV3(body []byte, meta core.Meta, env core.Env) ([]byte, error) {
+	interaction := v3.InFamily(v3.CancelRequest, env.WriteFamily())
+	b, err := fhir.ParseBundleRef(body)
+	if err != nil {
+		return nil, &core.FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
+	}
+	c := core.NewBundleContext(b, interaction)
+	msgID := core.BundleMessageID(c)
+	core.CheckMessageEvent(c, fhir.EventPrescriptionOrderUpdate)
+	if c.Failed() {
+		return nil, c.Err()
+	}
+	doc, subject := core.NewV3Message(meta, interaction, msgID, env)
+	WriteCancellationRequest(c, subject, env)
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	return core.WriteDocument(c, doc, nil)
+}
+
+// cancelOrder is what a prescription-order-update Bundle says, gathered and
+// checked before writing.
+type cancelOrder struct {
+	mr                *fhir.MedicationRequest
+	mrPath            string
+	patient           *fhir.Patient
+	requester         *fhir.PractitionerRole
+	reqPath           string
+	responsible       *fhir.PractitionerRole
+	respPath          string
+	shortID, longID   string
+	lineItem          string
+	reason, reasonTxt string
+	effective         string
+}
+
+// gatherCancel reads and checks the one MedicationRequest of a cancellation
+// and the resources it refers to.
+func gatherCancel(c *core.BundleContext, env core.Env) *cancelOrder {
+	o := &cancelOrder{}
+	n := 0
+	for i, e := range c.Bundle.Entry {
+		if mr, ok := e.Resource.(*fhir.MedicationRequest); ok {
+			n++
+			if o.mr == nil {
+				o.mr, o.mrPath = mr, core.Indexed("Bundle.entry", i)+".resource"
+			} else {
+				c.Fail(core.Indexed("Bundle.entry", i)+".resource", "a cancel request cancels one line item: more than one MedicationRequest")
+				return nil
+			}
+		}
+	}
+	if n == 0 {
+		c.Fail("Bundle.entry", "no MedicationRequest: a cancel request names the line item to cancel")
+		return nil
+	}
+	mr, p := o.mr, o.mrPath
+	if mr.Status != "cancelled" {
+		c.Fail(p+".status", "status %q, want cancelled", mr.Status)
+	}
+	sr := c.Coding(ccList(mr.StatusReason), CodeSystemStatusReason, p+".statusReason.coding")
+	if sr == nil || sr.Code == "" {
+		c.Fail(p+".statusReason.coding", "missing mandatory coding with system %s", CodeSystemStatusReason)
+	} else {
+		o.reason, o.reasonTxt = sr.Code, sr.Display
+	}
+	o.lineItem = c.RequireIdentifier(mr.Identifier, fhir.SystemLineItemID, p+".identifier")
+	if o.lineItem != "" && !core.IsUUID(o.lineItem) {
+		c.Fail(p+".identifier", "line item id %q is not a UUID", o.lineItem)
+	}
+	gi := mr.GroupIdentifier
+	if gi == nil {
+		c.Fail(p+".groupIdentifier", "missing mandatory groupIdentifier")
+		return nil
+	}
+	if gi.System != fhir.SystemShortFormID {
+		c.Fail(p+".groupIdentifier.system", "system %q, want %s", gi.System, fhir.SystemShortFormID)
+	}
+	o.shortID = gi.Value
+	if err := core.CheckShortFormID(o.shortID); err != nil {
+		c.Fail(p+".groupIdentifier.value", "%v", err)
+	}
+	o.longID = core.LongFormID(c, gi, p+".groupIdentifier")
+	if o.longID != "" && !core.IsUUID(o.longID) {
+		c.Fail(p+".groupIdentifier.extension", "long-form prescription id %q is not a UUID", o.longID)
+	}
+	o.patient = core.OnlyPatient(c)
+	if req, ok := c.Resolve(mr.Requester, p+".requester").(*fhir.PractitionerRole); ok {
+		o.requester, o.reqPath = req, c.Path(req)
+	} else if !c.Failed() {
+		c.Fail(p+".requester", "does not reference a PractitionerRole")
+	}
+	o.responsible, o.respPath = o.requester, o.reqPath
+	if ext := c.Extension(mr.Extension, core.ExtensionResponsiblePractitioner, p+".extension"); ext != nil {
+		r, ok := c.Resolve(ext.ValueReference, p+".extension("+core.ExtensionResponsiblePractitioner+").valueReference").(*fhir.PractitionerRole)
+		if !ok && !c.Failed() {
+			c.Fail(p+".extension("+core.ExtensionResponsiblePractitioner+").valueReference", "does not reference a PractitionerRole")
+		}
+		o.responsible, o.respPath = r, c.Path(r)
+	}
+	o.effective = cancelEffectiveTime(c, env)
+	if c.Failed() {
+		return nil
+	}
+	return o
+}
+
+// cancelEffectiveTime is the porxgate extension's v3 effectiveTime, else
+// the Bundle timestamp, else env.Now.
+func cancelEffectiveTime(c *core.BundleContext, env core.Env) string {
+	if v := cancelV3Value(c, "effectiveTime"); v != "" {
+		return v
+	}
+	if ts := c.Bundle.Timestamp; ts != "" {
+		t, err := core.V3TimestampFromFHIR(ts)
+		if err != nil {
+			c.Fail("Bundle.timestamp", "%v", err)
+		}
+		return t
+	}
+	return env.Now.UTC().Format(core.V3TimeLayout)
+}
+
+// cancelV3Value returns a sub-extension of the MessageHeader's
+// ExtensionCancelV3, or "".
+func cancelV3Value(c *core.BundleContext, url string) string {
+	for _, mh := range fhir.EntriesOf[*fhir.MessageHeader](c.Bundle) {
+		if ext := fhir.FindExtension(mh.Extension, ExtensionCancelV3); ext != nil {
+			return extensionText(fhir.FindExtension(ext.Extension, url))
+		}
+	}
+	return ""
+}
+
+// extensionText returns an extension's valueString or valueCode, or "".
+func extensionText(e *fhir.Extension) string {
+	switch {
+	case e == nil:
+		return ""
+	case e.ValueString != nil:
+		return *e.ValueString
+	case e.ValueCode != nil:
+		return *e.ValueCode
+	}
+	return ""
+}
+
+// ccList wraps an optional CodeableConcept as a list.
+func ccList(cc *fhir.CodeableConcept) []fhir.CodeableConcept {
+	if cc == nil {
+		return nil
+	}
+	return []fhir.CodeableConcept{*cc}
+}
+
+// WriteCancellationRequest writes the CancellationRequest of a
+// prescription-order-update Bundle under parent (the ControlActEvent
+// subject). Problems are recorded on c.
+func WriteCancellationRequest(c *core.BundleContext, parent *etree.Element, env core.Env) {
+	o := gatherCancel(c, env)
+	if o == nil {
+		return
+	}
+	cr := v3.Add(parent, "CancellationRequest", "classCode", "INFO", "moodCode", "EVN")
+	v3.AddII(cr, "id", core.UpperUUID(c.Bundle.Identifier.Value), "")
+	v3.AddValue(cr, "effectiveTime", o.effective)
+	addPatientLayout(c, v3.Add(cr, "recordTarget", "typeCode", "RCT"), o.patient, c.Path(o.patient))
+	addCancelAgentPerson(c, v3.Add(cr, "author", "typeCode", "AUT"), o.requester, o.reqPath)
+	addCancelAgentPerson(c, v3.Add(cr, "responsibleParty", "typeCode", "RESP"), o.responsible, o.respPath)
+	addPrescriptionIDRef(cr, o.shortID)
+	addLineItemRef(cr, o.lineItem)
+	reason := cancelRelationship(cr, "pertinentInformation", "true", "pertinentCancellationReason", "OBS", "EVN")
+	v3.AddCV(reason, "code", codeCancelReason, v3.OIDPertinentCode, "")
+	if o.reasonTxt != "" {
+		v3.AddText(reason, "text", o.reasonTxt)
+	}
+	v3.AddCV(reason, "value", o.reason, oidCancellationReason, "")
+	orig := v3.Add(cr, "pertinentInformation3", "contextConductionInd", "false", "typeCode", "PERT")
+	v3.AddValue(orig, "seperatableInd", "true")
+	v3.AddII(v3.Add(orig, "pertinentOriginalPrescriptionRef", "classCode", "SBADM", "moodCode", "RQO"), "id", strings.ToUpper(o.longID), "")
+}
+
+// cancelRelationship writes <tag contextConductionInd=".." typeCode="PERT">
+// with seperatableInd false and an act, and returns the act.
+func cancelRelationship(parent *etree.Element, tag, conduction, act, classCode, moodCode string) *etree.Element {
+	rel := v3.Add(parent, tag, "contextConductionInd", conduction, "typeCode", "PERT")
+	v3.AddValue(rel, "seperatableInd", "false")
+	return v3.Add(rel, act, "classCode", classCode, "moodCode", moodCode)
+}
+
+// addPrescriptionIDRef writes pertinentInformation2/pertinentPrescriptionID
+// with the short-form prescription id.
+func addPrescriptionIDRef(parent *etree.Element, shortID string) {
+	pid := cancelRelationship(parent, "pertinentInformation2", "true", "pertinentPrescriptionID", "OBS", "EVN")
+	v3.AddCV(pid, "code", codePrescriptionID, v3.OIDPertinentCode, "")
+	v3.AddII(pid, "value", v3.OIDShortFormID, shortID)
+}
+
+// addLineItemRef writes pertinentInformation1/pertinentLineItemRef.
+func addLineItemRef(parent *etree.Element, lineItem string) {
+	li := v3.Add(parent, "pertinentInformation1", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
+	v3.AddValue(li, "seperatableInd", "true")
+	v3.AddII(v3.Add(li, "pertinentLineItemRef", "classCode", "SBADM", "moodCode", "RQO"), "id", strings.ToUpper(lineItem), "")
+}
+
+// cancelError is a problem found in a cancellation message outside a v3
+// Reader or BundleContext.
+func cancelError(interaction, path, format string, args ...any) error {
+	return &v3.Error{Interaction: interaction, Path: path, Msg: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,185 @@
+package core
+
+import (
+	"strings"
+
+	"github.com/beevik/etree"
+
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// Being liberal in what porxgate accepts (docs/mappings/accepting.md). The
+// MIM 4.2.00 datatypes let a sender say more than EPS FHIR has room for: an
+// originalText, translations and qualifiers inside a coded value (CV, CE,
+// CD), translations inside a physical quantity (PQ). Spine accepts them and
+// so does porxgate: relaxV3 sets them aside before an interaction's reader
+// sees the message, so every reader reads the form Spine and the EPS API
+// write. Nothing is lost: a Translator made with Env.KeepV3 set keeps the
+// original beside the FHIR (Meta.V3Original) whenever the FHIR alone would
+// not give it back, and writes it back from there.
+//
+// A ParentPrescription (top level, in a release response or in a
+// reimbursement claim) is left exactly as it came: its pertinent parts are
+// the prescriber's signed fragments, and the prescription readers carry
+// whatever they cannot map inside the FHIR (ExtensionV3Original), so that
+// EPS can hand it back to the dispenser byte for byte.
+
+// v3SNOMEDdmd is the code system of a PQ translation the readers map (the
+// dm+d unit of measure).
+const v3SNOMEDdmd = "2.16.840.1.113883.2.1.3.2.4.15"
+
+// relaxV3 removes from the tree under root (in place) what relaxV3's rule
+// sets aside (setAside), and reports whether it removed anything.
+func RelaxV3(root *etree.Element) bool {
+	changed := false
+	var walk func(e *etree.Element)
+	walk = func(e *etree.Element) {
+		switch e.Tag {
+		case "ParentPrescription", "signatureText":
+			return
+		}
+		for i := 0; i < len(e.Child); i++ {
+			c, ok := e.Child[i].(*etree.Element)
+			if !ok {
+				continue
+			}
+			if setAside(e, c) {
+				e.RemoveChildAt(i)
+				i--
+				changed = true
+				continue
+			}
+			walk(c)
+		}
+	}
+	walk(root)
+	return changed
+}
+
+// setAside reports whether c, a child of e, is what the acceptance rule
+// sets aside: a coded value's originalText, translations and CD qualifiers
+// (name/value pairs; a qualifier that is itself a code, the severity an
+// MCCI acknowledgement's detected issue carries, is read and stays), and a
+// PQ's translations but the first in dm+d units (the one the readers map).
+func setAside(e, c *etree.Element) bool {
+	switch {
+	case isCodedValue(e):
+		return c.Tag == "originalText" || c.Tag == "translation" ||
+			c.Tag == "qualifier" && (c.SelectElement("name") != nil || c.SelectElement("value") != nil)
+	case isQuantity(e):
+		return c.Tag == "translation" && c != firstDMDTranslation(e)
+	}
+	return false
+}
+
+// isCodedValue tells a CV, CE or CD (an element with a code system but no
+// value) and a PQ's translation (a PQR: a coded value with a value).
+func isCodedValue(e *etree.Element) bool {
+	return e.SelectAttr("codeSystem") != nil && (e.SelectAttr("value") == nil || e.Tag == "translation")
+}
+
+// isQuantity tells a PQ: an element with a value and a unit.
+func isQuantity(e *etree.Element) bool {
+	return e.SelectAttr("value") != nil && e.SelectAttr("unit") != nil
+}
+
+// firstDMDTranslation returns a PQ's first translation in dm+d units, or
+// nil.
+func firstDMDTranslation(e *etree.Element) *etree.Element {
+	for _, t := range e.Child {
+		if c, ok := t.(*etree.Element); ok && c.Tag == "translation" && c.SelectAttrValue("codeSystem", "") == v3SNOMEDdmd {
+			return c
+		}
+	}
+	return nil
+}
+
+// relaxNode applies relaxV3 to a parsed message's root node.
+func RelaxNode(root v3.Node) {
+	if root.Exists() {
+		RelaxV3(root.El)
+	}
+}
+
+// Values of the structural attributes that the MIM fixes per class and
+// that Spine reads either way: porxgate accepts both and, where it matters
+// to no mapping, keeps the sender's value only through Meta.V3Original.
+const (
+	determinerValues  = "INSTANCE|KIND"
+	separatableValues = "true|false"
+)
+
+// oneOf reports whether v is one of the values of alternatives, separated
+// by '|' ("INSTANCE|KIND").
+func oneOf(v, alternatives string) bool {
+	for _, a := range strings.Split(alternatives, "|") {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+// sameParty reports whether two v3 parties (AgentPerson, Organization)
+// name the same person or organisation: the same element but for the
+// elements skip rules out, what the acceptance rule sets aside and the
+// determinerCode Spine reads either way.
+func SameParty(a, b *etree.Element, skip func(*etree.Element) bool) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	if a.Tag != b.Tag || a.NamespaceURI() != b.NamespaceURI() ||
+		strings.TrimSpace(a.Text()) != strings.TrimSpace(b.Text()) || !sameAttrs(a, b) {
+		return false
+	}
+	next := func(e *etree.Element, i *int) *etree.Element {
+		for ; *i < len(e.Child); *i++ {
+			if c, ok := e.Child[*i].(*etree.Element); ok && (skip == nil || !skip(c)) && !setAside(e, c) {
+				*i++
+				return c
+			}
+		}
+		return nil
+	}
+	for i, j := 0, 0; ; {
+		ca, cb := next(a, &i), next(b, &j)
+		if ca == nil || cb == nil {
+			return ca == cb
+		}
+		if !SameParty(ca, cb, skip) {
+			return false
+		}
+	}
+}
+
+// sameAttrs reports whether two elements have the same attributes, but for
+// namespace declarations and determinerCode.
+func sameAttrs(a, b *etree.Element) bool {
+	count := func(e *etree.Element) int {
+		n := 0
+		for _, at := range e.Attr {
+			if !ignoredAttr(at) {
+				n++
+			}
+		}
+		return n
+	}
+	if count(a) != count(b) {
+		return false
+	}
+	for _, at := range a.Attr {
+		if ignoredAttr(at) {
+			continue
+		}
+		bt := b.SelectAttr(at.FullKey())
+		if bt == nil || bt.Value != at.Value {
+			return false
+		}
+	}
+	return true
+}
+
+// ignoredAttr tells the attributes sameParty does not compare.
+func ignoredAttr(a etree.Attr) bool {
+	return a.Space == "xmlns" || a.Space == "" && (a.Key == "xmlns" || a.Key == "determinerCode")
+}

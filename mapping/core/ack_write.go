@@ -1,0 +1,52 @@
+package core
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+func (c SpineCode) Validate(path, interaction string) error {
+	for _, f := range [...]struct{ attr, v string }{{"codeSystem", c.System}, {"code", c.Code}, {"displayName", c.Display}} {
+		if err := AckXMLText(interaction, path+"/code/@"+f.attr, f.v); err != nil {
+			return err
+		}
+	}
+	switch {
+	case c.System == "":
+		return &v3.Error{Interaction: interaction, Path: path + "/code/@codeSystem", Msg: "missing mandatory value"}
+	case c.Code == "":
+		return &v3.Error{Interaction: interaction, Path: path + "/code/@code", Msg: "missing mandatory value"}
+	case !ackSeverityOK(c.Severity):
+		return &v3.Error{Interaction: interaction, Path: path, Msg: fmt.Sprintf("severity %q is not ER, WG or IF", c.Severity)}
+	}
+	return nil
+}
+
+// ackXMLText fails on a value XML cannot carry unchanged: invalid UTF-8 or
+// a character outside XML's Char production (most control characters).
+func AckXMLText(interaction, path, s string) error {
+	if !utf8.ValidString(s) {
+		return &v3.Error{Interaction: interaction, Path: path, Msg: "not valid UTF-8"}
+	}
+	for _, r := range s {
+		if !(r == 0x9 || r == 0xA || r == 0xD || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || r >= 0x10000) {
+			return &v3.Error{Interaction: interaction, Path: path, Msg: fmt.Sprintf("character %U cannot be written in XML", r)}
+		}
+	}
+	return nil
+}
+
+func AckTypeCodeOK(tc string) bool {
+	return tc == AckAccepted || tc == AckError || tc == AckRejected
+}
+
+func ackSeverityOK(s string) bool {
+	return s == AckSeverityError || s == AckSeverityWarning || s == AckSeverityInformation
+}
+
+func AckAddDevice(parent *etree.Element, asid string) {
+	v3.AddII(v3.Add(parent, "device", "classCode", "DEV", "determinerCode", "INSTANCE"), "id", v3.OIDASID, asid)
+}

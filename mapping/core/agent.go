@@ -1,0 +1,182 @@
+package core
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// dspWriteAgentPerson writes <AgentPerson> for a dispensing role. holder is
+// the resource whose contained resources "#id" references resolve against
+// (nil for none), holderPath its FHIR path.
+func WriteDispensingAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.PractitionerRole, rolePath string, holder *fhir.Base, holderPath string) {
+	syn := &fhir.Bundle{ResourceType: "Bundle"}
+	if c.Bundle != nil {
+		syn.Entry = append(syn.Entry, c.Bundle.Entry...)
+	}
+	first := len(syn.Entry)
+	if holder != nil {
+		for _, r := range holder.Contained {
+			syn.Entry = append(syn.Entry, fhir.Entry{FullURL: "#" + dspResourceID(r), Resource: r})
+		}
+	}
+	sc := NewBundleContext(syn, c.Interaction)
+	cp := *role
+	if p := role.Practitioner; p != nil && !IsLiteral(p) && p.Identifier != nil && p.Identifier.System == fhir.SystemSDSUser {
+		ref := *p
+		id := *p.Identifier
+		id.System = fhir.SystemProfessionalCode
+		ref.Identifier = &id
+		cp.Practitioner = &ref
+	}
+	opts := AgentPersonOptions{PersonID: AuthorPersonID}
+	if IsLiteral(role.Organization) {
+		if org, ok := syn.Resolve(role.Organization.Reference).(*fhir.Organization); ok && org.PartOf != nil {
+			opts.ProviderLicense = true
+		}
+	}
+	AddAgentPerson(sc, parent, &cp, rolePath, opts)
+	if err := sc.Err(); err != nil {
+		fe, ok := err.(*FHIRError)
+		if !ok {
+			c.Fail(rolePath, "%v", err)
+			return
+		}
+		c.Fail(dspContainedPath(fe.Path, first, holderPath), "%s", fe.Msg)
+	}
+}
+
+// dspContainedPath rewrites "Bundle.entry[k].resource" paths of the
+// synthetic bundle's contained entries (k >= first) as holderPath.contained[j].
+func dspContainedPath(path string, first int, holderPath string) string {
+	const pre = "Bundle.entry["
+	if !strings.HasPrefix(path, pre) {
+		return path
+	}
+	end := strings.Index(path, "].resource")
+	if end < 0 {
+		return path
+	}
+	k, err := strconv.Atoi(path[len(pre):end])
+	if err != nil || k < first {
+		return path
+	}
+	return holderPath + ".contained[" + strconv.Itoa(k-first) + "]" + path[end+len("].resource"):]
+}
+
+// dspResourceID returns a resource's logical id.
+func dspResourceID(r fhir.Resource) string {
+	if h, ok := r.(interface{ GetID() string }); ok {
+		return h.GetID()
+	}
+	return ""
+}
+
+// dspRole resolves a reference to a PractitionerRole contained in holder
+// (or a bundle entry).
+func AgentRole(c *BundleContext, ref *fhir.Reference, holder *fhir.Base, path string) *fhir.PractitionerRole {
+	r := ResolveAgent(c, ref, holder, path)
+	if r == nil {
+		return nil
+	}
+	role, ok := r.(*fhir.PractitionerRole)
+	if !ok {
+		c.Fail(path, "references a %s, want a PractitionerRole", r.GetResourceType())
+		return nil
+	}
+	return role
+}
+
+// dspResolve resolves a literal reference against holder's contained
+// resources ("#id") or the bundle.
+func ResolveAgent(c *BundleContext, ref *fhir.Reference, holder *fhir.Base, path string) fhir.Resource {
+	if ref == nil || ref.Reference == "" {
+		c.Fail(path, "missing mandatory reference")
+		return nil
+	}
+	if strings.HasPrefix(ref.Reference, "#") {
+		if holder != nil {
+			if r := holder.FindContained(ref.Reference); r != nil {
+				return r
+			}
+		}
+		c.Fail(path+".reference", "reference %q does not resolve to a contained resource", ref.Reference)
+		return nil
+	}
+	if c.Bundle == nil {
+		c.Fail(path+".reference", "reference %q: no bundle to resolve it in", ref.Reference)
+		return nil
+	}
+	return c.Resolve(ref, path)
+}
+
+// dspAgent is what a v3 AgentPerson maps to: the role, a Practitioner when
+// the person's name is structured (a logical reference cannot carry it), and
+// the organisation(s).
+type DispensingAgent struct {
+	Role         *fhir.PractitionerRole
+	Practitioner *fhir.Practitioner
+	Organization *fhir.Organization
+	Parent       *fhir.Organization
+}
+
+// dspReadAgentPerson reads an AgentPerson. The role gets roleID; the
+// organisation's id and the role's reference to it are set by the caller.
+func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *DispensingAgent {
+	Attrs(n, "classCode", "AGNT")
+	ExpectChildren(n, "id", "code", "telecom", "agentPerson", "representedOrganization")
+	a := &DispensingAgent{Role: &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: roleID}}}
+	role := a.Role
+	if id := n.Opt("id"); id.Exists() {
+		Attrs(id, "root", v3.OIDSDSRoleProfile, "extension", "*")
+		role.Identifier = []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: V3ID(id, v3.OIDSDSRoleProfile)}}
+	}
+	if cn := n.Opt("code"); cn.Exists() {
+		Attrs(cn, "code", "*", "codeSystem", v3.OIDSDSJobRole)
+		code := V3Code(cn, v3.OIDSDSJobRole)
+		sys := CodeSystemJobRoleName
+		if strings.Contains(code, ":") {
+			sys = fhir.CodeSystemJobRole
+		}
+		role.Code = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: sys, Code: code}}}}
+	}
+	for _, t := range n.All("telecom") {
+		role.Telecom = append(role.Telecom, ReadTelecom(t))
+	}
+	pn := n.Child("agentPerson")
+	Attrs(pn, "classCode", "PSN", "determinerCode", "INSTANCE")
+	ExpectChildren(pn, "id", "name")
+	idn := pn.Child("id")
+	// Spine takes the dispenser's person by the professional-code root (as
+	// the EPS API writes it, holding an SDS user id) or by the SDS user id
+	// root itself; both reach FHIR as the SDS user id EPS expects, and the
+	// way back writes the professional-code root as the EPS API does.
+	Attrs(idn, "root", v3.OIDProfessionalCode+"|"+v3.OIDSDSUser, "extension", "*")
+	code := idn.Attr("extension")
+	pracSystem := fhir.SystemProfessionalCode
+	if idn.OptAttr("root") == v3.OIDSDSUser {
+		pracSystem = fhir.SystemSDSUser
+	}
+	ref := &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemSDSUser, Value: code}}
+	if nm := pn.Opt("name"); nm.Exists() {
+		hn := ReadName(nm)
+		if hn.Use == "" && hn.Family == "" && len(hn.Given) == 0 && len(hn.Prefix) == 0 && len(hn.Suffix) == 0 {
+			ref.Display = hn.Text
+		} else {
+			a.Practitioner = &fhir.Practitioner{
+				Base:       fhir.Base{ResourceType: "Practitioner", ID: "practitioner"},
+				Identifier: []fhir.Identifier{{System: pracSystem, Value: code}},
+				Name:       []fhir.HumanName{hn},
+			}
+			ref = &fhir.Reference{Reference: "#practitioner"}
+		}
+	}
+	role.Practitioner = ref
+	rep := n.Child("representedOrganization")
+	Attrs(rep, "classCode", "ORG", "determinerCode", "INSTANCE")
+	a.Organization, a.Parent = ReadOrganization(rep, newID)
+	return a
+}

@@ -1,0 +1,354 @@
+package core
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// Value conversions shared by every interaction family: FHIR date/dateTime
+// to and from the v3 TS datatype, decimals, and the small code tables
+// (gender, name, telecom and address use) that EPS translates one-to-one.
+
+// V3TimeLayout is the v3 TS layout with seconds, as Spine writes times.
+const V3TimeLayout = v3.TimeLayout
+
+// V3DateLayout is the v3 TS layout of a date.
+const V3DateLayout = v3.DateLayout
+
+// fhirDateTimeLayouts are the precisions FHIR date and dateTime allow.
+var FHIRDateTimeLayouts = [...]string{
+	"2006-01-02T15:04:05Z07:00",
+	"2006-01-02T15:04:05.999999999Z07:00",
+	"2006-01-02",
+	"2006-01",
+	"2006",
+}
+
+// parseFHIRDateTime reads a FHIR date or dateTime. A value without a time
+// is taken as midnight UTC, as the EPS API does.
+func ParseFHIRDateTime(s string) (time.Time, error) {
+	if !LooksLikeFHIRDate(s) {
+		return time.Time{}, fmt.Errorf("incorrect format for date time %q", s)
+	}
+	// Only the layouts that can fit s are tried (a failed time.Parse costs
+	// allocations): a dateTime has its T at 10 and at least 20 bytes, a
+	// date, year-month and year exactly 10, 7 and 4.
+	var layouts []string
+	switch {
+	case len(s) >= 20 && s[10] == 'T':
+		layouts = FHIRDateTimeLayouts[:2]
+	case len(s) == 10:
+		layouts = FHIRDateTimeLayouts[2:3]
+	case len(s) == 7:
+		layouts = FHIRDateTimeLayouts[3:4]
+	case len(s) == 4:
+		layouts = FHIRDateTimeLayouts[4:]
+	}
+	for _, layout := range layouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("incorrect format for date time %q", s)
+}
+
+// looksLikeFHIRDate is a cheap shape check (a year of four digits first)
+// that keeps time.Parse from accepting oddities such as signed years.
+func LooksLikeFHIRDate(s string) bool {
+	if len(s) < 4 {
+		return false
+	}
+	for i := 0; i < 4; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return len(s) == 4 || s[4] == '-'
+}
+
+// V3TimestampFromFHIR turns a FHIR date or dateTime into a v3 TS with
+// seconds in UTC (YYYYMMDDHHmmss), as the EPS API writes author times and
+// the prescription's effective time. A date becomes midnight.
+func V3TimestampFromFHIR(s string) (string, error) {
+	t, err := ParseFHIRDateTime(s)
+	if err != nil {
+		return "", err
+	}
+	return t.Format(V3TimeLayout), nil
+}
+
+// V3DateFromFHIR turns a FHIR date or dateTime into a v3 date (YYYYMMDD, UTC).
+func V3DateFromFHIR(s string) (string, error) {
+	t, err := ParseFHIRDateTime(s)
+	if err != nil {
+		return "", err
+	}
+	return t.Format(V3DateLayout), nil
+}
+
+// V3DateFromFHIRDate turns a FHIR date (no time part) into a v3 date
+// (YYYYMMDD); a partial date is filled with the first month or day.
+func V3DateFromFHIRDate(s string) (string, error) {
+	if strings.Contains(s, "T") {
+		return "", fmt.Errorf("incorrect format for date %q", s)
+	}
+	return V3DateFromFHIR(s)
+}
+
+// v3TimeLayouts are the v3 TS precisions read, longest first.
+var v3TimeLayouts = [...]string{
+	"20060102150405-0700",
+	"20060102150405",
+	"200601021504",
+	"2006010215",
+	"20060102",
+	"200601",
+	"2006",
+}
+
+func parseV3Time(ts string) (time.Time, string, error) {
+	for _, layout := range v3TimeLayouts {
+		if len(layout) != len(ts) {
+			continue
+		}
+		t, err := time.Parse(layout, ts)
+		if err == nil {
+			return t, layout, nil
+		}
+	}
+	return time.Time{}, "", fmt.Errorf("%q is not a v3 timestamp (YYYY[MM[DD[HH[mm[ss]]]]][+ZZzz])", ts)
+}
+
+// FHIRDateTimeFromV3 turns a v3 TS into a FHIR dateTime. A TS with a time
+// becomes YYYY-MM-DDTHH:mm:ss with its offset (+00:00 when it has none); a
+// TS of a date, month or year keeps that precision.
+func FHIRDateTimeFromV3(ts string) (string, error) {
+	t, layout, err := parseV3Time(ts)
+	if err != nil {
+		return "", err
+	}
+	switch len(layout) {
+	case 4:
+		return t.Format("2006"), nil
+	case 6:
+		return t.Format("2006-01"), nil
+	case 8:
+		return t.Format("2006-01-02"), nil
+	}
+	return t.Format("2006-01-02T15:04:05-07:00"), nil
+}
+
+// FHIRDateFromV3 turns a v3 TS into a FHIR date at the TS's precision (a time
+// part is dropped).
+func FHIRDateFromV3(ts string) (string, error) {
+	t, layout, err := parseV3Time(ts)
+	if err != nil {
+		return "", err
+	}
+	switch len(layout) {
+	case 4:
+		return t.Format("2006"), nil
+	case 6:
+		return t.Format("2006-01"), nil
+	}
+	return t.Format("2006-01-02"), nil
+}
+
+// Decimal checks that s is a decimal number FHIR and JSON accept and
+// returns it as a json.Number keeping the sender's text.
+func Decimal(s string) (json.Number, error) {
+	if !IsJSONNumber(s) {
+		return "", fmt.Errorf("%q is not a decimal number", s)
+	}
+	return json.Number(s), nil
+}
+
+// isJSONNumber reports whether s is a number in JSON's grammar.
+func IsJSONNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		j := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == j {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		j := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == j {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// GenderToV3 maps FHIR administrative gender to the v3 sex code
+// (2.16.840.1.113883.2.1.3.2.4.16.25).
+func GenderToV3(g string) (string, error) {
+	switch g {
+	case "male":
+		return "1", nil
+	case "female":
+		return "2", nil
+	case "other":
+		return "9", nil
+	case "unknown":
+		return "0", nil
+	}
+	return "", fmt.Errorf("unhandled gender %q", g)
+}
+
+// GenderFromV3 maps a v3 sex code to FHIR administrative gender.
+func GenderFromV3(code string) (string, error) {
+	switch code {
+	case "1":
+		return "male", nil
+	case "2":
+		return "female", nil
+	case "9":
+		return "other", nil
+	case "0":
+		return "unknown", nil
+	}
+	return "", fmt.Errorf("unhandled sex code %q", code)
+}
+
+// NameUseToV3 maps a FHIR HumanName.use to the v3 EntityNameUse.
+func NameUseToV3(use string) (string, error) {
+	switch use {
+	case "usual", "official":
+		return "L", nil
+	case "temp", "anonymous":
+		return "A", nil
+	case "nickname":
+		return "PREFERRED", nil
+	case "old":
+		return "PREVIOUS", nil
+	case "maiden":
+		return "PREVIOUS-MAIDEN", nil
+	}
+	return "", fmt.Errorf("unhandled name use %q", use)
+}
+
+// NameUseFromV3 maps a v3 EntityNameUse to a FHIR HumanName.use.
+func NameUseFromV3(use string) (string, error) {
+	switch use {
+	case "L":
+		return "usual", nil
+	case "A":
+		return "temp", nil
+	case "PREFERRED":
+		return "nickname", nil
+	case "PREVIOUS", "PREVIOUS-BIRTH":
+		return "old", nil
+	case "PREVIOUS-MAIDEN", "PREVIOUS-BACHELOR":
+		return "maiden", nil
+	}
+	return "", fmt.Errorf("unhandled name use %q", use)
+}
+
+// TelecomUseToV3 maps a FHIR ContactPoint.use to the v3 telecom use.
+func TelecomUseToV3(use string) (string, error) {
+	switch use {
+	case "home":
+		return "HP", nil
+	case "work":
+		return "WP", nil
+	case "temp":
+		return "HV", nil
+	case "mobile":
+		return "MC", nil
+	}
+	return "", fmt.Errorf("unhandled telecom use %q", use)
+}
+
+// TelecomUseFromV3 maps a v3 telecom use to a FHIR ContactPoint.use.
+func TelecomUseFromV3(use string) (string, error) {
+	switch use {
+	case "HP", "H":
+		return "home", nil
+	case "WP":
+		return "work", nil
+	case "HV":
+		return "temp", nil
+	case "MC", "PG":
+		return "mobile", nil
+	}
+	return "", fmt.Errorf("unhandled telecom use %q", use)
+}
+
+// TelecomValueToV3 writes a FHIR phone number as a v3 URL: white space is
+// dropped and "tel:" put in front unless it is there already, as the EPS
+// API does ("01823 333444" → "tel:01823333444").
+func TelecomValueToV3(value string) string {
+	v := strings.Join(strings.Fields(value), "")
+	if !strings.HasPrefix(v, "tel:") {
+		v = "tel:" + v
+	}
+	return v
+}
+
+// TelecomValueFromV3 drops the URL scheme of a v3 telecom value.
+func TelecomValueFromV3(value string) string {
+	if i := strings.IndexByte(value, ':'); i >= 0 {
+		return value[i+1:]
+	}
+	return value
+}
+
+// AddressUseToV3 maps a FHIR Address.use to the v3 address use.
+func AddressUseToV3(use string) (string, error) {
+	switch use {
+	case "home":
+		return "H", nil
+	case "work":
+		return "WP", nil
+	case "temp":
+		return "TMP", nil
+	case "billing":
+		return "PST", nil
+	}
+	return "", fmt.Errorf("unhandled address use %q", use)
+}
+
+// AddressUseFromV3 maps a v3 address use to a FHIR Address.use.
+func AddressUseFromV3(use string) (string, error) {
+	switch use {
+	case "H", "HP":
+		return "home", nil
+	case "WP", "BP":
+		return "work", nil
+	case "TMP":
+		return "temp", nil
+	case "PST":
+		return "billing", nil
+	}
+	return "", fmt.Errorf("unhandled address use %q", use)
+}

@@ -1,0 +1,220 @@
+package core
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/porxgate/porxgate/fhir"
+)
+
+// FHIRError is a problem found in a FHIR message on its way to v3: it names
+// the interaction being made (or the message event), the FHIR element path
+// (e.g. Bundle.entry[3].resource.groupIdentifier) and what was wrong there.
+type FHIRError struct {
+	// Interaction is the v3 interaction the FHIR message was to become.
+	Interaction string
+	// Path is the FHIR element path of the offending element.
+	Path string
+	// Msg says what was wrong.
+	Msg string
+}
+
+// Error implements the error interface.
+func (e *FHIRError) Error() string {
+	switch {
+	case e.Interaction != "" && e.Path != "":
+		return fmt.Sprintf("%s: %s: %s", e.Interaction, e.Path, e.Msg)
+	case e.Path != "":
+		return fmt.Sprintf("%s: %s", e.Path, e.Msg)
+	default:
+		return fmt.Sprintf("%s: %s", e.Interaction, e.Msg)
+	}
+}
+
+// BundleContext walks a FHIR Bundle on its way to v3 and remembers the first
+// problem it meets, so mapping code can read top-down and check Err once at
+// the end (the FHIR twin of v3.Reader). It is not safe for concurrent use.
+type BundleContext struct {
+	// Bundle is the message being translated.
+	Bundle *fhir.Bundle
+	// Interaction is the v3 interaction id being made, for error messages.
+	Interaction string
+	err         *FHIRError
+	index       map[fhir.Resource]int
+	// paths caches Path's answer per entry index (writers ask it for the
+	// same resources over and over).
+	paths []string
+	// trusted marks a bundle porxgate made itself (a regeneration check):
+	// values it wrote are not checked again.
+	Trusted bool
+}
+
+// NewBundleContext returns a context over b for making interaction.
+func NewBundleContext(b *fhir.Bundle, interaction string) *BundleContext {
+	c := &BundleContext{Bundle: b, Interaction: interaction, index: make(map[fhir.Resource]int, len(b.Entry))}
+	for i, e := range b.Entry {
+		if e.Resource != nil {
+			c.index[e.Resource] = i
+		}
+	}
+	return c
+}
+
+// Fail records a problem at a FHIR path unless one is already recorded.
+func (c *BundleContext) Fail(path, format string, args ...any) {
+	if c.err == nil {
+		c.err = &FHIRError{Interaction: c.Interaction, Path: path, Msg: fmt.Sprintf(format, args...)}
+	}
+}
+
+// Failed reports whether a problem has been recorded.
+func (c *BundleContext) Failed() bool { return c.err != nil }
+
+// Err returns the first problem met, or nil.
+func (c *BundleContext) Err() error {
+	if c.err == nil {
+		return nil
+	}
+	return c.err
+}
+
+// Path returns the FHIR path of a resource of the bundle
+// ("Bundle.entry[3].resource"), or its resourceType when it is not an entry
+// (e.g. a resource made up from an identifier reference).
+func (c *BundleContext) Path(r fhir.Resource) string {
+	if i, ok := c.index[r]; ok {
+		if c.paths == nil {
+			c.paths = make([]string, len(c.Bundle.Entry))
+		}
+		if i < len(c.paths) {
+			if c.paths[i] == "" {
+				c.paths[i] = "Bundle.entry[" + strconv.Itoa(i) + "].resource"
+			}
+			return c.paths[i]
+		}
+		return "Bundle.entry[" + strconv.Itoa(i) + "].resource"
+	}
+	if r == nil {
+		return "Bundle"
+	}
+	return r.GetResourceType()
+}
+
+// Resolve returns the bundle resource a literal reference points at. A
+// missing reference or one that resolves to nothing is recorded as a problem
+// at path.
+func (c *BundleContext) Resolve(ref *fhir.Reference, path string) fhir.Resource {
+	if ref == nil {
+		c.Fail(path, "missing mandatory reference")
+		return nil
+	}
+	if ref.Reference == "" {
+		c.Fail(path+".reference", "literal reference required")
+		return nil
+	}
+	r := c.Bundle.Resolve(ref.Reference)
+	if r == nil {
+		c.Fail(path+".reference", "reference %q does not resolve to a bundle entry", ref.Reference)
+	}
+	return r
+}
+
+// IsLiteral reports whether a reference points at a resource by URL (as
+// opposed to a logical reference by identifier only).
+func IsLiteral(ref *fhir.Reference) bool { return ref != nil && ref.Reference != "" }
+
+// Identifier returns the value of the only identifier of a system; none is
+// "" and more than one is recorded as a problem at path.
+func (c *BundleContext) Identifier(ids []fhir.Identifier, system, path string) string {
+	v, n := "", 0
+	for _, id := range ids {
+		if id.System == system {
+			v = id.Value
+			n++
+		}
+	}
+	if n > 1 {
+		c.Fail(path, "more than one identifier with system %s", system)
+	}
+	return v
+}
+
+// RequireIdentifier is Identifier for an identifier that must be present.
+func (c *BundleContext) RequireIdentifier(ids []fhir.Identifier, system, path string) string {
+	v := c.Identifier(ids, system, path)
+	if v == "" {
+		c.Fail(path, "missing mandatory identifier with system %s", system)
+	}
+	return v
+}
+
+// Extension returns the only extension with a URL, or nil; more than one is
+// recorded as a problem at path.
+func (c *BundleContext) Extension(exts []fhir.Extension, url, path string) *fhir.Extension {
+	var found *fhir.Extension
+	for i := range exts {
+		if exts[i].URL == url {
+			if found != nil {
+				c.Fail(path, "more than one extension %s", url)
+				return found
+			}
+			found = &exts[i]
+		}
+	}
+	return found
+}
+
+// Coding returns the only coding of a system in the concepts, or nil; more
+// than one is recorded as a problem at path.
+func (c *BundleContext) Coding(ccs []fhir.CodeableConcept, system, path string) *fhir.Coding {
+	var found *fhir.Coding
+	for i := range ccs {
+		for j := range ccs[i].Coding {
+			if ccs[i].Coding[j].System == system {
+				if found != nil {
+					c.Fail(path, "more than one coding with system %s", system)
+					return found
+				}
+				found = &ccs[i].Coding[j]
+			}
+		}
+	}
+	return found
+}
+
+// indexed formats "path[i]".
+func Indexed(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+// upperUUID upper-cases an id when it is a UUID, as Spine writes them.
+func UpperUUID(s string) string {
+	if IsUUID(s) {
+		return strings.ToUpper(s)
+	}
+	return s
+}
+
+// isUUID reports whether s has the 8-4-4-4-12 hexadecimal shape of a UUID.
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !isHex(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}

@@ -1,0 +1,274 @@
+package core
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+)
+
+// WriteIndented serialises a document built in code as etree's
+// Indent(2) followed by WriteToBytes would, in one pass: each element on
+// its own line, two spaces per level, an element holding only text on one
+// line. Character data between child elements is taken to be indentation
+// and replaced; an element without child elements is written on one line
+// with its text and comments. It is meant for documents porxgate makes
+// (elements, attributes, text, comments, processing instructions).
+func WriteIndented(doc *etree.Document) []byte { return writeIndented(doc, "", nil) }
+
+// writeIndented is WriteIndented that writes raw in place of a comment
+// whose text is marker (a fragment that must keep its own bytes).
+func writeIndented(doc *etree.Document, marker string, raw []byte) []byte {
+	w := xmlWriter{buf: make([]byte, 0, DocumentSize(doc)+len(raw)), marker: marker, raw: raw}
+	return w.document(doc)
+}
+
+// documentSize is the size of doc as WriteIndented writes it, but for
+// escapes and markers: what its buffer is made with, so that it is neither
+// grown nor much too large.
+func DocumentSize(doc *etree.Document) int {
+	n := 64 // and room for a few escapes
+	for _, t := range doc.Child {
+		switch t := t.(type) {
+		case *etree.ProcInst:
+			n += len(t.Target) + len(t.Inst) + 6
+		case *etree.Element:
+			n += elementSize(t, 0) + 1
+		}
+	}
+	return n
+}
+
+// elementSize is the size of e written at depth (its line break and
+// indentation included), but for escapes.
+func elementSize(e *etree.Element, depth int) int {
+	name := len(e.Tag)
+	if e.Space != "" {
+		name += len(e.Space) + 1
+	}
+	n := 1 + 2*depth + 2*name + 5 // <name>…</name> on its own line
+	if len(e.Child) == 0 {
+		n = 1 + 2*depth + name + 3 // <name/>
+	}
+	for _, a := range e.Attr {
+		n += len(a.Space) + len(a.Key) + len(a.Value) + 5
+	}
+	closing := false
+	for _, c := range e.Child {
+		switch c := c.(type) {
+		case *etree.Element:
+			closing = true
+			n += elementSize(c, depth+1)
+		case *etree.CharData:
+			n += len(c.Data)
+		case *etree.Comment:
+			n += len(c.Data) + 8 + 2*depth
+		}
+	}
+	if closing { // the end tag on a line of its own
+		n += 1 + 2*depth
+	}
+	return n
+}
+
+// writeIndentedQueue is WriteIndented that writes the raws in turn in
+// place of the comments whose text is marker, in document order, and says
+// how many it wrote; a marker beyond the last raw stays a comment.
+func WriteIndentedQueue(doc *etree.Document, marker string, raws [][]byte) ([]byte, int) {
+	size := DocumentSize(doc)
+	for _, r := range raws {
+		size += len(r)
+	}
+	w := xmlWriter{buf: make([]byte, 0, size), marker: marker, queue: raws, queued: true}
+	out := w.document(doc)
+	return out, w.next
+}
+
+// document writes the document's declaration and root.
+func (w *xmlWriter) document(doc *etree.Document) []byte {
+	first := true
+	for _, t := range doc.Child {
+		switch t := t.(type) {
+		case *etree.ProcInst:
+			if !first {
+				w.buf = append(w.buf, '\n')
+			}
+			w.buf = append(w.buf, "<?"...)
+			w.buf = append(w.buf, t.Target...)
+			if t.Inst != "" {
+				w.buf = append(w.buf, ' ')
+				w.buf = append(w.buf, t.Inst...)
+			}
+			w.buf = append(w.buf, "?>"...)
+			first = false
+		case *etree.Element:
+			if !first {
+				w.buf = append(w.buf, '\n')
+			}
+			w.element(t, 0)
+			first = false
+		}
+	}
+	return append(w.buf, '\n')
+}
+
+// xmlWriter carries WriteIndented's output and its raw fragment (or, when
+// queued, its raw fragments in turn).
+type xmlWriter struct {
+	buf    []byte
+	marker string
+	raw    []byte
+	queued bool
+	queue  [][]byte
+	next   int
+}
+
+// comment writes a comment, or the raw fragment in place of the marker.
+func (w *xmlWriter) comment(c *etree.Comment) {
+	if w.marker != "" && c.Data == w.marker {
+		switch {
+		case !w.queued:
+			w.buf = append(w.buf, w.raw...)
+			return
+		case w.next < len(w.queue):
+			w.buf = append(w.buf, w.queue[w.next]...)
+			w.next++
+			return
+		}
+	}
+	w.buf = append(w.buf, "<!--"...)
+	w.buf = append(w.buf, c.Data...)
+	w.buf = append(w.buf, "-->"...)
+}
+
+func (w *xmlWriter) element(e *etree.Element, depth int) {
+	w.buf = append(w.buf, '<')
+	w.name(e.Space, e.Tag)
+	for _, a := range e.Attr {
+		w.buf = append(w.buf, ' ')
+		w.name(a.Space, a.Key)
+		w.buf = append(w.buf, '=', '"')
+		w.buf = appendEscaped(w.buf, a.Value)
+		w.buf = append(w.buf, '"')
+	}
+	hasElements := false
+	for _, c := range e.Child {
+		if _, ok := c.(*etree.Element); ok {
+			hasElements = true
+			break
+		}
+	}
+	if len(e.Child) == 0 {
+		w.buf = append(w.buf, "/>"...)
+		return
+	}
+	w.buf = append(w.buf, '>')
+	if !hasElements {
+		for _, c := range e.Child {
+			switch c := c.(type) {
+			case *etree.CharData:
+				w.buf = appendEscaped(w.buf, c.Data)
+			case *etree.Comment:
+				w.comment(c)
+			}
+		}
+	} else {
+		for _, c := range e.Child {
+			switch c := c.(type) {
+			case *etree.Element:
+				w.newline(depth + 1)
+				w.element(c, depth+1)
+			case *etree.Comment:
+				w.newline(depth + 1)
+				w.comment(c)
+			case *etree.CharData:
+				if strings.TrimSpace(c.Data) != "" {
+					w.buf = appendEscaped(w.buf, c.Data)
+				}
+			}
+		}
+		w.newline(depth)
+	}
+	w.buf = append(w.buf, "</"...)
+	w.name(e.Space, e.Tag)
+	w.buf = append(w.buf, '>')
+}
+
+// indentation is the start of every line WriteIndented writes, up to a
+// depth of 32; deeper lines repeat its spaces.
+const indentation = "\n                                                                "
+
+func (w *xmlWriter) newline(depth int) {
+	if n := 1 + 2*depth; n <= len(indentation) {
+		w.buf = append(w.buf, indentation[:n]...)
+		return
+	}
+	w.buf = append(w.buf, '\n')
+	for i := 0; i < depth; i++ {
+		w.buf = append(w.buf, "  "...)
+	}
+}
+
+func (w *xmlWriter) name(space, local string) {
+	if space != "" {
+		w.buf = append(w.buf, space...)
+		w.buf = append(w.buf, ':')
+	}
+	w.buf = append(w.buf, local...)
+}
+
+// xmlPlainByte marks the bytes appendEscaped writes as they are: ASCII
+// from space up but & < > ' ".
+var xmlPlainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '&' && c != '<' && c != '>' && c != '\'' && c != '"'
+	}
+	return t
+}()
+
+// appendEscaped appends s escaped as etree writes text and attribute
+// values: & < > ' " as entities, characters XML does not allow (and
+// invalid UTF-8) as U+FFFD, everything else as it is.
+func appendEscaped(buf []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if xmlPlainByte[c] {
+			i++ // the usual case
+			continue
+		}
+		var esc string
+		width := 1
+		switch {
+		case c == '&':
+			esc = "&amp;"
+		case c == '<':
+			esc = "&lt;"
+		case c == '>':
+			esc = "&gt;"
+		case c == '\'':
+			esc = "&apos;"
+		case c == '"':
+			esc = "&quot;"
+		case c < 0x20:
+			if c != '\t' && c != '\n' && c != '\r' {
+				esc = "\uFFFD"
+			}
+		case c >= utf8.RuneSelf:
+			r, w := utf8.DecodeRuneInString(s[i:])
+			width = w
+			if !IsXMLChar(r) || (r == utf8.RuneError && w == 1) {
+				esc = "\uFFFD"
+			}
+		}
+		if esc == "" {
+			i += width
+			continue
+		}
+		buf = append(buf, s[start:i]...)
+		buf = append(buf, esc...)
+		i += width
+		start = i
+	}
+	return append(buf, s[start:]...)
+}

@@ -1,0 +1,126 @@
+package core
+
+import (
+	"fmt"
+	"time"
+
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// Env carries what a translation may not make up itself: the time and fresh
+// ids, and the family of interaction ids to answer in.
+type Env struct {
+	// Now is the time to stamp on messages made now (creationTime and the like).
+	Now time.Time
+	// NewID returns a fresh UUID (any case; builders upper-case as v3 needs).
+	NewID func() string
+	// Family is the interaction id family to write v3 in: UK (legacy systems,
+	// the default) or SM (the EPS API's own examples).
+	Family v3.Family
+	// KeepV3 makes a Translator's ToFHIR keep the v3 message in
+	// Meta.V3Original whenever the FHIR alone would not give it back (an
+	// originalText, a determinerCode, a comment... that EPS FHIR has no
+	// element for), and its ToV3 write that message back while the FHIR is
+	// unchanged: porxgate's own v3 → FHIR → v3 is then lossless
+	// (docs/mappings/accepting.md). The gateway leaves it false: what it
+	// forwards to EPS is the same either way.
+	KeepV3 bool
+}
+
+// family returns the family to write in, UK when unset.
+func (e Env) WriteFamily() v3.Family {
+	if e.Family == "" {
+		return v3.FamilyUK
+	}
+	return e.Family
+}
+
+// Meta holds the values that travel beside a FHIR body rather than inside
+// it: the v3 transmission wrapper's sender, receiver and ControlActEvent
+// author, which EPS FHIR carries in HTTP headers (NHSD-Session-URID and the
+// like) or leaves to the gateway's configuration.
+type Meta struct {
+	// MessageID is the v3 transmission id (the FHIR request's X-Request-ID).
+	MessageID string
+	// Interaction is the v3 interaction id the message came as.
+	Interaction string
+	// SenderASID and ReceiverASID are the transmission wrapper's devices.
+	SenderASID, ReceiverASID string
+	// Agent is the ControlActEvent author; nil means DefaultAgent().
+	Agent *v3.Agent
+	// SystemASID is the ControlActEvent author1 system.
+	SystemASID string
+	// V3Original is the v3 message a FHIR body was made from, kept (with
+	// Env.KeepV3) when the FHIR alone would not give it back.
+	V3Original *V3Original
+}
+
+// DefaultAgent returns the ControlActEvent author the EPS FHIR API writes
+// when the request names no user session, and so what porxgate writes when a
+// FHIR message reaches it without one.
+func DefaultAgent() v3.Agent {
+	return v3.Agent{RoleProfileID: "555254240100", UserID: "555254239107", JobRoleCode: "UNKNOWN"}
+}
+
+// Default ASIDs written when Meta names none: the EPS API's own (sender) and
+// Spine's (receiver), as in its examples.
+const (
+	DefaultSenderASID   = "200000001285"
+	DefaultReceiverASID = "567456789789"
+)
+
+// Wrapper returns the v3 transmission wrapper for a message made from FHIR,
+// filling what Meta leaves empty with the defaults.
+func (m Meta) Wrapper(interaction, id, creationTime string) v3.Wrapper {
+	w := v3.Wrapper{
+		ID:           id,
+		CreationTime: creationTime,
+		Interaction:  interaction,
+		SenderASID:   m.SenderASID,
+		ReceiverASID: m.ReceiverASID,
+		SystemASID:   m.SystemASID,
+		Author:       m.Agent,
+	}
+	if w.SenderASID == "" {
+		w.SenderASID = DefaultSenderASID
+	}
+	if w.ReceiverASID == "" {
+		w.ReceiverASID = DefaultReceiverASID
+	}
+	if w.SystemASID == "" {
+		w.SystemASID = w.SenderASID
+	}
+	if w.Author == nil {
+		a := DefaultAgent()
+		w.Author = &a
+	}
+	return w
+}
+
+// MetaFromWrapper keeps the wrapper values of a v3 message for the way back.
+func MetaFromWrapper(w v3.Wrapper) Meta {
+	return Meta{
+		MessageID:    w.ID,
+		Interaction:  w.Interaction,
+		SenderASID:   w.SenderASID,
+		ReceiverASID: w.ReceiverASID,
+		Agent:        w.Author,
+		SystemASID:   w.SystemASID,
+	}
+}
+
+// FixedEnv returns the Env that tests and examples translate with so their
+// output is exact: the clock pinned at 2024-06-07T08:09:10Z, the UK family,
+// and ids counting up from 00000000-0000-4000-8000-000000000001, one
+// sequence per call.
+func FixedEnv() Env {
+	n := 0
+	return Env{
+		Now:    time.Date(2024, 6, 7, 8, 9, 10, 0, time.UTC),
+		Family: v3.FamilyUK,
+		NewID: func() string {
+			n++
+			return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
+		},
+	}
+}

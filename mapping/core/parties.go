@@ -1,0 +1,468 @@
+package core
+
+import (
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// Parties, FHIR → v3: the patient (recordTarget/Patient) and the people and
+// organisations acting in a message (AgentPerson with representedOrganization
+// and healthCareProviderLicense), written the way the EPS API writes them.
+// Every function takes a BundleContext (problems are recorded there with
+// their FHIR path) and writes into an etree element; check c.Err() after.
+
+// FHIR identifier and code systems used for the people in a prescription.
+const (
+	SystemSpuriousCode     = "https://fhir.hl7.org.uk/Id/nhsbsa-spurious-code"
+	CodeSystemJobRoleName  = "https://fhir.hl7.org.uk/CodeSystem/UKCore-SDSJobRoleName"
+	SystemOrganizationRole = "https://fhir.nhs.uk/CodeSystem/organisation-role"
+	// CodeSystemV3OrganizationType is the v3 organisation type code system
+	// written as a FHIR URI; an Organization.type coding in it sets the
+	// v3 organisation code (porxgate; the EPS API always writes 999).
+	CodeSystemV3OrganizationType = "urn:oid:" + v3.OIDOrganizationType
+)
+
+// UnknownGPODSCode is the ODS code EPS uses for "GP not known", in FHIR and
+// in the v3 it writes; a v3 null id (nullFlavor) reads as it.
+const UnknownGPODSCode = "V81999"
+
+// organizationTypeNotSpecified is the v3 organisation type code the EPS API
+// writes for every organisation.
+const OrganizationTypeNotSpecified = "999"
+
+// PersonIDRule says which professional code becomes AgentPerson/agentPerson/id.
+type PersonIDRule int
+
+const (
+	// AuthorPersonID takes exactly one of the practitioner's GMC (without a
+	// leading C), GMP, NMC, GPhC, HCPC or unknown professional code.
+	AuthorPersonID PersonIDRule = iota
+	// ResponsiblePartyPersonID takes the role's NHSBSA spurious code, else the
+	// practitioner's DIN, else the author rule. A role that names its
+	// organisation by reference and its practitioner by identifier only (an
+	// "organisation only" responsible party) takes the organisation's name as
+	// the person's name.
+	ResponsiblePartyPersonID
+)
+
+// AgentPersonOptions tune AddAgentPerson.
+type AgentPersonOptions struct {
+	// PersonID chooses the professional code rule.
+	PersonID PersonIDRule
+	// ProviderLicense writes representedOrganization/healthCareProviderLicense
+	// (prescriptions and dispensing messages; not cancellations).
+	ProviderLicense bool
+}
+
+// AddName writes a HumanName as a v3 name element named tag: prefix, given,
+// family and suffix parts, or the text alone when the name has no parts.
+func AddName(c *BundleContext, parent *etree.Element, tag string, n fhir.HumanName, path string) *etree.Element {
+	el := parent.CreateElement(tag)
+	if n.Use != "" {
+		use, err := NameUseToV3(n.Use)
+		if err != nil {
+			c.Fail(path+".use", "%v", err)
+		}
+		el.CreateAttr("use", use)
+	}
+	if len(n.Prefix) == 0 && len(n.Given) == 0 && n.Family == "" && len(n.Suffix) == 0 {
+		if n.Text != "" {
+			el.SetText(n.Text)
+		}
+		return el
+	}
+	for _, p := range n.Prefix {
+		v3.AddText(el, "prefix", p)
+	}
+	for _, g := range n.Given {
+		v3.AddText(el, "given", g)
+	}
+	if n.Family != "" {
+		v3.AddText(el, "family", n.Family)
+	}
+	for _, s := range n.Suffix {
+		v3.AddText(el, "suffix", s)
+	}
+	return el
+}
+
+// AddTelecom writes a ContactPoint as <telecom use=".." value="tel:.."/>.
+func AddTelecom(c *BundleContext, parent *etree.Element, cp fhir.ContactPoint, path string) *etree.Element {
+	el := parent.CreateElement("telecom")
+	if cp.Use != "" {
+		use, err := TelecomUseToV3(cp.Use)
+		if err != nil {
+			c.Fail(path+".use", "%v", err)
+		}
+		el.CreateAttr("use", use)
+	}
+	if cp.Value != "" {
+		el.CreateAttr("value", TelecomValueToV3(cp.Value))
+	}
+	return el
+}
+
+// AddAddress writes an Address as <addr use=".."> with one streetAddressLine
+// per line, then city, district and state, and the postalCode. An address
+// given only as text is written as the addr's text (porxgate; the EPS API
+// writes such an address empty).
+func AddAddress(c *BundleContext, parent *etree.Element, a fhir.Address, path string) *etree.Element {
+	el := parent.CreateElement("addr")
+	if a.Use != "" {
+		use, err := AddressUseToV3(a.Use)
+		if err != nil {
+			c.Fail(path+".use", "%v", err)
+		}
+		el.CreateAttr("use", use)
+	}
+	lines := 0
+	for _, l := range a.Line {
+		if l != "" {
+			v3.AddText(el, "streetAddressLine", l)
+			lines++
+		}
+	}
+	for _, l := range [...]string{a.City, a.District, a.State} {
+		if l != "" {
+			v3.AddText(el, "streetAddressLine", l)
+			lines++
+		}
+	}
+	if a.PostalCode != "" {
+		v3.AddText(el, "postalCode", a.PostalCode)
+	} else if lines == 0 && a.Text != "" {
+		el.SetText(a.Text)
+	}
+	return el
+}
+
+// AddPatient writes recordTarget's <Patient classCode="PAT">: NHS number,
+// addresses, telecoms and patientPerson (names, gender, birth time and the
+// GP practice as the primary care provider; no or an unknown GP becomes a
+// null id). path is the Patient's FHIR path.
+func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path string) *etree.Element {
+	pat := v3.Add(parent, "Patient", "classCode", "PAT")
+	nhs := c.RequireIdentifier(p.Identifier, fhir.SystemNHSNumber, path+".identifier")
+	v3.AddII(pat, "id", v3.OIDNHSNumber, nhs)
+	for i, a := range p.Address {
+		AddAddress(c, pat, a, Indexed(path+".address", i))
+	}
+	for i, t := range p.Telecom {
+		AddTelecom(c, pat, t, Indexed(path+".telecom", i))
+	}
+	person := v3.Add(pat, "patientPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
+	if len(p.Name) == 0 {
+		c.Fail(path+".name", "missing mandatory name")
+	}
+	for i, n := range p.Name {
+		AddName(c, person, "name", n, Indexed(path+".name", i))
+	}
+	gender, err := GenderToV3(p.Gender)
+	if err != nil {
+		c.Fail(path+".gender", "%v", err)
+	}
+	v3.AddCV(person, "administrativeGenderCode", gender, v3.OIDGender, "")
+	birth, err := V3DateFromFHIRDate(p.BirthDate)
+	if err != nil {
+		c.Fail(path+".birthDate", "%v", err)
+	}
+	v3.AddValue(person, "birthTime", birth)
+	prov := v3.Add(v3.Add(v3.Add(person, "playedProviderPatient", "classCode", "PAT"), "subjectOf", "typeCode", "SBJ"),
+		"patientCareProvision", "classCode", "PCPR", "moodCode", "EVN")
+	v3.AddCV(prov, "code", "1", v3.OIDCareProvisionType, "")
+	hcp := v3.Add(v3.Add(prov, "responsibleParty", "typeCode", "RESP"), "healthCareProvider", "classCode", "PROV")
+	// The EPS API writes the unknown-GP code itself, V81999, both for a
+	// patient without generalPractitioner and for one whose GP is V81999;
+	// v3 nullFlavor="UNK" reads as V81999 (docs/mappings/conventions.md).
+	gp := patientGP(c, p, path)
+	if gp == "" {
+		gp = UnknownGPODSCode
+	}
+	v3.AddII(hcp, "id", v3.OIDODS, gp)
+	return pat
+}
+
+// patientGP returns the ODS code of the patient's only generalPractitioner.
+func patientGP(c *BundleContext, p *fhir.Patient, path string) string {
+	switch len(p.GeneralPractitioner) {
+	case 0:
+		return ""
+	case 1:
+	default:
+		c.Fail(path+".generalPractitioner", "more than one generalPractitioner")
+		return ""
+	}
+	ref := &p.GeneralPractitioner[0]
+	if ref.Identifier != nil {
+		return ref.Identifier.Value
+	}
+	if org, ok := c.Resolve(ref, path+".generalPractitioner[0]").(*fhir.Organization); ok {
+		return c.RequireIdentifier(org.Identifier, fhir.SystemODS, c.Path(org)+".identifier")
+	}
+	return ""
+}
+
+// AddAgentPerson writes <AgentPerson classCode="AGNT"> for a PractitionerRole:
+// role profile id, job role code, telecoms, the person (professional code
+// and name) and the represented organisation (the role's HealthcareService
+// when it has one, else its Organization) with, when opts.ProviderLicense,
+// the healthCareProviderLicense organisation (partOf, else the organisation
+// itself). rolePath is the role's FHIR path.
+func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.PractitionerRole, rolePath string, opts AgentPersonOptions) *etree.Element {
+	org, orgPath := RoleOrganization(c, role, rolePath)
+	prac, pracPath := RolePractitioner(c, role, org, rolePath, opts.PersonID == ResponsiblePartyPersonID)
+
+	ap := v3.Add(parent, "AgentPerson", "classCode", "AGNT")
+	if len(role.Identifier) > 0 {
+		if id := c.Identifier(role.Identifier, fhir.SystemSDSRoleProfile, rolePath+".identifier"); id != "" {
+			v3.AddII(ap, "id", v3.OIDSDSRoleProfile, id)
+		}
+	}
+	if len(role.Code) > 0 {
+		code := c.Coding(role.Code, fhir.CodeSystemJobRole, rolePath+".code")
+		if code == nil {
+			code = c.Coding(role.Code, CodeSystemJobRoleName, rolePath+".code")
+		}
+		if code == nil {
+			c.Fail(rolePath+".code", "no job role code in %s or %s", fhir.CodeSystemJobRole, CodeSystemJobRoleName)
+		} else {
+			v3.AddCV(ap, "code", code.Code, v3.OIDSDSJobRole, "")
+		}
+	}
+	telecoms, telPath := role.Telecom, rolePath+".telecom"
+	if telecoms == nil {
+		if IsLiteral(role.Practitioner) && prac != nil {
+			telecoms, telPath = prac.Telecom, pracPath+".telecom"
+		} else if org != nil {
+			telecoms, telPath = org.Telecom, orgPath+".telecom"
+		}
+	}
+	for i, t := range telecoms {
+		AddTelecom(c, ap, t, Indexed(telPath, i))
+	}
+	if prac != nil {
+		person := v3.Add(ap, "agentPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
+		var id string
+		if opts.PersonID == ResponsiblePartyPersonID {
+			id = responsiblePartyPersonID(c, prac, pracPath, role, rolePath)
+		} else {
+			id = PractitionerCode(c, prac, pracPath)
+		}
+		v3.AddII(person, "id", v3.OIDProfessionalCode, id)
+		switch len(prac.Name) {
+		case 0:
+		case 1:
+			AddName(c, person, "name", prac.Name[0], pracPath+".name[0]")
+		default:
+			c.Fail(pracPath+".name", "more than one name")
+		}
+	}
+	if org == nil {
+		return ap
+	}
+	rep := AddRepresentedOrganization(c, ap, role, rolePath, org, orgPath)
+	if opts.ProviderLicense {
+		addProviderLicense(c, rep, org, orgPath)
+	}
+	return ap
+}
+
+// roleOrganization returns the role's organisation: the referenced resource,
+// or one made up from a logical reference (identifier and display, with the
+// role's telecoms and its locations' addresses), as the EPS API does.
+func RoleOrganization(c *BundleContext, role *fhir.PractitionerRole, rolePath string) (*fhir.Organization, string) {
+	path := rolePath + ".organization"
+	if role.Organization == nil {
+		c.Fail(path, "missing mandatory organization")
+		return nil, path
+	}
+	if IsLiteral(role.Organization) {
+		org, ok := c.Resolve(role.Organization, path).(*fhir.Organization)
+		if !ok {
+			c.Fail(path, "does not reference an Organization")
+			return nil, path
+		}
+		return org, c.Path(org)
+	}
+	if role.Organization.Identifier == nil {
+		c.Fail(path, "neither a reference nor an identifier")
+		return nil, path
+	}
+	org := &fhir.Organization{
+		Identifier: []fhir.Identifier{*role.Organization.Identifier},
+		Name:       role.Organization.Display,
+		Telecom:    role.Telecom,
+	}
+	for i := range role.Location {
+		if loc, ok := c.Resolve(&role.Location[i], Indexed(rolePath+".location", i)).(*fhir.Location); ok && loc.Address != nil {
+			org.Address = append(org.Address, *loc.Address)
+		}
+	}
+	return org, path
+}
+
+// rolePractitioner returns the role's practitioner: the referenced resource,
+// or one made up from a logical reference (identifier, display as name).
+func RolePractitioner(c *BundleContext, role *fhir.PractitionerRole, org *fhir.Organization, rolePath string, orgOnlyName bool) (*fhir.Practitioner, string) {
+	path := rolePath + ".practitioner"
+	ref := role.Practitioner
+	if ref == nil {
+		return nil, path
+	}
+	if IsLiteral(ref) {
+		prac, ok := c.Resolve(ref, path).(*fhir.Practitioner)
+		if !ok {
+			c.Fail(path, "does not reference a Practitioner")
+			return nil, path
+		}
+		return prac, c.Path(prac)
+	}
+	if ref.Identifier == nil {
+		c.Fail(path, "neither a reference nor an identifier")
+		return nil, path
+	}
+	name := ref.Display
+	if orgOnlyName && IsLiteral(role.Organization) && org != nil {
+		name = org.Name
+	}
+	prac := &fhir.Practitioner{Identifier: []fhir.Identifier{*ref.Identifier}}
+	if name != "" {
+		prac.Name = []fhir.HumanName{{Text: name}}
+	}
+	return prac, path
+}
+
+// authorProfessionalSystems are the identifier systems of the author's
+// professional code, in the order the EPS API looks for them.
+var authorProfessionalSystems = [...]string{
+	fhir.SystemGMC, fhir.SystemGMP, fhir.SystemNMC, fhir.SystemGPhC, fhir.SystemHCPC, fhir.SystemProfessionalCode,
+}
+
+// authorPersonID returns the practitioner's only professional code.
+func PractitionerCode(c *BundleContext, prac *fhir.Practitioner, pracPath string) string {
+	var buf [2]string
+	codes := buf[:0]
+	idPath := pracPath + ".identifier"
+	for _, sys := range authorProfessionalSystems {
+		v := c.Identifier(prac.Identifier, sys, idPath)
+		if v == "" {
+			continue
+		}
+		if sys == fhir.SystemGMC && (v[0] == 'C' || v[0] == 'c') {
+			v = v[1:]
+		}
+		codes = append(codes, v)
+	}
+	if len(codes) != 1 {
+		c.Fail(idPath, "expected exactly one professional code (GMC, GMP, NMC, GPhC, HCPC or professional-code), got %d [%s]",
+			len(codes), strings.Join(codes, ", "))
+		return ""
+	}
+	return codes[0]
+}
+
+// responsiblePartyPersonID returns the spurious code, DIN or author code.
+func responsiblePartyPersonID(c *BundleContext, prac *fhir.Practitioner, pracPath string, role *fhir.PractitionerRole, rolePath string) string {
+	if v := c.Identifier(role.Identifier, SystemSpuriousCode, rolePath+".identifier"); v != "" {
+		return v
+	}
+	if v := c.Identifier(prac.Identifier, fhir.SystemDIN, pracPath+".identifier"); v != "" {
+		return v
+	}
+	return PractitionerCode(c, prac, pracPath)
+}
+
+// addRepresentedOrganization writes representedOrganization from the role's
+// HealthcareService (its address from its Location) or its Organization.
+func AddRepresentedOrganization(c *BundleContext, ap *etree.Element, role *fhir.PractitionerRole, rolePath string, org *fhir.Organization, orgPath string) *etree.Element {
+	rep := v3.Add(ap, "representedOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
+	if len(role.HealthcareService) == 0 {
+		addOrganizationCore(c, rep, org.Identifier, org.Type, org.Name, orgPath)
+		for i, t := range org.Telecom {
+			AddTelecom(c, rep, t, Indexed(orgPath+".telecom", i))
+		}
+		switch len(org.Address) {
+		case 0:
+		case 1:
+			AddAddress(c, rep, org.Address[0], orgPath+".address[0]")
+		default:
+			c.Fail(orgPath+".address", "more than one address")
+		}
+		return rep
+	}
+	hsPath := rolePath + ".healthcareService[0]"
+	var hs *fhir.HealthcareService
+	if ref := &role.HealthcareService[0]; IsLiteral(ref) {
+		var ok bool
+		if hs, ok = c.Resolve(ref, hsPath).(*fhir.HealthcareService); !ok {
+			c.Fail(hsPath, "does not reference a HealthcareService")
+			return rep
+		}
+		hsPath = c.Path(hs)
+	} else {
+		hs = &fhir.HealthcareService{Name: ref.Display, Telecom: role.Telecom, Location: role.Location}
+		if ref.Identifier != nil {
+			hs.Identifier = []fhir.Identifier{*ref.Identifier}
+		}
+	}
+	addOrganizationCore(c, rep, hs.Identifier, hs.Type, hs.Name, hsPath)
+	for i, t := range hs.Telecom {
+		AddTelecom(c, rep, t, Indexed(hsPath+".telecom", i))
+	}
+	switch len(hs.Location) {
+	case 1:
+		loc, ok := c.Resolve(&hs.Location[0], hsPath+".location[0]").(*fhir.Location)
+		if !ok {
+			c.Fail(hsPath+".location[0]", "does not reference a Location")
+		} else if loc.Address == nil {
+			c.Fail(c.Path(loc)+".address", "missing mandatory address")
+		} else {
+			AddAddress(c, rep, *loc.Address, c.Path(loc)+".address")
+		}
+	default:
+		c.Fail(hsPath+".location", "expected exactly one location, got %d", len(hs.Location))
+	}
+	return rep
+}
+
+// addOrganizationCore writes an organisation's id (ODS code), type code and
+// name (when it has one).
+func addOrganizationCore(c *BundleContext, el *etree.Element, ids []fhir.Identifier, types []fhir.CodeableConcept, name, path string) {
+	ods := c.RequireIdentifier(ids, fhir.SystemODS, path+".identifier")
+	v3.AddII(el, "id", v3.OIDODS, ods)
+	typeCode := OrganizationTypeNotSpecified
+	if cd := c.Coding(types, CodeSystemV3OrganizationType, path+".type"); cd != nil && cd.Code != "" {
+		typeCode = cd.Code
+	}
+	v3.AddCV(el, "code", typeCode, v3.OIDOrganizationType, "")
+	// The MIM's Organization name is 0..1: an organisation without one (known
+	// by its ODS code) is written without one, as it came.
+	if name != "" {
+		v3.AddText(el, "name", name)
+	}
+}
+
+// addProviderLicense writes healthCareProviderLicense: the organisation's
+// partOf (a referenced resource, or an identifier with display as name), or
+// the organisation itself.
+func addProviderLicense(c *BundleContext, rep *etree.Element, org *fhir.Organization, orgPath string) {
+	lic := v3.Add(v3.Add(rep, "healthCareProviderLicense", "classCode", "PROV"), "Organization", "classCode", "ORG", "determinerCode", "INSTANCE")
+	switch {
+	case org.PartOf == nil:
+		addOrganizationCore(c, lic, org.Identifier, org.Type, org.Name, orgPath)
+	case IsLiteral(org.PartOf):
+		parent, ok := c.Resolve(org.PartOf, orgPath+".partOf").(*fhir.Organization)
+		if !ok {
+			c.Fail(orgPath+".partOf", "does not reference an Organization")
+			return
+		}
+		addOrganizationCore(c, lic, parent.Identifier, parent.Type, parent.Name, c.Path(parent))
+	case org.PartOf.Identifier != nil:
+		addOrganizationCore(c, lic, []fhir.Identifier{*org.PartOf.Identifier}, nil, org.PartOf.Display, orgPath+".partOf")
+	default:
+		c.Fail(orgPath+".partOf", "neither a reference nor an identifier")
+	}
+}

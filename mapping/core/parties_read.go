@@ -1,0 +1,402 @@
+package core
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// Parties, v3 → FHIR: readers that turn v3 names, telecoms, addresses, the
+// recordTarget Patient and AgentPersons into the FHIR resources the EPS API
+// expects, shaped so that the FHIR → v3 writers of parties.go give the same
+// v3 back. Problems are recorded on the nodes' v3.Reader with their path.
+// Elements the FHIR profiles have no place for are not read here; a caller
+// that must give the v3 back exactly compares it with what the writers make
+// (see prescribe_carry.go).
+
+// ReadName reads a v3 name element into a HumanName: prefix, given, family
+// and suffix parts, or its text when it has no parts.
+func ReadName(n v3.Node) fhir.HumanName {
+	var hn fhir.HumanName
+	if use := n.OptAttr("use"); use != "" {
+		u, err := NameUseFromV3(use)
+		if err != nil {
+			n.Fail("%v", err)
+		}
+		hn.Use = u
+	}
+	parts := 0
+	for _, c := range n.Elements() {
+		parts++
+		switch c.El.Tag {
+		case "prefix":
+			hn.Prefix = append(hn.Prefix, c.Text())
+		case "given":
+			hn.Given = append(hn.Given, c.Text())
+		case "family":
+			if hn.Family == "" {
+				hn.Family = c.Text()
+			}
+		case "suffix":
+			hn.Suffix = append(hn.Suffix, c.Text())
+		}
+	}
+	if parts == 0 {
+		hn.Text = strings.TrimSpace(n.Text())
+	}
+	return hn
+}
+
+// ReadTelecom reads <telecom use value/> into a phone ContactPoint.
+func ReadTelecom(n v3.Node) fhir.ContactPoint {
+	cp := fhir.ContactPoint{System: "phone"}
+	if use := n.OptAttr("use"); use != "" {
+		u, err := TelecomUseFromV3(use)
+		if err != nil {
+			n.Fail("%v", err)
+		}
+		cp.Use = u
+	}
+	if v := n.OptAttr("value"); v != "" {
+		cp.Value = TelecomValueFromV3(v)
+	}
+	return cp
+}
+
+// ReadAddress reads <addr use> (streetAddressLine and postalCode parts, or
+// text) into an Address with one line per streetAddressLine.
+func ReadAddress(n v3.Node) fhir.Address {
+	var a fhir.Address
+	if use := n.OptAttr("use"); use != "" {
+		u, err := AddressUseFromV3(use)
+		if err != nil {
+			n.Fail("%v", err)
+		}
+		a.Use = u
+	}
+	parts := 0
+	for _, c := range n.Elements() {
+		parts++
+		switch c.El.Tag {
+		case "streetAddressLine":
+			a.Line = append(a.Line, c.Text())
+		case "postalCode":
+			if a.PostalCode == "" {
+				a.PostalCode = c.Text()
+			}
+		}
+	}
+	if parts == 0 {
+		a.Text = strings.TrimSpace(n.Text())
+	}
+	return a
+}
+
+// ReadPatient reads recordTarget/Patient into a Patient with the given id:
+// NHS number, addresses, telecoms, names, gender, birth date and the GP
+// practice (a null provider id becomes the unknown-GP code V81999).
+func ReadPatient(n v3.Node, id string) *fhir.Patient {
+	p := &fhir.Patient{Base: fhir.Base{ResourceType: "Patient", ID: id}}
+	nhs := V3ID(n.Child("id"), v3.OIDNHSNumber)
+	p.Identifier = []fhir.Identifier{{System: fhir.SystemNHSNumber, Value: nhs}}
+	for _, a := range n.All("addr") {
+		p.Address = append(p.Address, ReadAddress(a))
+	}
+	for _, t := range n.All("telecom") {
+		p.Telecom = append(p.Telecom, ReadTelecom(t))
+	}
+	person := n.Child("patientPerson")
+	for _, nm := range person.All("name") {
+		p.Name = append(p.Name, ReadName(nm))
+	}
+	if person.Exists() && len(p.Name) == 0 {
+		person.Child("name")
+	}
+	gn := person.Child("administrativeGenderCode")
+	if code := V3Code(gn, v3.OIDGender); code != "" {
+		g, err := GenderFromV3(code)
+		if err != nil {
+			gn.Fail("%v", err)
+		}
+		p.Gender = g
+	}
+	bn := person.Child("birthTime")
+	if ts := bn.Value(); ts != "" {
+		d, err := FHIRDateFromV3(ts)
+		if err != nil {
+			bn.Fail("%v", err)
+		}
+		p.BirthDate = d
+	}
+	prov := person.Child("playedProviderPatient").Child("subjectOf").Child("patientCareProvision")
+	V3FixedCode(prov.Child("code"), "1", v3.OIDCareProvisionType)
+	gpID := prov.Child("responsibleParty").Child("healthCareProvider").Child("id")
+	gp := UnknownGPODSCode
+	if gpID.Exists() && !gpID.HasAttr("nullFlavor") {
+		gp = V3ID(gpID, v3.OIDODS)
+	}
+	p.GeneralPractitioner = []fhir.Reference{{Identifier: &fhir.Identifier{System: fhir.SystemODS, Value: gp}}}
+	return p
+}
+
+// AgentPersonResources are the FHIR resources one v3 AgentPerson maps to.
+type AgentPersonResources struct {
+	// Role is the PractitionerRole (role profile id, job role, telecoms).
+	Role *fhir.PractitionerRole
+	// Practitioner is the person (professional code, name); nil when the
+	// AgentPerson names no person.
+	Practitioner *fhir.Practitioner
+	// Organization is the represented organisation; its partOf carries the
+	// healthCareProviderLicense organisation.
+	Organization *fhir.Organization
+	// Parent is the healthCareProviderLicense organisation as a resource of
+	// its own, when partOf as an identifier cannot carry it (its type code
+	// is not 999); nil otherwise.
+	Parent *fhir.Organization
+}
+
+// FullURL is the fullUrl porxgate gives a resource with a UUID id.
+func FullURL(id string) string { return "urn:uuid:" + id }
+
+// ReadAgentPerson reads an AgentPerson into a PractitionerRole, Practitioner
+// and Organization(s) with fresh ids from newID. The person's professional
+// code gets an identifier system that the rule gives back on the way to v3:
+// for AuthorPersonID one of GMC/GMP/NMC/HCPC/professional-code by its shape
+// (see ProfessionalCodeIdentifier); for ResponsiblePartyPersonID the DIN.
+func ReadAgentPerson(n v3.Node, newID func() string, rule PersonIDRule) *AgentPersonResources {
+	res := &AgentPersonResources{Role: &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: FreshID(newID)}}}
+	role := res.Role
+	if id := n.Opt("id"); id.Exists() {
+		role.Identifier = []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: V3ID(id, v3.OIDSDSRoleProfile)}}
+	}
+	if cn := n.Opt("code"); cn.Exists() {
+		code := V3Code(cn, v3.OIDSDSJobRole)
+		sys := CodeSystemJobRoleName
+		if strings.Contains(code, ":") {
+			sys = fhir.CodeSystemJobRole
+		}
+		role.Code = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: sys, Code: code}}}}
+	}
+	for _, t := range n.All("telecom") {
+		role.Telecom = append(role.Telecom, ReadTelecom(t))
+	}
+	if pn := n.Opt("agentPerson"); pn.Exists() {
+		prac := &fhir.Practitioner{Base: fhir.Base{ResourceType: "Practitioner", ID: FreshID(newID)}}
+		// Legacy senders are known to use other roots here (e.g.
+		// 1.2.826.0.1285.0.2.0.54); the code is read whatever the root, and
+		// the prescription's regeneration check keeps the element exact.
+		code := pn.Child("id").Attr("extension")
+		if rule == ResponsiblePartyPersonID {
+			prac.Identifier = []fhir.Identifier{{System: fhir.SystemDIN, Value: code}}
+		} else {
+			prac.Identifier = []fhir.Identifier{ProfessionalCodeIdentifier(code)}
+		}
+		if nm := pn.Opt("name"); nm.Exists() {
+			prac.Name = []fhir.HumanName{ReadName(nm)}
+		}
+		res.Practitioner = prac
+		role.Practitioner = &fhir.Reference{Reference: FullURL(prac.ID)}
+	}
+	org, parent := ReadOrganization(n.Child("representedOrganization"), newID)
+	res.Organization, res.Parent = org, parent
+	role.Organization = &fhir.Reference{Reference: FullURL(org.ID)}
+	return res
+}
+
+// Entries returns the resources as bundle entries, role first.
+func (a *AgentPersonResources) Entries() []fhir.Entry {
+	out := []fhir.Entry{{FullURL: FullURL(a.Role.ID), Resource: a.Role}}
+	if a.Practitioner != nil {
+		out = append(out, fhir.Entry{FullURL: FullURL(a.Practitioner.ID), Resource: a.Practitioner})
+	}
+	if a.Organization != nil {
+		out = append(out, fhir.Entry{FullURL: FullURL(a.Organization.ID), Resource: a.Organization})
+	}
+	if a.Parent != nil {
+		out = append(out, fhir.Entry{FullURL: FullURL(a.Parent.ID), Resource: a.Parent})
+	}
+	return out
+}
+
+// ReadOrganization reads a representedOrganization (id, code, name,
+// telecoms, address, healthCareProviderLicense) into an Organization, and
+// the licence organisation into partOf, or into a resource of its own when
+// its type code needs one.
+func ReadOrganization(n v3.Node, newID func() string) (org, parent *fhir.Organization) {
+	org = &fhir.Organization{Base: fhir.Base{ResourceType: "Organization", ID: FreshID(newID)}}
+	readOrganizationCore(n, org)
+	for _, t := range n.All("telecom") {
+		org.Telecom = append(org.Telecom, ReadTelecom(t))
+	}
+	for _, a := range n.All("addr") {
+		org.Address = append(org.Address, ReadAddress(a))
+	}
+	lic := n.Opt("healthCareProviderLicense")
+	if !lic.Exists() {
+		return org, nil
+	}
+	ln := lic.Child("Organization")
+	p := &fhir.Organization{Base: fhir.Base{ResourceType: "Organization"}}
+	readOrganizationCore(ln, p)
+	if len(p.Type) == 0 {
+		org.PartOf = &fhir.Reference{Identifier: &p.Identifier[0], Display: p.Name}
+		return org, nil
+	}
+	p.ID = FreshID(newID)
+	org.PartOf = &fhir.Reference{Reference: FullURL(p.ID)}
+	return org, p
+}
+
+// readOrganizationCore reads an organisation's id, type code and name.
+func readOrganizationCore(n v3.Node, org *fhir.Organization) {
+	ods := V3ID(n.Child("id"), v3.OIDODS)
+	org.Identifier = []fhir.Identifier{{System: fhir.SystemODS, Value: ods}}
+	if code := V3Code(n.Child("code"), v3.OIDOrganizationType); code != "" && code != OrganizationTypeNotSpecified {
+		org.Type = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: CodeSystemV3OrganizationType, Code: code}}}}
+	}
+	// name is optional in the MIM's Organization (0..1): Spine accepts an
+	// organisation known by its ODS code alone, and so does porxgate.
+	org.Name = n.Opt("name").Text()
+}
+
+// professionalCodeShapes pick the FHIR identifier system of a professional
+// code by its shape. A GMC number is only recognised without a leading C,
+// since the way back to v3 drops one. A G followed by seven digits (GMP
+// national codes and the spurious code G9999999 alike) is written as a GMC
+// number, as the EPS API's own prescriptions carry G9999999: EPS refuses a
+// prescriber Practitioner with a gmp-number ("expected exactly one
+// professional code from GMC|NMC|GPhC|HCPC|professional-code"), so porxgate
+// never writes one (docs/mappings/conventions.md).
+var professionalCodeShapes = []struct {
+	system string
+	re     *regexp.Regexp
+}{
+	{fhir.SystemNMC, regexp.MustCompile(`^[0-9]{2}[A-Z][0-9]{4}[A-Z]$`)},
+	{fhir.SystemGMC, regexp.MustCompile(`^G?[0-9]{7}$`)},
+	{fhir.SystemHCPC, regexp.MustCompile(`^[A-Z]{2}[0-9]{6}$`)},
+}
+
+// ProfessionalCodeIdentifier returns the Practitioner identifier for an
+// author's v3 professional code (agentPerson/id, 1.2.826.0.1285.0.2.1.54):
+// NMC, GMC or HCPC by its shape, else the unknown professional-code system;
+// never GMP (see professionalCodeShapes). Each gives the code back
+// unchanged under the author rule.
+func ProfessionalCodeIdentifier(code string) fhir.Identifier {
+	for _, s := range professionalCodeShapes {
+		if s.re.MatchString(code) {
+			return fhir.Identifier{System: s.system, Value: code}
+		}
+	}
+	return fhir.Identifier{System: fhir.SystemProfessionalCode, Value: code}
+}
+
+// freshID returns a new lower-case id from newID.
+func FreshID(newID func() string) string {
+	if newID == nil {
+		return ""
+	}
+	return strings.ToLower(newID())
+}
+
+// SameElement reports whether two v3 elements are equal in name, attributes
+// (in any order; a declaration of the v3 default namespace does not count),
+// trimmed text and children, ignoring the child elements for which skip
+// returns true.
+func SameElement(a, b *etree.Element, skip func(*etree.Element) bool) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	if a.Tag != b.Tag || a.Space != b.Space {
+		return false
+	}
+	n := 0
+	for _, at := range a.Attr {
+		if isV3NamespaceDecl(at) {
+			continue
+		}
+		n++
+		if v, ok := attrValue(b, at.Space, at.Key); !ok || v != at.Value {
+			return false
+		}
+	}
+	if n != countAttrs(b) {
+		return false
+	}
+	if strings.TrimSpace(a.Text()) != strings.TrimSpace(b.Text()) {
+		return false
+	}
+	i, j := 0, 0
+	for {
+		ae := nextElement(a, &i, skip)
+		be := nextElement(b, &j, skip)
+		if ae == nil || be == nil {
+			return ae == be
+		}
+		if !SameElement(ae, be, skip) {
+			return false
+		}
+	}
+}
+
+// nextElement returns the next child element of e from token index *i on
+// that skip does not rule out, advancing *i past it; nil at the end.
+func nextElement(e *etree.Element, i *int, skip func(*etree.Element) bool) *etree.Element {
+	for *i < len(e.Child) {
+		t := e.Child[*i]
+		*i++
+		if c, ok := t.(*etree.Element); ok && (skip == nil || !skip(c)) {
+			return c
+		}
+	}
+	return nil
+}
+
+// attrValue returns the value of e's first attribute matching space and
+// key as etree's SelectAttrValue matches them (an empty space matches
+// any), without putting the two together and apart again.
+func attrValue(e *etree.Element, space, key string) (string, bool) {
+	for _, a := range e.Attr {
+		if a.Key == key && (space == "" || space == a.Space) {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// isV3NamespaceDecl tells a declaration of the v3 default namespace, which
+// changes nothing where the v3 namespace is already in force.
+func isV3NamespaceDecl(a etree.Attr) bool {
+	return a.Space == "" && a.Key == "xmlns" && a.Value == v3.Namespace
+}
+
+func countAttrs(e *etree.Element) int {
+	n := 0
+	for _, a := range e.Attr {
+		if !isV3NamespaceDecl(a) {
+			n++
+		}
+	}
+	return n
+}
+
+// expectChildren records a child element whose name is not in allowed, so
+// nothing a message carries is silently dropped. (Readers whose output is
+// checked by regeneration, as the prescription's is, need not call it.)
+func ExpectChildren(n v3.Node, allowed ...string) {
+	if !n.Exists() {
+		return
+	}
+next:
+	for _, c := range n.Elements() {
+		for _, a := range allowed {
+			if c.El.Tag == a {
+				continue next
+			}
+		}
+		c.Fail("unexpected element")
+		return
+	}
+}

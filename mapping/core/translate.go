@@ -1,0 +1,70 @@
+package core
+
+import (
+	"fmt"
+
+	"github.com/beevik/etree"
+
+	"github.com/porxgate/porxgate/fhir"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// openV3 begins a v3 → FHIR translation: it parses the payload, checks that
+// its root is one of the accepted interactions (given in the UK family;
+// either family is read) and that env can make fresh ids. It returns the
+// Reader, the root node and the root's UK-family interaction id; what names
+// the expected message in the error ("not a <what>").
+func OpenV3(payload []byte, env Env, what string, accepted ...string) (*v3.Reader, v3.Node, string, error) {
+	r, root, err := v3.Parse(payload)
+	if err != nil {
+		return nil, v3.Node{}, "", err
+	}
+	RelaxNode(root)
+	canon, _, cerr := v3.Canonical(root.El.Tag)
+	ok := false
+	for _, a := range accepted {
+		ok = ok || (cerr == nil && canon == a)
+	}
+	if !ok {
+		return nil, v3.Node{}, "", &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "not a " + what}
+	}
+	if env.NewID == nil {
+		return nil, v3.Node{}, "", &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "no id generator (Env.NewID)"}
+	}
+	return r, root, canon, nil
+}
+
+// newV3Message begins a FHIR → v3 translation: the transmission wrapper and
+// ControlActEvent of interaction made now, with transmission id
+// meta.MessageID when set, else ownID (the FHIR message's own id), written
+// upper case. It returns the document and the subject to write into.
+func NewV3Message(meta Meta, interaction, ownID string, env Env) (*etree.Document, *etree.Element) {
+	id := meta.MessageID
+	if id == "" {
+		id = ownID
+	}
+	return v3.BuildWrapper(meta.Wrapper(interaction, UpperUUID(id), env.Now.UTC().Format(V3TimeLayout)))
+}
+
+// payloadToFHIR is the whole frame of a v3 → FHIR translation whose
+// ControlActEvent subject holds one payload element: open the message
+// (openV3), read the wrapper, check the subject holds only element, let read
+// build the FHIR resource from it, and write it with the wrapper values
+// that travel beside it.
+func PayloadToFHIR[T fhir.Resource](data []byte, env Env, what, element string, read func(n v3.Node, env Env) T, accepted ...string) ([]byte, Meta, error) {
+	r, root, _, err := OpenV3(data, env, what, accepted...)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	w, subject := v3.ReadWrapper(root)
+	ExpectChildren(subject, element)
+	res := read(subject.Child(element), env)
+	if err := r.Err(); err != nil {
+		return nil, Meta{}, err
+	}
+	out, err := fhir.Marshal(res)
+	if err != nil {
+		return nil, Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
+	}
+	return out, MetaFromWrapper(w), nil
+}

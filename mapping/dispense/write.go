@@ -1,0 +1,338 @@
+package dispense
+
+import (
+	"strconv"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/core"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// Dispense Notification, FHIR → v3, following the EPS API's translation:
+// the first MedicationDispense gives the effective time (whenHandedOver),
+// the prescription status, ids and the dispenser (its contained
+// PractitionerRole); MedicationDispenses sharing a dispense item number
+// become one supplied line item with one component per supply.
+
+// dnDispense is one MedicationDispense of the message with its path.
+type dnDispense struct {
+	md   *fhir.MedicationDispense
+	path string
+}
+
+// dnGroup is the MedicationDispenses of one supplied line item.
+type dnGroup struct {
+	itemID string
+	mds    []dnDispense
+}
+
+// WriteDispenseNotification writes the <DispenseNotification> of the
+// dispense-notification Bundle in c under parent. Problems are recorded on c.
+func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env core.Env) {
+	b := c.Bundle
+	var mh *fhir.MessageHeader
+	var mds []dnDispense
+	for i, e := range b.Entry {
+		switch r := e.Resource.(type) {
+		case *fhir.MessageHeader:
+			mh = r
+		case *fhir.MedicationDispense:
+			mds = append(mds, dnDispense{md: r, path: core.Indexed("Bundle.entry", i) + ".resource"})
+		}
+	}
+	if mh == nil {
+		c.Fail("Bundle.entry", "no MessageHeader")
+		return
+	}
+	if len(mds) == 0 {
+		c.Fail("Bundle.entry", "no MedicationDispense")
+		return
+	}
+	mhPath := c.Path(mh)
+	px := core.PorxgateExtension(mh.Extension, pxDispenseNotification)
+	msgID := ""
+	if b.Identifier != nil {
+		msgID = b.Identifier.Value
+	}
+	first := mds[0]
+	firstMR := dnRequest(c, first)
+	var perf *dnDispense
+	for i := range mds {
+		if len(mds[i].md.Performer) > 0 {
+			perf = &mds[i]
+			break
+		}
+	}
+	if perf == nil {
+		c.Fail(first.path+".performer", "no MedicationDispense names its performer (the dispenser)")
+		return
+	}
+	rolePath := perf.path + ".performer[0].actor"
+	role := core.AgentRole(c, &perf.md.Performer[0].Actor, &perf.md.Base, rolePath)
+	if role == nil || firstMR == nil {
+		return
+	}
+	var org *fhir.Organization
+	if r := core.ResolveAgent(c, role.Organization, &perf.md.Base, rolePath+".organization"); r != nil {
+		var ok bool
+		if org, ok = r.(*fhir.Organization); !ok {
+			c.Fail(rolePath+".organization", "references a %s, want an Organization", r.GetResourceType())
+			return
+		}
+	}
+	if org == nil {
+		return
+	}
+
+	dn := v3.Add(parent, "DispenseNotification", "classCode", "INFO", "moodCode", "EVN")
+	v3.AddII(dn, "id", core.UpperUUID(msgID), "")
+	v3.AddCV(dn, "code", CodeDispensedFocus, core.V3SNOMED, NameDispensedFocus)
+	v3.AddValue(dn, "effectiveTime", core.TSFromFHIR(c, first.md.WhenHandedOver, first.path+".whenHandedOver"))
+	v3.AddII(dn, "typeId", v3.OIDTypeID, dnTypeID)
+	pat := v3.Add(v3.Add(dn, "recordTarget", "typeCode", "RCT"), "patient", "classCode", "PAT")
+	v3.AddII(pat, "id", v3.OIDNHSNumber, dnNHSNumber(c, first))
+	dnWriteRecipient(c, dn, org, px)
+
+	pi1 := v3.Add(dn, "pertinentInformation1", "contextConductionInd", "true", "typeCode", "PERT")
+	core.AddTemplate(pi1, core.TemplatePertinentInfo)
+	sh := v3.Add(pi1, "pertinentSupplyHeader", "classCode", "SBADM", "moodCode", "EVN")
+	shID := msgID
+	if v := SubExtensionString(px, "supplyHeaderId"); v != "" {
+		shID = v
+	}
+	v3.AddII(sh, "id", core.UpperUUID(shID), "")
+	v3.AddCV(sh, "code", core.CodeAdministration, core.V3SNOMED, "")
+	v3.Add(sh, "effectiveTime", "nullFlavor", NullNA)
+	if low, high, ok := dnHeaderRepeat(c, first, firstMR); ok {
+		AddInterval(sh, "repeatNumber", low, high)
+	}
+	author := v3.Add(sh, "author", "contextControlCode", "OP", "typeCode", "AUT")
+	// The author time: Bundle.timestamp (porxgate's v3 → FHIR puts it
+	// there), else the older porxgate extension, else now as the EPS API
+	// writes it.
+	authorTime := env.Now.UTC().Format(core.V3TimeLayout)
+	if v := c.Bundle.Timestamp; v != "" {
+		authorTime = core.TSFromFHIR(c, v, "Bundle.timestamp")
+	} else if v := SubExtensionString(px, "authorTime"); v != "" {
+		authorTime = core.TSFromFHIR(c, v, mhPath+".extension")
+	}
+	v3.AddValue(author, "time", authorTime)
+	v3.Add(author, "signatureText", "nullFlavor", NullNA)
+	core.WriteDispensingAgentPerson(c, author, role, rolePath, &perf.md.Base, perf.path)
+
+	groups := dnGroups(c, mds)
+	for _, g := range groups {
+		dnWriteLineItem(c, sh, g)
+	}
+	if ndr := dnHeaderNonDispensing(c, mds); ndr != nil {
+		core.AddCV(core.AddAnnotation(sh, "pertinentInformation2", "false", "pertinentNonDispensingReason", "NDR"), "value", *ndr, core.OIDNonDispensingReason)
+	}
+	ps := ExtCoding(c, first.md.Extension, core.ExtensionTaskBusinessStatus, first.path+".extension")
+	if ps == nil {
+		c.Fail(first.path+".extension", "missing mandatory extension %s", core.ExtensionTaskBusinessStatus)
+		return
+	}
+	core.AddCV(core.AddAnnotation(sh, "pertinentInformation3", "false", "pertinentPrescriptionStatus", "PS"), "value", *ps, v3.OIDPrescriptionStatus)
+	shortID, longID := dnPrescriptionIDs(c, firstMR, first.path)
+	if err := core.CheckShortFormID(shortID); shortID != "" && err != nil {
+		c.Fail(first.path+".authorizingPrescription.groupIdentifier.value", "%v", err)
+	}
+	v3.AddII(core.AddAnnotation(sh, "pertinentInformation4", "false", "pertinentPrescriptionID", "PID"), "value", v3.OIDShortFormID, shortID)
+	core.AddRef(sh, "inFulfillmentOf", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}, "true", TemplateSourceOf1,
+		"priorOriginalPrescriptionRef", "SBADM", "RQO", longID)
+	if v := SubExtensionString(px, "predecessor"); v != "" {
+		core.AddRef(sh, "predecessor", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "SUCC"}, "false", TemplateSourceOf1,
+			"priorSupplyHeaderRef", "SBADM", "EVN", v)
+	}
+
+	pi2 := v3.Add(dn, "pertinentInformation2", "typeCode", "PERT")
+	core.AddTemplate(pi2, core.TemplatePertinentInfo1)
+	cat := v3.Add(pi2, "pertinentCareRecordElementCategory", "classCode", "CATEGORY", "moodCode", "EVN")
+	v3.AddCV(cat, "code", core.CodeCareRecord, core.V3SNOMED, core.NameCareRecord)
+	for _, id := range dnCareRecordIDs(c, px, mds) {
+		ref := v3.Add(v3.Add(cat, "component", "typeCode", "COMP"), "actRef", "classCode", "SBADM", "moodCode", "PRMS")
+		v3.AddII(ref, "id", core.UpperUUID(id), "")
+	}
+	if rep := fhir.FindExtension(mh.Extension, core.ExtensionReplacementOf); rep != nil {
+		if rep.ValueIdentifier == nil || rep.ValueIdentifier.Value == "" {
+			c.Fail(mhPath+".extension", "extension %s has no valueIdentifier", core.ExtensionReplacementOf)
+		} else {
+			msg := v3.Add(v3.Add(dn, "replacementOf", "typeCode", "RPLC"), "priorMessageRef", "classCode", "INFO", "moodCode", "EVN")
+			v3.AddII(msg, "id", core.UpperUUID(rep.ValueIdentifier.Value), "")
+		}
+	}
+	if mh.Response == nil || mh.Response.Identifier == "" {
+		c.Fail(mhPath+".response.identifier", "missing mandatory release response id")
+		return
+	}
+	ev := v3.Add(v3.Add(dn, "sequelTo", "typeCode", "SEQL"), "priorPrescriptionReleaseEventRef", "classCode", "INFO", "moodCode", "RQO")
+	v3.AddII(ev, "id", core.UpperUUID(mh.Response.Identifier), "")
+}
+
+// dnRequest returns the MedicationRequest a MedicationDispense authorises
+// itself by (contained or a bundle entry).
+func dnRequest(c *core.BundleContext, d dnDispense) *fhir.MedicationRequest {
+	if len(d.md.AuthorizingPrescription) == 0 {
+		c.Fail(d.path+".authorizingPrescription", "missing mandatory authorizingPrescription")
+		return nil
+	}
+	path := d.path + ".authorizingPrescription[0]"
+	r := core.ResolveAgent(c, &d.md.AuthorizingPrescription[0], &d.md.Base, path)
+	if r == nil {
+		return nil
+	}
+	mr, ok := r.(*fhir.MedicationRequest)
+	if !ok {
+		c.Fail(path, "references a %s, want a MedicationRequest", r.GetResourceType())
+	}
+	return mr
+}
+
+// dnNHSNumber returns the patient's NHS number: the Bundle's only Patient's,
+// else the first MedicationDispense's subject identifier.
+func dnNHSNumber(c *core.BundleContext, first dnDispense) string {
+	pats := fhir.EntriesOf[*fhir.Patient](c.Bundle)
+	if len(pats) == 1 {
+		return c.RequireIdentifier(pats[0].Identifier, fhir.SystemNHSNumber, c.Path(pats[0])+".identifier")
+	}
+	s := first.md.Subject
+	if s == nil || s.Identifier == nil || s.Identifier.Value == "" {
+		c.Fail(first.path+".subject.identifier", "missing mandatory NHS number")
+		return ""
+	}
+	return s.Identifier.Value
+}
+
+// dnWriteRecipient writes primaryInformationRecipient: the reimbursement
+// authority named by the dispensing organisation's
+// Extension-ODS-OrganisationRelationships.
+func dnWriteRecipient(c *core.BundleContext, dn *etree.Element, org *fhir.Organization, px *fhir.Extension) {
+	path := c.Path(org) + ".extension"
+	rel := fhir.FindExtension(org.Extension, core.ExtensionOrganisationRelations)
+	if rel == nil {
+		c.Fail(path, "the reimbursement authority is missing (extension %s)", core.ExtensionOrganisationRelations)
+		return
+	}
+	ra := fhir.FindExtension(rel.Extension, "reimbursementAuthority")
+	if ra == nil || ra.ValueIdentifier == nil || ra.ValueIdentifier.Value == "" {
+		c.Fail(path, "the ODS code of the reimbursement authority is missing (extension %s, reimbursementAuthority)", core.ExtensionOrganisationRelations)
+		return
+	}
+	ao := v3.Add(v3.Add(v3.Add(dn, "primaryInformationRecipient", "contextControlCode", "ON", "typeCode", "PRCP"), "AgentOrg", "classCode", "AGNT"),
+		"agentOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
+	v3.AddII(ao, "id", v3.OIDODS, ra.ValueIdentifier.Value)
+	typeCode := core.OrganizationTypeNotSpecified
+	if v := SubExtensionString(px, "recipientTypeCode"); v != "" {
+		typeCode = v
+	}
+	v3.AddCV(ao, "code", typeCode, v3.OIDOrganizationType, "")
+	if v := SubExtensionString(px, "recipientName"); v != "" {
+		v3.AddText(ao, "name", v)
+	}
+}
+
+// dnHeaderRepeat returns the supply header's repeatNumber for a repeat
+// dispensing notification: the issue number and the number of issues,
+// FHIR's zero-based repeat counts plus one, from
+// Extension-EPS-RepeatInformation on the authorising MedicationRequest's
+// basedOn (where the EPS API reads it), else on the first MedicationDispense.
+func dnHeaderRepeat(c *core.BundleContext, first dnDispense, mr *fhir.MedicationRequest) (low, high string, ok bool) {
+	ext, path := c.Extension(first.md.Extension, core.ExtensionEPSRepeatInformation, first.path+".extension"), first.path+".extension"
+	for i := range mr.BasedOn {
+		if e := fhir.FindExtension(mr.BasedOn[i].Extension, core.ExtensionEPSRepeatInformation); e != nil {
+			ext, path = e, first.path+".authorizingPrescription.basedOn.extension"
+			break
+		}
+	}
+	if ext == nil {
+		return "", "", false
+	}
+	issued, allowed, ok := RepeatInfo(c, ext, path)
+	if !ok {
+		return "", "", false
+	}
+	return strconv.Itoa(issued + 1), strconv.Itoa(allowed + 1), true
+}
+
+// dnGroups groups the MedicationDispenses by dispense item number, in the
+// order each number first appears.
+func dnGroups(c *core.BundleContext, mds []dnDispense) []dnGroup {
+	var groups []dnGroup
+	at := map[string]int{}
+	for _, d := range mds {
+		id := c.RequireIdentifier(d.md.Identifier, fhir.SystemDispenseItemID, d.path+".identifier")
+		i, ok := at[id]
+		if !ok {
+			i = len(groups)
+			at[id] = i
+			groups = append(groups, dnGroup{itemID: id})
+		}
+		groups[i].mds = append(groups[i].mds, d)
+	}
+	return groups
+}
+
+// dnCareRecordIDs returns the care record element ids: porxgate's list when
+// the message came from v3 with a list of its own, else one per
+// MedicationDispense as the EPS API writes them.
+func dnCareRecordIDs(c *core.BundleContext, px *fhir.Extension, mds []dnDispense) []string {
+	if subs := core.SubExtensions(px, "careRecordElement"); len(subs) > 0 {
+		out := make([]string, 0, len(subs))
+		for _, s := range subs {
+			if s.ValueIdentifier != nil {
+				out = append(out, s.ValueIdentifier.Value)
+			}
+		}
+		return out
+	}
+	out := make([]string, 0, len(mds))
+	for _, d := range mds {
+		out = append(out, fhir.FindIdentifier(d.md.Identifier, fhir.SystemDispenseItemID))
+	}
+	return out
+}
+
+// dnHeaderNonDispensing returns the prescription's non-dispensing reason:
+// Extension-DM-PrescriptionNonDispensingReason when every
+// MedicationDispense carries it with the same code (none when only some
+// do, as the EPS API does; an error when they disagree).
+func dnHeaderNonDispensing(c *core.BundleContext, mds []dnDispense) *fhir.Coding {
+	var found *fhir.Coding
+	n := 0
+	for _, d := range mds {
+		cd := ExtCoding(c, d.md.Extension, core.ExtensionNonDispensingReason, d.path+".extension")
+		if cd == nil {
+			continue
+		}
+		n++
+		if found != nil && found.Code != cd.Code {
+			c.Fail(d.path+".extension", "all instances of MedicationDispense.extension:NonDispensingReason must be consistent (%s, %s)", found.Code, cd.Code)
+			return nil
+		}
+		if found == nil {
+			found = cd
+		}
+	}
+	if n != len(mds) {
+		return nil
+	}
+	return found
+}
+
+// dnPrescriptionIDs returns the short-form and long-form prescription ids of
+// a MedicationRequest's groupIdentifier.
+func dnPrescriptionIDs(c *core.BundleContext, mr *fhir.MedicationRequest, mdPath string) (short, long string) {
+	path := mdPath + ".authorizingPrescription.groupIdentifier"
+	gi := mr.GroupIdentifier
+	if gi == nil || gi.Value == "" {
+		c.Fail(path, "missing mandatory short-form prescription id")
+		return "", ""
+	}
+	ext := c.Extension(gi.Extension, fhir.ExtensionPrescriptionID, path+".extension")
+	if ext == nil || ext.ValueIdentifier == nil || ext.ValueIdentifier.Value == "" {
+		c.Fail(path+".extension", "missing mandatory extension %s", fhir.ExtensionPrescriptionID)
+		return gi.Value, ""
+	}
+	return gi.Value, ext.ValueIdentifier.Value
+}

@@ -1,0 +1,161 @@
+package prescribe
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/core"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// Carrying what FHIR cannot say. A legacy prescriber's ParentPrescription
+// may hold things the EPS FHIR profiles have no place for (an addressKey, an
+// empty suffix, a code's originalText...). The patient, the author, every
+// line item and, through them, the prescriber's signature fragments must
+// nevertheless come back byte-for-byte the same, or the signature breaks.
+// So v3 → FHIR writes the v3 back from its own FHIR and compares: each part
+// (recordTarget Patient, author and responsible party AgentPerson,
+// pertinentLineItem) that would not come back the same is carried verbatim
+// in ExtensionV3Original, and FHIR → v3 writes a carried part as it was.
+// Parts made from EPS-shaped v3 always come back, so such FHIR carries none.
+
+// ExtensionV3Original carries a v3 element verbatim (sub-extensions: part,
+// a valueCode naming the element; xml, a valueString with the element).
+const ExtensionV3Original = core.PorxgateExtensionBase + "Extension-Porxgate-V3Original"
+
+// Parts of a ParentPrescription that can be carried.
+const (
+	partRecordTarget     = "recordTarget"
+	partAuthor           = "author"
+	partResponsibleParty = "responsibleParty"
+	partLineItem         = "lineItem"
+	// partParentPrescription carries the whole ParentPrescription, the last
+	// resort when something outside the parts (a code's originalText, an
+	// older typeId...) would not come back otherwise.
+	PartParentPrescription = "ParentPrescription"
+)
+
+// carryUnrepresented compares pp with the v3 written back from b and adds
+// ExtensionV3Original to b's MedicationRequests for each part that differs.
+func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) {
+	mrs := fhir.EntriesOf[*fhir.MedicationRequest](b)
+	if len(mrs) == 0 || !pp.Exists() {
+		return
+	}
+	regen := regenerateParentPrescription(b, env)
+	if regen == nil || core.SameElement(pp.El, regen, InSignature) {
+		return
+	}
+	find := func(root *etree.Element, path ...string) *etree.Element {
+		el := root
+		for _, p := range path {
+			if el = el.SelectElement(p); el == nil {
+				return nil
+			}
+		}
+		return el
+	}
+	carry := func(mr *fhir.MedicationRequest, part string, orig, got *etree.Element) {
+		if orig == nil || core.SameElement(orig, got, nil) {
+			return
+		}
+		mr.Extension = append(mr.Extension, V3OriginalExtension(part, orig))
+	}
+	rx := []string{"pertinentInformation1", "pertinentPrescription"}
+	carry(mrs[0], partRecordTarget, find(pp.El, "recordTarget", "Patient"), find(regen, "recordTarget", "Patient"))
+	carry(mrs[0], partAuthor, find(pp.El, append(rx, "author", "AgentPerson")...), find(regen, append(rx, "author", "AgentPerson")...))
+	carry(mrs[0], partResponsibleParty, find(pp.El, append(rx, "responsibleParty", "AgentPerson")...), find(regen, append(rx, "responsibleParty", "AgentPerson")...))
+	origRx, regenRx := find(pp.El, rx...), find(regen, rx...)
+	if origRx == nil || regenRx == nil {
+		return
+	}
+	origItems, regenItems := origRx.SelectElements("pertinentInformation2"), regenRx.SelectElements("pertinentInformation2")
+	for i, mr := range mrs {
+		if i >= len(origItems) {
+			break
+		}
+		var got *etree.Element
+		if i < len(regenItems) {
+			got = regenItems[i].SelectElement("pertinentLineItem")
+		}
+		carry(mr, partLineItem, origItems[i].SelectElement("pertinentLineItem"), got)
+	}
+	if again := regenerateParentPrescription(b, env); again == nil || !core.SameElement(pp.El, again, InSignature) {
+		mrs[0].Extension = append(mrs[0].Extension, V3OriginalExtension(PartParentPrescription, WithoutSignature(pp.El)))
+	}
+}
+
+// inSignature tells the elements of signatureText, which the Provenance
+// carries and which regeneration leaves out.
+func InSignature(e *etree.Element) bool {
+	p := e.Parent()
+	return p != nil && p.Tag == "signatureText"
+}
+
+// withoutSignature returns a copy of a ParentPrescription whose author's
+// signatureText is emptied: the signature travels in the Provenance, byte
+// for byte, and is spliced back from there.
+func WithoutSignature(pp *etree.Element) *etree.Element {
+	cp := pp.Copy()
+	if st := cp.FindElement("pertinentInformation1/pertinentPrescription/author/signatureText"); st != nil && st.SelectAttr("nullFlavor") == nil {
+		for len(st.Child) > 0 {
+			st.RemoveChildAt(0)
+		}
+	}
+	return cp
+}
+
+// regenerateParentPrescription writes the ParentPrescription of an
+// in-memory prescription-order Bundle, or nil when it cannot be written.
+func regenerateParentPrescription(b *fhir.Bundle, env core.Env) *etree.Element {
+	e := env
+	c := core.NewBundleContext(b, "")
+	c.Trusted = true
+	parent := etree.NewElement("subject")
+	WriteParentPrescription(c, parent, e)
+	if c.Failed() {
+		return nil
+	}
+	return parent.SelectElement("ParentPrescription")
+}
+
+// v3OriginalExtension makes an ExtensionV3Original holding el.
+func V3OriginalExtension(part string, el *etree.Element) fhir.Extension {
+	var buf bytes.Buffer
+	el.WriteTo(&buf, &etree.WriteSettings{})
+	p, x := part, buf.String()
+	return fhir.Extension{URL: ExtensionV3Original, Extension: []fhir.Extension{
+		{URL: "part", ValueCode: &p},
+		{URL: "xml", ValueString: &x},
+	}}
+}
+
+// carriedPart returns the element an ExtensionV3Original of the part
+// carries, parsed, or nil when there is none.
+func CarriedPart(c *core.BundleContext, exts []fhir.Extension, part, path string) *etree.Element {
+	for i := range exts {
+		e := &exts[i]
+		if e.URL != ExtensionV3Original {
+			continue
+		}
+		p := fhir.FindExtension(e.Extension, "part")
+		if p == nil || p.ValueCode == nil || *p.ValueCode != part {
+			continue
+		}
+		x := fhir.FindExtension(e.Extension, "xml")
+		ep := core.Indexed(path+".extension", i)
+		if x == nil || x.ValueString == nil || strings.TrimSpace(*x.ValueString) == "" {
+			c.Fail(ep, "carried v3 %s has no xml", part)
+			return nil
+		}
+		doc := etree.NewDocument()
+		if err := doc.ReadFromString(*x.ValueString); err != nil || doc.Root() == nil {
+			c.Fail(ep, "carried v3 %s is not well-formed XML", part)
+			return nil
+		}
+		return doc.Root()
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package prescribe
+
+import (
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/core"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// Prepare computes what EPS's $prepare answers for a prescription-order
+// Bundle: the base64 SignedInfo over the signature fragments of the
+// ParentPrescription the Bundle maps to, the author time hashed and the
+// algorithm. A signed Bundle (a Provenance with a signature) keeps its
+// signature.when as author time; for an unsigned one, as EPS does, the
+// author time is now. As EPS's own $prepare answers in the corpus show, a
+// wrong short-form check character does not stop $prepare (EPS rejects it
+// at $process-message).
+//
+// The Bundle is decoded once and the fragments are taken from the v3 tree
+// as built, which holds what its serialisation would read back as (see
+// sameWhenReadBack); when it might not, or the fragments cannot be taken
+// from it, the v3 is serialised and read back as the prescriber's system
+// would send it.
+func Prepare(bundle []byte, now time.Time, alg v3.DigestAlgorithm) (v3.PrepareResult, error) {
+	b, err := fhir.ParseBundleRef(bundle)
+	if err != nil {
+		return v3.PrepareResult{}, fmt.Errorf("$prepare: %w", err)
+	}
+	signed := false
+	for _, p := range fhir.EntriesOf[*fhir.Provenance](b) {
+		for _, s := range p.Signature {
+			if s.When != "" {
+				signed = true
+			}
+		}
+	}
+	meta := core.Meta{}
+	env := core.Env{Now: now, NewID: func() string { return "00000000-0000-4000-8000-000000000000" }}
+	built, err := buildPrescription(b, prescribeInteraction(meta, env), meta, env)
+	if err != nil {
+		return v3.PrepareResult{}, fmt.Errorf("$prepare: %w", err)
+	}
+	var opts []v3.FragmentsOption
+	if !signed {
+		opts = append(opts, v3.WithAuthorTime(now))
+	}
+	if res, ok := prepareFromTree(built, alg, opts); ok {
+		return res, nil
+	}
+	res, err := prepareReadBack(built, alg, opts)
+	if err != nil {
+		return v3.PrepareResult{}, fmt.Errorf("$prepare: %w", err)
+	}
+	return res, nil
+}
+
+// prepareFromTree computes the $prepare parameters from the v3 tree as
+// built; ok is false when the tree might not be what its serialisation
+// reads back as, or the fragments cannot be taken from it.
+func prepareFromTree(built builtPrescription, alg v3.DigestAlgorithm, opts []v3.FragmentsOption) (v3.PrepareResult, bool) {
+	var skip *etree.Element
+	if built.sig != nil {
+		skip = built.sig.El
+	}
+	root := built.doc.Root()
+	if !sameWhenReadBack(root, skip) {
+		return v3.PrepareResult{}, false
+	}
+	res, err := v3.PrepareParameters(root, alg, opts...)
+	return res, err == nil
+}
+
+// prepareReadBack computes the $prepare parameters from the serialised v3
+// read back.
+func prepareReadBack(built builtPrescription, alg v3.DigestAlgorithm, opts []v3.FragmentsOption) (v3.PrepareResult, error) {
+	payload, err := built.bytes()
+	if err != nil {
+		return v3.PrepareResult{}, err
+	}
+	_, root, err := v3.Parse(payload)
+	if err != nil {
+		return v3.PrepareResult{}, err
+	}
+	return v3.PrepareParameters(root, alg, opts...)
+}
+
+// sameWhenReadBack reports whether the signature fragments of the tree
+// under el, as built, are those of its serialisation read back: no
+// comments, no text beside child elements (the writer's indentation goes
+// there), no control characters that reading changes (CR in text, which
+// reading turns into LF; any in attribute values, which reading normalises
+// to spaces) and no characters the writer replaces (invalid UTF-8,
+// characters XML does not allow). skip (the signatureText a signature is spliced into,
+// never part of the fragments) is not looked into.
+func sameWhenReadBack(el, skip *etree.Element) bool {
+	if el == skip {
+		return true
+	}
+	for _, a := range el.Attr {
+		if !plainXMLText(a.Value, false) {
+			return false
+		}
+	}
+	hasElements := false
+	for _, t := range el.Child {
+		if _, ok := t.(*etree.Element); ok {
+			hasElements = true
+			break
+		}
+	}
+	for _, t := range el.Child {
+		switch t := t.(type) {
+		case *etree.Element:
+			if !sameWhenReadBack(t, skip) {
+				return false
+			}
+		case *etree.CharData:
+			if hasElements || t.IsCData() || !plainXMLText(t.Data, true) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// plainXMLText reports whether s is written and read back unchanged: valid
+// UTF-8 of characters XML allows, with no control characters but, in text
+// (not attribute values), tab and LF.
+func plainXMLText(s string, text bool) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < 0x20 {
+			if !text || (c != '\t' && c != '\n') {
+				return false
+			}
+			i++
+			continue
+		}
+		r, w := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && w == 1) || !core.IsXMLChar(r) {
+			return false
+		}
+		i += w
+	}
+	return true
+}

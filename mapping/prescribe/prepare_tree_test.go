@@ -1,0 +1,137 @@
+package prescribe
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/internal/corpustest"
+	"github.com/porxgate/porxgate/mapping/core"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// TestPrepareFromTreeAsReadBack checks that $prepare's parameters taken
+// from the v3 tree as built equal those of the v3 serialised and read back,
+// signed and unsigned, for every corpus $prepare and Send request and the
+// project's own prescriptions, and that the tree is used for all of them.
+func TestPrepareFromTreeAsReadBack(t *testing.T) {
+	now := time.Date(2024, 6, 7, 8, 9, 10, 0, time.UTC)
+	bundles := ownPrescriptions(t)
+	bundles = append(bundles, corpustest.Files(t, func(rel string) bool {
+		base := filepath.Base(rel)
+		return strings.Contains(base, "Prepare-Request") || strings.HasSuffix(base, "-Process-Request-Send-200_OK.json")
+	})...)
+	compared := 0
+	for i, raw := range bundles {
+		b, err := fhir.ParseBundle(raw)
+		if err != nil {
+			continue
+		}
+		env := core.Env{Now: now, NewID: func() string { return "00000000-0000-4000-8000-000000000000" }}
+		built, err := buildPrescription(b, prescribeInteraction(core.Meta{}, env), core.Meta{}, env)
+		if err != nil {
+			continue // refused the same way on both paths
+		}
+		for _, opts := range [][]v3.FragmentsOption{nil, {v3.WithAuthorTime(now)}} {
+			fromTree, ok := prepareFromTree(built, v3.DigestSHA256, opts)
+			if !ok {
+				t.Errorf("bundle %d: the tree was not used", i)
+				continue
+			}
+			readBack, err := prepareReadBack(built, v3.DigestSHA256, opts)
+			if err != nil {
+				t.Fatalf("bundle %d: %v", i, err)
+			}
+			if fromTree != readBack {
+				t.Errorf("bundle %d: from the tree %+v, read back %+v", i, fromTree, readBack)
+			}
+			compared++
+		}
+	}
+	if compared == 0 {
+		t.Fatal("nothing compared")
+	}
+}
+
+// TestSameWhenReadBack: what makes $prepare serialise and read back
+// rather than take the tree as built.
+func TestSameWhenReadBack(t *testing.T) {
+	el := func(build func(e *etree.Element)) *etree.Element {
+		e := etree.NewElement("ParentPrescription")
+		build(e)
+		return e
+	}
+	tests := []struct {
+		name string
+		el   *etree.Element
+		want bool
+	}{
+		{"plain", el(func(e *etree.Element) {
+			v3.AddText(e, "text", "Paracetamol 500mg & <co> 'é' \"x\"")
+			v3.AddValue(e, "time", "20240607080910")
+		}), true},
+		{"LF and tab in text", el(func(e *etree.Element) { v3.AddText(e, "text", "a\n\tb") }), true},
+		{"CR in text", el(func(e *etree.Element) { v3.AddText(e, "text", "a\r\nb") }), false},
+		{"LF in attribute", el(func(e *etree.Element) { v3.Add(e, "code", "displayName", "a\nb") }), false},
+		{"tab in attribute", el(func(e *etree.Element) { v3.Add(e, "code", "displayName", "a\tb") }), false},
+		{"invalid UTF-8", el(func(e *etree.Element) { v3.AddText(e, "text", "a\xffb") }), false},
+		{"non-character", el(func(e *etree.Element) { v3.AddText(e, "text", "a\uFFFEb") }), false},
+		{"text beside elements", el(func(e *etree.Element) { e.CreateText("x"); v3.Add(e, "id") }), false},
+		{"comment", el(func(e *etree.Element) { e.CreateComment("c") }), false},
+		{"cdata", el(func(e *etree.Element) { e.CreateCData("c") }), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := sameWhenReadBack(tc.el, nil); got != tc.want {
+				t.Errorf("sameWhenReadBack = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	t.Run("skipped signatureText", func(t *testing.T) {
+		e := etree.NewElement("author")
+		st := v3.Add(e, "signatureText")
+		st.CreateComment(core.SignatureMarker)
+		if !sameWhenReadBack(e, st) {
+			t.Error("the signature's marker counted")
+		}
+		if sameWhenReadBack(e, nil) {
+			t.Error("a comment passed")
+		}
+	})
+}
+
+// FuzzPrepareFromTree checks, for whatever Bundle it is given, that when
+// $prepare takes the fragments from the tree as built they are those of the
+// serialised v3 read back (seeds: the project's own prescriptions).
+func FuzzPrepareFromTree(f *testing.F) {
+	for _, b := range ownPrescriptions(f) {
+		f.Add(b)
+	}
+	now := time.Date(2024, 6, 7, 8, 9, 10, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		b, err := fhir.ParseBundle(raw)
+		if err != nil {
+			return
+		}
+		env := core.Env{Now: now, NewID: func() string { return "00000000-0000-4000-8000-000000000000" }}
+		built, err := buildPrescription(b, prescribeInteraction(core.Meta{}, env), core.Meta{}, env)
+		if err != nil {
+			return
+		}
+		opts := []v3.FragmentsOption{v3.WithAuthorTime(now)}
+		fromTree, ok := prepareFromTree(built, v3.DigestSHA256, opts)
+		if !ok {
+			return
+		}
+		readBack, err := prepareReadBack(built, v3.DigestSHA256, opts)
+		if err != nil {
+			t.Fatalf("the tree gave %+v, reading back failed: %v", fromTree, err)
+		}
+		if fromTree != readBack {
+			t.Fatalf("from the tree %+v, read back %+v", fromTree, readBack)
+		}
+	})
+}

@@ -1,0 +1,244 @@
+package prescribe
+
+import (
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/core"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// Prescribing: a FHIR prescription-order message Bundle ↔ the v3 Parent
+// Prescription (PORX_IN020101UK31, non-urgent PORX_IN020102UK31, and their
+// SM variants), following the EPS API's own translation rules. See
+// docs/mappings/prescribe.md for the element-by-element table.
+
+// PrescribeTranslator returns the Translator for the corpus kind "Send".
+func PrescribeTranslator() *core.Translator {
+	return &core.Translator{
+		Kind:         "Send",
+		Interactions: []string{v3.ParentPrescription, v3.ParentPrescriptionNonUrgent},
+		ToV3:         PrescribeToV3,
+		ToFHIR:       PrescribeToFHIR,
+	}
+}
+
+// prescribeInteraction picks the interaction to write: the one the message
+// came as (urgent or non-urgent) in env's family, urgent by default.
+func prescribeInteraction(meta core.Meta, env core.Env) string {
+	id := v3.ParentPrescription
+	if canon, _, err := v3.Canonical(meta.Interaction); err == nil && canon == v3.ParentPrescriptionNonUrgent {
+		id = canon
+	}
+	return v3.InFamily(id, env.WriteFamily())
+}
+
+// PrescribeToV3 turns a FHIR prescription-order Bundle into the v3 Parent
+// Prescription with its transmission and ControlActEvent wrappers. The
+// transmission id is meta.MessageID when set, else the Bundle identifier.
+func PrescribeToV3(body []byte, meta core.Meta, env core.Env) ([]byte, error) {
+	interaction := prescribeInteraction(meta, env)
+	b, err := fhir.ParseBundleRef(body)
+	if err != nil {
+		return nil, &core.FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
+	}
+	p, err := buildPrescription(b, interaction, meta, env)
+	if err != nil {
+		return nil, err
+	}
+	return p.bytes()
+}
+
+// builtPrescription is the v3 of a prescription-order Bundle as built,
+// before it is serialised.
+type builtPrescription struct {
+	c   *core.BundleContext
+	doc *etree.Document
+	sig *core.SignaturePlacement
+}
+
+// bytes serialises the built message (see writeDocument).
+func (p builtPrescription) bytes() ([]byte, error) { return core.WriteDocument(p.c, p.doc, p.sig) }
+
+// buildPrescription builds the v3 document of a decoded prescription-order
+// Bundle: PrescribeToV3 without the decoding and the serialising, so that
+// $prepare can take the fragments from the tree it built.
+func buildPrescription(b *fhir.Bundle, interaction string, meta core.Meta, env core.Env) (builtPrescription, error) {
+	c := core.NewBundleContext(b, interaction)
+	msgID := core.BundleMessageID(c)
+	core.CheckMessageEvent(c, fhir.EventPrescriptionOrder)
+	if c.Failed() {
+		return builtPrescription{}, c.Err()
+	}
+	doc, subject := core.NewV3Message(meta, interaction, msgID, env)
+	sig := WriteParentPrescription(c, subject, env)
+	if err := c.Err(); err != nil {
+		return builtPrescription{}, err
+	}
+	return builtPrescription{c: c, doc: doc, sig: sig}, nil
+}
+
+// prescriptionOrder is what a prescription-order Bundle says, gathered and
+// checked once before writing.
+type prescriptionOrder struct {
+	items     []*fhir.MedicationRequest
+	paths     []string
+	first     *fhir.MedicationRequest
+	firstPath string
+	course    string
+	shortID   string
+	longID    string
+	patient   *fhir.Patient
+	requester *fhir.PractitionerRole
+	reqPath   string
+	signature *fhir.Signature
+	sigPath   string
+}
+
+// gatherOrder reads the MedicationRequests and checks that they are one
+// prescription: the same group identifier, a valid short-form id, and a
+// course of therapy they agree on.
+func gatherOrder(c *core.BundleContext, env core.Env) *prescriptionOrder {
+	o := &prescriptionOrder{}
+	for i, e := range c.Bundle.Entry {
+		if mr, ok := e.Resource.(*fhir.MedicationRequest); ok {
+			o.items = append(o.items, mr)
+			o.paths = append(o.paths, core.Indexed("Bundle.entry", i)+".resource")
+		}
+	}
+	if len(o.items) == 0 {
+		c.Fail("Bundle.entry", "no MedicationRequest: a prescription needs at least one line item")
+		return nil
+	}
+	o.first, o.firstPath = o.items[0], o.paths[0]
+	gi := o.first.GroupIdentifier
+	if gi == nil {
+		c.Fail(o.firstPath+".groupIdentifier", "missing mandatory groupIdentifier")
+		return nil
+	}
+	o.shortID = gi.Value
+	if gi.System != fhir.SystemShortFormID {
+		c.Fail(o.firstPath+".groupIdentifier.system", "system %q, want %s", gi.System, fhir.SystemShortFormID)
+	}
+	if err := core.CheckShortFormID(o.shortID); err != nil {
+		c.Fail(o.firstPath+".groupIdentifier.value", "%v", err)
+	}
+	o.longID = core.LongFormID(c, gi, o.firstPath+".groupIdentifier")
+	for i := 1; i < len(o.items); i++ {
+		g := o.items[i].GroupIdentifier
+		p := o.paths[i] + ".groupIdentifier"
+		switch {
+		case g == nil:
+			c.Fail(p, "missing mandatory groupIdentifier")
+		case g.Value != o.shortID:
+			c.Fail(p+".value", "short-form prescription id %q differs from %q of %s: all line items must belong to one prescription", g.Value, o.shortID, o.firstPath)
+		case !strings.EqualFold(core.LongFormID(c, g, p), o.longID):
+			c.Fail(p+".extension", "long-form prescription id differs from %q of %s: all line items must belong to one prescription", o.longID, o.firstPath)
+		}
+	}
+	o.course = courseOfTherapy(c, o)
+	return o
+}
+
+// courseOfTherapy returns the course of therapy of the prescription: the
+// one all items share, or acute for a mix of acute and continuous.
+func courseOfTherapy(c *core.BundleContext, o *prescriptionOrder) string {
+	seen := map[string]bool{}
+	var codes []string
+	for i, mr := range o.items {
+		if mr.CourseOfTherapyType == nil || len(mr.CourseOfTherapyType.Coding) == 0 {
+			c.Fail(o.paths[i]+".courseOfTherapyType", "missing mandatory courseOfTherapyType")
+			return ""
+		}
+		for _, cd := range mr.CourseOfTherapyType.Coding {
+			if !seen[cd.Code] {
+				seen[cd.Code] = true
+				codes = append(codes, cd.Code)
+			}
+		}
+	}
+	switch {
+	case len(codes) == 1:
+		return codes[0]
+	case len(codes) == 2 && seen[core.CourseAcute] && seen[core.CourseContinuous]:
+		return core.CourseAcute
+	}
+	c.Fail(o.firstPath+".courseOfTherapyType.coding", "course of therapy must match for all MedicationRequests or be a mix of acute and continuous, got %v", codes)
+	return ""
+}
+
+// WriteParentPrescription writes the ParentPrescription of a
+// prescription-order Bundle under parent (the ControlActEvent subject) and
+// returns where the signature goes, to be placed after indentation.
+func WriteParentPrescription(c *core.BundleContext, parent *etree.Element, env core.Env) *core.SignaturePlacement {
+	o := gatherOrder(c, env)
+	if o == nil {
+		return nil
+	}
+	o.patient = core.OnlyPatient(c)
+	req, ok := c.Resolve(o.first.Requester, o.firstPath+".requester").(*fhir.PractitionerRole)
+	if !ok {
+		c.Fail(o.firstPath+".requester", "does not reference a PractitionerRole")
+		return nil
+	}
+	o.requester, o.reqPath = req, c.Path(req)
+	o.signature, o.sigPath = requesterSignature(c, o.first.Requester.Reference)
+	if c.Failed() {
+		return nil
+	}
+
+	authorTime := prescriptionAuthorTime(c, o, env)
+	if el := CarriedPart(c, o.first.Extension, PartParentPrescription, o.firstPath); el != nil {
+		parent.AddChild(el)
+		if st := el.FindElement("pertinentInformation1/pertinentPrescription/author/signatureText"); st != nil && st.SelectAttr("nullFlavor") == nil {
+			return signatureFor(c, st, o)
+		}
+		return nil
+	}
+	pp := v3.Add(parent, "ParentPrescription", "classCode", "INFO", "moodCode", "EVN")
+	v3.AddII(pp, "id", core.UpperUUID(c.Bundle.Identifier.Value), "")
+	v3.AddCV(pp, "code", core.CodePrescription, core.V3SNOMED, core.NamePrescription)
+	effective := authorTime
+	if vp := validityPeriod(o.first); vp != nil {
+		t, err := core.V3TimestampFromFHIR(vp.Start)
+		if err != nil {
+			c.Fail(o.firstPath+".dispenseRequest.validityPeriod.start", "%v", err)
+		}
+		effective = t
+	}
+	if et := stringExtension(c, o.first.Extension, core.ExtensionEffectiveTime, o.firstPath); et != "" {
+		effective = et
+	}
+	v3.AddValue(pp, "effectiveTime", effective)
+	v3.AddII(pp, "typeId", v3.OIDTypeID, core.ParentPrescriptionTypeID)
+	if o.patient != nil {
+		rt := v3.Add(pp, "recordTarget", "typeCode", "RCT")
+		if el := CarriedPart(c, o.first.Extension, partRecordTarget, o.firstPath); el != nil {
+			rt.AddChild(el)
+		} else {
+			core.AddPatient(c, rt, o.patient, c.Path(o.patient))
+		}
+	}
+	pi1 := v3.Add(pp, "pertinentInformation1", "contextConductionInd", "true", "typeCode", "PERT")
+	v3.AddII(pi1, "templateId", v3.OIDTemplateID, core.TemplatePertinentInfo)
+	sig, lineIDs := writePrescription(c, pi1, o, authorTime)
+
+	pi2 := v3.Add(pp, "pertinentInformation2", "typeCode", "PERT")
+	v3.AddII(pi2, "templateId", v3.OIDTemplateID, core.TemplatePertinentInfo1)
+	cat := v3.Add(pi2, "pertinentCareRecordElementCategory", "classCode", "CATEGORY", "moodCode", "EVN")
+	v3.AddCV(cat, "code", core.CodeCareRecord, core.V3SNOMED, core.NameCareRecord)
+	for _, id := range lineIDs {
+		ref := v3.Add(v3.Add(cat, "component", "typeCode", "COMP"), "actRef", "classCode", "SBADM", "moodCode", "RQO")
+		v3.AddII(ref, "id", id, "")
+	}
+	return sig
+}
+
+// validityPeriod returns dispenseRequest.validityPeriod, or nil.
+func validityPeriod(mr *fhir.MedicationRequest) *fhir.Period {
+	if mr.DispenseRequest == nil {
+		return nil
+	}
+	return mr.DispenseRequest.ValidityPeriod
+}

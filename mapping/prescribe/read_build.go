@@ -1,0 +1,339 @@
+package prescribe
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/core"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// fhirTimes holds the FHIR forms of the prescription's v3 times.
+type fhirTimes struct {
+	author        string // author/time as a dateTime
+	validityStart string // dispenseRequest.validityPeriod.start, "" for none
+	validityEnd   string
+	review        string // authorisationExpiryDate
+}
+
+// convertTimes turns the v3 times into their FHIR forms. The
+// ParentPrescription's effectiveTime becomes validityPeriod.start unless it
+// is the author time (which is what FHIR → v3 falls back to); a repeat
+// dispensing prescription's validity period is its days supply.
+func convertTimes(pp, rx v3.Node, p *parentPrescription) fhirTimes {
+	var t fhirTimes
+	conv := func(n v3.Node, ts string, f func(string) (string, error)) string {
+		if ts == "" {
+			return ""
+		}
+		out, err := f(ts)
+		if err != nil {
+			n.Fail("%v", err)
+		}
+		return out
+	}
+	t.author = conv(rx.Child("author").Child("time"), p.authorTime, core.FHIRDateTimeFromV3)
+	if p.daysLow != "" || p.daysHigh != "" {
+		et := rx.Opt("component1").Opt("daysSupply").Opt("effectiveTime")
+		t.validityStart = conv(et.Opt("low"), p.daysLow, core.FHIRDateFromV3)
+		t.validityEnd = conv(et.Opt("high"), p.daysHigh, core.FHIRDateFromV3)
+	} else if p.effective != p.authorTime {
+		f := core.FHIRDateTimeFromV3
+		if len(p.effective) == 14 && strings.HasSuffix(p.effective, "000000") {
+			f = core.FHIRDateFromV3
+		}
+		t.validityStart = conv(pp.Child("effectiveTime"), p.effective, f)
+	}
+	if p.reviewDate != "" {
+		t.review = conv(rx.Opt("pertinentInformation7").Opt("pertinentReviewDate").Opt("value"), p.reviewDate, core.FHIRDateFromV3)
+	}
+	return t
+}
+
+// buildMedicationRequests makes one MedicationRequest per line item.
+func buildMedicationRequests(p *parentPrescription, t fhirTimes, patient *fhir.Patient, author, resp *core.AgentPersonResources, separate bool) []*fhir.MedicationRequest {
+	course, courseDisplay, _ := courseFromTreatmentType(p.treatment)
+	intent := "order"
+	if course != core.CourseAcute {
+		intent = "original-order"
+	}
+	category, categoryDisplay := "outpatient", "Outpatient"
+	if strings.HasPrefix(p.prescType, "01") {
+		category, categoryDisplay = "community", "Community"
+	}
+	repeatsAllowed := func(it lineItem) *json.Number {
+		high := it.high
+		if high == "" {
+			high = p.high
+		}
+		if high == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(high)
+		if err != nil {
+			return nil
+		}
+		v := json.Number(strconv.Itoa(n - 1))
+		return &v
+	}
+	out := make([]*fhir.MedicationRequest, 0, len(p.items))
+	for i, it := range p.items {
+		id := strings.ToLower(it.id)
+		mr := &fhir.MedicationRequest{Base: fhir.Base{ResourceType: "MedicationRequest", ID: id}}
+		mr.Extension = append(mr.Extension, fhir.Extension{URL: fhir.ExtensionPrescriptionType,
+			ValueCoding: &fhir.Coding{System: fhir.CodeSystemPrescriptionType, Code: p.prescType}})
+		if separate {
+			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionResponsiblePractitioner,
+				ValueReference: &fhir.Reference{Reference: core.FullURL(resp.Role.ID)}})
+		}
+		for _, e := range it.endorsements {
+			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionPrescriptionEndorsement,
+				ValueCodeableConcept: &fhir.CodeableConcept{Coding: []fhir.Coding{{System: core.CodeSystemEndorsement, Code: e}}}})
+		}
+		if t.review != "" {
+			review := t.review
+			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionUKCoreRepeatInformation,
+				Extension: []fhir.Extension{{URL: "authorisationExpiryDate", ValueDateTime: &review}}})
+		}
+		if i == 0 {
+			mr.Extension = append(mr.Extension, porxgateExtensions(p, t, course)...)
+		}
+		if it.low != p.low || it.high != p.high {
+			mr.Extension = append(mr.Extension, repeatNumberExtension(repeatScopeLineItem, it.low, it.high))
+		}
+		if it.instructions.cdWords != "" {
+			words := it.instructions.cdWords
+			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionControlledDrug,
+				Extension: []fhir.Extension{{URL: "quantityWords", ValueString: &words}}})
+		}
+		mr.Identifier = []fhir.Identifier{{System: fhir.SystemLineItemID, Value: id}}
+		mr.Status = "active"
+		mr.Intent = intent
+		mr.Category = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: core.CodeSystemMedicationRequestCategory, Code: category, Display: categoryDisplay}}}}
+		mr.MedicationCodeableConcept = &fhir.CodeableConcept{Coding: []fhir.Coding{{System: fhir.SystemSNOMED, Code: it.code, Display: it.display}}}
+		mr.Subject = &fhir.Reference{Reference: core.FullURL(patient.ID)}
+		mr.AuthoredOn = t.author
+		mr.Requester = &fhir.Reference{Reference: core.FullURL(author.Role.ID)}
+		mr.GroupIdentifier = &fhir.Identifier{System: fhir.SystemShortFormID, Value: p.shortID,
+			Extension: []fhir.Extension{{URL: fhir.ExtensionPrescriptionID,
+				ValueIdentifier: &fhir.Identifier{System: fhir.SystemLongFormID, Value: strings.ToLower(p.longID)}}}}
+		if course != "" {
+			mr.CourseOfTherapyType = &fhir.CodeableConcept{Coding: []fhir.Coding{{System: core.CourseOfTherapySystem(course), Code: course, Display: courseDisplay}}}
+		}
+		if it.instructions.note != "" {
+			mr.Note = []fhir.Annotation{{Text: it.instructions.note}}
+		}
+		mr.DosageInstruction = []fhir.Dosage{{Text: it.dosage}}
+		dr := &fhir.DispenseRequest{
+			Extension: []fhir.Extension{{URL: fhir.ExtensionPerformerSiteType,
+				ValueCoding: &fhir.Coding{System: core.CodeSystemDispensingSitePreference, Code: p.dsp}}},
+			Quantity: &fhir.Quantity{Value: it.qty, Unit: it.unit, System: fhir.SystemSNOMED, Code: it.unitCode},
+		}
+		if t.validityStart != "" || t.validityEnd != "" {
+			dr.ValidityPeriod = &fhir.Period{Start: t.validityStart, End: t.validityEnd}
+		}
+		if course == core.CourseContinuousRepeatDispense && p.high != "" {
+			mr.BasedOn = []fhir.Reference{erdBasedOn(id, p.low, p.high)}
+		}
+		if course != core.CourseAcute {
+			dr.NumberOfRepeatsAllowed = repeatsAllowed(it)
+		}
+		if p.supplyDays != "" {
+			dr.ExpectedSupplyDuration = &fhir.Quantity{Value: json.Number(p.supplyDays), Unit: "day", System: fhir.SystemUCUM, Code: "d"}
+		}
+		if p.performer != "" {
+			dr.Performer = &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemODS, Value: p.performer}}
+		}
+		mr.DispenseRequest = dr
+		mr.Substitution = &fhir.Substitution{AllowedBoolean: new(bool)}
+		out = append(out, mr)
+	}
+	return out
+}
+
+// erdBasedOn is the basedOn of a repeat-dispensing item: the EPS repeat
+// information with FHIR's zero-based counts (repeats allowed after the
+// first issue, and issued so far).
+func erdBasedOn(itemID, low, high string) fhir.Reference {
+	ext := fhir.Extension{URL: core.ExtensionEPSRepeatInformation}
+	if n, err := strconv.Atoi(high); err == nil {
+		v := json.Number(strconv.Itoa(n - 1))
+		ext.Extension = append(ext.Extension, fhir.Extension{URL: "numberOfRepeatsAllowed", ValueInteger: &v})
+	}
+	if n, err := strconv.Atoi(low); err == nil {
+		v := json.Number(strconv.Itoa(n - 1))
+		ext.Extension = append(ext.Extension, fhir.Extension{URL: "numberOfRepeatsIssued", ValueInteger: &v})
+	}
+	return fhir.Reference{Extension: []fhir.Extension{ext}, Identifier: &fhir.Identifier{System: fhir.SystemLineItemID, Value: itemID}}
+}
+
+// porxgateExtensions returns the porxgate extensions the first item needs
+// for v3 values the EPS rules would not give back: a prescription repeat
+// number other than the derived one, a token issued, an effective time
+// that neither the validity period nor the author time gives.
+func porxgateExtensions(p *parentPrescription, t fhirTimes, course string) []fhir.Extension {
+	var out []fhir.Extension
+	var low, high string
+	switch course {
+	case core.CourseContinuous:
+		low, high = "1", "1"
+	case core.CourseContinuousRepeatDispense:
+		if p.high != "" {
+			low, high = "1", p.high
+		} else if len(p.items) > 0 && p.items[0].high != "" {
+			low, high = "1", p.items[0].high
+		}
+	}
+	if low != p.low || high != p.high {
+		out = append(out, repeatNumberExtension(repeatScopePrescription, p.low, p.high))
+	}
+	if p.tokenIssued {
+		v := true
+		out = append(out, fhir.Extension{URL: core.ExtensionTokenIssued, ValueBoolean: &v})
+	}
+	derived := p.authorTime
+	if t.validityStart != "" {
+		if d, err := core.V3TimestampFromFHIR(t.validityStart); err == nil {
+			derived = d
+		}
+	}
+	if derived != p.effective {
+		e := p.effective
+		out = append(out, fhir.Extension{URL: core.ExtensionEffectiveTime, ValueString: &e})
+	}
+	return out
+}
+
+// addInstructionResources adds the CommunicationRequest (patient
+// information) and List (repeat medications) that the line items' additional
+// instructions carry in <patientInfo> and <medication> mark-up.
+func addInstructionResources(b *fhir.Bundle, p *parentPrescription, patient *fhir.Patient, author *core.AgentPersonResources, newID func() string) {
+	var meds, infos []string
+	for _, it := range p.items {
+		meds = append(meds, it.instructions.medication...)
+		infos = append(infos, it.instructions.patientInfo...)
+	}
+	if len(meds) == 0 && len(infos) == 0 {
+		return
+	}
+	cr := &fhir.CommunicationRequest{Base: fhir.Base{ResourceType: "CommunicationRequest", ID: core.FreshID(newID)},
+		Status: "unknown", Subject: &fhir.Reference{Reference: core.FullURL(patient.ID)}}
+	for _, s := range infos {
+		cr.Payload = append(cr.Payload, fhir.CommunicationPayload{ContentString: s})
+	}
+	var list *fhir.List
+	if len(meds) > 0 {
+		list = &fhir.List{Base: fhir.Base{ResourceType: "List", ID: core.FreshID(newID)}, Status: "current", Mode: "snapshot",
+			Code: &fhir.CodeableConcept{Text: "Repeat Medications"}, Subject: &fhir.Reference{Reference: core.FullURL(patient.ID)}}
+		for _, m := range meds {
+			list.Entry = append(list.Entry, fhir.ListEntry{Item: fhir.Reference{Display: m}})
+		}
+		cr.Payload = append(cr.Payload, fhir.CommunicationPayload{ContentReference: &fhir.Reference{Reference: core.FullURL(list.ID)}})
+	}
+	if author.Organization != nil && len(author.Organization.Identifier) > 0 {
+		cr.Requester = &fhir.Reference{Type: "Organization", Identifier: &author.Organization.Identifier[0], Display: author.Organization.Name}
+	}
+	if len(patient.Identifier) > 0 {
+		cr.Recipient = []fhir.Reference{{Type: "Patient", Identifier: &patient.Identifier[0]}}
+	}
+	b.Add(core.FullURL(cr.ID), cr)
+	if list != nil {
+		b.Add(core.FullURL(list.ID), list)
+	}
+}
+
+// addProvenance adds the Provenance that carries the prescriber's signature.
+func addProvenance(b *fhir.Bundle, p *parentPrescription, t fhirTimes, mrs []*fhir.MedicationRequest, author *core.AgentPersonResources, newID func() string) {
+	who := fhir.Reference{Reference: core.FullURL(author.Role.ID)}
+	prov := &fhir.Provenance{Base: fhir.Base{ResourceType: "Provenance", ID: core.FreshID(newID)}, Recorded: t.author}
+	for _, mr := range mrs {
+		prov.Target = append(prov.Target, fhir.Reference{Reference: core.FullURL(mr.ID)})
+	}
+	prov.Agent = []fhir.ProvenanceAgent{{Who: who}}
+	prov.Signature = []fhir.Signature{{
+		Type: []fhir.Coding{{System: core.CodeSystemSignatureType, Code: "1.2.840.10065.1.12.1.1", Display: "Author's Signature"}},
+		When: t.author, Who: who, Data: p.signature,
+	}}
+	b.Add(core.FullURL(prov.ID), prov)
+}
+
+// fillMessageHeader completes the MessageHeader: the event, the sender (the
+// prescriber's organisation), the receiver (the nominated pharmacy, when
+// there is one) and the focus.
+func fillMessageHeader(mh *fhir.MessageHeader, p *parentPrescription, patient *fhir.Patient, author *core.AgentPersonResources, mrs []*fhir.MedicationRequest) {
+	mh.EventCoding = fhir.Coding{System: fhir.CodeSystemMessageEvent, Code: fhir.EventPrescriptionOrder, Display: "Prescription Order"}
+	dest := fhir.MessageDestination{Endpoint: "https://sandbox.api.service.nhs.uk/electronic-prescriptions/$post-message"}
+	if p.performer != "" {
+		dest.Receiver = &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemODS, Value: p.performer}}
+	}
+	mh.Destination = []fhir.MessageDestination{dest}
+	if org := author.Organization; org != nil && len(org.Identifier) > 0 {
+		mh.Sender = &fhir.Reference{Identifier: &org.Identifier[0], Display: org.Name}
+		mh.Source = &fhir.MessageSource{Endpoint: "https://directory.spineservices.nhs.uk/STU3/Organization/" + org.Identifier[0].Value}
+	}
+	for _, mr := range mrs {
+		mh.Focus = append(mh.Focus, fhir.Reference{Reference: core.FullURL(mr.ID)})
+	}
+	mh.Focus = append(mh.Focus, fhir.Reference{Reference: core.FullURL(patient.ID)})
+}
+
+// additionalInstructionText is the additional instructions text taken apart.
+type additionalInstructionText struct {
+	medication, patientInfo []string
+	cdWords, note           string
+}
+
+// parseAdditionalInstructions takes the additional instructions text apart
+// as the EPS API does: leading <medication> and <patientInfo> elements, then
+// "CD: <quantity words>" up to the first newline, then the note.
+func parseAdditionalInstructions(text string) additionalInstructionText {
+	var a additionalInstructionText
+	for {
+		if content, rest, ok := cutLeadingElement(text, "<medication>", "</medication>"); ok {
+			a.medication = append(a.medication, xmlUnescape(content))
+			text = rest
+			continue
+		}
+		if content, rest, ok := cutLeadingElement(text, "<patientInfo>", "</patientInfo>"); ok {
+			a.patientInfo = append(a.patientInfo, xmlUnescape(content))
+			text = rest
+			continue
+		}
+		break
+	}
+	text = xmlUnescape(text)
+	if rest, ok := strings.CutPrefix(text, "CD: "); ok {
+		words, note, _ := strings.Cut(rest, "\n")
+		a.cdWords, a.note = words, note
+		return a
+	}
+	a.note = text
+	return a
+}
+
+// cutLeadingElement matches text against ^\s*<tag>(.*?)</tag> (the
+// element first after white space, its content on one line) and returns
+// the content and what follows the element.
+func cutLeadingElement(text, open, close string) (content, rest string, ok bool) {
+	body, found := strings.CutPrefix(strings.TrimLeft(text, "\t\n\f\r "), open)
+	if !found {
+		return "", "", false
+	}
+	end := strings.Index(body, close)
+	if end < 0 || strings.IndexByte(body[:end], '\n') >= 0 {
+		return "", "", false
+	}
+	return body[:end], body[end+len(close):], true
+}
+
+var xmlUnescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&apos;", "'", "&amp;", "&")
+
+// xmlUnescape decodes the predefined XML entities.
+func xmlUnescape(s string) string {
+	if !strings.Contains(s, "&") {
+		return s
+	}
+	return xmlUnescaper.Replace(s)
+}

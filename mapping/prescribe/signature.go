@@ -1,0 +1,137 @@
+package prescribe
+
+import (
+	"bytes"
+	"encoding/base64"
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/mapping/core"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// The prescriber's signature travels as XML in v3 (author/signatureText) and
+// as base64 of that XML in FHIR (Provenance.signature.data). Both ways keep
+// it as it is: FHIR → v3 parses the fragment and inserts it after the rest
+// of the document is indented, so its white space stays as signed; v3 → FHIR
+// takes the bytes between the signatureText tags of the original message.
+
+// signatureFor fills signatureText: nullFlavor NA when the prescription is
+// unsigned, else a placement of the decoded Provenance signature.
+func signatureFor(c *core.BundleContext, sigText *etree.Element, o *prescriptionOrder) *core.SignaturePlacement {
+	if o.signature == nil || strings.TrimSpace(o.signature.Data) == "" {
+		sigText.CreateAttr("nullFlavor", "NA")
+		return nil
+	}
+	if c.Trusted {
+		return &core.SignaturePlacement{El: sigText}
+	}
+	data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(o.signature.Data))
+	if err != nil {
+		c.Fail(o.sigPath+".data", "invalid signature format: not base64: %v", err)
+		return nil
+	}
+	raw, err := checkSignatureFragment(data)
+	if err != nil {
+		c.Fail(o.sigPath+".data", "invalid signature format: %v", err)
+		return nil
+	}
+	return &core.SignaturePlacement{El: sigText, Raw: raw}
+}
+
+// checkSignatureFragment checks that decoded signature data is an XML
+// fragment (usually one Signature element, perhaps after a byte order mark
+// and an XML declaration, which are dropped) that can stand inside
+// signatureText, and returns its bytes.
+func checkSignatureFragment(data []byte) ([]byte, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if t := bytes.TrimLeft(data, " \t\r\n"); bytes.HasPrefix(t, []byte("<?xml")) {
+		end := bytes.Index(t, []byte("?>"))
+		if end < 0 {
+			return nil, errString("unterminated XML declaration")
+		}
+		data = t[end+2:]
+	}
+	buf := make([]byte, 0, len(data)+7)
+	buf = append(buf, "<w>"...)
+	buf = append(buf, data...)
+	buf = append(buf, "</w>"...)
+	doc, err := v3.ReadXML(buf)
+	if err != nil {
+		return nil, err
+	}
+	root := doc.Root()
+	if root == nil || len(root.ChildElements()) == 0 {
+		return nil, errString("no XML element")
+	}
+	for _, t := range root.Child {
+		if _, ok := t.(*etree.Directive); ok {
+			return nil, errString("directive in signature")
+		}
+	}
+	return data, nil
+}
+
+// errString is a constant error message.
+type errString string
+
+// Error implements error.
+func (e errString) Error() string { return string(e) }
+
+// signatureData returns the base64 of what signatureText holds: the bytes
+// between its tags in the original message when they can be found there
+// unambiguously, else the element's children serialised. "" when the
+// element is null or empty.
+func signatureData(raw []byte, st v3.Node) string {
+	if !st.Exists() || st.HasAttr("nullFlavor") || (len(st.El.ChildElements()) == 0 && strings.TrimSpace(st.Text()) == "") {
+		return ""
+	}
+	if inner, ok := rawInner(raw, "signatureText"); ok {
+		return base64.StdEncoding.EncodeToString(inner)
+	}
+	var b bytes.Buffer
+	ws := etree.WriteSettings{}
+	for _, t := range st.El.Child {
+		t.WriteTo(&b, &ws)
+	}
+	return base64.StdEncoding.EncodeToString(b.Bytes())
+}
+
+// rawInner returns the bytes between <tag ...> and </tag> when the message
+// holds exactly one such element without a namespace prefix.
+func rawInner(raw []byte, tag string) ([]byte, bool) {
+	i := indexStartTag(raw, tag)
+	if i < 0 || indexStartTag(raw[i+1+len(tag):], tag) >= 0 {
+		return nil, false
+	}
+	rest := raw[i+1+len(tag):]
+	if len(rest) == 0 || (rest[0] != '>' && rest[0] != ' ' && rest[0] != '\t' && rest[0] != '\r' && rest[0] != '\n') {
+		return nil, false
+	}
+	gt := bytes.IndexByte(rest, '>')
+	if gt < 0 || (gt > 0 && rest[gt-1] == '/') {
+		return nil, false
+	}
+	body := rest[gt+1:]
+	end := bytes.Index(body, []byte("</"+tag+">"))
+	if end < 0 {
+		return nil, false
+	}
+	return body[:end], true
+}
+
+// indexStartTag returns the index of the first "<"+tag in b, or -1. It
+// looks for the tag and then the '<' before it: in a message the tag is
+// much rarer than '<', which makes the search several times faster.
+func indexStartTag(b []byte, tag string) int {
+	for from := 0; ; {
+		i := bytes.Index(b[from:], []byte(tag))
+		if i < 0 {
+			return -1
+		}
+		if i += from; i > 0 && b[i-1] == '<' {
+			return i - 1
+		}
+		from = i + 1
+	}
+}

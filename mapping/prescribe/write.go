@@ -1,0 +1,449 @@
+package prescribe
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/core"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// requesterSignature returns the only Provenance signature made by the
+// requester (signature.who), or nil for an unsigned prescription.
+func requesterSignature(c *core.BundleContext, requester string) (*fhir.Signature, string) {
+	var found *fhir.Signature
+	var path string
+	for i, e := range c.Bundle.Entry {
+		prov, ok := e.Resource.(*fhir.Provenance)
+		if !ok {
+			continue
+		}
+		for j := range prov.Signature {
+			if prov.Signature[j].Who.Reference != requester {
+				continue
+			}
+			p := core.Indexed(core.Indexed("Bundle.entry", i)+".resource.signature", j)
+			if found != nil {
+				c.Fail(p, "more than one Provenance signature by %s", requester)
+				return nil, ""
+			}
+			found, path = &prov.Signature[j], p
+		}
+	}
+	return found, path
+}
+
+// prescriptionAuthorTime is the author time: the signature's when; for an
+// unsigned prescription the first item's authoredOn (porxgate; the EPS API
+// takes the time of the call), else env.Now.
+func prescriptionAuthorTime(c *core.BundleContext, o *prescriptionOrder, env core.Env) string {
+	if o.signature != nil {
+		t, err := core.V3TimestampFromFHIR(o.signature.When)
+		if err != nil {
+			c.Fail(o.sigPath+".when", "%v", err)
+		}
+		return t
+	}
+	if o.first.AuthoredOn != "" {
+		t, err := core.V3TimestampFromFHIR(o.first.AuthoredOn)
+		if err != nil {
+			c.Fail(o.firstPath+".authoredOn", "%v", err)
+		}
+		return t
+	}
+	return env.Now.UTC().Format(core.V3TimeLayout)
+}
+
+// writePrescription writes pertinentPrescription and returns the signature
+// placement and the line item ids (for the care record element category).
+func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescriptionOrder, authorTime string) (*core.SignaturePlacement, []string) {
+	first, fp := o.first, o.firstPath
+	p := v3.Add(parent, "pertinentPrescription", "classCode", "SBADM", "moodCode", "RQO")
+	v3.AddII(p, "id", core.UpperUUID(o.longID), "")
+	v3.AddII(p, "id", v3.OIDShortFormID, o.shortID)
+	v3.AddCV(p, "code", core.CodeAdministration, core.V3SNOMED, core.NameAdministration)
+	v3.Add(p, "effectiveTime", "nullFlavor", "NA")
+	low, high := repeatNumber(c, o)
+	if l, h, ok := repeatNumberOverride(c, first.Extension, repeatScopePrescription, fp); ok {
+		low, high = l, h
+	}
+	if high != "" {
+		addInterval(p, "repeatNumber", low, high)
+	}
+	dr := first.DispenseRequest
+	if dr == nil {
+		c.Fail(fp+".dispenseRequest", "missing mandatory dispenseRequest")
+		return nil, nil
+	}
+	if dr.Performer != nil {
+		ods := ""
+		if dr.Performer.Identifier != nil {
+			ods = dr.Performer.Identifier.Value
+		}
+		if ods == "" {
+			c.Fail(fp+".dispenseRequest.performer.identifier", "missing mandatory ODS code")
+		}
+		org := v3.Add(v3.Add(v3.Add(p, "performer", "contextControlCode", "OP", "typeCode", "PRF"), "AgentOrgSDS", "classCode", "AGNT"),
+			"agentOrganizationSDS", "classCode", "ORG", "determinerCode", "INSTANCE")
+		v3.AddII(org, "id", v3.OIDODS, ods)
+	}
+
+	author := v3.Add(p, "author", "contextControlCode", "OP", "typeCode", "AUT")
+	v3.AddValue(author, "time", authorTime)
+	sigText := author.CreateElement("signatureText")
+	sig := signatureFor(c, sigText, o)
+	if el := CarriedPart(c, first.Extension, partAuthor, fp); el != nil {
+		author.AddChild(el)
+	} else {
+		core.AddAgentPerson(c, author, o.requester, o.reqPath, core.AgentPersonOptions{PersonID: core.AuthorPersonID, ProviderLicense: true})
+	}
+
+	resp, respPath := o.requester, o.reqPath
+	if ext := c.Extension(first.Extension, core.ExtensionResponsiblePractitioner, fp+".extension"); ext != nil {
+		r, ok := c.Resolve(ext.ValueReference, fp+".extension.valueReference").(*fhir.PractitionerRole)
+		if !ok {
+			c.Fail(fp+".extension.valueReference", "responsible practitioner does not reference a PractitionerRole")
+			return sig, nil
+		}
+		resp, respPath = r, c.Path(r)
+	}
+	rp := v3.Add(p, "responsibleParty", "contextControlCode", "OP", "typeCode", "RESP")
+	if el := CarriedPart(c, first.Extension, partResponsibleParty, fp); el != nil {
+		rp.AddChild(el)
+	} else {
+		core.AddAgentPerson(c, rp, resp, respPath, core.AgentPersonOptions{PersonID: core.ResponsiblePartyPersonID, ProviderLicense: true})
+	}
+
+	if o.course == core.CourseContinuousRepeatDispense {
+		writeDaysSupply(c, p, dr, fp+".dispenseRequest")
+	}
+	if review := reviewDate(c, first, fp); review != "" {
+		ann := core.AddAnnotation(p, "pertinentInformation7", "false", "pertinentReviewDate", "RD")
+		v3.AddValue(ann, "value", review)
+	}
+	tt, ok := treatmentTypeFromCourse(o.course)
+	if !ok && !c.Failed() {
+		c.Fail(fp+".courseOfTherapyType.coding.code", "unhandled course of therapy type %q", o.course)
+	}
+	v3.AddCV(core.AddAnnotation(p, "pertinentInformation5", "false", "pertinentPrescriptionTreatmentType", "PTT"), "value", tt, v3.OIDTreatmentType, "")
+
+	dsp := c.Extension(dr.Extension, fhir.ExtensionPerformerSiteType, fp+".dispenseRequest.extension")
+	if dsp == nil || dsp.ValueCoding == nil || dsp.ValueCoding.Code == "" {
+		c.Fail(fp+".dispenseRequest.extension", "missing mandatory extension %s", fhir.ExtensionPerformerSiteType)
+	} else {
+		v3.AddCV(core.AddAnnotation(p, "pertinentInformation1", "true", "pertinentDispensingSitePreference", "DSP"), "value", dsp.ValueCoding.Code, v3.OIDDispensingSitePref, "")
+	}
+
+	medList, patientInfo := additionalInstructionParts(c)
+	ids := make([]string, 0, len(o.items))
+	for i, mr := range o.items {
+		var ml, pi []string
+		if i == 0 {
+			ml, pi = medList, patientInfo
+		}
+		ids = append(ids, writeLineItem(c, p, mr, o.paths[i], low, high, ml, pi))
+	}
+
+	ti := core.AddAnnotation(p, "pertinentInformation8", "false", "pertinentTokenIssued", "TI")
+	v3.AddValue(ti, "value", strconv.FormatBool(boolExtension(c, first.Extension, core.ExtensionTokenIssued, fp)))
+
+	pt := c.Extension(first.Extension, fhir.ExtensionPrescriptionType, fp+".extension")
+	if pt == nil || pt.ValueCoding == nil || pt.ValueCoding.Code == "" {
+		c.Fail(fp+".extension", "missing mandatory extension %s", fhir.ExtensionPrescriptionType)
+	} else {
+		v3.AddCV(core.AddAnnotation(p, "pertinentInformation4", "false", "pertinentPrescriptionType", "PT"), "value", pt.ValueCoding.Code, v3.OIDPrescriptionType, "")
+	}
+	return sig, ids
+}
+
+// addInterval writes <tag><low value/><high value/></tag>.
+func addInterval(parent *etree.Element, tag, low, high string) {
+	iv := parent.CreateElement(tag)
+	v3.AddValue(iv, "low", low)
+	v3.AddValue(iv, "high", high)
+}
+
+// repeatNumber returns the prescription's repeat number interval: 1..1 for
+// repeat prescribing, 1..(repeats allowed + 1) for repeat dispensing (FHIR
+// counts repeats after the first issue, v3 counts issues), none for acute.
+func repeatNumber(c *core.BundleContext, o *prescriptionOrder) (low, high string) {
+	switch o.course {
+	case core.CourseContinuous:
+		return "1", "1"
+	case core.CourseContinuousRepeatDispense:
+	default:
+		return "", ""
+	}
+	first, fp := o.first, o.firstPath
+	if first.DispenseRequest == nil || first.DispenseRequest.NumberOfRepeatsAllowed == nil {
+		c.Fail(fp+".dispenseRequest.numberOfRepeatsAllowed", "number of repeats allowed is required for repeat dispensing")
+		return "", ""
+	}
+	n := *first.DispenseRequest.NumberOfRepeatsAllowed
+	path := fp + ".dispenseRequest.numberOfRepeatsAllowed"
+	for i := range first.BasedOn {
+		ext := c.Extension(first.BasedOn[i].Extension, core.ExtensionEPSRepeatInformation, core.Indexed(fp+".basedOn", i)+".extension")
+		if ext == nil {
+			continue
+		}
+		if sub := fhir.FindExtension(ext.Extension, "numberOfRepeatsAllowed"); sub != nil && sub.ValueInteger != nil {
+			n, path = *sub.ValueInteger, core.Indexed(fp+".basedOn", i)+".extension.extension.valueInteger"
+		}
+	}
+	v, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || v < 0 || v != float64(int64(v)) {
+		c.Fail(path, "number of repeats allowed %q is not a whole number", n)
+		return "", ""
+	}
+	return "1", strconv.FormatInt(int64(v)+1, 10)
+}
+
+// writeDaysSupply writes component1/daysSupply of a repeat-dispensing
+// prescription: the validity period as dates and the expected supply
+// duration in days.
+func writeDaysSupply(c *core.BundleContext, p *etree.Element, dr *fhir.DispenseRequest, path string) {
+	comp := v3.Add(p, "component1", "typeCode", "COMP")
+	v3.AddValue(comp, "seperatableInd", "true")
+	ds := v3.Add(comp, "daysSupply", "classCode", "SPLY", "moodCode", "RQO")
+	v3.AddCV(ds, "code", core.CodeDispensing, core.V3SNOMED, core.NameDispensing)
+	vp := dr.ValidityPeriod
+	if vp == nil {
+		c.Fail(path+".validityPeriod", "validity period is required for repeat dispensing")
+		return
+	}
+	low, err := core.V3DateFromFHIR(vp.Start)
+	if err != nil {
+		c.Fail(path+".validityPeriod.start", "%v", err)
+	}
+	high, err := core.V3DateFromFHIR(vp.End)
+	if err != nil {
+		c.Fail(path+".validityPeriod.end", "%v", err)
+	}
+	addInterval(ds, "effectiveTime", low, high)
+	esd := dr.ExpectedSupplyDuration
+	if esd == nil {
+		c.Fail(path+".expectedSupplyDuration", "expected supply duration is required for repeat dispensing")
+		return
+	}
+	if esd.Code != "d" {
+		c.Fail(path+".expectedSupplyDuration.code", "expected supply duration must be in days (code d), got %q", esd.Code)
+	}
+	v3.Add(v3.Add(ds, "expectedUseTime"), "width", "unit", "d", "value", string(esd.Value))
+}
+
+// reviewDate returns the first item's authorisation expiry (review) date as
+// a v3 date, or "".
+func reviewDate(c *core.BundleContext, mr *fhir.MedicationRequest, path string) string {
+	ext := c.Extension(mr.Extension, core.ExtensionUKCoreRepeatInformation, path+".extension")
+	if ext == nil {
+		return ""
+	}
+	sub := fhir.FindExtension(ext.Extension, "authorisationExpiryDate")
+	if sub == nil || sub.ValueDateTime == nil {
+		return ""
+	}
+	d, err := core.V3DateFromFHIRDate(*sub.ValueDateTime)
+	if err != nil {
+		c.Fail(path+".extension.extension.valueDateTime", "%v", err)
+	}
+	return d
+}
+
+// additionalInstructionParts returns the texts the first line item's
+// additional instructions carry from CommunicationRequests: the entries of
+// referenced Lists (repeat medications) and the string payloads (patient
+// information).
+func additionalInstructionParts(c *core.BundleContext) (medication, patientInfo []string) {
+	for i, e := range c.Bundle.Entry {
+		cr, ok := e.Resource.(*fhir.CommunicationRequest)
+		if !ok {
+			continue
+		}
+		for j, pl := range cr.Payload {
+			if pl.ContentReference != nil {
+				path := core.Indexed(core.Indexed("Bundle.entry", i)+".resource.payload", j) + ".contentReference"
+				list, ok := c.Resolve(pl.ContentReference, path).(*fhir.List)
+				if !ok {
+					c.Fail(path, "does not reference a List")
+					continue
+				}
+				for _, le := range list.Entry {
+					if le.Item.Display != "" {
+						medication = append(medication, le.Item.Display)
+					}
+				}
+			}
+		}
+	}
+	for _, e := range c.Bundle.Entry {
+		if cr, ok := e.Resource.(*fhir.CommunicationRequest); ok {
+			for _, pl := range cr.Payload {
+				if pl.ContentReference == nil && pl.ContentString != "" {
+					patientInfo = append(patientInfo, pl.ContentString)
+				}
+			}
+		}
+	}
+	return medication, patientInfo
+}
+
+// writeLineItem writes one pertinentInformation2/pertinentLineItem and
+// returns its id.
+func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationRequest, path, low, high string, medList, patientInfo []string) string {
+	rel := v3.Add(p, "pertinentInformation2", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
+	v3.AddValue(rel, "seperatableInd", "true")
+	v3.AddII(rel, "templateId", v3.OIDTemplateID, core.TemplateSourceOf2)
+	id := core.UpperUUID(c.RequireIdentifier(mr.Identifier, fhir.SystemLineItemID, path+".identifier"))
+	if el := CarriedPart(c, mr.Extension, partLineItem, path); el != nil {
+		rel.AddChild(el)
+		return id
+	}
+	li := v3.Add(rel, "pertinentLineItem", "classCode", "SBADM", "moodCode", "RQO")
+	v3.AddII(li, "id", id, "")
+	v3.AddCV(li, "code", core.CodeAdministration, core.V3SNOMED, core.NameAdministration)
+	v3.Add(li, "effectiveTime", "nullFlavor", "NA")
+	if l, h, ok := repeatNumberOverride(c, mr.Extension, repeatScopeLineItem, path); ok {
+		low, high = l, h
+	}
+	if high != "" {
+		addInterval(li, "repeatNumber", low, high)
+	}
+	med := medicationCoding(c, mr, path)
+	mat := v3.Add(v3.Add(v3.Add(li, "product", "contextControlCode", "OP", "typeCode", "PRD"), "manufacturedProduct", "classCode", "MANU"),
+		"manufacturedRequestedMaterial", "classCode", "MMAT", "determinerCode", "KIND")
+	v3.AddCV(mat, "code", med.Code, core.V3SNOMED, med.Display)
+
+	comp := v3.Add(li, "component", "typeCode", "COMP")
+	v3.AddValue(comp, "seperatableInd", "false")
+	lq := v3.Add(comp, "lineItemQuantity", "classCode", "SPLY", "moodCode", "RQO")
+	v3.AddCV(lq, "code", core.CodeDispensing, core.V3SNOMED, core.NameDispensing)
+	var q *fhir.Quantity
+	if mr.DispenseRequest != nil {
+		q = mr.DispenseRequest.Quantity
+	}
+	if q == nil || q.Value == "" {
+		c.Fail(path+".dispenseRequest.quantity", "missing mandatory quantity")
+		q = &fhir.Quantity{}
+	}
+	qe := v3.Add(lq, "quantity", "unit", "1", "value", string(q.Value))
+	tr := v3.Add(qe, "translation", "code", q.Code, "codeSystem", core.V3SNOMED)
+	if q.Unit != "" {
+		tr.CreateAttr("displayName", q.Unit)
+	}
+	tr.CreateAttr("value", string(q.Value))
+
+	if text := additionalInstructions(c, mr, path, medList, patientInfo); text != "" {
+		ai := core.AddAnnotation(li, "pertinentInformation1", "false", "pertinentAdditionalInstructions", "AI")
+		v3.AddText(ai, "value", text)
+	}
+	for i, ext := range mr.Extension {
+		if ext.URL != core.ExtensionPrescriptionEndorsement {
+			continue
+		}
+		ep := core.Indexed(path+".extension", i) + ".valueCodeableConcept"
+		var cd *fhir.Coding
+		if ext.ValueCodeableConcept != nil {
+			cd = c.Coding([]fhir.CodeableConcept{*ext.ValueCodeableConcept}, core.CodeSystemEndorsement, ep+".coding")
+		}
+		if cd == nil {
+			c.Fail(ep+".coding", "no endorsement coding in %s", core.CodeSystemEndorsement)
+			continue
+		}
+		pe := core.AddAnnotation(li, "pertinentInformation3", "false", "pertinentPrescriberEndorsement", "PE")
+		v3.AddCV(pe, "value", cd.Code, oidEndorsement, "")
+	}
+	di := core.AddAnnotation(li, "pertinentInformation2", "false", "pertinentDosageInstructions", "DI")
+	v3.AddText(di, "value", core.DosageText(c, mr.DosageInstruction, path+".dosageInstruction"))
+	return id
+}
+
+// medicationCoding returns the SNOMED (dm+d) coding of the medication, from
+// medicationCodeableConcept or a referenced Medication resource.
+func medicationCoding(c *core.BundleContext, mr *fhir.MedicationRequest, path string) fhir.Coding {
+	var cc *fhir.CodeableConcept
+	ccPath := path + ".medicationCodeableConcept"
+	switch {
+	case mr.MedicationCodeableConcept != nil:
+		cc = mr.MedicationCodeableConcept
+	case mr.MedicationReference != nil:
+		ccPath = path + ".medicationReference"
+		raw, ok := c.Resolve(mr.MedicationReference, ccPath).(*fhir.RawResource)
+		if !ok || raw.Type != "Medication" {
+			c.Fail(ccPath, "does not reference a Medication")
+			return fhir.Coding{}
+		}
+		var med struct {
+			Code *fhir.CodeableConcept `json:"code"`
+		}
+		if err := json.Unmarshal(raw.JSON, &med); err != nil || med.Code == nil {
+			c.Fail(c.Path(raw)+".code", "missing mandatory code")
+			return fhir.Coding{}
+		}
+		cc, ccPath = med.Code, c.Path(raw)+".code"
+	default:
+		c.Fail(ccPath, "missing mandatory medication")
+		return fhir.Coding{}
+	}
+	cd := c.Coding([]fhir.CodeableConcept{*cc}, fhir.SystemSNOMED, ccPath+".coding")
+	if cd == nil {
+		systems := make([]string, 0, len(cc.Coding))
+		for _, x := range cc.Coding {
+			systems = append(systems, x.System)
+		}
+		c.Fail(ccPath+".coding", "unknown code system %v: the medication must be coded in %s", systems, fhir.SystemSNOMED)
+		return fhir.Coding{}
+	}
+	if cd.Code == "" {
+		c.Fail(ccPath+".coding.code", "missing mandatory code")
+	}
+	return *cd
+}
+
+// additionalInstructions assembles the additional instructions text as the
+// EPS API does: <medication> and <patientInfo> elements, then the
+// controlled drug quantity words ("CD: ...") and the note, a newline apart.
+func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, path string, medList, patientInfo []string) string {
+	var b strings.Builder
+	for _, m := range medList {
+		b.WriteString("<medication>")
+		b.WriteString(escapeInstructionText(m))
+		b.WriteString("</medication>")
+	}
+	for _, p := range patientInfo {
+		b.WriteString("<patientInfo>")
+		b.WriteString(escapeInstructionText(p))
+		b.WriteString("</patientInfo>")
+	}
+	var tail []string
+	if ext := c.Extension(mr.Extension, core.ExtensionControlledDrug, path+".extension"); ext != nil {
+		if w := fhir.FindExtension(ext.Extension, "quantityWords"); w != nil && w.ValueString != nil && *w.ValueString != "" {
+			tail = append(tail, "CD: "+*w.ValueString)
+		}
+	}
+	switch len(mr.Note) {
+	case 0:
+	case 1:
+		if mr.Note[0].Text != "" {
+			tail = append(tail, mr.Note[0].Text)
+		}
+	default:
+		c.Fail(path+".note", "more than one note")
+	}
+	b.WriteString(escapeInstructionText(strings.Join(tail, "\n")))
+	return b.String()
+}
+
+// escapeInstructionText escapes text inside the additional instructions
+// mark-up the way the EPS API's XML writer does (an existing &amp; is kept).
+func escapeInstructionText(s string) string {
+	if !strings.ContainsAny(s, "&<>") {
+		return s
+	}
+	s = strings.ReplaceAll(s, "&amp;", "&")
+	return instructionEscaper.Replace(s)
+}
+
+var instructionEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")

@@ -1,0 +1,354 @@
+package release
+
+import (
+	"strings"
+	"time"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/prescribe"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// A released prescription (PORX_MT122003UK32) is the prescriber's
+// ParentPrescription as Spine holds it, written by the prescribing mapper,
+// plus what Spine adds when it releases it (seen in every release response
+// of the corpus, in these places):
+//   - typeId PORX_MT122003UK32 (the component's templateId says the same);
+//   - pertinentInformation10, the prescription status, after the treatment
+//     type (pertinentInformation5);
+//   - pertinentInformation9 and pertinentInformation11, the permanent
+//     exemptions by age that Spine derives from the birth date: "is under 16
+//     years of age" until the day before the 16th birthday, "is 60 years of
+//     age or over" from the 60th; after the status and after the last line
+//     item;
+//   - in each line item, pertinentInformation4, the item status, after the
+//     quantity (component).
+// None of them is inside the signature's fragments, so adding them leaves
+// the prescriber's signature valid. FHIR carries the statuses as EPS does
+// (Extension-EPS-TaskBusinessStatus; Extension-EPS-DispensingInformation
+// dispenseStatus and MedicationRequest.status); the exemptions need nothing
+// since they follow from Patient.birthDate.
+
+// statusName is a status code with Spine's displayName.
+type statusName struct{ code, display string }
+
+// prescriptionStatuses are the prescription statuses (…16.35).
+var prescriptionStatuses = [...]statusName{
+	{"0001", "To Be Dispensed"}, {"0002", "With Dispenser"}, {"0003", "With Dispenser - Active"},
+	{"0004", "Expired"}, {"0005", "Cancelled"}, {"0006", "Dispensed"}, {"0007", "Not Dispensed"},
+	{"0008", "Claimed"}, {"0009", "No-Claimed"},
+}
+
+// itemStatuses are the line item statuses (…17.23) with the
+// MedicationRequest.status the EPS API gives each.
+var itemStatuses = [...]struct {
+	statusName
+	requestStatus string
+}{
+	{statusName{"0001", "Item fully dispensed"}, "completed"},
+	{statusName{"0002", "Item not dispensed"}, "stopped"},
+	{statusName{"0003", "Item dispensed - partial"}, "active"},
+	{statusName{"0004", "Item not dispensed owing"}, "active"},
+	{statusName{"0005", "Item cancelled"}, "cancelled"},
+	{statusName{"0006", "Expired"}, "stopped"},
+	{statusName{"0007", "To Be Dispensed"}, "active"},
+	{statusName{"0008", "Item with dispenser"}, "active"},
+}
+
+// Default statuses of a released prescription whose FHIR says none: Spine
+// releases prescriptions that are to be dispensed, and writes them so.
+const (
+	defaultPrescriptionStatus = "0001"
+	defaultItemStatus         = "0007"
+)
+
+func prescriptionStatusDisplay(code string) string {
+	for _, s := range prescriptionStatuses {
+		if s.code == code {
+			return s.display
+		}
+	}
+	return ""
+}
+
+func itemStatusDisplay(code string) string {
+	for _, s := range itemStatuses {
+		if s.code == code {
+			return s.display
+		}
+	}
+	return ""
+}
+
+// itemStatusFromRequest is the item status of a MedicationRequest that has
+// no dispenseStatus: by its status (cancelled, completed, stopped), else to
+// be dispensed.
+func itemStatusFromRequest(status string) string {
+	switch status {
+	case "cancelled":
+		return "0005"
+	case "completed":
+		return "0001"
+	case "stopped":
+		return "0002"
+	}
+	return defaultItemStatus
+}
+
+// requestStatusOfItem is the MedicationRequest.status of an item status.
+func requestStatusOfItem(code string) string {
+	for _, s := range itemStatuses {
+		if s.code == code {
+			return s.requestStatus
+		}
+	}
+	return "active"
+}
+
+// writeReleasedPrescription writes one released prescription as a
+// component of parent (the PrescriptionReleaseResponse) from a
+// prescription-order Bundle, and returns where its signature goes.
+func writeReleasedPrescription(c *core.BundleContext, parent *etree.Element, env core.Env) *core.SignaturePlacement {
+	comp := v3.Add(parent, "component", "type", "ActRelationship", "typeCode", "COMP", "contextConductionInd", "false")
+	v3.AddValue(comp, "seperatableInd", "false")
+	tpl := v3.Add(comp, "templateId", "root", oidReleaseTemplate, "extension", releasePayloadType)
+	sig := prescribe.WriteParentPrescription(c, comp, env)
+	pp := comp.SelectElement("ParentPrescription")
+	if pp == nil || c.Failed() {
+		return sig
+	}
+	if !releaseVerbatim(c) {
+		addReleaseParts(c, pp)
+	}
+	if ext := releaseTemplate(c); ext != "" {
+		tpl.CreateAttr("extension", ext)
+	} else if tid := pp.SelectElement("typeId"); tid != nil {
+		if ext := tid.SelectAttrValue("extension", ""); ext != "" {
+			tpl.CreateAttr("extension", ext)
+		}
+	}
+	return sig
+}
+
+// releaseTemplate returns the first MedicationRequest's
+// ExtensionReleaseTemplate value, or "".
+func releaseTemplate(c *core.BundleContext) string {
+	for _, e := range c.Bundle.Entry {
+		if mr, ok := e.Resource.(*fhir.MedicationRequest); ok {
+			if ext := fhir.FindExtension(mr.Extension, ExtensionReleaseTemplate); ext != nil && ext.ValueString != nil {
+				return *ext.ValueString
+			}
+			return ""
+		}
+	}
+	return ""
+}
+
+// releaseVerbatim reports whether the first MedicationRequest says its
+// carried ParentPrescription is the released one, additions included.
+func releaseVerbatim(c *core.BundleContext) bool {
+	for _, e := range c.Bundle.Entry {
+		if mr, ok := e.Resource.(*fhir.MedicationRequest); ok {
+			ext := fhir.FindExtension(mr.Extension, ExtensionReleaseVerbatim)
+			return ext != nil && ext.ValueBoolean != nil && *ext.ValueBoolean
+		}
+	}
+	return false
+}
+
+// addReleaseParts adds Spine's release additions to a ParentPrescription
+// written from FHIR, each only where the element is not there already.
+func addReleaseParts(c *core.BundleContext, pp *etree.Element) {
+	if tid := pp.SelectElement("typeId"); tid != nil {
+		tid.CreateAttr("extension", releasePayloadType)
+	}
+	rx := findPath(pp, "pertinentInformation1", "pertinentPrescription")
+	if rx == nil {
+		return
+	}
+	mrs, paths := releaseRequests(c)
+	after := lastOf(rx, "pertinentInformation5", "pertinentInformation7", "component1", "responsibleParty", "author")
+	if rx.SelectElement("pertinentInformation10") == nil {
+		st := releasePrescriptionStatus(c, mrs, paths)
+		rel := releaseRelationship("pertinentInformation10", "false", "added")
+		obs := v3.Add(rel, "pertinentPrescriptionStatus", "type", "Observation", "classCode", "OBS", "moodCode", "EVN")
+		v3.AddCV(obs, "code", "PS", v3.OIDPertinentCode, "")
+		v3.AddCV(obs, "value", st.code, v3.OIDPrescriptionStatus, st.display)
+		after = insertAfter(rx, after, rel)
+	} else {
+		after = rx.SelectElement("pertinentInformation10")
+	}
+	birth := ""
+	if bt := findPath(pp, "recordTarget", "Patient", "patientPerson", "birthTime"); bt != nil {
+		birth = bt.SelectAttrValue("value", "")
+	}
+	if low, high, ok := exemptionDates(birth); ok {
+		if rx.SelectElement("pertinentInformation9") == nil {
+			insertAfter(rx, after, exemption("pertinentInformation9", "pertinentLowPermanentExemptionInfo", "0002", "is under 16 years of age", low))
+		}
+		if rx.SelectElement("pertinentInformation11") == nil {
+			if items := rx.SelectElements("pertinentInformation2"); len(items) > 0 {
+				insertAfter(rx, items[len(items)-1], exemption("pertinentInformation11", "pertinentHighPermanentExemptionInfo", "0004", "is 60 years of age or over", high))
+			}
+		}
+	}
+	byID := make(map[string]int, len(mrs))
+	for i, mr := range mrs {
+		for _, id := range mr.Identifier {
+			if id.System == fhir.SystemLineItemID {
+				byID[strings.ToUpper(id.Value)] = i
+			}
+		}
+	}
+	for _, rel := range rx.SelectElements("pertinentInformation2") {
+		li := rel.SelectElement("pertinentLineItem")
+		if li == nil || li.SelectElement("pertinentInformation4") != nil {
+			continue
+		}
+		st := statusName{defaultItemStatus, itemStatusDisplay(defaultItemStatus)}
+		if id := li.SelectElement("id"); id != nil {
+			if i, ok := byID[strings.ToUpper(id.SelectAttrValue("root", ""))]; ok {
+				st = releaseItemStatus(c, mrs[i], paths[i])
+			}
+		}
+		is := releaseRelationship("pertinentInformation4", "false", "")
+		obs := v3.Add(is, "pertinentItemStatus", "type", "Observation", "classCode", "OBS", "moodCode", "EVN")
+		v3.AddCV(obs, "code", "IS", v3.OIDPertinentCode, "")
+		v3.AddCV(obs, "value", st.code, v3.OIDItemStatus, st.display)
+		insertAfter(li, lastOf(li, "component", "product", "repeatNumber", "effectiveTime"), is)
+	}
+}
+
+// releaseRequests returns the bundle's MedicationRequests and their paths.
+func releaseRequests(c *core.BundleContext) ([]*fhir.MedicationRequest, []string) {
+	var mrs []*fhir.MedicationRequest
+	var paths []string
+	for i, e := range c.Bundle.Entry {
+		if mr, ok := e.Resource.(*fhir.MedicationRequest); ok {
+			mrs = append(mrs, mr)
+			paths = append(paths, core.Indexed("Bundle.entry", i)+".resource")
+		}
+	}
+	return mrs, paths
+}
+
+// releaseRelationship makes <tag type="ActRelationship" typeCode="PERT"
+// contextConductionInd="true"> with its seperatableInd (and updateMode when
+// given), as Spine writes the relationships it adds.
+func releaseRelationship(tag, separatable, updateMode string) *etree.Element {
+	rel := etree.NewElement(tag)
+	rel.CreateAttr("type", "ActRelationship")
+	rel.CreateAttr("typeCode", "PERT")
+	rel.CreateAttr("contextConductionInd", "true")
+	if updateMode != "" {
+		v3.Add(rel, "seperatableInd", "updateMode", updateMode, "value", separatable)
+	} else {
+		v3.AddValue(rel, "seperatableInd", separatable)
+	}
+	return rel
+}
+
+// exemption makes a permanent exemption relationship.
+func exemption(tag, act, code, display, date string) *etree.Element {
+	rel := releaseRelationship(tag, "true", "")
+	obs := v3.Add(rel, act, "classCode", "OBS", "moodCode", "EVN")
+	v3.AddCV(obs, "code", code, core.OIDChargeExemption, display)
+	v3.AddValue(obs, "value", date)
+	return rel
+}
+
+// exemptionDates returns the last day a person born on birth (a v3 TS of a
+// day or finer) is under 16, and the day they turn 60.
+func exemptionDates(birth string) (low, high string, ok bool) {
+	if len(birth) < 8 {
+		return "", "", false
+	}
+	t, err := time.Parse(core.V3DateLayout, birth[:8])
+	if err != nil {
+		return "", "", false
+	}
+	return t.AddDate(16, 0, -1).Format(core.V3DateLayout), t.AddDate(60, 0, 0).Format(core.V3DateLayout), true
+}
+
+// findPath returns the first element reached from el by child elements
+// of the given tags in turn, in document order, or nil: el.FindElement of
+// the path "a/b/…" without compiling it on every call.
+func findPath(el *etree.Element, tags ...string) *etree.Element {
+	if len(tags) == 0 {
+		return el
+	}
+	for _, t := range el.Child {
+		if c, ok := t.(*etree.Element); ok && c.Tag == tags[0] {
+			if found := findPath(c, tags[1:]...); found != nil {
+				return found
+			}
+		}
+	}
+	return nil
+}
+
+// lastOf returns the last child of parent named by the first of tags that
+// parent has, or nil.
+func lastOf(parent *etree.Element, tags ...string) *etree.Element {
+	for _, t := range tags {
+		if els := parent.SelectElements(t); len(els) > 0 {
+			return els[len(els)-1]
+		}
+	}
+	return nil
+}
+
+// insertAfter inserts el into parent right after anchor (at the end when
+// anchor is nil) and returns el.
+func insertAfter(parent, anchor, el *etree.Element) *etree.Element {
+	if anchor == nil || anchor.Parent() != parent {
+		parent.AddChild(el)
+		return el
+	}
+	parent.InsertChildAt(anchor.Index()+1, el)
+	return el
+}
+
+// releasePrescriptionStatus is the prescription status the FHIR gives
+// (Extension-EPS-TaskBusinessStatus of the first MedicationRequest that has
+// one), or the default.
+func releasePrescriptionStatus(c *core.BundleContext, mrs []*fhir.MedicationRequest, paths []string) statusName {
+	for i, mr := range mrs {
+		ext := c.Extension(mr.Extension, core.ExtensionTaskBusinessStatus, paths[i]+".extension")
+		if ext == nil {
+			continue
+		}
+		cd := ext.ValueCoding
+		if cd == nil || cd.Code == "" {
+			c.Fail(paths[i]+".extension", "%s without a valueCoding code", core.ExtensionTaskBusinessStatus)
+			break
+		}
+		if cd.System != "" && cd.System != fhir.CodeSystemTaskBusinessStatus {
+			c.Fail(paths[i]+".extension.valueCoding.system", "system %q, want %s", cd.System, fhir.CodeSystemTaskBusinessStatus)
+		}
+		return statusName{cd.Code, core.FirstNonEmpty(cd.Display, prescriptionStatusDisplay(cd.Code))}
+	}
+	return statusName{defaultPrescriptionStatus, prescriptionStatusDisplay(defaultPrescriptionStatus)}
+}
+
+// releaseItemStatus is a line item's status: the dispenseStatus of its
+// Extension-EPS-DispensingInformation, else one its status gives.
+func releaseItemStatus(c *core.BundleContext, mr *fhir.MedicationRequest, path string) statusName {
+	if ext := c.Extension(mr.Extension, core.ExtensionDispensingInformation, path+".extension"); ext != nil {
+		if ds := fhir.FindExtension(ext.Extension, "dispenseStatus"); ds != nil {
+			cd := ds.ValueCoding
+			if cd == nil || cd.Code == "" {
+				c.Fail(path+".extension.extension", "dispenseStatus without a valueCoding code")
+				return statusName{}
+			}
+			if cd.System != "" && cd.System != fhir.CodeSystemMedicationDispenseType {
+				c.Fail(path+".extension.extension.valueCoding.system", "system %q, want %s", cd.System, fhir.CodeSystemMedicationDispenseType)
+			}
+			return statusName{cd.Code, core.FirstNonEmpty(cd.Display, itemStatusDisplay(cd.Code))}
+		}
+	}
+	code := itemStatusFromRequest(mr.Status)
+	return statusName{code, itemStatusDisplay(code)}
+}

@@ -1,0 +1,173 @@
+package release
+
+import (
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/prescribe"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// Released prescriptions, v3 → FHIR: Spine's additions are taken out of a
+// copy of the ParentPrescription, which the prescribing mapper then reads
+// (so it sees the prescription as the prescriber sent it); the statuses
+// become FHIR extensions. The prescription is then written back from the
+// FHIR; if that does not give the released ParentPrescription exactly (an
+// unusual place or value of an addition, another typeId...), the whole of
+// it is carried verbatim (signature aside, which the Provenance carries) and
+// marked with ExtensionReleaseVerbatim.
+
+// releaseAdditions are the release additions taken out of a prescription.
+type releaseAdditions struct {
+	status     *statusName
+	itemStatus map[string]statusName // by upper-case line item id
+}
+
+// readReleasedPrescription reads a component's ParentPrescription into a
+// prescription-order Bundle; interaction names the message in errors. sigRaw holds the prescription's signatureText
+// element as it was in the message (nil: serialise it); requestRef is the
+// release request id the response answers (MessageHeader.response).
+func readReleasedPrescription(comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env) *fhir.Bundle {
+	tpl := comp.Child("templateId")
+	if root := tpl.Attr("root"); root != "" && root != oidReleaseTemplate {
+		tpl.Fail("unknown template root %q (want %s)", root, oidReleaseTemplate)
+	}
+	pp := comp.Child("ParentPrescription")
+	if !pp.Exists() {
+		return nil
+	}
+	cp := pp.El.Copy()
+	add := stripReleaseAdditions(pp, cp)
+	r, node := v3.NewReader(interaction, cp)
+	node.Path = pp.Path
+	b := prescribe.ReadParentPrescription(node, sigRaw, env)
+	if err := r.Err(); err != nil {
+		if ves := v3.Errors(err); len(ves) > 0 && pp.Reader() != nil {
+			for _, ve := range ves {
+				pp.Reader().FailRule(ve.Path, ve.Rule, "%s", ve.Msg)
+			}
+		} else {
+			pp.Fail("%v", err)
+		}
+		return nil
+	}
+	addReleaseExtensions(b, add, requestRef)
+	if tplExt, typeID := tpl.OptAttr("extension"), pp.Opt("typeId").OptAttr("extension"); tplExt != typeID {
+		if mrs := fhir.EntriesOf[*fhir.MedicationRequest](b); len(mrs) > 0 {
+			mrs[0].Extension = append(mrs[0].Extension, fhir.Extension{URL: ExtensionReleaseTemplate, ValueString: &tplExt})
+		}
+	}
+	if regen := regenerateReleased(b, env); regen == nil || !core.SameElement(pp.El, regen, prescribe.InSignature) {
+		carryReleasedVerbatim(b, pp.El)
+	}
+	return b
+}
+
+// stripReleaseAdditions takes the release additions out of cp (a copy of
+// pp) and returns the statuses they held. A typeId PORX_MT122003UK32
+// becomes the prescriber's PORX_MT132004UK31.
+func stripReleaseAdditions(pp v3.Node, cp *etree.Element) releaseAdditions {
+	add := releaseAdditions{itemStatus: map[string]statusName{}}
+	if tid := cp.SelectElement("typeId"); tid != nil && tid.SelectAttrValue("extension", "") == releasePayloadType {
+		tid.CreateAttr("extension", core.ParentPrescriptionTypeID)
+	}
+	rx := cp.FindElement("pertinentInformation1/pertinentPrescription")
+	if rx == nil {
+		return add
+	}
+	rxNode := pp.Opt("pertinentInformation1").Opt("pertinentPrescription")
+	if rel := rx.SelectElement("pertinentInformation10"); rel != nil {
+		val := rxNode.Opt("pertinentInformation10").Child("pertinentPrescriptionStatus").Child("value")
+		if code := core.V3Code(val, v3.OIDPrescriptionStatus); code != "" {
+			add.status = &statusName{code, val.OptAttr("displayName")}
+		}
+		rx.RemoveChild(rel)
+	}
+	for _, tag := range [...]string{"pertinentInformation9", "pertinentInformation11"} {
+		if rel := rx.SelectElement(tag); rel != nil {
+			rx.RemoveChild(rel)
+		}
+	}
+	items := rxNode.All("pertinentInformation2")
+	for i, rel := range rx.SelectElements("pertinentInformation2") {
+		li := rel.SelectElement("pertinentLineItem")
+		if li == nil || i >= len(items) {
+			continue
+		}
+		is := li.SelectElement("pertinentInformation4")
+		if is == nil {
+			continue
+		}
+		val := items[i].Child("pertinentLineItem").Child("pertinentInformation4").Child("pertinentItemStatus").Child("value")
+		id := ""
+		if idEl := li.SelectElement("id"); idEl != nil {
+			id = strings.ToUpper(idEl.SelectAttrValue("root", ""))
+		}
+		if code := core.V3Code(val, v3.OIDItemStatus); code != "" {
+			add.itemStatus[id] = statusName{code, val.OptAttr("displayName")}
+		}
+		li.RemoveChild(is)
+	}
+	return add
+}
+
+// addReleaseExtensions puts the statuses on the MedicationRequests and the
+// release request id on the MessageHeader.
+func addReleaseExtensions(b *fhir.Bundle, add releaseAdditions, requestRef string) {
+	if requestRef != "" {
+		for _, mh := range fhir.EntriesOf[*fhir.MessageHeader](b) {
+			mh.Response = &fhir.MessageHeaderResponse{Identifier: strings.ToLower(requestRef), Code: "ok"}
+		}
+	}
+	for _, mr := range fhir.EntriesOf[*fhir.MedicationRequest](b) {
+		if add.status != nil {
+			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionTaskBusinessStatus,
+				ValueCoding: &fhir.Coding{System: fhir.CodeSystemTaskBusinessStatus, Code: add.status.code, Display: add.status.display}})
+		}
+		id := strings.ToUpper(fhir.FindIdentifier(mr.Identifier, fhir.SystemLineItemID))
+		if st, ok := add.itemStatus[id]; ok {
+			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionDispensingInformation, Extension: []fhir.Extension{
+				{URL: "dispenseStatus", ValueCoding: &fhir.Coding{System: fhir.CodeSystemMedicationDispenseType, Code: st.code, Display: st.display}},
+			}})
+			mr.Status = requestStatusOfItem(st.code)
+		}
+	}
+}
+
+// regenerateReleased writes the released ParentPrescription of b, or nil
+// when it cannot be written.
+func regenerateReleased(b *fhir.Bundle, env core.Env) *etree.Element {
+	e := env
+	c := core.NewBundleContext(b, "")
+	parent := etree.NewElement("PrescriptionReleaseResponse")
+	writeReleasedPrescription(c, parent, e)
+	if c.Failed() {
+		return nil
+	}
+	return parent.FindElement("component/ParentPrescription")
+}
+
+// carryReleasedVerbatim makes the first MedicationRequest carry pp (without
+// its signature) as the released prescription, replacing a carried
+// ParentPrescription the prescribing mapper may have added.
+func carryReleasedVerbatim(b *fhir.Bundle, pp *etree.Element) {
+	mrs := fhir.EntriesOf[*fhir.MedicationRequest](b)
+	if len(mrs) == 0 {
+		return
+	}
+	mr := mrs[0]
+	keep := mr.Extension[:0]
+	for _, e := range mr.Extension {
+		if e.URL == prescribe.ExtensionV3Original {
+			if p := fhir.FindExtension(e.Extension, "part"); p != nil && p.ValueCode != nil && *p.ValueCode == prescribe.PartParentPrescription {
+				continue
+			}
+		}
+		keep = append(keep, e)
+	}
+	yes := true
+	mr.Extension = append(keep, prescribe.V3OriginalExtension(prescribe.PartParentPrescription, prescribe.WithoutSignature(pp)),
+		fhir.Extension{URL: ExtensionReleaseVerbatim, ValueBoolean: &yes})
+}

@@ -1,0 +1,142 @@
+package release
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/prescribe"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// Prescription Release Rejection, v3 → FHIR: the OperationOutcome the EPS
+// API makes of Spine's rejection (spine-response-handler.ts): one issue
+// with the reason's EPS code (and its v3 code as a urn:oid coding, so it
+// comes back exactly), the reason's text as diagnostics, and the performer's
+// organisation as a contained Organization named by
+// Extension-Spine-supportingInfo. The rejection's own ids, the request it
+// answers and a non-AE acknowledgement go into ExtensionReleaseRejection;
+// what would still not come back is carried verbatim (the performer's
+// AgentPerson on the Organization, else the whole PrescriptionReleaseReject).
+
+// ReleaseRejectionToFHIR turns a v3 Prescription Release Rejection (UK or
+// SM family) into an OperationOutcome, with the wrapper values that travel
+// beside it.
+func ReleaseRejectionToFHIR(payload []byte, env core.Env) ([]byte, core.Meta, error) {
+	r, root, _, err := core.OpenV3(payload, env, "prescription release rejection (PORX_IN110101)", v3.ReleaseRejection)
+	if err != nil {
+		return nil, core.Meta{}, err
+	}
+	h, w, subject := readReleaseWrapper(root)
+	core.ExpectChildren(subject, "PrescriptionReleaseReject")
+	rj := subject.Child("PrescriptionReleaseReject")
+	oo := readRejectBody(rj, h, env)
+	if err := r.Err(); err != nil {
+		return nil, core.Meta{}, err
+	}
+	carryRejection(rj.El, h, oo)
+	out, err := fhir.Marshal(oo)
+	if err != nil {
+		return nil, core.Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
+	}
+	return out, core.MetaFromWrapper(w), nil
+}
+
+// readRejectBody reads PrescriptionReleaseReject into an OperationOutcome.
+func readRejectBody(rj v3.Node, h *releaseHead, env core.Env) *fhir.OperationOutcome {
+	if !rj.Exists() {
+		return nil
+	}
+	core.ExpectChildren(rj, "id", "effectiveTime", "pertinentInformation", "reversalOf")
+	h.payloadID = rj.Child("id").Attr("root")
+	et := rj.Child("effectiveTime")
+	h.effectiveTime = et.Value()
+	rr := rj.Child("pertinentInformation").Child("pertinentRejectionReason")
+	core.V3FixedCode(rr.Child("code"), "PRRR", v3.OIDPertinentCode)
+	val := rr.Child("value")
+	reason := core.SpineCode{System: val.Attr("codeSystem"), Code: val.Attr("code"), Display: val.OptAttr("displayName"), Severity: core.AckSeverityError}
+	h.requestRef = rj.Child("reversalOf").Child("priorPrescriptionReleaseRequestRef").Child("id").Attr("root")
+
+	oo := &fhir.OperationOutcome{Base: fhir.Base{ResourceType: "OperationOutcome", ID: core.FreshID(env.NewID)}}
+	if h.effectiveTime != "" {
+		t, err := core.FHIRDateTimeFromV3(h.effectiveTime)
+		if err != nil {
+			et.Fail("%v", err)
+		}
+		oo.Meta = &fhir.Meta{LastUpdated: t}
+	}
+	iss := core.OutcomeIssueFromV3(reason)
+	if tx := rr.Opt("text"); tx.Exists() {
+		iss.Diagnostics = strings.TrimSpace(tx.Text())
+	}
+	oo.Issue = []fhir.Issue{iss}
+	if perf := rr.Opt("performer"); perf.Exists() {
+		ap := perf.Child("AgentPerson")
+		if ap.Exists() {
+			org, parent := core.ReadOrganization(ap.Child("representedOrganization"), env.NewID)
+			if parent != nil {
+				org.PartOf = &fhir.Reference{Identifier: &parent.Identifier[0], Display: parent.Name}
+			}
+			oo.Contained = fhir.ResourceList{org}
+			oo.Extension = append(oo.Extension, fhir.Extension{URL: core.ExtensionSpineSupportingInfo,
+				ValueReference: &fhir.Reference{Reference: "#" + org.ID}})
+		}
+	}
+	ext := fhir.Extension{URL: ExtensionReleaseRejection}
+	id := func(url, v string) {
+		if v != "" {
+			ext.Extension = append(ext.Extension, fhir.Extension{URL: url, ValueIdentifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: strings.ToLower(v)}})
+		}
+	}
+	id("id", h.payloadID)
+	id("messageRef", h.messageRef)
+	id("requestRef", h.requestRef)
+	if h.ackTypeCode != core.AckError {
+		tc := h.ackTypeCode
+		ext.Extension = append(ext.Extension, fhir.Extension{URL: "acknowledgement", ValueCode: &tc})
+	}
+	oo.Extension = append(oo.Extension, ext)
+	return oo
+}
+
+// carryRejection writes the rejection back from oo and carries what would
+// not come back: the performer's AgentPerson on its Organization, then (if
+// still needed) the whole PrescriptionReleaseReject.
+func carryRejection(rj *etree.Element, h *releaseHead, oo *fhir.OperationOutcome) {
+	regen := func() *etree.Element {
+		c := core.NewBundleContext(&fhir.Bundle{ResourceType: "Bundle"}, "")
+		rej := gatherRejection(c, oo, 400)
+		if c.Failed() {
+			return nil
+		}
+		sub := etree.NewElement("subject")
+		hh := *h
+		hh.effectiveTime = viaFHIRTime(h.effectiveTime)
+		writeRejectBody(c, sub, &hh, oo, rej)
+		if c.Failed() {
+			return nil
+		}
+		return sub.SelectElement("PrescriptionReleaseReject")
+	}
+	got := regen()
+	if got != nil && core.SameElement(rj, got, nil) {
+		return
+	}
+	if ap := rj.FindElement("pertinentInformation/pertinentRejectionReason/performer/AgentPerson"); ap != nil && len(oo.Contained) == 1 {
+		var gotAP *etree.Element
+		if got != nil {
+			gotAP = got.FindElement("pertinentInformation/pertinentRejectionReason/performer/AgentPerson")
+		}
+		if gotAP == nil || !core.SameElement(ap, gotAP, nil) {
+			if org, ok := oo.Contained[0].(*fhir.Organization); ok {
+				org.Extension = append(org.Extension, prescribe.V3OriginalExtension(partAgentPerson, ap))
+				got = regen()
+			}
+		}
+	}
+	if got == nil || !core.SameElement(rj, got, nil) {
+		oo.Extension = append(oo.Extension, prescribe.V3OriginalExtension(partReleaseReject, rj))
+	}
+}

@@ -1,0 +1,173 @@
+package release
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/core"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// Release responses, v3 → FHIR: as the EPS API answers $release, a
+// Parameters whose passedPrescriptions searchset Bundle (identifier the
+// response id, lastUpdated its time) holds one prescription-order Bundle
+// per component; failedPrescriptions is empty (porxgate does not judge
+// signatures on this side: every prescription is kept, its signature
+// exactly as it was). The porxgate-releaseResponse parameter keeps the
+// request references, the batch counts and, when the response is shaped
+// unlike Spine's, the response around its components verbatim.
+
+// ReleaseResponseToFHIR turns a v3 release response (PORX_IN070101UK31 or
+// PORX_IN070103UK31, UK or SM family) into the $release answer, with the
+// wrapper values that travel beside it.
+func ReleaseResponseToFHIR(payload []byte, env core.Env) ([]byte, core.Meta, error) {
+	r, root, _, err := core.OpenV3(payload, env, "release response (PORX_IN070101, PORX_IN070103)", v3.NominatedReleaseResponse, v3.PatientReleaseResponse)
+	if err != nil {
+		return nil, core.Meta{}, err
+	}
+	h, w, subject := readReleaseWrapper(root)
+	core.ExpectChildren(subject, "PrescriptionReleaseResponse")
+	prr := subject.Child("PrescriptionReleaseResponse")
+	bundles := readReleaseResponseBody(prr, root, payload, h, env)
+	if err := r.Err(); err != nil {
+		return nil, core.Meta{}, err
+	}
+	h.shell = releaseShell(prr.El, h)
+	p, err := releaseParameters(h, bundles, env)
+	if err != nil {
+		return nil, core.Meta{}, &v3.Error{Interaction: root.El.Tag, Path: prr.Path, Msg: err.Error()}
+	}
+	out, err := fhir.Marshal(p)
+	if err != nil {
+		return nil, core.Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
+	}
+	return out, core.MetaFromWrapper(w), nil
+}
+
+// readReleaseResponseBody reads the response's id, time, batch counts and
+// request reference into h and its prescriptions into Bundles.
+func readReleaseResponseBody(prr, root v3.Node, payload []byte, h *releaseHead, env core.Env) []*fhir.Bundle {
+	if !prr.Exists() {
+		return nil
+	}
+	core.ExpectChildren(prr, "id", "effectiveTime", "component", "pertinentInformation", "inFulfillmentOf")
+	h.payloadID = prr.Child("id").Attr("root")
+	h.effectiveTime = prr.Child("effectiveTime").Value()
+	h.batch = []releaseBatch{}
+	for _, rel := range prr.All("pertinentInformation") {
+		bi := rel.Child("pertinentBatchInfo")
+		code := core.V3Code(bi.Child("code"), oidBatchInfo)
+		h.batch = append(h.batch, releaseBatch{code, bi.Child("value").Value()})
+	}
+	h.requestRef = prr.Child("inFulfillmentOf").Child("priorDownloadRequestRef").Child("id").Attr("root")
+	sigs := signatureTextElements(root.El)
+	spans := signatureTextSpans(payload, len(sigs))
+	spanOf := func(pp *etree.Element) []byte {
+		st := pp.FindElement("pertinentInformation1/pertinentPrescription/author/signatureText")
+		for i, el := range sigs {
+			if el == st && i < len(spans) {
+				return spans[i]
+			}
+		}
+		return nil
+	}
+	comps := prr.All("component")
+	out := make([]*fhir.Bundle, 0, len(comps))
+	for _, comp := range comps {
+		var span []byte
+		if pp := comp.Opt("ParentPrescription"); pp.Exists() {
+			span = spanOf(pp.El)
+		}
+		if b := readReleasedPrescription(comp, root.El.Tag, span, h.requestRef, env); b != nil {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// releaseShell returns the response as it was with its components replaced
+// by a placeholder, when writing it back from h would not give it; nil
+// otherwise. Namespace declarations do not count.
+func releaseShell(prr *etree.Element, h *releaseHead) *etree.Element {
+	if prr == nil {
+		return nil
+	}
+	orig := prr.Copy()
+	placed := false
+	for _, ch := range orig.ChildElements() {
+		if ch.Tag != "component" {
+			continue
+		}
+		if !placed {
+			orig.InsertChildAt(ch.Index(), etree.NewElement(releaseComponentsPlaceholder))
+			placed = true
+		}
+		orig.RemoveChild(ch)
+	}
+	if !placed {
+		eff := orig.SelectElement("effectiveTime")
+		insertAfter(orig, eff, etree.NewElement(releaseComponentsPlaceholder))
+	}
+	sub := etree.NewElement("subject")
+	hh := *h
+	hh.shell = nil
+	hh.effectiveTime = viaFHIRTime(h.effectiveTime)
+	regen := writeReleaseResponseBody(sub, &hh, []*etree.Element{etree.NewElement(releaseComponentsPlaceholder)})
+	if core.SameElement(withoutNamespaceDecls(orig), regen, nil) {
+		return nil
+	}
+	return orig
+}
+
+// withoutNamespaceDecls returns a copy of el without namespace declarations
+// on its own start tag.
+func withoutNamespaceDecls(el *etree.Element) *etree.Element {
+	cp := el.Copy()
+	keep := cp.Attr[:0]
+	for _, a := range cp.Attr {
+		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
+			continue
+		}
+		keep = append(keep, a)
+	}
+	cp.Attr = keep
+	return cp
+}
+
+// releaseParameters makes the $release answer of a read response.
+func releaseParameters(h *releaseHead, bundles []*fhir.Bundle, env core.Env) (*fhir.Parameters, error) {
+	last := ""
+	if h.effectiveTime != "" {
+		t, err := core.FHIRDateTimeFromV3(h.effectiveTime)
+		if err != nil {
+			return nil, fmt.Errorf("effectiveTime: %w", err)
+		}
+		last = t
+	}
+	searchset := func(idValue string, entries []fhir.Entry) *fhir.Bundle {
+		n := len(entries)
+		b := &fhir.Bundle{ResourceType: "Bundle", ID: core.FreshID(env.NewID), Type: "searchset", Total: &n, Entry: entries,
+			Identifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: idValue}}
+		if last != "" {
+			b.Meta = &fhir.Meta{LastUpdated: last}
+		}
+		return b
+	}
+	entries := make([]fhir.Entry, 0, len(bundles))
+	for _, b := range bundles {
+		entries = append(entries, fhir.Entry{FullURL: core.FullURL(b.ID), Resource: b, Search: &fhir.EntrySearch{Mode: "match"}})
+	}
+	id := h.payloadID
+	if core.IsUUID(id) {
+		id = strings.ToLower(id)
+	}
+	passed := searchset(id, entries)
+	failed := searchset(core.FreshID(env.NewID), nil)
+	return &fhir.Parameters{Base: fhir.Base{ResourceType: "Parameters", ID: core.FreshID(env.NewID)}, Parameter: []fhir.Parameter{
+		{Name: ParamPassedPrescriptions, Resource: passed},
+		{Name: ParamFailedPrescriptions, Resource: failed},
+		headParameter(h),
+	}}, nil
+}

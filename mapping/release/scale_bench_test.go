@@ -1,0 +1,206 @@
+package release_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/internal/corpustest"
+	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/maptest"
+	"github.com/porxgate/porxgate/mapping/prescribe"
+	"github.com/porxgate/porxgate/mapping/release"
+)
+
+// The scale benchmarks show how cost grows with a message's size: a
+// release response of 1, 5, 20 and 100 prescriptions and a prescription of
+// 1, 4 and 20 items. Each reports ns/item beside msgs/s, which should stay
+// flat as the count grows. They use the project's own messages only, so
+// they run without the corpus.
+
+// scaledPrescription returns the four-item dental prescription (our own
+// fixture) cut or grown to n items: items beyond the fourth are copies of
+// the first four with their own ids and line item ids, listed in the
+// MessageHeader's focus like the others.
+func scaledPrescription(tb testing.TB, n int) []byte {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "prescribe", "repeat-prescribing-dental-four-items.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b, err := fhir.ParseBundle(raw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var items, others []fhir.Entry
+	for _, e := range b.Entry {
+		if _, ok := e.Resource.(*fhir.MedicationRequest); ok {
+			items = append(items, e)
+		} else {
+			others = append(others, e)
+		}
+	}
+	grown := make([]fhir.Entry, 0, n)
+	for i := 0; i < n; i++ {
+		e := items[i%len(items)]
+		if i >= len(items) {
+			e = copyItem(tb, e, i)
+		}
+		grown = append(grown, e)
+	}
+	mh := fhir.EntriesOf[*fhir.MessageHeader](b)[0]
+	focus := make([]fhir.Reference, 0, n+1)
+	for _, e := range grown {
+		focus = append(focus, fhir.Reference{Reference: e.FullURL})
+	}
+	for _, r := range mh.Focus {
+		if !isItemRef(r.Reference, items) {
+			focus = append(focus, r)
+		}
+	}
+	mh.Focus = focus
+	b.Entry = append(append([]fhir.Entry{}, others[:1]...), append(grown, others[1:]...)...)
+	out, err := fhir.Marshal(b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// copyItem returns a copy of the MedicationRequest entry e as item i, with
+// its own resource id, fullUrl and line item id.
+func copyItem(tb testing.TB, e fhir.Entry, i int) fhir.Entry {
+	tb.Helper()
+	j, err := fhir.Marshal(e.Resource)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r, err := fhir.DecodeResource(j)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mr := r.(*fhir.MedicationRequest)
+	id := fmt.Sprintf("c2000000-0000-4000-8000-%012d", i)
+	mr.ID = id
+	for k := range mr.Identifier {
+		if mr.Identifier[k].System == fhir.SystemLineItemID {
+			mr.Identifier[k].Value = id
+		}
+	}
+	return fhir.Entry{FullURL: "urn:uuid:" + id, Resource: mr}
+}
+
+// isItemRef reports whether ref points at one of items.
+func isItemRef(ref string, items []fhir.Entry) bool {
+	for _, e := range items {
+		if e.FullURL == ref {
+			return true
+		}
+	}
+	return false
+}
+
+// scaledReleaseAnswer returns EPS's $release answer with n prescriptions:
+// the corpus's 20-prescription answer cycled when the corpus is present,
+// else our own one-prescription release response repeated.
+func scaledReleaseAnswer(b *testing.B, n int) []byte {
+	b.Helper()
+	src := maptest.Testdata(b, "release/"+"patient-release-response-070103.xml")
+	if corpustest.Present() {
+		src = relCorpus(b, "release-responses/full_successful_release.xml")
+	}
+	fhirMsg, _, err := release.ReleaseResponseToFHIR(src, relEnv())
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := decodeParams(b, epsShaped(b, fhirMsg))
+	passed := p.Find(release.ParamPassedPrescriptions).Resource.(*fhir.Bundle)
+	have := passed.Entry
+	grown := make([]fhir.Entry, 0, n)
+	for i := 0; i < n; i++ {
+		grown = append(grown, have[i%len(have)])
+	}
+	passed.Entry = grown
+	total := n
+	passed.Total = &total
+	out, err := fhir.Marshal(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// reportPerItem reports msgs/s and ns per item.
+func reportPerItem(b *testing.B, items int) {
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*items), "ns/item")
+}
+
+// BenchmarkScaleReleaseAnswer builds the v3 release response from EPS's
+// answer for 1, 5, 20 and 100 prescriptions.
+func BenchmarkScaleReleaseAnswer(b *testing.B) {
+	req := maptest.Testdata(b, "release/"+"nominated-release-request-060102.xml")
+	for _, n := range []int{1, 5, 20, 100} {
+		b.Run(fmt.Sprintf("prescriptions=%d", n), func(b *testing.B) {
+			eps := scaledReleaseAnswer(b, n)
+			env := relEnv()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := release.ReleaseAnswerFromEPS(req, eps, 200, release.ReleaseReplyEnds{}, env); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportPerItem(b, n)
+		})
+	}
+}
+
+// BenchmarkScalePrescription translates a prescription of 1, 4 and 20
+// items, FHIR → v3 and back.
+func BenchmarkScalePrescription(b *testing.B) {
+	for _, n := range []int{1, 4, 20} {
+		fhirMsg := scaledPrescription(b, n)
+		env := relEnv()
+		v3Msg, err := prescribe.PrescribeToV3(fhirMsg, core.Meta{}, env)
+		if err != nil {
+			b.Fatalf("%d items: %v", n, err)
+		}
+		b.Run(fmt.Sprintf("FHIRToV3/items=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := prescribe.PrescribeToV3(fhirMsg, core.Meta{}, env); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportPerItem(b, n)
+		})
+		b.Run(fmt.Sprintf("V3ToFHIR/items=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := prescribe.PrescribeToFHIR(v3Msg, env); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportPerItem(b, n)
+		})
+	}
+}
+
+// TestScaledMessagesTranslate checks that the scaled messages the
+// benchmarks use are real work: each size translates, and the v3 carries
+// as many line items as asked for.
+func TestScaledMessagesTranslate(t *testing.T) {
+	for _, n := range []int{1, 4, 20} {
+		v3Msg, err := prescribe.PrescribeToV3(scaledPrescription(t, n), core.Meta{}, relEnv())
+		if err != nil {
+			t.Fatalf("%d items: %v", n, err)
+		}
+		if got := bytes.Count(v3Msg, []byte("<pertinentLineItem")); got != n {
+			t.Fatalf("%d items: v3 has %d line items", n, got)
+		}
+	}
+}

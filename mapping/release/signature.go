@@ -1,0 +1,143 @@
+package release
+
+import (
+	"bytes"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/mapping/core"
+)
+
+// A release response holds many signed prescriptions. Each signature must
+// reach FHIR as the very bytes the message held (v3 → FHIR), and go back
+// into its signatureText untouched (FHIR → v3); the prescribing mapper does
+// that for a message with one signatureText, these helpers for several.
+
+// signatureTextName is the local name the spans are found by.
+const signatureTextName = "signatureText"
+
+// signatureTextSpans returns, for each signatureText element of raw in
+// document order, its bytes as a one-element document
+// "<signatureText>…</signatureText>" (nil for an empty element), or nil when
+// the raw text cannot be matched to want elements unambiguously.
+func signatureTextSpans(raw []byte, want int) [][]byte {
+	locs := signatureTextOpenings(raw, want)
+	if len(locs) != want {
+		return nil
+	}
+	out := make([][]byte, 0, want)
+	for _, loc := range locs {
+		start, prefix := loc.start, raw[loc.prefixStart:loc.name]
+		gt := bytes.IndexByte(raw[start:], '>')
+		if gt < 0 {
+			return nil
+		}
+		gt += start
+		if raw[gt-1] == '/' {
+			out = append(out, nil)
+			continue
+		}
+		closeTag := append(append([]byte("</"), prefix...), "signatureText>"...)
+		end := bytes.Index(raw[gt+1:], closeTag)
+		if end < 0 {
+			return nil
+		}
+		inner := raw[gt+1 : gt+1+end]
+		span := make([]byte, 0, len(inner)+len("<signatureText></signatureText>"))
+		span = append(span, "<signatureText>"...)
+		span = append(span, inner...)
+		span = append(span, "</signatureText>"...)
+		out = append(out, span)
+	}
+	return out
+}
+
+// openTag is where a signatureText start tag stands in a document: its '<',
+// where its namespace prefix ("hl7:", empty when none) starts, and where
+// the local name starts.
+type openTag struct{ start, prefixStart, name int }
+
+// signatureTextOpenings finds the start tags of signatureText elements in
+// raw, with or without a namespace prefix: "<signatureText" or
+// "<p:signatureText" followed by white space, '/' or '>'. It stops looking
+// after more than want, which the caller refuses anyway. It is a plain byte
+// scan: a regular expression over a whole release response cost a third of
+// that mapping's time.
+func signatureTextOpenings(raw []byte, want int) []openTag {
+	out := make([]openTag, 0, want)
+	for from := 0; len(out) <= want; {
+		i := bytes.Index(raw[from:], []byte(signatureTextName))
+		if i < 0 {
+			break
+		}
+		name := from + i
+		from = name + len(signatureTextName)
+		if from >= len(raw) || !endsName(raw[from]) || name == 0 {
+			continue
+		}
+		switch raw[name-1] {
+		case '<':
+			out = append(out, openTag{start: name - 1, prefixStart: name, name: name})
+		case ':':
+			p := name - 1
+			for p > 0 && isNameByte(raw[p-1]) {
+				p--
+			}
+			if p > 0 && p < name-1 && raw[p-1] == '<' && isNameStart(raw[p]) {
+				out = append(out, openTag{start: p - 1, prefixStart: p, name: name})
+			}
+		}
+	}
+	return out
+}
+
+// endsName reports whether c may follow an element name in a start tag.
+func endsName(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/' || c == '>'
+}
+
+// isNameStart and isNameByte are the ASCII letters of an XML name (a
+// namespace prefix): a letter or '_' first, then letters, digits, '.', '-'.
+func isNameStart(c byte) bool {
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+}
+
+func isNameByte(c byte) bool {
+	return isNameStart(c) || (c >= '0' && c <= '9') || c == '.' || c == '-'
+}
+
+// signatureTextElements returns the signatureText elements under root, in
+// document order.
+func signatureTextElements(root *etree.Element) []*etree.Element {
+	var out []*etree.Element
+	var walk func(e *etree.Element)
+	walk = func(e *etree.Element) {
+		if e.Tag == "signatureText" {
+			out = append(out, e)
+			return
+		}
+		for _, ch := range e.ChildElements() {
+			walk(ch)
+		}
+	}
+	walk(root)
+	return out
+}
+
+// writeSignedDocument serialises doc indented and puts each signature's
+// own bytes where its marker is, in document order (sigs must be in the
+// order their signatureText elements appear).
+func writeSignedDocument(c *core.BundleContext, doc *etree.Document, sigs []*core.SignaturePlacement) ([]byte, error) {
+	if len(sigs) == 0 {
+		return core.WriteIndented(doc), nil
+	}
+	raws := make([][]byte, len(sigs))
+	for i, s := range sigs {
+		s.Insert()
+		raws[i] = s.Raw
+	}
+	out, written := core.WriteIndentedQueue(doc, core.SignatureMarker, raws)
+	if written < len(sigs) {
+		return nil, &core.FHIRError{Interaction: c.Interaction, Path: "Parameters", Msg: "writing v3: a signature's place was lost"}
+	}
+	return out, nil
+}

@@ -1,0 +1,60 @@
+package release
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestSignatureTextSpans checks the byte scan that finds each signature's
+// own bytes in a release response: prefixes, empty elements, look-alike
+// names, closing tags and counts that do not match.
+func TestSignatureTextSpans(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  string
+		want int
+		out  []string // nil entry "" stands for an empty element
+		fail bool
+	}{
+		{name: "two plain", want: 2,
+			raw: `<a><signatureText><S>1</S></signatureText><b/><signatureText>x</signatureText></a>`,
+			out: []string{`<signatureText><S>1</S></signatureText>`, `<signatureText>x</signatureText>`}},
+		{name: "prefixed", want: 1,
+			raw: `<hl7:a xmlns:hl7="urn:hl7-org:v3"><hl7:signatureText><S/></hl7:signatureText></hl7:a>`,
+			out: []string{`<signatureText><S/></signatureText>`}},
+		{name: "attributes and white space", want: 1,
+			raw: "<a><signatureText\n  nullFlavor=\"NA\" >y</signatureText></a>",
+			out: []string{`<signatureText>y</signatureText>`}},
+		{name: "empty element", want: 2,
+			raw: `<a><signatureText/><signatureText nullFlavor="NA"/></a>`, out: []string{"", ""}},
+		{name: "look-alike names are not signatures", want: 1,
+			raw: `<a><signatureTextual/><xsignatureText/><p:signatureTextX/><signatureText>z</signatureText></a>`,
+			out: []string{`<signatureText>z</signatureText>`}},
+		{name: "name in text is not a tag", want: 1,
+			raw: `<a><t>signatureText </t><signatureText>z</signatureText></a>`,
+			out: []string{`<signatureText>z</signatureText>`}},
+		{name: "fewer than wanted", want: 2, raw: `<a><signatureText>z</signatureText></a>`, fail: true},
+		{name: "more than wanted", want: 1, raw: `<a><signatureText/><signatureText/></a>`, fail: true},
+		{name: "unclosed", want: 1, raw: `<a><signatureText>z</a>`, fail: true},
+		{name: "prefix closes differently", want: 1, raw: `<a><p:signatureText>z</signatureText></a>`, fail: true},
+		{name: "at the very start and end", want: 0, raw: `signatureText`, out: []string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := signatureTextSpans([]byte(tt.raw), tt.want)
+			if tt.fail {
+				if got != nil {
+					t.Fatalf("spans = %q, want none", got)
+				}
+				return
+			}
+			strs := make([]string, len(got))
+			for i, s := range got {
+				strs[i] = string(s)
+			}
+			if !slices.Equal(strs, tt.out) {
+				t.Fatalf("spans = %q, want %q", strs, tt.out)
+			}
+		})
+	}
+}
