@@ -6,8 +6,8 @@ import (
 )
 
 // Application acknowledgements (MCCI_IN010000UK13): the model shared by the
-// v3 side (ack_v3.go), the FHIR side (ack_fhir.go) and the translator
-// (ack_translator.go). docs/mappings/acks.md describes the mapping.
+// v3 side (v3.go), the FHIR side (fhir.go) and the translator
+// (translator.go). docs/mappings/acks.md describes the mapping.
 
 // Ack is one MCCI_IN010000UK13 application acknowledgement, every element
 // Spine writes in it: the transmission wrapper, the acknowledgement with its

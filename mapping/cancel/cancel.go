@@ -10,10 +10,10 @@ import (
 // (PORX_IN050101UK31) and Subsequent Cancel Response (PORX_IN050102UK32) ↔
 // the prescription-order-response Bundle the EPS FHIR API answers with.
 //
-// Files: cancel_write.go (FHIR → CancellationRequest), cancel_read.go
-// (CancellationRequest → FHIR), cancel_parties.go (the AgentPerson of the
-// cancellation payloads and the v3 layout extension), cancel_response*.go
-// (CancellationResponse both ways), cancel_reply.go (the Cancel Response
+// Files: write.go (FHIR → CancellationRequest), read.go
+// (CancellationRequest → FHIR), parties.go (the AgentPerson of the
+// cancellation payloads and the v3 layout extension), response*.go
+// (CancellationResponse both ways), reply.go (the Cancel Response
 // and Subsequent Cancel Response the gateway sends a prescriber, made from
 // the prescriber's own request and EPS's answer).
 

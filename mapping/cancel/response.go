@@ -10,9 +10,9 @@ import (
 // (PORX_IN050102UK32): one CancellationResponse payload in Spine's
 // transmission wrapper (acknowledgement AA/AE with messageRef, RCV/SND
 // devices, ControlActEvent with author1 only). cancelResponseDoc is what
-// both carry; cancel_response_read.go reads one into the EPS-shaped
-// prescription-order-response Bundle and cancel_response_write.go writes one
-// from such a Bundle; cancel_reply.go makes one from a prescriber's request
+// both carry; response_read.go reads one into the EPS-shaped
+// prescription-order-response Bundle and response_write.go writes one
+// from such a Bundle; reply.go makes one from a prescriber's request
 // and EPS's answer.
 
 // cancelResponseDoc is everything a cancel response carries, ready to write.

@@ -15,7 +15,7 @@ import (
 // v3 back. Problems are recorded on the nodes' v3.Reader with their path.
 // Elements the FHIR profiles have no place for are not read here; a caller
 // that must give the v3 back exactly compares it with what the writers make
-// (see prescribe_carry.go).
+// (see package prescribe's carry.go).
 
 // ReadName reads a v3 name element into a HumanName: prefix, given, family
 // and suffix parts, or its text when it has no parts.

@@ -65,7 +65,7 @@ type lineItem struct {
 // prescription-order Bundle. raw is the message it was parsed from (for the
 // signature's exact bytes; nil serialises the element instead); env.NewID
 // must be set (fresh resource ids). Parts the FHIR cannot say are carried
-// verbatim (see prescribe_carry.go). Problems are recorded on pp's Reader.
+// verbatim (see carry.go). Problems are recorded on pp's Reader.
 func ReadParentPrescription(pp v3.Node, raw []byte, env core.Env) *fhir.Bundle {
 	newID := env.NewID
 	var p parentPrescription

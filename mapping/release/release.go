@@ -9,16 +9,16 @@ import (
 //
 //   - Release requests (PORX_IN060102UK30 nominated, PORX_IN132004UK30
 //     patient) ↔ the Task/$release Parameters (owner, group-identifier,
-//     status, agent): release_request*.go.
+//     status, agent): request*.go.
 //   - Release responses (PORX_IN070101UK31 nominated, PORX_IN070103UK31
 //     patient) ↔ the $release answer (Parameters with passedPrescriptions and
 //     failedPrescriptions searchset Bundles of prescription-order Bundles):
-//     release_response*.go, the ParentPrescriptions through the prescribing
-//     mapper plus what Spine adds on release (release_prescription*.go).
+//     response*.go, the ParentPrescriptions through the prescribing
+//     mapper plus what Spine adds on release (prescription*.go).
 //   - Release rejection (PORX_IN110101UK30) ↔ the OperationOutcome of
-//     $release: release_rejection*.go.
+//     $release: rejection*.go.
 //   - The gateway's answer to a legacy release request from EPS's answer:
-//     release_answer.go.
+//     answer.go.
 //
 // docs/mappings/release.md has the element-by-element tables.
 
@@ -66,7 +66,7 @@ const (
 	ParamFailedPrescriptions = "failedPrescriptions"
 	// ParamReleaseResponse is porxgate's own parameter of a $release answer
 	// made from a v3 release response: the v3 values the EPS answer has no
-	// place for (see release_response_head.go). The EPS API never sends it.
+	// place for (see head.go). The EPS API never sends it.
 	ParamReleaseResponse = "porxgate-releaseResponse"
 )
 
