@@ -69,7 +69,7 @@ func isPrescription(canon string) bool {
 //
 // The v3 → FHIR mapping has already written the ParentPrescription back from
 // the FHIR it made and compared it with the payload, every signed part
-// included (mapping/prescribe_carry.go); only a part that would not come
+// included (mapping/prescribe/carry.go); only a part that would not come
 // back is carried in ExtensionV3Original, which EPS does not read. So FHIR
 // without that extension derives, as EPS derives it, the fragments that were
 // signed, and the guard passes it at once; FHIR with it is derived as EPS

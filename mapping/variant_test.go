@@ -173,7 +173,7 @@ func epsVisible(t *testing.T, body []byte) string {
 
 // sameXML writes the XML of a base64 signature the one way etree writes
 // it: the signature is carried byte for byte when porxgate finds its bytes
-// unprefixed in the message (mapping/prescribe_signature.go), and as XML
+// unprefixed in the message (mapping/prescribe/signature.go), and as XML
 // otherwise, which verifies the same (Exclusive C14N reads both alike).
 func sameXML(b64 string) string {
 	raw, err := base64.StdEncoding.DecodeString(b64)
