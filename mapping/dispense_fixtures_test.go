@@ -1,7 +1,6 @@
 package mapping_test
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,16 +14,8 @@ import (
 
 // dispTestEnv is a deterministic environment in the UK family with the
 // short-form id check character enforced.
-func dispTestEnv() core.Env {
-	n := 0
-	return core.Env{
-		Now:    time.Date(2024, 3, 11, 9, 30, 0, 0, time.UTC),
-		Family: v3.FamilyUK,
-		NewID: func() string {
-			n++
-			return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
-		},
-	}
+func dispTestEnv() mapping.Env {
+	return core.FixedEnvAt(time.Date(2024, 3, 11, 9, 30, 0, 0, time.UTC), v3.FamilyUK)
 }
 
 // dispRoundTripFixture runs a v3 dispFixture through ToFHIR and ToV3 and checks the

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/core"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -40,15 +41,7 @@ type Options struct {
 // Env returns the deterministic environment conformance runs under: the
 // corpus's pinned clock, counter-based UUIDs and the SM family the corpus uses.
 func Env() mapping.Env {
-	n := 0
-	return mapping.Env{
-		Now:    time.Date(2022, 2, 1, 0, 0, 0, 0, time.UTC),
-		Family: v3.FamilySM,
-		NewID: func() string {
-			n++
-			return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
-		},
-	}
+	return core.FixedEnvAt(time.Date(2022, 2, 1, 0, 0, 0, 0, time.UTC), v3.FamilySM)
 }
 
 // Run checks every pair and writes one line per check to w, then the

@@ -110,14 +110,19 @@ func MetaFromWrapper(w v3.Wrapper) Meta {
 }
 
 // FixedEnv returns the Env that tests and examples translate with so their
-// output is exact: the clock pinned at 2024-06-07T08:09:10Z, the UK family,
-// and ids counting up from 00000000-0000-4000-8000-000000000001, one
-// sequence per call.
+// output is exact: FixedEnvAt 2024-06-07T08:09:10Z in the UK family.
 func FixedEnv() Env {
+	return FixedEnvAt(time.Date(2024, 6, 7, 8, 9, 10, 0, time.UTC), v3.FamilyUK)
+}
+
+// FixedEnvAt returns a deterministic Env: the clock pinned at now, the given
+// interaction id family, and ids counting up from
+// 00000000-0000-4000-8000-000000000001, one sequence per call.
+func FixedEnvAt(now time.Time, family v3.Family) Env {
 	n := 0
 	return Env{
-		Now:    time.Date(2024, 6, 7, 8, 9, 10, 0, time.UTC),
-		Family: v3.FamilyUK,
+		Now:    now,
+		Family: family,
 		NewID: func() string {
 			n++
 			return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)

@@ -1,7 +1,6 @@
 package release_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -19,15 +18,7 @@ import (
 // relEnv is a deterministic environment in the UK family with the short-form
 // id check character enforced.
 func relEnv() core.Env {
-	n := 0
-	return core.Env{
-		Now:    time.Date(2024, 6, 12, 10, 15, 0, 0, time.UTC),
-		Family: v3.FamilyUK,
-		NewID: func() string {
-			n++
-			return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
-		},
-	}
+	return core.FixedEnvAt(time.Date(2024, 6, 12, 10, 15, 0, 0, time.UTC), v3.FamilyUK)
 }
 
 // relRoundTrip runs msg through the translator of its interaction, v3 →
