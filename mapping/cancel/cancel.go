@@ -1,6 +1,7 @@
 package cancel
 
 import (
+	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -47,7 +48,7 @@ const (
 	// ExtensionPrescriptionStatusHistory carries the cancellation response
 	// code (status, a medicationrequest-status-history coding) and its
 	// time (statusDate) on the MedicationRequest of an EPS answer.
-	ExtensionPrescriptionStatusHistory = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionStatusHistory"
+	ExtensionPrescriptionStatusHistory = fhir.ExtensionPrescriptionStatusHistory
 	// ExtensionPrescriptionTaskStatusReason is the older name of
 	// ExtensionPrescriptionStatusHistory that some EPS examples still
 	// carry; it is read, never written.
@@ -57,7 +58,7 @@ const (
 	ExtensionDispensingPerformer = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-DispensingPerformer"
 	// EventPrescriptionOrderResponse is the message event of the EPS answer
 	// to a prescription-order-update.
-	EventPrescriptionOrderResponse = "prescription-order-response"
+	EventPrescriptionOrderResponse = fhir.EventPrescriptionOrderResponse
 	// ExtensionCancelV3 is porxgate's extension on the MessageHeader of a
 	// cancellation message made from v3: it keeps the v3 values FHIR has no
 	// element for. Sub-extensions, each only where

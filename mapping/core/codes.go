@@ -1,6 +1,7 @@
 package core
 
 import (
+	"github.com/porxgate/porxgate/fhir"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -8,15 +9,15 @@ import (
 const (
 	ExtensionResponsiblePractitioner = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-ResponsiblePractitioner"
 	ExtensionUKCoreRepeatInformation = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationRepeatInformation"
-	ExtensionEPSRepeatInformation    = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation"
+	ExtensionEPSRepeatInformation    = fhir.ExtensionRepeatInformation
 	ExtensionPrescriptionEndorsement = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionEndorsement"
 	ExtensionControlledDrug          = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-ControlledDrug"
 
 	CodeSystemMedicationRequestCategory = "http://terminology.hl7.org/CodeSystem/medicationrequest-category"
-	CodeSystemCourseOfTherapy           = "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy"
+	CodeSystemCourseOfTherapy           = fhir.CodeSystemCourseOfTherapy
 	// CodeSystemCourseOfTherapyNHS holds the code HL7's system lacks,
 	// continuous-repeat-dispensing, as the EPS FHIR API writes it.
-	CodeSystemCourseOfTherapyNHS       = "https://fhir.nhs.uk/CodeSystem/medicationrequest-course-of-therapy"
+	CodeSystemCourseOfTherapyNHS       = fhir.CodeSystemCourseOfTherapyNHS
 	CodeSystemDispensingSitePreference = "https://fhir.nhs.uk/CodeSystem/dispensing-site-preference"
 	CodeSystemEndorsement              = "https://fhir.nhs.uk/CodeSystem/medicationrequest-endorsement"
 	CodeSystemSignatureType            = "urn:iso-astm:E1762-95:2013"

@@ -14,9 +14,9 @@ const (
 	ExtensionTaskBusinessStatus       = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatus"
 	ExtensionTaskBusinessStatusReason = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatusReason"
 	ExtensionNonDispensingReason      = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionNonDispensingReason"
-	ExtensionReplacementOf            = "https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf"
+	ExtensionReplacementOf            = fhir.ExtensionReplacementOf
 	ExtensionOrganisationRelations    = "https://fhir.nhs.uk/StructureDefinition/Extension-ODS-OrganisationRelationships"
-	ExtensionGroupIdentifier          = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-GroupIdentifier"
+	ExtensionGroupIdentifier          = fhir.ExtensionGroupIdentifier
 	ExtensionClaimSequenceIdentifier  = "https://fhir.nhs.uk/StructureDefinition/Extension-ClaimSequenceIdentifier"
 	ExtensionClaimMedicationRequest   = "https://fhir.nhs.uk/StructureDefinition/Extension-ClaimMedicationRequestReference"
 	ExtensionClaimMedicationDispense  = "https://fhir.nhs.uk/StructureDefinition/Extension-ClaimMedicationDispenseReference"

@@ -1,5 +1,7 @@
 package core
 
+import "github.com/porxgate/porxgate/fhir"
+
 // porxgate's own FHIR extensions for the few v3 prescription values the EPS
 // FHIR profiles have no place for. v3 → FHIR adds one only when the value
 // differs from what the EPS rules derive on the way back, so FHIR made from
@@ -27,8 +29,8 @@ const (
 const (
 	// ExtensionDispensingInformation carries the item status (v3
 	// pertinentItemStatus) in its dispenseStatus sub-extension.
-	ExtensionDispensingInformation = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-DispensingInformation"
+	ExtensionDispensingInformation = fhir.ExtensionDispensingInformation
 	// ExtensionSpineSupportingInfo points a release refusal at the
 	// organisation that holds the prescription.
-	ExtensionSpineSupportingInfo = "https://fhir.nhs.uk/StructureDefinition/Extension-Spine-supportingInfo"
+	ExtensionSpineSupportingInfo = fhir.ExtensionSpineSupportingInfo
 )

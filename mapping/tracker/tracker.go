@@ -3,6 +3,7 @@ package tracker
 import (
 	"fmt"
 
+	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
 )
 
@@ -107,10 +108,10 @@ const (
 // FHIR extension URLs and code systems of the tracker family.
 const (
 	// ExtensionEPSPrescription carries courseOfTherapyType on a tracker Task.
-	ExtensionEPSPrescription = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-Prescription"
+	ExtensionEPSPrescription = fhir.ExtensionEPSPrescription
 	// ExtensionDispensingReleaseInformation carries a prescription's
 	// download, claim and previous-issue dispense dates on each Task output.
-	ExtensionDispensingReleaseInformation = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-DispensingReleaseInformation"
+	ExtensionDispensingReleaseInformation = fhir.ExtensionDispensingReleaseInformation
 	// ExtensionTrackerPrescription is porxgate's extension on a tracker Task
 	// for what the EPS profile cannot hold: sub-extensions epsVersion
 	// (valueString, only when not R2), pendingCancellations (valueBoolean,
@@ -133,7 +134,7 @@ const (
 	// CodeSystemPrescriptionType is the FHIR code system of Spine's
 	// prescription types (where the prescription comes from: GP, nurse,
 	// hospital, dental...).
-	CodeSystemPrescriptionType = "https://fhir.nhs.uk/CodeSystem/prescription-type"
+	CodeSystemPrescriptionType = fhir.CodeSystemPrescriptionType
 )
 
 // TrackerResponse is a legacy tracker answer.
