@@ -10,6 +10,7 @@ import (
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
 	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/maptest/dispensetest"
 )
 
 // TestCorpusDispensingTestData runs every FHIR request of
@@ -39,7 +40,7 @@ func TestCorpusDispensingTestData(t *testing.T) {
 				t.Fatal(err)
 			}
 			tr := dispTranslatorFor(t, body)
-			env := dispTestEnv()
+			env := dispensetest.Env()
 			first, err := tr.ToV3(body, core.Meta{}, env)
 			if want, ok := rejected[name]; ok {
 				if err == nil || !strings.Contains(err.Error(), want) {

@@ -1,4 +1,4 @@
-package mapping_test
+package dispense_test
 
 import (
 	"testing"
@@ -6,12 +6,13 @@ import (
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/dispense"
+	"github.com/porxgate/porxgate/mapping/maptest/dispensetest"
 )
 
-// dispDNBundle maps a dispense notification dispFixture to FHIR.
+// dispDNBundle maps a dispense notification fixture to FHIR.
 func dispDNBundle(t *testing.T, rel string) *fhir.Bundle {
 	t.Helper()
-	b, err := fhir.ParseBundle(dispFHIROf(t, dispense.DispenseToFHIR, rel))
+	b, err := fhir.ParseBundle(dispensetest.FHIROf(t, dispense.DispenseToFHIR, rel))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,11 +99,11 @@ func TestDispenseOwingFromFHIR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := dispense.DispenseToV3(body, core.Meta{}, dispTestEnv())
+	out, err := dispense.DispenseToV3(body, core.Meta{}, dispensetest.Env())
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, _, err := dispense.DispenseToFHIR(out, dispTestEnv())
+	back, _, err := dispense.DispenseToFHIR(out, dispensetest.Env())
 	if err != nil {
 		t.Fatal(err)
 	}

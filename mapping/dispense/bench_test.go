@@ -1,4 +1,4 @@
-package mapping_test
+package dispense_test
 
 import (
 	"strings"
@@ -8,6 +8,7 @@ import (
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/dispense"
 	"github.com/porxgate/porxgate/mapping/maptest"
+	"github.com/porxgate/porxgate/mapping/maptest/dispensetest"
 )
 
 // dispBenchRate reports messages per second.
@@ -15,11 +16,11 @@ func dispBenchRate(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
-// dispBenchInputs returns a dispense notification dispFixture as v3 and as FHIR.
+// dispBenchInputs returns a dispense notification fixture as v3 and as FHIR.
 func dispBenchInputs(b *testing.B, rel string) (v3Msg, fhirMsg []byte) {
 	b.Helper()
 	v3Msg = []byte(string(maptest.Testdata(b, rel)))
-	fhirMsg, _, err := dispense.DispenseToFHIR(v3Msg, dispTestEnv())
+	fhirMsg, _, err := dispense.DispenseToFHIR(v3Msg, dispensetest.Env())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -28,7 +29,7 @@ func dispBenchInputs(b *testing.B, rel string) (v3Msg, fhirMsg []byte) {
 
 func benchDispense(b *testing.B, rel string, toV3 bool) {
 	v3Msg, fhirMsg := dispBenchInputs(b, rel)
-	env := dispTestEnv()
+	env := dispensetest.Env()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -56,7 +57,7 @@ func BenchmarkDispenseFHIRToV3(b *testing.B) {
 		benchDispense(b, "dispense/dn-full-two-items.xml", true)
 		return
 	}
-	env := dispTestEnv()
+	env := dispensetest.Env()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -1,0 +1,37 @@
+package dispense_test
+
+import (
+	"testing"
+
+	"github.com/porxgate/porxgate/mapping/dispense"
+	"github.com/porxgate/porxgate/mapping/maptest"
+	"github.com/porxgate/porxgate/mapping/maptest/dispensetest"
+)
+
+const dnLI = "/PORX_IN080101UK31/ControlActEvent/subject/DispenseNotification/pertinentInformation1/pertinentSupplyHeader/pertinentInformation1[1]/pertinentSuppliedLineItem"
+
+func TestDispenseV3Malformed(t *testing.T) {
+	base := string(maptest.Testdata(t, "dispense/dn-full-two-items.xml"))
+	dispensetest.RunV3Errors(t, dispense.DispenseToFHIR, base, []dispensetest.V3ErrorCase{
+		{Name: "not xml", Old: "", New: "<PORX_IN080101UK31", Want: []string{"not well-formed"}, All: false},
+		{Name: "wrong namespace", Old: `xmlns="urn:hl7-org:v3"`, New: `xmlns="urn:other"`, Want: []string{"namespace"}, All: false},
+		{Name: "wrong interaction", Old: "", New: `<?xml version="1.0"?><PORX_IN090101UK31 xmlns="urn:hl7-org:v3"/>`, Want: []string{"PORX_IN090101UK31", "not a Dispense Notification"}, All: false},
+		{Name: "missing supply header id", Old: `<id root="A1000000-0000-4000-8000-000000000001" />
+            <code code="225426007"`, New: `<code code="225426007"`, Want: []string{"PORX_IN080101UK31", "pertinentSupplyHeader/id", "missing mandatory element"}, All: false},
+		{Name: "bad repeat number", Old: `<author contextControlCode="OP" typeCode="AUT">`, New: `<repeatNumber><low value="x"/><high value="2"/></repeatNumber><author contextControlCode="OP" typeCode="AUT">`, Want: []string{"pertinentSupplyHeader/repeatNumber/low", "whole number"}, All: false},
+		{Name: "unknown item status code system", Old: `codeSystem="2.16.840.1.113883.2.1.3.2.4.17.23" displayName="Item fully dispensed"`, New: `codeSystem="2.16.840.1.113883.2.1.3.2.4.99" displayName="Item fully dispensed"`, Want: []string{dnLI + "/pertinentInformation3/pertinentItemStatus/value", "codeSystem"}, All: false},
+		{Name: "dose quantity not supported", Old: `<consumable`, New: `<doseQuantity value="1"/><consumable`, Want: []string{dnLI + "/doseQuantity", "unexpected element"}, All: false},
+		{Name: "wrong typeCode", Old: `<recordTarget typeCode="RCT">`, New: `<recordTarget typeCode="XYZ">`, Want: []string{"recordTarget", "typeCode"}, All: false},
+		{Name: "translation differs", Old: `displayName="tablet" value="32" />`, New: `displayName="tablet" value="33" />`, Want: []string{"translation", "differs"}, All: false},
+		{Name: "bad effective time", Old: `<effectiveTime value="20240311091500" />`, New: `<effectiveTime value="2024-03-11" />`, Want: []string{"DispenseNotification/effectiveTime", "v3 timestamp"}, All: false},
+		{Name: "missing release event", Old: "priorPrescriptionReleaseEventRef", New: "priorReleaseEventRef", Want: []string{"DispenseNotification/sequelTo/priorReleaseEventRef", "unexpected element"}, All: true},
+	})
+}
+
+func TestRebuildV3Malformed(t *testing.T) {
+	dispensetest.RunV3Errors(t, dispense.RebuildToFHIR, string(maptest.Testdata(t, "rebuild/rebuild-540101.xml")), []dispensetest.V3ErrorCase{
+		{Name: "no components", Old: "", New: `<PORX_IN540101UK31 xmlns="urn:hl7-org:v3"><id root="X"/></PORX_IN540101UK31>`, Want: []string{"PORX_IN540101UK31", "missing mandatory element"}, All: false},
+		{Name: "bad sequence", Old: `<sequenceNumber value="1" />`, New: `<sequenceNumber value="one" />`, Want: []string{"component[1]/sequenceNumber", "whole number"}, All: false},
+		{Name: "nested notification error", Old: `<recordTarget typeCode="RCT">`, New: `<recordTarget typeCode="RCX">`, Want: []string{"component[1]/DispenseNotification/recordTarget"}, All: false},
+	})
+}

@@ -1,0 +1,111 @@
+package dispensetest
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/maptest"
+)
+
+// V3ErrorCase is a malformed v3 message made from a good fixture, and what
+// the error reading it must say. With Old set, New replaces its first
+// occurrence (every occurrence when All is set); with Old empty, New is the
+// whole message.
+type V3ErrorCase struct {
+	Name     string
+	Old, New string
+	Want     []string
+	All      bool
+}
+
+// RunV3Errors runs each case as a subtest: the malformed message made from
+// base must fail toFHIR with an error containing every Want (the
+// interaction, the element path, the reason).
+func RunV3Errors(t *testing.T, toFHIR func([]byte, core.Env) ([]byte, core.Meta, error), base string, cases []V3ErrorCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			if tc.Old != "" && !strings.Contains(base, tc.Old) {
+				t.Fatalf("fixture lacks %q", tc.Old)
+			}
+			var msg string
+			switch {
+			case tc.All:
+				msg = strings.ReplaceAll(base, tc.Old, tc.New)
+			case tc.Old != "":
+				msg = strings.Replace(base, tc.Old, tc.New, 1)
+			default:
+				msg = tc.New
+			}
+			_, _, err := toFHIR([]byte(msg), Env())
+			if err == nil {
+				t.Fatal("want an error, got none")
+			}
+			wantAll(t, err, tc.Want)
+		})
+	}
+}
+
+// FHIROf returns the FHIR that the v3 fixture rel (a path under the
+// repository's testdata) maps to, failing the test when it does not map.
+func FHIROf(t *testing.T, toFHIR func([]byte, core.Env) ([]byte, core.Meta, error), rel string) []byte {
+	t.Helper()
+	body, _, err := toFHIR(maptest.Testdata(t, rel), Env())
+	if err != nil {
+		t.Fatalf("%s: %v", rel, err)
+	}
+	return body
+}
+
+// FHIRErrorCase is a malformed FHIR body made by Mutate from a good one (a
+// body that is not JSON when Mutate is nil), and what the error writing it
+// to v3 must say.
+type FHIRErrorCase struct {
+	Name   string
+	Mutate func(r fhir.Resource)
+	Want   []string
+}
+
+// RunFHIRErrors runs each case as a subtest: the body made from good must
+// fail toV3 with an error containing every Want (the interaction, the FHIR
+// element path, the reason).
+func RunFHIRErrors(t *testing.T, toV3 func([]byte, core.Meta, core.Env) ([]byte, error), good []byte, cases []FHIRErrorCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			body := []byte(`{"resourceType":`)
+			if tc.Mutate != nil {
+				r, err := fhir.DecodeResource(good)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tc.Mutate(r)
+				if body, err = fhir.Marshal(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := toV3(body, core.Meta{}, Env())
+			if err == nil {
+				t.Fatal("want an error, got none")
+			}
+			wantAll(t, err, tc.Want)
+		})
+	}
+}
+
+// wantAll reports each of want that err does not mention.
+func wantAll(t *testing.T, err error, want []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %q", err, w)
+		}
+	}
+}
+
+// Dispenses returns the MedicationDispenses of a Bundle.
+func Dispenses(r fhir.Resource) []*fhir.MedicationDispense {
+	return fhir.EntriesOf[*fhir.MedicationDispense](r.(*fhir.Bundle))
+}
