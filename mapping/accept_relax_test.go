@@ -7,7 +7,7 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
-// TestRelaxV3 checks what relaxV3 sets aside and what it leaves: coded-value
+// TestRelaxV3 checks what RelaxV3 sets aside and what it leaves: coded-value
 // extras go, an acknowledgement's severity qualifier and a PQ's dm+d
 // translation stay, and a ParentPrescription is left whole.
 func TestRelaxV3(t *testing.T) {

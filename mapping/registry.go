@@ -53,7 +53,7 @@ func translators() []*core.Translator {
 }
 
 // add registers t; its ToFHIR and ToV3 keep and write back the v3 message
-// under Env.KeepV3 (keepingToFHIR, keepingToV3).
+// under Env.KeepV3 (KeepingToFHIR, KeepingToV3).
 func (r *Registry) add(t *core.Translator) {
 	if t.ToFHIR != nil && t.ToV3 != nil {
 		toFHIR, toV3 := t.ToFHIR, t.ToV3

@@ -81,7 +81,7 @@ func readCancellationRequest(p cancelReader, cr v3.Node, env core.Env) *fhir.Bun
 }
 
 // cancelResponsible returns the responsible party's resources: the
-// author's when the two AgentPersons are the same (sameParty), else
+// author's when the two AgentPersons are the same (SameParty), else
 // resources of their own (sharing the author's organisation when it is the
 // same).
 func cancelResponsible(authorNode, respNode v3.Node, author *core.AgentPersonResources, newID func() string) (*core.AgentPersonResources, bool) {

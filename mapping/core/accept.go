@@ -12,7 +12,7 @@ import (
 // MIM 4.2.00 datatypes let a sender say more than EPS FHIR has room for: an
 // originalText, translations and qualifiers inside a coded value (CV, CE,
 // CD), translations inside a physical quantity (PQ). Spine accepts them and
-// so does porxgate: relaxV3 sets them aside before an interaction's reader
+// so does porxgate: RelaxV3 sets them aside before an interaction's reader
 // sees the message, so every reader reads the form Spine and the EPS API
 // write. Nothing is lost: a Translator made with Env.KeepV3 set keeps the
 // original beside the FHIR (Meta.V3Original) whenever the FHIR alone would
@@ -28,7 +28,7 @@ import (
 // dm+d unit of measure).
 const v3SNOMEDdmd = "2.16.840.1.113883.2.1.3.2.4.15"
 
-// relaxV3 removes from the tree under root (in place) what relaxV3's rule
+// RelaxV3 removes from the tree under root (in place) what RelaxV3's rule
 // sets aside (setAside), and reports whether it removed anything.
 func RelaxV3(root *etree.Element) bool {
 	changed := false
@@ -94,7 +94,7 @@ func firstDMDTranslation(e *etree.Element) *etree.Element {
 	return nil
 }
 
-// relaxNode applies relaxV3 to a parsed message's root node.
+// RelaxNode applies RelaxV3 to a parsed message's root node.
 func RelaxNode(root v3.Node) {
 	if root.Exists() {
 		RelaxV3(root.El)
@@ -120,7 +120,7 @@ func oneOf(v, alternatives string) bool {
 	return false
 }
 
-// sameParty reports whether two v3 parties (AgentPerson, Organization)
+// SameParty reports whether two v3 parties (AgentPerson, Organization)
 // name the same person or organisation: the same element but for the
 // elements skip rules out, what the acceptance rule sets aside and the
 // determinerCode Spine reads either way.
@@ -179,7 +179,7 @@ func sameAttrs(a, b *etree.Element) bool {
 	return true
 }
 
-// ignoredAttr tells the attributes sameParty does not compare.
+// ignoredAttr tells the attributes SameParty does not compare.
 func ignoredAttr(a etree.Attr) bool {
 	return a.Space == "xmlns" || a.Space == "" && (a.Key == "xmlns" || a.Key == "determinerCode")
 }

@@ -22,7 +22,7 @@ type V3Original struct {
 	Diff string
 }
 
-// keepingToFHIR wraps a Translator's ToFHIR: with env.KeepV3 it writes the
+// KeepingToFHIR wraps a Translator's ToFHIR: with env.KeepV3 it writes the
 // v3 back from the FHIR it made (toV3, with ids of its own) and, when that
 // is not the received message under the corpus comparison rules with every
 // id required, keeps the message in Meta.V3Original.
@@ -64,7 +64,7 @@ func KeepingToFHIR(toFHIR func([]byte, Env) ([]byte, Meta, error), toV3 func([]b
 	}
 }
 
-// keepingToV3 wraps a Translator's ToV3: the FHIR is translated (and so
+// KeepingToV3 wraps a Translator's ToV3: the FHIR is translated (and so
 // checked) as ever; when meta keeps the v3 message this very body was made
 // from, in the family asked for, that message is the answer.
 func KeepingToV3(toV3 func([]byte, Meta, Env) ([]byte, error)) func([]byte, Meta, Env) ([]byte, error) {

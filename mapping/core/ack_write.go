@@ -25,7 +25,7 @@ func (c SpineCode) Validate(path, interaction string) error {
 	return nil
 }
 
-// ackXMLText fails on a value XML cannot carry unchanged: invalid UTF-8 or
+// AckXMLText fails on a value XML cannot carry unchanged: invalid UTF-8 or
 // a character outside XML's Char production (most control characters).
 func AckXMLText(interaction, path, s string) error {
 	if !utf8.ValidString(s) {

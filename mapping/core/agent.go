@@ -9,7 +9,7 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
-// dspWriteAgentPerson writes <AgentPerson> for a dispensing role. holder is
+// WriteDispensingAgentPerson writes <AgentPerson> for a dispensing role. holder is
 // the resource whose contained resources "#id" references resolve against
 // (nil for none), holderPath its FHIR path.
 func WriteDispensingAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.PractitionerRole, rolePath string, holder *fhir.Base, holderPath string) {
@@ -75,7 +75,7 @@ func dspResourceID(r fhir.Resource) string {
 	return ""
 }
 
-// dspRole resolves a reference to a PractitionerRole contained in holder
+// AgentRole resolves a reference to a PractitionerRole contained in holder
 // (or a bundle entry).
 func AgentRole(c *BundleContext, ref *fhir.Reference, holder *fhir.Base, path string) *fhir.PractitionerRole {
 	r := ResolveAgent(c, ref, holder, path)
@@ -90,7 +90,7 @@ func AgentRole(c *BundleContext, ref *fhir.Reference, holder *fhir.Base, path st
 	return role
 }
 
-// dspResolve resolves a literal reference against holder's contained
+// ResolveAgent resolves a literal reference against holder's contained
 // resources ("#id") or the bundle.
 func ResolveAgent(c *BundleContext, ref *fhir.Reference, holder *fhir.Base, path string) fhir.Resource {
 	if ref == nil || ref.Reference == "" {
@@ -113,7 +113,7 @@ func ResolveAgent(c *BundleContext, ref *fhir.Reference, holder *fhir.Base, path
 	return c.Resolve(ref, path)
 }
 
-// dspAgent is what a v3 AgentPerson maps to: the role, a Practitioner when
+// DispensingAgent is what a v3 AgentPerson maps to: the role, a Practitioner when
 // the person's name is structured (a logical reference cannot carry it), and
 // the organisation(s).
 type DispensingAgent struct {
@@ -123,7 +123,7 @@ type DispensingAgent struct {
 	Parent       *fhir.Organization
 }
 
-// dspReadAgentPerson reads an AgentPerson. The role gets roleID; the
+// ReadDispensingAgentPerson reads an AgentPerson. The role gets roleID; the
 // organisation's id and the role's reference to it are set by the caller.
 func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *DispensingAgent {
 	Attrs(n, "classCode", "AGNT")

@@ -61,5 +61,5 @@ const (
 	TemplateSourceOf2        = "CSAB_RM-NPfITUK10.sourceOf2"
 )
 
-// v3SNOMED is the SNOMED CT (dm+d) code system OID.
+// V3SNOMED is the SNOMED CT (dm+d) code system OID.
 const V3SNOMED = v3.OIDSNOMED

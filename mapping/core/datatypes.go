@@ -9,7 +9,7 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
-// Value conversions shared by every interaction family: FHIR date/dateTime
+// Value conversions shared by every interaction family: FHIR date/DateTime
 // to and from the v3 TS datatype, decimals, and the small code tables
 // (gender, name, telecom and address use) that EPS translates one-to-one.
 
@@ -19,7 +19,7 @@ const V3TimeLayout = v3.TimeLayout
 // V3DateLayout is the v3 TS layout of a date.
 const V3DateLayout = v3.DateLayout
 
-// fhirDateTimeLayouts are the precisions FHIR date and dateTime allow.
+// FHIRDateTimeLayouts are the precisions FHIR date and DateTime allow.
 var FHIRDateTimeLayouts = [...]string{
 	"2006-01-02T15:04:05Z07:00",
 	"2006-01-02T15:04:05.999999999Z07:00",
@@ -28,14 +28,14 @@ var FHIRDateTimeLayouts = [...]string{
 	"2006",
 }
 
-// parseFHIRDateTime reads a FHIR date or dateTime. A value without a time
+// ParseFHIRDateTime reads a FHIR date or DateTime. A value without a time
 // is taken as midnight UTC, as the EPS API does.
 func ParseFHIRDateTime(s string) (time.Time, error) {
 	if !LooksLikeFHIRDate(s) {
 		return time.Time{}, fmt.Errorf("incorrect format for date time %q", s)
 	}
 	// Only the layouts that can fit s are tried (a failed time.Parse costs
-	// allocations): a dateTime has its T at 10 and at least 20 bytes, a
+	// allocations): a DateTime has its T at 10 and at least 20 bytes, a
 	// date, year-month and year exactly 10, 7 and 4.
 	var layouts []string
 	switch {
@@ -56,7 +56,7 @@ func ParseFHIRDateTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("incorrect format for date time %q", s)
 }
 
-// looksLikeFHIRDate is a cheap shape check (a year of four digits first)
+// LooksLikeFHIRDate is a cheap shape check (a year of four digits first)
 // that keeps time.Parse from accepting oddities such as signed years.
 func LooksLikeFHIRDate(s string) bool {
 	if len(s) < 4 {
@@ -70,7 +70,7 @@ func LooksLikeFHIRDate(s string) bool {
 	return len(s) == 4 || s[4] == '-'
 }
 
-// V3TimestampFromFHIR turns a FHIR date or dateTime into a v3 TS with
+// V3TimestampFromFHIR turns a FHIR date or DateTime into a v3 TS with
 // seconds in UTC (YYYYMMDDHHmmss), as the EPS API writes author times and
 // the prescription's effective time. A date becomes midnight.
 func V3TimestampFromFHIR(s string) (string, error) {
@@ -81,7 +81,7 @@ func V3TimestampFromFHIR(s string) (string, error) {
 	return t.Format(V3TimeLayout), nil
 }
 
-// V3DateFromFHIR turns a FHIR date or dateTime into a v3 date (YYYYMMDD, UTC).
+// V3DateFromFHIR turns a FHIR date or DateTime into a v3 date (YYYYMMDD, UTC).
 func V3DateFromFHIR(s string) (string, error) {
 	t, err := ParseFHIRDateTime(s)
 	if err != nil {
@@ -123,7 +123,7 @@ func parseV3Time(ts string) (time.Time, string, error) {
 	return time.Time{}, "", fmt.Errorf("%q is not a v3 timestamp (YYYY[MM[DD[HH[mm[ss]]]]][+ZZzz])", ts)
 }
 
-// FHIRDateTimeFromV3 turns a v3 TS into a FHIR dateTime. A TS with a time
+// FHIRDateTimeFromV3 turns a v3 TS into a FHIR DateTime. A TS with a time
 // becomes YYYY-MM-DDTHH:mm:ss with its offset (+00:00 when it has none); a
 // TS of a date, month or year keeps that precision.
 func FHIRDateTimeFromV3(ts string) (string, error) {
@@ -167,7 +167,7 @@ func Decimal(s string) (json.Number, error) {
 	return json.Number(s), nil
 }
 
-// isJSONNumber reports whether s is a number in JSON's grammar.
+// IsJSONNumber reports whether s is a number in JSON's grammar.
 func IsJSONNumber(s string) bool {
 	i := 0
 	if i < len(s) && s[i] == '-' {

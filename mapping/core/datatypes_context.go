@@ -183,10 +183,10 @@ func (c *BundleContext) Coding(ccs []fhir.CodeableConcept, system, path string) 
 	return found
 }
 
-// indexed formats "path[i]".
+// Indexed formats "path[i]".
 func Indexed(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
-// upperUUID upper-cases an id when it is a UUID, as Spine writes them.
+// UpperUUID upper-cases an id when it is a UUID, as Spine writes them.
 func UpperUUID(s string) string {
 	if IsUUID(s) {
 		return strings.ToUpper(s)
@@ -194,7 +194,7 @@ func UpperUUID(s string) string {
 	return s
 }
 
-// isUUID reports whether s has the 8-4-4-4-12 hexadecimal shape of a UUID.
+// IsUUID reports whether s has the 8-4-4-4-12 hexadecimal shape of a UUID.
 func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false

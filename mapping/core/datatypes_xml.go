@@ -1,6 +1,6 @@
 package core
 
-// isXMLChar reports whether r may appear in an XML document.
+// IsXMLChar reports whether r may appear in an XML document.
 func IsXMLChar(r rune) bool {
 	return r == 0x09 || r == 0x0A || r == 0x0D ||
 		r >= 0x20 && r <= 0xD7FF ||

@@ -23,7 +23,7 @@ func writeIndented(doc *etree.Document, marker string, raw []byte) []byte {
 	return w.document(doc)
 }
 
-// documentSize is the size of doc as WriteIndented writes it, but for
+// DocumentSize is the size of doc as WriteIndented writes it, but for
 // escapes and markers: what its buffer is made with, so that it is neither
 // grown nor much too large.
 func DocumentSize(doc *etree.Document) int {
@@ -71,7 +71,7 @@ func elementSize(e *etree.Element, depth int) int {
 	return n
 }
 
-// writeIndentedQueue is WriteIndented that writes the raws in turn in
+// WriteIndentedQueue is WriteIndented that writes the raws in turn in
 // place of the comments whose text is marker, in document order, and says
 // how many it wrote; a marker beyond the last raw stays a comment.
 func WriteIndentedQueue(doc *etree.Document, marker string, raws [][]byte) ([]byte, int) {

@@ -55,7 +55,7 @@ const (
 	OIDDispenseTemplate    = "2.16.840.1.113883.2.1.3.2.4.17.113"
 )
 
-// dspAttrs checks an element's attributes: each one must be named in pairs
+// Attrs checks an element's attributes: each one must be named in pairs
 // (name, allowed values separated by '|'; "*" allows any value) and carry an
 // allowed value. Absent attributes are accepted: the schema gives them the
 // fixed values porxgate writes back.
@@ -103,7 +103,7 @@ func dspBool(n v3.Node, want string) {
 	ExpectChildren(n)
 }
 
-// dspRel checks an act relationship element's attributes and, when
+// Rel checks an act relationship element's attributes and, when
 // separatable is not empty, its seperatableInd.
 func Rel(n v3.Node, separatable string, pairs ...string) {
 	Attrs(n, pairs...)
@@ -112,7 +112,7 @@ func Rel(n v3.Node, separatable string, pairs ...string) {
 	}
 }
 
-// dspRoot returns the @root of an II that carries no extension (a UUID or
+// Root returns the @root of an II that carries no extension (a UUID or
 // other global id).
 func Root(n v3.Node) string {
 	Attrs(n, "root", "*")
@@ -120,14 +120,14 @@ func Root(n v3.Node) string {
 	return n.Attr("root")
 }
 
-// dspCV reads a coded value of a code system: code and displayName.
+// CV reads a coded value of a code system: code and displayName.
 func CV(n v3.Node, system string) fhir.Coding {
 	Attrs(n, "code", "*", "codeSystem", system, "displayName", "*")
 	ExpectChildren(n)
 	return fhir.Coding{Code: V3Code(n, system), Display: n.OptAttr("displayName")}
 }
 
-// dspFixedCV checks a coded value that is always the same code (display
+// FixedCV checks a coded value that is always the same code (display
 // optional, any).
 func FixedCV(n v3.Node, code, system string) {
 	Attrs(n, "code", code, "codeSystem", system, "displayName", "*")
@@ -135,7 +135,7 @@ func FixedCV(n v3.Node, code, system string) {
 	V3FixedCode(n, code, system)
 }
 
-// dspAnnotation reads a <rel><seperatableInd/><act classCode=OBS
+// Annotation reads a <rel><seperatableInd/><act classCode=OBS
 // moodCode=EVN><code code=.. codeSystem=17.30/>...</act></rel> relationship
 // and returns the act for its value.
 func Annotation(rel v3.Node, separatable, act, code string, relAttrs ...string) v3.Node {
@@ -147,12 +147,12 @@ func Annotation(rel v3.Node, separatable, act, code string, relAttrs ...string) 
 	return a
 }
 
-// dspAddTemplate writes a CSAB templateId.
+// AddTemplate writes a CSAB templateId.
 func AddTemplate(parent *etree.Element, ext string) {
 	v3.Add(parent, "templateId", "root", v3.OIDTemplateID, "extension", ext)
 }
 
-// dspAddRef writes <tag typeCode=..><seperatableInd/>[templateId]<ref
+// AddRef writes <tag typeCode=..><seperatableInd/>[templateId]<ref
 // classCode moodCode><id root/></ref></tag>, the shape of every act
 // reference (inFulfillmentOf, predecessor, reversalOf...).
 func AddRef(parent *etree.Element, tag string, relAttrs []string, separatable, tpl, ref, classCode, moodCode, id string) {
@@ -166,12 +166,12 @@ func AddRef(parent *etree.Element, tag string, relAttrs []string, separatable, t
 	v3.AddII(v3.Add(rel, ref, "classCode", classCode, "moodCode", moodCode), "id", UpperUUID(id), "")
 }
 
-// dspAddCV writes a coded value with an optional displayName.
+// AddCV writes a coded value with an optional displayName.
 func AddCV(parent *etree.Element, tag string, cd fhir.Coding, system string) {
 	v3.AddCV(parent, tag, cd.Code, system, cd.Display)
 }
 
-// pxURL returns the URL of porxgate's own extension of a name (under
+// PorxgateExtensionURL returns the URL of porxgate's own extension of a name (under
 // PorxgateExtensionBase): such extensions carry v3 elements that EPS FHIR
 // has no element for, so that a legacy message survives v3 → FHIR → v3
 // unchanged. See docs/mappings.
@@ -179,12 +179,12 @@ func PorxgateExtensionURL(name string) string {
 	return PorxgateExtensionBase + "Extension-Porxgate-" + name
 }
 
-// pxGet returns the porxgate extension of a name among exts, or nil.
+// PorxgateExtension returns the porxgate extension of a name among exts, or nil.
 func PorxgateExtension(exts []fhir.Extension, name string) *fhir.Extension {
 	return fhir.FindExtension(exts, PorxgateExtensionURL(name))
 }
 
-// pxSub returns the values of the sub-extensions called url.
+// SubExtensions returns the values of the sub-extensions called url.
 func SubExtensions(ext *fhir.Extension, url string) []fhir.Extension {
 	if ext == nil {
 		return nil
@@ -198,7 +198,7 @@ func SubExtensions(ext *fhir.Extension, url string) []fhir.Extension {
 	return out
 }
 
-// pxBuilder collects the sub-extensions of one porxgate extension.
+// ExtensionBuilder collects the sub-extensions of one porxgate extension.
 type ExtensionBuilder struct {
 	Name string
 	Subs []fhir.Extension
@@ -240,7 +240,7 @@ func (p *ExtensionBuilder) Nested(url string, subs []fhir.Extension) {
 	p.Subs = append(p.Subs, fhir.Extension{URL: url, Extension: subs})
 }
 
-// appendTo adds the extension to exts when it has any content.
+// AppendTo adds the extension to exts when it has any content.
 func (p *ExtensionBuilder) AppendTo(exts []fhir.Extension) []fhir.Extension {
 	if len(p.Subs) == 0 {
 		return exts
@@ -248,7 +248,7 @@ func (p *ExtensionBuilder) AppendTo(exts []fhir.Extension) []fhir.Extension {
 	return append(exts, fhir.Extension{URL: PorxgateExtensionURL(p.Name), Extension: p.Subs})
 }
 
-// dspLowerUUID lower-cases an id when it is a UUID, as FHIR writes them.
+// LowerUUID lower-cases an id when it is a UUID, as FHIR writes them.
 func LowerUUID(s string) string {
 	if IsUUID(s) {
 		return strings.ToLower(s)
@@ -256,17 +256,17 @@ func LowerUUID(s string) string {
 	return s
 }
 
-// dspCoding returns a coding of a code system with code and display.
+// Coding returns a coding of a code system with code and display.
 func Coding(system string, cd fhir.Coding) fhir.Coding {
 	return fhir.Coding{System: system, Code: cd.Code, Display: cd.Display}
 }
 
-// dspConcept returns a CodeableConcept holding one coding.
+// Concept returns a CodeableConcept holding one coding.
 func Concept(system string, cd fhir.Coding) *fhir.CodeableConcept {
 	return &fhir.CodeableConcept{Coding: []fhir.Coding{Coding(system, cd)}}
 }
 
-// dspTime turns a FHIR dateTime at path into a v3 TS.
+// TSFromFHIR turns a FHIR DateTime at path into a v3 TS.
 func TSFromFHIR(c *BundleContext, s, path string) string {
 	if s == "" {
 		c.Fail(path, "missing mandatory date time")
@@ -279,7 +279,7 @@ func TSFromFHIR(c *BundleContext, s, path string) string {
 	return ts
 }
 
-// dspFHIRTime turns a v3 TS at n into a FHIR dateTime.
+// FHIRTimeFromTS turns a v3 TS at n into a FHIR DateTime.
 func FHIRTimeFromTS(n v3.Node, ts string) string {
 	if ts == "" {
 		return ""
@@ -291,7 +291,7 @@ func FHIRTimeFromTS(n v3.Node, ts string) string {
 	return s
 }
 
-// dspTS reads a TS element's value.
+// TS reads a TS element's value.
 func TS(n v3.Node) string {
 	Attrs(n, "value", "*")
 	ExpectChildren(n)

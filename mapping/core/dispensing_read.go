@@ -4,7 +4,7 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
-// dspReadRecordTarget reads recordTarget/patient and returns the NHS number.
+// ReadRecordTarget reads recordTarget/patient and returns the NHS number.
 func ReadRecordTarget(rt v3.Node) string {
 	Attrs(rt, "typeCode", "RCT")
 	ExpectChildren(rt, "patient")
@@ -16,7 +16,7 @@ func ReadRecordTarget(rt v3.Node) string {
 	return V3ID(id, v3.OIDNHSNumber)
 }
 
-// dspReadPrescriptionID reads a short-form prescription id relationship.
+// ReadPrescriptionID reads a short-form prescription id relationship.
 func ReadPrescriptionID(rel v3.Node, act, code string, relAttrs ...string) string {
 	if len(relAttrs) == 0 {
 		relAttrs = []string{"contextConductionInd", "true", "typeCode", "PERT"}

@@ -6,7 +6,7 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
-// writeDocument serialises the document indented, with the signature
+// WriteDocument serialises the document indented, with the signature
 // fragment spliced in untouched (its bytes are what was signed).
 // (Other families call it too; c is kept for their sake and unused.)
 func WriteDocument(c *BundleContext, doc *etree.Document, sig *SignaturePlacement) ([]byte, error) {
@@ -17,7 +17,7 @@ func WriteDocument(c *BundleContext, doc *etree.Document, sig *SignaturePlacemen
 	return writeIndented(doc, SignatureMarker, sig.Raw), nil
 }
 
-// bundleMessageID returns the Bundle identifier (system rfc4122).
+// BundleMessageID returns the Bundle identifier (system rfc4122).
 func BundleMessageID(c *BundleContext) string {
 	id := c.Bundle.Identifier
 	if id == nil || id.Value == "" {
@@ -30,7 +30,7 @@ func BundleMessageID(c *BundleContext) string {
 	return id.Value
 }
 
-// checkMessageEvent checks that the bundle has exactly one MessageHeader
+// CheckMessageEvent checks that the bundle has exactly one MessageHeader
 // and that its event is the expected one.
 func CheckMessageEvent(c *BundleContext, event string) {
 	var mh *fhir.MessageHeader
@@ -72,7 +72,7 @@ func CheckShortFormID(id string) error {
 	return err
 }
 
-// longFormID returns the Extension-DM-PrescriptionId of a group identifier.
+// LongFormID returns the Extension-DM-PrescriptionId of a group identifier.
 func LongFormID(c *BundleContext, gi *fhir.Identifier, path string) string {
 	ext := c.Extension(gi.Extension, fhir.ExtensionPrescriptionID, path+".extension")
 	if ext == nil || ext.ValueIdentifier == nil || ext.ValueIdentifier.Value == "" {

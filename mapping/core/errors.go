@@ -96,7 +96,7 @@ func (e V3Error) split(details bool) []SpineCode {
 // oidSystem is the FHIR coding system of a v3 code system OID.
 func oidSystem(oid string) string { return "urn:oid:" + oid }
 
-// unableToProcess opens the displayName Spine gives its generic validation
+// UnableToProcess opens the displayName Spine gives its generic validation
 // errors (…16.34 5000, …17.19 5000).
 const UnableToProcess = "Unable to process message. Information missing or invalid"
 

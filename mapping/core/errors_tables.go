@@ -60,7 +60,7 @@ var prescribeErrors = [...]spineErrorEntry{
 	{"9999", sysSpine, "FAILURE_TO_PROCESS_MESSAGE", "processing", ""},
 }
 
-// dispenseErrors is the table of 2.16.840.1.113883.2.1.3.2.4.16.34 (Spine's
+// DispenseErrors is the table of 2.16.840.1.113883.2.1.3.2.4.16.34 (Spine's
 // dispensing errors, which are also the release rejection reasons of
 // PORX_IN110101UK30).
 var DispenseErrors = [...]spineErrorEntry{
@@ -158,7 +158,7 @@ var issueTypeKinds = [...]struct {
 	{"throttled", KindGeneric}, {"informational", kindNone},
 }
 
-// familyCode returns the family's code for an issue kind: the OID and the
+// FamilyCode returns the family's code for an issue kind: the OID and the
 // v3 code (with its display, when fixed).
 func FamilyCode(f ErrorFamily, k issueKind) (system, code, display string) {
 	switch f {

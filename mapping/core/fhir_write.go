@@ -9,7 +9,7 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
-// onlyPatient returns the bundle's only Patient.
+// OnlyPatient returns the bundle's only Patient.
 func OnlyPatient(c *BundleContext) *fhir.Patient {
 	pats := fhir.EntriesOf[*fhir.Patient](c.Bundle)
 	switch len(pats) {
@@ -23,7 +23,7 @@ func OnlyPatient(c *BundleContext) *fhir.Patient {
 	return nil
 }
 
-// addAnnotation writes <tag contextConductionInd typeCode=PERT> with its
+// AddAnnotation writes <tag contextConductionInd typeCode=PERT> with its
 // seperatableInd and a <act classCode=OBS moodCode=EVN> whose code is one of
 // the prescription annotation codes; it returns the act for its value.
 func AddAnnotation(parent *etree.Element, tag, separatable, act, code string) *etree.Element {
@@ -34,7 +34,7 @@ func AddAnnotation(parent *etree.Element, tag, separatable, act, code string) *e
 	return a
 }
 
-// dosageText returns the dosage instructions text: the text of a single
+// DosageText returns the dosage instructions text: the text of a single
 // dosage, or for several the texts of dosages with the same sequence joined
 // by ", and " and the sequences joined by ", then ", as the EPS API does.
 func DosageText(c *BundleContext, ds []fhir.Dosage, path string) string {

@@ -29,7 +29,7 @@ const (
 // in the v3 it writes; a v3 null id (nullFlavor) reads as it.
 const UnknownGPODSCode = "V81999"
 
-// organizationTypeNotSpecified is the v3 organisation type code the EPS API
+// OrganizationTypeNotSpecified is the v3 organisation type code the EPS API
 // writes for every organisation.
 const OrganizationTypeNotSpecified = "999"
 
@@ -270,7 +270,7 @@ func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Practiti
 	return ap
 }
 
-// roleOrganization returns the role's organisation: the referenced resource,
+// RoleOrganization returns the role's organisation: the referenced resource,
 // or one made up from a logical reference (identifier and display, with the
 // role's telecoms and its locations' addresses), as the EPS API does.
 func RoleOrganization(c *BundleContext, role *fhir.PractitionerRole, rolePath string) (*fhir.Organization, string) {
@@ -304,7 +304,7 @@ func RoleOrganization(c *BundleContext, role *fhir.PractitionerRole, rolePath st
 	return org, path
 }
 
-// rolePractitioner returns the role's practitioner: the referenced resource,
+// RolePractitioner returns the role's practitioner: the referenced resource,
 // or one made up from a logical reference (identifier, display as name).
 func RolePractitioner(c *BundleContext, role *fhir.PractitionerRole, org *fhir.Organization, rolePath string, orgOnlyName bool) (*fhir.Practitioner, string) {
 	path := rolePath + ".practitioner"
@@ -341,7 +341,7 @@ var authorProfessionalSystems = [...]string{
 	fhir.SystemGMC, fhir.SystemGMP, fhir.SystemNMC, fhir.SystemGPhC, fhir.SystemHCPC, fhir.SystemProfessionalCode,
 }
 
-// authorPersonID returns the practitioner's only professional code.
+// PractitionerCode returns the practitioner's only professional code.
 func PractitionerCode(c *BundleContext, prac *fhir.Practitioner, pracPath string) string {
 	var buf [2]string
 	codes := buf[:0]
@@ -375,7 +375,7 @@ func responsiblePartyPersonID(c *BundleContext, prac *fhir.Practitioner, pracPat
 	return PractitionerCode(c, prac, pracPath)
 }
 
-// addRepresentedOrganization writes representedOrganization from the role's
+// AddRepresentedOrganization writes representedOrganization from the role's
 // HealthcareService (its address from its Location) or its Organization.
 func AddRepresentedOrganization(c *BundleContext, ap *etree.Element, role *fhir.PractitionerRole, rolePath string, org *fhir.Organization, orgPath string) *etree.Element {
 	rep := v3.Add(ap, "representedOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")

@@ -293,7 +293,7 @@ func ProfessionalCodeIdentifier(code string) fhir.Identifier {
 	return fhir.Identifier{System: fhir.SystemProfessionalCode, Value: code}
 }
 
-// freshID returns a new lower-case id from newID.
+// FreshID returns a new lower-case id from newID.
 func FreshID(newID func() string) string {
 	if newID == nil {
 		return ""
@@ -382,7 +382,7 @@ func countAttrs(e *etree.Element) int {
 	return n
 }
 
-// expectChildren records a child element whose name is not in allowed, so
+// ExpectChildren records a child element whose name is not in allowed, so
 // nothing a message carries is silently dropped. (Readers whose output is
 // checked by regeneration, as the prescription's is, need not call it.)
 func ExpectChildren(n v3.Node, allowed ...string) {

@@ -9,7 +9,7 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
-// taskRepeatIssued returns Extension-EPS-RepeatInformation's
+// TaskRepeatIssued returns Extension-EPS-RepeatInformation's
 // numberOfRepeatsIssued (the eRD issue), or "" when the Task has none.
 func TaskRepeatIssued(c *BundleContext, task *fhir.Task) string {
 	ext := c.Extension(task.Extension, ExtensionEPSRepeatInformation, "Task.extension")
@@ -27,18 +27,18 @@ func TaskRepeatIssued(c *BundleContext, task *fhir.Task) string {
 	return string(*sub.ValueInteger)
 }
 
-// taskRepeatExtension is the Task extension for a v3 repeat instance.
+// TaskRepeatExtension is the Task extension for a v3 repeat instance.
 func TaskRepeatExtension(issued string) fhir.Extension {
 	n := json.Number(issued)
 	return fhir.Extension{URL: ExtensionEPSRepeatInformation, Extension: []fhir.Extension{{URL: "numberOfRepeatsIssued", ValueInteger: &n}}}
 }
 
-// taskAddRepeat writes a pertinentRepeatInstanceInfo relationship.
+// TaskAddRepeat writes a pertinentRepeatInstanceInfo relationship.
 func TaskAddRepeat(parent *etree.Element, tag, issued string) {
 	v3.AddValue(AddAnnotation(parent, tag, "false", "pertinentRepeatInstanceInfo", "RPI"), "value", issued)
 }
 
-// taskReadRepeat reads a pertinentRepeatInstanceInfo relationship.
+// TaskReadRepeat reads a pertinentRepeatInstanceInfo relationship.
 func TaskReadRepeat(rel v3.Node) string {
 	a := Annotation(rel, "false", "pertinentRepeatInstanceInfo", "RPI", "contextConductionInd", "true", "typeCode", "PERT")
 	ExpectChildren(a, "code", "value")

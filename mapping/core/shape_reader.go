@@ -5,13 +5,13 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
-// shapeReader is the strict reader of v3 message shapes that porxgate reads
+// ShapeReader is the strict reader of v3 message shapes that porxgate reads
 // field by field (acknowledgements, cancellation requests and responses): it
 // checks each element's children, attributes and fixed values as it goes,
 // through a v3.Reader that keeps the first problem with its element path.
 type ShapeReader struct{ Reader *v3.Reader }
 
-// code reads <code codeSystem code [displayName]/>, which may hold only a
+// Code reads <code codeSystem code [displayName]/>, which may hold only a
 // qualifier.
 func (p ShapeReader) Code(n v3.Node) SpineCode {
 	p.Shape(n, nil, "qualifier")
@@ -23,7 +23,7 @@ func (p ShapeReader) Code(n v3.Node) SpineCode {
 	return c
 }
 
-// severity reads a mandatory ER/WG/IF attribute.
+// Severity reads a mandatory ER/WG/IF attribute.
 func (p ShapeReader) Severity(n v3.Node, attr string) string {
 	s := n.Attr(attr)
 	if n.HasAttr(attr) && !ackSeverityOK(s) {
@@ -32,7 +32,7 @@ func (p ShapeReader) Severity(n v3.Node, attr string) string {
 	return s
 }
 
-// device reads communicationFunctionRcv/Snd and returns the ASID.
+// Device reads communicationFunctionRcv/Snd and returns the ASID.
 func (p ShapeReader) Device(n v3.Node, typeCode string) string {
 	p.Shape(n, nil, "device")
 	p.Attrs(n, "typeCode")
@@ -40,7 +40,7 @@ func (p ShapeReader) Device(n v3.Node, typeCode string) string {
 	return p.DeviceID(n.Child("device"))
 }
 
-// deviceID reads a device (classCode DEV, determinerCode INSTANCE) with its
+// DeviceID reads a device (classCode DEV, determinerCode INSTANCE) with its
 // ASID id and returns the ASID.
 func (p ShapeReader) DeviceID(n v3.Node) string {
 	p.Shape(n, nil, "id")
@@ -50,7 +50,7 @@ func (p ShapeReader) DeviceID(n v3.Node) string {
 	return p.II(n.Child("id"), v3.OIDASID, true)
 }
 
-// ii reads an <id root [extension]/>: with wantRoot set, root must be it and
+// II reads an <id root [extension]/>: with wantRoot set, root must be it and
 // the extension is returned; otherwise the id has a root only, returned.
 func (p ShapeReader) II(n v3.Node, wantRoot string, ext bool) string {
 	p.Shape(n, nil)
@@ -63,7 +63,7 @@ func (p ShapeReader) II(n v3.Node, wantRoot string, ext bool) string {
 	return p.NonEmpty(n, "extension")
 }
 
-// attrOnly reads an element that has just one attribute and no children.
+// AttrOnly reads an element that has just one attribute and no children.
 func (p ShapeReader) AttrOnly(n v3.Node, attr string) string {
 	p.Shape(n, nil)
 	p.Attrs(n, attr)
@@ -78,7 +78,7 @@ func (p ShapeReader) NonEmpty(n v3.Node, attr string) string {
 	return v
 }
 
-// fixed checks that a mandatory attribute has the one value Spine writes;
+// Fixed checks that a mandatory attribute has the one value Spine writes;
 // a determinerCode may be either value Spine reads
 // (docs/mappings/accepting.md).
 func (p ShapeReader) Fixed(n v3.Node, attr, want string) {
@@ -90,7 +90,7 @@ func (p ShapeReader) Fixed(n v3.Node, attr, want string) {
 	}
 }
 
-// attrs fails on any attribute of n other than the allowed ones (namespace
+// Attrs fails on any attribute of n other than the allowed ones (namespace
 // declarations aside): ParseAck reads only what BuildAck writes back.
 func (p ShapeReader) Attrs(n v3.Node, allowed ...string) {
 	if !n.Exists() {
@@ -114,7 +114,7 @@ func (p ShapeReader) Attrs(n v3.Node, allowed ...string) {
 	}
 }
 
-// shape checks n's child elements against the expected tags in order: each
+// Shape checks n's child elements against the expected tags in order: each
 // at most once unless many marks it repeatable, all in the v3 namespace, no
 // others, and no text besides white space.
 func (p ShapeReader) Shape(n v3.Node, many map[string]bool, order ...string) {
@@ -167,14 +167,14 @@ func ackBlank(s string) bool {
 	return true
 }
 
-// participation reads a participation (recordTarget, author, performer,
+// Participation reads a participation (recordTarget, author, performer,
 // responsibleParty) with its fixed attributes given as name, value pairs and
 // its one role element, and returns the role node.
 func (p ShapeReader) Participation(n v3.Node, role string, attrs ...string) v3.Node {
 	return p.ParticipationTime(n, role, false, attrs...)
 }
 
-// participationTime is participation for one that may carry a time first.
+// ParticipationTime is participation for one that may carry a time first.
 func (p ShapeReader) ParticipationTime(n v3.Node, role string, time bool, attrs ...string) v3.Node {
 	if time {
 		p.Shape(n, nil, "time", role)
@@ -192,7 +192,7 @@ func (p ShapeReader) ParticipationTime(n v3.Node, role string, time bool, attrs 
 	return n.Child(role)
 }
 
-// relationship reads an act relationship with fixed attributes (name, value
+// Relationship reads an act relationship with fixed attributes (name, value
 // pairs), its seperatableInd (the MIM fixes sep; either boolean is read) and
 // its one act, and
 // returns the act with its classCode and moodCode checked.
@@ -217,7 +217,7 @@ func (p ShapeReader) Relationship(n v3.Node, sep, act, classCode, moodCode strin
 	return a
 }
 
-// fixedCode reads <code code codeSystem/> that must be exactly code.
+// FixedCode reads <code code codeSystem/> that must be exactly code.
 func (p ShapeReader) FixedCode(n v3.Node, code, system string) {
 	p.Shape(n, nil)
 	p.Attrs(n, "code", "codeSystem")
@@ -225,7 +225,7 @@ func (p ShapeReader) FixedCode(n v3.Node, code, system string) {
 	p.Fixed(n, "codeSystem", system)
 }
 
-// uuid reads an <id root/> whose root is a UUID and returns it.
+// UUID reads an <id root/> whose root is a UUID and returns it.
 func (p ShapeReader) UUID(n v3.Node) string {
 	id := p.II(n, "", false)
 	if id != "" && !IsUUID(id) {

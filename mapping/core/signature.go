@@ -4,18 +4,18 @@ import (
 	"github.com/beevik/etree"
 )
 
-// signaturePlacement is a checked signature fragment waiting to be put
+// SignaturePlacement is a checked signature fragment waiting to be put
 // into its signatureText element, byte for byte.
 type SignaturePlacement struct {
 	El  *etree.Element
 	Raw []byte
 }
 
-// signatureMarker stands in for the signature until the document is
+// SignatureMarker stands in for the signature until the document is
 // serialised, which writes the fragment's own bytes in its place.
 const SignatureMarker = "porxgate-signature"
 
-// insert marks the place of the fragment (after indentation).
+// Insert marks the place of the fragment (after indentation).
 func (s *SignaturePlacement) Insert() {
 	s.El.CreateComment(SignatureMarker)
 }

@@ -9,7 +9,7 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
-// openV3 begins a v3 → FHIR translation: it parses the payload, checks that
+// OpenV3 begins a v3 → FHIR translation: it parses the payload, checks that
 // its root is one of the accepted interactions (given in the UK family;
 // either family is read) and that env can make fresh ids. It returns the
 // Reader, the root node and the root's UK-family interaction id; what names
@@ -34,7 +34,7 @@ func OpenV3(payload []byte, env Env, what string, accepted ...string) (*v3.Reade
 	return r, root, canon, nil
 }
 
-// newV3Message begins a FHIR → v3 translation: the transmission wrapper and
+// NewV3Message begins a FHIR → v3 translation: the transmission wrapper and
 // ControlActEvent of interaction made now, with transmission id
 // meta.MessageID when set, else ownID (the FHIR message's own id), written
 // upper case. It returns the document and the subject to write into.
@@ -46,9 +46,9 @@ func NewV3Message(meta Meta, interaction, ownID string, env Env) (*etree.Documen
 	return v3.BuildWrapper(meta.Wrapper(interaction, UpperUUID(id), env.Now.UTC().Format(V3TimeLayout)))
 }
 
-// payloadToFHIR is the whole frame of a v3 → FHIR translation whose
+// PayloadToFHIR is the whole frame of a v3 → FHIR translation whose
 // ControlActEvent subject holds one payload element: open the message
-// (openV3), read the wrapper, check the subject holds only element, let read
+// (OpenV3), read the wrapper, check the subject holds only element, let read
 // build the FHIR resource from it, and write it with the wrapper values
 // that travel beside it.
 func PayloadToFHIR[T fhir.Resource](data []byte, env Env, what, element string, read func(n v3.Node, env Env) T, accepted ...string) ([]byte, Meta, error) {

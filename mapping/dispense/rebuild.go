@@ -248,7 +248,7 @@ func rbdWriteComponent(c *core.BundleContext, r *etree.Element, in fhir.TaskPara
 	WriteNested(c, nb, c.Path(nb), func(nc *core.BundleContext) { WriteDispenseNotification(nc, comp, env) })
 }
 
-// dspWriteNested runs write over a Bundle nested in c's bundle and records
+// WriteNested runs write over a Bundle nested in c's bundle and records
 // its first problem on c with the nested path under path.
 func WriteNested(c *core.BundleContext, nb *fhir.Bundle, path string, write func(nc *core.BundleContext)) {
 	nc := core.NewBundleContext(nb, c.Interaction)

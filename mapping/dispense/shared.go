@@ -23,7 +23,7 @@ const (
 	NameDispensedFocus = "Dispensed Medication - FocusActOrEvent (administrative concept)"
 	TemplateSourceOf1  = "CSAB_RM-NPfITUK10.sourceOf1"
 	NullNA             = "NA"
-	// dspClaimReleasePlaceholder is the release event id the EPS API writes
+	// ClaimReleasePlaceholder is the release event id the EPS API writes
 	// into every claim ("mandatory but unused by BSA").
 	ClaimReleasePlaceholder = "FFFFFFFF-FFFF-4FFF-BFFF-FFFFFFFFFFFF"
 )
@@ -31,13 +31,13 @@ const (
 // ---------------------------------------------------------------------------
 // v3 reading
 
-// dspTemplate checks a templateId of the CSAB templates.
+// Template checks a templateId of the CSAB templates.
 func Template(n v3.Node, ext string) {
 	core.Attrs(n, "root", v3.OIDTemplateID, "extension", ext)
 	n.Attr("root")
 }
 
-// dspNull checks an element that is always <tag nullFlavor="NA"/>.
+// Null checks an element that is always <tag nullFlavor="NA"/>.
 func Null(n v3.Node) {
 	core.Attrs(n, "nullFlavor", NullNA)
 	core.ExpectChildren(n)
@@ -46,7 +46,7 @@ func Null(n v3.Node) {
 	}
 }
 
-// dspInterval reads an IVL_INT (repeatNumber) with both ends.
+// Interval reads an IVL_INT (repeatNumber) with both ends.
 func Interval(n v3.Node) (low, high string) {
 	core.Attrs(n)
 	core.ExpectChildren(n, "low", "high")
@@ -67,7 +67,7 @@ func Interval(n v3.Node) (low, high string) {
 	return low, high
 }
 
-// dspQuantity is a v3 quantity in alternative units: <quantity unit="1"
+// AltQuantity is a v3 quantity in alternative units: <quantity unit="1"
 // value=V><translation code codeSystem displayName value=V/></quantity>.
 type AltQuantity struct {
 	Value json.Number
@@ -75,7 +75,7 @@ type AltQuantity struct {
 	Unit  string
 }
 
-// dspReadQuantity reads a quantity in alternative units.
+// ReadAltQuantity reads a quantity in alternative units.
 func ReadAltQuantity(n v3.Node) AltQuantity {
 	core.Attrs(n, "unit", "1", "value", "*")
 	core.ExpectChildren(n, "translation")
@@ -96,13 +96,13 @@ func ReadAltQuantity(n v3.Node) AltQuantity {
 // ---------------------------------------------------------------------------
 // v3 writing
 
-// dspAddQuantity writes a quantity in alternative units.
+// AddAltQuantity writes a quantity in alternative units.
 func AddAltQuantity(parent *etree.Element, q AltQuantity) {
 	el := v3.Add(parent, "quantity", "unit", "1", "value", string(q.Value))
 	v3.Add(el, "translation", "code", q.Code, "codeSystem", core.V3SNOMED, "displayName", q.Unit, "value", string(q.Value))
 }
 
-// dspAddInterval writes an IVL_INT.
+// AddInterval writes an IVL_INT.
 func AddInterval(parent *etree.Element, tag, low, high string) {
 	iv := parent.CreateElement(tag)
 	v3.AddValue(iv, "low", low)
@@ -112,7 +112,7 @@ func AddInterval(parent *etree.Element, tag, low, high string) {
 // ---------------------------------------------------------------------------
 // FHIR helpers
 
-// pxString returns the first string-like value of a sub-extension, or "".
+// SubExtensionString returns the first string-like value of a sub-extension, or "".
 func SubExtensionString(ext *fhir.Extension, url string) string {
 	for _, e := range core.SubExtensions(ext, url) {
 		switch {
@@ -131,10 +131,10 @@ func SubExtensionString(ext *fhir.Extension, url string) string {
 	return ""
 }
 
-// dspStringPtr returns a pointer to a copy of s.
+// StringPtr returns a pointer to a copy of s.
 func StringPtr(s string) *string { return &s }
 
-// dspExtCoding returns the valueCoding of the only extension with a URL, or
+// ExtCoding returns the valueCoding of the only extension with a URL, or
 // nil; a coding-less extension is recorded at path.
 func ExtCoding(c *core.BundleContext, exts []fhir.Extension, url, path string) *fhir.Coding {
 	e := c.Extension(exts, url, path)
@@ -148,7 +148,7 @@ func ExtCoding(c *core.BundleContext, exts []fhir.Extension, url, path string) *
 	return e.ValueCoding
 }
 
-// dspRepeatInfo reads Extension-EPS-RepeatInformation: numberOfRepeatsIssued
+// RepeatInfo reads Extension-EPS-RepeatInformation: numberOfRepeatsIssued
 // and numberOfRepeatsAllowed, as whole numbers.
 func RepeatInfo(c *core.BundleContext, ext *fhir.Extension, path string) (issued, allowed int, ok bool) {
 	if ext == nil {
@@ -176,9 +176,9 @@ func RepeatInfo(c *core.BundleContext, ext *fhir.Extension, path string) (issued
 	return issued, allowed, ok1 && ok2
 }
 
-// dspRepeatExtension builds Extension-EPS-RepeatInformation from a v3
+// RepeatExtension builds Extension-EPS-RepeatInformation from a v3
 // repeatNumber (v3 counts issues from 1, FHIR counts repeats from 0); the
-// interval was checked by dspInterval.
+// interval was checked by Interval.
 func RepeatExtension(low, high string) (fhir.Extension, bool) {
 	l, err1 := strconv.Atoi(low)
 	h, err2 := strconv.Atoi(high)
@@ -192,7 +192,7 @@ func RepeatExtension(low, high string) (fhir.Extension, bool) {
 	}}, true
 }
 
-// dspQuantityFromFHIR takes a FHIR Quantity in SNOMED units to v3.
+// AltQuantityFromFHIR takes a FHIR Quantity in SNOMED units to v3.
 func AltQuantityFromFHIR(c *core.BundleContext, q *fhir.Quantity, path string) AltQuantity {
 	if q == nil {
 		c.Fail(path, "missing mandatory quantity")
@@ -209,12 +209,12 @@ func AltQuantityFromFHIR(c *core.BundleContext, q *fhir.Quantity, path string) A
 	return AltQuantity{Value: q.Value, Code: q.Code, Unit: q.Unit}
 }
 
-// dspQuantityToFHIR writes a v3 quantity as a FHIR Quantity.
+// AltQuantityToFHIR writes a v3 quantity as a FHIR Quantity.
 func AltQuantityToFHIR(q AltQuantity) *fhir.Quantity {
 	return &fhir.Quantity{Value: q.Value, Unit: q.Unit, System: fhir.SystemSNOMED, Code: q.Code}
 }
 
-// dspSNOMED returns the SNOMED coding of a concept, recording a missing one.
+// SNOMED returns the SNOMED coding of a concept, recording a missing one.
 func SNOMED(c *core.BundleContext, cc *fhir.CodeableConcept, path string) fhir.Coding {
 	if cc == nil {
 		c.Fail(path, "missing mandatory medication code")

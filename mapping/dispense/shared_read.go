@@ -10,14 +10,14 @@ import (
 
 // Readers of the v3 parts the dispensing messages share.
 
-// dspTypeID checks <typeId root=2.16.840.1.113883.2.1.3.2.4.18.7 extension=ext/>.
+// TypeID checks <typeId root=2.16.840.1.113883.2.1.3.2.4.18.7 extension=ext/>.
 func TypeID(n v3.Node, ext string) {
 	core.Attrs(n, "root", v3.OIDTypeID, "extension", ext)
 	core.ExpectChildren(n)
 	n.Attr("extension")
 }
 
-// dspReadRecipient reads primaryInformationRecipient/AgentOrg/
+// ReadRecipient reads primaryInformationRecipient/AgentOrg/
 // agentOrganization: its ODS code, type code and (optional) name.
 func ReadRecipient(pir v3.Node, contextControl string) (ods, typeCode, name string) {
 	if contextControl != "" {
@@ -46,7 +46,7 @@ func ReadRecipient(pir v3.Node, contextControl string) (ods, typeCode, name stri
 	return ods, typeCode, name
 }
 
-// dspReadNDR reads an optional non-dispensing reason relationship.
+// ReadNDR reads an optional non-dispensing reason relationship.
 func ReadNDR(rel v3.Node, contextConduction string) *fhir.Coding {
 	if !rel.Exists() {
 		return nil
@@ -57,14 +57,14 @@ func ReadNDR(rel v3.Node, contextConduction string) *fhir.Coding {
 	return &cd
 }
 
-// dspReadStatus reads a prescription or item status relationship.
+// ReadStatus reads a prescription or item status relationship.
 func ReadStatus(rel v3.Node, act, code, system string) fhir.Coding {
 	a := core.Annotation(rel, "false", act, code, "contextConductionInd", "true", "typeCode", "PERT")
 	core.ExpectChildren(a, "code", "value")
 	return core.CV(a.Child("value"), system)
 }
 
-// dspReadRef reads an act reference relationship (inFulfillmentOf,
+// ReadRef reads an act reference relationship (inFulfillmentOf,
 // predecessor): <rel typeCode inversionInd negationInd><seperatableInd/>
 // <templateId/><ref classCode moodCode><id root/></ref></rel>.
 func ReadRef(rel v3.Node, separatable, tpl, refTag, classCode, moodCode, typeCode string) string {
@@ -77,7 +77,7 @@ func ReadRef(rel v3.Node, separatable, tpl, refTag, classCode, moodCode, typeCod
 	return core.Root(ref.Child("id"))
 }
 
-// dspReadMessageRef reads <rel typeCode><ref classCode=INFO moodCode><id/>
+// ReadMessageRef reads <rel typeCode><ref classCode=INFO moodCode><id/>
 // </ref></rel> (replacementOf, sequelTo).
 func ReadMessageRef(rel v3.Node, typeCode, refTag, moodCode string) string {
 	core.Attrs(rel, "typeCode", typeCode)
@@ -88,7 +88,7 @@ func ReadMessageRef(rel v3.Node, typeCode, refTag, moodCode string) string {
 	return core.Root(ref.Child("id"))
 }
 
-// dspReadProduct reads product/suppliedManufacturedProduct/
+// ReadProduct reads product/suppliedManufacturedProduct/
 // manufacturedSuppliedMaterial/code.
 func ReadProduct(prod v3.Node, determiner string) fhir.Coding {
 	core.Attrs(prod, "contextControlCode", "OP", "typeCode", "PRD")
@@ -102,7 +102,7 @@ func ReadProduct(prod v3.Node, determiner string) fhir.Coding {
 	return core.CV(mat.Child("code"), core.V3SNOMED)
 }
 
-// dspReadObservation keeps an observation relationship EPS FHIR has no
+// ReadObservation keeps an observation relationship EPS FHIR has no
 // element for (running total, additional instructions) as a porxgate
 // extension: code (valueCoding, the code system in system) and value
 // (valueQuantity for a PQ, valueString for text). The caller sets the URL.

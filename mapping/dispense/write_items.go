@@ -137,7 +137,7 @@ func dnItemRepeat(c *core.BundleContext, d dnDispense, mr *fhir.MedicationReques
 	return string(*num), strconv.Itoa(allowed + 1), true
 }
 
-// dspWriteObservation writes a porxgate-kept <rel typeCode=PERT
+// WriteObservation writes a porxgate-kept <rel typeCode=PERT
 // contextConductionInd=true><seperatableInd value=false/><act OBS EVN><code/>
 // <value/></act></rel> from its extension (code: valueCoding with the code
 // system in Coding.system; value: valueString as text or valueQuantity as a

@@ -31,7 +31,7 @@ const (
 	partAuthor           = "author"
 	partResponsibleParty = "responsibleParty"
 	partLineItem         = "lineItem"
-	// partParentPrescription carries the whole ParentPrescription, the last
+	// PartParentPrescription carries the whole ParentPrescription, the last
 	// resort when something outside the parts (a code's originalText, an
 	// older typeId...) would not come back otherwise.
 	PartParentPrescription = "ParentPrescription"
@@ -87,14 +87,14 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) {
 	}
 }
 
-// inSignature tells the elements of signatureText, which the Provenance
+// InSignature tells the elements of signatureText, which the Provenance
 // carries and which regeneration leaves out.
 func InSignature(e *etree.Element) bool {
 	p := e.Parent()
 	return p != nil && p.Tag == "signatureText"
 }
 
-// withoutSignature returns a copy of a ParentPrescription whose author's
+// WithoutSignature returns a copy of a ParentPrescription whose author's
 // signatureText is emptied: the signature travels in the Provenance, byte
 // for byte, and is spliced back from there.
 func WithoutSignature(pp *etree.Element) *etree.Element {
@@ -121,7 +121,7 @@ func regenerateParentPrescription(b *fhir.Bundle, env core.Env) *etree.Element {
 	return parent.SelectElement("ParentPrescription")
 }
 
-// v3OriginalExtension makes an ExtensionV3Original holding el.
+// V3OriginalExtension makes an ExtensionV3Original holding el.
 func V3OriginalExtension(part string, el *etree.Element) fhir.Extension {
 	var buf bytes.Buffer
 	el.WriteTo(&buf, &etree.WriteSettings{})
@@ -132,7 +132,7 @@ func V3OriginalExtension(part string, el *etree.Element) fhir.Extension {
 	}}
 }
 
-// carriedPart returns the element an ExtensionV3Original of the part
+// CarriedPart returns the element an ExtensionV3Original of the part
 // carries, parsed, or nil when there is none.
 func CarriedPart(c *core.BundleContext, exts []fhir.Extension, part, path string) *etree.Element {
 	for i := range exts {

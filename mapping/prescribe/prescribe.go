@@ -58,7 +58,7 @@ type builtPrescription struct {
 	sig *core.SignaturePlacement
 }
 
-// bytes serialises the built message (see writeDocument).
+// bytes serialises the built message (see WriteDocument).
 func (p builtPrescription) bytes() ([]byte, error) { return core.WriteDocument(p.c, p.doc, p.sig) }
 
 // buildPrescription builds the v3 document of a decoded prescription-order

@@ -195,7 +195,7 @@ func defaultBatch(n int) []releaseBatch {
 }
 
 // viaFHIRTime is a v3 time as it comes back after a trip through a FHIR
-// dateTime (an offset is folded into UTC), or ts itself when it does not
+// DateTime (an offset is folded into UTC), or ts itself when it does not
 // convert: what a regeneration check must compare against.
 func viaFHIRTime(ts string) string {
 	t, err := core.FHIRDateTimeFromV3(ts)

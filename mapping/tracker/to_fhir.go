@@ -335,7 +335,7 @@ func trackerLineItemExt(it TrackerLineItem, path string) (*fhir.Extension, error
 }
 
 // trackerFHIRTime turns a Spine tracker time (an HL7 TS: YYYYMMDDHHMMSS or
-// YYYYMMDD) into a FHIR dateTime at its precision; "" and Spine's "False"
+// YYYYMMDD) into a FHIR DateTime at its precision; "" and Spine's "False"
 // (no such event) give "".
 func trackerFHIRTime(v, path string) (string, error) {
 	if v == "" || v == "False" {
@@ -348,8 +348,8 @@ func trackerFHIRTime(v, path string) (string, error) {
 	return out, nil
 }
 
-// trackerV3Time turns a FHIR date or dateTime into a Spine tracker time at
-// its precision (a dateTime in UTC, YYYYMMDDHHMMSS).
+// trackerV3Time turns a FHIR date or DateTime into a Spine tracker time at
+// its precision (a DateTime in UTC, YYYYMMDDHHMMSS).
 func trackerV3Time(v, path string) (string, error) {
 	if v == "" {
 		return "", nil
