@@ -27,7 +27,8 @@ type Env struct {
 	KeepV3 bool
 }
 
-// family returns the family to write in, UK when unset.
+// WriteFamily returns the interaction id family to write in: Family, or UK
+// when unset.
 func (e Env) WriteFamily() v3.Family {
 	if e.Family == "" {
 		return v3.FamilyUK
