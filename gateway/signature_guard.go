@@ -11,6 +11,7 @@ import (
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping"
 	ackmap "github.com/porxgate/porxgate/mapping/ack"
+	"github.com/porxgate/porxgate/mapping/core"
 	prescribemap "github.com/porxgate/porxgate/mapping/prescribe"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -75,7 +76,7 @@ func isPrescription(canon string) bool {
 // signed, and the guard passes it at once; FHIR with it is derived as EPS
 // would and compared fragment by fragment, which also names the element.
 func checkSignature(payload, body []byte, env mapping.Env) error {
-	if !bytes.Contains(body, []byte(prescribemap.ExtensionV3Original)) {
+	if !bytes.Contains(body, []byte(core.ExtensionV3Original)) {
 		return nil
 	}
 	_, signed, err := v3.Parse(payload)

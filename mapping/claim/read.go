@@ -3,7 +3,6 @@ package claim
 import (
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
-	"github.com/porxgate/porxgate/mapping/dispense"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -39,7 +38,7 @@ type claimItem struct {
 
 // claimSupply is one suppliedLineItemQuantity of a claim.
 type claimSupply struct {
-	qty     dispense.AltQuantity
+	qty     core.AltQuantity
 	product fhir.Coding
 	charge  bool
 	ends    []claimEndorsement
@@ -59,37 +58,37 @@ func readClaimMessage(dc v3.Node, newID func() string) *claimMessage {
 	core.ExpectChildren(dc, "id", "code", "effectiveTime", "typeId", "primaryInformationRecipient", "receiver",
 		"pertinentInformation1", "pertinentInformation2", "replacementOf", "coverage", "sequelTo")
 	m.id = core.Root(dc.Child("id"))
-	core.FixedCV(dc.Child("code"), dispense.CodeDispensedFocus, core.V3SNOMED)
+	core.FixedCV(dc.Child("code"), core.CodeDispensedFocus, core.V3SNOMED)
 	m.effective = core.TS(dc.Child("effectiveTime"))
 	core.FHIRTimeFromTS(dc.Child("effectiveTime"), m.effective)
-	dispense.TypeID(dc.Child("typeId"), claimTypeID)
-	m.recipient, m.recipientCode, m.recipientName = dispense.ReadRecipient(dc.Child("primaryInformationRecipient"), "")
+	core.TypeID(dc.Child("typeId"), claimTypeID)
+	m.recipient, m.recipientCode, m.recipientName = core.ReadRecipient(dc.Child("primaryInformationRecipient"), "")
 	if rcv := dc.Opt("receiver"); rcv.Exists() {
 		m.receiver = claimReadReceiver(rcv)
 	}
 	pi1 := dc.Child("pertinentInformation1")
 	core.Attrs(pi1, "contextConductionInd", "true", "typeCode", "PERT")
 	core.ExpectChildren(pi1, "templateId", "pertinentSupplyHeader")
-	dispense.Template(pi1.Child("templateId"), core.TemplatePertinentInfo)
+	core.Template(pi1.Child("templateId"), core.TemplatePertinentInfo)
 	sh := pi1.Child("pertinentSupplyHeader")
 	core.Attrs(sh, "classCode", "SBADM", "moodCode", "EVN")
 	core.ExpectChildren(sh, "id", "code", "effectiveTime", "repeatNumber", "legalAuthenticator", "pertinentInformation2",
 		"pertinentInformation3", "pertinentInformation1", "pertinentInformation4", "inFulfillmentOf", "predecessor")
 	m.shID = core.Root(sh.Child("id"))
 	core.FixedCV(sh.Child("code"), core.CodeAdministration, core.V3SNOMED)
-	dispense.Null(sh.Child("effectiveTime"))
+	core.Null(sh.Child("effectiveTime"))
 	if rn := sh.Opt("repeatNumber"); rn.Exists() {
-		m.repeatLow, m.repeatHigh = dispense.Interval(rn)
+		m.repeatLow, m.repeatHigh = core.Interval(rn)
 	}
 	la := sh.Child("legalAuthenticator")
 	core.Attrs(la, "contextControlCode", "OP", "typeCode", "LA")
 	core.ExpectChildren(la, "time", "signatureText", "AgentPerson")
 	m.laTime = core.TS(la.Child("time"))
 	core.FHIRTimeFromTS(la.Child("time"), m.laTime)
-	dispense.Null(la.Child("signatureText"))
+	core.Null(la.Child("signatureText"))
 	m.agent = core.ReadDispensingAgentPerson(la.Child("AgentPerson"), "performer", newID)
-	m.ndr = dispense.ReadNDR(sh.Opt("pertinentInformation2"), "true")
-	m.status = dispense.ReadStatus(sh.Child("pertinentInformation3"), "pertinentPrescriptionStatus", "PS", v3.OIDPrescriptionStatus)
+	m.ndr = core.ReadNDR(sh.Opt("pertinentInformation2"), "true")
+	m.status = core.ReadStatus(sh.Child("pertinentInformation3"), "pertinentPrescriptionStatus", "PS", v3.OIDPrescriptionStatus)
 	for _, rel := range sh.All("pertinentInformation1") {
 		m.items = append(m.items, readClaimItem(rel))
 	}
@@ -97,9 +96,9 @@ func readClaimMessage(dc v3.Node, newID func() string) *claimMessage {
 		sh.Child("pertinentInformation1")
 	}
 	m.shortID = core.ReadPrescriptionID(sh.Child("pertinentInformation4"), "pertinentPrescriptionID", "PID")
-	m.longID = dispense.ReadRef(sh.Child("inFulfillmentOf"), "true", dispense.TemplateSourceOf1, "priorOriginalPrescriptionRef", "SBADM", "RQO", "FLFS")
+	m.longID = core.ReadRef(sh.Child("inFulfillmentOf"), "true", core.TemplateSourceOf1, "priorOriginalPrescriptionRef", "SBADM", "RQO", "FLFS")
 	if p := sh.Opt("predecessor"); p.Exists() {
-		m.predecessor = dispense.ReadRef(p, "false", dispense.TemplateSourceOf1, "priorSupplyHeaderRef", "SBADM", "EVN", "SUCC")
+		m.predecessor = core.ReadRef(p, "false", core.TemplateSourceOf1, "priorSupplyHeaderRef", "SBADM", "EVN", "SUCC")
 	}
 	if pi2 := dc.Opt("pertinentInformation2"); pi2.Exists() {
 		core.Attrs(pi2, "contextConductionInd", "true", "typeCode", "PERT")
@@ -110,12 +109,12 @@ func readClaimMessage(dc v3.Node, newID func() string) *claimMessage {
 		m.rejectRef = core.Root(ref.Child("id"))
 	}
 	if rep := dc.Opt("replacementOf"); rep.Exists() {
-		m.replacementOf = dispense.ReadMessageRef(rep, "RPLC", "priorMessageRef", "EVN")
+		m.replacementOf = core.ReadMessageRef(rep, "RPLC", "priorMessageRef", "EVN")
 	}
 	if cov := dc.Opt("coverage"); cov.Exists() {
 		claimReadCoverage(cov, m)
 	}
-	m.releaseEvent = dispense.ReadMessageRef(dc.Child("sequelTo"), "SEQL", "priorPrescriptionReleaseEventRef", "RQO")
+	m.releaseEvent = core.ReadMessageRef(dc.Child("sequelTo"), "SEQL", "priorPrescriptionReleaseEventRef", "RQO")
 	return m
 }
 
@@ -185,29 +184,29 @@ func readClaimItem(rel v3.Node) claimItem {
 	var it claimItem
 	core.Rel(rel, "false", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
 	core.ExpectChildren(rel, "seperatableInd", "templateId", "pertinentSuppliedLineItem")
-	dispense.Template(rel.Child("templateId"), core.TemplateSourceOf2)
+	core.Template(rel.Child("templateId"), core.TemplateSourceOf2)
 	li := rel.Child("pertinentSuppliedLineItem")
 	core.Attrs(li, "classCode", "SBADM", "moodCode", "PRMS")
 	core.ExpectChildren(li, "id", "code", "effectiveTime", "repeatNumber", "component", "pertinentInformation1",
 		"pertinentInformation2", "pertinentInformation3", "inFulfillmentOf", "predecessor")
 	it.id = core.Root(li.Child("id"))
 	core.FixedCV(li.Child("code"), core.CodeAdministration, core.V3SNOMED)
-	dispense.Null(li.Child("effectiveTime"))
+	core.Null(li.Child("effectiveTime"))
 	if rn := li.Opt("repeatNumber"); rn.Exists() {
-		it.repeatLow, it.repeatHigh = dispense.Interval(rn)
+		it.repeatLow, it.repeatHigh = core.Interval(rn)
 	}
 	for _, comp := range li.All("component") {
 		it.supplies = append(it.supplies, readClaimSupply(comp))
 	}
 	if rt := li.Opt("pertinentInformation1"); rt.Exists() {
-		ext := dispense.ReadObservation(rt, "pertinentRunningTotal")
+		ext := core.ReadObservation(rt, "pertinentRunningTotal")
 		it.runningTotal = &ext
 	}
-	it.ndr = dispense.ReadNDR(li.Opt("pertinentInformation2"), "true")
-	it.status = dispense.ReadStatus(li.Child("pertinentInformation3"), "pertinentItemStatus", "IS", v3.OIDItemStatus)
-	it.origItem = dispense.ReadRef(li.Child("inFulfillmentOf"), "true", dispense.TemplateSourceOf1, "priorOriginalItemRef", "SBADM", "RQO", "FLFS")
+	it.ndr = core.ReadNDR(li.Opt("pertinentInformation2"), "true")
+	it.status = core.ReadStatus(li.Child("pertinentInformation3"), "pertinentItemStatus", "IS", v3.OIDItemStatus)
+	it.origItem = core.ReadRef(li.Child("inFulfillmentOf"), "true", core.TemplateSourceOf1, "priorOriginalItemRef", "SBADM", "RQO", "FLFS")
 	if p := li.Opt("predecessor"); p.Exists() {
-		it.predecessor = dispense.ReadRef(p, "false", dispense.TemplateSourceOf1, "priorSuppliedLineItemRef", "SBADM", "PRMS", "SUCC")
+		it.predecessor = core.ReadRef(p, "false", core.TemplateSourceOf1, "priorSuppliedLineItemRef", "SBADM", "PRMS", "SUCC")
 	}
 	return it
 }
@@ -221,8 +220,8 @@ func readClaimSupply(comp v3.Node) claimSupply {
 	core.Attrs(q, "classCode", "SPLY", "moodCode", "EVN")
 	core.ExpectChildren(q, "code", "quantity", "product", "pertinentInformation1", "pertinentInformation2")
 	core.FixedCV(q.Child("code"), core.CodeDispensing, core.V3SNOMED)
-	s.qty = dispense.ReadAltQuantity(q.Child("quantity"))
-	s.product = dispense.ReadProduct(q.Child("product"), "KIND")
+	s.qty = core.ReadAltQuantity(q.Child("quantity"))
+	s.product = core.ReadProduct(q.Child("product"), "KIND")
 	cp := core.Annotation(q.Child("pertinentInformation1"), "false", "pertinentChargePayment", "CP", "contextConductionInd", "true", "typeCode", "PERT")
 	core.ExpectChildren(cp, "code", "value")
 	s.charge = core.V3Bool(cp.Child("value"))

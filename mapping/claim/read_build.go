@@ -3,7 +3,6 @@ package claim
 import (
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
-	"github.com/porxgate/porxgate/mapping/dispense"
 )
 
 // Dispense Claim, v3 → FHIR: building the Claim from what was read.
@@ -16,7 +15,7 @@ func buildClaim(m *claimMessage, newID func() string) *fhir.Claim {
 		Status:     "active",
 		Type:       &fhir.CodeableConcept{Coding: []fhir.Coding{{System: core.CodeSystemClaimType, Code: "pharmacy", Display: "Pharmacy"}}},
 		Use:        "claim",
-		Patient: &fhir.Reference{Extension: []fhir.Extension{{URL: core.ExtensionDataAbsentReason, ValueCode: dispense.StringPtr("not-applicable")}},
+		Patient: &fhir.Reference{Extension: []fhir.Extension{{URL: core.ExtensionDataAbsentReason, ValueCode: core.StringPtr("not-applicable")}},
 			Display: "the v3 claim names no patient"},
 		Provider: &fhir.Reference{Reference: "#performer"},
 		Priority: &fhir.CodeableConcept{Coding: []fhir.Coding{{System: core.CodeSystemProcessPriority, Code: "normal"}}},
@@ -70,7 +69,7 @@ func buildClaim(m *claimMessage, newID func() string) *fhir.Claim {
 	}
 	px.ID("predecessor", m.predecessor)
 	px.ID("claimRejectRef", m.rejectRef)
-	if core.UpperUUID(m.releaseEvent) != dispense.ClaimReleasePlaceholder {
+	if core.UpperUUID(m.releaseEvent) != core.ClaimReleasePlaceholder {
 		px.ID("releaseEventId", m.releaseEvent)
 	}
 	claim.Extension = px.AppendTo(claim.Extension)
@@ -86,7 +85,7 @@ func buildClaim(m *claimMessage, newID func() string) *fhir.Claim {
 		item.Extension = append(item.Extension, fhir.Extension{URL: core.ExtensionTaskBusinessStatusReason, ValueCoding: &cd})
 	}
 	if m.repeatLow != "" {
-		if ext, ok := dispense.RepeatExtension(m.repeatLow, m.repeatHigh); ok {
+		if ext, ok := core.RepeatExtension(m.repeatLow, m.repeatHigh); ok {
 			item.Extension = append(item.Extension, ext)
 		}
 	}
@@ -123,7 +122,7 @@ func buildClaimDetail(it claimItem, i int) fhir.ClaimDetail {
 		d.Extension = append(d.Extension, fhir.Extension{URL: core.ExtensionTaskBusinessStatusReason, ValueCoding: &cd})
 	}
 	if it.repeatLow != "" {
-		if ext, ok := dispense.RepeatExtension(it.repeatLow, it.repeatHigh); ok {
+		if ext, ok := core.RepeatExtension(it.repeatLow, it.repeatHigh); ok {
 			d.Extension = append(d.Extension, ext)
 		}
 	}
@@ -134,7 +133,7 @@ func buildClaimDetail(it claimItem, i int) fhir.ClaimDetail {
 	px.ID("predecessor", it.predecessor)
 	d.Extension = px.AppendTo(d.Extension)
 	if len(it.supplies) == 0 {
-		d.ProductOrService = fhir.CodeableConcept{Extension: []fhir.Extension{{URL: core.ExtensionDataAbsentReason, ValueCode: dispense.StringPtr("not-applicable")}}}
+		d.ProductOrService = fhir.CodeableConcept{Extension: []fhir.Extension{{URL: core.ExtensionDataAbsentReason, ValueCode: core.StringPtr("not-applicable")}}}
 		return d
 	}
 	first := it.supplies[0]
@@ -152,7 +151,7 @@ func buildClaimDetail(it claimItem, i int) fhir.ClaimDetail {
 		sd := fhir.ClaimSubDetail{
 			Sequence:         k + 1,
 			ProductOrService: *core.Concept(fhir.SystemSNOMED, s.product),
-			Quantity:         dispense.AltQuantityToFHIR(s.qty),
+			Quantity:         core.AltQuantityToFHIR(s.qty),
 		}
 		spx := core.ExtensionBuilder{Name: pxClaimSupply}
 		if s.charge != first.charge {

@@ -211,7 +211,7 @@ func writeReimbursement(c *core.BundleContext, parent *etree.Element, mh *fhir.M
 	px := core.PorxgateExtension(mh.Extension, pxReimbursement)
 	rc := v3.Add(parent, "ReimbursmentClaim", "classCode", "INFO", "moodCode", "EVN")
 	v3.AddII(rc, "id", core.UpperUUID(msgID), "")
-	eff := dispense.SubExtensionString(px, "effectiveTime")
+	eff := core.SubExtensionString(px, "effectiveTime")
 	if eff == "" {
 		c.Fail(mhPath+".extension", "missing the effective time (extension %s)", core.PorxgateExtensionURL(pxReimbursement))
 	}
@@ -219,7 +219,7 @@ func writeReimbursement(c *core.BundleContext, parent *etree.Element, mh *fhir.M
 	byTag := map[string]int{}
 	for i := range mh.Focus {
 		ext := fhir.FindExtension(mh.Focus[i].Extension, core.PorxgateExtensionURL(pxReimbursementComponent))
-		tag := dispense.SubExtensionString(ext, "component")
+		tag := core.SubExtensionString(ext, "component")
 		if _, dup := byTag[tag]; dup {
 			c.Fail(core.Indexed(mhPath+".focus", i), "component %s given twice", tag)
 			return nil
@@ -243,7 +243,7 @@ func writeReimbursement(c *core.BundleContext, parent *etree.Element, mh *fhir.M
 	for tag, i := range byTag {
 		c.Fail(core.Indexed(mhPath+".focus", i), "unknown component %q", tag)
 	}
-	repl := dispense.SubExtensionString(px, "replacement")
+	repl := core.SubExtensionString(px, "replacement")
 	if repl != "true" && repl != "false" {
 		c.Fail(mhPath+".extension", "missing the replacement indicator (true or false)")
 	}
@@ -258,17 +258,17 @@ func rmbWriteComponent(c *core.BundleContext, rc *etree.Element, ref fhir.Refere
 	if res == nil {
 		return nil
 	}
-	cci := dispense.SubExtensionString(ext, "contextConductionInd")
+	cci := core.SubExtensionString(ext, "contextConductionInd")
 	comp := v3.Add(rc, tag, "typeCode", "COMP")
 	if cci != "" {
 		comp.CreateAttr("contextConductionInd", cci)
 	}
-	sep := dispense.SubExtensionString(ext, "seperatableInd")
+	sep := core.SubExtensionString(ext, "seperatableInd")
 	if sep == "" {
 		sep = "false"
 	}
 	v3.AddValue(comp, "seperatableInd", sep)
-	v3.Add(comp, "templateId", "root", oid, "extension", dispense.SubExtensionString(ext, "templateId"))
+	v3.Add(comp, "templateId", "root", oid, "extension", core.SubExtensionString(ext, "templateId"))
 	rpath := c.Path(res)
 	var sig *core.SignaturePlacement
 	switch r := res.(type) {

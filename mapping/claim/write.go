@@ -6,7 +6,6 @@ import (
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
-	"github.com/porxgate/porxgate/mapping/dispense"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -25,7 +24,7 @@ func WriteDispenseClaim(c *core.BundleContext, parent *etree.Element, claim *fhi
 	itemPath := path + ".item[0]"
 	dc := v3.Add(parent, "DispenseClaim", "classCode", "INFO", "moodCode", "EVN")
 	v3.AddII(dc, "id", core.UpperUUID(msgID), "")
-	v3.AddCV(dc, "code", dispense.CodeDispensedFocus, core.V3SNOMED, dispense.NameDispensedFocus)
+	v3.AddCV(dc, "code", core.CodeDispensedFocus, core.V3SNOMED, core.NameDispensedFocus)
 	created := core.TSFromFHIR(c, claim.Created, path+".created")
 	v3.AddValue(dc, "effectiveTime", created)
 	v3.AddII(dc, "typeId", v3.OIDTypeID, claimTypeID)
@@ -38,12 +37,12 @@ func WriteDispenseClaim(c *core.BundleContext, parent *etree.Element, claim *fhi
 	core.AddTemplate(pi1, core.TemplatePertinentInfo)
 	sh := v3.Add(pi1, "pertinentSupplyHeader", "classCode", "SBADM", "moodCode", "EVN")
 	shID := msgID
-	if v := dispense.SubExtensionString(px, "supplyHeaderId"); v != "" {
+	if v := core.SubExtensionString(px, "supplyHeaderId"); v != "" {
 		shID = v
 	}
 	v3.AddII(sh, "id", core.UpperUUID(shID), "")
 	v3.AddCV(sh, "code", core.CodeAdministration, core.V3SNOMED, "")
-	v3.Add(sh, "effectiveTime", "nullFlavor", dispense.NullNA)
+	v3.Add(sh, "effectiveTime", "nullFlavor", core.NullNA)
 	deprecated := false
 	if ext := c.Extension(item.Extension, core.ExtensionEPSRepeatInformation, itemPath+".extension"); ext != nil {
 		claimAddRepeat(c, sh, ext, itemPath+".extension")
@@ -55,11 +54,11 @@ func WriteDispenseClaim(c *core.BundleContext, parent *etree.Element, claim *fhi
 	}
 	la := v3.Add(sh, "legalAuthenticator", "contextControlCode", "OP", "typeCode", "LA")
 	laTime := created
-	if v := dispense.SubExtensionString(px, "legalAuthenticatorTime"); v != "" {
+	if v := core.SubExtensionString(px, "legalAuthenticatorTime"); v != "" {
 		laTime = core.TSFromFHIR(c, v, path+".extension")
 	}
 	v3.AddValue(la, "time", laTime)
-	v3.Add(la, "signatureText", "nullFlavor", dispense.NullNA)
+	v3.Add(la, "signatureText", "nullFlavor", core.NullNA)
 	if claim.Provider == nil {
 		c.Fail(path+".provider", "missing mandatory provider")
 		return
@@ -67,10 +66,10 @@ func WriteDispenseClaim(c *core.BundleContext, parent *etree.Element, claim *fhi
 	if role := core.AgentRole(c, claim.Provider, &claim.Base, path+".provider"); role != nil {
 		core.WriteDispensingAgentPerson(c, la, role, path+".provider", &claim.Base, path)
 	}
-	if ndr := dispense.ExtCoding(c, item.Extension, core.ExtensionTaskBusinessStatusReason, itemPath+".extension"); ndr != nil {
+	if ndr := core.ExtCoding(c, item.Extension, core.ExtensionTaskBusinessStatusReason, itemPath+".extension"); ndr != nil {
 		core.AddCV(core.AddAnnotation(sh, "pertinentInformation2", "false", "pertinentNonDispensingReason", "NDR"), "value", *ndr, core.OIDNonDispensingReason)
 	}
-	ps := dispense.ExtCoding(c, item.Extension, core.ExtensionTaskBusinessStatus, itemPath+".extension")
+	ps := core.ExtCoding(c, item.Extension, core.ExtensionTaskBusinessStatus, itemPath+".extension")
 	if ps == nil {
 		c.Fail(itemPath+".extension", "missing mandatory extension %s", core.ExtensionTaskBusinessStatus)
 		return
@@ -88,13 +87,13 @@ func WriteDispenseClaim(c *core.BundleContext, parent *etree.Element, claim *fhi
 		c.Fail(path+".prescription.extension", "%v", err)
 	}
 	v3.AddII(core.AddAnnotation(sh, "pertinentInformation4", "false", "pertinentPrescriptionID", "PID"), "value", v3.OIDShortFormID, shortID)
-	core.AddRef(sh, "inFulfillmentOf", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}, "true", dispense.TemplateSourceOf1,
+	core.AddRef(sh, "inFulfillmentOf", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}, "true", core.TemplateSourceOf1,
 		"priorOriginalPrescriptionRef", "SBADM", "RQO", longID)
-	if v := dispense.SubExtensionString(px, "predecessor"); v != "" {
-		core.AddRef(sh, "predecessor", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "SUCC"}, "false", dispense.TemplateSourceOf1,
+	if v := core.SubExtensionString(px, "predecessor"); v != "" {
+		core.AddRef(sh, "predecessor", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "SUCC"}, "false", core.TemplateSourceOf1,
 			"priorSupplyHeaderRef", "SBADM", "EVN", v)
 	}
-	if v := dispense.SubExtensionString(px, "claimRejectRef"); v != "" {
+	if v := core.SubExtensionString(px, "claimRejectRef"); v != "" {
 		rel := v3.Add(dc, "pertinentInformation2", "contextConductionInd", "true", "typeCode", "PERT")
 		v3.AddII(v3.Add(rel, "pertinentReimbursementClaimRejectRef", "classCode", "ADJUD", "moodCode", "EVN"), "id", core.UpperUUID(v), "")
 	}
@@ -107,8 +106,8 @@ func WriteDispenseClaim(c *core.BundleContext, parent *etree.Element, claim *fhi
 		}
 	}
 	claimWriteCoverage(c, dc, item, itemPath)
-	release := dispense.ClaimReleasePlaceholder
-	if v := dispense.SubExtensionString(px, "releaseEventId"); v != "" {
+	release := core.ClaimReleasePlaceholder
+	if v := core.SubExtensionString(px, "releaseEventId"); v != "" {
 		release = v
 	}
 	ev := v3.Add(v3.Add(dc, "sequelTo", "typeCode", "SEQL"), "priorPrescriptionReleaseEventRef", "classCode", "INFO", "moodCode", "RQO")
@@ -118,8 +117,8 @@ func WriteDispenseClaim(c *core.BundleContext, parent *etree.Element, claim *fhi
 // claimAddRepeat writes a repeatNumber from Extension-EPS-RepeatInformation
 // (both counts plus one, as the EPS API does for claims).
 func claimAddRepeat(c *core.BundleContext, parent *etree.Element, ext *fhir.Extension, path string) {
-	if issued, allowed, ok := dispense.RepeatInfo(c, ext, path); ok {
-		dispense.AddInterval(parent, "repeatNumber", strconv.Itoa(issued+1), strconv.Itoa(allowed+1))
+	if issued, allowed, ok := core.RepeatInfo(c, ext, path); ok {
+		core.AddInterval(parent, "repeatNumber", strconv.Itoa(issued+1), strconv.Itoa(allowed+1))
 	}
 }
 
@@ -139,7 +138,7 @@ func claimWriteRecipient(c *core.BundleContext, dc *etree.Element, claim *fhir.C
 		"agentOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
 	v3.AddII(ao, "id", v3.OIDODS, cov.Identifier.Value)
 	typeCode := core.OrganizationTypeNotSpecified
-	if v := dispense.SubExtensionString(px, "recipientTypeCode"); v != "" {
+	if v := core.SubExtensionString(px, "recipientTypeCode"); v != "" {
 		typeCode = v
 	}
 	v3.AddCV(ao, "code", typeCode, v3.OIDOrganizationType, "")
@@ -151,7 +150,7 @@ func claimWriteRecipient(c *core.BundleContext, dc *etree.Element, claim *fhir.C
 // claimWriteReceiver writes the porxgate-kept receiver/agent.
 func claimWriteReceiver(dc *etree.Element, ext fhir.Extension) {
 	ag := v3.Add(v3.Add(dc, "receiver", "typeCode", "RCV"), "agent", "classCode", "AGNT")
-	if v := dispense.SubExtensionString(&ext, "id"); v != "" {
+	if v := core.SubExtensionString(&ext, "id"); v != "" {
 		if subs := core.SubExtensions(&ext, "idRoot"); len(subs) > 0 && subs[0].ValueString != nil {
 			v3.AddII(ag, "id", *subs[0].ValueString, v)
 		}
@@ -160,8 +159,8 @@ func claimWriteReceiver(dc *etree.Element, ext fhir.Extension) {
 		v3.AddCV(ag, "code", cd[0].ValueCoding.Code, cd[0].ValueCoding.System, cd[0].ValueCoding.Display)
 	}
 	p := v3.Add(ag, "agentPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
-	v3.AddText(p, "name", dispense.SubExtensionString(&ext, "name"))
-	if v := dispense.SubExtensionString(&ext, "telecom"); v != "" {
+	v3.AddText(p, "name", core.SubExtensionString(&ext, "name"))
+	if v := core.SubExtensionString(&ext, "telecom"); v != "" {
 		v3.Add(p, "telecom", "value", v)
 	}
 }

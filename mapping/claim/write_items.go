@@ -32,7 +32,7 @@ func claimWriteLineItem(c *core.BundleContext, sh *etree.Element, d *fhir.ClaimD
 	}
 	v3.AddII(li, "id", core.UpperUUID(seq.ValueIdentifier.Value), "")
 	v3.AddCV(li, "code", core.CodeAdministration, core.V3SNOMED, core.NameAdministration)
-	v3.Add(li, "effectiveTime", "nullFlavor", dispense.NullNA)
+	v3.Add(li, "effectiveTime", "nullFlavor", core.NullNA)
 	if deprecated {
 		if len(d.SubDetail) > 0 {
 			if ext := fhir.FindExtension(d.SubDetail[0].Extension, core.ExtensionEPSRepeatInformation); ext != nil {
@@ -56,7 +56,7 @@ func claimWriteLineItem(c *core.BundleContext, sh *etree.Element, d *fhir.ClaimD
 	if rt := core.SubExtensions(px, "runningTotal"); len(rt) > 0 {
 		dispense.WriteObservation(li, "pertinentInformation1", "pertinentRunningTotal", rt[0])
 	}
-	if ndr := dispense.ExtCoding(c, d.Extension, core.ExtensionTaskBusinessStatusReason, path+".extension"); ndr != nil {
+	if ndr := core.ExtCoding(c, d.Extension, core.ExtensionTaskBusinessStatusReason, path+".extension"); ndr != nil {
 		core.AddCV(core.AddAnnotation(li, "pertinentInformation2", "false", "pertinentNonDispensingReason", "NDR"), "value", *ndr, core.OIDNonDispensingReason)
 	}
 	status := c.Coding(d.Modifier, fhir.CodeSystemMedicationDispenseType, path+".modifier")
@@ -70,10 +70,10 @@ func claimWriteLineItem(c *core.BundleContext, sh *etree.Element, d *fhir.ClaimD
 		c.Fail(path+".extension", "missing mandatory extension %s", core.ExtensionClaimMedicationRequest)
 		return
 	}
-	core.AddRef(li, "inFulfillmentOf", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}, "true", dispense.TemplateSourceOf1,
+	core.AddRef(li, "inFulfillmentOf", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}, "true", core.TemplateSourceOf1,
 		"priorOriginalItemRef", "SBADM", "RQO", ref.ValueReference.Identifier.Value)
-	if v := dispense.SubExtensionString(px, "predecessor"); v != "" {
-		core.AddRef(li, "predecessor", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "SUCC"}, "false", dispense.TemplateSourceOf1,
+	if v := core.SubExtensionString(px, "predecessor"); v != "" {
+		core.AddRef(li, "predecessor", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "SUCC"}, "false", core.TemplateSourceOf1,
 			"priorSuppliedLineItemRef", "SBADM", "PRMS", v)
 	}
 }
@@ -84,13 +84,13 @@ func claimWriteLineItem(c *core.BundleContext, sh *etree.Element, d *fhir.ClaimD
 // own).
 func claimWriteSupply(c *core.BundleContext, li *etree.Element, sd *fhir.ClaimSubDetail, path string, charge, chargeOK bool, ends []claimEndorsement) {
 	if px := core.PorxgateExtension(sd.Extension, pxClaimSupply); px != nil {
-		if v := dispense.SubExtensionString(px, "chargePaid"); v != "" {
+		if v := core.SubExtensionString(px, "chargePaid"); v != "" {
 			charge, chargeOK = v == "true", true
 		}
 		if subs := core.SubExtensions(px, "endorsement"); len(subs) > 0 {
 			ends = ends[:0:0]
 			for i := range subs {
-				ends = append(ends, claimEndorsement{code: dispense.SubExtensionString(&subs[i], "code"), text: dispense.SubExtensionString(&subs[i], "text")})
+				ends = append(ends, claimEndorsement{code: core.SubExtensionString(&subs[i], "code"), text: core.SubExtensionString(&subs[i], "text")})
 			}
 		}
 	}
@@ -98,11 +98,11 @@ func claimWriteSupply(c *core.BundleContext, li *etree.Element, sd *fhir.ClaimSu
 	v3.AddValue(comp, "seperatableInd", "false")
 	q := v3.Add(comp, "suppliedLineItemQuantity", "classCode", "SPLY", "moodCode", "EVN")
 	v3.AddCV(q, "code", core.CodeDispensing, core.V3SNOMED, core.NameDispensing)
-	dispense.AddAltQuantity(q, dispense.AltQuantityFromFHIR(c, sd.Quantity, path+".quantity"))
+	core.AddAltQuantity(q, core.AltQuantityFromFHIR(c, sd.Quantity, path+".quantity"))
 	mat := v3.Add(v3.Add(v3.Add(q, "product", "contextControlCode", "OP", "typeCode", "PRD"), "suppliedManufacturedProduct", "classCode", "MANU"),
 		"manufacturedSuppliedMaterial", "classCode", "MMAT", "determinerCode", "KIND")
 	pc := sd.ProductOrService
-	core.AddCV(mat, "code", dispense.SNOMED(c, &pc, path+".productOrService"), core.V3SNOMED)
+	core.AddCV(mat, "code", core.SNOMED(c, &pc, path+".productOrService"), core.V3SNOMED)
 	if chargeOK {
 		v3.AddValue(core.AddAnnotation(q, "pertinentInformation1", "false", "pertinentChargePayment", "CP"), "value", dspBoolString(charge))
 	}

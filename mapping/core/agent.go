@@ -9,6 +9,12 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
+// The dispenser as an AgentPerson (UKCT_MT120201UK03) in dispensing
+// messages: EPS FHIR names it by a PractitionerRole contained in the
+// MedicationDispense, Claim or Task, whose practitioner is a logical
+// reference by SDS user id (written as the v3 professional code, EPS
+// decision D011) and whose organization is a bundle entry or contained.
+
 // WriteDispensingAgentPerson writes <AgentPerson> for a dispensing role. holder is
 // the resource whose contained resources "#id" references resolve against
 // (nil for none), holderPath its FHIR path.

@@ -1,6 +1,9 @@
 package core
 
 import (
+	"encoding/json"
+
+	"github.com/porxgate/porxgate/fhir"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -37,4 +40,129 @@ func ReadPrescriptionID(rel v3.Node, act, code string, relAttrs ...string) strin
 		}
 	}
 	return id
+}
+
+// Readers of the v3 parts the dispensing messages share.
+
+// TypeID checks <typeId root=2.16.840.1.113883.2.1.3.2.4.18.7 extension=ext/>.
+func TypeID(n v3.Node, ext string) {
+	Attrs(n, "root", v3.OIDTypeID, "extension", ext)
+	ExpectChildren(n)
+	n.Attr("extension")
+}
+
+// ReadRecipient reads primaryInformationRecipient/AgentOrg/
+// agentOrganization: its ODS code, type code and (optional) name.
+func ReadRecipient(pir v3.Node, contextControl string) (ods, typeCode, name string) {
+	if contextControl != "" {
+		Attrs(pir, "contextControlCode", contextControl, "typeCode", "PRCP")
+	} else {
+		Attrs(pir, "typeCode", "PRCP")
+	}
+	ExpectChildren(pir, "AgentOrg")
+	ao := pir.Child("AgentOrg")
+	Attrs(ao, "classCode", "AGNT")
+	ExpectChildren(ao, "agentOrganization")
+	ag := ao.Child("agentOrganization")
+	Attrs(ag, "classCode", "ORG", "determinerCode", "INSTANCE")
+	ExpectChildren(ag, "id", "code", "name")
+	id := ag.Child("id")
+	Attrs(id, "root", v3.OIDODS, "extension", "*")
+	ods = V3ID(id, v3.OIDODS)
+	cn := ag.Child("code")
+	Attrs(cn, "code", "*", "codeSystem", v3.OIDOrganizationType)
+	typeCode = V3Code(cn, v3.OIDOrganizationType)
+	if nm := ag.Opt("name"); nm.Exists() {
+		Attrs(nm)
+		ExpectChildren(nm)
+		name = nm.Text()
+	}
+	return ods, typeCode, name
+}
+
+// ReadNDR reads an optional non-dispensing reason relationship.
+func ReadNDR(rel v3.Node, contextConduction string) *fhir.Coding {
+	if !rel.Exists() {
+		return nil
+	}
+	a := Annotation(rel, "false", "pertinentNonDispensingReason", "NDR", "contextConductionInd", contextConduction+"|true|false", "typeCode", "PERT")
+	ExpectChildren(a, "code", "value")
+	cd := CV(a.Child("value"), OIDNonDispensingReason)
+	return &cd
+}
+
+// ReadStatus reads a prescription or item status relationship.
+func ReadStatus(rel v3.Node, act, code, system string) fhir.Coding {
+	a := Annotation(rel, "false", act, code, "contextConductionInd", "true", "typeCode", "PERT")
+	ExpectChildren(a, "code", "value")
+	return CV(a.Child("value"), system)
+}
+
+// ReadRef reads an act reference relationship (inFulfillmentOf,
+// predecessor): <rel typeCode inversionInd negationInd><seperatableInd/>
+// <templateId/><ref classCode moodCode><id root/></ref></rel>.
+func ReadRef(rel v3.Node, separatable, tpl, refTag, classCode, moodCode, typeCode string) string {
+	Rel(rel, separatable, "inversionInd", "false", "negationInd", "false", "typeCode", typeCode)
+	ExpectChildren(rel, "seperatableInd", "templateId", refTag)
+	Template(rel.Child("templateId"), tpl)
+	ref := rel.Child(refTag)
+	Attrs(ref, "classCode", classCode, "moodCode", moodCode)
+	ExpectChildren(ref, "id")
+	return Root(ref.Child("id"))
+}
+
+// ReadMessageRef reads <rel typeCode><ref classCode=INFO moodCode><id/>
+// </ref></rel> (replacementOf, sequelTo).
+func ReadMessageRef(rel v3.Node, typeCode, refTag, moodCode string) string {
+	Attrs(rel, "typeCode", typeCode)
+	ExpectChildren(rel, refTag)
+	ref := rel.Child(refTag)
+	Attrs(ref, "classCode", "INFO", "moodCode", moodCode)
+	ExpectChildren(ref, "id")
+	return Root(ref.Child("id"))
+}
+
+// ReadProduct reads product/suppliedManufacturedProduct/
+// manufacturedSuppliedMaterial/code.
+func ReadProduct(prod v3.Node, determiner string) fhir.Coding {
+	Attrs(prod, "contextControlCode", "OP", "typeCode", "PRD")
+	ExpectChildren(prod, "suppliedManufacturedProduct")
+	smp := prod.Child("suppliedManufacturedProduct")
+	Attrs(smp, "classCode", "MANU")
+	ExpectChildren(smp, "manufacturedSuppliedMaterial")
+	mat := smp.Child("manufacturedSuppliedMaterial")
+	Attrs(mat, "classCode", "MMAT", "determinerCode", determiner)
+	ExpectChildren(mat, "code")
+	return CV(mat.Child("code"), V3SNOMED)
+}
+
+// ReadObservation keeps an observation relationship EPS FHIR has no
+// element for (running total, additional instructions) as a porxgate
+// extension: code (valueCoding, the code system in system) and value
+// (valueQuantity for a PQ, valueString for text). The caller sets the URL.
+func ReadObservation(rel v3.Node, act string) fhir.Extension {
+	Rel(rel, "false", "contextConductionInd", "true", "typeCode", "PERT")
+	ExpectChildren(rel, "seperatableInd", act)
+	a := rel.Child(act)
+	Attrs(a, "classCode", "OBS", "moodCode", "EVN")
+	ExpectChildren(a, "code", "value")
+	cn := a.Child("code")
+	Attrs(cn, "code", "*", "codeSystem", "*", "displayName", "*")
+	ExpectChildren(cn)
+	var b ExtensionBuilder
+	b.Coding("code", fhir.Coding{System: cn.Attr("codeSystem"), Code: cn.Attr("code"), Display: cn.OptAttr("displayName")})
+	v := a.Child("value")
+	ExpectChildren(v)
+	if v.HasAttr("value") {
+		Attrs(v, "value", "*", "unit", "*")
+		num, err := Decimal(v.Value())
+		if err != nil {
+			v.Fail("%v", err)
+		}
+		b.Subs = append(b.Subs, fhir.Extension{URL: "value", ValueQuantity: &fhir.Quantity{Value: json.Number(num), Unit: v.OptAttr("unit")}})
+	} else {
+		Attrs(v)
+		b.String("value", v.Text())
+	}
+	return fhir.Extension{Extension: b.Subs}
 }

@@ -36,7 +36,7 @@ type dnItem struct {
 	repeatLow, repeatHigh string
 	requested             fhir.Coding
 	supplies              []dnSupply
-	request               AltQuantity
+	request               core.AltQuantity
 	requestCode           fhir.Coding
 	runningTotal          *fhir.Extension
 	ndr                   *fhir.Coding
@@ -48,7 +48,7 @@ type dnItem struct {
 
 // dnSupply is one suppliedLineItemQuantity.
 type dnSupply struct {
-	qty          AltQuantity
+	qty          core.AltQuantity
 	product      fhir.Coding
 	instructions []string
 	additional   *fhir.Extension
@@ -68,32 +68,32 @@ func readDNMessage(dn v3.Node, newID func() string) *dnMessage {
 	core.ExpectChildren(dn, "id", "code", "effectiveTime", "typeId", "recordTarget", "primaryInformationRecipient",
 		"pertinentInformation1", "pertinentInformation2", "replacementOf", "sequelTo")
 	m.id = core.Root(dn.Child("id"))
-	core.FixedCV(dn.Child("code"), CodeDispensedFocus, core.V3SNOMED)
+	core.FixedCV(dn.Child("code"), core.CodeDispensedFocus, core.V3SNOMED)
 	m.effective = core.TS(dn.Child("effectiveTime"))
 	core.FHIRTimeFromTS(dn.Child("effectiveTime"), m.effective)
-	TypeID(dn.Child("typeId"), dnTypeID)
+	core.TypeID(dn.Child("typeId"), dnTypeID)
 	m.nhs = core.ReadRecordTarget(dn.Child("recordTarget"))
-	m.recipient, m.recipientCode, m.recipientNm = ReadRecipient(dn.Child("primaryInformationRecipient"), "ON")
+	m.recipient, m.recipientCode, m.recipientNm = core.ReadRecipient(dn.Child("primaryInformationRecipient"), "ON")
 
 	pi1 := dn.Child("pertinentInformation1")
 	core.Attrs(pi1, "contextConductionInd", "true", "typeCode", "PERT")
 	core.ExpectChildren(pi1, "templateId", "pertinentSupplyHeader")
-	Template(pi1.Child("templateId"), core.TemplatePertinentInfo)
+	core.Template(pi1.Child("templateId"), core.TemplatePertinentInfo)
 	sh := pi1.Child("pertinentSupplyHeader")
 	core.Attrs(sh, "classCode", "SBADM", "moodCode", "EVN")
 	core.ExpectChildren(sh, "id", "code", "effectiveTime", "repeatNumber", "author", "pertinentInformation1", "pertinentInformation2",
 		"pertinentInformation3", "pertinentInformation4", "inFulfillmentOf", "predecessor")
 	m.shID = core.Root(sh.Child("id"))
 	core.FixedCV(sh.Child("code"), core.CodeAdministration, core.V3SNOMED)
-	Null(sh.Child("effectiveTime"))
+	core.Null(sh.Child("effectiveTime"))
 	if rn := sh.Opt("repeatNumber"); rn.Exists() {
-		m.repeatLow, m.repeatHigh = Interval(rn)
+		m.repeatLow, m.repeatHigh = core.Interval(rn)
 	}
 	author := sh.Child("author")
 	core.Attrs(author, "contextControlCode", "OP", "typeCode", "AUT")
 	core.ExpectChildren(author, "time", "signatureText", "AgentPerson")
 	m.authorTime = core.FHIRTimeFromTS(author, core.TS(author.Child("time")))
-	Null(author.Child("signatureText"))
+	core.Null(author.Child("signatureText"))
 	m.agent = core.ReadDispensingAgentPerson(author.Child("AgentPerson"), "performer", newID)
 	for _, rel := range sh.All("pertinentInformation1") {
 		m.items = append(m.items, readDNItem(rel))
@@ -101,18 +101,18 @@ func readDNMessage(dn v3.Node, newID func() string) *dnMessage {
 	if len(m.items) == 0 {
 		sh.Child("pertinentInformation1")
 	}
-	m.ndr = ReadNDR(sh.Opt("pertinentInformation2"), "true")
-	m.status = ReadStatus(sh.Child("pertinentInformation3"), "pertinentPrescriptionStatus", "PS", v3.OIDPrescriptionStatus)
+	m.ndr = core.ReadNDR(sh.Opt("pertinentInformation2"), "true")
+	m.status = core.ReadStatus(sh.Child("pertinentInformation3"), "pertinentPrescriptionStatus", "PS", v3.OIDPrescriptionStatus)
 	m.shortID = core.ReadPrescriptionID(sh.Child("pertinentInformation4"), "pertinentPrescriptionID", "PID")
-	m.longID = ReadRef(sh.Child("inFulfillmentOf"), "true", TemplateSourceOf1, "priorOriginalPrescriptionRef", "SBADM", "RQO", "FLFS")
+	m.longID = core.ReadRef(sh.Child("inFulfillmentOf"), "true", core.TemplateSourceOf1, "priorOriginalPrescriptionRef", "SBADM", "RQO", "FLFS")
 	if p := sh.Opt("predecessor"); p.Exists() {
-		m.predecessor = ReadRef(p, "false", TemplateSourceOf1, "priorSupplyHeaderRef", "SBADM", "EVN", "SUCC")
+		m.predecessor = core.ReadRef(p, "false", core.TemplateSourceOf1, "priorSupplyHeaderRef", "SBADM", "EVN", "SUCC")
 	}
 
 	pi2 := dn.Child("pertinentInformation2")
 	core.Attrs(pi2, "typeCode", "PERT")
 	core.ExpectChildren(pi2, "templateId", "pertinentCareRecordElementCategory")
-	Template(pi2.Child("templateId"), core.TemplatePertinentInfo1)
+	core.Template(pi2.Child("templateId"), core.TemplatePertinentInfo1)
 	cat := pi2.Child("pertinentCareRecordElementCategory")
 	core.Attrs(cat, "classCode", "CATEGORY", "moodCode", "EVN")
 	core.ExpectChildren(cat, "code", "component")
@@ -129,9 +129,9 @@ func readDNMessage(dn v3.Node, newID func() string) *dnMessage {
 		cat.Child("component")
 	}
 	if rep := dn.Opt("replacementOf"); rep.Exists() {
-		m.replacementOf = ReadMessageRef(rep, "RPLC", "priorMessageRef", "EVN")
+		m.replacementOf = core.ReadMessageRef(rep, "RPLC", "priorMessageRef", "EVN")
 	}
-	m.releaseEvent = ReadMessageRef(dn.Child("sequelTo"), "SEQL", "priorPrescriptionReleaseEventRef", "RQO")
+	m.releaseEvent = core.ReadMessageRef(dn.Child("sequelTo"), "SEQL", "priorPrescriptionReleaseEventRef", "RQO")
 	return m
 }
 
@@ -140,16 +140,16 @@ func readDNItem(rel v3.Node) dnItem {
 	var it dnItem
 	core.Rel(rel, "false", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
 	core.ExpectChildren(rel, "seperatableInd", "templateId", "pertinentSuppliedLineItem")
-	Template(rel.Child("templateId"), core.TemplateSourceOf2)
+	core.Template(rel.Child("templateId"), core.TemplateSourceOf2)
 	li := rel.Child("pertinentSuppliedLineItem")
 	core.Attrs(li, "classCode", "SBADM", "moodCode", "PRMS")
 	core.ExpectChildren(li, "id", "code", "effectiveTime", "repeatNumber", "consumable", "component", "component1",
 		"pertinentInformation1", "pertinentInformation2", "pertinentInformation3", "inFulfillmentOf1", "inFulfillmentOf", "predecessor")
 	it.id = core.Root(li.Child("id"))
 	core.FixedCV(li.Child("code"), core.CodeAdministration, core.V3SNOMED)
-	Null(li.Child("effectiveTime"))
+	core.Null(li.Child("effectiveTime"))
 	if rn := li.Opt("repeatNumber"); rn.Exists() {
-		it.repeatLow, it.repeatHigh = Interval(rn)
+		it.repeatLow, it.repeatHigh = core.Interval(rn)
 	}
 	cons := li.Child("consumable")
 	core.Attrs(cons, "contextControlCode", "OP", "typeCode", "CSM")
@@ -171,17 +171,17 @@ func readDNItem(rel v3.Node) dnItem {
 	core.Attrs(sr, "classCode", "SPLY", "moodCode", "RQO")
 	core.ExpectChildren(sr, "code", "quantity")
 	it.requestCode = core.CV(sr.Child("code"), core.V3SNOMED)
-	it.request = ReadAltQuantity(sr.Child("quantity"))
+	it.request = core.ReadAltQuantity(sr.Child("quantity"))
 	if rt := li.Opt("pertinentInformation1"); rt.Exists() {
-		ext := ReadObservation(rt, "pertinentRunningTotal")
+		ext := core.ReadObservation(rt, "pertinentRunningTotal")
 		it.runningTotal = &ext
 	}
-	it.ndr = ReadNDR(li.Opt("pertinentInformation2"), "true")
-	it.status = ReadStatus(li.Child("pertinentInformation3"), "pertinentItemStatus", "IS", v3.OIDItemStatus)
+	it.ndr = core.ReadNDR(li.Opt("pertinentInformation2"), "true")
+	it.status = core.ReadStatus(li.Child("pertinentInformation3"), "pertinentItemStatus", "IS", v3.OIDItemStatus)
 	for _, f := range li.All("inFulfillmentOf1") {
 		core.Rel(f, "true", "inversionInd", "false", "negationInd", "false", "typeCode", "FLFS")
 		core.ExpectChildren(f, "seperatableInd", "templateId", "priorIntendedMedicationAdministrationRef")
-		Template(f.Child("templateId"), TemplateSourceOf1)
+		core.Template(f.Child("templateId"), core.TemplateSourceOf1)
 		ref := f.Child("priorIntendedMedicationAdministrationRef")
 		core.Attrs(ref, "classCode", "SBADM", "moodCode", "*")
 		core.ExpectChildren(ref, "id")
@@ -190,9 +190,9 @@ func readDNItem(rel v3.Node) dnItem {
 		b.ID("id", core.Root(ref.Child("id")))
 		it.intended = append(it.intended, fhir.Extension{URL: "intendedAdministration", Extension: b.Subs})
 	}
-	it.origItem = ReadRef(li.Child("inFulfillmentOf"), "true", TemplateSourceOf1, "priorOriginalItemRef", "SBADM", "RQO", "FLFS")
+	it.origItem = core.ReadRef(li.Child("inFulfillmentOf"), "true", core.TemplateSourceOf1, "priorOriginalItemRef", "SBADM", "RQO", "FLFS")
 	if p := li.Opt("predecessor"); p.Exists() {
-		it.predecessor = ReadRef(p, "false", TemplateSourceOf1, "priorSuppliedLineItemRef", "SBADM", "PRMS", "SUCC")
+		it.predecessor = core.ReadRef(p, "false", core.TemplateSourceOf1, "priorSuppliedLineItemRef", "SBADM", "PRMS", "SUCC")
 	}
 	return it
 }
@@ -206,10 +206,10 @@ func readDNSupply(comp v3.Node) dnSupply {
 	core.Attrs(q, "classCode", "SPLY", "moodCode", "EVN")
 	core.ExpectChildren(q, "code", "quantity", "product", "pertinentInformation2", "pertinentInformation1")
 	core.FixedCV(q.Child("code"), core.CodeDispensing, core.V3SNOMED)
-	s.qty = ReadAltQuantity(q.Child("quantity"))
-	s.product = ReadProduct(q.Child("product"), "INSTANCE")
+	s.qty = core.ReadAltQuantity(q.Child("quantity"))
+	s.product = core.ReadProduct(q.Child("product"), "INSTANCE")
 	if ai := q.Opt("pertinentInformation2"); ai.Exists() {
-		ext := ReadObservation(ai, "pertinentAdditionalInstructions")
+		ext := core.ReadObservation(ai, "pertinentAdditionalInstructions")
 		s.additional = &ext
 	}
 	for _, rel := range q.All("pertinentInformation1") {

@@ -137,7 +137,7 @@ func buildDNRequest(m *dnMessage, it dnItem) *fhir.MedicationRequest {
 			System: fhir.SystemShortFormID,
 			Value:  m.shortID,
 		},
-		DispenseRequest: &fhir.DispenseRequest{Quantity: AltQuantityToFHIR(it.request)},
+		DispenseRequest: &fhir.DispenseRequest{Quantity: core.AltQuantityToFHIR(it.request)},
 	}
 	if m.repeatLow != "" {
 		mr.BasedOn = []fhir.Reference{{Extension: []fhir.Extension{dnRepeatExtension(m)}}}
@@ -161,7 +161,7 @@ func buildDNRequest(m *dnMessage, it dnItem) *fhir.MedicationRequest {
 // dnRepeatExtension is the message's repeatNumber as
 // Extension-EPS-RepeatInformation (its validity was checked on reading).
 func dnRepeatExtension(m *dnMessage) fhir.Extension {
-	ext, _ := RepeatExtension(m.repeatLow, m.repeatHigh)
+	ext, _ := core.RepeatExtension(m.repeatLow, m.repeatHigh)
 	return ext
 }
 
@@ -221,7 +221,7 @@ func buildDNDispense(m *dnMessage, it dnItem, mr *fhir.MedicationRequest, k int)
 	s := it.supplies[k]
 	md.MedicationCodeableConcept = core.Concept(fhir.SystemSNOMED, s.product)
 	md.Performer = []fhir.DispensePerformer{{Actor: fhir.Reference{Reference: "#performer"}}}
-	md.Quantity = AltQuantityToFHIR(s.qty)
+	md.Quantity = core.AltQuantityToFHIR(s.qty)
 	if len(s.instructions) > 0 {
 		md.DosageInstruction = []fhir.Dosage{{Text: s.instructions[0]}}
 	}

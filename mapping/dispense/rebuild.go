@@ -215,7 +215,7 @@ func writeRebuild(c *core.BundleContext, parent *etree.Element, msgID string, en
 // notification.
 func rbdWriteComponent(c *core.BundleContext, r *etree.Element, in fhir.TaskParameter, ip string, env core.Env) {
 	px := fhir.FindExtension(in.Extension, core.PorxgateExtensionURL("RebuildComponent"))
-	seq := SubExtensionString(px, "sequenceNumber")
+	seq := core.SubExtensionString(px, "sequenceNumber")
 	if seq == "" {
 		c.Fail(ip+".extension", "missing the component's sequenceNumber (extension %s)", core.PorxgateExtensionURL("RebuildComponent"))
 		return
@@ -235,12 +235,12 @@ func rbdWriteComponent(c *core.BundleContext, r *etree.Element, in fhir.TaskPara
 	}
 	comp := v3.Add(r, "component", "typeCode", "COMP", "contextConductionInd", "true")
 	v3.AddValue(comp, "sequenceNumber", seq)
-	sep := SubExtensionString(px, "seperatableInd")
+	sep := core.SubExtensionString(px, "seperatableInd")
 	if sep == "" {
 		sep = "false"
 	}
 	v3.AddValue(comp, "seperatableInd", sep)
-	tpl := SubExtensionString(px, "templateId")
+	tpl := core.SubExtensionString(px, "templateId")
 	if tpl == "" {
 		tpl = dnTypeID
 	}

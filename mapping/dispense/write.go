@@ -87,7 +87,7 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 
 	dn := v3.Add(parent, "DispenseNotification", "classCode", "INFO", "moodCode", "EVN")
 	v3.AddII(dn, "id", core.UpperUUID(msgID), "")
-	v3.AddCV(dn, "code", CodeDispensedFocus, core.V3SNOMED, NameDispensedFocus)
+	v3.AddCV(dn, "code", core.CodeDispensedFocus, core.V3SNOMED, core.NameDispensedFocus)
 	v3.AddValue(dn, "effectiveTime", core.TSFromFHIR(c, first.md.WhenHandedOver, first.path+".whenHandedOver"))
 	v3.AddII(dn, "typeId", v3.OIDTypeID, dnTypeID)
 	pat := v3.Add(v3.Add(dn, "recordTarget", "typeCode", "RCT"), "patient", "classCode", "PAT")
@@ -98,14 +98,14 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 	core.AddTemplate(pi1, core.TemplatePertinentInfo)
 	sh := v3.Add(pi1, "pertinentSupplyHeader", "classCode", "SBADM", "moodCode", "EVN")
 	shID := msgID
-	if v := SubExtensionString(px, "supplyHeaderId"); v != "" {
+	if v := core.SubExtensionString(px, "supplyHeaderId"); v != "" {
 		shID = v
 	}
 	v3.AddII(sh, "id", core.UpperUUID(shID), "")
 	v3.AddCV(sh, "code", core.CodeAdministration, core.V3SNOMED, "")
-	v3.Add(sh, "effectiveTime", "nullFlavor", NullNA)
+	v3.Add(sh, "effectiveTime", "nullFlavor", core.NullNA)
 	if low, high, ok := dnHeaderRepeat(c, first, firstMR); ok {
-		AddInterval(sh, "repeatNumber", low, high)
+		core.AddInterval(sh, "repeatNumber", low, high)
 	}
 	author := v3.Add(sh, "author", "contextControlCode", "OP", "typeCode", "AUT")
 	// The author time: Bundle.timestamp (porxgate's v3 → FHIR puts it
@@ -114,11 +114,11 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 	authorTime := env.Now.UTC().Format(core.V3TimeLayout)
 	if v := c.Bundle.Timestamp; v != "" {
 		authorTime = core.TSFromFHIR(c, v, "Bundle.timestamp")
-	} else if v := SubExtensionString(px, "authorTime"); v != "" {
+	} else if v := core.SubExtensionString(px, "authorTime"); v != "" {
 		authorTime = core.TSFromFHIR(c, v, mhPath+".extension")
 	}
 	v3.AddValue(author, "time", authorTime)
-	v3.Add(author, "signatureText", "nullFlavor", NullNA)
+	v3.Add(author, "signatureText", "nullFlavor", core.NullNA)
 	core.WriteDispensingAgentPerson(c, author, role, rolePath, &perf.md.Base, perf.path)
 
 	groups := dnGroups(c, mds)
@@ -128,7 +128,7 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 	if ndr := dnHeaderNonDispensing(c, mds); ndr != nil {
 		core.AddCV(core.AddAnnotation(sh, "pertinentInformation2", "false", "pertinentNonDispensingReason", "NDR"), "value", *ndr, core.OIDNonDispensingReason)
 	}
-	ps := ExtCoding(c, first.md.Extension, core.ExtensionTaskBusinessStatus, first.path+".extension")
+	ps := core.ExtCoding(c, first.md.Extension, core.ExtensionTaskBusinessStatus, first.path+".extension")
 	if ps == nil {
 		c.Fail(first.path+".extension", "missing mandatory extension %s", core.ExtensionTaskBusinessStatus)
 		return
@@ -139,10 +139,10 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 		c.Fail(first.path+".authorizingPrescription.groupIdentifier.value", "%v", err)
 	}
 	v3.AddII(core.AddAnnotation(sh, "pertinentInformation4", "false", "pertinentPrescriptionID", "PID"), "value", v3.OIDShortFormID, shortID)
-	core.AddRef(sh, "inFulfillmentOf", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}, "true", TemplateSourceOf1,
+	core.AddRef(sh, "inFulfillmentOf", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}, "true", core.TemplateSourceOf1,
 		"priorOriginalPrescriptionRef", "SBADM", "RQO", longID)
-	if v := SubExtensionString(px, "predecessor"); v != "" {
-		core.AddRef(sh, "predecessor", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "SUCC"}, "false", TemplateSourceOf1,
+	if v := core.SubExtensionString(px, "predecessor"); v != "" {
+		core.AddRef(sh, "predecessor", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "SUCC"}, "false", core.TemplateSourceOf1,
 			"priorSupplyHeaderRef", "SBADM", "EVN", v)
 	}
 
@@ -223,11 +223,11 @@ func dnWriteRecipient(c *core.BundleContext, dn *etree.Element, org *fhir.Organi
 		"agentOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
 	v3.AddII(ao, "id", v3.OIDODS, ra.ValueIdentifier.Value)
 	typeCode := core.OrganizationTypeNotSpecified
-	if v := SubExtensionString(px, "recipientTypeCode"); v != "" {
+	if v := core.SubExtensionString(px, "recipientTypeCode"); v != "" {
 		typeCode = v
 	}
 	v3.AddCV(ao, "code", typeCode, v3.OIDOrganizationType, "")
-	if v := SubExtensionString(px, "recipientName"); v != "" {
+	if v := core.SubExtensionString(px, "recipientName"); v != "" {
 		v3.AddText(ao, "name", v)
 	}
 }
@@ -248,7 +248,7 @@ func dnHeaderRepeat(c *core.BundleContext, first dnDispense, mr *fhir.Medication
 	if ext == nil {
 		return "", "", false
 	}
-	issued, allowed, ok := RepeatInfo(c, ext, path)
+	issued, allowed, ok := core.RepeatInfo(c, ext, path)
 	if !ok {
 		return "", "", false
 	}
@@ -301,7 +301,7 @@ func dnHeaderNonDispensing(c *core.BundleContext, mds []dnDispense) *fhir.Coding
 	var found *fhir.Coding
 	n := 0
 	for _, d := range mds {
-		cd := ExtCoding(c, d.md.Extension, core.ExtensionNonDispensingReason, d.path+".extension")
+		cd := core.ExtCoding(c, d.md.Extension, core.ExtensionNonDispensingReason, d.path+".extension")
 		if cd == nil {
 			continue
 		}

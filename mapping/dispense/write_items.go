@@ -28,13 +28,13 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 	li := v3.Add(rel, "pertinentSuppliedLineItem", "classCode", "SBADM", "moodCode", "PRMS")
 	v3.AddII(li, "id", core.UpperUUID(g.itemID), "")
 	v3.AddCV(li, "code", core.CodeAdministration, core.V3SNOMED, core.NameAdministration)
-	v3.Add(li, "effectiveTime", "nullFlavor", NullNA)
+	v3.Add(li, "effectiveTime", "nullFlavor", core.NullNA)
 	if low, high, ok := dnItemRepeat(c, first, mr); ok {
-		AddInterval(li, "repeatNumber", low, high)
+		core.AddInterval(li, "repeatNumber", low, high)
 	}
 	mat := v3.Add(v3.Add(v3.Add(li, "consumable", "contextControlCode", "OP", "typeCode", "CSM"), "requestedManufacturedProduct", "classCode", "MANU"),
 		"manufacturedRequestedMaterial", "classCode", "MMAT", "determinerCode", "KIND")
-	core.AddCV(mat, "code", SNOMED(c, mr.MedicationCodeableConcept, mrPath+".medicationCodeableConcept"), core.V3SNOMED)
+	core.AddCV(mat, "code", core.SNOMED(c, mr.MedicationCodeableConcept, mrPath+".medicationCodeableConcept"), core.V3SNOMED)
 	for _, d := range g.mds {
 		if d.md.Quantity != nil {
 			dnWriteSupply(c, li, d)
@@ -44,7 +44,7 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 	if mr.DispenseRequest != nil {
 		dr = *mr.DispenseRequest
 	}
-	req := AltQuantityFromFHIR(c, dr.Quantity, mrPath+".dispenseRequest.quantity")
+	req := core.AltQuantityFromFHIR(c, dr.Quantity, mrPath+".dispenseRequest.quantity")
 	c1 := v3.Add(li, "component1", "typeCode", "COMP")
 	v3.AddValue(c1, "seperatableInd", "false")
 	srq := v3.Add(c1, "supplyRequest", "classCode", "SPLY", "moodCode", "RQO")
@@ -53,7 +53,7 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 		code = *subs[0].ValueCoding
 	}
 	core.AddCV(srq, "code", code, core.V3SNOMED)
-	AddAltQuantity(srq, req)
+	core.AddAltQuantity(srq, req)
 	if rt := core.SubExtensions(px, "runningTotal"); len(rt) > 0 {
 		WriteObservation(li, "pertinentInformation1", "pertinentRunningTotal", rt[0])
 	}
@@ -72,14 +72,14 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 	}
 	core.AddCV(core.AddAnnotation(li, "pertinentInformation3", "false", "pertinentItemStatus", "IS"), "value", *status, v3.OIDItemStatus)
 	for _, ia := range core.SubExtensions(px, "intendedAdministration") {
-		core.AddRef(li, "inFulfillmentOf1", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}, "true", TemplateSourceOf1,
-			"priorIntendedMedicationAdministrationRef", "SBADM", SubExtensionString(&ia, "moodCode"), SubExtensionString(&ia, "id"))
+		core.AddRef(li, "inFulfillmentOf1", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}, "true", core.TemplateSourceOf1,
+			"priorIntendedMedicationAdministrationRef", "SBADM", core.SubExtensionString(&ia, "moodCode"), core.SubExtensionString(&ia, "id"))
 	}
 	itemRef := c.RequireIdentifier(mr.Identifier, fhir.SystemLineItemID, mrPath+".identifier")
-	core.AddRef(li, "inFulfillmentOf", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}, "true", TemplateSourceOf1,
+	core.AddRef(li, "inFulfillmentOf", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}, "true", core.TemplateSourceOf1,
 		"priorOriginalItemRef", "SBADM", "RQO", itemRef)
-	if v := SubExtensionString(px, "predecessor"); v != "" {
-		core.AddRef(li, "predecessor", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "SUCC"}, "false", TemplateSourceOf1,
+	if v := core.SubExtensionString(px, "predecessor"); v != "" {
+		core.AddRef(li, "predecessor", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "SUCC"}, "false", core.TemplateSourceOf1,
 			"priorSuppliedLineItemRef", "SBADM", "PRMS", v)
 	}
 }
@@ -90,10 +90,10 @@ func dnWriteSupply(c *core.BundleContext, li *etree.Element, d dnDispense) {
 	v3.AddValue(comp, "seperatableInd", "false")
 	q := v3.Add(comp, "suppliedLineItemQuantity", "classCode", "SPLY", "moodCode", "EVN")
 	v3.AddCV(q, "code", core.CodeDispensing, core.V3SNOMED, core.NameDispensing)
-	AddAltQuantity(q, AltQuantityFromFHIR(c, d.md.Quantity, d.path+".quantity"))
+	core.AddAltQuantity(q, core.AltQuantityFromFHIR(c, d.md.Quantity, d.path+".quantity"))
 	mat := v3.Add(v3.Add(v3.Add(q, "product", "contextControlCode", "OP", "typeCode", "PRD"), "suppliedManufacturedProduct", "classCode", "MANU"),
 		"manufacturedSuppliedMaterial", "classCode", "MMAT", "determinerCode", "INSTANCE")
-	core.AddCV(mat, "code", SNOMED(c, d.md.MedicationCodeableConcept, d.path+".medicationCodeableConcept"), core.V3SNOMED)
+	core.AddCV(mat, "code", core.SNOMED(c, d.md.MedicationCodeableConcept, d.path+".medicationCodeableConcept"), core.V3SNOMED)
 	px := core.PorxgateExtension(d.md.Extension, pxSuppliedQuantity)
 	if ai := core.SubExtensions(px, "additionalInstructions"); len(ai) > 0 {
 		WriteObservation(q, "pertinentInformation2", "pertinentAdditionalInstructions", ai[0])

@@ -1,9 +1,6 @@
 package prescribe
 
 import (
-	"bytes"
-	"strings"
-
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
@@ -20,10 +17,6 @@ import (
 // pertinentLineItem) that would not come back the same is carried verbatim
 // in ExtensionV3Original, and FHIR → v3 writes a carried part as it was.
 // Parts made from EPS-shaped v3 always come back, so such FHIR carries none.
-
-// ExtensionV3Original carries a v3 element verbatim (sub-extensions: part,
-// a valueCode naming the element; xml, a valueString with the element).
-const ExtensionV3Original = core.PorxgateExtensionBase + "Extension-Porxgate-V3Original"
 
 // Parts of a ParentPrescription that can be carried.
 const (
@@ -61,7 +54,7 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) {
 		if orig == nil || core.SameElement(orig, got, nil) {
 			return
 		}
-		mr.Extension = append(mr.Extension, V3OriginalExtension(part, orig))
+		mr.Extension = append(mr.Extension, core.V3OriginalExtension(part, orig))
 	}
 	rx := []string{"pertinentInformation1", "pertinentPrescription"}
 	carry(mrs[0], partRecordTarget, find(pp.El, "recordTarget", "Patient"), find(regen, "recordTarget", "Patient"))
@@ -83,7 +76,7 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) {
 		carry(mr, partLineItem, origItems[i].SelectElement("pertinentLineItem"), got)
 	}
 	if again := regenerateParentPrescription(b, env); again == nil || !core.SameElement(pp.El, again, InSignature) {
-		mrs[0].Extension = append(mrs[0].Extension, V3OriginalExtension(PartParentPrescription, WithoutSignature(pp.El)))
+		mrs[0].Extension = append(mrs[0].Extension, core.V3OriginalExtension(PartParentPrescription, WithoutSignature(pp.El)))
 	}
 }
 
@@ -119,43 +112,4 @@ func regenerateParentPrescription(b *fhir.Bundle, env core.Env) *etree.Element {
 		return nil
 	}
 	return parent.SelectElement("ParentPrescription")
-}
-
-// V3OriginalExtension makes an ExtensionV3Original holding el.
-func V3OriginalExtension(part string, el *etree.Element) fhir.Extension {
-	var buf bytes.Buffer
-	el.WriteTo(&buf, &etree.WriteSettings{})
-	p, x := part, buf.String()
-	return fhir.Extension{URL: ExtensionV3Original, Extension: []fhir.Extension{
-		{URL: "part", ValueCode: &p},
-		{URL: "xml", ValueString: &x},
-	}}
-}
-
-// CarriedPart returns the element an ExtensionV3Original of the part
-// carries, parsed, or nil when there is none.
-func CarriedPart(c *core.BundleContext, exts []fhir.Extension, part, path string) *etree.Element {
-	for i := range exts {
-		e := &exts[i]
-		if e.URL != ExtensionV3Original {
-			continue
-		}
-		p := fhir.FindExtension(e.Extension, "part")
-		if p == nil || p.ValueCode == nil || *p.ValueCode != part {
-			continue
-		}
-		x := fhir.FindExtension(e.Extension, "xml")
-		ep := core.Indexed(path+".extension", i)
-		if x == nil || x.ValueString == nil || strings.TrimSpace(*x.ValueString) == "" {
-			c.Fail(ep, "carried v3 %s has no xml", part)
-			return nil
-		}
-		doc := etree.NewDocument()
-		if err := doc.ReadFromString(*x.ValueString); err != nil || doc.Root() == nil {
-			c.Fail(ep, "carried v3 %s is not well-formed XML", part)
-			return nil
-		}
-		return doc.Root()
-	}
-	return nil
 }

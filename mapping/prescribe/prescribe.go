@@ -189,7 +189,7 @@ func WriteParentPrescription(c *core.BundleContext, parent *etree.Element, env c
 	}
 
 	authorTime := prescriptionAuthorTime(c, o, env)
-	if el := CarriedPart(c, o.first.Extension, PartParentPrescription, o.firstPath); el != nil {
+	if el := core.CarriedPart(c, o.first.Extension, PartParentPrescription, o.firstPath); el != nil {
 		parent.AddChild(el)
 		if st := el.FindElement("pertinentInformation1/pertinentPrescription/author/signatureText"); st != nil && st.SelectAttr("nullFlavor") == nil {
 			return signatureFor(c, st, o)
@@ -214,7 +214,7 @@ func WriteParentPrescription(c *core.BundleContext, parent *etree.Element, env c
 	v3.AddII(pp, "typeId", v3.OIDTypeID, core.ParentPrescriptionTypeID)
 	if o.patient != nil {
 		rt := v3.Add(pp, "recordTarget", "typeCode", "RCT")
-		if el := CarriedPart(c, o.first.Extension, partRecordTarget, o.firstPath); el != nil {
+		if el := core.CarriedPart(c, o.first.Extension, partRecordTarget, o.firstPath); el != nil {
 			rt.AddChild(el)
 		} else {
 			core.AddPatient(c, rt, o.patient, c.Path(o.patient))

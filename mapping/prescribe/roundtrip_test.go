@@ -272,7 +272,7 @@ func TestPrescribeV3Variations(t *testing.T) {
 			msg := []byte(strings.ReplaceAll(string(tt.base), tt.old, tt.new))
 			e := core.FixedEnv()
 			body := roundTrip(t, msg, e)
-			if got := bytes.Contains(body, []byte(prescribe.ExtensionV3Original)); got != tt.carried {
+			if got := bytes.Contains(body, []byte(core.ExtensionV3Original)); got != tt.carried {
 				t.Errorf("part carried verbatim = %v, want %v", got, tt.carried)
 			}
 		})

@@ -95,7 +95,7 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 	v3.AddValue(author, "time", authorTime)
 	sigText := author.CreateElement("signatureText")
 	sig := signatureFor(c, sigText, o)
-	if el := CarriedPart(c, first.Extension, partAuthor, fp); el != nil {
+	if el := core.CarriedPart(c, first.Extension, partAuthor, fp); el != nil {
 		author.AddChild(el)
 	} else {
 		core.AddAgentPerson(c, author, o.requester, o.reqPath, core.AgentPersonOptions{PersonID: core.AuthorPersonID, ProviderLicense: true})
@@ -111,7 +111,7 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 		resp, respPath = r, c.Path(r)
 	}
 	rp := v3.Add(p, "responsibleParty", "contextControlCode", "OP", "typeCode", "RESP")
-	if el := CarriedPart(c, first.Extension, partResponsibleParty, fp); el != nil {
+	if el := core.CarriedPart(c, first.Extension, partResponsibleParty, fp); el != nil {
 		rp.AddChild(el)
 	} else {
 		core.AddAgentPerson(c, rp, resp, respPath, core.AgentPersonOptions{PersonID: core.ResponsiblePartyPersonID, ProviderLicense: true})
@@ -297,7 +297,7 @@ func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationR
 	v3.AddValue(rel, "seperatableInd", "true")
 	v3.AddII(rel, "templateId", v3.OIDTemplateID, core.TemplateSourceOf2)
 	id := core.UpperUUID(c.RequireIdentifier(mr.Identifier, fhir.SystemLineItemID, path+".identifier"))
-	if el := CarriedPart(c, mr.Extension, partLineItem, path); el != nil {
+	if el := core.CarriedPart(c, mr.Extension, partLineItem, path); el != nil {
 		rel.AddChild(el)
 		return id
 	}

@@ -160,7 +160,7 @@ func carryReleasedVerbatim(b *fhir.Bundle, pp *etree.Element) {
 	mr := mrs[0]
 	keep := mr.Extension[:0]
 	for _, e := range mr.Extension {
-		if e.URL == prescribe.ExtensionV3Original {
+		if e.URL == core.ExtensionV3Original {
 			if p := fhir.FindExtension(e.Extension, "part"); p != nil && p.ValueCode != nil && *p.ValueCode == prescribe.PartParentPrescription {
 				continue
 			}
@@ -168,6 +168,6 @@ func carryReleasedVerbatim(b *fhir.Bundle, pp *etree.Element) {
 		keep = append(keep, e)
 	}
 	yes := true
-	mr.Extension = append(keep, prescribe.V3OriginalExtension(prescribe.PartParentPrescription, prescribe.WithoutSignature(pp)),
+	mr.Extension = append(keep, core.V3OriginalExtension(prescribe.PartParentPrescription, prescribe.WithoutSignature(pp)),
 		fhir.Extension{URL: ExtensionReleaseVerbatim, ValueBoolean: &yes})
 }

@@ -4,7 +4,6 @@ import (
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
-	"github.com/porxgate/porxgate/mapping/prescribe"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -198,7 +197,7 @@ func buildReleaseRejection(c *core.BundleContext, h *releaseHead, oo *fhir.Opera
 // carried element when the outcome has one, else the reason (with the
 // holding organisation as performer) and the reversal of the request.
 func writeRejectBody(c *core.BundleContext, subject *etree.Element, h *releaseHead, oo *fhir.OperationOutcome, rej releaseRejection) {
-	if el := prescribe.CarriedPart(c, oo.Extension, partReleaseReject, "OperationOutcome"); el != nil {
+	if el := core.CarriedPart(c, oo.Extension, partReleaseReject, "OperationOutcome"); el != nil {
 		subject.AddChild(el)
 		return
 	}
@@ -215,7 +214,7 @@ func writeRejectBody(c *core.BundleContext, subject *etree.Element, h *releaseHe
 	v3.AddCV(rr, "value", rej.reason.Code, rej.reason.System, rej.reason.Display)
 	if rej.org != nil {
 		perf := v3.Add(rr, "performer", "typeCode", "PRF")
-		if el := prescribe.CarriedPart(c, rej.org.Extension, partAgentPerson, rej.orgPath); el != nil {
+		if el := core.CarriedPart(c, rej.org.Extension, partAgentPerson, rej.orgPath); el != nil {
 			perf.AddChild(el)
 		} else {
 			writeHoldingOrganization(c, v3.Add(perf, "AgentPerson", "classCode", "AGNT"), rej.org, rej.orgPath)

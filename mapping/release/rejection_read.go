@@ -7,7 +7,6 @@ import (
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
-	"github.com/porxgate/porxgate/mapping/prescribe"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -131,12 +130,12 @@ func carryRejection(rj *etree.Element, h *releaseHead, oo *fhir.OperationOutcome
 		}
 		if gotAP == nil || !core.SameElement(ap, gotAP, nil) {
 			if org, ok := oo.Contained[0].(*fhir.Organization); ok {
-				org.Extension = append(org.Extension, prescribe.V3OriginalExtension(partAgentPerson, ap))
+				org.Extension = append(org.Extension, core.V3OriginalExtension(partAgentPerson, ap))
 				got = regen()
 			}
 		}
 	}
 	if got == nil || !core.SameElement(rj, got, nil) {
-		oo.Extension = append(oo.Extension, prescribe.V3OriginalExtension(partReleaseReject, rj))
+		oo.Extension = append(oo.Extension, core.V3OriginalExtension(partReleaseReject, rj))
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
-	"github.com/porxgate/porxgate/mapping/prescribe"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -203,7 +202,7 @@ func gatherReleaseRequest(c *core.BundleContext, p *fhir.Parameters, env core.En
 // carried payload when the owner has one, else id, effectiveTime, the author
 // and (patient release) the prescription id.
 func writeReleaseRequest(c *core.BundleContext, subject *etree.Element, q *releaseRequest) {
-	if el := prescribe.CarriedPart(c, q.owner.Extension, partReleaseRequest, q.ownerPath); el != nil {
+	if el := core.CarriedPart(c, q.owner.Extension, partReleaseRequest, q.ownerPath); el != nil {
 		subject.AddChild(el)
 		return
 	}
@@ -227,7 +226,7 @@ func writeReleaseRequest(c *core.BundleContext, subject *etree.Element, q *relea
 // professional code (as the EPS API writes it); the role's contained
 // resources and the owner's contained licence organisation resolve by "#id".
 func writeReleaseAgent(c *core.BundleContext, author *etree.Element, q *releaseRequest) {
-	if el := prescribe.CarriedPart(c, q.agent.Extension, partAgentPerson, q.agentPath); el != nil {
+	if el := core.CarriedPart(c, q.agent.Extension, partAgentPerson, q.agentPath); el != nil {
 		author.AddChild(el)
 		return
 	}

@@ -7,7 +7,6 @@ import (
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
-	"github.com/porxgate/porxgate/mapping/prescribe"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -172,10 +171,10 @@ func carryReleaseRequest(pl, ap *etree.Element, p *fhir.Parameters, role *fhir.P
 		gotAP = got.FindElement("author/AgentPerson")
 	}
 	if gotAP == nil || !core.SameElement(ap, gotAP, nil) {
-		role.Extension = append(role.Extension, prescribe.V3OriginalExtension(partAgentPerson, ap))
+		role.Extension = append(role.Extension, core.V3OriginalExtension(partAgentPerson, ap))
 		got = regen()
 	}
 	if got == nil || !core.SameElement(pl, got, nil) {
-		owner.Extension = append(owner.Extension, prescribe.V3OriginalExtension(partReleaseRequest, pl))
+		owner.Extension = append(owner.Extension, core.V3OriginalExtension(partReleaseRequest, pl))
 	}
 }
