@@ -261,7 +261,7 @@ func dspAddRef(parent *etree.Element, tag string, relAttrs []string, separatable
 
 // dspAddInterval writes an IVL_INT.
 func dspAddInterval(parent *etree.Element, tag, low, high string) {
-	iv := parent.CreateElement(tag)
+	iv := v3.Add(parent, tag)
 	v3.AddValue(iv, "low", low)
 	v3.AddValue(iv, "high", high)
 }

@@ -112,7 +112,7 @@ func regenerateParentPrescription(b *fhir.Bundle, env Env) *etree.Element {
 	e := env
 	c := NewBundleContext(b, "")
 	c.trusted = true
-	parent := etree.NewElement("subject")
+	parent := v3.NewHolder("subject")
 	WriteParentPrescription(c, parent, e)
 	if c.Failed() {
 		return nil

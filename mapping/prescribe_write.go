@@ -106,7 +106,7 @@ func writePrescription(c *BundleContext, parent *etree.Element, o *prescriptionO
 
 	author := v3.Add(p, "author", "contextControlCode", "OP", "typeCode", "AUT")
 	v3.AddValue(author, "time", authorTime)
-	sigText := author.CreateElement("signatureText")
+	sigText := v3.Add(author, "signatureText")
 	sig := signatureFor(c, sigText, o)
 	if el := carriedPart(c, first.Extension, partAuthor, fp); el != nil {
 		author.AddChild(el)
@@ -185,7 +185,7 @@ func addAnnotation(parent *etree.Element, tag, separatable, act, code string) *e
 
 // addInterval writes <tag><low value/><high value/></tag>.
 func addInterval(parent *etree.Element, tag, low, high string) {
-	iv := parent.CreateElement(tag)
+	iv := v3.Add(parent, tag)
 	v3.AddValue(iv, "low", low)
 	v3.AddValue(iv, "high", high)
 }
