@@ -209,7 +209,7 @@ func gatherSearchset(c *BundleContext, a *releaseAnswer, prm fhir.Parameter, pat
 func buildReleaseResponse(c *BundleContext, h *releaseHead, passed []releaseEntry, env Env) ([]byte, error) {
 	doc, subject := buildReleaseWrapper(h)
 	e := env
-	comps := etree.NewElement("components")
+	comps := v3.NewHolder("components")
 	sigs := make([]*signaturePlacement, 0, len(passed))
 	for _, pe := range passed {
 		bc := NewBundleContext(pe.b, c.Interaction)
