@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"bytes"
 	"strings"
 	"unsafe"
 )
@@ -25,16 +26,12 @@ type entrySpan struct {
 // splitBundle decodes a Bundle whose entries are all of the usual shape;
 // ok is false for anything else (the caller then goes the general way).
 func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
-	start, end, ok := entryArray(data)
+	start, end, spans, ok := entryArray(data, ref)
 	if !ok {
 		return nil, false
 	}
-	var spans []entrySpan
 	head := data
 	if start >= 0 {
-		if spans, ok = entrySpans(data, start, end, ref); !ok {
-			return nil, false
-		}
 		// The Bundle's own members, with an empty entry array in place of
 		// the entries.
 		head = make([]byte, 0, len(data)-(end-start)+2)
@@ -63,63 +60,66 @@ func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
 }
 
 // entryArray finds the value of the top-level "entry" member of the JSON
-// object data: start is -1 when there is none. ok is false when data is
-// not an object of plainly written member names, or names an entry member
-// more than once or in another case.
-func entryArray(data []byte) (start, end int, ok bool) {
+// object data, data[start:end], and reads its entries (see entrySpans):
+// start is -1 when there is none. ok is false when data is not an object
+// of plainly written member names, or names an entry member more than once
+// or in another case, or an entry is of another shape.
+func entryArray(data []byte, ref bool) (start, end int, spans []entrySpan, ok bool) {
 	start = -1
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
-		return 0, 0, false
+		return 0, 0, nil, false
 	}
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
-		return start, 0, skipSpace(data, i+1) == len(data)
+		return start, 0, nil, skipSpace(data, i+1) == len(data)
 	}
 	for {
 		name, next, ok := plainName(data, i)
 		if !ok {
-			return 0, 0, false
+			return 0, 0, nil, false
 		}
 		vs := skipSpace(data, next)
-		ve, ok := skipJSONValue(data, vs)
-		if !ok {
-			return 0, 0, false
-		}
+		var ve int
 		if strings.EqualFold(name, "entry") {
-			if name != "entry" || start >= 0 || data[vs] != '[' {
-				return 0, 0, false
+			if name != "entry" || start >= 0 || vs >= len(data) || data[vs] != '[' {
+				return 0, 0, nil, false
+			}
+			if spans, ve, ok = entrySpans(data, vs, ref); !ok {
+				return 0, 0, nil, false
 			}
 			start, end = vs, ve
+		} else if ve, ok = skipJSONValue(data, vs); !ok {
+			return 0, 0, nil, false
 		}
 		i = skipSpace(data, ve)
 		if i >= len(data) {
-			return 0, 0, false
+			return 0, 0, nil, false
 		}
 		if data[i] == '}' {
-			return start, end, skipSpace(data, i+1) == len(data)
+			return start, end, spans, skipSpace(data, i+1) == len(data)
 		}
 		if data[i] != ',' {
-			return 0, 0, false
+			return 0, 0, nil, false
 		}
 		i = skipSpace(data, i+1)
 	}
 }
 
-// entrySpans reads the entry array data[start:end]: each entry an object
-// of a "fullUrl" string without escapes or non-ASCII bytes and a
-// "resource" object, each at most once, in any order; ok is false for any
-// other shape.
-func entrySpans(data []byte, start, end int, ref bool) ([]entrySpan, bool) {
-	arr := data[:end]
+// entrySpans reads the entry array starting at data[start] and returns
+// the index after it: each entry an object of a "fullUrl" string without
+// escapes or non-ASCII bytes and a "resource" object, each at most once,
+// in any order; ok is false for any other shape.
+func entrySpans(data []byte, start int, ref bool) (spans []entrySpan, end int, ok bool) {
+	arr := data // the array and what follows it
 	i := skipSpace(arr, start+1)
 	if i < len(arr) && arr[i] == ']' {
-		return []entrySpan{}, skipSpace(arr, i+1) == len(arr)
+		return []entrySpan{}, i + 1, true
 	}
-	spans := make([]entrySpan, 0, 16)
+	spans = make([]entrySpan, 0, 16)
 	for {
 		if i >= len(arr) || arr[i] != '{' {
-			return nil, false
+			return nil, 0, false
 		}
 		var s entrySpan
 		seenURL := false
@@ -130,17 +130,17 @@ func entrySpans(data []byte, start, end int, ref bool) ([]entrySpan, bool) {
 			for {
 				name, next, ok := plainName(arr, i)
 				if !ok {
-					return nil, false
+					return nil, 0, false
 				}
 				vs := skipSpace(arr, next)
 				ve, ok := skipJSONValue(arr, vs)
 				if !ok {
-					return nil, false
+					return nil, 0, false
 				}
 				switch name {
 				case "fullUrl":
 					if seenURL || !plainString(arr[vs:ve]) {
-						return nil, false
+						return nil, 0, false
 					}
 					seenURL = true
 					if s.fullURL = unsafeString(arr[vs+1 : ve-1]); !ref {
@@ -148,11 +148,11 @@ func entrySpans(data []byte, start, end int, ref bool) ([]entrySpan, bool) {
 					}
 				case "resource":
 					if s.resEnd != 0 || arr[vs] != '{' {
-						return nil, false
+						return nil, 0, false
 					}
 					s.resStart, s.resEnd = vs, ve
 				default:
-					return nil, false // an inline entry, search, or another member: the general way
+					return nil, 0, false // an inline entry, search, or another member: the general way
 				}
 				i = skipSpace(arr, ve)
 				if i < len(arr) && arr[i] == ',' {
@@ -160,7 +160,7 @@ func entrySpans(data []byte, start, end int, ref bool) ([]entrySpan, bool) {
 					continue
 				}
 				if i >= len(arr) || arr[i] != '}' {
-					return nil, false
+					return nil, 0, false
 				}
 				i++
 				break
@@ -169,13 +169,13 @@ func entrySpans(data []byte, start, end int, ref bool) ([]entrySpan, bool) {
 		spans = append(spans, s)
 		i = skipSpace(arr, i)
 		if i >= len(arr) {
-			return nil, false
+			return nil, 0, false
 		}
 		if arr[i] == ']' {
-			return spans, skipSpace(arr, i+1) == len(arr)
+			return spans, i + 1, true
 		}
 		if arr[i] != ',' {
-			return nil, false
+			return nil, 0, false
 		}
 		i = skipSpace(arr, i+1)
 	}
@@ -235,6 +235,9 @@ func skipJSONValue(data []byte, i int) (int, bool) {
 	case '{', '[':
 		depth := 0
 		for j := i; j < len(data); j++ {
+			if !jsonMarkup[data[j]] {
+				continue
+			}
 			switch data[j] {
 			case '"':
 				end, ok := skipJSONString(data, j)
@@ -266,17 +269,28 @@ func skipJSONValue(data []byte, i int) (int, bool) {
 	return j, true
 }
 
+// jsonMarkup marks the bytes skipJSONValue looks at inside an object or
+// array.
+var jsonMarkup = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
+
 // skipJSONString returns the index after the string starting at data[i].
 func skipJSONString(data []byte, i int) (int, bool) {
-	for j := i + 1; j < len(data); j++ {
-		switch data[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, true
+	j := i + 1
+	for {
+		k := bytes.IndexByte(data[j:], '"')
+		if k < 0 {
+			return 0, false
 		}
+		q := j + k
+		escapes := 0
+		for p := q - 1; p > i && data[p] == '\\'; p-- {
+			escapes++
+		}
+		if escapes%2 == 0 {
+			return q + 1, true
+		}
+		j = q + 1
 	}
-	return 0, false
 }
 
 // unsafeString returns b's bytes as a string without copying them; the
