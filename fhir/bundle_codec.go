@@ -37,6 +37,9 @@ type entryIn struct {
 // their Go types; ok is false when an entry is inline or anything does
 // not decode.
 func decodeBundle(data []byte, ref bool) (b *Bundle, ok bool) {
+	if b, ok = splitBundle(data, ref); ok {
+		return b, true
+	}
 	b = &Bundle{}
 	in := bundleIn{plainBundle: (*plainBundle)(b)}
 	if unmarshal(data, &in, ref) != nil || b.ResourceType != "Bundle" || !decodeEntries(b, in.Entry, ref) {

@@ -9,21 +9,28 @@ import (
 // Add appends a child element to parent with attributes given as name,
 // value pairs (in the order given, which is the order they are written).
 // The element is the one parent.CreateElement makes, but made in fewer
-// allocations: the element comes with its attribute list (up to three
-// attributes) and, when it is the parent's first child, with room for the
-// parent's first few children.
+// allocations: in a document NewDocument made, the element, its attribute
+// list and, when it is the parent's first child, room for the parent's
+// first few children come from the document's slabs (see docSlabs);
+// elsewhere the element comes with its attribute list (up to three
+// attributes) and that room in one allocation.
 func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
 	n := len(attrs) / 2
 	var el *etree.Element
-	if cap(parent.Child) < minChildren {
-		var kids []etree.Token
-		el, kids = newElementAndKids(n)
-		parent.Child = append(kids, parent.Child...)
+	if s := slabsOf(parent); s != nil {
+		el = s.element(parent)
+		el.Attr = slabSlice(&s.attrs, n, slabAttrs) // empty and non-nil, as etree makes it
 	} else {
-		el = newElement(n)
-	}
-	if el.Attr == nil {
-		el.Attr = make([]etree.Attr, 0) // as etree makes it; does not allocate
+		if cap(parent.Child) < minChildren {
+			var kids []etree.Token
+			el, kids = newElementAndKids(n)
+			parent.Child = append(kids, parent.Child...)
+		} else {
+			el = newElement(n)
+		}
+		if el.Attr == nil {
+			el.Attr = make([]etree.Attr, 0) // as etree makes it; does not allocate
+		}
 	}
 	el.Tag = tag
 	if space, local, ok := strings.Cut(tag, ":"); ok {
@@ -113,7 +120,8 @@ func newElementAndKids(n int) (*etree.Element, []etree.Token) {
 
 // AddText appends a child element holding text. The element, its text and
 // its child list (and, for the parent's first child, room for the parent's
-// children) come in one allocation.
+// children) come from the document's slabs (see NewDocument), or else in
+// one allocation.
 func AddText(parent *etree.Element, tag, text string) *etree.Element {
 	if text == "" || blankText(text) {
 		el := Add(parent, tag)
@@ -125,7 +133,10 @@ func AddText(parent *etree.Element, tag, text string) *etree.Element {
 	var el *etree.Element
 	var cd *etree.CharData
 	var own []etree.Token
-	if cap(parent.Child) < minChildren {
+	switch sl := slabsOf(parent); {
+	case sl != nil:
+		el, cd, own = sl.element(parent), slabNew(&sl.texts, slabTexts), sl.tokens(1)
+	case cap(parent.Child) < minChildren:
 		e := &struct {
 			el   etree.Element
 			text etree.CharData
@@ -134,7 +145,7 @@ func AddText(parent *etree.Element, tag, text string) *etree.Element {
 		}{}
 		el, cd, own = &e.el, &e.text, e.own[:0]
 		parent.Child = append(e.kids[:0], parent.Child...)
-	} else {
+	default:
 		e := &struct {
 			el   etree.Element
 			text etree.CharData
@@ -190,9 +201,11 @@ func AddValue(parent *etree.Element, tag, value string) *etree.Element {
 }
 
 // NewDocument returns a document whose root element is in the v3 namespace,
-// preceded by the XML declaration Spine writes.
+// preceded by the XML declaration Spine writes. The elements Add and its
+// kin write into it come from the document's own slabs.
 func NewDocument(rootTag string) (*etree.Document, *etree.Element) {
 	doc := etree.NewDocument()
+	attachSlabs(&doc.Element)
 	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
 	root := doc.CreateElement(rootTag)
 	root.CreateAttr("xmlns", Namespace)

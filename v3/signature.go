@@ -114,24 +114,25 @@ func SignatureFragments[T ParentPrescriptionInput](parentPrescription T, opts ..
 
 	root := etree.NewElement(fragmentsRootTag)
 	head := root.CreateElement(fragmentTag)
+	slabs := new(docSlabs) // the copies' elements, for all the fragments
 	if cfg.authorTime != "" {
 		t := head.CreateElement("time")
 		t.CreateAttr("xmlns", Namespace)
 		t.CreateAttr("value", cfg.authorTime)
-	} else if err := appendFragment(head, timeEl, nil); err != nil {
+	} else if err := appendFragment(slabs, head, timeEl, nil); err != nil {
 		return nil, err
 	}
-	if err := appendFragment(head, id, nil); err != nil {
+	if err := appendFragment(slabs, head, id, nil); err != nil {
 		return nil, err
 	}
-	if err := appendFragment(root.CreateElement(fragmentTag), agent, nil); err != nil {
+	if err := appendFragment(slabs, root.CreateElement(fragmentTag), agent, nil); err != nil {
 		return nil, err
 	}
-	if err := appendFragment(root.CreateElement(fragmentTag), recordTarget, nil); err != nil {
+	if err := appendFragment(slabs, root.CreateElement(fragmentTag), recordTarget, nil); err != nil {
 		return nil, err
 	}
 	for _, item := range items {
-		if err := appendFragment(root.CreateElement(fragmentTag), item, lineItemEdit); err != nil {
+		if err := appendFragment(slabs, root.CreateElement(fragmentTag), item, lineItemEdit); err != nil {
 			return nil, err
 		}
 	}
@@ -246,8 +247,8 @@ func lineItemEdit(c *etree.Element) *etree.Element {
 // appendFragment copies n's element under parent as a fragment root: in the
 // v3 namespace and normalised as SignatureFragments describes. edit, when
 // not nil, rewrites the root's direct children.
-func appendFragment(parent *etree.Element, n Node, edit childEdit) error {
-	el, err := copyNormalised(n.El, n.Path, true, edit)
+func appendFragment(s *docSlabs, parent *etree.Element, n Node, edit childEdit) error {
+	el, err := s.copyNormalisedAt(n.El, &fragPath{base: n.Path}, true, edit)
 	if err != nil {
 		err.Interaction = n.r.interaction
 		return err
@@ -303,7 +304,7 @@ func (p *fragPath) String() string {
 // copyNormalised deep-copies src the way EPS's object model would carry it
 // (see SignatureFragments); top adds xmlns="urn:hl7-org:v3" first.
 func copyNormalised(src *etree.Element, path string, top bool, edit childEdit) (*etree.Element, *Error) {
-	return copyNormalisedAt(src, &fragPath{base: path}, top, edit)
+	return new(docSlabs).copyNormalisedAt(src, &fragPath{base: path}, top, edit)
 }
 
 // childKey is one child kept by copyNormalisedAt, with its group key.
@@ -313,13 +314,17 @@ type childKey struct {
 	text *etree.CharData
 }
 
-func copyNormalisedAt(src *etree.Element, path *fragPath, top bool, edit childEdit) (*etree.Element, *Error) {
-	dst := etree.NewElement(src.Tag)
+// copyNormalisedAt is copyNormalised of src at path, the copy's elements,
+// attribute and child lists and text taken from s: what etree.NewElement,
+// NewText and AddChild would make, without an allocation each.
+func (s *docSlabs) copyNormalisedAt(src *etree.Element, path *fragPath, top bool, edit childEdit) (*etree.Element, *Error) {
+	dst := slabNew(&s.elems, slabElems)
+	dst.Tag = src.Tag // a local name, as etree.NewElement(src.Tag) makes it
 	n := len(src.Attr)
 	if top {
 		n++
 	}
-	dst.Attr = make([]etree.Attr, 0, n)
+	dst.Attr = slabSlice(&s.attrs, n, slabAttrs)
 	if top {
 		dst.Attr = append(dst.Attr, etree.Attr{Key: "xmlns", Value: Namespace})
 	}
@@ -373,15 +378,16 @@ func copyNormalisedAt(src *etree.Element, path *fragPath, top bool, edit childEd
 		}
 		kept = append(kept, k)
 	}
+	dst.Child = s.tokens(groups(kept))
 	if !adjacent {
-		return copyGrouped(dst, kept, path)
+		return s.copyGrouped(dst, kept, path)
 	}
 	for i := 0; i < len(kept); {
 		j := i + 1
 		for j < len(kept) && kept[j].key == kept[i].key {
 			j++
 		}
-		if err := copyGroup(dst, kept[i:j], path); err != nil {
+		if err := s.copyGroup(dst, kept[i:j], path); err != nil {
 			return nil, err
 		}
 		i = j
@@ -389,8 +395,20 @@ func copyNormalisedAt(src *etree.Element, path *fragPath, top bool, edit childEd
 	return dst, nil
 }
 
+// groups returns how many children the copy of kept has: one per element,
+// one per run of text of one key.
+func groups(kept []childKey) int {
+	n := 0
+	for i, k := range kept {
+		if k.el != nil || i == 0 || kept[i-1].key != k.key {
+			n++
+		}
+	}
+	return n
+}
+
 // copyGroup copies one key's children (all of one key) under dst.
-func copyGroup(dst *etree.Element, group []childKey, path *fragPath) *Error {
+func (s *docSlabs) copyGroup(dst *etree.Element, group []childKey, path *fragPath) *Error {
 	switch group[0].key {
 	case "#text", "#cdata":
 		data := group[0].text.Data
@@ -402,7 +420,9 @@ func copyGroup(dst *etree.Element, group []childKey, path *fragPath) *Error {
 			data = strings.Join(parts, "")
 		}
 		if group[0].key == "#text" {
-			dst.AddChild(etree.NewText(data))
+			t := slabNew(&s.texts, slabTexts) // etree.NewText's: plain, no flags
+			t.Data = data
+			dst.AddChild(t)
 		} else {
 			dst.AddChild(etree.NewCData(data))
 		}
@@ -413,7 +433,7 @@ func copyGroup(dst *etree.Element, group []childKey, path *fragPath) *Error {
 		if len(group) > 1 {
 			cp.idx = i + 1
 		}
-		cc, err := copyNormalisedAt(k.el, cp, false, nil)
+		cc, err := s.copyNormalisedAt(k.el, cp, false, nil)
 		if err != nil {
 			return err
 		}
@@ -424,7 +444,7 @@ func copyGroup(dst *etree.Element, group []childKey, path *fragPath) *Error {
 
 // copyGrouped copies the kept children gathered by key, each key's at the
 // place of its first.
-func copyGrouped(dst *etree.Element, kept []childKey, path *fragPath) (*etree.Element, *Error) {
+func (s *docSlabs) copyGrouped(dst *etree.Element, kept []childKey, path *fragPath) (*etree.Element, *Error) {
 	var order []string
 	members := map[string][]childKey{}
 	for _, k := range kept {
@@ -434,7 +454,7 @@ func copyGrouped(dst *etree.Element, kept []childKey, path *fragPath) (*etree.El
 		members[k.key] = append(members[k.key], k)
 	}
 	for _, key := range order {
-		if err := copyGroup(dst, members[key], path); err != nil {
+		if err := s.copyGroup(dst, members[key], path); err != nil {
 			return nil, err
 		}
 	}

@@ -97,7 +97,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			if !ok || len(open) == 0 && !isXMLSpace(text) {
 				return nil, false
 			}
-			cd := slabNew(&s.texts)
+			cd := slabNew(&s.texts, 0)
 			cd.SetData(text) // marks white space, as etree's reader does
 			pending = append(pending, cd)
 			continue
@@ -164,30 +164,37 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 
 // attach makes kids the children of el.
 func (s *xmlScanner) attach(el *etree.Element, kids []etree.Token) {
-	el.Child = slabSlice(&s.kids, len(kids))
+	el.Child = slabSlice(&s.kids, len(kids), 0)
 	for _, t := range kids {
 		el.AddChild(t)
 	}
 }
 
 // slabNew returns a zero T from the slab, starting a new one when it is
-// full.
-func slabNew[T any](slab *[]T) *T {
+// full: of size items, or (size 0) sized by nextSlab.
+func slabNew[T any](slab *[]T, size int) *T {
 	if len(*slab) == cap(*slab) {
-		*slab = make([]T, 0, nextSlab(cap(*slab), 1))
+		if size == 0 {
+			size = nextSlab(cap(*slab), 1)
+		}
+		*slab = make([]T, 0, size)
 	}
 	*slab = (*slab)[:len(*slab)+1]
 	return &(*slab)[len(*slab)-1]
 }
 
 // slabSlice returns an empty slice with room for exactly n items, taken
-// from the slab (appending beyond n reallocates, leaving the slab alone).
-func slabSlice[T any](slab *[]T, n int) []T {
+// from the slab (appending beyond n reallocates, leaving the slab alone);
+// a new slab has size items, or n when more (size 0: nextSlab's size).
+func slabSlice[T any](slab *[]T, n, size int) []T {
 	if n == 0 {
 		return make([]T, 0) // does not allocate
 	}
 	if cap(*slab)-len(*slab) < n {
-		*slab = make([]T, 0, nextSlab(cap(*slab), n))
+		if size == 0 {
+			size = nextSlab(cap(*slab), n)
+		}
+		*slab = make([]T, 0, max(n, size))
 	}
 	k := len(*slab)
 	*slab = (*slab)[:k+n]
@@ -245,12 +252,12 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 		}
 		tagAttr = append(tagAttr, a)
 	}
-	el = slabNew(&s.elems)
+	el = slabNew(&s.elems, 0)
 	el.Space, el.Tag = "", name
 	if colon >= 0 {
 		el.Space, el.Tag = name[:colon], name[colon+1:]
 	}
-	el.Attr = slabSlice(&s.attrs, len(tagAttr))
+	el.Attr = slabSlice(&s.attrs, len(tagAttr), 0)
 	for i, a := range tagAttr {
 		if repeatedAttr(tagAttr[:i], a) {
 			return nil, "", false, false // etree decides what a repeated attribute means

@@ -394,7 +394,7 @@ func AddAltQuantity(parent *etree.Element, q AltQuantity) {
 
 // AddInterval writes an IVL_INT.
 func AddInterval(parent *etree.Element, tag, low, high string) {
-	iv := parent.CreateElement(tag)
+	iv := v3.Add(parent, tag)
 	v3.AddValue(iv, "low", low)
 	v3.AddValue(iv, "high", high)
 }

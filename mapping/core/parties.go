@@ -60,14 +60,16 @@ type AgentPersonOptions struct {
 // AddName writes a HumanName as a v3 name element named tag: prefix, given,
 // family and suffix parts, or the text alone when the name has no parts.
 func AddName(c *BundleContext, parent *etree.Element, tag string, n fhir.HumanName, path string) *etree.Element {
-	el := parent.CreateElement(tag)
+	var kv [2]string
+	attrs := kv[:0]
 	if n.Use != "" {
 		use, err := NameUseToV3(n.Use)
 		if err != nil {
 			c.Fail(path+".use", "%v", err)
 		}
-		el.CreateAttr("use", use)
+		attrs = append(attrs, "use", use)
 	}
+	el := v3.Add(parent, tag, attrs...)
 	if len(n.Prefix) == 0 && len(n.Given) == 0 && n.Family == "" && len(n.Suffix) == 0 {
 		if n.Text != "" {
 			el.SetText(n.Text)
@@ -91,18 +93,19 @@ func AddName(c *BundleContext, parent *etree.Element, tag string, n fhir.HumanNa
 
 // AddTelecom writes a ContactPoint as <telecom use=".." value="tel:.."/>.
 func AddTelecom(c *BundleContext, parent *etree.Element, cp fhir.ContactPoint, path string) *etree.Element {
-	el := parent.CreateElement("telecom")
+	var kv [4]string
+	attrs := kv[:0]
 	if cp.Use != "" {
 		use, err := TelecomUseToV3(cp.Use)
 		if err != nil {
 			c.Fail(path+".use", "%v", err)
 		}
-		el.CreateAttr("use", use)
+		attrs = append(attrs, "use", use)
 	}
 	if cp.Value != "" {
-		el.CreateAttr("value", TelecomValueToV3(cp.Value))
+		attrs = append(attrs, "value", TelecomValueToV3(cp.Value))
 	}
-	return el
+	return v3.Add(parent, "telecom", attrs...)
 }
 
 // AddAddress writes an Address as <addr use=".."> with one streetAddressLine
@@ -110,14 +113,16 @@ func AddTelecom(c *BundleContext, parent *etree.Element, cp fhir.ContactPoint, p
 // given only as text is written as the addr's text (porxgate; the EPS API
 // writes such an address empty).
 func AddAddress(c *BundleContext, parent *etree.Element, a fhir.Address, path string) *etree.Element {
-	el := parent.CreateElement("addr")
+	var kv [2]string
+	attrs := kv[:0]
 	if a.Use != "" {
 		use, err := AddressUseToV3(a.Use)
 		if err != nil {
 			c.Fail(path+".use", "%v", err)
 		}
-		el.CreateAttr("use", use)
+		attrs = append(attrs, "use", use)
 	}
+	el := v3.Add(parent, "addr", attrs...)
 	lines := 0
 	for _, l := range a.Line {
 		if l != "" {

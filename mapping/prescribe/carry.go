@@ -106,7 +106,7 @@ func regenerateParentPrescription(b *fhir.Bundle, env core.Env) *etree.Element {
 	e := env
 	c := core.NewBundleContext(b, "")
 	c.Trusted = true
-	parent := etree.NewElement("subject")
+	parent := v3.NewHolder("subject")
 	WriteParentPrescription(c, parent, e)
 	if c.Failed() {
 		return nil

@@ -93,7 +93,7 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 
 	author := v3.Add(p, "author", "contextControlCode", "OP", "typeCode", "AUT")
 	v3.AddValue(author, "time", authorTime)
-	sigText := author.CreateElement("signatureText")
+	sigText := v3.Add(author, "signatureText")
 	sig := signatureFor(c, sigText, o)
 	if el := core.CarriedPart(c, first.Extension, partAuthor, fp); el != nil {
 		author.AddChild(el)
@@ -161,7 +161,7 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 
 // addInterval writes <tag><low value/><high value/></tag>.
 func addInterval(parent *etree.Element, tag, low, high string) {
-	iv := parent.CreateElement(tag)
+	iv := v3.Add(parent, tag)
 	v3.AddValue(iv, "low", low)
 	v3.AddValue(iv, "high", high)
 }

@@ -210,7 +210,7 @@ func gatherSearchset(c *core.BundleContext, a *releaseAnswer, prm fhir.Parameter
 func buildReleaseResponse(c *core.BundleContext, h *releaseHead, passed []releaseEntry, env core.Env) ([]byte, error) {
 	doc, subject := buildReleaseWrapper(h)
 	e := env
-	comps := etree.NewElement("components")
+	comps := v3.NewHolder("components")
 	sigs := make([]*core.SignaturePlacement, 0, len(passed))
 	for _, pe := range passed {
 		bc := core.NewBundleContext(pe.b, c.Interaction)

@@ -1,0 +1,81 @@
+package fhir
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestSplitBundleTakesMessages checks that the project's own message
+// Bundles take splitBundle's way and decode as the general way decodes
+// them.
+func TestSplitBundleTakesMessages(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("..", "testdata", "prescribe", "*.json"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no prescriptions in testdata/prescribe: %v", err)
+	}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := splitBundle(data, false)
+		if !ok {
+			t.Errorf("%s: not split", p)
+			continue
+		}
+		want, err := decodeResource(data, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: split decoding differs from the general way", p)
+		}
+	}
+}
+
+// TestSplitBundleShapes checks which shapes splitBundle takes (the rest
+// going the general way) and that what it takes decodes as the general
+// way decodes it.
+func TestSplitBundleShapes(t *testing.T) {
+	for _, tc := range []struct {
+		json  string
+		split bool
+	}{
+		{`{"resourceType":"Bundle"}`, true},
+		{` { "resourceType" : "Bundle" , "entry" : [ ] } `, true},
+		{`{"entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient","id":"p"}},{}],"resourceType":"Bundle","type":"message"}`, true},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","id":"a\"}"}}]}`, true},
+		{`{"resourceType":"Bundle","entry":[{"fullUrl":"urn:uuid:\u0031","resource":{"resourceType":"Patient"}}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"fullUrl":"x","fullUrl":"y"}]}`, false},
+		{`{"resourceType":"Bundle","Entry":[]}`, false},
+		{`{"resourceType":"Bundle","entry":[],"entry":[]}`, false},
+		{`{"resourceType":"Bundle","entry":null}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resource":null}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resourceType":"Patient","id":"p"}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"search":{"mode":"match"}}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient"}}}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient"}}]} x`, false},
+		{`{"resourceType":"Patient","entry":[]}`, false},
+	} {
+		got, ok := splitBundle([]byte(tc.json), true)
+		if ok != tc.split {
+			t.Errorf("%s: split %v, want %v", tc.json, ok, tc.split)
+		}
+		if !ok {
+			continue
+		}
+		want, err := decodeResource([]byte(tc.json), false)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.json, err)
+		}
+		if !reflect.DeepEqual(Resource(got), want) {
+			t.Errorf("%s: decoded %#v, the general way gives %#v", tc.json, got, want)
+		}
+	}
+	if _, ok := splitBundle([]byte(strings.Repeat("[", 10)), false); ok {
+		t.Error("an array split")
+	}
+}

@@ -1,0 +1,98 @@
+package v3
+
+import (
+	"unsafe"
+
+	"github.com/beevik/etree"
+)
+
+// The writer's slabs. A document the writer makes (NewDocument, NewHolder)
+// carries slabs of its own that Add and AddText take elements, attribute
+// lists, child lists and text tokens from: a few large allocations per
+// message instead of one or more per element. The slabs belong to one
+// tree, so they live exactly as long as some element of it does and are
+// used by whoever builds that tree (etree trees are not shared between
+// goroutines while built).
+//
+// The document element (the etree.Document's own Element, which etree
+// never writes) carries them as a marker attribute: its Space is
+// slabMarker (told by the string's address, which nothing else can give),
+// its Value refers to the slabs, and the slabs name the element they
+// belong to, so a copy of the document (whose attribute refers to the
+// original's slabs) does not take from them.
+
+// slabMarker is the Space of the marker attribute.
+const slabMarker = "porxgate/v3/slabs"
+
+// docSlabs are the slabs of one document.
+type docSlabs struct {
+	owner *etree.Element // the document element carrying them
+	elems []etree.Element
+	attrs []etree.Attr
+	kids  []etree.Token
+	texts []etree.CharData
+}
+
+// Slab sizes: enough for a small message, and a quarter of a large one's
+// elements between refills.
+const (
+	slabElems = 64
+	slabAttrs = 96
+	slabKids  = 256
+	slabTexts = 32
+)
+
+// attachSlabs gives the parentless element top slabs of its own.
+func attachSlabs(top *etree.Element) {
+	s := &docSlabs{owner: top}
+	top.Attr = append(top.Attr, etree.Attr{
+		Space: slabMarker,
+		Value: unsafe.String((*byte)(unsafe.Pointer(s)), 1),
+	})
+}
+
+// slabsOf returns the slabs of the tree el is in, or nil for a tree
+// without them.
+func slabsOf(el *etree.Element) *docSlabs {
+	for p := el.Parent(); p != nil; p = p.Parent() {
+		el = p
+	}
+	if len(el.Attr) == 0 {
+		return nil
+	}
+	a := &el.Attr[len(el.Attr)-1]
+	if len(a.Space) != len(slabMarker) || unsafe.StringData(a.Space) != unsafe.StringData(slabMarker) {
+		return nil
+	}
+	s := (*docSlabs)(unsafe.Pointer(unsafe.StringData(a.Value)))
+	if s.owner != el {
+		return nil
+	}
+	return s
+}
+
+// element returns a zero element; when parent has no room yet for a few
+// children it gets that room (its children kept), so that its next
+// children are appended without growing the list one by one.
+func (s *docSlabs) element(parent *etree.Element) *etree.Element {
+	if cap(parent.Child) < minChildren {
+		parent.Child = append(s.tokens(minChildren), parent.Child...)
+	}
+	return slabNew(&s.elems, slabElems)
+}
+
+// tokens returns an empty child list with room for exactly n tokens.
+func (s *docSlabs) tokens(n int) []etree.Token {
+	return slabSlice(&s.kids, n, slabKids)
+}
+
+// NewHolder returns an element to write a tree under that is not (yet) part
+// of a document: the holder of a part written apart, or the parent of a
+// tree written only to be compared. It is the only child of a document of
+// its own, so the elements written under it come from that document's
+// slabs (and it is moved, like any element, by adding it elsewhere).
+func NewHolder(tag string) *etree.Element {
+	doc := etree.NewDocument()
+	attachSlabs(&doc.Element)
+	return doc.CreateElement(tag)
+}
