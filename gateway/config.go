@@ -107,10 +107,11 @@ type Config struct {
 	PersistDurations map[string]time.Duration
 
 	// InboxWorkers is how many accepted messages are processed at once
-	// (--inbox-workers, PORXGATE_INBOX_WORKERS; default 4).
+	// (--inbox-workers, PORXGATE_INBOX_WORKERS; default 16: each mostly
+	// waits on EPS and the store, so a replica needs several per core).
 	InboxWorkers int
 	// DeliveryWorkers is how many async messages are delivered at once
-	// (--delivery-workers, PORXGATE_DELIVERY_WORKERS; default 4).
+	// (--delivery-workers, PORXGATE_DELIVERY_WORKERS; default 16).
 	DeliveryWorkers int
 	// Lease is how long a worker holds a message before another replica may
 	// take it over; it is renewed while the work runs (--lease,
@@ -195,8 +196,8 @@ func DefaultConfig() Config {
 		ShutdownTimeout:         15 * time.Second,
 		LogLevel:                "info",
 		PersistDuration:         5 * time.Minute,
-		InboxWorkers:            4,
-		DeliveryWorkers:         4,
+		InboxWorkers:            16,
+		DeliveryWorkers:         16,
 		Lease:                   30 * time.Second,
 		PollInterval:            500 * time.Millisecond,
 		ProcessRetries:          10,
