@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
 )
 
@@ -54,21 +55,32 @@ func (p *EPSProcessor) noteNomination(ctx context.Context, bundleJSON []byte) {
 	if p.index == nil {
 		return
 	}
+	a, ok := nominationAddition(bundleJSON)
+	if !ok {
+		return
+	}
+	if err := p.index.SetAdd(ctx, a.Set, a.TTL, a.Members...); err != nil {
+		p.log.Warn("nomination not indexed: a lost release answer could not recover it", "prescription", a.Members[0], "index", a.Set, "err", err)
+	}
+}
+
+// nominationAddition is the index entry of a prescription-order Bundle:
+// its short-form id in its nominated pharmacy's set; false when it names
+// no nominated pharmacy (or cannot be read).
+func nominationAddition(bundleJSON []byte) (store.SetAddition, bool) {
 	b, err := fhir.ParseBundle(bundleJSON) // once, for the id and the nomination
 	if err != nil {
-		return
+		return store.SetAddition{}, false
 	}
 	sp, err := sentPrescriptionIn(b)
 	if err != nil {
-		return
+		return store.SetAddition{}, false
 	}
 	ods := nominatedIn(b)
 	if ods == "" {
-		return
+		return store.SetAddition{}, false
 	}
-	if err := p.index.SetAdd(ctx, nominationSet(ods), nominationTTL, sp.ShortFormID); err != nil {
-		p.log.Warn("nomination not indexed: a lost release answer could not recover it", "prescription", sp.ShortFormID, "dispenser", ods, "err", err)
-	}
+	return store.SetAddition{Set: nominationSet(ods), TTL: nominationTTL, Members: []string{sp.ShortFormID}}, true
 }
 
 // nominatedPharmacy returns the ODS code of a prescription's nominated
