@@ -19,7 +19,8 @@ import (
 //
 //	x:<id>   the exchange's head (JSON): everything but the steps, and how
 //	         many steps its list holds; expiring MaxAge after it started
-//	st:<id>  list of the exchange's steps (JSON each), in arrival order
+//	st:<id>  list of the exchange's steps, in arrival order: each the step
+//	         without its body as JSON, a newline, and the body as it is
 //	s:<id>   its summary (JSON), for listings, expiring alike
 //	t        sorted set of exchange ids by start time (ms)
 //	sz       hash of exchange id → stored size
@@ -97,7 +98,7 @@ func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 			if st.At.IsZero() {
 				st.At = ev.At
 			}
-			b, err := marshal(&st)
+			b, err := encodeStep(&st)
 			if err != nil {
 				return fmt.Errorf("journal: encode step of %s: %w", id, err)
 			}
@@ -123,6 +124,37 @@ func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 		return nil
 	}
 	return r.evictOverSize(ctx, order[len(order)-1])
+}
+
+// encodeStep writes a step for its exchange's list: the step without its
+// body as JSON, a newline (JSON's own never holds one), then the body byte
+// for byte, so that a payload is neither escaped nor copied into a string
+// more than once.
+func encodeStep(st *Step) ([]byte, error) {
+	body := st.Body
+	meta := *st
+	meta.Body = ""
+	b, err := marshal(&meta)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(b)+1+len(body))
+	out = append(out, b...)
+	out = append(out, '\n')
+	return append(out, body...), nil
+}
+
+// decodeStep reads a step encodeStep wrote (or a step as JSON alone).
+func decodeStep(v string) (Step, error) {
+	meta, body, _ := strings.Cut(v, "\n")
+	var st Step
+	if err := json.Unmarshal([]byte(meta), &st); err != nil {
+		return Step{}, err
+	}
+	if body != "" {
+		st.Body = body
+	}
+	return st, nil
 }
 
 // marshal encodes v as JSON without escaping <, > and & (the steps carry
@@ -295,8 +327,8 @@ func (r *Redis) Get(ctx context.Context, id string) (*Exchange, error) {
 	}
 	x := h.Exchange
 	for _, v := range list {
-		var st Step
-		if err := json.Unmarshal([]byte(v), &st); err != nil {
+		st, err := decodeStep(v)
+		if err != nil {
 			return nil, fmt.Errorf("journal: a step of exchange %s unreadable: %w", id, err)
 		}
 		x.Steps = append(x.Steps, st)

@@ -10,6 +10,10 @@ import (
 	"github.com/porxgate/porxgate/gateway/store/redistest"
 )
 
+// stepBody has what JSON would escape and the newline the list's format
+// puts after a step's JSON.
+const stepBody = "<a>\n &amp; \"x\" {}\n</a>"
+
 // TestBackendsKeepStepsInTimeOrder writes an exchange's steps one event
 // at a time, one arriving late, and reads them back in time order with the
 // right count in the summary, from every backend (Redis appends each step
@@ -26,7 +30,7 @@ func TestBackendsKeepStepsInTimeOrder(t *testing.T) {
 			ctx := context.Background()
 			for _, s := range order {
 				if err := b.Apply(ctx, Event{Exchange: "x", At: t0.Add(s.at * time.Millisecond),
-					Step: &Step{Kind: s.kind, Body: "<a>&amp;</a>"}}); err != nil {
+					Step: &Step{Kind: s.kind, Body: stepBody}}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -38,7 +42,7 @@ func TestBackendsKeepStepsInTimeOrder(t *testing.T) {
 				t.Fatalf("steps %v, want %v", got, want)
 			}
 			for i, st := range x.Steps {
-				if st.Kind != want[i] || st.Body != "<a>&amp;</a>" {
+				if st.Kind != want[i] || st.Body != stepBody {
 					t.Fatalf("steps %v (body %q), want %v", kinds(x.Steps), st.Body, want)
 				}
 			}
