@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
@@ -68,19 +70,47 @@ func (p *EPSProcessor) noteNomination(ctx context.Context, bundleJSON []byte) {
 // its short-form id in its nominated pharmacy's set; false when it names
 // no nominated pharmacy (or cannot be read).
 func nominationAddition(bundleJSON []byte) (store.SetAddition, bool) {
-	b, err := fhir.ParseBundle(bundleJSON) // once, for the id and the nomination
-	if err != nil {
+	// Only the fields needed are decoded: the whole FHIR model of the
+	// Bundle cost as much as a tenth of the gateway's time per message.
+	var b struct {
+		Entry []struct {
+			Resource struct {
+				ResourceType    string            `json:"resourceType"`
+				GroupIdentifier *fhir.Identifier  `json:"groupIdentifier"`
+				Identifier      []fhir.Identifier `json:"identifier"`
+				DispenseRequest *struct {
+					Performer *struct {
+						Identifier *fhir.Identifier `json:"identifier"`
+					} `json:"performer"`
+				} `json:"dispenseRequest"`
+			} `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := gojson.Unmarshal(bundleJSON, &b); err != nil {
 		return store.SetAddition{}, false
 	}
-	sp, err := sentPrescriptionIn(b)
-	if err != nil {
+	shortForm, ods, items := "", "", 0
+	for _, e := range b.Entry {
+		mr := e.Resource
+		if mr.ResourceType != "MedicationRequest" {
+			continue
+		}
+		if g := mr.GroupIdentifier; g != nil && g.System == fhir.SystemShortFormID {
+			shortForm = strings.ToUpper(g.Value)
+		}
+		for _, id := range mr.Identifier {
+			if id.System == fhir.SystemLineItemID {
+				items++
+			}
+		}
+		if dr := mr.DispenseRequest; ods == "" && dr != nil && dr.Performer != nil && dr.Performer.Identifier != nil {
+			ods = dr.Performer.Identifier.Value
+		}
+	}
+	if shortForm == "" || items == 0 || ods == "" {
 		return store.SetAddition{}, false
 	}
-	ods := nominatedIn(b)
-	if ods == "" {
-		return store.SetAddition{}, false
-	}
-	return store.SetAddition{Set: nominationSet(ods), TTL: nominationTTL, Members: []string{sp.ShortFormID}}, true
+	return store.SetAddition{Set: nominationSet(ods), TTL: nominationTTL, Members: []string{shortForm}}, true
 }
 
 // nominatedPharmacy returns the ODS code of a prescription's nominated
