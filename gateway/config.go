@@ -63,7 +63,7 @@ type Config struct {
 	TracerProvider trace.TracerProvider
 	// MemoryLimitMB is the Go runtime's soft memory limit in MiB that
 	// `porxgate serve` sets when GOMEMLIMIT is not set (--memory-limit-mb,
-	// PORXGATE_MEMORY_LIMIT_MB; default 128; 0: none). The garbage
+	// PORXGATE_MEMORY_LIMIT_MB; default 100; 0: none). The garbage
 	// collector works harder near it instead of letting the heap grow
 	// (e.g. while the workers first meet every FHIR type at once after a
 	// start under load): the gateway's live heap is a few tens of MiB. Raise
@@ -201,7 +201,7 @@ func DefaultConfig() Config {
 	c := Config{
 		Addr:                    "127.0.0.1:8080",
 		MaxBodyBytes:            4 << 20,
-		MemoryLimitMB:           128,
+		MemoryLimitMB:           100,
 		ShutdownTimeout:         15 * time.Second,
 		LogLevel:                "info",
 		PersistDuration:         5 * time.Minute,
