@@ -153,8 +153,10 @@ func (g *messaging) processOne(ctx context.Context) bool {
 	if len(f.Enqueue) > 0 {
 		g.delivery.Wake()
 	}
-	log.Info("processed", append(outcomeArgs(out), "answers", len(f.Enqueue), "attempts", e.Attempts+1,
-		"duration_ms", time.Since(start).Milliseconds())...)
+	if log.Enabled(ctx, slog.LevelInfo) { // the outcome's fields cost a little to gather
+		log.Info("processed", append(outcomeArgs(out), "answers", len(f.Enqueue), "attempts", e.Attempts+1,
+			"duration_ms", time.Since(start).Milliseconds())...)
+	}
 	g.metrics.processed.WithLabelValues("done").Inc()
 	g.metrics.exchange(e.Inbound.Interaction, exchangeOutcome(out))
 	return true
