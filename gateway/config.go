@@ -69,6 +69,11 @@ type Config struct {
 	// start under load): the gateway's live heap is a few tens of MiB. Raise
 	// it with the container's memory (about 80 % of the limit).
 	MemoryLimitMB int
+	// MaxInFlight is how many legacy messages the front doors work on at
+	// once; more are refused at once with a retryable fault (TMS 200,
+	// NumBusy) rather than held in memory (--max-in-flight,
+	// PORXGATE_MAX_IN_FLIGHT; default 128; 0: no bound).
+	MaxInFlight int
 	// MaxBodyBytes is the largest request body accepted (--max-body,
 	// PORXGATE_MAX_BODY; default 4 MiB).
 	MaxBodyBytes int
@@ -202,6 +207,7 @@ func DefaultConfig() Config {
 		Addr:                    "127.0.0.1:8080",
 		MaxBodyBytes:            4 << 20,
 		MemoryLimitMB:           100,
+		MaxInFlight:             128,
 		ShutdownTimeout:         15 * time.Second,
 		LogLevel:                "info",
 		PersistDuration:         5 * time.Minute,
@@ -285,6 +291,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	num(&cfg.RedisWaitReplicas, "redis-wait-replicas", "REDIS_WAIT_REPLICAS", "replicas each queue write waits for (Redis WAIT); 0: none")
 	str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "log level: debug, info, warn, error")
 	num(&cfg.MaxBodyBytes, "max-body", "MAX_BODY", "largest request body in bytes")
+	num(&cfg.MaxInFlight, "max-in-flight", "MAX_IN_FLIGHT", "legacy messages the front doors work on at once, more refused with a retryable fault; 0: no bound")
 	num(&cfg.MemoryLimitMB, "memory-limit-mb", "MEMORY_LIMIT_MB", "soft memory limit of the Go runtime in MiB when GOMEMLIMIT is not set; 0: none")
 	dur(&cfg.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", "drain limit on shutdown")
 	str(&cfg.RoutesFile, "routes", "ROUTES", "routing table of MHS endpoints (JSON file); empty: none")
@@ -370,6 +377,9 @@ func (c Config) Validate() error {
 		}
 	} else if c.RedisWaitReplicas != 0 {
 		errs = append(errs, fmt.Errorf("redis-wait-replicas %d: needs Redis (--redis or --redis-sentinel-addrs)", c.RedisWaitReplicas))
+	}
+	if c.MaxInFlight < 0 {
+		errs = append(errs, fmt.Errorf("max-in-flight %d: must not be negative", c.MaxInFlight))
 	}
 	if c.MemoryLimitMB < 0 {
 		errs = append(errs, fmt.Errorf("memory-limit-mb %d: must not be negative", c.MemoryLimitMB))
