@@ -33,7 +33,7 @@ func (m *Memory) ReserveReply(_ context.Context, key string, body []byte, ttl ti
 	if r, ok := m.replies[key]; ok && now.Before(r.exp) {
 		return append([]byte(nil), r.body...), true, nil
 	}
-	m.replies[key] = memReply{body: append([]byte(nil), body...), exp: now.Add(ttl)}
+	m.putReply(now, key, body, ttl)
 	for _, a := range adds {
 		if len(a.Members) > 0 {
 			m.setAddLocked(now, a.Set, a.TTL, a.Members)
