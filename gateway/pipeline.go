@@ -32,9 +32,9 @@ type inboxEntry struct {
 // item returns the store item that queues e, due at due. Its id is
 // "<interaction>:<MessageId>", like the duplicate-elimination key.
 func (e inboxEntry) item(due time.Time) (store.Item, error) {
-	payload := e.Inbound.Payload
-	e.Inbound.Payload = nil
-	b, err := outbox.Frame(e, payload)
+	head := e
+	head.Inbound.Payload = nil
+	b, err := outbox.Encode(e, head, e.Inbound.Payload)
 	if err != nil {
 		return store.Item{}, fmt.Errorf("encode inbox entry %s: %w", e.Inbound.MessageID, err)
 	}

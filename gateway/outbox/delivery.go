@@ -69,9 +69,9 @@ type Delivery struct {
 
 // Item returns the store item that queues d, due at due.
 func (d Delivery) Item(due time.Time) (store.Item, error) {
-	body := d.Body
-	d.Body = nil
-	b, err := Frame(d, body)
+	head := d
+	head.Body = nil
+	b, err := Encode(d, head, d.Body)
 	if err != nil {
 		return store.Item{}, fmt.Errorf("encode delivery %s: %w", d.MessageID, err)
 	}

@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// TestDeliveryFraming: a delivery queued framed comes back whole, its body
-// (newlines and all) byte for byte; one queued as JSON alone, as older
-// porxgates wrote it, still reads; a broken entry is an error.
+// TestDeliveryFraming: a delivery comes back whole, its body (newlines and
+// all) byte for byte, whether queued framed or as JSON alone (as this
+// release and older porxgates write it); a broken entry is an error.
 func TestDeliveryFraming(t *testing.T) {
 	d := Delivery{MessageID: "M1", Kind: KindAnswer, Party: "P", Body: []byte("--b\r\n<a>\n{\"x\":1}\n</a>\r\n--b--"),
 		CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Attempts: 2}
@@ -16,14 +16,26 @@ func TestDeliveryFraming(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	head := d
+	head.Body = nil
+	framed, err := Frame(head, d.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	old, _ := json.Marshal(d)
+	// What this release queues, the previous one (encoding/json) reads.
+	var prev Delivery
+	if err := json.Unmarshal(it.Data, &prev); err != nil || string(prev.Body) != string(d.Body) {
+		t.Fatalf("a delivery as queued is not JSON the previous release reads: %v", err)
+	}
 	tests := []struct {
 		name string
 		data []byte
 		ok   bool
 	}{
-		{"framed", it.Data, true},
-		{"json alone", old, true},
+		{"as queued", it.Data, true},
+		{"framed", framed, true},
+		{"json alone (encoding/json)", old, true},
 		{"broken head", []byte("{\"messageId\":\n<a/>"), false},
 		{"empty", nil, false},
 	}

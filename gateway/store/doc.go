@@ -37,8 +37,9 @@
 //
 // The gateway's queues are "inbox" (accepted ebXML messages waiting for the
 // processor) and "outbox" (ebXML messages waiting for delivery). A queue
-// entry is framed: its JSON head, a newline, then the message's bytes as
-// they are (outbox.Frame), so a payload is never base64-encoded.
+// entry is JSON (goccy/go-json); readers also take it framed, its JSON head,
+// a newline, then the message's bytes as they are (outbox.Frame), which the
+// next release writes (outbox.FramedWrites) once every replica reads it.
 //
 // # Round trips per message
 //
