@@ -105,7 +105,7 @@ func ParseAcknowledgment(body []byte) (refToMessageID string, err error) {
 			return "", err
 		}
 	}
-	env, merr := readEnvelope(b)
+	env, merr := readEnvelope(b, nil)
 	if merr != nil {
 		return "", merr
 	}

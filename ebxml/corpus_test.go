@@ -84,7 +84,7 @@ func TestCorpusSpineSync(t *testing.T) {
 				m.SenderASID != "None" || m.FromAddress != "https://mm.national.ncrs.nhs.uk/syncservice" {
 				t.Errorf("fields %+v", m)
 			}
-			root, err := parseXML(m.Payload)
+			root, err := parseXML(m.Payload, nil)
 			if err != nil {
 				t.Fatalf("payload not standalone XML: %v", err)
 			}

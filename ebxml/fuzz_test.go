@@ -24,7 +24,7 @@ func FuzzParseRequest(f *testing.F) {
 			if berr != nil {
 				t.Fatalf("BuildMessageError: %v", berr)
 			}
-			if _, xerr := parseXML(out); xerr != nil {
+			if _, xerr := parseXML(out, nil); xerr != nil {
 				t.Fatalf("MessageError not well-formed: %v\n%s", xerr, out)
 			}
 			return
@@ -70,7 +70,7 @@ func FuzzParseSOAPRequest(f *testing.F) {
 			}
 			return
 		}
-		if _, err := parseXML(m.Payload); err != nil {
+		if _, err := parseXML(m.Payload, nil); err != nil {
 			t.Fatalf("payload not standalone XML: %v\n%s", err, m.Payload)
 		}
 		out, err := BuildSOAPResponse(SOAPResponse{MessageID: "ID", Action: m.Action, RelatesTo: m.MessageID,

@@ -40,7 +40,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 // wellFormed fails the test unless b parses as one XML document.
 func wellFormed(t *testing.T, b []byte) *etree.Element {
 	t.Helper()
-	root, err := parseXML(b)
+	root, err := parseXML(b, nil)
 	if err != nil {
 		t.Fatalf("output is not well-formed XML: %v\n%s", err, b)
 	}

@@ -19,10 +19,28 @@ func trimXMLStart(b []byte) []byte {
 	return bytes.TrimLeft(b, " \t\r\n")
 }
 
-// parseXML reads b into an etree document and returns its root element.
-func parseXML(b []byte) (*etree.Element, error) {
+// XMLReader parses an XML document into the document etree's own reader
+// (strict settings) would make of it, e.g. a faster reader that falls back
+// on etree's. ParseRequestWith reads the SOAP envelope with one.
+type XMLReader func(b []byte) (*etree.Document, error)
+
+// etreeRead is the XMLReader of etree itself.
+func etreeRead(b []byte) (*etree.Document, error) {
 	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(trimXMLStart(b)); err != nil {
+	if err := doc.ReadFromBytes(b); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// parseXML reads b with read (nil: etree's reader) and returns the root
+// element.
+func parseXML(b []byte, read XMLReader) (*etree.Element, error) {
+	if read == nil {
+		read = etreeRead
+	}
+	doc, err := read(trimXMLStart(b))
+	if err != nil {
 		return nil, err
 	}
 	roots := 0
@@ -42,9 +60,10 @@ func parseXML(b []byte) (*etree.Element, error) {
 	return doc.Root(), nil
 }
 
-// readEnvelope parses the header part and checks it is a SOAP 1.1 envelope.
-func readEnvelope(b []byte) (*etree.Element, *MessageError) {
-	env, err := parseXML(b)
+// readEnvelope parses the header part with read (nil: etree's reader)
+// and checks it is a SOAP 1.1 envelope.
+func readEnvelope(b []byte, read XMLReader) (*etree.Element, *MessageError) {
+	env, err := parseXML(b, read)
 	if err != nil {
 		return nil, newErr(CodeOtherXML, NumHeaderXML, err, "ebXML header part is not well-formed XML")
 	}

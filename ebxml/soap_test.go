@@ -46,7 +46,7 @@ func TestParseSOAPRequestInheritedNamespaces(t *testing.T) {
 	if !bytes.HasSuffix(m.Payload, orig) || len(m.Payload) != len(wantStart)+len(orig) {
 		t.Error("payload content differs from the request bytes")
 	}
-	root, err := parseXML(m.Payload)
+	root, err := parseXML(m.Payload, nil)
 	if err != nil || root.NamespaceURI() != NSHL7 {
 		t.Fatalf("payload not standalone: %v", err)
 	}

@@ -26,6 +26,7 @@ func (s *Server) adminRoutes(r fiber.Router) {
 	r.Get(strings.TrimPrefix(PathDeadLetters, "/admin"), s.deadLetters)
 	r.Get(strings.TrimPrefix(PathQueues, "/admin"), s.queues)
 	s.registerDeadLetterAdmin(r)
+	registerProfiles(r)
 	if s.cancels != nil {
 		r.Get(strings.TrimPrefix(cancels.PathAdmin, "/admin"), s.cancels.ServeAdmin)
 	}

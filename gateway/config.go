@@ -62,6 +62,19 @@ type Config struct {
 	// OpenTelemetry; porxgate serve builds it from the OTEL_* environment
 	// (gateway/tracing). Nil: no tracing. Not a flag.
 	TracerProvider trace.TracerProvider
+	// MemoryLimitMB is the Go runtime's soft memory limit in MiB that
+	// `porxgate serve` sets when GOMEMLIMIT is not set (--memory-limit-mb,
+	// PORXGATE_MEMORY_LIMIT_MB; default 100; 0: none). The garbage
+	// collector works harder near it instead of letting the heap grow
+	// (e.g. while the workers first meet every FHIR type at once after a
+	// start under load): the gateway's live heap is a few tens of MiB. Raise
+	// it with the container's memory (about 80 % of the limit).
+	MemoryLimitMB int
+	// MaxInFlight is how many legacy messages the front doors work on at
+	// once; more are refused at once with a retryable fault (TMS 200,
+	// NumBusy) rather than held in memory (--max-in-flight,
+	// PORXGATE_MAX_IN_FLIGHT; default 128; 0: no bound).
+	MaxInFlight int
 	// MaxBodyBytes is the largest request body accepted (--max-body,
 	// PORXGATE_MAX_BODY; default 4 MiB).
 	MaxBodyBytes int
@@ -108,10 +121,11 @@ type Config struct {
 	PersistDurations map[string]time.Duration
 
 	// InboxWorkers is how many accepted messages are processed at once
-	// (--inbox-workers, PORXGATE_INBOX_WORKERS; default 4).
+	// (--inbox-workers, PORXGATE_INBOX_WORKERS; default 16: each mostly
+	// waits on EPS and the store, so a replica needs several per core).
 	InboxWorkers int
 	// DeliveryWorkers is how many async messages are delivered at once
-	// (--delivery-workers, PORXGATE_DELIVERY_WORKERS; default 4).
+	// (--delivery-workers, PORXGATE_DELIVERY_WORKERS; default 16).
 	DeliveryWorkers int
 	// Lease is how long a worker holds a message before another replica may
 	// take it over; it is renewed while the work runs (--lease,
@@ -194,11 +208,13 @@ func DefaultConfig() Config {
 	c := Config{
 		Addr:                    "127.0.0.1:8080",
 		MaxBodyBytes:            4 << 20,
+		MemoryLimitMB:           100,
+		MaxInFlight:             128,
 		ShutdownTimeout:         15 * time.Second,
 		LogLevel:                "info",
 		PersistDuration:         5 * time.Minute,
-		InboxWorkers:            4,
-		DeliveryWorkers:         4,
+		InboxWorkers:            16,
+		DeliveryWorkers:         16,
 		Lease:                   30 * time.Second,
 		PollInterval:            500 * time.Millisecond,
 		ProcessRetries:          10,
@@ -277,6 +293,8 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	num(&cfg.RedisWaitReplicas, "redis-wait-replicas", "REDIS_WAIT_REPLICAS", "replicas each queue write waits for (Redis WAIT); 0: none")
 	str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "log level: debug, info, warn, error")
 	num(&cfg.MaxBodyBytes, "max-body", "MAX_BODY", "largest request body in bytes")
+	num(&cfg.MaxInFlight, "max-in-flight", "MAX_IN_FLIGHT", "legacy messages the front doors work on at once, more refused with a retryable fault; 0: no bound")
+	num(&cfg.MemoryLimitMB, "memory-limit-mb", "MEMORY_LIMIT_MB", "soft memory limit of the Go runtime in MiB when GOMEMLIMIT is not set; 0: none")
 	dur(&cfg.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", "drain limit on shutdown")
 	str(&cfg.RoutesFile, "routes", "ROUTES", "routing table of MHS endpoints (JSON file); empty: none")
 	str(&cfg.TLSCertFile, "tls-cert", "TLS_CERT", "PEM certificate chain to listen with TLS")
@@ -361,6 +379,12 @@ func (c Config) Validate() error {
 		}
 	} else if c.RedisWaitReplicas != 0 {
 		errs = append(errs, fmt.Errorf("redis-wait-replicas %d: needs Redis (--redis or --redis-sentinel-addrs)", c.RedisWaitReplicas))
+	}
+	if c.MaxInFlight < 0 {
+		errs = append(errs, fmt.Errorf("max-in-flight %d: must not be negative", c.MaxInFlight))
+	}
+	if c.MemoryLimitMB < 0 {
+		errs = append(errs, fmt.Errorf("memory-limit-mb %d: must not be negative", c.MemoryLimitMB))
 	}
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, fmt.Errorf("max-body %d: must be positive", c.MaxBodyBytes))

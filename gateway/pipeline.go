@@ -32,11 +32,41 @@ type inboxEntry struct {
 // item returns the store item that queues e, due at due. Its id is
 // "<interaction>:<MessageId>", like the duplicate-elimination key.
 func (e inboxEntry) item(due time.Time) (store.Item, error) {
-	b, err := json.Marshal(e)
+	head := e
+	head.Inbound.Payload = nil
+	b, err := outbox.Encode(e, head, e.Inbound.Payload)
 	if err != nil {
 		return store.Item{}, fmt.Errorf("encode inbox entry %s: %w", e.Inbound.MessageID, err)
 	}
 	return store.Item{Queue: inboxQueue, ID: e.Inbound.Interaction + ":" + e.Inbound.MessageID, Data: b, Due: due}, nil
+}
+
+// decodeInboxEntry reads an inbox entry as item wrote it (or as JSON
+// alone, as porxgate wrote it before).
+func decodeInboxEntry(b []byte) (inboxEntry, error) {
+	var e inboxEntry
+	payload, framed, err := outbox.Unframe(b, &e)
+	if err != nil {
+		return inboxEntry{}, err
+	}
+	if framed {
+		e.Inbound.Payload = payload
+	}
+	return e, nil
+}
+
+// entryJSON is a queued inbox entry as JSON alone, as a dead letter keeps
+// it (nil when unreadable).
+func entryJSON(b []byte) json.RawMessage {
+	e, err := decodeInboxEntry(b)
+	if err != nil {
+		return nil
+	}
+	j, err := json.Marshal(e)
+	if err != nil {
+		return nil
+	}
+	return j
 }
 
 // processBackoff is the wait after the n-th failed attempt: the retry
@@ -61,8 +91,8 @@ func (g *messaging) processOne(ctx context.Context) bool {
 	if l == nil {
 		return false
 	}
-	var e inboxEntry
-	if err := json.Unmarshal(l.Data, &e); err != nil {
+	e, err := decodeInboxEntry(l.Data)
+	if err != nil {
 		g.deadLetter(ctx, l, inboxEntry{Inbound: Inbound{MessageID: l.ID}}, fmt.Sprintf("unreadable inbox entry: %v", err), now)
 		return true
 	}
@@ -123,8 +153,10 @@ func (g *messaging) processOne(ctx context.Context) bool {
 	if len(f.Enqueue) > 0 {
 		g.delivery.Wake()
 	}
-	log.Info("processed", append(outcomeArgs(out), "answers", len(f.Enqueue), "attempts", e.Attempts+1,
-		"duration_ms", time.Since(start).Milliseconds())...)
+	if log.Enabled(ctx, slog.LevelInfo) { // the outcome's fields cost a little to gather
+		log.Info("processed", append(outcomeArgs(out), "answers", len(f.Enqueue), "attempts", e.Attempts+1,
+			"duration_ms", time.Since(start).Milliseconds())...)
+	}
 	g.metrics.processed.WithLabelValues("done").Inc()
 	g.metrics.exchange(e.Inbound.Interaction, exchangeOutcome(out))
 	return true
@@ -236,10 +268,7 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 	dl := outbox.DeadLetter{
 		At: now, Stage: outbox.StageProcessing, MessageID: in.MessageID, ConversationID: in.ConversationID,
 		Interaction: in.Interaction, Party: in.FromParty, Attempts: e.Attempts, Reason: reason,
-		ContentType: "application/xml", Body: in.Payload, Entry: json.RawMessage(l.Data),
-	}
-	if !json.Valid(l.Data) {
-		dl.Entry = nil
+		ContentType: "application/xml", Body: in.Payload, Entry: entryJSON(l.Data),
 	}
 	sctx, cancel := storeCtx(ctx)
 	defer cancel()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/gateway/cancels"
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -93,13 +94,14 @@ func outcomeKey(in *Inbound, canon string) string {
 // is not acted on before it is durable.
 func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon string, op operation, body []byte) (*upstream.Response, bool, error) {
 	key := outcomeKey(in, canon)
-	sentBefore := false
+	sentBefore, noted := false, false
 	attemptAt := p.now().UTC()
 	if p.outcomes != nil {
-		b, ok, err := p.outcomes.GetReply(ctx, key)
+		b, ok, n, err := p.beginAttempt(ctx, in, key, canon, body, attemptAt)
 		if err != nil {
-			return nil, false, Deferred(fmt.Errorf("%s %s: recorded EPS answer unreadable (store unavailable): %w", in.Interaction, in.MessageID, err))
+			return nil, false, err
 		}
+		noted = n
 		if ok {
 			var rec recordedAnswer
 			if err := json.Unmarshal(b, &rec); err == nil && rec.Status != 0 {
@@ -107,8 +109,6 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 				return &upstream.Response{Status: rec.Status, Body: rec.Body}, true, nil
 			}
 			sentBefore, attemptAt = true, rec.At
-		} else if err := p.record(ctx, key, recordedAnswer{At: attemptAt}); err != nil {
-			return nil, false, Deferred(fmt.Errorf("%s %s: attempt could not be recorded (store unavailable): %w", in.Interaction, in.MessageID, err))
 		}
 	}
 	if sentBefore && canon == v3.NominatedReleaseRequest {
@@ -118,7 +118,7 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		p.log.Warn("nominated release sent again after an attempt whose answer is unknown: prescriptions EPS released then and porxgate did not submit cannot be recovered",
 			"interaction", in.Interaction, "message_id", in.MessageID, "from_party", in.FromParty)
 	}
-	if isPrescriptionOrder(canon) {
+	if isPrescriptionOrder(canon) && !noted {
 		p.noteNomination(ctx, body) // before EPS can release it
 	}
 	resp, err := p.call(ctx, op, body)
@@ -158,6 +158,50 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		p.forgetDelivered(ctx, body, resp)
 	}
 	return resp, false, nil
+}
+
+// AttemptLog is an OutcomeLog that reads the record under a key and,
+// when there is none, records the attempt and indexes the prescription's
+// nomination in one atomic step: one round trip to the store instead of
+// three (store.Memory and store.Redis satisfy it).
+type AttemptLog interface {
+	ReserveReply(ctx context.Context, key string, body []byte, ttl time.Duration, adds ...store.SetAddition) ([]byte, bool, error)
+}
+
+// beginAttempt returns what the outcome log holds under key (found true),
+// and otherwise records the attempt at at. With an AttemptLog that is one
+// step, which also indexes a prescription's nomination (noted true: the
+// first attempt noted it, so a replay does not again); otherwise a read,
+// then a write.
+func (p *EPSProcessor) beginAttempt(ctx context.Context, in *Inbound, key, canon string, body []byte, at time.Time) (kept []byte, found, noted bool, err error) {
+	if al, ok := p.outcomes.(AttemptLog); ok {
+		attempt, err := json.Marshal(recordedAnswer{At: at})
+		if err != nil {
+			return nil, false, false, fmt.Errorf("encode EPS attempt: %w", err)
+		}
+		var adds []store.SetAddition
+		if p.index != nil && isPrescriptionOrder(canon) {
+			if a, ok := nominationAddition(body); ok {
+				adds = append(adds, a)
+			}
+		}
+		kept, found, err = al.ReserveReply(ctx, key, attempt, p.outcomeTTL, adds...)
+		if err != nil {
+			return nil, false, false, Deferred(fmt.Errorf("%s %s: attempt could not be recorded (store unavailable): %w", in.Interaction, in.MessageID, err))
+		}
+		return kept, found, true, nil
+	}
+	kept, found, err = p.outcomes.GetReply(ctx, key)
+	if err != nil {
+		return nil, false, false, Deferred(fmt.Errorf("%s %s: recorded EPS answer unreadable (store unavailable): %w", in.Interaction, in.MessageID, err))
+	}
+	if found {
+		return kept, true, false, nil
+	}
+	if err := p.record(ctx, key, recordedAnswer{At: at}); err != nil {
+		return nil, false, false, Deferred(fmt.Errorf("%s %s: attempt could not be recorded (store unavailable): %w", in.Interaction, in.MessageID, err))
+	}
+	return nil, false, false, nil
 }
 
 // record keeps rec under key in the outcome log.

@@ -8,7 +8,10 @@ import (
 	"strings"
 	"time"
 
+	gojson "github.com/goccy/go-json"
+
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
 )
 
@@ -54,21 +57,60 @@ func (p *EPSProcessor) noteNomination(ctx context.Context, bundleJSON []byte) {
 	if p.index == nil {
 		return
 	}
-	b, err := fhir.ParseBundle(bundleJSON) // once, for the id and the nomination
-	if err != nil {
+	a, ok := nominationAddition(bundleJSON)
+	if !ok {
 		return
 	}
-	sp, err := sentPrescriptionIn(b)
-	if err != nil {
-		return
+	if err := p.index.SetAdd(ctx, a.Set, a.TTL, a.Members...); err != nil {
+		p.log.Warn("nomination not indexed: a lost release answer could not recover it", "prescription", a.Members[0], "index", a.Set, "err", err)
 	}
-	ods := nominatedIn(b)
-	if ods == "" {
-		return
+}
+
+// nominationAddition is the index entry of a prescription-order Bundle:
+// its short-form id in its nominated pharmacy's set; false when it names
+// no nominated pharmacy (or cannot be read).
+func nominationAddition(bundleJSON []byte) (store.SetAddition, bool) {
+	// Only the fields needed are decoded: the whole FHIR model of the
+	// Bundle cost as much as a tenth of the gateway's time per message.
+	var b struct {
+		Entry []struct {
+			Resource struct {
+				ResourceType    string            `json:"resourceType"`
+				GroupIdentifier *fhir.Identifier  `json:"groupIdentifier"`
+				Identifier      []fhir.Identifier `json:"identifier"`
+				DispenseRequest *struct {
+					Performer *struct {
+						Identifier *fhir.Identifier `json:"identifier"`
+					} `json:"performer"`
+				} `json:"dispenseRequest"`
+			} `json:"resource"`
+		} `json:"entry"`
 	}
-	if err := p.index.SetAdd(ctx, nominationSet(ods), nominationTTL, sp.ShortFormID); err != nil {
-		p.log.Warn("nomination not indexed: a lost release answer could not recover it", "prescription", sp.ShortFormID, "dispenser", ods, "err", err)
+	if err := gojson.Unmarshal(bundleJSON, &b); err != nil {
+		return store.SetAddition{}, false
 	}
+	shortForm, ods, items := "", "", 0
+	for _, e := range b.Entry {
+		mr := e.Resource
+		if mr.ResourceType != "MedicationRequest" {
+			continue
+		}
+		if g := mr.GroupIdentifier; g != nil && g.System == fhir.SystemShortFormID {
+			shortForm = strings.ToUpper(g.Value)
+		}
+		for _, id := range mr.Identifier {
+			if id.System == fhir.SystemLineItemID {
+				items++
+			}
+		}
+		if dr := mr.DispenseRequest; ods == "" && dr != nil && dr.Performer != nil && dr.Performer.Identifier != nil {
+			ods = dr.Performer.Identifier.Value
+		}
+	}
+	if shortForm == "" || items == 0 || ods == "" {
+		return store.SetAddition{}, false
+	}
+	return store.SetAddition{Set: nominationSet(ods), TTL: nominationTTL, Members: []string{shortForm}}, true
 }
 
 // nominatedPharmacy returns the ODS code of a prescription's nominated

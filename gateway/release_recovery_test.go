@@ -1,10 +1,14 @@
 package gateway
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/porxgate/porxgate/fhir"
 )
 
 // releaseAnswerJSON is a $release answer with the given prescription
@@ -100,4 +104,49 @@ func FuzzReleaseAnswer(f *testing.F) {
 			t.Errorf("merge changed the released ids: %v → %v", ids, got)
 		}
 	})
+}
+
+// TestNominationAdditionMatchesBundle: the narrow decode that indexes a
+// nomination finds what the whole Bundle decode finds, on every
+// prescription the project has, and nothing in what is not one.
+func TestNominationAdditionMatchesBundle(t *testing.T) {
+	files, err := filepath.Glob("../testdata/prescribe/*.json")
+	files = append(files, "../internal/loadgen/prescription.json")
+	if err != nil || len(files) == 1 {
+		t.Fatalf("no prescriptions: %v", err)
+	}
+	nominated := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, wantOK := "", false
+		if b, err := fhir.ParseBundle(raw); err == nil {
+			if sp, err := sentPrescriptionIn(b); err == nil {
+				if ods := nominatedIn(b); ods != "" {
+					want, wantOK = nominationSet(ods)+" "+sp.ShortFormID, true
+				}
+			}
+		}
+		a, ok := nominationAddition(raw)
+		got := ""
+		if ok {
+			got = a.Set + " " + strings.Join(a.Members, ",")
+		}
+		if ok != wantOK || got != want {
+			t.Errorf("%s: nominationAddition = %q (%v), want %q (%v)", filepath.Base(f), got, ok, want, wantOK)
+		}
+		if ok {
+			nominated++
+		}
+	}
+	if nominated == 0 {
+		t.Error("no nominated prescription among the fixtures: the test checks nothing")
+	}
+	for _, bad := range []string{``, `{`, `{"entry":[{"resource":{"resourceType":"MedicationRequest"}}]}`, `[]`} {
+		if a, ok := nominationAddition([]byte(bad)); ok {
+			t.Errorf("nominationAddition(%q) = %+v", bad, a)
+		}
+	}
 }

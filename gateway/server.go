@@ -69,8 +69,9 @@ func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Met
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
-	s.app.Post(PathEbXML, s.ebxmlRequest)
-	s.app.Post(PathSOAP, s.soapRequest)
+	doors := newAdmission(cfg.MaxInFlight, log, func(c *fiber.Ctx, t Transport) { s.msg.received(c, t, "busy") })
+	s.app.Post(PathEbXML, doors.wrap(TransportEbXML, s.ebxmlRequest))
+	s.app.Post(PathSOAP, doors.wrap(TransportSOAP, s.soapRequest))
 	s.app.Use("/mm", s.trackerAccess)
 	s.registerTrackerAPI()
 	return s

@@ -59,6 +59,10 @@ func DeliveryClient(cfg Config) (*http.Client, error) {
 	tr.TLSClientConfig = tc
 	tr.ResponseHeaderTimeout = cfg.DeliveryTimeout
 	tr.IdleConnTimeout = 90 * time.Second
+	// A connection kept for each delivery worker: with net/http's default
+	// of two per host, all but two workers delivering to one MHS opened
+	// (and, with TLS, handshook) a new connection for every message.
+	tr.MaxIdleConnsPerHost = max(cfg.DeliveryWorkers, 2)
 	if cfg.TracerProvider != nil { // a span per delivery attempt, traceparent sent to the MHS
 		return &http.Client{Transport: tracing.Transport{Next: tr, Tracer: tracing.Tracer(cfg.TracerProvider),
 			Name: func(*http.Request) string { return "deliver" }}, Timeout: cfg.DeliveryTimeout}, nil

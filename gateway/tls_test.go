@@ -200,3 +200,22 @@ func TestTLSConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDeliveryClientKeepsAConnectionPerWorker: the delivery client keeps
+// an idle connection per delivery worker, so that workers delivering to
+// one MHS reuse their connections instead of opening one per message.
+func TestDeliveryClientKeepsAConnectionPerWorker(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DeliveryWorkers = 24
+	c, err := DeliveryClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, ok := c.Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("transport %T, want *http.Transport", c.Transport)
+	}
+	if tr.MaxIdleConnsPerHost != 24 {
+		t.Fatalf("the transport keeps %d idle connections per host, want 24", tr.MaxIdleConnsPerHost)
+	}
+}

@@ -28,7 +28,7 @@ import (
 // answers as the legacy MHS, and prints the accept and processing rates and
 // the acknowledgement and answer latencies.
 func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("load", "[--target URL] [--n N] [--concurrency C | --rate R [--duration D]] [--timeout D]", `Sends a bounded load of Parent Prescriptions over ebXML to a gateway on
+	fs := newFlagSet("load", "[--target URL] [--n N] [--concurrency C | --rate R] [--duration D] [--timeout D]", `Sends a bounded load of Parent Prescriptions over ebXML to a gateway on
 this machine (loopback only), or to one it starts in-process, and plays the
 legacy MHS that takes the answers. Closed loop (--concurrency senders, each
 waiting for its 202) or open loop (--rate messages a second on schedule,
@@ -41,15 +41,15 @@ p99.9, max). Exits 1 when a message was refused or not processed in time.`)
 	upstream := fs.String("upstream", "", "in-process gateway only: EPS FHIR base URL on loopback (e.g. a separate `porxgate sim`); empty: the built-in simulator")
 	redisURL := fs.String("redis", "", "in-process gateway only: Redis URL; empty: the in-memory store")
 	receiver := fs.String("receiver", "127.0.0.1:0", "loopback address of the legacy MHS that takes the answers; empty: no receiver, drain measured from /admin/queues")
-	n := fs.Int("n", 1000, "prescriptions to send (open loop: 0 means --rate × --duration)")
+	n := fs.Int("n", 1000, "prescriptions to send; with --duration and no --n: open loop --rate × --duration, closed loop as many as fit in --duration")
 	conc := fs.Int("concurrency", 8, "closed loop: concurrent senders")
 	rateFlag := fs.Float64("rate", 0, "open loop: messages a second, sent on schedule whatever the answers; 0: closed loop")
-	duration := fs.Duration("duration", 0, "open loop: how long to send when -n is 0")
+	duration := fs.Duration("duration", 0, "how long to send, when --n is not given")
 	timeout := fs.Duration("timeout", 2*time.Minute, "bound on the whole run")
 	if ok, code := parseFlags(fs, args, stdout, stderr); !ok {
 		return code
 	}
-	if *rateFlag > 0 && *duration > 0 && !flagSet(fs, "n") {
+	if *duration > 0 && !flagSet(fs, "n") {
 		*n = 0
 	}
 	tpl, err := prescribe.PrescribeToV3(loadgen.PrescriptionOrder, mapping.Meta{},

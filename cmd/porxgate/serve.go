@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"runtime/debug"
 
 	"github.com/porxgate/porxgate/gateway"
 )
@@ -45,6 +46,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	cfg.TracerProvider = tp
 	level, _ := gateway.ParseLogLevel(cfg.LogLevel)
 	log := newLogger(stderr, level)
+	if getenv("GOMEMLIMIT") == "" && cfg.MemoryLimitMB > 0 {
+		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
+		log.Debug("soft memory limit", "mib", cfg.MemoryLimitMB)
+	}
 	if err := gateway.Run(ctx, cfg, log); err != nil {
 		log.Error("porxgate stopped", "err", err)
 		return 1

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,7 +17,10 @@ import (
 
 // Redis keeps the journal in Redis, under prefix+"journal:":
 //
-//	x:<id>   the exchange (JSON), expiring MaxAge after it started
+//	x:<id>   the exchange's head (JSON): everything but the steps, and how
+//	         many steps its list holds; expiring MaxAge after it started
+//	st:<id>  list of the exchange's steps, in arrival order: each the step
+//	         without its body as JSON, a newline, and the body as it is
 //	s:<id>   its summary (JSON), for listings, expiring alike
 //	t        sorted set of exchange ids by start time (ms)
 //	sz       hash of exchange id → stored size
@@ -24,13 +28,33 @@ import (
 //	ix:<v>   set of exchange ids carrying id v (lower case)
 //	acc      list of accesses (JSON), newest first, capped
 //
-// One writer per process merges events into an exchange with GET/SET; an
-// exchange is normally worked on by one replica at a time (it holds the
-// message's lease), so merges do not race in practice.
+// A step is written once, appended to its exchange's list: merging an
+// event reads and rewrites only the small head, never the payloads of the
+// steps before it, so a message's cost in the journal does not grow with
+// the steps it has. (Heads written before the list existed keep their
+// steps inline; they are read as they are.) One writer per process merges
+// events into an exchange; an exchange is normally worked on by one
+// replica at a time (it holds the message's lease), so merges do not race
+// in practice.
 type Redis struct {
 	c   redis.UniversalClient
 	p   string
 	ret Retention
+}
+
+// head is an exchange as x:<id> holds it: the exchange without the steps
+// of its list, and their number.
+type head struct {
+	Exchange
+	// ListSteps counts the steps in st:<id>.
+	ListSteps int `json:"listSteps,omitempty"`
+}
+
+// summary is the exchange's summary, counting the steps of its list.
+func (h *head) summary() Summary {
+	s := h.Summary()
+	s.Steps += h.ListSteps
+	return s
 }
 
 // NewRedis returns a Redis backend over c with keys under prefix.
@@ -44,11 +68,12 @@ func (r *Redis) Kind() string { return "redis" }
 // Apply implements Backend.
 func (r *Redis) Apply(ctx context.Context, ev Event) error { return r.ApplyAll(ctx, []Event{ev}) }
 
-// ApplyAll implements Backend: one read of every exchange the events
-// touch, the merges in memory, one transaction writing them back. The
-// exchanges are WATCHed, so a concurrent writer (RecordNow, another
-// replica) makes the transaction fail and it is redone on fresh reads:
-// no update is lost.
+// ApplyAll implements Backend: one read of the heads of every exchange
+// the events touch, the merges in memory, one transaction writing the
+// heads back and appending the new steps. The heads are WATCHed, so a
+// concurrent writer (RecordNow, another replica) makes the transaction
+// fail and it is redone on fresh reads: no update is lost. Retention by
+// size is one script.
 func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 	var order []string
 	byID := map[string][]Event{}
@@ -62,12 +87,30 @@ func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 	for i, id := range order {
 		keys[i] = r.p + "x:" + id
 	}
+	// The steps are encoded once, whatever the retries.
+	steps := make(map[string][]any, len(order))
+	for _, id := range order {
+		for _, ev := range byID[id] {
+			if ev.Step == nil {
+				continue
+			}
+			st := *ev.Step
+			if st.At.IsZero() {
+				st.At = ev.At
+			}
+			b, err := encodeStep(&st)
+			if err != nil {
+				return fmt.Errorf("journal: encode step of %s: %w", id, err)
+			}
+			steps[id] = append(steps[id], b)
+		}
+	}
 	var total *redis.IntCmd
 	var err error
 	for range 20 {
 		err = r.c.Watch(ctx, func(tx *redis.Tx) error {
 			var terr error
-			total, terr = r.merge(ctx, tx, order, keys, byID)
+			total, terr = r.merge(ctx, tx, order, keys, byID, steps)
 			return terr
 		}, keys...)
 		if !errors.Is(err, redis.TxFailedErr) {
@@ -83,60 +126,110 @@ func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 	return r.evictOverSize(ctx, order[len(order)-1])
 }
 
-// merge reads the exchanges under WATCH, applies the events and writes
-// them back in one MULTI/EXEC; it returns the new total size.
-func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, byID map[string][]Event) (*redis.IntCmd, error) {
+// encodeStep writes a step for its exchange's list: the step without its
+// body as JSON, a newline (JSON's own never holds one), then the body byte
+// for byte, so that a payload is neither escaped nor copied into a string
+// more than once.
+func encodeStep(st *Step) ([]byte, error) {
+	body := st.Body
+	meta := *st
+	meta.Body = ""
+	b, err := marshal(&meta)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(b)+1+len(body))
+	out = append(out, b...)
+	out = append(out, '\n')
+	return append(out, body...), nil
+}
+
+// decodeStep reads a step encodeStep wrote (or a step as JSON alone).
+func decodeStep(v string) (Step, error) {
+	meta, body, _ := strings.Cut(v, "\n")
+	var st Step
+	if err := json.Unmarshal([]byte(meta), &st); err != nil {
+		return Step{}, err
+	}
+	if body != "" {
+		st.Body = body
+	}
+	return st, nil
+}
+
+// marshal encodes v as JSON without escaping <, > and & (the steps carry
+// XML, which HTML escaping would make six times longer).
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// merge reads the heads under WATCH, applies the events and writes them
+// back with the new steps in one MULTI/EXEC; it returns the new total size.
+func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, byID map[string][]Event, steps map[string][]any) (*redis.IntCmd, error) {
 	vals, err := tx.MGet(ctx, keys...).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read exchanges: %w", err)
 	}
 	type write struct {
-		id, x, s string
-		size     int64
-		ttl      time.Duration
-		started  time.Time
-		newIDs   []string
+		id      string
+		x, s    []byte
+		delta   int64 // change of the exchange's stored size
+		ttl     time.Duration
+		started time.Time
+		newIDs  []string
 	}
 	var writes []write
 	var delta int64
 	for i, id := range order {
-		var x Exchange
+		var h head
 		var old int64
 		existed := false
 		if v, ok := vals[i].(string); ok {
-			if err := json.Unmarshal([]byte(v), &x); err != nil {
+			if err := json.Unmarshal([]byte(v), &h); err != nil {
 				return nil, fmt.Errorf("exchange %s unreadable: %w", id, err)
 			}
 			existed = true
-			ob, _ := json.Marshal(x.Summary())
+			ob, _ := marshal(h.summary())
 			old = int64(len(v) + len(ob))
 		}
 		before := map[string]bool{}
-		for _, v := range x.IDs.all() {
+		for _, v := range h.IDs.all() {
 			before[v] = true
 		}
+		var stepBytes int64
 		for _, ev := range byID[id] {
-			x.apply(ev)
+			ev.Step = nil // appended to the list
+			h.apply(ev)
 		}
-		nb, err := json.Marshal(&x)
+		for _, b := range steps[id] {
+			stepBytes += int64(len(b.([]byte)))
+		}
+		h.ListSteps += len(steps[id])
+		nb, err := marshal(&h)
 		if err != nil {
 			return nil, fmt.Errorf("encode exchange %s: %w", id, err)
 		}
-		sb, err := json.Marshal(x.Summary())
+		sb, err := marshal(h.summary())
 		if err != nil {
 			return nil, fmt.Errorf("encode summary %s: %w", id, err)
 		}
-		w := write{id: id, x: string(nb), s: string(sb), size: int64(len(nb) + len(sb)), started: x.Started,
-			ttl: time.Until(x.Started.Add(r.ret.MaxAge))}
+		w := write{id: id, x: nb, s: sb, delta: int64(len(nb)+len(sb)) + stepBytes - old, started: h.Started,
+			ttl: time.Until(h.Started.Add(r.ret.MaxAge))}
 		if w.ttl <= 0 {
 			w.ttl = time.Second
 		}
-		for _, v := range append(x.IDs.all(), x.ID) {
+		for _, v := range append(h.IDs.all(), h.ID) {
 			if !existed || !before[v] {
 				w.newIDs = append(w.newIDs, v)
 			}
 		}
-		delta += w.size - old
+		delta += w.delta
 		writes = append(writes, w)
 	}
 	var total *redis.IntCmd
@@ -144,8 +237,12 @@ func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, b
 		for _, w := range writes {
 			pipe.Set(ctx, r.p+"x:"+w.id, w.x, w.ttl)
 			pipe.Set(ctx, r.p+"s:"+w.id, w.s, w.ttl)
+			if st := steps[w.id]; len(st) > 0 {
+				pipe.RPush(ctx, r.p+"st:"+w.id, st...)
+				pipe.PExpire(ctx, r.p+"st:"+w.id, w.ttl)
+			}
 			pipe.ZAdd(ctx, r.p+"t", redis.Z{Score: float64(w.started.UnixMilli()), Member: w.id})
-			pipe.HSet(ctx, r.p+"sz", w.id, w.size)
+			pipe.HIncrBy(ctx, r.p+"sz", w.id, w.delta)
 			for _, v := range w.newIDs {
 				k := r.p + "ix:" + strings.ToLower(v)
 				pipe.SAdd(ctx, k, w.id)
@@ -158,24 +255,35 @@ func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, b
 	return total, err
 }
 
+// evictScript drops the oldest exchanges while the total size passes the
+// cap, never ARGV[3] (the one just written), at most 1000 at a time: one
+// round trip however many go. KEYS[1] bytes, KEYS[2] t, KEYS[3] sz;
+// ARGV[1] the key prefix, ARGV[2] the cap. Returns how many went.
+var evictScript = redis.NewScript(`
+local n = 0
+while n < 1000 do
+  local total = tonumber(redis.call('GET', KEYS[1]) or '0')
+  if total <= tonumber(ARGV[2]) then break end
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0)
+  if #oldest == 0 or oldest[1] == ARGV[3] then break end
+  local id = oldest[1]
+  local size = tonumber(redis.call('HGET', KEYS[3], id) or '0')
+  redis.call('DEL', ARGV[1] .. 'x:' .. id, ARGV[1] .. 's:' .. id, ARGV[1] .. 'st:' .. id)
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('HDEL', KEYS[3], id)
+  redis.call('DECRBY', KEYS[1], size)
+  n = n + 1
+end
+return n
+`)
+
 // evictOverSize drops the oldest exchanges while the total passes MaxBytes,
 // never keep (the one just written).
 func (r *Redis) evictOverSize(ctx context.Context, keep string) error {
-	for range 1000 {
-		total, err := r.c.Get(ctx, r.p+"bytes").Int64()
-		if err != nil || total <= r.ret.MaxBytes {
-			return nil
-		}
-		oldest, err := r.c.ZRange(ctx, r.p+"t", 0, 0).Result()
-		if err != nil {
-			return fmt.Errorf("journal: oldest exchange: %w", err)
-		}
-		if len(oldest) == 0 || oldest[0] == keep {
-			return nil
-		}
-		if err := r.remove(ctx, oldest[0]); err != nil {
-			return err
-		}
+	err := evictScript.Run(ctx, r.c, []string{r.p + "bytes", r.p + "t", r.p + "sz"},
+		r.p, strconv.FormatInt(r.ret.MaxBytes, 10), keep).Err()
+	if err != nil {
+		return fmt.Errorf("journal: drop the oldest exchanges: %w", err)
 	}
 	return nil
 }
@@ -184,7 +292,7 @@ func (r *Redis) evictOverSize(ctx context.Context, keep string) error {
 func (r *Redis) remove(ctx context.Context, id string) error {
 	size, _ := r.c.HGet(ctx, r.p+"sz", id).Int64()
 	pipe := r.c.TxPipeline()
-	pipe.Del(ctx, r.p+"x:"+id, r.p+"s:"+id)
+	pipe.Del(ctx, r.p+"x:"+id, r.p+"s:"+id, r.p+"st:"+id)
 	pipe.ZRem(ctx, r.p+"t", id)
 	pipe.HDel(ctx, r.p+"sz", id)
 	pipe.DecrBy(ctx, r.p+"bytes", size)
@@ -194,19 +302,38 @@ func (r *Redis) remove(ctx context.Context, id string) error {
 	return nil
 }
 
-// Get implements Backend.
+// Get implements Backend: the head and the steps of its list, in one
+// round trip; the steps ordered by time (stable: those of one time in
+// the order they came).
 func (r *Redis) Get(ctx context.Context, id string) (*Exchange, error) {
-	b, err := r.c.Get(ctx, r.p+"x:"+id).Bytes()
+	pipe := r.c.Pipeline()
+	hc := pipe.Get(ctx, r.p+"x:"+id)
+	lc := pipe.LRange(ctx, r.p+"st:"+id, 0, -1)
+	_, _ = pipe.Exec(ctx) // each command carries its own error
+	b, err := hc.Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("journal: read exchange %s: %w", id, err)
 	}
-	var x Exchange
-	if err := json.Unmarshal(b, &x); err != nil {
+	list, err := lc.Result()
+	if err != nil {
+		return nil, fmt.Errorf("journal: read the steps of exchange %s: %w", id, err)
+	}
+	var h head
+	if err := json.Unmarshal(b, &h); err != nil {
 		return nil, fmt.Errorf("journal: exchange %s unreadable: %w", id, err)
 	}
+	x := h.Exchange
+	for _, v := range list {
+		st, err := decodeStep(v)
+		if err != nil {
+			return nil, fmt.Errorf("journal: a step of exchange %s unreadable: %w", id, err)
+		}
+		x.Steps = append(x.Steps, st)
+	}
+	sort.SliceStable(x.Steps, func(i, j int) bool { return x.Steps[i].At.Before(x.Steps[j].At) })
 	return &x, nil
 }
 

@@ -69,18 +69,25 @@ type Delivery struct {
 
 // Item returns the store item that queues d, due at due.
 func (d Delivery) Item(due time.Time) (store.Item, error) {
-	b, err := json.Marshal(d)
+	head := d
+	head.Body = nil
+	b, err := Encode(d, head, d.Body)
 	if err != nil {
 		return store.Item{}, fmt.Errorf("encode delivery %s: %w", d.MessageID, err)
 	}
 	return store.Item{Queue: Queue, ID: d.MessageID, Data: b, Due: due}, nil
 }
 
-// DecodeDelivery reads a queued delivery.
+// DecodeDelivery reads a queued delivery (framed as Item writes it, or as
+// JSON alone, as porxgate wrote it before).
 func DecodeDelivery(b []byte) (Delivery, error) {
 	var d Delivery
-	if err := json.Unmarshal(b, &d); err != nil {
+	body, framed, err := Unframe(b, &d)
+	if err != nil {
 		return Delivery{}, fmt.Errorf("decode delivery: %w", err)
+	}
+	if framed {
+		d.Body = body
 	}
 	if d.MessageID == "" {
 		return Delivery{}, fmt.Errorf("decode delivery: no messageId")

@@ -36,5 +36,52 @@
 //	                                    with the persist duration as TTL
 //
 // The gateway's queues are "inbox" (accepted ebXML messages waiting for the
-// processor) and "outbox" (ebXML messages waiting for delivery).
+// processor) and "outbox" (ebXML messages waiting for delivery). A queue
+// entry is JSON (goccy/go-json); readers also take it framed, its JSON head,
+// a newline, then the message's bytes as they are (outbox.Frame), which the
+// next release writes (outbox.FramedWrites) once every replica reads it.
+//
+// # Round trips per message
+//
+// One ebXML prescription (SyncReply, answered asynchronously, journal in
+// Redis) costs seven round trips to Redis, each one command or one Lua
+// script (EVALSHA; atomic, so nothing is half done), none of which can be
+// dropped without losing a durability step:
+//
+//  1. front door, Accept: SET seen NX PX, then HSET item + ZADD inbox due
+//     (acceptScript); only then the 202 Acknowledgment
+//  2. inbox worker, Claim: ZRANGEBYSCORE, HGET data, HSET token, ZADD lease
+//     end (claimScript)
+//  3. EPS processor, ReserveReply: GET the recorded EPS answer; when there
+//     is none, SET the attempt PX and SADD + PEXPIRE the prescription's
+//     nomination (reserveScript)
+//  4. (the EPS call)
+//  5. EPS processor, PutReply: SET the EPS answer PX, before it is acted on
+//  6. inbox worker, Complete: HGET token, DEL item, ZREM, then HSET item +
+//     ZADD outbox due for the answer (completeScript)
+//  7. delivery worker, Claim of the outbox entry (claimScript)
+//  8. (the POST to the MHS)
+//  9. delivery worker, Complete (completeScript)
+//
+// A lease is extended (extendScript) only while one message's work runs
+// longer than a third of the lease (10 s by default). The journal's writer
+// adds, per batch of up to 512 events (about five per message), WATCH,
+// MGET of the exchanges' heads, one MULTI/EXEC (SET head and summary,
+// RPUSH + PEXPIRE of the new steps, ZADD, HINCRBY, SADD + EXPIRE of the id
+// index, INCRBY): three round trips, and once over its size cap one EVALSHA that
+// drops the oldest exchanges (gateway/journal). Idle workers poll with one
+// Claim per worker per --poll-interval, and a worker is woken at once when
+// work is queued.
+//
+// Before this layout the same message cost nine round trips (the recorded
+// answer read, the attempt written and the nomination indexed one by one)
+// and the journal read and rewrote every exchange whole at each event and
+// dropped old exchanges with four round trips each. What remains apart
+// could only be merged by writing a record later than it is made durable
+// today (the EPS answer with the Complete, for example), which the
+// exactly-once rules forbid.
+//
+// Over SOAP (sync) a message costs SET seen NX PX (MarkSeen), the same
+// ReserveReply and PutReply around the EPS call, then SET reply PX and
+// PEXPIRE seen for duplicates (PutReply, Touch).
 package store

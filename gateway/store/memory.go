@@ -14,10 +14,15 @@ type Memory struct {
 	queues  map[string]map[string]*memItem
 	dead    [][]byte // newest last
 	replies map[string]memReply
-	sets    map[string]memSet
-	seq     uint64
-	now     func() time.Time
-	closed  bool
+	// replyOrder lists the replies oldest first, and replyBytes is what
+	// they hold: past MemoryReplyCap the oldest are dropped.
+	replyOrder []replyRef
+	replyBytes int
+	replyCap   int // MemoryReplyCap
+	sets       map[string]memSet
+	seq        uint64
+	now        func() time.Time
+	closed     bool
 }
 
 // memItem is one queued item of a Memory store.
@@ -32,7 +37,21 @@ type memItem struct {
 type memReply struct {
 	body []byte
 	exp  time.Time
+	seq  uint64 // which put made it (replyOrder)
 }
+
+// replyRef names one put of a reply in replyOrder.
+type replyRef struct {
+	key string
+	seq uint64
+}
+
+// MemoryReplyCap bounds the bytes of the replies and EPS outcome records a
+// Memory store keeps; past it the oldest are dropped before they expire.
+// The records serve replays, which come within minutes of the first
+// processing, and the in-memory store keeps nothing across a restart
+// anyway: without the cap a day's records (their TTL) grew with the rate.
+const MemoryReplyCap = 64 << 20
 
 // NewMemory returns an empty in-memory store. now may be nil for time.Now;
 // it governs the expiry of seen keys and replies (queue operations take
@@ -42,11 +61,12 @@ func NewMemory(now func() time.Time) *Memory {
 		now = time.Now
 	}
 	return &Memory{
-		seen:    map[string]time.Time{},
-		queues:  map[string]map[string]*memItem{},
-		replies: map[string]memReply{},
-		sets:    map[string]memSet{},
-		now:     now,
+		seen:     map[string]time.Time{},
+		queues:   map[string]map[string]*memItem{},
+		replies:  map[string]memReply{},
+		replyCap: MemoryReplyCap,
+		sets:     map[string]memSet{},
+		now:      now,
 	}
 }
 
@@ -112,8 +132,45 @@ func (m *Memory) sweep(now time.Time) {
 	}
 	for k, r := range m.replies {
 		if !now.Before(r.exp) {
-			delete(m.replies, k)
+			m.dropReply(k)
 		}
+	}
+}
+
+// putReply keeps body under key for ttl, dropping the oldest replies past
+// MemoryReplyCap; the caller holds mu.
+func (m *Memory) putReply(now time.Time, key string, body []byte, ttl time.Duration) {
+	m.dropReply(key)
+	m.seq++
+	m.replies[key] = memReply{body: append([]byte(nil), body...), exp: now.Add(ttl), seq: m.seq}
+	m.replyBytes += len(key) + len(body)
+	m.replyOrder = append(m.replyOrder, replyRef{key: key, seq: m.seq})
+	for m.replyBytes > m.replyCap && len(m.replyOrder) > 1 {
+		ref := m.replyOrder[0]
+		m.replyOrder = m.replyOrder[1:]
+		if r, ok := m.replies[ref.key]; ok && r.seq == ref.seq {
+			m.dropReply(ref.key)
+		}
+	}
+	if len(m.replies)%1024 == 0 {
+		m.sweep(now)
+	}
+	if len(m.replyOrder) > 2*len(m.replies)+1024 { // refs of replies gone: compact
+		live := m.replyOrder[:0:0]
+		for _, ref := range m.replyOrder {
+			if r, ok := m.replies[ref.key]; ok && r.seq == ref.seq {
+				live = append(live, ref)
+			}
+		}
+		m.replyOrder = live
+	}
+}
+
+// dropReply forgets the reply under key, if any; the caller holds mu.
+func (m *Memory) dropReply(key string) {
+	if r, ok := m.replies[key]; ok {
+		m.replyBytes -= len(key) + len(r.body)
+		delete(m.replies, key)
 	}
 }
 
@@ -124,11 +181,7 @@ func (m *Memory) PutReply(_ context.Context, key string, body []byte, ttl time.D
 	if m.closed {
 		return ErrClosed
 	}
-	now := m.now()
-	m.replies[key] = memReply{body: append([]byte(nil), body...), exp: now.Add(ttl)}
-	if len(m.replies)%1024 == 0 {
-		m.sweep(now)
-	}
+	m.putReply(m.now(), key, body, ttl)
 	return nil
 }
 

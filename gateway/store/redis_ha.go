@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -105,6 +106,14 @@ func ClusterPrefix(prefix string) string {
 	return "{" + strings.TrimSuffix(prefix, ":") + "}:"
 }
 
+// MinPoolSize is the fewest connections the client keeps to Redis when the
+// URL sets no pool_size. go-redis's own default is ten per GOMAXPROCS,
+// which gives a gateway pinned to one core ten connections for its inbox
+// and delivery workers, its front door's requests and the journal's
+// writer together: under load they queue for a connection (and time out)
+// while Redis is idle.
+const MinPoolSize = 64
+
 // OpenRedis connects to the Redis o names, with key prefix (DefaultPrefix
 // when empty; as a hash tag on a Cluster). The connection is checked
 // lazily; call Ping to check it now.
@@ -119,17 +128,24 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
+	pool := base.PoolSize
+	if pool == 0 { // not set by the URL's pool_size
+		pool = max(MinPoolSize, 10*runtime.GOMAXPROCS(0))
+	}
+	base.PoolSize = pool
 	var client redis.UniversalClient
 	switch {
 	case len(o.ClusterAddrs) > 0:
 		prefix = ClusterPrefix(prefix)
 		client = redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs: o.ClusterAddrs, Username: base.Username, Password: base.Password, TLSConfig: base.TLSConfig,
+			PoolSize: pool,
 		})
 	case len(o.SentinelAddrs) > 0:
 		client = redis.NewFailoverClient(&redis.FailoverOptions{
 			MasterName: o.MasterName, SentinelAddrs: o.SentinelAddrs, SentinelPassword: o.SentinelPassword,
 			Username: base.Username, Password: base.Password, DB: base.DB, TLSConfig: base.TLSConfig,
+			PoolSize: pool,
 		})
 	default:
 		client = redis.NewClient(base)

@@ -20,7 +20,12 @@ func (m *Memory) SetAdd(_ context.Context, set string, ttl time.Duration, member
 	if m.closed {
 		return ErrClosed
 	}
-	now := m.now()
+	m.setAddLocked(m.now(), set, ttl, members)
+	return nil
+}
+
+// setAddLocked is SetAdd for a caller that holds mu.
+func (m *Memory) setAddLocked(now time.Time, set string, ttl time.Duration, members []string) {
 	s, ok := m.sets[set]
 	if !ok || !now.Before(s.exp) {
 		s = memSet{members: map[string]bool{}}
@@ -30,7 +35,6 @@ func (m *Memory) SetAdd(_ context.Context, set string, ttl time.Duration, member
 	}
 	s.exp = now.Add(ttl)
 	m.sets[set] = s
-	return nil
 }
 
 // SetMembers implements Store.

@@ -137,3 +137,39 @@ func TestSets(t *testing.T) {
 		})
 	}
 }
+
+// replyReserver is what both stores offer beside Store: the attempt
+// record of the EPS processor in one step.
+type replyReserver interface {
+	ReserveReply(ctx context.Context, key string, body []byte, ttl time.Duration, adds ...store.SetAddition) ([]byte, bool, error)
+}
+
+// TestReserveReply: the first reservation writes the reply and the set
+// members; a second finds the first's reply and writes nothing.
+func TestReserveReply(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			r := s.(replyReserver)
+			got, found, err := r.ReserveReply(ctx, "k", []byte("first"), time.Hour,
+				store.SetAddition{Set: "nom", TTL: time.Hour, Members: []string{"RX1"}}, store.SetAddition{Set: "empty", TTL: time.Hour})
+			if err != nil || found || got != nil {
+				t.Fatalf("first reservation = %q, %v, %v; want nothing found", got, found, err)
+			}
+			got, found, err = r.ReserveReply(ctx, "k", []byte("second"), time.Hour,
+				store.SetAddition{Set: "nom", TTL: time.Hour, Members: []string{"RX2"}})
+			if err != nil || !found || string(got) != "first" {
+				t.Fatalf("second reservation = %q, %v, %v; want the first's reply", got, found, err)
+			}
+			if b, ok, err := s.GetReply(ctx, "k"); err != nil || !ok || string(b) != "first" {
+				t.Fatalf("GetReply = %q, %v, %v", b, ok, err)
+			}
+			if m, err := s.SetMembers(ctx, "nom"); err != nil || len(m) != 1 || m[0] != "RX1" {
+				t.Fatalf("set members %v, %v; want only the first reservation's", m, err)
+			}
+			if m, _ := s.SetMembers(ctx, "empty"); len(m) != 0 {
+				t.Fatalf("an addition without members made %v", m)
+			}
+		})
+	}
+}

@@ -44,7 +44,8 @@ type Options struct {
 	// sends none.
 	AdminToken string
 	// Messages is how many prescriptions to send (each with its own ids).
-	// In open-loop mode zero means Rate × Duration.
+	// Zero with a Duration: in open-loop mode Rate × Duration, in
+	// closed-loop mode as many as the senders get through in Duration.
 	Messages int
 	// Concurrency is how many senders post at once in closed-loop mode.
 	Concurrency int
@@ -53,7 +54,7 @@ type Options struct {
 	// own, and every latency is measured from the time the message was due
 	// (so a slow gateway cannot hide its queueing: no coordinated omission).
 	Rate float64
-	// Duration is how long an open-loop run sends, when Messages is zero.
+	// Duration is how long a run sends, when Messages is zero.
 	Duration time.Duration
 	// Timeout bounds the whole run, sending and draining.
 	Timeout time.Duration
@@ -177,7 +178,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		r.openLoop(ctx, start)
 	} else {
 		r.res.Mode = "closed-loop"
-		r.closedLoop(ctx)
+		r.closedLoop(ctx, start)
 	}
 	r.res.AcceptElapsed = time.Since(start)
 	r.res.Ack = r.ack.summary()
@@ -211,8 +212,10 @@ func (o Options) check() error {
 		return errors.New("load: rate must not be negative")
 	case o.Rate > 0 && o.Messages <= 0 && o.Duration <= 0:
 		return errors.New("load: an open-loop run needs a message count or a duration")
-	case o.Rate == 0 && (o.Messages <= 0 || o.Concurrency <= 0):
-		return errors.New("load: messages and concurrency must be positive")
+	case o.Rate == 0 && o.Concurrency <= 0:
+		return errors.New("load: concurrency must be positive")
+	case o.Rate == 0 && o.Messages <= 0 && o.Duration <= 0:
+		return errors.New("load: a closed-loop run needs a message count or a duration")
 	case o.Timeout <= 0:
 		return errors.New("load: timeout must be positive")
 	}
@@ -220,19 +223,21 @@ func (o Options) check() error {
 }
 
 // closedLoop sends with o.Concurrency senders, each waiting for its answer
-// before the next; a message is due when its sender picks it up.
-func (r *run) closedLoop(ctx context.Context) {
+// before the next; a message is due when its sender picks it up. With no
+// message count the senders stop once o.Duration has passed.
+func (r *run) closedLoop(ctx context.Context, start time.Time) {
 	var (
 		next atomic.Int64
 		wg   sync.WaitGroup
 	)
+	end := start.Add(r.o.Duration)
 	for w := 0; w < r.o.Concurrency; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= r.o.Messages || ctx.Err() != nil {
+				if r.o.Messages > 0 && i >= r.o.Messages || r.o.Messages <= 0 && !time.Now().Before(end) || ctx.Err() != nil {
 					return
 				}
 				r.one(ctx, i, time.Now())

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,6 +78,33 @@ func TestRunSendsDistinctValidPrescriptions(t *testing.T) {
 	}
 	if len(seen) != 50 {
 		t.Fatalf("%d distinct short-form ids, want 50", len(seen))
+	}
+}
+
+// TestClosedLoopByDuration runs a closed loop bounded by time, not count:
+// the senders keep going until the duration has passed, then stop.
+func TestClosedLoopByDuration(t *testing.T) {
+	var got atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/admin/queues" {
+			_, _ = io.WriteString(w, `{"inbox":0}`)
+			return
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		got.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	const d = 300 * time.Millisecond
+	res, err := Run(context.Background(), Options{Target: srv.URL, Duration: d, Concurrency: 2, Timeout: 10 * time.Second, Template: []byte(template)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted == 0 || res.Refused != 0 || int64(res.Sent) != got.Load() || !res.Drained {
+		t.Fatalf("result %+v, server saw %d", res, got.Load())
+	}
+	if res.AcceptElapsed < d {
+		t.Fatalf("senders stopped after %s, before the %s duration", res.AcceptElapsed, d)
 	}
 }
 
@@ -248,6 +276,8 @@ func TestOptionsCheck(t *testing.T) {
 		{"open loop by count", func(o *Options) { o.Rate, o.Concurrency = 10, 0 }, true},
 		{"open loop by duration", func(o *Options) { o.Rate, o.Messages, o.Duration = 10, 0, time.Second }, true},
 		{"open loop with nothing to send", func(o *Options) { o.Rate, o.Messages = 10, 0 }, false},
+		{"closed loop by duration", func(o *Options) { o.Messages, o.Duration = 0, time.Second }, true},
+		{"closed loop with nothing to send", func(o *Options) { o.Messages = 0 }, false},
 		{"negative rate", func(o *Options) { o.Rate = -1 }, false},
 		{"no senders", func(o *Options) { o.Concurrency = 0 }, false},
 		{"no timeout", func(o *Options) { o.Timeout = 0 }, false},
