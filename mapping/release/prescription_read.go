@@ -38,8 +38,7 @@ func readReleasedPrescription(comp v3.Node, interaction string, sigRaw []byte, r
 	if !pp.Exists() {
 		return nil
 	}
-	cp := pp.El.Copy()
-	add := stripReleaseAdditions(pp, cp)
+	cp, add := withoutReleaseAdditions(pp)
 	r, node := v3.NewReader(interaction, cp)
 	node.Path = pp.Path
 	b := prescribe.ReadParentPrescription(node, sigRaw, env)
@@ -65,29 +64,39 @@ func readReleasedPrescription(comp v3.Node, interaction string, sigRaw []byte, r
 	return b
 }
 
-// stripReleaseAdditions takes the release additions out of cp (a copy of
-// pp) and returns the statuses they held. A typeId PORX_MT122003UK32
-// becomes the prescriber's PORX_MT132004UK31.
-func stripReleaseAdditions(pp v3.Node, cp *etree.Element) releaseAdditions {
+// withoutReleaseAdditions returns pp as the prescriber wrote it, with what
+// Spine adds on release taken out, and the statuses those additions held. A
+// typeId PORX_MT122003UK32 becomes the prescriber's PORX_MT132004UK31. The
+// result is a path copy: the elements on the paths to what is taken out are
+// new, every other element is pp's own, shared and only read (their parent
+// is still pp's element of the same tag).
+func withoutReleaseAdditions(pp v3.Node) (*etree.Element, releaseAdditions) {
 	add := releaseAdditions{itemStatus: map[string]statusName{}}
+	cp := shallowElement(pp.El)
 	if tid := cp.SelectElement("typeId"); tid != nil && tid.SelectAttrValue("extension", "") == releasePayloadType {
-		tid.CreateAttr("extension", core.ParentPrescriptionTypeID)
+		ntid := shallowElement(tid)
+		ntid.CreateAttr("extension", core.ParentPrescriptionTypeID)
+		replaceChild(cp, tid, ntid)
 	}
-	rx := cp.FindElement("pertinentInformation1/pertinentPrescription")
-	if rx == nil {
-		return add
+	pi1 := cp.SelectElement("pertinentInformation1")
+	if pi1 == nil || pi1.SelectElement("pertinentPrescription") == nil {
+		return cp, add
 	}
+	npi1 := shallowElement(pi1)
+	replaceChild(cp, pi1, npi1)
+	rx := shallowElement(pi1.SelectElement("pertinentPrescription"))
+	replaceChild(npi1, pi1.SelectElement("pertinentPrescription"), rx)
 	rxNode := pp.Opt("pertinentInformation1").Opt("pertinentPrescription")
 	if rel := rx.SelectElement("pertinentInformation10"); rel != nil {
 		val := rxNode.Opt("pertinentInformation10").Child("pertinentPrescriptionStatus").Child("value")
 		if code := core.V3Code(val, v3.OIDPrescriptionStatus); code != "" {
 			add.status = &statusName{code, val.OptAttr("displayName")}
 		}
-		rx.RemoveChild(rel)
+		dropChild(rx, rel)
 	}
 	for _, tag := range [...]string{"pertinentInformation9", "pertinentInformation11"} {
 		if rel := rx.SelectElement(tag); rel != nil {
-			rx.RemoveChild(rel)
+			dropChild(rx, rel)
 		}
 	}
 	items := rxNode.All("pertinentInformation2")
@@ -108,9 +117,45 @@ func stripReleaseAdditions(pp v3.Node, cp *etree.Element) releaseAdditions {
 		if code := core.V3Code(val, v3.OIDItemStatus); code != "" {
 			add.itemStatus[id] = statusName{code, val.OptAttr("displayName")}
 		}
-		li.RemoveChild(is)
+		nrel, nli := shallowElement(rel), shallowElement(li)
+		dropChild(nli, is)
+		replaceChild(nrel, li, nli)
+		replaceChild(rx, rel, nrel)
 	}
-	return add
+	return cp, add
+}
+
+// shallowElement returns a new element with el's name and attributes whose
+// children are el's own tokens, shared, not copied.
+func shallowElement(el *etree.Element) *etree.Element {
+	cp := etree.NewElement(el.Tag)
+	cp.Space = el.Space
+	for _, a := range el.Attr {
+		cp.CreateAttr(a.FullKey(), a.Value)
+	}
+	cp.Child = append(make([]etree.Token, 0, len(el.Child)), el.Child...)
+	return cp
+}
+
+// replaceChild puts repl where old stands among parent's children.
+func replaceChild(parent, old, repl *etree.Element) {
+	for i, t := range parent.Child {
+		if t == etree.Token(old) {
+			parent.Child[i] = repl
+			return
+		}
+	}
+}
+
+// dropChild takes el out of parent's children (a shallowElement's, so
+// without touching el's own parent).
+func dropChild(parent, el *etree.Element) {
+	for i, t := range parent.Child {
+		if t == etree.Token(el) {
+			parent.Child = append(parent.Child[:i], parent.Child[i+1:]...)
+			return
+		}
+	}
 }
 
 // addReleaseExtensions puts the statuses on the MedicationRequests and the

@@ -94,17 +94,24 @@ func releaseShell(prr *etree.Element, h *releaseHead) *etree.Element {
 	if prr == nil {
 		return nil
 	}
-	orig := prr.Copy()
+	// The shell is the response without its components: copy everything
+	// else, and stand one placeholder where the components were, without
+	// copying the prescriptions only to drop them.
+	orig := etree.NewElement(prr.Tag)
+	orig.Space = prr.Space
+	for _, a := range prr.Attr {
+		orig.CreateAttr(a.FullKey(), a.Value)
+	}
 	placed := false
-	for _, ch := range orig.ChildElements() {
-		if ch.Tag != "component" {
+	for _, t := range prr.Child {
+		if ch, ok := t.(*etree.Element); ok && ch.Tag == "component" {
+			if !placed {
+				orig.AddChild(etree.NewElement(releaseComponentsPlaceholder))
+				placed = true
+			}
 			continue
 		}
-		if !placed {
-			orig.InsertChildAt(ch.Index(), etree.NewElement(releaseComponentsPlaceholder))
-			placed = true
-		}
-		orig.RemoveChild(ch)
+		orig.AddChild(copyToken(t))
 	}
 	if !placed {
 		eff := orig.SelectElement("effectiveTime")
@@ -170,4 +177,24 @@ func releaseParameters(h *releaseHead, bundles []*fhir.Bundle, env core.Env) (*f
 		{Name: ParamFailedPrescriptions, Resource: failed},
 		headParameter(h),
 	}}, nil
+}
+
+// copyToken returns a deep copy of a child token of an element.
+func copyToken(t etree.Token) etree.Token {
+	switch t := t.(type) {
+	case *etree.Element:
+		return t.Copy()
+	case *etree.CharData:
+		if t.IsCData() {
+			return etree.NewCData(t.Data)
+		}
+		return etree.NewText(t.Data)
+	case *etree.Comment:
+		return etree.NewComment(t.Data)
+	case *etree.ProcInst:
+		return etree.NewProcInst(t.Target, t.Inst)
+	case *etree.Directive:
+		return etree.NewDirective(t.Data)
+	}
+	return nil
 }
