@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,7 +36,7 @@ func TestArrows(t *testing.T) {
 	for pkg, ok := range allowed {
 		imports := packageImports(t, filepath.Join(root, pkg), mod)
 		for _, imp := range imports {
-			if !contains(ok, imp) && !strings.HasPrefix(imp, "internal/") {
+			if !slices.Contains(ok, imp) && !strings.HasPrefix(imp, "internal/") {
 				t.Errorf("%s imports %s; it may import only %v", pkg, imp, ok)
 			}
 		}
@@ -85,13 +86,4 @@ func packageImports(t *testing.T, dir, mod string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

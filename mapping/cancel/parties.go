@@ -1,7 +1,6 @@
 package cancel
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -28,7 +27,7 @@ func addCancelAgentPerson(c *core.BundleContext, parent *etree.Element, role *fh
 		return el
 	}
 	return applyLayout(el, role.Extension, func(n v3.Node) *etree.Element {
-		return regenAgentPerson(readCancelAgentPerson(n, counterIDs()))
+		return regenAgentPerson(readCancelAgentPerson(n, core.CountingIDs()))
 	})
 }
 
@@ -186,16 +185,6 @@ func regenPatient(p *fhir.Patient) *etree.Element {
 		return nil
 	}
 	return el
-}
-
-// counterIDs returns a generator of throwaway UUIDs for resources that are
-// only written back, never sent.
-func counterIDs() func() string {
-	n := 0
-	return func() string {
-		n++
-		return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
-	}
 }
 
 // layoutExtension returns an ExtensionV3Layout holding the element of n when

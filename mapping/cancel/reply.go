@@ -74,7 +74,7 @@ func readCancelRequestNodes(request []byte) (*cancelRequestNodes, error) {
 	p.Shape(subject, nil, "CancellationRequest")
 	cr := subject.Child("CancellationRequest")
 	// Check the whole request; the bundle itself is not needed.
-	readCancellationRequest(p, cr, core.Env{NewID: counterIDs()})
+	readCancellationRequest(p, cr, core.Env{NewID: core.CountingIDs()})
 	if err := r.Err(); err != nil {
 		return nil, err
 	}

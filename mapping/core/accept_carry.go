@@ -2,7 +2,6 @@ package core
 
 import (
 	"crypto/sha256"
-	"fmt"
 
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -43,11 +42,7 @@ func KeepingToFHIR(toFHIR func([]byte, Env) ([]byte, Meta, error), toV3 func([]b
 		renv := env
 		renv.KeepV3 = false
 		renv.Family = fam
-		n := 0
-		renv.NewID = func() string {
-			n++
-			return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
-		}
+		renv.NewID = CountingIDs()
 		diff := ""
 		got, err := toV3(body, meta, renv)
 		if err != nil {

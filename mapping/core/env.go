@@ -120,13 +120,16 @@ func FixedEnv() Env {
 // interaction id family, and ids counting up from
 // 00000000-0000-4000-8000-000000000001, one sequence per call.
 func FixedEnvAt(now time.Time, family v3.Family) Env {
+	return Env{Now: now, Family: family, NewID: CountingIDs()}
+}
+
+// CountingIDs returns a generator of predictable UUIDs counting up from
+// 00000000-0000-4000-8000-000000000001: for exact tests and examples, and
+// for resources that are only written back, never sent.
+func CountingIDs() func() string {
 	n := 0
-	return Env{
-		Now:    now,
-		Family: family,
-		NewID: func() string {
-			n++
-			return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
-		},
+	return func() string {
+		n++
+		return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
 	}
 }

@@ -128,12 +128,19 @@ func withoutReleaseAdditions(pp v3.Node) (*etree.Element, releaseAdditions) {
 // shallowElement returns a new element with el's name and attributes whose
 // children are el's own tokens, shared, not copied.
 func shallowElement(el *etree.Element) *etree.Element {
+	cp := bareElement(el)
+	cp.Child = append(make([]etree.Token, 0, len(el.Child)), el.Child...)
+	return cp
+}
+
+// bareElement returns a new element with el's name and attributes and no
+// children.
+func bareElement(el *etree.Element) *etree.Element {
 	cp := etree.NewElement(el.Tag)
 	cp.Space = el.Space
 	for _, a := range el.Attr {
 		cp.CreateAttr(a.FullKey(), a.Value)
 	}
-	cp.Child = append(make([]etree.Token, 0, len(el.Child)), el.Child...)
 	return cp
 }
 

@@ -97,11 +97,7 @@ func releaseShell(prr *etree.Element, h *releaseHead) *etree.Element {
 	// The shell is the response without its components: copy everything
 	// else, and stand one placeholder where the components were, without
 	// copying the prescriptions only to drop them.
-	orig := etree.NewElement(prr.Tag)
-	orig.Space = prr.Space
-	for _, a := range prr.Attr {
-		orig.CreateAttr(a.FullKey(), a.Value)
-	}
+	orig := bareElement(prr)
 	placed := false
 	for _, t := range prr.Child {
 		if ch, ok := t.(*etree.Element); ok && ch.Tag == "component" {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/porxgate/porxgate/mapping/core"
 )
 
 // simTrackerAnswer is a searchset as the simulator's GET /Task writes it: no
@@ -211,7 +213,7 @@ func TestTrackerToFHIRMalformed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := TrackerJSONToFHIR([]byte(tt.body), trackerIDs())
+			_, err := TrackerJSONToFHIR([]byte(tt.body), core.CountingIDs())
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want one containing %q", err, tt.want)
 			}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/url"
 	"testing"
+
+	"github.com/porxgate/porxgate/mapping/core"
 )
 
 // FuzzTrackerJSONToFHIR feeds arbitrary bytes to the legacy tracker reader.
@@ -19,7 +21,7 @@ func FuzzTrackerJSONToFHIR(f *testing.F) {
 		if err != nil {
 			return
 		}
-		fhirJSON, err := TrackerJSONToFHIR(data, trackerIDs())
+		fhirJSON, err := TrackerJSONToFHIR(data, core.CountingIDs())
 		if err != nil {
 			return
 		}

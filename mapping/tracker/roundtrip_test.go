@@ -2,7 +2,6 @@ package tracker
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,15 +12,6 @@ import (
 	"github.com/porxgate/porxgate/internal/corpustest"
 	"github.com/porxgate/porxgate/mapping/core"
 )
-
-// trackerIDs returns a generator of distinct, predictable ids.
-func trackerIDs() func() string {
-	n := 0
-	return func() string {
-		n++
-		return fmt.Sprintf("00000000-0000-4000-8000-%012d", n)
-	}
-}
 
 // trackerJSONEqual reports whether two JSON texts hold the same value.
 func trackerJSONEqual(t testing.TB, a, b []byte) bool {
@@ -43,7 +33,7 @@ func trackerRoundTrip(t testing.TB, data []byte) (fhirJSON, back []byte) {
 	if err != nil {
 		t.Fatalf("reading the legacy JSON: %v", err)
 	}
-	fhirJSON, err = TrackerJSONToFHIR(data, trackerIDs())
+	fhirJSON, err = TrackerJSONToFHIR(data, core.CountingIDs())
 	if err != nil {
 		t.Fatalf("legacy → FHIR: %v", err)
 	}
@@ -95,7 +85,7 @@ func TestTrackerCorpusFHIRShape(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := TrackerJSONToFHIR(data, trackerIDs())
+		out, err := TrackerJSONToFHIR(data, core.CountingIDs())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,8 @@ package tracker
 import (
 	"bytes"
 	"testing"
+
+	"github.com/porxgate/porxgate/mapping/core"
 )
 
 // FuzzParseTraceJSON feeds arbitrary bytes to the documented tracker's
@@ -34,7 +36,7 @@ func FuzzParseTraceJSON(f *testing.F) {
 		if err != nil {
 			return
 		}
-		res, err := TrackerToFHIR(r, trackerIDs())
+		res, err := TrackerToFHIR(r, core.CountingIDs())
 		if err != nil {
 			return
 		}

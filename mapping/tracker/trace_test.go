@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/porxgate/porxgate/mapping/core"
 )
 
 // The documentation's examples (nhsconnect/spine-eps-tracker, "Search for
@@ -132,7 +134,7 @@ func TestTraceDocExamplesThroughFHIR(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := TrackerToFHIR(r, trackerIDs())
+			res, err := TrackerToFHIR(r, core.CountingIDs())
 			if err != nil {
 				t.Fatal(err)
 			}
