@@ -1,6 +1,10 @@
 package fhir
 
-import json "github.com/goccy/go-json"
+import (
+	"slices"
+
+	json "github.com/goccy/go-json"
+)
 
 // Reading and writing a Bundle in one pass. Entry's own UnmarshalJSON and
 // MarshalJSON handle every entry (inline ones too) but go over each
@@ -85,28 +89,67 @@ type bundleOut struct {
 	Entry []plainEntry `json:"entry,omitempty"`
 }
 
-// encodable returns what to encode for v: for a Bundle without inline
-// entries, the Bundle with its entries' resourceTypes stamped (as
-// Entry.MarshalJSON stamps them) and encoded in the same pass; otherwise v.
+// encodable returns what to encode for v: a Bundle without inline
+// entries, or Parameters holding one, is encoded in the same pass as the
+// Bundles nested in it (see encodableResource); anything else is v.
 func encodable(v any) any {
-	b, ok := v.(*Bundle)
-	if !ok || b == nil {
-		return v
+	if r, ok := v.(Resource); ok {
+		return encodableResource(r)
 	}
-	for _, e := range b.Entry {
-		if e.Inline != nil {
-			return v
-		}
-	}
-	out := bundleOut{plainBundle: (*plainBundle)(b), Entry: make([]plainEntry, len(b.Entry))}
-	for i, e := range b.Entry {
-		if e.Resource != nil {
-			Stamp(e.Resource)
-		}
-		out.Entry[i] = plainEntry(e)
-	}
-	return out
+	return v
 }
+
+// encodableResource returns what to encode for r: for a Bundle without
+// inline entries, the Bundle with its entries' resourceTypes stamped (as
+// Entry.MarshalJSON stamps them) and its entries, and the Bundles in them,
+// encoded in the same pass; for Parameters, a copy whose parameters'
+// resources are made encodable so (a $release answer's Bundle of Bundles);
+// otherwise r. Without it each nested entry is encoded apart and its bytes
+// checked and copied into its parent once for each level it is nested.
+func encodableResource(r Resource) Resource {
+	switch x := r.(type) {
+	case *Bundle:
+		if x == nil {
+			return r
+		}
+		for _, e := range x.Entry {
+			if e.Inline != nil {
+				return r
+			}
+		}
+		out := &bundleOut{plainBundle: (*plainBundle)(x), Entry: make([]plainEntry, len(x.Entry))}
+		for i, e := range x.Entry {
+			if e.Resource != nil {
+				e.Resource = encodableResource(Stamp(e.Resource))
+			}
+			out.Entry[i] = plainEntry(e)
+		}
+		return out
+	case *Parameters:
+		if x == nil || !slices.ContainsFunc(x.Parameter, func(p Parameter) bool { return isBundle(p.Resource) }) {
+			return r
+		}
+		cp := *x
+		cp.Parameter = slices.Clone(x.Parameter)
+		for i, p := range cp.Parameter {
+			if isBundle(p.Resource) {
+				cp.Parameter[i].Resource = encodableResource(p.Resource)
+			}
+		}
+		return &cp
+	}
+	return r
+}
+
+// isBundle reports whether r is a (non-nil) *Bundle.
+func isBundle(r Resource) bool {
+	b, ok := r.(*Bundle)
+	return ok && b != nil
+}
+
+// GetResourceType implements Resource, so that an encodable Bundle can
+// stand where its Bundle stood.
+func (*bundleOut) GetResourceType() string { return "Bundle" }
 
 // peekResourceType returns the resourceType of a resource whose first
 // member is a plain "resourceType" string, as resources are usually

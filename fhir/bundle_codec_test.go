@@ -197,3 +197,55 @@ func TestModelledTypeAsNewResource(t *testing.T) {
 		}
 	}
 }
+
+// TestNestedOnePassMatchesGeneral checks that Bundles nested in Parameters
+// and in other Bundles (a $release answer's shape) encode in one pass as
+// the general way encodes them, resourceTypes stamped at every level, and
+// that a Bundle with an inline entry anywhere still goes the general way.
+func TestNestedOnePassMatchesGeneral(t *testing.T) {
+	message := func(id string) *Bundle {
+		return &Bundle{ResourceType: "Bundle", ID: id, Type: "message", Entry: []Entry{
+			{FullURL: "urn:uuid:" + id + "-mr", Resource: &MedicationRequest{Base: Base{ID: id + "-mr"}, Status: "active"}},
+			{FullURL: "urn:uuid:" + id + "-pt", Resource: &Patient{Base: Base{ID: id + "-pt"}, Gender: "female"}},
+			{FullURL: "urn:uuid:" + id + "-empty"},
+		}}
+	}
+	searchset := func(bs ...*Bundle) *Bundle {
+		n := len(bs)
+		s := &Bundle{ResourceType: "Bundle", ID: "set", Type: "searchset", Total: &n}
+		for _, b := range bs {
+			s.Entry = append(s.Entry, Entry{FullURL: "urn:uuid:" + b.ID, Resource: b, Search: &EntrySearch{Mode: "match"}})
+		}
+		return s
+	}
+	withInline := message("c")
+	withInline.Entry = append(withInline.Entry, Entry{Inline: &OperationOutcome{Issue: []Issue{{Severity: "error", Code: "invalid"}}}})
+	text := "<&> as written"
+	cases := map[string]Resource{
+		"parameters of bundles of bundles": &Parameters{Base: Base{ResourceType: "Parameters", ID: "p"}, Parameter: []Parameter{
+			{Name: "passedPrescriptions", Resource: searchset(message("a"), message("b"))},
+			{Name: "failedPrescriptions", Resource: searchset()},
+			{Name: "note", ValueString: &text},
+			{Name: "outcome", Resource: &OperationOutcome{Base: Base{ResourceType: "OperationOutcome"}, Issue: []Issue{{Severity: "information", Code: "informational"}}}},
+		}},
+		"bundle of bundles":              searchset(message("a"), message("b")),
+		"inline entry nested":            searchset(message("a"), withInline),
+		"parameters without a bundle":    &Parameters{Base: Base{ResourceType: "Parameters"}, Parameter: []Parameter{{Name: "note", ValueString: &text}}},
+		"parameters with a nil bundle":   &Parameters{Base: Base{ResourceType: "Parameters"}, Parameter: []Parameter{{Name: "x", Resource: (*Bundle)(nil)}}},
+		"bundle with a nil bundle entry": &Bundle{ResourceType: "Bundle", Entry: []Entry{{Resource: (*Bundle)(nil)}}},
+	}
+	for name, r := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := generalMarshal(t, r); !bytes.Equal(got, want) {
+				t.Errorf("one-pass encoding differs:\n%s\nwant\n%s", got, want)
+			}
+			if strings.Contains(name, "bundles") && !bytes.Contains(got, []byte(`"resource":{"resourceType":"MedicationRequest"`)) {
+				t.Errorf("nested resourceType not stamped first: %s", got)
+			}
+		})
+	}
+}

@@ -15,42 +15,69 @@ func unprefix(root *etree.Element) {
 	if !hasPrefixedV3(root) {
 		return
 	}
-	// Resolve every element's namespace before any declaration changes.
-	ns := map[*etree.Element]string{}
-	var resolve func(e *etree.Element)
-	resolve = func(e *etree.Element) {
-		ns[e] = e.NamespaceURI()
-		for _, c := range e.ChildElements() {
-			resolve(c)
+	u := unprefixer{scope: make([]nsBinding, 0, 8)}
+	u.walk(root, "")
+}
+
+// nsBinding is one namespace declaration in scope: prefix "" is the
+// default namespace.
+type nsBinding struct{ prefix, uri string }
+
+// unprefixer walks a document once, keeping the declarations of the
+// original document in scope (so each element's namespace is resolved
+// before its own declarations change) without a map or per-element
+// slices.
+type unprefixer struct{ scope []nsBinding }
+
+// lookup is the namespace bound to prefix in the original document at the
+// current element ("" when unbound).
+func (u *unprefixer) lookup(prefix string) string {
+	for i := len(u.scope) - 1; i >= 0; i-- {
+		if u.scope[i].prefix == prefix {
+			return u.scope[i].uri
 		}
 	}
-	resolve(root)
-	var walk func(e *etree.Element, parentDefault string)
-	walk = func(e *etree.Element, parentDefault string) {
-		def := parentDefault
-		if a := e.SelectAttr("xmlns"); a != nil && a.Space == "" {
+	return ""
+}
+
+// walk rewrites e and its descendants; parentDefault is the default
+// namespace of e's parent in the rewritten document.
+func (u *unprefixer) walk(e *etree.Element, parentDefault string) {
+	mark := len(u.scope)
+	def := parentDefault
+	// Pushed last to first, so that, as in etree, an element's first
+	// declaration of a prefix is the one found.
+	for i := len(e.Attr) - 1; i >= 0; i-- {
+		switch a := e.Attr[i]; {
+		case a.Space == "xmlns":
+			u.scope = append(u.scope, nsBinding{a.Key, a.Value})
+		case a.Space == "" && a.Key == "xmlns":
+			u.scope = append(u.scope, nsBinding{"", a.Value})
 			def = a.Value
 		}
-		if ns[e] == Namespace && e.Space != "" {
-			e.Space = ""
-			if def != Namespace {
-				e.CreateAttr("xmlns", Namespace)
-				def = Namespace
-			}
-		} else if ns[e] == "" && e.Space == "" && def != "" {
-			e.CreateAttr("xmlns", "") // stays in no namespace
-			def = ""
+	}
+	ns := u.lookup(e.Space)
+	if ns == Namespace && e.Space != "" {
+		e.Space = ""
+		if def != Namespace {
+			e.CreateAttr("xmlns", Namespace)
+			def = Namespace
 		}
-		for i := len(e.Attr) - 1; i >= 0; i-- {
-			if a := e.Attr[i]; a.Space == "xmlns" && a.Value == Namespace {
-				e.Attr = append(e.Attr[:i], e.Attr[i+1:]...)
-			}
-		}
-		for _, c := range e.ChildElements() {
-			walk(c, def)
+	} else if ns == "" && e.Space == "" && def != "" {
+		e.CreateAttr("xmlns", "") // stays in no namespace
+		def = ""
+	}
+	for i := len(e.Attr) - 1; i >= 0; i-- {
+		if a := e.Attr[i]; a.Space == "xmlns" && a.Value == Namespace {
+			e.Attr = append(e.Attr[:i], e.Attr[i+1:]...)
 		}
 	}
-	walk(root, "")
+	for _, t := range e.Child {
+		if c, ok := t.(*etree.Element); ok {
+			u.walk(c, def)
+		}
+	}
+	u.scope = u.scope[:mark]
 }
 
 // hasPrefixedV3 reports whether any element is in the v3 namespace through

@@ -6,6 +6,7 @@ import (
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // EPSParentPrescription returns the ParentPrescription element that the EPS
@@ -23,7 +24,7 @@ func EPSParentPrescription(body []byte, env core.Env) (*etree.Element, error) {
 		mr.Extension = withoutPorxgateExtensions(mr.Extension)
 	}
 	c := core.NewBundleContext(b, prescribeInteraction(core.Meta{}, env))
-	subject := etree.NewElement("subject")
+	subject := v3.NewHolder("subject")
 	WriteParentPrescription(c, subject, env)
 	if err := c.Err(); err != nil {
 		return nil, err

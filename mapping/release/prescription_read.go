@@ -193,7 +193,7 @@ func addReleaseExtensions(b *fhir.Bundle, add releaseAdditions, requestRef strin
 func regenerateReleased(b *fhir.Bundle, env core.Env) *etree.Element {
 	e := env
 	c := core.NewBundleContext(b, "")
-	parent := etree.NewElement("PrescriptionReleaseResponse")
+	parent := v3.NewHolder("PrescriptionReleaseResponse")
 	writeReleasedPrescription(c, parent, e)
 	if c.Failed() {
 		return nil

@@ -110,7 +110,7 @@ func carryRejection(rj *etree.Element, h *releaseHead, oo *fhir.OperationOutcome
 		if c.Failed() {
 			return nil
 		}
-		sub := etree.NewElement("subject")
+		sub := v3.NewHolder("subject")
 		hh := *h
 		hh.effectiveTime = viaFHIRTime(h.effectiveTime)
 		writeRejectBody(c, sub, &hh, oo, rej)

@@ -155,7 +155,7 @@ func carryReleaseRequest(pl, ap *etree.Element, p *fhir.Parameters, role *fhir.P
 		if p.Meta != nil {
 			q.effective, _ = core.V3TimestampFromFHIR(p.Meta.LastUpdated)
 		}
-		subject := etree.NewElement("subject")
+		subject := v3.NewHolder("subject")
 		writeReleaseRequest(c, subject, q)
 		if c.Failed() {
 			return nil

@@ -113,7 +113,7 @@ func releaseShell(prr *etree.Element, h *releaseHead) *etree.Element {
 		eff := orig.SelectElement("effectiveTime")
 		insertAfter(orig, eff, etree.NewElement(releaseComponentsPlaceholder))
 	}
-	sub := etree.NewElement("subject")
+	sub := v3.NewHolder("subject")
 	hh := *h
 	hh.shell = nil
 	hh.effectiveTime = viaFHIRTime(h.effectiveTime)

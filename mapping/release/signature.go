@@ -115,8 +115,10 @@ func signatureTextElements(root *etree.Element) []*etree.Element {
 			out = append(out, e)
 			return
 		}
-		for _, ch := range e.ChildElements() {
-			walk(ch)
+		for _, t := range e.Child {
+			if ch, ok := t.(*etree.Element); ok {
+				walk(ch)
+			}
 		}
 	}
 	walk(root)
