@@ -78,24 +78,33 @@ func buildMedicationRequests(p *parentPrescription, t fhirTimes, patient *fhir.P
 		v := json.Number(strconv.Itoa(n - 1))
 		return &v
 	}
+	// What every item refers to the same way is made once.
+	subjectURL, requesterURL, longID := core.FullURL(patient.ID), core.FullURL(author.Role.ID), strings.ToLower(p.longID)
+	respURL := ""
+	if separate {
+		respURL = core.FullURL(resp.Role.ID)
+	}
 	out := make([]*fhir.MedicationRequest, 0, len(p.items))
+	parts := make([]medicationRequestParts, len(p.items))
 	for i, it := range p.items {
+		a := &parts[i]
 		id := strings.ToLower(it.id)
-		mr := &fhir.MedicationRequest{Base: fhir.Base{ResourceType: "MedicationRequest", ID: id}}
-		mr.Extension = append(mr.Extension, fhir.Extension{URL: fhir.ExtensionPrescriptionType,
-			ValueCoding: &fhir.Coding{System: fhir.CodeSystemPrescriptionType, Code: p.prescType}})
+		mr := &a.mr
+		mr.ResourceType, mr.ID = "MedicationRequest", id
+		a.typeCoding = fhir.Coding{System: fhir.CodeSystemPrescriptionType, Code: p.prescType}
+		mr.Extension = append(a.ext[:0], fhir.Extension{URL: fhir.ExtensionPrescriptionType, ValueCoding: &a.typeCoding})
 		if separate {
-			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionResponsiblePractitioner,
-				ValueReference: &fhir.Reference{Reference: core.FullURL(resp.Role.ID)}})
+			a.responsible = fhir.Reference{Reference: respURL}
+			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionResponsiblePractitioner, ValueReference: &a.responsible})
 		}
 		for _, e := range it.endorsements {
 			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionPrescriptionEndorsement,
 				ValueCodeableConcept: &fhir.CodeableConcept{Coding: []fhir.Coding{{System: core.CodeSystemEndorsement, Code: e}}}})
 		}
 		if t.review != "" {
-			review := t.review
-			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionUKCoreRepeatInformation,
-				Extension: []fhir.Extension{{URL: "authorisationExpiryDate", ValueDateTime: &review}}})
+			a.review = t.review
+			a.reviewExt[0] = fhir.Extension{URL: "authorisationExpiryDate", ValueDateTime: &a.review}
+			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionUKCoreRepeatInformation, Extension: a.reviewExt[:]})
 		}
 		if i == 0 {
 			mr.Extension = append(mr.Extension, porxgateExtensions(p, t, course)...)
@@ -108,31 +117,44 @@ func buildMedicationRequests(p *parentPrescription, t fhirTimes, patient *fhir.P
 			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionControlledDrug,
 				Extension: []fhir.Extension{{URL: "quantityWords", ValueString: &words}}})
 		}
-		mr.Identifier = []fhir.Identifier{{System: fhir.SystemLineItemID, Value: id}}
+		a.identifier[0] = fhir.Identifier{System: fhir.SystemLineItemID, Value: id}
+		mr.Identifier = a.identifier[:]
 		mr.Status = "active"
 		mr.Intent = intent
-		mr.Category = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: core.CodeSystemMedicationRequestCategory, Code: category, Display: categoryDisplay}}}}
-		mr.MedicationCodeableConcept = &fhir.CodeableConcept{Coding: []fhir.Coding{{System: fhir.SystemSNOMED, Code: it.code, Display: it.display}}}
-		mr.Subject = &fhir.Reference{Reference: core.FullURL(patient.ID)}
+		a.categoryCoding[0] = fhir.Coding{System: core.CodeSystemMedicationRequestCategory, Code: category, Display: categoryDisplay}
+		a.category[0] = fhir.CodeableConcept{Coding: a.categoryCoding[:]}
+		mr.Category = a.category[:]
+		a.medicationCoding[0] = fhir.Coding{System: fhir.SystemSNOMED, Code: it.code, Display: it.display}
+		a.medication = fhir.CodeableConcept{Coding: a.medicationCoding[:]}
+		mr.MedicationCodeableConcept = &a.medication
+		a.subject = fhir.Reference{Reference: subjectURL}
+		mr.Subject = &a.subject
 		mr.AuthoredOn = t.author
-		mr.Requester = &fhir.Reference{Reference: core.FullURL(author.Role.ID)}
-		mr.GroupIdentifier = &fhir.Identifier{System: fhir.SystemShortFormID, Value: p.shortID,
-			Extension: []fhir.Extension{{URL: fhir.ExtensionPrescriptionID,
-				ValueIdentifier: &fhir.Identifier{System: fhir.SystemLongFormID, Value: strings.ToLower(p.longID)}}}}
+		a.requester = fhir.Reference{Reference: requesterURL}
+		mr.Requester = &a.requester
+		a.longID = fhir.Identifier{System: fhir.SystemLongFormID, Value: longID}
+		a.groupExt[0] = fhir.Extension{URL: fhir.ExtensionPrescriptionID, ValueIdentifier: &a.longID}
+		a.group = fhir.Identifier{System: fhir.SystemShortFormID, Value: p.shortID, Extension: a.groupExt[:]}
+		mr.GroupIdentifier = &a.group
 		if course != "" {
-			mr.CourseOfTherapyType = &fhir.CodeableConcept{Coding: []fhir.Coding{{System: core.CourseOfTherapySystem(course), Code: course, Display: courseDisplay}}}
+			a.courseCoding[0] = fhir.Coding{System: core.CourseOfTherapySystem(course), Code: course, Display: courseDisplay}
+			a.course = fhir.CodeableConcept{Coding: a.courseCoding[:]}
+			mr.CourseOfTherapyType = &a.course
 		}
 		if it.instructions.note != "" {
 			mr.Note = []fhir.Annotation{{Text: it.instructions.note}}
 		}
-		mr.DosageInstruction = []fhir.Dosage{{Text: it.dosage}}
-		dr := &fhir.DispenseRequest{
-			Extension: []fhir.Extension{{URL: fhir.ExtensionPerformerSiteType,
-				ValueCoding: &fhir.Coding{System: core.CodeSystemDispensingSitePreference, Code: p.dsp}}},
-			Quantity: &fhir.Quantity{Value: it.qty, Unit: it.unit, System: fhir.SystemSNOMED, Code: it.unitCode},
-		}
+		a.dosage[0] = fhir.Dosage{Text: it.dosage}
+		mr.DosageInstruction = a.dosage[:]
+		dr := &a.dispense
+		a.siteCoding = fhir.Coding{System: core.CodeSystemDispensingSitePreference, Code: p.dsp}
+		a.dispenseExt[0] = fhir.Extension{URL: fhir.ExtensionPerformerSiteType, ValueCoding: &a.siteCoding}
+		dr.Extension = a.dispenseExt[:]
+		a.quantity = fhir.Quantity{Value: it.qty, Unit: it.unit, System: fhir.SystemSNOMED, Code: it.unitCode}
+		dr.Quantity = &a.quantity
 		if t.validityStart != "" || t.validityEnd != "" {
-			dr.ValidityPeriod = &fhir.Period{Start: t.validityStart, End: t.validityEnd}
+			a.validity = fhir.Period{Start: t.validityStart, End: t.validityEnd}
+			dr.ValidityPeriod = &a.validity
 		}
 		if course == core.CourseContinuousRepeatDispense && p.high != "" {
 			mr.BasedOn = []fhir.Reference{erdBasedOn(id, p.low, p.high)}
@@ -141,16 +163,53 @@ func buildMedicationRequests(p *parentPrescription, t fhirTimes, patient *fhir.P
 			dr.NumberOfRepeatsAllowed = repeatsAllowed(it)
 		}
 		if p.supplyDays != "" {
-			dr.ExpectedSupplyDuration = &fhir.Quantity{Value: json.Number(p.supplyDays), Unit: "day", System: fhir.SystemUCUM, Code: "d"}
+			a.supply = fhir.Quantity{Value: json.Number(p.supplyDays), Unit: "day", System: fhir.SystemUCUM, Code: "d"}
+			dr.ExpectedSupplyDuration = &a.supply
 		}
 		if p.performer != "" {
-			dr.Performer = &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemODS, Value: p.performer}}
+			a.performerID = fhir.Identifier{System: fhir.SystemODS, Value: p.performer}
+			a.performer = fhir.Reference{Identifier: &a.performerID}
+			dr.Performer = &a.performer
 		}
 		mr.DispenseRequest = dr
-		mr.Substitution = &fhir.Substitution{AllowedBoolean: new(bool)}
+		mr.Substitution = &a.substitution
+		a.substitution.AllowedBoolean = &a.substitutionAllowed
 		out = append(out, mr)
 	}
 	return out
+}
+
+// medicationRequestParts holds a MedicationRequest read from a line item
+// and the small values it points to, so that each item is one allocation
+// instead of some twenty-five. Nothing else points into it; slices taken
+// from its arrays are full (or, for ext, grow past it when appended to).
+type medicationRequestParts struct {
+	mr                  fhir.MedicationRequest
+	ext                 [4]fhir.Extension
+	typeCoding          fhir.Coding
+	responsible         fhir.Reference
+	review              string
+	reviewExt           [1]fhir.Extension
+	identifier          [1]fhir.Identifier
+	category            [1]fhir.CodeableConcept
+	categoryCoding      [1]fhir.Coding
+	medication          fhir.CodeableConcept
+	medicationCoding    [1]fhir.Coding
+	subject, requester  fhir.Reference
+	group, longID       fhir.Identifier
+	groupExt            [1]fhir.Extension
+	course              fhir.CodeableConcept
+	courseCoding        [1]fhir.Coding
+	dosage              [1]fhir.Dosage
+	dispense            fhir.DispenseRequest
+	dispenseExt         [1]fhir.Extension
+	siteCoding          fhir.Coding
+	quantity, supply    fhir.Quantity
+	validity            fhir.Period
+	performer           fhir.Reference
+	performerID         fhir.Identifier
+	substitution        fhir.Substitution
+	substitutionAllowed bool
 }
 
 // erdBasedOn is the basedOn of a repeat-dispensing item: the EPS repeat
