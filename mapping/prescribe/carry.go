@@ -32,14 +32,19 @@ const (
 
 // carryUnrepresented compares pp with the v3 written back from b and adds
 // ExtensionV3Original to b's MedicationRequests for each part that differs.
-func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) {
+// It returns what was written back when it was pp's like (nothing had to be
+// carried), else nil.
+func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) *etree.Element {
 	mrs := fhir.EntriesOf[*fhir.MedicationRequest](b)
 	if len(mrs) == 0 || !pp.Exists() {
-		return
+		return nil
 	}
 	regen := regenerateParentPrescription(b, env)
-	if regen == nil || core.SameElement(pp.El, regen, InSignature) {
-		return
+	if regen == nil {
+		return nil
+	}
+	if core.SameElement(pp.El, regen, InSignature) {
+		return regen
 	}
 	find := func(root *etree.Element, path ...string) *etree.Element {
 		el := root
@@ -62,7 +67,7 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) {
 	carry(mrs[0], partResponsibleParty, find(pp.El, append(rx, "responsibleParty", "AgentPerson")...), find(regen, append(rx, "responsibleParty", "AgentPerson")...))
 	origRx, regenRx := find(pp.El, rx...), find(regen, rx...)
 	if origRx == nil || regenRx == nil {
-		return
+		return nil
 	}
 	origItems, regenItems := origRx.SelectElements("pertinentInformation2"), regenRx.SelectElements("pertinentInformation2")
 	for i, mr := range mrs {
@@ -78,6 +83,7 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) {
 	if again := regenerateParentPrescription(b, env); again == nil || !core.SameElement(pp.El, again, InSignature) {
 		mrs[0].Extension = append(mrs[0].Extension, core.V3OriginalExtension(PartParentPrescription, WithoutSignature(pp.El)))
 	}
+	return nil
 }
 
 // InSignature tells the elements of signatureText, which the Provenance

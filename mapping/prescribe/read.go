@@ -67,6 +67,32 @@ type lineItem struct {
 // must be set (fresh resource ids). Parts the FHIR cannot say are carried
 // verbatim (see carry.go). Problems are recorded on pp's Reader.
 func ReadParentPrescription(pp v3.Node, raw []byte, env core.Env) *fhir.Bundle {
+	b, _, _ := readParentPrescription(pp, raw, env)
+	return b
+}
+
+// ReadParentPrescriptionWritten is ReadParentPrescription that also returns
+// the ParentPrescription the Bundle writes back (as WriteParentPrescription
+// writes it from FHIR that came from outside) when that is pp's like, so
+// that nothing had to be carried; nil otherwise. The caller may change it.
+// A caller that adds to the Bundle only what WriteParentPrescription does
+// not read can compare with it instead of writing the Bundle again.
+func ReadParentPrescriptionWritten(pp v3.Node, raw []byte, env core.Env) (*fhir.Bundle, *etree.Element) {
+	b, written, sig := readParentPrescription(pp, raw, env)
+	if written != nil && strings.TrimSpace(sig) != "" {
+		// Written back as a regeneration, the signature was not checked
+		// as it is when the FHIR comes from outside (signatureFor).
+		if _, err := decodeSignature(sig); err != nil {
+			written = nil
+		}
+	}
+	return b, written
+}
+
+// readParentPrescription is ReadParentPrescription, with what
+// carryUnrepresented wrote back when nothing had to be carried (else nil)
+// and the signature's base64 as read.
+func readParentPrescription(pp v3.Node, raw []byte, env core.Env) (*fhir.Bundle, *etree.Element, string) {
 	newID := env.NewID
 	var p parentPrescription
 	p.id = pp.Child("id").Attr("root")
@@ -133,8 +159,8 @@ func ReadParentPrescription(pp v3.Node, raw []byte, env core.Env) *fhir.Bundle {
 		addProvenance(b, &p, times, mrs, authorRes, newID)
 	}
 	fillMessageHeader(mh, &p, patient, authorRes, mrs)
-	carryUnrepresented(pp, b, env)
-	return b
+	written := carryUnrepresented(pp, b, env)
+	return b, written, p.signature
 }
 
 // readPrescriptionIDs reads the long-form (UUID) and short-form ids.

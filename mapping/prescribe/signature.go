@@ -3,6 +3,7 @@ package prescribe
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -26,17 +27,22 @@ func signatureFor(c *core.BundleContext, sigText *etree.Element, o *prescription
 	if c.Trusted {
 		return &core.SignaturePlacement{El: sigText}
 	}
-	data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(o.signature.Data))
-	if err != nil {
-		c.Fail(o.sigPath+".data", "invalid signature format: not base64: %v", err)
-		return nil
-	}
-	raw, err := checkSignatureFragment(data)
+	raw, err := decodeSignature(o.signature.Data)
 	if err != nil {
 		c.Fail(o.sigPath+".data", "invalid signature format: %v", err)
 		return nil
 	}
 	return &core.SignaturePlacement{El: sigText, Raw: raw}
+}
+
+// decodeSignature returns the fragment a Provenance signature's data (base64)
+// holds, checked by checkSignatureFragment.
+func decodeSignature(data string) ([]byte, error) {
+	dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(data))
+	if err != nil {
+		return nil, fmt.Errorf("not base64: %w", err)
+	}
+	return checkSignatureFragment(dec)
 }
 
 // checkSignatureFragment checks that decoded signature data is an XML

@@ -30,18 +30,33 @@ type releaseAdditions struct {
 // element as it was in the message (nil: serialise it); requestRef is the
 // release request id the response answers (MessageHeader.response).
 func readReleasedPrescription(comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env) *fhir.Bundle {
+	b, written, pp := readReleasedBundle(comp, interaction, sigRaw, requestRef, env)
+	if b == nil {
+		return nil
+	}
+	if regen := releasedFrom(b, written, env); regen == nil || !core.SameElement(pp.El, regen, prescribe.InSignature) {
+		carryReleasedVerbatim(b, pp.El)
+	}
+	return b
+}
+
+// readReleasedBundle is readReleasedPrescription before the released
+// prescription is compared with what the Bundle writes: the Bundle (nil on
+// failure), what the prescribing mapper wrote back from it (see
+// releasedFrom) and the component's ParentPrescription.
+func readReleasedBundle(comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env) (*fhir.Bundle, *etree.Element, v3.Node) {
 	tpl := comp.Child("templateId")
 	if root := tpl.Attr("root"); root != "" && root != oidReleaseTemplate {
 		tpl.Fail("unknown template root %q (want %s)", root, oidReleaseTemplate)
 	}
 	pp := comp.Child("ParentPrescription")
 	if !pp.Exists() {
-		return nil
+		return nil, nil, pp
 	}
 	cp, add := withoutReleaseAdditions(pp)
 	r, node := v3.NewReader(interaction, cp)
 	node.Path = pp.Path
-	b := prescribe.ReadParentPrescription(node, sigRaw, env)
+	b, written := prescribe.ReadParentPrescriptionWritten(node, sigRaw, env)
 	if err := r.Err(); err != nil {
 		if ves := v3.Errors(err); len(ves) > 0 && pp.Reader() != nil {
 			for _, ve := range ves {
@@ -50,7 +65,7 @@ func readReleasedPrescription(comp v3.Node, interaction string, sigRaw []byte, r
 		} else {
 			pp.Fail("%v", err)
 		}
-		return nil
+		return nil, nil, pp
 	}
 	addReleaseExtensions(b, add, requestRef)
 	if tplExt, typeID := tpl.OptAttr("extension"), pp.Opt("typeId").OptAttr("extension"); tplExt != typeID {
@@ -58,10 +73,7 @@ func readReleasedPrescription(comp v3.Node, interaction string, sigRaw []byte, r
 			mrs[0].Extension = append(mrs[0].Extension, fhir.Extension{URL: ExtensionReleaseTemplate, ValueString: &tplExt})
 		}
 	}
-	if regen := regenerateReleased(b, env); regen == nil || !core.SameElement(pp.El, regen, prescribe.InSignature) {
-		carryReleasedVerbatim(b, pp.El)
-	}
-	return b
+	return b, written, pp
 }
 
 // withoutReleaseAdditions returns pp as the prescriber wrote it, with what
@@ -186,6 +198,27 @@ func addReleaseExtensions(b *fhir.Bundle, add releaseAdditions, requestRef strin
 			mr.Status = requestStatusOfItem(st.code)
 		}
 	}
+}
+
+// releasedFrom returns the released ParentPrescription b writes, or nil
+// when it cannot be written. written is what the prescribing mapper wrote
+// back from b (nil when it had to carry something): the release additions
+// since (addReleaseExtensions, the template) are only read by
+// addReleaseParts, so written with the release parts added is what
+// writeReleasedPrescription would write, without writing b again
+// (TestReleasedFromWritten holds the two alike).
+func releasedFrom(b *fhir.Bundle, written *etree.Element, env core.Env) *etree.Element {
+	if written == nil {
+		return regenerateReleased(b, env)
+	}
+	c := core.NewBundleContext(b, "")
+	if !releaseVerbatim(c) {
+		addReleaseParts(c, written)
+	}
+	if c.Failed() {
+		return nil
+	}
+	return written
 }
 
 // regenerateReleased writes the released ParentPrescription of b, or nil
