@@ -40,16 +40,21 @@ func Prepare(bundle []byte, now time.Time, alg v3.DigestAlgorithm) (v3.PrepareRe
 	}
 	meta := core.Meta{}
 	env := core.Env{Now: now, NewID: func() string { return "00000000-0000-4000-8000-000000000000" }}
-	built, err := buildPrescription(b, prescribeInteraction(meta, env), meta, env)
-	if err != nil {
-		return v3.PrepareResult{}, fmt.Errorf("$prepare: %w", err)
-	}
 	var opts []v3.FragmentsOption
 	if !signed {
 		opts = append(opts, v3.WithAuthorTime(now))
 	}
-	if res, ok := prepareFromTree(built, alg, opts); ok {
-		return res, nil
+	interaction := prescribeInteraction(meta, env)
+	if tree, err := buildParentPrescription(b, interaction, env); err == nil {
+		if res, ok := prepareFromTree(tree, alg, opts); ok {
+			return res, nil
+		}
+	}
+	// The whole message, refused as PrescribeToV3 refuses it or serialised
+	// and read back.
+	built, err := buildPrescription(b, interaction, meta, env)
+	if err != nil {
+		return v3.PrepareResult{}, fmt.Errorf("$prepare: %w", err)
 	}
 	res, err := prepareReadBack(built, alg, opts)
 	if err != nil {
@@ -66,11 +71,10 @@ func prepareFromTree(built builtPrescription, alg v3.DigestAlgorithm, opts []v3.
 	if built.sig != nil {
 		skip = built.sig.El
 	}
-	root := built.doc.Root()
-	if !sameWhenReadBack(root, skip) {
+	if built.pp == nil || !sameWhenReadBack(built.pp, skip) {
 		return v3.PrepareResult{}, false
 	}
-	res, err := v3.PrepareParameters(root, alg, opts...)
+	res, err := v3.PrepareParameters(built.pp, alg, opts...)
 	return res, err == nil
 }
 

@@ -14,7 +14,8 @@ import (
 )
 
 // TestPrepareFromTreeAsReadBack checks that $prepare's parameters taken
-// from the v3 tree as built equal those of the v3 serialised and read back,
+// from the ParentPrescription as built alone (without the transmission
+// wrapper) equal those of the whole v3 message serialised and read back,
 // signed and unsigned, for every corpus $prepare and Send request and the
 // project's own prescriptions, and that the tree is used for all of them.
 func TestPrepareFromTreeAsReadBack(t *testing.T) {
@@ -32,11 +33,15 @@ func TestPrepareFromTreeAsReadBack(t *testing.T) {
 		}
 		env := core.Env{Now: now, NewID: func() string { return "00000000-0000-4000-8000-000000000000" }}
 		built, err := buildPrescription(b, prescribeInteraction(core.Meta{}, env), core.Meta{}, env)
+		tree, terr := buildParentPrescription(b, prescribeInteraction(core.Meta{}, env), env)
+		if (err == nil) != (terr == nil) || err != nil && err.Error() != terr.Error() {
+			t.Errorf("bundle %d: the message refused with %v, the ParentPrescription alone with %v", i, err, terr)
+		}
 		if err != nil {
 			continue // refused the same way on both paths
 		}
 		for _, opts := range [][]v3.FragmentsOption{nil, {v3.WithAuthorTime(now)}} {
-			fromTree, ok := prepareFromTree(built, v3.DigestSHA256, opts)
+			fromTree, ok := prepareFromTree(tree, v3.DigestSHA256, opts)
 			if !ok {
 				t.Errorf("bundle %d: the tree was not used", i)
 				continue
@@ -121,8 +126,12 @@ func FuzzPrepareFromTree(f *testing.F) {
 		if err != nil {
 			return
 		}
+		tree, err := buildParentPrescription(b, prescribeInteraction(core.Meta{}, env), env)
+		if err != nil {
+			t.Fatalf("the message was built, the ParentPrescription alone refused: %v", err)
+		}
 		opts := []v3.FragmentsOption{v3.WithAuthorTime(now)}
-		fromTree, ok := prepareFromTree(built, v3.DigestSHA256, opts)
+		fromTree, ok := prepareFromTree(tree, v3.DigestSHA256, opts)
 		if !ok {
 			return
 		}

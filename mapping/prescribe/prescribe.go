@@ -53,8 +53,11 @@ func PrescribeToV3(body []byte, meta core.Meta, env core.Env) ([]byte, error) {
 // builtPrescription is the v3 of a prescription-order Bundle as built,
 // before it is serialised.
 type builtPrescription struct {
-	c   *core.BundleContext
+	c *core.BundleContext
+	// doc is the whole message; nil when only the ParentPrescription was
+	// written (buildParentPrescription).
 	doc *etree.Document
+	pp  *etree.Element // the ParentPrescription
 	sig *core.SignaturePlacement
 }
 
@@ -76,7 +79,26 @@ func buildPrescription(b *fhir.Bundle, interaction string, meta core.Meta, env c
 	if err := c.Err(); err != nil {
 		return builtPrescription{}, err
 	}
-	return builtPrescription{c: c, doc: doc, sig: sig}, nil
+	return builtPrescription{c: c, doc: doc, pp: subject.SelectElement("ParentPrescription"), sig: sig}, nil
+}
+
+// buildParentPrescription is buildPrescription, its checks included,
+// without the transmission wrapper: the ParentPrescription alone, in the
+// v3 namespace, for $prepare, which needs only its fragments.
+func buildParentPrescription(b *fhir.Bundle, interaction string, env core.Env) (builtPrescription, error) {
+	c := core.NewBundleContext(b, interaction)
+	core.BundleMessageID(c)
+	core.CheckMessageEvent(c, fhir.EventPrescriptionOrder)
+	if c.Failed() {
+		return builtPrescription{}, c.Err()
+	}
+	subject := v3.NewHolder("subject")
+	subject.CreateAttr("xmlns", v3.Namespace)
+	sig := WriteParentPrescription(c, subject, env)
+	if err := c.Err(); err != nil {
+		return builtPrescription{}, err
+	}
+	return builtPrescription{c: c, pp: subject.SelectElement("ParentPrescription"), sig: sig}, nil
 }
 
 // prescriptionOrder is what a prescription-order Bundle says, gathered and
