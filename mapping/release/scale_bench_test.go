@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/beevik/etree"
+
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/internal/corpustest"
 	"github.com/porxgate/porxgate/mapping/core"
@@ -159,6 +161,58 @@ func BenchmarkScaleReleaseAnswer(b *testing.B) {
 	}
 }
 
+// scaledReleaseResponse returns a v3 release response with n prescriptions:
+// the components of the corpus's 20-prescription response (our own
+// one-prescription response without the corpus) cycled, each copy as it
+// was, signature included.
+func scaledReleaseResponse(tb testing.TB, n int) []byte {
+	tb.Helper()
+	src := maptest.Testdata(tb, "release/"+"patient-release-response-070103.xml")
+	if corpustest.Present() {
+		src = relCorpus(tb, "release-responses/full_successful_release.xml")
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(src); err != nil {
+		tb.Fatal(err)
+	}
+	prr := doc.FindElement("//PrescriptionReleaseResponse")
+	if prr == nil {
+		tb.Fatal("no PrescriptionReleaseResponse")
+	}
+	comps := prr.SelectElements("component")
+	at := comps[0].Index()
+	for _, c := range comps {
+		prr.RemoveChild(c)
+	}
+	for i := n - 1; i >= 0; i-- {
+		prr.InsertChildAt(at, comps[i%len(comps)].Copy())
+	}
+	out, err := doc.WriteToBytes()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// BenchmarkScaleReleaseResponse reads a v3 release response of 1, 5, 20
+// and 100 prescriptions into FHIR.
+func BenchmarkScaleReleaseResponse(b *testing.B) {
+	for _, n := range []int{1, 5, 20, 100} {
+		b.Run(fmt.Sprintf("prescriptions=%d", n), func(b *testing.B) {
+			msg := scaledReleaseResponse(b, n)
+			env := relEnv()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := release.ReleaseResponseToFHIR(msg, env); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportPerItem(b, n)
+		})
+	}
+}
+
 // BenchmarkScalePrescription translates a prescription of 1, 4 and 20
 // items, FHIR → v3 and back.
 func BenchmarkScalePrescription(b *testing.B) {
@@ -187,6 +241,21 @@ func BenchmarkScalePrescription(b *testing.B) {
 			}
 			reportPerItem(b, n)
 		})
+	}
+}
+
+// TestScaledReleaseResponses checks that the scaled release responses are
+// real work: each size reads into as many prescription Bundles as asked for.
+func TestScaledReleaseResponses(t *testing.T) {
+	for _, n := range []int{1, 5, 20, 100} {
+		out, _, err := release.ReleaseResponseToFHIR(scaledReleaseResponse(t, n), relEnv())
+		if err != nil {
+			t.Fatalf("%d prescriptions: %v", n, err)
+		}
+		passed := decodeParams(t, out).Find(release.ParamPassedPrescriptions).Resource.(*fhir.Bundle)
+		if len(passed.Entry) != n {
+			t.Errorf("%d prescriptions: %d Bundles", n, len(passed.Entry))
+		}
 	}
 }
 
