@@ -1,0 +1,84 @@
+package prescribe
+
+import (
+	"bytes"
+	"testing"
+)
+
+// TestCheckSignatureFragment: what a Provenance signature may hold to be
+// put in signatureText, malformed input above all, and that the fast check
+// answers as the check on the tree does wherever the fast scanner reads
+// the fragment.
+func TestCheckSignatureFragment(t *testing.T) {
+	sig := `<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo/><SignatureValue>AbC=</SignatureValue></Signature>`
+	tests := []struct {
+		name, in, want, err string
+	}{
+		{"signature", sig, sig, ""},
+		{"byte order mark and declaration dropped", "\xef\xbb\xbf<?xml version=\"1.0\"?>\n" + sig, "\n" + sig, ""},
+		{"white space kept", "\n  " + sig + "\n", "\n  " + sig + "\n", ""},
+		{"two elements", "<a/><b/>", "<a/><b/>", ""},
+		{"comment beside an element", "<!-- c --><a/>", "<!-- c --><a/>", ""},
+		{"CDATA, read on the tree", "<a><![CDATA[x]]></a>", "<a><![CDATA[x]]></a>", ""},
+		{"prefixed element", `<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"/>`, `<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"/>`, ""},
+		{"unterminated declaration", `<?xml version="1.0"` + sig, "", "unterminated XML declaration"},
+		{"text only", "signed on paper", "", "no XML element"},
+		{"empty", "", "", "no XML element"},
+		{"comment only", "<!-- nothing -->", "", "no XML element"},
+		{"unclosed element", "<Signature>", "", "*"},
+		{"stray end tag", "</Signature>", "", "*"},
+		{"mismatched end tag", "<a></b>", "", "*"},
+		{"bad attribute", `<a b=c/>`, "", "*"},
+		{"undefined entity", "<a>&nbsp;</a>", "", "*"},
+		{"directive", "<!DOCTYPE a><a/>", "", "*"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := checkSignatureFragment([]byte(tc.in))
+			switch {
+			case tc.err == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.err == "" && string(got) != tc.want:
+				t.Errorf("got %q, want %q", got, tc.want)
+			case tc.err == "*" && err == nil:
+				t.Errorf("accepted %q", got)
+			case tc.err != "" && tc.err != "*" && (err == nil || err.Error() != tc.err):
+				t.Errorf("error %v, want %q", err, tc.err)
+			}
+			checkFastAsTree(t, []byte(tc.in))
+		})
+	}
+}
+
+// checkFastAsTree checks that checkSignatureFragment accepts and refuses
+// data as the check on the tree alone does.
+func checkFastAsTree(t *testing.T, data []byte) {
+	t.Helper()
+	got, err := checkSignatureFragment(data)
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if tr := bytes.TrimLeft(data, " \t\r\n"); bytes.HasPrefix(tr, []byte("<?xml")) {
+		end := bytes.Index(tr, []byte("?>"))
+		if end < 0 {
+			return // refused before either check
+		}
+		data = tr[end+2:]
+	}
+	buf := append(append([]byte("<w>"), data...), "</w>"...)
+	terr := checkFragmentTree(buf)
+	if (err == nil) != (terr == nil) {
+		t.Fatalf("fast check: %v, on the tree: %v", err, terr)
+	}
+	if err == nil && !bytes.Equal(got, data) {
+		t.Fatalf("fast check gave %q, want %q", got, data)
+	}
+}
+
+// FuzzCheckSignatureFragment checks, for any data, that the fast check
+// and the check on the tree agree (seeds in
+// testdata/fuzz/FuzzCheckSignatureFragment).
+func FuzzCheckSignatureFragment(f *testing.F) {
+	f.Add([]byte(`<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo/></Signature>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkFastAsTree(t, data)
+	})
+}
