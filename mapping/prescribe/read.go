@@ -145,20 +145,23 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env) (*fhir.Bundle,
 
 	respRes, separate := responsibleParty(author.Child("AgentPerson"), respNode, authorRes, newID)
 	times := convertTimes(pp, rx, &p)
-	mrs := buildMedicationRequests(&p, times, patient, authorRes, respRes, separate)
-	for _, mr := range mrs {
-		b.Add(core.FullURL(mr.ID), mr)
+	urls := prescriptionURLs{patient: core.FullURL(patient.ID), requester: core.FullURL(authorRes.Role.ID)}
+	mrs := buildMedicationRequests(&p, times, &urls, authorRes, respRes, separate)
+	urls.items = make([]string, len(mrs))
+	for i, mr := range mrs {
+		urls.items[i] = core.FullURL(mr.ID)
+		b.Add(urls.items[i], mr)
 	}
-	b.Add(core.FullURL(patient.ID), patient)
+	b.Add(urls.patient, patient)
 	b.Entry = append(b.Entry, authorRes.Entries()...)
 	if separate {
 		b.Entry = append(b.Entry, respRes.Entries()...)
 	}
-	addInstructionResources(b, &p, patient, authorRes, newID)
+	addInstructionResources(b, &p, patient, &urls, authorRes, newID)
 	if p.signature != "" {
-		addProvenance(b, &p, times, mrs, authorRes, newID)
+		addProvenance(b, &p, times, &urls, newID)
 	}
-	fillMessageHeader(mh, &p, patient, authorRes, mrs)
+	fillMessageHeader(mh, &p, &urls, authorRes)
 	written := carryUnrepresented(pp, b, env)
 	return b, written, p.signature
 }

@@ -53,7 +53,7 @@ func convertTimes(pp, rx v3.Node, p *parentPrescription) fhirTimes {
 }
 
 // buildMedicationRequests makes one MedicationRequest per line item.
-func buildMedicationRequests(p *parentPrescription, t fhirTimes, patient *fhir.Patient, author, resp *core.AgentPersonResources, separate bool) []*fhir.MedicationRequest {
+func buildMedicationRequests(p *parentPrescription, t fhirTimes, urls *prescriptionURLs, author, resp *core.AgentPersonResources, separate bool) []*fhir.MedicationRequest {
 	course, courseDisplay, _ := courseFromTreatmentType(p.treatment)
 	intent := "order"
 	if course != core.CourseAcute {
@@ -79,7 +79,7 @@ func buildMedicationRequests(p *parentPrescription, t fhirTimes, patient *fhir.P
 		return &v
 	}
 	// What every item refers to the same way is made once.
-	subjectURL, requesterURL, longID := core.FullURL(patient.ID), core.FullURL(author.Role.ID), strings.ToLower(p.longID)
+	subjectURL, requesterURL, longID := urls.patient, urls.requester, strings.ToLower(p.longID)
 	respURL := ""
 	if separate {
 		respURL = core.FullURL(resp.Role.ID)
@@ -268,7 +268,7 @@ func porxgateExtensions(p *parentPrescription, t fhirTimes, course string) []fhi
 // addInstructionResources adds the CommunicationRequest (patient
 // information) and List (repeat medications) that the line items' additional
 // instructions carry in <patientInfo> and <medication> mark-up.
-func addInstructionResources(b *fhir.Bundle, p *parentPrescription, patient *fhir.Patient, author *core.AgentPersonResources, newID func() string) {
+func addInstructionResources(b *fhir.Bundle, p *parentPrescription, patient *fhir.Patient, urls *prescriptionURLs, author *core.AgentPersonResources, newID func() string) {
 	var meds, infos []string
 	for _, it := range p.items {
 		meds = append(meds, it.instructions.medication...)
@@ -278,14 +278,14 @@ func addInstructionResources(b *fhir.Bundle, p *parentPrescription, patient *fhi
 		return
 	}
 	cr := &fhir.CommunicationRequest{Base: fhir.Base{ResourceType: "CommunicationRequest", ID: core.FreshID(newID)},
-		Status: "unknown", Subject: &fhir.Reference{Reference: core.FullURL(patient.ID)}}
+		Status: "unknown", Subject: &fhir.Reference{Reference: urls.patient}}
 	for _, s := range infos {
 		cr.Payload = append(cr.Payload, fhir.CommunicationPayload{ContentString: s})
 	}
 	var list *fhir.List
 	if len(meds) > 0 {
 		list = &fhir.List{Base: fhir.Base{ResourceType: "List", ID: core.FreshID(newID)}, Status: "current", Mode: "snapshot",
-			Code: &fhir.CodeableConcept{Text: "Repeat Medications"}, Subject: &fhir.Reference{Reference: core.FullURL(patient.ID)}}
+			Code: &fhir.CodeableConcept{Text: "Repeat Medications"}, Subject: &fhir.Reference{Reference: urls.patient}}
 		for _, m := range meds {
 			list.Entry = append(list.Entry, fhir.ListEntry{Item: fhir.Reference{Display: m}})
 		}
@@ -304,11 +304,12 @@ func addInstructionResources(b *fhir.Bundle, p *parentPrescription, patient *fhi
 }
 
 // addProvenance adds the Provenance that carries the prescriber's signature.
-func addProvenance(b *fhir.Bundle, p *parentPrescription, t fhirTimes, mrs []*fhir.MedicationRequest, author *core.AgentPersonResources, newID func() string) {
-	who := fhir.Reference{Reference: core.FullURL(author.Role.ID)}
+func addProvenance(b *fhir.Bundle, p *parentPrescription, t fhirTimes, urls *prescriptionURLs, newID func() string) {
+	who := fhir.Reference{Reference: urls.requester}
 	prov := &fhir.Provenance{Base: fhir.Base{ResourceType: "Provenance", ID: core.FreshID(newID)}, Recorded: t.author}
-	for _, mr := range mrs {
-		prov.Target = append(prov.Target, fhir.Reference{Reference: core.FullURL(mr.ID)})
+	prov.Target = make([]fhir.Reference, 0, len(urls.items))
+	for _, u := range urls.items {
+		prov.Target = append(prov.Target, fhir.Reference{Reference: u})
 	}
 	prov.Agent = []fhir.ProvenanceAgent{{Who: who}}
 	prov.Signature = []fhir.Signature{{
@@ -321,7 +322,7 @@ func addProvenance(b *fhir.Bundle, p *parentPrescription, t fhirTimes, mrs []*fh
 // fillMessageHeader completes the MessageHeader: the event, the sender (the
 // prescriber's organisation), the receiver (the nominated pharmacy, when
 // there is one) and the focus.
-func fillMessageHeader(mh *fhir.MessageHeader, p *parentPrescription, patient *fhir.Patient, author *core.AgentPersonResources, mrs []*fhir.MedicationRequest) {
+func fillMessageHeader(mh *fhir.MessageHeader, p *parentPrescription, urls *prescriptionURLs, author *core.AgentPersonResources) {
 	mh.EventCoding = fhir.Coding{System: fhir.CodeSystemMessageEvent, Code: fhir.EventPrescriptionOrder, Display: "Prescription Order"}
 	dest := fhir.MessageDestination{Endpoint: "https://sandbox.api.service.nhs.uk/electronic-prescriptions/$post-message"}
 	if p.performer != "" {
@@ -332,10 +333,19 @@ func fillMessageHeader(mh *fhir.MessageHeader, p *parentPrescription, patient *f
 		mh.Sender = &fhir.Reference{Identifier: &org.Identifier[0], Display: org.Name}
 		mh.Source = &fhir.MessageSource{Endpoint: "https://directory.spineservices.nhs.uk/STU3/Organization/" + org.Identifier[0].Value}
 	}
-	for _, mr := range mrs {
-		mh.Focus = append(mh.Focus, fhir.Reference{Reference: core.FullURL(mr.ID)})
+	mh.Focus = make([]fhir.Reference, 0, len(urls.items)+1)
+	for _, u := range urls.items {
+		mh.Focus = append(mh.Focus, fhir.Reference{Reference: u})
 	}
-	mh.Focus = append(mh.Focus, fhir.Reference{Reference: core.FullURL(patient.ID)})
+	mh.Focus = append(mh.Focus, fhir.Reference{Reference: urls.patient})
+}
+
+// prescriptionURLs are the fullUrls a prescription's resources are referred
+// to by, each made once: the patient's, the requester's (the author's
+// PractitionerRole) and each MedicationRequest's, in order.
+type prescriptionURLs struct {
+	patient, requester string
+	items              []string
 }
 
 // additionalInstructionText is the additional instructions text taken apart.
