@@ -12,36 +12,36 @@ type Coding struct {
 
 // CodeableConcept is a concept given as one or more codings and/or text.
 type CodeableConcept struct {
-	Extension []Extension `json:"extension,omitempty"`
-	Coding    []Coding    `json:"coding,omitempty"`
-	Text      string      `json:"text,omitempty"`
+	Extension ExtensionList `json:"extension,omitempty"`
+	Coding    []Coding      `json:"coding,omitempty"`
+	Text      string        `json:"text,omitempty"`
 }
 
 // Identifier is a business identifier in a naming system.
 type Identifier struct {
-	Extension []Extension `json:"extension,omitempty"`
-	Use       string      `json:"use,omitempty"`
-	System    string      `json:"system,omitempty"`
-	Value     string      `json:"value,omitempty"`
+	Extension ExtensionList `json:"extension,omitempty"`
+	Use       string        `json:"use,omitempty"`
+	System    string        `json:"system,omitempty"`
+	Value     string        `json:"value,omitempty"`
 }
 
 // Reference points at another resource, by literal reference and/or identifier.
 type Reference struct {
-	Extension  []Extension `json:"extension,omitempty"`
-	Reference  string      `json:"reference,omitempty"`
-	Type       string      `json:"type,omitempty"`
-	Identifier *Identifier `json:"identifier,omitempty"`
-	Display    string      `json:"display,omitempty"`
+	Extension  ExtensionList `json:"extension,omitempty"`
+	Reference  string        `json:"reference,omitempty"`
+	Type       string        `json:"type,omitempty"`
+	Identifier *Identifier   `json:"identifier,omitempty"`
+	Display    string        `json:"display,omitempty"`
 }
 
 // Quantity is a measured amount; Value keeps the sender's decimal text.
 type Quantity struct {
-	Extension  []Extension `json:"extension,omitempty"`
-	Value      json.Number `json:"value,omitempty"`
-	Comparator string      `json:"comparator,omitempty"`
-	Unit       string      `json:"unit,omitempty"`
-	System     string      `json:"system,omitempty"`
-	Code       string      `json:"code,omitempty"`
+	Extension  ExtensionList `json:"extension,omitempty"`
+	Value      json.Number   `json:"value,omitempty"`
+	Comparator string        `json:"comparator,omitempty"`
+	Unit       string        `json:"unit,omitempty"`
+	System     string        `json:"system,omitempty"`
+	Code       string        `json:"code,omitempty"`
 }
 
 // Period is a time range; either end may be open.
@@ -121,7 +121,7 @@ type Signature struct {
 // Extension is a FHIR extension: a URL with either nested extensions or one value.
 type Extension struct {
 	URL                  string           `json:"url"`
-	Extension            []Extension      `json:"extension,omitempty"`
+	Extension            ExtensionList    `json:"extension,omitempty"`
 	ValueCoding          *Coding          `json:"valueCoding,omitempty"`
 	ValueCodeableConcept *CodeableConcept `json:"valueCodeableConcept,omitempty"`
 	ValueIdentifier      *Identifier      `json:"valueIdentifier,omitempty"`

@@ -1,9 +1,13 @@
 package fhir
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/porxgate/porxgate/internal/corpustest"
@@ -62,7 +66,7 @@ func TestExtensionJSON(t *testing.T) {
 	}
 	// The standard library's encoder, which handles recursive types
 	// itself, writes the same bytes for the fields.
-	std, err := json.Marshal((*plainExtension)(&ext))
+	std, err := json.Marshal(&ext)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,4 +116,51 @@ func BenchmarkMarshalBundle(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// compiledSizeChild names the environment variable under which
+// TestCodecCompiledSize's child process measures.
+const compiledSizeChild = "PORXGATE_FHIR_COMPILED_SIZE_CHILD"
+
+// TestCodecCompiledSize bounds what the JSON codec keeps compiled for the
+// resource types the package models: written once each (as the gateway's
+// warm-up does), they must cost the heap less than 16 MiB (about 4 MiB
+// with ExtensionList cutting Extension's recursion; about 40 MiB without).
+// It measures in a fresh process of this test binary, where nothing was
+// compiled before.
+func TestCodecCompiledSize(t *testing.T) {
+	if os.Getenv(compiledSizeChild) != "" {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for _, rt := range []string{"Bundle", "MessageHeader", "MedicationRequest", "MedicationDispense", "Patient",
+			"Practitioner", "PractitionerRole", "Organization", "HealthcareService", "Location", "Provenance",
+			"CommunicationRequest", "List", "Task", "Claim", "Parameters", "OperationOutcome"} {
+			res := newResource(rt)
+			if res == nil {
+				t.Fatalf("%s is not modelled", rt)
+			}
+			if _, err := Marshal(res); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		fmt.Printf("compiled: %d\n", after.HeapAlloc-before.HeapAlloc)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCodecCompiledSize$", "-test.count=1")
+	cmd.Env = append(os.Environ(), compiledSizeChild+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	var n uint64
+	if _, err := fmt.Sscanf(string(out[bytes.Index(out, []byte("compiled: ")):]), "compiled: %d", &n); err != nil {
+		t.Fatalf("child said %q: %v", out, err)
+	}
+	t.Logf("the codec keeps %.1f MiB compiled", float64(n)/(1<<20))
+	if n > 16<<20 {
+		t.Errorf("the codec keeps %.1f MiB compiled, want < 16 MiB", float64(n)/(1<<20))
+	}
 }
