@@ -8,8 +8,6 @@ import (
 	"io"
 	"unicode/utf8"
 
-	"github.com/beevik/etree"
-
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -76,15 +74,14 @@ func checkXMLDocument(b []byte) (xml.Name, error) {
 		return xml.Name{}, unreadable(nil, "payload is not valid UTF-8")
 	}
 	// Most messages are within the subset v3's fast scanner reads, and for
-	// those it has already checked well-formedness, one root and no text
-	// outside it; what it does not read (a DTD above all) goes to the
-	// decoder below, which refuses it.
-	if doc, ok := v3.ScanXML(b); ok {
-		root := doc.Root()
-		if depthOver(root, maxXMLDepth) {
+	// those its check (which builds no tree) has already checked
+	// well-formedness, one root and no text outside it; what it does not
+	// read (a DTD above all) goes to the decoder below, which refuses it.
+	if root, ok := v3.CheckXML(b); ok {
+		if root.Depth > maxXMLDepth {
 			return xml.Name{}, unreadable(nil, "payload nests elements deeper than %d", maxXMLDepth)
 		}
-		return xml.Name{Space: rootNamespace(root), Local: root.Tag}, nil
+		return xml.Name{Space: root.Space, Local: root.Local}, nil
 	}
 	return checkXMLDecoded(b)
 }
@@ -149,40 +146,6 @@ func checkXMLDecoded(b []byte) (xml.Name, error) {
 		return xml.Name{}, unreadable(nil, "payload has no root element")
 	}
 	return root, nil
-}
-
-// depthOver reports whether elements nest below root deeper than limit
-// (root itself is depth 1), walking without recursion.
-func depthOver(root *etree.Element, limit int) bool {
-	type at struct {
-		el    *etree.Element
-		depth int
-	}
-	stack := []at{{root, 1}}
-	for len(stack) > 0 {
-		top := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if top.depth > limit {
-			return true
-		}
-		for _, t := range top.el.Child {
-			if c, ok := t.(*etree.Element); ok {
-				stack = append(stack, at{c, top.depth + 1})
-			}
-		}
-	}
-	return false
-}
-
-// rootNamespace returns the namespace a root element declares for its own
-// prefix, or the prefix itself when it declares none (as namespaceOf).
-func rootNamespace(root *etree.Element) string {
-	for _, a := range root.Attr {
-		if (root.Space == "" && a.Space == "" && a.Key == "xmlns") || (root.Space != "" && a.Space == "xmlns" && a.Key == root.Space) {
-			return a.Value
-		}
-	}
-	return root.Space
 }
 
 // namespaceOf returns the namespace a root start tag declares for its own
