@@ -86,12 +86,13 @@ func (r *Redis) Claim(ctx context.Context, queue string, now time.Time, lease ti
 	if err != nil {
 		return nil, fmt.Errorf("redis claim from %s: %w", queue, err)
 	}
-	if len(res) != 2 {
+	if len(res) != 3 {
 		return nil, fmt.Errorf("redis claim from %s: unexpected reply %v", queue, res)
 	}
 	id, _ := res[0].(string)
 	data, _ := res[1].(string)
-	return &Lease{Queue: queue, ID: id, Data: []byte(data), Token: token, Until: until}, nil
+	more, _ := res[2].(int64)
+	return &Lease{Queue: queue, ID: id, Data: []byte(data), Token: token, Until: until, More: more > 0}, nil
 }
 
 // leaseResult turns a script's 1/0 answer into nil / ErrLeaseLost.
