@@ -63,6 +63,13 @@
 //  8. (the POST to the MHS)
 //  9. delivery worker, Complete (completeScript)
 //
+// These are round trips of one message. Under load, when more of the
+// store's script calls are in flight than maxScriptBatches (the front
+// door's requests and the inbox and delivery workers together), the calls
+// that arrive meanwhile go to Redis together in one pipeline (one write,
+// one read; scriptBatcher): each is still its own atomic script with its
+// own reply, and each caller still has its reply before its next step.
+//
 // A lease is extended (extendScript) only while one message's work runs
 // longer than a third of the lease (10 s by default). The journal's writer
 // adds, per batch of up to 512 events (about five per message), WATCH,
