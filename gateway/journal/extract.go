@@ -39,7 +39,7 @@ func readV3(payload string) payloadFacts {
 // the tree, in the same order; ok is false for a payload WalkXML does not
 // read.
 func walkV3(payload string) (f payloadFacts, ok bool) {
-	var ack, ackCode, ackText, issueCode, issueText string
+	var oc outcomeCodes
 	// The tree is read in document order: a targetMessage or messageRef
 	// gives its first id child's root when it is met, before what is
 	// inside it. refs keeps those roots in that order (filled in when the
@@ -72,20 +72,9 @@ func walkV3(payload string) (f payloadFacts, ok bool) {
 			case "id", "value":
 				f.ids.addIdentifier(e.Attr("root", ""), e.Attr("extension", ""))
 			case "acknowledgement":
-				if ack == "" {
-					ack = e.Attr("typeCode", "")
-				}
+				oc.acknowledgement(e.Attr("typeCode", ""))
 			case "code":
-				switch e.Parent {
-				case "acknowledgementDetail":
-					if ackCode == "" {
-						ackCode, ackText = e.Attr("code", ""), e.Attr("displayName", "")
-					}
-				case "justifyingDetectedIssueEvent", "detectedIssueEvent", "cancellationResponseReason", "rejectionReason":
-					if issueCode == "" {
-						issueCode, issueText = e.Attr("code", ""), e.Attr("displayName", "")
-					}
-				}
+				oc.code(e.Parent, e.Attr("code", ""), e.Attr("displayName", ""))
 			case "DigestValue":
 				sig(&f)
 				lastDigest = digests
@@ -122,7 +111,7 @@ func walkV3(payload string) (f payloadFacts, ok bool) {
 	for _, r := range refs {
 		addOnce(&f.ids.RefToMessageIDs, r)
 	}
-	f.outcome = outcomeOf(f.interaction, ack, ackCode, ackText, issueCode, issueText)
+	f.outcome = oc.outcome(f.interaction)
 	return f, true
 }
 
@@ -144,15 +133,13 @@ func readV3Tree(payload string) payloadFacts {
 			f.ids.MessageIDs = append(f.ids.MessageIDs, r)
 		}
 	}
-	var ack, ackCode, ackText, issueCode, issueText string
+	var oc outcomeCodes
 	walk(root, func(e *etree.Element) {
 		switch e.Tag {
 		case "id", "value":
 			f.ids.addIdentifier(e.SelectAttrValue("root", ""), e.SelectAttrValue("extension", ""))
 		case "acknowledgement":
-			if ack == "" {
-				ack = e.SelectAttrValue("typeCode", "")
-			}
+			oc.acknowledgement(e.SelectAttrValue("typeCode", ""))
 		case "conveyingTransmission":
 			// wraps the request being answered; its id is the RefToMessageId
 		case "targetMessage", "messageRef":
@@ -160,19 +147,8 @@ func readV3Tree(payload string) payloadFacts {
 				addOnce(&f.ids.RefToMessageIDs, id.SelectAttrValue("root", ""))
 			}
 		case "code":
-			p := e.Parent()
-			if p == nil {
-				return
-			}
-			switch p.Tag {
-			case "acknowledgementDetail":
-				if ackCode == "" {
-					ackCode, ackText = e.SelectAttrValue("code", ""), e.SelectAttrValue("displayName", "")
-				}
-			case "justifyingDetectedIssueEvent", "detectedIssueEvent", "cancellationResponseReason", "rejectionReason":
-				if issueCode == "" {
-					issueCode, issueText = e.SelectAttrValue("code", ""), e.SelectAttrValue("displayName", "")
-				}
+			if p := e.Parent(); p != nil {
+				oc.code(p.Tag, e.SelectAttrValue("code", ""), e.SelectAttrValue("displayName", ""))
 			}
 		case "DigestValue":
 			sig(&f).Digest = strings.TrimSpace(e.Text())
@@ -182,7 +158,7 @@ func readV3Tree(payload string) payloadFacts {
 			sig(&f).Algorithm = e.SelectAttrValue("Algorithm", "")
 		}
 	})
-	f.outcome = outcomeOf(f.interaction, ack, ackCode, ackText, issueCode, issueText)
+	f.outcome = oc.outcome(f.interaction)
 	return f
 }
 
@@ -192,6 +168,36 @@ func sig(f *payloadFacts) *Signature {
 		f.signature = &Signature{}
 	}
 	return f.signature
+}
+
+// outcomeCodes are the codes of a v3 answer's outcome, the first of each
+// kind met in document order.
+type outcomeCodes struct{ ack, ackCode, ackText, issueCode, issueText string }
+
+// acknowledgement takes an acknowledgement element's typeCode.
+func (o *outcomeCodes) acknowledgement(typeCode string) {
+	if o.ack == "" {
+		o.ack = typeCode
+	}
+}
+
+// code takes a code element's code and displayName, by its parent's tag.
+func (o *outcomeCodes) code(parent, code, display string) {
+	switch parent {
+	case "acknowledgementDetail":
+		if o.ackCode == "" {
+			o.ackCode, o.ackText = code, display
+		}
+	case "justifyingDetectedIssueEvent", "detectedIssueEvent", "cancellationResponseReason", "rejectionReason":
+		if o.issueCode == "" {
+			o.issueCode, o.issueText = code, display
+		}
+	}
+}
+
+// outcome words the business outcome of the answer interaction.
+func (o *outcomeCodes) outcome(interaction string) *Outcome {
+	return outcomeOf(interaction, o.ack, o.ackCode, o.ackText, o.issueCode, o.issueText)
 }
 
 // outcomeOf words the business outcome of a v3 answer; nil for a request.
