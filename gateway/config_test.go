@@ -37,6 +37,17 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad max body env", env: map[string]string{"PORXGATE_MAX_BODY": "lots"}, wantErr: "PORXGATE_MAX_BODY"},
 		{name: "bad level", args: []string{"--log-level", "loud"}, wantErr: "log-level \"loud\""},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected arguments"},
+		{name: "garbage collector defaults", check: func(t *testing.T, c Config) {
+			if c.GCPercent != 400 || c.MemoryLimitMB != 100 {
+				t.Errorf("gc percent %d, memory limit %d MiB", c.GCPercent, c.MemoryLimitMB)
+			}
+		}},
+		{name: "gc percent env", env: map[string]string{"PORXGATE_GC_PERCENT": "150"}, check: func(t *testing.T, c Config) {
+			if c.GCPercent != 150 {
+				t.Errorf("gc percent %d", c.GCPercent)
+			}
+		}},
+		{name: "negative gc percent", args: []string{"--gc-percent", "-1"}, wantErr: "gc-percent -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -77,7 +77,10 @@ func processBackoff(base time.Duration, n int) time.Duration {
 
 // processOne claims one accepted message from the inbox, runs it through
 // the Processor and queues its answers in the outbox, in the same store
-// step that removes it from the inbox. It reports whether there was one.
+// step that removes it from the inbox. It reports whether to look for the
+// next at once: when another message was waiting as this one was claimed
+// (store.Lease.More), and then another worker is woken for it too; else
+// the worker waits to be woken (by a message accepted) or for its poll.
 func (g *messaging) processOne(ctx context.Context) bool {
 	now := g.now()
 	l, err := g.store.Claim(ctx, inboxQueue, now, g.cfg.Lease)
@@ -91,10 +94,19 @@ func (g *messaging) processOne(ctx context.Context) bool {
 	if l == nil {
 		return false
 	}
+	if l.More { // another worker for the next one
+		g.wakeInbox()
+	}
+	g.processLease(ctx, l, now)
+	return l.More
+}
+
+// processLease is processOne's work on the message claimed (l) at now.
+func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.Time) {
 	e, err := decodeInboxEntry(l.Data)
 	if err != nil {
 		g.deadLetter(ctx, l, inboxEntry{Inbound: Inbound{MessageID: l.ID}}, fmt.Sprintf("unreadable inbox entry: %v", err), now)
-		return true
+		return
 	}
 	log := inboundLog(g.log, &e.Inbound)
 	stop := outbox.Hold(ctx, g.store, l, g.cfg.Lease, g.now)
@@ -113,11 +125,11 @@ func (g *messaging) processOne(ctx context.Context) bool {
 	if perr != nil {
 		if ctx.Err() != nil { // stopped in mid-work: try again at once, not counted
 			_ = g.store.Retry(sctx, l, l.Data, now)
-			return true
+			return
 		}
 		if IsDeferred(perr) && !IsPermanent(perr) {
 			g.defer_(sctx, log, l, e, perr, now)
-			return true
+			return
 		}
 		e.Attempts++
 		e.LastError = perr.Error()
@@ -127,7 +139,7 @@ func (g *messaging) processOne(ctx context.Context) bool {
 				reason = fmt.Sprintf("processing failed permanently: %v", perr)
 			}
 			g.deadLetter(ctx, l, e, reason, now)
-			return true
+			return
 		}
 		next := now.Add(processBackoff(g.cfg.ProcessRetryInterval, e.Attempts))
 		it, err := e.item(next)
@@ -136,11 +148,11 @@ func (g *messaging) processOne(ctx context.Context) bool {
 		}
 		if err != nil {
 			log.Warn("processing failed and could not be rescheduled; retried when the lease runs out", "attempts", e.Attempts, "err", err)
-			return true
+			return
 		}
 		log.Warn("processing failed; will retry", "attempts", e.Attempts, "next", next.UTC().Format(time.RFC3339), "err", perr)
 		g.metrics.processed.WithLabelValues("retry").Inc()
-		return true
+		return
 	}
 	if err := g.store.Complete(sctx, l, f); err != nil {
 		if errors.Is(err, store.ErrLeaseLost) {
@@ -148,7 +160,7 @@ func (g *messaging) processOne(ctx context.Context) bool {
 		} else {
 			log.Error("processed, but the answers could not be stored; processed again when the lease runs out", "err", err)
 		}
-		return true
+		return
 	}
 	if len(f.Enqueue) > 0 {
 		g.delivery.Wake()
@@ -159,7 +171,7 @@ func (g *messaging) processOne(ctx context.Context) bool {
 	}
 	g.metrics.processed.WithLabelValues("done").Inc()
 	g.metrics.exchange(e.Inbound.Interaction, exchangeOutcome(out))
-	return true
+	return
 }
 
 // defer_ puts a message back in the inbox without counting an attempt: the

@@ -63,6 +63,9 @@ func DeliveryClient(cfg Config) (*http.Client, error) {
 	// of two per host, all but two workers delivering to one MHS opened
 	// (and, with TLS, handshook) a new connection for every message.
 	tr.MaxIdleConnsPerHost = max(cfg.DeliveryWorkers, 2)
+	// A delivery's headers and ebXML message leave in one write: with
+	// net/http's 4 KiB buffer a message of more took two or more.
+	tr.WriteBufferSize = 64 << 10
 	if cfg.TracerProvider != nil { // a span per delivery attempt, traceparent sent to the MHS
 		return &http.Client{Transport: tracing.Transport{Next: tr, Tracer: tracing.Tracer(cfg.TracerProvider),
 			Name: func(*http.Request) string { return "deliver" }}, Timeout: cfg.DeliveryTimeout}, nil

@@ -31,91 +31,18 @@ func CheckXML(data []byte) (root XMLRoot, ok bool) {
 	// of the document) and is dropped before CheckXML returns: only the
 	// root's names, copied, outlive the call.
 	s := xmlScanner{src: unsafe.String(&data[0], len(data))}
-	if root, ok = s.check(); !ok {
+	if root, ok = s.walk(nil); !ok {
 		return XMLRoot{}, false
 	}
 	root.Space, root.Local = strings.Clone(root.Space), strings.Clone(root.Local)
 	return root, true
 }
 
-// check is document without the tree: the same steps, in the same order,
-// refusing exactly what document refuses.
-func (s *xmlScanner) check() (XMLRoot, bool) {
-	var root XMLRoot
-	seenRoot := false
-	var openRoom [32]string
-	open := openRoom[:0] // the names, as written, of the elements whose end tag is to come
-	for s.i < len(s.src) {
-		if s.src[s.i] != '<' {
-			text, ok := s.chars('<')
-			if !ok || len(open) == 0 && !isXMLSpace(text) {
-				return XMLRoot{}, false
-			}
-			continue
-		}
-		if s.i+1 >= len(s.src) {
-			return XMLRoot{}, false
-		}
-		switch c := s.src[s.i+1]; {
-		case c == '/':
-			if len(open) == 0 {
-				return XMLRoot{}, false
-			}
-			s.i += 2
-			top := open[len(open)-1]
-			if !strings.HasPrefix(s.src[s.i:], top) {
-				return XMLRoot{}, false
-			}
-			s.i += len(top)
-			if s.i < len(s.src) && nameByte[s.src[s.i]] != 0 {
-				return XMLRoot{}, false // a longer name
-			}
-			s.space()
-			if !s.expect('>') {
-				return XMLRoot{}, false
-			}
-			open = open[:len(open)-1]
-		case c == '?':
-			if _, _, ok := s.procInst(); !ok {
-				return XMLRoot{}, false
-			}
-		case c == '!':
-			if _, ok := s.comment(); !ok {
-				return XMLRoot{}, false
-			}
-		default:
-			if len(open) == 0 && seenRoot || len(open) >= maxXMLDepth {
-				return XMLRoot{}, false
-			}
-			s.i++
-			name, space, empty, ok := s.checkTag(!seenRoot)
-			if !ok {
-				return XMLRoot{}, false
-			}
-			if !seenRoot {
-				root.Space, root.Local = space, name
-				if colon := strings.IndexByte(name, ':'); colon >= 0 {
-					root.Local = name[colon+1:]
-				}
-				seenRoot = true
-			}
-			root.Depth = max(root.Depth, len(open)+1)
-			if !empty {
-				open = append(open, name)
-			}
-		}
-	}
-	if len(open) != 0 || !seenRoot {
-		return XMLRoot{}, false
-	}
-	return root, true
-}
-
 // checkTag is startTag without the element: it reads an element's name
-// and attributes after '<' and refuses what startTag refuses. For the root
-// (isRoot) space is the namespace the tag declares for its own prefix, or
-// the prefix when it declares none.
-func (s *xmlScanner) checkTag(isRoot bool) (name, space string, empty, ok bool) {
+// and attributes (into *attrs, emptied first) after '<' and refuses what
+// startTag refuses. For the root (isRoot) space is the namespace the tag
+// declares for its own prefix, or the prefix when it declares none.
+func (s *xmlScanner) checkTag(isRoot bool, attrs *[]attrPair) (name, space string, empty, ok bool) {
 	var colon int
 	name, colon, ok = s.name()
 	if !ok {
@@ -127,8 +54,7 @@ func (s *xmlScanner) checkTag(isRoot bool) (name, space string, empty, ok bool) 
 	}
 	space = prefix
 	declared := false
-	var room [8]attrPair
-	tagAttr := room[:0]
+	tagAttr := (*attrs)[:0]
 	for {
 		sp := s.space()
 		if s.i >= len(s.src) {
@@ -170,6 +96,7 @@ func (s *xmlScanner) checkTag(isRoot bool) (name, space string, empty, ok bool) 
 			space, declared = val, true
 		}
 	}
+	*attrs = tagAttr
 	return name, space, empty, true
 }
 

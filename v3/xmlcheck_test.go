@@ -1,8 +1,8 @@
 package v3
 
 import (
+	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -163,16 +163,10 @@ func FuzzCheckXML(f *testing.F) {
 
 // BenchmarkCheckXML checks the homecare prescription with CheckXML.
 func BenchmarkCheckXML(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(corpustest.Dir(b), homecareV3))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
+	benchRead(b, func(data []byte) error {
 		if _, ok := CheckXML(data); !ok {
-			b.Fatal("refused")
+			return errors.New("refused")
 		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		return nil
+	})
 }

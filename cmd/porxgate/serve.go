@@ -50,6 +50,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
 		log.Debug("soft memory limit", "mib", cfg.MemoryLimitMB)
 	}
+	if getenv("GOGC") == "" && cfg.GCPercent > 0 {
+		debug.SetGCPercent(cfg.GCPercent)
+		log.Debug("garbage collector target", "percent", cfg.GCPercent)
+	}
 	if err := gateway.Run(ctx, cfg, log); err != nil {
 		log.Error("porxgate stopped", "err", err)
 		return 1

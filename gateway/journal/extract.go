@@ -25,11 +25,100 @@ type payloadFacts struct {
 }
 
 // readV3 reads ids, signature and business outcome out of a v3 payload.
-// It is liberal: anything unreadable is simply not found.
+// It is liberal: anything unreadable is simply not found. The writer reads
+// every v3 payload of every exchange: most are read in one pass that builds
+// nothing (walkV3), the rest into a tree (readV3Tree), with the same facts.
 func readV3(payload string) payloadFacts {
+	if f, ok := walkV3(payload); ok {
+		return f
+	}
+	return readV3Tree(payload)
+}
+
+// walkV3 is readV3 over v3.WalkXML: the same facts as readV3Tree finds in
+// the tree, in the same order; ok is false for a payload WalkXML does not
+// read.
+func walkV3(payload string) (f payloadFacts, ok bool) {
+	var oc outcomeCodes
+	// The tree is read in document order: a targetMessage or messageRef
+	// gives its first id child's root when it is met, before what is
+	// inside it. refs keeps those roots in that order (filled in when the
+	// id comes); open holds, for each open element, the index in refs of
+	// the one whose first id is still to come, or -1. rootID: the root's
+	// first id child is still to come.
+	var refs []string
+	var openRoom [64]int
+	open := openRoom[:0]
+	rootID := true
+	digests, lastDigest := 0, -1 // DigestValue elements started; the index of the one that counts
+	var digestStack []int
+	ok = v3.WalkXML(payload, v3.XMLVisitor{
+		Start: func(e *v3.XMLElement) {
+			if e.Depth == 1 {
+				f.interaction = e.Tag
+			}
+			if e.Tag == "id" {
+				if e.Depth == 2 && rootID {
+					rootID = false
+					if r := e.Attr("root", ""); r != "" {
+						f.ids.MessageIDs = append(f.ids.MessageIDs, r)
+					}
+				}
+				if n := len(open); n > 0 && open[n-1] >= 0 {
+					refs[open[n-1]], open[n-1] = e.Attr("root", ""), -1
+				}
+			}
+			switch e.Tag {
+			case "id", "value":
+				f.ids.addIdentifier(e.Attr("root", ""), e.Attr("extension", ""))
+			case "acknowledgement":
+				oc.acknowledgement(e.Attr("typeCode", ""))
+			case "code":
+				oc.code(e.Parent, e.Attr("code", ""), e.Attr("displayName", ""))
+			case "DigestValue":
+				sig(&f)
+				lastDigest = digests
+				digestStack = append(digestStack, digests)
+				digests++
+			case "DigestMethod":
+				sig(&f).DigestAlgorithm = e.Attr("Algorithm", "")
+			case "SignatureMethod":
+				sig(&f).Algorithm = e.Attr("Algorithm", "")
+			}
+			ref := -1
+			if e.Tag == "targetMessage" || e.Tag == "messageRef" {
+				ref = len(refs)
+				refs = append(refs, "")
+			}
+			open = append(open, ref)
+		},
+		End: func(e *v3.XMLElement) {
+			open = open[:len(open)-1]
+			if e.Tag == "DigestValue" {
+				// The tree is read in document order, each DigestValue
+				// setting the digest: the one that started last wins.
+				n := digestStack[len(digestStack)-1]
+				digestStack = digestStack[:len(digestStack)-1]
+				if n == lastDigest {
+					sig(&f).Digest = strings.TrimSpace(e.Text)
+				}
+			}
+		},
+	})
+	if !ok {
+		return payloadFacts{}, false
+	}
+	for _, r := range refs {
+		addOnce(&f.ids.RefToMessageIDs, r)
+	}
+	f.outcome = oc.outcome(f.interaction)
+	return f, true
+}
+
+// readV3Tree is readV3 over the payload's tree, for what walkV3 does not
+// read.
+func readV3Tree(payload string) payloadFacts {
 	var f payloadFacts
-	// v3.ReadXML builds the document etree's reader would, several times
-	// faster: the writer reads every v3 payload of every exchange.
 	doc, err := v3.ReadXML([]byte(payload))
 	if err != nil {
 		return f
@@ -44,26 +133,13 @@ func readV3(payload string) payloadFacts {
 			f.ids.MessageIDs = append(f.ids.MessageIDs, r)
 		}
 	}
-	var ack, ackCode, ackText, issueCode, issueText string
+	var oc outcomeCodes
 	walk(root, func(e *etree.Element) {
 		switch e.Tag {
 		case "id", "value":
-			rootOID, ext := e.SelectAttrValue("root", ""), e.SelectAttrValue("extension", "")
-			if ext == "" {
-				return
-			}
-			switch rootOID {
-			case oidNHSNumber:
-				addOnce(&f.ids.NHSNumbers, ext)
-			case oidODSCode:
-				addOnce(&f.ids.ODSCodes, ext)
-			case oidShortFormRxID, oidShortFormRxID2:
-				addOnce(&f.ids.PrescriptionIDs, ext)
-			}
+			f.ids.addIdentifier(e.SelectAttrValue("root", ""), e.SelectAttrValue("extension", ""))
 		case "acknowledgement":
-			if ack == "" {
-				ack = e.SelectAttrValue("typeCode", "")
-			}
+			oc.acknowledgement(e.SelectAttrValue("typeCode", ""))
 		case "conveyingTransmission":
 			// wraps the request being answered; its id is the RefToMessageId
 		case "targetMessage", "messageRef":
@@ -71,19 +147,8 @@ func readV3(payload string) payloadFacts {
 				addOnce(&f.ids.RefToMessageIDs, id.SelectAttrValue("root", ""))
 			}
 		case "code":
-			p := e.Parent()
-			if p == nil {
-				return
-			}
-			switch p.Tag {
-			case "acknowledgementDetail":
-				if ackCode == "" {
-					ackCode, ackText = e.SelectAttrValue("code", ""), e.SelectAttrValue("displayName", "")
-				}
-			case "justifyingDetectedIssueEvent", "detectedIssueEvent", "cancellationResponseReason", "rejectionReason":
-				if issueCode == "" {
-					issueCode, issueText = e.SelectAttrValue("code", ""), e.SelectAttrValue("displayName", "")
-				}
+			if p := e.Parent(); p != nil {
+				oc.code(p.Tag, e.SelectAttrValue("code", ""), e.SelectAttrValue("displayName", ""))
 			}
 		case "DigestValue":
 			sig(&f).Digest = strings.TrimSpace(e.Text())
@@ -93,7 +158,7 @@ func readV3(payload string) payloadFacts {
 			sig(&f).Algorithm = e.SelectAttrValue("Algorithm", "")
 		}
 	})
-	f.outcome = outcomeOf(f.interaction, ack, ackCode, ackText, issueCode, issueText)
+	f.outcome = oc.outcome(f.interaction)
 	return f
 }
 
@@ -103,6 +168,36 @@ func sig(f *payloadFacts) *Signature {
 		f.signature = &Signature{}
 	}
 	return f.signature
+}
+
+// outcomeCodes are the codes of a v3 answer's outcome, the first of each
+// kind met in document order.
+type outcomeCodes struct{ ack, ackCode, ackText, issueCode, issueText string }
+
+// acknowledgement takes an acknowledgement element's typeCode.
+func (o *outcomeCodes) acknowledgement(typeCode string) {
+	if o.ack == "" {
+		o.ack = typeCode
+	}
+}
+
+// code takes a code element's code and displayName, by its parent's tag.
+func (o *outcomeCodes) code(parent, code, display string) {
+	switch parent {
+	case "acknowledgementDetail":
+		if o.ackCode == "" {
+			o.ackCode, o.ackText = code, display
+		}
+	case "justifyingDetectedIssueEvent", "detectedIssueEvent", "cancellationResponseReason", "rejectionReason":
+		if o.issueCode == "" {
+			o.issueCode, o.issueText = code, display
+		}
+	}
+}
+
+// outcome words the business outcome of the answer interaction.
+func (o *outcomeCodes) outcome(interaction string) *Outcome {
+	return outcomeOf(interaction, o.ack, o.ackCode, o.ackText, o.issueCode, o.issueText)
 }
 
 // outcomeOf words the business outcome of a v3 answer; nil for a request.
@@ -155,6 +250,22 @@ func walk(e *etree.Element, fn func(*etree.Element)) {
 	fn(e)
 	for _, c := range e.ChildElements() {
 		walk(c, fn)
+	}
+}
+
+// addIdentifier adds an identifier (an II: root OID and extension) to the
+// list its OID says, when it is one the journal indexes.
+func (ids *IDs) addIdentifier(rootOID, ext string) {
+	if ext == "" {
+		return
+	}
+	switch rootOID {
+	case oidNHSNumber:
+		addOnce(&ids.NHSNumbers, ext)
+	case oidODSCode:
+		addOnce(&ids.ODSCodes, ext)
+	case oidShortFormRxID, oidShortFormRxID2:
+		addOnce(&ids.PrescriptionIDs, ext)
 	}
 }
 

@@ -116,50 +116,72 @@ func (w *Worker) Wake() {
 }
 
 // Run delivers until ctx is done, then lets attempts in hand finish (for
-// at most the grace period) and returns.
+// at most the grace period) and returns. A worker claims again at once
+// only when another delivery was due as it claimed one (store.Lease.More),
+// and then wakes another worker for it; else it waits to be woken (Wake)
+// or for its poll.
 func (w *Worker) Run(ctx context.Context) {
 	Loop(ctx, w.cfg.Workers, w.cfg.Poll, w.wake, w.cfg.Grace, func(ctx context.Context) bool {
-		worked, _ := w.DeliverOne(ctx)
-		return worked
+		l, now, _ := w.claim(ctx)
+		if l == nil {
+			return false
+		}
+		if l.More {
+			w.Wake()
+		}
+		_ = w.deliver(ctx, l, now)
+		return l.More
 	})
 }
 
 // DeliverOne claims one due delivery and attempts it. It reports whether
 // there was one; the error is the store's, if it failed.
 func (w *Worker) DeliverOne(ctx context.Context) (bool, error) {
+	l, now, err := w.claim(ctx)
+	if l == nil {
+		return false, err
+	}
+	return true, w.deliver(ctx, l, now)
+}
+
+// claim claims the delivery due longest, if any, and says when.
+func (w *Worker) claim(ctx context.Context) (*store.Lease, time.Time, error) {
 	now := w.cfg.Now()
 	l, err := w.cfg.Store.Claim(ctx, Queue, now, w.cfg.Lease)
 	if err != nil {
 		if ctx.Err() == nil {
 			w.failing.Failed(w.cfg.Log, "outbox", err)
 		}
-		return false, err
+		return nil, now, err
 	}
 	w.failing.Succeeded(w.cfg.Log, "outbox")
-	if l == nil {
-		return false, nil
-	}
+	return l, now, nil
+}
+
+// deliver attempts the delivery claimed (l) at now; the error is the
+// store's, if it failed.
+func (w *Worker) deliver(ctx context.Context, l *store.Lease, now time.Time) error {
 	d, err := DecodeDelivery(l.Data)
 	if err != nil {
 		w.deadLetter(ctx, l, Delivery{MessageID: l.ID}, "", fmt.Sprintf("unreadable outbox entry: %v", err), now)
-		return true, nil
+		return nil
 	}
 	route, ok := w.cfg.Routes.Lookup(d.Party)
 	switch {
 	case !w.cfg.Routes.Configured() && w.keep(ctx, l, d):
-		return true, nil
+		return nil
 	case !w.cfg.Routes.Configured():
 		w.deadLetter(ctx, l, d, "", fmt.Sprintf("no route to party %s: no routing table is configured (--routes)", d.Party), now)
-		return true, nil
+		return nil
 	case !ok:
 		w.deadLetter(ctx, l, d, "", fmt.Sprintf("no route to party %s in the routing table", d.Party), now)
-		return true, nil
+		return nil
 	}
 	expiry := d.CreatedAt.Add(route.PersistDuration)
 	if now.After(expiry) {
 		w.deadLetter(ctx, l, d, route.URL, fmt.Sprintf("expired: persist duration %s passed (queued %s) after %d attempts%s",
 			route.PersistDuration, d.CreatedAt.UTC().Format(time.RFC3339), d.Attempts, lastErr(d)), now)
-		return true, nil
+		return nil
 	}
 
 	stop := Hold(ctx, w.cfg.Store, l, w.cfg.Lease, w.cfg.Now)
@@ -176,18 +198,18 @@ func (w *Worker) DeliverOne(ctx context.Context) (bool, error) {
 		defer cancel()
 		if err := w.cfg.Store.Complete(sctx, l, store.Finish{}); err != nil {
 			log.Warn("delivered but the outbox entry could not be removed; it may be sent again", "attempts", d.Attempts, "err", err)
-			return true, err
+			return err
 		}
 		log.Debug("delivered", "attempts", d.Attempts, "url", route.URL)
 		w.observe(ResultDelivered)
 		w.report(d, ResultDelivered, route.URL)
-		return true, nil
+		return nil
 	}
 	sctx, cancelStore := storeCtx(ctx)
 	defer cancelStore()
 	if ctx.Err() != nil { // stopped in mid-attempt: not the receiver's fault, try again at once
 		_ = w.cfg.Store.Retry(sctx, l, l.Data, now)
-		return true, nil
+		return nil
 	}
 	d.Attempts++
 	d.LastError = sendErr.Error()
@@ -195,14 +217,14 @@ func (w *Worker) DeliverOne(ctx context.Context) (bool, error) {
 	switch {
 	case isFinal(sendErr):
 		w.deadLetter(ctx, l, d, route.URL, "refused by the receiver: "+sendErr.Error(), now)
-		return true, nil
+		return nil
 	case d.Attempts > route.Retries:
 		w.deadLetter(ctx, l, d, route.URL, fmt.Sprintf("not acknowledged after %d attempts%s", d.Attempts, lastErr(d)), now)
-		return true, nil
+		return nil
 	case next.After(expiry):
 		w.deadLetter(ctx, l, d, route.URL, fmt.Sprintf("expired: persist duration %s ends before the next retry, after %d attempts%s",
 			route.PersistDuration, d.Attempts, lastErr(d)), now)
-		return true, nil
+		return nil
 	}
 	it, err := d.Item(next)
 	if err == nil {
@@ -210,12 +232,12 @@ func (w *Worker) DeliverOne(ctx context.Context) (bool, error) {
 	}
 	if err != nil {
 		log.Warn("delivery attempt failed and could not be rescheduled; the lease will run out and it is retried", "attempts", d.Attempts, "err", err)
-		return true, err
+		return err
 	}
 	log.Warn("delivery attempt failed; will retry", "attempts", d.Attempts, "retries", route.Retries, "next", next.UTC().Format(time.RFC3339), "err", sendErr)
 	w.observe(ResultRetry)
 	w.report(d, ResultRetry, sendErr.Error())
-	return true, nil
+	return nil
 }
 
 // storeCtx returns a context for recording an outcome: the work context,

@@ -58,11 +58,13 @@ func (m *Memory) Claim(_ context.Context, queue string, now time.Time, lease tim
 	var (
 		bestID string
 		best   *memItem
+		due    int
 	)
 	for id, it := range m.queues[queue] {
 		if it.due.After(now) {
 			continue
 		}
+		due++
 		if best == nil || it.due.Before(best.due) || it.due.Equal(best.due) && it.seq < best.seq {
 			bestID, best = id, it
 		}
@@ -72,7 +74,7 @@ func (m *Memory) Claim(_ context.Context, queue string, now time.Time, lease tim
 	}
 	best.token = ids.NewUUID()
 	best.due = now.Add(lease)
-	return &Lease{Queue: queue, ID: bestID, Data: append([]byte(nil), best.data...), Token: best.token, Until: best.due}, nil
+	return &Lease{Queue: queue, ID: bestID, Data: append([]byte(nil), best.data...), Token: best.token, Until: best.due, More: due > 1}, nil
 }
 
 // held returns the item l names when l's token still holds it; the caller

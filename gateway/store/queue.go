@@ -36,6 +36,11 @@ type Lease struct {
 	Token string
 	// Until is when the lease runs out.
 	Until time.Time
+	// More reports that another item of the queue was due when this one
+	// was claimed, so that a worker claims again at once only then: with
+	// nothing more due it waits to be woken (by work queued) or for its
+	// next poll instead of asking the store once more for nothing.
+	More bool
 }
 
 // Finish is what Complete writes in the same atomic step as it removes the

@@ -44,6 +44,18 @@ func TestQueues(t *testing.T) {
 		name string
 		run  func(t *testing.T, s store.Store)
 	}{
+		{"a lease says whether more was due", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			s.Enqueue(ctx, item("inbox", "m1", "a", t0), item("inbox", "m2", "b", t0.Add(time.Second)),
+				item("inbox", "m3", "c", t0.Add(time.Hour)))
+			if l := mustClaim(t, s, "inbox", t0.Add(time.Second), time.Minute); l.ID != "m1" || !l.More {
+				t.Fatalf("first claim %s more=%v, want m1 with more", l.ID, l.More)
+			}
+			if l := mustClaim(t, s, "inbox", t0.Add(time.Second), time.Minute); l.ID != "m2" || l.More {
+				t.Fatalf("second claim %s more=%v, want m2 and nothing more due (m3 is not due, m1 is leased)", l.ID, l.More)
+			}
+			wantNothing(t, s, "inbox", t0.Add(time.Second))
+		}},
 		{"requeue a dead letter once", func(t *testing.T, s store.Store) {
 			ctx := context.Background()
 			s.Enqueue(ctx, item("inbox", "d1", "x", t0))

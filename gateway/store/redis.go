@@ -15,7 +15,9 @@ const DefaultPrefix = "porxgate:"
 // Cluster, through go-redis's universal client.
 type Redis struct {
 	client redis.UniversalClient
-	prefix string
+	// scripts runs the store's Lua scripts, pipelined under load.
+	scripts *scriptBatcher
+	prefix  string
 }
 
 // NewRedis connects to the Redis named by a redis:// or rediss:// URL.
@@ -28,7 +30,8 @@ func NewRedis(url, prefix string) (*Redis, error) {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	return &Redis{client: redis.NewClient(opts), prefix: prefix}, nil
+	client := redis.NewClient(opts)
+	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix}, nil
 }
 
 // Kind implements Store.

@@ -157,7 +157,7 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 		}
 		client = replicatedClient{UniversalClient: client, replicas: o.WaitReplicas, timeout: timeout}
 	}
-	return &Redis{client: client, prefix: prefix}, nil
+	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix}, nil
 }
 
 // replicatedClient runs every Lua script (the store's and the cancellation

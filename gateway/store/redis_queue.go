@@ -38,7 +38,7 @@ func (r *Redis) itemArgs(keys []string, args []any, items []Item) ([]string, []a
 func (r *Redis) Accept(ctx context.Context, seenKey string, ttl time.Duration, items ...Item) (bool, error) {
 	keys, args := r.itemArgs([]string{r.prefix + "seen:" + seenKey},
 		[]any{strconv.FormatInt(max(ttl.Milliseconds(), 1), 10), time.Now().UTC().Format(time.RFC3339)}, items)
-	n, err := acceptScript.Run(ctx, r.client, keys, args...).Int()
+	n, err := acceptScript.Run(ctx, r.scripts, keys, args...).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis accept %s: %w", seenKey, err)
 	}
@@ -68,7 +68,7 @@ func (r *Redis) Enqueue(ctx context.Context, items ...Item) error {
 		return nil
 	}
 	keys, args := r.itemArgs(nil, nil, items)
-	if err := enqueueScript.Run(ctx, r.client, keys, args...).Err(); err != nil {
+	if err := enqueueScript.Run(ctx, r.scripts, keys, args...).Err(); err != nil {
 		return fmt.Errorf("redis enqueue: %w", err)
 	}
 	return nil
@@ -78,7 +78,7 @@ func (r *Redis) Enqueue(ctx context.Context, items ...Item) error {
 func (r *Redis) Claim(ctx context.Context, queue string, now time.Time, lease time.Duration) (*Lease, error) {
 	token := ids.NewUUID()
 	until := now.Add(lease)
-	res, err := claimScript.Run(ctx, r.client, []string{r.dueKey(queue)},
+	res, err := claimScript.Run(ctx, r.scripts, []string{r.dueKey(queue)},
 		ms(now), ms(until), token, r.itemPrefix(queue)).Slice()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
@@ -86,12 +86,13 @@ func (r *Redis) Claim(ctx context.Context, queue string, now time.Time, lease ti
 	if err != nil {
 		return nil, fmt.Errorf("redis claim from %s: %w", queue, err)
 	}
-	if len(res) != 2 {
+	if len(res) != 3 {
 		return nil, fmt.Errorf("redis claim from %s: unexpected reply %v", queue, res)
 	}
 	id, _ := res[0].(string)
 	data, _ := res[1].(string)
-	return &Lease{Queue: queue, ID: id, Data: []byte(data), Token: token, Until: until}, nil
+	more, _ := res[2].(int64)
+	return &Lease{Queue: queue, ID: id, Data: []byte(data), Token: token, Until: until, More: more > 0}, nil
 }
 
 // leaseResult turns a script's 1/0 answer into nil / ErrLeaseLost.
@@ -107,7 +108,7 @@ func leaseResult(op string, l *Lease, n int, err error) error {
 
 // Extend implements Store.
 func (r *Redis) Extend(ctx context.Context, l *Lease, until time.Time) error {
-	n, err := extendScript.Run(ctx, r.client, []string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID},
+	n, err := extendScript.Run(ctx, r.scripts, []string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID},
 		l.ID, l.Token, ms(until)).Int()
 	if err := leaseResult("extend", l, n, err); err != nil {
 		return err
@@ -118,7 +119,7 @@ func (r *Redis) Extend(ctx context.Context, l *Lease, until time.Time) error {
 
 // Retry implements Store.
 func (r *Redis) Retry(ctx context.Context, l *Lease, data []byte, due time.Time) error {
-	n, err := retryScript.Run(ctx, r.client, []string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID},
+	n, err := retryScript.Run(ctx, r.scripts, []string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID},
 		l.ID, l.Token, data, ms(due)).Int()
 	return leaseResult("retry", l, n, err)
 }
@@ -132,7 +133,7 @@ func (r *Redis) Complete(ctx context.Context, l *Lease, f Finish) error {
 	keys, args := r.itemArgs(
 		[]string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID, r.deadKey()},
 		[]any{l.ID, l.Token, push, f.DeadLetter, strconv.Itoa(DeadLetterCap)}, f.Enqueue)
-	n, err := completeScript.Run(ctx, r.client, keys, args...).Int()
+	n, err := completeScript.Run(ctx, r.scripts, keys, args...).Int()
 	return leaseResult("complete", l, n, err)
 }
 
@@ -140,7 +141,7 @@ func (r *Redis) Complete(ctx context.Context, l *Lease, f Finish) error {
 // then the items, only when it was listed.
 func (r *Redis) Requeue(ctx context.Context, deadLetter []byte, items ...Item) (bool, error) {
 	keys, args := r.itemArgs([]string{r.deadKey()}, []any{deadLetter}, items)
-	n, err := requeueScript.Run(ctx, r.client, keys, args...).Int()
+	n, err := requeueScript.Run(ctx, r.scripts, keys, args...).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis requeue dead letter: %w", err)
 	}

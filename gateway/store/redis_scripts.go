@@ -43,11 +43,12 @@ return 1
 `)
 
 // claimScript: KEYS[1] due set; ARGV[1] now ms, ARGV[2] lease end ms,
-// ARGV[3] token, ARGV[4] item key prefix. Returns {id, data} or nil.
-// Entries of the due set whose hash is gone are removed on the way.
+// ARGV[3] token, ARGV[4] item key prefix. Returns {id, data, more} (more:
+// 1 when another item was due too, else 0) or nil. Entries of the due set
+// whose hash is gone are removed on the way.
 var claimScript = redis.NewScript(`
 for _ = 1, 16 do
-  local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1)
+  local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 2)
   if #ids == 0 then return false end
   local id = ids[1]
   local hk = ARGV[4] .. id
@@ -55,7 +56,7 @@ for _ = 1, 16 do
   if data then
     redis.call('HSET', hk, 'token', ARGV[3])
     redis.call('ZADD', KEYS[1], ARGV[2], id)
-    return {id, data}
+    return {id, data, #ids - 1}
   end
   redis.call('ZREM', KEYS[1], id)
 end

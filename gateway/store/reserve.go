@@ -77,7 +77,7 @@ func (r *Redis) ReserveReply(ctx context.Context, key string, body []byte, ttl t
 			args = append(args, v)
 		}
 	}
-	b, err := reserveScript.Run(ctx, r.client, keys, args...).Text()
+	b, err := reserveScript.Run(ctx, r.scripts, keys, args...).Text()
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
 	}

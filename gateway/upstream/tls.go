@@ -8,11 +8,17 @@ import (
 	"os"
 )
 
+// requestBufferSize is the write buffer of each connection to EPS.
+const requestBufferSize = 64 << 10
+
 // newBaseTransport builds the innermost transport, with the client
 // certificate and CA of mutual TLS when configured.
 func newBaseTransport(tc TLSConfig) (*http.Transport, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
+	// A request's headers and a message Bundle (tens of KiB) leave in one
+	// write: with net/http's 4 KiB buffer they took two or more.
+	t.WriteBufferSize = requestBufferSize
 	if tc == (TLSConfig{}) {
 		return t, nil
 	}
