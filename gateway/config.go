@@ -132,11 +132,12 @@ type Config struct {
 	PersistDurations map[string]time.Duration
 
 	// InboxWorkers is how many accepted messages are processed at once
-	// (--inbox-workers, PORXGATE_INBOX_WORKERS; default 16: each mostly
-	// waits on EPS and the store, so a replica needs several per core).
+	// (--inbox-workers, PORXGATE_INBOX_WORKERS; default 64: each mostly
+	// waits on EPS and the store, so a replica needs many per core; with
+	// 16 a pinned core sat partly idle while its inbox grew).
 	InboxWorkers int
 	// DeliveryWorkers is how many async messages are delivered at once
-	// (--delivery-workers, PORXGATE_DELIVERY_WORKERS; default 16).
+	// (--delivery-workers, PORXGATE_DELIVERY_WORKERS; default 64).
 	DeliveryWorkers int
 	// Lease is how long a worker holds a message before another replica may
 	// take it over; it is renewed while the work runs (--lease,
@@ -225,8 +226,8 @@ func DefaultConfig() Config {
 		ShutdownTimeout:         15 * time.Second,
 		LogLevel:                "info",
 		PersistDuration:         5 * time.Minute,
-		InboxWorkers:            16,
-		DeliveryWorkers:         16,
+		InboxWorkers:            64,
+		DeliveryWorkers:         64,
 		Lease:                   30 * time.Second,
 		PollInterval:            500 * time.Millisecond,
 		ProcessRetries:          10,

@@ -15,8 +15,8 @@ func TestLoadConfigMessaging(t *testing.T) {
 		wantErr string
 	}{
 		{name: "defaults", check: func(t *testing.T, c Config) {
-			if c.RoutesFile != "" || c.TLSCertFile != "" || c.PersistDuration != 5*time.Minute || c.InboxWorkers != 16 ||
-				c.DeliveryWorkers != 16 || c.Lease != 30*time.Second || c.DeliveryRetries != 2 ||
+			if c.RoutesFile != "" || c.TLSCertFile != "" || c.PersistDuration != 5*time.Minute || c.InboxWorkers != 64 ||
+				c.DeliveryWorkers != 64 || c.Lease != 30*time.Second || c.DeliveryRetries != 2 ||
 				c.DeliveryRetryInterval != time.Minute || c.DeliveryPersistDuration != 5*time.Minute || c.ProcessRetries != 10 {
 				t.Errorf("defaults = %+v", c)
 			}
