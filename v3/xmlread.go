@@ -207,64 +207,92 @@ func nextSlab(last, n int) int {
 	return max(n, last/4, 64)
 }
 
-// startTag reads an element's name and attributes after '<' and makes the
-// element; empty reports a self-closing tag.
+// startTag reads an element's start tag after '<' and makes the element;
+// empty reports a self-closing tag.
 func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool) {
-	var colon int
-	name, colon, ok = s.name()
+	var room [8]attrPair
+	attrs, name, _, empty, ok := s.readTag(false, room[:0]) // on the stack unless the tag has more
 	if !ok {
 		return nil, "", false, false
 	}
-	var room [8]attrPair
-	tagAttr := room[:0] // the attributes of the tag, on the stack
+	el = slabNew(&s.elems, 0)
+	el.Space, el.Tag = splitName(name)
+	el.Attr = slabSlice(&s.attrs, len(attrs), 0)
+	for _, a := range attrs {
+		el.CreateAttr(a.key, a.value)
+	}
+	return el, name, empty, true
+}
+
+// readTag reads a start tag's name and attributes after '<' (the
+// attributes appended to attrs[:0] and returned), refusing a repeated attribute
+// (etree decides what one means). For the root (isRoot) space is the
+// namespace the tag declares for its own prefix, or the prefix when it
+// declares none. startTag makes the element from it; walk builds nothing.
+func (s *xmlScanner) readTag(isRoot bool, attrs []attrPair) (tagAttr []attrPair, name, space string, empty, ok bool) {
+	var colon int
+	name, colon, ok = s.name()
+	if !ok {
+		return nil, "", "", false, false
+	}
+	prefix := ""
+	if colon >= 0 {
+		prefix = name[:colon]
+	}
+	space = prefix
+	declared := false
+	tagAttr = attrs[:0]
 	for {
 		sp := s.space()
 		if s.i >= len(s.src) {
-			return nil, "", false, false
+			return nil, "", "", false, false
 		}
 		if c := s.src[s.i]; c == '>' || c == '/' {
 			s.i++
 			if c == '/' && !s.expect('>') {
-				return nil, "", false, false
+				return nil, "", "", false, false
 			}
 			empty = c == '/'
 			break
 		}
 		if !sp {
-			return nil, "", false, false
+			return nil, "", "", false, false
 		}
 		key, keyColon, ok := s.name()
 		if !ok {
-			return nil, "", false, false
+			return nil, "", "", false, false
 		}
 		s.space()
 		if !s.expect('=') {
-			return nil, "", false, false
+			return nil, "", "", false, false
 		}
 		s.space()
 		val, ok := s.attrValue()
 		if !ok {
-			return nil, "", false, false
+			return nil, "", "", false, false
 		}
 		a := attrPair{key: key, local: key, value: val}
 		if keyColon >= 0 {
 			a.space, a.local = key[:keyColon], key[keyColon+1:]
 		}
-		tagAttr = append(tagAttr, a)
-	}
-	el = slabNew(&s.elems, 0)
-	el.Space, el.Tag = "", name
-	if colon >= 0 {
-		el.Space, el.Tag = name[:colon], name[colon+1:]
-	}
-	el.Attr = slabSlice(&s.attrs, len(tagAttr), 0)
-	for i, a := range tagAttr {
-		if repeatedAttr(tagAttr[:i], a) {
-			return nil, "", false, false // etree decides what a repeated attribute means
+		if repeatedAttr(tagAttr, a) {
+			return nil, "", "", false, false
 		}
-		el.CreateAttr(a.key, a.value)
+		tagAttr = append(tagAttr, a)
+		if isRoot && !declared && declaresPrefix(a, prefix) {
+			space, declared = val, true
+		}
 	}
-	return el, name, empty, true
+	return tagAttr, name, space, empty, true
+}
+
+// declaresPrefix reports whether attribute a declares the namespace of
+// prefix: xmlns for no prefix, xmlns:prefix for one.
+func declaresPrefix(a attrPair, prefix string) bool {
+	if prefix == "" {
+		return a.space == "" && a.local == "xmlns"
+	}
+	return a.space == "xmlns" && a.local == prefix
 }
 
 // repeatedAttr reports whether attribute a matches one of before as

@@ -144,7 +144,9 @@ func (s *xmlScanner) walk(v *XMLVisitor) (XMLRoot, bool) {
 				return XMLRoot{}, false
 			}
 			s.i++
-			name, space, empty, ok := s.checkTag(!seenRoot, &el.attrs)
+			var name, space string
+			var empty, ok bool
+			el.attrs, name, space, empty, ok = s.readTag(!seenRoot, el.attrs)
 			if !ok {
 				return XMLRoot{}, false
 			}
