@@ -68,37 +68,38 @@ func (p builtPrescription) bytes() ([]byte, error) { return core.WriteDocument(p
 // Bundle: PrescribeToV3 without the decoding and the serialising, so that
 // $prepare can take the fragments from the tree it built.
 func buildPrescription(b *fhir.Bundle, interaction string, meta core.Meta, env core.Env) (builtPrescription, error) {
-	c := core.NewBundleContext(b, interaction)
-	msgID := core.BundleMessageID(c)
-	core.CheckMessageEvent(c, fhir.EventPrescriptionOrder)
-	if c.Failed() {
-		return builtPrescription{}, c.Err()
-	}
-	doc, subject := core.NewV3Message(meta, interaction, msgID, env)
-	sig := WriteParentPrescription(c, subject, env)
-	if err := c.Err(); err != nil {
-		return builtPrescription{}, err
-	}
-	return builtPrescription{c: c, doc: doc, pp: subject.SelectElement("ParentPrescription"), sig: sig}, nil
+	return writeBuilt(b, interaction, env, func(msgID string) (*etree.Document, *etree.Element) {
+		return core.NewV3Message(meta, interaction, msgID, env)
+	})
 }
 
 // buildParentPrescription is buildPrescription, its checks included,
 // without the transmission wrapper: the ParentPrescription alone, in the
 // v3 namespace, for $prepare, which needs only its fragments.
 func buildParentPrescription(b *fhir.Bundle, interaction string, env core.Env) (builtPrescription, error) {
+	return writeBuilt(b, interaction, env, func(string) (*etree.Document, *etree.Element) {
+		subject := v3.NewHolder("subject")
+		subject.CreateAttr("xmlns", v3.Namespace)
+		return nil, subject
+	})
+}
+
+// writeBuilt checks the Bundle's identifier and event and writes its
+// ParentPrescription into the subject open makes (given the message id;
+// a nil document: the ParentPrescription alone).
+func writeBuilt(b *fhir.Bundle, interaction string, env core.Env, open func(msgID string) (*etree.Document, *etree.Element)) (builtPrescription, error) {
 	c := core.NewBundleContext(b, interaction)
-	core.BundleMessageID(c)
+	msgID := core.BundleMessageID(c)
 	core.CheckMessageEvent(c, fhir.EventPrescriptionOrder)
 	if c.Failed() {
 		return builtPrescription{}, c.Err()
 	}
-	subject := v3.NewHolder("subject")
-	subject.CreateAttr("xmlns", v3.Namespace)
+	doc, subject := open(msgID)
 	sig := WriteParentPrescription(c, subject, env)
 	if err := c.Err(); err != nil {
 		return builtPrescription{}, err
 	}
-	return builtPrescription{c: c, pp: subject.SelectElement("ParentPrescription"), sig: sig}, nil
+	return builtPrescription{c: c, doc: doc, pp: subject.SelectElement("ParentPrescription"), sig: sig}, nil
 }
 
 // prescriptionOrder is what a prescription-order Bundle says, gathered and

@@ -79,7 +79,7 @@ func buildMedicationRequests(p *parentPrescription, t fhirTimes, urls *prescript
 		return &v
 	}
 	// What every item refers to the same way is made once.
-	subjectURL, requesterURL, longID := urls.patient, urls.requester, strings.ToLower(p.longID)
+	longID := strings.ToLower(p.longID)
 	respURL := ""
 	if separate {
 		respURL = core.FullURL(resp.Role.ID)
@@ -127,10 +127,10 @@ func buildMedicationRequests(p *parentPrescription, t fhirTimes, urls *prescript
 		a.medicationCoding[0] = fhir.Coding{System: fhir.SystemSNOMED, Code: it.code, Display: it.display}
 		a.medication = fhir.CodeableConcept{Coding: a.medicationCoding[:]}
 		mr.MedicationCodeableConcept = &a.medication
-		a.subject = fhir.Reference{Reference: subjectURL}
+		a.subject = fhir.Reference{Reference: urls.patient}
 		mr.Subject = &a.subject
 		mr.AuthoredOn = t.author
-		a.requester = fhir.Reference{Reference: requesterURL}
+		a.requester = fhir.Reference{Reference: urls.requester}
 		mr.Requester = &a.requester
 		a.longID = fhir.Identifier{System: fhir.SystemLongFormID, Value: longID}
 		a.groupExt[0] = fhir.Extension{URL: fhir.ExtensionPrescriptionID, ValueIdentifier: &a.longID}

@@ -50,13 +50,9 @@ func decodeSignature(data string) ([]byte, error) {
 // and an XML declaration, which are dropped) that can stand inside
 // signatureText, and returns its bytes.
 func checkSignatureFragment(data []byte) ([]byte, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if t := bytes.TrimLeft(data, " \t\r\n"); bytes.HasPrefix(t, []byte("<?xml")) {
-		end := bytes.Index(t, []byte("?>"))
-		if end < 0 {
-			return nil, errString("unterminated XML declaration")
-		}
-		data = t[end+2:]
+	data, err := fragmentBody(data)
+	if err != nil {
+		return nil, err
 	}
 	buf := make([]byte, 0, len(data)+7)
 	buf = append(buf, "<w>"...)
@@ -73,6 +69,20 @@ func checkSignatureFragment(data []byte) ([]byte, error) {
 	}
 	if err := checkFragmentTree(buf); err != nil {
 		return nil, err
+	}
+	return data, nil
+}
+
+// fragmentBody is decoded signature data without the byte order mark and
+// XML declaration it may start with.
+func fragmentBody(data []byte) ([]byte, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if t := bytes.TrimLeft(data, " \t\r\n"); bytes.HasPrefix(t, []byte("<?xml")) {
+		end := bytes.Index(t, []byte("?>"))
+		if end < 0 {
+			return nil, errString("unterminated XML declaration")
+		}
+		data = t[end+2:]
 	}
 	return data, nil
 }

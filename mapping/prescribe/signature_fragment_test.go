@@ -55,13 +55,9 @@ func TestCheckSignatureFragment(t *testing.T) {
 func checkFastAsTree(t *testing.T, data []byte) {
 	t.Helper()
 	got, err := checkSignatureFragment(data)
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if tr := bytes.TrimLeft(data, " \t\r\n"); bytes.HasPrefix(tr, []byte("<?xml")) {
-		end := bytes.Index(tr, []byte("?>"))
-		if end < 0 {
-			return // refused before either check
-		}
-		data = tr[end+2:]
+	data, berr := fragmentBody(data)
+	if berr != nil {
+		return // refused before either check
 	}
 	buf := append(append([]byte("<w>"), data...), "</w>"...)
 	terr := checkFragmentTree(buf)
