@@ -1,6 +1,10 @@
 package v3
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/beevik/etree"
+)
 
 // XMLElement is an element as WalkXML meets it. Its strings share the
 // walked document's memory.
@@ -55,6 +59,37 @@ func WalkXML(doc string, v XMLVisitor) (ok bool) {
 	s := xmlScanner{src: doc}
 	_, ok = s.walk(&v)
 	return ok
+}
+
+// WalkTree calls v for el and every element under it, in document order,
+// as WalkXML calls it for the elements of a document it reads: the same
+// visitor serves a tree read another way (ReadXML's fallback).
+func WalkTree(el *etree.Element, v XMLVisitor) {
+	var e XMLElement
+	walkTree(el, "", 1, &v, &e)
+}
+
+// walkTree is WalkTree at depth under a parent of local name parent; e is
+// the element passed to v, reused.
+func walkTree(el *etree.Element, parent string, depth int, v *XMLVisitor, e *XMLElement) {
+	if v.Start != nil {
+		e.Space, e.Tag, e.Parent, e.Depth, e.Text = el.Space, el.Tag, parent, depth, ""
+		e.attrs = e.attrs[:0]
+		for _, a := range el.Attr {
+			e.attrs = append(e.attrs, attrPair{key: a.FullKey(), space: a.Space, local: a.Key, value: a.Value})
+		}
+		v.Start(e)
+	}
+	for _, t := range el.Child {
+		if c, ok := t.(*etree.Element); ok {
+			walkTree(c, el.Tag, depth+1, v, e)
+		}
+	}
+	if v.End != nil {
+		e.Space, e.Tag, e.Parent, e.Depth, e.Text = el.Space, el.Tag, parent, depth, el.Text()
+		e.attrs = e.attrs[:0]
+		v.End(e)
+	}
 }
 
 // walkFrame is an element whose end tag is still to come.

@@ -13,19 +13,24 @@ import (
 // walkRecord writes down what WalkXML reports, one line per call.
 func walkRecord(doc string) ([]string, bool) {
 	var out []string
-	ok := WalkXML(doc, XMLVisitor{
+	ok := WalkXML(doc, recorder(&out))
+	return out, ok
+}
+
+// recorder is a visitor that writes down each call into *out.
+func recorder(out *[]string) XMLVisitor {
+	return XMLVisitor{
 		Start: func(e *XMLElement) {
 			attrs := make([]string, len(e.attrs))
 			for i, a := range e.attrs {
 				attrs[i] = a.space + "|" + a.local + "=" + a.value
 			}
-			out = append(out, fmt.Sprintf("start %s|%s parent=%s depth=%d %v", e.Space, e.Tag, e.Parent, e.Depth, attrs))
+			*out = append(*out, fmt.Sprintf("start %s|%s parent=%s depth=%d %v", e.Space, e.Tag, e.Parent, e.Depth, attrs))
 		},
 		End: func(e *XMLElement) {
-			out = append(out, fmt.Sprintf("end %s|%s parent=%s depth=%d text=%q", e.Space, e.Tag, e.Parent, e.Depth, e.Text))
+			*out = append(*out, fmt.Sprintf("end %s|%s parent=%s depth=%d text=%q", e.Space, e.Tag, e.Parent, e.Depth, e.Text))
 		},
-	})
-	return out, ok
+	}
 }
 
 // treeRecord writes down the same of scanXML's tree.
@@ -60,6 +65,11 @@ func sameWalk(t *testing.T, doc string) bool {
 	wantRec := treeRecord(tree.Root(), 1, nil)
 	if strings.Join(got, "\n") != strings.Join(wantRec, "\n") {
 		t.Fatalf("WalkXML(%q):\n%s\nthe tree:\n%s", doc, strings.Join(got, "\n"), strings.Join(wantRec, "\n"))
+	}
+	var fromTree []string
+	WalkTree(tree.Root(), recorder(&fromTree))
+	if strings.Join(fromTree, "\n") != strings.Join(wantRec, "\n") {
+		t.Fatalf("WalkTree(%q):\n%s\nthe tree:\n%s", doc, strings.Join(fromTree, "\n"), strings.Join(wantRec, "\n"))
 	}
 	return true
 }

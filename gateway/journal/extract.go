@@ -3,8 +3,6 @@ package journal
 import (
 	"strings"
 
-	"github.com/beevik/etree"
-
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -27,7 +25,8 @@ type payloadFacts struct {
 // readV3 reads ids, signature and business outcome out of a v3 payload.
 // It is liberal: anything unreadable is simply not found. The writer reads
 // every v3 payload of every exchange: most are read in one pass that builds
-// nothing (walkV3), the rest into a tree (readV3Tree), with the same facts.
+// nothing (walkV3), the rest into a tree (readV3Tree); the same visitor
+// (factsOf) takes the facts from either.
 func readV3(payload string) payloadFacts {
 	if f, ok := walkV3(payload); ok {
 		return f
@@ -35,10 +34,26 @@ func readV3(payload string) payloadFacts {
 	return readV3Tree(payload)
 }
 
-// walkV3 is readV3 over v3.WalkXML: the same facts as readV3Tree finds in
-// the tree, in the same order; ok is false for a payload WalkXML does not
+// walkV3 is readV3 over v3.WalkXML; ok is false for a payload WalkXML
+// does not read.
+func walkV3(payload string) (payloadFacts, bool) {
+	return factsOf(func(v v3.XMLVisitor) bool { return v3.WalkXML(payload, v) })
+}
+
+// readV3Tree is readV3 over the payload's tree, for what walkV3 does not
 // read.
-func walkV3(payload string) (f payloadFacts, ok bool) {
+func readV3Tree(payload string) payloadFacts {
+	doc, err := v3.ReadXML([]byte(payload))
+	if err != nil || doc.Root() == nil {
+		return payloadFacts{}
+	}
+	f, _ := factsOf(func(v v3.XMLVisitor) bool { v3.WalkTree(doc.Root(), v); return true })
+	return f
+}
+
+// factsOf reads the facts out of the elements read passes its visitor in
+// document order; ok is read's (false: the facts are not to be used).
+func factsOf(read func(v3.XMLVisitor) bool) (f payloadFacts, ok bool) {
 	var oc outcomeCodes
 	// The tree is read in document order: a targetMessage or messageRef
 	// gives its first id child's root when it is met, before what is
@@ -52,7 +67,7 @@ func walkV3(payload string) (f payloadFacts, ok bool) {
 	rootID := true
 	digests, lastDigest := 0, -1 // DigestValue elements started; the index of the one that counts
 	var digestStack []int
-	ok = v3.WalkXML(payload, v3.XMLVisitor{
+	ok = read(v3.XMLVisitor{
 		Start: func(e *v3.XMLElement) {
 			if e.Depth == 1 {
 				f.interaction = e.Tag
@@ -113,53 +128,6 @@ func walkV3(payload string) (f payloadFacts, ok bool) {
 	}
 	f.outcome = oc.outcome(f.interaction)
 	return f, true
-}
-
-// readV3Tree is readV3 over the payload's tree, for what walkV3 does not
-// read.
-func readV3Tree(payload string) payloadFacts {
-	var f payloadFacts
-	doc, err := v3.ReadXML([]byte(payload))
-	if err != nil {
-		return f
-	}
-	root := doc.Root()
-	if root == nil {
-		return f
-	}
-	f.interaction = root.Tag
-	if id := root.SelectElement("id"); id != nil {
-		if r := id.SelectAttrValue("root", ""); r != "" {
-			f.ids.MessageIDs = append(f.ids.MessageIDs, r)
-		}
-	}
-	var oc outcomeCodes
-	walk(root, func(e *etree.Element) {
-		switch e.Tag {
-		case "id", "value":
-			f.ids.addIdentifier(e.SelectAttrValue("root", ""), e.SelectAttrValue("extension", ""))
-		case "acknowledgement":
-			oc.acknowledgement(e.SelectAttrValue("typeCode", ""))
-		case "conveyingTransmission":
-			// wraps the request being answered; its id is the RefToMessageId
-		case "targetMessage", "messageRef":
-			if id := e.SelectElement("id"); id != nil {
-				addOnce(&f.ids.RefToMessageIDs, id.SelectAttrValue("root", ""))
-			}
-		case "code":
-			if p := e.Parent(); p != nil {
-				oc.code(p.Tag, e.SelectAttrValue("code", ""), e.SelectAttrValue("displayName", ""))
-			}
-		case "DigestValue":
-			sig(&f).Digest = strings.TrimSpace(e.Text())
-		case "DigestMethod":
-			sig(&f).DigestAlgorithm = e.SelectAttrValue("Algorithm", "")
-		case "SignatureMethod":
-			sig(&f).Algorithm = e.SelectAttrValue("Algorithm", "")
-		}
-	})
-	f.outcome = oc.outcome(f.interaction)
-	return f
 }
 
 // sig returns f's signature, making it when needed.
@@ -243,14 +211,6 @@ func orText(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// walk calls fn for e and every element under it.
-func walk(e *etree.Element, fn func(*etree.Element)) {
-	fn(e)
-	for _, c := range e.ChildElements() {
-		walk(c, fn)
-	}
 }
 
 // addIdentifier adds an identifier (an II: root OID and extension) to the
