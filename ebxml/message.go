@@ -99,6 +99,9 @@ func BuildMessage(o OutboundMessage) (contentType string, body []byte, err error
 	env := outboundEnvelope(o, msgID, cid)
 
 	var w writer
+	// The two parts' headers, delimiters and line breaks are well under
+	// 256 bytes beside the Content-Id and type: one buffer, never grown.
+	w.Grow(len(env) + len(o.Payload) + 3*len(delim) + len(HeaderContentID) + len(cid) + len(ptype) + 256)
 	w.s(delim, "\r\n",
 		"Content-Id: <", HeaderContentID, ">\r\n",
 		"Content-Type: text/xml; charset=UTF-8\r\n",
@@ -114,6 +117,10 @@ func BuildMessage(o OutboundMessage) (contentType string, body []byte, err error
 	return ct, w.Bytes(), nil
 }
 
+// outboundEnvelopeSize is the buffer an outbound SOAP envelope starts
+// with: the envelopes of the gateway's messages are 1.5–2 KB.
+const outboundEnvelopeSize = 2 << 10
+
 // outboundEnvelope writes the SOAP envelope of an outbound message.
 func outboundEnvelope(o OutboundMessage, msgID, cid string) []byte {
 	svc := o.Service
@@ -121,6 +128,7 @@ func outboundEnvelope(o OutboundMessage, msgID, cid string) []byte {
 		svc = ServiceMM
 	}
 	var w writer
+	w.Grow(outboundEnvelopeSize)
 	w.envelopeStart(` xmlns:xlink="` + NSXLink + `" xmlns:hl7ebxml="` + NSHL7ebXML + `"`)
 	w.messageHeader(ebHeader{
 		from: o.FromPartyID, to: o.ToPartyID, cpaID: o.CPAID, conversationID: o.ConversationID,
