@@ -88,7 +88,7 @@ p99.9, max). Exits 1 when a message was refused or not processed in time.`)
 		fmt.Fprintf(stderr, "porxgate load: %v\n", err)
 		return 2
 	}
-	printLoad(stdout, base, res, *conc, *rateFlag)
+	printLoad(stdout, base, res, *conc, *rateFlag, *target == "")
 	if res.FirstError != "" {
 		fmt.Fprintf(stdout, "first refusal: %s\n", res.FirstError)
 	}
@@ -98,8 +98,13 @@ p99.9, max). Exits 1 when a message was refused or not processed in time.`)
 	return 0
 }
 
-// printLoad writes a run's figures.
-func printLoad(w io.Writer, base string, res loadgen.Result, conc int, rate float64) {
+// busyGenerator is the share of one core above which the load generator
+// warns that it may be what limits the run.
+const busyGenerator = 0.8
+
+// printLoad writes a run's figures; inProcess says the gateway ran in this
+// process (so its CPU is counted with the load generator's).
+func printLoad(w io.Writer, base string, res loadgen.Result, conc int, rate float64, inProcess bool) {
 	shape := fmt.Sprintf("concurrency %d", conc)
 	if res.Mode == "open-loop" {
 		shape = fmt.Sprintf("%.0f msgs/s scheduled", rate)
@@ -125,6 +130,16 @@ func printLoad(w io.Writer, base string, res loadgen.Result, conc int, rate floa
 		}
 		slices.Sort(codes)
 		fmt.Fprintf(w, "answers: %s; answered twice: %d\n", strings.Join(codes, " "), res.AnsweredTwice)
+	}
+	if res.CPU > 0 {
+		who := "load generator CPU"
+		if inProcess {
+			who = "this process's CPU (load generator and in-process gateway)"
+		}
+		fmt.Fprintf(w, "%s: %d µs per message sent, %.2f of a core\n", who, res.CPUPerMessage().Microseconds(), res.CPUShare())
+		if !inProcess && res.CPUShare() > busyGenerator {
+			fmt.Fprintf(w, "warning: the load generator kept %.0f%% of a core busy; its latencies include its own queueing\n", 100*res.CPUShare())
+		}
 	}
 }
 

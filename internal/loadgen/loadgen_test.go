@@ -193,6 +193,52 @@ func TestOpenLoopMeasuresAnswers(t *testing.T) {
 	if res.Answer.Max < res.Answer.P50 || res.Answer.P50 <= 0 {
 		t.Fatalf("answer latencies out of order: %v", res.Answer)
 	}
+	if _, ok := processCPU(); ok && (res.CPU <= 0 || res.CPUPerMessage() <= 0 || res.CPUShare() <= 0) {
+		t.Fatalf("the run's own CPU was not measured: %s, %s per message, %.3f of a core", res.CPU, res.CPUPerMessage(), res.CPUShare())
+	}
+}
+
+// TestResultCPUFigures checks the per-message and per-core arithmetic of
+// the load generator's own CPU time.
+func TestResultCPUFigures(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		res        Result
+		perMessage time.Duration
+		share      float64
+	}{
+		{"busy half a core", Result{Sent: 1000, CPU: 500 * time.Millisecond, DrainElapsed: time.Second}, 500 * time.Microsecond, 0.5},
+		{"two cores", Result{Sent: 10, CPU: 4 * time.Second, DrainElapsed: 2 * time.Second}, 400 * time.Millisecond, 2},
+		{"nothing sent", Result{CPU: time.Second, DrainElapsed: time.Second}, 0, 1},
+		{"no elapsed time", Result{Sent: 4, CPU: time.Second}, 250 * time.Millisecond, 0},
+		{"not measured", Result{Sent: 4, DrainElapsed: time.Second}, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.res.CPUPerMessage(); got != tc.perMessage {
+				t.Errorf("CPUPerMessage = %s, want %s", got, tc.perMessage)
+			}
+			if got := tc.res.CPUShare(); got != tc.share {
+				t.Errorf("CPUShare = %v, want %v", got, tc.share)
+			}
+		})
+	}
+}
+
+// TestProcessCPUGrows checks that the process CPU clock moves with work.
+func TestProcessCPUGrows(t *testing.T) {
+	before, ok := processCPU()
+	if !ok {
+		t.Skip("this system does not report process CPU time")
+	}
+	deadline := time.Now().Add(50 * time.Millisecond)
+	x := 0
+	for time.Now().Before(deadline) {
+		x++
+	}
+	after, _ := processCPU()
+	if after <= before {
+		t.Fatalf("process CPU %s → %s after %d spins", before, after, x)
+	}
 }
 
 // TestOpenLoopKeepsSchedule checks that an open-loop run does not wait for

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/internal/loadgen"
+)
+
+// TestPrintLoadCPU checks the load generator's own CPU line: per message
+// and share of a core, counted with the gateway's when it ran in-process,
+// and a warning when the generator itself was near a full core.
+func TestPrintLoadCPU(t *testing.T) {
+	base := loadgen.Result{Mode: "open-loop", Sent: 1000, Accepted: 1000, Drained: true,
+		AcceptElapsed: 10 * time.Second, DrainElapsed: 10 * time.Second}
+	for _, tc := range []struct {
+		name      string
+		cpu       time.Duration
+		inProcess bool
+		want      []string
+		not       []string
+	}{
+		{"external gateway, quiet generator", 3 * time.Second, false,
+			[]string{"load generator CPU: 3000 µs per message sent, 0.30 of a core"}, []string{"warning", "in-process"}},
+		{"external gateway, busy generator", 9 * time.Second, false,
+			[]string{"load generator CPU: 9000 µs per message sent, 0.90 of a core", "warning: the load generator kept 90% of a core busy"}, nil},
+		{"in-process gateway", 9 * time.Second, true,
+			[]string{"this process's CPU (load generator and in-process gateway): 9000 µs per message sent, 0.90 of a core"}, []string{"warning"}},
+		{"not measured", 0, false, nil, []string{"CPU"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := base
+			res.CPU = tc.cpu
+			var out strings.Builder
+			printLoad(&out, "http://127.0.0.1:1", res, 0, 100, tc.inProcess)
+			for _, w := range tc.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(out.String(), n) {
+					t.Errorf("output has %q:\n%s", n, out.String())
+				}
+			}
+		})
+	}
+}
