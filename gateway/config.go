@@ -143,9 +143,10 @@ type Config struct {
 	// take it over; it is renewed while the work runs (--lease,
 	// PORXGATE_LEASE; default 30s).
 	Lease time.Duration
-	// PollInterval is how often idle workers look at the store for work
-	// another replica queued (--poll-interval, PORXGATE_POLL_INTERVAL;
-	// default 500ms).
+	// PollInterval is how often an idle worker pool (inbox, outbox) looks
+	// at the store for work another replica queued or that fell due: one
+	// idle worker of the pool a poll, not each (--poll-interval,
+	// PORXGATE_POLL_INTERVAL; default 500ms).
 	PollInterval time.Duration
 	// ProcessRetries is how many times processing of an accepted message is
 	// retried after a failure before it goes to the dead letters
@@ -326,7 +327,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	num(&cfg.InboxWorkers, "inbox-workers", "INBOX_WORKERS", "messages processed at once")
 	num(&cfg.DeliveryWorkers, "delivery-workers", "DELIVERY_WORKERS", "async messages delivered at once")
 	dur(&cfg.Lease, "lease", "LEASE", "how long a worker holds a message before another may take it over")
-	dur(&cfg.PollInterval, "poll-interval", "POLL_INTERVAL", "how often idle workers look for work")
+	dur(&cfg.PollInterval, "poll-interval", "POLL_INTERVAL", "how often an idle worker pool (inbox, outbox) looks at the store for work")
 	num(&cfg.ProcessRetries, "process-retries", "PROCESS_RETRIES", "processing retries before the dead letters")
 	dur(&cfg.ProcessRetryInterval, "process-retry-interval", "PROCESS_RETRY_INTERVAL", "first wait before a processing retry (doubles)")
 	dur(&cfg.DeliveryTimeout, "delivery-timeout", "DELIVERY_TIMEOUT", "limit of one delivery attempt")

@@ -10,30 +10,32 @@ import (
 	"github.com/porxgate/porxgate/gateway/store"
 )
 
-// Loop runs n goroutines that call step until ctx is done; a step that
-// found no work (false) is followed by a wait of poll, cut short by a
-// value on wake. When ctx is done no new step starts; steps in hand keep a
-// working context for at most grace longer, then it is cancelled. Loop
-// returns when every goroutine has. The gateway's inbox workers use it too.
+// Loop runs n goroutines that call step until ctx is done. A goroutine
+// whose step found no work (false) waits until a value on wake or the next
+// tick of one poll ticker shared by all n: each tick wakes one idle
+// goroutine, not every one, so an idle pool looks at the store once a
+// poll, however many goroutines it has. When ctx is done no new step starts; steps
+// in hand keep a working context for at most grace longer, then it is
+// cancelled. Loop returns when every goroutine has. The gateway's inbox
+// workers use it too.
 func Loop(ctx context.Context, n int, poll time.Duration, wake <-chan struct{}, grace time.Duration, step func(ctx context.Context) bool) {
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
+	tick := time.NewTicker(max(poll, time.Millisecond))
+	defer tick.Stop()
 	var wg sync.WaitGroup
 	for range max(n, 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t := time.NewTimer(poll)
-			defer t.Stop()
 			for ctx.Err() == nil {
 				if step(work) {
 					continue
 				}
-				t.Reset(poll)
 				select {
 				case <-ctx.Done():
 				case <-wake:
-				case <-t.C:
+				case <-tick.C:
 				}
 			}
 		}()

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,5 +149,77 @@ func TestLoopStops(t *testing.T) {
 				t.Errorf("work context error = %v, want cancelled %v", workErr, tt.wantWorkCancel)
 			}
 		})
+	}
+}
+
+// TestLoopIdlePoolPollsOnce checks that an idle pool looks for work once a
+// poll, not once a poll per goroutine, and that a tick still wakes one of
+// them: with 16 goroutines that never find work, each looks once on
+// starting, and after that the looks keep pace with the ticks, far under
+// the 16 per tick of every goroutine polling on its own.
+func TestLoopIdlePoolPollsOnce(t *testing.T) {
+	const (
+		n    = 16
+		poll = 5 * time.Millisecond
+	)
+	var steps atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(done)
+		Loop(ctx, n, poll, nil, time.Second, func(context.Context) bool {
+			steps.Add(1)
+			return false
+		})
+	}()
+	// Polling goes on: looks beyond the first n come from ticks.
+	deadline := time.Now().Add(5 * time.Second)
+	for steps.Load() < n+5 {
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("%d looks in 5 s: the idle pool stopped polling", steps.Load())
+		}
+		time.Sleep(poll)
+	}
+	time.Sleep(20 * poll)
+	cancel()
+	<-done
+	ticks := int64(time.Since(start)/poll) + 1
+	if got := steps.Load(); got > n+ticks {
+		t.Errorf("%d looks in %d ticks by %d idle goroutines: want at most %d (one a tick)", got, ticks, n, n+ticks)
+	}
+}
+
+// TestLoopWakeAndTick checks that a wake makes an idle goroutine look at
+// once, well before the poll, and that work found keeps it looking.
+func TestLoopWakeAndTick(t *testing.T) {
+	wake := make(chan struct{}, 1)
+	var pending atomic.Int64
+	looked := make(chan struct{}, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Loop(ctx, 4, time.Hour, wake, time.Second, func(context.Context) bool {
+			if pending.Load() > 0 {
+				pending.Add(-1)
+				looked <- struct{}{}
+				return true
+			}
+			return false
+		})
+	}()
+	defer func() { cancel(); <-done }()
+	time.Sleep(10 * time.Millisecond) // every goroutine idle, the next tick an hour away
+	pending.Store(3)
+	wake <- struct{}{}
+	for i := 0; i < 3; i++ {
+		select {
+		case <-looked:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("after a wake, %d of 3 items taken", i)
+		}
 	}
 }

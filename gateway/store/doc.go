@@ -76,9 +76,11 @@
 // MGET of the exchanges' heads, one MULTI/EXEC (SET head and summary,
 // RPUSH + PEXPIRE of the new steps, ZADD, HINCRBY, SADD + EXPIRE of the id
 // index, INCRBY): three round trips, and once over its size cap one EVALSHA that
-// drops the oldest exchanges (gateway/journal). Idle workers poll with one
-// Claim per worker per --poll-interval, and a worker is woken at once when
-// work is queued. A worker that has finished an item claims again at once
+// drops the oldest exchanges (gateway/journal). An idle pool of workers
+// polls with one Claim per --poll-interval (one shared ticker wakes one
+// idle worker; until this release every idle worker polled, 256 Claims a
+// second for the gateway's two idle pools of 64), and a worker is woken at
+// once when work is queued. A worker that has finished an item claims again at once
 // only when its Claim saw another item due (Lease.More; it then wakes
 // another worker too); before, every item was followed by one more Claim,
 // on each of the two queues, that found nothing whenever the queue was not
