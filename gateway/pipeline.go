@@ -80,7 +80,8 @@ func processBackoff(base time.Duration, n int) time.Duration {
 // step that removes it from the inbox. It reports whether to look for the
 // next at once: when another message was waiting as this one was claimed
 // (store.Lease.More), and then another worker is woken for it too; else
-// the worker waits to be woken (by a message accepted) or for its poll.
+// the worker waits to be woken (by a message accepted) or for its pool's
+// poll tick (outbox.Loop).
 func (g *messaging) processOne(ctx context.Context) bool {
 	now := g.now()
 	l, err := g.store.Claim(ctx, inboxQueue, now, g.cfg.Lease)

@@ -119,7 +119,7 @@ func (w *Worker) Wake() {
 // at most the grace period) and returns. A worker claims again at once
 // only when another delivery was due as it claimed one (store.Lease.More),
 // and then wakes another worker for it; else it waits to be woken (Wake)
-// or for its poll.
+// or for its pool's poll tick (Loop).
 func (w *Worker) Run(ctx context.Context) {
 	Loop(ctx, w.cfg.Workers, w.cfg.Poll, w.wake, w.cfg.Grace, func(ctx context.Context) bool {
 		l, now, _ := w.claim(ctx)
