@@ -112,6 +112,9 @@ func printLoad(w io.Writer, base string, res loadgen.Result, conc int, rate floa
 	fmt.Fprintf(w, "target %s, %s (%s): %d sent, %d accepted, %d refused\n", base, res.Mode, shape, res.Sent, res.Accepted, res.Refused)
 	fmt.Fprintf(w, "accepted (202 + eb:Acknowledgment): %.0f msgs/s over %s\n", res.AcceptRate(), res.AcceptElapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "acknowledgement latency: %s\n", res.Ack)
+	if res.SendLag.N > 0 {
+		fmt.Fprintf(w, "send lag (due time to the generator's send, inside both latencies): %s\n", res.SendLag)
+	}
 	switch {
 	case !res.Drained && res.Answer.N > 0:
 		fmt.Fprintf(w, "only %d of %d accepted messages answered by the timeout\n", res.Answered, res.Accepted)

@@ -47,3 +47,26 @@ func TestPrintLoadCPU(t *testing.T) {
 		})
 	}
 }
+
+// TestPrintLoadSendLag checks that an open-loop run prints the load
+// generator's own send lag and a closed-loop run, which has none, does not.
+func TestPrintLoadSendLag(t *testing.T) {
+	lag := loadgen.Latencies{N: 3, P50: time.Millisecond, P99: 2 * time.Millisecond, P999: 2 * time.Millisecond, Max: 2 * time.Millisecond}
+	for _, tc := range []struct {
+		name string
+		res  loadgen.Result
+		want bool
+	}{
+		{"open loop", loadgen.Result{Mode: "open-loop", Sent: 3, Accepted: 3, Drained: true, SendLag: lag}, true},
+		{"closed loop", loadgen.Result{Mode: "closed-loop", Sent: 3, Accepted: 3, Drained: true}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out strings.Builder
+			printLoad(&out, "http://127.0.0.1:1", tc.res, 1, 100, false)
+			got := strings.Contains(out.String(), "send lag (due time to the generator's send, inside both latencies): n=3 p50=1.00ms p99=2.00ms")
+			if got != tc.want {
+				t.Errorf("send lag printed %v, want %v:\n%s", got, tc.want, out.String())
+			}
+		})
+	}
+}

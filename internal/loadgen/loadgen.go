@@ -89,6 +89,11 @@ type Result struct {
 	Drained bool
 	// Ack is the latency from a message's due time to its HTTP 202.
 	Ack Latencies
+	// SendLag (open loop only) is the load generator's own delay: from a
+	// message's due time to the moment it starts sending it. It is inside
+	// Ack and Answer; when it is a large part of them the generator, not
+	// the gateway, was late.
+	SendLag Latencies
 	// Answer is the latency from a message's due time to the arrival of its
 	// answer at the Receiver (zero without one).
 	Answer Latencies
@@ -169,6 +174,7 @@ type run struct {
 	ods      string
 	stamp    uint32
 	ack      *recorder
+	lag      *recorder // open loop: due time to send
 	mu       sync.Mutex
 	res      Result
 	accepted int
@@ -207,6 +213,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	start := time.Now()
 	if o.Rate > 0 {
 		r.res.Mode = "open-loop"
+		r.lag = newRecorder(o.Messages)
 		r.openLoop(ctx, start)
 	} else {
 		r.res.Mode = "closed-loop"
@@ -214,6 +221,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	r.res.AcceptElapsed = time.Since(start)
 	r.res.Ack = r.ack.summary()
+	if r.lag != nil {
+		r.res.SendLag = r.lag.summary()
+	}
 	if o.Receiver != nil {
 		r.res.Drained = o.Receiver.waitAnswers(ctx, r.res.Accepted)
 		n, twice, _, codes, last, lat := o.Receiver.answers()
@@ -388,6 +398,9 @@ func send(ctx context.Context, r *run, i int, due time.Time) (bool, string) {
 	req.Header.Set("SOAPAction", "urn:nhs:names:services:mm/"+v3.ParentPrescription)
 	if o.Receiver != nil {
 		o.Receiver.expect(msgID, due)
+	}
+	if r.lag != nil {
+		r.lag.add(time.Since(due))
 	}
 	resp, err := o.Client.Do(req)
 	if err != nil {

@@ -106,6 +106,9 @@ func TestClosedLoopByDuration(t *testing.T) {
 	if res.AcceptElapsed < d {
 		t.Fatalf("senders stopped after %s, before the %s duration", res.AcceptElapsed, d)
 	}
+	if res.SendLag.N != 0 {
+		t.Fatalf("closed loop reported a send lag %v: a message is due when its sender picks it up", res.SendLag)
+	}
 }
 
 func TestRunRefusesRemoteTarget(t *testing.T) {
@@ -192,6 +195,9 @@ func TestOpenLoopMeasuresAnswers(t *testing.T) {
 	}
 	if res.Answer.Max < res.Answer.P50 || res.Answer.P50 <= 0 {
 		t.Fatalf("answer latencies out of order: %v", res.Answer)
+	}
+	if res.SendLag.N != 40 || res.SendLag.Max > res.Ack.Max {
+		t.Fatalf("send lag %v: want one sample a message, none above the largest acknowledgement latency %s", res.SendLag, res.Ack.Max)
 	}
 	if _, ok := processCPU(); ok && (res.CPU <= 0 || res.CPUPerMessage() <= 0 || res.CPUShare() <= 0) {
 		t.Fatalf("the run's own CPU was not measured: %s, %s per message, %.3f of a core", res.CPU, res.CPUPerMessage(), res.CPUShare())
