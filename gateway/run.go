@@ -69,6 +69,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer st.Close()
 	metrics := NewMetrics()
+	if err := InstrumentRedis(st, metrics.Registry); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
 	jr := OpenJournal(cfg, st, metrics, log)
 	up, stopUp, err := OpenUpstream(ctx, cfg, log, metrics, jr.Tap)
 	if err != nil {

@@ -1,0 +1,118 @@
+package gateway
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/porxgate/porxgate/gateway/cancels"
+	"github.com/porxgate/porxgate/gateway/journal"
+	"github.com/porxgate/porxgate/gateway/store"
+)
+
+// redisOps returns the sample counts of porxgate_redis_duration_seconds
+// by op.
+func redisOps(t *testing.T, reg *prometheus.Registry) map[string]uint64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]uint64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "porxgate_redis_duration_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			got[opLabel(m)] = m.GetHistogram().GetSampleCount()
+		}
+	}
+	return got
+}
+
+func opLabel(m *dto.Metric) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == "op" {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+// TestInstrumentRedis drives a real Redis through the store and checks
+// that each round trip is timed under the name of what it did: the
+// store's scripts by name, a plain command by its name, a transaction
+// as one.
+func TestInstrumentRedis(t *testing.T) {
+	st, _ := redisStore(t)
+	r := st.(*store.Redis)
+	reg := prometheus.NewRegistry()
+	if err := InstrumentRedis(r, reg); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	now := time.Now()
+	if ok, err := r.Accept(ctx, "seen:1", time.Minute, store.Item{Queue: "inbox", ID: "m1", Data: []byte("x"), Due: now}); err != nil || !ok {
+		t.Fatalf("Accept: %v %v", ok, err)
+	}
+	l, err := r.Claim(ctx, "inbox", now, time.Minute)
+	if err != nil || l == nil {
+		t.Fatalf("Claim: %v %v", l, err)
+	}
+	if err := r.Complete(ctx, l, store.Finish{}); err != nil {
+		t.Fatalf("Complete: %v", err)
+	}
+	if _, err := r.MarkSeen(ctx, "seen:2", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Client().TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, "gw:metrics", "1", time.Minute)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got := redisOps(t, reg)
+	for _, op := range []string{"store.accept", "store.claim", "store.complete", "set", "transaction"} {
+		if got[op] == 0 {
+			t.Errorf("no %q round trip timed; got %v", op, got)
+		}
+	}
+	if got["evalsha"] != 0 || got["eval"] != 0 {
+		t.Errorf("a store script was timed without its name: %v", got)
+	}
+}
+
+// TestInstrumentRedisMemoryStore checks that the in-memory store is left
+// alone: nothing is registered.
+func TestInstrumentRedisMemoryStore(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	if err := InstrumentRedis(store.NewMemory(nil), reg); err != nil {
+		t.Fatal(err)
+	}
+	if mfs, _ := reg.Gather(); len(mfs) != 0 {
+		t.Fatalf("metrics registered for the memory store: %d", len(mfs))
+	}
+}
+
+// TestScriptNamesDistinct checks that every Lua script of the store, the
+// journal and the cancellation tracker has a name of its own.
+func TestScriptNamesDistinct(t *testing.T) {
+	seen := map[string]string{}
+	n := 0
+	for _, m := range []map[string]string{store.ScriptNames(), journal.ScriptNames(), cancels.ScriptNames()} {
+		for sha, name := range m {
+			n++
+			if other, ok := seen[sha]; ok {
+				t.Errorf("%s and %s have one SHA1", name, other)
+			}
+			seen[sha] = name
+		}
+	}
+	if n != 16 {
+		t.Errorf("%d named scripts, want 16 (8 store, 1 journal, 7 cancels)", n)
+	}
+}

@@ -1,0 +1,17 @@
+package store
+
+// ScriptNames maps the SHA1 of each of the store's Lua scripts to a name
+// ("store.accept", "store.claim", …), so that metrics and logs can say
+// which script an EVALSHA ran. Each call returns a new map.
+func ScriptNames() map[string]string {
+	return map[string]string{
+		acceptScript.Hash():   "store.accept",
+		enqueueScript.Hash():  "store.enqueue",
+		claimScript.Hash():    "store.claim",
+		extendScript.Hash():   "store.extend",
+		retryScript.Hash():    "store.retry",
+		completeScript.Hash(): "store.complete",
+		requeueScript.Hash():  "store.requeue",
+		reserveScript.Hash():  "store.reserve",
+	}
+}
