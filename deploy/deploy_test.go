@@ -129,12 +129,12 @@ func TestDashboardAndAlertsUseRealMetrics(t *testing.T) {
 	}
 	for _, want := range []string{"porxgate_exchanges_total", "porxgate_upstream_request_duration_seconds", "porxgate_queue_depth",
 		"porxgate_dead_letters", "porxgate_upstream_breaker_state", "porxgate_cancellation_oldest_age_seconds",
-		"porxgate_journal_dropped_total", "porxgate_compare_total"} {
+		"porxgate_journal_dropped_total", "porxgate_compare_total", "porxgate_redis_duration_seconds"} {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("dashboard does not show %s", want)
 		}
 	}
-	for _, want := range []string{"porxgate_journal_dropped_total", "porxgate_compare_total"} {
+	for _, want := range []string{"porxgate_journal_dropped_total", "porxgate_compare_total", "porxgate_redis_duration_seconds"} {
 		if !strings.Contains(string(rules), want) {
 			t.Errorf("no alert rule watches %s", want)
 		}
