@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"maps"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,19 +41,24 @@ func InstrumentRedis(st store.Store, reg prometheus.Registerer) error {
 		return err
 	}
 	names := store.ScriptNames()
-	for _, m := range []map[string]string{journal.ScriptNames(), cancels.ScriptNames()} {
-		for sha, name := range m {
-			names[sha] = name
-		}
+	maps.Copy(names, journal.ScriptNames())
+	maps.Copy(names, cancels.ScriptNames())
+	t := redisTimer{h: h, scripts: make(map[string]prometheus.Observer, len(names)),
+		pipeline: h.WithLabelValues("pipeline"), transaction: h.WithLabelValues("transaction")}
+	for sha, name := range names {
+		t.scripts[sha] = h.WithLabelValues(name)
 	}
-	r.Client().AddHook(redisTimer{h: h, scripts: names})
+	r.Client().AddHook(t)
 	return nil
 }
 
-// redisTimer is the go-redis hook behind InstrumentRedis.
+// redisTimer is the go-redis hook behind InstrumentRedis. The series of
+// the scripts and of pipelines are looked up once, at start-up; only
+// plain commands are looked up by name as they come.
 type redisTimer struct {
-	h       *prometheus.HistogramVec
-	scripts map[string]string // SHA1 → name; read only
+	h                     *prometheus.HistogramVec
+	scripts               map[string]prometheus.Observer // SHA1 → its script's series; read only
+	pipeline, transaction prometheus.Observer
 }
 
 // DialHook implements redis.Hook (dials are not timed).
@@ -63,7 +69,7 @@ func (t redisTimer) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		start := time.Now()
 		err := next(ctx, cmd)
-		t.h.WithLabelValues(t.op(cmd)).Observe(time.Since(start).Seconds())
+		t.series(cmd).Observe(time.Since(start).Seconds())
 		return err
 	}
 }
@@ -73,36 +79,34 @@ func (t redisTimer) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		start := time.Now()
 		err := next(ctx, cmds)
-		op := "pipeline"
+		o := t.pipeline
 		if len(cmds) > 0 && cmds[0].Name() == "multi" {
-			op = "transaction"
+			o = t.transaction
 		}
-		t.h.WithLabelValues(op).Observe(time.Since(start).Seconds())
+		o.Observe(time.Since(start).Seconds())
 		return err
 	}
 }
 
-// op names what cmd did: a script's name, or the command.
-func (t redisTimer) op(cmd redis.Cmder) string {
+// series is the series cmd is timed in: its script's, or its command's.
+func (t redisTimer) series(cmd redis.Cmder) prometheus.Observer {
 	name := cmd.Name()
-	args := cmd.Args()
-	if len(args) < 2 {
-		return name
-	}
-	switch name {
-	case "evalsha":
-		if sha, ok := args[1].(string); ok {
-			if n, ok := t.scripts[sha]; ok {
-				return n
+	if args := cmd.Args(); len(args) >= 2 {
+		switch name {
+		case "evalsha":
+			if sha, ok := args[1].(string); ok {
+				if o, ok := t.scripts[sha]; ok {
+					return o
+				}
 			}
-		}
-	case "eval": // a script's first run, before Redis has it cached
-		if src, ok := args[1].(string); ok {
-			sum := sha1.Sum([]byte(src))
-			if n, ok := t.scripts[hex.EncodeToString(sum[:])]; ok {
-				return n
+		case "eval": // a script's first run, before Redis has it cached
+			if src, ok := args[1].(string); ok {
+				sum := sha1.Sum([]byte(src))
+				if o, ok := t.scripts[hex.EncodeToString(sum[:])]; ok {
+					return o
+				}
 			}
 		}
 	}
-	return name
+	return t.h.WithLabelValues(name)
 }

@@ -14,10 +14,10 @@ import (
 // whose step found no work (false) waits until a value on wake or the next
 // tick of one poll ticker shared by all n: each tick wakes one idle
 // goroutine, not every one, so an idle pool looks at the store once a
-// poll, however many goroutines it has. When ctx is done no new step starts; steps
-// in hand keep a working context for at most grace longer, then it is
-// cancelled. Loop returns when every goroutine has. The gateway's inbox
-// workers use it too.
+// poll, however many goroutines it has. When ctx is done no new step
+// starts; steps in hand keep a working context for at most grace longer,
+// then it is cancelled. Loop returns when every goroutine has. The
+// gateway's inbox workers use it too.
 func Loop(ctx context.Context, n int, poll time.Duration, wake <-chan struct{}, grace time.Duration, step func(ctx context.Context) bool) {
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()

@@ -72,19 +72,19 @@
 //
 // A lease is extended (extendScript) only while one message's work runs
 // longer than a third of the lease (10 s by default). The journal's writer
-// adds, per batch of up to 512 events (about five per message), WATCH,
-// MGET of the exchanges' heads, one MULTI/EXEC (SET head and summary,
-// RPUSH + PEXPIRE of the new steps, ZADD, HINCRBY, SADD + EXPIRE of the id
-// index, INCRBY): three round trips, and once over its size cap one EVALSHA that
+// adds, per batch of up to 512 events (about five per message), WATCH, MGET
+// of the exchanges' heads, one MULTI/EXEC (SET head and summary, RPUSH +
+// PEXPIRE of the new steps, ZADD, HINCRBY, SADD + EXPIRE of the id index,
+// INCRBY): three round trips, and once over its size cap one EVALSHA that
 // drops the oldest exchanges (gateway/journal). An idle pool of workers
 // polls with one Claim per --poll-interval (one shared ticker wakes one
 // idle worker; until this release every idle worker polled, 256 Claims a
 // second for the gateway's two idle pools of 64), and a worker is woken at
-// once when work is queued. A worker that has finished an item claims again at once
-// only when its Claim saw another item due (Lease.More; it then wakes
-// another worker too); before, every item was followed by one more Claim,
-// on each of the two queues, that found nothing whenever the queue was not
-// backed up: up to nine round trips per message instead of seven.
+// once when work is queued. A worker that has finished an item claims again
+// at once only when its Claim saw another item due (Lease.More; it then
+// wakes another worker too); before, every item was followed by one more
+// Claim, on each of the two queues, that found nothing whenever the queue
+// was not backed up: up to nine round trips per message instead of seven.
 //
 // Before this layout the same message cost nine round trips (the recorded
 // answer read, the attempt written and the nomination indexed one by one)
