@@ -12,6 +12,7 @@ import (
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/internal/ids"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -116,13 +117,27 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 
 	ctx, cancel := context.WithTimeout(c.UserContext(), storeTimeout)
 	defer cancel()
+	// An idle inbox worker takes the message as it is accepted: queued
+	// already claimed for it, so that it does not claim it from the store.
+	held := g.inboxHandoff.Reserve()
+	if held {
+		items[0].Token, items[0].Due = ids.NewUUID(), now.Add(g.cfg.Lease)
+	}
 	fresh, err := g.store.Accept(ctx, "ebxml:"+msg.Action+":"+msg.MessageID, g.cfg.PersistDurationFor(msg.Action), items...)
+	switch {
+	case held && fresh && err == nil:
+		g.inboxHandoff.Give(items[0].HeldLease())
+	case held:
+		g.inboxHandoff.Give(nil)
+	}
 	if err != nil {
 		return g.storeFailure(c, msg, log, err)
 	}
 	outcome := "accepted"
 	if fresh {
-		g.wakeInbox()
+		if !held {
+			g.wakeInbox()
+		}
 		log.Debug("accepted", "sync_reply", msg.SyncReply, "ack_requested", msg.AckRequested, "payload_bytes", len(msg.Payload.Body))
 	} else {
 		outcome = "duplicate"

@@ -64,7 +64,10 @@ type messaging struct {
 	log       *slog.Logger
 	delivery  *outbox.Worker
 	inboxWake chan struct{}
-	metrics   *msgMetrics
+	// inboxHandoff takes a message accepted while an inbox worker is idle
+	// straight to that worker, queued already claimed for it.
+	inboxHandoff *outbox.Handoff
+	metrics      *msgMetrics
 	// claimFailures keeps inbox claim failures to one log line per outage.
 	claimFailures outbox.FailureLog
 	// journal records exchanges (WithJournal); nil: none.
@@ -93,6 +96,9 @@ func newMessaging(cfg Config, st store.Store, log *slog.Logger, m *Metrics, opts
 		log: log, inboxWake: make(chan struct{}, 1), metrics: mm, journal: o.journal,
 	}
 	g.delivery = outbox.NewWorker(wc)
+	g.inboxHandoff = outbox.NewHandoff(cfg.InboxWorkers, func(ctx context.Context, l *store.Lease) {
+		g.processLease(ctx, l, g.now())
+	})
 	return g
 }
 
@@ -116,7 +122,7 @@ func (s *Server) RunWorkers(ctx context.Context) {
 	go func() { defer wg.Done(); g.delivery.Run(ctx) }()
 	go func() {
 		defer wg.Done()
-		outbox.Loop(ctx, g.cfg.InboxWorkers, g.cfg.PollInterval, g.inboxWake, g.cfg.ShutdownTimeout, g.processOne)
+		g.inboxHandoff.Loop(ctx, g.cfg.InboxWorkers, g.cfg.PollInterval, g.inboxWake, g.cfg.ShutdownTimeout, g.processOne)
 	}()
 	wg.Wait()
 }

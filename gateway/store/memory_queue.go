@@ -17,8 +17,7 @@ func (m *Memory) Accept(_ context.Context, seenKey string, ttl time.Duration, it
 	if !m.markLocked(seenKey, ttl) {
 		return false, nil
 	}
-	m.enqueueLocked(items)
-	return true, nil
+	return m.enqueueLocked(items) == 0, nil
 }
 
 // Enqueue implements Store.
@@ -32,8 +31,10 @@ func (m *Memory) Enqueue(_ context.Context, items ...Item) error {
 	return nil
 }
 
-// enqueueLocked adds items that are not queued yet; the caller holds mu.
-func (m *Memory) enqueueLocked(items []Item) {
+// enqueueLocked adds items that are not queued yet and returns how many of
+// those skipped were to be queued already claimed (Item.Token); the caller
+// holds mu.
+func (m *Memory) enqueueLocked(items []Item) (heldSkipped int) {
 	for _, it := range items {
 		q := m.queues[it.Queue]
 		if q == nil {
@@ -41,11 +42,15 @@ func (m *Memory) enqueueLocked(items []Item) {
 			m.queues[it.Queue] = q
 		}
 		if _, ok := q[it.ID]; ok {
+			if it.Token != "" {
+				heldSkipped++
+			}
 			continue
 		}
 		m.seq++
-		q[it.ID] = &memItem{data: append([]byte(nil), it.Data...), due: it.Due, seq: m.seq}
+		q[it.ID] = &memItem{data: append([]byte(nil), it.Data...), due: it.Due, token: it.Token, seq: m.seq}
 	}
+	return heldSkipped
 }
 
 // Claim implements Store.

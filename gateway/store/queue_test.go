@@ -56,6 +56,69 @@ func TestQueues(t *testing.T) {
 			}
 			wantNothing(t, s, "inbox", t0.Add(time.Second))
 		}},
+		{"an item queued already claimed is its holder's until the lease ends", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			held := item("inbox", "h1", "held", t0.Add(time.Minute))
+			held.Token = "tok-1"
+			fresh, err := s.Accept(ctx, "held-1", time.Hour, held, item("outbox", "ack-1", "ack", t0))
+			if err != nil || !fresh {
+				t.Fatalf("Accept = %v, %v; want fresh", fresh, err)
+			}
+			wantNothing(t, s, "inbox", t0.Add(59*time.Second)) // held: not claimable
+			l := held.HeldLease()
+			if l.Until != held.Due || l.Token != "tok-1" || string(l.Data) != "held" {
+				t.Fatalf("HeldLease = %+v", l)
+			}
+			if err := s.Extend(ctx, l, t0.Add(2*time.Minute)); err != nil {
+				t.Fatalf("Extend by the holder: %v", err)
+			}
+			wantNothing(t, s, "inbox", t0.Add(90*time.Second))
+			if err := s.Complete(ctx, l, store.Finish{}); err != nil {
+				t.Fatalf("Complete by the holder: %v", err)
+			}
+			wantNothing(t, s, "inbox", t0.Add(time.Hour))
+			if l := mustClaim(t, s, "outbox", t0, time.Minute); l.ID != "ack-1" {
+				t.Fatalf("outbox claim %s, want ack-1", l.ID)
+			}
+		}},
+		{"a held item whose holder stops is claimed when its lease ends", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			held := item("inbox", "h2", "held", t0.Add(time.Minute))
+			held.Token = "tok-2"
+			if fresh, err := s.Accept(ctx, "held-2", time.Hour, held); err != nil || !fresh {
+				t.Fatalf("Accept = %v, %v; want fresh", fresh, err)
+			}
+			wantNothing(t, s, "inbox", t0.Add(30*time.Second))
+			l := mustClaim(t, s, "inbox", t0.Add(time.Minute), time.Minute)
+			if l.ID != "h2" || string(l.Data) != "held" {
+				t.Fatalf("claim after the lease = %s %q", l.ID, l.Data)
+			}
+			if err := s.Complete(ctx, held.HeldLease(), store.Finish{}); !errors.Is(err, store.ErrLeaseLost) {
+				t.Fatalf("Complete by the first holder after the take-over = %v, want ErrLeaseLost", err)
+			}
+		}},
+		{"a held item already queued makes the accept a duplicate with no lease", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			s.Enqueue(ctx, item("inbox", "h3", "first", t0))
+			held := item("inbox", "h3", "again", t0.Add(time.Minute))
+			held.Token = "tok-3"
+			fresh, err := s.Accept(ctx, "held-3", time.Hour, held, item("outbox", "ack-3", "ack", t0))
+			if err != nil || fresh {
+				t.Fatalf("Accept = %v, %v; want a duplicate", fresh, err)
+			}
+			if err := s.Extend(ctx, held.HeldLease(), t0.Add(time.Hour)); !errors.Is(err, store.ErrLeaseLost) {
+				t.Fatalf("Extend without the lease = %v, want ErrLeaseLost", err)
+			}
+			if l := mustClaim(t, s, "inbox", t0, time.Minute); string(l.Data) != "first" {
+				t.Fatalf("queued item = %q, want the first one untouched", l.Data)
+			}
+			if again, _ := s.Accept(ctx, "held-3", time.Hour); again {
+				t.Fatal("the seen key was not recorded")
+			}
+			if l := mustClaim(t, s, "outbox", t0, time.Minute); l.ID != "ack-3" {
+				t.Fatalf("outbox claim %s, want ack-3 (the acknowledgment is still queued)", l.ID)
+			}
+		}},
 		{"requeue a dead letter once", func(t *testing.T, s store.Store) {
 			ctx := context.Background()
 			s.Enqueue(ctx, item("inbox", "d1", "x", t0))

@@ -8,31 +8,41 @@ import "github.com/redis/go-redis/v9"
 // milliseconds.
 //
 // Enqueued items travel as KEYS pairs (due set, item hash) from KEYS[first]
-// on, and as ARGV triples (id, data, due ms) from ARGV[first] on.
+// on, and as ARGV quadruples (id, data, due ms, token) from ARGV[first] on;
+// the token is "" for an item queued unclaimed, and for one queued already
+// claimed (Item.Token) it is the lease's, with due its end.
 
 // enqueueLua is the shared body that adds the items described from
-// KEYS[k0] / ARGV[a0] on, skipping ids already queued.
+// KEYS[k0] / ARGV[a0] on, skipping ids already queued; it returns how many
+// of the items skipped were to be queued already claimed (their holder
+// holds nothing).
 const enqueueLua = `
 local function enqueue(k0, a0)
   local n = (#KEYS - k0 + 1) / 2
+  local heldSkipped = 0
   for i = 0, n - 1 do
     local zk, hk = KEYS[k0 + 2*i], KEYS[k0 + 2*i + 1]
-    local a = a0 + 3*i
+    local a = a0 + 4*i
     if redis.call('EXISTS', hk) == 0 then
-      redis.call('HSET', hk, 'data', ARGV[a + 1], 'token', '')
+      redis.call('HSET', hk, 'data', ARGV[a + 1], 'token', ARGV[a + 3])
       redis.call('ZADD', zk, ARGV[a + 2], ARGV[a])
+    elseif ARGV[a + 3] ~= '' then
+      heldSkipped = heldSkipped + 1
     end
   end
+  return heldSkipped
 end
 `
 
 // acceptScript: KEYS[1] seen key, ARGV[1] ttl ms, ARGV[2] seen value; items
-// from KEYS[2] / ARGV[3]. Returns 1 when the key was new, else 0.
+// from KEYS[2] / ARGV[3]. Returns 1 when the key was new, else 0; also 0
+// when an item to be queued already claimed was queued already (the
+// message is in hand: a duplicate, and the caller holds no lease).
 var acceptScript = redis.NewScript(enqueueLua + `
 if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[1]) then
   return 0
 end
-enqueue(2, 3)
+if enqueue(2, 3) > 0 then return 0 end
 return 1
 `)
 

@@ -24,7 +24,10 @@ type Store interface {
 	// Accept records seenKey for ttl and, only when it was new, enqueues
 	// items, in one atomic step: either both happen or neither. It reports
 	// whether seenKey was new; false means a duplicate and nothing was
-	// written.
+	// written. One exception: when an item to be queued already claimed
+	// (Item.Token) is in its queue already, its message is in hand
+	// elsewhere; Accept then records seenKey and the other items as usual
+	// but reports false, a duplicate, and the caller holds no lease.
 	Accept(ctx context.Context, seenKey string, ttl time.Duration, items ...Item) (bool, error)
 	// Enqueue adds items to their queues. An item whose id is already in
 	// its queue is left as it is.

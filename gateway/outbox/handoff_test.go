@@ -1,0 +1,130 @@
+package outbox
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/store"
+)
+
+// runHandoffPool runs h's pool of n goroutines whose step never finds
+// work, until the returned stop is called; it waits until all n are idle.
+func runHandoffPool(t *testing.T, h *Handoff, n int, steps *atomic.Int64) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.Loop(ctx, n, time.Hour, nil, time.Second, func(context.Context) bool {
+			steps.Add(1)
+			return false
+		})
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for int64(h.Idle()) < int64(n) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d goroutines idle after 5 s", int64(h.Idle()), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return func() { cancel(); <-done }
+}
+
+// TestHandoff checks that work handed over runs on an idle goroutine of
+// the pool without a look at the store, before or after it, that no more
+// is reserved than there are idle goroutines, and that a reservation given
+// back makes a goroutine look at the store as a wake does.
+func TestHandoff(t *testing.T) {
+	if (*Handoff)(nil).Reserve() {
+		t.Fatal("a nil Handoff reserved")
+	}
+	ran := make(chan *store.Lease, 4)
+	h := NewHandoff(2, func(_ context.Context, l *store.Lease) { ran <- l })
+	if h.Reserve() {
+		t.Fatal("reserved with no pool running")
+	}
+	var steps atomic.Int64
+	stop := runHandoffPool(t, h, 2, &steps)
+	defer stop()
+	looks := steps.Load()
+
+	if !h.Reserve() || !h.Reserve() {
+		t.Fatal("could not reserve both idle goroutines")
+	}
+	if h.Reserve() {
+		t.Fatal("reserved a third goroutine of a pool of two")
+	}
+	h.Give(&store.Lease{ID: "m1"})
+	select {
+	case l := <-ran:
+		if l.ID != "m1" {
+			t.Fatalf("ran %s, want m1", l.ID)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("work handed over did not run")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for h.Idle() < 1 { // the goroutine that ran m1 waits again, the other is still reserved
+		if time.Now().After(deadline) {
+			t.Fatal("the goroutine that ran the handed work did not go back to waiting")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := steps.Load() - looks; got != 0 {
+		t.Fatalf("%d looks at the store after work handed over, want none (it waits to be woken)", got)
+	}
+	h.Give(nil) // the second reservation given back: a look at the store, as a wake
+	for steps.Load() < looks+1 || h.Idle() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d looks and %d idle after the give-back, want 1 look and both idle", steps.Load()-looks, h.Idle())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := steps.Load() - looks; got != 1 {
+		t.Fatalf("%d looks after the give-back, want 1", got)
+	}
+	select {
+	case l := <-ran:
+		t.Fatalf("ran %v for a reservation given back", l)
+	default:
+	}
+}
+
+// TestHandoffHonouredAtShutdown checks that work handed to a reserved
+// goroutine as the pool stops still runs before the pool returns, and that
+// nothing is reserved once it has.
+func TestHandoffHonouredAtShutdown(t *testing.T) {
+	var ran atomic.Int64
+	h := NewHandoff(1, func(work context.Context, _ *store.Lease) {
+		if work.Err() == nil {
+			ran.Add(1)
+		}
+	})
+	var steps atomic.Int64
+	stop := runHandoffPool(t, h, 1, &steps)
+	if !h.Reserve() {
+		t.Fatal("could not reserve the idle goroutine")
+	}
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
+	time.Sleep(10 * time.Millisecond) // the pool is stopping, its goroutine waiting for what it was promised
+	select {
+	case <-stopped:
+		t.Fatal("the pool stopped before the reserved work was given")
+	default:
+	}
+	h.Give(&store.Lease{ID: "late"})
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pool did not stop after the reserved work was given")
+	}
+	if ran.Load() != 1 {
+		t.Fatalf("work handed over at shutdown ran %d times with a live context, want once", ran.Load())
+	}
+	if h.Reserve() {
+		t.Fatal("reserved a goroutine of a stopped pool")
+	}
+}
