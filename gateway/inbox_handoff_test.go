@@ -7,19 +7,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
 )
 
-// claimCounter counts the inbox items a store's Claim hands out.
+// claimCounter counts the inbox and outbox items a store's Claim hands
+// out.
 type claimCounter struct {
 	store.Store
-	inboxClaims atomic.Int64
+	inboxClaims, outboxClaims atomic.Int64
 }
 
 func (c *claimCounter) Claim(ctx context.Context, queue string, now time.Time, lease time.Duration) (*store.Lease, error) {
 	l, err := c.Store.Claim(ctx, queue, now, lease)
-	if l != nil && queue == inboxQueue {
+	switch {
+	case l == nil:
+	case queue == inboxQueue:
 		c.inboxClaims.Add(1)
+	case queue == outbox.Queue:
+		c.outboxClaims.Add(1)
 	}
 	return l, err
 }
@@ -32,8 +38,10 @@ func waitIdleInbox(t *testing.T, g *gw, n int) {
 
 // TestInboxHandoff checks, on Redis and in memory, that a message accepted
 // while an inbox worker is idle is processed by that worker without being
-// claimed from the store, once; and that while every worker is busy the
-// next message goes through the inbox as before and is processed once too.
+// claimed from the store, once, and its answer delivered by an idle
+// delivery worker without being claimed either; and that while every inbox
+// worker is busy the next message goes through the inbox as before and is
+// processed once too.
 func TestInboxHandoff(t *testing.T) {
 	rs, _ := redisStore(t)
 	for name, st := range map[string]store.Store{"memory": store.NewMemory(nil), "redis": rs} {
@@ -50,8 +58,10 @@ func TestInboxHandoff(t *testing.T) {
 				}
 				return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
 			}
-			g := startGateway(t, cfg, counted, false, WithProcessor(proc))
+			mhs := startMHS(t, "ack")
+			g := startGateway(t, cfg, counted, false, WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
 			waitIdleInbox(t, g, 1)
+			waitFor(t, "idle delivery workers", func() bool { return g.srv.msg.delivery.Handoff().Idle() == cfg.DeliveryWorkers })
 
 			if code, body := sendEb(t, g.base, newReq(first)); code != http.StatusAccepted {
 				t.Fatalf("status %d\n%s", code, body)
@@ -74,13 +84,45 @@ func TestInboxHandoff(t *testing.T) {
 			if n := counted.inboxClaims.Load(); n != 1 {
 				t.Errorf("%d inbox claims, want 1 (the second message, queued while the worker was busy)", n)
 			}
+			waitFor(t, "both answers delivered", func() bool { return len(mhs.messages()) == 2 })
+			if n := counted.outboxClaims.Load(); n != 0 {
+				t.Errorf("%d outbox claims, want 0 (each answer handed to an idle delivery worker)", n)
+			}
+			for _, q := range []string{inboxQueue, outbox.Queue} {
+				waitFor(t, q+" empty", func() bool { n, err := st.QueueLen(context.Background(), q); return err == nil && n == 0 })
+			}
 			time.Sleep(50 * time.Millisecond)
 			if a, b := proc.callsFor(first), proc.callsFor(second); a != 1 || b != 1 {
 				t.Errorf("processed %d and %d times, want once each", a, b)
 			}
-			if n, err := st.QueueLen(context.Background(), inboxQueue); err != nil || n != 0 {
-				t.Errorf("inbox length %d, %v; want empty", n, err)
+			if n := len(mhs.messages()); n != 2 {
+				t.Errorf("%d answers delivered, want 2", n)
 			}
 		})
+	}
+}
+
+// TestDeliveryHandoffAnswerIDTaken checks that a processed message whose
+// answer id is in the outbox already (queued already claimed, the claim
+// cannot be made) is still completed: its answer is queued as usual, and
+// the message is not processed again.
+func TestDeliveryHandoffAnswerIDTaken(t *testing.T) {
+	ctx := context.Background()
+	st := store.NewMemory(nil)
+	const answerID = "AAAAAAAA-0000-4000-8000-000000000001"
+	if err := st.Enqueue(ctx, store.Item{Queue: outbox.Queue, ID: answerID, Data: []byte("{}"), Due: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	proc := newFakeProcessor()
+	g := startGateway(t, testConfig(), st, false, WithProcessor(proc), WithIDs(func() string { return answerID }))
+	waitFor(t, "idle delivery workers", func() bool { return g.srv.msg.delivery.Handoff().Idle() > 0 })
+	id := newID(t, 1)
+	if code, body := sendEb(t, g.base, newReq(id)); code != http.StatusAccepted {
+		t.Fatalf("status %d\n%s", code, body)
+	}
+	waitFor(t, "the message completed", func() bool { n, err := st.QueueLen(ctx, inboxQueue); return err == nil && n == 0 })
+	time.Sleep(100 * time.Millisecond) // a lease of 2 s: a failed Complete would show as a second call later
+	if n := proc.callsFor(id); n != 1 {
+		t.Errorf("processed %d times, want once", n)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/internal/retry"
 )
 
@@ -155,7 +156,7 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 		g.metrics.processed.WithLabelValues("retry").Inc()
 		return
 	}
-	if err := g.store.Complete(sctx, l, f); err != nil {
+	if err := g.complete(sctx, l, &f, now); err != nil {
 		if errors.Is(err, store.ErrLeaseLost) {
 			log.Warn("processed, but another worker took the message over; its answers are left to that worker", "err", err)
 		} else {
@@ -163,7 +164,7 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 		}
 		return
 	}
-	if len(f.Enqueue) > 0 {
+	if len(f.Enqueue) > 0 && f.Enqueue[0].Token == "" || len(f.Enqueue) > 1 {
 		g.delivery.Wake()
 	}
 	if log.Enabled(ctx, slog.LevelInfo) { // the outcome's fields cost a little to gather
@@ -173,6 +174,31 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 	g.metrics.processed.WithLabelValues("done").Inc()
 	g.metrics.exchange(e.Inbound.Interaction, exchangeOutcome(out))
 	return
+}
+
+// complete completes a processed message, queueing its answers (f). When
+// a delivery worker is idle the first answer is queued already claimed for
+// it and handed to it (outbox.Handoff), so that it does not claim it from
+// the store; f.Enqueue[0].Token says whether it was.
+func (g *messaging) complete(ctx context.Context, l *store.Lease, f *store.Finish, now time.Time) error {
+	h := g.delivery.Handoff()
+	if len(f.Enqueue) == 0 || !h.Reserve() {
+		return g.store.Complete(ctx, l, *f)
+	}
+	first := &f.Enqueue[0]
+	due := first.Due
+	first.Token, first.Due = ids.NewUUID(), now.Add(g.cfg.Lease)
+	err := g.store.Complete(ctx, l, *f)
+	if err == nil {
+		h.Give(first.HeldLease())
+		return nil
+	}
+	h.Give(nil)
+	first.Token, first.Due = "", due
+	if errors.Is(err, store.ErrHeldQueued) { // an answer id taken: queue it as usual
+		err = g.store.Complete(ctx, l, *f)
+	}
+	return err
 }
 
 // defer_ puts a message back in the inbox without counting an attempt: the

@@ -77,6 +77,7 @@ type WorkerConfig struct {
 type Worker struct {
 	cfg     WorkerConfig
 	wake    chan struct{}
+	handoff *Handoff
 	failing FailureLog
 }
 
@@ -104,8 +105,17 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: cfg.Timeout}
 	}
-	return &Worker{cfg: cfg, wake: make(chan struct{}, 1)}
+	w := &Worker{cfg: cfg, wake: make(chan struct{}, 1)}
+	w.handoff = NewHandoff(cfg.Workers, func(ctx context.Context, l *store.Lease) {
+		_ = w.deliver(ctx, l, w.cfg.Now())
+	})
+	return w
 }
+
+// Handoff takes deliveries queued already claimed (store.Item.Token) by
+// whoever queues them straight to an idle delivery worker, while Run runs:
+// Reserve before queueing, Give the lease after.
+func (w *Worker) Handoff() *Handoff { return w.handoff }
 
 // Wake tells an idle worker to look at the outbox now (something was queued).
 func (w *Worker) Wake() {
@@ -121,7 +131,7 @@ func (w *Worker) Wake() {
 // and then wakes another worker for it; else it waits to be woken (Wake)
 // or for its pool's poll tick (Loop).
 func (w *Worker) Run(ctx context.Context) {
-	Loop(ctx, w.cfg.Workers, w.cfg.Poll, w.wake, w.cfg.Grace, func(ctx context.Context) bool {
+	w.handoff.Loop(ctx, w.cfg.Workers, w.cfg.Poll, w.wake, w.cfg.Grace, func(ctx context.Context) bool {
 		l, now, _ := w.claim(ctx)
 		if l == nil {
 			return false

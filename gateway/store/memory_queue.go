@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/porxgate/porxgate/internal/ids"
@@ -128,6 +129,11 @@ func (m *Memory) Complete(_ context.Context, l *Lease, f Finish) error {
 	defer m.mu.Unlock()
 	if _, err := m.held(l); err != nil {
 		return err
+	}
+	for _, it := range f.Enqueue {
+		if _, ok := m.queues[it.Queue][it.ID]; ok && it.Token != "" {
+			return fmt.Errorf("complete %s/%s: %w", l.Queue, l.ID, ErrHeldQueued)
+		}
 	}
 	delete(m.queues[l.Queue], l.ID)
 	if f.DeadLetter != nil {

@@ -13,6 +13,11 @@ const DeadLetterCap = 10000
 // someone else claimed the item, or the item was dropped.
 var ErrLeaseLost = errors.New("store: lease lost")
 
+// ErrHeldQueued reports an item to be queued already claimed (Item.Token)
+// whose id was in its queue already, so that the claim could not be made;
+// Complete writes nothing then.
+var ErrHeldQueued = errors.New("store: an item to be queued already claimed is queued already")
+
 // Item is one entry of a durable queue.
 type Item struct {
 	// Queue names the queue ("inbox", "outbox").

@@ -119,6 +119,27 @@ func TestQueues(t *testing.T) {
 				t.Fatalf("outbox claim %s, want ack-3 (the acknowledgment is still queued)", l.ID)
 			}
 		}},
+		{"complete queues an answer already claimed, or nothing when its id is taken", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			s.Enqueue(ctx, item("inbox", "m4", "in", t0), item("outbox", "taken", "first", t0.Add(time.Hour)))
+			l := mustClaim(t, s, "inbox", t0, time.Minute)
+			clash := item("outbox", "taken", "again", t0.Add(time.Minute))
+			clash.Token = "tok-4"
+			if err := s.Complete(ctx, l, store.Finish{Enqueue: []store.Item{item("outbox", "other", "x", t0), clash}}); !errors.Is(err, store.ErrHeldQueued) {
+				t.Fatalf("Complete with a held id taken = %v, want ErrHeldQueued", err)
+			}
+			wantNothing(t, s, "outbox", t0) // nothing written: "other" not queued
+			answer := item("outbox", "a4", "answer", t0.Add(time.Minute))
+			answer.Token = "tok-5"
+			if err := s.Complete(ctx, l, store.Finish{Enqueue: []store.Item{answer}}); err != nil {
+				t.Fatalf("Complete with a held answer: %v (the lease must have survived the refused Complete)", err)
+			}
+			wantNothing(t, s, "inbox", t0.Add(time.Hour))
+			wantNothing(t, s, "outbox", t0.Add(59*time.Second))
+			if err := s.Complete(ctx, answer.HeldLease(), store.Finish{}); err != nil {
+				t.Fatalf("Complete of the answer by its holder: %v", err)
+			}
+		}},
 		{"requeue a dead letter once", func(t *testing.T, s store.Store) {
 			ctx := context.Background()
 			s.Enqueue(ctx, item("inbox", "d1", "x", t0))

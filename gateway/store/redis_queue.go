@@ -134,6 +134,9 @@ func (r *Redis) Complete(ctx context.Context, l *Lease, f Finish) error {
 		[]string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID, r.deadKey()},
 		[]any{l.ID, l.Token, push, f.DeadLetter, strconv.Itoa(DeadLetterCap)}, f.Enqueue)
 	n, err := completeScript.Run(ctx, r.scripts, keys, args...).Int()
+	if err == nil && n == 2 {
+		return fmt.Errorf("complete %s/%s: %w", l.Queue, l.ID, ErrHeldQueued)
+	}
 	return leaseResult("complete", l, n, err)
 }
 

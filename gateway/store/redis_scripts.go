@@ -32,6 +32,18 @@ local function enqueue(k0, a0)
   end
   return heldSkipped
 end
+
+-- heldQueued reports whether an item from KEYS[k0] / ARGV[a0] on that is
+-- to be queued already claimed is in its queue already.
+local function heldQueued(k0, a0)
+  local n = (#KEYS - k0 + 1) / 2
+  for i = 0, n - 1 do
+    if ARGV[a0 + 4*i + 3] ~= '' and redis.call('EXISTS', KEYS[k0 + 2*i + 1]) == 1 then
+      return true
+    end
+  end
+  return false
+end
 `
 
 // acceptScript: KEYS[1] seen key, ARGV[1] ttl ms, ARGV[2] seen value; items
@@ -95,11 +107,13 @@ return 1
 // completeScript: KEYS[1] due set, KEYS[2] item hash, KEYS[3] dead-letter
 // list; ARGV[1] id, ARGV[2] token, ARGV[3] "1" when ARGV[4] is a dead
 // letter to push, ARGV[4] dead letter, ARGV[5] list cap; items from
-// KEYS[4] / ARGV[6]. Returns 1, or 0 when the lease is lost (nothing is
-// written then).
+// KEYS[4] / ARGV[6]. Returns 1, 0 when the lease is lost, or 2 when an
+// item to be queued already claimed is queued already (nothing is written
+// then).
 var completeScript = redis.NewScript(enqueueLua + `
 local t = redis.call('HGET', KEYS[2], 'token')
 if not t or t == '' or t ~= ARGV[2] then return 0 end
+if heldQueued(4, 6) then return 2 end
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
 if ARGV[3] == '1' then

@@ -45,7 +45,10 @@ type Store interface {
 	Retry(ctx context.Context, l *Lease, data []byte, due time.Time) error
 	// Complete removes a leased item and, in the same atomic step, writes
 	// what f says (further items, a dead letter). ErrLeaseLost as for
-	// Extend; then nothing is written.
+	// Extend; then nothing is written. ErrHeldQueued when an item of
+	// f.Enqueue to be queued already claimed (Item.Token) is in its queue
+	// already; then nothing is written either, and the caller may
+	// complete again with the item queued unclaimed.
 	Complete(ctx context.Context, l *Lease, f Finish) error
 	// Drop removes an item whatever its lease and reports whether it was there.
 	Drop(ctx context.Context, queue, id string) (bool, error)
