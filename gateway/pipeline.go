@@ -164,8 +164,8 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 		}
 		return
 	}
-	if len(f.Enqueue) > 0 && f.Enqueue[0].Token == "" || len(f.Enqueue) > 1 {
-		g.delivery.Wake()
+	if handed := len(f.Enqueue) > 0 && f.Enqueue[0].Token != ""; len(f.Enqueue) > 1 || len(f.Enqueue) == 1 && !handed {
+		g.delivery.Wake() // answers not handed to a delivery worker wait in the outbox
 	}
 	if log.Enabled(ctx, slog.LevelInfo) { // the outcome's fields cost a little to gather
 		log.Info("processed", append(outcomeArgs(out), "answers", len(f.Enqueue), "attempts", e.Attempts+1,

@@ -17,7 +17,8 @@ import (
 // poll, however many goroutines it has. When ctx is done no new step
 // starts; steps in hand keep a working context for at most grace longer,
 // then it is cancelled. Loop returns when every goroutine has. The
-// gateway's inbox workers use it too.
+// gateway's inbox and delivery workers run it through a Handoff
+// (Handoff.Loop), which also hands them work claimed for them.
 func Loop(ctx context.Context, n int, poll time.Duration, wake <-chan struct{}, grace time.Duration, step func(ctx context.Context) bool) {
 	loop(ctx, n, poll, wake, grace, step, nil)
 }

@@ -128,8 +128,9 @@ func (w *Worker) Wake() {
 // Run delivers until ctx is done, then lets attempts in hand finish (for
 // at most the grace period) and returns. A worker claims again at once
 // only when another delivery was due as it claimed one (store.Lease.More),
-// and then wakes another worker for it; else it waits to be woken (Wake)
-// or for its pool's poll tick (Loop).
+// and then wakes another worker for it; else it waits to be woken (Wake),
+// for its pool's poll tick (Loop) or for a delivery handed to it
+// (Handoff).
 func (w *Worker) Run(ctx context.Context) {
 	w.handoff.Loop(ctx, w.cfg.Workers, w.cfg.Poll, w.wake, w.cfg.Grace, func(ctx context.Context) bool {
 		l, now, _ := w.claim(ctx)

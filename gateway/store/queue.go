@@ -34,7 +34,9 @@ type Item struct {
 	// one Claim returned; if the holder never finishes, the item is
 	// claimed by someone else when Due passes, as any lease runs out. This
 	// saves the Claim's round trip for work handed straight to an idle
-	// worker of the same process.
+	// worker of the same process. Only Accept and Complete say when such
+	// an item could not be queued (its id was queued already); queue held
+	// items with them, not with Enqueue or Requeue.
 	Token string
 }
 
