@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func runHandoffPool(t *testing.T, h *Handoff, n int, steps *atomic.Int64) (stop 
 // TestHandoff checks that work handed over runs on an idle goroutine of
 // the pool without a look at the store, before or after it, that no more
 // is reserved than there are idle goroutines, and that a reservation given
-// back makes a goroutine look at the store as a wake does.
+// back costs no look.
 func TestHandoff(t *testing.T) {
 	if (*Handoff)(nil).Reserve() {
 		t.Fatal("a nil Handoff reserved")
@@ -75,15 +76,15 @@ func TestHandoff(t *testing.T) {
 	if got := steps.Load() - looks; got != 0 {
 		t.Fatalf("%d looks at the store after work handed over, want none (it waits to be woken)", got)
 	}
-	h.Give(nil) // the second reservation given back: a look at the store, as a wake
-	for steps.Load() < looks+1 || h.Idle() < 2 {
+	h.Give(nil) // the second reservation given back: nothing to look for
+	for h.Idle() < 2 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d looks and %d idle after the give-back, want 1 look and both idle", steps.Load()-looks, h.Idle())
+			t.Fatalf("%d idle after the give-back, want both", h.Idle())
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if got := steps.Load() - looks; got != 1 {
-		t.Fatalf("%d looks after the give-back, want 1", got)
+	if got := steps.Load() - looks; got != 0 {
+		t.Fatalf("%d looks after a reservation given back to a waiting goroutine, want none", got)
 	}
 	select {
 	case l := <-ran:
@@ -126,5 +127,61 @@ func TestHandoffHonouredAtShutdown(t *testing.T) {
 	}
 	if h.Reserve() {
 		t.Fatal("reserved a goroutine of a stopped pool")
+	}
+}
+
+// TestHandoffWakeWhileReserved checks that a goroutine woken while it is
+// reserved waits for what it was promised and then, whether given work or
+// the reservation back, still looks at the store for what woke it.
+func TestHandoffWakeWhileReserved(t *testing.T) {
+	for _, give := range []*store.Lease{nil, {ID: "m1"}} {
+		t.Run(fmt.Sprintf("given %v", give != nil), func(t *testing.T) { wakeWhileReserved(t, give) })
+	}
+}
+
+func wakeWhileReserved(t *testing.T, give *store.Lease) {
+	var ran atomic.Int64
+	h := NewHandoff(1, func(context.Context, *store.Lease) { ran.Add(1) })
+	wake := make(chan struct{}, 1)
+	var steps atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.Loop(ctx, 1, time.Hour, wake, time.Second, func(context.Context) bool {
+			steps.Add(1)
+			return false
+		})
+	}()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(5 * time.Second)
+	for h.Idle() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the goroutine never went idle")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if !h.Reserve() {
+		t.Fatal("could not reserve the idle goroutine")
+	}
+	looks := steps.Load()
+	wake <- struct{}{}
+	time.Sleep(20 * time.Millisecond) // woken, it must wait for the reservation
+	if got := steps.Load() - looks; got != 0 {
+		t.Fatalf("%d looks before the reservation was settled, want none", got)
+	}
+	h.Give(give)
+	for steps.Load() < looks+1 {
+		if time.Now().After(deadline) {
+			t.Fatal("woken while reserved, the goroutine did not look at the store after")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	want := int64(0)
+	if give != nil {
+		want = 1
+	}
+	if ran.Load() != want {
+		t.Errorf("ran %d times, want %d", ran.Load(), want)
 	}
 }

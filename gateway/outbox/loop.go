@@ -63,7 +63,8 @@ func (h *Handoff) Reserve() bool {
 func (h *Handoff) Idle() int { return int(h.avail.Load()) }
 
 // Give hands the goroutine reserved its work; nil gives the reservation
-// back (the goroutine then looks at the store, as when woken).
+// back (the goroutine waits again, or looks at the store if it was woken
+// meanwhile).
 func (h *Handoff) Give(l *store.Lease) { h.ch <- l }
 
 // Loop runs the pool as Loop does, its idle goroutines also taking work
@@ -74,9 +75,10 @@ func (h *Handoff) Loop(ctx context.Context, n int, poll time.Duration, wake <-ch
 
 // idle waits as a goroutine without work does and runs work handed over
 // meanwhile (h may be nil). It reports whether to look at the store next:
-// after work handed over, the goroutine waits again instead, as after a
-// step that found nothing more due (more work queued meanwhile sent a
-// wake).
+// yes when woken (a wake, a tick, the end); after work handed over or a
+// reservation given back, no: the goroutine waits again, as after a step
+// that found nothing more due (more work queued meanwhile sent a wake). A
+// goroutine woken while reserved runs what it is given, then looks.
 func (h *Handoff) idle(ctx, work context.Context, wake <-chan struct{}, tick <-chan time.Time) (look bool) {
 	if h == nil {
 		select {
@@ -89,7 +91,8 @@ func (h *Handoff) idle(ctx, work context.Context, wake <-chan struct{}, tick <-c
 	h.avail.Add(1)
 	select {
 	case l := <-h.ch:
-		return h.take(work, l)
+		h.take(work, l)
+		return false
 	case <-ctx.Done():
 	case <-wake:
 	case <-tick:
@@ -99,7 +102,8 @@ func (h *Handoff) idle(ctx, work context.Context, wake <-chan struct{}, tick <-c
 	for {
 		n := h.avail.Load()
 		if n <= 0 {
-			return h.take(work, <-h.ch)
+			h.take(work, <-h.ch)
+			return true
 		}
 		if h.avail.CompareAndSwap(n, n-1) {
 			return true
@@ -107,14 +111,11 @@ func (h *Handoff) idle(ctx, work context.Context, wake <-chan struct{}, tick <-c
 	}
 }
 
-// take runs work handed over and reports false; nil (a reservation given
-// back, as a wake) is no work: true, to look at the store.
-func (h *Handoff) take(work context.Context, l *store.Lease) (look bool) {
-	if l == nil {
-		return true
+// take runs work handed over; nil (a reservation given back) is none.
+func (h *Handoff) take(work context.Context, l *store.Lease) {
+	if l != nil {
+		h.run(work, l)
 	}
-	h.run(work, l)
-	return false
 }
 
 // loop is Loop, with handed-over work when h is not nil.
