@@ -136,10 +136,8 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	span.SetAttributes(attribute.String("porx.outcome", outcome), attribute.Int("http.response.status_code", reply.Status))
 	if b, err := json.Marshal(reply); err == nil {
 		sctx := context.WithoutCancel(ctx)
-		if err := g.store.PutReply(sctx, key, b, ttl); err != nil {
-			log.Warn("answer not kept for duplicates", "err", err)
-		} else if _, err := g.store.Touch(sctx, key, ttl); err != nil {
-			log.Warn("duplicate-elimination mark not extended to the persist duration", "err", err)
+		if _, err := g.store.KeepReply(sctx, key, b, ttl); err != nil {
+			log.Warn("answer not kept for duplicates, nor the duplicate-elimination mark extended to the persist duration", "err", err)
 		}
 	}
 	outArgs := outcomeArgs(out)

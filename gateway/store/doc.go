@@ -110,7 +110,9 @@
 // today (the EPS answer with the Complete, for example), which the
 // exactly-once rules forbid.
 //
-// Over SOAP (sync) a message costs SET seen NX PX (MarkSeen), the same
-// ReserveReply and PutReply around the EPS call, then SET reply PX and
-// PEXPIRE seen for duplicates (PutReply, Touch).
+// Over SOAP (sync) a message costs four round trips: SET seen NX PX
+// (MarkSeen), the same ReserveReply and PutReply around the EPS call, then
+// SET reply PX and PEXPIRE seen for duplicates in one MULTI/EXEC
+// (KeepReply; until this release two round trips, PutReply then Touch,
+// both before the answer goes back).
 package store

@@ -104,12 +104,16 @@ func (m *Memory) Touch(_ context.Context, key string, ttl time.Duration) (bool, 
 	if m.closed {
 		return false, ErrClosed
 	}
-	now := m.now()
+	return m.touchLocked(m.now(), key, ttl), nil
+}
+
+// touchLocked is Touch at now; the caller holds mu.
+func (m *Memory) touchLocked(now time.Time, key string, ttl time.Duration) bool {
 	if exp, ok := m.seen[key]; !ok || !now.Before(exp) {
-		return false, nil
+		return false
 	}
 	m.seen[key] = now.Add(ttl)
-	return true, nil
+	return true
 }
 
 // Forget implements Store.
@@ -183,6 +187,18 @@ func (m *Memory) PutReply(_ context.Context, key string, body []byte, ttl time.D
 	}
 	m.putReply(m.now(), key, body, ttl)
 	return nil
+}
+
+// KeepReply implements Store.
+func (m *Memory) KeepReply(ctx context.Context, key string, body []byte, ttl time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return false, ErrClosed
+	}
+	now := m.now()
+	m.putReply(now, key, body, ttl)
+	return m.touchLocked(now, key, ttl), nil
 }
 
 // GetReply implements Store.

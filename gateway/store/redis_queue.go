@@ -198,6 +198,20 @@ func (r *Redis) PutReply(ctx context.Context, key string, body []byte, ttl time.
 	return nil
 }
 
+// KeepReply implements Store with SET PX and PEXPIRE in one MULTI/EXEC.
+func (r *Redis) KeepReply(ctx context.Context, key string, body []byte, ttl time.Duration) (bool, error) {
+	var touched *redis.BoolCmd
+	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, r.prefix+"reply:"+key, body, ttl)
+		touched = p.PExpire(ctx, r.prefix+"seen:"+key, max(ttl, time.Millisecond))
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("redis keep reply %s: %w", key, err)
+	}
+	return touched.Val(), nil
+}
+
 // GetReply implements Store.
 func (r *Redis) GetReply(ctx context.Context, key string) ([]byte, bool, error) {
 	b, err := r.client.Get(ctx, r.prefix+"reply:"+key).Bytes()

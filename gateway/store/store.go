@@ -72,6 +72,11 @@ type Store interface {
 	SetRemove(ctx context.Context, set string, members ...string) error
 	// PutReply keeps the answer to a sync request under key for ttl.
 	PutReply(ctx context.Context, key string, body []byte, ttl time.Duration) error
+	// KeepReply is PutReply and Touch of the same key with the same ttl in
+	// one step (one round trip): a sync request's answer kept for
+	// duplicates, and its duplicate-elimination mark given as long. It
+	// reports Touch's answer: whether the mark was still there.
+	KeepReply(ctx context.Context, key string, body []byte, ttl time.Duration) (bool, error)
 	// GetReply returns the answer kept under key, and whether there is one.
 	GetReply(ctx context.Context, key string) ([]byte, bool, error)
 	// Ping reports whether the store can be reached.

@@ -116,6 +116,35 @@ func TestTouch(t *testing.T) {
 	}
 }
 
+// TestKeepReply: the answer is kept and the mark extended in one step; a
+// key with no mark still gets its answer kept, and reports false.
+func TestKeepReply(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			if ok, err := s.MarkSeen(ctx, "keep:k", 50*time.Millisecond); err != nil || !ok {
+				t.Fatalf("MarkSeen = %v, %v", ok, err)
+			}
+			if marked, err := s.KeepReply(ctx, "keep:k", []byte("answer"), time.Minute); err != nil || !marked {
+				t.Fatalf("KeepReply = %v, %v; want true, nil", marked, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+			if again, err := s.MarkSeen(ctx, "keep:k", time.Minute); err != nil || again {
+				t.Fatalf("MarkSeen after KeepReply = %v, %v; want false (the mark extended)", again, err)
+			}
+			if b, ok, err := s.GetReply(ctx, "keep:k"); err != nil || !ok || string(b) != "answer" {
+				t.Fatalf("GetReply = %q, %v, %v; want the answer", b, ok, err)
+			}
+			if marked, err := s.KeepReply(ctx, "keep:none", []byte("other"), time.Minute); err != nil || marked {
+				t.Fatalf("KeepReply of an unmarked key = %v, %v; want false, nil", marked, err)
+			}
+			if b, ok, err := s.GetReply(ctx, "keep:none"); err != nil || !ok || string(b) != "other" {
+				t.Fatalf("GetReply of the unmarked key = %q, %v, %v; want its answer kept", b, ok, err)
+			}
+		})
+	}
+}
+
 // TestSets: named sets add, list (sorted) and remove members.
 func TestSets(t *testing.T) {
 	ctx := context.Background()
