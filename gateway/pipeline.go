@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -156,7 +157,8 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 		g.metrics.processed.WithLabelValues("retry").Inc()
 		return
 	}
-	if err := g.complete(sctx, l, &f, now); err != nil {
+	handed, err := g.complete(sctx, l, f, now)
+	if err != nil {
 		if errors.Is(err, store.ErrLeaseLost) {
 			log.Warn("processed, but another worker took the message over; its answers are left to that worker", "err", err)
 		} else {
@@ -164,7 +166,7 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 		}
 		return
 	}
-	if handed := len(f.Enqueue) > 0 && f.Enqueue[0].Token != ""; len(f.Enqueue) > 1 || len(f.Enqueue) == 1 && !handed {
+	if len(f.Enqueue) > 1 || len(f.Enqueue) == 1 && !handed {
 		g.delivery.Wake() // answers not handed to a delivery worker wait in the outbox
 	}
 	if log.Enabled(ctx, slog.LevelInfo) { // the outcome's fields cost a little to gather
@@ -179,26 +181,24 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 // complete completes a processed message, queueing its answers (f). When
 // a delivery worker is idle the first answer is queued already claimed for
 // it and handed to it (outbox.Handoff), so that it does not claim it from
-// the store; f.Enqueue[0].Token says whether it was.
-func (g *messaging) complete(ctx context.Context, l *store.Lease, f *store.Finish, now time.Time) error {
+// the store; handed says whether it was.
+func (g *messaging) complete(ctx context.Context, l *store.Lease, f store.Finish, now time.Time) (handed bool, err error) {
 	h := g.delivery.Handoff()
 	if len(f.Enqueue) == 0 || !h.Reserve() {
-		return g.store.Complete(ctx, l, *f)
+		return false, g.store.Complete(ctx, l, f)
 	}
-	first := &f.Enqueue[0]
-	due := first.Due
-	first.Token, first.Due = ids.NewUUID(), now.Add(g.cfg.Lease)
-	err := g.store.Complete(ctx, l, *f)
+	held := slices.Clone(f.Enqueue) // the caller's items stay as queued unclaimed
+	held[0].Token, held[0].Due = ids.NewUUID(), now.Add(g.cfg.Lease)
+	err = g.store.Complete(ctx, l, store.Finish{Enqueue: held, DeadLetter: f.DeadLetter})
 	if err == nil {
-		h.Give(first.HeldLease())
-		return nil
+		h.Give(held[0].HeldLease())
+		return true, nil
 	}
 	h.Give(nil)
-	first.Token, first.Due = "", due
 	if errors.Is(err, store.ErrHeldQueued) { // an answer id taken: queue it as usual
-		err = g.store.Complete(ctx, l, *f)
+		err = g.store.Complete(ctx, l, f)
 	}
-	return err
+	return false, err
 }
 
 // defer_ puts a message back in the inbox without counting an attempt: the

@@ -18,7 +18,9 @@ func (m *Memory) Accept(_ context.Context, seenKey string, ttl time.Duration, it
 	if !m.markLocked(seenKey, ttl) {
 		return false, nil
 	}
-	return m.enqueueLocked(items) == 0, nil
+	held := m.heldQueuedLocked(items)
+	m.enqueueLocked(items)
+	return !held, nil
 }
 
 // Enqueue implements Store.
@@ -32,10 +34,19 @@ func (m *Memory) Enqueue(_ context.Context, items ...Item) error {
 	return nil
 }
 
-// enqueueLocked adds items that are not queued yet and returns how many of
-// those skipped were to be queued already claimed (Item.Token); the caller
-// holds mu.
-func (m *Memory) enqueueLocked(items []Item) (heldSkipped int) {
+// heldQueuedLocked reports whether one of items to be queued already
+// claimed (Item.Token) is in its queue already; the caller holds mu.
+func (m *Memory) heldQueuedLocked(items []Item) bool {
+	for _, it := range items {
+		if _, ok := m.queues[it.Queue][it.ID]; ok && it.Token != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// enqueueLocked adds items that are not queued yet; the caller holds mu.
+func (m *Memory) enqueueLocked(items []Item) {
 	for _, it := range items {
 		q := m.queues[it.Queue]
 		if q == nil {
@@ -43,15 +54,11 @@ func (m *Memory) enqueueLocked(items []Item) (heldSkipped int) {
 			m.queues[it.Queue] = q
 		}
 		if _, ok := q[it.ID]; ok {
-			if it.Token != "" {
-				heldSkipped++
-			}
 			continue
 		}
 		m.seq++
 		q[it.ID] = &memItem{data: append([]byte(nil), it.Data...), due: it.Due, token: it.Token, seq: m.seq}
 	}
-	return heldSkipped
 }
 
 // Claim implements Store.
@@ -130,10 +137,8 @@ func (m *Memory) Complete(_ context.Context, l *Lease, f Finish) error {
 	if _, err := m.held(l); err != nil {
 		return err
 	}
-	for _, it := range f.Enqueue {
-		if _, ok := m.queues[it.Queue][it.ID]; ok && it.Token != "" {
-			return fmt.Errorf("complete %s/%s: %w", l.Queue, l.ID, ErrHeldQueued)
-		}
+	if m.heldQueuedLocked(f.Enqueue) {
+		return fmt.Errorf("complete %s/%s: %w", l.Queue, l.ID, ErrHeldQueued)
 	}
 	delete(m.queues[l.Queue], l.ID)
 	if f.DeadLetter != nil {

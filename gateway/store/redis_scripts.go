@@ -12,29 +12,23 @@ import "github.com/redis/go-redis/v9"
 // the token is "" for an item queued unclaimed, and for one queued already
 // claimed (Item.Token) it is the lease's, with due its end.
 
-// enqueueLua is the shared body that adds the items described from
-// KEYS[k0] / ARGV[a0] on, skipping ids already queued; it returns how many
-// of the items skipped were to be queued already claimed (their holder
-// holds nothing).
+// enqueueLua is the shared body: enqueue adds the items described from
+// KEYS[k0] / ARGV[a0] on, skipping ids already queued, and heldQueued
+// tells whether one of them to be queued already claimed is queued
+// already (its holder would hold nothing).
 const enqueueLua = `
 local function enqueue(k0, a0)
   local n = (#KEYS - k0 + 1) / 2
-  local heldSkipped = 0
   for i = 0, n - 1 do
     local zk, hk = KEYS[k0 + 2*i], KEYS[k0 + 2*i + 1]
     local a = a0 + 4*i
     if redis.call('EXISTS', hk) == 0 then
       redis.call('HSET', hk, 'data', ARGV[a + 1], 'token', ARGV[a + 3])
       redis.call('ZADD', zk, ARGV[a + 2], ARGV[a])
-    elseif ARGV[a + 3] ~= '' then
-      heldSkipped = heldSkipped + 1
     end
   end
-  return heldSkipped
 end
 
--- heldQueued reports whether an item from KEYS[k0] / ARGV[a0] on that is
--- to be queued already claimed is in its queue already.
 local function heldQueued(k0, a0)
   local n = (#KEYS - k0 + 1) / 2
   for i = 0, n - 1 do
@@ -54,7 +48,9 @@ var acceptScript = redis.NewScript(enqueueLua + `
 if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[1]) then
   return 0
 end
-if enqueue(2, 3) > 0 then return 0 end
+local held = heldQueued(2, 3)
+enqueue(2, 3)
+if held then return 0 end
 return 1
 `)
 
