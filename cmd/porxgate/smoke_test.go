@@ -116,10 +116,7 @@ func TestBinarySmokeNonRootReadOnly(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	var log []string
-	for l := range lines {
-		log = append(log, l)
-	}
+	log := drainStopped(t, cmd, lines)
 	err = cmd.Wait()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) || err != nil {
@@ -138,4 +135,37 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// drainStopped collects the stopping gateway's log until it closes its
+// stderr. A gateway still running a minute after SIGTERM (its shutdown
+// timeouts are 15 s) fails the test with its goroutines, dumped by
+// SIGQUIT, instead of hanging it until go test's own timeout.
+func drainStopped(t *testing.T, cmd *exec.Cmd, lines <-chan string) []string {
+	t.Helper()
+	var log []string
+	hung := time.After(time.Minute)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				return log
+			}
+			log = append(log, l)
+		case <-hung:
+			_ = cmd.Process.Signal(syscall.SIGQUIT)
+			dump := time.After(10 * time.Second)
+			for {
+				select {
+				case l, ok := <-lines:
+					if !ok {
+						t.Fatalf("still running a minute after SIGTERM; its log and goroutines:\n%s", strings.Join(log, "\n"))
+					}
+					log = append(log, l)
+				case <-dump:
+					t.Fatalf("still running a minute after SIGTERM, and after SIGQUIT; its log:\n%s", strings.Join(log, "\n"))
+				}
+			}
+		}
+	}
 }
