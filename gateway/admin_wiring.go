@@ -207,16 +207,8 @@ func (s *Server) serveAdmin(ctx context.Context) error {
 	s.adminLn.mu.Unlock()
 	close(s.adminLn.ready)
 	s.log.Info("admin listener", "addr", ln.Addr().String(), "tls", a.TLSCertFile != "", "page", admin.PathPage)
-	errc := make(chan error, 1)
-	go func() { errc <- as.App().Listener(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("admin serving on %s: %w", ln.Addr(), err)
-	case <-ctx.Done():
+	if err := serveApp(ctx, as.App(), ln, s.cfg.ShutdownTimeout, func() {}); err != nil {
+		return fmt.Errorf("admin: %w", err)
 	}
-	if err := as.App().ShutdownWithTimeout(s.cfg.ShutdownTimeout); err != nil {
-		return fmt.Errorf("admin shutdown: %w", err)
-	}
-	<-errc
 	return nil
 }

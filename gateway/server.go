@@ -84,19 +84,34 @@ func (s *Server) App() *fiber.App { return s.app }
 // connections and drains in-flight requests for at most the configured
 // shutdown timeout.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return serveApp(ctx, s.app, ln, s.cfg.ShutdownTimeout, func() {
+		s.log.Info("shutting down: draining in-flight requests", "timeout_ms", s.cfg.ShutdownTimeout.Milliseconds())
+	})
+}
+
+// serveApp serves app on ln until ctx is done, then shuts it down (calling
+// stopping first), letting requests in flight finish for at most timeout.
+// It returns once app no longer serves, whenever ctx is done: fasthttp's
+// Shutdown does nothing for a listener its Serve has not taken yet (a stop
+// as the gateway starts), and such a Serve would then serve for ever, so
+// serveApp closes ln itself after the shutdown, and a Serve that had not
+// started returns at once.
+func serveApp(ctx context.Context, app *fiber.App, ln net.Listener, timeout time.Duration, stopping func()) error {
 	errc := make(chan error, 1)
-	go func() { errc <- s.app.Listener(ln) }()
+	go func() { errc <- app.Listener(ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down: draining in-flight requests", "timeout_ms", s.cfg.ShutdownTimeout.Milliseconds())
-	if err := s.app.ShutdownWithTimeout(s.cfg.ShutdownTimeout); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
+	stopping()
+	shutErr := app.ShutdownWithTimeout(timeout)
+	_ = ln.Close() // closed already when the shutdown took it
 	if err := <-errc; err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
+	}
+	if shutErr != nil {
+		return fmt.Errorf("shutdown: %w", shutErr)
 	}
 	return nil
 }

@@ -164,3 +164,57 @@ func TestGracefulShutdownDrains(t *testing.T) {
 		t.Fatalf("Serve: %v", err)
 	}
 }
+
+// TestStopAsItStarts stops the gateway at the moments its listeners are
+// still starting: a stop signal taken before the front door or the admin
+// listener serves. fasthttp's Shutdown does nothing for a listener its
+// Serve has not taken yet, which then served on for ever and held the
+// gateway's shutdown with it. Each stop must return within the shutdown
+// timeout, and the listeners must be closed.
+func TestStopAsItStarts(t *testing.T) {
+	cases := []struct {
+		name string
+		// stop cancels the run's context at the moment under test.
+		stop func(srv *Server, cancel context.CancelFunc)
+	}{
+		{"before serving", func(_ *Server, cancel context.CancelFunc) { cancel() }},
+		{"as the admin listener opens", func(srv *Server, cancel context.CancelFunc) {
+			srv.AdminAddr(5 * time.Second)
+			cancel()
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for i := range 20 {
+				cfg := testConfig()
+				cfg.Admin.Addr = "127.0.0.1:0"
+				srv := NewServer(cfg, store.NewMemory(nil), fakeUpstream{}, quietLog(), NewMetrics())
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan error, 1)
+				go func() { done <- srv.ServeAndWork(ctx, ln) }()
+				tc.stop(srv, cancel)
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Fatalf("run %d: ServeAndWork: %v", i, err)
+					}
+				case <-time.After(cfg.ShutdownTimeout + 5*time.Second):
+					t.Fatalf("run %d: still running %v after the stop", i, cfg.ShutdownTimeout+5*time.Second)
+				}
+				for _, addr := range []string{ln.Addr().String(), srv.AdminAddr(0)} {
+					if addr == "" {
+						continue
+					}
+					if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+						c.Close()
+						t.Fatalf("run %d: %s still accepts connections after the stop", i, addr)
+					}
+				}
+			}
+		})
+	}
+}
