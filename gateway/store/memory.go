@@ -27,10 +27,12 @@ type Memory struct {
 
 // memItem is one queued item of a Memory store.
 type memItem struct {
-	data  []byte
-	due   time.Time
+	data []byte
+	// due is when the item is due (while leased: when the lease runs
+	// out), in Unix milliseconds as Redis keeps it, so that the memory
+	// store claims in the order Redis does: by due millisecond, then id.
+	due   int64
 	token string
-	seq   uint64 // order of arrival, to break ties between equal due times
 }
 
 // memReply is a kept sync reply and when it expires.

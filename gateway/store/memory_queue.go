@@ -56,8 +56,7 @@ func (m *Memory) enqueueLocked(items []Item) {
 		if _, ok := q[it.ID]; ok {
 			continue
 		}
-		m.seq++
-		q[it.ID] = &memItem{data: append([]byte(nil), it.Data...), due: it.Due, token: it.Token, seq: m.seq}
+		q[it.ID] = &memItem{data: append([]byte(nil), it.Data...), due: it.Due.UnixMilli(), token: it.Token}
 	}
 }
 
@@ -68,26 +67,30 @@ func (m *Memory) Claim(_ context.Context, queue string, now time.Time, lease tim
 	if m.closed {
 		return nil, ErrClosed
 	}
+	// As in Redis (claimScript): due in whole milliseconds, ties of the
+	// same millisecond in order of id.
 	var (
 		bestID string
 		best   *memItem
 		due    int
+		nowMs  = now.UnixMilli()
 	)
 	for id, it := range m.queues[queue] {
-		if it.due.After(now) {
+		if it.due > nowMs {
 			continue
 		}
 		due++
-		if best == nil || it.due.Before(best.due) || it.due.Equal(best.due) && it.seq < best.seq {
+		if best == nil || it.due < best.due || it.due == best.due && id < bestID {
 			bestID, best = id, it
 		}
 	}
 	if best == nil {
 		return nil, nil
 	}
+	until := now.Add(lease)
 	best.token = ids.NewUUID()
-	best.due = now.Add(lease)
-	return &Lease{Queue: queue, ID: bestID, Data: append([]byte(nil), best.data...), Token: best.token, Until: best.due, More: due > 1}, nil
+	best.due = until.UnixMilli()
+	return &Lease{Queue: queue, ID: bestID, Data: append([]byte(nil), best.data...), Token: best.token, Until: until, More: due > 1}, nil
 }
 
 // held returns the item l names when l's token still holds it; the caller
@@ -111,7 +114,7 @@ func (m *Memory) Extend(_ context.Context, l *Lease, until time.Time) error {
 	if err != nil {
 		return err
 	}
-	it.due = until
+	it.due = until.UnixMilli()
 	l.Until = until
 	return nil
 }
@@ -125,7 +128,7 @@ func (m *Memory) Retry(_ context.Context, l *Lease, data []byte, due time.Time) 
 		return err
 	}
 	it.data = append([]byte(nil), data...)
-	it.due = due
+	it.due = due.UnixMilli()
 	it.token = ""
 	return nil
 }
@@ -158,8 +161,8 @@ func (m *Memory) Requeue(_ context.Context, deadLetter []byte, items ...Item) (b
 	if m.closed {
 		return false, ErrClosed
 	}
-	for i, dl := range m.dead {
-		if string(dl) == string(deadLetter) {
+	for i := len(m.dead) - 1; i >= 0; i-- { // the newest of equal ones, as LREM 1 in Redis
+		if dl := m.dead[i]; string(dl) == string(deadLetter) {
 			m.dead = append(m.dead[:i:i], m.dead[i+1:]...)
 			m.enqueueLocked(items)
 			return true, nil

@@ -321,6 +321,57 @@ func TestQueues(t *testing.T) {
 				t.Fatalf("GetReply = %q, %v, %v", got, ok, err)
 			}
 		}},
+		{"due times count in whole milliseconds, ties in id order", func(t *testing.T, s store.Store) {
+			// Redis scores a queue in Unix milliseconds and orders equal
+			// scores by member (the id); the memory store once compared
+			// nanoseconds and broke ties by arrival, so tests on it saw
+			// an order production never gives.
+			ctx := context.Background()
+			ms := t0.Add(500 * time.Microsecond) // within t0's millisecond
+			_ = s.Enqueue(ctx, item("q", "z", "z", t0), item("q", "y", "y", t0),
+				item("q", "c", "c", t0.Add(300*time.Microsecond)), item("q", "b", "b", t0.Add(900*time.Microsecond)),
+				item("q", "a", "a", t0.Add(time.Millisecond)))
+			var got []string
+			for range 4 {
+				got = append(got, mustClaim(t, s, "q", ms, time.Minute).ID)
+			}
+			if strings.Join(got, ",") != "b,c,y,z" {
+				t.Fatalf("claimed %v within t0's millisecond, want b,c,y,z (all due in it; a is due at the next)", got)
+			}
+			wantNothing(t, s, "q", ms)
+			if l := mustClaim(t, s, "q", t0.Add(time.Millisecond), time.Minute); l.ID != "a" || l.More {
+				t.Fatalf("claimed %s more=%v at t0+1ms, want a and nothing more", l.ID, l.More)
+			}
+		}},
+		{"a lease ends in the millisecond of its end", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			_ = s.Enqueue(ctx, item("q", "m", "d", t0))
+			first := mustClaim(t, s, "q", t0.Add(200*time.Microsecond), 10*time.Second+600*time.Microsecond)
+			if !first.Until.Equal(t0.Add(10*time.Second + 800*time.Microsecond)) {
+				t.Fatalf("Until = %s", first.Until)
+			}
+			// The lease's end falls within t0+10s's millisecond: the item is
+			// due again from its start, as Redis keeps the end.
+			if l := mustClaim(t, s, "q", t0.Add(10*time.Second+100*time.Microsecond), time.Minute); l.ID != "m" {
+				t.Fatalf("claimed %s, want m", l.ID)
+			}
+		}},
+		{"requeue of one of two equal dead letters takes the newest", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			for i, dl := range []string{"A", "B", "A"} {
+				_ = s.Enqueue(ctx, item("q", fmt.Sprint(i), "d", t0))
+				l := mustClaim(t, s, "q", t0, time.Minute)
+				if err := s.Complete(ctx, l, store.Finish{DeadLetter: []byte(dl)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if ok, err := s.Requeue(ctx, []byte("A")); err != nil || !ok {
+				t.Fatalf("Requeue = %v, %v", ok, err)
+			}
+			if dls, _ := s.DeadLetters(ctx, 10); fmt.Sprintf("%s", dls) != "[B A]" {
+				t.Fatalf("dead letters after the requeue = %s, want [B A] (newest first; the newest A taken, as LREM takes it)", dls)
+			}
+		}},
 		{"binary data survives", func(t *testing.T, s store.Store) {
 			ctx := context.Background()
 			data := "Zoë \x00\x01\xfe\xff 🙂"

@@ -24,8 +24,13 @@ func (m *Memory) SetAdd(_ context.Context, set string, ttl time.Duration, member
 	return nil
 }
 
-// setAddLocked is SetAdd for a caller that holds mu.
+// setAddLocked is SetAdd for a caller that holds mu. With no members it
+// does nothing, as in Redis (no SADD, no PEXPIRE of a set that may not be
+// there: Redis keeps no empty set).
 func (m *Memory) setAddLocked(now time.Time, set string, ttl time.Duration, members []string) {
+	if len(members) == 0 {
+		return
+	}
 	s, ok := m.sets[set]
 	if !ok || !now.Before(s.exp) {
 		s = memSet{members: map[string]bool{}}

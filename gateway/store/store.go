@@ -35,7 +35,10 @@ type Store interface {
 	// Claim leases the item of queue that has been due longest (Due at or
 	// before now) until now+lease and returns it; nil, nil when none is
 	// due. While leased the item is not claimable; when the lease runs out
-	// without Complete, Retry or Extend, anyone may claim it again.
+	// without Complete, Retry or Extend, anyone may claim it again. Due
+	// times and lease ends count in whole Unix milliseconds (as Redis
+	// keeps them): an item is due from the start of its due millisecond,
+	// and items due in the same millisecond are claimed in order of id.
 	Claim(ctx context.Context, queue string, now time.Time, lease time.Duration) (*Lease, error)
 	// Extend moves the end of a lease that is still held to until.
 	// ErrLeaseLost when the item was claimed by someone else or is gone.
@@ -64,7 +67,7 @@ type Store interface {
 	// letter is resent at most once.
 	Requeue(ctx context.Context, deadLetter []byte, items ...Item) (bool, error)
 	// SetAdd adds members to the named set (created if absent) and makes
-	// the set last ttl from now.
+	// the set last ttl from now. With no members it does nothing.
 	SetAdd(ctx context.Context, set string, ttl time.Duration, members ...string) error
 	// SetMembers returns the members of the named set (none when absent).
 	SetMembers(ctx context.Context, set string) ([]string, error)

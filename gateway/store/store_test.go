@@ -202,3 +202,25 @@ func TestReserveReply(t *testing.T) {
 		})
 	}
 }
+
+// TestSetAddWithoutMembers: an addition of no members writes nothing, in
+// both stores: it neither makes a set nor gives one a new ttl (Redis keeps
+// no empty set; the memory store once shortened the set's life to the
+// ttl given).
+func TestSetAddWithoutMembers(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			if err := s.SetAdd(ctx, "nominated:KEEP", time.Hour, "RX1"); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SetAdd(ctx, "nominated:KEEP", time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(20 * time.Millisecond)
+			if got, err := s.SetMembers(ctx, "nominated:KEEP"); err != nil || strings.Join(got, ",") != "RX1" {
+				t.Fatalf("members = %v, %v; want RX1 kept for its hour", got, err)
+			}
+		})
+	}
+}
