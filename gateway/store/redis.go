@@ -43,9 +43,15 @@ func (r *Redis) Client() redis.UniversalClient { return r.client }
 // Prefix returns the key prefix.
 func (r *Redis) Prefix() string { return r.prefix }
 
+// keyTTL is ttl as a key's expiry in Redis: at least a millisecond, the
+// least Redis keeps. go-redis's SET takes 0 for no expiry at all (and a
+// negative ttl is refused), so that a mark or a reply given no time would
+// be kept for ever, where the memory store forgets it at once.
+func keyTTL(ttl time.Duration) time.Duration { return max(ttl, time.Millisecond) }
+
 // MarkSeen implements Store with SET NX and an expiry.
 func (r *Redis) MarkSeen(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	ok, err := r.client.SetNX(ctx, r.prefix+"seen:"+key, time.Now().UTC().Format(time.RFC3339), ttl).Result()
+	ok, err := r.client.SetNX(ctx, r.prefix+"seen:"+key, time.Now().UTC().Format(time.RFC3339), keyTTL(ttl)).Result()
 	if err != nil {
 		return false, fmt.Errorf("redis mark seen %s: %w", key, err)
 	}

@@ -47,7 +47,7 @@ func (r *Redis) Accept(ctx context.Context, seenKey string, ttl time.Duration, i
 
 // Touch implements Store with PEXPIRE.
 func (r *Redis) Touch(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	ok, err := r.client.PExpire(ctx, r.prefix+"seen:"+key, max(ttl, time.Millisecond)).Result()
+	ok, err := r.client.PExpire(ctx, r.prefix+"seen:"+key, keyTTL(ttl)).Result()
 	if err != nil {
 		return false, fmt.Errorf("redis touch %s: %w", key, err)
 	}
@@ -192,7 +192,7 @@ func (r *Redis) DeadLetters(ctx context.Context, limit int) ([][]byte, error) {
 
 // PutReply implements Store.
 func (r *Redis) PutReply(ctx context.Context, key string, body []byte, ttl time.Duration) error {
-	if err := r.client.Set(ctx, r.prefix+"reply:"+key, body, ttl).Err(); err != nil {
+	if err := r.client.Set(ctx, r.prefix+"reply:"+key, body, keyTTL(ttl)).Err(); err != nil {
 		return fmt.Errorf("redis put reply %s: %w", key, err)
 	}
 	return nil
@@ -202,8 +202,8 @@ func (r *Redis) PutReply(ctx context.Context, key string, body []byte, ttl time.
 func (r *Redis) KeepReply(ctx context.Context, key string, body []byte, ttl time.Duration) (bool, error) {
 	var touched *redis.BoolCmd
 	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, r.prefix+"reply:"+key, body, ttl)
-		touched = p.PExpire(ctx, r.prefix+"seen:"+key, max(ttl, time.Millisecond))
+		p.Set(ctx, r.prefix+"reply:"+key, body, keyTTL(ttl))
+		touched = p.PExpire(ctx, r.prefix+"seen:"+key, keyTTL(ttl))
 		return nil
 	})
 	if err != nil {

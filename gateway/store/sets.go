@@ -90,7 +90,7 @@ func (r *Redis) SetAdd(ctx context.Context, set string, ttl time.Duration, membe
 	}
 	p := r.client.TxPipeline()
 	p.SAdd(ctx, r.setKey(set), args...)
-	p.PExpire(ctx, r.setKey(set), max(ttl, time.Millisecond))
+	p.PExpire(ctx, r.setKey(set), keyTTL(ttl))
 	if _, err := p.Exec(ctx); err != nil {
 		return fmt.Errorf("redis set add %s: %w", set, err)
 	}

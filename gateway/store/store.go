@@ -11,7 +11,9 @@ import (
 // cache of SOAP sync replies.
 type Store interface {
 	// MarkSeen records key for ttl and reports whether it was new; a key
-	// already recorded and not yet expired gives false.
+	// already recorded and not yet expired gives false. A ttl under a
+	// millisecond (0 or less too) lasts at most a millisecond, as with
+	// every ttl the store takes: nothing is kept for ever.
 	MarkSeen(ctx context.Context, key string, ttl time.Duration) (bool, error)
 	// Touch sets the time left to a key recorded by MarkSeen to ttl (used to
 	// keep a short "in progress" mark alive while its work runs, then to

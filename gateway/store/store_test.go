@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -220,6 +221,38 @@ func TestSetAddWithoutMembers(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 			if got, err := s.SetMembers(ctx, "nominated:KEEP"); err != nil || strings.Join(got, ",") != "RX1" {
 				t.Fatalf("members = %v, %v; want RX1 kept for its hour", got, err)
+			}
+		})
+	}
+}
+
+// TestZeroTTL: a mark or a reply given no time (0, or less than the
+// millisecond Redis counts in) lasts at most a millisecond in both stores;
+// Redis once kept it for ever (go-redis's SET with no expiry).
+func TestZeroTTL(t *testing.T) {
+	ctx := context.Background()
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			for _, ttl := range []time.Duration{0, -time.Second, 300 * time.Microsecond} {
+				key := fmt.Sprint("zero:", ttl)
+				if ok, err := s.MarkSeen(ctx, key, ttl); err != nil || !ok {
+					t.Fatalf("MarkSeen(%s) = %v, %v", ttl, ok, err)
+				}
+				if err := s.PutReply(ctx, key, []byte("r"), ttl); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.KeepReply(ctx, key+":kept", []byte("k"), ttl); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(20 * time.Millisecond)
+				if ok, err := s.MarkSeen(ctx, key, time.Minute); err != nil || !ok {
+					t.Errorf("MarkSeen after a mark of ttl %s = %v, %v; want fresh (the mark gone)", ttl, ok, err)
+				}
+				for _, k := range []string{key, key + ":kept"} {
+					if b, ok, err := s.GetReply(ctx, k); err != nil || ok {
+						t.Errorf("GetReply(%s) after a reply of ttl %s = %q, %v, %v; want none", k, ttl, b, ok, err)
+					}
+				}
 			}
 		})
 	}
