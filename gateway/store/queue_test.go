@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -437,6 +440,131 @@ func TestClaimIsExclusive(t *testing.T) {
 			for id, n := range got {
 				if n != 1 {
 					t.Errorf("item %s claimed %d times", id, n)
+				}
+			}
+		})
+	}
+}
+
+// TestEachItemFinishedOnce has workers take messages through two queues
+// at once, as the gateway's inbox and delivery workers do, on one virtual
+// clock that runs leases out under them: a worker now and then abandons
+// its lease (a replica dying, or pausing: it takes the stale lease up
+// again later), retries, extends, or is slow enough for its lease to be
+// taken over. A message's Complete queues its answer, half the
+// time already claimed for the same worker (the handoff), which then
+// finishes it without a Claim. Every message and every answer must be
+// completed exactly once, no held answer found queued already, and
+// nothing left queued.
+func TestEachItemFinishedOnce(t *testing.T) {
+	const items, workers, lease = 60, 6, 10 * time.Millisecond
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			var clock atomic.Int64 // virtual milliseconds since t0
+			now := func() time.Time { return t0.Add(time.Duration(clock.Load()) * time.Millisecond) }
+			for i := range items {
+				if err := s.Enqueue(ctx, item("in", fmt.Sprint(i), "msg", t0)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var (
+				mu   sync.Mutex
+				done = map[string]int{}
+				wg   sync.WaitGroup
+			)
+			finished := func(l *store.Lease) {
+				mu.Lock()
+				defer mu.Unlock()
+				done[l.Queue+"/"+l.ID]++
+			}
+			left := func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return len(done) < 2*items
+			}
+			for w := range workers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := rand.New(rand.NewPCG(uint64(w), 7))
+					var held *store.Lease
+					var paused []*store.Lease // leases abandoned, taken up again later
+					for n := 0; n < 100000 && left(); n++ {
+						l := held
+						held = nil
+						if l == nil && len(paused) > 0 && r.IntN(8) == 0 { // back from a pause
+							l, paused = paused[0], paused[1:]
+						}
+						if l == nil {
+							var err error
+							if l, err = s.Claim(ctx, []string{"in", "out"}[r.IntN(2)], now(), lease); err != nil {
+								t.Error(err)
+								return
+							}
+							if l == nil { // idle: time passes (slowly, so that busy workers keep up)
+								clock.Add(1)
+								time.Sleep(10 * time.Microsecond)
+								continue
+							}
+						}
+						switch r.IntN(10) {
+						case 0: // abandoned (a pause, or a replica dying): the lease runs out
+							if len(paused) < 4 {
+								paused = append(paused, l)
+							}
+							clock.Add(1)
+							continue
+						case 1:
+							if err := s.Retry(ctx, l, l.Data, now()); err != nil && !errors.Is(err, store.ErrLeaseLost) {
+								t.Error(err)
+								return
+							}
+							continue
+						case 2:
+							if err := s.Extend(ctx, l, now().Add(lease)); err != nil && !errors.Is(err, store.ErrLeaseLost) {
+								t.Error(err)
+								return
+							}
+						case 3: // slow: the lease runs out while the work goes on
+							clock.Add(int64(lease/time.Millisecond) + 1)
+						}
+						clock.Add(int64(r.IntN(3))) // the work takes time, sometimes the whole lease
+						runtime.Gosched()
+						var f store.Finish
+						var answer store.Item
+						if l.Queue == "in" {
+							answer = item("out", "ans-"+l.ID, "answer", now())
+							if r.IntN(2) == 0 {
+								answer.Token, answer.Due = fmt.Sprintf("w%d-%d", w, n), now().Add(lease)
+							}
+							f.Enqueue = []store.Item{answer}
+						}
+						switch err := s.Complete(ctx, l, f); {
+						case err == nil:
+							finished(l)
+							if answer.Token != "" {
+								held = answer.HeldLease()
+							}
+						case errors.Is(err, store.ErrLeaseLost):
+						default: // ErrHeldQueued too: only the one Complete of a message queues its answer
+							t.Errorf("Complete %s/%s: %v", l.Queue, l.ID, err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			for i := range items {
+				for _, k := range []string{fmt.Sprint("in/", i), fmt.Sprint("out/ans-", i)} {
+					if done[k] != 1 {
+						t.Errorf("%s completed %d times, want once", k, done[k])
+					}
+				}
+			}
+			for _, q := range []string{"in", "out"} {
+				if n, err := s.QueueLen(ctx, q); err != nil || n != 0 {
+					t.Errorf("QueueLen(%s) = %d, %v; want nothing left", q, n, err)
 				}
 			}
 		})
