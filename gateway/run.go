@@ -114,9 +114,21 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 // ServeAndWork serves on ln and runs the workers (and the pending-
 // cancellation poller, when EnableCancellations was called) until ctx is
 // done; then it drains in-flight requests, stops the workers (letting work
-// in hand finish, for at most the shutdown timeout) and returns.
+// in hand finish, for at most the shutdown timeout) and returns. The
+// journal's writer stops last, once nothing else can record: what the
+// drained requests and the finished work recorded is written (or counted
+// dropped) before it returns.
 func (s *Server) ServeAndWork(ctx context.Context, ln net.Listener) error {
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	jctx, stopJournal := context.WithCancel(context.WithoutCancel(ctx))
+	journalDone := make(chan struct{})
+	go func() {
+		defer close(journalDone)
+		if j := s.msg.journal; j != nil {
+			j.Run(jctx)
+		}
+	}()
+	defer func() { stopJournal(); <-journalDone }()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); s.RunWorkers(wctx) }()

@@ -1,0 +1,102 @@
+package gateway
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/journal"
+)
+
+// serveUntilStopped runs srv.ServeAndWork on a loopback socket; the
+// returned stop cancels it and waits (failing the test when it takes
+// longer than the shutdown timeout and a margin).
+func serveUntilStopped(t *testing.T, srv *Server, cfg Config) (base string, stop func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeAndWork(ctx, ln) }()
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("ServeAndWork: %v", err)
+			}
+		case <-time.After(cfg.ShutdownTimeout + 10*time.Second):
+			t.Fatalf("ServeAndWork still running %v after the stop", cfg.ShutdownTimeout+10*time.Second)
+		}
+	}
+	t.Cleanup(stop)
+	return "http://" + ln.Addr().String(), stop
+}
+
+// TestStopJournalsWorkInHand: a message an inbox worker is processing as
+// the gateway stops is finished within the shutdown timeout, and what its
+// processing records in the journal (its answer) is written
+// to the journal in Redis before ServeAndWork returns: nothing is left
+// pending or lost uncounted.
+func TestStopJournalsWorkInHand(t *testing.T) {
+	st, _ := redisStore(t)
+	cfg := testConfig()
+	m := NewMetrics()
+	j := OpenJournal(cfg, st, m, quietLog())
+	if j.Backend().Kind() != "redis" {
+		t.Fatalf("journal backend %s, want redis", j.Backend().Kind())
+	}
+	mhs := startMHS(t, "ack")
+	entered, release := make(chan struct{}), make(chan struct{})
+	proc := newFakeProcessor()
+	proc.answer = func(in *Inbound, _ int) (*Outcome, error) {
+		close(entered)
+		<-release
+		return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
+	}
+	srv := NewServer(cfg, st, fakeUpstream{}, quietLog(), m,
+		WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")), WithJournal(j))
+	base, stop := serveUntilStopped(t, srv, cfg)
+
+	r := newReq(newID(t, 1))
+	if code, body := sendEb(t, base, r); code != 202 {
+		t.Fatalf("ebXML POST = %d\n%s", code, body)
+	}
+	select {
+	case <-entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the message never reached the processor")
+	}
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); stop() }()
+	time.Sleep(300 * time.Millisecond) // the stop is under way, the work still in hand
+	close(release)
+	<-stopped
+
+	if n := j.Pending(); n != 0 {
+		t.Errorf("%d journal events still pending after the stop", n)
+	}
+	if n := j.Dropped(); n != 0 {
+		t.Errorf("%d journal events dropped", n)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	x, err := j.Backend().Get(ctx, r.messageID)
+	if err != nil || x == nil {
+		t.Fatalf("exchange %s: %v, %v", r.messageID, x, err)
+	}
+	for _, kind := range []string{journal.StepLegacyRequest, journal.StepV3Answer} {
+		if !strings.Contains(stepKinds(*x), kind) {
+			t.Errorf("journal steps %q lack %s", stepKinds(*x), kind)
+		}
+	}
+}
