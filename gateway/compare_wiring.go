@@ -209,13 +209,25 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	p.log.With(inboundArgs(in)...).Info("compared", "result", result, "differences", len(c.Differences), "err", c.Error)
 }
 
-// comparingOf finds the comparison-mode Processor under p, if any.
+// wrapper is a Processor decorator (the journal's, the per-party
+// identities', tracing's) that gives the Processor it wraps.
+type wrapper interface {
+	unwrap() Processor
+}
+
+// comparingOf finds the comparison-mode Processor under p, through the
+// decorators Run and NewServer put over it, if any.
 func comparingOf(p Processor) *comparing {
-	if jp, ok := p.(journalProcessor); ok {
-		p = jp.next
+	for {
+		switch q := p.(type) {
+		case *comparing:
+			return q
+		case wrapper:
+			p = q.unwrap()
+		default:
+			return nil
+		}
 	}
-	c, _ := p.(*comparing)
-	return c
 }
 
 // startCompare runs comparison mode's shadow workers, when it is on.

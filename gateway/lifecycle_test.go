@@ -2,8 +2,12 @@ package gateway
 
 import (
 	"context"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,4 +103,66 @@ func TestStopJournalsWorkInHand(t *testing.T) {
 			t.Errorf("journal steps %q lack %s", stepKinds(*x), kind)
 		}
 	}
+}
+
+// legacyRoute is a legacy Spine route for comparison mode on loopback: it
+// counts the calls and answers each with an MCCI acknowledgement; with
+// hold set, each call waits until hold is closed.
+type legacyRoute struct {
+	srv   *httptest.Server
+	calls atomic.Int64
+	hold  chan struct{}
+}
+
+func startLegacyRoute(t *testing.T, hold chan struct{}) *legacyRoute {
+	t.Helper()
+	l := &legacyRoute{hold: hold}
+	l.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		l.calls.Add(1)
+		if l.hold != nil {
+			<-l.hold
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = w.Write(mcciPayload("00000000-0000-4000-8000-000000000000"))
+	}))
+	t.Cleanup(l.srv.Close)
+	return l
+}
+
+// TestRunComparesInComparisonMode: Run with --compare-legacy-url starts
+// comparison mode's shadow workers: a message the FHIR path answers is
+// also sent down the legacy route.
+func TestRunComparesInComparisonMode(t *testing.T) {
+	legacy := startLegacyRoute(t, nil)
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
+	cfg := testConfig()
+	cfg.Addr, cfg.Compare.LegacyURL = freeAddr(t), legacy.srv.URL
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, quietLog()) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(cfg.ShutdownTimeout + 10*time.Second):
+			t.Error("Run did not stop")
+		}
+	}()
+	waitFor(t, "the front door", func() bool {
+		c, err := net.Dial("tcp", cfg.Addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	r := newReq(newID(t, 2))
+	r.payload = payload
+	if code, body := sendEb(t, "http://"+cfg.Addr, r); code != 202 {
+		t.Fatalf("ebXML POST = %d\n%s", code, body)
+	}
+	waitFor(t, "the shadow call down the legacy route", func() bool { return legacy.calls.Load() > 0 })
 }
