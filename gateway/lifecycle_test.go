@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/compare"
 	"github.com/porxgate/porxgate/gateway/journal"
 )
 
@@ -165,4 +166,65 @@ func TestRunComparesInComparisonMode(t *testing.T) {
 		t.Fatalf("ebXML POST = %d\n%s", code, body)
 	}
 	waitFor(t, "the shadow call down the legacy route", func() bool { return legacy.calls.Load() > 0 })
+}
+
+// TestStopFinishesShadowRunsInHand: comparison mode at a stop: the shadow
+// run in hand finishes within the shutdown timeout and its comparison is
+// journalled as it came out, not as an error of the stop; a shadow run
+// still queued is journalled skipped, saying why.
+func TestStopFinishesShadowRunsInHand(t *testing.T) {
+	hold := make(chan struct{})
+	legacy := startLegacyRoute(t, hold)
+	cfg := testConfig()
+	cfg.InboxWorkers = 2
+	m := NewMetrics()
+	j := journal.New(journal.NewMemory(journal.Retention{}), journal.Options{Registry: m.Registry, Log: quietLog()})
+	proc := NewComparing(CompareConfig{Primary: "fhir", Workers: 1, Timeout: 10 * time.Second}, newFakeProcessor(),
+		&compare.Legacy{URL: legacy.srv.URL}, j, m, quietLog())
+	srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), m, WithProcessor(proc), WithJournal(j))
+	base, stop := serveUntilStopped(t, srv, cfg)
+
+	first, second := newReq(newID(t, 3)), newReq(newID(t, 4))
+	for _, r := range []ebReq{first, second} {
+		if code, body := sendEb(t, base, r); code != 202 {
+			t.Fatalf("ebXML POST = %d\n%s", code, body)
+		}
+	}
+	waitFor(t, "the first shadow call", func() bool { return legacy.calls.Load() == 1 })
+	waitFor(t, "the second shadow run queued", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		x1, _ := j.Backend().Get(ctx, first.messageID)
+		x2, _ := j.Backend().Get(ctx, second.messageID)
+		return x1 != nil && x2 != nil && strings.Contains(stepKinds(*x1), journal.StepV3Answer) &&
+			strings.Contains(stepKinds(*x2), journal.StepV3Answer)
+	})
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); stop() }()
+	time.Sleep(300 * time.Millisecond) // the stop is under way, the shadow run still in hand
+	close(hold)
+	<-stopped
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	results := map[string]string{}
+	for _, r := range []ebReq{first, second} {
+		x, err := j.Backend().Get(ctx, r.messageID)
+		if err != nil || x == nil {
+			t.Fatalf("exchange %s: %v, %v", r.messageID, x, err)
+		}
+		if x.Comparison == nil {
+			t.Fatalf("exchange %s has no comparison after the stop (steps %s)", r.messageID, stepKinds(*x))
+		}
+		results[r.messageID] = x.Comparison.Result
+		if x.Comparison.Result == compareError {
+			t.Errorf("exchange %s: comparison %+v: an error of the stop", r.messageID, *x.Comparison)
+		}
+	}
+	if (results[first.messageID] == compareSkipped) == (results[second.messageID] == compareSkipped) {
+		t.Errorf("comparisons %v: want the run in hand compared and the queued one skipped", results)
+	}
+	if n := legacy.calls.Load(); n != 1 {
+		t.Errorf("the legacy route got %d calls, want 1 (the queued run is not started at the stop)", n)
+	}
 }
