@@ -27,11 +27,29 @@ func OpenStore(ctx context.Context, cfg Config) (store.Store, error) {
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := r.Ping(pctx); err != nil {
+	if err := pingUntilDone(pctx, r); err != nil {
 		_ = r.Close()
 		return nil, fmt.Errorf("redis at %s: %w", cfg.redisDescription(), err)
 	}
 	return r, nil
+}
+
+// pingUntilDone pings r, giving up as soon as ctx is done: the Redis
+// client does not cut a read it is blocked in when its context is
+// cancelled, so a Redis that accepts connections but answers nothing
+// would hold the start, and a stop during it, for the client's own read
+// timeout and retries. Giving up closes r, which ends that read.
+func pingUntilDone(ctx context.Context, r *store.Redis) error {
+	errc := make(chan error, 1)
+	go func() { errc <- r.Ping(ctx) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		_ = r.Close()
+		<-errc
+		return fmt.Errorf("redis ping: %w", context.Cause(ctx))
+	}
 }
 
 // OpenRoutes reads the routing table the configuration names; nil when
@@ -45,7 +63,9 @@ func OpenRoutes(cfg Config) (*outbox.Routes, error) {
 
 // Run starts the gateway as configured and serves until ctx is done; then it
 // drains in-flight requests, lets the workers finish the work in hand and
-// closes what it opened. Work not finished stays in the store.
+// closes what it opened. Work not finished stays in the store. A stop
+// while it starts (ctx done before it serves) is a clean stop, not a
+// failure of the step it cut short.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
@@ -65,7 +85,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("store: %w", err)
+		return startFailed(ctx, log, "store", err)
 	}
 	defer st.Close()
 	metrics := NewMetrics()
@@ -75,13 +95,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	jr := OpenJournal(cfg, st, metrics, log)
 	up, stopUp, err := OpenUpstream(ctx, cfg, log, metrics, jr.Tap)
 	if err != nil {
-		return fmt.Errorf("upstream: %w", err)
+		return startFailed(ctx, log, "upstream", err)
 	}
 	defer stopUp()
 	cancellations := OpenCancellations(cfg, st, up, log)
 	proc, stopProc, err := OpenProcessor(ctx, cfg, up, log, cancellations, st)
 	if err != nil {
-		return fmt.Errorf("processor: %w", err)
+		return startFailed(ctx, log, "processor", err)
 	}
 	proc = OpenCompare(cfg, proc, jr, metrics, log)
 	defer stopProc()
@@ -109,6 +129,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		"mutual_tls", tlsCfg != nil && tlsCfg.ClientAuth == tls.RequireAndVerifyClientCert,
 		"upstream", upName, "store", st.Kind(), "routes", routes.Len())
 	return srv.ServeAndWork(ctx, ln)
+}
+
+// startFailed is Run's error for a start-up step (what) that failed: nil
+// when the run was stopped meanwhile, since the stop, not the step, is
+// what ended it (logged as such).
+func startFailed(ctx context.Context, log *slog.Logger, what string, err error) error {
+	if ctx.Err() != nil {
+		log.Info("stopped while starting", "step", what, "err", err)
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // ServeAndWork serves on ln and runs the workers (and the pending-

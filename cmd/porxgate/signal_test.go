@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/store/redistest"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/internal/loadgen"
 	"github.com/porxgate/porxgate/mapping"
@@ -256,5 +257,28 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) {
 		t.Fatalf("exit after a second SIGTERM: %v, want a failure status\n%s", err, p.logText())
+	}
+}
+
+// TestStopWhileStartingOnHungRedis: SIGTERM while the gateway checks a
+// Redis that accepts connections but answers nothing (a real redis-server,
+// paused) ends it within the shutdown timeout, as a clean stop: the
+// operator asked for it, nothing failed.
+func TestStopWhileStartingOnHungRedis(t *testing.T) {
+	rs := redistest.Start(t)
+	rs.Pause(t)
+	addr := freeAddr(t)
+	p := startGatewayProcess(t, "--addr", addr, "--admin-addr", "off", "--shutdown-timeout", "2s",
+		"--redis", rs.URL(), "--log-level", "debug")
+	p.waitLog(t, "garbage collector target", 10*time.Second) // logged just before the gateway starts
+	time.Sleep(300 * time.Millisecond)                       // checking Redis now (a stop before it must end the same way)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.waitExit(t, 3*time.Second); err != nil {
+		t.Fatalf("exit after a stop while starting: %v, want 0\n%s", err, p.logText())
+	}
+	if log := p.logText(); !strings.Contains(log, "porxgate stopped cleanly") || strings.Contains(log, `"level":"ERROR"`) {
+		t.Fatalf("a stop while starting is not logged as a clean stop:\n%s", log)
 	}
 }
