@@ -282,3 +282,28 @@ func TestStopWhileStartingOnHungRedis(t *testing.T) {
 		t.Fatalf("a stop while starting is not logged as a clean stop:\n%s", log)
 	}
 }
+
+// TestLoadSaysWhyItsGatewayDidNotStart: `porxgate load` whose in-process
+// gateway cannot start (its Redis is gone) says why, as soon as it knows,
+// instead of waiting out its /healthz poll and blaming /healthz.
+func TestLoadSaysWhyItsGatewayDidNotStart(t *testing.T) {
+	rs := redistest.Start(t)
+	rs.Kill()
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	got := make(chan result, 1)
+	go func() {
+		code, out, errOut := runCmd(t, "", "load", "--redis", rs.URL(), "--n", "1")
+		got <- result{code, out, errOut}
+	}()
+	select {
+	case r := <-got:
+		if r.code != 1 || !strings.Contains(r.stderr, "store: redis at") {
+			t.Fatalf("exit %d, stderr %q: want 1 and the store's error", r.code, r.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("load still running 30s after its gateway failed to start")
+	}
+}
