@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -226,5 +228,65 @@ func TestStopFinishesShadowRunsInHand(t *testing.T) {
 	}
 	if n := legacy.calls.Load(); n != 1 {
 		t.Errorf("the legacy route got %d calls, want 1 (the queued run is not started at the stop)", n)
+	}
+}
+
+// exhaustedListener is a loopback listener whose Accept, once fail is
+// closed, fails as a process out of file descriptors does (EMFILE): an
+// error fasthttp takes as permanent, ending its Serve.
+type exhaustedListener struct {
+	net.Listener
+	fail   chan struct{}
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (l *exhaustedListener) Accept() (net.Conn, error) {
+	select {
+	case <-l.fail:
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: syscall.EMFILE}
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *exhaustedListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+// TestFrontDoorFailureEndsTheRun: when the front door stops serving on
+// its own (its listener fails for good), ServeAndWork stops everything
+// else too (the admin listener included) and returns the error, so that
+// the process exits and is restarted, instead of living on with its
+// front door gone.
+func TestFrontDoorFailureEndsTheRun(t *testing.T) {
+	cfg := testConfig()
+	cfg.Admin.Addr = "127.0.0.1:0"
+	srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), NewMetrics())
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := &exhaustedListener{Listener: inner, fail: make(chan struct{}), closed: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeAndWork(ctx, ln) }()
+	if srv.AdminAddr(5*time.Second) == "" {
+		t.Fatal("the admin listener did not start")
+	}
+	close(ln.fail)
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("ServeAndWork returned nil after its front door failed")
+		}
+	case <-time.After(cfg.ShutdownTimeout + 5*time.Second):
+		t.Fatalf("ServeAndWork still running %v after its front door failed", cfg.ShutdownTimeout+5*time.Second)
+	}
+	if c, err := net.DialTimeout("tcp", srv.AdminAddr(0), time.Second); err == nil {
+		c.Close()
+		t.Fatal("the admin listener still accepts connections")
 	}
 }

@@ -144,8 +144,9 @@ func startFailed(ctx context.Context, log *slog.Logger, what string, err error) 
 
 // ServeAndWork serves on ln and runs the workers (and the pending-
 // cancellation poller, when EnableCancellations was called) until ctx is
-// done; then it drains in-flight requests, stops the workers (letting work
-// in hand finish, for at most the shutdown timeout) and returns. The
+// done, or until serving on ln fails; then it drains in-flight requests,
+// stops the workers (letting work in hand finish, for at most the shutdown
+// timeout) and returns, with the error of serving if it failed. The
 // journal's writer stops last, once nothing else can record: what the
 // drained requests and the finished work recorded is written (or counted
 // dropped) before it returns.
@@ -167,8 +168,14 @@ func (s *Server) ServeAndWork(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.cancels.Run(wctx) }()
 	}
-	s.startSide(ctx, wctx, &wg)
-	err := s.Serve(ctx, ln)
+	// The admin listener serves while the front door does: a front door
+	// that stops on its own (its listener failed) ends the run, so that
+	// the process exits and is restarted rather than living on without it.
+	sctx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
+	s.startSide(sctx, wctx, &wg)
+	err := s.Serve(sctx, ln)
+	stopServing()
 	stopWorkers()
 	wg.Wait()
 	return err
