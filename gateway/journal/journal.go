@@ -214,7 +214,8 @@ func (j *Journal) Dropped() uint64 {
 func (j *Journal) Pending() int64 { return j.pending.Load() }
 
 // DrainTimeout bounds how long the writer goes on writing after Run's
-// context ends: the write in hand and what is still queued.
+// context ends: the write in hand and what is still queued (a Redis read
+// in hand when it runs out still ends at the client's read timeout).
 const DrainTimeout = 2 * time.Second
 
 // Run writes queued events until ctx is done; then it writes what is still
@@ -239,8 +240,9 @@ func (j *Journal) Run(ctx context.Context) {
 				j.opts.Log.Warn("journal: retention could not be applied", "err", err)
 			}
 		case <-ctx.Done():
-			// A deadline, not only a cancellation: Redis clients bound a
-			// blocked read by the context's deadline.
+			// Once it is done the backend refuses further writes (the
+			// Redis client checks the context before each command and
+			// retry); a read in hand ends at the client's read timeout.
 			dctx, cancel := context.WithTimeout(wctx, DrainTimeout)
 			defer cancel()
 			j.drain(dctx)
