@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/porxgate/porxgate/gateway/compare"
 	"github.com/porxgate/porxgate/gateway/journal"
+	"github.com/porxgate/porxgate/gateway/store"
 )
 
 // serveUntilStopped runs srv.ServeAndWork on a loopback socket; the
@@ -289,4 +291,96 @@ func TestFrontDoorFailureEndsTheRun(t *testing.T) {
 		c.Close()
 		t.Fatal("the admin listener still accepts connections")
 	}
+}
+
+// TestStopUnderLoadLosesNothing: a gateway on Redis stopped while
+// messages arrive and are processed, then started again on the same
+// Redis, answers every message it acknowledged exactly once: nothing
+// acknowledged is lost at the stop, nothing is answered twice, nothing
+// is dead-lettered.
+func TestStopUnderLoadLosesNothing(t *testing.T) {
+	st, newStore := redisStore(t)
+	mhs := startMHS(t, "ack")
+	cfg := testConfig()
+	proc := newFakeProcessor()
+	proc.answer = func(in *Inbound, _ int) (*Outcome, error) {
+		time.Sleep(20 * time.Millisecond) // work in hand at the stop
+		return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
+	}
+	serve := func(st store.Store) (string, func()) {
+		srv := NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(),
+			WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+		return serveUntilStopped(t, srv, cfg)
+	}
+	base, stop := serve(st)
+	const n, senders = 60, 6
+	accepted := map[string]bool{}
+	var mu sync.Mutex
+	var stopOnce sync.Once
+	var wg sync.WaitGroup
+	for w := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += senders {
+				r := newReq(newID(t, 100+i))
+				ct, action, body := r.build()
+				req, _ := http.NewRequest(http.MethodPost, base+PathEbXML, bytes.NewReader(body))
+				req.Header.Set("Content-Type", ct)
+				req.Header.Set("SOAPAction", action)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return // refused by the stop: a sender would retry
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusAccepted {
+					continue
+				}
+				mu.Lock()
+				accepted[r.messageID] = true
+				if len(accepted) == n/3 { // stop with messages arriving and in hand
+					stopOnce.Do(func() { go stop() })
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	stop()
+	if len(accepted) == 0 {
+		t.Fatal("nothing was accepted before the stop")
+	}
+	_, stop2 := serve(newStore())
+	defer stop2()
+	answered := func() map[string]int {
+		got := map[string]int{}
+		for _, m := range mhs.messages() {
+			if m.msg != nil {
+				got[m.msg.RefToMessageID]++
+			}
+		}
+		return got
+	}
+	waitFor(t, "every accepted message answered", func() bool {
+		got := answered()
+		for id := range accepted {
+			if got[id] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	stop2()
+	for id, k := range answered() {
+		if k > 1 {
+			t.Errorf("message %s answered %d times", id, k)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if dead, err := st.DeadLetters(ctx, 10); err != nil || len(dead) > 0 {
+		t.Errorf("dead letters after a stop: %d, %v", len(dead), err)
+	}
+	t.Logf("%d of %d accepted before the stop, each answered once", len(accepted), n)
 }
