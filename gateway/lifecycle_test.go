@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -383,4 +384,83 @@ func TestStopUnderLoadLosesNothing(t *testing.T) {
 		t.Errorf("dead letters after a stop: %d, %v", len(dead), err)
 	}
 	t.Logf("%d of %d accepted before the stop, each answered once", len(accepted), n)
+}
+
+// lineLog is a logger whose lines (as JSON) the test can read.
+type lineLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lineLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lineLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// TestStopDrainsTheMemoryStore: with the in-memory store nothing survives
+// the process, so "left in the store" is lost: a stop finishes what was
+// acknowledged (processing and delivery) within the shutdown timeout, and
+// what it cannot finish (a receiver down) it reports as lost, at ERROR,
+// instead of stopping "cleanly" without a word.
+func TestStopDrainsTheMemoryStore(t *testing.T) {
+	for _, tc := range []struct {
+		name, mode string
+		wantLost   bool
+	}{
+		{"receiver up: all answered", "ack", false},
+		{"receiver down: loss reported", "fail", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mhs := startMHS(t, tc.mode)
+			cfg := testConfig()
+			cfg.InboxWorkers, cfg.ShutdownTimeout = 1, 2*time.Second
+			proc := newFakeProcessor()
+			proc.answer = func(in *Inbound, _ int) (*Outcome, error) {
+				time.Sleep(50 * time.Millisecond)
+				return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
+			}
+			var logs lineLog
+			srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, slog.New(slog.NewJSONHandler(&logs, nil)), NewMetrics(),
+				WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, `, "retryInterval": "1m", "persistDuration": "1h"`)))
+			base, stop := serveUntilStopped(t, srv, cfg)
+			const n = 6
+			var ids []string
+			for i := range n {
+				r := newReq(newID(t, 200+i))
+				if code, body := sendEb(t, base, r); code != 202 {
+					t.Fatalf("ebXML POST = %d\n%s", code, body)
+				}
+				ids = append(ids, r.messageID)
+			}
+			stop()
+			got := map[string]bool{}
+			for _, m := range mhs.messages() {
+				if m.msg != nil {
+					got[m.msg.RefToMessageID] = true
+				}
+			}
+			lost := strings.Contains(logs.String(), `"level":"ERROR"`) && strings.Contains(logs.String(), "in-memory store")
+			if tc.wantLost {
+				if !lost {
+					t.Fatalf("answers undelivered at the stop, but no loss reported:\n%s", logs.String())
+				}
+				return
+			}
+			for _, id := range ids {
+				if !got[id] {
+					t.Errorf("message %s acknowledged, not answered by the stop (%d of %d answered)", id, len(got), n)
+				}
+			}
+			if lost {
+				t.Errorf("loss reported though everything was answered:\n%s", logs.String())
+			}
+		})
+	}
 }

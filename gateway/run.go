@@ -176,7 +176,57 @@ func (s *Server) ServeAndWork(ctx context.Context, ln net.Listener) error {
 	s.startSide(sctx, wctx, &wg)
 	err := s.Serve(sctx, ln)
 	stopServing()
+	s.drainMemory()
 	stopWorkers()
 	wg.Wait()
+	s.reportMemoryLoss()
 	return err
+}
+
+// queued counts the acknowledged work in the store (leased or not):
+// accepted messages not yet processed, answers not yet delivered.
+func (s *Server) queued(ctx context.Context) (inbox, out int, err error) {
+	if inbox, err = s.store.QueueLen(ctx, inboxQueue); err != nil {
+		return 0, 0, err
+	}
+	out, err = s.store.QueueLen(ctx, outbox.Queue)
+	return inbox, out, err
+}
+
+// drainMemory, with the in-memory store, lets the workers empty the inbox
+// and the outbox before they stop, for at most the shutdown timeout: what
+// that store holds is lost with the process, so work left "in the store"
+// would not be taken up again. With Redis it returns at once.
+func (s *Server) drainMemory() {
+	if s.store.Kind() != "memory" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	tick := time.NewTicker(max(s.cfg.PollInterval, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		if in, out, err := s.queued(ctx); err != nil || in+out == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// reportMemoryLoss, with the in-memory store, logs at ERROR what the stop
+// leaves undone, since it is lost with the process.
+func (s *Server) reportMemoryLoss() {
+	if s.store.Kind() != "memory" {
+		return
+	}
+	in, out, err := s.queued(context.Background())
+	if err != nil || in+out == 0 {
+		return
+	}
+	s.log.Error("stopping with acknowledged work undone: the in-memory store loses it (use --redis to keep it across restarts)",
+		"messages_not_processed", in, "answers_not_delivered", out)
 }
