@@ -222,7 +222,9 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	start := time.Now()
 	if p.primary == "legacy" {
 		otherName, title = "fhir", "FHIR path (shadow) answer"
-		out, err := p.fhir.Process(sctx, in)
+		// Under the sender's upstream identity, as when the FHIR path is
+		// primary (Run scopes the primary path, not this worker's).
+		out, err := PartyScoped(p.fhir).Process(sctx, in)
 		switch {
 		case err != nil:
 			serr = err

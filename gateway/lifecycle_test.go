@@ -18,6 +18,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/compare"
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/upstream"
 )
 
 // serveUntilStopped runs srv.ServeAndWork on a loopback socket; the
@@ -462,5 +463,51 @@ func TestStopDrainsTheMemoryStore(t *testing.T) {
 				t.Errorf("loss reported though everything was answered:\n%s", logs.String())
 			}
 		})
+	}
+}
+
+// shadowPartyRecorder is a Processor that notes the upstream party of each
+// call's context and answers with an MCCI acknowledgement.
+type shadowPartyRecorder struct {
+	mu      sync.Mutex
+	parties []string
+}
+
+func (p *shadowPartyRecorder) Supports(string) bool { return true }
+
+func (p *shadowPartyRecorder) Process(ctx context.Context, in *Inbound) (*Outcome, error) {
+	p.mu.Lock()
+	p.parties = append(p.parties, upstream.PartyOf(ctx))
+	p.mu.Unlock()
+	return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
+}
+
+func (p *shadowPartyRecorder) seen() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.parties...)
+}
+
+// TestShadowFHIRRunsUnderTheSendersIdentity: with the legacy path primary,
+// the FHIR path runs as the shadow, on comparison mode's own workers; it
+// calls EPS under the sender's upstream identity (per-party identities),
+// as the FHIR path does when it is primary, not under the default one.
+func TestShadowFHIRRunsUnderTheSendersIdentity(t *testing.T) {
+	legacy := startLegacyRoute(t, nil)
+	fhir := &shadowPartyRecorder{}
+	cfg := testConfig()
+	m := NewMetrics()
+	proc := NewComparing(CompareConfig{Primary: "legacy", Workers: 1, Timeout: 10 * time.Second}, fhir,
+		&compare.Legacy{URL: legacy.srv.URL}, nil, m, quietLog())
+	srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), m, WithProcessor(PartyScoped(proc)))
+	base, stop := serveUntilStopped(t, srv, cfg)
+	r := newReq(newID(t, 7))
+	if code, body := sendEb(t, base, r); code != 202 {
+		t.Fatalf("ebXML POST = %d\n%s", code, body)
+	}
+	waitFor(t, "the shadow FHIR run", func() bool { return len(fhir.seen()) > 0 })
+	stop()
+	if got := fhir.seen(); got[0] != senderParty {
+		t.Fatalf("shadow FHIR run under party %q, want the sender's %q", got[0], senderParty)
 	}
 }
