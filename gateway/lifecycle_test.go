@@ -15,10 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/compare"
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
+	"github.com/porxgate/porxgate/mapping"
 )
 
 // serveUntilStopped runs srv.ServeAndWork on a loopback socket; the
@@ -509,5 +511,33 @@ func TestShadowFHIRRunsUnderTheSendersIdentity(t *testing.T) {
 	stop()
 	if got := fhir.seen(); got[0] != senderParty {
 		t.Fatalf("shadow FHIR run under party %q, want the sender's %q", got[0], senderParty)
+	}
+}
+
+// TestStopReportsCancellationsTheMemoryStoreLoses: a cancellation answered
+// pending (the prescriber now waits for its Subsequent Cancel Response)
+// is tracked in the store; with the in-memory store a stop loses it, and
+// says so at ERROR.
+func TestStopReportsCancellationsTheMemoryStoreLoses(t *testing.T) {
+	f := newFlow(t)
+	st := newMemoryStore()
+	opts := cancelTestOptions(time.Hour, 2*time.Second)
+	c := cancels.NewService(cancels.ServiceOptions{Tracker: cancels.OpenTracker(st, opts), EPS: f.client, Config: opts, Log: quietLog()})
+	proc := NewEPSProcessor(mapping.NewRegistry(), f.client, nil, nil, quietLog()).WithCancellations(c)
+	var logs lineLog
+	srv := NewServer(testConfig(), st, fakeUpstream{}, slog.New(slog.NewJSONHandler(&logs, nil)), NewMetrics(),
+		WithProcessor(proc), WithRoutes(flowRoutes(t, f.prescriber.srv.URL, f.dispenser.srv.URL)))
+	srv.EnableCancellations(c)
+	g := serveGateway(t, srv)
+	f.prescribeReleaseCancel(t, g)
+	g.stop()
+	var lost bool
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) && strings.Contains(line, `"cancellations_tracked":1`) {
+			lost = true
+		}
+	}
+	if !lost {
+		t.Fatalf("a tracked cancellation lost at the stop, not reported:\n%s", logs.String())
 	}
 }

@@ -218,15 +218,27 @@ func (s *Server) drainMemory() {
 }
 
 // reportMemoryLoss, with the in-memory store, logs at ERROR what the stop
-// leaves undone, since it is lost with the process.
+// leaves undone, since it is lost with the process: messages and answers
+// still queued, and cancellations still tracked (their prescribers wait
+// for a Subsequent Cancel Response that will not come).
 func (s *Server) reportMemoryLoss() {
 	if s.store.Kind() != "memory" {
 		return
 	}
-	in, out, err := s.queued(context.Background())
-	if err != nil || in+out == 0 {
+	ctx := context.Background()
+	in, out, err := s.queued(ctx)
+	if err != nil {
+		return
+	}
+	tracked := 0
+	if s.cancels != nil {
+		if st, err := s.cancels.Stats(ctx); err == nil {
+			tracked = st.Tracked
+		}
+	}
+	if in+out+tracked == 0 {
 		return
 	}
 	s.log.Error("stopping with acknowledged work undone: the in-memory store loses it (use --redis to keep it across restarts)",
-		"messages_not_processed", in, "answers_not_delivered", out)
+		"messages_not_processed", in, "answers_not_delivered", out, "cancellations_tracked", tracked)
 }
