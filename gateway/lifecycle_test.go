@@ -23,38 +23,6 @@ import (
 	"github.com/porxgate/porxgate/mapping"
 )
 
-// serveUntilStopped runs srv.ServeAndWork on a loopback socket; the
-// returned stop cancels it and waits (failing the test when it takes
-// longer than the shutdown timeout and a margin).
-func serveUntilStopped(t *testing.T, srv *Server, cfg Config) (base string, stop func()) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.ServeAndWork(ctx, ln) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("ServeAndWork: %v", err)
-			}
-		case <-time.After(cfg.ShutdownTimeout + 10*time.Second):
-			t.Fatalf("ServeAndWork still running %v after the stop", cfg.ShutdownTimeout+10*time.Second)
-		}
-	}
-	t.Cleanup(stop)
-	return "http://" + ln.Addr().String(), stop
-}
-
 // TestStopJournalsWorkInHand: a message an inbox worker is processing as
 // the gateway stops is finished within the shutdown timeout, and what its
 // processing records in the journal (its answer) is written
@@ -78,7 +46,8 @@ func TestStopJournalsWorkInHand(t *testing.T) {
 	}
 	srv := NewServer(cfg, st, fakeUpstream{}, quietLog(), m,
 		WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")), WithJournal(j))
-	base, stop := serveUntilStopped(t, srv, cfg)
+	g := serveGateway(t, srv)
+	base, stop := g.base, g.stop
 
 	r := newReq(newID(t, 1))
 	if code, body := sendEb(t, base, r); code != 202 {
@@ -190,7 +159,8 @@ func TestStopFinishesShadowRunsInHand(t *testing.T) {
 	proc := NewComparing(CompareConfig{Primary: "fhir", Workers: 1, Timeout: 10 * time.Second}, newFakeProcessor(),
 		&compare.Legacy{URL: legacy.srv.URL}, j, m, quietLog())
 	srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), m, WithProcessor(proc), WithJournal(j))
-	base, stop := serveUntilStopped(t, srv, cfg)
+	g := serveGateway(t, srv)
+	base, stop := g.base, g.stop
 
 	first, second := newReq(newID(t, 3)), newReq(newID(t, 4))
 	for _, r := range []ebReq{first, second} {
@@ -314,7 +284,8 @@ func TestStopUnderLoadLosesNothing(t *testing.T) {
 	serve := func(st store.Store) (string, func()) {
 		srv := NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(),
 			WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
-		return serveUntilStopped(t, srv, cfg)
+		g := serveGateway(t, srv)
+		return g.base, g.stop
 	}
 	base, stop := serve(st)
 	const n, senders = 60, 6
@@ -432,7 +403,8 @@ func TestStopDrainsTheMemoryStore(t *testing.T) {
 			var logs lineLog
 			srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, slog.New(slog.NewJSONHandler(&logs, nil)), NewMetrics(),
 				WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, `, "retryInterval": "1m", "persistDuration": "1h"`)))
-			base, stop := serveUntilStopped(t, srv, cfg)
+			g := serveGateway(t, srv)
+			base, stop := g.base, g.stop
 			const n = 6
 			var ids []string
 			for i := range n {
@@ -502,7 +474,8 @@ func TestShadowFHIRRunsUnderTheSendersIdentity(t *testing.T) {
 	proc := NewComparing(CompareConfig{Primary: "legacy", Workers: 1, Timeout: 10 * time.Second}, fhir,
 		&compare.Legacy{URL: legacy.srv.URL}, nil, m, quietLog())
 	srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), m, WithProcessor(PartyScoped(proc)))
-	base, stop := serveUntilStopped(t, srv, cfg)
+	g := serveGateway(t, srv)
+	base, stop := g.base, g.stop
 	r := newReq(newID(t, 7))
 	if code, body := sendEb(t, base, r); code != 202 {
 		t.Fatalf("ebXML POST = %d\n%s", code, body)

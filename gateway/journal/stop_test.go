@@ -6,20 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/store/redistest"
 )
 
 // redisJournal is a Journal over a fresh redis-server, and that server.
 func redisJournal(t *testing.T, opts Options) (*Journal, *redistest.Server) {
 	t.Helper()
-	srv := redistest.Start(t)
-	rs, err := store.NewRedis(srv.URL(), "test:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rs.Close() })
-	return New(NewRedis(rs.Client(), rs.Prefix(), Retention{}), opts), srv
+	b, srv := redisBackend(t, Retention{})
+	return New(b, opts), srv
 }
 
 // startRun runs j's writer; stop cancels it and waits, failing the test
