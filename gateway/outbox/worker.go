@@ -286,9 +286,10 @@ func (w *Worker) keep(ctx context.Context, l *store.Lease, d Delivery) bool {
 		return false
 	}
 	log := w.cfg.Log.With(d.logArgs()...)
+	err := w.cfg.Keep(ctx, d)
 	sctx, cancel := storeCtx(ctx)
 	defer cancel()
-	if err := w.cfg.Keep(ctx, d); err != nil {
+	if err != nil {
 		if ctx.Err() != nil {
 			if rerr := w.cfg.Store.Retry(sctx, l, l.Data, w.cfg.Now()); rerr != nil {
 				log.Warn("stopped before the message was kept for its party; kept when its lease runs out", "err", rerr)
