@@ -154,13 +154,10 @@ func (s *Server) AdminAddr(wait time.Duration) string {
 	return s.adminLn.addr
 }
 
-// startSide starts what runs beside the front doors: the journal's writer
-// (until work stops) and the admin listener (until serving stops).
+// startSide starts what runs beside the front doors: comparison mode's
+// shadow workers (until work stops) and the admin listener (until serving
+// stops). The journal's writer is ServeAndWork's: it stops last.
 func (s *Server) startSide(serveCtx, workCtx context.Context, wg *sync.WaitGroup) {
-	if j := s.msg.journal; j != nil {
-		wg.Add(1)
-		go func() { defer wg.Done(); j.Run(workCtx) }()
-	}
 	s.startCompare(workCtx, wg)
 	if s.cfg.Admin.Addr == "" || s.cfg.Admin.Addr == "off" {
 		return

@@ -113,7 +113,8 @@ func startFlowGateway(t *testing.T, f *flow, st store.Store, opts cancels.Config
 }
 
 // serveGateway serves srv with its workers on a loopback socket until the
-// test ends or stop is called.
+// test ends or stop is called; a stop that takes much longer than the
+// shutdown timeouts fails the test.
 func serveGateway(t *testing.T, srv *Server) *gw {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -124,11 +125,17 @@ func serveGateway(t *testing.T, srv *Server) *gw {
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeAndWork(ctx, ln) }()
 	var once sync.Once
+	limit := 3*srv.cfg.ShutdownTimeout + 10*time.Second // front door, memory drain, workers; and a margin
 	stop := func() {
 		once.Do(func() {
 			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("serve: %v", err)
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("serve: %v", err)
+				}
+			case <-time.After(limit):
+				t.Errorf("ServeAndWork still running %v after the stop", limit)
 			}
 		})
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/porxgate/porxgate/gateway/compare"
 	"github.com/porxgate/porxgate/gateway/journal"
+	"github.com/porxgate/porxgate/gateway/outbox"
 )
 
 // Comparison results counted in porxgate_compare_total.
@@ -35,7 +36,13 @@ type comparing struct {
 	j       *journal.Journal
 	log     *slog.Logger
 	jobs    chan shadowJob
-	total   *prometheus.CounterVec
+	// wake tells an idle shadow worker a job was queued.
+	wake  chan struct{}
+	total *prometheus.CounterVec
+	// mu guards stopped: Process holds it shared while it queues, Run
+	// exclusively as it stops, so no job is queued after Run's last look.
+	mu      sync.RWMutex
+	stopped bool
 }
 
 // shadowJob is one shadow run waiting for a worker.
@@ -69,7 +76,7 @@ func NewComparing(cc CompareConfig, fhir Processor, legacy *compare.Legacy, j *j
 		Help: "Comparison mode: answers compared, by interaction and result (match, differ, error, skipped).",
 	}, []string{"interaction", "result"}))
 	return &comparing{fhir: fhir, legacy: legacy, primary: cc.Primary, timeout: cc.Timeout, workers: cc.Workers,
-		j: j, log: log.With("component", "compare"), jobs: make(chan shadowJob, 256), total: total}
+		j: j, log: log.With("component", "compare"), jobs: make(chan shadowJob, 256), wake: make(chan struct{}, 1), total: total}
 }
 
 // Describe says how comparison mode runs, for the admin page.
@@ -102,14 +109,43 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 	}
 	job := shadowJob{in: *in, primary: *a}
 	job.in.Payload = append([]byte(nil), in.Payload...)
+	p.queue(job)
+	return out, nil
+}
+
+// queue queues job for a shadow worker, or counts and journals it skipped
+// when the queue is full or the shadow workers have stopped.
+func (p *comparing) queue(job shadowJob) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.stopped {
+		p.skip(job, skippedStopped)
+		return
+	}
 	select {
 	case p.jobs <- job:
+		p.signal()
 	default:
-		p.total.WithLabelValues(in.Interaction, compareSkipped).Inc()
-		p.j.Record(journal.Event{Exchange: in.MessageID, Comparison: &journal.Comparison{Result: compareSkipped, Primary: p.primary,
-			Error: "shadow queue full: not compared"}})
+		p.skip(job, "shadow queue full: not compared")
 	}
-	return out, nil
+}
+
+// signal wakes an idle shadow worker.
+func (p *comparing) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// skippedStopped says why a shadow run queued at a stop was not made.
+const skippedStopped = "the gateway stopped before the shadow run: not compared"
+
+// skip counts and journals a shadow run not made, saying why.
+func (p *comparing) skip(job shadowJob, why string) {
+	p.total.WithLabelValues(job.in.Interaction, compareSkipped).Inc()
+	p.j.Record(journal.Event{Exchange: job.in.MessageID, Comparison: &journal.Comparison{Result: compareSkipped, Primary: p.primary,
+		Error: why}})
 }
 
 // firstAnswer returns the answer the sender gets, if any.
@@ -145,24 +181,34 @@ func requestOf(in *Inbound) compare.Request {
 		SOAP: in.Transport == TransportSOAP, FromASID: in.FromASID, ToASID: in.ToASID, FromAddress: in.FromAddress}
 }
 
-// Run runs the shadow workers until ctx is done.
-func (p *comparing) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	for range p.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case job := <-p.jobs:
-					p.shadow(ctx, job)
-				}
+// Run runs the shadow workers until ctx is done; then it lets the shadow
+// runs in hand finish (for at most grace: cut later, they count as
+// errors), and journals those still queued, and any queued after, as
+// skipped.
+func (p *comparing) Run(ctx context.Context, grace time.Duration) {
+	outbox.Loop(ctx, p.workers, time.Second, p.wake, grace, func(ctx context.Context) bool {
+		select {
+		case job := <-p.jobs:
+			if len(p.jobs) > 0 { // another worker for the next one
+				p.signal()
 			}
-		}()
+			p.shadow(ctx, job)
+			return true
+		default:
+			return false
+		}
+	})
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
+	for {
+		select {
+		case job := <-p.jobs:
+			p.skip(job, skippedStopped)
+		default:
+			return
+		}
 	}
-	wg.Wait()
 }
 
 // shadow runs the other path for one job and compares the answers.
@@ -176,7 +222,9 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	start := time.Now()
 	if p.primary == "legacy" {
 		otherName, title = "fhir", "FHIR path (shadow) answer"
-		out, err := p.fhir.Process(sctx, in)
+		// Under the sender's upstream identity, as when the FHIR path is
+		// primary (Run scopes the primary path, not this worker's).
+		out, err := PartyScoped(p.fhir).Process(sctx, in)
 		switch {
 		case err != nil:
 			serr = err
@@ -209,19 +257,31 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	p.log.With(inboundArgs(in)...).Info("compared", "result", result, "differences", len(c.Differences), "err", c.Error)
 }
 
-// comparingOf finds the comparison-mode Processor under p, if any.
+// wrapper is a Processor decorator (the journal's, the per-party
+// identities', tracing's) that gives the Processor it wraps.
+type wrapper interface {
+	unwrap() Processor
+}
+
+// comparingOf finds the comparison-mode Processor under p, through the
+// decorators Run and NewServer put over it, if any.
 func comparingOf(p Processor) *comparing {
-	if jp, ok := p.(journalProcessor); ok {
-		p = jp.next
+	for {
+		switch q := p.(type) {
+		case *comparing:
+			return q
+		case wrapper:
+			p = q.unwrap()
+		default:
+			return nil
+		}
 	}
-	c, _ := p.(*comparing)
-	return c
 }
 
 // startCompare runs comparison mode's shadow workers, when it is on.
 func (s *Server) startCompare(ctx context.Context, wg *sync.WaitGroup) {
 	if c := comparingOf(s.msg.proc); c != nil {
 		wg.Add(1)
-		go func() { defer wg.Done(); c.Run(ctx) }()
+		go func() { defer wg.Done(); c.Run(ctx, s.cfg.ShutdownTimeout) }()
 	}
 }

@@ -106,6 +106,9 @@ type journalProcessor struct {
 	j    *journal.Journal
 }
 
+// unwrap gives the Processor under the journal's.
+func (p journalProcessor) unwrap() Processor { return p.next }
+
 // Supports implements Processor.
 func (p journalProcessor) Supports(interaction string) bool { return p.next.Supports(interaction) }
 

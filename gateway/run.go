@@ -27,11 +27,29 @@ func OpenStore(ctx context.Context, cfg Config) (store.Store, error) {
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := r.Ping(pctx); err != nil {
+	if err := pingUntilDone(pctx, r); err != nil {
 		_ = r.Close()
 		return nil, fmt.Errorf("redis at %s: %w", cfg.redisDescription(), err)
 	}
 	return r, nil
+}
+
+// pingUntilDone pings r, giving up as soon as ctx is done: the Redis
+// client does not cut a read it is blocked in when its context is
+// cancelled, so a Redis that accepts connections but answers nothing
+// would hold the start, and a stop during it, for the client's own read
+// timeout and retries. Giving up closes r, which ends that read.
+func pingUntilDone(ctx context.Context, r *store.Redis) error {
+	errc := make(chan error, 1)
+	go func() { errc <- r.Ping(ctx) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		_ = r.Close()
+		<-errc
+		return fmt.Errorf("redis ping: %w", context.Cause(ctx))
+	}
 }
 
 // OpenRoutes reads the routing table the configuration names; nil when
@@ -45,7 +63,9 @@ func OpenRoutes(cfg Config) (*outbox.Routes, error) {
 
 // Run starts the gateway as configured and serves until ctx is done; then it
 // drains in-flight requests, lets the workers finish the work in hand and
-// closes what it opened. Work not finished stays in the store.
+// closes what it opened. Work not finished stays in the store. A stop
+// while it starts (ctx done before it serves) is a clean stop, not a
+// failure of the step it cut short.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
@@ -65,7 +85,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	st, err := OpenStore(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("store: %w", err)
+		return startFailed(ctx, log, "store", err)
 	}
 	defer st.Close()
 	metrics := NewMetrics()
@@ -75,13 +95,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	jr := OpenJournal(cfg, st, metrics, log)
 	up, stopUp, err := OpenUpstream(ctx, cfg, log, metrics, jr.Tap)
 	if err != nil {
-		return fmt.Errorf("upstream: %w", err)
+		return startFailed(ctx, log, "upstream", err)
 	}
 	defer stopUp()
 	cancellations := OpenCancellations(cfg, st, up, log)
 	proc, stopProc, err := OpenProcessor(ctx, cfg, up, log, cancellations, st)
 	if err != nil {
-		return fmt.Errorf("processor: %w", err)
+		return startFailed(ctx, log, "processor", err)
 	}
 	proc = OpenCompare(cfg, proc, jr, metrics, log)
 	defer stopProc()
@@ -111,12 +131,36 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return srv.ServeAndWork(ctx, ln)
 }
 
+// startFailed is Run's error for a start-up step (what) that failed: nil
+// when the run was stopped meanwhile, since the stop, not the step, is
+// what ended it (logged as such).
+func startFailed(ctx context.Context, log *slog.Logger, what string, err error) error {
+	if ctx.Err() != nil {
+		log.Info("stopped while starting", "step", what, "err", err)
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
 // ServeAndWork serves on ln and runs the workers (and the pending-
 // cancellation poller, when EnableCancellations was called) until ctx is
-// done; then it drains in-flight requests, stops the workers (letting work
-// in hand finish, for at most the shutdown timeout) and returns.
+// done, or until serving on ln fails; then it drains in-flight requests,
+// stops the workers (letting work in hand finish, for at most the shutdown
+// timeout) and returns, with the error of serving if it failed. The
+// journal's writer stops last, once nothing else can record: what the
+// drained requests and the finished work recorded is written (or counted
+// dropped) before it returns.
 func (s *Server) ServeAndWork(ctx context.Context, ln net.Listener) error {
 	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	jctx, stopJournal := context.WithCancel(context.WithoutCancel(ctx))
+	journalDone := make(chan struct{})
+	go func() {
+		defer close(journalDone)
+		if j := s.msg.journal; j != nil {
+			j.Run(jctx)
+		}
+	}()
+	defer func() { stopJournal(); <-journalDone }()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); s.RunWorkers(wctx) }()
@@ -124,9 +168,77 @@ func (s *Server) ServeAndWork(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.cancels.Run(wctx) }()
 	}
-	s.startSide(ctx, wctx, &wg)
-	err := s.Serve(ctx, ln)
+	// The admin listener serves while the front door does: a front door
+	// that stops on its own (its listener failed) ends the run, so that
+	// the process exits and is restarted rather than living on without it.
+	sctx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
+	s.startSide(sctx, wctx, &wg)
+	err := s.Serve(sctx, ln)
+	stopServing()
+	s.drainMemory()
 	stopWorkers()
 	wg.Wait()
+	s.reportMemoryLoss()
 	return err
+}
+
+// queued counts the acknowledged work in the store (leased or not):
+// accepted messages not yet processed, answers not yet delivered.
+func (s *Server) queued(ctx context.Context) (inbox, out int, err error) {
+	if inbox, err = s.store.QueueLen(ctx, inboxQueue); err != nil {
+		return 0, 0, err
+	}
+	out, err = s.store.QueueLen(ctx, outbox.Queue)
+	return inbox, out, err
+}
+
+// drainMemory, with the in-memory store, lets the workers empty the inbox
+// and the outbox before they stop, for at most the shutdown timeout: what
+// that store holds is lost with the process, so work left "in the store"
+// would not be taken up again. With Redis it returns at once.
+func (s *Server) drainMemory() {
+	if s.store.Kind() != "memory" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	tick := time.NewTicker(max(s.cfg.PollInterval, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		if in, out, err := s.queued(ctx); err != nil || in+out == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// reportMemoryLoss, with the in-memory store, logs at ERROR what the stop
+// leaves undone, since it is lost with the process: messages and answers
+// still queued, and cancellations still tracked (their prescribers wait
+// for a Subsequent Cancel Response that will not come).
+func (s *Server) reportMemoryLoss() {
+	if s.store.Kind() != "memory" {
+		return
+	}
+	ctx := context.Background()
+	in, out, err := s.queued(ctx)
+	if err != nil {
+		return
+	}
+	tracked := 0
+	if s.cancels != nil {
+		if st, err := s.cancels.Stats(ctx); err == nil {
+			tracked = st.Tracked
+		}
+	}
+	if in+out+tracked == 0 {
+		return
+	}
+	s.log.Error("stopping with acknowledged work undone: the in-memory store loses it (use --redis to keep it across restarts)",
+		"messages_not_processed", in, "answers_not_delivered", out, "cancellations_tracked", tracked)
 }

@@ -31,6 +31,9 @@ func TraceProcessor(p Processor, tp trace.TracerProvider) Processor {
 	return tracedProcessor{next: p, tracer: tracing.Tracer(tp)}
 }
 
+// unwrap gives the Processor traced.
+func (t tracedProcessor) unwrap() Processor { return t.next }
+
 // Supports implements Processor.
 func (t tracedProcessor) Supports(interaction string) bool { return t.next.Supports(interaction) }
 

@@ -172,6 +172,9 @@ type partyScoped struct{ next Processor }
 // set to the sender: its eb:PartyId over ebXML, its ASID over SOAP.
 func PartyScoped(p Processor) Processor { return partyScoped{next: p} }
 
+// unwrap gives the Processor scoped.
+func (s partyScoped) unwrap() Processor { return s.next }
+
 // Supports implements Processor.
 func (s partyScoped) Supports(interaction string) bool { return s.next.Supports(interaction) }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -195,19 +196,31 @@ func (g inProcessGateway) start(ctx context.Context) (base, admin string, stop f
 	done := make(chan error, 1)
 	go func() { done <- gateway.Run(gctx, cfg, slog.New(slog.DiscardHandler)) }()
 	base = "http://" + addr
-	deadline := time.Now().Add(10 * time.Second)
+	fail := func(err error) (string, string, func(), error) {
+		cancel()
+		<-done
+		cleanup()
+		return "", "", nil, err
+	}
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
 	for {
 		resp, err := http.Get(base + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			break
 		}
-		if time.Now().After(deadline) {
-			cancel()
-			cleanup()
-			return "", "", nil, fmt.Errorf("in-process gateway did not answer /healthz: %w", err)
+		select {
+		case rerr := <-done: // it will not answer: say why
+			done <- rerr
+			if rerr == nil {
+				rerr = errors.New("stopped as it started")
+			}
+			return fail(fmt.Errorf("in-process gateway: %w", rerr))
+		case <-deadline.C:
+			return fail(fmt.Errorf("in-process gateway did not answer /healthz: %w", err))
+		case <-time.After(20 * time.Millisecond):
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	return base, "http://" + adminAddr, func() { cancel(); <-done; cleanup() }, nil
 }

@@ -102,6 +102,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
+		// The first signal stops the command gracefully; a second one takes
+		// the signal's default action and ends the process at once, as an
+		// operator who sends it means, instead of waiting for the drain.
+		context.AfterFunc(ctx, stop)
 		return c.run(ctx, args, cmdIO{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv})
 	}
 	fmt.Fprintf(stderr, "porxgate: unknown command %q\n\n", name)

@@ -16,7 +16,8 @@ import (
 const serveAbout = `Runs the gateway: the legacy ebXML and SOAP front door, the inbox and
 delivery workers, the pending-cancellation poller, /healthz, /readyz and
 /metrics. A flag wins over its environment variable, which wins over the
-default. SIGINT or SIGTERM drains in-flight work for --shutdown-timeout.
+default. SIGINT or SIGTERM drains in-flight work for --shutdown-timeout;
+a second SIGINT or SIGTERM ends the process at once, without the drain.
 HTTPS_PROXY (and NO_PROXY) are honoured for calls to EPS.
 
 Tracing (OpenTelemetry, off unless configured): OTEL_EXPORTER_OTLP_ENDPOINT

@@ -76,8 +76,11 @@ type Journal struct {
 		recorded prometheus.Counter
 		dropped  prometheus.Counter
 	}
-	closeOnce sync.Once
-	done      chan struct{}
+	// mu guards closed: put holds it shared while it queues, Run's drain
+	// exclusively as it closes, so nothing is queued after the last drain.
+	mu     sync.RWMutex
+	closed bool
+	done   chan struct{}
 }
 
 // item is what waits on the queue: an event or an access.
@@ -107,7 +110,7 @@ func New(b Backend, opts Options) *Journal {
 	j.metrics.recorded = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "porxgate_journal_recorded_total", Help: "Journal events written."})
 	j.metrics.dropped = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "porxgate_journal_dropped_total", Help: "Journal events dropped because the writer's queue was full or the backend failed."})
+		Name: "porxgate_journal_dropped_total", Help: "Journal events dropped because the writer's queue was full, the backend failed or the writer had stopped."})
 	if opts.Registry != nil {
 		j.metrics.recorded = registerOrExisting(opts.Registry, j.metrics.recorded)
 		j.metrics.dropped = registerOrExisting(opts.Registry, j.metrics.dropped)
@@ -154,16 +157,28 @@ func (j *Journal) RecordAccess(a Access) {
 	j.put(item{access: &a})
 }
 
-// put queues it or counts it dropped.
+// put queues it, or counts it dropped when the queue is full or the
+// writer has stopped.
 func (j *Journal) put(it item) {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	if j.closed {
+		j.drop(1)
+		return
+	}
 	j.pending.Add(1)
 	select {
 	case j.queue <- it:
 	default:
 		j.pending.Add(-1)
-		j.dropped.Add(1)
-		j.metrics.dropped.Inc()
+		j.drop(1)
 	}
+}
+
+// drop counts n items dropped.
+func (j *Journal) drop(n int) {
+	j.dropped.Add(uint64(n))
+	j.metrics.dropped.Add(float64(n))
 }
 
 // RecordNow writes ev at once, bypassing the queue, and says whether it
@@ -198,32 +213,69 @@ func (j *Journal) Dropped() uint64 {
 // Pending returns how many events wait to be written.
 func (j *Journal) Pending() int64 { return j.pending.Load() }
 
-// Run writes queued events until ctx is done, then writes what is still
-// queued (bounded by a short timeout) and returns.
+// DrainTimeout bounds how long the writer goes on writing after Run's
+// context ends: the write in hand and what is still queued (a Redis read
+// in hand when it runs out still ends at the client's read timeout).
+const DrainTimeout = 2 * time.Second
+
+// Run writes queued events until ctx is done; then it writes what is still
+// queued, for at most DrainTimeout, and returns. Writes are not cut short
+// by the stop itself, only by that bound: what is recorded before Run
+// returns is written or counted dropped (and logged), and what is recorded
+// after it is counted dropped.
 func (j *Journal) Run(ctx context.Context) {
 	defer close(j.done)
+	wctx, cancelWrites := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWrites()
+	stopBound := context.AfterFunc(ctx, func() { time.AfterFunc(DrainTimeout, cancelWrites) })
+	defer stopBound()
 	tick := time.NewTicker(j.opts.PruneEvery)
 	defer tick.Stop()
 	for {
 		select {
 		case it := <-j.queue:
-			j.writeBatch(ctx, j.batch(it))
+			j.writeBatch(wctx, j.batch(it))
 		case <-tick.C:
 			if err := j.b.Prune(ctx, j.opts.Now()); err != nil && ctx.Err() == nil {
 				j.opts.Log.Warn("journal: retention could not be applied", "err", err)
 			}
 		case <-ctx.Done():
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			// Once it is done the backend refuses further writes (the
+			// Redis client checks the context before each command and
+			// retry); a read in hand ends at the client's read timeout.
+			dctx, cancel := context.WithTimeout(wctx, DrainTimeout)
 			defer cancel()
-			for {
-				select {
-				case it := <-j.queue:
-					j.write(dctx, it)
-				default:
-					return
-				}
+			j.drain(dctx)
+			return
+		}
+	}
+}
+
+// drain closes the journal to new items and writes what is queued, a
+// batch at a time, with ctx (bounded by Run); it logs what was lost.
+func (j *Journal) drain(ctx context.Context) {
+	before := j.dropped.Load()
+	j.mu.Lock()
+	j.closed = true
+	j.mu.Unlock()
+	for {
+		var items []item
+	take:
+		for len(items) < maxBatch {
+			select {
+			case it := <-j.queue:
+				items = append(items, it)
+			default:
+				break take
 			}
 		}
+		if len(items) == 0 {
+			break
+		}
+		j.writeBatch(ctx, items)
+	}
+	if lost := j.dropped.Load() - before; lost > 0 {
+		j.opts.Log.Warn("journal: stopped with events not written", "dropped", lost)
 	}
 }
 
@@ -284,8 +336,7 @@ func (j *Journal) writeBatch(ctx context.Context, items []item) {
 // outcome counts n items written, or dropped on err.
 func (j *Journal) outcome(err error, n int) {
 	if err != nil {
-		j.dropped.Add(uint64(n))
-		j.metrics.dropped.Add(float64(n))
+		j.drop(n)
 		if !j.failing.Swap(true) {
 			j.opts.Log.Warn("journal: write failed; events are dropped until it recovers", "err", err)
 		}

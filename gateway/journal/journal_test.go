@@ -32,13 +32,21 @@ const prescriptionV3 = `<PORX_IN020101UK31 xmlns="urn:hl7-org:v3">
 // backends returns a memory and a Redis backend with retention r.
 func backends(t *testing.T, r Retention) map[string]Backend {
 	t.Helper()
+	rb, _ := redisBackend(t, r)
+	return map[string]Backend{"memory": NewMemory(r), "redis": rb}
+}
+
+// redisBackend returns a Redis backend with retention r on a fresh
+// redis-server, and that server.
+func redisBackend(t *testing.T, r Retention) (*Redis, *redistest.Server) {
+	t.Helper()
 	srv := redistest.Start(t)
 	rs, err := store.NewRedis(srv.URL(), "test:")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = rs.Close() })
-	return map[string]Backend{"memory": NewMemory(r), "redis": NewRedis(rs.Client(), rs.Prefix(), r)}
+	return NewRedis(rs.Client(), rs.Prefix(), r), srv
 }
 
 // run starts j's writer for the test.

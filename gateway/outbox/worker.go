@@ -278,18 +278,27 @@ func (w *Worker) deadLetter(ctx context.Context, l *store.Lease, d Delivery, url
 }
 
 // keep hands a delivery to the Keep hook and removes it from the outbox;
-// false when there is no hook or it failed (then it is dead-lettered).
+// false when there is no hook or it failed (then it is dead-lettered). A
+// keep cut short by a stop (ctx done) is not the message's fault: it is
+// left in the outbox, due at once, for the next run.
 func (w *Worker) keep(ctx context.Context, l *store.Lease, d Delivery) bool {
 	if w.cfg.Keep == nil {
 		return false
 	}
 	log := w.cfg.Log.With(d.logArgs()...)
-	if err := w.cfg.Keep(ctx, d); err != nil {
+	err := w.cfg.Keep(ctx, d)
+	sctx, cancel := storeCtx(ctx)
+	defer cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			if rerr := w.cfg.Store.Retry(sctx, l, l.Data, w.cfg.Now()); rerr != nil {
+				log.Warn("stopped before the message was kept for its party; kept when its lease runs out", "err", rerr)
+			}
+			return true
+		}
 		log.Warn("could not keep the message for its party; dead-lettered instead", "err", err)
 		return false
 	}
-	sctx, cancel := storeCtx(ctx)
-	defer cancel()
 	if err := w.cfg.Store.Complete(sctx, l, store.Finish{}); err != nil {
 		log.Warn("kept for its party, but the outbox entry could not be removed; it may be kept again", "err", err)
 		return true

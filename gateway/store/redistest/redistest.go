@@ -99,6 +99,24 @@ func (s *Server) Restart(t testing.TB) {
 	}
 }
 
+// Pause freezes the server (SIGSTOP), as a hung Redis: the kernel still
+// accepts connections, but nothing is answered. Resume, or the end of the
+// test, thaws it.
+func (s *Server) Pause(t testing.TB) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("pausing redis-server on %s: %v", s.Addr, err)
+	}
+	t.Cleanup(s.Resume)
+}
+
+// Resume thaws a paused server (SIGCONT).
+func (s *Server) Resume() {
+	if s.cmd != nil && s.cmd.Process != nil && s.cmd.ProcessState == nil {
+		_ = s.cmd.Process.Signal(syscall.SIGCONT)
+	}
+}
+
 func (s *Server) waitPong(limit time.Duration) error {
 	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
 	defer c.Close()

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/store/redistest"
+	"github.com/porxgate/porxgate/internal/ids"
+	"github.com/porxgate/porxgate/internal/loadgen"
+	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/prescribe"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// binary is the porxgate binary the process-level tests run: the one
+// PORXGATE_SMOKE_BIN names (.ci/run builds it), else one built once for
+// this test run.
+var binary struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// porxgateBinary returns the binary, building it on first use; the build
+// is removed when the test run ends (TestMain).
+func porxgateBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	binary.once.Do(func() {
+		if p := os.Getenv("PORXGATE_SMOKE_BIN"); p != "" {
+			binary.path = p
+			return
+		}
+		dir, err := os.MkdirTemp("", "porxgate-bin-")
+		if err != nil {
+			binary.err = err
+			return
+		}
+		binary.path = filepath.Join(dir, "porxgate")
+		if out, err := exec.Command("go", "build", "-o", binary.path, ".").CombinedOutput(); err != nil {
+			binary.err = errors.New("go build: " + err.Error() + "\n" + string(out))
+		}
+	})
+	if binary.err != nil {
+		t.Fatal(binary.err)
+	}
+	return binary.path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binary.path != "" && os.Getenv("PORXGATE_SMOKE_BIN") == "" {
+		_ = os.RemoveAll(filepath.Dir(binary.path))
+	}
+	os.Exit(code)
+}
+
+// gatewayProcess is a running `porxgate serve` and its log lines.
+type gatewayProcess struct {
+	cmd   *exec.Cmd
+	lines chan string
+	done  chan struct{} // closed when the process has exited
+	err   error         // Wait's, once done is closed
+
+	mu  sync.Mutex
+	log []string
+}
+
+// startGatewayProcess starts `porxgate serve` with args; it is killed
+// when the test ends.
+func startGatewayProcess(t *testing.T, args ...string) *gatewayProcess {
+	t.Helper()
+	cmd := exec.Command(porxgateBinary(t), append([]string{"serve"}, args...)...)
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &gatewayProcess{cmd: cmd, lines: make(chan string, 256), done: make(chan struct{})}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.log = append(p.log, sc.Text())
+			p.mu.Unlock()
+			select {
+			case p.lines <- sc.Text():
+			default:
+			}
+		}
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+// logText is the process's log so far.
+func (p *gatewayProcess) logText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.log, "\n")
+}
+
+// waitLog waits (at most limit) for a log line containing s.
+func (p *gatewayProcess) waitLog(t *testing.T, s string, limit time.Duration) {
+	t.Helper()
+	deadline := time.After(limit)
+	for {
+		if strings.Contains(p.logText(), s) {
+			return
+		}
+		select {
+		case <-p.lines:
+		case <-p.done:
+			if strings.Contains(p.logText(), s) {
+				return
+			}
+			t.Fatalf("exited (%v) before logging %q:\n%s", p.err, s, p.logText())
+		case <-deadline:
+			t.Fatalf("no %q logged within %v:\n%s", s, limit, p.logText())
+		}
+	}
+}
+
+// waitExit waits (at most limit) for the process to exit.
+func (p *gatewayProcess) waitExit(t *testing.T, limit time.Duration) error {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(limit):
+		t.Fatalf("still running %v later:\n%s", limit, p.logText())
+		return nil
+	}
+}
+
+// waitHealthy waits until the gateway on addr answers /healthz.
+func (p *gatewayProcess) waitHealthy(t *testing.T, addr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("/healthz never answered: %v\n%s", err, p.logText())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// holdingUpstream is an EPS on loopback that never answers: each call
+// waits until the caller gives up. reached gets a value per call.
+func holdingUpstream(t *testing.T) (url string, reached <-chan struct{}) {
+	t.Helper()
+	ch, release := make(chan struct{}, 16), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	return srv.URL + "/FHIR/R4", ch
+}
+
+// sendPrescription posts one ebXML ParentPrescription to the gateway on
+// addr and checks it was accepted.
+func sendPrescription(t *testing.T, addr string) {
+	t.Helper()
+	payload, err := prescribe.PrescribeToV3(loadgen.PrescriptionOrder, mapping.Meta{},
+		mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.ToUpper(ids.NewUUID())
+	ct, body, err := ebxml.BuildMessage(ebxml.OutboundMessage{
+		FromPartyID: "SIGTEST-0000001", ToPartyID: "YES-0000806", CPAID: "S20001A000100",
+		ConversationID: id, Action: v3.ParentPrescription, MessageID: id, Timestamp: time.Now(),
+		SyncReply: true, DuplicateElimination: true, Payload: payload,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/reliablemessaging/reliablerequest", bytes.NewReader(body))
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("SOAPAction", "urn:nhs:names:services:mm/"+v3.ParentPrescription)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("ebXML POST: HTTP %d\n%s", resp.StatusCode, b)
+	}
+}
+
+// TestSecondSignalStopsAtOnce: a gateway draining after SIGTERM (an inbox
+// worker waiting on EPS) stops at once on a second SIGTERM, as an
+// operator expects, instead of ignoring it until the drain ends.
+func TestSecondSignalStopsAtOnce(t *testing.T) {
+	upstreamURL, reached := holdingUpstream(t)
+	addr := freeAddr(t)
+	p := startGatewayProcess(t, "--addr", addr, "--admin-addr", "off", "--shutdown-timeout", "60s", "--upstream", upstreamURL)
+	p.waitHealthy(t, addr)
+	sendPrescription(t, addr)
+	select {
+	case <-reached:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the message never reached EPS:\n%s", p.logText())
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog(t, "shutting down", 10*time.Second)
+	select {
+	case <-p.done:
+		t.Fatalf("stopped without waiting for the work in hand (%v):\n%s", p.err, p.logText())
+	case <-time.After(500 * time.Millisecond):
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := p.waitExit(t, 5*time.Second)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("exit after a second SIGTERM: %v, want a failure status\n%s", err, p.logText())
+	}
+}
+
+// TestStopWhileStartingOnHungRedis: SIGTERM while the gateway checks a
+// Redis that accepts connections but answers nothing (a real redis-server,
+// paused) ends it within the shutdown timeout, as a clean stop: the
+// operator asked for it, nothing failed.
+func TestStopWhileStartingOnHungRedis(t *testing.T) {
+	rs := redistest.Start(t)
+	rs.Pause(t)
+	addr := freeAddr(t)
+	p := startGatewayProcess(t, "--addr", addr, "--admin-addr", "off", "--shutdown-timeout", "2s",
+		"--redis", rs.URL(), "--log-level", "debug")
+	p.waitLog(t, "garbage collector target", 10*time.Second) // logged just before the gateway starts
+	time.Sleep(300 * time.Millisecond)                       // checking Redis now (a stop before it must end the same way)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.waitExit(t, 3*time.Second); err != nil {
+		t.Fatalf("exit after a stop while starting: %v, want 0\n%s", err, p.logText())
+	}
+	if log := p.logText(); !strings.Contains(log, "porxgate stopped cleanly") || strings.Contains(log, `"level":"ERROR"`) {
+		t.Fatalf("a stop while starting is not logged as a clean stop:\n%s", log)
+	}
+}
+
+// TestLoadSaysWhyItsGatewayDidNotStart: `porxgate load` whose in-process
+// gateway cannot start (its Redis is gone) says why, as soon as it knows,
+// instead of waiting out its /healthz poll and blaming /healthz.
+func TestLoadSaysWhyItsGatewayDidNotStart(t *testing.T) {
+	rs := redistest.Start(t)
+	rs.Kill()
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	got := make(chan result, 1)
+	go func() {
+		code, out, errOut := runCmd(t, "", "load", "--redis", rs.URL(), "--n", "1")
+		got <- result{code, out, errOut}
+	}()
+	select {
+	case r := <-got:
+		if r.code != 1 || !strings.Contains(r.stderr, "store: redis at") {
+			t.Fatalf("exit %d, stderr %q: want 1 and the store's error", r.code, r.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("load still running 30s after its gateway failed to start")
+	}
+}
