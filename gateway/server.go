@@ -95,12 +95,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // Shutdown does nothing for a listener its Serve has not taken yet (a stop
 // as the gateway starts), and such a Serve would then serve for ever, so
 // serveApp closes ln itself after the shutdown, and a Serve that had not
-// started returns at once.
+// started returns at once. When serving stops on its own (the listener
+// fails or is closed under it), the requests in flight are drained the
+// same way and the error says why serving stopped.
 func serveApp(ctx context.Context, app *fiber.App, ln net.Listener, timeout time.Duration, stopping func()) error {
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listener(ln) }()
 	select {
 	case err := <-errc:
+		if err == nil {
+			err = errListenerClosed // fasthttp's Serve returns nil for a listener closed under it
+		}
+		stopping()
+		if shutErr := app.ShutdownWithTimeout(timeout); shutErr != nil && !errors.Is(shutErr, net.ErrClosed) {
+			err = errors.Join(err, fmt.Errorf("shutdown: %w", shutErr))
+		}
 		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
 	case <-ctx.Done():
 	}
@@ -115,6 +124,10 @@ func serveApp(ctx context.Context, app *fiber.App, ln net.Listener, timeout time
 	}
 	return nil
 }
+
+// errListenerClosed says serving stopped because the listener was closed
+// while the gateway was not stopping.
+var errListenerClosed = errors.New("the listener was closed")
 
 func (s *Server) healthz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "up"})

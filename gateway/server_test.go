@@ -218,3 +218,62 @@ func TestStopAsItStarts(t *testing.T) {
 		})
 	}
 }
+
+// TestServeAppListenerFails closes the listener under a serving app, as a
+// failing listener ends fasthttp's Serve: the request in flight must still
+// be answered before serveApp returns, and the error must say that serving
+// stopped, not print a nil error.
+func TestServeAppListenerFails(t *testing.T) {
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	app.Get("/slow", func(c *fiber.Ctx) error {
+		close(entered)
+		<-release
+		return c.SendString("done")
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	stopping := make(chan struct{}, 1)
+	go func() {
+		served <- serveApp(context.Background(), app, ln, 5*time.Second, func() { stopping <- struct{}{} })
+	}()
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/slow")
+		if err != nil {
+			got <- "error: " + err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- string(b)
+	}()
+	<-entered
+	ln.Close()
+	select {
+	case <-stopping:
+	case <-time.After(5 * time.Second):
+		t.Fatal("serveApp did not begin draining after its listener closed")
+	}
+	select {
+	case err := <-served:
+		t.Fatalf("serveApp returned with a request in flight: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if body := <-got; body != "done" {
+		t.Fatalf("in-flight request got %q, want done", body)
+	}
+	select {
+	case err := <-served:
+		if err == nil || !errors.Is(err, errListenerClosed) || strings.Contains(err.Error(), "%!") {
+			t.Fatalf("serveApp: %v, want an error saying the listener was closed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serveApp did not return after the request in flight was answered")
+	}
+}
