@@ -34,7 +34,10 @@
 //	             replicas: only the first caller gets the record (and a
 //	             lease, taken over from a poller if one held it)
 //	Complete     the holder of the lease has queued the Subsequent Cancel
-//	             Response: the record is gone
+//	             Response: the record is gone, and the cancel request's
+//	             MessageId is remembered for Options.AnsweredTTL so that
+//	             the request processed again (its recorded pending answer
+//	             replayed) does not Track it anew and answer twice
 //	Expire       a record pending past Record.Expires is removed and
 //	             returned once to the caller (to log and alert), and kept
 //	             in the expired list (ListExpired); it is never dropped
@@ -59,6 +62,10 @@
 //	                           attempts, next (Unix ms), lastError
 //	<prefix>cancel-lease:<id>  string: the current lease's token, with the
 //	                           lease time as its TTL (SET NX PX)
+//	<prefix>cancel-answered:<id>
+//	                           string: the MessageId (upper case) of the
+//	                           cancel request last answered, with
+//	                           Options.AnsweredTTL as its TTL
 //	<prefix>cancels:due        sorted set: id -> Unix ms when the poller
 //	                           should next look at it (the next poll, or
 //	                           the end of the current lease)
@@ -69,7 +76,7 @@
 //	<prefix>cancels:expired    list of expired records (JSON), newest
 //	                           first, trimmed to Options.ExpiredCap entries
 //
-// Records and the sets have no Redis TTL: a record leaves only through
+// Records and the sets have no Redis TTL (the answered marks have one): a record leaves only through
 // Complete or Expire, so nothing is lost silently. The expired list is the
 // one bounded structure; its entries were returned by Expire when they
 // were made.

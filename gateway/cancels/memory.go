@@ -18,6 +18,14 @@ type Memory struct {
 	mu      sync.Mutex
 	records map[string]*memEntry
 	expired []Record // newest first
+	// answered remembers completed cancellations' request MessageIDs.
+	answered map[string]answeredMark
+}
+
+// answeredMark is a completed cancellation's request MessageID, kept until.
+type answeredMark struct {
+	messageID string
+	until     time.Time
 }
 
 type memEntry struct {
@@ -32,7 +40,7 @@ func NewMemory(opts Options, clock func() time.Time) *Memory {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Memory{opts: opts.withDefaults(), clock: clock, records: map[string]*memEntry{}}
+	return &Memory{opts: opts.withDefaults(), clock: clock, records: map[string]*memEntry{}, answered: map[string]answeredMark{}}
 }
 
 func (e *memEntry) leased(now time.Time) bool { return e.token != "" && now.Before(e.leaseUntil) }
@@ -46,6 +54,9 @@ func (m *Memory) Track(_ context.Context, rec Record) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.records[rec.Key()]; ok {
+		return false, nil
+	}
+	if a, ok := m.answered[rec.Key()]; ok && answeredID(rec.MessageID) != "" && a.messageID == answeredID(rec.MessageID) && m.clock().Before(a.until) {
 		return false, nil
 	}
 	m.records[rec.Key()] = &memEntry{rec: copyRecord(rec)}
@@ -175,10 +186,20 @@ func (m *Memory) Reschedule(_ context.Context, c Claim, now time.Time, lastError
 func (m *Memory) Complete(_ context.Context, c Claim) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, err := m.holder(c); err != nil {
+	e, err := m.holder(c)
+	if err != nil {
 		return err
 	}
 	delete(m.records, c.Key())
+	now := m.clock()
+	for k, a := range m.answered {
+		if !now.Before(a.until) {
+			delete(m.answered, k)
+		}
+	}
+	if id := answeredID(e.rec.MessageID); id != "" {
+		m.answered[c.Key()] = answeredMark{messageID: id, until: now.Add(m.opts.AnsweredTTL)}
+	}
 	return nil
 }
 

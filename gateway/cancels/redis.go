@@ -36,6 +36,9 @@ func (r *Redis) dueKey() string            { return r.prefix + "cancels:due" }
 func (r *Redis) expiryKey() string         { return r.prefix + "cancels:expiry" }
 func (r *Redis) indexKey() string          { return r.prefix + "cancels:index" }
 func (r *Redis) expiredKey() string        { return r.prefix + "cancels:expired" }
+func (r *Redis) answeredKey(id string) string {
+	return r.prefix + "cancel-answered:" + id
+}
 
 // fixedRecord is the part of a Record that never changes, as stored in the
 // hash's rec field.
@@ -78,8 +81,8 @@ func (r *Redis) Track(ctx context.Context, rec Record) (bool, error) {
 	}
 	id := rec.Key()
 	n, err := trackScript.Run(ctx, r.client,
-		[]string{r.hashKey(id), r.dueKey(), r.expiryKey(), r.indexKey()},
-		id, data, rec.NextPoll.UnixMilli(), rec.Expires.UnixMilli(), rec.Created.UnixMilli()).Int()
+		[]string{r.hashKey(id), r.dueKey(), r.expiryKey(), r.indexKey(), r.answeredKey(id)},
+		id, data, rec.NextPoll.UnixMilli(), rec.Expires.UnixMilli(), rec.Created.UnixMilli(), answeredID(rec.MessageID)).Int()
 	if err != nil {
 		return false, fmt.Errorf("cancels: track %s: %w", id, err)
 	}
@@ -211,7 +214,8 @@ func (r *Redis) Reschedule(ctx context.Context, c Claim, now time.Time, lastErro
 func (r *Redis) Complete(ctx context.Context, c Claim) error {
 	id := c.Key()
 	n, err := completeScript.Run(ctx, r.client,
-		[]string{r.hashKey(id), r.leaseKey(id), r.dueKey(), r.expiryKey(), r.indexKey()}, c.Token, id).Int()
+		[]string{r.hashKey(id), r.leaseKey(id), r.dueKey(), r.expiryKey(), r.indexKey(), r.answeredKey(id)},
+		c.Token, id, answeredID(c.MessageID), r.opts.AnsweredTTL.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("cancels: complete %s: %w", id, err)
 	}

@@ -10,11 +10,12 @@ import "github.com/redis/go-redis/v9"
 // hmgetRecord reads a record's hash fields (KEYS[1]) in script order.
 const hmgetRecord = `redis.call('HMGET', KEYS[1], 'rec', 'state', 'outcome', 'attempts', 'next', 'lastError')`
 
-// trackScript: KEYS hash, due, expiry, index; ARGV id, rec JSON, next ms,
-// expires ms, created ms. Returns 1 when tracking started, 0 when the
-// record exists.
+// trackScript: KEYS hash, due, expiry, index, answered; ARGV id, rec
+// JSON, next ms, expires ms, created ms, request MessageID. Returns 1 when
+// tracking started, 0 when the record exists or this request was answered.
 var trackScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if ARGV[6] ~= '' and redis.call('GET', KEYS[5]) == ARGV[6] then return 0 end
 redis.call('HSET', KEYS[1], 'rec', ARGV[2], 'state', 'pending', 'outcome', '', 'attempts', '0', 'next', ARGV[3], 'lastError', '')
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
@@ -70,11 +71,13 @@ redis.call('DEL', KEYS[2])
 return 1
 `)
 
-// completeScript: KEYS hash, lease, due, expiry, index; ARGV token, id.
-// Returns 1, or 0 when the token does not hold the lease.
+// completeScript: KEYS hash, lease, due, expiry, index, answered; ARGV
+// token, id, request MessageID, answered ms. Returns 1, or 0 when the
+// token does not hold the lease.
 var completeScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2])
+if ARGV[3] ~= '' then redis.call('SET', KEYS[6], ARGV[3], 'PX', ARGV[4]) end
 redis.call('ZREM', KEYS[3], ARGV[2])
 redis.call('ZREM', KEYS[4], ARGV[2])
 redis.call('ZREM', KEYS[5], ARGV[2])

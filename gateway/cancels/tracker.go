@@ -17,7 +17,9 @@ import (
 type Tracker interface {
 	// Track starts tracking a pending cancellation. It reports false (and
 	// changes nothing) when the prescription id and line item are tracked
-	// already, so a redelivered answer is harmless.
+	// already, or when this cancel request (same MessageID) was answered
+	// (Complete) within Options.AnsweredTTL, so a redelivered answer or a
+	// replayed cancel request is harmless.
 	Track(ctx context.Context, rec Record) (bool, error)
 	// Get returns a tracked record, or ErrNotFound.
 	Get(ctx context.Context, prescriptionID, lineItem string) (Record, error)
@@ -35,7 +37,8 @@ type Tracker interface {
 	// Options.Backoff(Attempts+1), recording the attempt and lastError.
 	Reschedule(ctx context.Context, c Claim, now time.Time, lastError string) (Record, error)
 	// Complete ends a claim's record: its Subsequent Cancel Response is on
-	// its way.
+	// its way. The cancel request is remembered as answered for
+	// Options.AnsweredTTL (see Track).
 	Complete(ctx context.Context, c Claim) error
 	// Expire removes up to limit pending records whose Expires is at or
 	// before now (and that nobody holds a lease on) and returns them, once;
@@ -177,6 +180,12 @@ type Options struct {
 	Backoff func(n int) time.Duration
 	// ExpiredCap bounds the expired list (default 1000).
 	ExpiredCap int
+	// AnsweredTTL is how long a completed cancellation's request
+	// MessageID is remembered, so that the cancel request processed again
+	// (its recorded EPS answer, pending, replayed) does not track it anew
+	// and answer the prescriber twice (default 7 days: longer than the
+	// gateway keeps EPS's answers for replays).
+	AnsweredTTL time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -191,6 +200,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ExpiredCap <= 0 {
 		o.ExpiredCap = 1000
+	}
+	if o.AnsweredTTL <= 0 {
+		o.AnsweredTTL = 7 * 24 * time.Hour
 	}
 	return o
 }
@@ -239,6 +251,10 @@ func prepare(rec Record, o Options) (Record, error) {
 	rec.State, rec.Attempts, rec.LastError, rec.Outcome = StatePending, 0, "", nil
 	return rec, nil
 }
+
+// answeredID is the form of a cancel request's MessageID that marks it
+// answered (ebXML MessageIds compare without regard to case).
+func answeredID(messageID string) string { return strings.ToUpper(strings.TrimSpace(messageID)) }
 
 // newToken returns a random lease token.
 func newToken() (string, error) {

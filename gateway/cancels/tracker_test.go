@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -280,5 +281,56 @@ func TestMemoryLeaseRunsOnItsClock(t *testing.T) {
 	}
 	if err := m.Complete(ctx, c[0]); !errors.Is(err, ErrLeaseLost) {
 		t.Errorf("stale Complete: %v", err)
+	}
+}
+
+// TestTrackerAnsweredRequestNotTrackedAgain: once a cancellation is
+// answered (Complete), the same cancel request (same MessageID, in any
+// case) tracked again — its recorded pending answer replayed — starts
+// nothing; a new cancel request for the item does, and so does the same
+// one once AnsweredTTL has passed.
+func TestTrackerAnsweredRequestNotTrackedAgain(t *testing.T) {
+	for _, im := range impls(t) {
+		t.Run(im.name, func(t *testing.T) {
+			ctx := context.Background()
+			tr := im.open(t, Options{AnsweredTTL: 300 * time.Millisecond})
+			r := rec("3A7F0C-B86019-11A2E", 1, t0)
+			if ok, err := tr.Track(ctx, r); err != nil || !ok {
+				t.Fatalf("Track = %v, %v", ok, err)
+			}
+			won, ok, err := tr.Resolve(ctx, r.PrescriptionID, r.LineItem, Outcome{Code: "0001", Source: "return", At: t0}, t0)
+			if err != nil || !ok {
+				t.Fatalf("Resolve = %v, %v", ok, err)
+			}
+			if err := tr.Complete(ctx, won); err != nil {
+				t.Fatalf("Complete: %v", err)
+			}
+			replay := r
+			replay.MessageID = strings.ToLower(r.MessageID)
+			for _, again := range []Record{r, replay} {
+				if ok, err := tr.Track(ctx, again); err != nil || ok {
+					t.Fatalf("the answered cancel request %s tracked again: %v, %v", again.MessageID, ok, err)
+				}
+			}
+			if _, err := tr.Get(ctx, r.PrescriptionID, r.LineItem); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("record after a refused Track: %v", err)
+			}
+			time.Sleep(400 * time.Millisecond)
+			if ok, err := tr.Track(ctx, r); err != nil || !ok {
+				t.Fatalf("Track after AnsweredTTL = %v, %v", ok, err)
+			}
+			won, ok, _ = tr.Resolve(ctx, r.PrescriptionID, r.LineItem, Outcome{Code: "0004", Source: "tracker", At: t0}, t0)
+			if !ok {
+				t.Fatal("second Resolve failed")
+			}
+			if err := tr.Complete(ctx, won); err != nil {
+				t.Fatalf("Complete: %v", err)
+			}
+			other := r
+			other.MessageID = "9F0E1D2C-3B4A-4596-8877-665544332211"
+			if ok, err := tr.Track(ctx, other); err != nil || !ok {
+				t.Fatalf("a new cancel request for the answered item: Track = %v, %v", ok, err)
+			}
+		})
 	}
 }

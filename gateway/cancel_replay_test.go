@@ -1,0 +1,104 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/cancels"
+	"github.com/porxgate/porxgate/gateway/sim"
+	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/mapping"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// recordingQueue keeps what a cancellation service queues.
+type recordingQueue struct {
+	mu    sync.Mutex
+	items []store.Item
+}
+
+func (q *recordingQueue) Enqueue(_ context.Context, items ...store.Item) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.items = append(q.items, items...)
+	return nil
+}
+
+// ids returns the distinct ids of the queued items.
+func (q *recordingQueue) ids() map[string]bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := map[string]bool{}
+	for _, it := range q.items {
+		out[it.ID] = true
+	}
+	return out
+}
+
+// TestCancelReplayAfterAnswerTracksNothing: a cancel request answered
+// pending is tracked, its cancellation settles (the dispenser returns the
+// prescription through porxgate) and the prescriber's Subsequent Cancel
+// Response is queued. The cancel request is then processed again, as at
+// least once processing does after a crash before its own answer was
+// queued: the replay is answered from the recorded EPS answer (pending),
+// and must not start tracking the cancellation anew — a new record would
+// be polled, found settled, and answered a second time under a new
+// MessageId that the prescriber cannot drop as a duplicate.
+func TestCancelReplayAfterAnswerTracksNothing(t *testing.T) {
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	opts := cancelTestOptions(20*time.Millisecond, 2*time.Second)
+	c := cancels.NewService(cancels.ServiceOptions{Tracker: cancels.OpenTracker(st, opts), EPS: client, Config: opts, Log: quietLog()})
+	q := &recordingQueue{}
+	c.Attach(cancels.Outbox{Queue: q}, nil)
+	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour).WithCancellations(c)
+	ctx := context.Background()
+
+	payload, _ := legacyPrescription(t, rxFixture)
+	rx := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "E0000000-0000-4000-8000-000000000001",
+		FromParty: senderParty, ToParty: spineParty, CPAID: senderCPA, ConversationID: "E0000000-0000-4000-8000-0000000000C1", Payload: payload}
+	if tc := processedAck(t, p, rx); tc != "AA" {
+		t.Fatalf("prescription answered %s", tc)
+	}
+	if _, err := s.State().Release(sim.ReleaseRequest{Owner: rxPharmacy, ShortFormID: rxID}, time.Now()); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	cancelIn := &Inbound{Transport: TransportEbXML, Interaction: v3.CancelRequest, MessageID: "E0000000-0000-4000-8000-000000000002",
+		FromParty: senderParty, ToParty: spineParty, CPAID: senderCPA, ConversationID: "E0000000-0000-4000-8000-0000000000C2",
+		Payload: legacyCancel(t, rxFixture)}
+	if _, err := p.Process(ctx, cancelIn); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	if _, err := trackedRecord(t, c.Tracker()); err != nil {
+		t.Fatalf("cancellation not tracked: %v", err)
+	}
+	ret := &Inbound{Transport: TransportEbXML, Interaction: v3.DispenseProposalReturn, MessageID: "E0000000-0000-4000-8000-000000000003",
+		FromParty: dispenserParty, ToParty: spineParty, CPAID: dispenserCPA, ConversationID: "E0000000-0000-4000-8000-0000000000C3",
+		Payload: legacyReturn(t, rxID)}
+	if tc := processedAck(t, p, ret); tc != "AA" {
+		t.Fatalf("return answered %s", tc)
+	}
+	if n := len(q.ids()); n != 1 {
+		t.Fatalf("%d Subsequent Cancel Responses queued after the return, want 1", n)
+	}
+	if _, err := trackedRecord(t, c.Tracker()); !errors.Is(err, cancels.ErrNotFound) {
+		t.Fatalf("cancellation still tracked after its answer (err %v)", err)
+	}
+
+	// The cancel request is processed again.
+	if _, err := p.Process(ctx, cancelIn); err != nil {
+		t.Fatalf("cancel replay: %v", err)
+	}
+	if r, err := trackedRecord(t, c.Tracker()); err == nil {
+		t.Errorf("the replay tracked the answered cancellation again (state %s, response id %s)", r.State, r.ResponseID)
+	}
+	pctx, stop := context.WithTimeout(ctx, 400*time.Millisecond)
+	defer stop()
+	c.Run(pctx) // polls whatever is tracked
+	if n := len(q.ids()); n != 1 {
+		t.Fatalf("the prescriber gets %d Subsequent Cancel Responses with distinct MessageIds, want exactly 1", n)
+	}
+}
