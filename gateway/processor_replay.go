@@ -128,7 +128,7 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 	if canon == v3.NominatedReleaseRequest && (sentBefore || resp.Attempts > 1) {
 		// An earlier attempt may have released prescriptions whose answer
 		// was lost: recover them into this answer (release_recovery.go).
-		resp = p.recoverRelease(ctx, body, resp)
+		resp = p.recoverRelease(ctx, body, resp, attemptAt)
 	}
 	rec := recordedAnswer{Status: resp.Status, Body: resp.Body}
 	// An earlier sending may have taken effect: porxgate's own (recorded

@@ -32,7 +32,11 @@ import (
 // about each of them; those EPS shows with this dispenser are released
 // again by id and delivered in this release response, which is recorded
 // before it is acted on; every prescription a release answer delivers is
-// taken off the index, so each goes out once. Prescriptions porxgate did not
+// taken off the index, so each goes out once. Only a prescription the
+// tracker shows changed since this message's first attempt (less
+// replayClockSkew) can have been released by it: one the dispenser got
+// earlier (by another path, or in a delivery porxgate could not take off
+// the index) is not delivered again. Prescriptions porxgate did not
 // submit cannot be found this way (EPS offers no search by dispenser): the
 // error log names the dispenser for those.
 
@@ -244,9 +248,10 @@ func (d *releaseAnswerDoc) addPassed(more []json.RawMessage) ([]byte, error) {
 }
 
 // recoverRelease adds to a nominated release answer the prescriptions an
-// earlier, lost answer released to the same dispenser (see above). On any
-// failure it returns resp unchanged and says so in the log.
-func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, resp *upstream.Response) *upstream.Response {
+// earlier, lost answer to the same message (first attempted at attemptAt)
+// released to the same dispenser (see above). On any failure it returns
+// resp unchanged and says so in the log.
+func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, resp *upstream.Response, attemptAt time.Time) *upstream.Response {
 	owner := releaseOwner(requestJSON)
 	if p.index == nil || owner == "" || resp.Status != 200 {
 		return resp
@@ -275,6 +280,11 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 		}
 		view, err := p.trackerView(ctx, sf)
 		if err != nil || !strings.EqualFold(view.Owner, owner) || (view.Status != "0002" && view.Status != "0003") {
+			continue
+		}
+		if !reachedSince(view, attemptAt) {
+			// With this dispenser since before this message was first sent:
+			// not released by it, so not lost with its answer.
 			continue
 		}
 		again, err := p.api.Release(ctx, withGroupIdentifier(requestJSON, sf))

@@ -1,14 +1,19 @@
 package gateway
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/gateway/sim"
+	"github.com/porxgate/porxgate/mapping"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // releaseAnswerJSON is a $release answer with the given prescription
@@ -147,6 +152,58 @@ func TestNominationAdditionMatchesBundle(t *testing.T) {
 	for _, bad := range []string{``, `{`, `{"entry":[{"resource":{"resourceType":"MedicationRequest"}}]}`, `[]`} {
 		if a, ok := nominationAddition([]byte(bad)); ok {
 			t.Errorf("nominationAddition(%q) = %+v", bad, a)
+		}
+	}
+}
+
+// TestReleaseRecoveryDeliversOnlyWhatThisReleaseReleased: a prescription
+// porxgate submitted, nominated to FCG71, was released to FCG71 an hour
+// ago by another path (the pharmacy's other system talking to EPS
+// directly, or a release whose delivery porxgate could not take off the
+// nominations). A nominated release through porxgate then loses its answer
+// (the simulator drops it after releasing): the recovery must deliver what
+// that release released, not the prescription the pharmacy downloaded an
+// hour before it — that would be a second delivery of one prescription.
+func TestReleaseRecoveryDeliversOnlyWhatThisReleaseReleased(t *testing.T) {
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
+	rx := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "F0000000-0000-4000-8000-000000000001", Payload: payload}
+	if tc := processedAck(t, p, rx); tc != "AA" {
+		t.Fatalf("prescription answered %s", tc)
+	}
+	const earlier = "C1D2E3-A99968-00A1BM"
+	if _, err := s.State().Release(sim.ReleaseRequest{Owner: "FCG71", ShortFormID: earlier}, time.Now().Add(-time.Hour)); err != nil {
+		t.Fatalf("release by the other path: %v", err)
+	}
+	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &Inbound{Transport: TransportEbXML, Interaction: v3.NominatedReleaseRequest, MessageID: "F0000000-0000-4000-8000-000000000002",
+		Payload: []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1))}
+	s.SetFaults(sim.Faults{DropAfter: 1})
+	var out *Outcome
+	for range 3 { // a lost answer may surface as an error first: processed again, as the inbox would
+		o, err := p.Process(context.Background(), in)
+		if err == nil {
+			out = o
+			break
+		}
+		if !IsDeferred(err) {
+			t.Fatalf("release: %v", err)
+		}
+	}
+	if out == nil {
+		t.Fatal("release never answered")
+	}
+	if s.Stats().FaultsInjected != 1 {
+		t.Fatalf("faults injected %d, want 1 (the dropped answer)", s.Stats().FaultsInjected)
+	}
+	for _, a := range out.Answers {
+		if strings.Contains(string(a.Payload), earlier) {
+			t.Fatalf("the release delivered %s, which the pharmacy downloaded an hour before this release", earlier)
 		}
 	}
 }
