@@ -11,6 +11,7 @@ import (
 	gojson "github.com/goccy/go-json"
 
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
 )
@@ -271,15 +272,24 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 		p.countRecovery(recoveryFailed)
 		return resp
 	}
-	failed := false
 	var more []json.RawMessage
-	var recovered []string
+	var recovered, missed []string
 	for _, sf := range cands {
 		if have[sf] {
 			continue
 		}
 		view, err := p.trackerView(ctx, sf)
-		if err != nil || !strings.EqualFold(view.Owner, owner) || (view.Status != "0002" && view.Status != "0003") {
+		if errors.Is(err, cancels.ErrNotInTracker) {
+			continue
+		}
+		if err != nil {
+			// Not known whether the lost answer released it: it may be
+			// stranded with this dispenser.
+			p.log.Warn("release recovery: the EPS tracker could not be asked about a nominated prescription", "prescription", sf, "dispenser", owner, "err", err)
+			missed = append(missed, sf)
+			continue
+		}
+		if !strings.EqualFold(view.Owner, owner) || (view.Status != "0002" && view.Status != "0003") {
 			continue
 		}
 		if !reachedSince(view, attemptAt) {
@@ -290,20 +300,24 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 		again, err := p.api.Release(ctx, withGroupIdentifier(requestJSON, sf))
 		if err != nil || again.Status != 200 {
 			p.log.Warn("prescription with this dispenser could not be released again", "prescription", sf, "dispenser", owner, "err", err)
-			failed = true
+			missed = append(missed, sf)
 			continue
 		}
 		d, err := parseReleaseAnswer(again.Body)
 		if err != nil {
-			failed = true
+			missed = append(missed, sf)
 			continue
 		}
 		es, _, _ := d.passed()
 		more = append(more, es...)
 		recovered = append(recovered, sf)
 	}
+	if len(missed) > 0 {
+		p.log.Error("release recovery incomplete: these prescriptions may have been released to this dispenser in an answer that was lost and could not be recovered; they stay indexed for a later recovery",
+			"dispenser", owner, "unrecovered", missed)
+	}
 	if len(more) == 0 {
-		if failed {
+		if len(missed) > 0 {
 			p.countRecovery(recoveryFailed)
 		} else {
 			p.countRecovery(recoveryNone)

@@ -1,7 +1,11 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/gateway/sim"
+	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -205,5 +212,59 @@ func TestReleaseRecoveryDeliversOnlyWhatThisReleaseReleased(t *testing.T) {
 		if strings.Contains(string(a.Payload), earlier) {
 			t.Fatalf("the release delivered %s, which the pharmacy downloaded an hour before this release", earlier)
 		}
+	}
+}
+
+// failingTracker is the simulator's client with its tracker unreachable.
+type failingTracker struct{ *upstream.Client }
+
+func (failingTracker) TrackerGet(context.Context, url.Values) (*upstream.Response, error) {
+	return nil, errors.New("EPS tracker: connection reset")
+}
+
+// TestReleaseRecoveryTrackerDownIsAFailure: a nominated release loses its
+// answer after EPS released the prescription, and the EPS tracker cannot
+// be asked during the recovery. The prescription is now with the pharmacy,
+// which never saw it: the recovery failed, and must say so (metric result
+// "failed", an error line naming the prescription and the dispenser) rather
+// than count it as "nothing to recover" in silence.
+func TestReleaseRecoveryTrackerDownIsAFailure(t *testing.T) {
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	reg := prometheus.NewRegistry()
+	p := NewEPSProcessor(mapping.NewRegistry(), failingTracker{client}, nil, nil, log).WithOutcomeLog(st, time.Hour)
+	if err := p.RegisterMetrics(reg); err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
+	rx := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "F1000000-0000-4000-8000-000000000001", Payload: payload}
+	if tc := processedAck(t, p, rx); tc != "AA" {
+		t.Fatalf("prescription answered %s", tc)
+	}
+	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &Inbound{Transport: TransportEbXML, Interaction: v3.NominatedReleaseRequest, MessageID: "F1000000-0000-4000-8000-000000000002",
+		Payload: []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1))}
+	s.SetFaults(sim.Faults{DropAfter: 1, Ops: []string{"release"}})
+	for range 3 {
+		if _, err := p.Process(context.Background(), in); err == nil {
+			break
+		} else if !IsDeferred(err) {
+			t.Fatalf("release: %v", err)
+		}
+	}
+	if rx, ok := s.State().Get("C1D2E3-A99968-00A1BM"); !ok || rx.Dispenser != "FCG71" {
+		t.Fatalf("EPS holds %+v", rx)
+	}
+	if c := labelledCounter(t, reg, "porxgate_release_recoveries_total", map[string]string{"result": recoveryFailed}); c != 1 {
+		t.Errorf("failed recoveries counted %v, want 1 (none: %v)", c,
+			labelledCounter(t, reg, "porxgate_release_recoveries_total", map[string]string{"result": recoveryNone}))
+	}
+	if !strings.Contains(logs.String(), "C1D2E3-A99968-00A1BM") || !strings.Contains(logs.String(), "FCG71") {
+		t.Errorf("no log line names the prescription that may be stranded with FCG71:\n%s", logs.String())
 	}
 }

@@ -22,7 +22,7 @@ const (
 const (
 	recoveryRecovered = "recovered" // prescriptions released again and merged
 	recoveryNone      = "none"      // nothing of this dispenser's to recover
-	recoveryFailed    = "failed"    // the index or a re-release failed
+	recoveryFailed    = "failed"    // the index, the tracker or a re-release failed
 )
 
 // replayMetrics counts replays and release recoveries.
