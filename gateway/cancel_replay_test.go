@@ -102,3 +102,28 @@ func TestCancelReplayAfterAnswerTracksNothing(t *testing.T) {
 		t.Fatalf("the prescriber gets %d Subsequent Cancel Responses with distinct MessageIds, want exactly 1", n)
 	}
 }
+
+// TestCancelResentTrackedOnce: the prescriber sends the same cancel
+// request again under a new MessageId (it heard nothing back). Both are
+// answered pending; the cancellation is tracked once, and when the
+// dispenser returns the prescription the prescriber gets exactly one
+// Subsequent Cancel Response, in the first request's conversation.
+func TestCancelResentTrackedOnce(t *testing.T) {
+	st, _ := redisStore(t)
+	f := newFlow(t)
+	g, c := startFlowGateway(t, f, st, cancelTestOptions(time.Hour, 2*time.Second), nil)
+	first := f.prescribeReleaseCancel(t, g)
+	f.send(t, g, 4, senderParty, senderCPA, v3.CancelRequest, legacyCancel(t, rxFixture))
+	waitFor(t, "the second Cancel Response", func() bool { return len(byAction(f.prescriber, v3.CancelResponse)) == 2 })
+	if code := cancelCodeOf(t, byAction(f.prescriber, v3.CancelResponse)[1].msg.Payload.Body); code != "0002" {
+		t.Errorf("second Cancel Response code %s, want 0002", code)
+	}
+	recs, err := c.Tracker().List(context.Background())
+	if err != nil || len(recs) != 1 || recs[0].MessageID != first.messageID {
+		t.Fatalf("tracked %d records (%v), want the first request's only", len(recs), err)
+	}
+	f.send(t, g, 3, dispenserParty, dispenserCPA, v3.DispenseProposalReturn, legacyReturn(t, rxID))
+	waitFor(t, "the Subsequent Cancel Response", func() bool { return len(byAction(f.prescriber, v3.SubsequentCancelResponse)) >= 1 })
+	time.Sleep(settleQuiet)
+	checkSubsequent(t, f, first, "0001")
+}

@@ -268,3 +268,39 @@ func TestReleaseRecoveryTrackerDownIsAFailure(t *testing.T) {
 		t.Errorf("no log line names the prescription that may be stranded with FCG71:\n%s", logs.String())
 	}
 }
+
+// TestReleaseCrashBeforeRecordRecovered: EPS released the nominated
+// prescription and answered, but the gateway could not record the answer
+// (a crash between EPS's answer and the store's write). The message
+// processed again is answered with the prescription — recovered, not an
+// empty release — and a second replay answers from the record without a
+// second delivery elsewhere.
+func TestReleaseCrashBeforeRecordRecovered(t *testing.T) {
+	st, _ := redisStore(t)
+	r := newReplayRig(t, st, nil)
+	payload, _ := legacyPrescription(t, rxFixture)
+	if tc := r.ack(t, replayIn(v3.ParentPrescription, payload)); tc != "AA" {
+		t.Fatalf("prescription answered %s", tc)
+	}
+	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel := replayIn(v3.NominatedReleaseRequest, []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1)))
+	if _, err := r.lossy.Process(context.Background(), rel); err == nil || !IsDeferred(err) {
+		t.Fatalf("release whose answer could not be recorded = %v, want deferred", err)
+	}
+	if rx, ok := r.sim.State().Get(rxID); !ok || rx.Dispenser != "FCG71" {
+		t.Fatalf("EPS holds %+v", rx)
+	}
+	for i := range 2 {
+		a := r.answer(t, rel)
+		if a.Interaction != v3.NominatedReleaseResponse || !strings.Contains(string(a.Payload), rxID) {
+			t.Fatalf("replay %d answered %s without the prescription EPS released: stranded", i+1, a.Interaction)
+		}
+	}
+	other := r.answer(t, replayIn(v3.NominatedReleaseRequest, rel.Payload))
+	if strings.Contains(string(other.Payload), rxID) {
+		t.Error("a later nominated release delivered the prescription again")
+	}
+}
