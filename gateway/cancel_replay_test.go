@@ -127,3 +127,82 @@ func TestCancelResentTrackedOnce(t *testing.T) {
 	time.Sleep(settleQuiet)
 	checkSubsequent(t, f, first, "0001")
 }
+
+// TestCancelReturnedWhilePolled: replica A leases the pending cancellation
+// and its EPS tracker query hangs; meanwhile the dispenser returns the
+// prescription through replica B (same Redis). B resolves it (taking A's
+// lease over) and answers; A's poll then gives up and its reschedule finds
+// the lease lost. The prescriber gets exactly one Subsequent Cancel
+// Response (0001) and nothing stays tracked.
+func TestCancelReturnedWhilePolled(t *testing.T) {
+	st, newStore := redisStore(t)
+	f := newFlow(t)
+	hold := &holdingTracker{polling: make(chan string, 1)}
+	a, _ := startFlowGateway(t, f, st, cancelTestOptions(40*time.Millisecond, 600*time.Millisecond), hold)
+	cancel := f.prescribeReleaseCancel(t, a)
+	select {
+	case <-hold.polling:
+	case <-time.After(10 * time.Second):
+		t.Fatal("A never polled")
+	}
+	b, cb := startFlowGateway(t, f, newStore(), cancelTestOptions(time.Hour, 600*time.Millisecond), nil)
+	f.send(t, b, 3, dispenserParty, dispenserCPA, v3.DispenseProposalReturn, legacyReturn(t, rxID))
+	waitFor(t, "the Subsequent Cancel Response", func() bool { return len(byAction(f.prescriber, v3.SubsequentCancelResponse)) >= 1 })
+	time.Sleep(time.Second) // A's hanging poll (Lease/2) ends, and its lease would have run out
+	checkSubsequent(t, f, cancel, "0001")
+	if _, err := trackedRecord(t, cb.Tracker()); !errors.Is(err, cancels.ErrNotFound) {
+		t.Errorf("record still tracked after the answer (err %v)", err)
+	}
+}
+
+// TestCancelSettledByReturnWhoseAnswerWasLost: the dispenser's return of a
+// prescription with a pending cancellation reaches EPS (the item is
+// cancelled, the prescription Cancelled) but the gateway dies before
+// recording EPS's answer. Processed again, the return is refused by EPS
+// (nothing to return); porxgate confirms it through the tracker and
+// answers AA — no false rejection — and the prescriber still gets exactly
+// one Subsequent Cancel Response, 0001.
+func TestCancelSettledByReturnWhoseAnswerWasLost(t *testing.T) {
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	opts := cancelTestOptions(time.Hour, 2*time.Second)
+	c := cancels.NewService(cancels.ServiceOptions{Tracker: cancels.OpenTracker(st, opts), EPS: client, Config: opts, Log: quietLog()})
+	q := &recordingQueue{}
+	c.Attach(cancels.Outbox{Queue: q}, nil)
+	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour).WithCancellations(c)
+	lossy := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(&failSecondPut{OutcomeLog: st}, time.Hour).WithCancellations(c)
+	ctx := context.Background()
+
+	payload, _ := legacyPrescription(t, rxFixture)
+	if tc := processedAck(t, p, &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "E1000000-0000-4000-8000-000000000001",
+		FromParty: senderParty, ToParty: spineParty, CPAID: senderCPA, Payload: payload}); tc != "AA" {
+		t.Fatalf("prescription answered %s", tc)
+	}
+	if _, err := s.State().Release(sim.ReleaseRequest{Owner: rxPharmacy, ShortFormID: rxID}, time.Now()); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	if _, err := p.Process(ctx, &Inbound{Transport: TransportEbXML, Interaction: v3.CancelRequest, MessageID: "E1000000-0000-4000-8000-000000000002",
+		FromParty: senderParty, ToParty: spineParty, CPAID: senderCPA, ConversationID: "E1000000-0000-4000-8000-0000000000C2",
+		Payload: legacyCancel(t, rxFixture)}); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	ret := &Inbound{Transport: TransportEbXML, Interaction: v3.DispenseProposalReturn, MessageID: "E1000000-0000-4000-8000-000000000003",
+		FromParty: dispenserParty, ToParty: spineParty, CPAID: dispenserCPA, Payload: legacyReturn(t, rxID)}
+	if _, err := lossy.Process(ctx, ret); err == nil || !IsDeferred(err) {
+		t.Fatalf("return whose answer could not be recorded = %v, want deferred", err)
+	}
+	if tc := processedAck(t, p, ret); tc != "AA" {
+		t.Fatalf("the return processed again answered %s, want AA (EPS applied it the first time)", tc)
+	}
+	if n := len(q.ids()); n != 1 {
+		t.Fatalf("%d Subsequent Cancel Responses queued, want 1", n)
+	}
+	if _, err := trackedRecord(t, c.Tracker()); !errors.Is(err, cancels.ErrNotFound) {
+		t.Errorf("cancellation still tracked (err %v)", err)
+	}
+	again := *ret
+	again.MessageID = "E1000000-0000-4000-8000-000000000004"
+	if tc := processedAck(t, p, &again); tc == "AA" {
+		t.Error("a new return of the cancelled prescription was accepted; EPS refuses it")
+	}
+}

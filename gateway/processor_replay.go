@@ -238,7 +238,7 @@ func (p *EPSProcessor) replayConfirmation(mayHaveApplied bool, canon string, res
 		return accepted(p.confirmDispensed)
 	case operations[canon] == opClaim && refusedAs(resp, codeInvalidStateTransition, codeAmendMismatch):
 		return p.confirmClaimed
-	case canon == v3.DispenseProposalReturn && refusedAs(resp, codeInvalidStateTransition, codeWithAnotherDispenser):
+	case canon == v3.DispenseProposalReturn && refusedAs(resp, codeInvalidStateTransition, codeWithAnotherDispenser, codePrescriptionCancelled):
 		return p.confirmReturned
 	case canon == v3.DispenserWithdraw && refusedAs(resp, codeInvalidStateTransition, codeAmendMismatch):
 		return p.confirmWithdrawn

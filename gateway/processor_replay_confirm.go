@@ -27,8 +27,10 @@ import (
 //     DISPENSE_AMEND_IDENTIFIER_MISMATCH (Spine 0021: the amendment is no
 //     longer the last claim);
 //   - a return again: PRESCRIPTION_INVALID_STATE_TRANSITION (it is To Be
-//     Dispensed again), or PRESCRIPTION_WITH_ANOTHER_DISPENSER when another
-//     pharmacy has since downloaded it;
+//     Dispensed again), PRESCRIPTION_CANCELLED when the return made pending
+//     cancellations of every item take effect, or
+//     PRESCRIPTION_WITH_ANOTHER_DISPENSER when another pharmacy has since
+//     downloaded it;
 //   - a withdrawal again: PRESCRIPTION_INVALID_STATE_TRANSITION (nothing left
 //     to withdraw) or DISPENSE_AMEND_IDENTIFIER_MISMATCH (the notification it
 //     names is no longer the last dispense);
@@ -52,6 +54,7 @@ const (
 	codeInvalidStateTransition = "PRESCRIPTION_INVALID_STATE_TRANSITION"
 	codeAmendMismatch          = "DISPENSE_AMEND_IDENTIFIER_MISMATCH"
 	codeWithAnotherDispenser   = "PRESCRIPTION_WITH_ANOTHER_DISPENSER"
+	codePrescriptionCancelled  = "PRESCRIPTION_CANCELLED"
 )
 
 // Prescription statuses (EPS-task-business-status) the confirmations read.
