@@ -273,7 +273,7 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 		return resp
 	}
 	var more []json.RawMessage
-	var recovered, missed []string
+	var recovered, missed, stale []string
 	for _, sf := range cands {
 		if have[sf] {
 			continue
@@ -289,12 +289,18 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 			missed = append(missed, sf)
 			continue
 		}
+		if finalStatus(view.Status) {
+			stale = append(stale, sf) // never to be released to anyone
+			continue
+		}
 		if !strings.EqualFold(view.Owner, owner) || (view.Status != "0002" && view.Status != "0003") {
 			continue
 		}
 		if !reachedSince(view, attemptAt) {
 			// With this dispenser since before this message was first sent:
-			// not released by it, so not lost with its answer.
+			// not released by it, so not lost with its answer; it reached
+			// the dispenser some other way.
+			stale = append(stale, sf)
 			continue
 		}
 		again, err := p.api.Release(ctx, withGroupIdentifier(requestJSON, sf))
@@ -311,6 +317,13 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 		es, _, _ := d.passed()
 		more = append(more, es...)
 		recovered = append(recovered, sf)
+	}
+	if len(stale) > 0 {
+		// Off the index, so that later recoveries do not ask about them
+		// again (the set's TTL is renewed by every new nomination).
+		if err := p.index.SetRemove(ctx, nominationSet(owner), stale...); err != nil {
+			p.log.Warn("nominations that can no longer be released to this dispenser not taken off the index", "dispenser", owner, "err", err)
+		}
 	}
 	if len(missed) > 0 {
 		p.log.Error("release recovery incomplete: these prescriptions may have been released to this dispenser in an answer that was lost and could not be recovered; they stay indexed for a later recovery",
@@ -335,6 +348,17 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 	out := *resp
 	out.Body = body
 	return &out
+}
+
+// finalStatus reports the prescription statuses (EPS-task-business-status)
+// from which no release can follow: expired, cancelled, dispensed, not
+// dispensed, claimed, no-claimed.
+func finalStatus(status string) bool {
+	switch status {
+	case "0004", "0005", "0006", "0007", "0008", "0009":
+		return true
+	}
+	return false
 }
 
 // withGroupIdentifier returns a nominated $release Parameters turned into a

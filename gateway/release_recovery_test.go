@@ -304,3 +304,50 @@ func TestReleaseCrashBeforeRecordRecovered(t *testing.T) {
 		t.Error("a later nominated release delivered the prescription again")
 	}
 }
+
+// TestReleaseRecoveryPrunesTheIndex: the nomination index holds every
+// prescription porxgate submitted nominated to a pharmacy until a release
+// answer delivers it, and each recovery asks the EPS tracker about every
+// member. A prescription that can no longer be released to the pharmacy
+// (cancelled before its release, expired) was never delivered, so it
+// stayed in the index for good (its set's TTL is renewed by every new
+// nomination), and every later recovery asked about it again. A recovery
+// that finds such a prescription takes it off the index.
+func TestReleaseRecoveryPrunesTheIndex(t *testing.T) {
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
+	rx := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "F2000000-0000-4000-8000-000000000001", Payload: payload}
+	if tc := processedAck(t, p, rx); tc != "AA" {
+		t.Fatalf("prescription answered %s", tc)
+	}
+	const expired = "C1D2E3-A99968-00A1BM"
+	if err := s.State().Expire(expired, time.Now()); err != nil {
+		t.Fatalf("expire on EPS: %v", err)
+	}
+	ix := st.(ReleaseIndex)
+	if m, _ := ix.SetMembers(context.Background(), nominationSet("FCG71")); len(m) != 1 {
+		t.Fatalf("index holds %v, want the prescription", m)
+	}
+	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &Inbound{Transport: TransportEbXML, Interaction: v3.NominatedReleaseRequest, MessageID: "F2000000-0000-4000-8000-000000000002",
+		Payload: []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1))}
+	s.SetFaults(sim.Faults{DropAfter: 1, Ops: []string{"release"}})
+	for range 3 {
+		if _, err := p.Process(context.Background(), in); err == nil {
+			break
+		} else if !IsDeferred(err) {
+			t.Fatalf("release: %v", err)
+		}
+	}
+	if s.Stats().FaultsInjected != 1 {
+		t.Fatalf("faults injected %d, want 1", s.Stats().FaultsInjected)
+	}
+	if m, err := ix.SetMembers(context.Background(), nominationSet("FCG71")); err != nil || len(m) != 0 {
+		t.Errorf("after the recovery the index still holds %v (%v): an expired prescription is asked about in every later recovery", m, err)
+	}
+}
