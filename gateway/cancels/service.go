@@ -209,7 +209,7 @@ func (c *Service) Track(ctx context.Context, in Exchange, out cancel.CancelOutco
 		log.Info("pending cancellation tracked", "code", out.FHIRCode, "dispenser", out.DispenserODS,
 			"next_poll", rec.NextPoll.Format(time.RFC3339))
 	} else {
-		log.Info("pending cancellation already tracked", "code", out.FHIRCode)
+		log.Info("pending cancellation already tracked (or this request already answered): nothing new to track", "code", out.FHIRCode)
 	}
 	return nil
 }
