@@ -206,3 +206,52 @@ func TestCancelSettledByReturnWhoseAnswerWasLost(t *testing.T) {
 		t.Error("a new return of the cancelled prescription was accepted; EPS refuses it")
 	}
 }
+
+// TestCancelSettledByNotificationWhoseAnswerWasLost: the dispenser's
+// dispense notification (item not dispensed) settles a pending
+// cancellation on EPS, but the gateway dies before recording EPS's answer.
+// Processed again, EPS refuses it (the item already has that status);
+// porxgate confirms it through the tracker and answers AA, and the
+// prescriber gets exactly one Subsequent Cancel Response, 0010.
+func TestCancelSettledByNotificationWhoseAnswerWasLost(t *testing.T) {
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	opts := cancelTestOptions(time.Hour, 2*time.Second)
+	c := cancels.NewService(cancels.ServiceOptions{Tracker: cancels.OpenTracker(st, opts), EPS: client, Config: opts, Log: quietLog()})
+	q := &recordingQueue{}
+	c.Attach(cancels.Outbox{Queue: q}, nil)
+	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour).WithCancellations(c)
+	lossy := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(&failSecondPut{OutcomeLog: st}, time.Hour).WithCancellations(c)
+	ctx := context.Background()
+
+	payload, _ := legacyPrescription(t, rxFixture)
+	if tc := processedAck(t, p, &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "E2000000-0000-4000-8000-000000000001",
+		FromParty: senderParty, ToParty: spineParty, CPAID: senderCPA, Payload: payload}); tc != "AA" {
+		t.Fatalf("prescription answered %s", tc)
+	}
+	if _, err := s.State().Release(sim.ReleaseRequest{Owner: rxPharmacy, ShortFormID: rxID}, time.Now()); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	if _, err := p.Process(ctx, &Inbound{Transport: TransportEbXML, Interaction: v3.CancelRequest, MessageID: "E2000000-0000-4000-8000-000000000002",
+		FromParty: senderParty, ToParty: spineParty, CPAID: senderCPA, ConversationID: "E2000000-0000-4000-8000-0000000000C2",
+		Payload: legacyCancel(t, rxFixture)}); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	dn := &Inbound{Transport: TransportEbXML, Interaction: v3.DispenseNotification, MessageID: "E2000000-0000-4000-8000-000000000003",
+		FromParty: dispenserParty, ToParty: spineParty, CPAID: dispenserCPA, Payload: legacyNotDispensed(t)}
+	if _, err := lossy.Process(ctx, dn); err == nil || !IsDeferred(err) {
+		t.Fatalf("notification whose answer could not be recorded = %v, want deferred", err)
+	}
+	if n := len(q.ids()); n != 0 {
+		t.Fatalf("%d Subsequent Cancel Responses queued before EPS's answer was recorded", n)
+	}
+	if tc := processedAck(t, p, dn); tc != "AA" {
+		t.Fatalf("the notification processed again answered %s, want AA (EPS applied it the first time)", tc)
+	}
+	if n := len(q.ids()); n != 1 {
+		t.Fatalf("%d Subsequent Cancel Responses queued, want 1", n)
+	}
+	if _, err := trackedRecord(t, c.Tracker()); !errors.Is(err, cancels.ErrNotFound) {
+		t.Errorf("cancellation still tracked (err %v)", err)
+	}
+}
