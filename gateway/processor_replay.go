@@ -157,6 +157,11 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 	if op == opRelease {
 		p.forgetDelivered(ctx, body, resp)
 	}
+	if isPrescriptionOrder(canon) && !sentBefore && resp.Attempts <= 1 && resp.Status >= 400 && resp.Status < 500 && !isDuplicateRefusal(resp) {
+		// Refused at its only sending: EPS does not hold it, so it can
+		// never be released; its nomination leaves the index.
+		p.forgetNomination(ctx, body)
+	}
 	return resp, false, nil
 }
 

@@ -71,6 +71,21 @@ func (p *EPSProcessor) noteNomination(ctx context.Context, bundleJSON []byte) {
 	}
 }
 
+// forgetNomination takes a prescription EPS refused off its nominated
+// pharmacy's index set.
+func (p *EPSProcessor) forgetNomination(ctx context.Context, bundleJSON []byte) {
+	if p.index == nil {
+		return
+	}
+	a, ok := nominationAddition(bundleJSON)
+	if !ok {
+		return
+	}
+	if err := p.index.SetRemove(ctx, a.Set, a.Members...); err != nil {
+		p.log.Warn("refused prescription not taken off the nominations", "prescription", a.Members[0], "index", a.Set, "err", err)
+	}
+}
+
 // nominationAddition is the index entry of a prescription-order Bundle:
 // its short-form id in its nominated pharmacy's set; false when it names
 // no nominated pharmacy (or cannot be read).

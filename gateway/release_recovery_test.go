@@ -351,3 +351,43 @@ func TestReleaseRecoveryPrunesTheIndex(t *testing.T) {
 		t.Errorf("after the recovery the index still holds %v (%v): an expired prescription is asked about in every later recovery", m, err)
 	}
 }
+
+// TestRefusedPrescriptionLeavesNoNomination: a prescription EPS refuses
+// at its first sending is not stored by EPS and can never be released, so
+// the nomination noted for it before the call is taken off the index
+// again; a prescription refused as a duplicate of one EPS holds keeps the
+// nomination of the one it duplicates.
+func TestRefusedPrescriptionLeavesNoNomination(t *testing.T) {
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	ix := st.(ReleaseIndex)
+	members := func() []string {
+		t.Helper()
+		m, err := ix.SetMembers(context.Background(), nominationSet("FCG71"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
+	s.SetFaults(sim.Faults{Force5xx: 1, Status: 400, Ops: []string{"process-message"}})
+	refused := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "F3000000-0000-4000-8000-000000000001", Payload: payload}
+	if tc := processedAck(t, p, refused); tc == "AA" {
+		t.Fatal("the refused prescription was accepted")
+	}
+	if m := members(); len(m) != 0 {
+		t.Errorf("the index holds %v after EPS refused the prescription", m)
+	}
+	accepted := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "F3000000-0000-4000-8000-000000000002", Payload: payload}
+	if tc := processedAck(t, p, accepted); tc != "AA" {
+		t.Fatalf("prescription answered %s", tc)
+	}
+	dup := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "F3000000-0000-4000-8000-000000000003", Payload: payload}
+	if tc := processedAck(t, p, dup); tc == "AA" {
+		t.Fatal("the duplicate was accepted")
+	}
+	if m := members(); len(m) != 1 || m[0] != "C1D2E3-A99968-00A1BM" {
+		t.Errorf("the index holds %v, want the accepted prescription", m)
+	}
+}
