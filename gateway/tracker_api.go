@@ -127,7 +127,7 @@ func (s *Server) traceRetrieve(c *fiber.Ctx) error {
 	}
 	id, err := url.PathUnescape(c.Params("prescriptionId"))
 	if err != nil {
-		return s.trackerRefuse(c, trackerRouteRetrieve, fiber.StatusOK, trackerQueryError(err))
+		return s.trackerRefuse(c, trackerRouteRetrieve, fiber.StatusOK, trackerPathIDError(err))
 	}
 	retrieve, err := tracker.ParseTrackerRetrieve(id, q, tracker.TrackerFormatRetrieve)
 	if err != nil {
@@ -164,7 +164,7 @@ func (s *Server) trackerRetrieve(wantFormat string) fiber.Handler {
 		}
 		id, err := url.PathUnescape(c.Params("prescriptionId"))
 		if err != nil {
-			return s.trackerAnswer(c, fiber.StatusOK, trackerQueryError(err).Response(tracker.TrackerDetail))
+			return s.trackerAnswer(c, fiber.StatusOK, trackerPathIDError(err).Response(tracker.TrackerDetail))
 		}
 		retrieve, err := tracker.ParseTrackerRetrieve(id, q, wantFormat)
 		if err != nil {
@@ -260,6 +260,12 @@ func trackerErrorOf(err error) *tracker.TrackerError {
 // trackerQueryError is the refusal of a query string that cannot be read.
 func trackerQueryError(err error) *tracker.TrackerError {
 	return &tracker.TrackerError{StatusCode: tracker.TrackerStatusNoParameters, Reason: tracker.TrackerReasonNoParameters + ": the query string cannot be read: " + err.Error()}
+}
+
+// trackerPathIDError is the refusal of a prescription id in the path that
+// is not a well-formed URL path segment (a broken percent escape).
+func trackerPathIDError(err error) *tracker.TrackerError {
+	return &tracker.TrackerError{StatusCode: tracker.TrackerStatusBadPrescriptionID, Reason: tracker.TrackerReasonBadPrescriptionID + ": the prescription id in the path cannot be read: " + err.Error()}
 }
 
 // trackerUnexpected is Spine's "Unexpected exception" answer with what happened.
