@@ -293,7 +293,7 @@ func TestTrackerAnsweredRequestNotTrackedAgain(t *testing.T) {
 	for _, im := range impls(t) {
 		t.Run(im.name, func(t *testing.T) {
 			ctx := context.Background()
-			tr := im.open(t, Options{AnsweredTTL: 300 * time.Millisecond})
+			tr := im.open(t, Options{AnsweredTTL: time.Second})
 			r := rec("3A7F0C-B86019-11A2E", 1, t0)
 			if ok, err := tr.Track(ctx, r); err != nil || !ok {
 				t.Fatalf("Track = %v, %v", ok, err)
@@ -315,7 +315,7 @@ func TestTrackerAnsweredRequestNotTrackedAgain(t *testing.T) {
 			if _, err := tr.Get(ctx, r.PrescriptionID, r.LineItem); !errors.Is(err, ErrNotFound) {
 				t.Fatalf("record after a refused Track: %v", err)
 			}
-			time.Sleep(400 * time.Millisecond)
+			time.Sleep(1200 * time.Millisecond)
 			if ok, err := tr.Track(ctx, r); err != nil || !ok {
 				t.Fatalf("Track after AnsweredTTL = %v, %v", ok, err)
 			}
