@@ -544,3 +544,42 @@ func TestCompressedBodyBounded(t *testing.T) {
 		t.Errorf("queued payload not the decoded one byte for byte (%v)", err)
 	}
 }
+
+// TestHandedMessageTakenOverAfterCrash: a message acknowledged and handed
+// straight to an idle inbox worker (queued already claimed for it) whose
+// replica then dies mid-processing (its store gone: no lease renewal, no
+// completion) is taken over by another replica on the same Redis when the
+// lease runs out, and answered once, even when the dead replica's
+// processing returns afterwards.
+func TestHandedMessageTakenOverAfterCrash(t *testing.T) {
+	_, newStore := redisStore(t)
+	mhs := startMHS(t, "ack")
+	g8 := newGate()
+	t.Cleanup(g8.release)
+	proc := newFakeProcessor()
+	proc.answer = func(in *Inbound, n int) (*Outcome, error) {
+		g8.hold(n)
+		return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
+	}
+	routes := routesTo(t, mhs.srv.URL, "")
+	cfg := testConfig()
+	cfg.Lease = 400 * time.Millisecond
+	dying := newStore()
+	a := startGateway(t, cfg, dying, false, WithProcessor(proc), WithRoutes(routes))
+	req := newReq(newID(t, 53))
+	if code, body := sendEb(t, a.base, req); code != http.StatusAccepted {
+		t.Fatalf("not acknowledged: %d\n%s", code, body)
+	}
+	g8.waitEntered(t)
+	_ = dying.Close() // the replica is as good as dead to the store
+	startGateway(t, cfg, newStore(), false, WithProcessor(proc), WithRoutes(routes))
+	waitFor(t, "the answer from the replica that took over", func() bool { return len(mhs.messages()) >= 1 })
+	g8.release() // the dead replica's processing returns: it can store nothing
+	time.Sleep(300 * time.Millisecond)
+	if n := len(mhs.messages()); n != 1 {
+		t.Errorf("MHS got %d answers, want 1", n)
+	}
+	if got := mhs.messages()[0].msg; got == nil || got.RefToMessageID != req.messageID {
+		t.Errorf("answer = %+v", got)
+	}
+}
