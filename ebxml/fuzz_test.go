@@ -83,3 +83,40 @@ func FuzzParseSOAPRequest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseAcknowledgment checks that ParseAcknowledgment, which reads
+// what any MHS posts to the ebXML door as text/xml or as an ebXML
+// messaging-service message, never panics, that an acknowledgment it
+// accepts names the message acknowledged, and that every failure is one
+// of the errors it documents.
+func FuzzParseAcknowledgment(f *testing.F) {
+	m := &Message{FromPartyID: "A", ToPartyID: "B", CPAID: "C", ConversationID: "D", MessageID: "E"}
+	ack, err := BuildAcknowledgment(m, "F", time.Unix(0, 0))
+	if err != nil {
+		f.Fatal(err)
+	}
+	me, err := BuildMessageError(m, "G", time.Unix(0, 0), NewMessageError(CodeValueNotRecognized, NumUnknownCPAID, "Unknown eb:CPAId"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(ack)
+	f.Add(me)
+	f.Add(append([]byte("--b\r\nContent-Type: text/xml\r\n\r\n"), append(ack, []byte("\r\n--b--\r\n")...)...))
+	f.Add([]byte("--\n"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ref, err := ParseAcknowledgment(body)
+		var (
+			me *MessageError
+			el *ErrorListError
+		)
+		switch {
+		case err == nil:
+			if ref == "" {
+				t.Fatal("an acknowledgment of nothing accepted")
+			}
+		case errors.As(err, &me), errors.As(err, &el), errors.Is(err, ErrNotAcknowledgment):
+		default:
+			t.Fatalf("undocumented error %v (%T)", err, err)
+		}
+	})
+}

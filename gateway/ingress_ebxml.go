@@ -34,14 +34,18 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	now := g.now()
 	span := g.startExchange(c, TransportEbXML)
 	defer span.End()
+	body, berr := frontBody(c, g.cfg.MaxBodyBytes)
+	if berr != nil {
+		return g.refuse(c, nil, berr.messageError(), g.log.With("transport", TransportEbXML), nil)
+	}
 	if isTextXML(c.Get(fiber.HeaderContentType)) {
-		if ref, err := ebxml.ParseAcknowledgment(c.Body()); err == nil || errors.As(err, new(*ebxml.ErrorListError)) {
+		if ref, err := ebxml.ParseAcknowledgment(body); err == nil || errors.As(err, new(*ebxml.ErrorListError)) {
 			return g.ebxmlSignal(c, ref, err, g.log.With("transport", TransportEbXML))
 		}
 	}
 	// The SOAP envelope is read with v3's fast reader, which gives etree's
 	// document (TestFrontDoorEnvelopeReader).
-	msg, err := ebxml.ParseRequestWith(v3.ReadXML, c.Get(fiber.HeaderContentType), c.Get("SOAPAction"), c.Body())
+	msg, err := ebxml.ParseRequestWith(v3.ReadXML, c.Get(fiber.HeaderContentType), c.Get("SOAPAction"), body)
 	if err != nil {
 		var me *ebxml.MessageError
 		if !errors.As(err, &me) {

@@ -45,12 +45,16 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, "Content-Type "+ct+" is not a SOAP envelope's (text/xml)"),
 			g.log.With("transport", TransportSOAP), nil)
 	}
+	body, berr := frontBody(c, g.cfg.MaxBodyBytes)
+	if berr != nil {
+		return g.refuseSOAP(c, berr.fault(), g.log.With("transport", TransportSOAP), nil)
+	}
 	// The whole envelope passes the bounded readability check first: no
 	// DTD, valid UTF-8, nesting within maxXMLDepth (payload_check.go).
-	if _, err := checkXMLDocument(c.Body()); err != nil {
+	if _, err := checkXMLDocument(body); err != nil {
 		return g.refuseSOAP(c, fault(ebxml.TMSCodeNotWellFormed, "The message is not well formed: "+err.Error()), g.log.With("transport", TransportSOAP), err)
 	}
-	msg, err := ebxml.ParseSOAPRequest(c.Body())
+	msg, err := ebxml.ParseSOAPRequest(body)
 	if err != nil {
 		var f *ebxml.SOAPFault
 		if !errors.As(err, &f) {

@@ -82,9 +82,10 @@ func (s *Server) App() *fiber.App { return s.app }
 
 // Serve answers requests on ln until ctx is done, then stops taking new
 // connections and drains in-flight requests for at most the configured
-// shutdown timeout.
+// shutdown timeout. A request refused before its body was read is
+// answered in full before its connection closes (refusalListener).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	return serveApp(ctx, s.app, ln, s.cfg.ShutdownTimeout, func() {
+	return serveApp(ctx, s.app, refusalListener{ln}, s.cfg.ShutdownTimeout, func() {
 		s.log.Info("shutting down: draining in-flight requests", "timeout_ms", s.cfg.ShutdownTimeout.Milliseconds())
 	})
 }

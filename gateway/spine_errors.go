@@ -94,6 +94,9 @@ func (s *Server) transportError(c *fiber.Ctx, code int, err error) (bool, error)
 	text := err.Error()
 	if code == fiber.StatusRequestEntityTooLarge {
 		text = fmt.Sprintf("message body exceeds the %d-byte limit", s.cfg.MaxBodyBytes)
+		// The rest of the body is still arriving: the connection is closed
+		// gently, so that the refusal reaches the sender.
+		refusedUnread(c)
 	}
 	switch c.Path() {
 	case PathEbXML:
@@ -108,6 +111,9 @@ func (s *Server) transportError(c *fiber.Ctx, code int, err error) (bool, error)
 	case PathSOAP:
 		s.log.Warn("SOAP request refused", "transport", TransportSOAP, "status", code, "reason", text)
 		s.msg.metrics.received.WithLabelValues(string(TransportSOAP), "refused").Inc()
+		if code == fiber.StatusRequestEntityTooLarge {
+			text = fmt.Sprintf("%d:%s", NumBodyTooLarge, text) // as on the ebXML door and for a chunked body
+		}
 		return true, sendFault(c, fault(ebxml.TMSCodeMalformed, text))
 	}
 	if code == fiber.StatusRequestEntityTooLarge {
