@@ -123,17 +123,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	defer cancel()
 	// An idle inbox worker takes the message as it is accepted: queued
 	// already claimed for it, so that it does not claim it from the store.
-	held := g.inboxHandoff.Reserve()
-	if held {
-		items[0].Token, items[0].Due = ids.NewUUID(), now.Add(g.cfg.Lease)
-	}
-	fresh, err := g.store.Accept(ctx, "ebxml:"+msg.Action+":"+msg.MessageID, g.cfg.PersistDurationFor(msg.Action), items...)
-	switch {
-	case held && fresh && err == nil:
-		g.inboxHandoff.Give(items[0].HeldLease())
-	case held:
-		g.inboxHandoff.Give(nil)
-	}
+	fresh, held, err := g.acceptHanded(ctx, "ebxml:"+msg.Action+":"+msg.MessageID, g.cfg.PersistDurationFor(msg.Action), items, now)
 	if err != nil {
 		return g.storeFailure(c, msg, log, err)
 	}
@@ -196,6 +186,27 @@ func (g *messaging) storeFailure(c *fiber.Ctx, msg *ebxml.Message, log *slog.Log
 	log.Error("message could not be stored: refused so that the sender retries", "err", err)
 	g.received(c, TransportEbXML, "store_error")
 	return sendFault(c, storeUnavailableFault("the message"))
+}
+
+// acceptHanded accepts a message's items (the inbox item first). When an
+// inbox worker is idle (held) it is reserved and the inbox item queued
+// already claimed for it, and the lease handed to it if the message is
+// fresh. The reservation is given (or given back) whatever happens, a
+// panic included: the worker reserved waits for it, and a reservation
+// never given would hold that worker (and the gateway's stop) for ever.
+func (g *messaging) acceptHanded(ctx context.Context, key string, ttl time.Duration, items []store.Item, now time.Time) (fresh, held bool, err error) {
+	if !g.inboxHandoff.Reserve() {
+		fresh, err = g.store.Accept(ctx, key, ttl, items...)
+		return fresh, false, err
+	}
+	var lease *store.Lease
+	defer func() { g.inboxHandoff.Give(lease) }()
+	items[0].Token, items[0].Due = ids.NewUUID(), now.Add(g.cfg.Lease)
+	fresh, err = g.store.Accept(ctx, key, ttl, items...)
+	if fresh && err == nil {
+		lease = items[0].HeldLease()
+	}
+	return fresh, true, err
 }
 
 // ebxmlSignal handles a messaging-service message an MHS sends us (as

@@ -141,7 +141,7 @@ func newMsgMetrics(reg *prometheus.Registry) *msgMetrics {
 	return &msgMetrics{
 		received: registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "porxgate_messages_received_total",
-			Help: "Legacy messages received, by transport and outcome (accepted, duplicate, refused, store_error, busy).",
+			Help: "Legacy messages received, by transport and outcome (accepted, duplicate, refused, store_error, busy, failed: the gateway failed while taking it).",
 		}, []string{"transport", "outcome"})),
 		processed: registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "porxgate_messages_processed_total",

@@ -187,14 +187,23 @@ func (g *messaging) complete(ctx context.Context, l *store.Lease, f store.Finish
 	if len(f.Enqueue) == 0 || !h.Reserve() {
 		return false, g.store.Complete(ctx, l, f)
 	}
+	// The reservation is given (or given back) whatever happens, a panic
+	// included: the delivery worker reserved waits for it.
+	given := false
+	give := func(l *store.Lease) { given = true; h.Give(l) }
+	defer func() {
+		if !given {
+			h.Give(nil)
+		}
+	}()
 	held := slices.Clone(f.Enqueue) // the caller's items stay as queued unclaimed
 	held[0].Token, held[0].Due = ids.NewUUID(), now.Add(g.cfg.Lease)
 	err = g.store.Complete(ctx, l, store.Finish{Enqueue: held, DeadLetter: f.DeadLetter})
 	if err == nil {
-		h.Give(held[0].HeldLease())
+		give(held[0].HeldLease())
 		return true, nil
 	}
-	h.Give(nil)
+	give(nil)
 	if errors.Is(err, store.ErrHeldQueued) { // an answer id taken: queue it as usual
 		err = g.store.Complete(ctx, l, f)
 	}

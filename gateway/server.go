@@ -66,6 +66,7 @@ func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Met
 		ErrorHandler:          s.errorHandler,
 	})
 	s.app.Use(m.middleware)
+	s.app.Use(s.recoverPanics)
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))

@@ -30,6 +30,10 @@ const (
 	// NumNotProcessed: an acknowledged message could not be processed and
 	// went to the dead letters; the sender gets an async MessageError.
 	NumNotProcessed = 910009
+	// NumInternalFailure: the gateway failed while taking the message (a
+	// request handler panicked); the sender should retry, in a TMS 200
+	// fault as for NumStoreUnavailable.
+	NumInternalFailure = 910012
 )
 
 // xmlContentType is the Content-Type of every envelope the front doors

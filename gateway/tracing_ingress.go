@@ -45,7 +45,7 @@ func (g *messaging) received(c *fiber.Ctx, t Transport, outcome string) {
 	g.metrics.received.WithLabelValues(string(t), outcome).Inc()
 	span := trace.SpanFromContext(c.UserContext())
 	span.SetAttributes(attribute.String("porx.received", outcome))
-	if outcome == "refused" || outcome == "store_error" {
+	if outcome == "refused" || outcome == "store_error" || outcome == "failed" {
 		span.SetStatus(codes.Error, outcome)
 	}
 }
