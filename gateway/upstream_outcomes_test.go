@@ -32,11 +32,12 @@ func (c *testClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// startAuthSim runs the simulator requiring tokens signed by key, on the
-// clock simNow, and returns a client exchanging its tokens there on cliNow.
-func startAuthSim(t *testing.T, key *rsa.PrivateKey, simNow, cliNow func() time.Time, cfg upstream.Config) (*sim.Server, *upstream.Client) {
+// serveSim runs the simulator with opts on a loopback socket until the test
+// ends and returns it with its root URL.
+func serveSim(t *testing.T, opts sim.Options) (*sim.Server, string) {
 	t.Helper()
-	s := sim.New(sim.Options{PublicKey: &key.PublicKey, Now: simNow, Logger: quietLog()})
+	opts.Logger = quietLog()
+	s := sim.New(opts)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +46,14 @@ func startAuthSim(t *testing.T, key *rsa.PrivateKey, simNow, cliNow func() time.
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, ln) }()
 	t.Cleanup(func() { cancel(); <-done })
-	root := "http://" + ln.Addr().String()
+	return s, "http://" + ln.Addr().String()
+}
+
+// startAuthSim runs the simulator requiring tokens signed by key, on the
+// clock simNow, and returns a client exchanging its tokens there on cliNow.
+func startAuthSim(t *testing.T, key *rsa.PrivateKey, simNow, cliNow func() time.Time, cfg upstream.Config) (*sim.Server, *upstream.Client) {
+	t.Helper()
+	s, root := serveSim(t, sim.Options{PublicKey: &key.PublicKey, Now: simNow})
 	cfg.BaseURL, cfg.TokenURL = root+"/FHIR/R4", root+"/oauth2/token"
 	cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.Now = "app-key", "k1", key, cliNow
 	c, err := upstream.New(cfg, quietLog())
