@@ -1,12 +1,20 @@
 package upstream
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 )
+
+// ErrServerCertificate is wrapped by CheckServerCertificate's error when
+// the EPS server's certificate fails verification (an unknown CA, another
+// name, expired): no retry cures it.
+var ErrServerCertificate = errors.New("EPS server certificate not trusted")
 
 // requestBufferSize is the write buffer of each connection to EPS.
 const requestBufferSize = 64 << 10
@@ -43,4 +51,45 @@ func newBaseTransport(tc TLSConfig) (*http.Transport, error) {
 	}
 	t.TLSClientConfig = cfg
 	return t, nil
+}
+
+// CheckServerCertificate makes one request to the EPS base over HTTPS
+// (GET metadata straight on the base transport: no token, no retries, no
+// breaker) and returns an error wrapping ErrServerCertificate when the
+// server's certificate fails verification. Any other failure (EPS not
+// reachable, a refused client certificate) is returned as it is; any
+// answer at all is success. An http BaseURL is not checked.
+func (c *Client) CheckServerCertificate(ctx context.Context) error {
+	if c.base.Scheme != "https" {
+		return nil
+	}
+	u := *c.base
+	u.Path += "/metadata"
+	u.RawPath = ""
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return fmt.Errorf("check EPS server certificate: %w", err)
+	}
+	req.Header.Set("Accept", ContentTypeFHIR)
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	resp, err := c.baseTr.RoundTrip(req)
+	if err != nil {
+		if isCertificateError(err) {
+			return fmt.Errorf("%w: %s: %w", ErrServerCertificate, c.base.Host, err)
+		}
+		return fmt.Errorf("check EPS server certificate of %s: %w", c.base.Host, err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	return nil
+}
+
+// isCertificateError reports a failed verification of the server's
+// certificate.
+func isCertificateError(err error) bool {
+	var cve *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &cve) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
 }
