@@ -353,6 +353,20 @@ func unreadableAnswer(canon string, resp *upstream.Response) bool {
 	return err != nil
 }
 
+// notFHIRRefusal reports a 4xx answer whose body is not a FHIR resource:
+// EPS refuses with an OperationOutcome (or, to a cancellation, a Bundle),
+// so an HTML page or another JSON comes from something in front of it (a
+// web proxy, the API gateway: a wrong path, a firewall rule). An empty
+// body is left to the answer mappings, which read it as a refusal without
+// details.
+func notFHIRRefusal(resp *upstream.Response) bool {
+	if resp.Status < 400 || len(resp.Body) == 0 {
+		return false
+	}
+	_, err := fhir.DecodeResource(resp.Body)
+	return err != nil
+}
+
 // spineFaultDescription words a sync fault as Spine does.
 func spineFaultDescription(code string, retryable bool) string {
 	if retryable {

@@ -24,10 +24,13 @@ import (
 
 // garblingProxy is a loopback proxy in front of EPS that, when armed,
 // cuts the next 2xx answer to a path ending in suffix to half its body
-// (well framed: the connection is fine, the JSON is not).
+// (well framed: the connection is fine, the JSON is not); with refuse set
+// it answers every request itself with that status and an HTML page, as a
+// web proxy or API gateway in front of EPS does.
 type garblingProxy struct {
 	suffix atomic.Value // string; "" disarmed
 	cut    atomic.Int32
+	refuse atomic.Int32
 }
 
 func startGarblingProxy(t *testing.T, target string) (*garblingProxy, string) {
@@ -57,7 +60,15 @@ func startGarblingProxy(t *testing.T, target string) (*garblingProxy, string) {
 		g.cut.Add(1)
 		return nil
 	}
-	srv := httptest.NewServer(rp)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if code := int(g.refuse.Load()); code != 0 {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(code)
+			_, _ = io.WriteString(w, "<html><body><h1>"+http.StatusText(code)+"</h1></body></html>")
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	return g, srv.URL
 }
@@ -142,4 +153,42 @@ func TestUnreadableAnswerIsNotActedOn(t *testing.T) {
 			t.Fatalf("cancel processed again: %+v %v; want a Cancel Response 0001", out, err)
 		}
 	})
+}
+
+// TestNonFHIRRefusalIsNotEPSVerdict: a 4xx answer without an
+// OperationOutcome (an HTML page from a proxy or gateway in front of EPS:
+// a wrong path, a WAF) is not EPS's verdict on the message. Before, it was
+// recorded as EPS's answer and the message failed permanently — dead
+// letter at once, the sender told it was not processed, and every replay
+// answered from the record. Now it is an ordinary failure: not recorded,
+// counted against the message's attempts, and once the path through is
+// fixed the message is processed.
+func TestNonFHIRRefusalIsNotEPSVerdict(t *testing.T) {
+	for _, code := range []int{http.StatusNotFound, http.StatusForbidden} {
+		t.Run(http.StatusText(code), func(t *testing.T) {
+			s, simURL := serveSim(t, sim.Options{})
+			g, root := startGarblingProxy(t, simURL)
+			c, err := upstream.New(upstream.Config{BaseURL: root + "/FHIR/R4", Retry: upstream.RetryConfig{MaxAttempts: 1}}, quietLog())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = c.Close() })
+			st, _ := redisStore(t)
+			p := NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+			payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
+			in := replayIn(v3.ParentPrescription, payload)
+			g.refuse.Store(int32(code))
+			out, err := p.Process(context.Background(), in)
+			if err == nil || IsPermanent(err) || IsDeferred(err) {
+				t.Fatalf("outcome %+v, err %v; want an ordinary (counted, retried) failure", out, err)
+			}
+			g.refuse.Store(0)
+			if tc := processedAck(t, p, in); tc != "AA" {
+				t.Fatalf("processed again once the proxy passes it: %s, want AA", tc)
+			}
+			if n := s.State().Len(); n != 1 {
+				t.Fatalf("EPS holds %d prescriptions, want 1", n)
+			}
+		})
+	}
 }
