@@ -65,7 +65,7 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	}
 	baseTr := cfg.Transport
 	if baseTr == nil {
-		t, err := newBaseTransport(cfg.TLS)
+		t, err := newBaseTransport(cfg.TLS, cfg.Now())
 		if err != nil {
 			return nil, fmt.Errorf("upstream config: %w", err)
 		}
