@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"crypto/rsa"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -32,36 +31,12 @@ func (c *testClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// serveSim runs the simulator with opts on a loopback socket until the test
-// ends and returns it with its root URL.
-func serveSim(t *testing.T, opts sim.Options) (*sim.Server, string) {
-	t.Helper()
-	opts.Logger = quietLog()
-	s := sim.New(opts)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return s, "http://" + ln.Addr().String()
-}
-
 // startAuthSim runs the simulator requiring tokens signed by key, on the
 // clock simNow, and returns a client exchanging its tokens there on cliNow.
 func startAuthSim(t *testing.T, key *rsa.PrivateKey, simNow, cliNow func() time.Time, cfg upstream.Config) (*sim.Server, *upstream.Client) {
 	t.Helper()
-	s, root := serveSim(t, sim.Options{PublicKey: &key.PublicKey, Now: simNow})
-	cfg.BaseURL, cfg.TokenURL = root+"/FHIR/R4", root+"/oauth2/token"
 	cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.Now = "app-key", "k1", key, cliNow
-	c, err := upstream.New(cfg, quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return s, c
+	return startSimWith(t, sim.Options{PublicKey: &key.PublicKey, Now: simNow}, cfg)
 }
 
 // TestUpstreamRefusalsUnseenAreNotRejections: EPS refusing a call without
@@ -119,18 +94,8 @@ func TestUpstreamRefusalsUnseenAreNotRejections(t *testing.T) {
 				MessageID: "A0000000-0000-4000-8000-000000000002", Payload: payload}
 			su.fault()
 
-			out, err := p.Process(context.Background(), ebxmlIn)
-			if err == nil || !IsDeferred(err) || IsPermanent(err) {
-				var answers []string
-				if out != nil {
-					for _, a := range out.Answers {
-						tc, _ := ackOf(t, a.Payload)
-						answers = append(answers, a.Interaction+" "+tc)
-					}
-				}
-				t.Fatalf("async: answers %v, err %v; want a deferred error and no answer", answers, err)
-			}
-			out, err = p.Process(context.Background(), soapIn)
+			wantDeferred(t, p, ebxmlIn)
+			out, err := p.Process(context.Background(), soapIn)
 			if err != nil || out == nil || out.Fault == nil || !out.Fault.Retryable() {
 				t.Fatalf("SOAP: outcome %+v, err %v; want a retryable fault", out, err)
 			}
@@ -143,5 +108,22 @@ func TestUpstreamRefusalsUnseenAreNotRejections(t *testing.T) {
 				t.Fatalf("EPS holds %d prescriptions, want 1", n)
 			}
 		})
+	}
+}
+
+// wantDeferred processes in and fails the test unless processing is
+// deferred (the upstream at fault, the message waiting) with no answer.
+func wantDeferred(t *testing.T, p *EPSProcessor, in *Inbound) {
+	t.Helper()
+	out, err := p.Process(context.Background(), in)
+	if err == nil || !IsDeferred(err) || IsPermanent(err) {
+		var answers []string
+		if out != nil {
+			for _, a := range out.Answers {
+				tc, _ := ackOf(t, a.Payload)
+				answers = append(answers, a.Interaction+" "+tc)
+			}
+		}
+		t.Fatalf("%s: answers %v, err %v; want a deferred error and no answer", in.Interaction, answers, err)
 	}
 }

@@ -15,11 +15,11 @@ import (
 	"github.com/porxgate/porxgate/gateway/sim"
 )
 
-// TestExpiredTokenWithTokenEndpointDown: EPS refuses the cached token
-// (expired early, revoked) and the token endpoint is failing: the call
-// fails with the TokenError, never with EPS's 401 as a final answer (the
-// gateway turned that into an AE rejection of the sender's message).
-func TestExpiredTokenWithTokenEndpointDown(t *testing.T) {
+// expiredEarly returns a simulator requiring tokens and a client holding
+// one that the simulator has expired while the client still trusts it
+// (530s into its 599s on the client's clock, 600s on EPS's).
+func expiredEarly(t *testing.T) (*sim.Server, *Client) {
+	t.Helper()
 	key := genKey(t)
 	simClk, cliClk := &clock{t: t0}, &clock{t: t0}
 	s, root := startSim(t, sim.Options{PublicKey: &key.PublicKey, Now: simClk.Now})
@@ -29,8 +29,17 @@ func TestExpiredTokenWithTokenEndpointDown(t *testing.T) {
 	if _, err := c.Metadata(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	cliClk.Add(530 * time.Second) // the client still trusts its token
-	simClk.Add(600 * time.Second) // EPS has expired it
+	cliClk.Add(530 * time.Second)
+	simClk.Add(600 * time.Second)
+	return s, c
+}
+
+// TestExpiredTokenWithTokenEndpointDown: EPS refuses the cached token
+// (expired early, revoked) and the token endpoint is failing: the call
+// fails with the TokenError, never with EPS's 401 as a final answer (the
+// gateway turned that into an AE rejection of the sender's message).
+func TestExpiredTokenWithTokenEndpointDown(t *testing.T) {
+	s, c := expiredEarly(t)
 	s.SetFaults(sim.Faults{Force5xx: -1, Token: true, Ops: []string{"none"}})
 	r, err := c.ProcessMessage(context.Background(), []byte(`{"resourceType":"Bundle"}`))
 	var te *TokenError
@@ -103,17 +112,7 @@ func TestUnauthorizedWithoutAuthIsAnError(t *testing.T) {
 // that EPS now refuses renew it once between them, and every call goes
 // through.
 func TestConcurrent401sShareOneRenewal(t *testing.T) {
-	key := genKey(t)
-	simClk, cliClk := &clock{t: t0}, &clock{t: t0}
-	s, root := startSim(t, sim.Options{PublicKey: &key.PublicKey, Now: simClk.Now})
-	cfg := testConfig(root, nil)
-	cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.TokenURL, cfg.Now = "app-key", "k1", key, root+"/oauth2/token", cliClk.Now
-	c := newClient(t, cfg)
-	if _, err := c.Metadata(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	cliClk.Add(530 * time.Second)
-	simClk.Add(600 * time.Second)
+	s, c := expiredEarly(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 30)
 	for range 30 {
