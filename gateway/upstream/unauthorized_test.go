@@ -137,3 +137,57 @@ func TestConcurrent401sShareOneRenewal(t *testing.T) {
 		t.Fatalf("stats %+v: want 2 token requests (the first and one renewal)", st)
 	}
 }
+
+// TestSlowTokenEndpoint: a token endpoint too slow for the client's
+// deadlines fails each call with an error, never an answer (the caller
+// stops waiting for the token at its attempt timeout: the processor defers
+// the message), trips the token breaker only — the FHIR operations'
+// breakers stay closed — and once it answers again calls go through.
+func TestSlowTokenEndpoint(t *testing.T) {
+	key := genKey(t)
+	s, root := startSim(t, sim.Options{PublicKey: &key.PublicKey,
+		Faults: sim.Faults{LatencyMs: 60_000, Token: true, Ops: []string{"none"}}})
+	cfg := testConfig(root, nil)
+	cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.TokenURL = "app-key", "k1", key, root+"/oauth2/token"
+	cfg.Retry.MaxAttempts, cfg.Retry.AttemptTimeout = 2, 50*time.Millisecond
+	cfg.Breaker = BreakerConfig{ConsecutiveFailures: 2, Timeout: 50 * time.Millisecond, MaxRequestsHalfOpen: 1}
+	c := newClient(t, cfg)
+	r, err := c.ProcessMessage(context.Background(), []byte(`{"resourceType":"Bundle"}`))
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("call with the token endpoint slow: %+v, %v; want a deadline error", r, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for c.BreakerStates()[OpToken] != "open" { // the exchange runs on in the background
+		if time.Now().After(deadline) {
+			t.Fatal("the token breaker never opened")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	_, err = c.ProcessMessage(context.Background(), []byte(`{"resourceType":"Bundle"}`))
+	var te *TokenError
+	if !errors.As(err, &te) || !errors.Is(err, ErrBreakerOpen) {
+		t.Fatalf("call with the token breaker open: %v, want a TokenError wrapping ErrBreakerOpen", err)
+	}
+	for op, st := range c.BreakerStates() {
+		if want := map[bool]string{true: "open", false: "closed"}[op == OpToken]; st != want {
+			t.Fatalf("breaker %s %s, want %s", op, st, want)
+		}
+	}
+	if n := s.Stats().Requests["process-message"]; n != 0 {
+		t.Fatalf("%d calls reached EPS without a token", n)
+	}
+	s.SetFaults(sim.Faults{})
+	for {
+		r, err := c.ProcessMessage(context.Background(), []byte(`{"resourceType":"Bundle"}`))
+		if err == nil {
+			if r.Status == http.StatusUnauthorized {
+				t.Fatalf("answered 401 after recovery")
+			}
+			break
+		}
+		if !errors.Is(err, ErrBreakerOpen) || time.Now().After(deadline) {
+			t.Fatalf("after the token endpoint recovered: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
