@@ -9,8 +9,9 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"sync"
 	"time"
+
+	"github.com/porxgate/porxgate/internal/certfile"
 )
 
 // ErrServerCertificate is wrapped by CheckServerCertificate's error when
@@ -22,7 +23,7 @@ var ErrServerCertificate = errors.New("EPS server certificate not trusted")
 const requestBufferSize = 64 << 10
 
 // newBaseTransport builds the innermost transport, with the client
-// certificate (reloaded when renewed on disk, see clientCert) and CA of
+// certificate (read again when renewed on disk: internal/certfile) and CA of
 // mutual TLS when configured. now dates the start-up check that the
 // client certificate has not expired.
 func newBaseTransport(tc TLSConfig, now time.Time) (*http.Transport, error) {
@@ -36,11 +37,11 @@ func newBaseTransport(tc TLSConfig, now time.Time) (*http.Transport, error) {
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: tc.ServerName}
 	if tc.CertFile != "" {
-		cc, err := loadClientCert(tc.CertFile, tc.KeyFile, now)
+		pair, err := certfile.Load(tc.CertFile, tc.KeyFile, now)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("client certificate: %w", err)
 		}
-		cfg.GetClientCertificate = cc.get
+		cfg.GetClientCertificate = pair.GetClientCertificate
 	}
 	if tc.CAFile != "" {
 		pem, err := os.ReadFile(tc.CAFile)
@@ -96,57 +97,4 @@ func isCertificateError(err error) bool {
 	var he x509.HostnameError
 	var ci x509.CertificateInvalidError
 	return errors.As(err, &cve) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
-}
-
-// clientCert is the mutual TLS client certificate, read again from its
-// files at the next handshake after either file changes (a renewal
-// written by an operator or cert-manager before the old one expires), so
-// that no restart is needed. A pair that does not load (caught half
-// rewritten) leaves the one that worked in use until it does.
-type clientCert struct {
-	certFile, keyFile string
-
-	mu              sync.Mutex
-	cert            *tls.Certificate
-	certMod, keyMod time.Time
-}
-
-// loadClientCert reads the pair and refuses a certificate expired at now.
-func loadClientCert(certFile, keyFile string, now time.Time) (*clientCert, error) {
-	c := &clientCert{certFile: certFile, keyFile: keyFile}
-	c.certMod, c.keyMod = modTime(certFile), modTime(keyFile)
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("load client certificate: %w", err)
-	}
-	if cert.Leaf != nil && now.After(cert.Leaf.NotAfter) {
-		return nil, fmt.Errorf("client certificate %s expired at %s", certFile, cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
-	}
-	c.cert = &cert
-	return c, nil
-}
-
-// get implements tls.Config.GetClientCertificate.
-func (c *clientCert) get(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-	cm, km := modTime(c.certFile), modTime(c.keyFile)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cm.Equal(c.certMod) && km.Equal(c.keyMod) {
-		return c.cert, nil
-	}
-	cert, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
-	if err != nil {
-		return c.cert, nil // half rewritten, or gone: keep the pair that worked
-	}
-	c.cert, c.certMod, c.keyMod = &cert, cm, km
-	return c.cert, nil
-}
-
-// modTime is a file's modification time; zero when it cannot be read.
-func modTime(path string) time.Time {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return time.Time{}
-	}
-	return fi.ModTime()
 }

@@ -146,28 +146,6 @@ func TestClientCertificateRenewedOnDisk(t *testing.T) {
 	}
 }
 
-// TestClientCertificateHalfRewrittenKeepsOld: a certificate rewritten
-// without its key yet (a renewal caught half way) does not break calls:
-// the pair that worked is kept until the new one loads.
-func TestClientCertificateHalfRewrittenKeepsOld(t *testing.T) {
-	ca := newMiniCA(t)
-	dir := t.TempDir()
-	c1, k1 := ca.issue(t, 10, false, time.Now().Add(time.Hour))
-	certFile, keyFile := writePair(t, filepath.Join(dir, "client"), c1, k1, time.Now().Add(-time.Hour))
-	cc, err := loadClientCert(certFile, keyFile, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c2, _ := ca.issue(t, 11, false, time.Now().Add(24*time.Hour))
-	if err := os.WriteFile(certFile, c2, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	got, err := cc.get(nil)
-	if err != nil || got.Leaf == nil || got.Leaf.SerialNumber.Int64() != 10 {
-		t.Fatalf("certificate %v, %v; want the old pair (serial 10) kept", got, err)
-	}
-}
-
 // TestExpiredClientCertificateRefusedAtStart: a client certificate that
 // has expired can never get through: New says so instead of every
 // message waiting behind handshake failures.
