@@ -27,8 +27,26 @@ func startSim(t *testing.T) (*sim.Server, *upstream.Client) {
 }
 
 // startSimWith runs the EPS simulator with opts on a loopback socket and
-// returns a client configured as cfg (its BaseURL set to the simulator).
+// returns a client configured as cfg (its BaseURL set to the simulator, and
+// its TokenURL too when it has an APIKey and no TokenURL).
 func startSimWith(t *testing.T, opts sim.Options, cfg upstream.Config) (*sim.Server, *upstream.Client) {
+	t.Helper()
+	s, root := serveSim(t, opts)
+	cfg.BaseURL = root + "/FHIR/R4"
+	if cfg.APIKey != "" && cfg.TokenURL == "" {
+		cfg.TokenURL = root + "/oauth2/token"
+	}
+	c, err := upstream.New(cfg, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return s, c
+}
+
+// serveSim runs the simulator with opts on a loopback socket until the test
+// ends and returns it with its root URL.
+func serveSim(t *testing.T, opts sim.Options) (*sim.Server, string) {
 	t.Helper()
 	opts.Logger = quietLog()
 	s := sim.New(opts)
@@ -40,13 +58,7 @@ func startSimWith(t *testing.T, opts sim.Options, cfg upstream.Config) (*sim.Ser
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ctx, ln) }()
 	t.Cleanup(func() { cancel(); <-done })
-	cfg.BaseURL = "http://" + ln.Addr().String() + "/FHIR/R4"
-	c, err := upstream.New(cfg, quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return s, c
+	return s, "http://" + ln.Addr().String()
 }
 
 // legacyPrescription makes a UK-family ParentPrescription from one of the

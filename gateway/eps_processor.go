@@ -336,6 +336,37 @@ func outcomeOf(resp *upstream.Response) (*fhir.OperationOutcome, error) {
 	return oo, nil
 }
 
+// unreadableAnswer reports a 2xx answer that is not a FHIR resource to an
+// interaction whose v3 answer is made from that body (a release, a
+// cancellation): acting on it would answer an MCCI AA in place of the
+// release response or the Cancel Response.
+func unreadableAnswer(canon string, resp *upstream.Response) bool {
+	if resp.Status < 200 || resp.Status >= 300 {
+		return false
+	}
+	switch canon {
+	case v3.CancelRequest, v3.PatientReleaseRequest, v3.NominatedReleaseRequest:
+	default:
+		return false
+	}
+	_, err := fhir.DecodeResource(resp.Body)
+	return err != nil
+}
+
+// notFHIRRefusal reports a 4xx answer whose body is not a FHIR resource:
+// EPS refuses with an OperationOutcome (or, to a cancellation, a Bundle),
+// so an HTML page or another JSON comes from something in front of it (a
+// web proxy, the API gateway: a wrong path, a firewall rule). An empty
+// body is left to the answer mappings, which read it as a refusal without
+// details.
+func notFHIRRefusal(resp *upstream.Response) bool {
+	if resp.Status < 400 || len(resp.Body) == 0 {
+		return false
+	}
+	_, err := fhir.DecodeResource(resp.Body)
+	return err != nil
+}
+
 // spineFaultDescription words a sync fault as Spine does.
 func spineFaultDescription(code string, retryable bool) string {
 	if retryable {

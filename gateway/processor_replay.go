@@ -125,6 +125,20 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 	if err != nil {
 		return nil, false, &callError{err}
 	}
+	if unreadableAnswer(canon, resp) {
+		// EPS acted, but what it released or how the cancellation stands
+		// cannot be told: record nothing, try again later — the replay
+		// finds out (release recovery, cancel confirmation).
+		return nil, false, Deferred(fmt.Errorf("%s %s: EPS answered %d with a body that cannot be read (request %s)",
+			in.Interaction, in.MessageID, resp.Status, resp.RequestID))
+	}
+	if notFHIRRefusal(resp) {
+		// A proxy or gateway in front of EPS refused the call: not EPS's
+		// verdict on the message. Nothing recorded; an ordinary failure,
+		// retried and counted, so a lasting one still ends as a dead letter.
+		return nil, false, fmt.Errorf("%s %s: %d answer without a FHIR resource (not from EPS itself?), request %s: %.200q",
+			in.Interaction, in.MessageID, resp.Status, resp.RequestID, resp.Body)
+	}
 	if canon == v3.NominatedReleaseRequest && (sentBefore || resp.Attempts > 1) {
 		// An earlier attempt may have released prescriptions whose answer
 		// was lost: recover them into this answer (release_recovery.go).

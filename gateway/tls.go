@@ -9,21 +9,24 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/tracing"
+	"github.com/porxgate/porxgate/internal/certfile"
 )
 
 // ServerTLSConfig returns the TLS configuration the gateway listens with,
-// or nil when cfg asks for plain HTTP. With TLSClientCAFile set, clients
+// or nil when cfg asks for plain HTTP. Its certificate follows its files:
+// a renewal written over them is served from the next handshake
+// (internal/certfile); one already expired fails the start. With TLSClientCAFile set, clients
 // must present a certificate signed by one of its CAs (mutual TLS); a
 // client without one is refused in the handshake.
 func ServerTLSConfig(cfg Config) (*tls.Config, error) {
 	if cfg.TLSCertFile == "" {
 		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+	pair, err := certfile.Load(cfg.TLSCertFile, cfg.TLSKeyFile, time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("tls-cert %s / tls-key %s: %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: pair.GetCertificate}
 	if cfg.TLSClientCAFile != "" {
 		pool, err := loadCertPool(cfg.TLSClientCAFile)
 		if err != nil {
@@ -37,8 +40,9 @@ func ServerTLSConfig(cfg Config) (*tls.Config, error) {
 
 // DeliveryClient returns the HTTP client async messages are delivered
 // with: it trusts DeliveryCAFile (else the system roots), presents the
-// gateway's own certificate when TLS is configured and the MHS asks for
-// one, and bounds each request by DeliveryTimeout.
+// gateway's own certificate (following its files, as the server's does)
+// when TLS is configured and the MHS asks for one, and bounds each request
+// by DeliveryTimeout.
 func DeliveryClient(cfg Config) (*http.Client, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if cfg.DeliveryCAFile != "" {
@@ -49,11 +53,11 @@ func DeliveryClient(cfg Config) (*http.Client, error) {
 		tc.RootCAs = pool
 	}
 	if cfg.TLSCertFile != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		pair, err := certfile.Load(cfg.TLSCertFile, cfg.TLSKeyFile, time.Now())
 		if err != nil {
 			return nil, fmt.Errorf("tls-cert %s / tls-key %s: %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
 		}
-		tc.Certificates = []tls.Certificate{cert}
+		tc.GetClientCertificate = pair.GetClientCertificate
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tc

@@ -192,15 +192,19 @@ func (s *Server) askTracker(c *fiber.Ctx, kind tracker.TrackerKind, q url.Values
 	start := time.Now()
 	r, err := api.TrackerGet(ctx, q)
 	if err != nil {
-		status := fiber.StatusBadGateway
+		status, reason := fiber.StatusBadGateway, "the EPS FHIR API is unavailable"
+		var re *upstream.RetryError
 		switch {
 		case upstream.IsBreakerOpen(err):
 			status = fiber.StatusServiceUnavailable
+		case errors.As(err, &re) && re.Last != nil && re.Last.Status == fiber.StatusTooManyRequests:
+			// EPS busy: the client retried its 429s.
+			status, reason = fiber.StatusServiceUnavailable, "the EPS FHIR API is busy"
 		case errors.Is(err, context.DeadlineExceeded):
 			status = fiber.StatusGatewayTimeout
 		}
 		s.log.Warn("tracker: EPS unavailable", "kind", kind.String(), "eps_unavailable_status", status, "err", err)
-		return trackerUnexpected(kind, "the EPS FHIR API is unavailable"), status
+		return trackerUnexpected(kind, reason), status
 	}
 	log := s.log.With("kind", kind.String(), "eps_http_status", r.Status, "request_id", r.RequestID, "attempts", r.Attempts,
 		"duration_ms", time.Since(start).Milliseconds())

@@ -481,6 +481,14 @@ func TestTraceUpstreamUnavailable(t *testing.T) {
 			t.Errorf("HTTP %d status %s %q\n%s", code, a.StatusCode, a.Reason, body)
 		}
 	})
+	t.Run("EPS answers 429", func(t *testing.T) {
+		r := startTrackerRig(t, true)
+		r.sim.SetFaults(sim.Faults{Force5xx: -1, Status: http.StatusTooManyRequests})
+		code, a, body := r.trace(t, PathTrackerSearch+"?nhsNumber=9449304106&format=trace-summary", nil)
+		if code != http.StatusServiceUnavailable || a.StatusCode != "5" || !strings.Contains(a.Reason, "the EPS FHIR API is busy") {
+			t.Errorf("HTTP %d status %s %q\n%s", code, a.StatusCode, a.Reason, body)
+		}
+	})
 	t.Run("EPS down", func(t *testing.T) {
 		r := startTrackerRig(t, true)
 		r.sim.SetFaults(sim.Faults{Down: true})

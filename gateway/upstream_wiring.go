@@ -73,6 +73,11 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics,
 		stopSim()
 		return nil, nil, fmt.Errorf("EPS client: %w", err)
 	}
+	if err := checkServerCertificate(ctx, client, log); err != nil {
+		_ = client.Close()
+		stopSim()
+		return nil, nil, err
+	}
 	parties, closeParties, err := openPartyClients(cfg, ucfg, client, log)
 	if err != nil {
 		_ = client.Close()
@@ -85,6 +90,29 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics,
 		stopSim()
 	}
 	return &EPSClient{Client: client, desc: desc, parties: parties}, stop, nil
+}
+
+// upstreamCheckTimeout bounds the start-up check of EPS's certificate.
+const upstreamCheckTimeout = 5 * time.Second
+
+// checkServerCertificate fails the start when EPS's certificate is not
+// trusted: every message would otherwise wait in the store behind an
+// error no retry cures. EPS not reachable at start is only logged: the
+// messages wait for it, as they would for any outage.
+func checkServerCertificate(ctx context.Context, client *upstream.Client, log *slog.Logger) error {
+	cctx, cancel := context.WithTimeout(ctx, upstreamCheckTimeout)
+	defer cancel()
+	err := client.CheckServerCertificate(cctx)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, upstream.ErrServerCertificate):
+		return fmt.Errorf("EPS client: %w", err)
+	case ctx.Err() != nil:
+		return nil // stopping: not EPS's fault
+	}
+	log.Warn("EPS not reachable at start; its certificate is checked on the first call", "err", err)
+	return nil
 }
 
 // startSimulator runs the EPS simulator on a free loopback port until the

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -182,8 +183,12 @@ func parseExpiresIn(raw json.RawMessage) (time.Duration, error) {
 }
 
 // authTransport adds the bearer token. When the API answers 401 to a cached
-// token it drops that token and resends once with a fresh one. A nil
-// tokenSource means authentication is off.
+// token it drops that token and resends once with a fresh one. A 401 is
+// about porxgate's credentials, never about the request: one that stands
+// (the fresh token refused too, no fresh token to be had, or no
+// authentication configured) fails the call with an error wrapping
+// ErrUnauthorized (or the TokenError) instead of coming back as a final
+// answer. A nil tokenSource means authentication is off.
 type authTransport struct {
 	next   http.RoundTripper
 	tokens *tokenSource
@@ -192,7 +197,11 @@ type authTransport struct {
 // RoundTrip implements http.RoundTripper.
 func (t authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.tokens == nil {
-		return t.next.RoundTrip(req)
+		resp, err := t.next.RoundTrip(req)
+		if err == nil && resp.StatusCode == http.StatusUnauthorized {
+			return nil, unauthorized(req, resp, "with no authentication configured")
+		}
+		return resp, err
 	}
 	tok, err := t.tokens.token(req.Context())
 	if err != nil {
@@ -201,23 +210,41 @@ func (t authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	r.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := t.next.RoundTrip(r)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}
 	t.tokens.invalidate(tok)
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		return nil, unauthorized(req, resp, "and the request cannot be resent")
+	}
 	tok2, err := t.tokens.token(req.Context())
 	if err != nil {
-		return resp, nil // keep the 401: final
+		resp.Body.Close()
+		return nil, permanent(fmt.Errorf("access token refused (401) and no fresh one: %w", err))
 	}
 	r2 := req.Clone(req.Context())
 	if req.GetBody != nil {
 		body, err := req.GetBody()
 		if err != nil {
-			return resp, nil
+			resp.Body.Close()
+			return nil, permanent(fmt.Errorf("replay request body: %w", err))
 		}
 		r2.Body = body
 	}
 	r2.Header.Set("Authorization", "Bearer "+tok2)
 	resp.Body.Close()
-	return t.next.RoundTrip(r2)
+	resp, err = t.next.RoundTrip(r2)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		t.tokens.invalidate(tok2)
+		return nil, unauthorized(req, resp, "with a freshly exchanged access token")
+	}
+	return resp, err
+}
+
+// unauthorized closes a 401 answer and returns the permanent error that
+// replaces it (the body, an OperationOutcome, is kept in the message).
+func unauthorized(req *http.Request, resp *http.Response, how string) error {
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	return permanent(fmt.Errorf("%s %s answered 401 %s: %w: %s", req.Method, req.URL.Path, how, ErrUnauthorized, body))
 }

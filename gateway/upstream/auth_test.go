@@ -192,17 +192,7 @@ func TestTokenRenewedBeforeExpiry(t *testing.T) {
 }
 
 func TestTokenRejectedIs401ThenRenewed(t *testing.T) {
-	key := genKey(t)
-	simClk, cliClk := &clock{t: t0}, &clock{t: t0}
-	s, root := startSim(t, sim.Options{PublicKey: &key.PublicKey, Now: simClk.Now})
-	cfg := testConfig(root, nil)
-	cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.TokenURL, cfg.Now = "app-key", "k1", key, root+"/oauth2/token", cliClk.Now
-	c := newClient(t, cfg)
-	if _, err := c.Metadata(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	cliClk.Add(530 * time.Second) // the client still trusts its token
-	simClk.Add(600 * time.Second) // the simulator has expired it
+	s, c := expiredEarly(t) // the client still trusts its token, the simulator has expired it
 	r, err := c.Metadata(context.Background())
 	wantStatus(t, "metadata after 401", r, err, 200)
 	if st := s.Stats(); st.Unauthorized != 1 || st.TokenRequests != 2 {

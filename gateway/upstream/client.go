@@ -16,7 +16,8 @@ import (
 const ContentTypeFHIR = "application/fhir+json"
 
 // Response is an answer from EPS that the Client hands back as final: any
-// status below 500 (4xx included: Body is then the OperationOutcome).
+// status below 500 but 401, 408 and 429 (other 4xx included: Body is then
+// the OperationOutcome).
 type Response struct {
 	Status int
 	Body   []byte
@@ -64,7 +65,7 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	}
 	baseTr := cfg.Transport
 	if baseTr == nil {
-		t, err := newBaseTransport(cfg.TLS)
+		t, err := newBaseTransport(cfg.TLS, cfg.Now())
 		if err != nil {
 			return nil, fmt.Errorf("upstream config: %w", err)
 		}
@@ -72,8 +73,9 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	}
 	log := logger.With("component", "upstream")
 	breakers := newBreakerSet(cfg.Breaker, log, cfg.OnBreakerStateChange)
-	// chain builds id → retry → [tap] → [auth] → breaker → [trace] → [observe] → buffer → base.
-	chain := func(auth *tokenSource, tap bool) http.RoundTripper {
+	// chain builds id → retry → [tap] → [auth] → breaker → [trace] → [observe] → buffer → base;
+	// the token endpoint's own chain has neither tap nor auth.
+	chain := func(auth *tokenSource, fhirCall bool) http.RoundTripper {
 		var rt http.RoundTripper = bufferTransport{next: baseTr, limit: cfg.MaxResponseBytes}
 		if cfg.ObserveAttempt != nil {
 			rt = observeTransport{next: rt, observe: cfg.ObserveAttempt}
@@ -82,10 +84,10 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 			rt = tracedAttempts(rt, cfg.TracerProvider)
 		}
 		rt = breakerTransport{next: rt, breakers: breakers}
-		if auth != nil {
-			rt = authTransport{next: rt, tokens: auth}
+		if fhirCall {
+			rt = authTransport{next: rt, tokens: auth} // auth nil: no token, a 401 still an error
 		}
-		if tap && cfg.Tap != nil {
+		if fhirCall && cfg.Tap != nil {
 			rt = cfg.Tap(rt)
 		}
 		rt = retryTransport{next: rt, cfg: cfg.Retry, log: log}

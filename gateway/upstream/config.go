@@ -117,8 +117,8 @@ type TLSConfig struct {
 	ServerName string `json:"serverName"`
 }
 
-// RetryConfig is the retry policy. Only network errors and 5xx answers are
-// retried.
+// RetryConfig is the retry policy. Only network errors, 5xx answers and
+// 429/408 refusals are retried.
 type RetryConfig struct {
 	// MaxAttempts is the number of attempts including the first. Default 4.
 	// 1 disables retries.

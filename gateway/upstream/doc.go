@@ -13,10 +13,14 @@
 //	bufferTransport  reads the whole (size-limited) body inside the attempt
 //	base             *http.Transport, optionally with mutual TLS
 //
-// Retries happen only for network errors and 5xx answers (except 501 and
-// 505, which no retry changes); every retry resends
-// the same bytes with the same X-Request-ID. A 4xx answer is final and is
-// returned as a Response (its body is the OperationOutcome). An open breaker
+// Retries happen only for network errors, 5xx answers (except 501 and
+// 505, which no retry changes) and the two refusals that say the request
+// was not looked at, 429 and 408 (after at least their Retry-After); every
+// retry resends the same bytes with the same X-Request-ID. Any other 4xx
+// answer is final and is returned as a Response (its body is the
+// OperationOutcome) — except 401, which is about porxgate's credentials:
+// the token is renewed and the call resent once, and a 401 that stands
+// fails the call with an error wrapping ErrUnauthorized. An open breaker
 // fails fast with an error that wraps ErrBreakerOpen; a call that used up its
 // attempts or its total deadline fails with a *RetryError (errors.Is
 // ErrRetriesExhausted).

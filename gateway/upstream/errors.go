@@ -11,6 +11,14 @@ import (
 // work stays queued and is tried again later.
 var ErrBreakerOpen = errors.New("upstream circuit breaker open")
 
+// ErrUnauthorized is wrapped by the error of a call EPS answered 401
+// Unauthorized even after the access token was renewed (or with no
+// authentication configured): porxgate's credentials are refused, which
+// says nothing about the request, so the call fails instead of returning
+// the 401 as a final answer. Async work waits in the store; an operator
+// must fix the credentials.
+var ErrUnauthorized = errors.New("upstream refused porxgate's credentials")
+
 // ErrRetriesExhausted is matched (errors.Is) by a *RetryError.
 var ErrRetriesExhausted = errors.New("upstream retries exhausted")
 

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -33,9 +35,10 @@ func callerGaveUp(ctx context.Context) bool {
 
 // retryTransport makes up to MaxAttempts attempts of one request within
 // TotalTimeout. Each attempt is a clone with a fresh copy of the same body
-// bytes and the same headers (so the same X-Request-ID). Only network errors
-// and 5xx answers are retried; an open breaker, a permanent error or the
-// caller's cancellation stop at once.
+// bytes and the same headers (so the same X-Request-ID). Only network errors,
+// 5xx answers and refusals unseen (429, 408: throttledStatus, waiting at
+// least their Retry-After) are retried; an open breaker, a permanent error
+// or the caller's cancellation stop at once.
 type retryTransport struct {
 	next http.RoundTripper
 	cfg  RetryConfig
@@ -65,7 +68,7 @@ func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	for attempt := 1; ; attempt++ {
 		stats.attempts = attempt
 		resp, err := t.attempt(ctx, req)
-		if err == nil && !retryableStatus(resp.StatusCode) {
+		if err == nil && !retryableStatus(resp.StatusCode) && !throttledStatus(resp.StatusCode) {
 			return resp, nil
 		}
 		if err != nil {
@@ -79,7 +82,7 @@ func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 				stats.maybeDelivered = true
 			}
 			resp = nil
-		} else {
+		} else if !throttledStatus(resp.StatusCode) {
 			stats.maybeDelivered = true
 		}
 		if ctx.Err() != nil {
@@ -91,6 +94,9 @@ func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, giveUp(attempt, resp, err)
 		}
 		wait := t.nextWait(waits)
+		if resp != nil {
+			wait = max(wait, retryAfter(resp.Header.Get("Retry-After"), time.Now()))
+		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
 			return nil, giveUp(attempt, resp, errors.Join(err, context.DeadlineExceeded))
 		}
@@ -144,6 +150,35 @@ func (t retryTransport) nextWait(w *backoff.ExponentialBackOff) time.Duration {
 func retryableStatus(code int) bool {
 	return code >= http.StatusInternalServerError && code != http.StatusNotImplemented &&
 		code != http.StatusHTTPVersionNotSupported
+}
+
+// throttledStatus reports an answer that refuses the request for now
+// without looking at it — 429 Too Many Requests (rate limited) and 408
+// Request Timeout (the request did not arrive in time) — so that it was not
+// processed and is retried like a 5xx, after at least its Retry-After. It
+// says nothing of the upstream's health: the breaker does not count it as
+// a failure.
+func throttledStatus(code int) bool {
+	return code == http.StatusTooManyRequests || code == http.StatusRequestTimeout
+}
+
+// retryAfter reads a Retry-After header (delay in seconds or an HTTP date)
+// as a wait from now; 0 when absent, unreadable or past.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		return time.Duration(min(secs, int64(24*time.Hour/time.Second))) * time.Second
+	}
+	if at, err := http.ParseTime(v); err == nil && at.After(now) {
+		return at.Sub(now)
+	}
+	return 0
 }
 
 // toResponse converts a buffered *http.Response; nil stays nil.

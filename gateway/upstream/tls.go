@@ -1,19 +1,32 @@
 package upstream
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"time"
+
+	"github.com/porxgate/porxgate/internal/certfile"
 )
+
+// ErrServerCertificate is wrapped by CheckServerCertificate's error when
+// the EPS server's certificate fails verification (an unknown CA, another
+// name, expired): no retry cures it.
+var ErrServerCertificate = errors.New("EPS server certificate not trusted")
 
 // requestBufferSize is the write buffer of each connection to EPS.
 const requestBufferSize = 64 << 10
 
 // newBaseTransport builds the innermost transport, with the client
-// certificate and CA of mutual TLS when configured.
-func newBaseTransport(tc TLSConfig) (*http.Transport, error) {
+// certificate (read again when renewed on disk: internal/certfile) and CA of
+// mutual TLS when configured. now dates the start-up check that the
+// client certificate has not expired.
+func newBaseTransport(tc TLSConfig, now time.Time) (*http.Transport, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
 	// A request's headers and a message Bundle (tens of KiB) leave in one
@@ -24,11 +37,11 @@ func newBaseTransport(tc TLSConfig) (*http.Transport, error) {
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: tc.ServerName}
 	if tc.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(tc.CertFile, tc.KeyFile)
+		pair, err := certfile.Load(tc.CertFile, tc.KeyFile, now)
 		if err != nil {
-			return nil, fmt.Errorf("load client certificate: %w", err)
+			return nil, fmt.Errorf("client certificate: %w", err)
 		}
-		cfg.Certificates = []tls.Certificate{cert}
+		cfg.GetClientCertificate = pair.GetClientCertificate
 	}
 	if tc.CAFile != "" {
 		pem, err := os.ReadFile(tc.CAFile)
@@ -43,4 +56,45 @@ func newBaseTransport(tc TLSConfig) (*http.Transport, error) {
 	}
 	t.TLSClientConfig = cfg
 	return t, nil
+}
+
+// CheckServerCertificate makes one request to the EPS base over HTTPS
+// (GET metadata straight on the base transport: no token, no retries, no
+// breaker) and returns an error wrapping ErrServerCertificate when the
+// server's certificate fails verification. Any other failure (EPS not
+// reachable, a refused client certificate) is returned as it is; any
+// answer at all is success. An http BaseURL is not checked.
+func (c *Client) CheckServerCertificate(ctx context.Context) error {
+	if c.base.Scheme != "https" {
+		return nil
+	}
+	u := *c.base
+	u.Path += "/metadata"
+	u.RawPath = ""
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return fmt.Errorf("check EPS server certificate: %w", err)
+	}
+	req.Header.Set("Accept", ContentTypeFHIR)
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	resp, err := c.baseTr.RoundTrip(req)
+	if err != nil {
+		if isCertificateError(err) {
+			return fmt.Errorf("%w: %s: %w", ErrServerCertificate, c.base.Host, err)
+		}
+		return fmt.Errorf("check EPS server certificate of %s: %w", c.base.Host, err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	return nil
+}
+
+// isCertificateError reports a failed verification of the server's
+// certificate.
+func isCertificateError(err error) bool {
+	var cve *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &cve) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
 }

@@ -117,7 +117,7 @@ func TestMutualTLS(t *testing.T) {
 // mutual TLS.
 func TestBaseTransportHonoursProxyEnvironment(t *testing.T) {
 	for _, tc := range []TLSConfig{{}, {ServerName: "eps.example"}} {
-		tr, err := newBaseTransport(tc)
+		tr, err := newBaseTransport(tc, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,102 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/sim"
+)
+
+// TestThrottledAnswersRetried: EPS (or the API platform in front of it)
+// answering 429 Too Many Requests or 408 Request Timeout has not looked at
+// the request: the client tries again, and when every attempt is refused
+// the call fails with a *RetryError, never a final Response that a caller
+// would take for EPS's verdict on the message. Before, a 429 came back as
+// a final 4xx and the gateway answered the legacy sender with an AE.
+func TestThrottledAnswersRetried(t *testing.T) {
+	for _, status := range []int{http.StatusTooManyRequests, http.StatusRequestTimeout} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			mk := &rxMaker{}
+			s, root := startSim(t, sim.Options{Faults: sim.Faults{Force5xx: 1, Status: status}})
+			rec := newRecorder()
+			c := newClient(t, testConfig(root, rec))
+			p := mk.next(t, "FH542")
+			r, err := c.ProcessMessage(context.Background(), p.fixture(t, "prescription-order.json", nil))
+			wantStatus(t, "after one refusal", r, err, 200)
+			if r.Attempts != 2 || s.State().Len() != 1 {
+				t.Fatalf("attempts %d, prescriptions held %d; want 2 and 1", r.Attempts, s.State().Len())
+			}
+
+			s.SetFaults(sim.Faults{Force5xx: -1, Status: status})
+			_, err = c.PostClaim(context.Background(), []byte(`{"resourceType":"Claim"}`))
+			var re *RetryError
+			if !errors.As(err, &re) || re.Last == nil || re.Last.Status != status || re.Attempts != 3 {
+				t.Fatalf("err = %v, want a RetryError after 3 attempts refused with %d", err, status)
+			}
+		})
+	}
+}
+
+// TestThrottledThenDuplicateStays400: a 429 says the request was not
+// processed, so a DUPLICATE_PRESCRIPTION_ID on the retry is someone
+// else's prescription, not this call's earlier attempt.
+func TestThrottledThenDuplicateStays400(t *testing.T) {
+	mk := &rxMaker{}
+	s, root := startSim(t, sim.Options{})
+	p := mk.next(t, "FH542")
+	body := p.fixture(t, "prescription-order.json", nil)
+	c := newClient(t, testConfig(root, nil))
+	r, err := c.ProcessMessage(context.Background(), body)
+	wantStatus(t, "first order", r, err, 200)
+	s.SetFaults(sim.Faults{Force5xx: 1, Status: http.StatusTooManyRequests})
+	r, err = c.ProcessMessage(context.Background(), body)
+	wantStatus(t, "the same order again", r, err, 400)
+	if r.Attempts != 2 || r.DuplicateResolved {
+		t.Fatalf("attempts %d resolved %v, want 2 and false", r.Attempts, r.DuplicateResolved)
+	}
+}
+
+// TestRetryAfterBeyondDeadlineGivesUp: a Retry-After longer than what is
+// left of the call's total deadline is obeyed by not trying again within
+// this call: it fails at once as a RetryError (the message waits in the
+// store), and the server sees one request.
+func TestRetryAfterBeyondDeadlineGivesUp(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Retry-After", "120")
+		w.Header().Set("Content-Type", ContentTypeFHIR)
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = w.Write([]byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"throttled"}]}`))
+	}))
+	t.Cleanup(srv.Close)
+	cfg := testConfig(srv.URL, nil)
+	cfg.Retry.TotalTimeout = 5 * time.Second
+	c := newClient(t, cfg)
+	_, err := c.PostTask(context.Background(), []byte(`{"resourceType":"Task"}`))
+	var re *RetryError
+	if !errors.As(err, &re) || re.Last == nil || re.Last.Status != http.StatusTooManyRequests || re.Attempts != 1 {
+		t.Fatalf("err = %v, want a RetryError after the one attempt", err)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("server saw %d requests, want 1", n)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for v, want := range map[string]time.Duration{
+		"": 0, "0": 0, "-3": 0, "junk": 0, " 2 ": 2 * time.Second, "99999999999": 24 * time.Hour,
+		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
+		now.Add(-time.Minute).Format(http.TimeFormat):     0,
+	} {
+		if got := retryAfter(v, now); got != want {
+			t.Errorf("retryAfter(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
