@@ -69,10 +69,24 @@ type ResendResult struct {
 	Skipped map[string]string `json:"skipped,omitempty"`
 }
 
+// maxResendBody bounds a resend request's body once decoded: it is a
+// small JSON object.
+const maxResendBody = 64 << 10
+
 // resendDeadLetters handles POST PathDeadLetterResend.
 func (s *Server) resendDeadLetters(c *fiber.Ctx) error {
 	var req resendRequest
-	if err := json.Unmarshal(c.Body(), &req); err != nil || (req.ID == "") == (req.Party == "") {
+	// Read as the front doors read a body (never Fiber's c.Body, which
+	// decodes gzip and deflate without a bound).
+	body, berr := frontBody(c, maxResendBody)
+	if berr != nil {
+		code := fiber.StatusBadRequest
+		if berr.tooLarge {
+			code = fiber.StatusRequestEntityTooLarge
+		}
+		return fiber.NewError(code, berr.Error())
+	}
+	if err := json.Unmarshal(body, &req); err != nil || (req.ID == "") == (req.Party == "") {
 		return fiber.NewError(fiber.StatusBadRequest, `want {"id": "<stage>:<MessageId>"} or {"party": "<party key>"}`)
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), 30*time.Second)

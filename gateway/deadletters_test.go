@@ -116,3 +116,22 @@ func TestDeadLetterResendProcessing(t *testing.T) {
 		t.Errorf("second resend = %d, want 404", code)
 	}
 }
+
+// TestDeadLetterResendBodyBounded: the resend request's body is decoded
+// within a bound, as the front doors' are: a gzip body that expands far
+// beyond it is refused (413) without being expanded, an undecodable one
+// is a 400, and a gzipped request of the right shape works.
+func TestDeadLetterResendBodyBounded(t *testing.T) {
+	g := startGateway(t, testConfig(), newMemoryStore(), true)
+	url := g.adminBase(t) + PathDeadLetterResend
+	bomb := gz(t, bytes.Repeat([]byte(" "), 64<<20)) // 64 MiB of spaces, about 64 KiB of gzip
+	if code, body := postEncoded(t, url, "application/json", "", "gzip", bomb); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("gzip bomb: %d %s, want 413", code, body)
+	}
+	if code, body := postEncoded(t, url, "application/json", "", "gzip", []byte("not gzip")); code != http.StatusBadRequest {
+		t.Errorf("undecodable body: %d %s, want 400", code, body)
+	}
+	if code, body := postEncoded(t, url, "application/json", "", "gzip", gz(t, []byte(`{"id":"delivery:NONE"}`))); code != http.StatusNotFound {
+		t.Errorf("gzipped resend of an unknown dead letter: %d %s, want 404", code, body)
+	}
+}
