@@ -163,29 +163,8 @@ func TestCancelReturnedWhilePolled(t *testing.T) {
 // answers AA — no false rejection — and the prescriber still gets exactly
 // one Subsequent Cancel Response, 0001.
 func TestCancelSettledByReturnWhoseAnswerWasLost(t *testing.T) {
-	s, client := startSim(t)
-	st, _ := redisStore(t)
-	opts := cancelTestOptions(time.Hour, 2*time.Second)
-	c := cancels.NewService(cancels.ServiceOptions{Tracker: cancels.OpenTracker(st, opts), EPS: client, Config: opts, Log: quietLog()})
-	q := &recordingQueue{}
-	c.Attach(cancels.Outbox{Queue: q}, nil)
-	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour).WithCancellations(c)
-	lossy := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(&failSecondPut{OutcomeLog: st}, time.Hour).WithCancellations(c)
+	p, lossy, c, q := cancelPendingAtDispenser(t, "E1000000")
 	ctx := context.Background()
-
-	payload, _ := legacyPrescription(t, rxFixture)
-	if tc := processedAck(t, p, &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "E1000000-0000-4000-8000-000000000001",
-		FromParty: senderParty, ToParty: spineParty, CPAID: senderCPA, Payload: payload}); tc != "AA" {
-		t.Fatalf("prescription answered %s", tc)
-	}
-	if _, err := s.State().Release(sim.ReleaseRequest{Owner: rxPharmacy, ShortFormID: rxID}, time.Now()); err != nil {
-		t.Fatalf("release: %v", err)
-	}
-	if _, err := p.Process(ctx, &Inbound{Transport: TransportEbXML, Interaction: v3.CancelRequest, MessageID: "E1000000-0000-4000-8000-000000000002",
-		FromParty: senderParty, ToParty: spineParty, CPAID: senderCPA, ConversationID: "E1000000-0000-4000-8000-0000000000C2",
-		Payload: legacyCancel(t, rxFixture)}); err != nil {
-		t.Fatalf("cancel: %v", err)
-	}
 	ret := &Inbound{Transport: TransportEbXML, Interaction: v3.DispenseProposalReturn, MessageID: "E1000000-0000-4000-8000-000000000003",
 		FromParty: dispenserParty, ToParty: spineParty, CPAID: dispenserCPA, Payload: legacyReturn(t, rxID)}
 	if _, err := lossy.Process(ctx, ret); err == nil || !IsDeferred(err) {
@@ -214,29 +193,8 @@ func TestCancelSettledByReturnWhoseAnswerWasLost(t *testing.T) {
 // porxgate confirms it through the tracker and answers AA, and the
 // prescriber gets exactly one Subsequent Cancel Response, 0010.
 func TestCancelSettledByNotificationWhoseAnswerWasLost(t *testing.T) {
-	s, client := startSim(t)
-	st, _ := redisStore(t)
-	opts := cancelTestOptions(time.Hour, 2*time.Second)
-	c := cancels.NewService(cancels.ServiceOptions{Tracker: cancels.OpenTracker(st, opts), EPS: client, Config: opts, Log: quietLog()})
-	q := &recordingQueue{}
-	c.Attach(cancels.Outbox{Queue: q}, nil)
-	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour).WithCancellations(c)
-	lossy := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(&failSecondPut{OutcomeLog: st}, time.Hour).WithCancellations(c)
+	p, lossy, c, q := cancelPendingAtDispenser(t, "E2000000")
 	ctx := context.Background()
-
-	payload, _ := legacyPrescription(t, rxFixture)
-	if tc := processedAck(t, p, &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "E2000000-0000-4000-8000-000000000001",
-		FromParty: senderParty, ToParty: spineParty, CPAID: senderCPA, Payload: payload}); tc != "AA" {
-		t.Fatalf("prescription answered %s", tc)
-	}
-	if _, err := s.State().Release(sim.ReleaseRequest{Owner: rxPharmacy, ShortFormID: rxID}, time.Now()); err != nil {
-		t.Fatalf("release: %v", err)
-	}
-	if _, err := p.Process(ctx, &Inbound{Transport: TransportEbXML, Interaction: v3.CancelRequest, MessageID: "E2000000-0000-4000-8000-000000000002",
-		FromParty: senderParty, ToParty: spineParty, CPAID: senderCPA, ConversationID: "E2000000-0000-4000-8000-0000000000C2",
-		Payload: legacyCancel(t, rxFixture)}); err != nil {
-		t.Fatalf("cancel: %v", err)
-	}
 	dn := &Inbound{Transport: TransportEbXML, Interaction: v3.DispenseNotification, MessageID: "E2000000-0000-4000-8000-000000000003",
 		FromParty: dispenserParty, ToParty: spineParty, CPAID: dispenserCPA, Payload: legacyNotDispensed(t)}
 	if _, err := lossy.Process(ctx, dn); err == nil || !IsDeferred(err) {
@@ -254,4 +212,37 @@ func TestCancelSettledByNotificationWhoseAnswerWasLost(t *testing.T) {
 	if _, err := trackedRecord(t, c.Tracker()); !errors.Is(err, cancels.ErrNotFound) {
 		t.Errorf("cancellation still tracked (err %v)", err)
 	}
+}
+
+// cancelPendingAtDispenser prepares a cancellation left pending because the
+// prescription is with a dispenser, on the simulator and a real Redis: a
+// prescription sent and released to rxPharmacy, then a cancel request (ids
+// prefix-…0001, …0002, conversation …00C2). It returns the processor, one
+// whose second outcome record fails (a gateway dying before it records
+// EPS's answer), the cancellation service and the queue of Subsequent
+// Cancel Responses.
+func cancelPendingAtDispenser(t *testing.T, prefix string) (p, lossy *EPSProcessor, c *cancels.Service, q *recordingQueue) {
+	t.Helper()
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	opts := cancelTestOptions(time.Hour, 2*time.Second)
+	c = cancels.NewService(cancels.ServiceOptions{Tracker: cancels.OpenTracker(st, opts), EPS: client, Config: opts, Log: quietLog()})
+	q = &recordingQueue{}
+	c.Attach(cancels.Outbox{Queue: q}, nil)
+	p = NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour).WithCancellations(c)
+	lossy = NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(&failSecondPut{OutcomeLog: st}, time.Hour).WithCancellations(c)
+	payload, _ := legacyPrescription(t, rxFixture)
+	if tc := processedAck(t, p, &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: prefix + "-0000-4000-8000-000000000001",
+		FromParty: senderParty, ToParty: spineParty, CPAID: senderCPA, Payload: payload}); tc != "AA" {
+		t.Fatalf("prescription answered %s", tc)
+	}
+	if _, err := s.State().Release(sim.ReleaseRequest{Owner: rxPharmacy, ShortFormID: rxID}, time.Now()); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	if _, err := p.Process(context.Background(), &Inbound{Transport: TransportEbXML, Interaction: v3.CancelRequest, MessageID: prefix + "-0000-4000-8000-000000000002",
+		FromParty: senderParty, ToParty: spineParty, CPAID: senderCPA, ConversationID: prefix + "-0000-4000-8000-0000000000C2",
+		Payload: legacyCancel(t, rxFixture)}); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	return p, lossy, c, q
 }
