@@ -260,11 +260,7 @@ func TestReleaseThroughEPS(t *testing.T) {
 	}
 	waitFor(t, "the prescription's MCCI", func() bool { return len(answersOf(v3.ApplicationAcknowledgement)) == 1 })
 
-	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	request := []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1))
+	request := nominatedReleaseFCG71(t)
 	download := func(n int) {
 		r := newReq(newID(t, n))
 		r.action = v3.NominatedReleaseRequest

@@ -46,6 +46,18 @@ func newReplayRigOn(t *testing.T, s *sim.Server, client *upstream.Client, st sto
 	return r
 }
 
+// nominatedReleaseFCG71 is the project's nominated release request
+// (testdata/release) for the pharmacy FCG71, the nominated pharmacy of the
+// prescriptions the tests send.
+func nominatedReleaseFCG71(t *testing.T) []byte {
+	t.Helper()
+	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1))
+}
+
 // in makes an ebXML inbound message with a fresh MessageId.
 func replayIn(interaction string, payload []byte) *Inbound {
 	return &Inbound{Transport: TransportEbXML, Interaction: interaction, MessageID: strings.ToUpper(ids.NewUUID()), Payload: payload}
@@ -93,11 +105,7 @@ func (r *replayRig) prescribeRelease(t *testing.T) {
 	if tc := r.ack(t, replayIn(v3.ParentPrescription, payload)); tc != "AA" {
 		t.Fatalf("prescription answered %s", tc)
 	}
-	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel := r.answer(t, replayIn(v3.NominatedReleaseRequest, []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1))))
+	rel := r.answer(t, replayIn(v3.NominatedReleaseRequest, nominatedReleaseFCG71(t)))
 	if !strings.Contains(string(rel.Payload), rxID) {
 		t.Fatalf("release answered %s without the prescription", rel.Interaction)
 	}
@@ -346,11 +354,7 @@ func TestReleaseRecoveryCounted(t *testing.T) {
 	if tc := r.ack(t, replayIn(v3.ParentPrescription, payload)); tc != "AA" {
 		t.Fatalf("prescription answered %s", tc)
 	}
-	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel := replayIn(v3.NominatedReleaseRequest, []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1)))
+	rel := replayIn(v3.NominatedReleaseRequest, nominatedReleaseFCG71(t))
 	r.sim.SetFaults(sim.Faults{DropAfter: 1, Ops: []string{"release"}})
 	for range 3 {
 		out, err := r.p.Process(context.Background(), rel)

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -106,12 +105,8 @@ func TestReleaseReplayGivesFirstAnswer(t *testing.T) {
 	if tc := processedAck(t, p, rx); tc != "AA" {
 		t.Fatalf("prescription answered %s", tc)
 	}
-	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	release := &Inbound{Transport: TransportEbXML, Interaction: v3.NominatedReleaseRequest, MessageID: "B0000000-0000-4000-8000-000000000002",
-		Payload: []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1))}
+		Payload: nominatedReleaseFCG71(t)}
 	answer := func() Answer {
 		t.Helper()
 		out, err := p.Process(context.Background(), release)
@@ -148,11 +143,7 @@ func TestLostReleaseAnswerRecovered(t *testing.T) {
 	if tc := processedAck(t, p, rx); tc != "AA" {
 		t.Fatalf("prescription answered %s", tc)
 	}
-	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	request := []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1))
+	request := nominatedReleaseFCG71(t)
 	release := func(id string) *Outcome {
 		t.Helper()
 		in := &Inbound{Transport: TransportEbXML, Interaction: v3.NominatedReleaseRequest, MessageID: id, Payload: request}
@@ -205,12 +196,8 @@ func TestDispenseReplayConfirmed(t *testing.T) {
 	if tc := processedAck(t, p, &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "D0000000-0000-4000-8000-000000000001", Payload: payload}); tc != "AA" {
 		t.Fatalf("prescription answered %s", tc)
 	}
-	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	rel := &Inbound{Transport: TransportEbXML, Interaction: v3.NominatedReleaseRequest, MessageID: "D0000000-0000-4000-8000-000000000002",
-		Payload: []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1))}
+		Payload: nominatedReleaseFCG71(t)}
 	if _, err := p.Process(context.Background(), rel); err != nil {
 		t.Fatal(err)
 	}

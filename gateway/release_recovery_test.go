@@ -184,12 +184,8 @@ func TestReleaseRecoveryDeliversOnlyWhatThisReleaseReleased(t *testing.T) {
 	if _, err := s.State().Release(sim.ReleaseRequest{Owner: "FCG71", ShortFormID: earlier}, time.Now().Add(-time.Hour)); err != nil {
 		t.Fatalf("release by the other path: %v", err)
 	}
-	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	in := &Inbound{Transport: TransportEbXML, Interaction: v3.NominatedReleaseRequest, MessageID: "F0000000-0000-4000-8000-000000000002",
-		Payload: []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1))}
+		Payload: nominatedReleaseFCG71(t)}
 	s.SetFaults(sim.Faults{DropAfter: 1})
 	var out *Outcome
 	for range 3 { // a lost answer may surface as an error first: processed again, as the inbox would
@@ -243,12 +239,8 @@ func TestReleaseRecoveryTrackerDownIsAFailure(t *testing.T) {
 	if tc := processedAck(t, p, rx); tc != "AA" {
 		t.Fatalf("prescription answered %s", tc)
 	}
-	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	in := &Inbound{Transport: TransportEbXML, Interaction: v3.NominatedReleaseRequest, MessageID: "F1000000-0000-4000-8000-000000000002",
-		Payload: []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1))}
+		Payload: nominatedReleaseFCG71(t)}
 	s.SetFaults(sim.Faults{DropAfter: 1, Ops: []string{"release"}})
 	for range 3 {
 		if _, err := p.Process(context.Background(), in); err == nil {
@@ -282,11 +274,7 @@ func TestReleaseCrashBeforeRecordRecovered(t *testing.T) {
 	if tc := r.ack(t, replayIn(v3.ParentPrescription, payload)); tc != "AA" {
 		t.Fatalf("prescription answered %s", tc)
 	}
-	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel := replayIn(v3.NominatedReleaseRequest, []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1)))
+	rel := replayIn(v3.NominatedReleaseRequest, nominatedReleaseFCG71(t))
 	if _, err := r.lossy.Process(context.Background(), rel); err == nil || !IsDeferred(err) {
 		t.Fatalf("release whose answer could not be recorded = %v, want deferred", err)
 	}
@@ -330,12 +318,8 @@ func TestReleaseRecoveryPrunesTheIndex(t *testing.T) {
 	if m, _ := ix.SetMembers(context.Background(), nominationSet("FCG71")); len(m) != 1 {
 		t.Fatalf("index holds %v, want the prescription", m)
 	}
-	fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	in := &Inbound{Transport: TransportEbXML, Interaction: v3.NominatedReleaseRequest, MessageID: "F2000000-0000-4000-8000-000000000002",
-		Payload: []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1))}
+		Payload: nominatedReleaseFCG71(t)}
 	s.SetFaults(sim.Faults{DropAfter: 1, Ops: []string{"release"}})
 	for range 3 {
 		if _, err := p.Process(context.Background(), in); err == nil {

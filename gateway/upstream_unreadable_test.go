@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -99,11 +98,7 @@ func TestUnreadableAnswerIsNotActedOn(t *testing.T) {
 		if tc := processedAck(t, p, replayIn(v3.ParentPrescription, payload)); tc != "AA" {
 			t.Fatalf("prescription answered %s", tc)
 		}
-		fixture, err := os.ReadFile("../testdata/release/nominated-release-request-060102.xml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		release := replayIn(v3.NominatedReleaseRequest, []byte(strings.Replace(string(fixture), `extension="FQ202"`, `extension="FCG71"`, 1)))
+		release := replayIn(v3.NominatedReleaseRequest, nominatedReleaseFCG71(t))
 		g.suffix.Store("/Task/$release")
 		wantDeferred(t, p, release)
 		if g.cut.Load() != 1 {
