@@ -128,13 +128,7 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.ShutdownTimeout = 5 * time.Second
 	srv := NewServer(cfg, store.NewMemory(nil), fakeUpstream{}, slog.New(slog.NewTextHandler(io.Discard, nil)), NewMetrics())
-	release := make(chan struct{})
-	entered := make(chan struct{})
-	srv.App().Get("/slow", func(c *fiber.Ctx) error {
-		close(entered)
-		<-release
-		return c.SendString("done")
-	})
+	entered, release := slowRoute(srv.App())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -142,17 +136,7 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
-	got := make(chan string, 1)
-	go func() {
-		resp, err := http.Get("http://" + ln.Addr().String() + "/slow")
-		if err != nil {
-			got <- "error: " + err.Error()
-			return
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		got <- string(b)
-	}()
+	got := getAsync("http://" + ln.Addr().String() + "/slow")
 	<-entered
 	cancel()
 	time.Sleep(50 * time.Millisecond) // let shutdown begin while /slow is in flight
@@ -225,13 +209,7 @@ func TestStopAsItStarts(t *testing.T) {
 // stopped, not print a nil error.
 func TestServeAppListenerFails(t *testing.T) {
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	release := make(chan struct{})
-	entered := make(chan struct{})
-	app.Get("/slow", func(c *fiber.Ctx) error {
-		close(entered)
-		<-release
-		return c.SendString("done")
-	})
+	entered, release := slowRoute(app)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -241,17 +219,7 @@ func TestServeAppListenerFails(t *testing.T) {
 	go func() {
 		served <- serveApp(context.Background(), app, ln, 5*time.Second, func() { stopping <- struct{}{} })
 	}()
-	got := make(chan string, 1)
-	go func() {
-		resp, err := http.Get("http://" + ln.Addr().String() + "/slow")
-		if err != nil {
-			got <- "error: " + err.Error()
-			return
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		got <- string(b)
-	}()
+	got := getAsync("http://" + ln.Addr().String() + "/slow")
 	<-entered
 	ln.Close()
 	select {
@@ -276,4 +244,33 @@ func TestServeAppListenerFails(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("serveApp did not return after the request in flight was answered")
 	}
+}
+
+// slowRoute adds GET /slow to app: entered is closed when a request is in
+// its handler, which answers "done" once release is closed.
+func slowRoute(app *fiber.App) (entered, release chan struct{}) {
+	entered, release = make(chan struct{}), make(chan struct{})
+	app.Get("/slow", func(c *fiber.Ctx) error {
+		close(entered)
+		<-release
+		return c.SendString("done")
+	})
+	return entered, release
+}
+
+// getAsync GETs url in the background; the channel gets the body, or
+// "error: ..." when the request failed.
+func getAsync(url string) <-chan string {
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(url)
+		if err != nil {
+			got <- "error: " + err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- string(b)
+	}()
+	return got
 }
