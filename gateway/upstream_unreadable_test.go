@@ -171,3 +171,28 @@ func TestNonFHIRRefusalIsNotEPSVerdict(t *testing.T) {
 		})
 	}
 }
+
+// TestLooksLikeResource: the cheap readability test of a 2xx answer to a
+// release or a cancel refuses what is not a whole FHIR resource.
+func TestLooksLikeResource(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want bool
+	}{
+		{"a resource", `{"resourceType":"Bundle","type":"searchset","entry":[]}`, true},
+		{"resourceType not first", `{"id":"x","resourceType":"OperationOutcome","issue":[]}`, true},
+		{"cut short", `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Medicat`, false},
+		{"garbled", "{\"resourceType\":\"Bundle\",\x00\"entry\":[]}", false},
+		{"an HTML page", `<html><body>Bad gateway</body></html>`, false},
+		{"JSON but no resource", `{"message":"ok"}`, false},
+		{"empty", ``, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := looksLikeResource([]byte(tt.body)); got != tt.want {
+				t.Errorf("looksLikeResource(%q) = %v, want %v", tt.body, got, tt.want)
+			}
+		})
+	}
+}
