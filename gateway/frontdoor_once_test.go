@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -377,32 +376,15 @@ func TestOversizedBodyGetsItsError(t *testing.T) {
 		cfg.MaxBodyBytes = 64 << 10
 		cfg.TLSCertFile = writeFile(t, dir, "server.pem", srvCert)
 		cfg.TLSKeyFile = writeFile(t, dir, "server.key", srvKey)
-		tlsCfg, err := ServerTLSConfig(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
 		st := newMemoryStore()
 		proc := newFakeProcessor()
-		srv := NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(proc))
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- srv.Serve(ctx, tls.NewListener(ln, tlsCfg)) }()
-		defer func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		}()
+		base := serveOverTLS(t, NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(proc)), cfg, false)
 		roots := x509.NewCertPool()
 		roots.AppendCertsFromPEM(ca.pem)
 		client := func() *http.Client {
 			return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
 		}
-		checkOversized(t, "https://"+ln.Addr().String(), client, st, proc)
+		checkOversized(t, base, client, st, proc)
 	})
 }
 

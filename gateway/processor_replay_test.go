@@ -100,11 +100,7 @@ func TestReleaseReplayGivesFirstAnswer(t *testing.T) {
 	s, client := startSim(t)
 	st, _ := redisStore(t)
 	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
-	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
-	rx := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "B0000000-0000-4000-8000-000000000001", Payload: payload}
-	if tc := processedAck(t, p, rx); tc != "AA" {
-		t.Fatalf("prescription answered %s", tc)
-	}
+	submitNominated(t, p, "B0000000-0000-4000-8000-000000000001")
 	release := &Inbound{Transport: TransportEbXML, Interaction: v3.NominatedReleaseRequest, MessageID: "B0000000-0000-4000-8000-000000000002",
 		Payload: nominatedReleaseFCG71(t)}
 	answer := func() Answer {
@@ -138,11 +134,7 @@ func TestLostReleaseAnswerRecovered(t *testing.T) {
 	s, client := startSim(t)
 	st, _ := redisStore(t)
 	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
-	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
-	rx := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "C0000000-0000-4000-8000-000000000001", Payload: payload}
-	if tc := processedAck(t, p, rx); tc != "AA" {
-		t.Fatalf("prescription answered %s", tc)
-	}
+	submitNominated(t, p, "C0000000-0000-4000-8000-000000000001")
 	request := nominatedReleaseFCG71(t)
 	release := func(id string) *Outcome {
 		t.Helper()
@@ -245,4 +237,17 @@ func FuzzSentMessages(f *testing.F) {
 		_, _, _ = sentDispense(b)
 		_, _ = sentPrescriptionOf(b)
 	})
+}
+
+// submitNominated sends, through p, the project's prescription nominated
+// to FCG71 (MessageID id) and fails the test unless it is answered AA; it
+// returns the message sent.
+func submitNominated(t *testing.T, p *EPSProcessor, id string) *Inbound {
+	t.Helper()
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
+	rx := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: id, Payload: payload}
+	if tc := processedAck(t, p, rx); tc != "AA" {
+		t.Fatalf("prescription answered %s", tc)
+	}
+	return rx
 }

@@ -175,11 +175,7 @@ func TestReleaseRecoveryDeliversOnlyWhatThisReleaseReleased(t *testing.T) {
 	s, client := startSim(t)
 	st, _ := redisStore(t)
 	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
-	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
-	rx := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "F0000000-0000-4000-8000-000000000001", Payload: payload}
-	if tc := processedAck(t, p, rx); tc != "AA" {
-		t.Fatalf("prescription answered %s", tc)
-	}
+	submitNominated(t, p, "F0000000-0000-4000-8000-000000000001")
 	const earlier = "C1D2E3-A99968-00A1BM"
 	if _, err := s.State().Release(sim.ReleaseRequest{Owner: "FCG71", ShortFormID: earlier}, time.Now().Add(-time.Hour)); err != nil {
 		t.Fatalf("release by the other path: %v", err)
@@ -234,11 +230,7 @@ func TestReleaseRecoveryTrackerDownIsAFailure(t *testing.T) {
 	if err := p.RegisterMetrics(reg); err != nil {
 		t.Fatal(err)
 	}
-	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
-	rx := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "F1000000-0000-4000-8000-000000000001", Payload: payload}
-	if tc := processedAck(t, p, rx); tc != "AA" {
-		t.Fatalf("prescription answered %s", tc)
-	}
+	submitNominated(t, p, "F1000000-0000-4000-8000-000000000001")
 	in := &Inbound{Transport: TransportEbXML, Interaction: v3.NominatedReleaseRequest, MessageID: "F1000000-0000-4000-8000-000000000002",
 		Payload: nominatedReleaseFCG71(t)}
 	s.SetFaults(sim.Faults{DropAfter: 1, Ops: []string{"release"}})
@@ -305,11 +297,7 @@ func TestReleaseRecoveryPrunesTheIndex(t *testing.T) {
 	s, client := startSim(t)
 	st, _ := redisStore(t)
 	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
-	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
-	rx := &Inbound{Transport: TransportEbXML, Interaction: v3.ParentPrescription, MessageID: "F2000000-0000-4000-8000-000000000001", Payload: payload}
-	if tc := processedAck(t, p, rx); tc != "AA" {
-		t.Fatalf("prescription answered %s", tc)
-	}
+	submitNominated(t, p, "F2000000-0000-4000-8000-000000000001")
 	const expired = "C1D2E3-A99968-00A1BM"
 	if err := s.State().Expire(expired, time.Now()); err != nil {
 		t.Fatalf("expire on EPS: %v", err)

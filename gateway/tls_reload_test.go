@@ -5,22 +5,12 @@ import (
 	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"testing"
 	"time"
-)
 
-// rewrite writes b over path and dates it at (a renewal written in place).
-func rewrite(t *testing.T, path string, b []byte, at time.Time) {
-	t.Helper()
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(path, at, at); err != nil {
-		t.Fatal(err)
-	}
-}
+	"github.com/porxgate/porxgate/internal/testpki"
+)
 
 // TestServerCertificateRenewedOnDisk: the front door's certificate renewed
 // on disk is served from the next handshake, without a restart. Before,
@@ -33,8 +23,8 @@ func TestServerCertificateRenewedOnDisk(t *testing.T) {
 	cfg := testConfig()
 	cfg.TLSCertFile, cfg.TLSKeyFile = writeFile(t, dir, "server.pem", c1), writeFile(t, dir, "server.key", k1)
 	old := time.Now().Add(-time.Hour)
-	rewrite(t, cfg.TLSCertFile, c1, old)
-	rewrite(t, cfg.TLSKeyFile, k1, old)
+	testpki.WriteDated(t, cfg.TLSCertFile, c1, old)
+	testpki.WriteDated(t, cfg.TLSKeyFile, k1, old)
 	tlsCfg, err := ServerTLSConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -67,8 +57,8 @@ func TestServerCertificateRenewedOnDisk(t *testing.T) {
 	}
 	first := served()
 	c2, k2 := ca.issue(t, "porxgate", true)
-	rewrite(t, cfg.TLSCertFile, c2, time.Now())
-	rewrite(t, cfg.TLSKeyFile, k2, time.Now())
+	testpki.WriteDated(t, cfg.TLSCertFile, c2, time.Now())
+	testpki.WriteDated(t, cfg.TLSKeyFile, k2, time.Now())
 	if second := served(); second.SerialNumber.Cmp(first.SerialNumber) == 0 {
 		t.Fatal("the renewed certificate is not served: still the one read at start")
 	}
@@ -103,8 +93,8 @@ func TestDeliveryCertificateRenewedOnDisk(t *testing.T) {
 	cfg.TLSCertFile, cfg.TLSKeyFile = writeFile(t, dir, "gw.pem", c1), writeFile(t, dir, "gw.key", k1)
 	cfg.DeliveryCAFile = writeFile(t, dir, "ca.pem", ca.pem)
 	old := time.Now().Add(-time.Hour)
-	rewrite(t, cfg.TLSCertFile, c1, old)
-	rewrite(t, cfg.TLSKeyFile, k1, old)
+	testpki.WriteDated(t, cfg.TLSCertFile, c1, old)
+	testpki.WriteDated(t, cfg.TLSKeyFile, k1, old)
 	client, err := DeliveryClient(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -119,8 +109,8 @@ func TestDeliveryCertificateRenewedOnDisk(t *testing.T) {
 	}
 	get()
 	c2, k2 := ca.issue(t, "porxgate", false)
-	rewrite(t, cfg.TLSCertFile, c2, time.Now())
-	rewrite(t, cfg.TLSKeyFile, k2, time.Now())
+	testpki.WriteDated(t, cfg.TLSCertFile, c2, time.Now())
+	testpki.WriteDated(t, cfg.TLSKeyFile, k2, time.Now())
 	get()
 	mu.Lock()
 	defer mu.Unlock()

@@ -414,24 +414,7 @@ func TestTraceOverMutualTLS(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	tlsCfg, err := ServerTLSConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := NewServer(cfg, store.NewMemory(nil), &EPSClient{Client: rig.client, desc: "simulator"}, trackerLog(), NewMetrics())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, tls.NewListener(ln, tlsCfg)) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	base := serveOverTLS(t, NewServer(cfg, store.NewMemory(nil), &EPSClient{Client: rig.client, desc: "simulator"}, trackerLog(), NewMetrics()), cfg, false)
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(ca.pem)
 	for _, tt := range []struct {
@@ -451,7 +434,7 @@ func TestTraceOverMutualTLS(t *testing.T) {
 			client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
 				RootCAs: roots, Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12}}}
 			defer client.CloseIdleConnections()
-			req, _ := http.NewRequest(http.MethodGet, "https://"+ln.Addr().String()+PathTrackerSearch+"?nhsNumber=9449304106&format=trace-summary", nil)
+			req, _ := http.NewRequest(http.MethodGet, base+PathTrackerSearch+"?nhsNumber=9449304106&format=trace-summary", nil)
 			req.Header = trackerHeaders()
 			resp, err := client.Do(req)
 			if err != nil {

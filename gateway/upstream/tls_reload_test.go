@@ -2,15 +2,8 @@ package upstream
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,60 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/porxgate/porxgate/internal/testpki"
 )
-
-// miniCA issues certificates for one test.
-type miniCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-func newMiniCA(t *testing.T) *miniCA {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(48 * time.Hour), IsCA: true,
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return &miniCA{cert: c, key: k}
-}
-
-// issue returns PEM certificate and key: a server certificate for
-// 127.0.0.1, or a client one valid until notAfter.
-func (ca *miniCA) issue(t *testing.T, serial int64, server bool, notAfter time.Time) (certPEM, keyPEM []byte) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "porxgate"},
-		NotBefore: time.Now().Add(-24 * time.Hour), NotAfter: notAfter, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &k.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb})
-}
-
-func (ca *miniCA) pem() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw})
-}
 
 // writePair writes a client certificate and key, dated at, over path.crt
 // and path.key.
@@ -96,14 +38,14 @@ func writePair(t *testing.T, path string, certPEM, keyPEM []byte, at time.Time) 
 // read at start was presented until the process restarted, so when it
 // expired every call to EPS failed.
 func TestClientCertificateRenewedOnDisk(t *testing.T) {
-	ca := newMiniCA(t)
-	srvCert, srvKey := ca.issue(t, 2, true, time.Now().Add(24*time.Hour))
+	ca := testpki.NewCA(t, "test CA")
+	srvCert, srvKey := ca.Issue(t, testpki.Cert{Name: "porxgate", Serial: 2, Server: true, NotAfter: time.Now().Add(24 * time.Hour)})
 	kp, err := tls.X509KeyPair(srvCert, srvKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	pool.AppendCertsFromPEM(ca.PEM)
 	var mu sync.Mutex
 	var seen []int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -121,11 +63,11 @@ func TestClientCertificateRenewedOnDisk(t *testing.T) {
 
 	dir := t.TempDir()
 	caFile := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(caFile, ca.pem(), 0o600); err != nil {
+	if err := os.WriteFile(caFile, ca.PEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	old := time.Now().Add(-time.Hour)
-	c1, k1 := ca.issue(t, 10, false, time.Now().Add(time.Hour))
+	c1, k1 := ca.Issue(t, testpki.Cert{Name: "porxgate", Serial: 10, Server: false, NotAfter: time.Now().Add(time.Hour)})
 	certFile, keyFile := writePair(t, filepath.Join(dir, "client"), c1, k1, old)
 	cfg := testConfig(srv.URL, nil)
 	cfg.Transport = nil
@@ -134,7 +76,7 @@ func TestClientCertificateRenewedOnDisk(t *testing.T) {
 	if err := c.Ping(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	c2, k2 := ca.issue(t, 11, false, time.Now().Add(24*time.Hour))
+	c2, k2 := ca.Issue(t, testpki.Cert{Name: "porxgate", Serial: 11, Server: false, NotAfter: time.Now().Add(24 * time.Hour)})
 	writePair(t, filepath.Join(dir, "client"), c2, k2, time.Now())
 	if err := c.Ping(context.Background()); err != nil {
 		t.Fatal(err)
@@ -150,9 +92,9 @@ func TestClientCertificateRenewedOnDisk(t *testing.T) {
 // has expired can never get through: New says so instead of every
 // message waiting behind handshake failures.
 func TestExpiredClientCertificateRefusedAtStart(t *testing.T) {
-	ca := newMiniCA(t)
+	ca := testpki.NewCA(t, "test CA")
 	dir := t.TempDir()
-	c1, k1 := ca.issue(t, 10, false, time.Now().Add(-time.Minute))
+	c1, k1 := ca.Issue(t, testpki.Cert{Name: "porxgate", Serial: 10, Server: false, NotAfter: time.Now().Add(-time.Minute)})
 	certFile, keyFile := writePair(t, filepath.Join(dir, "client"), c1, k1, time.Now())
 	cfg := testConfig("https://127.0.0.1:1", nil)
 	cfg.Transport = nil

@@ -2,15 +2,9 @@ package upstream
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -18,56 +12,28 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/sim"
+	"github.com/porxgate/porxgate/internal/testpki"
 )
 
 // testPKI writes a CA, a server certificate for 127.0.0.1 and a client
 // certificate into dir and returns the CA pool and server certificate.
 func testPKI(t *testing.T, dir string) (*x509.CertPool, tls.Certificate) {
 	t.Helper()
-	newKey := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
+	ca := testpki.NewCA(t, "porxgate test CA")
+	srvCert, srvKey := ca.Issue(t, testpki.Cert{Name: "127.0.0.1", Server: true, Serial: 2})
+	cliCert, cliKey := ca.Issue(t, testpki.Cert{Name: "porxgate", Serial: 3})
+	for name, b := range map[string][]byte{"ca.pem": ca.PEM, "client.pem": cliCert, "client-key.pem": cliKey} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		return k
 	}
-	caKey := newKey()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "porxgate test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	srv, err := tls.X509KeyPair(srvCert, srvKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, _ := x509.ParseCertificate(caDER)
-	issue := func(serial int64, cn string, usage x509.ExtKeyUsage, ip bool) ([]byte, *ecdsa.PrivateKey) {
-		k := newKey()
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
-		if ip {
-			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der, k
-	}
-	write := func(name, typ string, der []byte) {
-		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srvDER, srvKey := issue(2, "127.0.0.1", x509.ExtKeyUsageServerAuth, true)
-	cliDER, cliKey := issue(3, "porxgate", x509.ExtKeyUsageClientAuth, false)
-	cliKeyDER, _ := x509.MarshalPKCS8PrivateKey(cliKey)
-	write("ca.pem", "CERTIFICATE", caDER)
-	write("client.pem", "CERTIFICATE", cliDER)
-	write("client-key.pem", "PRIVATE KEY", cliKeyDER)
 	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	return pool, tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}
+	pool.AppendCertsFromPEM(ca.PEM)
+	return pool, srv
 }
 
 func TestMutualTLS(t *testing.T) {

@@ -1,51 +1,21 @@
 package certfile
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/porxgate/porxgate/internal/testpki"
 )
 
-// selfSigned returns a PEM certificate and key with serial, valid until
+// issue returns a PEM certificate and key with serial, valid until
 // notAfter.
-func selfSigned(t *testing.T, serial int64, notAfter time.Time) (certPEM, keyPEM []byte) {
+func issue(t *testing.T, serial int64, notAfter time.Time) (certPEM, keyPEM []byte) {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "porxgate"},
-		NotBefore: time.Now().Add(-24 * time.Hour), NotAfter: notAfter}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb})
-}
-
-// write puts b in path, dated at.
-func write(t *testing.T, path string, b []byte, at time.Time) {
-	t.Helper()
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(path, at, at); err != nil {
-		t.Fatal(err)
-	}
+	return testpki.NewCA(t, "test CA").Issue(t, testpki.Cert{Name: "porxgate", Serial: serial, NotAfter: notAfter})
 }
 
 func serial(c *tls.Certificate) int64 {
@@ -59,9 +29,9 @@ func TestPairFollowsItsFiles(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
 	then := time.Now().Add(-time.Hour)
-	c1, k1 := selfSigned(t, 10, time.Now().Add(time.Hour))
-	write(t, certFile, c1, then)
-	write(t, keyFile, k1, then)
+	c1, k1 := issue(t, 10, time.Now().Add(time.Hour))
+	testpki.WriteDated(t, certFile, c1, then)
+	testpki.WriteDated(t, keyFile, k1, then)
 	p, err := Load(certFile, keyFile, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -71,12 +41,12 @@ func TestPairFollowsItsFiles(t *testing.T) {
 	}
 
 	// Renewal caught half way: the new certificate without its key.
-	c2, k2 := selfSigned(t, 11, time.Now().Add(24*time.Hour))
-	write(t, certFile, c2, time.Now())
+	c2, k2 := issue(t, 11, time.Now().Add(24*time.Hour))
+	testpki.WriteDated(t, certFile, c2, time.Now())
 	if got := serial(p.Current()); got != 10 {
 		t.Fatalf("half rewritten: serial %d, want the old pair (10) kept", got)
 	}
-	write(t, keyFile, k2, time.Now())
+	testpki.WriteDated(t, keyFile, k2, time.Now())
 	if got, _ := p.GetCertificate(nil); serial(got) != 11 {
 		t.Fatalf("renewed: serial %d, want 11", serial(got))
 	}
@@ -95,10 +65,10 @@ func TestPairFollowsItsFiles(t *testing.T) {
 
 func TestLoadRefuses(t *testing.T) {
 	dir := t.TempDir()
-	c, k := selfSigned(t, 10, time.Now().Add(-time.Minute))
+	c, k := issue(t, 10, time.Now().Add(-time.Minute))
 	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
-	write(t, certFile, c, time.Now())
-	write(t, keyFile, k, time.Now())
+	testpki.WriteDated(t, certFile, c, time.Now())
+	testpki.WriteDated(t, keyFile, k, time.Now())
 	if _, err := Load(certFile, keyFile, time.Now()); err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("expired certificate: %v, want an error saying so", err)
 	}
@@ -109,10 +79,10 @@ func TestLoadRefuses(t *testing.T) {
 
 func TestClientCertificateOnlyWhereAccepted(t *testing.T) {
 	dir := t.TempDir()
-	c, k := selfSigned(t, 10, time.Now().Add(time.Hour))
+	c, k := issue(t, 10, time.Now().Add(time.Hour))
 	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
-	write(t, certFile, c, time.Now())
-	write(t, keyFile, k, time.Now())
+	testpki.WriteDated(t, certFile, c, time.Now())
+	testpki.WriteDated(t, keyFile, k, time.Now())
 	p, err := Load(certFile, keyFile, time.Now())
 	if err != nil {
 		t.Fatal(err)
