@@ -240,12 +240,11 @@ func (j *Journal) Run(ctx context.Context) {
 				j.opts.Log.Warn("journal: retention could not be applied", "err", err)
 			}
 		case <-ctx.Done():
-			// Once it is done the backend refuses further writes (the
-			// Redis client checks the context before each command and
-			// retry); a read in hand ends at the client's read timeout.
-			dctx, cancel := context.WithTimeout(wctx, DrainTimeout)
-			defer cancel()
-			j.drain(dctx)
+			// wctx ends DrainTimeout after ctx (stopBound); then the
+			// backend refuses further writes (the Redis client checks the
+			// context before each command and retry), and a read in hand
+			// ends at the client's read timeout.
+			j.drain(wctx)
 			return
 		}
 	}
