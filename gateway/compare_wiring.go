@@ -13,6 +13,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/compare"
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/internal/stopqueue"
 )
 
 // Comparison results counted in porxgate_compare_total.
@@ -35,14 +36,10 @@ type comparing struct {
 	workers int
 	j       *journal.Journal
 	log     *slog.Logger
-	jobs    chan shadowJob
+	jobs    *stopqueue.Queue[shadowJob]
 	// wake tells an idle shadow worker a job was queued.
 	wake  chan struct{}
 	total *prometheus.CounterVec
-	// mu guards stopped: Process holds it shared while it queues, Run
-	// exclusively as it stops, so no job is queued after Run's last look.
-	mu      sync.RWMutex
-	stopped bool
 }
 
 // shadowJob is one shadow run waiting for a worker.
@@ -76,7 +73,7 @@ func NewComparing(cc CompareConfig, fhir Processor, legacy *compare.Legacy, j *j
 		Help: "Comparison mode: answers compared, by interaction and result (match, differ, error, skipped).",
 	}, []string{"interaction", "result"}))
 	return &comparing{fhir: fhir, legacy: legacy, primary: cc.Primary, timeout: cc.Timeout, workers: cc.Workers,
-		j: j, log: log.With("component", "compare"), jobs: make(chan shadowJob, 256), wake: make(chan struct{}, 1), total: total}
+		j: j, log: log.With("component", "compare"), jobs: stopqueue.New[shadowJob](256), wake: make(chan struct{}, 1), total: total}
 }
 
 // Describe says how comparison mode runs, for the admin page.
@@ -116,17 +113,13 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 // queue queues job for a shadow worker, or counts and journals it skipped
 // when the queue is full or the shadow workers have stopped.
 func (p *comparing) queue(job shadowJob) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.stopped {
-		p.skip(job, skippedStopped)
-		return
-	}
-	select {
-	case p.jobs <- job:
+	switch p.jobs.Put(job) {
+	case stopqueue.Queued:
 		p.signal()
-	default:
+	case stopqueue.Full:
 		p.skip(job, "shadow queue full: not compared")
+	default:
+		p.skip(job, skippedStopped)
 	}
 }
 
@@ -188,8 +181,8 @@ func requestOf(in *Inbound) compare.Request {
 func (p *comparing) Run(ctx context.Context, grace time.Duration) {
 	outbox.Loop(ctx, p.workers, time.Second, p.wake, grace, func(ctx context.Context) bool {
 		select {
-		case job := <-p.jobs:
-			if len(p.jobs) > 0 { // another worker for the next one
+		case job := <-p.jobs.C():
+			if p.jobs.Len() > 0 { // another worker for the next one
 				p.signal()
 			}
 			p.shadow(ctx, job)
@@ -198,16 +191,8 @@ func (p *comparing) Run(ctx context.Context, grace time.Duration) {
 			return false
 		}
 	})
-	p.mu.Lock()
-	p.stopped = true
-	p.mu.Unlock()
-	for {
-		select {
-		case job := <-p.jobs:
-			p.skip(job, skippedStopped)
-		default:
-			return
-		}
+	for _, job := range p.jobs.Close() {
+		p.skip(job, skippedStopped)
 	}
 }
 

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/porxgate/porxgate/internal/stopqueue"
 )
 
 // Backend keeps exchanges and accesses.
@@ -68,7 +69,7 @@ type Options struct {
 type Journal struct {
 	b       Backend
 	opts    Options
-	queue   chan item
+	queue   *stopqueue.Queue[item]
 	dropped atomic.Uint64
 	pending atomic.Int64
 	failing atomic.Bool
@@ -76,11 +77,7 @@ type Journal struct {
 		recorded prometheus.Counter
 		dropped  prometheus.Counter
 	}
-	// mu guards closed: put holds it shared while it queues, Run's drain
-	// exclusively as it closes, so nothing is queued after the last drain.
-	mu     sync.RWMutex
-	closed bool
-	done   chan struct{}
+	done chan struct{}
 }
 
 // item is what waits on the queue: an event or an access.
@@ -106,7 +103,7 @@ func New(b Backend, opts Options) *Journal {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	j := &Journal{b: b, opts: opts, queue: make(chan item, opts.Queue), done: make(chan struct{})}
+	j := &Journal{b: b, opts: opts, queue: stopqueue.New[item](opts.Queue), done: make(chan struct{})}
 	j.metrics.recorded = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "porxgate_journal_recorded_total", Help: "Journal events written."})
 	j.metrics.dropped = prometheus.NewCounter(prometheus.CounterOpts{
@@ -160,16 +157,8 @@ func (j *Journal) RecordAccess(a Access) {
 // put queues it, or counts it dropped when the queue is full or the
 // writer has stopped.
 func (j *Journal) put(it item) {
-	j.mu.RLock()
-	defer j.mu.RUnlock()
-	if j.closed {
-		j.drop(1)
-		return
-	}
 	j.pending.Add(1)
-	select {
-	case j.queue <- it:
-	default:
+	if j.queue.Put(it) != stopqueue.Queued {
 		j.pending.Add(-1)
 		j.drop(1)
 	}
@@ -233,7 +222,7 @@ func (j *Journal) Run(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		select {
-		case it := <-j.queue:
+		case it := <-j.queue.C():
 			j.writeBatch(wctx, j.batch(it))
 		case <-tick.C:
 			if err := j.b.Prune(ctx, j.opts.Now()); err != nil && ctx.Err() == nil {
@@ -254,24 +243,10 @@ func (j *Journal) Run(ctx context.Context) {
 // batch at a time, with ctx (bounded by Run); it logs what was lost.
 func (j *Journal) drain(ctx context.Context) {
 	before := j.dropped.Load()
-	j.mu.Lock()
-	j.closed = true
-	j.mu.Unlock()
-	for {
-		var items []item
-	take:
-		for len(items) < maxBatch {
-			select {
-			case it := <-j.queue:
-				items = append(items, it)
-			default:
-				break take
-			}
-		}
-		if len(items) == 0 {
-			break
-		}
-		j.writeBatch(ctx, items)
+	for left := j.queue.Close(); len(left) > 0; {
+		n := min(len(left), maxBatch)
+		j.writeBatch(ctx, left[:n])
+		left = left[n:]
 	}
 	if lost := j.dropped.Load() - before; lost > 0 {
 		j.opts.Log.Warn("journal: stopped with events not written", "dropped", lost)
@@ -293,7 +268,7 @@ func (j *Journal) batch(first item) []item {
 	}
 	for len(items) < maxBatch {
 		select {
-		case it := <-j.queue:
+		case it := <-j.queue.C():
 			items = append(items, it)
 			continue
 		default:
@@ -302,7 +277,7 @@ func (j *Journal) batch(first item) []item {
 			return items
 		}
 		select {
-		case it := <-j.queue:
+		case it := <-j.queue.C():
 			items = append(items, it)
 		case <-wait:
 			return items

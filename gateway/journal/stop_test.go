@@ -44,7 +44,7 @@ func TestRunWritesWhatWasRecordedBeforeTheStop(t *testing.T) {
 	stop := startRun(t, j)
 	j.Record(Event{Exchange: "x0", Outcome: &Outcome{Result: "accepted"}})
 	deadline := time.Now().Add(5 * time.Second)
-	for len(j.queue) > 0 { // the writer has taken x0 and gathers its batch
+	for j.queue.Len() > 0 { // the writer has taken x0 and gathers its batch
 		if time.Now().After(deadline) {
 			t.Fatal("the writer never took the first event")
 		}
