@@ -19,13 +19,17 @@ type Metrics struct {
 	upstream *prometheus.HistogramVec
 }
 
+// defaultIdentity labels what the default EPS identity (the --upstream-*
+// flags) does, beside the party keys of per-party identities.
+const defaultIdentity = "default"
+
 // ObserveUpstream records one EPS call attempt: its operation, its outcome
 // (HTTP status code, "error" or "timeout"), the legacy sender's party
 // ("default" when the call had none) and how long it took
 // (porxgate_upstream_request_duration_seconds).
 func (m *Metrics) ObserveUpstream(operation, status, party string, d time.Duration) {
 	if party == "" {
-		party = "default"
+		party = defaultIdentity
 	}
 	m.upstream.WithLabelValues(operation, status, party).Observe(d.Seconds())
 }
@@ -41,10 +45,11 @@ func breakerStateValue(state string) float64 {
 	return 0
 }
 
-// SetBreakerState records an upstream circuit breaker's state
-// (porxgate_upstream_breaker_state: 0 closed, 1 half-open, 2 open).
-func (m *Metrics) SetBreakerState(operation, state string) {
-	m.breakers.WithLabelValues(operation).Set(breakerStateValue(state))
+// SetBreakerState records the state of one EPS identity's circuit
+// breaker for an operation ("closed", "half-open" or "open"); identity is
+// defaultIdentity or the party key of a per-party identity.
+func (m *Metrics) SetBreakerState(identity, operation, state string) {
+	m.breakers.WithLabelValues(operation, identity).Set(breakerStateValue(state))
 }
 
 // NewMetrics registers the gateway's metrics and the Go and process collectors.
@@ -64,8 +69,8 @@ func NewMetrics() *Metrics {
 	}
 	m.breakers = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "porxgate_upstream_breaker_state",
-		Help: "State of each upstream circuit breaker by EPS operation: 0 closed, 1 half-open, 2 open.",
-	}, []string{"operation"})
+		Help: "State of each upstream circuit breaker by EPS operation and EPS identity (default, or the party key of a per-party identity): 0 closed, 1 half-open, 2 open.",
+	}, []string{"operation", "identity"})
 	m.upstream = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "porxgate_upstream_request_duration_seconds",
 		Help:    "Time of each EPS FHIR call attempt, by operation, outcome (HTTP status code, error: no answer, timeout: attempt time limit) and the legacy sender's party (default: none). Calls refused by an open breaker are not attempts.",

@@ -103,6 +103,18 @@ type partyClients struct {
 	byParty map[string]EPSAPI
 }
 
+// breakerStates returns each party's breaker states (by operation), for
+// the clients that report them.
+func (p *partyClients) breakerStates() map[string]map[string]string {
+	out := make(map[string]map[string]string, len(p.byParty))
+	for party, c := range p.byParty {
+		if r, ok := c.(interface{ BreakerStates() map[string]string }); ok {
+			out[party] = r.BreakerStates()
+		}
+	}
+	return out
+}
+
 func (p *partyClients) pick(ctx context.Context) EPSAPI {
 	if c, ok := p.byParty[upstream.PartyOf(ctx)]; ok {
 		return c
@@ -192,8 +204,9 @@ func (s partyScoped) Process(ctx context.Context, in *Inbound) (*Outcome, error)
 
 // openPartyClients builds one EPS client per party of the identities file
 // (none without one), each the default configuration under the party's
-// identity, and the function that closes them.
-func openPartyClients(cfg Config, base upstream.Config, def *upstream.Client, log *slog.Logger) (*partyClients, func(), error) {
+// identity and reporting its breakers' states to breakerState under the
+// party's key, and the function that closes them.
+func openPartyClients(cfg Config, base upstream.Config, def *upstream.Client, log *slog.Logger, breakerState func(identity, op, state string)) (*partyClients, func(), error) {
 	if cfg.UpstreamIdentitiesFile == "" {
 		return nil, func() {}, nil
 	}
@@ -209,7 +222,12 @@ func openPartyClients(cfg Config, base upstream.Config, def *upstream.Client, lo
 		}
 	}
 	for _, party := range sortedKeys(ids) {
-		c, err := upstream.New(withIdentity(base, ids[party]), log.With("identity", party))
+		pcfg := withIdentity(base, ids[party])
+		pcfg.OnBreakerStateChange = func(op, _, to string) { breakerState(party, op, to) }
+		for _, op := range upstream.Operations() {
+			breakerState(party, op, "closed")
+		}
+		c, err := upstream.New(pcfg, log.With("identity", party))
 		if err != nil {
 			closeAll()
 			return nil, nil, fmt.Errorf("EPS client of party %s: %w", party, err)

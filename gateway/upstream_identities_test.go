@@ -7,6 +7,8 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -171,4 +173,87 @@ func histogramPartyCount(t *testing.T, m *Metrics, party string) uint64 {
 		}
 	}
 	return n
+}
+
+// TestPartyBreakerSeenApart trips one party's process-message breaker (EPS
+// answers every FHIR call 503) and checks that the breaker gauge and the
+// breaker states /readyz and the admin page show tell it from the default
+// identity's, which stays closed. Before, every party's client wrote the
+// same gauge series and only the default client's breakers were shown.
+func TestPartyBreakerSeenApart(t *testing.T) {
+	dir := t.TempDir()
+	_, keyPath := writeKey(t, dir, "signing.pem")
+	eps := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/oauth2/token" {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"access_token":"t","expires_in":"599","token_type":"Bearer"}`))
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer eps.Close()
+	const party = "FQ2KM-807341"
+	idFile := filepath.Join(dir, "identities.json")
+	body := `{"` + party + `": {"apiKey": "party-app", "kid": "party-key-1", "privateKey": "` + keyPath + `"}}`
+	if err := os.WriteFile(idFile, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.UpstreamURL = eps.URL + "/FHIR/R4"
+	cfg.Upstream = UpstreamConfig{TokenURL: eps.URL + "/oauth2/token", APIKey: "default-app", Kid: "default-key-1", PrivateKeyFile: keyPath}
+	cfg.UpstreamIdentitiesFile = idFile
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	m := NewMetrics()
+	up, stop, err := OpenUpstream(context.Background(), cfg, quietLog(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	partyKey := party + "/" + upstream.OpProcessMessage
+	if got := up.BreakerStates()[partyKey]; got != "closed" {
+		t.Fatalf("party breaker before = %q, want closed (states %v)", got, up.BreakerStates())
+	}
+	api := up.PartyAPI()
+	ctx := upstream.WithParty(context.Background(), party)
+	for i := 0; i < 10 && up.BreakerStates()[partyKey] != "open"; i++ {
+		_, _ = api.ProcessMessage(ctx, []byte(`{"resourceType":"Bundle"}`))
+	}
+	states := up.BreakerStates()
+	if states[partyKey] != "open" || states[upstream.OpProcessMessage] != "closed" {
+		t.Fatalf("breaker states %v; want %s open and the default's %s closed", states, partyKey, upstream.OpProcessMessage)
+	}
+	if got := breakerGauge(t, m, upstream.OpProcessMessage, party); got != 2 {
+		t.Errorf("party breaker gauge = %v, want 2 (open)", got)
+	}
+	if got := breakerGauge(t, m, upstream.OpProcessMessage, defaultIdentity); got != 0 {
+		t.Errorf("default breaker gauge = %v, want 0 (closed)", got)
+	}
+}
+
+// breakerGauge reads porxgate_upstream_breaker_state for one operation and
+// identity.
+func breakerGauge(t *testing.T, m *Metrics, op, identity string) float64 {
+	t.Helper()
+	mfs, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "porxgate_upstream_breaker_state" {
+			continue
+		}
+		for _, metric := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range metric.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["operation"] == op && labels["identity"] == identity {
+				return metric.GetGauge().GetValue()
+			}
+		}
+	}
+	t.Fatalf("porxgate_upstream_breaker_state{operation=%q,identity=%q} not found", op, identity)
+	return 0
 }

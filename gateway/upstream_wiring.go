@@ -26,6 +26,21 @@ type EPSClient struct {
 // Describe implements Upstream.
 func (c *EPSClient) Describe() string { return c.desc }
 
+// BreakerStates implements Upstream: every operation's breaker state under
+// the default identity, keyed by operation, and under each per-party
+// identity, keyed "party/operation".
+func (c *EPSClient) BreakerStates() map[string]string {
+	states := c.Client.BreakerStates()
+	if c.parties != nil {
+		for party, ps := range c.parties.breakerStates() {
+			for op, st := range ps {
+				states[party+"/"+op] = st
+			}
+		}
+	}
+	return states
+}
+
 // OpenUpstream builds the upstream the configuration names: the EPS FHIR
 // client on UpstreamURL, or, when that is empty, the built-in EPS simulator
 // started in-process on a free loopback port with the client pointed at it.
@@ -48,7 +63,7 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics,
 		Breaker: upstream.BreakerConfig{
 			Timeout: cfg.BreakerOpen, MaxRequestsHalfOpen: uint32(max(cfg.BreakerHalfOpenProbes, 0)),
 		},
-		OnBreakerStateChange: func(op, _, to string) { m.SetBreakerState(op, to) },
+		OnBreakerStateChange: func(op, _, to string) { m.SetBreakerState(defaultIdentity, op, to) },
 		ObserveAttempt:       m.ObserveUpstream,
 		TracerProvider:       cfg.TracerProvider,
 	}
@@ -56,7 +71,7 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics,
 		ucfg.Tap = tap[0]
 	}
 	for _, op := range upstream.Operations() {
-		m.SetBreakerState(op, "closed")
+		m.SetBreakerState(defaultIdentity, op, "closed")
 	}
 	desc := cfg.UpstreamURL
 	stopSim := func() {}
@@ -78,7 +93,7 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics,
 		stopSim()
 		return nil, nil, err
 	}
-	parties, closeParties, err := openPartyClients(cfg, ucfg, client, log)
+	parties, closeParties, err := openPartyClients(cfg, ucfg, client, log, m.SetBreakerState)
 	if err != nil {
 		_ = client.Close()
 		stopSim()
