@@ -96,34 +96,63 @@ func BuildAcknowledgment(received *Message, messageID string, now time.Time) ([]
 // For any other readable envelope it returns ErrNotAcknowledgment; for an
 // unreadable body, a *MessageError.
 func ParseAcknowledgment(body []byte) (refToMessageID string, err error) {
+	sig, err := ParseSignal(body)
+	return sig.RefToMessageID, err
+}
+
+// Signal is what a messaging-service message (an eb:Acknowledgment or an
+// eb:ErrorList) says about one of our messages, and who says it.
+type Signal struct {
+	// RefToMessageID is the MessageId of our message it is about.
+	RefToMessageID string
+	// FromPartyID is the eb:PartyId of the MHS that sent it: the
+	// eb:MessageHeader's eb:From, else the eb:Acknowledgment's.
+	FromPartyID string
+	// CPAID is the eb:MessageHeader's eb:CPAId ("" when it has none).
+	CPAID string
+}
+
+// ParseSignal is ParseAcknowledgment that also says who sent the signal,
+// so that the receiver can check it comes from the party the message it
+// refers to was sent to. Errors are ParseAcknowledgment's.
+func ParseSignal(body []byte) (Signal, error) {
 	b := trimXMLStart(body)
 	if len(b) == 0 {
-		return "", newErr(CodeMimeProblem, NumEmptyBody, nil, "empty message body")
+		return Signal{}, newErr(CodeMimeProblem, NumEmptyBody, nil, "empty message body")
 	}
 	if bytes.HasPrefix(b, []byte("--")) {
+		var err error
 		if b, err = firstPart(b); err != nil {
-			return "", err
+			return Signal{}, err
 		}
 	}
 	env, merr := readEnvelope(b, nil)
 	if merr != nil {
-		return "", merr
+		return Signal{}, merr
 	}
 	hdr := child(env, NSSOAP, "Header")
-	ref := childText(child(child(hdr, NSEb, "MessageHeader"), NSEb, "MessageData"), NSEb, "RefToMessageId")
+	mh := child(hdr, NSEb, "MessageHeader")
+	sig := Signal{
+		RefToMessageID: childText(child(mh, NSEb, "MessageData"), NSEb, "RefToMessageId"),
+		FromPartyID:    childText(child(mh, NSEb, "From"), NSEb, "PartyId"),
+		CPAID:          childText(mh, NSEb, "CPAId"),
+	}
 	if ack := child(hdr, NSEb, "Acknowledgment"); ack != nil {
 		if r := childText(ack, NSEb, "RefToMessageId"); r != "" {
-			ref = r
+			sig.RefToMessageID = r
 		}
-		if ref == "" {
-			return "", newErr(CodeOtherXML, NumMissingElement, nil, "eb:Acknowledgment without eb:RefToMessageId")
+		if sig.FromPartyID == "" {
+			sig.FromPartyID = childText(child(ack, NSEb, "From"), NSEb, "PartyId")
 		}
-		return ref, nil
+		if sig.RefToMessageID == "" {
+			return Signal{}, newErr(CodeOtherXML, NumMissingElement, nil, "eb:Acknowledgment without eb:RefToMessageId")
+		}
+		return sig, nil
 	}
 	if list := child(hdr, NSEb, "ErrorList"); list != nil {
-		return ref, &ErrorListError{RefToMessageID: ref, Errors: readErrorList(list)}
+		return sig, &ErrorListError{RefToMessageID: sig.RefToMessageID, Errors: readErrorList(list)}
 	}
-	return ref, ErrNotAcknowledgment
+	return sig, ErrNotAcknowledgment
 }
 
 // firstPart returns the body of the first part of a multipart body whose

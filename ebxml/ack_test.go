@@ -43,6 +43,15 @@ func TestParseAcknowledgment(t *testing.T) {
 			if ref != tt.ref {
 				t.Errorf("ref = %q, want %q", ref, tt.ref)
 			}
+			// ParseSignal says the same and who sent it: the party the
+			// acknowledged message was sent to.
+			sig, serr := ParseSignal([]byte(tt.body))
+			if sig.RefToMessageID != ref || (serr == nil) != (err == nil) {
+				t.Errorf("ParseSignal = %+v, %v; ParseAcknowledgment %q, %v", sig, serr, ref, err)
+			}
+			if ref != "" && (sig.FromPartyID != received.ToPartyID || sig.CPAID != received.CPAID) {
+				t.Errorf("signal from %q under CPA %q, want %q under %q", sig.FromPartyID, sig.CPAID, received.ToPartyID, received.CPAID)
+			}
 			switch {
 			case tt.wantCode != "":
 				if me := asMessageError(t, err); me.Code != tt.wantCode {

@@ -39,8 +39,8 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		return g.refuse(c, nil, berr.messageError(), g.log.With("transport", TransportEbXML), nil)
 	}
 	if isTextXML(c.Get(fiber.HeaderContentType)) {
-		if ref, err := ebxml.ParseAcknowledgment(body); err == nil || errors.As(err, new(*ebxml.ErrorListError)) {
-			return g.ebxmlSignal(c, ref, err, g.log.With("transport", TransportEbXML))
+		if sig, err := ebxml.ParseSignal(body); err == nil || errors.As(err, new(*ebxml.ErrorListError)) {
+			return g.ebxmlSignal(c, nil, sig, err, g.log.With("transport", TransportEbXML))
 		}
 	}
 	// The SOAP envelope is read with v3's fast reader, which gives etree's
@@ -58,15 +58,11 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	c.SetUserContext(withCorrelation(c.UserContext(), front))
 	log := inboundLog(g.log, front).With("cpa_id", msg.CPAID)
 	if msg.Service == ebxml.ServiceEbXML {
-		ref, err := ebxml.ParseAcknowledgment(msg.Envelope)
-		return g.ebxmlSignal(c, ref, err, log)
+		sig, err := ebxml.ParseSignal(msg.Envelope)
+		return g.ebxmlSignal(c, msg, sig, err, log)
 	}
 	if err := g.routes.CheckSender(msg.FromPartyID, msg.CPAID); err != nil {
-		me := ebxml.NewMessageError(ebxml.CodeValueNotRecognized, NumUnknownParty, "Unknown eb:From/eb:PartyId "+msg.FromPartyID)
-		if errors.Is(err, outbox.ErrUnknownCPAID) {
-			me = ebxml.NewMessageError(ebxml.CodeValueNotRecognized, ebxml.NumUnknownCPAID, "Unknown eb:CPAId")
-		}
-		return g.refuse(c, msg, me, log, err)
+		return g.refuse(c, msg, unknownSender(msg.FromPartyID, err), log, err)
 	}
 	switch {
 	case msg.Service != ebxml.ServiceMM:
@@ -210,15 +206,21 @@ func (g *messaging) acceptHanded(ctx context.Context, key string, ttl time.Durat
 }
 
 // ebxmlSignal handles a messaging-service message an MHS sends us (as
-// text/xml or multipart): an asynchronous eb:Acknowledgment of one of our
-// deliveries (err nil) ends its retries; an eb:MessageError is logged (the
-// delivery keeps its retries and, if never acknowledged, reaches the dead
-// letters).
-func (g *messaging) ebxmlSignal(c *fiber.Ctx, ref string, err error, log *slog.Logger) error {
-	log = log.With("ref_to_message_id", ref)
+// text/xml, msg nil, or multipart): an asynchronous eb:Acknowledgment of
+// one of our deliveries (err nil) ends its retries, when it comes from a
+// party the routes know (else it is refused as an unknown sender's message
+// is, and the delivery keeps its retries); an eb:MessageError is logged
+// (the delivery keeps its retries and, if never acknowledged, reaches the
+// dead letters).
+func (g *messaging) ebxmlSignal(c *fiber.Ctx, msg *ebxml.Message, sig ebxml.Signal, err error, log *slog.Logger) error {
+	ref := sig.RefToMessageID
+	log = log.With("ref_to_message_id", ref, "from_party", sig.FromPartyID)
 	if err != nil {
 		log.Warn("messaging-service message about one of our deliveries", "err", err)
 	} else {
+		if serr := g.routes.CheckSender(sig.FromPartyID, sig.CPAID); serr != nil {
+			return g.refuse(c, msg, unknownSender(sig.FromPartyID, serr), log, serr)
+		}
 		ctx, cancel := context.WithTimeout(c.UserContext(), storeTimeout)
 		defer cancel()
 		found, derr := g.store.Drop(ctx, outbox.Queue, ref)
@@ -233,6 +235,15 @@ func (g *messaging) ebxmlSignal(c *fiber.Ctx, ref string, err error, log *slog.L
 	}
 	g.received(c, TransportEbXML, "signal")
 	return c.Status(fiber.StatusAccepted).Send(nil)
+}
+
+// unknownSender is the eb:MessageError of a message from a party (or under
+// a CPA id) the routes do not know; err is Routes.CheckSender's.
+func unknownSender(party string, err error) *ebxml.MessageError {
+	if errors.Is(err, outbox.ErrUnknownCPAID) {
+		return ebxml.NewMessageError(ebxml.CodeValueNotRecognized, ebxml.NumUnknownCPAID, "Unknown eb:CPAId")
+	}
+	return ebxml.NewMessageError(ebxml.CodeValueNotRecognized, NumUnknownParty, "Unknown eb:From/eb:PartyId "+party)
 }
 
 // isTextXML reports a Content-Type of text/xml (a SOAP envelope alone).

@@ -278,3 +278,35 @@ func TestAsyncAcknowledgmentEndsRetries(t *testing.T) {
 		t.Errorf("outbox holds %d after the acknowledgment, want 0", n)
 	}
 }
+
+// TestAcknowledgmentFromAnotherParty: an eb:Acknowledgment that names one
+// of our pending deliveries but comes from a party the routes do not know
+// is refused (the MessageError an unknown sender gets) and the delivery
+// keeps its retries. Before, any sender could end a delivery's retries.
+func TestAcknowledgmentFromAnotherParty(t *testing.T) {
+	mhs := startMHS(t, "empty")
+	st := newMemoryStore()
+	r, err := outbox.ParseRoutes([]byte(`{"`+senderParty+`": {"url": "`+mhs.srv.URL+`", "retries": 5, "retryInterval": "1m", "persistDuration": "1h"}}`), outbox.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, testConfig(), st, false, WithProcessor(newFakeProcessor()), WithRoutes(r))
+	req := newReq(newID(t, 33))
+	if code, _ := sendEb(t, g.base, req); code != http.StatusAccepted {
+		t.Fatal("not acknowledged")
+	}
+	waitFor(t, "the answer", func() bool { return len(mhs.messages()) == 1 })
+	answer := *mhs.messages()[0].msg
+	answer.ToPartyID = "INTRUDER-807341" // the acknowledgment's eb:From
+	ack, err := ebxml.BuildAcknowledgment(&answer, "B0000000-0000-4000-8000-000000000003", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body := post(t, http.DefaultClient, g.base+PathEbXML, "text/xml; charset=UTF-8", "urn:oasis:names:tc:ebxml-msg:service/Acknowledgment", ack)
+	if code != http.StatusInternalServerError || !strings.Contains(string(body), "ValueNotRecognized") {
+		t.Errorf("acknowledgment from an unknown party: %d %s; want 500 with the unknown-party MessageError", code, body)
+	}
+	if n, _ := st.QueueLen(context.Background(), outbox.Queue); n != 1 {
+		t.Fatalf("outbox holds %d after a stranger's acknowledgment, want the answer still waiting", n)
+	}
+}
