@@ -386,9 +386,15 @@ func ReadAltQuantity(n v3.Node) AltQuantity {
 // ---------------------------------------------------------------------------
 // v3 writing
 
-// AddAltQuantity writes a quantity in alternative units.
+// AddAltQuantity writes a quantity in alternative units; a unit without a
+// display is written without displayName (the MIM's ST is at least one
+// character long; the EPS API leaves it out too).
 func AddAltQuantity(parent *etree.Element, q AltQuantity) {
 	el := v3.Add(parent, "quantity", "unit", "1", "value", string(q.Value))
+	if q.Unit == "" {
+		v3.Add(el, "translation", "code", q.Code, "codeSystem", V3SNOMED, "value", string(q.Value))
+		return
+	}
 	v3.Add(el, "translation", "code", q.Code, "codeSystem", V3SNOMED, "displayName", q.Unit, "value", string(q.Value))
 }
 
