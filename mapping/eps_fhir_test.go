@@ -69,6 +69,13 @@ var epsFHIRChecks = map[string][]epsFHIRCheck{
 		{path: "//pertinentSuppliedLineItem", count: 2},
 		{path: "//pertinentSupplyHeader/pertinentInformation1[1]/pertinentSuppliedLineItem/component", count: 2},
 	},
+	// A MedicationDispense, or its contained MedicationRequest, naming a
+	// bundle Medication by medicationReference (EPS's getMedicationCoding
+	// reads both; porxgate refused it before).
+	"Dispense--medication-reference.json": {
+		{path: "//pertinentSupplyHeader/pertinentInformation1[1]//manufacturedSuppliedMaterial/code", count: 1, attr: "code", value: "322236009"},
+		{path: "//pertinentSupplyHeader/pertinentInformation1[2]//manufacturedRequestedMaterial/code", count: 1, attr: "code", value: "323509004"},
+	},
 	// The eRD issue a Task names is numberOfRepeatsIssued + 1 (EPS FHIR
 	// counts the issues before it); a return's sits between
 	// pertinentInformation1 and pertinentInformation3 (PORX_MT121301UK31).
