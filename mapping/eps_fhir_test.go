@@ -65,6 +65,13 @@ var epsFHIRChecks = map[string][]epsFHIRCheck{
 		{path: "//pertinentSupplyHeader/pertinentInformation1[1]/pertinentSuppliedLineItem/id", count: 1, attr: "root", value: "6C3D6F0E-2A1B-4E7C-9D55-0B1A2C3D4E11"},
 		{path: "//pertinentCareRecordElementCategory/component", count: 3},
 	},
+	// A further pack listed after another item: the care record list
+	// follows the MedicationDispenses (v3 → FHIR orders them by it).
+	"Dispense--extra-pack-after-other-item.json": {
+		{path: "//pertinentSuppliedLineItem", count: 2},
+		{path: "//pertinentSupplyHeader/pertinentInformation1[1]/pertinentSuppliedLineItem/component", count: 2},
+		{path: "//pertinentCareRecordElementCategory/component[3]/actRef/id", count: 1, attr: "root", value: "6C3D6F0E-2A1B-4E7C-9D55-0B1A2C3D4E11"},
+	},
 	"Dispense--two-packs-one-dispense-item-number.json": {
 		{path: "//pertinentSuppliedLineItem", count: 2},
 		{path: "//pertinentSupplyHeader/pertinentInformation1[1]/pertinentSuppliedLineItem/component", count: 2},
@@ -162,6 +169,11 @@ func TestEPSFHIRMessages(t *testing.T) {
 			fh, meta, err := tr.ToFHIR(got, conformance.Env())
 			if err != nil {
 				t.Fatalf("v3 → FHIR: %v", err)
+			}
+			// The v3 is EPS-shaped: its FHIR needs nothing of porxgate's own
+			// for the EPS API to give that v3 back.
+			if strings.Contains(string(fh), core.PorxgateExtensionBase) {
+				t.Errorf("v3 → FHIR carries porxgate extensions: %s", fh)
 			}
 			again, err := tr.ToV3(fh, meta, conformance.Env())
 			if err != nil {
