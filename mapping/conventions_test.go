@@ -360,3 +360,83 @@ func TestConventionDispenseAuthorTime(t *testing.T) {
 		t.Error("author time still in a porxgate extension")
 	}
 }
+
+// TestConventionDispenserLicence: a legacy dispenser organisation with a
+// healthCareProviderLicense (which its CMET, UKCT_MT120201UK03, does not
+// have) is accepted and read as the Organization's partOf, and FHIR → v3
+// writes the dispenser without it, as the EPS API does.
+func TestConventionDispenserLicence(t *testing.T) {
+	payload := maptest.Testdata(t, "dispense/dn-full-two-items.xml")
+	licence := `<healthCareProviderLicense classCode="PROV"><Organization classCode="ORG" determinerCode="INSTANCE">` +
+		`<id root="1.2.826.0.1285.0.1.10" extension="Y99999"/><code code="999" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.94"/>` +
+		`<name>LEGACY PHARMACY GROUP</name></Organization></healthCareProviderLicense></representedOrganization>`
+	in := bytes.Replace(payload, []byte("</representedOrganization>"), []byte(licence), 1)
+	if bytes.Equal(in, payload) {
+		t.Fatal("fixture has no representedOrganization")
+	}
+	body, meta, err := dispense.DispenseToFHIR(in, core.FixedEnv())
+	if err != nil {
+		t.Fatalf("a dispenser with a licence is refused: %v", err)
+	}
+	orgs := fhir.EntriesOf[*fhir.Organization](bundleOf(t, body))
+	if len(orgs) == 0 || orgs[0].PartOf == nil || orgs[0].PartOf.Identifier == nil || orgs[0].PartOf.Identifier.Value != "Y99999" {
+		t.Fatalf("licence not read as partOf: %s", body)
+	}
+	back, err := dispense.DispenseToV3(body, meta, core.FixedEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(back, []byte("healthCareProviderLicense")) {
+		t.Error("FHIR → v3 wrote a healthCareProviderLicense for the dispenser")
+	}
+	if d, err := conformance.Compare(payload, back, conformance.Rules{FHIRRequest: payload}); err != nil || d != nil {
+		t.Errorf("dispense notification without the licence differs: %v %v", d, err)
+	}
+}
+
+// TestConventionTaskRepeatInstance: a return's or withdraw's v3 repeat
+// instance n (the eRD issue, from 1) is numberOfRepeatsIssued n-1 in the
+// Task, as EPS counts it, and comes back as n; instance 0 names no issue.
+func TestConventionTaskRepeatInstance(t *testing.T) {
+	for _, tc := range []struct{ fixture, rel string }{
+		{"return/return-erd.xml", "pertinentInformation2"},
+		{"withdraw/withdraw-erd.xml", "pertinentInformation1"},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			payload := maptest.Testdata(t, tc.fixture)
+			re := regexp.MustCompile(`(<` + tc.rel + `[^>]*>\s*<seperatableInd value="false" />\s*<pertinentRepeatInstanceInfo classCode="OBS" moodCode="EVN">\s*<code [^>]*/>\s*<value value=")(\d+)(")`)
+			m := re.FindSubmatch(payload)
+			if m == nil {
+				t.Fatal("fixture has no repeat instance")
+			}
+			tr := translatorOf(t, payload)
+			body, meta, err := tr.ToFHIR(payload, core.FixedEnv())
+			if err != nil {
+				t.Fatal(err)
+			}
+			task, err := fhir.DecodeResource(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tk, ok := task.(*fhir.Task)
+			if !ok {
+				t.Fatalf("not a Task: %T", task)
+			}
+			want := map[string]string{"2": "1", "3": "2"}[string(m[2])]
+			if got := subInt(fhir.FindExtension(tk.Extension, core.ExtensionEPSRepeatInformation), "numberOfRepeatsIssued"); got != want {
+				t.Errorf("instance %s: numberOfRepeatsIssued %s, want %s", m[2], got, want)
+			}
+			back, err := tr.ToV3(body, meta, core.FixedEnv())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d, err := conformance.Compare(payload, back, conformance.Rules{FHIRRequest: payload}); err != nil || d != nil {
+				t.Errorf("changed on the way back: %v %v", d, err)
+			}
+			zero := re.ReplaceAll(payload, []byte("${1}0${3}"))
+			if _, _, err := tr.ToFHIR(zero, core.FixedEnv()); err == nil || !strings.Contains(err.Error(), "issue number") {
+				t.Errorf("repeat instance 0: want an error naming the issue number, got %v", err)
+			}
+		})
+	}
+}

@@ -38,13 +38,7 @@ func WriteDispensingAgentPerson(c *BundleContext, parent *etree.Element, role *f
 		ref.Identifier = &id
 		cp.Practitioner = &ref
 	}
-	opts := AgentPersonOptions{PersonID: AuthorPersonID}
-	if IsLiteral(role.Organization) {
-		if org, ok := syn.Resolve(role.Organization.Reference).(*fhir.Organization); ok && org.PartOf != nil {
-			opts.ProviderLicense = true
-		}
-	}
-	AddAgentPerson(sc, parent, &cp, rolePath, opts)
+	AddAgentPerson(sc, parent, &cp, rolePath, AgentPersonOptions{PersonID: AuthorPersonID, Dispenser: true})
 	if err := sc.Err(); err != nil {
 		fe, ok := err.(*FHIRError)
 		if !ok {

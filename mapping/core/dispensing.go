@@ -386,9 +386,15 @@ func ReadAltQuantity(n v3.Node) AltQuantity {
 // ---------------------------------------------------------------------------
 // v3 writing
 
-// AddAltQuantity writes a quantity in alternative units.
+// AddAltQuantity writes a quantity in alternative units; a unit without a
+// display is written without displayName (the MIM's ST is at least one
+// character long; the EPS API leaves it out too).
 func AddAltQuantity(parent *etree.Element, q AltQuantity) {
 	el := v3.Add(parent, "quantity", "unit", "1", "value", string(q.Value))
+	if q.Unit == "" {
+		v3.Add(el, "translation", "code", q.Code, "codeSystem", V3SNOMED, "value", string(q.Value))
+		return
+	}
 	v3.Add(el, "translation", "code", q.Code, "codeSystem", V3SNOMED, "displayName", q.Unit, "value", string(q.Value))
 }
 
@@ -502,6 +508,40 @@ func AltQuantityFromFHIR(c *BundleContext, q *fhir.Quantity, path string) AltQua
 // AltQuantityToFHIR writes a v3 quantity as a FHIR Quantity.
 func AltQuantityToFHIR(q AltQuantity) *fhir.Quantity {
 	return &fhir.Quantity{Value: q.Value, Unit: q.Unit, System: fhir.SystemSNOMED, Code: q.Code}
+}
+
+// MedicationSNOMED returns the SNOMED coding of a medicationCodeableConcept
+// or, when there is none, of the Medication a medicationReference names in
+// the bundle (as the EPS API reads a MedicationRequest's or
+// MedicationDispense's medication, common getMedicationCoding). path is the
+// resource's FHIR path.
+func MedicationSNOMED(c *BundleContext, cc *fhir.CodeableConcept, ref *fhir.Reference, path string) fhir.Coding {
+	if cc == nil && ref != nil {
+		code, codePath := ResolveMedicationCode(c, ref, path+".medicationReference")
+		if code == nil {
+			return fhir.Coding{}
+		}
+		return SNOMED(c, code, codePath)
+	}
+	return SNOMED(c, cc, path+".medicationCodeableConcept")
+}
+
+// ResolveMedicationCode returns the code of the Medication a reference
+// names in the bundle and its FHIR path, or nil (recorded on c).
+func ResolveMedicationCode(c *BundleContext, ref *fhir.Reference, path string) (*fhir.CodeableConcept, string) {
+	raw, ok := c.Resolve(ref, path).(*fhir.RawResource)
+	if !ok || raw.Type != "Medication" {
+		c.Fail(path, "does not reference a Medication")
+		return nil, path
+	}
+	var med struct {
+		Code *fhir.CodeableConcept `json:"code"`
+	}
+	if err := json.Unmarshal(raw.JSON, &med); err != nil || med.Code == nil {
+		c.Fail(c.Path(raw)+".code", "missing mandatory code")
+		return nil, path
+	}
+	return med.Code, c.Path(raw) + ".code"
 }
 
 // SNOMED returns the SNOMED coding of a concept, recording a missing one.

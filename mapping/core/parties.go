@@ -53,8 +53,16 @@ type AgentPersonOptions struct {
 	// PersonID chooses the professional code rule.
 	PersonID PersonIDRule
 	// ProviderLicense writes representedOrganization/healthCareProviderLicense
-	// (prescriptions and dispensing messages; not cancellations).
+	// (prescriptions; not cancellations, and never a dispenser: the
+	// dispensing messages' CMET UKCT_MT120201UK03 has no such element).
 	ProviderLicense bool
+	// Dispenser writes the AgentPerson of UKCT_MT120201UK03 as the EPS API
+	// does for a dispenser (agent-person.ts,
+	// createAgentPersonUsingPractitionerRoleAndOrganization): the role's
+	// first telecom only; the organisation's first telecom, else the role's
+	// first (the CMET's Organization holds at most one of each), and its
+	// first address.
+	Dispenser bool
 }
 
 // AddName writes a HumanName as a v3 name element named tag: prefix, given,
@@ -245,6 +253,9 @@ func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Practiti
 			telecoms, telPath = org.Telecom, orgPath+".telecom"
 		}
 	}
+	if opts.Dispenser && len(telecoms) > 1 {
+		telecoms = telecoms[:1]
+	}
 	for i, t := range telecoms {
 		AddTelecom(c, ap, t, Indexed(telPath, i))
 	}
@@ -266,6 +277,10 @@ func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Practiti
 		}
 	}
 	if org == nil {
+		return ap
+	}
+	if opts.Dispenser {
+		addDispenserOrganization(c, ap, role, rolePath, org, orgPath)
 		return ap
 	}
 	rep := AddRepresentedOrganization(c, ap, role, rolePath, org, orgPath)
@@ -431,6 +446,24 @@ func AddRepresentedOrganization(c *BundleContext, ap *etree.Element, role *fhir.
 		c.Fail(hsPath+".location", "expected exactly one location, got %d", len(hs.Location))
 	}
 	return rep
+}
+
+// addDispenserOrganization writes a dispenser's representedOrganization
+// (UKCT_MT120201UK03: telecom and addr 0..1): id, type, name, the
+// organisation's first telecom (else the role's first, as the EPS API
+// writes it) and its first address.
+func addDispenserOrganization(c *BundleContext, ap *etree.Element, role *fhir.PractitionerRole, rolePath string, org *fhir.Organization, orgPath string) {
+	rep := v3.Add(ap, "representedOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
+	addOrganizationCore(c, rep, org.Identifier, org.Type, org.Name, orgPath)
+	switch {
+	case len(org.Telecom) > 0:
+		AddTelecom(c, rep, org.Telecom[0], orgPath+".telecom[0]")
+	case len(role.Telecom) > 0:
+		AddTelecom(c, rep, role.Telecom[0], rolePath+".telecom[0]")
+	}
+	if len(org.Address) > 0 {
+		AddAddress(c, rep, org.Address[0], orgPath+".address[0]")
+	}
 }
 
 // addOrganizationCore writes an organisation's id (ODS code), type code and

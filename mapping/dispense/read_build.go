@@ -55,19 +55,20 @@ func buildDNBundle(m *dnMessage, newID func() string) *fhir.Bundle {
 	var focus []fhir.Reference
 	var mds []*fhir.MedicationDispense
 	var derived []string
-	for _, it := range m.items {
-		mr := buildDNRequest(m, it)
-		n := len(it.supplies)
-		if n == 0 {
-			n = 1
+	mrs := make([]*fhir.MedicationRequest, len(m.items))
+	for i, it := range m.items {
+		mrs[i] = buildDNRequest(m, it)
+	}
+	for _, s := range dnSupplyOrder(m.items, m.careRecord) {
+		it := m.items[s.item]
+		derived = append(derived, s.id)
+		md := buildDNDispense(m, it, mrs[s.item], s.supply)
+		if s.id != it.id {
+			md.Identifier = []fhir.Identifier{{System: fhir.SystemDispenseItemID, Value: core.LowerUUID(s.id)}}
 		}
-		for k := 0; k < n; k++ {
-			derived = append(derived, it.id)
-			md := buildDNDispense(m, it, mr, k)
-			md.ID = core.FreshID(newID)
-			mds = append(mds, md)
-			focus = append(focus, fhir.Reference{Reference: core.FullURL(md.ID)})
-		}
+		md.ID = core.FreshID(newID)
+		mds = append(mds, md)
+		focus = append(focus, fhir.Reference{Reference: core.FullURL(md.ID)})
 	}
 	for _, md := range mds {
 		b.Add(core.FullURL(md.ID), md)
@@ -120,6 +121,59 @@ func buildDNBundle(m *dnMessage, newID func() string) *fhir.Bundle {
 	px.ID("predecessor", m.predecessor)
 	mh.Extension = px.AppendTo(mh.Extension)
 	return b
+}
+
+// dnSlot is one MedicationDispense to build: a supplied line item's
+// supply (index into its supplies; 0 for one without), under a dispense
+// item number.
+type dnSlot struct {
+	item, supply int
+	id           string
+}
+
+// dnSupplyOrder orders the MedicationDispenses of the supplied line items.
+// By default each item's supplies in turn, each under the item's id. When
+// the care record list names one element per supply and reads as the EPS
+// API writes it (one per MedicationDispense, in Bundle order: an item's
+// first supply under the item's id, in the items' order, its further ones
+// anywhere after under ids of their own), the MedicationDispenses follow
+// that list and take its ids, so the EPS API gives the very message back;
+// several items with supplies left take the further ids in item order.
+func dnSupplyOrder(items []dnItem, care []string) []dnSlot {
+	var def []dnSlot
+	for i, it := range items {
+		n := max(len(it.supplies), 1)
+		for k := 0; k < n; k++ {
+			def = append(def, dnSlot{item: i, supply: k, id: it.id})
+		}
+	}
+	if len(care) != len(def) {
+		return def
+	}
+	out := make([]dnSlot, 0, len(care))
+	used := make([]int, len(items))
+	started := 0
+	for _, id := range care {
+		if started < len(items) && strings.EqualFold(id, items[started].id) {
+			out = append(out, dnSlot{item: started, supply: 0, id: items[started].id})
+			used[started] = 1
+			started++
+			continue
+		}
+		i := 0
+		for i < started && used[i] >= max(len(items[i].supplies), 1) {
+			i++
+		}
+		if i == started {
+			return def
+		}
+		out = append(out, dnSlot{item: i, supply: used[i], id: id})
+		used[i]++
+	}
+	if started != len(items) {
+		return def
+	}
+	return out
 }
 
 // buildDNRequest builds the contained MedicationRequest of a line item.

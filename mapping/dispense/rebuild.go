@@ -206,7 +206,7 @@ func writeRebuild(c *core.BundleContext, parent *etree.Element, msgID string, en
 		}
 		v3.AddCV(wr, "value", cd.Code, sys, cd.Display)
 	}
-	if issued := core.TaskRepeatIssued(c, task); issued != "" {
+	if issued := core.TaskRepeatInstance(c, task); issued != "" {
 		core.TaskAddRepeat(r, "pertinentInformation2", issued)
 	}
 }

@@ -2,6 +2,7 @@ package dispense
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
@@ -255,22 +256,54 @@ func dnHeaderRepeat(c *core.BundleContext, first dnDispense, mr *fhir.Medication
 	return strconv.Itoa(issued + 1), strconv.Itoa(allowed + 1), true
 }
 
-// dnGroups groups the MedicationDispenses by dispense item number, in the
-// order each number first appears.
+// dnGroups groups the MedicationDispenses into supplied line items by the
+// prescription line item they fulfil (their authorizing MedicationRequest's
+// prescription-order-item-number), in the order each first appears, as the
+// EPS API does (dispense-notification.ts, mapMedicationDispenses): the
+// supplied line item takes the first one's dispense item number, and every
+// MedicationDispense is one of its supplies. A MedicationDispense whose
+// MedicationRequest does not resolve goes by its own dispense item number
+// (the line item then records why).
 func dnGroups(c *core.BundleContext, mds []dnDispense) []dnGroup {
 	var groups []dnGroup
 	at := map[string]int{}
 	for _, d := range mds {
 		id := c.RequireIdentifier(d.md.Identifier, fhir.SystemDispenseItemID, d.path+".identifier")
-		i, ok := at[id]
+		key := "item:" + dnFulfilledItem(c.Bundle, d)
+		if key == "item:" {
+			key = "dispense:" + id
+		}
+		i, ok := at[key]
 		if !ok {
 			i = len(groups)
-			at[id] = i
+			at[key] = i
 			groups = append(groups, dnGroup{itemID: id})
 		}
 		groups[i].mds = append(groups[i].mds, d)
 	}
 	return groups
+}
+
+// dnFulfilledItem returns the prescription line item id (upper case) of a
+// MedicationDispense's authorizing MedicationRequest, or "" when it does
+// not resolve; it records nothing (dnRequest does, for the line item).
+func dnFulfilledItem(b *fhir.Bundle, d dnDispense) string {
+	if len(d.md.AuthorizingPrescription) == 0 {
+		return ""
+	}
+	ref := d.md.AuthorizingPrescription[0].Reference
+	var r fhir.Resource
+	switch {
+	case strings.HasPrefix(ref, "#"):
+		r = d.md.FindContained(ref)
+	case b != nil && ref != "":
+		r = b.Resolve(ref)
+	}
+	mr, ok := r.(*fhir.MedicationRequest)
+	if !ok || mr == nil {
+		return ""
+	}
+	return strings.ToUpper(fhir.FindIdentifier(mr.Identifier, fhir.SystemLineItemID))
 }
 
 // dnCareRecordIDs returns the care record element ids: porxgate's list when

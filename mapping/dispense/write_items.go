@@ -34,7 +34,7 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 	}
 	mat := v3.Add(v3.Add(v3.Add(li, "consumable", "contextControlCode", "OP", "typeCode", "CSM"), "requestedManufacturedProduct", "classCode", "MANU"),
 		"manufacturedRequestedMaterial", "classCode", "MMAT", "determinerCode", "KIND")
-	core.AddCV(mat, "code", core.SNOMED(c, mr.MedicationCodeableConcept, mrPath+".medicationCodeableConcept"), core.V3SNOMED)
+	core.AddCV(mat, "code", core.MedicationSNOMED(c, mr.MedicationCodeableConcept, mr.MedicationReference, mrPath), core.V3SNOMED)
 	for _, d := range g.mds {
 		if d.md.Quantity != nil {
 			dnWriteSupply(c, li, d)
@@ -93,7 +93,7 @@ func dnWriteSupply(c *core.BundleContext, li *etree.Element, d dnDispense) {
 	core.AddAltQuantity(q, core.AltQuantityFromFHIR(c, d.md.Quantity, d.path+".quantity"))
 	mat := v3.Add(v3.Add(v3.Add(q, "product", "contextControlCode", "OP", "typeCode", "PRD"), "suppliedManufacturedProduct", "classCode", "MANU"),
 		"manufacturedSuppliedMaterial", "classCode", "MMAT", "determinerCode", "INSTANCE")
-	core.AddCV(mat, "code", core.SNOMED(c, d.md.MedicationCodeableConcept, d.path+".medicationCodeableConcept"), core.V3SNOMED)
+	core.AddCV(mat, "code", core.MedicationSNOMED(c, d.md.MedicationCodeableConcept, d.md.MedicationReference, d.path), core.V3SNOMED)
 	px := core.PorxgateExtension(d.md.Extension, pxSuppliedQuantity)
 	if ai := core.SubExtensions(px, "additionalInstructions"); len(ai) > 0 {
 		WriteObservation(q, "pertinentInformation2", "pertinentAdditionalInstructions", ai[0])

@@ -1,7 +1,6 @@
 package prescribe
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -369,20 +368,9 @@ func medicationCoding(c *core.BundleContext, mr *fhir.MedicationRequest, path st
 	case mr.MedicationCodeableConcept != nil:
 		cc = mr.MedicationCodeableConcept
 	case mr.MedicationReference != nil:
-		ccPath = path + ".medicationReference"
-		raw, ok := c.Resolve(mr.MedicationReference, ccPath).(*fhir.RawResource)
-		if !ok || raw.Type != "Medication" {
-			c.Fail(ccPath, "does not reference a Medication")
+		if cc, ccPath = core.ResolveMedicationCode(c, mr.MedicationReference, path+".medicationReference"); cc == nil {
 			return fhir.Coding{}
 		}
-		var med struct {
-			Code *fhir.CodeableConcept `json:"code"`
-		}
-		if err := json.Unmarshal(raw.JSON, &med); err != nil || med.Code == nil {
-			c.Fail(c.Path(raw)+".code", "missing mandatory code")
-			return fhir.Coding{}
-		}
-		cc, ccPath = med.Code, c.Path(raw)+".code"
 	default:
 		c.Fail(ccPath, "missing mandatory medication")
 		return fhir.Coding{}

@@ -72,8 +72,9 @@ func TestReleaseFixturesRoundTrip(t *testing.T) {
 				t.Errorf("a structured name needs a contained Practitioner, got %+v", role.Practitioner)
 			}
 			owner := p.Find(release.ParamOwner).Resource.(*fhir.Organization)
-			if owner.PartOf == nil || owner.PartOf.Identifier == nil || owner.PartOf.Identifier.Value != "Q83" {
-				t.Errorf("owner.partOf = %+v, want Q83", owner.PartOf)
+			// The author's CMET (UKCT_MT120201UK03) has no healthCareProviderLicense.
+			if owner.PartOf != nil {
+				t.Errorf("owner.partOf = %+v, want none", owner.PartOf)
 			}
 		}},
 		{"patient-release-response-070103.xml", nil, func(t *testing.T, body []byte) {

@@ -252,7 +252,7 @@ func writeReleaseAgent(c *core.BundleContext, author *etree.Element, q *releaseR
 		paths = append(paths, core.Indexed(q.ownerPath+".contained", i))
 	}
 	sc := core.NewBundleContext(syn, c.Interaction)
-	core.AddAgentPerson(sc, author, &role, "Bundle.entry[0].resource", core.AgentPersonOptions{PersonID: core.AuthorPersonID, ProviderLicense: q.owner.PartOf != nil})
+	core.AddAgentPerson(sc, author, &role, "Bundle.entry[0].resource", core.AgentPersonOptions{PersonID: core.AuthorPersonID, Dispenser: true})
 	if err := sc.Err(); err != nil {
 		fe, _ := err.(*core.FHIRError)
 		if fe == nil {

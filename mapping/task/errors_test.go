@@ -11,10 +11,13 @@ import (
 func TestReturnWithdrawV3Malformed(t *testing.T) {
 	dispensetest.RunV3Errors(t, task.ReturnToFHIR, string(maptest.Testdata(t, "return/return-erd.xml")), []dispensetest.V3ErrorCase{
 		{Name: "repeat not a number", Old: `<value value="2" />`, New: `<value value="two" />`, Want: []string{"PORX_IN100101UK31", "pertinentRepeatInstanceInfo/value"}, All: false},
+		{Name: "repeat instance 0", Old: `<value value="2" />`, New: `<value value="0" />`, Want: []string{"PORX_IN100101UK31", "pertinentRepeatInstanceInfo/value", "issue number"}, All: false},
+		{Name: "repeat instance negative", Old: `<value value="2" />`, New: `<value value="-1" />`, Want: []string{"pertinentRepeatInstanceInfo/value", "issue number"}, All: false},
 		{Name: "return reason code system", Old: `codeSystem="2.16.840.1.113883.2.1.3.2.4.16.28"`, New: `codeSystem="1.2.3"`, Want: []string{"pertinentReturnReason/value"}, All: false},
 	})
 	dispensetest.RunV3Errors(t, task.WithdrawToFHIR, string(maptest.Testdata(t, "withdraw/withdraw-erd.xml")), []dispensetest.V3ErrorCase{
 		{Name: "missing NHS number root", Old: `root="2.16.840.1.113883.2.1.4.1"`, New: `root="1.2.3"`, Want: []string{"PORX_IN510101UK31", "recordTarget/patient/id"}, All: false},
+		{Name: "repeat instance 0", Old: `<value value="3" />`, New: `<value value="0" />`, Want: []string{"PORX_IN510101UK31", "pertinentRepeatInstanceInfo/value", "issue number"}, All: false},
 		{Name: "missing withdraw reason", Old: "pertinentInformation5", New: "pertinentInformation6", Want: []string{"ETPWithdraw/pertinentInformation"}, All: true},
 	})
 }

@@ -49,7 +49,7 @@ func writeReturn(c *core.BundleContext, parent *etree.Element, task *fhir.Task, 
 		core.WriteDispensingAgentPerson(c, author, role, "Task.requester", &task.Base, "Task")
 	}
 	v3.AddII(core.AddAnnotation(r, "pertinentInformation1", "false", "pertinentPrescriptionID", "PID"), "value", v3.OIDShortFormID, taskShortFormID(c, task, env))
-	if issued := core.TaskRepeatIssued(c, task); issued != "" {
+	if issued := core.TaskRepeatInstance(c, task); issued != "" {
 		core.TaskAddRepeat(r, "pertinentInformation2", issued)
 	}
 	reason := taskReason(c, task, core.CodeSystemReturnReason)

@@ -68,7 +68,7 @@ func writeWithdraw(c *core.BundleContext, parent *etree.Element, task *fhir.Task
 	wa := v3.Add(wid, "pertinentWithdrawID", "classCode", "OBS", "moodCode", "EVN")
 	v3.AddCV(wa, "code", "WID", v3.OIDPertinentCode, "")
 	v3.AddII(wa, "value", v3.OIDShortFormID, taskShortFormID(c, task, env))
-	if issued := core.TaskRepeatIssued(c, task); issued != "" {
+	if issued := core.TaskRepeatInstance(c, task); issued != "" {
 		core.TaskAddRepeat(w, "pertinentInformation1", issued)
 	}
 	wt := fhir.Coding{Code: withdrawTypeLastDispense, Display: withdrawTypeDisplay}
