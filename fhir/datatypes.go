@@ -138,6 +138,7 @@ type Extension struct {
 	ValueQuantity        *Quantity        `json:"valueQuantity,omitempty"`
 	ValuePeriod          *Period          `json:"valuePeriod,omitempty"`
 	ValueDuration        *Quantity        `json:"valueDuration,omitempty"`
+	ValueHumanName       *HumanName       `json:"valueHumanName,omitempty"`
 }
 
 // FindExtension returns the first extension with the given URL, or nil.

@@ -38,9 +38,6 @@ func buildClaim(m *claimMessage, newID func() string) *fhir.Claim {
 		org.ID = "organization"
 		m.agent.Role.Organization = &fhir.Reference{Reference: "#organization"}
 		claim.Contained = fhir.ResourceList{m.agent.Role}
-		if m.agent.Practitioner != nil {
-			claim.Contained = append(claim.Contained, m.agent.Practitioner)
-		}
 		claim.Contained = append(claim.Contained, org)
 		if p := m.agent.Parent; p != nil {
 			p.ID = "parentOrganization"

@@ -113,12 +113,11 @@ func ResolveAgent(c *BundleContext, ref *fhir.Reference, holder *fhir.Base, path
 	return c.Resolve(ref, path)
 }
 
-// DispensingAgent is what a v3 AgentPerson maps to: the role, a Practitioner when
-// the person's name is structured (a logical reference cannot carry it), and
-// the organisation(s).
+// DispensingAgent is what a v3 AgentPerson maps to: the role (the person
+// as a logical reference, identifier and name as display, the one shape
+// the EPS API takes) and the organisation(s).
 type DispensingAgent struct {
 	Role         *fhir.PractitionerRole
-	Practitioner *fhir.Practitioner
 	Organization *fhir.Organization
 	Parent       *fhir.Organization
 }
@@ -156,23 +155,13 @@ func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *D
 	// way back writes the professional-code root as the EPS API does.
 	Attrs(idn, "root", v3.OIDProfessionalCode+"|"+v3.OIDSDSUser, "extension", "*")
 	code := idn.Attr("extension")
-	pracSystem := fhir.SystemProfessionalCode
-	if idn.OptAttr("root") == v3.OIDSDSUser {
-		pracSystem = fhir.SystemSDSUser
-	}
 	ref := &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemSDSUser, Value: code}}
 	if nm := pn.Opt("name"); nm.Exists() {
-		hn := ReadName(nm)
-		if hn.Use == "" && hn.Family == "" && len(hn.Given) == 0 && len(hn.Prefix) == 0 && len(hn.Suffix) == 0 {
-			ref.Display = hn.Text
-		} else {
-			a.Practitioner = &fhir.Practitioner{
-				Base:       fhir.Base{ResourceType: "Practitioner", ID: "practitioner"},
-				Identifier: []fhir.Identifier{{System: pracSystem, Value: code}},
-				Name:       []fhir.HumanName{hn},
-			}
-			ref = &fhir.Reference{Reference: "#practitioner"}
-		}
+		// The EPS API refuses a practitioner given other than as a logical
+		// reference, so a structured name (prefix, given, family...)
+		// travels as its display text, as EPS writes it to v3, with its
+		// parts in porxgate's own extension.
+		NamePersonReference(ref, ReadName(nm))
 	}
 	role.Practitioner = ref
 	rep := n.Child("representedOrganization")

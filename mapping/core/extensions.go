@@ -20,6 +20,11 @@ const (
 	// (valueString, a v3 TS) when neither the validity period start nor the
 	// author time gives it.
 	ExtensionEffectiveTime = PorxgateExtensionBase + "Extension-Porxgate-EffectiveTime"
+	// ExtensionPersonName carries, on a logical reference to a person, the
+	// person's name as v3 gave it (valueHumanName: its use and parts) when
+	// the reference's display (the one form of it the EPS API takes) would
+	// not give it back.
+	ExtensionPersonName = PorxgateExtensionBase + "Extension-Porxgate-PersonName"
 )
 
 // EPS FHIR extensions a released prescription carries (besides

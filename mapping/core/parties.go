@@ -325,7 +325,8 @@ func RoleOrganization(c *BundleContext, role *fhir.PractitionerRole, rolePath st
 }
 
 // RolePractitioner returns the role's practitioner: the referenced resource,
-// or one made up from a logical reference (identifier, display as name).
+// or one made up from a logical reference (identifier, and as name the
+// ExtensionPersonName kept with the display, else the display).
 func RolePractitioner(c *BundleContext, role *fhir.PractitionerRole, org *fhir.Organization, rolePath string, orgOnlyName bool) (*fhir.Practitioner, string) {
 	path := rolePath + ".practitioner"
 	ref := role.Practitioner
@@ -349,7 +350,10 @@ func RolePractitioner(c *BundleContext, role *fhir.PractitionerRole, org *fhir.O
 		name = org.Name
 	}
 	prac := &fhir.Practitioner{Identifier: []fhir.Identifier{*ref.Identifier}}
-	if name != "" {
+	if kept := fhir.FindExtension(ref.Extension, ExtensionPersonName); kept != nil && kept.ValueHumanName != nil && name == ref.Display && NameDisplay(*kept.ValueHumanName) == name {
+		// The name as v3 gave it, unless the display was changed since.
+		prac.Name = []fhir.HumanName{*kept.ValueHumanName}
+	} else if name != "" {
 		prac.Name = []fhir.HumanName{{Text: name}}
 	}
 	return prac, path

@@ -50,6 +50,35 @@ func ReadName(n v3.Node) fhir.HumanName {
 	return hn
 }
 
+// NameDisplay is a name as one line of text: its text, or its parts
+// (prefixes, given names, family name, suffixes) joined by spaces.
+func NameDisplay(hn fhir.HumanName) string {
+	if hn.Text != "" {
+		return hn.Text
+	}
+	parts := make([]string, 0, len(hn.Prefix)+len(hn.Given)+len(hn.Suffix)+1)
+	for _, group := range [][]string{hn.Prefix, hn.Given, {hn.Family}, hn.Suffix} {
+		for _, p := range group {
+			if p = strings.TrimSpace(p); p != "" {
+				parts = append(parts, p)
+			}
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// NamePersonReference names the person of a logical reference: hn as its
+// display (NameDisplay) and, when that alone would not give hn back (a
+// use, or parts), hn itself in ExtensionPersonName.
+func NamePersonReference(ref *fhir.Reference, hn fhir.HumanName) {
+	ref.Display = NameDisplay(hn)
+	if hn.Use == "" && hn.Family == "" && len(hn.Given) == 0 && len(hn.Prefix) == 0 && len(hn.Suffix) == 0 && hn.Period == nil {
+		return
+	}
+	kept := hn
+	ref.Extension = append(ref.Extension, fhir.Extension{URL: ExtensionPersonName, ValueHumanName: &kept})
+}
+
 // ReadTelecom reads <telecom use value/> into a phone ContactPoint.
 func ReadTelecom(n v3.Node) fhir.ContactPoint {
 	cp := fhir.ContactPoint{System: "phone"}

@@ -1,8 +1,13 @@
 package dispense_test
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/dispense"
+	"github.com/porxgate/porxgate/mapping/maptest"
 	"github.com/porxgate/porxgate/mapping/maptest/dispensetest"
 )
 
@@ -10,4 +15,70 @@ import (
 // rebuild fixture of testdata v3 → FHIR → v3 and wants the fixture back.
 func TestDispenseFixturesRoundTrip(t *testing.T) {
 	dispensetest.RoundTripFixtures(t, "dispense", "rebuild")
+}
+
+// TestDispenserStructuredName: a legacy dispenser whose name has parts
+// (use, prefix, given, family) reaches FHIR as the one practitioner shape
+// the EPS API takes, a logical reference with the name as display (EPS
+// refuses a contained Practitioner: "PractitionerRole.practitioner should
+// be an Identifier"), with the parts in porxgate's extension so that the
+// v3 comes back whole; a display changed since wins over the kept parts.
+// Before, the FHIR held a contained Practitioner, which EPS refused.
+func TestDispenserStructuredName(t *testing.T) {
+	msg := maptest.Testdata(t, "dispense/dn-extras.xml")
+	body, meta, err := dispense.DispenseToFHIR(msg, dispensetest.Env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mds := dispensetest.Dispenses(decodeBundle(t, body))
+	if len(mds) == 0 {
+		t.Fatal("no MedicationDispense")
+	}
+	for i, md := range mds {
+		for _, r := range md.Contained {
+			if _, ok := r.(*fhir.Practitioner); ok {
+				t.Errorf("MedicationDispense %d contains a Practitioner, which EPS refuses", i)
+			}
+		}
+	}
+	role, ok := mds[0].Contained[0].(*fhir.PractitionerRole)
+	if !ok || role.Practitioner == nil {
+		t.Fatalf("first contained resource %T, want the PractitionerRole with its practitioner", mds[0].Contained[0])
+	}
+	pr := role.Practitioner
+	kept := fhir.FindExtension(pr.Extension, core.ExtensionPersonName)
+	if pr.Reference != "" || pr.Identifier == nil || pr.Display != "MS ANITA PHARMACIST" || kept == nil || kept.ValueHumanName == nil || kept.ValueHumanName.Use != "usual" {
+		t.Fatalf("practitioner %+v; want a logical reference, display \"MS ANITA PHARMACIST\" and the name kept with its use", pr)
+	}
+
+	tests := []struct {
+		name     string
+		display  string
+		wantName string // the v3 name element's content, white space removed
+	}{
+		{"kept parts", "MS ANITA PHARMACIST", `<nameuse="L"><prefix>MS</prefix><given>ANITA</given><family>PHARMACIST</family></name>`},
+		{"display changed", "ANITA JONES", `<name>ANITAJONES</name>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			edited := strings.Replace(string(body), `"display":"MS ANITA PHARMACIST"`, `"display":"`+tt.display+`"`, -1)
+			v3msg, err := dispense.DispenseToV3([]byte(edited), meta, dispensetest.Env())
+			if err != nil {
+				t.Fatal(err)
+			}
+			flat := strings.Join(strings.Fields(string(v3msg)), "")
+			if !strings.Contains(flat, tt.wantName) {
+				t.Errorf("v3 has no %s:\n%s", tt.wantName, v3msg)
+			}
+		})
+	}
+}
+
+func decodeBundle(t *testing.T, body []byte) *fhir.Bundle {
+	t.Helper()
+	var b fhir.Bundle
+	if err := fhir.Unmarshal(body, &b); err != nil {
+		t.Fatal(err)
+	}
+	return &b
 }

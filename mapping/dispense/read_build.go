@@ -234,11 +234,7 @@ func buildDNDispense(m *dnMessage, it dnItem, mr *fhir.MedicationRequest, k int)
 	if t, err := core.FHIRDateTimeFromV3(m.effective); err == nil {
 		md.WhenHandedOver = t
 	}
-	md.Contained = fhir.ResourceList{m.agent.Role}
-	if m.agent.Practitioner != nil {
-		md.Contained = append(md.Contained, m.agent.Practitioner)
-	}
-	md.Contained = append(md.Contained, mr)
+	md.Contained = fhir.ResourceList{m.agent.Role, mr}
 	md.Extension = append(md.Extension, fhir.Extension{URL: core.ExtensionTaskBusinessStatus,
 		ValueCoding: &fhir.Coding{System: fhir.CodeSystemTaskBusinessStatus, Code: m.status.Code, Display: m.status.Display}})
 	if m.ndr != nil {

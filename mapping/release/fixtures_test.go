@@ -62,14 +62,19 @@ func TestReleaseFixturesRoundTrip(t *testing.T) {
 		carried []string
 		check   func(t *testing.T, body []byte)
 	}{
-		{"nominated-release-request-060102.xml", nil, func(t *testing.T, body []byte) {
+		{"nominated-release-request-060102.xml", []string{"Extension-Porxgate-PersonName"}, func(t *testing.T, body []byte) {
 			p := decodeParams(t, body)
 			if p.Find(release.ParamGroupIdentifier) != nil {
 				t.Error("a nominated release has no group-identifier")
 			}
 			role := p.Find(release.ParamAgent).Resource.(*fhir.PractitionerRole)
-			if len(role.Contained) != 1 || role.Practitioner.Reference != "#practitioner" {
-				t.Errorf("a structured name needs a contained Practitioner, got %+v", role.Practitioner)
+			// EPS takes the person as a logical reference only (it refuses a
+			// contained Practitioner): the structured name is its display,
+			// the parts ride in porxgate's extension.
+			pr := role.Practitioner
+			kept := fhir.FindExtension(pr.Extension, core.ExtensionPersonName)
+			if len(role.Contained) != 0 || pr.Reference != "" || pr.Display != "MS PRIYA SHAH" || kept == nil || kept.ValueHumanName == nil || kept.ValueHumanName.Family != "SHAH" {
+				t.Errorf("a structured name: practitioner %+v, contained %d; want identifier, display and the name kept", pr, len(role.Contained))
 			}
 			owner := p.Find(release.ParamOwner).Resource.(*fhir.Organization)
 			// The author's CMET (UKCT_MT120201UK03) has no healthCareProviderLicense.

@@ -12,8 +12,8 @@ import (
 
 // Release requests, v3 → FHIR: the author AgentPerson becomes the agent
 // PractitionerRole (role profile id, job role, telecoms, the person by SDS
-// user id with the name as display, or a contained Practitioner when the
-// name has parts) and the owner Organization (its representedOrganization);
+// user id with the name as display, its parts in ExtensionPersonName) and
+// the owner Organization (its representedOrganization);
 // the request id and time become Parameters.id and meta.lastUpdated. What
 // the FHIR form would not give back exactly (an odd AgentPerson, an offset
 // in the time...) is carried verbatim in ExtensionV3Original: the
@@ -119,16 +119,10 @@ func readReleaseAgent(ap v3.Node, newID func() string) (*fhir.PractitionerRole, 
 		code := pn.Child("id").Attr("extension")
 		ref := &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemSDSUser, Value: code}}
 		if nm := pn.Opt("name"); nm.Exists() {
-			hn := core.ReadName(nm)
-			if hn.Use == "" && hn.Family == "" && len(hn.Given) == 0 && len(hn.Prefix) == 0 && len(hn.Suffix) == 0 {
-				ref.Display = hn.Text
-			} else {
-				prac := &fhir.Practitioner{Base: fhir.Base{ResourceType: "Practitioner", ID: "practitioner"},
-					Identifier: []fhir.Identifier{{System: fhir.SystemProfessionalCode, Value: code}},
-					Name:       []fhir.HumanName{hn}}
-				role.Contained = append(role.Contained, prac)
-				ref = &fhir.Reference{Reference: "#practitioner"}
-			}
+			// EPS takes the person as a logical reference only: a
+			// structured name travels as its display text, with its parts
+			// in porxgate's own extension.
+			core.NamePersonReference(ref, core.ReadName(nm))
 		}
 		role.Practitioner = ref
 	}

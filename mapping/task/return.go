@@ -105,9 +105,6 @@ func readReturn(r v3.Node, env core.Env) *fhir.Task {
 		org.ID = "organisation"
 		agent.Role.Organization = &fhir.Reference{Reference: "#organisation"}
 		task.Contained = fhir.ResourceList{agent.Role}
-		if agent.Practitioner != nil {
-			task.Contained = append(task.Contained, agent.Practitioner)
-		}
 		task.Contained = append(task.Contained, org)
 		if p := agent.Parent; p != nil {
 			p.ID = "parentOrganisation"
