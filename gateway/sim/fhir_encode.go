@@ -277,14 +277,20 @@ func intExtension(url string, n int) fhir.Extension {
 // EPS API writes its tracker Tasks: treatment type (courseOfTherapyType),
 // repeat information when more than one issue is authorised, each line
 // item's status with the last dispense time, and the download and claim
-// dates on each output.
-func trackerBundle(ps []Prescription, now time.Time, newID func() string) []byte {
+// dates on each output. total counts every match (ps may be one page of
+// them); self and next, when not empty, are the page's links.
+func trackerBundle(ps []Prescription, total int, self, next string, now time.Time, newID func() string) []byte {
 	entries := make([]fhir.Entry, 0, len(ps))
 	for _, p := range ps {
 		t := trackerTask(p)
 		entries = append(entries, fhir.Entry{FullURL: refPrefixUUID + p.TaskID, Search: &fhir.EntrySearch{Mode: "match"}, Resource: t})
 	}
-	return fhirAnswer(searchset(entries, now, newID, ""))
+	b := searchset(entries, now, newID, self)
+	b.Total = &total
+	if next != "" {
+		b.Link = append(b.Link, fhir.BundleLink{Relation: "next", URL: next})
+	}
+	return fhirAnswer(b)
 }
 
 // trackerTask is one prescription's tracker Task.
