@@ -103,6 +103,8 @@ func stateErrorAnswer(err error, now time.Time) (int, []byte) {
 		detail, disp = "PRESCRIPTION_INVALID_STATE_TRANSITION", "Invalid State Transition for Prescription"
 	case ReasonClaimNotDispensed:
 		detail, disp = "CLAIM_INVALID_NOT_DISPENSED", "Invalid Claim. Prescription is not Dispensed"
+	case ReasonItemInvalidTransition:
+		detail, disp = "MEDICATIONREQUEST_INVALID_STATE_TRANSITION", "Invalid State Transition for Prescription Item"
 	case ReasonAmendMismatch:
 		detail, disp = "DISPENSE_AMEND_IDENTIFIER_MISMATCH", "Dispense Amendment/Cancellation Request does not pertain to Last Dispense"
 	case ReasonPatientMismatch:

@@ -141,20 +141,29 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 	if len(req.Items) == 0 {
 		return refuse(ReasonInvalid, p.ShortFormID, "dispense notification without line items")
 	}
+	// An amendment is checked against the statuses it starts from: the
+	// last notification undone.
+	base := make([]ItemStatus, len(p.Items))
+	for i := range p.Items {
+		base[i] = p.Items[i].Status
+	}
+	if req.ReplacementOf != "" {
+		base = undoneStatuses(p, p.Dispenses[len(p.Dispenses)-1])
+	}
 	for id, st := range req.Items {
-		if p.item(id) == nil {
+		i := p.itemIndex(id)
+		if i < 0 {
 			return refuse(ReasonItemNotFound, p.ShortFormID, "line item %s not found", id)
 		}
 		if !st.dispenserSettable() {
 			return refuse(ReasonInvalid, p.ShortFormID, "line item %s: status %s cannot be set by a dispenser", id, st)
 		}
+		if from := base[i]; from.terminal() && from != st {
+			return refuse(ReasonItemInvalidTransition, p.ShortFormID, "line item %s is %s: it cannot become %s", id, from.Display(), st.Display())
+		}
 	}
 	if req.ReplacementOf != "" {
-		last := p.Dispenses[len(p.Dispenses)-1]
-		for i := range p.Items {
-			p.Items[i].Status = last.before[i]
-		}
-		p.Dispenses = p.Dispenses[:len(p.Dispenses)-1]
+		undoLast(p)
 	}
 	rec := DispenseRecord{ID: req.MessageID, Dispenser: req.Dispenser, At: now, Items: cloneMap(req.Items)}
 	for i := range p.Items {
@@ -173,6 +182,7 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 		switch st {
 		case ItemCancelled:
 			s.resolve(p, it, CancelDone, now)
+			rec.cancelled = append(rec.cancelled, it.ID)
 		case ItemDispensed, ItemPartial:
 			s.resolve(p, it, CancelDispensed, now)
 		case ItemNotDispensed:
@@ -183,6 +193,28 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 	p.Status = deriveStatus(p)
 	p.Updated = now
 	return nil
+}
+
+// undoneStatuses are the item statuses with last undone: each as before
+// it, but an item whose pending cancellation it carried out stays
+// cancelled (the prescriber was told so).
+func undoneStatuses(p *Prescription, last DispenseRecord) []ItemStatus {
+	out := slices.Clone(last.before)
+	for i := range p.Items {
+		if slices.Contains(last.cancelled, p.Items[i].ID) {
+			out[i] = ItemCancelled
+		}
+	}
+	return out
+}
+
+// undoLast undoes the last dispense notification (amendment, withdrawal).
+func undoLast(p *Prescription) {
+	n := len(p.Dispenses)
+	for i, st := range undoneStatuses(p, p.Dispenses[n-1]) {
+		p.Items[i].Status = st
+	}
+	p.Dispenses = p.Dispenses[:n-1]
 }
 
 // ReturnRequest is a decoded dispense proposal return (Task rejected).
@@ -259,10 +291,7 @@ func (s *State) Withdraw(req WithdrawRequest, now time.Time) error {
 	if req.DispenseID != "" && !strings.EqualFold(req.DispenseID, last.ID) {
 		return refuse(ReasonAmendMismatch, p.ShortFormID, "withdrawal of %s does not pertain to the last dispense", req.DispenseID)
 	}
-	for i := range p.Items {
-		p.Items[i].Status = last.before[i]
-	}
-	p.Dispenses = p.Dispenses[:n-1]
+	undoLast(p)
 	p.Status = deriveStatus(p)
 	p.Updated = now
 	return nil

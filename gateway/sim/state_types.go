@@ -177,6 +177,10 @@ type DispenseRecord struct {
 	// before holds every item's status before this notification, in item
 	// order, so that an amendment or a withdrawal can undo it.
 	before []ItemStatus
+	// cancelled holds the ids of the items whose pending cancellation this
+	// notification carried out (R-0001 told to the prescriber): undoing the
+	// notification leaves them cancelled.
+	cancelled []string
 }
 
 // ClaimRecord is one accepted claim or claim amendment.
@@ -237,6 +241,7 @@ func (p *Prescription) clone() Prescription {
 	for i, d := range p.Dispenses {
 		d.Items = cloneMap(d.Items)
 		d.before = slices.Clone(d.before)
+		d.cancelled = slices.Clone(d.cancelled)
 		c.Dispenses[i] = d
 	}
 	c.Claims = slices.Clone(p.Claims)
@@ -251,11 +256,19 @@ func cloneMap(m map[string]ItemStatus) map[string]ItemStatus {
 	return out
 }
 
-func (p *Prescription) item(id string) *Item {
+// itemIndex returns the position of line item id in p.Items, or -1.
+func (p *Prescription) itemIndex(id string) int {
 	for i := range p.Items {
 		if p.Items[i].ID == id {
-			return &p.Items[i]
+			return i
 		}
+	}
+	return -1
+}
+
+func (p *Prescription) item(id string) *Item {
+	if i := p.itemIndex(id); i >= 0 {
+		return &p.Items[i]
 	}
 	return nil
 }
@@ -289,6 +302,10 @@ const (
 	ReasonClaimNotDispensed
 	ReasonAmendMismatch
 	ReasonPatientMismatch
+	// ReasonItemInvalidTransition: a dispense notification moves a line item
+	// out of a final status (cancelled, expired, dispensed, not dispensed);
+	// Spine 0013, MEDICATIONREQUEST_INVALID_STATE_TRANSITION.
+	ReasonItemInvalidTransition
 )
 
 // StateError is a refusal by the State.
