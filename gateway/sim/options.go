@@ -57,8 +57,8 @@ type Options struct {
 	OnCancelResolved func(CancelResolution)
 	// State is shared state, e.g. with a future v3 face; nil makes a new one.
 	State *State
-	// MaxPrescriptions caps the prescriptions a new State keeps (the oldest
-	// is forgotten first); 0 means DefaultMaxPrescriptions, negative no cap.
+	// MaxPrescriptions caps the prescriptions a new State keeps (the least
+	// recently used is forgotten first); 0 means DefaultMaxPrescriptions, negative no cap.
 	// Ignored when State is given.
 	MaxPrescriptions int
 	// TrackerPageSize, when positive, pages the tracker's (GET Task)

@@ -29,7 +29,7 @@ func (s *State) Release(req ReleaseRequest, now time.Time) ([]Prescription, erro
 		var out []Prescription
 		for _, p := range s.rx {
 			if p.Nominated == req.Owner && p.Status == StatusToBeDispensed {
-				releaseTo(p, req.Owner, now)
+				s.releaseTo(p, req.Owner, now)
 				out = append(out, p.clone())
 			}
 		}
@@ -47,13 +47,14 @@ func (s *State) Release(req ReleaseRequest, now time.Time) ([]Prescription, erro
 	}
 	switch p.Status {
 	case StatusToBeDispensed:
-		releaseTo(p, req.Owner, now)
+		s.releaseTo(p, req.Owner, now)
 	case StatusWithDispenser, StatusWithDispenserActive:
 		if p.Dispenser != req.Owner {
 			e := refuse(ReasonWithAnotherDispenser, p.ShortFormID, "with dispenser %s", p.Dispenser)
 			e.Dispenser = p.Dispenser
 			return nil, e
 		}
+		s.use(p) // downloaded again: in use, though unchanged
 	case StatusCancelled:
 		return nil, refuse(ReasonCancelled, p.ShortFormID, "cancelled")
 	case StatusExpired:
@@ -64,7 +65,8 @@ func (s *State) Release(req ReleaseRequest, now time.Time) ([]Prescription, erro
 	return []Prescription{p.clone()}, nil
 }
 
-func releaseTo(p *Prescription, owner string, now time.Time) {
+// releaseTo hands p to owner. Caller holds s.mu.
+func (s *State) releaseTo(p *Prescription, owner string, now time.Time) {
 	p.Status = StatusWithDispenser
 	p.Dispenser = owner
 	p.Released = now
@@ -73,7 +75,7 @@ func releaseTo(p *Prescription, owner string, now time.Time) {
 			p.Items[i].Status = ItemWithDispenser
 		}
 	}
-	p.Updated = now
+	s.changed(p, now)
 }
 
 // holder checks that dispenser holds p. Caller holds s.mu.
@@ -191,7 +193,7 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 	}
 	p.Dispenses = append(p.Dispenses, rec)
 	p.Status = deriveStatus(p)
-	p.Updated = now
+	s.changed(p, now)
 	return nil
 }
 
@@ -254,7 +256,7 @@ func (s *State) Return(req ReturnRequest, now time.Time) error {
 	if allItems(p, ItemCancelled) {
 		p.Status = StatusCancelled
 	}
-	p.Updated = now
+	s.changed(p, now)
 	return nil
 }
 
@@ -293,7 +295,7 @@ func (s *State) Withdraw(req WithdrawRequest, now time.Time) error {
 	}
 	undoLast(p)
 	p.Status = deriveStatus(p)
-	p.Updated = now
+	s.changed(p, now)
 	return nil
 }
 
@@ -333,6 +335,6 @@ func (s *State) Claim(req ClaimRequest, now time.Time) error {
 	}
 	p.Claims = append(p.Claims, ClaimRecord{ID: req.ClaimID, ReplacementOf: req.ReplacementOf, At: now})
 	p.Status = StatusClaimed
-	p.Updated = now
+	s.changed(p, now)
 	return nil
 }

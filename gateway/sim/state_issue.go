@@ -42,6 +42,6 @@ func (s *State) NextIssue(shortFormID string, now time.Time) (Prescription, erro
 			p.Items[i].Status = ItemToBeDispensed
 		}
 	}
-	p.Updated = now
+	s.changed(p, now)
 	return p.clone(), nil
 }

@@ -58,7 +58,8 @@ func (s *State) AddPrescription(np NewPrescription, now time.Time) error {
 		return refuse(ReasonDuplicate, np.ShortFormID, "duplicate prescription id")
 	}
 	s.rx[np.ShortFormID] = p
-	s.remember(np.ShortFormID)
+	s.changed(p, now)
+	s.evictLocked()
 	return nil
 }
 
@@ -116,7 +117,7 @@ func (s *State) Cancel(req CancelRequest, now time.Time) ([]CancelOutcome, error
 	if p.Status == StatusToBeDispensed && allItems(p, ItemCancelled) {
 		p.Status = StatusCancelled
 	}
-	p.Updated = now
+	s.changed(p, now)
 	return out, nil
 }
 
@@ -172,6 +173,6 @@ func (s *State) Expire(shortFormID string, now time.Time) error {
 			p.Items[i].Status = ItemExpired
 		}
 	}
-	p.Updated = now
+	s.changed(p, now)
 	return nil
 }

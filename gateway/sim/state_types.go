@@ -231,6 +231,9 @@ type Prescription struct {
 	// LastIssueDispensed is the last dispense of the issue before the
 	// current one (zero: none), answered as dateLastIssuedDispensed.
 	LastIssueDispensed time.Time
+
+	// used numbers the prescription's latest use (state_evict.go).
+	used uint64
 }
 
 // clone returns a deep copy (Order is shared: it is never modified).
