@@ -38,7 +38,9 @@ func isFinal(err error) bool {
 	return errors.As(err, &ae) && ae.final
 }
 
-// send POSTs d to url once and says whether the receiver took it.
+// send POSTs d to url once and says whether the receiver took it. The
+// client must not follow redirects (NewWorker's does not): a redirect is
+// a failed attempt.
 func send(ctx context.Context, client *http.Client, url string, d Delivery) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(d.Body))
 	if err != nil {
@@ -51,6 +53,10 @@ func send(ctx context.Context, client *http.Client, url string, d Delivery) erro
 		return retryable("POST %s: %v", url, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return retryable("HTTP %d redirect to %q: not followed (the route's url must be the MHS endpoint itself)",
+			resp.StatusCode, resp.Header.Get("Location"))
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
 		return retryable("reading the answer of %s: %v", url, err)
