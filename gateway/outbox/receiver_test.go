@@ -100,3 +100,57 @@ func TestDeliveryDoesNotFollowRedirects(t *testing.T) {
 		}
 	}
 }
+
+// TestAcceptedWithBrokenBodyIsDelivered: a receiver's 202 (or, for an
+// acknowledgment or message error, any 2xx) takes the message whatever
+// follows it, so an answer body cut short after the status — a closed
+// connection, a body that never ends within the attempt's time — does not
+// make the worker send the message again. Before, send read the body
+// before looking at the status: the read error made a delivered message a
+// failed attempt, retried (a duplicate at the receiver) and in the end
+// dead-lettered though it had been taken every time.
+func TestAcceptedWithBrokenBodyIsDelivered(t *testing.T) {
+	now := time.Now()
+	received := &ebxml.Message{FromPartyID: "RECEIVER-1", ToPartyID: "YES-0000806", CPAID: "S1", ConversationID: "C1", MessageID: "R1"}
+	answer, err := NewAnswer(Addressing{OurParty: "YES-0000806", TheirParty: "RECEIVER-1", CPAID: "S1", ConversationID: "C1", RefToMessageID: "R1"},
+		"MCCI_IN010000UK13", []byte(`<MCCI_IN010000UK13 xmlns="urn:hl7-org:v3"/>`), "aaaaaaaa-0000-4000-8000-000000000003", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, err := NewAcknowledgment(received, "aaaaaaaa-0000-4000-8000-000000000004", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		status int
+		d      Delivery
+		want   string
+	}{
+		{"answer 202", http.StatusAccepted, answer, ResultDelivered},
+		{"acknowledgment 200", http.StatusOK, ack, ResultDelivered},
+		{"answer 200 needs its eb:Acknowledgment", http.StatusOK, answer, ResultRetry},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			receiver := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				conn, buf, err := http.NewResponseController(w).Hijack()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer conn.Close()
+				fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: text/xml\r\nContent-Length: 4096\r\n\r\n<SOAP", tt.status, http.StatusText(tt.status))
+				_ = buf.Flush()
+			}))
+			w, st, results := testWorker(t, receiver, nil)
+			queue(t, st, tt.d)
+			if ok, err := w.DeliverOne(context.Background()); !ok || err != nil {
+				t.Fatalf("DeliverOne = %v, %v", ok, err)
+			}
+			if len(*results) != 1 || !strings.HasPrefix((*results)[0], tt.want+": ") {
+				t.Fatalf("results %q, want %s", *results, tt.want)
+			}
+		})
+	}
+}
