@@ -241,7 +241,7 @@ func decodePrescriptionOrder(m *message, raw []byte) (NewPrescription, error) {
 		if np.CourseOfTherapy == "" {
 			np.CourseOfTherapy = codeIn(mr.CourseOfTherapyType, fhir.CodeSystemCourseOfTherapy)
 		}
-		if np.CourseOfTherapy == "continuous-repeat-dispensing" && np.RepeatsAllowed == 0 {
+		if np.CourseOfTherapy == courseRepeatDispensing && np.RepeatsAllowed == 0 {
 			np.RepeatsAllowed = repeatsAllowed(mr)
 		}
 	}

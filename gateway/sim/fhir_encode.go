@@ -380,7 +380,7 @@ func courseDisplay(code string) (string, bool) {
 		return "Short course (acute) therapy", true
 	case "continuous":
 		return "Continuous long term therapy", true
-	case "continuous-repeat-dispensing":
+	case courseRepeatDispensing:
 		return "Continuous long term (repeat dispensing)", true
 	}
 	return "", false

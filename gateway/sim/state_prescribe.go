@@ -111,6 +111,12 @@ func (s *State) Cancel(req CancelRequest, now time.Time) ([]CancelOutcome, error
 	}
 	out := make([]CancelOutcome, 0, len(targets))
 	for _, it := range targets {
+		if p.CourseOfTherapy == courseRepeatDispensing {
+			// "All outstanding issues that have not been downloaded by the
+			// dispenser will be cancelled" (NHS England, cancelling a repeat
+			// dispensing prescription), whatever the current issue's answer.
+			it.FutureCancelled = true
+		}
 		code := cancelItem(p, it, req.Requester)
 		out = append(out, CancelOutcome{ItemID: it.ID, Code: code, Pending: it.CancelPending})
 	}

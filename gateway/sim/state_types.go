@@ -164,6 +164,11 @@ type Item struct {
 	// CancelPending is set while a cancellation waits for the dispenser.
 	CancelPending   bool
 	CancelRequester string
+	// FutureCancelled is set on an item of a repeat dispensing prescription
+	// the prescriber cancelled: whatever became of it in the current issue
+	// (dispensed, or with a dispenser), it is cancelled in every issue not
+	// yet made available (NextIssue).
+	FutureCancelled bool
 }
 
 // DispenseRecord is one accepted dispense notification.
