@@ -25,6 +25,11 @@ type State struct {
 	used    uint64
 	max     int
 	evicted int
+	// early holds cancellations of prescriptions not stored when they
+	// came, by short-form id, earlyOrder their ids oldest first
+	// (state_early_cancel.go).
+	early      map[string]earlyCancel
+	earlyOrder []string
 }
 
 // NewState returns an empty State that keeps DefaultMaxPrescriptions

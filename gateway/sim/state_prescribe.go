@@ -57,6 +57,7 @@ func (s *State) AddPrescription(np NewPrescription, now time.Time) error {
 	if _, dup := s.rx[np.ShortFormID]; dup {
 		return refuse(ReasonDuplicate, np.ShortFormID, "duplicate prescription id")
 	}
+	s.applyEarlyCancel(p, now)
 	s.rx[np.ShortFormID] = p
 	s.changed(p, now)
 	s.evictLocked()
@@ -83,13 +84,15 @@ type CancelOutcome struct {
 // Cancel applies a cancellation. While the prescription is to be dispensed
 // an item is cancelled (R-0001); while a dispenser holds it the cancellation
 // is marked pending (R-0002 / R-0003) and resolves when the dispenser returns
-// or dispenses the item. Refusals: ReasonNotFound (R-0008),
-// ReasonPatientMismatch (R-5000).
+// or dispenses the item. Refusals: ReasonNotFound (R-0008; the
+// cancellation is remembered and applied when the prescription comes, as
+// Spine does: state_early_cancel.go), ReasonPatientMismatch (R-5000).
 func (s *State) Cancel(req CancelRequest, now time.Time) ([]CancelOutcome, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, err := s.lookup(req.ShortFormID)
 	if err != nil {
+		s.rememberEarlyCancel(req) // applied if the prescription comes
 		return nil, err
 	}
 	if req.NHSNumber != "" && req.NHSNumber != p.NHSNumber {
