@@ -225,8 +225,9 @@ func searchset(entries []fhir.Entry, now time.Time, newID func() string, self st
 }
 
 // releaseResponse answers Task/$release: passedPrescriptions holds every
-// released prescription-order Bundle as received; failedPrescriptions is
-// empty (the simulator does not verify signatures).
+// released prescription-order Bundle as received, each MedicationRequest's
+// status set from its line item's as EPS does (release_status.go);
+// failedPrescriptions is empty (the simulator does not verify signatures).
 func releaseResponse(released []Prescription, now time.Time, newID func() string, self string) []byte {
 	passed := make([]fhir.Entry, 0, len(released))
 	for _, p := range released {
@@ -236,7 +237,7 @@ func releaseResponse(released []Prescription, now time.Time, newID func() string
 		}
 		e := fhir.Entry{FullURL: full, Search: &fhir.EntrySearch{Mode: "match"}}
 		if len(p.Order) > 0 {
-			e.Resource = &fhir.RawResource{Type: "Bundle", JSON: p.Order}
+			e.Resource = &fhir.RawResource{Type: "Bundle", JSON: releasedOrder(p)}
 		}
 		passed = append(passed, e)
 	}
