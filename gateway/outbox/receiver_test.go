@@ -35,6 +35,23 @@ func testWorker(t *testing.T, url string, client *http.Client) (*Worker, *store.
 	return w, st, &results
 }
 
+// receiverDeliveries are an async answer and an eb:Acknowledgment to party
+// RECEIVER-1, with the MessageIds given.
+func receiverDeliveries(t *testing.T, answerID, ackID string) (answer, ack Delivery) {
+	t.Helper()
+	now := time.Now()
+	received := &ebxml.Message{FromPartyID: "RECEIVER-1", ToPartyID: "YES-0000806", CPAID: "S1", ConversationID: "C1", MessageID: "R1"}
+	answer, err := NewAnswer(Addressing{OurParty: "YES-0000806", TheirParty: "RECEIVER-1", CPAID: "S1", ConversationID: "C1", RefToMessageID: "R1"},
+		"MCCI_IN010000UK13", []byte(`<MCCI_IN010000UK13 xmlns="urn:hl7-org:v3"/>`), answerID, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack, err = NewAcknowledgment(received, ackID, now); err != nil {
+		t.Fatal(err)
+	}
+	return answer, ack
+}
+
 // queue puts d in st's outbox, due now.
 func queue(t *testing.T, st *store.Memory, d Delivery) {
 	t.Helper()
@@ -61,17 +78,7 @@ func TestDeliveryDoesNotFollowRedirects(t *testing.T) {
 		elsewhere.Add(1)
 		w.WriteHeader(http.StatusAccepted)
 	}))
-	now := time.Now()
-	received := &ebxml.Message{FromPartyID: "RECEIVER-1", ToPartyID: "YES-0000806", CPAID: "S1", ConversationID: "C1", MessageID: "R1"}
-	answer, err := NewAnswer(Addressing{OurParty: "YES-0000806", TheirParty: "RECEIVER-1", CPAID: "S1", ConversationID: "C1", RefToMessageID: "R1"},
-		"MCCI_IN010000UK13", []byte(`<MCCI_IN010000UK13 xmlns="urn:hl7-org:v3"/>`), "aaaaaaaa-0000-4000-8000-000000000001", now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ack, err := NewAcknowledgment(received, "aaaaaaaa-0000-4000-8000-000000000002", now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	answer, ack := receiverDeliveries(t, "aaaaaaaa-0000-4000-8000-000000000001", "aaaaaaaa-0000-4000-8000-000000000002")
 	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 		for _, d := range []Delivery{answer, ack} {
 			t.Run(fmt.Sprintf("%d %s", status, d.Kind), func(t *testing.T) {
@@ -110,17 +117,7 @@ func TestDeliveryDoesNotFollowRedirects(t *testing.T) {
 // failed attempt, retried (a duplicate at the receiver) and in the end
 // dead-lettered though it had been taken every time.
 func TestAcceptedWithBrokenBodyIsDelivered(t *testing.T) {
-	now := time.Now()
-	received := &ebxml.Message{FromPartyID: "RECEIVER-1", ToPartyID: "YES-0000806", CPAID: "S1", ConversationID: "C1", MessageID: "R1"}
-	answer, err := NewAnswer(Addressing{OurParty: "YES-0000806", TheirParty: "RECEIVER-1", CPAID: "S1", ConversationID: "C1", RefToMessageID: "R1"},
-		"MCCI_IN010000UK13", []byte(`<MCCI_IN010000UK13 xmlns="urn:hl7-org:v3"/>`), "aaaaaaaa-0000-4000-8000-000000000003", now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ack, err := NewAcknowledgment(received, "aaaaaaaa-0000-4000-8000-000000000004", now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	answer, ack := receiverDeliveries(t, "aaaaaaaa-0000-4000-8000-000000000003", "aaaaaaaa-0000-4000-8000-000000000004")
 	tests := []struct {
 		name   string
 		status int
