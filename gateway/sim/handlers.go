@@ -153,9 +153,9 @@ func (s *Server) tracker(r *http.Request, _ []byte, now time.Time) reply {
 	end := min(start+size, len(matches))
 	next := ""
 	if end < len(matches) {
-		next = pageURL(r, v, end)
+		next = s.pageURL(r, v, end)
 	}
-	return fhirReply(http.StatusOK, trackerBundle(matches[start:end], len(matches), pageURL(r, v, start), next, now, s.opts.NewID))
+	return fhirReply(http.StatusOK, trackerBundle(matches[start:end], len(matches), s.pageURL(r, v, start), next, now, s.opts.NewID))
 }
 
 // trackerOffsetParam is the simulator's paging cursor on GET Task: the
@@ -180,9 +180,9 @@ func trackerOffset(v url.Values, pageSize int) (int, error) {
 	return n, nil
 }
 
-// pageURL is the absolute URL of the tracker page starting at offset, as
-// the request reached the simulator.
-func pageURL(r *http.Request, v url.Values, offset int) string {
+// pageURL is the absolute URL of the tracker page starting at offset, on
+// the address the request reached the simulator at.
+func (s *Server) pageURL(r *http.Request, v url.Values, offset int) string {
 	q := url.Values{}
 	for k, vs := range v {
 		q[k] = vs
@@ -190,12 +190,7 @@ func pageURL(r *http.Request, v url.Values, offset int) string {
 	if offset > 0 {
 		q.Set(trackerOffsetParam, strconv.Itoa(offset))
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	u := url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path, RawQuery: q.Encode()}
-	return u.String()
+	return s.endpoint(r, "/Task") + "?" + q.Encode()
 }
 
 // trackerQuery reads the EPS tracker's search parameters; values may be
