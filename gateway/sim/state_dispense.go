@@ -305,11 +305,17 @@ type ClaimRequest struct {
 	ClaimID       string
 	Claimant      string
 	ReplacementOf string
+	// Issue is the issue of a repeat dispensing prescription claimed for
+	// (from 1); 0: the claim does not say (the current issue).
+	Issue int
 }
 
 // Claim records a claim once the prescription is dispensed (or not
 // dispensed); an amendment (ReplacementOf = the last claim's id) once it is
-// claimed.
+// claimed. A claim for an earlier issue of a repeat dispensing prescription
+// (the dispenser claims after the next issue was made available) is
+// recorded on that issue; one for an issue not yet made available is
+// refused as not dispensed.
 func (s *State) Claim(req ClaimRequest, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -317,24 +323,31 @@ func (s *State) Claim(req ClaimRequest, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if req.Claimant != "" && p.Dispenser != "" && req.Claimant != p.Dispenser {
-		e := refuse(ReasonWithAnotherDispenser, p.ShortFormID, "dispensed by %s", p.Dispenser)
-		e.Dispenser = p.Dispenser
+	status, dispenser, claims := &p.Status, p.Dispenser, &p.Claims
+	if p.CourseOfTherapy == courseRepeatDispensing && req.Issue > 0 && req.Issue != p.CurrentIssue {
+		past := p.pastIssue(req.Issue)
+		if past == nil {
+			return refuse(ReasonClaimNotDispensed, p.ShortFormID, "cannot claim issue %d: the current issue is %d", req.Issue, p.CurrentIssue)
+		}
+		status, dispenser, claims = &past.Status, past.Dispenser, &past.Claims
+	}
+	if req.Claimant != "" && dispenser != "" && req.Claimant != dispenser {
+		e := refuse(ReasonWithAnotherDispenser, p.ShortFormID, "dispensed by %s", dispenser)
+		e.Dispenser = dispenser
 		return e
 	}
-	switch {
+	switch n := len(*claims); {
 	case req.ReplacementOf != "":
-		n := len(p.Claims)
-		if p.Status != StatusClaimed || n == 0 || !strings.EqualFold(p.Claims[n-1].ID, req.ReplacementOf) {
+		if *status != StatusClaimed || n == 0 || !strings.EqualFold((*claims)[n-1].ID, req.ReplacementOf) {
 			return refuse(ReasonAmendMismatch, p.ShortFormID, "claim amendment of %s does not pertain to the last claim", req.ReplacementOf)
 		}
-	case p.Status == StatusClaimed:
+	case *status == StatusClaimed:
 		return refuse(ReasonInvalidTransition, p.ShortFormID, "already claimed")
-	case p.Status != StatusDispensed && p.Status != StatusNotDispensed:
-		return refuse(ReasonClaimNotDispensed, p.ShortFormID, "cannot claim when %s", p.Status.Display())
+	case *status != StatusDispensed && *status != StatusNotDispensed:
+		return refuse(ReasonClaimNotDispensed, p.ShortFormID, "cannot claim when %s", status.Display())
 	}
-	p.Claims = append(p.Claims, ClaimRecord{ID: req.ClaimID, ReplacementOf: req.ReplacementOf, At: now})
-	p.Status = StatusClaimed
+	*claims = append(*claims, ClaimRecord{ID: req.ClaimID, ReplacementOf: req.ReplacementOf, At: now})
+	*status = StatusClaimed
 	s.changed(p, now)
 	return nil
 }

@@ -37,6 +37,7 @@ func (s *State) NextIssue(shortFormID string, now time.Time) (Prescription, erro
 			p.LastIssueDispensed = d.At
 		}
 	}
+	p.PastIssues = append(p.PastIssues, IssueRecord{Number: p.CurrentIssue, Status: p.Status, Dispenser: p.Dispenser, Claims: p.Claims})
 	p.CurrentIssue++
 	p.Status = StatusToBeDispensed
 	p.Dispenser = ""

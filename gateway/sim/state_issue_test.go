@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -116,6 +117,79 @@ func TestCancelledRepeatDispensingStaysCancelled(t *testing.T) {
 				if r.Code == CancelDone {
 					t.Errorf("a resolution %+v told the prescriber the dispensed issue was cancelled", r)
 				}
+			}
+		})
+	}
+}
+
+// TestClaimForAnEarlierIssue: a dispenser claims a repeat dispensing issue
+// after the next issue was made available (claims go in after dispensing,
+// the next issue comes on its own schedule); the claim names its issue
+// (Extension-EPS-RepeatInformation) and is recorded on that issue, once,
+// leaving the current issue alone. A claim for an issue not yet made
+// available is refused as not dispensed. Before, the simulator only knew
+// the current issue: the late claim for issue 1 was refused
+// CLAIM_INVALID_NOT_DISPENSED because issue 2 was to be dispensed.
+func TestClaimForAnEarlierIssue(t *testing.T) {
+	s := NewState(nil)
+	p := newRx(t, 30, "FH542")
+	mustDo(t, s.AddPrescription(NewPrescription{ShortFormID: p.sf, NHSNumber: p.nhs, Prescriber: "A83008", Nominated: p.pharmacy,
+		ItemIDs: []string{p.item1, p.item2}, Order: []byte(`{}`), TaskID: "t", CourseOfTherapy: courseRepeatDispensing, RepeatsAllowed: 2}, t0))
+	_, err := s.Release(ReleaseRequest{Owner: p.pharmacy}, t0)
+	mustDo(t, err)
+	mustDo(t, s.Dispense(DispenseRequest{MessageID: "d1", Dispenser: p.pharmacy, ShortFormID: p.sf,
+		Items: map[string]ItemStatus{p.item1: ItemDispensed, p.item2: ItemDispensed}}, t0))
+	_, err = s.NextIssue(p.sf, t0.Add(time.Hour))
+	mustDo(t, err)
+
+	claim := func(id, replaces, claimant string, issue int) error {
+		return s.Claim(ClaimRequest{ShortFormID: p.sf, ClaimID: id, ReplacementOf: replaces, Claimant: claimant, Issue: issue}, t0.Add(2*time.Hour))
+	}
+	wantReason(t, claim("c0", "", "FA666", 1), ReasonWithAnotherDispenser)
+	mustDo(t, claim("c1", "", p.pharmacy, 1))
+	wantReason(t, claim("c2", "", p.pharmacy, 1), ReasonInvalidTransition)
+	mustDo(t, claim("c1b", "c1", p.pharmacy, 1))
+	wantReason(t, claim("c3", "", p.pharmacy, 2), ReasonClaimNotDispensed)
+	wantReason(t, claim("c4", "", p.pharmacy, 3), ReasonClaimNotDispensed)
+	got, _ := s.Get(p.sf)
+	if len(got.PastIssues) != 1 || got.PastIssues[0].Number != 1 || got.PastIssues[0].Status != StatusClaimed || len(got.PastIssues[0].Claims) != 2 {
+		t.Fatalf("issue 1: %+v, want claimed with the claim and its amendment", got.PastIssues)
+	}
+	if got.CurrentIssue != 2 || got.Status != StatusToBeDispensed || len(got.Claims) != 0 {
+		t.Fatalf("issue %d %s with %d claims, want issue 2 to be dispensed, unclaimed", got.CurrentIssue, got.Status, len(got.Claims))
+	}
+}
+
+// TestClaimIssueDecoded: the issue a FHIR Claim is for is read from
+// Extension-EPS-RepeatInformation on its item, or on the item's first
+// detail; a claim without one is for the current issue.
+func TestClaimIssueDecoded(t *testing.T) {
+	repeat := `{"url": "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation", "extension": [` +
+		`{"url": "numberOfRepeatsIssued", "valueUnsignedInt": 1}, {"url": "numberOfRepeatsAllowed", "valueUnsignedInt": 2}]}`
+	p := newRx(t, 31, "FH542")
+	base := string(fixture(t, "claim.json", p.repl(nil)))
+	tests := []struct {
+		name string
+		item string
+		want int
+	}{
+		{"none", ``, 0},
+		{"on the item", `{"sequence": 1, "productOrService": {}, "extension": [` + repeat + `]}`, 2},
+		{"on the first detail", `{"sequence": 1, "productOrService": {}, "detail": [{"sequence": 1, "productOrService": {}, "extension": [` + repeat + `]}]}`, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := base
+			if tt.item != "" {
+				i := strings.LastIndex(body, "}")
+				body = body[:i] + `, "item": [` + tt.item + `]}`
+			}
+			req, err := decodeClaim([]byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if req.Issue != tt.want {
+				t.Errorf("issue %d, want %d", req.Issue, tt.want)
 			}
 		})
 	}

@@ -236,9 +236,33 @@ type Prescription struct {
 	// LastIssueDispensed is the last dispense of the issue before the
 	// current one (zero: none), answered as dateLastIssuedDispensed.
 	LastIssueDispensed time.Time
+	// PastIssues are the issues of a repeat dispensing prescription before
+	// the current one, oldest first, kept for their claims (NextIssue).
+	PastIssues []IssueRecord
 
 	// used numbers the prescription's latest use (state_evict.go).
 	used uint64
+}
+
+// IssueRecord is an issue of a repeat dispensing prescription that made
+// way for the next: how it ended and its claims, for a claim that comes
+// after the next issue was made available.
+type IssueRecord struct {
+	// Number is the issue's number, from 1.
+	Number    int
+	Status    PrescriptionStatus
+	Dispenser string
+	Claims    []ClaimRecord
+}
+
+// pastIssue returns the record of issue n, or nil.
+func (p *Prescription) pastIssue(n int) *IssueRecord {
+	for i := range p.PastIssues {
+		if p.PastIssues[i].Number == n {
+			return &p.PastIssues[i]
+		}
+	}
+	return nil
 }
 
 // clone returns a deep copy (Order is shared: it is never modified).
@@ -253,6 +277,10 @@ func (p *Prescription) clone() Prescription {
 		c.Dispenses[i] = d
 	}
 	c.Claims = slices.Clone(p.Claims)
+	c.PastIssues = slices.Clone(p.PastIssues)
+	for i := range c.PastIssues {
+		c.PastIssues[i].Claims = slices.Clone(c.PastIssues[i].Claims)
+	}
 	return c
 }
 
