@@ -32,7 +32,7 @@ type Config struct {
 	// Upstream holds the EPS client's credentials and client certificate.
 	Upstream UpstreamConfig
 	// SimMaxPrescriptions caps the prescriptions the built-in simulator
-	// keeps, oldest forgotten first (--sim-max-prescriptions,
+	// keeps, least recently used forgotten first (--sim-max-prescriptions,
 	// PORXGATE_SIM_MAX_PRESCRIPTIONS; default 0: sim.DefaultMaxPrescriptions;
 	// negative: no cap). Used only when UpstreamURL is empty.
 	SimMaxPrescriptions int
@@ -300,7 +300,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	registerUpstreamFlags(str, &cfg.Upstream)
 	str(&cfg.UpstreamIdentitiesFile, "upstream-identities", "UPSTREAM_IDENTITIES", "JSON file of per-party EPS identities (party key -> apiKey, kid, privateKey, clientCert, clientKey); empty: one identity")
 	str(&cfg.RedisURL, "redis", "REDIS_URL", "Redis URL: redis://[:password@]host:port[/db], rediss://..., or a Sentinel group redis-sentinel://[:password@]host:port[,host:port]/mastername[/db][?sentinel_password=pw]; empty uses the in-memory store")
-	num(&cfg.SimMaxPrescriptions, "sim-max-prescriptions", "SIM_MAX_PRESCRIPTIONS", "prescriptions the built-in simulator keeps, oldest forgotten first; 0: its default, negative: no cap")
+	num(&cfg.SimMaxPrescriptions, "sim-max-prescriptions", "SIM_MAX_PRESCRIPTIONS", "prescriptions the built-in simulator keeps, least recently used forgotten first; 0: its default, negative: no cap")
 	str(&cfg.RedisSentinelAddrs, "redis-sentinel-addrs", "REDIS_SENTINEL_ADDRS", "Redis Sentinel host:port list (comma-separated); needs --redis-master-name")
 	str(&cfg.RedisMasterName, "redis-master-name", "REDIS_MASTER_NAME", "name of the master the sentinels watch")
 	str(&cfg.RedisClusterAddrs, "redis-cluster-addrs", "REDIS_CLUSTER_ADDRS", "Redis Cluster seed nodes, host:port list (comma-separated)")

@@ -77,6 +77,38 @@ func DeliveryClient(cfg Config) (*http.Client, error) {
 	return &http.Client{Transport: tr, Timeout: cfg.DeliveryTimeout}, nil
 }
 
+// AdminClient returns the HTTP client a command (porxgate deadletters)
+// calls an admin listener with: it trusts caFile (else the system roots),
+// as an admin listener served over TLS with --admin-tls-cert needs;
+// presents certFile/keyFile when given, for a listener that grants roles
+// to client certificates (--admin-client-ca, --admin-cert-roles); follows
+// no redirect (a POST must not turn into a GET elsewhere); and bounds each
+// request by timeout.
+func AdminClient(caFile, certFile, keyFile string, timeout time.Duration) (*http.Client, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pool, err := loadCertPool(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("admin CA: %w", err)
+		}
+		tc.RootCAs = pool
+	}
+	if (certFile == "") != (keyFile == "") {
+		return nil, fmt.Errorf("admin client certificate: give its certificate and its key, or neither")
+	}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("admin client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = tc
+	return &http.Client{Transport: tr, Timeout: timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, nil
+}
+
 // loadCertPool reads a PEM bundle of certificates.
 func loadCertPool(path string) (*x509.CertPool, error) {
 	b, err := os.ReadFile(path)

@@ -197,6 +197,10 @@ func (s *Server) askTracker(c *fiber.Ctx, kind tracker.TrackerKind, q url.Values
 		switch {
 		case upstream.IsBreakerOpen(err):
 			status = fiber.StatusServiceUnavailable
+		case errors.Is(err, upstream.ErrTrackerPaging):
+			// Paged beyond what is followed: refuse rather than list part.
+			s.log.Error("tracker: EPS answer not read whole", "kind", kind.String(), "err", err)
+			return trackerUnparseable(kind, "the EPS FHIR API's answer could not be read whole"), fiber.StatusBadGateway
 		case errors.As(err, &re) && re.Last != nil && re.Last.Status == fiber.StatusTooManyRequests:
 			// EPS busy: the client retried its 429s.
 			status, reason = fiber.StatusServiceUnavailable, "the EPS FHIR API is busy"

@@ -80,7 +80,14 @@ func startTrackerRig(t *testing.T, withUpstream bool, configure ...func(*Config)
 // startTrackerRigLogged is startTrackerRig with the gateway logging to log.
 func startTrackerRigLogged(t *testing.T, withUpstream bool, log *slog.Logger, configure ...func(*Config)) *trackerRig {
 	t.Helper()
-	r := &trackerRig{sim: sim.New(sim.Options{Logger: trackerLog()})}
+	return startTrackerRigSim(t, sim.Options{}, withUpstream, log, configure...)
+}
+
+// startTrackerRigSim is startTrackerRigLogged with the simulator's options.
+func startTrackerRigSim(t *testing.T, simOpts sim.Options, withUpstream bool, log *slog.Logger, configure ...func(*Config)) *trackerRig {
+	t.Helper()
+	simOpts.Logger = trackerLog()
+	r := &trackerRig{sim: sim.New(simOpts)}
 	r.simBase = trackerServe(t, r.sim.Serve)
 	c, err := upstream.New(upstream.Config{
 		BaseURL: r.simBase + "/FHIR/R4",

@@ -15,7 +15,9 @@ import (
 
 // deadLettersUsage is the help of `porxgate deadletters`.
 const deadLettersUsage = `The dead letters of a running gateway, through its admin listener
-(--admin-addr; the token is --admin-token or PORXGATE_ADMIN_TOKEN):
+(--admin-addr; the token is --admin-token or PORXGATE_ADMIN_TOKEN; over
+https give the listener's CA with --admin-ca, and a client certificate with
+--admin-cert and --admin-key where the listener grants roles to them):
 
   list             the newest dead letters: id, party, interaction, attempts, reason
   show ID          one dead letter with its message (patient data)
@@ -35,6 +37,9 @@ func deadLettersCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fs.StringVar(&admin, "admin", admin, "base URL of the gateway's admin listener (env PORXGATE_ADMIN_URL)")
 	token := fs.String("admin-token", getenv("PORXGATE_ADMIN_TOKEN"), "bearer token of the admin listener; resend needs the admin role (env PORXGATE_ADMIN_TOKEN)")
+	caFile := fs.String("admin-ca", getenv("PORXGATE_ADMIN_CA"), "PEM CA certificates that verify an https admin listener; empty: the system's (env PORXGATE_ADMIN_CA)")
+	certFile := fs.String("admin-cert", getenv("PORXGATE_ADMIN_CLIENT_CERT"), "PEM client certificate for an admin listener that grants roles to certificates (env PORXGATE_ADMIN_CLIENT_CERT)")
+	keyFile := fs.String("admin-key", getenv("PORXGATE_ADMIN_CLIENT_KEY"), "PEM key of --admin-cert (env PORXGATE_ADMIN_CLIENT_KEY)")
 	party := fs.String("party", "", "resend: every dead letter of this party")
 	limit := fs.Int("limit", 100, "list: how many")
 	// Flags may come before, between or after the words.
@@ -55,6 +60,11 @@ func deadLettersCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		return 2
 	}
 	base := strings.TrimRight(admin, "/")
+	client, err := gateway.AdminClient(*caFile, *certFile, *keyFile, 60*time.Second)
+	if err != nil {
+		fmt.Fprintf(stderr, "porxgate deadletters: %v\n", err)
+		return 2
+	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	var (
@@ -90,7 +100,7 @@ func deadLettersCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *token != "" {
 		req.Header.Set("Authorization", "Bearer "+*token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		fmt.Fprintf(stderr, "porxgate deadletters: %v\n", err)
 		return 1

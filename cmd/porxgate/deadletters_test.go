@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,11 +16,15 @@ import (
 	"github.com/porxgate/porxgate/gateway"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/internal/testpki"
 )
 
-// TestDeadLettersCommand lists, shows and resends a dead letter of a gateway
-// served on loopback, through its admin API.
-func TestDeadLettersCommand(t *testing.T) {
+// startDeadLetterAdmin serves the admin listener of a gateway configured
+// by cfg (over TLS with tc, when not nil) on loopback, its store holding
+// one dead letter of party FCG71-807; it returns the listener's URL, the
+// store and the dead letter's id.
+func startDeadLetterAdmin(t *testing.T, cfg gateway.Config, tc *tls.Config) (string, *store.Memory, string) {
+	t.Helper()
 	ctx := context.Background()
 	st := store.NewMemory(nil)
 	now := time.Now()
@@ -33,8 +41,6 @@ func TestDeadLettersCommand(t *testing.T) {
 	if err := st.Complete(ctx, l, store.Finish{DeadLetter: dl.Encode()}); err != nil {
 		t.Fatal(err)
 	}
-	cfg := gateway.DefaultConfig()
-	cfg.Admin.Token = "dead-letter-test-token"
 	srv := gateway.NewServer(cfg, st, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), gateway.NewMetrics())
 	as, err := srv.AdminServer()
 	if err != nil {
@@ -44,15 +50,27 @@ func TestDeadLettersCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	scheme := "http://"
+	if tc != nil {
+		ln, scheme = tls.NewListener(ln, tc), "https://"
+	}
 	go func() { _ = as.App().Listener(ln) }()
 	t.Cleanup(func() { _ = as.App().ShutdownWithContext(ctx) })
-	admin := "http://" + ln.Addr().String()
+	return scheme + ln.Addr().String(), st, "delivery:" + d.MessageID
+}
+
+// TestDeadLettersCommand lists, shows and resends a dead letter of a gateway
+// served on loopback, through its admin API.
+func TestDeadLettersCommand(t *testing.T) {
+	ctx := context.Background()
+	cfg := gateway.DefaultConfig()
+	cfg.Admin.Token = "dead-letter-test-token"
+	admin, st, id := startDeadLetterAdmin(t, cfg, nil)
 	if code, _, errOut := runCmd(t, "", "deadletters", "--admin", admin, "list"); code != 1 || !strings.Contains(errOut, "401") {
 		t.Fatalf("without a token: code %d stderr %s, want 1 and 401", code, errOut)
 	}
 
 	code, out, errOut := runCmd(t, "", "deadletters", "--admin-token", cfg.Admin.Token, "--admin", admin, "list")
-	id := "delivery:" + d.MessageID
 	if code != 0 || !strings.Contains(out, "no route") || !strings.Contains(out, `"id": "`+id+`"`) {
 		t.Fatalf("list: %d %s %s", code, out, errOut)
 	}
@@ -70,5 +88,60 @@ func TestDeadLettersCommand(t *testing.T) {
 	}
 	if code, _, _ := runCmd(t, "", "deadletters", "--admin-token", cfg.Admin.Token, "--admin", admin, "resend"); code != 2 {
 		t.Errorf("resend without id or party: %d, want 2", code)
+	}
+}
+
+// TestDeadLettersCommandOverTLS: the command reaches an admin listener
+// served over TLS with a certificate of the deployment's own CA
+// (--admin-ca), and one that grants the admin role to a client certificate
+// (--admin-cert, --admin-key) with no token at all. Before, the command
+// called with net/http's default client: the listener's certificate was
+// refused (x509: unknown authority) and no client certificate could be
+// given, so an operator could not list or resend dead letters of such a
+// gateway from the command line.
+func TestDeadLettersCommandOverTLS(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ca := testpki.NewCA(t, "admin CA")
+	srvCert, srvKey := ca.Issue(t, testpki.Cert{Name: "admin", Server: true})
+	opsCert, opsKey := ca.Issue(t, testpki.Cert{Name: "ops-desk"})
+	pair, err := tls.X509KeyPair(srvCert, srvKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca.PEM)
+	cfg := gateway.DefaultConfig()
+	cfg.Admin.Token = "dead-letter-test-token"
+	cfg.Admin.ClientCAFile = write("ca.pem", ca.PEM)
+	cfg.Admin.CertRoles = "ops-desk=admin"
+	admin, st, id := startDeadLetterAdmin(t, cfg, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12,
+		ClientCAs: pool, ClientAuth: tls.VerifyClientCertIfGiven})
+	caFile := cfg.Admin.ClientCAFile
+
+	if code, _, errOut := runCmd(t, "", "deadletters", "--admin-token", cfg.Admin.Token, "--admin", admin, "list"); code != 1 || !strings.Contains(errOut, "certificate") {
+		t.Fatalf("without the CA: code %d stderr %s, want 1 and a certificate error", code, errOut)
+	}
+	code, out, errOut := runCmd(t, "", "deadletters", "--admin-ca", caFile, "--admin-token", cfg.Admin.Token, "--admin", admin, "list")
+	if code != 0 || !strings.Contains(out, `"id": "`+id+`"`) {
+		t.Fatalf("list over TLS with the CA: %d %s %s", code, out, errOut)
+	}
+	certArgs := []string{"deadletters", "--admin", admin, "--admin-ca", caFile,
+		"--admin-cert", write("ops.pem", opsCert), "--admin-key", write("ops.key", opsKey)}
+	if code, out, errOut := runCmd(t, "", append(certArgs, "resend", id)...); code != 0 || !strings.Contains(out, id) {
+		t.Fatalf("resend with the client certificate alone: %d %s %s", code, out, errOut)
+	}
+	if n, _ := st.QueueLen(context.Background(), outbox.Queue); n != 1 {
+		t.Errorf("outbox holds %d after the resend, want 1", n)
+	}
+	if code, _, errOut := runCmd(t, "", "deadletters", "--admin", admin, "--admin-cert", caFile, "list"); code != 2 || !strings.Contains(errOut, "key") {
+		t.Errorf("--admin-cert without --admin-key: %d %s, want 2", code, errOut)
 	}
 }

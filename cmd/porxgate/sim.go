@@ -24,7 +24,8 @@ as the NHS England OAuth2 endpoint does.`)
 	pubKey := fs.String("public-key", getenv("PORXGATE_SIM_PUBLIC_KEY"), "PEM public key (or certificate) that verifies client JWTs; empty: FHIR endpoints open (env PORXGATE_SIM_PUBLIC_KEY)")
 	apiKey := fs.String("api-key", getenv("PORXGATE_SIM_API_KEY"), "expected JWT iss/sub; empty accepts any (env PORXGATE_SIM_API_KEY)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
-	maxRx := fs.Int("max-prescriptions", 0, "prescriptions kept, oldest forgotten first; 0: the default (5000), negative: no cap")
+	maxRx := fs.Int("max-prescriptions", 0, "prescriptions kept, least recently used forgotten first; 0: the default (5000), negative: no cap")
+	pageSize := fs.Int("tracker-page-size", 0, "pages tracker (GET Task) answers of more Tasks than this, linked by Bundle.link next; 0: one Bundle, as EPS answers")
 	if ok, code := parseFlags(fs, args, stdout, stderr); !ok {
 		return code
 	}
@@ -41,6 +42,7 @@ as the NHS England OAuth2 endpoint does.`)
 	opts := gateway.SimulatorOptions(log)
 	opts.APIKey = *apiKey
 	opts.MaxPrescriptions = *maxRx
+	opts.TrackerPageSize = *pageSize
 	if *pubKey != "" {
 		k, err := sim.LoadPublicKey(*pubKey)
 		if err != nil {

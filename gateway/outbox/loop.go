@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -158,7 +159,10 @@ type Leaser interface {
 }
 
 // Hold keeps a lease alive while its holder works: every third of the
-// lease duration it extends the lease by one lease duration from now. The
+// lease duration it extends the lease by one lease duration from now. An
+// extension that fails for a moment (the store unreachable) is tried again
+// at the next tick, within the lease still held; holding stops only when
+// the lease is lost (store.ErrLeaseLost: someone else has the item). The
 // returned stop function ends the holding and waits for it to end.
 func Hold(ctx context.Context, s Leaser, l *store.Lease, lease time.Duration, now func() time.Time) (stop func()) {
 	hctx, cancel := context.WithCancel(ctx)
@@ -173,8 +177,8 @@ func Hold(ctx context.Context, s Leaser, l *store.Lease, lease time.Duration, no
 			case <-hctx.Done():
 				return
 			case <-t.C:
-				if err := s.Extend(hctx, &cp, now().Add(lease)); err != nil {
-					return // lost or unreachable: the holder's Complete/Retry will say so
+				if err := s.Extend(hctx, &cp, now().Add(lease)); errors.Is(err, store.ErrLeaseLost) {
+					return // the holder's Complete or Retry will say so
 				}
 			}
 		}

@@ -38,7 +38,9 @@ func isFinal(err error) bool {
 	return errors.As(err, &ae) && ae.final
 }
 
-// send POSTs d to url once and says whether the receiver took it.
+// send POSTs d to url once and says whether the receiver took it. The
+// client must not follow redirects (NewWorker's does not): a redirect is
+// a failed attempt.
 func send(ctx context.Context, client *http.Client, url string, d Delivery) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(d.Body))
 	if err != nil {
@@ -51,11 +53,32 @@ func send(ctx context.Context, client *http.Client, url string, d Delivery) erro
 		return retryable("POST %s: %v", url, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return retryable("HTTP %d redirect to %q: not followed (the route's url must be the MHS endpoint itself)",
+			resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if takenOnStatus(resp.StatusCode, d) {
+		// Taken, whatever the body says or however it ends: read a little
+		// of it so that the connection may be used again, no more.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainBytes))
+		return nil
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
 		return retryable("reading the answer of %s: %v", url, err)
 	}
 	return judge(resp.StatusCode, body, d)
+}
+
+// drainBytes is how much of the body of an answer that took the message is
+// read before the connection is given back.
+const drainBytes = 64 << 10
+
+// takenOnStatus reports whether the status alone says the receiver took
+// d: HTTP 202, or any 2xx for what is not an answer (an acknowledgment, a
+// message error).
+func takenOnStatus(status int, d Delivery) bool {
+	return status >= 200 && status < 300 && (d.Kind != KindAnswer || status == http.StatusAccepted)
 }
 
 // judge decides from the receiver's HTTP answer whether d was taken. An
@@ -65,7 +88,7 @@ func send(ctx context.Context, client *http.Client, url string, d Delivery) erro
 // DeliveryFailure or Unknown (the receiver may succeed later).
 func judge(status int, body []byte, d Delivery) error {
 	ok := status >= 200 && status < 300
-	if ok && (d.Kind != KindAnswer || status == http.StatusAccepted) {
+	if takenOnStatus(status, d) {
 		return nil
 	}
 	if len(bytes.TrimSpace(body)) == 0 {

@@ -43,7 +43,8 @@ type WorkerConfig struct {
 	// Routes is the routing table; nil sends everything to Keep, or to the
 	// dead letters without it.
 	Routes *Routes
-	// Client sends the messages; nil uses a client with Timeout.
+	// Client sends the messages; nil uses a client with Timeout. The Worker
+	// uses a copy that follows no redirect.
 	Client *http.Client
 	// Log receives one line per attempt outcome.
 	Log *slog.Logger
@@ -105,6 +106,11 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: cfg.Timeout}
 	}
+	// A receiver's redirect is not followed: a message goes only to the
+	// endpoint its route names, and a 3xx answer did not take it (send).
+	client := *cfg.Client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cfg.Client = &client
 	w := &Worker{cfg: cfg, wake: make(chan struct{}, 1)}
 	w.handoff = NewHandoff(cfg.Workers, func(ctx context.Context, l *store.Lease) {
 		_ = w.deliver(ctx, l, w.cfg.Now())

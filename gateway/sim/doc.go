@@ -18,7 +18,9 @@
 //	POST base/Task/$release      nominated (owner) or patient (owner + group-identifier)
 //	POST base/Task               return (status rejected) or withdraw (code abort)
 //	POST base/Claim              claim, or claim amendment (replacementOf)
-//	GET  base/Task?...           tracker: identifier / focus:identifier / patient:identifier [+ business-status]
+//	GET  base/Task?...           tracker: identifier / focus:identifier / patient:identifier [+ business-status];
+//	                             one Bundle of every match as EPS answers, or pages of
+//	                             Options.TrackerPageSize linked by Bundle.link "next" (_offset)
 //	GET  base/metadata           CapabilityStatement, wrapped as EPS does: {"capabilityStatement": ...}
 //	POST /oauth2/token           client-credentials with an RS512 client assertion, verified
 //	                             against Options.PublicKey

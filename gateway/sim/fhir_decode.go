@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/porxgate/porxgate/fhir"
@@ -241,7 +242,7 @@ func decodePrescriptionOrder(m *message, raw []byte) (NewPrescription, error) {
 		if np.CourseOfTherapy == "" {
 			np.CourseOfTherapy = codeIn(mr.CourseOfTherapyType, fhir.CodeSystemCourseOfTherapy)
 		}
-		if np.CourseOfTherapy == "continuous-repeat-dispensing" && np.RepeatsAllowed == 0 {
+		if np.CourseOfTherapy == courseRepeatDispensing && np.RepeatsAllowed == 0 {
 			np.RepeatsAllowed = repeatsAllowed(mr)
 		}
 	}
@@ -440,6 +441,39 @@ func containedODS(contained fhir.ResourceList) string {
 	return ""
 }
 
+// claimIssue is the issue a claim is for: Extension-EPS-RepeatInformation's
+// numberOfRepeatsIssued plus one, on a claim item or (as older senders
+// write it) its first detail; 0 when no item says.
+func claimIssue(c *fhir.Claim) int {
+	for _, it := range c.Item {
+		exts := [][]fhir.Extension{it.Extension}
+		if len(it.Detail) > 0 {
+			exts = append(exts, it.Detail[0].Extension)
+		}
+		for _, e := range exts {
+			x := fhir.FindExtension(e, fhir.ExtensionRepeatInformation)
+			if x == nil {
+				continue
+			}
+			sub := fhir.FindExtension(x.Extension, "numberOfRepeatsIssued")
+			if sub == nil {
+				continue
+			}
+			num := sub.ValueUnsignedInt
+			if num == nil {
+				num = sub.ValueInteger
+			}
+			if num == nil {
+				continue
+			}
+			if n, err := strconv.Atoi(string(*num)); err == nil && n >= 0 {
+				return n + 1
+			}
+		}
+	}
+	return 0
+}
+
 // decodeClaim reads a Claim (amendment when it has Extension-replacementOf).
 func decodeClaim(body []byte) (ClaimRequest, error) {
 	c, err := decodeRequest[*fhir.Claim](body, "Claim")
@@ -460,6 +494,7 @@ func decodeClaim(body []byte) (ClaimRequest, error) {
 			}
 		}
 	}
+	req.Issue = claimIssue(c)
 	if req.ShortFormID == "" {
 		return ClaimRequest{}, errors.New("Claim.prescription group identifier shortForm is required")
 	}

@@ -103,6 +103,8 @@ func stateErrorAnswer(err error, now time.Time) (int, []byte) {
 		detail, disp = "PRESCRIPTION_INVALID_STATE_TRANSITION", "Invalid State Transition for Prescription"
 	case ReasonClaimNotDispensed:
 		detail, disp = "CLAIM_INVALID_NOT_DISPENSED", "Invalid Claim. Prescription is not Dispensed"
+	case ReasonItemInvalidTransition:
+		detail, disp = "MEDICATIONREQUEST_INVALID_STATE_TRANSITION", "Invalid State Transition for Prescription Item"
 	case ReasonAmendMismatch:
 		detail, disp = "DISPENSE_AMEND_IDENTIFIER_MISMATCH", "Dispense Amendment/Cancellation Request does not pertain to Last Dispense"
 	case ReasonPatientMismatch:
@@ -223,8 +225,9 @@ func searchset(entries []fhir.Entry, now time.Time, newID func() string, self st
 }
 
 // releaseResponse answers Task/$release: passedPrescriptions holds every
-// released prescription-order Bundle as received; failedPrescriptions is
-// empty (the simulator does not verify signatures).
+// released prescription-order Bundle as received, each MedicationRequest's
+// status set from its line item's as EPS does (release_status.go);
+// failedPrescriptions is empty (the simulator does not verify signatures).
 func releaseResponse(released []Prescription, now time.Time, newID func() string, self string) []byte {
 	passed := make([]fhir.Entry, 0, len(released))
 	for _, p := range released {
@@ -234,7 +237,7 @@ func releaseResponse(released []Prescription, now time.Time, newID func() string
 		}
 		e := fhir.Entry{FullURL: full, Search: &fhir.EntrySearch{Mode: "match"}}
 		if len(p.Order) > 0 {
-			e.Resource = &fhir.RawResource{Type: "Bundle", JSON: p.Order}
+			e.Resource = &fhir.RawResource{Type: "Bundle", JSON: releasedOrder(p)}
 		}
 		passed = append(passed, e)
 	}
@@ -277,14 +280,20 @@ func intExtension(url string, n int) fhir.Extension {
 // EPS API writes its tracker Tasks: treatment type (courseOfTherapyType),
 // repeat information when more than one issue is authorised, each line
 // item's status with the last dispense time, and the download and claim
-// dates on each output.
-func trackerBundle(ps []Prescription, now time.Time, newID func() string) []byte {
+// dates on each output. total counts every match (ps may be one page of
+// them); self and next, when not empty, are the page's links.
+func trackerBundle(ps []Prescription, total int, self, next string, now time.Time, newID func() string) []byte {
 	entries := make([]fhir.Entry, 0, len(ps))
 	for _, p := range ps {
 		t := trackerTask(p)
 		entries = append(entries, fhir.Entry{FullURL: refPrefixUUID + p.TaskID, Search: &fhir.EntrySearch{Mode: "match"}, Resource: t})
 	}
-	return fhirAnswer(searchset(entries, now, newID, ""))
+	b := searchset(entries, now, newID, self)
+	b.Total = &total
+	if next != "" {
+		b.Link = append(b.Link, fhir.BundleLink{Relation: "next", URL: next})
+	}
+	return fhirAnswer(b)
 }
 
 // trackerTask is one prescription's tracker Task.
@@ -372,7 +381,7 @@ func courseDisplay(code string) (string, bool) {
 		return "Short course (acute) therapy", true
 	case "continuous":
 		return "Continuous long term therapy", true
-	case "continuous-repeat-dispensing":
+	case courseRepeatDispensing:
 		return "Continuous long term (repeat dispensing)", true
 	}
 	return "", false

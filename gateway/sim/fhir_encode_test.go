@@ -79,7 +79,7 @@ func TestCancelResponseEchoesRequest(t *testing.T) {
 // allows no empty arrays).
 func TestEmptySearchset(t *testing.T) {
 	var got map[string]any
-	if err := json.Unmarshal(trackerBundle(nil, t0, counterIDs()), &got); err != nil {
+	if err := json.Unmarshal(trackerBundle(nil, 0, "", "", t0, counterIDs()), &got); err != nil {
 		t.Fatal(err)
 	}
 	if _, has := got["entry"]; has || got["total"] != float64(0) || got["type"] != "searchset" {

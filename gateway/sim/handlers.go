@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -134,11 +135,62 @@ func (s *Server) claim(_ *http.Request, body []byte, now time.Time) reply {
 const trackerParamsMsg = "Query parameter must be one of: identifier, focus:identifier, patient:identifier, business-status, authored-on."
 
 func (s *Server) tracker(r *http.Request, _ []byte, now time.Time) reply {
-	q, err := trackerQuery(r.URL.Query())
+	v := r.URL.Query()
+	offset, err := trackerOffset(v, s.opts.TrackerPageSize)
 	if err != nil {
 		return fhirReply(http.StatusBadRequest, plainOutcome(now, "invalid", err.Error()))
 	}
-	return fhirReply(http.StatusOK, trackerBundle(s.state.Search(q), now, s.opts.NewID))
+	q, err := trackerQuery(v)
+	if err != nil {
+		return fhirReply(http.StatusBadRequest, plainOutcome(now, "invalid", err.Error()))
+	}
+	matches := s.state.Search(q)
+	size := s.opts.TrackerPageSize
+	if size <= 0 {
+		return fhirReply(http.StatusOK, trackerBundle(matches, len(matches), "", "", now, s.opts.NewID))
+	}
+	start := min(offset, len(matches))
+	end := min(start+size, len(matches))
+	next := ""
+	if end < len(matches) {
+		next = s.pageURL(r, v, end)
+	}
+	return fhirReply(http.StatusOK, trackerBundle(matches[start:end], len(matches), s.pageURL(r, v, start), next, now, s.opts.NewID))
+}
+
+// trackerOffsetParam is the simulator's paging cursor on GET Task: the
+// number of matches the earlier pages held. EPS defines none (it does not
+// page), so it is refused when paging is off.
+const trackerOffsetParam = "_offset"
+
+// trackerOffset reads and removes the paging cursor from v.
+func trackerOffset(v url.Values, pageSize int) (int, error) {
+	raw, ok := v[trackerOffsetParam]
+	if !ok {
+		return 0, nil
+	}
+	delete(v, trackerOffsetParam)
+	if pageSize <= 0 {
+		return 0, errors.New(trackerParamsMsg)
+	}
+	n, err := strconv.Atoi(raw[len(raw)-1])
+	if len(raw) != 1 || err != nil || n < 0 {
+		return 0, fmt.Errorf("%s %q: want one whole number of matches to skip", trackerOffsetParam, strings.Join(raw, ","))
+	}
+	return n, nil
+}
+
+// pageURL is the absolute URL of the tracker page starting at offset, on
+// the address the request reached the simulator at.
+func (s *Server) pageURL(r *http.Request, v url.Values, offset int) string {
+	q := url.Values{}
+	for k, vs := range v {
+		q[k] = vs
+	}
+	if offset > 0 {
+		q.Set(trackerOffsetParam, strconv.Itoa(offset))
+	}
+	return s.endpoint(r, "/Task") + "?" + q.Encode()
 }
 
 // trackerQuery reads the EPS tracker's search parameters; values may be

@@ -57,10 +57,16 @@ type Options struct {
 	OnCancelResolved func(CancelResolution)
 	// State is shared state, e.g. with a future v3 face; nil makes a new one.
 	State *State
-	// MaxPrescriptions caps the prescriptions a new State keeps (the oldest
-	// is forgotten first); 0 means DefaultMaxPrescriptions, negative no cap.
+	// MaxPrescriptions caps the prescriptions a new State keeps (the least
+	// recently used is forgotten first); 0 means DefaultMaxPrescriptions, negative no cap.
 	// Ignored when State is given.
 	MaxPrescriptions int
+	// TrackerPageSize, when positive, pages the tracker's (GET Task)
+	// searchset answers: at most this many Tasks a page, Bundle.total the
+	// count of every match and Bundle.link "next" naming the next page (the
+	// simulator's own _offset parameter). 0, the default, answers every match
+	// in one Bundle, as the EPS API does.
+	TrackerPageSize int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// NewID makes resource, Bundle, Task and token ids; nil means random

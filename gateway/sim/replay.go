@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"crypto/sha256"
 	"sync"
 )
@@ -11,6 +12,9 @@ type replayCache struct {
 	max   int
 	order []string
 	m     map[string]replayEntry
+	// inflight holds the request ids being processed; the channel closes
+	// when the answer is stored.
+	inflight map[string]chan struct{}
 }
 
 type replayEntry struct {
@@ -20,7 +24,44 @@ type replayEntry struct {
 }
 
 func newReplayCache(max int) *replayCache {
-	return &replayCache{max: max, m: map[string]replayEntry{}}
+	return &replayCache{max: max, m: map[string]replayEntry{}, inflight: map[string]chan struct{}{}}
+}
+
+// do answers a request with id rid and key: the stored answer of an earlier
+// one with both (hit), else process's, stored. A repeat that comes while
+// the first is still processed waits for its answer instead of being
+// processed beside it (a client retrying after its attempt timed out).
+// It fails only when ctx ends while waiting.
+func (c *replayCache) do(ctx context.Context, rid string, key [sha256.Size]byte, process func() replayEntry) (e replayEntry, hit bool, err error) {
+	for {
+		c.mu.Lock()
+		if e, ok := c.m[rid]; ok && e.key == key {
+			c.mu.Unlock()
+			return e, true, nil
+		}
+		wait, busy := c.inflight[rid]
+		if !busy {
+			done := make(chan struct{})
+			c.inflight[rid] = done
+			c.mu.Unlock()
+			defer func() {
+				c.mu.Lock()
+				delete(c.inflight, rid)
+				close(done)
+				c.mu.Unlock()
+			}()
+			e = process()
+			e.key = key
+			c.put(rid, e)
+			return e, false, nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return replayEntry{}, false, ctx.Err()
+		}
+	}
 }
 
 func replayKey(method, path string, body []byte) [sha256.Size]byte {
@@ -30,17 +71,6 @@ func replayKey(method, path string, body []byte) [sha256.Size]byte {
 	var k [sha256.Size]byte
 	copy(k[:], h.Sum(nil))
 	return k
-}
-
-// get returns the stored answer for a repeat of the same request.
-func (c *replayCache) get(rid string, key [sha256.Size]byte) (replayEntry, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[rid]
-	if !ok || e.key != key {
-		return replayEntry{}, false
-	}
-	return e, true
 }
 
 // put stores an answer, evicting the oldest beyond max.

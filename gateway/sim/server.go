@@ -219,14 +219,20 @@ func (s *Server) serveFHIR(w http.ResponseWriter, r *http.Request, path string) 
 	replayable := s.opts.ReplayRequestIDs && r.Method == http.MethodPost && rid != ""
 	key := replayKey(r.Method, r.URL.Path, body)
 	var rep reply
-	if e, hit := s.replayLookup(replayable, rid, key); hit {
-		s.count(func(st *Stats) { st.Replayed++ })
+	if replayable {
+		e, hit, err := s.replay.do(r.Context(), rid, key, func() replayEntry {
+			first := h(r, body, s.opts.Now())
+			return replayEntry{status: first.status, body: first.body}
+		})
+		if err != nil {
+			return // the caller left while an earlier attempt was processed
+		}
+		if hit {
+			s.count(func(st *Stats) { st.Replayed++ })
+		}
 		rep = fhirReply(e.status, e.body)
 	} else {
 		rep = h(r, body, s.opts.Now())
-		if replayable {
-			s.replay.put(rid, replayEntry{key: key, status: rep.status, body: rep.body})
-		}
 	}
 	s.log.Debug("sim request", "op", op, "request_id", rid, "status", rep.status)
 	switch act {
@@ -241,13 +247,6 @@ func (s *Server) serveFHIR(w http.ResponseWriter, r *http.Request, path string) 
 	default:
 		write(w, r, rep)
 	}
-}
-
-func (s *Server) replayLookup(enabled bool, rid string, key [32]byte) (replayEntry, bool) {
-	if !enabled {
-		return replayEntry{}, false
-	}
-	return s.replay.get(rid, key)
 }
 
 // preFaults applies latency and the before-processing faults to a request

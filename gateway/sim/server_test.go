@@ -455,3 +455,27 @@ func FuzzVerifyAssertion(f *testing.F) {
 		}
 	})
 }
+
+// TestServerReplayWhileProcessing: with ReplayRequestIDs, a repeat of a
+// request that comes while the first is still being processed (a client
+// retrying after its attempt timed out) waits for the first's answer and
+// gets it, instead of being processed beside it. Before, both missed the
+// cache: the prescription was stored by one and the other was answered
+// DUPLICATE_PRESCRIPTION_ID.
+func TestServerReplayWhileProcessing(t *testing.T) {
+	s, base := startSim(t, Options{ReplayRequestIDs: true, Faults: Faults{LatencyMs: 200}})
+	api := base + DefaultBasePath
+	p := newRx(t, 1, "FH542")
+	order := fixture(t, "prescription-order.json", p.repl(nil))
+	h := map[string]string{"X-Request-ID": "r-1"}
+	answers := make(chan answer, 2)
+	for range 2 {
+		go func() { answers <- do(t, http.MethodPost, api+"/$process-message", order, h) }()
+	}
+	for range 2 {
+		(<-answers).want(t, 200, "informational")
+	}
+	if st := s.Stats(); st.Replayed != 1 || s.State().Len() != 1 {
+		t.Fatalf("replayed %d, prescriptions %d; want 1 and 1", st.Replayed, s.State().Len())
+	}
+}

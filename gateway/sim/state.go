@@ -16,12 +16,20 @@ type State struct {
 	onResolved  func(CancelResolution)
 	// seq numbers the resolutions (kept even when old ones are dropped).
 	seq int
-	// order lists stored ids oldest first from head; max caps len(rx)
-	// (state_evict.go); evicted counts what the cap forgot.
-	order   []string
+	// order lists prescription uses, least recent first from head
+	// (entries superseded by a later use are skipped); used numbers the
+	// uses; max caps len(rx) (state_evict.go); evicted counts what the
+	// cap forgot.
+	order   []orderEntry
 	head    int
+	used    uint64
 	max     int
 	evicted int
+	// early holds cancellations of prescriptions not stored when they
+	// came, by short-form id, earlyOrder their ids oldest first
+	// (state_early_cancel.go).
+	early      map[string]earlyCancel
+	earlyOrder []string
 }
 
 // NewState returns an empty State that keeps DefaultMaxPrescriptions

@@ -29,7 +29,7 @@ func (s *State) Release(req ReleaseRequest, now time.Time) ([]Prescription, erro
 		var out []Prescription
 		for _, p := range s.rx {
 			if p.Nominated == req.Owner && p.Status == StatusToBeDispensed {
-				releaseTo(p, req.Owner, now)
+				s.releaseTo(p, req.Owner, now)
 				out = append(out, p.clone())
 			}
 		}
@@ -47,13 +47,14 @@ func (s *State) Release(req ReleaseRequest, now time.Time) ([]Prescription, erro
 	}
 	switch p.Status {
 	case StatusToBeDispensed:
-		releaseTo(p, req.Owner, now)
+		s.releaseTo(p, req.Owner, now)
 	case StatusWithDispenser, StatusWithDispenserActive:
 		if p.Dispenser != req.Owner {
 			e := refuse(ReasonWithAnotherDispenser, p.ShortFormID, "with dispenser %s", p.Dispenser)
 			e.Dispenser = p.Dispenser
 			return nil, e
 		}
+		s.use(p) // downloaded again: in use, though unchanged
 	case StatusCancelled:
 		return nil, refuse(ReasonCancelled, p.ShortFormID, "cancelled")
 	case StatusExpired:
@@ -64,7 +65,8 @@ func (s *State) Release(req ReleaseRequest, now time.Time) ([]Prescription, erro
 	return []Prescription{p.clone()}, nil
 }
 
-func releaseTo(p *Prescription, owner string, now time.Time) {
+// releaseTo hands p to owner. Caller holds s.mu.
+func (s *State) releaseTo(p *Prescription, owner string, now time.Time) {
 	p.Status = StatusWithDispenser
 	p.Dispenser = owner
 	p.Released = now
@@ -73,7 +75,7 @@ func releaseTo(p *Prescription, owner string, now time.Time) {
 			p.Items[i].Status = ItemWithDispenser
 		}
 	}
-	p.Updated = now
+	s.changed(p, now)
 }
 
 // holder checks that dispenser holds p. Caller holds s.mu.
@@ -141,20 +143,29 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 	if len(req.Items) == 0 {
 		return refuse(ReasonInvalid, p.ShortFormID, "dispense notification without line items")
 	}
+	// An amendment is checked against the statuses it starts from: the
+	// last notification undone.
+	base := make([]ItemStatus, len(p.Items))
+	for i := range p.Items {
+		base[i] = p.Items[i].Status
+	}
+	if req.ReplacementOf != "" {
+		base = undoneStatuses(p, p.Dispenses[len(p.Dispenses)-1])
+	}
 	for id, st := range req.Items {
-		if p.item(id) == nil {
+		i := p.itemIndex(id)
+		if i < 0 {
 			return refuse(ReasonItemNotFound, p.ShortFormID, "line item %s not found", id)
 		}
 		if !st.dispenserSettable() {
 			return refuse(ReasonInvalid, p.ShortFormID, "line item %s: status %s cannot be set by a dispenser", id, st)
 		}
+		if from := base[i]; from.terminal() && from != st {
+			return refuse(ReasonItemInvalidTransition, p.ShortFormID, "line item %s is %s: it cannot become %s", id, from.Display(), st.Display())
+		}
 	}
 	if req.ReplacementOf != "" {
-		last := p.Dispenses[len(p.Dispenses)-1]
-		for i := range p.Items {
-			p.Items[i].Status = last.before[i]
-		}
-		p.Dispenses = p.Dispenses[:len(p.Dispenses)-1]
+		undoLast(p)
 	}
 	rec := DispenseRecord{ID: req.MessageID, Dispenser: req.Dispenser, At: now, Items: cloneMap(req.Items)}
 	for i := range p.Items {
@@ -173,6 +184,7 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 		switch st {
 		case ItemCancelled:
 			s.resolve(p, it, CancelDone, now)
+			rec.cancelled = append(rec.cancelled, it.ID)
 		case ItemDispensed, ItemPartial:
 			s.resolve(p, it, CancelDispensed, now)
 		case ItemNotDispensed:
@@ -181,8 +193,30 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 	}
 	p.Dispenses = append(p.Dispenses, rec)
 	p.Status = deriveStatus(p)
-	p.Updated = now
+	s.changed(p, now)
 	return nil
+}
+
+// undoneStatuses are the item statuses with last undone: each as before
+// it, but an item whose pending cancellation it carried out stays
+// cancelled (the prescriber was told so).
+func undoneStatuses(p *Prescription, last DispenseRecord) []ItemStatus {
+	out := slices.Clone(last.before)
+	for i := range p.Items {
+		if slices.Contains(last.cancelled, p.Items[i].ID) {
+			out[i] = ItemCancelled
+		}
+	}
+	return out
+}
+
+// undoLast undoes the last dispense notification (amendment, withdrawal).
+func undoLast(p *Prescription) {
+	n := len(p.Dispenses)
+	for i, st := range undoneStatuses(p, p.Dispenses[n-1]) {
+		p.Items[i].Status = st
+	}
+	p.Dispenses = p.Dispenses[:n-1]
 }
 
 // ReturnRequest is a decoded dispense proposal return (Task rejected).
@@ -222,7 +256,7 @@ func (s *State) Return(req ReturnRequest, now time.Time) error {
 	if allItems(p, ItemCancelled) {
 		p.Status = StatusCancelled
 	}
-	p.Updated = now
+	s.changed(p, now)
 	return nil
 }
 
@@ -259,12 +293,9 @@ func (s *State) Withdraw(req WithdrawRequest, now time.Time) error {
 	if req.DispenseID != "" && !strings.EqualFold(req.DispenseID, last.ID) {
 		return refuse(ReasonAmendMismatch, p.ShortFormID, "withdrawal of %s does not pertain to the last dispense", req.DispenseID)
 	}
-	for i := range p.Items {
-		p.Items[i].Status = last.before[i]
-	}
-	p.Dispenses = p.Dispenses[:n-1]
+	undoLast(p)
 	p.Status = deriveStatus(p)
-	p.Updated = now
+	s.changed(p, now)
 	return nil
 }
 
@@ -274,11 +305,17 @@ type ClaimRequest struct {
 	ClaimID       string
 	Claimant      string
 	ReplacementOf string
+	// Issue is the issue of a repeat dispensing prescription claimed for
+	// (from 1); 0: the claim does not say (the current issue).
+	Issue int
 }
 
 // Claim records a claim once the prescription is dispensed (or not
 // dispensed); an amendment (ReplacementOf = the last claim's id) once it is
-// claimed.
+// claimed. A claim for an earlier issue of a repeat dispensing prescription
+// (the dispenser claims after the next issue was made available) is
+// recorded on that issue; one for an issue not yet made available is
+// refused as not dispensed.
 func (s *State) Claim(req ClaimRequest, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -286,24 +323,31 @@ func (s *State) Claim(req ClaimRequest, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if req.Claimant != "" && p.Dispenser != "" && req.Claimant != p.Dispenser {
-		e := refuse(ReasonWithAnotherDispenser, p.ShortFormID, "dispensed by %s", p.Dispenser)
-		e.Dispenser = p.Dispenser
+	status, dispenser, claims := &p.Status, p.Dispenser, &p.Claims
+	if p.CourseOfTherapy == courseRepeatDispensing && req.Issue > 0 && req.Issue != p.CurrentIssue {
+		past := p.pastIssue(req.Issue)
+		if past == nil {
+			return refuse(ReasonClaimNotDispensed, p.ShortFormID, "cannot claim issue %d: the current issue is %d", req.Issue, p.CurrentIssue)
+		}
+		status, dispenser, claims = &past.Status, past.Dispenser, &past.Claims
+	}
+	if req.Claimant != "" && dispenser != "" && req.Claimant != dispenser {
+		e := refuse(ReasonWithAnotherDispenser, p.ShortFormID, "dispensed by %s", dispenser)
+		e.Dispenser = dispenser
 		return e
 	}
-	switch {
+	switch n := len(*claims); {
 	case req.ReplacementOf != "":
-		n := len(p.Claims)
-		if p.Status != StatusClaimed || n == 0 || !strings.EqualFold(p.Claims[n-1].ID, req.ReplacementOf) {
+		if *status != StatusClaimed || n == 0 || !strings.EqualFold((*claims)[n-1].ID, req.ReplacementOf) {
 			return refuse(ReasonAmendMismatch, p.ShortFormID, "claim amendment of %s does not pertain to the last claim", req.ReplacementOf)
 		}
-	case p.Status == StatusClaimed:
+	case *status == StatusClaimed:
 		return refuse(ReasonInvalidTransition, p.ShortFormID, "already claimed")
-	case p.Status != StatusDispensed && p.Status != StatusNotDispensed:
-		return refuse(ReasonClaimNotDispensed, p.ShortFormID, "cannot claim when %s", p.Status.Display())
+	case *status != StatusDispensed && *status != StatusNotDispensed:
+		return refuse(ReasonClaimNotDispensed, p.ShortFormID, "cannot claim when %s", status.Display())
 	}
-	p.Claims = append(p.Claims, ClaimRecord{ID: req.ClaimID, ReplacementOf: req.ReplacementOf, At: now})
-	p.Status = StatusClaimed
-	p.Updated = now
+	*claims = append(*claims, ClaimRecord{ID: req.ClaimID, ReplacementOf: req.ReplacementOf, At: now})
+	*status = StatusClaimed
+	s.changed(p, now)
 	return nil
 }

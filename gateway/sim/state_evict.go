@@ -1,5 +1,7 @@
 package sim
 
+import "time"
+
 // The simulator runs for weeks under `make run`; EPS keeps prescriptions
 // for years, the simulator only for as long as its cap allows. These are
 // the bounds of its memory.
@@ -16,9 +18,11 @@ const (
 )
 
 // SetCapacity sets how many prescriptions s keeps: when a new one would
-// exceed max, the oldest stored is forgotten (a later request for it is
-// answered as EPS answers an unknown prescription). max ≤ 0 keeps every
-// prescription (tests that need exact totals).
+// exceed max, the one least recently used (created, changed or downloaded)
+// is forgotten, and a later request for it is answered as EPS answers an
+// unknown prescription. A prescription still being dispensed, cancelled or
+// claimed thus outlives the untouched ones created after it. max ≤ 0 keeps
+// every prescription (tests that need exact totals).
 func (s *State) SetCapacity(max int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -26,25 +30,64 @@ func (s *State) SetCapacity(max int) {
 	s.evictLocked()
 }
 
-// remember notes id as the newest stored prescription and evicts the
-// oldest beyond the cap. Caller holds s.mu.
-func (s *State) remember(id string) {
-	s.order = append(s.order, id)
-	s.evictLocked()
+// orderEntry is one use of a prescription in the order queue; it is
+// stale once the prescription was used again (its used is newer).
+type orderEntry struct {
+	id   string
+	used uint64
 }
 
-// evictLocked forgets the oldest prescriptions beyond the cap, and frees
-// the order queue's dead head when it is half the queue. Caller holds s.mu.
+// changed records a change of p at now: p becomes the most recently
+// used prescription. Caller holds s.mu.
+func (s *State) changed(p *Prescription, now time.Time) {
+	p.Updated = now
+	s.use(p)
+}
+
+// use makes p the most recently used prescription (changed, or downloaded
+// again). Caller holds s.mu.
+func (s *State) use(p *Prescription) {
+	s.used++
+	p.used = s.used
+	s.order = append(s.order, orderEntry{id: p.ShortFormID, used: p.used})
+	s.compact()
+}
+
+// current reports whether e is its prescription's latest use. Caller
+// holds s.mu.
+func (s *State) current(e orderEntry) bool {
+	p, ok := s.rx[e.id]
+	return ok && p.used == e.used
+}
+
+// evictLocked forgets the least recently used prescriptions beyond the
+// cap. Caller holds s.mu.
 func (s *State) evictLocked() {
 	for s.max > 0 && len(s.rx) > s.max && s.head < len(s.order) {
-		delete(s.rx, s.order[s.head])
-		s.order[s.head] = ""
+		e := s.order[s.head]
+		s.order[s.head] = orderEntry{}
 		s.head++
-		s.evicted++
+		if s.current(e) {
+			delete(s.rx, e.id)
+			s.evicted++
+		}
 	}
-	if s.head > 0 && s.head*2 >= len(s.order) {
-		s.order = append(s.order[:0], s.order[s.head:]...)
-		s.head = 0
+	s.compact()
+}
+
+// compact drops the order queue's dead head once it is half the queue, and
+// its stale entries once they outnumber the live ones: the queue stays
+// within about twice the prescriptions kept. Caller holds s.mu.
+func (s *State) compact() {
+	if queued := len(s.order) - s.head; s.head > 0 && s.head*2 >= len(s.order) || queued > 2*len(s.rx)+64 {
+		kept := s.order[:0]
+		for _, e := range s.order[s.head:] {
+			if s.current(e) {
+				kept = append(kept, e)
+			}
+		}
+		clear(s.order[len(kept):])
+		s.order, s.head = kept, 0
 	}
 }
 

@@ -69,6 +69,88 @@ func TestEvictedPrescriptionIsUnknown(t *testing.T) {
 	}
 }
 
+// TestEvictionKeepsPrescriptionsInUse: the cap forgets the prescription
+// least recently used, not the one created first: a prescription released,
+// cancelled or downloaded again after newer ones were stored outlives
+// them, and can still be dispensed. Before, the oldest created was
+// forgotten however busy it was: the dispense of a prescription held by a
+// dispenser was answered RESOURCE_NOT_FOUND and its pending cancellation
+// never resolved.
+func TestEvictionKeepsPrescriptionsInUse(t *testing.T) {
+	uses := []struct {
+		name string
+		use  func(s *State, p rx) error
+	}{
+		{"released", func(s *State, p rx) error {
+			_, err := s.Release(ReleaseRequest{Owner: p.pharmacy, ShortFormID: p.sf}, t0)
+			return err
+		}},
+		{"cancellation pending", func(s *State, p rx) error {
+			_, err := s.Cancel(CancelRequest{ShortFormID: p.sf, ItemIDs: []string{p.item1}, Requester: "r"}, t0)
+			return err
+		}},
+		{"downloaded again", func(s *State, p rx) error {
+			_, err := s.Release(ReleaseRequest{Owner: p.pharmacy, ShortFormID: p.sf}, t0)
+			return err
+		}},
+	}
+	for _, tt := range uses {
+		t.Run(tt.name, func(t *testing.T) {
+			s := NewState(nil)
+			s.SetCapacity(3)
+			busy := seed(t, s, 1)
+			_, err := s.Release(ReleaseRequest{Owner: busy.pharmacy, ShortFormID: busy.sf}, t0)
+			mustDo(t, err)
+			idle := seed(t, s, 2)
+			seed(t, s, 3)
+			mustDo(t, tt.use(s, busy))
+			seed(t, s, 4) // over the cap: one must go
+			if _, ok := s.Get(busy.sf); !ok {
+				t.Fatal("the prescription in use was forgotten")
+			}
+			if _, ok := s.Get(idle.sf); ok {
+				t.Fatal("the least recently used prescription was kept")
+			}
+			mustDo(t, s.Dispense(DispenseRequest{MessageID: "d1", Dispenser: busy.pharmacy, ShortFormID: busy.sf,
+				Items: map[string]ItemStatus{busy.item1: ItemDispensed, busy.item2: ItemDispensed}}, t0))
+			if s.Len() != 3 || s.Evicted() != 1 {
+				t.Fatalf("Len %d Evicted %d, want 3 and 1", s.Len(), s.Evicted())
+			}
+		})
+	}
+}
+
+// TestEvictionQueueBounded: however often the prescriptions kept are used,
+// the queue that orders them for the cap stays within a small multiple of
+// their number, and a forgotten id stored again is kept as new.
+func TestEvictionQueueBounded(t *testing.T) {
+	s := NewState(nil)
+	s.SetCapacity(10)
+	var ps []rx
+	for i := range 10 {
+		ps = append(ps, seed(t, s, uint32(i+1)))
+	}
+	for i := range 5000 {
+		p := ps[i%len(ps)]
+		_, err := s.Release(ReleaseRequest{Owner: p.pharmacy, ShortFormID: p.sf}, t0)
+		mustDo(t, err)
+	}
+	if n := len(s.order) - s.head; n > 2*s.Len()+64 {
+		t.Fatalf("order queue holds %d entries for %d prescriptions", n, s.Len())
+	}
+	for i := range 10 {
+		seed(t, s, uint32(100+i))
+	}
+	if s.Len() != 10 || s.Evicted() != 10 {
+		t.Fatalf("Len %d Evicted %d, want 10 and 10", s.Len(), s.Evicted())
+	}
+	again := seed(t, s, 1) // forgotten above, stored again
+	seed(t, s, 200)
+	if _, ok := s.Get(again.sf); !ok {
+		t.Fatal("a forgotten id stored again was forgotten before older prescriptions")
+	}
+}
+
 // TestResolutionsBounded: cancel resolutions are numbered without gaps
 // and only the newest maxResolutions are kept.
 func TestResolutionsBounded(t *testing.T) {

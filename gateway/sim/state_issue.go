@@ -2,13 +2,18 @@ package sim
 
 import "time"
 
+// courseRepeatDispensing is the course of therapy of a repeat dispensing
+// prescription, as EPS FHIR codes it.
+const courseRepeatDispensing = "continuous-repeat-dispensing"
+
 // NextIssue makes the next issue of a repeat dispensing prescription the
 // current one, to be dispensed, as Spine's batch does when the next issue's
 // dispensing window opens ("make prescription available for download").
 // The current issue must be complete (dispensed, not dispensed, claimed,
 // no-claimed or expired) and an issue must remain. The new issue starts
-// from the prescription's line items, to be dispensed (a cancelled item
-// stays cancelled), with no dispenser; the last dispense of the issue left
+// from the prescription's line items, to be dispensed (an item cancelled,
+// in this issue or for the issues to come, is cancelled; every item
+// cancelled, the issue is), with no dispenser; the last dispense of the issue left
 // behind is kept as LastIssueDispensed. Refusals: ReasonNotFound,
 // ReasonInvalid (not repeat dispensing, or no issue left),
 // ReasonInvalidTransition (the current issue is not complete).
@@ -19,7 +24,7 @@ func (s *State) NextIssue(shortFormID string, now time.Time) (Prescription, erro
 	if err != nil {
 		return Prescription{}, err
 	}
-	if p.CourseOfTherapy != "continuous-repeat-dispensing" || p.CurrentIssue >= p.TotalIssues {
+	if p.CourseOfTherapy != courseRepeatDispensing || p.CurrentIssue >= p.TotalIssues {
 		return Prescription{}, refuse(ReasonInvalid, p.ShortFormID, "issue %d of %d of a %q prescription: no next issue", p.CurrentIssue, p.TotalIssues, p.CourseOfTherapy)
 	}
 	switch p.Status {
@@ -32,16 +37,27 @@ func (s *State) NextIssue(shortFormID string, now time.Time) (Prescription, erro
 			p.LastIssueDispensed = d.At
 		}
 	}
+	p.PastIssues = append(p.PastIssues, IssueRecord{Number: p.CurrentIssue, Status: p.Status, Dispenser: p.Dispenser, Claims: p.Claims})
 	p.CurrentIssue++
 	p.Status = StatusToBeDispensed
 	p.Dispenser = ""
 	p.Released = time.Time{}
 	p.Dispenses, p.Claims = nil, nil
 	for i := range p.Items {
-		if p.Items[i].Status != ItemCancelled {
-			p.Items[i].Status = ItemToBeDispensed
+		it := &p.Items[i]
+		switch {
+		case it.CancelPending: // only an expired issue ends with one
+			it.Status = ItemCancelled
+			s.resolve(p, it, CancelDone, now)
+		case it.Status == ItemCancelled || it.FutureCancelled:
+			it.Status = ItemCancelled
+		default:
+			it.Status = ItemToBeDispensed
 		}
 	}
-	p.Updated = now
+	if allItems(p, ItemCancelled) {
+		p.Status = StatusCancelled
+	}
+	s.changed(p, now)
 	return p.clone(), nil
 }

@@ -57,8 +57,10 @@ func (s *State) AddPrescription(np NewPrescription, now time.Time) error {
 	if _, dup := s.rx[np.ShortFormID]; dup {
 		return refuse(ReasonDuplicate, np.ShortFormID, "duplicate prescription id")
 	}
+	s.applyEarlyCancel(p, now)
 	s.rx[np.ShortFormID] = p
-	s.remember(np.ShortFormID)
+	s.changed(p, now)
+	s.evictLocked()
 	return nil
 }
 
@@ -82,13 +84,15 @@ type CancelOutcome struct {
 // Cancel applies a cancellation. While the prescription is to be dispensed
 // an item is cancelled (R-0001); while a dispenser holds it the cancellation
 // is marked pending (R-0002 / R-0003) and resolves when the dispenser returns
-// or dispenses the item. Refusals: ReasonNotFound (R-0008),
-// ReasonPatientMismatch (R-5000).
+// or dispenses the item. Refusals: ReasonNotFound (R-0008; the
+// cancellation is remembered and applied when the prescription comes, as
+// Spine does: state_early_cancel.go), ReasonPatientMismatch (R-5000).
 func (s *State) Cancel(req CancelRequest, now time.Time) ([]CancelOutcome, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, err := s.lookup(req.ShortFormID)
 	if err != nil {
+		s.rememberEarlyCancel(req) // applied if the prescription comes
 		return nil, err
 	}
 	if req.NHSNumber != "" && req.NHSNumber != p.NHSNumber {
@@ -110,13 +114,19 @@ func (s *State) Cancel(req CancelRequest, now time.Time) ([]CancelOutcome, error
 	}
 	out := make([]CancelOutcome, 0, len(targets))
 	for _, it := range targets {
+		if p.CourseOfTherapy == courseRepeatDispensing {
+			// "All outstanding issues that have not been downloaded by the
+			// dispenser will be cancelled" (NHS England, cancelling a repeat
+			// dispensing prescription), whatever the current issue's answer.
+			it.FutureCancelled = true
+		}
 		code := cancelItem(p, it, req.Requester)
 		out = append(out, CancelOutcome{ItemID: it.ID, Code: code, Pending: it.CancelPending})
 	}
 	if p.Status == StatusToBeDispensed && allItems(p, ItemCancelled) {
 		p.Status = StatusCancelled
 	}
-	p.Updated = now
+	s.changed(p, now)
 	return out, nil
 }
 
@@ -172,6 +182,6 @@ func (s *State) Expire(shortFormID string, now time.Time) error {
 			p.Items[i].Status = ItemExpired
 		}
 	}
-	p.Updated = now
+	s.changed(p, now)
 	return nil
 }

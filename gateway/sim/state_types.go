@@ -164,6 +164,11 @@ type Item struct {
 	// CancelPending is set while a cancellation waits for the dispenser.
 	CancelPending   bool
 	CancelRequester string
+	// FutureCancelled is set on an item of a repeat dispensing prescription
+	// the prescriber cancelled: whatever became of it in the current issue
+	// (dispensed, or with a dispenser), it is cancelled in every issue not
+	// yet made available (NextIssue).
+	FutureCancelled bool
 }
 
 // DispenseRecord is one accepted dispense notification.
@@ -177,6 +182,10 @@ type DispenseRecord struct {
 	// before holds every item's status before this notification, in item
 	// order, so that an amendment or a withdrawal can undo it.
 	before []ItemStatus
+	// cancelled holds the ids of the items whose pending cancellation this
+	// notification carried out (R-0001 told to the prescriber): undoing the
+	// notification leaves them cancelled.
+	cancelled []string
 }
 
 // ClaimRecord is one accepted claim or claim amendment.
@@ -227,6 +236,33 @@ type Prescription struct {
 	// LastIssueDispensed is the last dispense of the issue before the
 	// current one (zero: none), answered as dateLastIssuedDispensed.
 	LastIssueDispensed time.Time
+	// PastIssues are the issues of a repeat dispensing prescription before
+	// the current one, oldest first, kept for their claims (NextIssue).
+	PastIssues []IssueRecord
+
+	// used numbers the prescription's latest use (state_evict.go).
+	used uint64
+}
+
+// IssueRecord is an issue of a repeat dispensing prescription that made
+// way for the next: how it ended and its claims, for a claim that comes
+// after the next issue was made available.
+type IssueRecord struct {
+	// Number is the issue's number, from 1.
+	Number    int
+	Status    PrescriptionStatus
+	Dispenser string
+	Claims    []ClaimRecord
+}
+
+// pastIssue returns the record of issue n, or nil.
+func (p *Prescription) pastIssue(n int) *IssueRecord {
+	for i := range p.PastIssues {
+		if p.PastIssues[i].Number == n {
+			return &p.PastIssues[i]
+		}
+	}
+	return nil
 }
 
 // clone returns a deep copy (Order is shared: it is never modified).
@@ -237,9 +273,14 @@ func (p *Prescription) clone() Prescription {
 	for i, d := range p.Dispenses {
 		d.Items = cloneMap(d.Items)
 		d.before = slices.Clone(d.before)
+		d.cancelled = slices.Clone(d.cancelled)
 		c.Dispenses[i] = d
 	}
 	c.Claims = slices.Clone(p.Claims)
+	c.PastIssues = slices.Clone(p.PastIssues)
+	for i := range c.PastIssues {
+		c.PastIssues[i].Claims = slices.Clone(c.PastIssues[i].Claims)
+	}
 	return c
 }
 
@@ -251,11 +292,19 @@ func cloneMap(m map[string]ItemStatus) map[string]ItemStatus {
 	return out
 }
 
-func (p *Prescription) item(id string) *Item {
+// itemIndex returns the position of line item id in p.Items, or -1.
+func (p *Prescription) itemIndex(id string) int {
 	for i := range p.Items {
 		if p.Items[i].ID == id {
-			return &p.Items[i]
+			return i
 		}
+	}
+	return -1
+}
+
+func (p *Prescription) item(id string) *Item {
+	if i := p.itemIndex(id); i >= 0 {
+		return &p.Items[i]
 	}
 	return nil
 }
@@ -289,6 +338,10 @@ const (
 	ReasonClaimNotDispensed
 	ReasonAmendMismatch
 	ReasonPatientMismatch
+	// ReasonItemInvalidTransition: a dispense notification moves a line item
+	// out of a final status (cancelled, expired, dispensed, not dispensed);
+	// Spine 0013, MEDICATIONREQUEST_INVALID_STATE_TRANSITION.
+	ReasonItemInvalidTransition
 )
 
 // StateError is a refusal by the State.

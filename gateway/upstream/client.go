@@ -26,6 +26,9 @@ type Response struct {
 	RequestID string
 	// Attempts is the number of attempts made (1 without retries).
 	Attempts int
+	// Pages is the number of pages a paged tracker answer was fetched in
+	// (TrackerGet); 0 or 1 for every other answer.
+	Pages int
 	// DuplicateResolved is set when a retried prescription-order was answered
 	// DUPLICATE_PRESCRIPTION_ID after an earlier attempt may have been stored:
 	// the Client then reports success (Status 200, informational
@@ -151,8 +154,15 @@ func (c *Client) PostClaim(ctx context.Context, claimJSON []byte) (*Response, er
 
 // TrackerGet searches prescriptions: GET Task?query, e.g.
 // focus:identifier=<short-form id> or patient:identifier=<NHS number>.
+// A searchset answer that is paged (Bundle.link "next") is followed to its
+// last page and handed back as one Bundle (tracker_pages.go).
 func (c *Client) TrackerGet(ctx context.Context, query url.Values) (*Response, error) {
-	return c.do(ctx, OpTracker, http.MethodGet, "/Task", query, nil)
+	u := c.endpoint("/Task", query)
+	first, err := c.doURL(ctx, OpTracker, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	return c.followPages(ctx, u, first)
 }
 
 // Prepare posts an unsigned prescription-order Bundle to $prepare; the answer
@@ -184,14 +194,25 @@ func (c *Client) BreakerStates() map[string]string {
 	return c.breakers.states()
 }
 
-// do sends one logical call through the transport chain.
-func (c *Client) do(ctx context.Context, op, method, path string, query url.Values, body []byte) (*Response, error) {
+// endpoint is the URL of path (below the base) with query.
+func (c *Client) endpoint(path string, query url.Values) *url.URL {
 	u := *c.base
 	u.Path += path
 	u.RawPath = ""
 	if query != nil {
 		u.RawQuery = query.Encode()
 	}
+	return &u
+}
+
+// do sends one logical call through the transport chain.
+func (c *Client) do(ctx context.Context, op, method, path string, query url.Values, body []byte) (*Response, error) {
+	return c.doURL(ctx, op, method, c.endpoint(path, query), body)
+}
+
+// doURL sends one logical call to u (the base's, or a link EPS gave)
+// through the transport chain.
+func (c *Client) doURL(ctx context.Context, op, method string, u *url.URL, body []byte) (*Response, error) {
 	stats := &callStats{}
 	ctx = withCallStats(withOperation(ctx, op), stats)
 	var rdr *bytes.Reader

@@ -26,6 +26,7 @@ const (
 	DefaultBreakerInterval   = 60 * time.Second
 	DefaultBreakerTimeout    = 5 * time.Second
 	DefaultBreakerTripFailed = 5
+	DefaultTrackerMaxPages   = 20
 	maxJWTLifetime           = 5 * time.Minute
 )
 
@@ -60,8 +61,13 @@ type Config struct {
 	// TLS holds the optional client certificate and CA for mutual TLS.
 	TLS TLSConfig `json:"tls"`
 
-	// MaxResponseBytes caps a response body. Default 10 MiB.
+	// MaxResponseBytes caps a response body. Default 10 MiB. It also caps
+	// the pages of one tracker answer together (TrackerGet).
 	MaxResponseBytes int64 `json:"maxResponseBytes"`
+	// TrackerMaxPages caps the pages of one tracker answer TrackerGet
+	// fetches by following Bundle.link "next" (the first included). Default
+	// 20; 1 follows no link (a paged answer is then an error, never cut short).
+	TrackerMaxPages int `json:"trackerMaxPages"`
 	// UserAgent is sent on every request. Default "porxgate".
 	UserAgent string `json:"userAgent"`
 
@@ -169,6 +175,9 @@ func (c Config) withDefaults() Config {
 	if c.UserAgent == "" {
 		c.UserAgent = DefaultUserAgent
 	}
+	if c.TrackerMaxPages == 0 {
+		c.TrackerMaxPages = DefaultTrackerMaxPages
+	}
 	r := &c.Retry
 	if r.MaxAttempts == 0 {
 		r.MaxAttempts = DefaultMaxAttempts
@@ -244,6 +253,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxResponseBytes < 0 {
 		errs = append(errs, errors.New("MaxResponseBytes must not be negative"))
+	}
+	if c.TrackerMaxPages < 0 {
+		errs = append(errs, errors.New("TrackerMaxPages must not be negative"))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("upstream config: %w", errors.Join(errs...))

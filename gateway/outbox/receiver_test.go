@@ -1,0 +1,153 @@
+package outbox
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/store"
+)
+
+// testWorker is a Worker over a memory store delivering to party
+// "RECEIVER-1" at url (retries 1, a minute apart) with client (nil: the
+// Worker's own). results records what Report was told.
+func testWorker(t *testing.T, url string, client *http.Client) (*Worker, *store.Memory, *[]string) {
+	t.Helper()
+	routes, err := ParseRoutes([]byte(fmt.Sprintf(`{"RECEIVER-1": {"url": %q, "retries": 1, "retryInterval": "1m", "persistDuration": "1h"}}`, url)), DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.NewMemory(nil)
+	var mu sync.Mutex
+	var results []string
+	w := NewWorker(WorkerConfig{Store: st, Routes: routes, Client: client, Workers: 1, Timeout: 5 * time.Second,
+		Report: func(d Delivery, result, detail string) {
+			mu.Lock()
+			results = append(results, result+": "+detail)
+			mu.Unlock()
+		}})
+	return w, st, &results
+}
+
+// receiverDeliveries are an async answer and an eb:Acknowledgment to party
+// RECEIVER-1, with the MessageIds given.
+func receiverDeliveries(t *testing.T, answerID, ackID string) (answer, ack Delivery) {
+	t.Helper()
+	now := time.Now()
+	received := &ebxml.Message{FromPartyID: "RECEIVER-1", ToPartyID: "YES-0000806", CPAID: "S1", ConversationID: "C1", MessageID: "R1"}
+	answer, err := NewAnswer(Addressing{OurParty: "YES-0000806", TheirParty: "RECEIVER-1", CPAID: "S1", ConversationID: "C1", RefToMessageID: "R1"},
+		"MCCI_IN010000UK13", []byte(`<MCCI_IN010000UK13 xmlns="urn:hl7-org:v3"/>`), answerID, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ack, err = NewAcknowledgment(received, ackID, now); err != nil {
+		t.Fatal(err)
+	}
+	return answer, ack
+}
+
+// queue puts d in st's outbox, due now.
+func queue(t *testing.T, st *store.Memory, d Delivery) {
+	t.Helper()
+	it, err := d.Item(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Enqueue(context.Background(), it); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDeliveryDoesNotFollowRedirects: a receiver answering a delivery with
+// a redirect has not taken it. The worker does not follow: the message is
+// never sent on to the redirect's target (another host, which the routing
+// table does not name), the attempt fails with the redirect named, and
+// the message is retried and dead-lettered as for any failure. Before,
+// net/http followed: a 302 or 303 became a GET without the message, whose
+// 2xx counted as delivered (the message was lost), and a 307 or 308 sent
+// the message, patient data and all, to the other host.
+func TestDeliveryDoesNotFollowRedirects(t *testing.T) {
+	var elsewhere atomic.Int32
+	target := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	answer, ack := receiverDeliveries(t, "aaaaaaaa-0000-4000-8000-000000000001", "aaaaaaaa-0000-4000-8000-000000000002")
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		for _, d := range []Delivery{answer, ack} {
+			t.Run(fmt.Sprintf("%d %s", status, d.Kind), func(t *testing.T) {
+				before := elsewhere.Load()
+				receiver := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					http.Redirect(w, r, target+"/elsewhere", status)
+				}))
+				for _, client := range []*http.Client{nil, {Timeout: 5 * time.Second}} {
+					w, st, results := testWorker(t, receiver, client)
+					queue(t, st, d)
+					if ok, err := w.DeliverOne(context.Background()); !ok || err != nil {
+						t.Fatalf("DeliverOne = %v, %v", ok, err)
+					}
+					if len(*results) != 1 || !strings.HasPrefix((*results)[0], ResultRetry+": ") || !strings.Contains((*results)[0], "redirect") ||
+						!strings.Contains((*results)[0], target+"/elsewhere") {
+						t.Fatalf("results %q, want one retry naming the redirect and its target", *results)
+					}
+					if elsewhere.Load() != before {
+						t.Fatal("the redirect's target was called")
+					}
+					if n, err := st.QueueLen(context.Background(), Queue); err != nil || n != 1 {
+						t.Fatalf("outbox holds %d (%v), want the message waiting for its retry", n, err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestAcceptedWithBrokenBodyIsDelivered: a receiver's 202 (or, for an
+// acknowledgment or message error, any 2xx) takes the message whatever
+// follows it, so an answer body cut short after the status — a closed
+// connection, a body that never ends within the attempt's time — does not
+// make the worker send the message again. Before, send read the body
+// before looking at the status: the read error made a delivered message a
+// failed attempt, retried (a duplicate at the receiver) and in the end
+// dead-lettered though it had been taken every time.
+func TestAcceptedWithBrokenBodyIsDelivered(t *testing.T) {
+	answer, ack := receiverDeliveries(t, "aaaaaaaa-0000-4000-8000-000000000003", "aaaaaaaa-0000-4000-8000-000000000004")
+	tests := []struct {
+		name   string
+		status int
+		d      Delivery
+		want   string
+	}{
+		{"answer 202", http.StatusAccepted, answer, ResultDelivered},
+		{"acknowledgment 200", http.StatusOK, ack, ResultDelivered},
+		{"answer 200 needs its eb:Acknowledgment", http.StatusOK, answer, ResultRetry},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			receiver := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				conn, buf, err := http.NewResponseController(w).Hijack()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer conn.Close()
+				fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: text/xml\r\nContent-Length: 4096\r\n\r\n<SOAP", tt.status, http.StatusText(tt.status))
+				_ = buf.Flush()
+			}))
+			w, st, results := testWorker(t, receiver, nil)
+			queue(t, st, tt.d)
+			if ok, err := w.DeliverOne(context.Background()); !ok || err != nil {
+				t.Fatalf("DeliverOne = %v, %v", ok, err)
+			}
+			if len(*results) != 1 || !strings.HasPrefix((*results)[0], tt.want+": ") {
+				t.Fatalf("results %q, want %s", *results, tt.want)
+			}
+		})
+	}
+}
