@@ -25,7 +25,12 @@ import (
 //	t        sorted set of exchange ids by start time (ms)
 //	sz       hash of exchange id → stored size
 //	bytes    total stored size
-//	ix:<v>   set of exchange ids carrying id v (lower case)
+//	ixt:<v>  sorted set of the ids of exchanges carrying id v (lower
+//	         case), by start time (ms); members that started MaxAge before
+//	         the newest are trimmed as it is written, so an id every
+//	         message carries (a pharmacy's ODS code) indexes the exchanges
+//	         kept, not every one ever written. (An older porxgate kept a
+//	         set ix:<v>, never trimmed; it is read while it lasts.)
 //	acc      list of accesses (JSON), newest first, capped
 //
 // A step is written once, appended to its exchange's list: merging an
@@ -187,11 +192,12 @@ func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, b
 		var h head
 		var old int64
 		existed := false
+		var wasStarted time.Time
 		if v, ok := vals[i].(string); ok {
 			if err := json.Unmarshal([]byte(v), &h); err != nil {
 				return nil, fmt.Errorf("exchange %s unreadable: %w", id, err)
 			}
-			existed = true
+			existed, wasStarted = true, h.Started
 			ob, _ := marshal(h.summary())
 			old = int64(len(v) + len(ob))
 		}
@@ -221,8 +227,11 @@ func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, b
 		if w.ttl <= 0 {
 			w.ttl = time.Second
 		}
+		// The indexes score an exchange by its start: all of its ids
+		// again when the start moved, the new ones otherwise.
+		moved := !existed || !h.Started.Equal(wasStarted)
 		for _, v := range append(h.IDs.all(), h.ID) {
-			if !existed || !before[v] {
+			if moved || !before[v] {
 				w.newIDs = append(w.newIDs, v)
 			}
 		}
@@ -241,8 +250,9 @@ func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, b
 			pipe.ZAdd(ctx, r.p+"t", redis.Z{Score: float64(w.started.UnixMilli()), Member: w.id})
 			pipe.HIncrBy(ctx, r.p+"sz", w.id, w.delta)
 			for _, v := range w.newIDs {
-				k := r.p + "ix:" + strings.ToLower(v)
-				pipe.SAdd(ctx, k, w.id)
+				k := r.p + "ixt:" + strings.ToLower(v)
+				pipe.ZAdd(ctx, k, redis.Z{Score: float64(w.started.UnixMilli()), Member: w.id})
+				pipe.ZRemRangeByScore(ctx, k, "-inf", "("+strconv.FormatInt(w.started.Add(-r.ret.MaxAge).UnixMilli(), 10))
 				pipe.Expire(ctx, k, r.ret.MaxAge)
 			}
 		}
@@ -364,36 +374,41 @@ func (r *Redis) summaries(ctx context.Context, ids []string) ([]Summary, error) 
 // maxScan bounds how many exchanges one search looks at.
 const maxScan = 5000
 
-// Search implements Backend.
+// Search implements Backend: the exchanges by start time, newest first, or
+// those of the index of q.ID, a page at a time until the limit is met or
+// maxScan exchanges were looked at.
 func (r *Redis) Search(ctx context.Context, q Query) ([]Summary, error) {
-	var out []Summary
+	key := r.p + "t"
 	if q.ID != "" {
-		ids, err := r.c.SMembers(ctx, r.p+"ix:"+strings.ToLower(q.ID)).Result()
-		if err != nil {
-			return nil, fmt.Errorf("journal: search %s: %w", q.ID, err)
-		}
-		sums, err := r.summaries(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		sort.Slice(sums, func(i, j int) bool { return sums[i].Started.After(sums[j].Started) })
-		for i := range sums {
-			if q.matches(&sums[i]) && len(out) < q.limit() {
-				out = append(out, sums[i])
-			}
-		}
-		return out, nil
+		key = r.p + "ixt:" + strings.ToLower(q.ID)
 	}
+	out, err := r.scan(ctx, key, q)
+	if err != nil || q.ID == "" || len(out) >= q.limit() {
+		return out, err
+	}
+	return r.withOldIndex(ctx, q, out)
+}
+
+// scan reads the sorted set of exchange ids key, newest first, within q's
+// time range, and returns the summaries q selects.
+func (r *Redis) scan(ctx context.Context, key string, q Query) ([]Summary, error) {
+	var out []Summary
 	maxS, minS := "+inf", "-inf"
 	if !q.To.IsZero() {
-		maxS = "(" + strconv.FormatInt(q.To.UnixMilli(), 10)
+		// Scores are whole milliseconds, starts are not: an exchange that
+		// started within To's millisecond but before To is in range.
+		to := q.To.UnixMilli()
+		if q.To.After(time.UnixMilli(to)) {
+			to++
+		}
+		maxS = "(" + strconv.FormatInt(to, 10)
 	}
 	if !q.From.IsZero() {
 		minS = strconv.FormatInt(q.From.UnixMilli(), 10)
 	}
 	const page = 200
 	for off := int64(0); off < maxScan && len(out) < q.limit(); off += page {
-		ids, err := r.c.ZRevRangeByScore(ctx, r.p+"t", &redis.ZRangeBy{Max: maxS, Min: minS, Offset: off, Count: page}).Result()
+		ids, err := r.c.ZRevRangeByScore(ctx, key, &redis.ZRangeBy{Max: maxS, Min: minS, Offset: off, Count: page}).Result()
 		if err != nil {
 			return nil, fmt.Errorf("journal: list exchanges: %w", err)
 		}
@@ -411,6 +426,46 @@ func (r *Redis) Search(ctx context.Context, q Query) ([]Summary, error) {
 		}
 	}
 	return out, nil
+}
+
+// withOldIndex adds to out, a search by q.ID, the exchanges an older
+// porxgate's index of q.ID lists (a set of exchange ids, no longer
+// written: it expires within MaxAge), looking at no more than maxScan of
+// them, and returns the newest up to the limit.
+func (r *Redis) withOldIndex(ctx context.Context, q Query, out []Summary) ([]Summary, error) {
+	key := r.p + "ix:" + strings.ToLower(q.ID)
+	have := map[string]bool{}
+	for _, s := range out {
+		have[s.ID] = true
+	}
+	var ids []string
+	for cursor, n := uint64(0), 0; n < maxScan; {
+		page, next, err := r.c.SScan(ctx, key, cursor, "", 200).Result()
+		if err != nil {
+			return nil, fmt.Errorf("journal: search %s: %w", q.ID, err)
+		}
+		n += len(page)
+		for _, id := range page {
+			if !have[id] {
+				have[id] = true
+				ids = append(ids, id)
+			}
+		}
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	sums, err := r.summaries(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range sums {
+		if q.matches(&sums[i]) {
+			out = append(out, sums[i])
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
+	return out[:min(len(out), q.limit())], nil
 }
 
 // AddAccess implements Backend.
