@@ -5,6 +5,7 @@ import (
 	"embed"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -174,6 +175,9 @@ func open(path string) bool {
 // gate authenticates every request and journals every authenticated one.
 func (s *Server) gate(c *fiber.Ctx) error {
 	if open(c.Path()) {
+		if err := fromAnotherSite(c); err != nil {
+			return err
+		}
 		return c.Next()
 	}
 	if c.Path() == "/favicon.ico" {
@@ -188,7 +192,10 @@ func (s *Server) gate(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusUnauthorized).JSON(fiber.Map{"error": "authentication required: a bearer token or a client certificate"})
 	}
 	c.Locals("who", w)
-	err := c.Next()
+	err := fromAnotherSite(c)
+	if err == nil {
+		err = c.Next()
+	}
 	if c.Path() == PathState {
 		return err // live state holds no patient data; the page polls it
 	}
@@ -203,6 +210,33 @@ func (s *Server) gate(c *fiber.Ctx) error {
 	s.d.Journal.RecordAccess(journal.Access{At: s.d.Now(), Door: "admin", Who: w.name, Role: w.role.String(),
 		Method: strings.Clone(c.Method()), What: strings.Clone(c.OriginalURL()), Status: status, Remote: strings.Clone(c.IP())})
 	return err
+}
+
+// fromAnotherSite refuses a state-changing request (anything but GET,
+// HEAD and OPTIONS) a browser sent from another origin: a form or a fetch
+// of another page that would ride on the sign-in cookie (SameSite keeps it
+// from other sites, not from other origins of the same site: another port
+// or another service under the same domain). A browser says where a
+// request comes from in Sec-Fetch-Site, or else in Origin; a request with
+// neither is not a browser's (curl, a script with a bearer token) and
+// passes.
+func fromAnotherSite(c *fiber.Ctx) error {
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return nil
+	}
+	if site := c.Get("Sec-Fetch-Site"); site != "" {
+		if site == "same-origin" || site == "none" {
+			return nil
+		}
+		return fiber.NewError(fiber.StatusForbidden, "refused: a "+c.Method()+" sent from another site's page ("+site+"); use the admin page, or the API with a bearer token")
+	}
+	if o := c.Get(fiber.HeaderOrigin); o != "" {
+		if u, err := url.Parse(o); err != nil || u.Host == "" || !strings.EqualFold(u.Host, string(c.Request().Host())) {
+			return fiber.NewError(fiber.StatusForbidden, "refused: a "+c.Method()+" sent from another site's page (Origin "+o+"); use the admin page, or the API with a bearer token")
+		}
+	}
+	return nil
 }
 
 // roleOf returns the role the gate found.
