@@ -186,7 +186,7 @@ func (s *Server) gate(c *fiber.Ctx) error {
 	w := s.auth.authenticate(c)
 	if w.role == RoleNone {
 		if strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
-			return c.Redirect(PathLogin + "?next=" + c.OriginalURL())
+			return c.Redirect(PathLogin + "?next=" + url.QueryEscape(c.OriginalURL()))
 		}
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="porxgate admin"`)
 		return c.Status(fiber.StatusUnauthorized).JSON(fiber.Map{"error": "authentication required: a bearer token or a client certificate"})
@@ -334,14 +334,20 @@ func (s *Server) get(c *fiber.Ctx) (*journal.Exchange, error) {
 	if s.d.Journal == nil {
 		return nil, noJournal
 	}
+	// The link escapes the id (a MessageId is whatever its sender wrote);
+	// Fiber hands the parameter over as it is in the path.
+	id, err := url.PathUnescape(c.Params("id"))
+	if err != nil {
+		return nil, fiber.NewError(fiber.StatusBadRequest, "exchange id: "+err.Error())
+	}
 	cx, cancel := ctx(c)
 	defer cancel()
-	x, err := s.d.Journal.Backend().Get(cx, c.Params("id"))
+	x, err := s.d.Journal.Backend().Get(cx, id)
 	if err != nil {
 		return nil, fiber.NewError(fiber.StatusServiceUnavailable, err.Error())
 	}
 	if x == nil {
-		return nil, fiber.NewError(fiber.StatusNotFound, "no exchange "+c.Params("id")+" in the journal (never seen, or past its retention)")
+		return nil, fiber.NewError(fiber.StatusNotFound, "no exchange "+id+" in the journal (never seen, or past its retention)")
 	}
 	return x, nil
 }

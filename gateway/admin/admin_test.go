@@ -2,9 +2,12 @@ package admin
 
 import (
 	"context"
+	"html"
+	"html/template"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -199,5 +202,82 @@ func TestAdminRefusesOtherSitesChanges(t *testing.T) {
 		if got != tt.want || (tt.want == 403 && !strings.Contains(string(b), "another site")) {
 			t.Errorf("%s: %s %s = %d %s, want %d (host %s)", tt.name, tt.method, tt.path, resp.StatusCode, b, tt.want, host)
 		}
+	}
+}
+
+// TestSignInKeepsTheWholeAddress: a browser sent to sign in on its way to
+// a search comes back to the same search, every parameter of it (the
+// address was put after ?next= unescaped: what followed its first & was
+// lost).
+func TestSignInKeepsTheWholeAddress(t *testing.T) {
+	base, _ := serveAdmin(t)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	want := "/admin/ui/?id=9449304130&outcome=rejected&from=2026-03-01T10:00"
+	req, _ := http.NewRequest(http.MethodGet, base+want, nil)
+	req.Header.Set("Accept", "text/html")
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, PathLogin) {
+		t.Fatalf("browser without a cookie: %d %s", resp.StatusCode, loc)
+	}
+	resp, err = http.Get(base + loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `name="next" value="`+template.HTMLEscapeString(want)+`"`) {
+		t.Fatalf("sign-in form (from %s) does not carry %s on:\n%s", loc, want, b)
+	}
+	resp, err = noFollow.PostForm(base+PathLogin, map[string][]string{"token": {"reader-token-0123456789"}, "next": {want}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Location"); got != want {
+		t.Errorf("after signing in: to %q, want %q", got, want)
+	}
+}
+
+// TestExchangeWithAnyID: an exchange whose id has characters a path
+// escapes (a MessageId is whatever the sender wrote) opens from the list's
+// link, on the page and in the API.
+func TestExchangeWithAnyID(t *testing.T) {
+	base, j := serveAdmin(t)
+	const id = "msg 1/ü+x"
+	j.Record(journal.Event{Exchange: id, Interaction: "PORX_IN020101UK31", Step: &journal.Step{Kind: journal.StepLegacyRequest, Body: "<x/>"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := j.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.Header.Set("Authorization", "Bearer reader-token-0123456789")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	_, list := get(PathPage)
+	i := strings.Index(list, `href="`+PathPageExchange)
+	if i < 0 {
+		t.Fatalf("no link to the exchange on the list:\n%s", list)
+	}
+	href := list[i+len(`href="`):]
+	href = html.UnescapeString(href[:strings.IndexByte(href, '"')])
+	if code, body := get(href); code != 200 || !strings.Contains(html.UnescapeString(body), "<h1>Exchange "+id+"</h1>") {
+		t.Errorf("GET %s = %d %s", href, code, body)
+	}
+	if code, body := get(PathExchanges + "/" + url.PathEscape(id)); code != 200 || !strings.Contains(body, `"id":"msg 1/ü+x"`) {
+		t.Errorf("API: %d %s", code, body)
 	}
 }
