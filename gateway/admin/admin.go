@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"embed"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -78,8 +79,11 @@ type State struct {
 	Routes bool `json:"routesConfigured"`
 	// Comparison names the comparison mode ("off", or "fhir primary, legacy shadow at ...").
 	Comparison string `json:"comparison"`
-	// Rates count exchanges by interaction and outcome (from the journal).
-	Rates []Rate `json:"rates"`
+	// Rates count exchanges by interaction and outcome (from the journal)
+	// in the last hour, or since RatesSince when the hour holds more
+	// exchanges than one look reads (maxRated).
+	Rates      []Rate    `json:"rates"`
+	RatesSince time.Time `json:"ratesSince,omitzero"`
 	// Comparisons count comparison results in the last hour.
 	Comparisons map[string]int `json:"comparisons"`
 	// Journal is what the journal holds; JournalDropped what it dropped.
@@ -376,10 +380,19 @@ func (s *Server) state(cx context.Context) State {
 	} else {
 		st.Problems = append(st.Problems, "journal: "+err.Error())
 	}
-	recent, err := j.Backend().Search(cx, journal.Query{From: st.At.Add(-time.Hour), Limit: 5000})
+	recent, err := j.Backend().Search(cx, journal.Query{From: st.At.Add(-time.Hour), Limit: maxRated})
 	if err != nil {
 		st.Problems = append(st.Problems, "journal: "+err.Error())
 		return st
+	}
+	window := time.Hour
+	if len(recent) >= maxRated {
+		// The newest maxRated are not the whole hour: rate them over the
+		// time they cover.
+		st.RatesSince = recent[len(recent)-1].Started.UTC()
+		window = max(st.At.Sub(st.RatesSince), time.Second)
+		st.Problems = append(st.Problems, fmt.Sprintf("rates and comparison counts cover the newest %d exchanges only, since %s",
+			maxRated, st.RatesSince.Format(time.TimeOnly)))
 	}
 	counts := map[[2]string]int{}
 	for _, x := range recent {
@@ -393,11 +406,15 @@ func (s *Server) state(cx context.Context) State {
 		}
 	}
 	for k, n := range counts {
-		st.Rates = append(st.Rates, Rate{Interaction: k[0], Outcome: k[1], LastHour: n, PerMinute: float64(n) / 60})
+		st.Rates = append(st.Rates, Rate{Interaction: k[0], Outcome: k[1], LastHour: n, PerMinute: float64(n) / window.Minutes()})
 	}
 	sortRates(st.Rates)
 	return st
 }
+
+// maxRated is how many of the last hour's exchanges the live state reads
+// to count rates.
+const maxRated = 5000
 
 // accessAPI handles GET /admin/api/access.
 func (s *Server) accessAPI(c *fiber.Ctx) error {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -279,5 +280,33 @@ func TestExchangeWithAnyID(t *testing.T) {
 	}
 	if code, body := get(PathExchanges + "/" + url.PathEscape(id)); code != 200 || !strings.Contains(body, `"id":"msg 1/ü+x"`) {
 		t.Errorf("API: %d %s", code, body)
+	}
+}
+
+// TestRatesOfABusyHour: with more exchanges in the last hour than the
+// live state reads (5000), the rates are those of the time the exchanges
+// read cover, and the state says so: they were counted as if the 5000
+// newest were the whole hour, a rate of 83/min for 120/min.
+func TestRatesOfABusyHour(t *testing.T) {
+	now := time.Now().UTC()
+	b := journal.NewMemory(journal.Retention{})
+	evs := make([]journal.Event, 6000) // one every 0.5s, the newest now
+	for i := range evs {
+		evs[i] = journal.Event{Exchange: "M" + strconv.Itoa(i), At: now.Add(-time.Duration(len(evs)-1-i) * 500 * time.Millisecond),
+			Interaction: "PORX_IN020101SM31", Outcome: &journal.Outcome{Result: "accepted"}}
+	}
+	if err := b.ApplyAll(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	s := New(AuthConfig{NoAuth: true}, Deps{Journal: journal.New(b, journal.Options{}), Now: func() time.Time { return now }})
+	st := s.state(context.Background())
+	if len(st.Rates) != 1 {
+		t.Fatalf("rates %+v", st.Rates)
+	}
+	if r := st.Rates[0]; r.PerMinute < 114 || r.PerMinute > 126 {
+		t.Errorf("rate %.1f/min, want 120", r.PerMinute)
+	}
+	if !strings.Contains(strings.Join(st.Problems, " "), "newest 5000") || st.RatesSince.IsZero() {
+		t.Errorf("problems %q, rates since %v: want it said that the rates cover the newest 5000 exchanges", st.Problems, st.RatesSince)
 	}
 }

@@ -250,7 +250,7 @@ const pageTemplates = `
 <div class="card"><h3>Comparison</h3>{{.State.Comparison}}{{range $r, $n := .State.Comparisons}}<br>{{$r}}: <b class="{{outClass $r}}">{{$n}}</b>{{end}}</div>
 </div>
 <p><small>as of <span id="state-at">{{ts .State.At}}</span></small>{{range .State.Problems}} <span class="bad">{{.}}</span>{{end}}</p>
-<h2>Rates, last hour</h2>
+<h2>Rates, {{if .State.RatesSince.IsZero}}last hour{{else}}since {{ts .State.RatesSince}} (the newest exchanges only){{end}}</h2>
 <table><tr><th>Interaction</th><th>Outcome</th><th>Exchanges</th><th>Per minute</th></tr>
 {{range .State.Rates}}<tr><td>{{.Interaction}}</td><td class="{{outClass .Outcome}}">{{.Outcome}}</td><td>{{.LastHour}}</td><td>{{printf "%.2f" .PerMinute}}</td></tr>{{else}}<tr><td colspan="4">no exchanges in the last hour</td></tr>{{end}}</table>
 {{if .State.DeadLetters}}<h2>Dead letters</h2>{{$admin := .Admin}}<p id="resend-result" class="warn"></p><table id="dead-letter-list"><tr><th>At</th><th>Stage</th><th>MessageId</th><th>Interaction</th><th>Party</th><th>Reason</th>{{if $admin}}<th>Resend (after mending the cause)</th>{{end}}</tr>
