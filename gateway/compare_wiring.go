@@ -79,9 +79,9 @@ func NewComparing(cc CompareConfig, fhir Processor, legacy *compare.Legacy, j *j
 // Describe says how comparison mode runs, for the admin page.
 func (p *comparing) Describe() string {
 	if p.primary == "legacy" {
-		return "legacy primary at " + p.legacy.URL + ", FHIR path shadow"
+		return "legacy primary at " + p.legacy.Endpoint() + ", FHIR path shadow"
 	}
-	return "FHIR path primary, legacy shadow at " + p.legacy.URL
+	return "FHIR path primary, legacy shadow at " + p.legacy.Endpoint()
 }
 
 // Supports implements Processor.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -58,6 +59,18 @@ type Legacy struct {
 	Now func() time.Time
 }
 
+// Endpoint is URL without the user name and password it may carry (HTTP
+// basic authentication to the route): what errors, the admin page and the
+// message's wsa:To say.
+func (l *Legacy) Endpoint() string {
+	u, err := url.Parse(l.URL)
+	if err != nil || u.User == nil {
+		return l.URL
+	}
+	u.User = nil
+	return u.String()
+}
+
 // Call sends r down the legacy path and returns its answer.
 func (l *Legacy) Call(ctx context.Context, r Request) (Answer, error) {
 	now := time.Now
@@ -81,17 +94,17 @@ func (l *Legacy) Call(ctx context.Context, r Request) (Answer, error) {
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		return Answer{}, fmt.Errorf("legacy path %s: %w", l.URL, err)
+		return Answer{}, fmt.Errorf("legacy path %s: %w", l.Endpoint(), err)
 	}
 	defer resp.Body.Close()
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 	if err != nil {
-		return Answer{}, fmt.Errorf("legacy path %s: read answer: %w", l.URL, err)
+		return Answer{}, fmt.Errorf("legacy path %s: read answer: %w", l.Endpoint(), err)
 	}
 	a := Answer{Status: resp.StatusCode, Took: time.Since(start)}
 	a.Payload, err = hl7Of(resp.Header.Get("Content-Type"), resp.Header.Get("SOAPAction"), rb)
 	if err != nil {
-		return a, fmt.Errorf("legacy path %s answered %d: %w", l.URL, resp.StatusCode, err)
+		return a, fmt.Errorf("legacy path %s answered %d: %w", l.Endpoint(), resp.StatusCode, err)
 	}
 	a.Interaction = rootTag(a.Payload)
 	return a, nil
@@ -105,7 +118,7 @@ func (l *Legacy) build(r Request, now time.Time) (ct, action string, body []byte
 	}
 	if r.SOAP {
 		action = svc + "/" + r.Interaction
-		body, err = ebxml.BuildSOAPRequest(ebxml.SOAPRequest{MessageID: r.MessageID, Action: action, To: l.URL,
+		body, err = ebxml.BuildSOAPRequest(ebxml.SOAPRequest{MessageID: r.MessageID, Action: action, To: l.Endpoint(),
 			FromAddress: r.FromAddress, ReplyTo: r.FromAddress, ReceiverASID: r.ToASID, SenderASID: r.FromASID, Payload: r.Payload})
 		return "text/xml; charset=UTF-8", action, body, err
 	}

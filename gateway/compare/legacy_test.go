@@ -1,0 +1,45 @@
+package compare
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// TestLegacyKeepsItsPasswordToItself: a legacy route given with a user
+// name and password (HTTP basic authentication) gets them as such, and
+// nowhere else: not in the message's wsa:To, nor in an error (which goes
+// to the journal, the log and the page), nor in Endpoint (the page's live
+// state, which the viewer role sees).
+func TestLegacyKeepsItsPasswordToItself(t *testing.T) {
+	var gotAuth, gotBody string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, _ := r.BasicAuth()
+		gotAuth = u + ":" + p
+		b, _ := io.ReadAll(r.Body)
+		gotBody = string(b)
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, "not what was hoped for")
+	}))
+	defer srv.Close()
+	l := &Legacy{URL: strings.Replace(srv.URL, "http://", "http://mhs-user:s3cret-pw@", 1) + "/reliablemessaging"}
+	_, err := l.Call(context.Background(), Request{Interaction: "PORX_IN020101SM31", MessageID: "A1", SOAP: true,
+		Payload: []byte(`<PORX_IN020101SM31 xmlns="urn:hl7-org:v3"/>`)})
+	if gotAuth != "mhs-user:s3cret-pw" {
+		t.Errorf("the route got basic authentication %q", gotAuth)
+	}
+	if err == nil {
+		t.Fatal("no error for a 500 without an answer")
+	}
+	for what, s := range map[string]string{"error": err.Error(), "message": gotBody, "Endpoint": l.Endpoint()} {
+		if strings.Contains(s, "s3cret-pw") {
+			t.Errorf("the %s shows the password: %s", what, s)
+		}
+	}
+	if want := srv.URL + "/reliablemessaging"; l.Endpoint() != want || !strings.Contains(gotBody, want) {
+		t.Errorf("Endpoint %q, want %q in the message's wsa:To", l.Endpoint(), want)
+	}
+}
