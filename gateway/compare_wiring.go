@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -152,12 +153,24 @@ func firstAnswer(out *Outcome) *Answer {
 	return nil
 }
 
-// legacyOutcome runs the legacy path as primary.
+// legacyOutcome runs the legacy path as primary. A SOAP fault the route
+// answers with is Spine's refusal: a SOAP sender gets it; an ebXML message
+// is not tried again unless the fault says to. Anything else failing
+// (unreachable, no readable answer) defers the message.
 func (p *comparing) legacyOutcome(ctx context.Context, in *Inbound) (*Outcome, error) {
 	cctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	a, err := p.legacy.Call(cctx, requestOf(in))
-	if err != nil {
+	var rf *compare.RouteFault
+	switch {
+	case errors.As(err, &rf) && in.Transport == TransportSOAP:
+		// Spine's own refusal is the primary answer: the sender gets it
+		// as from Spine (a retryable one, 200/206/208, is not kept).
+		return &Outcome{Fault: rf.Fault}, nil
+	case errors.As(err, &rf) && !rf.Fault.Retryable():
+		// Over ebXML: sending it again would be refused again.
+		return nil, Permanent(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
+	case err != nil:
 		return nil, Deferred(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
 	}
 	ans := Answer{Interaction: a.Interaction, Payload: a.Payload}

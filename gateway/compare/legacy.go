@@ -71,7 +71,8 @@ func (l *Legacy) Endpoint() string {
 	return u.String()
 }
 
-// Call sends r down the legacy path and returns its answer.
+// Call sends r down the legacy path and returns its answer. A SOAP fault
+// in place of the answer is an error holding a *RouteFault.
 func (l *Legacy) Call(ctx context.Context, r Request) (Answer, error) {
 	now := time.Now
 	if l.Now != nil {
@@ -102,6 +103,9 @@ func (l *Legacy) Call(ctx context.Context, r Request) (Answer, error) {
 		return Answer{}, fmt.Errorf("legacy path %s: read answer: %w", l.Endpoint(), err)
 	}
 	a := Answer{Status: resp.StatusCode, Took: time.Since(start)}
+	if f, ok := readFault(rb); ok {
+		return a, fmt.Errorf("legacy path %s: %w", l.Endpoint(), &RouteFault{Status: resp.StatusCode, Fault: f})
+	}
 	a.Payload, err = hl7Of(resp.Header.Get("Content-Type"), resp.Header.Get("SOAPAction"), rb)
 	if err != nil {
 		return a, fmt.Errorf("legacy path %s answered %d: %w", l.Endpoint(), resp.StatusCode, err)

@@ -1,0 +1,99 @@
+package gateway
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/compare"
+	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
+)
+
+// spineFaultBody is a SOAP fault as Spine answers one, with TMS error code.
+func spineFaultBody(code, description string) string {
+	return `<?xml version="1.0" encoding="UTF-8"?><SOAP:Envelope xmlns:SOAP="http://schemas.xmlsoap.org/soap/envelope/" xmlns:nasp="http://national.carerecords.nhs.uk/schema/">` +
+		`<SOAP:Body><SOAP:Fault><faultcode>SOAP:Server</faultcode><faultstring>Application Exception</faultstring><detail><nasp:errorList><nasp:error>` +
+		`<nasp:codeContext>urn:nhs:names:error:tms</nasp:codeContext><nasp:errorCode>` + code + `</nasp:errorCode><nasp:severity>Error</nasp:severity>` +
+		`<nasp:location>Not Supported</nasp:location><nasp:description>` + description + `</nasp:description></nasp:error></nasp:errorList></detail>` +
+		`</SOAP:Fault></SOAP:Body></SOAP:Envelope>`
+}
+
+// faultingRoute is a legacy route that answers every message with a Spine
+// SOAP fault of code, counting the calls.
+func faultingRoute(t *testing.T, code, description string) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		calls.Add(1)
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, spineFaultBody(code, description))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &calls
+}
+
+// TestLegacyPrimaryPassesSpinesFaultOn: with the legacy path primary, a
+// SOAP fault Spine answers a SOAP sync request with is the sender's
+// answer, codes and all, as without porxgate; a retryable one (200) is
+// passed on as retryable. It used to be taken for the route being
+// unreachable: the sender got porxgate's retryable "System failure" (200)
+// in place of Spine's refusal, and sent the message again and again.
+func TestLegacyPrimaryPassesSpinesFaultOn(t *testing.T) {
+	for _, tt := range []struct{ code, description string }{
+		{"201", "The message is not well formed"},
+		{"200", "System failure to process message - default"},
+	} {
+		t.Run(tt.code, func(t *testing.T) {
+			route, calls := faultingRoute(t, tt.code, tt.description)
+			m := NewMetrics()
+			proc := NewComparing(CompareConfig{Primary: "legacy", Workers: 1, Timeout: 10 * time.Second}, soapProcessor(nil),
+				&compare.Legacy{URL: route.URL}, nil, m, quietLog())
+			g := startGateway(t, testConfig(), store.NewMemory(nil), true, WithProcessor(proc))
+			code, body := sendSOAP(t, g.base, soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F"+tt.code[2:], releaseReq, soapPayload))
+			if code != http.StatusInternalServerError {
+				t.Fatalf("status %d, want Spine's 500 fault\n%s", code, body)
+			}
+			if got, desc := faultCode(t, body); got != tt.code || !strings.Contains(desc, tt.description) {
+				t.Errorf("fault %s %q, want Spine's %s %q", got, desc, tt.code, tt.description)
+			}
+			if n := calls.Load(); n != 1 {
+				t.Errorf("the legacy route got %d calls, want 1", n)
+			}
+		})
+	}
+}
+
+// TestLegacyPrimaryEbXMLFaultNotRetried: with the legacy path primary, an
+// ebXML message Spine refuses with a fault that is not to be retried goes
+// to the dead letters at once, with Spine's reason, instead of being sent
+// to Spine again and again as if the route were down.
+func TestLegacyPrimaryEbXMLFaultNotRetried(t *testing.T) {
+	route, calls := faultingRoute(t, "201", "The message is not well formed")
+	proc := NewComparing(CompareConfig{Primary: "legacy", Workers: 1, Timeout: 10 * time.Second}, newFakeProcessor(),
+		&compare.Legacy{URL: route.URL}, nil, NewMetrics(), quietLog())
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc))
+	if code, body := sendEb(t, g.base, newReq(newID(t, 43))); code != http.StatusAccepted {
+		t.Fatalf("ebXML POST = %d\n%s", code, body)
+	}
+	// The message's, and the MessageError telling the sender (no routing
+	// table here to deliver it).
+	var dl outbox.DeadLetter
+	for _, d := range waitDeadLetters(t, g, 2) {
+		if d.Stage == outbox.StageProcessing {
+			dl = d
+		}
+	}
+	if !strings.Contains(dl.Reason, "201") || !strings.Contains(dl.Reason, "not well formed") {
+		t.Errorf("dead letter reason %q, want Spine's fault", dl.Reason)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the legacy route got %d calls, want 1", n)
+	}
+}
