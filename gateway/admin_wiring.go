@@ -123,6 +123,14 @@ func (s *Server) liveState(ctx context.Context) admin.State {
 	if err != nil {
 		st.Problems = append(st.Problems, "dead letters: "+err.Error())
 	}
+	st.DeadLetterCount = len(raw)
+	if dc, ok := s.store.(deadLetterCounter); ok {
+		if n, err := dc.DeadLetterLen(ctx); err == nil {
+			st.DeadLetterCount = n
+		} else {
+			st.Problems = append(st.Problems, "dead letters: "+err.Error())
+		}
+	}
 	for _, b := range raw {
 		dl, err := outbox.DecodeDeadLetter(b)
 		if err != nil {

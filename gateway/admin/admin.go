@@ -73,8 +73,10 @@ type State struct {
 	// PendingCancellations is how many cancellations wait on a dispenser;
 	// -1 when not tracked.
 	PendingCancellations int `json:"pendingCancellations"`
-	// DeadLetters are the newest dead letters.
-	DeadLetters []DeadLetter `json:"deadLetters"`
+	// DeadLetters are the newest dead letters; DeadLetterCount is how many
+	// the store keeps in all.
+	DeadLetters     []DeadLetter `json:"deadLetters"`
+	DeadLetterCount int          `json:"deadLetterCount"`
 	// Routes says whether a routing table is configured.
 	Routes bool `json:"routesConfigured"`
 	// Comparison names the comparison mode ("off", or "fhir primary, legacy shadow at ...").

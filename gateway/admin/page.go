@@ -245,7 +245,7 @@ const pageTemplates = `
 <div class="card"><h3>Queues</h3>inbox <b id="q-inbox">{{index .State.Queues "inbox"}}</b> · outbox <b id="q-outbox">{{index .State.Queues "outbox"}}</b><br>store {{.State.Store}}{{if not .State.Routes}}<br><span class="warn">no routing table: async answers are kept here for their party</span>{{end}}</div>
 <div class="card"><h3>Circuit breakers</h3>{{range $op, $st := .State.Breakers}}{{$op}}: <b class="{{if eq $st "closed"}}ok{{else}}bad{{end}}">{{$st}}</b><br>{{else}}none{{end}}<small>{{.State.Upstream}}</small></div>
 <div class="card"><h3>Pending cancellations</h3><b id="pending-cancels">{{if lt .State.PendingCancellations 0}}not tracked{{else}}{{.State.PendingCancellations}}{{end}}</b></div>
-<div class="card"><h3>Dead letters</h3><b id="dead-letters">{{len .State.DeadLetters}}</b> newest shown below</div>
+<div class="card"><h3>Dead letters</h3><b id="dead-letters">{{.State.DeadLetterCount}}</b>{{if .State.DeadLetters}}, the newest {{len .State.DeadLetters}} shown below{{end}}</div>
 <div class="card"><h3>Journal</h3>{{.State.JournalBackend}} · {{.State.Journal.Exchanges}} exchanges · {{.State.Journal.Bytes}} bytes · dropped <b id="journal-dropped">{{.State.JournalDropped}}</b></div>
 <div class="card"><h3>Comparison</h3>{{.State.Comparison}}{{range $r, $n := .State.Comparisons}}<br>{{$r}}: <b class="{{outClass $r}}">{{$n}}</b>{{end}}</div>
 </div>
