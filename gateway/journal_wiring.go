@@ -52,11 +52,12 @@ func journalHooks(o *options, wc *outbox.WorkerConfig) {
 			return // keptAnswer recorded it
 		}
 		j.Record(journal.Event{Exchange: d.RefToMessageID, IDs: journal.IDs{MessageIDs: []string{d.MessageID}},
+			Delivered: result == outbox.ResultDelivered && d.Kind == outbox.KindAnswer,
 			Step: &journal.Step{Kind: journal.StepDelivery, Interaction: d.Interaction,
 				Title: deliveryTitle(d, result), Note: detail,
 				Headers: map[string]string{"eb:MessageId": d.MessageID, "party": d.Party, "attempts": fmt.Sprint(d.Attempts)}}})
 		if result == outbox.ResultDeadLetter && d.Kind == outbox.KindAnswer {
-			j.Record(journal.Event{Exchange: d.RefToMessageID, Outcome: &journal.Outcome{Result: "dead-letter",
+			j.Record(journal.Event{Exchange: d.RefToMessageID, Outcome: &journal.Outcome{Result: journal.OutcomeDeadLetter,
 				Text: "the answer could not be delivered: " + detail}})
 		}
 	}

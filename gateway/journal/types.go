@@ -131,6 +131,10 @@ type Outcome struct {
 	Text string `json:"text,omitempty"`
 }
 
+// OutcomeDeadLetter is the Outcome.Result of an exchange whose message or
+// answer was given up on.
+const OutcomeDeadLetter = "dead-letter"
+
 // Comparison is the result of comparing the two paths' answers.
 type Comparison struct {
 	// Result is "match", "differ" or "error".
@@ -163,6 +167,11 @@ type Exchange struct {
 	Signature *Signature `json:"signature,omitempty"`
 	// Outcome is the latest business outcome.
 	Outcome Outcome `json:"outcome"`
+	// AnswerOutcome is what the latest v3 answer said, kept apart from
+	// Outcome: an answer given up on makes Outcome "dead-letter", and
+	// once it is delivered after all (an operator resent it) Outcome is
+	// this again.
+	AnswerOutcome *Outcome `json:"answerOutcome,omitempty"`
 	// Comparison is the comparison result in comparison mode.
 	Comparison *Comparison `json:"comparison,omitempty"`
 	// Steps are the steps in the order they were recorded.
@@ -209,6 +218,12 @@ type Event struct {
 	Comparison *Comparison `json:"comparison,omitempty"`
 	// Signature sets the exchange's signature when set.
 	Signature *Signature `json:"signature,omitempty"`
+	// AnswerOutcome is the outcome a v3 answer step says (the writer reads
+	// it out of the payload).
+	AnswerOutcome *Outcome `json:"answerOutcome,omitempty"`
+	// Delivered says the exchange's answer reached its receiver: an
+	// outcome of "dead-letter" gives way to the answer's own.
+	Delivered bool `json:"delivered,omitempty"`
 }
 
 // apply merges ev into x.
@@ -248,6 +263,12 @@ func (x *Exchange) apply(ev Event) {
 	}
 	if ev.Outcome != nil {
 		x.Outcome = *ev.Outcome
+	}
+	if ev.AnswerOutcome != nil {
+		x.AnswerOutcome = ev.AnswerOutcome
+	}
+	if ev.Delivered && x.Outcome.Result == OutcomeDeadLetter && x.AnswerOutcome != nil {
+		x.Outcome = *x.AnswerOutcome
 	}
 	if ev.Comparison != nil {
 		x.Comparison = ev.Comparison
