@@ -221,8 +221,9 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	if p.primary == "legacy" {
 		otherName, title = "fhir", "FHIR path (shadow) answer"
 		// Under the sender's upstream identity, as when the FHIR path is
-		// primary (Run scopes the primary path, not this worker's).
-		out, err := PartyScoped(p.fhir).Process(sctx, in)
+		// primary (Run scopes the primary path, not this worker's), and
+		// marked a shadow run: nothing it does may reach the sender.
+		out, err := PartyScoped(p.fhir).Process(withShadowRun(sctx), in)
 		switch {
 		case err != nil:
 			serr = err
@@ -253,6 +254,24 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	p.total.WithLabelValues(in.Interaction, result).Inc()
 	p.j.Record(journal.Event{Exchange: in.MessageID, Step: step, Comparison: c})
 	p.log.With(inboundArgs(in)...).Info("compared", "result", result, "differences", len(c.Differences), "err", c.Error)
+}
+
+// shadowRunKey marks a context as a shadow run's (withShadowRun).
+type shadowRunKey struct{}
+
+// withShadowRun marks ctx as the FHIR path's shadow run in comparison
+// mode (the legacy path primary): its answer goes nowhere but the
+// comparison, so the processor does nothing of its own toward the sender
+// either — no pending cancellation is tracked (the poller would send a
+// Subsequent Cancel Response of the shadow's) and none settled.
+func withShadowRun(ctx context.Context) context.Context {
+	return context.WithValue(ctx, shadowRunKey{}, true)
+}
+
+// isShadowRun reports whether ctx is a shadow run's.
+func isShadowRun(ctx context.Context) bool {
+	v, _ := ctx.Value(shadowRunKey{}).(bool)
+	return v
 }
 
 // wrapper is a Processor decorator (the journal's, the per-party

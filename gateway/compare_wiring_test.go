@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,9 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/compare"
+	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/mapping"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // spineFaultBody is a SOAP fault as Spine answers one, with TMS error code.
@@ -95,5 +101,53 @@ func TestLegacyPrimaryEbXMLFaultNotRetried(t *testing.T) {
 	}
 	if n := calls.Load(); n != 1 {
 		t.Errorf("the legacy route got %d calls, want 1", n)
+	}
+}
+
+// TestLegacyPrimaryShadowTracksNoCancellation: with the legacy path
+// primary, the FHIR path is the shadow and its answers go nowhere; so a
+// cancellation EPS answers pending on the shadow run must not be tracked,
+// or the poller would later send the sender a Subsequent Cancel Response
+// of the shadow's, beside Spine's own. The shadow run tracked it.
+func TestLegacyPrimaryShadowTracksNoCancellation(t *testing.T) {
+	f := newFlow(t)
+	legacy := startLegacyRoute(t, nil)
+	st := newMemoryStore()
+	opts := cancelTestOptions(time.Hour, 2*time.Second) // no poll within the test
+	c := cancels.NewService(cancels.ServiceOptions{Tracker: cancels.OpenTracker(st, opts), EPS: f.client, Config: opts, Log: quietLog()})
+	fhirPath := NewEPSProcessor(mapping.NewRegistry(), f.client, nil, nil, quietLog()).WithCancellations(c)
+	j := newTestJournal(t)
+	proc := NewComparing(CompareConfig{Primary: "legacy", Workers: 1, Timeout: 10 * time.Second}, fhirPath,
+		&compare.Legacy{URL: legacy.srv.URL}, j, NewMetrics(), quietLog())
+	srv := NewServer(testConfig(), st, fakeUpstream{}, quietLog(), NewMetrics(),
+		WithProcessor(proc), WithRoutes(flowRoutes(t, f.prescriber.srv.URL, f.dispenser.srv.URL)), WithJournal(j))
+	srv.EnableCancellations(c)
+	g := serveGateway(t, srv)
+	compared := func(r ebReq) {
+		t.Helper()
+		waitFor(t, "the shadow run of "+r.action, func() bool {
+			x, _ := j.Backend().Get(context.Background(), r.messageID)
+			return x != nil && x.Comparison != nil
+		})
+	}
+	payload, _ := legacyPrescription(t, rxFixture)
+	compared(f.send(t, g, 1, senderParty, senderCPA, prescribe, payload))
+	if _, err := f.sim.State().Release(sim.ReleaseRequest{Owner: rxPharmacy, ShortFormID: rxID}, time.Now()); err != nil {
+		t.Fatalf("release on EPS (the shadow run's prescription): %v", err)
+	}
+	cancel := f.send(t, g, 2, senderParty, senderCPA, v3.CancelRequest, legacyCancel(t, rxFixture))
+	compared(cancel)
+	x, _ := j.Backend().Get(context.Background(), cancel.messageID)
+	var shadow string
+	for _, s := range x.Steps {
+		if s.Kind == journal.StepShadow {
+			shadow = s.Body
+		}
+	}
+	if code := cancelCodeOf(t, []byte(shadow)); code != "0002" {
+		t.Fatalf("the shadow's Cancel Response says %s, want 0002 (pending with the dispenser)", code)
+	}
+	if r, err := trackedRecord(t, c.Tracker()); err == nil {
+		t.Errorf("the shadow run's pending cancellation of %s is tracked (%s)", r.PrescriptionID, r.State)
 	}
 }
