@@ -310,3 +310,34 @@ func TestRatesOfABusyHour(t *testing.T) {
 		t.Errorf("problems %q, rates since %v: want it said that the rates cover the newest 5000 exchanges", st.Problems, st.RatesSince)
 	}
 }
+
+// TestNoDiffWithoutAShadowAnswer: when the shadow path gave no answer (its
+// call failed), the exchange's page shows the comparison's error, not a
+// line diff that has every line of the primary answer removed.
+func TestNoDiffWithoutAShadowAnswer(t *testing.T) {
+	base, j := serveAdmin(t)
+	j.Record(journal.Event{Exchange: "M1", Interaction: "PORX_IN020101UK31", Step: &journal.Step{Kind: journal.StepV3Answer,
+		Body: `<MCCI_IN010000UK13><acknowledgement typeCode="AA"/></MCCI_IN010000UK13>`}})
+	j.Record(journal.Event{Exchange: "M1", Step: &journal.Step{Kind: journal.StepShadow, Title: "legacy path (shadow) answer", Note: "legacy path: connection refused"},
+		Comparison: &journal.Comparison{Result: "error", Primary: "fhir", Error: "legacy path: connection refused"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := j.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+PathPageExchange+"M1", nil)
+	req.Header.Set("Authorization", "Bearer reader-token-0123456789")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	if resp.StatusCode != 200 || !strings.Contains(page, "connection refused") {
+		t.Fatalf("page = %d\n%s", resp.StatusCode, page)
+	}
+	if strings.Contains(page, `id="answer-diff"`) {
+		t.Errorf("the page diffs the primary answer with a shadow answer that never came:\n%s", page)
+	}
+}

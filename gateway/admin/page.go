@@ -165,7 +165,7 @@ func (s *Server) exchangePage(c *fiber.Ctx) error {
 	if n := len(v.FHIRRequests); n > 1 {
 		v.Faults = append(v.Faults, "EPS was called "+itoa(n)+" times (retries after failures)")
 	}
-	if len(v.Shadow) > 0 && len(v.V3Answers) > 0 {
+	if len(v.Shadow) > 0 && len(v.V3Answers) > 0 && v.Shadow[0].Body != "" { // a failed shadow call has no answer to diff
 		v.Diff = lineDiff(pretty(v.V3Answers[0].Body), pretty(v.Shadow[0].Body))
 	}
 	return s.page.render(c, "exchange", v)
