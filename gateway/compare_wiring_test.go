@@ -151,3 +151,30 @@ func TestLegacyPrimaryShadowTracksNoCancellation(t *testing.T) {
 		t.Errorf("the shadow run's pending cancellation of %s is tracked (%s)", r.PrescriptionID, r.State)
 	}
 }
+
+// TestCompareRefusesTheSameEnvironmentHoweverWritten: the refusal of a
+// legacy route on the FHIR path's own host holds however the host is
+// written: its case, an explicit default port, credentials in the URL.
+// Only the exact same host:port text was refused.
+func TestCompareRefusesTheSameEnvironmentHoweverWritten(t *testing.T) {
+	for _, tt := range []struct {
+		upstream, legacy string
+		refused          bool
+	}{
+		{"https://eps.example/FHIR/R4", "https://EPS.example/reliablemessaging", true},
+		{"https://eps.example/FHIR/R4", "https://eps.example:443/reliablemessaging", true},
+		{"https://eps.example:443/FHIR/R4", "https://user:pw@eps.example/reliablemessaging", true},
+		{"http://eps.example/FHIR/R4", "http://eps.example:80/sync", true},
+		{"https://eps.example/FHIR/R4", "https://eps.example./x", true},
+		{"https://eps.example/FHIR/R4", "https://eps.example:8443/x", false},
+		{"https://eps.example/FHIR/R4", "https://msg.spine.example/x", false},
+		{"http://eps.example/FHIR/R4", "https://eps.example:80/x", true},
+	} {
+		c := DefaultConfig()
+		c.UpstreamURL, c.Compare.LegacyURL = tt.upstream, tt.legacy
+		err := c.Validate()
+		if refused := err != nil && strings.Contains(err.Error(), "another environment"); refused != tt.refused {
+			t.Errorf("--upstream %s --compare-legacy-url %s: Validate() = %v; refused %v, want %v", tt.upstream, tt.legacy, err, refused, tt.refused)
+		}
+	}
+}
