@@ -86,6 +86,8 @@ func TestAdminListenerAuth(t *testing.T) {
 		{"client certificate without a role", client(strangerCert, strangerKey), "", "/admin/api/state", 401},
 		{"the page needs a role too", plain, "", "/admin/ui/", 401},
 		{"sign-in form is open", plain, "", "/admin/ui/login", 200},
+		{"reader token cannot see the profiles", plain, "alice-token-0123456789", PathProfiles + "cmdline", 403},
+		{"admin token sees the profiles", plain, "bob-token-0123456789abcd", PathProfiles + "cmdline", 200},
 	}
 	for _, tt := range tests {
 		if got := do(tt.client, tt.token, tt.path); got != tt.want {
@@ -94,6 +96,9 @@ func TestAdminListenerAuth(t *testing.T) {
 	}
 	if code, _ := get(t, g.base+PathDeadLetters); code != 404 {
 		t.Errorf("front door still serves %s: %d", PathDeadLetters, code)
+	}
+	if code, _ := get(t, g.base+PathProfiles+"cmdline"); code != 404 {
+		t.Errorf("front door serves the profiles: %d", code)
 	}
 	waitFor(t, "the access journal", func() bool {
 		list, _ := j.Backend().Accesses(t.Context(), 100)

@@ -103,7 +103,8 @@ type Deps struct {
 	// Live fills the gateway's part of the live state.
 	Live func(ctx context.Context) State
 	// Mount registers the gateway's own /admin/* views on r (a group at
-	// /admin); GETs need the reader role, other methods admin.
+	// /admin); GETs need the reader role, other methods admin, and
+	// anything under PathDebug admin too.
 	Mount func(r fiber.Router)
 	// Log receives errors.
 	Log *slog.Logger
@@ -157,7 +158,7 @@ func New(auth AuthConfig, d Deps) *Server {
 	if d.Mount != nil {
 		g := s.app.Group("/admin", func(c *fiber.Ctx) error {
 			want := RoleAdmin
-			if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
+			if (c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead) && !debugPath(c.Path()) {
 				want = RoleReader
 			}
 			if roleOf(c) < want {
@@ -168,6 +169,17 @@ func New(auth AuthConfig, d Deps) *Server {
 		d.Mount(g)
 	}
 	return s
+}
+
+// PathDebug is where the gateway's runtime views (Go's profiles) are: they
+// need the admin role, as they show the process's command line (a --redis
+// URL's password, say) and can load it (a CPU profile).
+const PathDebug = "/admin/debug/"
+
+// debugPath reports whether path is under PathDebug (paths are matched
+// case-blind, as Fiber routes them).
+func debugPath(path string) bool {
+	return len(path) >= len(PathDebug) && strings.EqualFold(path[:len(PathDebug)], PathDebug)
 }
 
 // App returns the Fiber app to serve.

@@ -341,3 +341,44 @@ func TestNoDiffWithoutAShadowAnswer(t *testing.T) {
 		t.Errorf("the page diffs the primary answer with a shadow answer that never came:\n%s", page)
 	}
 }
+
+// TestProfilesNeedTheAdminRole: the runtime profiles under
+// /admin/debug/pprof/ need the admin role: they include the process's
+// command line (a --redis URL with its password, say) and can load the
+// gateway (a CPU profile), neither for a reader, who is there to read
+// exchanges.
+func TestProfilesNeedTheAdminRole(t *testing.T) {
+	j := journal.New(journal.NewMemory(journal.Retention{}), journal.Options{})
+	s := New(AuthConfig{Tokens: []Token{NewToken("r", RoleReader, "reader-token-0123456789"), NewToken("a", RoleAdmin, "admin-token-0123456789")}},
+		Deps{Journal: j, Mount: func(r fiber.Router) {
+			r.Get("/debug/pprof/cmdline", func(c *fiber.Ctx) error { return c.SendString("porxgate --redis redis://:secret@redis:6379") })
+			r.Get("/deadletters", func(c *fiber.Ctx) error { return c.SendString("[]") })
+		}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.App().Listener(ln) }()
+	t.Cleanup(func() { _ = s.App().Shutdown() })
+	base := "http://" + ln.Addr().String()
+	for _, tt := range []struct {
+		path, token string
+		want        int
+	}{
+		{"/admin/debug/pprof/cmdline", "reader-token-0123456789", 403},
+		{"/admin/DEBUG/pprof/cmdline", "reader-token-0123456789", 403},
+		{"/admin/debug/pprof/cmdline", "admin-token-0123456789", 200},
+		{"/admin/deadletters", "reader-token-0123456789", 200},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, base+tt.path, nil)
+		req.Header.Set("Authorization", "Bearer "+tt.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("GET %s as %s = %d, want %d", tt.path, tt.token[:strings.IndexByte(tt.token, '-')], resp.StatusCode, tt.want)
+		}
+	}
+}
