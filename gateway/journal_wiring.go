@@ -134,7 +134,7 @@ func (p journalProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, e
 func recordOutcome(j *journal.Journal, in *Inbound, out *Outcome, err error, took time.Duration) {
 	id := in.MessageID
 	if err != nil {
-		note, result := "processing failed; it will be retried", "in-progress"
+		note, result := "processing failed; it will be retried", journal.OutcomeInProgress
 		switch {
 		case IsDeferred(err) && !IsPermanent(err):
 			note = "EPS unavailable (unreachable, failing or its circuit breaker open): the message waits in the store and is tried again"

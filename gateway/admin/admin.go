@@ -412,7 +412,7 @@ func (s *Server) state(cx context.Context) State {
 	for _, x := range recent {
 		o := x.Outcome.Result
 		if o == "" {
-			o = "in-progress"
+			o = journal.OutcomeInProgress
 		}
 		counts[[2]string{x.Interaction, o}]++
 		if x.Comparison != nil {

@@ -94,3 +94,31 @@ func TestMemoryDropsTheOldestStartedFirst(t *testing.T) {
 		t.Error("B dropped before A, which started before it")
 	}
 }
+
+// TestSearchInProgressFindsTheUnanswered: the page shows an exchange with
+// no outcome yet as "in progress" and offers outcome=in-progress; that
+// search finds it, beside those waiting to be tried again, in every
+// backend. It found only the latter: a message received and never
+// answered (stuck, or lost in a crash) was not found by the search an
+// operator makes for it.
+func TestSearchInProgressFindsTheUnanswered(t *testing.T) {
+	t0 := time.Now().UTC().Truncate(time.Second)
+	for name, b := range backends(t, Retention{}) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			for _, ev := range []Event{
+				{Exchange: "NEW", At: t0.Add(3 * time.Second), Step: &Step{Kind: StepLegacyRequest}},
+				{Exchange: "RETRY", At: t0.Add(2 * time.Second), Outcome: &Outcome{Result: "in-progress", Text: "EPS unavailable"}},
+				{Exchange: "DONE", At: t0.Add(time.Second), Outcome: &Outcome{Result: "accepted"}},
+			} {
+				if err := b.Apply(ctx, ev); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := b.Search(ctx, Query{Outcome: "in-progress"})
+			if err != nil || !slices.Equal(idsOf(got), []string{"NEW", "RETRY"}) {
+				t.Errorf("Search(in-progress) = %v, %v; want [NEW RETRY]", idsOf(got), err)
+			}
+		})
+	}
+}

@@ -131,6 +131,11 @@ type Outcome struct {
 	Text string `json:"text,omitempty"`
 }
 
+// OutcomeInProgress is the Outcome.Result of an exchange that waits to be
+// tried again; a search for it also finds those with no outcome yet (the
+// page shows both as in progress).
+const OutcomeInProgress = "in-progress"
+
 // OutcomeDeadLetter is the Outcome.Result of an exchange whose message or
 // answer was given up on.
 const OutcomeDeadLetter = "dead-letter"
@@ -285,7 +290,8 @@ type Query struct {
 	ID string
 	// Interaction matches the request's interaction id.
 	Interaction string
-	// Outcome matches Outcome.Result, or Comparison.Result for "match"/"differ".
+	// Outcome matches Outcome.Result, or Comparison.Result for "match"/"differ";
+	// "in-progress" also matches an exchange with no outcome yet.
 	Outcome string
 	// From and To bound Started (To exclusive); zero: unbounded.
 	From, To time.Time
@@ -302,7 +308,8 @@ func (q Query) matches(s *Summary) bool {
 		return false
 	}
 	if q.Outcome != "" && !strings.EqualFold(s.Outcome.Result, q.Outcome) &&
-		(s.Comparison == nil || !strings.EqualFold(s.Comparison.Result, q.Outcome)) {
+		(s.Comparison == nil || !strings.EqualFold(s.Comparison.Result, q.Outcome)) &&
+		!(s.Outcome.Result == "" && strings.EqualFold(q.Outcome, OutcomeInProgress)) {
 		return false
 	}
 	if !q.From.IsZero() && s.Started.Before(q.From) {
