@@ -191,3 +191,78 @@ func TestSearchTimeRangeWithinAMillisecond(t *testing.T) {
 		})
 	}
 }
+
+// TestSearchByOutcomeOrInteractionReachesOlderExchanges: a search by
+// outcome or interaction finds the matching exchanges however many newer
+// ones there are, in every backend. Redis looked only at the newest 5000
+// exchanges: the week's dead letters behind a busy day were not found, and
+// the memory journal answered the same search with them.
+func TestSearchByOutcomeOrInteractionReachesOlderExchanges(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	var evs []Event
+	for i := range 3 { // three dead letters, two hours ago
+		id := fmt.Sprintf("DL%d", i)
+		evs = append(evs, Event{Exchange: id, At: now.Add(-2*time.Hour + time.Duration(i)*time.Second), Interaction: "PORX_IN080101SM31",
+			Outcome: &Outcome{Result: OutcomeDeadLetter}})
+	}
+	busy := busyEvents(6000, 100*time.Millisecond, now) // ten minutes of accepted prescriptions
+	for i := range busy {
+		busy[i].Interaction, busy[i].Outcome = "PORX_IN020101SM31", &Outcome{Result: "accepted"}
+	}
+	evs = append(evs, busy...)
+	for name, b := range backends(t, Retention{}) {
+		t.Run(name, func(t *testing.T) {
+			applyInBatches(t, b, evs)
+			ctx := context.Background()
+			for _, q := range []Query{{Outcome: "dead-letter"}, {Interaction: "porx_in080101sm31"}, {Outcome: "DEAD-LETTER", Limit: 2},
+				{Outcome: "dead-letter", To: now.Add(-2*time.Hour + 1500*time.Millisecond)}} {
+				got, err := b.Search(ctx, q)
+				want := []string{"DL2", "DL1", "DL0"}
+				switch {
+				case q.Limit == 2:
+					want = want[:2]
+				case !q.To.IsZero():
+					want = want[1:]
+				}
+				if err != nil || !slices.Equal(idsOf(got), want) {
+					t.Errorf("Search(%+v) = %v, %v; want %v", q, idsOf(got), err, want)
+				}
+			}
+			// An outcome that changes leaves the old one's index.
+			if err := b.Apply(ctx, Event{Exchange: "DL1", At: now, Outcome: &Outcome{Result: "accepted"}}); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := b.Search(ctx, Query{Outcome: "dead-letter"}); !slices.Equal(idsOf(got), []string{"DL2", "DL0"}) {
+				t.Errorf("after DL1 was delivered: %v, want [DL2 DL0]", idsOf(got))
+			}
+		})
+	}
+}
+
+// TestRedisSearchByOutcomeReadsUnfiledExchanges: exchanges an older
+// porxgate wrote (in no outcome or interaction index) are still found by
+// outcome and interaction, beside those filed since.
+func TestRedisSearchByOutcomeReadsUnfiledExchanges(t *testing.T) {
+	b, _ := redisBackend(t, Retention{})
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	old := busyEvents(3, time.Second, now.Add(-time.Hour))
+	for i := range old {
+		old[i].Outcome = &Outcome{Result: OutcomeDeadLetter}
+	}
+	applyInBatches(t, b, old)
+	// As an older porxgate left them: in no such index, none kept since.
+	keys, _ := b.c.Keys(ctx, b.p+"ix[oi]:*").Result()
+	if err := b.c.Del(ctx, append(keys, b.p+"ixsince")...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := b.Search(ctx, Query{Outcome: "dead-letter", Limit: 2}); !slices.Equal(idsOf(got), []string{"M00002", "M00001"}) {
+		t.Errorf("before anything is filed: %v", idsOf(got))
+	}
+	applyInBatches(t, b, []Event{{Exchange: "NEW", At: now, Interaction: "PORX_IN080101SM31", Outcome: &Outcome{Result: OutcomeDeadLetter}}})
+	for _, q := range []Query{{Outcome: "dead-letter"}, {Interaction: "PORX_IN080101SM31"}} {
+		if got, _ := b.Search(ctx, q); !slices.Equal(idsOf(got), []string{"NEW", "M00002", "M00001", "M00000"}) {
+			t.Errorf("Search(%+v) = %v, want NEW then the three unfiled", q, idsOf(got))
+		}
+	}
+}
