@@ -15,6 +15,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/internal/stopqueue"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Comparison results counted in porxgate_compare_total.
@@ -85,8 +86,17 @@ func (p *comparing) Describe() string {
 	return "FHIR path primary, legacy shadow at " + p.legacy.Endpoint()
 }
 
-// Supports implements Processor.
-func (p *comparing) Supports(interaction string) bool { return p.fhir.Supports(interaction) }
+// Supports implements Processor: the FHIR path's interactions; with the
+// legacy path primary, every interaction (Spine carries them, and the
+// sender is to see what it sees without porxgate; the ones the FHIR path
+// does not translate are not compared).
+func (p *comparing) Supports(interaction string) bool {
+	if p.primary == "legacy" {
+		_, _, err := v3.Canonical(interaction)
+		return err == nil
+	}
+	return p.fhir.Supports(interaction)
+}
 
 // Process implements Processor: the primary path's outcome, with the
 // shadow run queued (or skipped and counted when the queue is full).
@@ -106,6 +116,10 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 		return out, nil
 	}
 	job := shadowJob{in: *in, primary: *a}
+	if p.primary == "legacy" && !p.fhir.Supports(in.Interaction) {
+		p.skip(job, "the FHIR path does not translate "+in.Interaction+": not compared")
+		return out, nil
+	}
 	job.in.Payload = append([]byte(nil), in.Payload...)
 	p.queue(job)
 	return out, nil

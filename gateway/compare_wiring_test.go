@@ -178,3 +178,37 @@ func TestCompareRefusesTheSameEnvironmentHoweverWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestLegacyPrimaryCarriesWhatTheFHIRPathCannot: with the legacy path
+// primary, a message of an interaction the FHIR path does not translate
+// still goes to Spine and its answer to the sender, as without porxgate;
+// only the comparison is skipped, saying why. It was refused at the door
+// (eb:MessageError, interaction not supported): switching comparison mode
+// on with Spine answering broke what Spine carries.
+func TestLegacyPrimaryCarriesWhatTheFHIRPathCannot(t *testing.T) {
+	legacy := startLegacyRoute(t, nil)
+	j := newTestJournal(t)
+	proc := NewComparing(CompareConfig{Primary: "legacy", Workers: 1, Timeout: 10 * time.Second}, newFakeProcessor(),
+		&compare.Legacy{URL: legacy.srv.URL}, j, NewMetrics(), quietLog())
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc), WithJournal(j))
+	r := newReq(newID(t, 45))
+	r.action = "PORX_IN460101UK31" // dispense no-claim notification: not translated
+	if code, body := sendEb(t, g.base, r); code != http.StatusAccepted {
+		t.Fatalf("ebXML POST = %d\n%s", code, body)
+	}
+	waitFor(t, "the message at Spine", func() bool { return legacy.calls.Load() == 1 })
+	x := exchangeOf(t, j, r.messageID, journal.StepV3Answer)
+	waitFor(t, "the comparison skipped", func() bool {
+		x, _ = j.Backend().Get(context.Background(), r.messageID)
+		return x != nil && x.Comparison != nil
+	})
+	if c := x.Comparison; c.Result != compareSkipped || !strings.Contains(c.Error, "PORX_IN460101UK31") {
+		t.Errorf("comparison %+v, want skipped naming the interaction", *c)
+	}
+	// An interaction id that is none is refused still.
+	r = newReq(newID(t, 46))
+	r.action = "NOT_AN_INTERACTION"
+	if code, body := sendEb(t, g.base, r); code == http.StatusAccepted && !strings.Contains(string(body), "ErrorList") {
+		t.Errorf("a message of no interaction accepted: %d\n%s", code, body)
+	}
+}

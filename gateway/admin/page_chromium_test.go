@@ -42,8 +42,8 @@ func TestPagesShowMessageContentAsText(t *testing.T) {
 	}
 	live := func(context.Context) State {
 		return State{Upstream: "U" + markup, Comparison: "fhir" + markup, Problems: []string{"P" + markup},
-			Breakers: map[string]string{"B" + markup: "open" + markup},
-			DeadLetters: []DeadLetter{{ID: "delivery:" + markup, Stage: "delivery", MessageID: "DL" + markup, Party: "DP" + markup, Reason: "R" + markup}},
+			Breakers:        map[string]string{"B" + markup: "open" + markup},
+			DeadLetters:     []DeadLetter{{ID: "delivery:" + markup, Stage: "delivery", MessageID: "DL" + markup, Party: "DP" + markup, Reason: "R" + markup}},
 			DeadLetterCount: 1}
 	}
 	s := New(AuthConfig{NoAuth: true}, Deps{Journal: j, Live: live})
