@@ -156,3 +156,17 @@ func TestAdminConfigValidation(t *testing.T) {
 		t.Errorf("flags not read: %+v %+v %+v", cfg.Journal, cfg.Admin, cfg.Compare)
 	}
 }
+
+// TestAdminTokenGivenTwiceRefused: a token in the tokens file that is
+// also PORXGATE_ADMIN_TOKEN is refused at start: its holder would have
+// had whichever role came last (the byToken loop keeps the last match).
+func TestAdminTokenGivenTwiceRefused(t *testing.T) {
+	cfg := testConfig()
+	cfg.Admin.NoAuth = false
+	cfg.Admin.Token = "shared-token-0123456789"
+	cfg.Admin.TokensFile = writeFile(t, t.TempDir(), "tokens", []byte("vic viewer shared-token-0123456789\n"))
+	srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), NewMetrics())
+	if _, err := srv.AdminServer(); err == nil || !strings.Contains(err.Error(), "PORXGATE_ADMIN_TOKEN") {
+		t.Errorf("AdminServer() = %v, want the shared token refused", err)
+	}
+}

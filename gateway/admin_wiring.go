@@ -51,6 +51,11 @@ func (s *Server) adminAuth() (admin.AuthConfig, error) {
 		if err != nil {
 			return auth, fmt.Errorf("admin tokens %s: %w", a.TokensFile, err)
 		}
+		for _, t := range toks {
+			if prev, dup := admin.SameToken(auth.Tokens, t); dup {
+				return auth, fmt.Errorf("admin tokens %s: the token of %s is PORXGATE_ADMIN_TOKEN (%s) too", a.TokensFile, t.Name, prev)
+			}
+		}
 		auth.Tokens = append(auth.Tokens, toks...)
 	}
 	if a.CertRoles != "" {
