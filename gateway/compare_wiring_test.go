@@ -212,3 +212,31 @@ func TestLegacyPrimaryCarriesWhatTheFHIRPathCannot(t *testing.T) {
 		t.Errorf("a message of no interaction accepted: %d\n%s", code, body)
 	}
 }
+
+// TestLegacyPrimaryTakesNoProxyPageForAnAnswer: with the legacy path
+// primary, a route that answers with a proxy's error page (502, HTML) has
+// not answered: the SOAP sender gets porxgate's retryable fault, as when
+// the route is unreachable. The page was taken for Spine's HL7 answer
+// (its root element, html, for the interaction) and sent to the sender
+// with 200.
+func TestLegacyPrimaryTakesNoProxyPageForAnAnswer(t *testing.T) {
+	var calls atomic.Int64
+	route := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		calls.Add(1)
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(w, "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>")
+	}))
+	t.Cleanup(route.Close)
+	proc := NewComparing(CompareConfig{Primary: "legacy", Workers: 1, Timeout: 10 * time.Second}, soapProcessor(nil),
+		&compare.Legacy{URL: route.URL}, nil, NewMetrics(), quietLog())
+	g := startGateway(t, testConfig(), store.NewMemory(nil), true, WithProcessor(proc))
+	code, body := sendSOAP(t, g.base, soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000A1", releaseReq, soapPayload))
+	if code != http.StatusInternalServerError || strings.Contains(string(body), "Bad Gateway") {
+		t.Fatalf("status %d, want porxgate's retryable fault, not the proxy's page\n%s", code, body)
+	}
+	if got, _ := faultCode(t, body); got != "200" {
+		t.Errorf("fault code %s, want 200 (retryable)", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // maxAnswerBytes caps a legacy answer read.
@@ -111,6 +112,11 @@ func (l *Legacy) Call(ctx context.Context, r Request) (Answer, error) {
 		return a, fmt.Errorf("legacy path %s answered %d: %w", l.Endpoint(), resp.StatusCode, err)
 	}
 	a.Interaction = rootTag(a.Payload)
+	// An HL7 answer's root is its interaction; anything else (a proxy's
+	// error page, a web server's 404) is no answer, whatever its status.
+	if _, _, err := v3.Canonical(a.Interaction); err != nil {
+		return a, fmt.Errorf("legacy path %s answered %d with no HL7 answer (root element %q)", l.Endpoint(), resp.StatusCode, a.Interaction)
+	}
 	return a, nil
 }
 
