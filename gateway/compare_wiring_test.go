@@ -33,13 +33,20 @@ func spineFaultBody(code, description string) string {
 // SOAP fault of code, counting the calls.
 func faultingRoute(t *testing.T, code, description string) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
+	return routeAnswering(t, http.StatusInternalServerError, "text/xml", spineFaultBody(code, description))
+}
+
+// routeAnswering is a legacy route that answers every message with status,
+// contentType and body, counting the calls.
+func routeAnswering(t *testing.T, status int, contentType, body string) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
 	var calls atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		calls.Add(1)
-		w.Header().Set("Content-Type", "text/xml")
-		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = io.WriteString(w, spineFaultBody(code, description))
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
 	}))
 	t.Cleanup(srv.Close)
 	return srv, &calls
@@ -220,15 +227,8 @@ func TestLegacyPrimaryCarriesWhatTheFHIRPathCannot(t *testing.T) {
 // (its root element, html, for the interaction) and sent to the sender
 // with 200.
 func TestLegacyPrimaryTakesNoProxyPageForAnAnswer(t *testing.T) {
-	var calls atomic.Int64
-	route := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		calls.Add(1)
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusBadGateway)
-		_, _ = io.WriteString(w, "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>")
-	}))
-	t.Cleanup(route.Close)
+	route, _ := routeAnswering(t, http.StatusBadGateway, "text/html",
+		"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>")
 	proc := NewComparing(CompareConfig{Primary: "legacy", Workers: 1, Timeout: 10 * time.Second}, soapProcessor(nil),
 		&compare.Legacy{URL: route.URL}, nil, NewMetrics(), quietLog())
 	g := startGateway(t, testConfig(), store.NewMemory(nil), true, WithProcessor(proc))

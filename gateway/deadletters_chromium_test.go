@@ -21,15 +21,10 @@ import (
 // CI).
 func TestDeadLetterResendFromThePage(t *testing.T) {
 	path := chromium.ForTest(t)
-	mhs := startMHS(t, "fail")
-	r, err := outbox.ParseRoutes([]byte(`{"`+senderParty+`": {"url": "`+mhs.srv.URL+`", "retries": 0, "retryInterval": "20ms", "persistDuration": "1m"}}`), outbox.DefaultPolicy())
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := testConfig()
 	cfg.Admin.NoAuth = false
-	cfg.Admin.Token = "page-admin-token-0123456789"
-	g := startGateway(t, cfg, newMemoryStore(), false, WithProcessor(newFakeProcessor()), WithRoutes(r))
+	cfg.Admin.Token = pageAdminToken
+	g, mhs := deadLetteringGateway(t, cfg)
 	req := newReq(newID(t, 41))
 	if code, _ := sendEb(t, g.base, req); code != http.StatusAccepted {
 		t.Fatal("not acknowledged")
@@ -37,25 +32,13 @@ func TestDeadLetterResendFromThePage(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	b, err := chromium.Start(ctx, path, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := signedIn(ctx, t, path, g.adminBase(t))
 	eval := func(expr string, out any) {
 		t.Helper()
 		if err := b.Eval(ctx, expr, out); err != nil {
 			t.Fatalf("%s: %v", expr, err)
 		}
 	}
-	if err := b.Navigate(ctx, g.adminBase(t)+"/admin/ui/login#token="+cfg.Admin.Token); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "signed in", func() bool {
-		var s string
-		_ = b.Eval(ctx, `document.body ? document.body.innerText : ""`, &s)
-		return strings.Contains(s, "Live state")
-	})
 	// The list is drawn by the server: reload until the dead letter is there.
 	var id string
 	waitFor(t, "the dead letter on the page", func() bool {
@@ -104,15 +87,10 @@ func TestDeadLetterResendFromThePage(t *testing.T) {
 // body, sent as text/plain, was read as JSON.
 func TestDeadLetterResendRefusesAnotherSitesForm(t *testing.T) {
 	path := chromium.ForTest(t)
-	mhs := startMHS(t, "fail")
-	r, err := outbox.ParseRoutes([]byte(`{"`+senderParty+`": {"url": "`+mhs.srv.URL+`", "retries": 0, "retryInterval": "20ms", "persistDuration": "1m"}}`), outbox.DefaultPolicy())
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := testConfig()
 	cfg.Admin.NoAuth = false
-	cfg.Admin.Token = "page-admin-token-0123456789"
-	g := startGateway(t, cfg, newMemoryStore(), false, WithProcessor(newFakeProcessor()), WithRoutes(r))
+	cfg.Admin.Token = pageAdminToken
+	g, mhs := deadLetteringGateway(t, cfg)
 	req := newReq(newID(t, 42))
 	if code, _ := sendEb(t, g.base, req); code != http.StatusAccepted {
 		t.Fatal("not acknowledged")
@@ -151,19 +129,7 @@ func TestDeadLetterResendRefusesAnotherSitesForm(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	b, err := chromium.Start(ctx, path, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := b.Navigate(ctx, admin+"/admin/ui/login#token="+cfg.Admin.Token); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "signed in", func() bool {
-		var s string
-		_ = b.Eval(ctx, `document.body ? document.body.innerText : ""`, &s)
-		return strings.Contains(s, "Live state")
-	})
+	b := signedIn(ctx, t, path, admin)
 	if err := b.Navigate(ctx, other.URL+"/"); err != nil {
 		t.Fatal(err)
 	}
@@ -183,4 +149,27 @@ func TestDeadLetterResendRefusesAnotherSitesForm(t *testing.T) {
 	if n := len(mhs.messages()); n != 1 {
 		t.Errorf("the MHS got %d messages, want only the first attempt", n)
 	}
+}
+
+// pageAdminToken is the admin token of the page tests' gateways.
+const pageAdminToken = "page-admin-token-0123456789"
+
+// signedIn starts Chromium (path) for the test and signs it in to the
+// admin page at admin with pageAdminToken, as an operator does.
+func signedIn(ctx context.Context, t *testing.T, path, admin string) *chromium.Browser {
+	t.Helper()
+	b, err := chromium.Start(ctx, path, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	if err := b.Navigate(ctx, admin+"/admin/ui/login#token="+pageAdminToken); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "signed in", func() bool {
+		var s string
+		_ = b.Eval(ctx, `document.body ? document.body.innerText : ""`, &s)
+		return strings.Contains(s, "Live state")
+	})
+	return b
 }

@@ -145,13 +145,8 @@ func TestDeadLetterResendBodyBounded(t *testing.T) {
 // not still "Failed: moved to the dead letters" and listed under
 // outcome=dead-letter.
 func TestResentAnswerIsNoLongerFailed(t *testing.T) {
-	mhs := startMHS(t, "fail")
-	r, err := outbox.ParseRoutes([]byte(`{"`+senderParty+`": {"url": "`+mhs.srv.URL+`", "retries": 0, "retryInterval": "20ms", "persistDuration": "1m"}}`), outbox.DefaultPolicy())
-	if err != nil {
-		t.Fatal(err)
-	}
 	j := newTestJournal(t)
-	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(newFakeProcessor()), WithRoutes(r), WithJournal(j))
+	g, mhs := deadLetteringGateway(t, testConfig(), WithJournal(j))
 	req := newReq(newID(t, 44))
 	if code, _ := sendEb(t, g.base, req); code != http.StatusAccepted {
 		t.Fatal("not acknowledged")
@@ -179,4 +174,19 @@ func TestResentAnswerIsNoLongerFailed(t *testing.T) {
 	if got := outcome(); got != "accepted" {
 		t.Errorf("outcome after the resent answer was delivered: %q, want accepted", got)
 	}
+}
+
+// deadLetteringGateway starts a gateway (cfg, the fake processor, opts)
+// whose one route goes to an MHS that fails, and gives up at the first
+// failure: each answer goes to the dead letters until the MHS is set to
+// acknowledge.
+func deadLetteringGateway(t *testing.T, cfg Config, opts ...Option) (*gw, *fakeMHS) {
+	t.Helper()
+	mhs := startMHS(t, "fail")
+	r, err := outbox.ParseRoutes([]byte(`{"`+senderParty+`": {"url": "`+mhs.srv.URL+`", "retries": 0, "retryInterval": "20ms", "persistDuration": "1m"}}`), outbox.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts = append([]Option{WithProcessor(newFakeProcessor()), WithRoutes(r)}, opts...)
+	return startGateway(t, cfg, newMemoryStore(), false, opts...), mhs
 }

@@ -31,13 +31,20 @@ func serveAdmin(t *testing.T) (string, *journal.Journal) {
 			r.Get("/things", func(c *fiber.Ctx) error { return c.SendString("things") })
 			r.Post("/things/:id/resend", func(c *fiber.Ctx) error { return c.SendString("resent " + c.Params("id")) })
 		}})
+	return listen(t, s), j
+}
+
+// listen serves s on a loopback socket until the test ends and returns
+// its base URL.
+func listen(t *testing.T, s *Server) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = s.App().Listener(ln) }()
 	t.Cleanup(func() { _ = s.App().Shutdown() })
-	return "http://" + ln.Addr().String(), j
+	return "http://" + ln.Addr().String()
 }
 
 func TestAdminAPIRefusesBadQueries(t *testing.T) {
@@ -132,13 +139,7 @@ func TestResendButtonsForAdminsOnly(t *testing.T) {
 	}
 	s := New(AuthConfig{Tokens: []Token{NewToken("v", RoleViewer, "viewer-token-0123456789"), NewToken("r", RoleReader, "reader-token-0123456789"),
 		NewToken("a", RoleAdmin, "admin-token-0123456789")}}, Deps{Journal: j, Live: live})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.App().Listener(ln) }()
-	t.Cleanup(func() { _ = s.App().Shutdown() })
-	base := "http://" + ln.Addr().String()
+	base := listen(t, s)
 	for _, tt := range []struct {
 		token   string
 		buttons bool
@@ -354,13 +355,7 @@ func TestProfilesNeedTheAdminRole(t *testing.T) {
 			r.Get("/debug/pprof/cmdline", func(c *fiber.Ctx) error { return c.SendString("porxgate --redis redis://:secret@redis:6379") })
 			r.Get("/deadletters", func(c *fiber.Ctx) error { return c.SendString("[]") })
 		}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.App().Listener(ln) }()
-	t.Cleanup(func() { _ = s.App().Shutdown() })
-	base := "http://" + ln.Addr().String()
+	base := listen(t, s)
 	for _, tt := range []struct {
 		path, token string
 		want        int

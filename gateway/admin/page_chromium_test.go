@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -47,13 +46,7 @@ func TestPagesShowMessageContentAsText(t *testing.T) {
 			DeadLetterCount: 1}
 	}
 	s := New(AuthConfig{NoAuth: true}, Deps{Journal: j, Live: live})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.App().Listener(ln) }()
-	t.Cleanup(func() { _ = s.App().Shutdown() })
-	base := "http://" + ln.Addr().String()
+	base := listen(t, s)
 
 	b, err := chromium.Start(ctx, path, t.TempDir())
 	if err != nil {
