@@ -86,6 +86,8 @@ func TestAdminListenerAuth(t *testing.T) {
 		{"client certificate without a role", client(strangerCert, strangerKey), "", "/admin/api/state", 401},
 		{"the page needs a role too", plain, "", "/admin/ui/", 401},
 		{"sign-in form is open", plain, "", "/admin/ui/login", 200},
+		{"reader token cannot see the profiles", plain, "alice-token-0123456789", PathProfiles + "cmdline", 403},
+		{"admin token sees the profiles", plain, "bob-token-0123456789abcd", PathProfiles + "cmdline", 200},
 	}
 	for _, tt := range tests {
 		if got := do(tt.client, tt.token, tt.path); got != tt.want {
@@ -94,6 +96,9 @@ func TestAdminListenerAuth(t *testing.T) {
 	}
 	if code, _ := get(t, g.base+PathDeadLetters); code != 404 {
 		t.Errorf("front door still serves %s: %d", PathDeadLetters, code)
+	}
+	if code, _ := get(t, g.base+PathProfiles+"cmdline"); code != 404 {
+		t.Errorf("front door serves the profiles: %d", code)
 	}
 	waitFor(t, "the access journal", func() bool {
 		list, _ := j.Backend().Accesses(t.Context(), 100)
@@ -149,5 +154,19 @@ func TestAdminConfigValidation(t *testing.T) {
 	if cfg.Journal.MaxAge != time.Hour || cfg.Journal.MaxBytes != 1000 || cfg.Admin.Addr != "127.0.0.1:9999" ||
 		cfg.Admin.Token != "from-env-0123456789" || cfg.Compare.Primary != "legacy" || cfg.Compare.LegacyURL == "" {
 		t.Errorf("flags not read: %+v %+v %+v", cfg.Journal, cfg.Admin, cfg.Compare)
+	}
+}
+
+// TestAdminTokenGivenTwiceRefused: a token in the tokens file that is
+// also PORXGATE_ADMIN_TOKEN is refused at start: its holder would have
+// had whichever role came last (the byToken loop keeps the last match).
+func TestAdminTokenGivenTwiceRefused(t *testing.T) {
+	cfg := testConfig()
+	cfg.Admin.NoAuth = false
+	cfg.Admin.Token = "shared-token-0123456789"
+	cfg.Admin.TokensFile = writeFile(t, t.TempDir(), "tokens", []byte("vic viewer shared-token-0123456789\n"))
+	srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), NewMetrics())
+	if _, err := srv.AdminServer(); err == nil || !strings.Contains(err.Error(), "PORXGATE_ADMIN_TOKEN") {
+		t.Errorf("AdminServer() = %v, want the shared token refused", err)
 	}
 }

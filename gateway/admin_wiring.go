@@ -51,6 +51,11 @@ func (s *Server) adminAuth() (admin.AuthConfig, error) {
 		if err != nil {
 			return auth, fmt.Errorf("admin tokens %s: %w", a.TokensFile, err)
 		}
+		for _, t := range toks {
+			if prev, dup := admin.SameToken(auth.Tokens, t); dup {
+				return auth, fmt.Errorf("admin tokens %s: the token of %s is PORXGATE_ADMIN_TOKEN (%s) too", a.TokensFile, t.Name, prev)
+			}
+		}
 		auth.Tokens = append(auth.Tokens, toks...)
 	}
 	if a.CertRoles != "" {
@@ -122,6 +127,14 @@ func (s *Server) liveState(ctx context.Context) admin.State {
 	raw, err := s.store.DeadLetters(ctx, 20)
 	if err != nil {
 		st.Problems = append(st.Problems, "dead letters: "+err.Error())
+	}
+	st.DeadLetterCount = len(raw)
+	if dc, ok := s.store.(deadLetterCounter); ok {
+		if n, err := dc.DeadLetterLen(ctx); err == nil {
+			st.DeadLetterCount = n
+		} else {
+			st.Problems = append(st.Problems, "dead letters: "+err.Error())
+		}
 	}
 	for _, b := range raw {
 		dl, err := outbox.DecodeDeadLetter(b)

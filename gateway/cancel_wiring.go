@@ -63,7 +63,8 @@ func cancelExchange(in *Inbound) cancels.Exchange {
 // or return EPS accepted resolves the prescription's pending cancellations
 // (best effort: what fails here the poller resolves later).
 func (p *EPSProcessor) answerFor(ctx context.Context, in *Inbound, canon string, body []byte, meta mapping.Meta, resp *upstream.Response, env mapping.Env) (Answer, error) {
-	if canon == v3.CancelRequest && p.cancels != nil {
+	track := p.cancels != nil && !isShadowRun(ctx) // a shadow run acts on nothing (compare_wiring.go)
+	if canon == v3.CancelRequest && track {
 		a, outcome, err := p.cancelReply(in, canon, meta, resp, env)
 		if err != nil {
 			return Answer{}, Permanent(fmt.Errorf("%s %s: mapping EPS's answer: %w", in.Interaction, in.MessageID, err))
@@ -79,7 +80,7 @@ func (p *EPSProcessor) answerFor(ctx context.Context, in *Inbound, canon string,
 	if err != nil {
 		return Answer{}, Permanent(fmt.Errorf("%s %s: mapping EPS's answer: %w", in.Interaction, in.MessageID, err))
 	}
-	if p.cancels != nil && resp.Status >= 200 && resp.Status < 300 && cancels.Settles(canon) {
+	if track && resp.Status >= 200 && resp.Status < 300 && cancels.Settles(canon) {
 		p.cancels.Settle(ctx, cancelExchange(in), canon, body)
 	}
 	return a, nil

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/internal/stopqueue"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Comparison results counted in porxgate_compare_total.
@@ -79,13 +81,22 @@ func NewComparing(cc CompareConfig, fhir Processor, legacy *compare.Legacy, j *j
 // Describe says how comparison mode runs, for the admin page.
 func (p *comparing) Describe() string {
 	if p.primary == "legacy" {
-		return "legacy primary at " + p.legacy.URL + ", FHIR path shadow"
+		return "legacy primary at " + p.legacy.Endpoint() + ", FHIR path shadow"
 	}
-	return "FHIR path primary, legacy shadow at " + p.legacy.URL
+	return "FHIR path primary, legacy shadow at " + p.legacy.Endpoint()
 }
 
-// Supports implements Processor.
-func (p *comparing) Supports(interaction string) bool { return p.fhir.Supports(interaction) }
+// Supports implements Processor: the FHIR path's interactions; with the
+// legacy path primary, every interaction (Spine carries them, and the
+// sender is to see what it sees without porxgate; the ones the FHIR path
+// does not translate are not compared).
+func (p *comparing) Supports(interaction string) bool {
+	if p.primary == "legacy" {
+		_, _, err := v3.Canonical(interaction)
+		return err == nil
+	}
+	return p.fhir.Supports(interaction)
+}
 
 // Process implements Processor: the primary path's outcome, with the
 // shadow run queued (or skipped and counted when the queue is full).
@@ -105,6 +116,10 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 		return out, nil
 	}
 	job := shadowJob{in: *in, primary: *a}
+	if p.primary == "legacy" && !p.fhir.Supports(in.Interaction) {
+		p.skip(job, "the FHIR path does not translate "+in.Interaction+": not compared")
+		return out, nil
+	}
 	job.in.Payload = append([]byte(nil), in.Payload...)
 	p.queue(job)
 	return out, nil
@@ -152,12 +167,24 @@ func firstAnswer(out *Outcome) *Answer {
 	return nil
 }
 
-// legacyOutcome runs the legacy path as primary.
+// legacyOutcome runs the legacy path as primary. A SOAP fault the route
+// answers with is Spine's refusal: a SOAP sender gets it; an ebXML message
+// is not tried again unless the fault says to. Anything else failing
+// (unreachable, no readable answer) defers the message.
 func (p *comparing) legacyOutcome(ctx context.Context, in *Inbound) (*Outcome, error) {
 	cctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	a, err := p.legacy.Call(cctx, requestOf(in))
-	if err != nil {
+	var rf *compare.RouteFault
+	switch {
+	case errors.As(err, &rf) && in.Transport == TransportSOAP:
+		// Spine's own refusal is the primary answer: the sender gets it
+		// as from Spine (a retryable one, 200/206/208, is not kept).
+		return &Outcome{Fault: rf.Fault}, nil
+	case errors.As(err, &rf) && !rf.Fault.Retryable():
+		// Over ebXML: sending it again would be refused again.
+		return nil, Permanent(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
+	case err != nil:
 		return nil, Deferred(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
 	}
 	ans := Answer{Interaction: a.Interaction, Payload: a.Payload}
@@ -208,8 +235,9 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	if p.primary == "legacy" {
 		otherName, title = "fhir", "FHIR path (shadow) answer"
 		// Under the sender's upstream identity, as when the FHIR path is
-		// primary (Run scopes the primary path, not this worker's).
-		out, err := PartyScoped(p.fhir).Process(sctx, in)
+		// primary (Run scopes the primary path, not this worker's), and
+		// marked a shadow run: nothing it does may reach the sender.
+		out, err := PartyScoped(p.fhir).Process(withShadowRun(sctx), in)
 		switch {
 		case err != nil:
 			serr = err
@@ -240,6 +268,24 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	p.total.WithLabelValues(in.Interaction, result).Inc()
 	p.j.Record(journal.Event{Exchange: in.MessageID, Step: step, Comparison: c})
 	p.log.With(inboundArgs(in)...).Info("compared", "result", result, "differences", len(c.Differences), "err", c.Error)
+}
+
+// shadowRunKey marks a context as a shadow run's (withShadowRun).
+type shadowRunKey struct{}
+
+// withShadowRun marks ctx as the FHIR path's shadow run in comparison
+// mode (the legacy path primary): its answer goes nowhere but the
+// comparison, so the processor does nothing of its own toward the sender
+// either — no pending cancellation is tracked (the poller would send a
+// Subsequent Cancel Response of the shadow's) and none settled.
+func withShadowRun(ctx context.Context) context.Context {
+	return context.WithValue(ctx, shadowRunKey{}, true)
+}
+
+// isShadowRun reports whether ctx is a shadow run's.
+func isShadowRun(ctx context.Context) bool {
+	v, _ := ctx.Value(shadowRunKey{}).(bool)
+	return v
 }
 
 // wrapper is a Processor decorator (the journal's, the per-party

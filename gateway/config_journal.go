@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/journal"
@@ -163,9 +164,25 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// sameHost reports whether two URLs name the same host and port.
+// sameHost reports whether two URLs name the same host and port, however
+// written: the host's case, a trailing dot, a default port left out or
+// given, credentials.
 func sameHost(a, b string) bool {
-	ua, err1 := url.Parse(a)
-	ub, err2 := url.Parse(b)
-	return err1 == nil && err2 == nil && ua.Host == ub.Host
+	ha, ok1 := hostPort(a)
+	hb, ok2 := hostPort(b)
+	return ok1 && ok2 && ha == hb
+}
+
+// hostPort is a URL's lower-case host name and port (the scheme's default
+// when none is given).
+func hostPort(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return "", false
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return net.JoinHostPort(strings.TrimSuffix(strings.ToLower(u.Hostname()), "."), port), true
 }

@@ -2,13 +2,16 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
 )
 
@@ -134,4 +137,56 @@ func TestDeadLetterResendBodyBounded(t *testing.T) {
 	if code, body := postEncoded(t, url, "application/json", "", "gzip", gz(t, []byte(`{"id":"delivery:NONE"}`))); code != http.StatusNotFound {
 		t.Errorf("gzipped resend of an unknown dead letter: %d %s, want 404", code, body)
 	}
+}
+
+// TestResentAnswerIsNoLongerFailed: an answer given up on makes its
+// exchange "dead-letter"; once an operator resends it and it is
+// delivered, the exchange's outcome is the answer's own again (accepted),
+// not still "Failed: moved to the dead letters" and listed under
+// outcome=dead-letter.
+func TestResentAnswerIsNoLongerFailed(t *testing.T) {
+	j := newTestJournal(t)
+	g, mhs := deadLetteringGateway(t, testConfig(), WithJournal(j))
+	req := newReq(newID(t, 44))
+	if code, _ := sendEb(t, g.base, req); code != http.StatusAccepted {
+		t.Fatal("not acknowledged")
+	}
+	dl := waitDeadLetters(t, g, 1)[0]
+	outcome := func() string {
+		x, _ := j.Backend().Get(context.Background(), req.messageID)
+		if x == nil {
+			return ""
+		}
+		return x.Outcome.Result
+	}
+	waitFor(t, "the exchange dead-lettered", func() bool { return outcome() == "dead-letter" })
+	mhs.setMode("ack")
+	if code, out := postJSON(t, g.adminBase(t)+PathDeadLetterResend, map[string]string{"id": dl.ID}); code != 200 {
+		t.Fatalf("resend = %d %s", code, out)
+	}
+	waitFor(t, "the resent answer", func() bool { return len(mhs.messages()) == 2 })
+	waitFor(t, "the delivery journalled", func() bool {
+		x, _ := j.Backend().Get(context.Background(), req.messageID)
+		return x != nil && slices.ContainsFunc(x.Steps, func(s journal.Step) bool {
+			return s.Kind == journal.StepDelivery && strings.Contains(s.Title, " delivered ")
+		})
+	})
+	if got := outcome(); got != "accepted" {
+		t.Errorf("outcome after the resent answer was delivered: %q, want accepted", got)
+	}
+}
+
+// deadLetteringGateway starts a gateway (cfg, the fake processor, opts)
+// whose one route goes to an MHS that fails, and gives up at the first
+// failure: each answer goes to the dead letters until the MHS is set to
+// acknowledge.
+func deadLetteringGateway(t *testing.T, cfg Config, opts ...Option) (*gw, *fakeMHS) {
+	t.Helper()
+	mhs := startMHS(t, "fail")
+	r, err := outbox.ParseRoutes([]byte(`{"`+senderParty+`": {"url": "`+mhs.srv.URL+`", "retries": 0, "retryInterval": "20ms", "persistDuration": "1m"}}`), outbox.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts = append([]Option{WithProcessor(newFakeProcessor()), WithRoutes(r)}, opts...)
+	return startGateway(t, cfg, newMemoryStore(), false, opts...), mhs
 }

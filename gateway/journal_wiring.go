@@ -52,11 +52,12 @@ func journalHooks(o *options, wc *outbox.WorkerConfig) {
 			return // keptAnswer recorded it
 		}
 		j.Record(journal.Event{Exchange: d.RefToMessageID, IDs: journal.IDs{MessageIDs: []string{d.MessageID}},
+			Delivered: result == outbox.ResultDelivered && d.Kind == outbox.KindAnswer,
 			Step: &journal.Step{Kind: journal.StepDelivery, Interaction: d.Interaction,
 				Title: deliveryTitle(d, result), Note: detail,
 				Headers: map[string]string{"eb:MessageId": d.MessageID, "party": d.Party, "attempts": fmt.Sprint(d.Attempts)}}})
 		if result == outbox.ResultDeadLetter && d.Kind == outbox.KindAnswer {
-			j.Record(journal.Event{Exchange: d.RefToMessageID, Outcome: &journal.Outcome{Result: "dead-letter",
+			j.Record(journal.Event{Exchange: d.RefToMessageID, Outcome: &journal.Outcome{Result: journal.OutcomeDeadLetter,
 				Text: "the answer could not be delivered: " + detail}})
 		}
 	}
@@ -133,7 +134,7 @@ func (p journalProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, e
 func recordOutcome(j *journal.Journal, in *Inbound, out *Outcome, err error, took time.Duration) {
 	id := in.MessageID
 	if err != nil {
-		note, result := "processing failed; it will be retried", "in-progress"
+		note, result := "processing failed; it will be retried", journal.OutcomeInProgress
 		switch {
 		case IsDeferred(err) && !IsPermanent(err):
 			note = "EPS unavailable (unreachable, failing or its circuit breaker open): the message waits in the store and is tried again"

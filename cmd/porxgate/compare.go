@@ -85,12 +85,20 @@ gateway's admin page on the same Redis shows them. Exits 1 on any difference.`)
 		return 1
 	}
 	defer stopProc()
-	var exchanges []string // the journal exchange of each recorded request, in replay order
+	// The journal has each replay as comparison mode with the legacy path
+	// primary: Spine's recorded answer is the exchange's answer (its
+	// outcome, the "primary" side of the page's diff), the FHIR path's
+	// the shadow answer.
+	type replayed struct {
+		id string
+		at time.Time
+	}
+	var exchanges []replayed // the journal exchange of each recorded request, in replay order
 	run := func(ctx context.Context, interaction string, request []byte) ([]byte, error) {
 		_, fam, _ := v3.Canonical(interaction)
 		in := &gateway.Inbound{Transport: gateway.TransportEbXML, Interaction: interaction, Family: fam, Service: "urn:nhs:names:services:mm",
 			MessageID: strings.ToUpper(ids.NewUUID()), ReceivedAt: time.Now(), Payload: request}
-		exchanges = append(exchanges, in.MessageID)
+		exchanges = append(exchanges, replayed{id: in.MessageID, at: in.ReceivedAt})
 		jr.Record(journal.Event{Exchange: in.MessageID, At: in.ReceivedAt, Interaction: interaction, Transport: "replay",
 			Step: &journal.Step{Kind: journal.StepLegacyRequest, Interaction: interaction, Title: "recorded legacy request (porxgate compare)",
 				ContentType: "application/xml", Body: string(request)}})
@@ -112,7 +120,7 @@ gateway's admin page on the same Redis shows them. Exits 1 on any difference.`)
 			answer = out.Answers[0].Payload
 		}
 		if answer != nil {
-			jr.Record(journal.Event{Exchange: in.MessageID, Step: &journal.Step{Kind: journal.StepV3Answer, Title: "FHIR path answer",
+			jr.Record(journal.Event{Exchange: in.MessageID, Step: &journal.Step{Kind: journal.StepShadow, Title: "FHIR path (shadow) answer",
 				ContentType: "application/xml", Body: string(answer)}})
 			return answer, nil
 		}
@@ -127,9 +135,11 @@ gateway's admin page on the same Redis shows them. Exits 1 on any difference.`)
 		if i >= len(exchanges) {
 			break
 		}
-		id := exchanges[i]
+		x := exchanges[i]
 		c := &journal.Comparison{Primary: "legacy", Result: res.Result, Differences: res.Differences, Error: res.Error}
-		jr.Record(journal.Event{Exchange: id, Comparison: c, Step: &journal.Step{Kind: journal.StepShadow,
+		// Spine answered the request when it was made: its answer takes
+		// its place in the timeline right after the request.
+		jr.Record(journal.Event{Exchange: x.id, Comparison: c, Step: &journal.Step{At: x.at, Kind: journal.StepV3Answer,
 			Title: "Spine's recorded answer (" + res.Name + ")", ContentType: "application/xml", Body: string(recs[i].Answer)}})
 	}
 	if *asJSON {

@@ -134,4 +134,22 @@ func TestCompareCommandJournals(t *testing.T) {
 	if x.Comparison == nil || x.Comparison.Result != "differ" || len(x.Comparison.Differences) == 0 {
 		t.Fatalf("comparison %+v", x.Comparison)
 	}
+	// The comparison says the legacy path is primary; the page diffs the
+	// exchange's answer (the primary's) with the shadow answer: Spine's
+	// recorded answer is the former, the FHIR path's the latter, and the
+	// exchange's outcome is Spine's (AE: rejected).
+	if x.Comparison.Primary != "legacy" {
+		t.Errorf("comparison primary %q, want legacy", x.Comparison.Primary)
+	}
+	for _, s := range x.Steps {
+		switch {
+		case s.Kind == journal.StepV3Answer && !strings.Contains(s.Body, `typeCode="AE"`):
+			t.Errorf("the exchange's answer (%s) is not Spine's recorded AE", s.Title)
+		case s.Kind == journal.StepShadow && !strings.Contains(s.Body, `typeCode="AA"`):
+			t.Errorf("the shadow answer (%s) is not the FHIR path's AA", s.Title)
+		}
+	}
+	if x.Outcome.Result != "rejected" {
+		t.Errorf("outcome %+v, want Spine's (rejected)", x.Outcome)
+	}
 }

@@ -3,8 +3,10 @@ package admin
 import (
 	"context"
 	"embed"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -71,14 +73,19 @@ type State struct {
 	// PendingCancellations is how many cancellations wait on a dispenser;
 	// -1 when not tracked.
 	PendingCancellations int `json:"pendingCancellations"`
-	// DeadLetters are the newest dead letters.
-	DeadLetters []DeadLetter `json:"deadLetters"`
+	// DeadLetters are the newest dead letters; DeadLetterCount is how many
+	// the store keeps in all.
+	DeadLetters     []DeadLetter `json:"deadLetters"`
+	DeadLetterCount int          `json:"deadLetterCount"`
 	// Routes says whether a routing table is configured.
 	Routes bool `json:"routesConfigured"`
 	// Comparison names the comparison mode ("off", or "fhir primary, legacy shadow at ...").
 	Comparison string `json:"comparison"`
-	// Rates count exchanges by interaction and outcome (from the journal).
-	Rates []Rate `json:"rates"`
+	// Rates count exchanges by interaction and outcome (from the journal)
+	// in the last hour, or since RatesSince when the hour holds more
+	// exchanges than one look reads (maxRated).
+	Rates      []Rate    `json:"rates"`
+	RatesSince time.Time `json:"ratesSince,omitzero"`
 	// Comparisons count comparison results in the last hour.
 	Comparisons map[string]int `json:"comparisons"`
 	// Journal is what the journal holds; JournalDropped what it dropped.
@@ -96,7 +103,8 @@ type Deps struct {
 	// Live fills the gateway's part of the live state.
 	Live func(ctx context.Context) State
 	// Mount registers the gateway's own /admin/* views on r (a group at
-	// /admin); GETs need the reader role, other methods admin.
+	// /admin); GETs need the reader role, other methods admin, and
+	// anything under PathDebug admin too.
 	Mount func(r fiber.Router)
 	// Log receives errors.
 	Log *slog.Logger
@@ -150,7 +158,7 @@ func New(auth AuthConfig, d Deps) *Server {
 	if d.Mount != nil {
 		g := s.app.Group("/admin", func(c *fiber.Ctx) error {
 			want := RoleAdmin
-			if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
+			if (c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead) && !debugPath(c.Path()) {
 				want = RoleReader
 			}
 			if roleOf(c) < want {
@@ -161,6 +169,17 @@ func New(auth AuthConfig, d Deps) *Server {
 		d.Mount(g)
 	}
 	return s
+}
+
+// PathDebug is where the gateway's runtime views (Go's profiles) are: they
+// need the admin role, as they show the process's command line (a --redis
+// URL's password, say) and can load it (a CPU profile).
+const PathDebug = "/admin/debug/"
+
+// debugPath reports whether path is under PathDebug (paths are matched
+// case-blind, as Fiber routes them).
+func debugPath(path string) bool {
+	return len(path) >= len(PathDebug) && strings.EqualFold(path[:len(PathDebug)], PathDebug)
 }
 
 // App returns the Fiber app to serve.
@@ -174,6 +193,9 @@ func open(path string) bool {
 // gate authenticates every request and journals every authenticated one.
 func (s *Server) gate(c *fiber.Ctx) error {
 	if open(c.Path()) {
+		if err := fromAnotherSite(c); err != nil {
+			return err
+		}
 		return c.Next()
 	}
 	if c.Path() == "/favicon.ico" {
@@ -182,13 +204,16 @@ func (s *Server) gate(c *fiber.Ctx) error {
 	w := s.auth.authenticate(c)
 	if w.role == RoleNone {
 		if strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
-			return c.Redirect(PathLogin + "?next=" + c.OriginalURL())
+			return c.Redirect(PathLogin + "?next=" + url.QueryEscape(c.OriginalURL()))
 		}
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="porxgate admin"`)
 		return c.Status(fiber.StatusUnauthorized).JSON(fiber.Map{"error": "authentication required: a bearer token or a client certificate"})
 	}
 	c.Locals("who", w)
-	err := c.Next()
+	err := fromAnotherSite(c)
+	if err == nil {
+		err = c.Next()
+	}
 	if c.Path() == PathState {
 		return err // live state holds no patient data; the page polls it
 	}
@@ -203,6 +228,33 @@ func (s *Server) gate(c *fiber.Ctx) error {
 	s.d.Journal.RecordAccess(journal.Access{At: s.d.Now(), Door: "admin", Who: w.name, Role: w.role.String(),
 		Method: strings.Clone(c.Method()), What: strings.Clone(c.OriginalURL()), Status: status, Remote: strings.Clone(c.IP())})
 	return err
+}
+
+// fromAnotherSite refuses a state-changing request (anything but GET,
+// HEAD and OPTIONS) a browser sent from another origin: a form or a fetch
+// of another page that would ride on the sign-in cookie (SameSite keeps it
+// from other sites, not from other origins of the same site: another port
+// or another service under the same domain). A browser says where a
+// request comes from in Sec-Fetch-Site, or else in Origin; a request with
+// neither is not a browser's (curl, a script with a bearer token) and
+// passes.
+func fromAnotherSite(c *fiber.Ctx) error {
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return nil
+	}
+	if site := c.Get("Sec-Fetch-Site"); site != "" {
+		if site == "same-origin" || site == "none" {
+			return nil
+		}
+		return fiber.NewError(fiber.StatusForbidden, "refused: a "+c.Method()+" sent from another site's page ("+site+"); use the admin page, or the API with a bearer token")
+	}
+	if o := c.Get(fiber.HeaderOrigin); o != "" {
+		if u, err := url.Parse(o); err != nil || u.Host == "" || !strings.EqualFold(u.Host, string(c.Request().Host())) {
+			return fiber.NewError(fiber.StatusForbidden, "refused: a "+c.Method()+" sent from another site's page (Origin "+o+"); use the admin page, or the API with a bearer token")
+		}
+	}
+	return nil
 }
 
 // roleOf returns the role the gate found.
@@ -300,14 +352,20 @@ func (s *Server) get(c *fiber.Ctx) (*journal.Exchange, error) {
 	if s.d.Journal == nil {
 		return nil, noJournal
 	}
+	// The link escapes the id (a MessageId is whatever its sender wrote);
+	// Fiber hands the parameter over as it is in the path.
+	id, err := url.PathUnescape(c.Params("id"))
+	if err != nil {
+		return nil, fiber.NewError(fiber.StatusBadRequest, "exchange id: "+err.Error())
+	}
 	cx, cancel := ctx(c)
 	defer cancel()
-	x, err := s.d.Journal.Backend().Get(cx, c.Params("id"))
+	x, err := s.d.Journal.Backend().Get(cx, id)
 	if err != nil {
 		return nil, fiber.NewError(fiber.StatusServiceUnavailable, err.Error())
 	}
 	if x == nil {
-		return nil, fiber.NewError(fiber.StatusNotFound, "no exchange "+c.Params("id")+" in the journal (never seen, or past its retention)")
+		return nil, fiber.NewError(fiber.StatusNotFound, "no exchange "+id+" in the journal (never seen, or past its retention)")
 	}
 	return x, nil
 }
@@ -336,16 +394,25 @@ func (s *Server) state(cx context.Context) State {
 	} else {
 		st.Problems = append(st.Problems, "journal: "+err.Error())
 	}
-	recent, err := j.Backend().Search(cx, journal.Query{From: st.At.Add(-time.Hour), Limit: 5000})
+	recent, err := j.Backend().Search(cx, journal.Query{From: st.At.Add(-time.Hour), Limit: maxRated})
 	if err != nil {
 		st.Problems = append(st.Problems, "journal: "+err.Error())
 		return st
+	}
+	window := time.Hour
+	if len(recent) >= maxRated {
+		// The newest maxRated are not the whole hour: rate them over the
+		// time they cover.
+		st.RatesSince = recent[len(recent)-1].Started.UTC()
+		window = max(st.At.Sub(st.RatesSince), time.Second)
+		st.Problems = append(st.Problems, fmt.Sprintf("rates and comparison counts cover the newest %d exchanges only, since %s",
+			maxRated, st.RatesSince.Format(time.TimeOnly)))
 	}
 	counts := map[[2]string]int{}
 	for _, x := range recent {
 		o := x.Outcome.Result
 		if o == "" {
-			o = "in-progress"
+			o = journal.OutcomeInProgress
 		}
 		counts[[2]string{x.Interaction, o}]++
 		if x.Comparison != nil {
@@ -353,11 +420,15 @@ func (s *Server) state(cx context.Context) State {
 		}
 	}
 	for k, n := range counts {
-		st.Rates = append(st.Rates, Rate{Interaction: k[0], Outcome: k[1], LastHour: n, PerMinute: float64(n) / 60})
+		st.Rates = append(st.Rates, Rate{Interaction: k[0], Outcome: k[1], LastHour: n, PerMinute: float64(n) / window.Minutes()})
 	}
 	sortRates(st.Rates)
 	return st
 }
+
+// maxRated is how many of the last hour's exchanges the live state reads
+// to count rates.
+const maxRated = 5000
 
 // accessAPI handles GET /admin/api/access.
 func (s *Server) accessAPI(c *fiber.Ctx) error {

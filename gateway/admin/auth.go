@@ -69,7 +69,8 @@ func NewToken(name string, role Role, value string) Token {
 
 // ParseTokens reads a tokens file: one "name role token" a line; blank
 // lines and lines starting with # are skipped. Tokens shorter than 16
-// characters are refused.
+// characters are refused, and a token given twice (whose holder would get
+// the role of whichever line came last).
 func ParseTokens(b []byte) ([]Token, error) {
 	var out []Token
 	sc := bufio.NewScanner(bytes.NewReader(b))
@@ -89,12 +90,26 @@ func ParseTokens(b []byte) ([]Token, error) {
 		if len(f[2]) < 16 {
 			return nil, fmt.Errorf("tokens line %d: token of %s shorter than 16 characters", n, f[0])
 		}
-		out = append(out, NewToken(f[0], role, f[2]))
+		tok := NewToken(f[0], role, f[2])
+		if prev, dup := SameToken(out, tok); dup {
+			return nil, fmt.Errorf("tokens line %d: the token of %s is also %s's: each holder needs a token of their own", n, f[0], prev)
+		}
+		out = append(out, tok)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("tokens: %w", err)
 	}
 	return out, nil
+}
+
+// SameToken returns the name of the token of list that has t's value, if any.
+func SameToken(list []Token, t Token) (string, bool) {
+	for _, o := range list {
+		if subtle.ConstantTimeCompare(o.hash[:], t.hash[:]) == 1 {
+			return o.Name, true
+		}
+	}
+	return "", false
 }
 
 // ParseCertRoles reads "cn=role,cn=role" into a map of common name to role.

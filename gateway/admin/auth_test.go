@@ -23,6 +23,7 @@ func TestParseTokens(t *testing.T) {
 		{"alice reader tok extra", "want name role token"},
 		{"alice boss alice-token-0123456789", "want viewer, reader or admin"},
 		{"alice admin short", "shorter than 16"},
+		{"vic viewer same-token-0123456789\nbob admin same-token-0123456789", "also vic's"},
 	}
 	for _, tt := range bad {
 		if _, err := ParseTokens([]byte(tt.in)); err == nil || !strings.Contains(err.Error(), tt.want) {

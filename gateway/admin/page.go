@@ -165,7 +165,7 @@ func (s *Server) exchangePage(c *fiber.Ctx) error {
 	if n := len(v.FHIRRequests); n > 1 {
 		v.Faults = append(v.Faults, "EPS was called "+itoa(n)+" times (retries after failures)")
 	}
-	if len(v.Shadow) > 0 && len(v.V3Answers) > 0 {
+	if len(v.Shadow) > 0 && len(v.V3Answers) > 0 && v.Shadow[0].Body != "" { // a failed shadow call has no answer to diff
 		v.Diff = lineDiff(pretty(v.V3Answers[0].Body), pretty(v.Shadow[0].Body))
 	}
 	return s.page.render(c, "exchange", v)
@@ -245,12 +245,12 @@ const pageTemplates = `
 <div class="card"><h3>Queues</h3>inbox <b id="q-inbox">{{index .State.Queues "inbox"}}</b> · outbox <b id="q-outbox">{{index .State.Queues "outbox"}}</b><br>store {{.State.Store}}{{if not .State.Routes}}<br><span class="warn">no routing table: async answers are kept here for their party</span>{{end}}</div>
 <div class="card"><h3>Circuit breakers</h3>{{range $op, $st := .State.Breakers}}{{$op}}: <b class="{{if eq $st "closed"}}ok{{else}}bad{{end}}">{{$st}}</b><br>{{else}}none{{end}}<small>{{.State.Upstream}}</small></div>
 <div class="card"><h3>Pending cancellations</h3><b id="pending-cancels">{{if lt .State.PendingCancellations 0}}not tracked{{else}}{{.State.PendingCancellations}}{{end}}</b></div>
-<div class="card"><h3>Dead letters</h3><b id="dead-letters">{{len .State.DeadLetters}}</b> newest shown below</div>
+<div class="card"><h3>Dead letters</h3><b id="dead-letters">{{.State.DeadLetterCount}}</b>{{if .State.DeadLetters}}, the newest {{len .State.DeadLetters}} shown below{{end}}</div>
 <div class="card"><h3>Journal</h3>{{.State.JournalBackend}} · {{.State.Journal.Exchanges}} exchanges · {{.State.Journal.Bytes}} bytes · dropped <b id="journal-dropped">{{.State.JournalDropped}}</b></div>
 <div class="card"><h3>Comparison</h3>{{.State.Comparison}}{{range $r, $n := .State.Comparisons}}<br>{{$r}}: <b class="{{outClass $r}}">{{$n}}</b>{{end}}</div>
 </div>
 <p><small>as of <span id="state-at">{{ts .State.At}}</span></small>{{range .State.Problems}} <span class="bad">{{.}}</span>{{end}}</p>
-<h2>Rates, last hour</h2>
+<h2>Rates, {{if .State.RatesSince.IsZero}}last hour{{else}}since {{ts .State.RatesSince}} (the newest exchanges only){{end}}</h2>
 <table><tr><th>Interaction</th><th>Outcome</th><th>Exchanges</th><th>Per minute</th></tr>
 {{range .State.Rates}}<tr><td>{{.Interaction}}</td><td class="{{outClass .Outcome}}">{{.Outcome}}</td><td>{{.LastHour}}</td><td>{{printf "%.2f" .PerMinute}}</td></tr>{{else}}<tr><td colspan="4">no exchanges in the last hour</td></tr>{{end}}</table>
 {{if .State.DeadLetters}}<h2>Dead letters</h2>{{$admin := .Admin}}<p id="resend-result" class="warn"></p><table id="dead-letter-list"><tr><th>At</th><th>Stage</th><th>MessageId</th><th>Interaction</th><th>Party</th><th>Reason</th>{{if $admin}}<th>Resend (after mending the cause)</th>{{end}}</tr>

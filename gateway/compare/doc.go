@@ -22,6 +22,8 @@
 //   - Everything else is compared: the answer's interaction, acknowledgement
 //     type and detail codes, statuses, the prescriptions released with
 //     their line items, products and quantities, reason codes. Sibling
-//     order is not significant (the answers are compared as multisets of
-//     path=value facts).
+//     order is not significant, but which values belong to one element
+//     is: the answers are compared element by element (siblings of one
+//     name matched alike-first, then paired by their identifiers and
+//     codes), each difference said as path=value facts.
 package compare

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // maxAnswerBytes caps a legacy answer read.
@@ -58,7 +60,20 @@ type Legacy struct {
 	Now func() time.Time
 }
 
-// Call sends r down the legacy path and returns its answer.
+// Endpoint is URL without the user name and password it may carry (HTTP
+// basic authentication to the route): what errors, the admin page and the
+// message's wsa:To say.
+func (l *Legacy) Endpoint() string {
+	u, err := url.Parse(l.URL)
+	if err != nil || u.User == nil {
+		return l.URL
+	}
+	u.User = nil
+	return u.String()
+}
+
+// Call sends r down the legacy path and returns its answer. A SOAP fault
+// in place of the answer is an error holding a *RouteFault.
 func (l *Legacy) Call(ctx context.Context, r Request) (Answer, error) {
 	now := time.Now
 	if l.Now != nil {
@@ -81,19 +96,27 @@ func (l *Legacy) Call(ctx context.Context, r Request) (Answer, error) {
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		return Answer{}, fmt.Errorf("legacy path %s: %w", l.URL, err)
+		return Answer{}, fmt.Errorf("legacy path %s: %w", l.Endpoint(), err)
 	}
 	defer resp.Body.Close()
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 	if err != nil {
-		return Answer{}, fmt.Errorf("legacy path %s: read answer: %w", l.URL, err)
+		return Answer{}, fmt.Errorf("legacy path %s: read answer: %w", l.Endpoint(), err)
 	}
 	a := Answer{Status: resp.StatusCode, Took: time.Since(start)}
+	if f, ok := readFault(rb); ok {
+		return a, fmt.Errorf("legacy path %s: %w", l.Endpoint(), &RouteFault{Status: resp.StatusCode, Fault: f})
+	}
 	a.Payload, err = hl7Of(resp.Header.Get("Content-Type"), resp.Header.Get("SOAPAction"), rb)
 	if err != nil {
-		return a, fmt.Errorf("legacy path %s answered %d: %w", l.URL, resp.StatusCode, err)
+		return a, fmt.Errorf("legacy path %s answered %d: %w", l.Endpoint(), resp.StatusCode, err)
 	}
 	a.Interaction = rootTag(a.Payload)
+	// An HL7 answer's root is its interaction; anything else (a proxy's
+	// error page, a web server's 404) is no answer, whatever its status.
+	if _, _, err := v3.Canonical(a.Interaction); err != nil {
+		return a, fmt.Errorf("legacy path %s answered %d with no HL7 answer (root element %q)", l.Endpoint(), resp.StatusCode, a.Interaction)
+	}
 	return a, nil
 }
 
@@ -105,7 +128,7 @@ func (l *Legacy) build(r Request, now time.Time) (ct, action string, body []byte
 	}
 	if r.SOAP {
 		action = svc + "/" + r.Interaction
-		body, err = ebxml.BuildSOAPRequest(ebxml.SOAPRequest{MessageID: r.MessageID, Action: action, To: l.URL,
+		body, err = ebxml.BuildSOAPRequest(ebxml.SOAPRequest{MessageID: r.MessageID, Action: action, To: l.Endpoint(),
 			FromAddress: r.FromAddress, ReplyTo: r.FromAddress, ReceiverASID: r.ToASID, SenderASID: r.FromASID, Payload: r.Payload})
 		return "text/xml; charset=UTF-8", action, body, err
 	}

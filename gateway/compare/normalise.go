@@ -25,6 +25,21 @@ type Facts []string
 // request is the legacy request both answers answer (its UUIDs and
 // timestamps are kept).
 func Normalise(answer, request []byte) (Facts, error) {
+	root, err := readRoot(answer)
+	if err != nil {
+		return nil, err
+	}
+	keep := requestValues(request)
+	out := Facts{"interaction=" + root.Tag}
+	for _, c := range comparedChildren(root) {
+		walkFacts(c, "/"+root.Tag+"/"+c.Tag, keep, &out)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// readRoot reads an answer's root element.
+func readRoot(answer []byte) (*etree.Element, error) {
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(answer); err != nil {
 		return nil, fmt.Errorf("compare: answer is not XML: %w", err)
@@ -33,18 +48,21 @@ func Normalise(answer, request []byte) (Facts, error) {
 	if root == nil {
 		return nil, fmt.Errorf("compare: answer has no root element")
 	}
-	keep := requestValues(request)
-	var out Facts
-	out = append(out, "interaction="+root.Tag)
+	return root, nil
+}
+
+// comparedChildren are the root's children that are compared: all but the
+// transmission wrapper's own id, creationTime and sending device.
+func comparedChildren(root *etree.Element) []*etree.Element {
+	var out []*etree.Element
 	for _, c := range root.ChildElements() {
 		switch c.Tag {
 		case "id", "creationTime", "communicationFunctionSnd":
 			continue
 		}
-		walkFacts(c, "/"+root.Tag+"/"+c.Tag, keep, &out)
+		out = append(out, c)
 	}
-	sort.Strings(out)
-	return out, nil
+	return out
 }
 
 // requestValues collects the UUIDs and timestamps of the request.
@@ -73,10 +91,25 @@ func requestValues(request []byte) map[string]bool {
 
 // walkFacts adds the facts of e (at path) and its children.
 func walkFacts(e *etree.Element, path string, keep map[string]bool, out *Facts) {
-	if e.Tag == "author" && strings.HasSuffix(path, "/ControlActEvent/author") ||
-		e.Tag == "author1" && strings.HasSuffix(path, "/ControlActEvent/author1") {
+	if skipped(e, path) {
 		return
 	}
+	*out = append(*out, ownFacts(e, path, keep)...)
+	for _, c := range e.ChildElements() {
+		walkFacts(c, path+"/"+c.Tag, keep, out)
+	}
+}
+
+// skipped reports whether e (at path) is left out of the comparison: the
+// ControlActEvent's author, the answering system.
+func skipped(e *etree.Element, path string) bool {
+	return e.Tag == "author" && strings.HasSuffix(path, "/ControlActEvent/author") ||
+		e.Tag == "author1" && strings.HasSuffix(path, "/ControlActEvent/author1")
+}
+
+// ownFacts are the facts of e itself (at path): its attributes, its text
+// when it is a leaf, or its bare presence.
+func ownFacts(e *etree.Element, path string, keep map[string]bool) []string {
 	attrs := make([]string, 0, len(e.Attr))
 	for _, a := range e.Attr {
 		if a.Space == "xmlns" || a.Key == "xmlns" || ignoredAttrs[a.Key] || a.Space == "xsi" && a.Key == "schemaLocation" {
@@ -85,18 +118,17 @@ func walkFacts(e *etree.Element, path string, keep map[string]bool, out *Facts) 
 		attrs = append(attrs, "@"+a.Key+"="+normValue(a.Value, keep))
 	}
 	sort.Strings(attrs)
+	out := make([]string, 0, len(attrs)+1)
 	for _, a := range attrs {
-		*out = append(*out, path+a)
+		out = append(out, path+a)
 	}
 	if t := strings.TrimSpace(e.Text()); t != "" && len(e.ChildElements()) == 0 {
-		*out = append(*out, path+"="+normValue(t, keep))
+		out = append(out, path+"="+normValue(t, keep))
 	}
 	if len(attrs) == 0 && len(e.ChildElements()) == 0 && strings.TrimSpace(e.Text()) == "" {
-		*out = append(*out, path)
+		out = append(out, path)
 	}
-	for _, c := range e.ChildElements() {
-		walkFacts(c, path+"/"+c.Tag, keep, out)
-	}
+	return out
 }
 
 // normValue replaces generated ids and fresh timestamps.
@@ -182,16 +214,18 @@ func valueOf(f string) string {
 	return "(present)"
 }
 
-// Compare normalises both answers and diffs them. err says which answer
-// could not be read.
+// Compare normalises both answers and diffs them element by element
+// (compareTrees): sibling order is not significant, which values belong
+// to one element is. err says which answer could not be read.
 func Compare(a, b, request []byte, nameA, nameB string) ([]string, error) {
-	fa, err := Normalise(a, request)
+	keep := requestValues(request)
+	ta, err := readTree(a, keep)
 	if err != nil {
 		return nil, fmt.Errorf("%s answer: %w", nameA, err)
 	}
-	fb, err := Normalise(b, request)
+	tb, err := readTree(b, keep)
 	if err != nil {
 		return nil, fmt.Errorf("%s answer: %w", nameB, err)
 	}
-	return Diff(fa, fb, nameA, nameB), nil
+	return compareTrees(ta, tb, nameA, nameB), nil
 }

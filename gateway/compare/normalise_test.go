@@ -107,3 +107,89 @@ func FuzzNormalise(f *testing.F) {
 		}
 	})
 }
+
+// releaseLike builds an answer with two line items, each a product code and
+// a quantity, in the order given.
+func releaseLike(items ...[2]string) string {
+	var b strings.Builder
+	b.WriteString(`<PORX_IN070101UK31 xmlns="urn:hl7-org:v3"><ControlActEvent><subject><ParentPrescription>`)
+	for _, it := range items {
+		b.WriteString(`<pertinentInformation2><pertinentLineItem><product><code code="` + it[0] +
+			`" codeSystem="2.16.840.1.113883.2.1.3.2.4.15"/></product><quantity value="` + it[1] + `" unit="1"/></pertinentLineItem></pertinentInformation2>`)
+	}
+	b.WriteString(`</ParentPrescription></subject></ControlActEvent></PORX_IN070101UK31>`)
+	return b.String()
+}
+
+// TestCompareKeepsWhatBelongsTogether: sibling order is not significant,
+// but which values belong to which element is. Two line items whose
+// quantities are swapped between products carry the same path=value
+// facts; compared as a flat multiset they matched, though the patient
+// would get 56 of what was prescribed as 28.
+func TestCompareKeepsWhatBelongsTogether(t *testing.T) {
+	base := releaseLike([2]string{"39720311000001101", "28"}, [2]string{"322237000", "56"})
+	tests := []struct {
+		name   string
+		other  string
+		differ []string // substrings the differences must contain; none: match
+	}{
+		{"same items in another order", releaseLike([2]string{"322237000", "56"}, [2]string{"39720311000001101", "28"}), nil},
+		{"quantities swapped between products", releaseLike([2]string{"39720311000001101", "56"}, [2]string{"322237000", "28"}),
+			[]string{"pertinentLineItem/quantity@value: a has 28, b has 56", "pertinentLineItem/quantity@value: a has 56, b has 28"}},
+		{"one quantity changed", releaseLike([2]string{"322237000", "56"}, [2]string{"39720311000001101", "14"}),
+			[]string{"pertinentLineItem/quantity@value: a has 28, b has 14"}},
+		{"one item missing", releaseLike([2]string{"322237000", "56"}),
+			[]string{"product/code@code: only a has 39720311000001101", "quantity@value: only a has 28"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			diffs, err := Compare([]byte(base), []byte(tt.other), nil, "a", "b")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tt.differ) == 0 {
+				if len(diffs) != 0 {
+					t.Fatalf("want a match, got %v", diffs)
+				}
+				return
+			}
+			all := strings.Join(diffs, "\n")
+			if len(diffs) == 0 {
+				t.Fatal("want differences, got a match")
+			}
+			for _, want := range tt.differ {
+				if !strings.Contains(all, want) {
+					t.Errorf("differences %q lack %q", all, want)
+				}
+			}
+			if strings.Contains(all, "39720311000001101") && tt.name != "one item missing" {
+				t.Errorf("differences %q report the product codes, which both answers have alike", all)
+			}
+		})
+	}
+}
+
+// FuzzCompare: element by element, Compare finds at least every
+// difference the flat facts show, and an answer matches itself.
+func FuzzCompare(f *testing.F) {
+	f.Add(releaseLike([2]string{"1", "28"}, [2]string{"2", "56"}), releaseLike([2]string{"1", "56"}, [2]string{"2", "28"}), req)
+	f.Add(ack("11111111-0000-4000-8000-000000000001", "20260301101502", "AE", "0004", ""),
+		ack("11111111-0000-4000-8000-000000000001", "20260301101502", "AA", "", ""), req)
+	f.Fuzz(func(t *testing.T, a, b, request string) {
+		fa, errA := Normalise([]byte(a), []byte(request))
+		fb, errB := Normalise([]byte(b), []byte(request))
+		diffs, err := Compare([]byte(a), []byte(b), []byte(request), "a", "b")
+		if (errA != nil || errB != nil) != (err != nil) {
+			t.Fatalf("Normalise errors %v, %v but Compare error %v", errA, errB, err)
+		}
+		if err != nil {
+			return
+		}
+		if flat := Diff(fa, fb, "a", "b"); len(flat) > 0 && len(diffs) == 0 {
+			t.Fatalf("the facts differ (%v) but Compare matched", flat)
+		}
+		if self, _ := Compare([]byte(a), []byte(a), []byte(request), "a", "b"); len(self) != 0 {
+			t.Fatalf("an answer differs from itself: %v", self)
+		}
+	})
+}

@@ -365,8 +365,11 @@ func enrich(ev *Event) {
 		s.Interaction = f.interaction
 	}
 	ev.IDs.merge(f.ids)
-	if s.Kind == StepV3Answer && f.outcome != nil && ev.Outcome == nil {
-		ev.Outcome = f.outcome
+	if s.Kind == StepV3Answer && f.outcome != nil {
+		if ev.Outcome == nil {
+			ev.Outcome = f.outcome
+		}
+		ev.AnswerOutcome = f.outcome
 	}
 	if s.Kind == StepLegacyRequest && f.signature != nil && f.signature.Digest != "" {
 		ev.Signature = f.signature

@@ -72,7 +72,7 @@ func TestJournalRecordsAndSearches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	t0 := time.Now().UTC().Truncate(time.Second) // Redis keeps an exchange MaxAge from its start: one long past lives 1s
 	for name, b := range backends(t, Retention{}) {
 		t.Run(name, func(t *testing.T) {
 			j := New(b, Options{Now: func() time.Time { return t0 }})
@@ -133,7 +133,7 @@ func TestJournalRecordsAndSearches(t *testing.T) {
 }
 
 func TestJournalRetention(t *testing.T) {
-	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	t0 := time.Now().UTC().Truncate(time.Second) // see TestJournalRecordsAndSearches
 	body := strings.Repeat("x", 1000)
 	for name, b := range backends(t, Retention{MaxAge: time.Hour, MaxBytes: 3500}) {
 		t.Run(name, func(t *testing.T) {
@@ -259,6 +259,41 @@ func TestJournalConcurrentWriters(t *testing.T) {
 			}
 			if total != 2*n {
 				t.Errorf("%d steps kept, want %d", total, 2*n)
+			}
+		})
+	}
+}
+
+// TestDeliveredAfterDeadLetter: in every backend, an exchange whose answer
+// was given up on is "dead-letter" until the answer is delivered after
+// all; then its outcome is the answer's own again.
+func TestDeliveredAfterDeadLetter(t *testing.T) {
+	ack, err := os.ReadFile("../../testdata/acks/ae_dispense_with_another_dispenser.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now().UTC()
+	for name, b := range backends(t, Retention{}) {
+		t.Run(name, func(t *testing.T) {
+			j := New(b, Options{})
+			run(t, j)
+			outcome := func() Outcome {
+				t.Helper()
+				waitAll(t, j)
+				x, err := b.Get(context.Background(), "M1")
+				if err != nil || x == nil {
+					t.Fatalf("Get: %v, %v", x, err)
+				}
+				return x.Outcome
+			}
+			j.Record(Event{Exchange: "M1", At: t0, Step: &Step{Kind: StepV3Answer, Body: string(ack)}})
+			j.Record(Event{Exchange: "M1", At: t0.Add(time.Second), Outcome: &Outcome{Result: OutcomeDeadLetter, Text: "MHS down"}})
+			if o := outcome(); o.Result != OutcomeDeadLetter {
+				t.Fatalf("outcome %+v, want dead-letter", o)
+			}
+			j.Record(Event{Exchange: "M1", At: t0.Add(2 * time.Second), Delivered: true, Step: &Step{Kind: StepDelivery, Title: "answer delivered to X"}})
+			if o := outcome(); o.Result != "rejected" || o.Code != "0004" {
+				t.Errorf("outcome after delivery %+v, want the answer's rejected 0004", o)
 			}
 		})
 	}

@@ -12,7 +12,7 @@ type Memory struct {
 	ret      Retention
 	mu       sync.Mutex
 	byID     map[string]*memEntry
-	order    []string // exchange ids, oldest first by start
+	order    []string // exchange ids, oldest first by start (ties: by arrival)
 	bytes    int64
 	accesses []Access // newest last
 }
@@ -40,9 +40,12 @@ func (m *Memory) Apply(_ context.Context, ev Event) error {
 	if !ok {
 		e = &memEntry{}
 		m.byID[ev.Exchange] = e
-		m.order = append(m.order, ev.Exchange)
 	}
+	was := e.x.Started
 	e.x.apply(ev)
+	if !ok || !e.x.Started.Equal(was) {
+		m.place(ev.Exchange, e.x.Started, ok)
+	}
 	size := e.size + eventSize(ev)
 	if !ok {
 		size += 256 // the exchange's own fields
@@ -84,6 +87,26 @@ func eventSize(ev Event) int64 {
 		}
 	}
 	return int64(n)
+}
+
+// place puts id in order by its start: at its place from the end (where a
+// new exchange nearly always goes), after any that started at the same
+// time; moved says it is in order already, at a start that changed.
+// m.mu is held.
+func (m *Memory) place(id string, started time.Time, moved bool) {
+	if moved {
+		if i := slices.Index(m.order, id); i >= 0 {
+			m.order = slices.Delete(m.order, i, i+1)
+		}
+	}
+	i := len(m.order)
+	for i > 0 {
+		if e, ok := m.byID[m.order[i-1]]; !ok || !e.x.Started.After(started) {
+			break
+		}
+		i--
+	}
+	m.order = slices.Insert(m.order, i, id)
 }
 
 // evictOverSize drops the oldest exchanges while over MaxBytes; the

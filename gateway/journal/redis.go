@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,7 +26,19 @@ import (
 //	t        sorted set of exchange ids by start time (ms)
 //	sz       hash of exchange id → stored size
 //	bytes    total stored size
-//	ix:<v>   set of exchange ids carrying id v (lower case)
+//	ixt:<v>  sorted set of the ids of exchanges carrying id v (lower
+//	         case), by start time (ms); members that started MaxAge before
+//	         the newest are trimmed as it is written, so an id every
+//	         message carries (a pharmacy's ODS code) indexes the exchanges
+//	         kept, not every one ever written. (An older porxgate kept a
+//	         set ix:<v>, never trimmed; it is read while it lasts.)
+//	ixo:<o>  alike, of the exchanges whose outcome (or comparison result)
+//	         is o, lower case ("in-progress" for none yet); an exchange
+//	         leaves it when its outcome changes
+//	ixi:<i>  alike, of the exchanges of interaction i, lower case
+//	ixsince  when these two began to be kept (ms): exchanges that
+//	         started before are searched by outcome or interaction
+//	         through t
 //	acc      list of accesses (JSON), newest first, capped
 //
 // A step is written once, appended to its exchange's list: merging an
@@ -179,7 +192,8 @@ func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, b
 		delta   int64 // change of the exchange's stored size
 		ttl     time.Duration
 		started time.Time
-		newIDs  []string
+		add     []string // index keys to add the exchange to
+		remove  []string // index keys to take it out of
 	}
 	var writes []write
 	var delta int64
@@ -187,11 +201,12 @@ func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, b
 		var h head
 		var old int64
 		existed := false
+		var wasStarted time.Time
 		if v, ok := vals[i].(string); ok {
 			if err := json.Unmarshal([]byte(v), &h); err != nil {
 				return nil, fmt.Errorf("exchange %s unreadable: %w", id, err)
 			}
-			existed = true
+			existed, wasStarted = true, h.Started
 			ob, _ := marshal(h.summary())
 			old = int64(len(v) + len(ob))
 		}
@@ -199,6 +214,7 @@ func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, b
 		for _, v := range h.IDs.all() {
 			before[v] = true
 		}
+		wasFiled := r.filedUnder(&h.Exchange, existed)
 		var stepBytes int64
 		for _, ev := range byID[id] {
 			ev.Step = nil // appended to the list
@@ -221,9 +237,23 @@ func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, b
 		if w.ttl <= 0 {
 			w.ttl = time.Second
 		}
+		// The indexes score an exchange by its start: all of its ids
+		// again when the start moved, the new ones otherwise.
+		moved := !existed || !h.Started.Equal(wasStarted)
 		for _, v := range append(h.IDs.all(), h.ID) {
-			if !existed || !before[v] {
-				w.newIDs = append(w.newIDs, v)
+			if moved || !before[v] {
+				w.add = append(w.add, r.p+"ixt:"+strings.ToLower(v))
+			}
+		}
+		filed := r.filedUnder(&h.Exchange, true)
+		for _, k := range filed {
+			if moved || !slices.Contains(wasFiled, k) {
+				w.add = append(w.add, k)
+			}
+		}
+		for _, k := range wasFiled {
+			if !slices.Contains(filed, k) {
+				w.remove = append(w.remove, k)
 			}
 		}
 		delta += w.delta
@@ -240,16 +270,42 @@ func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, b
 			}
 			pipe.ZAdd(ctx, r.p+"t", redis.Z{Score: float64(w.started.UnixMilli()), Member: w.id})
 			pipe.HIncrBy(ctx, r.p+"sz", w.id, w.delta)
-			for _, v := range w.newIDs {
-				k := r.p + "ix:" + strings.ToLower(v)
-				pipe.SAdd(ctx, k, w.id)
+			for _, k := range w.add {
+				pipe.ZAdd(ctx, k, redis.Z{Score: float64(w.started.UnixMilli()), Member: w.id})
+				pipe.ZRemRangeByScore(ctx, k, "-inf", "("+strconv.FormatInt(w.started.Add(-r.ret.MaxAge).UnixMilli(), 10))
 				pipe.Expire(ctx, k, r.ret.MaxAge)
 			}
+			for _, k := range w.remove {
+				pipe.ZRem(ctx, k, w.id)
+			}
+		}
+		if len(writes) > 0 {
+			pipe.SetNX(ctx, r.p+"ixsince", writes[0].started.UnixMilli(), 0)
 		}
 		total = pipe.IncrBy(ctx, r.p+"bytes", delta)
 		return nil
 	})
 	return total, err
+}
+
+// filedUnder returns the outcome and interaction index keys (ixo:, ixi:)
+// x is kept under; none when it is not kept (existed false).
+func (r *Redis) filedUnder(x *Exchange, existed bool) []string {
+	if !existed {
+		return nil
+	}
+	o := x.Outcome.Result
+	if o == "" {
+		o = OutcomeInProgress
+	}
+	keys := []string{r.p + "ixo:" + strings.ToLower(o)}
+	if c := x.Comparison; c != nil && c.Result != "" && !strings.EqualFold(c.Result, o) {
+		keys = append(keys, r.p+"ixo:"+strings.ToLower(c.Result))
+	}
+	if x.Interaction != "" {
+		keys = append(keys, r.p+"ixi:"+strings.ToLower(x.Interaction))
+	}
+	return keys
 }
 
 // evictScript drops the oldest exchanges while the total size passes the
@@ -364,36 +420,90 @@ func (r *Redis) summaries(ctx context.Context, ids []string) ([]Summary, error) 
 // maxScan bounds how many exchanges one search looks at.
 const maxScan = 5000
 
-// Search implements Backend.
+// Search implements Backend: the exchanges by start time, newest first, or
+// those of the index of q.ID, a page at a time until the limit is met or
+// maxScan exchanges were looked at.
 func (r *Redis) Search(ctx context.Context, q Query) ([]Summary, error) {
-	var out []Summary
+	var key string
+	switch {
+	case q.ID != "":
+		key = r.p + "ixt:" + strings.ToLower(q.ID)
+	case q.Outcome != "":
+		key = r.p + "ixo:" + strings.ToLower(q.Outcome)
+	case q.Interaction != "":
+		key = r.p + "ixi:" + strings.ToLower(q.Interaction)
+	default:
+		return r.scan(ctx, r.p+"t", q)
+	}
+	out, err := r.scan(ctx, key, q)
+	if err != nil || len(out) >= q.limit() {
+		return out, err
+	}
 	if q.ID != "" {
-		ids, err := r.c.SMembers(ctx, r.p+"ix:"+strings.ToLower(q.ID)).Result()
-		if err != nil {
-			return nil, fmt.Errorf("journal: search %s: %w", q.ID, err)
-		}
-		sums, err := r.summaries(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		sort.Slice(sums, func(i, j int) bool { return sums[i].Started.After(sums[j].Started) })
-		for i := range sums {
-			if q.matches(&sums[i]) && len(out) < q.limit() {
-				out = append(out, sums[i])
-			}
-		}
+		return r.withOldIndex(ctx, q, out)
+	}
+	return r.withUnfiled(ctx, q, out)
+}
+
+// withUnfiled adds to out, a search by outcome or interaction, the
+// exchanges that started before those indexes were kept (ixsince), from
+// the list of all (t), looking at no more than maxScan of them.
+func (r *Redis) withUnfiled(ctx context.Context, q Query, out []Summary) ([]Summary, error) {
+	since, err := r.c.Get(ctx, r.p+"ixsince").Int64()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("journal: search: %w", err)
+	}
+	if errors.Is(err, redis.Nil) {
+		since = math.MaxInt64 // nothing was ever filed: everything is unfiled
+	}
+	before := time.UnixMilli(since)
+	if !q.From.IsZero() && !q.From.Before(before) {
 		return out, nil
 	}
+	older := q
+	if q.To.IsZero() || q.To.After(before) {
+		older.To = before
+	}
+	if since == math.MaxInt64 {
+		older.To = q.To
+	}
+	more, err := r.scan(ctx, r.p+"t", older)
+	if err != nil {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, s := range out {
+		have[s.ID] = true
+	}
+	for _, s := range more {
+		if !have[s.ID] {
+			out = append(out, s)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
+	return out[:min(len(out), q.limit())], nil
+}
+
+// scan reads the sorted set of exchange ids key, newest first, within q's
+// time range, and returns the summaries q selects.
+func (r *Redis) scan(ctx context.Context, key string, q Query) ([]Summary, error) {
+	var out []Summary
 	maxS, minS := "+inf", "-inf"
 	if !q.To.IsZero() {
-		maxS = "(" + strconv.FormatInt(q.To.UnixMilli(), 10)
+		// Scores are whole milliseconds, starts are not: an exchange that
+		// started within To's millisecond but before To is in range.
+		to := q.To.UnixMilli()
+		if q.To.After(time.UnixMilli(to)) {
+			to++
+		}
+		maxS = "(" + strconv.FormatInt(to, 10)
 	}
 	if !q.From.IsZero() {
 		minS = strconv.FormatInt(q.From.UnixMilli(), 10)
 	}
 	const page = 200
 	for off := int64(0); off < maxScan && len(out) < q.limit(); off += page {
-		ids, err := r.c.ZRevRangeByScore(ctx, r.p+"t", &redis.ZRangeBy{Max: maxS, Min: minS, Offset: off, Count: page}).Result()
+		ids, err := r.c.ZRevRangeByScore(ctx, key, &redis.ZRangeBy{Max: maxS, Min: minS, Offset: off, Count: page}).Result()
 		if err != nil {
 			return nil, fmt.Errorf("journal: list exchanges: %w", err)
 		}
@@ -411,6 +521,46 @@ func (r *Redis) Search(ctx context.Context, q Query) ([]Summary, error) {
 		}
 	}
 	return out, nil
+}
+
+// withOldIndex adds to out, a search by q.ID, the exchanges an older
+// porxgate's index of q.ID lists (a set of exchange ids, no longer
+// written: it expires within MaxAge), looking at no more than maxScan of
+// them, and returns the newest up to the limit.
+func (r *Redis) withOldIndex(ctx context.Context, q Query, out []Summary) ([]Summary, error) {
+	key := r.p + "ix:" + strings.ToLower(q.ID)
+	have := map[string]bool{}
+	for _, s := range out {
+		have[s.ID] = true
+	}
+	var ids []string
+	for cursor, n := uint64(0), 0; n < maxScan; {
+		page, next, err := r.c.SScan(ctx, key, cursor, "", 200).Result()
+		if err != nil {
+			return nil, fmt.Errorf("journal: search %s: %w", q.ID, err)
+		}
+		n += len(page)
+		for _, id := range page {
+			if !have[id] {
+				have[id] = true
+				ids = append(ids, id)
+			}
+		}
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	sums, err := r.summaries(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range sums {
+		if q.matches(&sums[i]) {
+			out = append(out, sums[i])
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
+	return out[:min(len(out), q.limit())], nil
 }
 
 // AddAccess implements Backend.

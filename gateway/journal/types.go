@@ -131,6 +131,15 @@ type Outcome struct {
 	Text string `json:"text,omitempty"`
 }
 
+// OutcomeInProgress is the Outcome.Result of an exchange that waits to be
+// tried again; a search for it also finds those with no outcome yet (the
+// page shows both as in progress).
+const OutcomeInProgress = "in-progress"
+
+// OutcomeDeadLetter is the Outcome.Result of an exchange whose message or
+// answer was given up on.
+const OutcomeDeadLetter = "dead-letter"
+
 // Comparison is the result of comparing the two paths' answers.
 type Comparison struct {
 	// Result is "match", "differ" or "error".
@@ -163,6 +172,11 @@ type Exchange struct {
 	Signature *Signature `json:"signature,omitempty"`
 	// Outcome is the latest business outcome.
 	Outcome Outcome `json:"outcome"`
+	// AnswerOutcome is what the latest v3 answer said, kept apart from
+	// Outcome: an answer given up on makes Outcome "dead-letter", and
+	// once it is delivered after all (an operator resent it) Outcome is
+	// this again.
+	AnswerOutcome *Outcome `json:"answerOutcome,omitempty"`
 	// Comparison is the comparison result in comparison mode.
 	Comparison *Comparison `json:"comparison,omitempty"`
 	// Steps are the steps in the order they were recorded.
@@ -209,6 +223,12 @@ type Event struct {
 	Comparison *Comparison `json:"comparison,omitempty"`
 	// Signature sets the exchange's signature when set.
 	Signature *Signature `json:"signature,omitempty"`
+	// AnswerOutcome is the outcome a v3 answer step says (the writer reads
+	// it out of the payload).
+	AnswerOutcome *Outcome `json:"answerOutcome,omitempty"`
+	// Delivered says the exchange's answer reached its receiver: an
+	// outcome of "dead-letter" gives way to the answer's own.
+	Delivered bool `json:"delivered,omitempty"`
 }
 
 // apply merges ev into x.
@@ -249,6 +269,12 @@ func (x *Exchange) apply(ev Event) {
 	if ev.Outcome != nil {
 		x.Outcome = *ev.Outcome
 	}
+	if ev.AnswerOutcome != nil {
+		x.AnswerOutcome = ev.AnswerOutcome
+	}
+	if ev.Delivered && x.Outcome.Result == OutcomeDeadLetter && x.AnswerOutcome != nil {
+		x.Outcome = *x.AnswerOutcome
+	}
 	if ev.Comparison != nil {
 		x.Comparison = ev.Comparison
 	}
@@ -264,7 +290,8 @@ type Query struct {
 	ID string
 	// Interaction matches the request's interaction id.
 	Interaction string
-	// Outcome matches Outcome.Result, or Comparison.Result for "match"/"differ".
+	// Outcome matches Outcome.Result, or Comparison.Result for "match"/"differ";
+	// "in-progress" also matches an exchange with no outcome yet.
 	Outcome string
 	// From and To bound Started (To exclusive); zero: unbounded.
 	From, To time.Time
@@ -281,7 +308,8 @@ func (q Query) matches(s *Summary) bool {
 		return false
 	}
 	if q.Outcome != "" && !strings.EqualFold(s.Outcome.Result, q.Outcome) &&
-		(s.Comparison == nil || !strings.EqualFold(s.Comparison.Result, q.Outcome)) {
+		(s.Comparison == nil || !strings.EqualFold(s.Comparison.Result, q.Outcome)) &&
+		!(s.Outcome.Result == "" && strings.EqualFold(q.Outcome, OutcomeInProgress)) {
 		return false
 	}
 	if !q.From.IsZero() && s.Started.Before(q.From) {

@@ -43,7 +43,7 @@
       set("q-inbox", s.queues ? s.queues.inbox : "?");
       set("q-outbox", s.queues ? s.queues.outbox : "?");
       set("pending-cancels", s.pendingCancellations);
-      set("dead-letters", (s.deadLetters || []).length);
+      set("dead-letters", s.deadLetterCount);
       set("journal-dropped", s.journalDropped);
       set("state-at", s.at);
     }).catch(function () {});

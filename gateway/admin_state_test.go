@@ -1,0 +1,85 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/admin"
+	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/internal/chromium"
+)
+
+// deadLettersIn gives st n dead letters, as processing does.
+func deadLettersIn(t *testing.T, st store.Store, n int) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	for i := range n {
+		id := fmt.Sprintf("DL-%03d", i)
+		if err := st.Enqueue(ctx, store.Item{Queue: "test-dead", ID: id, Data: []byte("x"), Due: now}); err != nil {
+			t.Fatal(err)
+		}
+		l, err := st.Claim(ctx, "test-dead", now, time.Minute)
+		if err != nil || l == nil {
+			t.Fatalf("claim %s: %v, %v", id, l, err)
+		}
+		dl := outbox.DeadLetter{At: now, Stage: outbox.StageProcessing, MessageID: id, Interaction: "PORX_IN020101SM31",
+			Party: senderParty, Reason: "test"}
+		if err := st.Complete(ctx, l, store.Finish{DeadLetter: dl.Encode()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestLiveStateCountsEveryDeadLetter: the live state's dead-letter count
+// is how many there are, not how many it lists. The page's card said 20
+// (the newest listed) with 25 kept, and its refresh every 5 seconds set it
+// to the length of the list again.
+func TestLiveStateCountsEveryDeadLetter(t *testing.T) {
+	st := newMemoryStore()
+	deadLettersIn(t, st, 25)
+	g := startGateway(t, testConfig(), st, true)
+	base := g.adminBase(t)
+	code, body := get(t, base+admin.PathState)
+	var s admin.State
+	if code != 200 || json.Unmarshal([]byte(body), &s) != nil {
+		t.Fatalf("state = %d %s", code, body)
+	}
+	if s.DeadLetterCount != 25 || len(s.DeadLetters) != 20 {
+		t.Errorf("state: %d dead letters counted, %d listed; want 25 and the newest 20", s.DeadLetterCount, len(s.DeadLetters))
+	}
+	if _, page := get(t, base+admin.PathPage); !strings.Contains(page, `<b id="dead-letters">25</b>`) {
+		t.Errorf("the page's dead-letter card does not say 25:\n%s", page)
+	}
+
+	path := chromium.ForTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	b, err := chromium.Start(ctx, path, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Navigate(ctx, base+admin.PathPage); err != nil {
+		t.Fatal(err)
+	}
+	var first string
+	if err := b.Eval(ctx, `document.getElementById("state-at").textContent`, &first); err != nil {
+		t.Fatal(err)
+	}
+	var card string
+	waitFor(t, "the page's live-state refresh", func() bool {
+		var at string
+		_ = b.Eval(ctx, `document.getElementById("state-at").textContent`, &at)
+		_ = b.Eval(ctx, `document.getElementById("dead-letters").textContent`, &card)
+		return at != first
+	})
+	if card != "25" {
+		t.Errorf("after the refresh the dead-letter card says %q, want 25", card)
+	}
+}

@@ -1,0 +1,57 @@
+package compare
+
+import (
+	"testing"
+)
+
+// spineFault is a SOAP fault as Spine answers one: two nasp errors.
+const spineFault = `<?xml version="1.0" encoding="UTF-8"?>
+<SOAP:Envelope xmlns:SOAP="http://schemas.xmlsoap.org/soap/envelope/" xmlns:nasp="http://national.carerecords.nhs.uk/schema/">
+<SOAP:Body><SOAP:Fault><faultcode>SOAP:Server</faultcode><faultstring>Application Exception</faultstring>
+<detail><nasp:errorList>
+<nasp:error><nasp:codeContext>urn:nhs:names:error:tms</nasp:codeContext><nasp:errorCode>201</nasp:errorCode><nasp:severity>Error</nasp:severity><nasp:location>Not Supported</nasp:location><nasp:description>The message is not well formed</nasp:description></nasp:error>
+<nasp:error><nasp:errorCode> 202 </nasp:errorCode><nasp:description>second</nasp:description></nasp:error>
+</nasp:errorList></detail></SOAP:Fault></SOAP:Body></SOAP:Envelope>`
+
+func TestReadFault(t *testing.T) {
+	f, ok := readFault([]byte(spineFault))
+	if !ok || f.FaultCode != "SOAP:Server" || f.FaultString != "Application Exception" || len(f.Errors) != 2 {
+		t.Fatalf("readFault = %+v, %v", f, ok)
+	}
+	if e := f.Errors[0]; e.Code != "201" || e.CodeContext != "urn:nhs:names:error:tms" || e.Severity != "Error" ||
+		e.Location != "Not Supported" || e.Description != "The message is not well formed" {
+		t.Errorf("first error %+v", e)
+	}
+	if e := f.Errors[1]; e.Code != "202" || e.Description != "second" {
+		t.Errorf("second error %+v", e)
+	}
+	for _, tt := range []struct {
+		name, body string
+		ok         bool
+		errors     int
+	}{
+		{"no prefixes, no detail", `<Envelope><Body><Fault><faultcode>Server</faultcode></Fault></Body></Envelope>`, true, 0},
+		{"HL7 answer in the body", `<SOAP:Envelope xmlns:SOAP="s"><SOAP:Body><MCCI_IN010000UK13/></SOAP:Body></SOAP:Envelope>`, false, 0},
+		{"an HL7 answer naming a fault", `<MCCI_IN010000UK13><text>Fault</text></MCCI_IN010000UK13>`, false, 0},
+		{"fault not first in the body", `<Envelope><Body><x/><Fault/></Body></Envelope>`, false, 0},
+		{"empty body", `<Envelope><Header/><Body/></Envelope><!-- Fault -->`, false, 0},
+		{"not XML", `Fault <<`, false, 0},
+		{"unclosed", `<Envelope><Body><Fault>`, false, 0},
+		{"empty", ``, false, 0},
+	} {
+		f, ok := readFault([]byte(tt.body))
+		if ok != tt.ok || (ok && len(f.Errors) != tt.errors) {
+			t.Errorf("%s: readFault = %+v, %v; want ok %v", tt.name, f, ok, tt.ok)
+		}
+	}
+}
+
+func FuzzReadFault(f *testing.F) {
+	f.Add(spineFault)
+	f.Add(`<Envelope><Body><Fault/></Body></Envelope>`)
+	f.Fuzz(func(t *testing.T, body string) {
+		if f, ok := readFault([]byte(body)); ok && f == nil {
+			t.Fatal("ok without a fault")
+		}
+	})
+}
