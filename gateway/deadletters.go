@@ -42,17 +42,22 @@ func (s *Server) deadLetterItem(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), 5*time.Second)
 	defer cancel()
-	raw, err := s.store.DeadLetters(ctx, store.DeadLetterCap)
+	var found *outbox.DeadLetter
+	err := eachDeadLetter(ctx, s.store, func(b []byte) (bool, bool, error) {
+		if dl, err := outbox.DecodeDeadLetter(b); err == nil && dl.ID == id {
+			found = &dl
+			return false, true, nil
+		}
+		return false, false, nil
+	})
 	if err != nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "dead letters: "+err.Error())
 	}
-	for _, b := range raw {
-		if dl, err := outbox.DecodeDeadLetter(b); err == nil && dl.ID == id {
-			dl.Entry = nil
-			return c.JSON(dl)
-		}
+	if found == nil {
+		return fiber.NewError(fiber.StatusNotFound, "no dead letter "+id)
 	}
-	return fiber.NewError(fiber.StatusNotFound, "no dead letter "+id)
+	found.Entry = nil
+	return c.JSON(found)
 }
 
 // resendRequest is the body of POST PathDeadLetterResend: ID or Party.
@@ -112,34 +117,35 @@ func (s *Server) resendDeadLetters(c *fiber.Ctx) error {
 // in the same store step as it is queued, so it is resent at most once.
 func (g *messaging) resend(ctx context.Context, match func(outbox.DeadLetter) bool) (ResendResult, error) {
 	res := ResendResult{Resent: []string{}, Skipped: map[string]string{}}
-	raw, err := g.store.DeadLetters(ctx, store.DeadLetterCap)
-	if err != nil {
-		return res, err
-	}
 	now := g.now()
 	var inbox, deliveries bool
-	for _, b := range raw {
+	err := eachDeadLetter(ctx, g.store, func(b []byte) (bool, bool, error) {
 		dl, err := outbox.DecodeDeadLetter(b)
 		if err != nil || !match(dl) {
-			continue
+			return false, false, nil
 		}
 		it, err := g.redoItem(dl, now)
 		if err != nil {
 			res.Skipped[dl.ID] = err.Error()
-			continue
+			return false, false, nil
 		}
 		ok, err := g.store.Requeue(ctx, b, it)
 		if err != nil {
-			return res, fmt.Errorf("resend %s: %w", dl.ID, err)
+			return false, false, fmt.Errorf("resend %s: %w", dl.ID, err)
 		}
 		if !ok {
 			res.Skipped[dl.ID] = "resent by someone else meanwhile"
-			continue
+			return false, false, nil
 		}
+		delete(res.Skipped, dl.ID)
 		res.Resent = append(res.Resent, dl.ID)
 		inbox = inbox || it.Queue == inboxQueue
 		deliveries = deliveries || it.Queue == outbox.Queue
 		g.log.Info("dead letter resent by an operator", "id", dl.ID, "party", dl.Party, "interaction", dl.Interaction, "reason_was", dl.Reason)
+		return true, false, nil
+	})
+	if err != nil {
+		return res, err
 	}
 	if inbox {
 		g.wakeInbox()
@@ -174,6 +180,42 @@ func (g *messaging) redoItem(dl outbox.DeadLetter, now time.Time) (store.Item, e
 		return e.item(now)
 	}
 	return store.Item{}, fmt.Errorf("unknown stage %q", dl.Stage)
+}
+
+// deadLetterPageSize is how many dead letters a look through the list
+// reads at a time: a full list (store.DeadLetterCap entries, each with its
+// message) is never held whole.
+const deadLetterPageSize = 100
+
+// eachDeadLetter calls fn with each dead letter, newest first, reading the
+// list a page at a time, until fn says stop or the list ends. fn reports
+// whether it took the dead letter off the list (the later ones then move up
+// one place, and the next page starts one earlier so that none is
+// skipped). A dead letter added meanwhile moves the others down, so one may
+// be seen twice; callers ignore a second sight.
+func eachDeadLetter(ctx context.Context, st store.Store, fn func(raw []byte) (removed, stop bool, err error)) error {
+	offset := 0
+	for pages := 0; pages <= 2*store.DeadLetterCap/deadLetterPageSize; pages++ {
+		page, err := st.DeadLetterPage(ctx, offset, deadLetterPageSize)
+		if err != nil {
+			return err
+		}
+		removed := 0
+		for _, b := range page {
+			gone, stop, err := fn(b)
+			if err != nil || stop {
+				return err
+			}
+			if gone {
+				removed++
+			}
+		}
+		if len(page) < deadLetterPageSize {
+			return nil
+		}
+		offset += len(page) - removed
+	}
+	return nil
 }
 
 // DeadLetterItemURL returns the admin URL of one dead letter under base.

@@ -5,14 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
 )
 
 // postJSON posts v as JSON and returns status and body.
@@ -189,4 +193,88 @@ func deadLetteringGateway(t *testing.T, cfg Config, opts ...Option) (*gw, *fakeM
 	}
 	opts = append([]Option{WithProcessor(newFakeProcessor()), WithRoutes(r)}, opts...)
 	return startGateway(t, cfg, newMemoryStore(), false, opts...), mhs
+}
+
+// pageCountingStore records the largest number of dead letters one read
+// asked for.
+type pageCountingStore struct {
+	*store.Memory
+	mu      sync.Mutex
+	largest int
+}
+
+func (s *pageCountingStore) note(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.largest = max(s.largest, n)
+}
+
+func (s *pageCountingStore) DeadLetters(ctx context.Context, limit int) ([][]byte, error) {
+	s.note(limit)
+	return s.Memory.DeadLetters(ctx, limit)
+}
+
+func (s *pageCountingStore) DeadLetterPage(ctx context.Context, offset, limit int) ([][]byte, error) {
+	s.note(limit)
+	return s.Memory.DeadLetterPage(ctx, offset, limit)
+}
+
+// TestDeadLettersReadInPages: looking one dead letter up and resending all
+// of a party's read the list a page at a time, never the whole list (up to
+// store.DeadLetterCap messages, hundreds of MB when full), and a resend
+// that takes dead letters off the list as it goes still finds every one.
+// Before, each click read the whole list in one go.
+func TestDeadLettersReadInPages(t *testing.T) {
+	mhs := startMHS(t, "ack")
+	r, err := outbox.ParseRoutes([]byte(`{"`+senderParty+`": {"url": "`+mhs.srv.URL+`", "retries": 0, "retryInterval": "20ms", "persistDuration": "1m"}}`), outbox.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &pageCountingStore{Memory: store.NewMemory(nil)}
+	ctx := context.Background()
+	now := time.Now()
+	const n = 2*deadLetterPageSize + 50
+	var oldest string
+	for i := 0; i < n; i++ {
+		party := senderParty
+		if i%2 == 1 {
+			party = "OTHER-PARTY"
+		}
+		dl := outbox.DeadLetter{At: now, Stage: outbox.StageDelivery, Kind: outbox.KindAnswer,
+			MessageID: fmt.Sprintf("D0000000-0000-4000-8000-%012d", i), ConversationID: "C1", Interaction: "MCCI_IN010000UK13",
+			Party: party, ContentType: "text/xml", Body: []byte("<x/>"), Reason: "seeded"}
+		if i == 0 {
+			oldest = outbox.StageDelivery + ":" + dl.MessageID
+		}
+		if err := st.Enqueue(ctx, store.Item{Queue: "seed", ID: dl.MessageID, Data: []byte("x"), Due: now}); err != nil {
+			t.Fatal(err)
+		}
+		l, err := st.Claim(ctx, "seed", now, time.Minute)
+		if err != nil || l == nil {
+			t.Fatalf("claim: %v", err)
+		}
+		if err := st.Complete(ctx, l, store.Finish{DeadLetter: dl.Encode()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := startGateway(t, testConfig(), st, false, WithProcessor(newFakeProcessor()), WithRoutes(r))
+
+	code, body := get(t, DeadLetterItemURL(g.adminBase(t), oldest))
+	if code != http.StatusOK || !strings.Contains(body, "seeded") {
+		t.Fatalf("the oldest dead letter %s = %d %s", oldest, code, body)
+	}
+	code, out := postJSON(t, g.adminBase(t)+PathDeadLetterResend, map[string]string{"party": senderParty})
+	var res ResendResult
+	if code != http.StatusOK || json.Unmarshal(out, &res) != nil || len(res.Resent) != n/2 || len(res.Skipped) != 0 {
+		t.Fatalf("resend of %s = %d, resent %d skipped %d; want all %d", senderParty, code, len(res.Resent), len(res.Skipped), n/2)
+	}
+	left, err := st.Memory.DeadLetters(ctx, store.DeadLetterCap)
+	if err != nil || len(left) != n/2 {
+		t.Fatalf("dead letters left %d (%v), want the other party's %d", len(left), err, n/2)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.largest > deadLetterPageSize {
+		t.Errorf("a read asked for %d dead letters at once; want pages of at most %d", st.largest, deadLetterPageSize)
+	}
 }

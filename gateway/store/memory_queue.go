@@ -194,14 +194,22 @@ func (m *Memory) QueueLen(_ context.Context, queue string) (int, error) {
 }
 
 // DeadLetters implements Store.
-func (m *Memory) DeadLetters(_ context.Context, limit int) ([][]byte, error) {
+func (m *Memory) DeadLetters(ctx context.Context, limit int) ([][]byte, error) {
+	return m.DeadLetterPage(ctx, 0, limit)
+}
+
+// DeadLetterPage implements Store.
+func (m *Memory) DeadLetterPage(_ context.Context, offset, limit int) ([][]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return nil, ErrClosed
 	}
+	if offset < 0 {
+		return nil, nil
+	}
 	var out [][]byte
-	for i := len(m.dead) - 1; i >= 0 && len(out) < limit; i-- {
+	for i := len(m.dead) - 1 - offset; i >= 0 && len(out) < limit; i-- {
 		out = append(out, append([]byte(nil), m.dead[i]...))
 	}
 	return out, nil

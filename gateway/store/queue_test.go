@@ -295,6 +295,29 @@ func TestQueues(t *testing.T) {
 			if dl, _ := s.DeadLetters(ctx, 1); len(dl) != 1 {
 				t.Errorf("DeadLetters(limit 1) gave %d", len(dl))
 			}
+			pages := []struct {
+				offset, limit int
+				want          []string
+			}{
+				{0, 1, []string{`{"reason":"r2"}`}},
+				{1, 1, []string{`{"reason":"r1"}`}},
+				{1, 5, []string{`{"reason":"r1"}`}},
+				{2, 5, nil},
+				{0, 0, nil},
+				{-1, 2, nil},
+			}
+			for _, p := range pages {
+				got, err := s.DeadLetterPage(ctx, p.offset, p.limit)
+				if err != nil || len(got) != len(p.want) {
+					t.Errorf("DeadLetterPage(%d, %d) = %q, %v; want %q", p.offset, p.limit, got, err, p.want)
+					continue
+				}
+				for i := range got {
+					if string(got[i]) != p.want[i] {
+						t.Errorf("DeadLetterPage(%d, %d) = %q; want %q", p.offset, p.limit, got, p.want)
+					}
+				}
+			}
 		}},
 		{"drop", func(t *testing.T, s store.Store) {
 			ctx := context.Background()

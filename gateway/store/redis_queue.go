@@ -176,10 +176,15 @@ func (r *Redis) QueueLen(ctx context.Context, queue string) (int, error) {
 
 // DeadLetters implements Store.
 func (r *Redis) DeadLetters(ctx context.Context, limit int) ([][]byte, error) {
-	if limit <= 0 {
+	return r.DeadLetterPage(ctx, 0, limit)
+}
+
+// DeadLetterPage implements Store with one LRANGE.
+func (r *Redis) DeadLetterPage(ctx context.Context, offset, limit int) ([][]byte, error) {
+	if limit <= 0 || offset < 0 {
 		return nil, nil
 	}
-	vals, err := r.client.LRange(ctx, r.deadKey(), 0, int64(limit-1)).Result()
+	vals, err := r.client.LRange(ctx, r.deadKey(), int64(offset), int64(offset+limit-1)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("redis dead letters: %w", err)
 	}

@@ -62,6 +62,10 @@ type Store interface {
 	// DeadLetters returns up to limit dead letters, newest first. The list
 	// keeps the newest DeadLetterCap entries.
 	DeadLetters(ctx context.Context, limit int) ([][]byte, error)
+	// DeadLetterPage returns up to limit dead letters, newest first,
+	// starting with the offset-th newest (0: the newest): a page of the
+	// list, for callers that look through it without holding it whole.
+	DeadLetterPage(ctx context.Context, offset, limit int) ([][]byte, error)
 	// Requeue removes one dead letter (byte for byte as DeadLetters
 	// returned it) and enqueues items, in one atomic step; false, and
 	// nothing enqueued, when that dead letter is no longer listed (another
