@@ -11,6 +11,7 @@ import (
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
 )
 
 // TestDuplicateAcrossReplicas: two gateways on one Redis; the same message
@@ -247,9 +248,12 @@ func TestProcessorMessageError(t *testing.T) {
 	}
 }
 
-// TestAsyncAcknowledgmentEndsRetries: an MHS that answers HTTP 200 and
-// acknowledges later, with its own message, is not sent the answer again.
-func TestAsyncAcknowledgmentEndsRetries(t *testing.T) {
+// answerAwaitingAcknowledgment starts a gateway whose sender's MHS answers
+// HTTP 200 (acknowledging later, with a message of its own), sends it
+// request n and waits for the answer, which then waits in the outbox for
+// its retry a minute away.
+func answerAwaitingAcknowledgment(t *testing.T, n int) (*gw, store.Store, *fakeMHS) {
+	t.Helper()
 	mhs := startMHS(t, "empty")
 	st := newMemoryStore()
 	r, err := outbox.ParseRoutes([]byte(`{"`+senderParty+`": {"url": "`+mhs.srv.URL+`", "retries": 5, "retryInterval": "1m", "persistDuration": "1h"}}`), outbox.DefaultPolicy())
@@ -257,11 +261,18 @@ func TestAsyncAcknowledgmentEndsRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := startGateway(t, testConfig(), st, false, WithProcessor(newFakeProcessor()), WithRoutes(r))
-	req := newReq(newID(t, 32))
+	req := newReq(newID(t, n))
 	if code, _ := sendEb(t, g.base, req); code != http.StatusAccepted {
 		t.Fatal("not acknowledged")
 	}
 	waitFor(t, "the answer", func() bool { return len(mhs.messages()) == 1 })
+	return g, st, mhs
+}
+
+// TestAsyncAcknowledgmentEndsRetries: an MHS that answers HTTP 200 and
+// acknowledges later, with its own message, is not sent the answer again.
+func TestAsyncAcknowledgmentEndsRetries(t *testing.T) {
+	g, st, mhs := answerAwaitingAcknowledgment(t, 32)
 	if n, _ := st.QueueLen(context.Background(), outbox.Queue); n != 1 {
 		t.Fatalf("outbox holds %d, want the answer waiting for a retry a minute away", n)
 	}
@@ -284,18 +295,7 @@ func TestAsyncAcknowledgmentEndsRetries(t *testing.T) {
 // is refused (the MessageError an unknown sender gets) and the delivery
 // keeps its retries. Before, any sender could end a delivery's retries.
 func TestAcknowledgmentFromAnotherParty(t *testing.T) {
-	mhs := startMHS(t, "empty")
-	st := newMemoryStore()
-	r, err := outbox.ParseRoutes([]byte(`{"`+senderParty+`": {"url": "`+mhs.srv.URL+`", "retries": 5, "retryInterval": "1m", "persistDuration": "1h"}}`), outbox.DefaultPolicy())
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := startGateway(t, testConfig(), st, false, WithProcessor(newFakeProcessor()), WithRoutes(r))
-	req := newReq(newID(t, 33))
-	if code, _ := sendEb(t, g.base, req); code != http.StatusAccepted {
-		t.Fatal("not acknowledged")
-	}
-	waitFor(t, "the answer", func() bool { return len(mhs.messages()) == 1 })
+	g, st, mhs := answerAwaitingAcknowledgment(t, 33)
 	answer := *mhs.messages()[0].msg
 	answer.ToPartyID = "INTRUDER-807341" // the acknowledgment's eb:From
 	ack, err := ebxml.BuildAcknowledgment(&answer, "B0000000-0000-4000-8000-000000000003", time.Now())

@@ -110,23 +110,8 @@ func TestPerPartyIdentityReachesEPS(t *testing.T) {
 	go func() { done <- s.Serve(ctx, ln) }()
 	defer func() { cancel(); <-done }()
 
-	idFile := filepath.Join(dir, "identities.json")
-	body := `{"FQ2KM-807341": {"apiKey": "party-app", "kid": "party-key-1", "privateKey": "` + keyPath + `"}}`
-	if err := os.WriteFile(idFile, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	cfg.UpstreamURL = "http://" + ln.Addr().String() + "/FHIR/R4"
-	cfg.Upstream = UpstreamConfig{TokenURL: "http://" + ln.Addr().String() + "/oauth2/token", APIKey: "default-app", Kid: "default-key-1", PrivateKeyFile: keyPath}
-	cfg.UpstreamIdentitiesFile = idFile
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
 	m := NewMetrics()
-	up, stop, err := OpenUpstream(context.Background(), cfg, quietLog(), m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	up, stop := openWithPartyIdentity(t, m, dir, "http://"+ln.Addr().String(), "FQ2KM-807341", keyPath)
 	defer stop()
 	api := up.PartyAPI()
 	bundle := []byte(`{"resourceType":"Bundle"}`)
@@ -150,6 +135,30 @@ func TestPerPartyIdentityReachesEPS(t *testing.T) {
 	if n := histogramPartyCount(t, m, "FQ2KM-807341"); n == 0 {
 		t.Fatal("no EPS attempt recorded under the party")
 	}
+}
+
+// openWithPartyIdentity opens the upstream EPS at base (FHIR under
+// /FHIR/R4, token at /oauth2/token) with the default identity
+// "default-app" and party's own "party-app", both signing with keyPath.
+func openWithPartyIdentity(t *testing.T, m *Metrics, dir, base, party, keyPath string) (*EPSClient, func()) {
+	t.Helper()
+	idFile := filepath.Join(dir, "identities.json")
+	body := `{"` + party + `": {"apiKey": "party-app", "kid": "party-key-1", "privateKey": "` + keyPath + `"}}`
+	if err := os.WriteFile(idFile, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.UpstreamURL = base + "/FHIR/R4"
+	cfg.Upstream = UpstreamConfig{TokenURL: base + "/oauth2/token", APIKey: "default-app", Kid: "default-key-1", PrivateKeyFile: keyPath}
+	cfg.UpstreamIdentitiesFile = idFile
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	up, stop, err := OpenUpstream(context.Background(), cfg, quietLog(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return up, stop
 }
 
 // histogramPartyCount returns the EPS attempts recorded under party.
@@ -193,23 +202,8 @@ func TestPartyBreakerSeenApart(t *testing.T) {
 	}))
 	defer eps.Close()
 	const party = "FQ2KM-807341"
-	idFile := filepath.Join(dir, "identities.json")
-	body := `{"` + party + `": {"apiKey": "party-app", "kid": "party-key-1", "privateKey": "` + keyPath + `"}}`
-	if err := os.WriteFile(idFile, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	cfg.UpstreamURL = eps.URL + "/FHIR/R4"
-	cfg.Upstream = UpstreamConfig{TokenURL: eps.URL + "/oauth2/token", APIKey: "default-app", Kid: "default-key-1", PrivateKeyFile: keyPath}
-	cfg.UpstreamIdentitiesFile = idFile
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
 	m := NewMetrics()
-	up, stop, err := OpenUpstream(context.Background(), cfg, quietLog(), m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	up, stop := openWithPartyIdentity(t, m, dir, eps.URL, party, keyPath)
 	defer stop()
 	partyKey := party + "/" + upstream.OpProcessMessage
 	if got := up.BreakerStates()[partyKey]; got != "closed" {
