@@ -92,35 +92,11 @@ func TestExchangeAndEPSMetrics(t *testing.T) {
 		t.Errorf("the refused duplicate is not counted as AE or AR:\n%s", grepLines(body, "porxgate_exchanges_total"))
 	}
 	// The upstream histogram lives on the registry the client reports to.
-	ok := histogramCount(t, m, upstream.OpProcessMessage, "200")
-	bad := histogramCount(t, m, upstream.OpProcessMessage, "400")
+	ok := histogramSamples(t, m, "porxgate_upstream_request_duration_seconds", map[string]string{"operation": upstream.OpProcessMessage, "status": "200"})
+	bad := histogramSamples(t, m, "porxgate_upstream_request_duration_seconds", map[string]string{"operation": upstream.OpProcessMessage, "status": "400"})
 	if ok != 1 || bad != 1 {
 		t.Fatalf("process-message attempts: %v with 200 and %v with 400, want 1 and 1", ok, bad)
 	}
-}
-
-// histogramCount returns how many EPS attempts of op ended with status.
-func histogramCount(t *testing.T, m *Metrics, op, status string) uint64 {
-	t.Helper()
-	families, err := m.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != "porxgate_upstream_request_duration_seconds" {
-			continue
-		}
-		for _, s := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range s.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["operation"] == op && labels["status"] == status {
-				return s.GetHistogram().GetSampleCount()
-			}
-		}
-	}
-	return 0
 }
 
 // TestSOAPExchangesCounted checks the SOAP path's exchange counts: an

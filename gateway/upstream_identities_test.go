@@ -132,7 +132,7 @@ func TestPerPartyIdentityReachesEPS(t *testing.T) {
 	if resp, err := tracker.TrackerGet(upstream.WithParty(context.Background(), "OTHER-PARTY"), q); err == nil && resp.Status != 401 {
 		t.Fatalf("tracker under the default identity: status %d; want the simulator to refuse default-app", resp.Status)
 	}
-	if n := histogramPartyCount(t, m, "FQ2KM-807341"); n == 0 {
+	if n := histogramSamples(t, m, "porxgate_upstream_request_duration_seconds", map[string]string{"party": "FQ2KM-807341"}); n == 0 {
 		t.Fatal("no EPS attempt recorded under the party")
 	}
 }
@@ -159,29 +159,6 @@ func openWithPartyIdentity(t *testing.T, m *Metrics, dir, base, party, keyPath s
 		t.Fatal(err)
 	}
 	return up, stop
-}
-
-// histogramPartyCount returns the EPS attempts recorded under party.
-func histogramPartyCount(t *testing.T, m *Metrics, party string) uint64 {
-	t.Helper()
-	families, err := m.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n uint64
-	for _, f := range families {
-		if f.GetName() != "porxgate_upstream_request_duration_seconds" {
-			continue
-		}
-		for _, s := range f.GetMetric() {
-			for _, l := range s.GetLabel() {
-				if l.GetName() == "party" && l.GetValue() == party {
-					n += s.GetHistogram().GetSampleCount()
-				}
-			}
-		}
-	}
-	return n
 }
 
 // TestPartyBreakerSeenApart trips one party's process-message breaker (EPS
@@ -218,36 +195,10 @@ func TestPartyBreakerSeenApart(t *testing.T) {
 	if states[partyKey] != "open" || states[upstream.OpProcessMessage] != "closed" {
 		t.Fatalf("breaker states %v; want %s open and the default's %s closed", states, partyKey, upstream.OpProcessMessage)
 	}
-	if got := breakerGauge(t, m, upstream.OpProcessMessage, party); got != 2 {
+	if got := gaugeValue(t, m, "porxgate_upstream_breaker_state", map[string]string{"operation": upstream.OpProcessMessage, "identity": party}); got != 2 {
 		t.Errorf("party breaker gauge = %v, want 2 (open)", got)
 	}
-	if got := breakerGauge(t, m, upstream.OpProcessMessage, defaultIdentity); got != 0 {
+	if got := gaugeValue(t, m, "porxgate_upstream_breaker_state", map[string]string{"operation": upstream.OpProcessMessage, "identity": defaultIdentity}); got != 0 {
 		t.Errorf("default breaker gauge = %v, want 0 (closed)", got)
 	}
-}
-
-// breakerGauge reads porxgate_upstream_breaker_state for one operation and
-// identity.
-func breakerGauge(t *testing.T, m *Metrics, op, identity string) float64 {
-	t.Helper()
-	mfs, err := m.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "porxgate_upstream_breaker_state" {
-			continue
-		}
-		for _, metric := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range metric.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["operation"] == op && labels["identity"] == identity {
-				return metric.GetGauge().GetValue()
-			}
-		}
-	}
-	t.Fatalf("porxgate_upstream_breaker_state{operation=%q,identity=%q} not found", op, identity)
-	return 0
 }

@@ -57,7 +57,7 @@ func TestBreakerStateInMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stop()
-	if got := gauge(t, m, "porxgate_upstream_breaker_state", "process-message"); got != 0 {
+	if got := gaugeValue(t, m, "porxgate_upstream_breaker_state", map[string]string{"operation": "process-message", "identity": defaultIdentity}); got != 0 {
 		t.Fatalf("breaker gauge before = %v, want 0 (closed)", got)
 	}
 	for i := 0; i < 10 && up.BreakerStates()["process-message"] != "open"; i++ {
@@ -66,29 +66,7 @@ func TestBreakerStateInMetrics(t *testing.T) {
 	if st := up.BreakerStates()["process-message"]; st != "open" {
 		t.Fatalf("breaker state %s, want open", st)
 	}
-	if got := gauge(t, m, "porxgate_upstream_breaker_state", "process-message"); got != 2 {
+	if got := gaugeValue(t, m, "porxgate_upstream_breaker_state", map[string]string{"operation": "process-message", "identity": defaultIdentity}); got != 2 {
 		t.Fatalf("breaker gauge = %v, want 2 (open)", got)
 	}
-}
-
-func gauge(t *testing.T, m *Metrics, name, op string) float64 {
-	t.Helper()
-	mfs, err := m.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, metric := range mf.GetMetric() {
-			for _, l := range metric.GetLabel() {
-				if l.GetName() == "operation" && l.GetValue() == op {
-					return metric.GetGauge().GetValue()
-				}
-			}
-		}
-	}
-	t.Fatalf("metric %s{operation=%q} not found", name, op)
-	return 0
 }
