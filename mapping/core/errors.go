@@ -177,6 +177,9 @@ func issueToV3(iss fhir.Issue, f ErrorFamily) (c SpineCode, unmapped string, ok 
 				c, unmapped = statusHistoryToV3(f, iss, cd)
 			case isSpineSystem(cd.System):
 				c, unmapped = spineCodingToV3(f, iss, cd)
+				if e := findEPSOnly(cd.Code); e != nil && e.refusal {
+					sev = AckSeverityError
+				}
 			default:
 				continue
 			}
@@ -236,11 +239,10 @@ func spineCodingToV3(f ErrorFamily, iss fhir.Issue, cd fhir.Coding) (SpineCode, 
 	if e := findByFHIRCode(second, cd.Code); e != nil {
 		return SpineCode{System: secondOID, Code: e.V3Code, Display: entryDisplay(e, iss, cd)}, ""
 	}
-	c := genericCode(f, KindGeneric, iss, &cd)
-	if isEPSOnly(cd.Code) {
-		return c, ""
+	if e := findEPSOnly(cd.Code); e != nil {
+		return genericCode(f, e.kind, iss, &cd), ""
 	}
-	return c, cd.System + "|" + cd.Code
+	return genericCode(f, KindGeneric, iss, &cd), cd.System + "|" + cd.Code
 }
 
 // cancelNamedToV3 maps a named Spine or EPS code answering a cancel request
@@ -265,7 +267,11 @@ func cancelNamedToV3(iss fhir.Issue, cd fhir.Coding) (SpineCode, string) {
 		e := findCancelByV3(v3Code)
 		return SpineCode{System: v3.OIDCancellationCode, Code: e.v3Code, Display: e.display}, ""
 	}
-	c := genericCode(ErrorFamilyCancel, KindGeneric, iss, &cd)
+	k := KindGeneric
+	if e := findEPSOnly(cd.Code); e != nil {
+		k = e.kind
+	}
+	c := genericCode(ErrorFamilyCancel, k, iss, &cd)
 	if isEPSOnly(cd.Code) || findByFHIRCode(prescribeErrors[:], cd.Code) != nil || findByFHIRCode(DispenseErrors[:], cd.Code) != nil {
 		return c, ""
 	}
@@ -396,13 +402,15 @@ func findCancelByFHIR(code string) *cancelEntry {
 	return nil
 }
 
-func isEPSOnly(code string) bool {
-	for _, c := range epsOnlyCodes {
-		if c == code {
-			return true
+func isEPSOnly(code string) bool { return findEPSOnly(code) != nil }
+
+func findEPSOnly(code string) *epsOnlyEntry {
+	for i := range epsOnlyCodes {
+		if epsOnlyCodes[i].code == code {
+			return &epsOnlyCodes[i]
 		}
 	}
-	return false
+	return nil
 }
 
 func ackDetailDisplay(code string) string {

@@ -307,3 +307,47 @@ func TestIssueTypeTableIsComplete(t *testing.T) {
 		seen[r.issueType] = true
 	}
 }
+
+// TestEPSOwnCodes maps the codes the EPS API makes itself rather than from
+// Spine (packages/coordinator/src/services/communication/common.ts,
+// response/tracker/translation.ts): each has a documented Spine code and is
+// not reported as unmapped.
+func TestEPSOwnCodes(t *testing.T) {
+	const (
+		r4    = "https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode"
+		spine = fhir.CodeSystemSpineErrorOrWarning
+		p     = v3.OIDPrescribeErrorCode
+		d     = v3.OIDDispenseErrorCode
+		c     = v3.OIDCancellationCode
+	)
+	notSupported := maptest.Issue("information", "informational", r4, "INTERACTION_NOT_SUPPORTED", "Interaction not supported", "")
+	tests := []struct {
+		name   string
+		issue  fhir.Issue
+		family ErrorFamily
+		want   SpineCode
+	}{
+		{"interaction not supported (dispense)", notSupported, ErrorFamilyDispense, SpineCode{d, "0007", "Functionality disabled in spine", AckSeverityError}},
+		{"interaction not supported (release)", notSupported, ErrorFamilyRelease, SpineCode{d, "0007", "Functionality disabled in spine", AckSeverityError}},
+		{"interaction not supported (cancel)", notSupported, ErrorFamilyCancel, SpineCode{c, "0009", "Cancellation functionality disabled in SPINE", AckSeverityError}},
+		{"interaction not supported (prescribe)", notSupported, ErrorFamilyPrescribe, SpineCode{p, "9999", "Unable to process message. Information missing or invalid - Interaction not supported", AckSeverityError}},
+		{"timeout", maptest.Issue("error", "exception", r4, "TIMEOUT", "Timeout waiting for response", ""), ErrorFamilyDispense,
+			SpineCode{d, "5000", "Unable to process message. Information missing or invalid - Timeout waiting for response", AckSeverityError}},
+		{"tracker INVALID", maptest.Issue("error", "invalid", spine, "INVALID", "Prescription not found", ""), ErrorFamilyDispense,
+			SpineCode{d, "5000", "Unable to process message. Information missing or invalid - Prescription not found", AckSeverityError}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ve, err := V3ErrorFromOutcome(&fhir.OperationOutcome{Issue: []fhir.Issue{tt.issue}}, 400, tt.family)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ve.Codes) != 1 || ve.Codes[0] != tt.want || ve.TypeCode != AckError {
+				t.Errorf("V3ErrorFromOutcome = %s %+v, want AE %+v", ve.TypeCode, ve.Codes, tt.want)
+			}
+			if len(ve.Unmapped) != 0 {
+				t.Errorf("Unmapped = %v, want none", ve.Unmapped)
+			}
+		})
+	}
+}
