@@ -116,7 +116,9 @@ func TestAckToOutcomeShape(t *testing.T) {
 		{System: fhir.CodeSystemEPSIssueCode, Code: "PRESCRIPTION_WITH_ANOTHER_DISPENSER", Display: "Prescription is with another dispenser"},
 		{System: fhir.CodeSystemEPSIssueCode, Code: "PATIENT_DECEASED", Display: "Patient is recorded as dead"},
 	}
-	wantSeverity := []string{"error", "error", "warning"}
+	// Every issue is an error, as the EPS API writes it whatever Spine's
+	// qualifier; the WG qualifier of the third is kept beside it.
+	wantSeverity := []string{"error", "error", "error"}
 	for i, iss := range oo.Issue {
 		if iss.Details == nil || len(iss.Details.Coding) != 2 {
 			t.Fatalf("issue[%d].details = %+v, want the EPS coding and the urn:oid coding", i, iss.Details)
@@ -127,6 +129,9 @@ func TestAckToOutcomeShape(t *testing.T) {
 		if iss.Severity != wantSeverity[i] {
 			t.Errorf("issue[%d].severity = %q, want %q", i, iss.Severity, wantSeverity[i])
 		}
+	}
+	if got := core.V3SeverityOf(oo.Issue[2]); got != core.AckSeverityWarning {
+		t.Errorf("issue[2] v3 qualifier = %q, want WG", got)
 	}
 	// An AA outcome is the EPS success shape: one informational issue.
 	aa, _ := AckToOutcome(Ack{ID: "X", CreationTime: "20240305102030", TypeCode: core.AckAccepted, MessageRef: "R"})

@@ -207,7 +207,7 @@ func ackCodeOfIssue(iss fhir.Issue) (core.SpineCode, bool) {
 	}
 	for _, cd := range iss.Details.Coding {
 		if oid, ok := strings.CutPrefix(cd.System, "urn:oid:"); ok && oid != "" && cd.Code != "" {
-			return core.SpineCode{System: oid, Code: cd.Code, Display: cd.Display, Severity: core.SeverityToV3(iss.Severity)}, true
+			return core.SpineCode{System: oid, Code: cd.Code, Display: cd.Display, Severity: core.V3SeverityOf(iss)}, true
 		}
 	}
 	return core.SpineCode{}, false

@@ -165,7 +165,7 @@ func issueToV3(iss fhir.Issue, f ErrorFamily) (c SpineCode, unmapped string, ok 
 	if iss.Details != nil {
 		for _, cd := range iss.Details.Coding {
 			if oid, isOID := strings.CutPrefix(cd.System, "urn:oid:"); isOID && oid != "" && cd.Code != "" {
-				return SpineCode{System: oid, Code: cd.Code, Display: cd.Display, Severity: sev}, "", true
+				return SpineCode{System: oid, Code: cd.Code, Display: cd.Display, Severity: V3SeverityOf(iss)}, "", true
 			}
 		}
 		for _, cd := range iss.Details.Coding {
