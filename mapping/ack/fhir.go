@@ -230,7 +230,8 @@ type AckRequest struct {
 
 // AckFromOutcome makes the acknowledgement Spine would send for a request
 // that EPS answered with this OperationOutcome and HTTP status: AA for a
-// 2xx answer, otherwise AE or AR with the codes of V3ErrorFromOutcome (also
+// 2xx answer without a Spine code (HasSpineCoding), otherwise AE or AR with
+// the codes of V3ErrorFromOutcome (also
 // returned, for its Unmapped list). The id comes from env.NewID (upper
 // case), creationTime from env.Now. A cancel request's business errors are
 // answered by a Cancel Response, not an acknowledgement: for the cancel
@@ -253,12 +254,23 @@ func AckFromOutcome(oo *fhir.OperationOutcome, httpStatus int, req AckRequest, e
 		SystemASID:   req.SenderASID,
 	}
 	a.ackDefaults()
-	if httpStatus >= 200 && httpStatus < 300 {
+	if httpStatus >= 200 && httpStatus < 300 && !core.HasSpineCoding(oo) {
 		return a, core.V3Error{}, nil
 	}
 	ve, err := core.V3ErrorFromOutcome(oo, httpStatus, fam)
 	if err != nil {
 		return Ack{}, core.V3Error{}, fmt.Errorf("acknowledgement of %s: %w", req.RequestID, err)
+	}
+	// An AE or AR is a refusal: when EPS wrote none of its issues as an
+	// error (NO_MORE_PRESCRIPTIONS, under HTTP 200), its codes are errors.
+	refused := false
+	for _, c := range ve.Codes {
+		refused = refused || c.Severity == core.AckSeverityError
+	}
+	if !refused {
+		for i := range ve.Codes {
+			ve.Codes[i].Severity = core.AckSeverityError
+		}
 	}
 	if fam == core.ErrorFamilyCancel && ve.TypeCode != core.AckRejected {
 		return Ack{}, ve, fmt.Errorf("acknowledgement of %s: a cancel request's business error is a Cancel Response (%s), not an acknowledgement", req.RequestID, v3.CancelResponse)

@@ -202,6 +202,32 @@ func issueToV3(iss fhir.Issue, f ErrorFamily) (c SpineCode, unmapped string, ok 
 	return c, unmapped, true
 }
 
+// HasSpineCoding reports whether an outcome has an issue coded with one of
+// the EPS API's Spine error code systems (Spine-ErrorOrWarningCode,
+// EPS-IssueCode, either spelling) or a urn:oid v3 code: an outcome the EPS
+// API made from a Spine error answer, even when it came with HTTP 200 (all
+// its issues informational: NO_MORE_PRESCRIPTIONS). The EPS API's success
+// outcome has no coded issue.
+func HasSpineCoding(oo *fhir.OperationOutcome) bool {
+	if oo == nil {
+		return false
+	}
+	for _, iss := range oo.Issue {
+		if iss.Details == nil {
+			continue
+		}
+		for _, cd := range iss.Details.Coding {
+			if cd.Code == "" || cd.System == "" {
+				continue
+			}
+			if isSpineSystem(cd.System) || strings.HasPrefix(cd.System, "urn:oid:") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // isSpineSystem reports whether a coding system is one of the EPS API's
 // error code systems (both spellings it uses), or empty as in the EPS API's
 // pass-through of Spine's numeric codes.
