@@ -154,7 +154,7 @@ func AckFromFHIR(oo *fhir.OperationOutcome, meta core.Meta, env core.Env) (Ack, 
 	case a.TypeCode == "":
 		return fail(extPath+".extension(typeCode)", "missing")
 	case !core.AckTypeCodeOK(a.TypeCode):
-		return fail(extPath+".extension(typeCode)", "%q is not AA, AE or AR", a.TypeCode)
+		return fail(extPath+".extension(typeCode)", "%q is not AA, AE or AR (or Spine's ER)", a.TypeCode)
 	case a.MessageRef == "":
 		return fail(extPath+".extension(messageRef)", "missing")
 	}

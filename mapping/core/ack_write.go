@@ -39,8 +39,10 @@ func AckXMLText(interaction, path, s string) error {
 	return nil
 }
 
+// AckTypeCodeOK reports whether tc is an acknowledgement typeCode porxgate
+// reads and writes back: AA, AE, AR, or Spine's ER (AckErrorAlternative).
 func AckTypeCodeOK(tc string) bool {
-	return tc == AckAccepted || tc == AckError || tc == AckRejected
+	return tc == AckAccepted || tc == AckError || tc == AckRejected || tc == AckErrorAlternative
 }
 
 func ackSeverityOK(s string) bool {
