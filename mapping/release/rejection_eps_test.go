@@ -1,13 +1,16 @@
 package release_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/ack"
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/maptest"
 	"github.com/porxgate/porxgate/mapping/release"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestReleaseRejectionHoldingOrganisationAsEPS: the EPS API names the
@@ -78,4 +81,32 @@ func TestReleaseRejectionHoldingOrganisationAsEPS(t *testing.T) {
 			t.Errorf("EPS's placeholder became a performer (dispenser %q):\n%s", out.DispenserODS, got)
 		}
 	})
+}
+
+// TestReleaseAnswerAcknowledgementCodesOnly: Spine refuses a release request
+// it cannot take as a message (a duplicate message id) with an MCCI AR whose
+// acknowledgementDetail is …17.32 202; the EPS API passes the code through
+// as a Spine-ErrorOrWarningCode (spine-response-handler.ts
+// toUnhandledMessageTypeErrorCode; confirmed with the official translator).
+// Such an answer is not a release rejection: ReleaseAnswerFromEPS refuses
+// it, so that the gateway answers with AckFromOutcome's AR 202, as Spine.
+func TestReleaseAnswerAcknowledgementCodesOnly(t *testing.T) {
+	oo := &fhir.OperationOutcome{Base: fhir.Base{ResourceType: "OperationOutcome"}, Issue: []fhir.Issue{
+		maptest.Issue("error", "invalid", fhir.CodeSystemSpineErrorOrWarning, "202", "Duplicate HL7 ID Error", "")}}
+	body, err := fhir.Marshal(oo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := maptest.Testdata(t, "release/nominated-release-request-060102.xml")
+	if got, out, err := release.ReleaseAnswerFromEPS(req, body, 400, release.ReleaseReplyEnds{}, relEnv()); err == nil {
+		t.Fatalf("ReleaseAnswerFromEPS made %s (reason %+v) of an acknowledgement code alone:\n%s", out.Interaction, out.Rejection, got)
+	}
+	a, _, err := ack.AckFromOutcome(oo, 400, ack.AckRequest{RequestID: "R", Interaction: v3.NominatedReleaseRequest, SenderASID: "1", ReceiverASID: "2"}, relEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []core.SpineCode{{System: v3.OIDAckDetailCode, Code: "202", Display: "Duplicate HL7 ID Error", Severity: core.AckSeverityError}}
+	if a.TypeCode != core.AckRejected || !reflect.DeepEqual(a.Details, want) || a.Reasons != nil {
+		t.Errorf("AckFromOutcome = %s %+v %+v, want AR %+v", a.TypeCode, a.Details, a.Reasons, want)
+	}
 }
