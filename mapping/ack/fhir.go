@@ -281,11 +281,14 @@ func AckFromOutcome(oo *fhir.OperationOutcome, httpStatus int, req AckRequest, e
 	return a, ve, nil
 }
 
-// ackCleanDisplays replaces, in the free-text displayNames taken from EPS
-// diagnostics, the characters XML cannot carry with U+FFFD, so that an odd
+// ackCleanDisplays makes line feeds of the line ends, and replaces the other
+// characters XML cannot carry with U+FFFD, in the free-text displayNames
+// taken from EPS diagnostics, so that an odd
 // upstream text never keeps the legacy side from getting its answer.
 func ackCleanDisplays(cs []core.SpineCode) []core.SpineCode {
 	for i := range cs {
+		// Line ends as XML reads them: CR LF and CR are line feeds.
+		cs[i].Display = strings.ReplaceAll(strings.ReplaceAll(cs[i].Display, "\r\n", "\n"), "\r", "\n")
 		if core.AckXMLText("", "", cs[i].Display) == nil {
 			continue
 		}

@@ -142,3 +142,34 @@ func TestAckFromOutcomeSpineCodeUnder2xx(t *testing.T) {
 		t.Errorf("AckFromOutcome(nil, 202) = %+v, %v; want AA", a, err)
 	}
 }
+
+// TestAckCarriageReturn: XML cannot carry a carriage return unchanged (every
+// parser reads it, and CR LF, as a line feed), so BuildAck refuses one
+// rather than send a value the receiver reads otherwise, and AckFromOutcome
+// turns the line ends of EPS's free text into line feeds, so the legacy
+// side still gets its answer. Found by FuzzAckFields (seed 95b8e5359fa3b90d:
+// codeSystem "\r" came back as "\n").
+func TestAckCarriageReturn(t *testing.T) {
+	a := ackSample()
+	a.Reasons[0].Display = "line one\rline two"
+	if _, err := BuildAck(a); err == nil {
+		t.Error("BuildAck wrote a displayName with a carriage return")
+	}
+	oo := &fhir.OperationOutcome{Issue: []fhir.Issue{maptest.Issue("error", "invalid", fhir.CodeSystemSpineErrorOrWarning, "INVALID_VALUE", "", "first line\r\nsecond\rthird")}}
+	req := AckRequest{RequestID: "R", Interaction: v3.DispenseNotification, SenderASID: "1", ReceiverASID: "2"}
+	got, _, err := AckFromOutcome(oo, 400, req, ackTestEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Unable to process message. Information missing or invalid - first line\nsecond\nthird"; got.Reasons[0].Display != want {
+		t.Errorf("display = %q, want %q", got.Reasons[0].Display, want)
+	}
+	xml, err := BuildAck(got)
+	if err != nil {
+		t.Fatalf("BuildAck: %v", err)
+	}
+	back, err := ParseAck(xml)
+	if err != nil || !reflect.DeepEqual(back.Reasons, got.Reasons) {
+		t.Errorf("ParseAck(BuildAck) reasons = %+v, %v; want %+v", back.Reasons, err, got.Reasons)
+	}
+}

@@ -25,13 +25,17 @@ func (c SpineCode) Validate(path, interaction string) error {
 	return nil
 }
 
-// AckXMLText fails on a value XML cannot carry unchanged: invalid UTF-8 or
-// a character outside XML's Char production (most control characters).
+// AckXMLText fails on a value XML cannot carry unchanged: invalid UTF-8, a
+// character outside XML's Char production (most control characters), or a
+// carriage return (every XML parser reads CR and CR LF as a line feed).
 func AckXMLText(interaction, path, s string) error {
 	if !utf8.ValidString(s) {
 		return &v3.Error{Interaction: interaction, Path: path, Msg: "not valid UTF-8"}
 	}
 	for _, r := range s {
+		if r == '\r' {
+			return &v3.Error{Interaction: interaction, Path: path, Msg: "a carriage return cannot be written unchanged (XML reads it as a line feed)"}
+		}
 		if !(r == 0x9 || r == 0xA || r == 0xD || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || r >= 0x10000) {
 			return &v3.Error{Interaction: interaction, Path: path, Msg: fmt.Sprintf("character %U cannot be written in XML", r)}
 		}
