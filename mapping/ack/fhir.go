@@ -288,7 +288,7 @@ func AckFromOutcome(oo *fhir.OperationOutcome, httpStatus int, req AckRequest, e
 func ackCleanDisplays(cs []core.SpineCode) []core.SpineCode {
 	for i := range cs {
 		// Line ends as XML reads them: CR LF and CR are line feeds.
-		cs[i].Display = strings.ReplaceAll(strings.ReplaceAll(cs[i].Display, "\r\n", "\n"), "\r", "\n")
+		cs[i].Display = core.V3LineEnds(cs[i].Display)
 		if core.AckXMLText("", "", cs[i].Display) == nil {
 			continue
 		}

@@ -149,6 +149,9 @@ func V3ErrorFromOutcome(oo *fhir.OperationOutcome, httpStatus int, family ErrorF
 		out.Codes = append(out.Codes, SpineCode{System: sys, Code: code, Display: display, Severity: AckSeverityError})
 		out.Unmapped = append(out.Unmapped, fmt.Sprintf("HTTP %d", httpStatus))
 	}
+	for i := range out.Codes {
+		out.Codes[i].Display = V3LineEnds(out.Codes[i].Display)
+	}
 	out.TypeCode = AckRejected
 	for _, c := range out.Codes {
 		if c.System != v3.OIDAckDetailCode {
@@ -226,6 +229,17 @@ func HasSpineCoding(oo *fhir.OperationOutcome) bool {
 		}
 	}
 	return false
+}
+
+// V3LineEnds turns the line ends of a free text (EPS diagnostics, a
+// passed-through displayName) into line feeds: every XML receiver reads CR
+// and CR LF as LF, so a v3 value written with them would not be read back
+// as written.
+func V3LineEnds(s string) string {
+	if !strings.ContainsRune(s, '\r') {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }
 
 // isSpineSystem reports whether a coding system is one of the EPS API's

@@ -141,6 +141,8 @@ func TestV3ErrorFromOutcome(t *testing.T) {
 			AckRejected, []SpineCode{{a, "202", "Duplicate HL7 ID Error", "ER"}}, false},
 		{"rejection and business error together", []fhir.Issue{maptest.Issue("error", "invalid", spine, "202", "dup", ""), maptest.Issue("error", "business-rule", eps, "PATIENT_DECEASED", "", "")}, 400, ErrorFamilyPrescribe,
 			AckError, []SpineCode{{a, "202", "dup", "ER"}, {p, "0001", "Patient is recorded as dead", "ER"}}, false},
+		{"CR LF line ends become line feeds", []fhir.Issue{maptest.Issue("error", "value", "", "", "", "one\r\ntwo\rthree")}, 400, ErrorFamilyPrescribe,
+			AckError, []SpineCode{{p, "9999", "Unable to process message. Information missing or invalid - one\ntwo\nthree", "ER"}}, false},
 		{"issue type only", []fhir.Issue{maptest.Issue("error", "value", "", "", "", "MedicationRequest.intent must be order.")}, 400, ErrorFamilyPrescribe,
 			AckError, []SpineCode{{p, "9999", "Unable to process message. Information missing or invalid - MedicationRequest.intent must be order.", "ER"}}, false},
 		{"not found by issue type (prescribe)", []fhir.Issue{maptest.Issue("error", "not-found", "", "", "", "")}, 404, ErrorFamilyPrescribe,

@@ -155,7 +155,7 @@ func gatherRejection(c *core.BundleContext, oo *fhir.OperationOutcome, httpStatu
 	rej.reason.Severity = ""
 	for _, iss := range oo.Issue {
 		if iss.Diagnostics != "" {
-			rej.text = iss.Diagnostics
+			rej.text = core.V3LineEnds(iss.Diagnostics)
 			break
 		}
 	}

@@ -110,3 +110,26 @@ func TestReleaseAnswerAcknowledgementCodesOnly(t *testing.T) {
 		t.Errorf("AckFromOutcome = %s %+v %+v, want AR %+v", a.TypeCode, a.Details, a.Reasons, want)
 	}
 }
+
+// TestReleaseRejectionLineEnds: EPS's free text (a passed-through Spine
+// displayName, diagnostics) may end its lines with CR LF, which no XML
+// receiver reads back as written; the rejection carries line feeds.
+func TestReleaseRejectionLineEnds(t *testing.T) {
+	iss := maptest.Issue("error", "processing", fhir.CodeSystemSpineErrorOrWarning, "FAILURE_TO_PROCESS_MESSAGE",
+		"Unable to process message. Information missing or invalid - one\r\ntwo", "first\r\nsecond\rthird")
+	body, err := fhir.Marshal(&fhir.OperationOutcome{Base: fhir.Base{ResourceType: "OperationOutcome"}, Issue: []fhir.Issue{iss}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := maptest.Testdata(t, "release/nominated-release-request-060102.xml")
+	got, out, err := release.ReleaseAnswerFromEPS(req, body, 400, release.ReleaseReplyEnds{}, relEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsRune(string(got), '\r') {
+		t.Errorf("rejection holds a carriage return:\n%q", got)
+	}
+	if want := "Unable to process message. Information missing or invalid - one\ntwo"; out.Rejection == nil || out.Rejection.Display != want {
+		t.Errorf("reason = %+v, want display %q", out.Rejection, want)
+	}
+}
