@@ -8,6 +8,9 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
+// Validate checks that a code can be written at path: codeSystem, code
+// and displayName XML can carry unchanged, codeSystem and code present,
+// a severity of ER, WG or IF.
 func (c SpineCode) Validate(path, interaction string) error {
 	for _, f := range [...]struct{ attr, v string }{{"codeSystem", c.System}, {"code", c.Code}, {"displayName", c.Display}} {
 		if err := AckXMLText(interaction, path+"/code/@"+f.attr, f.v); err != nil {

@@ -377,6 +377,8 @@ func entryDisplay(e *spineErrorEntry, iss fhir.Issue, cd fhir.Coding) string {
 	return FirstNonEmpty(cd.Display, iss.Diagnostics)
 }
 
+// SeverityToV3 returns the v3 qualifier or detail typeCode of a FHIR issue
+// severity: WG for warning, IF for information, ER otherwise.
 func SeverityToV3(s string) string {
 	switch s {
 	case "warning":
@@ -415,6 +417,7 @@ func findByFHIRCode(t []spineErrorEntry, code string) *spineErrorEntry {
 	return nil
 }
 
+// FindByV3Code returns the row of a code table with the v3 code, or nil.
 func FindByV3Code(t []spineErrorEntry, code string) *spineErrorEntry {
 	for i := range t {
 		if t[i].V3Code == code {
@@ -474,6 +477,7 @@ func isNumericCode(s string) bool {
 	return true
 }
 
+// FirstNonEmpty returns the first non-empty string, or "".
 func FirstNonEmpty(ss ...string) string {
 	for _, s := range ss {
 		if s != "" {
