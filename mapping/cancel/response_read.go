@@ -24,8 +24,10 @@ import (
 // PractitionerRoles, Practitioners and Organizations (one set per distinct
 // AgentPerson). ExtensionCancelV3 on the MessageHeader and
 // ExtensionV3Layout on people keep what the FHIR form has no element for,
-// so CancelResponseToV3 gives the same message back. Wrapper ASIDs travel
-// in Meta.
+// so CancelResponseToV3 gives the same message back. A response whose code
+// is an error (0008, 0009, 5000, 5888) becomes, as in the EPS API, an
+// OperationOutcome instead (errorOutcome), carrying the message verbatim.
+// Wrapper ASIDs travel in Meta.
 func CancelResponseToFHIR(payload []byte, env core.Env) ([]byte, core.Meta, error) {
 	r, root, err := v3.Parse(payload)
 	if err != nil {
