@@ -116,7 +116,9 @@ func TestAckToOutcomeShape(t *testing.T) {
 		{System: fhir.CodeSystemEPSIssueCode, Code: "PRESCRIPTION_WITH_ANOTHER_DISPENSER", Display: "Prescription is with another dispenser"},
 		{System: fhir.CodeSystemEPSIssueCode, Code: "PATIENT_DECEASED", Display: "Patient is recorded as dead"},
 	}
-	wantSeverity := []string{"error", "error", "warning"}
+	// Every issue is an error, as the EPS API writes it whatever Spine's
+	// qualifier; the WG qualifier of the third is kept beside it.
+	wantSeverity := []string{"error", "error", "error"}
 	for i, iss := range oo.Issue {
 		if iss.Details == nil || len(iss.Details.Coding) != 2 {
 			t.Fatalf("issue[%d].details = %+v, want the EPS coding and the urn:oid coding", i, iss.Details)
@@ -127,6 +129,9 @@ func TestAckToOutcomeShape(t *testing.T) {
 		if iss.Severity != wantSeverity[i] {
 			t.Errorf("issue[%d].severity = %q, want %q", i, iss.Severity, wantSeverity[i])
 		}
+	}
+	if got := core.V3SeverityOf(oo.Issue[2]); got != core.AckSeverityWarning {
+		t.Errorf("issue[2] v3 qualifier = %q, want WG", got)
 	}
 	// An AA outcome is the EPS success shape: one informational issue.
 	aa, _ := AckToOutcome(Ack{ID: "X", CreationTime: "20240305102030", TypeCode: core.AckAccepted, MessageRef: "R"})
@@ -156,7 +161,7 @@ func TestParseAckMalformed(t *testing.T) {
 		{"wrong namespace", strings.Replace(src, `xmlns="urn:hl7-org:v3"`, `xmlns="urn:other"`, 1), root, "namespace"},
 		{"not an acknowledgement", strings.ReplaceAll(src, "MCCI_IN010000UK13", "PORX_IN020101UK31"), "/PORX_IN020101UK31", "not an application acknowledgement"},
 		{"missing acknowledgement", cut(src, "<acknowledgement ", "</acknowledgement>"), root + "/acknowledgement", "missing mandatory element"},
-		{"bad typeCode", strings.Replace(src, `typeCode="AE"`, `typeCode="CA"`, 1), root + "/acknowledgement/@typeCode", `"CA" is not AA, AE or AR`},
+		{"bad typeCode", strings.Replace(src, `typeCode="AE"`, `typeCode="CA"`, 1), root + "/acknowledgement/@typeCode", `"CA" is not AA, AE or AR (or Spine's ER)`},
 		{"missing typeCode", strings.Replace(src, `<acknowledgement typeCode="AE">`, `<acknowledgement>`, 1), root + "/acknowledgement/@typeCode", "missing mandatory attribute"},
 		{"missing messageRef", cut(src, "<messageRef>", "</messageRef>"), root + "/acknowledgement/messageRef", "missing mandatory element"},
 		{"messageRef without root", strings.Replace(src, `<id root="5F2B8C1E-3D4A-4B6C-9E7F-0A1B2C3D4E5F"/>`, `<id/>`, 1), root + "/acknowledgement/messageRef/id/@root", "missing mandatory attribute"},
@@ -306,4 +311,45 @@ func moveBefore(s, what, before string) string {
 	}
 	lines = append(lines[:bi], append([]string{moved}, lines[bi:]...)...)
 	return strings.Join(lines, "\n")
+}
+
+// TestAckSpineERTypeCode: Spine can answer with acknowledgement typeCode
+// ER, not in the MIM; the EPS API reads it as AE
+// (packages/models/hl7-v3/messaging.ts AcknowledgementTypeCode
+// ERROR_ALTERNATIVE, spine-response-handler.ts handleResponse). porxgate
+// reads it too, makes the same outcome as for AE, and writes it back as
+// read.
+func TestAckSpineERTypeCode(t *testing.T) {
+	ae := ackSample()
+	src, err := BuildAck(ae)
+	if err != nil {
+		t.Fatal(err)
+	}
+	er := strings.Replace(string(src), `<acknowledgement typeCode="AE">`, `<acknowledgement typeCode="ER">`, 1)
+	if er == string(src) {
+		t.Fatal("no AE typeCode in the sample")
+	}
+	a, err := ParseAck([]byte(er))
+	if err != nil {
+		t.Fatalf("ParseAck(typeCode ER): %v", err)
+	}
+	if a.TypeCode != core.AckErrorAlternative {
+		t.Errorf("typeCode = %q, want ER", a.TypeCode)
+	}
+	got, _ := AckToOutcome(a)
+	want, _ := AckToOutcome(ae)
+	if !reflect.DeepEqual(got.Issue, want.Issue) {
+		t.Errorf("ER outcome issues = %+v\nwant the AE ones %+v", got.Issue, want.Issue)
+	}
+	body, meta, err := AckTranslator().ToFHIR([]byte(er), ackTestEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := AckTranslator().ToV3(body, meta, ackTestEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(back) != er {
+		t.Errorf("v3 → FHIR → v3 =\n%s\nwant\n%s", back, er)
+	}
 }

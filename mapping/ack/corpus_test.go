@@ -145,3 +145,57 @@ func checkCorpusOutcome(t *testing.T, a Ack, oo *fhir.OperationOutcome) {
 		}
 	}
 }
+
+// TestAckCorpusThroughEPSShape: for every acknowledgement of the corpus
+// spine-responses, the outcome the EPS API makes of it (porxgate's outcome
+// without what porxgate adds: the extensions and the urn:oid codings; the
+// HTTP status of the EPS API's getStatusCode, 200 when every issue is
+// informational, else 400), answered by AckFromOutcome, gives the legacy
+// side Spine's own acknowledgement type and codes back. (Checked outside
+// the repository against the official translator's output for the same
+// files.)
+func TestAckCorpusThroughEPSShape(t *testing.T) {
+	files := corpustest.Walk(t, func(rel string) bool {
+		return filepath.Dir(rel) == "spine-responses" && filepath.Ext(rel) == ".xml"
+	})
+	seen := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload := ackCorpusPayload(t, data)
+		if payload == nil {
+			continue
+		}
+		seen++
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			spine, err := ParseAck(payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			oo, _ := AckToOutcome(spine)
+			oo.ID, oo.Extension = "", nil
+			status := 200
+			for i := range oo.Issue {
+				if oo.Issue[i].Details != nil {
+					oo.Issue[i].Details.Coding = oo.Issue[i].Details.Coding[:1]
+					oo.Issue[i].Details.Extension = nil
+				}
+				if oo.Issue[i].Code != "informational" {
+					status = 400
+				}
+			}
+			got, _, err := AckFromOutcome(oo, status, AckRequest{RequestID: spine.MessageRef, Interaction: v3.DispenseNotification, SenderASID: "1", ReceiverASID: "2"}, ackTestEnv())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.TypeCode != spine.TypeCode || !reflect.DeepEqual(got.Details, spine.Details) || !reflect.DeepEqual(got.Reasons, spine.Reasons) {
+				t.Errorf("through EPS's outcome: %s %+v %+v\nSpine sent %s %+v %+v", got.TypeCode, got.Details, got.Reasons, spine.TypeCode, spine.Details, spine.Reasons)
+			}
+		})
+	}
+	if seen != 5 {
+		t.Errorf("found %d acknowledgements in spine-responses, want 5", seen)
+	}
+}

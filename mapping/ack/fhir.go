@@ -154,7 +154,7 @@ func AckFromFHIR(oo *fhir.OperationOutcome, meta core.Meta, env core.Env) (Ack, 
 	case a.TypeCode == "":
 		return fail(extPath+".extension(typeCode)", "missing")
 	case !core.AckTypeCodeOK(a.TypeCode):
-		return fail(extPath+".extension(typeCode)", "%q is not AA, AE or AR", a.TypeCode)
+		return fail(extPath+".extension(typeCode)", "%q is not AA, AE or AR (or Spine's ER)", a.TypeCode)
 	case a.MessageRef == "":
 		return fail(extPath+".extension(messageRef)", "missing")
 	}
@@ -207,7 +207,7 @@ func ackCodeOfIssue(iss fhir.Issue) (core.SpineCode, bool) {
 	}
 	for _, cd := range iss.Details.Coding {
 		if oid, ok := strings.CutPrefix(cd.System, "urn:oid:"); ok && oid != "" && cd.Code != "" {
-			return core.SpineCode{System: oid, Code: cd.Code, Display: cd.Display, Severity: core.SeverityToV3(iss.Severity)}, true
+			return core.SpineCode{System: oid, Code: cd.Code, Display: cd.Display, Severity: core.V3SeverityOf(iss)}, true
 		}
 	}
 	return core.SpineCode{}, false
@@ -230,7 +230,8 @@ type AckRequest struct {
 
 // AckFromOutcome makes the acknowledgement Spine would send for a request
 // that EPS answered with this OperationOutcome and HTTP status: AA for a
-// 2xx answer, otherwise AE or AR with the codes of V3ErrorFromOutcome (also
+// 2xx answer without a Spine code (HasSpineCoding), otherwise AE or AR with
+// the codes of V3ErrorFromOutcome (also
 // returned, for its Unmapped list). The id comes from env.NewID (upper
 // case), creationTime from env.Now. A cancel request's business errors are
 // answered by a Cancel Response, not an acknowledgement: for the cancel
@@ -253,12 +254,23 @@ func AckFromOutcome(oo *fhir.OperationOutcome, httpStatus int, req AckRequest, e
 		SystemASID:   req.SenderASID,
 	}
 	a.ackDefaults()
-	if httpStatus >= 200 && httpStatus < 300 {
+	if httpStatus >= 200 && httpStatus < 300 && !core.HasSpineCoding(oo) {
 		return a, core.V3Error{}, nil
 	}
 	ve, err := core.V3ErrorFromOutcome(oo, httpStatus, fam)
 	if err != nil {
 		return Ack{}, core.V3Error{}, fmt.Errorf("acknowledgement of %s: %w", req.RequestID, err)
+	}
+	// An AE or AR is a refusal: when EPS wrote none of its issues as an
+	// error (NO_MORE_PRESCRIPTIONS, under HTTP 200), its codes are errors.
+	refused := false
+	for _, c := range ve.Codes {
+		refused = refused || c.Severity == core.AckSeverityError
+	}
+	if !refused {
+		for i := range ve.Codes {
+			ve.Codes[i].Severity = core.AckSeverityError
+		}
 	}
 	if fam == core.ErrorFamilyCancel && ve.TypeCode != core.AckRejected {
 		return Ack{}, ve, fmt.Errorf("acknowledgement of %s: a cancel request's business error is a Cancel Response (%s), not an acknowledgement", req.RequestID, v3.CancelResponse)
@@ -269,11 +281,14 @@ func AckFromOutcome(oo *fhir.OperationOutcome, httpStatus int, req AckRequest, e
 	return a, ve, nil
 }
 
-// ackCleanDisplays replaces, in the free-text displayNames taken from EPS
-// diagnostics, the characters XML cannot carry with U+FFFD, so that an odd
+// ackCleanDisplays makes line feeds of the line ends, and replaces the other
+// characters XML cannot carry with U+FFFD, in the free-text displayNames
+// taken from EPS diagnostics, so that an odd
 // upstream text never keeps the legacy side from getting its answer.
 func ackCleanDisplays(cs []core.SpineCode) []core.SpineCode {
 	for i := range cs {
+		// Line ends as XML reads them: CR LF and CR are line feeds.
+		cs[i].Display = core.V3LineEnds(cs[i].Display)
 		if core.AckXMLText("", "", cs[i].Display) == nil {
 			continue
 		}

@@ -55,6 +55,11 @@ func FuzzAckV3ToFHIR(f *testing.F) {
 func FuzzAckFields(f *testing.F) {
 	f.Add("6E1A3F5C-7B2D-4C8E-9A0F-1B2C3D4E5F60", "20240305102030", "AE", "5F2B8C1E", "2.16.840.1.113883.2.1.3.2.4.16.34", "0004", "Prescription is with another dispenser", "ER")
 	f.Add("X", "2024", "AR", "R", "2.16.840.1.113883.2.1.3.2.4.17.32", "202", "Duplicate <HL7> & \"ID\"\n\tError", "WG")
+	// Spine's ER typeCode; 0006 under ER and IF (EPS: severity information);
+	// a …17.19 code (EPS: passed through).
+	f.Add("X", "2024", "ER", "R", "2.16.840.1.113883.2.1.3.2.4.16.34", "0006", "none", "ER")
+	f.Add("X", "2024", "AE", "R", "2.16.840.1.113883.2.1.3.2.4.16.34", "0006", "", "IF")
+	f.Add("X", "2024", "AE", "R", "2.16.840.1.113883.2.1.3.2.4.17.19", "0008", "Prescription/item not found", "WG")
 	tr := AckTranslator()
 	f.Fuzz(func(t *testing.T, id, ct, typeCode, ref, system, code, display, sev string) {
 		a := Ack{ID: id, CreationTime: ct, TypeCode: typeCode, MessageRef: ref, ReceiverASID: "1", SenderASID: "2", SystemASID: "2"}

@@ -3,6 +3,7 @@ package ack
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/porxgate/porxgate/fhir"
@@ -112,5 +113,63 @@ func TestAckFromOutcomeCleansDisplay(t *testing.T) {
 	}
 	if _, err := BuildAck(a); err != nil {
 		t.Errorf("BuildAck: %v", err)
+	}
+}
+
+// TestAckFromOutcomeSpineCodeUnder2xx: the EPS API answers HTTP 200 when
+// every issue it made from Spine's answer is informational
+// (coordinator/src/utils/status-code.ts getStatusCode), which is the case of
+// Spine's AE 0006 NO_MORE_PRESCRIPTIONS (spine-response-handler.ts). Such an
+// outcome is Spine's error answer, not a success: the legacy side gets the
+// AE Spine sent, its code an error (ER); EPS's success outcome, without a
+// coded issue, stays an AA.
+func TestAckFromOutcomeSpineCodeUnder2xx(t *testing.T) {
+	req := AckRequest{RequestID: "R", Interaction: v3.DispenseNotification, SenderASID: "1", ReceiverASID: "2"}
+	noMore := &fhir.OperationOutcome{Issue: []fhir.Issue{maptest.Issue("information", "informational", fhir.CodeSystemEPSIssueCode, "NO_MORE_PRESCRIPTIONS", "No more prescriptions available", "")}}
+	a, _, err := AckFromOutcome(noMore, 200, req, ackTestEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []core.SpineCode{{System: v3.OIDDispenseErrorCode, Code: "0006", Display: "No more prescriptions available", Severity: core.AckSeverityError}}
+	if a.TypeCode != core.AckError || !reflect.DeepEqual(a.Reasons, want) {
+		t.Errorf("AckFromOutcome(NO_MORE_PRESCRIPTIONS, 200) = %s %+v, want AE %+v", a.TypeCode, a.Reasons, want)
+	}
+	success := &fhir.OperationOutcome{Issue: []fhir.Issue{{Severity: "information", Code: "informational"}}}
+	if a, _, err := AckFromOutcome(success, 200, req, ackTestEnv()); err != nil || a.TypeCode != core.AckAccepted || a.Reasons != nil || a.Details != nil {
+		t.Errorf("AckFromOutcome(success, 200) = %+v, %v; want AA", a, err)
+	}
+	if a, _, err := AckFromOutcome(nil, 202, req, ackTestEnv()); err != nil || a.TypeCode != core.AckAccepted {
+		t.Errorf("AckFromOutcome(nil, 202) = %+v, %v; want AA", a, err)
+	}
+}
+
+// TestAckCarriageReturn: XML cannot carry a carriage return unchanged (every
+// parser reads it, and CR LF, as a line feed), so BuildAck refuses one
+// rather than send a value the receiver reads otherwise, and AckFromOutcome
+// turns the line ends of EPS's free text into line feeds, so the legacy
+// side still gets its answer. Found by FuzzAckFields (seed 95b8e5359fa3b90d:
+// codeSystem "\r" came back as "\n").
+func TestAckCarriageReturn(t *testing.T) {
+	a := ackSample()
+	a.Reasons[0].Display = "line one\rline two"
+	if _, err := BuildAck(a); err == nil {
+		t.Error("BuildAck wrote a displayName with a carriage return")
+	}
+	oo := &fhir.OperationOutcome{Issue: []fhir.Issue{maptest.Issue("error", "invalid", fhir.CodeSystemSpineErrorOrWarning, "INVALID_VALUE", "", "first line\r\nsecond\rthird")}}
+	req := AckRequest{RequestID: "R", Interaction: v3.DispenseNotification, SenderASID: "1", ReceiverASID: "2"}
+	got, _, err := AckFromOutcome(oo, 400, req, ackTestEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Unable to process message. Information missing or invalid - first line\nsecond\nthird"; got.Reasons[0].Display != want {
+		t.Errorf("display = %q, want %q", got.Reasons[0].Display, want)
+	}
+	xml, err := BuildAck(got)
+	if err != nil {
+		t.Fatalf("BuildAck: %v", err)
+	}
+	back, err := ParseAck(xml)
+	if err != nil || !reflect.DeepEqual(back.Reasons, got.Reasons) {
+		t.Errorf("ParseAck(BuildAck) reasons = %+v, %v; want %+v", back.Reasons, err, got.Reasons)
 	}
 }

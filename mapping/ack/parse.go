@@ -58,7 +58,7 @@ func (p ackReader) read(root v3.Node) Ack {
 	p.Attrs(ack, "typeCode")
 	a.TypeCode = ack.Attr("typeCode")
 	if ack.HasAttr("typeCode") && !core.AckTypeCodeOK(a.TypeCode) {
-		p.Reader.Fail(ack.Path+"/@typeCode", "%q is not AA, AE or AR", a.TypeCode)
+		p.Reader.Fail(ack.Path+"/@typeCode", "%q is not AA, AE or AR (or Spine's ER)", a.TypeCode)
 	}
 	for _, d := range ack.All("acknowledgementDetail") {
 		p.Shape(d, nil, "code")

@@ -83,7 +83,7 @@ func (a *Ack) validate() error {
 		}
 	}
 	if !core.AckTypeCodeOK(a.TypeCode) {
-		return &v3.Error{Interaction: a.Interaction, Path: p + "/acknowledgement/@typeCode", Msg: fmt.Sprintf("%q is not AA, AE or AR", a.TypeCode)}
+		return &v3.Error{Interaction: a.Interaction, Path: p + "/acknowledgement/@typeCode", Msg: fmt.Sprintf("%q is not AA, AE or AR (or Spine's ER)", a.TypeCode)}
 	}
 	for i, d := range a.Details {
 		if err := d.Validate(fmt.Sprintf("%s/acknowledgement/acknowledgementDetail[%d]", p, i+1), a.Interaction); err != nil {

@@ -2,7 +2,7 @@
 // SM32) ↔ the FHIR prescription-order-update message Bundle, and the Cancel
 // Response (PORX_IN050101UK31) and Subsequent Cancel Response
 // (PORX_IN050102UK32) ↔ the prescription-order-response Bundle the EPS FHIR
-// API answers with.
+// API answers with (the OperationOutcome it answers with for an error code).
 //
 // write.go turns FHIR into the CancellationRequest, read.go the reverse;
 // parties.go writes and reads the AgentPerson of the cancellation payloads

@@ -15,6 +15,10 @@ func FuzzCancelV3ToFHIR(f *testing.F) {
 		&CancelPerformer{ODS: "FZZ99", Name: "PHARMACY"}, CancelReplyEnds{}, core.FixedEnv()); err == nil {
 		f.Add(reply)
 	}
+	// An error code reads as the EPS API's OperationOutcome.
+	if reply, err := SubsequentCancelResponse(cancelFixture(f, "cancel_request_uk.xml"), "0008", nil, CancelReplyEnds{}, core.FixedEnv()); err == nil {
+		f.Add(reply)
+	}
 	f.Add([]byte(`<PORX_IN030101UK32 xmlns="urn:hl7-org:v3"/>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		env := core.FixedEnv()

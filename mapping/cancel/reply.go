@@ -200,6 +200,7 @@ func CancelResponseFromEPS(request, answer []byte, httpStatus int, ends CancelRe
 	default:
 		d.typeCode = core.AckError
 	}
+	d.code.Display = core.V3LineEnds(d.code.Display)
 	out.Code, out.TypeCode, out.Pending = d.code, d.typeCode, CancelPending(d.code.Code)
 	if canc, err := core.CancellationFromV3(d.code.Code, d.code.Display); err == nil {
 		out.FHIRCode = canc.FHIR.Code

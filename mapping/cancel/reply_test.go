@@ -13,12 +13,21 @@ import (
 
 // replyOK parses a cancel response made by the gateway back through
 // CancelResponseToFHIR (so every reply is a message the reader accepts)
-// and returns its Bundle.
+// and returns its Bundle; nil for an error code, which reads back as the
+// EPS API's OperationOutcome (one error issue).
 func replyOK(t *testing.T, msg []byte) *fhir.Bundle {
 	t.Helper()
 	body, _, err := CancelResponseToFHIR(msg, core.FixedEnv())
 	if err != nil {
 		t.Fatalf("the reply does not read back: %v\n%s", err, msg)
+	}
+	if r, err := fhir.DecodeResource(body); err == nil {
+		if oo, ok := r.(*fhir.OperationOutcome); ok {
+			if len(oo.Issue) != 1 || oo.Issue[0].Severity != "error" {
+				t.Fatalf("the reply reads back as %s", body)
+			}
+			return nil
+		}
 	}
 	b, err := fhir.ParseBundle(body)
 	if err != nil {

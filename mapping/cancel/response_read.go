@@ -24,8 +24,10 @@ import (
 // PractitionerRoles, Practitioners and Organizations (one set per distinct
 // AgentPerson). ExtensionCancelV3 on the MessageHeader and
 // ExtensionV3Layout on people keep what the FHIR form has no element for,
-// so CancelResponseToV3 gives the same message back. Wrapper ASIDs travel
-// in Meta.
+// so CancelResponseToV3 gives the same message back. A response whose code
+// is an error (0008, 0009, 5000, 5888) becomes, as in the EPS API, an
+// OperationOutcome instead (errorOutcome), carrying the message verbatim.
+// Wrapper ASIDs travel in Meta.
 func CancelResponseToFHIR(payload []byte, env core.Env) ([]byte, core.Meta, error) {
 	r, root, err := v3.Parse(payload)
 	if err != nil {
@@ -41,8 +43,11 @@ func CancelResponseToFHIR(payload []byte, env core.Env) ([]byte, core.Meta, erro
 	if err := r.Err(); err != nil {
 		return nil, core.Meta{}, err
 	}
-	b := rd.bundle(env.NewID)
-	body, err := fhir.MarshalIndent(b)
+	var res fhir.Resource = rd.bundle(env.NewID)
+	if canc, err := core.CancellationFromV3(rd.d.code.Code, rd.d.code.Display); err == nil && canc.IssueType != "" {
+		res = errorOutcome(canc, root)
+	}
+	body, err := fhir.MarshalIndent(res)
 	if err != nil {
 		return nil, core.Meta{}, fmt.Errorf("cancel response: writing FHIR: %w", err)
 	}
@@ -305,4 +310,24 @@ func (rd *cancelResponseRead) v3Extension(timestamp string) fhir.Extension {
 		}
 	}
 	return ext
+}
+
+// partCancelResponse names the whole cancel response carried in
+// ExtensionV3Original by an error outcome.
+const partCancelResponse = "CancelResponse"
+
+// errorOutcome is the OperationOutcome the EPS API makes of a cancel
+// response whose code is an error (0008, 0009, 5000, 5888:
+// cancellation-response.ts translateSpineCancelResponseIntoOperationOutcome):
+// one error issue with the cancellation's issue type and its
+// medicationrequest-status-history coding. The outcome has no place for the
+// patient, the people or the ids, so the whole message travels verbatim in
+// ExtensionV3Original for CancelResponseToV3.
+func errorOutcome(canc core.Cancellation, root v3.Node) *fhir.OperationOutcome {
+	return &fhir.OperationOutcome{
+		Base: fhir.Base{ResourceType: "OperationOutcome",
+			Extension: []fhir.Extension{core.V3OriginalExtension(partCancelResponse, root.El)}},
+		Issue: []fhir.Issue{{Severity: "error", Code: canc.IssueType,
+			Details: &fhir.CodeableConcept{Coding: []fhir.Coding{canc.FHIR}}}},
+	}
 }

@@ -31,6 +31,11 @@ func CancelResponseToV3(body []byte, meta core.Meta, env core.Env) ([]byte, erro
 	if canon, _, err := v3.Canonical(meta.Interaction); err == nil && (canon == v3.CancelResponse || canon == v3.SubsequentCancelResponse) {
 		interaction = meta.Interaction
 	}
+	if res, err := fhir.DecodeResource(body); err == nil {
+		if oo, ok := res.(*fhir.OperationOutcome); ok {
+			return cancelResponseFromOutcome(oo, interaction)
+		}
+	}
 	b, err := fhir.ParseBundle(body)
 	if err != nil {
 		return nil, &core.FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
@@ -208,4 +213,24 @@ func cancelCodeOf(c *core.BundleContext, mr *fhir.MedicationRequest, mrPath stri
 		code.Display = cd.Display
 	}
 	return code
+}
+
+// cancelResponseFromOutcome writes back the cancel response an error
+// outcome of CancelResponseToFHIR carries. An outcome without it (the EPS
+// API's own) says nothing of the request it answers: CancelResponseFromEPS
+// makes the response from the request and the outcome.
+func cancelResponseFromOutcome(oo *fhir.OperationOutcome, interaction string) ([]byte, error) {
+	c := core.NewBundleContext(&fhir.Bundle{ResourceType: "Bundle"}, interaction)
+	el := core.CarriedPart(c, oo.Extension, partCancelResponse, "OperationOutcome")
+	if err := c.Err(); err != nil {
+		return nil, err
+	}
+	if el == nil {
+		return nil, &core.FHIRError{Interaction: interaction, Path: "OperationOutcome.extension",
+			Msg: "an error outcome without the carried cancel response (" + core.ExtensionV3Original + "): answer an EPS outcome with CancelResponseFromEPS, which knows the request"}
+	}
+	doc := etree.NewDocument()
+	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
+	doc.SetRoot(el)
+	return v3.Bytes(doc), nil
 }

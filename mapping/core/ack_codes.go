@@ -10,6 +10,11 @@ const (
 	// AckRejected (AR): the message was rejected; the codes are in
 	// acknowledgement/acknowledgementDetail/code (2.16.840.1.113883.2.1.3.2.4.17.32).
 	AckRejected = "AR"
+	// AckErrorAlternative (ER) is not in the MIM, but Spine can answer
+	// with it; it means AE (the EPS API's AcknowledgementTypeCode
+	// ERROR_ALTERNATIVE). porxgate reads it and writes it back as read,
+	// and never makes it.
+	AckErrorAlternative = "ER"
 )
 
 // Qualifier and detail type codes: ER marks an error, WG a warning and IF

@@ -149,6 +149,9 @@ func V3ErrorFromOutcome(oo *fhir.OperationOutcome, httpStatus int, family ErrorF
 		out.Codes = append(out.Codes, SpineCode{System: sys, Code: code, Display: display, Severity: AckSeverityError})
 		out.Unmapped = append(out.Unmapped, fmt.Sprintf("HTTP %d", httpStatus))
 	}
+	for i := range out.Codes {
+		out.Codes[i].Display = V3LineEnds(out.Codes[i].Display)
+	}
 	out.TypeCode = AckRejected
 	for _, c := range out.Codes {
 		if c.System != v3.OIDAckDetailCode {
@@ -165,7 +168,7 @@ func issueToV3(iss fhir.Issue, f ErrorFamily) (c SpineCode, unmapped string, ok 
 	if iss.Details != nil {
 		for _, cd := range iss.Details.Coding {
 			if oid, isOID := strings.CutPrefix(cd.System, "urn:oid:"); isOID && oid != "" && cd.Code != "" {
-				return SpineCode{System: oid, Code: cd.Code, Display: cd.Display, Severity: sev}, "", true
+				return SpineCode{System: oid, Code: cd.Code, Display: cd.Display, Severity: V3SeverityOf(iss)}, "", true
 			}
 		}
 		for _, cd := range iss.Details.Coding {
@@ -177,6 +180,9 @@ func issueToV3(iss fhir.Issue, f ErrorFamily) (c SpineCode, unmapped string, ok 
 				c, unmapped = statusHistoryToV3(f, iss, cd)
 			case isSpineSystem(cd.System):
 				c, unmapped = spineCodingToV3(f, iss, cd)
+				if e := findEPSOnly(cd.Code); e != nil && e.refusal {
+					sev = AckSeverityError
+				}
 			default:
 				continue
 			}
@@ -197,6 +203,43 @@ func issueToV3(iss fhir.Issue, f ErrorFamily) (c SpineCode, unmapped string, ok 
 		unmapped = "issue type " + iss.Code
 	}
 	return c, unmapped, true
+}
+
+// HasSpineCoding reports whether an outcome has an issue coded with one of
+// the EPS API's Spine error code systems (Spine-ErrorOrWarningCode,
+// EPS-IssueCode, either spelling) or a urn:oid v3 code: an outcome the EPS
+// API made from a Spine error answer, even when it came with HTTP 200 (all
+// its issues informational: NO_MORE_PRESCRIPTIONS). The EPS API's success
+// outcome has no coded issue.
+func HasSpineCoding(oo *fhir.OperationOutcome) bool {
+	if oo == nil {
+		return false
+	}
+	for _, iss := range oo.Issue {
+		if iss.Details == nil {
+			continue
+		}
+		for _, cd := range iss.Details.Coding {
+			if cd.Code == "" || cd.System == "" {
+				continue
+			}
+			if isSpineSystem(cd.System) || strings.HasPrefix(cd.System, "urn:oid:") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// V3LineEnds turns the line ends of a free text (EPS diagnostics, a
+// passed-through displayName) into line feeds: every XML receiver reads CR
+// and CR LF as LF, so a v3 value written with them would not be read back
+// as written.
+func V3LineEnds(s string) string {
+	if !strings.ContainsRune(s, '\r') {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }
 
 // isSpineSystem reports whether a coding system is one of the EPS API's
@@ -236,11 +279,10 @@ func spineCodingToV3(f ErrorFamily, iss fhir.Issue, cd fhir.Coding) (SpineCode, 
 	if e := findByFHIRCode(second, cd.Code); e != nil {
 		return SpineCode{System: secondOID, Code: e.V3Code, Display: entryDisplay(e, iss, cd)}, ""
 	}
-	c := genericCode(f, KindGeneric, iss, &cd)
-	if isEPSOnly(cd.Code) {
-		return c, ""
+	if e := findEPSOnly(cd.Code); e != nil {
+		return genericCode(f, e.kind, iss, &cd), ""
 	}
-	return c, cd.System + "|" + cd.Code
+	return genericCode(f, KindGeneric, iss, &cd), cd.System + "|" + cd.Code
 }
 
 // cancelNamedToV3 maps a named Spine or EPS code answering a cancel request
@@ -265,7 +307,11 @@ func cancelNamedToV3(iss fhir.Issue, cd fhir.Coding) (SpineCode, string) {
 		e := findCancelByV3(v3Code)
 		return SpineCode{System: v3.OIDCancellationCode, Code: e.v3Code, Display: e.display}, ""
 	}
-	c := genericCode(ErrorFamilyCancel, KindGeneric, iss, &cd)
+	k := KindGeneric
+	if e := findEPSOnly(cd.Code); e != nil {
+		k = e.kind
+	}
+	c := genericCode(ErrorFamilyCancel, k, iss, &cd)
 	if isEPSOnly(cd.Code) || findByFHIRCode(prescribeErrors[:], cd.Code) != nil || findByFHIRCode(DispenseErrors[:], cd.Code) != nil {
 		return c, ""
 	}
@@ -331,6 +377,8 @@ func entryDisplay(e *spineErrorEntry, iss fhir.Issue, cd fhir.Coding) string {
 	return FirstNonEmpty(cd.Display, iss.Diagnostics)
 }
 
+// SeverityToV3 returns the v3 qualifier or detail typeCode of a FHIR issue
+// severity: WG for warning, IF for information, ER otherwise.
 func SeverityToV3(s string) string {
 	switch s {
 	case "warning":
@@ -369,6 +417,7 @@ func findByFHIRCode(t []spineErrorEntry, code string) *spineErrorEntry {
 	return nil
 }
 
+// FindByV3Code returns the row of a code table with the v3 code, or nil.
 func FindByV3Code(t []spineErrorEntry, code string) *spineErrorEntry {
 	for i := range t {
 		if t[i].V3Code == code {
@@ -396,13 +445,15 @@ func findCancelByFHIR(code string) *cancelEntry {
 	return nil
 }
 
-func isEPSOnly(code string) bool {
-	for _, c := range epsOnlyCodes {
-		if c == code {
-			return true
+func isEPSOnly(code string) bool { return findEPSOnly(code) != nil }
+
+func findEPSOnly(code string) *epsOnlyEntry {
+	for i := range epsOnlyCodes {
+		if epsOnlyCodes[i].code == code {
+			return &epsOnlyCodes[i]
 		}
 	}
-	return false
+	return nil
 }
 
 func ackDetailDisplay(code string) string {
@@ -426,6 +477,7 @@ func isNumericCode(s string) bool {
 	return true
 }
 
+// FirstNonEmpty returns the first non-empty string, or "".
 func FirstNonEmpty(ss ...string) string {
 	for _, s := range ss {
 		if s != "" {

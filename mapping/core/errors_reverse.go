@@ -7,18 +7,27 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
+// ExtensionV3Severity, on an issue's details, keeps the v3 qualifier or
+// detail typeCode (valueCode ER, WG or IF) of the code where the issue's
+// severity does not give it back (SeverityToV3): the EPS API writes every
+// issue it makes from Spine's codes as an error (NO_MORE_PRESCRIPTIONS as
+// information), whatever Spine's qualifier, and porxgate writes the same.
+const ExtensionV3Severity = PorxgateExtensionBase + "Extension-Porxgate-V3Severity"
+
 // OutcomeIssueFromV3 turns one v3 error code into the OperationOutcome issue
-// the EPS FHIR API makes of it (spine-response-handler.ts): its
-// EPS-IssueCode or Spine-ErrorOrWarningCode coding and issue type for
-// …17.22 and …16.34 codes (ERROR with the displayName for a code without a
-// row), the R-code for …17.19, and the code itself as a
-// Spine-ErrorOrWarningCode for any other system (…17.32 detail codes). A
-// second coding, urn:oid:<system>, keeps the v3 code and displayName as
-// written, so V3ErrorFromOutcome gives the very same code back. The
-// severity follows the code's qualifier or detail type (ER error, WG
-// warning, IF information).
+// the EPS FHIR API makes of it (spine-response-handler.ts
+// getErrorCodeInformation): its EPS-IssueCode or Spine-ErrorOrWarningCode
+// coding and issue type for …17.22 and …16.34 codes (ERROR with the
+// displayName for a code without a row), and for a code of any other system
+// (…17.32 detail codes, …17.19 cancellation codes, anything else) the code
+// itself as a Spine-ErrorOrWarningCode with issue type invalid. The severity
+// is the EPS API's: error, or information for an informational code (…16.34
+// 0006). A second coding, urn:oid:<system>, keeps the v3 code and
+// displayName as written, and ExtensionV3Severity the qualifier where the
+// severity does not give it back, so V3ErrorFromOutcome gives the very same
+// code back.
 func OutcomeIssueFromV3(c SpineCode) fhir.Issue {
-	iss := fhir.Issue{Severity: severityFromV3(c.Severity), Code: "invalid"}
+	iss := fhir.Issue{Severity: "error", Code: "invalid"}
 	eps := fhir.Coding{System: fhir.CodeSystemSpineErrorOrWarning, Code: c.Code, Display: c.Display}
 	var table []spineErrorEntry
 	switch c.System {
@@ -26,16 +35,6 @@ func OutcomeIssueFromV3(c SpineCode) fhir.Issue {
 		table = prescribeErrors[:]
 	case v3.OIDDispenseErrorCode:
 		table = DispenseErrors[:]
-	case v3.OIDCancellationCode:
-		if e := findCancelByV3(c.Code); e != nil {
-			eps = fhir.Coding{System: fhir.CodeSystemStatusHistory, Code: e.fhirCode, Display: FirstNonEmpty(e.display, c.Display)}
-			iss.Code = e.issueType
-			if iss.Code == "" {
-				iss.Code = "informational"
-			}
-		} else {
-			eps = fhir.Coding{System: fhir.CodeSystemSpineErrorOrWarning, Code: "ERROR", Display: c.Display}
-		}
 	}
 	if table != nil {
 		if e := FindByV3Code(table, c.Code); e != nil {
@@ -45,11 +44,32 @@ func OutcomeIssueFromV3(c SpineCode) fhir.Issue {
 			eps = fhir.Coding{System: fhir.CodeSystemSpineErrorOrWarning, Code: "ERROR", Display: c.Display}
 		}
 	}
+	if iss.Code == "informational" {
+		iss.Severity = "information"
+	}
 	iss.Details = &fhir.CodeableConcept{Coding: []fhir.Coding{
 		eps,
 		{System: oidSystem(c.System), Code: c.Code, Display: c.Display},
 	}}
+	if c.Severity != "" && c.Severity != SeverityToV3(iss.Severity) {
+		sev := c.Severity
+		iss.Details.Extension = fhir.ExtensionList{{URL: ExtensionV3Severity, ValueCode: &sev}}
+	}
 	return iss
+}
+
+// V3SeverityOf returns the v3 qualifier of an issue: its
+// ExtensionV3Severity when it has one, else SeverityToV3 of its severity.
+func V3SeverityOf(iss fhir.Issue) string {
+	if iss.Details != nil {
+		if e := fhir.FindExtension(iss.Details.Extension, ExtensionV3Severity); e != nil && e.ValueCode != nil {
+			switch s := *e.ValueCode; s {
+			case AckSeverityError, AckSeverityWarning, AckSeverityInformation:
+				return s
+			}
+		}
+	}
+	return SeverityToV3(iss.Severity)
 }
 
 // Cancellation is a cancellation response code (…17.19) in both forms.

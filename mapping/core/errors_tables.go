@@ -113,19 +113,34 @@ var ackDetailCodes = [...]struct{ code, display string }{
 }
 
 // epsOnlyCodes are the Spine-ErrorOrWarningCode / EPS-IssueCode codes the
-// EPS FHIR API makes itself (request validation, its own access checks, and
-// ERROR for a Spine code it has no row for). No Spine code has their
-// meaning; they map to the family's "unable to process" code with the
-// issue's text (packages/models/errors/*.ts of the EPS API).
-var epsOnlyCodes = [...]string{
-	"ERROR",
-	"INVALID_VALUE",
-	"MISSING_FIELD",
-	"TOO_FEW_VALUES_SUBMITTED",
-	"TOO_MANY_VALUES_SUBMITTED",
-	"CONFLICTING_VALUES",
-	"ACCESS_DENIED",
-	"MISSING_OR_INVALID_HEADER",
+// EPS FHIR API makes itself (request validation, its own access checks,
+// ERROR for a Spine code it has no row for, its own answers when Spine does
+// not answer or cannot be asked, the tracker's INVALID). No Spine code has
+// their meaning; each maps to the family's code for its kind with the
+// issue's text (packages/models/errors/*.ts; packages/coordinator/src/
+// services/communication/common.ts: INTERACTION_NOT_SUPPORTED, sent with
+// HTTP 400 and severity information, and TIMEOUT; response/tracker/
+// translation.ts: INVALID). refusal marks a code EPS answers with HTTP 4xx
+// under a non-error severity: its v3 code is an error (ER) all the same.
+var epsOnlyCodes = [...]epsOnlyEntry{
+	{"ERROR", KindGeneric, false},
+	{"INVALID_VALUE", KindGeneric, false},
+	{"MISSING_FIELD", KindGeneric, false},
+	{"TOO_FEW_VALUES_SUBMITTED", KindGeneric, false},
+	{"TOO_MANY_VALUES_SUBMITTED", KindGeneric, false},
+	{"CONFLICTING_VALUES", KindGeneric, false},
+	{"ACCESS_DENIED", KindGeneric, false},
+	{"MISSING_OR_INVALID_HEADER", KindGeneric, false},
+	{"INTERACTION_NOT_SUPPORTED", kindNotSupported, true},
+	{"TIMEOUT", KindGeneric, false},
+	{"INVALID", KindGeneric, false},
+}
+
+// epsOnlyEntry is one row of epsOnlyCodes.
+type epsOnlyEntry struct {
+	code    string
+	kind    issueKind
+	refusal bool
 }
 
 // issueKind is what an issue means for the choice of a family's code when

@@ -40,7 +40,9 @@ func TestErrorTablesBothWays(t *testing.T) {
 				if eps.Display != wantDisplay {
 					t.Errorf("display = %q, want %q", eps.Display, wantDisplay)
 				}
+				// As the EPS API sends it: its one coding, no porxgate extension.
 				iss.Details.Coding = iss.Details.Coding[:1]
+				iss.Details.Extension = nil
 				ve, err := V3ErrorFromOutcome(&fhir.OperationOutcome{Issue: []fhir.Issue{iss}}, 400, tb.family)
 				if err != nil {
 					t.Fatal(err)
@@ -49,7 +51,13 @@ func TestErrorTablesBothWays(t *testing.T) {
 				if wantCode == "7002" {
 					wantCode = "0009"
 				}
-				want := SpineCode{System: tb.oid, Code: wantCode, Display: wantDisplay, Severity: AckSeverityError}
+				// The EPS API writes NO_MORE_PRESCRIPTIONS as information,
+				// every other row as an error.
+				wantSeverity := AckSeverityError
+				if row.issueType == "informational" {
+					wantSeverity = AckSeverityInformation
+				}
+				want := SpineCode{System: tb.oid, Code: wantCode, Display: wantDisplay, Severity: wantSeverity}
 				if len(ve.Codes) != 1 || ve.Codes[0] != want || len(ve.Unmapped) != 0 || ve.TypeCode != AckError {
 					t.Errorf("back to v3 = %+v, want %+v", ve, want)
 				}
@@ -133,6 +141,8 @@ func TestV3ErrorFromOutcome(t *testing.T) {
 			AckRejected, []SpineCode{{a, "202", "Duplicate HL7 ID Error", "ER"}}, false},
 		{"rejection and business error together", []fhir.Issue{maptest.Issue("error", "invalid", spine, "202", "dup", ""), maptest.Issue("error", "business-rule", eps, "PATIENT_DECEASED", "", "")}, 400, ErrorFamilyPrescribe,
 			AckError, []SpineCode{{a, "202", "dup", "ER"}, {p, "0001", "Patient is recorded as dead", "ER"}}, false},
+		{"CR LF line ends become line feeds", []fhir.Issue{maptest.Issue("error", "value", "", "", "", "one\r\ntwo\rthree")}, 400, ErrorFamilyPrescribe,
+			AckError, []SpineCode{{p, "9999", "Unable to process message. Information missing or invalid - one\ntwo\nthree", "ER"}}, false},
 		{"issue type only", []fhir.Issue{maptest.Issue("error", "value", "", "", "", "MedicationRequest.intent must be order.")}, 400, ErrorFamilyPrescribe,
 			AckError, []SpineCode{{p, "9999", "Unable to process message. Information missing or invalid - MedicationRequest.intent must be order.", "ER"}}, false},
 		{"not found by issue type (prescribe)", []fhir.Issue{maptest.Issue("error", "not-found", "", "", "", "")}, 404, ErrorFamilyPrescribe,
@@ -305,5 +315,97 @@ func TestIssueTypeTableIsComplete(t *testing.T) {
 			t.Errorf("duplicate row %s", r.issueType)
 		}
 		seen[r.issueType] = true
+	}
+}
+
+// TestOutcomeIssueFromV3MatchesEPS checks the part of the issue the EPS API
+// writes (severity, issue type and its one coding) against
+// spine-response-handler.ts of NHSDigital/electronic-prescription-service-api
+// (getErrorCodeInformation): every issue is severity "error" whatever the
+// qualifier or detail typeCode, except NO_MORE_PRESCRIPTIONS (…16.34 0006),
+// which is "information"; a code of any system other than …17.22 and …16.34
+// (…17.32 details, …17.19 cancellation codes, anything else) is passed
+// through as a Spine-ErrorOrWarningCode coding with issue type invalid.
+func TestOutcomeIssueFromV3MatchesEPS(t *testing.T) {
+	const (
+		eps   = fhir.CodeSystemEPSIssueCode
+		spine = fhir.CodeSystemSpineErrorOrWarning
+	)
+	tests := []struct {
+		name           string
+		in             SpineCode
+		severity, code string
+		coding         fhir.Coding
+	}{
+		{"0006 no more prescriptions is information", SpineCode{v3.OIDDispenseErrorCode, "0006", "none left", AckSeverityError},
+			"information", "informational", fhir.Coding{System: eps, Code: "NO_MORE_PRESCRIPTIONS", Display: "No more prescriptions available"}},
+		{"warning qualifier is still an error", SpineCode{v3.OIDPrescribeErrorCode, "0002", "dup", AckSeverityWarning},
+			"error", "duplicate", fhir.Coding{System: eps, Code: "DUPLICATE_PRESCRIPTION_ID", Display: "Duplicate prescription ID exists"}},
+		{"information qualifier is still an error", SpineCode{v3.OIDDispenseErrorCode, "5000", "Unable to process message. Information missing or invalid - x", AckSeverityInformation},
+			"error", "processing", fhir.Coding{System: spine, Code: "FAILURE_TO_PROCESS_MESSAGE", Display: "Unable to process message. Information missing or invalid - x"}},
+		{"warning detail is an error", SpineCode{v3.OIDAckDetailCode, "203", "Some warning", AckSeverityWarning},
+			"error", "invalid", fhir.Coding{System: spine, Code: "203", Display: "Some warning"}},
+		{"cancellation code in an acknowledgement passes through", SpineCode{v3.OIDCancellationCode, "0008", "Prescription/item not found", AckSeverityError},
+			"error", "invalid", fhir.Coding{System: spine, Code: "0008", Display: "Prescription/item not found"}},
+		{"other system passes through", SpineCode{"1.2.3.4", "X1", "other", AckSeverityInformation},
+			"error", "invalid", fhir.Coding{System: spine, Code: "X1", Display: "other"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			iss := OutcomeIssueFromV3(tt.in)
+			if iss.Severity != tt.severity || iss.Code != tt.code || iss.Details == nil || iss.Details.Coding[0] != tt.coding {
+				t.Fatalf("OutcomeIssueFromV3(%+v) = %s %s %+v\nwant %s %s %+v", tt.in, iss.Severity, iss.Code, iss.Details, tt.severity, tt.code, tt.coding)
+			}
+			// porxgate's own outcome still gives back exactly the v3 code,
+			// qualifier included.
+			ve, err := V3ErrorFromOutcome(&fhir.OperationOutcome{Issue: []fhir.Issue{iss}}, 400, ErrorFamilyDispense)
+			if err != nil || len(ve.Codes) != 1 || ve.Codes[0] != tt.in {
+				t.Errorf("back to v3 = %+v, %v; want %+v", ve.Codes, err, tt.in)
+			}
+		})
+	}
+}
+
+// TestEPSOwnCodes maps the codes the EPS API makes itself rather than from
+// Spine (packages/coordinator/src/services/communication/common.ts,
+// response/tracker/translation.ts): each has a documented Spine code and is
+// not reported as unmapped.
+func TestEPSOwnCodes(t *testing.T) {
+	const (
+		r4    = "https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode"
+		spine = fhir.CodeSystemSpineErrorOrWarning
+		p     = v3.OIDPrescribeErrorCode
+		d     = v3.OIDDispenseErrorCode
+		c     = v3.OIDCancellationCode
+	)
+	notSupported := maptest.Issue("information", "informational", r4, "INTERACTION_NOT_SUPPORTED", "Interaction not supported", "")
+	tests := []struct {
+		name   string
+		issue  fhir.Issue
+		family ErrorFamily
+		want   SpineCode
+	}{
+		{"interaction not supported (dispense)", notSupported, ErrorFamilyDispense, SpineCode{d, "0007", "Functionality disabled in spine", AckSeverityError}},
+		{"interaction not supported (release)", notSupported, ErrorFamilyRelease, SpineCode{d, "0007", "Functionality disabled in spine", AckSeverityError}},
+		{"interaction not supported (cancel)", notSupported, ErrorFamilyCancel, SpineCode{c, "0009", "Cancellation functionality disabled in SPINE", AckSeverityError}},
+		{"interaction not supported (prescribe)", notSupported, ErrorFamilyPrescribe, SpineCode{p, "9999", "Unable to process message. Information missing or invalid - Interaction not supported", AckSeverityError}},
+		{"timeout", maptest.Issue("error", "exception", r4, "TIMEOUT", "Timeout waiting for response", ""), ErrorFamilyDispense,
+			SpineCode{d, "5000", "Unable to process message. Information missing or invalid - Timeout waiting for response", AckSeverityError}},
+		{"tracker INVALID", maptest.Issue("error", "invalid", spine, "INVALID", "Prescription not found", ""), ErrorFamilyDispense,
+			SpineCode{d, "5000", "Unable to process message. Information missing or invalid - Prescription not found", AckSeverityError}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ve, err := V3ErrorFromOutcome(&fhir.OperationOutcome{Issue: []fhir.Issue{tt.issue}}, 400, tt.family)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ve.Codes) != 1 || ve.Codes[0] != tt.want || ve.TypeCode != AckError {
+				t.Errorf("V3ErrorFromOutcome = %s %+v, want AE %+v", ve.TypeCode, ve.Codes, tt.want)
+			}
+			if len(ve.Unmapped) != 0 {
+				t.Errorf("Unmapped = %v, want none", ve.Unmapped)
+			}
+		})
 	}
 }

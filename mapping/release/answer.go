@@ -95,7 +95,9 @@ type ReleaseOutcome struct {
 // ReleaseAnswerFromEPS makes the answer to a legacy release request from
 // EPS's answer to the $release it became (the body and HTTP status): a
 // Parameters gives a release response, or a rejection when it releases
-// nothing; an OperationOutcome gives a rejection.
+// nothing; an OperationOutcome gives a rejection, unless it carries only
+// acknowledgement codes (…17.32: Spine's MCCI AR), which is an error here:
+// AckFromOutcome answers it.
 func ReleaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseReplyEnds, env core.Env) ([]byte, ReleaseOutcome, error) {
 	info, err := ReadReleaseRequestInfo(request)
 	if err != nil {
@@ -145,6 +147,11 @@ func ReleaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseRepl
 		out.Interaction = h.interaction
 		return b, out, err
 	case *fhir.OperationOutcome:
+		// Spine's MCCI AR (…17.32 codes alone, e.g. 202 duplicate) is no
+		// rejection: the caller answers it with AckFromOutcome.
+		if ve, err := core.V3ErrorFromOutcome(r, max(httpStatus, 400), core.ErrorFamilyRelease); err == nil && ve.TypeCode == core.AckRejected {
+			return nil, out, fmt.Errorf("EPS $release answer (HTTP %d): only acknowledgement codes, no rejection reason: answer with AckFromOutcome", httpStatus)
+		}
 		h.interaction, h.ackTypeCode = v3.InFamily(v3.ReleaseRejection, fam), core.AckError
 		c := core.NewBundleContext(&fhir.Bundle{ResourceType: "Bundle"}, h.interaction)
 		status := httpStatus

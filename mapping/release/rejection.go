@@ -155,7 +155,7 @@ func gatherRejection(c *core.BundleContext, oo *fhir.OperationOutcome, httpStatu
 	rej.reason.Severity = ""
 	for _, iss := range oo.Issue {
 		if iss.Diagnostics != "" {
-			rej.text = iss.Diagnostics
+			rej.text = core.V3LineEnds(iss.Diagnostics)
 			break
 		}
 	}
@@ -178,6 +178,9 @@ func gatherRejection(c *core.BundleContext, oo *fhir.OperationOutcome, httpStatu
 		}
 		if rej.org == nil {
 			c.Fail("OperationOutcome.extension.valueReference.reference", "reference %q does not resolve to a contained resource", ref.Reference)
+		} else if ods := fhir.FindIdentifier(rej.org.Identifier, fhir.SystemODS); ods == unknownHolder && len(rej.org.Extension) == 0 {
+			// EPS's placeholder: Spine named no holder.
+			rej.org = nil
 		}
 	}
 	return rej

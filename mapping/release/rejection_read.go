@@ -71,17 +71,24 @@ func readRejectBody(rj v3.Node, h *releaseHead, env core.Env) *fhir.OperationOut
 		iss.Diagnostics = strings.TrimSpace(tx.Text())
 	}
 	oo.Issue = []fhir.Issue{iss}
-	if perf := rr.Opt("performer"); perf.Exists() {
-		ap := perf.Child("AgentPerson")
-		if ap.Exists() {
-			org, parent := core.ReadOrganization(ap.Child("representedOrganization"), env.NewID)
+	// As the EPS API, only a rejection "with another dispenser" names the
+	// holder, and a placeholder when Spine names none; any other performer
+	// is carried with the whole rejection (carryRejection).
+	if withAnotherDispenser(iss) {
+		var org *fhir.Organization
+		if ap := rr.Opt("performer").Opt("AgentPerson"); ap.Exists() {
+			var parent *fhir.Organization
+			org, parent = core.ReadOrganization(ap.Child("representedOrganization"), env.NewID)
 			if parent != nil {
 				org.PartOf = &fhir.Reference{Identifier: &parent.Identifier[0], Display: parent.Name}
 			}
-			oo.Contained = fhir.ResourceList{org}
-			oo.Extension = append(oo.Extension, fhir.Extension{URL: core.ExtensionSpineSupportingInfo,
-				ValueReference: &fhir.Reference{Reference: "#" + org.ID}})
+		} else {
+			org = &fhir.Organization{Base: fhir.Base{ResourceType: "Organization", ID: core.FreshID(env.NewID)},
+				Identifier: []fhir.Identifier{{System: fhir.SystemODS, Value: unknownHolder}}, Name: unknownHolder}
 		}
+		oo.Contained = fhir.ResourceList{org}
+		oo.Extension = append(oo.Extension, fhir.Extension{URL: core.ExtensionSpineSupportingInfo,
+			ValueReference: &fhir.Reference{Reference: "#" + org.ID}})
 	}
 	ext := fhir.Extension{URL: ExtensionReleaseRejection}
 	id := func(url, v string) {
@@ -138,4 +145,26 @@ func carryRejection(rj *etree.Element, h *releaseHead, oo *fhir.OperationOutcome
 	if got == nil || !core.SameElement(rj, got, nil) {
 		oo.Extension = append(oo.Extension, core.V3OriginalExtension(partReleaseReject, rj))
 	}
+}
+
+// unknownHolder is the name and ODS code of the Organization the EPS API
+// contains when Spine rejects a release "with another dispenser" without
+// naming it (spine-response-handler.ts ReleaseRejectionHandler
+// getOrganizationInfo). It is no dispenser: porxgate writes no performer
+// for it.
+const unknownHolder = "UNKNOWN"
+
+// withAnotherDispenser reports whether an issue is the EPS API's
+// PRESCRIPTION_WITH_ANOTHER_DISPENSER, the one rejection whose outcome names
+// the holding dispenser.
+func withAnotherDispenser(iss fhir.Issue) bool {
+	if iss.Details == nil {
+		return false
+	}
+	for _, cd := range iss.Details.Coding {
+		if cd.Code == "PRESCRIPTION_WITH_ANOTHER_DISPENSER" {
+			return true
+		}
+	}
+	return false
 }
