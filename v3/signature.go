@@ -75,7 +75,9 @@ const (
 // breaks (CR, NEL, LS and PS too) in attribute values become spaces; those
 // line ends in text become LF (EPS parses the XML it writes before
 // canonicalising it, and its parser reads them all as LF);
-// white-space-only text and comments are dropped; and repeated siblings of
+// white-space-only text and comments are dropped, processing instructions
+// kept (as Exclusive C14N keeps them: EPS FHIR cannot carry one, so a signed
+// fragment holding one never verifies after FHIR); and repeated siblings of
 // one name are gathered at the place of the first (a no-op for PORX
 // messages, whose repeated elements are adjacent). A prefixed attribute
 // (e.g. xsi:type) is refused: none occurs in PORX prescriptions and EPS
@@ -351,6 +353,7 @@ type childKey struct {
 	key  string
 	el   *etree.Element
 	text *etree.CharData
+	pi   *etree.ProcInst
 }
 
 // copyNormalisedAt is copyNormalised of src at path, the copy's elements,
@@ -396,6 +399,11 @@ func (s *docSlabs) copyNormalisedAt(src *etree.Element, path *fragPath, top bool
 			} else if jsBlank(t.Data) {
 				continue
 			}
+		case *etree.ProcInst:
+			// Exclusive C14N keeps a processing instruction, and EPS's
+			// reader keeps it too; EPS FHIR has no place for one, so a
+			// signed fragment holding one cannot verify after FHIR.
+			k.key, k.pi = "#instruction", t
 		case *etree.Element:
 			c := t
 			if edit != nil {
@@ -439,7 +447,7 @@ func (s *docSlabs) copyNormalisedAt(src *etree.Element, path *fragPath, top bool
 func groups(kept []childKey) int {
 	n := 0
 	for i, k := range kept {
-		if k.el != nil || i == 0 || kept[i-1].key != k.key {
+		if k.el != nil || k.pi != nil || i == 0 || kept[i-1].key != k.key {
 			n++
 		}
 	}
@@ -465,6 +473,11 @@ func (s *docSlabs) copyGroup(dst *etree.Element, group []childKey, path *fragPat
 			dst.AddChild(t)
 		} else {
 			dst.AddChild(etree.NewCData(data))
+		}
+		return nil
+	case "#instruction":
+		for _, k := range group {
+			dst.AddChild(etree.NewProcInst(k.pi.Target, k.pi.Inst))
 		}
 		return nil
 	}

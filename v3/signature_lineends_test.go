@@ -10,7 +10,9 @@ import (
 // its parser (xmldom) reads CR LF, CR NEL, CR, NEL, LS and PS as a line
 // feed, which in an attribute becomes a space. Before, porxgate hashed a
 // legacy sender's &#xD; as &#xD;, so its digest of such a prescription
-// differed from EPS's.
+// differed from EPS's. A processing instruction stays, as Exclusive C14N
+// keeps it (porxgate dropped it before, so a fragment EPS could never
+// derive from FHIR compared equal to one it could).
 func TestFragmentLineEnds(t *testing.T) {
 	tests := []struct {
 		name, in, want string
@@ -25,6 +27,10 @@ func TestFragmentLineEnds(t *testing.T) {
 		{"CDATA CR", "<v><![CDATA[a\r\nb]]>&#xD;x</v>", "<v>a\nb\nx</v>"},
 		{"attribute lone CR", `<v d="a&#13;b"/>`, `<v d="a b"></v>`},
 		{"attribute CR LF, tab, NEL, LS", "<v d=\"a&#xD;&#xA;b&#9;c\u0085d\u2028e&#xD;\u0085f\"/>", `<v d="a b c d e f"></v>`},
+		// EPS writes these as <?undefined x=1?> and <?undefined?>, an
+		// instruction either way, which FHIR cannot carry.
+		{"instruction in text", "<v>a<?w x=1?> b</v>", "<v>a b<?w x=1?></v>"},
+		{"instruction between elements", "<v><?w?><c/></v>", "<v><?w?><c></c></v>"},
 		{"comment dropped", "<v>a<!-- c --> b</v>", "<v>a b</v>"},
 	}
 	for _, tt := range tests {
@@ -45,5 +51,34 @@ func TestFragmentLineEnds(t *testing.T) {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestElementText: a processing instruction or a comment inside a text is
+// not part of it, and the runs either side are one text (etree's Text stops
+// at the instruction, which cut a legacy sender's dosage text short).
+func TestElementText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"<v>plain</v>", "plain"},
+		{"<v/>", ""},
+		{"<v>a<?pi x?> b<!-- c --> c</v>", "a b c"},
+		{"<v><?pi?>a</v>", "a"},
+		{"<v>a<c/>b</v>", "a"},
+		{"<v><![CDATA[a&]]>b</v>", "a&b"},
+	}
+	for _, tt := range tests {
+		doc, err := ReadXML([]byte(tt.in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ElementText(doc.Root()); got != tt.want {
+			t.Errorf("ElementText(%s) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got := (Node{El: doc.Root()}).Text(); got != tt.want {
+			t.Errorf("Node.Text(%s) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if ElementText(nil) != "" {
+		t.Error("ElementText(nil) not empty")
 	}
 }
