@@ -214,3 +214,137 @@ func sameInstructions(a, b *etree.Element) bool {
 	}
 	return slices.Equal(pa, pb)
 }
+
+// SameSignedParts is a quick, conservative form of comparing two
+// ParentPrescriptions' signature fragments: it walks the signed parts
+// (author time, first prescription id, author AgentPerson, recordTarget,
+// each pertinentLineItem whole) of both without copying them and reports
+// true only when they hold the same tokens as SignatureFragments reads them
+// (local names, attributes in any order with namespace declarations set
+// aside, text and CDATA byte for byte, processing instructions; comments
+// and white-space-only text passed over). True means the fragments are
+// equal; false means only that CompareSignatureFragments must decide.
+func SameSignedParts(a, b *etree.Element) bool {
+	pa, pb := signedParts(a), signedParts(b)
+	if pa == nil || pb == nil || len(pa) != len(pb) {
+		return false
+	}
+	for i := range pa {
+		if !sameTokens(pa[i], pb[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// signedParts lists the elements the fragments are made of, nil when one
+// is missing.
+func signedParts(pp *etree.Element) []*etree.Element {
+	if pp == nil {
+		return nil
+	}
+	presc := pp.FindElement("pertinentInformation1/pertinentPrescription")
+	if presc == nil {
+		return nil
+	}
+	parts := []*etree.Element{presc.FindElement("author/time"), presc.SelectElement("id"),
+		presc.FindElement("author/AgentPerson"), pp.SelectElement("recordTarget")}
+	for _, pi2 := range presc.SelectElements("pertinentInformation2") {
+		parts = append(parts, pi2.SelectElement("pertinentLineItem"))
+	}
+	for _, p := range parts {
+		if p == nil {
+			return nil
+		}
+	}
+	return parts
+}
+
+// sameTokens compares two elements as SameSignedParts describes.
+func sameTokens(a, b *etree.Element) bool {
+	if a.Tag != b.Tag || !sameOwnAttrs(a, b) {
+		return false
+	}
+	i, j := 0, 0
+	for {
+		ta, tb := nextSignedToken(a, &i), nextSignedToken(b, &j)
+		if ta == nil || tb == nil {
+			return ta == nil && tb == nil
+		}
+		switch x := ta.(type) {
+		case *etree.Element:
+			y, ok := tb.(*etree.Element)
+			if !ok || !sameTokens(x, y) {
+				return false
+			}
+		case *etree.CharData:
+			y, ok := tb.(*etree.CharData)
+			if !ok || x.IsCData() != y.IsCData() || x.Data != y.Data {
+				return false
+			}
+		case *etree.ProcInst:
+			y, ok := tb.(*etree.ProcInst)
+			if !ok || x.Target != y.Target || x.Inst != y.Inst {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+}
+
+// nextSignedToken returns the next child token of e from *i on that the
+// fragments keep (not a comment, not white-space-only text), or nil.
+func nextSignedToken(e *etree.Element, i *int) etree.Token {
+	for *i < len(e.Child) {
+		t := e.Child[*i]
+		*i++
+		switch x := t.(type) {
+		case *etree.Comment:
+			continue
+		case *etree.CharData:
+			if !x.IsCData() && jsBlank(x.Data) {
+				continue
+			}
+		}
+		return t
+	}
+	return nil
+}
+
+// sameOwnAttrs compares attributes by name and exact value in any order,
+// namespace declarations set aside; a prefixed attribute (which the
+// fragments refuse) never compares the same.
+func sameOwnAttrs(a, b *etree.Element) bool {
+	n := 0
+	for _, x := range a.Attr {
+		switch {
+		case x.Space == "" && x.Key == "xmlns", x.Space == "xmlns":
+			continue
+		case x.Space != "":
+			return false
+		}
+		n++
+		found := false
+		for _, y := range b.Attr {
+			if y.Space == "" && y.Key == x.Key {
+				found = y.Value == x.Value
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	m := 0
+	for _, y := range b.Attr {
+		switch {
+		case y.Space == "" && y.Key == "xmlns", y.Space == "xmlns":
+		case y.Space != "":
+			return false
+		default:
+			m++
+		}
+	}
+	return n == m
+}

@@ -1,7 +1,10 @@
 package v3
 
 import (
+	"bytes"
 	"testing"
+
+	"github.com/beevik/etree"
 )
 
 // TestFragmentLineEnds: the bytes the official EPS translator hashes (its
@@ -80,5 +83,59 @@ func TestElementText(t *testing.T) {
 	}
 	if ElementText(nil) != "" {
 		t.Error("ElementText(nil) not empty")
+	}
+}
+
+// TestSameSignedParts: the quick walk agrees with the fragment comparison
+// wherever it says "same", and says "not same" for every change the
+// fragments see (and, conservatively, for a text split differently).
+func TestSameSignedParts(t *testing.T) {
+	orig := readFileBytes(t, fixturePath)
+	edit := func(old, new string) []byte {
+		t.Helper()
+		if !bytes.Contains(orig, []byte(old)) {
+			t.Fatalf("fixture lacks %q", old)
+		}
+		return bytes.Replace(orig, []byte(old), []byte(new), 1)
+	}
+	tests := []struct {
+		name      string
+		other     []byte
+		wantQuick bool // SameSignedParts
+		wantEqual bool // CompareSignatureFragments
+	}{
+		{"itself", orig, true, true},
+		{"comment added", edit("<family>", "<!-- x --><family>"), true, true},
+		{"white space between elements", edit("<family>", "\n  <family>"), true, true},
+		{"namespace declaration added", edit("<family>", `<family xmlns="urn:hl7-org:v3">`), true, true},
+		{"processing instruction added", edit("<family>", "<?w?><family>"), false, false},
+		{"text changed", edit("<family>", "<family>X"), false, false},
+		{"attribute changed", edit(`extension="9990000018"`, `extension="9990000019"`), false, false},
+		{"attribute added", edit("<family>", `<family use="x">`), false, false},
+		{"text as CDATA", edit("1 tablet &lt;4 times&gt;", "<![CDATA[1 tablet <4 times>]]>"), false, true},
+		{"line end written another way", edit("&#13;", "&#xD;"), true, true},
+	}
+	_, a, err := Parse(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa := a.El.FindElement("ControlActEvent/subject/ParentPrescription")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, b, err := Parse(tt.other)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pb := b.El.FindElement("ControlActEvent/subject/ParentPrescription")
+			if got := SameSignedParts(pa, pb); got != tt.wantQuick {
+				t.Errorf("SameSignedParts = %v, want %v", got, tt.wantQuick)
+			}
+			if got := CompareSignatureFragments(pa, pb) == nil; got != tt.wantEqual {
+				t.Errorf("fragments equal = %v, want %v", got, tt.wantEqual)
+			}
+		})
+	}
+	if SameSignedParts(nil, pa) || SameSignedParts(pa, etree.NewElement("ParentPrescription")) {
+		t.Error("a missing part compares the same")
 	}
 }

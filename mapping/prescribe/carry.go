@@ -50,7 +50,10 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) *etree.Element
 	same := func(orig, got *etree.Element) bool {
 		return core.SameElement(orig, got, nil) && (!signed || v3.SameFragment(orig, got))
 	}
-	if core.SameElement(pp.El, regen, InSignature) && (!signed || v3.CompareSignatureFragments(pp.El, regen) == nil) {
+	sameSigned := func(got *etree.Element) bool {
+		return !signed || v3.SameSignedParts(pp.El, got) || v3.CompareSignatureFragments(pp.El, got) == nil
+	}
+	if core.SameElement(pp.El, regen, InSignature) && sameSigned(regen) {
 		return regen
 	}
 	find := func(root *etree.Element, path ...string) *etree.Element {
@@ -88,7 +91,7 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) *etree.Element
 		carry(mr, partLineItem, origItems[i].SelectElement("pertinentLineItem"), got)
 	}
 	if again := regenerateParentPrescription(b, env); again == nil || !core.SameElement(pp.El, again, InSignature) ||
-		signed && v3.CompareSignatureFragments(pp.El, again) != nil {
+		!sameSigned(again) {
 		mrs[0].Extension = append(mrs[0].Extension, core.V3OriginalExtension(PartParentPrescription, WithoutSignature(pp.El)))
 	}
 	return nil
