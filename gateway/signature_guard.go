@@ -96,18 +96,28 @@ func checkSignature(payload, body []byte, env mapping.Env) error {
 // isSigned reports whether the prescription's author carries a signature
 // (signatureText with an element, not a nullFlavor).
 func isSigned(root v3.Node) bool {
-	st := root.El.FindElement("ControlActEvent/subject/ParentPrescription/pertinentInformation1/pertinentPrescription/author/signatureText")
-	return st != nil && len(st.ChildElements()) > 0
+	return prescribemap.IsSigned(root.El.FindElement("ControlActEvent/subject/ParentPrescription"))
+}
+
+// guardElement is what a refusal names: the first differing element, or
+// the path of the part porxgate could not hash (e.g. an xsi:type inside a
+// signed fragment); "" when the error names neither.
+func guardElement(guardErr error) string {
+	var d *v3.FragmentsDiff
+	if errors.As(guardErr, &d) {
+		return d.Element
+	}
+	var e *v3.Error
+	if errors.As(guardErr, &e) {
+		return e.Path
+	}
+	return ""
 }
 
 // refuseSignature answers a guarded prescription without sending it.
 func (p *EPSProcessor) refuseSignature(in *Inbound, canon string, meta mapping.Meta, guardErr error, env mapping.Env) (*Outcome, error) {
 	p.guardRefusals.Inc()
-	element := ""
-	var d *v3.FragmentsDiff
-	if errors.As(guardErr, &d) {
-		element = d.Element
-	}
+	element := guardElement(guardErr)
 	p.log.Warn("signature guard: prescription not sent, its signature would not verify against the FHIR",
 		"interaction", in.Interaction, "message_id", in.MessageID, "first_differing_element", element, "err", guardErr)
 	ack, _, err := ackmap.AckFromOutcome(signatureMismatchOutcome(), http.StatusBadRequest, ackmap.AckRequest{

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -60,6 +62,13 @@ func TestSignatureGuard(t *testing.T) {
 		{"signed, fragments unchanged", signed, 1, 0, ""},
 		{"unsigned", unsigned, 1, 0, ""},
 		{"signed, addressKey EPS would drop", withAddressKey(t, signed), 0, 1, "/Fragment/recordTarget/Patient/addr"},
+		// Legacy serialisations (TestSignatureGuardLegacySerialisations): a
+		// carriage return EPS hashes as a line feed on both sides goes; a
+		// processing instruction in the signed dosage, which EPS FHIR cannot
+		// carry, is kept back (before, porxgate sent it).
+		{"signed, &#xD; in the dosage", signedVariant(t, "cr-charref-crlf-in-dosage.xml"), 1, 0, ""},
+		{"signed, processing instruction in the dosage", signedVariant(t, "processing-instruction-in-dosage.xml"), 0, 1,
+			"/Fragment/pertinentLineItem/pertinentInformation2/pertinentDosageInstructions/value"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,6 +106,16 @@ func TestSignatureGuard(t *testing.T) {
 			}
 		})
 	}
+}
+
+// signedVariant reads one of the signed legacy variants.
+func signedVariant(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(signedVariantsDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // counterValue gathers reg and returns the named counter's value.

@@ -208,10 +208,45 @@ func (n Node) HasAttr(name string) bool {
 
 // Text returns the element's character data.
 func (n Node) Text() string {
-	if n.El == nil {
+	return ElementText(n.El)
+}
+
+// ElementText is the character data of el before its first child element,
+// as XML reads it: the text runs on either side of a comment or a
+// processing instruction are one text (etree's Element.Text stops at a
+// processing instruction, which cut a legacy sender's dosage text short).
+// "" for a nil element.
+func ElementText(el *etree.Element) string {
+	if el == nil {
 		return ""
 	}
-	return n.El.Text()
+	var first string
+	var b strings.Builder
+	n := 0
+	for _, ch := range el.Child {
+		switch t := ch.(type) {
+		case *etree.CharData:
+			if n++; n == 1 {
+				first = t.Data
+				continue
+			}
+			if n == 2 {
+				b.WriteString(first)
+			}
+			b.WriteString(t.Data)
+		case *etree.Comment, *etree.ProcInst:
+		default:
+			return joinedText(n, first, &b)
+		}
+	}
+	return joinedText(n, first, &b)
+}
+
+func joinedText(n int, first string, b *strings.Builder) string {
+	if n > 1 {
+		return b.String()
+	}
+	return first
 }
 
 // Value returns the mandatory @value attribute.

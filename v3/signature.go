@@ -71,12 +71,17 @@ const (
 // The copies follow how EPS holds XML as objects (xml-js compact form), so
 // that the bytes hashed are the ones EPS hashes: element prefixes and
 // namespace declarations are dropped and each fragment is put in
-// urn:hl7-org:v3; attributes are sorted by name; tab, form feed and line
-// breaks in attribute values become spaces; white-space-only text and
-// comments are dropped; and repeated siblings of one name are gathered at
-// the place of the first (a no-op for PORX messages, whose repeated elements
-// are adjacent). A prefixed attribute (e.g. xsi:type) is refused: none occurs
-// in PORX prescriptions and EPS cannot hash one.
+// urn:hl7-org:v3; attributes are sorted by name; tab, form feed, line
+// breaks (CR, NEL, LS and PS too) in attribute values become spaces; those
+// line ends in text become LF (EPS parses the XML it writes before
+// canonicalising it, and its parser reads them all as LF);
+// white-space-only text and comments are dropped, processing instructions
+// kept (as Exclusive C14N keeps them: EPS FHIR cannot carry one, so a signed
+// fragment holding one never verifies after FHIR); and repeated siblings of
+// one name are gathered at the place of the first (a no-op for PORX
+// messages, whose repeated elements are adjacent). A prefixed attribute
+// (e.g. xsi:type) is refused: none occurs in PORX prescriptions and EPS
+// cannot hash one.
 //
 // Problems are returned as *Error naming the element path.
 func SignatureFragments[T ParentPrescriptionInput](parentPrescription T, opts ...FragmentsOption) (*etree.Element, error) {
@@ -280,6 +285,42 @@ func attrSpaces(v string) string {
 	return strings.ReplaceAll(v, "\n", " ")
 }
 
+// attrCRSpaces is the rest of an attribute's clean-up: EPS writes its
+// fragments as XML and parses them again before canonicalising, and the
+// parser (xmldom) reads the line ends attrSpaces leaves (a lone CR, as a
+// legacy sender's &#xD; gives, NEL, LS, PS) as LF, and a line end in an
+// attribute as a space.
+func attrCRSpaces(v string) string {
+	if !hasLineEnd(v) {
+		return v
+	}
+	return strings.ReplaceAll(xmlLineEnds(v), "\n", " ")
+}
+
+// eolNormalised is text as EPS hashes it: the same parse reads each line
+// end (CR LF, CR NEL, a lone CR, NEL, LS, PS) as LF. (Exclusive C14N alone
+// would keep a legacy sender's &#xD; as &#xD;.)
+func eolNormalised(v string) string {
+	if !hasLineEnd(v) {
+		return v
+	}
+	return xmlLineEnds(v)
+}
+
+// hasLineEnd reports whether v holds a character xmlLineEnds rewrites.
+func hasLineEnd(v string) bool {
+	return strings.ContainsAny(v, "\r\u0085\u2028\u2029")
+}
+
+// xmlLineEnds is xmldom's normalizeLineEndings, which EPS's parser applies
+// to the whole XML text: CR LF and CR NEL become LF, then every CR, NEL,
+// LS and PS left becomes LF.
+func xmlLineEnds(v string) string {
+	v = strings.ReplaceAll(v, "\r\n", "\n")
+	v = strings.ReplaceAll(v, "\r\u0085", "\n")
+	return strings.NewReplacer("\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n").Replace(v)
+}
+
 // fragPath is the path of an element being copied, kept as links to its
 // parent's so that the path string is only made for an error.
 type fragPath struct {
@@ -312,6 +353,7 @@ type childKey struct {
 	key  string
 	el   *etree.Element
 	text *etree.CharData
+	pi   *etree.ProcInst
 }
 
 // copyNormalisedAt is copyNormalised of src at path, the copy's elements,
@@ -337,7 +379,7 @@ func (s *docSlabs) copyNormalisedAt(src *etree.Element, path *fragPath, top bool
 			return nil, &Error{Path: path.String() + "/@" + a.Space + ":" + a.Key,
 				Msg: "namespaced attribute not supported inside signature fragments"}
 		}
-		dst.Attr = append(dst.Attr, etree.Attr{Key: a.Key, Value: attrSpaces(a.Value)})
+		dst.Attr = append(dst.Attr, etree.Attr{Key: a.Key, Value: attrCRSpaces(attrSpaces(a.Value))})
 	}
 	slices.SortStableFunc(dst.Attr[first:], func(a, b etree.Attr) int { return strings.Compare(a.Key, b.Key) })
 
@@ -357,6 +399,11 @@ func (s *docSlabs) copyNormalisedAt(src *etree.Element, path *fragPath, top bool
 			} else if jsBlank(t.Data) {
 				continue
 			}
+		case *etree.ProcInst:
+			// Exclusive C14N keeps a processing instruction, and EPS's
+			// reader keeps it too; EPS FHIR has no place for one, so a
+			// signed fragment holding one cannot verify after FHIR.
+			k.key, k.pi = "#instruction", t
 		case *etree.Element:
 			c := t
 			if edit != nil {
@@ -400,7 +447,7 @@ func (s *docSlabs) copyNormalisedAt(src *etree.Element, path *fragPath, top bool
 func groups(kept []childKey) int {
 	n := 0
 	for i, k := range kept {
-		if k.el != nil || i == 0 || kept[i-1].key != k.key {
+		if k.el != nil || k.pi != nil || i == 0 || kept[i-1].key != k.key {
 			n++
 		}
 	}
@@ -419,12 +466,18 @@ func (s *docSlabs) copyGroup(dst *etree.Element, group []childKey, path *fragPat
 			}
 			data = strings.Join(parts, "")
 		}
+		data = eolNormalised(data)
 		if group[0].key == "#text" {
 			t := slabNew(&s.texts, slabTexts) // etree.NewText's: plain, no flags
 			t.Data = data
 			dst.AddChild(t)
 		} else {
 			dst.AddChild(etree.NewCData(data))
+		}
+		return nil
+	case "#instruction":
+		for _, k := range group {
+			dst.AddChild(etree.NewProcInst(k.pi.Target, k.pi.Inst))
 		}
 		return nil
 	}

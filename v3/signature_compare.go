@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -52,6 +53,13 @@ func CompareSignatureFragments[A, B ParentPrescriptionInput](original A, rederiv
 	fb, err := SignatureFragments(rederived)
 	if err != nil {
 		return fmt.Errorf("fragments of the re-derived prescription: %w", err)
+	}
+	// Equal fragments (the usual case) are told by their canonical bytes
+	// in one pass each; only a difference is looked for fragment by fragment.
+	if ca, err := CanonicalFragments(fa); err == nil {
+		if cb, err := CanonicalFragments(fb); err == nil && bytes.Equal(ca, cb) {
+			return nil
+		}
 	}
 	return diffFragments(fa, fb)
 }
@@ -108,7 +116,7 @@ func (d *FragmentsDiff) Unwrap() error { return ErrFragmentsDiffer }
 // trimmed text, or whose child elements differ in number; "" when none does.
 func firstDifferingElement(a, b *etree.Element, parent string) string {
 	path := parent + "/" + a.Tag
-	if a.Tag != b.Tag || !sameAttrs(a, b) || strings.TrimSpace(a.Text()) != strings.TrimSpace(b.Text()) {
+	if a.Tag != b.Tag || !sameAttrs(a, b) || strings.TrimSpace(a.Text()) != strings.TrimSpace(b.Text()) || !sameInstructions(a, b) {
 		return path
 	}
 	ka, kb := a.ChildElements(), b.ChildElements()
@@ -166,4 +174,177 @@ func firstDifference(a, b []byte) int {
 func around(b []byte, at int) string {
 	lo, hi := max(0, at-60), min(len(b), at+60)
 	return string(b[lo:hi])
+}
+
+// SameFragment reports whether two elements (a signed part of a
+// ParentPrescription and what was written back for it) give the same bytes
+// when copied and canonicalised as SignatureFragments copies a fragment:
+// stricter than comparing elements and text, it sees a processing
+// instruction, a text run after a child or a carriage return in the part.
+func SameFragment(a, b *etree.Element) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	ca, err := copyNormalised(a, "/"+a.Tag, true, nil)
+	if err != nil {
+		return false
+	}
+	cb, err := copyNormalised(b, "/"+b.Tag, true, nil)
+	if err != nil {
+		return false
+	}
+	x, xerr := CanonicalFragments(ca)
+	y, yerr := CanonicalFragments(cb)
+	return xerr == nil && yerr == nil && bytes.Equal(x, y)
+}
+
+// sameInstructions reports whether two elements hold the same processing
+// instructions, in order, among their children.
+func sameInstructions(a, b *etree.Element) bool {
+	var pa, pb []string
+	for _, t := range a.Child {
+		if pi, ok := t.(*etree.ProcInst); ok {
+			pa = append(pa, pi.Target+" "+pi.Inst)
+		}
+	}
+	for _, t := range b.Child {
+		if pi, ok := t.(*etree.ProcInst); ok {
+			pb = append(pb, pi.Target+" "+pi.Inst)
+		}
+	}
+	return slices.Equal(pa, pb)
+}
+
+// SameSignedParts is a quick, conservative form of comparing two
+// ParentPrescriptions' signature fragments: it walks the signed parts
+// (author time, first prescription id, author AgentPerson, recordTarget,
+// each pertinentLineItem whole) of both without copying them and reports
+// true only when they hold the same tokens as SignatureFragments reads them
+// (local names, attributes in any order with namespace declarations set
+// aside, text and CDATA byte for byte, processing instructions; comments
+// and white-space-only text passed over). True means the fragments are
+// equal; false means only that CompareSignatureFragments must decide.
+func SameSignedParts(a, b *etree.Element) bool {
+	pa, pb := signedParts(a), signedParts(b)
+	if pa == nil || pb == nil || len(pa) != len(pb) {
+		return false
+	}
+	for i := range pa {
+		if !sameTokens(pa[i], pb[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// signedParts lists the elements the fragments are made of, nil when one
+// is missing.
+func signedParts(pp *etree.Element) []*etree.Element {
+	if pp == nil {
+		return nil
+	}
+	presc := pp.FindElement("pertinentInformation1/pertinentPrescription")
+	if presc == nil {
+		return nil
+	}
+	parts := []*etree.Element{presc.FindElement("author/time"), presc.SelectElement("id"),
+		presc.FindElement("author/AgentPerson"), pp.SelectElement("recordTarget")}
+	for _, pi2 := range presc.SelectElements("pertinentInformation2") {
+		parts = append(parts, pi2.SelectElement("pertinentLineItem"))
+	}
+	for _, p := range parts {
+		if p == nil {
+			return nil
+		}
+	}
+	return parts
+}
+
+// sameTokens compares two elements as SameSignedParts describes.
+func sameTokens(a, b *etree.Element) bool {
+	if a.Tag != b.Tag || !sameOwnAttrs(a, b) {
+		return false
+	}
+	i, j := 0, 0
+	for {
+		ta, tb := nextSignedToken(a, &i), nextSignedToken(b, &j)
+		if ta == nil || tb == nil {
+			return ta == nil && tb == nil
+		}
+		switch x := ta.(type) {
+		case *etree.Element:
+			y, ok := tb.(*etree.Element)
+			if !ok || !sameTokens(x, y) {
+				return false
+			}
+		case *etree.CharData:
+			y, ok := tb.(*etree.CharData)
+			if !ok || x.IsCData() != y.IsCData() || x.Data != y.Data {
+				return false
+			}
+		case *etree.ProcInst:
+			y, ok := tb.(*etree.ProcInst)
+			if !ok || x.Target != y.Target || x.Inst != y.Inst {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+}
+
+// nextSignedToken returns the next child token of e from *i on that the
+// fragments keep (not a comment, not white-space-only text), or nil.
+func nextSignedToken(e *etree.Element, i *int) etree.Token {
+	for *i < len(e.Child) {
+		t := e.Child[*i]
+		*i++
+		switch x := t.(type) {
+		case *etree.Comment:
+			continue
+		case *etree.CharData:
+			if !x.IsCData() && jsBlank(x.Data) {
+				continue
+			}
+		}
+		return t
+	}
+	return nil
+}
+
+// sameOwnAttrs compares attributes by name and exact value in any order,
+// namespace declarations set aside; a prefixed attribute (which the
+// fragments refuse) never compares the same.
+func sameOwnAttrs(a, b *etree.Element) bool {
+	n := 0
+	for _, x := range a.Attr {
+		switch {
+		case x.Space == "" && x.Key == "xmlns", x.Space == "xmlns":
+			continue
+		case x.Space != "":
+			return false
+		}
+		n++
+		found := false
+		for _, y := range b.Attr {
+			if y.Space == "" && y.Key == x.Key {
+				found = y.Value == x.Value
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	m := 0
+	for _, y := range b.Attr {
+		switch {
+		case y.Space == "" && y.Key == "xmlns", y.Space == "xmlns":
+		case y.Space != "":
+			return false
+		default:
+			m++
+		}
+	}
+	return n == m
 }

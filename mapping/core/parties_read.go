@@ -354,7 +354,7 @@ func SameElement(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 	if n != countAttrs(b) {
 		return false
 	}
-	if strings.TrimSpace(a.Text()) != strings.TrimSpace(b.Text()) {
+	if strings.TrimSpace(v3.ElementText(a)) != strings.TrimSpace(v3.ElementText(b)) {
 		return false
 	}
 	i, j := 0, 0

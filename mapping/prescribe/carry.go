@@ -43,7 +43,17 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) *etree.Element
 	if regen == nil {
 		return nil
 	}
-	if core.SameElement(pp.El, regen, InSignature) {
+	// A signed prescription's parts must also hash as they were signed:
+	// the element comparison trims text and passes over processing
+	// instructions, which the signature fragments keep.
+	signed := IsSigned(pp.El)
+	same := func(orig, got *etree.Element) bool {
+		return core.SameElement(orig, got, nil) && (!signed || v3.SameFragment(orig, got))
+	}
+	sameSigned := func(got *etree.Element) bool {
+		return !signed || v3.SameSignedParts(pp.El, got) || v3.CompareSignatureFragments(pp.El, got) == nil
+	}
+	if core.SameElement(pp.El, regen, InSignature) && sameSigned(regen) {
 		return regen
 	}
 	find := func(root *etree.Element, path ...string) *etree.Element {
@@ -56,7 +66,7 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) *etree.Element
 		return el
 	}
 	carry := func(mr *fhir.MedicationRequest, part string, orig, got *etree.Element) {
-		if orig == nil || core.SameElement(orig, got, nil) {
+		if orig == nil || same(orig, got) {
 			return
 		}
 		mr.Extension = append(mr.Extension, core.V3OriginalExtension(part, orig))
@@ -80,10 +90,21 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) *etree.Element
 		}
 		carry(mr, partLineItem, origItems[i].SelectElement("pertinentLineItem"), got)
 	}
-	if again := regenerateParentPrescription(b, env); again == nil || !core.SameElement(pp.El, again, InSignature) {
+	if again := regenerateParentPrescription(b, env); again == nil || !core.SameElement(pp.El, again, InSignature) ||
+		!sameSigned(again) {
 		mrs[0].Extension = append(mrs[0].Extension, core.V3OriginalExtension(PartParentPrescription, WithoutSignature(pp.El)))
 	}
 	return nil
+}
+
+// IsSigned reports whether a ParentPrescription's author carries a
+// signature (signatureText holding an element, not a nullFlavor).
+func IsSigned(pp *etree.Element) bool {
+	if pp == nil {
+		return false
+	}
+	st := pp.FindElement("pertinentInformation1/pertinentPrescription/author/signatureText")
+	return st != nil && len(st.ChildElements()) > 0
 }
 
 // InSignature tells the elements of signatureText, which the Provenance

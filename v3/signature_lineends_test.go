@@ -1,0 +1,141 @@
+package v3
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/beevik/etree"
+)
+
+// TestFragmentLineEnds: the bytes the official EPS translator hashes (its
+// XML reader and canonicaliser run on these elements beside the project,
+// never in CI): it writes the fragments as XML and parses them again, and
+// its parser (xmldom) reads CR LF, CR NEL, CR, NEL, LS and PS as a line
+// feed, which in an attribute becomes a space. Before, porxgate hashed a
+// legacy sender's &#xD; as &#xD;, so its digest of such a prescription
+// differed from EPS's. A processing instruction stays, as Exclusive C14N
+// keeps it (porxgate dropped it before, so a fragment EPS could never
+// derive from FHIR compared equal to one it could).
+func TestFragmentLineEnds(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"text CR LF reference", "<v>a&#xD;&#xA;b</v>", "<v>a\nb</v>"},
+		{"text lone CR", "<v>a&#13;b&#xD;</v>", "<v>a\nb\n</v>"},
+		{"text CR CR LF", "<v>a&#xD;&#xD;&#xA;b</v>", "<v>a\n\nb</v>"},
+		{"text NEL LS PS", "<v>a\u0085b\u2028c\u2029d&#xD;\u0085e</v>", "<v>a\nb\nc\nd\ne</v>"},
+		{"text raw CR LF", "<v>a\r\nb\rc</v>", "<v>a\nb\nc</v>"},
+		// EPS's canonicaliser drops a CDATA section read from v3; porxgate
+		// hashes its text, as EPS derives it from FHIR.
+		{"CDATA CR", "<v><![CDATA[a\r\nb]]>&#xD;x</v>", "<v>a\nb\nx</v>"},
+		{"attribute lone CR", `<v d="a&#13;b"/>`, `<v d="a b"></v>`},
+		{"attribute CR LF, tab, NEL, LS", "<v d=\"a&#xD;&#xA;b&#9;c\u0085d\u2028e&#xD;\u0085f\"/>", `<v d="a b c d e f"></v>`},
+		// EPS writes these as <?undefined x=1?> and <?undefined?>, an
+		// instruction either way, which FHIR cannot carry.
+		{"instruction in text", "<v>a<?w x=1?> b</v>", "<v>a b<?w x=1?></v>"},
+		{"instruction between elements", "<v><?w?><c/></v>", "<v><?w?><c></c></v>"},
+		{"comment dropped", "<v>a<!-- c --> b</v>", "<v>a b</v>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, err := ReadXML([]byte(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cp, cerr := copyNormalised(doc.Root(), "/v", false, nil)
+			if cerr != nil {
+				t.Fatal(cerr)
+			}
+			got, err := canonicalize(cp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestElementText: a processing instruction or a comment inside a text is
+// not part of it, and the runs either side are one text (etree's Text stops
+// at the instruction, which cut a legacy sender's dosage text short).
+func TestElementText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"<v>plain</v>", "plain"},
+		{"<v/>", ""},
+		{"<v>a<?pi x?> b<!-- c --> c</v>", "a b c"},
+		{"<v><?pi?>a</v>", "a"},
+		{"<v>a<c/>b</v>", "a"},
+		{"<v><![CDATA[a&]]>b</v>", "a&b"},
+	}
+	for _, tt := range tests {
+		doc, err := ReadXML([]byte(tt.in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ElementText(doc.Root()); got != tt.want {
+			t.Errorf("ElementText(%s) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got := (Node{El: doc.Root()}).Text(); got != tt.want {
+			t.Errorf("Node.Text(%s) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if ElementText(nil) != "" {
+		t.Error("ElementText(nil) not empty")
+	}
+}
+
+// TestSameSignedParts: the quick walk agrees with the fragment comparison
+// wherever it says "same", and says "not same" for every change the
+// fragments see (and, conservatively, for a text split differently).
+func TestSameSignedParts(t *testing.T) {
+	orig := readFileBytes(t, fixturePath)
+	edit := func(old, new string) []byte {
+		t.Helper()
+		if !bytes.Contains(orig, []byte(old)) {
+			t.Fatalf("fixture lacks %q", old)
+		}
+		return bytes.Replace(orig, []byte(old), []byte(new), 1)
+	}
+	tests := []struct {
+		name      string
+		other     []byte
+		wantQuick bool // SameSignedParts
+		wantEqual bool // CompareSignatureFragments
+	}{
+		{"itself", orig, true, true},
+		{"comment added", edit("<family>", "<!-- x --><family>"), true, true},
+		{"white space between elements", edit("<family>", "\n  <family>"), true, true},
+		{"namespace declaration added", edit("<family>", `<family xmlns="urn:hl7-org:v3">`), true, true},
+		{"processing instruction added", edit("<family>", "<?w?><family>"), false, false},
+		{"text changed", edit("<family>", "<family>X"), false, false},
+		{"attribute changed", edit(`extension="9990000018"`, `extension="9990000019"`), false, false},
+		{"attribute added", edit("<family>", `<family use="x">`), false, false},
+		{"text as CDATA", edit("1 tablet &lt;4 times&gt;", "<![CDATA[1 tablet <4 times>]]>"), false, true},
+		{"line end written another way", edit("&#13;", "&#xD;"), true, true},
+	}
+	_, a, err := Parse(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa := a.El.FindElement("ControlActEvent/subject/ParentPrescription")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, b, err := Parse(tt.other)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pb := b.El.FindElement("ControlActEvent/subject/ParentPrescription")
+			if got := SameSignedParts(pa, pb); got != tt.wantQuick {
+				t.Errorf("SameSignedParts = %v, want %v", got, tt.wantQuick)
+			}
+			if got := CompareSignatureFragments(pa, pb) == nil; got != tt.wantEqual {
+				t.Errorf("fragments equal = %v, want %v", got, tt.wantEqual)
+			}
+		})
+	}
+	if SameSignedParts(nil, pa) || SameSignedParts(pa, etree.NewElement("ParentPrescription")) {
+		t.Error("a missing part compares the same")
+	}
+}
