@@ -243,12 +243,12 @@ func signedParts(pp *etree.Element) []*etree.Element {
 	if pp == nil {
 		return nil
 	}
-	presc := pp.FindElement("pertinentInformation1/pertinentPrescription")
+	presc := FindPath(pp, "pertinentInformation1", "pertinentPrescription")
 	if presc == nil {
 		return nil
 	}
-	parts := []*etree.Element{presc.FindElement("author/time"), presc.SelectElement("id"),
-		presc.FindElement("author/AgentPerson"), pp.SelectElement("recordTarget")}
+	parts := []*etree.Element{FindPath(presc, "author", "time"), presc.SelectElement("id"),
+		FindPath(presc, "author", "AgentPerson"), pp.SelectElement("recordTarget")}
 	for _, pi2 := range presc.SelectElements("pertinentInformation2") {
 		parts = append(parts, pi2.SelectElement("pertinentLineItem"))
 	}

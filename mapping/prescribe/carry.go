@@ -97,14 +97,28 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) *etree.Element
 	return nil
 }
 
+// signatureText returns a ParentPrescription's author's signatureText, or
+// nil.
+func signatureText(pp *etree.Element) *etree.Element {
+	return v3.FindPath(pp, "pertinentInformation1", "pertinentPrescription", "author", "signatureText")
+}
+
 // IsSigned reports whether a ParentPrescription's author carries a
 // signature (signatureText holding an element, not a nullFlavor).
 func IsSigned(pp *etree.Element) bool {
 	if pp == nil {
 		return false
 	}
-	st := pp.FindElement("pertinentInformation1/pertinentPrescription/author/signatureText")
-	return st != nil && len(st.ChildElements()) > 0
+	st := signatureText(pp)
+	if st == nil {
+		return false
+	}
+	for _, t := range st.Child {
+		if _, ok := t.(*etree.Element); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // InSignature tells the elements of signatureText, which the Provenance
@@ -119,7 +133,7 @@ func InSignature(e *etree.Element) bool {
 // for byte, and is spliced back from there.
 func WithoutSignature(pp *etree.Element) *etree.Element {
 	cp := pp.Copy()
-	if st := cp.FindElement("pertinentInformation1/pertinentPrescription/author/signatureText"); st != nil && st.SelectAttr("nullFlavor") == nil {
+	if st := signatureText(cp); st != nil && st.SelectAttr("nullFlavor") == nil {
 		for len(st.Child) > 0 {
 			st.RemoveChildAt(0)
 		}

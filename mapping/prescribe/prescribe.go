@@ -214,7 +214,7 @@ func WriteParentPrescription(c *core.BundleContext, parent *etree.Element, env c
 	authorTime := prescriptionAuthorTime(c, o, env)
 	if el := core.CarriedPart(c, o.first.Extension, PartParentPrescription, o.firstPath); el != nil {
 		parent.AddChild(el)
-		if st := el.FindElement("pertinentInformation1/pertinentPrescription/author/signatureText"); st != nil && st.SelectAttr("nullFlavor") == nil {
+		if st := signatureText(el); st != nil && st.SelectAttr("nullFlavor") == nil {
 			return signatureFor(c, st, o)
 		}
 		return nil

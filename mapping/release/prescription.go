@@ -164,7 +164,7 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element) {
 	if tid := pp.SelectElement("typeId"); tid != nil {
 		tid.CreateAttr("extension", releasePayloadType)
 	}
-	rx := findPath(pp, "pertinentInformation1", "pertinentPrescription")
+	rx := v3.FindPath(pp, "pertinentInformation1", "pertinentPrescription")
 	if rx == nil {
 		return
 	}
@@ -181,7 +181,7 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element) {
 		after = rx.SelectElement("pertinentInformation10")
 	}
 	birth := ""
-	if bt := findPath(pp, "recordTarget", "Patient", "patientPerson", "birthTime"); bt != nil {
+	if bt := v3.FindPath(pp, "recordTarget", "Patient", "patientPerson", "birthTime"); bt != nil {
 		birth = bt.SelectAttrValue("value", "")
 	}
 	if low, high, ok := exemptionDates(birth); ok {
@@ -270,23 +270,6 @@ func exemptionDates(birth string) (low, high string, ok bool) {
 		return "", "", false
 	}
 	return t.AddDate(16, 0, -1).Format(core.V3DateLayout), t.AddDate(60, 0, 0).Format(core.V3DateLayout), true
-}
-
-// findPath returns the first element reached from el by child elements
-// of the given tags in turn, in document order, or nil: el.FindElement of
-// the path "a/b/…" without compiling it on every call.
-func findPath(el *etree.Element, tags ...string) *etree.Element {
-	if len(tags) == 0 {
-		return el
-	}
-	for _, t := range el.Child {
-		if c, ok := t.(*etree.Element); ok && c.Tag == tags[0] {
-			if found := findPath(c, tags[1:]...); found != nil {
-				return found
-			}
-		}
-	}
-	return nil
 }
 
 // lastOf returns the last child of parent named by the first of tags that

@@ -1,4 +1,4 @@
-package release
+package v3
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 	"github.com/beevik/etree"
 )
 
-// TestFindPathAsEtree checks findPath against etree's FindElement on the
+// TestFindPathAsEtree checks FindPath against etree's FindElement on the
 // same paths, matches in the second branch and misses included.
 func TestFindPathAsEtree(t *testing.T) {
 	doc := etree.NewDocument()
@@ -19,11 +19,11 @@ func TestFindPathAsEtree(t *testing.T) {
 		for _, t := range tags[1:] {
 			path += "/" + t
 		}
-		if got, want := findPath(pp, tags...), pp.FindElement(path); got != want {
-			t.Errorf("findPath %s = %v, FindElement gives %v", path, got, want)
+		if got, want := FindPath(pp, tags...), pp.FindElement(path); got != want {
+			t.Errorf("FindPath %s = %v, FindElement gives %v", path, got, want)
 		}
 	}
-	if findPath(pp) != pp {
+	if FindPath(pp) != pp {
 		t.Error("no tags: want the element itself")
 	}
 }
