@@ -47,6 +47,11 @@ func TestRunServesCancellations(t *testing.T) {
 			go func() { done <- Run(ctx, cfg, quietLog()) }()
 			var body string
 			waitFor(t, "the admin view", func() bool {
+				select {
+				case err := <-done: // say why, not only that it never served
+					t.Fatalf("Run ended before serving: %v", err)
+				default:
+				}
 				resp, err := http.Get("http://" + adminAddr + cancels.PathAdmin)
 				if err != nil {
 					return false
