@@ -69,10 +69,45 @@ func ackCorpusPayload(t *testing.T, data []byte) []byte {
 // spine-responses, maps it to FHIR and back, and requires the very same
 // acknowledgement (ParseAck accepts nothing it does not write back).
 func TestAckCorpusRoundTrip(t *testing.T) {
+	tr := AckTranslator()
+	eachCorpusAck(t, func(t *testing.T, payload []byte) {
+		want, err := ParseAck(payload)
+		if err != nil {
+			t.Fatalf("ParseAck: %v", err)
+		}
+		body, meta, err := tr.ToFHIR(payload, ackTestEnv())
+		if err != nil {
+			t.Fatalf("ToFHIR: %v", err)
+		}
+		out, err := tr.ToV3(body, meta, ackTestEnv())
+		if err != nil {
+			t.Fatalf("ToV3: %v", err)
+		}
+		got, err := ParseAck(out)
+		if err != nil {
+			t.Fatalf("ParseAck(ToV3): %v\n%s", err, out)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("round trip =\n%+v\nwant\n%+v", got, want)
+		}
+		var oo fhir.OperationOutcome
+		if err := fhir.Unmarshal(body, &oo); err != nil {
+			t.Fatal(err)
+		}
+		if oo.ID != want.ID {
+			t.Errorf("OperationOutcome.id = %q, want the acknowledgement id %q", oo.ID, want.ID)
+		}
+		checkCorpusOutcome(t, want, &oo)
+	})
+}
+
+// eachCorpusAck runs check, as a subtest named by the file, on each
+// acknowledgement in the corpus's spine-responses, and wants all five.
+func eachCorpusAck(t *testing.T, check func(t *testing.T, payload []byte)) {
+	t.Helper()
 	files := corpustest.Walk(t, func(rel string) bool {
 		return filepath.Dir(rel) == "spine-responses" && filepath.Ext(rel) == ".xml"
 	})
-	tr := AckTranslator()
 	seen := 0
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -84,35 +119,7 @@ func TestAckCorpusRoundTrip(t *testing.T) {
 			continue
 		}
 		seen++
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			want, err := ParseAck(payload)
-			if err != nil {
-				t.Fatalf("ParseAck: %v", err)
-			}
-			body, meta, err := tr.ToFHIR(payload, ackTestEnv())
-			if err != nil {
-				t.Fatalf("ToFHIR: %v", err)
-			}
-			out, err := tr.ToV3(body, meta, ackTestEnv())
-			if err != nil {
-				t.Fatalf("ToV3: %v", err)
-			}
-			got, err := ParseAck(out)
-			if err != nil {
-				t.Fatalf("ParseAck(ToV3): %v\n%s", err, out)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("round trip =\n%+v\nwant\n%+v", got, want)
-			}
-			var oo fhir.OperationOutcome
-			if err := fhir.Unmarshal(body, &oo); err != nil {
-				t.Fatal(err)
-			}
-			if oo.ID != want.ID {
-				t.Errorf("OperationOutcome.id = %q, want the acknowledgement id %q", oo.ID, want.ID)
-			}
-			checkCorpusOutcome(t, want, &oo)
-		})
+		t.Run(filepath.Base(f), func(t *testing.T) { check(t, payload) })
 	}
 	if seen != 5 {
 		t.Errorf("found %d acknowledgements in spine-responses, want 5 (async_success, async_error, async_multiple_error, sync_error, sync_multiple_error)", seen)
@@ -155,47 +162,29 @@ func checkCorpusOutcome(t *testing.T, a Ack, oo *fhir.OperationOutcome) {
 // the repository against the official translator's output for the same
 // files.)
 func TestAckCorpusThroughEPSShape(t *testing.T) {
-	files := corpustest.Walk(t, func(rel string) bool {
-		return filepath.Dir(rel) == "spine-responses" && filepath.Ext(rel) == ".xml"
-	})
-	seen := 0
-	for _, f := range files {
-		data, err := os.ReadFile(f)
+	eachCorpusAck(t, func(t *testing.T, payload []byte) {
+		spine, err := ParseAck(payload)
 		if err != nil {
 			t.Fatal(err)
 		}
-		payload := ackCorpusPayload(t, data)
-		if payload == nil {
-			continue
+		oo, _ := AckToOutcome(spine)
+		oo.ID, oo.Extension = "", nil
+		status := 200
+		for i := range oo.Issue {
+			if oo.Issue[i].Details != nil {
+				oo.Issue[i].Details.Coding = oo.Issue[i].Details.Coding[:1]
+				oo.Issue[i].Details.Extension = nil
+			}
+			if oo.Issue[i].Code != "informational" {
+				status = 400
+			}
 		}
-		seen++
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			spine, err := ParseAck(payload)
-			if err != nil {
-				t.Fatal(err)
-			}
-			oo, _ := AckToOutcome(spine)
-			oo.ID, oo.Extension = "", nil
-			status := 200
-			for i := range oo.Issue {
-				if oo.Issue[i].Details != nil {
-					oo.Issue[i].Details.Coding = oo.Issue[i].Details.Coding[:1]
-					oo.Issue[i].Details.Extension = nil
-				}
-				if oo.Issue[i].Code != "informational" {
-					status = 400
-				}
-			}
-			got, _, err := AckFromOutcome(oo, status, AckRequest{RequestID: spine.MessageRef, Interaction: v3.DispenseNotification, SenderASID: "1", ReceiverASID: "2"}, ackTestEnv())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.TypeCode != spine.TypeCode || !reflect.DeepEqual(got.Details, spine.Details) || !reflect.DeepEqual(got.Reasons, spine.Reasons) {
-				t.Errorf("through EPS's outcome: %s %+v %+v\nSpine sent %s %+v %+v", got.TypeCode, got.Details, got.Reasons, spine.TypeCode, spine.Details, spine.Reasons)
-			}
-		})
-	}
-	if seen != 5 {
-		t.Errorf("found %d acknowledgements in spine-responses, want 5", seen)
-	}
+		got, _, err := AckFromOutcome(oo, status, AckRequest{RequestID: spine.MessageRef, Interaction: v3.DispenseNotification, SenderASID: "1", ReceiverASID: "2"}, ackTestEnv())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.TypeCode != spine.TypeCode || !reflect.DeepEqual(got.Details, spine.Details) || !reflect.DeepEqual(got.Reasons, spine.Reasons) {
+			t.Errorf("through EPS's outcome: %s %+v %+v\nSpine sent %s %+v %+v", got.TypeCode, got.Details, got.Reasons, spine.TypeCode, spine.Details, spine.Reasons)
+		}
+	})
 }
