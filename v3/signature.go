@@ -307,9 +307,36 @@ func eolNormalised(v string) string {
 	return xmlLineEnds(v)
 }
 
-// hasLineEnd reports whether v holds a character xmlLineEnds rewrites.
+// hasLineEnd reports whether v holds a character xmlLineEnds rewrites:
+// CR, or NEL, LS or PS (in UTF-8, C2 85, E2 80 A8 and E2 80 A9). It looks
+// for their first bytes with IndexByte: strings.ContainsAny takes a slow
+// rune-by-rune path for a set with non-ASCII characters, and this runs on
+// every text of every signed part.
 func hasLineEnd(v string) bool {
-	return strings.ContainsAny(v, "\r\u0085\u2028\u2029")
+	if strings.IndexByte(v, '\r') >= 0 {
+		return true
+	}
+	for i := strings.IndexByte(v, 0xC2); i >= 0 && i+1 < len(v); {
+		if v[i+1] == 0x85 {
+			return true
+		}
+		j := strings.IndexByte(v[i+1:], 0xC2)
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	for i := strings.IndexByte(v, 0xE2); i >= 0 && i+2 < len(v); {
+		if v[i+1] == 0x80 && (v[i+2] == 0xA8 || v[i+2] == 0xA9) {
+			return true
+		}
+		j := strings.IndexByte(v[i+1:], 0xE2)
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // xmlLineEnds is xmldom's normalizeLineEndings, which EPS's parser applies

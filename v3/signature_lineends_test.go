@@ -2,6 +2,8 @@ package v3
 
 import (
 	"bytes"
+	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/beevik/etree"
@@ -137,5 +139,30 @@ func TestSameSignedParts(t *testing.T) {
 	}
 	if SameSignedParts(nil, pa) || SameSignedParts(pa, etree.NewElement("ParentPrescription")) {
 		t.Error("a missing part compares the same")
+	}
+}
+
+// TestHasLineEnd: hasLineEnd says what strings.ContainsAny with the four
+// line-end characters says, on the neighbours of their UTF-8 forms (’ and
+// … share LS's first two bytes, Â and é NEL's first), cut ones at the end,
+// and random strings.
+func TestHasLineEnd(t *testing.T) {
+	const ends = "\r\u0085\u2028\u2029"
+	cases := []string{"", "plain", "one\rtwo", "one\ntwo", "a\u0085b", "a\u2028b", "a\u2029b",
+		"it’s", "wait…", "Â", "café", "\xc2", "\xe2\x80", "x\xc2", "x\xe2\x80", "\xc2\xc2\x85", "\xe2\xe2\x80\xa9",
+		"😀", "tab\there", "’’’\u2029"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{"a", " ", "\r", "\n", "\u0085", "\u2028", "\u2029", "’", "…", "é", "\xc2", "\xe2", "\x80", "\xa8"}
+	for range 2000 {
+		var b strings.Builder
+		for range rng.IntN(8) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		cases = append(cases, b.String())
+	}
+	for _, s := range cases {
+		if got, want := hasLineEnd(s), strings.ContainsAny(s, ends); got != want {
+			t.Errorf("hasLineEnd(%q) = %v, want %v", s, got, want)
+		}
 	}
 }
