@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -60,15 +61,24 @@ func (p searchPage) next() string {
 	return ""
 }
 
+// mayLinkNext reports whether a JSON body can hold a "next" link: it holds
+// the word, or a \u escape that could spell it. Every tracker answer passes
+// here and almost none is paged, so the whole decode (readPage) is left to
+// those that may be.
+func mayLinkNext(body []byte) bool {
+	return bytes.Contains(body, []byte("next")) || bytes.Contains(body, []byte(`\u`))
+}
+
 // followPages fetches the pages after first (the answer to u) and returns
 // first with every page's entries, or first itself when it is not a paged
 // searchset Bundle.
 func (c *Client) followPages(ctx context.Context, u *url.URL, first *Response) (*Response, error) {
-	if first.Status != http.StatusOK {
+	if first.Status != http.StatusOK || !mayLinkNext(first.Body) {
 		return first, nil
 	}
 	page, ok := readPage(first.Body)
-	if !ok || page.next() == "" {
+	link := page.next()
+	if !ok || link == "" {
 		return first, nil
 	}
 	entries := page.Entry
@@ -76,7 +86,7 @@ func (c *Client) followPages(ctx context.Context, u *url.URL, first *Response) (
 	attempts := first.Attempts
 	seen := map[string]bool{u.String(): true}
 	pages := 1
-	for link := page.next(); link != ""; link = page.next() {
+	for ; link != ""; link = page.next() {
 		if pages >= c.cfg.TrackerMaxPages {
 			return nil, c.pagingErr(first, pages, fmt.Errorf("more than %d pages", c.cfg.TrackerMaxPages))
 		}

@@ -311,3 +311,25 @@ func TestTrackerGetRelativeNextLink(t *testing.T) {
 		t.Errorf("%d calls, want 2", calls.Load())
 	}
 }
+
+// TestMayLinkNext: only a body that cannot name a "next" link skips the
+// paging decode; an escaped spelling is still decoded.
+func TestMayLinkNext(t *testing.T) {
+	tests := []struct {
+		body string
+		want bool
+	}{
+		{`{"resourceType":"Bundle","type":"searchset","entry":[]}`, false},
+		{`{"resourceType":"Bundle","link":[{"relation":"next","url":"x"}]}`, true},
+		{`{"resourceType":"Bundle","link":[{"relation":"\u006eext","url":"x"}]}`, true},
+		{``, false},
+	}
+	for _, tt := range tests {
+		if got := mayLinkNext([]byte(tt.body)); got != tt.want {
+			t.Errorf("mayLinkNext(%s) = %v, want %v", tt.body, got, tt.want)
+		}
+		if p, ok := readPage([]byte(tt.body)); ok && p.next() != "" && !mayLinkNext([]byte(tt.body)) {
+			t.Errorf("%s has a next link the pre-check misses", tt.body)
+		}
+	}
+}

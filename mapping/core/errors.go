@@ -307,12 +307,13 @@ func cancelNamedToV3(iss fhir.Issue, cd fhir.Coding) (SpineCode, string) {
 		e := findCancelByV3(v3Code)
 		return SpineCode{System: v3.OIDCancellationCode, Code: e.v3Code, Display: e.display}, ""
 	}
+	epsOnly := findEPSOnly(cd.Code)
 	k := KindGeneric
-	if e := findEPSOnly(cd.Code); e != nil {
-		k = e.kind
+	if epsOnly != nil {
+		k = epsOnly.kind
 	}
 	c := genericCode(ErrorFamilyCancel, k, iss, &cd)
-	if isEPSOnly(cd.Code) || findByFHIRCode(prescribeErrors[:], cd.Code) != nil || findByFHIRCode(DispenseErrors[:], cd.Code) != nil {
+	if epsOnly != nil || findByFHIRCode(prescribeErrors[:], cd.Code) != nil || findByFHIRCode(DispenseErrors[:], cd.Code) != nil {
 		return c, ""
 	}
 	return c, cd.System + "|" + cd.Code
@@ -444,8 +445,6 @@ func findCancelByFHIR(code string) *cancelEntry {
 	}
 	return nil
 }
-
-func isEPSOnly(code string) bool { return findEPSOnly(code) != nil }
 
 func findEPSOnly(code string) *epsOnlyEntry {
 	for i := range epsOnlyCodes {

@@ -56,15 +56,6 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) *etree.Element
 	if core.SameElement(pp.El, regen, InSignature) && sameSigned(regen) {
 		return regen
 	}
-	find := func(root *etree.Element, path ...string) *etree.Element {
-		el := root
-		for _, p := range path {
-			if el = el.SelectElement(p); el == nil {
-				return nil
-			}
-		}
-		return el
-	}
 	carry := func(mr *fhir.MedicationRequest, part string, orig, got *etree.Element) {
 		if orig == nil || same(orig, got) {
 			return
@@ -72,10 +63,10 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) *etree.Element
 		mr.Extension = append(mr.Extension, core.V3OriginalExtension(part, orig))
 	}
 	rx := []string{"pertinentInformation1", "pertinentPrescription"}
-	carry(mrs[0], partRecordTarget, find(pp.El, "recordTarget", "Patient"), find(regen, "recordTarget", "Patient"))
-	carry(mrs[0], partAuthor, find(pp.El, append(rx, "author", "AgentPerson")...), find(regen, append(rx, "author", "AgentPerson")...))
-	carry(mrs[0], partResponsibleParty, find(pp.El, append(rx, "responsibleParty", "AgentPerson")...), find(regen, append(rx, "responsibleParty", "AgentPerson")...))
-	origRx, regenRx := find(pp.El, rx...), find(regen, rx...)
+	carry(mrs[0], partRecordTarget, v3.FindPath(pp.El, "recordTarget", "Patient"), v3.FindPath(regen, "recordTarget", "Patient"))
+	carry(mrs[0], partAuthor, v3.FindPath(pp.El, append(rx, "author", "AgentPerson")...), v3.FindPath(regen, append(rx, "author", "AgentPerson")...))
+	carry(mrs[0], partResponsibleParty, v3.FindPath(pp.El, append(rx, "responsibleParty", "AgentPerson")...), v3.FindPath(regen, append(rx, "responsibleParty", "AgentPerson")...))
+	origRx, regenRx := v3.FindPath(pp.El, rx...), v3.FindPath(regen, rx...)
 	if origRx == nil || regenRx == nil {
 		return nil
 	}
