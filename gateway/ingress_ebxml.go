@@ -209,9 +209,10 @@ func (g *messaging) acceptHanded(ctx context.Context, key string, ttl time.Durat
 // text/xml, msg nil, or multipart): an asynchronous eb:Acknowledgment of
 // one of our deliveries (err nil) ends its retries, when it comes from a
 // party the routes know (else it is refused as an unknown sender's message
-// is, and the delivery keeps its retries); an eb:MessageError is logged
-// (the delivery keeps its retries and, if never acknowledged, reaches the
-// dead letters).
+// is, and the delivery keeps its retries) and that party is the one the
+// delivery was sent to (else it is refused as Inconsistent, and the
+// delivery keeps its retries); an eb:MessageError is logged (the delivery
+// keeps its retries and, if never acknowledged, reaches the dead letters).
 func (g *messaging) ebxmlSignal(c *fiber.Ctx, msg *ebxml.Message, sig ebxml.Signal, err error, log *slog.Logger) error {
 	ref := sig.RefToMessageID
 	log = log.With("ref_to_message_id", ref, "from_party", sig.FromPartyID)
@@ -223,18 +224,58 @@ func (g *messaging) ebxmlSignal(c *fiber.Ctx, msg *ebxml.Message, sig ebxml.Sign
 		}
 		ctx, cancel := context.WithTimeout(c.UserContext(), storeTimeout)
 		defer cancel()
-		found, derr := g.store.Drop(ctx, outbox.Queue, ref)
-		if derr == nil && !found && ref != strings.ToUpper(ref) {
-			found, derr = g.store.Drop(ctx, outbox.Queue, strings.ToUpper(ref))
-		}
-		if derr != nil {
+		found, derr := g.dropAcknowledged(ctx, ref, sig.FromPartyID, log)
+		var other *ackFromOtherParty
+		switch {
+		case errors.As(derr, &other):
+			return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeInconsistent, NumAckNotAddressee,
+				"eb:Acknowledgment from a party the message was not sent to"), log, derr)
+		case derr != nil:
 			log.Warn("asynchronous acknowledgment not recorded; the delivery may be sent again", "err", derr)
-		} else {
+		default:
 			log.Info("asynchronous acknowledgment received", "pending_delivery_found", found)
 		}
 	}
 	g.received(c, TransportEbXML, "signal")
 	return c.Status(fiber.StatusAccepted).Send(nil)
+}
+
+// ackFromOtherParty is dropAcknowledged's error for an acknowledgment
+// from a party other than the delivery's receiver.
+type ackFromOtherParty struct{ delivery, receiver, from string }
+
+func (e *ackFromOtherParty) Error() string {
+	return "delivery " + e.delivery + " was sent to party " + e.receiver + ", acknowledged by " + e.from
+}
+
+// dropAcknowledged ends the retries of the pending delivery ref (as
+// written or, as our message ids are, in upper case) when party, the
+// acknowledgment's eb:From, is the party it was sent to; found is false
+// when no such delivery is pending (already acknowledged, or never ours).
+// A delivery sent to another party is kept (*ackFromOtherParty): the
+// party acknowledging it never received it.
+func (g *messaging) dropAcknowledged(ctx context.Context, ref, party string, log *slog.Logger) (found bool, err error) {
+	for _, id := range []string{ref, strings.ToUpper(ref)} {
+		data, ok, err := g.store.Peek(ctx, outbox.Queue, id)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			if id == strings.ToUpper(ref) {
+				return false, nil
+			}
+			continue
+		}
+		if d, derr := outbox.DecodeDelivery(data); derr != nil {
+			// The worker sends it to the dead letters when it comes to it;
+			// its receiver cannot be told, so the acknowledgment ends it.
+			log.Warn("acknowledged delivery unreadable; its receiver not checked", "err", derr)
+		} else if d.Party != party {
+			return false, &ackFromOtherParty{delivery: id, receiver: d.Party, from: party}
+		}
+		return g.store.Drop(ctx, outbox.Queue, id)
+	}
+	return false, nil
 }
 
 // unknownSender is the eb:MessageError of a message from a party (or under

@@ -252,11 +252,16 @@ func TestProcessorMessageError(t *testing.T) {
 // HTTP 200 (acknowledging later, with a message of its own), sends it
 // request n and waits for the answer, which then waits in the outbox for
 // its retry a minute away.
+// neighbourParty is a party answerAwaitingAcknowledgment's routes know
+// besides the sender, to which nothing is sent.
+const neighbourParty = "NEIGHBOUR-807341"
+
 func answerAwaitingAcknowledgment(t *testing.T, n int) (*gw, store.Store, *fakeMHS) {
 	t.Helper()
 	mhs := startMHS(t, "empty")
 	st := newMemoryStore()
-	r, err := outbox.ParseRoutes([]byte(`{"`+senderParty+`": {"url": "`+mhs.srv.URL+`", "retries": 5, "retryInterval": "1m", "persistDuration": "1h"}}`), outbox.DefaultPolicy())
+	r, err := outbox.ParseRoutes([]byte(`{"`+senderParty+`": {"url": "`+mhs.srv.URL+`", "retries": 5, "retryInterval": "1m", "persistDuration": "1h"},
+		"`+neighbourParty+`": {"url": "`+mhs.srv.URL+`/neighbour"}}`), outbox.DefaultPolicy())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,5 +313,40 @@ func TestAcknowledgmentFromAnotherParty(t *testing.T) {
 	}
 	if n, _ := st.QueueLen(context.Background(), outbox.Queue); n != 1 {
 		t.Fatalf("outbox holds %d after a stranger's acknowledgment, want the answer still waiting", n)
+	}
+}
+
+// TestAcknowledgmentFromAnotherKnownParty: an eb:Acknowledgment of a
+// pending delivery from a party the routes know, but not the one the
+// delivery was sent to, is refused as Inconsistent (910020) and the
+// delivery keeps its retries; its receiver's acknowledgment then ends
+// them. Before, any known party could end another's deliveries.
+func TestAcknowledgmentFromAnotherKnownParty(t *testing.T) {
+	g, st, mhs := answerAwaitingAcknowledgment(t, 34)
+	answer := *mhs.messages()[0].msg
+	stranger := answer
+	stranger.ToPartyID = neighbourParty // the acknowledgment's eb:From
+	for _, tc := range []struct {
+		name     string
+		of       *ebxml.Message
+		code     int
+		body     string
+		left     int
+		ackMsgID string
+	}{
+		{"from a neighbour", &stranger, http.StatusInternalServerError, "910020", 1, "B0000000-0000-4000-8000-000000000004"},
+		{"from the receiver", &answer, http.StatusAccepted, "", 0, "B0000000-0000-4000-8000-000000000005"},
+	} {
+		ack, err := ebxml.BuildAcknowledgment(tc.of, tc.ackMsgID, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, body := post(t, http.DefaultClient, g.base+PathEbXML, "text/xml; charset=UTF-8", "urn:oasis:names:tc:ebxml-msg:service/Acknowledgment", ack)
+		if code != tc.code || !strings.Contains(string(body), tc.body) || tc.body != "" && !strings.Contains(string(body), "Inconsistent") {
+			t.Errorf("%s: %d %s; want %d with %q", tc.name, code, body, tc.code, tc.body)
+		}
+		if n, _ := st.QueueLen(context.Background(), outbox.Queue); n != tc.left {
+			t.Errorf("%s: outbox holds %d, want %d", tc.name, n, tc.left)
+		}
 	}
 }

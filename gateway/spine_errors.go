@@ -34,6 +34,10 @@ const (
 	// request handler panicked); the sender should retry, in a TMS 200
 	// fault as for NumStoreUnavailable.
 	NumInternalFailure = 910012
+	// NumAckNotAddressee: an eb:Acknowledgment names one of our pending
+	// deliveries but comes from a party other than the one it was sent to;
+	// the delivery keeps its retries.
+	NumAckNotAddressee = 910020
 )
 
 // xmlContentType is the Content-Type of every envelope the front doors

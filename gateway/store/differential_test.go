@@ -360,8 +360,12 @@ func (d *diffRun) step() {
 		d.note("Complete lease %d (%s) dead=%q%s", i, leaseString(p.m), f.DeadLetter, describe(f.Enqueue))
 		d.same("Complete", class(d.mem.Complete(ctx, p.m, f)), class(d.red.Complete(ctx, p.r, f)))
 		d.hold(f.Enqueue)
-	case 17: // Drop
+	case 17: // Peek, then Drop
 		q, id := pick(d, diffQueues), pick(d, diffIDs)
+		d.note("Peek %s/%s", q, id)
+		mdata, mfound, merr := d.mem.Peek(ctx, q, id)
+		rdata, rfound, rerr := d.red.Peek(ctx, q, id)
+		d.same("Peek", fmt.Sprintf("%q %v %s", mdata, mfound, class(merr)), fmt.Sprintf("%q %v %s", rdata, rfound, class(rerr)))
 		d.note("Drop %s/%s", q, id)
 		mok, merr := d.mem.Drop(ctx, q, id)
 		rok, rerr := d.red.Drop(ctx, q, id)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -169,6 +170,20 @@ func (m *Memory) Requeue(_ context.Context, deadLetter []byte, items ...Item) (b
 		}
 	}
 	return false, nil
+}
+
+// Peek implements Store.
+func (m *Memory) Peek(_ context.Context, queue, id string) ([]byte, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, false, ErrClosed
+	}
+	it, ok := m.queues[queue][id]
+	if !ok {
+		return nil, false, nil
+	}
+	return bytes.Clone(it.data), true, nil
 }
 
 // Drop implements Store.

@@ -323,11 +323,17 @@ func TestQueues(t *testing.T) {
 			ctx := context.Background()
 			_ = s.Enqueue(ctx, item("q", "m", "d", t0))
 			l := mustClaim(t, s, "q", t0, time.Minute)
+			if data, ok, err := s.Peek(ctx, "q", "m"); err != nil || !ok || string(data) != "d" {
+				t.Fatalf("Peek of a leased item = %q, %v, %v; want its data", data, ok, err)
+			}
 			if ok, err := s.Drop(ctx, "q", "m"); err != nil || !ok {
 				t.Fatalf("Drop = %v, %v", ok, err)
 			}
 			if ok, _ := s.Drop(ctx, "q", "m"); ok {
 				t.Error("second Drop found the item")
+			}
+			if data, ok, err := s.Peek(ctx, "q", "m"); err != nil || ok || data != nil {
+				t.Errorf("Peek after Drop = %q, %v, %v; want nothing", data, ok, err)
 			}
 			if err := s.Complete(ctx, l, store.Finish{}); !errors.Is(err, store.ErrLeaseLost) {
 				t.Errorf("Complete after Drop = %v", err)

@@ -151,6 +151,18 @@ func (r *Redis) Requeue(ctx context.Context, deadLetter []byte, items ...Item) (
 	return n == 1, nil
 }
 
+// Peek implements Store with one HGET.
+func (r *Redis) Peek(ctx context.Context, queue, id string) ([]byte, bool, error) {
+	data, err := r.client.HGet(ctx, r.itemPrefix(queue)+id, "data").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("redis peek %s/%s: %w", queue, id, err)
+	}
+	return data, true, nil
+}
+
 // Drop implements Store.
 func (r *Redis) Drop(ctx context.Context, queue, id string) (bool, error) {
 	var del *redis.IntCmd

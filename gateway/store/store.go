@@ -55,6 +55,9 @@ type Store interface {
 	// already; then nothing is written either, and the caller may
 	// complete again with the item queued unclaimed.
 	Complete(ctx context.Context, l *Lease, f Finish) error
+	// Peek returns the data of an item of queue, leased or not, and whether
+	// it is there; it changes nothing.
+	Peek(ctx context.Context, queue, id string) ([]byte, bool, error)
 	// Drop removes an item whatever its lease and reports whether it was there.
 	Drop(ctx context.Context, queue, id string) (bool, error)
 	// QueueLen returns the number of items in queue, leased or not.
