@@ -48,6 +48,11 @@ type BundleContext struct {
 	// trusted marks a bundle porxgate made itself (a regeneration check):
 	// values it wrote are not checked again.
 	Trusted bool
+	// Released marks a prescription-order Bundle of a release answer: the
+	// EPS API's translation of a prescription Spine holds, whose v3 is
+	// written back as Spine has it (AgentPersonOptions.Released, and the
+	// ParentPrescription's effectiveTime from meta.lastUpdated).
+	Released bool
 }
 
 // NewBundleContext returns a context over b for making interaction.

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -63,6 +64,81 @@ type AgentPersonOptions struct {
 	// first (the CMET's Organization holds at most one of each), and its
 	// first address.
 	Dispenser bool
+	// Released reads the person's code as the EPS API writes it when it
+	// translates a prescription Spine releases (translation/response,
+	// identifiers.ts): on the Practitioner under the system its shape picks
+	// (a DIN for six digits starting 3, 8 or 9; a GMC number keeps its C),
+	// or, for an NHSBSA spurious code, on the PractitionerRole only. The
+	// code is written as Spine holds it (see releasedPersonID).
+	Released bool
+	// SharedRole, with Released: the role is the author's and the
+	// responsible party's both. The EPS API's release translation makes one
+	// PractitionerRole of the two AgentPersons when their role profile ids
+	// are the same (common/response-bundles.ts), adding the responsible
+	// party's code after the author's (common.ts,
+	// addIdentifierToPractitionerOrRole).
+	SharedRole bool
+}
+
+// releasedCodeSystems are the systems of a person's code on a Practitioner
+// of the EPS API's release translation: those its shape picks, and
+// professional-code for any other.
+var releasedCodeSystems = [...]string{
+	fhir.SystemGMC, fhir.SystemGMP, fhir.SystemNMC, fhir.SystemGPhC, fhir.SystemHCPC, fhir.SystemDIN, fhir.SystemProfessionalCode,
+}
+
+// releasedPersonID returns the code of the author (opts.PersonID
+// AuthorPersonID) or responsible party of a released prescription, as the
+// EPS API's release translation left it (AgentPersonOptions.Released):
+// the Practitioner's code, else the role's spurious code. When the role is
+// shared, the first of two codes is the author's and the second the
+// responsible party's; a code on the Practitioner with a spurious code on
+// the role could be either way round, and is read as prescriptions usually
+// have it: the author's professional code and the responsible party's
+// spurious code.
+func releasedPersonID(c *BundleContext, prac *fhir.Practitioner, pracPath string, role *fhir.PractitionerRole, rolePath string, opts AgentPersonOptions) string {
+	var codeRoom, spuriousRoom [2]string
+	codes, spurious := codeRoom[:0], spuriousRoom[:0]
+	for _, id := range prac.Identifier {
+		if id.Value != "" && slices.Contains(releasedCodeSystems[:], id.System) {
+			codes = append(codes, id.Value)
+		}
+	}
+	for _, id := range role.Identifier {
+		if id.Value != "" && id.System == SystemSpuriousCode {
+			spurious = append(spurious, id.Value)
+		}
+	}
+	// at says which of the two a shared role's list holds for this party.
+	at := func(list []string) (string, bool) {
+		switch {
+		case len(list) == 1:
+			return list[0], true
+		case len(list) == 2 && opts.SharedRole:
+			if opts.PersonID == AuthorPersonID {
+				return list[0], true
+			}
+			return list[1], true
+		}
+		return "", false
+	}
+	var id string
+	ok := false
+	switch {
+	case opts.PersonID == AuthorPersonID && len(codes) > 0:
+		id, ok = at(codes)
+	case opts.PersonID == AuthorPersonID:
+		id, ok = at(spurious)
+	case len(spurious) == 2 || len(spurious) == 1 && (!opts.SharedRole || len(codes) <= 1):
+		id, ok = at(spurious)
+	case len(spurious) == 0:
+		id, ok = at(codes)
+	}
+	if !ok {
+		c.Fail(pracPath+".identifier", "expected the person's code on the Practitioner (GMC, GMP, NMC, GPhC, HCPC, DIN or professional-code) or its NHSBSA spurious code on the PractitionerRole, got [%s] and [%s]",
+			strings.Join(codes, ", "), strings.Join(spurious, ", "))
+	}
+	return id
 }
 
 // AddName writes a HumanName as a v3 name element named tag: prefix, given,
@@ -262,9 +338,12 @@ func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Practiti
 	if prac != nil {
 		person := v3.Add(ap, "agentPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
 		var id string
-		if opts.PersonID == ResponsiblePartyPersonID {
+		switch {
+		case opts.Released:
+			id = releasedPersonID(c, prac, pracPath, role, rolePath, opts)
+		case opts.PersonID == ResponsiblePartyPersonID:
 			id = responsiblePartyPersonID(c, prac, pracPath, role, rolePath)
-		} else {
+		default:
 			id = PractitionerCode(c, prac, pracPath)
 		}
 		v3.AddII(person, "id", v3.OIDProfessionalCode, id)

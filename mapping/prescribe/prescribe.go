@@ -230,6 +230,15 @@ func WriteParentPrescription(c *core.BundleContext, parent *etree.Element, env c
 		}
 		effective = t
 	}
+	if m := c.Bundle.Meta; c.Released && m != nil && m.LastUpdated != "" {
+		// The EPS API's release translation keeps the ParentPrescription's
+		// effectiveTime there (common/response-bundles.ts).
+		t, err := core.V3TimestampFromFHIR(m.LastUpdated)
+		if err != nil {
+			c.Fail("Bundle.meta.lastUpdated", "%v", err)
+		}
+		effective = t
+	}
 	if et := stringExtension(c, o.first.Extension, core.ExtensionEffectiveTime, o.firstPath); et != "" {
 		effective = et
 	}

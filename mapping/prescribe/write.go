@@ -90,6 +90,16 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 		v3.AddII(org, "id", v3.OIDODS, ods)
 	}
 
+	resp, respPath := o.requester, o.reqPath
+	if ext := c.Extension(first.Extension, core.ExtensionResponsiblePractitioner, fp+".extension"); ext != nil {
+		r, ok := c.Resolve(ext.ValueReference, fp+".extension.valueReference").(*fhir.PractitionerRole)
+		if !ok {
+			c.Fail(fp+".extension.valueReference", "responsible practitioner does not reference a PractitionerRole")
+			return nil, nil
+		}
+		resp, respPath = r, c.Path(r)
+	}
+
 	author := v3.Add(p, "author", "contextControlCode", "OP", "typeCode", "AUT")
 	v3.AddValue(author, "time", authorTime)
 	sigText := v3.Add(author, "signatureText")
@@ -97,23 +107,15 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 	if el := core.CarriedPart(c, first.Extension, partAuthor, fp); el != nil {
 		author.AddChild(el)
 	} else {
-		core.AddAgentPerson(c, author, o.requester, o.reqPath, core.AgentPersonOptions{PersonID: core.AuthorPersonID, ProviderLicense: true})
-	}
-
-	resp, respPath := o.requester, o.reqPath
-	if ext := c.Extension(first.Extension, core.ExtensionResponsiblePractitioner, fp+".extension"); ext != nil {
-		r, ok := c.Resolve(ext.ValueReference, fp+".extension.valueReference").(*fhir.PractitionerRole)
-		if !ok {
-			c.Fail(fp+".extension.valueReference", "responsible practitioner does not reference a PractitionerRole")
-			return sig, nil
-		}
-		resp, respPath = r, c.Path(r)
+		core.AddAgentPerson(c, author, o.requester, o.reqPath, core.AgentPersonOptions{PersonID: core.AuthorPersonID, ProviderLicense: true,
+			Released: c.Released, SharedRole: resp == o.requester})
 	}
 	rp := v3.Add(p, "responsibleParty", "contextControlCode", "OP", "typeCode", "RESP")
 	if el := core.CarriedPart(c, first.Extension, partResponsibleParty, fp); el != nil {
 		rp.AddChild(el)
 	} else {
-		core.AddAgentPerson(c, rp, resp, respPath, core.AgentPersonOptions{PersonID: core.ResponsiblePartyPersonID, ProviderLicense: true})
+		core.AddAgentPerson(c, rp, resp, respPath, core.AgentPersonOptions{PersonID: core.ResponsiblePartyPersonID, ProviderLicense: true,
+			Released: c.Released, SharedRole: resp == o.requester})
 	}
 
 	if o.course == core.CourseContinuousRepeatDispense {

@@ -214,6 +214,7 @@ func buildReleaseResponse(c *core.BundleContext, h *releaseHead, passed []releas
 	sigs := make([]*core.SignaturePlacement, 0, len(passed))
 	for _, pe := range passed {
 		bc := core.NewBundleContext(pe.b, c.Interaction)
+		bc.Released = true
 		sig := writeReleasedPrescription(bc, comps, e)
 		if err := bc.Err(); err != nil {
 			return nil, rebaseBundleError(err, pe.path)
