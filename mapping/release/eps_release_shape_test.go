@@ -12,6 +12,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/maptest"
 	"github.com/porxgate/porxgate/mapping/release"
 )
 
@@ -229,25 +230,43 @@ func TestReleaseAnswerInEPSShape(t *testing.T) {
 			if err != nil {
 				t.Fatalf("EPS-shaped release answer refused: %v\n%s", err, eps)
 			}
-			out := etree.NewDocument()
-			if err := out.ReadFromBytes(got); err != nil {
-				t.Fatal(err)
+			// and as the gateway answers a dispenser's release request
+			req := maptest.Testdata(t, "release/nominated-release-request-060102.xml")
+			answer, _, err := release.ReleaseAnswerFromEPS(req, epsShaped(t, eps), 200, release.ReleaseReplyEnds{}, env)
+			if err != nil {
+				t.Fatalf("EPS-shaped release answer to a release request refused: %v", err)
 			}
-			pp := out.FindElement("//ParentPrescription")
-			for _, c := range []struct{ what, path, attr, want string }{
-				{"author code", "pertinentInformation1/pertinentPrescription/author/AgentPerson/agentPerson/id", "extension", tc.wantAuth},
-				{"responsible party code", "pertinentInformation1/pertinentPrescription/responsibleParty/AgentPerson/agentPerson/id", "extension", tc.wantRp},
-				{"effectiveTime", "effectiveTime", "value", "20240601103000"},
-				{"author time", "pertinentInformation1/pertinentPrescription/author/time", "value", "20240601103107"},
-			} {
-				got := "(none)"
-				if el := pp.FindElement(c.path); el != nil {
-					got = el.SelectAttrValue(c.attr, "")
-				}
-				if got != c.want {
-					t.Errorf("%s = %s, want %s", c.what, got, c.want)
-				}
+			for _, got := range [][]byte{got, answer} {
+				checkReleasedPeople(t, got, tc.wantAuth, tc.wantRp)
 			}
 		})
+	}
+}
+
+// checkReleasedPeople checks the released prescription's author and
+// responsible party codes, effectiveTime and author time.
+func checkReleasedPeople(t *testing.T, got []byte, wantAuth, wantRp string) {
+	t.Helper()
+	out := etree.NewDocument()
+	if err := out.ReadFromBytes(got); err != nil {
+		t.Fatal(err)
+	}
+	pp := out.FindElement("//ParentPrescription")
+	if pp == nil {
+		t.Fatalf("no ParentPrescription in %s", got)
+	}
+	for _, c := range []struct{ what, path, attr, want string }{
+		{"author code", "pertinentInformation1/pertinentPrescription/author/AgentPerson/agentPerson/id", "extension", wantAuth},
+		{"responsible party code", "pertinentInformation1/pertinentPrescription/responsibleParty/AgentPerson/agentPerson/id", "extension", wantRp},
+		{"effectiveTime", "effectiveTime", "value", "20240601103000"},
+		{"author time", "pertinentInformation1/pertinentPrescription/author/time", "value", "20240601103107"},
+	} {
+		got := "(none)"
+		if el := pp.FindElement(c.path); el != nil {
+			got = el.SelectAttrValue(c.attr, "")
+		}
+		if got != c.want {
+			t.Errorf("%s = %s, want %s", c.what, got, c.want)
+		}
 	}
 }
