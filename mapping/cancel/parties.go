@@ -21,8 +21,8 @@ import (
 // a PractitionerRole (writeCancelAgentPerson), then puts the role's v3
 // layout (ExtensionV3Layout) in its place while the role still says what
 // the layout says.
-func addCancelAgentPerson(c *core.BundleContext, parent *etree.Element, role *fhir.PractitionerRole, rolePath string) *etree.Element {
-	el := writeCancelAgentPerson(c, parent, role, rolePath)
+func addCancelAgentPerson(c *core.BundleContext, parent *etree.Element, role *fhir.PractitionerRole, rolePath string, answer *answerPlace) *etree.Element {
+	el := writeCancelAgentPerson(c, parent, role, rolePath, answer)
 	if c.Failed() {
 		return el
 	}
@@ -36,7 +36,14 @@ func addCancelAgentPerson(c *core.BundleContext, parent *etree.Element, role *fh
 // professional code; name) and the represented organisation (the role's
 // HealthcareService or Organization, without a provider licence), as the
 // EPS API's cancellation translation does.
-func writeCancelAgentPerson(c *core.BundleContext, parent *etree.Element, role *fhir.PractitionerRole, rolePath string) *etree.Element {
+//
+// answer, for the AgentPersons of the EPS API's FHIR of a cancellation
+// response (nil for a request), is the person's place among the answer's
+// parties sharing its role: the person's code is then read as the EPS API
+// writes it (core.EPSAnswerPersonCode), and a twelve-digit code, which is
+// only ever an SDS user id (the EPS API gives it no system of its own), is
+// written under the SDS user id root again.
+func writeCancelAgentPerson(c *core.BundleContext, parent *etree.Element, role *fhir.PractitionerRole, rolePath string, answer *answerPlace) *etree.Element {
 	org, orgPath := core.RoleOrganization(c, role, rolePath)
 	prac, pracPath := core.RolePractitioner(c, role, org, rolePath, false)
 
@@ -65,9 +72,20 @@ func writeCancelAgentPerson(c *core.BundleContext, parent *etree.Element, role *
 	}
 	if prac != nil {
 		person := v3.Add(ap, "agentPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
-		if sds := c.Identifier(prac.Identifier, fhir.SystemSDSUser, pracPath+".identifier"); sds != "" {
+		switch sds := c.Identifier(prac.Identifier, fhir.SystemSDSUser, pracPath+".identifier"); {
+		case sds != "":
 			v3.AddII(person, "id", v3.OIDSDSUser, sds)
-		} else {
+		case answer != nil:
+			code, system, ok := core.EPSAnswerPersonCode(prac, role, answer.at, answer.of)
+			if !ok {
+				c.Fail(pracPath+".identifier", "expected the person's SDS user id or code on the Practitioner, or its NHSBSA spurious code on the PractitionerRole, one for each party the role stands for")
+			}
+			root := v3.OIDProfessionalCode
+			if system == fhir.SystemProfessionalCode && isSDSUserID(code) {
+				root = v3.OIDSDSUser
+			}
+			v3.AddII(person, "id", root, code)
+		default:
 			v3.AddII(person, "id", v3.OIDProfessionalCode, core.PractitionerCode(c, prac, pracPath))
 		}
 		switch len(prac.Name) {
@@ -82,6 +100,48 @@ func writeCancelAgentPerson(c *core.BundleContext, parent *etree.Element, role *
 		core.AddRepresentedOrganization(c, ap, role, rolePath, org, orgPath)
 	}
 	return ap
+}
+
+// answerPlace is a person's place among the parties of the EPS API's FHIR
+// of a cancellation response that share its PractitionerRole: at of of.
+type answerPlace struct{ at, of int }
+
+// answerPlaces gives each of the roles of a cancellation response's
+// parties, in the order the EPS API adds them (the cancel requester, the
+// original prescription's author, the dispenser; nil for one absent), its
+// place among those sharing it.
+func answerPlaces(roles ...*fhir.PractitionerRole) []*answerPlace {
+	out := make([]*answerPlace, len(roles))
+	for i, r := range roles {
+		if r == nil {
+			continue
+		}
+		p := &answerPlace{}
+		for j, o := range roles {
+			if o == r {
+				p.of++
+				if j < i {
+					p.at++
+				}
+			}
+		}
+		out[i] = p
+	}
+	return out
+}
+
+// isSDSUserID reports a code of twelve digits, the shape of an SDS user id
+// and of no professional code.
+func isSDSUserID(code string) bool {
+	if len(code) != 12 {
+		return false
+	}
+	for i := 0; i < len(code); i++ {
+		if code[i] < '0' || code[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // readCancelAgentPerson reads the AgentPerson of a cancellation payload into
@@ -170,7 +230,7 @@ func addPatientLayout(c *core.BundleContext, parent *etree.Element, p *fhir.Pati
 func regenAgentPerson(res *core.AgentPersonResources) *etree.Element {
 	b := &fhir.Bundle{ResourceType: "Bundle", Entry: res.Entries()}
 	c := core.NewBundleContext(b, "")
-	el := writeCancelAgentPerson(c, etree.NewElement("holder"), res.Role, c.Path(res.Role))
+	el := writeCancelAgentPerson(c, etree.NewElement("holder"), res.Role, c.Path(res.Role), nil)
 	if c.Failed() {
 		return nil
 	}

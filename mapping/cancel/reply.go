@@ -254,16 +254,46 @@ func (d *cancelResponseDoc) fromEPSBundle(answer []byte, nodes *cancelRequestNod
 			}
 		}
 		if dr := mr.DispenseRequest; dr != nil && dr.Performer != nil {
-			d.performer, out.DispenserODS = epsPerformer(c, dr.Performer, mrPath+".dispenseRequest.performer")
+			d.performer, out.DispenserODS = epsPerformer(c, mr, dr.Performer, mrPath+".dispenseRequest.performer")
 		}
 	}
 	return c.Err()
 }
 
+// performerPlace is the dispenser's place among the parties of an EPS
+// cancellation response sharing its PractitionerRole (answerPlaces): the
+// roles are told apart by reference, the cancel requester's
+// (ResponsiblePractitioner) and the original author's (requester) before
+// the dispenser's.
+func performerPlace(mr *fhir.MedicationRequest, perf *fhir.Reference) *answerPlace {
+	ref := func(r *fhir.Reference) string {
+		if r == nil {
+			return ""
+		}
+		return r.Reference
+	}
+	var requester string
+	if e := fhir.FindExtension(mr.Extension, core.ExtensionResponsiblePractitioner); e != nil {
+		requester = ref(e.ValueReference)
+	}
+	author, own := ref(mr.Requester), ref(perf)
+	if requester == "" {
+		requester = author
+	}
+	p := &answerPlace{of: 1}
+	for i, r := range []string{requester, author} {
+		if own != "" && r == own && (i == 0 || author != requester) {
+			p.at++
+			p.of++
+		}
+	}
+	return p
+}
+
 // epsPerformer writes the AgentPerson of the dispenser EPS names: the
 // DispensingPerformer role when the answer carries it, else an AgentPerson
 // with only the organisation (ODS code and name).
-func epsPerformer(c *core.BundleContext, ref *fhir.Reference, path string) (*etree.Element, string) {
+func epsPerformer(c *core.BundleContext, mr *fhir.MedicationRequest, ref *fhir.Reference, path string) (*etree.Element, string) {
 	ods := ""
 	if ref.Identifier != nil {
 		ods = ref.Identifier.Value
@@ -271,7 +301,7 @@ func epsPerformer(c *core.BundleContext, ref *fhir.Reference, path string) (*etr
 	holder := etree.NewElement("holder")
 	if e := c.Extension(ref.Extension, ExtensionDispensingPerformer, path+".extension"); e != nil {
 		if role, rolePath := resolveRole(c, e.ValueReference, path+".extension("+ExtensionDispensingPerformer+").valueReference"); role != nil {
-			return addCancelAgentPerson(c, holder, role, rolePath), ods
+			return addCancelAgentPerson(c, holder, role, rolePath, performerPlace(mr, e.ValueReference)), ods
 		}
 		return nil, ods
 	}

@@ -1,6 +1,7 @@
 package cancel
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -283,4 +284,99 @@ func mustRoot(t *testing.T, msg []byte) *etree.Element {
 		t.Fatal(err)
 	}
 	return root.El
+}
+
+// TestCancelResponseFromEPSPerformerInEPSShape: the dispenser of an EPS
+// cancellation response in the EPS API's own shape (translation/response:
+// a person's code under the system its shape picks, professional-code for
+// an SDS user id, an NHSBSA spurious code on the PractitionerRole only) is
+// written with its code and root as Spine had them. Before, an SDS user id
+// came back under the professional code root, and a DIN-shaped or
+// spurious code made the whole reply fail ("expected exactly one
+// professional code").
+func TestCancelResponseFromEPSPerformerInEPSShape(t *testing.T) {
+	req := cancelFixture(t, "cancel_request_uk.xml")
+	answer := cancelFixture(t, "eps_answer_pending.json")
+	tests := []struct {
+		name, system, code string
+		onRole             bool
+		want               string
+	}{
+		{"SDS user id as professional-code", fhir.SystemProfessionalCode, "700012312312", false, `<id root="1.2.826.0.1285.0.2.0.65" extension="700012312312"/>`},
+		{"DIN-shaped code", fhir.SystemDIN, "812345", false, `<id root="1.2.826.0.1285.0.2.1.54" extension="812345"/>`},
+		{"GPhC number as professional-code", fhir.SystemProfessionalCode, "2012345", false, `<id root="1.2.826.0.1285.0.2.1.54" extension="2012345"/>`},
+		{"spurious code on the role", core.SystemSpuriousCode, "612345", true, `<id root="1.2.826.0.1285.0.2.1.54" extension="612345"/>`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b map[string]any
+			if err := json.Unmarshal(answer, &b); err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, e := range b["entry"].([]any) {
+				r := e.(map[string]any)["resource"].(map[string]any)
+				ids, _ := r["identifier"].([]any)
+				for _, id := range ids {
+					if id.(map[string]any)["value"] == "700012312312" {
+						found = true
+						if tc.onRole {
+							delete(r, "identifier")
+						} else {
+							id.(map[string]any)["system"], id.(map[string]any)["value"] = tc.system, tc.code
+						}
+					}
+				}
+				if tc.onRole && r["resourceType"] == "PractitionerRole" {
+					ids := r["identifier"].([]any)
+					if ids[0].(map[string]any)["value"] == "700099900011" { // the dispenser's role
+						r["identifier"] = append(ids, map[string]any{"system": tc.system, "value": tc.code})
+					}
+				}
+			}
+			if !found {
+				t.Fatal("the fixture's dispenser is not there")
+			}
+			shaped, err := json.Marshal(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, _, err := CancelResponseFromEPS(req, shaped, 200, CancelReplyEnds{}, core.FixedEnv())
+			if err != nil {
+				t.Fatalf("EPS-shaped answer refused: %v", err)
+			}
+			perf := payloadOf(t, msg, "ControlActEvent", "subject", "CancellationResponse", "performer")
+			var buf strings.Builder
+			perf.WriteTo(&buf, &etree.WriteSettings{})
+			if !strings.Contains(buf.String(), tc.want) {
+				t.Errorf("performer %s; want %s", buf.String(), tc.want)
+			}
+		})
+	}
+}
+
+// TestAnswerPlaces: each party of a cancellation response gets its place
+// among the parties sharing its role, in the order the EPS API adds their
+// codes (cancel requester, original author, dispenser).
+func TestAnswerPlaces(t *testing.T) {
+	a, b := &fhir.PractitionerRole{}, &fhir.PractitionerRole{}
+	tests := []struct {
+		name  string
+		roles []*fhir.PractitionerRole
+		want  []answerPlace
+	}{
+		{"each its own", []*fhir.PractitionerRole{a, b, nil}, []answerPlace{{0, 1}, {0, 1}, {}}},
+		{"requester is the author", []*fhir.PractitionerRole{a, a, b}, []answerPlace{{0, 2}, {1, 2}, {0, 1}}},
+		{"dispenser is the author", []*fhir.PractitionerRole{a, b, b}, []answerPlace{{0, 1}, {0, 2}, {1, 2}}},
+		{"one role for all three", []*fhir.PractitionerRole{a, a, a}, []answerPlace{{0, 3}, {1, 3}, {2, 3}}},
+	}
+	for _, tc := range tests {
+		got := answerPlaces(tc.roles...)
+		for i, p := range got {
+			w := tc.want[i]
+			if p == nil && (w != answerPlace{}) || p != nil && *p != w {
+				t.Errorf("%s: party %d = %+v, want %+v", tc.name, i, p, w)
+			}
+		}
+	}
 }

@@ -130,18 +130,22 @@ func cancelResponseFromBundle(c *core.BundleContext, interaction string, meta co
 	if e := c.Extension(mr.Extension, core.ExtensionResponsiblePractitioner, mrPath+".extension"); e != nil {
 		authorRole, authorPath = resolveRole(c, e.ValueReference, mrPath+".extension("+core.ExtensionResponsiblePractitioner+").valueReference")
 	}
-	if authorRole != nil && respRole != nil {
-		d.author = addCancelAgentPerson(c, holder, authorRole, authorPath)
-		d.responsible = addCancelAgentPerson(c, holder, respRole, respPath)
-	}
+	var perfRole *fhir.PractitionerRole
+	var perfPath string
 	if dr := mr.DispenseRequest; dr != nil && dr.Performer != nil {
 		pp := mrPath + ".dispenseRequest.performer"
 		if e := c.Extension(dr.Performer.Extension, ExtensionDispensingPerformer, pp+".extension"); e != nil {
-			if role, path := resolveRole(c, e.ValueReference, pp+".extension("+ExtensionDispensingPerformer+").valueReference"); role != nil {
-				d.performer = addCancelAgentPerson(c, holder, role, path)
-				d.performerTime = sub("performerTime")
-			}
+			perfRole, perfPath = resolveRole(c, e.ValueReference, pp+".extension("+ExtensionDispensingPerformer+").valueReference")
 		}
+	}
+	places := answerPlaces(authorRole, respRole, perfRole)
+	if authorRole != nil && respRole != nil {
+		d.author = addCancelAgentPerson(c, holder, authorRole, authorPath, places[0])
+		d.responsible = addCancelAgentPerson(c, holder, respRole, respPath, places[1])
+	}
+	if perfRole != nil {
+		d.performer = addCancelAgentPerson(c, holder, perfRole, perfPath, places[2])
+		d.performerTime = sub("performerTime")
 	}
 	return d
 }

@@ -80,65 +80,72 @@ type AgentPersonOptions struct {
 	SharedRole bool
 }
 
-// releasedCodeSystems are the systems of a person's code on a Practitioner
-// of the EPS API's release translation: those its shape picks, and
-// professional-code for any other.
-var releasedCodeSystems = [...]string{
+// answerCodeSystems are the systems of a person's code on a Practitioner
+// of the EPS API's translations of Spine's answers (translation/response,
+// identifiers.ts): those a code's shape picks, and professional-code for
+// any other (an SDS user id included).
+var answerCodeSystems = [...]string{
 	fhir.SystemGMC, fhir.SystemGMP, fhir.SystemNMC, fhir.SystemGPhC, fhir.SystemHCPC, fhir.SystemDIN, fhir.SystemProfessionalCode,
 }
 
-// releasedPersonID returns the code of the author (opts.PersonID
-// AuthorPersonID) or responsible party of a released prescription, as the
-// EPS API's release translation left it (AgentPersonOptions.Released):
-// the Practitioner's code, else the role's spurious code. When the role is
-// shared, the first of two codes is the author's and the second the
-// responsible party's; a code on the Practitioner with a spurious code on
-// the role could be either way round, and is read as prescriptions usually
-// have it: the author's professional code and the responsible party's
-// spurious code.
-func releasedPersonID(c *BundleContext, prac *fhir.Practitioner, pracPath string, role *fhir.PractitionerRole, rolePath string, opts AgentPersonOptions) string {
-	var codeRoom, spuriousRoom [2]string
+// EPSAnswerPersonCode returns the code of a person in the EPS API's
+// translation of one of Spine's answers (a release, a cancellation
+// response), as Spine's v3 had it, and its identifier system. The EPS API
+// puts the code on the Practitioner under the system its shape picks (a
+// GMC number keeps its C), or, for an NHSBSA spurious code, on the
+// PractitionerRole only; and it makes one PractitionerRole of the
+// AgentPersons of an answer that have the same role profile id, adding
+// their codes in the order of the answer's parties (response/common.ts,
+// addIdentifierToPractitionerOrRole). at is the person's place among the
+// of parties sharing role (0 of 1 when it has its own). A code on the
+// Practitioner with a spurious code on the role could be either way round;
+// the first party is given the code, the others the spurious code, as
+// prescriptions usually have it. ok is false when the role and
+// Practitioner do not hold one code for each party sharing them.
+func EPSAnswerPersonCode(prac *fhir.Practitioner, role *fhir.PractitionerRole, at, of int) (code, system string, ok bool) {
+	type found struct{ value, system string }
+	var codeRoom, spuriousRoom [3]found
 	codes, spurious := codeRoom[:0], spuriousRoom[:0]
-	for _, id := range prac.Identifier {
-		if id.Value != "" && slices.Contains(releasedCodeSystems[:], id.System) {
-			codes = append(codes, id.Value)
+	if prac != nil {
+		for _, id := range prac.Identifier {
+			if id.Value != "" && slices.Contains(answerCodeSystems[:], id.System) {
+				codes = append(codes, found{id.Value, id.System})
+			}
 		}
 	}
 	for _, id := range role.Identifier {
 		if id.Value != "" && id.System == SystemSpuriousCode {
-			spurious = append(spurious, id.Value)
+			spurious = append(spurious, found{id.Value, id.System})
 		}
 	}
-	// at says which of the two a shared role's list holds for this party.
-	at := func(list []string) (string, bool) {
-		switch {
-		case len(list) == 1:
-			return list[0], true
-		case len(list) == 2 && opts.SharedRole:
-			if opts.PersonID == AuthorPersonID {
-				return list[0], true
-			}
-			return list[1], true
+	list := codes
+	if len(codes) == 0 || at > 0 && len(spurious) > 0 {
+		list = spurious
+	}
+	if len(list) == 0 || len(list) > of {
+		return "", "", false
+	}
+	f := list[min(at, len(list)-1)]
+	return f.value, f.system, true
+}
+
+// releasedPersonID returns the code of the author (opts.PersonID
+// AuthorPersonID) or responsible party of a released prescription
+// (AgentPersonOptions.Released): EPSAnswerPersonCode, the author first
+// when the role is shared.
+func releasedPersonID(c *BundleContext, prac *fhir.Practitioner, pracPath string, role *fhir.PractitionerRole, opts AgentPersonOptions) string {
+	at, of := 0, 1
+	if opts.SharedRole {
+		of = 2
+		if opts.PersonID != AuthorPersonID {
+			at = 1
 		}
-		return "", false
 	}
-	var id string
-	ok := false
-	switch {
-	case opts.PersonID == AuthorPersonID && len(codes) > 0:
-		id, ok = at(codes)
-	case opts.PersonID == AuthorPersonID:
-		id, ok = at(spurious)
-	case len(spurious) == 2 || len(spurious) == 1 && (!opts.SharedRole || len(codes) <= 1):
-		id, ok = at(spurious)
-	case len(spurious) == 0:
-		id, ok = at(codes)
-	}
+	code, _, ok := EPSAnswerPersonCode(prac, role, at, of)
 	if !ok {
-		c.Fail(pracPath+".identifier", "expected the person's code on the Practitioner (GMC, GMP, NMC, GPhC, HCPC, DIN or professional-code) or its NHSBSA spurious code on the PractitionerRole, got [%s] and [%s]",
-			strings.Join(codes, ", "), strings.Join(spurious, ", "))
+		c.Fail(pracPath+".identifier", "expected the person's code on the Practitioner (GMC, GMP, NMC, GPhC, HCPC, DIN or professional-code) or its NHSBSA spurious code on the PractitionerRole, one for each party the role stands for")
 	}
-	return id
+	return code
 }
 
 // AddName writes a HumanName as a v3 name element named tag: prefix, given,
@@ -340,7 +347,7 @@ func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Practiti
 		var id string
 		switch {
 		case opts.Released:
-			id = releasedPersonID(c, prac, pracPath, role, rolePath, opts)
+			id = releasedPersonID(c, prac, pracPath, role, opts)
 		case opts.PersonID == ResponsiblePartyPersonID:
 			id = responsiblePartyPersonID(c, prac, pracPath, role, rolePath)
 		default:
