@@ -43,3 +43,25 @@ func FuzzCancelV3ToFHIR(f *testing.F) {
 		_, _ = ReadCancelRequestInfo(data)
 	})
 }
+
+// FuzzCancelResponseFromEPS feeds arbitrary bytes as the EPS API's answer
+// to a cancel request (under the HTTP statuses it answers with) to the
+// gateway's reply writer: it must not panic, and a reply it writes must be
+// a cancel response the reader takes.
+func FuzzCancelResponseFromEPS(f *testing.F) {
+	req := cancelFixture(f, "cancel_request_uk.xml")
+	f.Add(cancelFixture(f, "eps_answer_pending.json"), 200)
+	f.Add([]byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"business-rule","details":{"coding":[{"system":"https://fhir.nhs.uk/CodeSystem/EPS-IssueCode","code":"R-0008"}]}}]}`), 400)
+	f.Add([]byte(`{"resourceType":"Bundle","type":"message","entry":[]}`), 200)
+	f.Add([]byte(`{}`), 500)
+	f.Fuzz(func(t *testing.T, answer []byte, status int) {
+		env := core.FixedEnv()
+		msg, _, err := CancelResponseFromEPS(req, answer, status, CancelReplyEnds{}, env)
+		if err != nil {
+			return
+		}
+		if _, _, err := CancelResponseToFHIR(msg, env); err != nil {
+			t.Fatalf("written reply does not read: %v\n%s", err, msg)
+		}
+	})
+}
