@@ -41,6 +41,13 @@
 // dispensed R-0010); resolutions are listed by State.CancelResolutions and
 // /_admin/cancellations and reported to Options.OnCancelResolved.
 //
+// A release hands back each prescription-order Bundle as received but for
+// what the EPS API's release translation of Spine's v3 changes
+// (release_shape.go, release_status.go): the people's codes as EPS wrote
+// them to Spine, under the systems their shapes pick, one PractitionerRole
+// for an author and responsible party of one role profile, meta.lastUpdated
+// the ParentPrescription's effectiveTime, and the items' statuses.
+//
 // When Options.PublicKey is set every FHIR endpoint requires a bearer token
 // issued by /oauth2/token; without it the FHIR endpoints are open and the
 // token endpoint refuses every request.

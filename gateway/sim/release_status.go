@@ -28,15 +28,15 @@ func requestStatusOf(st ItemStatus) string {
 }
 
 // releasedOrder is p's prescription-order Bundle as EPS releases it: as
-// received, but for each MedicationRequest's status, set from its item's.
-// The bytes are the received ones when no status differs (or the Bundle
-// cannot be read: it was accepted from these bytes, so that does not
-// happen).
+// received, with its people and meta.lastUpdated in the EPS API's release
+// shape (epsReleaseShape) and each MedicationRequest's status set from its
+// item's.
 func releasedOrder(p Prescription) []byte {
+	order := epsReleaseShape(p.Order)
 	var bundle map[string]json.RawMessage
 	var entries []map[string]json.RawMessage
-	if json.Unmarshal(p.Order, &bundle) != nil || json.Unmarshal(bundle["entry"], &entries) != nil {
-		return p.Order
+	if json.Unmarshal(order, &bundle) != nil || json.Unmarshal(bundle["entry"], &entries) != nil {
+		return order
 	}
 	changed := false
 	for _, e := range entries {
@@ -54,27 +54,27 @@ func releasedOrder(p Prescription) []byte {
 		}
 		var res map[string]json.RawMessage
 		if json.Unmarshal(e["resource"], &res) != nil {
-			return p.Order
+			return order
 		}
 		res["status"] = json.RawMessage(`"` + requestStatusOf(it.Status) + `"`)
 		raw, ok := encodeJSON(res)
 		if !ok {
-			return p.Order
+			return order
 		}
 		e["resource"], changed = raw, true
 	}
 	if !changed {
-		return p.Order
+		return order
 	}
 	raw, ok := encodeJSON(entries)
 	if !ok {
-		return p.Order
+		return order
 	}
 	bundle["entry"] = raw
 	if out, ok := encodeJSON(bundle); ok {
 		return out
 	}
-	return p.Order
+	return order
 }
 
 // encodeJSON encodes v as EPS writes JSON (no HTML escaping).
