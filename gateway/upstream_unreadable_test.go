@@ -29,6 +29,9 @@ type garblingProxy struct {
 	suffix atomic.Value // string; "" disarmed
 	cut    atomic.Int32
 	refuse atomic.Int32
+	// rewrite, when set, changes the armed answer's body instead of
+	// cutting it.
+	rewrite atomic.Pointer[func([]byte) []byte]
 }
 
 func startGarblingProxy(t *testing.T, target string) (*garblingProxy, string) {
@@ -51,7 +54,11 @@ func startGarblingProxy(t *testing.T, target string) (*garblingProxy, string) {
 			return err
 		}
 		r.Body.Close()
-		body = body[:len(body)/2]
+		if f := g.rewrite.Load(); f != nil {
+			body = (*f)(body)
+		} else {
+			body = body[:len(body)/2]
+		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		r.Header.Set("Content-Length", strconv.Itoa(len(body)))
@@ -196,3 +203,81 @@ func TestLooksLikeResource(t *testing.T) {
 		})
 	}
 }
+
+// TestUntranslatableAnswerIsNotAcceptance: EPS applies a nominated release
+// or a cancellation and answers 200 with a Parameters or Bundle porxgate
+// cannot write as the release response or Cancel Response. Before, the
+// answer fell back to the MCCI of EPS's answer: an AA, so the dispenser was
+// told its download had been taken while the prescriptions EPS had
+// released to it were nowhere, and the prescriber got an AA instead of the
+// cancellation's outcome. Now it is a permanent failure naming what EPS
+// released (the message goes to the dead letters, its sender is told it
+// was not processed, and a resend after a fix answers from EPS's recorded
+// answer).
+func TestUntranslatableAnswerIsNotAcceptance(t *testing.T) {
+	start := func(t *testing.T, replace, with string) (*sim.Server, *garblingProxy, *EPSProcessor) {
+		s, simURL := serveSim(t, sim.Options{})
+		g, root := startGarblingProxy(t, simURL)
+		f := func(b []byte) []byte { return bytes.ReplaceAll(b, []byte(replace), []byte(with)) }
+		g.rewrite.Store(&f)
+		c, err := upstream.New(upstream.Config{BaseURL: root + "/FHIR/R4",
+			Retry: upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}}, quietLog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		st, _ := redisStore(t)
+		return s, g, NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	}
+	wantPermanent := func(t *testing.T, p *EPSProcessor, in *Inbound, mention string) {
+		t.Helper()
+		out, err := p.Process(context.Background(), in)
+		if err == nil || !IsPermanent(err) || !strings.Contains(err.Error(), mention) {
+			var answers []string
+			if out != nil {
+				for _, a := range out.Answers {
+					tc, _ := ackOf(t, a.Payload)
+					answers = append(answers, a.Interaction+" "+tc)
+				}
+			}
+			t.Fatalf("%s: answers %v, err %v; want a permanent error naming %s and no answer", in.Interaction, answers, err, mention)
+		}
+	}
+	t.Run("nominated release", func(t *testing.T) {
+		// The author's code under a system no one knows: porxgate cannot
+		// write the released prescription's author.
+		s, g, p := start(t, fhirSystemNMC, "https://fhir.hl7.org.uk/Id/unknown-number")
+		payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
+		if tc := processedAck(t, p, replayIn(v3.ParentPrescription, payload)); tc != "AA" {
+			t.Fatalf("prescription answered %s", tc)
+		}
+		g.suffix.Store("/Task/$release")
+		wantPermanent(t, p, replayIn(v3.NominatedReleaseRequest, nominatedReleaseFCG71(t)), "C1D2E3-A99968-00A1BM")
+		if g.cut.Load() != 1 {
+			t.Fatal("the proxy changed no answer")
+		}
+		if rx, ok := s.State().Get("C1D2E3-A99968-00A1BM"); !ok || rx.Dispenser != "FCG71" {
+			t.Fatalf("EPS holds %+v, want it released to FCG71", rx)
+		}
+	})
+	t.Run("cancel", func(t *testing.T) {
+		// The outcome's status coding under a system no one knows: porxgate
+		// cannot say what became of the cancellation.
+		_, g, p := start(t, fhirStatusHistory, "https://fhir.nhs.uk/CodeSystem/unknown-status-history")
+		payload, _ := legacyPrescription(t, rxFixture)
+		if tc := processedAck(t, p, replayIn(v3.ParentPrescription, payload)); tc != "AA" {
+			t.Fatalf("prescription answered %s", tc)
+		}
+		g.suffix.Store("/$process-message")
+		wantPermanent(t, p, replayIn(v3.CancelRequest, legacyCancel(t, rxFixture)), "Cancel Response")
+		if g.cut.Load() != 1 {
+			t.Fatal("the proxy changed no answer")
+		}
+	})
+}
+
+// Identifier systems the test above hides from porxgate.
+const (
+	fhirSystemNMC     = "https://fhir.hl7.org.uk/Id/nmc-number"
+	fhirStatusHistory = "https://fhir.nhs.uk/CodeSystem/medicationrequest-status-history"
+)
