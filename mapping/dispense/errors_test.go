@@ -35,3 +35,55 @@ func TestRebuildV3Malformed(t *testing.T) {
 		{Name: "nested notification error", Old: `<recordTarget typeCode="RCT">`, New: `<recordTarget typeCode="RCX">`, Want: []string{"component[1]/DispenseNotification/recordTarget"}, All: false},
 	})
 }
+
+// dnRoot is the etree path of a fixture's DispenseNotification.
+const dnRoot = "ControlActEvent/subject/DispenseNotification"
+
+// TestDispenseV3RepeatedElements: every element the PORX_MT024001UK31 schema
+// allows once is refused when it comes twice, naming the second. Before,
+// the reader took the first and dropped the other unsaid (a second item
+// status, prescription status, replacementOf, recordTarget...), where the
+// schema, and Spine with it, refuses the message.
+func TestDispenseV3RepeatedElements(t *testing.T) {
+	sh := dnRoot + "/pertinentInformation1/pertinentSupplyHeader"
+	li := sh + "/pertinentInformation1/pertinentSuppliedLineItem"
+	q := li + "/component/suppliedLineItemQuantity"
+	for _, fx := range []struct {
+		file  string
+		paths []string
+	}{
+		{"dispense/dn-amend.xml", []string{
+			dnRoot + "/id", dnRoot + "/effectiveTime", dnRoot + "/recordTarget", dnRoot + "/primaryInformationRecipient",
+			dnRoot + "/pertinentInformation1", dnRoot + "/pertinentInformation2", dnRoot + "/replacementOf", dnRoot + "/sequelTo",
+			dnRoot + "/pertinentInformation1/templateId", dnRoot + "/pertinentInformation1/pertinentSupplyHeader",
+			sh + "/id", sh + "/author", sh + "/pertinentInformation3", sh + "/pertinentInformation4", sh + "/inFulfillmentOf",
+			sh + "/author/time", sh + "/author/AgentPerson",
+			sh + "/pertinentInformation1/pertinentSuppliedLineItem", sh + "/pertinentInformation1/templateId",
+			li + "/id", li + "/consumable", li + "/component1", li + "/pertinentInformation3", li + "/inFulfillmentOf",
+			li + "/consumable/requestedManufacturedProduct", li + "/consumable/requestedManufacturedProduct/manufacturedRequestedMaterial",
+			li + "/component1/supplyRequest", li + "/component1/supplyRequest/quantity",
+			li + "/component/suppliedLineItemQuantity", q + "/quantity", q + "/product",
+			dnRoot + "/pertinentInformation2/pertinentCareRecordElementCategory", dnRoot + "/pertinentInformation2/pertinentCareRecordElementCategory/component/actRef",
+		}},
+		{"dispense/dn-erd.xml", []string{sh + "/repeatNumber", li + "/repeatNumber"}},
+		{"dispense/dn-not-dispensed.xml", []string{sh + "/pertinentInformation2", li + "/pertinentInformation2"}},
+		{"dispense/dn-partial-second.xml", []string{sh + "/predecessor", li + "/predecessor", li + "/pertinentInformation1"}},
+		{"dispense/dn-extras.xml", []string{q + "/pertinentInformation2", li + "/inFulfillmentOf1/priorIntendedMedicationAdministrationRef"}},
+	} {
+		t.Run(fx.file, func(t *testing.T) {
+			dispensetest.RunV3Repeats(t, dispense.DispenseToFHIR, string(maptest.Testdata(t, fx.file)), fx.paths)
+		})
+	}
+}
+
+// TestRebuildV3RepeatedElements: the rebuild request's once-only elements
+// (prescription id, withdraw reason, repeat instance, a component's
+// sequence number and notification) are refused when repeated.
+func TestRebuildV3RepeatedElements(t *testing.T) {
+	const r = "ControlActEvent/subject/RebuildDispenseHistory"
+	dispensetest.RunV3Repeats(t, dispense.RebuildToFHIR, string(maptest.Testdata(t, "rebuild/rebuild-540101.xml")), []string{
+		r + "/id", r + "/effectiveTime", r + "/pertinentInformation1", r + "/pertinentInformation2", r + "/pertinentInformation3",
+		r + "/component/sequenceNumber", r + "/component/templateId", r + "/component/DispenseNotification",
+		r + "/component/DispenseNotification/recordTarget",
+	})
+}

@@ -68,7 +68,7 @@ func RebuildToFHIR(payload []byte, env core.Env) ([]byte, core.Meta, error) {
 func readRebuild(n v3.Node, env core.Env) *fhir.Bundle {
 	newID := env.NewID
 	core.Attrs(n, "classCode", "ACTN", "moodCode", "RQO")
-	core.ExpectChildren(n, "id", "effectiveTime", "component", "pertinentInformation1", "pertinentInformation3", "pertinentInformation2")
+	core.ExpectModel(n, "id", "effectiveTime", "component*", "pertinentInformation1", "pertinentInformation3", "pertinentInformation2")
 	id := core.Root(n.Child("id"))
 	eff := core.TS(n.Child("effectiveTime"))
 	b := &fhir.Bundle{ResourceType: "Bundle", ID: core.FreshID(newID), Type: "message",
@@ -85,7 +85,7 @@ func readRebuild(n v3.Node, env core.Env) *fhir.Bundle {
 	b.Add(core.FullURL(task.ID), task)
 	for _, comp := range n.All("component") {
 		core.Attrs(comp, "typeCode", "COMP", "contextConductionInd", "true|false")
-		core.ExpectChildren(comp, "sequenceNumber", "seperatableInd", "templateId", "DispenseNotification")
+		core.ExpectModel(comp, "sequenceNumber", "seperatableInd", "templateId", "DispenseNotification")
 		seq := core.TS(comp.Child("sequenceNumber"))
 		if _, err := strconv.Atoi(seq); seq != "" && err != nil {
 			comp.Child("sequenceNumber").Fail("%q is not a whole number", seq)
@@ -112,10 +112,10 @@ func readRebuild(n v3.Node, env core.Env) *fhir.Bundle {
 		n.Child("component")
 	}
 	pid := core.Annotation(n.Child("pertinentInformation1"), "false", "pertinentPrescriptionID", "PID", "contextConductionInd", "true", "typeCode", "PERT")
-	core.ExpectChildren(pid, "code", "value")
+	core.ExpectModel(pid, "code", "value")
 	task.GroupIdentifier = rbdReadPrescriptionID(pid.Child("value"))
 	wr := core.Annotation(n.Child("pertinentInformation3"), "false", "pertinentWithdrawReason", "PWR", "contextConductionInd", "true", "typeCode", "PERT")
-	core.ExpectChildren(wr, "code", "value")
+	core.ExpectModel(wr, "code", "value")
 	rv := wr.Child("value")
 	core.Attrs(rv, "code", "*", "codeSystem", "*", "displayName", "*")
 	core.ExpectChildren(rv)

@@ -21,3 +21,27 @@ func TestReturnWithdrawV3Malformed(t *testing.T) {
 		{Name: "missing withdraw reason", Old: "pertinentInformation5", New: "pertinentInformation6", Want: []string{"ETPWithdraw/pertinentInformation"}, All: true},
 	})
 }
+
+// TestReturnWithdrawV3RepeatedElements: every element the PORX_MT121301UK31
+// and PORX_MT136001UK31 schemas allow once is refused when it comes twice,
+// naming the second. Before, the readers took the first and dropped the
+// rest unsaid (a second return or withdraw reason, a second repeat instance,
+// which Spine's withdraw schematron refuses as "only a single repeat
+// instance ref may be provided").
+func TestReturnWithdrawV3RepeatedElements(t *testing.T) {
+	const r = "ControlActEvent/subject/DispenseProposalReturn"
+	dispensetest.RunV3Repeats(t, task.ReturnToFHIR, string(maptest.Testdata(t, "return/return-erd.xml")), []string{
+		r + "/id", r + "/effectiveTime", r + "/author", r + "/pertinentInformation1", r + "/pertinentInformation2",
+		r + "/pertinentInformation3", r + "/reversalOf", r + "/author/AgentPerson",
+		r + "/pertinentInformation3/pertinentReturnReason/value", r + "/reversalOf/priorPrescriptionReleaseResponseRef",
+		r + "/reversalOf/priorPrescriptionReleaseResponseRef/id",
+	})
+	const w = "ControlActEvent/subject/ETPWithdraw"
+	dispensetest.RunV3Repeats(t, task.WithdrawToFHIR, string(maptest.Testdata(t, "withdraw/withdraw-erd.xml")), []string{
+		w + "/id", w + "/effectiveTime", w + "/recordTarget", w + "/author", w + "/pertinentInformation1", w + "/pertinentInformation2",
+		w + "/pertinentInformation3", w + "/pertinentInformation5", w + "/author/AgentPersonSDS",
+		w + "/author/AgentPersonSDS/id", w + "/author/AgentPersonSDS/agentPersonSDS", w + "/author/AgentPersonSDS/agentPersonSDS/id",
+		w + "/pertinentInformation2/pertinentWithdrawType/value", w + "/pertinentInformation5/pertinentWithdrawReason/value",
+		w + "/pertinentInformation4/pertinentDispenseNotificationRef", w + "/pertinentInformation4/pertinentDispenseNotificationRef/id",
+	})
+}

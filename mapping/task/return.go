@@ -67,12 +67,12 @@ func writeReturn(c *core.BundleContext, parent *etree.Element, task *fhir.Task, 
 // readReturn reads <DispenseProposalReturn> into the return Task.
 func readReturn(r v3.Node, env core.Env) *fhir.Task {
 	core.Attrs(r, "classCode", "INFO", "moodCode", "EVN")
-	core.ExpectChildren(r, "id", "effectiveTime", "author", "pertinentInformation1", "pertinentInformation2", "pertinentInformation3", "reversalOf")
+	core.ExpectModel(r, "id", "effectiveTime", "author", "pertinentInformation1", "pertinentInformation2", "pertinentInformation3", "reversalOf")
 	id := core.Root(r.Child("id"))
 	eff := core.TS(r.Child("effectiveTime"))
 	author := r.Child("author")
 	core.Attrs(author, "typeCode", "AUT")
-	core.ExpectChildren(author, "AgentPerson")
+	core.ExpectModel(author, "AgentPerson")
 	agent := core.ReadDispensingAgentPerson(author.Child("AgentPerson"), "requester", env.NewID)
 	short := core.ReadPrescriptionID(r.Child("pertinentInformation1"), "pertinentPrescriptionID", "PID")
 	issued := ""
@@ -80,15 +80,15 @@ func readReturn(r v3.Node, env core.Env) *fhir.Task {
 		issued = core.TaskReadRepeat(rel)
 	}
 	rr := core.Annotation(r.Child("pertinentInformation3"), "false", "pertinentReturnReason", "RR", "contextConductionInd", "true|false", "typeCode", "PERT")
-	core.ExpectChildren(rr, "code", "value")
+	core.ExpectModel(rr, "code", "value")
 	reason := core.CV(rr.Child("value"), core.OIDReturnReason)
 	release := ""
 	if rev := r.Opt("reversalOf"); rev.Exists() {
 		core.Rel(rev, "true", "inversionInd", "true|false", "negationInd", "false", "typeCode", "REV")
-		core.ExpectChildren(rev, "seperatableInd", "priorPrescriptionReleaseResponseRef")
+		core.ExpectModel(rev, "seperatableInd", "priorPrescriptionReleaseResponseRef")
 		ref := rev.Child("priorPrescriptionReleaseResponseRef")
 		core.Attrs(ref, "classCode", "INFO", "moodCode", "EVN")
-		core.ExpectChildren(ref, "id")
+		core.ExpectModel(ref, "id")
 		release = core.Root(ref.Child("id"))
 	}
 

@@ -173,23 +173,23 @@ func isSDSUserID(v string) bool {
 // readWithdraw reads <ETPWithdraw> into the withdraw Task.
 func readWithdraw(w v3.Node, env core.Env) *fhir.Task {
 	core.Attrs(w, "classCode", "ALRT", "moodCode", "EVN")
-	core.ExpectChildren(w, "id", "effectiveTime", "recordTarget", "author", "pertinentInformation1", "pertinentInformation3",
-		"pertinentInformation2", "pertinentInformation5", "pertinentInformation4")
+	core.ExpectModel(w, "id", "effectiveTime", "recordTarget", "author", "pertinentInformation1", "pertinentInformation3",
+		"pertinentInformation2", "pertinentInformation5", "pertinentInformation4*")
 	id := core.Root(w.Child("id"))
 	eff := core.TS(w.Child("effectiveTime"))
 	nhs := core.ReadRecordTarget(w.Child("recordTarget"))
 	author := w.Child("author")
 	core.Attrs(author, "typeCode", "AUT")
-	core.ExpectChildren(author, "AgentPersonSDS")
+	core.ExpectModel(author, "AgentPersonSDS")
 	aps := author.Child("AgentPersonSDS")
 	core.Attrs(aps, "classCode", "AGNT")
-	core.ExpectChildren(aps, "id", "agentPersonSDS")
+	core.ExpectModel(aps, "id", "agentPersonSDS")
 	rid := aps.Child("id")
 	core.Attrs(rid, "root", v3.OIDSDSRoleProfile, "extension", "*")
 	roleProfile := core.V3ID(rid, v3.OIDSDSRoleProfile)
 	ps := aps.Child("agentPersonSDS")
 	core.Attrs(ps, "classCode", "PSN", "determinerCode", "INSTANCE")
-	core.ExpectChildren(ps, "id")
+	core.ExpectModel(ps, "id")
 	pid := ps.Child("id")
 	core.Attrs(pid, "root", v3.OIDSDSUser, "extension", "*")
 	user := core.V3ID(pid, v3.OIDSDSUser)
@@ -199,18 +199,18 @@ func readWithdraw(w v3.Node, env core.Env) *fhir.Task {
 	}
 	wid := core.ReadPrescriptionID(w.Child("pertinentInformation3"), "pertinentWithdrawID", "WID", "contextConductionInd", "true|false", "typeCode", "PERT")
 	wt := core.Annotation(w.Child("pertinentInformation2"), "false", "pertinentWithdrawType", "PWT", "contextConductionInd", "true", "typeCode", "PERT")
-	core.ExpectChildren(wt, "code", "value")
+	core.ExpectModel(wt, "code", "value")
 	wtype := core.CV(wt.Child("value"), core.OIDWithdrawType)
 	wr := core.Annotation(w.Child("pertinentInformation5"), "false", "pertinentWithdrawReason", "PWR", "contextConductionInd", "true", "typeCode", "PERT")
-	core.ExpectChildren(wr, "code", "value")
+	core.ExpectModel(wr, "code", "value")
 	reason := core.CV(wr.Child("value"), core.OIDWithdrawReason)
 	var refs []string
 	for _, rel := range w.All("pertinentInformation4") {
 		core.Rel(rel, "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
-		core.ExpectChildren(rel, "seperatableInd", "pertinentDispenseNotificationRef")
+		core.ExpectModel(rel, "seperatableInd", "pertinentDispenseNotificationRef")
 		ref := rel.Child("pertinentDispenseNotificationRef")
 		core.Attrs(ref, "classCode", "INFO", "moodCode", "EVN")
-		core.ExpectChildren(ref, "id")
+		core.ExpectModel(ref, "id")
 		refs = append(refs, core.Root(ref.Child("id")))
 	}
 
