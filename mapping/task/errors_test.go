@@ -1,8 +1,10 @@
 package task_test
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/porxgate/porxgate/mapping/conformance"
 	"github.com/porxgate/porxgate/mapping/maptest"
 	"github.com/porxgate/porxgate/mapping/maptest/dispensetest"
 	"github.com/porxgate/porxgate/mapping/task"
@@ -44,4 +46,44 @@ func TestReturnWithdrawV3RepeatedElements(t *testing.T) {
 		w + "/pertinentInformation2/pertinentWithdrawType/value", w + "/pertinentInformation5/pertinentWithdrawReason/value",
 		w + "/pertinentInformation4/pertinentDispenseNotificationRef", w + "/pertinentInformation4/pertinentDispenseNotificationRef/id",
 	})
+}
+
+// TestWithdrawLastDispenseOneNotification: a withdraw of type LD (last
+// dispense) names at most one dispense notification; Spine's schematron
+// for PORX_IN510101UK31 faults one naming more ("only a single dispense
+// notification ref may be provided", ErrorBase1634.UNABLE_TO_PROCESS), so
+// porxgate refuses it too, naming the second reference. Before, porxgate
+// sent EPS a withdraw of the first and kept the others in its own
+// extension, where EPS never saw them. A withdraw of another type may name
+// several (the schematron asks nothing of them), and one of type LD with a
+// single reference is read as ever.
+func TestWithdrawLastDispenseOneNotification(t *testing.T) {
+	one := string(maptest.Testdata(t, "withdraw/withdraw-erd.xml"))
+	ref := one[strings.Index(one, "<pertinentInformation4 "):]
+	ref = ref[:strings.Index(ref, "</pertinentInformation4>")+len("</pertinentInformation4>")]
+	if strings.Count(one, "<pertinentDispenseNotificationRef ") != 1 || !strings.Contains(one, `<value code="LD"`) {
+		t.Fatal("fixture: want an LD withdraw naming one dispense notification")
+	}
+	two := strings.Replace(one, ref, ref+"\n        "+strings.Replace(ref, "A1000000-0000-4000-8000-000000000002", "A1000000-0000-4000-8000-000000000003", 1), 1)
+	dispensetest.RunV3Errors(t, task.WithdrawToFHIR, two, []dispensetest.V3ErrorCase{
+		{Name: "LD with two notifications", Old: "", New: two,
+			Want: []string{"PORX_IN510101UK31", "ETPWithdraw/pertinentInformation4[2]", "only a single dispense notification"}},
+	})
+	other := strings.Replace(two, `<value code="LD" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.109" displayName="Last Dispense" />`,
+		`<value code="AD" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.109" />`, 1)
+	for name, msg := range map[string]string{"LD, one notification": one, "another type, two notifications": other} {
+		t.Run(name, func(t *testing.T) {
+			body, meta, err := task.WithdrawToFHIR([]byte(msg), dispensetest.Env())
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			got, err := task.WithdrawToV3(body, meta, dispensetest.Env())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d, err := conformance.Compare([]byte(msg), got, conformance.Rules{FHIRRequest: []byte(msg)}); err != nil || d != nil {
+				t.Fatalf("v3 → FHIR → v3 differs: %v %v", d, err)
+			}
+		})
+	}
 }

@@ -205,7 +205,14 @@ func readWithdraw(w v3.Node, env core.Env) *fhir.Task {
 	core.ExpectModel(wr, "code", "value")
 	reason := core.CV(wr.Child("value"), core.OIDWithdrawReason)
 	var refs []string
-	for _, rel := range w.All("pertinentInformation4") {
+	rels := w.All("pertinentInformation4")
+	if len(rels) > 1 && wtype.Code == withdrawTypeLastDispense {
+		// Spine's schematron for PORX_IN510101UK31 faults this
+		// (ErrorBase1634.UNABLE_TO_PROCESS): a last-dispense withdraw
+		// withdraws one notification.
+		rels[1].Fail("only a single dispense notification ref may be provided for a withdraw of type %s (last dispense)", withdrawTypeLastDispense)
+	}
+	for _, rel := range rels {
 		core.Rel(rel, "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
 		core.ExpectModel(rel, "seperatableInd", "pertinentDispenseNotificationRef")
 		ref := rel.Child("pertinentDispenseNotificationRef")
