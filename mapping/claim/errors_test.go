@@ -58,6 +58,20 @@ func TestClaimV3RepeatedElements(t *testing.T) {
 	})
 }
 
+// TestClaimReplacementOfTarget: an amended claim's replacementOf target is a
+// 36-character GUID, as Spine's schematron for PORX_IN090101UK31 asserts
+// ("replacementOf target must be a 36-character GUID"). Before, porxgate
+// took any root and sent EPS an amendment naming no claim.
+func TestClaimReplacementOfTarget(t *testing.T) {
+	const target = `<id root="D1000000-0000-4000-8000-0000000000CC" />`
+	dispensetest.RunV3Errors(t, claim.ClaimToFHIR, string(maptest.Testdata(t, "claim/claim-mixed-supplies.xml")), []dispensetest.V3ErrorCase{
+		{Name: "no hyphens", Old: target, New: `<id root="D100000000004000800000000000000CC" />`,
+			Want: []string{"PORX_IN090101UK31", "DispenseClaim/replacementOf/priorMessageRef/id/@root", "36-character GUID"}},
+		{Name: "OID", Old: target, New: `<id root="1.2.826.0.1285.0.1.10" />`,
+			Want: []string{"DispenseClaim/replacementOf/priorMessageRef/id/@root", "36-character GUID"}},
+	})
+}
+
 // TestReimbursementV3RepeatedElements: the ReimbursmentClaim batch
 // (PORX_MT142006UK31) holds each of its parts once; a second prescription,
 // notification or replacement indicator is refused, naming it, where the

@@ -3,6 +3,7 @@ package claim
 import (
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/dispense"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -109,7 +110,7 @@ func readClaimMessage(dc v3.Node, newID func() string) *claimMessage {
 		m.rejectRef = core.Root(ref.Child("id"))
 	}
 	if rep := dc.Opt("replacementOf"); rep.Exists() {
-		m.replacementOf = core.ReadMessageRef(rep, "RPLC", "priorMessageRef", "EVN")
+		m.replacementOf = dispense.ReadReplacementOf(rep)
 	}
 	if cov := dc.Opt("coverage"); cov.Exists() {
 		claimReadCoverage(cov, m)

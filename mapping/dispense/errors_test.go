@@ -1,6 +1,7 @@
 package dispense_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/porxgate/porxgate/mapping/dispense"
@@ -86,4 +87,31 @@ func TestRebuildV3RepeatedElements(t *testing.T) {
 		r + "/component/sequenceNumber", r + "/component/templateId", r + "/component/DispenseNotification",
 		r + "/component/DispenseNotification/recordTarget",
 	})
+}
+
+// TestDispenseReplacementOfTarget: an amendment's replacementOf target is a
+// 36-character GUID, as Spine's schematron for PORX_IN080101UK31 asserts
+// ("replacementOf target must be a 36-character GUID",
+// ErrorBase1634.UNABLE_TO_PROCESS). Before, porxgate took any root (an OID,
+// a GUID without hyphens or in braces) and sent EPS an amendment of a
+// notification no such id names.
+func TestDispenseReplacementOfTarget(t *testing.T) {
+	const target = `<priorMessageRef classCode="INFO" moodCode="EVN">
+            <id root="A1000000-0000-4000-8000-000000000001" />`
+	base := string(maptest.Testdata(t, "dispense/dn-amend.xml"))
+	var cases []dispensetest.V3ErrorCase
+	for name, root := range map[string]string{
+		"OID":        "2.16.840.1.113883.2.1.3.2.4.18.8",
+		"no hyphens": "A1000000000040008000000000000001",
+		"braces":     "{A1000000-0000-4000-8000-000000000001}",
+	} {
+		cases = append(cases, dispensetest.V3ErrorCase{Name: name, Old: target,
+			New:  strings.Replace(target, "A1000000-0000-4000-8000-000000000001", root, 1),
+			Want: []string{"PORX_IN080101UK31", "DispenseNotification/replacementOf/priorMessageRef/id/@root", "36-character GUID"}})
+	}
+	dispensetest.RunV3Errors(t, dispense.DispenseToFHIR, base, cases)
+	if _, _, err := dispense.DispenseToFHIR([]byte(strings.Replace(base, "A1000000-0000-4000-8000-000000000001\" />\n          </priorMessageRef>",
+		"a1000000-0000-4000-8000-000000000001\" />\n          </priorMessageRef>", 1)), dispensetest.Env()); err != nil {
+		t.Errorf("a lower-case GUID target refused: %v", err)
+	}
 }

@@ -129,7 +129,7 @@ func readDNMessage(dn v3.Node, newID func() string) *dnMessage {
 		cat.Child("component")
 	}
 	if rep := dn.Opt("replacementOf"); rep.Exists() {
-		m.replacementOf = core.ReadMessageRef(rep, "RPLC", "priorMessageRef", "EVN")
+		m.replacementOf = ReadReplacementOf(rep)
 	}
 	m.releaseEvent = core.ReadMessageRef(dn.Child("sequelTo"), "SEQL", "priorPrescriptionReleaseEventRef", "RQO")
 	return m
@@ -224,4 +224,20 @@ func readDNSupply(comp v3.Node) dnSupply {
 		q.Child("pertinentInformation1")
 	}
 	return s
+}
+
+// ReadReplacementOf reads an amendment's replacementOf/priorMessageRef (of a
+// DispenseNotification or a DispenseClaim) and returns the id of the message
+// it replaces. Spine's schematron for both interactions faults a target
+// that is not one 36-character GUID (ErrorBase1634.UNABLE_TO_PROCESS), and
+// EPS would be sent an amendment of a message no such id names, so the
+// reader refuses it too.
+func ReadReplacementOf(rep v3.Node) string {
+	core.ExpectModel(rep, "priorMessageRef")
+	core.ExpectModel(rep.Opt("priorMessageRef"), "id")
+	id := core.ReadMessageRef(rep, "RPLC", "priorMessageRef", "EVN")
+	if root := rep.Opt("priorMessageRef").Opt("id"); root.HasAttr("root") && len(id) != 36 {
+		root.Reader().FailRule(root.Path+"/@root", v3.RuleIdentifier, "replacementOf target must be a 36-character GUID, got %q", id)
+	}
+	return id
 }
