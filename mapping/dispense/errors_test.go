@@ -115,3 +115,24 @@ func TestDispenseReplacementOfTarget(t *testing.T) {
 		t.Errorf("a lower-case GUID target refused: %v", err)
 	}
 }
+
+// TestRebuildSpineRefusals: what Spine's schematron for PORX_IN540101UK31
+// faults (ErrorBase1634.UNABLE_TO_PROCESS), porxgate refuses too, naming
+// the element: a component whose sequenceNumber has no value ("Sequence
+// Number must be provided for all dispense components") and an amendment
+// inside a rebuild ("Amendment is not supported within rebuild dispense
+// history"). Before, both were read: the first gave FHIR porxgate could not
+// write back, the second a history holding an amendment.
+func TestRebuildSpineRefusals(t *testing.T) {
+	base := string(maptest.Testdata(t, "rebuild/rebuild-540101.xml"))
+	dn := string(maptest.Testdata(t, "dispense/dn-amend.xml"))
+	rep := dn[strings.Index(dn, "<replacementOf "):]
+	rep = rep[:strings.Index(rep, "</replacementOf>")+len("</replacementOf>")]
+	const seq = `<sequenceNumber value="1" />`
+	dispensetest.RunV3Errors(t, dispense.RebuildToFHIR, base, []dispensetest.V3ErrorCase{
+		{Name: "empty sequence number", Old: seq, New: `<sequenceNumber value="" />`,
+			Want: []string{"PORX_IN540101UK31", "component[1]/sequenceNumber", "sequence number"}},
+		{Name: "amendment inside", Old: "<sequelTo ", New: rep + "\n            <sequelTo ",
+			Want: []string{"PORX_IN540101UK31", "component[1]/DispenseNotification/replacementOf", "amendment"}},
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/conformance"
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/dispense"
 	"github.com/porxgate/porxgate/mapping/maptest"
@@ -81,4 +82,29 @@ func decodeBundle(t *testing.T, body []byte) *fhir.Bundle {
 		t.Fatal(err)
 	}
 	return &b
+}
+
+// TestRebuildComponentContextConduction: a rebuild component's
+// contextConductionInd is a BL the PORX_MT136002UK31 schema defaults to
+// true; one written false comes back false. Before, the reader took either
+// value and the writer always wrote true, so porxgate's own round trip
+// changed the message.
+func TestRebuildComponentContextConduction(t *testing.T) {
+	base := string(maptest.Testdata(t, "rebuild/rebuild-540101.xml"))
+	const comp = `<component contextConductionInd="true" typeCode="COMP">`
+	if strings.Count(base, comp) < 2 {
+		t.Fatal("fixture: want two rebuild components")
+	}
+	msg := []byte(strings.Replace(base, comp, `<component contextConductionInd="false" typeCode="COMP">`, 1))
+	body, meta, err := dispense.RebuildToFHIR(msg, dispensetest.Env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := dispense.RebuildToV3(body, meta, dispensetest.Env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := conformance.Compare(msg, got, conformance.Rules{FHIRRequest: msg}); err != nil || d != nil {
+		t.Fatalf("v3 → FHIR → v3 differs: %v %v", d, err)
+	}
 }

@@ -87,7 +87,11 @@ func readRebuild(n v3.Node, env core.Env) *fhir.Bundle {
 		core.Attrs(comp, "typeCode", "COMP", "contextConductionInd", "true|false")
 		core.ExpectModel(comp, "sequenceNumber", "seperatableInd", "templateId", "DispenseNotification")
 		seq := core.TS(comp.Child("sequenceNumber"))
-		if _, err := strconv.Atoi(seq); seq != "" && err != nil {
+		if sn := comp.Opt("sequenceNumber"); sn.Exists() && sn.HasAttr("value") && seq == "" {
+			// Spine's schematron: "Sequence Number must be provided for all
+			// dispense components".
+			sn.Fail("a sequence number must be provided for every dispense component (empty value)")
+		} else if _, err := strconv.Atoi(seq); seq != "" && err != nil {
 			comp.Child("sequenceNumber").Fail("%q is not a whole number", seq)
 		}
 		sep := comp.Child("seperatableInd")
@@ -95,6 +99,11 @@ func readRebuild(n v3.Node, env core.Env) *fhir.Bundle {
 		tpl := comp.Child("templateId")
 		core.Attrs(tpl, "root", core.OIDDispenseTemplate, "extension", "*")
 		core.ExpectChildren(tpl)
+		if rep := comp.Opt("DispenseNotification").Opt("replacementOf"); rep.Exists() {
+			// Spine's schematron: "Amendment is not supported within rebuild
+			// dispense history".
+			rep.Fail("an amendment is not supported within a rebuild dispense history")
+		}
 		dn := ReadDispenseNotification(comp.Child("DispenseNotification"), env)
 		url := core.FullURL(dn.ID)
 		b.Add(url, dn)
@@ -102,6 +111,9 @@ func readRebuild(n v3.Node, env core.Env) *fhir.Bundle {
 		xb.Integer("sequenceNumber", seq)
 		xb.String("seperatableInd", sep.Attr("value"))
 		xb.String("templateId", tpl.Attr("extension"))
+		if comp.OptAttr("contextConductionInd") == "false" {
+			xb.String("contextConductionInd", "false")
+		}
 		task.Input = append(task.Input, fhir.TaskParameter{
 			Extension:      []fhir.Extension{{URL: core.PorxgateExtensionURL("RebuildComponent"), Extension: xb.Subs}},
 			Type:           fhir.CodeableConcept{Coding: []fhir.Coding{{System: core.CodeSystemPorxgateEvent, Code: rbdInputType}}},
@@ -233,7 +245,11 @@ func rbdWriteComponent(c *core.BundleContext, r *etree.Element, in fhir.TaskPara
 		c.Fail(ip+".valueReference", "does not reference a dispense-notification Bundle")
 		return
 	}
-	comp := v3.Add(r, "component", "typeCode", "COMP", "contextConductionInd", "true")
+	cci := "true"
+	if core.SubExtensionString(px, "contextConductionInd") == "false" {
+		cci = "false"
+	}
+	comp := v3.Add(r, "component", "typeCode", "COMP", "contextConductionInd", cci)
 	v3.AddValue(comp, "sequenceNumber", seq)
 	sep := core.SubExtensionString(px, "seperatableInd")
 	if sep == "" {
