@@ -63,7 +63,11 @@ func writeWithdraw(c *core.BundleContext, parent *etree.Element, task *fhir.Task
 	if role := taskRequester(c, task); role != nil {
 		writeWithdrawAuthor(c, w, role, task)
 	}
-	wid := v3.Add(w, "pertinentInformation3", "contextConductionInd", "false", "typeCode", "PERT")
+	widCCI := "false"
+	if core.SubExtensionString(px, "withdrawIdContextConductionInd") == "true" {
+		widCCI = "true"
+	}
+	wid := v3.Add(w, "pertinentInformation3", "contextConductionInd", widCCI, "typeCode", "PERT")
 	v3.AddValue(wid, "seperatableInd", "false")
 	wa := v3.Add(wid, "pertinentWithdrawID", "classCode", "OBS", "moodCode", "EVN")
 	v3.AddCV(wa, "code", "WID", v3.OIDPertinentCode, "")
@@ -234,6 +238,9 @@ func readWithdraw(w v3.Node, env core.Env) *fhir.Task {
 		task.Focus = taskFocus(refs[0])
 	}
 	px := core.ExtensionBuilder{Name: pxWithdraw}
+	if w.Opt("pertinentInformation3").OptAttr("contextConductionInd") == "true" {
+		px.String("withdrawIdContextConductionInd", "true")
+	}
 	if wtype.Code != withdrawTypeLastDispense || wtype.Display != withdrawTypeDisplay {
 		px.Coding("withdrawType", core.Coding(core.CodeSystemWithdrawType, wtype))
 	}
