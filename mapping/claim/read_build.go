@@ -140,6 +140,14 @@ func buildClaimDetail(it claimItem, i int, headerRepeat bool) fhir.ClaimDetail {
 	d.Extension = px.AppendTo(d.Extension)
 	if len(it.supplies) == 0 {
 		d.ProductOrService = fhir.CodeableConcept{Extension: []fhir.Extension{{URL: core.ExtensionDataAbsentReason, ValueCode: core.StringPtr("not-applicable")}}}
+		// As the EPS API's own claims give a detail without subDetails: no
+		// charge paid and no dispenser endorsement. Neither reaches v3 (the
+		// EPS API writes both per supply), but its claim validator refuses
+		// a Claim in which no detail names an endorsement.
+		d.ProgramCode = []fhir.CodeableConcept{
+			{Coding: []fhir.Coding{{System: core.CodeSystemPrescriptionCharge, Code: "not-paid", Display: "Not Paid"}}},
+			{Coding: []fhir.Coding{{System: core.CodeSystemDispenseEndorsement, Code: claimNoEndorsement, Display: claimNameNoEndorsement}}},
+		}
 		return d
 	}
 	first := it.supplies[0]

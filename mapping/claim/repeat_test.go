@@ -140,3 +140,44 @@ func TestClaimRepeatOlderLocationFHIR(t *testing.T) {
 		})
 	}
 }
+
+// TestClaimNothingSuppliedEPSShape: a claim line item without supplies (not
+// dispensed; component is 0..* in PORX_MT142001UK31) becomes a detail with
+// the programCode the EPS API's own claims give such a detail, a charge
+// not paid and the endorsement NDEC (No Dispenser Endorsement Code). The EPS
+// API writes neither into v3 for a detail without subDetails, but its claim
+// validator (claim-validator.ts, medicationDispenseEndorsementPresent)
+// refuses a Claim in which no detail names an endorsement: before, a claim
+// of which nothing was supplied reached EPS without one and was refused
+// ("The claim is missing the required endorsement code"), where Spine takes
+// it. The v3 comes back unchanged.
+func TestClaimNothingSuppliedEPSShape(t *testing.T) {
+	msg := maptest.Testdata(t, "claim/claim-nothing-dispensed.xml")
+	body, _, err := claim.ClaimToFHIR(msg, dispensetest.Env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := fhir.DecodeResource(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	details := res.(*fhir.Claim).Item[0].Detail
+	if len(details) == 0 {
+		t.Fatal("no details")
+	}
+	for i, d := range details {
+		if len(d.SubDetail) != 0 {
+			t.Fatalf("detail %d has subDetails; the fixture supplies nothing", i)
+		}
+		var codes []string
+		for _, pc := range d.ProgramCode {
+			for _, cd := range pc.Coding {
+				codes = append(codes, cd.System+"|"+cd.Code)
+			}
+		}
+		want := []string{core.CodeSystemPrescriptionCharge + "|not-paid", core.CodeSystemDispenseEndorsement + "|NDEC"}
+		if strings.Join(codes, " ") != strings.Join(want, " ") {
+			t.Errorf("detail %d programCode %v, want %v", i, codes, want)
+		}
+	}
+}
