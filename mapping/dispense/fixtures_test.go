@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/fhir"
-	"github.com/porxgate/porxgate/mapping/conformance"
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/dispense"
 	"github.com/porxgate/porxgate/mapping/maptest"
@@ -96,15 +95,5 @@ func TestRebuildComponentContextConduction(t *testing.T) {
 		t.Fatal("fixture: want two rebuild components")
 	}
 	msg := []byte(strings.Replace(base, comp, `<component contextConductionInd="false" typeCode="COMP">`, 1))
-	body, meta, err := dispense.RebuildToFHIR(msg, dispensetest.Env())
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := dispense.RebuildToV3(body, meta, dispensetest.Env())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d, err := conformance.Compare(msg, got, conformance.Rules{FHIRRequest: msg}); err != nil || d != nil {
-		t.Fatalf("v3 → FHIR → v3 differs: %v %v", d, err)
-	}
+	dispensetest.RoundTrip(t, dispense.RebuildToFHIR, dispense.RebuildToV3, msg)
 }

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/porxgate/porxgate/mapping/conformance"
 	"github.com/porxgate/porxgate/mapping/maptest"
 	"github.com/porxgate/porxgate/mapping/maptest/dispensetest"
 	"github.com/porxgate/porxgate/mapping/task"
@@ -73,17 +72,7 @@ func TestWithdrawLastDispenseOneNotification(t *testing.T) {
 		`<value code="AD" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.109" />`, 1)
 	for name, msg := range map[string]string{"LD, one notification": one, "another type, two notifications": other} {
 		t.Run(name, func(t *testing.T) {
-			body, meta, err := task.WithdrawToFHIR([]byte(msg), dispensetest.Env())
-			if err != nil {
-				t.Fatalf("refused: %v", err)
-			}
-			got, err := task.WithdrawToV3(body, meta, dispensetest.Env())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d, err := conformance.Compare([]byte(msg), got, conformance.Rules{FHIRRequest: []byte(msg)}); err != nil || d != nil {
-				t.Fatalf("v3 → FHIR → v3 differs: %v %v", d, err)
-			}
+			dispensetest.RoundTrip(t, task.WithdrawToFHIR, task.WithdrawToV3, []byte(msg))
 		})
 	}
 }
