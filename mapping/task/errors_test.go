@@ -20,6 +20,9 @@ func TestReturnWithdrawV3Malformed(t *testing.T) {
 		{Name: "missing NHS number root", Old: `root="2.16.840.1.113883.2.1.4.1"`, New: `root="1.2.3"`, Want: []string{"PORX_IN510101UK31", "recordTarget/patient/id"}, All: false},
 		{Name: "repeat instance 0", Old: `<value value="3" />`, New: `<value value="0" />`, Want: []string{"PORX_IN510101UK31", "pertinentRepeatInstanceInfo/value", "issue number"}, All: false},
 		{Name: "missing withdraw reason", Old: "pertinentInformation5", New: "pertinentInformation6", Want: []string{"ETPWithdraw/pertinentInformation"}, All: true},
+		// Before, the reader looked for the session user above a missing
+		// ETPWithdraw and panicked (found by FuzzWithdrawV3ToFHIR).
+		{Name: "no ETPWithdraw", Old: "", New: `<PORX_IN510101UK31 xmlns="urn:hl7-org:v3"></PORX_IN510101UK31>`, Want: []string{"PORX_IN510101UK31", "missing mandatory element"}},
 	})
 }
 

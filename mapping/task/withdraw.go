@@ -149,6 +149,9 @@ func withdrawRequester(roleProfile, user, sessionUser string) (fhir.ResourceList
 // sessionUserID returns the SDS user id of the ControlActEvent author above
 // an interaction's subject element, "" when there is none.
 func sessionUserID(subjectChild v3.Node) string {
+	if !subjectChild.Exists() {
+		return ""
+	}
 	subject := subjectChild.El.Parent()
 	if subject == nil || subject.Parent() == nil {
 		return ""
