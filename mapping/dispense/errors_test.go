@@ -136,3 +136,21 @@ func TestRebuildSpineRefusals(t *testing.T) {
 			Want: []string{"PORX_IN540101UK31", "component[1]/DispenseNotification/replacementOf", "amendment"}},
 	})
 }
+
+// TestDispenseOneLineItemPerPrescriptionItem: a dispense notification whose
+// two supplied line items fulfil the same prescription line item
+// (inFulfillmentOf/priorOriginalItemRef) is refused, naming the second.
+// EPS FHIR gathers the MedicationDispenses of one prescription item into one
+// supplied line item (dispense-notification.ts, mapMedicationDispenses), so
+// the second line item's id, status, reason and requested quantity would be
+// dropped and its supplies added to the first's: before, porxgate accepted
+// such a message and EPS (and porxgate's own way back) wrote one line item.
+func TestDispenseOneLineItemPerPrescriptionItem(t *testing.T) {
+	base := string(maptest.Testdata(t, "dispense/dn-full-two-items.xml"))
+	const second = `<id root="6C3D6F0E-2A1B-4E7C-9D55-0B1A2C3D4E12" />
+                  </priorOriginalItemRef>`
+	dispensetest.RunV3Errors(t, dispense.DispenseToFHIR, base, []dispensetest.V3ErrorCase{
+		{Name: "two line items, one prescription item", Old: second, New: strings.Replace(second, "4E12", "4E11", 1),
+			Want: []string{"PORX_IN080101UK31", "pertinentSupplyHeader/pertinentInformation1[2]/pertinentSuppliedLineItem/inFulfillmentOf", "6C3D6F0E-2A1B-4E7C-9D55-0B1A2C3D4E11"}},
+	})
+}

@@ -1,6 +1,8 @@
 package dispense
 
 import (
+	"strings"
+
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -95,8 +97,20 @@ func readDNMessage(dn v3.Node, newID func() string) *dnMessage {
 	m.authorTime = core.FHIRTimeFromTS(author, core.TS(author.Child("time")))
 	core.Null(author.Child("signatureText"))
 	m.agent = core.ReadDispensingAgentPerson(author.Child("AgentPerson"), "performer", newID)
+	seen := map[string]bool{}
 	for _, rel := range sh.All("pertinentInformation1") {
-		m.items = append(m.items, readDNItem(rel))
+		it := readDNItem(rel)
+		// EPS FHIR gathers the MedicationDispenses of one prescription line
+		// item into one supplied line item (the EPS API's
+		// mapMedicationDispenses): a second one would be merged into the
+		// first, its id, status and request dropped.
+		if key := strings.ToUpper(it.origItem); key != "" && seen[key] {
+			rel.Opt("pertinentSuppliedLineItem").Opt("inFulfillmentOf").Fail(
+				"a second supplied line item fulfils prescription line item %s (a dispense notification reports each prescription line item once)", it.origItem)
+		} else {
+			seen[key] = true
+		}
+		m.items = append(m.items, it)
 	}
 	if len(m.items) == 0 {
 		sh.Child("pertinentInformation1")
