@@ -77,6 +77,43 @@ func TestDispenseV3RepeatedElements(t *testing.T) {
 	}
 }
 
+// TestDispenseV3RepeatedInnerElements: the same inside the parts the
+// dispensing readers share (core: recipient, record target, references,
+// annotations, repeat numbers, products, the dispensing AgentPerson).
+func TestDispenseV3RepeatedInnerElements(t *testing.T) {
+	sh := dnRoot + "/pertinentInformation1/pertinentSupplyHeader"
+	li := sh + "/pertinentInformation1/pertinentSuppliedLineItem"
+	q := li + "/component/suppliedLineItemQuantity"
+	ap := sh + "/author/AgentPerson"
+	for _, fx := range []struct {
+		file  string
+		paths []string
+	}{
+		{"dispense/dn-amend.xml", []string{
+			dnRoot + "/recordTarget/patient", dnRoot + "/recordTarget/patient/id",
+			dnRoot + "/primaryInformationRecipient/AgentOrg", dnRoot + "/primaryInformationRecipient/AgentOrg/agentOrganization",
+			dnRoot + "/primaryInformationRecipient/AgentOrg/agentOrganization/id",
+			dnRoot + "/sequelTo/priorPrescriptionReleaseEventRef", dnRoot + "/sequelTo/priorPrescriptionReleaseEventRef/id",
+			dnRoot + "/replacementOf/priorMessageRef", dnRoot + "/replacementOf/priorMessageRef/id",
+			sh + "/pertinentInformation3/seperatableInd", sh + "/pertinentInformation3/pertinentPrescriptionStatus",
+			sh + "/pertinentInformation3/pertinentPrescriptionStatus/value", sh + "/pertinentInformation4/pertinentPrescriptionID/value",
+			sh + "/inFulfillmentOf/templateId", sh + "/inFulfillmentOf/priorOriginalPrescriptionRef", sh + "/inFulfillmentOf/priorOriginalPrescriptionRef/id",
+			li + "/pertinentInformation3/pertinentItemStatus/value", li + "/inFulfillmentOf/priorOriginalItemRef/id",
+			q + "/product/suppliedManufacturedProduct", q + "/product/suppliedManufacturedProduct/manufacturedSuppliedMaterial",
+			q + "/product/suppliedManufacturedProduct/manufacturedSuppliedMaterial/code",
+			q + "/pertinentInformation1/pertinentSupplyInstructions/value",
+			ap + "/id", ap + "/code", ap + "/agentPerson", ap + "/representedOrganization", ap + "/agentPerson/id", ap + "/agentPerson/name",
+		}},
+		{"dispense/dn-erd.xml", []string{sh + "/repeatNumber/low", sh + "/repeatNumber/high"}},
+		{"dispense/dn-not-dispensed.xml", []string{li + "/pertinentInformation2/pertinentNonDispensingReason", li + "/pertinentInformation2/pertinentNonDispensingReason/value"}},
+		{"dispense/dn-partial-second.xml", []string{li + "/pertinentInformation1/pertinentRunningTotal", li + "/pertinentInformation1/pertinentRunningTotal/value"}},
+	} {
+		t.Run(fx.file, func(t *testing.T) {
+			dispensetest.RunV3Repeats(t, dispense.DispenseToFHIR, string(maptest.Testdata(t, fx.file)), fx.paths)
+		})
+	}
+}
+
 // TestRebuildV3RepeatedElements: the rebuild request's once-only elements
 // (prescription id, withdraw reason, repeat instance, a component's
 // sequence number and notification) are refused when repeated.
