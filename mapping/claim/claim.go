@@ -24,6 +24,11 @@ const (
 	pxClaimSupply    = "ClaimSuppliedLineItemQuantity"
 	claimCodeProduct = "16076005"
 	claimNameProduct = "Prescription"
+	// claimNoEndorsement is the dispensing endorsement "No Dispenser
+	// Endorsement Code" the EPS API's claims give a line item without
+	// supplies.
+	claimNoEndorsement     = "NDEC"
+	claimNameNoEndorsement = "No Dispenser Endorsement Code"
 )
 
 // ClaimTranslator returns the Translator for the corpus kind "Claim".

@@ -3,6 +3,7 @@ package claim
 import (
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/dispense"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -55,7 +56,7 @@ func ReadDispenseClaim(dc v3.Node, env core.Env) *fhir.Claim {
 func readClaimMessage(dc v3.Node, newID func() string) *claimMessage {
 	m := &claimMessage{}
 	core.Attrs(dc, "classCode", "INFO", "moodCode", "EVN")
-	core.ExpectChildren(dc, "id", "code", "effectiveTime", "typeId", "primaryInformationRecipient", "receiver",
+	core.ExpectModel(dc, "id", "code", "effectiveTime", "typeId", "primaryInformationRecipient", "receiver",
 		"pertinentInformation1", "pertinentInformation2", "replacementOf", "coverage", "sequelTo")
 	m.id = core.Root(dc.Child("id"))
 	core.FixedCV(dc.Child("code"), core.CodeDispensedFocus, core.V3SNOMED)
@@ -68,12 +69,12 @@ func readClaimMessage(dc v3.Node, newID func() string) *claimMessage {
 	}
 	pi1 := dc.Child("pertinentInformation1")
 	core.Attrs(pi1, "contextConductionInd", "true", "typeCode", "PERT")
-	core.ExpectChildren(pi1, "templateId", "pertinentSupplyHeader")
+	core.ExpectModel(pi1, "templateId", "pertinentSupplyHeader")
 	core.Template(pi1.Child("templateId"), core.TemplatePertinentInfo)
 	sh := pi1.Child("pertinentSupplyHeader")
 	core.Attrs(sh, "classCode", "SBADM", "moodCode", "EVN")
-	core.ExpectChildren(sh, "id", "code", "effectiveTime", "repeatNumber", "legalAuthenticator", "pertinentInformation2",
-		"pertinentInformation3", "pertinentInformation1", "pertinentInformation4", "inFulfillmentOf", "predecessor")
+	core.ExpectModel(sh, "id", "code", "effectiveTime", "repeatNumber", "legalAuthenticator", "pertinentInformation2",
+		"pertinentInformation3", "pertinentInformation1*", "pertinentInformation4", "inFulfillmentOf", "predecessor")
 	m.shID = core.Root(sh.Child("id"))
 	core.FixedCV(sh.Child("code"), core.CodeAdministration, core.V3SNOMED)
 	core.Null(sh.Child("effectiveTime"))
@@ -82,7 +83,7 @@ func readClaimMessage(dc v3.Node, newID func() string) *claimMessage {
 	}
 	la := sh.Child("legalAuthenticator")
 	core.Attrs(la, "contextControlCode", "OP", "typeCode", "LA")
-	core.ExpectChildren(la, "time", "signatureText", "AgentPerson")
+	core.ExpectModel(la, "time", "signatureText", "AgentPerson")
 	m.laTime = core.TS(la.Child("time"))
 	core.FHIRTimeFromTS(la.Child("time"), m.laTime)
 	core.Null(la.Child("signatureText"))
@@ -102,14 +103,14 @@ func readClaimMessage(dc v3.Node, newID func() string) *claimMessage {
 	}
 	if pi2 := dc.Opt("pertinentInformation2"); pi2.Exists() {
 		core.Attrs(pi2, "contextConductionInd", "true", "typeCode", "PERT")
-		core.ExpectChildren(pi2, "pertinentReimbursementClaimRejectRef")
+		core.ExpectModel(pi2, "pertinentReimbursementClaimRejectRef")
 		ref := pi2.Child("pertinentReimbursementClaimRejectRef")
 		core.Attrs(ref, "classCode", "ADJUD", "moodCode", "EVN")
-		core.ExpectChildren(ref, "id")
+		core.ExpectModel(ref, "id")
 		m.rejectRef = core.Root(ref.Child("id"))
 	}
 	if rep := dc.Opt("replacementOf"); rep.Exists() {
-		m.replacementOf = core.ReadMessageRef(rep, "RPLC", "priorMessageRef", "EVN")
+		m.replacementOf = dispense.ReadReplacementOf(rep)
 	}
 	if cov := dc.Opt("coverage"); cov.Exists() {
 		claimReadCoverage(cov, m)
@@ -122,10 +123,10 @@ func readClaimMessage(dc v3.Node, newID func() string) *claimMessage {
 // as a porxgate extension; EPS FHIR has no element for it.
 func claimReadReceiver(rcv v3.Node) *fhir.Extension {
 	core.Attrs(rcv, "typeCode", "RCV")
-	core.ExpectChildren(rcv, "agent")
+	core.ExpectModel(rcv, "agent")
 	ag := rcv.Child("agent")
 	core.Attrs(ag, "classCode", "AGNT")
-	core.ExpectChildren(ag, "id", "code", "agentPerson")
+	core.ExpectModel(ag, "id", "code", "agentPerson")
 	var b core.ExtensionBuilder
 	if id := ag.Opt("id"); id.Exists() {
 		core.Attrs(id, "root", "*", "extension", "*")
@@ -139,7 +140,7 @@ func claimReadReceiver(rcv v3.Node) *fhir.Extension {
 	b.Coding("code", fhir.Coding{System: cn.Attr("codeSystem"), Code: cn.Attr("code"), Display: cn.OptAttr("displayName")})
 	p := ag.Child("agentPerson")
 	core.Attrs(p, "classCode", "PSN", "determinerCode", "INSTANCE")
-	core.ExpectChildren(p, "name", "telecom")
+	core.ExpectModel(p, "name", "telecom")
 	nm := p.Child("name")
 	core.Attrs(nm)
 	core.ExpectChildren(nm)
@@ -155,10 +156,10 @@ func claimReadReceiver(rcv v3.Node) *fhir.Extension {
 // claimReadCoverage reads coverage/coveringChargeExempt and its evidence.
 func claimReadCoverage(cov v3.Node, m *claimMessage) {
 	core.Rel(cov, "false", "contextConductionInd", "true", "typeCode", "COVBY")
-	core.ExpectChildren(cov, "seperatableInd", "coveringChargeExempt")
+	core.ExpectModel(cov, "seperatableInd", "coveringChargeExempt")
 	ce := cov.Child("coveringChargeExempt")
 	core.Attrs(ce, "classCode", "OBS", "moodCode", "EVN", "negationInd", "true|false")
-	core.ExpectChildren(ce, "code", "value", "authorization")
+	core.ExpectModel(ce, "code", "value", "authorization")
 	core.FixedCV(ce.Child("code"), "EX", v3.OIDPertinentCode)
 	ex := core.CV(ce.Child("value"), core.OIDChargeExemption)
 	m.exemption = &ex
@@ -170,10 +171,10 @@ func claimReadCoverage(cov v3.Node, m *claimMessage) {
 		return
 	}
 	core.Rel(auth, "false", "contextConductionInd", "true", "typeCode", "AUTH")
-	core.ExpectChildren(auth, "seperatableInd", "authorizingEvidenceSeen")
+	core.ExpectModel(auth, "seperatableInd", "authorizingEvidenceSeen")
 	es := auth.Child("authorizingEvidenceSeen")
 	core.Attrs(es, "classCode", "OBS", "moodCode", "EVN", "negationInd", "true|false")
-	core.ExpectChildren(es, "code")
+	core.ExpectModel(es, "code")
 	core.FixedCV(es.Child("code"), "ES", v3.OIDPertinentCode)
 	seen := es.Attr("negationInd") == "false"
 	m.evidenceSeen = &seen
@@ -183,11 +184,11 @@ func claimReadCoverage(cov v3.Node, m *claimMessage) {
 func readClaimItem(rel v3.Node) claimItem {
 	var it claimItem
 	core.Rel(rel, "false", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
-	core.ExpectChildren(rel, "seperatableInd", "templateId", "pertinentSuppliedLineItem")
+	core.ExpectModel(rel, "seperatableInd", "templateId", "pertinentSuppliedLineItem")
 	core.Template(rel.Child("templateId"), core.TemplateSourceOf2)
 	li := rel.Child("pertinentSuppliedLineItem")
 	core.Attrs(li, "classCode", "SBADM", "moodCode", "PRMS")
-	core.ExpectChildren(li, "id", "code", "effectiveTime", "repeatNumber", "component", "pertinentInformation1",
+	core.ExpectModel(li, "id", "code", "effectiveTime", "repeatNumber", "component*", "pertinentInformation1",
 		"pertinentInformation2", "pertinentInformation3", "inFulfillmentOf", "predecessor")
 	it.id = core.Root(li.Child("id"))
 	core.FixedCV(li.Child("code"), core.CodeAdministration, core.V3SNOMED)
@@ -215,20 +216,20 @@ func readClaimItem(rel v3.Node) claimItem {
 func readClaimSupply(comp v3.Node) claimSupply {
 	var s claimSupply
 	core.Rel(comp, "false", "typeCode", "COMP")
-	core.ExpectChildren(comp, "seperatableInd", "suppliedLineItemQuantity")
+	core.ExpectModel(comp, "seperatableInd", "suppliedLineItemQuantity")
 	q := comp.Child("suppliedLineItemQuantity")
 	core.Attrs(q, "classCode", "SPLY", "moodCode", "EVN")
-	core.ExpectChildren(q, "code", "quantity", "product", "pertinentInformation1", "pertinentInformation2")
+	core.ExpectModel(q, "code", "quantity", "product", "pertinentInformation1", "pertinentInformation2*")
 	core.FixedCV(q.Child("code"), core.CodeDispensing, core.V3SNOMED)
 	s.qty = core.ReadAltQuantity(q.Child("quantity"))
 	s.product = core.ReadProduct(q.Child("product"), "KIND")
 	cp := core.Annotation(q.Child("pertinentInformation1"), "false", "pertinentChargePayment", "CP", "contextConductionInd", "true", "typeCode", "PERT")
-	core.ExpectChildren(cp, "code", "value")
+	core.ExpectModel(cp, "code", "value")
 	s.charge = core.V3Bool(cp.Child("value"))
 	core.Attrs(cp.Child("value"), "value", "true|false")
 	for _, rel := range q.All("pertinentInformation2") {
 		a := core.Annotation(rel, "true", "pertinentDispensingEndorsement", "DE", "contextConductionInd", "true", "typeCode", "PERT")
-		core.ExpectChildren(a, "code", "text", "value")
+		core.ExpectModel(a, "code", "text", "value")
 		var e claimEndorsement
 		if t := a.Opt("text"); t.Exists() {
 			core.Attrs(t)

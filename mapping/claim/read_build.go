@@ -97,14 +97,18 @@ func buildClaim(m *claimMessage, newID func() string) *fhir.Claim {
 		item.ProgramCode = append(item.ProgramCode, fhir.CodeableConcept{Coding: []fhir.Coding{cd}})
 	}
 	for i, it := range m.items {
-		item.Detail = append(item.Detail, buildClaimDetail(it, i))
+		item.Detail = append(item.Detail, buildClaimDetail(it, i, m.repeatLow != ""))
 	}
 	claim.Item = []fhir.ClaimItem{item}
 	return claim
 }
 
 // buildClaimDetail builds the Claim.item.detail of a supplied line item.
-func buildClaimDetail(it claimItem, i int) fhir.ClaimDetail {
+// headerRepeat says whether the supply header has a repeatNumber: without
+// one, the EPS API takes a line item's repeat from its first subDetail (the
+// older location, dispense-claim.ts), so it goes there, and a line item
+// without supplies keeps it in porxgate's extension.
+func buildClaimDetail(it claimItem, i int, headerRepeat bool) fhir.ClaimDetail {
 	d := fhir.ClaimDetail{
 		Sequence: i + 1,
 		Modifier: []fhir.CodeableConcept{*core.Concept(fhir.CodeSystemMedicationDispenseType, it.status)},
@@ -118,12 +122,17 @@ func buildClaimDetail(it claimItem, i int) fhir.ClaimDetail {
 		cd := core.Coding(core.CodeSystemDispenseStatusReason, *it.ndr)
 		d.Extension = append(d.Extension, fhir.Extension{URL: core.ExtensionTaskBusinessStatusReason, ValueCoding: &cd})
 	}
+	lineRepeat, hasLineRepeat := fhir.Extension{}, false
 	if it.repeatLow != "" {
-		if ext, ok := core.RepeatExtension(it.repeatLow, it.repeatHigh); ok {
-			d.Extension = append(d.Extension, ext)
-		}
+		lineRepeat, hasLineRepeat = core.RepeatExtension(it.repeatLow, it.repeatHigh)
+	}
+	if hasLineRepeat && headerRepeat {
+		d.Extension = append(d.Extension, lineRepeat)
 	}
 	px := core.ExtensionBuilder{Name: pxClaimLineItem}
+	if hasLineRepeat && !headerRepeat && len(it.supplies) == 0 {
+		px.Nested("repeatInformation", lineRepeat.Extension)
+	}
 	if it.runningTotal != nil {
 		px.Nested("runningTotal", it.runningTotal.Extension)
 	}
@@ -131,6 +140,14 @@ func buildClaimDetail(it claimItem, i int) fhir.ClaimDetail {
 	d.Extension = px.AppendTo(d.Extension)
 	if len(it.supplies) == 0 {
 		d.ProductOrService = fhir.CodeableConcept{Extension: []fhir.Extension{{URL: core.ExtensionDataAbsentReason, ValueCode: core.StringPtr("not-applicable")}}}
+		// As the EPS API's own claims give a detail without subDetails: no
+		// charge paid and no dispenser endorsement. Neither reaches v3 (the
+		// EPS API writes both per supply), but its claim validator refuses
+		// a Claim in which no detail names an endorsement.
+		d.ProgramCode = []fhir.CodeableConcept{
+			{Coding: []fhir.Coding{{System: core.CodeSystemPrescriptionCharge, Code: "not-paid", Display: "Not Paid"}}},
+			{Coding: []fhir.Coding{{System: core.CodeSystemDispenseEndorsement, Code: claimNoEndorsement, Display: claimNameNoEndorsement}}},
+		}
 		return d
 	}
 	first := it.supplies[0]
@@ -149,6 +166,9 @@ func buildClaimDetail(it claimItem, i int) fhir.ClaimDetail {
 			Sequence:         k + 1,
 			ProductOrService: *core.Concept(fhir.SystemSNOMED, s.product),
 			Quantity:         core.AltQuantityToFHIR(s.qty),
+		}
+		if k == 0 && hasLineRepeat && !headerRepeat {
+			sd.Extension = append(sd.Extension, lineRepeat)
 		}
 		spx := core.ExtensionBuilder{Name: pxClaimSupply}
 		if s.charge != first.charge {

@@ -115,7 +115,7 @@ func ReimbursementToFHIR(payload []byte, env core.Env) ([]byte, core.Meta, error
 func readReimbursement(n v3.Node, event string, raw []byte, env core.Env) *fhir.Bundle {
 	newID := env.NewID
 	core.Attrs(n, "classCode", "INFO", "moodCode", "EVN")
-	core.ExpectChildren(n, "id", "effectiveTime", "component1", "component2", "component4", "component3", "pertinentInformation")
+	core.ExpectModel(n, "id", "effectiveTime", "component1", "component2", "component4", "component3", "pertinentInformation")
 	id := core.Root(n.Child("id"))
 	eff := core.TS(n.Child("effectiveTime"))
 	b := &fhir.Bundle{ResourceType: "Bundle", ID: core.FreshID(newID), Type: "message",
@@ -144,7 +144,7 @@ func readReimbursement(n v3.Node, event string, raw []byte, env core.Env) *fhir.
 	}
 	pi := n.Child("pertinentInformation")
 	a := core.Annotation(pi, "false", "pertinentReplacementInd", "RPL", "contextConductionInd", "true", "typeCode", "PERT")
-	core.ExpectChildren(a, "code", "value")
+	core.ExpectModel(a, "code", "value")
 	v := a.Child("value")
 	core.Attrs(v, "value", "true|false")
 	core.ExpectChildren(v)

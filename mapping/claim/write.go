@@ -43,13 +43,19 @@ func WriteDispenseClaim(c *core.BundleContext, parent *etree.Element, claim *fhi
 	v3.AddII(sh, "id", core.UpperUUID(shID), "")
 	v3.AddCV(sh, "code", core.CodeAdministration, core.V3SNOMED, "")
 	v3.Add(sh, "effectiveTime", "nullFlavor", core.NullNA)
+	// As the EPS API reads it: repeat information on the item gives the
+	// supply header's and each detail's its line item's; without it, the
+	// older location is read: the first detail's for the header and each
+	// line item's from its first subDetail.
 	deprecated := false
 	if ext := c.Extension(item.Extension, core.ExtensionEPSRepeatInformation, itemPath+".extension"); ext != nil {
 		claimAddRepeat(c, sh, ext, itemPath+".extension")
-	} else if len(item.Detail) > 0 {
-		if ext := fhir.FindExtension(item.Detail[0].Extension, core.ExtensionEPSRepeatInformation); ext != nil {
-			deprecated = true
-			claimAddRepeat(c, sh, ext, itemPath+".detail[0].extension")
+	} else {
+		deprecated = true
+		if len(item.Detail) > 0 {
+			if ext := fhir.FindExtension(item.Detail[0].Extension, core.ExtensionEPSRepeatInformation); ext != nil {
+				claimAddRepeat(c, sh, ext, itemPath+".detail[0].extension")
+			}
 		}
 	}
 	la := v3.Add(sh, "legalAuthenticator", "contextControlCode", "OP", "typeCode", "LA")

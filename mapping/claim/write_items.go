@@ -18,7 +18,8 @@ type claimEndorsement struct {
 
 // claimWriteLineItem writes one pertinentSuppliedLineItem for a detail.
 // deprecated takes the line item's repeat information from its first
-// subDetail (the older EPS location).
+// subDetail (the older EPS location; for a line item without supplies,
+// from porxgate's extension).
 func claimWriteLineItem(c *core.BundleContext, sh *etree.Element, d *fhir.ClaimDetail, path string, deprecated bool) {
 	px := core.PorxgateExtension(d.Extension, pxClaimLineItem)
 	rel := v3.Add(sh, "pertinentInformation1", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
@@ -38,6 +39,8 @@ func claimWriteLineItem(c *core.BundleContext, sh *etree.Element, d *fhir.ClaimD
 			if ext := fhir.FindExtension(d.SubDetail[0].Extension, core.ExtensionEPSRepeatInformation); ext != nil {
 				claimAddRepeat(c, li, ext, path+".subDetail[0].extension")
 			}
+		} else if subs := core.SubExtensions(px, "repeatInformation"); len(subs) > 0 {
+			claimAddRepeat(c, li, &subs[0], path+".extension")
 		}
 	} else if ext := c.Extension(d.Extension, core.ExtensionEPSRepeatInformation, path+".extension"); ext != nil {
 		claimAddRepeat(c, li, ext, path+".extension")

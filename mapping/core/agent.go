@@ -126,7 +126,7 @@ type DispensingAgent struct {
 // organisation's id and the role's reference to it are set by the caller.
 func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *DispensingAgent {
 	Attrs(n, "classCode", "AGNT")
-	ExpectChildren(n, "id", "code", "telecom", "agentPerson", "representedOrganization")
+	ExpectModel(n, "id", "code", "telecom*", "agentPerson", "representedOrganization")
 	a := &DispensingAgent{Role: &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: roleID}}}
 	role := a.Role
 	if id := n.Opt("id"); id.Exists() {
@@ -147,7 +147,7 @@ func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *D
 	}
 	pn := n.Child("agentPerson")
 	Attrs(pn, "classCode", "PSN", "determinerCode", "INSTANCE")
-	ExpectChildren(pn, "id", "name")
+	ExpectModel(pn, "id", "name")
 	idn := pn.Child("id")
 	// Spine takes the dispenser's person by the professional-code root (as
 	// the EPS API writes it, holding an SDS user id) or by the SDS user id

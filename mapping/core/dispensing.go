@@ -142,7 +142,7 @@ func FixedCV(n v3.Node, code, system string) {
 // and returns the act for its value.
 func Annotation(rel v3.Node, separatable, act, code string, relAttrs ...string) v3.Node {
 	Rel(rel, separatable, relAttrs...)
-	ExpectChildren(rel, "seperatableInd", act)
+	ExpectModel(rel, "seperatableInd", act)
 	a := rel.Child(act)
 	Attrs(a, "classCode", "OBS", "moodCode", "EVN", "negationInd", "true|false")
 	FixedCV(a.Child("code"), code, v3.OIDPertinentCode)
@@ -339,7 +339,7 @@ func Null(n v3.Node) {
 // Interval reads an IVL_INT (repeatNumber) with both ends.
 func Interval(n v3.Node) (low, high string) {
 	Attrs(n)
-	ExpectChildren(n, "low", "high")
+	ExpectModel(n, "low", "high")
 	l, h := n.Child("low"), n.Child("high")
 	Attrs(l, "value", "*")
 	Attrs(h, "value", "*")
@@ -368,7 +368,7 @@ type AltQuantity struct {
 // ReadAltQuantity reads a quantity in alternative units.
 func ReadAltQuantity(n v3.Node) AltQuantity {
 	Attrs(n, "unit", "1", "value", "*")
-	ExpectChildren(n, "translation")
+	ExpectModel(n, "translation")
 	tr := n.Child("translation")
 	Attrs(tr, "code", "*", "codeSystem", V3SNOMED, "displayName", "*", "value", "*")
 	ExpectChildren(tr)

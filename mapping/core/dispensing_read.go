@@ -10,10 +10,10 @@ import (
 // ReadRecordTarget reads recordTarget/patient and returns the NHS number.
 func ReadRecordTarget(rt v3.Node) string {
 	Attrs(rt, "typeCode", "RCT")
-	ExpectChildren(rt, "patient")
+	ExpectModel(rt, "patient")
 	pat := rt.Child("patient")
 	Attrs(pat, "classCode", "PAT")
-	ExpectChildren(pat, "id")
+	ExpectModel(pat, "id")
 	id := pat.Child("id")
 	Attrs(id, "root", v3.OIDNHSNumber, "extension", "*")
 	return V3ID(id, v3.OIDNHSNumber)
@@ -25,7 +25,7 @@ func ReadPrescriptionID(rel v3.Node, act, code string, relAttrs ...string) strin
 		relAttrs = []string{"contextConductionInd", "true", "typeCode", "PERT"}
 	}
 	a := Annotation(rel, "false", act, code, relAttrs...)
-	ExpectChildren(a, "code", "value")
+	ExpectModel(a, "code", "value")
 	v := a.Child("value")
 	Attrs(v, "root", v3.OIDShortFormID, "extension", "*")
 	ExpectChildren(v)
@@ -59,13 +59,13 @@ func ReadRecipient(pir v3.Node, contextControl string) (ods, typeCode, name stri
 	} else {
 		Attrs(pir, "typeCode", "PRCP")
 	}
-	ExpectChildren(pir, "AgentOrg")
+	ExpectModel(pir, "AgentOrg")
 	ao := pir.Child("AgentOrg")
 	Attrs(ao, "classCode", "AGNT")
-	ExpectChildren(ao, "agentOrganization")
+	ExpectModel(ao, "agentOrganization")
 	ag := ao.Child("agentOrganization")
 	Attrs(ag, "classCode", "ORG", "determinerCode", "INSTANCE")
-	ExpectChildren(ag, "id", "code", "name")
+	ExpectModel(ag, "id", "code", "name")
 	id := ag.Child("id")
 	Attrs(id, "root", v3.OIDODS, "extension", "*")
 	ods = V3ID(id, v3.OIDODS)
@@ -86,7 +86,7 @@ func ReadNDR(rel v3.Node, contextConduction string) *fhir.Coding {
 		return nil
 	}
 	a := Annotation(rel, "false", "pertinentNonDispensingReason", "NDR", "contextConductionInd", contextConduction+"|true|false", "typeCode", "PERT")
-	ExpectChildren(a, "code", "value")
+	ExpectModel(a, "code", "value")
 	cd := CV(a.Child("value"), OIDNonDispensingReason)
 	return &cd
 }
@@ -94,7 +94,7 @@ func ReadNDR(rel v3.Node, contextConduction string) *fhir.Coding {
 // ReadStatus reads a prescription or item status relationship.
 func ReadStatus(rel v3.Node, act, code, system string) fhir.Coding {
 	a := Annotation(rel, "false", act, code, "contextConductionInd", "true", "typeCode", "PERT")
-	ExpectChildren(a, "code", "value")
+	ExpectModel(a, "code", "value")
 	return CV(a.Child("value"), system)
 }
 
@@ -103,11 +103,11 @@ func ReadStatus(rel v3.Node, act, code, system string) fhir.Coding {
 // <templateId/><ref classCode moodCode><id root/></ref></rel>.
 func ReadRef(rel v3.Node, separatable, tpl, refTag, classCode, moodCode, typeCode string) string {
 	Rel(rel, separatable, "inversionInd", "false", "negationInd", "false", "typeCode", typeCode)
-	ExpectChildren(rel, "seperatableInd", "templateId", refTag)
+	ExpectModel(rel, "seperatableInd", "templateId", refTag)
 	Template(rel.Child("templateId"), tpl)
 	ref := rel.Child(refTag)
 	Attrs(ref, "classCode", classCode, "moodCode", moodCode)
-	ExpectChildren(ref, "id")
+	ExpectModel(ref, "id")
 	return Root(ref.Child("id"))
 }
 
@@ -115,10 +115,10 @@ func ReadRef(rel v3.Node, separatable, tpl, refTag, classCode, moodCode, typeCod
 // </ref></rel> (replacementOf, sequelTo).
 func ReadMessageRef(rel v3.Node, typeCode, refTag, moodCode string) string {
 	Attrs(rel, "typeCode", typeCode)
-	ExpectChildren(rel, refTag)
+	ExpectModel(rel, refTag)
 	ref := rel.Child(refTag)
 	Attrs(ref, "classCode", "INFO", "moodCode", moodCode)
-	ExpectChildren(ref, "id")
+	ExpectModel(ref, "id")
 	return Root(ref.Child("id"))
 }
 
@@ -126,13 +126,13 @@ func ReadMessageRef(rel v3.Node, typeCode, refTag, moodCode string) string {
 // manufacturedSuppliedMaterial/code.
 func ReadProduct(prod v3.Node, determiner string) fhir.Coding {
 	Attrs(prod, "contextControlCode", "OP", "typeCode", "PRD")
-	ExpectChildren(prod, "suppliedManufacturedProduct")
+	ExpectModel(prod, "suppliedManufacturedProduct")
 	smp := prod.Child("suppliedManufacturedProduct")
 	Attrs(smp, "classCode", "MANU")
-	ExpectChildren(smp, "manufacturedSuppliedMaterial")
+	ExpectModel(smp, "manufacturedSuppliedMaterial")
 	mat := smp.Child("manufacturedSuppliedMaterial")
 	Attrs(mat, "classCode", "MMAT", "determinerCode", determiner)
-	ExpectChildren(mat, "code")
+	ExpectModel(mat, "code")
 	return CV(mat.Child("code"), V3SNOMED)
 }
 
@@ -142,10 +142,10 @@ func ReadProduct(prod v3.Node, determiner string) fhir.Coding {
 // (valueQuantity for a PQ, valueString for text). The caller sets the URL.
 func ReadObservation(rel v3.Node, act string) fhir.Extension {
 	Rel(rel, "false", "contextConductionInd", "true", "typeCode", "PERT")
-	ExpectChildren(rel, "seperatableInd", act)
+	ExpectModel(rel, "seperatableInd", act)
 	a := rel.Child(act)
 	Attrs(a, "classCode", "OBS", "moodCode", "EVN")
-	ExpectChildren(a, "code", "value")
+	ExpectModel(a, "code", "value")
 	cn := a.Child("code")
 	Attrs(cn, "code", "*", "codeSystem", "*", "displayName", "*")
 	ExpectChildren(cn)

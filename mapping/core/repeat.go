@@ -55,7 +55,7 @@ func TaskAddRepeat(parent *etree.Element, tag, instance string) {
 // repeat instance.
 func TaskReadRepeat(rel v3.Node) string {
 	a := Annotation(rel, "false", "pertinentRepeatInstanceInfo", "RPI", "contextConductionInd", "true", "typeCode", "PERT")
-	ExpectChildren(a, "code", "value")
+	ExpectModel(a, "code", "value")
 	v := a.Child("value")
 	Attrs(v, "value", "*")
 	ExpectChildren(v)

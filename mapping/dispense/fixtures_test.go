@@ -82,3 +82,18 @@ func decodeBundle(t *testing.T, body []byte) *fhir.Bundle {
 	}
 	return &b
 }
+
+// TestRebuildComponentContextConduction: a rebuild component's
+// contextConductionInd is a BL the PORX_MT136002UK31 schema defaults to
+// true; one written false comes back false. Before, the reader took either
+// value and the writer always wrote true, so porxgate's own round trip
+// changed the message.
+func TestRebuildComponentContextConduction(t *testing.T) {
+	base := string(maptest.Testdata(t, "rebuild/rebuild-540101.xml"))
+	const comp = `<component contextConductionInd="true" typeCode="COMP">`
+	if strings.Count(base, comp) < 2 {
+		t.Fatal("fixture: want two rebuild components")
+	}
+	msg := []byte(strings.Replace(base, comp, `<component contextConductionInd="false" typeCode="COMP">`, 1))
+	dispensetest.RoundTrip(t, dispense.RebuildToFHIR, dispense.RebuildToV3, msg)
+}

@@ -1,6 +1,8 @@
 package dispense
 
 import (
+	"strings"
+
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -65,7 +67,7 @@ func ReadDispenseNotification(dn v3.Node, env core.Env) *fhir.Bundle {
 func readDNMessage(dn v3.Node, newID func() string) *dnMessage {
 	m := &dnMessage{}
 	core.Attrs(dn, "classCode", "INFO", "moodCode", "EVN")
-	core.ExpectChildren(dn, "id", "code", "effectiveTime", "typeId", "recordTarget", "primaryInformationRecipient",
+	core.ExpectModel(dn, "id", "code", "effectiveTime", "typeId", "recordTarget", "primaryInformationRecipient",
 		"pertinentInformation1", "pertinentInformation2", "replacementOf", "sequelTo")
 	m.id = core.Root(dn.Child("id"))
 	core.FixedCV(dn.Child("code"), core.CodeDispensedFocus, core.V3SNOMED)
@@ -77,11 +79,11 @@ func readDNMessage(dn v3.Node, newID func() string) *dnMessage {
 
 	pi1 := dn.Child("pertinentInformation1")
 	core.Attrs(pi1, "contextConductionInd", "true", "typeCode", "PERT")
-	core.ExpectChildren(pi1, "templateId", "pertinentSupplyHeader")
+	core.ExpectModel(pi1, "templateId", "pertinentSupplyHeader")
 	core.Template(pi1.Child("templateId"), core.TemplatePertinentInfo)
 	sh := pi1.Child("pertinentSupplyHeader")
 	core.Attrs(sh, "classCode", "SBADM", "moodCode", "EVN")
-	core.ExpectChildren(sh, "id", "code", "effectiveTime", "repeatNumber", "author", "pertinentInformation1", "pertinentInformation2",
+	core.ExpectModel(sh, "id", "code", "effectiveTime", "repeatNumber", "author", "pertinentInformation1*", "pertinentInformation2",
 		"pertinentInformation3", "pertinentInformation4", "inFulfillmentOf", "predecessor")
 	m.shID = core.Root(sh.Child("id"))
 	core.FixedCV(sh.Child("code"), core.CodeAdministration, core.V3SNOMED)
@@ -91,12 +93,24 @@ func readDNMessage(dn v3.Node, newID func() string) *dnMessage {
 	}
 	author := sh.Child("author")
 	core.Attrs(author, "contextControlCode", "OP", "typeCode", "AUT")
-	core.ExpectChildren(author, "time", "signatureText", "AgentPerson")
+	core.ExpectModel(author, "time", "signatureText", "AgentPerson")
 	m.authorTime = core.FHIRTimeFromTS(author, core.TS(author.Child("time")))
 	core.Null(author.Child("signatureText"))
 	m.agent = core.ReadDispensingAgentPerson(author.Child("AgentPerson"), "performer", newID)
+	seen := map[string]bool{}
 	for _, rel := range sh.All("pertinentInformation1") {
-		m.items = append(m.items, readDNItem(rel))
+		it := readDNItem(rel)
+		// EPS FHIR gathers the MedicationDispenses of one prescription line
+		// item into one supplied line item (the EPS API's
+		// mapMedicationDispenses): a second one would be merged into the
+		// first, its id, status and request dropped.
+		if key := strings.ToUpper(it.origItem); key != "" && seen[key] {
+			rel.Opt("pertinentSuppliedLineItem").Opt("inFulfillmentOf").Fail(
+				"a second supplied line item fulfils prescription line item %s (a dispense notification reports each prescription line item once)", it.origItem)
+		} else {
+			seen[key] = true
+		}
+		m.items = append(m.items, it)
 	}
 	if len(m.items) == 0 {
 		sh.Child("pertinentInformation1")
@@ -111,25 +125,25 @@ func readDNMessage(dn v3.Node, newID func() string) *dnMessage {
 
 	pi2 := dn.Child("pertinentInformation2")
 	core.Attrs(pi2, "typeCode", "PERT")
-	core.ExpectChildren(pi2, "templateId", "pertinentCareRecordElementCategory")
+	core.ExpectModel(pi2, "templateId", "pertinentCareRecordElementCategory")
 	core.Template(pi2.Child("templateId"), core.TemplatePertinentInfo1)
 	cat := pi2.Child("pertinentCareRecordElementCategory")
 	core.Attrs(cat, "classCode", "CATEGORY", "moodCode", "EVN")
-	core.ExpectChildren(cat, "code", "component")
+	core.ExpectModel(cat, "code", "component*")
 	core.FixedCV(cat.Child("code"), core.CodeCareRecord, core.V3SNOMED)
 	for _, comp := range cat.All("component") {
 		core.Attrs(comp, "typeCode", "COMP")
-		core.ExpectChildren(comp, "actRef")
+		core.ExpectModel(comp, "actRef")
 		ref := comp.Child("actRef")
 		core.Attrs(ref, "classCode", "SBADM", "moodCode", "PRMS")
-		core.ExpectChildren(ref, "id")
+		core.ExpectModel(ref, "id")
 		m.careRecord = append(m.careRecord, core.Root(ref.Child("id")))
 	}
 	if len(m.careRecord) == 0 {
 		cat.Child("component")
 	}
 	if rep := dn.Opt("replacementOf"); rep.Exists() {
-		m.replacementOf = core.ReadMessageRef(rep, "RPLC", "priorMessageRef", "EVN")
+		m.replacementOf = ReadReplacementOf(rep)
 	}
 	m.releaseEvent = core.ReadMessageRef(dn.Child("sequelTo"), "SEQL", "priorPrescriptionReleaseEventRef", "RQO")
 	return m
@@ -139,12 +153,12 @@ func readDNMessage(dn v3.Node, newID func() string) *dnMessage {
 func readDNItem(rel v3.Node) dnItem {
 	var it dnItem
 	core.Rel(rel, "false", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
-	core.ExpectChildren(rel, "seperatableInd", "templateId", "pertinentSuppliedLineItem")
+	core.ExpectModel(rel, "seperatableInd", "templateId", "pertinentSuppliedLineItem")
 	core.Template(rel.Child("templateId"), core.TemplateSourceOf2)
 	li := rel.Child("pertinentSuppliedLineItem")
 	core.Attrs(li, "classCode", "SBADM", "moodCode", "PRMS")
-	core.ExpectChildren(li, "id", "code", "effectiveTime", "repeatNumber", "consumable", "component", "component1",
-		"pertinentInformation1", "pertinentInformation2", "pertinentInformation3", "inFulfillmentOf1", "inFulfillmentOf", "predecessor")
+	core.ExpectModel(li, "id", "code", "effectiveTime", "repeatNumber", "consumable", "component*", "component1",
+		"pertinentInformation1", "pertinentInformation2", "pertinentInformation3", "inFulfillmentOf1*", "inFulfillmentOf", "predecessor")
 	it.id = core.Root(li.Child("id"))
 	core.FixedCV(li.Child("code"), core.CodeAdministration, core.V3SNOMED)
 	core.Null(li.Child("effectiveTime"))
@@ -153,23 +167,23 @@ func readDNItem(rel v3.Node) dnItem {
 	}
 	cons := li.Child("consumable")
 	core.Attrs(cons, "contextControlCode", "OP", "typeCode", "CSM")
-	core.ExpectChildren(cons, "requestedManufacturedProduct")
+	core.ExpectModel(cons, "requestedManufacturedProduct")
 	rmp := cons.Child("requestedManufacturedProduct")
 	core.Attrs(rmp, "classCode", "MANU")
-	core.ExpectChildren(rmp, "manufacturedRequestedMaterial")
+	core.ExpectModel(rmp, "manufacturedRequestedMaterial")
 	mat := rmp.Child("manufacturedRequestedMaterial")
 	core.Attrs(mat, "classCode", "MMAT", "determinerCode", "KIND")
-	core.ExpectChildren(mat, "code")
+	core.ExpectModel(mat, "code")
 	it.requested = core.CV(mat.Child("code"), core.V3SNOMED)
 	for _, comp := range li.All("component") {
 		it.supplies = append(it.supplies, readDNSupply(comp))
 	}
 	c1 := li.Child("component1")
 	core.Rel(c1, "false", "typeCode", "COMP")
-	core.ExpectChildren(c1, "seperatableInd", "supplyRequest")
+	core.ExpectModel(c1, "seperatableInd", "supplyRequest")
 	sr := c1.Child("supplyRequest")
 	core.Attrs(sr, "classCode", "SPLY", "moodCode", "RQO")
-	core.ExpectChildren(sr, "code", "quantity")
+	core.ExpectModel(sr, "code", "quantity")
 	it.requestCode = core.CV(sr.Child("code"), core.V3SNOMED)
 	it.request = core.ReadAltQuantity(sr.Child("quantity"))
 	if rt := li.Opt("pertinentInformation1"); rt.Exists() {
@@ -180,11 +194,11 @@ func readDNItem(rel v3.Node) dnItem {
 	it.status = core.ReadStatus(li.Child("pertinentInformation3"), "pertinentItemStatus", "IS", v3.OIDItemStatus)
 	for _, f := range li.All("inFulfillmentOf1") {
 		core.Rel(f, "true", "inversionInd", "false", "negationInd", "false", "typeCode", "FLFS")
-		core.ExpectChildren(f, "seperatableInd", "templateId", "priorIntendedMedicationAdministrationRef")
+		core.ExpectModel(f, "seperatableInd", "templateId", "priorIntendedMedicationAdministrationRef")
 		core.Template(f.Child("templateId"), core.TemplateSourceOf1)
 		ref := f.Child("priorIntendedMedicationAdministrationRef")
 		core.Attrs(ref, "classCode", "SBADM", "moodCode", "*")
-		core.ExpectChildren(ref, "id")
+		core.ExpectModel(ref, "id")
 		b := core.ExtensionBuilder{}
 		b.String("moodCode", ref.Attr("moodCode"))
 		b.ID("id", core.Root(ref.Child("id")))
@@ -201,10 +215,10 @@ func readDNItem(rel v3.Node) dnItem {
 func readDNSupply(comp v3.Node) dnSupply {
 	var s dnSupply
 	core.Rel(comp, "false", "typeCode", "COMP")
-	core.ExpectChildren(comp, "seperatableInd", "suppliedLineItemQuantity")
+	core.ExpectModel(comp, "seperatableInd", "suppliedLineItemQuantity")
 	q := comp.Child("suppliedLineItemQuantity")
 	core.Attrs(q, "classCode", "SPLY", "moodCode", "EVN")
-	core.ExpectChildren(q, "code", "quantity", "product", "pertinentInformation2", "pertinentInformation1")
+	core.ExpectModel(q, "code", "quantity", "product", "pertinentInformation2", "pertinentInformation1*")
 	core.FixedCV(q.Child("code"), core.CodeDispensing, core.V3SNOMED)
 	s.qty = core.ReadAltQuantity(q.Child("quantity"))
 	s.product = core.ReadProduct(q.Child("product"), "INSTANCE")
@@ -214,7 +228,7 @@ func readDNSupply(comp v3.Node) dnSupply {
 	}
 	for _, rel := range q.All("pertinentInformation1") {
 		a := core.Annotation(rel, "false", "pertinentSupplyInstructions", "SI", "contextConductionInd", "true", "typeCode", "PERT")
-		core.ExpectChildren(a, "code", "value")
+		core.ExpectModel(a, "code", "value")
 		v := a.Child("value")
 		core.Attrs(v)
 		core.ExpectChildren(v)
@@ -224,4 +238,20 @@ func readDNSupply(comp v3.Node) dnSupply {
 		q.Child("pertinentInformation1")
 	}
 	return s
+}
+
+// ReadReplacementOf reads an amendment's replacementOf/priorMessageRef (of a
+// DispenseNotification or a DispenseClaim) and returns the id of the message
+// it replaces. Spine's schematron for both interactions faults a target
+// that is not one 36-character GUID (ErrorBase1634.UNABLE_TO_PROCESS), and
+// EPS would be sent an amendment of a message no such id names, so the
+// reader refuses it too.
+func ReadReplacementOf(rep v3.Node) string {
+	core.ExpectModel(rep, "priorMessageRef")
+	core.ExpectModel(rep.Opt("priorMessageRef"), "id")
+	id := core.ReadMessageRef(rep, "RPLC", "priorMessageRef", "EVN")
+	if root := rep.Opt("priorMessageRef").Opt("id"); root.HasAttr("root") && len(id) != 36 {
+		root.Reader().FailRule(root.Path+"/@root", v3.RuleIdentifier, "replacementOf target must be a 36-character GUID, got %q", id)
+	}
+	return id
 }

@@ -68,7 +68,7 @@ func RebuildToFHIR(payload []byte, env core.Env) ([]byte, core.Meta, error) {
 func readRebuild(n v3.Node, env core.Env) *fhir.Bundle {
 	newID := env.NewID
 	core.Attrs(n, "classCode", "ACTN", "moodCode", "RQO")
-	core.ExpectChildren(n, "id", "effectiveTime", "component", "pertinentInformation1", "pertinentInformation3", "pertinentInformation2")
+	core.ExpectModel(n, "id", "effectiveTime", "component*", "pertinentInformation1", "pertinentInformation3", "pertinentInformation2")
 	id := core.Root(n.Child("id"))
 	eff := core.TS(n.Child("effectiveTime"))
 	b := &fhir.Bundle{ResourceType: "Bundle", ID: core.FreshID(newID), Type: "message",
@@ -85,9 +85,13 @@ func readRebuild(n v3.Node, env core.Env) *fhir.Bundle {
 	b.Add(core.FullURL(task.ID), task)
 	for _, comp := range n.All("component") {
 		core.Attrs(comp, "typeCode", "COMP", "contextConductionInd", "true|false")
-		core.ExpectChildren(comp, "sequenceNumber", "seperatableInd", "templateId", "DispenseNotification")
+		core.ExpectModel(comp, "sequenceNumber", "seperatableInd", "templateId", "DispenseNotification")
 		seq := core.TS(comp.Child("sequenceNumber"))
-		if _, err := strconv.Atoi(seq); seq != "" && err != nil {
+		if sn := comp.Opt("sequenceNumber"); sn.Exists() && sn.HasAttr("value") && seq == "" {
+			// Spine's schematron: "Sequence Number must be provided for all
+			// dispense components".
+			sn.Fail("a sequence number must be provided for every dispense component (empty value)")
+		} else if _, err := strconv.Atoi(seq); seq != "" && err != nil {
 			comp.Child("sequenceNumber").Fail("%q is not a whole number", seq)
 		}
 		sep := comp.Child("seperatableInd")
@@ -95,6 +99,11 @@ func readRebuild(n v3.Node, env core.Env) *fhir.Bundle {
 		tpl := comp.Child("templateId")
 		core.Attrs(tpl, "root", core.OIDDispenseTemplate, "extension", "*")
 		core.ExpectChildren(tpl)
+		if rep := comp.Opt("DispenseNotification").Opt("replacementOf"); rep.Exists() {
+			// Spine's schematron: "Amendment is not supported within rebuild
+			// dispense history".
+			rep.Fail("an amendment is not supported within a rebuild dispense history")
+		}
 		dn := ReadDispenseNotification(comp.Child("DispenseNotification"), env)
 		url := core.FullURL(dn.ID)
 		b.Add(url, dn)
@@ -102,6 +111,9 @@ func readRebuild(n v3.Node, env core.Env) *fhir.Bundle {
 		xb.Integer("sequenceNumber", seq)
 		xb.String("seperatableInd", sep.Attr("value"))
 		xb.String("templateId", tpl.Attr("extension"))
+		if comp.OptAttr("contextConductionInd") == "false" {
+			xb.String("contextConductionInd", "false")
+		}
 		task.Input = append(task.Input, fhir.TaskParameter{
 			Extension:      []fhir.Extension{{URL: core.PorxgateExtensionURL("RebuildComponent"), Extension: xb.Subs}},
 			Type:           fhir.CodeableConcept{Coding: []fhir.Coding{{System: core.CodeSystemPorxgateEvent, Code: rbdInputType}}},
@@ -112,10 +124,10 @@ func readRebuild(n v3.Node, env core.Env) *fhir.Bundle {
 		n.Child("component")
 	}
 	pid := core.Annotation(n.Child("pertinentInformation1"), "false", "pertinentPrescriptionID", "PID", "contextConductionInd", "true", "typeCode", "PERT")
-	core.ExpectChildren(pid, "code", "value")
+	core.ExpectModel(pid, "code", "value")
 	task.GroupIdentifier = rbdReadPrescriptionID(pid.Child("value"))
 	wr := core.Annotation(n.Child("pertinentInformation3"), "false", "pertinentWithdrawReason", "PWR", "contextConductionInd", "true", "typeCode", "PERT")
-	core.ExpectChildren(wr, "code", "value")
+	core.ExpectModel(wr, "code", "value")
 	rv := wr.Child("value")
 	core.Attrs(rv, "code", "*", "codeSystem", "*", "displayName", "*")
 	core.ExpectChildren(rv)
@@ -233,7 +245,11 @@ func rbdWriteComponent(c *core.BundleContext, r *etree.Element, in fhir.TaskPara
 		c.Fail(ip+".valueReference", "does not reference a dispense-notification Bundle")
 		return
 	}
-	comp := v3.Add(r, "component", "typeCode", "COMP", "contextConductionInd", "true")
+	cci := "true"
+	if core.SubExtensionString(px, "contextConductionInd") == "false" {
+		cci = "false"
+	}
+	comp := v3.Add(r, "component", "typeCode", "COMP", "contextConductionInd", cci)
 	v3.AddValue(comp, "sequenceNumber", seq)
 	sep := core.SubExtensionString(px, "seperatableInd")
 	if sep == "" {

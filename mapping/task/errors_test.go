@@ -1,6 +1,7 @@
 package task_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/porxgate/porxgate/mapping/maptest"
@@ -19,5 +20,62 @@ func TestReturnWithdrawV3Malformed(t *testing.T) {
 		{Name: "missing NHS number root", Old: `root="2.16.840.1.113883.2.1.4.1"`, New: `root="1.2.3"`, Want: []string{"PORX_IN510101UK31", "recordTarget/patient/id"}, All: false},
 		{Name: "repeat instance 0", Old: `<value value="3" />`, New: `<value value="0" />`, Want: []string{"PORX_IN510101UK31", "pertinentRepeatInstanceInfo/value", "issue number"}, All: false},
 		{Name: "missing withdraw reason", Old: "pertinentInformation5", New: "pertinentInformation6", Want: []string{"ETPWithdraw/pertinentInformation"}, All: true},
+		// Before, the reader looked for the session user above a missing
+		// ETPWithdraw and panicked (found by FuzzWithdrawV3ToFHIR).
+		{Name: "no ETPWithdraw", Old: "", New: `<PORX_IN510101UK31 xmlns="urn:hl7-org:v3"></PORX_IN510101UK31>`, Want: []string{"PORX_IN510101UK31", "missing mandatory element"}},
 	})
+}
+
+// TestReturnWithdrawV3RepeatedElements: every element the PORX_MT121301UK31
+// and PORX_MT136001UK31 schemas allow once is refused when it comes twice,
+// naming the second. Before, the readers took the first and dropped the
+// rest unsaid (a second return or withdraw reason, a second repeat instance,
+// which Spine's withdraw schematron refuses as "only a single repeat
+// instance ref may be provided").
+func TestReturnWithdrawV3RepeatedElements(t *testing.T) {
+	const r = "ControlActEvent/subject/DispenseProposalReturn"
+	dispensetest.RunV3Repeats(t, task.ReturnToFHIR, string(maptest.Testdata(t, "return/return-erd.xml")), []string{
+		r + "/id", r + "/effectiveTime", r + "/author", r + "/pertinentInformation1", r + "/pertinentInformation2",
+		r + "/pertinentInformation3", r + "/reversalOf", r + "/author/AgentPerson",
+		r + "/pertinentInformation3/pertinentReturnReason/value", r + "/reversalOf/priorPrescriptionReleaseResponseRef",
+		r + "/reversalOf/priorPrescriptionReleaseResponseRef/id",
+	})
+	const w = "ControlActEvent/subject/ETPWithdraw"
+	dispensetest.RunV3Repeats(t, task.WithdrawToFHIR, string(maptest.Testdata(t, "withdraw/withdraw-erd.xml")), []string{
+		w + "/id", w + "/effectiveTime", w + "/recordTarget", w + "/author", w + "/pertinentInformation1", w + "/pertinentInformation2",
+		w + "/pertinentInformation3", w + "/pertinentInformation5", w + "/author/AgentPersonSDS",
+		w + "/author/AgentPersonSDS/id", w + "/author/AgentPersonSDS/agentPersonSDS", w + "/author/AgentPersonSDS/agentPersonSDS/id",
+		w + "/pertinentInformation2/pertinentWithdrawType/value", w + "/pertinentInformation5/pertinentWithdrawReason/value",
+		w + "/pertinentInformation4/pertinentDispenseNotificationRef", w + "/pertinentInformation4/pertinentDispenseNotificationRef/id",
+	})
+}
+
+// TestWithdrawLastDispenseOneNotification: a withdraw of type LD (last
+// dispense) names at most one dispense notification; Spine's schematron
+// for PORX_IN510101UK31 faults one naming more ("only a single dispense
+// notification ref may be provided", ErrorBase1634.UNABLE_TO_PROCESS), so
+// porxgate refuses it too, naming the second reference. Before, porxgate
+// sent EPS a withdraw of the first and kept the others in its own
+// extension, where EPS never saw them. A withdraw of another type may name
+// several (the schematron asks nothing of them), and one of type LD with a
+// single reference is read as ever.
+func TestWithdrawLastDispenseOneNotification(t *testing.T) {
+	one := string(maptest.Testdata(t, "withdraw/withdraw-erd.xml"))
+	ref := one[strings.Index(one, "<pertinentInformation4 "):]
+	ref = ref[:strings.Index(ref, "</pertinentInformation4>")+len("</pertinentInformation4>")]
+	if strings.Count(one, "<pertinentDispenseNotificationRef ") != 1 || !strings.Contains(one, `<value code="LD"`) {
+		t.Fatal("fixture: want an LD withdraw naming one dispense notification")
+	}
+	two := strings.Replace(one, ref, ref+"\n        "+strings.Replace(ref, "A1000000-0000-4000-8000-000000000002", "A1000000-0000-4000-8000-000000000003", 1), 1)
+	dispensetest.RunV3Errors(t, task.WithdrawToFHIR, two, []dispensetest.V3ErrorCase{
+		{Name: "LD with two notifications", Old: "", New: two,
+			Want: []string{"PORX_IN510101UK31", "ETPWithdraw/pertinentInformation4[2]", "only a single dispense notification"}},
+	})
+	other := strings.Replace(two, `<value code="LD" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.109" displayName="Last Dispense" />`,
+		`<value code="AD" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.109" />`, 1)
+	for name, msg := range map[string]string{"LD, one notification": one, "another type, two notifications": other} {
+		t.Run(name, func(t *testing.T) {
+			dispensetest.RoundTrip(t, task.WithdrawToFHIR, task.WithdrawToV3, []byte(msg))
+		})
+	}
 }

@@ -13,6 +13,12 @@ import (
 // focus.identifier, the dispenser in the contained requester role and
 // organisation, an eRD issue in Extension-EPS-RepeatInformation.
 
+// pxReturn names porxgate's extension on a return Task: v3 indicators EPS
+// FHIR has no element for, kept only where they differ from what the EPS
+// API writes (a reason's contextConductionInd true, a reversalOf's
+// inversionInd false).
+const pxReturn = "Return"
+
 // ReturnTranslator returns the Translator for the corpus kind "Return".
 func ReturnTranslator() *core.Translator {
 	return &core.Translator{
@@ -52,14 +58,23 @@ func writeReturn(c *core.BundleContext, parent *etree.Element, task *fhir.Task, 
 	if issued := core.TaskRepeatInstance(c, task); issued != "" {
 		core.TaskAddRepeat(r, "pertinentInformation2", issued)
 	}
+	px := core.PorxgateExtension(task.Extension, pxReturn)
 	reason := taskReason(c, task, core.CodeSystemReturnReason)
-	rel := v3.Add(r, "pertinentInformation3", "contextConductionInd", "false", "typeCode", "PERT")
+	cci := "false"
+	if core.SubExtensionString(px, "reasonContextConductionInd") == "true" {
+		cci = "true"
+	}
+	rel := v3.Add(r, "pertinentInformation3", "contextConductionInd", cci, "typeCode", "PERT")
 	v3.AddValue(rel, "seperatableInd", "false")
 	rr := v3.Add(rel, "pertinentReturnReason", "classCode", "OBS", "moodCode", "EVN")
 	v3.AddCV(rr, "code", "RR", v3.OIDPertinentCode, "")
 	core.AddCV(rr, "value", reason, core.OIDReturnReason)
 	if id := taskFocusID(task); id != "" {
-		core.AddRef(r, "reversalOf", []string{"inversionInd", "true", "negationInd", "false", "typeCode", "REV"}, "true", "",
+		inv := "true"
+		if core.SubExtensionString(px, "reversalInversionInd") == "false" {
+			inv = "false"
+		}
+		core.AddRef(r, "reversalOf", []string{"inversionInd", inv, "negationInd", "false", "typeCode", "REV"}, "true", "",
 			"priorPrescriptionReleaseResponseRef", "INFO", "EVN", id)
 	}
 }
@@ -67,28 +82,35 @@ func writeReturn(c *core.BundleContext, parent *etree.Element, task *fhir.Task, 
 // readReturn reads <DispenseProposalReturn> into the return Task.
 func readReturn(r v3.Node, env core.Env) *fhir.Task {
 	core.Attrs(r, "classCode", "INFO", "moodCode", "EVN")
-	core.ExpectChildren(r, "id", "effectiveTime", "author", "pertinentInformation1", "pertinentInformation2", "pertinentInformation3", "reversalOf")
+	core.ExpectModel(r, "id", "effectiveTime", "author", "pertinentInformation1", "pertinentInformation2", "pertinentInformation3", "reversalOf")
 	id := core.Root(r.Child("id"))
 	eff := core.TS(r.Child("effectiveTime"))
 	author := r.Child("author")
 	core.Attrs(author, "typeCode", "AUT")
-	core.ExpectChildren(author, "AgentPerson")
+	core.ExpectModel(author, "AgentPerson")
 	agent := core.ReadDispensingAgentPerson(author.Child("AgentPerson"), "requester", env.NewID)
 	short := core.ReadPrescriptionID(r.Child("pertinentInformation1"), "pertinentPrescriptionID", "PID")
 	issued := ""
 	if rel := r.Opt("pertinentInformation2"); rel.Exists() {
 		issued = core.TaskReadRepeat(rel)
 	}
+	px := core.ExtensionBuilder{Name: pxReturn}
+	if r.Opt("pertinentInformation3").OptAttr("contextConductionInd") == "true" {
+		px.String("reasonContextConductionInd", "true")
+	}
 	rr := core.Annotation(r.Child("pertinentInformation3"), "false", "pertinentReturnReason", "RR", "contextConductionInd", "true|false", "typeCode", "PERT")
-	core.ExpectChildren(rr, "code", "value")
+	core.ExpectModel(rr, "code", "value")
 	reason := core.CV(rr.Child("value"), core.OIDReturnReason)
 	release := ""
 	if rev := r.Opt("reversalOf"); rev.Exists() {
 		core.Rel(rev, "true", "inversionInd", "true|false", "negationInd", "false", "typeCode", "REV")
-		core.ExpectChildren(rev, "seperatableInd", "priorPrescriptionReleaseResponseRef")
+		if rev.OptAttr("inversionInd") == "false" {
+			px.String("reversalInversionInd", "false")
+		}
+		core.ExpectModel(rev, "seperatableInd", "priorPrescriptionReleaseResponseRef")
 		ref := rev.Child("priorPrescriptionReleaseResponseRef")
 		core.Attrs(ref, "classCode", "INFO", "moodCode", "EVN")
-		core.ExpectChildren(ref, "id")
+		core.ExpectModel(ref, "id")
 		release = core.Root(ref.Child("id"))
 	}
 
@@ -100,6 +122,7 @@ func readReturn(r v3.Node, env core.Env) *fhir.Task {
 	if issued != "" {
 		task.Extension = append(task.Extension, core.TaskRepeatExtension(issued))
 	}
+	task.Extension = px.AppendTo(task.Extension)
 	if agent != nil && agent.Organization != nil {
 		org := agent.Organization
 		org.ID = "organisation"

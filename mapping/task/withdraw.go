@@ -63,7 +63,11 @@ func writeWithdraw(c *core.BundleContext, parent *etree.Element, task *fhir.Task
 	if role := taskRequester(c, task); role != nil {
 		writeWithdrawAuthor(c, w, role, task)
 	}
-	wid := v3.Add(w, "pertinentInformation3", "contextConductionInd", "false", "typeCode", "PERT")
+	widCCI := "false"
+	if core.SubExtensionString(px, "withdrawIdContextConductionInd") == "true" {
+		widCCI = "true"
+	}
+	wid := v3.Add(w, "pertinentInformation3", "contextConductionInd", widCCI, "typeCode", "PERT")
 	v3.AddValue(wid, "seperatableInd", "false")
 	wa := v3.Add(wid, "pertinentWithdrawID", "classCode", "OBS", "moodCode", "EVN")
 	v3.AddCV(wa, "code", "WID", v3.OIDPertinentCode, "")
@@ -145,6 +149,9 @@ func withdrawRequester(roleProfile, user, sessionUser string) (fhir.ResourceList
 // sessionUserID returns the SDS user id of the ControlActEvent author above
 // an interaction's subject element, "" when there is none.
 func sessionUserID(subjectChild v3.Node) string {
+	if !subjectChild.Exists() {
+		return ""
+	}
 	subject := subjectChild.El.Parent()
 	if subject == nil || subject.Parent() == nil {
 		return ""
@@ -173,23 +180,23 @@ func isSDSUserID(v string) bool {
 // readWithdraw reads <ETPWithdraw> into the withdraw Task.
 func readWithdraw(w v3.Node, env core.Env) *fhir.Task {
 	core.Attrs(w, "classCode", "ALRT", "moodCode", "EVN")
-	core.ExpectChildren(w, "id", "effectiveTime", "recordTarget", "author", "pertinentInformation1", "pertinentInformation3",
-		"pertinentInformation2", "pertinentInformation5", "pertinentInformation4")
+	core.ExpectModel(w, "id", "effectiveTime", "recordTarget", "author", "pertinentInformation1", "pertinentInformation3",
+		"pertinentInformation2", "pertinentInformation5", "pertinentInformation4*")
 	id := core.Root(w.Child("id"))
 	eff := core.TS(w.Child("effectiveTime"))
 	nhs := core.ReadRecordTarget(w.Child("recordTarget"))
 	author := w.Child("author")
 	core.Attrs(author, "typeCode", "AUT")
-	core.ExpectChildren(author, "AgentPersonSDS")
+	core.ExpectModel(author, "AgentPersonSDS")
 	aps := author.Child("AgentPersonSDS")
 	core.Attrs(aps, "classCode", "AGNT")
-	core.ExpectChildren(aps, "id", "agentPersonSDS")
+	core.ExpectModel(aps, "id", "agentPersonSDS")
 	rid := aps.Child("id")
 	core.Attrs(rid, "root", v3.OIDSDSRoleProfile, "extension", "*")
 	roleProfile := core.V3ID(rid, v3.OIDSDSRoleProfile)
 	ps := aps.Child("agentPersonSDS")
 	core.Attrs(ps, "classCode", "PSN", "determinerCode", "INSTANCE")
-	core.ExpectChildren(ps, "id")
+	core.ExpectModel(ps, "id")
 	pid := ps.Child("id")
 	core.Attrs(pid, "root", v3.OIDSDSUser, "extension", "*")
 	user := core.V3ID(pid, v3.OIDSDSUser)
@@ -199,18 +206,25 @@ func readWithdraw(w v3.Node, env core.Env) *fhir.Task {
 	}
 	wid := core.ReadPrescriptionID(w.Child("pertinentInformation3"), "pertinentWithdrawID", "WID", "contextConductionInd", "true|false", "typeCode", "PERT")
 	wt := core.Annotation(w.Child("pertinentInformation2"), "false", "pertinentWithdrawType", "PWT", "contextConductionInd", "true", "typeCode", "PERT")
-	core.ExpectChildren(wt, "code", "value")
+	core.ExpectModel(wt, "code", "value")
 	wtype := core.CV(wt.Child("value"), core.OIDWithdrawType)
 	wr := core.Annotation(w.Child("pertinentInformation5"), "false", "pertinentWithdrawReason", "PWR", "contextConductionInd", "true", "typeCode", "PERT")
-	core.ExpectChildren(wr, "code", "value")
+	core.ExpectModel(wr, "code", "value")
 	reason := core.CV(wr.Child("value"), core.OIDWithdrawReason)
 	var refs []string
-	for _, rel := range w.All("pertinentInformation4") {
+	rels := w.All("pertinentInformation4")
+	if len(rels) > 1 && wtype.Code == withdrawTypeLastDispense {
+		// Spine's schematron for PORX_IN510101UK31 faults this
+		// (ErrorBase1634.UNABLE_TO_PROCESS): a last-dispense withdraw
+		// withdraws one notification.
+		rels[1].Fail("only a single dispense notification ref may be provided for a withdraw of type %s (last dispense)", withdrawTypeLastDispense)
+	}
+	for _, rel := range rels {
 		core.Rel(rel, "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
-		core.ExpectChildren(rel, "seperatableInd", "pertinentDispenseNotificationRef")
+		core.ExpectModel(rel, "seperatableInd", "pertinentDispenseNotificationRef")
 		ref := rel.Child("pertinentDispenseNotificationRef")
 		core.Attrs(ref, "classCode", "INFO", "moodCode", "EVN")
-		core.ExpectChildren(ref, "id")
+		core.ExpectModel(ref, "id")
 		refs = append(refs, core.Root(ref.Child("id")))
 	}
 
@@ -227,6 +241,9 @@ func readWithdraw(w v3.Node, env core.Env) *fhir.Task {
 		task.Focus = taskFocus(refs[0])
 	}
 	px := core.ExtensionBuilder{Name: pxWithdraw}
+	if w.Opt("pertinentInformation3").OptAttr("contextConductionInd") == "true" {
+		px.String("withdrawIdContextConductionInd", "true")
+	}
 	if wtype.Code != withdrawTypeLastDispense || wtype.Display != withdrawTypeDisplay {
 		px.Coding("withdrawType", core.Coding(core.CodeSystemWithdrawType, wtype))
 	}

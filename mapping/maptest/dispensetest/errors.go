@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/maptest"
@@ -108,4 +109,45 @@ func wantAll(t *testing.T, err error, want []string) {
 // Dispenses returns the MedicationDispenses of a Bundle.
 func Dispenses(r fhir.Resource) []*fhir.MedicationDispense {
 	return fhir.EntriesOf[*fhir.MedicationDispense](r.(*fhir.Bundle))
+}
+
+// RunV3Repeats runs one subtest per path (an etree path from the message
+// root, e.g. "ControlActEvent/subject/DispenseNotification/replacementOf"):
+// the first element there is written twice, one after the other, and
+// toFHIR must refuse the message naming the second one (its indexed path,
+// "replacementOf[2]") as repeated. The MIM allows each such element once,
+// and a reader that takes the first must not drop the other unsaid.
+func RunV3Repeats(t *testing.T, toFHIR func([]byte, core.Env) ([]byte, core.Meta, error), base string, paths []string) {
+	t.Helper()
+	for _, p := range paths {
+		t.Run(p, func(t *testing.T) {
+			msg := repeatElement(t, base, p)
+			_, _, err := toFHIR(msg, Env())
+			if err == nil {
+				t.Fatal("want an error, got none")
+			}
+			tag := p[strings.LastIndex(p, "/")+1:]
+			wantAll(t, err, []string{"/" + tag + "[2]", "repeated"})
+		})
+	}
+}
+
+// repeatElement returns base with the first element at path written twice.
+func repeatElement(t *testing.T, base, path string) []byte {
+	t.Helper()
+	doc := etree.NewDocument()
+	if err := doc.ReadFromString(base); err != nil {
+		t.Fatal(err)
+	}
+	el := doc.Root().FindElement(path)
+	if el == nil {
+		t.Fatalf("fixture has no element at %s", path)
+	}
+	parent := el.Parent()
+	parent.InsertChildAt(el.Index()+1, el.Copy())
+	out, err := doc.WriteToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

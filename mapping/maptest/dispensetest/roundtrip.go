@@ -43,6 +43,29 @@ func RoundTripFixtures(t *testing.T, dirs ...string) {
 	}
 }
 
+// RoundTrip takes msg v3 → FHIR → v3 through toFHIR and toV3 and fails the
+// test unless the result equals msg under the corpus comparison rules with
+// every UUID required back; it returns the FHIR for further checks.
+func RoundTrip(t *testing.T, toFHIR func([]byte, core.Env) ([]byte, core.Meta, error), toV3 func([]byte, core.Meta, core.Env) ([]byte, error), msg []byte) []byte {
+	t.Helper()
+	body, meta, err := toFHIR(msg, Env())
+	if err != nil {
+		t.Fatalf("ToFHIR: %v", err)
+	}
+	got, err := toV3(body, meta, Env())
+	if err != nil {
+		t.Fatalf("ToV3: %v\nFHIR: %s", err, body)
+	}
+	d, err := conformance.Compare(msg, got, conformance.Rules{FHIRRequest: msg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d != nil {
+		t.Fatalf("v3 → FHIR → v3 differs: %s", d)
+	}
+	return body
+}
+
 // roundTripFixture runs the v3 fixture at path through tr's ToFHIR and ToV3
 // and checks the result equals the fixture under the corpus comparison
 // rules with every UUID required to come back (only creationTime and ASIDs
@@ -53,19 +76,5 @@ func roundTripFixture(t *testing.T, tr *core.Translator, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, meta, err := tr.ToFHIR(want, Env())
-	if err != nil {
-		t.Fatalf("ToFHIR: %v", err)
-	}
-	got, err := tr.ToV3(body, meta, Env())
-	if err != nil {
-		t.Fatalf("ToV3: %v\nFHIR: %s", err, body)
-	}
-	d, err := conformance.Compare(want, got, conformance.Rules{FHIRRequest: want})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d != nil {
-		t.Fatalf("v3 → FHIR → v3 differs: %s", d)
-	}
+	RoundTrip(t, tr.ToFHIR, tr.ToV3, want)
 }
