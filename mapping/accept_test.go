@@ -8,6 +8,7 @@ import (
 
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
+	"github.com/porxgate/porxgate/mapping/maptest"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -131,4 +132,35 @@ func v3Errors(err error) []string {
 		out = append(out, e.Error())
 	}
 	return out
+}
+
+// TestDecimalFormsAccepted: a dispense notification whose quantities are
+// written in the decimal forms the MIM's "real" allows and JSON does not
+// ("+032.", ".5") is taken, and its FHIR and v3 carry the same numbers in
+// JSON's form. Before, it was refused as "not a decimal number".
+func TestDecimalFormsAccepted(t *testing.T) {
+	raw := maptest.Testdata(t, "dispense/dn-brands-packs.xml")
+	for _, tc := range []struct{ written, fhir, v3 string }{
+		{"+032.", `"value":32`, `value="32"`},
+		{"032.50", `"value":32.50`, `value="32.50"`},
+	} {
+		msg := strings.ReplaceAll(string(raw), `value="32"`, `value="`+tc.written+`"`)
+		payload, tag, err := conformance.ExtractPayload([]byte(msg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		canon, _, _ := v3.Canonical(tag)
+		tr := mapping.NewRegistry().ByInteraction(canon)
+		body, meta, err := tr.ToFHIR(payload, conformance.Env())
+		if err != nil {
+			t.Fatalf("%s refused: %v", tc.written, err)
+		}
+		if !strings.Contains(string(body), tc.fhir) {
+			t.Errorf("%s: FHIR lacks %s", tc.written, tc.fhir)
+		}
+		out, err := tr.ToV3(body, meta, conformance.Env())
+		if err != nil || !strings.Contains(string(out), tc.v3) {
+			t.Errorf("%s: v3 back %v, lacks %s", tc.written, err, tc.v3)
+		}
+	}
 }

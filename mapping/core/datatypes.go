@@ -158,13 +158,55 @@ func FHIRDateFromV3(ts string) (string, error) {
 	return t.Format("2006-01-02"), nil
 }
 
-// Decimal checks that s is a decimal number FHIR and JSON accept and
-// returns it as a json.Number keeping the sender's text.
+// Decimal checks that s is a decimal number and returns it as a
+// json.Number: the sender's text when JSON (and so FHIR) takes it as it
+// is, else, for the other forms the XML Schema decimal v3 values are
+// allows (a leading +, leading zeros, no digit before or after the point:
+// "+5", "007", ".5", "5."), the same number in JSON's form. Spine takes
+// those forms; FHIR cannot hold them as written, so a v3 message made from
+// the FHIR writes the number in JSON's form.
 func Decimal(s string) (json.Number, error) {
-	if !IsJSONNumber(s) {
-		return "", fmt.Errorf("%q is not a decimal number", s)
+	if IsJSONNumber(s) {
+		return json.Number(s), nil
 	}
-	return json.Number(s), nil
+	if n, ok := xmlDecimalAsJSON(s); ok {
+		return json.Number(n), nil
+	}
+	return "", fmt.Errorf("%q is not a decimal number", s)
+}
+
+// xmlDecimalAsJSON rewrites an XML Schema decimal
+// ((+|-)?([0-9]+(.[0-9]*)?|.[0-9]+)) as a JSON number.
+func xmlDecimalAsJSON(s string) (string, bool) {
+	sign := ""
+	switch {
+	case strings.HasPrefix(s, "+"):
+		s = s[1:]
+	case strings.HasPrefix(s, "-"):
+		sign, s = "-", s[1:]
+	}
+	intPart, frac, dot := strings.Cut(s, ".")
+	if intPart == "" && frac == "" || !allDigits(intPart) || !allDigits(frac) || !dot && frac != "" {
+		return "", false
+	}
+	intPart = strings.TrimLeft(intPart, "0")
+	if intPart == "" {
+		intPart = "0"
+	}
+	if frac == "" {
+		return sign + intPart, true
+	}
+	return sign + intPart + "." + frac, true
+}
+
+// allDigits reports whether s holds only ASCII digits ("" does).
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // IsJSONNumber reports whether s is a number in JSON's grammar.

@@ -92,18 +92,6 @@ func TestFHIRDateFromV3(t *testing.T) {
 	}
 }
 
-func TestDecimal(t *testing.T) {
-	for s, ok := range map[string]bool{
-		"20": true, "0": true, "0.5": true, "-1.25": true, "1e3": true, "2.5E-2": true,
-		"": false, "020": false, ".5": false, "5.": false, "1,000": false, "two": false, "1e": false, "+1": false, "NaN": false,
-	} {
-		_, err := core.Decimal(s)
-		if (err == nil) != ok {
-			t.Errorf("Decimal(%q) error = %v, want ok %v", s, err, ok)
-		}
-	}
-}
-
 func TestCodeTables(t *testing.T) {
 	type table struct {
 		name    string
