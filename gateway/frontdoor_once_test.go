@@ -87,10 +87,7 @@ func TestEbXMLDuplicatesOnce(t *testing.T) {
 				t.Cleanup(http.DefaultClient.CloseIdleConnections)
 				req := newReq(newID(t, 40))
 				req.syncReply = syncReply
-				want := http.StatusAccepted
-				if !syncReply {
-					want = http.StatusOK
-				}
+				const want = http.StatusAccepted
 				check := func(what string, code int, body []byte) {
 					t.Helper()
 					if code != want {

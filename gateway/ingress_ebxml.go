@@ -26,9 +26,11 @@ const storeTimeout = 10 * time.Second
 // the multipart ebXML message, checks the sender and the interaction,
 // stores the message in the inbox (with duplicate elimination) and only
 // then acknowledges it: HTTP 202 with an eb:Acknowledgment when the sender
-// asked for SyncReply, else HTTP 200 with an empty body and, when it asked
-// for one, an eb:Acknowledgment delivered asynchronously. A message that
-// cannot be taken gets HTTP 500 with an eb:MessageError.
+// asked for SyncReply, else HTTP 202 with an empty body and, when it asked
+// for one, an eb:Acknowledgment delivered asynchronously. 202 is the status
+// an MHS reads as accepted (the NHS MHS adaptor takes any other as a
+// failure). A message that cannot be taken gets HTTP 500 with an
+// eb:MessageError.
 func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	g := s.msg
 	now := g.now()
@@ -146,7 +148,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, xmlContentType)
 		return c.Status(fiber.StatusAccepted).Send(syncAck)
 	}
-	return c.Status(fiber.StatusOK).Send(nil)
+	return c.Status(fiber.StatusAccepted).Send(nil)
 }
 
 // payloadMessageError is the MessageError refusing an unreadable payload
