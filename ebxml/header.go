@@ -2,6 +2,7 @@ package ebxml
 
 import (
 	"bytes"
+	"net/url"
 	"strings"
 	"time"
 
@@ -198,9 +199,7 @@ func readManifest(man *etree.Element) []Reference {
 			continue
 		}
 		ref := Reference{Href: strings.TrimSpace(attrAny(r, NSXLink, "href"))}
-		if len(ref.Href) > 4 && strings.EqualFold(ref.Href[:4], "cid:") {
-			ref.ContentID = normalizeContentID(ref.Href[4:])
-		}
+		ref.ContentID = cidOf(ref.Href, true)
 		ref.Description = childText(r, NSEb, "Description")
 		if s := child(r, NSEb, "Schema"); s != nil {
 			ref.SchemaLocation = attrAny(s, NSEb, "location")
@@ -214,6 +213,23 @@ func readManifest(man *etree.Element) []Reference {
 		refs = append(refs, ref)
 	}
 	return refs
+}
+
+// cidOf returns the Content-ID a "cid:" URL names, "" for another URL.
+// A cid URL is the Content-ID percent-encoded (RFC 2392: "cid:foo4%25bar"
+// names <foo4%bar>); with decode unset, or when an escape is invalid, the
+// text after "cid:" is taken as written (senders that never encode).
+func cidOf(href string, decode bool) string {
+	if len(href) <= 4 || !strings.EqualFold(href[:4], "cid:") {
+		return ""
+	}
+	id := href[4:]
+	if decode && strings.IndexByte(id, '%') >= 0 {
+		if d, err := url.PathUnescape(id); err == nil {
+			id = d
+		}
+	}
+	return normalizeContentID(id)
 }
 
 // parseTimestamp reads an xsd:dateTime (fractional seconds optional; zone

@@ -262,3 +262,73 @@ func TestMessageErrorFormatting(t *testing.T) {
 		}
 	}
 }
+
+// TestParseRequestManifestReferences: a cid: URL in xlink:href is the
+// Content-ID percent-encoded (RFC 2392), so "cid:abc%40x" names the part
+// <abc@x>; a reference written unencoded, in angle brackets or with "CID:"
+// finds its part as well. Further references (attachments beyond the HL7
+// payload) must each name a part; one that names none is MimeProblem
+// (ebMS 2.0 §3.2.2) unless a part without Content-Id is there to be it.
+func TestParseRequestManifestReferences(t *testing.T) {
+	lf := string(requestLF(t))
+	cid := testMessageID + "@porx.example.nhs.uk"
+	href := `xlink:href="cid:` + cid + `"`
+	rep := func(s, old, new string) string {
+		t.Helper()
+		if !strings.Contains(s, old) {
+			t.Fatalf("sample lacks %q", old)
+		}
+		return strings.Replace(s, old, new, 1)
+	}
+	const closing = "\n--MIME_boundary_4f1c7e2a--"
+	attachment := func(id string) string {
+		h := ""
+		if id != "" {
+			h = "Content-Id: <" + id + ">\n"
+		}
+		return "\n--MIME_boundary_4f1c7e2a\n" + h + "Content-Type: text/plain\n\nattached text"
+	}
+	withRef := func(s, ref string) string {
+		return rep(s, "</eb:Manifest>", `<eb:Reference xlink:href="`+ref+`"><eb:Description xml:lang="en">attachment</eb:Description></eb:Reference></eb:Manifest>`)
+	}
+	tests := []struct {
+		name  string
+		body  string
+		parts int
+		code  ErrorCode // "" for accepted
+	}{
+		{"percent-encoded @", rep(lf, href, `xlink:href="cid:`+strings.Replace(cid, "@", "%40", 1)+`"`), 1, ""},
+		{"percent-encoded lower-case hex", rep(lf, href, `xlink:href="cid:`+strings.Replace(strings.Replace(cid, "@", "%40", 1), "-", "%2d", 1)+`"`), 1, ""},
+		{"percent-encoded angle brackets", rep(lf, href, `xlink:href="cid:%3C`+cid+`%3E"`), 1, ""},
+		{"Content-Id holding a percent sign", rep(rep(lf, href, `xlink:href="cid:50%25`+cid+`"`), "Content-Id: <"+cid+">", "Content-Id: <50%"+cid+">"), 1, ""},
+		{"Content-Id holding %40 sent unencoded", rep(rep(lf, href, `xlink:href="cid:a%40`+cid+`"`), "Content-Id: <"+cid+">", "Content-Id: <a%40"+cid+">"), 1, ""},
+		{"invalid escape kept as written", rep(rep(lf, href, `xlink:href="cid:a%zz`+cid+`"`), "Content-Id: <"+cid+">", "Content-Id: <a%zz"+cid+">"), 1, ""},
+		{"attachment referenced", withRef(rep(lf, closing, attachment("att-1@porx.example")+closing), "cid:att-1@porx.example"), 2, ""},
+		{"attachment referenced percent-encoded", withRef(rep(lf, closing, attachment("att 1@porx.example")+closing), "cid:att%201%40porx.example"), 2, ""},
+		{"attachment without Content-Id", withRef(rep(lf, closing, attachment("")+closing), "cid:att-1@porx.example"), 2, ""},
+		{"non-cid reference", withRef(lf, "https://example.org/attachment.pdf"), 1, ""},
+		{"attachment missing", withRef(lf, "cid:att-1@porx.example"), 1, CodeMimeProblem},
+		{"attachment under another Content-Id", withRef(rep(lf, closing, attachment("att-2@porx.example")+closing), "cid:att-1@porx.example"), 2, CodeMimeProblem},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := ParseRequest(testContentType, testSOAPAction, []byte(tt.body))
+			if tt.code != "" {
+				if err == nil {
+					t.Fatal("ParseRequest succeeded, want a MimeProblem")
+				}
+				me := asMessageError(t, err)
+				if me.Code != tt.code || me.Number != NumPayloadPart || !strings.Contains(me.Text, "att-1@porx.example") || m == nil {
+					t.Errorf("got %v (message %v), want %s %d naming the reference", err, m != nil, tt.code, NumPayloadPart)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseRequest: %v", err)
+			}
+			if len(m.Parts) != tt.parts || m.Payload == nil || !bytes.Equal(m.Payload.Body, expectedPayload(t, []byte(tt.body))) {
+				t.Fatalf("parts %d payload %+v, want %d parts and the HL7 payload", len(m.Parts), m.Payload, tt.parts)
+			}
+		})
+	}
+}

@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"bytes"
 	"net/http"
+	"strings"
 	"testing"
 
+	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/store"
 )
 
@@ -68,6 +71,80 @@ func TestEbXMLReliabilityFlags(t *testing.T) {
 			}
 			if n := proc.callsFor(req.messageID); n != 1 {
 				t.Errorf("processed %d times, want 1", n)
+			}
+		})
+	}
+}
+
+// TestEbXMLTransportShapes sends, over a real socket, the transport
+// shapes legacy MHSs put on the wire, each a variation of one request:
+// what Spine takes is taken (HTTP 202, the payload reaching the processor
+// byte for byte), what it refuses gets HTTP 500 with the eb:ErrorList
+// entry Spine would send, and nothing refused reaches the processor.
+func TestEbXMLTransportShapes(t *testing.T) {
+	type shape struct {
+		ct, action string
+		body       []byte
+	}
+	edit := func(s shape, old, new string) shape {
+		t.Helper()
+		if !bytes.Contains(s.body, []byte(old)) {
+			t.Fatalf("request lacks %q", old)
+		}
+		s.body = bytes.Replace(s.body, []byte(old), []byte(new), 1)
+		return s
+	}
+	const (
+		boundary = "MIME_boundary_test"
+		closing  = "\n--" + boundary + "--\n"
+		manifest = "</eb:Manifest>"
+	)
+	attachment := "\n--" + boundary + "\nContent-Id: <att 1@porx.example>\nContent-Type: text/plain\n\nattached text"
+	attRef := `<eb:Reference xlink:href="cid:att%201%40porx.example"><eb:Description xml:lang="en">attachment</eb:Description></eb:Reference>` + manifest
+	tests := []struct {
+		name     string
+		make     func(s shape, id string) shape
+		wantCode ebxml.ErrorCode // "" when taken
+		wantDesc string
+	}{
+		{"as built", func(s shape, _ string) shape { return s }, "", ""},
+		{"percent-encoded cid reference", func(s shape, id string) shape {
+			return edit(s, `xlink:href="cid:`+id+`@porx.example.nhs.uk"`, `xlink:href="cid:`+id+`%40porx.example.nhs.uk"`)
+		}, "", ""},
+		{"referenced attachment", func(s shape, _ string) shape {
+			return edit(edit(s, closing, attachment+closing), manifest, attRef)
+		}, "", ""},
+		{"referenced attachment missing", func(s shape, _ string) shape { return edit(s, manifest, attRef) },
+			ebxml.CodeMimeProblem, "att 1@porx.example"},
+	}
+	proc := newFakeProcessor()
+	g := startGateway(t, testConfig(), store.NewMemory(nil), false, WithProcessor(proc))
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := newReq(newID(t, 800+i))
+			var s shape
+			s.ct, s.action, s.body = req.build()
+			s = tt.make(s, req.messageID)
+			code, body := post(t, http.DefaultClient, g.base+PathEbXML, s.ct, s.action, s.body)
+			if tt.wantCode == "" {
+				if code != http.StatusAccepted {
+					t.Fatalf("status %d, want 202\n%s", code, body)
+				}
+				checkAcknowledgment(t, body, req)
+				waitFor(t, "the processing", func() bool { return proc.callsFor(req.messageID) == 1 })
+				if in := proc.lastCall(t); in.MessageID != req.messageID || !bytes.Equal(in.Payload, req.payload) {
+					t.Errorf("processed %s with payload %q, want %s and the payload as sent", in.MessageID, in.Payload, req.messageID)
+				}
+				return
+			}
+			if code != http.StatusInternalServerError {
+				t.Fatalf("status %d, want 500\n%s", code, body)
+			}
+			if c, d := ebErrorOf(t, body); c != string(tt.wantCode) || !strings.Contains(d, tt.wantDesc) {
+				t.Errorf("eb:Error %s %q, want %s naming %q", c, d, tt.wantCode, tt.wantDesc)
+			}
+			if n := proc.callsFor(req.messageID); n != 0 {
+				t.Errorf("a refused message was processed %d times", n)
 			}
 		})
 	}
