@@ -212,18 +212,20 @@ func parsePart(b []byte) rawPart {
 }
 
 // splitHeaderLine splits "Name: value" when Name is a plausible header
-// name (letters, digits, '-', '_').
+// name (letters, digits, '-', '_'), white space between name and colon
+// allowed (RFC 5322's obsolete syntax, which mail parsers still read).
 func splitHeaderLine(line []byte) (name, val string, ok bool) {
 	i := bytes.IndexByte(line, ':')
-	if i <= 0 {
+	n := bytes.TrimRight(line[:max(i, 0)], " \t")
+	if i <= 0 || len(n) == 0 {
 		return "", "", false
 	}
-	for _, c := range line[:i] {
+	for _, c := range n {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			return "", "", false
 		}
 	}
-	return strings.ToLower(string(line[:i])), string(bytes.TrimSpace(line[i+1:])), true
+	return strings.ToLower(string(n)), string(bytes.TrimSpace(line[i+1:])), true
 }
 
 // decodeTransfer returns a part body decoded per its

@@ -114,6 +114,9 @@ func TestEbXMLTransportShapes(t *testing.T) {
 		{"referenced attachment", func(s shape, _ string) shape {
 			return edit(edit(s, closing, attachment+closing), manifest, attRef)
 		}, "", ""},
+		{"white space before a part header's colon", func(s shape, id string) shape {
+			return edit(edit(s, "Content-Id: <"+id, "Content-Id : <"+id), "Content-Id: <ebXMLHeader", "Content-ID\t: <ebXMLHeader")
+		}, "", ""},
 		{"referenced attachment missing", func(s shape, _ string) shape { return edit(s, manifest, attRef) },
 			ebxml.CodeMimeProblem, "att 1@porx.example"},
 	}
