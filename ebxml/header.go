@@ -233,13 +233,50 @@ func cidOf(href string, decode bool) string {
 }
 
 // parseTimestamp reads an xsd:dateTime (fractional seconds optional; zone
-// Z, ±hh:mm, ±hhmm or none, which is taken as UTC).
+// Z, ±hh:mm, ±hhmm or none, which is taken as UTC) and the spellings
+// RFC 3339 and ISO 8601 also allow: a lower-case t or z, a space for the T,
+// and 24:00:00 for the end of the day.
 func parseTimestamp(s string) (time.Time, bool) {
+	if len(s) > 19 && (s[10] == 't' || s[10] == ' ') || strings.HasSuffix(s, "z") {
+		b := []byte(s)
+		if len(b) > 19 && (b[10] == 't' || b[10] == ' ') {
+			b[10] = 'T'
+		}
+		if b[len(b)-1] == 'z' {
+			b[len(b)-1] = 'Z'
+		}
+		s = string(b)
+	}
+	endOfDay := len(s) >= 19 && s[10:19] == "T24:00:00" && zeroFraction(s[19:])
+	if endOfDay {
+		s = s[:11] + "00" + s[13:]
+	}
 	layouts := [...]string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04:05.999999999Z0700"}
 	for _, l := range layouts {
 		if t, err := time.Parse(l, s); err == nil {
+			if endOfDay {
+				t = t.Add(24 * time.Hour)
+			}
 			return t, true
 		}
 	}
 	return time.Time{}, false
+}
+
+// zeroFraction reports that what follows the seconds of a time starts
+// with no fraction, or one of zeros only.
+func zeroFraction(rest string) bool {
+	if !strings.HasPrefix(rest, ".") {
+		return true
+	}
+	for _, c := range rest[1:] {
+		switch {
+		case c == '0':
+		case c >= '1' && c <= '9':
+			return false
+		default:
+			return true
+		}
+	}
+	return true
 }

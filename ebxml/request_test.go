@@ -332,3 +332,41 @@ func TestParseRequestManifestReferences(t *testing.T) {
 		})
 	}
 }
+
+// TestParseTimestamp: eb:Timestamp is an xsd:dateTime; the spellings
+// RFC 3339 and ISO 8601 also allow (lower-case t and z, a space for the T,
+// 24:00:00 for the end of a day) are read too, since nothing of the
+// message depends on the timestamp and a sender is not refused for its
+// spelling. What is no date-time at all is still refused.
+func TestParseTimestamp(t *testing.T) {
+	utc := func(d, h, m, s, ns int) time.Time { return time.Date(2024, 3, d, h, m, s, ns, time.UTC) }
+	tests := []struct {
+		in   string
+		want time.Time
+		ok   bool
+	}{
+		{"2024-03-07T14:22:05Z", utc(7, 14, 22, 5, 0), true},
+		{"2024-03-07T14:22:05.123Z", utc(7, 14, 22, 5, 123e6), true},
+		{"2024-03-07T15:22:05+01:00", utc(7, 14, 22, 5, 0), true},
+		{"2024-03-07T15:22:05+0100", utc(7, 14, 22, 5, 0), true},
+		{"2024-03-07T09:22:05-05:00", utc(7, 14, 22, 5, 0), true},
+		{"2024-03-07T14:22:05", utc(7, 14, 22, 5, 0), true},
+		{"2024-03-07T14:22:05z", utc(7, 14, 22, 5, 0), true},
+		{"2024-03-07t14:22:05Z", utc(7, 14, 22, 5, 0), true},
+		{"2024-03-07 14:22:05Z", utc(7, 14, 22, 5, 0), true},
+		{"2024-03-07 14:22:05.5+00:00", utc(7, 14, 22, 5, 5e8), true},
+		{"2024-03-07T24:00:00Z", utc(8, 0, 0, 0, 0), true},
+		{"2024-03-07T24:00:00.000+01:00", utc(7, 23, 0, 0, 0), true},
+		{"2024-03-07T24:00:01Z", time.Time{}, false},
+		{"07/03/2024 14:22", time.Time{}, false},
+		{"2024-03-07", time.Time{}, false},
+		{"", time.Time{}, false},
+		{"2024-03-07T14:22:05Zjunk", time.Time{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseTimestamp(tt.in)
+		if ok != tt.ok || ok && !got.Equal(tt.want) {
+			t.Errorf("parseTimestamp(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -117,6 +117,15 @@ func TestEbXMLTransportShapes(t *testing.T) {
 		{"white space before a part header's colon", func(s shape, id string) shape {
 			return edit(edit(s, "Content-Id: <"+id, "Content-Id : <"+id), "Content-Id: <ebXMLHeader", "Content-ID\t: <ebXMLHeader")
 		}, "", ""},
+		{"eb:Timestamp with an offset other than Z", func(s shape, _ string) shape {
+			return edit(s, "2026-03-01T12:00:00Z", "2026-03-01T13:00:00.250+01:00")
+		}, "", ""},
+		{"eb:Timestamp in RFC 3339's other spelling", func(s shape, _ string) shape {
+			return edit(s, "2026-03-01T12:00:00Z", "2026-03-01 12:00:00z")
+		}, "", ""},
+		{"eb:Timestamp not a date-time", func(s shape, _ string) shape {
+			return edit(s, "2026-03-01T12:00:00Z", "01/03/2026 12:00")
+		}, ebxml.CodeValueNotRecognized, "eb:Timestamp"},
 		{"referenced attachment missing", func(s shape, _ string) shape { return edit(s, manifest, attRef) },
 			ebxml.CodeMimeProblem, "att 1@porx.example"},
 	}
