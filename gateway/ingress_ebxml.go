@@ -88,8 +88,12 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		Transport: TransportEbXML, Interaction: msg.Action, Family: family, Service: msg.Service,
 		MessageID: msg.MessageID, ConversationID: msg.ConversationID, RefToMessageID: msg.RefToMessageID,
 		FromParty: msg.FromPartyID, ToParty: msg.ToPartyID, CPAID: msg.CPAID,
-		ReceivedAt: now, Payload: msg.Payload.Body,
+		ReceivedAt: now, Payload: msg.Payload.Body, Attachments: attachmentsOf(msg),
 	}}
+	if n := len(entry.Inbound.Attachments); n > 0 {
+		log.Warn("message carries attachments beyond its HL7 payload; EPS takes none: they are kept with the message and journalled",
+			"attachments", n, "content_ids", attachmentIDs(entry.Inbound.Attachments))
+	}
 	nameExchange(c.UserContext(), &entry.Inbound)
 	inItem, err := entry.item(now)
 	if err != nil {
@@ -149,6 +153,26 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusAccepted).Send(syncAck)
 	}
 	return c.Status(fiber.StatusAccepted).Send(nil)
+}
+
+// attachmentsOf returns the parts of msg beyond its HL7 payload.
+func attachmentsOf(msg *ebxml.Message) []Attachment {
+	var out []Attachment
+	for i := range msg.Parts {
+		if p := &msg.Parts[i]; p != msg.Payload {
+			out = append(out, Attachment{ContentID: p.ContentID, ContentType: p.ContentType, Body: p.Body})
+		}
+	}
+	return out
+}
+
+// attachmentIDs lists the Content-Ids of attachments, for the log.
+func attachmentIDs(as []Attachment) []string {
+	ids := make([]string, len(as))
+	for i, a := range as {
+		ids[i] = a.ContentID
+	}
+	return ids
 }
 
 // payloadMessageError is the MessageError refusing an unreadable payload

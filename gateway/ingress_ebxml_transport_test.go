@@ -2,11 +2,14 @@ package gateway
 
 import (
 	"bytes"
+	"encoding/base64"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/store"
 )
 
@@ -159,5 +162,51 @@ func TestEbXMLTransportShapes(t *testing.T) {
 				t.Errorf("a refused message was processed %d times", n)
 			}
 		})
+	}
+}
+
+// TestEbXMLAttachmentsKept: parts beyond the HL7 payload (attachments the
+// manifest references, as MHSs send them: text, and binary in base64)
+// cannot go to EPS, whose FHIR messages have no place for them; an
+// acknowledged message must lose nothing, so they stay with the message
+// (the inbox entry, byte for byte) and the journal records each of them
+// beside the legacy request, binary ones in base64.
+func TestEbXMLAttachmentsKept(t *testing.T) {
+	const boundary = "MIME_boundary_test"
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff")
+	j := newTestJournal(t)
+	proc := newFakeProcessor()
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc), WithJournal(j))
+	req := newReq(newID(t, 850))
+	ct, action, body := req.build()
+	parts := "\n--" + boundary + "\nContent-Id: <note-1@porx.example>\nContent-Type: text/plain; charset=UTF-8\n\nPlease call the surgery — Zoë ✓" +
+		"\n--" + boundary + "\nContent-Id: <scan-1@porx.example>\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n\n" + base64.StdEncoding.EncodeToString(png)
+	refs := `<eb:Reference xlink:href="cid:note-1@porx.example"><eb:Description xml:lang="en">note</eb:Description></eb:Reference>` +
+		`<eb:Reference xlink:href="cid:scan-1@porx.example"><eb:Description xml:lang="en">scan</eb:Description></eb:Reference></eb:Manifest>`
+	body = bytes.Replace(body, []byte("\n--"+boundary+"--\n"), []byte(parts+"\n--"+boundary+"--\n"), 1)
+	body = bytes.Replace(body, []byte("</eb:Manifest>"), []byte(refs), 1)
+	if code, b := post(t, http.DefaultClient, g.base+PathEbXML, ct, action, body); code != http.StatusAccepted {
+		t.Fatalf("status %d, want 202\n%s", code, b)
+	}
+	waitFor(t, "the processing", func() bool { return proc.callsFor(req.messageID) == 1 })
+	in := proc.lastCall(t)
+	want := []Attachment{
+		{ContentID: "note-1@porx.example", ContentType: "text/plain; charset=UTF-8", Body: []byte("Please call the surgery — Zoë ✓")},
+		{ContentID: "scan-1@porx.example", ContentType: "image/png", Body: png},
+	}
+	if !reflect.DeepEqual(in.Attachments, want) || !bytes.Equal(in.Payload, req.payload) {
+		t.Fatalf("attachments %+v payload %q, want %+v and the payload", in.Attachments, in.Payload, want)
+	}
+	x := exchangeOf(t, j, req.messageID, journal.StepLegacyRequest, journal.StepV3Answer)
+	var text, bin bool
+	for _, s := range x.Steps {
+		if s.Kind != journal.StepLegacyRequest {
+			continue
+		}
+		text = text || strings.Contains(s.Title, "note-1@porx.example") && s.Body == "Please call the surgery — Zoë ✓" && s.ContentType == "text/plain; charset=UTF-8"
+		bin = bin || strings.Contains(s.Title, "scan-1@porx.example") && s.Body == base64.StdEncoding.EncodeToString(png) && s.Headers["Content-Transfer-Encoding"] == "base64"
+	}
+	if !text || !bin {
+		t.Errorf("journal: text attachment %v, binary attachment %v in %+v", text, bin, x.Steps)
 	}
 }
