@@ -1,12 +1,17 @@
 package gateway
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/journal"
@@ -208,5 +213,93 @@ func TestEbXMLAttachmentsKept(t *testing.T) {
 	}
 	if !text || !bin {
 		t.Errorf("journal: text attachment %v, binary attachment %v in %+v", text, bin, x.Steps)
+	}
+}
+
+// rawRequest writes an HTTP/1.1 POST by hand (headers exactly as given,
+// malformed ones included) to base and returns the answer's status,
+// Content-Type and body.
+func rawRequest(t *testing.T, base, method, path, headers string, body []byte) (int, string, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: porxgate.test\r\n%sContent-Length: %d\r\nConnection: close\r\n\r\n%s", method, path, headers, len(body), body); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading the answer: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+}
+
+// TestUnreadableHTTPHeaders: a request whose HTTP headers the server
+// cannot read (white space before a colon, which RFC 9112 says to refuse;
+// a Content-Type given twice; a control character in a header) is refused
+// before any door runs. A front door's caller still gets its door's
+// refusal (an eb:MessageError, a SOAP fault) saying what was wrong, and no
+// answer echoes the request's bytes back (the payload holds patient data).
+func TestUnreadableHTTPHeaders(t *testing.T) {
+	proc := newFakeProcessor()
+	proc.supports[releaseReq] = true
+	g := startGateway(t, testConfig(), store.NewMemory(nil), true, WithProcessor(proc))
+	req := newReq(newID(t, 870))
+	ct, action, body := req.build()
+	soap := soapEnvelope("6E2F1C2D-0000-4000-8000-000000000870", releaseReq, soapPayload)
+	tests := []struct {
+		name, path, headers string
+		body                []byte
+		want                string // "ebxml", "soap" or "json"
+		reason              string
+	}{
+		{"ebXML, space before a colon", PathEbXML, "Content-Type : " + ct + "\r\nSOAPAction: " + action + "\r\n", body, "ebxml", "invalid header key"},
+		{"ebXML, Content-Type twice", PathEbXML, "Content-Type: " + ct + "\r\nContent-Type: text/xml\r\nSOAPAction: " + action + "\r\n", body, "ebxml", "conflicting content-type"},
+		{"SOAP, control character in a header", PathSOAP, "Content-Type: text/xml\r\nX-Sender\x01: a\r\n", soap, "soap", "malformed"},
+		{"SOAP with a query, Content-Type twice", PathSOAP + "?x=1", "Content-Type: text/xml\r\nContent-Type: text/xml; charset=utf-8\r\n", soap, "soap", "conflicting content-type"},
+		{"another path", "/mm/prescriptions", "Content-Type : text/xml\r\n", soap, "json", "invalid header key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, ctype, answer := rawRequest(t, g.base, http.MethodPost, tt.path, tt.headers, tt.body)
+			for _, leaked := range []string{"Zoë", "Łukasiewicz", "PORX_IN", "contents:"} {
+				if strings.Contains(answer, leaked) {
+					t.Errorf("answer echoes the request (%q):\n%.600s", leaked, answer)
+				}
+			}
+			switch tt.want {
+			case "ebxml":
+				if code != http.StatusInternalServerError || ctype != xmlContentType {
+					t.Fatalf("status %d %s, want 500 text/xml\n%.600s", code, ctype, answer)
+				}
+				if c, d := ebErrorOf(t, []byte(answer)); c != string(ebxml.CodeMimeProblem) || !strings.HasPrefix(d, "910020:") || !strings.Contains(d, tt.reason) {
+					t.Errorf("eb:Error %s %q, want MimeProblem 910020 saying %q", c, d, tt.reason)
+				}
+			case "soap":
+				if code != http.StatusInternalServerError || ctype != xmlContentType {
+					t.Fatalf("status %d %s, want 500 text/xml\n%.600s", code, ctype, answer)
+				}
+				if c, d := faultCode(t, []byte(answer)); c != ebxml.TMSCodeMalformed || !strings.HasPrefix(d, "910020:") || !strings.Contains(d, tt.reason) {
+					t.Errorf("fault %s %q, want 300 910020 saying %q", c, d, tt.reason)
+				}
+			default:
+				if code != http.StatusBadRequest || !strings.Contains(answer, tt.reason) {
+					t.Errorf("status %d, want 400 saying %q\n%.600s", code, tt.reason, answer)
+				}
+			}
+		})
+	}
+	if n := proc.numCalls(); n != 0 {
+		t.Errorf("%d refused requests processed", n)
 	}
 }
