@@ -122,7 +122,13 @@ func ParseRequestWith(read XMLReader, contentType, soapAction string, body []byt
 	root := 0
 	if start := normalizeContentID(mt.params["start"]); start != "" {
 		root = findRawPart(raw, start)
-		if root < 0 {
+		switch {
+		case root >= 0:
+		case normalizeContentID(raw[0].header["content-id"]) == "":
+			// The sender forgot the header part's Content-Id; the EIS puts
+			// the header part first (Part 2, 2.5.4), where this one is.
+			root = 0
+		default:
 			return nil, newErr(CodeMimeProblem, NumStartPart, nil, "start part <%s> not found", start)
 		}
 	}

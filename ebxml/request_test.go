@@ -124,6 +124,7 @@ func TestParseRequestPayloadSelection(t *testing.T) {
 		{"no manifest: second part", strings.ReplaceAll(lf, "eb:Reference", "eb:NotAReference"), testContentType, cid, 1},
 		{"payload part without Content-Id", strings.Replace(lf, "Content-Id: <"+cid+">\n", "", 1), testContentType, "", 1},
 		{"header part not first", moveHeaderLast(t, lf), testContentType, cid, 1},
+		{"start names a header part sent without Content-Id", strings.Replace(lf, "Content-Id: <ebXMLHeader@spine.nhs.uk>\n", "", 1), testContentType, cid, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

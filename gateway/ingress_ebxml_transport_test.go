@@ -125,6 +125,13 @@ func TestEbXMLTransportShapes(t *testing.T) {
 		{"white space before a part header's colon", func(s shape, id string) shape {
 			return edit(edit(s, "Content-Id: <"+id, "Content-Id : <"+id), "Content-Id: <ebXMLHeader", "Content-ID\t: <ebXMLHeader")
 		}, "", ""},
+		{"header part without the Content-Id start names", func(s shape, _ string) shape {
+			return edit(s, "Content-Id: <ebXMLHeader@spine.nhs.uk>\n", "")
+		}, "", ""},
+		{"start naming a part that is not there", func(s shape, _ string) shape {
+			s.ct = strings.Replace(s.ct, "start=ebXMLHeader@spine.nhs.uk", "start=<other@spine.nhs.uk>", 1)
+			return s
+		}, ebxml.CodeMimeProblem, "other@spine.nhs.uk"},
 		{"eb:Timestamp with an offset other than Z", func(s shape, _ string) shape {
 			return edit(s, "2026-03-01T12:00:00Z", "2026-03-01T13:00:00.250+01:00")
 		}, "", ""},
