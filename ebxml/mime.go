@@ -177,8 +177,10 @@ func trimOneEOL(b []byte) []byte {
 
 // parsePart reads a part's header lines up to the first blank line. Header
 // lines may be indented; an indented line that does not look like "Name:"
-// continues the previous header. Content that does not start with a header
-// line has no headers: all of it is body.
+// continues the previous header. The first line that is neither ends the
+// headers and starts the body (a sender that left out the blank line, as
+// mail parsers read it): content that does not start with a header line
+// has no headers, all of it is body.
 func parsePart(b []byte) rawPart {
 	p := rawPart{header: map[string]string{}}
 	last := ""
@@ -194,16 +196,16 @@ func parsePart(b []byte) rawPart {
 		}
 		name, val, isHeader := splitHeaderLine(trimmed)
 		switch {
-		case !isHeader && last == "" && i == 0:
-			p.body = b
-			return p
-		case !isHeader && (line[0] == ' ' || line[0] == '\t') && last != "":
-			p.header[last] += " " + string(trimmed)
 		case isHeader:
 			if _, dup := p.header[name]; !dup {
 				p.header[name] = val
 			}
 			last = name
+		case (line[0] == ' ' || line[0] == '\t') && last != "":
+			p.header[last] += " " + string(trimmed)
+		default:
+			p.body = b[i:]
+			return p
 		}
 		i = next
 	}

@@ -59,6 +59,8 @@ func TestSplitMultipart(t *testing.T) {
 		{"folded part header", "--b\nContent-Type: text/xml;\n charset=UTF-8\nContent-Id: <a>\n\nA\n--b--", []string{"A"}, []string{"<a>"}, nil},
 		{"white space before the colon (RFC 5322 obs-field)", "--b\nContent-Type : text/xml\nContent-Id\t: <a>\n\nA\n--b--", []string{"A"}, []string{"<a>"}, nil},
 		{"header names in odd case, first of a repeated one wins", "--b\nCONTENT-ID: <a>\ncontent-id: <z>\n\nA\n--b--", []string{"A"}, []string{"<a>"}, nil},
+		{"no blank line after the headers: the first line that is no header starts the body", "--b\nContent-Id: <a>\nContent-Type: text/xml\n<?xml version=\"1.0\"?>\n<x:y xmlns:x=\"urn:x\"/>\n--b--", []string{"<?xml version=\"1.0\"?>\n<x:y xmlns:x=\"urn:x\"/>"}, []string{"<a>"}, nil},
+		{"no blank line, CRLF, body line looking like a header after an XML line", "--b\r\nContent-Id: <a>\r\n<x>\r\nNote: kept</x>\r\n--b--", []string{"<x>\r\nNote: kept</x>"}, []string{"<a>"}, nil},
 		{"a name with inner space is body", "--b\nContent Id: <a>\n\nA\n--b--", []string{"Content Id: <a>\n\nA"}, []string{""}, nil},
 		{"boundary inside a line is not a delimiter", "--b\n\nx --b y\n--bb\n--b--", []string{"x --b y\n--bb"}, []string{""}, nil},
 		{"junk before first delimiter", "\"--b\n\nA\n--b--", []string{"A"}, []string{""}, nil},

@@ -125,6 +125,10 @@ func TestEbXMLTransportShapes(t *testing.T) {
 		{"white space before a part header's colon", func(s shape, id string) shape {
 			return edit(edit(s, "Content-Id: <"+id, "Content-Id : <"+id), "Content-Id: <ebXMLHeader", "Content-ID\t: <ebXMLHeader")
 		}, "", ""},
+		{"no blank line between part headers and content", func(s shape, _ string) shape {
+			s = edit(s, "Content-Type: text/xml; charset=UTF-8\n\n", "Content-Type: text/xml; charset=UTF-8\n")
+			return edit(s, "Content-Type: application/xml; charset=UTF-8\n\n", "Content-Type: application/xml; charset=UTF-8\n")
+		}, "", ""},
 		{"header part without the Content-Id start names", func(s shape, _ string) shape {
 			return edit(s, "Content-Id: <ebXMLHeader@spine.nhs.uk>\n", "")
 		}, "", ""},
