@@ -125,6 +125,14 @@ func TestEbXMLTransportShapes(t *testing.T) {
 		{"white space before a part header's colon", func(s shape, id string) shape {
 			return edit(edit(s, "Content-Id: <"+id, "Content-Id : <"+id), "Content-Id: <ebXMLHeader", "Content-ID\t: <ebXMLHeader")
 		}, "", ""},
+		// As on the SOAP door: an unknown header, mustUnderstand or not,
+		// does not stop a message Spine's senders already send.
+		{"unknown SOAP header with mustUnderstand", func(s shape, _ string) shape {
+			return edit(s, "<SOAP-ENV:Header>", `<SOAP-ENV:Header><x:Trace xmlns:x="urn:example:trace" SOAP-ENV:mustUnderstand="1">t-1</x:Trace>`)
+		}, "", ""},
+		{"no DuplicateElimination, a comment and a PI in the header", func(s shape, _ string) shape {
+			return edit(s, "<eb:DuplicateElimination/>", "<!-- none --><?trace 1?>")
+		}, "", ""},
 		{"no blank line between part headers and content", func(s shape, _ string) shape {
 			s = edit(s, "Content-Type: text/xml; charset=UTF-8\n\n", "Content-Type: text/xml; charset=UTF-8\n")
 			return edit(s, "Content-Type: application/xml; charset=UTF-8\n\n", "Content-Type: application/xml; charset=UTF-8\n")
