@@ -185,6 +185,13 @@ func readHeader(env *etree.Element, msg *Message) *MessageError {
 		return newErr(CodeValueNotRecognized, NumBadValue, nil, "eb:Timestamp %q not recognised", msg.TimestampRaw)
 	}
 	msg.Timestamp = ts
+	if raw := childText(md, NSEb, "TimeToLive"); raw != "" {
+		ttl, ok := parseTimestamp(raw)
+		if !ok {
+			return newErr(CodeValueNotRecognized, NumBadValue, nil, "eb:TimeToLive %q not recognised", raw)
+		}
+		msg.TimeToLive = ttl
+	}
 	return nil
 }
 

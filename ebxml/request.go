@@ -35,6 +35,9 @@ type Message struct {
 	TimestampRaw string
 	// RefToMessageID is eb:MessageData/eb:RefToMessageId, empty on requests.
 	RefToMessageID string
+	// TimeToLive is eb:MessageData/eb:TimeToLive, zero when not sent: a
+	// message must not be delivered once it has passed (ebMS 2.0 §6.4.4).
+	TimeToLive time.Time
 	// DuplicateElimination reports eb:DuplicateElimination in the header.
 	DuplicateElimination bool
 	// AckRequested reports an eb:AckRequested SOAP header.

@@ -371,3 +371,27 @@ func TestParseTimestamp(t *testing.T) {
 		}
 	}
 }
+
+// TestParseRequestTimeToLive: eb:MessageData/eb:TimeToLive is read when
+// sent (the receiver must not deliver a message whose time to live has
+// passed, ebMS 2.0 §6.4.4, and says so with TimeToLiveExpired); one that
+// is no date-time is ValueNotRecognized, as for eb:Timestamp.
+func TestParseRequestTimeToLive(t *testing.T) {
+	lf := string(requestLF(t))
+	const ts = "<eb:Timestamp>2024-03-07T14:22:05Z</eb:Timestamp>"
+	withTTL := func(v string) []byte {
+		return []byte(strings.Replace(lf, ts, ts+"\n<eb:TimeToLive>"+v+"</eb:TimeToLive>", 1))
+	}
+	m := mustParse(t, testContentType, testSOAPAction, []byte(lf))
+	if !m.TimeToLive.IsZero() {
+		t.Errorf("TimeToLive %v without eb:TimeToLive", m.TimeToLive)
+	}
+	m = mustParse(t, testContentType, testSOAPAction, withTTL("2024-03-07T15:22:05+01:00"))
+	if want := time.Date(2024, 3, 7, 14, 22, 5, 0, time.UTC); !m.TimeToLive.Equal(want) {
+		t.Errorf("TimeToLive %v, want %v", m.TimeToLive, want)
+	}
+	_, err := ParseRequest(testContentType, testSOAPAction, withTTL("soon"))
+	if me := asMessageError(t, err); me.Code != CodeValueNotRecognized || me.Number != NumBadValue || !strings.Contains(me.Text, "eb:TimeToLive") {
+		t.Errorf("unreadable TimeToLive: %v", err)
+	}
+}

@@ -76,6 +76,10 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	case msg.Payload == nil || len(msg.Payload.Body) == 0:
 		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeMimeProblem, NumNoPayload,
 			"the message has no HL7 payload part"), log, nil)
+	case !msg.TimeToLive.IsZero() && now.After(msg.TimeToLive):
+		// ebMS 2.0 §6.4.4: a message past its time to live is not delivered.
+		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeTimeToLiveExpired, NumTimeToLiveExpired,
+			"eb:TimeToLive "+msg.TimeToLive.UTC().Format(time.RFC3339Nano)+" has passed"), log, nil)
 	}
 	// A payload that cannot be read as HL7 v3 is refused now, before any
 	// acknowledgement: once acknowledged, nothing could answer it.

@@ -322,3 +322,47 @@ func TestUnreadableHTTPHeaders(t *testing.T) {
 		t.Errorf("%d refused requests processed", n)
 	}
 }
+
+// TestEbXMLTimeToLive: a message whose eb:TimeToLive has passed when it
+// arrives is not delivered (ebMS 2.0 §6.4.4): HTTP 500 with an
+// eb:MessageError TimeToLiveExpired, nothing acknowledged, nothing
+// queued; one still alive is taken as any other.
+func TestEbXMLTimeToLive(t *testing.T) {
+	st := store.NewMemory(nil)
+	g := startGateway(t, testConfig(), st, true, WithProcessor(newFakeProcessor()))
+	queued := 0
+	for i, tt := range []struct {
+		name, ttl string
+		expired   bool
+	}{
+		{"passed", "2020-01-01T00:00:00Z", true},
+		{"passed, with an offset", "2020-01-01T01:00:00+01:00", true},
+		{"alive", "2099-01-01T00:00:00Z", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := newReq(newID(t, 880+i))
+			ct, action, body := req.build()
+			const ts = "<eb:Timestamp>2026-03-01T12:00:00Z</eb:Timestamp>"
+			body = bytes.Replace(body, []byte(ts), []byte(ts+"<eb:TimeToLive>"+tt.ttl+"</eb:TimeToLive>"), 1)
+			code, answer := post(t, http.DefaultClient, g.base+PathEbXML, ct, action, body)
+			if !tt.expired {
+				queued++
+			}
+			if n, err := st.QueueLen(t.Context(), inboxQueue); err != nil || n != queued {
+				t.Errorf("inbox holds %d (%v), want %d", n, err, queued)
+			}
+			if !tt.expired {
+				if code != http.StatusAccepted {
+					t.Fatalf("status %d, want 202\n%s", code, answer)
+				}
+				return
+			}
+			if code != http.StatusInternalServerError {
+				t.Fatalf("status %d, want 500\n%s", code, answer)
+			}
+			if c, d := ebErrorOf(t, answer); c != string(ebxml.CodeTimeToLiveExpired) || !strings.Contains(d, "910021:eb:TimeToLive 2020-01-01T00:00:00Z has passed") {
+				t.Errorf("eb:Error %s %q, want TimeToLiveExpired naming it (in UTC)", c, d)
+			}
+		})
+	}
+}

@@ -39,6 +39,9 @@ const (
 	// space before a colon, a Content-Type given twice, a control
 	// character), so the request was refused before any door ran.
 	NumUnreadableHeaders = 910020
+	// NumTimeToLiveExpired: the message's eb:TimeToLive had passed when it
+	// arrived; it is not delivered (ebMS 2.0 §6.4.4, TimeToLiveExpired).
+	NumTimeToLiveExpired = 910021
 )
 
 // xmlContentType is the Content-Type of every envelope the front doors
