@@ -93,6 +93,7 @@ func TestEbXMLTransportShapes(t *testing.T) {
 	type shape struct {
 		ct, action string
 		body       []byte
+		payload    []byte // the payload the processor must get
 	}
 	edit := func(s shape, old, new string) shape {
 		t.Helper()
@@ -116,6 +117,40 @@ func TestEbXMLTransportShapes(t *testing.T) {
 		wantDesc string
 	}{
 		{"as built", func(s shape, _ string) shape { return s }, "", ""},
+		{"the NHS MHS adaptor's Content-Type and boundary", func(s shape, _ string) shape {
+			s.ct = `multipart/related; boundary="--=_MIME-Boundary"; type=text/xml; start=ebXMLHeader@spine.nhs.uk`
+			s.body = bytes.ReplaceAll(s.body, []byte("--"+boundary), []byte("----=_MIME-Boundary"))
+			return s
+		}, "", ""},
+		{"CRLF line ends, preamble and epilogue", func(s shape, _ string) shape {
+			s.payload = bytes.ReplaceAll(s.payload, []byte("\n"), []byte("\r\n"))
+			s.body = append([]byte("This is a multi-part message in MIME format.\r\n"), bytes.ReplaceAll(s.body, []byte("\n"), []byte("\r\n"))...)
+			s.body = append(s.body, "trailing epilogue text\r\n"...)
+			return s
+		}, "", ""},
+		{"parameters reordered, quoted, names in upper case", func(s shape, _ string) shape {
+			s.ct = `Multipart/Related; START="<ebXMLHeader@spine.nhs.uk>"; Type="text/xml"; BOUNDARY="` + boundary + `"`
+			return s
+		}, "", ""},
+		{"Content-Ids without angle brackets, header names in odd case", func(s shape, id string) shape {
+			s = edit(s, "Content-Id: <ebXMLHeader@spine.nhs.uk>", "CONTENT-ID: ebXMLHeader@spine.nhs.uk")
+			return edit(s, "Content-Id: <"+id+"@porx.example.nhs.uk>", "content-id: "+id+"@porx.example.nhs.uk")
+		}, "", ""},
+		{"payload in base64", func(s shape, id string) shape {
+			i := bytes.Index(s.body, []byte("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PORX_IN020101UK31"))
+			j := bytes.Index(s.body, []byte("\n--"+boundary+"--"))
+			enc := base64.StdEncoding.EncodeToString(s.body[i:j])
+			var lines []string
+			for len(enc) > 76 {
+				lines, enc = append(lines, enc[:76]), enc[76:]
+			}
+			lines = append(lines, enc)
+			s.body = append(append(bytes.Clone(s.body[:i]), strings.Join(lines, "\r\n")...), s.body[j:]...)
+			return edit(s, "Content-Type: application/xml; charset=UTF-8\n", "Content-Type: application/xml; charset=UTF-8\nContent-Transfer-Encoding: base64\n")
+		}, "", ""},
+		{"payload marked binary, charset in upper case", func(s shape, _ string) shape {
+			return edit(s, "Content-Type: application/xml; charset=UTF-8\n", "Content-Type: text/xml; CHARSET=\"UTF-8\"\nContent-Transfer-Encoding: binary\n")
+		}, "", ""},
 		{"percent-encoded cid reference", func(s shape, id string) shape {
 			return edit(s, `xlink:href="cid:`+id+`@porx.example.nhs.uk"`, `xlink:href="cid:`+id+`%40porx.example.nhs.uk"`)
 		}, "", ""},
@@ -163,6 +198,7 @@ func TestEbXMLTransportShapes(t *testing.T) {
 			req := newReq(newID(t, 800+i))
 			var s shape
 			s.ct, s.action, s.body = req.build()
+			s.payload = req.payload
 			s = tt.make(s, req.messageID)
 			code, body := post(t, http.DefaultClient, g.base+PathEbXML, s.ct, s.action, s.body)
 			if tt.wantCode == "" {
@@ -171,7 +207,7 @@ func TestEbXMLTransportShapes(t *testing.T) {
 				}
 				checkAcknowledgment(t, body, req)
 				waitFor(t, "the processing", func() bool { return proc.callsFor(req.messageID) == 1 })
-				if in := proc.lastCall(t); in.MessageID != req.messageID || !bytes.Equal(in.Payload, req.payload) {
+				if in := proc.lastCall(t); in.MessageID != req.messageID || !bytes.Equal(in.Payload, s.payload) {
 					t.Errorf("processed %s with payload %q, want %s and the payload as sent", in.MessageID, in.Payload, req.messageID)
 				}
 				return
@@ -363,6 +399,40 @@ func TestEbXMLTimeToLive(t *testing.T) {
 			if c, d := ebErrorOf(t, answer); c != string(ebxml.CodeTimeToLiveExpired) || !strings.Contains(d, "910021:eb:TimeToLive 2020-01-01T00:00:00Z has passed") {
 				t.Errorf("eb:Error %s %q, want TimeToLiveExpired naming it (in UTC)", c, d)
 			}
+		})
+	}
+}
+
+// TestEbXMLHTTPHeaderForms: HTTP header forms legacy senders write that a
+// Go client never would, sent by hand: a Content-Type folded over lines
+// (obsolete line folding), header names in lower or upper case, a
+// SOAPAction in single quotes or empty. Each is taken.
+func TestEbXMLHTTPHeaderForms(t *testing.T) {
+	proc := newFakeProcessor()
+	g := startGateway(t, testConfig(), store.NewMemory(nil), true, WithProcessor(proc))
+	tests := []struct {
+		name    string
+		headers func(ct, action string) string
+	}{
+		{"folded Content-Type", func(ct, action string) string {
+			return "Content-Type: " + strings.ReplaceAll(ct, "; ", ";\r\n\t") + "\r\nSOAPAction: " + action + "\r\n"
+		}},
+		{"lower-case names", func(ct, action string) string { return "content-type: " + ct + "\r\nsoapaction: " + action + "\r\n" }},
+		{"upper-case names, quoted action", func(ct, action string) string {
+			return "CONTENT-TYPE: " + ct + "\r\nSOAPACTION: \"" + action + "\"\r\n"
+		}},
+		{"SOAPAction in single quotes", func(ct, action string) string { return "Content-Type: " + ct + "\r\nSOAPAction: '" + action + "'\r\n" }},
+		{"empty SOAPAction", func(ct, _ string) string { return "Content-Type: " + ct + "\r\nSOAPAction: \"\"\r\n" }},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := newReq(newID(t, 890+i))
+			ct, action, body := req.build()
+			code, _, answer := rawRequest(t, g.base, http.MethodPost, PathEbXML, tt.headers(ct, action), body)
+			if code != http.StatusAccepted {
+				t.Fatalf("status %d, want 202\n%s", code, answer)
+			}
+			checkAcknowledgment(t, []byte(answer), req)
 		})
 	}
 }
