@@ -152,7 +152,7 @@ type headerReadError struct {
 // request's first bytes, payload (patient data) included: the snippet is
 // used only to find which door the request line named, and dropped.
 func readUnreadableHeaders(err error) (headerReadError, bool) {
-	const prefix, snippet = "error when reading request headers: ", ": buffer size="
+	const prefix, snippet = "error when reading request headers: ", "buffer size="
 	msg := err.Error()
 	i := strings.Index(msg, prefix)
 	if i < 0 {
@@ -160,7 +160,7 @@ func readUnreadableHeaders(err error) (headerReadError, bool) {
 	}
 	reason, rest, _ := strings.Cut(msg[i+len(prefix):], snippet)
 	var h headerReadError
-	h.reason = reason
+	h.reason = strings.TrimSuffix(strings.TrimRight(reason, " "), ":")
 	if _, contents, ok := strings.Cut(rest, `contents: "`); ok {
 		line, _, _ := strings.Cut(contents, `\r\n`)
 		if f := strings.Fields(line); len(f) >= 2 && f[0] == fiber.MethodPost {
