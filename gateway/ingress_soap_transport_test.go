@@ -67,6 +67,18 @@ func TestSOAPTransportShapes(t *testing.T) {
 			return s
 		}, "", ""},
 		{"comment after the envelope", func(s shape) shape { s.body += "\r\n<!-- sent by a test -->\r\n"; return s }, "", ""},
+		{"no wsa:To, wsa:From, wsa:ReplyTo", func(s shape) shape {
+			for _, h := range []string{"<wsa:To>https://spine.example/syncservice-mm/mm</wsa:To>",
+				"<wsa:From><wsa:Address>https://dispenser.example</wsa:Address></wsa:From>",
+				"<wsa:ReplyTo><wsa:Address>https://dispenser.example</wsa:Address></wsa:ReplyTo>"} {
+				s.body = strings.Replace(s.body, h, "", 1)
+			}
+			return s
+		}, "", ""},
+		{"wsa:MessageID without its uuid: scheme, padded", func(s shape) shape {
+			s.body = strings.Replace(s.body, "<wsa:MessageID>uuid:", "<wsa:MessageID>\n  ", 1)
+			return s
+		}, "", ""},
 		{"SOAP 1.2 envelope", func(s shape) shape {
 			s.ct = `application/soap+xml; charset=utf-8; action="urn:nhs:names:services:mm/` + releaseReq + `"`
 			s.body = strings.ReplaceAll(s.body, ebxml.NSSOAP, ebxml.NSSOAP12)
@@ -89,8 +101,8 @@ func TestSOAPTransportShapes(t *testing.T) {
 			s := tt.make(shape{ct: "text/xml", body: string(soapEnvelope(id, releaseReq, soapPayload))})
 			code, body := post(t, http.DefaultClient, g.base+PathSOAP, s.ct, s.action, []byte(s.body))
 			if tt.faultCode == "" {
-				if code != http.StatusOK || !bytes.Contains(body, []byte("R-"+id)) {
-					t.Fatalf("status %d, want 200 with the reply\n%s", code, body)
+				if code != http.StatusOK || !bytes.Contains(body, []byte("R-"+id)) || !bytes.Contains(body, []byte(id+"</wsa:RelatesTo>")) {
+					t.Fatalf("status %d, want 200 with the reply relating to %s\n%s", code, id, body)
 				}
 				if in := proc.lastCall(t); in.MessageID != id || string(in.Payload) != soapPayload {
 					t.Errorf("processed %s with payload %q, want %s and the payload as sent", in.MessageID, in.Payload, id)
