@@ -215,12 +215,15 @@ func selectPayload(m *Message) *MessageError {
 		}
 		return nil
 	}
-	pref := preferredReference(m.Manifest)
+	pref, at := preferredReference(m.Manifest), -1
+	if pref >= 0 {
+		at = findRefPart(m.Parts, m.Manifest[pref])
+	}
 	switch {
 	case pref < 0:
 		m.Payload = &m.Parts[0]
-	case findRefPart(m.Parts, m.Manifest[pref]) >= 0:
-		m.Payload = &m.Parts[findRefPart(m.Parts, m.Manifest[pref])]
+	case at >= 0:
+		m.Payload = &m.Parts[at]
 	case m.Parts[0].ContentID == "":
 		m.Payload = &m.Parts[0] // sender forgot the part's Content-Id
 	default:
