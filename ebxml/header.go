@@ -2,6 +2,7 @@ package ebxml
 
 import (
 	"bytes"
+	"net/url"
 	"strings"
 	"time"
 
@@ -184,6 +185,13 @@ func readHeader(env *etree.Element, msg *Message) *MessageError {
 		return newErr(CodeValueNotRecognized, NumBadValue, nil, "eb:Timestamp %q not recognised", msg.TimestampRaw)
 	}
 	msg.Timestamp = ts
+	if raw := childText(md, NSEb, "TimeToLive"); raw != "" {
+		ttl, ok := parseTimestamp(raw)
+		if !ok {
+			return newErr(CodeValueNotRecognized, NumBadValue, nil, "eb:TimeToLive %q not recognised", raw)
+		}
+		msg.TimeToLive = ttl
+	}
 	return nil
 }
 
@@ -198,9 +206,7 @@ func readManifest(man *etree.Element) []Reference {
 			continue
 		}
 		ref := Reference{Href: strings.TrimSpace(attrAny(r, NSXLink, "href"))}
-		if len(ref.Href) > 4 && strings.EqualFold(ref.Href[:4], "cid:") {
-			ref.ContentID = normalizeContentID(ref.Href[4:])
-		}
+		ref.ContentID = cidOf(ref.Href, true)
 		ref.Description = childText(r, NSEb, "Description")
 		if s := child(r, NSEb, "Schema"); s != nil {
 			ref.SchemaLocation = attrAny(s, NSEb, "location")
@@ -216,14 +222,68 @@ func readManifest(man *etree.Element) []Reference {
 	return refs
 }
 
+// cidOf returns the Content-ID a "cid:" URL names, "" for another URL.
+// A cid URL is the Content-ID percent-encoded (RFC 2392: "cid:foo4%25bar"
+// names <foo4%bar>); with decode unset, or when an escape is invalid, the
+// text after "cid:" is taken as written (senders that never encode).
+func cidOf(href string, decode bool) string {
+	if len(href) <= 4 || !strings.EqualFold(href[:4], "cid:") {
+		return ""
+	}
+	id := href[4:]
+	if decode && strings.IndexByte(id, '%') >= 0 {
+		if d, err := url.PathUnescape(id); err == nil {
+			id = d
+		}
+	}
+	return normalizeContentID(id)
+}
+
 // parseTimestamp reads an xsd:dateTime (fractional seconds optional; zone
-// Z, ±hh:mm, ±hhmm or none, which is taken as UTC).
+// Z, ±hh:mm, ±hhmm or none, which is taken as UTC) and the spellings
+// RFC 3339 and ISO 8601 also allow: a lower-case t or z, a space for the T,
+// and 24:00:00 for the end of the day.
 func parseTimestamp(s string) (time.Time, bool) {
+	if len(s) > 19 && (s[10] == 't' || s[10] == ' ') || strings.HasSuffix(s, "z") {
+		b := []byte(s)
+		if len(b) > 19 && (b[10] == 't' || b[10] == ' ') {
+			b[10] = 'T'
+		}
+		if b[len(b)-1] == 'z' {
+			b[len(b)-1] = 'Z'
+		}
+		s = string(b)
+	}
+	endOfDay := len(s) >= 19 && s[10:19] == "T24:00:00" && zeroFraction(s[19:])
+	if endOfDay {
+		s = s[:11] + "00" + s[13:]
+	}
 	layouts := [...]string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04:05.999999999Z0700"}
 	for _, l := range layouts {
 		if t, err := time.Parse(l, s); err == nil {
+			if endOfDay {
+				t = t.Add(24 * time.Hour)
+			}
 			return t, true
 		}
 	}
 	return time.Time{}, false
+}
+
+// zeroFraction reports that what follows the seconds of a time starts
+// with no fraction, or one of zeros only.
+func zeroFraction(rest string) bool {
+	if !strings.HasPrefix(rest, ".") {
+		return true
+	}
+	for _, c := range rest[1:] {
+		switch {
+		case c == '0':
+		case c >= '1' && c <= '9':
+			return false
+		default:
+			return true
+		}
+	}
+	return true
 }

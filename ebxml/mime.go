@@ -177,8 +177,10 @@ func trimOneEOL(b []byte) []byte {
 
 // parsePart reads a part's header lines up to the first blank line. Header
 // lines may be indented; an indented line that does not look like "Name:"
-// continues the previous header. Content that does not start with a header
-// line has no headers: all of it is body.
+// continues the previous header. The first line that is neither ends the
+// headers and starts the body (a sender that left out the blank line, as
+// mail parsers read it): content that does not start with a header line
+// has no headers, all of it is body.
 func parsePart(b []byte) rawPart {
 	p := rawPart{header: map[string]string{}}
 	last := ""
@@ -194,16 +196,16 @@ func parsePart(b []byte) rawPart {
 		}
 		name, val, isHeader := splitHeaderLine(trimmed)
 		switch {
-		case !isHeader && last == "" && i == 0:
-			p.body = b
-			return p
-		case !isHeader && (line[0] == ' ' || line[0] == '\t') && last != "":
-			p.header[last] += " " + string(trimmed)
 		case isHeader:
 			if _, dup := p.header[name]; !dup {
 				p.header[name] = val
 			}
 			last = name
+		case (line[0] == ' ' || line[0] == '\t') && last != "":
+			p.header[last] += " " + string(trimmed)
+		default:
+			p.body = b[i:]
+			return p
 		}
 		i = next
 	}
@@ -212,18 +214,20 @@ func parsePart(b []byte) rawPart {
 }
 
 // splitHeaderLine splits "Name: value" when Name is a plausible header
-// name (letters, digits, '-', '_').
+// name (letters, digits, '-', '_'), white space between name and colon
+// allowed (RFC 5322's obsolete syntax, which mail parsers still read).
 func splitHeaderLine(line []byte) (name, val string, ok bool) {
 	i := bytes.IndexByte(line, ':')
-	if i <= 0 {
+	n := bytes.TrimRight(line[:max(i, 0)], " \t")
+	if i <= 0 || len(n) == 0 {
 		return "", "", false
 	}
-	for _, c := range line[:i] {
+	for _, c := range n {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			return "", "", false
 		}
 	}
-	return strings.ToLower(string(line[:i])), string(bytes.TrimSpace(line[i+1:])), true
+	return strings.ToLower(string(n)), string(bytes.TrimSpace(line[i+1:])), true
 }
 
 // decodeTransfer returns a part body decoded per its

@@ -35,6 +35,9 @@ type Message struct {
 	TimestampRaw string
 	// RefToMessageID is eb:MessageData/eb:RefToMessageId, empty on requests.
 	RefToMessageID string
+	// TimeToLive is eb:MessageData/eb:TimeToLive, zero when not sent: a
+	// message must not be delivered once it has passed (ebMS 2.0 §6.4.4).
+	TimeToLive time.Time
 	// DuplicateElimination reports eb:DuplicateElimination in the header.
 	DuplicateElimination bool
 	// AckRequested reports an eb:AckRequested SOAP header.
@@ -71,7 +74,9 @@ type Part struct {
 type Reference struct {
 	// Href is xlink:href as written, e.g. "cid:ABC@spine.nhs.uk".
 	Href string
-	// ContentID is Href without its "cid:" scheme; "" for a non-cid href.
+	// ContentID is the Content-ID a cid: Href names: the text after "cid:",
+	// percent-decoded (RFC 2392) and without angle brackets; "" for a
+	// non-cid href.
 	ContentID string
 	// Description is eb:Description.
 	Description string
@@ -120,7 +125,13 @@ func ParseRequestWith(read XMLReader, contentType, soapAction string, body []byt
 	root := 0
 	if start := normalizeContentID(mt.params["start"]); start != "" {
 		root = findRawPart(raw, start)
-		if root < 0 {
+		switch {
+		case root >= 0:
+		case normalizeContentID(raw[0].header["content-id"]) == "":
+			// The sender forgot the header part's Content-Id; the EIS puts
+			// the header part first (Part 2, 2.5.4), where this one is.
+			root = 0
+		default:
 			return nil, newErr(CodeMimeProblem, NumStartPart, nil, "start part <%s> not found", start)
 		}
 	}
@@ -192,7 +203,9 @@ func checkSOAPAction(m *Message) *MessageError {
 	return newErr(CodeInconsistent, NumSOAPAction, nil, "SOAPAction %s does not match eb:Service/eb:Action %s/%s", a, m.Service, m.Action)
 }
 
-// selectPayload points m.Payload at the HL7 payload part.
+// selectPayload points m.Payload at the HL7 payload part and checks that
+// every other cid reference of the manifest names a part (ebMS 2.0
+// §3.2.2: MimeProblem otherwise).
 func selectPayload(m *Message) *MessageError {
 	if len(m.Parts) == 0 {
 		for _, r := range m.Manifest {
@@ -202,39 +215,70 @@ func selectPayload(m *Message) *MessageError {
 		}
 		return nil
 	}
-	ref := preferredReference(m.Manifest)
-	if ref == "" {
+	pref, at := preferredReference(m.Manifest), -1
+	if pref >= 0 {
+		at = findRefPart(m.Parts, m.Manifest[pref])
+	}
+	switch {
+	case pref < 0:
 		m.Payload = &m.Parts[0]
-		return nil
-	}
-	if i := findPart(m.Parts, ref); i >= 0 {
-		m.Payload = &m.Parts[i]
-		return nil
-	}
-	if m.Parts[0].ContentID == "" {
+	case at >= 0:
+		m.Payload = &m.Parts[at]
+	case m.Parts[0].ContentID == "":
 		m.Payload = &m.Parts[0] // sender forgot the part's Content-Id
-		return nil
+	default:
+		return newErr(CodeMimeProblem, NumPayloadPart, nil, "manifest reference cid:%s not found among the MIME parts", m.Manifest[pref].ContentID)
 	}
-	return newErr(CodeMimeProblem, NumPayloadPart, nil, "manifest reference cid:%s not found among the MIME parts", ref)
+	for i, r := range m.Manifest {
+		if i == pref || r.ContentID == "" || findRefPart(m.Parts, r) >= 0 || unnamedPart(m) {
+			continue
+		}
+		return newErr(CodeMimeProblem, NumPayloadPart, nil, "manifest reference cid:%s not found among the MIME parts", r.ContentID)
+	}
+	return nil
 }
 
-// preferredReference returns the cid of the HL7 payload reference: the
+// unnamedPart reports a part other than the payload without a Content-Id,
+// which a reference naming no part may be meant for.
+func unnamedPart(m *Message) bool {
+	for i := range m.Parts {
+		if &m.Parts[i] != m.Payload && m.Parts[i].ContentID == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// preferredReference returns the index of the HL7 payload reference: the
 // first cid reference with an hl7ebxml:Payload child, else the first cid
-// reference, else "".
-func preferredReference(refs []Reference) string {
-	first := ""
-	for _, r := range refs {
+// reference, else -1.
+func preferredReference(refs []Reference) int {
+	first := -1
+	for i, r := range refs {
 		if r.ContentID == "" {
 			continue
 		}
 		if r.HL7Payload {
-			return r.ContentID
+			return i
 		}
-		if first == "" {
-			first = r.ContentID
+		if first < 0 {
+			first = i
 		}
 	}
 	return first
+}
+
+// findRefPart returns the index of the part a reference names: by its
+// decoded Content-ID, else by the cid as written (a sender that did not
+// percent-encode a Content-ID holding '%'), or -1.
+func findRefPart(parts []Part, r Reference) int {
+	if i := findPart(parts, r.ContentID); i >= 0 {
+		return i
+	}
+	if raw := cidOf(r.Href, false); raw != r.ContentID {
+		return findPart(parts, raw)
+	}
+	return -1
 }
 
 // findPart returns the index of the part with Content-Id id (exact, then

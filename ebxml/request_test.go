@@ -124,6 +124,7 @@ func TestParseRequestPayloadSelection(t *testing.T) {
 		{"no manifest: second part", strings.ReplaceAll(lf, "eb:Reference", "eb:NotAReference"), testContentType, cid, 1},
 		{"payload part without Content-Id", strings.Replace(lf, "Content-Id: <"+cid+">\n", "", 1), testContentType, "", 1},
 		{"header part not first", moveHeaderLast(t, lf), testContentType, cid, 1},
+		{"start names a header part sent without Content-Id", strings.Replace(lf, "Content-Id: <ebXMLHeader@spine.nhs.uk>\n", "", 1), testContentType, cid, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -260,5 +261,137 @@ func TestMessageErrorFormatting(t *testing.T) {
 		if n, text := parseDescription(tt.in); n != tt.n || text != tt.text {
 			t.Errorf("parseDescription(%q) = %d %q, want %d %q", tt.in, n, text, tt.n, tt.text)
 		}
+	}
+}
+
+// TestParseRequestManifestReferences: a cid: URL in xlink:href is the
+// Content-ID percent-encoded (RFC 2392), so "cid:abc%40x" names the part
+// <abc@x>; a reference written unencoded, in angle brackets or with "CID:"
+// finds its part as well. Further references (attachments beyond the HL7
+// payload) must each name a part; one that names none is MimeProblem
+// (ebMS 2.0 §3.2.2) unless a part without Content-Id is there to be it.
+func TestParseRequestManifestReferences(t *testing.T) {
+	lf := string(requestLF(t))
+	cid := testMessageID + "@porx.example.nhs.uk"
+	href := `xlink:href="cid:` + cid + `"`
+	rep := func(s, old, new string) string {
+		t.Helper()
+		if !strings.Contains(s, old) {
+			t.Fatalf("sample lacks %q", old)
+		}
+		return strings.Replace(s, old, new, 1)
+	}
+	const closing = "\n--MIME_boundary_4f1c7e2a--"
+	attachment := func(id string) string {
+		h := ""
+		if id != "" {
+			h = "Content-Id: <" + id + ">\n"
+		}
+		return "\n--MIME_boundary_4f1c7e2a\n" + h + "Content-Type: text/plain\n\nattached text"
+	}
+	withRef := func(s, ref string) string {
+		return rep(s, "</eb:Manifest>", `<eb:Reference xlink:href="`+ref+`"><eb:Description xml:lang="en">attachment</eb:Description></eb:Reference></eb:Manifest>`)
+	}
+	tests := []struct {
+		name  string
+		body  string
+		parts int
+		code  ErrorCode // "" for accepted
+	}{
+		{"percent-encoded @", rep(lf, href, `xlink:href="cid:`+strings.Replace(cid, "@", "%40", 1)+`"`), 1, ""},
+		{"percent-encoded lower-case hex", rep(lf, href, `xlink:href="cid:`+strings.Replace(strings.Replace(cid, "@", "%40", 1), "-", "%2d", 1)+`"`), 1, ""},
+		{"percent-encoded angle brackets", rep(lf, href, `xlink:href="cid:%3C`+cid+`%3E"`), 1, ""},
+		{"Content-Id holding a percent sign", rep(rep(lf, href, `xlink:href="cid:50%25`+cid+`"`), "Content-Id: <"+cid+">", "Content-Id: <50%"+cid+">"), 1, ""},
+		{"Content-Id holding %40 sent unencoded", rep(rep(lf, href, `xlink:href="cid:a%40`+cid+`"`), "Content-Id: <"+cid+">", "Content-Id: <a%40"+cid+">"), 1, ""},
+		{"invalid escape kept as written", rep(rep(lf, href, `xlink:href="cid:a%zz`+cid+`"`), "Content-Id: <"+cid+">", "Content-Id: <a%zz"+cid+">"), 1, ""},
+		{"attachment referenced", withRef(rep(lf, closing, attachment("att-1@porx.example")+closing), "cid:att-1@porx.example"), 2, ""},
+		{"attachment referenced percent-encoded", withRef(rep(lf, closing, attachment("att 1@porx.example")+closing), "cid:att%201%40porx.example"), 2, ""},
+		{"attachment without Content-Id", withRef(rep(lf, closing, attachment("")+closing), "cid:att-1@porx.example"), 2, ""},
+		{"non-cid reference", withRef(lf, "https://example.org/attachment.pdf"), 1, ""},
+		{"attachment missing", withRef(lf, "cid:att-1@porx.example"), 1, CodeMimeProblem},
+		{"attachment under another Content-Id", withRef(rep(lf, closing, attachment("att-2@porx.example")+closing), "cid:att-1@porx.example"), 2, CodeMimeProblem},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := ParseRequest(testContentType, testSOAPAction, []byte(tt.body))
+			if tt.code != "" {
+				if err == nil {
+					t.Fatal("ParseRequest succeeded, want a MimeProblem")
+				}
+				me := asMessageError(t, err)
+				if me.Code != tt.code || me.Number != NumPayloadPart || !strings.Contains(me.Text, "att-1@porx.example") || m == nil {
+					t.Errorf("got %v (message %v), want %s %d naming the reference", err, m != nil, tt.code, NumPayloadPart)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("ParseRequest: %v", err)
+			}
+			if len(m.Parts) != tt.parts || m.Payload == nil || !bytes.Equal(m.Payload.Body, expectedPayload(t, []byte(tt.body))) {
+				t.Fatalf("parts %d payload %+v, want %d parts and the HL7 payload", len(m.Parts), m.Payload, tt.parts)
+			}
+		})
+	}
+}
+
+// TestParseTimestamp: eb:Timestamp is an xsd:dateTime; the spellings
+// RFC 3339 and ISO 8601 also allow (lower-case t and z, a space for the T,
+// 24:00:00 for the end of a day) are read too, since nothing of the
+// message depends on the timestamp and a sender is not refused for its
+// spelling. What is no date-time at all is still refused.
+func TestParseTimestamp(t *testing.T) {
+	utc := func(d, h, m, s, ns int) time.Time { return time.Date(2024, 3, d, h, m, s, ns, time.UTC) }
+	tests := []struct {
+		in   string
+		want time.Time
+		ok   bool
+	}{
+		{"2024-03-07T14:22:05Z", utc(7, 14, 22, 5, 0), true},
+		{"2024-03-07T14:22:05.123Z", utc(7, 14, 22, 5, 123e6), true},
+		{"2024-03-07T15:22:05+01:00", utc(7, 14, 22, 5, 0), true},
+		{"2024-03-07T15:22:05+0100", utc(7, 14, 22, 5, 0), true},
+		{"2024-03-07T09:22:05-05:00", utc(7, 14, 22, 5, 0), true},
+		{"2024-03-07T14:22:05", utc(7, 14, 22, 5, 0), true},
+		{"2024-03-07T14:22:05z", utc(7, 14, 22, 5, 0), true},
+		{"2024-03-07t14:22:05Z", utc(7, 14, 22, 5, 0), true},
+		{"2024-03-07 14:22:05Z", utc(7, 14, 22, 5, 0), true},
+		{"2024-03-07 14:22:05.5+00:00", utc(7, 14, 22, 5, 5e8), true},
+		{"2024-03-07T24:00:00Z", utc(8, 0, 0, 0, 0), true},
+		{"2024-03-07T24:00:00.000+01:00", utc(7, 23, 0, 0, 0), true},
+		{"2024-03-07T24:00:01Z", time.Time{}, false},
+		{"07/03/2024 14:22", time.Time{}, false},
+		{"2024-03-07", time.Time{}, false},
+		{"", time.Time{}, false},
+		{"2024-03-07T14:22:05Zjunk", time.Time{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseTimestamp(tt.in)
+		if ok != tt.ok || ok && !got.Equal(tt.want) {
+			t.Errorf("parseTimestamp(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestParseRequestTimeToLive: eb:MessageData/eb:TimeToLive is read when
+// sent (the receiver must not deliver a message whose time to live has
+// passed, ebMS 2.0 §6.4.4, and says so with TimeToLiveExpired); one that
+// is no date-time is ValueNotRecognized, as for eb:Timestamp.
+func TestParseRequestTimeToLive(t *testing.T) {
+	lf := string(requestLF(t))
+	const ts = "<eb:Timestamp>2024-03-07T14:22:05Z</eb:Timestamp>"
+	withTTL := func(v string) []byte {
+		return []byte(strings.Replace(lf, ts, ts+"\n<eb:TimeToLive>"+v+"</eb:TimeToLive>", 1))
+	}
+	m := mustParse(t, testContentType, testSOAPAction, []byte(lf))
+	if !m.TimeToLive.IsZero() {
+		t.Errorf("TimeToLive %v without eb:TimeToLive", m.TimeToLive)
+	}
+	m = mustParse(t, testContentType, testSOAPAction, withTTL("2024-03-07T15:22:05+01:00"))
+	if want := time.Date(2024, 3, 7, 14, 22, 5, 0, time.UTC); !m.TimeToLive.Equal(want) {
+		t.Errorf("TimeToLive %v, want %v", m.TimeToLive, want)
+	}
+	_, err := ParseRequest(testContentType, testSOAPAction, withTTL("soon"))
+	if me := asMessageError(t, err); me.Code != CodeValueNotRecognized || me.Number != NumBadValue || !strings.Contains(me.Text, "eb:TimeToLive") {
+		t.Errorf("unreadable TimeToLive: %v", err)
 	}
 }

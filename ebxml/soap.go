@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -104,6 +105,7 @@ func ParseSOAPRequest(body []byte) (*SOAPMessage, error) {
 		m         SOAPMessage
 		envelopes int
 		sawBody   bool
+		otherWSA  string // a WS-Addressing namespace other than Spine's, seen in the Header
 	)
 	for {
 		off := d.InputOffset()
@@ -120,9 +122,17 @@ func ParseSOAPRequest(body []byte) (*SOAPMessage, error) {
 			switch {
 			case depth == 0:
 				envelopes++
+				if t.Name.Local == "Envelope" && t.Name.Space != NSSOAP && envelopes == 1 {
+					f := malformed(nil, "", fmt.Sprintf("Envelope namespace %q is not SOAP 1.1's %s", t.Name.Space, NSSOAP))
+					f.FaultCode = FaultCodeVersionMismatch
+					return nil, f
+				}
 				if t.Name != (xml.Name{Space: NSSOAP, Local: "Envelope"}) || envelopes > 1 {
 					return nil, malformed(nil, "", "root element is not a single SOAP 1.1 Envelope")
 				}
+			case depth == 2 && st.stack[1] == (xml.Name{Space: NSSOAP, Local: "Header"}) &&
+				(t.Name.Local == "MessageID" || t.Name.Local == "Action") && t.Name.Space != NSWSA && strings.Contains(t.Name.Space, "addressing"):
+				otherWSA = t.Name.Space
 			case depth == 1 && t.Name == (xml.Name{Space: NSSOAP, Local: "Body"}):
 				sawBody = true
 			case depth == 2 && st.stack[1] == (xml.Name{Space: NSSOAP, Local: "Body"}):
@@ -160,11 +170,20 @@ func ParseSOAPRequest(body []byte) (*SOAPMessage, error) {
 	case !sawBody || m.Payload == nil:
 		return nil, malformed(nil, "SOAP:Body", "SOAP Body holds no element")
 	case m.MessageID == "":
-		return &m, malformed(nil, "wsa:MessageID", "wsa:MessageID missing")
+		return &m, malformed(nil, "wsa:MessageID", "wsa:MessageID missing"+otherAddressing(otherWSA))
 	case m.Action == "":
-		return &m, malformed(nil, "wsa:Action", "wsa:Action missing")
+		return &m, malformed(nil, "wsa:Action", "wsa:Action missing"+otherAddressing(otherWSA))
 	}
 	return &m, nil
+}
+
+// otherAddressing says, for a missing WS-Addressing header, that the
+// request's are in namespace ns rather than Spine's ("" when none was seen).
+func otherAddressing(ns string) string {
+	if ns == "" {
+		return ""
+	}
+	return fmt.Sprintf(": the request's WS-Addressing headers are in %s; Spine's are in %s", ns, NSWSA)
 }
 
 // readSOAPHeaderField stores the text of a closing WS-Addressing header element.

@@ -169,3 +169,42 @@ func TestWithInheritedNS(t *testing.T) {
 		}
 	}
 }
+
+// TestParseSOAPRequestVersionAndAddressing: a SOAP 1.2 envelope is
+// answered as SOAP 1.1 says a node of its version answers another
+// version's envelope (faultcode VersionMismatch; SOAP 1.2 Appendix A has
+// a SOAP 1.1 node answer a SOAP 1.2 message so), still with Spine's
+// nasp:errorList; WS-Addressing headers in the W3C 2005/08 namespace
+// instead of the 2004/08 one Spine uses are named as such, not reported
+// missing.
+func TestParseSOAPRequestVersionAndAddressing(t *testing.T) {
+	good := string(readTestdata(t, "soap/own_ns_signed.xml"))
+	tests := []struct {
+		name, old, new string
+		faultCode      string
+		desc           string
+	}{
+		{"SOAP 1.2", "http://schemas.xmlsoap.org/soap/envelope/", NSSOAP12, "SOAP:VersionMismatch", NSSOAP12},
+		{"other envelope namespace", "http://schemas.xmlsoap.org/soap/envelope/", "urn:example:envelope", "SOAP:VersionMismatch", "urn:example:envelope"},
+		{"not an envelope", "SOAP:Envelope", "SOAP:Letter", FaultCodeServer, "not a single SOAP 1.1 Envelope"},
+		{"W3C WS-Addressing", NSWSA, "http://www.w3.org/2005/08/addressing", FaultCodeServer, "http://www.w3.org/2005/08/addressing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !strings.Contains(good, tt.old) {
+				t.Fatalf("sample lacks %q", tt.old)
+			}
+			_, err := ParseSOAPRequest([]byte(strings.ReplaceAll(good, tt.old, tt.new)))
+			var f *SOAPFault
+			if !errors.As(err, &f) {
+				t.Fatalf("err = %v (%T), want *SOAPFault", err, err)
+			}
+			if f.FaultCode != tt.faultCode || len(f.Errors) != 1 || f.Errors[0].Code != TMSCodeMalformed || !strings.Contains(f.Errors[0].Description, tt.desc) {
+				t.Errorf("fault %s %+v, want %s with 300 naming %q", f.FaultCode, f.Errors, tt.faultCode, tt.desc)
+			}
+			if _, err := BuildSOAPFault(*f); err != nil {
+				t.Errorf("fault does not build: %v", err)
+			}
+		})
+	}
+}

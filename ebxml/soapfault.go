@@ -10,6 +10,10 @@ const (
 	FaultCodeServer = "SOAP:Server"
 	// FaultCodeClient is the faultcode for a request the client must fix.
 	FaultCodeClient = "SOAP:Client"
+	// FaultCodeVersionMismatch is SOAP 1.1's faultcode for an Envelope in
+	// another namespace (SOAP 1.1 §4.4.1), e.g. a SOAP 1.2 envelope: SOAP 1.2
+	// Appendix A has a SOAP 1.1 node answer a SOAP 1.2 message with it.
+	FaultCodeVersionMismatch = "SOAP:VersionMismatch"
 	// TMSCodeSystemFailure is TMS error 200, "System failure to process
 	// message"; senders retry it. Source: NHSDigital/integration-adaptor-mhs,
 	// mhs/common/mhs_common/messages/soap_fault_envelope.py

@@ -74,23 +74,23 @@ func TestEbXMLDuplicatesOnce(t *testing.T) {
 				newStore := mk(t)
 				mhs := startMHS(t, "ack")
 				g8 := newGate()
-				t.Cleanup(g8.release)
 				proc := newFakeProcessor()
 				proc.answer = func(in *Inbound, n int) (*Outcome, error) {
 					g8.hold(n)
 					return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
 				}
 				g := startGateway(t, testConfig(), newStore(), false, WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+				// Registered after the gateway, so it runs before the gateway
+				// stops: a held processing would otherwise keep the stop (and
+				// a failed test) waiting for the test binary's timeout.
+				t.Cleanup(g8.release)
 				// Concurrent sends leave connections that never carried a
 				// request; fasthttp closes those on shutdown only 5s after
 				// they opened, past the tests' shutdown timeout.
 				t.Cleanup(http.DefaultClient.CloseIdleConnections)
 				req := newReq(newID(t, 40))
 				req.syncReply = syncReply
-				want := http.StatusAccepted
-				if !syncReply {
-					want = http.StatusOK
-				}
+				const want = http.StatusAccepted
 				check := func(what string, code int, body []byte) {
 					t.Helper()
 					if code != want {
@@ -222,12 +222,12 @@ func TestRefusedMessageResentOnce(t *testing.T) {
 			newStore := mk(t)
 			mhs := startMHS(t, "ack")
 			g8 := newGate()
-			t.Cleanup(g8.release)
 			proc := soapProcessor(func(n int) (*Outcome, error) { g8.hold(n); return nil, nil })
 			cfg := testConfig()
 			cfg.MaxInFlight = 1
 			st := newStore()
 			g := startGateway(t, cfg, st, false, WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+			t.Cleanup(g8.release) // before the gateway stops, as in TestEbXMLDuplicatesOnce
 			t.Cleanup(http.DefaultClient.CloseIdleConnections)
 			req := newReq(newID(t, 42))
 
@@ -537,7 +537,6 @@ func TestHandedMessageTakenOverAfterCrash(t *testing.T) {
 	_, newStore := redisStore(t)
 	mhs := startMHS(t, "ack")
 	g8 := newGate()
-	t.Cleanup(g8.release)
 	proc := newFakeProcessor()
 	proc.answer = func(in *Inbound, n int) (*Outcome, error) {
 		g8.hold(n)
@@ -548,6 +547,7 @@ func TestHandedMessageTakenOverAfterCrash(t *testing.T) {
 	cfg.Lease = 400 * time.Millisecond
 	dying := newStore()
 	a := startGateway(t, cfg, dying, false, WithProcessor(proc), WithRoutes(routes))
+	t.Cleanup(g8.release) // before the gateway stops, as in TestEbXMLDuplicatesOnce
 	req := newReq(newID(t, 53))
 	if code, body := sendEb(t, a.base, req); code != http.StatusAccepted {
 		t.Fatalf("not acknowledged: %d\n%s", code, body)

@@ -26,9 +26,11 @@ const storeTimeout = 10 * time.Second
 // the multipart ebXML message, checks the sender and the interaction,
 // stores the message in the inbox (with duplicate elimination) and only
 // then acknowledges it: HTTP 202 with an eb:Acknowledgment when the sender
-// asked for SyncReply, else HTTP 200 with an empty body and, when it asked
-// for one, an eb:Acknowledgment delivered asynchronously. A message that
-// cannot be taken gets HTTP 500 with an eb:MessageError.
+// asked for SyncReply, else HTTP 202 with an empty body and, when it asked
+// for one, an eb:Acknowledgment delivered asynchronously. 202 is the status
+// an MHS reads as accepted (the NHS MHS adaptor takes any other as a
+// failure). A message that cannot be taken gets HTTP 500 with an
+// eb:MessageError.
 func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	g := s.msg
 	now := g.now()
@@ -74,6 +76,10 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	case msg.Payload == nil || len(msg.Payload.Body) == 0:
 		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeMimeProblem, NumNoPayload,
 			"the message has no HL7 payload part"), log, nil)
+	case !msg.TimeToLive.IsZero() && now.After(msg.TimeToLive):
+		// ebMS 2.0 §6.4.4: a message past its time to live is not delivered.
+		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeTimeToLiveExpired, NumTimeToLiveExpired,
+			"eb:TimeToLive "+msg.TimeToLive.UTC().Format(time.RFC3339Nano)+" has passed"), log, nil)
 	}
 	// A payload that cannot be read as HL7 v3 is refused now, before any
 	// acknowledgement: once acknowledged, nothing could answer it.
@@ -86,8 +92,12 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		Transport: TransportEbXML, Interaction: msg.Action, Family: family, Service: msg.Service,
 		MessageID: msg.MessageID, ConversationID: msg.ConversationID, RefToMessageID: msg.RefToMessageID,
 		FromParty: msg.FromPartyID, ToParty: msg.ToPartyID, CPAID: msg.CPAID,
-		ReceivedAt: now, Payload: msg.Payload.Body,
+		ReceivedAt: now, Payload: msg.Payload.Body, Attachments: attachmentsOf(msg),
 	}}
+	if n := len(entry.Inbound.Attachments); n > 0 {
+		log.Warn("message carries attachments beyond its HL7 payload; EPS takes none: they are kept with the message and journalled",
+			"attachments", n, "content_ids", attachmentIDs(entry.Inbound.Attachments))
+	}
 	nameExchange(c.UserContext(), &entry.Inbound)
 	inItem, err := entry.item(now)
 	if err != nil {
@@ -146,7 +156,27 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, xmlContentType)
 		return c.Status(fiber.StatusAccepted).Send(syncAck)
 	}
-	return c.Status(fiber.StatusOK).Send(nil)
+	return c.Status(fiber.StatusAccepted).Send(nil)
+}
+
+// attachmentsOf returns the parts of msg beyond its HL7 payload.
+func attachmentsOf(msg *ebxml.Message) []Attachment {
+	var out []Attachment
+	for i := range msg.Parts {
+		if p := &msg.Parts[i]; p != msg.Payload {
+			out = append(out, Attachment{ContentID: p.ContentID, ContentType: p.ContentType, Body: p.Body})
+		}
+	}
+	return out
+}
+
+// attachmentIDs lists the Content-Ids of attachments, for the log.
+func attachmentIDs(as []Attachment) []string {
+	ids := make([]string, len(as))
+	for i, a := range as {
+		ids[i] = a.ContentID
+	}
+	return ids
 }
 
 // payloadMessageError is the MessageError refusing an unreadable payload

@@ -107,7 +107,7 @@ func checkAcknowledgment(t *testing.T, body []byte, req ebReq) {
 	}
 }
 
-// TestEbXMLAsyncAcknowledgment: without SyncReply the answer is 200 with
+// TestEbXMLAsyncAcknowledgment: without SyncReply the answer is 202 with
 // an empty body and the eb:Acknowledgment reaches the sender's endpoint.
 func TestEbXMLAsyncAcknowledgment(t *testing.T) {
 	mhs := startMHS(t, "ack")
@@ -117,8 +117,8 @@ func TestEbXMLAsyncAcknowledgment(t *testing.T) {
 	req := newReq(newID(t, 2))
 	req.syncReply = false
 	code, body := sendEb(t, g.base, req)
-	if code != http.StatusOK || len(body) != 0 {
-		t.Fatalf("got %d %q, want 200 with an empty body", code, body)
+	if code != http.StatusAccepted || len(body) != 0 {
+		t.Fatalf("got %d %q, want 202 with an empty body", code, body)
 	}
 	waitFor(t, "the acknowledgment and the answer", func() bool { return len(mhs.messages()) >= 2 })
 	var ack, answer *received
@@ -141,7 +141,7 @@ func TestEbXMLAsyncAcknowledgment(t *testing.T) {
 	}
 
 	// A duplicate without SyncReply is acknowledged again and not processed again.
-	if code, _ := sendEb(t, g.base, req); code != http.StatusOK {
+	if code, _ := sendEb(t, g.base, req); code != http.StatusAccepted {
 		t.Fatalf("duplicate: status %d", code)
 	}
 	waitFor(t, "the second acknowledgment", func() bool {

@@ -2,9 +2,11 @@ package gateway
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/journal"
@@ -124,10 +126,27 @@ func (p journalProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, e
 		// this processing attempt's (a retry records the request again).
 		Step: &journal.Step{At: time.Now(), Kind: journal.StepLegacyRequest, Interaction: in.Interaction, Title: "legacy request over " + string(in.Transport),
 			Headers: transportHeaders(in), ContentType: "application/xml", Body: string(in.Payload)}})
+	for _, a := range in.Attachments {
+		p.j.Record(journal.Event{Exchange: in.MessageID, Step: attachmentStep(a)})
+	}
 	start := time.Now()
 	out, err := p.next.Process(journal.WithExchange(ctx, in.MessageID), in)
 	recordOutcome(p.j, in, out, err, time.Since(start))
 	return out, err
+}
+
+// attachmentStep is the journal step of an attachment the legacy request
+// carried beyond its payload: its bytes as text when they are UTF-8, else
+// in base64 (a Content-Transfer-Encoding header says so).
+func attachmentStep(a Attachment) *journal.Step {
+	st := &journal.Step{At: time.Now(), Kind: journal.StepLegacyRequest,
+		Title:       "legacy request attachment <" + a.ContentID + ">, kept here: EPS takes no attachments",
+		ContentType: a.ContentType, Body: string(a.Body)}
+	if !utf8.Valid(a.Body) {
+		st.Headers = map[string]string{"Content-Transfer-Encoding": "base64"}
+		st.Body = base64.StdEncoding.EncodeToString(a.Body)
+	}
+	return st
 }
 
 // recordOutcome journals what processing in gave.

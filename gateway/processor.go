@@ -78,11 +78,25 @@ type Inbound struct {
 	ReceivedAt time.Time `json:"receivedAt"`
 	// Payload is the HL7 v3 payload, bytes exactly as received.
 	Payload []byte `json:"payload"`
+	// Attachments are the MIME parts an ebXML message carried beyond its
+	// HL7 payload, in order. EPS's FHIR messages have no place for them:
+	// they are kept with the message and journalled, never sent on.
+	Attachments []Attachment `json:"attachments,omitempty"`
 	// TraceParent is the W3C traceparent of the exchange's span, started
 	// at the front door ("" with tracing off). It is stored with the
 	// message so that processing and delivery, after a restart or on
 	// another replica, continue the same trace.
 	TraceParent string `json:"traceParent,omitempty"`
+}
+
+// Attachment is one MIME part of an ebXML message beyond its HL7 payload.
+type Attachment struct {
+	// ContentID is the part's Content-Id without angle brackets.
+	ContentID string `json:"contentId,omitempty"`
+	// ContentType is the part's Content-Type as sent.
+	ContentType string `json:"contentType,omitempty"`
+	// Body is the part's content (decoded when it came in base64).
+	Body []byte `json:"body"`
 }
 
 // Answer is one HL7 v3 message going back to the legacy side.

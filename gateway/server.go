@@ -179,6 +179,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if errors.As(err, &fe) {
 		code = fe.Code
 	}
+	if unreadable, ok := readUnreadableHeaders(err); ok {
+		return s.unreadableHeaders(c, unreadable)
+	}
 	if (c.Method() == fiber.MethodPost || code == fiber.StatusRequestEntityTooLarge) && code != fiber.StatusInternalServerError {
 		if handled, herr := s.transportError(c, code, err); handled {
 			return herr

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -38,6 +39,13 @@ const (
 	// deliveries but comes from a party other than the one it was sent to;
 	// the delivery keeps its retries.
 	NumAckNotAddressee = 910020
+	// NumUnreadableHeaders: the request's HTTP headers cannot be read (white
+	// space before a colon, a Content-Type given twice, a control
+	// character), so the request was refused before any door ran.
+	NumUnreadableHeaders = 910022
+	// NumTimeToLiveExpired: the message's eb:TimeToLive had passed when it
+	// arrived; it is not delivered (ebMS 2.0 §6.4.4, TimeToLiveExpired).
+	NumTimeToLiveExpired = 910021
 )
 
 // xmlContentType is the Content-Type of every envelope the front doors
@@ -134,4 +142,53 @@ func (s *Server) transportError(c *fiber.Ctx, code int, err error) (bool, error)
 		return true, sendFault(c, fault(ebxml.TMSCodeMalformed, fmt.Sprintf("%d:%s", NumBodyTooLarge, text)))
 	}
 	return false, nil
+}
+
+// headerReadError is a request the HTTP server could not read past its
+// headers: the path its request line named (when a POST's could be read)
+// and why, without the request's bytes.
+type headerReadError struct {
+	path, reason string
+}
+
+// readUnreadableHeaders recognises the HTTP server's (fasthttp's) error for
+// request headers it cannot read. Its text carries a snippet of the
+// request's first bytes, payload (patient data) included: the snippet is
+// used only to find which door the request line named, and dropped.
+func readUnreadableHeaders(err error) (headerReadError, bool) {
+	const prefix, snippet = "error when reading request headers: ", "buffer size="
+	msg := err.Error()
+	i := strings.Index(msg, prefix)
+	if i < 0 {
+		return headerReadError{}, false
+	}
+	reason, rest, _ := strings.Cut(msg[i+len(prefix):], snippet)
+	var h headerReadError
+	h.reason = strings.TrimSuffix(strings.TrimRight(reason, " "), ":")
+	if _, contents, ok := strings.Cut(rest, `contents: "`); ok {
+		line, _, _ := strings.Cut(contents, `\r\n`)
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == fiber.MethodPost {
+			h.path, _, _ = strings.Cut(f[1], "?")
+		}
+	}
+	return h, true
+}
+
+// unreadableHeaders answers a request whose headers could not be read:
+// at a front door, with that door's refusal (an eb:MessageError
+// MimeProblem, a SOAP fault 300), else HTTP 400 saying why; never with
+// the request's bytes.
+func (s *Server) unreadableHeaders(c *fiber.Ctx, h headerReadError) error {
+	text := fmt.Sprintf("the request's HTTP headers cannot be read: %s", h.reason)
+	switch h.path {
+	case PathEbXML:
+		s.log.Warn("ebXML request refused", "transport", TransportEbXML, "reason", text)
+		s.msg.metrics.received.WithLabelValues(string(TransportEbXML), "refused").Inc()
+		return s.msg.sendMessageError(c, nil, ebxml.NewMessageError(ebxml.CodeMimeProblem, NumUnreadableHeaders, text))
+	case PathSOAP:
+		s.log.Warn("SOAP request refused", "transport", TransportSOAP, "reason", text)
+		s.msg.metrics.received.WithLabelValues(string(TransportSOAP), "refused").Inc()
+		return sendFault(c, fault(ebxml.TMSCodeMalformed, fmt.Sprintf("%d:%s", NumUnreadableHeaders, text)))
+	}
+	return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": text})
 }
