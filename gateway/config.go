@@ -156,6 +156,17 @@ type Config struct {
 	// it doubles with each failure up to 15 minutes
 	// (--process-retry-interval, PORXGATE_PROCESS_RETRY_INTERVAL; default 30s).
 	ProcessRetryInterval time.Duration
+	// PoisonAfter: an accepted message that EPS itself answered 5xx this
+	// many times running, while it answered other messages of the same
+	// interaction, goes to the dead letters (its sender told it was not
+	// processed) once PoisonMinAge has passed since the first such answer,
+	// instead of waiting in the store for ever (--poison-after,
+	// PORXGATE_POISON_AFTER; default 10; 0: wait for ever). A 5xx answer
+	// to every message (an outage), an open breaker or an unreachable EPS
+	// never counts against a message.
+	PoisonAfter int
+	// PoisonMinAge (--poison-min-age, PORXGATE_POISON_MIN_AGE; default 1h).
+	PoisonMinAge time.Duration
 	// DeliveryTimeout bounds one delivery attempt (--delivery-timeout,
 	// PORXGATE_DELIVERY_TIMEOUT; default 30s).
 	DeliveryTimeout time.Duration
@@ -233,6 +244,8 @@ func DefaultConfig() Config {
 		PollInterval:            500 * time.Millisecond,
 		ProcessRetries:          10,
 		ProcessRetryInterval:    30 * time.Second,
+		PoisonAfter:             10,
+		PoisonMinAge:            time.Hour,
 		DeliveryTimeout:         30 * time.Second,
 		DeliveryRetries:         p.Retries,
 		DeliveryRetryInterval:   p.RetryInterval,
@@ -330,6 +343,8 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	dur(&cfg.PollInterval, "poll-interval", "POLL_INTERVAL", "how often an idle worker pool (inbox, outbox) looks at the store for work")
 	num(&cfg.ProcessRetries, "process-retries", "PROCESS_RETRIES", "processing retries before the dead letters")
 	dur(&cfg.ProcessRetryInterval, "process-retry-interval", "PROCESS_RETRY_INTERVAL", "first wait before a processing retry (doubles)")
+	num(&cfg.PoisonAfter, "poison-after", "POISON_AFTER", "EPS 5xx answers running to one message (while EPS answers others) before it goes to the dead letters; 0: never")
+	dur(&cfg.PoisonMinAge, "poison-min-age", "POISON_MIN_AGE", "least time from a message's first EPS 5xx answer before poison-after applies")
 	dur(&cfg.DeliveryTimeout, "delivery-timeout", "DELIVERY_TIMEOUT", "limit of one delivery attempt")
 	num(&cfg.DeliveryRetries, "delivery-retries", "DELIVERY_RETRIES", "delivery retries of routes that set none")
 	dur(&cfg.DeliveryRetryInterval, "delivery-retry-interval", "DELIVERY_RETRY_INTERVAL", "delivery retry interval of routes that set none")
@@ -456,6 +471,12 @@ func (c Config) Validate() error {
 	}
 	if c.ProcessRetries < 0 {
 		errs = append(errs, fmt.Errorf("process-retries %d: must not be negative", c.ProcessRetries))
+	}
+	if c.PoisonAfter < 0 {
+		errs = append(errs, fmt.Errorf("poison-after %d: must not be negative", c.PoisonAfter))
+	}
+	if c.PoisonMinAge < 0 {
+		errs = append(errs, fmt.Errorf("poison-min-age %s: must not be negative", c.PoisonMinAge))
 	}
 	if err := c.DeliveryPolicy().Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("delivery defaults: %w", err))

@@ -55,6 +55,9 @@ const inboxQueue = "inbox"
 // messaging is the legacy-facing half of the server: front doors, inbox
 // workers and the delivery worker.
 type messaging struct {
+	// answered says when each interaction last had a message answered
+	// (poison messages, Config.PoisonAfter).
+	answered  answeredLog
 	cfg       Config
 	store     store.Store
 	proc      Processor

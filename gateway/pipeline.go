@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -29,6 +30,10 @@ type inboxEntry struct {
 	Attempts int `json:"attempts,omitempty"`
 	// LastError says why the last attempt failed.
 	LastError string `json:"lastError,omitempty"`
+	// Answered5xx counts EPS's 5xx answers to the message running (see
+	// Config.PoisonAfter), since First5xxAt.
+	Answered5xx int       `json:"answered5xx,omitempty"`
+	First5xxAt  time.Time `json:"first5xxAt,omitzero"`
 }
 
 // item returns the store item that queues e, due at due. Its id is
@@ -131,6 +136,12 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 			return
 		}
 		if IsDeferred(perr) && !IsPermanent(perr) {
+			if reason, poisoned := g.poisoned(&e, perr, now); poisoned {
+				log.Error("message goes to the dead letters: EPS answers it 5xx every time while it answers others", "answers_5xx", e.Answered5xx,
+					"since", e.First5xxAt.UTC().Format(time.RFC3339), "err", perr)
+				g.deadLetter(ctx, l, e, reason, now)
+				return
+			}
 			g.defer_(sctx, log, l, e, perr, now)
 			return
 		}
@@ -175,6 +186,7 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 	}
 	g.metrics.processed.WithLabelValues("done").Inc()
 	g.metrics.exchange(e.Inbound.Interaction, exchangeOutcome(out))
+	g.answered.note(e.Inbound.Interaction, now)
 	return
 }
 
@@ -208,6 +220,29 @@ func (g *messaging) complete(ctx context.Context, l *store.Lease, f store.Finish
 		err = g.store.Complete(ctx, l, f)
 	}
 	return false, err
+}
+
+// poisoned counts an EPS 5xx answer to e (perr, deferred) and says
+// whether e has become a poison message (Config.PoisonAfter): answered
+// 5xx PoisonAfter times running, the first at least PoisonMinAge ago, while
+// EPS answered another message of its interaction since then. A deferral
+// for any other reason (an open breaker, EPS unreachable, the store) leaves
+// the count as it is.
+func (g *messaging) poisoned(e *inboxEntry, perr error, now time.Time) (string, bool) {
+	if !upstreamAnswered5xx(perr) {
+		return "", false
+	}
+	if e.Answered5xx == 0 {
+		e.First5xxAt = now
+	}
+	e.Answered5xx++
+	after := g.cfg.PoisonAfter
+	if after <= 0 || e.Answered5xx < after || now.Sub(e.First5xxAt) < g.cfg.PoisonMinAge ||
+		!g.answered.since(e.Inbound.Interaction, e.First5xxAt) {
+		return "", false
+	}
+	return fmt.Sprintf("EPS answered the message with a 5xx %d times running since %s while it answered other %s messages: %v",
+		e.Answered5xx, e.First5xxAt.UTC().Format(time.RFC3339), e.Inbound.Interaction, perr), true
 }
 
 // defer_ puts a message back in the inbox without counting an attempt: the
@@ -373,4 +408,31 @@ func storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 		return ctx, func() {}
 	}
 	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+}
+
+// answeredLog keeps, per interaction, when this replica last had a message
+// processed through to its answer: the evidence that EPS answers that
+// interaction, which poisoned asks for before blaming one message.
+type answeredLog struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// note records that a message of interaction was processed at t.
+func (a *answeredLog) note(interaction string, t time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.last == nil {
+		a.last = make(map[string]time.Time)
+	}
+	if t.After(a.last[interaction]) {
+		a.last[interaction] = t
+	}
+}
+
+// since reports whether a message of interaction was processed after t.
+func (a *answeredLog) since(interaction string, t time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.last[interaction].After(t)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/upstream"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -148,6 +149,14 @@ func Deferred(err error) error {
 		return nil
 	}
 	return &deferredError{err}
+}
+
+// upstreamAnswered5xx reports whether err comes from an EPS call whose
+// last attempt EPS answered with a 5xx (not one that never reached EPS, or
+// was not sent because its breaker was open).
+func upstreamAnswered5xx(err error) bool {
+	var re *upstream.RetryError
+	return errors.As(err, &re) && re.Last != nil && re.Last.Status >= 500
 }
 
 // IsDeferred reports whether err was marked with Deferred.

@@ -1,0 +1,152 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/sim"
+	"github.com/porxgate/porxgate/gateway/upstream"
+	"github.com/porxgate/porxgate/mapping"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// eps500 is the error EPSProcessor returns when EPS answered a message
+// 5xx on every attempt of a call: deferred, the message not at fault as
+// far as the pipeline can tell.
+func eps500(in *Inbound) error {
+	return Deferred(fmt.Errorf("%s %s upstream process-message: %w", in.Interaction, in.MessageID,
+		&upstream.RetryError{Op: "process-message", Attempts: 3, Last: &upstream.Response{Status: 500}}))
+}
+
+// TestPoisonMessageDeadLettered: a message EPS answers 500 every time
+// (EPS's translator fails on it, as it does on some messages Spine takes)
+// waits while EPS answers no other message of its interaction, but once
+// EPS is seen answering others it goes to the dead letters after
+// PoisonAfter such answers and its sender is told it was not processed
+// (910009). Before, it was deferred for ever: never answered, and tried
+// against EPS every few seconds.
+func TestPoisonMessageDeadLettered(t *testing.T) {
+	mhs := startMHS(t, "ack")
+	proc := newFakeProcessor()
+	poison, good := newReq(newID(t, 61)), newReq(newID(t, 62))
+	proc.answer = func(in *Inbound, n int) (*Outcome, error) {
+		if in.MessageID == poison.messageID {
+			return nil, eps500(in)
+		}
+		return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
+	}
+	cfg := testConfig()
+	cfg.PoisonAfter, cfg.PoisonMinAge = 3, 0
+	g := startGateway(t, cfg, newMemoryStore(), false, WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+	if code, _ := sendEb(t, g.base, poison); code != http.StatusAccepted {
+		t.Fatal("not acknowledged")
+	}
+	// EPS answers no other message yet: it may be down for everything.
+	waitFor(t, "the poison message tried more than PoisonAfter times", func() bool { return proc.callsFor(poison.messageID) > 2*cfg.PoisonAfter })
+	if n, _ := g.srv.store.QueueLen(context.Background(), inboxQueue); n != 1 || len(mhs.messages()) != 0 {
+		t.Fatalf("inbox %d, MHS got %d messages; want the message waiting and nothing sent", n, len(mhs.messages()))
+	}
+	if code, _ := sendEb(t, g.base, good); code != http.StatusAccepted {
+		t.Fatal("not acknowledged")
+	}
+	dl := waitDeadLetters(t, g, 1)[0]
+	if dl.MessageID != poison.messageID || !strings.Contains(dl.Reason, "5xx") {
+		t.Fatalf("dead letter %s: %s", dl.MessageID, dl.Reason)
+	}
+	waitFor(t, "the answer and the MessageError", func() bool { return len(mhs.messages()) == 2 })
+	var msgErrors int
+	for _, m := range mhs.messages() {
+		if m.msg == nil && strings.Contains(string(m.body), "910009:") {
+			msgErrors++
+		}
+	}
+	if msgErrors != 1 {
+		t.Errorf("MHS got %d MessageErrors (910009), want 1", msgErrors)
+	}
+	calls := proc.callsFor(poison.messageID)
+	time.Sleep(10 * cfg.ProcessRetryInterval)
+	if n := proc.callsFor(poison.messageID); n != calls {
+		t.Errorf("the dead-lettered message was tried again (%d calls, then %d)", calls, n)
+	}
+}
+
+// TestOutageIsNotPoison: while EPS answers every message 500 (an outage),
+// no message is blamed: they all wait, however often they are tried.
+func TestOutageIsNotPoison(t *testing.T) {
+	mhs := startMHS(t, "ack")
+	proc := newFakeProcessor()
+	proc.answer = func(in *Inbound, n int) (*Outcome, error) { return nil, eps500(in) }
+	cfg := testConfig()
+	cfg.PoisonAfter, cfg.PoisonMinAge = 2, 0
+	g := startGateway(t, cfg, newMemoryStore(), false, WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+	a, b := newReq(newID(t, 63)), newReq(newID(t, 64))
+	for _, r := range []ebReq{a, b} {
+		if code, _ := sendEb(t, g.base, r); code != http.StatusAccepted {
+			t.Fatal("not acknowledged")
+		}
+	}
+	waitFor(t, "both tried many times", func() bool {
+		return proc.callsFor(a.messageID) > 5*cfg.PoisonAfter && proc.callsFor(b.messageID) > 5*cfg.PoisonAfter
+	})
+	if n, _ := g.srv.store.QueueLen(context.Background(), inboxQueue); n != 2 || len(mhs.messages()) != 0 {
+		t.Fatalf("inbox %d, MHS got %d messages; want both waiting and nothing sent", n, len(mhs.messages()))
+	}
+	if dls, _ := g.srv.store.DeadLetters(context.Background(), 10); len(dls) != 0 {
+		t.Fatalf("%d dead letters in an outage", len(dls))
+	}
+}
+
+// TestEPS500IsCountedAgainstTheMessage: with the EPS processor over real
+// sockets, a message EPS answers 500 to (a proxy in front of the
+// simulator fails every call whose body names it) is deferred with the
+// error poisoned counts, and one not sent because the breaker is open is
+// deferred with one it does not.
+func TestEPS500IsCountedAgainstTheMessage(t *testing.T) {
+	_, simURL := serveSim(t, sim.Options{})
+	target, err := url.Parse(simURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := []byte("C1D2E3-A99968-00A1BM") // the prescription's short-form id
+	rp := httputil.NewSingleHostReverseProxy(target)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if bytes.Contains(body, marker) {
+			w.Header().Set("Content-Type", "application/fhir+json")
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"fatal","code":"exception","diagnostics":"Cannot read properties of undefined"}]}`)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	c, err := upstream.New(upstream.Config{BaseURL: proxy.URL + "/FHIR/R4",
+		Retry:   upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond},
+		Breaker: upstream.BreakerConfig{ConsecutiveFailures: 2, Timeout: time.Hour, MaxRequestsHalfOpen: 1}}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	p := NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog())
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
+	_, err = p.Process(context.Background(), replayIn(v3.ParentPrescription, payload))
+	if !IsDeferred(err) || IsPermanent(err) || !upstreamAnswered5xx(err) {
+		t.Fatalf("EPS's 500: %v (deferred %v, counted %v); want deferred and counted", err, IsDeferred(err), upstreamAnswered5xx(err))
+	}
+	// Two calls answered 500: the breaker is open now.
+	_, err = p.Process(context.Background(), replayIn(v3.ParentPrescription, payload))
+	if !IsDeferred(err) || upstreamAnswered5xx(err) || !errors.Is(err, upstream.ErrBreakerOpen) {
+		t.Fatalf("breaker open: %v; want deferred, not counted", err)
+	}
+}
