@@ -164,3 +164,43 @@ func TestDecimalFormsAccepted(t *testing.T) {
 		}
 	}
 }
+
+// TestContextConductionEitherWay: every contextConductionInd may be true or
+// false (the MIM's schemas type it bl, optional, with a default, fixing
+// none), so a request of the project's own with each of them flipped is
+// still taken. Before, the dispensing, cancel and acknowledgement readers
+// refused the value the MIM does not default to.
+func TestContextConductionEitherWay(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "*", "*.xml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata: %v", err)
+	}
+	reg := mapping.NewRegistry()
+	flip := strings.NewReplacer(`contextConductionInd="true"`, `contextConductionInd="false"`, `contextConductionInd="false"`, `contextConductionInd="true"`)
+	tried := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload, tag, err := conformance.ExtractPayload(raw)
+		if err != nil || !strings.Contains(string(payload), "contextConductionInd") {
+			continue
+		}
+		canon, _, err := v3.Canonical(tag)
+		tr := reg.ByInteraction(canon)
+		if err != nil || tr == nil {
+			continue
+		}
+		if _, _, err := tr.ToFHIR(payload, conformance.Env()); err != nil {
+			continue // a fixture of a refusal
+		}
+		tried++
+		if _, _, err := tr.ToFHIR([]byte(flip.Replace(string(payload))), conformance.Env()); err != nil {
+			t.Errorf("%s with every contextConductionInd flipped: %v", filepath.Base(f), err)
+		}
+	}
+	if tried < 10 {
+		t.Fatalf("only %d fixtures tried", tried)
+	}
+}

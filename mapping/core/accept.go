@@ -107,6 +107,10 @@ func RelaxNode(root v3.Node) {
 const (
 	determinerValues  = "INSTANCE|KIND"
 	separatableValues = "true|false"
+	// contextConductionValues: the MIM's schemas type every
+	// contextConductionInd bl, optional with a default, fixing none
+	// (nhsdigitalmait/SPINE_schema omvt/Schemas and TightenedSchemas).
+	contextConductionValues = "true|false"
 )
 
 // oneOf reports whether v is one of the values of alternatives, separated

@@ -78,8 +78,11 @@ next:
 				continue next
 			}
 			allowed := pairs[i+1]
-			if a.Key == "determinerCode" {
+			switch a.Key {
+			case "determinerCode":
 				allowed = determinerValues
+			case "contextConductionInd":
+				allowed = contextConductionValues
 			}
 			for _, v := range strings.Split(allowed, "|") {
 				if v == a.Value {

@@ -79,11 +79,14 @@ func (p ShapeReader) NonEmpty(n v3.Node, attr string) string {
 }
 
 // Fixed checks that a mandatory attribute has the one value Spine writes;
-// a determinerCode may be either value Spine reads
+// a determinerCode or contextConductionInd may be either value Spine reads
 // (docs/mappings/accepting.md).
 func (p ShapeReader) Fixed(n v3.Node, attr, want string) {
-	if attr == "determinerCode" {
+	switch attr {
+	case "determinerCode":
 		want = determinerValues
+	case "contextConductionInd":
+		want = contextConductionValues
 	}
 	if got := n.Attr(attr); n.HasAttr(attr) && !oneOf(got, want) {
 		p.Reader.Fail(n.Path+"/@"+attr, "%q, want %q", got, want)
