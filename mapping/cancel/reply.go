@@ -261,10 +261,10 @@ func (d *cancelResponseDoc) fromEPSBundle(answer []byte, nodes *cancelRequestNod
 }
 
 // performerPlace is the dispenser's place among the parties of an EPS
-// cancellation response sharing its PractitionerRole (answerPlaces): the
-// roles are told apart by reference, the cancel requester's
+// cancellation response sharing its PractitionerRole, as answerPlaces
+// gives it: the roles are told apart by reference, the cancel requester's
 // (ResponsiblePractitioner) and the original author's (requester) before
-// the dispenser's.
+// the dispenser's, each counted when it is the dispenser's.
 func performerPlace(mr *fhir.MedicationRequest, perf *fhir.Reference) *answerPlace {
 	ref := func(r *fhir.Reference) string {
 		if r == nil {
@@ -281,8 +281,8 @@ func performerPlace(mr *fhir.MedicationRequest, perf *fhir.Reference) *answerPla
 		requester = author
 	}
 	p := &answerPlace{of: 1}
-	for i, r := range []string{requester, author} {
-		if own != "" && r == own && (i == 0 || author != requester) {
+	for _, r := range []string{requester, author} {
+		if own != "" && r == own {
 			p.at++
 			p.of++
 		}

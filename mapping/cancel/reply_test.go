@@ -380,3 +380,24 @@ func TestAnswerPlaces(t *testing.T) {
 		}
 	}
 }
+
+// TestPerformerPlace: the dispenser's place agrees with answerPlaces for
+// every way its role can be shared.
+func TestPerformerPlace(t *testing.T) {
+	ref := func(s string) *fhir.Reference { return &fhir.Reference{Reference: s} }
+	mr := func(requester, author string) *fhir.MedicationRequest {
+		m := &fhir.MedicationRequest{Requester: ref(author)}
+		m.Extension = []fhir.Extension{{URL: core.ExtensionResponsiblePractitioner, ValueReference: ref(requester)}}
+		return m
+	}
+	a, b, c := &fhir.PractitionerRole{}, &fhir.PractitionerRole{}, &fhir.PractitionerRole{}
+	roles := map[string]*fhir.PractitionerRole{"a": a, "b": b, "c": c}
+	for _, tc := range []struct{ requester, author, performer string }{
+		{"a", "b", "c"}, {"a", "a", "c"}, {"a", "b", "a"}, {"a", "b", "b"}, {"a", "a", "a"},
+	} {
+		want := answerPlaces(roles[tc.requester], roles[tc.author], roles[tc.performer])[2]
+		if got := performerPlace(mr(tc.requester, tc.author), ref(tc.performer)); *got != *want {
+			t.Errorf("requester %s, author %s, performer %s: %+v, want %+v", tc.requester, tc.author, tc.performer, *got, *want)
+		}
+	}
+}
