@@ -78,6 +78,22 @@ func startGarblingProxy(t *testing.T, target string) (*garblingProxy, string) {
 	return g, srv.URL
 }
 
+// behindGarblingProxy starts the simulator behind a garblingProxy and an
+// EPS processor calling it, its answers recorded in a real Redis.
+func behindGarblingProxy(t *testing.T) (*sim.Server, *garblingProxy, *EPSProcessor) {
+	t.Helper()
+	s, simURL := serveSim(t, sim.Options{})
+	g, root := startGarblingProxy(t, simURL)
+	c, err := upstream.New(upstream.Config{BaseURL: root + "/FHIR/R4",
+		Retry: upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	st, _ := redisStore(t)
+	return s, g, NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+}
+
 // TestUnreadableAnswerIsNotActedOn: EPS applies a nominated release or a
 // cancellation and its 200 answer arrives unreadable (cut short, well
 // framed). Before, the dispenser got an MCCI AA instead of the release
@@ -87,18 +103,7 @@ func startGarblingProxy(t *testing.T, target string) (*garblingProxy, string) {
 // and processed again it gets the answer EPS's action deserves: the
 // released prescription (recovered), the Cancel Response "cancelled".
 func TestUnreadableAnswerIsNotActedOn(t *testing.T) {
-	start := func(t *testing.T) (*sim.Server, *garblingProxy, *EPSProcessor) {
-		s, simURL := serveSim(t, sim.Options{})
-		g, root := startGarblingProxy(t, simURL)
-		c, err := upstream.New(upstream.Config{BaseURL: root + "/FHIR/R4",
-			Retry: upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}}, quietLog())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = c.Close() })
-		st, _ := redisStore(t)
-		return s, g, NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
-	}
+	start := behindGarblingProxy
 	t.Run("nominated release", func(t *testing.T) {
 		s, g, p := start(t)
 		payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
@@ -216,18 +221,10 @@ func TestLooksLikeResource(t *testing.T) {
 // answer).
 func TestUntranslatableAnswerIsNotAcceptance(t *testing.T) {
 	start := func(t *testing.T, replace, with string) (*sim.Server, *garblingProxy, *EPSProcessor) {
-		s, simURL := serveSim(t, sim.Options{})
-		g, root := startGarblingProxy(t, simURL)
+		s, g, p := behindGarblingProxy(t)
 		f := func(b []byte) []byte { return bytes.ReplaceAll(b, []byte(replace), []byte(with)) }
 		g.rewrite.Store(&f)
-		c, err := upstream.New(upstream.Config{BaseURL: root + "/FHIR/R4",
-			Retry: upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}}, quietLog())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = c.Close() })
-		st, _ := redisStore(t)
-		return s, g, NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+		return s, g, p
 	}
 	wantPermanent := func(t *testing.T, p *EPSProcessor, in *Inbound, mention string) {
 		t.Helper()
