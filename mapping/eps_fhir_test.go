@@ -33,6 +33,12 @@ type epsFHIRCheck struct {
 
 // epsFHIRChecks are the expectations per file.
 var epsFHIRChecks = map[string][]epsFHIRCheck{
+	// A dispensed quantity whose unit has a name and no code: a translation
+	// without a code, as the EPS API writes it (dispense-notification.ts:
+	// SnomedCode of an absent code; its validators take the Bundle).
+	"Dispense--unit-without-code.json": {
+		{path: "//pertinentSuppliedLineItem/component/suppliedLineItemQuantity/quantity/translation[@displayName='tablet'][@value='0']", count: 1, attr: "code", value: ""},
+	},
 	// The dispenser (UKCT_MT120201UK03) as EPS writes it: the role's first
 	// telecom; the organisation's first telecom and first address (the
 	// CMET holds at most one of each) and no healthCareProviderLicense

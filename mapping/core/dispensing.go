@@ -383,7 +383,14 @@ func ReadAltQuantity(n v3.Node) AltQuantity {
 	if v != "" && err != nil {
 		n.Fail("%v", err)
 	}
-	return AltQuantity{Value: num, Code: V3Code(tr, V3SNOMED), Unit: tr.OptAttr("displayName")}
+	// A translation without a code is what the EPS API writes for a FHIR
+	// quantity whose unit has none (dispense-notification.ts,
+	// dispense-claim.ts: SnomedCode of an absent code).
+	code := tr.OptAttr("code")
+	if cs := tr.OptAttr("codeSystem"); cs != "" && cs != V3SNOMED {
+		tr.Fail("unknown code system %q (want %s)", cs, V3SNOMED)
+	}
+	return AltQuantity{Value: num, Code: code, Unit: tr.OptAttr("displayName")}
 }
 
 // ---------------------------------------------------------------------------
@@ -394,11 +401,16 @@ func ReadAltQuantity(n v3.Node) AltQuantity {
 // character long; the EPS API leaves it out too).
 func AddAltQuantity(parent *etree.Element, q AltQuantity) {
 	el := v3.Add(parent, "quantity", "unit", "1", "value", string(q.Value))
-	if q.Unit == "" {
-		v3.Add(el, "translation", "code", q.Code, "codeSystem", V3SNOMED, "value", string(q.Value))
-		return
+	var room [8]string
+	attrs := room[:0]
+	if q.Code != "" { // a unit without a code: none, as the EPS API writes it
+		attrs = append(attrs, "code", q.Code)
 	}
-	v3.Add(el, "translation", "code", q.Code, "codeSystem", V3SNOMED, "displayName", q.Unit, "value", string(q.Value))
+	attrs = append(attrs, "codeSystem", V3SNOMED)
+	if q.Unit != "" {
+		attrs = append(attrs, "displayName", q.Unit)
+	}
+	v3.Add(el, "translation", append(attrs, "value", string(q.Value))...)
 }
 
 // AddInterval writes an IVL_INT.
@@ -502,14 +514,17 @@ func AltQuantityFromFHIR(c *BundleContext, q *fhir.Quantity, path string) AltQua
 	} else if _, err := Decimal(string(q.Value)); err != nil {
 		c.Fail(path+".value", "%v", err)
 	}
-	if q.Code == "" {
-		c.Fail(path+".code", "missing mandatory unit code")
+	if q.Code == "" && q.Unit == "" {
+		c.Fail(path, "missing mandatory unit (a code or a name)")
 	}
 	return AltQuantity{Value: q.Value, Code: q.Code, Unit: q.Unit}
 }
 
 // AltQuantityToFHIR writes a v3 quantity as a FHIR Quantity.
 func AltQuantityToFHIR(q AltQuantity) *fhir.Quantity {
+	if q.Code == "" {
+		return &fhir.Quantity{Value: q.Value, Unit: q.Unit}
+	}
 	return &fhir.Quantity{Value: q.Value, Unit: q.Unit, System: fhir.SystemSNOMED, Code: q.Code}
 }
 

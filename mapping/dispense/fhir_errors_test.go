@@ -37,7 +37,10 @@ func TestDispenseFHIRMalformed(t *testing.T) {
 		{Name: "no release response", Mutate: func(r fhir.Resource) {
 			fhir.EntriesOf[*fhir.MessageHeader](r.(*fhir.Bundle))[0].Response = nil
 		}, Want: []string{"Bundle.entry[0].resource.response.identifier"}},
-		{Name: "quantity without unit code", Mutate: func(r fhir.Resource) { dispensetest.Dispenses(r)[0].Quantity.Code = "" }, Want: []string{"Bundle.entry[1].resource.quantity.code"}},
+		{Name: "quantity without unit code or name", Mutate: func(r fhir.Resource) {
+			q := dispensetest.Dispenses(r)[0].Quantity
+			q.Code, q.Unit = "", ""
+		}, Want: []string{"Bundle.entry[1].resource.quantity"}},
 		{Name: "role without role profile system", Mutate: func(r fhir.Resource) {
 			role := dispensetest.Dispenses(r)[0].Contained[0].(*fhir.PractitionerRole)
 			role.Code = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: "urn:x", Code: "y"}}}}
