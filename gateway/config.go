@@ -249,6 +249,9 @@ func DefaultConfig() Config {
 	return c
 }
 
+// MinLease is the shortest --lease Validate accepts.
+const MinLease = 100 * time.Millisecond
+
 // envPrefix prefixes every environment variable the gateway reads.
 const envPrefix = "PORXGATE_"
 
@@ -369,6 +372,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("upstream %q: want an http(s) URL such as https://int.api.service.nhs.uk/electronic-prescriptions/FHIR/R4", c.UpstreamURL))
 		}
 	}
+	if c.Admin.Addr != "off" && c.Admin.Addr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+		errs = append(errs, fmt.Errorf("admin-addr %q: the same address as addr; give the admin listener its own port (or off)", c.Admin.Addr))
+	}
 	switch {
 	case store.IsSentinelURL(c.RedisURL):
 		if _, err := store.ParseSentinelURL(c.RedisURL); err != nil {
@@ -434,6 +440,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %s: must be positive", p.name, p.d))
 		}
 	}
+	if c.Lease > 0 && c.Lease < MinLease {
+		errs = append(errs, fmt.Errorf("lease %s: must be at least %s (it is renewed every third of it and counted in milliseconds: a shorter lease runs out while its worker still works, and another worker takes the same message)", c.Lease, MinLease))
+	}
 	for id, d := range c.PersistDurations {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("persist-durations %s=%s: must be positive", id, d))
@@ -480,8 +489,12 @@ func ParseLogLevel(s string) (slog.Level, error) {
 	return l, nil
 }
 
-// redisHA reports whether Sentinel or Cluster addresses are configured.
-func (c Config) redisHA() bool { return c.RedisSentinelAddrs != "" || c.RedisClusterAddrs != "" }
+// redisHA reports whether Sentinel or Cluster settings are given: their
+// addresses, or a Sentinel master name (alone an error Validate reports,
+// rather than a quiet fall back to the in-memory store).
+func (c Config) redisHA() bool {
+	return c.RedisSentinelAddrs != "" || c.RedisMasterName != "" || c.RedisClusterAddrs != ""
+}
 
 // UsesRedis reports whether the state is kept in Redis (one server,
 // Sentinel or Cluster) rather than in memory.

@@ -111,8 +111,8 @@ func (c Config) validateJournal() []error {
 	switch c.Journal.Backend {
 	case "", "memory", "off":
 	case "redis":
-		if c.RedisURL == "" {
-			errs = append(errs, errors.New("journal redis: needs --redis"))
+		if !c.UsesRedis() {
+			errs = append(errs, errors.New("journal redis: needs --redis (or --redis-sentinel-addrs or --redis-cluster-addrs)"))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("journal %q: want memory, redis or off", c.Journal.Backend))

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 )
 
@@ -57,6 +58,11 @@ func (u UpstreamConfig) validate(upstreamURL string) []error {
 		}
 		if u.Kid == "" {
 			errs = append(errs, fmt.Errorf("upstream-api-key given without --upstream-kid"))
+		}
+	}
+	if u.TokenURL != "" {
+		if t, err := url.Parse(u.TokenURL); err != nil || (t.Scheme != "http" && t.Scheme != "https") || t.Host == "" {
+			errs = append(errs, fmt.Errorf("upstream-token-url %q: want an http(s) URL such as https://int.api.service.nhs.uk/oauth2/token", u.TokenURL))
 		}
 	}
 	if (u.ClientCertFile == "") != (u.ClientKeyFile == "") {

@@ -1,0 +1,60 @@
+package gateway
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestConfigRefusesWhatMisbehaves holds Validate to the settings an
+// operator could give that were accepted and then made the gateway
+// misbehave: each case names the setting, and the refusal must name it too.
+func TestConfigRefusesWhatMisbehaves(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string // "" : accepted
+	}{
+		// A master name without sentinels used to fall back silently to the
+		// in-memory store: the operator meant Sentinel, and every restart
+		// lost the queues.
+		{name: "sentinel master name alone", args: []string{"--redis-master-name", "porxgate"}, wantErr: "master name needs sentinel addresses"},
+		{name: "sentinel master name alone in the environment", env: map[string]string{"PORXGATE_REDIS_MASTER_NAME": "porxgate"}, wantErr: "master name needs sentinel addresses"},
+		// A redis-sentinel:// URL names the master; a second name was ignored.
+		{name: "sentinel URL and a master name", args: []string{"--redis", "redis-sentinel://s1:26379/m", "--redis-master-name", "other"}, wantErr: "leave out --redis-sentinel-addrs"},
+		// The journal on Redis was refused when Redis came from Sentinel
+		// or Cluster addresses rather than --redis.
+		{name: "journal redis on sentinel", args: []string{"--journal", "redis", "--redis-sentinel-addrs", "s1:26379", "--redis-master-name", "m"}},
+		{name: "journal redis on cluster", args: []string{"--journal", "redis", "--redis-cluster-addrs", "n1:6379"}},
+		{name: "journal redis without redis", args: []string{"--journal", "redis"}, wantErr: "journal redis: needs --redis"},
+		// The token URL was checked only when the first EPS call was made.
+		{name: "token URL without scheme", args: []string{"--upstream", "https://eps.example/FHIR/R4", "--upstream-token-url", "eps.example/oauth2/token",
+			"--upstream-api-key", "k", "--upstream-kid", "kid", "--upstream-private-key", "config_oncall_test.go"}, wantErr: "upstream-token-url \"eps.example/oauth2/token\""},
+		{name: "token URL of another scheme", args: []string{"--upstream", "https://eps.example/FHIR/R4", "--upstream-token-url", "ftp://eps.example/token",
+			"--upstream-api-key", "k", "--upstream-kid", "kid", "--upstream-private-key", "config_oncall_test.go"}, wantErr: "upstream-token-url"},
+		{name: "token URL", args: []string{"--upstream", "https://eps.example/FHIR/R4", "--upstream-token-url", "https://eps.example/oauth2/token",
+			"--upstream-api-key", "k", "--upstream-kid", "kid", "--upstream-private-key", "config_oncall_test.go"}},
+		// The admin listener on the front door's address failed to bind
+		// and the gateway ran on without it.
+		{name: "admin on the front door's address", args: []string{"--addr", "127.0.0.1:8080", "--admin-addr", "127.0.0.1:8080"}, wantErr: "admin-addr \"127.0.0.1:8080\": the same address"},
+		{name: "both on ephemeral ports", args: []string{"--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"}},
+		// A lease of a few microseconds or milliseconds ran out between
+		// renewals (and under a millisecond the Redis store saw it end as
+		// it began): several workers processed one message at once.
+		{name: "lease of a microsecond", args: []string{"--lease", "1us"}, wantErr: "lease 1µs: must be at least 100ms"},
+		{name: "lease of 10ms", env: map[string]string{"PORXGATE_LEASE": "10ms"}, wantErr: "lease 10ms: must be at least"},
+		{name: "lease of 100ms", args: []string{"--lease", "100ms"}},
+		{name: "negative lease", args: []string{"--lease", "-5s"}, wantErr: "lease -5s: must be positive"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadConfig(tt.args, func(k string) string { return tt.env[k] })
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("err = %v, want it to say %q", err, tt.wantErr)
+			}
+		})
+	}
+}
