@@ -51,7 +51,9 @@ as the NHS England OAuth2 endpoint does.`)
 		}
 		opts.PublicKey = k
 	}
-	log.Info("EPS FHIR simulator listening", "addr", addr, "base", "/FHIR/R4", "auth", opts.PublicKey != nil)
+	// The simulator logs "EPS simulator listening" with the address once it
+	// listens; before, only what it starts with.
+	log.Info("EPS FHIR simulator starting", "addr", addr, "auth", opts.PublicKey != nil)
 	if err := sim.New(opts).Run(ctx, addr); err != nil {
 		log.Error("simulator stopped", "err", err)
 		return 1

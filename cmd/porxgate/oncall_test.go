@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestHelpNamesACommand: "porxgate help serve" documents serve, as
+// "porxgate serve -h" does, instead of listing the commands again; an
+// unknown one is bad usage.
+func TestHelpNamesACommand(t *testing.T) {
+	for _, c := range commands() {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, stderr := runCmd(t, "", "help", c.name)
+			if code != 0 || stderr != "" || !strings.Contains(out, "usage: porxgate "+c.name) {
+				t.Fatalf("code %d stdout %q stderr %q", code, out, stderr)
+			}
+		})
+	}
+	if code, _, stderr := runCmd(t, "", "help", "frobnicate"); code != 2 || !strings.Contains(stderr, `unknown command "frobnicate"`) {
+		t.Fatalf("help frobnicate: code %d stderr %q", code, stderr)
+	}
+}
+
+// TestServeRefusesUnknownEnvironment: a misspelt PORXGATE_* variable used
+// to be ignored in silence (PORXGATE_LEASSE=5m left the lease at 30s);
+// serve now refuses to start, exit 2, naming it and the setting it most
+// likely means. Variables of porxgate's other commands are not typos.
+func TestServeRefusesUnknownEnvironment(t *testing.T) {
+	tests := []struct {
+		name    string
+		environ []string
+		want    []string // "": starts
+	}{
+		{"typo", []string{"PORXGATE_LEASSE=5m"}, []string{"PORXGATE_LEASSE: not a setting (did you mean PORXGATE_LEASE?)"}},
+		{"nothing close", []string{"PORXGATE_FROBNICATE=1"}, []string{"PORXGATE_FROBNICATE: not a setting (see porxgate serve -h)"}},
+		{"two at once", []string{"PORXGATE_REDIS=redis://h/0", "PORXGATE_ADMIN_TOKNE=x"},
+			[]string{"PORXGATE_REDIS: not a setting (did you mean PORXGATE_REDIS_URL?)", "PORXGATE_ADMIN_TOKNE: not a setting (did you mean PORXGATE_ADMIN_TOKEN?)"}},
+		{"with a config error too", []string{"PORXGATE_LEASSE=5m", "PORXGATE_MAX_BODY=lots"}, []string{"PORXGATE_LEASSE", "PORXGATE_MAX_BODY"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			for _, kv := range tt.environ {
+				k, v, _ := strings.Cut(kv, "=")
+				env[k] = v
+			}
+			var out, errb bytes.Buffer
+			code := runIn([]string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "off"}, cmdIO{
+				stdin: strings.NewReader(""), stdout: &out, stderr: &errb,
+				getenv: func(k string) string { return env[k] }, environ: tt.environ})
+			if code != 2 || !strings.HasPrefix(errb.String(), "porxgate serve: ") {
+				t.Fatalf("code %d stderr %q; want 2 and the problem", code, errb.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errb.String(), w) {
+					t.Errorf("stderr %q lacks %q", errb.String(), w)
+				}
+			}
+		})
+	}
+}
+
+// TestServeKnowsItsEnvironment: every variable serve documents, and the
+// other commands' and tests' variables, start the gateway (here it stops
+// at once: its context is already done).
+func TestServeKnowsItsEnvironment(t *testing.T) {
+	environ := []string{"PORXGATE_LEASE=5s", "PORXGATE_ADMIN_TOKEN=x", "PORXGATE_PERSIST_DURATIONS=", "PORXGATE_SIM_ADDR=127.0.0.1:0",
+		"PORXGATE_CORPUS=/nowhere", "PORXGATE_UPSTREAM_KID=", "PORXGATE_COMPARE_WORKERS=2", "HOME=/root", "PORXGATE=1"}
+	if err := unknownEnvError(environ); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var errb bytes.Buffer
+	code := serve(ctx, []string{"--addr", "127.0.0.1:0", "--admin-addr", "off"}, io.Discard, &errb, func(string) string { return "" }, environ)
+	if code != 0 {
+		t.Fatalf("code %d stderr %s", code, errb.String())
+	}
+}
+
+// TestSimSaysListeningOnlyOnceListening: `porxgate sim` logged "EPS FHIR
+// simulator listening" before it tried to listen, so an address it could
+// not take still read as listening before the failure.
+func TestSimSaysListeningOnlyOnceListening(t *testing.T) {
+	code, _, stderr := runCmd(t, "", "sim", "--addr", "nowhere")
+	if code != 1 || !strings.Contains(stderr, "missing port in address") {
+		t.Fatalf("code %d stderr %s", code, stderr)
+	}
+	if strings.Contains(stderr, "listening") {
+		t.Fatalf("a simulator that could not listen logged that it listens:\n%s", stderr)
+	}
+}
+
+// TestSignalEndsOneShotCommand: commands that run to their end (convert,
+// conformance, version) used to have SIGINT and SIGTERM caught for a
+// graceful stop they never made: `porxgate convert -` waiting on its input
+// ignored the first SIGTERM. They now end at the first signal.
+func TestSignalEndsOneShotCommand(t *testing.T) {
+	cmd := exec.Command(porxgateBinary(t), "convert", "--from", "v3", "--to", "fhir", "-")
+	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	in, err := cmd.StdinPipe() // held open: convert waits for its input
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	time.Sleep(300 * time.Millisecond) // let it start reading
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("convert exited 0 after SIGTERM, without its input")
+		}
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatal("convert still running 5s after SIGTERM")
+	}
+}
