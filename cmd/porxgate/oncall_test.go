@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -128,5 +131,42 @@ func TestSignalEndsOneShotCommand(t *testing.T) {
 		_ = cmd.Process.Kill()
 		<-done
 		t.Fatal("convert still running 5s after SIGTERM")
+	}
+}
+
+// TestServeLogsOnlyJSON: with Redis unreachable, the Redis client's own
+// lines ("redis: 2026/… pool.go:…: failed to dial") came out as plain
+// text among the JSON log lines, which a log pipeline cannot read. Every
+// line serve writes to stderr is now JSON, these included; and the start
+// fails with exit 1.
+func TestServeLogsOnlyJSON(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	p := startGatewayProcess(t, "--addr", "127.0.0.1:0", "--admin-addr", "off", "--redis", "redis://"+dead+"/0")
+	err = p.waitExit(t, 30*time.Second)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("serve with Redis unreachable: %v, want exit status 1\n%s", err, p.logText())
+	}
+	redisLines := 0
+	for _, line := range strings.Split(p.logText(), "\n") {
+		if line == "" {
+			continue
+		}
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Errorf("not a JSON log line: %q", line)
+			continue
+		}
+		if v["msg"] == "redis client" {
+			redisLines++
+		}
+	}
+	if redisLines == 0 {
+		t.Errorf("no line of the Redis client's own in\n%s", p.logText())
 	}
 }

@@ -9,7 +9,10 @@ import (
 	"io"
 	"runtime/debug"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/porxgate/porxgate/gateway"
+	"github.com/porxgate/porxgate/gateway/store"
 )
 
 // serveAbout introduces `porxgate serve -h`.
@@ -76,6 +79,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	cfg.TracerProvider = tp
 	level, _ := gateway.ParseLogLevel(cfg.LogLevel)
 	log := newLogger(stderr, level)
+	// The Redis client's own lines (dial failures, failovers) as JSON
+	// lines of this log, not plain text among them.
+	redis.SetLogger(store.RedisLogger{Log: log.With("component", "redis")})
 	if getenv("GOMEMLIMIT") == "" && cfg.MemoryLimitMB > 0 {
 		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
 		log.Debug("soft memory limit", "mib", cfg.MemoryLimitMB)
