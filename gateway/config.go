@@ -370,6 +370,10 @@ func (c Config) Validate() error {
 	if c.UpstreamURL != "" {
 		if u, err := url.Parse(c.UpstreamURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("upstream %q: want an http(s) URL such as https://int.api.service.nhs.uk/electronic-prescriptions/FHIR/R4", c.UpstreamURL))
+		} else if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(c.UpstreamURL, "?") {
+			// The client appends each endpoint's path to the base's: a
+			// query was kept on some calls and replaced on others.
+			errs = append(errs, fmt.Errorf("upstream %q: the FHIR base URL takes no query or fragment", c.UpstreamURL))
 		}
 	}
 	if c.Admin.Addr != "off" && c.Admin.Addr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
@@ -453,6 +457,9 @@ func (c Config) Validate() error {
 	}
 	if c.DeliveryWorkers < 1 {
 		errs = append(errs, fmt.Errorf("delivery-workers %d: must be at least 1", c.DeliveryWorkers))
+	}
+	if c.CancelMaxAge > 0 && c.CancelMaxAge <= c.CancelBackoff {
+		errs = append(errs, fmt.Errorf("cancel-max-age %s: must be longer than cancel-backoff %s (a pending cancellation would be given up before its first look in the EPS tracker)", c.CancelMaxAge, c.CancelBackoff))
 	}
 	if c.CancelMaxBackoff < c.CancelBackoff {
 		errs = append(errs, fmt.Errorf("cancel-max-backoff %s: must not be below cancel-backoff %s", c.CancelMaxBackoff, c.CancelBackoff))

@@ -45,6 +45,21 @@ func TestConfigRefusesWhatMisbehaves(t *testing.T) {
 		{name: "lease of 10ms", env: map[string]string{"PORXGATE_LEASE": "10ms"}, wantErr: "lease 10ms: must be at least"},
 		{name: "lease of 100ms", args: []string{"--lease", "100ms"}},
 		{name: "negative lease", args: []string{"--lease", "-5s"}, wantErr: "lease -5s: must be positive"},
+		// A query on the FHIR base was kept on some calls and replaced on
+		// others (the client appends each endpoint's path to the base's).
+		{name: "upstream with a query", args: []string{"--upstream", "https://eps.example/FHIR/R4?apikey=x"}, wantErr: "takes no query or fragment"},
+		{name: "upstream with a fragment", args: []string{"--upstream", "https://eps.example/FHIR/R4#r4"}, wantErr: "takes no query or fragment"},
+		{name: "upstream with a path and a trailing slash", args: []string{"--upstream", "https://eps.example/electronic-prescriptions/FHIR/R4/"}},
+		// A cancellation older than cancel-max-age is given up; with the
+		// first look after cancel-backoff, a shorter age gave every one up
+		// before EPS was ever asked.
+		{name: "cancel max age within the first backoff", args: []string{"--cancel-max-age", "1m", "--cancel-backoff", "5m", "--cancel-max-backoff", "10m"}, wantErr: "cancel-max-age 1m0s: must be longer than cancel-backoff 5m0s"},
+		{name: "cancel max age past the first backoff", args: []string{"--cancel-max-age", "1h", "--cancel-backoff", "5m", "--cancel-max-backoff", "10m"}},
+		// A sentinel or cluster node without a port failed only when the
+		// client first dialled it, with the dialler's words.
+		{name: "sentinel without a port", args: []string{"--redis-sentinel-addrs", "s1:26379,s2", "--redis-master-name", "m"}, wantErr: `address "s2": want host:port`},
+		{name: "cluster node with a bad port", env: map[string]string{"PORXGATE_REDIS_CLUSTER_ADDRS": "n1:6379,n2:99999"}, wantErr: `address "n2:99999": port "99999" is not a port number`},
+		{name: "sentinel over IPv6", args: []string{"--redis-sentinel-addrs", "[::1]:26379", "--redis-master-name", "m"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
