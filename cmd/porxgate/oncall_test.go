@@ -170,3 +170,45 @@ func TestServeLogsOnlyJSON(t *testing.T) {
 		t.Errorf("no line of the Redis client's own in\n%s", p.logText())
 	}
 }
+
+// TestDeadLettersMisuseSaysWhy: a bad action printed the whole usage
+// without saying what was wrong; the first line now says it.
+func TestDeadLettersMisuseSaysWhy(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"deadletters"}, "porxgate deadletters: say what to do"},
+		{[]string{"deadletters", "frobnicate"}, "porxgate deadletters: frobnicate: unknown action"},
+		{[]string{"deadletters", "resend"}, "porxgate deadletters: resend: resend takes one dead letter ID, or --party P"},
+		{[]string{"deadletters", "resend", "--party", "P1", "ID1"}, "resend takes an ID or --party, not both"},
+		{[]string{"deadletters", "show"}, "show takes one dead letter ID"},
+		{[]string{"deadletters", "list", "x"}, "list takes no argument"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, stderr := runCmd(t, "", tt.args...)
+			first, _, _ := strings.Cut(stderr, "\n")
+			if code != 2 || out != "" || !strings.Contains(first, tt.want) {
+				t.Fatalf("code %d, first line of stderr %q; want 2 and %q", code, first, tt.want)
+			}
+		})
+	}
+}
+
+// TestConvertFamily: --family XX wrote a PORX_IN020101XX31 (and "sm" a
+// PORX_IN020101sm31) and exited 0; any family but UK or SM (either case)
+// is now bad usage, naming the flag.
+func TestConvertFamily(t *testing.T) {
+	fixture := "../../testdata/prescribe/repeat-dispensing-pharmacist-endorsed.json"
+	code, out, _ := runCmd(t, "", "convert", "--from", "fhir", "--to", "v3", "--family", "sm", fixture)
+	if code != 0 || !strings.Contains(out, "<PORX_IN020101SM31") {
+		t.Fatalf("--family sm: code %d\n%.200s", code, out)
+	}
+	for _, f := range []string{"XX", "", "UK31"} {
+		code, out, stderr := runCmd(t, "", "convert", "--from", "fhir", "--to", "v3", "--family", f, fixture)
+		if code != 2 || out != "" || !strings.Contains(stderr, `--family "`+f+`": want UK or SM`) {
+			t.Errorf("--family %q: code %d stderr %q stdout %.100q", f, code, stderr, out)
+		}
+	}
+}
