@@ -93,6 +93,12 @@ p99.9, max). Exits 1 when a message was refused or not processed in time.`)
 	if res.FirstError != "" {
 		fmt.Fprintf(stdout, "first refusal: %s\n", res.FirstError)
 	}
+	if ctx.Err() != nil {
+		// Stopped by SIGINT or SIGTERM: the figures are of a part of the
+		// run, which did not pass.
+		fmt.Fprintf(stderr, "porxgate load: interrupted after %d messages sent\n", res.Sent)
+		return 1
+	}
 	if res.Refused > 0 || !res.Drained {
 		return 1
 	}

@@ -212,3 +212,17 @@ func TestConvertFamily(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadInterruptedFails: a load run stopped by SIGINT or SIGTERM
+// printed the figures of what it had sent and exited 0, as a run that
+// passed; it now says it was interrupted and exits 1.
+func TestLoadInterruptedFails(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(1500*time.Millisecond, cancel) // the signal
+	var out, errb bytes.Buffer
+	code := loadCmd(ctx, []string{"--rate", "5", "--n", "1000"}, &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "porxgate load: interrupted after ") {
+		t.Fatalf("code %d stderr %q stdout %s", code, errb.String(), out.String())
+	}
+}
