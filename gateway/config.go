@@ -249,6 +249,11 @@ func DefaultConfig() Config {
 	return c
 }
 
+// MaxWorkers is the most --inbox-workers or --delivery-workers Validate
+// accepts: a typo with extra zeros sized the pools' channels to
+// gigabytes, and the start died out of memory.
+const MaxWorkers = 4096
+
 // MinLease is the shortest --lease Validate accepts.
 const MinLease = 100 * time.Millisecond
 
@@ -457,6 +462,14 @@ func (c Config) Validate() error {
 	}
 	if c.DeliveryWorkers < 1 {
 		errs = append(errs, fmt.Errorf("delivery-workers %d: must be at least 1", c.DeliveryWorkers))
+	}
+	for _, w := range []struct {
+		name string
+		n    int
+	}{{"inbox-workers", c.InboxWorkers}, {"delivery-workers", c.DeliveryWorkers}} {
+		if w.n > MaxWorkers {
+			errs = append(errs, fmt.Errorf("%s %d: at most %d (each is a goroutine with its share of the store's connections; the pools are sized up front)", w.name, w.n, MaxWorkers))
+		}
 	}
 	if c.CancelMaxAge > 0 && c.CancelMaxAge <= c.CancelBackoff {
 		errs = append(errs, fmt.Errorf("cancel-max-age %s: must be longer than cancel-backoff %s (a pending cancellation would be given up before its first look in the EPS tracker)", c.CancelMaxAge, c.CancelBackoff))

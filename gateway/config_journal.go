@@ -75,6 +75,9 @@ type CompareConfig struct {
 	Workers int
 }
 
+// MaxJournalQueue is the most --journal-queue Validate accepts.
+const MaxJournalQueue = 1 << 20
+
 // registerJournalFlags adds the journal, admin and comparison flags.
 func registerJournalFlags(str func(p *string, name, env, usage string), num func(p *int, name, env, usage string),
 	dur func(p *time.Duration, name, env, usage string), getenv func(string) string, c *Config) {
@@ -119,6 +122,9 @@ func (c Config) validateJournal() []error {
 	}
 	if c.Journal.MaxAge <= 0 || c.Journal.MaxBytes <= 0 || c.Journal.Queue <= 0 {
 		errs = append(errs, errors.New("journal-max-age, journal-max-bytes and journal-queue: must be positive"))
+	}
+	if c.Journal.Queue > MaxJournalQueue {
+		errs = append(errs, fmt.Errorf("journal-queue %d: at most %d (the queue is allocated up front)", c.Journal.Queue, MaxJournalQueue))
 	}
 	if c.Admin.Addr != "off" {
 		host, _, err := net.SplitHostPort(c.Admin.Addr)

@@ -59,6 +59,13 @@ func TestConfigRefusesWhatMisbehaves(t *testing.T) {
 		// client first dialled it, with the dialler's words.
 		{name: "sentinel without a port", args: []string{"--redis-sentinel-addrs", "s1:26379,s2", "--redis-master-name", "m"}, wantErr: `address "s2": want host:port`},
 		{name: "cluster node with a bad port", env: map[string]string{"PORXGATE_REDIS_CLUSTER_ADDRS": "n1:6379,n2:99999"}, wantErr: `address "n2:99999": port "99999" is not a port number`},
+		// Sizes with a few zeros too many: the pools' and the journal's
+		// channels were allocated up front and the start died with
+		// "fatal error: out of memory" and a stack.
+		{name: "inbox workers by the billion", args: []string{"--inbox-workers", "2000000000"}, wantErr: "inbox-workers 2000000000: at most 4096"},
+		{name: "delivery workers by the billion", env: map[string]string{"PORXGATE_DELIVERY_WORKERS": "2000000000"}, wantErr: "delivery-workers 2000000000: at most 4096"},
+		{name: "journal queue by the billion", args: []string{"--journal-queue", "2000000000"}, wantErr: "journal-queue 2000000000: at most 1048576"},
+		{name: "workers at the bound", args: []string{"--inbox-workers", "4096", "--delivery-workers", "4096", "--journal-queue", "1048576"}},
 		{name: "sentinel over IPv6", args: []string{"--redis-sentinel-addrs", "[::1]:26379", "--redis-master-name", "m"}},
 	}
 	for _, tt := range tests {
