@@ -34,6 +34,17 @@ func TestConfigRefusesWhatMisbehaves(t *testing.T) {
 			"--upstream-api-key", "k", "--upstream-kid", "kid", "--upstream-private-key", "config_oncall_test.go"}, wantErr: "upstream-token-url"},
 		{name: "token URL", args: []string{"--upstream", "https://eps.example/FHIR/R4", "--upstream-token-url", "https://eps.example/oauth2/token",
 			"--upstream-api-key", "k", "--upstream-kid", "kid", "--upstream-private-key", "config_oncall_test.go"}},
+		// OAuth2 credentials over plain http to another machine: the signed
+		// client assertion and the tokens could be read on the way.
+		{name: "credentials over plain http", args: []string{"--upstream", "http://eps.example/FHIR/R4", "--upstream-token-url", "http://eps.example/oauth2/token",
+			"--upstream-api-key", "k", "--upstream-kid", "kid", "--upstream-private-key", "config_oncall_test.go"}, wantErr: `upstream "http://eps.example/FHIR/R4": OAuth2 credentials`},
+		{name: "token over plain http", args: []string{"--upstream", "https://eps.example/FHIR/R4", "--upstream-token-url", "http://eps.example/oauth2/token",
+			"--upstream-api-key", "k", "--upstream-kid", "kid", "--upstream-private-key", "config_oncall_test.go"}, wantErr: `upstream-token-url "http://eps.example/oauth2/token": OAuth2 credentials`},
+		{name: "credentials over plain http to loopback", args: []string{"--upstream", "http://127.0.0.1:9000/FHIR/R4", "--upstream-token-url", "http://localhost:9000/oauth2/token",
+			"--upstream-api-key", "k", "--upstream-kid", "kid", "--upstream-private-key", "config_oncall_test.go"}},
+		{name: "plain http without credentials", args: []string{"--upstream", "http://sim:9000/FHIR/R4"}},
+		{name: "client certificate over plain http", args: []string{"--upstream", "http://127.0.0.1:9000/FHIR/R4",
+			"--upstream-client-cert", "config_oncall_test.go", "--upstream-client-key", "config_oncall_test.go"}, wantErr: "a client certificate needs an https upstream"},
 		// The admin listener on the front door's address failed to bind
 		// and the gateway ran on without it.
 		{name: "admin on the front door's address", args: []string{"--addr", "127.0.0.1:8080", "--admin-addr", "127.0.0.1:8080"}, wantErr: "admin-addr \"127.0.0.1:8080\": the same address"},
