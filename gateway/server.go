@@ -151,6 +151,13 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 		ready = false
 		storeStatus["status"] = "unreachable"
 		storeStatus["error"] = err.Error()
+	} else if rc, ok := s.store.(interface{ CheckReplicas(context.Context) error }); ok {
+		// --redis-wait-replicas: without the replicas every write fails.
+		if err := rc.CheckReplicas(ctx); err != nil {
+			ready = false
+			storeStatus["status"] = "replicas missing"
+			storeStatus["error"] = err.Error()
+		}
 	}
 	upStatus := fiber.Map{"status": "not configured"}
 	if s.upstream != nil {
