@@ -108,6 +108,9 @@ func runIn(args []string, c cmdIO) int {
 		}
 		writeUsage(stdout)
 		return 0
+	case "--version", "-version":
+		// What an operator types first; serve has no such flag.
+		return runIn(append([]string{"version"}, args[1:]...), c)
 	}
 	if strings.HasPrefix(name, "-") {
 		name = "serve"

@@ -226,3 +226,14 @@ func TestLoadInterruptedFails(t *testing.T) {
 		t.Fatalf("code %d stderr %q stdout %s", code, errb.String(), out.String())
 	}
 }
+
+// TestVersionFlag: "porxgate --version" was taken as a serve flag and
+// refused (flag provided but not defined, exit 2); it prints the version.
+func TestVersionFlag(t *testing.T) {
+	for _, f := range []string{"--version", "-version"} {
+		code, out, stderr := runCmd(t, "", f)
+		if code != 0 || stderr != "" || !strings.HasPrefix(out, "porxgate ") {
+			t.Errorf("%s: code %d stdout %q stderr %q", f, code, out, stderr)
+		}
+	}
+}
