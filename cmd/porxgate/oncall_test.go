@@ -75,7 +75,7 @@ func TestServeRefusesUnknownEnvironment(t *testing.T) {
 // at once: its context is already done).
 func TestServeKnowsItsEnvironment(t *testing.T) {
 	environ := []string{"PORXGATE_LEASE=5s", "PORXGATE_ADMIN_TOKEN=x", "PORXGATE_PERSIST_DURATIONS=", "PORXGATE_SIM_ADDR=127.0.0.1:0",
-		"PORXGATE_CORPUS=/nowhere", "PORXGATE_UPSTREAM_KID=", "PORXGATE_COMPARE_WORKERS=2", "HOME=/root", "PORXGATE=1"}
+		"PORXGATE_CORPUS=/nowhere", "PORXGATE_UPSTREAM_KID=", "PORXGATE_COMPARE_WORKERS=2", "HOME=/root", "PORXGATE=1", "PORXGATE_FAULTS_SEED=7", "PORXGATE_TEST_ANYTHING=1"}
 	if err := unknownEnvError(environ); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -41,6 +43,9 @@ var otherCommandsEnv = []string{
 	"PORXGATE_FAULTS", "PORXGATE_FAULTS_BIN", "PORXGATE_FAULTS_DIR", "PORXGATE_FAULTS_N", "PORXGATE_FAULTS_OUTAGE",
 }
 
+// toolingEnvPrefixes start the names of the test suites' settings.
+var toolingEnvPrefixes = []string{"PORXGATE_FAULTS_", "PORXGATE_TEST_", "PORXGATE_VARIANTS_"}
+
 // unknownEnvError names the PORXGATE_* variables of environ that no
 // command reads, with the setting each most likely misspells; nil when
 // there are none.
@@ -48,6 +53,9 @@ func unknownEnvError(environ []string) error {
 	unknown, closest := gateway.UnknownEnv(environ, otherCommandsEnv...)
 	var errs []error
 	for i, k := range unknown {
+		if slices.ContainsFunc(toolingEnvPrefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
+			continue // the test suites' own settings, inherited by the gateways they start
+		}
 		if closest[i] != "" {
 			errs = append(errs, fmt.Errorf("%s: not a setting (did you mean %s?)", k, closest[i]))
 		} else {
