@@ -88,6 +88,15 @@ func TestServeKnowsItsEnvironment(t *testing.T) {
 	}
 }
 
+// TestSimRefusesNegativePageSize: a negative --tracker-page-size was taken
+// as 0 (no paging) in silence.
+func TestSimRefusesNegativePageSize(t *testing.T) {
+	code, _, stderr := runCmd(t, "", "sim", "--tracker-page-size", "-5")
+	if code != 2 || !strings.Contains(stderr, "--tracker-page-size -5: must not be negative") {
+		t.Fatalf("code %d stderr %q", code, stderr)
+	}
+}
+
 // TestSimSaysListeningOnlyOnceListening: `porxgate sim` logged "EPS FHIR
 // simulator listening" before it tried to listen, so an address it could
 // not take still read as listening before the failure.

@@ -33,6 +33,10 @@ as the NHS England OAuth2 endpoint does.`)
 		fmt.Fprintf(stderr, "porxgate sim: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
+	if *pageSize < 0 {
+		fmt.Fprintf(stderr, "porxgate sim: --tracker-page-size %d: must not be negative (0: one Bundle)\n", *pageSize)
+		return 2
+	}
 	lvl, err := gateway.ParseLogLevel(*level)
 	if err != nil {
 		fmt.Fprintf(stderr, "porxgate sim: %v\n", err)
