@@ -254,6 +254,10 @@ func DefaultConfig() Config {
 // gigabytes, and the start died out of memory.
 const MaxWorkers = 4096
 
+// MinCancelPollInterval is the shortest --cancel-poll-interval Validate
+// accepts: at 1ns the poller kept a core busy (and its store with it).
+const MinCancelPollInterval = 10 * time.Millisecond
+
 // MinLease is the shortest --lease Validate accepts.
 const MinLease = 100 * time.Millisecond
 
@@ -448,6 +452,9 @@ func (c Config) Validate() error {
 		if p.d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %s: must be positive", p.name, p.d))
 		}
+	}
+	if c.CancelPollInterval > 0 && c.CancelPollInterval < MinCancelPollInterval {
+		errs = append(errs, fmt.Errorf("cancel-poll-interval %s: must be at least %s (each poll sweeps and claims in the store: a shorter interval is a busy loop)", c.CancelPollInterval, MinCancelPollInterval))
 	}
 	if c.Lease > 0 && c.Lease < MinLease {
 		errs = append(errs, fmt.Errorf("lease %s: must be at least %s (it is renewed every third of it and counted in milliseconds: a shorter lease runs out while its worker still works, and another worker takes the same message)", c.Lease, MinLease))

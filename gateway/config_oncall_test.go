@@ -77,6 +77,10 @@ func TestConfigRefusesWhatMisbehaves(t *testing.T) {
 		{name: "delivery workers by the billion", env: map[string]string{"PORXGATE_DELIVERY_WORKERS": "2000000000"}, wantErr: "delivery-workers 2000000000: at most 4096"},
 		{name: "journal queue by the billion", args: []string{"--journal-queue", "2000000000"}, wantErr: "journal-queue 2000000000: at most 1048576"},
 		{name: "workers at the bound", args: []string{"--inbox-workers", "4096", "--delivery-workers", "4096", "--journal-queue", "1048576"}},
+		// The pending-cancellation poller at 1ns kept a core busy (and,
+		// on Redis, the store) doing nothing.
+		{name: "cancel poll interval of a nanosecond", args: []string{"--cancel-poll-interval", "1ns"}, wantErr: "cancel-poll-interval 1ns: must be at least 10ms"},
+		{name: "cancel poll interval of 10ms", args: []string{"--cancel-poll-interval", "10ms"}},
 		{name: "sentinel over IPv6", args: []string{"--redis-sentinel-addrs", "[::1]:26379", "--redis-master-name", "m"}},
 	}
 	for _, tt := range tests {
