@@ -75,6 +75,10 @@ p99.9, max). Exits 1 when a message was refused or not processed in time.`)
 		}
 		var stop func()
 		base, *admin, stop, err = gw.start(ctx)
+		if err != nil && ctx.Err() != nil {
+			fmt.Fprintln(stderr, "porxgate load: interrupted before sending")
+			return 1
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "porxgate load: %v\n", err)
 			return 1

@@ -231,7 +231,9 @@ func TestLoadInterruptedFails(t *testing.T) {
 	time.AfterFunc(1500*time.Millisecond, cancel) // the signal
 	var out, errb bytes.Buffer
 	code := loadCmd(ctx, []string{"--rate", "5", "--n", "1000"}, &out, &errb)
-	if code != 1 || !strings.Contains(errb.String(), "porxgate load: interrupted after ") {
+	// (On a slow machine the signal may come while the in-process gateway
+	// still starts: "interrupted before sending".)
+	if code != 1 || !strings.Contains(errb.String(), "porxgate load: interrupted ") {
 		t.Fatalf("code %d stderr %q stdout %s", code, errb.String(), out.String())
 	}
 }
