@@ -169,8 +169,11 @@ func (s *Server) AdminAddr(wait time.Duration) string {
 
 // startSide starts what runs beside the front doors: comparison mode's
 // shadow workers (until work stops) and the admin listener (until serving
-// stops). The journal's writer is ServeAndWork's: it stops last.
-func (s *Server) startSide(serveCtx, workCtx context.Context, wg *sync.WaitGroup) {
+// stops). The journal's writer is ServeAndWork's: it stops last. An admin
+// listener that fails while serving goes on (it could not listen, its
+// certificate is unreadable) is given to fail, which ends the run: a
+// gateway that cannot be managed is restarted, not left running.
+func (s *Server) startSide(serveCtx, workCtx context.Context, wg *sync.WaitGroup, fail func(error)) {
 	s.startCompare(workCtx, wg)
 	if s.cfg.Admin.Addr == "" || s.cfg.Admin.Addr == "off" {
 		return
@@ -180,6 +183,9 @@ func (s *Server) startSide(serveCtx, workCtx context.Context, wg *sync.WaitGroup
 		defer wg.Done()
 		if err := s.serveAdmin(serveCtx); err != nil {
 			s.log.Error("admin listener stopped", "err", err)
+			if serveCtx.Err() == nil {
+				fail(err)
+			}
 		}
 	}()
 }

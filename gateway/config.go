@@ -262,6 +262,18 @@ func DefaultConfig() Config {
 	return c
 }
 
+// MaxWorkers is the most --inbox-workers or --delivery-workers Validate
+// accepts: a typo with extra zeros sized the pools' channels to
+// gigabytes, and the start died out of memory.
+const MaxWorkers = 4096
+
+// MinCancelPollInterval is the shortest --cancel-poll-interval Validate
+// accepts: at 1ns the poller kept a core busy (and its store with it).
+const MinCancelPollInterval = 10 * time.Millisecond
+
+// MinLease is the shortest --lease Validate accepts.
+const MinLease = 100 * time.Millisecond
+
 // envPrefix prefixes every environment variable the gateway reads.
 const envPrefix = "PORXGATE_"
 
@@ -382,7 +394,14 @@ func (c Config) Validate() error {
 	if c.UpstreamURL != "" {
 		if u, err := url.Parse(c.UpstreamURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("upstream %q: want an http(s) URL such as https://int.api.service.nhs.uk/electronic-prescriptions/FHIR/R4", c.UpstreamURL))
+		} else if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(c.UpstreamURL, "?") {
+			// The client appends each endpoint's path to the base's: a
+			// query was kept on some calls and replaced on others.
+			errs = append(errs, fmt.Errorf("upstream %q: the FHIR base URL takes no query or fragment", c.UpstreamURL))
 		}
+	}
+	if c.Admin.Addr != "off" && c.Admin.Addr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+		errs = append(errs, fmt.Errorf("admin-addr %q: the same address as addr; give the admin listener its own port (or off)", c.Admin.Addr))
 	}
 	switch {
 	case store.IsSentinelURL(c.RedisURL):
@@ -449,6 +468,12 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %s: must be positive", p.name, p.d))
 		}
 	}
+	if c.CancelPollInterval > 0 && c.CancelPollInterval < MinCancelPollInterval {
+		errs = append(errs, fmt.Errorf("cancel-poll-interval %s: must be at least %s (each poll sweeps and claims in the store: a shorter interval is a busy loop)", c.CancelPollInterval, MinCancelPollInterval))
+	}
+	if c.Lease > 0 && c.Lease < MinLease {
+		errs = append(errs, fmt.Errorf("lease %s: must be at least %s (it is renewed every third of it and counted in milliseconds: a shorter lease runs out while its worker still works, and another worker takes the same message)", c.Lease, MinLease))
+	}
 	for id, d := range c.PersistDurations {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("persist-durations %s=%s: must be positive", id, d))
@@ -459,6 +484,17 @@ func (c Config) Validate() error {
 	}
 	if c.DeliveryWorkers < 1 {
 		errs = append(errs, fmt.Errorf("delivery-workers %d: must be at least 1", c.DeliveryWorkers))
+	}
+	for _, w := range []struct {
+		name string
+		n    int
+	}{{"inbox-workers", c.InboxWorkers}, {"delivery-workers", c.DeliveryWorkers}} {
+		if w.n > MaxWorkers {
+			errs = append(errs, fmt.Errorf("%s %d: at most %d (each is a goroutine with its share of the store's connections; the pools are sized up front)", w.name, w.n, MaxWorkers))
+		}
+	}
+	if c.CancelMaxAge > 0 && c.CancelMaxAge <= c.CancelBackoff {
+		errs = append(errs, fmt.Errorf("cancel-max-age %s: must be longer than cancel-backoff %s (a pending cancellation would be given up before its first look in the EPS tracker)", c.CancelMaxAge, c.CancelBackoff))
 	}
 	if c.CancelMaxBackoff < c.CancelBackoff {
 		errs = append(errs, fmt.Errorf("cancel-max-backoff %s: must not be below cancel-backoff %s", c.CancelMaxBackoff, c.CancelBackoff))
@@ -501,8 +537,12 @@ func ParseLogLevel(s string) (slog.Level, error) {
 	return l, nil
 }
 
-// redisHA reports whether Sentinel or Cluster addresses are configured.
-func (c Config) redisHA() bool { return c.RedisSentinelAddrs != "" || c.RedisClusterAddrs != "" }
+// redisHA reports whether Sentinel or Cluster settings are given: their
+// addresses, or a Sentinel master name (alone an error Validate reports,
+// rather than a quiet fall back to the in-memory store).
+func (c Config) redisHA() bool {
+	return c.RedisSentinelAddrs != "" || c.RedisMasterName != "" || c.RedisClusterAddrs != ""
+}
 
 // UsesRedis reports whether the state is kept in Redis (one server,
 // Sentinel or Cluster) rather than in memory.

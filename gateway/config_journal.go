@@ -75,6 +75,9 @@ type CompareConfig struct {
 	Workers int
 }
 
+// MaxJournalQueue is the most --journal-queue Validate accepts.
+const MaxJournalQueue = 1 << 20
+
 // registerJournalFlags adds the journal, admin and comparison flags.
 func registerJournalFlags(str func(p *string, name, env, usage string), num func(p *int, name, env, usage string),
 	dur func(p *time.Duration, name, env, usage string), getenv func(string) string, c *Config) {
@@ -111,14 +114,17 @@ func (c Config) validateJournal() []error {
 	switch c.Journal.Backend {
 	case "", "memory", "off":
 	case "redis":
-		if c.RedisURL == "" {
-			errs = append(errs, errors.New("journal redis: needs --redis"))
+		if !c.UsesRedis() {
+			errs = append(errs, errors.New("journal redis: needs --redis (or --redis-sentinel-addrs or --redis-cluster-addrs)"))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("journal %q: want memory, redis or off", c.Journal.Backend))
 	}
 	if c.Journal.MaxAge <= 0 || c.Journal.MaxBytes <= 0 || c.Journal.Queue <= 0 {
 		errs = append(errs, errors.New("journal-max-age, journal-max-bytes and journal-queue: must be positive"))
+	}
+	if c.Journal.Queue > MaxJournalQueue {
+		errs = append(errs, fmt.Errorf("journal-queue %d: at most %d (the queue is allocated up front)", c.Journal.Queue, MaxJournalQueue))
 	}
 	if c.Admin.Addr != "off" {
 		host, _, err := net.SplitHostPort(c.Admin.Addr)

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 )
 
@@ -59,6 +60,26 @@ func (u UpstreamConfig) validate(upstreamURL string) []error {
 			errs = append(errs, fmt.Errorf("upstream-api-key given without --upstream-kid"))
 		}
 	}
+	if u.TokenURL != "" {
+		if t, err := url.Parse(u.TokenURL); err != nil || (t.Scheme != "http" && t.Scheme != "https") || t.Host == "" {
+			errs = append(errs, fmt.Errorf("upstream-token-url %q: want an http(s) URL such as https://int.api.service.nhs.uk/oauth2/token", u.TokenURL))
+		}
+	}
+	// Credentials go over TLS, except to this machine (the simulator, a
+	// local TLS proxy): over plain http the signed client assertion and
+	// the access tokens it buys could be read and replayed on the way.
+	if u.APIKey != "" {
+		for _, f := range []struct{ flag, raw string }{{"upstream", upstreamURL}, {"upstream-token-url", u.TokenURL}} {
+			if plainRemote(f.raw) {
+				errs = append(errs, fmt.Errorf("%s %q: OAuth2 credentials (upstream-api-key) go only over https, or plain http to loopback", f.flag, f.raw))
+			}
+		}
+	}
+	if u.ClientCertFile != "" && upstreamURL != "" {
+		if t, err := url.Parse(upstreamURL); err == nil && t.Scheme == "http" {
+			errs = append(errs, fmt.Errorf("upstream-client-cert: a client certificate needs an https upstream, not %q", upstreamURL))
+		}
+	}
 	if (u.ClientCertFile == "") != (u.ClientKeyFile == "") {
 		errs = append(errs, fmt.Errorf("upstream-client-cert and upstream-client-key go together"))
 	}
@@ -74,4 +95,11 @@ func (u UpstreamConfig) validate(upstreamURL string) []error {
 		}
 	}
 	return errs
+}
+
+// plainRemote reports whether raw is a plain http URL to a host that is
+// not this machine.
+func plainRemote(raw string) bool {
+	t, err := url.Parse(raw)
+	return err == nil && t.Scheme == "http" && t.Hostname() != "" && !isLoopback(t.Hostname())
 }

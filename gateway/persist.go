@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/outbox"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -42,12 +43,16 @@ func ParsePersistDurations(s string) (map[string]time.Duration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%q: %w", entry, err)
 		}
-		d, err := time.ParseDuration(val)
+		d, err := outbox.ParseDuration(val) // Go (1h) or ISO 8601 as SDS writes it (PT1H)
 		if err != nil {
-			return nil, fmt.Errorf("%q: %w", entry, err)
+			return nil, fmt.Errorf("%q: invalid duration: %w", entry, err)
 		}
 		if d <= 0 {
 			return nil, fmt.Errorf("%q: duration must be positive", entry)
+		}
+		if prev, dup := out[canon]; dup && prev != d {
+			// The UK and SM ids share an entry; the last used to win.
+			return nil, fmt.Errorf("%q: %s has %s already (an interaction's UK and SM ids share one window)", entry, canon, prev)
 		}
 		out[canon] = d
 	}

@@ -19,6 +19,12 @@ func TestParsePersistDurations(t *testing.T) {
 		{"PORX_IN020101UK31=soon", nil, "invalid duration"},
 		{"PORX_IN020101UK31=0s", nil, "must be positive"},
 		{"PORX_IN020101UK31=-1m", nil, "must be positive"},
+		// SDS writes nhsMHSPersistDuration in ISO 8601; it was refused.
+		{"PORX_IN020101UK31=PT1H,PORX_IN080101UK31=PT30M", map[string]time.Duration{"PORX_IN020101UK31": time.Hour, "PORX_IN080101UK31": 30 * time.Minute}, ""},
+		// The UK and SM ids of one interaction share a window: two values
+		// for it kept the last in silence.
+		{"PORX_IN020101UK31=1h,PORX_IN020101SM31=2h", nil, "PORX_IN020101UK31 has 1h0m0s already"},
+		{"PORX_IN020101UK31=1h,PORX_IN020101SM31=PT1H", map[string]time.Duration{"PORX_IN020101UK31": time.Hour}, ""},
 	}
 	for _, tt := range tests {
 		got, err := ParsePersistDurations(tt.in)

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,17 +31,35 @@ const (
 // the whole answer), and the rest of the body read and thrown away,
 // within refusedDrainTime and refusedDrainBytes, before the connection is
 // closed. Other connections close as before.
-type refusalListener struct{ net.Listener }
+//
+// It also keeps the connections that have not sent a byte yet (silent
+// ones: a load balancer's TCP health check, a client's spare connection)
+// for closeSilent: fasthttp counts a new connection as busy for five
+// seconds, so at a stop such connections held the drain that long, past
+// a shorter shutdown timeout.
+type refusalListener struct {
+	net.Listener
+	mu     sync.Mutex
+	silent map[*refusalConn]struct{}
+}
+
+// newRefusalListener wraps ln.
+func newRefusalListener(ln net.Listener) *refusalListener {
+	return &refusalListener{Listener: ln, silent: map[*refusalConn]struct{}{}}
+}
 
 // Accept implements net.Listener. A TLS connection keeps what fasthttp
 // reads of it (Handshake, ConnectionState: the client certificate of
 // mutual TLS).
-func (l refusalListener) Accept() (net.Conn, error) {
+func (l *refusalListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	rc := &refusalConn{Conn: c}
+	rc := &refusalConn{Conn: c, l: l}
+	l.mu.Lock()
+	l.silent[rc] = struct{}{}
+	l.mu.Unlock()
 	if tc, ok := c.(tlsConner); ok {
 		return &refusalTLSConn{refusalConn: rc, tls: tc}, nil
 	}
@@ -53,9 +72,46 @@ type tlsConner interface {
 	ConnectionState() tls.ConnectionState
 }
 
+// closeSilent closes the connections that have not sent a byte yet.
+func (l *refusalListener) closeSilent() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.silent {
+		if !c.spoke.Load() {
+			_ = c.Conn.Close()
+		}
+		delete(l.silent, c)
+	}
+}
+
+// closeSilentUntil closes silent connections now and every 50ms until
+// done is closed: those accepted while the stop begins too.
+func (l *refusalListener) closeSilentUntil(done <-chan struct{}) {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		l.closeSilent()
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// forget stops keeping c for closeSilent.
+func (l *refusalListener) forget(c *refusalConn) {
+	l.mu.Lock()
+	delete(l.silent, c)
+	l.mu.Unlock()
+}
+
 // refusalConn is a connection of refusalListener.
 type refusalConn struct {
 	net.Conn
+	l *refusalListener
+	// spoke is set once the peer sent a first byte.
+	spoke atomic.Bool
 	// drain is set once a refusal was sent before the body was read.
 	drain atomic.Bool
 	// closing is set once a gentle close started.
@@ -65,8 +121,21 @@ type refusalConn struct {
 // refusedUnread marks the connection for a gentle close.
 func (c *refusalConn) refusedUnread() { c.drain.Store(true) }
 
+// Read implements net.Conn, noting the first byte the peer sends.
+func (c *refusalConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 && !c.spoke.Load() {
+		c.spoke.Store(true)
+		c.l.forget(c)
+	}
+	return n, err
+}
+
 // Close implements net.Conn: at once, or gently after refusedUnread.
 func (c *refusalConn) Close() error {
+	if !c.spoke.Load() {
+		c.l.forget(c)
+	}
 	if !c.drain.Load() {
 		return c.Conn.Close()
 	}

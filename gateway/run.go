@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -171,15 +172,19 @@ func (s *Server) ServeAndWork(ctx context.Context, ln net.Listener) error {
 	// The admin listener serves while the front door does: a front door
 	// that stops on its own (its listener failed) ends the run, so that
 	// the process exits and is restarted rather than living on without it.
-	sctx, stopServing := context.WithCancel(ctx)
-	defer stopServing()
-	s.startSide(sctx, wctx, &wg)
+	// The admin listener failing ends the run the same way.
+	sctx, stopServing := context.WithCancelCause(ctx)
+	defer stopServing(nil)
+	s.startSide(sctx, wctx, &wg, stopServing)
 	err := s.Serve(sctx, ln)
-	stopServing()
+	stopServing(nil)
 	s.drainMemory()
 	stopWorkers()
 	wg.Wait()
 	s.reportMemoryLoss()
+	if cause := context.Cause(sctx); err == nil && ctx.Err() == nil && !errors.Is(cause, context.Canceled) {
+		err = cause // a side's failure ended the run
+	}
 	return err
 }
 

@@ -86,8 +86,13 @@ func (s *Server) App() *fiber.App { return s.app }
 // shutdown timeout. A request refused before its body was read is
 // answered in full before its connection closes (refusalListener).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	return serveApp(ctx, s.app, refusalListener{ln}, s.cfg.ShutdownTimeout, func() {
+	rl := newRefusalListener(ln)
+	stopped := make(chan struct{})
+	defer close(stopped)
+	return serveApp(ctx, s.app, rl, s.cfg.ShutdownTimeout, func() {
 		s.log.Info("shutting down: draining in-flight requests", "timeout_ms", s.cfg.ShutdownTimeout.Milliseconds())
+		// Connections that never sent a byte carry no request to drain.
+		go rl.closeSilentUntil(stopped)
 	})
 }
 
@@ -146,6 +151,13 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 		ready = false
 		storeStatus["status"] = "unreachable"
 		storeStatus["error"] = err.Error()
+	} else if rc, ok := s.store.(interface{ CheckReplicas(context.Context) error }); ok {
+		// --redis-wait-replicas: without the replicas every write fails.
+		if err := rc.CheckReplicas(ctx); err != nil {
+			ready = false
+			storeStatus["status"] = "replicas missing"
+			storeStatus["error"] = err.Error()
+		}
 	}
 	upStatus := fiber.Map{"status": "not configured"}
 	if s.upstream != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/upstream"
+	"github.com/porxgate/porxgate/internal/jsonkeys"
 )
 
 // UpstreamIdentity is the EPS application identity one supplier was
@@ -46,6 +47,9 @@ func LoadUpstreamIdentities(path string) (map[string]UpstreamIdentity, error) {
 		return nil, fmt.Errorf("upstream identities %s: %w", path, err)
 	}
 	var errs []error
+	if err := jsonkeys.Check(raw, "party"); err != nil {
+		errs = append(errs, err)
+	}
 	for _, party := range sortedKeys(ids) {
 		id := ids[party]
 		if party == "" {

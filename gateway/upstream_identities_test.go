@@ -47,6 +47,8 @@ func TestLoadUpstreamIdentities(t *testing.T) {
 		{"cert without key", `{"P": {"clientCert": "` + key + `"}}`, "go together"},
 		{"empty identity", `{"P": {}}`, "no identity fields"},
 		{"missing key file", `{"P": {"apiKey": "a", "kid": "k", "privateKey": "/nonexistent.pem"}}`, "nonexistent"},
+		// JSON keeps the last of two identities of one party.
+		{"party twice", `{"P": {"apiKey": "a", "kid": "k1", "privateKey": "` + key + `"}, "P": {"apiKey": "b", "kid": "k2", "privateKey": "` + key + `"}}`, `party "P" given more than once`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/porxgate/porxgate/internal/ids"
@@ -35,7 +36,12 @@ the element path and exit 1.`)
 		fmt.Fprintf(stderr, "porxgate convert: %v\n", err)
 		return 1
 	}
-	env := mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.Family(*family)}
+	fam := v3.Family(strings.ToUpper(*family))
+	if fam != v3.FamilyUK && fam != v3.FamilySM {
+		fmt.Fprintf(stderr, "porxgate convert: --family %q: want UK or SM\n", *family)
+		return 2
+	}
+	env := mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: fam}
 	out, err := translate(mapping.NewRegistry(), *from, in, env)
 	if err != nil {
 		reportRefusals(stderr, err)

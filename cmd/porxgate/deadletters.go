@@ -55,6 +55,7 @@ func deadLettersCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		args = fs.Args()[1:]
 	}
 	if len(rest) == 0 {
+		fmt.Fprintln(stderr, "porxgate deadletters: say what to do: list, show ID or resend (ID or --party P)")
 		fs.SetOutput(stderr)
 		fs.Usage()
 		return 2
@@ -85,6 +86,7 @@ func deadLettersCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		body, _ = json.Marshal(req)
 		method, url = http.MethodPost, base+gateway.PathDeadLetterResend
 	default:
+		fmt.Fprintf(stderr, "porxgate deadletters: %s: %s\n", strings.Join(rest, " "), deadLettersMisuse(rest, *party))
 		fs.SetOutput(stderr)
 		fs.Usage()
 		return 2
@@ -121,4 +123,21 @@ func deadLettersCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	_, _ = stdout.Write(out)
 	return 0
+}
+
+// deadLettersMisuse says what is wrong with the action rest (with --party
+// party): the first line of the answer to a bad command line.
+func deadLettersMisuse(rest []string, party string) string {
+	switch rest[0] {
+	case "list":
+		return "list takes no argument"
+	case "show":
+		return "show takes one dead letter ID"
+	case "resend":
+		if party != "" {
+			return "resend takes an ID or --party, not both"
+		}
+		return "resend takes one dead letter ID, or --party P"
+	}
+	return "unknown action (list, show, resend)"
 }

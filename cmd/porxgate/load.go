@@ -75,6 +75,10 @@ p99.9, max). Exits 1 when a message was refused or not processed in time.`)
 		}
 		var stop func()
 		base, *admin, stop, err = gw.start(ctx)
+		if err != nil && ctx.Err() != nil {
+			fmt.Fprintln(stderr, "porxgate load: interrupted before sending")
+			return 1
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "porxgate load: %v\n", err)
 			return 1
@@ -92,6 +96,12 @@ p99.9, max). Exits 1 when a message was refused or not processed in time.`)
 	printLoad(stdout, base, res, *conc, *rateFlag, *target == "")
 	if res.FirstError != "" {
 		fmt.Fprintf(stdout, "first refusal: %s\n", res.FirstError)
+	}
+	if ctx.Err() != nil {
+		// Stopped by SIGINT or SIGTERM: the figures are of a part of the
+		// run, which did not pass.
+		fmt.Fprintf(stderr, "porxgate load: interrupted after %d messages sent\n", res.Sent)
+		return 1
 	}
 	if res.Refused > 0 || !res.Drained {
 		return 1

@@ -8,15 +8,21 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/porxgate/porxgate/gateway"
+	"github.com/porxgate/porxgate/gateway/store"
 )
 
 // serveAbout introduces `porxgate serve -h`.
 const serveAbout = `Runs the gateway: the legacy ebXML and SOAP front door, the inbox and
 delivery workers, the pending-cancellation poller, /healthz, /readyz and
 /metrics. A flag wins over its environment variable, which wins over the
-default. SIGINT or SIGTERM drains in-flight work for --shutdown-timeout;
+default; a PORXGATE_* variable that is no setting (a typo) is refused.
+SIGINT or SIGTERM drains in-flight work for --shutdown-timeout;
 a second SIGINT or SIGTERM ends the process at once, without the drain.
 HTTPS_PROXY (and NO_PROXY) are honoured for calls to EPS.
 
@@ -26,7 +32,40 @@ or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (OTLP over HTTP), OTEL_TRACES_EXPORTER
 OTEL_TRACES_SAMPLER, OTEL_SDK_DISABLED.
 `
 
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+// otherCommandsEnv are the PORXGATE_* variables porxgate's other commands
+// and its tests read: set beside serve's (one environment for a gateway
+// and its simulator, a test run), they are not serve's typos.
+var otherCommandsEnv = []string{
+	"PORXGATE_SIM_ADDR", "PORXGATE_SIM_PUBLIC_KEY", "PORXGATE_SIM_API_KEY",
+	"PORXGATE_ADMIN_URL", "PORXGATE_ADMIN_CA", "PORXGATE_ADMIN_CLIENT_CERT", "PORXGATE_ADMIN_CLIENT_KEY",
+	"PORXGATE_CORPUS", "PORXGATE_VARIANTS", "PORXGATE_VARIANTS_MATCH", "PORXGATE_TEST_LOG", "PORXGATE_SMOKE_BIN",
+	"PORXGATE_SCREENSHOTS", "PORXGATE_UPDATE_GOLDEN", "PORXGATE_FHIR_COMPILED_SIZE_CHILD",
+	"PORXGATE_FAULTS", "PORXGATE_FAULTS_BIN", "PORXGATE_FAULTS_DIR", "PORXGATE_FAULTS_N", "PORXGATE_FAULTS_OUTAGE",
+}
+
+// toolingEnvPrefixes start the names of the test suites' settings.
+var toolingEnvPrefixes = []string{"PORXGATE_FAULTS_", "PORXGATE_TEST_", "PORXGATE_VARIANTS_"}
+
+// unknownEnvError names the PORXGATE_* variables of environ that no
+// command reads, with the setting each most likely misspells; nil when
+// there are none.
+func unknownEnvError(environ []string) error {
+	unknown, closest := gateway.UnknownEnv(environ, otherCommandsEnv...)
+	var errs []error
+	for i, k := range unknown {
+		if slices.ContainsFunc(toolingEnvPrefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
+			continue // the test suites' own settings, inherited by the gateways they start
+		}
+		if closest[i] != "" {
+			errs = append(errs, fmt.Errorf("%s: not a setting (did you mean %s?)", k, closest[i]))
+		} else {
+			errs = append(errs, fmt.Errorf("%s: not a setting (see porxgate serve -h)", k))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, environ []string) int {
 	var usage bytes.Buffer
 	cfg, err := gateway.ParseConfig(args, getenv, &usage)
 	if errors.Is(err, flag.ErrHelp) {
@@ -34,6 +73,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		_, _ = stdout.Write(usage.Bytes())
 		return 0
 	}
+	err = errors.Join(err, unknownEnvError(environ))
 	if err != nil {
 		fmt.Fprintf(stderr, "porxgate serve: %v\n", err)
 		return 2
@@ -47,6 +87,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	cfg.TracerProvider = tp
 	level, _ := gateway.ParseLogLevel(cfg.LogLevel)
 	log := newLogger(stderr, level)
+	// The Redis client's own lines (dial failures, failovers) as JSON
+	// lines of this log, not plain text among them.
+	redis.SetLogger(store.RedisLogger{Log: log.With("component", "redis")})
 	if getenv("GOMEMLIMIT") == "" && cfg.MemoryLimitMB > 0 {
 		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
 		log.Debug("soft memory limit", "mib", cfg.MemoryLimitMB)

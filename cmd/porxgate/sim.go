@@ -33,6 +33,10 @@ as the NHS England OAuth2 endpoint does.`)
 		fmt.Fprintf(stderr, "porxgate sim: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
+	if *pageSize < 0 {
+		fmt.Fprintf(stderr, "porxgate sim: --tracker-page-size %d: must not be negative (0: one Bundle)\n", *pageSize)
+		return 2
+	}
 	lvl, err := gateway.ParseLogLevel(*level)
 	if err != nil {
 		fmt.Fprintf(stderr, "porxgate sim: %v\n", err)
@@ -51,7 +55,9 @@ as the NHS England OAuth2 endpoint does.`)
 		}
 		opts.PublicKey = k
 	}
-	log.Info("EPS FHIR simulator listening", "addr", addr, "base", "/FHIR/R4", "auth", opts.PublicKey != nil)
+	// The simulator logs "EPS simulator listening" with the address once it
+	// listens; before, only what it starts with.
+	log.Info("EPS FHIR simulator starting", "addr", addr, "auth", opts.PublicKey != nil)
 	if err := sim.New(opts).Run(ctx, addr); err != nil {
 		log.Error("simulator stopped", "err", err)
 		return 1

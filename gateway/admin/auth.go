@@ -128,7 +128,13 @@ func ParseCertRoles(s string) (map[string]Role, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cert roles %q: %w", part, err)
 		}
-		out[strings.TrimSpace(cn)] = role
+		cn = strings.TrimSpace(cn)
+		if prev, dup := out[cn]; dup && prev != role {
+			// The last used to win in silence: one of the two is a mistake,
+			// and the other may give more than meant.
+			return nil, fmt.Errorf("cert roles: %q given two roles (%s and %s)", cn, prev, role)
+		}
+		out[cn] = role
 	}
 	return out, nil
 }

@@ -37,10 +37,14 @@ func TestParseCertRoles(t *testing.T) {
 	if err != nil || m["ops-desk"] != RoleViewer || m["Dr Who"] != RoleAdmin || len(m) != 2 {
 		t.Fatalf("ParseCertRoles = %v, %v", m, err)
 	}
-	for _, in := range []string{"ops", "=admin", "ops=root"} {
+	for _, in := range []string{"ops", "=admin", "ops=root", "ops=viewer,ops=admin", " ops = admin , Dr Who=reader, ops=viewer"} {
 		if _, err := ParseCertRoles(in); err == nil {
 			t.Errorf("ParseCertRoles(%q): no error", in)
 		}
+	}
+	// The same role twice is no contradiction.
+	if m, err := ParseCertRoles("ops=viewer, ops =viewer"); err != nil || m["ops"] != RoleViewer || len(m) != 1 {
+		t.Errorf("ParseCertRoles(same role twice) = %v, %v", m, err)
 	}
 }
 

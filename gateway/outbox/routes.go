@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/porxgate/porxgate/internal/jsonkeys"
 )
 
 // Policy is the reliability of deliveries to one party: Spine's retries,
@@ -156,6 +158,9 @@ func ParseRoutes(b []byte, defaults Policy) (*Routes, error) {
 	}
 	if raw == nil {
 		return nil, errors.New("want a JSON object of party key → route, got null")
+	}
+	if err := jsonkeys.Check(b, "party"); err != nil {
+		return nil, err
 	}
 	r := &Routes{byParty: make(map[string]Route, len(raw))}
 	var errs []error

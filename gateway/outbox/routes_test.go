@@ -50,6 +50,10 @@ func TestParseRoutes(t *testing.T) {
 		{name: "zero persist", in: `{"P": {"url": "http://x", "persistDuration": "0s"}}`, wantErr: "persist duration 0s"},
 		{name: "blank party", in: `{" ": {"url": "http://x"}}`, wantErr: "party key"},
 		{name: "every problem reported", in: `{"A": {"url": "x"}, "B": {"url": "y"}}`, wantErr: `party "B"`},
+		// JSON keeps the last of two routes of one party: a table pasted
+		// together from two MHSs lost the first in silence.
+		{name: "party twice", in: `{"P": {"url": "http://old.example/"}, "Q": {"url": "http://q/"}, "P": {"url": "http://new.example/"}}`,
+			wantErr: `party "P" given more than once`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,6 +62,13 @@ func (o RedisOptions) Validate() error {
 	if o.URL != "" {
 		if _, err := o.urlOptions(); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	for _, a := range append(append([]string(nil), o.SentinelAddrs...), o.ClusterAddrs...) {
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("address %q: want host:port", a))
+		} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			errs = append(errs, fmt.Errorf("address %q: port %q is not a port number", a, port))
 		}
 	}
 	if o.WaitReplicas < 0 {

@@ -198,8 +198,16 @@ func (s *Suite) newGateway(ctx context.Context, name string) (*gateway, error) {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
+	// Each replica's admin listener on its own port: two on the default
+	// one cannot both listen, and a gateway whose admin listener fails
+	// stops.
+	adminPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	g := &gateway{base: "http://" + addr, proc: &proc{name: name, bin: s.cfg.Bin, log: filepath.Join(s.cfg.Dir, name+".log"), args: []string{
-		"serve", "--addr", addr, "--redis", "redis://" + s.redisAddr + "/0", "--upstream", s.simBase + "/FHIR/R4",
+		"serve", "--addr", addr, "--admin-addr", "127.0.0.1:" + strconv.Itoa(adminPort),
+		"--redis", "redis://" + s.redisAddr + "/0", "--upstream", s.simBase + "/FHIR/R4",
 		"--routes", s.routes, "--lease", "3s", "--poll-interval", "100ms",
 		"--persist-duration", "10m", "--shutdown-timeout", "5s", "--log-level", "warn",
 	}}}

@@ -263,9 +263,27 @@ func (o Options) check() error {
 		return errors.New("load: a closed-loop run needs a message count or a duration")
 	case o.Timeout <= 0:
 		return errors.New("load: timeout must be positive")
+	case o.Duration < 0:
+		return errors.New("load: duration must not be negative")
+	case o.Messages < 0:
+		return errors.New("load: message count must not be negative")
+	case o.Messages > MaxMessages || o.Rate > 0 && o.Messages == 0 && o.Rate*o.Duration.Seconds() > MaxMessages:
+		return fmt.Errorf("load: at most %d messages in a run (its latencies are kept per message)", MaxMessages)
+	case o.Rate == 0 && o.Concurrency > MaxConcurrency:
+		return fmt.Errorf("load: at most %d concurrent senders", MaxConcurrency)
 	}
 	return nil
 }
+
+// Bounds of one run: a count or a concurrency with a few zeros too many
+// allocated its latency records up front, or started a goroutine per
+// sender, until the process ran out of memory.
+const (
+	// MaxMessages is the most messages a run sends.
+	MaxMessages = 10_000_000
+	// MaxConcurrency is the most closed-loop senders of a run.
+	MaxConcurrency = 10_000
+)
 
 // closedLoop sends with o.Concurrency senders, each waiting for its answer
 // before the next; a message is due when its sender picks it up. With no

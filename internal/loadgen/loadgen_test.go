@@ -334,6 +334,15 @@ func TestOptionsCheck(t *testing.T) {
 		{"no senders", func(o *Options) { o.Concurrency = 0 }, false},
 		{"no timeout", func(o *Options) { o.Timeout = 0 }, false},
 		{"remote admin", func(o *Options) { o.AdminURL = "http://10.0.0.1:8080" }, false},
+		// Typos with a few zeros too many: 'load --n 2000000000' died out of
+		// memory, '--concurrency 2000000000' started senders until killed,
+		// and '--duration -1s' was ignored.
+		{"messages by the billion", func(o *Options) { o.Messages = 2_000_000_000 }, false},
+		{"open loop by the billion", func(o *Options) { o.Rate, o.Messages, o.Duration = 1e12, 0, time.Second }, false},
+		{"senders by the billion", func(o *Options) { o.Concurrency = 2_000_000_000 }, false},
+		{"negative duration", func(o *Options) { o.Duration = -time.Second }, false},
+		{"negative count", func(o *Options) { o.Messages = -1; o.Duration = time.Second }, false},
+		{"at the bounds", func(o *Options) { o.Messages, o.Concurrency = MaxMessages, MaxConcurrency }, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

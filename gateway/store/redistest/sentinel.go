@@ -31,19 +31,9 @@ type Sentinel struct {
 // and every sentinel knows the replicas. Everything stops when the test ends.
 func StartSentinel(t testing.TB) *Sentinel {
 	t.Helper()
-	g := &Sentinel{Master: Start(t)}
+	master, replicas := StartReplicated(t, 2)
+	g := &Sentinel{Master: master, Replicas: replicas}
 	host, port := splitAddr(g.Master.Addr)
-	for range 2 {
-		g.Replicas = append(g.Replicas, start(t, "redis-server", "--replicaof", host, port))
-	}
-	for _, r := range g.Replicas {
-		waitFor(t, 10*time.Second, "replica "+r.Addr+" in sync", func(ctx context.Context) bool {
-			c := r.client()
-			defer c.Close()
-			info, err := c.Info(ctx, "replication").Result()
-			return err == nil && strings.Contains(info, "master_link_status:up")
-		})
-	}
 	for i := range 3 {
 		conf := filepath.Join(t.TempDir(), fmt.Sprintf("sentinel%d.conf", i))
 		body := fmt.Sprintf("sentinel monitor %s %s %s 2\n"+
@@ -64,6 +54,40 @@ func StartSentinel(t testing.TB) *Sentinel {
 		})
 	}
 	return g
+}
+
+// nodelay starts a replica's full sync at once.
+var nodelay = []string{"--repl-diskless-sync-delay", "0"}
+
+// StartReplicated starts a master and n replicas of it, with no
+// sentinels, and waits until the replicas are in sync. Everything stops
+// when the test ends.
+func StartReplicated(t testing.TB, n int) (master *Server, replicas []*Server) {
+	t.Helper()
+	// A replica's full sync starts at once rather than after diskless
+	// sync's default delay of 5s; the replicas too, for when one is
+	// promoted and the others sync with it.
+	master = start(t, "redis-server", nodelay...)
+	host, port := splitAddr(master.Addr)
+	for range n {
+		replicas = append(replicas, start(t, "redis-server", append([]string{"--replicaof", host, port}, nodelay...)...))
+	}
+	for _, r := range replicas {
+		waitFor(t, 10*time.Second, "replica "+r.Addr+" in sync", func(ctx context.Context) bool {
+			c := r.client()
+			defer c.Close()
+			info, err := c.Info(ctx, "replication").Result()
+			return err == nil && strings.Contains(info, "master_link_status:up")
+		})
+	}
+	// The master counts a replica (for WAIT) once it is online there.
+	waitFor(t, 10*time.Second, "master "+master.Addr+" sees its replicas online", func(ctx context.Context) bool {
+		c := master.client()
+		defer c.Close()
+		info, err := c.Info(ctx, "replication").Result()
+		return err == nil && strings.Count(info, "state=online") == n
+	})
+	return master, replicas
 }
 
 // SentinelAddrs returns the sentinels' host:port.

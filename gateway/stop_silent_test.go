@@ -1,0 +1,55 @@
+package gateway
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// TestStopWithSilentConnections: a connection that has sent nothing yet (a
+// load balancer's TCP health check, a client's spare connection) held the
+// stop for five seconds (fasthttp counts a new connection as busy that
+// long), so that with a shorter --shutdown-timeout every stop failed with
+// "shutdown: context deadline exceeded" (serve exits 1 on SIGTERM). Such
+// connections are now closed at the stop, and the stop is clean; a
+// request in flight is still drained.
+func TestStopWithSilentConnections(t *testing.T) {
+	cfg := testConfig() // shutdown timeout 2s
+	srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), NewMetrics())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeAndWork(ctx, ln) }()
+	base := "http://" + ln.Addr().String()
+	waitFor(t, "/healthz", func() bool {
+		resp, err := http.Get(base + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	for range 3 {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	time.Sleep(100 * time.Millisecond) // accepted by the server
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("stop with silent connections open: %v", err)
+		}
+	case <-time.After(cfg.ShutdownTimeout + 10*time.Second):
+		t.Fatal("ServeAndWork did not return")
+	}
+}
