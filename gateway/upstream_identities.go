@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/upstream"
@@ -86,6 +87,24 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// identityTransport refuses an identity whose credentials the upstream
+// would carry in clear, as UpstreamConfig.validate refuses the default
+// identity's: OAuth2 credentials only over https (or plain http to this
+// machine), a client certificate only to an https upstream.
+func identityTransport(base upstream.Config, id UpstreamIdentity) error {
+	if id.APIKey != "" {
+		for _, raw := range []string{base.BaseURL, base.TokenURL} {
+			if plainRemote(raw) {
+				return fmt.Errorf("OAuth2 credentials (apiKey) go only over https, or plain http to loopback, not %q", raw)
+			}
+		}
+	}
+	if id.ClientCert != "" && strings.HasPrefix(strings.ToLower(base.BaseURL), "http:") {
+		return fmt.Errorf("a client certificate needs an https upstream, not %q", base.BaseURL)
+	}
+	return nil
 }
 
 // withIdentity returns the client configuration of base under id.
@@ -226,6 +245,10 @@ func openPartyClients(cfg Config, base upstream.Config, def *upstream.Client, lo
 		}
 	}
 	for _, party := range sortedKeys(ids) {
+		if err := identityTransport(base, ids[party]); err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("upstream identities: party %s: %w", party, err)
+		}
 		pcfg := withIdentity(base, ids[party])
 		pcfg.OnBreakerStateChange = func(op, _, to string) { breakerState(party, op, to) }
 		for _, op := range upstream.Operations() {

@@ -204,3 +204,54 @@ func TestPartyBreakerSeenApart(t *testing.T) {
 		t.Errorf("default breaker gauge = %v, want 0 (closed)", got)
 	}
 }
+
+// TestPartyCredentialsNotInClear: a party's own OAuth2 credentials, or its
+// client certificate, over plain http to another machine are refused when
+// the upstream opens, as the default identity's are by Config.Validate.
+// Before, only the default identity was checked: a party's signed client
+// assertion and the tokens it bought went in clear.
+func TestPartyCredentialsNotInClear(t *testing.T) {
+	dir := t.TempDir()
+	_, keyPath := writeKey(t, dir, "signing.pem")
+	certPath, certKeyPath := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
+	for _, f := range []string{certPath, certKeyPath} {
+		if err := os.WriteFile(f, []byte("-"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name, upstreamURL, identity, want string
+	}{
+		{"api key, remote http", "http://eps.example/FHIR/R4",
+			`{"apiKey": "party-app", "kid": "k1", "privateKey": "` + keyPath + `"}`, "OAuth2 credentials"},
+		{"client certificate, remote http", "http://eps.example/FHIR/R4",
+			`{"clientCert": "` + certPath + `", "clientKey": "` + certKeyPath + `"}`, "needs an https upstream"},
+		{"api key, loopback http", "http://127.0.0.1:9/FHIR/R4",
+			`{"apiKey": "party-app", "kid": "k1", "privateKey": "` + keyPath + `"}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			idFile := filepath.Join(dir, "identities.json")
+			if err := os.WriteFile(idFile, []byte(`{"FQ2KM-807341": `+tc.identity+`}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg := DefaultConfig()
+			cfg.UpstreamURL = tc.upstreamURL
+			cfg.Upstream.TokenURL = strings.Replace(tc.upstreamURL, "/FHIR/R4", "/oauth2/token", 1)
+			cfg.UpstreamIdentitiesFile = idFile
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			up, stop, err := OpenUpstream(context.Background(), cfg, quietLog(), NewMetrics())
+			if err == nil {
+				stop()
+				_ = up
+			}
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err %v; want a refusal naming %q", err, tc.want)
+			}
+		})
+	}
+}
