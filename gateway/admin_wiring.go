@@ -223,7 +223,7 @@ func (s *Server) serveAdmin(ctx context.Context) error {
 	s.adminLn.mu.Unlock()
 	close(s.adminLn.ready)
 	s.log.Info("admin listener", "addr", ln.Addr().String(), "tls", a.TLSCertFile != "", "page", admin.PathPage)
-	if err := serveApp(ctx, as.App(), ln, s.cfg.ShutdownTimeout, func() {}); err != nil {
+	if err := serveClosingSilent(ctx, as.App(), ln, s.cfg.ShutdownTimeout, func() {}); err != nil {
 		return fmt.Errorf("admin: %w", err)
 	}
 	return nil

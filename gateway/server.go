@@ -86,12 +86,21 @@ func (s *Server) App() *fiber.App { return s.app }
 // shutdown timeout. A request refused before its body was read is
 // answered in full before its connection closes (refusalListener).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return serveClosingSilent(ctx, s.app, ln, s.cfg.ShutdownTimeout, func() {
+		s.log.Info("shutting down: draining in-flight requests", "timeout_ms", s.cfg.ShutdownTimeout.Milliseconds())
+	})
+}
+
+// serveClosingSilent is serveApp on ln wrapped in a refusalListener, whose
+// connections that never sent a byte (they carry no request to drain) are
+// closed when the stop begins: fasthttp would wait five seconds for each,
+// past a shorter shutdown timeout.
+func serveClosingSilent(ctx context.Context, app *fiber.App, ln net.Listener, timeout time.Duration, stopping func()) error {
 	rl := newRefusalListener(ln)
 	stopped := make(chan struct{})
 	defer close(stopped)
-	return serveApp(ctx, s.app, rl, s.cfg.ShutdownTimeout, func() {
-		s.log.Info("shutting down: draining in-flight requests", "timeout_ms", s.cfg.ShutdownTimeout.Milliseconds())
-		// Connections that never sent a byte carry no request to drain.
+	return serveApp(ctx, app, rl, timeout, func() {
+		stopping()
 		go rl.closeSilentUntil(stopped)
 	})
 }

@@ -53,3 +53,42 @@ func TestStopWithSilentConnections(t *testing.T) {
 		t.Fatal("ServeAndWork did not return")
 	}
 }
+
+// TestAdminStopWithSilentConnections: the admin listener, too, closes the
+// connections that never sent a byte when the stop begins. Before, each
+// held its drain for five seconds, past a 2 s shutdown timeout, and the
+// stop ended in an error (serve exiting 1).
+func TestAdminStopWithSilentConnections(t *testing.T) {
+	cfg := testConfig() // shutdown timeout 2s
+	cfg.Admin.Addr = "127.0.0.1:0"
+	srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), NewMetrics())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.serveAdmin(ctx) }()
+	select {
+	case <-srv.adminLn.ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the admin listener did not start")
+	}
+	srv.adminLn.mu.Lock()
+	addr := srv.adminLn.addr
+	srv.adminLn.mu.Unlock()
+	for range 3 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	time.Sleep(100 * time.Millisecond) // accepted by the server
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("admin stop with silent connections open: %v", err)
+		}
+	case <-time.After(cfg.ShutdownTimeout + 10*time.Second):
+		t.Fatal("the admin listener did not stop")
+	}
+}
