@@ -185,7 +185,9 @@ func (f *flow) prescribeReleaseCancel(t *testing.T, g *gw) ebReq {
 	if tc, _ := ackOf(t, byAction(f.prescriber, mcciAck)[0].msg.Payload.Body); tc != "AA" {
 		t.Fatalf("prescription answered %s, want AA", tc)
 	}
-	if _, err := f.sim.State().Release(sim.ReleaseRequest{Owner: rxPharmacy, ShortFormID: rxID}, time.Now()); err != nil {
+	agent := sim.DispensingAgent{OrgName: "PORXGATE TEST PHARMACY", RoleProfile: "700099900011",
+		PersonCode: "700012312312", PersonName: "Pat Dispenser", Telecom: "tel:01130000009"}
+	if _, err := f.sim.State().Release(sim.ReleaseRequest{Owner: rxPharmacy, ShortFormID: rxID, Agent: agent}, time.Now()); err != nil {
 		t.Fatalf("release: %v", err)
 	}
 	cancel := f.send(t, g, 2, senderParty, senderCPA, v3.CancelRequest, legacyCancel(t, rxFixture))
@@ -193,6 +195,21 @@ func (f *flow) prescribeReleaseCancel(t *testing.T, g *gw) ebReq {
 	got := byAction(f.prescriber, v3.CancelResponse)[0]
 	if code := cancelCodeOf(t, got.msg.Payload.Body); code != "0002" {
 		t.Fatalf("Cancel Response code %s, want 0002 (pending with dispenser)\n%s", code, got.msg.Payload.Body)
+	}
+	// The dispenser holding it, as EPS names it (its code an SDS user id,
+	// which EPS gives no system of its own): back under the SDS user id root.
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(got.msg.Payload.Body); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"//CancellationResponse/performer/AgentPerson/id":                                              "700099900011",
+		"//CancellationResponse/performer/AgentPerson/agentPerson/id[@root='1.2.826.0.1285.0.2.0.65']": "700012312312",
+		"//CancellationResponse/performer/AgentPerson/representedOrganization/id":                      rxPharmacy,
+	} {
+		if el := doc.FindElement(path); el == nil || el.SelectAttrValue("extension", "") != want {
+			t.Errorf("Cancel Response %s: %v, want %s\n%s", path, el, want, got.msg.Payload.Body)
+		}
 	}
 	if got.msg.RefToMessageID != cancel.messageID || got.msg.ConversationID != cancel.conversationID {
 		t.Errorf("Cancel Response RefToMessageId %s ConversationId %s; want %s %s",

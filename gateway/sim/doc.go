@@ -41,6 +41,11 @@
 // dispensed R-0010); resolutions are listed by State.CancelResolutions and
 // /_admin/cancellations and reported to Options.OnCancelResolved.
 //
+// A cancellation of a prescription a dispenser holds names it as the EPS
+// API does: dispenseRequest.performer with the dispensing organisation and
+// an Extension-DM-DispensingPerformer to the PractitionerRole of the person
+// who released it (the release request's agent).
+//
 // A release hands back each prescription-order Bundle as received but for
 // what the EPS API's release translation of Spine's v3 changes
 // (release_shape.go, release_status.go): the people's codes as EPS wrote

@@ -19,6 +19,7 @@ const (
 	eventTaskRejected       = "rejected"
 	taskCodeAbort           = "abort"
 	paramOwner              = "owner"
+	paramAgent              = "agent"
 	paramGroupIdentifier    = "group-identifier"
 	paramPassed             = "passedPrescriptions"
 	paramFailed             = "failedPrescriptions"
@@ -367,6 +368,19 @@ func decodeRelease(body []byte) (ReleaseRequest, error) {
 		switch prm.Name {
 		case paramOwner:
 			req.Owner = identifierIn(prm.Resource, fhir.SystemODS)
+			if org, ok := prm.Resource.(*fhir.Organization); ok {
+				req.Agent.OrgName = org.Name
+			}
+		case paramAgent:
+			if role, ok := prm.Resource.(*fhir.PractitionerRole); ok {
+				req.Agent.RoleProfile = fhir.FindIdentifier(role.Identifier, fhir.SystemSDSRoleProfile)
+				if pr := role.Practitioner; pr != nil {
+					req.Agent.PersonCode, req.Agent.PersonName = refValue(pr), pr.Display
+				}
+				if len(role.Telecom) > 0 {
+					req.Agent.Telecom = role.Telecom[0].Value
+				}
+			}
 		case paramGroupIdentifier:
 			if prm.ValueIdentifier != nil {
 				req.ShortFormID = strings.ToUpper(prm.ValueIdentifier.Value)

@@ -145,13 +145,14 @@ func cancelRefusal(code CancelCode, now time.Time) []byte {
 // cancelResponse answers a prescription-order-update: the request's
 // resources with a response MessageHeader, each cancelled MedicationRequest
 // carrying its outcome in Extension-DM-PrescriptionStatusHistory.
-func cancelResponse(m *message, outcomes []CancelOutcome, now time.Time, newID func() string, endpoint string) ([]byte, error) {
+func cancelResponse(m *message, outcomes []CancelOutcome, held *Prescription, now time.Time, newID func() string, endpoint string) ([]byte, error) {
 	byItem := map[string]CancelCode{}
 	for _, o := range outcomes {
 		byItem[o.ItemID] = o.Code
 	}
 	id := newID()
-	entries := make([]fhir.Entry, 1, len(m.bundle.Entry))
+	entries := make([]fhir.Entry, 1, len(m.bundle.Entry)+3)
+	performer, holder := dispenserOf(held, newID)
 	var focus []fhir.Reference
 	for _, e := range m.bundle.Entry {
 		res := e.Resource
@@ -162,12 +163,13 @@ func cancelResponse(m *message, outcomes []CancelOutcome, now time.Time, newID f
 			focus = append(focus, fhir.Reference{Reference: e.FullURL})
 		case *fhir.MedicationRequest:
 			if code, ok := byItem[strings.ToLower(fhir.FindIdentifier(r.Identifier, fhir.SystemLineItemID))]; ok {
-				res = withCancelOutcome(r, code, now)
+				res = withCancelOutcome(r, code, performer, now)
 			}
 			focus = append(focus, fhir.Reference{Reference: e.FullURL})
 		}
 		entries = append(entries, fhir.Entry{FullURL: e.FullURL, Resource: res})
 	}
+	entries = append(entries, holder...)
 	mhID := newID()
 	entries[0] = fhir.Entry{FullURL: refPrefixUUID + mhID, Resource: &fhir.MessageHeader{
 		Base: fhir.Base{ResourceType: "MessageHeader", ID: mhID, Extension: []fhir.Extension{{URL: fhir.ExtensionMessageHeaderMessageID,
@@ -189,10 +191,62 @@ func cancelResponse(m *message, outcomes []CancelOutcome, now time.Time, newID f
 	})
 }
 
+// dispenserOf is how EPS names the dispenser holding a prescription in a
+// cancellation response (cancellation-response.ts,
+// createDispenserInfoReference): dispenseRequest.performer with the
+// dispensing organisation's ODS code and name and an
+// Extension-DM-DispensingPerformer to the PractitionerRole of the person
+// who released it, whose code has the system its shape picks (an SDS user
+// id is a professional-code), with its Practitioner and Organization. nil
+// when no dispenser holds it.
+func dispenserOf(held *Prescription, newID func() string) (*fhir.Reference, []fhir.Entry) {
+	if held == nil || held.Dispenser == "" {
+		return nil, nil
+	}
+	a := held.DispenserAgent
+	ref := &fhir.Reference{Identifier: odsID(held.Dispenser), Display: a.OrgName}
+	if a.RoleProfile == "" || a.PersonCode == "" {
+		return ref, nil
+	}
+	roleID, pracID, orgID := newID(), newID(), newID()
+	role := &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: roleID},
+		Identifier:   []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: a.RoleProfile}},
+		Practitioner: &fhir.Reference{Reference: refPrefixUUID + pracID},
+		Organization: &fhir.Reference{Reference: refPrefixUUID + orgID}}
+	prac := &fhir.Practitioner{Base: fhir.Base{ResourceType: "Practitioner", ID: pracID}}
+	if sys := releaseCodeSystem(a.PersonCode); sys == systemSpuriousCode {
+		role.Identifier = append(role.Identifier, fhir.Identifier{System: sys, Value: a.PersonCode})
+	} else {
+		prac.Identifier = []fhir.Identifier{{System: sys, Value: a.PersonCode}}
+	}
+	if a.PersonName != "" {
+		prac.Name = []fhir.HumanName{{Text: a.PersonName}}
+	}
+	if a.Telecom != "" {
+		role.Telecom = []fhir.ContactPoint{{System: "phone", Use: "work", Value: strings.TrimPrefix(a.Telecom, "tel:")}}
+	}
+	org := &fhir.Organization{Base: fhir.Base{ResourceType: "Organization", ID: orgID},
+		Identifier: []fhir.Identifier{*odsID(held.Dispenser)}, Name: a.OrgName}
+	ref.Extension = []fhir.Extension{{URL: extDispensingPerformer, ValueReference: &fhir.Reference{Reference: refPrefixUUID + roleID}}}
+	return ref, []fhir.Entry{
+		{FullURL: refPrefixUUID + roleID, Resource: role},
+		{FullURL: refPrefixUUID + pracID, Resource: prac},
+		{FullURL: refPrefixUUID + orgID, Resource: org},
+	}
+}
+
 // withCancelOutcome returns a copy of a cancelled MedicationRequest with
 // its status and the cancellation's outcome.
-func withCancelOutcome(mr *fhir.MedicationRequest, code CancelCode, now time.Time) *fhir.MedicationRequest {
+func withCancelOutcome(mr *fhir.MedicationRequest, code CancelCode, performer *fhir.Reference, now time.Time) *fhir.MedicationRequest {
 	out := *mr
+	if performer != nil {
+		dr := fhir.DispenseRequest{}
+		if mr.DispenseRequest != nil {
+			dr = *mr.DispenseRequest
+		}
+		dr.Performer = performer
+		out.DispenseRequest = &dr
+	}
 	out.Status = "active"
 	if code == CancelDone {
 		out.Status = "cancelled"

@@ -44,7 +44,7 @@ func TestCancelResponseEchoesRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			answer, err := cancelResponse(m, []CancelOutcome{{ItemID: p.item1, Code: tt.code}}, t0, counterIDs(), "http://sim/$process-message")
+			answer, err := cancelResponse(m, []CancelOutcome{{ItemID: p.item1, Code: tt.code}}, nil, t0, counterIDs(), "http://sim/$process-message")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -66,7 +66,11 @@ func (s *Server) cancel(r *http.Request, m *message, now time.Time) reply {
 		}
 		return fhirReply(stateErrorAnswer(err, now))
 	}
-	body, err := cancelResponse(m, outcomes, now, s.opts.NewID, s.endpoint(r, "/$process-message"))
+	var held *Prescription
+	if p, ok := s.state.Get(req.ShortFormID); ok && p.Dispenser != "" {
+		held = &p
+	}
+	body, err := cancelResponse(m, outcomes, held, now, s.opts.NewID, s.endpoint(r, "/$process-message"))
 	if err != nil {
 		return fhirReply(http.StatusBadRequest, cancelRefusal(CancelInvalidMessage, now))
 	}

@@ -38,6 +38,7 @@ const (
 	systemProfessionalCode = "https://fhir.hl7.org.uk/Id/professional-code"
 	systemSpuriousCode     = "https://fhir.hl7.org.uk/Id/nhsbsa-spurious-code"
 	extResponsible         = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-ResponsiblePractitioner"
+	extDispensingPerformer = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-DispensingPerformer"
 )
 
 // authorCodeSystems are the systems the EPS API takes an author's code

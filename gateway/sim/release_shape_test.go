@@ -3,9 +3,11 @@ package sim
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // shapeOrder is a prescription-order Bundle with an author (role A,
@@ -107,3 +109,49 @@ func TestEPSReleaseShape(t *testing.T) {
 
 // lastSegment returns what follows a URL's last slash.
 func lastSegment(s string) string { return s[strings.LastIndexByte(s, '/')+1:] }
+
+// TestCancelNamesTheDispenser: a cancellation of a prescription a dispenser
+// holds answers, as the EPS API does, with dispenseRequest.performer naming
+// the dispensing organisation and, through Extension-DM-DispensingPerformer,
+// the PractitionerRole of the person who released it (from the release
+// request's agent), its SDS user id a professional-code.
+func TestCancelNamesTheDispenser(t *testing.T) {
+	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
+	api := base + DefaultBasePath
+	p := newRx(t, 1, "FH542")
+	post := func(path string, body []byte) answer { return do(t, http.MethodPost, api+path, body, nil) }
+	post("/$process-message", fixture(t, "prescription-order.json", p.repl(nil))).want(t, 200, "informational")
+	agent := `{"name": "agent", "resource": {"resourceType": "PractitionerRole",
+		"identifier": [{"system": "https://fhir.nhs.uk/Id/sds-role-profile-id", "value": "700099900011"}],
+		"practitioner": {"identifier": {"system": "https://fhir.nhs.uk/Id/sds-user-id", "value": "700012312312"}, "display": "Pat Dispenser"},
+		"telecom": [{"system": "phone", "use": "work", "value": "01130000009"}]}},
+    {"name": "status", "valueCode": "accepted"}`
+	rel := strings.Replace(string(fixture(t, "release-nominated.json", p.repl(nil))), `{"name": "status", "valueCode": "accepted"}`, agent, 1)
+	post("/Task/$release", []byte(rel)).want(t, 200, "")
+	ans := post("/$process-message", fixture(t, "cancel.json", p.repl(nil)))
+	byURL := map[string]map[string]any{}
+	var performer map[string]any
+	for _, e := range ans.json["entry"].([]any) {
+		em := e.(map[string]any)
+		r := em["resource"].(map[string]any)
+		byURL[em["fullUrl"].(string)] = r
+		if r["resourceType"] == "MedicationRequest" {
+			if dr, ok := r["dispenseRequest"].(map[string]any); ok {
+				performer, _ = dr["performer"].(map[string]any)
+			}
+		}
+	}
+	if performer == nil || performer["display"] != "PORXGATE TEST "+p.pharmacy || performer["identifier"].(map[string]any)["value"] != p.pharmacy {
+		t.Fatalf("performer %v; want the dispensing organisation\n%s", performer, ans.body)
+	}
+	ext := performer["extension"].([]any)[0].(map[string]any)
+	role := byURL[ext["valueReference"].(map[string]any)["reference"].(string)]
+	if role == nil {
+		t.Fatalf("DispensingPerformer names no PractitionerRole of the Bundle: %v", ext)
+	}
+	prac := byURL[role["practitioner"].(map[string]any)["reference"].(string)]
+	id := prac["identifier"].([]any)[0].(map[string]any)
+	if id["system"] != systemProfessionalCode || id["value"] != "700012312312" {
+		t.Errorf("dispenser's code %v; want the SDS user id as a professional-code", id)
+	}
+}

@@ -11,6 +11,8 @@ import (
 type ReleaseRequest struct {
 	Owner       string
 	ShortFormID string
+	// Agent is who releases for the owner.
+	Agent DispensingAgent
 }
 
 // Release hands prescriptions to a dispenser. Nominated: every prescription
@@ -29,7 +31,7 @@ func (s *State) Release(req ReleaseRequest, now time.Time) ([]Prescription, erro
 		var out []Prescription
 		for _, p := range s.rx {
 			if p.Nominated == req.Owner && p.Status == StatusToBeDispensed {
-				s.releaseTo(p, req.Owner, now)
+				s.releaseTo(p, req, now)
 				out = append(out, p.clone())
 			}
 		}
@@ -47,7 +49,7 @@ func (s *State) Release(req ReleaseRequest, now time.Time) ([]Prescription, erro
 	}
 	switch p.Status {
 	case StatusToBeDispensed:
-		s.releaseTo(p, req.Owner, now)
+		s.releaseTo(p, req, now)
 	case StatusWithDispenser, StatusWithDispenserActive:
 		if p.Dispenser != req.Owner {
 			e := refuse(ReasonWithAnotherDispenser, p.ShortFormID, "with dispenser %s", p.Dispenser)
@@ -65,10 +67,10 @@ func (s *State) Release(req ReleaseRequest, now time.Time) ([]Prescription, erro
 	return []Prescription{p.clone()}, nil
 }
 
-// releaseTo hands p to owner. Caller holds s.mu.
-func (s *State) releaseTo(p *Prescription, owner string, now time.Time) {
+// releaseTo hands p to req's owner. Caller holds s.mu.
+func (s *State) releaseTo(p *Prescription, req ReleaseRequest, now time.Time) {
 	p.Status = StatusWithDispenser
-	p.Dispenser = owner
+	p.Dispenser, p.DispenserAgent = req.Owner, req.Agent
 	p.Released = now
 	for i := range p.Items {
 		if p.Items[i].Status == ItemToBeDispensed {

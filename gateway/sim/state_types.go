@@ -195,6 +195,21 @@ type ClaimRecord struct {
 	At            time.Time
 }
 
+// DispensingAgent is the person who released a prescription for a
+// dispenser and the dispensing organisation's name, as a release request
+// names them ("" where it does not).
+type DispensingAgent struct {
+	// OrgName is the owner Organization's name.
+	OrgName string
+	// RoleProfile is the agent PractitionerRole's SDS role profile id.
+	RoleProfile string
+	// PersonCode is the agent's person identifier (an SDS user id, or a
+	// professional code); PersonName its display.
+	PersonCode, PersonName string
+	// Telecom is the agent's first telecom's value.
+	Telecom string
+}
+
 // Prescription is EPS's record of one prescription.
 type Prescription struct {
 	ShortFormID string
@@ -207,7 +222,10 @@ type Prescription struct {
 	Status    PrescriptionStatus
 	// Dispenser is the ODS code of the pharmacy holding it, if any.
 	Dispenser string
-	Items     []Item
+	// DispenserAgent is who downloaded it for the dispenser (the release
+	// request's agent and owner), named in cancellation responses.
+	DispenserAgent DispensingAgent
+	Items          []Item
 	// Order is the prescription-order Bundle exactly as received.
 	Order []byte
 	// OrderID is the prescription-order Bundle's id.
