@@ -37,7 +37,11 @@ func requesterSignature(c *core.BundleContext, requester string) (*fhir.Signatur
 
 // prescriptionAuthorTime is the author time: the signature's when; for an
 // unsigned prescription the first item's authoredOn (porxgate; the EPS API
-// takes the time of the call), else env.Now.
+// takes the time of the call); for an unsigned released one without either
+// or a validity period, the Bundle's meta.lastUpdated (the EPS API's
+// release translation keeps no author time of an unsigned prescription,
+// and its ParentPrescription effectiveTime is the author time unless the
+// prescription has a validity period); else env.Now.
 func prescriptionAuthorTime(c *core.BundleContext, o *prescriptionOrder, env core.Env) string {
 	if o.signature != nil {
 		t, err := core.V3TimestampFromFHIR(o.signature.When)
@@ -50,6 +54,13 @@ func prescriptionAuthorTime(c *core.BundleContext, o *prescriptionOrder, env cor
 		t, err := core.V3TimestampFromFHIR(o.first.AuthoredOn)
 		if err != nil {
 			c.Fail(o.firstPath+".authoredOn", "%v", err)
+		}
+		return t
+	}
+	if m := c.Bundle.Meta; c.Released && m != nil && m.LastUpdated != "" && validityPeriod(o.first) == nil {
+		t, err := core.V3TimestampFromFHIR(m.LastUpdated)
+		if err != nil {
+			c.Fail("Bundle.meta.lastUpdated", "%v", err)
 		}
 		return t
 	}

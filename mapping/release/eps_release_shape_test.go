@@ -270,3 +270,58 @@ func checkReleasedPeople(t *testing.T, got []byte, wantAuth, wantRp string) {
 		}
 	}
 }
+
+// TestUnsignedReleaseAuthorTime: the EPS API's release translation keeps
+// no author time of an unsigned prescription (no Provenance, no
+// authoredOn); without a validity period its ParentPrescription
+// effectiveTime, the Bundle's meta.lastUpdated, is that time, and it is
+// written as the author's. Before, the author's time was the time of the
+// release.
+func TestUnsignedReleaseAuthorTime(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "release", "patient-release-response-070103.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := release.ReleaseResponseTranslator()
+	env := relEnv()
+	body, meta, err := tr.ToFHIR(raw, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var params jsonObj
+	if err := json.Unmarshal(body, &params); err != nil {
+		t.Fatal(err)
+	}
+	b := params["parameter"].([]any)[0].(jsonObj)["resource"].(jsonObj)["entry"].([]any)[0].(jsonObj)["resource"].(jsonObj)
+	var keep []any
+	for _, e := range b["entry"].([]any) {
+		r := e.(jsonObj)["resource"].(jsonObj)
+		switch r["resourceType"] {
+		case "Provenance":
+			continue
+		case "MedicationRequest":
+			delete(r, "authoredOn")
+			if dr, ok := r["dispenseRequest"].(jsonObj); ok {
+				delete(dr, "validityPeriod")
+			}
+		}
+		keep = append(keep, e)
+	}
+	b["entry"] = keep
+	b["meta"] = jsonObj{"lastUpdated": "2024-06-01T10:31:07+00:00"}
+	eps, err := json.Marshal(params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tr.ToV3(eps, meta, env)
+	if err != nil {
+		t.Fatalf("unsigned release answer refused: %v", err)
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(got); err != nil {
+		t.Fatal(err)
+	}
+	if el := doc.FindElement("//pertinentPrescription/author/time"); el == nil || el.SelectAttrValue("value", "") != "20240601103107" {
+		t.Errorf("author time %v, want 20240601103107 (meta.lastUpdated)", el)
+	}
+}
