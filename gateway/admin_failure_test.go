@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"net"
 	"path/filepath"
 	"strings"
@@ -36,15 +35,7 @@ func TestAdminListenerFailureEndsTheRun(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig()
 			tt.set(&cfg)
-			srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), NewMetrics())
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			done := make(chan error, 1)
-			go func() { done <- srv.ServeAndWork(ctx, ln) }()
+			ln, cancel, done := serveAndWork(t, NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), NewMetrics()))
 			select {
 			case err := <-done:
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {

@@ -224,19 +224,26 @@ func (p *EPSProcessor) ackAnswer(in *Inbound, canon string, meta mapping.Meta, r
 	return Answer{Interaction: v3.ApplicationAcknowledgement, Payload: b}, nil
 }
 
-// outcomeAck is the MCCI acknowledgement of an EPS answer that is an
-// OperationOutcome (one that carries only acknowledgement codes, which a
-// release response or Cancel Response cannot say); ok is false for any
-// other answer. A release or cancellation EPS answered 2xx with a Parameters
-// or Bundle has been applied: the MCCI of such an answer would be an AA in
-// place of the prescriptions released or the cancellation's outcome, so an
-// answer porxgate cannot write is an error, never that AA.
-func (p *EPSProcessor) outcomeAck(in *Inbound, canon string, meta mapping.Meta, resp *upstream.Response, env mapping.Env) (Answer, bool) {
-	if oo, err := outcomeOf(resp); err != nil || oo == nil {
-		return Answer{}, false
+// unwrittenAnswer answers a release or cancellation whose EPS answer
+// porxgate could not write as the v3 answer it stands for (what; err says
+// why). An OperationOutcome (one that carries only acknowledgement codes,
+// which a release response or Cancel Response cannot say) gets its MCCI
+// acknowledgement; another answer under a non-2xx status gives err back.
+// A 2xx Parameters or Bundle means EPS applied the release or
+// cancellation: its MCCI would be an AA in place of the prescriptions
+// released or the cancellation's outcome, so it is a permanent failure,
+// never that AA.
+func (p *EPSProcessor) unwrittenAnswer(in *Inbound, canon string, meta mapping.Meta, resp *upstream.Response, env mapping.Env, what string, err error) (Answer, error) {
+	if oo, oerr := outcomeOf(resp); oerr == nil && oo != nil {
+		if ack, ackErr := p.ackAnswer(in, canon, meta, resp, env); ackErr == nil {
+			return ack, nil
+		}
 	}
-	ack, err := p.ackAnswer(in, canon, meta, resp, env)
-	return ack, err == nil
+	if resp.Status/100 != 2 {
+		return Answer{}, err
+	}
+	return Answer{}, Permanent(fmt.Errorf("%s %s: EPS's answer (HTTP %d) cannot be written as the %s: %w",
+		in.Interaction, in.MessageID, resp.Status, what, err))
 }
 
 // cancelAnswer answers a Cancel Request with a Cancel Response; an answer
@@ -257,14 +264,8 @@ func (p *EPSProcessor) cancelReply(in *Inbound, canon string, meta mapping.Meta,
 	b, outcome, err := cancel.CancelResponseFromEPS(in.Payload, resp.Body, resp.Status,
 		cancel.CancelReplyEnds{SenderASID: p.asid, ReceiverASID: meta.SenderASID}, env)
 	if err != nil {
-		if ack, ok := p.outcomeAck(in, canon, meta, resp, env); ok {
-			return ack, nil, nil
-		}
-		if resp.Status/100 != 2 {
-			return Answer{}, nil, err
-		}
-		return Answer{}, nil, Permanent(fmt.Errorf("%s %s: EPS's answer (HTTP %d) cannot be written as the Cancel Response: %w",
-			in.Interaction, in.MessageID, resp.Status, err))
+		a, err := p.unwrittenAnswer(in, canon, meta, resp, env, "Cancel Response", err)
+		return a, nil, err
 	}
 	fam := env.Family
 	if _, f, err := v3.Canonical(outcome.Request.Interaction); err == nil {
@@ -281,14 +282,8 @@ func (p *EPSProcessor) releaseAnswer(in *Inbound, canon string, meta mapping.Met
 	b, outcome, err := release.ReleaseAnswerFromEPS(in.Payload, resp.Body, resp.Status,
 		release.ReleaseReplyEnds{SenderASID: p.asid, ReceiverASID: meta.SenderASID}, env)
 	if err != nil {
-		if ack, ok := p.outcomeAck(in, canon, meta, resp, env); ok {
-			return ack, nil
-		}
-		if resp.Status/100 != 2 {
-			return Answer{}, err
-		}
-		return Answer{}, Permanent(fmt.Errorf("%s %s: EPS's answer (HTTP %d) cannot be written as the release response; the prescriptions EPS released to the dispenser [%s] stay with it until the message is resent or they are returned: %w",
-			in.Interaction, in.MessageID, resp.Status, strings.Join(releasedIDs(resp.Body), " "), err))
+		return p.unwrittenAnswer(in, canon, meta, resp, env, "release response; the prescriptions EPS released to the dispenser ["+
+			strings.Join(releasedIDs(resp.Body), " ")+"] stay with it until the message is resent or they are returned", err)
 	}
 	p.log.With(inboundArgs(in)...).Debug("release answered", "answer", outcome.Interaction,
 		"released", outcome.Released, "withheld", outcome.Withheld, "with_dispenser", outcome.DispenserODS)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -59,7 +58,7 @@ func TestSentinelFailoverThroughTheGateway(t *testing.T) {
 		route(dispenserParty, dispenser.srv.URL, dispenserCPA)+"}"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeLoopbackAddr(t)
+	addr := freeAddr(t)
 	cfg := testConfig()
 	cfg.Addr, cfg.UpstreamURL, cfg.RoutesFile = addr, epsRoot+"/FHIR/R4", routes
 	cfg.RedisSentinelAddrs, cfg.RedisMasterName = strings.Join(group.SentinelAddrs(), ","), redistest.MasterName
@@ -271,18 +270,6 @@ func TestSentinelFailoverThroughTheGateway(t *testing.T) {
 	case <-time.After(3*cfg.ShutdownTimeout + 10*time.Second):
 		t.Fatal("Run did not stop")
 	}
-}
-
-// freeLoopbackAddr returns a loopback address with a port free a moment
-// ago, for Run to listen on.
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // postOnce posts one ebXML request and returns the status and the answer.

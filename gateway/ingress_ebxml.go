@@ -285,15 +285,16 @@ func (e *ackFromOtherParty) Error() string {
 // A delivery sent to another party is kept (*ackFromOtherParty): the
 // party acknowledging it never received it.
 func (g *messaging) dropAcknowledged(ctx context.Context, ref, party string, log *slog.Logger) (found bool, err error) {
-	for _, id := range []string{ref, strings.ToUpper(ref)} {
+	ids := []string{ref}
+	if up := strings.ToUpper(ref); up != ref {
+		ids = append(ids, up)
+	}
+	for _, id := range ids {
 		data, ok, err := g.store.Peek(ctx, outbox.Queue, id)
 		if err != nil {
 			return false, err
 		}
 		if !ok {
-			if id == strings.ToUpper(ref) {
-				return false, nil
-			}
 			continue
 		}
 		if d, derr := outbox.DecodeDelivery(data); derr != nil {

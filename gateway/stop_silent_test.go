@@ -17,15 +17,7 @@ import (
 // request in flight is still drained.
 func TestStopWithSilentConnections(t *testing.T) {
 	cfg := testConfig() // shutdown timeout 2s
-	srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), NewMetrics())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- srv.ServeAndWork(ctx, ln) }()
+	ln, cancel, done := serveAndWork(t, NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), NewMetrics()))
 	base := "http://" + ln.Addr().String()
 	waitFor(t, "/healthz", func() bool {
 		resp, err := http.Get(base + "/healthz")
@@ -36,6 +28,21 @@ func TestStopWithSilentConnections(t *testing.T) {
 		return resp.StatusCode == 200
 	})
 	stopWithSilentConnections(t, ln.Addr().String(), cancel, done, cfg.ShutdownTimeout)
+}
+
+// serveAndWork runs srv.ServeAndWork on a fresh loopback listener until
+// the returned cancel (or the test's end), its result on done.
+func serveAndWork(t *testing.T, srv *Server) (net.Listener, context.CancelFunc, <-chan error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeAndWork(ctx, ln) }()
+	return ln, cancel, done
 }
 
 // stopWithSilentConnections opens three connections to addr that send

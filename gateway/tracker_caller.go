@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/tracker"
 )
 
@@ -88,17 +89,7 @@ func trackerHeaderErr(code, reason, header, value string, required bool) *tracke
 }
 
 // allDigits reports whether s is n ASCII digits.
-func allDigits(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+func allDigits(s string, n int) bool { return len(s) == n && core.AllDigits(s) }
 
 // validTraceID reports whether s is up to 30 ASCII letters, digits and
 // dashes.

@@ -1,10 +1,7 @@
 package sim
 
 import (
-	"bytes"
-	"encoding/json"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/porxgate/porxgate/fhir"
@@ -72,17 +69,11 @@ func releaseCodeSystem(code string) string {
 // jsonMap is a decoded JSON object.
 type jsonMap = map[string]any
 
-// epsReleaseShape returns a prescription-order Bundle with its people and
-// meta.lastUpdated as the EPS API releases them; the Bundle as it is when
-// it is not one the EPS API would have written to Spine (a person without
-// exactly one code).
-func epsReleaseShape(order []byte) []byte {
-	dec := json.NewDecoder(bytes.NewReader(order))
-	dec.UseNumber()
-	var b jsonMap
-	if dec.Decode(&b) != nil {
-		return order
-	}
+// epsReleaseShape gives a decoded prescription-order Bundle its people and
+// meta.lastUpdated as the EPS API releases them, and reports whether it
+// changed anything: not for a Bundle the EPS API would not have written to
+// Spine (a person without exactly one code).
+func epsReleaseShape(b jsonMap) bool {
 	entries, _ := b["entry"].([]any)
 	byURL := make(map[string]jsonMap, len(entries))
 	var mrs, provenances []jsonMap
@@ -103,7 +94,7 @@ func epsReleaseShape(order []byte) []byte {
 		}
 	}
 	if len(mrs) == 0 {
-		return order
+		return false
 	}
 	authorRef, respRef := refOf(mrs[0]["requester"]), ""
 	for _, x := range extensionsOf(mrs[0]) {
@@ -116,19 +107,19 @@ func epsReleaseShape(order []byte) []byte {
 	}
 	authorRole, respRole := byURL[authorRef], byURL[respRef]
 	if authorRole == nil || respRole == nil {
-		return order
+		return false
 	}
 	authorPrac, respPrac := byURL[refOf(authorRole["practitioner"])], byURL[refOf(respRole["practitioner"])]
 	if authorPrac == nil || respPrac == nil {
-		return order
+		return false
 	}
 	authorCode, ok := sentAuthorCode(authorPrac)
 	if !ok {
-		return order
+		return false
 	}
 	respCode, ok := sentResponsibleCode(respPrac, respRole)
 	if !ok {
-		return order
+		return false
 	}
 	shared := respRef != authorRef && roleProfileOf(authorRole) != "" && roleProfileOf(authorRole) == roleProfileOf(respRole)
 	setCodes(authorPrac, authorRole, authorCode)
@@ -166,11 +157,7 @@ func epsReleaseShape(order []byte) []byte {
 		meta["lastUpdated"] = t
 		b["meta"] = meta
 	}
-	out, ok := encodeJSON(b)
-	if !ok {
-		return order
-	}
-	return out
+	return true
 }
 
 // refOf returns a Reference's reference.
@@ -308,7 +295,7 @@ func parentEffectiveTime(mr jsonMap, provenances []jsonMap) string {
 func releaseDateTime(v string) string {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
 		if t, err := time.Parse(layout, v); err == nil {
-			return strings.Replace(t.UTC().Format("2006-01-02T15:04:05Z07:00"), "Z", "+00:00", 1)
+			return fhirTime(t)
 		}
 	}
 	return ""

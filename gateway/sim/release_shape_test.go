@@ -34,6 +34,21 @@ func shapeOrder(profileB, codeY, spuriousB, validity string) []byte {
 {"fullUrl":"urn:uuid:P","resource":{"resourceType":"Provenance","signature":[{"when":"2024-06-01T11:31:07+01:00"}]}}]}`, dr, roleB, codeY))
 }
 
+// shaped is epsReleaseShape of an encoded Bundle, encoded.
+func shaped(t *testing.T, order []byte) []byte {
+	t.Helper()
+	var b jsonMap
+	if err := json.Unmarshal(order, &b); err != nil {
+		t.Fatal(err)
+	}
+	epsReleaseShape(b)
+	out, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // TestEPSReleaseShape: the simulator releases a prescription's people and
 // date as the EPS API's release translation gives them.
 func TestEPSReleaseShape(t *testing.T) {
@@ -66,7 +81,7 @@ func TestEPSReleaseShape(t *testing.T) {
 					Resource map[string]any
 				}
 			}
-			if err := json.Unmarshal(epsReleaseShape(tc.order), &b); err != nil {
+			if err := json.Unmarshal(shaped(t, tc.order), &b); err != nil {
 				t.Fatal(err)
 			}
 			var urls ids

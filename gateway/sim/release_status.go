@@ -32,49 +32,42 @@ func requestStatusOf(st ItemStatus) string {
 // shape (epsReleaseShape) and each MedicationRequest's status set from its
 // item's.
 func releasedOrder(p Prescription) []byte {
-	order := epsReleaseShape(p.Order)
-	var bundle map[string]json.RawMessage
-	var entries []map[string]json.RawMessage
-	if json.Unmarshal(order, &bundle) != nil || json.Unmarshal(bundle["entry"], &entries) != nil {
-		return order
+	dec := json.NewDecoder(bytes.NewReader(p.Order))
+	dec.UseNumber()
+	var b jsonMap
+	if dec.Decode(&b) != nil {
+		return p.Order
 	}
-	changed := false
+	changed := epsReleaseShape(b)
+	entries, _ := b["entry"].([]any)
 	for _, e := range entries {
-		var head struct {
-			ResourceType string            `json:"resourceType"`
-			Status       string            `json:"status"`
-			Identifier   []fhir.Identifier `json:"identifier"`
-		}
-		if json.Unmarshal(e["resource"], &head) != nil || head.ResourceType != "MedicationRequest" {
+		r, _ := e.(jsonMap)["resource"].(jsonMap)
+		if r == nil || r["resourceType"] != "MedicationRequest" {
 			continue
 		}
-		it := p.item(strings.ToLower(fhir.FindIdentifier(head.Identifier, fhir.SystemLineItemID)))
-		if it == nil || requestStatusOf(it.Status) == head.Status {
+		it := p.item(strings.ToLower(lineItemOf(r)))
+		if it == nil || requestStatusOf(it.Status) == r["status"] {
 			continue
 		}
-		var res map[string]json.RawMessage
-		if json.Unmarshal(e["resource"], &res) != nil {
-			return order
-		}
-		res["status"] = json.RawMessage(`"` + requestStatusOf(it.Status) + `"`)
-		raw, ok := encodeJSON(res)
-		if !ok {
-			return order
-		}
-		e["resource"], changed = raw, true
+		r["status"], changed = requestStatusOf(it.Status), true
 	}
 	if !changed {
-		return order
+		return p.Order
 	}
-	raw, ok := encodeJSON(entries)
-	if !ok {
-		return order
-	}
-	bundle["entry"] = raw
-	if out, ok := encodeJSON(bundle); ok {
+	if out, ok := encodeJSON(b); ok {
 		return out
 	}
-	return order
+	return p.Order
+}
+
+// lineItemOf returns a decoded MedicationRequest's line item id.
+func lineItemOf(mr jsonMap) string {
+	for _, id := range identifiersOf(mr) {
+		if id[0] == fhir.SystemLineItemID {
+			return id[1]
+		}
+	}
+	return ""
 }
 
 // encodeJSON encodes v as EPS writes JSON (no HTML escaping).

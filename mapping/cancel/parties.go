@@ -110,10 +110,14 @@ type answerPlace struct{ at, of int }
 // parties, in the order the EPS API adds them (the cancel requester, the
 // original prescription's author, the dispenser; nil for one absent), its
 // place among those sharing it.
-func answerPlaces(roles ...*fhir.PractitionerRole) []*answerPlace {
+func answerPlaces(roles ...*fhir.PractitionerRole) []*answerPlace { return placesOf(nil, roles...) }
+
+// placesOf is answerPlaces over anything that tells the roles apart (a
+// role, a reference), none standing for an absent party.
+func placesOf[K comparable](none K, roles ...K) []*answerPlace {
 	out := make([]*answerPlace, len(roles))
 	for i, r := range roles {
-		if r == nil {
+		if r == none {
 			continue
 		}
 		p := &answerPlace{}
@@ -132,17 +136,7 @@ func answerPlaces(roles ...*fhir.PractitionerRole) []*answerPlace {
 
 // isSDSUserID reports a code of twelve digits, the shape of an SDS user id
 // and of no professional code.
-func isSDSUserID(code string) bool {
-	if len(code) != 12 {
-		return false
-	}
-	for i := 0; i < len(code); i++ {
-		if code[i] < '0' || code[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+func isSDSUserID(code string) bool { return len(code) == 12 && core.AllDigits(code) }
 
 // readCancelAgentPerson reads the AgentPerson of a cancellation payload into
 // a PractitionerRole, Practitioner (when it names a person) and

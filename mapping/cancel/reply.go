@@ -272,22 +272,18 @@ func performerPlace(mr *fhir.MedicationRequest, perf *fhir.Reference) *answerPla
 		}
 		return r.Reference
 	}
-	var requester string
+	author, requester := ref(mr.Requester), ""
 	if e := fhir.FindExtension(mr.Extension, core.ExtensionResponsiblePractitioner); e != nil {
 		requester = ref(e.ValueReference)
 	}
-	author, own := ref(mr.Requester), ref(perf)
 	if requester == "" {
 		requester = author
 	}
-	p := &answerPlace{of: 1}
-	for _, r := range []string{requester, author} {
-		if own != "" && r == own {
-			p.at++
-			p.of++
-		}
+	own := ref(perf)
+	if own == "" {
+		return &answerPlace{of: 1}
 	}
-	return p
+	return placesOf("", requester, author, own)[2]
 }
 
 // epsPerformer writes the AgentPerson of the dispenser EPS names: the

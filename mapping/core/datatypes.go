@@ -186,7 +186,7 @@ func xmlDecimalAsJSON(s string) (string, bool) {
 		sign, s = "-", s[1:]
 	}
 	intPart, frac, dot := strings.Cut(s, ".")
-	if intPart == "" && frac == "" || !allDigits(intPart) || !allDigits(frac) || !dot && frac != "" {
+	if intPart == "" && frac == "" || !AllDigits(intPart) || !AllDigits(frac) || !dot && frac != "" {
 		return "", false
 	}
 	intPart = strings.TrimLeft(intPart, "0")
@@ -199,8 +199,8 @@ func xmlDecimalAsJSON(s string) (string, bool) {
 	return sign + intPart + "." + frac, true
 }
 
-// allDigits reports whether s holds only ASCII digits ("" does).
-func allDigits(s string) bool {
+// AllDigits reports whether s holds only ASCII digits ("" does).
+func AllDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return false

@@ -230,13 +230,7 @@ func WriteParentPrescription(c *core.BundleContext, parent *etree.Element, env c
 		}
 		effective = t
 	}
-	if m := c.Bundle.Meta; c.Released && m != nil && m.LastUpdated != "" {
-		// The EPS API's release translation keeps the ParentPrescription's
-		// effectiveTime there (common/response-bundles.ts).
-		t, err := core.V3TimestampFromFHIR(m.LastUpdated)
-		if err != nil {
-			c.Fail("Bundle.meta.lastUpdated", "%v", err)
-		}
+	if t := releasedEffectiveTime(c); t != "" {
 		effective = t
 	}
 	if et := stringExtension(c, o.first.Extension, core.ExtensionEffectiveTime, o.firstPath); et != "" {
@@ -265,6 +259,22 @@ func WriteParentPrescription(c *core.BundleContext, parent *etree.Element, env c
 		v3.AddII(ref, "id", id, "")
 	}
 	return sig
+}
+
+// releasedEffectiveTime is, for a released prescription (c.Released), the
+// ParentPrescription effectiveTime the EPS API's release translation keeps
+// as the Bundle's meta.lastUpdated (common/response-bundles.ts), as a v3
+// timestamp; "" otherwise.
+func releasedEffectiveTime(c *core.BundleContext) string {
+	m := c.Bundle.Meta
+	if !c.Released || m == nil || m.LastUpdated == "" {
+		return ""
+	}
+	t, err := core.V3TimestampFromFHIR(m.LastUpdated)
+	if err != nil {
+		c.Fail("Bundle.meta.lastUpdated", "%v", err)
+	}
+	return t
 }
 
 // validityPeriod returns dispenseRequest.validityPeriod, or nil.

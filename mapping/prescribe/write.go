@@ -57,12 +57,10 @@ func prescriptionAuthorTime(c *core.BundleContext, o *prescriptionOrder, env cor
 		}
 		return t
 	}
-	if m := c.Bundle.Meta; c.Released && m != nil && m.LastUpdated != "" && validityPeriod(o.first) == nil {
-		t, err := core.V3TimestampFromFHIR(m.LastUpdated)
-		if err != nil {
-			c.Fail("Bundle.meta.lastUpdated", "%v", err)
+	if validityPeriod(o.first) == nil {
+		if t := releasedEffectiveTime(c); t != "" {
+			return t
 		}
-		return t
 	}
 	return env.Now.UTC().Format(core.V3TimeLayout)
 }
