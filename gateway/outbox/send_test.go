@@ -3,6 +3,8 @@ package outbox
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +29,9 @@ func TestJudge(t *testing.T) {
 		ebxml.NewMessageError(ebxml.CodeValueNotRecognized, 501319, "Unknown eb:CPAId"))
 	busy, _ := ebxml.BuildMessageError(testMessage(id), "BBBBBBBB-0000-4000-8000-000000000004", now,
 		ebxml.NewMessageError(ebxml.CodeDeliveryFailure, 0, "try later"))
+	// The NHS MHS adaptor's inbound service answers a delivery on HTTP 200
+	// with its own shapes (checked against its code outside the repo).
+	adaptorAck, adaptorNack := readTestdata(t, "mhs-adaptor-ack.xml"), readTestdata(t, "mhs-adaptor-nack.xml")
 	answer := Delivery{MessageID: id, Kind: KindAnswer}
 	signal := Delivery{MessageID: id, Kind: KindAcknowledgment}
 	tests := []struct {
@@ -47,6 +52,9 @@ func TestJudge(t *testing.T) {
 		{"200 with refusal", 200, refused, answer, "refused", true},
 		{"503", 503, nil, answer, "HTTP 503", false},
 		{"503 with html", 503, []byte("<html>down</html>"), answer, "HTTP 503", false},
+		{"200 with the MHS adaptor's acknowledgment", 200, adaptorAck, answer, "", false},
+		{"200 with the MHS adaptor's acknowledgment of another", 200, []byte(strings.ReplaceAll(string(adaptorAck), id, "CCCCCCCC-0000-4000-8000-000000000001")), answer, "refers to CCCCCCCC", false},
+		{"200 with the MHS adaptor's refusal (not its party)", 200, adaptorNack, answer, "ValueNotRecognized", true},
 		{"signal on 200", 200, nil, signal, "", false},
 		{"signal on 500", 500, nil, signal, "HTTP 500", false},
 	}
@@ -64,6 +72,16 @@ func TestJudge(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readTestdata reads one of the package's test messages.
+func readTestdata(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestSendHeaders(t *testing.T) {
