@@ -35,6 +35,34 @@ func OpenStore(ctx context.Context, cfg Config) (store.Store, error) {
 	return r, nil
 }
 
+// CheckStoreDurability refuses a Redis that evicts keys when full (an
+// acknowledged message could vanish before it is processed) and warns of
+// persistence settings under which a crash of Redis may lose acknowledged
+// messages. A Redis that will not say (INFO refused) is used with a
+// warning. The in-memory store has nothing to check.
+func CheckStoreDurability(ctx context.Context, st store.Store, log *slog.Logger) error {
+	r, ok := st.(*store.Redis)
+	if !ok {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	ds, err := r.CheckDurability(cctx)
+	if err != nil {
+		log.Warn("could not read Redis's eviction and persistence settings; make sure of maxmemory-policy noeviction, appendonly yes and appendfsync always (docs/deploy.md)", "err", err)
+		return nil
+	}
+	for _, d := range ds {
+		if d.Evicts() {
+			return d.EvictionError()
+		}
+		for _, w := range d.Warnings() {
+			log.Warn(w)
+		}
+	}
+	return nil
+}
+
 // pingUntilDone pings r, giving up as soon as ctx is done: the Redis
 // client does not cut a read it is blocked in when its context is
 // cancelled, so a Redis that accepts connections but answers nothing
@@ -89,6 +117,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return startFailed(ctx, log, "store", err)
 	}
 	defer st.Close()
+	if err := CheckStoreDurability(ctx, st, log); err != nil {
+		return startFailed(ctx, log, "store", err)
+	}
 	metrics := NewMetrics()
 	if err := InstrumentRedis(st, metrics.Registry); err != nil {
 		return fmt.Errorf("metrics: %w", err)

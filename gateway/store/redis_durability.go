@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Durability is what a Redis says of how long the writes it accepts last:
+// whether it may evict keys to make room, and how it persists them.
+// porxgate acknowledges a message once Redis has taken the write, so
+// these settings decide whether "nothing acknowledged is lost" holds
+// (docs/deploy.md, Redis persistence).
+type Durability struct {
+	// MaxMemory is maxmemory in bytes; 0 is no limit.
+	MaxMemory int64
+	// Policy is maxmemory-policy, e.g. "noeviction" or "allkeys-lru".
+	Policy string
+	// AOF reports appendonly yes.
+	AOF bool
+	// AppendFsync is appendfsync ("always", "everysec", "no"); empty when
+	// Redis would not say (CONFIG is often disabled on managed Redis).
+	AppendFsync string
+	// Node names the Redis the settings were read from (a Cluster's
+	// master address; empty for a single server or Sentinel master).
+	Node string
+}
+
+// Evicts reports whether Redis deletes keys when it is full: any policy
+// but noeviction under a memory limit. Queued messages (and, under the
+// volatile policies, duplicate-elimination marks and kept answers) would
+// then vanish after they were acknowledged.
+func (d Durability) Evicts() bool {
+	return d.MaxMemory > 0 && d.Policy != "" && d.Policy != "noeviction"
+}
+
+// EvictionError is the refusal to use a Redis that evicts keys.
+func (d Durability) EvictionError() error {
+	where := ""
+	if d.Node != "" {
+		where = " (" + d.Node + ")"
+	}
+	return fmt.Errorf("redis%s evicts keys when full (maxmemory-policy %s, maxmemory %d): messages acknowledged to senders could be deleted before they are processed; set maxmemory-policy noeviction (porxgate then refuses new messages with 910004 while Redis is full)",
+		where, d.Policy, d.MaxMemory)
+}
+
+// Warnings lists the settings under which a crash of Redis or its host
+// may lose acknowledged messages, each with what to set instead.
+func (d Durability) Warnings() []string {
+	where := ""
+	if d.Node != "" {
+		where = " (" + d.Node + ")"
+	}
+	var w []string
+	switch {
+	case !d.AOF:
+		w = append(w, "redis"+where+" has appendonly no: a restart of Redis loses every message written since its last snapshot; set appendonly yes and appendfsync always")
+	case d.AppendFsync != "" && d.AppendFsync != "always":
+		w = append(w, "redis"+where+" has appendfsync "+d.AppendFsync+": a crash of its host may lose the last acknowledged messages; set appendfsync always, or accept the risk in the clinical safety case")
+	}
+	return w
+}
+
+// CheckDurability reads the durability settings of the Redis the store
+// writes to (every master of a Cluster). It uses INFO, which managed
+// Redis services allow, and CONFIG GET appendfsync where allowed.
+func (r *Redis) CheckDurability(ctx context.Context) ([]Durability, error) {
+	client := r.client
+	if rc, ok := client.(replicatedClient); ok {
+		client = rc.UniversalClient
+	}
+	cc, ok := client.(*redis.ClusterClient)
+	if !ok {
+		d, err := readDurability(ctx, client)
+		if err != nil {
+			return nil, err
+		}
+		return []Durability{d}, nil
+	}
+	var (
+		mu  sync.Mutex
+		out []Durability
+	)
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		d, err := readDurability(ctx, node)
+		if err != nil {
+			return fmt.Errorf("%s: %w", node.Options().Addr, err)
+		}
+		d.Node = node.Options().Addr
+		mu.Lock()
+		out = append(out, d)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// infoReader is what readDurability needs of a client.
+type infoReader interface {
+	Info(ctx context.Context, section ...string) *redis.StringCmd
+	ConfigGet(ctx context.Context, parameter string) *redis.MapStringStringCmd
+}
+
+// readDurability reads one Redis's settings.
+func readDurability(ctx context.Context, c infoReader) (Durability, error) {
+	var d Durability
+	info, err := c.Info(ctx, "memory").Result()
+	if err != nil {
+		return d, fmt.Errorf("redis INFO memory: %w", err)
+	}
+	fields := infoFields(info)
+	d.Policy = fields["maxmemory_policy"]
+	if v := fields["maxmemory"]; v != "" {
+		if d.MaxMemory, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return d, fmt.Errorf("redis INFO memory: maxmemory %q: %w", v, err)
+		}
+	}
+	info, err = c.Info(ctx, "persistence").Result()
+	if err != nil {
+		return d, fmt.Errorf("redis INFO persistence: %w", err)
+	}
+	aof, ok := infoFields(info)["aof_enabled"]
+	if !ok {
+		return d, errors.New("redis INFO persistence: no aof_enabled")
+	}
+	d.AOF = aof == "1"
+	if cfg, err := c.ConfigGet(ctx, "appendfsync").Result(); err == nil {
+		d.AppendFsync = cfg["appendfsync"]
+	}
+	return d, nil
+}
+
+// infoFields splits an INFO answer into its name:value fields.
+func infoFields(info string) map[string]string {
+	out := make(map[string]string)
+	for _, line := range strings.Split(info, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/porxgate/porxgate/gateway/store/redistest"
+)
+
+// TestCheckDurability reads a real Redis's eviction and persistence
+// settings as CONFIG SET leaves them and checks what porxgate makes of
+// them: any eviction policy under a memory limit is refused, and missing
+// or relaxed persistence is warned of.
+func TestCheckDurability(t *testing.T) {
+	srv := redistest.Start(t)
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer admin.Close()
+	r, err := NewRedis(srv.URL(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	tests := []struct {
+		name       string
+		config     []string // name, value pairs for CONFIG SET, in order
+		wantEvicts bool
+		wantWarn   string // "" none
+	}{
+		{"the test default: no limit, no AOF", []string{"maxmemory", "0", "maxmemory-policy", "noeviction", "appendonly", "no"}, false, "appendonly no"},
+		{"as deploy.md asks", []string{"appendonly", "yes", "appendfsync", "always", "maxmemory", "64mb", "maxmemory-policy", "noeviction"}, false, ""},
+		{"fsync every second", []string{"appendfsync", "everysec"}, false, "appendfsync everysec"},
+		{"allkeys-lru under a limit", []string{"appendfsync", "always", "maxmemory-policy", "allkeys-lru"}, true, ""},
+		{"volatile-ttl under a limit", []string{"maxmemory-policy", "volatile-ttl"}, true, ""},
+		{"an eviction policy without a limit never evicts", []string{"maxmemory", "0"}, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			for i := 0; i+1 < len(tt.config); i += 2 {
+				if err := admin.ConfigSet(ctx, tt.config[i], tt.config[i+1]).Err(); err != nil {
+					t.Fatalf("CONFIG SET %s %s: %v", tt.config[i], tt.config[i+1], err)
+				}
+			}
+			ds, err := r.CheckDurability(ctx)
+			if err != nil || len(ds) != 1 {
+				t.Fatalf("CheckDurability = %+v, %v", ds, err)
+			}
+			d := ds[0]
+			if d.Evicts() != tt.wantEvicts {
+				t.Errorf("%+v: Evicts %v, want %v", d, d.Evicts(), tt.wantEvicts)
+			}
+			if tt.wantEvicts && !strings.Contains(d.EvictionError().Error(), "maxmemory-policy noeviction") {
+				t.Errorf("eviction error does not say what to set: %v", d.EvictionError())
+			}
+			warns := strings.Join(d.Warnings(), "; ")
+			if (tt.wantWarn == "") != (warns == "") || !strings.Contains(warns, tt.wantWarn) {
+				t.Errorf("%+v: warnings %q, want %q", d, warns, tt.wantWarn)
+			}
+		})
+	}
+}
+
+// TestInfoFields splits INFO answers as Redis writes them (CRLF, section
+// headers) and as a proxy might pass them on (LF, values with colons).
+func TestInfoFields(t *testing.T) {
+	tests := []struct {
+		name string
+		info string
+		want map[string]string
+	}{
+		{"CRLF with a section header", "# Memory\r\nmaxmemory:0\r\nmaxmemory_policy:noeviction\r\n", map[string]string{"maxmemory": "0", "maxmemory_policy": "noeviction"}},
+		{"LF, a value with a colon", "aof_enabled:1\nexecutable:/usr/bin/redis:x\n", map[string]string{"aof_enabled": "1", "executable": "/usr/bin/redis:x"}},
+		{"empty", "", map[string]string{}},
+		{"a line without a colon is passed over", "garbage\nmaxmemory:5\n", map[string]string{"maxmemory": "5"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := infoFields(tt.info)
+			if len(got) != len(tt.want) {
+				t.Fatalf("fields %v, want %v", got, tt.want)
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("%s = %q, want %q", k, got[k], v)
+				}
+			}
+		})
+	}
+}
