@@ -38,9 +38,9 @@ func OpenStore(ctx context.Context, cfg Config) (store.Store, error) {
 // CheckStoreDurability refuses a Redis that evicts keys when full (an
 // acknowledged message could vanish before it is processed) and warns of
 // persistence settings under which a crash of Redis may lose acknowledged
-// messages. A Redis that will not say (INFO refused) is used with a
+// messages, and of a clock out of step with Redis's. A Redis that will not say (INFO refused) is used with a
 // warning. The in-memory store has nothing to check.
-func CheckStoreDurability(ctx context.Context, st store.Store, log *slog.Logger) error {
+func CheckStoreDurability(ctx context.Context, cfg Config, st store.Store, log *slog.Logger) error {
 	r, ok := st.(*store.Redis)
 	if !ok {
 		return nil
@@ -60,8 +60,17 @@ func CheckStoreDurability(ctx context.Context, st store.Store, log *slog.Logger)
 			log.Warn(w)
 		}
 	}
+	if skew, err := r.ClockSkew(cctx); err == nil && skew.Abs() > maxClockSkew {
+		log.Warn("this replica's clock differs from Redis's: keep every replica's clock in step (NTP), or replicas whose clocks differ by more than --lease may take each other's work",
+			"skew", skew.Round(time.Millisecond).String(), "lease", cfg.Lease.String())
+	}
 	return nil
 }
+
+// maxClockSkew is the difference between this replica's clock and Redis's
+// that CheckStoreDurability warns of: far above what NTP leaves, far below
+// a lease.
+const maxClockSkew = 2 * time.Second
 
 // pingUntilDone pings r, giving up as soon as ctx is done: the Redis
 // client does not cut a read it is blocked in when its context is
@@ -117,7 +126,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return startFailed(ctx, log, "store", err)
 	}
 	defer st.Close()
-	if err := CheckStoreDurability(ctx, st, log); err != nil {
+	if err := CheckStoreDurability(ctx, cfg, st, log); err != nil {
 		return startFailed(ctx, log, "store", err)
 	}
 	metrics := NewMetrics()

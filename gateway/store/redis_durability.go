@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -151,4 +152,19 @@ func infoFields(info string) map[string]string {
 		}
 	}
 	return out
+}
+
+// ClockSkew is how far this process's clock is from the Redis's (positive:
+// Redis is ahead), read with TIME and halving the round trip. Queue due
+// times and leases are written from the callers' clocks, so replicas whose
+// clocks differ by more than a lease may take each other's work.
+func (r *Redis) ClockSkew(ctx context.Context) (time.Duration, error) {
+	before := time.Now()
+	t, err := r.client.Time(ctx).Result()
+	if err != nil {
+		return 0, fmt.Errorf("redis TIME: %w", err)
+	}
+	after := time.Now()
+	mid := before.Add(after.Sub(before) / 2)
+	return t.Sub(mid), nil
 }

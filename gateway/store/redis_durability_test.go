@@ -92,3 +92,27 @@ func TestInfoFields(t *testing.T) {
 		})
 	}
 }
+
+// TestClockSkew reads a real Redis's clock, on this machine's: the skew is
+// within a round trip of zero, and a paused Redis (a round trip of about a
+// second) does not make it seem so far off.
+func TestClockSkew(t *testing.T) {
+	srv := redistest.Start(t)
+	r, err := NewRedis(srv.URL(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	skew, err := r.ClockSkew(ctx)
+	if err != nil || skew.Abs() > 100*time.Millisecond {
+		t.Fatalf("skew against a Redis on this machine = %v, %v", skew, err)
+	}
+	srv.Pause(t)
+	go func() { time.Sleep(time.Second); srv.Resume() }()
+	skew, err = r.ClockSkew(ctx)
+	if err != nil || skew.Abs() > 750*time.Millisecond {
+		t.Fatalf("skew across a slow round trip = %v, %v; want about half the round trip at most", skew, err)
+	}
+}
