@@ -36,6 +36,22 @@ func backends(t *testing.T, r Retention) map[string]Backend {
 	return map[string]Backend{"memory": NewMemory(r), "redis": rb}
 }
 
+// backendsAndCluster is backends with a Redis Cluster backend too (keys
+// under the store's hash-tag prefix, as the gateway opens it on a
+// Cluster), for the tests that cover the journal's every Redis command.
+func backendsAndCluster(t *testing.T, r Retention) map[string]Backend {
+	t.Helper()
+	bs := backends(t, r)
+	cluster := redistest.StartCluster(t)
+	rc, err := store.OpenRedis(store.RedisOptions{ClusterAddrs: cluster.Addrs()}, "test:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rc.Close() })
+	bs["redis-cluster"] = NewRedis(rc.Client(), rc.Prefix(), r)
+	return bs
+}
+
 // redisBackend returns a Redis backend with retention r on a fresh
 // redis-server, and that server.
 func redisBackend(t *testing.T, r Retention) (*Redis, *redistest.Server) {
@@ -73,7 +89,7 @@ func TestJournalRecordsAndSearches(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Now().UTC().Truncate(time.Second) // Redis keeps an exchange MaxAge from its start: one long past lives 1s
-	for name, b := range backends(t, Retention{}) {
+	for name, b := range backendsAndCluster(t, Retention{}) {
 		t.Run(name, func(t *testing.T) {
 			j := New(b, Options{Now: func() time.Time { return t0 }})
 			run(t, j)
@@ -135,7 +151,7 @@ func TestJournalRecordsAndSearches(t *testing.T) {
 func TestJournalRetention(t *testing.T) {
 	t0 := time.Now().UTC().Truncate(time.Second) // see TestJournalRecordsAndSearches
 	body := strings.Repeat("x", 1000)
-	for name, b := range backends(t, Retention{MaxAge: time.Hour, MaxBytes: 3500}) {
+	for name, b := range backendsAndCluster(t, Retention{MaxAge: time.Hour, MaxBytes: 3500}) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			for i, id := range []string{"A", "B", "C", "D"} {
