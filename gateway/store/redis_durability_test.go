@@ -116,3 +116,39 @@ func TestClockSkew(t *testing.T) {
 		t.Fatalf("skew across a slow round trip = %v, %v; want about half the round trip at most", skew, err)
 	}
 }
+
+// TestCheckDurabilityCluster reads every master of a real Cluster, and an
+// evicting master among well-set ones is found.
+func TestCheckDurabilityCluster(t *testing.T) {
+	cluster := redistest.StartCluster(t)
+	rc, err := OpenRedis(RedisOptions{ClusterAddrs: cluster.Addrs()}, "test:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	last := redis.NewClient(&redis.Options{Addr: cluster.Nodes[2].Addr})
+	defer last.Close()
+	for _, kv := range [][2]string{{"maxmemory", "64mb"}, {"maxmemory-policy", "allkeys-lfu"}} {
+		if err := last.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := rc.CheckDurability(ctx)
+	if err != nil || len(ds) != 3 {
+		t.Fatalf("CheckDurability = %+v, %v; want the three masters", ds, err)
+	}
+	var evicting []string
+	for _, d := range ds {
+		if d.Node == "" {
+			t.Errorf("%+v: a Cluster master's settings without its address", d)
+		}
+		if d.Evicts() {
+			evicting = append(evicting, d.Node)
+		}
+	}
+	if len(evicting) != 1 || evicting[0] != cluster.Nodes[2].Addr {
+		t.Errorf("evicting masters %v, want only %s", evicting, cluster.Nodes[2].Addr)
+	}
+}
