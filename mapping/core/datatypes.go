@@ -110,6 +110,13 @@ var v3TimeLayouts = [...]string{
 	"2006",
 }
 
+// parseV3Time reads a v3 TS: a year, month, day, hour, minute or second
+// precision, seconds with a fraction, and, on a TS with a time, an offset
+// of hours or hours and minutes (the MIM's TS is
+// [0-9]{1,8}|([0-9]{9,14}|[0-9]{14}\.[0-9]+)([+-][0-9]{1,4})?; Spine
+// takes every such value, of which only these are points in time). It
+// returns the layout the TS matched: its length tells the precision (4,
+// 6, 8: a date; more: a time).
 func parseV3Time(ts string) (time.Time, string, error) {
 	for _, layout := range v3TimeLayouts {
 		if len(layout) != len(ts) {
@@ -120,7 +127,56 @@ func parseV3Time(ts string) (time.Time, string, error) {
 			return t, layout, nil
 		}
 	}
-	return time.Time{}, "", fmt.Errorf("%q is not a v3 timestamp (YYYY[MM[DD[HH[mm[ss]]]]][+ZZzz])", ts)
+	if t, layout, ok := parseV3TimeLong(ts); ok {
+		return t, layout, nil
+	}
+	return time.Time{}, "", fmt.Errorf("%q is not a v3 timestamp (YYYY[MM[DD[HH[mm[ss[.f]]]]]][+ZZ[zz]])", ts)
+}
+
+// parseV3TimeLong reads the TS forms beyond v3TimeLayouts: a fraction of
+// a second, an offset of hours alone (+ZZ), an offset on a TS of hours or
+// minutes.
+func parseV3TimeLong(ts string) (time.Time, string, bool) {
+	digits := 0
+	for digits < len(ts) && ts[digits] >= '0' && ts[digits] <= '9' {
+		digits++
+	}
+	base := ""
+	switch digits {
+	case 10, 12, 14:
+		base = "20060102150405"[:digits]
+	default:
+		return time.Time{}, "", false
+	}
+	rest := ts[digits:]
+	if len(rest) > 1 && rest[0] == '.' && digits == 14 {
+		n := 1
+		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n == 1 || n > 10 { // a fraction of 1 to 9 digits (nanoseconds)
+			return time.Time{}, "", false
+		}
+		base += "." + strings.Repeat("0", n-1)
+		rest = rest[n:]
+	}
+	switch len(rest) {
+	case 0:
+	case 3:
+		base += "-07"
+	case 5:
+		base += "-0700"
+	default:
+		return time.Time{}, "", false
+	}
+	if len(rest) > 0 && rest[0] != '+' && rest[0] != '-' {
+		return time.Time{}, "", false
+	}
+	t, err := time.Parse(base, ts)
+	if err != nil {
+		return time.Time{}, "", false
+	}
+	return t, base, true
 }
 
 // FHIRDateTimeFromV3 turns a v3 TS into a FHIR DateTime. A TS with a time
@@ -138,6 +194,11 @@ func FHIRDateTimeFromV3(ts string) (string, error) {
 		return t.Format("2006-01"), nil
 	case 8:
 		return t.Format("2006-01-02"), nil
+	}
+	if _, frac, ok := strings.Cut(layout, "."); ok {
+		// The fraction, to the digits written: FHIR keeps a dateTime's.
+		frac, _, _ = strings.Cut(frac, "-")
+		return t.Format("2006-01-02T15:04:05." + frac + "-07:00"), nil
 	}
 	return t.Format("2006-01-02T15:04:05-07:00"), nil
 }
