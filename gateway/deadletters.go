@@ -176,7 +176,10 @@ func (g *messaging) redoItem(dl outbox.DeadLetter, now time.Time) (store.Item, e
 		if err := json.Unmarshal(dl.Entry, &e); err != nil || e.Inbound.MessageID == "" {
 			return store.Item{}, fmt.Errorf("inbox entry unreadable: %v", err)
 		}
+		// Resent, it starts afresh: its attempts, and the 5xx answers that
+		// made it a poison message (PoisonAfter counts from the resend).
 		e.Attempts, e.LastError = 0, ""
+		e.Answered5xx, e.First5xxAt = 0, time.Time{}
 		return e.item(now)
 	}
 	return store.Item{}, fmt.Errorf("unknown stage %q", dl.Stage)

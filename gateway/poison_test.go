@@ -11,6 +11,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -148,5 +149,65 @@ func TestEPS500IsCountedAgainstTheMessage(t *testing.T) {
 	_, err = p.Process(context.Background(), replayIn(v3.ParentPrescription, payload))
 	if !IsDeferred(err) || upstreamAnswered5xx(err) || !errors.Is(err, upstream.ErrBreakerOpen) {
 		t.Fatalf("breaker open: %v; want deferred, not counted", err)
+	}
+}
+
+// TestResentPoisonMessageStartsAfresh: a poison message an operator
+// resends from the dead letters (EPS has been fixed) gets the same
+// patience as a new one: one more 5xx from EPS, a blip, does not put it
+// straight back, and it is answered once EPS takes it. Before, its count
+// of 5xx answers and their start survived the resend, so the first 5xx
+// dead-lettered it again and its sender got a second 910009.
+func TestResentPoisonMessageStartsAfresh(t *testing.T) {
+	mhs := startMHS(t, "ack")
+	proc := newFakeProcessor()
+	poison, good := newReq(newID(t, 65)), newReq(newID(t, 66))
+	var fixedAt atomic.Int64 // the poison message's call count when EPS was fixed; 0 before
+	proc.answer = func(in *Inbound, n int) (*Outcome, error) {
+		if in.MessageID == poison.messageID {
+			// Broken until fixed; then one blip (a 500) and fine.
+			if f := fixedAt.Load(); f == 0 || int64(n) <= f+1 {
+				return nil, eps500(in)
+			}
+		}
+		return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
+	}
+	cfg := testConfig()
+	cfg.PoisonAfter, cfg.PoisonMinAge = 3, 0
+	g := startGateway(t, cfg, newMemoryStore(), false, WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+	if code, _ := sendEb(t, g.base, poison); code != http.StatusAccepted {
+		t.Fatal("not acknowledged")
+	}
+	waitFor(t, "the poison message tried", func() bool { return proc.callsFor(poison.messageID) > 0 })
+	if code, _ := sendEb(t, g.base, good); code != http.StatusAccepted {
+		t.Fatal("not acknowledged")
+	}
+	dl := waitDeadLetters(t, g, 1)[0]
+	if dl.MessageID != poison.messageID {
+		t.Fatalf("dead letter %s, want the poison message", dl.MessageID)
+	}
+	waitFor(t, "the good answer and the MessageError", func() bool { return len(mhs.messages()) == 2 })
+	fixedAt.Store(int64(proc.callsFor(poison.messageID)))
+	if code, out := postJSON(t, g.adminBase(t)+PathDeadLetterResend, map[string]string{"id": dl.ID}); code != http.StatusOK {
+		t.Fatalf("resend = %d %s", code, out)
+	}
+	waitFor(t, "the resent message answered or dead-lettered again", func() bool {
+		dls, _ := g.srv.store.DeadLetters(context.Background(), 10)
+		return len(mhs.messages()) == 3 || len(dls) > 0
+	})
+	if dls, _ := g.srv.store.DeadLetters(context.Background(), 10); len(dls) != 0 {
+		t.Fatalf("the resent message is back in the dead letters after one 5xx: %s", dls[0])
+	}
+	var answered, msgErrors int
+	for _, m := range mhs.messages() {
+		switch {
+		case m.msg == nil && strings.Contains(string(m.body), "910009:"):
+			msgErrors++
+		case m.msg != nil && strings.Contains(string(m.msg.Payload.Body), poison.messageID):
+			answered++
+		}
+	}
+	if answered != 1 || msgErrors != 1 {
+		t.Errorf("the poison message's sender got %d answers and %d MessageErrors, want 1 and 1", answered, msgErrors)
 	}
 }
