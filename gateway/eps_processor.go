@@ -161,6 +161,9 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 	}
 	answer, err := p.answerFor(ctx, in, canon, body, meta, resp, env)
 	if err != nil {
+		if IsPermanent(err) {
+			p.keepForResend(ctx, in, canon, resp)
+		}
 		return nil, err
 	}
 	p.log.DebugContext(ctx, "message processed", "operation", string(op), "upstream_status", resp.Status, "answer", answer.Interaction, "replayed", replayed)

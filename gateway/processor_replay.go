@@ -225,11 +225,36 @@ func (p *EPSProcessor) beginAttempt(ctx context.Context, in *Inbound, key, canon
 
 // record keeps rec under key in the outcome log.
 func (p *EPSProcessor) record(ctx context.Context, key string, rec recordedAnswer) error {
+	return p.recordFor(ctx, key, rec, p.outcomeTTL)
+}
+
+// recordFor keeps rec under key in the outcome log for ttl.
+func (p *EPSProcessor) recordFor(ctx context.Context, key string, rec recordedAnswer, ttl time.Duration) error {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("encode EPS answer: %w", err)
 	}
-	return p.outcomes.PutReply(ctx, key, b, p.outcomeTTL)
+	return p.outcomes.PutReply(ctx, key, b, ttl)
+}
+
+// DeadLetteredOutcomeTTL is how long EPS's answer is kept for a message
+// that goes to the dead letters after EPS applied it (a release or
+// cancellation whose answer porxgate cannot write): a resend after a fix,
+// however long the fix takes to deploy, answers from it, since asking EPS
+// again releases nothing a second time.
+const DeadLetteredOutcomeTTL = 90 * 24 * time.Hour
+
+// keepForResend keeps EPS's 2xx answer to a message that fails
+// permanently for DeadLetteredOutcomeTTL. It is logged, not returned, when
+// it cannot be kept: the message goes to the dead letters either way, its
+// error naming what EPS did.
+func (p *EPSProcessor) keepForResend(ctx context.Context, in *Inbound, canon string, resp *upstream.Response) {
+	if p.outcomes == nil || resp.Status/100 != 2 {
+		return
+	}
+	if err := p.recordFor(ctx, outcomeKey(in, canon), recordedAnswer{Status: resp.Status, Body: resp.Body}, DeadLetteredOutcomeTTL); err != nil {
+		p.log.With(inboundArgs(in)...).Warn("EPS's answer to a message going to the dead letters could not be kept for its resend; a resend after the outcome log's TTL asks EPS again", "err", err)
+	}
 }
 
 // callError marks the failure of the upstream call itself (EPS

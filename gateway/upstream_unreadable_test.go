@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/sim"
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -278,3 +279,50 @@ const (
 	fhirSystemNMC     = "https://fhir.hl7.org.uk/Id/nmc-number"
 	fhirStatusHistory = "https://fhir.nhs.uk/CodeSystem/medicationrequest-status-history"
 )
+
+// TestUnwritableAppliedAnswerKeptForResend: EPS released a prescription
+// and porxgate could not write its answer (a permanent failure: the
+// message goes to the dead letters, its error naming the prescription).
+// The fix may take longer to deploy than the outcome log keeps answers
+// (24 h); resent after that, the message must still be answered from what
+// EPS answered, not by asking EPS again, which releases nothing a second
+// time and would tell the dispenser there was nothing to download while
+// the prescription sits with it. Before, the record expired with the
+// outcome log's TTL.
+func TestUnwritableAppliedAnswerKeptForResend(t *testing.T) {
+	s, simURL := serveSim(t, sim.Options{})
+	g, root := startGarblingProxy(t, simURL)
+	c, err := upstream.New(upstream.Config{BaseURL: root + "/FHIR/R4",
+		Retry: upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	mem := store.NewMemory(func() time.Time { return time.Unix(0, clock.Load()) })
+	p := NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog()).WithOutcomeLog(mem, time.Hour)
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
+	if tc := processedAck(t, p, replayIn(v3.ParentPrescription, payload)); tc != "AA" {
+		t.Fatalf("prescription answered %s", tc)
+	}
+	f := func(b []byte) []byte {
+		return bytes.ReplaceAll(b, []byte(fhirSystemNMC), []byte("https://fhir.hl7.org.uk/Id/unknown-number"))
+	}
+	g.rewrite.Store(&f)
+	g.suffix.Store("/Task/$release")
+	release := replayIn(v3.NominatedReleaseRequest, nominatedReleaseFCG71(t))
+	for _, when := range []string{"first", "resent two days later"} {
+		out, err := p.Process(context.Background(), release)
+		if err == nil || !IsPermanent(err) || !strings.Contains(err.Error(), "C1D2E3-A99968-00A1BM") {
+			t.Fatalf("%s: out %+v, err %v; want the permanent failure naming the released prescription", when, out, err)
+		}
+		if rx, ok := s.State().Get("C1D2E3-A99968-00A1BM"); !ok || rx.Dispenser != "FCG71" {
+			t.Fatalf("%s: EPS holds %+v, want it released to FCG71", when, rx)
+		}
+		// From here EPS would only say it is unavailable: an answer must
+		// come from the record.
+		g.refuse.Store(http.StatusServiceUnavailable)
+		clock.Add(int64(48 * time.Hour))
+	}
+}
