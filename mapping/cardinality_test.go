@@ -1,0 +1,112 @@
+package mapping_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/conformance"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// The cardinalities of the v3 readers against the MIM 4.2.00 schemas
+// (nhsdigitalmait/SPINE_schema, TightenedSchemas): an element the MIM lets
+// repeat is taken however many times it comes, read into FHIR where FHIR
+// has room for it and never dropped unsaid; an element it allows once is
+// refused when repeated, as Spine refuses it (dispense/errors_test.go,
+// TestDispenseV3RepeatedOrganisation).
+
+// cardinalityCase is one edit of a message of the project's own that the
+// MIM allows.
+type cardinalityCase struct {
+	name     string
+	fixture  string // under testdata/
+	from, to string
+	// fhirHas are texts the FHIR EPS reads must hold (what FHIR has room
+	// for); with none, the FHIR EPS reads is the unedited message's.
+	fhirHas []string
+	// keepV3 marks an edit EPS FHIR has no room for and that porxgate keeps
+	// beside the FHIR only (Env.KeepV3); without it the edit must come back
+	// from the FHIR alone (carried in it).
+	keepV3 bool
+}
+
+// TestCardinalityRepeatsTheMIMAllows: each edit, a repeat (or an optional
+// element) the MIM allows, is accepted; the FHIR holds what it has room
+// for; and the v3 comes back as sent. Before: a dispensing AgentPerson's
+// addr (0..*) and its person's administrativeGenderCode (0..1) were refused
+// as unexpected by the dispense notification, claim and return readers.
+func TestCardinalityRepeatsTheMIMAllows(t *testing.T) {
+	const agentTel = `<telecom use="WP" value="tel:01632960123" />`
+	const twoAddrs = `<addr use="WP"><streetAddressLine>1 Dispensary Row</streetAddressLine><postalCode>EX1 9ZZ</postalCode></addr>` +
+		`<addr use="H"><streetAddressLine>2 Home Lane</streetAddressLine></addr>` + agentTel
+	const gender = `<name>Anita Pharmacist</name><administrativeGenderCode code="2" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.25" />`
+	for _, tc := range []cardinalityCase{
+		{name: "dispense notification: dispenser with two addresses", fixture: "dispense/dn-amend.xml",
+			from: agentTel, to: twoAddrs, keepV3: true},
+		{name: "claim: dispenser with two addresses", fixture: "claim/claim-exemption-evidence.xml",
+			from: agentTel, to: twoAddrs, keepV3: true},
+		{name: "return: dispenser with two addresses", fixture: "return/return-erd.xml",
+			from: agentTel, to: twoAddrs, keepV3: true},
+		{name: "dispense notification: dispenser's gender", fixture: "dispense/dn-amend.xml",
+			from: `<name>Anita Pharmacist</name>`, to: gender, keepV3: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("..", "testdata", filepath.FromSlash(tc.fixture)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkCardinalityEdit(t, raw, tc)
+		})
+	}
+}
+
+// checkCardinalityEdit applies tc to the message raw and checks it as
+// TestCardinalityRepeatsTheMIMAllows says.
+func checkCardinalityEdit(t *testing.T, raw []byte, tc cardinalityCase) {
+	t.Helper()
+	payload, tag, err := conformance.ExtractPayload(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	canon, _, err := v3.Canonical(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := mapping.NewRegistry().ByInteraction(canon)
+	// The wrapper's older versionCode (V3NPfIT3.0) is kept only beside the
+	// FHIR; the edits are inside the payload.
+	payload = []byte(strings.Replace(string(payload), `"V3NPfIT3.0"`, `"V3NPfIT4.2.00"`, 1))
+	if !strings.Contains(string(payload), tc.from) {
+		t.Fatalf("the fixture no longer holds %q", tc.from)
+	}
+	edited := []byte(strings.Replace(string(payload), tc.from, tc.to, 1))
+	env := variantEnv(edited)
+	env.KeepV3 = tc.keepV3
+	own, _, err := tr.ToFHIR(payload, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, meta, err := tr.ToFHIR(edited, env)
+	if err != nil {
+		t.Fatalf("refused: %v", err)
+	}
+	got := epsVisible(t, body)
+	if len(tc.fhirHas) == 0 && got != epsVisible(t, own) {
+		t.Errorf("FHIR differs from the unedited message's:\n got %s\nwant %s", got, epsVisible(t, own))
+	}
+	for _, w := range tc.fhirHas {
+		if !strings.Contains(got, w) {
+			t.Errorf("FHIR lacks %s:\n%s", w, got)
+		}
+	}
+	back, err := tr.ToV3(body, meta, env)
+	if err != nil {
+		t.Fatalf("FHIR → v3: %v", err)
+	}
+	if d, err := conformance.Compare(edited, back, conformance.Rules{FHIRRequest: edited}); err != nil || d != nil {
+		t.Errorf("v3 → FHIR → v3 differs: %v %v", d, err)
+	}
+}
