@@ -8,6 +8,8 @@ import (
 
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
+	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/prescribe"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -37,7 +39,9 @@ type cardinalityCase struct {
 // element) the MIM allows, is accepted; the FHIR holds what it has room
 // for; and the v3 comes back as sent. Before: a dispensing AgentPerson's
 // addr (0..*) and its person's administrativeGenderCode (0..1) were refused
-// as unexpected by the dispense notification, claim and return readers.
+// as unexpected by the dispense notification, claim and return readers; a
+// name's second family part (PN repeats its parts) was dropped from the
+// FHIR (the dispenser's name display, the prescription's Patient).
 func TestCardinalityRepeatsTheMIMAllows(t *testing.T) {
 	const agentTel = `<telecom use="WP" value="tel:01632960123" />`
 	const twoAddrs = `<addr use="WP"><streetAddressLine>1 Dispensary Row</streetAddressLine><postalCode>EX1 9ZZ</postalCode></addr>` +
@@ -52,6 +56,9 @@ func TestCardinalityRepeatsTheMIMAllows(t *testing.T) {
 			from: agentTel, to: twoAddrs, keepV3: true},
 		{name: "dispense notification: dispenser's gender", fixture: "dispense/dn-amend.xml",
 			from: `<name>Anita Pharmacist</name>`, to: gender, keepV3: true},
+		{name: "dispense notification: dispenser's name with two family parts", fixture: "dispense/dn-amend.xml",
+			from: `<name>Anita Pharmacist</name>`, to: `<name><given>Anita</given><family>Pharmacist</family><family>Jones</family></name>`,
+			fhirHas: []string{`"display":"Anita Pharmacist Jones"`}, keepV3: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join("..", "testdata", filepath.FromSlash(tc.fixture)))
@@ -109,4 +116,53 @@ func checkCardinalityEdit(t *testing.T, raw []byte, tc cardinalityCase) {
 	if d, err := conformance.Compare(edited, back, conformance.Rules{FHIRRequest: edited}); err != nil || d != nil {
 		t.Errorf("v3 → FHIR → v3 differs: %v %v", d, err)
 	}
+}
+
+// TestCardinalityPrescriptionRepeats: a Parent Prescription (made by
+// porxgate from its own FHIR) with repeats the MIM allows and FHIR has
+// partly no room for: the FHIR holds what it can (the Patient's two family
+// parts as one family, the first of the author organisation's two
+// healthCareProviderLicenses as its partOf) and the prescription comes back
+// whole from the FHIR alone (carried, carry.go), as a v3 dispenser must
+// receive it. Before, the second family part was missing from the FHIR.
+func TestCardinalityPrescriptionRepeats(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("..", "testdata", "prescribe", "acute-nurse-controlled-drug-unsigned.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := conformance.Env()
+	env.Family = v3.FamilyUK
+	rx, err := prescribe.PrescribeToV3(body, core.Meta{}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := string(rx)
+	family := between(t, msg, "<family>", "</family>")
+	licence := between(t, msg, "<healthCareProviderLicense", "</healthCareProviderLicense>")
+	otherLicence := strings.Replace(licence, `extension="`, `extension="Y0`, 1)
+	for _, tc := range []cardinalityCase{
+		{name: "patient's name with two family parts", from: "<family>" + family + "</family>",
+			to: "<family>" + family + "</family><family>SECOND</family>", fhirHas: []string{`"family":"` + family + ` SECOND"`}},
+		{name: "two provider licences", from: licence, to: licence + otherLicence, fhirHas: []string{`"partOf"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { checkCardinalityEdit(t, []byte(msg), tc) })
+	}
+}
+
+// between returns the text of s from the first from (inclusive when it
+// opens an element, i.e. does not end with '>') to the next to.
+func between(t *testing.T, s, from, to string) string {
+	t.Helper()
+	i := strings.Index(s, from)
+	if i < 0 {
+		t.Fatalf("no %s", from)
+	}
+	j := strings.Index(s[i:], to)
+	if j < 0 {
+		t.Fatalf("no %s after %s", to, from)
+	}
+	if strings.HasSuffix(from, ">") {
+		return s[i+len(from) : i+j]
+	}
+	return s[i : i+j+len(to)]
 }

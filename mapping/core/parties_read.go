@@ -18,7 +18,12 @@ import (
 // (see package prescribe's carry.go).
 
 // ReadName reads a v3 name element into a HumanName: prefix, given, family
-// and suffix parts, or its text when it has no parts.
+// and suffix parts, or its text when it has no parts. The PN datatype lets a
+// name hold several family parts, where a HumanName has one family: they
+// are joined by a space in their order (a double surname), not cut to the
+// first, so EPS reads the whole name. (The v3 written back from it then
+// differs, and what must come back exactly is carried: prescribe's
+// carry.go, the cancel layout, Env.KeepV3.)
 func ReadName(n v3.Node) fhir.HumanName {
 	var hn fhir.HumanName
 	if use := n.OptAttr("use"); use != "" {
@@ -39,6 +44,8 @@ func ReadName(n v3.Node) fhir.HumanName {
 		case "family":
 			if hn.Family == "" {
 				hn.Family = c.Text()
+			} else if f := c.Text(); f != "" {
+				hn.Family += " " + f
 			}
 		case "suffix":
 			hn.Suffix = append(hn.Suffix, c.Text())
