@@ -1,11 +1,13 @@
 package mapping_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
 	"github.com/porxgate/porxgate/mapping/core"
@@ -39,7 +41,10 @@ type cardinalityCase struct {
 // element) the MIM allows, is accepted; the FHIR holds what it has room
 // for; and the v3 comes back as sent. Before: a dispensing AgentPerson's
 // addr (0..*) and its person's administrativeGenderCode (0..1) were refused
-// as unexpected by the dispense notification, claim and return readers; a
+// as unexpected by the dispense notification, claim and return readers,
+// and so were a cancel request's AgentPerson addr, its person's gender and
+// its second cancellation reason (pertinentInformation 1..*, "element
+// repeated"); a
 // name's second family part (PN repeats its parts) was dropped from the
 // FHIR (the dispenser's name display, the prescription's Patient).
 func TestCardinalityRepeatsTheMIMAllows(t *testing.T) {
@@ -47,6 +52,16 @@ func TestCardinalityRepeatsTheMIMAllows(t *testing.T) {
 	const twoAddrs = `<addr use="WP"><streetAddressLine>1 Dispensary Row</streetAddressLine><postalCode>EX1 9ZZ</postalCode></addr>` +
 		`<addr use="H"><streetAddressLine>2 Home Lane</streetAddressLine></addr>` + agentTel
 	const gender = `<name>Anita Pharmacist</name><administrativeGenderCode code="2" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.25" />`
+	const cancelReason = `<pertinentInformation typeCode="PERT" contextConductionInd="true">
+          <seperatableInd value="false"/>
+          <pertinentCancellationReason classCode="OBS" moodCode="EVN">
+            <code code="CR" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30"/>
+            <text>At the Patient's request</text>
+            <value code="0005" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.27"/>
+          </pertinentCancellationReason>
+        </pertinentInformation>`
+	secondReason := cancelReason + "\n" + strings.NewReplacer(`<text>At the Patient's request</text>`, `<text>Change to medication treatment regime</text>`,
+		`code="0005"`, `code="0003"`).Replace(cancelReason)
 	for _, tc := range []cardinalityCase{
 		{name: "dispense notification: dispenser with two addresses", fixture: "dispense/dn-amend.xml",
 			from: agentTel, to: twoAddrs, keepV3: true},
@@ -59,6 +74,20 @@ func TestCardinalityRepeatsTheMIMAllows(t *testing.T) {
 		{name: "dispense notification: dispenser's name with two family parts", fixture: "dispense/dn-amend.xml",
 			from: `<name>Anita Pharmacist</name>`, to: `<name><given>Anita</given><family>Pharmacist</family><family>Jones</family></name>`,
 			fhirHas: []string{`"display":"Anita Pharmacist Jones"`}, keepV3: true},
+		{name: "cancel request: canceller with two addresses", fixture: "cancel/cancel_request_uk.xml",
+			from: `<telecom use="WP" value="tel:01130000001"/>`,
+			to:   `<addr use="WP"><streetAddressLine>1 Surgery Lane</streetAddressLine></addr><addr use="H"><postalCode>ZZ9 9ZZ</postalCode></addr><telecom use="WP" value="tel:01130000001"/>`},
+		{name: "cancel request: canceller's gender", fixture: "cancel/cancel_request_uk.xml",
+			from: `<given>JORDAN</given>
+                <family>CANCELLER</family>
+              </name>`, to: `<given>JORDAN</given>
+                <family>CANCELLER</family>
+              </name><administrativeGenderCode code="1" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.25"/>`},
+		{name: "cancel request: two cancellation reasons", fixture: "cancel/cancel_request_uk.xml",
+			from: cancelReason, to: secondReason},
+		{name: "cancel request: patient's name with two family parts", fixture: "cancel/cancel_request_uk.xml",
+			from: `<family>PORXGATE-TEST</family>`, to: `<family>PORXGATE</family><family>TEST</family>`,
+			fhirHas: []string{`"family":"PORXGATE TEST"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join("..", "testdata", filepath.FromSlash(tc.fixture)))
@@ -165,4 +194,67 @@ func between(t *testing.T, s, from, to string) string {
 		return s[i+len(from) : i+j]
 	}
 	return s[i : i+j+len(to)]
+}
+
+// TestCardinalityCancelReasonsFHIR: a cancel request's reasons after the
+// first travel, in order, in porxgate's ExtensionCancelV3 (EPS takes one
+// statusReason coding); FHIR whose extra reason is not a code of the reason
+// system is refused naming it.
+func TestCardinalityCancelReasonsFHIR(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "cancel", "cancel_request_uk.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reason := between(t, string(raw), `<pertinentInformation typeCode="PERT"`, "</pertinentInformation>")
+	second := strings.NewReplacer(`code="0005"`, `code="0003"`, `<text>At the Patient's request</text>`, "").Replace(reason)
+	third := strings.NewReplacer(`code="0005"`, `code="0004"`, `<text>At the Patient's request</text>`, "<text>Other</text>").Replace(reason)
+	msg := strings.Replace(string(raw), reason, reason+second+third, 1)
+	msg = strings.Replace(msg, `"V3NPfIT3.0"`, `"V3NPfIT4.2.00"`, 1)
+	tr := mapping.NewRegistry().ByInteraction(v3.CancelRequest)
+	env := variantEnv([]byte(msg))
+	env.KeepV3 = false
+	body, meta, err := tr.ToFHIR([]byte(msg), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b fhir.Bundle
+	if err := json.Unmarshal(body, &b); err != nil {
+		t.Fatal(err)
+	}
+	mhs := fhir.EntriesOf[*fhir.MessageHeader](&b)
+	if len(mhs) != 1 {
+		t.Fatalf("%d MessageHeaders", len(mhs))
+	}
+	ext := fhir.FindExtension(mhs[0].Extension, "https://porxgate.github.io/fhir/StructureDefinition/Extension-porxgate-CancelV3")
+	var codes []string
+	if ext != nil {
+		for _, s := range ext.Extension {
+			if s.URL == "cancellationReason" && s.ValueCoding != nil {
+				codes = append(codes, s.ValueCoding.Code+"/"+s.ValueCoding.Display)
+			}
+		}
+	}
+	if strings.Join(codes, ",") != "0003/,0004/Other" {
+		t.Fatalf("extra reasons %v, want 0003, 0004 in order", codes)
+	}
+	back, err := tr.ToV3(body, meta, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := conformance.Compare([]byte(msg), back, conformance.Rules{FHIRRequest: []byte(msg)}); err != nil || d != nil {
+		t.Errorf("v3 → FHIR → v3 differs: %v %v", d, err)
+	}
+	for i := range ext.Extension {
+		if cd := ext.Extension[i].ValueCoding; cd != nil && cd.Code == "0003" {
+			cd.System = "https://example.org/reasons"
+		}
+	}
+	bad, err := fhir.Marshal(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tr.ToV3(bad, meta, env)
+	if err == nil || !strings.Contains(err.Error(), "valueCoding.system") {
+		t.Errorf("an extra reason of another system: got %v, want a refusal naming valueCoding.system", err)
+	}
 }
