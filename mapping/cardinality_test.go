@@ -41,7 +41,8 @@ type cardinalityCase struct {
 // element) the MIM allows, is accepted; the FHIR holds what it has room
 // for; and the v3 comes back as sent. Before: a dispensing AgentPerson's
 // addr (0..*) and its person's administrativeGenderCode (0..1) were refused
-// as unexpected by the dispense notification, claim and return readers,
+// as unexpected by the dispense notification, claim and return readers, as
+// were the recipient AgentOrg's addr and telecom (0..* each),
 // and so were a cancel request's AgentPerson addr, its person's gender and
 // its second cancellation reason (pertinentInformation 1..*, "element
 // repeated"); a
@@ -51,6 +52,9 @@ func TestCardinalityRepeatsTheMIMAllows(t *testing.T) {
 	const agentTel = `<telecom use="WP" value="tel:01632960123" />`
 	const twoAddrs = `<addr use="WP"><streetAddressLine>1 Dispensary Row</streetAddressLine><postalCode>EX1 9ZZ</postalCode></addr>` +
 		`<addr use="H"><streetAddressLine>2 Home Lane</streetAddressLine></addr>` + agentTel
+	// UKCT_MT120401UK02's AgentOrg: addr 0..*, then telecom 0..*.
+	const agentOrgContacts = `<addr use="WP"><streetAddressLine>Bridge House</streetAddressLine></addr><addr use="PST"><postalCode>NE15 8NY</postalCode></addr>` +
+		`<telecom use="WP" value="tel:03001234567" /><telecom use="WP" value="mailto:claims@example.nhs.uk" />`
 	const gender = `<name>Anita Pharmacist</name><administrativeGenderCode code="2" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.25" />`
 	const cancelReason = `<pertinentInformation typeCode="PERT" contextConductionInd="true">
           <seperatableInd value="false"/>
@@ -69,6 +73,10 @@ func TestCardinalityRepeatsTheMIMAllows(t *testing.T) {
 			from: agentTel, to: twoAddrs, keepV3: true},
 		{name: "return: dispenser with two addresses", fixture: "return/return-erd.xml",
 			from: agentTel, to: twoAddrs, keepV3: true},
+		{name: "dispense notification: recipient AgentOrg with addresses and telecoms", fixture: "dispense/dn-amend.xml",
+			from: `<AgentOrg classCode="AGNT">`, to: `<AgentOrg classCode="AGNT">` + agentOrgContacts, keepV3: true},
+		{name: "claim: recipient AgentOrg with addresses and telecoms", fixture: "claim/claim-exemption-evidence.xml",
+			from: `<AgentOrg classCode="AGNT">`, to: `<AgentOrg classCode="AGNT">` + agentOrgContacts, keepV3: true},
 		{name: "dispense notification: dispenser's gender", fixture: "dispense/dn-amend.xml",
 			from: `<name>Anita Pharmacist</name>`, to: gender, keepV3: true},
 		{name: "dispense notification: dispenser's name with two family parts", fixture: "dispense/dn-amend.xml",
