@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -177,10 +178,18 @@ func TestCardinalityPrescriptionRepeats(t *testing.T) {
 	family := between(t, msg, "<family>", "</family>")
 	licence := between(t, msg, "<healthCareProviderLicense", "</healthCareProviderLicense>")
 	otherLicence := strings.Replace(licence, `extension="`, `extension="Y0`, 1)
+	dmd := regexp.MustCompile(`<translation [^>]*codeSystem="2\.16\.840\.1\.113883\.2\.1\.3\.2\.4\.15"[^>]*/>`).FindString(msg)
+	qty := regexp.MustCompile(`value="([^"]*)"`).FindStringSubmatch(dmd)
+	if dmd == "" || qty == nil {
+		t.Fatalf("no dm+d quantity translation in\n%s", msg)
+	}
+	ucum := `<translation code="{tbl}" codeSystem="2.16.840.1.113883.6.8" value="` + qty[1] + `" />`
 	for _, tc := range []cardinalityCase{
 		{name: "patient's name with two family parts", from: "<family>" + family + "</family>",
 			to: "<family>" + family + "</family><family>SECOND</family>", fhirHas: []string{`"family":"` + family + ` SECOND"`}},
 		{name: "two provider licences", from: licence, to: licence + otherLicence, fhirHas: []string{`"partOf"`}},
+		// PQ translation 0..*: a UCUM translation before the dm+d one.
+		{name: "quantity with a UCUM translation first", from: dmd, to: ucum + dmd},
 	} {
 		t.Run(tc.name, func(t *testing.T) { checkCardinalityEdit(t, []byte(msg), tc) })
 	}

@@ -94,6 +94,19 @@ func firstDMDTranslation(e *etree.Element) *etree.Element {
 	return nil
 }
 
+// DMDTranslation returns the translation of a PQ that the readers map: the
+// first in dm+d units, wherever it stands among the PQ's translations (0..*
+// in the MIM), else the first (a missing one recorded as such). A
+// ParentPrescription, which RelaxV3 leaves whole, is read through it.
+func DMDTranslation(q v3.Node) v3.Node {
+	for _, tr := range q.All("translation") {
+		if tr.OptAttr("codeSystem") == v3SNOMEDdmd {
+			return tr
+		}
+	}
+	return q.Child("translation")
+}
+
 // RelaxNode applies RelaxV3 to a parsed message's root node.
 func RelaxNode(root v3.Node) {
 	if root.Exists() {

@@ -259,7 +259,7 @@ func readLineItem(li v3.Node) lineItem {
 	lq := li.Child("component").Child("lineItemQuantity")
 	core.V3FixedCode(lq.Child("code"), core.CodeDispensing, core.V3SNOMED)
 	q := lq.Child("quantity")
-	tr := q.Child("translation")
+	tr := core.DMDTranslation(q)
 	it.unitCode = core.V3Code(tr, core.V3SNOMED)
 	it.unit = tr.OptAttr("displayName")
 	qv := tr.Value()
