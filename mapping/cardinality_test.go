@@ -12,6 +12,7 @@ import (
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
 	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/maptest/dispensetest"
 	"github.com/porxgate/porxgate/mapping/prescribe"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -274,4 +275,39 @@ func TestCardinalityCancelReasonsFHIR(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "valueCoding.system") {
 		t.Errorf("an extra reason of another system: got %v, want a refusal naming valueCoding.system", err)
 	}
+}
+
+// TestCardinalityPrescriptionOnceOnly: a Parent Prescription (made by
+// porxgate from its own FHIR) with an element the MIM allows once written
+// twice is refused, naming the second, as Spine refuses it. Before, the
+// reader took the first (a second NHS number, treatment type, dosage
+// instruction, medicine code or prescriber organisation went unread) and
+// the carry gave the dispenser both.
+func TestCardinalityPrescriptionOnceOnly(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("..", "testdata", "prescribe", "acute-nurse-controlled-drug-unsigned.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := conformance.Env()
+	env.Family = v3.FamilyUK
+	rx, err := prescribe.PrescribeToV3(body, core.Meta{}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pp = "ControlActEvent/subject/ParentPrescription"
+	const p = pp + "/pertinentInformation1/pertinentPrescription"
+	const li = p + "/pertinentInformation2/pertinentLineItem"
+	const ap = p + "/author/AgentPerson"
+	dispensetest.RunV3Repeats(t, prescribe.PrescribeToFHIR, string(rx), []string{
+		pp + "/recordTarget", pp + "/recordTarget/Patient/id", pp + "/recordTarget/Patient/patientPerson/birthTime",
+		pp + "/recordTarget/Patient/patientPerson/playedProviderPatient/subjectOf/patientCareProvision/responsibleParty/healthCareProvider/id",
+		p + "/pertinentInformation5", p + "/pertinentInformation5/pertinentPrescriptionTreatmentType/value",
+		p + "/pertinentInformation4/pertinentPrescriptionType/value", p + "/author", p + "/author/time",
+		ap + "/agentPerson/id", ap + "/representedOrganization/id", ap + "/representedOrganization/name",
+		ap + "/representedOrganization/healthCareProviderLicense/Organization/id",
+		li + "/id", li + "/product/manufacturedProduct/manufacturedRequestedMaterial/code",
+		li + "/component/lineItemQuantity/quantity", li + "/pertinentInformation2",
+		li + "/pertinentInformation2/pertinentDosageInstructions/value",
+		pp + "/pertinentInformation2/pertinentCareRecordElementCategory/component/actRef/id",
+	})
 }

@@ -94,6 +94,7 @@ func ReadParentPrescriptionWritten(pp v3.Node, raw []byte, env core.Env) (*fhir.
 // and the signature's base64 as read.
 func readParentPrescription(pp v3.Node, raw []byte, env core.Env) (*fhir.Bundle, *etree.Element, string) {
 	newID := env.NewID
+	core.CheckOnce(pp, parentPrescriptionOnce)
 	var p parentPrescription
 	p.id = pp.Child("id").Attr("root")
 	core.V3FixedCode(pp.Child("code"), core.CodePrescription, core.V3SNOMED)
