@@ -10,6 +10,7 @@ import (
 
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/cancel"
 	"github.com/porxgate/porxgate/mapping/conformance"
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/maptest/dispensetest"
@@ -309,5 +310,37 @@ func TestCardinalityPrescriptionOnceOnly(t *testing.T) {
 		li + "/component/lineItemQuantity/quantity", li + "/pertinentInformation2",
 		li + "/pertinentInformation2/pertinentDosageInstructions/value",
 		pp + "/pertinentInformation2/pertinentCareRecordElementCategory/component/actRef/id",
+	})
+}
+
+// TestCardinalityCancelOnceOnly: a cancel request whose patient or
+// canceller has an element the MIM allows once written twice (an NHS
+// number, a birth time, the GP practice, a person's id or name, the
+// organisation's ODS code or name) is refused, naming the second. Before,
+// the reader took the first, EPS was sent it, and the layout kept both.
+func TestCardinalityCancelOnceOnly(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "cancel", "cancel_request_uk.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cr = "ControlActEvent/subject/CancellationRequest"
+	const pat = cr + "/recordTarget/Patient"
+	dispensetest.RunV3Repeats(t, cancel.CancelToFHIR, string(raw), []string{
+		pat + "/id", pat + "/patientPerson", pat + "/patientPerson/birthTime", pat + "/patientPerson/administrativeGenderCode",
+		pat + "/patientPerson/playedProviderPatient/subjectOf/patientCareProvision/responsibleParty/healthCareProvider/id",
+		cr + "/author/AgentPerson/id", cr + "/author/AgentPerson/agentPerson/id", cr + "/author/AgentPerson/agentPerson/name",
+		cr + "/author/AgentPerson/representedOrganization/id", cr + "/responsibleParty/AgentPerson/representedOrganization/name",
+	})
+	// The same in a cancel response (PORX_IN050102, as Spine sends it),
+	// the dispenser holding the prescription included.
+	reply, err := cancel.SubsequentCancelResponse(raw, "0004", &cancel.CancelPerformer{ODS: "FZZ99", Name: "PHARMACY"},
+		cancel.CancelReplyEnds{}, core.FixedEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rs = "ControlActEvent/subject/CancellationResponse"
+	dispensetest.RunV3Repeats(t, cancel.CancelResponseToFHIR, string(reply), []string{
+		rs + "/recordTarget/Patient/id", rs + "/author/AgentPerson/representedOrganization/id",
+		rs + "/responsibleParty/AgentPerson/agentPerson/name", rs + "/performer/AgentPerson/representedOrganization/name",
 	})
 }

@@ -64,12 +64,16 @@ func readCancellationRequest(p cancelReader, cr v3.Node, env core.Env) *fhir.Bun
 	v.id = p.UUID(cr.Child("id"))
 	v.effective = p.AttrOnly(cr.Child("effectiveTime"), "value")
 
-	patient := readPatientLayout(p.Participation(cr.Child("recordTarget"), "Patient", "typeCode", "RCT"), core.FreshID(newID))
+	patientNode := p.Participation(cr.Child("recordTarget"), "Patient", "typeCode", "RCT")
+	core.CheckOnce(patientNode, core.PatientOnce())
+	patient := readPatientLayout(patientNode, core.FreshID(newID))
 	authorNode := p.Participation(cr.Child("author"), "AgentPerson", "typeCode", "AUT")
+	core.CheckOnce(authorNode, core.AgentPersonOnce())
 	author := readCancelAgentPersonLayout(authorNode, newID)
 	resp, separate := author, false
 	if rn := cr.Opt("responsibleParty"); rn.Exists() {
 		respNode := p.Participation(rn, "AgentPerson", "typeCode", "RESP")
+		core.CheckOnce(respNode, core.AgentPersonOnce())
 		resp, separate = cancelResponsible(authorNode, respNode, author, newID)
 	}
 	v.shortID = p.prescriptionIDRef(cr.Child("pertinentInformation2"), env)
