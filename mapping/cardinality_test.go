@@ -15,6 +15,7 @@ import (
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/maptest/dispensetest"
 	"github.com/porxgate/porxgate/mapping/prescribe"
+	"github.com/porxgate/porxgate/mapping/release"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -342,5 +343,38 @@ func TestCardinalityCancelOnceOnly(t *testing.T) {
 	dispensetest.RunV3Repeats(t, cancel.CancelResponseToFHIR, string(reply), []string{
 		rs + "/recordTarget/Patient/id", rs + "/author/AgentPerson/representedOrganization/id",
 		rs + "/responsibleParty/AgentPerson/agentPerson/name", rs + "/performer/AgentPerson/representedOrganization/name",
+	})
+}
+
+// TestCardinalityReleaseRequestOnceOnly: a release request with an element
+// the MIM allows once written twice (the request id, the dispenser's role
+// id, person id, ODS code or name, a patient release request's prescription
+// id) is refused, naming the second. Before, the first was read (EPS was
+// asked to release to the first ODS code) and the carry kept both.
+func TestCardinalityReleaseRequestOnceOnly(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "release", "nominated-release-request-060102.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rq = "ControlActEvent/subject/NominatedPrescriptionReleaseRequest"
+	const ap = rq + "/author/AgentPerson"
+	dispensetest.RunV3Repeats(t, release.ReleaseRequestToFHIR, string(raw), []string{
+		rq + "/id", rq + "/author", ap + "/id", ap + "/agentPerson/id", ap + "/representedOrganization/id", ap + "/representedOrganization/name",
+	})
+	// A patient release request, made from the nominated one.
+	patient := strings.NewReplacer("PORX_IN060102UK30", "PORX_IN132004UK30", "NominatedPrescriptionReleaseRequest", "PatientPrescriptionReleaseRequest").Replace(string(raw))
+	patient = strings.Replace(patient, "</PatientPrescriptionReleaseRequest>", `<pertinentInformation typeCode="PERT" contextConductionInd="true">
+          <seperatableInd value="false"/>
+          <pertinentPrescriptionID classCode="OBS" moodCode="EVN">
+            <code code="PID" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30"/>
+            <value root="2.16.840.1.113883.2.1.3.2.4.18.8" extension="7D3E21-B86019-4A2C9F"/>
+          </pertinentPrescriptionID>
+        </pertinentInformation></PatientPrescriptionReleaseRequest>`, 1)
+	if _, _, err := release.ReleaseRequestToFHIR([]byte(patient), core.FixedEnv()); err != nil {
+		t.Fatalf("the patient release request made for the test is refused: %v", err)
+	}
+	const pr = "ControlActEvent/subject/PatientPrescriptionReleaseRequest"
+	dispensetest.RunV3Repeats(t, release.ReleaseRequestToFHIR, patient, []string{
+		pr + "/pertinentInformation", pr + "/pertinentInformation/pertinentPrescriptionID/value",
 	})
 }
