@@ -260,7 +260,11 @@ func (a *AgentPersonResources) Entries() []fhir.Entry {
 // ReadOrganization reads a representedOrganization (id, code, name,
 // telecoms, address, healthCareProviderLicense) into an Organization, and
 // the licence organisation into partOf, or into a resource of its own when
-// its type code needs one.
+// its type code needs one. Only the first licence is read: UKCT_MT120201UK04
+// allows several, FHIR's partOf holds one, and the callers carry the
+// element whole where a second must come back (a prescription's parts, the
+// cancel layout, a release request's agent) or refuse it where the CMET has
+// no licence at all (ReadDispensingAgentPerson).
 func ReadOrganization(n v3.Node, newID func() string) (org, parent *fhir.Organization) {
 	org = &fhir.Organization{Base: fhir.Base{ResourceType: "Organization", ID: FreshID(newID)}}
 	readOrganizationCore(n, org)
