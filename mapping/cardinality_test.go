@@ -46,10 +46,9 @@ type cardinalityCase struct {
 // for; and the v3 comes back as sent. Before: a dispensing AgentPerson's
 // addr (0..*) and its person's administrativeGenderCode (0..1) were refused
 // as unexpected by the dispense notification, claim and return readers, as
-// were the recipient AgentOrg's addr and telecom (0..* each),
-// and so were a cancel request's AgentPerson addr, its person's gender and
-// its second cancellation reason (pertinentInformation 1..*, "element
-// repeated"); a
+// were the recipient AgentOrg's addr and telecom (0..* each), a cancel
+// request's AgentPerson addr, its person's gender and its second
+// cancellation reason (pertinentInformation 1..*, "element repeated"); a
 // name's second family part (PN repeats its parts) was dropped from the
 // FHIR (the dispenser's name display, the prescription's Patient).
 func TestCardinalityRepeatsTheMIMAllows(t *testing.T) {
