@@ -166,16 +166,7 @@ func checkCardinalityEdit(t *testing.T, raw []byte, tc cardinalityCase) {
 // whole from the FHIR alone (carried, carry.go), as a v3 dispenser must
 // receive it. Before, the second family part was missing from the FHIR.
 func TestCardinalityPrescriptionRepeats(t *testing.T) {
-	body, err := os.ReadFile(filepath.Join("..", "testdata", "prescribe", "acute-nurse-controlled-drug-unsigned.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := conformance.Env()
-	env.Family = v3.FamilyUK
-	rx, err := prescribe.PrescribeToV3(body, core.Meta{}, env)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rx := ownPrescriptionV3(t)
 	msg := string(rx)
 	family := between(t, msg, "<family>", "</family>")
 	licence := between(t, msg, "<healthCareProviderLicense", "</healthCareProviderLicense>")
@@ -195,6 +186,23 @@ func TestCardinalityPrescriptionRepeats(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) { checkCardinalityEdit(t, []byte(msg), tc) })
 	}
+}
+
+// ownPrescriptionV3 is the Parent Prescription (UK family) porxgate writes
+// from one of the project's own prescription-order Bundles.
+func ownPrescriptionV3(t *testing.T) []byte {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("..", "testdata", "prescribe", "acute-nurse-controlled-drug-unsigned.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := conformance.Env()
+	env.Family = v3.FamilyUK
+	rx, err := prescribe.PrescribeToV3(body, core.Meta{}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rx
 }
 
 // between returns the text of s from the first from (inclusive when it
@@ -285,16 +293,7 @@ func TestCardinalityCancelReasonsFHIR(t *testing.T) {
 // instruction, medicine code or prescriber organisation went unread) and
 // the carry gave the dispenser both.
 func TestCardinalityPrescriptionOnceOnly(t *testing.T) {
-	body, err := os.ReadFile(filepath.Join("..", "testdata", "prescribe", "acute-nurse-controlled-drug-unsigned.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := conformance.Env()
-	env.Family = v3.FamilyUK
-	rx, err := prescribe.PrescribeToV3(body, core.Meta{}, env)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rx := ownPrescriptionV3(t)
 	const pp = "ControlActEvent/subject/ParentPrescription"
 	const p = pp + "/pertinentInformation1/pertinentPrescription"
 	const li = p + "/pertinentInformation2/pertinentLineItem"
