@@ -99,12 +99,16 @@ func firstDMDTranslation(e *etree.Element) *etree.Element {
 // in the MIM), else the first (a missing one recorded as such). A
 // ParentPrescription, which RelaxV3 leaves whole, is read through it.
 func DMDTranslation(q v3.Node) v3.Node {
-	for _, tr := range q.All("translation") {
+	first := q.Child("translation")
+	if !first.Exists() || first.OptAttr("codeSystem") == v3SNOMEDdmd {
+		return first
+	}
+	for _, tr := range q.All("translation")[1:] {
 		if tr.OptAttr("codeSystem") == v3SNOMEDdmd {
 			return tr
 		}
 	}
-	return q.Child("translation")
+	return first
 }
 
 // RelaxNode applies RelaxV3 to a parsed message's root node.
