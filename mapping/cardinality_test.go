@@ -284,6 +284,11 @@ func TestCardinalityCancelReasonsFHIR(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "valueCoding.system") {
 		t.Errorf("an extra reason of another system: got %v, want a refusal naming valueCoding.system", err)
 	}
+	// No reason at all is still refused (1..*).
+	_, _, err = tr.ToFHIR([]byte(strings.Replace(string(raw), reason, "", 1)), env)
+	if err == nil || !strings.Contains(err.Error(), "CancellationRequest/pertinentInformation: missing mandatory element") {
+		t.Errorf("a cancel request without a reason: got %v, want pertinentInformation missing", err)
+	}
 }
 
 // TestCardinalityPrescriptionOnceOnly: a Parent Prescription (made by

@@ -84,16 +84,17 @@ func readCancellationRequest(p cancelReader, cr v3.Node, env core.Env) *fhir.Bun
 	// getCodingForSystem), so the first is the statusReason and each other
 	// travels in porxgate's ExtensionCancelV3 (cancellationReason), from
 	// which the way back writes it again.
-	for i, rel := range cr.All("pertinentInformation") {
+	reasons := cr.All("pertinentInformation")
+	if len(reasons) == 0 {
+		cr.Child("pertinentInformation")
+	}
+	for i, rel := range reasons {
 		code, text := p.cancelReason(rel)
 		if i == 0 {
 			v.reason, v.reasonText = code, text
 			continue
 		}
 		v.moreReasons = append(v.moreReasons, fhir.Coding{System: CodeSystemStatusReason, Code: code, Display: text})
-	}
-	if v.reason == "" && !cr.Opt("pertinentInformation").Exists() {
-		cr.Child("pertinentInformation")
 	}
 	v.longID = p.originalPrescriptionRef(cr.Child("pertinentInformation3"))
 	if p.Reader.Err() != nil {
