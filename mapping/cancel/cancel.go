@@ -64,9 +64,14 @@ const (
 	// element for. Sub-extensions, each only where
 	// the FHIR form alone would not give the value back: effectiveTime,
 	// creationTime, messageRef, performerTime, versionCode, processingCode,
-	// processingModeCode, acceptAckCode (valueString, as written in v3), and
-	// acknowledgement (valueCode AA or AE; always written on responses).
+	// processingModeCode, acceptAckCode (valueString, as written in v3),
+	// acknowledgement (valueCode AA or AE; always written on responses), and
+	// on a request cancellationReason (valueCoding, one for each v3 reason
+	// after the first, which is the statusReason), in order.
 	ExtensionCancelV3 = "https://porxgate.github.io/fhir/StructureDefinition/Extension-porxgate-CancelV3"
+	// extCancellationReason is ExtensionCancelV3's sub-extension for a
+	// cancel request's reasons after the first.
+	extCancellationReason = "cancellationReason"
 	// ExtensionV3Layout is porxgate's extension on a Patient or
 	// PractitionerRole made from v3 whose v3 element the FHIR form does not
 	// give back exactly (attribute order aside): valueString holds the

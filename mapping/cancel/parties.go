@@ -145,7 +145,10 @@ func isSDSUserID(code string) bool { return len(code) == 12 && core.AllDigits(co
 // (root …1.54, system by its shape: ProfessionalCodeIdentifier).
 func readCancelAgentPerson(n v3.Node, newID func() string) *core.AgentPersonResources {
 	res := &core.AgentPersonResources{Role: &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: core.FreshID(newID)}}}
-	core.ExpectChildren(n, "id", "code", "telecom", "agentPerson", "representedOrganization")
+	// The MIM's AgentPerson (UKCT_MT120201UK04) may carry addresses
+	// (addr 0..*) and its person a gender; EPS FHIR has no place for
+	// either, and the role's layout (ExtensionV3Layout) keeps them.
+	core.ExpectChildren(n, "id", "code", "addr", "telecom", "agentPerson", "representedOrganization")
 	role := res.Role
 	if id := n.Opt("id"); id.Exists() {
 		role.Identifier = []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: core.V3ID(id, v3.OIDSDSRoleProfile)}}
@@ -162,7 +165,7 @@ func readCancelAgentPerson(n v3.Node, newID func() string) *core.AgentPersonReso
 		role.Telecom = append(role.Telecom, core.ReadTelecom(t))
 	}
 	if pn := n.Opt("agentPerson"); pn.Exists() {
-		core.ExpectChildren(pn, "id", "name")
+		core.ExpectChildren(pn, "id", "name", "administrativeGenderCode")
 		prac := &fhir.Practitioner{Base: fhir.Base{ResourceType: "Practitioner", ID: core.FreshID(newID)}}
 		idn := pn.Child("id")
 		if code := idn.Attr("extension"); code != "" {

@@ -46,14 +46,16 @@ type cancelRequestParts struct {
 	id, effective      string
 	shortID, lineItem  string
 	reason, reasonText string
-	longID             string
+	// moreReasons are the reasons after the first, in order.
+	moreReasons []fhir.Coding
+	longID      string
 }
 
 // readCancellationRequest reads a CancellationRequest element into a
 // prescription-order-update Bundle; problems are recorded on p's Reader.
 func readCancellationRequest(p cancelReader, cr v3.Node, env core.Env) *fhir.Bundle {
 	newID := env.NewID
-	p.Shape(cr, nil, "id", "effectiveTime", "recordTarget", "author", "responsibleParty",
+	p.Shape(cr, map[string]bool{"pertinentInformation": true}, "id", "effectiveTime", "recordTarget", "author", "responsibleParty",
 		"pertinentInformation2", "pertinentInformation1", "pertinentInformation", "pertinentInformation3")
 	p.Attrs(cr, "classCode", "moodCode")
 	p.Fixed(cr, "classCode", "INFO")
@@ -62,17 +64,38 @@ func readCancellationRequest(p cancelReader, cr v3.Node, env core.Env) *fhir.Bun
 	v.id = p.UUID(cr.Child("id"))
 	v.effective = p.AttrOnly(cr.Child("effectiveTime"), "value")
 
-	patient := readPatientLayout(p.Participation(cr.Child("recordTarget"), "Patient", "typeCode", "RCT"), core.FreshID(newID))
+	patientNode := p.Participation(cr.Child("recordTarget"), "Patient", "typeCode", "RCT")
+	core.CheckOnce(patientNode, core.PatientOnce())
+	patient := readPatientLayout(patientNode, core.FreshID(newID))
 	authorNode := p.Participation(cr.Child("author"), "AgentPerson", "typeCode", "AUT")
+	core.CheckOnce(authorNode, core.AgentPersonOnce())
 	author := readCancelAgentPersonLayout(authorNode, newID)
 	resp, separate := author, false
 	if rn := cr.Opt("responsibleParty"); rn.Exists() {
 		respNode := p.Participation(rn, "AgentPerson", "typeCode", "RESP")
+		core.CheckOnce(respNode, core.AgentPersonOnce())
 		resp, separate = cancelResponsible(authorNode, respNode, author, newID)
 	}
 	v.shortID = p.prescriptionIDRef(cr.Child("pertinentInformation2"), env)
 	v.lineItem = p.lineItemRef(cr.Child("pertinentInformation1"))
-	v.reason, v.reasonText = p.cancelReason(cr.Child("pertinentInformation"))
+	// The MIM (PORX_MT135001UK32) lets a CancellationRequest give several
+	// reasons (pertinentInformation 1..*). EPS FHIR takes exactly one
+	// statusReason coding of the reason system (cancellation.ts,
+	// getCodingForSystem), so the first is the statusReason and each other
+	// travels in porxgate's ExtensionCancelV3 (cancellationReason), from
+	// which the way back writes it again.
+	reasons := cr.All("pertinentInformation")
+	if len(reasons) == 0 {
+		cr.Child("pertinentInformation")
+	}
+	for i, rel := range reasons {
+		code, text := p.cancelReason(rel)
+		if i == 0 {
+			v.reason, v.reasonText = code, text
+			continue
+		}
+		v.moreReasons = append(v.moreReasons, fhir.Coding{System: CodeSystemStatusReason, Code: code, Display: text})
+	}
 	v.longID = p.originalPrescriptionRef(cr.Child("pertinentInformation3"))
 	if p.Reader.Err() != nil {
 		return nil
@@ -107,6 +130,9 @@ func buildCancelBundle(v *cancelRequestParts, patient *fhir.Patient, author, res
 	}
 	if again, err := core.V3TimestampFromFHIR(b.Timestamp); err != nil || again != v.effective {
 		extra = append(extra, cancelStringExt("effectiveTime", v.effective))
+	}
+	for i := range v.moreReasons {
+		extra = append(extra, fhir.Extension{URL: extCancellationReason, ValueCoding: &v.moreReasons[i]})
 	}
 	mh := &fhir.MessageHeader{Base: fhir.Base{ResourceType: "MessageHeader", ID: core.FreshID(newID)},
 		EventCoding: fhir.Coding{System: fhir.CodeSystemMessageEvent, Code: fhir.EventPrescriptionOrderUpdate, Display: "Prescription Order Update"}}

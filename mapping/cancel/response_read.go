@@ -138,14 +138,19 @@ func (p cancelReader) readCancellationResponse(cr v3.Node, rd *cancelResponseRea
 	p.Fixed(cr, "moodCode", "EVN")
 	d.responseID = p.UUID(cr.Child("id"))
 	d.effective = p.AttrOnly(cr.Child("effectiveTime"), "value")
-	rd.patient = readPatientLayout(p.Participation(cr.Child("recordTarget"), "Patient", "typeCode", "RCT"), core.FreshID(newID))
+	patientNode := p.Participation(cr.Child("recordTarget"), "Patient", "typeCode", "RCT")
+	core.CheckOnce(patientNode, core.PatientOnce())
+	rd.patient = readPatientLayout(patientNode, core.FreshID(newID))
 	authorNode := p.Participation(cr.Child("author"), "AgentPerson", "contextControlCode", "OP", "typeCode", "AUT")
+	core.CheckOnce(authorNode, core.AgentPersonOnce())
 	rd.author = readCancelAgentPersonLayout(authorNode, newID)
 	respNode := p.Participation(cr.Child("responsibleParty"), "AgentPerson", "contextControlCode", "OP", "typeCode", "RESP")
+	core.CheckOnce(respNode, core.AgentPersonOnce())
 	rd.responsible, rd.separateResp = cancelResponsible(authorNode, respNode, rd.author, newID)
 	if pf := cr.Opt("performer"); pf.Exists() {
 		rd.hasPerformer = true
 		perfNode := p.ParticipationTime(pf, "AgentPerson", true, "typeCode", "PRF")
+		core.CheckOnce(perfNode, core.AgentPersonOnce())
 		tn := pf.Child("time")
 		p.Shape(tn, nil)
 		if tn.HasAttr("nullFlavor") {

@@ -52,7 +52,9 @@ type cancelOrder struct {
 	shortID, longID   string
 	lineItem          string
 	reason, reasonTxt string
-	effective         string
+	// moreReasons are the v3 reasons after the first (ExtensionCancelV3).
+	moreReasons []fhir.Coding
+	effective   string
 }
 
 // gatherCancel reads and checks the one MedicationRequest of a cancellation
@@ -120,6 +122,7 @@ func gatherCancel(c *core.BundleContext, env core.Env) *cancelOrder {
 		o.responsible, o.respPath = r, c.Path(r)
 	}
 	o.effective = cancelEffectiveTime(c, env)
+	o.moreReasons = cancelMoreReasons(c)
 	if c.Failed() {
 		return nil
 	}
@@ -140,6 +143,35 @@ func cancelEffectiveTime(c *core.BundleContext, env core.Env) string {
 		return t
 	}
 	return env.Now.UTC().Format(core.V3TimeLayout)
+}
+
+// cancelMoreReasons returns the reasons after the first that the
+// MessageHeader's ExtensionCancelV3 keeps (cancellationReason), each a code
+// of the reason system.
+func cancelMoreReasons(c *core.BundleContext) []fhir.Coding {
+	var out []fhir.Coding
+	for _, mh := range fhir.EntriesOf[*fhir.MessageHeader](c.Bundle) {
+		ext := fhir.FindExtension(mh.Extension, ExtensionCancelV3)
+		if ext == nil {
+			continue
+		}
+		for i, sub := range ext.Extension {
+			if sub.URL != extCancellationReason {
+				continue
+			}
+			path := core.Indexed(c.Path(mh)+".extension("+ExtensionCancelV3+").extension", i)
+			cd := sub.ValueCoding
+			switch {
+			case cd == nil || cd.Code == "":
+				c.Fail(path, "%s has no valueCoding with a code", extCancellationReason)
+			case cd.System != CodeSystemStatusReason:
+				c.Fail(path+".valueCoding.system", "system %q, want %s", cd.System, CodeSystemStatusReason)
+			default:
+				out = append(out, *cd)
+			}
+		}
+	}
+	return out
 }
 
 // cancelV3Value returns a sub-extension of the MessageHeader's
@@ -190,15 +222,24 @@ func WriteCancellationRequest(c *core.BundleContext, parent *etree.Element, env 
 	addCancelAgentPerson(c, v3.Add(cr, "responsibleParty", "typeCode", "RESP"), o.responsible, o.respPath, nil)
 	addPrescriptionIDRef(cr, o.shortID)
 	addLineItemRef(cr, o.lineItem)
-	reason := cancelRelationship(cr, "pertinentInformation", "true", "pertinentCancellationReason", "OBS", "EVN")
-	v3.AddCV(reason, "code", codeCancelReason, v3.OIDPertinentCode, "")
-	if o.reasonTxt != "" {
-		v3.AddText(reason, "text", o.reasonTxt)
+	addCancelReason(cr, o.reason, o.reasonTxt)
+	for _, r := range o.moreReasons {
+		addCancelReason(cr, r.Code, r.Display)
 	}
-	v3.AddCV(reason, "value", o.reason, oidCancellationReason, "")
 	orig := v3.Add(cr, "pertinentInformation3", "contextConductionInd", "false", "typeCode", "PERT")
 	v3.AddValue(orig, "seperatableInd", "true")
 	v3.AddII(v3.Add(orig, "pertinentOriginalPrescriptionRef", "classCode", "SBADM", "moodCode", "RQO"), "id", strings.ToUpper(o.longID), "")
+}
+
+// addCancelReason writes pertinentInformation/pertinentCancellationReason
+// with the reason code and its text (none when empty).
+func addCancelReason(cr *etree.Element, code, text string) {
+	reason := cancelRelationship(cr, "pertinentInformation", "true", "pertinentCancellationReason", "OBS", "EVN")
+	v3.AddCV(reason, "code", codeCancelReason, v3.OIDPertinentCode, "")
+	if text != "" {
+		v3.AddText(reason, "text", text)
+	}
+	v3.AddCV(reason, "value", code, oidCancellationReason, "")
 }
 
 // cancelRelationship writes <tag contextConductionInd=".." typeCode="PERT">

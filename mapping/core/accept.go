@@ -94,6 +94,23 @@ func firstDMDTranslation(e *etree.Element) *etree.Element {
 	return nil
 }
 
+// DMDTranslation returns the translation of a PQ that the readers map: the
+// first in dm+d units, wherever it stands among the PQ's translations (0..*
+// in the MIM), else the first (a missing one recorded as such). A
+// ParentPrescription, which RelaxV3 leaves whole, is read through it.
+func DMDTranslation(q v3.Node) v3.Node {
+	first := q.Child("translation")
+	if !first.Exists() || first.OptAttr("codeSystem") == v3SNOMEDdmd {
+		return first
+	}
+	for _, tr := range q.All("translation")[1:] {
+		if tr.OptAttr("codeSystem") == v3SNOMEDdmd {
+			return tr
+		}
+	}
+	return first
+}
+
 // RelaxNode applies RelaxV3 to a parsed message's root node.
 func RelaxNode(root v3.Node) {
 	if root.Exists() {

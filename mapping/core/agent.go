@@ -124,9 +124,20 @@ type DispensingAgent struct {
 
 // ReadDispensingAgentPerson reads an AgentPerson. The role gets roleID; the
 // organisation's id and the role's reference to it are set by the caller.
+//
+// Cardinalities are the CMET's (UKCT_MT120201UK03): the AgentPerson's addr
+// and telecom repeat (EPS FHIR has no place for the dispenser's own
+// addresses: they are read as absent and kept beside the FHIR with
+// Env.KeepV3, as the person's administrativeGenderCode and the
+// organisation's desc are); the organisation's id, code, name and desc come
+// at most once, and a second is refused as Spine refuses it, not read as
+// the first. The organisation's telecoms and addresses are taken however
+// many (FHIR holds them all), and so is one legacy healthCareProviderLicense,
+// which the CMET does not have (conventions.md, "The dispenser"); a second
+// licence, which no FHIR partOf could hold, is refused.
 func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *DispensingAgent {
 	Attrs(n, "classCode", "AGNT")
-	ExpectModel(n, "id", "code", "telecom*", "agentPerson", "representedOrganization")
+	ExpectModel(n, "id", "code", "addr*", "telecom*", "agentPerson", "representedOrganization")
 	a := &DispensingAgent{Role: &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: roleID}}}
 	role := a.Role
 	if id := n.Opt("id"); id.Exists() {
@@ -147,7 +158,7 @@ func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *D
 	}
 	pn := n.Child("agentPerson")
 	Attrs(pn, "classCode", "PSN", "determinerCode", "INSTANCE")
-	ExpectModel(pn, "id", "name")
+	ExpectModel(pn, "id", "name", "administrativeGenderCode")
 	idn := pn.Child("id")
 	// Spine takes the dispenser's person by the professional-code root (as
 	// the EPS API writes it, holding an SDS user id) or by the SDS user id
@@ -166,6 +177,11 @@ func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *D
 	role.Practitioner = ref
 	rep := n.Child("representedOrganization")
 	Attrs(rep, "classCode", "ORG", "determinerCode", "INSTANCE")
+	ExpectModel(rep, "id", "code", "name", "desc", "telecom*", "addr*", "healthCareProviderLicense")
+	if lic := rep.Opt("healthCareProviderLicense"); lic.Exists() {
+		ExpectModel(lic, "Organization")
+		ExpectModel(lic.Opt("Organization"), "id", "code", "name", "desc", "telecom", "addr", "healthCareProviderLicense*")
+	}
 	a.Organization, a.Parent = ReadOrganization(rep, newID)
 	return a
 }

@@ -52,7 +52,12 @@ func TypeID(n v3.Node, ext string) {
 }
 
 // ReadRecipient reads primaryInformationRecipient/AgentOrg/
-// agentOrganization: its ODS code, type code and (optional) name.
+// agentOrganization: its ODS code, type code and (optional) name. The
+// AgentOrg's own addresses and telecoms (addr 0..*, telecom 0..* in
+// UKCT_MT120401UK02) are taken: EPS FHIR names the recipient by its ODS
+// code and name alone (MessageHeader.destination,
+// Claim.insurance.coverage), so they are read as absent and kept beside the
+// FHIR with Env.KeepV3.
 func ReadRecipient(pir v3.Node, contextControl string) (ods, typeCode, name string) {
 	if contextControl != "" {
 		Attrs(pir, "contextControlCode", contextControl, "typeCode", "PRCP")
@@ -62,7 +67,7 @@ func ReadRecipient(pir v3.Node, contextControl string) (ods, typeCode, name stri
 	ExpectModel(pir, "AgentOrg")
 	ao := pir.Child("AgentOrg")
 	Attrs(ao, "classCode", "AGNT")
-	ExpectModel(ao, "agentOrganization")
+	ExpectModel(ao, "addr*", "telecom*", "agentOrganization")
 	ag := ao.Child("agentOrganization")
 	Attrs(ag, "classCode", "ORG", "determinerCode", "INSTANCE")
 	ExpectModel(ag, "id", "code", "name")

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -55,4 +56,101 @@ func modelIndex(model []string, tag string) int {
 		}
 	}
 	return -1
+}
+
+// Once describes the elements under a v3 element that the MIM allows at
+// most once (Tags), and, by child tag, the Once of each child element (Kids;
+// every occurrence of a repeating child is checked alike). It names no
+// element as unexpected: it suits the readers that carry what they do not
+// map (a ParentPrescription), where ExpectModel's refusal of unknown
+// elements would refuse what Spine takes.
+type Once struct {
+	Tags []string
+	Kids map[string]*Once
+}
+
+// CheckOnce records on n's Reader, with the cardinality rule, the second
+// occurrence of every element spec allows once, under n and the children
+// spec describes (at its indexed path, e.g. …/recordTarget[2]): the MIM's
+// schema, and Spine with it, refuses such a message, where a reader taking
+// the first would act on one of two values and drop the other unsaid. One
+// pass over the elements spec describes; paths are made only for a problem.
+func CheckOnce(n v3.Node, spec *Once) {
+	if !n.Exists() || n.Reader() == nil || spec == nil {
+		return
+	}
+	var depth [16]*etree.Element
+	w := onceWalk{r: n.Reader(), root: n.Path, stack: append(depth[:0], n.El)}
+	w.check(n.El, spec)
+}
+
+// onceWalk is CheckOnce's walk: the elements from the root to the one
+// being checked, whose path is made only for a problem.
+type onceWalk struct {
+	r     *v3.Reader
+	root  string
+	stack []*etree.Element
+}
+
+// path returns the element path of the top of the stack.
+func (w *onceWalk) path() string {
+	p := w.root
+	for i := 1; i < len(w.stack); i++ {
+		p += "/" + siblingStep(w.stack[i-1], w.stack[i])
+	}
+	return p
+}
+
+// check is CheckOnce on el, the top of the stack.
+func (w *onceWalk) check(el *etree.Element, spec *Once) {
+	var small [24]uint8
+	seen := small[:0]
+	if len(spec.Tags) <= len(small) {
+		seen = small[:len(spec.Tags)]
+	} else {
+		seen = make([]uint8, len(spec.Tags))
+	}
+	for _, t := range el.Child {
+		c, ok := t.(*etree.Element)
+		if !ok {
+			continue
+		}
+		for i, tag := range spec.Tags {
+			if tag != c.Tag {
+				continue
+			}
+			if seen[i] < 2 {
+				seen[i]++
+			}
+			if seen[i] == 2 {
+				seen[i] = 3 // one report per tag
+				w.r.FailRule(w.path()+"/"+c.Tag+"[2]", v3.RuleCardinality, "element repeated (the model allows one)")
+			}
+			break
+		}
+		if kid := spec.Kids[c.Tag]; kid != nil {
+			w.stack = append(w.stack, c)
+			w.check(c, kid)
+			w.stack = w.stack[:len(w.stack)-1]
+		}
+	}
+}
+
+// siblingStep is c's step in an element path under its parent el: its tag,
+// with its 1-based index among the siblings of its tag when there are more
+// than one (as v3.Node.All writes it).
+func siblingStep(el, c *etree.Element) string {
+	n, at := 0, 0
+	for _, t := range el.Child {
+		if s, ok := t.(*etree.Element); ok && s.Tag == c.Tag {
+			n++
+			if s == c {
+				at = n
+			}
+		}
+	}
+	if n < 2 {
+		return c.Tag
+	}
+	return c.Tag + "[" + strconv.Itoa(at) + "]"
 }

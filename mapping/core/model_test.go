@@ -41,3 +41,43 @@ func TestExpectModel(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckOnce: a second occurrence of a once-only element is refused at
+// its indexed path (through repeated parents too), once per element; an
+// element Once does not name, or names only as a parent, may repeat, and an
+// unknown element is no problem.
+func TestCheckOnce(t *testing.T) {
+	spec := &core.Once{Tags: []string{"b"}, Kids: map[string]*core.Once{
+		"d": {Tags: []string{"e"}, Kids: map[string]*core.Once{"e": {Tags: []string{"f"}}}},
+	}}
+	tests := []struct {
+		name string
+		xml  string
+		want []string // nil for no problem
+	}{
+		{"each once", `<a><b/><d><e><f/></e></d></a>`, nil},
+		{"unknown and repeating elements", `<a><b/><x/><x/><d/><d><e/></d></a>`, nil},
+		{"once-only repeated", `<a><b/><b/><b/></a>`, []string{"/a/b[2]: element repeated"}},
+		{"under a single parent", `<a><d><e/><e/></d></a>`, []string{"/a/d/e[2]: element repeated"}},
+		{"under the second of repeated parents", `<a><d/><d><e><f/><f/></e></d></a>`, []string{"/a/d[2]/e/f[2]: element repeated"}},
+		{"two problems", `<a><b/><b/><d><e/><e/></d></a>`, []string{"/a/b[2]", "/a/d/e[2]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, root, err := v3.Parse([]byte(strings.Replace(tt.xml, "<a>", `<a xmlns="urn:hl7-org:v3">`, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			core.CheckOnce(root, spec)
+			got := v3.Errors(r.Err())
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %v, want %d problems %q", got, len(tt.want), tt.want)
+			}
+			for i, w := range tt.want {
+				if !strings.Contains(got[i].Error(), w) || got[i].Rule != v3.RuleCardinality {
+					t.Errorf("problem %d: got %v (rule %q), want %q under the cardinality rule", i, got[i], got[i].Rule, w)
+				}
+			}
+		})
+	}
+}

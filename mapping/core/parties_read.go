@@ -18,7 +18,12 @@ import (
 // (see package prescribe's carry.go).
 
 // ReadName reads a v3 name element into a HumanName: prefix, given, family
-// and suffix parts, or its text when it has no parts.
+// and suffix parts, or its text when it has no parts. The PN datatype lets a
+// name hold several family parts, where a HumanName has one family: they
+// are joined by a space in their order (a double surname), not cut to the
+// first, so EPS reads the whole name. (The v3 written back from it then
+// differs, and what must come back exactly is carried: prescribe's
+// carry.go, the cancel layout, Env.KeepV3.)
 func ReadName(n v3.Node) fhir.HumanName {
 	var hn fhir.HumanName
 	if use := n.OptAttr("use"); use != "" {
@@ -39,6 +44,8 @@ func ReadName(n v3.Node) fhir.HumanName {
 		case "family":
 			if hn.Family == "" {
 				hn.Family = c.Text()
+			} else if f := c.Text(); f != "" {
+				hn.Family += " " + f
 			}
 		case "suffix":
 			hn.Suffix = append(hn.Suffix, c.Text())
@@ -253,7 +260,11 @@ func (a *AgentPersonResources) Entries() []fhir.Entry {
 // ReadOrganization reads a representedOrganization (id, code, name,
 // telecoms, address, healthCareProviderLicense) into an Organization, and
 // the licence organisation into partOf, or into a resource of its own when
-// its type code needs one.
+// its type code needs one. Only the first licence is read: UKCT_MT120201UK04
+// allows several, FHIR's partOf holds one, and the callers carry the
+// element whole where a second must come back (a prescription's parts, the
+// cancel layout, a release request's agent) or refuse it where the CMET has
+// no licence at all (ReadDispensingAgentPerson).
 func ReadOrganization(n v3.Node, newID func() string) (org, parent *fhir.Organization) {
 	org = &fhir.Organization{Base: fhir.Base{ResourceType: "Organization", ID: FreshID(newID)}}
 	readOrganizationCore(n, org)

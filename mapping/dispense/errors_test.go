@@ -191,3 +191,31 @@ func TestDispenseOneLineItemPerPrescriptionItem(t *testing.T) {
 			Want: []string{"PORX_IN080101UK31", "pertinentSupplyHeader/pertinentInformation1[2]/pertinentSuppliedLineItem/inFulfillmentOf", "6C3D6F0E-2A1B-4E7C-9D55-0B1A2C3D4E11"}},
 	})
 }
+
+// TestDispenseV3RepeatedOrganisation: the dispenser's organisation
+// (UKCT_MT120201UK03) has its id, code, name and desc at most once, and the
+// legacy healthCareProviderLicense porxgate takes beyond the CMET comes at
+// most once (FHIR's partOf holds one), with its Organization's id, code and
+// name once each: a second of any is refused, naming it, as Spine refuses
+// it. Before, the reader took the first and dropped the second unsaid (a
+// second ODS code, name, licence...). The same reader serves the claim and
+// the return.
+func TestDispenseV3RepeatedOrganisation(t *testing.T) {
+	org := dnRoot + "/pertinentInformation1/pertinentSupplyHeader/author/AgentPerson/representedOrganization"
+	base := strings.Replace(string(maptest.Testdata(t, "dispense/dn-amend.xml")), `<name>High Street Chemist</name>`,
+		`<name>High Street Chemist</name><desc>Late opening on Thursdays</desc>`, 1)
+	base = strings.Replace(base, `</addr>
+                </representedOrganization>`, `</addr><healthCareProviderLicense classCode="PROV">`+
+		`<Organization classCode="ORG" determinerCode="INSTANCE"><id extension="Y99999" root="1.2.826.0.1285.0.1.10" />`+
+		`<code code="999" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.94" /><name>LEGACY PHARMACY GROUP</name></Organization>`+
+		`</healthCareProviderLicense>
+                </representedOrganization>`, 1)
+	if _, _, err := dispense.DispenseToFHIR([]byte(base), dispensetest.Env()); err != nil {
+		t.Fatalf("the organisation with a desc and a licence is refused: %v", err)
+	}
+	dispensetest.RunV3Repeats(t, dispense.DispenseToFHIR, base, []string{
+		org + "/id", org + "/code", org + "/name", org + "/desc", org + "/healthCareProviderLicense",
+		org + "/healthCareProviderLicense/Organization", org + "/healthCareProviderLicense/Organization/id",
+		org + "/healthCareProviderLicense/Organization/code", org + "/healthCareProviderLicense/Organization/name",
+	})
+}

@@ -94,6 +94,7 @@ func ReadParentPrescriptionWritten(pp v3.Node, raw []byte, env core.Env) (*fhir.
 // and the signature's base64 as read.
 func readParentPrescription(pp v3.Node, raw []byte, env core.Env) (*fhir.Bundle, *etree.Element, string) {
 	newID := env.NewID
+	core.CheckOnce(pp, parentPrescriptionOnce)
 	var p parentPrescription
 	p.id = pp.Child("id").Attr("root")
 	core.V3FixedCode(pp.Child("code"), core.CodePrescription, core.V3SNOMED)
@@ -259,7 +260,7 @@ func readLineItem(li v3.Node) lineItem {
 	lq := li.Child("component").Child("lineItemQuantity")
 	core.V3FixedCode(lq.Child("code"), core.CodeDispensing, core.V3SNOMED)
 	q := lq.Child("quantity")
-	tr := q.Child("translation")
+	tr := core.DMDTranslation(q)
 	it.unitCode = core.V3Code(tr, core.V3SNOMED)
 	it.unit = tr.OptAttr("displayName")
 	qv := tr.Value()

@@ -46,6 +46,7 @@ func readReleaseRequest(pl v3.Node, canon string, env core.Env) *fhir.Parameters
 	if !pl.Exists() {
 		return nil
 	}
+	core.CheckOnce(pl, releaseRequestOnce)
 	p := &fhir.Parameters{Base: fhir.Base{ResourceType: "Parameters"}}
 	id := pl.Child("id").Attr("root")
 	if core.IsUUID(id) {
@@ -92,6 +93,20 @@ func readReleaseRequest(pl v3.Node, canon string, env core.Env) *fhir.Parameters
 		carryReleaseRequest(pl.El, ap.El, p, role, owner, env)
 	}
 	return p
+}
+
+// releaseRequestOnce is the once-only elements of a release request
+// (PORX_MT121001UK30, PORX_MT121002UK30) for core.CheckOnce: the reader
+// takes the first of each and carries the rest, so a repeat (two dispenser
+// ODS codes, two prescription ids...) would release to the first while
+// Spine refuses the request.
+var releaseRequestOnce = &core.Once{
+	Tags: []string{"id", "effectiveTime", "author", "pertinentInformation"},
+	Kids: map[string]*core.Once{
+		"author": {Tags: []string{"AgentPerson"}, Kids: map[string]*core.Once{"AgentPerson": core.AgentPersonOnce()}},
+		"pertinentInformation": {Tags: []string{"seperatableInd", "pertinentPrescriptionID"},
+			Kids: map[string]*core.Once{"pertinentPrescriptionID": {Tags: []string{"code", "value"}}}},
+	},
 }
 
 // readReleaseAgent reads the author AgentPerson into the agent
