@@ -219,8 +219,9 @@ type Config struct {
 	// (/mm/...) by their Spine-From-Asid, comma separated; an entry
 	// ASID=NAME also binds the ASID to the client certificate whose
 	// subject CN or DNS name is NAME (--tracker-asids,
-	// PORXGATE_TRACKER_ASIDS; default none: any well-formed ASID, logged at
-	// start-up). See ParseTrackerASIDs.
+	// PORXGATE_TRACKER_ASIDS; "any": any well-formed ASID; default none:
+	// any well-formed ASID, logged at start-up, and refused by Validate
+	// when the gateway serves TLS). See ParseTrackerASIDs.
 	TrackerASIDs string
 }
 
@@ -368,7 +369,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	dur(&cfg.CancelMaxBackoff, "cancel-max-backoff", "CANCEL_MAX_BACKOFF", "longest wait between polls of a pending cancellation")
 	dur(&cfg.CancelMaxAge, "cancel-max-age", "CANCEL_MAX_AGE", "how long a cancellation may stay pending before it is reported and dropped")
 	num(&cfg.CancelPollRate, "cancel-poll-rate", "CANCEL_POLL_RATE", "EPS tracker queries a second for pending cancellations")
-	str(&cfg.TrackerASIDs, "tracker-asids", "TRACKER_ASIDS", "ASIDs allowed on the tracker API, ASID[=certificate name],...; empty: any")
+	str(&cfg.TrackerASIDs, "tracker-asids", "TRACKER_ASIDS", "ASIDs allowed on the tracker API, ASID[=certificate name],...; any: every caller; empty: any, refused with --tls-cert")
 	registerJournalFlags(str, num, dur, getenv, &cfg)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fmt.Errorf("serve flags: %w", err)
@@ -519,6 +520,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := ParseTrackerASIDs(c.TrackerASIDs); err != nil {
 		errs = append(errs, fmt.Errorf("tracker-asids: %w", err))
+	}
+	if c.TLSCertFile != "" && strings.TrimSpace(c.TrackerASIDs) == "" {
+		errs = append(errs, fmt.Errorf("tracker-asids: a gateway serving TLS must name the ASIDs allowed to search and read patients' prescriptions on the Tracker API (ASID[=certificate name],...), or say %q to allow every caller", TrackerAnyASID))
 	}
 	return errors.Join(errs...)
 }

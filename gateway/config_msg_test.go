@@ -23,7 +23,7 @@ func TestLoadConfigMessaging(t *testing.T) {
 		}},
 		{name: "env", env: map[string]string{
 			"PORXGATE_ROUTES": "/etc/porxgate/routes.json", "PORXGATE_TLS_CERT": "c.pem", "PORXGATE_TLS_KEY": "k.pem",
-			"PORXGATE_TLS_CLIENT_CA": "ca.pem", "PORXGATE_PERSIST_DURATION": "10m",
+			"PORXGATE_TLS_CLIENT_CA": "ca.pem", "PORXGATE_PERSIST_DURATION": "10m", "PORXGATE_TRACKER_ASIDS": "200000001285",
 			"PORXGATE_PERSIST_DURATIONS": "PORX_IN020101SM31=2h, PORX_IN080101UK31=30m",
 			"PORXGATE_DELIVERY_WORKERS":  "8", "PORXGATE_DELIVERY_RETRY_INTERVAL": "45s",
 		}, check: func(t *testing.T, c Config) {
@@ -55,6 +55,17 @@ func TestLoadConfigMessaging(t *testing.T) {
 		{name: "bad workers env", env: map[string]string{"PORXGATE_DELIVERY_WORKERS": "many"}, wantErr: "PORXGATE_DELIVERY_WORKERS"},
 		{name: "negative retries", args: []string{"--delivery-retries", "-1"}, wantErr: "retries -1"},
 		{name: "zero lease", args: []string{"--lease", "0s"}, wantErr: "lease 0s"},
+		// A gateway serving TLS (production) must say who may read patients'
+		// prescriptions on the Tracker API: before, leaving the list out
+		// opened it to every caller.
+		{name: "TLS without tracker ASIDs", args: []string{"--tls-cert", "c.pem", "--tls-key", "k.pem"}, wantErr: `say "any"`},
+		{name: "TLS with tracker ASIDs any", args: []string{"--tls-cert", "c.pem", "--tls-key", "k.pem", "--tracker-asids", "any"},
+			check: func(t *testing.T, c Config) {
+				if a, err := ParseTrackerASIDs(c.TrackerASIDs); a != nil || err != nil {
+					t.Errorf("any = %v, %v; want every caller allowed", a, err)
+				}
+			}},
+		{name: "tracker ASIDs any among others is not a list", args: []string{"--tracker-asids", "any,200000001285"}, wantErr: "12 digits"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -89,6 +89,7 @@ func TestMutualTLS(t *testing.T) {
 	cfg.TLSCertFile = writeFile(t, dir, "server.pem", srvCert)
 	cfg.TLSKeyFile = writeFile(t, dir, "server.key", srvKey)
 	cfg.TLSClientCAFile = writeFile(t, dir, "clients-ca.pem", ca.pem)
+	cfg.TrackerASIDs = TrackerAnyASID
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

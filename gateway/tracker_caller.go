@@ -114,12 +114,18 @@ type TrackerASIDs struct {
 	names map[string][]string
 }
 
+// TrackerAnyASID as --tracker-asids lets any well-formed ASID call the
+// Tracker API, as an empty list does; a gateway serving TLS must say it
+// (Config.Validate), so that no production gateway opens patients'
+// prescriptions to every caller by leaving the list out.
+const TrackerAnyASID = "any"
+
 // ParseTrackerASIDs reads a comma-separated list of ASID or ASID=NAME
-// entries (an ASID may repeat, to bind several names); "" gives nil, which
-// allows any ASID. NAME is a client certificate's subject CN or one of its
-// DNS names.
+// entries (an ASID may repeat, to bind several names); "" and
+// TrackerAnyASID give nil, which allows any ASID. NAME is a client
+// certificate's subject CN or one of its DNS names.
 func ParseTrackerASIDs(s string) (*TrackerASIDs, error) {
-	if strings.TrimSpace(s) == "" {
+	if t := strings.TrimSpace(s); t == "" || t == TrackerAnyASID {
 		return nil, nil
 	}
 	a := &TrackerASIDs{names: map[string][]string{}}
