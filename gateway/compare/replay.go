@@ -57,19 +57,31 @@ func LoadRecorded(dir string) ([]Recorded, error) {
 type Result struct {
 	Name        string   `json:"name"`
 	Interaction string   `json:"interaction"`
-	Result      string   `json:"result"` // match, differ, error
+	Result      string   `json:"result"` // match, differ, error; interrupted: cut short by a stop
 	Differences []string `json:"differences,omitempty"`
 	Error       string   `json:"error,omitempty"`
 }
+
+// ResultInterrupted is the Result of the exchange a stop cut short.
+const ResultInterrupted = "interrupted"
 
 // Report is a replay's results with counts by interaction and result.
 type Report struct {
 	Results []Result                  `json:"results"`
 	Counts  map[string]map[string]int `json:"counts"`
+	// Total is the number of recorded exchanges the replay was given.
+	Total int `json:"total"`
+	// Interrupted is set when a stop (its context done) ended the replay
+	// before every exchange was compared: the report is partial.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
-// OK reports whether every exchange matched.
+// OK reports whether every exchange was compared and matched. A partial
+// (interrupted) replay is never OK.
 func (r Report) OK() bool {
+	if r.Interrupted || len(r.Results) != r.Total {
+		return false
+	}
 	for _, x := range r.Results {
 		if x.Result != "match" {
 			return false
@@ -78,17 +90,41 @@ func (r Report) OK() bool {
 	return len(r.Results) > 0
 }
 
+// Compared is the number of exchanges compared (matched, differed or
+// failed), the one a stop cut short not counted.
+func (r Report) Compared() int {
+	n := 0
+	for _, x := range r.Results {
+		if x.Result != ResultInterrupted {
+			n++
+		}
+	}
+	return n
+}
+
 // RunFunc runs one legacy request down the FHIR path and returns its v3 answer.
 type RunFunc func(ctx context.Context, interaction string, request []byte) ([]byte, error)
 
 // Replay runs each recorded request through run, in order, and compares
-// the FHIR path's answer with Spine's recorded one.
+// the FHIR path's answer with Spine's recorded one. Once ctx is done it
+// runs no more: the report is then Interrupted, and a run that failed
+// because of the stop is reported as cut short (Result "interrupted"),
+// not as an error of the FHIR path.
 func Replay(ctx context.Context, recs []Recorded, run RunFunc) Report {
-	rep := Report{Counts: map[string]map[string]int{}}
+	rep := Report{Counts: map[string]map[string]int{}, Total: len(recs)}
 	for _, rec := range recs {
+		if ctx.Err() != nil {
+			rep.Interrupted = true
+			break
+		}
 		res := Result{Name: rec.Name, Interaction: rootTag(rec.Request)}
 		answer, err := run(ctx, res.Interaction, rec.Request)
 		switch {
+		case err != nil && ctx.Err() != nil:
+			res.Result, res.Error = ResultInterrupted, err.Error()
+			rep.Interrupted = true
+			rep.Results = append(rep.Results, res)
+			return rep
 		case err != nil:
 			res.Result, res.Error = "error", err.Error()
 		default:
@@ -107,11 +143,27 @@ func Replay(ctx context.Context, recs []Recorded, run RunFunc) Report {
 		}
 		rep.Counts[res.Interaction][res.Result]++
 		rep.Results = append(rep.Results, res)
-		if ctx.Err() != nil {
-			break
-		}
+	}
+	if len(rep.Results) < rep.Total {
+		rep.Interrupted = true
 	}
 	return rep
+}
+
+// Progress says how far an interrupted replay got, e.g. "interrupted: 1
+// of 4 exchanges compared; 02-x cut short; 2 not run"; "" for a replay
+// that ran to its end.
+func (r Report) Progress() string {
+	if !r.Interrupted {
+		return ""
+	}
+	s := fmt.Sprintf("interrupted: %d of %d exchanges compared", r.Compared(), r.Total)
+	for _, x := range r.Results {
+		if x.Result == ResultInterrupted {
+			s += "; " + x.Name + " cut short"
+		}
+	}
+	return s + fmt.Sprintf("; %d not run", r.Total-len(r.Results))
 }
 
 // WriteText writes the report for a person: one line per exchange, its
@@ -133,6 +185,9 @@ func (r Report) WriteText(w io.Writer) error {
 	for _, i := range ints {
 		c := r.Counts[i]
 		fmt.Fprintf(&b, "  %-20s match %d  differ %d  error %d\n", i, c["match"], c["differ"], c["error"])
+	}
+	if p := r.Progress(); p != "" {
+		b.WriteString("\n" + p + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
