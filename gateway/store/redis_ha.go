@@ -143,6 +143,7 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 	}
 	base.PoolSize = pool
 	var client redis.UniversalClient
+	var addr string // the one server's, for Ping's diagnosis
 	switch {
 	case len(o.ClusterAddrs) > 0:
 		prefix = ClusterPrefix(prefix)
@@ -158,6 +159,7 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 		})
 	default:
 		client = redis.NewClient(base)
+		addr = base.Addr
 	}
 	if o.WaitReplicas > 0 {
 		timeout := o.WaitTimeout
@@ -166,7 +168,7 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 		}
 		client = replicatedClient{UniversalClient: client, replicas: o.WaitReplicas, timeout: timeout}
 	}
-	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix}, nil
+	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix, addr: addr, tls: base.TLSConfig != nil}, nil
 }
 
 // replicatedClient runs every Lua script (the store's and the cancellation
