@@ -1,0 +1,86 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/porxgate/porxgate/gateway/journal"
+)
+
+// TestDoorRefusalsJournalled: a message a front door refused before taking
+// it (its time to live passed, 910021; an interaction no processor
+// handles, 910003; a SOAP request likewise; HTTP headers that cannot be
+// read, 910022) was only logged and counted: the admin page, where the
+// on-call operator looks a MessageId up when a supplier asks why Spine
+// "refused" it, had no such exchange. Each is now journalled: the request
+// as received (its HL7 payload when there is one), the refusal sent back,
+// and the outcome "refused" with its code.
+func TestDoorRefusalsJournalled(t *testing.T) {
+	j := newTestJournal(t)
+	proc := newFakeProcessor()
+	proc.supports = map[string]bool{releaseReq: true} // and not the prescriptions
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc), WithJournal(j))
+
+	ttl := newReq(newID(t, 901))
+	ttl.action = releaseReq
+	ttl.payload = []byte(soapPayload)
+	ct, action, body := ttl.build()
+	const ts = "<eb:Timestamp>2026-03-01T12:00:00Z</eb:Timestamp>"
+	body = bytes.Replace(body, []byte(ts), []byte(ts+"<eb:TimeToLive>2020-01-01T00:00:00Z</eb:TimeToLive>"), 1)
+	if code, b := post(t, http.DefaultClient, g.base+PathEbXML, ct, action, body); code != http.StatusInternalServerError {
+		t.Fatalf("expired message: status %d\n%s", code, b)
+	}
+	unsupported := newReq(newID(t, 902)) // a prescription: not supported here
+	ct, action, body = unsupported.build()
+	if code, b := post(t, http.DefaultClient, g.base+PathEbXML, ct, action, body); code != http.StatusInternalServerError {
+		t.Fatalf("unsupported interaction: status %d\n%s", code, b)
+	}
+	const soapID = "6E2F1C2D-0000-4000-8000-000000000903"
+	if code, b := post(t, http.DefaultClient, g.base+PathSOAP, "text/xml", "urn:nhs:names:services:mm/PORX_IN020101SM31",
+		soapEnvelope(soapID, "PORX_IN020101SM31", `<PORX_IN020101SM31 xmlns="urn:hl7-org:v3"><id root="X"/></PORX_IN020101SM31>`)); code != http.StatusInternalServerError {
+		t.Fatalf("SOAP unsupported interaction: status %d\n%s", code, b)
+	}
+	for _, tt := range []struct {
+		id, code, text, payload string
+	}{
+		{ttl.messageID, "TimeToLiveExpired", "910021:", "Zoë ✓"},
+		{unsupported.messageID, "NotSupported", "910003:", "PORX_IN020101UK31"},
+		{soapID, "300", "PORX_IN020101SM31 is not supported", "PORX_IN020101SM31"},
+	} {
+		x := exchangeOf(t, j, tt.id, journal.StepLegacyRequest, journal.StepFault)
+		if x.Outcome.Result != "refused" || x.Outcome.Code != tt.code || !strings.Contains(x.Outcome.Text, tt.text) {
+			t.Errorf("%s: outcome %+v, want refused %s saying %q", tt.id, x.Outcome, tt.code, tt.text)
+		}
+		var req, answer bool
+		for _, s := range x.Steps {
+			req = req || s.Kind == journal.StepLegacyRequest && strings.Contains(s.Body, tt.payload)
+			answer = answer || s.Kind == journal.StepFault && strings.Contains(s.Body, tt.text)
+		}
+		if !req || !answer {
+			t.Errorf("%s: request with its payload %v, the refusal sent %v in\n%+v", tt.id, req, answer, x.Steps)
+		}
+	}
+
+	// Headers that cannot be read: no MessageId to go by; found by its
+	// outcome.
+	req := newReq(newID(t, 904))
+	ct, action, body = req.build()
+	if code, _, _ := rawRequest(t, g.base, http.MethodPost, PathEbXML, "Content-Type : "+ct+"\r\nSOAPAction: "+action+"\r\n", body); code != http.StatusInternalServerError {
+		t.Fatalf("unreadable headers: status %d", code)
+	}
+	waitFor(t, "the 910022 refusal in the journal", func() bool {
+		list, err := j.Backend().Search(context.Background(), journal.Query{Outcome: "refused"})
+		if err != nil {
+			return false
+		}
+		for _, s := range list {
+			if strings.Contains(s.Outcome.Text, "910022:") && s.Transport == string(TransportEbXML) {
+				return true
+			}
+		}
+		return false
+	})
+}
