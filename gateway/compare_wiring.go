@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/compare"
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
@@ -48,6 +49,9 @@ type comparing struct {
 type shadowJob struct {
 	in      Inbound
 	primary Answer
+	// primaryFault is the SOAP fault the primary path refused the message
+	// with, in place of an answer.
+	primaryFault *ebxml.SOAPFault
 }
 
 // OpenCompare wraps the FHIR-path Processor in comparison mode when
@@ -111,11 +115,15 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 	if err != nil || out == nil {
 		return out, err
 	}
-	a := firstAnswer(out)
-	if a == nil {
+	job := shadowJob{in: *in}
+	switch a := firstAnswer(out); {
+	case a != nil:
+		job.primary = *a
+	case out.Fault != nil: // a refusal is compared too
+		job.primaryFault = out.Fault
+	default:
 		return out, nil
 	}
-	job := shadowJob{in: *in, primary: *a}
 	if p.primary == "legacy" && !p.fhir.Supports(in.Interaction) {
 		p.skip(job, "the FHIR path does not translate "+in.Interaction+": not compared")
 		return out, nil
@@ -229,6 +237,7 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	sctx, cancel := context.WithTimeout(journal.WithExchange(ctx, in.MessageID), p.timeout)
 	defer cancel()
 	var other []byte
+	var otherFault *ebxml.SOAPFault // the other path's refusal, in place of an answer
 	var otherName, title string
 	var serr error
 	start := time.Now()
@@ -241,6 +250,8 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 		switch {
 		case err != nil:
 			serr = err
+		case out != nil && firstAnswer(out) == nil && out.Fault != nil:
+			otherFault = out.Fault
 		case out == nil || firstAnswer(out) == nil:
 			serr = fmt.Errorf("the FHIR path gave no answer")
 		default:
@@ -249,14 +260,32 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	} else {
 		otherName, title = "legacy", "legacy path (shadow) answer"
 		a, err := p.legacy.Call(sctx, requestOf(in))
-		serr, other = err, a.Payload
+		var rf *compare.RouteFault
+		if errors.As(err, &rf) {
+			otherFault = rf.Fault
+		} else {
+			serr, other = err, a.Payload
+		}
 	}
 	step := &journal.Step{Kind: journal.StepShadow, Title: title, ContentType: "application/xml", Body: string(other),
 		TookMS: time.Since(start).Milliseconds()}
+	if otherFault != nil {
+		step.Title, step.ContentType, step.Body = title+": a SOAP fault", "text/plain", faultText(otherFault)
+	}
 	c := &journal.Comparison{Primary: p.primary}
 	result := compareError
 	if serr != nil {
 		step.Note, c.Error = serr.Error(), serr.Error()
+	} else if job.primaryFault != nil || otherFault != nil {
+		diffs, notCompared := compare.CompareRefusals(job.primaryFault, job.primary.Payload, otherFault, other, p.primary, otherName)
+		switch {
+		case notCompared != nil:
+			c.Error = notCompared.Error()
+		case len(diffs) == 0:
+			result = compareMatch
+		default:
+			result, c.Differences = compareDiffer, diffs
+		}
 	} else if diffs, err := compare.Compare(job.primary.Payload, other, in.Payload, p.primary, otherName); err != nil {
 		c.Error = err.Error()
 	} else if len(diffs) == 0 {
