@@ -63,6 +63,28 @@ func TestComparisonOfRefusals(t *testing.T) {
 	}
 }
 
+// TestComparisonOfSpinesEbXMLRefusal: with the legacy path primary, an
+// ebXML message Spine refuses for good goes to the dead letters; that
+// refusal was not compared with the FHIR path's outcome. It is now.
+func TestComparisonOfSpinesEbXMLRefusal(t *testing.T) {
+	j := newTestJournal(t)
+	proc := NewComparing(CompareConfig{Primary: "legacy", Workers: 1, Timeout: 10 * time.Second}, newFakeProcessor(),
+		&compare.Legacy{URL: faultURL(t, "201")}, j, NewMetrics(), quietLog())
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc), WithJournal(j))
+	r := newReq(newID(t, 920))
+	if code, body := sendEb(t, g.base, r); code != http.StatusAccepted {
+		t.Fatalf("ebXML POST = %d\n%s", code, body)
+	}
+	var x *journal.Exchange
+	waitFor(t, "the comparison in the journal", func() bool {
+		x, _ = j.Backend().Get(context.Background(), r.messageID)
+		return x != nil && x.Comparison != nil && x.Comparison.Result != ""
+	})
+	if all := strings.Join(x.Comparison.Differences, "\n"); x.Comparison.Result != "differ" || !strings.Contains(all, "legacy refused with SOAP fault 201") {
+		t.Fatalf("comparison %s %q %s", x.Comparison.Result, all, x.Comparison.Error)
+	}
+}
+
 // faultURL is a legacy route answering every message with Spine's SOAP
 // fault of code.
 func faultURL(t *testing.T, code string) string {

@@ -112,6 +112,13 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 	} else {
 		out, err = p.fhir.Process(ctx, in)
 	}
+	var rf *compare.RouteFault
+	if err != nil && p.primary == "legacy" && errors.As(err, &rf) && !rf.Fault.Retryable() {
+		// Spine refused an ebXML message for good (it goes to the dead
+		// letters): its refusal is compared with the FHIR path's outcome.
+		p.queueShadow(shadowJob{in: *in, primaryFault: rf.Fault})
+		return out, err
+	}
 	if err != nil || out == nil {
 		return out, err
 	}
@@ -124,13 +131,20 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 	default:
 		return out, nil
 	}
-	if p.primary == "legacy" && !p.fhir.Supports(in.Interaction) {
-		p.skip(job, "the FHIR path does not translate "+in.Interaction+": not compared")
-		return out, nil
-	}
-	job.in.Payload = append([]byte(nil), in.Payload...)
-	p.queue(job)
+	p.queueShadow(job)
 	return out, nil
+}
+
+// queueShadow queues job's shadow run with its own copy of the payload,
+// or skips it when the FHIR path (the shadow of the legacy path) does not
+// translate the interaction.
+func (p *comparing) queueShadow(job shadowJob) {
+	if p.primary == "legacy" && !p.fhir.Supports(job.in.Interaction) {
+		p.skip(job, "the FHIR path does not translate "+job.in.Interaction+": not compared")
+		return
+	}
+	job.in.Payload = append([]byte(nil), job.in.Payload...)
+	p.queue(job)
 }
 
 // queue queues job for a shadow worker, or counts and journals it skipped
