@@ -19,17 +19,16 @@ const soapMessageLocal = "porxgate.soapMessage"
 // before taking it, as any other exchange: the request as received (its
 // HL7 payload, when one could be read), the refusal sent back (the body
 // of the answer c holds) and the outcome "refused" with its code. The
-// exchange is the request's MessageId, or a new id when none could be
-// read (its HTTP headers could not). Nothing is recorded without a
-// journal.
+// exchange has a new id of its own and is found by the request's
+// MessageId among its ids: a refused message must not add steps to, or
+// change the outcome of, an exchange of the same MessageId taken before
+// (a retry past its time to live) or another sender's. Nothing is
+// recorded without a journal.
 func (g *messaging) journalRefusal(c *fiber.Ctx, in *Inbound, payload []byte, code, text string) {
 	if g.journal == nil {
 		return
 	}
-	id := in.MessageID
-	if id == "" {
-		id = strings.ToUpper(g.newID())
-	}
+	id := strings.ToUpper(g.newID())
 	now := g.now()
 	req := &journal.Step{At: now, Kind: journal.StepLegacyRequest, Interaction: in.Interaction,
 		Title: "legacy request over " + string(in.Transport) + ", refused at the front door", Headers: transportHeaders(in)}

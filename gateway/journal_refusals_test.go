@@ -17,7 +17,9 @@ import (
 // on-call operator looks a MessageId up when a supplier asks why Spine
 // "refused" it, had no such exchange. Each is now journalled: the request
 // as received (its HL7 payload when there is one), the refusal sent back,
-// and the outcome "refused" with its code.
+// and the outcome "refused" with its code, as an exchange of its own found
+// by the MessageId: an exchange taken before under that MessageId (the
+// message's retry came too late) is left as it was.
 func TestDoorRefusalsJournalled(t *testing.T) {
 	j := newTestJournal(t)
 	proc := newFakeProcessor()
@@ -43,6 +45,9 @@ func TestDoorRefusalsJournalled(t *testing.T) {
 		soapEnvelope(soapID, "PORX_IN020101SM31", `<PORX_IN020101SM31 xmlns="urn:hl7-org:v3"><id root="X"/></PORX_IN020101SM31>`)); code != http.StatusInternalServerError {
 		t.Fatalf("SOAP unsupported interaction: status %d\n%s", code, b)
 	}
+	// An exchange of the MessageId the expired message carries, taken
+	// before (the retry of a message taken): the refusal leaves it alone.
+	j.Record(journal.Event{Exchange: ttl.messageID, Interaction: releaseReq, Outcome: &journal.Outcome{Result: "accepted"}})
 	for _, tt := range []struct {
 		id, code, text, payload string
 	}{
@@ -50,7 +55,7 @@ func TestDoorRefusalsJournalled(t *testing.T) {
 		{unsupported.messageID, "NotSupported", "910003:", "PORX_IN020101UK31"},
 		{soapID, "300", "PORX_IN020101SM31 is not supported", "PORX_IN020101SM31"},
 	} {
-		x := exchangeOf(t, j, tt.id, journal.StepLegacyRequest, journal.StepFault)
+		x := refusalOf(t, j, tt.id)
 		if x.Outcome.Result != "refused" || x.Outcome.Code != tt.code || !strings.Contains(x.Outcome.Text, tt.text) {
 			t.Errorf("%s: outcome %+v, want refused %s saying %q", tt.id, x.Outcome, tt.code, tt.text)
 		}
@@ -62,6 +67,10 @@ func TestDoorRefusalsJournalled(t *testing.T) {
 		if !req || !answer {
 			t.Errorf("%s: request with its payload %v, the refusal sent %v in\n%+v", tt.id, req, answer, x.Steps)
 		}
+	}
+
+	if x, _ := j.Backend().Get(context.Background(), ttl.messageID); x == nil || x.Outcome.Result != "accepted" || len(x.Steps) != 0 {
+		t.Errorf("the exchange taken before under the refused message's MessageId was changed: %+v", x)
 	}
 
 	// Headers that cannot be read: no MessageId to go by; found by its
@@ -83,4 +92,20 @@ func TestDoorRefusalsJournalled(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// refusalOf waits until the journal holds the refusal of MessageId id (an
+// exchange of its own, found by that id) with its request and refusal.
+func refusalOf(t *testing.T, j *journal.Journal, id string) *journal.Exchange {
+	t.Helper()
+	var x *journal.Exchange
+	waitFor(t, "the refusal of "+id, func() bool {
+		list, err := j.Backend().Search(context.Background(), journal.Query{ID: id, Outcome: "refused"})
+		if err != nil || len(list) == 0 {
+			return false
+		}
+		x, _ = j.Backend().Get(context.Background(), list[0].ID)
+		return x != nil && len(x.Steps) >= 2
+	})
+	return x
 }
