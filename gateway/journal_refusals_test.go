@@ -3,7 +3,10 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -108,4 +111,33 @@ func refusalOf(t *testing.T, j *journal.Journal, id string) *journal.Exchange {
 		return x != nil && len(x.Steps) >= 2
 	})
 	return x
+}
+
+// TestDeadLetterJournalsWhatTheSenderIsTold: a message processing gave up
+// on (here refused for good) goes to the dead letters and its sender gets
+// an async MessageError 910009; the journal said only that it was
+// dead-lettered, not what the sender was told. The MessageError (its
+// ebXML envelope, 910009 and the reason) is now a step of the exchange,
+// and the outcome carries its code.
+func TestDeadLetterJournalsWhatTheSenderIsTold(t *testing.T) {
+	j := newTestJournal(t)
+	proc := newFakeProcessor()
+	proc.answer = func(*Inbound, int) (*Outcome, error) {
+		return nil, Permanent(errors.New("the prescription cannot be translated"))
+	}
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc), WithJournal(j))
+	r := newReq(newID(t, 930))
+	if code, body := sendEb(t, g.base, r); code != http.StatusAccepted {
+		t.Fatalf("ebXML POST = %d\n%s", code, body)
+	}
+	var x *journal.Exchange
+	waitFor(t, "the dead letter journalled with the MessageError", func() bool {
+		x, _ = j.Backend().Get(context.Background(), r.messageID)
+		return x != nil && x.Outcome.Result == journal.OutcomeDeadLetter && slices.ContainsFunc(x.Steps, func(s journal.Step) bool {
+			return s.Kind == journal.StepFault && strings.Contains(s.Body, "910009:") && strings.Contains(s.Body, "cannot be translated")
+		})
+	})
+	if x.Outcome.Code != strconv.Itoa(NumNotProcessed) {
+		t.Errorf("outcome %+v, want code %d", x.Outcome, NumNotProcessed)
+	}
 }
