@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/porxgate/porxgate/ebxml"
 )
 
 // Recorded is one recorded legacy exchange: the request a legacy system
@@ -26,8 +28,10 @@ const (
 )
 
 // LoadRecorded reads a replay folder: every NAME.request.xml with its
-// NAME.answer.xml (the HL7 payloads, as an MHS logs them). A request
-// without an answer is an error: it cannot be compared.
+// NAME.answer.xml (the HL7 payloads, as an MHS logs them; or the SOAP
+// envelopes of a sync exchange, whose HL7 payloads are taken out, a SOAP
+// fault answer being kept as it is: Spine's refusal). A request without
+// an answer is an error: it cannot be compared.
 func LoadRecorded(dir string) ([]Recorded, error) {
 	names, err := filepath.Glob(filepath.Join(dir, "*"+RequestSuffix))
 	if err != nil {
@@ -48,9 +52,24 @@ func LoadRecorded(dir string) ([]Recorded, error) {
 		if err != nil {
 			return nil, fmt.Errorf("compare: %s has no recorded answer: %w", name, err)
 		}
-		out = append(out, Recorded{Name: name, Request: req, Answer: ans})
+		out = append(out, Recorded{Name: name, Request: unwrapRecorded(req), Answer: unwrapRecorded(ans)})
 	}
 	return out, nil
+}
+
+// unwrapRecorded returns the HL7 payload of a recorded SOAP envelope (b
+// itself when it is none, cannot be read as one, or is a SOAP fault).
+func unwrapRecorded(b []byte) []byte {
+	if rootTag(b) != "Envelope" {
+		return b
+	}
+	if _, ok := readFault(b); ok {
+		return b
+	}
+	if m, err := ebxml.ParseSOAPRequest(b); err == nil && len(m.Payload) > 0 {
+		return m.Payload
+	}
+	return b
 }
 
 // Result is what replaying one recorded exchange gave.
@@ -127,6 +146,18 @@ func Replay(ctx context.Context, recs []Recorded, run RunFunc) Report {
 			return rep
 		case err != nil:
 			res.Result, res.Error = "error", err.Error()
+		case isFault(rec.Answer):
+			// Spine refused it: compared as a refusal.
+			f, _ := readFault(rec.Answer)
+			diffs, notCompared := CompareRefusals(f, nil, nil, answer, "spine", "fhir")
+			switch {
+			case notCompared != nil:
+				res.Result, res.Error = "error", notCompared.Error()
+			case len(diffs) == 0:
+				res.Result = "match"
+			default:
+				res.Result, res.Differences = "differ", diffs
+			}
 		default:
 			diffs, err := Compare(rec.Answer, answer, rec.Request, "spine", "fhir")
 			switch {
@@ -191,6 +222,12 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// isFault reports whether b is a SOAP fault envelope.
+func isFault(b []byte) bool {
+	_, ok := readFault(b)
+	return ok
 }
 
 // errSuffix formats an error after a result line.

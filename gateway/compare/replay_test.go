@@ -5,8 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/porxgate/porxgate/ebxml"
 )
 
 // TestReplayInterrupted: a replay stopped part way (SIGINT, SIGTERM, a
@@ -100,5 +104,57 @@ func TestReplayCompleteDespiteStop(t *testing.T) {
 	})
 	if rep.OK() || rep.Interrupted || rep.Results[0].Result != "error" {
 		t.Errorf("a failed run: %+v", rep)
+	}
+}
+
+// TestReplayTakesRecordedEnvelopes: an exchange recorded as its SOAP
+// envelopes (as a sync exchange's log keeps them) was replayed as the
+// interaction "Envelope", not supported, and its answer compared as an
+// envelope; Spine's recorded SOAP fault was compared element by element
+// with an HL7 answer. The HL7 payloads are now taken out of the
+// envelopes, and a recorded fault is compared as a refusal.
+func TestReplayTakesRecordedEnvelopes(t *testing.T) {
+	const payload = `<PORX_IN060102UK30 xmlns="urn:hl7-org:v3"><id root="AAAAAAAA-1111-4111-8111-111111111111"/></PORX_IN060102UK30>`
+	const answer = `<PORX_IN110101UK30 xmlns="urn:hl7-org:v3"><id root="22222222-0000-4000-8000-000000000002"/><code code="0001"/></PORX_IN110101UK30>`
+	req, err := ebxml.BuildSOAPRequest(ebxml.SOAPRequest{MessageID: "6E2F1C2D-0000-4000-8000-000000000001", Action: ebxml.ServiceMM + "/PORX_IN060102UK30",
+		To: "https://spine.example/syncservice-mm/mm", FromAddress: "https://dispenser.example", ReplyTo: "https://dispenser.example",
+		ReceiverASID: "990101234567", SenderASID: "200000009876", Payload: []byte(payload)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans, err := ebxml.BuildSOAPResponse(ebxml.SOAPResponse{MessageID: "6E2F1C2D-0000-4000-8000-000000000002", Action: ebxml.ServiceMM + "/PORX_IN110101UK30",
+		RelatesTo: "uuid:6E2F1C2D-0000-4000-8000-000000000001", Payload: []byte(answer)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fault, err := ebxml.BuildSOAPFault(ebxml.SOAPFault{FaultCode: ebxml.FaultCodeServer, FaultString: "Application Exception",
+		Errors: []ebxml.SOAPError{{CodeContext: ebxml.TMSCodeContext, Code: "201", Severity: ebxml.SeverityError, Description: "The message is not well formed"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, b := range map[string][]byte{"01-env" + RequestSuffix: req, "01-env" + AnswerSuffix: ans, "02-fault" + RequestSuffix: req, "02-fault" + AnswerSuffix: fault} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := LoadRecorded(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := Replay(context.Background(), recs, func(_ context.Context, interaction string, request []byte) ([]byte, error) {
+		if interaction != "PORX_IN060102UK30" || rootTag(request) != "PORX_IN060102UK30" {
+			return nil, fmt.Errorf("run got %s, root %s", interaction, rootTag(request))
+		}
+		return []byte(answer), nil
+	})
+	if len(rep.Results) != 2 {
+		t.Fatalf("results %+v", rep.Results)
+	}
+	if r := rep.Results[0]; r.Result != "match" {
+		t.Errorf("envelopes: %+v", r)
+	}
+	if r := rep.Results[1]; r.Result != "differ" || !strings.Contains(strings.Join(r.Differences, "\n"), "spine refused with SOAP fault 201 (The message is not well formed); fhir answered PORX_IN110101UK30") {
+		t.Errorf("recorded fault: %+v", r)
 	}
 }
