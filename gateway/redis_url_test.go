@@ -91,6 +91,18 @@ func TestRedisSchemeMismatchDiagnosed(t *testing.T) {
 			}
 		})
 	}
+	// A Cluster whose seed speaks plain text, named with TLS: the seed is
+	// looked at.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cfg := DefaultConfig()
+	cfg.RedisURL, cfg.RedisClusterAddrs = "rediss:///0", plain.Addr
+	if st, err := OpenStore(ctx, cfg); err == nil || !errors.Is(err, store.ErrSchemeMismatch) {
+		if st != nil {
+			st.Close()
+		}
+		t.Errorf("cluster with rediss:// at a plain-text seed: %v, want the mismatch named", err)
+	}
 	// The control: plain text to the plain-text server is fine.
 	r, err := store.OpenRedis(store.RedisOptions{URL: plain.URL()}, "t:")
 	if err != nil {

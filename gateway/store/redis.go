@@ -18,9 +18,9 @@ type Redis struct {
 	// scripts runs the store's Lua scripts, pipelined under load.
 	scripts *scriptBatcher
 	prefix  string
-	// addr is the one server's host:port, and tls whether the client
-	// speaks TLS to it, for Ping's look at a server that does not answer
-	// (pingDiagnosed); addr is empty for a Sentinel group or a Cluster.
+	// addr is the one server's host:port (a Cluster's first seed), and tls
+	// whether the client speaks TLS to it, for Ping's look at a server that
+	// does not answer (pingDiagnosed); addr is empty for a Sentinel group.
 	addr string
 	tls  bool
 }

@@ -143,10 +143,11 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 	}
 	base.PoolSize = pool
 	var client redis.UniversalClient
-	var addr string // the one server's, for Ping's diagnosis
+	var addr string // the server Ping's diagnosis looks at: the one server, or the first Cluster seed
 	switch {
 	case len(o.ClusterAddrs) > 0:
 		prefix = ClusterPrefix(prefix)
+		addr = o.ClusterAddrs[0] // the seeds speak as every node does
 		client = redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs: o.ClusterAddrs, Username: base.Username, Password: base.Password, TLSConfig: base.TLSConfig,
 			PoolSize: pool,

@@ -35,7 +35,7 @@ const (
 // a scheme mismatch it finds is the error, at once, instead of the
 // client's "context deadline exceeded" or "EOF".
 func (r *Redis) pingDiagnosed(ctx context.Context) error {
-	if r.addr == "" { // a Sentinel group or a Cluster: no one server to look at
+	if r.addr == "" { // a Sentinel group: no one server to look at
 		return r.client.Ping(ctx).Err()
 	}
 	pong := make(chan error, 1)
