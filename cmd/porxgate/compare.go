@@ -44,6 +44,16 @@ saying how far it got.`)
 		fmt.Fprintf(stderr, "porxgate compare: %v\n", err)
 		return 1
 	}
+	// setupFailed reports a step of the start that failed: when a signal
+	// cut it short, as an interruption before any exchange was compared.
+	setupFailed := func(what string, err error) int {
+		if ctx.Err() != nil {
+			fmt.Fprintf(stderr, "porxgate compare: %s\n", compare.Report{Total: len(recs), Interrupted: true}.Progress())
+			return 1
+		}
+		fmt.Fprintf(stderr, "porxgate compare: %s%v\n", what, err)
+		return 1
+	}
 	cfg := gateway.DefaultConfig()
 	cfg.UpstreamURL = *upstreamURL
 	cfg.Upstream.APIKey = getenv("PORXGATE_UPSTREAM_API_KEY")
@@ -57,8 +67,7 @@ saying how far it got.`)
 		cfg.RedisURL = *redisURL
 		st, err := gateway.OpenStore(ctx, cfg)
 		if err != nil {
-			fmt.Fprintf(stderr, "porxgate compare: journal store: %v\n", err)
-			return 1
+			return setupFailed("journal store: ", err)
 		}
 		defer st.Close()
 		if jr = gateway.OpenJournal(cfg, st, metrics, log); jr != nil {
@@ -78,14 +87,12 @@ saying how far it got.`)
 	}
 	up, stopUp, err := gateway.OpenUpstream(ctx, cfg, log, metrics, jr.Tap)
 	if err != nil {
-		fmt.Fprintf(stderr, "porxgate compare: upstream: %v\n", err)
-		return 1
+		return setupFailed("upstream: ", err)
 	}
 	defer stopUp()
 	proc, stopProc, err := gateway.OpenProcessor(ctx, cfg, up, log, nil, nil)
 	if err != nil {
-		fmt.Fprintf(stderr, "porxgate compare: %v\n", err)
-		return 1
+		return setupFailed("", err)
 	}
 	defer stopProc()
 	// The journal has each replay as comparison mode with the legacy path

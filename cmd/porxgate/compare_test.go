@@ -214,3 +214,22 @@ func TestCompareInterruptedFails(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareInterruptedWhileStarting: a signal while the command opens
+// its journal's Redis, its upstream or its processor ended it with that
+// step's error ("journal store: redis ping: context canceled"), not
+// saying it was interrupted nor how far it got. It now says so, exit 1.
+func TestCompareInterruptedWhileStarting(t *testing.T) {
+	dir := t.TempDir()
+	recordExchange(t, dir, "01-acute", "acute-nurse-controlled-drug-unsigned.json")
+	rs := redistest.Start(t)
+	for _, args := range [][]string{{"--dir", dir}, {"--dir", dir, "--redis", rs.URL()}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // the signal, before anything is open
+		var out, errb bytes.Buffer
+		code := compareCmd(ctx, args, &out, &errb, func(string) string { return "" })
+		if want := "porxgate compare: interrupted: 0 of 1 exchanges compared"; code != 1 || !strings.Contains(errb.String(), want) {
+			t.Errorf("%v: code %d, stderr %q; want 1 and %q", args, code, errb.String(), want)
+		}
+	}
+}
