@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/compare"
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
@@ -48,6 +49,9 @@ type comparing struct {
 type shadowJob struct {
 	in      Inbound
 	primary Answer
+	// primaryFault is the SOAP fault the primary path refused the message
+	// with, in place of an answer.
+	primaryFault *ebxml.SOAPFault
 }
 
 // OpenCompare wraps the FHIR-path Processor in comparison mode when
@@ -108,21 +112,39 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 	} else {
 		out, err = p.fhir.Process(ctx, in)
 	}
+	var rf *compare.RouteFault
+	if err != nil && p.primary == "legacy" && errors.As(err, &rf) && !rf.Fault.Retryable() {
+		// Spine refused an ebXML message for good (it goes to the dead
+		// letters): its refusal is compared with the FHIR path's outcome.
+		p.queueShadow(shadowJob{in: *in, primaryFault: rf.Fault})
+		return out, err
+	}
 	if err != nil || out == nil {
 		return out, err
 	}
-	a := firstAnswer(out)
-	if a == nil {
+	job := shadowJob{in: *in}
+	switch a := firstAnswer(out); {
+	case a != nil:
+		job.primary = *a
+	case out.Fault != nil: // a refusal is compared too
+		job.primaryFault = out.Fault
+	default:
 		return out, nil
 	}
-	job := shadowJob{in: *in, primary: *a}
-	if p.primary == "legacy" && !p.fhir.Supports(in.Interaction) {
-		p.skip(job, "the FHIR path does not translate "+in.Interaction+": not compared")
-		return out, nil
-	}
-	job.in.Payload = append([]byte(nil), in.Payload...)
-	p.queue(job)
+	p.queueShadow(job)
 	return out, nil
+}
+
+// queueShadow queues job's shadow run with its own copy of the payload,
+// or skips it when the FHIR path (the shadow of the legacy path) does not
+// translate the interaction.
+func (p *comparing) queueShadow(job shadowJob) {
+	if p.primary == "legacy" && !p.fhir.Supports(job.in.Interaction) {
+		p.skip(job, "the FHIR path does not translate "+job.in.Interaction+": not compared")
+		return
+	}
+	job.in.Payload = append([]byte(nil), job.in.Payload...)
+	p.queue(job)
 }
 
 // queue queues job for a shadow worker, or counts and journals it skipped
@@ -229,6 +251,7 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	sctx, cancel := context.WithTimeout(journal.WithExchange(ctx, in.MessageID), p.timeout)
 	defer cancel()
 	var other []byte
+	var otherFault *ebxml.SOAPFault // the other path's refusal, in place of an answer
 	var otherName, title string
 	var serr error
 	start := time.Now()
@@ -241,6 +264,8 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 		switch {
 		case err != nil:
 			serr = err
+		case out != nil && firstAnswer(out) == nil && out.Fault != nil:
+			otherFault = out.Fault
 		case out == nil || firstAnswer(out) == nil:
 			serr = fmt.Errorf("the FHIR path gave no answer")
 		default:
@@ -249,14 +274,32 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	} else {
 		otherName, title = "legacy", "legacy path (shadow) answer"
 		a, err := p.legacy.Call(sctx, requestOf(in))
-		serr, other = err, a.Payload
+		var rf *compare.RouteFault
+		if errors.As(err, &rf) {
+			otherFault = rf.Fault
+		} else {
+			serr, other = err, a.Payload
+		}
 	}
 	step := &journal.Step{Kind: journal.StepShadow, Title: title, ContentType: "application/xml", Body: string(other),
 		TookMS: time.Since(start).Milliseconds()}
+	if otherFault != nil {
+		step.Title, step.ContentType, step.Body = title+": a SOAP fault", "text/plain", faultText(otherFault)
+	}
 	c := &journal.Comparison{Primary: p.primary}
 	result := compareError
 	if serr != nil {
 		step.Note, c.Error = serr.Error(), serr.Error()
+	} else if job.primaryFault != nil || otherFault != nil {
+		diffs, notCompared := compare.CompareRefusals(job.primaryFault, job.primary.Payload, otherFault, other, p.primary, otherName)
+		switch {
+		case notCompared != nil:
+			c.Error = notCompared.Error()
+		case len(diffs) == 0:
+			result = compareMatch
+		default:
+			result, c.Differences = compareDiffer, diffs
+		}
 	} else if diffs, err := compare.Compare(job.primary.Payload, other, in.Payload, p.primary, otherName); err != nil {
 		c.Error = err.Error()
 	} else if len(diffs) == 0 {

@@ -202,7 +202,9 @@ func (g *messaging) refuse(c *fiber.Ctx, msg *ebxml.Message, me *ebxml.MessageEr
 	}
 	log.Warn("refused with a MessageError", args...)
 	g.received(c, TransportEbXML, "refused")
-	return g.sendMessageError(c, msg, me)
+	err := g.sendMessageError(c, msg, me)
+	g.journalEbXMLRefusal(c, msg, me)
+	return err
 }
 
 // storeFailure answers a message that could not be stored, never with an

@@ -62,6 +62,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		}
 		return g.refuseSOAP(c, f, g.log.With("transport", TransportSOAP), err)
 	}
+	c.Locals(soapMessageLocal, msg) // for the journal of a refusal
 	interaction := msg.Interaction()
 	front := &Inbound{Transport: TransportSOAP, MessageID: msg.MessageUUID(), Interaction: interaction, FromASID: msg.SenderASID}
 	c.SetUserContext(withCorrelation(c.UserContext(), front))
@@ -285,5 +286,7 @@ func (g *messaging) refuseSOAP(c *fiber.Ctx, f *ebxml.SOAPFault, log *slog.Logge
 	}
 	log.Warn("refused with a SOAP fault", args...)
 	g.received(c, TransportSOAP, "refused")
-	return sendFault(c, f)
+	err := sendFault(c, f)
+	g.journalSOAPRefusal(c, f)
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -81,11 +82,21 @@ func keptAnswer(ctx context.Context, j *journal.Journal, d outbox.Delivery) erro
 			ContentType: ct, Body: string(body)}})
 }
 
-// journalDeadLetter records that processing gave up on a message.
-func (g *messaging) journalDeadLetter(in *Inbound, reason string) {
+// journalDeadLetter records that processing gave up on a message and, when
+// its sender is told so, the MessageError (910009) it is sent: told, its
+// ebXML envelope.
+func (g *messaging) journalDeadLetter(in *Inbound, reason string, told []byte) {
+	out := &journal.Outcome{Result: journal.OutcomeDeadLetter, Text: reason}
+	if told != nil {
+		out.Code = strconv.Itoa(NumNotProcessed)
+	}
 	g.journal.Record(journal.Event{Exchange: in.MessageID, Interaction: in.Interaction, Party: partyOf(in),
-		Step:    &journal.Step{Kind: journal.StepFault, Title: "moved to the dead letters", Note: reason},
-		Outcome: &journal.Outcome{Result: "dead-letter", Text: reason}})
+		Step: &journal.Step{Kind: journal.StepFault, Title: "moved to the dead letters", Note: reason}, Outcome: out})
+	if told != nil {
+		g.journal.Record(journal.Event{Exchange: in.MessageID, Step: &journal.Step{Kind: journal.StepFault,
+			Title:       "ebXML MessageError " + strconv.Itoa(NumNotProcessed) + " queued for " + in.FromParty + ": not processed",
+			ContentType: xmlContentType, Body: string(told)}})
+	}
 }
 
 // deliveryTitle words a delivery result.

@@ -360,6 +360,7 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 	// the message was not processed (an async eb:MessageError referring to
 	// it), never left to wait for an answer that will not come.
 	f := store.Finish{DeadLetter: dl.Encode()}
+	var told []byte // the MessageError the sender gets, for the journal
 	if in.MessageID != "" && in.FromParty != "" {
 		me := ebxml.NewMessageError(ebxml.CodeUnknown, NumNotProcessed, "the message could not be processed and was not passed on: "+truncate(reason, 300))
 		d, err := outbox.NewMessageError(g.addressing(&in), g.newID(), now, me)
@@ -367,7 +368,7 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 			var it store.Item
 			d.TraceParent, d.RequestInteraction = in.TraceParent, in.Interaction
 			if it, err = d.Item(now); err == nil {
-				f.Enqueue = append(f.Enqueue, it)
+				f.Enqueue, told = append(f.Enqueue, it), d.Body
 			}
 		}
 		if err != nil {
@@ -385,7 +386,7 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 	}
 	log.Error("not processed: moved to the dead letters; the sender gets a MessageError", "outcome", OutcomeDeadLetter,
 		"outcome_code", strconv.Itoa(NumNotProcessed), "outcome_text", "not processed", "attempts", e.Attempts, "reason", reason)
-	g.journalDeadLetter(&in, reason)
+	g.journalDeadLetter(&in, reason, told)
 	g.metrics.processed.WithLabelValues("dead_letter").Inc()
 	g.metrics.exchange(in.Interaction, OutcomeDeadLetter)
 }

@@ -32,20 +32,27 @@ const (
 // within refusedDrainTime and refusedDrainBytes, before the connection is
 // closed. Other connections close as before.
 //
-// It also keeps the connections that have not sent a byte yet (silent
-// ones: a load balancer's TCP health check, a client's spare connection)
-// for closeSilent: fasthttp counts a new connection as busy for five
-// seconds, so at a stop such connections held the drain that long, past
-// a shorter shutdown timeout.
+// It also keeps its open connections for a stop. Those that have not sent
+// a byte yet (silent ones: a load balancer's TCP health check, a client's
+// spare connection) are closed (closeSilent): fasthttp counts a new
+// connection as busy for five seconds, so at a stop such connections held
+// the drain that long, past a shorter shutdown timeout. And every read is
+// given a last moment (cutReads): a request still arriving at a stop (a
+// sender stalled mid-body) held the drain until the read timeout, past
+// the shutdown timeout; nothing of it was acknowledged, so cutting it
+// loses nothing its sender will not send again.
 type refusalListener struct {
 	net.Listener
-	mu     sync.Mutex
-	silent map[*refusalConn]struct{}
+	mu   sync.Mutex
+	open map[*refusalConn]struct{}
+	// readsEnd, once a stop set it (cutReads), is the latest deadline any
+	// read gets (Unix nanoseconds); 0 before.
+	readsEnd atomic.Int64
 }
 
 // newRefusalListener wraps ln.
 func newRefusalListener(ln net.Listener) *refusalListener {
-	return &refusalListener{Listener: ln, silent: map[*refusalConn]struct{}{}}
+	return &refusalListener{Listener: ln, open: map[*refusalConn]struct{}{}}
 }
 
 // Accept implements net.Listener. A TLS connection keeps what fasthttp
@@ -58,8 +65,11 @@ func (l *refusalListener) Accept() (net.Conn, error) {
 	}
 	rc := &refusalConn{Conn: c, l: l}
 	l.mu.Lock()
-	l.silent[rc] = struct{}{}
+	l.open[rc] = struct{}{}
 	l.mu.Unlock()
+	if end := l.readsEnd.Load(); end != 0 {
+		_ = c.SetReadDeadline(time.Unix(0, end))
+	}
 	if tc, ok := c.(tlsConner); ok {
 		return &refusalTLSConn{refusalConn: rc, tls: tc}, nil
 	}
@@ -76,11 +86,11 @@ type tlsConner interface {
 func (l *refusalListener) closeSilent() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for c := range l.silent {
+	for c := range l.open {
 		if !c.spoke.Load() {
 			_ = c.Conn.Close()
+			delete(l.open, c)
 		}
-		delete(l.silent, c)
 	}
 }
 
@@ -99,10 +109,26 @@ func (l *refusalListener) closeSilentUntil(done <-chan struct{}) {
 	}
 }
 
-// forget stops keeping c for closeSilent.
+// cutReads makes end the latest deadline of every read, on the open
+// connections and any accepted later: a read still waiting then fails,
+// and fasthttp closes its connection.
+func (l *refusalListener) cutReads(end time.Time) {
+	l.readsEnd.Store(end.UnixNano())
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.open {
+		var t time.Time // none
+		if d := c.readDeadline.Load(); d != 0 {
+			t = time.Unix(0, d)
+		}
+		_ = c.SetReadDeadline(t)
+	}
+}
+
+// forget stops keeping c for a stop.
 func (l *refusalListener) forget(c *refusalConn) {
 	l.mu.Lock()
-	delete(l.silent, c)
+	delete(l.open, c)
 	l.mu.Unlock()
 }
 
@@ -116,6 +142,31 @@ type refusalConn struct {
 	drain atomic.Bool
 	// closing is set once a gentle close started.
 	closing atomic.Bool
+	// readDeadline is the read deadline last asked for (Unix nanoseconds;
+	// 0: none), before cutReads shortens it.
+	readDeadline atomic.Int64
+}
+
+// SetReadDeadline implements net.Conn, no later than a stop allows
+// (cutReads).
+func (c *refusalConn) SetReadDeadline(t time.Time) error {
+	if t.IsZero() {
+		c.readDeadline.Store(0)
+	} else {
+		c.readDeadline.Store(t.UnixNano())
+	}
+	if end := c.l.readsEnd.Load(); end != 0 && (t.IsZero() || t.UnixNano() > end) {
+		t = time.Unix(0, end)
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+// SetDeadline implements net.Conn: the read deadline as SetReadDeadline.
+func (c *refusalConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	return c.SetReadDeadline(t)
 }
 
 // refusedUnread marks the connection for a gentle close.
@@ -126,16 +177,13 @@ func (c *refusalConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	if n > 0 && !c.spoke.Load() {
 		c.spoke.Store(true)
-		c.l.forget(c)
 	}
 	return n, err
 }
 
 // Close implements net.Conn: at once, or gently after refusedUnread.
 func (c *refusalConn) Close() error {
-	if !c.spoke.Load() {
-		c.l.forget(c)
-	}
+	c.l.forget(c)
 	if !c.drain.Load() {
 		return c.Conn.Close()
 	}

@@ -94,13 +94,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // serveClosingSilent is serveApp on ln wrapped in a refusalListener, whose
 // connections that never sent a byte (they carry no request to drain) are
 // closed when the stop begins: fasthttp would wait five seconds for each,
-// past a shorter shutdown timeout.
+// past a shorter shutdown timeout. A request still arriving when the stop
+// begins gets half the shutdown timeout to arrive (a stalled sender would
+// otherwise hold the drain for the read timeout); the other half is for
+// answering it.
 func serveClosingSilent(ctx context.Context, app *fiber.App, ln net.Listener, timeout time.Duration, stopping func()) error {
 	rl := newRefusalListener(ln)
 	stopped := make(chan struct{})
 	defer close(stopped)
 	return serveApp(ctx, app, rl, timeout, func() {
 		stopping()
+		rl.cutReads(time.Now().Add(timeout / 2))
 		go rl.closeSilentUntil(stopped)
 	})
 }

@@ -184,11 +184,17 @@ func (s *Server) unreadableHeaders(c *fiber.Ctx, h headerReadError) error {
 	case PathEbXML:
 		s.log.Warn("ebXML request refused", "transport", TransportEbXML, "reason", text)
 		s.msg.metrics.received.WithLabelValues(string(TransportEbXML), "refused").Inc()
-		return s.msg.sendMessageError(c, nil, ebxml.NewMessageError(ebxml.CodeMimeProblem, NumUnreadableHeaders, text))
+		me := ebxml.NewMessageError(ebxml.CodeMimeProblem, NumUnreadableHeaders, text)
+		err := s.msg.sendMessageError(c, nil, me)
+		s.msg.journalEbXMLRefusal(c, nil, me)
+		return err
 	case PathSOAP:
 		s.log.Warn("SOAP request refused", "transport", TransportSOAP, "reason", text)
 		s.msg.metrics.received.WithLabelValues(string(TransportSOAP), "refused").Inc()
-		return sendFault(c, fault(ebxml.TMSCodeMalformed, fmt.Sprintf("%d:%s", NumUnreadableHeaders, text)))
+		f := fault(ebxml.TMSCodeMalformed, fmt.Sprintf("%d:%s", NumUnreadableHeaders, text))
+		err := sendFault(c, f)
+		s.msg.journalSOAPRefusal(c, f)
+		return err
 	}
 	return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": text})
 }

@@ -1,7 +1,10 @@
 package gateway
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"testing"
@@ -90,4 +93,107 @@ func TestAdminStopWithSilentConnections(t *testing.T) {
 	addr := srv.adminLn.addr
 	srv.adminLn.mu.Unlock()
 	stopWithSilentConnections(t, addr, cancel, done, cfg.ShutdownTimeout)
+}
+
+// TestStopWithStalledSenders: a sender that sent its headers and part of
+// its body, then stalled (a hung MHS, a dropped link), held the stop of
+// the listener it spoke to until the read timeout (30s), past the
+// shutdown timeout, and the stop ended in "shutdown: context deadline
+// exceeded" (serve exiting 1 on SIGTERM). At a stop, a request still
+// arriving now has half the shutdown timeout to arrive, and is cut when
+// it has not (nothing of it was acknowledged: its sender sends it again);
+// the stop is clean. Both front doors and the admin listener.
+func TestStopWithStalledSenders(t *testing.T) {
+	for _, path := range []string{PathEbXML, PathSOAP} {
+		t.Run("front door "+path, func(t *testing.T) {
+			cfg := testConfig() // shutdown timeout 2s
+			ln, cancel, done := serveAndWork(t, NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), NewMetrics()))
+			stopWithStalledSender(t, ln.Addr().String(), path, cancel, done, cfg.ShutdownTimeout)
+		})
+	}
+	t.Run("admin listener", func(t *testing.T) {
+		cfg := testConfig()
+		cfg.Admin.Addr = "127.0.0.1:0"
+		srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), NewMetrics())
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { done <- srv.serveAdmin(ctx) }()
+		select {
+		case <-srv.adminLn.ready:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the admin listener did not start")
+		}
+		srv.adminLn.mu.Lock()
+		addr := srv.adminLn.addr
+		srv.adminLn.mu.Unlock()
+		stopWithStalledSender(t, addr, "/admin/api/deadletters/X/resend", cancel, done, cfg.ShutdownTimeout)
+	})
+}
+
+// stopWithStalledSender opens a connection to addr that sends a POST to
+// path with part of its body and then nothing more, stops the server
+// (cancel) and checks that it returns (done) without an error.
+func stopWithStalledSender(t *testing.T, addr, path string, cancel context.CancelFunc, done <-chan error, timeout time.Duration) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n<SOAP-ENV:Envelope", path, addr); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // read by the server, which waits for the rest
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("stop with a stalled sender: %v", err)
+		}
+	case <-time.After(timeout + 10*time.Second):
+		t.Fatal("the server did not stop")
+	}
+}
+
+// TestStopLetsArrivingBodyFinish: the bound on a request still arriving at
+// a stop is not a cut at once: a sender whose body arrives in full soon
+// after the stop began gets its answer, and the stop is clean.
+func TestStopLetsArrivingBodyFinish(t *testing.T) {
+	cfg := testConfig() // shutdown timeout 2s: a second for the rest of the body
+	ln, cancel, done := serveAndWork(t, NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), NewMetrics()))
+	addr := ln.Addr().String()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	body := "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\"><SOAP-ENV:Body/></SOAP-ENV:Envelope>"
+	if _, err := fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: text/xml\r\nSOAPAction: urn:nhs:names:services:mm/PORX_IN020101SM31\r\nContent-Length: %d\r\n\r\n%s",
+		PathSOAP, addr, len(body), body[:10]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // read by the server, which waits for the rest
+	cancel()
+	time.Sleep(200 * time.Millisecond) // the stop has begun
+	if _, err := io.WriteString(c, body[10:]); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer to a body that arrived during the stop: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == 0 {
+		t.Fatalf("answer %v", resp.Status)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("stop: %v", err)
+		}
+	case <-time.After(cfg.ShutdownTimeout + 10*time.Second):
+		t.Fatal("the server did not stop")
+	}
 }

@@ -18,13 +18,16 @@ import (
 
 // compareCmd replays a folder of recorded legacy exchanges (request and
 // Spine's answer) against the FHIR path and reports how the answers
-// compare; exit status 0 when all match, 1 when any differ or fail.
+// compare; exit status 0 when all match, 1 when any differ or fail or the
+// replay was interrupted (a signal) before every exchange was compared.
 func compareCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := newFlagSet("compare", "--dir DIR [--upstream URL] [--redis URL] [--json]", `Replays recorded legacy exchanges (NAME.request.xml with Spine's answer
 NAME.answer.xml) against the FHIR path and compares the answers after the
 documented normalisation (docs/compare.md). With --redis each exchange, its
 FHIR call and the comparison go into that Redis's exchange journal, where a
-gateway's admin page on the same Redis shows them. Exits 1 on any difference.`)
+gateway's admin page on the same Redis shows them. Exits 1 on any difference,
+or when interrupted (SIGINT, SIGTERM) before every exchange was compared,
+saying how far it got.`)
 	dir := fs.String("dir", "", "folder of NAME.request.xml + NAME.answer.xml recorded exchanges")
 	upstreamURL := fs.String("upstream", "", "EPS FHIR base URL of the FHIR path; empty: the built-in simulator. Never the environment the recorded prescriptions were issued in")
 	asJSON := fs.Bool("json", false, "write the report as JSON")
@@ -41,6 +44,16 @@ gateway's admin page on the same Redis shows them. Exits 1 on any difference.`)
 		fmt.Fprintf(stderr, "porxgate compare: %v\n", err)
 		return 1
 	}
+	// setupFailed reports a step of the start that failed: when a signal
+	// cut it short, as an interruption before any exchange was compared.
+	setupFailed := func(what string, err error) int {
+		if ctx.Err() != nil {
+			fmt.Fprintf(stderr, "porxgate compare: %s\n", compare.Report{Total: len(recs), Interrupted: true}.Progress())
+			return 1
+		}
+		fmt.Fprintf(stderr, "porxgate compare: %s%v\n", what, err)
+		return 1
+	}
 	cfg := gateway.DefaultConfig()
 	cfg.UpstreamURL = *upstreamURL
 	cfg.Upstream.APIKey = getenv("PORXGATE_UPSTREAM_API_KEY")
@@ -54,8 +67,7 @@ gateway's admin page on the same Redis shows them. Exits 1 on any difference.`)
 		cfg.RedisURL = *redisURL
 		st, err := gateway.OpenStore(ctx, cfg)
 		if err != nil {
-			fmt.Fprintf(stderr, "porxgate compare: journal store: %v\n", err)
-			return 1
+			return setupFailed("journal store: ", err)
 		}
 		defer st.Close()
 		if jr = gateway.OpenJournal(cfg, st, metrics, log); jr != nil {
@@ -75,14 +87,12 @@ gateway's admin page on the same Redis shows them. Exits 1 on any difference.`)
 	}
 	up, stopUp, err := gateway.OpenUpstream(ctx, cfg, log, metrics, jr.Tap)
 	if err != nil {
-		fmt.Fprintf(stderr, "porxgate compare: upstream: %v\n", err)
-		return 1
+		return setupFailed("upstream: ", err)
 	}
 	defer stopUp()
 	proc, stopProc, err := gateway.OpenProcessor(ctx, cfg, up, log, nil, nil)
 	if err != nil {
-		fmt.Fprintf(stderr, "porxgate compare: %v\n", err)
-		return 1
+		return setupFailed("", err)
 	}
 	defer stopProc()
 	// The journal has each replay as comparison mode with the legacy path
@@ -137,6 +147,10 @@ gateway's admin page on the same Redis shows them. Exits 1 on any difference.`)
 		}
 		x := exchanges[i]
 		c := &journal.Comparison{Primary: "legacy", Result: res.Result, Differences: res.Differences, Error: res.Error}
+		if res.Result == compare.ResultInterrupted {
+			// Cut short by the stop: not compared.
+			c.Result, c.Error = "skipped", "porxgate compare was interrupted: "+res.Error
+		}
 		// Spine answered the request when it was made: its answer takes
 		// its place in the timeline right after the request.
 		jr.Record(journal.Event{Exchange: x.id, Comparison: c, Step: &journal.Step{At: x.at, Kind: journal.StepV3Answer,
@@ -151,6 +165,11 @@ gateway's admin page on the same Redis shows them. Exits 1 on any difference.`)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "porxgate compare: %v\n", err)
+		return 1
+	}
+	if p := rep.Progress(); p != "" {
+		// Stopped part way: never a pass, whatever was compared so far.
+		fmt.Fprintf(stderr, "porxgate compare: %s\n", p)
 		return 1
 	}
 	if !rep.OK() {

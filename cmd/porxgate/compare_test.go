@@ -6,9 +6,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +20,7 @@ import (
 	"github.com/porxgate/porxgate/gateway"
 	"github.com/porxgate/porxgate/gateway/compare"
 	"github.com/porxgate/porxgate/gateway/journal"
+	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/spinesim"
 	"github.com/porxgate/porxgate/gateway/store/redistest"
 	"github.com/porxgate/porxgate/internal/ids"
@@ -151,5 +156,80 @@ func TestCompareCommandJournals(t *testing.T) {
 	}
 	if x.Outcome.Result != "rejected" {
 		t.Errorf("outcome %+v, want Spine's (rejected)", x.Outcome)
+	}
+}
+
+// TestCompareInterruptedFails: a replay stopped part way (the signal comes
+// while the second exchange's EPS call is in flight) reported what it had
+// compared and, when that matched, exited 0: a CI job read a partial
+// comparison as a pass. It now exits 1 and says how far it got, on stderr
+// and in the report (text or JSON).
+func TestCompareInterruptedFails(t *testing.T) {
+	dir := t.TempDir()
+	recordExchange(t, dir, "01-acute", "acute-nurse-controlled-drug-unsigned.json")
+	recordExchange(t, dir, "02-dental", "repeat-prescribing-dental-four-items.json")
+	recordExchange(t, dir, "03-repeat", "repeat-dispensing-pharmacist-endorsed.json")
+	for _, asJSON := range []bool{false, true} {
+		simSrv := httptest.NewServer(sim.New(sim.Options{Logger: slog.New(slog.DiscardHandler)}).Handler())
+		target, err := url.Parse(simSrv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		rp := httputil.NewSingleHostReverseProxy(target)
+		release := make(chan struct{})
+		var calls atomic.Int32
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && calls.Add(1) == 2 {
+				cancel() // the signal, while this call is in flight
+				select {
+				case <-r.Context().Done():
+				case <-release:
+				}
+				return
+			}
+			rp.ServeHTTP(w, r)
+		}))
+		args := []string{"--dir", dir, "--upstream", proxy.URL + "/FHIR/R4"}
+		if asJSON {
+			args = append(args, "--json")
+		}
+		var out, errb bytes.Buffer
+		code := compareCmd(ctx, args, &out, &errb, func(string) string { return "" })
+		cancel()
+		close(release)
+		proxy.Close()
+		simSrv.Close()
+		if code != 1 {
+			t.Errorf("json %v: interrupted compare exited %d, want 1\n%s\n%s", asJSON, code, out.String(), errb.String())
+		}
+		if want := "porxgate compare: interrupted: 1 of 3 exchanges compared; 02-dental cut short; 1 not run"; !strings.Contains(errb.String(), want) {
+			t.Errorf("json %v: stderr lacks %q:\n%s\n%s", asJSON, want, errb.String(), out.String())
+		}
+		if want := `"interrupted": true`; asJSON && !strings.Contains(out.String(), want) {
+			t.Errorf("the JSON report lacks %s:\n%s", want, out.String())
+		}
+		if !asJSON && !strings.Contains(out.String(), "match   01-acute") {
+			t.Errorf("the report lacks the exchange compared before the stop:\n%s", out.String())
+		}
+	}
+}
+
+// TestCompareInterruptedWhileStarting: a signal while the command opens
+// its journal's Redis, its upstream or its processor ended it with that
+// step's error ("journal store: redis ping: context canceled"), not
+// saying it was interrupted nor how far it got. It now says so, exit 1.
+func TestCompareInterruptedWhileStarting(t *testing.T) {
+	dir := t.TempDir()
+	recordExchange(t, dir, "01-acute", "acute-nurse-controlled-drug-unsigned.json")
+	rs := redistest.Start(t)
+	for _, args := range [][]string{{"--dir", dir}, {"--dir", dir, "--redis", rs.URL()}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel() // the signal, before anything is open
+		var out, errb bytes.Buffer
+		code := compareCmd(ctx, args, &out, &errb, func(string) string { return "" })
+		if want := "porxgate compare: interrupted: 0 of 1 exchanges compared"; code != 1 || !strings.Contains(errb.String(), want) {
+			t.Errorf("%v: code %d, stderr %q; want 1 and %q", args, code, errb.String(), want)
+		}
 	}
 }

@@ -17,6 +17,10 @@
 //   - Any HL7 timestamp with a time of day that does not occur in the
 //     request is compared only as "<timestamp>"; dates from the request
 //     (prescription effective times, validity periods) are compared.
+//   - Inside a released prescription (a release response's
+//     ParentPrescription) every id and timestamp is compared: they are
+//     the prescriber's, which both environments hold alike, though the
+//     release request does not carry them.
 //   - displayName and other human text attributes are ignored: codes are
 //     compared, their wording is not.
 //   - Everything else is compared: the answer's interaction, acknowledgement

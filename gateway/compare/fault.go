@@ -2,7 +2,9 @@ package compare
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -78,4 +80,57 @@ func childText(e *etree.Element, tag string) string {
 		}
 	}
 	return ""
+}
+
+// CompareRefusals compares two paths' outcomes of which at least one is a
+// SOAP fault: fa (or, when nil, the answer a) against fb (or the answer
+// b). Two faults match when they carry the same TMS codes; a fault against
+// an answer is a difference. A retryable fault (200, 206, 208: the path
+// unavailable for a moment) says nothing of the translation: notCompared
+// says so, and there are no differences.
+func CompareRefusals(fa *ebxml.SOAPFault, a []byte, fb *ebxml.SOAPFault, b []byte, nameA, nameB string) (diffs []string, notCompared error) {
+	for _, s := range []struct {
+		f    *ebxml.SOAPFault
+		name string
+	}{{fa, nameA}, {fb, nameB}} {
+		if s.f != nil && s.f.Retryable() {
+			return nil, fmt.Errorf("%s refused with a retryable SOAP fault %s (unavailable for a moment): not compared", s.name, faultCodes(s.f))
+		}
+	}
+	switch {
+	case fa != nil && fb != nil:
+		if ca, cb := faultCodes(fa), faultCodes(fb); ca != cb {
+			return []string{fmt.Sprintf("SOAP fault code: %s has %s, %s has %s", nameA, ca, nameB, cb)}, nil
+		}
+		return nil, nil
+	case fa != nil:
+		return []string{refusedNotAnswered(fa, nameA, b, nameB)}, nil
+	case fb != nil:
+		return []string{refusedNotAnswered(fb, nameB, a, nameA)}, nil
+	}
+	return nil, errors.New("compare: no SOAP fault to compare")
+}
+
+// refusedNotAnswered says that the path named refused refused with f where
+// the path named answered answered with answer.
+func refusedNotAnswered(f *ebxml.SOAPFault, refused string, answer []byte, answered string) string {
+	s := fmt.Sprintf("%s refused with SOAP fault %s", refused, faultCodes(f))
+	if len(f.Errors) > 0 && f.Errors[0].Description != "" {
+		s += " (" + f.Errors[0].Description + ")"
+	}
+	return s + "; " + answered + " answered " + rootTag(answer)
+}
+
+// faultCodes lists a fault's TMS error codes, sorted, or its faultcode
+// when it has none.
+func faultCodes(f *ebxml.SOAPFault) string {
+	if len(f.Errors) == 0 {
+		return f.FaultCode
+	}
+	codes := make([]string, len(f.Errors))
+	for i, e := range f.Errors {
+		codes[i] = e.Code
+	}
+	sort.Strings(codes)
+	return strings.Join(codes, ",")
 }

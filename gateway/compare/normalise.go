@@ -32,7 +32,7 @@ func Normalise(answer, request []byte) (Facts, error) {
 	keep := requestValues(request)
 	out := Facts{"interaction=" + root.Tag}
 	for _, c := range comparedChildren(root) {
-		walkFacts(c, "/"+root.Tag+"/"+c.Tag, keep, &out)
+		walkFacts(c, "/"+root.Tag+"/"+c.Tag, keep, false, &out)
 	}
 	sort.Strings(out)
 	return out, nil
@@ -89,15 +89,26 @@ func requestValues(request []byte) map[string]bool {
 	return keep
 }
 
-// walkFacts adds the facts of e (at path) and its children.
-func walkFacts(e *etree.Element, path string, keep map[string]bool, out *Facts) {
+// walkFacts adds the facts of e (at path) and its children; data says e
+// is inside a released prescription (isData).
+func walkFacts(e *etree.Element, path string, keep map[string]bool, data bool, out *Facts) {
 	if skipped(e, path) {
 		return
 	}
-	*out = append(*out, ownFacts(e, path, keep)...)
+	data = data || isData(e)
+	*out = append(*out, ownFacts(e, path, keep, data)...)
 	for _, c := range e.ChildElements() {
-		walkFacts(c, path+"/"+c.Tag, keep, out)
+		walkFacts(c, path+"/"+c.Tag, keep, data, out)
 	}
+}
+
+// isData reports whether e holds a prescription as both environments keep
+// it: a ParentPrescription inside an answer (a release response's). Its
+// ids and times are the prescriber's (prescription, line item, author
+// time), not the answering system's, though the request (a release
+// request) does not carry them: they are compared as they are.
+func isData(e *etree.Element) bool {
+	return e.Tag == "ParentPrescription"
 }
 
 // skipped reports whether e (at path) is left out of the comparison: the
@@ -109,13 +120,13 @@ func skipped(e *etree.Element, path string) bool {
 
 // ownFacts are the facts of e itself (at path): its attributes, its text
 // when it is a leaf, or its bare presence.
-func ownFacts(e *etree.Element, path string, keep map[string]bool) []string {
+func ownFacts(e *etree.Element, path string, keep map[string]bool, data bool) []string {
 	attrs := make([]string, 0, len(e.Attr))
 	for _, a := range e.Attr {
 		if a.Space == "xmlns" || a.Key == "xmlns" || ignoredAttrs[a.Key] || a.Space == "xsi" && a.Key == "schemaLocation" {
 			continue
 		}
-		attrs = append(attrs, "@"+a.Key+"="+normValue(a.Value, keep))
+		attrs = append(attrs, "@"+a.Key+"="+normValue(a.Value, keep, data))
 	}
 	sort.Strings(attrs)
 	out := make([]string, 0, len(attrs)+1)
@@ -123,7 +134,7 @@ func ownFacts(e *etree.Element, path string, keep map[string]bool) []string {
 		out = append(out, path+a)
 	}
 	if t := strings.TrimSpace(e.Text()); t != "" && len(e.ChildElements()) == 0 {
-		out = append(out, path+"="+normValue(t, keep))
+		out = append(out, path+"="+normValue(t, keep, data))
 	}
 	if len(attrs) == 0 && len(e.ChildElements()) == 0 && strings.TrimSpace(e.Text()) == "" {
 		out = append(out, path)
@@ -131,13 +142,14 @@ func ownFacts(e *etree.Element, path string, keep map[string]bool) []string {
 	return out
 }
 
-// normValue replaces generated ids and fresh timestamps.
-func normValue(v string, keep map[string]bool) string {
-	if tsRe.MatchString(v) && !keep[v] {
+// normValue replaces generated ids and fresh timestamps; in data (isData)
+// it only writes UUIDs in one case.
+func normValue(v string, keep map[string]bool, data bool) string {
+	if tsRe.MatchString(v) && !keep[v] && !data {
 		return "<timestamp>"
 	}
 	return uuidRe.ReplaceAllStringFunc(v, func(u string) string {
-		if keep[strings.ToUpper(u)] {
+		if data || keep[strings.ToUpper(u)] {
 			return strings.ToUpper(u)
 		}
 		return "<generated>"

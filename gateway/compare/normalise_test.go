@@ -193,3 +193,67 @@ func FuzzCompare(f *testing.F) {
 		}
 	})
 }
+
+// releaseResponse is a release response releasing one prescription with
+// one line item; the prescription's id, line item id and author time come
+// from the prescription, not from the release request.
+func releaseResponse(ownID, ownTime, rxID, itemID, authored string) string {
+	return `<PORX_IN070101UK31 xmlns="urn:hl7-org:v3"><id root="` + ownID + `"/><creationTime value="` + ownTime + `"/>
+<ControlActEvent><subject><PrescriptionReleaseResponse><id root="` + ownID + `"/><effectiveTime value="` + ownTime + `"/>
+<component><ParentPrescription><id root="` + rxID + `"/><effectiveTime value="` + authored + `"/>
+<pertinentInformation1><pertinentPrescription><author><time value="` + authored + `"/></author>
+<pertinentInformation2><pertinentLineItem><id root="` + itemID + `"/><quantity value="28"/></pertinentLineItem></pertinentInformation2>
+</pertinentPrescription></pertinentInformation1></ParentPrescription></component>
+<inFulfillmentOf><priorDownloadRequestRef><id root="AAAAAAAA-1111-4111-8111-111111111111"/></priorDownloadRequestRef></inFulfillmentOf>
+</PrescriptionReleaseResponse></subject></ControlActEvent></PORX_IN070101UK31>`
+}
+
+// TestCompareReleasedPrescriptionData: a released prescription's ids and
+// times are the prescription's, held alike by both environments, but do
+// not occur in the release request; they were taken for generated ones
+// ("<generated>", "<timestamp>"), so that a release naming another line
+// item, another prescription or another author time matched. Inside a
+// released ParentPrescription they are now compared; the release
+// response's own id and time are still not.
+func TestCompareReleasedPrescriptionData(t *testing.T) {
+	const (
+		rx       = "C3D4E5F6-A7B8-4C9D-8E0F-1A2B3C4D5E61"
+		item     = "A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C01"
+		authored = "20240502152005"
+	)
+	base := releaseResponse("11111111-0000-4000-8000-000000000001", "20260301101502", rx, item, authored)
+	tests := []struct {
+		name   string
+		other  string
+		differ []string
+	}{
+		{"own id and time ignored", releaseResponse("22222222-0000-4000-8000-000000000002", "20260301111111", rx, item, authored), nil},
+		{"line item id compared", releaseResponse("11111111-0000-4000-8000-000000000001", "20260301101502", rx, "B1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C01", authored),
+			[]string{"pertinentLineItem/id@root: a has " + item}},
+		{"prescription id compared", releaseResponse("11111111-0000-4000-8000-000000000001", "20260301101502", "D3D4E5F6-A7B8-4C9D-8E0F-1A2B3C4D5E61", item, authored),
+			[]string{"ParentPrescription/id@root: a has " + rx}},
+		{"author time compared", releaseResponse("11111111-0000-4000-8000-000000000001", "20260301101502", rx, item, "20240502160000"),
+			[]string{"author/time@value: a has 20240502152005, b has 20240502160000"}},
+		{"id case ignored", releaseResponse("11111111-0000-4000-8000-000000000001", "20260301101502", strings.ToLower(rx), item, authored), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			diffs, err := Compare([]byte(base), []byte(tt.other), []byte(req), "a", "b")
+			if err != nil {
+				t.Fatal(err)
+			}
+			all := strings.Join(diffs, "\n")
+			if len(tt.differ) == 0 && len(diffs) != 0 {
+				t.Fatalf("want a match, got %v", diffs)
+			}
+			if len(tt.differ) > 0 && len(diffs) == 0 {
+				t.Fatal("want differences, got a match")
+			}
+			for _, want := range tt.differ {
+				if !strings.Contains(all, want) {
+					t.Errorf("differences %q lack %q", all, want)
+				}
+			}
+		})
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/porxgate/porxgate/ebxml"
 )
 
 // Recorded is one recorded legacy exchange: the request a legacy system
@@ -26,8 +28,10 @@ const (
 )
 
 // LoadRecorded reads a replay folder: every NAME.request.xml with its
-// NAME.answer.xml (the HL7 payloads, as an MHS logs them). A request
-// without an answer is an error: it cannot be compared.
+// NAME.answer.xml (the HL7 payloads, as an MHS logs them; or the SOAP
+// envelopes of a sync exchange, whose HL7 payloads are taken out, a SOAP
+// fault answer being kept as it is: Spine's refusal). A request without
+// an answer is an error: it cannot be compared.
 func LoadRecorded(dir string) ([]Recorded, error) {
 	names, err := filepath.Glob(filepath.Join(dir, "*"+RequestSuffix))
 	if err != nil {
@@ -48,28 +52,55 @@ func LoadRecorded(dir string) ([]Recorded, error) {
 		if err != nil {
 			return nil, fmt.Errorf("compare: %s has no recorded answer: %w", name, err)
 		}
-		out = append(out, Recorded{Name: name, Request: req, Answer: ans})
+		out = append(out, Recorded{Name: name, Request: unwrapRecorded(req), Answer: unwrapRecorded(ans)})
 	}
 	return out, nil
+}
+
+// unwrapRecorded returns the HL7 payload of a recorded SOAP envelope (b
+// itself when it is none, cannot be read as one, or is a SOAP fault).
+func unwrapRecorded(b []byte) []byte {
+	if rootTag(b) != "Envelope" {
+		return b
+	}
+	if _, ok := readFault(b); ok {
+		return b
+	}
+	if m, err := ebxml.ParseSOAPRequest(b); err == nil && len(m.Payload) > 0 {
+		return m.Payload
+	}
+	return b
 }
 
 // Result is what replaying one recorded exchange gave.
 type Result struct {
 	Name        string   `json:"name"`
 	Interaction string   `json:"interaction"`
-	Result      string   `json:"result"` // match, differ, error
+	Result      string   `json:"result"` // match, differ, error; interrupted: cut short by a stop
 	Differences []string `json:"differences,omitempty"`
 	Error       string   `json:"error,omitempty"`
 }
+
+// ResultInterrupted is the Result of the exchange a stop cut short.
+const ResultInterrupted = "interrupted"
 
 // Report is a replay's results with counts by interaction and result.
 type Report struct {
 	Results []Result                  `json:"results"`
 	Counts  map[string]map[string]int `json:"counts"`
+	// Total is the number of recorded exchanges the replay was given.
+	Total int `json:"total"`
+	// Interrupted is set when a stop (its context done) ended the replay
+	// before every exchange was compared: the report is partial.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
-// OK reports whether every exchange matched.
+// OK reports whether every exchange was compared and matched. A partial
+// (interrupted) replay is never OK.
 func (r Report) OK() bool {
+	if r.Interrupted || len(r.Results) != r.Total {
+		return false
+	}
 	for _, x := range r.Results {
 		if x.Result != "match" {
 			return false
@@ -78,19 +109,55 @@ func (r Report) OK() bool {
 	return len(r.Results) > 0
 }
 
+// Compared is the number of exchanges compared (matched, differed or
+// failed), the one a stop cut short not counted.
+func (r Report) Compared() int {
+	n := 0
+	for _, x := range r.Results {
+		if x.Result != ResultInterrupted {
+			n++
+		}
+	}
+	return n
+}
+
 // RunFunc runs one legacy request down the FHIR path and returns its v3 answer.
 type RunFunc func(ctx context.Context, interaction string, request []byte) ([]byte, error)
 
 // Replay runs each recorded request through run, in order, and compares
-// the FHIR path's answer with Spine's recorded one.
+// the FHIR path's answer with Spine's recorded one. Once ctx is done it
+// runs no more: the report is then Interrupted, and a run that failed
+// because of the stop is reported as cut short (Result "interrupted"),
+// not as an error of the FHIR path.
 func Replay(ctx context.Context, recs []Recorded, run RunFunc) Report {
-	rep := Report{Counts: map[string]map[string]int{}}
+	rep := Report{Counts: map[string]map[string]int{}, Total: len(recs)}
 	for _, rec := range recs {
+		if ctx.Err() != nil {
+			rep.Interrupted = true
+			break
+		}
 		res := Result{Name: rec.Name, Interaction: rootTag(rec.Request)}
 		answer, err := run(ctx, res.Interaction, rec.Request)
 		switch {
+		case err != nil && ctx.Err() != nil:
+			res.Result, res.Error = ResultInterrupted, err.Error()
+			rep.Interrupted = true
+			rep.Results = append(rep.Results, res)
+			return rep
 		case err != nil:
 			res.Result, res.Error = "error", err.Error()
+		case isFault(rec.Answer):
+			// Spine refused it: compared as a refusal.
+			f, _ := readFault(rec.Answer)
+			diffs, notCompared := CompareRefusals(f, nil, nil, answer, "spine", "fhir")
+			switch {
+			case notCompared != nil:
+				res.Result, res.Error = "error", notCompared.Error()
+			case len(diffs) == 0:
+				res.Result = "match"
+			default:
+				res.Result, res.Differences = "differ", diffs
+			}
 		default:
 			diffs, err := Compare(rec.Answer, answer, rec.Request, "spine", "fhir")
 			switch {
@@ -107,11 +174,27 @@ func Replay(ctx context.Context, recs []Recorded, run RunFunc) Report {
 		}
 		rep.Counts[res.Interaction][res.Result]++
 		rep.Results = append(rep.Results, res)
-		if ctx.Err() != nil {
-			break
-		}
+	}
+	if len(rep.Results) < rep.Total {
+		rep.Interrupted = true
 	}
 	return rep
+}
+
+// Progress says how far an interrupted replay got, e.g. "interrupted: 1
+// of 4 exchanges compared; 02-x cut short; 2 not run"; "" for a replay
+// that ran to its end.
+func (r Report) Progress() string {
+	if !r.Interrupted {
+		return ""
+	}
+	s := fmt.Sprintf("interrupted: %d of %d exchanges compared", r.Compared(), r.Total)
+	for _, x := range r.Results {
+		if x.Result == ResultInterrupted {
+			s += "; " + x.Name + " cut short"
+		}
+	}
+	return s + fmt.Sprintf("; %d not run", r.Total-len(r.Results))
 }
 
 // WriteText writes the report for a person: one line per exchange, its
@@ -134,8 +217,17 @@ func (r Report) WriteText(w io.Writer) error {
 		c := r.Counts[i]
 		fmt.Fprintf(&b, "  %-20s match %d  differ %d  error %d\n", i, c["match"], c["differ"], c["error"])
 	}
+	if p := r.Progress(); p != "" {
+		b.WriteString("\n" + p + "\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// isFault reports whether b is a SOAP fault envelope.
+func isFault(b []byte) bool {
+	_, ok := readFault(b)
+	return ok
 }
 
 // errSuffix formats an error after a result line.

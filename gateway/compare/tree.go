@@ -28,7 +28,7 @@ func readTree(answer []byte, keep map[string]bool) (*elem, error) {
 	}
 	t := &elem{tag: root.Tag, own: []string{"interaction=" + root.Tag}}
 	for _, c := range comparedChildren(root) {
-		if k := buildElem(c, "/"+root.Tag+"/"+c.Tag, keep); k != nil {
+		if k := buildElem(c, "/"+root.Tag+"/"+c.Tag, keep, false); k != nil {
 			t.kids = append(t.kids, k)
 		}
 	}
@@ -37,13 +37,15 @@ func readTree(answer []byte, keep map[string]bool) (*elem, error) {
 }
 
 // buildElem reads e (at path) and its children; nil when e is skipped.
-func buildElem(e *etree.Element, path string, keep map[string]bool) *elem {
+// data says e is inside a released prescription (isData).
+func buildElem(e *etree.Element, path string, keep map[string]bool, data bool) *elem {
 	if skipped(e, path) {
 		return nil
 	}
-	x := &elem{tag: e.Tag, own: ownFacts(e, path, keep)}
+	data = data || isData(e)
+	x := &elem{tag: e.Tag, own: ownFacts(e, path, keep, data)}
 	for _, c := range e.ChildElements() {
-		if k := buildElem(c, path+"/"+c.Tag, keep); k != nil {
+		if k := buildElem(c, path+"/"+c.Tag, keep, data); k != nil {
 			x.kids = append(x.kids, k)
 		}
 	}

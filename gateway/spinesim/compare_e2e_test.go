@@ -127,3 +127,71 @@ func TestCompareSOAP(t *testing.T) {
 		t.Errorf("outcome %+v", x.Outcome)
 	}
 }
+
+// TestCompareReleasedPrescription: a nominated release that releases a
+// prescription is compared on the prescription it releases. Both
+// environments release it alike (the FHIR path from EPS's own release
+// shape): a match. The legacy environment's answer giving another author
+// time, or another line item id (values of the prescription, absent from
+// the release request), matched as well, both taken for values the
+// answering system makes up; they are now differences.
+func TestCompareReleasedPrescription(t *testing.T) {
+	const authored, item = "20240502152005", "A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C01" // the fixture's
+	tests := []struct {
+		name  string
+		alter func(string, []byte) []byte
+		want  string // a difference; "": a match
+	}{
+		{"alike", nil, ""},
+		{"another author time", func(i string, b []byte) []byte {
+			if i != v3.NominatedReleaseResponse {
+				return b
+			}
+			return bytes.ReplaceAll(b, []byte(authored), []byte("20240502160000"))
+		}, "author/time@value: fhir has 20240502152005, legacy has 20240502160000"},
+		{"another line item", func(i string, b []byte) []byte {
+			if i != v3.NominatedReleaseResponse {
+				return b
+			}
+			return bytes.Replace(b, []byte(item), []byte("B1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C01"), 1)
+		}, "pertinentLineItem/id@root"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := startRig(t, "fhir", tt.alter)
+			if x := waitCompared(t, r, send(t, r, prescription(t, "acute-nurse-controlled-drug-unsigned.json"))); x.Comparison.Result != "match" {
+				t.Fatalf("prescription: %+v", x.Comparison)
+			}
+			payload, err := os.ReadFile("../../testdata/release/nominated-release-request-060102.xml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The fixture prescription is nominated to FCG71.
+			payload = bytes.ReplaceAll(payload, []byte("FQ202"), []byte("FCG71"))
+			id := strings.ToUpper(ids.NewUUID())
+			body, err := ebxml.BuildSOAPRequest(ebxml.SOAPRequest{MessageID: id, Action: ebxml.ServiceMM + "/" + v3.NominatedReleaseRequest,
+				To: r.gateway + gateway.PathSOAP, FromAddress: "https://dispenser.example", ReplyTo: "https://dispenser.example",
+				ReceiverASID: "990101234567", SenderASID: "200000009876", Payload: payload})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.Post(r.gateway+gateway.PathSOAP, "text/xml; charset=UTF-8", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			reply, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !bytes.Contains(reply, []byte(v3.NominatedReleaseResponse)) || !bytes.Contains(reply, []byte(item)) {
+				t.Fatalf("SOAP reply %d, want the release of the prescription\n%.2000s", resp.StatusCode, reply)
+			}
+			x := waitCompared(t, r, id)
+			all := strings.Join(x.Comparison.Differences, "\n")
+			switch {
+			case tt.want == "" && x.Comparison.Result != "match":
+				t.Fatalf("comparison %+v", x.Comparison)
+			case tt.want != "" && (x.Comparison.Result != "differ" || !strings.Contains(all, tt.want)):
+				t.Fatalf("comparison %s, differences:\n%s\nwant one with %q", x.Comparison.Result, all, tt.want)
+			}
+		})
+	}
+}

@@ -18,6 +18,11 @@ type Redis struct {
 	// scripts runs the store's Lua scripts, pipelined under load.
 	scripts *scriptBatcher
 	prefix  string
+	// addr is the one server's host:port (a Cluster's first seed), and tls
+	// whether the client speaks TLS to it, for Ping's look at a server that
+	// does not answer (pingDiagnosed); addr is empty for a Sentinel group.
+	addr string
+	tls  bool
 }
 
 // NewRedis connects to the Redis named by a redis:// or rediss:// URL.
@@ -31,7 +36,7 @@ func NewRedis(url, prefix string) (*Redis, error) {
 		prefix = DefaultPrefix
 	}
 	client := redis.NewClient(opts)
-	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix}, nil
+	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix, addr: opts.Addr, tls: opts.TLSConfig != nil}, nil
 }
 
 // Kind implements Store.
@@ -58,9 +63,11 @@ func (r *Redis) MarkSeen(ctx context.Context, key string, ttl time.Duration) (bo
 	return ok, nil
 }
 
-// Ping implements Store.
+// Ping implements Store. A server that speaks the other transport than
+// the URL's scheme asks for (TLS or plain text) is named as such
+// (ErrSchemeMismatch) instead of a bare timeout or EOF.
 func (r *Redis) Ping(ctx context.Context) error {
-	if err := r.client.Ping(ctx).Err(); err != nil {
+	if err := r.pingDiagnosed(ctx); err != nil {
 		return fmt.Errorf("redis ping: %w", err)
 	}
 	return nil

@@ -143,9 +143,11 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 	}
 	base.PoolSize = pool
 	var client redis.UniversalClient
+	var addr string // the server Ping's diagnosis looks at: the one server, or the first Cluster seed
 	switch {
 	case len(o.ClusterAddrs) > 0:
 		prefix = ClusterPrefix(prefix)
+		addr = o.ClusterAddrs[0] // the seeds speak as every node does
 		client = redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs: o.ClusterAddrs, Username: base.Username, Password: base.Password, TLSConfig: base.TLSConfig,
 			PoolSize: pool,
@@ -158,6 +160,7 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 		})
 	default:
 		client = redis.NewClient(base)
+		addr = base.Addr
 	}
 	if o.WaitReplicas > 0 {
 		timeout := o.WaitTimeout
@@ -166,7 +169,7 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 		}
 		client = replicatedClient{UniversalClient: client, replicas: o.WaitReplicas, timeout: timeout}
 	}
-	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix}, nil
+	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix, addr: addr, tls: base.TLSConfig != nil}, nil
 }
 
 // replicatedClient runs every Lua script (the store's and the cancellation

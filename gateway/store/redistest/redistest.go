@@ -7,9 +7,13 @@ package redistest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +21,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/porxgate/porxgate/internal/testpki"
 )
 
 // Server is a running redis-server.
@@ -25,10 +31,40 @@ type Server struct {
 	Addr string
 	cmd  *exec.Cmd
 	log  *bytes.Buffer
+	// tls is the client configuration of a TLS-only server (StartTLS);
+	// nil for a plain-text one.
+	tls *tls.Config
 }
 
-// URL returns the redis:// URL of the server.
-func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
+// URL returns the redis:// URL of the server (rediss:// for StartTLS's).
+func (s *Server) URL() string {
+	if s.tls != nil {
+		return "rediss://" + s.Addr + "/0"
+	}
+	return "redis://" + s.Addr + "/0"
+}
+
+// StartTLS starts a redis-server that speaks only TLS (no plain-text
+// port), with a certificate for 127.0.0.1 from a CA of the test's own,
+// not asking clients for certificates; caPEM is that CA, for a client
+// that is to trust it.
+func StartTLS(t testing.TB) (s *Server, caPEM []byte) {
+	t.Helper()
+	ca := testpki.NewCA(t, "redistest CA")
+	cert, key := ca.Issue(t, testpki.Cert{Name: "redistest", Server: true})
+	dir := t.TempDir()
+	files := map[string][]byte{"redis.crt": cert, "redis.key": key, "ca.crt": ca.PEM}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.PEM)
+	return startWith(t, "redis-server", &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		"--tls-cert-file", filepath.Join(dir, "redis.crt"), "--tls-key-file", filepath.Join(dir, "redis.key"),
+		"--tls-ca-cert-file", filepath.Join(dir, "ca.crt"), "--tls-auth-clients", "no"), ca.PEM
+}
 
 // Start starts redis-server and waits until it answers PING. The server is
 // stopped when the test and its subtests end.
@@ -42,6 +78,13 @@ func Start(t testing.TB) *Server {
 // given), and waits for PING.
 func start(t testing.TB, name string, extra ...string) *Server {
 	t.Helper()
+	return startWith(t, name, nil, extra...)
+}
+
+// startWith is start, listening only with TLS when tlsCfg is given (the
+// client configuration the harness checks the server with).
+func startWith(t testing.TB, name string, tlsCfg *tls.Config, extra ...string) *Server {
+	t.Helper()
 	bin, err := exec.LookPath(name)
 	if err != nil {
 		t.Fatalf("%s not found on PATH: install it (Debian: apt-get install -y redis-server redis-sentinel); Redis-backed tests need a real server", name)
@@ -50,12 +93,16 @@ func start(t testing.TB, name string, extra ...string) *Server {
 	if err != nil {
 		t.Fatalf("finding a free port: %v", err)
 	}
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), log: &bytes.Buffer{}}
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), log: &bytes.Buffer{}, tls: tlsCfg}
 	var args []string
 	if len(extra) > 0 && !strings.HasPrefix(extra[0], "--") {
 		args, extra = append(args, extra[0]), extra[1:] // the config file comes first
 	}
-	args = append(args, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+	ports := []string{"--port", strconv.Itoa(port)}
+	if tlsCfg != nil {
+		ports = []string{"--port", "0", "--tls-port", strconv.Itoa(port)}
+	}
+	args = append(append(args, ports...), "--bind", "127.0.0.1",
 		"--daemonize", "no", "--protected-mode", "no", "--loglevel", "warning")
 	if name == "redis-server" {
 		args = append(args, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
@@ -118,7 +165,7 @@ func (s *Server) Resume() {
 }
 
 func (s *Server) waitPong(limit time.Duration) error {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, TLSConfig: s.tls})
 	defer c.Close()
 	deadline := time.Now().Add(limit)
 	for {

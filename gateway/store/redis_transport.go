@@ -1,0 +1,121 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrSchemeMismatch says the Redis server speaks the other transport than
+// the URL's scheme asks for: plain text where rediss:// asks for TLS, or
+// TLS where redis:// is plain text. The client alone only sees a TLS
+// handshake that never ends (a plain-text server waits for a command) or
+// a connection closed at once.
+var ErrSchemeMismatch = errors.New("redis URL scheme does not match the server")
+
+// Bounds of the look (probeTransport) at what a server that does not
+// answer a PING speaks.
+const (
+	// schemeProbeAfter is how long a PING goes unanswered before the look
+	// is made beside it.
+	schemeProbeAfter = time.Second
+	// schemeProbeTimeout bounds the look itself.
+	schemeProbeTimeout = time.Second
+)
+
+// pingDiagnosed pings the server; when no answer comes within
+// schemeProbeAfter, or the PING fails without the server having answered
+// it, a look at what the server at addr speaks (probeTransport) runs, and
+// a scheme mismatch it finds is the error, at once, instead of the
+// client's "context deadline exceeded" or "EOF".
+func (r *Redis) pingDiagnosed(ctx context.Context) error {
+	if r.addr == "" { // a Sentinel group: no one server to look at
+		return r.client.Ping(ctx).Err()
+	}
+	pong := make(chan error, 1)
+	go func() { pong <- r.client.Ping(ctx).Err() }()
+	timer := time.NewTimer(schemeProbeAfter)
+	defer timer.Stop()
+	var probe chan error // the look under way; nil before it and once it has answered
+	looked := false
+	look := func() {
+		probe = make(chan error, 1)
+		go func() {
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), schemeProbeTimeout)
+			defer cancel()
+			probe <- probeTransport(pctx, r.addr, r.tls)
+		}()
+	}
+	for {
+		select {
+		case err := <-pong:
+			var answered redis.Error // the server answered the PING (NOAUTH…): it speaks as the client does
+			if err == nil || looked || errors.As(err, &answered) || errors.Is(err, context.Canceled) {
+				return err
+			}
+			if probe == nil {
+				look()
+			}
+			if perr := <-probe; perr != nil {
+				return fmt.Errorf("%w (the client saw: %w)", perr, err)
+			}
+			return err
+		case <-timer.C:
+			look()
+		case perr := <-probe:
+			if perr != nil {
+				return fmt.Errorf("%w (the PING was not answered)", perr)
+			}
+			probe, looked = nil, true // nothing found: wait for the PING
+		}
+	}
+}
+
+// probeTransport looks at what the server at addr speaks, when the client
+// was set to speak TLS (wantTLS) or plain text. It returns an error
+// wrapping ErrSchemeMismatch, naming the likely cause, when the server
+// plainly speaks the other; nil when it does not (it speaks as the client
+// does, or cannot be told: it is down, or answers neither).
+//
+// For rediss:// it sends a plain-text PING: a plain-text Redis answers it
+// (+PONG, or -NOAUTH…). For redis:// it starts a TLS handshake, trusting
+// any certificate and sending nothing else: a TLS server answers it, or
+// refuses it with a TLS alert.
+func probeTransport(ctx context.Context, addr string, wantTLS bool) error {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	if wantTLS {
+		if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+			return nil
+		}
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		if err != nil || len(line) < 3 || (line[0] != '+' && line[0] != '-') {
+			return nil
+		}
+		return fmt.Errorf("%w: the server at %s speaks plain text (it answered a plain-text PING), but the URL's rediss:// scheme asks for TLS: "+
+			"use redis://, or enable TLS on the server (tls-port)", ErrSchemeMismatch, addr)
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	// Only a look at whether the server speaks TLS: nothing is sent over
+	// the connection, whose certificate is therefore not checked.
+	tc := tls.Client(conn, &tls.Config{ServerName: host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}) //nolint:gosec // see above
+	err = tc.HandshakeContext(ctx)
+	var alert tls.AlertError
+	if err != nil && !errors.As(err, &alert) {
+		return nil
+	}
+	return fmt.Errorf("%w: the server at %s speaks TLS, but the URL's redis:// scheme is plain text: use rediss://", ErrSchemeMismatch, addr)
+}
