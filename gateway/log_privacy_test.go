@@ -1,0 +1,221 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/logctx"
+	"github.com/porxgate/porxgate/gateway/sim"
+	"github.com/porxgate/porxgate/gateway/upstream"
+	"github.com/porxgate/porxgate/mapping"
+)
+
+// logSink collects every line logged through its logger (JSON, every
+// level), safe for the gateway's goroutines.
+type logSink struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *logSink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+// logger logs to the sink at debug level.
+func (s *logSink) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(s, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// lines returns the lines logged so far.
+func (s *logSink) lines() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Split(strings.TrimSpace(s.buf.String()), "\n")
+}
+
+// The patient of testdata/prescribe/acute-nurse-controlled-drug-unsigned.json
+// as the legacy payload carries it: what must never be logged.
+var testPatient = map[string]string{
+	"NHS number":    "9912003071",
+	"family name":   "JONES",
+	"given name":    "ALEX",
+	"address line":  "3 HIGH STREET",
+	"postcode":      "TA1 1AA",
+	"date of birth": "20010704",
+}
+
+// TestNoPatientDataInLogs drives a gateway in front of the EPS simulator
+// through the ways a message with patient data can fail or be refused,
+// and scans every line logged (all levels, the front doors', the
+// processor's, the EPS client's, the delivery worker's, the tracker
+// API's) for the patient's identifiers.
+//
+// The rule (docs/deploy.md, Logs): a log line may name a message by its
+// ids (MessageId, ConversationId, delivery id, EPS request id), its
+// interaction and parties (eb:PartyId, ASID, ODS codes) and its
+// prescription (short-form id, line item ids), and may carry codes and
+// texts porxgate or Spine wrote; it never carries an NHS number, a
+// patient's name, address, postcode or date of birth, a payload, or a
+// text taken from a payload or from EPS's answer (which may quote them).
+func TestNoPatientDataInLogs(t *testing.T) {
+	sink := &logSink{}
+	log := logctx.Wrap(sink.logger()) // as Run wraps the logger it hands out
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, l := range sink.lines() {
+				t.Log(l)
+			}
+		}
+	})
+	s, simBase := serveSim(t, sim.Options{})
+	// EPS as seen by the gateway: the simulator, except that it answers a
+	// prescription whose prescriber is "echo" with an OperationOutcome
+	// quoting the patient, as a validator's diagnostics may.
+	simURL, _ := url.Parse(simBase)
+	proxy := httputil.NewSingleHostReverseProxy(simURL)
+	var mode struct {
+		sync.Mutex
+		echo int // status of the echoing answer; 0: pass through
+	}
+	eps := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mode.Lock()
+		echo := mode.echo
+		mode.Unlock()
+		if echo != 0 && r.Method == http.MethodPost {
+			w.Header().Set("Content-Type", "application/fhir+json")
+			w.WriteHeader(echo)
+			_, _ = w.Write([]byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"value",` +
+				`"details":{"coding":[{"system":"https://fhir.nhs.uk/CodeSystem/Spine-ErrorOrWarningCode","code":"INVALID_VALUE","display":"Invalid value"}]},` +
+				`"diagnostics":"Patient JONES ALEX (9912003071) born 2001-07-04 at 3 HIGH STREET TA1 1AA: invalid"}]}`))
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(eps.Close)
+	client, err := upstream.New(upstream.Config{
+		BaseURL: eps.URL + "/FHIR/R4",
+		Retry:   upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond},
+	}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	mhs := startMHS(t, "ack")
+	cfg := testConfig()
+	cfg.ProcessRetries = 1
+	cfg.PoisonAfter = 0
+	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, log)
+	srv := NewServer(cfg, newMemoryStore(), &EPSClient{Client: client, desc: "simulator"}, log, NewMetrics(),
+		WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+	base := trackerServe(t, func(ctx context.Context, ln net.Listener) error { return srv.ServeAndWork(ctx, ln) })
+
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
+	for name, v := range testPatient {
+		if !bytes.Contains(payload, []byte(v)) {
+			t.Fatalf("the legacy prescription does not carry the patient's %s %q", name, v)
+		}
+	}
+	answers := func() int { return len(mhs.messages()) }
+	sendAs := func(n int, action string, body []byte, wait func()) {
+		t.Helper()
+		before := answers()
+		req := newReq(newID(t, n))
+		req.action, req.payload = action, body
+		code, _ := sendEb(t, base, req)
+		if code != http.StatusAccepted {
+			return // refused at the door: the refusal is what is logged
+		}
+		if wait != nil {
+			wait()
+		}
+		waitFor(t, "an answer to the sender", func() bool { return answers() > before })
+	}
+	send := func(n int, body []byte, wait func()) { t.Helper(); sendAs(n, prescribe, body, wait) }
+	replace := func(old, new string) []byte { return bytes.Replace(payload, []byte(old), []byte(new), 1) }
+
+	send(1, payload, nil) // AA
+	send(2, payload, nil) // a duplicate prescription: EPS refuses it
+	// The patient's details where the mapping refuses them.
+	send(3, replace(`extension="9912003071"`, `extension="99120030X1"`), nil)
+	send(4, replace(`value="20010704"`, `value="2001-07-04x"`), nil)
+	send(5, replace(`<family>JONES</family>`, `<family>JONES<bad/></family>`), nil)
+	// A payload that is not well-formed XML after the patient's details.
+	cut := payload[:bytes.Index(payload, []byte("TA1 1AA"))+len("TA1 1AA")]
+	send(6, cut, nil)
+	// EPS answering with an OperationOutcome that quotes the patient.
+	mode.Lock()
+	mode.echo = http.StatusBadRequest
+	mode.Unlock()
+	send(7, replace(`extension="9912003071"`, `extension="9912003071"`), nil)
+	mode.Lock()
+	mode.echo = http.StatusInternalServerError
+	mode.Unlock()
+	send(8, payload, func() { // EPS answers 5xx: the message waits, then goes through
+		waitFor(t, "a deferral", func() bool { return strings.Contains(strings.Join(sink.lines(), "\n"), "upstream unavailable") })
+		mode.Lock()
+		mode.echo = 0
+		mode.Unlock()
+	})
+	// A cancel request the mapping refuses: no rejection can be made of
+	// it, so it goes to the dead letters with the reason.
+	cancel := bytes.Replace(legacyCancel(t, rxFixture), []byte(`value="20010704"`), []byte(`value="2001-07-04x"`), 1)
+	sendAs(9, "PORX_IN030101UK32", cancel, nil)
+	// The tracker API searched by the NHS number, EPS answering and not.
+	trackerGet := func(q string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, base+PathTrackerSearch+"?"+q, nil)
+		req.Header = trackerHeaders()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	trackerGet("nhsNumber=9912003071&format=trace-summary")
+	trackerGet("nhsNumber=9912003071&format=trace-summary&earliestDate=2001070&latestDate=JONES")
+	trackerGet("nhsNumber=99120030&format=trace-summary")
+	s.SetFaults(sim.Faults{Force5xx: -1})
+	trackerGet("nhsNumber=9912003071&format=trace-summary")
+	s.SetFaults(sim.Faults{})
+
+	lines := sink.lines()
+	if len(lines) < 10 {
+		t.Fatalf("only %d lines logged", len(lines))
+	}
+	markers := map[string]string{}
+	for k, v := range testPatient {
+		markers[k] = v
+	}
+	markers["NHS number (as sent, malformed)"] = "99120030X1"
+	markers["date of birth (as sent, malformed)"] = "2001-07-04x"
+	markers["date of birth (FHIR)"] = "2001-07-04"
+	markers["NHS number (short, as sent)"] = "99120030"
+	for _, l := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Errorf("log line not JSON: %s", l)
+			continue
+		}
+		for what, v := range markers {
+			if strings.Contains(l, v) {
+				t.Errorf("the patient's %s is logged at %v: %s", what, rec["level"], l)
+			}
+		}
+		if strings.Contains(l, "<?xml") || strings.Contains(l, "urn:hl7-org:v3") {
+			t.Errorf("a payload is logged: %s", l)
+		}
+	}
+}
