@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/upstream"
@@ -61,7 +64,8 @@ var testPatient = map[string]string{
 // through the ways a message with patient data can fail or be refused,
 // and scans every line logged (all levels, the front doors', the
 // processor's, the EPS client's, the delivery worker's, the tracker
-// API's) for the patient's identifiers.
+// API's) and every span (names, attributes, statuses, error events) for
+// the patient's identifiers.
 //
 // The rule (docs/deploy.md, Logs): a log line may name a message by its
 // ids (MessageId, ConversationId, delivery id, EPS request id), its
@@ -105,9 +109,11 @@ func TestNoPatientDataInLogs(t *testing.T) {
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(eps.Close)
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
 	client, err := upstream.New(upstream.Config{
-		BaseURL: eps.URL + "/FHIR/R4",
-		Retry:   upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond},
+		BaseURL: eps.URL + "/FHIR/R4", TracerProvider: tp,
+		Retry: upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond},
 	}, log)
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +123,8 @@ func TestNoPatientDataInLogs(t *testing.T) {
 	cfg := testConfig()
 	cfg.ProcessRetries = 1
 	cfg.PoisonAfter = 0
-	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, log)
+	cfg.TracerProvider = tp
+	proc := TraceProcessor(NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, log), tp)
 	srv := NewServer(cfg, newMemoryStore(), &EPSClient{Client: client, desc: "simulator"}, log, NewMetrics(),
 		WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
 	base := trackerServe(t, func(ctx context.Context, ln net.Listener) error { return srv.ServeAndWork(ctx, ln) })
@@ -216,6 +223,29 @@ func TestNoPatientDataInLogs(t *testing.T) {
 		}
 		if strings.Contains(l, "<?xml") || strings.Contains(l, "urn:hl7-org:v3") {
 			t.Errorf("a payload is logged: %s", l)
+		}
+	}
+	// Spans go to the same kind of backend as logs: the same rule.
+	spans := exp.GetSpans()
+	if len(spans) < 10 {
+		t.Fatalf("only %d spans", len(spans))
+	}
+	for _, sp := range spans {
+		texts := []string{sp.Name, sp.Status.Description}
+		for _, a := range sp.Attributes {
+			texts = append(texts, string(a.Key)+"="+a.Value.Emit())
+		}
+		for _, ev := range sp.Events {
+			for _, a := range ev.Attributes {
+				texts = append(texts, string(a.Key)+"="+a.Value.Emit())
+			}
+		}
+		for _, text := range texts {
+			for what, v := range markers {
+				if strings.Contains(text, v) {
+					t.Errorf("the patient's %s is on span %q: %s", what, sp.Name, text)
+				}
+			}
 		}
 	}
 }

@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"regexp"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/tracing"
 )
 
@@ -50,9 +52,12 @@ func (t tracedProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, er
 	out, err := t.next.Process(ctx, in)
 	switch {
 	case err != nil:
-		span.RecordError(err)
+		// The error's text as the logs have it: a mapping error quotes the
+		// payload's value, which may be the patient's (logctx.RedactFreeText).
+		text := logctx.RedactFreeText(err.Error())
+		span.RecordError(errors.New(text))
 		span.SetAttributes(attribute.Bool("porx.deferred", IsDeferred(err)), attribute.Bool("porx.permanent", IsPermanent(err)))
-		span.SetStatus(codes.Error, err.Error())
+		span.SetStatus(codes.Error, text)
 	default:
 		span.SetAttributes(attribute.String("porx.outcome", exchangeOutcome(out)))
 	}
