@@ -89,7 +89,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	log := newLogger(stderr, level)
 	// The Redis client's own lines (dial failures, failovers) as JSON
 	// lines of this log, not plain text among them.
-	redis.SetLogger(store.RedisLogger{Log: log.With("component", "redis")})
+	redis.SetLogger(store.NewRedisLogger(log.With("component", "redis")))
 	if getenv("GOMEMLIMIT") == "" && cfg.MemoryLimitMB > 0 {
 		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
 		log.Debug("soft memory limit", "mib", cfg.MemoryLimitMB)
