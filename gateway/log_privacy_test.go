@@ -162,6 +162,21 @@ func TestNoPatientDataInLogs(t *testing.T) {
 	// A payload that is not well-formed XML after the patient's details.
 	cut := payload[:bytes.Index(payload, []byte("TA1 1AA"))+len("TA1 1AA")]
 	send(6, cut, nil)
+	// Payloads broken inside the patient's details, each way a reader
+	// may quote what it found.
+	for i, broken := range [][]byte{
+		replace(`<family>JONES</family>`, `<family>&JONES;</family>`),
+		replace(`3 HIGH STREET`, `3 &HIGH STREET`),
+		replace(`<family>JONES</family>`, "<family>JONES\x01</family>"),
+		replace(`<family>JONES</family>`, "<family>JONES\xff</family>"),
+		replace(`extension="9912003071"`, `extension="9912003071`),
+		replace(`extension="9912003071"`, `extension=9912003071`),
+		replace(`<family>JONES</family>`, `<family>JONES</famil>`),
+		replace(`<family>JONES</family>`, `<JONES>`),
+		replace(`<family>JONES</family>`, `<family JONES="1">JONES</family>`),
+	} {
+		send(20+i, broken, nil)
+	}
 	// EPS answering with an OperationOutcome that quotes the patient.
 	mode.Lock()
 	mode.echo = http.StatusBadRequest
@@ -210,6 +225,7 @@ func TestNoPatientDataInLogs(t *testing.T) {
 	markers["date of birth (as sent, malformed)"] = "2001-07-04x"
 	markers["date of birth (FHIR)"] = "2001-07-04"
 	markers["NHS number (short, as sent)"] = "99120030"
+	markers["address line (after a bare &)"] = "&HIGH"
 	for _, l := range lines {
 		var rec map[string]any
 		if err := json.Unmarshal([]byte(l), &rec); err != nil {

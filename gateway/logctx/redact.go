@@ -20,6 +20,15 @@ var nhsNumberRE = regexp.MustCompile(`\b\d{3}[ -]?\d{3}[ -]?\d{4}\b`)
 // parse errors quote the offending value from the payload so.
 var quotedRE = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 
+// entityRE finds a character entity reference as an XML reader's error
+// quotes it ("invalid character entity &JONES;"): the text after an
+// unescaped & in a payload, which may be the patient's.
+var entityRE = regexp.MustCompile(`&[^\s;&<>"']*;?`)
+
+// xmlNameRE finds the name an XML reader's error quotes unquoted
+// ("invalid XML name: 1JONES").
+var xmlNameRE = regexp.MustCompile(`(invalid XML name: )\S+`)
+
 // freeTextKeys are the keys whose values are error or outcome texts: they
 // may quote a payload's or EPS's values, so quoted values are taken out
 // of them.
@@ -30,10 +39,13 @@ func RedactText(s string) string {
 	return nhsNumberRE.ReplaceAllString(s, RedactedNHSNumber)
 }
 
-// RedactFreeText takes NHS numbers and quoted values out of an error or
-// outcome text.
+// RedactFreeText takes NHS numbers, quoted values and what XML readers
+// quote of a broken payload (entity references, invalid names) out of an
+// error or outcome text.
 func RedactFreeText(s string) string {
-	return quotedRE.ReplaceAllString(RedactText(s), `"`+Redacted+`"`)
+	s = quotedRE.ReplaceAllString(RedactText(s), `"`+Redacted+`"`)
+	s = entityRE.ReplaceAllString(s, "&"+Redacted)
+	return xmlNameRE.ReplaceAllString(s, "${1}"+Redacted)
 }
 
 // redactAttr returns a with patient identifiers taken out of its value:

@@ -24,6 +24,9 @@ func TestRedaction(t *testing.T) {
 		{"reason and outcome text", func(l *slog.Logger) {
 			l.Info("x", "reason", `family: "JONES \"A\"" bad`, "outcome_text", `"ALEX"`)
 		}, `{"msg":"x","reason":"family: \"[redacted]\" bad","outcome_text":"\"[redacted]\""}`},
+		{"what XML readers quote of a broken payload", func(l *slog.Logger) {
+			l.Info("x", "err", "XML syntax error on line 58: invalid character entity &JONES;", "reason", "invalid character entity &JONES (no semicolon); invalid XML name: 1JONES")
+		}, `{"msg":"x","err":"XML syntax error on line 58: invalid character entity &[redacted]","reason":"invalid character entity &[redacted] (no semicolon); invalid XML name: [redacted]"}`},
 		{"With and groups", func(l *slog.Logger) {
 			l.With("err", `"x"`).WithGroup("g").With("k", "9912003071").Info("x", slog.Group("h", "err", `"y"`))
 		}, `{"msg":"x","err":"\"[redacted]\"","g":{"k":"[nhs-number]","h":{"err":"\"[redacted]\""}}}`},
