@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -191,6 +192,19 @@ func TestNoPatientDataInLogs(t *testing.T) {
 		mode.echo = 0
 		mode.Unlock()
 	})
+	// The SOAP door: envelopes broken inside a payload naming the patient.
+	for i, payload := range []string{
+		`<PORX_IN132004UK30 xmlns="urn:hl7-org:v3"><id root="X"/><note>&JONES;</note></PORX_IN132004UK30>`,
+		`<PORX_IN132004UK30 xmlns="urn:hl7-org:v3"><id root="X"/><note>9912003071 ALEX</not></PORX_IN132004UK30>`,
+		`<PORX_IN132004UK30 xmlns="urn:hl7-org:v3"><id root="X" extension="9912003071"><note>JONES</note></PORX_IN132004UK30>`,
+	} {
+		env := soapEnvelope(fmt.Sprintf("6E2F1C2D-0000-4000-8000-00000000%04X", i), releaseReq, payload)
+		resp, err := http.Post(base+PathSOAP, "text/xml", bytes.NewReader(env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
 	// A cancel request the mapping refuses: no rejection can be made of
 	// it, so it goes to the dead letters with the reason.
 	cancel := bytes.Replace(legacyCancel(t, rxFixture), []byte(`value="20010704"`), []byte(`value="2001-07-04x"`), 1)

@@ -32,7 +32,10 @@ var xmlNameRE = regexp.MustCompile(`(invalid XML name: )\S+`)
 // freeTextKeys are the keys whose values are error or outcome texts: they
 // may quote a payload's or EPS's values, so quoted values are taken out
 // of them.
-var freeTextKeys = map[string]bool{"err": true, "error": true, "reason": true, "outcome_text": true, "detail": true}
+var freeTextKeys = map[string]bool{
+	"err": true, "error": true, "reason": true, "outcome_text": true, "detail": true,
+	"description": true, "fault": true, // the MessageError or SOAP fault a refusal answers, which may quote the parse error
+}
 
 // RedactText takes NHS numbers out of s.
 func RedactText(s string) string {
