@@ -78,15 +78,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		fmt.Fprintf(stderr, "porxgate serve: %v\n", err)
 		return 2
 	}
-	tp, flush, err := openTracing(ctx, getenv, stderr)
+	level, _ := gateway.ParseLogLevel(cfg.LogLevel)
+	log := newLogger(stderr, level)
+	tp, flush, err := openTracing(ctx, getenv, stderr, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "porxgate serve: %v\n", err)
 		return 2
 	}
 	defer flush()
 	cfg.TracerProvider = tp
-	level, _ := gateway.ParseLogLevel(cfg.LogLevel)
-	log := newLogger(stderr, level)
 	// The Redis client's own lines (dial failures, failovers) as JSON
 	// lines of this log, not plain text among them.
 	redis.SetLogger(store.NewRedisLogger(log.With("component", "redis")))

@@ -7,6 +7,8 @@
 // line repeating a correlation field) never writes a key twice; and it
 // keeps patient identifiers out of every line: NHS numbers out of every
 // text, quoted values out of error and outcome texts (redact.go).
+// Repeats holds back the lines a library repeats word for word while a
+// dependency is down.
 package logctx
 
 import (

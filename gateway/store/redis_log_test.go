@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/porxgate/porxgate/gateway/logctx"
 )
 
 // TestRedisLoggerHoldsRepeatsBack feeds the logger the line the Redis
@@ -19,7 +21,7 @@ func TestRedisLoggerHoldsRepeatsBack(t *testing.T) {
 	var buf bytes.Buffer
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	l := NewRedisLogger(slog.New(slog.NewJSONHandler(&buf, nil)))
-	l.Now = func() time.Time { return now }
+	l.Repeats.Now = func() time.Time { return now }
 	const down = "redis: connection pool: failed to dial after %d attempts: dial tcp 127.0.0.1:6379: connect: connection refused"
 	ctx := context.Background()
 	for range 80 { // ten seconds of an outage
@@ -27,7 +29,7 @@ func TestRedisLoggerHoldsRepeatsBack(t *testing.T) {
 		now = now.Add(125 * time.Millisecond)
 	}
 	l.Printf(ctx, "sentinel: new master=%q addr=%q", "porxgate", "127.0.0.1:6380")
-	now = now.Add(DefaultRedisLogQuiet)
+	now = now.Add(logctx.DefaultQuiet)
 	l.Printf(ctx, down, 5)
 	type line struct {
 		Level    string `json:"level"`
@@ -55,12 +57,12 @@ func TestRedisLoggerHoldsRepeatsBack(t *testing.T) {
 		t.Errorf("the repeat a minute on says repeated %d, want 79", got[2].Repeated)
 	}
 
-	// Quiet 0 holds nothing back.
+	// A negative Quiet holds nothing back.
 	buf.Reset()
-	l = &RedisLogger{Log: slog.New(slog.NewJSONHandler(&buf, nil))}
+	l = &RedisLogger{Log: slog.New(slog.NewJSONHandler(&buf, nil)), Repeats: logctx.Repeats{Quiet: -1}}
 	l.Printf(ctx, down, 5)
 	l.Printf(ctx, down, 5)
 	if n := strings.Count(buf.String(), "\n"); n != 2 {
-		t.Errorf("Quiet 0: %d lines, want 2", n)
+		t.Errorf("Quiet -1: %d lines, want 2", n)
 	}
 }
