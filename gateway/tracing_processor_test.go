@@ -110,8 +110,20 @@ func TestExchangeTrace(t *testing.T) {
 	}
 	childOf("process", process, exchange)
 	childOf("EPS", eps, process)
+	answered := false
 	for _, d := range deliver {
 		childOf("deliver", d, exchange)
+		// Each attempt names the delivery and the request it answers.
+		a := spanAttrs(d)
+		if a["porx.delivery_id"] == "" || a["porx.message_id"] != req.messageID || a["porx.attempt"] == "" || a["porx.party"] != senderParty {
+			t.Errorf("deliver span attributes %v", d.Attributes)
+		}
+		if a["porx.delivery_interaction"] == v3.ApplicationAcknowledgement && a["porx.delivery_id"] == answer.msg.MessageID {
+			answered = true
+		}
+	}
+	if !answered {
+		t.Error("no deliver span names the MCCI answer's delivery")
 	}
 	if got, want := <-simGot, traceparentOf(eps); got != want {
 		t.Errorf("the simulator got traceparent %q, want the EPS span's %q", got, want)
