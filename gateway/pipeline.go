@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -113,7 +114,12 @@ func (g *messaging) processOne(ctx context.Context) bool {
 func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.Time) {
 	e, err := decodeInboxEntry(l.Data)
 	if err != nil {
-		g.deadLetter(ctx, l, inboxEntry{Inbound: Inbound{MessageID: l.ID}}, fmt.Sprintf("unreadable inbox entry: %v", err), now)
+		// The item's id (inboxEntry.item) still names the message.
+		in := Inbound{MessageID: l.ID}
+		if interaction, id, ok := strings.Cut(l.ID, ":"); ok {
+			in.Interaction, in.MessageID = interaction, id
+		}
+		g.deadLetter(ctx, l, inboxEntry{Inbound: in}, fmt.Sprintf("unreadable inbox entry: %v", err), now)
 		return
 	}
 	log := inboundLog(g.log, &e.Inbound)
