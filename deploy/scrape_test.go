@@ -390,6 +390,38 @@ func TestQueriesAgainstScrape(t *testing.T) {
 	for _, p := range problems {
 		t.Error(p)
 	}
+	// Every porxgate metric the gateway exports is named in the README's
+	// /metrics entry, where the on-call operator looks it up.
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := documentedMetrics(string(readme))
+	for name := range s.help {
+		if strings.HasPrefix(name, "porxgate_") && !documented[name] {
+			t.Errorf("%s is exported but the README does not name it", name)
+		}
+	}
+}
+
+// documentedMetrics returns the porxgate metric names a text names,
+// reading porxgate_x_{a,b}_total as porxgate_x_a_total and
+// porxgate_x_b_total.
+func documentedMetrics(text string) map[string]bool {
+	out := map[string]bool{}
+	re := regexp.MustCompile(`porxgate_[a-z_]*(?:\{[a-z_,]+\}_[a-z_]+)?`)
+	for _, m := range re.FindAllString(text, -1) {
+		head, rest, ok := strings.Cut(m, "{")
+		if !ok {
+			out[m] = true
+			continue
+		}
+		alts, tail, _ := strings.Cut(rest, "}")
+		for _, a := range strings.Split(alts, ",") {
+			out[head+a+tail] = true
+		}
+	}
+	return out
 }
 
 // keys lists a map's keys.

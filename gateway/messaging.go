@@ -144,7 +144,7 @@ func newMsgMetrics(reg *prometheus.Registry) *msgMetrics {
 	return &msgMetrics{
 		received: registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "porxgate_messages_received_total",
-			Help: "Legacy messages received, by transport and outcome (accepted, duplicate, refused, store_error, busy, failed: the gateway failed while taking it).",
+			Help: "Legacy messages received, by transport and outcome (accepted, duplicate, refused, store_error, busy, failed: the gateway failed while taking it; signal: an MHS's acknowledgment or error of one of our deliveries).",
 		}, []string{"transport", "outcome"})),
 		processed: registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "porxgate_messages_processed_total",
@@ -152,7 +152,7 @@ func newMsgMetrics(reg *prometheus.Registry) *msgMetrics {
 		}, []string{"outcome"})),
 		deliveries: registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "porxgate_deliveries_total",
-			Help: "Async delivery attempts, by result (delivered, retry, dead_letter).",
+			Help: "Async delivery attempts, by result (delivered, retry, dead_letter; kept: no routing table, kept for its party).",
 		}, []string{"result"})),
 		exchanges: newExchangeCounter(reg),
 	}
