@@ -35,6 +35,9 @@ type inboxEntry struct {
 	// Config.PoisonAfter), since First5xxAt.
 	Answered5xx int       `json:"answered5xx,omitempty"`
 	First5xxAt  time.Time `json:"first5xxAt,omitzero"`
+	// Deferrals counts the times it waited because EPS (or the store) was
+	// unavailable; only the first is logged at warn.
+	Deferrals int `json:"deferrals,omitempty"`
 }
 
 // item returns the store item that queues e, due at due. Its id is
@@ -258,6 +261,7 @@ func (g *messaging) poisoned(e *inboxEntry, perr error, now time.Time) (string, 
 // within seconds of EPS recovering.
 func (g *messaging) defer_(ctx context.Context, log *slog.Logger, l *store.Lease, e inboxEntry, perr error, now time.Time) {
 	e.LastError = perr.Error()
+	e.Deferrals++
 	wait := g.cfg.ProcessRetryInterval
 	if g.cfg.BreakerOpen > 0 {
 		wait = min(wait, g.cfg.BreakerOpen)
@@ -271,7 +275,15 @@ func (g *messaging) defer_(ctx context.Context, log *slog.Logger, l *store.Lease
 		log.Warn("upstream unavailable and the message could not be rescheduled; retried when the lease runs out", "err", err)
 		return
 	}
-	log.Warn("upstream unavailable; message waits in the store", "next", next.UTC().Format(time.RFC3339), "err", perr)
+	// A message waits out an EPS outage with a retry every few seconds:
+	// the first deferral is its warn line, the later ones are debug (the
+	// breaker's state changes and the queue depth tell the outage).
+	level := slog.LevelWarn
+	if e.Deferrals > 1 {
+		level = slog.LevelDebug
+	}
+	log.Log(ctx, level, "upstream unavailable; message waits in the store", "deferrals", e.Deferrals,
+		"next", next.UTC().Format(time.RFC3339), "err", perr)
 	g.metrics.processed.WithLabelValues("deferred").Inc()
 }
 
