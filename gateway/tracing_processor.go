@@ -49,6 +49,13 @@ func (t tracedProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, er
 	}
 	ctx, span := t.tracer.Start(ctx, "process "+in.Interaction, trace.WithAttributes(exchangeAttributes(in)...))
 	defer span.End()
+	defer func() {
+		if r := recover(); r != nil { // failed, then the caller's recover (safeProcess) takes the panic
+			span.SetStatus(codes.Error, "processor panicked")
+			span.SetAttributes(attribute.Bool("porx.permanent", true))
+			panic(r)
+		}
+	}()
 	out, err := t.next.Process(ctx, in)
 	switch {
 	case err != nil:

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	trace2 "go.opentelemetry.io/otel/trace"
@@ -221,5 +223,33 @@ func TestPrescriptionIDOf(t *testing.T) {
 		if got := prescriptionIDOf([]byte(tt.in)); got != tt.want {
 			t.Errorf("prescriptionIDOf(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// panicking is a Processor that panics.
+type panicking struct{}
+
+func (panicking) Supports(string) bool                                { return true }
+func (panicking) Process(context.Context, *Inbound) (*Outcome, error) { panic("boom") }
+
+// TestProcessSpanOfPanic checks that a processing that panics ends its
+// span marked failed (the panic still reaching the caller, which makes it
+// a permanent error). Before, the span ended with no status: a trace
+// showed the processing as fine.
+func TestProcessSpanOfPanic(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	p := TraceProcessor(panicking{}, tp)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic did not reach the caller")
+			}
+		}()
+		_, _ = p.Process(context.Background(), &Inbound{Interaction: prescribe, MessageID: "M1"})
+	}()
+	spans := exp.GetSpans()
+	if len(spans) != 1 || spans[0].Status.Code != codes.Error {
+		t.Fatalf("%d spans, status %+v; want one, failed", len(spans), spans)
 	}
 }
