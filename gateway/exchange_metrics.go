@@ -28,6 +28,9 @@ const (
 	// OutcomeFailed is a SOAP request that failed permanently (the caller
 	// got a fault built by the gateway, not by the mapping).
 	OutcomeFailed = "failed"
+	// OutcomeUnavailable is a SOAP request answered with a retryable fault
+	// (EPS unavailable and the like): the sender sends it again.
+	OutcomeUnavailable = "unavailable"
 )
 
 // newExchangeCounter registers porxgate_exchanges_total on reg (or returns
@@ -35,7 +38,7 @@ const (
 func newExchangeCounter(reg *prometheus.Registry) *prometheus.CounterVec {
 	return registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "porxgate_exchanges_total",
-		Help: "Legacy exchanges finished, by interaction as sent and business outcome: AA, AE, AR (the answer's acknowledgement type), refused, answered, no_answer, dead_letter, failed.",
+		Help: "Legacy exchanges finished, by interaction as sent and business outcome: AA, AE, AR (the answer's acknowledgement type), refused, answered, no_answer, dead_letter, failed, unavailable (a SOAP request answered with a retryable fault).",
 	}, []string{"interaction", "outcome"}))
 }
 
