@@ -209,6 +209,12 @@ func TestNoPatientDataInLogs(t *testing.T) {
 	// it, so it goes to the dead letters with the reason.
 	cancel := bytes.Replace(legacyCancel(t, rxFixture), []byte(`value="20010704"`), []byte(`value="2001-07-04x"`), 1)
 	sendAs(9, "PORX_IN030101UK32", cancel, nil)
+	// An operator resends the dead letters: the resend's line recalls why.
+	g := &gw{base: base, srv: srv}
+	if code, out := postJSON(t, g.adminBase(t)+PathDeadLetterResend, map[string]string{"party": senderParty}); code != http.StatusOK {
+		t.Fatalf("resend: HTTP %d %s", code, out)
+	}
+	waitFor(t, "the resend's line", func() bool { return strings.Contains(strings.Join(sink.lines(), "\n"), "dead letter resent") })
 	// The tracker API searched by the NHS number, EPS answering and not.
 	trackerGet := func(q string) {
 		t.Helper()

@@ -3,6 +3,7 @@ package logctx
 import (
 	"log/slog"
 	"regexp"
+	"strings"
 )
 
 // Redacted stands in a log line for what was taken out of it.
@@ -79,9 +80,16 @@ func redactAttrs(attrs []slog.Attr) []slog.Attr {
 	return out
 }
 
+// freeText reports whether key's values are free texts: one of
+// freeTextKeys, or a key naming an error, a reason or a text
+// ("last_error", "reason_was", "status_text").
+func freeText(key string) bool {
+	return freeTextKeys[key] || strings.Contains(key, "err") || strings.Contains(key, "reason") || strings.HasSuffix(key, "_text")
+}
+
 // redactValue redacts s, the value of key.
 func redactValue(key, s string) string {
-	if freeTextKeys[key] {
+	if freeText(key) {
 		return RedactFreeText(s)
 	}
 	return RedactText(s)

@@ -27,6 +27,9 @@ func TestRedaction(t *testing.T) {
 		{"what XML readers quote of a broken payload", func(l *slog.Logger) {
 			l.Info("x", "err", "XML syntax error on line 58: invalid character entity &JONES;", "reason", "invalid character entity &JONES (no semicolon); invalid XML name: 1JONES")
 		}, `{"msg":"x","err":"XML syntax error on line 58: invalid character entity &[redacted]","reason":"invalid character entity &[redacted] (no semicolon); invalid XML name: [redacted]"}`},
+		{"keys naming an error, a reason or a text", func(l *slog.Logger) {
+			l.Info("x", "reason_was", `"JONES"`, "last_error", `"ALEX"`, "status_text", `"x"`, "route", `"kept"`)
+		}, `{"msg":"x","reason_was":"\"[redacted]\"","last_error":"\"[redacted]\"","status_text":"\"[redacted]\"","route":"\"kept\""}`},
 		{"With and groups", func(l *slog.Logger) {
 			l.With("err", `"x"`).WithGroup("g").With("k", "9912003071").Info("x", slog.Group("h", "err", `"y"`))
 		}, `{"msg":"x","err":"\"[redacted]\"","g":{"k":"[nhs-number]","h":{"err":"\"[redacted]\""}}}`},
