@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/porxgate/porxgate/gateway/store"
@@ -14,7 +15,9 @@ import (
 // whose EPS (the simulator) answers, and checks that /readyz names the
 // store, and only the store, as the trouble. Before, the store's ping used
 // up the one deadline both checks shared, so the EPS ping failed at once
-// and /readyz told the on-call operator that EPS was unreachable too.
+// and /readyz told the on-call operator that EPS was unreachable too; and
+// /readyz answered only when the Redis client gave up (about 5 s), not at
+// its own 2 s deadline.
 func TestReadyzHungRedisBlamesOnlyTheStore(t *testing.T) {
 	redisSrv := redistest.Start(t)
 	st, err := store.NewRedis(redisSrv.URL(), "t:")
@@ -50,6 +53,9 @@ func TestReadyzHungRedisBlamesOnlyTheStore(t *testing.T) {
 	code, s, body := readyz()
 	if code != http.StatusServiceUnavailable || s.Store.Status != "unreachable" {
 		t.Fatalf("Redis hung: /readyz %d %s; want 503 with the store unreachable", code, body)
+	}
+	if !strings.Contains(body, "no answer within") {
+		t.Errorf("Redis hung: /readyz did not answer at its own deadline (the Redis client's read timeout came first)\n%s", body)
 	}
 	if s.Upstream.Status != "ok" || s.Upstream.Error != "" {
 		t.Errorf("Redis hung, EPS answering: /readyz says upstream %q (%s)\n%s", s.Upstream.Status, s.Upstream.Error, body)

@@ -180,20 +180,35 @@ func (s *Server) storeReady(parent context.Context) (fiber.Map, bool) {
 	ctx, cancel := context.WithTimeout(parent, readyTimeout)
 	defer cancel()
 	st := fiber.Map{"kind": s.store.Kind(), "status": "ok"}
-	if err := s.store.Ping(ctx); err != nil {
+	if err := withinDeadline(ctx, s.store.Ping); err != nil {
 		st["status"] = "unreachable"
 		st["error"] = err.Error()
 		return st, false
 	}
 	if rc, ok := s.store.(interface{ CheckReplicas(context.Context) error }); ok {
 		// --redis-wait-replicas: without the replicas every write fails.
-		if err := rc.CheckReplicas(ctx); err != nil {
+		if err := withinDeadline(ctx, rc.CheckReplicas); err != nil {
 			st["status"] = "replicas missing"
 			st["error"] = err.Error()
 			return st, false
 		}
 	}
 	return st, true
+}
+
+// withinDeadline runs check and returns its error, or an error as soon as
+// ctx's deadline passes: the Redis client waits out its own read timeout
+// (3 s) on a hung server whatever the context says, and /readyz answers
+// within readyTimeout. A check cut short finishes in the background.
+func withinDeadline(ctx context.Context, check func(context.Context) error) error {
+	done := make(chan error, 1)
+	go func() { done <- check(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("no answer within %v: %w", readyTimeout, ctx.Err())
+	}
 }
 
 // upstreamReady is /readyz's upstream check: configured, answering, and no
