@@ -52,6 +52,17 @@ func (b *syncBuffer) lines(t *testing.T) []map[string]any {
 	return out
 }
 
+// logged reports whether a line with message msg was logged.
+func (b *syncBuffer) logged(t *testing.T, msg string) bool {
+	t.Helper()
+	for _, l := range b.lines(t) {
+		if l["msg"] == msg {
+			return true
+		}
+	}
+	return false
+}
+
 // jsonLogger logs JSON at level into a buffer, through logctx as Run does.
 func jsonLogger(level slog.Level) (*slog.Logger, *syncBuffer) {
 	buf := &syncBuffer{}

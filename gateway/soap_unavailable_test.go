@@ -2,8 +2,8 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"log/slog"
 	"net"
 	"testing"
 )
@@ -17,9 +17,9 @@ import (
 // not show among the exchanges at all.
 func TestSOAPRetryableFaultCounted(t *testing.T) {
 	p := soapProcessor(func(int) (*Outcome, error) { return nil, Deferred(errors.New("EPS unavailable")) })
-	sink := &logSink{}
+	log, sink := jsonLogger(slog.LevelDebug)
 	m := NewMetrics()
-	srv := NewServer(testConfig(), newMemoryStore(), fakeUpstream{}, sink.logger(), m, WithProcessor(p))
+	srv := NewServer(testConfig(), newMemoryStore(), fakeUpstream{}, log, m, WithProcessor(p))
 	base := trackerServe(t, func(ctx context.Context, ln net.Listener) error { return srv.Serve(ctx, ln) })
 	if code, body := sendSOAP(t, base, soapEnvelope("11111111-1111-4111-8111-1111111111AA", releaseReq, soapPayload)); code != 500 {
 		t.Fatalf("HTTP %d, want 500 (a retryable fault)\n%s", code, body)
@@ -31,17 +31,16 @@ func TestSOAPRetryableFaultCounted(t *testing.T) {
 		t.Errorf("exchanges_total{outcome=%q} = %v, want 1", OutcomeUnavailable, n)
 	}
 	answered := 0
-	for _, l := range sink.lines() {
-		var rec map[string]any
-		if json.Unmarshal([]byte(l), &rec) != nil || rec["msg"] != "answered" {
+	for _, rec := range sink.lines(t) {
+		if rec["msg"] != "answered" {
 			continue
 		}
 		answered++
 		if rec["outcome"] != OutcomeUnavailable || rec["outcome_code"] != "200" || rec["http_status"] != float64(500) || rec["duration_ms"] == nil {
-			t.Errorf("answered line %s", l)
+			t.Errorf("answered line %s", rec["_raw"])
 		}
 	}
 	if answered != 1 {
-		t.Errorf("%d 'answered' lines, want 1:\n%v", answered, sink.lines())
+		t.Errorf("%d 'answered' lines, want 1", answered)
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
-
-	"github.com/porxgate/porxgate/gateway/tracing"
 )
 
 // startTracker starts the span of one Tracker API request: a server span
@@ -17,12 +15,8 @@ import (
 // are its children; the caller ends it when the request is answered. The
 // query (NHS numbers, prescription ids) is not recorded.
 func (s *Server) startTracker(c *fiber.Ctx, caller TrackerCaller) trace.Span {
-	ctx := tracing.WithHeaders(c.UserContext(), func(k string) string { return c.Get(k) })
-	ctx, span := tracing.Tracer(s.cfg.TracerProvider).Start(ctx, "tracker "+c.Route().Path,
-		trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(attribute.String("http.route", c.Route().Path), attribute.String("porx.asid", caller.ASID)))
-	c.SetUserContext(ctx)
-	return span
+	return startServerSpan(c, s.cfg.TracerProvider, "tracker "+c.Route().Path,
+		attribute.String("http.route", c.Route().Path), attribute.String("porx.asid", caller.ASID))
 }
 
 // trackerAnswered records on the request's span the statusCode and HTTP
