@@ -67,11 +67,13 @@ func TestExchangesCountedOnceAcrossRestart(t *testing.T) {
 	s.SetFaults(sim.Faults{Down: true})
 	other, _ := legacyPrescription(t, "repeat-prescribing-dental-four-items.json")
 	send(a, 3, prescribe, other)
+	accepted := time.Now() // after its acceptance
 	waitFor(t, "the wait for EPS", func() bool {
 		return counterSum(t, mA, "porxgate_messages_processed_total", map[string]string{"outcome": "deferred"}) >= 1
 	})
 	a.stop()
 	s.SetFaults(sim.Faults{})
+	back := time.Now() // it cannot finish before EPS is back
 
 	mB := NewMetrics()
 	start(newStore(), mB)
@@ -82,6 +84,17 @@ func TestExchangesCountedOnceAcrossRestart(t *testing.T) {
 	}
 	if got := counterSum(t, mA, received, map[string]string{"outcome": "duplicate"}); got != 1 {
 		t.Errorf("A counted %v duplicates, want 1", got)
+	}
+	// Its exchange's duration (porxgate_exchange_duration_seconds) runs
+	// from its acceptance on A to its end on B, the wait included.
+	const latency = "porxgate_exchange_duration_seconds"
+	if n := histogramSamples(t, mA, latency, nil); n != 2 {
+		t.Errorf("A timed %d exchanges, want 2", n)
+	}
+	if n := histogramSamples(t, mB, latency, map[string]string{"interaction": prescribe}); n != 1 {
+		t.Errorf("B timed %d exchanges, want 1", n)
+	} else if got, least := metricSamples(t, mB, latency, nil)[0].GetHistogram().GetSampleSum(), back.Sub(accepted).Seconds(); got < least {
+		t.Errorf("the waiting prescription's exchange took %.3fs, want at least the %.3fs it waited for EPS", got, least)
 	}
 	for _, c := range []struct {
 		m       *Metrics

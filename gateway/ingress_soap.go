@@ -127,7 +127,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 			}
 			// The exchange ends here for this request (the sender retries
 			// it as a new one): counted and logged as every exchange is.
-			g.metrics.exchange(interaction, OutcomeUnavailable)
+			g.metrics.exchange(interaction, OutcomeUnavailable, in.ReceivedAt, g.now())
 			span.SetAttributes(attribute.String("porx.outcome", OutcomeUnavailable), attribute.Int("http.response.status_code", fiber.StatusInternalServerError))
 			code, text := outcomeDetail(&Outcome{Fault: f})
 			log.Warn("answered", "outcome", OutcomeUnavailable, "outcome_code", code, "outcome_text", text,
@@ -142,7 +142,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	if perr != nil {
 		outcome = OutcomeFailed
 	}
-	g.metrics.exchange(interaction, outcome)
+	g.metrics.exchange(interaction, outcome, in.ReceivedAt, g.now())
 	span.SetAttributes(attribute.String("porx.outcome", outcome), attribute.Int("http.response.status_code", reply.Status))
 	if b, err := json.Marshal(reply); err == nil {
 		sctx := context.WithoutCancel(ctx)

@@ -191,10 +191,10 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 	}
 	if log.Enabled(ctx, slog.LevelInfo) { // the outcome's fields cost a little to gather
 		log.Info("processed", append(outcomeArgs(out), "answers", len(f.Enqueue), "attempts", e.Attempts+1,
-			"duration_ms", time.Since(start).Milliseconds())...)
+			"duration_ms", time.Since(start).Milliseconds(), "since_received_ms", sinceMS(e.Inbound.ReceivedAt, now))...)
 	}
 	g.metrics.processed.WithLabelValues("done").Inc()
-	g.metrics.exchange(e.Inbound.Interaction, exchangeOutcome(out))
+	g.metrics.exchange(e.Inbound.Interaction, exchangeOutcome(out), e.Inbound.ReceivedAt, now)
 	g.answered.note(e.Inbound.Interaction, now)
 	return
 }
@@ -405,7 +405,16 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 		"outcome_code", strconv.Itoa(NumNotProcessed), "outcome_text", "not processed", "attempts", e.Attempts, "reason", reason)
 	g.journalDeadLetter(&in, reason)
 	g.metrics.processed.WithLabelValues("dead_letter").Inc()
-	g.metrics.exchange(in.Interaction, OutcomeDeadLetter)
+	g.metrics.exchange(in.Interaction, OutcomeDeadLetter, in.ReceivedAt, g.now())
+}
+
+// sinceMS is the milliseconds from t (a message's acceptance) to now, 0
+// when t is not known.
+func sinceMS(t, now time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return max(now.Sub(t), 0).Milliseconds()
 }
 
 // truncate shortens s to at most n bytes (on a rune boundary), marking the cut.
