@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/tracing"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -63,7 +64,8 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		return g.refuseSOAP(c, f, g.log.With("transport", TransportSOAP), err)
 	}
 	interaction := msg.Interaction()
-	front := &Inbound{Transport: TransportSOAP, MessageID: msg.MessageUUID(), Interaction: interaction, FromASID: msg.SenderASID}
+	front := &Inbound{Transport: TransportSOAP, MessageID: msg.MessageUUID(), Interaction: interaction, FromASID: msg.SenderASID,
+		TraceParent: tracing.TraceParent(c.UserContext())}
 	c.SetUserContext(withCorrelation(c.UserContext(), front))
 	log := inboundLog(g.log, front)
 	if err := checkHL7Root(msg.PayloadName); err != nil {

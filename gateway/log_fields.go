@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/porxgate/porxgate/gateway/logctx"
+	"github.com/porxgate/porxgate/gateway/tracing"
 )
 
 // correlation is the one set of fields every log line of an exchange
@@ -27,6 +28,9 @@ func correlation(in *Inbound) []slog.Attr {
 	}
 	if in.ConversationID != "" {
 		attrs = append(attrs, slog.String(logctx.KeyConversationID, in.ConversationID))
+	}
+	if id := tracing.TraceIDOf(in.TraceParent); id != "" {
+		attrs = append(attrs, slog.String(logctx.KeyOTelTraceID, id))
 	}
 	return attrs
 }

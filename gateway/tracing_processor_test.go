@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -251,5 +252,48 @@ func TestProcessSpanOfPanic(t *testing.T) {
 	spans := exp.GetSpans()
 	if len(spans) != 1 || spans[0].Status.Code != codes.Error {
 		t.Fatalf("%d spans, status %+v; want one, failed", len(spans), spans)
+	}
+}
+
+// TestLogLinesCarryTheTraceID sends a message through a traced gateway and
+// checks that its log lines lead to its trace: the front door's, the
+// processing's and the delivery's lines carry otel_trace_id, the exchange
+// span's trace id. Before, no line named the trace: an operator had the
+// MessageId to search the tracing backend by, and nothing to click.
+func TestLogLinesCarryTheTraceID(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	log, sink := jsonLogger(slog.LevelDebug)
+	mhs := startMHS(t, "ack")
+	cfg := testConfig()
+	cfg.TracerProvider = tp
+	srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, log, NewMetrics(),
+		WithProcessor(TraceProcessor(newFakeProcessor(), tp)), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+	g := serveGateway(t, srv)
+	req := newReq(newID(t, 1))
+	if code, body := sendEb(t, g.base, req); code != 202 {
+		t.Fatalf("POST = %d\n%s", code, body)
+	}
+	waitFor(t, "the delivery", func() bool { return sink.logged(t, "delivered") })
+	var traceID string
+	for _, s := range exp.GetSpans() {
+		if strings.HasPrefix(s.Name, "exchange ") {
+			traceID = s.SpanContext.TraceID().String()
+		}
+	}
+	for _, msg := range []string{"accepted", "processed", "delivered"} {
+		found := false
+		for _, l := range sink.lines(t) {
+			if l["msg"] != msg || l["message_id"] != req.messageID {
+				continue
+			}
+			found = true
+			if traceID == "" || l["otel_trace_id"] != traceID {
+				t.Errorf("%q line: otel_trace_id %v, want the exchange's trace %s", msg, l["otel_trace_id"], traceID)
+			}
+		}
+		if !found {
+			t.Errorf("no %q line", msg)
+		}
 	}
 }

@@ -30,6 +30,10 @@ const (
 	KeyParty = "party"
 	// KeyTransport is the front door: ebxml or soap.
 	KeyTransport = "transport"
+	// KeyOTelTraceID is the OpenTelemetry trace id of the exchange, when
+	// traced: the key to its trace in the tracing backend. ("trace_id"
+	// is the Tracker API's Eps-TraceId.)
+	KeyOTelTraceID = "otel_trace_id"
 )
 
 type ctxKey struct{}

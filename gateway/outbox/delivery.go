@@ -10,6 +10,7 @@ import (
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/tracing"
 )
 
 // Queue is the name of the store queue deliveries wait in.
@@ -291,6 +292,9 @@ func (d Delivery) logAttrs() []slog.Attr {
 		slog.String("delivery_id", d.MessageID), slog.String("delivery_interaction", d.Interaction), slog.String("kind", string(d.Kind))}
 	if d.RequestInteraction != "" {
 		attrs = append(attrs, slog.String(logctx.KeyInteraction, d.RequestInteraction))
+	}
+	if id := tracing.TraceIDOf(d.TraceParent); id != "" {
+		attrs = append(attrs, slog.String(logctx.KeyOTelTraceID, id))
 	}
 	return attrs
 }
