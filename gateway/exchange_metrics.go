@@ -28,6 +28,9 @@ const (
 	// OutcomeFailed is a SOAP request that failed permanently (the caller
 	// got a fault built by the gateway, not by the mapping).
 	OutcomeFailed = "failed"
+	// OutcomeUnavailable is a SOAP request answered with a retryable fault
+	// (EPS unavailable and the like): the sender sends it again.
+	OutcomeUnavailable = "unavailable"
 )
 
 // newExchangeCounter registers porxgate_exchanges_total on reg (or returns
@@ -35,14 +38,29 @@ const (
 func newExchangeCounter(reg *prometheus.Registry) *prometheus.CounterVec {
 	return registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "porxgate_exchanges_total",
-		Help: "Legacy exchanges finished, by interaction as sent and business outcome: AA, AE, AR (the answer's acknowledgement type), refused, answered, no_answer, dead_letter, failed.",
+		Help: "Legacy exchanges finished, by interaction as sent and business outcome: AA, AE, AR (the answer's acknowledgement type), refused, answered, no_answer, dead_letter, failed, unavailable (a SOAP request answered with a retryable fault).",
 	}, []string{"interaction", "outcome"}))
 }
 
-// exchange counts one finished exchange.
-func (m *msgMetrics) exchange(interaction, outcome string) {
+// newExchangeLatency registers porxgate_exchange_duration_seconds on reg
+// (or returns the one registered already).
+func newExchangeLatency(reg *prometheus.Registry) *prometheus.HistogramVec {
+	return registerVec(reg, prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "porxgate_exchange_duration_seconds",
+		Help: "Time from a legacy message's acceptance at the front door to the end of its exchange (its answers queued, its dead letter written, or the SOAP answer sent), by interaction as sent: what a sender waits, time waiting in the inbox included.",
+		// From a SOAP answer to an ebXML message that waited out an EPS outage.
+		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600},
+	}, []string{"interaction"}))
+}
+
+// exchange counts one finished exchange of a message the front door
+// accepted at receivedAt (zero: not known), finished at now.
+func (m *msgMetrics) exchange(interaction, outcome string, receivedAt, now time.Time) {
 	if m.exchanges != nil {
 		m.exchanges.WithLabelValues(interaction, outcome).Inc()
+	}
+	if m.latency != nil && !receivedAt.IsZero() {
+		m.latency.WithLabelValues(interaction).Observe(max(now.Sub(receivedAt), 0).Seconds())
 	}
 }
 

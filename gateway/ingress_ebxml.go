@@ -12,6 +12,7 @@ import (
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/tracing"
 	"github.com/porxgate/porxgate/internal/ids"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -56,7 +57,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		return g.refuse(c, msg, me, g.log.With("transport", TransportEbXML), err)
 	}
 	front := &Inbound{Transport: TransportEbXML, MessageID: msg.MessageID, Interaction: msg.Action,
-		ConversationID: msg.ConversationID, FromParty: msg.FromPartyID}
+		ConversationID: msg.ConversationID, FromParty: msg.FromPartyID, TraceParent: tracing.TraceParent(c.UserContext())}
 	c.SetUserContext(withCorrelation(c.UserContext(), front))
 	log := inboundLog(g.log, front).With("cpa_id", msg.CPAID)
 	if msg.Service == ebxml.ServiceEbXML {

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/tracing"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -64,7 +65,8 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	}
 	c.Locals(soapMessageLocal, msg) // for the journal of a refusal
 	interaction := msg.Interaction()
-	front := &Inbound{Transport: TransportSOAP, MessageID: msg.MessageUUID(), Interaction: interaction, FromASID: msg.SenderASID}
+	front := &Inbound{Transport: TransportSOAP, MessageID: msg.MessageUUID(), Interaction: interaction, FromASID: msg.SenderASID,
+		TraceParent: tracing.TraceParent(c.UserContext())}
 	c.SetUserContext(withCorrelation(c.UserContext(), front))
 	log := inboundLog(g.log, front)
 	if err := checkHL7Root(msg.PayloadName); err != nil {
@@ -122,12 +124,18 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 			if err := g.store.Forget(context.WithoutCancel(ctx), key); err != nil {
 				log.Warn("could not forget the failed request; a retry within the persist duration is answered as in progress", "err", err)
 			}
-			log.Warn("processing failed: retryable fault", "err", perr, "duration_ms", time.Since(start).Milliseconds())
 			var f *ebxml.SOAPFault
-			if errors.As(perr, &f) && f.Retryable() {
-				return sendFault(c, f)
+			if !errors.As(perr, &f) || !f.Retryable() {
+				f = fault(ebxml.TMSCodeSystemFailure, "System failure to process message")
 			}
-			return sendFault(c, fault(ebxml.TMSCodeSystemFailure, "System failure to process message"))
+			// The exchange ends here for this request (the sender retries
+			// it as a new one): counted and logged as every exchange is.
+			g.metrics.exchange(interaction, OutcomeUnavailable, in.ReceivedAt, g.now())
+			span.SetAttributes(attribute.String("porx.outcome", OutcomeUnavailable), attribute.Int("http.response.status_code", fiber.StatusInternalServerError))
+			code, text := outcomeDetail(&Outcome{Fault: f})
+			log.Warn("answered", "outcome", OutcomeUnavailable, "outcome_code", code, "outcome_text", text,
+				"http_status", fiber.StatusInternalServerError, "duration_ms", time.Since(start).Milliseconds(), "err", perr)
+			return sendFault(c, f)
 		}
 		log.Error("processing failed permanently", "err", perr)
 		f, _ := ebxml.BuildSOAPFault(*fault(ebxml.TMSCodeMalformed, "the message could not be processed"))
@@ -137,7 +145,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	if perr != nil {
 		outcome = OutcomeFailed
 	}
-	g.metrics.exchange(interaction, outcome)
+	g.metrics.exchange(interaction, outcome, in.ReceivedAt, g.now())
 	span.SetAttributes(attribute.String("porx.outcome", outcome), attribute.Int("http.response.status_code", reply.Status))
 	if b, err := json.Marshal(reply); err == nil {
 		sctx := context.WithoutCancel(ctx)

@@ -2,10 +2,13 @@ package gateway
 
 import (
 	"context"
+	"html"
 	"log/slog"
 	"regexp"
+	"strings"
 
 	"github.com/porxgate/porxgate/gateway/logctx"
+	"github.com/porxgate/porxgate/gateway/tracing"
 )
 
 // correlation is the one set of fields every log line of an exchange
@@ -25,6 +28,9 @@ func correlation(in *Inbound) []slog.Attr {
 	}
 	if in.ConversationID != "" {
 		attrs = append(attrs, slog.String(logctx.KeyConversationID, in.ConversationID))
+	}
+	if id := tracing.TraceIDOf(in.TraceParent); id != "" {
+		attrs = append(attrs, slog.String(logctx.KeyOTelTraceID, id))
 	}
 	return attrs
 }
@@ -87,7 +93,7 @@ func outcomeDetail(out *Outcome) (code, text string) {
 				case "code":
 					code = string(kv[2])
 				case "displayName":
-					text = string(kv[2])
+					text = spineText(string(kv[2]))
 				}
 			}
 			if code != "" {
@@ -96,6 +102,19 @@ func outcomeDetail(out *Outcome) (code, text string) {
 		}
 	}
 	return outcome, outcomeTexts[outcome]
+}
+
+// spineText is the part of an answer's displayName Spine's tables give
+// (XML escapes read): "Unable to process message. Information missing or
+// invalid - <detail>" loses its detail, which repeats EPS's diagnostics
+// or the mapping's error text and may quote the patient (the sender has
+// it in the answer; the journal keeps it behind the admin listener).
+func spineText(display string) string {
+	display = html.UnescapeString(display)
+	if fixed, _, ok := strings.Cut(display, " - "); ok {
+		return fixed
+	}
+	return display
 }
 
 // outcomeArgs are the log fields of an exchange's business outcome.

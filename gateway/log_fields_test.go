@@ -52,6 +52,17 @@ func (b *syncBuffer) lines(t *testing.T) []map[string]any {
 	return out
 }
 
+// logged reports whether a line with message msg was logged.
+func (b *syncBuffer) logged(t *testing.T, msg string) bool {
+	t.Helper()
+	for _, l := range b.lines(t) {
+		if l["msg"] == msg {
+			return true
+		}
+	}
+	return false
+}
+
 // jsonLogger logs JSON at level into a buffer, through logctx as Run does.
 func jsonLogger(level slog.Level) (*slog.Logger, *syncBuffer) {
 	buf := &syncBuffer{}
@@ -158,6 +169,10 @@ func TestOutcomeDetail(t *testing.T) {
 		{"accepted", ack("AA", ""), "AA", "accepted"},
 		{"rejected with a Spine code", ack("AE", `<acknowledgementDetail typeCode="ER"><code codeSystem="2.16.840.1.113883.2.1.3.2.4.17.32" code="5000" displayName="Unable to process message"/></acknowledgementDetail>`),
 			"5000", "Unable to process message"},
+		{"generic code: Spine's text without the detail, which may quote the patient", ack("AE", `<acknowledgementDetail typeCode="ER"><code code="9999" displayName="Unable to process message. Information missing or invalid - Patient &quot;JONES&quot; 9912003071"/></acknowledgementDetail>`),
+			"9999", "Unable to process message. Information missing or invalid"},
+		{"escapes read", ack("AE", `<acknowledgementDetail typeCode="ER"><code code="0001" displayName="Patient&apos;s record &amp; prescription"/></acknowledgementDetail>`),
+			"0001", "Patient's record & prescription"},
 		{"code without display name", ack("AR", `<hl7:acknowledgementDetail typeCode="ER"><hl7:code code="0004"/></hl7:acknowledgementDetail>`), "0004", ""},
 		{"nothing", nil, OutcomeNoAnswer, "nothing to answer"},
 		{"release rejection reason", &Outcome{Reply: &Answer{Payload: []byte(

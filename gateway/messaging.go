@@ -136,6 +136,7 @@ type msgMetrics struct {
 	processed  *prometheus.CounterVec
 	deliveries *prometheus.CounterVec
 	exchanges  *prometheus.CounterVec
+	latency    *prometheus.HistogramVec
 }
 
 // newMsgMetrics registers the messaging counters on reg (reusing them when
@@ -144,7 +145,7 @@ func newMsgMetrics(reg *prometheus.Registry) *msgMetrics {
 	return &msgMetrics{
 		received: registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "porxgate_messages_received_total",
-			Help: "Legacy messages received, by transport and outcome (accepted, duplicate, refused, store_error, busy, failed: the gateway failed while taking it).",
+			Help: "Legacy messages received, by transport and outcome (accepted, duplicate, refused, store_error, busy, failed: the gateway failed while taking it; signal: an MHS's acknowledgment or error of one of our deliveries).",
 		}, []string{"transport", "outcome"})),
 		processed: registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "porxgate_messages_processed_total",
@@ -152,18 +153,25 @@ func newMsgMetrics(reg *prometheus.Registry) *msgMetrics {
 		}, []string{"outcome"})),
 		deliveries: registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "porxgate_deliveries_total",
-			Help: "Async delivery attempts, by result (delivered, retry, dead_letter).",
+			Help: "Async delivery attempts, by result (delivered, retry, dead_letter; kept: no routing table, kept for its party).",
 		}, []string{"result"})),
 		exchanges: newExchangeCounter(reg),
+		latency:   newExchangeLatency(reg),
 	}
 }
 
 // registerCounter registers c on reg, or returns the one already there.
 func registerCounter(reg *prometheus.Registry, c *prometheus.CounterVec) *prometheus.CounterVec {
+	return registerVec(reg, c)
+}
+
+// registerVec registers c on reg, or returns the collector of its kind
+// already there (another server on the same registry registered it).
+func registerVec[C prometheus.Collector](reg *prometheus.Registry, c C) C {
 	if err := reg.Register(c); err != nil {
 		var are prometheus.AlreadyRegisteredError
 		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+			if existing, ok := are.ExistingCollector.(C); ok {
 				return existing
 			}
 		}

@@ -24,14 +24,14 @@ type Metrics struct {
 const defaultIdentity = "default"
 
 // ObserveUpstream records one EPS call attempt: its operation, its outcome
-// (HTTP status code, "error" or "timeout"), the legacy sender's party
-// ("default" when the call had none) and how long it took
-// (porxgate_upstream_request_duration_seconds).
-func (m *Metrics) ObserveUpstream(operation, status, party string, d time.Duration) {
-	if party == "" {
-		party = defaultIdentity
+// (HTTP status code, "error" or "timeout"), the EPS identity it went out
+// under (the party key of a per-party identity, else "default") and how
+// long it took (porxgate_upstream_request_duration_seconds).
+func (m *Metrics) ObserveUpstream(operation, status, identity string, d time.Duration) {
+	if identity == "" {
+		identity = defaultIdentity
 	}
-	m.upstream.WithLabelValues(operation, status, party).Observe(d.Seconds())
+	m.upstream.WithLabelValues(operation, status, identity).Observe(d.Seconds())
 }
 
 // breakerStateValues are the gauge values of the circuit breaker states.
@@ -73,7 +73,7 @@ func NewMetrics() *Metrics {
 	}, []string{"operation", "identity"})
 	m.upstream = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "porxgate_upstream_request_duration_seconds",
-		Help:    "Time of each EPS FHIR call attempt, by operation, outcome (HTTP status code, error: no answer, timeout: attempt time limit) and the legacy sender's party (default: none). Calls refused by an open breaker are not attempts.",
+		Help:    "Time of each EPS FHIR call attempt, by operation, outcome (HTTP status code, error: no answer, timeout: attempt time limit) and the EPS identity it went out under (party: the party key of a per-party identity, else default). Calls refused by an open breaker are not attempts.",
 		Buckets: []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
 	}, []string{"operation", "status", "party"})
 	reg.MustRegister(m.requests, m.duration, m.breakers, m.upstream,

@@ -59,3 +59,13 @@ func histogramSamples(t *testing.T, m *Metrics, name string, labels map[string]s
 	}
 	return n
 }
+
+// counterSum returns the sum of the counter name's samples with labels.
+func counterSum(t *testing.T, m *Metrics, name string, labels map[string]string) float64 {
+	t.Helper()
+	var n float64
+	for _, s := range metricSamples(t, m, name, labels) {
+		n += s.GetCounter().GetValue()
+	}
+	return n
+}

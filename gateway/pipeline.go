@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -34,6 +35,9 @@ type inboxEntry struct {
 	// Config.PoisonAfter), since First5xxAt.
 	Answered5xx int       `json:"answered5xx,omitempty"`
 	First5xxAt  time.Time `json:"first5xxAt,omitzero"`
+	// Deferrals counts the times it waited because EPS (or the store) was
+	// unavailable; only the first is logged at warn.
+	Deferrals int `json:"deferrals,omitempty"`
 }
 
 // item returns the store item that queues e, due at due. Its id is
@@ -113,7 +117,12 @@ func (g *messaging) processOne(ctx context.Context) bool {
 func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.Time) {
 	e, err := decodeInboxEntry(l.Data)
 	if err != nil {
-		g.deadLetter(ctx, l, inboxEntry{Inbound: Inbound{MessageID: l.ID}}, fmt.Sprintf("unreadable inbox entry: %v", err), now)
+		// The item's id (inboxEntry.item) still names the message.
+		in := Inbound{MessageID: l.ID}
+		if interaction, id, ok := strings.Cut(l.ID, ":"); ok {
+			in.Interaction, in.MessageID = interaction, id
+		}
+		g.deadLetter(ctx, l, inboxEntry{Inbound: in}, fmt.Sprintf("unreadable inbox entry: %v", err), now)
 		return
 	}
 	log := inboundLog(g.log, &e.Inbound)
@@ -182,10 +191,10 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 	}
 	if log.Enabled(ctx, slog.LevelInfo) { // the outcome's fields cost a little to gather
 		log.Info("processed", append(outcomeArgs(out), "answers", len(f.Enqueue), "attempts", e.Attempts+1,
-			"duration_ms", time.Since(start).Milliseconds())...)
+			"duration_ms", time.Since(start).Milliseconds(), "since_received_ms", sinceMS(e.Inbound.ReceivedAt, now))...)
 	}
 	g.metrics.processed.WithLabelValues("done").Inc()
-	g.metrics.exchange(e.Inbound.Interaction, exchangeOutcome(out))
+	g.metrics.exchange(e.Inbound.Interaction, exchangeOutcome(out), e.Inbound.ReceivedAt, now)
 	g.answered.note(e.Inbound.Interaction, now)
 	return
 }
@@ -252,6 +261,7 @@ func (g *messaging) poisoned(e *inboxEntry, perr error, now time.Time) (string, 
 // within seconds of EPS recovering.
 func (g *messaging) defer_(ctx context.Context, log *slog.Logger, l *store.Lease, e inboxEntry, perr error, now time.Time) {
 	e.LastError = perr.Error()
+	e.Deferrals++
 	wait := g.cfg.ProcessRetryInterval
 	if g.cfg.BreakerOpen > 0 {
 		wait = min(wait, g.cfg.BreakerOpen)
@@ -265,7 +275,15 @@ func (g *messaging) defer_(ctx context.Context, log *slog.Logger, l *store.Lease
 		log.Warn("upstream unavailable and the message could not be rescheduled; retried when the lease runs out", "err", err)
 		return
 	}
-	log.Warn("upstream unavailable; message waits in the store", "next", next.UTC().Format(time.RFC3339), "err", perr)
+	// A message waits out an EPS outage with a retry every few seconds:
+	// the first deferral is its warn line, the later ones are debug (the
+	// breaker's state changes and the queue depth tell the outage).
+	level := slog.LevelWarn
+	if e.Deferrals > 1 {
+		level = slog.LevelDebug
+	}
+	log.Log(ctx, level, "upstream unavailable; message waits in the store", "deferrals", e.Deferrals,
+		"next", next.UTC().Format(time.RFC3339), "err", perr)
 	g.metrics.processed.WithLabelValues("deferred").Inc()
 }
 
@@ -388,7 +406,16 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 		"outcome_code", strconv.Itoa(NumNotProcessed), "outcome_text", "not processed", "attempts", e.Attempts, "reason", reason)
 	g.journalDeadLetter(&in, reason, told)
 	g.metrics.processed.WithLabelValues("dead_letter").Inc()
-	g.metrics.exchange(in.Interaction, OutcomeDeadLetter)
+	g.metrics.exchange(in.Interaction, OutcomeDeadLetter, in.ReceivedAt, g.now())
+}
+
+// sinceMS is the milliseconds from t (a message's acceptance) to now, 0
+// when t is not known.
+func sinceMS(t, now time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return max(now.Sub(t), 0).Milliseconds()
 }
 
 // truncate shortens s to at most n bytes (on a rune boundary), marking the cut.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -153,49 +154,90 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "up"})
 }
 
+// readyTimeout bounds each of /readyz's checks.
+const readyTimeout = 2 * time.Second
+
 // readyz reports whether the store and the upstream answer, with the
-// circuit breakers' states; 503 when either does not.
+// circuit breakers' states; 503 when either does not. The two checks run
+// side by side, each within its own readyTimeout: a hung store must not
+// use up the upstream's time and have EPS reported unreachable too.
 func (s *Server) readyz(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
-	defer cancel()
-	ready := true
-	storeStatus := fiber.Map{"kind": s.store.Kind(), "status": "ok"}
-	if err := s.store.Ping(ctx); err != nil {
-		ready = false
-		storeStatus["status"] = "unreachable"
-		storeStatus["error"] = err.Error()
-	} else if rc, ok := s.store.(interface{ CheckReplicas(context.Context) error }); ok {
-		// --redis-wait-replicas: without the replicas every write fails.
-		if err := rc.CheckReplicas(ctx); err != nil {
-			ready = false
-			storeStatus["status"] = "replicas missing"
-			storeStatus["error"] = err.Error()
-		}
-	}
-	upStatus := fiber.Map{"status": "not configured"}
-	if s.upstream != nil {
-		breakers := s.upstream.BreakerStates()
-		upStatus = fiber.Map{"status": "ok", "target": s.upstream.Describe(), "breakers": breakers}
-		if st := breakerTrouble(breakers); st != "" {
-			// An open or half-open breaker means EPS is failing or only
-			// being probed: not ready, whatever one ping says.
-			ready = false
-			upStatus["status"] = st
-		}
-		if err := s.upstream.Ping(ctx); err != nil {
-			ready = false
-			upStatus["status"] = "unreachable"
-			upStatus["error"] = err.Error()
-		}
-	} else {
-		ready = false
-	}
+	var storeStatus, upStatus fiber.Map
+	var storeOK, upOK bool
+	ctx := c.UserContext()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); storeStatus, storeOK = s.storeReady(ctx) }()
+	go func() { defer wg.Done(); upStatus, upOK = s.upstreamReady(ctx) }()
+	wg.Wait()
 	code := fiber.StatusOK
 	status := "ready"
-	if !ready {
+	if !storeOK || !upOK {
 		code, status = fiber.StatusServiceUnavailable, "not ready"
 	}
 	return c.Status(code).JSON(fiber.Map{"status": status, "store": storeStatus, "upstream": upStatus})
+}
+
+// storeReady is /readyz's store check: it answers, and with
+// --redis-wait-replicas, its replicas are online.
+func (s *Server) storeReady(parent context.Context) (fiber.Map, bool) {
+	ctx, cancel := context.WithTimeout(parent, readyTimeout)
+	defer cancel()
+	st := fiber.Map{"kind": s.store.Kind(), "status": "ok"}
+	if err := withinDeadline(ctx, s.store.Ping); err != nil {
+		st["status"] = "unreachable"
+		st["error"] = err.Error()
+		return st, false
+	}
+	if rc, ok := s.store.(interface{ CheckReplicas(context.Context) error }); ok {
+		// --redis-wait-replicas: without the replicas every write fails.
+		if err := withinDeadline(ctx, rc.CheckReplicas); err != nil {
+			st["status"] = "replicas missing"
+			st["error"] = err.Error()
+			return st, false
+		}
+	}
+	return st, true
+}
+
+// withinDeadline runs check and returns its error, or an error as soon as
+// ctx's deadline passes: the Redis client waits out its own read timeout
+// (3 s) on a hung server whatever the context says, and /readyz answers
+// within readyTimeout. A check cut short finishes in the background.
+func withinDeadline(ctx context.Context, check func(context.Context) error) error {
+	done := make(chan error, 1)
+	go func() { done <- check(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("no answer within %v: %w", readyTimeout, ctx.Err())
+	}
+}
+
+// upstreamReady is /readyz's upstream check: configured, answering, and no
+// breaker open or half-open.
+func (s *Server) upstreamReady(parent context.Context) (fiber.Map, bool) {
+	if s.upstream == nil {
+		return fiber.Map{"status": "not configured"}, false
+	}
+	ctx, cancel := context.WithTimeout(parent, readyTimeout)
+	defer cancel()
+	ready := true
+	breakers := s.upstream.BreakerStates()
+	st := fiber.Map{"status": "ok", "target": s.upstream.Describe(), "breakers": breakers}
+	if trouble := breakerTrouble(breakers); trouble != "" {
+		// An open or half-open breaker means EPS is failing or only
+		// being probed: not ready, whatever one ping says.
+		ready = false
+		st["status"] = trouble
+	}
+	if err := s.upstream.Ping(ctx); err != nil {
+		ready = false
+		st["status"] = "unreachable"
+		st["error"] = err.Error()
+	}
+	return st, ready
 }
 
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {

@@ -8,6 +8,9 @@ import (
 	"os"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/tracing"
 	"github.com/porxgate/porxgate/internal/certfile"
 )
@@ -72,7 +75,7 @@ func DeliveryClient(cfg Config) (*http.Client, error) {
 	tr.WriteBufferSize = 64 << 10
 	if cfg.TracerProvider != nil { // a span per delivery attempt, traceparent sent to the MHS
 		return &http.Client{Transport: tracing.Transport{Next: tr, Tracer: tracing.Tracer(cfg.TracerProvider),
-			Name: func(*http.Request) string { return "deliver" }}, Timeout: cfg.DeliveryTimeout}, nil
+			Name: func(*http.Request) string { return "deliver" }, Attributes: deliveryAttributes}, Timeout: cfg.DeliveryTimeout}, nil
 	}
 	return &http.Client{Transport: tr, Timeout: cfg.DeliveryTimeout}, nil
 }
@@ -120,4 +123,17 @@ func loadCertPool(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("%s: no PEM certificate found", path)
 	}
 	return pool, nil
+}
+
+// deliveryAttributes are the attributes of a delivery attempt's span: the
+// ids its context carries (outbox.Worker puts the delivery's there:
+// delivery_id, delivery_interaction, attempt, the request's message_id...),
+// each as porx.<key>.
+func deliveryAttributes(r *http.Request) []attribute.KeyValue {
+	attrs := logctx.Attrs(r.Context())
+	out := make([]attribute.KeyValue, 0, len(attrs))
+	for _, a := range attrs {
+		out = append(out, attribute.String("porx."+a.Key, a.Value.String()))
+	}
+	return out
 }

@@ -19,10 +19,15 @@ import (
 // Processing, each EPS call and each delivery attempt are its children,
 // through the span context or the traceparent kept with the message.
 func (g *messaging) startExchange(c *fiber.Ctx, t Transport) trace.Span {
+	return startServerSpan(c, g.cfg.TracerProvider, "exchange "+string(t), attribute.String("porx.transport", string(t)))
+}
+
+// startServerSpan starts a server span named name for the request c,
+// continuing the caller's traceparent (and tracestate) when it sent one,
+// and makes the request's user context carry it.
+func startServerSpan(c *fiber.Ctx, tp trace.TracerProvider, name string, attrs ...attribute.KeyValue) trace.Span {
 	ctx := tracing.WithHeaders(c.UserContext(), func(k string) string { return c.Get(k) })
-	ctx, span := tracing.Tracer(g.cfg.TracerProvider).Start(ctx, "exchange "+string(t),
-		trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(attribute.String("porx.transport", string(t))))
+	ctx, span := tracing.Tracer(tp).Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
 	c.SetUserContext(ctx)
 	return span
 }

@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"regexp"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/tracing"
 )
 
@@ -47,12 +49,22 @@ func (t tracedProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, er
 	}
 	ctx, span := t.tracer.Start(ctx, "process "+in.Interaction, trace.WithAttributes(exchangeAttributes(in)...))
 	defer span.End()
+	defer func() {
+		if r := recover(); r != nil { // failed, then the caller's recover (safeProcess) takes the panic
+			span.SetStatus(codes.Error, "processor panicked")
+			span.SetAttributes(attribute.Bool("porx.permanent", true))
+			panic(r)
+		}
+	}()
 	out, err := t.next.Process(ctx, in)
 	switch {
 	case err != nil:
-		span.RecordError(err)
+		// The error's text as the logs have it: a mapping error quotes the
+		// payload's value, which may be the patient's (logctx.RedactFreeText).
+		text := logctx.RedactFreeText(err.Error())
+		span.RecordError(errors.New(text))
 		span.SetAttributes(attribute.Bool("porx.deferred", IsDeferred(err)), attribute.Bool("porx.permanent", IsPermanent(err)))
-		span.SetStatus(codes.Error, err.Error())
+		span.SetStatus(codes.Error, text)
 	default:
 		span.SetAttributes(attribute.String("porx.outcome", exchangeOutcome(out)))
 	}

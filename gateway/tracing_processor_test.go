@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	trace2 "go.opentelemetry.io/otel/trace"
@@ -110,8 +113,20 @@ func TestExchangeTrace(t *testing.T) {
 	}
 	childOf("process", process, exchange)
 	childOf("EPS", eps, process)
+	answered := false
 	for _, d := range deliver {
 		childOf("deliver", d, exchange)
+		// Each attempt names the delivery and the request it answers.
+		a := spanAttrs(d)
+		if a["porx.delivery_id"] == "" || a["porx.message_id"] != req.messageID || a["porx.attempt"] == "" || a["porx.party"] != senderParty {
+			t.Errorf("deliver span attributes %v", d.Attributes)
+		}
+		if a["porx.delivery_interaction"] == v3.ApplicationAcknowledgement && a["porx.delivery_id"] == answer.msg.MessageID {
+			answered = true
+		}
+	}
+	if !answered {
+		t.Error("no deliver span names the MCCI answer's delivery")
 	}
 	if got, want := <-simGot, traceparentOf(eps); got != want {
 		t.Errorf("the simulator got traceparent %q, want the EPS span's %q", got, want)
@@ -208,6 +223,77 @@ func TestPrescriptionIDOf(t *testing.T) {
 	for _, tt := range tests {
 		if got := prescriptionIDOf([]byte(tt.in)); got != tt.want {
 			t.Errorf("prescriptionIDOf(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// panicking is a Processor that panics.
+type panicking struct{}
+
+func (panicking) Supports(string) bool                                { return true }
+func (panicking) Process(context.Context, *Inbound) (*Outcome, error) { panic("boom") }
+
+// TestProcessSpanOfPanic checks that a processing that panics ends its
+// span marked failed (the panic still reaching the caller, which makes it
+// a permanent error). Before, the span ended with no status: a trace
+// showed the processing as fine.
+func TestProcessSpanOfPanic(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	p := TraceProcessor(panicking{}, tp)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic did not reach the caller")
+			}
+		}()
+		_, _ = p.Process(context.Background(), &Inbound{Interaction: prescribe, MessageID: "M1"})
+	}()
+	spans := exp.GetSpans()
+	if len(spans) != 1 || spans[0].Status.Code != codes.Error {
+		t.Fatalf("%d spans, status %+v; want one, failed", len(spans), spans)
+	}
+}
+
+// TestLogLinesCarryTheTraceID sends a message through a traced gateway and
+// checks that its log lines lead to its trace: the front door's, the
+// processing's and the delivery's lines carry otel_trace_id, the exchange
+// span's trace id. Before, no line named the trace: an operator had the
+// MessageId to search the tracing backend by, and nothing to click.
+func TestLogLinesCarryTheTraceID(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	log, sink := jsonLogger(slog.LevelDebug)
+	mhs := startMHS(t, "ack")
+	cfg := testConfig()
+	cfg.TracerProvider = tp
+	srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, log, NewMetrics(),
+		WithProcessor(TraceProcessor(newFakeProcessor(), tp)), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+	g := serveGateway(t, srv)
+	req := newReq(newID(t, 1))
+	if code, body := sendEb(t, g.base, req); code != 202 {
+		t.Fatalf("POST = %d\n%s", code, body)
+	}
+	waitFor(t, "the delivery", func() bool { return sink.logged(t, "delivered") })
+	var traceID string
+	for _, s := range exp.GetSpans() {
+		if strings.HasPrefix(s.Name, "exchange ") {
+			traceID = s.SpanContext.TraceID().String()
+		}
+	}
+	for _, msg := range []string{"accepted", "processed", "delivered"} {
+		found := false
+		for _, l := range sink.lines(t) {
+			if l["msg"] != msg || l["message_id"] != req.messageID {
+				continue
+			}
+			found = true
+			if traceID == "" || l["otel_trace_id"] != traceID {
+				t.Errorf("%q line: otel_trace_id %v, want the exchange's trace %s", msg, l["otel_trace_id"], traceID)
+			}
+		}
+		if !found {
+			t.Errorf("no %q line", msg)
 		}
 	}
 }

@@ -83,6 +83,7 @@ func (s *Server) trackerGate(route trackerRoute, access *TrackerASIDs) fiber.Han
 	return func(c *fiber.Ctx) error {
 		caller := ReadTrackerCaller(c)
 		c.Locals(trackerCallerKey, caller)
+		defer s.startTracker(c, caller).End()
 		if te := caller.check(route.nhs111); te != nil {
 			return s.trackerRefuse(c, route, fiber.StatusOK, te)
 		}
@@ -294,6 +295,7 @@ func trackerUnparseable(kind tracker.TrackerKind, what string) *tracker.TrackerR
 // the HTTP status, how many prescriptions it carries and how long it took.
 // The query (NHS numbers, prescription ids) is not logged.
 func (s *Server) logTrackerAnswer(c *fiber.Ctx, httpStatus int, statusCode string, prescriptions int) {
+	trackerAnswered(c, httpStatus, statusCode)
 	caller, _ := TrackerCallerOf(c)
 	s.log.Info("tracker: answered", "component", "tracker", "route", c.Route().Path, "asid", caller.ASID,
 		"trace_id", caller.TraceID, "status_code", statusCode, "http_status", httpStatus,

@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/upstream"
@@ -227,9 +228,9 @@ func (s partyScoped) Process(ctx context.Context, in *Inbound) (*Outcome, error)
 
 // openPartyClients builds one EPS client per party of the identities file
 // (none without one), each the default configuration under the party's
-// identity and reporting its breakers' states to breakerState under the
-// party's key, and the function that closes them.
-func openPartyClients(cfg Config, base upstream.Config, def *upstream.Client, log *slog.Logger, breakerState func(identity, op, state string)) (*partyClients, func(), error) {
+// identity and reporting its breakers' states and its attempts to m under
+// the party's key, and the function that closes them.
+func openPartyClients(cfg Config, base upstream.Config, def *upstream.Client, log *slog.Logger, m *Metrics) (*partyClients, func(), error) {
 	if cfg.UpstreamIdentitiesFile == "" {
 		return nil, func() {}, nil
 	}
@@ -250,9 +251,10 @@ func openPartyClients(cfg Config, base upstream.Config, def *upstream.Client, lo
 			return nil, nil, fmt.Errorf("upstream identities: party %s: %w", party, err)
 		}
 		pcfg := withIdentity(base, ids[party])
-		pcfg.OnBreakerStateChange = func(op, _, to string) { breakerState(party, op, to) }
+		pcfg.OnBreakerStateChange = func(op, _, to string) { m.SetBreakerState(party, op, to) }
+		pcfg.ObserveAttempt = func(op, status, _ string, d time.Duration) { m.ObserveUpstream(op, status, party, d) }
 		for _, op := range upstream.Operations() {
-			breakerState(party, op, "closed")
+			m.SetBreakerState(party, op, "closed")
 		}
 		c, err := upstream.New(pcfg, log.With("identity", party))
 		if err != nil {

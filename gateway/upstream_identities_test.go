@@ -137,6 +137,12 @@ func TestPerPartyIdentityReachesEPS(t *testing.T) {
 	if n := histogramSamples(t, m, "porxgate_upstream_request_duration_seconds", map[string]string{"party": "FQ2KM-807341"}); n == 0 {
 		t.Fatal("no EPS attempt recorded under the party")
 	}
+	if n := histogramSamples(t, m, "porxgate_upstream_request_duration_seconds", map[string]string{"party": "OTHER-PARTY"}); n != 0 {
+		t.Fatal("a sender without an identity of its own has series of its own")
+	}
+	if n := histogramSamples(t, m, "porxgate_upstream_request_duration_seconds", map[string]string{"party": defaultIdentity}); n == 0 {
+		t.Fatal("no EPS attempt recorded under the default identity")
+	}
 }
 
 // openWithPartyIdentity opens the upstream EPS at base (FHIR under

@@ -64,8 +64,12 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics,
 			Timeout: cfg.BreakerOpen, MaxRequestsHalfOpen: uint32(max(cfg.BreakerHalfOpenProbes, 0)),
 		},
 		OnBreakerStateChange: func(op, _, to string) { m.SetBreakerState(defaultIdentity, op, to) },
-		ObserveAttempt:       m.ObserveUpstream,
-		TracerProvider:       cfg.TracerProvider,
+		// The default identity's attempts are labelled "default" whoever
+		// sent the message: a sender's own party key would be a label value
+		// from untrusted input (any eb:PartyId without a routing table, any
+		// SOAP ASID), one set of series per sender.
+		ObserveAttempt: func(op, status, _ string, d time.Duration) { m.ObserveUpstream(op, status, defaultIdentity, d) },
+		TracerProvider: cfg.TracerProvider,
 	}
 	if len(tap) > 0 {
 		ucfg.Tap = tap[0]
@@ -93,7 +97,7 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics,
 		stopSim()
 		return nil, nil, err
 	}
-	parties, closeParties, err := openPartyClients(cfg, ucfg, client, log, m.SetBreakerState)
+	parties, closeParties, err := openPartyClients(cfg, ucfg, client, log, m)
 	if err != nil {
 		_ = client.Close()
 		stopSim()

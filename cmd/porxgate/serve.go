@@ -78,18 +78,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		fmt.Fprintf(stderr, "porxgate serve: %v\n", err)
 		return 2
 	}
-	tp, flush, err := openTracing(ctx, getenv, stderr)
+	level, _ := gateway.ParseLogLevel(cfg.LogLevel)
+	log := newLogger(stderr, level)
+	tp, flush, err := openTracing(ctx, getenv, stderr, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "porxgate serve: %v\n", err)
 		return 2
 	}
 	defer flush()
 	cfg.TracerProvider = tp
-	level, _ := gateway.ParseLogLevel(cfg.LogLevel)
-	log := newLogger(stderr, level)
 	// The Redis client's own lines (dial failures, failovers) as JSON
 	// lines of this log, not plain text among them.
-	redis.SetLogger(store.RedisLogger{Log: log.With("component", "redis")})
+	redis.SetLogger(store.NewRedisLogger(log.With("component", "redis")))
 	if getenv("GOMEMLIMIT") == "" && cfg.MemoryLimitMB > 0 {
 		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
 		log.Debug("soft memory limit", "mib", cfg.MemoryLimitMB)

@@ -4,7 +4,11 @@
 // the front door, the processor, the EPS client, the delivery worker —
 // carries them. The handler also keeps each key once per line, the last
 // value given winning, so a logger derived twice with "component" (or a
-// line repeating a correlation field) never writes a key twice.
+// line repeating a correlation field) never writes a key twice; and it
+// keeps patient identifiers out of every line: NHS numbers out of every
+// text, quoted values out of error and outcome texts (redact.go).
+// Repeats holds back the lines a library repeats word for word while a
+// dependency is down.
 package logctx
 
 import (
@@ -26,6 +30,10 @@ const (
 	KeyParty = "party"
 	// KeyTransport is the front door: ebxml or soap.
 	KeyTransport = "transport"
+	// KeyOTelTraceID is the OpenTelemetry trace id of the exchange, when
+	// traced: the key to its trace in the tracing backend. ("trace_id"
+	// is the Tracker API's Eps-TraceId.)
+	KeyOTelTraceID = "otel_trace_id"
 )
 
 type ctxKey struct{}
@@ -109,7 +117,7 @@ func (h *handler) Enabled(ctx context.Context, l slog.Level) bool { return h.nex
 // WithAttrs implements slog.Handler.
 func (h *handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if h.grouped {
-		return &handler{next: h.next.WithAttrs(attrs), grouped: true}
+		return &handler{next: h.next.WithAttrs(redactAttrs(attrs)), grouped: true}
 	}
 	next := slices.Clone(h.attrs)
 	for _, a := range attrs {
@@ -125,7 +133,7 @@ func (h *handler) WithGroup(name string) slog.Handler {
 	}
 	n := h.next
 	if len(h.attrs) > 0 {
-		n = n.WithAttrs(h.attrs)
+		n = n.WithAttrs(redactAttrs(h.attrs))
 	}
 	return &handler{next: n.WithGroup(name), grouped: true}
 }
@@ -133,7 +141,12 @@ func (h *handler) WithGroup(name string) slog.Handler {
 // Handle implements slog.Handler.
 func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 	if h.grouped {
-		return h.next.Handle(ctx, r)
+		out := slog.NewRecord(r.Time, r.Level, RedactText(r.Message), r.PC)
+		r.Attrs(func(a slog.Attr) bool {
+			out.AddAttrs(redactAttr(a))
+			return true
+		})
+		return h.next.Handle(ctx, out)
 	}
 	var merged []slog.Attr
 	for _, a := range Attrs(ctx) {
@@ -146,7 +159,9 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 		merged = setAttr(merged, a)
 		return true
 	})
-	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
-	out.AddAttrs(merged...)
+	out := slog.NewRecord(r.Time, r.Level, RedactText(r.Message), r.PC)
+	for _, a := range merged {
+		out.AddAttrs(redactAttr(a))
+	}
 	return h.next.Handle(ctx, out)
 }

@@ -45,14 +45,7 @@ func TestHandler(t *testing.T) {
 			if len(lines) != 1 {
 				t.Fatalf("%d lines", len(lines))
 			}
-			var m map[string]any
-			if err := json.Unmarshal([]byte(lines[0]), &m); err != nil {
-				t.Fatal(err)
-			}
-			got := lines[0]
-			for _, k := range []string{"time", "level"} {
-				got = strings.Replace(got, `"`+k+`":`+mustJSON(m[k])+`,`, "", 1)
-			}
+			got := stripTimeLevel(t, lines[0])
 			if got != tt.want {
 				t.Fatalf("line\n%s\nwant\n%s", got, tt.want)
 			}
@@ -68,6 +61,19 @@ func TestWrapOnce(t *testing.T) {
 	if Wrap(nil) != nil {
 		t.Fatal("Wrap(nil) != nil")
 	}
+}
+
+// stripTimeLevel returns a JSON line without its time and level.
+func stripTimeLevel(t *testing.T, line string) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(line), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"time", "level"} {
+		line = strings.Replace(line, `"`+k+`":`+mustJSON(m[k])+`,`, "", 1)
+	}
+	return line
 }
 
 func mustJSON(v any) string {

@@ -3,12 +3,14 @@ package outbox
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/tracing"
 )
 
 // Queue is the name of the store queue deliveries wait in.
@@ -274,11 +276,25 @@ func deadLetterOf(d Delivery, url, reason string, now time.Time) DeadLetter {
 // every line of the exchange; party the receiver, who sent the request)
 // and the delivery's own MessageId, interaction and kind.
 func (d Delivery) logArgs() []any {
-	args := []any{logctx.KeyMessageID, d.RefToMessageID, logctx.KeyConversationID, d.ConversationID,
-		logctx.KeyParty, d.Party, logctx.KeyTransport, "ebxml",
-		"delivery_id", d.MessageID, "delivery_interaction", d.Interaction, "kind", d.Kind}
-	if d.RequestInteraction != "" {
-		args = append(args, logctx.KeyInteraction, d.RequestInteraction)
+	attrs := d.logAttrs()
+	args := make([]any, len(attrs))
+	for i, a := range attrs {
+		args[i] = a
 	}
 	return args
+}
+
+// logAttrs are logArgs as attributes, for a context (logctx.With): the
+// delivery attempt's span takes them too.
+func (d Delivery) logAttrs() []slog.Attr {
+	attrs := []slog.Attr{slog.String(logctx.KeyMessageID, d.RefToMessageID), slog.String(logctx.KeyConversationID, d.ConversationID),
+		slog.String(logctx.KeyParty, d.Party), slog.String(logctx.KeyTransport, "ebxml"),
+		slog.String("delivery_id", d.MessageID), slog.String("delivery_interaction", d.Interaction), slog.String("kind", string(d.Kind))}
+	if d.RequestInteraction != "" {
+		attrs = append(attrs, slog.String(logctx.KeyInteraction, d.RequestInteraction))
+	}
+	if id := tracing.TraceIDOf(d.TraceParent); id != "" {
+		attrs = append(attrs, slog.String(logctx.KeyOTelTraceID, id))
+	}
+	return attrs
 }

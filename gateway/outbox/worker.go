@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/tracing"
 )
@@ -202,7 +203,10 @@ func (w *Worker) deliver(ctx context.Context, l *store.Lease, now time.Time) err
 	}
 
 	stop := Hold(ctx, w.cfg.Store, l, w.cfg.Lease, w.cfg.Now)
-	actx, cancel := context.WithTimeout(tracing.WithTraceParent(ctx, d.TraceParent), w.cfg.Timeout)
+	// The attempt's context names the delivery: its span (and any line
+	// logged with it) carries the ids.
+	actx := logctx.With(tracing.WithTraceParent(ctx, d.TraceParent), append(d.logAttrs(), slog.Int("attempt", d.Attempts+1))...)
+	actx, cancel := context.WithTimeout(actx, w.cfg.Timeout)
 	sendErr := send(actx, w.cfg.Client, route.URL, d)
 	cancel()
 	stop()

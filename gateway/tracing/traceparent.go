@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // TraceParent returns the W3C traceparent of the span in ctx, or "" when
@@ -40,4 +41,15 @@ func WithHeaders(ctx context.Context, get func(string) string) context.Context {
 		return ctx
 	}
 	return propagation.TraceContext{}.Extract(ctx, c)
+}
+
+// TraceIDOf returns the trace id a W3C traceparent names
+// ("00-<trace id>-<span id>-<flags>"), or "" when it names none: what log
+// lines carry to lead from a line to its trace.
+func TraceIDOf(traceparent string) string {
+	sc := trace.SpanContextFromContext(WithTraceParent(context.Background(), traceparent))
+	if !sc.IsValid() {
+		return ""
+	}
+	return sc.TraceID().String()
 }

@@ -155,3 +155,16 @@ func TestTraceParentRoundTrip(t *testing.T) {
 		t.Fatal("the incoming traceparent header is not the parent")
 	}
 }
+
+func TestTraceIDOf(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "4bf92f3577b34da6a3ce929d0e0e4736"},
+		{"", ""},
+		{"00-00000000000000000000000000000000-00f067aa0ba902b7-01", ""},
+		{"00-zz-yy-01", ""},
+	} {
+		if got := TraceIDOf(tt.in); got != tt.want {
+			t.Errorf("TraceIDOf(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

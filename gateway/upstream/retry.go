@@ -100,9 +100,12 @@ func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
 			return nil, giveUp(attempt, resp, errors.Join(err, context.DeadlineExceeded))
 		}
-		t.log.WarnContext(parent, "upstream attempt failed, retrying", "op", op, "request_id", rid,
-			"correlation_id", req.Header.Get(HeaderCorrelationID), "party", PartyOf(parent),
-			"attempt", attempt, "status", statusOf(resp), "err", errString(err), "backoff_ms", wait.Milliseconds())
+		args := []any{"op", op, "request_id", rid, "correlation_id", req.Header.Get(HeaderCorrelationID),
+			"attempt", attempt, "status", statusOf(resp), "err", errString(err), "backoff_ms", wait.Milliseconds()}
+		if p := PartyOf(parent); p != "" { // an empty one would blank the exchange's party the line carries
+			args = append(args, "party", p)
+		}
+		t.log.WarnContext(parent, "upstream attempt failed, retrying", args...)
 		timer := time.NewTimer(wait)
 		select {
 		case <-timer.C:
