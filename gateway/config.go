@@ -93,6 +93,15 @@ type Config struct {
 	// SIGTERM, and then of the work the inbox and delivery workers hold
 	// (--shutdown-timeout, PORXGATE_SHUTDOWN_TIMEOUT; default 15s).
 	ShutdownTimeout time.Duration
+	// ReadyzUpstream makes /readyz answer 503 while EPS does not answer or
+	// one of its circuit breakers is open (--readyz-upstream,
+	// PORXGATE_READYZ_UPSTREAM; default false). By default readiness
+	// follows the store alone, which is all taking messages needs: while
+	// EPS is down the gateway takes and keeps them, and a load balancer
+	// following an EPS outage would take every replica out at once, so
+	// that no sender could reach any. EPS's state is in the body either
+	// way.
+	ReadyzUpstream bool
 	// LogLevel is debug, info, warn or error (--log-level, PORXGATE_LOG_LEVEL; default info).
 	LogLevel string
 	// Journal, Admin and Compare configure the exchange journal, the admin
@@ -311,6 +320,16 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 		}
 		fs.IntVar(p, name, *p, usage+" (env "+envPrefix+env+")")
 	}
+	boolean := func(p *bool, name, env, usage string) {
+		if v := getenv(envPrefix + env); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				envErr = errors.Join(envErr, fmt.Errorf("%s%s=%q: not true or false", envPrefix, env, v))
+			}
+			*p = b
+		}
+		fs.BoolVar(p, name, *p, usage+" (env "+envPrefix+env+")")
+	}
 	dur := func(p *time.Duration, name, env, usage string) {
 		if v := getenv(envPrefix + env); v != "" {
 			d, err := time.ParseDuration(v)
@@ -337,6 +356,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	num(&cfg.MemoryLimitMB, "memory-limit-mb", "MEMORY_LIMIT_MB", "soft memory limit of the Go runtime in MiB when GOMEMLIMIT is not set; 0: none")
 	num(&cfg.GCPercent, "gc-percent", "GC_PERCENT", "garbage collector target percentage (as GOGC) when GOGC is not set, bounded by the memory limit; 0: the runtime's default")
 	dur(&cfg.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", "drain limit on shutdown")
+	boolean(&cfg.ReadyzUpstream, "readyz-upstream", "READYZ_UPSTREAM", "/readyz also fails while EPS does not answer or a breaker is open; default: readiness follows the store alone")
 	str(&cfg.RoutesFile, "routes", "ROUTES", "routing table of MHS endpoints (JSON file); empty: none")
 	str(&cfg.TLSCertFile, "tls-cert", "TLS_CERT", "PEM certificate chain to listen with TLS")
 	str(&cfg.TLSKeyFile, "tls-key", "TLS_KEY", "PEM private key of --tls-cert")

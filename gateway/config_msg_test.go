@@ -65,6 +65,13 @@ func TestLoadConfigMessaging(t *testing.T) {
 					t.Errorf("any = %v, %v; want every caller allowed", a, err)
 				}
 			}},
+		{name: "readyz-upstream from env", env: map[string]string{"PORXGATE_READYZ_UPSTREAM": "true"},
+			check: func(t *testing.T, c Config) {
+				if !c.ReadyzUpstream {
+					t.Error("PORXGATE_READYZ_UPSTREAM=true not taken")
+				}
+			}},
+		{name: "readyz-upstream not a boolean", env: map[string]string{"PORXGATE_READYZ_UPSTREAM": "sometimes"}, wantErr: "PORXGATE_READYZ_UPSTREAM"},
 		{name: "tracker ASIDs any among others is not a list", args: []string{"--tracker-asids", "any,200000001285"}, wantErr: "12 digits"},
 	}
 	for _, tt := range tests {

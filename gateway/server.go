@@ -157,10 +157,15 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 // readyTimeout bounds each of /readyz's checks.
 const readyTimeout = 2 * time.Second
 
-// readyz reports whether the store and the upstream answer, with the
-// circuit breakers' states; 503 when either does not. The two checks run
-// side by side, each within its own readyTimeout: a hung store must not
-// use up the upstream's time and have EPS reported unreachable too.
+// readyz reports whether the gateway can take messages: 503 when the
+// store does not answer (or lacks the replicas its writes wait for). It
+// reports EPS's state and the circuit breakers' too; with
+// Config.ReadyzUpstream an EPS that does not answer, or an open or
+// half-open breaker, makes it 503 as well (by default not: the gateway
+// takes and keeps messages while EPS is down). An upstream not configured
+// is 503 always. The two checks run side by side, each within its own
+// readyTimeout: a hung store must not use up the upstream's time and have
+// EPS reported unreachable too.
 func (s *Server) readyz(c *fiber.Ctx) error {
 	var storeStatus, upStatus fiber.Map
 	var storeOK, upOK bool
@@ -170,6 +175,9 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	go func() { defer wg.Done(); storeStatus, storeOK = s.storeReady(ctx) }()
 	go func() { defer wg.Done(); upStatus, upOK = s.upstreamReady(ctx) }()
 	wg.Wait()
+	if s.upstream != nil && !s.cfg.ReadyzUpstream {
+		upOK = true // reported, not counted (Config.ReadyzUpstream)
+	}
 	code := fiber.StatusOK
 	status := "ready"
 	if !storeOK || !upOK {

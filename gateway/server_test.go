@@ -36,7 +36,12 @@ func (f fakeUpstream) Describe() string { return "fake" }
 // startServer serves on a real loopback socket and returns its base URL.
 func startServer(t *testing.T, st store.Store, up Upstream) string {
 	t.Helper()
-	cfg := DefaultConfig()
+	return startServerWith(t, DefaultConfig(), st, up)
+}
+
+// startServerWith is startServer with cfg.
+func startServerWith(t *testing.T, cfg Config, st store.Store, up Upstream) string {
+	t.Helper()
 	cfg.ShutdownTimeout = 2 * time.Second
 	srv := NewServer(cfg, st, up, slog.New(slog.NewTextHandler(io.Discard, nil)), NewMetrics())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -75,24 +80,37 @@ func TestHealthAndReadiness(t *testing.T) {
 	defer redisStore.Close()
 	closedStore := store.NewMemory(nil)
 	_ = closedStore.Close()
+	// By default readiness follows the store alone (EPS's state is in the
+	// body): while EPS is down the gateway takes and keeps messages, and a
+	// load balancer following EPS would take every replica out at once.
+	// Before, an EPS outage or an open breaker made every replica 503.
+	// --readyz-upstream counts EPS too.
 	tests := []struct {
-		name      string
-		st        store.Store
-		up        Upstream
-		wantReady int
-		wantIn    string
+		name           string
+		st             store.Store
+		up             Upstream
+		readyzUpstream bool
+		wantReady      int
+		wantIn         string
 	}{
-		{"memory and upstream", store.NewMemory(nil), fakeUpstream{}, 200, `"release":"closed"`},
-		{"redis and upstream", redisStore, fakeUpstream{}, 200, `"kind":"redis"`},
-		{"no upstream", store.NewMemory(nil), nil, 503, `"not configured"`},
-		{"upstream down", store.NewMemory(nil), fakeUpstream{err: errors.New("connection refused")}, 503, "connection refused"},
-		{"store down", closedStore, fakeUpstream{}, 503, `"unreachable"`},
-		{"breaker half-open", store.NewMemory(nil), fakeUpstream{breaker: "half-open"}, 503, `"status":"breaker half-open"`},
-		{"breaker open", store.NewMemory(nil), fakeUpstream{breaker: "open"}, 503, `"status":"breaker open"`},
+		{"memory and upstream", store.NewMemory(nil), fakeUpstream{}, false, 200, `"release":"closed"`},
+		{"redis and upstream", redisStore, fakeUpstream{}, false, 200, `"kind":"redis"`},
+		{"no upstream", store.NewMemory(nil), nil, false, 503, `"not configured"`},
+		{"store down", closedStore, fakeUpstream{}, false, 503, `"unreachable"`},
+		{"upstream down", store.NewMemory(nil), fakeUpstream{err: errors.New("connection refused")}, false, 200, "connection refused"},
+		{"breaker half-open", store.NewMemory(nil), fakeUpstream{breaker: "half-open"}, false, 200, `"status":"breaker half-open"`},
+		{"breaker open", store.NewMemory(nil), fakeUpstream{breaker: "open"}, false, 200, `"status":"breaker open"`},
+		{"upstream counted: upstream down", store.NewMemory(nil), fakeUpstream{err: errors.New("connection refused")}, true, 503, "connection refused"},
+		{"upstream counted: breaker half-open", store.NewMemory(nil), fakeUpstream{breaker: "half-open"}, true, 503, `"status":"breaker half-open"`},
+		{"upstream counted: breaker open", store.NewMemory(nil), fakeUpstream{breaker: "open"}, true, 503, `"status":"breaker open"`},
+		{"upstream counted: store down", closedStore, fakeUpstream{}, true, 503, `"unreachable"`},
+		{"upstream counted: all well", store.NewMemory(nil), fakeUpstream{}, true, 200, `"status":"ready"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			base := startServer(t, tt.st, tt.up)
+			cfg := DefaultConfig()
+			cfg.ReadyzUpstream = tt.readyzUpstream
+			base := startServerWith(t, cfg, tt.st, tt.up)
 			if code, body := get(t, base+"/healthz"); code != 200 || !strings.Contains(body, `"up"`) {
 				t.Fatalf("/healthz = %d %s", code, body)
 			}
