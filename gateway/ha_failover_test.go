@@ -253,8 +253,15 @@ func TestSentinelFailoverThroughTheGateway(t *testing.T) {
 		t.Errorf("after the failover the pending cancellation is gone: no %q in\n%s", pendingMetric, grepLines(m, "cancellation"))
 	}
 
-	// /readyz saw the outage and is ready again.
-	waitFor(t, "/readyz ready after the failover", func() bool { return readyz() == http.StatusOK })
+	// /readyz saw the outage and is ready again: once the remaining
+	// replica has synchronised with the new master (--redis-wait-replicas
+	// 1), which on a loaded machine can take more than the usual 10 s wait.
+	for deadline := time.Now().Add(30 * time.Second); readyz() != http.StatusOK; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			_, body := get(t, base+"/readyz")
+			t.Fatalf("/readyz not ready 30 s after the failover: %s", body)
+		}
+	}
 	close(stopWatch)
 	watch.Wait()
 	if notReady.Load() == 0 {
