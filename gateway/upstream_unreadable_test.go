@@ -83,6 +83,14 @@ func startGarblingProxy(t *testing.T, target string) (*garblingProxy, string) {
 // EPS processor calling it, its answers recorded in a real Redis.
 func behindGarblingProxy(t *testing.T) (*sim.Server, *garblingProxy, *EPSProcessor) {
 	t.Helper()
+	st, _ := redisStore(t)
+	return behindGarblingProxyWith(t, st)
+}
+
+// behindGarblingProxyWith is behindGarblingProxy recording EPS's answers
+// in outcomes (kept an hour).
+func behindGarblingProxyWith(t *testing.T, outcomes OutcomeLog) (*sim.Server, *garblingProxy, *EPSProcessor) {
+	t.Helper()
 	s, simURL := serveSim(t, sim.Options{})
 	g, root := startGarblingProxy(t, simURL)
 	c, err := upstream.New(upstream.Config{BaseURL: root + "/FHIR/R4",
@@ -91,8 +99,7 @@ func behindGarblingProxy(t *testing.T) (*sim.Server, *garblingProxy, *EPSProcess
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	st, _ := redisStore(t)
-	return s, g, NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	return s, g, NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog()).WithOutcomeLog(outcomes, time.Hour)
 }
 
 // TestUnreadableAnswerIsNotActedOn: EPS applies a nominated release or a
@@ -290,18 +297,9 @@ const (
 // the prescription sits with it. Before, the record expired with the
 // outcome log's TTL.
 func TestUnwritableAppliedAnswerKeptForResend(t *testing.T) {
-	s, simURL := serveSim(t, sim.Options{})
-	g, root := startGarblingProxy(t, simURL)
-	c, err := upstream.New(upstream.Config{BaseURL: root + "/FHIR/R4",
-		Retry: upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}}, quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
 	var clock atomic.Int64
 	clock.Store(time.Now().UnixNano())
-	mem := store.NewMemory(func() time.Time { return time.Unix(0, clock.Load()) })
-	p := NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog()).WithOutcomeLog(mem, time.Hour)
+	s, g, p := behindGarblingProxyWith(t, store.NewMemory(func() time.Time { return time.Unix(0, clock.Load()) }))
 	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json") // nominated to FCG71
 	if tc := processedAck(t, p, replayIn(v3.ParentPrescription, payload)); tc != "AA" {
 		t.Fatalf("prescription answered %s", tc)
