@@ -62,14 +62,7 @@ func stopWithSilentConnections(t *testing.T, addr string, cancel context.CancelF
 	}
 	time.Sleep(100 * time.Millisecond) // accepted by the server
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("stop with silent connections open: %v", err)
-		}
-	case <-time.After(timeout + 10*time.Second):
-		t.Fatal("the server did not stop")
-	}
+	waitStopped(t, done, timeout, "with silent connections open")
 }
 
 // TestAdminStopWithSilentConnections: the admin listener, too, closes the
@@ -146,14 +139,7 @@ func stopWithStalledSender(t *testing.T, addr, path string, cancel context.Cance
 	}
 	time.Sleep(100 * time.Millisecond) // read by the server, which waits for the rest
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("stop with a stalled sender: %v", err)
-		}
-	case <-time.After(timeout + 10*time.Second):
-		t.Fatal("the server did not stop")
-	}
+	waitStopped(t, done, timeout, "with a stalled sender")
 }
 
 // TestStopLetsArrivingBodyFinish: the bound on a request still arriving at
@@ -188,12 +174,19 @@ func TestStopLetsArrivingBodyFinish(t *testing.T) {
 	if resp.StatusCode == 0 {
 		t.Fatalf("answer %v", resp.Status)
 	}
+	waitStopped(t, done, cfg.ShutdownTimeout, "with a body that arrived during it")
+}
+
+// waitStopped waits for a stop begun with a shutdown timeout of timeout to
+// end cleanly (what names the circumstances in a failure).
+func waitStopped(t *testing.T, done <-chan error, timeout time.Duration, what string) {
+	t.Helper()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("stop: %v", err)
+			t.Fatalf("stop %s: %v", what, err)
 		}
-	case <-time.After(cfg.ShutdownTimeout + 10*time.Second):
+	case <-time.After(timeout + 10*time.Second):
 		t.Fatal("the server did not stop")
 	}
 }

@@ -81,6 +81,19 @@ type Result struct {
 	Error       string   `json:"error,omitempty"`
 }
 
+// settle sets r from a comparison: error when it could not be made, else
+// match or differ with the differences.
+func (r *Result) settle(diffs []string, err error) {
+	switch {
+	case err != nil:
+		r.Result, r.Error = "error", err.Error()
+	case len(diffs) == 0:
+		r.Result = "match"
+	default:
+		r.Result, r.Differences = "differ", diffs
+	}
+}
+
 // ResultInterrupted is the Result of the exchange a stop cut short.
 const ResultInterrupted = "interrupted"
 
@@ -149,25 +162,9 @@ func Replay(ctx context.Context, recs []Recorded, run RunFunc) Report {
 		case isFault(rec.Answer):
 			// Spine refused it: compared as a refusal.
 			f, _ := readFault(rec.Answer)
-			diffs, notCompared := CompareRefusals(f, nil, nil, answer, "spine", "fhir")
-			switch {
-			case notCompared != nil:
-				res.Result, res.Error = "error", notCompared.Error()
-			case len(diffs) == 0:
-				res.Result = "match"
-			default:
-				res.Result, res.Differences = "differ", diffs
-			}
+			res.settle(CompareRefusals(f, nil, nil, answer, "spine", "fhir"))
 		default:
-			diffs, err := Compare(rec.Answer, answer, rec.Request, "spine", "fhir")
-			switch {
-			case err != nil:
-				res.Result, res.Error = "error", err.Error()
-			case len(diffs) == 0:
-				res.Result = "match"
-			default:
-				res.Result, res.Differences = "differ", diffs
-			}
+			res.settle(Compare(rec.Answer, answer, rec.Request, "spine", "fhir"))
 		}
 		if rep.Counts[res.Interaction] == nil {
 			rep.Counts[res.Interaction] = map[string]int{}

@@ -40,7 +40,25 @@ var freeTextKeys = map[string]bool{
 
 // RedactText takes NHS numbers out of s.
 func RedactText(s string) string {
+	if !mayHoldNHSNumber(s) {
+		return s // most values (ids, codes, names of steps): no regexp run
+	}
 	return nhsNumberRE.ReplaceAllString(s, RedactedNHSNumber)
+}
+
+// mayHoldNHSNumber reports whether s has the ten digits an NHS number
+// needs: every string of every log line passes RedactText, and few hold
+// that many.
+func mayHoldNHSNumber(s string) bool {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			if n++; n == 10 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // RedactFreeText takes NHS numbers, quoted values and what XML readers

@@ -103,19 +103,7 @@ func TestCompareSOAP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := strings.ToUpper(ids.NewUUID())
-	body, err := ebxml.BuildSOAPRequest(ebxml.SOAPRequest{MessageID: id, Action: ebxml.ServiceMM + "/" + v3.NominatedReleaseRequest,
-		To: r.gateway + gateway.PathSOAP, FromAddress: "https://dispenser.example", ReplyTo: "https://dispenser.example",
-		ReceiverASID: "990101234567", SenderASID: "200000009876", Payload: payload})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.Post(r.gateway+gateway.PathSOAP, "text/xml; charset=UTF-8", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reply, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	id, resp, reply := postNominatedRelease(t, r.gateway, payload)
 	if resp.StatusCode != 200 || !bytes.Contains(reply, []byte("PORX_IN110101UK30")) {
 		t.Fatalf("SOAP reply %d\n%s", resp.StatusCode, reply)
 	}
@@ -168,19 +156,7 @@ func TestCompareReleasedPrescription(t *testing.T) {
 			}
 			// The fixture prescription is nominated to FCG71.
 			payload = bytes.ReplaceAll(payload, []byte("FQ202"), []byte("FCG71"))
-			id := strings.ToUpper(ids.NewUUID())
-			body, err := ebxml.BuildSOAPRequest(ebxml.SOAPRequest{MessageID: id, Action: ebxml.ServiceMM + "/" + v3.NominatedReleaseRequest,
-				To: r.gateway + gateway.PathSOAP, FromAddress: "https://dispenser.example", ReplyTo: "https://dispenser.example",
-				ReceiverASID: "990101234567", SenderASID: "200000009876", Payload: payload})
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := http.Post(r.gateway+gateway.PathSOAP, "text/xml; charset=UTF-8", bytes.NewReader(body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			reply, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			id, resp, reply := postNominatedRelease(t, r.gateway, payload)
 			if resp.StatusCode != 200 || !bytes.Contains(reply, []byte(v3.NominatedReleaseResponse)) || !bytes.Contains(reply, []byte(item)) {
 				t.Fatalf("SOAP reply %d, want the release of the prescription\n%.2000s", resp.StatusCode, reply)
 			}
@@ -194,4 +170,25 @@ func TestCompareReleasedPrescription(t *testing.T) {
 			}
 		})
 	}
+}
+
+// postNominatedRelease sends payload, a Nominated Release Request, to the
+// gateway's SOAP door as a dispenser's system does and returns its
+// MessageId, the HTTP answer and its body.
+func postNominatedRelease(t *testing.T, gatewayURL string, payload []byte) (string, *http.Response, []byte) {
+	t.Helper()
+	id := strings.ToUpper(ids.NewUUID())
+	body, err := ebxml.BuildSOAPRequest(ebxml.SOAPRequest{MessageID: id, Action: ebxml.ServiceMM + "/" + v3.NominatedReleaseRequest,
+		To: gatewayURL + gateway.PathSOAP, FromAddress: "https://dispenser.example", ReplyTo: "https://dispenser.example",
+		ReceiverASID: "990101234567", SenderASID: "200000009876", Payload: payload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(gatewayURL+gateway.PathSOAP, "text/xml; charset=UTF-8", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return id, resp, reply
 }
