@@ -28,15 +28,29 @@ type Redis struct {
 // NewRedis connects to the Redis named by a redis:// or rediss:// URL.
 // The connection is checked lazily; call Ping to check it now.
 func NewRedis(url, prefix string) (*Redis, error) {
-	opts, err := redis.ParseURL(url)
+	opts, err := parseRedisURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("redis url: %w", err)
+		return nil, err
 	}
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
 	client := redis.NewClient(opts)
 	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix, addr: opts.Addr, tls: opts.TLSConfig != nil}, nil
+}
+
+// parseRedisURL reads a redis:// or rediss:// URL into the client's
+// options, with the callers' context deadlines honoured
+// (ContextTimeoutEnabled, which go-redis leaves off): a call given a
+// deadline gives up at it, not at the client's read timeout and retries,
+// so a hung Redis holds nobody longer than they allowed.
+func parseRedisURL(url string) (*redis.Options, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	opts.ContextTimeoutEnabled = true
+	return opts, nil
 }
 
 // Kind implements Store.

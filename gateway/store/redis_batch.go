@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -121,7 +122,9 @@ func (b *scriptBatcher) call(c *scriptCall) *redis.Cmd {
 	b.mu.Unlock()
 	// A waiting call does not give up on its context: it may be chosen to
 	// send the next pipeline, which others wait for. The wait is bounded
-	// by the client's read and write timeouts, as a call's own is.
+	// by the latest deadline of the calls in that pipeline
+	// (pipelineContext), or by the client's read and write timeouts when
+	// one of them has none.
 	select {
 	case <-c.done:
 	case <-c.lead:
@@ -167,12 +170,12 @@ func (b *scriptBatcher) send(calls []*scriptCall) {
 	close(lead.lead)
 }
 
-// pipeline sends calls in one pipeline (then one WAIT when replicated).
-// Its context is the first call's, without its cancellation: the
-// pipeline carries the others' calls too.
+// pipeline sends calls in one pipeline (then one WAIT when replicated),
+// under pipelineContext.
 func (b *scriptBatcher) pipeline(calls []*scriptCall) {
 	b.pipelines.Add(1)
-	ctx := context.WithoutCancel(calls[0].ctx)
+	ctx, cancel := pipelineContext(calls)
+	defer cancel()
 	pipe := b.base.Pipeline()
 	for _, c := range calls {
 		if c.sha {
@@ -199,4 +202,27 @@ func (b *scriptBatcher) pipeline(calls []*scriptCall) {
 			c.cmd.SetErr(fmt.Errorf("%w: %d of %d within %s", ErrNotReplicated, n, b.wait.replicas, b.wait.timeout))
 		}
 	}
+}
+
+// pipelineContext is the context calls are sent under in one pipeline:
+// the first call's values without any call's cancellation (the pipeline
+// carries every call, and one caller giving up must not fail the
+// others), and the latest of their deadlines when every call has one, so
+// that a hung Redis holds the pipeline no longer than its most patient
+// caller allowed. Before, a pipeline had no deadline at all: on a hung
+// Redis its callers waited out the client's read timeouts and retries
+// (about 12 s a pipeline, one after another) whatever they had allowed.
+func pipelineContext(calls []*scriptCall) (context.Context, context.CancelFunc) {
+	ctx := context.WithoutCancel(calls[0].ctx)
+	var latest time.Time
+	for _, c := range calls {
+		d, ok := c.ctx.Deadline()
+		if !ok {
+			return ctx, func() {}
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	return context.WithDeadline(ctx, latest)
 }

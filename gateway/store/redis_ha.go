@@ -95,9 +95,9 @@ func (o RedisOptions) urlOptions() (*redis.Options, error) {
 			raw = u.String()
 		}
 	}
-	opts, err := redis.ParseURL(raw)
+	opts, err := parseRedisURL(raw)
 	if err != nil {
-		return nil, fmt.Errorf("redis url: %w", err)
+		return nil, err
 	}
 	return opts, nil
 }
@@ -150,13 +150,13 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 		addr = o.ClusterAddrs[0] // the seeds speak as every node does
 		client = redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs: o.ClusterAddrs, Username: base.Username, Password: base.Password, TLSConfig: base.TLSConfig,
-			PoolSize: pool,
+			PoolSize: pool, ContextTimeoutEnabled: true,
 		})
 	case len(o.SentinelAddrs) > 0:
 		client = redis.NewFailoverClient(&redis.FailoverOptions{
 			MasterName: o.MasterName, SentinelAddrs: o.SentinelAddrs, SentinelPassword: o.SentinelPassword,
 			Username: base.Username, Password: base.Password, DB: base.DB, TLSConfig: base.TLSConfig,
-			PoolSize: pool,
+			PoolSize: pool, ContextTimeoutEnabled: true,
 		})
 	default:
 		client = redis.NewClient(base)
