@@ -158,7 +158,8 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 const readyTimeout = 2 * time.Second
 
 // readyz reports whether the gateway can take messages: 503 when the
-// store does not answer (or lacks the replicas its writes wait for). It
+// store does not answer, refuses writes (full at its memory limit, or
+// read-only), or lacks the replicas its writes wait for. It
 // reports EPS's state and the circuit breakers' too; with
 // Config.ReadyzUpstream an EPS that does not answer, or an open or
 // half-open breaker, makes it 503 as well (by default not: the gateway
@@ -186,8 +187,8 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	return c.Status(code).JSON(fiber.Map{"status": status, "store": storeStatus, "upstream": upStatus})
 }
 
-// storeReady is /readyz's store check: it answers, and with
-// --redis-wait-replicas, its replicas are online.
+// storeReady is /readyz's store check: it answers, it takes a write, and
+// with --redis-wait-replicas, its replicas are online.
 func (s *Server) storeReady(parent context.Context) (fiber.Map, bool) {
 	ctx, cancel := context.WithTimeout(parent, readyTimeout)
 	defer cancel()
@@ -196,6 +197,18 @@ func (s *Server) storeReady(parent context.Context) (fiber.Map, bool) {
 		st["status"] = "unreachable"
 		st["error"] = err.Error()
 		return st, false
+	}
+	if wc, ok := s.store.(interface{ CheckWritable(context.Context) error }); ok {
+		// PING answers while Redis refuses every write (full, read-only,
+		// no permission): every message would be refused.
+		if err := withinDeadline(ctx, wc.CheckWritable); err != nil {
+			st["status"] = "refusing writes"
+			if errors.Is(err, store.ErrFull) {
+				st["status"] = "full"
+			}
+			st["error"] = err.Error()
+			return st, false
+		}
 	}
 	if rc, ok := s.store.(interface{ CheckReplicas(context.Context) error }); ok {
 		// --redis-wait-replicas: without the replicas every write fails.
@@ -209,9 +222,9 @@ func (s *Server) storeReady(parent context.Context) (fiber.Map, bool) {
 }
 
 // withinDeadline runs check and returns its error, or an error as soon as
-// ctx's deadline passes: the Redis client waits out its own read timeout
-// (3 s) on a hung server whatever the context says, and /readyz answers
-// within readyTimeout. A check cut short finishes in the background.
+// ctx's deadline passes, so that /readyz answers within readyTimeout
+// even from a check that does not give up at its context's deadline. A
+// check cut short finishes in the background.
 func withinDeadline(ctx context.Context, check func(context.Context) error) error {
 	done := make(chan error, 1)
 	go func() { done <- check(ctx) }()
