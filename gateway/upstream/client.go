@@ -77,7 +77,8 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	log := logger.With("component", "upstream")
 	breakers := newBreakerSet(cfg.Breaker, log, cfg.OnBreakerStateChange)
 	// chain builds id → retry → [tap] → [auth] → breaker → [trace] → [observe] → buffer → base;
-	// the token endpoint's own chain has neither tap nor auth.
+	// the token endpoint's own chain has neither tap nor auth, and signs
+	// each attempt's assertion where auth would be.
 	chain := func(auth *tokenSource, fhirCall bool) http.RoundTripper {
 		var rt http.RoundTripper = bufferTransport{next: baseTr, limit: cfg.MaxResponseBytes}
 		if cfg.ObserveAttempt != nil {
@@ -89,6 +90,8 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		rt = breakerTransport{next: rt, breakers: breakers}
 		if fhirCall {
 			rt = authTransport{next: rt, tokens: auth} // auth nil: no token, a 401 still an error
+		} else {
+			rt = assertionTransport{next: rt, tokens: auth}
 		}
 		if fhirCall && cfg.Tap != nil {
 			rt = cfg.Tap(rt)
@@ -107,10 +110,11 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 			}
 		}
 		c.tokens = &tokenSource{
-			rt: chain(nil, false), key: key, kid: cfg.Kid, apiKey: cfg.APIKey, tokenURL: cfg.TokenURL,
+			key: key, kid: cfg.Kid, apiKey: cfg.APIKey, tokenURL: cfg.TokenURL,
 			lifetime: cfg.JWTLifetime, renewBefore: cfg.TokenRenewBefore,
 			now: cfg.Now, newID: cfg.NewID, log: log, stop: stopCtx,
 		}
+		c.tokens.rt = chain(c.tokens, false)
 	}
 	c.rt = chain(c.tokens, true)
 	return c, nil

@@ -13,6 +13,10 @@
 //	bufferTransport  reads the whole (size-limited) body inside the attempt
 //	base             *http.Transport, optionally with mutual TLS
 //
+// The token endpoint's requests take the same chain without tap and auth;
+// each of their attempts carries a newly signed client assertion, since the
+// token endpoint refuses a jti it has seen (assertionTransport).
+//
 // Retries happen only for network errors, 5xx answers (except 501 and
 // 505, which no retry changes) and the two refusals that say the request
 // was not looked at, 429 and 408 (after at least their Retry-After); every

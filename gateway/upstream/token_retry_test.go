@@ -1,0 +1,77 @@
+package upstream
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/porxgate/porxgate/gateway/sim"
+)
+
+// TestTokenRetryFreshAssertion: the token endpoint took an exchange (its
+// jti is spent) but its answer was lost on the way back — the connection
+// closed, or a gateway in front of it answered 5xx. The retry must carry a
+// newly signed assertion with a fresh jti: the NHS platform refuses a jti
+// seen before ("Non-unique 'jti' claim in JWT"), so resending the same
+// bytes failed the exchange and every call waiting on it.
+func TestTokenRetryFreshAssertion(t *testing.T) {
+	tests := []struct {
+		name string
+		lose func(w http.ResponseWriter)
+	}{
+		{"answer lost", func(w http.ResponseWriter) {
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+		}},
+		{"gateway 504", func(w http.ResponseWriter) { w.WriteHeader(http.StatusGatewayTimeout) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := genKey(t)
+			s, simRoot := startSim(t, sim.Options{PublicKey: &key.PublicKey, APIKey: "app-key", Kid: "k1"})
+			target, err := url.Parse(simRoot)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The proxy hands the first token request to the simulator,
+			// which issues a token, and loses its answer.
+			var tokenCalls atomic.Int32
+			proxy := httputil.NewSingleHostReverseProxy(target)
+			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.URL.Path, "/oauth2/token") && tokenCalls.Add(1) == 1 {
+					body, _ := io.ReadAll(r.Body)
+					resp, err := http.Post(simRoot+r.URL.Path, r.Header.Get("Content-Type"), strings.NewReader(string(body)))
+					if err != nil || resp.StatusCode != http.StatusOK {
+						t.Errorf("first token request at the simulator: %v %v", resp, err)
+					}
+					if resp != nil {
+						resp.Body.Close()
+					}
+					tt.lose(w)
+					return
+				}
+				proxy.ServeHTTP(w, r)
+			}))
+			t.Cleanup(front.Close)
+			cfg := testConfig(front.URL, nil)
+			cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.TokenURL = "app-key", "k1", key, front.URL+"/oauth2/token"
+			c := newClient(t, cfg)
+			r, err := c.Metadata(context.Background())
+			wantStatus(t, "metadata after a lost token answer", r, err, http.StatusOK)
+			if n := tokenCalls.Load(); n != 2 {
+				t.Fatalf("%d token requests, want 2 (the lost one and its retry)", n)
+			}
+			if st := s.Stats(); st.TokensIssued != 2 {
+				t.Fatalf("simulator issued %d tokens, want 2", st.TokensIssued)
+			}
+		})
+	}
+}
