@@ -16,8 +16,8 @@ import (
 const ContentTypeFHIR = "application/fhir+json"
 
 // Response is an answer from EPS that the Client hands back as final: any
-// status below 500 but 401, 408 and 429 (other 4xx included: Body is then
-// the OperationOutcome).
+// status below 500 but 202, 401, 408 and 429 (other 4xx included: Body is
+// then the OperationOutcome), and 501 and 505.
 type Response struct {
 	Status int
 	Body   []byte

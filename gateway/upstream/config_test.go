@@ -81,7 +81,7 @@ func TestBackoffFullJitter(t *testing.T) {
 }
 
 func TestRetryableStatus(t *testing.T) {
-	for code, want := range map[int]bool{500: true, 502: true, 503: true, 504: true, 501: false, 505: false, 400: false, 429: false, 200: false} {
+	for code, want := range map[int]bool{500: true, 502: true, 503: true, 504: true, 501: false, 505: false, 400: false, 429: false, 200: false, 202: true, 201: false} {
 		if retryableStatus(code) != want {
 			t.Errorf("retryableStatus(%d) = %v", code, !want)
 		}

@@ -2,11 +2,7 @@ package upstream
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -37,32 +33,14 @@ func TestTokenRetryFreshAssertion(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			key := genKey(t)
 			s, simRoot := startSim(t, sim.Options{PublicKey: &key.PublicKey, APIKey: "app-key", Kid: "k1"})
-			target, err := url.Parse(simRoot)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// The proxy hands the first token request to the simulator,
-			// which issues a token, and loses its answer.
+			// The first token request reaches the simulator, which issues a
+			// token, and its answer is lost.
 			var tokenCalls atomic.Int32
-			proxy := httputil.NewSingleHostReverseProxy(target)
-			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if strings.HasSuffix(r.URL.Path, "/oauth2/token") && tokenCalls.Add(1) == 1 {
-					body, _ := io.ReadAll(r.Body)
-					resp, err := http.Post(simRoot+r.URL.Path, r.Header.Get("Content-Type"), strings.NewReader(string(body)))
-					if err != nil || resp.StatusCode != http.StatusOK {
-						t.Errorf("first token request at the simulator: %v %v", resp, err)
-					}
-					if resp != nil {
-						resp.Body.Close()
-					}
-					tt.lose(w)
-					return
-				}
-				proxy.ServeHTTP(w, r)
-			}))
-			t.Cleanup(front.Close)
-			cfg := testConfig(front.URL, nil)
-			cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.TokenURL = "app-key", "k1", key, front.URL+"/oauth2/token"
+			front := lostAnswers(t, simRoot, func(r *http.Request) bool {
+				return strings.HasSuffix(r.URL.Path, "/oauth2/token") && tokenCalls.Add(1) == 1
+			}, tt.lose)
+			cfg := testConfig(front, nil)
+			cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.TokenURL = "app-key", "k1", key, front+"/oauth2/token"
 			c := newClient(t, cfg)
 			r, err := c.Metadata(context.Background())
 			wantStatus(t, "metadata after a lost token answer", r, err, http.StatusOK)
