@@ -96,7 +96,11 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		if fhirCall && cfg.Tap != nil {
 			rt = cfg.Tap(rt)
 		}
-		rt = retryTransport{next: rt, cfg: cfg.Retry, log: log}
+		retryCfg := cfg.Retry
+		if !fhirCall {
+			retryCfg = tokenRetry(retryCfg)
+		}
+		rt = retryTransport{next: rt, cfg: retryCfg, log: log}
 		return idTransport{next: rt, newID: cfg.NewID, userAgent: cfg.UserAgent}
 	}
 	stopCtx, stop := context.WithCancel(context.Background())

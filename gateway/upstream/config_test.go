@@ -98,3 +98,22 @@ func TestNewUUID(t *testing.T) {
 		seen[u] = true
 	}
 }
+
+// TestTokenRetryBounds: token exchanges keep their own short bounds when
+// EPS calls get long ones (the token endpoint waits for no Spine), and a
+// shorter setting stands.
+func TestTokenRetryBounds(t *testing.T) {
+	for _, tt := range []struct {
+		in, want RetryConfig
+	}{
+		{RetryConfig{AttemptTimeout: DefaultAttemptTimeout, TotalTimeout: DefaultTotalTimeout},
+			RetryConfig{AttemptTimeout: 10 * time.Second, TotalTimeout: 30 * time.Second}},
+		{RetryConfig{AttemptTimeout: time.Second, TotalTimeout: 5 * time.Second},
+			RetryConfig{AttemptTimeout: time.Second, TotalTimeout: 5 * time.Second}},
+	} {
+		if got := tokenRetry(tt.in); got.AttemptTimeout != tt.want.AttemptTimeout || got.TotalTimeout != tt.want.TotalTimeout {
+			t.Errorf("tokenRetry(%v, %v) = %v, %v; want %v, %v", tt.in.AttemptTimeout, tt.in.TotalTimeout,
+				got.AttemptTimeout, got.TotalTimeout, tt.want.AttemptTimeout, tt.want.TotalTimeout)
+		}
+	}
+}
