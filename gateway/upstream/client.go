@@ -66,15 +66,15 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upstream config: BaseURL: %w", err)
 	}
+	log := logger.With("component", "upstream")
 	baseTr := cfg.Transport
 	if baseTr == nil {
-		t, err := newBaseTransport(cfg.TLS, cfg.Now())
+		t, err := newBaseTransport(cfg.TLS, cfg.Now(), log)
 		if err != nil {
 			return nil, fmt.Errorf("upstream config: %w", err)
 		}
 		baseTr = t
 	}
-	log := logger.With("component", "upstream")
 	breakers := newBreakerSet(cfg.Breaker, log, cfg.OnBreakerStateChange)
 	// chain builds id → retry → [tap] → [auth] → breaker → [trace] → [observe] → buffer → base;
 	// the token endpoint's own chain has neither tap nor auth, and signs
