@@ -61,6 +61,13 @@ func TestConfigRefusesWhatMisbehaves(t *testing.T) {
 		{name: "upstream with a query", args: []string{"--upstream", "https://eps.example/FHIR/R4?apikey=x"}, wantErr: "takes no query or fragment"},
 		{name: "upstream with a fragment", args: []string{"--upstream", "https://eps.example/FHIR/R4#r4"}, wantErr: "takes no query or fragment"},
 		{name: "upstream with a path and a trailing slash", args: []string{"--upstream", "https://eps.example/electronic-prescriptions/FHIR/R4/"}},
+		// User information in an upstream URL was never sent (the EPS client
+		// is no http.Client: nothing turns it into basic auth), and the URL
+		// as given is the upstream's description: the password stood in the
+		// start's log line and in /readyz for anyone to read.
+		{name: "upstream with credentials", args: []string{"--upstream", "https://porxgate:s3cret@eps.example/FHIR/R4"}, wantErr: "upstream: user information in the URL is never sent"},
+		{name: "token URL with credentials", args: []string{"--upstream", "https://eps.example/FHIR/R4", "--upstream-token-url", "https://app:s3cret@eps.example/oauth2/token",
+			"--upstream-api-key", "k", "--upstream-kid", "kid", "--upstream-private-key", "config_oncall_test.go"}, wantErr: "upstream-token-url: user information in the URL is never sent"},
 		// A cancellation older than cancel-max-age is given up; with the
 		// first look after cancel-backoff, a shorter age gave every one up
 		// before EPS was ever asked.
@@ -91,6 +98,8 @@ func TestConfigRefusesWhatMisbehaves(t *testing.T) {
 				t.Fatalf("refused: %v", err)
 			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
 				t.Fatalf("err = %v, want it to say %q", err, tt.wantErr)
+			case err != nil && strings.Contains(err.Error(), "s3cret"):
+				t.Fatalf("err = %v: the refusal repeats the password", err)
 			}
 		})
 	}

@@ -62,7 +62,15 @@ func (u UpstreamConfig) validate(upstreamURL string) []error {
 	}
 	if u.TokenURL != "" {
 		if t, err := url.Parse(u.TokenURL); err != nil || (t.Scheme != "http" && t.Scheme != "https") || t.Host == "" {
-			errs = append(errs, fmt.Errorf("upstream-token-url %q: want an http(s) URL such as https://int.api.service.nhs.uk/oauth2/token", u.TokenURL))
+			errs = append(errs, fmt.Errorf("upstream-token-url %q: want an http(s) URL such as https://int.api.service.nhs.uk/oauth2/token", redacted(u.TokenURL)))
+		}
+	}
+	// The EPS client is no http.Client: nothing turns a URL's user
+	// information into basic auth, and the upstream URL as given is what
+	// the start's log line and /readyz show.
+	for _, f := range []struct{ flag, raw string }{{"upstream", upstreamURL}, {"upstream-token-url", u.TokenURL}} {
+		if t, err := url.Parse(f.raw); err == nil && t.User != nil {
+			errs = append(errs, fmt.Errorf("%s: user information in the URL is never sent, and the URL is shown in logs and /readyz: leave it out (%s)", f.flag, t.Redacted()))
 		}
 	}
 	// Credentials go over TLS, except to this machine (the simulator, a
@@ -71,13 +79,13 @@ func (u UpstreamConfig) validate(upstreamURL string) []error {
 	if u.APIKey != "" {
 		for _, f := range []struct{ flag, raw string }{{"upstream", upstreamURL}, {"upstream-token-url", u.TokenURL}} {
 			if plainRemote(f.raw) {
-				errs = append(errs, fmt.Errorf("%s %q: OAuth2 credentials (upstream-api-key) go only over https, or plain http to loopback", f.flag, f.raw))
+				errs = append(errs, fmt.Errorf("%s %q: OAuth2 credentials (upstream-api-key) go only over https, or plain http to loopback", f.flag, redacted(f.raw)))
 			}
 		}
 	}
 	if u.ClientCertFile != "" && upstreamURL != "" {
 		if t, err := url.Parse(upstreamURL); err == nil && t.Scheme == "http" {
-			errs = append(errs, fmt.Errorf("upstream-client-cert: a client certificate needs an https upstream, not %q", upstreamURL))
+			errs = append(errs, fmt.Errorf("upstream-client-cert: a client certificate needs an https upstream, not %q", redacted(upstreamURL)))
 		}
 	}
 	if (u.ClientCertFile == "") != (u.ClientKeyFile == "") {
@@ -102,4 +110,12 @@ func (u UpstreamConfig) validate(upstreamURL string) []error {
 func plainRemote(raw string) bool {
 	t, err := url.Parse(raw)
 	return err == nil && t.Scheme == "http" && t.Hostname() != "" && !isLoopback(t.Hostname())
+}
+
+// redacted is raw with any password replaced by "xxxxx", for messages.
+func redacted(raw string) string {
+	if t, err := url.Parse(raw); err == nil {
+		return t.Redacted()
+	}
+	return raw
 }

@@ -65,6 +65,8 @@ func LoadUpstreamIdentities(path string) (map[string]UpstreamIdentity, error) {
 		}
 		if id.APIKey != "" && (id.Kid == "" || id.PrivateKey == "") {
 			errs = append(errs, fmt.Errorf("%s: an apiKey needs its own kid and privateKey", party))
+		} else if (id.Kid == "") != (id.PrivateKey == "") {
+			errs = append(errs, fmt.Errorf("%s: kid and privateKey go together", party))
 		}
 		for _, f := range []string{id.PrivateKey, id.ClientCert, id.ClientKey} {
 			if f == "" {
@@ -108,16 +110,25 @@ func identityTransport(base upstream.Config, id UpstreamIdentity) error {
 	return nil
 }
 
-// withIdentity returns the client configuration of base under id.
-func withIdentity(base upstream.Config, id UpstreamIdentity) upstream.Config {
+// withIdentity returns the client configuration of base under id: each
+// field id gives replaces the default identity's. A kid and private key
+// sign for an API key, the party's or the default's; with neither they
+// would go unused, which is an error.
+func withIdentity(base upstream.Config, id UpstreamIdentity) (upstream.Config, error) {
 	c := base
 	if id.APIKey != "" {
-		c.APIKey, c.Kid, c.PrivateKeyPath, c.PrivateKey = id.APIKey, id.Kid, id.PrivateKey, nil
+		c.APIKey = id.APIKey
+	}
+	if id.Kid != "" {
+		c.Kid, c.PrivateKeyPath, c.PrivateKey = id.Kid, id.PrivateKey, nil
+		if c.APIKey == "" {
+			return c, errors.New("a kid and privateKey sign for an apiKey, and neither the party nor the default identity (--upstream-api-key) has one")
+		}
 	}
 	if id.ClientCert != "" {
 		c.TLS.CertFile, c.TLS.KeyFile = id.ClientCert, id.ClientKey
 	}
-	return c
+	return c, nil
 }
 
 // partyClients sends each EPS call under the identity of the party in its
@@ -250,7 +261,11 @@ func openPartyClients(cfg Config, base upstream.Config, def *upstream.Client, lo
 			closeAll()
 			return nil, nil, fmt.Errorf("upstream identities: party %s: %w", party, err)
 		}
-		pcfg := withIdentity(base, ids[party])
+		pcfg, err := withIdentity(base, ids[party])
+		if err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("upstream identities: party %s: %w", party, err)
+		}
 		pcfg.OnBreakerStateChange = func(op, _, to string) { m.SetBreakerState(party, op, to) }
 		pcfg.ObserveAttempt = func(op, status, _ string, d time.Duration) { m.ObserveUpstream(op, status, party, d) }
 		for _, op := range upstream.Operations() {

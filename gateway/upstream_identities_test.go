@@ -45,6 +45,7 @@ func TestLoadUpstreamIdentities(t *testing.T) {
 		{"not an object", `[]`, "cannot unmarshal"},
 		{"api key alone", `{"P": {"apiKey": "a"}}`, "needs its own kid and privateKey"},
 		{"cert without key", `{"P": {"clientCert": "` + key + `"}}`, "go together"},
+		{"kid without key", `{"P": {"kid": "k2"}}`, "kid and privateKey go together"},
 		{"empty identity", `{"P": {}}`, "no identity fields"},
 		{"missing key file", `{"P": {"apiKey": "a", "kid": "k", "privateKey": "/nonexistent.pem"}}`, "nonexistent"},
 		// JSON keeps the last of two identities of one party.
@@ -259,5 +260,54 @@ func TestPartyCredentialsNotInClear(t *testing.T) {
 				t.Fatalf("err %v; want a refusal naming %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestPartyOwnSigningKey: a party given its own kid and private key but
+// not an API key of its own signs under the default identity's API key
+// with its own key, as "empty fields take the default identity's" says;
+// and with no API key anywhere such a key would go unused, so the upstream
+// does not open. Before, the party's kid and key were accepted and
+// silently ignored: its calls went out signed with the default's key.
+func TestPartyOwnSigningKey(t *testing.T) {
+	dir := t.TempDir()
+	_, defaultKeyPath := writeKey(t, dir, "default.pem")
+	partyKey, partyKeyPath := writeKey(t, dir, "party.pem")
+	_, base := serveSim(t, sim.Options{PublicKey: &partyKey.PublicKey, APIKey: "default-app"})
+	const party = "FQ2KM-807341"
+	idFile := filepath.Join(dir, "identities.json")
+	body := `{"` + party + `": {"kid": "party-key-2", "privateKey": "` + partyKeyPath + `"}}`
+	if err := os.WriteFile(idFile, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.UpstreamURL = base + "/FHIR/R4"
+	cfg.UpstreamIdentitiesFile = idFile
+
+	// No API key anywhere: the party's key could sign nothing.
+	if up, stop, err := OpenUpstream(context.Background(), cfg, quietLog(), NewMetrics()); err == nil {
+		stop()
+		t.Fatalf("opened %v with a party signing key and no API key to sign for", up.Describe())
+	} else if !strings.Contains(err.Error(), "apiKey") {
+		t.Fatalf("err %v; want a refusal naming the missing apiKey", err)
+	}
+
+	cfg.Upstream = UpstreamConfig{TokenURL: base + "/oauth2/token", APIKey: "default-app", Kid: "default-key-1", PrivateKeyFile: defaultKeyPath}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	up, stop, err := OpenUpstream(context.Background(), cfg, quietLog(), NewMetrics())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	api := up.PartyAPI()
+	bundle := []byte(`{"resourceType":"Bundle"}`)
+	resp, err := api.ProcessMessage(upstream.WithParty(context.Background(), party), bundle)
+	if err != nil || resp.Status == http.StatusUnauthorized {
+		t.Fatalf("party signing with its own key: resp %+v err %v; want the token endpoint to take its assertion", resp, err)
+	}
+	if _, err := api.ProcessMessage(upstream.WithParty(context.Background(), "OTHER-PARTY"), bundle); err == nil {
+		t.Fatal("the default key's assertion was taken; want it refused (the simulator knows only the party's key)")
 	}
 }

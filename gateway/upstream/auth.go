@@ -26,7 +26,7 @@ const (
 // it, the rest wait for the same result. A token past its renewal point but
 // not yet expired is still handed out while one renewal runs.
 type tokenSource struct {
-	rt          http.RoundTripper // token chain: id → retry → breaker → buffer → base
+	rt          http.RoundTripper // token chain: id → retry → assertion → breaker → buffer → base
 	key         *rsa.PrivateKey
 	kid, apiKey string
 	tokenURL    string
@@ -96,7 +96,7 @@ func (s *tokenSource) exchange(c *tokenCall, correlationID string) {
 		ctx = WithCorrelationID(ctx, correlationID)
 	}
 	start := s.now()
-	tok, ttl, err := s.fetch(ctx, start)
+	tok, ttl, err := s.fetch(ctx)
 	s.mu.Lock()
 	if err == nil {
 		s.tok = tok
@@ -114,19 +114,10 @@ func (s *tokenSource) exchange(c *tokenCall, correlationID string) {
 	close(c.done)
 }
 
-// fetch signs an assertion and posts it to the token endpoint.
-func (s *tokenSource) fetch(ctx context.Context, now time.Time) (string, time.Duration, error) {
-	assertion, err := signAssertion(s.key, s.kid, s.apiKey, s.tokenURL, s.newID(), now, s.lifetime)
-	if err != nil {
-		return "", 0, &TokenError{Err: err}
-	}
-	form := url.Values{
-		"grant_type":            {grantType},
-		"client_assertion_type": {clientAssertionType},
-		"client_assertion":      {assertion},
-	}
-	body := []byte(form.Encode())
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.tokenURL, bytes.NewReader(body))
+// fetch posts a token request to the token endpoint; assertionTransport,
+// below the retries, gives each attempt its body.
+func (s *tokenSource) fetch(ctx context.Context) (string, time.Duration, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.tokenURL, nil)
 	if err != nil {
 		return "", 0, &TokenError{Err: fmt.Errorf("build token request: %w", err)}
 	}
@@ -180,6 +171,45 @@ func parseExpiresIn(raw json.RawMessage) (time.Duration, error) {
 		return maxTTL, nil
 	}
 	return time.Duration(n * float64(time.Second)), nil
+}
+
+// tokenForm is the body of one token request: a client assertion signed
+// now, with a jti of its own.
+func (s *tokenSource) tokenForm() ([]byte, error) {
+	assertion, err := signAssertion(s.key, s.kid, s.apiKey, s.tokenURL, s.newID(), s.now(), s.lifetime)
+	if err != nil {
+		return nil, err
+	}
+	form := url.Values{
+		"grant_type":            {grantType},
+		"client_assertion_type": {clientAssertionType},
+		"client_assertion":      {assertion},
+	}
+	return []byte(form.Encode()), nil
+}
+
+// assertionTransport gives every attempt of a token request a newly
+// signed client assertion. The token endpoint spends an assertion's jti
+// when it takes it ("Non-unique 'jti' claim in JWT" for a second use), so
+// an attempt whose answer was lost (a connection closed, a 5xx from a
+// gateway in front) cannot be resent as it was; a fresh exp also keeps a
+// late retry's assertion its whole lifetime.
+type assertionTransport struct {
+	next   http.RoundTripper
+	tokens *tokenSource
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t assertionTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	body, err := t.tokens.tokenForm()
+	if err != nil {
+		return nil, permanent(err)
+	}
+	r := req.Clone(req.Context())
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r.ContentLength = int64(len(body))
+	return t.next.RoundTrip(r)
 }
 
 // authTransport adds the bearer token. When the API answers 401 to a cached

@@ -26,8 +26,9 @@ func Operations() []string {
 	return []string{OpProcessMessage, OpRelease, OpTask, OpClaim, OpTracker, OpToken, OpPrepare, OpMetadata}
 }
 
-// errServerStatus tells gobreaker that a 5xx answer is a failure.
-var errServerStatus = errors.New("upstream answered 5xx")
+// errServerStatus tells gobreaker that a retryable answer (5xx, or a 202
+// with no outcome: retryableStatus) is a failure.
+var errServerStatus = errors.New("upstream answered 5xx or 202")
 
 // breakerSet holds one breaker per operation; the map is fixed after
 // construction.
@@ -78,8 +79,8 @@ func (e *callerCancelled) Error() string { return e.err.Error() }
 func (e *callerCancelled) Unwrap() error { return e.err }
 
 // breakerTransport runs each attempt through its operation's breaker. A
-// network error or a retryable 5xx answer counts as a failure; any other
-// answer as a success.
+// network error or a retryable answer (5xx, 202: retryableStatus) counts as
+// a failure; any other answer as a success.
 type breakerTransport struct {
 	next     http.RoundTripper
 	breakers breakerSet

@@ -16,8 +16,8 @@ import (
 const ContentTypeFHIR = "application/fhir+json"
 
 // Response is an answer from EPS that the Client hands back as final: any
-// status below 500 but 401, 408 and 429 (other 4xx included: Body is then
-// the OperationOutcome).
+// status below 500 but 202, 401, 408 and 429 (other 4xx included: Body is
+// then the OperationOutcome), and 501 and 505.
 type Response struct {
 	Status int
 	Body   []byte
@@ -66,18 +66,19 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upstream config: BaseURL: %w", err)
 	}
+	log := logger.With("component", "upstream")
 	baseTr := cfg.Transport
 	if baseTr == nil {
-		t, err := newBaseTransport(cfg.TLS, cfg.Now())
+		t, err := newBaseTransport(cfg.TLS, cfg.Now(), log)
 		if err != nil {
 			return nil, fmt.Errorf("upstream config: %w", err)
 		}
 		baseTr = t
 	}
-	log := logger.With("component", "upstream")
 	breakers := newBreakerSet(cfg.Breaker, log, cfg.OnBreakerStateChange)
 	// chain builds id → retry → [tap] → [auth] → breaker → [trace] → [observe] → buffer → base;
-	// the token endpoint's own chain has neither tap nor auth.
+	// the token endpoint's own chain has neither tap nor auth, and signs
+	// each attempt's assertion where auth would be.
 	chain := func(auth *tokenSource, fhirCall bool) http.RoundTripper {
 		var rt http.RoundTripper = bufferTransport{next: baseTr, limit: cfg.MaxResponseBytes}
 		if cfg.ObserveAttempt != nil {
@@ -89,11 +90,17 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		rt = breakerTransport{next: rt, breakers: breakers}
 		if fhirCall {
 			rt = authTransport{next: rt, tokens: auth} // auth nil: no token, a 401 still an error
+		} else {
+			rt = assertionTransport{next: rt, tokens: auth}
 		}
 		if fhirCall && cfg.Tap != nil {
 			rt = cfg.Tap(rt)
 		}
-		rt = retryTransport{next: rt, cfg: cfg.Retry, log: log}
+		retryCfg := cfg.Retry
+		if !fhirCall {
+			retryCfg = tokenRetry(retryCfg)
+		}
+		rt = retryTransport{next: rt, cfg: retryCfg, log: log}
 		return idTransport{next: rt, newID: cfg.NewID, userAgent: cfg.UserAgent}
 	}
 	stopCtx, stop := context.WithCancel(context.Background())
@@ -107,10 +114,11 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 			}
 		}
 		c.tokens = &tokenSource{
-			rt: chain(nil, false), key: key, kid: cfg.Kid, apiKey: cfg.APIKey, tokenURL: cfg.TokenURL,
+			key: key, kid: cfg.Kid, apiKey: cfg.APIKey, tokenURL: cfg.TokenURL,
 			lifetime: cfg.JWTLifetime, renewBefore: cfg.TokenRenewBefore,
 			now: cfg.Now, newID: cfg.NewID, log: log, stop: stopCtx,
 		}
+		c.tokens.rt = chain(c.tokens, false)
 	}
 	c.rt = chain(c.tokens, true)
 	return c, nil

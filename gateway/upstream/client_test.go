@@ -372,3 +372,29 @@ func TestSessionURIDHeader(t *testing.T) {
 		t.Fatalf("NHSD-Session-URID sent: %+v", a)
 	}
 }
+
+// TestDefaultAttemptOutlastsEPSPolling: EPS answers a message only once it
+// has Spine's answer, polling Spine 0.5s after sending and then every 5s
+// for up to 25s (the coordinator's pollingTimeout) before it gives up with
+// a 500. A Spine answer not ready at the 5.5s poll comes back at 10.5s:
+// the default attempt must wait for it. Before, the 10s default cut every
+// such call short and sent it again, so EPS worked on each message two or
+// three times and the caller got a RetryError (a nominated release's
+// answer lost with it).
+func TestDefaultAttemptOutlastsEPSPolling(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 10.5s for the simulated Spine answer")
+	}
+	_, root := startSim(t, sim.Options{Faults: sim.Faults{LatencyMs: 10_500, Ops: []string{"claim"}}})
+	rec := newRecorder()
+	cfg := testConfig(root, rec)
+	cfg.Retry.AttemptTimeout, cfg.Retry.TotalTimeout = 0, 0 // the defaults
+	c := newClient(t, cfg)
+	r, err := c.PostClaim(context.Background(), []byte(`{"resourceType":"Claim"}`))
+	if err != nil {
+		t.Fatalf("claim answered at EPS's third poll of Spine: %v", err)
+	}
+	if n := len(rec.attempts("/Claim")); n != 1 || r.Attempts != 1 {
+		t.Fatalf("%d attempts on the wire (%d reported), want 1", n, r.Attempts)
+	}
+}

@@ -20,15 +20,29 @@ const (
 	DefaultMaxAttempts       = 4
 	DefaultBaseBackoff       = 200 * time.Millisecond
 	DefaultMaxBackoff        = 5 * time.Second
-	DefaultTotalTimeout      = 30 * time.Second
-	DefaultAttemptTimeout    = 10 * time.Second
+	DefaultTotalTimeout      = 50 * time.Second
+	DefaultAttemptTimeout    = 35 * time.Second
 	DefaultBreakerMaxHalf    = 3
 	DefaultBreakerInterval   = 60 * time.Second
 	DefaultBreakerTimeout    = 5 * time.Second
 	DefaultBreakerTripFailed = 5
 	DefaultTrackerMaxPages   = 20
 	maxJWTLifetime           = 5 * time.Minute
+
+	// The token endpoint answers at once (it waits for no Spine), so its
+	// exchanges keep shorter bounds than EPS calls: a hung one fails its
+	// waiting calls in seconds rather than at EPS's 35s.
+	maxTokenAttemptTimeout = 10 * time.Second
+	maxTokenTotalTimeout   = 30 * time.Second
 )
+
+// tokenRetry is the retry policy of token exchanges: r with its timeouts
+// capped at the token endpoint's.
+func tokenRetry(r RetryConfig) RetryConfig {
+	r.AttemptTimeout = min(r.AttemptTimeout, maxTokenAttemptTimeout)
+	r.TotalTimeout = min(r.TotalTimeout, maxTokenTotalTimeout)
+	return r
+}
 
 // Config configures a Client. Zero fields take the documented defaults.
 type Config struct {
@@ -136,10 +150,14 @@ type RetryConfig struct {
 	// MaxBackoff caps the backoff. Default 5s.
 	MaxBackoff time.Duration `json:"maxBackoff"`
 	// TotalTimeout bounds one call including every attempt and sleep.
-	// Default 30s.
+	// Default 50s: one whole attempt and a retry of a quick failure, within
+	// the SOAP front door's 55s.
 	TotalTimeout time.Duration `json:"totalTimeout"`
 	// AttemptTimeout bounds one attempt (connect, send, read the whole
-	// answer). Default 10s.
+	// answer). Default 35s: EPS answers only once it has Spine's answer,
+	// polling Spine 0.5s after sending and then every 5s until 25s have
+	// passed (its 500 TIMEOUT then), so an attempt cut sooner abandons
+	// calls EPS is still working on and sends them again.
 	AttemptTimeout time.Duration `json:"attemptTimeout"`
 	// Jitter returns a duration in [0, max]; nil means uniformly random.
 	// Tests inject a deterministic source.

@@ -81,7 +81,7 @@ func TestBackoffFullJitter(t *testing.T) {
 }
 
 func TestRetryableStatus(t *testing.T) {
-	for code, want := range map[int]bool{500: true, 502: true, 503: true, 504: true, 501: false, 505: false, 400: false, 429: false, 200: false} {
+	for code, want := range map[int]bool{500: true, 502: true, 503: true, 504: true, 501: false, 505: false, 400: false, 429: false, 200: false, 202: true, 201: false} {
 		if retryableStatus(code) != want {
 			t.Errorf("retryableStatus(%d) = %v", code, !want)
 		}
@@ -96,5 +96,24 @@ func TestNewUUID(t *testing.T) {
 			t.Fatalf("newUUID = %q", u)
 		}
 		seen[u] = true
+	}
+}
+
+// TestTokenRetryBounds: token exchanges keep their own short bounds when
+// EPS calls get long ones (the token endpoint waits for no Spine), and a
+// shorter setting stands.
+func TestTokenRetryBounds(t *testing.T) {
+	for _, tt := range []struct {
+		in, want RetryConfig
+	}{
+		{RetryConfig{AttemptTimeout: DefaultAttemptTimeout, TotalTimeout: DefaultTotalTimeout},
+			RetryConfig{AttemptTimeout: 10 * time.Second, TotalTimeout: 30 * time.Second}},
+		{RetryConfig{AttemptTimeout: time.Second, TotalTimeout: 5 * time.Second},
+			RetryConfig{AttemptTimeout: time.Second, TotalTimeout: 5 * time.Second}},
+	} {
+		if got := tokenRetry(tt.in); got.AttemptTimeout != tt.want.AttemptTimeout || got.TotalTimeout != tt.want.TotalTimeout {
+			t.Errorf("tokenRetry(%v, %v) = %v, %v; want %v, %v", tt.in.AttemptTimeout, tt.in.TotalTimeout,
+				got.AttemptTimeout, got.TotalTimeout, tt.want.AttemptTimeout, tt.want.TotalTimeout)
+		}
 	}
 }

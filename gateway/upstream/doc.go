@@ -13,10 +13,17 @@
 //	bufferTransport  reads the whole (size-limited) body inside the attempt
 //	base             *http.Transport, optionally with mutual TLS
 //
+// The token endpoint's requests take the same chain without tap and auth;
+// each of their attempts carries a newly signed client assertion, since the
+// token endpoint refuses a jti it has seen (assertionTransport).
+//
 // Retries happen only for network errors, 5xx answers (except 501 and
-// 505, which no retry changes) and the two refusals that say the request
-// was not looked at, 429 and 408 (after at least their Retry-After); every
-// retry resends the same bytes with the same X-Request-ID. Any other 4xx
+// 505, which no retry changes), 202 Accepted (porxgate never asks for an
+// asynchronous answer: a 202 is EPS's wrapper giving up waiting for Spine,
+// the outcome unknown, like its 504) and the two refusals that say the
+// request was not looked at, 429 and 408 (after at least their
+// Retry-After); every retry resends the same bytes with the same
+// X-Request-ID. Any other 4xx
 // answer is final and is returned as a Response (its body is the
 // OperationOutcome) — except 401, which is about porxgate's credentials:
 // the token is renewed and the call resent once, and a 401 that stands
@@ -27,8 +34,8 @@
 //
 // Idempotency of prescription-order: EPS rejects a second prescription with
 // the same short-form id (DUPLICATE_PRESCRIPTION_ID). When a $process-message
-// call was retried after an attempt that may have reached EPS (a 5xx answer or
-// a network error after the connection was made) and the retry is answered
+// call was retried after an attempt that may have reached EPS (a 5xx or 202
+// answer, or a network error after the connection was made) and the retry is answered
 // with DUPLICATE_PRESCRIPTION_ID, the first attempt evidently succeeded: the
 // Client reports success (HTTP 200, an informational OperationOutcome) with
 // Response.DuplicateResolved set. The simulator in gateway/sim additionally

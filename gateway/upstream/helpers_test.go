@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -187,4 +190,39 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
+}
+
+// lostAnswers serves a front to the simulator at simRoot until the test
+// ends and returns its root URL. A request that take picks reaches the
+// simulator, which acts on it, but its answer is lost: answer writes what
+// the caller gets instead (a gateway's 5xx, a dropped connection). Every
+// other request passes through.
+func lostAnswers(t *testing.T, simRoot string, take func(*http.Request) bool, answer func(http.ResponseWriter)) string {
+	t.Helper()
+	target, err := url.Parse(simRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !take(r) {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		req, err := http.NewRequest(r.Method, simRoot+r.URL.RequestURI(), bytes.NewReader(body))
+		if err != nil {
+			t.Errorf("forward %s: %v", r.URL, err)
+			return
+		}
+		req.Header = r.Header.Clone()
+		if resp, err := http.DefaultClient.Do(req); err != nil {
+			t.Errorf("forward %s: %v", r.URL, err)
+		} else {
+			resp.Body.Close()
+		}
+		answer(w)
+	}))
+	t.Cleanup(front.Close)
+	return front.URL
 }

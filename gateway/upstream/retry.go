@@ -36,7 +36,7 @@ func callerGaveUp(ctx context.Context) bool {
 // retryTransport makes up to MaxAttempts attempts of one request within
 // TotalTimeout. Each attempt is a clone with a fresh copy of the same body
 // bytes and the same headers (so the same X-Request-ID). Only network errors,
-// 5xx answers and refusals unseen (429, 408: throttledStatus, waiting at
+// 5xx and 202 answers (retryableStatus) and refusals unseen (429, 408: throttledStatus, waiting at
 // least their Retry-After) are retried; an open breaker, a permanent error
 // or the caller's cancellation stop at once.
 type retryTransport struct {
@@ -149,10 +149,15 @@ func (t retryTransport) nextWait(w *backoff.ExponentialBackOff) time.Duration {
 
 // retryableStatus reports whether an answer is a server failure worth
 // retrying (and counted by the breaker): every 5xx but 501 Not Implemented
-// and 505 HTTP Version Not Supported, which no retry changes.
+// and 505 HTTP Version Not Supported, which no retry changes; and 202
+// Accepted. porxgate never asks EPS for an asynchronous answer (Prefer:
+// respond-async), so a 202 — EPS's "Spine took it, poll Content-Location"
+// passed on by the synchronous wrapper in front of it when it stopped
+// polling — says the request arrived and nothing of its outcome, as that
+// wrapper's 504 does: it is no answer to act on.
 func retryableStatus(code int) bool {
-	return code >= http.StatusInternalServerError && code != http.StatusNotImplemented &&
-		code != http.StatusHTTPVersionNotSupported
+	return code == http.StatusAccepted || code >= http.StatusInternalServerError &&
+		code != http.StatusNotImplemented && code != http.StatusHTTPVersionNotSupported
 }
 
 // throttledStatus reports an answer that refuses the request for now

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"time"
@@ -23,10 +24,11 @@ var ErrServerCertificate = errors.New("EPS server certificate not trusted")
 const requestBufferSize = 64 << 10
 
 // newBaseTransport builds the innermost transport, with the client
-// certificate (read again when renewed on disk: internal/certfile) and CA of
-// mutual TLS when configured. now dates the start-up check that the
-// client certificate has not expired.
-func newBaseTransport(tc TLSConfig, now time.Time) (*http.Transport, error) {
+// certificate (read again when renewed on disk: internal/certfile; a
+// renewal that cannot be used is logged to log) and CA of mutual TLS when
+// configured. now dates the start-up check that the client certificate
+// has not expired.
+func newBaseTransport(tc TLSConfig, now time.Time, log *slog.Logger) (*http.Transport, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
 	// A request's headers and a message Bundle (tens of KiB) leave in one
@@ -41,6 +43,9 @@ func newBaseTransport(tc TLSConfig, now time.Time) (*http.Transport, error) {
 		if err != nil {
 			return nil, fmt.Errorf("client certificate: %w", err)
 		}
+		pair.OnRefused(func(err error) {
+			log.Warn("upstream client certificate not renewed: the one in use stays", "err", err)
+		})
 		cfg.GetClientCertificate = pair.GetClientCertificate
 	}
 	if tc.CAFile != "" {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -32,13 +34,12 @@ func writePair(t *testing.T, path string, certPEM, keyPEM []byte, at time.Time) 
 	return certFile, keyFile
 }
 
-// TestClientCertificateRenewedOnDisk: a client certificate renewed on disk
-// (as cert-manager or an operator does before the old one expires) is
-// presented on the next TLS handshake without a restart. Before, the one
-// read at start was presented until the process restarted, so when it
-// expired every call to EPS failed.
-func TestClientCertificateRenewedOnDisk(t *testing.T) {
-	ca := testpki.NewCA(t, "test CA")
+// serialsServer serves EPS metadata over TLS with a certificate from ca,
+// asking for a client certificate as clientAuth says (ca's pool verifies
+// it), one handshake per call; seen returns the serial numbers of the
+// client certificates presented so far.
+func serialsServer(t *testing.T, ca *testpki.CA, clientAuth tls.ClientAuthType) (url string, seen func() []int64) {
+	t.Helper()
 	srvCert, srvKey := ca.Issue(t, testpki.Cert{Name: "porxgate", Serial: 2, Server: true, NotAfter: time.Now().Add(24 * time.Hour)})
 	kp, err := tls.X509KeyPair(srvCert, srvKey)
 	if err != nil {
@@ -47,19 +48,33 @@ func TestClientCertificateRenewedOnDisk(t *testing.T) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca.PEM)
 	var mu sync.Mutex
-	var seen []int64
+	var serials []int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		seen = append(seen, r.TLS.PeerCertificates[0].SerialNumber.Int64())
+		serials = append(serials, r.TLS.PeerCertificates[0].SerialNumber.Int64())
 		mu.Unlock()
 		w.Header().Set("Content-Type", ContentTypeFHIR)
 		_, _ = w.Write([]byte(`{"resourceType":"CapabilityStatement"}`))
 	}))
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{kp}, ClientCAs: pool,
-		ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{kp}, ClientCAs: pool, ClientAuth: clientAuth, MinVersion: tls.VersionTLS12}
 	srv.Config.SetKeepAlivesEnabled(false) // a handshake per call
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
+	return srv.URL, func() []int64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]int64(nil), serials...)
+	}
+}
+
+// TestClientCertificateRenewedOnDisk: a client certificate renewed on disk
+// (as cert-manager or an operator does before the old one expires) is
+// presented on the next TLS handshake without a restart. Before, the one
+// read at start was presented until the process restarted, so when it
+// expired every call to EPS failed.
+func TestClientCertificateRenewedOnDisk(t *testing.T) {
+	ca := testpki.NewCA(t, "test CA")
+	srvURL, seen := serialsServer(t, ca, tls.RequireAndVerifyClientCert)
 
 	dir := t.TempDir()
 	caFile := filepath.Join(dir, "ca.pem")
@@ -69,7 +84,7 @@ func TestClientCertificateRenewedOnDisk(t *testing.T) {
 	old := time.Now().Add(-time.Hour)
 	c1, k1 := ca.Issue(t, testpki.Cert{Name: "porxgate", Serial: 10, Server: false, NotAfter: time.Now().Add(time.Hour)})
 	certFile, keyFile := writePair(t, filepath.Join(dir, "client"), c1, k1, old)
-	cfg := testConfig(srv.URL, nil)
+	cfg := testConfig(srvURL, nil)
 	cfg.Transport = nil
 	cfg.TLS = TLSConfig{CertFile: certFile, KeyFile: keyFile, CAFile: caFile}
 	c := newClient(t, cfg)
@@ -81,10 +96,8 @@ func TestClientCertificateRenewedOnDisk(t *testing.T) {
 	if err := c.Ping(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(seen) != 2 || seen[0] != 10 || seen[1] != 11 {
-		t.Fatalf("client certificates presented %v, want [10 11]", seen)
+	if got := seen(); len(got) != 2 || got[0] != 10 || got[1] != 11 {
+		t.Fatalf("client certificates presented %v, want [10 11]", got)
 	}
 }
 
@@ -103,4 +116,70 @@ func TestExpiredClientCertificateRefusedAtStart(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("New with an expired client certificate: %v, want an error saying it expired", err)
 	}
+}
+
+// TestClientCertificateRenewalRefused: a "renewal" that cannot be used —
+// an expired certificate copied over the files, or a key that does not
+// match the certificate — leaves the pair that works in use, and the
+// client says so once in a warning naming the files. Before, an expired
+// certificate written over the files was presented from the next
+// handshake (EPS refusing every call), and a mismatched pair was ignored
+// without a word, the operator believing the renewal done.
+func TestClientCertificateRenewalRefused(t *testing.T) {
+	ca := testpki.NewCA(t, "test CA")
+	// Any client certificate is accepted, an expired one too: what is
+	// presented is the question.
+	srvURL, seen := serialsServer(t, ca, tls.RequireAnyClientCert)
+
+	dir := t.TempDir()
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, ca.PEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c1, k1 := ca.Issue(t, testpki.Cert{Name: "porxgate", Serial: 10, NotAfter: time.Now().Add(time.Hour)})
+	certFile, keyFile := writePair(t, filepath.Join(dir, "client"), c1, k1, time.Now().Add(-time.Hour))
+	var logs strings.Builder
+	var logMu sync.Mutex
+	cfg := testConfig(srvURL, nil)
+	cfg.Transport = nil
+	cfg.TLS = TLSConfig{CertFile: certFile, KeyFile: keyFile, CAFile: caFile}
+	c, err := New(cfg, slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+
+	expired, expiredKey := ca.Issue(t, testpki.Cert{Name: "porxgate", Serial: 11, NotAfter: time.Now().Add(-time.Minute)})
+	_, otherKey := ca.Issue(t, testpki.Cert{Name: "porxgate", Serial: 12, NotAfter: time.Now().Add(24 * time.Hour)})
+	for i, files := range [][2][]byte{{expired, expiredKey}, {c1, otherKey}} {
+		writePair(t, filepath.Join(dir, "client"), files[0], files[1], time.Now().Add(time.Duration(i)*time.Minute))
+		for range 2 {
+			if err := c.Ping(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, serial := range seen() {
+		if serial != 10 {
+			t.Fatalf("client certificates presented %v, want the working one (10) throughout", seen())
+		}
+	}
+	logMu.Lock()
+	defer logMu.Unlock()
+	if n := strings.Count(logs.String(), "client certificate not renewed"); n != 2 || !strings.Contains(logs.String(), certFile) ||
+		!strings.Contains(logs.String(), "expired") {
+		t.Fatalf("warnings:\n%s\nwant one per refused renewal (2), naming %s and saying which expired", logs.String(), certFile)
+	}
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

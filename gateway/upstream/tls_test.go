@@ -83,7 +83,7 @@ func TestMutualTLS(t *testing.T) {
 // mutual TLS.
 func TestBaseTransportHonoursProxyEnvironment(t *testing.T) {
 	for _, tc := range []TLSConfig{{}, {ServerName: "eps.example"}} {
-		tr, err := newBaseTransport(tc, time.Now())
+		tr, err := newBaseTransport(tc, time.Now(), quiet)
 		if err != nil {
 			t.Fatal(err)
 		}

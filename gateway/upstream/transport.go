@@ -7,10 +7,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 )
 
 // idTransport gives a request the headers every EPS call carries, keeping
-// any X-Request-ID already set so that retries below it reuse one id.
+// any X-Request-ID already set so that retries below it reuse one id. The
+// correlation id and the session URID come from the legacy message, whose
+// XML text may hold control characters that no header may carry (net/http
+// then refuses to send the request at all): a correlation id loses them,
+// and a session URID with them is left out.
 type idTransport struct {
 	next      http.RoundTripper
 	newID     func() string
@@ -24,19 +29,31 @@ func (t idTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.Header.Set(HeaderRequestID, t.newID())
 	}
 	if r.Header.Get(HeaderCorrelationID) == "" {
-		id := CorrelationID(req.Context())
-		if id == "" {
+		id := strings.Map(func(c rune) rune {
+			if isHeaderCTL(c) {
+				return -1
+			}
+			return c
+		}, CorrelationID(req.Context()))
+		if strings.TrimSpace(id) == "" {
 			id = t.newID()
 		}
 		r.Header.Set(HeaderCorrelationID, id)
 	}
-	if urid := SessionURID(req.Context()); urid != "" && r.Header.Get(HeaderSessionURID) == "" {
+	if urid := SessionURID(req.Context()); urid != "" && !strings.ContainsFunc(urid, isHeaderCTL) &&
+		r.Header.Get(HeaderSessionURID) == "" {
 		r.Header.Set(HeaderSessionURID, urid)
 	}
 	if r.Header.Get("User-Agent") == "" {
 		r.Header.Set("User-Agent", t.userAgent)
 	}
 	return t.next.RoundTrip(r)
+}
+
+// isHeaderCTL reports a character no HTTP header value may hold: a
+// control character other than horizontal tab (RFC 9110 field-value).
+func isHeaderCTL(c rune) bool {
+	return c < ' ' && c != '\t' || c == 0x7f
 }
 
 // bufferTransport reads the whole answer (up to limit bytes) while the

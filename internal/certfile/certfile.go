@@ -15,14 +15,26 @@ import (
 )
 
 // Pair is a certificate and key kept current from their files. A pair that
-// does not load (caught half rewritten, or gone) leaves the one that
-// worked in use until it does.
+// does not load (caught half rewritten, or gone, a key that does not match)
+// or whose certificate is not valid now (expired, or not yet valid) leaves
+// the one that worked in use; the files are looked at again at each
+// handshake until they load.
 type Pair struct {
 	certFile, keyFile string
 
 	mu              sync.Mutex
 	cert            *tls.Certificate
 	certMod, keyMod time.Time
+	onRefused       func(error)
+	refused         string // the last refusal reported, so that each is told once
+}
+
+// OnRefused sets f to be told, once per refusal, of changed files that
+// were not taken up (the pair that worked stays in use), e.g. to log it.
+func (p *Pair) OnRefused(f func(error)) {
+	p.mu.Lock()
+	p.onRefused = f
+	p.mu.Unlock()
 }
 
 // Load reads the pair and refuses a certificate that has expired at now:
@@ -50,10 +62,24 @@ func (p *Pair) Current() *tls.Certificate {
 		return p.cert
 	}
 	cert, err := tls.LoadX509KeyPair(p.certFile, p.keyFile)
-	if err != nil {
-		return p.cert // half rewritten, or gone: keep the pair that worked
+	if now := time.Now(); err == nil && cert.Leaf != nil {
+		switch {
+		case now.After(cert.Leaf.NotAfter):
+			err = fmt.Errorf("certificate %s expired at %s", p.certFile, cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
+		case now.Before(cert.Leaf.NotBefore):
+			err = fmt.Errorf("certificate %s not valid before %s", p.certFile, cert.Leaf.NotBefore.UTC().Format(time.RFC3339))
+		}
 	}
-	p.cert, p.certMod, p.keyMod = &cert, cm, km
+	if err != nil {
+		// Half rewritten, gone, mismatched or expired: keep the pair that
+		// worked, and look again at the next handshake.
+		if msg := err.Error(); msg != p.refused && p.onRefused != nil {
+			p.refused = msg
+			p.onRefused(fmt.Errorf("certificate %s / key %s changed but not taken up: %w", p.certFile, p.keyFile, err))
+		}
+		return p.cert
+	}
+	p.cert, p.certMod, p.keyMod, p.refused = &cert, cm, km, ""
 	return p.cert
 }
 

@@ -97,3 +97,46 @@ func TestClientCertificateOnlyWhereAccepted(t *testing.T) {
 		t.Fatal("no certificate sent to a server that accepts any issuer")
 	}
 }
+
+// TestRenewalNotValidKeptOut: an expired certificate, or a key that does
+// not match, written over the files is not taken up: the pair that works
+// stays, each refusal is told once however many handshakes see it, and a
+// good renewal afterwards is taken up.
+func TestRenewalNotValidKeptOut(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	c1, k1 := issue(t, 10, time.Now().Add(time.Hour))
+	testpki.WriteDated(t, certFile, c1, time.Now().Add(-time.Hour))
+	testpki.WriteDated(t, keyFile, k1, time.Now().Add(-time.Hour))
+	p, err := Load(certFile, keyFile, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refusals []string
+	p.OnRefused(func(err error) { refusals = append(refusals, err.Error()) })
+
+	expired, expiredKey := issue(t, 11, time.Now().Add(-time.Minute))
+	testpki.WriteDated(t, certFile, expired, time.Now().Add(-30*time.Minute))
+	testpki.WriteDated(t, keyFile, expiredKey, time.Now().Add(-30*time.Minute))
+	for range 3 {
+		if got := serial(p.Current()); got != 10 {
+			t.Fatalf("expired renewal: serial %d, want 10 kept", got)
+		}
+	}
+	_, otherKey := issue(t, 12, time.Now().Add(time.Hour))
+	testpki.WriteDated(t, certFile, c1, time.Now().Add(-20*time.Minute))
+	testpki.WriteDated(t, keyFile, otherKey, time.Now().Add(-20*time.Minute))
+	if got := serial(p.Current()); got != 10 {
+		t.Fatalf("mismatched key: serial %d, want 10 kept", got)
+	}
+	if len(refusals) != 2 || !strings.Contains(refusals[0], "expired") {
+		t.Fatalf("refusals %q, want 2 (the expired certificate, the mismatched key)", refusals)
+	}
+
+	c2, k2 := issue(t, 13, time.Now().Add(24*time.Hour))
+	testpki.WriteDated(t, certFile, c2, time.Now())
+	testpki.WriteDated(t, keyFile, k2, time.Now())
+	if got := serial(p.Current()); got != 13 {
+		t.Fatalf("good renewal after refused ones: serial %d, want 13", got)
+	}
+}
