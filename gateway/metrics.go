@@ -72,9 +72,11 @@ func NewMetrics() *Metrics {
 		Help: "State of each upstream circuit breaker by EPS operation and EPS identity (default, or the party key of a per-party identity): 0 closed, 1 half-open, 2 open.",
 	}, []string{"operation", "identity"})
 	m.upstream = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "porxgate_upstream_request_duration_seconds",
-		Help:    "Time of each EPS FHIR call attempt, by operation, outcome (HTTP status code, error: no answer, timeout: attempt time limit) and the EPS identity it went out under (party: the party key of a per-party identity, else default). Calls refused by an open breaker are not attempts.",
-		Buckets: []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+		Name: "porxgate_upstream_request_duration_seconds",
+		Help: "Time of each EPS FHIR call attempt, by operation, outcome (HTTP status code, error: no answer, timeout: attempt time limit) and the EPS identity it went out under (party: the party key of a per-party identity, else default). Calls refused by an open breaker are not attempts.",
+		// Up to the attempt limit (upstream.DefaultAttemptTimeout, 35 s):
+		// EPS itself waits up to 25 s for Spine.
+		Buckets: []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 40, 60},
 	}, []string{"operation", "status", "party"})
 	reg.MustRegister(m.requests, m.duration, m.breakers, m.upstream,
 		collectors.NewGoCollector(),

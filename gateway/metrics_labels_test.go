@@ -3,10 +3,12 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"testing"
 
 	"github.com/porxgate/porxgate/gateway/sim"
+	"github.com/porxgate/porxgate/gateway/upstream"
 )
 
 // TestUpstreamMetricsPartyBounded sends prescriptions from many senders,
@@ -56,4 +58,25 @@ func TestUpstreamMetricsPartyBounded(t *testing.T) {
 	if len(values) != 1 || !values[defaultIdentity] {
 		t.Fatalf("party label values %v, want only %q (no per-party identities)", values, defaultIdentity)
 	}
+}
+
+// TestUpstreamBucketsCoverTheAttemptLimit: an EPS call attempt may last
+// up to the attempt limit (upstream.DefaultAttemptTimeout, 35 s, since EPS
+// itself waits up to 25 s for Spine), and the histogram must tell such
+// attempts apart. Its buckets stopped at 30 s, so every attempt between
+// 30 s and the limit fell in +Inf with the timed-out ones.
+func TestUpstreamBucketsCoverTheAttemptLimit(t *testing.T) {
+	m := NewMetrics()
+	limit := upstream.DefaultAttemptTimeout.Seconds()
+	m.upstream.WithLabelValues("process-message", "200", "default").Observe(limit)
+	samples := metricSamples(t, m, "porxgate_upstream_request_duration_seconds", nil)
+	if len(samples) != 1 {
+		t.Fatalf("%d samples, want 1", len(samples))
+	}
+	for _, b := range samples[0].GetHistogram().GetBucket() {
+		if b.GetUpperBound() >= limit && b.GetCumulativeCount() == 1 && !math.IsInf(b.GetUpperBound(), 1) {
+			return
+		}
+	}
+	t.Errorf("an attempt of %v s (the attempt limit) falls in no finite bucket: %v", limit, samples[0].GetHistogram().GetBucket())
 }
