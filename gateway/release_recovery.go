@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	gojson "github.com/goccy/go-json"
@@ -287,51 +289,25 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 		p.countRecovery(recoveryFailed)
 		return resp
 	}
+	todo := make([]string, 0, len(cands))
+	for _, sf := range cands {
+		if !have[sf] {
+			todo = append(todo, sf)
+		}
+	}
+	outcomes := p.examineCandidates(ctx, requestJSON, owner, todo, attemptAt)
 	var more []json.RawMessage
 	var recovered, missed, stale []string
-	for _, sf := range cands {
-		if have[sf] {
-			continue
-		}
-		view, err := p.trackerView(ctx, sf)
-		if errors.Is(err, cancels.ErrNotInTracker) {
-			continue
-		}
-		if err != nil {
-			// Not known whether the lost answer released it: it may be
-			// stranded with this dispenser.
-			p.log.Warn("release recovery: the EPS tracker could not be asked about a nominated prescription", "prescription", sf, "dispenser", owner, "err", err)
-			missed = append(missed, sf)
-			continue
-		}
-		if finalStatus(view.Status) {
-			stale = append(stale, sf) // never to be released to anyone
-			continue
-		}
-		if !strings.EqualFold(view.Owner, owner) || (view.Status != "0002" && view.Status != "0003") {
-			continue
-		}
-		if !reachedSince(view, attemptAt) {
-			// With this dispenser since before this message was first sent:
-			// not released by it, so not lost with its answer; it reached
-			// the dispenser some other way.
+	for i, sf := range todo { // in the index's (sorted) order, whatever order the answers came in
+		switch o := outcomes[i]; o.result {
+		case candidateStale:
 			stale = append(stale, sf)
-			continue
-		}
-		again, err := p.api.Release(ctx, withGroupIdentifier(requestJSON, sf))
-		if err != nil || again.Status != 200 {
-			p.log.Warn("prescription with this dispenser could not be released again", "prescription", sf, "dispenser", owner, "err", err)
+		case candidateMissed:
 			missed = append(missed, sf)
-			continue
+		case candidateRecovered:
+			more = append(more, o.entries...)
+			recovered = append(recovered, sf)
 		}
-		d, err := parseReleaseAnswer(again.Body)
-		if err != nil {
-			missed = append(missed, sf)
-			continue
-		}
-		es, _, _ := d.passed()
-		more = append(more, es...)
-		recovered = append(recovered, sf)
 	}
 	if len(stale) > 0 {
 		// Off the index, so that later recoveries do not ask about them
@@ -363,6 +339,159 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 	out := *resp
 	out.Body = body
 	return &out
+}
+
+// recoveryWorkers bounds the nominated prescriptions one release recovery
+// examines at once (a tracker question, then perhaps a release again). One
+// at a time, a pharmacy with hundreds of them held its replayed download
+// for hundreds of round trips to EPS; with thousands, no more than this
+// many calls are ever in flight.
+const recoveryWorkers = 8
+
+// candidateResult is what the recovery made of one nominated prescription.
+type candidateResult int
+
+const (
+	// candidateMissed: not known whether the lost answer released it (the
+	// tracker or the release again failed, or it was never examined): it
+	// stays indexed for a later recovery. The zero value, so that a
+	// candidate never examined counts as missed.
+	candidateMissed candidateResult = iota
+	// candidateSkipped: not this dispenser's to recover (not in the
+	// tracker, with no dispenser or another).
+	candidateSkipped
+	// candidateStale: never to be delivered by this release (final, or
+	// with this dispenser since before the message's first attempt).
+	candidateStale
+	// candidateRecovered: released again; entries are its answer's.
+	candidateRecovered
+)
+
+// candidateOutcome is one prescription's examination.
+type candidateOutcome struct {
+	result  candidateResult
+	entries []json.RawMessage
+	// refused: the circuit breaker refused a call, so EPS was not asked
+	// (a candidate to try again once the breaker lets calls through).
+	refused bool
+}
+
+// examineCandidates examines cands for recoverRelease, at most
+// recoveryWorkers at a time, and returns their outcomes in cands' order.
+// Once the context ends no further candidate is started. Once the breaker
+// refuses a call none is started either: the candidates left are tried one
+// at a time until one passes (a half-open breaker lets only a few calls
+// through at once, then closes) and then all together again, or, when it
+// refuses that one too (open), are left missed without a call.
+func (p *EPSProcessor) examineCandidates(ctx context.Context, requestJSON []byte, owner string, cands []string, attemptAt time.Time) []candidateOutcome {
+	out := make([]candidateOutcome, len(cands))
+	pending := make([]int, len(cands))
+	for i := range pending {
+		pending[i] = i
+	}
+	for len(pending) > 0 && ctx.Err() == nil {
+		rest := p.examineRound(ctx, requestJSON, owner, cands, attemptAt, pending, out)
+		if len(rest) == 0 || ctx.Err() != nil {
+			break
+		}
+		i := rest[0]
+		if out[i] = p.examineCandidate(ctx, requestJSON, owner, cands[i], attemptAt); out[i].refused {
+			p.log.Warn("release recovery: the EPS circuit breaker is open; the nominated prescriptions not yet examined stay indexed",
+				"dispenser", owner, "not_examined", len(rest))
+			break
+		}
+		pending = rest[1:]
+	}
+	return out
+}
+
+// examineRound examines the candidates at pending on recoveryWorkers
+// goroutines, writing each outcome to out, and returns, in order, those
+// not examined: refused by the breaker, or not started because it refused
+// one or the context ended.
+func (p *EPSProcessor) examineRound(ctx context.Context, requestJSON []byte, owner string, cands []string, attemptAt time.Time, pending []int, out []candidateOutcome) []int {
+	var refused atomic.Bool
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(recoveryWorkers, len(pending)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = p.examineCandidate(ctx, requestJSON, owner, cands[i], attemptAt)
+				if out[i].refused {
+					refused.Store(true)
+				}
+			}
+		}()
+	}
+	started := 0
+feed:
+	for _, i := range pending {
+		if refused.Load() {
+			break
+		}
+		select {
+		case next <- i:
+			started++
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	var rest []int
+	for n, i := range pending {
+		if n >= started || out[i].refused {
+			rest = append(rest, i)
+		}
+	}
+	return rest
+}
+
+// examineCandidate asks the EPS tracker about the nominated prescription
+// sf and, when the lost answer of this release (first attempted at
+// attemptAt) released it to owner, releases it again by id.
+func (p *EPSProcessor) examineCandidate(ctx context.Context, requestJSON []byte, owner, sf string, attemptAt time.Time) candidateOutcome {
+	view, err := p.trackerView(ctx, sf)
+	if errors.Is(err, cancels.ErrNotInTracker) {
+		return candidateOutcome{result: candidateSkipped}
+	}
+	if err != nil {
+		if errors.Is(err, upstream.ErrBreakerOpen) {
+			return candidateOutcome{refused: true}
+		}
+		// Not known whether the lost answer released it: it may be
+		// stranded with this dispenser.
+		p.log.Warn("release recovery: the EPS tracker could not be asked about a nominated prescription", "prescription", sf, "dispenser", owner, "err", err)
+		return candidateOutcome{}
+	}
+	if finalStatus(view.Status) {
+		return candidateOutcome{result: candidateStale} // never to be released to anyone
+	}
+	if !strings.EqualFold(view.Owner, owner) || (view.Status != "0002" && view.Status != "0003") {
+		return candidateOutcome{result: candidateSkipped}
+	}
+	if !reachedSince(view, attemptAt) {
+		// With this dispenser since before this message was first sent:
+		// not released by it, so not lost with its answer; it reached the
+		// dispenser some other way.
+		return candidateOutcome{result: candidateStale}
+	}
+	again, err := p.api.Release(ctx, withGroupIdentifier(requestJSON, sf))
+	if errors.Is(err, upstream.ErrBreakerOpen) {
+		return candidateOutcome{refused: true}
+	}
+	if err != nil || again.Status != 200 {
+		p.log.Warn("prescription with this dispenser could not be released again", "prescription", sf, "dispenser", owner, "err", err)
+		return candidateOutcome{}
+	}
+	d, err := parseReleaseAnswer(again.Body)
+	if err != nil {
+		return candidateOutcome{}
+	}
+	es, _, _ := d.passed()
+	return candidateOutcome{result: candidateRecovered, entries: es}
 }
 
 // finalStatus reports the prescription statuses (EPS-task-business-status)
