@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -307,5 +308,81 @@ func TestReleaseRecoveryThroughAHalfOpenBreaker(t *testing.T) {
 		if !strings.Contains(string(out.Answers[0].Payload), sf) {
 			t.Errorf("the recovered answer lacks %s: the half-open breaker refused its question and it was not asked again", sf)
 		}
+	}
+}
+
+// switchableTracker is the simulator's client whose EPS tracker can be made
+// unreachable.
+type switchableTracker struct {
+	*upstream.Client
+	down *atomic.Bool
+}
+
+// TrackerGet fails while down is set.
+func (s switchableTracker) TrackerGet(ctx context.Context, q url.Values) (*upstream.Response, error) {
+	if s.down.Load() {
+		return nil, errors.New("EPS tracker: connection reset")
+	}
+	return s.Client.TrackerGet(ctx, q)
+}
+
+// TestReleaseRecoveryMissedIsNotStranded: a nominated release loses its
+// answer after EPS released a prescription, and the tracker cannot be
+// asked during the recovery: the answer goes out without it, and the log
+// promised it stays indexed for a later recovery. But a later release of
+// the pharmacy recovered nothing (it is not a replay), and a later
+// recovery counted it stale (with the dispenser since before that later
+// release's attempt) and took it off the index: the prescription stayed
+// with the pharmacy, which never saw it. The pharmacy's next nominated
+// release, lost answer or not, now delivers it, once.
+func TestReleaseRecoveryMissedIsNotStranded(t *testing.T) {
+	for _, laterLost := range []bool{false, true} {
+		name := "later release answered"
+		if laterLost {
+			name = "later release also loses its answer"
+		}
+		t.Run(name, func(t *testing.T) {
+			s, client := startSim(t)
+			st, _ := redisStore(t)
+			var down atomic.Bool
+			var ahead atomic.Int64
+			now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+			p := NewEPSProcessor(mapping.NewRegistry(), switchableTracker{Client: client, down: &down}, now, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+			submitNominated(t, p, strings.ToUpper(ids.NewUUID()))
+			const rx = "C1D2E3-A99968-00A1BM"
+			release := func(lost bool) string {
+				t.Helper()
+				in := replayIn(v3.NominatedReleaseRequest, nominatedReleaseFCG71(t))
+				if lost {
+					s.SetFaults(sim.Faults{DropAfter: 1, Ops: []string{"release"}})
+				}
+				for range 3 {
+					out, err := p.Process(context.Background(), in)
+					if err == nil {
+						return string(out.Answers[0].Payload)
+					}
+					if !IsDeferred(err) {
+						t.Fatalf("release: %v", err)
+					}
+				}
+				t.Fatal("release never answered")
+				return ""
+			}
+			down.Store(true)
+			if first := release(true); strings.Contains(first, rx) {
+				t.Fatal("the tracker was down, yet the first release recovered the prescription")
+			}
+			if held, ok := s.State().Get(rx); !ok || held.Dispenser != "FCG71" {
+				t.Fatalf("EPS holds %+v", held)
+			}
+			down.Store(false)
+			ahead.Store(int64(10 * time.Minute)) // the pharmacy's next download, well after the first
+			if later := release(laterLost); !strings.Contains(later, rx) {
+				t.Fatalf("the pharmacy's next release does not deliver %s, released to it in a lost answer: stranded with it", rx)
+			}
+			if again := release(false); strings.Contains(again, rx) {
+				t.Errorf("%s delivered a second time", rx)
+			}
+		})
 	}
 }
