@@ -114,15 +114,7 @@ func TestCardinalityRepeatsTheMIMAllows(t *testing.T) {
 // TestCardinalityRepeatsTheMIMAllows says.
 func checkCardinalityEdit(t *testing.T, raw []byte, tc cardinalityCase) {
 	t.Helper()
-	payload, tag, err := conformance.ExtractPayload(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	canon, _, err := v3.Canonical(tag)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := mapping.NewRegistry().ByInteraction(canon)
+	payload, tr := payloadTranslator(t, raw)
 	// The wrapper's older versionCode (V3NPfIT3.0) is kept only beside the
 	// FHIR; the edits are inside the payload.
 	payload = []byte(strings.Replace(string(payload), `"V3NPfIT3.0"`, `"V3NPfIT4.2.00"`, 1))
@@ -156,6 +148,25 @@ func checkCardinalityEdit(t *testing.T, raw []byte, tc cardinalityCase) {
 	if d, err := conformance.Compare(edited, back, conformance.Rules{FHIRRequest: edited}); err != nil || d != nil {
 		t.Errorf("v3 → FHIR → v3 differs: %v %v", d, err)
 	}
+}
+
+// payloadTranslator returns the HL7 payload of a message of the project's
+// own and the registry's translator of its interaction.
+func payloadTranslator(t *testing.T, raw []byte) ([]byte, *core.Translator) {
+	t.Helper()
+	payload, tag, err := conformance.ExtractPayload(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	canon, _, err := v3.Canonical(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := mapping.NewRegistry().ByInteraction(canon)
+	if tr == nil || tr.ToFHIR == nil {
+		t.Fatalf("no v3 → FHIR translator for %s", canon)
+	}
+	return payload, tr
 }
 
 // TestCardinalityPrescriptionRepeats: a Parent Prescription (made by
@@ -405,18 +416,7 @@ func TestCardinalityWrapperOnceOnly(t *testing.T) {
 	}
 	for name, raw := range messages {
 		t.Run(name, func(t *testing.T) {
-			payload, tag, err := conformance.ExtractPayload(raw)
-			if err != nil {
-				t.Fatal(err)
-			}
-			canon, _, err := v3.Canonical(tag)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr := mapping.NewRegistry().ByInteraction(canon)
-			if tr == nil || tr.ToFHIR == nil {
-				t.Fatalf("no v3 → FHIR translator for %s", canon)
-			}
+			payload, tr := payloadTranslator(t, raw)
 			if _, _, err := tr.ToFHIR(payload, dispensetest.Env()); err != nil {
 				t.Fatalf("the message as it is refused: %v", err)
 			}
