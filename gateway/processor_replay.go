@@ -106,7 +106,14 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 			var rec recordedAnswer
 			if err := json.Unmarshal(b, &rec); err == nil && rec.Status != 0 {
 				p.countReplay(canon, replayRecorded)
-				return &upstream.Response{Status: rec.Status, Body: rec.Body}, true, nil
+				resp := &upstream.Response{Status: rec.Status, Body: rec.Body}
+				if op == opRelease {
+					// The first processing may have stopped between the
+					// record and this: what the answer delivers leaves the
+					// index, or a later recovery would deliver it again.
+					p.forgetDelivered(ctx, body, resp)
+				}
+				return resp, true, nil
 			}
 			sentBefore, attemptAt = true, rec.At
 		}

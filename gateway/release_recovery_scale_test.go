@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/sim"
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/internal/loadgen"
@@ -385,4 +386,61 @@ func TestReleaseRecoveryMissedIsNotStranded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// forgetFails is a store whose first removal from a nomination set fails,
+// as when the gateway stops between recording a release answer and taking
+// what it delivers off the index.
+type forgetFails struct {
+	store.Store
+	failed atomic.Bool
+}
+
+// SetRemove fails the first time.
+func (f *forgetFails) SetRemove(ctx context.Context, set string, members ...string) error {
+	if f.failed.CompareAndSwap(false, true) {
+		return errors.New("store unavailable")
+	}
+	return f.Store.SetRemove(ctx, set, members...)
+}
+
+// TestReleaseReplayForgetsWhatItDelivered: a nominated release delivers a
+// prescription and its answer is recorded, but the gateway stops before
+// the prescription leaves the nomination index; the message is processed
+// again and answered from the record. The prescription stayed indexed, so
+// the pharmacy's next release that lost its answer within replayClockSkew
+// recovered it and delivered it a second time. Processing the message
+// again now takes what its recorded answer delivers off the index.
+func TestReleaseReplayForgetsWhatItDelivered(t *testing.T) {
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	flaky := &forgetFails{Store: st}
+	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(flaky, time.Hour)
+	submitNominated(t, p, strings.ToUpper(ids.NewUUID()))
+	const rx = "C1D2E3-A99968-00A1BM"
+	first := replayIn(v3.NominatedReleaseRequest, nominatedReleaseFCG71(t))
+	for i := range 2 { // the second time: processed again after the stop
+		out, err := p.Process(context.Background(), first)
+		if err != nil || !strings.Contains(string(out.Answers[0].Payload), rx) {
+			t.Fatalf("release (processing %d) = %v, want the prescription", i+1, err)
+		}
+	}
+	if !flaky.failed.Load() {
+		t.Fatal("the removal from the index never failed")
+	}
+	next := replayIn(v3.NominatedReleaseRequest, nominatedReleaseFCG71(t))
+	s.SetFaults(sim.Faults{DropAfter: 1, Ops: []string{"release"}})
+	for range 3 {
+		out, err := p.Process(context.Background(), next)
+		if err == nil {
+			if strings.Contains(string(out.Answers[0].Payload), rx) {
+				t.Fatalf("the next release delivered %s a second time", rx)
+			}
+			return
+		}
+		if !IsDeferred(err) {
+			t.Fatalf("next release: %v", err)
+		}
+	}
+	t.Fatal("the next release never answered")
 }
