@@ -314,13 +314,16 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 		return resp
 	}
 	doc, err := parseReleaseAnswer(resp.Body)
-	if err != nil {
+	if err != nil && !nothingToRelease(resp) {
 		return resp
 	}
-	entries, _, _ := doc.passed()
+	// doc is nil when EPS answered it had nothing (more) to release.
 	have := map[string]bool{}
-	for _, id := range shortFormIDs(entries) {
-		have[id] = true
+	if doc != nil {
+		entries, _, _ := doc.passed()
+		for _, id := range shortFormIDs(entries) {
+			have[id] = true
+		}
 	}
 	since := map[string]time.Time{}
 	if lost {
@@ -378,6 +381,9 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 	}
 	var more []json.RawMessage
 	var recovered, missed, stale []string
+	// first is the first recovered, whose answer frames them all when EPS
+	// had nothing more to release.
+	var first *candidateOutcome
 	for i, c := range todo { // in the index's (sorted) order, whatever order the answers came in
 		sf := c.sf
 		switch o := outcomes[i]; o.result {
@@ -386,8 +392,24 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 		case candidateMissed:
 			missed = append(missed, sf)
 		case candidateRecovered:
-			more = append(more, o.entries...)
+			if first == nil {
+				first = &outcomes[i]
+			} else {
+				more = append(more, o.entries...)
+			}
 			recovered = append(recovered, sf)
+		}
+	}
+	if first != nil {
+		if doc == nil {
+			doc, err = parseReleaseAnswer(first.answer)
+			if err != nil {
+				p.log.Error("recovered prescriptions could not be framed as a release answer", "dispenser", owner, "recovered", recovered, "err", err)
+				p.countRecovery(recoveryFailed)
+				return resp
+			}
+		} else {
+			more = append(slices.Clip(first.entries), more...)
 		}
 	}
 	if len(stale) > 0 {
@@ -401,7 +423,7 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 		p.log.Error("release recovery incomplete: these prescriptions may have been released to this dispenser in an answer that was lost and could not be recovered; the dispenser's next nominated release asks about them again",
 			"dispenser", owner, "unrecovered", missed)
 	}
-	if len(more) == 0 {
+	if first == nil {
 		if len(missed) > 0 {
 			p.countRecovery(recoveryFailed)
 		} else {
@@ -452,6 +474,8 @@ const (
 type candidateOutcome struct {
 	result  candidateResult
 	entries []json.RawMessage
+	// answer is the release answer entries came in.
+	answer []byte
 	// refused: the circuit breaker refused a call, so EPS was not asked
 	// (a candidate to try again once the breaker lets calls through).
 	refused bool
@@ -582,7 +606,23 @@ func (p *EPSProcessor) examineCandidate(ctx context.Context, requestJSON []byte,
 		return candidateOutcome{}
 	}
 	es, _, _ := d.passed()
-	return candidateOutcome{result: candidateRecovered, entries: es}
+	if len(es) == 0 {
+		// Withheld (failedPrescriptions: its signature failed EPS's check):
+		// EPS returned it to Spine, so it is not with the dispenser.
+		return candidateOutcome{result: candidateSkipped}
+	}
+	return candidateOutcome{result: candidateRecovered, entries: es, answer: again.Body}
+}
+
+// nothingToRelease reports EPS's answer to a release that released
+// nothing: Spine refuses an empty download (reason 0006, "No more
+// prescriptions available"), and the EPS API answers that with an
+// OperationOutcome whose issues are all informational, under HTTP 200
+// (coordinator spine-response-handler.ts, utils/status-code.ts), not with
+// an empty Parameters.
+func nothingToRelease(resp *upstream.Response) bool {
+	oo, err := outcomeOf(resp)
+	return resp.Status == 200 && err == nil && oo != nil
 }
 
 // finalStatus reports the prescription statuses (EPS-task-business-status)
