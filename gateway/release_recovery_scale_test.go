@@ -445,39 +445,20 @@ func TestReleaseReplayForgetsWhatItDelivered(t *testing.T) {
 	t.Fatal("the next release never answered")
 }
 
-// noMoreAsEPS is the simulator's client answering an empty nominated
-// download as the EPS API does: Spine refuses it with reason 0006 "No more
-// prescriptions available", which the EPS API turns into an
-// OperationOutcome of one informational issue under HTTP 200
-// (coordinator spine-response-handler.ts and utils/status-code.ts: all
-// issues informational → 200). The simulator answers a Parameters with no
-// prescriptions.
-type noMoreAsEPS struct{ *upstream.Client }
-
-// Release rewrites an empty nominated release answer.
-func (c noMoreAsEPS) Release(ctx context.Context, params []byte) (*upstream.Response, error) {
-	resp, err := c.Client.Release(ctx, params)
-	if err != nil || resp.Status != 200 || strings.Contains(string(params), "group-identifier") || len(releasedIDs(resp.Body)) > 0 {
-		return resp, err
-	}
-	out := *resp
-	out.Body = []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational",` +
-		`"details":{"coding":[{"system":"https://fhir.nhs.uk/CodeSystem/EPS-IssueCode","code":"NO_MORE_PRESCRIPTIONS","display":"No more prescriptions available"}]}}]}`)
-	return &out, nil
-}
-
 // TestReleaseRecoveryAfterNoMorePrescriptions: a nominated release loses
 // its answer after EPS released a prescription; the retry finds nothing
 // more to release, which the EPS API answers with HTTP 200 and an
 // OperationOutcome (NO_MORE_PRESCRIPTIONS), not a Parameters. The recovery
 // read only a Parameters answer and gave up on this one, so the pharmacy
 // was told "no more prescriptions" while EPS held one with it: stranded,
-// in the commonest lost-answer case. Now the recovered prescriptions are
-// answered in a release response built from their own release answers.
+// in the commonest lost-answer case (the simulator answered an empty
+// download with an empty Parameters, unlike EPS, and hid it). Now the
+// recovered prescriptions are answered in a release response framed by
+// their own release answers.
 func TestReleaseRecoveryAfterNoMorePrescriptions(t *testing.T) {
 	s, client := startSim(t)
 	st, _ := redisStore(t)
-	p := NewEPSProcessor(mapping.NewRegistry(), noMoreAsEPS{client}, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
 	const rx = "C1D2E3-A99968-00A1BM"
 	empty := replayIn(v3.NominatedReleaseRequest, nominatedReleaseFCG71(t))
 	out, err := p.Process(context.Background(), empty)
