@@ -483,3 +483,37 @@ func TestReleaseRecoveryAfterNoMorePrescriptions(t *testing.T) {
 	}
 	t.Fatal("release never answered")
 }
+
+// TestRejectionAddressedToTheSendersASID: a message porxgate cannot map is
+// answered with an MCCI rejection addressed to its sender's ASID. The
+// sender's device may carry several ids (MCCI_MT010101UK12 Device.id
+// 1..*); the ASID is the one under the ASID root, as Spine reads it. The
+// rejection was addressed to the device's first id whatever its root (here
+// a local id before the ASID).
+func TestRejectionAddressedToTheSendersASID(t *testing.T) {
+	_, client := startSim(t)
+	p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog())
+	msg := string(nominatedReleaseFCG71(t))
+	const asid = `<id root="1.2.826.0.1285.0.2.0.107" extension="230811201324"/>`
+	snd := strings.Index(msg, "<communicationFunctionSnd>")
+	at := strings.Index(msg[snd:], asid)
+	if snd < 0 || at < 0 {
+		t.Fatal("the fixture's sender device has changed")
+	}
+	msg = msg[:snd+at] + `<id root="2.16.840.1.113883.2.1.3.2.4.99" extension="LOCAL-7"/>` + msg[snd+at:]
+	msg = strings.Replace(msg, `<effectiveTime value="20240612101455"/>`, `<effectiveTime value="not a time"/>`, 1)
+	out, err := p.Process(context.Background(), replayIn(v3.NominatedReleaseRequest, []byte(msg)))
+	if err != nil {
+		t.Fatalf("Process: %v", err)
+	}
+	if len(out.Answers) != 1 || out.Answers[0].Interaction != v3.ApplicationAcknowledgement {
+		t.Fatalf("outcome %+v, want one MCCI rejection", out)
+	}
+	_, root, err := v3.Parse(out.Answers[0].Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := root.Child("communicationFunctionRcv").Child("device").Child("id").OptAttr("extension"); got != "230811201324" {
+		t.Errorf("the rejection is addressed to %q, want the sender's ASID 230811201324", got)
+	}
+}
