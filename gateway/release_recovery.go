@@ -457,8 +457,9 @@ type candidateResult int
 const (
 	// candidateMissed: not known whether the lost answer released it (the
 	// tracker or the release again failed, or it was never examined): it
-	// stays indexed for a later recovery. The zero value, so that a
-	// candidate never examined counts as missed.
+	// is owed to the dispenser (owedSet), asked about again at its next
+	// nominated release. The zero value, so that a candidate never
+	// examined counts as missed.
 	candidateMissed candidateResult = iota
 	// candidateSkipped: not this dispenser's to recover (not in the
 	// tracker, with no dispenser or another).
@@ -501,7 +502,7 @@ func (p *EPSProcessor) examineCandidates(ctx context.Context, requestJSON []byte
 		}
 		i := rest[0]
 		if out[i] = p.examineCandidate(ctx, requestJSON, owner, cands[i]); out[i].refused {
-			p.log.Warn("release recovery: the EPS circuit breaker is open; the nominated prescriptions not yet examined stay indexed",
+			p.log.Warn("release recovery: the EPS circuit breaker is open; the nominated prescriptions not yet examined are asked about at the dispenser's next release",
 				"dispenser", owner, "not_examined", len(rest))
 			break
 		}
