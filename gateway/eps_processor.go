@@ -327,14 +327,19 @@ func (p *EPSProcessor) rejectUnreadable(in *Inbound, canon string, mapErr error,
 }
 
 // requestIDOf reads the transmission id and the sender's ASID of a v3
-// payload, "" where unreadable.
+// payload, "" where unreadable. The sender's ASID is the device id under
+// the ASID root, as Spine reads it (the device may carry other ids first);
+// a wrapper that names none, or two, gives the device's first id.
 func requestIDOf(payload []byte) (id, senderASID string) {
 	_, root, err := v3.Parse(payload)
 	if err != nil {
 		return "", ""
 	}
-	return root.Opt("id").OptAttr("root"),
-		root.Opt("communicationFunctionSnd").Opt("device").Opt("id").OptAttr("extension")
+	w, _ := v3.ReadWrapper(root)
+	if senderASID = w.SenderASID; senderASID == "" {
+		senderASID = root.Opt("communicationFunctionSnd").Opt("device").Opt("id").OptAttr("extension")
+	}
+	return root.Opt("id").OptAttr("root"), senderASID
 }
 
 // outcomeOf decodes an OperationOutcome answer; a 2xx answer of another

@@ -106,7 +106,14 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 			var rec recordedAnswer
 			if err := json.Unmarshal(b, &rec); err == nil && rec.Status != 0 {
 				p.countReplay(canon, replayRecorded)
-				return &upstream.Response{Status: rec.Status, Body: rec.Body}, true, nil
+				resp := &upstream.Response{Status: rec.Status, Body: rec.Body}
+				if op == opRelease {
+					// The first processing may have stopped between the
+					// record and this: what the answer delivers leaves the
+					// index, or a later recovery would deliver it again.
+					p.forgetDelivered(ctx, body, resp)
+				}
+				return resp, true, nil
 			}
 			sentBefore, attemptAt = true, rec.At
 		}
@@ -139,10 +146,11 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		return nil, false, fmt.Errorf("%s %s: %d answer without a FHIR resource (not from EPS itself?), request %s: %.200q",
 			in.Interaction, in.MessageID, resp.Status, resp.RequestID, resp.Body)
 	}
-	if canon == v3.NominatedReleaseRequest && (sentBefore || resp.Attempts > 1) {
+	if canon == v3.NominatedReleaseRequest {
 		// An earlier attempt may have released prescriptions whose answer
-		// was lost: recover them into this answer (release_recovery.go).
-		resp = p.recoverRelease(ctx, body, resp, attemptAt)
+		// was lost: recover them into this answer, and those an earlier
+		// recovery could not (release_recovery.go).
+		resp = p.recoverRelease(ctx, body, resp, attemptAt, sentBefore || resp.Attempts > 1)
 	}
 	rec := recordedAnswer{Status: resp.Status, Body: resp.Body}
 	// An earlier sending may have taken effect: porxgate's own (recorded

@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	gojson "github.com/goccy/go-json"
@@ -37,7 +41,10 @@ import (
 // tracker shows changed since this message's first attempt (less
 // replayClockSkew) can have been released by it: one the dispenser got
 // earlier (by another path, or in a delivery porxgate could not take off
-// the index) is not delivered again. Prescriptions porxgate did not
+// the index) is not delivered again. One the recovery could not examine
+// (the tracker or the release again failed) is owed to the pharmacy
+// (owedSet) with that first attempt's time, and its next nominated release
+// asks about it again. Prescriptions porxgate did not
 // submit cannot be found this way (EPS offers no search by dispenser): the
 // error log names the dispenser for those.
 
@@ -55,6 +62,26 @@ const nominationTTL = 180 * 24 * time.Hour
 
 // nominationSet names the index set of a pharmacy.
 func nominationSet(ods string) string { return "nominated:" + strings.ToUpper(ods) }
+
+// owedSet names the set of a pharmacy's prescriptions that a release
+// recovery could not examine (the tracker or the release again failed):
+// each may be with the pharmacy, released in an answer that was lost, and
+// its next nominated release asks about it again. A member is
+// owedMember's "<short-form id>@<unix seconds of the lost attempt>".
+func owedSet(ods string) string { return "nominated-owed:" + strings.ToUpper(ods) }
+
+// owedMember is c's member of an owedSet.
+func owedMember(c candidate) string { return c.sf + "@" + strconv.FormatInt(c.since.Unix(), 10) }
+
+// parseOwed reads an owedSet member; false when it is not one.
+func parseOwed(m string) (string, time.Time, bool) {
+	sf, at, ok := strings.Cut(m, "@")
+	secs, err := strconv.ParseInt(at, 10, 64)
+	if !ok || sf == "" || err != nil {
+		return "", time.Time{}, false
+	}
+	return sf, time.Unix(secs, 0).UTC(), true
+}
 
 // noteNomination indexes a prescription EPS accepted under its nominated
 // pharmacy, if it has one.
@@ -264,74 +291,126 @@ func (d *releaseAnswerDoc) addPassed(more []json.RawMessage) ([]byte, error) {
 }
 
 // recoverRelease adds to a nominated release answer the prescriptions an
-// earlier, lost answer to the same message (first attempted at attemptAt)
-// released to the same dispenser (see above). On any failure it returns
-// resp unchanged and says so in the log.
-func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, resp *upstream.Response, attemptAt time.Time) *upstream.Response {
+// earlier, lost answer released to the same dispenser (see above): when
+// lost, this message's own (first attempted at attemptAt), examining every
+// nomination of the dispenser; and, lost or not, those an earlier recovery
+// of the dispenser's could not examine (owedSet), each against the attempt
+// whose answer was lost. On any failure it returns resp unchanged and says
+// so in the log.
+func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, resp *upstream.Response, attemptAt time.Time, lost bool) *upstream.Response {
 	owner := releaseOwner(requestJSON)
 	if p.index == nil || owner == "" || resp.Status != 200 {
 		return resp
 	}
+	owed, err := p.index.SetMembers(ctx, owedSet(owner))
+	if err != nil {
+		p.log.Error("the prescriptions an earlier release recovery could not examine could not be read", "dispenser", owner, "err", err)
+		if lost {
+			p.countRecovery(recoveryFailed)
+		}
+		return resp
+	}
+	if !lost && len(owed) == 0 {
+		return resp
+	}
 	doc, err := parseReleaseAnswer(resp.Body)
-	if err != nil {
+	if err != nil && !nothingToRelease(resp) {
 		return resp
 	}
-	entries, _, _ := doc.passed()
+	// doc is nil when EPS answered it had nothing (more) to release.
 	have := map[string]bool{}
-	for _, id := range shortFormIDs(entries) {
-		have[id] = true
+	if doc != nil {
+		entries, _, _ := doc.passed()
+		for _, id := range shortFormIDs(entries) {
+			have[id] = true
+		}
 	}
-	cands, err := p.index.SetMembers(ctx, nominationSet(owner))
-	if err != nil {
-		p.log.Error("release answer may have been lost and the nominations could not be read", "dispenser", owner, "err", err)
-		p.countRecovery(recoveryFailed)
-		return resp
+	since := map[string]time.Time{}
+	if lost {
+		cands, err := p.index.SetMembers(ctx, nominationSet(owner))
+		if err != nil {
+			p.log.Error("release answer may have been lost and the nominations could not be read", "dispenser", owner, "err", err)
+			p.countRecovery(recoveryFailed)
+			return resp
+		}
+		for _, sf := range cands {
+			since[sf] = attemptAt
+		}
+	}
+	var owedGone []string // owed entries of prescriptions this recovery settles
+	owedAt := map[string][]string{}
+	for _, m := range owed {
+		sf, at, ok := parseOwed(m)
+		if !ok {
+			owedGone = append(owedGone, m)
+			continue
+		}
+		owedAt[sf] = append(owedAt[sf], m)
+		if cur, ok := since[sf]; !ok || at.Before(cur) {
+			since[sf] = at
+		}
+	}
+	todo := make([]candidate, 0, len(since))
+	for sf, at := range since {
+		if !have[sf] { // one this answer delivers leaves the index once it is recorded (forgetDelivered)
+			todo = append(todo, candidate{sf: sf, since: at})
+		}
+	}
+	slices.SortFunc(todo, func(a, b candidate) int { return strings.Compare(a.sf, b.sf) })
+	outcomes := p.examineCandidates(ctx, requestJSON, owner, todo)
+	var owedNew []string
+	for i, c := range todo {
+		switch outcomes[i].result {
+		case candidateMissed:
+			if len(owedAt[c.sf]) == 0 {
+				owedNew = append(owedNew, owedMember(c))
+			}
+		case candidateSkipped, candidateStale:
+			owedGone = append(owedGone, owedAt[c.sf]...) // a recovered one leaves once delivered
+		}
+	}
+	if len(owedNew) > 0 {
+		if err := p.index.SetAdd(ctx, owedSet(owner), nominationTTL, owedNew...); err != nil {
+			p.log.Error("prescriptions a release recovery could not examine could not be kept for the dispenser's next release", "dispenser", owner, "err", err)
+		}
+	}
+	if len(owedGone) > 0 {
+		if err := p.index.SetRemove(ctx, owedSet(owner), owedGone...); err != nil {
+			p.log.Warn("settled prescriptions not taken off those owed to the dispenser", "dispenser", owner, "err", err)
+		}
 	}
 	var more []json.RawMessage
 	var recovered, missed, stale []string
-	for _, sf := range cands {
-		if have[sf] {
-			continue
-		}
-		view, err := p.trackerView(ctx, sf)
-		if errors.Is(err, cancels.ErrNotInTracker) {
-			continue
-		}
-		if err != nil {
-			// Not known whether the lost answer released it: it may be
-			// stranded with this dispenser.
-			p.log.Warn("release recovery: the EPS tracker could not be asked about a nominated prescription", "prescription", sf, "dispenser", owner, "err", err)
-			missed = append(missed, sf)
-			continue
-		}
-		if finalStatus(view.Status) {
-			stale = append(stale, sf) // never to be released to anyone
-			continue
-		}
-		if !strings.EqualFold(view.Owner, owner) || (view.Status != "0002" && view.Status != "0003") {
-			continue
-		}
-		if !reachedSince(view, attemptAt) {
-			// With this dispenser since before this message was first sent:
-			// not released by it, so not lost with its answer; it reached
-			// the dispenser some other way.
+	// first is the first recovered, whose answer frames them all when EPS
+	// had nothing more to release.
+	var first *candidateOutcome
+	for i, c := range todo { // in the index's (sorted) order, whatever order the answers came in
+		sf := c.sf
+		switch o := outcomes[i]; o.result {
+		case candidateStale:
 			stale = append(stale, sf)
-			continue
-		}
-		again, err := p.api.Release(ctx, withGroupIdentifier(requestJSON, sf))
-		if err != nil || again.Status != 200 {
-			p.log.Warn("prescription with this dispenser could not be released again", "prescription", sf, "dispenser", owner, "err", err)
+		case candidateMissed:
 			missed = append(missed, sf)
-			continue
+		case candidateRecovered:
+			if first == nil {
+				first = &outcomes[i]
+			} else {
+				more = append(more, o.entries...)
+			}
+			recovered = append(recovered, sf)
 		}
-		d, err := parseReleaseAnswer(again.Body)
-		if err != nil {
-			missed = append(missed, sf)
-			continue
+	}
+	if first != nil {
+		if doc == nil {
+			doc, err = parseReleaseAnswer(first.answer)
+			if err != nil {
+				p.log.Error("recovered prescriptions could not be framed as a release answer", "dispenser", owner, "recovered", recovered, "err", err)
+				p.countRecovery(recoveryFailed)
+				return resp
+			}
+		} else {
+			more = append(slices.Clip(first.entries), more...)
 		}
-		es, _, _ := d.passed()
-		more = append(more, es...)
-		recovered = append(recovered, sf)
 	}
 	if len(stale) > 0 {
 		// Off the index, so that later recoveries do not ask about them
@@ -341,10 +420,10 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 		}
 	}
 	if len(missed) > 0 {
-		p.log.Error("release recovery incomplete: these prescriptions may have been released to this dispenser in an answer that was lost and could not be recovered; they stay indexed for a later recovery",
+		p.log.Error("release recovery incomplete: these prescriptions may have been released to this dispenser in an answer that was lost and could not be recovered; the dispenser's next nominated release asks about them again",
 			"dispenser", owner, "unrecovered", missed)
 	}
-	if len(more) == 0 {
+	if first == nil {
 		if len(missed) > 0 {
 			p.countRecovery(recoveryFailed)
 		} else {
@@ -363,6 +442,188 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 	out := *resp
 	out.Body = body
 	return &out
+}
+
+// recoveryWorkers bounds the nominated prescriptions one release recovery
+// examines at once (a tracker question, then perhaps a release again). One
+// at a time, a pharmacy with hundreds of them held its replayed download
+// for hundreds of round trips to EPS; with thousands, no more than this
+// many calls are ever in flight.
+const recoveryWorkers = 8
+
+// candidateResult is what the recovery made of one nominated prescription.
+type candidateResult int
+
+const (
+	// candidateMissed: not known whether the lost answer released it (the
+	// tracker or the release again failed, or it was never examined): it
+	// is owed to the dispenser (owedSet), asked about again at its next
+	// nominated release. The zero value, so that a candidate never
+	// examined counts as missed.
+	candidateMissed candidateResult = iota
+	// candidateSkipped: not this dispenser's to recover (not in the
+	// tracker, with no dispenser or another).
+	candidateSkipped
+	// candidateStale: never to be delivered by this release (final, or
+	// with this dispenser since before the message's first attempt).
+	candidateStale
+	// candidateRecovered: released again; entries are its answer's.
+	candidateRecovered
+)
+
+// candidateOutcome is one prescription's examination.
+type candidateOutcome struct {
+	result  candidateResult
+	entries []json.RawMessage
+	// answer is the release answer entries came in.
+	answer []byte
+	// refused: the circuit breaker refused a call, so EPS was not asked
+	// (a candidate to try again once the breaker lets calls through).
+	refused bool
+}
+
+// examineCandidates examines cands for recoverRelease, at most
+// recoveryWorkers at a time, and returns their outcomes in cands' order.
+// Once the context ends no further candidate is started. Once the breaker
+// refuses a call none is started either: the candidates left are tried one
+// at a time until one passes (a half-open breaker lets only a few calls
+// through at once, then closes) and then all together again, or, when it
+// refuses that one too (open), are left missed without a call.
+func (p *EPSProcessor) examineCandidates(ctx context.Context, requestJSON []byte, owner string, cands []candidate) []candidateOutcome {
+	out := make([]candidateOutcome, len(cands))
+	pending := make([]int, len(cands))
+	for i := range pending {
+		pending[i] = i
+	}
+	for len(pending) > 0 && ctx.Err() == nil {
+		rest := p.examineRound(ctx, requestJSON, owner, cands, pending, out)
+		if len(rest) == 0 || ctx.Err() != nil {
+			break
+		}
+		i := rest[0]
+		if out[i] = p.examineCandidate(ctx, requestJSON, owner, cands[i]); out[i].refused {
+			p.log.Warn("release recovery: the EPS circuit breaker is open; the nominated prescriptions not yet examined are asked about at the dispenser's next release",
+				"dispenser", owner, "not_examined", len(rest))
+			break
+		}
+		pending = rest[1:]
+	}
+	return out
+}
+
+// examineRound examines the candidates at pending on recoveryWorkers
+// goroutines, writing each outcome to out, and returns, in order, those
+// not examined: refused by the breaker, or not started because it refused
+// one or the context ended.
+func (p *EPSProcessor) examineRound(ctx context.Context, requestJSON []byte, owner string, cands []candidate, pending []int, out []candidateOutcome) []int {
+	var refused atomic.Bool
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(recoveryWorkers, len(pending)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = p.examineCandidate(ctx, requestJSON, owner, cands[i])
+				if out[i].refused {
+					refused.Store(true)
+				}
+			}
+		}()
+	}
+	started := 0
+feed:
+	for _, i := range pending {
+		if refused.Load() {
+			break
+		}
+		select {
+		case next <- i:
+			started++
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	var rest []int
+	for n, i := range pending {
+		if n >= started || out[i].refused {
+			rest = append(rest, i)
+		}
+	}
+	return rest
+}
+
+// candidate is a nominated prescription a recovery examines: its
+// short-form id, and the first attempt of the release whose lost answer
+// may have released it (a change the tracker shows before it, less
+// replayClockSkew, was not that release's).
+type candidate struct {
+	sf    string
+	since time.Time
+}
+
+// examineCandidate asks the EPS tracker about the nominated prescription
+// c.sf and, when a lost release answer (first attempted at c.since)
+// released it to owner, releases it again by id.
+func (p *EPSProcessor) examineCandidate(ctx context.Context, requestJSON []byte, owner string, c candidate) candidateOutcome {
+	sf := c.sf
+	view, err := p.trackerView(ctx, sf)
+	if errors.Is(err, cancels.ErrNotInTracker) {
+		return candidateOutcome{result: candidateSkipped}
+	}
+	if err != nil {
+		if errors.Is(err, upstream.ErrBreakerOpen) {
+			return candidateOutcome{refused: true}
+		}
+		// Not known whether the lost answer released it: it may be
+		// stranded with this dispenser.
+		p.log.Warn("release recovery: the EPS tracker could not be asked about a nominated prescription", "prescription", sf, "dispenser", owner, "err", err)
+		return candidateOutcome{}
+	}
+	if finalStatus(view.Status) {
+		return candidateOutcome{result: candidateStale} // never to be released to anyone
+	}
+	if !strings.EqualFold(view.Owner, owner) || (view.Status != "0002" && view.Status != "0003") {
+		return candidateOutcome{result: candidateSkipped}
+	}
+	if !reachedSince(view, c.since) {
+		// With this dispenser since before this message was first sent:
+		// not released by it, so not lost with its answer; it reached the
+		// dispenser some other way.
+		return candidateOutcome{result: candidateStale}
+	}
+	again, err := p.api.Release(ctx, withGroupIdentifier(requestJSON, sf))
+	if errors.Is(err, upstream.ErrBreakerOpen) {
+		return candidateOutcome{refused: true}
+	}
+	if err != nil || again.Status != 200 {
+		p.log.Warn("prescription with this dispenser could not be released again", "prescription", sf, "dispenser", owner, "err", err)
+		return candidateOutcome{}
+	}
+	d, err := parseReleaseAnswer(again.Body)
+	if err != nil {
+		return candidateOutcome{}
+	}
+	es, _, _ := d.passed()
+	if len(es) == 0 {
+		// Withheld (failedPrescriptions: its signature failed EPS's check):
+		// EPS returned it to Spine, so it is not with the dispenser.
+		return candidateOutcome{result: candidateSkipped}
+	}
+	return candidateOutcome{result: candidateRecovered, entries: es, answer: again.Body}
+}
+
+// nothingToRelease reports EPS's answer to a release that released
+// nothing: Spine refuses an empty download (reason 0006, "No more
+// prescriptions available"), and the EPS API answers that with an
+// OperationOutcome whose issues are all informational, under HTTP 200
+// (coordinator spine-response-handler.ts, utils/status-code.ts), not with
+// an empty Parameters.
+func nothingToRelease(resp *upstream.Response) bool {
+	oo, err := outcomeOf(resp)
+	return resp.Status == 200 && err == nil && oo != nil
 }
 
 // finalStatus reports the prescription statuses (EPS-task-business-status)
@@ -409,5 +670,24 @@ func (p *EPSProcessor) forgetDelivered(ctx context.Context, requestJSON []byte, 
 	}
 	if err := p.index.SetRemove(ctx, nominationSet(owner), ids...); err != nil {
 		p.log.Warn("released prescriptions not taken off the nominations; a later recovery may deliver them again", "dispenser", owner, "err", err)
+	}
+	owed, err := p.index.SetMembers(ctx, owedSet(owner))
+	if err != nil || len(owed) == 0 {
+		if err != nil {
+			p.log.Warn("released prescriptions not taken off those owed to the dispenser; its next release may deliver them again", "dispenser", owner, "err", err)
+		}
+		return
+	}
+	var gone []string
+	for _, m := range owed {
+		if sf, _, ok := parseOwed(m); ok && slices.Contains(ids, sf) {
+			gone = append(gone, m)
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	if err := p.index.SetRemove(ctx, owedSet(owner), gone...); err != nil {
+		p.log.Warn("released prescriptions not taken off those owed to the dispenser; its next release may deliver them again", "dispenser", owner, "err", err)
 	}
 }

@@ -114,15 +114,7 @@ func TestCardinalityRepeatsTheMIMAllows(t *testing.T) {
 // TestCardinalityRepeatsTheMIMAllows says.
 func checkCardinalityEdit(t *testing.T, raw []byte, tc cardinalityCase) {
 	t.Helper()
-	payload, tag, err := conformance.ExtractPayload(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	canon, _, err := v3.Canonical(tag)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := mapping.NewRegistry().ByInteraction(canon)
+	payload, tr := payloadTranslator(t, raw)
 	// The wrapper's older versionCode (V3NPfIT3.0) is kept only beside the
 	// FHIR; the edits are inside the payload.
 	payload = []byte(strings.Replace(string(payload), `"V3NPfIT3.0"`, `"V3NPfIT4.2.00"`, 1))
@@ -156,6 +148,25 @@ func checkCardinalityEdit(t *testing.T, raw []byte, tc cardinalityCase) {
 	if d, err := conformance.Compare(edited, back, conformance.Rules{FHIRRequest: edited}); err != nil || d != nil {
 		t.Errorf("v3 → FHIR → v3 differs: %v %v", d, err)
 	}
+}
+
+// payloadTranslator returns the HL7 payload of a message of the project's
+// own and the registry's translator of its interaction.
+func payloadTranslator(t *testing.T, raw []byte) ([]byte, *core.Translator) {
+	t.Helper()
+	payload, tag, err := conformance.ExtractPayload(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	canon, _, err := v3.Canonical(tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := mapping.NewRegistry().ByInteraction(canon)
+	if tr == nil || tr.ToFHIR == nil {
+		t.Fatalf("no v3 → FHIR translator for %s", canon)
+	}
+	return payload, tr
 }
 
 // TestCardinalityPrescriptionRepeats: a Parent Prescription (made by
@@ -380,4 +391,47 @@ func TestCardinalityReleaseRequestOnceOnly(t *testing.T) {
 	dispensetest.RunV3Repeats(t, release.ReleaseRequestToFHIR, patient, []string{
 		pr + "/pertinentInformation", pr + "/pertinentInformation/pertinentPrescriptionID/value",
 	})
+}
+
+// TestCardinalityWrapperOnceOnly: every interaction porxgate reads refuses
+// a transmission wrapper or ControlActEvent with an element the MIM allows
+// once written twice (a second message id, sender, receiver device,
+// ControlActEvent author or subject), naming the second, and a third
+// author1 (1..2), as Spine refuses them (v3.ReadWrapper). Before, the
+// first was read and the rest dropped unsaid: a message with two senders
+// was answered to the first.
+func TestCardinalityWrapperOnceOnly(t *testing.T) {
+	messages := map[string][]byte{"prescription (porxgate's own)": ownPrescriptionV3(t)}
+	for _, f := range []string{
+		"release/nominated-release-request-060102.xml", "release/patient-release-response-070103.xml",
+		"cancel/cancel_request_uk.xml", "dispense/dn-full-two-items.xml", "claim/claim-exemption-evidence.xml",
+		"claim/reimbursement-370101.xml", "claim/noclaim-460101.xml", "return/return-erd.xml",
+		"withdraw/withdraw-erd.xml", "rebuild/rebuild-540101.xml",
+	} {
+		raw, err := os.ReadFile(filepath.Join("..", "testdata", filepath.FromSlash(f)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		messages[f] = raw
+	}
+	for name, raw := range messages {
+		t.Run(name, func(t *testing.T) {
+			payload, tr := payloadTranslator(t, raw)
+			if _, _, err := tr.ToFHIR(payload, dispensetest.Env()); err != nil {
+				t.Fatalf("the message as it is refused: %v", err)
+			}
+			paths := []string{"id", "creationTime", "communicationFunctionSnd", "communicationFunctionRcv/device", "ControlActEvent/subject"}
+			if strings.Contains(string(payload), "<author ") || strings.Contains(string(payload), "<hl7:author ") {
+				if strings.Contains(string(payload), "AgentPersonSDS") {
+					paths = append(paths, "ControlActEvent/author")
+				}
+			}
+			dispensetest.RunV3Repeats(t, tr.ToFHIR, string(payload), paths)
+			a1 := between(t, string(payload), "<author1", "</author1>")
+			third := strings.Replace(string(payload), a1, a1+a1+a1, 1)
+			if _, _, err := tr.ToFHIR([]byte(third), dispensetest.Env()); err == nil || !strings.Contains(err.Error(), "/ControlActEvent/author1[3]") {
+				t.Errorf("three author1: got %v, want a refusal naming author1[3]", err)
+			}
+		})
+	}
 }

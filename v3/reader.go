@@ -180,6 +180,51 @@ func (n Node) Elements() []Node {
 	return out
 }
 
+// MsgRepeated is the problem recorded for a second occurrence of an
+// element the model allows once.
+const MsgRepeated = "element repeated (the model allows one)"
+
+// AtMost records, with the cardinality rule, the occurrence of a child
+// element tag beyond the max the model allows (at its indexed path, e.g.
+// …/author1[3]), so that a reader taking the first never drops the others
+// unsaid: the schema, and Spine with it, refuses such a message. Paths are
+// made only for a problem.
+func (n Node) AtMost(max int, tag string) {
+	if n.El == nil || n.r == nil {
+		return
+	}
+	seen := 0
+	for _, t := range n.El.Child {
+		if c, ok := t.(*etree.Element); ok && c.Tag == tag {
+			if seen++; seen > max {
+				msg := MsgRepeated
+				if max > 1 {
+					msg = fmt.Sprintf("element repeated (the model allows %d)", max)
+				}
+				n.r.FailRule(n.childPath(tag, seen), RuleCardinality, "%s", msg)
+				return
+			}
+		}
+	}
+}
+
+// Once is AtMost(1, tag) for each of tags.
+func (n Node) Once(tags ...string) {
+	for _, tag := range tags {
+		n.AtMost(1, tag)
+	}
+}
+
+// NonEmptyAttr returns a mandatory attribute's value; a missing or empty
+// one is an error.
+func (n Node) NonEmptyAttr(name string) string {
+	v := n.Attr(name)
+	if v == "" && n.HasAttr(name) {
+		n.r.Fail(n.Path+"/@"+name, "empty value")
+	}
+	return v
+}
+
 // Attr returns a mandatory attribute's value; a missing one is an error.
 func (n Node) Attr(name string) string {
 	if n.El == nil {

@@ -87,32 +87,135 @@ func addDevice(parent *etree.Element, asid string) {
 // ReadWrapper reads the transmission wrapper and ControlActEvent from the
 // root node of a message and returns them with the ControlActEvent/subject
 // node. Problems are recorded on the root's Reader.
+//
+// It holds the sender to what the MIM 4.2.00 schemas (MCCI_MT010101UK12,
+// MCCI_MT020101UK12, MCAI_MT040101UK03 and the UKCT CMETs they hold) and
+// Spine's transmission and control act checks (its nonBatch-Validate
+// schematron) allow, so that no value is taken from the first of several
+// while the others are dropped unsaid:
+//   - id, creationTime, versionCode, interactionId, processingCode,
+//     processingModeCode, acceptAckCode, acknowledgement,
+//     communicationFunctionSnd, ControlActEvent, and ControlActEvent's
+//     author and subject, once each;
+//   - communicationFunctionRcv 1..*, each with one device whose ids repeat
+//     (1..*): the receiver's ASID is the one id with the ASID root among all
+//     of them, and there must be exactly one (Spine: INVALID_COMM_FUNC_RCV);
+//     likewise the sender's, in communicationFunctionSnd's device
+//     (INVALID_COMM_FUNC_SND);
+//   - author1 1..2 (CONTROL_ACT_AUTHOR_INVALID_CARDINALITY): the first
+//     names the authoring system by its ASID (SystemASID), as Spine reads
+//     it; a second, which Spine reports apart and routes nothing by, must
+//     carry one id with a root and an extension and is not kept;
+//   - the author's AgentPersonSDS: one role profile, user and job role id
+//     each, under the SDS roots (CONTROL_ACT_AUTHOR_INVALID);
+//   - the interactionId under the interaction root, naming the root
+//     element (INCONSISTENT_HL7_INTERACTION_ID).
 func ReadWrapper(root Node) (Wrapper, Node) {
+	root.Once("id", "creationTime", "versionCode", "interactionId", "processingCode", "processingModeCode",
+		"acceptAckCode", "acknowledgement", "communicationFunctionSnd", "ControlActEvent")
+	iid := root.Child("interactionId")
 	w := Wrapper{
-		ID:                 root.Child("id").Attr("root"),
-		CreationTime:       root.Child("creationTime").Value(),
-		VersionCode:        root.Child("versionCode").Attr("code"),
-		Interaction:        root.Child("interactionId").Attr("extension"),
+		ID:                 root.Child("id").NonEmptyAttr("root"),
+		CreationTime:       root.Child("creationTime").NonEmptyAttr("value"),
+		VersionCode:        root.Child("versionCode").NonEmptyAttr("code"),
+		Interaction:        iid.Attr("extension"),
 		ProcessingCode:     root.Child("processingCode").Attr("code"),
 		ProcessingModeCode: root.Child("processingModeCode").Attr("code"),
 		AcceptAckCode:      root.Child("acceptAckCode").Attr("code"),
-		ReceiverASID:       root.Child("communicationFunctionRcv").Child("device").Child("id").Attr("extension"),
-		SenderASID:         root.Child("communicationFunctionSnd").Child("device").Child("id").Attr("extension"),
+	}
+	if r := iid.Attr("root"); iid.HasAttr("root") && r != OIDInteraction {
+		iid.r.FailRule(iid.Path+"/@root", RuleIdentifier, "identifier root %q, want %q", r, OIDInteraction)
 	}
 	if w.Interaction != "" && w.Interaction != root.El.Tag {
-		root.Child("interactionId").Fail("interactionId %q does not match the root element %q", w.Interaction, root.El.Tag)
+		iid.Fail("interactionId %q does not match the root element %q", w.Interaction, root.El.Tag)
 	}
+	root.Child("communicationFunctionRcv") // 1..*: a missing one is recorded
+	w.ReceiverASID = deviceASID(root.All("communicationFunctionRcv"), "receiver")
+	w.SenderASID = deviceASID([]Node{root.Child("communicationFunctionSnd")}, "sender")
 	cae := root.Child("ControlActEvent")
+	cae.Once("author", "subject")
+	cae.AtMost(2, "author1")
 	if a := cae.Opt("author"); a.Exists() {
+		a.Once("AgentPersonSDS")
 		aps := a.Child("AgentPersonSDS")
+		aps.Once("id", "agentPersonSDS", "part")
+		person := aps.Child("agentPersonSDS")
+		person.Once("id")
+		part := aps.Child("part")
+		part.Once("partSDSRole")
+		role := part.Child("partSDSRole")
+		role.Once("id")
 		w.Author = &Agent{
-			RoleProfileID: aps.Child("id").Attr("extension"),
-			UserID:        aps.Child("agentPersonSDS").Child("id").Attr("extension"),
-			JobRoleCode:   aps.Child("part").Child("partSDSRole").Child("id").Attr("extension"),
+			RoleProfileID: idWithRoot(aps, OIDSDSRoleProfile, "SDS role profile"),
+			UserID:        idWithRoot(person, OIDSDSUser, "SDS user"),
+			JobRoleCode:   idWithRoot(role, OIDSDSJobRole, "SDS job role"),
 		}
 	}
-	if a := cae.Opt("author1"); a.Exists() {
-		w.SystemASID = a.Child("AgentSystemSDS").Child("agentSystemSDS").Child("id").Attr("extension")
+	for i, a := range cae.All("author1") {
+		if i == 0 {
+			w.SystemASID = idWithRoot(agentSystem(a), OIDASID, "ASID")
+			continue
+		}
+		id := agentSystem(a).Child("id")
+		id.NonEmptyAttr("root")
+		id.NonEmptyAttr("extension")
 	}
+	cae.Child("author1") // 1..2: a missing one is recorded
 	return w, cae.Child("subject")
+}
+
+// agentSystem returns author1's AgentSystemSDS/agentSystemSDS, checking
+// that each step and its id come once.
+func agentSystem(author1 Node) Node {
+	author1.Once("AgentSystemSDS")
+	as := author1.Child("AgentSystemSDS")
+	as.Once("agentSystemSDS")
+	sys := as.Child("agentSystemSDS")
+	sys.Once("id")
+	return sys
+}
+
+// deviceASID returns the ASID of the communicationFunctionRcv or Snd
+// elements fns (each with one device): the extension of the one device id
+// under the ASID root among all their ids, which the model lets repeat.
+// A missing device, no such id, more than one, or an empty extension is
+// recorded (what names the party in the message).
+func deviceASID(fns []Node, what string) string {
+	var found Node
+	for _, fn := range fns {
+		fn.Once("device")
+		dev := fn.Child("device")
+		dev.Once("agencyFor")
+		for _, id := range dev.All("id") {
+			if id.OptAttr("root") != OIDASID {
+				continue
+			}
+			if found.Exists() {
+				id.r.FailRule(id.Path, RuleCardinality, "a second %s ASID (root %s): the transmission wrapper must name one", what, OIDASID)
+				return ""
+			}
+			found = id
+		}
+	}
+	if !found.Exists() {
+		if len(fns) > 0 && fns[0].Opt("device").Exists() {
+			d := fns[0].Opt("device")
+			d.r.FailRule(d.Path+"/id", RuleIdentifier, "no %s ASID (an id with root %s)", what, OIDASID)
+		}
+		return ""
+	}
+	return found.NonEmptyAttr("extension")
+}
+
+// idWithRoot returns the extension of n's id, which must have the given
+// root (what names it in the problem recorded otherwise).
+func idWithRoot(n Node, root, what string) string {
+	id := n.Child("id")
+	if !id.Exists() {
+		return ""
+	}
+	if r := id.Attr("root"); id.HasAttr("root") && r != root {
+		id.r.FailRule(id.Path+"/@root", RuleIdentifier, "identifier root %q for the %s id, want %q", r, what, root)
+	}
+	return id.NonEmptyAttr("extension")
 }

@@ -63,6 +63,16 @@ func successOutcome(now time.Time) []byte {
 	return fhirAnswer(outcome(now, fhir.Issue{Severity: "information", Code: "informational"}))
 }
 
+// noMorePrescriptions is the EPS API's answer to a nominated release with
+// nothing to release: Spine refuses the download with reason 0006, and the
+// EPS API answers that refusal's one informational issue under HTTP 200
+// (coordinator spine-response-handler.ts, utils/status-code.ts), not with
+// an empty Parameters.
+func noMorePrescriptions(now time.Time) []byte {
+	return fhirAnswer(outcome(now, codedIssue("information", "informational", fhir.CodeSystemEPSIssueCode,
+		"NO_MORE_PRESCRIPTIONS", "No more prescriptions available")))
+}
+
 // invalidOutcome reports a request the simulator could not read.
 func invalidOutcome(now time.Time, detail string) []byte {
 	return fhirAnswer(outcome(now, codedIssue("error", "invalid", fhir.CodeSystemSpineErrorOrWarning, "INVALID_VALUE", detail)))

@@ -106,6 +106,9 @@ func (s *Server) release(r *http.Request, body []byte, now time.Time) reply {
 	if err != nil {
 		return fhirReply(stateErrorAnswer(err, now))
 	}
+	if len(released) == 0 && req.ShortFormID == "" {
+		return fhirReply(http.StatusOK, noMorePrescriptions(now))
+	}
 	return fhirReply(http.StatusOK, releaseResponse(released, now, s.opts.NewID, s.endpoint(r, "/Task/$release")))
 }
 

@@ -43,7 +43,7 @@ func ExpectModel(n v3.Node, model ...string) {
 	}
 	for i, m := range model {
 		if seen[i] > 1 && !strings.HasSuffix(m, "*") && n.Reader() != nil {
-			n.Reader().FailRule(n.All(m)[1].Path, v3.RuleCardinality, "element repeated (the model allows one)")
+			n.Reader().FailRule(n.All(m)[1].Path, v3.RuleCardinality, v3.MsgRepeated)
 		}
 	}
 }
@@ -124,7 +124,7 @@ func (w *onceWalk) check(el *etree.Element, spec *Once) {
 			}
 			if seen[i] == 2 {
 				seen[i] = 3 // one report per tag
-				w.r.FailRule(w.path()+"/"+c.Tag+"[2]", v3.RuleCardinality, "element repeated (the model allows one)")
+				w.r.FailRule(w.path()+"/"+c.Tag+"[2]", v3.RuleCardinality, v3.MsgRepeated)
 			}
 			break
 		}

@@ -70,13 +70,8 @@ func (p ShapeReader) AttrOnly(n v3.Node, attr string) string {
 	return p.NonEmpty(n, attr)
 }
 
-func (p ShapeReader) NonEmpty(n v3.Node, attr string) string {
-	v := n.Attr(attr)
-	if n.HasAttr(attr) && v == "" {
-		p.Reader.Fail(n.Path+"/@"+attr, "empty value")
-	}
-	return v
-}
+// NonEmpty reads a mandatory attribute that may not be empty.
+func (p ShapeReader) NonEmpty(n v3.Node, attr string) string { return n.NonEmptyAttr(attr) }
 
 // Fixed checks that a mandatory attribute has the one value Spine writes;
 // a determinerCode or contextConductionInd may be either value Spine reads
