@@ -54,3 +54,72 @@ func TestEbXMLManyManifestReferencesAndParts(t *testing.T) {
 		t.Fatalf("status %d\n%.500s", code, b)
 	}
 }
+
+// manyAttributes returns a start tag of element name with attributes
+// (plain, or namespace declarations with ns) filling about size bytes.
+func manyAttributes(name string, ns bool, size int) string {
+	var b strings.Builder
+	b.WriteString("<" + name)
+	for i := 0; b.Len() < size; i++ {
+		if ns {
+			fmt.Fprintf(&b, ` xmlns:n%d="urn:x"`, i)
+		} else {
+			fmt.Fprintf(&b, ` a%d=""`, i)
+		}
+	}
+	b.WriteString("/>")
+	return b.String()
+}
+
+// TestManyAttributesOnOneElement: an element with tens of thousands of
+// attributes or namespace declarations, in an ebXML envelope, an ebXML
+// payload or a SOAP envelope, is answered within seconds. The fast XML
+// reader the doors use checked each attribute against every one before
+// it: 400 KB of attributes held a CPU for 9 s, 4 MiB (within --max-body)
+// for about a quarter of an hour.
+func TestManyAttributesOnOneElement(t *testing.T) {
+	const size = 4<<20 - 4096 // within the default --max-body
+	tests := []struct {
+		name string
+		ns   bool
+		// where: "envelope" (ebXML header part), "payload" (ebXML HL7
+		// part) or "soap" (the SOAP door's envelope)
+		where string
+	}{
+		{"ebXML envelope, attributes", false, "envelope"},
+		{"ebXML envelope, namespace declarations", true, "envelope"},
+		{"ebXML payload, attributes", false, "payload"},
+		{"SOAP envelope, namespace declarations", true, "soap"},
+	}
+	proc := soapProcessor(nil)
+	g := startGateway(t, testConfig(), newMemoryStore(), true, WithProcessor(proc))
+	client := &http.Client{Timeout: 20 * time.Second}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			attrs := manyAttributes("x", tc.ns, size)
+			url, ct, action := g.base+PathEbXML, "", ""
+			var body []byte
+			switch tc.where {
+			case "envelope", "payload":
+				r := newReq(newID(t, 940+i))
+				if tc.where == "payload" {
+					r.payload = bytes.Replace(r.payload, []byte("</note>"), []byte("</note>"+attrs), 1)
+				}
+				ct, action, body = r.build()
+				if tc.where == "envelope" {
+					body = bytes.Replace(body, []byte("</SOAP-ENV:Header>"), []byte(attrs+"</SOAP-ENV:Header>"), 1)
+				}
+			case "soap":
+				url, ct = g.base+PathSOAP, "text/xml"
+				body = soapEnvelope(newID(t, 940+i), releaseReq, soapPayload)
+				body = bytes.Replace(body, []byte("</SOAP-ENV:Header>"), []byte(attrs+"</SOAP-ENV:Header>"), 1)
+			}
+			start := time.Now()
+			code, b := post(t, client, url, ct, action, body)
+			t.Logf("%d bytes answered %d in %v", len(body), code, time.Since(start))
+			if code != http.StatusAccepted && code != http.StatusOK && code != http.StatusInternalServerError {
+				t.Fatalf("status %d\n%.500s", code, b)
+			}
+		})
+	}
+}
