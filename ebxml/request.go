@@ -2,6 +2,7 @@ package ebxml
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"time"
 	"unicode"
@@ -120,6 +121,9 @@ func ParseRequestWith(read XMLReader, contentType, soapAction string, body []byt
 	}
 	buf := bytes.Clone(body)
 	raw, err := splitMultipart(buf, boundary)
+	if errors.Is(err, errTooManyParts) {
+		return nil, newErr(CodeMimeProblem, NumMultipart, err, "%s", err)
+	}
 	if err != nil {
 		return nil, newErr(CodeMimeProblem, NumMultipart, err, "malformed multipart body")
 	}

@@ -1,0 +1,112 @@
+package gateway
+
+import (
+	"bytes"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/mapping"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// heapPeak samples the heap in use every millisecond until the returned
+// function is called, which gives the largest growth seen over the heap in
+// use (after a collection) when heapPeak was called.
+func heapPeak(t *testing.T) func() uint64 {
+	t.Helper()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	before := ms.HeapInuse
+	var peak atomic.Uint64
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > before && m.HeapInuse-before > peak.Load() {
+				peak.Store(m.HeapInuse - before)
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		<-done
+		return peak.Load()
+	}
+}
+
+// TestHostileBodiesMemory: a message within --max-body costs the gateway
+// about as much memory whatever its shape, from the door to its answer
+// (the EPS simulator behind a real processor): a few dozen megabytes for
+// 4 MiB, as a prescription padded with text does, and never hundreds.
+// Before, one 4 MiB message of 800,000 empty MIME parts took 250-410 MB
+// of heap (its parts, each an attachment kept, logged and journalled);
+// --max-in-flight (128) multiplies it.
+func TestHostileBodiesMemory(t *testing.T) {
+	const size = 4<<20 - 4096 // within the default --max-body
+	const bound = 100 << 20   // the plain 4 MiB message takes about 35 MB
+	_, client := startSim(t)
+	mhs := startMHS(t, "ack")
+	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog())
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
+	// fill grows body to size with unit repeated before the first marker.
+	fill := func(body []byte, marker, unit string) []byte {
+		n := (size - len(body)) / len(unit)
+		return bytes.Replace(body, []byte(marker), []byte(strings.Repeat(unit, n)+marker), 1)
+	}
+	tests := []struct {
+		name string
+		make func(id string) (ct, action string, body []byte)
+	}{
+		{"prescription padded with text (the yardstick)", func(id string) (string, string, []byte) {
+			r := newReq(id)
+			r.payload = payload
+			ct, action, body := r.build()
+			return ct, action, fill(body, "<!--end-->", "x")
+		}},
+		{"many empty MIME parts", func(id string) (string, string, []byte) {
+			return hostileEbXML(t, id, 1, size)
+		}},
+	}
+	payload = bytes.Replace(payload, []byte("</PORX_IN020101UK31>"), []byte("<!--end--></PORX_IN020101UK31>"), 1)
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := newID(t, 950+i)
+			ct, action, body := tc.make(id)
+			done := heapPeak(t)
+			code, b := post(t, &http.Client{Timeout: time.Minute}, g.base+PathEbXML, ct, action, body)
+			if code == http.StatusAccepted {
+				waitFor(t, "the answer", func() bool {
+					for _, m := range mhs.messages() {
+						if m.msg != nil && m.msg.RefToMessageID == id && m.msg.Action == v3.ApplicationAcknowledgement {
+							return true
+						}
+					}
+					return false
+				})
+			}
+			peak := done()
+			t.Logf("%d bytes: HTTP %d, heap grew by up to %d MB", len(body), code, peak>>20)
+			if code != http.StatusAccepted && code != http.StatusInternalServerError {
+				t.Fatalf("status %d\n%.500s", code, b)
+			}
+			if peak > bound {
+				t.Errorf("heap grew by %d MB for one %d-byte message, want at most %d MB", peak>>20, len(body), bound>>20)
+			}
+		})
+	}
+}
