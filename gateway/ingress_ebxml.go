@@ -47,8 +47,9 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		}
 	}
 	// The SOAP envelope is read with v3's fast reader, which gives etree's
-	// document (TestFrontDoorEnvelopeReader).
-	msg, err := ebxml.ParseRequestWith(v3.ReadXML, c.Get(fiber.HeaderContentType), c.Get("SOAPAction"), body)
+	// document (TestFrontDoorEnvelopeReader), within the payload check's
+	// bounds (readEnvelope).
+	msg, err := ebxml.ParseRequestWith(readEnvelope, c.Get(fiber.HeaderContentType), c.Get("SOAPAction"), body)
 	if err != nil {
 		var me *ebxml.MessageError
 		if !errors.As(err, &me) {

@@ -53,8 +53,11 @@ func heapPeak(t *testing.T) func() uint64 {
 // (the EPS simulator behind a real processor): a few dozen megabytes for
 // 4 MiB, as a prescription padded with text does, and never hundreds.
 // Before, one 4 MiB message of 800,000 empty MIME parts took 250-410 MB
-// of heap (its parts, each an attachment kept, logged and journalled);
-// --max-in-flight (128) multiplies it.
+// of heap (its parts, each an attachment kept, logged and journalled), an
+// ebXML envelope of a million empty elements 230-350 MB (the tree the
+// header is read into), and a payload of them as much again in the inbox
+// worker that read it; --max-in-flight (128) and the inbox workers (64)
+// multiply it.
 func TestHostileBodiesMemory(t *testing.T) {
 	const size = 4<<20 - 4096 // within the default --max-body
 	const bound = 100 << 20   // the plain 4 MiB message takes about 35 MB
@@ -71,16 +74,30 @@ func TestHostileBodiesMemory(t *testing.T) {
 	tests := []struct {
 		name string
 		make func(id string) (ct, action string, body []byte)
+		// refused is what the MessageError says when the door refuses it.
+		refused string
 	}{
 		{"prescription padded with text (the yardstick)", func(id string) (string, string, []byte) {
 			r := newReq(id)
 			r.payload = payload
 			ct, action, body := r.build()
 			return ct, action, fill(body, "<!--end-->", "x")
-		}},
+		}, ""},
 		{"many empty MIME parts", func(id string) (string, string, []byte) {
 			return hostileEbXML(t, id, 1, size)
-		}},
+		}, "more than 100 parts"},
+		{"ebXML envelope of empty elements", func(id string) (string, string, []byte) {
+			r := newReq(id)
+			r.payload = payload
+			ct, action, body := r.build()
+			return ct, action, fill(body, "</SOAP-ENV:Header>", "<a/>")
+		}, "900010:ebXML header part cannot be read as XML: the envelope has more than 100000 elements"},
+		{"payload of empty elements", func(id string) (string, string, []byte) {
+			r := newReq(id)
+			r.payload = payload
+			ct, action, body := r.build()
+			return ct, action, fill(body, "</PORX_IN020101UK31>", "<a/>")
+		}, "910007:payload has more than 100000 elements"},
 	}
 	payload = bytes.Replace(payload, []byte("</PORX_IN020101UK31>"), []byte("<!--end--></PORX_IN020101UK31>"), 1)
 	for i, tc := range tests {
@@ -103,6 +120,11 @@ func TestHostileBodiesMemory(t *testing.T) {
 			t.Logf("%d bytes: HTTP %d, heap grew by up to %d MB", len(body), code, peak>>20)
 			if code != http.StatusAccepted && code != http.StatusInternalServerError {
 				t.Fatalf("status %d\n%.500s", code, b)
+			}
+			if code == http.StatusInternalServerError && tc.refused != "" {
+				if _, desc := ebErrorOf(t, b); !strings.Contains(desc, tc.refused) {
+					t.Errorf("refused with %q, want it to say %q", desc, tc.refused)
+				}
 			}
 			if peak > bound {
 				t.Errorf("heap grew by %d MB for one %d-byte message, want at most %d MB", peak>>20, len(body), bound>>20)
