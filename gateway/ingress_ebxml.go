@@ -42,7 +42,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		return g.refuse(c, nil, berr.messageError(), g.log.With("transport", TransportEbXML), nil)
 	}
 	if isTextXML(c.Get(fiber.HeaderContentType)) {
-		if sig, err := ebxml.ParseSignal(body); err == nil || errors.As(err, new(*ebxml.ErrorListError)) {
+		if sig, err := ebxml.ParseSignalWith(readEnvelope, body); err == nil || errors.As(err, new(*ebxml.ErrorListError)) {
 			return g.ebxmlSignal(c, nil, sig, err, g.log.With("transport", TransportEbXML))
 		}
 	}
@@ -62,7 +62,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	c.SetUserContext(withCorrelation(c.UserContext(), front))
 	log := inboundLog(g.log, front).With("cpa_id", msg.CPAID)
 	if msg.Service == ebxml.ServiceEbXML {
-		sig, err := ebxml.ParseSignal(msg.Envelope)
+		sig, err := ebxml.ParseSignalWith(readEnvelope, msg.Envelope)
 		return g.ebxmlSignal(c, msg, sig, err, log)
 	}
 	if err := g.routes.CheckSender(msg.FromPartyID, msg.CPAID); err != nil {
