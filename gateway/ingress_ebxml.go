@@ -65,7 +65,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		sig, err := ebxml.ParseSignalWith(readEnvelope, msg.Envelope)
 		return g.ebxmlSignal(c, msg, sig, err, log)
 	}
-	if err := g.routes.CheckSender(msg.FromPartyID, msg.CPAID); err != nil {
+	if err := g.routes.CheckSender(msg.FromPartyID, msg.CPAID, c.Context().TLSConnectionState()); err != nil {
 		return g.refuse(c, msg, unknownSender(msg.FromPartyID, err), log, err)
 	}
 	switch {
@@ -253,7 +253,7 @@ func (g *messaging) ebxmlSignal(c *fiber.Ctx, msg *ebxml.Message, sig ebxml.Sign
 	if err != nil {
 		log.Warn("messaging-service message about one of our deliveries", "err", err)
 	} else {
-		if serr := g.routes.CheckSender(sig.FromPartyID, sig.CPAID); serr != nil {
+		if serr := g.routes.CheckSender(sig.FromPartyID, sig.CPAID, c.Context().TLSConnectionState()); serr != nil {
 			return g.refuse(c, msg, unknownSender(sig.FromPartyID, serr), log, serr)
 		}
 		ctx, cancel := context.WithTimeout(c.UserContext(), storeTimeout)
@@ -314,10 +314,15 @@ func (g *messaging) dropAcknowledged(ctx context.Context, ref, party string, log
 }
 
 // unknownSender is the eb:MessageError of a message from a party (or under
-// a CPA id) the routes do not know; err is Routes.CheckSender's.
+// a CPA id, or with a client certificate) the routes do not know; err is
+// Routes.CheckSender's.
 func unknownSender(party string, err error) *ebxml.MessageError {
 	if errors.Is(err, outbox.ErrUnknownCPAID) {
 		return ebxml.NewMessageError(ebxml.CodeValueNotRecognized, ebxml.NumUnknownCPAID, "Unknown eb:CPAId")
+	}
+	if errors.Is(err, outbox.ErrSenderCertificate) {
+		return ebxml.NewMessageError(ebxml.CodeSecurityFailure, NumSenderCertificate,
+			"the client certificate is not one the route of eb:From/eb:PartyId "+party+" names")
 	}
 	return ebxml.NewMessageError(ebxml.CodeValueNotRecognized, NumUnknownParty, "Unknown eb:From/eb:PartyId "+party)
 }

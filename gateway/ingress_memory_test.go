@@ -99,13 +99,8 @@ func TestHostileBodiesMemory(t *testing.T) {
 			return ct, action, fill(body, "</PORX_IN020101UK31>", "<a/>")
 		}, "910007:payload has more than 100000 elements"},
 		{"acknowledgment (text/xml) of empty elements", func(id string) (string, string, []byte) {
-			sig := []byte(`<?xml version="1.0" encoding="UTF-8"?>
-<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:eb="http://www.oasis-open.org/committees/ebxml-msg/schema/msg-header-2_0.xsd">
-<SOAP-ENV:Header><eb:MessageHeader eb:version="2.0"><eb:From><eb:PartyId>` + senderParty + `</eb:PartyId></eb:From>
-<eb:CPAId>` + senderCPA + `</eb:CPAId><eb:Action>Acknowledgment</eb:Action></eb:MessageHeader>
-<eb:Acknowledgment eb:version="2.0"><eb:RefToMessageId>` + id + `</eb:RefToMessageId></eb:Acknowledgment></SOAP-ENV:Header>
-<SOAP-ENV:Body/></SOAP-ENV:Envelope>`)
-			return "text/xml", "ebXML", fill(sig, "</SOAP-ENV:Header>", "<a/>")
+			sig := ackFrom(t, senderParty, id)
+			return "text/xml", "ebXML", fill(sig, "</SOAP:Header>", "<a/>")
 		}, "is not multipart/related"}, // as any text/xml body that is no signal
 	}
 	payload = bytes.Replace(payload, []byte("</PORX_IN020101UK31>"), []byte("<!--end--></PORX_IN020101UK31>"), 1)

@@ -43,6 +43,10 @@ const (
 	// space before a colon, a Content-Type given twice, a control
 	// character), so the request was refused before any door ran.
 	NumUnreadableHeaders = 910022
+	// NumSenderCertificate: the route of the message's eb:From party names
+	// the client certificates the party's MHS presents (certNames), and the
+	// message came with none of them (SecurityFailure).
+	NumSenderCertificate = 910023
 	// NumTimeToLiveExpired: the message's eb:TimeToLive had passed when it
 	// arrived; it is not delivered (ebMS 2.0 §6.4.4, TimeToLiveExpired).
 	NumTimeToLiveExpired = 910021
