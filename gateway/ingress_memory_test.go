@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"bytes"
+	"fmt"
+	"net"
 	"net/http"
 	"runtime"
 	"strings"
@@ -134,5 +136,36 @@ func TestHostileBodiesMemory(t *testing.T) {
 				t.Errorf("heap grew by %d MB for one %d-byte message, want at most %d MB", peak>>20, len(body), bound>>20)
 			}
 		})
+	}
+}
+
+// TestBodyMemoryFollowsBytesSent: a request's body costs the memory of
+// the bytes that arrived, not of the length it announces. The HTTP server
+// allocated the whole Content-Length when the headers arrived: 100
+// connections, each sending a Content-Length of 4 MiB and one byte of body
+// (15 KB in all), held 400 MB for the 30 s read timeout, whatever
+// --max-in-flight said (it counts messages whose body has arrived).
+func TestBodyMemoryFollowsBytesSent(t *testing.T) {
+	const conns = 100
+	const bound = 50 << 20
+	g := startGateway(t, testConfig(), newMemoryStore(), true, WithProcessor(newFakeProcessor()))
+	done := heapPeak(t)
+	for _, path := range []string{PathEbXML, PathSOAP} {
+		for range conns / 2 {
+			c, err := net.Dial("tcp", strings.TrimPrefix(g.base, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = c.Close() })
+			if _, err := fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: porxgate.test\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n\r\n<", path, 4<<20-1); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	time.Sleep(time.Second) // every connection's headers read
+	peak := done()
+	t.Logf("%d connections announcing 4 MiB, one byte sent each: heap grew by up to %d MB", conns, peak>>20)
+	if peak > bound {
+		t.Errorf("heap grew by %d MB, want at most %d MB", peak>>20, bound>>20)
 	}
 }
