@@ -116,6 +116,13 @@ type Signal struct {
 // so that the receiver can check it comes from the party the message it
 // refers to was sent to. Errors are ParseAcknowledgment's.
 func ParseSignal(body []byte) (Signal, error) {
+	return ParseSignalWith(nil, body)
+}
+
+// ParseSignalWith is ParseSignal reading the SOAP envelope with read (nil:
+// etree's reader), as ParseRequestWith does: a front door passes the
+// reader that bounds what it reads into a tree.
+func ParseSignalWith(read XMLReader, body []byte) (Signal, error) {
 	b := trimXMLStart(body)
 	if len(b) == 0 {
 		return Signal{}, newErr(CodeMimeProblem, NumEmptyBody, nil, "empty message body")
@@ -126,7 +133,7 @@ func ParseSignal(body []byte) (Signal, error) {
 			return Signal{}, err
 		}
 	}
-	env, merr := readEnvelope(b, nil)
+	env, merr := readEnvelope(b, read)
 	if merr != nil {
 		return Signal{}, merr
 	}

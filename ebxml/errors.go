@@ -68,7 +68,8 @@ const (
 	NumPayloadPart = 900006
 	// NumTransferEncoding: a part's Content-Transfer-Encoding is unsupported or undecodable.
 	NumTransferEncoding = 900007
-	// NumHeaderXML: the ebXML header part is not well-formed XML.
+	// NumHeaderXML: the ebXML header part cannot be read as XML (not
+	// well-formed, or beyond the reader's bounds).
 	NumHeaderXML = 900010
 	// NumEnvelope: the header part is not a SOAP 1.1 envelope.
 	NumEnvelope = 900011

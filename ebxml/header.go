@@ -66,7 +66,7 @@ func parseXML(b []byte, read XMLReader) (*etree.Element, error) {
 func readEnvelope(b []byte, read XMLReader) (*etree.Element, *MessageError) {
 	env, err := parseXML(b, read)
 	if err != nil {
-		return nil, newErr(CodeOtherXML, NumHeaderXML, err, "ebXML header part is not well-formed XML")
+		return nil, newErr(CodeOtherXML, NumHeaderXML, err, "ebXML header part cannot be read as XML: %v", err)
 	}
 	return env, checkEnvelope(env)
 }

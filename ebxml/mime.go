@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -88,10 +89,18 @@ type rawPart struct {
 
 // errNoDelimiter, errNoParts and errTruncated describe broken multipart bodies.
 var (
-	errNoDelimiter = errors.New("no boundary delimiter line in body")
-	errNoParts     = errors.New("multipart body has no parts")
-	errTruncated   = errors.New("multipart body truncated: no closing boundary delimiter")
+	errNoDelimiter  = errors.New("no boundary delimiter line in body")
+	errNoParts      = errors.New("multipart body has no parts")
+	errTruncated    = errors.New("multipart body truncated: no closing boundary delimiter")
+	errTooManyParts = fmt.Errorf("multipart body has more than %d parts", MaxParts)
 )
+
+// MaxParts is the most MIME parts an ebXML message may have, the header
+// part included: an HL7 message carries two, attachments a few more. Each
+// part costs its reader far more than its bytes (a part of five bytes
+// became an attachment kept, logged and journalled): 800,000 of them in 4
+// MiB took 410 MB of heap (gateway's TestHostileBodiesMemory).
+const MaxParts = 100
 
 // splitMultipart splits a multipart body at the delimiter lines of
 // boundary. It is lenient about line ends (LF or CRLF, per line), about
@@ -114,6 +123,9 @@ func splitMultipart(b []byte, boundary string) ([]rawPart, error) {
 		lineStart, next, closing, ok := findDelimiter(b, delim, cur, false)
 		if !ok {
 			return parts, errTruncated
+		}
+		if len(parts) == MaxParts {
+			return nil, errTooManyParts
 		}
 		content := trimOneEOL(b[cur:lineStart])
 		parts = append(parts, parsePart(content))

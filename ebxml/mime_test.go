@@ -1,7 +1,9 @@
 package ebxml
 
 import (
+	"bytes"
 	"maps"
+	"strings"
 	"testing"
 )
 
@@ -86,5 +88,30 @@ func TestSplitMultipart(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMaxParts: a message of MaxParts parts is read; one more is refused
+// as MimeProblem saying so, before any part is read.
+func TestMaxParts(t *testing.T) {
+	body := requestLF(t)
+	const extra = "--" + testBoundary + "\nContent-Id: <more>\n\nx\n"
+	closing := "--" + testBoundary + "--"
+	for _, tc := range []struct {
+		parts int
+		ok    bool
+	}{{MaxParts, true}, {MaxParts + 1, false}} {
+		b := bytes.Replace(body, []byte(closing), []byte(strings.Repeat(extra, tc.parts-2)+closing), 1)
+		m, err := ParseRequest(testContentType, testSOAPAction, b)
+		if tc.ok {
+			if err != nil || len(m.Parts) != MaxParts-1 {
+				t.Fatalf("%d parts: err %v", tc.parts, err)
+			}
+			continue
+		}
+		me := asMessageError(t, err)
+		if me.Code != CodeMimeProblem || me.Number != NumMultipart || !strings.Contains(me.Description(), "more than 100 parts") {
+			t.Fatalf("%d parts: %s %s", tc.parts, me.Code, me.Description())
+		}
 	}
 }

@@ -2,8 +2,10 @@ package ebxml
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Message is an inbound ebXML message as ParseRequest reads it: the
@@ -119,6 +121,9 @@ func ParseRequestWith(read XMLReader, contentType, soapAction string, body []byt
 	}
 	buf := bytes.Clone(body)
 	raw, err := splitMultipart(buf, boundary)
+	if errors.Is(err, errTooManyParts) {
+		return nil, newErr(CodeMimeProblem, NumMultipart, err, "%s", err)
+	}
 	if err != nil {
 		return nil, newErr(CodeMimeProblem, NumMultipart, err, "malformed multipart body")
 	}
@@ -205,7 +210,10 @@ func checkSOAPAction(m *Message) *MessageError {
 
 // selectPayload points m.Payload at the HL7 payload part and checks that
 // every other cid reference of the manifest names a part (ebMS 2.0
-// §3.2.2: MimeProblem otherwise).
+// §3.2.2: MimeProblem otherwise). The parts are indexed once by
+// Content-Id: matching each reference against every part cost a sender's
+// references times its parts, which a message within --max-body can make
+// billions (TestEbXMLManyManifestReferencesAndParts).
 func selectPayload(m *Message) *MessageError {
 	if len(m.Parts) == 0 {
 		for _, r := range m.Manifest {
@@ -215,9 +223,10 @@ func selectPayload(m *Message) *MessageError {
 		}
 		return nil
 	}
+	idx := indexParts(m.Parts)
 	pref, at := preferredReference(m.Manifest), -1
 	if pref >= 0 {
-		at = findRefPart(m.Parts, m.Manifest[pref])
+		at = idx.findRef(m.Manifest[pref])
 	}
 	switch {
 	case pref < 0:
@@ -229,8 +238,9 @@ func selectPayload(m *Message) *MessageError {
 	default:
 		return newErr(CodeMimeProblem, NumPayloadPart, nil, "manifest reference cid:%s not found among the MIME parts", m.Manifest[pref].ContentID)
 	}
+	unnamed := unnamedPart(m)
 	for i, r := range m.Manifest {
-		if i == pref || r.ContentID == "" || findRefPart(m.Parts, r) >= 0 || unnamedPart(m) {
+		if i == pref || r.ContentID == "" || unnamed || idx.findRef(r) >= 0 {
 			continue
 		}
 		return newErr(CodeMimeProblem, NumPayloadPart, nil, "manifest reference cid:%s not found among the MIME parts", r.ContentID)
@@ -268,31 +278,72 @@ func preferredReference(refs []Reference) int {
 	return first
 }
 
-// findRefPart returns the index of the part a reference names: by its
-// decoded Content-ID, else by the cid as written (a sender that did not
-// percent-encode a Content-ID holding '%'), or -1.
-func findRefPart(parts []Part, r Reference) int {
-	if i := findPart(parts, r.ContentID); i >= 0 {
+// partIndex finds parts by Content-Id: the first part with an id as
+// written, else the first whose id is the same ignoring case (as
+// strings.EqualFold compares).
+type partIndex struct {
+	exact, folded map[string]int
+}
+
+// indexParts indexes parts by Content-Id.
+func indexParts(parts []Part) partIndex {
+	idx := partIndex{exact: make(map[string]int, len(parts)), folded: make(map[string]int, len(parts))}
+	for i := range parts {
+		id := parts[i].ContentID
+		if !containsKey(idx.exact, id) {
+			idx.exact[id] = i
+		}
+		if k := foldKey(id); !containsKey(idx.folded, k) {
+			idx.folded[k] = i
+		}
+	}
+	return idx
+}
+
+// containsKey reports whether m has key k.
+func containsKey(m map[string]int, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// find returns the index of the part with Content-Id id (exact, then
+// ignoring case), or -1.
+func (x partIndex) find(id string) int {
+	if i, ok := x.exact[id]; ok {
 		return i
 	}
-	if raw := cidOf(r.Href, false); raw != r.ContentID {
-		return findPart(parts, raw)
+	if i, ok := x.folded[foldKey(id)]; ok {
+		return i
 	}
 	return -1
 }
 
-// findPart returns the index of the part with Content-Id id (exact, then
-// ignoring case), or -1.
-func findPart(parts []Part, id string) int {
-	for i := range parts {
-		if parts[i].ContentID == id {
-			return i
-		}
+// findRef returns the index of the part a reference names: by its
+// decoded Content-ID, else by the cid as written (a sender that did not
+// percent-encode a Content-ID holding '%'), or -1.
+func (x partIndex) findRef(r Reference) int {
+	if i := x.find(r.ContentID); i >= 0 {
+		return i
 	}
-	for i := range parts {
-		if strings.EqualFold(parts[i].ContentID, id) {
-			return i
-		}
+	if raw := cidOf(r.Href, false); raw != r.ContentID {
+		return x.find(raw)
 	}
 	return -1
+}
+
+// foldKey returns s with each rune replaced by the smallest rune of its
+// Unicode simple case folding orbit (a byte that is not UTF-8 by
+// utf8.RuneError, as strings.EqualFold reads it): two strings have the
+// same key exactly when strings.EqualFold reports them equal.
+func foldKey(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		f := r
+		for o := unicode.SimpleFold(r); o != r; o = unicode.SimpleFold(o) {
+			f = min(f, o)
+		}
+		b.WriteRune(f)
+	}
+	return b.String()
 }

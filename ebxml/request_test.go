@@ -395,3 +395,18 @@ func TestParseRequestTimeToLive(t *testing.T) {
 		t.Errorf("unreadable TimeToLive: %v", err)
 	}
 }
+
+// TestFoldKeyIsEqualFold: two Content-Ids share a foldKey exactly when
+// strings.EqualFold calls them equal, so that the part index finds by
+// case-blind key what a comparison with every part found.
+func TestFoldKeyIsEqualFold(t *testing.T) {
+	ids := []string{"", "a", "A", "abc@Spine.NHS.uk", "ABC@spine.nhs.uk", "abd@spine.nhs.uk", "k", "K", "\u212a",
+		"s", "S", "\u017f", "ß", "ẞ", "σ", "Σ", "ς", "\xff", "\ufffd", "\xfe", "a\xff", "A\ufffd", "ǅ", "ǆ", "Ǆ", "µ", "μ", "Μ"}
+	for _, a := range ids {
+		for _, b := range ids {
+			if got, want := foldKey(a) == foldKey(b), strings.EqualFold(a, b); got != want {
+				t.Errorf("%q, %q: same key %v, EqualFold %v", a, b, got, want)
+			}
+		}
+	}
+}

@@ -42,13 +42,14 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		return g.refuse(c, nil, berr.messageError(), g.log.With("transport", TransportEbXML), nil)
 	}
 	if isTextXML(c.Get(fiber.HeaderContentType)) {
-		if sig, err := ebxml.ParseSignal(body); err == nil || errors.As(err, new(*ebxml.ErrorListError)) {
+		if sig, err := ebxml.ParseSignalWith(readEnvelope, body); err == nil || errors.As(err, new(*ebxml.ErrorListError)) {
 			return g.ebxmlSignal(c, nil, sig, err, g.log.With("transport", TransportEbXML))
 		}
 	}
 	// The SOAP envelope is read with v3's fast reader, which gives etree's
-	// document (TestFrontDoorEnvelopeReader).
-	msg, err := ebxml.ParseRequestWith(v3.ReadXML, c.Get(fiber.HeaderContentType), c.Get("SOAPAction"), body)
+	// document (TestFrontDoorEnvelopeReader), within the payload check's
+	// bounds (readEnvelope).
+	msg, err := ebxml.ParseRequestWith(readEnvelope, c.Get(fiber.HeaderContentType), c.Get("SOAPAction"), body)
 	if err != nil {
 		var me *ebxml.MessageError
 		if !errors.As(err, &me) {
@@ -61,10 +62,10 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	c.SetUserContext(withCorrelation(c.UserContext(), front))
 	log := inboundLog(g.log, front).With("cpa_id", msg.CPAID)
 	if msg.Service == ebxml.ServiceEbXML {
-		sig, err := ebxml.ParseSignal(msg.Envelope)
+		sig, err := ebxml.ParseSignalWith(readEnvelope, msg.Envelope)
 		return g.ebxmlSignal(c, msg, sig, err, log)
 	}
-	if err := g.routes.CheckSender(msg.FromPartyID, msg.CPAID); err != nil {
+	if err := g.routes.CheckSender(msg.FromPartyID, msg.CPAID, c.Context().TLSConnectionState()); err != nil {
 		return g.refuse(c, msg, unknownSender(msg.FromPartyID, err), log, err)
 	}
 	switch {
@@ -252,7 +253,7 @@ func (g *messaging) ebxmlSignal(c *fiber.Ctx, msg *ebxml.Message, sig ebxml.Sign
 	if err != nil {
 		log.Warn("messaging-service message about one of our deliveries", "err", err)
 	} else {
-		if serr := g.routes.CheckSender(sig.FromPartyID, sig.CPAID); serr != nil {
+		if serr := g.routes.CheckSender(sig.FromPartyID, sig.CPAID, c.Context().TLSConnectionState()); serr != nil {
 			return g.refuse(c, msg, unknownSender(sig.FromPartyID, serr), log, serr)
 		}
 		ctx, cancel := context.WithTimeout(c.UserContext(), storeTimeout)
@@ -313,10 +314,15 @@ func (g *messaging) dropAcknowledged(ctx context.Context, ref, party string, log
 }
 
 // unknownSender is the eb:MessageError of a message from a party (or under
-// a CPA id) the routes do not know; err is Routes.CheckSender's.
+// a CPA id, or with a client certificate) the routes do not know; err is
+// Routes.CheckSender's.
 func unknownSender(party string, err error) *ebxml.MessageError {
 	if errors.Is(err, outbox.ErrUnknownCPAID) {
 		return ebxml.NewMessageError(ebxml.CodeValueNotRecognized, ebxml.NumUnknownCPAID, "Unknown eb:CPAId")
+	}
+	if errors.Is(err, outbox.ErrSenderCertificate) {
+		return ebxml.NewMessageError(ebxml.CodeSecurityFailure, NumSenderCertificate,
+			"the client certificate is not one the route of eb:From/eb:PartyId "+party+" names")
 	}
 	return ebxml.NewMessageError(ebxml.CodeValueNotRecognized, NumUnknownParty, "Unknown eb:From/eb:PartyId "+party)
 }

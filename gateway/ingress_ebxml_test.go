@@ -297,9 +297,11 @@ func TestEbXMLSMFamily(t *testing.T) {
 	}
 }
 
-// TestChunkedBodyOverLimit: a chunked body over --max-body gets a
-// Spine-shaped error (SOAP fault 300, text/xml), not a bare JSON 413, on
-// either door.
+// TestChunkedBodyOverLimit: a chunked body over --max-body gets its door's
+// Spine-shaped refusal (text/xml), not a bare JSON 413: a MessageError
+// NotSupported 910001 on the ebXML door, as for a Content-Length over the
+// limit (it was a SOAP fault 300 while the server, not the door, refused
+// it), and a SOAP fault 300 on the SOAP door.
 func TestChunkedBodyOverLimit(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxBodyBytes = 2048
@@ -315,6 +317,9 @@ func TestChunkedBodyOverLimit(t *testing.T) {
 		}
 		req.ContentLength = -1 // sent chunked
 		req.Header.Set("Content-Type", ct)
+		if path == PathSOAP {
+			req.Header.Set("Content-Type", "text/xml")
+		}
 		req.Header.Set("SOAPAction", action)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -324,6 +329,12 @@ func TestChunkedBodyOverLimit(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusInternalServerError || resp.Header.Get("Content-Type") != "text/xml" {
 			t.Fatalf("%s: status %d Content-Type %q\n%s", path, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
+		if path == PathEbXML {
+			if c, d := ebErrorOf(t, b); c != "NotSupported" || d != "910001:message body exceeds the 2048-byte limit" {
+				t.Errorf("%s: MessageError %s %q", path, c, d)
+			}
+			continue
 		}
 		if c, d := faultCode(t, b); c != "300" || !strings.Contains(d, "910001:message body exceeds the 2048-byte limit") {
 			t.Errorf("%s: fault %s %q", path, c, d)

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/beevik/etree"
 
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -22,13 +25,22 @@ const (
 	// legacy PORX message in the corpus nests about 25 elements below the
 	// SOAP body; 256 leaves ample room.
 	maxXMLDepth = 256
+	// maxXMLElements is the most elements a document may have. Read into a
+	// tree (the ebXML envelope at the door, a payload by the inbox worker
+	// that maps it), each element costs about 350 bytes however few it
+	// took on the wire: a million empty ones in 4 MiB took 230-380 MB.
+	// Real messages take 80-90 bytes an element (the corpus's largest
+	// release response: 3,506 in 315 KB), so a legacy message of 4 MiB
+	// has about 50,000.
+	maxXMLElements = 100_000
 )
 
 // Description numbers of unreadable payloads, in porxgate's 91xxxx range
 // (see spine_errors.go).
 const (
 	// NumPayloadUnreadable: the HL7 payload is not well-formed UTF-8 XML, or
-	// declares a DTD, or nests deeper than maxXMLDepth.
+	// declares a DTD, or nests deeper than maxXMLDepth, or has more than
+	// maxXMLElements elements.
 	NumPayloadUnreadable = 910007
 	// NumPayloadNotHL7: the payload's root element is not an HL7 v3
 	// interaction (namespace urn:hl7-org:v3, an interaction id as its name).
@@ -66,8 +78,9 @@ func unreadable(err error, format string, args ...any) *payloadError {
 // any other DTD markup (entity declarations — internal, whose expansion
 // blows up, or external, which would be fetched — live there, so none is
 // ever processed), an undeclared entity reference, nesting deeper than
-// maxXMLDepth, and anything but whitespace, comments and processing
-// instructions around the single root element.
+// maxXMLDepth, more than maxXMLElements elements, and anything but
+// whitespace, comments and processing instructions around the single root
+// element.
 func checkXMLDocument(b []byte) (xml.Name, error) {
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	if !utf8.Valid(b) {
@@ -80,6 +93,9 @@ func checkXMLDocument(b []byte) (xml.Name, error) {
 	if root, ok := v3.CheckXML(b); ok {
 		if root.Depth > maxXMLDepth {
 			return xml.Name{}, unreadable(nil, "payload nests elements deeper than %d", maxXMLDepth)
+		}
+		if root.Elements > maxXMLElements {
+			return xml.Name{}, tooManyElements()
 		}
 		return xml.Name{Space: root.Space, Local: root.Local}, nil
 	}
@@ -101,9 +117,10 @@ func checkXMLDecoded(b []byte) (xml.Name, error) {
 	// namespace is read from its own declarations, where a root element's
 	// prefix must be declared.
 	var (
-		root  xml.Name
-		open  []xml.Name
-		roots int
+		root     xml.Name
+		open     []xml.Name
+		roots    int
+		elements int
 	)
 	for {
 		tok, err := d.RawToken()
@@ -128,6 +145,9 @@ func checkXMLDecoded(b []byte) (xml.Name, error) {
 			if len(open) == maxXMLDepth {
 				return xml.Name{}, unreadable(nil, "payload nests elements deeper than %d", maxXMLDepth)
 			}
+			if elements++; elements > maxXMLElements {
+				return xml.Name{}, tooManyElements()
+			}
 			open = append(open, t.Name)
 		case xml.EndElement:
 			if len(open) == 0 || open[len(open)-1] != t.Name {
@@ -146,6 +166,23 @@ func checkXMLDecoded(b []byte) (xml.Name, error) {
 		return xml.Name{}, unreadable(nil, "payload has no root element")
 	}
 	return root, nil
+}
+
+// tooManyElements is the refusal of a document of more than
+// maxXMLElements elements.
+func tooManyElements() *payloadError {
+	return unreadable(nil, "payload has more than %d elements", maxXMLElements)
+}
+
+// readEnvelope reads an ebXML message's SOAP envelope into a tree once
+// checkXMLDocument's bounds hold (v3's fast reader otherwise): the header
+// part is read into a tree at the door, for every message in hand.
+func readEnvelope(b []byte) (*etree.Document, error) {
+	if _, err := checkXMLDocument(b); err != nil {
+		// Its reasons name the payload, which this is not.
+		return nil, errors.New("the envelope" + strings.TrimPrefix(err.Error(), "payload"))
+	}
+	return v3.ReadXML(b)
 }
 
 // namespaceOf returns the namespace a root start tag declares for its own

@@ -25,6 +25,9 @@ type bodyError struct {
 	tooLarge bool
 	// unsupported: the Content-Encoding is not one the doors decode.
 	unsupported bool
+	// unread: the body did not arrive whole (the sender stopped, or was
+	// too slow for the read timeout).
+	unread bool
 	// text says what was wrong.
 	text string
 }
@@ -41,12 +44,18 @@ func (e *bodyError) messageError() *ebxml.MessageError {
 		return ebxml.NewMessageError(ebxml.CodeNotSupported, NumBodyTooLarge, e.text)
 	case e.unsupported:
 		return ebxml.NewMessageError(ebxml.CodeNotSupported, NumContentEncoding, e.text)
+	case e.unread:
+		return ebxml.NewMessageError(ebxml.CodeMimeProblem, 0, e.text)
 	}
 	return ebxml.NewMessageError(ebxml.CodeMimeProblem, NumContentEncoding, e.text)
 }
 
-// fault is e as the SOAP door's final fault (300), its number first.
+// fault is e as the SOAP door's final fault (300), its number first (a
+// body that did not arrive whole: the retryable 200, without a number).
 func (e *bodyError) fault() *ebxml.SOAPFault {
+	if e.unread {
+		return fault(ebxml.TMSCodeSystemFailure, e.text)
+	}
 	num := NumContentEncoding
 	if e.tooLarge {
 		num = NumBodyTooLarge
@@ -55,13 +64,68 @@ func (e *bodyError) fault() *ebxml.SOAPFault {
 }
 
 // frontBody returns the body of a front-door request as the door reads
-// it: decodeBody of the bytes received under the request's
-// Content-Encoding, within --max-body. It never lets Fiber decode
-// (c.Body): Fiber decodes without any bound — a few kilobytes of gzip can
-// hold gigabytes — and hands a decoder's error text back as if it were
-// the body.
+// it: decodeBody of the bytes received (readFrontBody) under the
+// request's Content-Encoding, within --max-body. It never lets Fiber
+// decode (c.Body): Fiber decodes without any bound — a few kilobytes of
+// gzip can hold gigabytes — and hands a decoder's error text back as if it
+// were the body.
 func frontBody(c *fiber.Ctx, max int) ([]byte, *bodyError) {
-	return decodeBody(c.Get(fiber.HeaderContentEncoding), c.Request().Body(), max)
+	raw, ok := c.Locals(frontBodyKey).(receivedBody)
+	if !ok {
+		raw = readBody(c, max)
+	}
+	if raw.err != nil {
+		return nil, raw.err
+	}
+	return decodeBody(c.Get(fiber.HeaderContentEncoding), raw.b, max)
+}
+
+// frontBodyKey is the fiber.Ctx Locals key of the body readFrontBody read.
+const frontBodyKey = "porxgate.frontBody"
+
+// receivedBody is a request's body as received, or why it was not read.
+type receivedBody struct {
+	b   []byte
+	err *bodyError
+}
+
+// readFrontBody is the front doors' first handler: it reads the request's
+// body as it arrives (the server streams bodies), at most max bytes, and
+// keeps it for frontBody, before the door is admitted (admission): as
+// when the server read it, a message is refused as busy only once it has
+// arrived, and a slow sender holds no door.
+func readFrontBody(max int) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		c.Locals(frontBodyKey, readBody(c, max))
+		return c.Next()
+	}
+}
+
+// readBody reads the body of c's request, at most max bytes: one that
+// says it is longer (Content-Length) is refused unread, one that turns
+// out longer (chunked) once max+1 bytes have come. Either way the rest
+// is left to the connection's gentle close (refusedUnread), so that the
+// refusal reaches the sender.
+func readBody(c *fiber.Ctx, max int) receivedBody {
+	req := c.Request()
+	tooLarge := &bodyError{tooLarge: true, text: fmt.Sprintf("message body exceeds the %d-byte limit", max)}
+	if req.Header.ContentLength() > max {
+		refusedUnread(c)
+		return receivedBody{err: tooLarge}
+	}
+	stream := req.BodyStream()
+	if stream == nil {
+		return receivedBody{b: req.Body()}
+	}
+	b, err := io.ReadAll(io.LimitReader(stream, int64(max)+1))
+	switch {
+	case err != nil:
+		return receivedBody{err: &bodyError{unread: true, text: fmt.Sprintf("the body did not arrive whole: %v", err)}}
+	case len(b) > max:
+		refusedUnread(c)
+		return receivedBody{err: tooLarge}
+	}
+	return receivedBody{b: b}
 }
 
 // decodeBody returns raw as it decodes under the Content-Encoding enc:

@@ -91,12 +91,21 @@ func pingUntilDone(ctx context.Context, r *store.Redis) error {
 }
 
 // OpenRoutes reads the routing table the configuration names; nil when
-// none is configured.
+// none is configured. A route that binds its party to client certificates
+// (certNames) needs the listener to ask for them (--tls-client-ca): without
+// it every message of the party would be refused.
 func OpenRoutes(cfg Config) (*outbox.Routes, error) {
 	if cfg.RoutesFile == "" {
 		return nil, nil
 	}
-	return outbox.LoadRoutes(cfg.RoutesFile, cfg.DeliveryPolicy())
+	r, err := outbox.LoadRoutes(cfg.RoutesFile, cfg.DeliveryPolicy())
+	if err != nil {
+		return nil, err
+	}
+	if p := r.CertBound(); p != "" && cfg.TLSClientCAFile == "" {
+		return nil, fmt.Errorf("routes file %s: party %s has certNames, which need mutual TLS (--tls-client-ca)", cfg.RoutesFile, p)
+	}
+	return r, nil
 }
 
 // Run starts the gateway as configured and serves until ctx is done; then it

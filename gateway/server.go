@@ -61,10 +61,15 @@ func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Met
 		AppName:               "porxgate",
 		BodyLimit:             cfg.MaxBodyBytes,
 		DisableStartupMessage: true,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		ErrorHandler:          s.errorHandler,
+		// A body is read as it arrives (readFrontBody), within --max-body:
+		// read by the server before any handler, it cost the whole
+		// Content-Length as soon as the headers came, whatever arrived.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 60 * time.Second,
+		IdleTimeout:                  120 * time.Second,
+		ErrorHandler:                 s.errorHandler,
 	})
 	s.app.Use(m.middleware)
 	s.app.Use(s.recoverPanics)
@@ -72,8 +77,8 @@ func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Met
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
 	doors := newAdmission(cfg.MaxInFlight, log, func(c *fiber.Ctx, t Transport) { s.msg.received(c, t, "busy") })
-	s.app.Post(PathEbXML, doors.wrap(TransportEbXML, s.ebxmlRequest))
-	s.app.Post(PathSOAP, doors.wrap(TransportSOAP, s.soapRequest))
+	s.app.Post(PathEbXML, readFrontBody(cfg.MaxBodyBytes), doors.wrap(TransportEbXML, s.ebxmlRequest))
+	s.app.Post(PathSOAP, readFrontBody(cfg.MaxBodyBytes), doors.wrap(TransportSOAP, s.soapRequest))
 	s.app.Use("/mm", s.trackerAccess)
 	s.registerTrackerAPI()
 	return s
@@ -270,7 +275,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if unreadable, ok := readUnreadableHeaders(err); ok {
 		return s.unreadableHeaders(c, unreadable)
 	}
-	if (c.Method() == fiber.MethodPost || code == fiber.StatusRequestEntityTooLarge) && code != fiber.StatusInternalServerError {
+	if c.Method() == fiber.MethodPost && code != fiber.StatusInternalServerError {
 		if handled, herr := s.transportError(c, code, err); handled {
 			return herr
 		}

@@ -43,6 +43,10 @@ const (
 	// space before a colon, a Content-Type given twice, a control
 	// character), so the request was refused before any door ran.
 	NumUnreadableHeaders = 910022
+	// NumSenderCertificate: the route of the message's eb:From party names
+	// the client certificates the party's MHS presents (certNames), and the
+	// message came with none of them (SecurityFailure).
+	NumSenderCertificate = 910023
 	// NumTimeToLiveExpired: the message's eb:TimeToLive had passed when it
 	// arrived; it is not delivered (ebMS 2.0 §6.4.4, TimeToLiveExpired).
 	NumTimeToLiveExpired = 910021
@@ -103,43 +107,21 @@ func fault(code, description string) *ebxml.SOAPFault {
 	}
 }
 
-// transportError answers a request the server refused before any handler
-// ran (today: a body above --max-body) in the shape the front door's
-// callers read; false when the path is not a front door.
+// transportError answers a front-door request the server refused before
+// the door ran in the shape the door's callers read; false when the path is
+// not a front door. (A body over --max-body is the doors' own refusal: the
+// server streams bodies, and readFrontBody bounds them.)
 func (s *Server) transportError(c *fiber.Ctx, code int, err error) (bool, error) {
 	text := err.Error()
-	if code == fiber.StatusRequestEntityTooLarge {
-		text = fmt.Sprintf("message body exceeds the %d-byte limit", s.cfg.MaxBodyBytes)
-		// The rest of the body is still arriving: the connection is closed
-		// gently, so that the refusal reaches the sender.
-		refusedUnread(c)
-	}
 	switch c.Path() {
 	case PathEbXML:
-		ec := ebxml.CodeUnknown
-		num := 0
-		if code == fiber.StatusRequestEntityTooLarge {
-			ec, num = ebxml.CodeNotSupported, NumBodyTooLarge
-		}
 		s.log.Warn("ebXML request refused", "transport", TransportEbXML, "status", code, "reason", text)
 		s.msg.metrics.received.WithLabelValues(string(TransportEbXML), "refused").Inc()
-		return true, s.msg.sendMessageError(c, nil, ebxml.NewMessageError(ec, num, text))
+		return true, s.msg.sendMessageError(c, nil, ebxml.NewMessageError(ebxml.CodeUnknown, 0, text))
 	case PathSOAP:
 		s.log.Warn("SOAP request refused", "transport", TransportSOAP, "status", code, "reason", text)
 		s.msg.metrics.received.WithLabelValues(string(TransportSOAP), "refused").Inc()
-		if code == fiber.StatusRequestEntityTooLarge {
-			text = fmt.Sprintf("%d:%s", NumBodyTooLarge, text) // as on the ebXML door and for a chunked body
-		}
 		return true, sendFault(c, fault(ebxml.TMSCodeMalformed, text))
-	}
-	if code == fiber.StatusRequestEntityTooLarge {
-		// A chunked body over the limit is refused while it is read, and the
-		// server has already forgotten the request line: the door is not
-		// known. A SOAP fault (final code 300) is what both doors' callers
-		// read: SOAP senders, and ebXML MHSs, which parse SOAP faults as well
-		// as MessageErrors (integration-adaptor-mhs asynchronous_reliable.py).
-		s.log.Warn("request body over the limit refused", "status", code, "reason", text)
-		return true, sendFault(c, fault(ebxml.TMSCodeMalformed, fmt.Sprintf("%d:%s", NumBodyTooLarge, text)))
 	}
 	return false, nil
 }

@@ -67,6 +67,20 @@ func serveOverTLS(t *testing.T, srv *Server, cfg Config, withWorkers bool) strin
 	return "https://" + ln.Addr().String()
 }
 
+// mutualTLSConfig is testConfig serving over TLS with a server
+// certificate ca issues and client certificates ca signs required (its
+// files in dir), any ASID allowed on the tracker API.
+func mutualTLSConfig(t *testing.T, dir string, ca *testCA) Config {
+	t.Helper()
+	srvCert, srvKey := ca.issue(t, "porxgate", true)
+	cfg := testConfig()
+	cfg.TLSCertFile = writeFile(t, dir, "server.pem", srvCert)
+	cfg.TLSKeyFile = writeFile(t, dir, "server.key", srvKey)
+	cfg.TLSClientCAFile = writeFile(t, dir, "clients-ca.pem", ca.pem)
+	cfg.TrackerASIDs = TrackerAnyASID
+	return cfg
+}
+
 func writeFile(t *testing.T, dir, name string, b []byte) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
@@ -81,15 +95,10 @@ func writeFile(t *testing.T, dir, name string, b []byte) string {
 func TestMutualTLS(t *testing.T) {
 	dir := t.TempDir()
 	ca, rogue := newCA(t, "HSCN test CA"), newCA(t, "rogue CA")
-	srvCert, srvKey := ca.issue(t, "porxgate", true)
 	cliCert, cliKey := ca.issue(t, "dispenser MHS", false)
 	rogueCert, rogueKey := rogue.issue(t, "intruder", false)
 
-	cfg := testConfig()
-	cfg.TLSCertFile = writeFile(t, dir, "server.pem", srvCert)
-	cfg.TLSKeyFile = writeFile(t, dir, "server.key", srvKey)
-	cfg.TLSClientCAFile = writeFile(t, dir, "clients-ca.pem", ca.pem)
-	cfg.TrackerASIDs = TrackerAnyASID
+	cfg := mutualTLSConfig(t, dir, ca)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

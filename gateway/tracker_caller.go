@@ -4,11 +4,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/porxgate/porxgate/internal/certfile"
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/tracker"
 )
@@ -181,14 +181,8 @@ func (a *TrackerASIDs) Allow(asid string, cs *tls.ConnectionState) error {
 	if cs == nil || len(cs.PeerCertificates) == 0 {
 		return fmt.Errorf("ASID %s must call over mutual TLS with its certificate", asid)
 	}
-	cert := cs.PeerCertificates[0]
-	if slices.Contains(names, cert.Subject.CommonName) {
-		return nil
+	if cn, ok := certfile.PeerNamed(cs, names); !ok {
+		return fmt.Errorf("ASID %s does not match the client certificate %q", asid, cn)
 	}
-	for _, dns := range cert.DNSNames {
-		if slices.Contains(names, dns) {
-			return nil
-		}
-	}
-	return fmt.Errorf("ASID %s does not match the client certificate %q", asid, cert.Subject.CommonName)
+	return nil
 }

@@ -15,6 +15,8 @@ type XMLRoot struct {
 	Local string
 	// Depth is how deep elements nest, the root being 1.
 	Depth int
+	// Elements counts the document's elements, the root included.
+	Elements int
 }
 
 // CheckXML reads data with the fast scanner's rules and builds nothing:

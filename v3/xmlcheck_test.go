@@ -34,7 +34,7 @@ func sameCheck(t *testing.T, data []byte) (XMLRoot, bool) {
 			break
 		}
 	}
-	if want := (XMLRoot{Space: space, Local: root.Tag, Depth: treeDepth(root)}); got != want {
+	if want := (XMLRoot{Space: space, Local: root.Tag, Depth: treeDepth(root), Elements: len(doc.FindElements("//*"))}); got != want {
 		t.Fatalf("CheckXML(%q) = %+v, the tree says %+v", data, got, want)
 	}
 	return got, true
@@ -61,13 +61,13 @@ func TestCheckXML(t *testing.T) {
 		in   string
 		want XMLRoot // zero: refused
 	}{
-		{"empty element", `<a/>`, XMLRoot{Local: "a", Depth: 1}},
-		{"HL7 root", `<PORX_IN020101UK31 xmlns="urn:hl7-org:v3"><id root="X"/></PORX_IN020101UK31>`, XMLRoot{Space: "urn:hl7-org:v3", Local: "PORX_IN020101UK31", Depth: 2}},
-		{"prefixed root", `<hl7:PORX_IN060102UK30 xmlns="urn:x" xmlns:hl7="urn:hl7-org:v3"><hl7:id/></hl7:PORX_IN060102UK30>`, XMLRoot{Space: "urn:hl7-org:v3", Local: "PORX_IN060102UK30", Depth: 2}},
-		{"undeclared prefix", `<hl7:a/>`, XMLRoot{Space: "hl7", Local: "a", Depth: 1}},
-		{"declaration, comment, PI, references", `<?xml version="1.0" encoding="UTF-8"?>` + "\n<!-- c --><a x='1' y=\"&quot;\"><b>t &amp; &#65;&#x42; é</b><?pi x?></a>\n", XMLRoot{Local: "a", Depth: 2}},
-		{"line ends", "<a>line\r\nend\rx</a>", XMLRoot{Local: "a", Depth: 1}},
-		{"depth 1024", deep(1024), XMLRoot{Local: "a", Depth: 1024}},
+		{"empty element", `<a/>`, XMLRoot{Local: "a", Depth: 1, Elements: 1}},
+		{"HL7 root", `<PORX_IN020101UK31 xmlns="urn:hl7-org:v3"><id root="X"/></PORX_IN020101UK31>`, XMLRoot{Space: "urn:hl7-org:v3", Local: "PORX_IN020101UK31", Depth: 2, Elements: 2}},
+		{"prefixed root", `<hl7:PORX_IN060102UK30 xmlns="urn:x" xmlns:hl7="urn:hl7-org:v3"><hl7:id/></hl7:PORX_IN060102UK30>`, XMLRoot{Space: "urn:hl7-org:v3", Local: "PORX_IN060102UK30", Depth: 2, Elements: 2}},
+		{"undeclared prefix", `<hl7:a/>`, XMLRoot{Space: "hl7", Local: "a", Depth: 1, Elements: 1}},
+		{"declaration, comment, PI, references", `<?xml version="1.0" encoding="UTF-8"?>` + "\n<!-- c --><a x='1' y=\"&quot;\"><b>t &amp; &#65;&#x42; é</b><?pi x?></a>\n", XMLRoot{Local: "a", Depth: 2, Elements: 2}},
+		{"line ends", "<a>line\r\nend\rx</a>", XMLRoot{Local: "a", Depth: 1, Elements: 1}},
+		{"depth 1024", deep(1024), XMLRoot{Local: "a", Depth: 1024, Elements: 1024}},
 		{"depth 1025", deep(1025), XMLRoot{}},
 		{"nothing", ``, XMLRoot{}},
 		{"white space only", " \n", XMLRoot{}},

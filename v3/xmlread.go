@@ -275,7 +275,7 @@ func (s *xmlScanner) readTag(isRoot bool, attrs []attrPair) (tagAttr []attrPair,
 		if keyColon >= 0 {
 			a.space, a.local = key[:keyColon], key[keyColon+1:]
 		}
-		if repeatedAttr(tagAttr, a) {
+		if len(tagAttr) == maxScannedAttrs || repeatedAttr(tagAttr, a) {
 			return nil, "", "", false, false
 		}
 		tagAttr = append(tagAttr, a)
@@ -285,6 +285,14 @@ func (s *xmlScanner) readTag(isRoot bool, attrs []attrPair) (tagAttr []attrPair,
 	}
 	return tagAttr, name, space, empty, true
 }
+
+// maxScannedAttrs is the most attributes a start tag may have for the
+// scanner, which checks each against those before it: a tag with more (no
+// HL7 v3, SOAP or ebXML element has nearly as many) goes to the other
+// readers, which check with a map. Checked pairwise, a tag of 4 MiB of
+// attributes cost a quarter of an hour of CPU (gateway's
+// TestManyAttributesOnOneElement).
+const maxScannedAttrs = 64
 
 // declaresPrefix reports whether attribute a declares the namespace of
 // prefix: xmlns for no prefix, xmlns:prefix for one.

@@ -190,6 +190,7 @@ func (s *xmlScanner) walk(v *XMLVisitor) (XMLRoot, bool) {
 				seenRoot = true
 			}
 			root.Depth = max(root.Depth, len(open)+1)
+			root.Elements++
 			if !visits {
 				if !empty {
 					open = append(open, walkFrame{name: name})

@@ -1,15 +1,18 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"html"
 	"html/template"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -375,5 +378,61 @@ func TestProfilesNeedTheAdminRole(t *testing.T) {
 		if resp.StatusCode != tt.want {
 			t.Errorf("GET %s as %s = %d, want %d", tt.path, tt.token[:strings.IndexByte(tt.token, '-')], resp.StatusCode, tt.want)
 		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger's writes from the
+// server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestAccessRecordedWithTheJournalOff: with --journal off the admin
+// listener still shows patient data (a dead letter's message); every look
+// past authentication is then written to the log, who and what, without
+// the query (which may hold an NHS number). It was recorded nowhere.
+func TestAccessRecordedWithTheJournalOff(t *testing.T) {
+	var logs syncBuffer
+	s := New(AuthConfig{Tokens: []Token{NewToken("r", RoleReader, "reader-token-0123456789")}},
+		Deps{Log: slog.New(slog.NewTextHandler(&logs, nil)), Mount: func(r fiber.Router) {
+			r.Get("/deadletters/item", func(c *fiber.Ctx) error { return c.SendString("<PORX_IN020101UK31/>") })
+		}})
+	base := listen(t, s)
+	req, _ := http.NewRequest(http.MethodGet, base+"/admin/deadletters/item?id=9449304130", nil)
+	req.Header.Set("Authorization", "Bearer reader-token-0123456789")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	var line string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "/admin/deadletters/item") {
+			line = l
+		}
+	}
+	for _, want := range []string{"who=token:r", "role=reader", "method=GET", "path=/admin/deadletters/item", "status=200"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("access log line %q lacks %q (logs:\n%s)", line, want, logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), "9449304130") {
+		t.Errorf("the query reached the log:\n%s", logs.String())
 	}
 }

@@ -77,19 +77,13 @@ func (s *Server) login(c *fiber.Ctx) error {
 	w := s.auth.byToken(strings.TrimSpace(c.FormValue("token")))
 	status := fiber.StatusSeeOther
 	if w.role == RoleNone {
-		s.d.Journal.RecordAccess(accessOf(c, who{name: "unknown token"}, fiber.StatusUnauthorized, s.d.Now()))
+		s.recordAccess(c, who{name: "unknown token"}, fiber.StatusUnauthorized)
 		return c.Redirect(PathLogin+"?failed=1&next="+url.QueryEscape(next), status)
 	}
 	c.Cookie(&fiber.Cookie{Name: cookieName, Value: strings.TrimSpace(c.FormValue("token")), Path: "/admin",
 		HTTPOnly: true, SameSite: fiber.CookieSameSiteStrictMode, Secure: c.Protocol() == "https", MaxAge: 8 * 3600})
-	s.d.Journal.RecordAccess(accessOf(c, w, status, s.d.Now()))
+	s.recordAccess(c, w, status)
 	return c.Redirect(next, status)
-}
-
-// accessOf makes an access entry for c.
-func accessOf(c *fiber.Ctx, w who, status int, at time.Time) journal.Access {
-	return journal.Access{At: at, Door: "admin", Who: w.name, Role: w.role.String(), Method: strings.Clone(c.Method()),
-		What: strings.Clone(c.Path()), Status: status, Remote: strings.Clone(c.IP())}
 }
 
 // listPage handles GET /admin/ui/: live state and, for readers, the

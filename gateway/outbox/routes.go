@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/porxgate/porxgate/internal/certfile"
 	"github.com/porxgate/porxgate/internal/jsonkeys"
 )
 
@@ -60,6 +62,12 @@ type Route struct {
 	CPAID string
 	// AcceptCPAIDs are further CPA ids accepted on inbound messages.
 	AcceptCPAIDs []string
+	// CertNames bind the party to its MHS's client certificates: its
+	// inbound messages must arrive over mutual TLS with a certificate whose
+	// subject common name or a DNS name is one of them. Empty: any
+	// certificate the listener trusts (another supplier's included), or
+	// none.
+	CertNames []string
 	// Policy is the reliability of deliveries to the party.
 	Policy
 }
@@ -81,6 +89,10 @@ var (
 	ErrUnknownParty = errors.New("unknown party")
 	// ErrUnknownCPAID: the CPA id is not the one configured for the party.
 	ErrUnknownCPAID = errors.New("unknown CPA id")
+	// ErrSenderCertificate: the party's route names the client
+	// certificates its messages come with, and the message came without
+	// one of them.
+	ErrSenderCertificate = errors.New("client certificate not one the party's route names")
 )
 
 // Configured reports whether there is a routing table.
@@ -103,11 +115,31 @@ func (r *Routes) Lookup(party string) (Route, bool) {
 	return rt, ok
 }
 
+// CertBound returns a party whose route names client certificates
+// (CertNames), the first in order; "" when none does.
+func (r *Routes) CertBound() string {
+	if r == nil {
+		return ""
+	}
+	var parties []string
+	for p, rt := range r.byParty {
+		if len(rt.CertNames) > 0 {
+			parties = append(parties, p)
+		}
+	}
+	if len(parties) == 0 {
+		return ""
+	}
+	return slices.Min(parties)
+}
+
 // CheckSender checks an inbound message's sender against the table: with
 // no table every sender is accepted; otherwise the party must be listed
-// (ErrUnknownParty) and the CPA id must be one configured for it
-// (ErrUnknownCPAID).
-func (r *Routes) CheckSender(party, cpaID string) error {
+// (ErrUnknownParty), the CPA id must be one configured for it
+// (ErrUnknownCPAID) and, when its route names certificates, the message
+// must have come over cs (the connection's TLS state, nil for none) with
+// one of them (ErrSenderCertificate).
+func (r *Routes) CheckSender(party, cpaID string, cs *tls.ConnectionState) error {
 	if r == nil {
 		return nil
 	}
@@ -118,6 +150,11 @@ func (r *Routes) CheckSender(party, cpaID string) error {
 	if !rt.acceptsCPA(cpaID) {
 		return fmt.Errorf("CPA id %s for party %s: %w", cpaID, party, ErrUnknownCPAID)
 	}
+	if len(rt.CertNames) > 0 {
+		if cn, ok := certfile.PeerNamed(cs, rt.CertNames); !ok {
+			return fmt.Errorf("party %s sent with client certificate %q: %w", party, cn, ErrSenderCertificate)
+		}
+	}
 	return nil
 }
 
@@ -126,6 +163,7 @@ type routeJSON struct {
 	URL             string   `json:"url"`
 	CPAID           string   `json:"cpaId"`
 	AcceptCPAIDs    []string `json:"acceptCpaIds"`
+	CertNames       []string `json:"certNames"`
 	Retries         *int     `json:"retries"`
 	RetryInterval   string   `json:"retryInterval"`
 	PersistDuration string   `json:"persistDuration"`
@@ -146,7 +184,7 @@ func LoadRoutes(path string, defaults Policy) (*Routes, error) {
 
 // ParseRoutes reads a routing table: a JSON object whose keys are party
 // keys and whose values are objects with "url" (required, http or https),
-// "cpaId", "acceptCpaIds", "retries", "retryInterval" and
+// "cpaId", "acceptCpaIds", "certNames", "retries", "retryInterval" and
 // "persistDuration". Durations are Go durations ("90s") or ISO 8601 as SDS
 // writes them ("PT1M"); a setting left out takes its value from defaults.
 // Unknown fields are errors (they are most likely typos). Every problem
@@ -190,8 +228,13 @@ func parseRoute(party string, v json.RawMessage, defaults Policy) (Route, error)
 	if err := d.Decode(&rj); err != nil {
 		return Route{}, fmt.Errorf("route: %w", err)
 	}
-	rt := Route{Party: party, URL: rj.URL, CPAID: rj.CPAID, AcceptCPAIDs: rj.AcceptCPAIDs, Policy: defaults}
+	rt := Route{Party: party, URL: rj.URL, CPAID: rj.CPAID, AcceptCPAIDs: rj.AcceptCPAIDs, CertNames: rj.CertNames, Policy: defaults}
 	var errs []error
+	for _, n := range rj.CertNames {
+		if strings.TrimSpace(n) == "" || strings.TrimSpace(n) != n {
+			errs = append(errs, fmt.Errorf("certNames %q: want a certificate name without surrounding spaces", n))
+		}
+	}
 	if u, err := url.Parse(rj.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("url %q: want an http(s) URL", rj.URL))
 	}

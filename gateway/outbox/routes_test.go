@@ -100,8 +100,8 @@ func TestCheckSender(t *testing.T) {
 		{r, "B", "anything", nil}, {r, "C", "S1", ErrUnknownParty}, {none, "C", "S1", nil},
 	}
 	for _, tt := range tests {
-		if err := tt.routes.CheckSender(tt.party, tt.cpa); !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
-			t.Errorf("CheckSender(%s, %s) = %v, want %v", tt.party, tt.cpa, err, tt.want)
+		if err := tt.routes.CheckSender(tt.party, tt.cpa, nil); !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+			t.Errorf("CheckSender(%s, %s, nil) = %v, want %v", tt.party, tt.cpa, err, tt.want)
 		}
 	}
 	if _, ok := none.Lookup("A"); ok || none.Configured() || none.Len() != 0 {
@@ -144,4 +144,30 @@ func FuzzParseRoutes(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRouteCertNames: certNames are read, a blank one is refused, a party
+// bound to certificates refuses a message that came without TLS, and
+// CertBound names such a party.
+func TestRouteCertNames(t *testing.T) {
+	if _, err := ParseRoutes([]byte(`{"A": {"url": "http://a", "certNames": [" "]}}`), DefaultPolicy()); err == nil || !strings.Contains(err.Error(), "certNames") {
+		t.Fatalf("blank certificate name: %v", err)
+	}
+	r, err := ParseRoutes([]byte(`{"A": {"url": "http://a", "certNames": ["mhs.a.example"]}, "B": {"url": "http://b"}}`), DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rt, _ := r.Lookup("A"); len(rt.CertNames) != 1 || rt.CertNames[0] != "mhs.a.example" {
+		t.Fatalf("route %+v", rt)
+	}
+	if err := r.CheckSender("A", "", nil); !errors.Is(err, ErrSenderCertificate) {
+		t.Fatalf("A without TLS: %v", err)
+	}
+	if err := r.CheckSender("B", "", nil); err != nil {
+		t.Fatalf("B without TLS: %v", err)
+	}
+	var none *Routes
+	if r.CertBound() != "A" || none.CertBound() != "" {
+		t.Fatalf("CertBound %q", r.CertBound())
+	}
 }

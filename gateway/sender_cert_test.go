@@ -1,0 +1,132 @@
+package gateway
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
+)
+
+// TestEbXMLSenderBoundToCertificate: a route's certNames bind its party to
+// the client certificates its MHS presents over mutual TLS. Another
+// supplier whose certificate the same CA signed can no longer send as the
+// party (have its answers, prescriptions included, delivered to the
+// party's endpoint, act under the party's EPS identity with
+// --upstream-identities) nor end the retries of the party's deliveries
+// with an eb:Acknowledgment in its name: refused SecurityFailure 910023.
+// A party without certNames takes any trusted certificate, as before.
+func TestEbXMLSenderBoundToCertificate(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "HSCN test CA")
+	cfg := mutualTLSConfig(t, dir, ca)
+	routesFile := writeFile(t, dir, "routes.json", []byte(`{
+  "`+senderParty+`": {"url": "https://mhs.dispenser.example/rm", "cpaId": "`+senderCPA+`", "certNames": ["mhs.dispenser.example"]},
+  "OTHER-1": {"url": "https://mhs.other.example/rm", "cpaId": "`+senderCPA+`", "certNames": ["mhs.other.example"]},
+  "OPEN-1": {"url": "https://mhs.open.example/rm"}
+}`))
+	cfg.RoutesFile = routesFile
+	noMTLS := cfg
+	noMTLS.TLSClientCAFile = ""
+	if _, err := OpenRoutes(noMTLS); err == nil || !strings.Contains(err.Error(), "--tls-client-ca") {
+		t.Fatalf("certNames without mutual TLS: %v", err)
+	}
+	routes, err := OpenRoutes(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.NewMemory(nil)
+	srv := NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(newFakeProcessor()), WithRoutes(routes))
+	base := serveOverTLS(t, srv, cfg, false)
+
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.pem)
+	client := func(name string) *http.Client {
+		certPEM, keyPEM := ca.issue(t, name, false)
+		c, err := tls.X509KeyPair(certPEM, keyPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{c}}
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: tc}, Timeout: 5 * time.Second}
+	}
+	dispenser, other := client("mhs.dispenser.example"), client("mhs.other.example")
+	tests := []struct {
+		name     string
+		client   *http.Client
+		from     string
+		wantCode string // "" for taken
+	}{
+		{"the party's own certificate", dispenser, senderParty, ""},
+		{"another supplier's certificate", other, senderParty, "SecurityFailure"},
+		{"that supplier as itself", other, "OTHER-1", ""},
+		{"a party without certNames", other, "OPEN-1", ""},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newReq(newID(t, 960+i))
+			r.from = tc.from
+			if tc.from == "OPEN-1" {
+				r.cpa = "ANY"
+			}
+			ct, action, body := r.build()
+			code, b := post(t, tc.client, base+PathEbXML, ct, action, body)
+			if tc.wantCode == "" {
+				if code != http.StatusAccepted {
+					t.Fatalf("status %d, want 202\n%s", code, b)
+				}
+				return
+			}
+			if code != http.StatusInternalServerError {
+				t.Fatalf("status %d, want 500\n%s", code, b)
+			}
+			if ec, desc := ebErrorOf(t, b); ec != tc.wantCode || !strings.HasPrefix(desc, "910023:") {
+				t.Fatalf("MessageError %s %q, want %s 910023", ec, desc, tc.wantCode)
+			}
+		})
+	}
+
+	// A delivery to the party waits for its acknowledgment; another
+	// supplier's eb:Acknowledgment in the party's name is refused and the
+	// delivery keeps its retries.
+	d := outbox.Delivery{MessageID: strings.ToUpper(newID(t, 969)), Kind: outbox.KindAnswer, Party: senderParty,
+		Interaction: "PORX_IN070103UK31", ContentType: "text/xml", Body: []byte("x"), CreatedAt: time.Now()}
+	it, err := d.Item(time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Enqueue(t.Context(), it); err != nil {
+		t.Fatal(err)
+	}
+	ack := ackFrom(t, senderParty, d.MessageID)
+	code, b := post(t, other, base+PathEbXML, "text/xml", "ebXML", ack)
+	if ec, _ := ebErrorOf(t, b); code != http.StatusInternalServerError || ec != "SecurityFailure" {
+		t.Fatalf("another supplier's acknowledgment: status %d %s, want 500 SecurityFailure", code, ec)
+	}
+	if _, ok, err := st.Peek(t.Context(), outbox.Queue, d.MessageID); err != nil || !ok {
+		t.Fatalf("the delivery is gone (ok %v, err %v): its retries ended", ok, err)
+	}
+	if code, b := post(t, dispenser, base+PathEbXML, "text/xml", "ebXML", ack); code != http.StatusAccepted {
+		t.Fatalf("the party's acknowledgment: status %d\n%s", code, b)
+	}
+	if _, ok, _ := st.Peek(t.Context(), outbox.Queue, d.MessageID); ok {
+		t.Fatal("the party's acknowledgment did not end the delivery's retries")
+	}
+}
+
+// ackFrom is an MHS's asynchronous eb:Acknowledgment (text/xml), from
+// party, of our message ref.
+func ackFrom(t *testing.T, party, ref string) []byte {
+	t.Helper()
+	b, err := ebxml.BuildAcknowledgment(&ebxml.Message{FromPartyID: spineParty, ToPartyID: party, CPAID: senderCPA,
+		MessageID: ref, ConversationID: ref}, strings.ToUpper(newID(t, 970)), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
