@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/admin"
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/internal/certfile"
 )
 
 // adminRoutes registers the gateway's own /admin/* views on r, a group at
@@ -202,19 +204,10 @@ func (s *Server) serveAdmin(ctx context.Context) error {
 	}
 	a := s.cfg.Admin
 	if a.TLSCertFile != "" {
-		cert, err := tls.LoadX509KeyPair(a.TLSCertFile, a.TLSKeyFile)
+		tc, err := adminTLSConfig(a, s.log)
 		if err != nil {
 			_ = ln.Close()
-			return fmt.Errorf("admin tls: %w", err)
-		}
-		tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		if a.ClientCAFile != "" {
-			pool, err := loadCertPool(a.ClientCAFile)
-			if err != nil {
-				_ = ln.Close()
-				return fmt.Errorf("admin client CAs: %w", err)
-			}
-			tc.ClientCAs, tc.ClientAuth = pool, tls.VerifyClientCertIfGiven
+			return err
 		}
 		ln = tls.NewListener(ln, tc)
 	}
@@ -227,4 +220,27 @@ func (s *Server) serveAdmin(ctx context.Context) error {
 		return fmt.Errorf("admin: %w", err)
 	}
 	return nil
+}
+
+// adminTLSConfig is the admin listener's TLS: its certificate and key
+// read as the front door's are (internal/certfile): one already expired
+// fails the start, and a renewal written over the files is served from
+// the next handshake (one that cannot be used is logged and the pair in
+// use kept). With ClientCAFile, a client certificate those CAs signed
+// may sign in by its name (VerifyClientCertIfGiven).
+func adminTLSConfig(a AdminConfig, log *slog.Logger) (*tls.Config, error) {
+	pair, err := certfile.Load(a.TLSCertFile, a.TLSKeyFile, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("admin tls: %w", err)
+	}
+	logRefusedRenewal(pair, log, "admin listener certificate not renewed", a.TLSCertFile)
+	tc := &tls.Config{GetCertificate: pair.GetCertificate, MinVersion: tls.VersionTLS12}
+	if a.ClientCAFile != "" {
+		pool, err := loadCertPool(a.ClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("admin client CAs: %w", err)
+		}
+		tc.ClientCAs, tc.ClientAuth = pool, tls.VerifyClientCertIfGiven
+	}
+	return tc, nil
 }

@@ -122,11 +122,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("routes: %w", err)
 	}
-	tlsCfg, err := ServerTLSConfig(cfg)
+	tlsCfg, err := ServerTLSConfig(cfg, log)
 	if err != nil {
 		return fmt.Errorf("tls: %w", err)
 	}
-	client, err := DeliveryClient(cfg)
+	client, err := DeliveryClient(cfg, log)
 	if err != nil {
 		return fmt.Errorf("delivery client: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"time"
@@ -21,7 +22,7 @@ import (
 // (internal/certfile); one already expired fails the start. With TLSClientCAFile set, clients
 // must present a certificate signed by one of its CAs (mutual TLS); a
 // client without one is refused in the handshake.
-func ServerTLSConfig(cfg Config) (*tls.Config, error) {
+func ServerTLSConfig(cfg Config, log *slog.Logger) (*tls.Config, error) {
 	if cfg.TLSCertFile == "" {
 		return nil, nil
 	}
@@ -29,6 +30,7 @@ func ServerTLSConfig(cfg Config) (*tls.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tls-cert %s / tls-key %s: %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
 	}
+	logRefusedRenewal(pair, log, "front door certificate not renewed", cfg.TLSCertFile)
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: pair.GetCertificate}
 	if cfg.TLSClientCAFile != "" {
 		pool, err := loadCertPool(cfg.TLSClientCAFile)
@@ -46,7 +48,7 @@ func ServerTLSConfig(cfg Config) (*tls.Config, error) {
 // gateway's own certificate (following its files, as the server's does)
 // when TLS is configured and the MHS asks for one, and bounds each request
 // by DeliveryTimeout.
-func DeliveryClient(cfg Config) (*http.Client, error) {
+func DeliveryClient(cfg Config, log *slog.Logger) (*http.Client, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if cfg.DeliveryCAFile != "" {
 		pool, err := loadCertPool(cfg.DeliveryCAFile)
@@ -60,6 +62,7 @@ func DeliveryClient(cfg Config) (*http.Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tls-cert %s / tls-key %s: %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
 		}
+		logRefusedRenewal(pair, log, "delivery client certificate not renewed", cfg.TLSCertFile)
 		tc.GetClientCertificate = pair.GetClientCertificate
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -136,4 +139,18 @@ func deliveryAttributes(r *http.Request) []attribute.KeyValue {
 		out = append(out, attribute.String("porx."+a.Key, a.Value.String()))
 	}
 	return out
+}
+
+// logRefusedRenewal has log warn (msg, once per refusal) of a renewal
+// written over pair's files that cannot be used (expired, not yet valid,
+// a key that does not match): the pair in use is kept, and without the
+// line an operator would learn of it only when the old one expires. A nil
+// log (tests) sets nothing.
+func logRefusedRenewal(pair *certfile.Pair, log *slog.Logger, msg, certFile string) {
+	if log == nil {
+		return
+	}
+	pair.OnRefused(func(err error) {
+		log.Warn(msg+": the files hold a pair that cannot be used; the one in use is kept", "cert", certFile, "err", err)
+	})
 }

@@ -3,8 +3,11 @@ package gateway
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,7 +28,7 @@ func TestServerCertificateRenewedOnDisk(t *testing.T) {
 	old := time.Now().Add(-time.Hour)
 	testpki.WriteDated(t, cfg.TLSCertFile, c1, old)
 	testpki.WriteDated(t, cfg.TLSKeyFile, k1, old)
-	tlsCfg, err := ServerTLSConfig(cfg)
+	tlsCfg, err := ServerTLSConfig(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +98,7 @@ func TestDeliveryCertificateRenewedOnDisk(t *testing.T) {
 	old := time.Now().Add(-time.Hour)
 	testpki.WriteDated(t, cfg.TLSCertFile, c1, old)
 	testpki.WriteDated(t, cfg.TLSKeyFile, k1, old)
-	client, err := DeliveryClient(cfg)
+	client, err := DeliveryClient(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,4 +120,116 @@ func TestDeliveryCertificateRenewedOnDisk(t *testing.T) {
 	if len(seen) != 2 || seen[0] == seen[1] {
 		t.Fatalf("certificates presented %v, want the renewed one second", seen)
 	}
+}
+
+// TestAdminCertificateFollowsItsFiles: the admin listener's certificate
+// is read as the front door's is — a renewal written over the files is
+// served from the next handshake, one that cannot be used is logged and
+// the working one kept, and one already expired fails the start. Before,
+// the admin listener read its pair once with no check: a renewal needed a
+// restart (the admin page became unreachable when the old one expired),
+// and an expired pair started silently.
+func TestAdminCertificateFollowsItsFiles(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "admin test CA")
+	c1, k1 := ca.issue(t, "admin", true)
+	certFile, keyFile := writeFile(t, dir, "admin.pem", c1), writeFile(t, dir, "admin.key", k1)
+	old := time.Now().Add(-time.Hour)
+	testpki.WriteDated(t, certFile, c1, old)
+	testpki.WriteDated(t, keyFile, k1, old)
+	cfg := testConfig()
+	cfg.Admin = AdminConfig{Addr: "127.0.0.1:0", TLSCertFile: certFile, TLSKeyFile: keyFile,
+		TokensFile: writeFile(t, dir, "tokens", []byte("ops admin ops-token-0123456789abcdef\n"))}
+	log, sink := jsonLogger(slog.LevelInfo)
+	srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, log, NewMetrics())
+	_, cancel, done := serveAndWork(t, srv)
+	t.Cleanup(func() { cancel(); <-done })
+	addr := srv.AdminAddr(5 * time.Second)
+	if addr == "" {
+		t.Fatal("admin listener did not start")
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.pem)
+	served := func() *x509.Certificate {
+		t.Helper()
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0]
+	}
+	first := served()
+	c2, k2 := ca.issue(t, "admin", true)
+	testpki.WriteDated(t, certFile, c2, time.Now().Add(-time.Minute))
+	testpki.WriteDated(t, keyFile, k2, time.Now().Add(-time.Minute))
+	second := served()
+	if second.SerialNumber.Cmp(first.SerialNumber) == 0 {
+		t.Fatal("the renewed admin certificate is not served: still the one read at start")
+	}
+	expired, expiredKey := ca.Issue(t, testpki.Cert{Name: "admin", Server: true, NotAfter: time.Now().Add(-time.Minute)})
+	testpki.WriteDated(t, certFile, expired, time.Now())
+	testpki.WriteDated(t, keyFile, expiredKey, time.Now())
+	if third := served(); third.SerialNumber.Cmp(second.SerialNumber) != 0 {
+		t.Errorf("an expired renewal was served (serial %v); want the working one (%v) kept", third.SerialNumber, second.SerialNumber)
+	}
+	warned := false
+	for _, rec := range sink.lines(t) {
+		if strings.HasPrefix(fmt.Sprint(rec["msg"]), "admin listener certificate not renewed") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Error("an unusable admin certificate renewal was not logged")
+	}
+
+	// An expired pair fails the start.
+	cfg.Admin.TLSCertFile, cfg.Admin.TLSKeyFile = writeFile(t, dir, "expired.pem", expired), writeFile(t, dir, "expired.key", expiredKey)
+	_, cancel2, done2 := serveAndWork(t, NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), NewMetrics()))
+	defer cancel2()
+	select {
+	case err := <-done2:
+		if err == nil || !strings.Contains(err.Error(), "admin tls") {
+			t.Fatalf("an expired admin certificate: ServeAndWork = %v, want an admin tls error", err)
+		}
+	case <-time.After(cfg.ShutdownTimeout + 5*time.Second):
+		t.Fatal("the gateway started with an expired admin certificate")
+	}
+}
+
+// TestRefusedFrontDoorRenewalLogged: a renewal of the front door's
+// certificate that cannot be used (here expired) is not served, and the
+// operator is told. Before, it was passed over silently: the operator
+// learnt of it only when the old certificate expired and every MHS
+// refused the gateway.
+func TestRefusedFrontDoorRenewalLogged(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "HSCN test CA")
+	c1, k1 := ca.issue(t, "porxgate", true)
+	cfg := testConfig()
+	cfg.TLSCertFile, cfg.TLSKeyFile = writeFile(t, dir, "server.pem", c1), writeFile(t, dir, "server.key", k1)
+	old := time.Now().Add(-time.Hour)
+	testpki.WriteDated(t, cfg.TLSCertFile, c1, old)
+	testpki.WriteDated(t, cfg.TLSKeyFile, k1, old)
+	log, sink := jsonLogger(slog.LevelInfo)
+	tlsCfg, err := ServerTLSConfig(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, expiredKey := ca.Issue(t, testpki.Cert{Name: "porxgate", Server: true, NotAfter: time.Now().Add(-time.Minute)})
+	testpki.WriteDated(t, cfg.TLSCertFile, expired, time.Now())
+	testpki.WriteDated(t, cfg.TLSKeyFile, expiredKey, time.Now())
+	got, err := tlsCfg.GetCertificate(&tls.ClientHelloInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if leaf, err := x509.ParseCertificate(got.Certificate[0]); err != nil || time.Now().After(leaf.NotAfter) {
+		t.Fatalf("the expired renewal is served (%v)", err)
+	}
+	for _, rec := range sink.lines(t) {
+		if strings.HasPrefix(fmt.Sprint(rec["msg"]), "front door certificate not renewed") {
+			return
+		}
+	}
+	t.Error("an unusable renewal of the front door's certificate was not logged")
 }

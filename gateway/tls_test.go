@@ -41,7 +41,7 @@ func (ca *testCA) issue(t *testing.T, name string, server bool) (certPEM, keyPEM
 // ends, and returns its https base URL.
 func serveOverTLS(t *testing.T, srv *Server, cfg Config, withWorkers bool) string {
 	t.Helper()
-	tlsCfg, err := ServerTLSConfig(cfg)
+	tlsCfg, err := ServerTLSConfig(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,11 +175,11 @@ func TestTLSConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ServerTLSConfig(tt.cfg())
+			_, err := ServerTLSConfig(tt.cfg(), nil)
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
-			if _, err := DeliveryClient(tt.cfg()); tt.wantErr == "" && err != nil {
+			if _, err := DeliveryClient(tt.cfg(), nil); tt.wantErr == "" && err != nil {
 				t.Fatalf("DeliveryClient: %v", err)
 			}
 		})
@@ -192,7 +192,7 @@ func TestTLSConfigErrors(t *testing.T) {
 func TestDeliveryClientKeepsAConnectionPerWorker(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DeliveryWorkers = 24
-	c, err := DeliveryClient(cfg)
+	c, err := DeliveryClient(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

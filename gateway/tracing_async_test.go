@@ -78,7 +78,7 @@ func TestCancelTraceThroughRedis(t *testing.T) {
 	cfg := testConfig()
 	cfg.Lease = opts.Lease
 	cfg.TracerProvider = tp
-	deliveries, err := DeliveryClient(cfg)
+	deliveries, err := DeliveryClient(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func TestExchangeTrace(t *testing.T) {
 	mhs := startMHS(t, "ack")
 	cfg := testConfig()
 	cfg.TracerProvider = tp
-	deliveries, err := DeliveryClient(cfg)
+	deliveries, err := DeliveryClient(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
