@@ -18,6 +18,8 @@ import (
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
+	"github.com/porxgate/porxgate/mapping"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // No stranded release. A nominated release whose answer EPS sent but
@@ -81,6 +83,59 @@ func parseOwed(m string) (string, time.Time, bool) {
 		return "", time.Time{}, false
 	}
 	return sf, time.Unix(secs, 0).UTC(), true
+}
+
+// NoteDeadLetter implements DeadLetterNoter. A nominated release that goes
+// to the dead letters after an attempt whose answer is unknown (recorded,
+// never answered) may have had EPS release prescriptions to the pharmacy
+// that it never saw. Each of the pharmacy's nominations is owed to it
+// (owedSet) against that first attempt, so that its next nominated release
+// asks about them and delivers those EPS released since; before, only an
+// operator's resend of the dead letter recovered them. A resend as well
+// delivers nothing twice: whichever release delivers a prescription first
+// takes it off the index and the owed set.
+func (p *EPSProcessor) NoteDeadLetter(ctx context.Context, in *Inbound) error {
+	canon, fam, err := v3.Canonical(in.Interaction)
+	if err != nil || canon != v3.NominatedReleaseRequest || p.outcomes == nil || p.index == nil {
+		return nil
+	}
+	kept, found, err := p.outcomes.GetReply(ctx, outcomeKey(in, canon))
+	if err != nil {
+		return fmt.Errorf("nominated release %s: attempt record unreadable: %w", in.MessageID, err)
+	}
+	var rec recordedAnswer
+	if !found || json.Unmarshal(kept, &rec) != nil || rec.Status != 0 || rec.At.IsZero() {
+		return nil // never sent, or EPS's answer is recorded (kept for its resend)
+	}
+	t := p.reg.ByInteraction(canon)
+	if t == nil {
+		return nil
+	}
+	body, _, err := t.ToFHIR(in.Payload, mapping.Env{Now: p.now().UTC(), NewID: p.newID, Family: fam})
+	if err != nil {
+		return nil // unreadable: never sent
+	}
+	owner := releaseOwner(body)
+	if owner == "" {
+		return nil
+	}
+	noms, err := p.index.SetMembers(ctx, nominationSet(owner))
+	if err != nil {
+		return fmt.Errorf("nominated release %s: nominations of %s unreadable: %w", in.MessageID, owner, err)
+	}
+	if len(noms) == 0 {
+		return nil
+	}
+	owed := make([]string, len(noms))
+	for i, sf := range noms {
+		owed[i] = owedMember(candidate{sf: sf, since: rec.At})
+	}
+	if err := p.index.SetAdd(ctx, owedSet(owner), nominationTTL, owed...); err != nil {
+		return fmt.Errorf("nominated release %s: nominations of %s not kept as owed: %w", in.MessageID, owner, err)
+	}
+	p.log.Warn("nominated release goes to the dead letters after an attempt whose answer is unknown: the dispenser's next nominated release asks about its nominations",
+		"message_id", in.MessageID, "dispenser", owner, "nominations", len(noms))
+	return nil
 }
 
 // noteNomination indexes a prescription EPS accepted under its nominated
