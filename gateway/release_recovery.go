@@ -119,6 +119,13 @@ func (p *EPSProcessor) NoteDeadLetter(ctx context.Context, in *Inbound) error {
 	if owner == "" {
 		return nil
 	}
+	// Not while another release of the dispenser delivers one of them
+	// (release_hold.go): it would stay owed once delivered.
+	drop, err := p.holdDispenser(ctx, owner)
+	if err != nil {
+		return fmt.Errorf("nominated release %s: %w", in.MessageID, err)
+	}
+	defer drop()
 	noms, err := p.index.SetMembers(ctx, nominationSet(owner))
 	if err != nil {
 		return fmt.Errorf("nominated release %s: nominations of %s unreadable: %w", in.MessageID, owner, err)
