@@ -513,6 +513,13 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 // many calls are ever in flight.
 const recoveryWorkers = 8
 
+// recoveryBudget bounds how long one release recovery starts examining
+// prescriptions: those not started by then are owed to the dispenser
+// (owedSet), asked about at its next nominated release, so that a pharmacy
+// with thousands of nominations does not hold its release (and the other
+// releases waiting for its hold) for as long as thousands of round trips.
+const recoveryBudget = 20 * time.Second
+
 // candidateResult is what the recovery made of one nominated prescription.
 type candidateResult int
 
@@ -557,9 +564,23 @@ func (p *EPSProcessor) examineCandidates(ctx context.Context, requestJSON []byte
 	for i := range pending {
 		pending[i] = i
 	}
-	for len(pending) > 0 && ctx.Err() == nil {
-		rest := p.examineRound(ctx, requestJSON, owner, cands, pending, out)
-		if len(rest) == 0 || ctx.Err() != nil {
+	deadline := p.now().Add(recoveryBudget)
+	stop := func() bool { return ctx.Err() != nil || p.now().After(deadline) }
+	defer func() {
+		if stop() && ctx.Err() == nil {
+			n := 0
+			for i := range out {
+				if out[i].result == candidateMissed {
+					n++
+				}
+			}
+			p.log.Warn("release recovery ran out of time: the nominated prescriptions not examined are owed to the dispenser and asked about at its next release",
+				"dispenser", owner, "budget", recoveryBudget, "owed", n)
+		}
+	}()
+	for len(pending) > 0 && !stop() {
+		rest := p.examineRound(ctx, stop, requestJSON, owner, cands, pending, out)
+		if len(rest) == 0 || stop() {
 			break
 		}
 		i := rest[0]
@@ -576,8 +597,8 @@ func (p *EPSProcessor) examineCandidates(ctx context.Context, requestJSON []byte
 // examineRound examines the candidates at pending on recoveryWorkers
 // goroutines, writing each outcome to out, and returns, in order, those
 // not examined: refused by the breaker, or not started because it refused
-// one or the context ended.
-func (p *EPSProcessor) examineRound(ctx context.Context, requestJSON []byte, owner string, cands []candidate, pending []int, out []candidateOutcome) []int {
+// one, the context ended or stop said so (the recovery's time is up).
+func (p *EPSProcessor) examineRound(ctx context.Context, stop func() bool, requestJSON []byte, owner string, cands []candidate, pending []int, out []candidateOutcome) []int {
 	var refused atomic.Bool
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -596,7 +617,7 @@ func (p *EPSProcessor) examineRound(ctx context.Context, requestJSON []byte, own
 	started := 0
 feed:
 	for _, i := range pending {
-		if refused.Load() {
+		if refused.Load() || stop() {
 			break
 		}
 		select {
