@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/internal/ids"
 )
 
@@ -23,10 +24,7 @@ import (
 
 // ReleaseHolds is the store's hold on a name (store.Memory and store.Redis
 // satisfy it).
-type ReleaseHolds interface {
-	HoldKey(ctx context.Context, key, token string, ttl time.Duration) (bool, error)
-	DropHold(ctx context.Context, key, token string) error
-}
+type ReleaseHolds = store.Holds
 
 const (
 	// releaseHoldTTL is how long a dispenser's hold lasts unless renewed;

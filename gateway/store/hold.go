@@ -14,6 +14,15 @@ import (
 // (a holder that died does not keep it). A holder whose hold ran out and
 // was taken by another cannot renew or drop the other's.
 
+// Holds is the hold primitive (Memory and Redis satisfy it).
+type Holds interface {
+	// HoldKey takes the hold on key for token for ttl, or renews it when
+	// token has it already; false when another token has it.
+	HoldKey(ctx context.Context, key, token string, ttl time.Duration) (bool, error)
+	// DropHold gives up token's hold on key.
+	DropHold(ctx context.Context, key, token string) error
+}
+
 // memHold is a Memory store's hold: its holder's token and when it ends.
 type memHold struct {
 	token string

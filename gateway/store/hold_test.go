@@ -4,13 +4,9 @@ import (
 	"context"
 	"testing"
 	"time"
-)
 
-// holder is the hold primitive of both stores (hold.go).
-type holder interface {
-	HoldKey(ctx context.Context, key, token string, ttl time.Duration) (bool, error)
-	DropHold(ctx context.Context, key, token string) error
-}
+	"github.com/porxgate/porxgate/gateway/store"
+)
 
 // TestHold: one token at a time holds a key; its holder renews it, another
 // cannot take, renew or drop it; once dropped or run out, another takes it.
@@ -18,7 +14,7 @@ func TestHold(t *testing.T) {
 	ctx := context.Background()
 	for name, s := range stores(t) {
 		t.Run(name, func(t *testing.T) {
-			h := s.(holder)
+			h := s.(store.Holds)
 			steps := []struct {
 				what       string
 				do         func() (bool, error)
