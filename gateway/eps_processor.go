@@ -81,6 +81,9 @@ type EPSProcessor struct {
 	outcomeTTL time.Duration
 	// index keeps nominations for release recovery (release_recovery.go).
 	index ReleaseIndex
+	// holds serialises the releases of one dispenser (release_hold.go);
+	// nil: not serialised.
+	holds ReleaseHolds
 	// metrics counts replays and release recoveries (replay_metrics.go).
 	metrics replayMetrics
 }

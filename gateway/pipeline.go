@@ -374,6 +374,12 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 	sctx, cancel := storeCtx(ctx)
 	defer cancel()
 	log := inboundLog(g.log, &in)
+	if n, ok := g.proc.(DeadLetterNoter); ok {
+		if err := n.NoteDeadLetter(sctx, &in); err != nil {
+			log.Warn("could not move to the dead letters (what it leaves owed could not be noted); tried again when the lease runs out", "reason", reason, "err", err)
+			return
+		}
+	}
 	// The sender was acknowledged: it is told, in the same store step, that
 	// the message was not processed (an async eb:MessageError referring to
 	// it), never left to wait for an answer that will not come.

@@ -35,6 +35,18 @@ type Processor interface {
 	Process(ctx context.Context, in *Inbound) (*Outcome, error)
 }
 
+// DeadLetterNoter is a Processor that notes a message it gave up on before
+// the message goes to the dead letters: the EPS processor keeps the
+// prescriptions a nominated release whose answer was lost may have
+// released, so that the pharmacy's next release recovers them
+// (release_recovery.go).
+type DeadLetterNoter interface {
+	// NoteDeadLetter is called before in goes to the dead letters. An
+	// error keeps it out of them for now: it is processed again when its
+	// lease runs out.
+	NoteDeadLetter(ctx context.Context, in *Inbound) error
+}
+
 // Transport says which front door a message came through.
 type Transport string
 

@@ -79,6 +79,9 @@ func (p *EPSProcessor) WithOutcomeLog(l OutcomeLog, ttl time.Duration) *EPSProce
 	if ix, ok := l.(ReleaseIndex); ok {
 		p.index = ix // release_recovery.go
 	}
+	if h, ok := l.(ReleaseHolds); ok {
+		p.holds = h // release_hold.go
+	}
 	return p
 }
 
@@ -117,6 +120,15 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 			}
 			sentBefore, attemptAt = true, rec.At
 		}
+	}
+	if op == opRelease {
+		// Until what this release delivers is off the index, no other
+		// release of the dispenser may recover it (release_hold.go).
+		drop, err := p.holdDispenser(ctx, releaseOwner(body))
+		if err != nil {
+			return nil, false, Deferred(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
+		}
+		defer drop()
 	}
 	if sentBefore && canon == v3.NominatedReleaseRequest {
 		// EPS may have released prescriptions whose answer never came back;

@@ -18,6 +18,8 @@ import (
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
+	"github.com/porxgate/porxgate/mapping"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // No stranded release. A nominated release whose answer EPS sent but
@@ -81,6 +83,66 @@ func parseOwed(m string) (string, time.Time, bool) {
 		return "", time.Time{}, false
 	}
 	return sf, time.Unix(secs, 0).UTC(), true
+}
+
+// NoteDeadLetter implements DeadLetterNoter. A nominated release that goes
+// to the dead letters after an attempt whose answer is unknown (recorded,
+// never answered) may have had EPS release prescriptions to the pharmacy
+// that it never saw. Each of the pharmacy's nominations is owed to it
+// (owedSet) against that first attempt, so that its next nominated release
+// asks about them and delivers those EPS released since; before, only an
+// operator's resend of the dead letter recovered them. A resend as well
+// delivers nothing twice: whichever release delivers a prescription first
+// takes it off the index and the owed set.
+func (p *EPSProcessor) NoteDeadLetter(ctx context.Context, in *Inbound) error {
+	canon, fam, err := v3.Canonical(in.Interaction)
+	if err != nil || canon != v3.NominatedReleaseRequest || p.outcomes == nil || p.index == nil {
+		return nil
+	}
+	kept, found, err := p.outcomes.GetReply(ctx, outcomeKey(in, canon))
+	if err != nil {
+		return fmt.Errorf("nominated release %s: attempt record unreadable: %w", in.MessageID, err)
+	}
+	var rec recordedAnswer
+	if !found || json.Unmarshal(kept, &rec) != nil || rec.Status != 0 || rec.At.IsZero() {
+		return nil // never sent, or EPS's answer is recorded (kept for its resend)
+	}
+	t := p.reg.ByInteraction(canon)
+	if t == nil {
+		return nil
+	}
+	body, _, err := t.ToFHIR(in.Payload, mapping.Env{Now: p.now().UTC(), NewID: p.newID, Family: fam})
+	if err != nil {
+		return nil // unreadable: never sent
+	}
+	owner := releaseOwner(body)
+	if owner == "" {
+		return nil
+	}
+	// Not while another release of the dispenser delivers one of them
+	// (release_hold.go): it would stay owed once delivered.
+	drop, err := p.holdDispenser(ctx, owner)
+	if err != nil {
+		return fmt.Errorf("nominated release %s: %w", in.MessageID, err)
+	}
+	defer drop()
+	noms, err := p.index.SetMembers(ctx, nominationSet(owner))
+	if err != nil {
+		return fmt.Errorf("nominated release %s: nominations of %s unreadable: %w", in.MessageID, owner, err)
+	}
+	if len(noms) == 0 {
+		return nil
+	}
+	owed := make([]string, len(noms))
+	for i, sf := range noms {
+		owed[i] = owedMember(candidate{sf: sf, since: rec.At})
+	}
+	if err := p.index.SetAdd(ctx, owedSet(owner), nominationTTL, owed...); err != nil {
+		return fmt.Errorf("nominated release %s: nominations of %s not kept as owed: %w", in.MessageID, owner, err)
+	}
+	p.log.Warn("nominated release goes to the dead letters after an attempt whose answer is unknown: the dispenser's next nominated release asks about its nominations",
+		"message_id", in.MessageID, "dispenser", owner, "nominations", len(noms))
+	return nil
 }
 
 // noteNomination indexes a prescription EPS accepted under its nominated
@@ -451,6 +513,13 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 // many calls are ever in flight.
 const recoveryWorkers = 8
 
+// recoveryBudget bounds how long one release recovery starts examining
+// prescriptions: those not started by then are owed to the dispenser
+// (owedSet), asked about at its next nominated release, so that a pharmacy
+// with thousands of nominations does not hold its release (and the other
+// releases waiting for its hold) for as long as thousands of round trips.
+const recoveryBudget = 20 * time.Second
+
 // candidateResult is what the recovery made of one nominated prescription.
 type candidateResult int
 
@@ -495,9 +564,23 @@ func (p *EPSProcessor) examineCandidates(ctx context.Context, requestJSON []byte
 	for i := range pending {
 		pending[i] = i
 	}
-	for len(pending) > 0 && ctx.Err() == nil {
-		rest := p.examineRound(ctx, requestJSON, owner, cands, pending, out)
-		if len(rest) == 0 || ctx.Err() != nil {
+	deadline := p.now().Add(recoveryBudget)
+	stop := func() bool { return ctx.Err() != nil || p.now().After(deadline) }
+	defer func() {
+		if stop() && ctx.Err() == nil {
+			n := 0
+			for i := range out {
+				if out[i].result == candidateMissed {
+					n++
+				}
+			}
+			p.log.Warn("release recovery ran out of time: the nominated prescriptions not examined are owed to the dispenser and asked about at its next release",
+				"dispenser", owner, "budget", recoveryBudget, "owed", n)
+		}
+	}()
+	for len(pending) > 0 && !stop() {
+		rest := p.examineRound(ctx, stop, requestJSON, owner, cands, pending, out)
+		if len(rest) == 0 || stop() {
 			break
 		}
 		i := rest[0]
@@ -514,8 +597,8 @@ func (p *EPSProcessor) examineCandidates(ctx context.Context, requestJSON []byte
 // examineRound examines the candidates at pending on recoveryWorkers
 // goroutines, writing each outcome to out, and returns, in order, those
 // not examined: refused by the breaker, or not started because it refused
-// one or the context ended.
-func (p *EPSProcessor) examineRound(ctx context.Context, requestJSON []byte, owner string, cands []candidate, pending []int, out []candidateOutcome) []int {
+// one, the context ended or stop said so (the recovery's time is up).
+func (p *EPSProcessor) examineRound(ctx context.Context, stop func() bool, requestJSON []byte, owner string, cands []candidate, pending []int, out []candidateOutcome) []int {
 	var refused atomic.Bool
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -534,7 +617,7 @@ func (p *EPSProcessor) examineRound(ctx context.Context, requestJSON []byte, own
 	started := 0
 feed:
 	for _, i := range pending {
-		if refused.Load() {
+		if refused.Load() || stop() {
 			break
 		}
 		select {

@@ -517,3 +517,48 @@ func TestRejectionAddressedToTheSendersASID(t *testing.T) {
 		t.Errorf("the rejection is addressed to %q, want the sender's ASID 230811201324", got)
 	}
 }
+
+// TestReleaseRecoveryWithinItsBudget: a recovery examined every nomination
+// of the pharmacy however long it took (thousands of round trips to EPS),
+// holding the release, and the other releases of the pharmacy waiting for
+// it, as long. Once recoveryBudget has passed (the processor's clock is
+// moved past it at the stopAt-th tracker question) it starts no further
+// question: the release is answered with what it recovered, and the
+// nominations not examined are owed to the pharmacy, whose next nominated
+// release delivers the prescription the lost answer released if this one
+// did not — once.
+func TestReleaseRecoveryWithinItsBudget(t *testing.T) {
+	const many, stopAt = 1000, 200
+	r := newRecoveryRig(t, recoveryClient(), recoveryWorkers, 0)
+	var ahead atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	r.p = NewEPSProcessor(mapping.NewRegistry(), r.client, now, nil, quietLog()).WithOutcomeLog(r.ix.(OutcomeLog), time.Hour)
+	rx := r.submit(t, 1)[0]
+	r.indexUnknown(t, many)
+	r.gate.setOnAsk(func(total int) {
+		if total == stopAt {
+			ahead.Store(int64(recoveryBudget + time.Minute))
+		}
+	})
+	out, err := r.lostRelease(t, context.Background())
+	if err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	_, total := r.gate.counts()
+	if total > stopAt+recoveryWorkers {
+		t.Errorf("%d tracker questions, want at most %d: the recovery went on past its budget", total, stopAt+recoveryWorkers)
+	}
+	owed, err := r.ix.SetMembers(context.Background(), owedSet("FCG71"))
+	if err != nil || len(owed) < many+1-total {
+		t.Errorf("%d nominations owed (%v), want at least the %d not examined", len(owed), err, many+1-total)
+	}
+	first := strings.Contains(string(out.Answers[0].Payload), rx)
+	r.gate.setOnAsk(nil)
+	next, err := r.p.Process(context.Background(), replayIn(v3.NominatedReleaseRequest, nominatedReleaseFCG71(t)))
+	if err != nil {
+		t.Fatalf("next release: %v", err)
+	}
+	if again := strings.Contains(string(next.Answers[0].Payload), rx); first == again {
+		t.Errorf("%s delivered by the lost release's recovery: %v, by the next release: %v; want exactly one", rx, first, again)
+	}
+}

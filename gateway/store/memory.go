@@ -20,6 +20,7 @@ type Memory struct {
 	replyBytes int
 	replyCap   int // MemoryReplyCap
 	sets       map[string]memSet
+	holds      map[string]memHold // hold.go
 	seq        uint64
 	now        func() time.Time
 	closed     bool

@@ -13,5 +13,7 @@ func ScriptNames() map[string]string {
 		completeScript.Hash(): "store.complete",
 		requeueScript.Hash():  "store.requeue",
 		reserveScript.Hash():  "store.reserve",
+		holdScript.Hash():     "store.hold",
+		dropHoldScript.Hash(): "store.drop_hold",
 	}
 }
