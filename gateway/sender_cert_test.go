@@ -1,8 +1,10 @@
 package gateway
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -44,18 +46,7 @@ func TestEbXMLSenderBoundToCertificate(t *testing.T) {
 	srv := NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(newFakeProcessor()), WithRoutes(routes))
 	base := serveOverTLS(t, srv, cfg, false)
 
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(ca.pem)
-	client := func(name string) *http.Client {
-		certPEM, keyPEM := ca.issue(t, name, false)
-		c, err := tls.X509KeyPair(certPEM, keyPEM)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tc := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{c}}
-		return &http.Client{Transport: &http.Transport{TLSClientConfig: tc}, Timeout: 5 * time.Second}
-	}
-	dispenser, other := client("mhs.dispenser.example"), client("mhs.other.example")
+	dispenser, other := ca.client(t, "mhs.dispenser.example"), ca.client(t, "mhs.other.example")
 	tests := []struct {
 		name     string
 		client   *http.Client
@@ -129,4 +120,92 @@ func ackFrom(t *testing.T, party, ref string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// client is an HTTPS client that trusts ca and presents a client
+// certificate ca issues for name.
+func (ca *testCA) client(t *testing.T, name string) *http.Client {
+	t.Helper()
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.pem)
+	certPEM, keyPEM := ca.issue(t, name, false)
+	c, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{c}}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: tc}, Timeout: 10 * time.Second}
+}
+
+// soapFrom is soapEnvelope with asid as the sender's ASID
+// (hl7:communicationFunctionSnd).
+func soapFrom(asid, messageID, interaction, payload string) []byte {
+	return bytes.Replace(soapEnvelope(messageID, interaction, payload), []byte(`extension="200000009876"`), []byte(`extension="`+asid+`"`), 1)
+}
+
+// TestSOAPSenderBoundToCertificate: --soap-asids binds a SOAP sender's
+// ASID to the client certificates its system presents over mutual TLS.
+// Another supplier whose certificate the same CA signed can no longer
+// claim the ASID in hl7:communicationFunctionSnd (and act under the
+// ASID's EPS identity with --upstream-identities, or be answered as it):
+// refused with fault 300 (final), 910023 in the description, before any
+// processing. An ASID not listed takes any trusted certificate, as
+// before; a listing needs mutual TLS to start.
+func TestSOAPSenderBoundToCertificate(t *testing.T) {
+	const bound, open = "200000009876", "200000001111"
+	dir := t.TempDir()
+	ca := newCA(t, "HSCN test CA")
+	cfg := mutualTLSConfig(t, dir, ca)
+	cfg.SOAPASIDs = bound + "=mhs.dispenser.example, " + bound + "=dispenser-2.example"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []struct{ asids, caFile, want string }{
+		{bound + "=mhs.dispenser.example", "", "--tls-client-ca"},
+		{bound, cfg.TLSClientCAFile, "no certificate name"},
+		{"any", cfg.TLSClientCAFile, "ASID=certificate name"},
+		{"12=x", cfg.TLSClientCAFile, "12 digits"},
+	} {
+		c := cfg
+		c.SOAPASIDs, c.TLSClientCAFile = bad.asids, bad.caFile
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("--soap-asids %q (client CA %q): %v, want an error saying %q", bad.asids, bad.caFile, err, bad.want)
+		}
+	}
+	proc := soapProcessor(nil)
+	srv := NewServer(cfg, store.NewMemory(nil), fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(proc))
+	base := serveOverTLS(t, srv, cfg, false)
+	dispenser, second, other := ca.client(t, "mhs.dispenser.example"), ca.client(t, "dispenser-2.example"), ca.client(t, "mhs.other.example")
+	tests := []struct {
+		name   string
+		client *http.Client
+		asid   string
+		taken  bool
+	}{
+		{"the ASID's own certificate", dispenser, bound, true},
+		{"its second certificate", second, bound, true},
+		{"another supplier's certificate", other, bound, false},
+		{"that supplier under an unbound ASID", other, open, true},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := fmt.Sprintf("6E2F1C2D-0000-4000-8000-0000000009%02d", i)
+			code, b := post(t, tc.client, base+PathSOAP, "text/xml", "", soapFrom(tc.asid, id, releaseReq, soapPayload))
+			if tc.taken {
+				if code != http.StatusOK {
+					t.Fatalf("status %d, want 200\n%s", code, b)
+				}
+				return
+			}
+			if code != http.StatusInternalServerError {
+				t.Fatalf("status %d, want 500\n%s", code, b)
+			}
+			if fc, desc := faultCode(t, b); fc != ebxml.TMSCodeMalformed || !strings.HasPrefix(desc, "910023:") || !strings.Contains(desc, tc.asid) {
+				t.Fatalf("fault %s %q, want 300 910023 naming the ASID", fc, desc)
+			}
+			if n := proc.callsFor(id); n != 0 {
+				t.Fatalf("processed %d times under the claimed ASID", n)
+			}
+		})
+	}
 }

@@ -45,7 +45,9 @@ const (
 	NumUnreadableHeaders = 910022
 	// NumSenderCertificate: the route of the message's eb:From party names
 	// the client certificates the party's MHS presents (certNames), and the
-	// message came with none of them (SecurityFailure).
+	// message came with none of them (SecurityFailure); on the SOAP door,
+	// --soap-asids binds the sender's ASID to certificates and the request
+	// came with none of them (fault 300).
 	NumSenderCertificate = 910023
 	// NumTimeToLiveExpired: the message's eb:TimeToLive had passed when it
 	// arrived; it is not delivered (ebMS 2.0 §6.4.4, TimeToLiveExpired).
