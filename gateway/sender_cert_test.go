@@ -209,3 +209,41 @@ func TestSOAPSenderBoundToCertificate(t *testing.T) {
 		})
 	}
 }
+
+// TestSOAPDuplicateFromAnotherSender: the answer kept for a wsa:MessageID
+// (a release response may hold a prescription) is given again only to the
+// sender that had it, by ASID. Another sender reusing the id, over its
+// own certificate and ASID, is refused with fault 300, 910024, and is not
+// processed; the first sender's retry still gets its answer.
+func TestSOAPDuplicateFromAnotherSender(t *testing.T) {
+	const first, second = "200000009876", "200000001111"
+	dir := t.TempDir()
+	ca := newCA(t, "HSCN test CA")
+	cfg := mutualTLSConfig(t, dir, ca)
+	proc := soapProcessor(nil)
+	srv := NewServer(cfg, store.NewMemory(nil), fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(proc))
+	base := serveOverTLS(t, srv, cfg, false)
+	dispenser, other := ca.client(t, "mhs.dispenser.example"), ca.client(t, "mhs.other.example")
+	const id = "6E2F1C2D-0000-4000-8000-000000000990"
+	code, answer := post(t, dispenser, base+PathSOAP, "text/xml", "", soapFrom(first, id, releaseReq, soapPayload))
+	if code != http.StatusOK || !bytes.Contains(answer, []byte("café")) {
+		t.Fatalf("first request: status %d\n%s", code, answer)
+	}
+	code, b := post(t, other, base+PathSOAP, "text/xml", "", soapFrom(second, id, releaseReq, soapPayload))
+	if bytes.Contains(b, []byte("café")) || bytes.Contains(b, []byte("R-"+id)) {
+		t.Fatalf("another sender reusing the wsa:MessageID got the first sender's answer (status %d)\n%s", code, b)
+	}
+	if code != http.StatusInternalServerError {
+		t.Fatalf("another sender reusing the wsa:MessageID: status %d, want 500\n%s", code, b)
+	}
+	if fc, desc := faultCode(t, b); fc != ebxml.TMSCodeMalformed || !strings.HasPrefix(desc, "910024:") {
+		t.Fatalf("fault %s %q, want 300 910024", fc, desc)
+	}
+	code, again := post(t, dispenser, base+PathSOAP, "text/xml", "", soapFrom(first, id, releaseReq, soapPayload))
+	if code != http.StatusOK || !bytes.Equal(again, answer) {
+		t.Fatalf("the first sender's retry: status %d, not its kept answer\n%s", code, again)
+	}
+	if n := proc.callsFor(id); n != 1 {
+		t.Fatalf("processed %d times, want 1", n)
+	}
+}

@@ -49,6 +49,10 @@ const (
 	// --soap-asids binds the sender's ASID to certificates and the request
 	// came with none of them (fault 300).
 	NumSenderCertificate = 910023
+	// NumMessageIDReused: a SOAP request's wsa:MessageID was answered, within
+	// the persist duration, to another sender ASID; the kept answer is
+	// that sender's alone (fault 300).
+	NumMessageIDReused = 910024
 	// NumTimeToLiveExpired: the message's eb:TimeToLive had passed when it
 	// arrived; it is not delivered (ebMS 2.0 §6.4.4, TimeToLiveExpired).
 	NumTimeToLiveExpired = 910021
