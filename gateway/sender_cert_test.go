@@ -2,16 +2,20 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/store"
 )
 
@@ -245,5 +249,109 @@ func TestSOAPDuplicateFromAnotherSender(t *testing.T) {
 	}
 	if n := proc.callsFor(id); n != 1 {
 		t.Fatalf("processed %d times, want 1", n)
+	}
+}
+
+// TestRunRefusesUnboundPartyIdentity: a party with its own EPS identity
+// (--upstream-identities) acts under it whoever claims its eb:PartyId or
+// ASID. With mutual TLS on, where a binding costs one line, the gateway
+// does not start while such a party is bound to no client certificate
+// (certNames in --routes, or --soap-asids), and says how to bind it;
+// bound either way, it starts. Without mutual TLS, where nothing can bind
+// it, the start warns, naming the party.
+func TestRunRefusesUnboundPartyIdentity(t *testing.T) {
+	const party, asid = "FQ2KM-807341", "200000009876"
+	dir := t.TempDir()
+	ca := newCA(t, "HSCN test CA")
+	_, keyPath := writeKey(t, dir, "party.pem")
+	idFile := writeFile(t, dir, "identities.json", []byte(`{
+  "`+party+`": {"apiKey": "party-app", "kid": "k1", "privateKey": "`+keyPath+`"},
+  "`+asid+`": {"apiKey": "soap-app", "kid": "k2", "privateKey": "`+keyPath+`"}
+}`))
+	routes := func(certNames string) string {
+		return writeFile(t, dir, "routes.json", []byte(`{"`+party+`": {"url": "https://mhs.pharmacy.example/rm"`+certNames+`}}`))
+	}
+	_, base := serveSim(t, sim.Options{})
+	withIdentities := func(cfg Config) Config {
+		cfg.Addr = "127.0.0.1:0"
+		cfg.UpstreamURL = base + "/FHIR/R4"
+		cfg.Upstream = UpstreamConfig{TokenURL: base + "/oauth2/token", APIKey: "default-app", Kid: "default-key-1", PrivateKeyFile: keyPath}
+		cfg.UpstreamIdentitiesFile = idFile
+		return cfg
+	}
+	mtls := withIdentities(mutualTLSConfig(t, dir, ca))
+	plain := withIdentities(testConfig())
+	tests := []struct {
+		name      string
+		cfg       Config
+		certNames string
+		soapASIDs string
+		refused   []string // parties the refusal names; nil: starts
+		warned    []string // parties the start's warning names
+	}{
+		{name: "mutual TLS, neither bound", cfg: mtls, refused: []string{party, asid, "certNames", "--soap-asids"}},
+		{name: "mutual TLS, the ASID bound", cfg: mtls, soapASIDs: asid + "=soap.example", refused: []string{party}},
+		{name: "mutual TLS, both bound", cfg: mtls, certNames: `, "certNames": ["mhs.pharmacy.example"]`, soapASIDs: asid + "=soap.example"},
+		{name: "no mutual TLS", cfg: plain, warned: []string{party, asid}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			cfg.RoutesFile, cfg.SOAPASIDs = routes(tc.certNames), tc.soapASIDs
+			var logs syncBuffer
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- Run(ctx, cfg, slog.New(slog.NewJSONHandler(&logs, nil))) }()
+			listening := func() bool {
+				for _, l := range logs.lines(t) {
+					if l["msg"] == "porxgate listening" {
+						return true
+					}
+				}
+				return false
+			}
+			if tc.refused != nil {
+				select {
+				case err := <-done:
+					for _, want := range tc.refused {
+						if err == nil || !strings.Contains(err.Error(), want) {
+							t.Fatalf("Run = %v, want a refusal naming %q", err, want)
+						}
+					}
+					if strings.Contains(err.Error(), asid) != slices.Contains(tc.refused, asid) {
+						t.Fatalf("Run = %v: names the ASID wrongly", err)
+					}
+				case <-time.After(20 * time.Second):
+					t.Fatalf("Run did not refuse (listening: %v)", listening())
+				}
+				return
+			}
+			for !listening() {
+				select {
+				case err := <-done:
+					t.Fatalf("Run = %v, want it to start", err)
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+			var warning string
+			for _, l := range logs.lines(t) {
+				if l["level"] == "WARN" && strings.Contains(fmt.Sprint(l), "EPS identit") {
+					warning = fmt.Sprint(l)
+				}
+			}
+			for _, want := range tc.warned {
+				if !strings.Contains(warning, want) {
+					t.Errorf("start warning %q does not name %s", warning, want)
+				}
+			}
+			if tc.warned == nil && warning != "" {
+				t.Errorf("warned %q with every party bound", warning)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+		})
 	}
 }
