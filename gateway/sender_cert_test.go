@@ -147,6 +147,20 @@ func soapFrom(asid, messageID, interaction, payload string) []byte {
 	return bytes.Replace(soapEnvelope(messageID, interaction, payload), []byte(`extension="200000009876"`), []byte(`extension="`+asid+`"`), 1)
 }
 
+// soapOverMutualTLS serves a gateway whose processor answers release
+// requests (soapProcessor) over mutual TLS, clients' certificates signed by
+// the CA it returns, with --soap-asids soapASIDs; it returns the CA, the
+// configuration, the processor and the https base URL.
+func soapOverMutualTLS(t *testing.T, soapASIDs string) (*testCA, Config, *fakeProcessor, string) {
+	t.Helper()
+	ca := newCA(t, "HSCN test CA")
+	cfg := mutualTLSConfig(t, t.TempDir(), ca)
+	cfg.SOAPASIDs = soapASIDs
+	proc := soapProcessor(nil)
+	srv := NewServer(cfg, store.NewMemory(nil), fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(proc))
+	return ca, cfg, proc, serveOverTLS(t, srv, cfg, false)
+}
+
 // TestSOAPSenderBoundToCertificate: --soap-asids binds a SOAP sender's
 // ASID to the client certificates its system presents over mutual TLS.
 // Another supplier whose certificate the same CA signed can no longer
@@ -157,10 +171,7 @@ func soapFrom(asid, messageID, interaction, payload string) []byte {
 // before; a listing needs mutual TLS to start.
 func TestSOAPSenderBoundToCertificate(t *testing.T) {
 	const bound, open = "200000009876", "200000001111"
-	dir := t.TempDir()
-	ca := newCA(t, "HSCN test CA")
-	cfg := mutualTLSConfig(t, dir, ca)
-	cfg.SOAPASIDs = bound + "=mhs.dispenser.example, " + bound + "=dispenser-2.example"
+	ca, cfg, proc, base := soapOverMutualTLS(t, bound+"=mhs.dispenser.example, "+bound+"=dispenser-2.example")
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -176,9 +187,6 @@ func TestSOAPSenderBoundToCertificate(t *testing.T) {
 			t.Errorf("--soap-asids %q (client CA %q): %v, want an error saying %q", bad.asids, bad.caFile, err, bad.want)
 		}
 	}
-	proc := soapProcessor(nil)
-	srv := NewServer(cfg, store.NewMemory(nil), fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(proc))
-	base := serveOverTLS(t, srv, cfg, false)
 	dispenser, second, other := ca.client(t, "mhs.dispenser.example"), ca.client(t, "dispenser-2.example"), ca.client(t, "mhs.other.example")
 	tests := []struct {
 		name   string
@@ -221,12 +229,7 @@ func TestSOAPSenderBoundToCertificate(t *testing.T) {
 // processed; the first sender's retry still gets its answer.
 func TestSOAPDuplicateFromAnotherSender(t *testing.T) {
 	const first, second = "200000009876", "200000001111"
-	dir := t.TempDir()
-	ca := newCA(t, "HSCN test CA")
-	cfg := mutualTLSConfig(t, dir, ca)
-	proc := soapProcessor(nil)
-	srv := NewServer(cfg, store.NewMemory(nil), fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(proc))
-	base := serveOverTLS(t, srv, cfg, false)
+	ca, _, proc, base := soapOverMutualTLS(t, "")
 	dispenser, other := ca.client(t, "mhs.dispenser.example"), ca.client(t, "mhs.other.example")
 	const id = "6E2F1C2D-0000-4000-8000-000000000990"
 	code, answer := post(t, dispenser, base+PathSOAP, "text/xml", "", soapFrom(first, id, releaseReq, soapPayload))
