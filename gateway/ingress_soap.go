@@ -72,7 +72,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		TraceParent: tracing.TraceParent(c.UserContext())}
 	c.SetUserContext(withCorrelation(c.UserContext(), front))
 	log := inboundLog(g.log, front)
-	if err := g.soapSenders.Bound(msg.SenderASID, c.Context().TLSConnectionState()); err != nil {
+	if err := g.claimBound(msg.SenderASID, c.Context().TLSConnectionState()); err != nil {
 		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, fmt.Sprintf("%d:the client certificate is not one bound to the sender ASID %s",
 			NumSenderCertificate, msg.SenderASID)), log, err)
 	}

@@ -358,3 +358,70 @@ func TestRunRefusesUnboundPartyIdentity(t *testing.T) {
 		})
 	}
 }
+
+// TestSenderBindingHoldsAcrossDoors: a party key is one identity whichever
+// door claims it. The SOAP door takes its sender ASID from the request
+// as written, and the per-party EPS identity is looked up by it: a SOAP
+// request claiming an eb:PartyId that certNames binds (as its
+// hl7:communicationFunctionSnd id) must meet those certNames; an ebXML
+// message claiming an ASID --soap-asids binds (as its eb:From/eb:PartyId)
+// must meet those names. Else another supplier's certificate acts under
+// the bound party's EPS identity through the other door.
+func TestSenderBindingHoldsAcrossDoors(t *testing.T) {
+	const asid = "200000009876"
+	dir := t.TempDir()
+	ca := newCA(t, "HSCN test CA")
+	cfg := mutualTLSConfig(t, dir, ca)
+	cfg.SOAPASIDs = asid + "=soap.dispenser.example"
+	cfg.RoutesFile = writeFile(t, dir, "routes.json", []byte(`{
+  "`+senderParty+`": {"url": "https://mhs.dispenser.example/rm", "cpaId": "`+senderCPA+`", "certNames": ["mhs.dispenser.example"]},
+  "`+asid+`": {"url": "https://mhs.open.example/rm"}
+}`))
+	routes, err := OpenRoutes(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc := soapProcessor(nil)
+	srv := NewServer(cfg, store.NewMemory(nil), fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(proc), WithRoutes(routes))
+	base := serveOverTLS(t, srv, cfg, false)
+	mhs, soap, other := ca.client(t, "mhs.dispenser.example"), ca.client(t, "soap.dispenser.example"), ca.client(t, "mhs.other.example")
+
+	for i, tc := range []struct {
+		name   string
+		client *http.Client
+		taken  bool
+	}{{"SOAP, the party's certificate", mhs, true}, {"SOAP, another certificate", other, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := fmt.Sprintf("6E2F1C2D-0000-4000-8000-0000000009A%d", i)
+			code, b := post(t, tc.client, base+PathSOAP, "text/xml", "", soapFrom(senderParty, id, releaseReq, soapPayload))
+			if tc.taken != (code == http.StatusOK) {
+				t.Fatalf("SOAP request claiming %s: status %d, taken %v wanted\n%s", senderParty, code, tc.taken, b)
+			}
+			if !tc.taken {
+				if fc, desc := faultCode(t, b); fc != ebxml.TMSCodeMalformed || !strings.HasPrefix(desc, "910023:") {
+					t.Fatalf("fault %s %q, want 300 910023", fc, desc)
+				}
+			}
+		})
+	}
+	for i, tc := range []struct {
+		name   string
+		client *http.Client
+		taken  bool
+	}{{"ebXML, the ASID's certificate", soap, true}, {"ebXML, another certificate", other, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newReq(newID(t, 980+i))
+			r.from, r.cpa = asid, "ANY"
+			ct, action, body := r.build()
+			code, b := post(t, tc.client, base+PathEbXML, ct, action, body)
+			if tc.taken != (code == http.StatusAccepted) {
+				t.Fatalf("ebXML message claiming %s: status %d, taken %v wanted\n%s", asid, code, tc.taken, b)
+			}
+			if !tc.taken {
+				if ec, desc := ebErrorOf(t, b); ec != "SecurityFailure" || !strings.HasPrefix(desc, "910023:") {
+					t.Fatalf("MessageError %s %q, want SecurityFailure 910023", ec, desc)
+				}
+			}
+		})
+	}
+}

@@ -45,9 +45,9 @@ const (
 	NumUnreadableHeaders = 910022
 	// NumSenderCertificate: the route of the message's eb:From party names
 	// the client certificates the party's MHS presents (certNames), and the
-	// message came with none of them (SecurityFailure); on the SOAP door,
-	// --soap-asids binds the sender's ASID to certificates and the request
-	// came with none of them (fault 300).
+	// message came with none of them (SecurityFailure); or --soap-asids
+	// binds the party key (an ASID) and the message or SOAP request (fault
+	// 300) came with none of its names (claimBound).
 	NumSenderCertificate = 910023
 	// NumMessageIDReused: a SOAP request's wsa:MessageID was answered, within
 	// the persist duration, to another sender ASID; the kept answer is
