@@ -232,6 +232,16 @@ type Config struct {
 	// any well-formed ASID, logged at start-up, and refused by Validate
 	// when the gateway serves TLS). See ParseTrackerASIDs.
 	TrackerASIDs string
+
+	// SOAPASIDs binds SOAP senders to their client certificates: a comma
+	// separated list of ASID=NAME, NAME a client certificate's subject CN
+	// or DNS name (an ASID may repeat, to bind several names). A request
+	// on the SOAP door whose hl7:communicationFunctionSnd ASID is listed
+	// is taken only over mutual TLS with a certificate so named; other
+	// ASIDs are taken with any certificate the listener trusts
+	// (--soap-asids, PORXGATE_SOAP_ASIDS; default none). Needs
+	// --tls-client-ca. See ParseSOAPASIDs.
+	SOAPASIDs string
 }
 
 // DefaultConfig returns the configuration `make run` uses: loopback, the
@@ -390,6 +400,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	dur(&cfg.CancelMaxAge, "cancel-max-age", "CANCEL_MAX_AGE", "how long a cancellation may stay pending before it is reported and dropped")
 	num(&cfg.CancelPollRate, "cancel-poll-rate", "CANCEL_POLL_RATE", "EPS tracker queries a second for pending cancellations")
 	str(&cfg.TrackerASIDs, "tracker-asids", "TRACKER_ASIDS", "ASIDs allowed on the tracker API, ASID[=certificate name],...; any: every caller; empty: any, refused with --tls-cert")
+	str(&cfg.SOAPASIDs, "soap-asids", "SOAP_ASIDS", "SOAP senders bound to client certificates, ASID=certificate name,...; a listed ASID is taken only with a named certificate (needs --tls-client-ca)")
 	registerJournalFlags(str, num, dur, getenv, &cfg)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fmt.Errorf("serve flags: %w", err)
@@ -540,6 +551,12 @@ func (c Config) Validate() error {
 	}
 	if _, err := ParseTrackerASIDs(c.TrackerASIDs); err != nil {
 		errs = append(errs, fmt.Errorf("tracker-asids: %w", err))
+	}
+	if _, err := ParseSOAPASIDs(c.SOAPASIDs); err != nil {
+		errs = append(errs, fmt.Errorf("soap-asids: %w", err))
+	}
+	if strings.TrimSpace(c.SOAPASIDs) != "" && c.TLSClientCAFile == "" {
+		errs = append(errs, errors.New("soap-asids: binding ASIDs to client certificates needs mutual TLS (--tls-client-ca)"))
 	}
 	if c.TLSCertFile != "" && strings.TrimSpace(c.TrackerASIDs) == "" {
 		errs = append(errs, fmt.Errorf("tracker-asids: a gateway serving TLS must name the ASIDs allowed to search and read patients' prescriptions on the Tracker API (ASID[=certificate name],...), or say %q to allow every caller", TrackerAnyASID))

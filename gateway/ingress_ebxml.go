@@ -68,6 +68,9 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	if err := g.routes.CheckSender(msg.FromPartyID, msg.CPAID, c.Context().TLSConnectionState()); err != nil {
 		return g.refuse(c, msg, unknownSender(msg.FromPartyID, err), log, err)
 	}
+	if err := g.claimBound(msg.FromPartyID, c.Context().TLSConnectionState()); err != nil {
+		return g.refuse(c, msg, unknownSender(msg.FromPartyID, err), log, err)
+	}
 	switch {
 	case msg.Service != ebxml.ServiceMM:
 		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeNotSupported, NumUnsupportedService,
@@ -322,7 +325,7 @@ func unknownSender(party string, err error) *ebxml.MessageError {
 	}
 	if errors.Is(err, outbox.ErrSenderCertificate) {
 		return ebxml.NewMessageError(ebxml.CodeSecurityFailure, NumSenderCertificate,
-			"the client certificate is not one the route of eb:From/eb:PartyId "+party+" names")
+			"the client certificate is not one bound to eb:From/eb:PartyId "+party)
 	}
 	return ebxml.NewMessageError(ebxml.CodeValueNotRecognized, NumUnknownParty, "Unknown eb:From/eb:PartyId "+party)
 }

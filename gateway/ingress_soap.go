@@ -29,6 +29,9 @@ const syncTimeout = 55 * time.Second
 type keptReply struct {
 	Status int    `json:"status"`
 	Body   []byte `json:"body"`
+	// Sender is the ASID of the request answered: only a duplicate from
+	// the same ASID is given the answer again.
+	Sender string `json:"sender,omitempty"`
 }
 
 // soapRequest handles POST /syncservice-mm/mm: it reads the WS-Addressing
@@ -36,7 +39,7 @@ type keptReply struct {
 // HTTP response: HTTP 200 with the reply payload and wsa:RelatesTo, or
 // HTTP 500 with a Spine-style SOAP fault. A duplicate wsa:MessageID within
 // the persist duration gets the first request's answer again without
-// being processed again.
+// being processed again; one from another sender ASID is refused.
 func (s *Server) soapRequest(c *fiber.Ctx) error {
 	g := s.msg
 	now := g.now()
@@ -69,6 +72,10 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		TraceParent: tracing.TraceParent(c.UserContext())}
 	c.SetUserContext(withCorrelation(c.UserContext(), front))
 	log := inboundLog(g.log, front)
+	if err := g.claimBound(msg.SenderASID, c.Context().TLSConnectionState()); err != nil {
+		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, fmt.Sprintf("%d:the client certificate is not one bound to the sender ASID %s",
+			NumSenderCertificate, msg.SenderASID)), log, err)
+	}
 	if err := checkHL7Root(msg.PayloadName); err != nil {
 		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, err.Error()), log, err)
 	}
@@ -90,7 +97,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		return sendFault(c, storeUnavailableFault("the request"))
 	}
 	if !fresh {
-		return g.soapDuplicate(c, ctx, key, log)
+		return g.soapDuplicate(c, ctx, key, msg.SenderASID, log)
 	}
 	g.received(c, TransportSOAP, "accepted")
 
@@ -147,6 +154,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	}
 	g.metrics.exchange(interaction, outcome, in.ReceivedAt, g.now())
 	span.SetAttributes(attribute.String("porx.outcome", outcome), attribute.Int("http.response.status_code", reply.Status))
+	reply.Sender = msg.SenderASID
 	if b, err := json.Marshal(reply); err == nil {
 		sctx := context.WithoutCancel(ctx)
 		if _, err := g.store.KeepReply(sctx, key, b, ttl); err != nil {
@@ -232,10 +240,12 @@ func (g *messaging) keepMarked(ctx context.Context, key string, log *slog.Logger
 }
 
 // soapDuplicate answers a request whose wsa:MessageID was seen: with the
-// kept answer; while the first is still being processed, it waits up to
-// soapDuplicateWait for that answer, then gives a retryable fault.
-func (g *messaging) soapDuplicate(c *fiber.Ctx, ctx context.Context, key string, log *slog.Logger) error {
-	g.received(c, TransportSOAP, "duplicate")
+// kept answer when the request came from the same sender ASID; while the
+// first is still being processed, it waits up to soapDuplicateWait for
+// that answer, then gives a retryable fault. A request from another
+// sender ASID is refused (fault 300, NumMessageIDReused), never given the
+// first sender's answer.
+func (g *messaging) soapDuplicate(c *fiber.Ctx, ctx context.Context, key, sender string, log *slog.Logger) error {
 	b, ok, err := g.store.GetReply(ctx, key)
 	wait := time.NewTimer(soapDuplicateWait)
 	defer wait.Stop()
@@ -258,6 +268,11 @@ func (g *messaging) soapDuplicate(c *fiber.Ctx, ctx context.Context, key string,
 	if err == nil && ok {
 		err = json.Unmarshal(b, &kept)
 	}
+	if err == nil && ok && kept.Sender != sender {
+		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, fmt.Sprintf("%d:wsa:MessageID was already used by another sender; send the request with a new wsa:MessageID",
+			NumMessageIDReused)), log, fmt.Errorf("wsa:MessageID answered to sender ASID %q, reused by ASID %q", kept.Sender, sender))
+	}
+	g.received(c, TransportSOAP, "duplicate")
 	switch {
 	case err != nil:
 		log.Warn("duplicate: kept answer unreadable", "err", err)

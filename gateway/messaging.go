@@ -75,6 +75,9 @@ type messaging struct {
 	claimFailures outbox.FailureLog
 	// journal records exchanges (WithJournal); nil: none.
 	journal *journal.Journal
+	// soapSenders binds SOAP senders' ASIDs to client certificates
+	// (Config.SOAPASIDs); nil: none bound.
+	soapSenders *TrackerASIDs
 }
 
 // newMessaging builds the messaging half from the options.
@@ -97,6 +100,12 @@ func newMessaging(cfg Config, st store.Store, log *slog.Logger, m *Metrics, opts
 	g := &messaging{
 		cfg: cfg, store: st, proc: o.processor, routes: o.routes, now: o.now, newID: o.newID,
 		log: log, inboxWake: make(chan struct{}, 1), metrics: mm, journal: o.journal,
+	}
+	var err error
+	if g.soapSenders, err = ParseSOAPASIDs(cfg.SOAPASIDs); err != nil {
+		// Validate refuses it at start; the entries that could be read
+		// still bind.
+		log.Error("soap-asids: not all read", "err", err)
 	}
 	g.delivery = outbox.NewWorker(wc)
 	g.inboxHandoff = outbox.NewHandoff(cfg.InboxWorkers, func(ctx context.Context, l *store.Lease) {

@@ -122,6 +122,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("routes: %w", err)
 	}
+	if err := CheckIdentityBindings(cfg, routes, log); err != nil {
+		return fmt.Errorf("upstream identities: %w", err)
+	}
 	tlsCfg, err := ServerTLSConfig(cfg, log)
 	if err != nil {
 		return fmt.Errorf("tls: %w", err)

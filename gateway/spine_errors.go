@@ -45,8 +45,14 @@ const (
 	NumUnreadableHeaders = 910022
 	// NumSenderCertificate: the route of the message's eb:From party names
 	// the client certificates the party's MHS presents (certNames), and the
-	// message came with none of them (SecurityFailure).
+	// message came with none of them (SecurityFailure); or --soap-asids
+	// binds the party key (an ASID) and the message or SOAP request (fault
+	// 300) came with none of its names (claimBound).
 	NumSenderCertificate = 910023
+	// NumMessageIDReused: a SOAP request's wsa:MessageID was answered, within
+	// the persist duration, to another sender ASID; the kept answer is
+	// that sender's alone (fault 300).
+	NumMessageIDReused = 910024
 	// NumTimeToLiveExpired: the message's eb:TimeToLive had passed when it
 	// arrived; it is not delivered (ebMS 2.0 §6.4.4, TimeToLiveExpired).
 	NumTimeToLiveExpired = 910021

@@ -175,6 +175,23 @@ func (a *TrackerASIDs) Allow(asid string, cs *tls.ConnectionState) error {
 	if !ok {
 		return fmt.Errorf("ASID %s is not allowed on the tracker API", asid)
 	}
+	return checkBound(asid, names, cs)
+}
+
+// Bound checks the client certificate of the connection (cs nil: not over
+// TLS) against the names bound to asid; an ASID the list does not bind
+// (not listed, or listed without names) is not checked, nor is any ASID
+// by the nil list.
+func (a *TrackerASIDs) Bound(asid string, cs *tls.ConnectionState) error {
+	if a == nil {
+		return nil
+	}
+	return checkBound(asid, a.names[asid], cs)
+}
+
+// checkBound checks the client certificate of cs against the names bound
+// to asid (none: any certificate, or none).
+func checkBound(asid string, names []string, cs *tls.ConnectionState) error {
 	if len(names) == 0 {
 		return nil
 	}
@@ -185,4 +202,30 @@ func (a *TrackerASIDs) Allow(asid string, cs *tls.ConnectionState) error {
 		return fmt.Errorf("ASID %s does not match the client certificate %q", asid, cn)
 	}
 	return nil
+}
+
+// ParseSOAPASIDs reads --soap-asids: the ASID=NAME entries of
+// ParseTrackerASIDs, every entry bound to a name (an ASID listed without
+// one would bind nothing); "" gives nil, which binds no ASID.
+func ParseSOAPASIDs(s string) (*TrackerASIDs, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return nil, nil
+	}
+	if t == TrackerAnyASID {
+		return nil, errors.New(`"any" binds nothing: list ASID=certificate name entries, or leave it empty`)
+	}
+	a, err := ParseTrackerASIDs(s)
+	var errs []error
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if a != nil {
+		for _, asid := range sortedKeys(a.names) {
+			if len(a.names[asid]) == 0 {
+				errs = append(errs, fmt.Errorf("%q: no certificate name (ASID=certificate name)", asid))
+			}
+		}
+	}
+	return a, errors.Join(errs...)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/cancels"
+	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/internal/jsonkeys"
 )
@@ -281,4 +282,46 @@ func openPartyClients(cfg Config, base upstream.Config, def *upstream.Client, lo
 	}
 	log.Info("per-party EPS identities", "parties", len(ids))
 	return p, closeAll, nil
+}
+
+// CheckIdentityBindings checks that every party with its own EPS identity
+// (--upstream-identities) is bound to the client certificates of its
+// system: a party key with certNames in the routing table (an eb:PartyId),
+// or an ASID --soap-asids binds (a SOAP sender). An unbound party acts
+// under its identity whoever claims its party key or ASID. With mutual
+// TLS (--tls-client-ca), where a binding is one line of configuration,
+// unbound parties are an error naming them; without it, where nothing can
+// bind them, they are logged as a warning.
+func CheckIdentityBindings(cfg Config, routes *outbox.Routes, log *slog.Logger) error {
+	if cfg.UpstreamIdentitiesFile == "" {
+		return nil
+	}
+	ids, err := LoadUpstreamIdentities(cfg.UpstreamIdentitiesFile)
+	if err != nil {
+		return err
+	}
+	soap, err := ParseSOAPASIDs(cfg.SOAPASIDs)
+	if err != nil {
+		return fmt.Errorf("soap-asids: %w", err)
+	}
+	var unbound []string
+	for _, party := range sortedKeys(ids) {
+		if rt, ok := routes.Lookup(party); ok && len(rt.CertNames) > 0 {
+			continue
+		}
+		if soap != nil && len(soap.names[party]) > 0 {
+			continue
+		}
+		unbound = append(unbound, party)
+	}
+	if len(unbound) == 0 {
+		return nil
+	}
+	if cfg.TLSClientCAFile == "" {
+		log.Warn("per-party EPS identities without mutual TLS (--tls-client-ca): any sender claiming one of these parties (eb:PartyId or SOAP sender ASID) acts under its EPS identity",
+			"parties", unbound)
+		return nil
+	}
+	return fmt.Errorf("%s: parties %s have their own EPS identity but no client certificate bound to them, so any client certificate the listener trusts could act under it: bind each to its system's certificate names with certNames in --routes (an eb:PartyId) or --soap-asids ASID=NAME (a SOAP sender's ASID)",
+		cfg.UpstreamIdentitiesFile, strings.Join(unbound, ", "))
 }
