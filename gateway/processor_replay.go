@@ -66,6 +66,32 @@ type recordedAnswer struct {
 	// At is when the attempt was recorded (status 0): a state EPS reached
 	// before it was not reached by this message.
 	At time.Time `json:"at,omitzero"`
+	// From is the message's sender (senderOf): the record answers a
+	// replay from that sender only. Empty in records written before it
+	// was kept, which are taken as they were.
+	From string `json:"from,omitempty"`
+}
+
+// senderOf is the sender a record of EPS's answer belongs to: the
+// eb:From party of an ebXML message, the sender ASID of a SOAP one.
+func senderOf(in *Inbound) string {
+	if in.FromParty != "" {
+		return strings.ToUpper(in.FromParty)
+	}
+	return in.FromASID
+}
+
+// checkRecordSender refuses, permanently, a message whose MessageId has a
+// record of EPS's answer kept for another sender: the record (kept far
+// longer than a door remembers a MessageId) must never answer another
+// sender — it may hold released prescriptions — and a sender never reuses
+// another's MessageId, so the message is not one to send to EPS either.
+func checkRecordSender(in *Inbound, rec recordedAnswer) error {
+	if rec.From == "" || rec.From == senderOf(in) {
+		return nil
+	}
+	return Permanent(fmt.Errorf("%s %s: this MessageId was used by another sender: refused, EPS not asked; send the message again under a new MessageId",
+		in.Interaction, in.MessageID))
 }
 
 // WithOutcomeLog makes p record EPS's answers in l for ttl (0:
@@ -107,7 +133,13 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		noted = n
 		if ok {
 			var rec recordedAnswer
-			if err := json.Unmarshal(b, &rec); err == nil && rec.Status != 0 {
+			readable := json.Unmarshal(b, &rec) == nil
+			if readable {
+				if err := checkRecordSender(in, rec); err != nil {
+					return nil, false, err
+				}
+			}
+			if readable && rec.Status != 0 {
 				p.countReplay(canon, replayRecorded)
 				resp := &upstream.Response{Status: rec.Status, Body: rec.Body}
 				if op == opRelease {
@@ -164,7 +196,7 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		// recovery could not (release_recovery.go).
 		resp = p.recoverRelease(ctx, body, resp, attemptAt, sentBefore || resp.Attempts > 1)
 	}
-	rec := recordedAnswer{Status: resp.Status, Body: resp.Body}
+	rec := recordedAnswer{Status: resp.Status, Body: resp.Body, From: senderOf(in)}
 	// An earlier sending may have taken effect: porxgate's own (recorded
 	// attempt) or the upstream client's (a retry after a lost answer).
 	if confirm := p.replayConfirmation(sentBefore || resp.Attempts > 1, canon, resp); confirm != nil {
@@ -178,7 +210,7 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 				"interaction", in.Interaction, "message_id", in.MessageID, "upstream_status", resp.Status, "answer_status", first.Status)
 			p.countReplay(canon, replayConfirmed)
 			resp = first
-			rec = recordedAnswer{Status: resp.Status, Body: resp.Body, Confirmed: true}
+			rec = recordedAnswer{Status: resp.Status, Body: resp.Body, Confirmed: true, From: senderOf(in)}
 		default:
 			p.countReplay(canon, replayRefused)
 		}
@@ -214,7 +246,7 @@ type AttemptLog interface {
 // then a write.
 func (p *EPSProcessor) beginAttempt(ctx context.Context, in *Inbound, key, canon string, body []byte, at time.Time) (kept []byte, found, noted bool, err error) {
 	if al, ok := p.outcomes.(AttemptLog); ok {
-		attempt, err := json.Marshal(recordedAnswer{At: at})
+		attempt, err := json.Marshal(recordedAnswer{At: at, From: senderOf(in)})
 		if err != nil {
 			return nil, false, false, fmt.Errorf("encode EPS attempt: %w", err)
 		}
@@ -237,7 +269,7 @@ func (p *EPSProcessor) beginAttempt(ctx context.Context, in *Inbound, key, canon
 	if found {
 		return kept, true, false, nil
 	}
-	if err := p.record(ctx, key, recordedAnswer{At: at}); err != nil {
+	if err := p.record(ctx, key, recordedAnswer{At: at, From: senderOf(in)}); err != nil {
 		return nil, false, false, Deferred(fmt.Errorf("%s %s: attempt could not be recorded (store unavailable): %w", in.Interaction, in.MessageID, err))
 	}
 	return nil, false, false, nil
@@ -272,7 +304,7 @@ func (p *EPSProcessor) keepForResend(ctx context.Context, in *Inbound, canon str
 	if p.outcomes == nil || resp.Status/100 != 2 {
 		return
 	}
-	if err := p.recordFor(ctx, outcomeKey(in, canon), recordedAnswer{Status: resp.Status, Body: resp.Body}, DeadLetteredOutcomeTTL); err != nil {
+	if err := p.recordFor(ctx, outcomeKey(in, canon), recordedAnswer{Status: resp.Status, Body: resp.Body, From: senderOf(in)}, DeadLetteredOutcomeTTL); err != nil {
 		p.log.With(inboundArgs(in)...).Warn("EPS's answer to a message going to the dead letters could not be kept for its resend; a resend after the outcome log's TTL asks EPS again", "err", err)
 	}
 }

@@ -77,7 +77,7 @@ func TestDeadLetteredReleaseIsNotStranded(t *testing.T) {
 	if len(next.Answers) != 1 || !strings.Contains(string(next.Answers[0].Payload), rxID) {
 		t.Fatalf("the pharmacy's next release did not deliver %s, which EPS released to it in the dead-lettered release's lost answer: stranded", rxID)
 	}
-	resent := &Inbound{Transport: TransportEbXML, Interaction: v3.NominatedReleaseRequest, MessageID: r.messageID, Payload: request}
+	resent := &Inbound{Transport: TransportEbXML, Interaction: v3.NominatedReleaseRequest, MessageID: r.messageID, FromParty: r.from, Payload: request}
 	again, err := proc.Process(context.Background(), resent)
 	if err != nil {
 		t.Fatalf("the dead letter resent: %v", err)

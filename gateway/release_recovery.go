@@ -104,8 +104,8 @@ func (p *EPSProcessor) NoteDeadLetter(ctx context.Context, in *Inbound) error {
 		return fmt.Errorf("nominated release %s: attempt record unreadable: %w", in.MessageID, err)
 	}
 	var rec recordedAnswer
-	if !found || json.Unmarshal(kept, &rec) != nil || rec.Status != 0 || rec.At.IsZero() {
-		return nil // never sent, or EPS's answer is recorded (kept for its resend)
+	if !found || json.Unmarshal(kept, &rec) != nil || rec.Status != 0 || rec.At.IsZero() || checkRecordSender(in, rec) != nil {
+		return nil // never sent, EPS's answer is recorded (kept for its resend), or another sender's
 	}
 	t := p.reg.ByInteraction(canon)
 	if t == nil {
