@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,7 +50,14 @@ func TestInboxHandoff(t *testing.T) {
 			counted := &claimCounter{Store: st}
 			cfg := testConfig()
 			cfg.InboxWorkers = 1
+			// No polling: a poll in flight is a worker not idle, and the
+			// first message would then go through the store (a claim)
+			// instead of to the worker — on a loaded machine often
+			// enough to fail the count below.
+			cfg.PollInterval = time.Hour
 			release := make(chan struct{})
+			var releaseOnce sync.Once
+			free := func() { releaseOnce.Do(func() { close(release) }) }
 			proc := newFakeProcessor()
 			first := newID(t, 1)
 			proc.answer = func(in *Inbound, _ int) (*Outcome, error) {
@@ -60,6 +68,10 @@ func TestInboxHandoff(t *testing.T) {
 			}
 			mhs := startMHS(t, "ack")
 			g := startGateway(t, cfg, counted, false, WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+			// After startGateway's, so it runs before the gateway's stop: a
+			// failure before the release must not leave the worker, and so
+			// the stop, waiting for ever.
+			t.Cleanup(free)
 			waitIdleInbox(t, g, 1)
 			waitFor(t, "idle delivery workers", func() bool { return g.srv.msg.delivery.Handoff().Idle() == cfg.DeliveryWorkers })
 
@@ -79,7 +91,7 @@ func TestInboxHandoff(t *testing.T) {
 			if proc.callsFor(second) != 0 {
 				t.Fatal("the second message was processed while the only worker was busy")
 			}
-			close(release)
+			free()
 			waitFor(t, "the second message", func() bool { return proc.callsFor(second) == 1 })
 			if n := counted.inboxClaims.Load(); n != 1 {
 				t.Errorf("%d inbox claims, want 1 (the second message, queued while the worker was busy)", n)
