@@ -112,7 +112,7 @@ func TestScriptNamesDistinct(t *testing.T) {
 			seen[sha] = name
 		}
 	}
-	if n != 16 {
-		t.Errorf("%d named scripts, want 16 (8 store, 1 journal, 7 cancels)", n)
+	if n != 17 {
+		t.Errorf("%d named scripts, want 17 (8 store, 2 journal, 7 cancels)", n)
 	}
 }

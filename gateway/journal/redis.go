@@ -82,11 +82,12 @@ func (r *Redis) Kind() string { return "redis" }
 func (r *Redis) Apply(ctx context.Context, ev Event) error { return r.ApplyAll(ctx, []Event{ev}) }
 
 // ApplyAll implements Backend: one read of the heads of every exchange
-// the events touch, the merges in memory, one transaction writing the
-// heads back and appending the new steps. The heads are WATCHed, so a
-// concurrent writer (RecordNow, another replica) makes the transaction
-// fail and it is redone on fresh reads: no update is lost. Retention by
-// size is one script.
+// the events touch, the merges in memory, then one script (applyScript)
+// that checks each head is still the one read and, if so, writes the
+// heads back and appends the new steps, atomically. A concurrent writer
+// (RecordNow, another replica) that changed a head in between makes the
+// script write nothing, and the batch is redone on fresh reads: no update
+// is lost. Retention by size is one script.
 func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 	var order []string
 	byID := map[string][]Event{}
@@ -118,26 +119,28 @@ func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 			steps[id] = append(steps[id], b)
 		}
 	}
-	var total *redis.IntCmd
-	var err error
+	var total int64
+	err := errHeadChanged
 	for range 20 {
-		err = r.c.Watch(ctx, func(tx *redis.Tx) error {
-			var terr error
-			total, terr = r.merge(ctx, tx, order, keys, byID, steps)
-			return terr
-		}, keys...)
-		if !errors.Is(err, redis.TxFailedErr) {
+		var written bool
+		written, total, err = r.merge(ctx, order, keys, byID, steps)
+		if err != nil || written {
 			break
 		}
+		err = errHeadChanged
 	}
 	if err != nil {
 		return fmt.Errorf("journal: write exchanges: %w", err)
 	}
-	if total.Val() <= r.ret.MaxBytes {
+	if total <= r.ret.MaxBytes {
 		return nil
 	}
 	return r.evictOverSize(ctx, order[len(order)-1])
 }
+
+// errHeadChanged says another writer changed an exchange's head between
+// every read of it and the write that would have replaced it.
+var errHeadChanged = errors.New("the exchanges kept changing under the write")
 
 // encodeStep writes a step for its exchange's list: the step without its
 // body as JSON, a newline (JSON's own never holds one), then the body byte
@@ -179,36 +182,90 @@ func marshal(v any) ([]byte, error) {
 	return gojson.MarshalWithOption(v, gojson.DisableHTMLEscape())
 }
 
-// merge reads the heads under WATCH, applies the events and writes them
-// back with the new steps in one MULTI/EXEC; it returns the new total size.
-func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, byID map[string][]Event, steps map[string][]any) (*redis.IntCmd, error) {
-	vals, err := tx.MGet(ctx, keys...).Result()
+// applyScript writes a batch of merged exchanges, if none of their heads
+// changed since they were read. KEYS are the heads (x:<id>); ARGV[1] the
+// key prefix, ARGV[2] the start to set ixsince to if unset (ms), ARGV[3]
+// the change of the total size, ARGV[4] the indexes' expiry (s); then for
+// each head, whether it was there ("1" or "0") and what it held; then for
+// each exchange, in KEYS' order: its id, head, summary, expiry (ms),
+// start (ms), the score below which its indexes are trimmed (ms), change
+// of its stored size, the number of its new steps and those steps, the
+// number of index keys to add it to and those keys, the number to take it
+// out of and those keys. Returns {1, the new total size}, or {0} (nothing
+// written) when a head was not as read.
+var applyScript = redis.NewScript(`
+local n = #KEYS
+for k = 1, n do
+  local cur = redis.call('GET', KEYS[k])
+  if ARGV[3 + 2*k] == '1' then
+    if cur ~= ARGV[4 + 2*k] then return {0} end
+  elseif cur then
+    return {0}
+  end
+end
+local p, age = ARGV[1], ARGV[4]
+local i = 5 + 2*n
+for k = 1, n do
+  local id, ttl, started, cutoff = ARGV[i], ARGV[i+3], ARGV[i+4], ARGV[i+5]
+  redis.call('SET', KEYS[k], ARGV[i+1], 'PX', ttl)
+  redis.call('SET', p .. 's:' .. id, ARGV[i+2], 'PX', ttl)
+  local ns = tonumber(ARGV[i+7])
+  if ns > 0 then
+    redis.call('RPUSH', p .. 'st:' .. id, unpack(ARGV, i+8, i+7+ns))
+    redis.call('PEXPIRE', p .. 'st:' .. id, ttl)
+  end
+  redis.call('ZADD', p .. 't', started, id)
+  redis.call('HINCRBY', p .. 'sz', id, ARGV[i+6])
+  i = i + 8 + ns
+  local na = tonumber(ARGV[i])
+  for a = i+1, i+na do
+    redis.call('ZADD', ARGV[a], started, id)
+    redis.call('ZREMRANGEBYSCORE', ARGV[a], '-inf', '(' .. cutoff)
+    redis.call('EXPIRE', ARGV[a], age)
+  end
+  i = i + na + 1
+  local nr = tonumber(ARGV[i])
+  for a = i+1, i+nr do
+    redis.call('ZREM', ARGV[a], id)
+  end
+  i = i + nr + 1
+end
+if n > 0 then redis.call('SET', p .. 'ixsince', ARGV[2], 'NX') end
+return {1, redis.call('INCRBY', p .. 'bytes', ARGV[3])}
+`)
+
+// merge reads the heads, applies the events and writes them back with the
+// new steps in one script, unless a head changed since it was read
+// (written false); it returns the new total size.
+func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string][]Event, steps map[string][]any) (written bool, total int64, err error) {
+	vals, err := r.c.MGet(ctx, keys...).Result()
 	if err != nil {
-		return nil, fmt.Errorf("read exchanges: %w", err)
+		return false, 0, fmt.Errorf("read exchanges: %w", err)
 	}
-	type write struct {
-		id      string
-		x, s    []byte
-		delta   int64 // change of the exchange's stored size
-		ttl     time.Duration
-		started time.Time
-		add     []string // index keys to add the exchange to
-		remove  []string // index keys to take it out of
+	nsteps := 0
+	for _, st := range steps {
+		nsteps += len(st)
 	}
-	var writes []write
+	// The arguments: 4, 2 a head, 10 an exchange and its steps and index
+	// keys (about six ids and two filings each).
+	argv := make([]any, 4+2*len(order), 4+12*len(order)+nsteps+8*len(order))
+	argv[0] = r.p
 	var delta int64
+	var started0 time.Time
 	for i, id := range order {
 		var h head
 		var old int64
 		existed := false
 		var wasStarted time.Time
+		argv[4+2*i], argv[5+2*i] = "0", ""
 		if v, ok := vals[i].(string); ok {
 			if err := json.Unmarshal([]byte(v), &h); err != nil {
-				return nil, fmt.Errorf("exchange %s unreadable: %w", id, err)
+				return false, 0, fmt.Errorf("exchange %s unreadable: %w", id, err)
 			}
 			existed, wasStarted = true, h.Started
 			ob, _ := marshal(h.summary())
 			old = int64(len(v) + len(ob))
+			argv[4+2*i], argv[5+2*i] = "1", v
 		}
 		before := map[string]bool{}
 		for _, v := range h.IDs.all() {
@@ -226,66 +283,62 @@ func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, b
 		h.ListSteps += len(steps[id])
 		nb, err := marshal(&h)
 		if err != nil {
-			return nil, fmt.Errorf("encode exchange %s: %w", id, err)
+			return false, 0, fmt.Errorf("encode exchange %s: %w", id, err)
 		}
 		sb, err := marshal(h.summary())
 		if err != nil {
-			return nil, fmt.Errorf("encode summary %s: %w", id, err)
+			return false, 0, fmt.Errorf("encode summary %s: %w", id, err)
 		}
-		w := write{id: id, x: nb, s: sb, delta: int64(len(nb)+len(sb)) + stepBytes - old, started: h.Started,
-			ttl: time.Until(h.Started.Add(r.ret.MaxAge))}
-		if w.ttl <= 0 {
-			w.ttl = time.Second
+		d := int64(len(nb)+len(sb)) + stepBytes - old
+		ttl := time.Until(h.Started.Add(r.ret.MaxAge))
+		if ttl <= 0 {
+			ttl = time.Second
 		}
+		if i == 0 {
+			started0 = h.Started
+		}
+		ms := h.Started.UnixMilli()
+		argv = append(argv, id, nb, sb, max(ttl.Milliseconds(), 1), ms,
+			h.Started.Add(-r.ret.MaxAge).UnixMilli(), d, len(steps[id]))
+		argv = append(argv, steps[id]...)
 		// The indexes score an exchange by its start: all of its ids
 		// again when the start moved, the new ones otherwise.
 		moved := !existed || !h.Started.Equal(wasStarted)
+		nAt := len(argv)
+		argv = append(argv, 0)
 		for _, v := range append(h.IDs.all(), h.ID) {
 			if moved || !before[v] {
-				w.add = append(w.add, r.p+"ixt:"+strings.ToLower(v))
+				argv = append(argv, r.p+"ixt:"+strings.ToLower(v))
 			}
 		}
 		filed := r.filedUnder(&h.Exchange, true)
 		for _, k := range filed {
 			if moved || !slices.Contains(wasFiled, k) {
-				w.add = append(w.add, k)
+				argv = append(argv, k)
 			}
 		}
+		argv[nAt] = len(argv) - nAt - 1
+		nAt = len(argv)
+		argv = append(argv, 0)
 		for _, k := range wasFiled {
 			if !slices.Contains(filed, k) {
-				w.remove = append(w.remove, k)
+				argv = append(argv, k)
 			}
 		}
-		delta += w.delta
-		writes = append(writes, w)
+		argv[nAt] = len(argv) - nAt - 1
+		delta += d
 	}
-	var total *redis.IntCmd
-	_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-		for _, w := range writes {
-			pipe.Set(ctx, r.p+"x:"+w.id, w.x, w.ttl)
-			pipe.Set(ctx, r.p+"s:"+w.id, w.s, w.ttl)
-			if st := steps[w.id]; len(st) > 0 {
-				pipe.RPush(ctx, r.p+"st:"+w.id, st...)
-				pipe.PExpire(ctx, r.p+"st:"+w.id, w.ttl)
-			}
-			pipe.ZAdd(ctx, r.p+"t", redis.Z{Score: float64(w.started.UnixMilli()), Member: w.id})
-			pipe.HIncrBy(ctx, r.p+"sz", w.id, w.delta)
-			for _, k := range w.add {
-				pipe.ZAdd(ctx, k, redis.Z{Score: float64(w.started.UnixMilli()), Member: w.id})
-				pipe.ZRemRangeByScore(ctx, k, "-inf", "("+strconv.FormatInt(w.started.Add(-r.ret.MaxAge).UnixMilli(), 10))
-				pipe.Expire(ctx, k, r.ret.MaxAge)
-			}
-			for _, k := range w.remove {
-				pipe.ZRem(ctx, k, w.id)
-			}
-		}
-		if len(writes) > 0 {
-			pipe.SetNX(ctx, r.p+"ixsince", writes[0].started.UnixMilli(), 0)
-		}
-		total = pipe.IncrBy(ctx, r.p+"bytes", delta)
-		return nil
-	})
-	return total, err
+	argv[1] = started0.UnixMilli()
+	argv[2] = delta
+	argv[3] = max(int64(r.ret.MaxAge/time.Second), 1)
+	res, err := applyScript.Run(ctx, r.c, keys, argv...).Int64Slice()
+	if err != nil {
+		return false, 0, err
+	}
+	if len(res) < 2 || res[0] != 1 {
+		return false, 0, nil
+	}
+	return true, res[1], nil
 }
 
 // filedUnder returns the outcome and interaction index keys (ixo:, ixi:)
