@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strconv"
@@ -50,9 +51,10 @@ import (
 // replica at a time (it holds the message's lease), so merges do not race
 // in practice.
 type Redis struct {
-	c   redis.UniversalClient
-	p   string
-	ret Retention
+	c     redis.UniversalClient
+	p     string
+	ret   Retention
+	heads headCache
 }
 
 // head is an exchange as x:<id> holds it: the exchange without the steps
@@ -72,7 +74,7 @@ func (h *head) summary() Summary {
 
 // NewRedis returns a Redis backend over c with keys under prefix.
 func NewRedis(c redis.UniversalClient, prefix string, r Retention) *Redis {
-	return &Redis{c: c, p: prefix + "journal:", ret: r.withDefaults()}
+	return &Redis{c: c, p: prefix + "journal:", ret: r.withDefaults(), heads: newHeadCache(headCacheBytes)}
 }
 
 // Kind implements Backend.
@@ -81,13 +83,14 @@ func (r *Redis) Kind() string { return "redis" }
 // Apply implements Backend.
 func (r *Redis) Apply(ctx context.Context, ev Event) error { return r.ApplyAll(ctx, []Event{ev}) }
 
-// ApplyAll implements Backend: one read of the heads of every exchange
-// the events touch, the merges in memory, then one script (applyScript)
-// that checks each head is still the one read and, if so, writes the
-// heads back and appends the new steps, atomically. A concurrent writer
-// (RecordNow, another replica) that changed a head in between makes the
-// script write nothing, and the batch is redone on fresh reads: no update
-// is lost. Retention by size is one script.
+// ApplyAll implements Backend: the heads of every exchange the events
+// touch as this writer last wrote them (headCache), or read, the merges in
+// memory, then one script (applyScript) that checks each head is still
+// the one merged into and, if so, writes the heads back and appends the
+// new steps, atomically. A concurrent writer (RecordNow, another replica)
+// that changed a head makes the script write nothing and return the heads
+// as they are, and the batch is merged into those: no update is lost.
+// Retention by size is one script.
 func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 	var order []string
 	byID := map[string][]Event{}
@@ -119,17 +122,28 @@ func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 			steps[id] = append(steps[id], b)
 		}
 	}
+	heads, err := r.knownHeads(ctx, order, keys, byID)
+	if err != nil {
+		return fmt.Errorf("journal: write exchanges: %w", err)
+	}
 	var total int64
-	err := errHeadChanged
-	for range 20 {
+	err = errHeadChanged
+	for attempt := range maxApplyAttempts {
+		if attempt > 0 {
+			// Writers that keep changing one exchange fall out of step.
+			if err = sleepCtx(ctx, rand.N(time.Duration(min(attempt, 5))*200*time.Microsecond)); err != nil {
+				break
+			}
+		}
 		var written bool
-		written, total, err = r.merge(ctx, order, keys, byID, steps)
+		written, total, err = r.merge(ctx, order, keys, byID, steps, heads)
 		if err != nil || written {
 			break
 		}
 		err = errHeadChanged
 	}
 	if err != nil {
+		r.heads.forget(order)
 		return fmt.Errorf("journal: write exchanges: %w", err)
 	}
 	if total <= r.ret.MaxBytes {
@@ -137,6 +151,72 @@ func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 	}
 	return r.evictOverSize(ctx, order[len(order)-1])
 }
+
+// knownHeads returns what the merge starts from for each exchange: the
+// head this writer last wrote, if it keeps it; none (a new exchange) for
+// one whose events record its legacy request, the first thing recorded of
+// it; the head read from Redis otherwise, in one MGET. The script checks
+// each guess.
+func (r *Redis) knownHeads(ctx context.Context, order, keys []string, byID map[string][]Event) ([]storedHead, error) {
+	heads := make([]storedHead, len(order))
+	var unknown []int
+	for i, id := range order {
+		if h, ok := r.heads.get(id); ok {
+			heads[i] = h
+			continue
+		}
+		if !startsExchange(byID[id]) {
+			unknown = append(unknown, i)
+		}
+	}
+	if len(unknown) == 0 {
+		return heads, nil
+	}
+	read := make([]string, len(unknown))
+	for j, i := range unknown {
+		read[j] = keys[i]
+	}
+	vals, err := r.c.MGet(ctx, read...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read exchanges: %w", err)
+	}
+	for j, i := range unknown {
+		if v, ok := vals[j].(string); ok {
+			heads[i] = storedHead{x: []byte(v), sumLen: -1}
+		}
+	}
+	return heads, nil
+}
+
+// startsExchange says whether evs record a legacy request, as the first
+// events of an exchange do.
+func startsExchange(evs []Event) bool {
+	for i := range evs {
+		if evs[i].Step != nil && evs[i].Step.Kind == StepLegacyRequest {
+			return true
+		}
+	}
+	return false
+}
+
+// sleepCtx waits d, or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// maxApplyAttempts bounds how many times ApplyAll merges a batch into
+// heads another writer keeps changing. An attempt is one round trip, as
+// is the write of every other writer: four writing one exchange without a
+// pause (TestRedisConcurrentMergesLoseNothing) each lose three times in
+// four, so twenty attempts were too few.
+const maxApplyAttempts = 100
 
 // errHeadChanged says another writer changed an exchange's head between
 // every read of it and the write that would have replaced it.
@@ -191,18 +271,20 @@ func marshal(v any) ([]byte, error) {
 // start (ms), the score below which its indexes are trimmed (ms), change
 // of its stored size, the number of its new steps and those steps, the
 // number of index keys to add it to and those keys, the number to take it
-// out of and those keys. Returns {1, the new total size}, or {0} (nothing
-// written) when a head was not as read.
+// out of and those keys. Returns {1, the new total size}, or, when a head
+// was not as merged into, {0, and each head as it is} (nothing written).
 var applyScript = redis.NewScript(`
 local n = #KEYS
+local cur, same = {}, true
 for k = 1, n do
-  local cur = redis.call('GET', KEYS[k])
+  cur[k] = redis.call('GET', KEYS[k])
   if ARGV[3 + 2*k] == '1' then
-    if cur ~= ARGV[4 + 2*k] then return {0} end
-  elseif cur then
-    return {0}
+    if cur[k] ~= ARGV[4 + 2*k] then same = false end
+  elseif cur[k] then
+    same = false
   end
 end
+if not same then return {0, unpack(cur)} end
 local p, age = ARGV[1], ARGV[4]
 local i = 5 + 2*n
 for k = 1, n do
@@ -234,14 +316,11 @@ if n > 0 then redis.call('SET', p .. 'ixsince', ARGV[2], 'NX') end
 return {1, redis.call('INCRBY', p .. 'bytes', ARGV[3])}
 `)
 
-// merge reads the heads, applies the events and writes them back with the
-// new steps in one script, unless a head changed since it was read
-// (written false); it returns the new total size.
-func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string][]Event, steps map[string][]any) (written bool, total int64, err error) {
-	vals, err := r.c.MGet(ctx, keys...).Result()
-	if err != nil {
-		return false, 0, fmt.Errorf("read exchanges: %w", err)
-	}
+// merge applies the events to heads and writes them back with the new
+// steps in one script, unless a head is no longer as in heads (written
+// false; heads then holds them as they are); it returns the new total
+// size.
+func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string][]Event, steps map[string][]any, heads []storedHead) (written bool, total int64, err error) {
 	nsteps := 0
 	for _, st := range steps {
 		nsteps += len(st)
@@ -250,6 +329,7 @@ func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string
 	// keys (about six ids and two filings each).
 	argv := make([]any, 4+2*len(order), 4+12*len(order)+nsteps+8*len(order))
 	argv[0] = r.p
+	merged := make([]storedHead, 0, len(order))
 	var delta int64
 	var started0 time.Time
 	for i, id := range order {
@@ -258,13 +338,17 @@ func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string
 		existed := false
 		var wasStarted time.Time
 		argv[4+2*i], argv[5+2*i] = "0", ""
-		if v, ok := vals[i].(string); ok {
-			if err := json.Unmarshal([]byte(v), &h); err != nil {
+		if v := heads[i].x; v != nil {
+			if err := json.Unmarshal(v, &h); err != nil {
 				return false, 0, fmt.Errorf("exchange %s unreadable: %w", id, err)
 			}
 			existed, wasStarted = true, h.Started
-			ob, _ := marshal(h.summary())
-			old = int64(len(v) + len(ob))
+			sumLen := heads[i].sumLen
+			if sumLen < 0 {
+				ob, _ := marshal(h.summary())
+				sumLen = len(ob)
+			}
+			old = int64(len(v) + sumLen)
 			argv[4+2*i], argv[5+2*i] = "1", v
 		}
 		before := map[string]bool{}
@@ -289,6 +373,7 @@ func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string
 		if err != nil {
 			return false, 0, fmt.Errorf("encode summary %s: %w", id, err)
 		}
+		merged = append(merged, storedHead{x: nb, sumLen: len(sb)})
 		d := int64(len(nb)+len(sb)) + stepBytes - old
 		ttl := time.Until(h.Started.Add(r.ret.MaxAge))
 		if ttl <= 0 {
@@ -331,14 +416,28 @@ func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string
 	argv[1] = started0.UnixMilli()
 	argv[2] = delta
 	argv[3] = max(int64(r.ret.MaxAge/time.Second), 1)
-	res, err := applyScript.Run(ctx, r.c, keys, argv...).Int64Slice()
+	res, err := applyScript.Run(ctx, r.c, keys, argv...).Slice()
 	if err != nil {
 		return false, 0, err
 	}
-	if len(res) < 2 || res[0] != 1 {
-		return false, 0, nil
+	if ok, _ := res[0].(int64); ok == 1 && len(res) == 2 {
+		total, _ := res[1].(int64)
+		for i, id := range order {
+			r.heads.put(id, merged[i])
+		}
+		return true, total, nil
 	}
-	return true, res[1], nil
+	if len(res) != 1+len(order) {
+		return false, 0, fmt.Errorf("journal.apply answered %d values for %d exchanges", len(res), len(order))
+	}
+	r.heads.forget(order)
+	for i := range order {
+		heads[i] = storedHead{sumLen: -1}
+		if v, ok := res[1+i].(string); ok {
+			heads[i].x = []byte(v)
+		}
+	}
+	return false, 0, nil
 }
 
 // filedUnder returns the outcome and interaction index keys (ixo:, ixi:)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,22 +86,31 @@ func TestRedisReadsInlineSteps(t *testing.T) {
 	}
 }
 
-// TestRedisConcurrentMergesLoseNothing: writers on separate connections
-// (the queue's writer, RecordNow, other replicas) merge into one exchange
-// at once; every merge is in its head (each event's message id, the count
-// of steps) as well as its list: a head that changed between a writer's
-// read and its write is read again, never overwritten.
+// TestRedisConcurrentMergesLoseNothing: writers (the queue's writer and
+// RecordNow, sharing a backend; other replicas, each its own) merge into
+// one exchange at once, each starting with a legacy request; every merge
+// is in its head (each event's message id, the count of steps) as well as
+// its list: a head that changed since a writer read or wrote it is merged
+// into afresh, never overwritten.
 func TestRedisConcurrentMergesLoseNothing(t *testing.T) {
 	b, _ := redisBackend(t, Retention{})
 	const writers, each = 4, 30
 	t0 := time.Now().UTC()
 	errs := make(chan error, writers)
 	for w := range writers {
+		wb := b
+		if w%2 == 1 {
+			wb = NewRedis(b.c, strings.TrimSuffix(b.p, "journal:"), Retention{})
+		}
 		go func() {
 			for i := range each {
 				id := "M" + strconv.Itoa(w*each+i)
-				if err := b.Apply(context.Background(), Event{Exchange: "x", At: t0.Add(time.Duration(i) * time.Millisecond),
-					IDs: IDs{MessageIDs: []string{id}}, Step: &Step{Kind: StepDelivery}}); err != nil {
+				kind := StepDelivery
+				if i == 0 {
+					kind = StepLegacyRequest
+				}
+				if err := wb.Apply(context.Background(), Event{Exchange: "x", At: t0.Add(time.Duration(i) * time.Millisecond),
+					IDs: IDs{MessageIDs: []string{id}}, Step: &Step{Kind: kind}}); err != nil {
 					errs <- err
 					return
 				}
