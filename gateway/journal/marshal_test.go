@@ -3,6 +3,7 @@ package journal
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -41,6 +42,46 @@ func TestMarshalAsEncodingJSON(t *testing.T) {
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("marshal(%T):\n%s\nencoding/json:\n%s", v, got, want)
+		}
+	}
+}
+
+// TestUnmarshalHeadAsEncodingJSON: unmarshalHead reads heads as
+// encoding/json does: one marshal wrote (awkward text included), one
+// encoding/json wrote with HTML escaping, an older one with its steps
+// inline, and one with nothing but its id.
+func TestUnmarshalHeadAsEncodingJSON(t *testing.T) {
+	odd := "a <b> & \u2028 \u2029 \x01\x1f \xff\xfe zoë 🙂 \"q\" \\ \t\n\r"
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6789, time.FixedZone("x", 3600))
+	var h head
+	h.ID, h.Interaction, h.Transport, h.Party = "M1", "PORX_IN020101UK31", "ebxml", odd
+	h.Started, h.Updated = at, at.Add(time.Second)
+	h.IDs = IDs{MessageIDs: []string{"A", odd}, ConversationID: "C", RefToMessageIDs: []string{"R"}, PrescriptionIDs: []string{"P"},
+		NHSNumbers: []string{"9449304130"}, ODSCodes: []string{"FH542"}, XRequestIDs: []string{"X"}}
+	h.Signature = &Signature{Digest: "abc=", DigestAlgorithm: "sha1", Algorithm: "rsa"}
+	h.Outcome = Outcome{Result: "rejected", Code: "5000", Text: odd}
+	h.Comparison = &Comparison{Result: "differ", Primary: "fhir", Differences: []string{odd}, Error: odd}
+	h.Steps = []Step{{At: at, Kind: StepLegacyRequest, Title: odd, Status: 202, Headers: map[string]string{"a": odd},
+		Body: "<x>" + odd + "</x>", TookMS: 12, Note: odd}, {Kind: StepFault}}
+	h.ListSteps = 3
+	ours, err := marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	escaped, err := json.Marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range [][]byte{ours, escaped, []byte(`{"id":"M2"}`), []byte(`{"id":"M3","ids":{},"steps":[],"outcome":{"result":""}}`)} {
+		var want, got head
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatal(err)
+		}
+		if err := unmarshalHead(b, &got); err != nil {
+			t.Fatalf("unmarshalHead(%s): %v", b, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("unmarshalHead(%s):\n%+v\nencoding/json:\n%+v", b, got, want)
 		}
 	}
 }
