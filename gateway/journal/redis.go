@@ -426,6 +426,9 @@ func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string
 	if err != nil {
 		return false, 0, err
 	}
+	if len(res) == 0 {
+		return false, 0, errors.New("journal.apply answered nothing")
+	}
 	if ok, _ := res[0].(int64); ok == 1 && len(res) == 2 {
 		total, _ := res[1].(int64)
 		for i, id := range order {
