@@ -3,15 +3,15 @@ package journal
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 	"time"
 )
 
-// TestMarshalAsEncodingJSON: marshal writes, for every type the journal
-// stores, the bytes encoding/json's Encoder writes without HTML escaping,
-// awkward text included (markup, line and paragraph separators, control
-// characters, invalid UTF-8, quotes and backslashes).
-func TestMarshalAsEncodingJSON(t *testing.T) {
+// awkwardHead returns a step and a head holding it (inline) with every
+// field set and awkward text (markup, line and paragraph separators,
+// control characters, invalid UTF-8, quotes and backslashes).
+func awkwardHead() (Step, head) {
 	odd := "a <b> & \u2028 \u2029 \x01\x1f \xff\xfe zoë 🙂 \"q\" \\ \t\n\r"
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6789, time.FixedZone("x", 3600))
 	st := Step{At: at, Kind: StepLegacyRequest, Title: odd, Interaction: "PORX_IN020101UK31", Status: 202,
@@ -27,6 +27,14 @@ func TestMarshalAsEncodingJSON(t *testing.T) {
 	h.Comparison = &Comparison{Result: "differ", Primary: "fhir", Differences: []string{odd}, Error: odd}
 	h.Steps = []Step{st, {Kind: StepFault}}
 	h.ListSteps = 3
+	return st, h
+}
+
+// TestMarshalAsEncodingJSON: marshal writes, for every type the journal
+// stores, the bytes encoding/json's Encoder writes without HTML escaping,
+// awkward text included (awkwardHead).
+func TestMarshalAsEncodingJSON(t *testing.T) {
+	st, h := awkwardHead()
 	for _, v := range []any{&st, st, &h, h.summary(), &Step{}, &head{}, Summary{}} {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
@@ -41,6 +49,34 @@ func TestMarshalAsEncodingJSON(t *testing.T) {
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("marshal(%T):\n%s\nencoding/json:\n%s", v, got, want)
+		}
+	}
+}
+
+// TestUnmarshalHeadAsEncodingJSON: unmarshalHead reads heads as
+// encoding/json does: one marshal wrote (awkward text included), one
+// encoding/json wrote with HTML escaping, an older one with its steps
+// inline, and one with nothing but its id.
+func TestUnmarshalHeadAsEncodingJSON(t *testing.T) {
+	_, h := awkwardHead()
+	ours, err := marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	escaped, err := json.Marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range [][]byte{ours, escaped, []byte(`{"id":"M2"}`), []byte(`{"id":"M3","ids":{},"steps":[],"outcome":{"result":""}}`)} {
+		var want, got head
+		if err := json.Unmarshal(b, &want); err != nil {
+			t.Fatal(err)
+		}
+		if err := unmarshalHead(b, &got); err != nil {
+			t.Fatalf("unmarshalHead(%s): %v", b, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("unmarshalHead(%s):\n%+v\nencoding/json:\n%+v", b, got, want)
 		}
 	}
 }

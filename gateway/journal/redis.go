@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strconv"
@@ -50,9 +51,10 @@ import (
 // replica at a time (it holds the message's lease), so merges do not race
 // in practice.
 type Redis struct {
-	c   redis.UniversalClient
-	p   string
-	ret Retention
+	c     redis.UniversalClient
+	p     string
+	ret   Retention
+	heads headCache
 }
 
 // head is an exchange as x:<id> holds it: the exchange without the steps
@@ -72,7 +74,7 @@ func (h *head) summary() Summary {
 
 // NewRedis returns a Redis backend over c with keys under prefix.
 func NewRedis(c redis.UniversalClient, prefix string, r Retention) *Redis {
-	return &Redis{c: c, p: prefix + "journal:", ret: r.withDefaults()}
+	return &Redis{c: c, p: prefix + "journal:", ret: r.withDefaults(), heads: newHeadCache(headCacheBytes)}
 }
 
 // Kind implements Backend.
@@ -81,12 +83,14 @@ func (r *Redis) Kind() string { return "redis" }
 // Apply implements Backend.
 func (r *Redis) Apply(ctx context.Context, ev Event) error { return r.ApplyAll(ctx, []Event{ev}) }
 
-// ApplyAll implements Backend: one read of the heads of every exchange
-// the events touch, the merges in memory, one transaction writing the
-// heads back and appending the new steps. The heads are WATCHed, so a
-// concurrent writer (RecordNow, another replica) makes the transaction
-// fail and it is redone on fresh reads: no update is lost. Retention by
-// size is one script.
+// ApplyAll implements Backend: the heads of every exchange the events
+// touch as this writer last wrote them (headCache), or read, the merges in
+// memory, then one script (applyScript) that checks each head is still
+// the one merged into and, if so, writes the heads back and appends the
+// new steps, atomically. A concurrent writer (RecordNow, another replica)
+// that changed a head makes the script write nothing and return the heads
+// as they are, and the batch is merged into those: no update is lost.
+// Retention by size is one script.
 func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 	var order []string
 	byID := map[string][]Event{}
@@ -118,26 +122,105 @@ func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 			steps[id] = append(steps[id], b)
 		}
 	}
-	var total *redis.IntCmd
-	var err error
-	for range 20 {
-		err = r.c.Watch(ctx, func(tx *redis.Tx) error {
-			var terr error
-			total, terr = r.merge(ctx, tx, order, keys, byID, steps)
-			return terr
-		}, keys...)
-		if !errors.Is(err, redis.TxFailedErr) {
-			break
-		}
-	}
+	heads, err := r.knownHeads(ctx, order, keys, byID)
 	if err != nil {
 		return fmt.Errorf("journal: write exchanges: %w", err)
 	}
-	if total.Val() <= r.ret.MaxBytes {
+	var total int64
+	err = errHeadChanged
+	for attempt := range maxApplyAttempts {
+		if attempt > 0 {
+			// Writers that keep changing one exchange fall out of step.
+			if err = sleepCtx(ctx, rand.N(time.Duration(min(attempt, 5))*200*time.Microsecond)); err != nil {
+				break
+			}
+		}
+		var written bool
+		written, total, err = r.merge(ctx, order, keys, byID, steps, heads)
+		if err != nil || written {
+			break
+		}
+		err = errHeadChanged
+	}
+	if err != nil {
+		r.heads.forget(order)
+		return fmt.Errorf("journal: write exchanges: %w", err)
+	}
+	if total <= r.ret.MaxBytes {
 		return nil
 	}
 	return r.evictOverSize(ctx, order[len(order)-1])
 }
+
+// knownHeads returns what the merge starts from for each exchange: the
+// head this writer last wrote, if it keeps it; none (a new exchange) for
+// one whose events record its legacy request, the first thing recorded of
+// it; the head read from Redis otherwise, in one MGET. The script checks
+// each guess.
+func (r *Redis) knownHeads(ctx context.Context, order, keys []string, byID map[string][]Event) ([]storedHead, error) {
+	heads := make([]storedHead, len(order))
+	var unknown []int
+	for i, id := range order {
+		if h, ok := r.heads.get(id); ok {
+			heads[i] = h
+			continue
+		}
+		if !startsExchange(byID[id]) {
+			unknown = append(unknown, i)
+		}
+	}
+	if len(unknown) == 0 {
+		return heads, nil
+	}
+	read := make([]string, len(unknown))
+	for j, i := range unknown {
+		read[j] = keys[i]
+	}
+	vals, err := r.c.MGet(ctx, read...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read exchanges: %w", err)
+	}
+	for j, i := range unknown {
+		if v, ok := vals[j].(string); ok {
+			heads[i] = storedHead{x: []byte(v), sumLen: -1}
+		}
+	}
+	return heads, nil
+}
+
+// startsExchange says whether evs record a legacy request, as the first
+// events of an exchange do.
+func startsExchange(evs []Event) bool {
+	for i := range evs {
+		if evs[i].Step != nil && evs[i].Step.Kind == StepLegacyRequest {
+			return true
+		}
+	}
+	return false
+}
+
+// sleepCtx waits d, or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// maxApplyAttempts bounds how many times ApplyAll merges a batch into
+// heads another writer keeps changing. An attempt is one round trip, as
+// is the write of every other writer: four writing one exchange without a
+// pause (TestRedisConcurrentMergesLoseNothing) each lose three times in
+// four, so twenty attempts were too few.
+const maxApplyAttempts = 100
+
+// errHeadChanged says another writer changed an exchange's head between
+// every read of it and the write that would have replaced it.
+var errHeadChanged = errors.New("the exchanges kept changing under the write")
 
 // encodeStep writes a step for its exchange's list: the step without its
 // body as JSON, a newline (JSON's own never holds one), then the body byte
@@ -179,36 +262,100 @@ func marshal(v any) ([]byte, error) {
 	return gojson.MarshalWithOption(v, gojson.DisableHTMLEscape())
 }
 
-// merge reads the heads under WATCH, applies the events and writes them
-// back with the new steps in one MULTI/EXEC; it returns the new total size.
-func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, byID map[string][]Event, steps map[string][]any) (*redis.IntCmd, error) {
-	vals, err := tx.MGet(ctx, keys...).Result()
-	if err != nil {
-		return nil, fmt.Errorf("read exchanges: %w", err)
+// applyScript writes a batch of merged exchanges, if none of their heads
+// changed since they were read. KEYS are the heads (x:<id>); ARGV[1] the
+// key prefix, ARGV[2] the start to set ixsince to if unset (ms), ARGV[3]
+// the change of the total size, ARGV[4] the indexes' expiry (s); then for
+// each head, whether it was there ("1" or "0") and what it held; then for
+// each exchange, in KEYS' order: its id, head, summary, expiry (ms),
+// start (ms), the score below which its indexes are trimmed (ms), change
+// of its stored size, the number of its new steps and those steps, the
+// number of index keys to add it to and those keys, the number to take it
+// out of and those keys. Returns {1, the new total size}, or, when a head
+// was not as merged into, {0, and each head as it is} (nothing written).
+var applyScript = redis.NewScript(`
+local n = #KEYS
+local cur, same = {}, true
+for k = 1, n do
+  cur[k] = redis.call('GET', KEYS[k])
+  if ARGV[3 + 2*k] == '1' then
+    if cur[k] ~= ARGV[4 + 2*k] then same = false end
+  elseif cur[k] then
+    same = false
+  end
+end
+if not same then return {0, unpack(cur)} end
+local p, age = ARGV[1], ARGV[4]
+local i = 5 + 2*n
+for k = 1, n do
+  local id, ttl, started, cutoff = ARGV[i], ARGV[i+3], ARGV[i+4], ARGV[i+5]
+  redis.call('SET', KEYS[k], ARGV[i+1], 'PX', ttl)
+  redis.call('SET', p .. 's:' .. id, ARGV[i+2], 'PX', ttl)
+  local ns = tonumber(ARGV[i+7])
+  if ns > 0 then
+    redis.call('RPUSH', p .. 'st:' .. id, unpack(ARGV, i+8, i+7+ns))
+    redis.call('PEXPIRE', p .. 'st:' .. id, ttl)
+  end
+  redis.call('ZADD', p .. 't', started, id)
+  redis.call('HINCRBY', p .. 'sz', id, ARGV[i+6])
+  i = i + 8 + ns
+  local na = tonumber(ARGV[i])
+  for a = i+1, i+na do
+    redis.call('ZADD', ARGV[a], started, id)
+    redis.call('ZREMRANGEBYSCORE', ARGV[a], '-inf', '(' .. cutoff)
+    redis.call('EXPIRE', ARGV[a], age)
+  end
+  i = i + na + 1
+  local nr = tonumber(ARGV[i])
+  for a = i+1, i+nr do
+    redis.call('ZREM', ARGV[a], id)
+  end
+  i = i + nr + 1
+end
+if n > 0 then redis.call('SET', p .. 'ixsince', ARGV[2], 'NX') end
+return {1, redis.call('INCRBY', p .. 'bytes', ARGV[3])}
+`)
+
+// unmarshalHead decodes a head as x:<id> holds it. goccy/go-json reads
+// what marshal (or encoding/json, before it) wrote into the same head as
+// encoding/json (TestUnmarshalHeadAsEncodingJSON) at a fraction of its
+// cost: the writer decodes the head of every exchange it merges into.
+func unmarshalHead(b []byte, h *head) error { return gojson.Unmarshal(b, h) }
+
+// merge applies the events to heads and writes them back with the new
+// steps in one script, unless a head is no longer as in heads (written
+// false; heads then holds them as they are); it returns the new total
+// size.
+func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string][]Event, steps map[string][]any, heads []storedHead) (written bool, total int64, err error) {
+	nsteps := 0
+	for _, st := range steps {
+		nsteps += len(st)
 	}
-	type write struct {
-		id      string
-		x, s    []byte
-		delta   int64 // change of the exchange's stored size
-		ttl     time.Duration
-		started time.Time
-		add     []string // index keys to add the exchange to
-		remove  []string // index keys to take it out of
-	}
-	var writes []write
+	// The arguments: 4, 2 a head, 10 an exchange and its steps and index
+	// keys (about six ids and two filings each).
+	argv := make([]any, 4+2*len(order), 4+12*len(order)+nsteps+8*len(order))
+	argv[0] = r.p
+	merged := make([]storedHead, 0, len(order))
 	var delta int64
+	var started0 time.Time
 	for i, id := range order {
 		var h head
 		var old int64
 		existed := false
 		var wasStarted time.Time
-		if v, ok := vals[i].(string); ok {
-			if err := json.Unmarshal([]byte(v), &h); err != nil {
-				return nil, fmt.Errorf("exchange %s unreadable: %w", id, err)
+		argv[4+2*i], argv[5+2*i] = "0", ""
+		if v := heads[i].x; v != nil {
+			if err := unmarshalHead(v, &h); err != nil {
+				return false, 0, fmt.Errorf("exchange %s unreadable: %w", id, err)
 			}
 			existed, wasStarted = true, h.Started
-			ob, _ := marshal(h.summary())
-			old = int64(len(v) + len(ob))
+			sumLen := heads[i].sumLen
+			if sumLen < 0 {
+				ob, _ := marshal(h.summary())
+				sumLen = len(ob)
+			}
+			old = int64(len(v) + sumLen)
+			argv[4+2*i], argv[5+2*i] = "1", v
 		}
 		before := map[string]bool{}
 		for _, v := range h.IDs.all() {
@@ -226,66 +373,80 @@ func (r *Redis) merge(ctx context.Context, tx *redis.Tx, order, keys []string, b
 		h.ListSteps += len(steps[id])
 		nb, err := marshal(&h)
 		if err != nil {
-			return nil, fmt.Errorf("encode exchange %s: %w", id, err)
+			return false, 0, fmt.Errorf("encode exchange %s: %w", id, err)
 		}
 		sb, err := marshal(h.summary())
 		if err != nil {
-			return nil, fmt.Errorf("encode summary %s: %w", id, err)
+			return false, 0, fmt.Errorf("encode summary %s: %w", id, err)
 		}
-		w := write{id: id, x: nb, s: sb, delta: int64(len(nb)+len(sb)) + stepBytes - old, started: h.Started,
-			ttl: time.Until(h.Started.Add(r.ret.MaxAge))}
-		if w.ttl <= 0 {
-			w.ttl = time.Second
+		merged = append(merged, storedHead{x: nb, sumLen: len(sb)})
+		d := int64(len(nb)+len(sb)) + stepBytes - old
+		ttl := time.Until(h.Started.Add(r.ret.MaxAge))
+		if ttl <= 0 {
+			ttl = time.Second
 		}
+		if i == 0 {
+			started0 = h.Started
+		}
+		ms := h.Started.UnixMilli()
+		argv = append(argv, id, nb, sb, max(ttl.Milliseconds(), 1), ms,
+			h.Started.Add(-r.ret.MaxAge).UnixMilli(), d, len(steps[id]))
+		argv = append(argv, steps[id]...)
 		// The indexes score an exchange by its start: all of its ids
 		// again when the start moved, the new ones otherwise.
 		moved := !existed || !h.Started.Equal(wasStarted)
+		nAt := len(argv)
+		argv = append(argv, 0)
 		for _, v := range append(h.IDs.all(), h.ID) {
 			if moved || !before[v] {
-				w.add = append(w.add, r.p+"ixt:"+strings.ToLower(v))
+				argv = append(argv, r.p+"ixt:"+strings.ToLower(v))
 			}
 		}
 		filed := r.filedUnder(&h.Exchange, true)
 		for _, k := range filed {
 			if moved || !slices.Contains(wasFiled, k) {
-				w.add = append(w.add, k)
+				argv = append(argv, k)
 			}
 		}
+		argv[nAt] = len(argv) - nAt - 1
+		nAt = len(argv)
+		argv = append(argv, 0)
 		for _, k := range wasFiled {
 			if !slices.Contains(filed, k) {
-				w.remove = append(w.remove, k)
+				argv = append(argv, k)
 			}
 		}
-		delta += w.delta
-		writes = append(writes, w)
+		argv[nAt] = len(argv) - nAt - 1
+		delta += d
 	}
-	var total *redis.IntCmd
-	_, err = tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-		for _, w := range writes {
-			pipe.Set(ctx, r.p+"x:"+w.id, w.x, w.ttl)
-			pipe.Set(ctx, r.p+"s:"+w.id, w.s, w.ttl)
-			if st := steps[w.id]; len(st) > 0 {
-				pipe.RPush(ctx, r.p+"st:"+w.id, st...)
-				pipe.PExpire(ctx, r.p+"st:"+w.id, w.ttl)
-			}
-			pipe.ZAdd(ctx, r.p+"t", redis.Z{Score: float64(w.started.UnixMilli()), Member: w.id})
-			pipe.HIncrBy(ctx, r.p+"sz", w.id, w.delta)
-			for _, k := range w.add {
-				pipe.ZAdd(ctx, k, redis.Z{Score: float64(w.started.UnixMilli()), Member: w.id})
-				pipe.ZRemRangeByScore(ctx, k, "-inf", "("+strconv.FormatInt(w.started.Add(-r.ret.MaxAge).UnixMilli(), 10))
-				pipe.Expire(ctx, k, r.ret.MaxAge)
-			}
-			for _, k := range w.remove {
-				pipe.ZRem(ctx, k, w.id)
-			}
+	argv[1] = started0.UnixMilli()
+	argv[2] = delta
+	argv[3] = max(int64(r.ret.MaxAge/time.Second), 1)
+	res, err := applyScript.Run(ctx, r.c, keys, argv...).Slice()
+	if err != nil {
+		return false, 0, err
+	}
+	if len(res) == 0 {
+		return false, 0, errors.New("journal.apply answered nothing")
+	}
+	if ok, _ := res[0].(int64); ok == 1 && len(res) == 2 {
+		total, _ := res[1].(int64)
+		for i, id := range order {
+			r.heads.put(id, merged[i])
 		}
-		if len(writes) > 0 {
-			pipe.SetNX(ctx, r.p+"ixsince", writes[0].started.UnixMilli(), 0)
+		return true, total, nil
+	}
+	if len(res) != 1+len(order) {
+		return false, 0, fmt.Errorf("journal.apply answered %d values for %d exchanges", len(res), len(order))
+	}
+	r.heads.forget(order)
+	for i := range order {
+		heads[i] = storedHead{sumLen: -1}
+		if v, ok := res[1+i].(string); ok {
+			heads[i].x = []byte(v)
 		}
-		total = pipe.IncrBy(ctx, r.p+"bytes", delta)
-		return nil
-	})
-	return total, err
+	}
+	return false, 0, nil
 }
 
 // filedUnder returns the outcome and interaction index keys (ixo:, ixi:)

@@ -3,6 +3,8 @@ package journal
 import (
 	"context"
 	"encoding/json"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,5 +83,55 @@ func TestRedisReadsInlineSteps(t *testing.T) {
 	}
 	if got := kinds(x.Steps); len(got) != 2 || got[0] != StepLegacyRequest || got[1] != StepV3Answer || x.Steps[0].Body != "<x/>" {
 		t.Fatalf("steps %v, want the inline legacy request then the new answer", got)
+	}
+}
+
+// TestRedisConcurrentMergesLoseNothing: writers (the queue's writer and
+// RecordNow, sharing a backend; other replicas, each its own) merge into
+// one exchange at once, each starting with a legacy request; every merge
+// is in its head (each event's message id, the count of steps) as well as
+// its list: a head that changed since a writer read or wrote it is merged
+// into afresh, never overwritten.
+func TestRedisConcurrentMergesLoseNothing(t *testing.T) {
+	b, _ := redisBackend(t, Retention{})
+	const writers, each = 4, 30
+	t0 := time.Now().UTC()
+	errs := make(chan error, writers)
+	for w := range writers {
+		wb := b
+		if w%2 == 1 {
+			wb = NewRedis(b.c, strings.TrimSuffix(b.p, "journal:"), Retention{})
+		}
+		go func() {
+			for i := range each {
+				id := "M" + strconv.Itoa(w*each+i)
+				kind := StepDelivery
+				if i == 0 {
+					kind = StepLegacyRequest
+				}
+				if err := wb.Apply(context.Background(), Event{Exchange: "x", At: t0.Add(time.Duration(i) * time.Millisecond),
+					IDs: IDs{MessageIDs: []string{id}}, Step: &Step{Kind: kind}}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	x, err := b.Get(context.Background(), "x")
+	if err != nil || x == nil {
+		t.Fatalf("Get: %v, %v", x, err)
+	}
+	if len(x.Steps) != writers*each || len(x.IDs.MessageIDs) != writers*each {
+		t.Fatalf("%d steps, %d message ids, want %d of each", len(x.Steps), len(x.IDs.MessageIDs), writers*each)
+	}
+	sums, err := b.Search(context.Background(), Query{ID: "M0"})
+	if err != nil || len(sums) != 1 || sums[0].Steps != writers*each {
+		t.Fatalf("summary %+v, %v; want %d steps", sums, err, writers*each)
 	}
 }

@@ -37,7 +37,7 @@ func testWorker(t *testing.T, url string, client *http.Client) (*Worker, *store.
 
 // receiverDeliveries are an async answer and an eb:Acknowledgment to party
 // RECEIVER-1, with the MessageIds given.
-func receiverDeliveries(t *testing.T, answerID, ackID string) (answer, ack Delivery) {
+func receiverDeliveries(t testing.TB, answerID, ackID string) (answer, ack Delivery) {
 	t.Helper()
 	now := time.Now()
 	received := &ebxml.Message{FromPartyID: "RECEIVER-1", ToPartyID: "YES-0000806", CPAID: "S1", ConversationID: "C1", MessageID: "R1"}

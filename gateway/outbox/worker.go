@@ -211,17 +211,18 @@ func (w *Worker) deliver(ctx context.Context, l *store.Lease, now time.Time) err
 	cancel()
 	stop()
 	now = w.cfg.Now()
-	log := w.cfg.Log.With(d.logArgs()...)
 
 	if sendErr == nil {
 		d.Attempts++
 		sctx, cancel := storeCtx(ctx)
 		defer cancel()
 		if err := w.cfg.Store.Complete(sctx, l, store.Finish{}); err != nil {
-			log.Warn("delivered but the outbox entry could not be removed; it may be sent again", "attempts", d.Attempts, "err", err)
+			w.logFor(&d).Warn("delivered but the outbox entry could not be removed; it may be sent again", "attempts", d.Attempts, "err", err)
 			return err
 		}
-		log.Debug("delivered", "attempts", d.Attempts, "url", route.URL)
+		if w.cfg.Log.Enabled(context.Background(), slog.LevelDebug) {
+			w.logFor(&d).Debug("delivered", "attempts", d.Attempts, "url", route.URL)
+		}
 		w.observe(ResultDelivered)
 		w.report(d, ResultDelivered, route.URL)
 		return nil
@@ -252,10 +253,10 @@ func (w *Worker) deliver(ctx context.Context, l *store.Lease, now time.Time) err
 		err = w.cfg.Store.Retry(sctx, l, it.Data, next)
 	}
 	if err != nil {
-		log.Warn("delivery attempt failed and could not be rescheduled; the lease will run out and it is retried", "attempts", d.Attempts, "err", err)
+		w.logFor(&d).Warn("delivery attempt failed and could not be rescheduled; the lease will run out and it is retried", "attempts", d.Attempts, "err", err)
 		return err
 	}
-	log.Warn("delivery attempt failed; will retry", "attempts", d.Attempts, "retries", route.Retries, "next", next.UTC().Format(time.RFC3339), "err", sendErr)
+	w.logFor(&d).Warn("delivery attempt failed; will retry", "attempts", d.Attempts, "retries", route.Retries, "next", next.UTC().Format(time.RFC3339), "err", sendErr)
 	w.observe(ResultRetry)
 	w.report(d, ResultRetry, sendErr.Error())
 	return nil
@@ -318,6 +319,10 @@ func (w *Worker) keep(ctx context.Context, l *store.Lease, d Delivery) bool {
 	w.report(d, ResultKept, "no routing table is configured (--routes): kept for party "+d.Party)
 	return true
 }
+
+// logFor is the worker's logger with d's ids. A delivery builds it only
+// when it logs: one that goes well logs nothing above debug.
+func (w *Worker) logFor(d *Delivery) *slog.Logger { return w.cfg.Log.With(d.logArgs()...) }
 
 // report tells the Report hook.
 func (w *Worker) report(d Delivery, result, detail string) {
