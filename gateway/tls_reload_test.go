@@ -20,14 +20,9 @@ import (
 // the one read at start was served until the process restarted, so when
 // it expired every sender's MHS refused the gateway.
 func TestServerCertificateRenewedOnDisk(t *testing.T) {
-	dir := t.TempDir()
 	ca := newCA(t, "HSCN test CA")
-	c1, k1 := ca.issue(t, "porxgate", true)
 	cfg := testConfig()
-	cfg.TLSCertFile, cfg.TLSKeyFile = writeFile(t, dir, "server.pem", c1), writeFile(t, dir, "server.key", k1)
-	old := time.Now().Add(-time.Hour)
-	testpki.WriteDated(t, cfg.TLSCertFile, c1, old)
-	testpki.WriteDated(t, cfg.TLSKeyFile, k1, old)
+	cfg.TLSCertFile, cfg.TLSKeyFile = writeHourOldPair(t, ca, "porxgate")
 	tlsCfg, err := ServerTLSConfig(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -132,11 +127,7 @@ func TestDeliveryCertificateRenewedOnDisk(t *testing.T) {
 func TestAdminCertificateFollowsItsFiles(t *testing.T) {
 	dir := t.TempDir()
 	ca := newCA(t, "admin test CA")
-	c1, k1 := ca.issue(t, "admin", true)
-	certFile, keyFile := writeFile(t, dir, "admin.pem", c1), writeFile(t, dir, "admin.key", k1)
-	old := time.Now().Add(-time.Hour)
-	testpki.WriteDated(t, certFile, c1, old)
-	testpki.WriteDated(t, keyFile, k1, old)
+	certFile, keyFile := writeHourOldPair(t, ca, "admin")
 	cfg := testConfig()
 	cfg.Admin = AdminConfig{Addr: "127.0.0.1:0", TLSCertFile: certFile, TLSKeyFile: keyFile,
 		TokensFile: writeFile(t, dir, "tokens", []byte("ops admin ops-token-0123456789abcdef\n"))}
@@ -203,14 +194,9 @@ func TestAdminCertificateFollowsItsFiles(t *testing.T) {
 // learnt of it only when the old certificate expired and every MHS
 // refused the gateway.
 func TestRefusedFrontDoorRenewalLogged(t *testing.T) {
-	dir := t.TempDir()
 	ca := newCA(t, "HSCN test CA")
-	c1, k1 := ca.issue(t, "porxgate", true)
 	cfg := testConfig()
-	cfg.TLSCertFile, cfg.TLSKeyFile = writeFile(t, dir, "server.pem", c1), writeFile(t, dir, "server.key", k1)
-	old := time.Now().Add(-time.Hour)
-	testpki.WriteDated(t, cfg.TLSCertFile, c1, old)
-	testpki.WriteDated(t, cfg.TLSKeyFile, k1, old)
+	cfg.TLSCertFile, cfg.TLSKeyFile = writeHourOldPair(t, ca, "porxgate")
 	log, sink := jsonLogger(slog.LevelInfo)
 	tlsCfg, err := ServerTLSConfig(cfg, log)
 	if err != nil {
@@ -232,4 +218,18 @@ func TestRefusedFrontDoorRenewalLogged(t *testing.T) {
 		}
 	}
 	t.Error("an unusable renewal of the front door's certificate was not logged")
+}
+
+// writeHourOldPair writes a server certificate for name, issued by ca, and
+// its key into a new directory, dated an hour ago (so that a renewal
+// written now is seen as newer), and returns their paths.
+func writeHourOldPair(t *testing.T, ca *testCA, name string) (certFile, keyFile string) {
+	t.Helper()
+	dir := t.TempDir()
+	c, k := ca.issue(t, name, true)
+	certFile, keyFile = writeFile(t, dir, "server.pem", c), writeFile(t, dir, "server.key", k)
+	old := time.Now().Add(-time.Hour)
+	testpki.WriteDated(t, certFile, c, old)
+	testpki.WriteDated(t, keyFile, k, old)
+	return certFile, keyFile
 }
