@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/spinesim"
 	"github.com/porxgate/porxgate/gateway/store/redistest"
 	"github.com/porxgate/porxgate/internal/ids"
+	"github.com/porxgate/porxgate/internal/testlog"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/prescribe"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -226,24 +226,6 @@ func checkQuery(s scraped, what, expr string) []string {
 	return problems
 }
 
-// syncBuffer is a buffer the gateway's goroutines log into.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // runGateway runs the gateway as `porxgate serve` does (gateway.Run) with
 // Redis, the built-in EPS simulator, a routing table to mhsURL and
 // comparison mode against legacyURL, and returns its base URL.
@@ -262,7 +244,7 @@ func runGateway(t *testing.T, redisURL, mhsURL, legacyURL string) string {
 	cfg.Admin.Addr = "off"
 	cfg.PollInterval = 20 * time.Millisecond
 	cfg.ShutdownTimeout = 2 * time.Second
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- gateway.Run(ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil))) }()

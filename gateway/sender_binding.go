@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/porxgate/porxgate/gateway/outbox"
-	"github.com/porxgate/porxgate/internal/certfile"
 )
 
 // claimBound checks the client certificate of cs (nil: not over TLS)
@@ -15,10 +14,8 @@ import (
 // identity (PartyScoped picks it by the eb:PartyId or, over SOAP, the
 // ASID), so a key bound at one door is bound at both.
 func (g *messaging) claimBound(key string, cs *tls.ConnectionState) error {
-	if rt, ok := g.routes.Lookup(key); ok && len(rt.CertNames) > 0 {
-		if cn, ok := certfile.PeerNamed(cs, rt.CertNames); !ok {
-			return fmt.Errorf("party %s claimed with client certificate %q: %w", key, cn, outbox.ErrSenderCertificate)
-		}
+	if err := g.routes.CheckCertificate(key, cs); err != nil {
+		return err
 	}
 	if err := g.soapSenders.Bound(key, cs); err != nil {
 		return fmt.Errorf("%w: %w", outbox.ErrSenderCertificate, err)

@@ -10,31 +10,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/tracing"
+	"github.com/porxgate/porxgate/internal/testlog"
 )
-
-// lockedBuffer is a buffer written from the exporter's goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestTraceExportErrorsLogged points the OTLP exporter at a collector on
 // loopback that refuses every export and checks what the on-call operator
@@ -52,7 +34,7 @@ func TestTraceExportErrorsLogged(t *testing.T) {
 	// The exporter and the batcher read the process environment.
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
 	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "20")
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	var stderr bytes.Buffer
 	tp, flush, err := openTracing(context.Background(), os.Getenv, &stderr, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil || tp == nil {

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"bytes"
 	"context"
 	"html"
 	"html/template"
@@ -12,13 +11,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/porxgate/porxgate/gateway/journal"
+	"github.com/porxgate/porxgate/internal/testlog"
 )
 
 // serveAdmin serves an admin app with one token of each role over a
@@ -381,31 +380,12 @@ func TestProfilesNeedTheAdminRole(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger's writes from the
-// server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestAccessRecordedWithTheJournalOff: with --journal off the admin
 // listener still shows patient data (a dead letter's message); every look
 // past authentication is then written to the log, who and what, without
 // the query (which may hold an NHS number). It was recorded nowhere.
 func TestAccessRecordedWithTheJournalOff(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	s := New(AuthConfig{Tokens: []Token{NewToken("r", RoleReader, "reader-token-0123456789")}},
 		Deps{Log: slog.New(slog.NewTextHandler(&logs, nil)), Mount: func(r fiber.Router) {
 			r.Get("/deadletters/item", func(c *fiber.Ctx) error { return c.SendString("<PORX_IN020101UK31/>") })

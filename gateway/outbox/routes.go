@@ -150,10 +150,29 @@ func (r *Routes) CheckSender(party, cpaID string, cs *tls.ConnectionState) error
 	if !rt.acceptsCPA(cpaID) {
 		return fmt.Errorf("CPA id %s for party %s: %w", cpaID, party, ErrUnknownCPAID)
 	}
-	if len(rt.CertNames) > 0 {
-		if cn, ok := certfile.PeerNamed(cs, rt.CertNames); !ok {
-			return fmt.Errorf("party %s sent with client certificate %q: %w", party, cn, ErrSenderCertificate)
-		}
+	return rt.checkCertificate(cs)
+}
+
+// CheckCertificate checks the client certificate of a message claiming
+// party (cs: the connection's TLS state, nil for none) against the
+// party's route: when it names certificates (CertNames) the message must
+// have come with one of them (ErrSenderCertificate). A party without a
+// route, or a route naming none, is not checked.
+func (r *Routes) CheckCertificate(party string, cs *tls.ConnectionState) error {
+	rt, ok := r.Lookup(party)
+	if !ok {
+		return nil
+	}
+	return rt.checkCertificate(cs)
+}
+
+// checkCertificate is CheckCertificate for the route rt.
+func (rt Route) checkCertificate(cs *tls.ConnectionState) error {
+	if len(rt.CertNames) == 0 {
+		return nil
+	}
+	if cn, ok := certfile.PeerNamed(cs, rt.CertNames); !ok {
+		return fmt.Errorf("party %s sent with client certificate %q: %w", rt.Party, cn, ErrSenderCertificate)
 	}
 	return nil
 }
