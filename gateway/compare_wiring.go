@@ -331,25 +331,11 @@ func isShadowRun(ctx context.Context) bool {
 	return v
 }
 
-// wrapper is a Processor decorator (the journal's, the per-party
-// identities', tracing's) that gives the Processor it wraps.
-type wrapper interface {
-	unwrap() Processor
-}
-
 // comparingOf finds the comparison-mode Processor under p, through the
 // decorators Run and NewServer put over it, if any.
 func comparingOf(p Processor) *comparing {
-	for {
-		switch q := p.(type) {
-		case *comparing:
-			return q
-		case wrapper:
-			p = q.unwrap()
-		default:
-			return nil
-		}
-	}
+	c, _ := underlying[*comparing](p)
+	return c
 }
 
 // startCompare runs comparison mode's shadow workers, when it is on.

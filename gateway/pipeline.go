@@ -374,7 +374,7 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 	sctx, cancel := storeCtx(ctx)
 	defer cancel()
 	log := inboundLog(g.log, &in)
-	if n, ok := g.proc.(DeadLetterNoter); ok {
+	if n, ok := underlying[DeadLetterNoter](g.proc); ok {
 		if err := n.NoteDeadLetter(sctx, &in); err != nil {
 			log.Warn("could not move to the dead letters (what it leaves owed could not be noted); tried again when the lease runs out", "reason", reason, "err", err)
 			return

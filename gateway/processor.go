@@ -47,6 +47,30 @@ type DeadLetterNoter interface {
 	NoteDeadLetter(ctx context.Context, in *Inbound) error
 }
 
+// wrapper is a Processor decorator (the journal's, the per-party
+// identities', tracing's) that gives the Processor it wraps.
+type wrapper interface {
+	unwrap() Processor
+}
+
+// underlying returns the first Processor of p and the ones it decorates
+// (wrapper), outermost first, that is a T: a capability of the Processor
+// Run serves under its decorators (DeadLetterNoter, comparison mode), which
+// a type assertion on the outermost one does not see.
+func underlying[T any](p Processor) (T, bool) {
+	for {
+		if t, ok := p.(T); ok {
+			return t, true
+		}
+		w, ok := p.(wrapper)
+		if !ok {
+			var none T
+			return none, false
+		}
+		p = w.unwrap()
+	}
+}
+
 // Transport says which front door a message came through.
 type Transport string
 

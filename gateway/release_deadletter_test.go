@@ -35,14 +35,35 @@ func (a *lostThenProxyRefuses) Release(ctx context.Context, body []byte) (*upstr
 	return &upstream.Response{Status: 502, Body: []byte("<html><body><h1>502 Bad Gateway</h1></body></html>")}, nil
 }
 
+// asRunWraps returns the options that serve p as Run serves the EPS
+// processor: under its decorators (per-party identities, the journal).
+func asRunWraps(t *testing.T, p Processor) []Option {
+	t.Helper()
+	return []Option{WithProcessor(PartyScoped(p)), WithJournal(newTestJournal(t))}
+}
+
 // TestDeadLetteredReleaseIsNotStranded: a nominated release's first
 // attempt reaches EPS, which releases the pharmacy's prescription, and
 // its answer is lost; every later attempt fails, and the message goes to
 // the dead letters. The prescription is with the pharmacy, which never saw
 // it. Its next nominated release delivers it (before, only an operator's
 // resend of the dead letter recovered it), and the resend of the dead
-// letter afterwards does not deliver it a second time.
+// letter afterwards does not deliver it a second time. So it is whether
+// the processor is served bare or under the decorators Run puts over it
+// (before, these hid the processor's dead-letter note: stranded).
 func TestDeadLetteredReleaseIsNotStranded(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts func(t *testing.T, p Processor) []Option
+	}{
+		{"bare", func(_ *testing.T, p Processor) []Option { return []Option{WithProcessor(p)} }},
+		{"as Run wraps it", asRunWraps},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testDeadLetteredReleaseIsNotStranded(t, tc.opts) })
+	}
+}
+
+func testDeadLetteredReleaseIsNotStranded(t *testing.T, opts func(t *testing.T, p Processor) []Option) {
 	s, client := startSim(t)
 	st, _ := redisStore(t)
 	api := &lostThenProxyRefuses{Client: client}
@@ -52,7 +73,7 @@ func TestDeadLetteredReleaseIsNotStranded(t *testing.T) {
 	mhs := startMHS(t, "ack")
 	cfg := testConfig()
 	cfg.ProcessRetries = 1
-	g := startGateway(t, cfg, st, false, WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+	g := startGateway(t, cfg, st, false, append(opts(t, proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))...)
 
 	request := nominatedReleaseFCG71(t)
 	r := newReq(newID(t, 40))
