@@ -169,6 +169,9 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 		}
 		return nil, err
 	}
+	if canon == v3.NominatedReleaseRequest {
+		answer.Released = releasedTo(body, resp)
+	}
 	p.log.DebugContext(ctx, "message processed", "operation", string(op), "upstream_status", resp.Status, "answer", answer.Interaction, "replayed", replayed)
 	return p.deliver(in, answer), nil
 }

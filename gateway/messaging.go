@@ -96,6 +96,9 @@ func newMessaging(cfg Config, st store.Store, log *slog.Logger, m *Metrics, opts
 		Timeout: cfg.DeliveryTimeout, Grace: cfg.ShutdownTimeout,
 		Observe: func(r string) { mm.deliveries.WithLabelValues(r).Inc() },
 	}
+	if n, ok := underlying[UndeliveredNoter](o.processor); ok {
+		wc.NoteDeadLetter = n.NoteUndelivered
+	}
 	journalHooks(&o, &wc)
 	g := &messaging{
 		cfg: cfg, store: st, proc: o.processor, routes: o.routes, now: o.now, newID: o.newID,

@@ -328,6 +328,7 @@ func (g *messaging) outcomeItems(in *Inbound, out *Outcome, now time.Time) ([]st
 		if err != nil {
 			return nil, err
 		}
+		d.Released = a.Released
 		ds = append(ds, d)
 	}
 	me := out.MessageError

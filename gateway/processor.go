@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -45,6 +46,19 @@ type DeadLetterNoter interface {
 	// error keeps it out of them for now: it is processed again when its
 	// lease runs out.
 	NoteDeadLetter(ctx context.Context, in *Inbound) error
+}
+
+// UndeliveredNoter is a Processor that notes an answer of its own that
+// goes to the dead letters undelivered: the EPS processor keeps the
+// prescriptions of an undelivered nominated release response owed to the
+// pharmacy, so that its next nominated release delivers them
+// (release_recovery.go).
+type UndeliveredNoter interface {
+	// NoteUndelivered is called before dl (a delivery) is recorded as a
+	// dead letter, and marks it Owed when it noted what dl.Released names.
+	// An error keeps it out of the dead letters for now: it is taken up
+	// again when its lease runs out.
+	NoteUndelivered(ctx context.Context, dl *outbox.DeadLetter) error
 }
 
 // wrapper is a Processor decorator (the journal's, the per-party
@@ -143,6 +157,10 @@ type Answer struct {
 	Interaction string
 	// Payload is the HL7 v3 message.
 	Payload []byte
+	// Released, on a release response, names the prescriptions it
+	// delivers to their dispenser, to be kept owed to it if the answer is
+	// never delivered (UndeliveredNoter); nil otherwise.
+	Released *outbox.Released
 }
 
 // Outcome is what the Processor made of a message.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/gateway/cancels"
+	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping"
@@ -142,6 +143,64 @@ func (p *EPSProcessor) NoteDeadLetter(ctx context.Context, in *Inbound) error {
 	}
 	p.log.Warn("nominated release goes to the dead letters after an attempt whose answer is unknown: the dispenser's next nominated release asks about its nominations",
 		"message_id", in.MessageID, "dispenser", owner, "nominations", len(noms))
+	return nil
+}
+
+// releasedTo is what the answer to a $release (requestJSON) delivers to
+// its dispenser; nil when it delivers nothing.
+func releasedTo(requestJSON []byte, resp *upstream.Response) *outbox.Released {
+	if resp.Status != 200 {
+		return nil
+	}
+	owner, ids := releaseOwner(requestJSON), releasedIDs(resp.Body)
+	if owner == "" || len(ids) == 0 {
+		return nil
+	}
+	return &outbox.Released{Dispenser: strings.ToUpper(owner), Prescriptions: ids}
+}
+
+// undeliveredSince is the attempt time an undelivered release response's
+// prescriptions are owed against (owedMember): the dispenser is known
+// never to have seen them in it, so whenever the tracker shows one came to
+// the dispenser, its next nominated release delivers it (a recovered one
+// in that response came long before it).
+var undeliveredSince = time.Unix(0, 0).UTC()
+
+// NoteUndelivered implements UndeliveredNoter. A nominated release
+// response that goes to the dead letters undelivered (the pharmacy's MHS
+// failing past its route's retries or persist duration, or refusing it)
+// leaves the prescriptions EPS released in it with the pharmacy, unseen,
+// and already off its nominations (forgetDelivered). Each is owed to the
+// pharmacy (owedSet), so that its next nominated release delivers those
+// EPS still shows with it; before, they were stranded unless an operator
+// resent the dead letter, and lost with it once the capped list dropped
+// it. The dead letter is marked Owed: it is not resent, which would
+// deliver them a second time. Whichever release delivers one first takes
+// it off the owed set.
+func (p *EPSProcessor) NoteUndelivered(ctx context.Context, dl *outbox.DeadLetter) error {
+	r := dl.Released
+	if r == nil || p.index == nil || r.Dispenser == "" || len(r.Prescriptions) == 0 {
+		return nil
+	}
+	// Not while another release of the dispenser delivers one of them
+	// (release_hold.go): it would stay owed once delivered.
+	drop, err := p.holdDispenser(ctx, r.Dispenser)
+	if err != nil {
+		return fmt.Errorf("undelivered release response %s: %w", dl.MessageID, err)
+	}
+	defer drop()
+	owed := make([]string, len(r.Prescriptions))
+	for i, sf := range r.Prescriptions {
+		owed[i] = owedMember(candidate{sf: sf, since: undeliveredSince})
+	}
+	if err := p.index.SetAdd(ctx, owedSet(r.Dispenser), nominationTTL, owed...); err != nil {
+		return fmt.Errorf("undelivered release response %s: prescriptions of %s not kept as owed: %w", dl.MessageID, r.Dispenser, err)
+	}
+	dl.Owed = true
+	dl.Reason += fmt.Sprintf("; the prescriptions it released (%s) are owed to dispenser %s and go out with its next nominated release: not to be resent",
+		strings.Join(r.Prescriptions, ", "), r.Dispenser)
+	p.log.Warn("release response undelivered: the prescriptions it released are owed to the dispenser, whose next nominated release delivers them",
+		"delivery_id", dl.MessageID, "message_id", dl.RefToMessageID, "dispenser", r.Dispenser, "prescriptions", len(r.Prescriptions))
 	return nil
 }
 

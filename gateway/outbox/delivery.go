@@ -67,6 +67,20 @@ type Delivery struct {
 	// TraceParent is the W3C traceparent of the exchange the message
 	// belongs to: each attempt's span is its child ("" with tracing off).
 	TraceParent string `json:"traceParent,omitempty"`
+	// Released, on a release response, names the prescriptions it
+	// delivers to their dispenser (nil on other messages).
+	Released *Released `json:"released,omitempty"`
+}
+
+// Released is what a release response delivers: prescriptions EPS has
+// released to a dispenser. EPS holds them with the dispenser whether or
+// not the response reaches it, so one that never does must not be
+// forgotten (WorkerConfig.NoteDeadLetter).
+type Released struct {
+	// Dispenser is the ODS code of the dispenser released to.
+	Dispenser string `json:"dispenser"`
+	// Prescriptions are the short-form ids of the prescriptions released.
+	Prescriptions []string `json:"prescriptions"`
 }
 
 // Item returns the store item that queues d, due at due.
@@ -219,6 +233,13 @@ type DeadLetter struct {
 	// Entry is the queue entry given up on, as the gateway queued it (the
 	// inbox entry of StageProcessing), kept so that an operator can resend it.
 	Entry json.RawMessage `json:"entry,omitempty"`
+	// Released is the undelivered release response's Delivery.Released.
+	Released *Released `json:"released,omitempty"`
+	// Owed says that the prescriptions Released names are owed to their
+	// dispenser, whose next release delivers them (the gateway's note,
+	// WorkerConfig.NoteDeadLetter): the dead letter is kept for the record
+	// and is not resent, which would deliver them a second time.
+	Owed bool `json:"owed,omitempty"`
 }
 
 // Redelivery is the delivery that sends a StageDelivery dead letter again:
@@ -227,6 +248,10 @@ type DeadLetter struct {
 func (dl DeadLetter) Redelivery(now time.Time) (Delivery, error) {
 	if dl.Stage != StageDelivery || dl.MessageID == "" || len(dl.Body) == 0 {
 		return Delivery{}, fmt.Errorf("dead letter %s: not a delivery with its message", dl.ID)
+	}
+	if dl.Owed && dl.Released != nil {
+		return Delivery{}, fmt.Errorf("dead letter %s: the prescriptions it released (%s) are owed to dispenser %s, whose next release delivers them; resent, they would go out twice",
+			dl.ID, strings.Join(dl.Released.Prescriptions, ", "), dl.Released.Dispenser)
 	}
 	action := dl.SOAPAction
 	if action == "" {
@@ -239,7 +264,7 @@ func (dl DeadLetter) Redelivery(now time.Time) (Delivery, error) {
 	return Delivery{
 		MessageID: dl.MessageID, Kind: dl.Kind, Party: dl.Party, CPAID: dl.CPAID, Interaction: dl.Interaction,
 		ConversationID: dl.ConversationID, RefToMessageID: dl.RefToMessageID, ContentType: dl.ContentType,
-		SOAPAction: action, Body: dl.Body, CreatedAt: now,
+		SOAPAction: action, Body: dl.Body, CreatedAt: now, Released: dl.Released,
 	}, nil
 }
 
@@ -268,6 +293,7 @@ func deadLetterOf(d Delivery, url, reason string, now time.Time) DeadLetter {
 		At: now, Stage: StageDelivery, Kind: d.Kind, MessageID: d.MessageID, RefToMessageID: d.RefToMessageID,
 		ConversationID: d.ConversationID, Interaction: d.Interaction, Party: d.Party, URL: url,
 		Attempts: d.Attempts, Reason: reason, ContentType: d.ContentType, SOAPAction: d.SOAPAction, CPAID: d.CPAID, Body: d.Body,
+		Released: d.Released,
 	}
 }
 

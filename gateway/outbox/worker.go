@@ -72,6 +72,12 @@ type WorkerConfig struct {
 	// is configured (e.g. in the journal, shown on the admin page) instead
 	// of dead-lettering it; an error from Keep dead-letters it as before.
 	Keep func(ctx context.Context, d Delivery) error
+	// NoteDeadLetter, when set, is given each dead letter before it is
+	// recorded, and may note what it leaves undone and say so on it (e.g.
+	// the prescriptions an undelivered release response leaves owed,
+	// DeadLetter.Owed). An error keeps the message out of the dead letters
+	// for now: it is taken up again when its lease runs out.
+	NoteDeadLetter func(ctx context.Context, dl *DeadLetter) error
 }
 
 // Worker drains the outbox: it delivers each message over its party's
@@ -277,6 +283,13 @@ func (w *Worker) deadLetter(ctx context.Context, l *store.Lease, d Delivery, url
 	log := w.cfg.Log.With(d.logArgs()...)
 	sctx, cancel := storeCtx(ctx)
 	defer cancel()
+	if w.cfg.NoteDeadLetter != nil {
+		if err := w.cfg.NoteDeadLetter(sctx, &dl); err != nil {
+			log.Warn("could not move to the dead letters (what it leaves undone could not be noted); tried again when the lease runs out", "reason", reason, "err", err)
+			return
+		}
+		reason = dl.Reason
+	}
 	if err := w.cfg.Store.Complete(sctx, l, store.Finish{DeadLetter: dl.Encode()}); err != nil {
 		if !errors.Is(err, store.ErrLeaseLost) {
 			log.Warn("could not move to the dead letters; will try again when the lease runs out", "reason", reason, "err", err)

@@ -1,0 +1,90 @@
+package gateway
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/mapping"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// deliveredWith returns how many of the messages the MHS took (index from
+// on) carry want in their payload.
+func deliveredWith(m *fakeMHS, from int, want string) int {
+	n := 0
+	for _, r := range m.messages()[from:] {
+		if r.msg != nil && r.msg.Payload != nil && strings.Contains(string(r.msg.Payload.Body), want) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestUndeliveredReleaseAnswerIsNotStranded: EPS releases the pharmacy's
+// nominated prescription and porxgate records the answer, but the
+// pharmacy's MHS does not take it (failing, then dead-lettered). EPS holds
+// the prescription with the pharmacy, which never saw it. The pharmacy's
+// next nominated release delivers it, and an operator's resend of the dead
+// letter afterwards does not deliver it a second time.
+func TestUndeliveredReleaseAnswerIsNotStranded(t *testing.T) {
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	submitNominated(t, proc, "F4000000-0000-4000-8000-000000000002")
+	mhs := startMHS(t, "fail")
+	g := startGateway(t, testConfig(), st, false, append(asRunWraps(t, proc), WithRoutes(routesTo(t, mhs.srv.URL, `, "retries": 1`)))...)
+
+	request := nominatedReleaseFCG71(t)
+	first := newReq(newID(t, 41))
+	first.action, first.payload = v3.NominatedReleaseRequest, request
+	if code, body := sendEb(t, g.base, first); code != 202 {
+		t.Fatalf("release POST = %d\n%s", code, body)
+	}
+	dls := waitDeadLetters(t, g, 1)
+	if rx, ok := s.State().Get(rxID); !ok || rx.Dispenser != "FCG71" {
+		t.Fatalf("EPS holds %+v, want the prescription with FCG71", rx)
+	}
+	if deliveredWith(mhs, 0, rxID) == 0 {
+		t.Fatalf("the release answer never carried %s", rxID)
+	}
+	mhs.setMode("ack")
+	mark := len(mhs.messages())
+
+	next := newReq(newID(t, 42))
+	next.action, next.payload = v3.NominatedReleaseRequest, request
+	if code, body := sendEb(t, g.base, next); code != 202 {
+		t.Fatalf("next release POST = %d\n%s", code, body)
+	}
+	waitFor(t, "the answer to the next release", func() bool {
+		for _, r := range mhs.messages()[mark:] {
+			if r.msg != nil && r.msg.RefToMessageID == next.messageID {
+				return true
+			}
+		}
+		return false
+	})
+	if deliveredWith(mhs, mark, rxID) != 1 {
+		t.Fatalf("the pharmacy's next release did not deliver %s, released to it in an answer its MHS never took: stranded", rxID)
+	}
+
+	code, out := postJSON(t, g.adminBase(t)+PathDeadLetterResend, map[string]string{"id": dls[0].ID})
+	var res ResendResult
+	if code != 200 || json.Unmarshal(out, &res) != nil {
+		t.Fatalf("resend = %d %s", code, out)
+	}
+	if len(res.Resent) > 0 { // then the MHS gets it: wait for it
+		waitFor(t, "the resent dead letter", func() bool {
+			for _, r := range mhs.messages()[mark:] {
+				if r.msg != nil && r.msg.MessageID == dls[0].MessageID {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	if n := deliveredWith(mhs, mark, rxID); n != 1 {
+		t.Fatalf("%s delivered %d times after the dead letter was resent, want once\n%s", rxID, n, out)
+	}
+}
