@@ -91,7 +91,7 @@ func newMessaging(cfg Config, st store.Store, log *slog.Logger, m *Metrics, opts
 	}
 	mm := newMsgMetrics(m.Registry)
 	wc := outbox.WorkerConfig{
-		Store: st, Routes: o.routes, Client: o.client, Log: log, Now: o.now,
+		Store: st, Routes: o.routes, Client: o.client, ReadXML: readEnvelope, Log: log, Now: o.now,
 		Workers: cfg.DeliveryWorkers, Lease: cfg.Lease, Poll: cfg.PollInterval,
 		Timeout: cfg.DeliveryTimeout, Grace: cfg.ShutdownTimeout,
 		Observe: func(r string) { mm.deliveries.WithLabelValues(r).Inc() },

@@ -38,10 +38,11 @@ func isFinal(err error) bool {
 	return errors.As(err, &ae) && ae.final
 }
 
-// send POSTs d to url once and says whether the receiver took it. The
+// send POSTs d to url once and says whether the receiver took it, reading
+// the receiver's answer into a tree with read (nil: etree's own reader). The
 // client must not follow redirects (NewWorker's does not): a redirect is
 // a failed attempt.
-func send(ctx context.Context, client *http.Client, url string, d Delivery) error {
+func send(ctx context.Context, client *http.Client, read ebxml.XMLReader, url string, d Delivery) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(d.Body))
 	if err != nil {
 		return final("request to %s: %v", url, err)
@@ -67,7 +68,7 @@ func send(ctx context.Context, client *http.Client, url string, d Delivery) erro
 	if err != nil {
 		return retryable("reading the answer of %s: %v", url, err)
 	}
-	return judge(resp.StatusCode, body, d)
+	return judge(resp.StatusCode, body, d, read)
 }
 
 // drainBytes is how much of the body of an answer that took the message is
@@ -85,8 +86,9 @@ func takenOnStatus(status int, d Delivery) bool {
 // answer is taken when acknowledged: HTTP 202, or any 2xx whose body is an
 // eb:Acknowledgment of d's MessageId. Acknowledgments and message errors
 // are taken on any 2xx. An eb:ErrorList is final unless every error is
-// DeliveryFailure or Unknown (the receiver may succeed later).
-func judge(status int, body []byte, d Delivery) error {
+// DeliveryFailure or Unknown (the receiver may succeed later). The body is
+// read into a tree with read (nil: etree's own reader).
+func judge(status int, body []byte, d Delivery, read ebxml.XMLReader) error {
 	ok := status >= 200 && status < 300
 	if takenOnStatus(status, d) {
 		return nil
@@ -97,7 +99,8 @@ func judge(status int, body []byte, d Delivery) error {
 		}
 		return retryable("HTTP %d", status)
 	}
-	ref, err := ebxml.ParseAcknowledgment(body)
+	sig, err := ebxml.ParseSignalWith(read, body)
+	ref := sig.RefToMessageID
 	var el *ebxml.ErrorListError
 	switch {
 	case errors.As(err, &el):

@@ -60,7 +60,7 @@ func TestJudge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := judge(tt.status, tt.body, tt.d)
+			err := judge(tt.status, tt.body, tt.d, nil)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("not delivered: %v", err)
@@ -101,7 +101,7 @@ func TestSendHeaders(t *testing.T) {
 	if d.MessageID != "AAAAAAAA-0000-4000-8000-000000000001" {
 		t.Errorf("MessageID %s not upper-case", d.MessageID)
 	}
-	if err := send(context.Background(), http.DefaultClient, srv, d); err != nil {
+	if err := send(context.Background(), http.DefaultClient, nil, srv, d); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()

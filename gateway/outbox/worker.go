@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/tracing"
@@ -47,6 +48,12 @@ type WorkerConfig struct {
 	// Client sends the messages; nil uses a client with Timeout. The Worker
 	// uses a copy that follows no redirect.
 	Client *http.Client
+	// ReadXML reads a receiver's answer (an eb:Acknowledgment or
+	// eb:ErrorList envelope) into a tree; nil uses etree's own reader,
+	// unbounded. The gateway passes the reader its front door reads
+	// envelopes with, which refuses one past its element and depth bounds
+	// before building any tree.
+	ReadXML ebxml.XMLReader
 	// Log receives one line per attempt outcome.
 	Log *slog.Logger
 	// Now is the clock; nil uses time.Now.
@@ -213,7 +220,7 @@ func (w *Worker) deliver(ctx context.Context, l *store.Lease, now time.Time) err
 	// logged with it) carries the ids.
 	actx := logctx.With(tracing.WithTraceParent(ctx, d.TraceParent), append(d.logAttrs(), slog.Int("attempt", d.Attempts+1))...)
 	actx, cancel := context.WithTimeout(actx, w.cfg.Timeout)
-	sendErr := send(actx, w.cfg.Client, route.URL, d)
+	sendErr := send(actx, w.cfg.Client, w.cfg.ReadXML, route.URL, d)
 	cancel()
 	stop()
 	now = w.cfg.Now()
