@@ -165,14 +165,15 @@ type Config struct {
 	// it doubles with each failure up to 15 minutes
 	// (--process-retry-interval, PORXGATE_PROCESS_RETRY_INTERVAL; default 30s).
 	ProcessRetryInterval time.Duration
-	// PoisonAfter: an accepted message that EPS itself answered 5xx this
-	// many times running, while it answered other messages of the same
-	// interaction, goes to the dead letters (its sender told it was not
-	// processed) once PoisonMinAge has passed since the first such answer,
-	// instead of waiting in the store for ever (--poison-after,
-	// PORXGATE_POISON_AFTER; default 10; 0: wait for ever). A 5xx answer
-	// to every message (an outage), an open breaker or an unreachable EPS
-	// never counts against a message.
+	// PoisonAfter: an accepted message that EPS itself failed this many
+	// times running (answered 5xx, or not at all: connection reset,
+	// timeout), while it answered other messages of the same interaction,
+	// goes to the dead letters (its sender told it was not processed) once
+	// PoisonMinAge has passed since the first such failure, instead of
+	// waiting in the store for ever (--poison-after, PORXGATE_POISON_AFTER;
+	// default 10; 0: wait for ever). A failure of every message (an
+	// outage, EPS unreachable) or an open breaker never counts against a
+	// message.
 	PoisonAfter int
 	// PoisonMinAge (--poison-min-age, PORXGATE_POISON_MIN_AGE; default 1h).
 	PoisonMinAge time.Duration
@@ -386,8 +387,8 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	dur(&cfg.PollInterval, "poll-interval", "POLL_INTERVAL", "how often an idle worker pool (inbox, outbox) looks at the store for work")
 	num(&cfg.ProcessRetries, "process-retries", "PROCESS_RETRIES", "processing retries before the dead letters")
 	dur(&cfg.ProcessRetryInterval, "process-retry-interval", "PROCESS_RETRY_INTERVAL", "first wait before a processing retry (doubles)")
-	num(&cfg.PoisonAfter, "poison-after", "POISON_AFTER", "EPS 5xx answers running to one message (while EPS answers others) before it goes to the dead letters; 0: never")
-	dur(&cfg.PoisonMinAge, "poison-min-age", "POISON_MIN_AGE", "least time from a message's first EPS 5xx answer before poison-after applies")
+	num(&cfg.PoisonAfter, "poison-after", "POISON_AFTER", "EPS failures running of one message (5xx answers, or none: reset, timeout; while EPS answers others) before it goes to the dead letters; 0: never")
+	dur(&cfg.PoisonMinAge, "poison-min-age", "POISON_MIN_AGE", "least time from a message's first EPS failure before poison-after applies")
 	dur(&cfg.DeliveryTimeout, "delivery-timeout", "DELIVERY_TIMEOUT", "limit of one delivery attempt")
 	num(&cfg.DeliveryRetries, "delivery-retries", "DELIVERY_RETRIES", "delivery retries of routes that set none")
 	dur(&cfg.DeliveryRetryInterval, "delivery-retry-interval", "DELIVERY_RETRY_INTERVAL", "delivery retry interval of routes that set none")

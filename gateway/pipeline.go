@@ -31,8 +31,8 @@ type inboxEntry struct {
 	Attempts int `json:"attempts,omitempty"`
 	// LastError says why the last attempt failed.
 	LastError string `json:"lastError,omitempty"`
-	// Answered5xx counts EPS's 5xx answers to the message running (see
-	// Config.PoisonAfter), since First5xxAt.
+	// Answered5xx counts EPS's failures of the message running (5xx
+	// answers, or none: see Config.PoisonAfter), since First5xxAt.
 	Answered5xx int       `json:"answered5xx,omitempty"`
 	First5xxAt  time.Time `json:"first5xxAt,omitzero"`
 	// Deferrals counts the times it waited because EPS (or the store) was
@@ -146,7 +146,7 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 		}
 		if IsDeferred(perr) && !IsPermanent(perr) {
 			if reason, poisoned := g.poisoned(&e, perr, now); poisoned {
-				log.Error("message goes to the dead letters: EPS answers it 5xx every time while it answers others", "answers_5xx", e.Answered5xx,
+				log.Error("message goes to the dead letters: EPS fails it (5xx or no answer) every time while it answers others", "answers_5xx", e.Answered5xx,
 					"since", e.First5xxAt.UTC().Format(time.RFC3339), "err", perr)
 				g.deadLetter(ctx, l, e, reason, now)
 				return
@@ -231,14 +231,18 @@ func (g *messaging) complete(ctx context.Context, l *store.Lease, f store.Finish
 	return false, err
 }
 
-// poisoned counts an EPS 5xx answer to e (perr, deferred) and says
-// whether e has become a poison message (Config.PoisonAfter): answered
-// 5xx PoisonAfter times running, the first at least PoisonMinAge ago, while
-// EPS answered another message of its interaction since then. A deferral
-// for any other reason (an open breaker, EPS unreachable, the store) leaves
-// the count as it is.
+// poisoned counts an EPS failure of e (perr, deferred: a 5xx answer, or
+// none at all, after the upstream client's retries) and says whether e has
+// become a poison message (Config.PoisonAfter): failed PoisonAfter times
+// running, the first at least PoisonMinAge ago, while EPS answered another
+// message of its interaction since then (so EPS is not down for all). A
+// deferral for any other reason (an open breaker, the store) leaves the
+// count as it is. A message whose every call has its connection reset or
+// times out while others are answered (a proxy or EPS itself failing on
+// it) counts too: before, it waited for ever, an EPS call every few
+// seconds, its sender never answered.
 func (g *messaging) poisoned(e *inboxEntry, perr error, now time.Time) (string, bool) {
-	if !upstreamAnswered5xx(perr) {
+	if !upstreamFailedMessage(perr) {
 		return "", false
 	}
 	if e.Answered5xx == 0 {
@@ -250,7 +254,7 @@ func (g *messaging) poisoned(e *inboxEntry, perr error, now time.Time) (string, 
 		!g.answered.since(e.Inbound.Interaction, e.First5xxAt) {
 		return "", false
 	}
-	return fmt.Sprintf("EPS answered the message with a 5xx %d times running since %s while it answered other %s messages: %v",
+	return fmt.Sprintf("EPS failed the message (a 5xx answer, or none) %d times running since %s while it answered other %s messages: %v",
 		e.Answered5xx, e.First5xxAt.UTC().Format(time.RFC3339), e.Inbound.Interaction, perr), true
 }
 

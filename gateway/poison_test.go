@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,20 +31,41 @@ func eps500(in *Inbound) error {
 		&upstream.RetryError{Op: "process-message", Attempts: 3, Last: &upstream.Response{Status: 500}}))
 }
 
+// epsReset is the error EPSProcessor returns when every attempt of a call
+// had its connection reset: EPS gave no answer at all.
+func epsReset(in *Inbound) error {
+	return Deferred(fmt.Errorf("%s %s upstream process-message: %w", in.Interaction, in.MessageID,
+		&upstream.RetryError{Op: "process-message", Attempts: 3, Err: syscall.ECONNRESET}))
+}
+
 // TestPoisonMessageDeadLettered: a message EPS answers 500 every time
-// (EPS's translator fails on it, as it does on some messages Spine takes)
-// waits while EPS answers no other message of its interaction, but once
-// EPS is seen answering others it goes to the dead letters after
-// PoisonAfter such answers and its sender is told it was not processed
-// (910009). Before, it was deferred for ever: never answered, and tried
-// against EPS every few seconds.
+// (EPS's translator fails on it, as it does on some messages Spine takes),
+// or whose every call has its connection reset (a proxy in front of EPS,
+// or EPS itself, failing on it), waits while EPS answers no other message
+// of its interaction, but once EPS is seen answering others it goes to
+// the dead letters after PoisonAfter such failures and its sender is told
+// it was not processed (910009). Before, it was deferred for ever: never
+// answered, and tried against EPS every few seconds (the connection reset
+// until session 11: 75 calls in 3 s with PoisonAfter 3, no dead letter).
 func TestPoisonMessageDeadLettered(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fail func(in *Inbound) error
+	}{
+		{"EPS answers 500", eps500},
+		{"connection reset", epsReset},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testPoisonMessageDeadLettered(t, tc.fail) })
+	}
+}
+
+func testPoisonMessageDeadLettered(t *testing.T, fail func(in *Inbound) error) {
 	mhs := startMHS(t, "ack")
 	proc := newFakeProcessor()
 	poison, good := newReq(newID(t, 61)), newReq(newID(t, 62))
 	proc.answer = func(in *Inbound, n int) (*Outcome, error) {
 		if in.MessageID == poison.messageID {
-			return nil, eps500(in)
+			return nil, fail(in)
 		}
 		return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
 	}
@@ -61,7 +84,7 @@ func TestPoisonMessageDeadLettered(t *testing.T) {
 		t.Fatal("not acknowledged")
 	}
 	dl := waitDeadLetters(t, g, 1)[0]
-	if dl.MessageID != poison.messageID || !strings.Contains(dl.Reason, "5xx") {
+	if dl.MessageID != poison.messageID || !strings.Contains(dl.Reason, "times running") {
 		t.Fatalf("dead letter %s: %s", dl.MessageID, dl.Reason)
 	}
 	waitFor(t, "the answer and the MessageError", func() bool { return len(mhs.messages()) == 2 })
@@ -84,9 +107,21 @@ func TestPoisonMessageDeadLettered(t *testing.T) {
 // TestOutageIsNotPoison: while EPS answers every message 500 (an outage),
 // no message is blamed: they all wait, however often they are tried.
 func TestOutageIsNotPoison(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fail func(in *Inbound) error
+	}{
+		{"EPS answers 500", eps500},
+		{"connection reset", epsReset},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testOutageIsNotPoison(t, tc.fail) })
+	}
+}
+
+func testOutageIsNotPoison(t *testing.T, fail func(in *Inbound) error) {
 	mhs := startMHS(t, "ack")
 	proc := newFakeProcessor()
-	proc.answer = func(in *Inbound, n int) (*Outcome, error) { return nil, eps500(in) }
+	proc.answer = func(in *Inbound, n int) (*Outcome, error) { return nil, fail(in) }
 	cfg := testConfig()
 	cfg.PoisonAfter, cfg.PoisonMinAge = 2, 0
 	g := startGateway(t, cfg, newMemoryStore(), false, WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
@@ -142,13 +177,45 @@ func TestEPS500IsCountedAgainstTheMessage(t *testing.T) {
 	p := NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog())
 	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
 	_, err = p.Process(context.Background(), replayIn(v3.ParentPrescription, payload))
-	if !IsDeferred(err) || IsPermanent(err) || !upstreamAnswered5xx(err) {
-		t.Fatalf("EPS's 500: %v (deferred %v, counted %v); want deferred and counted", err, IsDeferred(err), upstreamAnswered5xx(err))
+	if !IsDeferred(err) || IsPermanent(err) || !upstreamFailedMessage(err) {
+		t.Fatalf("EPS's 500: %v (deferred %v, counted %v); want deferred and counted", err, IsDeferred(err), upstreamFailedMessage(err))
 	}
 	// Two calls answered 500: the breaker is open now.
 	_, err = p.Process(context.Background(), replayIn(v3.ParentPrescription, payload))
-	if !IsDeferred(err) || upstreamAnswered5xx(err) || !errors.Is(err, upstream.ErrBreakerOpen) {
+	if !IsDeferred(err) || upstreamFailedMessage(err) || !errors.Is(err, upstream.ErrBreakerOpen) {
 		t.Fatalf("breaker open: %v; want deferred, not counted", err)
+	}
+}
+
+// TestEPSResetIsCountedAgainstTheMessage: with the EPS processor over
+// real sockets, a message whose every call has its connection reset (a
+// proxy in front of EPS closes it unanswered) is deferred with the error
+// poisoned counts.
+func TestEPSResetIsCountedAgainstTheMessage(t *testing.T) {
+	reset := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if tc, ok := conn.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0) // close with a reset
+		}
+		_ = conn.Close()
+	}))
+	t.Cleanup(reset.Close)
+	c, err := upstream.New(upstream.Config{BaseURL: reset.URL + "/FHIR/R4",
+		Retry: upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	p := NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog())
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
+	_, err = p.Process(context.Background(), replayIn(v3.ParentPrescription, payload))
+	if !IsDeferred(err) || IsPermanent(err) || !upstreamFailedMessage(err) {
+		t.Fatalf("connection reset: %v (deferred %v, counted %v); want deferred and counted", err, IsDeferred(err), upstreamFailedMessage(err))
 	}
 }
 

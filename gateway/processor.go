@@ -205,12 +205,21 @@ func Deferred(err error) error {
 	return &deferredError{err}
 }
 
-// upstreamAnswered5xx reports whether err comes from an EPS call whose
-// last attempt EPS answered with a 5xx (not one that never reached EPS, or
-// was not sent because its breaker was open).
-func upstreamAnswered5xx(err error) bool {
+// upstreamFailedMessage reports whether err comes from an EPS call that
+// the upstream client gave up on after its retries because EPS failed it:
+// its last attempt answered with a 5xx, or with no answer at all (the
+// connection reset or refused, the attempt timed out). Not a call that was
+// not sent because its breaker was open, that the caller gave up, or whose
+// last answer was a throttle (429, 408) or a 202.
+func upstreamFailedMessage(err error) bool {
 	var re *upstream.RetryError
-	return errors.As(err, &re) && re.Last != nil && re.Last.Status >= 500
+	if !errors.As(err, &re) {
+		return false
+	}
+	if re.Last != nil {
+		return re.Last.Status >= 500
+	}
+	return re.Err != nil
 }
 
 // IsDeferred reports whether err was marked with Deferred.
