@@ -1,0 +1,70 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/store"
+)
+
+// TestNoteDeadLetter: the NoteDeadLetter hook sees each dead letter before
+// it is recorded. One it fails to note stays in the outbox (taken up again
+// when its lease runs out), never recorded without its note; one it marks
+// Owed is recorded so, with what it released, and cannot be resent.
+func TestNoteDeadLetter(t *testing.T) {
+	url := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	routes, err := ParseRoutes([]byte(fmt.Sprintf(`{"RECEIVER-1": {"url": %q, "retries": 0, "retryInterval": "1m", "persistDuration": "1h"}}`, url)), DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := &Released{Dispenser: "FCG71", Prescriptions: []string{"C1D2E3-A99968-00A1BM"}}
+	tests := []struct {
+		name string
+		note func(ctx context.Context, dl *DeadLetter) error
+		// dead is whether the message is recorded as a dead letter.
+		dead bool
+	}{
+		{"note fails", func(context.Context, *DeadLetter) error { return errors.New("store down") }, false},
+		{"noted owed", func(_ context.Context, dl *DeadLetter) error {
+			if dl.Released == nil || dl.Released.Dispenser != "FCG71" {
+				return fmt.Errorf("dead letter without what its message released: %+v", dl.Released)
+			}
+			dl.Owed, dl.Reason = true, dl.Reason+"; owed"
+			return nil
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := store.NewMemory(nil)
+			w := NewWorker(WorkerConfig{Store: st, Routes: routes, Workers: 1, Timeout: 5 * time.Second, NoteDeadLetter: tt.note})
+			answer, _ := receiverDeliveries(t, "AAAAAAAA-0000-4000-8000-0000000000A1", "AAAAAAAA-0000-4000-8000-0000000000A2")
+			answer.Released = released
+			queue(t, st, answer)
+			if ok, err := w.DeliverOne(context.Background()); !ok || err != nil {
+				t.Fatalf("DeliverOne = %v, %v", ok, err)
+			}
+			dls, _ := st.DeadLetters(context.Background(), 10)
+			inOutbox, _ := st.QueueLen(context.Background(), Queue)
+			if got := len(dls) == 1; got != tt.dead || (inOutbox == 1) == tt.dead {
+				t.Fatalf("%d dead letters, %d in the outbox; want dead-lettered %v", len(dls), inOutbox, tt.dead)
+			}
+			if !tt.dead {
+				return
+			}
+			dl, err := DecodeDeadLetter(dls[0])
+			if err != nil || !dl.Owed || !strings.HasSuffix(dl.Reason, "; owed") || dl.Released == nil {
+				t.Fatalf("dead letter %+v (%v); want it owed, with the note's reason and what it released", dl, err)
+			}
+			if _, err := dl.Redelivery(time.Now()); err == nil || !strings.Contains(err.Error(), "owed to dispenser FCG71") {
+				t.Errorf("an owed dead letter resent: %v", err)
+			}
+		})
+	}
+}
