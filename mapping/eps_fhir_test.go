@@ -22,13 +22,15 @@ import (
 // what that v3 must say, derived from the EPS code and the MIM schemas.
 
 // epsFHIRCheck is one expectation on the v3 of a testdata/eps-fhir message:
-// the elements at path (etree path syntax, local names) number count, and
-// when attr is set the first has that attribute value ("" = absent).
+// the elements at path (etree path syntax, local names) number count, when
+// attr is set the first has that attribute value ("" = absent), and when
+// text is set the first has that text.
 type epsFHIRCheck struct {
 	path  string
 	count int
 	attr  string
 	value string
+	text  string
 }
 
 // epsFHIRChecks are the expectations per file.
@@ -111,6 +113,14 @@ var epsFHIRChecks = map[string][]epsFHIRCheck{
 	"Release--nominated-owner-part-of.json": {
 		{path: "//healthCareProviderLicense", count: 0},
 	},
+	// Dosage sequences with gaps, listed out of order: the groups in
+	// ascending sequence order (12 after 3), a group's texts in their
+	// order, nothing for the missing numbers (common/dosage-instructions.ts,
+	// getDosageInstruction; porxgate wrote ", then , then " for each gap).
+	"Send--acute-dosage-sequence-gaps.json": {
+		{path: "//pertinentLineItem/pertinentInformation2/pertinentDosageInstructions/value", count: 1,
+			text: "One tablet twice a day for 7 days, and one extra tablet at night if needed, then then one tablet daily for 14 days, then Then one tablet weekly"},
+	},
 	"Release--patient-owner-without-telecom.json": {
 		{path: "//PatientPrescriptionReleaseRequest/author/AgentPerson/representedOrganization/telecom", count: 1, attr: "value", value: "tel:01619999000"},
 	},
@@ -153,6 +163,9 @@ func TestEPSFHIRMessages(t *testing.T) {
 				if len(els) != ck.count {
 					t.Errorf("%s: %d elements, want %d", ck.path, len(els), ck.count)
 					continue
+				}
+				if ck.text != "" && len(els) > 0 && els[0].Text() != ck.text {
+					t.Errorf("%s text %q, want %q", ck.path, els[0].Text(), ck.text)
 				}
 				if ck.attr == "" || len(els) == 0 {
 					continue
