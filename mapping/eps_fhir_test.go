@@ -121,6 +121,17 @@ var epsFHIRChecks = map[string][]epsFHIRCheck{
 		{path: "//pertinentLineItem/pertinentInformation2/pertinentDosageInstructions/value", count: 1,
 			text: "One tablet twice a day for 7 days, and one extra tablet at night if needed, then then one tablet daily for 14 days, then Then one tablet weekly"},
 	},
+	// A repeat-dispensing validity period starting at a time of day (and
+	// across midnight in UTC): the days supply starts on its UTC date and
+	// the ParentPrescription's effectiveTime is the start (EPS's
+	// parent-prescription.ts); v3 → FHIR keeps the time in
+	// validityPeriod.start (it wrote the date alone and carried the time in
+	// Extension-Porxgate-EffectiveTime, which EPS ignores, so EPS would
+	// have told Spine 20240229000000).
+	"Send--erd-validity-start-time.json": {
+		{path: "//ParentPrescription/effectiveTime", count: 1, attr: "value", value: "20240229233000"},
+		{path: "//pertinentPrescription/component1/daysSupply/effectiveTime/low", count: 1, attr: "value", value: "20240229"},
+	},
 	"Release--patient-owner-without-telecom.json": {
 		{path: "//PatientPrescriptionReleaseRequest/author/AgentPerson/representedOrganization/telecom", count: 1, attr: "value", value: "tel:01619999000"},
 	},
