@@ -132,6 +132,35 @@ var epsFHIRChecks = map[string][]epsFHIRCheck{
 		{path: "//ParentPrescription/effectiveTime", count: 1, attr: "value", value: "20240229233000"},
 		{path: "//pertinentPrescription/component1/daysSupply/effectiveTime/low", count: 1, attr: "value", value: "20240229"},
 	},
+	// Patient shapes the corpus lacks: a birth date without a day (EPS's
+	// moment.utc reads it as the first), gender other, names official /
+	// temp (text only) / anonymous, telecoms with spaces, without use and
+	// as email (EPS prefixes tel: to any value), an address without
+	// postcode and one with only a postcode (demographics.ts, patient.ts).
+	"Send--acute-patient-partial-birth-date.json": {
+		{path: "//recordTarget/Patient/patientPerson/birthTime", count: 1, attr: "value", value: "19480401"},
+		{path: "//recordTarget/Patient/patientPerson/administrativeGenderCode", count: 1, attr: "code", value: "9"},
+		{path: "//recordTarget/Patient/patientPerson/name", count: 3},
+		{path: "//recordTarget/Patient/patientPerson/name[2]", count: 1, attr: "use", value: "A", text: "Baby Adeyemi"},
+		{path: "//recordTarget/Patient/telecom[1]", count: 1, attr: "value", value: "tel:07700900123"},
+		{path: "//recordTarget/Patient/telecom[2]", count: 1, attr: "value", value: "tel:fola@example.org"},
+		{path: "//recordTarget/Patient/telecom[3]", count: 1, attr: "use", value: ""},
+		{path: "//recordTarget/Patient/addr[1]/streetAddressLine", count: 5},
+		{path: "//recordTarget/Patient/addr[1]/postalCode", count: 0},
+		{path: "//recordTarget/Patient/addr[2]/streetAddressLine", count: 0},
+	},
+	// whenHandedOver with an offset: the notification's effectiveTime is
+	// UTC, the day before here (dispense-notification.ts).
+	"Dispense--handed-over-offset.json": {
+		{path: "//DispenseNotification/effectiveTime", count: 1, attr: "value", value: "20240310231500"},
+	},
+	// A charge exemption with no evidence seen: an exemption (negationInd
+	// false) whose authorizingEvidenceSeen is negated (dispense-claim.ts).
+	"Claim--exemption-no-evidence-seen.json": {
+		{path: "//coverage/coveringChargeExempt", count: 1, attr: "negationInd", value: "false"},
+		{path: "//coverage/coveringChargeExempt/value", count: 1, attr: "code", value: "0004"},
+		{path: "//coveringChargeExempt/authorization/authorizingEvidenceSeen", count: 1, attr: "negationInd", value: "true"},
+	},
 	"Release--patient-owner-without-telecom.json": {
 		{path: "//PatientPrescriptionReleaseRequest/author/AgentPerson/representedOrganization/telecom", count: 1, attr: "value", value: "tel:01619999000"},
 	},
