@@ -387,6 +387,32 @@ func parseAdditionalInstructions(text string) additionalInstructionText {
 	return a
 }
 
+// SplitReleasedInstructions takes an additional instructions text apart
+// as the EPS API's release translation does
+// (response/release/additional-instructions.ts): the leading <medication>
+// and <patientInfo> mark-up, then the controlled drug quantity words and
+// the note as they stand, escapes and all.
+func SplitReleasedInstructions(text string) (markup, cdWords, note string) {
+	rest := text
+	for {
+		if _, r, ok := cutLeadingElement(rest, "<medication>", "</medication>"); ok {
+			rest = r
+			continue
+		}
+		if _, r, ok := cutLeadingElement(rest, "<patientInfo>", "</patientInfo>"); ok {
+			rest = r
+			continue
+		}
+		break
+	}
+	markup = text[:len(text)-len(rest)]
+	if r, ok := strings.CutPrefix(rest, "CD: "); ok {
+		cdWords, note, _ = strings.Cut(r, "\n")
+		return markup, cdWords, note
+	}
+	return markup, "", rest
+}
+
 // cutLeadingElement matches text against ^\s*<tag>(.*?)</tag> (the
 // element first after white space, its content on one line) and returns
 // the content and what follows the element.

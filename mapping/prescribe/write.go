@@ -404,6 +404,11 @@ func medicationCoding(c *core.BundleContext, mr *fhir.MedicationRequest, path st
 // additionalInstructions assembles the additional instructions text as the
 // EPS API does: <medication> and <patientInfo> elements, then the
 // controlled drug quantity words ("CD: ...") and the note, a newline apart.
+// The note and the words are escaped as the EPS API escapes a prescriber's
+// (request/line-item.ts), except in a released prescription (c.Released):
+// there the EPS API has given them as they stand in Spine's text, escapes
+// and all (response/release/additional-instructions.ts parses only the
+// <medication> and <patientInfo> mark-up), so they are written unchanged.
 func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, path string, medList, patientInfo []string) string {
 	var b strings.Builder
 	for _, m := range medList {
@@ -431,7 +436,11 @@ func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, p
 	default:
 		c.Fail(path+".note", "more than one note")
 	}
-	b.WriteString(escapeInstructionText(strings.Join(tail, "\n")))
+	if c.Released {
+		b.WriteString(strings.Join(tail, "\n"))
+	} else {
+		b.WriteString(escapeInstructionText(strings.Join(tail, "\n")))
+	}
 	return b.String()
 }
 
