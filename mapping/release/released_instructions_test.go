@@ -2,6 +2,7 @@ package release_test
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -189,4 +190,84 @@ func epsInstructions(t *testing.T, body []byte, itemID, cdWords, note string) []
 		t.Fatalf("porxgate extensions left outside the MedicationRequests: %s", out)
 	}
 	return out
+}
+
+// TestReleasedRepeatDispensingIssue: the EPS API names the issue of a
+// released repeat-dispensing prescription in each MedicationRequest's
+// basedOn (Extension-EPS-RepeatInformation numberOfRepeatsIssued: the
+// issues before it; response/release/release-medication-request.ts). The
+// dispenser must get that issue in repeatNumber/low, as Spine released it;
+// porxgate wrote 1 whatever the issue (3 of 6 reached the dispenser as 1 of
+// 6).
+func TestReleasedRepeatDispensingIssue(t *testing.T) {
+	order := maptest.Testdata(t, "eps-fhir/Send--erd-telecom-from-practitioner.json")
+	tests := []struct {
+		issued  int
+		wantLow string
+	}{
+		{0, "1"},
+		{2, "3"},
+		{5, "6"},
+	}
+	for _, tc := range tests {
+		t.Run("issued "+strconv.Itoa(tc.issued), func(t *testing.T) {
+			var b jsonObj
+			if err := json.Unmarshal(order, &b); err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, e := range b["entry"].([]any) {
+				r := e.(jsonObj)["resource"].(jsonObj)
+				switch r["resourceType"] {
+				case "MessageHeader":
+					r["response"] = jsonObj{"identifier": "a7b86f8d-1d59-4b5c-a2c6-0c1d2e3f4a5b", "code": "ok"}
+				case "MedicationRequest":
+					// as the EPS API's release FHIR has it
+					r["basedOn"] = []any{jsonObj{"reference": "urn:uuid:" + r["id"].(string), "extension": []any{jsonObj{
+						"url": core.ExtensionEPSRepeatInformation, "extension": []any{
+							jsonObj{"url": "numberOfRepeatsAllowed", "valueInteger": 5},
+							jsonObj{"url": "numberOfRepeatsIssued", "valueInteger": tc.issued},
+						}}}}}
+					n++
+				}
+			}
+			if n == 0 {
+				t.Fatal("fixture has no MedicationRequest")
+			}
+			bundle := func(entries ...any) jsonObj {
+				return jsonObj{"resourceType": "Bundle", "type": "searchset", "total": len(entries),
+					"meta":       jsonObj{"lastUpdated": "2024-06-01T10:30:00+00:00"},
+					"identifier": jsonObj{"system": "https://tools.ietf.org/html/rfc4122", "value": "c0000000-0000-4000-8000-000000000001"},
+					"entry":      entries}
+			}
+			answer, err := json.Marshal(jsonObj{"resourceType": "Parameters", "parameter": []any{
+				jsonObj{"name": release.ParamPassedPrescriptions, "resource": bundle(jsonObj{"fullUrl": "urn:uuid:c0000000-0000-4000-8000-000000000002", "resource": b})},
+				jsonObj{"name": release.ParamFailedPrescriptions, "resource": bundle()},
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := release.ReleaseResponseTranslator().ToV3(answer, core.Meta{}, relEnv())
+			if err != nil {
+				t.Fatalf("release answer refused: %v", err)
+			}
+			doc := etree.NewDocument()
+			if err := doc.ReadFromBytes(got); err != nil {
+				t.Fatal(err)
+			}
+			lows := doc.FindElements("//pertinentPrescription/repeatNumber/low")
+			lows = append(lows, doc.FindElements("//pertinentLineItem/repeatNumber/low")...)
+			if len(lows) < 2 {
+				t.Fatalf("%d repeat numbers written", len(lows))
+			}
+			for _, low := range lows {
+				if v := low.SelectAttrValue("value", ""); v != tc.wantLow {
+					t.Errorf("%s/repeatNumber/low %q, want %q", low.Parent().Parent().Tag, v, tc.wantLow)
+				}
+				if v := low.Parent().SelectElement("high").SelectAttrValue("value", ""); v != "6" {
+					t.Errorf("%s/repeatNumber/high %q, want 6", low.Parent().Parent().Tag, v)
+				}
+			}
+		})
+	}
 }
