@@ -22,13 +22,15 @@ import (
 // what that v3 must say, derived from the EPS code and the MIM schemas.
 
 // epsFHIRCheck is one expectation on the v3 of a testdata/eps-fhir message:
-// the elements at path (etree path syntax, local names) number count, and
-// when attr is set the first has that attribute value ("" = absent).
+// the elements at path (etree path syntax, local names) number count, when
+// attr is set the first has that attribute value ("" = absent), and when
+// text is set the first has that text.
 type epsFHIRCheck struct {
 	path  string
 	count int
 	attr  string
 	value string
+	text  string
 }
 
 // epsFHIRChecks are the expectations per file.
@@ -111,6 +113,54 @@ var epsFHIRChecks = map[string][]epsFHIRCheck{
 	"Release--nominated-owner-part-of.json": {
 		{path: "//healthCareProviderLicense", count: 0},
 	},
+	// Dosage sequences with gaps, listed out of order: the groups in
+	// ascending sequence order (12 after 3), a group's texts in their
+	// order, nothing for the missing numbers (common/dosage-instructions.ts,
+	// getDosageInstruction; porxgate wrote ", then , then " for each gap).
+	"Send--acute-dosage-sequence-gaps.json": {
+		{path: "//pertinentLineItem/pertinentInformation2/pertinentDosageInstructions/value", count: 1,
+			text: "One tablet twice a day for 7 days, and one extra tablet at night if needed, then then one tablet daily for 14 days, then Then one tablet weekly"},
+	},
+	// A repeat-dispensing validity period starting at a time of day (and
+	// across midnight in UTC): the days supply starts on its UTC date and
+	// the ParentPrescription's effectiveTime is the start (EPS's
+	// parent-prescription.ts); v3 → FHIR keeps the time in
+	// validityPeriod.start (it wrote the date alone and carried the time in
+	// Extension-Porxgate-EffectiveTime, which EPS ignores, so EPS would
+	// have told Spine 20240229000000).
+	"Send--erd-validity-start-time.json": {
+		{path: "//ParentPrescription/effectiveTime", count: 1, attr: "value", value: "20240229233000"},
+		{path: "//pertinentPrescription/component1/daysSupply/effectiveTime/low", count: 1, attr: "value", value: "20240229"},
+	},
+	// Patient shapes the corpus lacks: a birth date without a day (EPS's
+	// moment.utc reads it as the first), gender other, names official /
+	// temp (text only) / anonymous, telecoms with spaces, without use and
+	// as email (EPS prefixes tel: to any value), an address without
+	// postcode and one with only a postcode (demographics.ts, patient.ts).
+	"Send--acute-patient-partial-birth-date.json": {
+		{path: "//recordTarget/Patient/patientPerson/birthTime", count: 1, attr: "value", value: "19480401"},
+		{path: "//recordTarget/Patient/patientPerson/administrativeGenderCode", count: 1, attr: "code", value: "9"},
+		{path: "//recordTarget/Patient/patientPerson/name", count: 3},
+		{path: "//recordTarget/Patient/patientPerson/name[2]", count: 1, attr: "use", value: "A", text: "Baby Adeyemi"},
+		{path: "//recordTarget/Patient/telecom[1]", count: 1, attr: "value", value: "tel:07700900123"},
+		{path: "//recordTarget/Patient/telecom[2]", count: 1, attr: "value", value: "tel:fola@example.org"},
+		{path: "//recordTarget/Patient/telecom[3]", count: 1, attr: "use", value: ""},
+		{path: "//recordTarget/Patient/addr[1]/streetAddressLine", count: 5},
+		{path: "//recordTarget/Patient/addr[1]/postalCode", count: 0},
+		{path: "//recordTarget/Patient/addr[2]/streetAddressLine", count: 0},
+	},
+	// whenHandedOver with an offset: the notification's effectiveTime is
+	// UTC, the day before here (dispense-notification.ts).
+	"Dispense--handed-over-offset.json": {
+		{path: "//DispenseNotification/effectiveTime", count: 1, attr: "value", value: "20240310231500"},
+	},
+	// A charge exemption with no evidence seen: an exemption (negationInd
+	// false) whose authorizingEvidenceSeen is negated (dispense-claim.ts).
+	"Claim--exemption-no-evidence-seen.json": {
+		{path: "//coverage/coveringChargeExempt", count: 1, attr: "negationInd", value: "false"},
+		{path: "//coverage/coveringChargeExempt/value", count: 1, attr: "code", value: "0004"},
+		{path: "//coveringChargeExempt/authorization/authorizingEvidenceSeen", count: 1, attr: "negationInd", value: "true"},
+	},
 	"Release--patient-owner-without-telecom.json": {
 		{path: "//PatientPrescriptionReleaseRequest/author/AgentPerson/representedOrganization/telecom", count: 1, attr: "value", value: "tel:01619999000"},
 	},
@@ -153,6 +203,9 @@ func TestEPSFHIRMessages(t *testing.T) {
 				if len(els) != ck.count {
 					t.Errorf("%s: %d elements, want %d", ck.path, len(els), ck.count)
 					continue
+				}
+				if ck.text != "" && len(els) > 0 && els[0].Text() != ck.text {
+					t.Errorf("%s text %q, want %q", ck.path, els[0].Text(), ck.text)
 				}
 				if ck.attr == "" || len(els) == 0 {
 					continue

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,7 +37,9 @@ func AddAnnotation(parent *etree.Element, tag, separatable, act, code string) *e
 
 // DosageText returns the dosage instructions text: the text of a single
 // dosage, or for several the texts of dosages with the same sequence joined
-// by ", and " and the sequences joined by ", then ", as the EPS API does.
+// by ", and " (in their order) and the sequences, in ascending order, joined
+// by ", then ", as the EPS API does (common/dosage-instructions.ts). Gaps
+// between sequence numbers (1, 2, 5) write nothing.
 func DosageText(c *BundleContext, ds []fhir.Dosage, path string) string {
 	switch len(ds) {
 	case 0:
@@ -45,28 +48,27 @@ func DosageText(c *BundleContext, ds []fhir.Dosage, path string) string {
 	case 1:
 		return ds[0].Text
 	}
-	var groups [][]string
+	groups := make(map[int64][]string, len(ds))
+	seqs := make([]int64, 0, len(ds))
 	for i, d := range ds {
 		if d.Sequence == nil {
 			c.Fail(Indexed(path, i)+".sequence", "dosage instructions lacking complete sequencing")
 			return ""
 		}
-		seq, err := strconv.Atoi(string(*d.Sequence))
-		if err != nil || seq < 0 || seq > 1000 {
-			c.Fail(Indexed(path, i)+".sequence", "sequence %q is not a small whole number", *d.Sequence)
+		seq, err := strconv.ParseInt(string(*d.Sequence), 10, 32)
+		if err != nil {
+			c.Fail(Indexed(path, i)+".sequence", "sequence %q is not a whole number", *d.Sequence)
 			return ""
 		}
-		for len(groups) <= seq {
-			groups = append(groups, nil)
+		if _, seen := groups[seq]; !seen {
+			seqs = append(seqs, seq)
 		}
 		groups[seq] = append(groups[seq], d.Text)
 	}
-	parts := make([]string, len(groups))
-	for i, g := range groups {
-		parts[i] = strings.Join(g, ", and ")
-	}
-	if parts[0] == "" {
-		parts = parts[1:]
+	slices.Sort(seqs)
+	parts := make([]string, len(seqs))
+	for i, seq := range seqs {
+		parts[i] = strings.Join(groups[seq], ", and ")
 	}
 	return strings.Join(parts, ", then ")
 }

@@ -21,7 +21,9 @@ type fhirTimes struct {
 // convertTimes turns the v3 times into their FHIR forms. The
 // ParentPrescription's effectiveTime becomes validityPeriod.start unless it
 // is the author time (which is what FHIR → v3 falls back to); a repeat
-// dispensing prescription's validity period is its days supply.
+// dispensing prescription's validity period is its days supply, whose start
+// takes the effectiveTime's time of day when the effectiveTime falls on
+// its first day (the EPS API derives both from validityPeriod.start).
 func convertTimes(pp, rx v3.Node, p *parentPrescription) fhirTimes {
 	var t fhirTimes
 	conv := func(n v3.Node, ts string, f func(string) (string, error)) string {
@@ -38,6 +40,9 @@ func convertTimes(pp, rx v3.Node, p *parentPrescription) fhirTimes {
 	if p.daysLow != "" || p.daysHigh != "" {
 		et := rx.Opt("component1").Opt("daysSupply").Opt("effectiveTime")
 		t.validityStart = conv(et.Opt("low"), p.daysLow, core.FHIRDateFromV3)
+		if len(p.daysLow) == 8 && len(p.effective) == 14 && strings.HasPrefix(p.effective, p.daysLow) && !strings.HasSuffix(p.effective, "000000") {
+			t.validityStart = conv(pp.Child("effectiveTime"), p.effective, core.FHIRDateTimeFromV3)
+		}
 		t.validityEnd = conv(et.Opt("high"), p.daysHigh, core.FHIRDateFromV3)
 	} else if p.effective != p.authorTime {
 		f := core.FHIRDateTimeFromV3
@@ -380,6 +385,32 @@ func parseAdditionalInstructions(text string) additionalInstructionText {
 	}
 	a.note = text
 	return a
+}
+
+// SplitReleasedInstructions takes an additional instructions text apart
+// as the EPS API's release translation does
+// (response/release/additional-instructions.ts): the leading <medication>
+// and <patientInfo> mark-up, then the controlled drug quantity words and
+// the note as they stand, escapes and all.
+func SplitReleasedInstructions(text string) (markup, cdWords, note string) {
+	rest := text
+	for {
+		if _, r, ok := cutLeadingElement(rest, "<medication>", "</medication>"); ok {
+			rest = r
+			continue
+		}
+		if _, r, ok := cutLeadingElement(rest, "<patientInfo>", "</patientInfo>"); ok {
+			rest = r
+			continue
+		}
+		break
+	}
+	markup = text[:len(text)-len(rest)]
+	if r, ok := strings.CutPrefix(rest, "CD: "); ok {
+		cdWords, note, _ = strings.Cut(r, "\n")
+		return markup, cdWords, note
+	}
+	return markup, "", rest
 }
 
 // cutLeadingElement matches text against ^\s*<tag>(.*?)</tag> (the

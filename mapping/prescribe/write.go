@@ -1,6 +1,7 @@
 package prescribe
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -179,6 +180,9 @@ func addInterval(parent *etree.Element, tag, low, high string) {
 // repeatNumber returns the prescription's repeat number interval: 1..1 for
 // repeat prescribing, 1..(repeats allowed + 1) for repeat dispensing (FHIR
 // counts repeats after the first issue, v3 counts issues), none for acute.
+// A released repeat-dispensing prescription is the issue the EPS API names
+// in basedOn's numberOfRepeatsIssued (the issues before it, so the issue
+// is that + 1; response/release/release-medication-request.ts).
 func repeatNumber(c *core.BundleContext, o *prescriptionOrder) (low, high string) {
 	switch o.course {
 	case core.CourseContinuous:
@@ -194,6 +198,7 @@ func repeatNumber(c *core.BundleContext, o *prescriptionOrder) (low, high string
 	}
 	n := *first.DispenseRequest.NumberOfRepeatsAllowed
 	path := fp + ".dispenseRequest.numberOfRepeatsAllowed"
+	low = "1"
 	for i := range first.BasedOn {
 		ext := c.Extension(first.BasedOn[i].Extension, core.ExtensionEPSRepeatInformation, core.Indexed(fp+".basedOn", i)+".extension")
 		if ext == nil {
@@ -202,13 +207,30 @@ func repeatNumber(c *core.BundleContext, o *prescriptionOrder) (low, high string
 		if sub := fhir.FindExtension(ext.Extension, "numberOfRepeatsAllowed"); sub != nil && sub.ValueInteger != nil {
 			n, path = *sub.ValueInteger, core.Indexed(fp+".basedOn", i)+".extension.extension.valueInteger"
 		}
+		if sub := fhir.FindExtension(ext.Extension, "numberOfRepeatsIssued"); c.Released && sub != nil && sub.ValueInteger != nil {
+			issued, ok := wholeNumber(*sub.ValueInteger)
+			if !ok {
+				c.Fail(core.Indexed(fp+".basedOn", i)+".extension.extension.valueInteger", "number of repeats issued %q is not a whole number", *sub.ValueInteger)
+				return "", ""
+			}
+			low = strconv.FormatInt(issued+1, 10)
+		}
 	}
-	v, err := strconv.ParseFloat(string(n), 64)
-	if err != nil || v < 0 || v != float64(int64(v)) {
+	allowed, ok := wholeNumber(n)
+	if !ok {
 		c.Fail(path, "number of repeats allowed %q is not a whole number", n)
 		return "", ""
 	}
-	return "1", strconv.FormatInt(int64(v)+1, 10)
+	return low, strconv.FormatInt(allowed+1, 10)
+}
+
+// wholeNumber returns n as a whole number not below zero.
+func wholeNumber(n json.Number) (int64, bool) {
+	v, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || v < 0 || v != float64(int64(v)) {
+		return 0, false
+	}
+	return int64(v), true
 }
 
 // writeDaysSupply writes component1/daysSupply of a repeat-dispensing
@@ -404,6 +426,11 @@ func medicationCoding(c *core.BundleContext, mr *fhir.MedicationRequest, path st
 // additionalInstructions assembles the additional instructions text as the
 // EPS API does: <medication> and <patientInfo> elements, then the
 // controlled drug quantity words ("CD: ...") and the note, a newline apart.
+// The note and the words are escaped as the EPS API escapes a prescriber's
+// (request/line-item.ts), except in a released prescription (c.Released):
+// there the EPS API has given them as they stand in Spine's text, escapes
+// and all (response/release/additional-instructions.ts parses only the
+// <medication> and <patientInfo> mark-up), so they are written unchanged.
 func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, path string, medList, patientInfo []string) string {
 	var b strings.Builder
 	for _, m := range medList {
@@ -431,7 +458,11 @@ func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, p
 	default:
 		c.Fail(path+".note", "more than one note")
 	}
-	b.WriteString(escapeInstructionText(strings.Join(tail, "\n")))
+	if c.Released {
+		b.WriteString(strings.Join(tail, "\n"))
+	} else {
+		b.WriteString(escapeInstructionText(strings.Join(tail, "\n")))
+	}
 	return b.String()
 }
 

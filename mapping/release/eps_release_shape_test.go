@@ -212,16 +212,8 @@ func TestReleaseAnswerInEPSShape(t *testing.T) {
 				ap.FindElement("id").CreateAttr("extension", "300200100999")
 			}
 			rp.AddChild(ap)
-			msg, err := doc.WriteToBytes()
-			if err != nil {
-				t.Fatal(err)
-			}
-			tr := release.ReleaseResponseTranslator()
-			env := relEnv()
-			body, meta, err := tr.ToFHIR(msg, env)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tr, env := release.ReleaseResponseTranslator(), relEnv()
+			body, meta := releaseFHIROf(t, doc, env)
 			if strings.Contains(string(body), core.PorxgateExtensionBase) {
 				t.Fatalf("porxgate's FHIR of the fixture carries porxgate extensions: %s", body)
 			}
@@ -241,6 +233,21 @@ func TestReleaseAnswerInEPSShape(t *testing.T) {
 			}
 		})
 	}
+}
+
+// releaseFHIROf returns the FHIR (and meta) the release response
+// translator reads from doc.
+func releaseFHIROf(t *testing.T, doc *etree.Document, env core.Env) ([]byte, core.Meta) {
+	t.Helper()
+	msg, err := doc.WriteToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, meta, err := release.ReleaseResponseTranslator().ToFHIR(msg, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body, meta
 }
 
 // checkReleasedPeople checks the released prescription's author and

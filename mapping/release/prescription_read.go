@@ -67,6 +67,7 @@ func readReleasedBundle(comp v3.Node, interaction string, sigRaw []byte, request
 		}
 		return nil, nil, pp
 	}
+	releasedInstructionsAsGiven(b, cp, written)
 	addReleaseExtensions(b, add, requestRef)
 	if tplExt, typeID := tpl.OptAttr("extension"), pp.Opt("typeId").OptAttr("extension"); tplExt != typeID {
 		if mrs := fhir.EntriesOf[*fhir.MedicationRequest](b); len(mrs) > 0 {
@@ -74,6 +75,63 @@ func readReleasedBundle(comp v3.Node, interaction string, sigRaw []byte, request
 		}
 	}
 	return b, written, pp
+}
+
+// releasedInstructionsAsGiven gives the MedicationRequests of a released
+// prescription the controlled drug words and note of their line items'
+// additional instructions as the EPS API's release translation does: as
+// they stand in Spine's text, not unescaped (only the <medication> and
+// <patientInfo> mark-up is read as XML); and makes written (what the
+// prescribing mapper wrote back, nil for none) say them as the released
+// writing does, unescaped neither. Only a text with an ampersand can
+// differ.
+func releasedInstructionsAsGiven(b *fhir.Bundle, pp, written *etree.Element) {
+	const path = "pertinentInformation1/pertinentPrescription/pertinentInformation2/pertinentLineItem"
+	const value = "pertinentInformation1/pertinentAdditionalInstructions/value"
+	for _, li := range pp.FindElements(path) {
+		val := li.FindElement(value)
+		if val == nil || !strings.Contains(val.Text(), "&") {
+			continue
+		}
+		root := li.SelectElement("id").SelectAttrValue("root", "")
+		_, words, note := prescribe.SplitReleasedInstructions(val.Text())
+		for _, mr := range fhir.EntriesOf[*fhir.MedicationRequest](b) {
+			if len(mr.Identifier) == 0 || mr.Identifier[0].Value != strings.ToLower(root) {
+				continue
+			}
+			for i := range mr.Note {
+				mr.Note[i].Text = note
+			}
+			for i := range mr.Extension {
+				if mr.Extension[i].URL != core.ExtensionControlledDrug {
+					continue
+				}
+				if w := fhir.FindExtension(mr.Extension[i].Extension, "quantityWords"); w != nil && w.ValueString != nil {
+					v := words
+					w.ValueString = &v
+				}
+			}
+		}
+		if written == nil {
+			continue
+		}
+		for _, wli := range written.FindElements(path) {
+			if wid := wli.SelectElement("id"); wid == nil || wid.SelectAttrValue("root", "") != root {
+				continue
+			}
+			if wv := wli.FindElement(value); wv != nil {
+				markup, _, _ := prescribe.SplitReleasedInstructions(wv.Text())
+				var tail []string
+				if words != "" {
+					tail = append(tail, "CD: "+words)
+				}
+				if note != "" {
+					tail = append(tail, note)
+				}
+				wv.SetText(markup + strings.Join(tail, "\n"))
+			}
+		}
+	}
 }
 
 // withoutReleaseAdditions returns pp as the prescriber wrote it, with what
