@@ -19,9 +19,13 @@ import (
 // ServerTLSConfig returns the TLS configuration the gateway listens with,
 // or nil when cfg asks for plain HTTP. Its certificate follows its files:
 // a renewal written over them is served from the next handshake
-// (internal/certfile); one already expired fails the start. With TLSClientCAFile set, clients
-// must present a certificate signed by one of its CAs (mutual TLS); a
-// client without one is refused in the handshake.
+// (internal/certfile); one already expired fails the start. With
+// TLSClientCAFile set, clients must present a certificate signed by one of
+// its CAs (mutual TLS); a client without one is refused in the handshake.
+// The bundle follows its file the same way: a CA added is trusted, and one
+// removed no longer trusted (a resumed session included), from the next
+// handshake; a bundle that cannot be used is logged and the one in use
+// kept.
 func ServerTLSConfig(cfg Config, log *slog.Logger) (*tls.Config, error) {
 	if cfg.TLSCertFile == "" {
 		return nil, nil
@@ -33,14 +37,31 @@ func ServerTLSConfig(cfg Config, log *slog.Logger) (*tls.Config, error) {
 	logRefusedRenewal(pair, log, "front door certificate not renewed", cfg.TLSCertFile)
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: pair.GetCertificate}
 	if cfg.TLSClientCAFile != "" {
-		pool, err := loadCertPool(cfg.TLSClientCAFile)
+		cas, err := certfile.LoadPool(cfg.TLSClientCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("tls-client-ca: %w", err)
 		}
-		tc.ClientCAs = pool
+		logRefusedRenewal(cas, log, "front door client CAs not renewed", cfg.TLSClientCAFile)
 		tc.ClientAuth = tls.RequireAndVerifyClientCert
+		followClientCAs(tc, cas)
 	}
 	return tc, nil
+}
+
+// followClientCAs has tc verify client certificates with the CAs of cas
+// current at each handshake: ClientCAs as read at start, and a copy of tc
+// with those current for each handshake (GetConfigForClient). crypto/tls
+// checks a resumed session's client certificate against that copy's
+// ClientCAs too, so a CA removed from the bundle lets no session it
+// verified before resume.
+func followClientCAs(tc *tls.Config, cas *certfile.Pool) {
+	tc.ClientCAs = cas.Current().Pool
+	base := tc.Clone()
+	tc.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		c := base.Clone()
+		c.ClientCAs = cas.Current().Pool
+		return c, nil
+	}
 }
 
 // DeliveryClient returns the HTTP client async messages are delivered
@@ -142,15 +163,16 @@ func deliveryAttributes(r *http.Request) []attribute.KeyValue {
 }
 
 // logRefusedRenewal has log warn (msg, once per refusal) of a renewal
-// written over pair's files that cannot be used (expired, not yet valid,
-// a key that does not match): the pair in use is kept, and without the
-// line an operator would learn of it only when the old one expires. A nil
-// log (tests) sets nothing.
-func logRefusedRenewal(pair *certfile.Pair, log *slog.Logger, msg, certFile string) {
+// written over f's files that cannot be used (a certificate expired or
+// not yet valid, a key that does not match, a CA bundle without a
+// certificate): the one in use is kept, and without the line an operator
+// would learn of it only when the old one expires. A nil log (tests) sets
+// nothing.
+func logRefusedRenewal(f interface{ OnRefused(func(error)) }, log *slog.Logger, msg, file string) {
 	if log == nil {
 		return
 	}
-	pair.OnRefused(func(err error) {
-		log.Warn(msg+": the files hold a pair that cannot be used; the one in use is kept", "cert", certFile, "err", err)
+	f.OnRefused(func(err error) {
+		log.Warn(msg+": the files hold one that cannot be used; the one in use is kept", "cert", file, "err", err)
 	})
 }
