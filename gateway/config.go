@@ -125,6 +125,13 @@ type Config struct {
 	// When set, every client must present a certificate they signed (mutual
 	// TLS, as on HSCN); it needs TLSCertFile and TLSKeyFile.
 	TLSClientCAFile string
+	// TLSClientCRLFiles are certificate revocation lists of the client CAs,
+	// files separated by commas (--tls-client-crl, PORXGATE_TLS_CLIENT_CRL;
+	// default none: no revocation checked). A client certificate a list
+	// revokes is refused in the handshake. Each list must be signed by a
+	// CA of TLSClientCAFile, which it needs; each file is followed as the
+	// certificates are. See certfile.CRLs for a list past its nextUpdate.
+	TLSClientCRLFiles string
 	// DeliveryCAFile is a PEM bundle of the CAs trusted for MHS endpoints'
 	// server certificates (--delivery-ca, PORXGATE_DELIVERY_CA; default
 	// none: the system roots).
@@ -371,6 +378,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	str(&cfg.TLSCertFile, "tls-cert", "TLS_CERT", "PEM certificate chain to listen with TLS")
 	str(&cfg.TLSKeyFile, "tls-key", "TLS_KEY", "PEM private key of --tls-cert")
 	str(&cfg.TLSClientCAFile, "tls-client-ca", "TLS_CLIENT_CA", "PEM CAs of accepted client certificates; set: mutual TLS required")
+	str(&cfg.TLSClientCRLFiles, "tls-client-crl", "TLS_CLIENT_CRL", "CRL files of the client CAs (PEM or DER, comma-separated); a client certificate they revoke is refused")
 	str(&cfg.DeliveryCAFile, "delivery-ca", "DELIVERY_CA", "PEM CAs trusted for MHS endpoints; empty: system roots")
 	dur(&cfg.PersistDuration, "persist-duration", "PERSIST_DURATION", "duplicate-elimination window per MessageId")
 	persist := persistDurationsValue{m: &cfg.PersistDurations}
@@ -484,6 +492,9 @@ func (c Config) Validate() error {
 	}
 	if c.TLSClientCAFile != "" && c.TLSCertFile == "" {
 		errs = append(errs, errors.New("tls-client-ca: mutual TLS needs tls-cert and tls-key"))
+	}
+	if len(splitList(c.TLSClientCRLFiles)) > 0 && c.TLSClientCAFile == "" {
+		errs = append(errs, errors.New("tls-client-crl: revocation lists of client certificates need mutual TLS (--tls-client-ca)"))
 	}
 	positive := []struct {
 		name string

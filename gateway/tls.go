@@ -3,6 +3,7 @@ package gateway
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -42,8 +43,21 @@ func ServerTLSConfig(cfg Config, log *slog.Logger) (*tls.Config, error) {
 			return nil, fmt.Errorf("tls-client-ca: %w", err)
 		}
 		logRefusedRenewal(cas, log, "front door client CAs not renewed", cfg.TLSClientCAFile)
+		var crls *certfile.CRLs
+		if files := splitList(cfg.TLSClientCRLFiles); len(files) > 0 {
+			if crls, err = certfile.LoadCRLs(files, cas); err != nil {
+				return nil, fmt.Errorf("tls-client-crl: %w", err)
+			}
+			logRefusedRenewal(crls, log, "front door client CRL not renewed", cfg.TLSClientCRLFiles)
+			if log != nil {
+				crls.OnStale(func(l certfile.CRLInfo) {
+					log.Warn("front door client CRL past its nextUpdate: what it revokes stays refused, certificates it does not list are accepted; write a newer CRL over the file",
+						"crl", l.File, "issuer", l.Issuer, "this_update", l.ThisUpdate.UTC().Format(time.RFC3339), "next_update", l.NextUpdate.UTC().Format(time.RFC3339))
+				})
+			}
+		}
 		tc.ClientAuth = tls.RequireAndVerifyClientCert
-		followClientCAs(tc, cas)
+		followClientCAs(tc, cas, crls, log)
 	}
 	return tc, nil
 }
@@ -53,15 +67,41 @@ func ServerTLSConfig(cfg Config, log *slog.Logger) (*tls.Config, error) {
 // with those current for each handshake (GetConfigForClient). crypto/tls
 // checks a resumed session's client certificate against that copy's
 // ClientCAs too, so a CA removed from the bundle lets no session it
-// verified before resume.
-func followClientCAs(tc *tls.Config, cas *certfile.Pool) {
+// verified before resume. With crls, a client certificate (or a CA
+// between it and the root) they revoke is refused in the handshake, a
+// resumed session's included (crypto/tls calls VerifyConnection for
+// both), and the refusal logged with the client's address.
+func followClientCAs(tc *tls.Config, cas *certfile.Pool, crls *certfile.CRLs, log *slog.Logger) {
 	tc.ClientCAs = cas.Current().Pool
 	base := tc.Clone()
-	tc.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+	tc.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
 		c := base.Clone()
 		c.ClientCAs = cas.Current().Pool
+		if crls != nil {
+			c.VerifyConnection = func(cs tls.ConnectionState) error {
+				err := crls.Check(cs.VerifiedChains, time.Now())
+				if revoked, ok := errors.AsType[*certfile.RevokedError](err); ok && log != nil {
+					log.Warn("client certificate refused: revoked", "remote", remoteAddr(hello),
+						"subject", revoked.Cert.Subject.CommonName, "serial", revoked.Cert.SerialNumber.Text(16),
+						"issuer", revoked.Cert.Issuer.String(), "revoked_at", revoked.RevokedAt.UTC().Format(time.RFC3339),
+						"reason", revoked.Reason, "crl", revoked.List.File, "resumed", cs.DidResume)
+				}
+				if err != nil {
+					return fmt.Errorf("client certificate: %w", err)
+				}
+				return nil
+			}
+		}
 		return c, nil
 	}
+}
+
+// remoteAddr is the address a handshake comes from, "" when unknown.
+func remoteAddr(hello *tls.ClientHelloInfo) string {
+	if hello == nil || hello.Conn == nil {
+		return ""
+	}
+	return hello.Conn.RemoteAddr().String()
 }
 
 // DeliveryClient returns the HTTP client async messages are delivered

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +19,13 @@ import (
 // not answered 200 (nil: it was), and whether the TLS session was resumed.
 func mtlsGet(t *testing.T, base string, roots *x509.CertPool, ca *testCA, name string) func() (resumed bool, err error) {
 	t.Helper()
-	c, err := tls.X509KeyPair(ca.issue(t, name, false))
+	return mtlsGetCert(t, base, roots, ca, testpki.Cert{Name: name})
+}
+
+// mtlsGetCert is mtlsGet with the client certificate c describes.
+func mtlsGetCert(t *testing.T, base string, roots *x509.CertPool, ca *testCA, cert testpki.Cert) func() (resumed bool, err error) {
+	t.Helper()
+	c, err := tls.X509KeyPair(ca.Issue(t, cert))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,13 +102,7 @@ func TestClientCABundleFollowsItsFile(t *testing.T) {
 	if err := fromHSCN(); err == nil {
 		t.Fatal("an unusable bundle written over the file let in a client of a CA removed before")
 	}
-	warned := 0
-	for _, rec := range sink.lines(t) {
-		if strings.HasPrefix(fmt.Sprint(rec["msg"]), "front door client CAs not renewed") {
-			warned++
-		}
-	}
-	if warned != 1 {
+	if warned := countLogs(t, sink, "front door client CAs not renewed"); warned != 1 {
 		t.Errorf("an unusable client CA bundle was logged %d times, want once", warned)
 	}
 }

@@ -38,7 +38,7 @@ func Load(certFile, keyFile string, now time.Time) (*Pair, error) {
 		}
 		return &cert, nil
 	}
-	renewal := func() (*tls.Certificate, error) {
+	renewal := func(*tls.Certificate) (*tls.Certificate, error) {
 		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 		if now := time.Now(); err == nil && cert.Leaf != nil {
 			switch {

@@ -16,7 +16,7 @@ import (
 type followed[T any] struct {
 	what  string // the files, for a refusal: "certificate a.pem / key a.key"
 	paths []string
-	load  func() (T, error)
+	load  func(prev T) (T, error) // prev: the value in use
 
 	mu        sync.Mutex
 	val       T
@@ -27,8 +27,8 @@ type followed[T any] struct {
 
 // follow reads the value with first (the start's checks, which may be
 // stricter or laxer than a renewal's) and follows paths with load
-// thereafter.
-func follow[T any](what string, paths []string, first, load func() (T, error)) (*followed[T], error) {
+// thereafter, which is given the value in use.
+func follow[T any](what string, paths []string, first func() (T, error), load func(prev T) (T, error)) (*followed[T], error) {
 	stamps := stampsOf(paths) // before reading: a change while it is read is seen next time
 	v, err := first()
 	if err != nil {
@@ -52,7 +52,7 @@ func (f *followed[T]) current() T {
 	if slices.Equal(stamps, f.stamps) {
 		return f.val
 	}
-	v, err := f.load()
+	v, err := f.load(f.val)
 	if err != nil {
 		// Half rewritten, gone, or not usable: keep the value that
 		// worked, and look again next time.

@@ -23,17 +23,18 @@ type CAs struct {
 // that does not parse, a last block cut short: caught half written) leaves
 // the one that worked in use.
 type Pool struct {
-	f *followed[*CAs]
+	path string
+	f    *followed[*CAs]
 }
 
 // LoadPool reads the bundle at path.
 func LoadPool(path string) (*Pool, error) {
 	load := func() (*CAs, error) { return readCAs(path) }
-	f, err := follow("CA bundle "+path, []string{path}, load, load)
+	f, err := follow("CA bundle "+path, []string{path}, load, func(*CAs) (*CAs, error) { return load() })
 	if err != nil {
 		return nil, err
 	}
-	return &Pool{f: f}, nil
+	return &Pool{path: path, f: f}, nil
 }
 
 // OnRefused sets f to be told, once per refusal, of a bundle written over
