@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ import (
 // messages are taken again.
 func TestAdmissionRefusesBeyondTheBound(t *testing.T) {
 	var busy atomic.Int64
-	a := newAdmission(1, slog.New(slog.DiscardHandler), func(*fiber.Ctx, Transport) { busy.Add(1) })
+	a := newAdmission(1, 0, slog.New(slog.DiscardHandler), func(*fiber.Ctx, Transport) { busy.Add(1) })
 	release, entered := make(chan struct{}), make(chan struct{}, 1)
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Post("/x", a.wrap(TransportEbXML, func(c *fiber.Ctx) error {
@@ -75,5 +76,81 @@ func TestAdmissionRefusesBeyondTheBound(t *testing.T) {
 	}
 	if code, body := post(""); code != http.StatusAccepted {
 		t.Fatalf("after the first was done: HTTP %d %s, want 202", code, body)
+	}
+}
+
+// TestOneSenderCannotTakeEveryDoor: one sender flooding the front doors
+// (64 connections from 127.0.0.1 against --max-in-flight 8, Redis store)
+// may not take every slot: a second sender (127.0.0.2) sending one
+// message at a time meanwhile is taken, bar the odd one. Before, the slots
+// went to whoever asked first: the flood held them nearly all the time
+// and 57 of the second sender's 100 messages were refused as busy.
+func TestOneSenderCannotTakeEveryDoor(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxInFlight = 8
+	st, _ := redisStore(t)
+	g := startGateway(t, cfg, st, true, WithProcessor(newFakeProcessor()))
+	from := func(ip string, conns int) *http.Client {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns},
+			Timeout: 10 * time.Second}
+	}
+	flood, other := from("127.0.0.1", 64), from("127.0.0.2", 1)
+	defer flood.CloseIdleConnections()
+	defer other.CloseIdleConnections()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var floodTaken, floodBusy atomic.Int64
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ct, action, body := newReq(newID(t, 40)).build()
+				if code, _ := post(t, flood, g.base+PathEbXML, ct, action, body); code == http.StatusAccepted {
+					floodTaken.Add(1)
+				} else {
+					floodBusy.Add(1)
+				}
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+	for floodBusy.Load() == 0 { // the doors are full
+		time.Sleep(10 * time.Millisecond)
+	}
+	refused := 0
+	for range 100 {
+		ct, action, body := newReq(newID(t, 40)).build()
+		if code, _ := post(t, other, g.base+PathEbXML, ct, action, body); code != http.StatusAccepted {
+			refused++
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("the other sender: %d of 100 refused; the flood: %d taken, %d refused", refused, floodTaken.Load(), floodBusy.Load())
+	if refused > 5 {
+		t.Errorf("one sender's flood had %d of another sender's 100 messages refused as busy, want at most 5", refused)
+	}
+}
+
+// TestPerClientInFlight: the share one sender may hold, as configured.
+func TestPerClientInFlight(t *testing.T) {
+	tests := []struct{ max, perClient, want int }{
+		{128, 0, 96},  // default: three quarters
+		{128, 10, 10}, // as given
+		{128, -1, 0},  // no bound per sender
+		{1, 0, 1},     // at least one
+		{0, 10, 0},    // no bound on the doors, none per sender
+	}
+	for _, tt := range tests {
+		cfg := Config{MaxInFlight: tt.max, MaxInFlightPerClient: tt.perClient}
+		if got := cfg.PerClientInFlight(); got != tt.want {
+			t.Errorf("max %d, per client %d: %d, want %d", tt.max, tt.perClient, got, tt.want)
+		}
 	}
 }

@@ -86,6 +86,14 @@ type Config struct {
 	// NumBusy) rather than held in memory (--max-in-flight,
 	// PORXGATE_MAX_IN_FLIGHT; default 128; 0: no bound).
 	MaxInFlight int
+	// MaxInFlightPerClient is how many of MaxInFlight one sender (its
+	// client certificate under mutual TLS, else its address) may hold at
+	// once; more from it are refused with the same retryable fault, so
+	// that a sender flooding the doors cannot keep the others out
+	// (--max-in-flight-per-client, PORXGATE_MAX_IN_FLIGHT_PER_CLIENT;
+	// default 0: three quarters of MaxInFlight; negative: no bound per
+	// sender).
+	MaxInFlightPerClient int
 	// MaxBodyBytes is the largest request body accepted (--max-body,
 	// PORXGATE_MAX_BODY; default 4 MiB).
 	MaxBodyBytes int
@@ -370,6 +378,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "log level: debug, info, warn, error")
 	num(&cfg.MaxBodyBytes, "max-body", "MAX_BODY", "largest request body in bytes")
 	num(&cfg.MaxInFlight, "max-in-flight", "MAX_IN_FLIGHT", "legacy messages the front doors work on at once, more refused with a retryable fault; 0: no bound")
+	num(&cfg.MaxInFlightPerClient, "max-in-flight-per-client", "MAX_IN_FLIGHT_PER_CLIENT", "of --max-in-flight, messages one sender (client certificate, else address) may have in hand at once; 0: three quarters of --max-in-flight; negative: no bound per sender")
 	num(&cfg.MemoryLimitMB, "memory-limit-mb", "MEMORY_LIMIT_MB", "soft memory limit of the Go runtime in MiB when GOMEMLIMIT is not set; 0: none")
 	num(&cfg.GCPercent, "gc-percent", "GC_PERCENT", "garbage collector target percentage (as GOGC) when GOGC is not set, bounded by the memory limit; 0: the runtime's default")
 	dur(&cfg.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", "drain limit on shutdown")
@@ -612,6 +621,19 @@ func (c Config) RedisOptions() store.RedisOptions {
 		URL: c.RedisURL, SentinelAddrs: splitList(c.RedisSentinelAddrs), MasterName: c.RedisMasterName,
 		ClusterAddrs: splitList(c.RedisClusterAddrs), WaitReplicas: c.RedisWaitReplicas,
 	}
+}
+
+// PerClientInFlight is the share of MaxInFlight one sender may hold
+// (MaxInFlightPerClient resolved): 0 when no sender is bounded below the
+// doors' own bound.
+func (c Config) PerClientInFlight() int {
+	switch {
+	case c.MaxInFlight <= 0 || c.MaxInFlightPerClient < 0:
+		return 0
+	case c.MaxInFlightPerClient == 0:
+		return max(c.MaxInFlight*3/4, 1)
+	}
+	return c.MaxInFlightPerClient
 }
 
 // splitList splits a comma-separated list, dropping blanks.
