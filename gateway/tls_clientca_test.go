@@ -106,3 +106,55 @@ func TestClientCABundleFollowsItsFile(t *testing.T) {
 		t.Errorf("an unusable client CA bundle was logged %d times, want once", warned)
 	}
 }
+
+// TestAdminClientCABundleFollowsItsFile: the admin listener's client CAs
+// (--admin-client-ca) follow their file as the front door's do: a CA
+// removed from the bundle no longer signs anyone in from the next
+// handshake, one added does. Before, the bundle was read at start, and a
+// certificate of a CA taken out of it (compromised, retired) kept its
+// admin role until a restart.
+func TestAdminClientCABundleFollowsItsFile(t *testing.T) {
+	dir := t.TempDir()
+	ca, next := newCA(t, "admin test CA"), newCA(t, "admin next CA")
+	certFile, keyFile := writeHourOldPair(t, ca, "admin")
+	cfg := testConfig()
+	cfg.Admin = AdminConfig{Addr: "127.0.0.1:0", TLSCertFile: certFile, TLSKeyFile: keyFile,
+		ClientCAFile: writeFile(t, dir, "clients.pem", ca.pem), CertRoles: "ops-desk=viewer,ops-next=viewer",
+		TokensFile: writeFile(t, dir, "tokens", []byte("ops admin ops-token-0123456789abcdef\n"))}
+	testpki.WriteDated(t, cfg.Admin.ClientCAFile, ca.pem, time.Now().Add(-time.Hour))
+	g := startGateway(t, cfg, newMemoryStore(), false)
+	addr := g.srv.AdminAddr(5 * time.Second)
+	if addr == "" {
+		t.Fatal("admin listener did not start")
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.pem)
+	state := func(from *testCA, name string) error {
+		t.Helper()
+		c, err := tls.X509KeyPair(from.issue(t, name, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true,
+			TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{c}}}, Timeout: 5 * time.Second}
+		resp, err := client.Get("https://" + addr + "/admin/api/state")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+	if err := state(ca, "ops-desk"); err != nil {
+		t.Fatalf("a certificate of the admin client CA: %v", err)
+	}
+	testpki.WriteDated(t, cfg.Admin.ClientCAFile, next.pem, time.Now())
+	if err := state(ca, "ops-desk"); err == nil {
+		t.Fatal("a certificate of a CA removed from the admin client CAs still signs in")
+	}
+	if err := state(next, "ops-next"); err != nil {
+		t.Fatalf("a certificate of a CA added to the admin client CAs: %v", err)
+	}
+}
