@@ -243,7 +243,7 @@ func adminTLSConfig(a AdminConfig, log *slog.Logger) (*tls.Config, error) {
 		}
 		logRefusedRenewal(cas, log, "admin listener client CAs not renewed", a.ClientCAFile)
 		tc.ClientAuth = tls.VerifyClientCertIfGiven
-		followClientCAs(tc, cas, nil, log)
+		followClientCAs(tc, cas, nil, log, nil)
 	}
 	return tc, nil
 }

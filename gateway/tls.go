@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -18,16 +19,41 @@ import (
 )
 
 // ServerTLSConfig returns the TLS configuration the gateway listens with,
-// or nil when cfg asks for plain HTTP. Its certificate follows its files:
-// a renewal written over them is served from the next handshake
-// (internal/certfile); one already expired fails the start. With
-// TLSClientCAFile set, clients must present a certificate signed by one of
-// its CAs (mutual TLS); a client without one is refused in the handshake.
-// The bundle follows its file the same way: a CA added is trusted, and one
-// removed no longer trusted (a resumed session included), from the next
-// handshake; a bundle that cannot be used is logged and the one in use
-// kept.
+// or nil when cfg asks for plain HTTP: ServerTLS's Config.
 func ServerTLSConfig(cfg Config, log *slog.Logger) (*tls.Config, error) {
+	ft, err := ServerTLS(cfg, log)
+	if ft == nil {
+		return nil, err
+	}
+	return ft.Config, nil
+}
+
+// FrontDoorTLS is the front door's TLS: the configuration its listener
+// uses and the files it follows, which it reports to Prometheus as a
+// collector (the certificate's and the client CAs' expiry, the client
+// CRLs' nextUpdate, the clients refused as revoked).
+type FrontDoorTLS struct {
+	// Config is what the listener serves with.
+	Config *tls.Config
+	pair   *certfile.Pair
+	cas    *certfile.Pool // nil without mutual TLS
+	crls   *certfile.CRLs // nil without CRLs
+	// revoked counts client certificates refused as revoked.
+	revoked atomic.Int64
+}
+
+// ServerTLS returns the front door's TLS, or nil when cfg asks for plain
+// HTTP. Its certificate follows its files: a renewal written over them is
+// served from the next handshake (internal/certfile); one already expired
+// fails the start. With TLSClientCAFile set, clients must present a
+// certificate signed by one of its CAs (mutual TLS); a client without one
+// is refused in the handshake. The bundle follows its file the same way: a
+// CA added is trusted, and one removed no longer trusted (a resumed
+// session included), from the next handshake; a bundle that cannot be
+// used is logged and the one in use kept. With TLSClientCRLFiles, a client
+// certificate their lists revoke is refused in the handshake and logged
+// (followClientCAs).
+func ServerTLS(cfg Config, log *slog.Logger) (*FrontDoorTLS, error) {
 	if cfg.TLSCertFile == "" {
 		return nil, nil
 	}
@@ -36,30 +62,28 @@ func ServerTLSConfig(cfg Config, log *slog.Logger) (*tls.Config, error) {
 		return nil, fmt.Errorf("tls-cert %s / tls-key %s: %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
 	}
 	logRefusedRenewal(pair, log, "front door certificate not renewed", cfg.TLSCertFile)
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: pair.GetCertificate}
+	ft := &FrontDoorTLS{pair: pair, Config: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: pair.GetCertificate}}
 	if cfg.TLSClientCAFile != "" {
-		cas, err := certfile.LoadPool(cfg.TLSClientCAFile)
-		if err != nil {
+		if ft.cas, err = certfile.LoadPool(cfg.TLSClientCAFile); err != nil {
 			return nil, fmt.Errorf("tls-client-ca: %w", err)
 		}
-		logRefusedRenewal(cas, log, "front door client CAs not renewed", cfg.TLSClientCAFile)
-		var crls *certfile.CRLs
+		logRefusedRenewal(ft.cas, log, "front door client CAs not renewed", cfg.TLSClientCAFile)
 		if files := splitList(cfg.TLSClientCRLFiles); len(files) > 0 {
-			if crls, err = certfile.LoadCRLs(files, cas); err != nil {
+			if ft.crls, err = certfile.LoadCRLs(files, ft.cas); err != nil {
 				return nil, fmt.Errorf("tls-client-crl: %w", err)
 			}
-			logRefusedRenewal(crls, log, "front door client CRL not renewed", cfg.TLSClientCRLFiles)
+			logRefusedRenewal(ft.crls, log, "front door client CRL not renewed", cfg.TLSClientCRLFiles)
 			if log != nil {
-				crls.OnStale(func(l certfile.CRLInfo) {
+				ft.crls.OnStale(func(l certfile.CRLInfo) {
 					log.Warn("front door client CRL past its nextUpdate: what it revokes stays refused, certificates it does not list are accepted; write a newer CRL over the file",
 						"crl", l.File, "issuer", l.Issuer, "this_update", l.ThisUpdate.UTC().Format(time.RFC3339), "next_update", l.NextUpdate.UTC().Format(time.RFC3339))
 				})
 			}
 		}
-		tc.ClientAuth = tls.RequireAndVerifyClientCert
-		followClientCAs(tc, cas, crls, log)
+		ft.Config.ClientAuth = tls.RequireAndVerifyClientCert
+		followClientCAs(ft.Config, ft.cas, ft.crls, log, func() { ft.revoked.Add(1) })
 	}
-	return tc, nil
+	return ft, nil
 }
 
 // followClientCAs has tc verify client certificates with the CAs of cas
@@ -70,8 +94,9 @@ func ServerTLSConfig(cfg Config, log *slog.Logger) (*tls.Config, error) {
 // verified before resume. With crls, a client certificate (or a CA
 // between it and the root) they revoke is refused in the handshake, a
 // resumed session's included (crypto/tls calls VerifyConnection for
-// both), and the refusal logged with the client's address.
-func followClientCAs(tc *tls.Config, cas *certfile.Pool, crls *certfile.CRLs, log *slog.Logger) {
+// both), and the refusal logged with the client's address and told to
+// revoked (nil: not told).
+func followClientCAs(tc *tls.Config, cas *certfile.Pool, crls *certfile.CRLs, log *slog.Logger, revoked func()) {
 	tc.ClientCAs = cas.Current().Pool
 	base := tc.Clone()
 	tc.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
@@ -80,11 +105,16 @@ func followClientCAs(tc *tls.Config, cas *certfile.Pool, crls *certfile.CRLs, lo
 		if crls != nil {
 			c.VerifyConnection = func(cs tls.ConnectionState) error {
 				err := crls.Check(cs.VerifiedChains, time.Now())
-				if revoked, ok := errors.AsType[*certfile.RevokedError](err); ok && log != nil {
-					log.Warn("client certificate refused: revoked", "remote", remoteAddr(hello),
-						"subject", revoked.Cert.Subject.CommonName, "serial", revoked.Cert.SerialNumber.Text(16),
-						"issuer", revoked.Cert.Issuer.String(), "revoked_at", revoked.RevokedAt.UTC().Format(time.RFC3339),
-						"reason", revoked.Reason, "crl", revoked.List.File, "resumed", cs.DidResume)
+				if re, ok := errors.AsType[*certfile.RevokedError](err); ok {
+					if revoked != nil {
+						revoked()
+					}
+					if log != nil {
+						log.Warn("client certificate refused: revoked", "remote", remoteAddr(hello),
+							"subject", re.Cert.Subject.CommonName, "serial", re.Cert.SerialNumber.Text(16),
+							"issuer", re.Cert.Issuer.String(), "revoked_at", re.RevokedAt.UTC().Format(time.RFC3339),
+							"reason", re.Reason, "crl", re.List.File, "resumed", cs.DidResume)
+					}
 				}
 				if err != nil {
 					return fmt.Errorf("client certificate: %w", err)
