@@ -33,21 +33,7 @@ func TestFrontDoorTLSMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Two handshakes of a revoked client, over a real socket.
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", ft.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.(*tls.Conn).Handshake()
-			c.Close()
-		}
-	}()
+	addr := handshakeOnly(t, ft.Config)
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(ca.pem)
 	revoked, err := tls.X509KeyPair(ca.Issue(t, testpki.Cert{Name: "revoked MHS", Serial: 9}))
@@ -55,7 +41,7 @@ func TestFrontDoorTLSMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{revoked}})
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{revoked}})
 		if err == nil {
 			_, err = conn.Read(make([]byte, 1)) // TLS 1.3: the refusal comes after the client's Finished
 			conn.Close()

@@ -27,26 +27,12 @@ func TestServerCertificateRenewedOnDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", tlsCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.(*tls.Conn).Handshake()
-			c.Close()
-		}
-	}()
+	addr := handshakeOnly(t, tlsCfg)
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(ca.pem)
 	served := func() *x509.Certificate {
 		t.Helper()
-		conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12})
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,4 +218,27 @@ func writeHourOldPair(t *testing.T, ca *testCA, name string) (certFile, keyFile 
 	testpki.WriteDated(t, certFile, c, old)
 	testpki.WriteDated(t, keyFile, k, old)
 	return certFile, keyFile
+}
+
+// handshakeOnly listens on a loopback socket with cfg until the test
+// ends, completes the handshake of each connection and closes it, and
+// returns its address.
+func handshakeOnly(t *testing.T, cfg *tls.Config) string {
+	t.Helper()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.(*tls.Conn).Handshake()
+			c.Close()
+		}
+	}()
+	return ln.Addr().String()
 }

@@ -3,7 +3,6 @@ package certfile
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -179,23 +178,11 @@ func readCRLFile(path string, cas *CAs, prev *crlFile) (*crlFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ders [][]byte
+	ders := [][]byte{b} // DER
 	if bytes.Contains(b, []byte("-----BEGIN")) {
-		for rest := b; ; {
-			var block *pem.Block
-			block, rest = pem.Decode(rest)
-			if block == nil {
-				if bytes.Contains(rest, []byte("-----BEGIN")) {
-					return nil, fmt.Errorf("%s: a PEM block does not end (the file cut short?)", path)
-				}
-				break
-			}
-			if block.Type == "X509 CRL" {
-				ders = append(ders, block.Bytes)
-			}
+		if ders, err = pemBlocks(path, b, "X509 CRL"); err != nil {
+			return nil, err
 		}
-	} else {
-		ders = [][]byte{b}
 	}
 	if len(ders) == 0 {
 		return nil, fmt.Errorf("%s: no CRL found (PEM X509 CRL or DER)", path)

@@ -50,20 +50,13 @@ func readCAs(path string) (*CAs, error) {
 	if err != nil {
 		return nil, err
 	}
+	ders, err := pemBlocks(path, b, "CERTIFICATE")
+	if err != nil {
+		return nil, err
+	}
 	cas := &CAs{Pool: x509.NewCertPool()}
-	for rest := b; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			if bytes.Contains(rest, []byte("-----BEGIN")) {
-				return nil, fmt.Errorf("%s: a PEM block does not end (the file cut short?)", path)
-			}
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
+	for _, der := range ders {
+		cert, err := x509.ParseCertificate(der)
 		if err != nil {
 			return nil, fmt.Errorf("%s: certificate %d: %w", path, len(cas.Certs)+1, err)
 		}
@@ -74,4 +67,24 @@ func readCAs(path string) (*CAs, error) {
 		return nil, fmt.Errorf("%s: no PEM certificate found", path)
 	}
 	return cas, nil
+}
+
+// pemBlocks returns the contents of the PEM blocks of type typ in b (read
+// from path): an error when a block does not end, as in a file caught
+// half written.
+func pemBlocks(path string, b []byte, typ string) ([][]byte, error) {
+	var out [][]byte
+	for rest := b; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			if bytes.Contains(rest, []byte("-----BEGIN")) {
+				return nil, fmt.Errorf("%s: a PEM block does not end (the file cut short?)", path)
+			}
+			return out, nil
+		}
+		if block.Type == typ {
+			out = append(out, block.Bytes)
+		}
+	}
 }
