@@ -1,9 +1,11 @@
 package gateway
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +126,44 @@ func TestClientCRLStart(t *testing.T) {
 	cfg.TLSClientCRLFiles = "x.crl"
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "tls-client-crl") {
 		t.Fatalf("a CRL without --tls-client-ca: %v, want a tls-client-crl error", err)
+	}
+}
+
+// TestRevokedClientRefusedResumingTLS12: a client on TLS 1.2 whose
+// certificate a CRL written since revokes cannot resume the session it
+// had (TestRevokedClientRefused covers TLS 1.3).
+func TestRevokedClientRefusedResumingTLS12(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "HSCN test CA")
+	cfg := mutualTLSConfig(t, dir, ca)
+	cfg.TLSClientCRLFiles = writeFile(t, dir, "clients.crl", nil)
+	testpki.WriteDated(t, cfg.TLSClientCRLFiles, ca.CRL(t, testpki.CRL{}), time.Now().Add(-time.Hour))
+	srv := NewServer(cfg, store.NewMemory(nil), fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(newFakeProcessor()))
+	base := serveOverTLS(t, srv, cfg, false)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.pem)
+	c, err := tls.X509KeyPair(ca.Issue(t, testpki.Cert{Name: "dispenser MHS", Serial: 77}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, Certificates: []tls.Certificate{c}, ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: tc, DisableKeepAlives: true}, Timeout: 5 * time.Second}
+	get := func() (bool, error) {
+		resp, err := client.Get(base + "/healthz")
+		if err != nil {
+			return false, err
+		}
+		resp.Body.Close()
+		return resp.TLS.DidResume, nil
+	}
+	for i := range 2 {
+		if resumed, err := get(); err != nil || resumed != (i == 1) {
+			t.Fatalf("call %d: %v (resumed %v, want %v)", i+1, err, resumed, i == 1)
+		}
+	}
+	testpki.WriteDated(t, cfg.TLSClientCRLFiles, ca.CRL(t, testpki.CRL{Revoked: []int64{77}, ThisUpdate: time.Now().Add(-time.Minute)}), time.Now())
+	if _, err := get(); err == nil {
+		t.Fatal("a revoked client resumed its TLS 1.2 session")
 	}
 }
 
