@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"log/slog"
 	"net"
@@ -96,12 +98,66 @@ func TestOneSenderCannotTakeEveryDoor(t *testing.T) {
 			Timeout: 10 * time.Second}
 	}
 	flood, other := from("127.0.0.1", 64), from("127.0.0.2", 1)
+	if refused := refusedBesideAFlood(t, g.base, flood, 64, other); refused > 5 {
+		t.Errorf("one sender's flood had %d of another sender's 100 messages refused as busy, want at most 5", refused)
+	}
+}
+
+// TestOneCertificateCannotTakeEveryDoor: under mutual TLS a sender is its
+// client certificate, not its address: two MHSs behind one address (a
+// load balancer, a NAT) each get their share, so one flooding does not
+// keep the other out.
+func TestOneCertificateCannotTakeEveryDoor(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "HSCN test CA")
+	cfg := mutualTLSConfig(t, dir, ca)
+	cfg.MaxInFlight = 8
+	st, _ := redisStore(t)
+	srv := NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(newFakeProcessor()))
+	base := serveOverTLS(t, srv, cfg, false)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.pem)
+	as := func(name string, conns int) *http.Client {
+		c, err := tls.X509KeyPair(ca.issue(t, name, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns,
+			TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{c}}},
+			Timeout: 10 * time.Second}
+	}
+	if refused := refusedBesideAFlood(t, base, as("flooding MHS", 64), 64, as("other MHS", 1)); refused > 5 {
+		t.Errorf("one certificate's flood had %d of another certificate's 100 messages (same address) refused as busy, want at most 5", refused)
+	}
+}
+
+// refusedBesideAFlood has flood post ebXML messages to base from conns
+// goroutines until the doors refuse one, then other send 100, one at a
+// time, and returns how many of other's were refused.
+func refusedBesideAFlood(t *testing.T, base string, flood *http.Client, conns int, other *http.Client) int {
+	t.Helper()
 	defer flood.CloseIdleConnections()
 	defer other.CloseIdleConnections()
+	send := func(c *http.Client) bool {
+		ct, action, body := newReq(newID(t, 40)).build()
+		req, err := http.NewRequest(http.MethodPost, base+PathEbXML, bytes.NewReader(body))
+		if err != nil {
+			return false
+		}
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("SOAPAction", `"`+action+`"`)
+		resp, err := c.Do(req)
+		if err != nil {
+			return false
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusAccepted
+	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var floodTaken, floodBusy atomic.Int64
-	for range 64 {
+	for range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -111,8 +167,7 @@ func TestOneSenderCannotTakeEveryDoor(t *testing.T) {
 					return
 				default:
 				}
-				ct, action, body := newReq(newID(t, 40)).build()
-				if code, _ := post(t, flood, g.base+PathEbXML, ct, action, body); code == http.StatusAccepted {
+				if send(flood) {
 					floodTaken.Add(1)
 				} else {
 					floodBusy.Add(1)
@@ -126,16 +181,13 @@ func TestOneSenderCannotTakeEveryDoor(t *testing.T) {
 	}
 	refused := 0
 	for range 100 {
-		ct, action, body := newReq(newID(t, 40)).build()
-		if code, _ := post(t, other, g.base+PathEbXML, ct, action, body); code != http.StatusAccepted {
+		if !send(other) {
 			refused++
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Logf("the other sender: %d of 100 refused; the flood: %d taken, %d refused", refused, floodTaken.Load(), floodBusy.Load())
-	if refused > 5 {
-		t.Errorf("one sender's flood had %d of another sender's 100 messages refused as busy, want at most 5", refused)
-	}
+	return refused
 }
 
 // TestPerClientInFlight: the share one sender may hold, as configured.
