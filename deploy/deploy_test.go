@@ -195,3 +195,27 @@ func TestSystemdUnitVerifies(t *testing.T) {
 		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
 	}
 }
+
+// TestUnitFollowedFilesAreNotCredentials: the files porxgate follows so
+// that a change needs no restart, and that change often (the client CA
+// bundle, the client CRLs), are not handed over as systemd credentials,
+// which systemd copies at start and never updates. Before, the unit passed
+// client-ca.pem as a credential: a CA added to /etc/porxgate/client-ca.pem
+// was never seen by the running gateway, whatever the README promised.
+func TestUnitFollowedFilesAreNotCredentials(t *testing.T) {
+	b, err := os.ReadFile("porxgate.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "#"))
+		for _, env := range []string{"PORXGATE_TLS_CLIENT_CA=", "PORXGATE_TLS_CLIENT_CRL="} {
+			if _, v, ok := strings.Cut(line, env); ok && (strings.HasPrefix(v, "%d/") || strings.Contains(v, "/run/credentials/")) {
+				t.Errorf("%s is a systemd credential (%s): it would never be followed", strings.TrimSuffix(env, "="), v)
+			}
+		}
+		if strings.HasPrefix(line, "LoadCredential=") && (strings.Contains(line, "client-ca") || strings.Contains(line, ".crl")) {
+			t.Errorf("%s: the client CAs and CRLs change while the gateway runs; a credential is copied once", line)
+		}
+	}
+}

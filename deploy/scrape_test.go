@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
@@ -23,6 +25,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/store/redistest"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/internal/testlog"
+	"github.com/porxgate/porxgate/internal/testpki"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/prescribe"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -229,7 +232,7 @@ func checkQuery(s scraped, what, expr string) []string {
 // runGateway runs the gateway as `porxgate serve` does (gateway.Run) with
 // Redis, the built-in EPS simulator, a routing table to mhsURL and
 // comparison mode against legacyURL, and returns its base URL.
-func runGateway(t *testing.T, redisURL, mhsURL, legacyURL string) string {
+func runGateway(t *testing.T, redisURL, mhsURL, legacyURL string) (string, *http.Client) {
 	t.Helper()
 	dir := t.TempDir()
 	routes := filepath.Join(dir, "routes.json")
@@ -244,6 +247,30 @@ func runGateway(t *testing.T, redisURL, mhsURL, legacyURL string) string {
 	cfg.Admin.Addr = "off"
 	cfg.PollInterval = 20 * time.Millisecond
 	cfg.ShutdownTimeout = 2 * time.Second
+	// Mutual TLS with a client CRL, as on HSCN.
+	ca := testpki.NewCA(t, "HSCN test CA")
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	srvCert, srvKey := ca.Issue(t, testpki.Cert{Name: "porxgate", Server: true})
+	cfg.TLSCertFile, cfg.TLSKeyFile = write("tls.crt", srvCert), write("tls.key", srvKey)
+	cfg.TLSClientCAFile = write("client-ca.pem", ca.PEM)
+	cfg.TrackerASIDs = gateway.TrackerAnyASID
+	cfg.TLSClientCRLFiles = write("clients.crl", ca.CRL(t, testpki.CRL{Revoked: []int64{99}}))
+	cliCert, cliKey := ca.Issue(t, testpki.Cert{Name: "supplier MHS"})
+	pair, err := tls.X509KeyPair(cliCert, cliKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.PEM)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}}}
+	t.Cleanup(client.CloseIdleConnections)
 	logs := &testlog.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -258,20 +285,21 @@ func runGateway(t *testing.T, redisURL, mhsURL, legacyURL string) string {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := addrRE.FindStringSubmatch(logs.String()); m != nil {
-			return "http://" + m[1]
+			return "https://" + m[1], client
 		}
 		select {
 		case err := <-done:
+			done <- err // for the cleanup, which waits for it
 			t.Fatalf("gateway stopped: %v\n%s", err, logs.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 	t.Fatalf("gateway did not start\n%s", logs.String())
-	return ""
+	return "", nil
 }
 
 // sendPrescription posts a legacy prescription to the gateway's ebXML door.
-func sendPrescription(t *testing.T, base string) {
+func sendPrescription(t *testing.T, client *http.Client, base string) {
 	t.Helper()
 	body, err := os.ReadFile("../testdata/prescribe/acute-nurse-controlled-drug-unsigned.json")
 	if err != nil {
@@ -291,7 +319,7 @@ func sendPrescription(t *testing.T, base string) {
 	req, _ := http.NewRequest(http.MethodPost, base+gateway.PathEbXML, bytes.NewReader(msg))
 	req.Header.Set("Content-Type", ct)
 	req.Header.Set("SOAPAction", ebxml.ServiceMM+"/"+v3.ParentPrescription)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,12 +347,12 @@ func TestQueriesAgainstScrape(t *testing.T) {
 	t.Cleanup(mhs.Close)
 	legacy := httptest.NewServer(spinesim.New(spinesim.Options{Log: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(legacy.Close)
-	base := runGateway(t, redis.URL(), mhs.URL, legacy.URL)
-	sendPrescription(t, base)
+	base, client := runGateway(t, redis.URL(), mhs.URL, legacy.URL)
+	sendPrescription(t, client, base)
 
 	scrape := func() scraped {
 		t.Helper()
-		resp, err := http.Get(base + "/metrics")
+		resp, err := client.Get(base + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}

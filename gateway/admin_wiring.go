@@ -227,7 +227,8 @@ func (s *Server) serveAdmin(ctx context.Context) error {
 // fails the start, and a renewal written over the files is served from
 // the next handshake (one that cannot be used is logged and the pair in
 // use kept). With ClientCAFile, a client certificate those CAs signed
-// may sign in by its name (VerifyClientCertIfGiven).
+// may sign in by its name (VerifyClientCertIfGiven); the bundle follows
+// its file as the front door's does (followClientCAs).
 func adminTLSConfig(a AdminConfig, log *slog.Logger) (*tls.Config, error) {
 	pair, err := certfile.Load(a.TLSCertFile, a.TLSKeyFile, time.Now())
 	if err != nil {
@@ -236,11 +237,13 @@ func adminTLSConfig(a AdminConfig, log *slog.Logger) (*tls.Config, error) {
 	logRefusedRenewal(pair, log, "admin listener certificate not renewed", a.TLSCertFile)
 	tc := &tls.Config{GetCertificate: pair.GetCertificate, MinVersion: tls.VersionTLS12}
 	if a.ClientCAFile != "" {
-		pool, err := loadCertPool(a.ClientCAFile)
+		cas, err := certfile.LoadPool(a.ClientCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("admin client CAs: %w", err)
 		}
-		tc.ClientCAs, tc.ClientAuth = pool, tls.VerifyClientCertIfGiven
+		logRefusedRenewal(cas, log, "admin listener client CAs not renewed", a.ClientCAFile)
+		tc.ClientAuth = tls.VerifyClientCertIfGiven
+		followClientCAs(tc, cas, nil, log, nil)
 	}
 	return tc, nil
 }

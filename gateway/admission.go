@@ -3,6 +3,8 @@ package gateway
 import (
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,32 +23,55 @@ const NumBusy = 910010
 // retry, not the gateway its memory (each message in hand holds its body,
 // its parse and a store connection), and the messages it does take are
 // acknowledged in time.
+//
+// One sender (its client certificate under mutual TLS, else its address)
+// may hold at most perClient of the slots: a sender flooding the doors is
+// refused beyond that, and the rest stay open to the others, who would
+// otherwise find them full nearly every time they send.
 type admission struct {
-	slots chan struct{}
+	slots     chan struct{}
+	perClient int
+	mu        sync.Mutex
+	held      map[string]int // slots held, by sender (clientKey)
 	// shedding is set while messages are being refused, so that the log
-	// has one line when refusing starts and one when it ends.
-	shedding atomic.Bool
-	log      *slog.Logger
-	refused  func(c *fiber.Ctx, t Transport)
+	// has one line when refusing starts and one when it ends; clientShed
+	// is the sender refused for its share, likewise ("" when none).
+	shedding   atomic.Bool
+	clientShed string
+	log        *slog.Logger
+	refused    func(c *fiber.Ctx, t Transport)
 }
 
-// newAdmission returns an admission of max messages at once; max < 1
-// admits everything.
-func newAdmission(max int, log *slog.Logger, refused func(c *fiber.Ctx, t Transport)) *admission {
+// newAdmission returns an admission of max messages at once, perClient of
+// them from one sender; max < 1 admits everything, perClient < 1 or at
+// least max bounds no sender more than the doors.
+func newAdmission(max, perClient int, log *slog.Logger, refused func(c *fiber.Ctx, t Transport)) *admission {
 	a := &admission{log: log, refused: refused}
 	if max > 0 {
 		a.slots = make(chan struct{}, max)
+		if perClient > 0 && perClient < max {
+			a.perClient, a.held = perClient, map[string]int{}
+		}
 	}
 	return a
 }
 
 // wrap runs next for a message of transport t when a slot is free, and
-// refuses the message otherwise.
+// the sender holds fewer than its share, and refuses the message
+// otherwise.
 func (a *admission) wrap(t Transport, next fiber.Handler) fiber.Handler {
 	if a.slots == nil {
 		return next
 	}
 	return func(c *fiber.Ctx) error {
+		key := ""
+		if a.held != nil {
+			key = clientKey(c)
+			if !a.take(key) {
+				return a.refuse(c, t, fmt.Sprintf("%d:the gateway is busy (this sender has %d messages in hand); send it again", NumBusy, a.perClient))
+			}
+			defer a.give(key)
+		}
 		select {
 		case a.slots <- struct{}{}:
 		default:
@@ -54,11 +79,7 @@ func (a *admission) wrap(t Transport, next fiber.Handler) fiber.Handler {
 				a.log.Warn("front doors busy: messages refused with a retryable fault until one in hand is done",
 					"max_in_flight", cap(a.slots))
 			}
-			if a.refused != nil {
-				a.refused(c, t)
-			}
-			return sendFault(c, fault(ebxml.TMSCodeSystemFailure,
-				fmt.Sprintf("%d:the gateway is busy (%d messages in hand); send it again", NumBusy, cap(a.slots))))
+			return a.refuse(c, t, fmt.Sprintf("%d:the gateway is busy (%d messages in hand); send it again", NumBusy, cap(a.slots)))
 		}
 		defer func() { <-a.slots }()
 		if a.shedding.Swap(false) {
@@ -66,4 +87,61 @@ func (a *admission) wrap(t Transport, next fiber.Handler) fiber.Handler {
 		}
 		return next(c)
 	}
+}
+
+// refuse answers the message with the retryable busy fault text.
+func (a *admission) refuse(c *fiber.Ctx, t Transport, text string) error {
+	if a.refused != nil {
+		a.refused(c, t)
+	}
+	return sendFault(c, fault(ebxml.TMSCodeSystemFailure, text))
+}
+
+// take counts a slot for the sender key, unless it holds its share
+// already (logged when its refusals start).
+func (a *admission) take(key string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.held[key] >= a.perClient {
+		if a.clientShed != key {
+			a.clientShed = key
+			a.log.Warn("a sender holds its share of the front doors: its further messages refused with a retryable fault until one in hand is done",
+				"sender", clientDescription(key), "max_in_flight_per_client", a.perClient)
+		}
+		return false
+	}
+	a.held[key]++
+	return true
+}
+
+// give returns a slot of the sender key.
+func (a *admission) give(key string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.held[key]--; a.held[key] <= 0 {
+		delete(a.held, key)
+		if a.clientShed == key {
+			a.clientShed = ""
+		}
+	}
+}
+
+// clientKey names the sender of c: its client certificate under mutual
+// TLS (whatever address it comes from, a load balancer's included), else
+// its IP address.
+func clientKey(c *fiber.Ctx) string {
+	if cs := c.Context().TLSConnectionState(); cs != nil && len(cs.PeerCertificates) > 0 {
+		return "cert:" + cs.PeerCertificates[0].Subject.CommonName + "\x00" + string(cs.PeerCertificates[0].Raw)
+	}
+	return "ip:" + c.Context().RemoteIP().String()
+}
+
+// clientDescription is clientKey for a log: the certificate's common name
+// or the address.
+func clientDescription(key string) string {
+	if rest, ok := strings.CutPrefix(key, "cert:"); ok {
+		cn, _, _ := strings.Cut(rest, "\x00")
+		return "certificate " + cn
+	}
+	return strings.TrimPrefix(key, "ip:")
 }

@@ -2,11 +2,14 @@ package gateway
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,7 +23,7 @@ import (
 // messages are taken again.
 func TestAdmissionRefusesBeyondTheBound(t *testing.T) {
 	var busy atomic.Int64
-	a := newAdmission(1, slog.New(slog.DiscardHandler), func(*fiber.Ctx, Transport) { busy.Add(1) })
+	a := newAdmission(1, 0, slog.New(slog.DiscardHandler), func(*fiber.Ctx, Transport) { busy.Add(1) })
 	release, entered := make(chan struct{}), make(chan struct{}, 1)
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Post("/x", a.wrap(TransportEbXML, func(c *fiber.Ctx) error {
@@ -75,5 +78,131 @@ func TestAdmissionRefusesBeyondTheBound(t *testing.T) {
 	}
 	if code, body := post(""); code != http.StatusAccepted {
 		t.Fatalf("after the first was done: HTTP %d %s, want 202", code, body)
+	}
+}
+
+// TestOneSenderCannotTakeEveryDoor: one sender flooding the front doors
+// (64 connections from 127.0.0.1 against --max-in-flight 8, Redis store)
+// may not take every slot: a second sender (127.0.0.2) sending one
+// message at a time meanwhile is taken, bar the odd one. Before, the slots
+// went to whoever asked first: the flood held them nearly all the time
+// and 57 of the second sender's 100 messages were refused as busy.
+func TestOneSenderCannotTakeEveryDoor(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxInFlight = 8
+	st, _ := redisStore(t)
+	g := startGateway(t, cfg, st, true, WithProcessor(newFakeProcessor()))
+	from := func(ip string, conns int) *http.Client {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+		return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns},
+			Timeout: 10 * time.Second}
+	}
+	flood, other := from("127.0.0.1", 64), from("127.0.0.2", 1)
+	if refused := refusedBesideAFlood(t, g.base, flood, 64, other); refused > 5 {
+		t.Errorf("one sender's flood had %d of another sender's 100 messages refused as busy, want at most 5", refused)
+	}
+}
+
+// TestOneCertificateCannotTakeEveryDoor: under mutual TLS a sender is its
+// client certificate, not its address: two MHSs behind one address (a
+// load balancer, a NAT) each get their share, so one flooding does not
+// keep the other out.
+func TestOneCertificateCannotTakeEveryDoor(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "HSCN test CA")
+	cfg := mutualTLSConfig(t, dir, ca)
+	cfg.MaxInFlight = 8
+	st, _ := redisStore(t)
+	srv := NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(newFakeProcessor()))
+	base := serveOverTLS(t, srv, cfg, false)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.pem)
+	as := func(name string, conns int) *http.Client {
+		c, err := tls.X509KeyPair(ca.issue(t, name, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns,
+			TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{c}}},
+			Timeout: 10 * time.Second}
+	}
+	if refused := refusedBesideAFlood(t, base, as("flooding MHS", 64), 64, as("other MHS", 1)); refused > 5 {
+		t.Errorf("one certificate's flood had %d of another certificate's 100 messages (same address) refused as busy, want at most 5", refused)
+	}
+}
+
+// refusedBesideAFlood has flood post ebXML messages to base from conns
+// goroutines until the doors refuse one, then other send 100, one at a
+// time, and returns how many of other's were refused.
+func refusedBesideAFlood(t *testing.T, base string, flood *http.Client, conns int, other *http.Client) int {
+	t.Helper()
+	defer flood.CloseIdleConnections()
+	defer other.CloseIdleConnections()
+	send := func(c *http.Client) bool {
+		ct, action, body := newReq(newID(t, 40)).build()
+		req, err := http.NewRequest(http.MethodPost, base+PathEbXML, bytes.NewReader(body))
+		if err != nil {
+			return false
+		}
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("SOAPAction", `"`+action+`"`)
+		resp, err := c.Do(req)
+		if err != nil {
+			return false
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusAccepted
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var floodTaken, floodBusy atomic.Int64
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if send(flood) {
+					floodTaken.Add(1)
+				} else {
+					floodBusy.Add(1)
+				}
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+	for floodBusy.Load() == 0 { // the doors are full
+		time.Sleep(10 * time.Millisecond)
+	}
+	refused := 0
+	for range 100 {
+		if !send(other) {
+			refused++
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("the other sender: %d of 100 refused; the flood: %d taken, %d refused", refused, floodTaken.Load(), floodBusy.Load())
+	return refused
+}
+
+// TestPerClientInFlight: the share one sender may hold, as configured.
+func TestPerClientInFlight(t *testing.T) {
+	tests := []struct{ max, perClient, want int }{
+		{128, 0, 96},  // default: three quarters
+		{128, 10, 10}, // as given
+		{128, -1, 0},  // no bound per sender
+		{1, 0, 1},     // at least one
+		{0, 10, 0},    // no bound on the doors, none per sender
+	}
+	for _, tt := range tests {
+		cfg := Config{MaxInFlight: tt.max, MaxInFlightPerClient: tt.perClient}
+		if got := cfg.PerClientInFlight(); got != tt.want {
+			t.Errorf("max %d, per client %d: %d, want %d", tt.max, tt.perClient, got, tt.want)
+		}
 	}
 }

@@ -86,6 +86,14 @@ type Config struct {
 	// NumBusy) rather than held in memory (--max-in-flight,
 	// PORXGATE_MAX_IN_FLIGHT; default 128; 0: no bound).
 	MaxInFlight int
+	// MaxInFlightPerClient is how many of MaxInFlight one sender (its
+	// client certificate under mutual TLS, else its address) may hold at
+	// once; more from it are refused with the same retryable fault, so
+	// that a sender flooding the doors cannot keep the others out
+	// (--max-in-flight-per-client, PORXGATE_MAX_IN_FLIGHT_PER_CLIENT;
+	// default 0: three quarters of MaxInFlight; negative: no bound per
+	// sender).
+	MaxInFlightPerClient int
 	// MaxBodyBytes is the largest request body accepted (--max-body,
 	// PORXGATE_MAX_BODY; default 4 MiB).
 	MaxBodyBytes int
@@ -125,6 +133,13 @@ type Config struct {
 	// When set, every client must present a certificate they signed (mutual
 	// TLS, as on HSCN); it needs TLSCertFile and TLSKeyFile.
 	TLSClientCAFile string
+	// TLSClientCRLFiles are certificate revocation lists of the client CAs,
+	// files separated by commas (--tls-client-crl, PORXGATE_TLS_CLIENT_CRL;
+	// default none: no revocation checked). A client certificate a list
+	// revokes is refused in the handshake. Each list must be signed by a
+	// CA of TLSClientCAFile, which it needs; each file is followed as the
+	// certificates are. See certfile.CRLs for a list past its nextUpdate.
+	TLSClientCRLFiles string
 	// DeliveryCAFile is a PEM bundle of the CAs trusted for MHS endpoints'
 	// server certificates (--delivery-ca, PORXGATE_DELIVERY_CA; default
 	// none: the system roots).
@@ -364,6 +379,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "log level: debug, info, warn, error")
 	num(&cfg.MaxBodyBytes, "max-body", "MAX_BODY", "largest request body in bytes")
 	num(&cfg.MaxInFlight, "max-in-flight", "MAX_IN_FLIGHT", "legacy messages the front doors work on at once, more refused with a retryable fault; 0: no bound")
+	num(&cfg.MaxInFlightPerClient, "max-in-flight-per-client", "MAX_IN_FLIGHT_PER_CLIENT", "of --max-in-flight, messages one sender (client certificate, else address) may have in hand at once; 0: three quarters of --max-in-flight; negative: no bound per sender")
 	num(&cfg.MemoryLimitMB, "memory-limit-mb", "MEMORY_LIMIT_MB", "soft memory limit of the Go runtime in MiB when GOMEMLIMIT is not set; 0: none")
 	num(&cfg.GCPercent, "gc-percent", "GC_PERCENT", "garbage collector target percentage (as GOGC) when GOGC is not set, bounded by the memory limit; 0: the runtime's default")
 	dur(&cfg.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", "drain limit on shutdown")
@@ -372,6 +388,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	str(&cfg.TLSCertFile, "tls-cert", "TLS_CERT", "PEM certificate chain to listen with TLS")
 	str(&cfg.TLSKeyFile, "tls-key", "TLS_KEY", "PEM private key of --tls-cert")
 	str(&cfg.TLSClientCAFile, "tls-client-ca", "TLS_CLIENT_CA", "PEM CAs of accepted client certificates; set: mutual TLS required")
+	str(&cfg.TLSClientCRLFiles, "tls-client-crl", "TLS_CLIENT_CRL", "CRL files of the client CAs (PEM or DER, comma-separated); a client certificate they revoke is refused")
 	str(&cfg.DeliveryCAFile, "delivery-ca", "DELIVERY_CA", "PEM CAs trusted for MHS endpoints; empty: system roots")
 	dur(&cfg.PersistDuration, "persist-duration", "PERSIST_DURATION", "duplicate-elimination window per MessageId")
 	persist := persistDurationsValue{m: &cfg.PersistDurations}
@@ -485,6 +502,9 @@ func (c Config) Validate() error {
 	}
 	if c.TLSClientCAFile != "" && c.TLSCertFile == "" {
 		errs = append(errs, errors.New("tls-client-ca: mutual TLS needs tls-cert and tls-key"))
+	}
+	if len(splitList(c.TLSClientCRLFiles)) > 0 && c.TLSClientCAFile == "" {
+		errs = append(errs, errors.New("tls-client-crl: revocation lists of client certificates need mutual TLS (--tls-client-ca)"))
 	}
 	positive := []struct {
 		name string
@@ -602,6 +622,19 @@ func (c Config) RedisOptions() store.RedisOptions {
 		URL: c.RedisURL, SentinelAddrs: splitList(c.RedisSentinelAddrs), MasterName: c.RedisMasterName,
 		ClusterAddrs: splitList(c.RedisClusterAddrs), WaitReplicas: c.RedisWaitReplicas,
 	}
+}
+
+// PerClientInFlight is the share of MaxInFlight one sender may hold
+// (MaxInFlightPerClient resolved): 0 when no sender is bounded below the
+// doors' own bound.
+func (c Config) PerClientInFlight() int {
+	switch {
+	case c.MaxInFlight <= 0 || c.MaxInFlightPerClient < 0:
+		return 0
+	case c.MaxInFlightPerClient == 0:
+		return max(c.MaxInFlight*3/4, 1)
+	}
+	return c.MaxInFlightPerClient
 }
 
 // splitList splits a comma-separated list, dropping blanks.

@@ -125,7 +125,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := CheckIdentityBindings(cfg, routes, log); err != nil {
 		return fmt.Errorf("upstream identities: %w", err)
 	}
-	tlsCfg, err := ServerTLSConfig(cfg, log)
+	frontTLS, err := ServerTLS(cfg, log)
 	if err != nil {
 		return fmt.Errorf("tls: %w", err)
 	}
@@ -144,6 +144,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	metrics := NewMetrics()
 	if err := InstrumentRedis(st, metrics.Registry); err != nil {
 		return fmt.Errorf("metrics: %w", err)
+	}
+	if frontTLS != nil {
+		if err := metrics.Registry.Register(frontTLS); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
 	}
 	jr := OpenJournal(cfg, st, metrics, log)
 	up, stopUp, err := OpenUpstream(ctx, cfg, log, metrics, jr.Tap)
@@ -167,7 +172,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
-	if tlsCfg != nil {
+	var tlsCfg *tls.Config
+	if frontTLS != nil {
+		tlsCfg = frontTLS.Config
 		ln = tls.NewListener(ln, tlsCfg)
 	}
 	proc = TraceProcessor(PartyScoped(proc), cfg.TracerProvider)

@@ -76,7 +76,7 @@ func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Met
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
-	doors := newAdmission(cfg.MaxInFlight, log, func(c *fiber.Ctx, t Transport) { s.msg.received(c, t, "busy") })
+	doors := newAdmission(cfg.MaxInFlight, cfg.PerClientInFlight(), log, func(c *fiber.Ctx, t Transport) { s.msg.received(c, t, "busy") })
 	s.app.Post(PathEbXML, readFrontBody(cfg.MaxBodyBytes), doors.wrap(TransportEbXML, s.ebxmlRequest))
 	s.app.Post(PathSOAP, readFrontBody(cfg.MaxBodyBytes), doors.wrap(TransportSOAP, s.soapRequest))
 	s.app.Use("/mm", s.trackerAccess)

@@ -3,10 +3,13 @@ package gateway
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -17,12 +20,41 @@ import (
 )
 
 // ServerTLSConfig returns the TLS configuration the gateway listens with,
-// or nil when cfg asks for plain HTTP. Its certificate follows its files:
-// a renewal written over them is served from the next handshake
-// (internal/certfile); one already expired fails the start. With TLSClientCAFile set, clients
-// must present a certificate signed by one of its CAs (mutual TLS); a
-// client without one is refused in the handshake.
+// or nil when cfg asks for plain HTTP: ServerTLS's Config.
 func ServerTLSConfig(cfg Config, log *slog.Logger) (*tls.Config, error) {
+	ft, err := ServerTLS(cfg, log)
+	if ft == nil {
+		return nil, err
+	}
+	return ft.Config, nil
+}
+
+// FrontDoorTLS is the front door's TLS: the configuration its listener
+// uses and the files it follows, which it reports to Prometheus as a
+// collector (the certificate's and the client CAs' expiry, the client
+// CRLs' nextUpdate, the clients refused as revoked).
+type FrontDoorTLS struct {
+	// Config is what the listener serves with.
+	Config *tls.Config
+	pair   *certfile.Pair
+	cas    *certfile.Pool // nil without mutual TLS
+	crls   *certfile.CRLs // nil without CRLs
+	// revoked counts client certificates refused as revoked.
+	revoked atomic.Int64
+}
+
+// ServerTLS returns the front door's TLS, or nil when cfg asks for plain
+// HTTP. Its certificate follows its files: a renewal written over them is
+// served from the next handshake (internal/certfile); one already expired
+// fails the start. With TLSClientCAFile set, clients must present a
+// certificate signed by one of its CAs (mutual TLS); a client without one
+// is refused in the handshake. The bundle follows its file the same way: a
+// CA added is trusted, and one removed no longer trusted (a resumed
+// session included), from the next handshake; a bundle that cannot be
+// used is logged and the one in use kept. With TLSClientCRLFiles, a client
+// certificate their lists revoke is refused in the handshake and logged
+// (followClientCAs).
+func ServerTLS(cfg Config, log *slog.Logger) (*FrontDoorTLS, error) {
 	if cfg.TLSCertFile == "" {
 		return nil, nil
 	}
@@ -31,31 +63,95 @@ func ServerTLSConfig(cfg Config, log *slog.Logger) (*tls.Config, error) {
 		return nil, fmt.Errorf("tls-cert %s / tls-key %s: %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
 	}
 	logRefusedRenewal(pair, log, "front door certificate not renewed", cfg.TLSCertFile)
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: pair.GetCertificate}
+	ft := &FrontDoorTLS{pair: pair, Config: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: pair.GetCertificate}}
 	if cfg.TLSClientCAFile != "" {
-		pool, err := loadCertPool(cfg.TLSClientCAFile)
-		if err != nil {
+		if ft.cas, err = certfile.LoadPool(cfg.TLSClientCAFile); err != nil {
 			return nil, fmt.Errorf("tls-client-ca: %w", err)
 		}
-		tc.ClientCAs = pool
-		tc.ClientAuth = tls.RequireAndVerifyClientCert
+		logRefusedRenewal(ft.cas, log, "front door client CAs not renewed", cfg.TLSClientCAFile)
+		if files := splitList(cfg.TLSClientCRLFiles); len(files) > 0 {
+			if ft.crls, err = certfile.LoadCRLs(files, ft.cas); err != nil {
+				return nil, fmt.Errorf("tls-client-crl: %w", err)
+			}
+			logRefusedRenewal(ft.crls, log, "front door client CRL not renewed", cfg.TLSClientCRLFiles)
+			if log != nil {
+				ft.crls.OnStale(func(l certfile.CRLInfo) {
+					log.Warn("front door client CRL past its nextUpdate: what it revokes stays refused, certificates it does not list are accepted; write a newer CRL over the file",
+						"crl", l.File, "issuer", l.Issuer, "this_update", l.ThisUpdate.UTC().Format(time.RFC3339), "next_update", l.NextUpdate.UTC().Format(time.RFC3339))
+				})
+			}
+		}
+		ft.Config.ClientAuth = tls.RequireAndVerifyClientCert
+		followClientCAs(ft.Config, ft.cas, ft.crls, log, func() { ft.revoked.Add(1) })
 	}
-	return tc, nil
+	return ft, nil
+}
+
+// followClientCAs has tc verify client certificates with the CAs of cas
+// current at each handshake: ClientCAs as read at start, and a copy of tc
+// with those current for each handshake (GetConfigForClient). crypto/tls
+// checks a resumed session's client certificate against that copy's
+// ClientCAs too, so a CA removed from the bundle lets no session it
+// verified before resume. With crls, a client certificate (or a CA
+// between it and the root) they revoke is refused in the handshake, a
+// resumed session's included (crypto/tls calls VerifyConnection for
+// both), and the refusal logged with the client's address and told to
+// revoked (nil: not told).
+func followClientCAs(tc *tls.Config, cas *certfile.Pool, crls *certfile.CRLs, log *slog.Logger, revoked func()) {
+	tc.ClientCAs = cas.Current().Pool
+	base := tc.Clone()
+	tc.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		c := base.Clone()
+		c.ClientCAs = cas.Current().Pool
+		if crls != nil {
+			c.VerifyConnection = func(cs tls.ConnectionState) error {
+				err := crls.Check(cs.VerifiedChains, time.Now())
+				if re, ok := errors.AsType[*certfile.RevokedError](err); ok {
+					if revoked != nil {
+						revoked()
+					}
+					if log != nil {
+						log.Warn("client certificate refused: revoked", "remote", remoteAddr(hello),
+							"subject", re.Cert.Subject.CommonName, "serial", re.Cert.SerialNumber.Text(16),
+							"issuer", re.Cert.Issuer.String(), "revoked_at", re.RevokedAt.UTC().Format(time.RFC3339),
+							"reason", re.Reason, "crl", re.List.File, "resumed", cs.DidResume)
+					}
+				}
+				if err != nil {
+					return fmt.Errorf("client certificate: %w", err)
+				}
+				return nil
+			}
+		}
+		return c, nil
+	}
+}
+
+// remoteAddr is the address a handshake comes from, "" when unknown.
+func remoteAddr(hello *tls.ClientHelloInfo) string {
+	if hello == nil || hello.Conn == nil {
+		return ""
+	}
+	return hello.Conn.RemoteAddr().String()
 }
 
 // DeliveryClient returns the HTTP client async messages are delivered
-// with: it trusts DeliveryCAFile (else the system roots), presents the
+// with: it trusts DeliveryCAFile (else the system roots), following its
+// file (a bundle written over it is trusted from the next request; one
+// that cannot be used is logged and the one in use kept), presents the
 // gateway's own certificate (following its files, as the server's does)
 // when TLS is configured and the MHS asks for one, and bounds each request
 // by DeliveryTimeout.
 func DeliveryClient(cfg Config, log *slog.Logger) (*http.Client, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	var cas *certfile.Pool
 	if cfg.DeliveryCAFile != "" {
-		pool, err := loadCertPool(cfg.DeliveryCAFile)
-		if err != nil {
+		var err error
+		if cas, err = certfile.LoadPool(cfg.DeliveryCAFile); err != nil {
 			return nil, fmt.Errorf("delivery-ca: %w", err)
 		}
-		tc.RootCAs = pool
+		logRefusedRenewal(cas, log, "delivery CAs not renewed", cfg.DeliveryCAFile)
+		tc.RootCAs = cas.Current().Pool
 	}
 	if cfg.TLSCertFile != "" {
 		pair, err := certfile.Load(cfg.TLSCertFile, cfg.TLSKeyFile, time.Now())
@@ -76,11 +172,54 @@ func DeliveryClient(cfg Config, log *slog.Logger) (*http.Client, error) {
 	// A delivery's headers and ebXML message leave in one write: with
 	// net/http's 4 KiB buffer a message of more took two or more.
 	tr.WriteBufferSize = 64 << 10
+	var rt http.RoundTripper = tr
+	if cas != nil {
+		rt = &rootsFollowingTransport{base: tr, cas: cas, roots: cas.Current(), tr: tr}
+	}
 	if cfg.TracerProvider != nil { // a span per delivery attempt, traceparent sent to the MHS
-		return &http.Client{Transport: tracing.Transport{Next: tr, Tracer: tracing.Tracer(cfg.TracerProvider),
+		return &http.Client{Transport: tracing.Transport{Next: rt, Tracer: tracing.Tracer(cfg.TracerProvider),
 			Name: func(*http.Request) string { return "deliver" }, Attributes: deliveryAttributes}, Timeout: cfg.DeliveryTimeout}, nil
 	}
-	return &http.Client{Transport: tr, Timeout: cfg.DeliveryTimeout}, nil
+	return &http.Client{Transport: rt, Timeout: cfg.DeliveryTimeout}, nil
+}
+
+// rootsFollowingTransport is an http.Transport whose trusted roots follow
+// their file (cas): when the bundle changes, requests go through a copy of
+// base trusting the new one (crypto/tls verifies the server as ever,
+// through a proxy too), and the old copy's idle connections are closed, so
+// that a connection verified with a CA since removed is not used again.
+type rootsFollowingTransport struct {
+	base *http.Transport
+	cas  *certfile.Pool
+
+	mu    sync.Mutex
+	roots *certfile.CAs // the bundle tr trusts
+	tr    *http.Transport
+}
+
+// RoundTrip implements http.RoundTripper.
+func (f *rootsFollowingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	cur := f.cas.Current()
+	f.mu.Lock()
+	if cur != f.roots {
+		old := f.tr
+		f.tr = f.base.Clone()
+		f.tr.TLSClientConfig.RootCAs = cur.Pool
+		f.roots = cur
+		defer old.CloseIdleConnections()
+	}
+	tr := f.tr
+	f.mu.Unlock()
+	return tr.RoundTrip(req)
+}
+
+// CloseIdleConnections closes the idle connections of the transport in
+// use (http.Client.CloseIdleConnections).
+func (f *rootsFollowingTransport) CloseIdleConnections() {
+	f.mu.Lock()
+	tr := f.tr
+	f.mu.Unlock()
+	tr.CloseIdleConnections()
 }
 
 // AdminClient returns the HTTP client a command (porxgate deadletters)
@@ -142,15 +281,16 @@ func deliveryAttributes(r *http.Request) []attribute.KeyValue {
 }
 
 // logRefusedRenewal has log warn (msg, once per refusal) of a renewal
-// written over pair's files that cannot be used (expired, not yet valid,
-// a key that does not match): the pair in use is kept, and without the
-// line an operator would learn of it only when the old one expires. A nil
-// log (tests) sets nothing.
-func logRefusedRenewal(pair *certfile.Pair, log *slog.Logger, msg, certFile string) {
+// written over f's files that cannot be used (a certificate expired or
+// not yet valid, a key that does not match, a CA bundle without a
+// certificate): the one in use is kept, and without the line an operator
+// would learn of it only when the old one expires. A nil log (tests) sets
+// nothing.
+func logRefusedRenewal(f interface{ OnRefused(func(error)) }, log *slog.Logger, msg, file string) {
 	if log == nil {
 		return
 	}
-	pair.OnRefused(func(err error) {
-		log.Warn(msg+": the files hold a pair that cannot be used; the one in use is kept", "cert", certFile, "err", err)
+	f.OnRefused(func(err error) {
+		log.Warn(msg+": the files hold one that cannot be used; the one in use is kept", "cert", file, "err", err)
 	})
 }

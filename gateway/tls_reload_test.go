@@ -27,26 +27,12 @@ func TestServerCertificateRenewedOnDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", tlsCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.(*tls.Conn).Handshake()
-			c.Close()
-		}
-	}()
+	addr := handshakeOnly(t, tlsCfg)
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(ca.pem)
 	served := func() *x509.Certificate {
 		t.Helper()
-		conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12})
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,4 +218,78 @@ func writeHourOldPair(t *testing.T, ca *testCA, name string) (certFile, keyFile 
 	testpki.WriteDated(t, certFile, c, old)
 	testpki.WriteDated(t, keyFile, k, old)
 	return certFile, keyFile
+}
+
+// handshakeOnly listens on a loopback socket with cfg until the test
+// ends, completes the handshake of each connection and closes it, and
+// returns its address.
+func handshakeOnly(t *testing.T, cfg *tls.Config) string {
+	t.Helper()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.(*tls.Conn).Handshake()
+			c.Close()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestDeliveryCABundleFollowsItsFile: the CAs the delivery client trusts
+// for MHSs' server certificates (--delivery-ca) follow their file: an MHS
+// whose certificate a CA added to the bundle issued is delivered to from
+// the next request, without a restart. Before, the bundle was read at
+// start: every answer to that MHS failed its retries (and went to the
+// dead letters) until the gateway was restarted.
+func TestDeliveryCABundleFollowsItsFile(t *testing.T) {
+	dir := t.TempDir()
+	ca, next := newCA(t, "HSCN test CA"), newCA(t, "MHS next CA")
+	srvCert, srvKey := next.issue(t, "mhs", true)
+	kp, err := tls.X509KeyPair(srvCert, srvKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mhs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	mhs.TLS = &tls.Config{Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12}
+	mhs.StartTLS()
+	t.Cleanup(mhs.Close)
+
+	cfg := testConfig()
+	cfg.DeliveryCAFile = writeFile(t, dir, "delivery-ca.pem", ca.pem)
+	testpki.WriteDated(t, cfg.DeliveryCAFile, ca.pem, time.Now().Add(-time.Hour))
+	log, sink := jsonLogger(slog.LevelInfo)
+	client, err := DeliveryClient(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() error {
+		resp, err := client.Get(mhs.URL)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		return nil
+	}
+	if err := get(); err == nil {
+		t.Fatal("an MHS whose CA is not in the delivery CAs was trusted")
+	}
+	testpki.WriteDated(t, cfg.DeliveryCAFile, append(append([]byte{}, ca.pem...), next.pem...), time.Now().Add(-time.Minute))
+	if err := get(); err != nil {
+		t.Fatalf("an MHS whose CA was added to the delivery CAs: %v", err)
+	}
+	testpki.WriteDated(t, cfg.DeliveryCAFile, []byte("not a certificate"), time.Now())
+	if err := get(); err != nil {
+		t.Fatalf("an unusable bundle written over the file: the one in use was not kept: %v", err)
+	}
+	if n := countLogs(t, sink, "delivery CAs not renewed"); n != 1 {
+		t.Errorf("an unusable delivery CA bundle logged %d times, want once", n)
+	}
 }

@@ -38,10 +38,11 @@ func (ca *testCA) issue(t *testing.T, name string, server bool) (certPEM, keyPEM
 
 // serveOverTLS serves srv on a loopback socket over the TLS configuration
 // cfg names (ServeAndWork with its workers, else Serve) until the test
-// ends, and returns its https base URL.
+// ends, and returns its https base URL. The TLS configuration logs to
+// srv's logger, as Run's does.
 func serveOverTLS(t *testing.T, srv *Server, cfg Config, withWorkers bool) string {
 	t.Helper()
-	tlsCfg, err := ServerTLSConfig(cfg, nil)
+	tlsCfg, err := ServerTLSConfig(cfg, srv.log)
 	if err != nil {
 		t.Fatal(err)
 	}

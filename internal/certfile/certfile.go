@@ -9,8 +9,6 @@ package certfile
 import (
 	"crypto/tls"
 	"fmt"
-	"os"
-	"sync"
 	"time"
 )
 
@@ -20,68 +18,47 @@ import (
 // the one that worked in use; the files are looked at again at each
 // handshake until they load.
 type Pair struct {
-	certFile, keyFile string
-
-	mu              sync.Mutex
-	cert            *tls.Certificate
-	certMod, keyMod time.Time
-	onRefused       func(error)
-	refused         string // the last refusal reported, so that each is told once
+	f *followed[*tls.Certificate]
 }
 
 // OnRefused sets f to be told, once per refusal, of changed files that
 // were not taken up (the pair that worked stays in use), e.g. to log it.
-func (p *Pair) OnRefused(f func(error)) {
-	p.mu.Lock()
-	p.onRefused = f
-	p.mu.Unlock()
-}
+func (p *Pair) OnRefused(f func(error)) { p.f.setOnRefused(f) }
 
 // Load reads the pair and refuses a certificate that has expired at now:
 // it could never be used.
 func Load(certFile, keyFile string, now time.Time) (*Pair, error) {
-	p := &Pair{certFile: certFile, keyFile: keyFile}
-	p.certMod, p.keyMod = modTime(certFile), modTime(keyFile)
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	first := func() (*tls.Certificate, error) {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load certificate %s / key %s: %w", certFile, keyFile, err)
+		}
+		if cert.Leaf != nil && now.After(cert.Leaf.NotAfter) {
+			return nil, fmt.Errorf("certificate %s expired at %s", certFile, cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
+		}
+		return &cert, nil
+	}
+	renewal := func(*tls.Certificate) (*tls.Certificate, error) {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if now := time.Now(); err == nil && cert.Leaf != nil {
+			switch {
+			case now.After(cert.Leaf.NotAfter):
+				err = fmt.Errorf("certificate %s expired at %s", certFile, cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
+			case now.Before(cert.Leaf.NotBefore):
+				err = fmt.Errorf("certificate %s not valid before %s", certFile, cert.Leaf.NotBefore.UTC().Format(time.RFC3339))
+			}
+		}
+		return &cert, err
+	}
+	f, err := follow(fmt.Sprintf("certificate %s / key %s", certFile, keyFile), []string{certFile, keyFile}, first, renewal)
 	if err != nil {
-		return nil, fmt.Errorf("load certificate %s / key %s: %w", certFile, keyFile, err)
+		return nil, err
 	}
-	if cert.Leaf != nil && now.After(cert.Leaf.NotAfter) {
-		return nil, fmt.Errorf("certificate %s expired at %s", certFile, cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
-	}
-	p.cert = &cert
-	return p, nil
+	return &Pair{f: f}, nil
 }
 
 // Current returns the pair, read again first when either file changed.
-func (p *Pair) Current() *tls.Certificate {
-	cm, km := modTime(p.certFile), modTime(p.keyFile)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if cm.Equal(p.certMod) && km.Equal(p.keyMod) {
-		return p.cert
-	}
-	cert, err := tls.LoadX509KeyPair(p.certFile, p.keyFile)
-	if now := time.Now(); err == nil && cert.Leaf != nil {
-		switch {
-		case now.After(cert.Leaf.NotAfter):
-			err = fmt.Errorf("certificate %s expired at %s", p.certFile, cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
-		case now.Before(cert.Leaf.NotBefore):
-			err = fmt.Errorf("certificate %s not valid before %s", p.certFile, cert.Leaf.NotBefore.UTC().Format(time.RFC3339))
-		}
-	}
-	if err != nil {
-		// Half rewritten, gone, mismatched or expired: keep the pair that
-		// worked, and look again at the next handshake.
-		if msg := err.Error(); msg != p.refused && p.onRefused != nil {
-			p.refused = msg
-			p.onRefused(fmt.Errorf("certificate %s / key %s changed but not taken up: %w", p.certFile, p.keyFile, err))
-		}
-		return p.cert
-	}
-	p.cert, p.certMod, p.keyMod, p.refused = &cert, cm, km, ""
-	return p.cert
-}
+func (p *Pair) Current() *tls.Certificate { return p.f.current() }
 
 // GetCertificate implements tls.Config.GetCertificate (a server's).
 func (p *Pair) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
@@ -98,13 +75,4 @@ func (p *Pair) GetClientCertificate(cri *tls.CertificateRequestInfo) (*tls.Certi
 		return &tls.Certificate{}, nil
 	}
 	return cert, nil
-}
-
-// modTime is a file's modification time; zero when it cannot be read.
-func modTime(path string) time.Time {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return time.Time{}
-	}
-	return fi.ModTime()
 }

@@ -34,7 +34,7 @@ func NewCA(t testing.TB, name string) *CA {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(48 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
@@ -89,6 +89,41 @@ func (ca *CA) Issue(t testing.TB, c Cert) (certPEM, keyPEM []byte) {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb})
+}
+
+// CRL describes a certificate revocation list to issue.
+type CRL struct {
+	// Revoked are the serial numbers it revokes.
+	Revoked []int64
+	// ThisUpdate and NextUpdate date it; zero ThisUpdate: an hour ago,
+	// zero NextUpdate: a day after ThisUpdate.
+	ThisUpdate, NextUpdate time.Time
+	// Number is its CRL number; 0: one made from the clock.
+	Number int64
+}
+
+// CRL returns the PEM revocation list c describes, signed by ca.
+func (ca *CA) CRL(t testing.TB, c CRL) []byte {
+	t.Helper()
+	if c.ThisUpdate.IsZero() {
+		c.ThisUpdate = time.Now().Add(-time.Hour)
+	}
+	if c.NextUpdate.IsZero() {
+		c.NextUpdate = c.ThisUpdate.Add(24 * time.Hour)
+	}
+	if c.Number == 0 {
+		c.Number = time.Now().UnixNano()
+	}
+	tmpl := &x509.RevocationList{ThisUpdate: c.ThisUpdate, NextUpdate: c.NextUpdate, Number: big.NewInt(c.Number)}
+	for _, s := range c.Revoked {
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries,
+			x509.RevocationListEntry{SerialNumber: big.NewInt(s), RevocationTime: c.ThisUpdate.Add(-time.Minute), ReasonCode: 1})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca.cert, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
 }
 
 // WriteDated writes b to path and dates the file at, as a certificate
