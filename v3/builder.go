@@ -205,7 +205,7 @@ func AddValue(parent *etree.Element, tag, value string) *etree.Element {
 // kin write into it come from the document's own slabs.
 func NewDocument(rootTag string) (*etree.Document, *etree.Element) {
 	doc := etree.NewDocument()
-	attachSlabs(&doc.Element)
+	new(docSlabs).attach(&doc.Element)
 	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
 	root := doc.CreateElement(rootTag)
 	root.CreateAttr("xmlns", Namespace)

@@ -38,8 +38,11 @@ type Node struct {
 // (hl7:) are read as if written in the default namespace, as Spine and the
 // EPS API write them; comments and processing instructions are skipped by
 // every Node method.
-func Parse(data []byte) (*Reader, Node, error) {
-	doc, err := ReadXML(data)
+func Parse(data []byte) (*Reader, Node, error) { return parse(data, nil) }
+
+// parse is Parse reading into sp (nil: fresh memory).
+func parse(data []byte, sp *Space) (*Reader, Node, error) {
+	doc, err := readXML(data, sp)
 	if err != nil {
 		return nil, Node{}, &Error{Path: "/", Msg: fmt.Sprintf("not well-formed XML: %v", err)}
 	}

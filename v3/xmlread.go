@@ -16,8 +16,11 @@ import (
 // DOCTYPE, another encoding, a well-formedness error) goes to etree's
 // reader, so errors and unusual documents are read exactly as etree reads
 // them.
-func ReadXML(data []byte) (*etree.Document, error) {
-	if doc, ok := scanXML(data); ok {
+func ReadXML(data []byte) (*etree.Document, error) { return readXML(data, nil) }
+
+// readXML is ReadXML reading into sp (nil: fresh memory).
+func readXML(data []byte, sp *Space) (*etree.Document, error) {
+	if doc, ok := scanXMLIn(data, sp); ok {
 		return doc, nil
 	}
 	doc := etree.NewDocument()
@@ -41,10 +44,7 @@ type xmlScanner struct {
 	i   int
 	buf []byte // scratch for decoding character data
 
-	elems []etree.Element
-	texts []etree.CharData
-	attrs []etree.Attr
-	kids  []etree.Token
+	readSlabs
 }
 
 // openElement is an element whose end tag is still to come.
@@ -68,16 +68,19 @@ func ScanXML(data []byte) (doc *etree.Document, ok bool) { return scanXML(data) 
 
 // scanXML parses the common subset of XML into an etree document; ok is
 // false for anything outside the subset or not well-formed.
-func scanXML(data []byte) (doc *etree.Document, ok bool) {
+func scanXML(data []byte) (doc *etree.Document, ok bool) { return scanXMLIn(data, nil) }
+
+// scanXMLIn is scanXML taking the tree's elements, text tokens, attribute
+// and child lists from sp's slabs (nil: new ones).
+func scanXMLIn(data []byte, sp *Space) (doc *etree.Document, ok bool) {
 	s := &xmlScanner{src: string(data)}
 	// First slabs sized for a usual message: about two elements for every
 	// three tags, text between most tags, an attribute for every '='.
 	lt := strings.Count(s.src, "<")
-	s.elems = make([]etree.Element, 0, lt*2/3+1)
-	s.texts = make([]etree.CharData, 0, lt+1)
-	s.attrs = make([]etree.Attr, 0, strings.Count(s.src, "=")+1)
-	s.kids = make([]etree.Token, 0, lt*5/3+1)
-	return s.document()
+	s.readSlabs = sp.readInto(lt*2/3+1, lt+1, strings.Count(s.src, "=")+1, lt*5/3+1)
+	doc, ok = s.document()
+	sp.readDone(s.readSlabs)
+	return doc, ok
 }
 
 // document reads the whole input into a new document; false for anything

@@ -25,6 +25,11 @@ type Env struct {
 	// (docs/mappings/accepting.md). The gateway leaves it false: what it
 	// forwards to EPS is the same either way.
 	KeepV3 bool
+	// Scratch, when set, lends a translation memory to build its v3 trees
+	// in, which the translation gives back before it returns, for the
+	// next message (see v3.Scratch): set it to one Scratch for all the
+	// translations of a process. Nil builds every tree of fresh memory.
+	Scratch *v3.Scratch
 }
 
 // WriteFamily returns the interaction id family to write in: Family, or UK
@@ -117,10 +122,11 @@ func FixedEnv() Env {
 }
 
 // FixedEnvAt returns a deterministic Env: the clock pinned at now, the given
-// interaction id family, and ids counting up from
-// 00000000-0000-4000-8000-000000000001, one sequence per call.
+// interaction id family, ids counting up from
+// 00000000-0000-4000-8000-000000000001, one sequence per call, and a
+// Scratch of its own.
 func FixedEnvAt(now time.Time, family v3.Family) Env {
-	return Env{Now: now, Family: family, NewID: CountingIDs()}
+	return Env{Now: now, Family: family, NewID: CountingIDs(), Scratch: v3.NewScratch()}
 }
 
 // CountingIDs returns a generator of predictable UUIDs counting up from

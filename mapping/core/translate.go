@@ -15,7 +15,12 @@ import (
 // Reader, the root node and the root's UK-family interaction id; what names
 // the expected message in the error ("not a <what>").
 func OpenV3(payload []byte, env Env, what string, accepted ...string) (*v3.Reader, v3.Node, string, error) {
-	r, root, err := v3.Parse(payload)
+	return OpenV3In(nil, payload, env, what, accepted...)
+}
+
+// OpenV3In is OpenV3 reading the payload into sp (see v3.Space.Parse).
+func OpenV3In(sp *v3.Space, payload []byte, env Env, what string, accepted ...string) (*v3.Reader, v3.Node, string, error) {
+	r, root, err := sp.Parse(payload)
 	if err != nil {
 		return nil, v3.Node{}, "", err
 	}
