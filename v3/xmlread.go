@@ -169,7 +169,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 func (s *xmlScanner) attach(el *etree.Element, kids []etree.Token) {
 	el.Child = slabSlice(&s.kids, len(kids), 0)
 	for _, t := range kids {
-		el.AddChild(t)
+		appendChild(el, t)
 	}
 }
 
@@ -222,7 +222,7 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 	el.Space, el.Tag = splitName(name)
 	el.Attr = slabSlice(&s.attrs, len(attrs), 0)
 	for _, a := range attrs {
-		el.CreateAttr(a.key, a.value)
+		appendAttr(el, a.space, a.local, a.value) // readTag refused a repeated name
 	}
 	return el, name, empty, true
 }
