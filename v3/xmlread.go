@@ -43,6 +43,10 @@ type xmlScanner struct {
 	src string
 	i   int
 	buf []byte // scratch for decoding character data
+	// tagAttrs holds a start tag's attributes as read (in attrRoom unless
+	// a tag has more), reused from tag to tag.
+	tagAttrs []attrPair
+	attrRoom [16]attrPair
 
 	readSlabs
 }
@@ -213,15 +217,19 @@ func nextSlab(last, n int) int {
 // startTag reads an element's start tag after '<' and makes the element;
 // empty reports a self-closing tag.
 func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool) {
-	var room [8]attrPair
-	attrs, name, _, empty, ok := s.readTag(false, room[:0]) // on the stack unless the tag has more
+	if s.tagAttrs == nil {
+		s.tagAttrs = s.attrRoom[:0]
+	}
+	attrs, name, _, empty, ok := s.readTag(false, s.tagAttrs[:0])
 	if !ok {
 		return nil, "", false, false
 	}
+	s.tagAttrs = attrs[:0]
 	el = slabNew(&s.elems, 0)
 	el.Space, el.Tag = splitName(name)
 	el.Attr = slabSlice(&s.attrs, len(attrs), 0)
-	for _, a := range attrs {
+	for i := range attrs {
+		a := &attrs[i]
 		appendAttr(el, a.space, a.local, a.value) // readTag refused a repeated name
 	}
 	return el, name, empty, true
@@ -325,17 +333,18 @@ func (s *xmlScanner) name() (name string, colon int, ok bool) {
 	src, start := s.src, s.i
 	i := start
 	colon = -1
-	for ; i < len(src); i++ {
-		k := nameByte[src[i]]
-		if k == 0 {
+	for {
+		for i < len(src) && nameByte[src[i]] > nameColon {
+			i++
+		}
+		if i == len(src) || src[i] != ':' {
 			break
 		}
-		if k == nameColon {
-			if colon >= 0 {
-				return "", 0, false
-			}
-			colon = i - start
+		if colon >= 0 {
+			return "", 0, false
 		}
+		colon = i - start
+		i++
 	}
 	s.i = i
 	if i == start || nameByte[src[start]] != nameStart || colon == i-start-1 {
@@ -346,9 +355,9 @@ func (s *xmlScanner) name() (name string, colon int, ok bool) {
 
 // Kinds of byte in nameByte.
 const (
-	nameStart = 1 + iota // a letter or '_'
+	nameColon = 1 + iota // ':' (not first, at most once, not last)
+	nameStart            // a letter or '_'
 	nameMore             // a digit, '-' or '.'
-	nameColon            // ':' (not first, at most once, not last)
 )
 
 // nameByte classifies the ASCII bytes names are made of; the scanner
@@ -365,12 +374,14 @@ var nameByte = func() (t [256]byte) {
 	return t
 }()
 
-// plainByte marks the bytes character data is mostly made of: printable
-// ASCII other than the markup characters & < > and the quotes.
+// plainByte marks the bytes character data is mostly made of, which it
+// takes as they are: printable ASCII other than the markup characters
+// & < > and the quotes, and the tab and line feed of indentation.
 var plainByte = func() (t [256]bool) {
 	for c := 0x20; c < 0x7f; c++ {
 		t[c] = !strings.ContainsRune(`&<>"'`, rune(c))
 	}
+	t['\t'], t['\n'] = true, true
 	return t
 }()
 
