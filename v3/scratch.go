@@ -1,6 +1,7 @@
 package v3
 
 import (
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -39,10 +40,12 @@ func (s *Scratch) Get() *Space {
 }
 
 // Put takes back a Space that Get gave. Every tree built in it (its
-// elements, attributes, child lists and text tokens) is then reused for
-// another message, so the caller must hold none of it any longer; strings
-// read from a message (names, values, text) are not kept in the Space and
-// stay valid. Put of a nil Space does nothing.
+// elements, attributes, child lists and text tokens), the first message
+// read in it (the names, values and text of its tree) and the element
+// paths of that message's Reader are then reused for another message, so
+// the caller must hold none of them any longer: it copies what it returns
+// (errors of a Reader made in a Space copy their paths themselves). Put of
+// a nil Space does nothing.
 func (s *Scratch) Put(sp *Space) {
 	if s == nil || sp == nil {
 		return
@@ -57,6 +60,11 @@ func (s *Scratch) Put(sp *Space) {
 type Space struct {
 	read  readSlabs // where Parse reads the next tree into
 	build docSlabs  // where NewHolder's trees take their elements from
+	// src holds the message Parse read (the tree's names, values and text
+	// are views of it) and paths the element paths of its Reader, while
+	// reader is that Reader: both are the Space's for one message only.
+	src, paths []byte
+	reader     *Reader
 	// first are the slabs read and build started from at the last reset:
 	// the ones kept for the next message.
 	first struct {
@@ -90,6 +98,46 @@ func (sp *Space) reset() {
 	b.kids = recycle(fb.kids, b.kids)
 	b.texts = recycle(fb.texts, b.texts)
 	sp.first.read, sp.first.build = *r, *b
+	if sp.reader != nil {
+		sp.paths = reuseBytes(sp.paths, sp.reader.paths.buf)
+		sp.reader = nil
+	}
+	sp.src = sp.src[:0]
+}
+
+// reuseBytes is recycle for a byte slab, which holds no pointers and need
+// not be cleared.
+func reuseBytes(first, cur []byte) []byte {
+	if cap(first) > 0 && unsafe.SliceData(first) == unsafe.SliceData(cur) {
+		return first[:0]
+	}
+	return make([]byte, 0, 2*max(cap(first), cap(cur)))
+}
+
+// source returns the message as the string a tree is read from: a copy
+// in the Space, the first time in a message (a later document read in the
+// same message, or a nil Space, gets a copy of its own).
+func (sp *Space) source(data []byte) string {
+	if sp == nil || len(sp.src) > 0 || len(data) == 0 {
+		return string(data)
+	}
+	sp.src = append(sp.src[:0], data...)
+	return unsafe.String(&sp.src[0], len(sp.src))
+}
+
+// lendPaths gives r the Space's path buffer, the first Reader in a
+// message (a later one makes its paths in memory of its own), and marks r
+// as lent: its errors then copy the paths and names they hold.
+func (sp *Space) lendPaths(r *Reader) {
+	if sp == nil {
+		return
+	}
+	r.lent = true
+	r.interaction = strings.Clone(r.interaction)
+	if sp.reader == nil {
+		sp.reader = r
+		r.paths.buf = sp.paths[:0]
+	}
 }
 
 // recycle returns the slab to start the next message from, given first,

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
@@ -251,4 +252,55 @@ func TestNilScratch(t *testing.T) {
 		t.Fatal("a holder of a nil Space has no slabs")
 	}
 	sc.Put(sp)
+}
+
+// TestSpaceReaderPaths checks the element paths and errors of Readers
+// made in a Space: a second Reader in one message leaves the first's paths
+// as they were, and errors keep their paths and interaction after the
+// Space is given back and reused.
+func TestSpaceReaderPaths(t *testing.T) {
+	sc := NewScratch()
+	doc := func(root, child string) []byte {
+		return []byte(`<` + root + ` xmlns="urn:hl7-org:v3"><` + child + `><x/></` + child + `></` + root + `>`)
+	}
+	for i := 0; i < 3; i++ { // the Space's buffers are then its own, kept
+		sp := sc.Get()
+		_, root, err := sp.Parse(doc("WARM", "up"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		root.Child("up").Child("x")
+		sc.Put(sp)
+	}
+	sp := sc.Get()
+	r1, root1, err := sp.Parse(doc("FIRST", "alpha"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1 := root1.Child("alpha").Child("x").Path
+	root1.Child("alpha").Child("missing")
+	_, root2, err := sp.Parse(doc("SECOND", "beta"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		root2.Child("beta").Child("x").Opt("deeper")
+	}
+	if p1 != "/FIRST/alpha/x" {
+		t.Fatalf("the first Reader's path became %q once a second was made in the Space", p1)
+	}
+	before := r1.Err().Error()
+	sc.Put(sp)
+	for i := 0; i < 3; i++ {
+		sp := sc.Get()
+		_, root, err := sp.Parse(doc("THIRDXX", "gammaxx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		root.Child("gammaxx").Child("x").Child("nothere")
+		sc.Put(sp)
+	}
+	if after := r1.Err().Error(); after != before || !strings.Contains(after, "FIRST") || !strings.Contains(after, "/FIRST/alpha/missing") {
+		t.Fatalf("error of a Reader made in a reused Space: %q, was %q", after, before)
+	}
 }

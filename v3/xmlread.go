@@ -77,7 +77,7 @@ func scanXML(data []byte) (doc *etree.Document, ok bool) { return scanXMLIn(data
 // scanXMLIn is scanXML taking the tree's elements, text tokens, attribute
 // and child lists from sp's slabs (nil: new ones).
 func scanXMLIn(data []byte, sp *Space) (doc *etree.Document, ok bool) {
-	s := &xmlScanner{src: string(data)}
+	s := &xmlScanner{src: sp.source(data)}
 	// First slabs sized for a usual message: about two elements for every
 	// three tags, text between most tags, an attribute for every '='.
 	lt := strings.Count(s.src, "<")

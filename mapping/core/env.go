@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	v3 "github.com/porxgate/porxgate/v3"
@@ -59,6 +60,36 @@ type Meta struct {
 	// V3Original is the v3 message a FHIR body was made from, kept (with
 	// Env.KeepV3) when the FHIR alone would not give it back.
 	V3Original *V3Original
+}
+
+// Copy returns m with copies of its strings and Agent, so that it shares
+// no memory with the message it was read from (which a translation that
+// read it in a v3.Space gives back for reuse). The strings are copied
+// into one allocation, the Agent into another.
+func (m Meta) Copy() Meta {
+	var a v3.Agent
+	if m.Agent != nil {
+		a = *m.Agent
+	}
+	fields := [...]*string{&m.MessageID, &m.Interaction, &m.SenderASID, &m.ReceiverASID, &m.SystemASID,
+		&a.RoleProfileID, &a.UserID, &a.JobRoleCode}
+	n := 0
+	for _, f := range fields {
+		n += len(*f)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range fields {
+		b.WriteString(*f)
+	}
+	all := b.String()
+	for _, f := range fields {
+		*f, all = all[:len(*f)], all[len(*f):]
+	}
+	if m.Agent != nil {
+		m.Agent = &a
+	}
+	return m
 }
 
 // DefaultAgent returns the ControlActEvent author the EPS FHIR API writes

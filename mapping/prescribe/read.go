@@ -40,7 +40,11 @@ func prescribeToFHIR(sp *v3.Space, payload []byte, env core.Env) ([]byte, core.M
 	if err != nil {
 		return nil, core.Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
 	}
-	return out, core.MetaFromWrapper(w), nil
+	meta := core.MetaFromWrapper(w)
+	if sp != nil {
+		meta = meta.Copy() // its strings are views of the message in sp
+	}
+	return out, meta, nil
 }
 
 // parentPrescription is what a v3 ParentPrescription says, read once.
