@@ -39,9 +39,9 @@ func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
 	el.Child = make([]etree.Token, 0)
 	appendChild(parent, el)
 	for i := 0; i+1 < len(attrs); i += 2 {
-		space, key, ok := strings.Cut(attrs[i], ":")
-		if !ok {
-			space, key = "", attrs[i]
+		space, key := "", attrs[i]
+		if c := strings.IndexByte(key, ':'); c >= 0 {
+			space, key = key[:c], key[c+1:]
 		}
 		if hasAttr(el, space, key) {
 			el.CreateAttr(attrs[i], attrs[i+1]) // a name given twice: the last value, as CreateAttr keeps it
