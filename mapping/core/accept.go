@@ -150,7 +150,7 @@ func SameParty(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 		return a == b
 	}
 	if a.Tag != b.Tag || a.NamespaceURI() != b.NamespaceURI() ||
-		strings.TrimSpace(v3.ElementText(a)) != strings.TrimSpace(v3.ElementText(b)) || !sameAttrs(a, b) {
+		trimmedText(a) != trimmedText(b) || !sameAttrs(a, b) {
 		return false
 	}
 	next := func(e *etree.Element, i *int) *etree.Element {
