@@ -46,7 +46,7 @@ func Parse(data []byte) (*Reader, Node, error) { return parse(data, nil) }
 
 // parse is Parse reading into sp (nil: fresh memory).
 func parse(data []byte, sp *Space) (*Reader, Node, error) {
-	doc, err := readXML(data, sp)
+	doc, prefixed, err := readXMLPrefixed(data, sp)
 	if err != nil {
 		return nil, Node{}, &Error{Path: "/", Msg: fmt.Sprintf("not well-formed XML: %v", err)}
 	}
@@ -57,7 +57,9 @@ func parse(data []byte, sp *Space) (*Reader, Node, error) {
 	if ns := root.NamespaceURI(); ns != Namespace {
 		return nil, Node{}, &Error{Interaction: strings.Clone(root.Tag), Path: "/" + root.Tag, Msg: fmt.Sprintf("namespace %q, want %q", ns, Namespace)}
 	}
-	unprefix(root)
+	if prefixed { // else no element has a prefix to take off
+		unprefix(root)
+	}
 	r := &Reader{interaction: root.Tag}
 	sp.lendPaths(r)
 	return r, Node{El: root, Path: "/" + root.Tag, r: r}, nil

@@ -304,3 +304,29 @@ func TestSpaceReaderPaths(t *testing.T) {
 		t.Fatalf("error of a Reader made in a reused Space: %q, was %q", after, before)
 	}
 }
+
+// TestScanPrefixed checks the scanner's report that an element name had a
+// prefix, which tells Parse whether to take v3 prefixes off.
+func TestScanPrefixed(t *testing.T) {
+	for _, tt := range []struct {
+		doc  string
+		want bool
+	}{
+		{`<a xmlns="urn:hl7-org:v3"><b c="d"/></a>`, false},
+		{`<a xmlns:xsi="urn:x" xsi:type="T"><b/></a>`, false},
+		{`<hl7:a xmlns:hl7="urn:hl7-org:v3"><hl7:b/></hl7:a>`, true},
+		{`<a xmlns="urn:hl7-org:v3"><b><p:c xmlns:p="urn:p"/></b></a>`, true},
+	} {
+		doc, prefixed, ok := scanXMLIn([]byte(tt.doc), nil)
+		if !ok || prefixed != tt.want {
+			t.Errorf("%s: prefixed %v (read %v), want %v", tt.doc, prefixed, ok, tt.want)
+		}
+		if ok && !prefixed && hasPrefixedV3(doc.Root()) {
+			t.Errorf("%s: no prefix reported, yet a prefixed v3 element", tt.doc)
+		}
+	}
+	_, root, err := Parse([]byte(`<hl7:PORX xmlns:hl7="urn:hl7-org:v3"><hl7:id root="1"/></hl7:PORX>`))
+	if err != nil || root.Child("id").OptAttr("root") != "1" {
+		t.Fatalf("prefixed message read as %v, %v", root.El, err)
+	}
+}

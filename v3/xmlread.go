@@ -20,15 +20,23 @@ func ReadXML(data []byte) (*etree.Document, error) { return readXML(data, nil) }
 
 // readXML is ReadXML reading into sp (nil: fresh memory).
 func readXML(data []byte, sp *Space) (*etree.Document, error) {
-	if doc, ok := scanXMLIn(data, sp); ok {
-		return doc, nil
+	doc, _, err := readXMLPrefixed(data, sp)
+	return doc, err
+}
+
+// readXMLPrefixed is readXML that also reports whether an element of the
+// document may have a namespace prefix: false only when the scanner read
+// it and met none.
+func readXMLPrefixed(data []byte, sp *Space) (doc *etree.Document, prefixed bool, err error) {
+	if doc, prefixed, ok := scanXMLIn(data, sp); ok {
+		return doc, prefixed, nil
 	}
-	doc := etree.NewDocument()
+	doc = etree.NewDocument()
 	doc.ReadSettings.Permissive = false
 	if err := doc.ReadFromBytes(data); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return doc, nil
+	return doc, true, nil
 }
 
 // maxXMLDepth is etree's default nesting limit; deeper documents go to
@@ -47,6 +55,8 @@ type xmlScanner struct {
 	// a tag has more), reused from tag to tag.
 	tagAttrs []attrPair
 	attrRoom [16]attrPair
+	// prefixed tells that an element name had a namespace prefix.
+	prefixed bool
 
 	readSlabs
 }
@@ -72,11 +82,15 @@ func ScanXML(data []byte) (doc *etree.Document, ok bool) { return scanXML(data) 
 
 // scanXML parses the common subset of XML into an etree document; ok is
 // false for anything outside the subset or not well-formed.
-func scanXML(data []byte) (doc *etree.Document, ok bool) { return scanXMLIn(data, nil) }
+func scanXML(data []byte) (doc *etree.Document, ok bool) {
+	doc, _, ok = scanXMLIn(data, nil)
+	return doc, ok
+}
 
 // scanXMLIn is scanXML taking the tree's elements, text tokens, attribute
-// and child lists from sp's slabs (nil: new ones).
-func scanXMLIn(data []byte, sp *Space) (doc *etree.Document, ok bool) {
+// and child lists from sp's slabs (nil: new ones); prefixed reports
+// whether an element name had a namespace prefix.
+func scanXMLIn(data []byte, sp *Space) (doc *etree.Document, prefixed, ok bool) {
 	s := &xmlScanner{src: sp.source(data)}
 	// First slabs sized for a usual message: about two elements for every
 	// three tags, text between most tags, an attribute for every '='.
@@ -84,7 +98,7 @@ func scanXMLIn(data []byte, sp *Space) (doc *etree.Document, ok bool) {
 	s.readSlabs = sp.readInto(lt*2/3+1, lt+1, strings.Count(s.src, "=")+1, lt*5/3+1)
 	doc, ok = s.document()
 	sp.readDone(s.readSlabs)
-	return doc, ok
+	return doc, s.prefixed, ok
 }
 
 // document reads the whole input into a new document; false for anything
@@ -227,6 +241,7 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 	s.tagAttrs = attrs[:0]
 	el = slabNew(&s.elems, 0)
 	el.Space, el.Tag = splitName(name)
+	s.prefixed = s.prefixed || el.Space != ""
 	el.Attr = slabSlice(&s.attrs, len(attrs), 0)
 	for i := range attrs {
 		a := &attrs[i]
