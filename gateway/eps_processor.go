@@ -86,6 +86,9 @@ type EPSProcessor struct {
 	holds ReleaseHolds
 	// metrics counts replays and release recoveries (replay_metrics.go).
 	metrics replayMetrics
+	// scratch lends the translations memory for their v3 trees, reused
+	// from message to message (core.Env.Scratch).
+	scratch *v3.Scratch
 }
 
 // NewEPSProcessor returns a processor over the given registry and EPS API.
@@ -98,7 +101,7 @@ func NewEPSProcessor(reg *mapping.Registry, api EPSAPI, now func() time.Time, ne
 		newID = ids.NewUUID
 	}
 	return &EPSProcessor{reg: reg, api: api, now: now, newID: newID, log: log, asid: core.DefaultReceiverASID,
-		guardRefusals: newGuardRefusals(), metrics: newReplayMetrics()}
+		guardRefusals: newGuardRefusals(), metrics: newReplayMetrics(), scratch: v3.NewScratch()}
 }
 
 // Supports implements Processor: an interaction with a translator and an
@@ -123,7 +126,7 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 	if t == nil || !ok {
 		return nil, Permanent(fmt.Errorf("interaction %s: not supported", in.Interaction))
 	}
-	env := mapping.Env{Now: p.now().UTC(), NewID: p.newID, Family: fam}
+	env := mapping.Env{Now: p.now().UTC(), NewID: p.newID, Family: fam, Scratch: p.scratch}
 	body, meta, err := t.ToFHIR(in.Payload, env)
 	if err != nil {
 		// The message cannot be read: the sender gets a business rejection

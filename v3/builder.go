@@ -37,11 +37,30 @@ func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
 		el.Space, el.Tag = space, local
 	}
 	el.Child = make([]etree.Token, 0)
-	parent.AddChild(el)
+	appendChild(parent, el)
 	for i := 0; i+1 < len(attrs); i += 2 {
-		el.CreateAttr(attrs[i], attrs[i+1])
+		space, key := "", attrs[i]
+		if c := strings.IndexByte(key, ':'); c >= 0 {
+			space, key = key[:c], key[c+1:]
+		}
+		if hasAttr(el, space, key) {
+			el.CreateAttr(attrs[i], attrs[i+1]) // a name given twice: the last value, as CreateAttr keeps it
+			continue
+		}
+		appendAttr(el, space, key, attrs[i+1])
 	}
 	return el
+}
+
+// hasAttr reports whether el has the attribute space:key (the match
+// CreateAttr makes).
+func hasAttr(el *etree.Element, space, key string) bool {
+	for _, a := range el.Attr {
+		if a.Space == space && a.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // minChildren is the room Add makes in a parent's child list the first
@@ -159,10 +178,10 @@ func AddText(parent *etree.Element, tag, text string) *etree.Element {
 		el.Space, el.Tag = space, local
 	}
 	el.Child = own
-	parent.AddChild(el)
+	appendChild(parent, el)
 	// CreateText's CharData: plain text (not CDATA), not white space only.
 	cd.Data = text
-	el.AddChild(cd)
+	appendChild(el, cd)
 	return el
 }
 
@@ -205,7 +224,7 @@ func AddValue(parent *etree.Element, tag, value string) *etree.Element {
 // kin write into it come from the document's own slabs.
 func NewDocument(rootTag string) (*etree.Document, *etree.Element) {
 	doc := etree.NewDocument()
-	attachSlabs(&doc.Element)
+	new(docSlabs).attach(&doc.Element)
 	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
 	root := doc.CreateElement(rootTag)
 	root.CreateAttr("xmlns", Namespace)

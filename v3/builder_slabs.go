@@ -42,9 +42,10 @@ const (
 	slabTexts = 32
 )
 
-// attachSlabs gives the parentless element top slabs of its own.
-func attachSlabs(top *etree.Element) {
-	s := &docSlabs{owner: top}
+// attach makes s the slabs of the parentless element top (and of the
+// tree under it), taking them from the tree they were attached to before.
+func (s *docSlabs) attach(top *etree.Element) {
+	s.owner = top
 	top.Attr = append(top.Attr, etree.Attr{
 		Space: slabMarker,
 		Value: unsafe.String((*byte)(unsafe.Pointer(s)), 1),
@@ -93,6 +94,6 @@ func (s *docSlabs) tokens(n int) []etree.Token {
 // slabs (and it is moved, like any element, by adding it elsewhere).
 func NewHolder(tag string) *etree.Element {
 	doc := etree.NewDocument()
-	attachSlabs(&doc.Element)
+	new(docSlabs).attach(&doc.Element)
 	return doc.CreateElement(tag)
 }

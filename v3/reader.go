@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/beevik/etree"
 )
@@ -17,6 +18,9 @@ type Reader struct {
 	interaction string
 	errs        []*Error
 	paths       pathArena
+	// lent tells a Reader made in a Space, whose paths (and tree) are
+	// reused after the message: its errors hold copies.
+	lent bool
 }
 
 // maxErrors bounds the problems a Reader keeps: a message wrong from its
@@ -38,8 +42,11 @@ type Node struct {
 // (hl7:) are read as if written in the default namespace, as Spine and the
 // EPS API write them; comments and processing instructions are skipped by
 // every Node method.
-func Parse(data []byte) (*Reader, Node, error) {
-	doc, err := ReadXML(data)
+func Parse(data []byte) (*Reader, Node, error) { return parse(data, nil) }
+
+// parse is Parse reading into sp (nil: fresh memory).
+func parse(data []byte, sp *Space) (*Reader, Node, error) {
+	doc, prefixed, err := readXMLPrefixed(data, sp)
 	if err != nil {
 		return nil, Node{}, &Error{Path: "/", Msg: fmt.Sprintf("not well-formed XML: %v", err)}
 	}
@@ -48,10 +55,13 @@ func Parse(data []byte) (*Reader, Node, error) {
 		return nil, Node{}, &Error{Path: "/", Msg: "no root element"}
 	}
 	if ns := root.NamespaceURI(); ns != Namespace {
-		return nil, Node{}, &Error{Interaction: root.Tag, Path: "/" + root.Tag, Msg: fmt.Sprintf("namespace %q, want %q", ns, Namespace)}
+		return nil, Node{}, &Error{Interaction: strings.Clone(root.Tag), Path: "/" + root.Tag, Msg: fmt.Sprintf("namespace %q, want %q", ns, Namespace)}
 	}
-	unprefix(root)
+	if prefixed { // else no element has a prefix to take off
+		unprefix(root)
+	}
 	r := &Reader{interaction: root.Tag}
+	sp.lendPaths(r)
 	return r, Node{El: root, Path: "/" + root.Tag, r: r}, nil
 }
 
@@ -97,6 +107,9 @@ func (r *Reader) FailRule(path, rule, format string, args ...any) {
 		if e.Path == path {
 			return
 		}
+	}
+	if r.lent {
+		path = strings.Clone(path)
 	}
 	r.errs = append(r.errs, &Error{Interaction: r.interaction, Path: path, Msg: fmt.Sprintf(format, args...), Rule: rule})
 }
@@ -327,9 +340,9 @@ func (n Node) childPath(tag string, index int) string {
 // of a string each. Most paths extend the one made just before
 // (n.Child("a").Child("b")), and those only add their own step.
 type pathArena struct {
-	buf       strings.Builder // only ever appended to, so the strings handed out stay as they are
-	last      string          // the path made last, a slice of buf
-	lastStart int             // where last starts in buf
+	buf       []byte // only ever appended to within its capacity, so the strings handed out stay as they are
+	last      string // the path made last, a view of buf
+	lastStart int    // where last starts in buf
 }
 
 // pathChunk is the size of a path buffer.
@@ -338,23 +351,21 @@ const pathChunk = 4 << 10
 // child returns parent + "/" + tag (+ "[index]" when index > 0).
 func (a *pathArena) child(parent, tag string, index int) string {
 	step := 1 + len(tag) + 2 + 20 // "/", tag, brackets and at most 20 digits
-	free := a.buf.Cap() - a.buf.Len()
+	free := cap(a.buf) - len(a.buf)
 	if parent == "" || parent != a.last || free < step {
 		if free < len(parent)+step {
-			a.buf = strings.Builder{}
-			a.buf.Grow(max(pathChunk, len(parent)+step))
+			a.buf = make([]byte, 0, max(pathChunk, len(parent)+step))
 		}
-		a.lastStart = a.buf.Len()
-		a.buf.WriteString(parent)
+		a.lastStart = len(a.buf)
+		a.buf = append(a.buf, parent...)
 	}
-	a.buf.WriteByte('/')
-	a.buf.WriteString(tag)
+	a.buf = append(a.buf, '/')
+	a.buf = append(a.buf, tag...)
 	if index > 0 {
-		var digits [20]byte
-		a.buf.WriteByte('[')
-		a.buf.Write(strconv.AppendInt(digits[:0], int64(index), 10))
-		a.buf.WriteByte(']')
+		a.buf = append(a.buf, '[')
+		a.buf = strconv.AppendInt(a.buf, int64(index), 10)
+		a.buf = append(a.buf, ']')
 	}
-	a.last = a.buf.String()[a.lastStart:]
+	a.last = unsafe.String(&a.buf[a.lastStart], len(a.buf)-a.lastStart)
 	return a.last
 }

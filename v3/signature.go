@@ -423,7 +423,7 @@ func (s *docSlabs) copyNormalisedAt(src *etree.Element, path *fragPath, top bool
 			k.key, k.text = "#text", t
 			if t.IsCData() {
 				k.key = "#cdata"
-			} else if jsBlank(t.Data) {
+			} else if jsBlankToken(t) {
 				continue
 			}
 		case *etree.ProcInst:
@@ -540,6 +540,11 @@ func (s *docSlabs) copyGrouped(dst *etree.Element, kept []childKey, path *fragPa
 	}
 	return dst, nil
 }
+
+// jsBlankToken is jsBlank of a text token's data, told at once from the
+// flag etree's reader and CreateText set on text of XML white space only
+// (which is JavaScript white space too).
+func jsBlankToken(t *etree.CharData) bool { return t.IsWhitespace() || jsBlank(t.Data) }
 
 // jsBlank reports whether s is empty after JavaScript's String.prototype.trim,
 // the test by which EPS's XML reader (xml-js) drops white space between

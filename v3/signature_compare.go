@@ -303,7 +303,7 @@ func nextSignedToken(e *etree.Element, i *int) etree.Token {
 		case *etree.Comment:
 			continue
 		case *etree.CharData:
-			if !x.IsCData() && jsBlank(x.Data) {
+			if !x.IsCData() && jsBlankToken(x) {
 				continue
 			}
 		}

@@ -16,16 +16,27 @@ import (
 // DOCTYPE, another encoding, a well-formedness error) goes to etree's
 // reader, so errors and unusual documents are read exactly as etree reads
 // them.
-func ReadXML(data []byte) (*etree.Document, error) {
-	if doc, ok := scanXML(data); ok {
-		return doc, nil
+func ReadXML(data []byte) (*etree.Document, error) { return readXML(data, nil) }
+
+// readXML is ReadXML reading into sp (nil: fresh memory).
+func readXML(data []byte, sp *Space) (*etree.Document, error) {
+	doc, _, err := readXMLPrefixed(data, sp)
+	return doc, err
+}
+
+// readXMLPrefixed is readXML that also reports whether an element of the
+// document may have a namespace prefix: false only when the scanner read
+// it and met none.
+func readXMLPrefixed(data []byte, sp *Space) (doc *etree.Document, prefixed bool, err error) {
+	if doc, prefixed, ok := scanXMLIn(data, sp); ok {
+		return doc, prefixed, nil
 	}
-	doc := etree.NewDocument()
+	doc = etree.NewDocument()
 	doc.ReadSettings.Permissive = false
 	if err := doc.ReadFromBytes(data); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return doc, nil
+	return doc, true, nil
 }
 
 // maxXMLDepth is etree's default nesting limit; deeper documents go to
@@ -40,11 +51,14 @@ type xmlScanner struct {
 	src string
 	i   int
 	buf []byte // scratch for decoding character data
+	// tagAttrs holds a start tag's attributes as read (in attrRoom unless
+	// a tag has more), reused from tag to tag.
+	tagAttrs []attrPair
+	attrRoom [16]attrPair
+	// prefixed tells that an element name had a namespace prefix.
+	prefixed bool
 
-	elems []etree.Element
-	texts []etree.CharData
-	attrs []etree.Attr
-	kids  []etree.Token
+	readSlabs
 }
 
 // openElement is an element whose end tag is still to come.
@@ -69,15 +83,22 @@ func ScanXML(data []byte) (doc *etree.Document, ok bool) { return scanXML(data) 
 // scanXML parses the common subset of XML into an etree document; ok is
 // false for anything outside the subset or not well-formed.
 func scanXML(data []byte) (doc *etree.Document, ok bool) {
-	s := &xmlScanner{src: string(data)}
+	doc, _, ok = scanXMLIn(data, nil)
+	return doc, ok
+}
+
+// scanXMLIn is scanXML taking the tree's elements, text tokens, attribute
+// and child lists from sp's slabs (nil: new ones); prefixed reports
+// whether an element name had a namespace prefix.
+func scanXMLIn(data []byte, sp *Space) (doc *etree.Document, prefixed, ok bool) {
+	s := &xmlScanner{src: sp.source(data)}
 	// First slabs sized for a usual message: about two elements for every
 	// three tags, text between most tags, an attribute for every '='.
 	lt := strings.Count(s.src, "<")
-	s.elems = make([]etree.Element, 0, lt*2/3+1)
-	s.texts = make([]etree.CharData, 0, lt+1)
-	s.attrs = make([]etree.Attr, 0, strings.Count(s.src, "=")+1)
-	s.kids = make([]etree.Token, 0, lt*5/3+1)
-	return s.document()
+	s.readSlabs = sp.readInto(lt*2/3+1, lt+1, strings.Count(s.src, "=")+1, lt*5/3+1)
+	doc, ok = s.document()
+	sp.readDone(s.readSlabs)
+	return doc, s.prefixed, ok
 }
 
 // document reads the whole input into a new document; false for anything
@@ -166,7 +187,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 func (s *xmlScanner) attach(el *etree.Element, kids []etree.Token) {
 	el.Child = slabSlice(&s.kids, len(kids), 0)
 	for _, t := range kids {
-		el.AddChild(t)
+		appendChild(el, t)
 	}
 }
 
@@ -210,16 +231,21 @@ func nextSlab(last, n int) int {
 // startTag reads an element's start tag after '<' and makes the element;
 // empty reports a self-closing tag.
 func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool) {
-	var room [8]attrPair
-	attrs, name, _, empty, ok := s.readTag(false, room[:0]) // on the stack unless the tag has more
+	if s.tagAttrs == nil {
+		s.tagAttrs = s.attrRoom[:0]
+	}
+	attrs, name, _, empty, ok := s.readTag(false, s.tagAttrs[:0])
 	if !ok {
 		return nil, "", false, false
 	}
+	s.tagAttrs = attrs[:0]
 	el = slabNew(&s.elems, 0)
 	el.Space, el.Tag = splitName(name)
+	s.prefixed = s.prefixed || el.Space != ""
 	el.Attr = slabSlice(&s.attrs, len(attrs), 0)
-	for _, a := range attrs {
-		el.CreateAttr(a.key, a.value)
+	for i := range attrs {
+		a := &attrs[i]
+		appendAttr(el, a.space, a.local, a.value) // readTag refused a repeated name
 	}
 	return el, name, empty, true
 }
@@ -322,17 +348,18 @@ func (s *xmlScanner) name() (name string, colon int, ok bool) {
 	src, start := s.src, s.i
 	i := start
 	colon = -1
-	for ; i < len(src); i++ {
-		k := nameByte[src[i]]
-		if k == 0 {
+	for {
+		for i < len(src) && nameByte[src[i]] > nameColon {
+			i++
+		}
+		if i == len(src) || src[i] != ':' {
 			break
 		}
-		if k == nameColon {
-			if colon >= 0 {
-				return "", 0, false
-			}
-			colon = i - start
+		if colon >= 0 {
+			return "", 0, false
 		}
+		colon = i - start
+		i++
 	}
 	s.i = i
 	if i == start || nameByte[src[start]] != nameStart || colon == i-start-1 {
@@ -343,9 +370,9 @@ func (s *xmlScanner) name() (name string, colon int, ok bool) {
 
 // Kinds of byte in nameByte.
 const (
-	nameStart = 1 + iota // a letter or '_'
+	nameColon = 1 + iota // ':' (not first, at most once, not last)
+	nameStart            // a letter or '_'
 	nameMore             // a digit, '-' or '.'
-	nameColon            // ':' (not first, at most once, not last)
 )
 
 // nameByte classifies the ASCII bytes names are made of; the scanner
@@ -362,12 +389,14 @@ var nameByte = func() (t [256]byte) {
 	return t
 }()
 
-// plainByte marks the bytes character data is mostly made of: printable
-// ASCII other than the markup characters & < > and the quotes.
+// plainByte marks the bytes character data is mostly made of, which it
+// takes as they are: printable ASCII other than the markup characters
+// & < > and the quotes, and the tab and line feed of indentation.
 var plainByte = func() (t [256]bool) {
 	for c := 0x20; c < 0x7f; c++ {
 		t[c] = !strings.ContainsRune(`&<>"'`, rune(c))
 	}
+	t['\t'], t['\n'] = true, true
 	return t
 }()
 

@@ -149,8 +149,16 @@ func SameParty(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	if a.Tag != b.Tag || a.NamespaceURI() != b.NamespaceURI() ||
-		strings.TrimSpace(v3.ElementText(a)) != strings.TrimSpace(v3.ElementText(b)) || !sameAttrs(a, b) {
+	return sameParty(a, b, skip, defaultNamespace(a.Parent()), defaultNamespace(b.Parent()))
+}
+
+// sameParty is SameParty given the default namespaces in scope at a's and
+// b's parents, which the children then inherit instead of each looking
+// for its own up to the root.
+func sameParty(a, b *etree.Element, skip func(*etree.Element) bool, da, db string) bool {
+	da, db = ownDefault(a, da), ownDefault(b, db)
+	if a.Tag != b.Tag || elementNamespace(a, da) != elementNamespace(b, db) ||
+		trimmedText(a) != trimmedText(b) || !sameAttrs(a, b) {
 		return false
 	}
 	next := func(e *etree.Element, i *int) *etree.Element {
@@ -167,10 +175,49 @@ func SameParty(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 		if ca == nil || cb == nil {
 			return ca == cb
 		}
-		if !SameParty(ca, cb, skip) {
+		if !sameParty(ca, cb, skip, da, db) {
 			return false
 		}
 	}
+}
+
+// defaultNamespace is the default namespace in scope at e (as etree finds
+// it for an element without a prefix); "" for nil.
+func defaultNamespace(e *etree.Element) string {
+	for ; e != nil; e = e.Parent() {
+		if ns, ok := declaredDefault(e); ok {
+			return ns
+		}
+	}
+	return ""
+}
+
+// ownDefault is the default namespace in scope at e, given the one in
+// scope at its parent.
+func ownDefault(e *etree.Element, inherited string) string {
+	if ns, ok := declaredDefault(e); ok {
+		return ns
+	}
+	return inherited
+}
+
+// declaredDefault returns the default namespace e declares, if it does.
+func declaredDefault(e *etree.Element) (string, bool) {
+	for _, a := range e.Attr {
+		if a.Space == "" && a.Key == "xmlns" {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// elementNamespace is e.NamespaceURI() given def, the default namespace in
+// scope at e.
+func elementNamespace(e *etree.Element, def string) string {
+	if e.Space == "" {
+		return def
+	}
+	return e.NamespaceURI()
 }
 
 // sameAttrs reports whether two elements have the same attributes, but for

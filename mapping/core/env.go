@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	v3 "github.com/porxgate/porxgate/v3"
@@ -25,6 +26,11 @@ type Env struct {
 	// (docs/mappings/accepting.md). The gateway leaves it false: what it
 	// forwards to EPS is the same either way.
 	KeepV3 bool
+	// Scratch, when set, lends a translation memory to build its v3 trees
+	// in, which the translation gives back before it returns, for the
+	// next message (see v3.Scratch): set it to one Scratch for all the
+	// translations of a process. Nil builds every tree of fresh memory.
+	Scratch *v3.Scratch
 }
 
 // WriteFamily returns the interaction id family to write in: Family, or UK
@@ -54,6 +60,36 @@ type Meta struct {
 	// V3Original is the v3 message a FHIR body was made from, kept (with
 	// Env.KeepV3) when the FHIR alone would not give it back.
 	V3Original *V3Original
+}
+
+// Copy returns m with copies of its strings and Agent, so that it shares
+// no memory with the message it was read from (which a translation that
+// read it in a v3.Space gives back for reuse). The strings are copied
+// into one allocation, the Agent into another.
+func (m Meta) Copy() Meta {
+	var a v3.Agent
+	if m.Agent != nil {
+		a = *m.Agent
+	}
+	fields := [...]*string{&m.MessageID, &m.Interaction, &m.SenderASID, &m.ReceiverASID, &m.SystemASID,
+		&a.RoleProfileID, &a.UserID, &a.JobRoleCode}
+	n := 0
+	for _, f := range fields {
+		n += len(*f)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range fields {
+		b.WriteString(*f)
+	}
+	all := b.String()
+	for _, f := range fields {
+		*f, all = all[:len(*f)], all[len(*f):]
+	}
+	if m.Agent != nil {
+		m.Agent = &a
+	}
+	return m
 }
 
 // DefaultAgent returns the ControlActEvent author the EPS FHIR API writes
@@ -117,10 +153,11 @@ func FixedEnv() Env {
 }
 
 // FixedEnvAt returns a deterministic Env: the clock pinned at now, the given
-// interaction id family, and ids counting up from
-// 00000000-0000-4000-8000-000000000001, one sequence per call.
+// interaction id family, ids counting up from
+// 00000000-0000-4000-8000-000000000001, one sequence per call, and a
+// Scratch of its own.
 func FixedEnvAt(now time.Time, family v3.Family) Env {
-	return Env{Now: now, Family: family, NewID: CountingIDs()}
+	return Env{Now: now, Family: family, NewID: CountingIDs(), Scratch: v3.NewScratch()}
 }
 
 // CountingIDs returns a generator of predictable UUIDs counting up from

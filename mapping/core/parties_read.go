@@ -365,7 +365,7 @@ func SameElement(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 	if n != countAttrs(b) {
 		return false
 	}
-	if strings.TrimSpace(v3.ElementText(a)) != strings.TrimSpace(v3.ElementText(b)) {
+	if trimmedText(a) != trimmedText(b) {
 		return false
 	}
 	i, j := 0, 0
@@ -379,6 +379,24 @@ func SameElement(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 			return false
 		}
 	}
+}
+
+// trimmedText is strings.TrimSpace(v3.ElementText(e)), told at once for an
+// element whose text before its first child element is white space only,
+// as etree's reader and the writers flag it: the indentation of every
+// element with children.
+func trimmedText(e *etree.Element) string {
+	for _, t := range e.Child {
+		switch c := t.(type) {
+		case *etree.CharData:
+			if !c.IsWhitespace() {
+				return strings.TrimSpace(v3.ElementText(e))
+			}
+		case *etree.Element:
+			return ""
+		}
+	}
+	return ""
 }
 
 // nextElement returns the next child element of e from token index *i on

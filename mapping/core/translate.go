@@ -15,7 +15,12 @@ import (
 // Reader, the root node and the root's UK-family interaction id; what names
 // the expected message in the error ("not a <what>").
 func OpenV3(payload []byte, env Env, what string, accepted ...string) (*v3.Reader, v3.Node, string, error) {
-	r, root, err := v3.Parse(payload)
+	return OpenV3In(nil, payload, env, what, accepted...)
+}
+
+// OpenV3In is OpenV3 reading the payload into sp (see v3.Space.Parse).
+func OpenV3In(sp *v3.Space, payload []byte, env Env, what string, accepted ...string) (*v3.Reader, v3.Node, string, error) {
+	r, root, err := sp.Parse(payload)
 	if err != nil {
 		return nil, v3.Node{}, "", err
 	}
@@ -25,11 +30,13 @@ func OpenV3(payload []byte, env Env, what string, accepted ...string) (*v3.Reade
 	for _, a := range accepted {
 		ok = ok || (cerr == nil && canon == a)
 	}
+	// The Reader's interaction, not the tree's tag: a tree read in sp is
+	// reused after the translation (the Reader's is a copy).
 	if !ok {
-		return nil, v3.Node{}, "", &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "not a " + what}
+		return nil, v3.Node{}, "", &v3.Error{Interaction: r.Interaction(), Path: root.Path, Msg: "not a " + what}
 	}
 	if env.NewID == nil {
-		return nil, v3.Node{}, "", &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "no id generator (Env.NewID)"}
+		return nil, v3.Node{}, "", &v3.Error{Interaction: r.Interaction(), Path: root.Path, Msg: "no id generator (Env.NewID)"}
 	}
 	return r, root, canon, nil
 }

@@ -33,13 +33,14 @@ const (
 // carryUnrepresented compares pp with the v3 written back from b and adds
 // ExtensionV3Original to b's MedicationRequests for each part that differs.
 // It returns what was written back when it was pp's like (nothing had to be
-// carried), else nil.
-func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) *etree.Element {
+// carried), else nil. What is written back is built in sp (nil: fresh
+// memory).
+func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env, sp *v3.Space) *etree.Element {
 	mrs := fhir.EntriesOf[*fhir.MedicationRequest](b)
 	if len(mrs) == 0 || !pp.Exists() {
 		return nil
 	}
-	regen := regenerateParentPrescription(b, env)
+	regen := regenerateParentPrescription(b, env, sp)
 	if regen == nil {
 		return nil
 	}
@@ -81,7 +82,7 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env) *etree.Element
 		}
 		carry(mr, partLineItem, origItems[i].SelectElement("pertinentLineItem"), got)
 	}
-	if again := regenerateParentPrescription(b, env); again == nil || !core.SameElement(pp.El, again, InSignature) ||
+	if again := regenerateParentPrescription(b, env, sp); again == nil || !core.SameElement(pp.El, again, InSignature) ||
 		!sameSigned(again) {
 		mrs[0].Extension = append(mrs[0].Extension, core.V3OriginalExtension(PartParentPrescription, WithoutSignature(pp.El)))
 	}
@@ -133,12 +134,13 @@ func WithoutSignature(pp *etree.Element) *etree.Element {
 }
 
 // regenerateParentPrescription writes the ParentPrescription of an
-// in-memory prescription-order Bundle, or nil when it cannot be written.
-func regenerateParentPrescription(b *fhir.Bundle, env core.Env) *etree.Element {
+// in-memory prescription-order Bundle in sp (nil: fresh memory), or
+// returns nil when it cannot be written.
+func regenerateParentPrescription(b *fhir.Bundle, env core.Env, sp *v3.Space) *etree.Element {
 	e := env
 	c := core.NewBundleContext(b, "")
 	c.Trusted = true
-	parent := v3.NewHolder("subject")
+	parent := sp.NewHolder("subject")
 	WriteParentPrescription(c, parent, e)
 	if c.Failed() {
 		return nil

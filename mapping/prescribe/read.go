@@ -17,12 +17,22 @@ import (
 // values that travel beside it. Resource ids come from the v3 ids where it
 // has them (line items) and from env.NewID otherwise.
 func PrescribeToFHIR(payload []byte, env core.Env) ([]byte, core.Meta, error) {
-	r, root, _, err := core.OpenV3(payload, env, "Parent Prescription (PORX_IN020101/PORX_IN020102)", v3.ParentPrescription, v3.ParentPrescriptionNonUrgent)
+	// The trees are built in a Space of env's Scratch and given back
+	// unused once the FHIR is written: nothing returned refers to them.
+	sp := env.Scratch.Get()
+	out, meta, err := prescribeToFHIR(sp, payload, env)
+	env.Scratch.Put(sp)
+	return out, meta, err
+}
+
+// prescribeToFHIR is PrescribeToFHIR building its trees in sp.
+func prescribeToFHIR(sp *v3.Space, payload []byte, env core.Env) ([]byte, core.Meta, error) {
+	r, root, _, err := core.OpenV3In(sp, payload, env, "Parent Prescription (PORX_IN020101/PORX_IN020102)", v3.ParentPrescription, v3.ParentPrescriptionNonUrgent)
 	if err != nil {
 		return nil, core.Meta{}, err
 	}
 	w, subject := v3.ReadWrapper(root)
-	b := ReadParentPrescription(subject.Child("ParentPrescription"), payload, env)
+	b, _, _ := readParentPrescription(subject.Child("ParentPrescription"), payload, env, sp)
 	if err := r.Err(); err != nil {
 		return nil, core.Meta{}, err
 	}
@@ -30,7 +40,11 @@ func PrescribeToFHIR(payload []byte, env core.Env) ([]byte, core.Meta, error) {
 	if err != nil {
 		return nil, core.Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
 	}
-	return out, core.MetaFromWrapper(w), nil
+	meta := core.MetaFromWrapper(w)
+	if sp != nil {
+		meta = meta.Copy() // its strings are views of the message in sp
+	}
+	return out, meta, nil
 }
 
 // parentPrescription is what a v3 ParentPrescription says, read once.
@@ -67,7 +81,7 @@ type lineItem struct {
 // must be set (fresh resource ids). Parts the FHIR cannot say are carried
 // verbatim (see carry.go). Problems are recorded on pp's Reader.
 func ReadParentPrescription(pp v3.Node, raw []byte, env core.Env) *fhir.Bundle {
-	b, _, _ := readParentPrescription(pp, raw, env)
+	b, _, _ := readParentPrescription(pp, raw, env, nil)
 	return b
 }
 
@@ -78,7 +92,7 @@ func ReadParentPrescription(pp v3.Node, raw []byte, env core.Env) *fhir.Bundle {
 // A caller that adds to the Bundle only what WriteParentPrescription does
 // not read can compare with it instead of writing the Bundle again.
 func ReadParentPrescriptionWritten(pp v3.Node, raw []byte, env core.Env) (*fhir.Bundle, *etree.Element) {
-	b, written, sig := readParentPrescription(pp, raw, env)
+	b, written, sig := readParentPrescription(pp, raw, env, nil)
 	if written != nil && strings.TrimSpace(sig) != "" {
 		// Written back as a regeneration, the signature was not checked
 		// as it is when the FHIR comes from outside (signatureFor).
@@ -91,8 +105,9 @@ func ReadParentPrescriptionWritten(pp v3.Node, raw []byte, env core.Env) (*fhir.
 
 // readParentPrescription is ReadParentPrescription, with what
 // carryUnrepresented wrote back when nothing had to be carried (else nil)
-// and the signature's base64 as read.
-func readParentPrescription(pp v3.Node, raw []byte, env core.Env) (*fhir.Bundle, *etree.Element, string) {
+// and the signature's base64 as read. What is written back is built in sp
+// (nil: fresh memory).
+func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) (*fhir.Bundle, *etree.Element, string) {
 	newID := env.NewID
 	core.CheckOnce(pp, parentPrescriptionOnce)
 	var p parentPrescription
@@ -163,7 +178,7 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env) (*fhir.Bundle,
 		addProvenance(b, &p, times, &urls, newID)
 	}
 	fillMessageHeader(mh, &p, &urls, authorRes)
-	written := carryUnrepresented(pp, b, env)
+	written := carryUnrepresented(pp, b, env, sp)
 	return b, written, p.signature
 }
 

@@ -156,17 +156,33 @@ func rawInner(raw []byte, tag string) ([]byte, bool) {
 }
 
 // indexStartTag returns the index of the first "<"+tag in b, or -1. It
-// looks for the tag and then the '<' before it: in a message the tag is
-// much rarer than '<', which makes the search several times faster.
+// looks for the tag's anchor byte (its first capital letter, which XML
+// messages hold much more rarely than a lower-case letter, the start of
+// the tag else) and checks the '<' and the tag around it: the search is
+// several times faster than one for the tag's first letter.
 func indexStartTag(b []byte, tag string) int {
-	for from := 0; ; {
-		i := bytes.Index(b[from:], []byte(tag))
-		if i < 0 {
+	if tag == "" {
+		return bytes.IndexByte(b, '<')
+	}
+	anchor := 0
+	for i := 0; i < len(tag); i++ {
+		if c := tag[i]; c >= 'A' && c <= 'Z' {
+			anchor = i
+			break
+		}
+	}
+	// A match starts at p-1-anchor for the anchor byte at p.
+	for from := 1 + anchor; from < len(b); {
+		p := bytes.IndexByte(b[from:], tag[anchor])
+		if p < 0 {
 			return -1
 		}
-		if i += from; i > 0 && b[i-1] == '<' {
-			return i - 1
+		p += from
+		start := p - 1 - anchor
+		if end := start + 1 + len(tag); end <= len(b) && b[start] == '<' && string(b[start+1:end]) == tag {
+			return start
 		}
-		from = i + 1
+		from = p + 1
 	}
+	return -1
 }

@@ -25,3 +25,30 @@ func TestRawInner(t *testing.T) {
 		}
 	}
 }
+
+// indexStartTagByHand is indexStartTag the slow way: every position.
+func indexStartTagByHand(b []byte, tag string) int {
+	for i := 0; i+1+len(tag) <= len(b); i++ {
+		if b[i] == '<' && string(b[i+1:i+1+len(tag)]) == tag {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestIndexStartTag checks the anchored search against every position, for
+// tags with and without a capital, near misses and anchors at the edges.
+func TestIndexStartTag(t *testing.T) {
+	inputs := []string{
+		"", "<", "T", "<signatureText", "signatureText", "<signatureTex", "x<signatureText>",
+		"TTTT<signatureTexT<signatureText", "<<signatureText", "<s<signatureText/>", "Text<signature<signatureText",
+		"<a><b>signatureText</b><signatureText>y</signatureText></a>", "<hl7:signatureText>", "ab<signatureTextX",
+	}
+	for _, tag := range []string{"signatureText", "id", "pertinentLineItem", "X", "aB"} {
+		for _, in := range append(inputs, "<"+tag, "z<"+tag+"<"+tag, tag+"<"+tag[:len(tag)-1]) {
+			if got, want := indexStartTag([]byte(in), tag), indexStartTagByHand([]byte(in), tag); got != want {
+				t.Errorf("indexStartTag(%q, %q) = %d, want %d", in, tag, got, want)
+			}
+		}
+	}
+}

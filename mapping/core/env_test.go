@@ -1,0 +1,50 @@
+package core_test
+
+import (
+	"reflect"
+	"testing"
+	"unsafe"
+
+	"github.com/porxgate/porxgate/mapping/core"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// TestMetaCopy checks that Meta.Copy copies every field, and that no
+// string of the copy shares memory with the original's.
+func TestMetaCopy(t *testing.T) {
+	var m core.Meta
+	v := reflect.ValueOf(&m).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		switch f := v.Field(i); f.Kind() {
+		case reflect.String:
+			f.SetString("value of " + v.Type().Field(i).Name)
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem()))
+		default:
+			t.Fatalf("field %s of kind %s: teach Copy and this test", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	*m.Agent = v3.Agent{RoleProfileID: "role", UserID: "user", JobRoleCode: "job"}
+	c := m.Copy()
+	if !reflect.DeepEqual(c, m) {
+		t.Fatalf("copy %+v, want %+v", c, m)
+	}
+	strs := func(m core.Meta) []string {
+		out := []string{m.Agent.RoleProfileID, m.Agent.UserID, m.Agent.JobRoleCode}
+		mv := reflect.ValueOf(m)
+		for i := 0; i < mv.NumField(); i++ {
+			if mv.Field(i).Kind() == reflect.String {
+				out = append(out, mv.Field(i).String())
+			}
+		}
+		return out
+	}
+	for i, s := range strs(c) {
+		if unsafe.StringData(s) == unsafe.StringData(strs(m)[i]) {
+			t.Errorf("string %q of the copy is the original's", s)
+		}
+	}
+	if c.Agent == m.Agent {
+		t.Error("the copy shares the original's Agent")
+	}
+}

@@ -1,0 +1,58 @@
+package v3
+
+import (
+	"testing"
+
+	"github.com/beevik/etree"
+)
+
+// TestTreeFieldsAsEtree checks appendAttr and appendChild against etree's
+// own accessors: every field they set must read back as CreateAttr and
+// AddChild would have set it (so a change of etree's layouts fails here).
+func TestTreeFieldsAsEtree(t *testing.T) {
+	root := etree.NewElement("r")
+	root.CreateAttr("xmlns:p", "urn:p")
+	el := etree.NewElement("e")
+	appendChild(root, etree.NewComment("c"))
+	appendChild(root, etree.NewCharData("text"))
+	appendChild(root, el)
+	appendAttr(el, "p", "k", "v")
+	appendAttr(el, "", "plain", "w")
+
+	for i, tok := range root.Child {
+		if tok.Parent() != root || tok.Index() != i {
+			t.Errorf("child %d (%T): parent %p, index %d; want %p, %d", i, tok, tok.Parent(), tok.Index(), root, i)
+		}
+	}
+	if cd, ok := root.Child[1].(*etree.CharData); !ok || cd.Data != "text" || cd.IsWhitespace() || cd.IsCData() {
+		t.Errorf("text token %#v", root.Child[1])
+	}
+	if el.Space != "" || el.Tag != "e" || len(el.Child) != 0 {
+		t.Errorf("element %+v", el)
+	}
+	want := []struct{ full, uri, value string }{{"p:k", "urn:p", "v"}, {"plain", "", "w"}}
+	if len(el.Attr) != len(want) {
+		t.Fatalf("%d attributes, want %d", len(el.Attr), len(want))
+	}
+	for i, w := range want {
+		a := &el.Attr[i]
+		if a.Element() != el || a.FullKey() != w.full || a.NamespaceURI() != w.uri || a.Value != w.value {
+			t.Errorf("attribute %d: element %p key %q namespace %q value %q; want %p %q %q %q",
+				i, a.Element(), a.FullKey(), a.NamespaceURI(), a.Value, el, w.full, w.uri, w.value)
+		}
+	}
+	if got := el.SelectAttrValue("p:k", ""); got != "v" {
+		t.Errorf("SelectAttrValue(p:k) = %q", got)
+	}
+}
+
+// TestAddRepeatedAttr checks that Add keeps the last value of a name
+// given twice, as CreateAttr does.
+func TestAddRepeatedAttr(t *testing.T) {
+	for _, parent := range []*etree.Element{etree.NewElement("p"), NewHolder("p")} {
+		el := Add(parent, "e", "a", "1", "b", "2", "a", "3")
+		if len(el.Attr) != 2 || el.SelectAttrValue("a", "") != "3" || el.SelectAttrValue("b", "") != "2" {
+			t.Errorf("attributes %+v", el.Attr)
+		}
+	}
+}

@@ -1,0 +1,216 @@
+package v3
+
+import (
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/beevik/etree"
+)
+
+// Reusing the trees' memory. Reading a message builds its tree (ReadXML)
+// and a translation may write another to compare with (NewHolder): some
+// hundred kilobytes a message, taken from slabs (see xmlScanner and
+// docSlabs) that are garbage as soon as the translation returns. A Space
+// keeps those slabs for the next message instead: the translation that
+// takes a Space from a Scratch builds its trees in it and gives it back
+// when nothing it returns refers to them any longer.
+
+// Scratch lends Spaces and takes them back. It is safe for concurrent use;
+// each Space is used by one translation at a time. It keeps the Spaces
+// given back in a sync.Pool: lock-free for concurrent translations, and
+// emptied by the garbage collector when they go unused, so an idle process
+// does not hold what a busy one needed.
+type Scratch struct{ pool sync.Pool }
+
+// NewScratch returns an empty Scratch.
+func NewScratch() *Scratch { return &Scratch{} }
+
+// Get returns a Space to build one message's trees in: one given back
+// before, or a new one. A nil Scratch gives a nil Space, with which every
+// tree is made of fresh memory.
+func (s *Scratch) Get() *Space {
+	if s == nil {
+		return nil
+	}
+	if sp, ok := s.pool.Get().(*Space); ok {
+		return sp
+	}
+	return &Space{}
+}
+
+// Put takes back a Space that Get gave. Every tree built in it (its
+// elements, attributes, child lists and text tokens), the first message
+// read in it (the names, values and text of its tree) and the element
+// paths of that message's Reader are then reused for another message, so
+// the caller must hold none of them any longer: it copies what it returns
+// (errors of a Reader made in a Space copy their paths themselves). Put of
+// a nil Space does nothing.
+func (s *Scratch) Put(sp *Space) {
+	if s == nil || sp == nil {
+		return
+	}
+	sp.reset()
+	s.pool.Put(sp)
+}
+
+// Space is the memory one translation builds its trees in (see Scratch).
+// The zero Space is ready to use; a nil *Space makes every tree of fresh
+// memory.
+type Space struct {
+	read  readSlabs // where Parse reads the next tree into
+	build docSlabs  // where NewHolder's trees take their elements from
+	// src holds the message Parse read (the tree's names, values and text
+	// are views of it) and paths the element paths of its Reader, while
+	// reader is that Reader: both are the Space's for one message only.
+	src, paths []byte
+	reader     *Reader
+	// first are the slabs read and build started from at the last reset:
+	// the ones kept for the next message.
+	first struct {
+		read  readSlabs
+		build docSlabs
+	}
+}
+
+// readSlabs are the slabs a document is read into (see xmlScanner).
+type readSlabs struct {
+	elems []etree.Element
+	texts []etree.CharData
+	attrs []etree.Attr
+	kids  []etree.Token
+}
+
+// reset readies the Space for another message: each slab a tree started
+// from is cleared where it was used (so nothing of the last message stays
+// reachable through it), or, when the message went on to further slabs,
+// replaced by a larger one, so that a message like it fits in one.
+func (sp *Space) reset() {
+	r, fr := &sp.read, &sp.first.read
+	r.elems = recycle(fr.elems, r.elems)
+	r.texts = recycle(fr.texts, r.texts)
+	r.attrs = recycle(fr.attrs, r.attrs)
+	r.kids = recycle(fr.kids, r.kids)
+	b, fb := &sp.build, &sp.first.build
+	b.owner = nil
+	b.elems = recycle(fb.elems, b.elems)
+	b.attrs = recycle(fb.attrs, b.attrs)
+	b.kids = recycle(fb.kids, b.kids)
+	b.texts = recycle(fb.texts, b.texts)
+	sp.first.read, sp.first.build = *r, *b
+	if sp.reader != nil {
+		sp.paths = reuseBytes(sp.paths, sp.reader.paths.buf)
+		sp.reader = nil
+	}
+	sp.src = sp.src[:0]
+}
+
+// reuseBytes is recycle for a byte slab, which holds no pointers and need
+// not be cleared.
+func reuseBytes(first, cur []byte) []byte {
+	if cap(first) > 0 && unsafe.SliceData(first) == unsafe.SliceData(cur) {
+		return first[:0]
+	}
+	return make([]byte, 0, 2*max(cap(first), cap(cur)))
+}
+
+// source returns the message as the string a tree is read from: a copy
+// in the Space, the first time in a message (a later document read in the
+// same message, or a nil Space, gets a copy of its own).
+func (sp *Space) source(data []byte) string {
+	if sp == nil || len(sp.src) > 0 || len(data) == 0 {
+		return string(data)
+	}
+	sp.src = append(sp.src[:0], data...)
+	return unsafe.String(&sp.src[0], len(sp.src))
+}
+
+// lendPaths gives r the Space's path buffer, the first Reader in a
+// message (a later one makes its paths in memory of its own), and marks r
+// as lent: its errors then copy the paths and names they hold.
+func (sp *Space) lendPaths(r *Reader) {
+	if sp == nil {
+		return
+	}
+	r.lent = true
+	r.interaction = strings.Clone(r.interaction)
+	if sp.reader == nil {
+		sp.reader = r
+		r.paths.buf = sp.paths[:0]
+	}
+}
+
+// recycle returns the slab to start the next message from, given first,
+// the slab this one started from, and cur, the slab it stopped in: first
+// emptied, with its used part cleared, when cur is first; otherwise (the
+// message needed more) a new slab twice the size of the larger.
+func recycle[T any](first, cur []T) []T {
+	if cap(first) > 0 && unsafe.SliceData(first) == unsafe.SliceData(cur) {
+		clear(cur)
+		return first[:0]
+	}
+	if n := max(cap(first), cap(cur)); n > 0 {
+		return make([]T, 0, 2*n)
+	}
+	return nil
+}
+
+// readInto returns the slabs to read a document of about the given
+// numbers of elements, text runs, attributes and child tokens into: the
+// Space's, made larger first where they have less room, or (for a nil
+// Space) new ones.
+func (sp *Space) readInto(elems, texts, attrs, kids int) readSlabs {
+	if sp == nil {
+		return readSlabs{
+			elems: make([]etree.Element, 0, elems),
+			texts: make([]etree.CharData, 0, texts),
+			attrs: make([]etree.Attr, 0, attrs),
+			kids:  make([]etree.Token, 0, kids),
+		}
+	}
+	r := &sp.read
+	r.elems = room(&sp.first.read.elems, r.elems, elems)
+	r.texts = room(&sp.first.read.texts, r.texts, texts)
+	r.attrs = room(&sp.first.read.attrs, r.attrs, attrs)
+	r.kids = room(&sp.first.read.kids, r.kids, kids)
+	return *r
+}
+
+// room returns cur when it has room for n more items, else a new slab of
+// n, which becomes first (the slab kept) when nothing was taken from first
+// yet.
+func room[T any](first *[]T, cur []T, n int) []T {
+	if cap(cur)-len(cur) >= n {
+		return cur
+	}
+	s := make([]T, 0, n)
+	if len(cur) == 0 && unsafe.SliceData(cur) == unsafe.SliceData(*first) {
+		*first = s
+	}
+	return s
+}
+
+// readDone records where reading stopped in the Space's slabs.
+func (sp *Space) readDone(r readSlabs) {
+	if sp != nil {
+		sp.read = r
+	}
+}
+
+// Parse is Parse reading the document into the Space.
+func (sp *Space) Parse(data []byte) (*Reader, Node, error) {
+	return parse(data, sp)
+}
+
+// NewHolder is NewHolder whose tree takes its elements from the Space:
+// only until the Space is given back (see Scratch.Put). A later NewHolder
+// of the same Space takes the Space's slabs over from it (the earlier
+// tree, complete by then, stays valid until Put).
+func (sp *Space) NewHolder(tag string) *etree.Element {
+	if sp == nil {
+		return NewHolder(tag)
+	}
+	doc := etree.NewDocument()
+	sp.build.attach(&doc.Element)
+	return doc.CreateElement(tag)
+}

@@ -1,0 +1,332 @@
+package v3
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/beevik/etree"
+)
+
+// serialise writes a document as etree writes it, and checks on the way
+// that every token's parent and index are where the tree holds it.
+func serialise(t *testing.T, doc *etree.Document) string {
+	t.Helper()
+	return serialiseElement(t, &doc.Element)
+}
+
+// serialiseElement is serialise for an element and its subtree.
+func serialiseElement(t *testing.T, top *etree.Element) string {
+	t.Helper()
+	s, err := writeTree(top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// writeTree writes an element's children as etree writes them, or says
+// which token's parent, index or attribute is not where the tree holds it.
+func writeTree(top *etree.Element) (string, error) {
+	var check func(e *etree.Element) error
+	check = func(e *etree.Element) error {
+		for i, tok := range e.Child {
+			if tok.Parent() != e || tok.Index() != i {
+				return fmt.Errorf("token %d of <%s>: parent <%v>, index %d", i, e.Tag, tok.Parent(), tok.Index())
+			}
+			if c, ok := tok.(*etree.Element); ok {
+				for _, a := range c.Attr {
+					if a.Element() != c {
+						return fmt.Errorf("attribute %s of <%s> belongs to another element", a.Key, c.Tag)
+					}
+				}
+				if err := check(c); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := check(top); err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	for _, tok := range top.Child {
+		tok.WriteTo(&b, &etree.WriteSettings{})
+	}
+	return b.String(), nil
+}
+
+// scratchDocs are documents of different sizes and shapes: a whole
+// message, a small one, one the scanner decodes references in and one it
+// leaves to etree's reader (CDATA).
+func scratchDocs(t *testing.T) [][]byte {
+	t.Helper()
+	big, err := os.ReadFile(filepath.Join("..", "testdata", "prescribe", "signed-variants", "base.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return [][]byte{
+		big,
+		[]byte(`<a xmlns="urn:hl7-org:v3"><b c="1">x</b><d/></a>`),
+		[]byte("<?xml version=\"1.0\"?>\n<r x='&lt;&#x41;'>\r\n  <s>t &amp; u</s><!-- c --><?p q?></r>"),
+		[]byte(`<r><s><![CDATA[<not markup>]]></s><t a="b"/></r>`),
+		big,
+	}
+}
+
+// freshReadings returns each document read into fresh memory, serialised.
+func freshReadings(t *testing.T, docs [][]byte) []string {
+	t.Helper()
+	want := make([]string, len(docs))
+	for i, d := range docs {
+		doc, err := ReadXML(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = serialise(t, doc)
+	}
+	return want
+}
+
+// TestSpaceReadsAsFresh reads documents one after another into one Space,
+// given back between messages, and two into it within one message: each
+// tree must be the tree read into fresh memory, and a tree must stay as it
+// was while the Space is not given back.
+func TestSpaceReadsAsFresh(t *testing.T) {
+	docs := scratchDocs(t)
+	want := freshReadings(t, docs)
+	sc := NewScratch()
+	for round := 0; round < 3; round++ {
+		for i := range docs {
+			sp := sc.Get()
+			first, err := readXML(docs[i], sp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j := (i + 1) % len(docs)
+			second, err := readXML(docs[j], sp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := serialise(t, first); got != want[i] {
+				t.Fatalf("round %d, document %d read into a used Space:\n%s\nwant\n%s", round, i, got, want[i])
+			}
+			if got := serialise(t, second); got != want[j] {
+				t.Fatalf("round %d, document %d read second into a Space:\n%s\nwant\n%s", round, j, got, want[j])
+			}
+			sc.Put(sp)
+		}
+	}
+}
+
+// TestSpacePutLetsGo checks that a Space given back holds nothing of the
+// message before: every slab it keeps is zero where it was used, so no
+// element, attribute or text of one message is reachable from the next.
+func TestSpacePutLetsGo(t *testing.T) {
+	sc := NewScratch()
+	for _, d := range scratchDocs(t) {
+		sp := sc.Get()
+		if _, err := readXML(d, sp); err != nil {
+			t.Fatal(err)
+		}
+		h := sp.NewHolder("subject")
+		for i := 0; i < 200; i++ { // more than the first slabs hold
+			AddText(Add(h, "item", "n", "v"), "text", string(d[i%len(d):]))
+		}
+		sc.Put(sp)
+		for name, slab := range map[string]any{
+			"read elems": sp.read.elems, "read texts": sp.read.texts, "read attrs": sp.read.attrs, "read kids": sp.read.kids,
+			"build elems": sp.build.elems, "build texts": sp.build.texts, "build attrs": sp.build.attrs, "build kids": sp.build.kids,
+		} {
+			v := reflect.ValueOf(slab)
+			if v.Len() != 0 {
+				t.Fatalf("%s: %d items taken after Put", name, v.Len())
+			}
+			full := v.Slice(0, v.Cap())
+			for i := 0; i < full.Len(); i++ {
+				if !full.Index(i).IsZero() {
+					t.Fatalf("%s[%d] still holds %v after Put", name, i, full.Index(i))
+				}
+			}
+		}
+		if sp.build.owner != nil {
+			t.Fatal("the Space's slabs still belong to a tree after Put")
+		}
+	}
+}
+
+// buildTree writes a tree of n items under h.
+func buildTree(h *etree.Element, n int, label string) {
+	for i := 0; i < n; i++ {
+		it := Add(h, "item", "n", label, "i", string(rune('a'+i%26)))
+		AddText(it, "text", label+" text")
+		AddII(it, "id", "1.2.3", label)
+	}
+}
+
+// TestSpaceHoldersAsFresh builds trees with NewHolder of a Space reused
+// from message to message and of fresh memory: the same tree either way,
+// and a tree built first in a message stays as it was while a second is
+// built.
+func TestSpaceHoldersAsFresh(t *testing.T) {
+	write := func(h *etree.Element) string { return serialiseElement(t, h) }
+	sc := NewScratch()
+	for round, n := range []int{3, 300, 40, 700, 1} {
+		fresh := NewHolder("subject")
+		buildTree(fresh, n, "x")
+		want := write(fresh)
+		fresh2 := NewHolder("subject")
+		buildTree(fresh2, n/2+1, "y")
+		want2 := write(fresh2)
+
+		sp := sc.Get()
+		h := sp.NewHolder("subject")
+		buildTree(h, n, "x")
+		h2 := sp.NewHolder("subject")
+		buildTree(h2, n/2+1, "y")
+		if got := write(h); got != want {
+			t.Fatalf("round %d: first tree of the Space differs after a second was built:\n%s\nwant\n%s", round, got, want)
+		}
+		if got := write(h2); got != want2 {
+			t.Fatalf("round %d: second tree of the Space differs:\n%s\nwant\n%s", round, got, want2)
+		}
+		sc.Put(sp)
+	}
+}
+
+// TestScratchConcurrent reads and builds in Spaces of one Scratch from
+// several goroutines (run with -race): each Space is one goroutine's at a
+// time.
+func TestScratchConcurrent(t *testing.T) {
+	docs := scratchDocs(t)
+	want := freshReadings(t, docs)
+	sc := NewScratch()
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 20; k++ {
+				i := (g + k) % len(docs)
+				sp := sc.Get()
+				doc, err := readXML(docs[i], sp)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				buildTree(sp.NewHolder("subject"), 50, "z")
+				if got, err := writeTree(&doc.Element); err != nil || got != want[i] {
+					errs <- fmt.Sprintf("document %d read differently (%v)", i, err)
+					return
+				}
+				sc.Put(sp)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// TestNilScratch checks that a nil Scratch and a nil Space work as fresh
+// memory.
+func TestNilScratch(t *testing.T) {
+	var sc *Scratch
+	sp := sc.Get()
+	if sp != nil {
+		t.Fatal("a nil Scratch lent a Space")
+	}
+	if _, root, err := sp.Parse([]byte(`<a xmlns="urn:hl7-org:v3"><b/></a>`)); err != nil || root.Child("b").El == nil {
+		t.Fatalf("Parse into a nil Space: %v", err)
+	}
+	if h := sp.NewHolder("x"); slabsOf(h) == nil {
+		t.Fatal("a holder of a nil Space has no slabs")
+	}
+	sc.Put(sp)
+}
+
+// TestSpaceReaderPaths checks the element paths and errors of Readers
+// made in a Space: a second Reader in one message leaves the first's paths
+// as they were, and errors keep their paths and interaction after the
+// Space is given back and reused.
+func TestSpaceReaderPaths(t *testing.T) {
+	sc := NewScratch()
+	doc := func(root, child string) []byte {
+		return []byte(`<` + root + ` xmlns="urn:hl7-org:v3"><` + child + `><x/></` + child + `></` + root + `>`)
+	}
+	for i := 0; i < 3; i++ { // the Space's buffers are then its own, kept
+		sp := sc.Get()
+		_, root, err := sp.Parse(doc("WARM", "up"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		root.Child("up").Child("x")
+		sc.Put(sp)
+	}
+	sp := sc.Get()
+	r1, root1, err := sp.Parse(doc("FIRST", "alpha"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1 := root1.Child("alpha").Child("x").Path
+	root1.Child("alpha").Child("missing")
+	_, root2, err := sp.Parse(doc("SECOND", "beta"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		root2.Child("beta").Child("x").Opt("deeper")
+	}
+	if p1 != "/FIRST/alpha/x" {
+		t.Fatalf("the first Reader's path became %q once a second was made in the Space", p1)
+	}
+	before := r1.Err().Error()
+	sc.Put(sp)
+	for i := 0; i < 3; i++ {
+		sp := sc.Get()
+		_, root, err := sp.Parse(doc("THIRDXX", "gammaxx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		root.Child("gammaxx").Child("x").Child("nothere")
+		sc.Put(sp)
+	}
+	if after := r1.Err().Error(); after != before || !strings.Contains(after, "FIRST") || !strings.Contains(after, "/FIRST/alpha/missing") {
+		t.Fatalf("error of a Reader made in a reused Space: %q, was %q", after, before)
+	}
+}
+
+// TestScanPrefixed checks the scanner's report that an element name had a
+// prefix, which tells Parse whether to take v3 prefixes off.
+func TestScanPrefixed(t *testing.T) {
+	for _, tt := range []struct {
+		doc  string
+		want bool
+	}{
+		{`<a xmlns="urn:hl7-org:v3"><b c="d"/></a>`, false},
+		{`<a xmlns:xsi="urn:x" xsi:type="T"><b/></a>`, false},
+		{`<hl7:a xmlns:hl7="urn:hl7-org:v3"><hl7:b/></hl7:a>`, true},
+		{`<a xmlns="urn:hl7-org:v3"><b><p:c xmlns:p="urn:p"/></b></a>`, true},
+	} {
+		doc, prefixed, ok := scanXMLIn([]byte(tt.doc), nil)
+		if !ok || prefixed != tt.want {
+			t.Errorf("%s: prefixed %v (read %v), want %v", tt.doc, prefixed, ok, tt.want)
+		}
+		if ok && !prefixed && hasPrefixedV3(doc.Root()) {
+			t.Errorf("%s: no prefix reported, yet a prefixed v3 element", tt.doc)
+		}
+	}
+	_, root, err := Parse([]byte(`<hl7:PORX xmlns:hl7="urn:hl7-org:v3"><hl7:id root="1"/></hl7:PORX>`))
+	if err != nil || root.Child("id").OptAttr("root") != "1" {
+		t.Fatalf("prefixed message read as %v, %v", root.El, err)
+	}
+}
