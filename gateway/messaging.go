@@ -78,6 +78,10 @@ type messaging struct {
 	// soapSenders binds SOAP senders' ASIDs to client certificates
 	// (Config.SOAPASIDs); nil: none bound.
 	soapSenders *TrackerASIDs
+	// noteUndelivered is the processor's UndeliveredNoter, nil when it
+	// has none: it keeps owed what a SOAP release answer whose sender was
+	// gone released (ingress_soap.go).
+	noteUndelivered func(ctx context.Context, dl *outbox.DeadLetter) error
 }
 
 // newMessaging builds the messaging half from the options.
@@ -103,6 +107,7 @@ func newMessaging(cfg Config, st store.Store, log *slog.Logger, m *Metrics, opts
 	g := &messaging{
 		cfg: cfg, store: st, proc: o.processor, routes: o.routes, now: o.now, newID: o.newID,
 		log: log, inboxWake: make(chan struct{}, 1), metrics: mm, journal: o.journal,
+		noteUndelivered: wc.NoteDeadLetter,
 	}
 	var err error
 	if g.soapSenders, err = ParseSOAPASIDs(cfg.SOAPASIDs); err != nil {

@@ -1,0 +1,96 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/sim"
+	"github.com/porxgate/porxgate/mapping"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// soapReleaseFCG71 is nominatedReleaseFCG71 as a SOAP body: without its
+// XML declaration and header comment.
+func soapReleaseFCG71(t *testing.T) string {
+	t.Helper()
+	_, payload, ok := strings.Cut(string(nominatedReleaseFCG71(t)), "-->")
+	if !ok {
+		t.Fatal("fixture has no header comment")
+	}
+	return strings.TrimSpace(payload)
+}
+
+// TestSOAPReleaseLostToSenderTimeout: a pharmacy's nominated release over
+// SOAP takes EPS longer than the pharmacy's HTTP timeout, so the pharmacy
+// gives up (closes its connection) before porxgate answers. EPS released
+// the nominated prescription to it, porxgate recorded the answer, and the
+// answer went nowhere. Whether the pharmacy sends the release again under
+// the same wsa:MessageID or under a new one, it gets the prescription,
+// once.
+func TestSOAPReleaseLostToSenderTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		sameID  bool
+		retryID string
+	}{
+		{"retried under the same wsa:MessageID", true, ""},
+		{"sent again under a new wsa:MessageID", false, "F4000000-0000-4000-8000-0000000000B2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, client := startSim(t)
+			st, _ := redisStore(t)
+			proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+			submitNominated(t, proc, "F4000000-0000-4000-8000-0000000000A1")
+			log, sink := jsonLogger(slog.LevelInfo)
+			srv := NewServer(testConfig(), st, fakeUpstream{}, log, NewMetrics(), asRunWraps(t, proc)...)
+			base := trackerServe(t, func(ctx context.Context, ln net.Listener) error { return srv.Serve(ctx, ln) })
+			payload := soapReleaseFCG71(t)
+
+			s.SetFaults(sim.Faults{LatencyMs: 1500, Ops: []string{"release"}})
+			const firstID = "F4000000-0000-4000-8000-0000000000B1"
+			impatient := &http.Client{Timeout: 300 * time.Millisecond}
+			req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, base+PathSOAP,
+				bytes.NewReader(soapEnvelope(firstID, v3.NominatedReleaseRequest, payload)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
+			if resp, err := impatient.Do(req); err == nil {
+				resp.Body.Close()
+				t.Fatalf("the impatient sender got an answer (%d) before its timeout: the test needs EPS slower", resp.StatusCode)
+			}
+			waitFor(t, "porxgate to answer the sender that had gone", func() bool {
+				for _, rec := range sink.lines(t) {
+					if rec["msg"] == "answered" {
+						return true
+					}
+				}
+				return false
+			})
+			if rx, ok := s.State().Get(rxID); !ok || rx.Dispenser != "FCG71" {
+				t.Fatalf("EPS holds %+v, want the prescription with FCG71", rx)
+			}
+			s.SetFaults(sim.Faults{})
+
+			retryID := firstID
+			if !tc.sameID {
+				retryID = tc.retryID
+			}
+			code, body := sendSOAP(t, base, soapEnvelope(retryID, v3.NominatedReleaseRequest, payload))
+			if code != http.StatusOK || !strings.Contains(string(body), rxID) {
+				t.Fatalf("the pharmacy's release sent again = %d without %s, released to it in the answer it never got: stranded\n%.600s", code, rxID, body)
+			}
+			// And once only: its next release does not deliver it again.
+			code, body = sendSOAP(t, base, soapEnvelope("F4000000-0000-4000-8000-0000000000C1", v3.NominatedReleaseRequest, payload))
+			if strings.Contains(string(body), rxID) {
+				t.Fatalf("the pharmacy's next release (%d) delivered %s a second time\n%.600s", code, rxID, body)
+			}
+		})
+	}
+}
