@@ -15,6 +15,7 @@ import (
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/tracing"
+	"github.com/porxgate/porxgate/gateway/upstream"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -129,6 +130,9 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	}
 	if perr != nil {
 		if !IsPermanent(perr) {
+			if !errors.Is(perr, upstream.ErrBreakerOpen) { // EPS not asked: nothing unseen
+				g.oweUnknown(ctx, in, log)
+			}
 			if err := g.store.Forget(context.WithoutCancel(ctx), key); err != nil {
 				log.Warn("could not forget the failed request; a retry within the persist duration is answered as in progress", "err", err)
 			}
@@ -238,6 +242,26 @@ func (g *messaging) oweUnanswered(ctx context.Context, c *fiber.Ctx, in *Inbound
 			"dispenser", out.Reply.Released.Dispenser, "prescriptions", len(out.Reply.Released.Prescriptions))
 	}
 	return dl.Owed
+}
+
+// oweUnknown notes what a SOAP request answered with a retryable fault
+// may have left with its sender unseen (the processor's DeadLetterNoter):
+// a nominated release whose EPS call may have released prescriptions whose
+// answer never came back (the connection dropped, the sync deadline ran
+// out). Its dispenser's nominations are owed against that attempt, so the
+// pharmacy's next nominated release recovers what EPS released then,
+// whatever its wsa:MessageID; before, only a retry under the same
+// wsa:MessageID did, and a new request found them stranded.
+func (g *messaging) oweUnknown(ctx context.Context, in *Inbound, log *slog.Logger) {
+	n, ok := underlying[DeadLetterNoter](g.proc)
+	if !ok {
+		return
+	}
+	sctx, cancel := storeCtx(ctx)
+	defer cancel()
+	if err := n.NoteDeadLetter(sctx, in); err != nil {
+		log.Error("a SOAP request refused with a retryable fault may have had EPS act unseen, and that could not be noted; only a retry under the same wsa:MessageID recovers it", "err", err)
+	}
 }
 
 // soapNoteTimeout bounds oweUnanswered's note (the dispenser's release

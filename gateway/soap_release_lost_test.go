@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/sim"
+	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -88,6 +89,48 @@ func TestSOAPReleaseLostToSenderTimeout(t *testing.T) {
 			}
 			// And once only: its next release does not deliver it again.
 			code, body = sendSOAP(t, base, soapEnvelope("F4000000-0000-4000-8000-0000000000C1", v3.NominatedReleaseRequest, payload))
+			if strings.Contains(string(body), rxID) {
+				t.Fatalf("the pharmacy's next release (%d) delivered %s a second time\n%.600s", code, rxID, body)
+			}
+		})
+	}
+}
+
+// TestSOAPReleaseFailedAfterEPSReleased: EPS releases the pharmacy's
+// nominated prescription but its answer never reaches porxgate (the
+// connection drops), so the pharmacy gets a retryable fault. Whether it
+// sends the release again under the same wsa:MessageID or, as a new
+// request, under a new one, it gets the prescription, once.
+func TestSOAPReleaseFailedAfterEPSReleased(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		retryID string
+	}{
+		{"retried under the same wsa:MessageID", "F4000000-0000-4000-8000-0000000000D1"},
+		{"sent again under a new wsa:MessageID", "F4000000-0000-4000-8000-0000000000D2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, client := startSimWith(t, sim.Options{}, upstream.Config{Retry: upstream.RetryConfig{MaxAttempts: 1}})
+			st, _ := redisStore(t)
+			proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+			submitNominated(t, proc, "F4000000-0000-4000-8000-0000000000A1")
+			g := startGateway(t, testConfig(), st, true, asRunWraps(t, proc)...)
+			payload := soapReleaseFCG71(t)
+
+			s.SetFaults(sim.Faults{DropAfter: 1, Ops: []string{"release"}})
+			const firstID = "F4000000-0000-4000-8000-0000000000D1"
+			code, body := sendSOAP(t, g.base, soapEnvelope(firstID, v3.NominatedReleaseRequest, payload))
+			if fc, _ := faultCode(t, body); code != http.StatusInternalServerError || (fc != "200" && fc != "206" && fc != "208") {
+				t.Fatalf("release whose EPS answer was lost = %d fault %s, want a retryable fault\n%s", code, fc, body)
+			}
+			if rx, ok := s.State().Get(rxID); !ok || rx.Dispenser != "FCG71" {
+				t.Fatalf("EPS holds %+v, want the prescription with FCG71", rx)
+			}
+			code, body = sendSOAP(t, g.base, soapEnvelope(tc.retryID, v3.NominatedReleaseRequest, payload))
+			if code != http.StatusOK || !strings.Contains(string(body), rxID) {
+				t.Fatalf("the pharmacy's release sent again = %d without %s, released to it in the answer EPS lost: stranded\n%.600s", code, rxID, body)
+			}
+			code, body = sendSOAP(t, g.base, soapEnvelope("F4000000-0000-4000-8000-0000000000E1", v3.NominatedReleaseRequest, payload))
 			if strings.Contains(string(body), rxID) {
 				t.Fatalf("the pharmacy's next release (%d) delivered %s a second time\n%.600s", code, rxID, body)
 			}
