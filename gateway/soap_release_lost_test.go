@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
+
 	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping"
@@ -135,5 +137,32 @@ func TestSOAPReleaseFailedAfterEPSReleased(t *testing.T) {
 				t.Fatalf("the pharmacy's next release (%d) delivered %s a second time\n%.600s", code, rxID, body)
 			}
 		})
+	}
+}
+
+// TestSOAPUnavailableFaultShape: the fault a SOAP sender gets while EPS is
+// unavailable (failing, or its breaker open) is shaped as every SOAP fault
+// docs/spine-errors.md promises: faultcode SOAP:Server, faultstring
+// "Application Exception", a retryable code. Before, it said
+// "upstream EPS FHIR API unavailable".
+func TestSOAPUnavailableFaultShape(t *testing.T) {
+	_, client := startSimWith(t, sim.Options{Faults: sim.Faults{Force5xx: -1}}, upstream.Config{
+		Retry:   upstream.RetryConfig{MaxAttempts: 1},
+		Breaker: upstream.BreakerConfig{ConsecutiveFailures: 1, Timeout: time.Hour, MaxRequestsHalfOpen: 1}})
+	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog())
+	g := startGateway(t, testConfig(), newMemoryStore(), true, WithProcessor(proc))
+	payload := soapReleaseFCG71(t)
+	for i, want := range []string{"200", "206"} { // EPS failing, then the breaker open
+		code, body := sendSOAP(t, g.base, soapEnvelope(newID(t, 60+i), v3.NominatedReleaseRequest, payload))
+		doc := etree.NewDocument()
+		if err := doc.ReadFromBytes(body); err != nil {
+			t.Fatalf("fault not XML: %v\n%s", err, body)
+		}
+		fc, _ := faultCode(t, body)
+		fcode, fstring := doc.FindElement("//Fault/faultcode"), doc.FindElement("//Fault/faultstring")
+		if code != http.StatusInternalServerError || fc != want || fcode == nil || fcode.Text() != "SOAP:Server" ||
+			fstring == nil || fstring.Text() != "Application Exception" {
+			t.Errorf("call %d: HTTP %d, fault %s; want 500, fault %s, SOAP:Server, Application Exception\n%s", i, code, fc, want, body)
+		}
 	}
 }
