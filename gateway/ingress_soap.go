@@ -86,6 +86,8 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), syncTimeout)
 	defer cancel()
+	ctx, stopCut := cutWith(ctx, g.syncCut.done())
+	defer stopCut()
 	key := "soap:" + interaction + ":" + msg.MessageUUID()
 	ttl := g.cfg.PersistDurationFor(interaction)
 	// The request is marked "in progress" for a few seconds only, renewed
@@ -262,6 +264,23 @@ func (g *messaging) oweUnknown(ctx context.Context, in *Inbound, log *slog.Logge
 	if err := n.NoteDeadLetter(sctx, in); err != nil {
 		log.Error("a SOAP request refused with a retryable fault may have had EPS act unseen, and that could not be noted; only a retry under the same wsa:MessageID recovers it", "err", err)
 	}
+}
+
+// errStopping ends a SOAP request's wait when the gateway stops.
+var errStopping = errors.New("the gateway is stopping")
+
+// cutWith returns ctx ended (cause errStopping) once cut is closed, and
+// its stop.
+func cutWith(ctx context.Context, cut <-chan struct{}) (context.Context, func()) {
+	cctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-cut:
+			cancel(errStopping)
+		case <-cctx.Done():
+		}
+	}()
+	return cctx, func() { cancel(nil) }
 }
 
 // soapNoteTimeout bounds oweUnanswered's note (the dispenser's release

@@ -82,6 +82,35 @@ type messaging struct {
 	// has none: it keeps owed what a SOAP release answer whose sender was
 	// gone released (ingress_soap.go).
 	noteUndelivered func(ctx context.Context, dl *outbox.DeadLetter) error
+	// syncCut ends the processing of the SOAP requests in flight when a
+	// stop's drain runs short (Server.Serve).
+	syncCut syncCutoff
+}
+
+// syncCutoff is closed when the SOAP requests in flight are to stop
+// waiting: one channel per Serve.
+type syncCutoff struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// open starts a Serve's channel and returns its close, safe to call more
+// than once.
+func (c *syncCutoff) open() func() {
+	ch := make(chan struct{})
+	c.mu.Lock()
+	c.ch = ch
+	c.mu.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { close(ch) }) }
+}
+
+// done returns the current Serve's channel; nil (never closed) outside
+// one.
+func (c *syncCutoff) done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ch
 }
 
 // newMessaging builds the messaging half from the options.

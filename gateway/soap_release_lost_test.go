@@ -166,3 +166,53 @@ func TestSOAPUnavailableFaultShape(t *testing.T) {
 		}
 	}
 }
+
+// TestSOAPStopAnswersReleaseInFlight: the gateway stops (SIGTERM, a
+// deploy) while a SOAP nominated release waits on a slow EPS, longer than
+// --shutdown-timeout. The sender gets a retryable fault before the stop
+// completes (after it the process exits, and a request still in flight
+// would be cut off unanswered, perhaps after EPS released), and its
+// release sent again, to the next gateway under a new wsa:MessageID,
+// gets the prescription, once.
+func TestSOAPStopAnswersReleaseInFlight(t *testing.T) {
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	submitNominated(t, proc, "F4000000-0000-4000-8000-0000000000A1")
+	cfg := testConfig()
+	cfg.ShutdownTimeout = time.Second
+	g := startGateway(t, cfg, st, true, asRunWraps(t, proc)...)
+	payload := soapReleaseFCG71(t)
+
+	s.SetFaults(sim.Faults{LatencyMs: 4000, Ops: []string{"release"}})
+	type result struct {
+		code int
+		body []byte
+	}
+	answered := make(chan result, 1)
+	go func() {
+		code, body := sendSOAP(t, g.base, soapEnvelope("F4000000-0000-4000-8000-0000000000F1", v3.NominatedReleaseRequest, payload))
+		answered <- result{code, body}
+	}()
+	time.Sleep(300 * time.Millisecond) // the release waits on EPS
+	g.stop()
+	select {
+	case r := <-answered:
+		if fc, _ := faultCode(t, r.body); r.code != http.StatusInternalServerError || fc != "200" {
+			t.Fatalf("the release in flight at the stop = %d fault %s, want a retryable fault 200\n%s", r.code, fc, r.body)
+		}
+	case <-time.After(200 * time.Millisecond):
+		t.Fatalf("the stop completed (after it the process exits) with the SOAP release in flight unanswered")
+	}
+	s.SetFaults(sim.Faults{})
+
+	next := startGateway(t, testConfig(), st, true, asRunWraps(t, proc)...)
+	code, body := sendSOAP(t, next.base, soapEnvelope("F4000000-0000-4000-8000-0000000000F2", v3.NominatedReleaseRequest, payload))
+	if code != http.StatusOK || !strings.Contains(string(body), rxID) {
+		t.Fatalf("the release sent again = %d without %s: stranded\n%.600s", code, rxID, body)
+	}
+	code, body = sendSOAP(t, next.base, soapEnvelope("F4000000-0000-4000-8000-0000000000F3", v3.NominatedReleaseRequest, payload))
+	if strings.Contains(string(body), rxID) {
+		t.Fatalf("the next release (%d) delivered %s a second time\n%.600s", code, rxID, body)
+	}
+}
