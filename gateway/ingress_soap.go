@@ -15,7 +15,6 @@ import (
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/tracing"
-	"github.com/porxgate/porxgate/gateway/upstream"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -132,9 +131,9 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	}
 	if perr != nil {
 		if !IsPermanent(perr) {
-			if !errors.Is(perr, upstream.ErrBreakerOpen) { // EPS not asked: nothing unseen
-				g.oweUnknown(ctx, in, log)
-			}
+			// Even when the breaker refused the call: it may have refused
+			// the client's retry of an attempt that reached EPS.
+			g.oweUnknown(ctx, in, log)
 			if err := g.store.Forget(context.WithoutCancel(ctx), key); err != nil {
 				log.Warn("could not forget the failed request; a retry within the persist duration is answered as in progress", "err", err)
 			}

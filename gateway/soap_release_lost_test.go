@@ -104,15 +104,22 @@ func TestSOAPReleaseLostToSenderTimeout(t *testing.T) {
 // sends the release again under the same wsa:MessageID or, as a new
 // request, under a new one, it gets the prescription, once.
 func TestSOAPReleaseFailedAfterEPSReleased(t *testing.T) {
+	once := upstream.Config{Retry: upstream.RetryConfig{MaxAttempts: 1}}
+	// The dropped answer opens the breaker, which refuses the client's
+	// retry: the error says "breaker open", yet EPS had released.
+	tripped := upstream.Config{Retry: upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: time.Millisecond, MaxBackoff: time.Millisecond},
+		Breaker: upstream.BreakerConfig{ConsecutiveFailures: 1, Timeout: 100 * time.Millisecond, MaxRequestsHalfOpen: 1}}
 	for _, tc := range []struct {
 		name    string
+		up      upstream.Config
 		retryID string
 	}{
-		{"retried under the same wsa:MessageID", "F4000000-0000-4000-8000-0000000000D1"},
-		{"sent again under a new wsa:MessageID", "F4000000-0000-4000-8000-0000000000D2"},
+		{"retried under the same wsa:MessageID", once, "F4000000-0000-4000-8000-0000000000D1"},
+		{"sent again under a new wsa:MessageID", once, "F4000000-0000-4000-8000-0000000000D2"},
+		{"sent again under a new wsa:MessageID after the breaker refused the retry", tripped, "F4000000-0000-4000-8000-0000000000D2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, client := startSimWith(t, sim.Options{}, upstream.Config{Retry: upstream.RetryConfig{MaxAttempts: 1}})
+			s, client := startSimWith(t, sim.Options{}, tc.up)
 			st, _ := redisStore(t)
 			proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
 			submitNominated(t, proc, "F4000000-0000-4000-8000-0000000000A1")
@@ -128,6 +135,7 @@ func TestSOAPReleaseFailedAfterEPSReleased(t *testing.T) {
 			if rx, ok := s.State().Get(rxID); !ok || rx.Dispenser != "FCG71" {
 				t.Fatalf("EPS holds %+v, want the prescription with FCG71", rx)
 			}
+			time.Sleep(150 * time.Millisecond) // a breaker the loss opened lets calls through again
 			code, body = sendSOAP(t, g.base, soapEnvelope(tc.retryID, v3.NominatedReleaseRequest, payload))
 			if code != http.StatusOK || !strings.Contains(string(body), rxID) {
 				t.Fatalf("the pharmacy's release sent again = %d without %s, released to it in the answer EPS lost: stranded\n%.600s", code, rxID, body)
