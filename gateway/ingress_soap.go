@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/tracing"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -239,8 +240,15 @@ func (g *messaging) oweUnanswered(ctx context.Context, c *fiber.Ctx, in *Inbound
 		return false
 	}
 	if dl.Owed {
+		r := out.Reply.Released
 		log.Warn("the SOAP sender had gone before its release answer: what it released is owed to the dispenser, delivered by its next nominated release",
-			"dispenser", out.Reply.Released.Dispenser, "prescriptions", len(out.Reply.Released.Prescriptions))
+			"dispenser", r.Dispenser, "prescriptions", len(r.Prescriptions))
+		if g.journal != nil { // the journal's answer step says "answered in the HTTP response": it was not taken
+			g.journal.Record(journal.Event{Exchange: in.MessageID, Step: &journal.Step{At: g.now(), Kind: journal.StepDelivery,
+				Interaction: out.Reply.Interaction, Title: out.Reply.Interaction + " not delivered: the SOAP sender had gone before its answer",
+				Note: fmt.Sprintf("the prescriptions it released (%s) are owed to dispenser %s and go out with its next nominated release",
+					strings.Join(r.Prescriptions, ", "), r.Dispenser)}})
+		}
 	}
 	return dl.Owed
 }

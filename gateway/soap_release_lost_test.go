@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/beevik/etree"
 
+	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping"
@@ -51,8 +53,9 @@ func TestSOAPReleaseLostToSenderTimeout(t *testing.T) {
 			proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
 			submitNominated(t, proc, "F4000000-0000-4000-8000-0000000000A1")
 			log, sink := jsonLogger(slog.LevelInfo)
-			srv := NewServer(testConfig(), st, fakeUpstream{}, log, NewMetrics(), asRunWraps(t, proc)...)
-			base := trackerServe(t, func(ctx context.Context, ln net.Listener) error { return srv.Serve(ctx, ln) })
+			j := newTestJournal(t)
+			srv := NewServer(testConfig(), st, fakeUpstream{}, log, NewMetrics(), WithProcessor(PartyScoped(proc)), WithJournal(j))
+			base := trackerServe(t, func(ctx context.Context, ln net.Listener) error { return srv.ServeAndWork(ctx, ln) })
 			payload := soapReleaseFCG71(t)
 
 			s.SetFaults(sim.Faults{LatencyMs: 1500, Ops: []string{"release"}})
@@ -78,6 +81,12 @@ func TestSOAPReleaseLostToSenderTimeout(t *testing.T) {
 			})
 			if rx, ok := s.State().Get(rxID); !ok || rx.Dispenser != "FCG71" {
 				t.Fatalf("EPS holds %+v, want the prescription with FCG71", rx)
+			}
+			// The journal does not leave the operator believing it was answered.
+			x := exchangeOf(t, j, firstID, journal.StepV3Answer, journal.StepDelivery)
+			if i := slices.IndexFunc(x.Steps, func(s journal.Step) bool { return s.Kind == journal.StepDelivery }); !strings.Contains(x.Steps[i].Title, "not delivered") ||
+				!strings.Contains(x.Steps[i].Note, rxID) {
+				t.Errorf("journal step %+v, want it not delivered, naming %s", x.Steps[i], rxID)
 			}
 			s.SetFaults(sim.Faults{})
 
