@@ -12,7 +12,6 @@ import (
 	gojson "github.com/goccy/go-json"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/upstream"
@@ -156,9 +155,9 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 		err = ce.err
 		if in.Transport == TransportSOAP {
 			code, retryable := core.SyncFaultCode(err)
-			return &Outcome{Fault: &ebxml.SOAPFault{FaultCode: "SOAP:Server", FaultString: "upstream EPS FHIR API unavailable",
-				Errors: []ebxml.SOAPError{{CodeContext: "urn:nhs:names:error:tms", Code: code, Severity: "Error",
-					Description: spineFaultDescription(code, retryable)}}, Err: err}}, nil
+			f := fault(code, spineFaultDescription(code, retryable))
+			f.Err = err
+			return &Outcome{Fault: f}, nil
 		}
 		// EPS unreachable, failing with 5xx after the client's retries, or its
 		// breaker open: the upstream is at fault, not the message, so it

@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/journal"
+	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/tracing"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -84,6 +86,8 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), syncTimeout)
 	defer cancel()
+	ctx, stopCut := cutWith(ctx, g.syncCut.done())
+	defer stopCut()
 	key := "soap:" + interaction + ":" + msg.MessageUUID()
 	ttl := g.cfg.PersistDurationFor(interaction)
 	// The request is marked "in progress" for a few seconds only, renewed
@@ -128,6 +132,9 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	}
 	if perr != nil {
 		if !IsPermanent(perr) {
+			// Even when the breaker refused the call: it may have refused
+			// the client's retry of an attempt that reached EPS.
+			g.oweUnknown(ctx, in, log)
 			if err := g.store.Forget(context.WithoutCancel(ctx), key); err != nil {
 				log.Warn("could not forget the failed request; a retry within the persist duration is answered as in progress", "err", err)
 			}
@@ -155,7 +162,14 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	g.metrics.exchange(interaction, outcome, in.ReceivedAt, g.now())
 	span.SetAttributes(attribute.String("porx.outcome", outcome), attribute.Int("http.response.status_code", reply.Status))
 	reply.Sender = msg.SenderASID
-	if b, err := json.Marshal(reply); err == nil {
+	if perr == nil && g.oweUnanswered(ctx, c, in, out, log) {
+		// Not kept: a retry under the same wsa:MessageID is processed
+		// again, answered from EPS's recorded answer, and takes what it
+		// delivers off those owed.
+		if err := g.store.Forget(context.WithoutCancel(ctx), key); err != nil {
+			log.Warn("could not forget the unanswered request; a retry within a few seconds is answered as in progress", "err", err)
+		}
+	} else if b, err := json.Marshal(reply); err == nil {
 		sctx := context.WithoutCancel(ctx)
 		if _, err := g.store.KeepReply(sctx, key, b, ttl); err != nil {
 			log.Warn("answer not kept for duplicates, nor the duplicate-elimination mark extended to the persist duration", "err", err)
@@ -202,6 +216,83 @@ func (g *messaging) soapAnswer(msg *ebxml.SOAPMessage, in *Inbound, out *Outcome
 	}
 	return keptReply{Status: fiber.StatusOK, Body: body}, nil
 }
+
+// oweUnanswered keeps owed to their dispenser (UndeliveredNoter) the
+// prescriptions out's reply releases when the sender is known to be gone
+// (peerGone: it closed its connection, its HTTP timeout shorter than
+// EPS's answer took), and reports whether it did. The HTTP response is
+// the delivery of a SOAP answer: without this, EPS held them with the
+// pharmacy, off its nominations, and a release sent again under a new
+// wsa:MessageID was answered that there were none (stranded). Now the
+// pharmacy's next nominated release delivers them, whatever its
+// wsa:MessageID.
+func (g *messaging) oweUnanswered(ctx context.Context, c *fiber.Ctx, in *Inbound, out *Outcome, log *slog.Logger) bool {
+	if g.noteUndelivered == nil || out == nil || out.Reply == nil || out.Reply.Released == nil || !peerGone(c.Context().Conn()) {
+		return false
+	}
+	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), soapNoteTimeout)
+	defer cancel()
+	dl := &outbox.DeadLetter{At: g.now(), Stage: outbox.StageDelivery, MessageID: in.MessageID, RefToMessageID: in.MessageID,
+		Interaction: out.Reply.Interaction, Released: out.Reply.Released, Reason: "the SOAP sender had gone before its answer"}
+	if err := g.noteUndelivered(nctx, dl); err != nil {
+		log.Error("the SOAP sender had gone before its release answer, and what it released could not be kept owed to the dispenser; only a retry under the same wsa:MessageID delivers it",
+			"dispenser", out.Reply.Released.Dispenser, "prescriptions", out.Reply.Released.Prescriptions, "err", err)
+		return false
+	}
+	if dl.Owed {
+		r := out.Reply.Released
+		log.Warn("the SOAP sender had gone before its release answer: what it released is owed to the dispenser, delivered by its next nominated release",
+			"dispenser", r.Dispenser, "prescriptions", len(r.Prescriptions))
+		if g.journal != nil { // the journal's answer step says "answered in the HTTP response": it was not taken
+			g.journal.Record(journal.Event{Exchange: in.MessageID, Step: &journal.Step{At: g.now(), Kind: journal.StepDelivery,
+				Interaction: out.Reply.Interaction, Title: out.Reply.Interaction + " not delivered: the SOAP sender had gone before its answer",
+				Note: fmt.Sprintf("the prescriptions it released (%s) are owed to dispenser %s and go out with its next nominated release",
+					strings.Join(r.Prescriptions, ", "), r.Dispenser)}})
+		}
+	}
+	return dl.Owed
+}
+
+// oweUnknown notes what a SOAP request answered with a retryable fault
+// may have left with its sender unseen (the processor's DeadLetterNoter):
+// a nominated release whose EPS call may have released prescriptions whose
+// answer never came back (the connection dropped, the sync deadline ran
+// out). Its dispenser's nominations are owed against that attempt, so the
+// pharmacy's next nominated release recovers what EPS released then,
+// whatever its wsa:MessageID; before, only a retry under the same
+// wsa:MessageID did, and a new request found them stranded.
+func (g *messaging) oweUnknown(ctx context.Context, in *Inbound, log *slog.Logger) {
+	n, ok := underlying[DeadLetterNoter](g.proc)
+	if !ok {
+		return
+	}
+	sctx, cancel := storeCtx(ctx)
+	defer cancel()
+	if err := n.NoteDeadLetter(sctx, in); err != nil {
+		log.Error("a SOAP request refused with a retryable fault may have had EPS act unseen, and that could not be noted; only a retry under the same wsa:MessageID recovers it", "err", err)
+	}
+}
+
+// errStopping ends a SOAP request's wait when the gateway stops.
+var errStopping = errors.New("the gateway is stopping")
+
+// cutWith returns ctx ended (cause errStopping) once cut is closed, and
+// its stop.
+func cutWith(ctx context.Context, cut <-chan struct{}) (context.Context, func()) {
+	cctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-cut:
+			cancel(errStopping)
+		case <-cctx.Done():
+		}
+	}()
+	return cctx, func() { cancel(nil) }
+}
+
+// soapNoteTimeout bounds oweUnanswered's note (the dispenser's release
+// hold, then a write to the store).
+const soapNoteTimeout = 10 * time.Second
 
 // soapMarkTTL is how long a SOAP request's "in progress" mark lasts unless
 // renewed; soapMarkRenew is how often it is renewed while the request runs.

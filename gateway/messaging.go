@@ -78,6 +78,39 @@ type messaging struct {
 	// soapSenders binds SOAP senders' ASIDs to client certificates
 	// (Config.SOAPASIDs); nil: none bound.
 	soapSenders *TrackerASIDs
+	// noteUndelivered is the processor's UndeliveredNoter, nil when it
+	// has none: it keeps owed what a SOAP release answer whose sender was
+	// gone released (ingress_soap.go).
+	noteUndelivered func(ctx context.Context, dl *outbox.DeadLetter) error
+	// syncCut ends the processing of the SOAP requests in flight when a
+	// stop's drain runs short (Server.Serve).
+	syncCut syncCutoff
+}
+
+// syncCutoff is closed when the SOAP requests in flight are to stop
+// waiting: one channel per Serve.
+type syncCutoff struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// open starts a Serve's channel and returns its close, safe to call more
+// than once.
+func (c *syncCutoff) open() func() {
+	ch := make(chan struct{})
+	c.mu.Lock()
+	c.ch = ch
+	c.mu.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { close(ch) }) }
+}
+
+// done returns the current Serve's channel; nil (never closed) outside
+// one.
+func (c *syncCutoff) done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ch
 }
 
 // newMessaging builds the messaging half from the options.
@@ -103,6 +136,7 @@ func newMessaging(cfg Config, st store.Store, log *slog.Logger, m *Metrics, opts
 	g := &messaging{
 		cfg: cfg, store: st, proc: o.processor, routes: o.routes, now: o.now, newID: o.newID,
 		log: log, inboxWake: make(chan struct{}, 1), metrics: mm, journal: o.journal,
+		noteUndelivered: wc.NoteDeadLetter,
 	}
 	var err error
 	if g.soapSenders, err = ParseSOAPASIDs(cfg.SOAPASIDs); err != nil {

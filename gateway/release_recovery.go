@@ -94,7 +94,9 @@ func parseOwed(m string) (string, time.Time, bool) {
 // asks about them and delivers those EPS released since; before, only an
 // operator's resend of the dead letter recovered them. A resend as well
 // delivers nothing twice: whichever release delivers a prescription first
-// takes it off the index and the owed set.
+// takes it off the index and the owed set. The SOAP door notes so a
+// nominated release it answers with a retryable fault (oweUnknown): the
+// sender may send it again under a new wsa:MessageID.
 func (p *EPSProcessor) NoteDeadLetter(ctx context.Context, in *Inbound) error {
 	canon, fam, err := v3.Canonical(in.Interaction)
 	if err != nil || canon != v3.NominatedReleaseRequest || p.outcomes == nil || p.index == nil {

@@ -91,9 +91,18 @@ func (s *Server) App() *fiber.App { return s.app }
 // connections and drains in-flight requests for at most the configured
 // shutdown timeout. A request refused before its body was read is
 // answered in full before its connection closes (refusalListener).
+//
+// SOAP requests still waiting on EPS when three quarters of the shutdown
+// timeout have passed are cut short (syncCut): each is answered with a
+// retryable fault in the time left, rather than cut off unanswered when
+// the process exits, and what its EPS call may have released is noted
+// owed (oweUnknown).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	cut := s.msg.syncCut.open()
+	defer cut()
 	return serveClosingSilent(ctx, s.app, ln, s.cfg.ShutdownTimeout, func() {
 		s.log.Info("shutting down: draining in-flight requests", "timeout_ms", s.cfg.ShutdownTimeout.Milliseconds())
+		time.AfterFunc(s.cfg.ShutdownTimeout*3/4, cut)
 	})
 }
 
