@@ -53,7 +53,10 @@
 // (release_shape.go, release_status.go): the people's codes as EPS wrote
 // them to Spine, under the systems their shapes pick, one PractitionerRole
 // for an author and responsible party of one role profile, meta.lastUpdated
-// the ParentPrescription's effectiveTime, and the items' statuses.
+// the ParentPrescription's effectiveTime, the items' statuses and, for a
+// repeat dispensing or repeat prescribing prescription, each
+// MedicationRequest's basedOn with the issue (Extension-EPS-RepeatInformation
+// numberOfRepeatsIssued: the issues before the current one).
 //
 // When Options.PublicKey is set every FHIR endpoint requires a bearer token
 // issued by /oauth2/token; without it the FHIR endpoints are open and the
