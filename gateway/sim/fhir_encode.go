@@ -313,12 +313,16 @@ func releaseResponse(released []Prescription, now time.Time, newID func() string
 	return fhirAnswer(p)
 }
 
-// taskStatus maps a prescription status to Task.status.
+// taskStatus maps a prescription status to Task.status as the EPS API's
+// tracker translation does (response/tracker/translation.ts): with
+// dispenser is accepted, with dispenser - active in progress.
 func taskStatus(s PrescriptionStatus) string {
 	switch s {
 	case StatusToBeDispensed:
 		return "requested"
-	case StatusWithDispenser, StatusWithDispenserActive:
+	case StatusWithDispenser:
+		return "accepted"
+	case StatusWithDispenserActive:
 		return "in-progress"
 	case StatusExpired:
 		return "failed"
