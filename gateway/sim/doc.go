@@ -22,7 +22,9 @@
 //	POST base/Claim              claim, or claim amendment (replacementOf)
 //	GET  base/Task?...           tracker: identifier / focus:identifier / patient:identifier [+ business-status];
 //	                             one Bundle of every match as EPS answers, or pages of
-//	                             Options.TrackerPageSize linked by Bundle.link "next" (_offset)
+//	                             Options.TrackerPageSize linked by Bundle.link "next" (_offset);
+//	                             an id it does not hold: 200 and an OperationOutcome INVALID
+//	                             "Prescription ID not found", as EPS answers Spine's not found
 //	GET  base/metadata           CapabilityStatement, wrapped as EPS does: {"capabilityStatement": ...}
 //	POST /oauth2/token           client-credentials with an RS512 client assertion, verified
 //	                             against Options.PublicKey

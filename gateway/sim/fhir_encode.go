@@ -73,6 +73,17 @@ func noMorePrescriptions(now time.Time) []byte {
 		"NO_MORE_PRESCRIPTIONS", "No more prescriptions available")))
 }
 
+// trackerNotFound is the EPS tracker's answer for a prescription id Spine
+// does not hold. The EPS API asks Spine's NHS111 item details
+// (communication/tracker111/live.ts), which answers a non-zero statusCode
+// (6, "Prescription ID not found", as mapping/tracker records the NHS111
+// codes), and the EPS API returns any such answer under HTTP 200 as an
+// invalid issue coded INVALID with Spine's reason
+// (response/tracker/translation.ts, convertSpineTrackerResponseToFhir).
+func trackerNotFound(now time.Time) []byte {
+	return fhirAnswer(outcome(now, codedIssue("error", "invalid", fhir.CodeSystemSpineErrorOrWarning, "INVALID", "Prescription ID not found")))
+}
+
 // invalidOutcome reports a request the simulator could not read.
 func invalidOutcome(now time.Time, detail string) []byte {
 	return fhirAnswer(outcome(now, codedIssue("error", "invalid", fhir.CodeSystemSpineErrorOrWarning, "INVALID_VALUE", detail)))

@@ -3,6 +3,7 @@ package sim
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 )
@@ -54,5 +55,50 @@ func TestTrackerTaskStatusAfterEachStep(t *testing.T) {
 		if task["status"] != st.status || coding != st.coding {
 			t.Errorf("%s: Task %v %v, want %s %s", st.name, task["status"], coding, st.status, st.coding)
 		}
+	}
+}
+
+// TestTrackerUnknownPrescription: asked for a prescription id Spine does
+// not hold, the EPS tracker answers HTTP 200 with an OperationOutcome
+// (Spine's NHS111 item details answer a non-zero statusCode, "Prescription
+// ID not found", which the EPS API turns into an invalid issue coded
+// INVALID with Spine's reason: response/tracker/translation.ts,
+// convertSpineTrackerResponseToFhir); a
+// prescription it holds that the other parameters filter out is an empty
+// searchset (routes/tracker/task.ts, filterBundleEntries). Before, the
+// simulator answered an unknown id with an empty searchset too, so the
+// gateway's reading of EPS's not-found answer was never exercised.
+func TestTrackerUnknownPrescription(t *testing.T) {
+	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
+	api := base + DefaultBasePath
+	p := newRx(t, 501, "FH542")
+	do(t, http.MethodPost, api+"/$process-message", fixture(t, "prescription-order.json", p.repl(nil)), nil).want(t, 200, "informational")
+	unknown := newRx(t, 502, "FH542").sf
+	tests := []struct {
+		name, query string
+		wantTotal   int // -1: an OperationOutcome
+	}{
+		{"unknown id", "focus:identifier=" + url.QueryEscape(unknown), -1},
+		{"unknown id by identifier, with the patient", "identifier=" + url.QueryEscape(unknown) + "&patient:identifier=" + p.nhs, -1},
+		{"known id", "focus:identifier=" + url.QueryEscape(p.sf), 1},
+		{"known id, other status", "focus:identifier=" + url.QueryEscape(p.sf) + "&business-status=0006", 0},
+		{"known id, other patient", "focus:identifier=" + url.QueryEscape(p.sf) + "&patient:identifier=9999999999", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := do(t, http.MethodGet, api+"/Task?"+tc.query, nil, nil)
+			if tc.wantTotal < 0 {
+				a.want(t, http.StatusOK, "INVALID")
+				if a.json["resourceType"] != "OperationOutcome" || !strings.Contains(string(a.body), `"display":"Prescription ID not found"`) ||
+					!strings.Contains(string(a.body), `"code":"invalid"`) {
+					t.Fatalf("want EPS's not-found OperationOutcome, got %s", a.body)
+				}
+				return
+			}
+			a.want(t, http.StatusOK, "")
+			if a.json["resourceType"] != "Bundle" || a.json["total"] != float64(tc.wantTotal) {
+				t.Fatalf("want a searchset of %d, got %s", tc.wantTotal, a.body)
+			}
+		})
 	}
 }
