@@ -55,7 +55,8 @@
 // (release_shape.go, release_status.go): the people's codes as EPS wrote
 // them to Spine, under the systems their shapes pick, one PractitionerRole
 // for an author and responsible party of one role profile, meta.lastUpdated
-// the ParentPrescription's effectiveTime, the items' statuses and, for a
+// the ParentPrescription's effectiveTime, the items' statuses, the intent
+// (reflex-order for repeat dispensing, else order) and, for a
 // repeat dispensing or repeat prescribing prescription, each
 // MedicationRequest's basedOn with the issue (Extension-EPS-RepeatInformation
 // numberOfRepeatsIssued: the issues before the current one).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,6 +112,36 @@ func TestReleaseNamesTheRepeatIssue(t *testing.T) {
 				}
 				if got[item] != want {
 					t.Errorf("item %s released with basedOn %q, want %q", item, got[item], want)
+				}
+			}
+		})
+	}
+}
+
+// TestReleaseIntent: EPS releases a repeat dispensing prescription's
+// MedicationRequests with intent reflex-order and every other with intent
+// order, whatever intent the prescriber sent (original-order,
+// instance-order…: release-medication-request.ts, createMedicationRequest).
+// Before, the simulator released the prescriber's intent unchanged.
+func TestReleaseIntent(t *testing.T) {
+	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
+	api := base + DefaultBasePath
+	tests := []struct {
+		course, sent, want string
+	}{
+		{"acute", "order", "order"},
+		{"continuous", "instance-order", "order"},
+		{courseRepeatDispensing, "original-order", "reflex-order"},
+	}
+	for i, tc := range tests {
+		t.Run(tc.course, func(t *testing.T) {
+			p := newRx(t, uint32(450+i), "FH542")
+			order := strings.ReplaceAll(string(withCourse(t, p, tc.course, 2)), `"intent":"order"`, `"intent":"`+tc.sent+`"`)
+			do(t, http.MethodPost, api+"/$process-message", []byte(order), nil).want(t, 200, "informational")
+			b := releasedBundle(t, do(t, http.MethodPost, api+"/Task/$release", fixture(t, "release-patient.json", p.repl(nil)), nil))
+			for _, mr := range fhir.EntriesOf[*fhir.MedicationRequest](b) {
+				if mr.Intent != tc.want {
+					t.Errorf("sent %s, released %s, want %s", tc.sent, mr.Intent, tc.want)
 				}
 			}
 		})

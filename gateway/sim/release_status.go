@@ -30,8 +30,8 @@ func requestStatusOf(st ItemStatus) string {
 // releasedOrder is p's prescription-order Bundle as EPS releases it: as
 // received, with its people and meta.lastUpdated in the EPS API's release
 // shape (epsReleaseShape), each MedicationRequest's status set from its
-// item's and, for a repeat prescription, its basedOn naming the issue
-// (releasedBasedOn).
+// item's, its intent as EPS releases it (releasedIntent) and, for a repeat
+// prescription, its basedOn naming the issue (releasedBasedOn).
 func releasedOrder(p Prescription) []byte {
 	dec := json.NewDecoder(bytes.NewReader(p.Order))
 	dec.UseNumber()
@@ -50,6 +50,9 @@ func releasedOrder(p Prescription) []byte {
 		if it == nil {
 			continue
 		}
+		if intent := releasedIntent(p); r["intent"] != intent {
+			r["intent"], changed = intent, true
+		}
 		if based := releasedBasedOn(p, it.ID); based != nil {
 			r["basedOn"], changed = based, true
 		}
@@ -64,6 +67,16 @@ func releasedOrder(p Prescription) []byte {
 		return out
 	}
 	return p.Order
+}
+
+// releasedIntent is the MedicationRequest.intent EPS releases p's items
+// with: reflex-order for repeat dispensing, order for any other course,
+// whatever the prescriber sent (release-medication-request.ts).
+func releasedIntent(p Prescription) string {
+	if p.CourseOfTherapy == courseRepeatDispensing {
+		return "reflex-order"
+	}
+	return "order"
 }
 
 // releasedBasedOn is the basedOn EPS releases line item id of a repeat
