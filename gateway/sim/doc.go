@@ -22,7 +22,9 @@
 //	POST base/Claim              claim, or claim amendment (replacementOf)
 //	GET  base/Task?...           tracker: identifier / focus:identifier / patient:identifier [+ business-status];
 //	                             one Bundle of every match as EPS answers, or pages of
-//	                             Options.TrackerPageSize linked by Bundle.link "next" (_offset)
+//	                             Options.TrackerPageSize linked by Bundle.link "next" (_offset);
+//	                             an id it does not hold: 200 and an OperationOutcome INVALID
+//	                             "Prescription ID not found", as EPS answers Spine's not found
 //	GET  base/metadata           CapabilityStatement, wrapped as EPS does: {"capabilityStatement": ...}
 //	POST /oauth2/token           client-credentials with an RS512 client assertion, verified
 //	                             against Options.PublicKey
@@ -53,7 +55,11 @@
 // (release_shape.go, release_status.go): the people's codes as EPS wrote
 // them to Spine, under the systems their shapes pick, one PractitionerRole
 // for an author and responsible party of one role profile, meta.lastUpdated
-// the ParentPrescription's effectiveTime, and the items' statuses.
+// the ParentPrescription's effectiveTime, the items' statuses, the intent
+// (reflex-order for repeat dispensing, else order) and, for a
+// repeat dispensing or repeat prescribing prescription, each
+// MedicationRequest's basedOn with the issue (Extension-EPS-RepeatInformation
+// numberOfRepeatsIssued: the issues before the current one).
 //
 // When Options.PublicKey is set every FHIR endpoint requires a bearer token
 // issued by /oauth2/token; without it the FHIR endpoints are open and the

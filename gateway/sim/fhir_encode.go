@@ -73,6 +73,17 @@ func noMorePrescriptions(now time.Time) []byte {
 		"NO_MORE_PRESCRIPTIONS", "No more prescriptions available")))
 }
 
+// trackerNotFound is the EPS tracker's answer for a prescription id Spine
+// does not hold. The EPS API asks Spine's NHS111 item details
+// (communication/tracker111/live.ts), which answers a non-zero statusCode
+// (6, "Prescription ID not found", as mapping/tracker records the NHS111
+// codes), and the EPS API returns any such answer under HTTP 200 as an
+// invalid issue coded INVALID with Spine's reason
+// (response/tracker/translation.ts, convertSpineTrackerResponseToFhir).
+func trackerNotFound(now time.Time) []byte {
+	return fhirAnswer(outcome(now, codedIssue("error", "invalid", fhir.CodeSystemSpineErrorOrWarning, "INVALID", "Prescription ID not found")))
+}
+
 // invalidOutcome reports a request the simulator could not read.
 func invalidOutcome(now time.Time, detail string) []byte {
 	return fhirAnswer(outcome(now, codedIssue("error", "invalid", fhir.CodeSystemSpineErrorOrWarning, "INVALID_VALUE", detail)))
@@ -313,12 +324,16 @@ func releaseResponse(released []Prescription, now time.Time, newID func() string
 	return fhirAnswer(p)
 }
 
-// taskStatus maps a prescription status to Task.status.
+// taskStatus maps a prescription status to Task.status as the EPS API's
+// tracker translation does (response/tracker/translation.ts): with
+// dispenser is accepted, with dispenser - active in progress.
 func taskStatus(s PrescriptionStatus) string {
 	switch s {
 	case StatusToBeDispensed:
 		return "requested"
-	case StatusWithDispenser, StatusWithDispenserActive:
+	case StatusWithDispenser:
+		return "accepted"
+	case StatusWithDispenserActive:
 		return "in-progress"
 	case StatusExpired:
 		return "failed"

@@ -152,6 +152,11 @@ func (s *Server) tracker(r *http.Request, _ []byte, now time.Time) reply {
 		return fhirReply(http.StatusBadRequest, plainOutcome(now, "invalid", err.Error()))
 	}
 	matches := s.state.Search(q)
+	if len(matches) == 0 && q.ShortFormID != "" {
+		if _, held := s.state.Get(q.ShortFormID); !held {
+			return fhirReply(http.StatusOK, trackerNotFound(now))
+		}
+	}
 	size := s.opts.TrackerPageSize
 	if size <= 0 {
 		return fhirReply(http.StatusOK, trackerBundle(matches, len(matches), "", "", now, s.opts.NewID))

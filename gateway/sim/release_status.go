@@ -29,8 +29,9 @@ func requestStatusOf(st ItemStatus) string {
 
 // releasedOrder is p's prescription-order Bundle as EPS releases it: as
 // received, with its people and meta.lastUpdated in the EPS API's release
-// shape (epsReleaseShape) and each MedicationRequest's status set from its
-// item's.
+// shape (epsReleaseShape), each MedicationRequest's status set from its
+// item's, its intent as EPS releases it (releasedIntent) and, for a repeat
+// prescription, its basedOn naming the issue (releasedBasedOn).
 func releasedOrder(p Prescription) []byte {
 	dec := json.NewDecoder(bytes.NewReader(p.Order))
 	dec.UseNumber()
@@ -46,10 +47,18 @@ func releasedOrder(p Prescription) []byte {
 			continue
 		}
 		it := p.item(strings.ToLower(lineItemOf(r)))
-		if it == nil || requestStatusOf(it.Status) == r["status"] {
+		if it == nil {
 			continue
 		}
-		r["status"], changed = requestStatusOf(it.Status), true
+		if intent := releasedIntent(p); r["intent"] != intent {
+			r["intent"], changed = intent, true
+		}
+		if based := releasedBasedOn(p, it.ID); based != nil {
+			r["basedOn"], changed = based, true
+		}
+		if requestStatusOf(it.Status) != r["status"] {
+			r["status"], changed = requestStatusOf(it.Status), true
+		}
 	}
 	if !changed {
 		return p.Order
@@ -58,6 +67,42 @@ func releasedOrder(p Prescription) []byte {
 		return out
 	}
 	return p.Order
+}
+
+// releasedIntent is the MedicationRequest.intent EPS releases p's items
+// with: reflex-order for repeat dispensing, order for any other course,
+// whatever the prescriber sent (release-medication-request.ts).
+func releasedIntent(p Prescription) string {
+	if p.CourseOfTherapy == courseRepeatDispensing {
+		return "reflex-order"
+	}
+	return "order"
+}
+
+// releasedBasedOn is the basedOn EPS releases line item id of a repeat
+// dispensing or repeat prescribing prescription with, nil for any other:
+// the line item, and Extension-EPS-RepeatInformation with the issues after
+// the first (numberOfRepeatsAllowed) and the issues before the current one
+// (numberOfRepeatsIssued), as the EPS API's release translation writes them
+// from Spine's repeatNumber high - 1 and low - 1 (response/release/
+// release-medication-request.ts, createBasedOn; a repeat prescribing
+// prescription is 1 of 1 on Spine). It replaces the prescriber's basedOn.
+func releasedBasedOn(p Prescription, id string) []any {
+	switch p.CourseOfTherapy {
+	case courseRepeatDispensing, courseContinuous:
+	default:
+		return nil
+	}
+	return []any{jsonMap{
+		"reference": strings.ToLower(id),
+		"extension": []any{jsonMap{
+			"url": fhir.ExtensionRepeatInformation,
+			"extension": []any{
+				jsonMap{"url": "numberOfRepeatsAllowed", "valueInteger": max(p.TotalIssues-1, 0)},
+				jsonMap{"url": "numberOfRepeatsIssued", "valueInteger": max(p.CurrentIssue-1, 0)},
+			},
+		}},
+	}}
 }
 
 // lineItemOf returns a decoded MedicationRequest's line item id.

@@ -8,9 +8,8 @@ import (
 	"github.com/porxgate/porxgate/fhir"
 )
 
-// releasedStatuses reads the MedicationRequest statuses, by line item id,
-// of the one prescription a $release answer passed.
-func releasedStatuses(t *testing.T, a answer) map[string]string {
+// releasedBundle reads the one prescription a $release answer passed.
+func releasedBundle(t *testing.T, a answer) *fhir.Bundle {
 	t.Helper()
 	a.want(t, http.StatusOK, "")
 	var params fhir.Parameters
@@ -32,8 +31,15 @@ func releasedStatuses(t *testing.T, a answer) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+// releasedStatuses reads the MedicationRequest statuses, by line item id,
+// of the one prescription a $release answer passed.
+func releasedStatuses(t *testing.T, a answer) map[string]string {
+	t.Helper()
 	out := map[string]string{}
-	for _, mr := range fhir.EntriesOf[*fhir.MedicationRequest](b) {
+	for _, mr := range fhir.EntriesOf[*fhir.MedicationRequest](releasedBundle(t, a)) {
 		out[fhir.FindIdentifier(mr.Identifier, fhir.SystemLineItemID)] = mr.Status
 	}
 	return out

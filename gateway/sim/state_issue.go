@@ -6,6 +6,10 @@ import "time"
 // prescription, as EPS FHIR codes it.
 const courseRepeatDispensing = "continuous-repeat-dispensing"
 
+// courseContinuous is the course of therapy of a repeat prescribing
+// prescription, as EPS FHIR codes it.
+const courseContinuous = "continuous"
+
 // NextIssue makes the next issue of a repeat dispensing prescription the
 // current one, to be dispensed, as Spine's batch does when the next issue's
 // dispensing window opens ("make prescription available for download").
