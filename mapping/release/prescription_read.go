@@ -86,10 +86,8 @@ func readReleasedBundle(comp v3.Node, interaction string, sigRaw []byte, request
 // writing does, unescaped neither. Only a text with an ampersand can
 // differ.
 func releasedInstructionsAsGiven(b *fhir.Bundle, pp, written *etree.Element) {
-	const path = "pertinentInformation1/pertinentPrescription/pertinentInformation2/pertinentLineItem"
-	const value = "pertinentInformation1/pertinentAdditionalInstructions/value"
-	for _, li := range pp.FindElements(path) {
-		val := li.FindElement(value)
+	for _, li := range prescriptionLineItems(pp) {
+		val := instructionsValue(li)
 		if val == nil || !strings.Contains(val.Text(), "&") {
 			continue
 		}
@@ -115,11 +113,11 @@ func releasedInstructionsAsGiven(b *fhir.Bundle, pp, written *etree.Element) {
 		if written == nil {
 			continue
 		}
-		for _, wli := range written.FindElements(path) {
+		for _, wli := range prescriptionLineItems(written) {
 			if wid := wli.SelectElement("id"); wid == nil || wid.SelectAttrValue("root", "") != root {
 				continue
 			}
-			if wv := wli.FindElement(value); wv != nil {
+			if wv := instructionsValue(wli); wv != nil {
 				markup, _, _ := prescribe.SplitReleasedInstructions(wv.Text())
 				var tail []string
 				if words != "" {
@@ -132,6 +130,28 @@ func releasedInstructionsAsGiven(b *fhir.Bundle, pp, written *etree.Element) {
 			}
 		}
 	}
+}
+
+// prescriptionLineItems returns a ParentPrescription's pertinentLineItems,
+// in order, found by walking (an etree path is compiled at each call).
+func prescriptionLineItems(pp *etree.Element) []*etree.Element {
+	rx := v3.FindPath(pp, "pertinentInformation1", "pertinentPrescription")
+	if rx == nil {
+		return nil
+	}
+	var items []*etree.Element
+	for _, pi := range rx.SelectElements("pertinentInformation2") {
+		if li := pi.SelectElement("pertinentLineItem"); li != nil {
+			items = append(items, li)
+		}
+	}
+	return items
+}
+
+// instructionsValue returns a line item's additional instructions value,
+// or nil.
+func instructionsValue(li *etree.Element) *etree.Element {
+	return v3.FindPath(li, "pertinentInformation1", "pertinentAdditionalInstructions", "value")
 }
 
 // withoutReleaseAdditions returns pp as the prescriber wrote it, with what
