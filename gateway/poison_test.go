@@ -38,6 +38,16 @@ func epsReset(in *Inbound) error {
 		&upstream.RetryError{Op: "process-message", Attempts: 3, Err: syscall.ECONNRESET}))
 }
 
+// epsFailures are the ways EPS fails a message that the poison rule
+// counts: a 5xx answer, and no answer at all (the connection reset).
+var epsFailures = []struct {
+	name string
+	fail func(in *Inbound) error
+}{
+	{"EPS answers 500", eps500},
+	{"connection reset", epsReset},
+}
+
 // TestPoisonMessageDeadLettered: a message EPS answers 500 every time
 // (EPS's translator fails on it, as it does on some messages Spine takes),
 // or whose every call has its connection reset (a proxy in front of EPS,
@@ -48,13 +58,7 @@ func epsReset(in *Inbound) error {
 // answered, and tried against EPS every few seconds (the connection reset
 // until session 11: 75 calls in 3 s with PoisonAfter 3, no dead letter).
 func TestPoisonMessageDeadLettered(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		fail func(in *Inbound) error
-	}{
-		{"EPS answers 500", eps500},
-		{"connection reset", epsReset},
-	} {
+	for _, tc := range epsFailures {
 		t.Run(tc.name, func(t *testing.T) { testPoisonMessageDeadLettered(t, tc.fail) })
 	}
 }
@@ -107,13 +111,7 @@ func testPoisonMessageDeadLettered(t *testing.T, fail func(in *Inbound) error) {
 // TestOutageIsNotPoison: while EPS answers every message 500 (an outage),
 // no message is blamed: they all wait, however often they are tried.
 func TestOutageIsNotPoison(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		fail func(in *Inbound) error
-	}{
-		{"EPS answers 500", eps500},
-		{"connection reset", epsReset},
-	} {
+	for _, tc := range epsFailures {
 		t.Run(tc.name, func(t *testing.T) { testOutageIsNotPoison(t, tc.fail) })
 	}
 }
