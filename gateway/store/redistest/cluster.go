@@ -4,6 +4,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,15 @@ func StartCluster(t testing.TB) *Cluster {
 	c := &Cluster{}
 	for range 3 {
 		dir := t.TempDir()
+		// The cluster bus port is chosen free too: by default it is the
+		// client port + 10000, which another process (a test's connection
+		// from the ephemeral range) may hold, and the node then exits.
+		bus, err := freePort()
+		if err != nil {
+			t.Fatalf("finding a free port for the cluster bus: %v", err)
+		}
 		c.Nodes = append(c.Nodes, start(t, "redis-server", "--cluster-enabled", "yes",
+			"--cluster-port", strconv.Itoa(bus),
 			"--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--cluster-node-timeout", "2000"))
 	}
 	args := []string{"--cluster", "create"}
