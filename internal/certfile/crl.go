@@ -77,6 +77,7 @@ type RevokedError struct {
 	List CRLInfo
 }
 
+// Error implements error: the refusal, naming the certificate and the list.
 func (e *RevokedError) Error() string {
 	return fmt.Sprintf("certificate %q (serial %s, issuer %q) revoked at %s by the CRL %s (thisUpdate %s)",
 		e.Cert.Subject.CommonName, e.Cert.SerialNumber.Text(16), e.Cert.Issuer.String(),
