@@ -165,15 +165,7 @@ func TestEPS500IsCountedAgainstTheMessage(t *testing.T) {
 		rp.ServeHTTP(w, r)
 	}))
 	t.Cleanup(proxy.Close)
-	c, err := upstream.New(upstream.Config{BaseURL: proxy.URL + "/FHIR/R4",
-		Retry:   upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond},
-		Breaker: upstream.BreakerConfig{ConsecutiveFailures: 2, Timeout: time.Hour, MaxRequestsHalfOpen: 1}}, quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	p := NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog())
-	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
+	p, payload := poisonProcessor(t, proxy.URL, upstream.BreakerConfig{ConsecutiveFailures: 2, Timeout: time.Hour, MaxRequestsHalfOpen: 1})
 	_, err = p.Process(context.Background(), replayIn(v3.ParentPrescription, payload))
 	if !IsDeferred(err) || IsPermanent(err) || !upstreamFailedMessage(err) {
 		t.Fatalf("EPS's 500: %v (deferred %v, counted %v); want deferred and counted", err, IsDeferred(err), upstreamFailedMessage(err))
@@ -203,14 +195,8 @@ func TestEPSResetIsCountedAgainstTheMessage(t *testing.T) {
 		_ = conn.Close()
 	}))
 	t.Cleanup(reset.Close)
-	c, err := upstream.New(upstream.Config{BaseURL: reset.URL + "/FHIR/R4",
-		Retry: upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}}, quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	p := NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog())
-	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
+	p, payload := poisonProcessor(t, reset.URL, upstream.BreakerConfig{})
+	var err error
 	_, err = p.Process(context.Background(), replayIn(v3.ParentPrescription, payload))
 	if !IsDeferred(err) || IsPermanent(err) || !upstreamFailedMessage(err) {
 		t.Fatalf("connection reset: %v (deferred %v, counted %v); want deferred and counted", err, IsDeferred(err), upstreamFailedMessage(err))
@@ -275,4 +261,20 @@ func TestResentPoisonMessageStartsAfresh(t *testing.T) {
 	if answered != 1 || msgErrors != 1 {
 		t.Errorf("the poison message's sender got %d answers and %d MessageErrors, want 1 and 1", answered, msgErrors)
 	}
+}
+
+// poisonProcessor returns the EPS processor over an EPS client of base
+// (two attempts a call, short backoffs, breaker as given) and a legacy
+// prescription to send through it.
+func poisonProcessor(t *testing.T, base string, breaker upstream.BreakerConfig) (*EPSProcessor, []byte) {
+	t.Helper()
+	c, err := upstream.New(upstream.Config{BaseURL: base + "/FHIR/R4",
+		Retry:   upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond},
+		Breaker: breaker}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
+	return NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog()), payload
 }

@@ -28,17 +28,7 @@ func TestServerCertificateRenewedOnDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := handshakeOnly(t, tlsCfg)
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(ca.pem)
-	served := func() *x509.Certificate {
-		t.Helper()
-		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		return conn.ConnectionState().PeerCertificates[0]
-	}
+	served := func() *x509.Certificate { t.Helper(); return servedCertificate(t, addr, ca.pem) }
 	first := served()
 	c2, k2 := ca.issue(t, "porxgate", true)
 	testpki.WriteDated(t, cfg.TLSCertFile, c2, time.Now())
@@ -125,17 +115,7 @@ func TestAdminCertificateFollowsItsFiles(t *testing.T) {
 	if addr == "" {
 		t.Fatal("admin listener did not start")
 	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(ca.pem)
-	served := func() *x509.Certificate {
-		t.Helper()
-		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		return conn.ConnectionState().PeerCertificates[0]
-	}
+	served := func() *x509.Certificate { t.Helper(); return servedCertificate(t, addr, ca.pem) }
 	first := served()
 	c2, k2 := ca.issue(t, "admin", true)
 	testpki.WriteDated(t, certFile, c2, time.Now().Add(-time.Minute))
@@ -292,4 +272,18 @@ func TestDeliveryCABundleFollowsItsFile(t *testing.T) {
 	if n := countLogs(t, sink, "delivery CAs not renewed"); n != 1 {
 		t.Errorf("an unusable delivery CA bundle logged %d times, want once", n)
 	}
+}
+
+// servedCertificate dials addr over TLS, trusting the CA in caPEM, and
+// returns the certificate the server presents.
+func servedCertificate(t *testing.T, addr string, caPEM []byte) *x509.Certificate {
+	t.Helper()
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0]
 }
