@@ -27,7 +27,9 @@ type UpstreamConfig struct {
 	// PORXGATE_UPSTREAM_CLIENT_CERT/_KEY).
 	ClientCertFile, ClientKeyFile string
 	// CAFile is a PEM bundle of CAs trusted for the upstream's certificate
-	// (--upstream-ca, PORXGATE_UPSTREAM_CA); empty: the system roots.
+	// (--upstream-ca, PORXGATE_UPSTREAM_CA); empty: the system roots. A
+	// bundle written over the file is trusted from the next call, without
+	// a restart.
 	CAFile string
 }
 

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -151,7 +150,6 @@ func DeliveryClient(cfg Config, log *slog.Logger) (*http.Client, error) {
 			return nil, fmt.Errorf("delivery-ca: %w", err)
 		}
 		logRefusedRenewal(cas, log, "delivery CAs not renewed", cfg.DeliveryCAFile)
-		tc.RootCAs = cas.Current().Pool
 	}
 	if cfg.TLSCertFile != "" {
 		pair, err := certfile.Load(cfg.TLSCertFile, cfg.TLSKeyFile, time.Now())
@@ -174,52 +172,13 @@ func DeliveryClient(cfg Config, log *slog.Logger) (*http.Client, error) {
 	tr.WriteBufferSize = 64 << 10
 	var rt http.RoundTripper = tr
 	if cas != nil {
-		rt = &rootsFollowingTransport{base: tr, cas: cas, roots: cas.Current(), tr: tr}
+		rt = certfile.NewRootsTransport(tr, cas)
 	}
 	if cfg.TracerProvider != nil { // a span per delivery attempt, traceparent sent to the MHS
 		return &http.Client{Transport: tracing.Transport{Next: rt, Tracer: tracing.Tracer(cfg.TracerProvider),
 			Name: func(*http.Request) string { return "deliver" }, Attributes: deliveryAttributes}, Timeout: cfg.DeliveryTimeout}, nil
 	}
 	return &http.Client{Transport: rt, Timeout: cfg.DeliveryTimeout}, nil
-}
-
-// rootsFollowingTransport is an http.Transport whose trusted roots follow
-// their file (cas): when the bundle changes, requests go through a copy of
-// base trusting the new one (crypto/tls verifies the server as ever,
-// through a proxy too), and the old copy's idle connections are closed, so
-// that a connection verified with a CA since removed is not used again.
-type rootsFollowingTransport struct {
-	base *http.Transport
-	cas  *certfile.Pool
-
-	mu    sync.Mutex
-	roots *certfile.CAs // the bundle tr trusts
-	tr    *http.Transport
-}
-
-// RoundTrip implements http.RoundTripper.
-func (f *rootsFollowingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	cur := f.cas.Current()
-	f.mu.Lock()
-	if cur != f.roots {
-		old := f.tr
-		f.tr = f.base.Clone()
-		f.tr.TLSClientConfig.RootCAs = cur.Pool
-		f.roots = cur
-		defer old.CloseIdleConnections()
-	}
-	tr := f.tr
-	f.mu.Unlock()
-	return tr.RoundTrip(req)
-}
-
-// CloseIdleConnections closes the idle connections of the transport in
-// use (http.Client.CloseIdleConnections).
-func (f *rootsFollowingTransport) CloseIdleConnections() {
-	f.mu.Lock()
-	tr := f.tr
-	f.mu.Unlock()
-	tr.CloseIdleConnections()
 }
 
 // AdminClient returns the HTTP client a command (porxgate deadletters)

@@ -131,7 +131,8 @@ type TLSConfig struct {
 	CertFile string `json:"certFile"`
 	KeyFile  string `json:"keyFile"`
 	// CAFile is a PEM bundle of CAs that verify the server; empty means the
-	// system pool.
+	// system pool. It follows its file: a bundle written over it is
+	// trusted from the next request (certfile.RootsTransport).
 	CAFile string `json:"caFile"`
 	// ServerName overrides the name checked in the server certificate.
 	ServerName string `json:"serverName"`

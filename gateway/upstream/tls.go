@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/porxgate/porxgate/internal/certfile"
@@ -26,9 +25,11 @@ const requestBufferSize = 64 << 10
 // newBaseTransport builds the innermost transport, with the client
 // certificate (read again when renewed on disk: internal/certfile; a
 // renewal that cannot be used is logged to log) and CA of mutual TLS when
-// configured. now dates the start-up check that the client certificate
-// has not expired.
-func newBaseTransport(tc TLSConfig, now time.Time, log *slog.Logger) (*http.Transport, error) {
+// configured. The CA bundle follows its file the same way: a bundle
+// written over it is trusted from the next request, and idle connections
+// verified with the one before are closed (certfile.RootsTransport). now
+// dates the start-up check that the client certificate has not expired.
+func newBaseTransport(tc TLSConfig, now time.Time, log *slog.Logger) (http.RoundTripper, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
 	// A request's headers and a message Bundle (tens of KiB) leave in one
@@ -38,6 +39,7 @@ func newBaseTransport(tc TLSConfig, now time.Time, log *slog.Logger) (*http.Tran
 		return t, nil
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: tc.ServerName}
+	t.TLSClientConfig = cfg
 	if tc.CertFile != "" {
 		pair, err := certfile.Load(tc.CertFile, tc.KeyFile, now)
 		if err != nil {
@@ -48,19 +50,17 @@ func newBaseTransport(tc TLSConfig, now time.Time, log *slog.Logger) (*http.Tran
 		})
 		cfg.GetClientCertificate = pair.GetClientCertificate
 	}
-	if tc.CAFile != "" {
-		pem, err := os.ReadFile(tc.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("load CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("load CA file %s: no certificate found", tc.CAFile)
-		}
-		cfg.RootCAs = pool
+	if tc.CAFile == "" {
+		return t, nil
 	}
-	t.TLSClientConfig = cfg
-	return t, nil
+	cas, err := certfile.LoadPool(tc.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("load CA file: %w", err)
+	}
+	cas.OnRefused(func(err error) {
+		log.Warn("upstream CAs not renewed: the one in use stays", "err", err)
+	})
+	return certfile.NewRootsTransport(t, cas), nil
 }
 
 // CheckServerCertificate makes one request to the EPS base over HTTPS

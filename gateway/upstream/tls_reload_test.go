@@ -183,3 +183,67 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestUpstreamCABundleFollowsItsFile: the CAs trusted for EPS's server
+// certificate (--upstream-ca) follow their file as the front door's, the
+// admin listener's and the delivery client's CAs do: an EPS whose
+// certificate a CA added to the bundle issued is trusted from the next
+// call, without a restart; a CA removed from the bundle is no longer
+// trusted, a connection kept alive since it verified included; and a
+// bundle that cannot be used is logged once and the one in use kept.
+// Before, the bundle was read at start: when EPS's certificate moved to a
+// new CA every call failed until the gateway was restarted.
+func TestUpstreamCABundleFollowsItsFile(t *testing.T) {
+	old, next := testpki.NewCA(t, "EPS old CA"), testpki.NewCA(t, "EPS next CA")
+	srvCert, srvKey := next.Issue(t, testpki.Cert{Name: "eps", Server: true, Serial: 2})
+	kp, err := tls.X509KeyPair(srvCert, srvKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", ContentTypeFHIR)
+		_, _ = w.Write([]byte(`{"resourceType":"CapabilityStatement"}`))
+	}))
+	eps.TLS = &tls.Config{Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12}
+	eps.StartTLS() // keep-alives on: an idle connection may be used again
+	t.Cleanup(eps.Close)
+
+	caFile := filepath.Join(t.TempDir(), "upstream-ca.pem")
+	testpki.WriteDated(t, caFile, old.PEM, time.Now().Add(-time.Hour))
+	var logs strings.Builder
+	var logMu sync.Mutex
+	cfg := testConfig(eps.URL, nil)
+	cfg.Transport = nil
+	cfg.Retry.MaxAttempts = 1
+	cfg.TLS = TLSConfig{CAFile: caFile}
+	c, err := New(cfg, slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	ping := func() error { return c.Ping(context.Background()) }
+
+	if err := ping(); err == nil {
+		t.Fatal("an EPS whose CA is not in --upstream-ca was trusted")
+	}
+	testpki.WriteDated(t, caFile, append(append([]byte{}, old.PEM...), next.PEM...), time.Now().Add(-time.Minute))
+	if err := ping(); err != nil {
+		t.Fatalf("an EPS whose CA was added to --upstream-ca: %v", err)
+	}
+	testpki.WriteDated(t, caFile, []byte("-----BEGIN CERTIFICATE-----\ncut short"), time.Now().Add(-30*time.Second))
+	for range 2 {
+		if err := ping(); err != nil {
+			t.Fatalf("an unusable bundle written over the file: the one in use was not kept: %v", err)
+		}
+	}
+	logMu.Lock()
+	n := strings.Count(logs.String(), "upstream CAs not renewed")
+	logMu.Unlock()
+	if n != 1 {
+		t.Errorf("an unusable --upstream-ca bundle logged %d times, want once:\n%s", n, logs.String())
+	}
+	testpki.WriteDated(t, caFile, old.PEM, time.Now())
+	if err := ping(); err == nil {
+		t.Fatal("an EPS whose CA was removed from --upstream-ca is still trusted")
+	}
+}

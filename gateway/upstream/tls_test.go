@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -83,9 +84,13 @@ func TestMutualTLS(t *testing.T) {
 // mutual TLS.
 func TestBaseTransportHonoursProxyEnvironment(t *testing.T) {
 	for _, tc := range []TLSConfig{{}, {ServerName: "eps.example"}} {
-		tr, err := newBaseTransport(tc, time.Now(), quiet)
+		rt, err := newBaseTransport(tc, time.Now(), quiet)
 		if err != nil {
 			t.Fatal(err)
+		}
+		tr, ok := rt.(*http.Transport)
+		if !ok {
+			t.Fatalf("TLS %+v: base transport %T, want an *http.Transport", tc, rt)
 		}
 		if tr.Proxy == nil {
 			t.Fatalf("TLS %+v: transport ignores the proxy environment", tc)

@@ -3,7 +3,9 @@
 // after either file changes (a renewal written by an operator or
 // cert-manager before the old one expires), so that no restart is needed.
 // The EPS client's mutual TLS certificate, the front door's server
-// certificate and the delivery client's certificate all use it.
+// certificate and the delivery client's certificate all use it; Pool and
+// CRLs keep CA bundles and revocation lists current the same way, and
+// RootsTransport has an HTTP client trust the CAs its Pool holds now.
 package certfile
 
 import (
