@@ -1,13 +1,20 @@
 package gateway
 
 import (
+	"crypto/x509"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// tlsExpiryName and tlsExpiryHelp name and describe the expiry of the
+// certificates the gateway relies on; each role's series come from a
+// certExpiry of its own.
+const (
+	tlsExpiryName = "porxgate_tls_certificate_expiry_timestamp_seconds"
+	tlsExpiryHelp = "When each certificate the front door relies on expires (notAfter, Unix seconds), as its files hold it now: role front_door (the server certificate served) or client_ca (a CA of --tls-client-ca), subject and serial (hex) its own."
+)
+
 var (
-	tlsExpiryDesc = prometheus.NewDesc("porxgate_tls_certificate_expiry_timestamp_seconds",
-		"When each certificate the front door relies on expires (notAfter, Unix seconds), as its files hold it now: role front_door (the server certificate served) or client_ca (a CA of --tls-client-ca), subject and serial (hex) its own.",
-		[]string{"role", "subject", "serial"}, nil)
 	crlNextUpdateDesc = prometheus.NewDesc("porxgate_tls_client_crl_next_update_timestamp_seconds",
 		"When each client CRL in use (--tls-client-crl) is due to be replaced (nextUpdate, Unix seconds; 0: it names none), by its issuer and file. Past it, the list still refuses what it revokes and lets the rest in: write a newer one over the file.",
 		[]string{"issuer", "file"}, nil)
@@ -16,9 +23,69 @@ var (
 		nil, nil)
 )
 
+// certExpiry is a prometheus.Collector of the expiry of the certificates
+// of one role (the role label), as certs returns them at each scrape. A
+// series is a subject and serial: a certificate given twice (a CA repeated
+// in a bundle) or two of one subject and serial (a CA re-keyed under its
+// name) are one series, the earliest notAfter; sent twice, the registry
+// would fail the whole scrape.
+type certExpiry struct {
+	desc  *prometheus.Desc
+	certs func() []*x509.Certificate
+}
+
+// newCertExpiry returns the collector of role's certificates.
+func newCertExpiry(role string, certs func() []*x509.Certificate) certExpiry {
+	return certExpiry{desc: prometheus.NewDesc(tlsExpiryName, tlsExpiryHelp, []string{"subject", "serial"}, prometheus.Labels{"role": role}),
+		certs: certs}
+}
+
+// Describe implements prometheus.Collector.
+func (c certExpiry) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect implements prometheus.Collector.
+func (c certExpiry) Collect(ch chan<- prometheus.Metric) {
+	type series struct{ subject, serial string }
+	var order []series
+	notAfter := map[series]int64{}
+	for _, cert := range c.certs() {
+		if cert == nil {
+			continue
+		}
+		s := series{cert.Subject.String(), cert.SerialNumber.Text(16)}
+		at, seen := notAfter[s]
+		if !seen {
+			order = append(order, s)
+		}
+		if !seen || cert.NotAfter.Unix() < at {
+			notAfter[s] = cert.NotAfter.Unix()
+		}
+	}
+	for _, s := range order {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(notAfter[s]), s.subject, s.serial)
+	}
+}
+
+// expiry returns the collectors of the front door's certificates: its own
+// (front_door) and, with mutual TLS, its client CAs (client_ca).
+func (f *FrontDoorTLS) expiry() []certExpiry {
+	out := []certExpiry{newCertExpiry("front_door", func() []*x509.Certificate {
+		if c := f.pair.Current(); c != nil {
+			return []*x509.Certificate{c.Leaf}
+		}
+		return nil
+	})}
+	if f.cas != nil {
+		out = append(out, newCertExpiry("client_ca", func() []*x509.Certificate { return f.cas.Current().Certs }))
+	}
+	return out
+}
+
 // Describe implements prometheus.Collector.
 func (f *FrontDoorTLS) Describe(ch chan<- *prometheus.Desc) {
-	ch <- tlsExpiryDesc
+	for _, e := range f.expiry() {
+		e.Describe(ch)
+	}
 	if f.crls != nil {
 		ch <- crlNextUpdateDesc
 		ch <- revokedDesc
@@ -27,24 +94,33 @@ func (f *FrontDoorTLS) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector: the files are read as a
 // handshake would read them (a renewal written over them is reported as
-// soon as it is in use).
+// soon as it is in use). Two lists of one issuer name in one file (a CA
+// re-keyed under its name) are one series, the earlier nextUpdate.
 func (f *FrontDoorTLS) Collect(ch chan<- prometheus.Metric) {
-	if c := f.pair.Current(); c != nil && c.Leaf != nil {
-		ch <- prometheus.MustNewConstMetric(tlsExpiryDesc, prometheus.GaugeValue, float64(c.Leaf.NotAfter.Unix()), "front_door", c.Leaf.Subject.String(), c.Leaf.SerialNumber.Text(16))
+	for _, e := range f.expiry() {
+		e.Collect(ch)
 	}
-	if f.cas != nil {
-		for _, ca := range f.cas.Current().Certs {
-			ch <- prometheus.MustNewConstMetric(tlsExpiryDesc, prometheus.GaugeValue, float64(ca.NotAfter.Unix()), "client_ca", ca.Subject.String(), ca.SerialNumber.Text(16))
+	if f.crls == nil {
+		return
+	}
+	type series struct{ issuer, file string }
+	var order []series
+	next := map[series]int64{} // 0: no nextUpdate
+	for _, l := range f.crls.Lists() {
+		s := series{l.Issuer, l.File}
+		at, seen := next[s]
+		if !seen {
+			order = append(order, s)
+		}
+		if l.NextUpdate.IsZero() {
+			continue
+		}
+		if u := l.NextUpdate.Unix(); !seen || at == 0 || u < at {
+			next[s] = u
 		}
 	}
-	if f.crls != nil {
-		for _, l := range f.crls.Lists() {
-			next := 0.0
-			if !l.NextUpdate.IsZero() {
-				next = float64(l.NextUpdate.Unix())
-			}
-			ch <- prometheus.MustNewConstMetric(crlNextUpdateDesc, prometheus.GaugeValue, next, l.Issuer, l.File)
-		}
-		ch <- prometheus.MustNewConstMetric(revokedDesc, prometheus.CounterValue, float64(f.revoked.Load()))
+	for _, s := range order {
+		ch <- prometheus.MustNewConstMetric(crlNextUpdateDesc, prometheus.GaugeValue, float64(next[s]), s.issuer, s.file)
 	}
+	ch <- prometheus.MustNewConstMetric(revokedDesc, prometheus.CounterValue, float64(f.revoked.Load()))
 }

@@ -3,11 +3,15 @@ package gateway
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/porxgate/porxgate/internal/testpki"
 )
@@ -24,14 +28,7 @@ func TestFrontDoorTLSMetrics(t *testing.T) {
 	next := time.Now().Add(6 * time.Hour).Truncate(time.Second)
 	cfg.TLSClientCRLFiles = writeFile(t, dir, "clients.crl", nil)
 	testpki.WriteDated(t, cfg.TLSClientCRLFiles, ca.CRL(t, testpki.CRL{Revoked: []int64{9}, NextUpdate: next}), time.Now().Add(-time.Hour))
-	ft, err := ServerTLS(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewPedanticRegistry()
-	if err := reg.Register(ft); err != nil {
-		t.Fatal(err)
-	}
+	ft, reg := frontDoorMetrics(t, cfg)
 	// Two handshakes of a revoked client, over a real socket.
 	addr := handshakeOnly(t, ft.Config)
 	roots := x509.NewCertPool()
@@ -69,6 +66,21 @@ func TestFrontDoorTLSMetrics(t *testing.T) {
 	}
 }
 
+// frontDoorMetrics returns the front door's TLS as cfg configures it and a
+// pedantic registry it is registered with.
+func frontDoorMetrics(t *testing.T, cfg Config) (*FrontDoorTLS, *prometheus.Registry) {
+	t.Helper()
+	ft, err := ServerTLS(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(ft); err != nil {
+		t.Fatal(err)
+	}
+	return ft, reg
+}
+
 // gatherTLS gathers reg into values keyed by family name and its role or
 // file label ("name/role").
 func gatherTLS(t *testing.T, reg *prometheus.Registry) map[string]float64 {
@@ -90,4 +102,65 @@ func gatherTLS(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 		}
 	}
 	return got
+}
+
+// TestTLSMetricsRepeatedCertificates: a certificate that a bundle holds
+// twice (a CA appended again when bundles are joined), two CAs of one name
+// and serial (a CA re-keyed under its name) and two revocation lists of one
+// issuer name in one file are each one series: the earliest notAfter, the
+// earliest nextUpdate. Before, the collector sent the same series twice,
+// and the registry's Gather failed: /metrics answered 500 with no metric at
+// all, so every alert on porxgate went blind because of one line of a CA
+// bundle.
+func TestTLSMetricsRepeatedCertificates(t *testing.T) {
+	first := newCA(t, "HSCN test CA")
+	rekeyed := newCA(t, "HSCN test CA") // same subject, same serial, another key
+	soon := time.Now().Add(2 * time.Hour).Truncate(time.Second)
+	later := time.Now().Add(5 * time.Hour).Truncate(time.Second)
+	for _, tt := range []struct {
+		name   string
+		bundle []byte
+		crls   func(dir string) string // the CRL file, "" for none
+		want   map[string]float64
+	}{
+		{name: "a CA twice in the bundle",
+			bundle: append(append([]byte{}, first.pem...), first.pem...)},
+		{name: "two CAs of one name and serial, a CRL of each in one file",
+			bundle: append(append([]byte{}, first.pem...), rekeyed.pem...),
+			crls: func(dir string) string {
+				return writeFile(t, dir, "clients.crl", append(first.CRL(t, testpki.CRL{NextUpdate: later}), rekeyed.CRL(t, testpki.CRL{NextUpdate: soon})...))
+			},
+			want: map[string]float64{"porxgate_tls_client_crl_next_update_timestamp_seconds/": float64(soon.Unix())}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := mutualTLSConfig(t, dir, first)
+			cfg.TLSClientCAFile = writeFile(t, dir, "bundle.pem", tt.bundle)
+			if tt.crls != nil {
+				cfg.TLSClientCRLFiles = tt.crls(dir)
+			}
+			_, reg := frontDoorMetrics(t, cfg)
+			srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+			t.Cleanup(srv.Close)
+			resp, err := http.Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("/metrics answered %d:\n%s", resp.StatusCode, body)
+			}
+			got := gatherTLS(t, reg)
+			if v := got["porxgate_tls_certificate_expiry_timestamp_seconds/client_ca"]; v <= float64(time.Now().Unix()) {
+				t.Errorf("client_ca expiry %v, want the CA's notAfter", v)
+			}
+			for key, want := range tt.want {
+				key += cfg.TLSClientCRLFiles
+				if got[key] != want {
+					t.Errorf("%s = %v, want %v (the earliest)", key, got[key], want)
+				}
+			}
+		})
+	}
 }
