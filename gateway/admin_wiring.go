@@ -204,11 +204,17 @@ func (s *Server) serveAdmin(ctx context.Context) error {
 	}
 	a := s.cfg.Admin
 	if a.TLSCertFile != "" {
-		tc, err := adminTLSConfig(a, s.log)
+		tc, pair, err := adminTLSConfig(a, s.log)
 		if err != nil {
 			_ = ln.Close()
 			return err
 		}
+		unregister, err := registerExpiry(s.metrics.Registry, pairExpiry("admin", pair))
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("admin tls: %w", err)
+		}
+		defer unregister()
 		ln = tls.NewListener(ln, tc)
 	}
 	s.adminLn.mu.Lock()
@@ -228,22 +234,23 @@ func (s *Server) serveAdmin(ctx context.Context) error {
 // the next handshake (one that cannot be used is logged and the pair in
 // use kept). With ClientCAFile, a client certificate those CAs signed
 // may sign in by its name (VerifyClientCertIfGiven); the bundle follows
-// its file as the front door's does (followClientCAs).
-func adminTLSConfig(a AdminConfig, log *slog.Logger) (*tls.Config, error) {
+// its file as the front door's does (followClientCAs). The pair is
+// returned too, for the metric of its expiry.
+func adminTLSConfig(a AdminConfig, log *slog.Logger) (*tls.Config, *certfile.Pair, error) {
 	pair, err := certfile.Load(a.TLSCertFile, a.TLSKeyFile, time.Now())
 	if err != nil {
-		return nil, fmt.Errorf("admin tls: %w", err)
+		return nil, nil, fmt.Errorf("admin tls: %w", err)
 	}
 	logRefusedRenewal(pair, log, "admin listener certificate not renewed", a.TLSCertFile)
 	tc := &tls.Config{GetCertificate: pair.GetCertificate, MinVersion: tls.VersionTLS12}
 	if a.ClientCAFile != "" {
 		cas, err := certfile.LoadPool(a.ClientCAFile)
 		if err != nil {
-			return nil, fmt.Errorf("admin client CAs: %w", err)
+			return nil, nil, fmt.Errorf("admin client CAs: %w", err)
 		}
 		logRefusedRenewal(cas, log, "admin listener client CAs not renewed", a.ClientCAFile)
 		tc.ClientAuth = tls.VerifyClientCertIfGiven
 		followClientCAs(tc, cas, nil, log, nil)
 	}
-	return tc, nil
+	return tc, pair, nil
 }

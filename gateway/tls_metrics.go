@@ -2,8 +2,12 @@ package gateway
 
 import (
 	"crypto/x509"
+	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/porxgate/porxgate/gateway/upstream"
+	"github.com/porxgate/porxgate/internal/certfile"
 )
 
 // tlsExpiryName and tlsExpiryHelp name and describe the expiry of the
@@ -11,7 +15,7 @@ import (
 // certExpiry of its own.
 const (
 	tlsExpiryName = "porxgate_tls_certificate_expiry_timestamp_seconds"
-	tlsExpiryHelp = "When each certificate the front door relies on expires (notAfter, Unix seconds), as its files hold it now: role front_door (the server certificate served) or client_ca (a CA of --tls-client-ca), subject and serial (hex) its own."
+	tlsExpiryHelp = "When each certificate the gateway relies on expires (notAfter, Unix seconds), as its files hold it now: role front_door (the server certificate served), client_ca (a CA of --tls-client-ca), upstream_client (the EPS client certificate of mutual TLS, the default identity's or a party's), upstream_ca (a CA of --upstream-ca) or admin (the admin listener's), subject and serial (hex) its own."
 )
 
 var (
@@ -66,15 +70,63 @@ func (c certExpiry) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// expiry returns the collectors of the front door's certificates: its own
-// (front_door) and, with mutual TLS, its client CAs (client_ca).
-func (f *FrontDoorTLS) expiry() []certExpiry {
-	out := []certExpiry{newCertExpiry("front_door", func() []*x509.Certificate {
-		if c := f.pair.Current(); c != nil {
+// pairExpiry returns the collector of role's certificate: pair's, as its
+// files hold it now.
+func pairExpiry(role string, pair *certfile.Pair) certExpiry {
+	return newCertExpiry(role, func() []*x509.Certificate {
+		if c := pair.Current(); c != nil {
 			return []*x509.Certificate{c.Leaf}
 		}
 		return nil
-	})}
+	})
+}
+
+// upstreamExpiry returns the collectors of the EPS clients' certificates:
+// the client certificates of mutual TLS (upstream_client: the default
+// identity's and each party's of --upstream-identities) and the CAs
+// trusted for EPS's certificate (upstream_ca, --upstream-ca).
+func upstreamExpiry(clients []*upstream.Client) []certExpiry {
+	return []certExpiry{
+		newCertExpiry("upstream_client", func() []*x509.Certificate {
+			var out []*x509.Certificate
+			for _, c := range clients {
+				out = append(out, c.ClientCertificate())
+			}
+			return out
+		}),
+		newCertExpiry("upstream_ca", func() []*x509.Certificate {
+			var out []*x509.Certificate
+			for _, c := range clients {
+				out = append(out, c.TrustedCAs()...)
+			}
+			return out
+		}),
+	}
+}
+
+// registerExpiry registers cs with reg and returns the function that
+// unregisters them.
+func registerExpiry(reg prometheus.Registerer, cs ...certExpiry) (unregister func(), err error) {
+	var done []certExpiry
+	unregister = func() {
+		for _, c := range done {
+			reg.Unregister(c)
+		}
+	}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			unregister()
+			return nil, fmt.Errorf("metrics of the certificates' expiry: %w", err)
+		}
+		done = append(done, c)
+	}
+	return unregister, nil
+}
+
+// expiry returns the collectors of the front door's certificates: its own
+// (front_door) and, with mutual TLS, its client CAs (client_ca).
+func (f *FrontDoorTLS) expiry() []certExpiry {
+	out := []certExpiry{pairExpiry("front_door", f.pair)}
 	if f.cas != nil {
 		out = append(out, newCertExpiry("client_ca", func() []*x509.Certificate { return f.cas.Current().Certs }))
 	}

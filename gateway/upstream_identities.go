@@ -151,6 +151,21 @@ func (p *partyClients) breakerStates() map[string]map[string]string {
 	return out
 }
 
+// clients returns the parties' EPS clients (none for p nil), in the
+// order of their party keys.
+func (p *partyClients) clients() []*upstream.Client {
+	if p == nil {
+		return nil
+	}
+	var out []*upstream.Client
+	for _, party := range sortedKeys(p.byParty) {
+		if c, ok := p.byParty[party].(*upstream.Client); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func (p *partyClients) pick(ctx context.Context) EPSAPI {
 	if c, ok := p.byParty[upstream.PartyOf(ctx)]; ok {
 		return c

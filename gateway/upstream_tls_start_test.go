@@ -18,18 +18,7 @@ import (
 func TestOpenUpstreamChecksServerCertificate(t *testing.T) {
 	dir := t.TempDir()
 	ca, other := newCA(t, "eps-ca"), newCA(t, "other-ca")
-	certPEM, keyPEM := ca.issue(t, "eps", true) // for 127.0.0.1
-	kp, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/fhir+json")
-		_, _ = w.Write([]byte(`{"resourceType":"CapabilityStatement"}`))
-	}))
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12}
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
+	srv := tlsEPS(t, ca)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -72,4 +61,23 @@ func TestOpenUpstreamChecksServerCertificate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// tlsEPS serves EPS metadata over TLS on 127.0.0.1 with a certificate ca
+// issued, until the test ends.
+func tlsEPS(t *testing.T, ca *testCA) *httptest.Server {
+	t.Helper()
+	certPEM, keyPEM := ca.issue(t, "eps", true) // for 127.0.0.1
+	kp, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/fhir+json")
+		_, _ = w.Write([]byte(`{"resourceType":"CapabilityStatement"}`))
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv
 }

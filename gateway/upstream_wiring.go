@@ -103,7 +103,15 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics,
 		stopSim()
 		return nil, nil, err
 	}
+	unregister, err := registerExpiry(m.Registry, upstreamExpiry(append([]*upstream.Client{client}, parties.clients()...))...)
+	if err != nil {
+		closeParties()
+		_ = client.Close()
+		stopSim()
+		return nil, nil, fmt.Errorf("EPS client: %w", err)
+	}
 	stop := func() {
+		unregister()
 		closeParties()
 		_ = client.Close()
 		stopSim()

@@ -49,6 +49,7 @@ type Client struct {
 	breakers breakerSet
 	tokens   *tokenSource
 	baseTr   http.RoundTripper
+	tlsFiles tlsFiles
 	stop     context.CancelFunc
 }
 
@@ -68,12 +69,11 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 	}
 	log := logger.With("component", "upstream")
 	baseTr := cfg.Transport
+	var files tlsFiles
 	if baseTr == nil {
-		t, err := newBaseTransport(cfg.TLS, cfg.Now(), log)
-		if err != nil {
+		if baseTr, files, err = newBaseTransport(cfg.TLS, cfg.Now(), log); err != nil {
 			return nil, fmt.Errorf("upstream config: %w", err)
 		}
-		baseTr = t
 	}
 	breakers := newBreakerSet(cfg.Breaker, log, cfg.OnBreakerStateChange)
 	// chain builds id → retry → [tap] → [auth] → breaker → [trace] → [observe] → buffer → base;
@@ -104,7 +104,7 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		return idTransport{next: rt, newID: cfg.NewID, userAgent: cfg.UserAgent}
 	}
 	stopCtx, stop := context.WithCancel(context.Background())
-	c := &Client{cfg: cfg, log: log, base: base, breakers: breakers, baseTr: baseTr, stop: stop}
+	c := &Client{cfg: cfg, log: log, base: base, breakers: breakers, baseTr: baseTr, tlsFiles: files, stop: stop}
 	if cfg.APIKey != "" {
 		key := cfg.PrivateKey
 		if key == nil {

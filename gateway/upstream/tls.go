@@ -29,38 +29,71 @@ const requestBufferSize = 64 << 10
 // written over it is trusted from the next request, and idle connections
 // verified with the one before are closed (certfile.RootsTransport). now
 // dates the start-up check that the client certificate has not expired.
-func newBaseTransport(tc TLSConfig, now time.Time, log *slog.Logger) (http.RoundTripper, error) {
+// files are what it follows, for Client.ClientCertificate and TrustedCAs.
+func newBaseTransport(tc TLSConfig, now time.Time, log *slog.Logger) (_ http.RoundTripper, files tlsFiles, _ error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 64
 	// A request's headers and a message Bundle (tens of KiB) leave in one
 	// write: with net/http's 4 KiB buffer they took two or more.
 	t.WriteBufferSize = requestBufferSize
 	if tc == (TLSConfig{}) {
-		return t, nil
+		return t, files, nil
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: tc.ServerName}
 	t.TLSClientConfig = cfg
 	if tc.CertFile != "" {
 		pair, err := certfile.Load(tc.CertFile, tc.KeyFile, now)
 		if err != nil {
-			return nil, fmt.Errorf("client certificate: %w", err)
+			return nil, files, fmt.Errorf("client certificate: %w", err)
 		}
+		files.pair = pair
 		pair.OnRefused(func(err error) {
 			log.Warn("upstream client certificate not renewed: the one in use stays", "err", err)
 		})
 		cfg.GetClientCertificate = pair.GetClientCertificate
 	}
 	if tc.CAFile == "" {
-		return t, nil
+		return t, files, nil
 	}
 	cas, err := certfile.LoadPool(tc.CAFile)
 	if err != nil {
-		return nil, fmt.Errorf("load CA file: %w", err)
+		return nil, files, fmt.Errorf("load CA file: %w", err)
 	}
+	files.cas = cas
 	cas.OnRefused(func(err error) {
 		log.Warn("upstream CAs not renewed: the one in use stays", "err", err)
 	})
-	return certfile.NewRootsTransport(t, cas), nil
+	return certfile.NewRootsTransport(t, cas), files, nil
+}
+
+// tlsFiles are the TLS files the base transport follows: nil, those not
+// configured.
+type tlsFiles struct {
+	pair *certfile.Pair
+	cas  *certfile.Pool
+}
+
+// ClientCertificate returns the certificate presented to EPS for mutual
+// TLS as its files hold it now (a renewal in use is returned), nil
+// without one or with a Transport of the configuration's own.
+func (c *Client) ClientCertificate() *x509.Certificate {
+	if c.tlsFiles.pair == nil {
+		return nil
+	}
+	if cert := c.tlsFiles.pair.Current(); cert != nil {
+		return cert.Leaf
+	}
+	return nil
+}
+
+// TrustedCAs returns the CAs trusted for EPS's server certificate
+// (TLSConfig.CAFile) as the file holds them now, nil with the system
+// roots.
+func (c *Client) TrustedCAs() []*x509.Certificate {
+	if c.tlsFiles.cas == nil {
+		return nil
+	}
+	return c.tlsFiles.cas.Current().Certs
 }
 
 // CheckServerCertificate makes one request to the EPS base over HTTPS

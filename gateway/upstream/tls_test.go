@@ -84,7 +84,7 @@ func TestMutualTLS(t *testing.T) {
 // mutual TLS.
 func TestBaseTransportHonoursProxyEnvironment(t *testing.T) {
 	for _, tc := range []TLSConfig{{}, {ServerName: "eps.example"}} {
-		rt, err := newBaseTransport(tc, time.Now(), quiet)
+		rt, _, err := newBaseTransport(tc, time.Now(), quiet)
 		if err != nil {
 			t.Fatal(err)
 		}
