@@ -13,6 +13,13 @@ import (
 // does not load, the value that loaded last stays in use and the files
 // are read again at each call until they load; each refusal is told once
 // (onRefused). Pair, Pool and CRLs are each one.
+//
+// Each call stats the files, so that a change is seen at the very next
+// handshake or request. That is cheap enough not to ration
+// (BenchmarkCurrent, 2 cores: about 2.6 µs for a one-file Pool, 6.5 µs for
+// a Pair, against about 1 ms for the TLS handshake that asks): at most a
+// few per cent of a handshake with mutual TLS and a CRL, a few µs per
+// delivery request.
 type followed[T any] struct {
 	what  string // the files, for a refusal: "certificate a.pem / key a.key"
 	paths []string
