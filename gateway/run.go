@@ -175,7 +175,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	var tlsCfg *tls.Config
 	if frontTLS != nil {
 		tlsCfg = frontTLS.Config
-		ln = tls.NewListener(ln, tlsCfg)
+		ln = frontTLS.Listener(ln, cfg.MaxHandshakesPerClient, log)
 	}
 	proc = TraceProcessor(PartyScoped(proc), cfg.TracerProvider)
 	srv := NewServer(cfg, st, up, log, metrics,

@@ -31,7 +31,8 @@ func ServerTLSConfig(cfg Config, log *slog.Logger) (*tls.Config, error) {
 // FrontDoorTLS is the front door's TLS: the configuration its listener
 // uses and the files it follows, which it reports to Prometheus as a
 // collector (the certificate's and the client CAs' expiry, the client
-// CRLs' nextUpdate, the clients refused as revoked).
+// CRLs' nextUpdate, the clients refused as revoked, the connections
+// refused before their handshake).
 type FrontDoorTLS struct {
 	// Config is what the listener serves with.
 	Config *tls.Config
@@ -40,6 +41,9 @@ type FrontDoorTLS struct {
 	crls   *certfile.CRLs // nil without CRLs
 	// revoked counts client certificates refused as revoked.
 	revoked atomic.Int64
+	// handshakesRefused counts connections closed before their handshake
+	// by Listener's bound.
+	handshakesRefused atomic.Int64
 }
 
 // ServerTLS returns the front door's TLS, or nil when cfg asks for plain

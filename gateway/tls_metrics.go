@@ -25,6 +25,9 @@ var (
 	revokedDesc = prometheus.NewDesc("porxgate_tls_client_revoked_total",
 		"Client certificates refused in the front door's handshake because a client CRL revokes them (or a CA between them and the root).",
 		nil, nil)
+	handshakesRefusedDesc = prometheus.NewDesc("porxgate_tls_handshakes_refused_total",
+		"Connections to the front door closed before their TLS handshake because their address already had --max-handshakes-per-client handshakes under way.",
+		nil, nil)
 )
 
 // certExpiry is a prometheus.Collector of the expiry of the certificates
@@ -138,6 +141,7 @@ func (f *FrontDoorTLS) Describe(ch chan<- *prometheus.Desc) {
 	for _, e := range f.expiry() {
 		e.Describe(ch)
 	}
+	ch <- handshakesRefusedDesc
 	if f.crls != nil {
 		ch <- crlNextUpdateDesc
 		ch <- revokedDesc
@@ -152,6 +156,7 @@ func (f *FrontDoorTLS) Collect(ch chan<- prometheus.Metric) {
 	for _, e := range f.expiry() {
 		e.Collect(ch)
 	}
+	ch <- prometheus.MustNewConstMetric(handshakesRefusedDesc, prometheus.CounterValue, float64(f.handshakesRefused.Load()))
 	if f.crls == nil {
 		return
 	}

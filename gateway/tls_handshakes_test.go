@@ -1,0 +1,124 @@
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestPendingHandshakesPerClientBounded: one client address may have at
+// most --max-handshakes-per-client TLS handshakes under way at the front
+// door; a connection beyond them is closed at once, before any handshake
+// work, and the address gets in again as its pending ones end. Completed
+// handshakes do not count (a load balancer's address keeps all its
+// connections). Before, a peer could open any number of connections that
+// never sent a ClientHello and hold each, with its descriptor and
+// goroutine, for the 30 s read timeout: at a few thousand a second it ran
+// the process out of file descriptors, and the senders, Redis and the
+// certificate files with it.
+func TestPendingHandshakesPerClientBounded(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "HSCN test CA")
+	cfg := mutualTLSConfig(t, dir, ca)
+	cfg.Addr = freeAddr(t)
+	limit := 8
+	cfg.MaxHandshakesPerClient = limit
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, quietLog()) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	waitFor(t, "the front door", func() bool {
+		c, err := net.Dial("tcp", cfg.Addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.pem)
+	cliCert, cliKey := ca.issue(t, "dispenser MHS", false)
+	kp, err := tls.X509KeyPair(cliCert, cliKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	handshake := func() error {
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", cfg.Addr,
+			&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12})
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	}
+
+	// Completed handshakes, kept open: they do not count.
+	for range 2 * limit {
+		c, err := tls.Dial("tcp", cfg.Addr, &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12})
+		if err != nil {
+			t.Fatalf("a completed handshake counted against the address: %v", err)
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+
+	// Silent connections: limit are held, the rest closed at once.
+	var silent []net.Conn
+	for range limit + 20 {
+		c, err := net.Dial("tcp", cfg.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		silent = append(silent, c)
+	}
+	// Each read waits a second at most: a connection closed at once ends
+	// it with EOF, one held with the deadline.
+	var held atomic.Int32
+	var wg sync.WaitGroup
+	for _, c := range silent {
+		wg.Go(func() {
+			_ = c.SetReadDeadline(time.Now().Add(time.Second))
+			if _, err := c.Read(make([]byte, 1)); errors.Is(err, os.ErrDeadlineExceeded) {
+				held.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if int(held.Load()) != limit {
+		t.Fatalf("%d of %d silent connections from one address held open, want %d", held.Load(), len(silent), limit)
+	}
+	if err := handshake(); err == nil {
+		t.Fatal("a handshake got in beside the address's pending ones at the bound")
+	}
+	for _, c := range silent {
+		c.Close()
+	}
+	waitFor(t, "the address to get in again", func() bool { return handshake() == nil })
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12}}}
+	resp, err := client.Get("https://" + cfg.Addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	// The silent ones beyond the bound and the handshake beside them; the
+	// wait for the address may add a few.
+	var refused int
+	_, line, _ := strings.Cut(string(body), "\nporxgate_tls_handshakes_refused_total ")
+	if _, err := fmt.Sscanf(line, "%d", &refused); err != nil || refused < len(silent)-limit+1 {
+		t.Errorf("porxgate_tls_handshakes_refused_total %d (%v), want at least %d", refused, err, len(silent)-limit+1)
+	}
+}
