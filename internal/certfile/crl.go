@@ -3,6 +3,7 @@ package certfile
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"os"
@@ -11,7 +12,9 @@ import (
 )
 
 // CRLs are certificate revocation lists read from files, each list
-// verified against the CA of a Pool that issued it, and kept current as
+// verified against the CA of a Pool that issued it, complete for its CA
+// (a delta CRL is refused) or for a partition of its CA's certificates
+// (its issuing distribution point), and kept current as
 // Pair keeps a certificate: each file is followed on its own (with the
 // Pool's file, so that a changed CA bundle verifies the lists again). A
 // file whose lists cannot be used leaves the lists that worked in use:
@@ -44,6 +47,10 @@ type crl struct {
 	// key is caKey(issuer): the CA a certificate's issuer must be for
 	// this list to speak of it.
 	key string
+	// scope is the list's issuing distribution point (DER; "" without
+	// one): the partition of the CA's certificates it covers. Lists of one
+	// CA and scope replace each other; lists of other scopes stand beside.
+	scope string
 	// revoked maps each revoked serial (big.Int.String) to its entry.
 	revoked map[string]*x509.RevocationListEntry
 	// staleTold is set once OnStale was told of this list.
@@ -198,14 +205,18 @@ func readCRLFile(path string, cas *CAs, prev *crlFile) (*crlFile, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: CRL %d (issuer %q): %w", path, i+1, list.Issuer.String(), err)
 		}
-		l := &crl{path: path, list: list, issuer: issuer, key: caKey(issuer),
+		scope, err := crlScope(list)
+		if err != nil {
+			return nil, fmt.Errorf("%s: CRL %d (issuer %q): %w", path, i+1, list.Issuer.String(), err)
+		}
+		l := &crl{path: path, list: list, issuer: issuer, key: caKey(issuer), scope: scope,
 			revoked: make(map[string]*x509.RevocationListEntry, len(list.RevokedCertificateEntries))}
 		for j := range list.RevokedCertificateEntries {
 			e := &list.RevokedCertificateEntries[j]
 			l.revoked[e.SerialNumber.String()] = e
 		}
-		// Two lists of one CA in a file: the newer speaks.
-		if j := out.index(l.key); j >= 0 {
+		// Two lists of one CA and scope in a file: the newer speaks.
+		if j := out.index(l.key, l.scope); j >= 0 {
 			if crlNewer(list, out.lists[j].list) {
 				out.lists[j] = l
 			}
@@ -214,7 +225,7 @@ func readCRLFile(path string, cas *CAs, prev *crlFile) (*crlFile, error) {
 		out.lists = append(out.lists, l)
 	}
 	for _, l := range out.lists {
-		if old := prev.list(l.key); old != nil && l.list.ThisUpdate.Before(old.list.ThisUpdate) {
+		if old := prev.list(l.key, l.scope); old != nil && l.list.ThisUpdate.Before(old.list.ThisUpdate) {
 			return nil, fmt.Errorf("%s: CRL of %q issued %s, older than the one in use (%s): it would take back revocations",
 				path, l.issuer.Subject.String(), l.list.ThisUpdate.UTC().Format(time.RFC3339), old.list.ThisUpdate.UTC().Format(time.RFC3339))
 		}
@@ -222,26 +233,53 @@ func readCRLFile(path string, cas *CAs, prev *crlFile) (*crlFile, error) {
 	return out, nil
 }
 
-// list returns f's list of the CA key, nil when none (or f nil).
-func (f *crlFile) list(key string) *crl {
-	if i := f.index(key); i >= 0 {
+// list returns f's list of the CA key and scope, nil when none (or f
+// nil).
+func (f *crlFile) list(key, scope string) *crl {
+	if i := f.index(key, scope); i >= 0 {
 		return f.lists[i]
 	}
 	return nil
 }
 
-// index returns the index of f's list of the CA key, -1 when none (or f
-// nil).
-func (f *crlFile) index(key string) int {
+// index returns the index of f's list of the CA key and scope, -1 when
+// none (or f nil).
+func (f *crlFile) index(key, scope string) int {
 	if f == nil {
 		return -1
 	}
 	for i, l := range f.lists {
-		if l.key == key {
+		if l.key == key && l.scope == scope {
 			return i
 		}
 	}
 	return -1
+}
+
+var (
+	oidDeltaCRLIndicator        = asn1.ObjectIdentifier{2, 5, 29, 27}
+	oidIssuingDistributionPoint = asn1.ObjectIdentifier{2, 5, 29, 28}
+)
+
+// crlScope returns list's issuing distribution point (its DER; "" without
+// one), and an error for a list that cannot be read as the complete list
+// of its scope: a delta CRL, which holds only the changes since a base
+// CRL (taken for a complete list, it would take back every revocation of
+// the base), or one with another critical extension, which RFC 5280
+// (5.2) says must not be used by a reader that does not process it.
+func crlScope(list *x509.RevocationList) (string, error) {
+	scope := ""
+	for _, ext := range list.Extensions {
+		switch {
+		case ext.Id.Equal(oidDeltaCRLIndicator):
+			return "", errors.New("a delta CRL (only the changes since its base CRL): porxgate reads complete CRLs; give the CA's full CRL")
+		case ext.Id.Equal(oidIssuingDistributionPoint):
+			scope = string(ext.Value)
+		case ext.Critical:
+			return "", fmt.Errorf("a critical extension %s that porxgate does not process (RFC 5280 5.2: the list must not be used)", ext.Id)
+		}
+	}
+	return scope, nil
 }
 
 // crlNewer reports whether a was issued after b (thisUpdate, then CRL

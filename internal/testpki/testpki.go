@@ -100,6 +100,9 @@ type CRL struct {
 	ThisUpdate, NextUpdate time.Time
 	// Number is its CRL number; 0: one made from the clock.
 	Number int64
+	// Extensions are added to the list's own (a delta CRL indicator, an
+	// issuing distribution point).
+	Extensions []pkix.Extension
 }
 
 // CRL returns the PEM revocation list c describes, signed by ca.
@@ -114,7 +117,7 @@ func (ca *CA) CRL(t testing.TB, c CRL) []byte {
 	if c.Number == 0 {
 		c.Number = time.Now().UnixNano()
 	}
-	tmpl := &x509.RevocationList{ThisUpdate: c.ThisUpdate, NextUpdate: c.NextUpdate, Number: big.NewInt(c.Number)}
+	tmpl := &x509.RevocationList{ThisUpdate: c.ThisUpdate, NextUpdate: c.NextUpdate, Number: big.NewInt(c.Number), ExtraExtensions: c.Extensions}
 	for _, s := range c.Revoked {
 		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries,
 			x509.RevocationListEntry{SerialNumber: big.NewInt(s), RevocationTime: c.ThisUpdate.Add(-time.Minute), ReasonCode: 1})
