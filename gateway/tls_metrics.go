@@ -23,7 +23,7 @@ var (
 		"When each client CRL in use (--tls-client-crl) is due to be replaced (nextUpdate, Unix seconds; 0: it names none), by its issuer and file. Past it, the list still refuses what it revokes and lets the rest in: write a newer one over the file.",
 		[]string{"issuer", "file"}, nil)
 	revokedDesc = prometheus.NewDesc("porxgate_tls_client_revoked_total",
-		"Client certificates refused in the front door's handshake because a client CRL revokes them (or a CA between them and the root).",
+		"Client certificates refused in the front door's handshake, or cut off on a connection already open, because a client CRL revokes them (or a CA between them and the root).",
 		nil, nil)
 	handshakesRefusedDesc = prometheus.NewDesc("porxgate_tls_handshakes_refused_total",
 		"Connections to the front door closed before their TLS handshake because their address already had --max-handshakes-per-client handshakes under way.",

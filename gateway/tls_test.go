@@ -38,11 +38,11 @@ func (ca *testCA) issue(t *testing.T, name string, server bool) (certPEM, keyPEM
 
 // serveOverTLS serves srv on a loopback socket over the TLS configuration
 // cfg names (ServeAndWork with its workers, else Serve) until the test
-// ends, and returns its https base URL. The TLS configuration logs to
-// srv's logger, as Run's does.
+// ends, and returns its https base URL. The TLS configuration and its
+// listener log to srv's logger, as Run's do.
 func serveOverTLS(t *testing.T, srv *Server, cfg Config, withWorkers bool) string {
 	t.Helper()
-	tlsCfg, err := ServerTLSConfig(cfg, srv.log)
+	ft, err := ServerTLS(cfg, srv.log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,10 +54,10 @@ func serveOverTLS(t *testing.T, srv *Server, cfg Config, withWorkers bool) strin
 	done := make(chan error, 1)
 	go func() {
 		if withWorkers {
-			done <- srv.ServeAndWork(ctx, tls.NewListener(ln, tlsCfg))
+			done <- srv.ServeAndWork(ctx, ft.Listener(ln, cfg.MaxHandshakesPerClient, srv.log))
 			return
 		}
-		done <- srv.Serve(ctx, tls.NewListener(ln, tlsCfg))
+		done <- srv.Serve(ctx, ft.Listener(ln, cfg.MaxHandshakesPerClient, srv.log))
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -1,0 +1,220 @@
+package gateway
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/porxgate/porxgate/internal/certfile"
+)
+
+// trustRecheck is how often, at most, a connection's client certificate
+// is checked again, at a read, against the client CAs and CRLs in use.
+const trustRecheck = time.Second
+
+// Listener returns ln serving the front door's TLS.
+//
+// One client address may have at most maxPending handshakes under way at
+// once (0: no bound). A connection beyond them is closed as soon as it is
+// accepted, before any handshake work, counted
+// (porxgate_tls_handshakes_refused_total) and logged once while its
+// address stays at the bound. A handshake stops counting when it ends,
+// done or failed (the read timeout ends a silent one), or its connection
+// closes; a connection past its handshake never counts, so a load
+// balancer's address keeps all its established ones.
+//
+// Under mutual TLS, a connection's client certificate is checked again at
+// a read at most every trustRecheck: once its CA has left the bundle, or
+// a CRL in use revokes it, the read fails and the connection is closed
+// (logged, and counted as revoked when a CRL revokes it), as its next
+// handshake would be refused.
+func (f *FrontDoorTLS) Listener(ln net.Listener, maxPending int, log *slog.Logger) net.Listener {
+	return &frontListener{Listener: ln, ft: f, max: maxPending, log: log,
+		pending: map[string]int{}, told: map[string]bool{}}
+}
+
+// frontListener is FrontDoorTLS.Listener's listener.
+type frontListener struct {
+	net.Listener
+	ft  *FrontDoorTLS
+	max int
+	log *slog.Logger
+
+	mu      sync.Mutex
+	pending map[string]int  // handshakes under way by client address
+	told    map[string]bool // addresses whose refusal was logged since they were last below the bound
+}
+
+// Accept implements net.Listener: the next connection its address has
+// room for, as a TLS server connection.
+func (l *frontListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		fc := &frontConn{Conn: tls.Server(c, l.ft.Config), l: l, addr: hostOf(c.RemoteAddr())}
+		if l.max <= 0 {
+			fc.ended.Store(true)
+			return fc, nil
+		}
+		l.mu.Lock()
+		full := l.pending[fc.addr] >= l.max
+		tell := full && !l.told[fc.addr]
+		if full {
+			l.told[fc.addr] = true
+		} else {
+			l.pending[fc.addr]++
+		}
+		l.mu.Unlock()
+		if !full {
+			return fc, nil
+		}
+		_ = c.Close()
+		l.ft.handshakesRefused.Add(1)
+		if tell && l.log != nil {
+			l.log.Warn("front door connections refused: too many TLS handshakes under way from one address; more are closed unanswered until some end",
+				"remote", fc.addr, "max_handshakes_per_client", l.max)
+		}
+	}
+}
+
+// release ends one handshake of addr.
+func (l *frontListener) release(addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pending[addr]--; l.pending[addr] <= 0 {
+		delete(l.pending, addr)
+		delete(l.told, addr)
+	}
+}
+
+// frontConn is a TLS connection of the front door: its handshake counts
+// against its address until it ends, and its client certificate is
+// checked again as the trust in use changes.
+type frontConn struct {
+	*tls.Conn
+	l     *frontListener
+	addr  string
+	ended atomic.Bool // the handshake no longer counts
+	// checked is when the client certificate was last found accepted
+	// (Unix nanoseconds; 0: at the handshake, not yet again).
+	checked atomic.Int64
+	// cut is the error of a connection whose certificate is no longer
+	// accepted: every read fails with it.
+	cut atomic.Pointer[error]
+}
+
+// end stops the handshake counting, once.
+func (c *frontConn) end() {
+	if c.ended.CompareAndSwap(false, true) {
+		c.l.release(c.addr)
+	}
+	c.checked.CompareAndSwap(0, time.Now().UnixNano())
+}
+
+// Handshake implements what fasthttp asks of a TLS connection.
+func (c *frontConn) Handshake() error {
+	err := c.Conn.Handshake()
+	c.end()
+	return err
+}
+
+// Read implements net.Conn (a first Read runs the handshake when nothing
+// asked for it before); what it reads from a certificate no longer
+// accepted is not returned.
+func (c *frontConn) Read(b []byte) (int, error) {
+	if cut := c.cut.Load(); cut != nil {
+		return 0, *cut
+	}
+	n, err := c.Conn.Read(b)
+	c.end()
+	if n > 0 && c.l.ft.cas != nil {
+		if now := time.Now(); now.UnixNano()-c.checked.Load() >= int64(trustRecheck) {
+			if cerr := c.recheck(now); cerr != nil {
+				return 0, cerr
+			}
+			c.checked.Store(now.UnixNano())
+		}
+	}
+	return n, err
+}
+
+// recheck returns an error, logged once, when the connection's client
+// certificate is no longer accepted.
+func (c *frontConn) recheck(now time.Time) error {
+	cs := c.Conn.ConnectionState()
+	err := c.l.ft.stillAccepted(cs.VerifiedChains, now)
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("client certificate no longer accepted: %w", err)
+	if !c.cut.CompareAndSwap(nil, &err) {
+		return *c.cut.Load()
+	}
+	if _, ok := errors.AsType[*certfile.RevokedError](err); ok {
+		c.l.ft.revoked.Add(1)
+	}
+	if c.l.log != nil {
+		var subject, serial string
+		if len(cs.PeerCertificates) > 0 {
+			subject, serial = cs.PeerCertificates[0].Subject.CommonName, cs.PeerCertificates[0].SerialNumber.Text(16)
+		}
+		c.l.log.Warn("client connection closed: its certificate is no longer accepted",
+			"remote", c.Conn.RemoteAddr().String(), "subject", subject, "serial", serial, "err", err)
+	}
+	return err
+}
+
+// Write implements net.Conn (a first Write runs the handshake when nothing
+// asked for it before).
+func (c *frontConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.end()
+	return n, err
+}
+
+// Close implements net.Conn.
+func (c *frontConn) Close() error {
+	c.end()
+	return c.Conn.Close()
+}
+
+// stillAccepted returns an error when client certificates verified as
+// chains at the handshake are no longer accepted: no chain ends at a CA
+// still in the bundle, or a CRL in use revokes one (a *certfile.RevokedError).
+func (f *FrontDoorTLS) stillAccepted(chains [][]*x509.Certificate, now time.Time) error {
+	if f.cas == nil || len(chains) == 0 {
+		return nil
+	}
+	cas := f.cas.Current().Certs
+	var trusted [][]*x509.Certificate
+	for _, chain := range chains {
+		anchor := chain[len(chain)-1]
+		if slices.ContainsFunc(cas, anchor.Equal) {
+			trusted = append(trusted, chain)
+		}
+	}
+	if len(trusted) == 0 {
+		return errors.New("its CA is no longer in the client CA bundle")
+	}
+	if f.crls != nil {
+		return f.crls.Check(trusted, now)
+	}
+	return nil
+}
+
+// hostOf is the host of a connection's remote address (its IP).
+func hostOf(a net.Addr) string {
+	if host, _, err := net.SplitHostPort(a.String()); err == nil {
+		return host
+	}
+	return a.String()
+}
