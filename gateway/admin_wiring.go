@@ -204,18 +204,18 @@ func (s *Server) serveAdmin(ctx context.Context) error {
 	}
 	a := s.cfg.Admin
 	if a.TLSCertFile != "" {
-		tc, pair, err := adminTLSConfig(a, s.log)
+		at, err := adminTLS(a, s.log)
 		if err != nil {
 			_ = ln.Close()
 			return err
 		}
-		unregister, err := registerExpiry(s.metrics.Registry, pairExpiry("admin", pair))
+		unregister, err := registerExpiry(s.metrics.Registry, pairExpiry("admin", at.pair))
 		if err != nil {
 			_ = ln.Close()
 			return fmt.Errorf("admin tls: %w", err)
 		}
 		defer unregister()
-		ln = tls.NewListener(ln, tc)
+		ln = at.Listener(ln, 0, s.log)
 	}
 	s.adminLn.mu.Lock()
 	s.adminLn.addr = ln.Addr().String()
@@ -228,29 +228,29 @@ func (s *Server) serveAdmin(ctx context.Context) error {
 	return nil
 }
 
-// adminTLSConfig is the admin listener's TLS: its certificate and key
-// read as the front door's are (internal/certfile): one already expired
-// fails the start, and a renewal written over the files is served from
-// the next handshake (one that cannot be used is logged and the pair in
-// use kept). With ClientCAFile, a client certificate those CAs signed
-// may sign in by its name (VerifyClientCertIfGiven); the bundle follows
-// its file as the front door's does (followClientCAs). The pair is
-// returned too, for the metric of its expiry.
-func adminTLSConfig(a AdminConfig, log *slog.Logger) (*tls.Config, *certfile.Pair, error) {
+// adminTLS is the admin listener's TLS, built as the front door's is: its
+// certificate and key read as the front door's are (internal/certfile):
+// one already expired fails the start, and a renewal written over the
+// files is served from the next handshake (one that cannot be used is
+// logged and the pair in use kept). With ClientCAFile, a client
+// certificate those CAs signed may sign in by its name
+// (VerifyClientCertIfGiven); the bundle follows its file as the front
+// door's does (followClientCAs), and its Listener closes a connection
+// whose certificate's CA has left the bundle.
+func adminTLS(a AdminConfig, log *slog.Logger) (*FrontDoorTLS, error) {
 	pair, err := certfile.Load(a.TLSCertFile, a.TLSKeyFile, time.Now())
 	if err != nil {
-		return nil, nil, fmt.Errorf("admin tls: %w", err)
+		return nil, fmt.Errorf("admin tls: %w", err)
 	}
 	logRefusedRenewal(pair, log, "admin listener certificate not renewed", a.TLSCertFile)
-	tc := &tls.Config{GetCertificate: pair.GetCertificate, MinVersion: tls.VersionTLS12}
+	at := &FrontDoorTLS{pair: pair, Config: &tls.Config{GetCertificate: pair.GetCertificate, MinVersion: tls.VersionTLS12}}
 	if a.ClientCAFile != "" {
-		cas, err := certfile.LoadPool(a.ClientCAFile)
-		if err != nil {
-			return nil, nil, fmt.Errorf("admin client CAs: %w", err)
+		if at.cas, err = certfile.LoadPool(a.ClientCAFile); err != nil {
+			return nil, fmt.Errorf("admin client CAs: %w", err)
 		}
-		logRefusedRenewal(cas, log, "admin listener client CAs not renewed", a.ClientCAFile)
-		tc.ClientAuth = tls.VerifyClientCertIfGiven
-		followClientCAs(tc, cas, nil, log, nil)
+		logRefusedRenewal(at.cas, log, "admin listener client CAs not renewed", a.ClientCAFile)
+		at.Config.ClientAuth = tls.VerifyClientCertIfGiven
+		followClientCAs(at.Config, at.cas, nil, log, nil)
 	}
-	return tc, pair, nil
+	return at, nil
 }

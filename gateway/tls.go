@@ -32,7 +32,8 @@ func ServerTLSConfig(cfg Config, log *slog.Logger) (*tls.Config, error) {
 // uses and the files it follows, which it reports to Prometheus as a
 // collector (the certificate's and the client CAs' expiry, the client
 // CRLs' nextUpdate, the clients refused as revoked, the connections
-// refused before their handshake).
+// refused before their handshake). The admin listener's TLS is one too
+// (adminTLS), not registered as a collector.
 type FrontDoorTLS struct {
 	// Config is what the listener serves with.
 	Config *tls.Config

@@ -107,6 +107,27 @@ func TestClientCABundleFollowsItsFile(t *testing.T) {
 	}
 }
 
+// adminWithClientCA starts a gateway whose admin listener serves TLS and
+// signs in the certificates of ca (--admin-client-ca, as ops-desk or
+// ops-next: viewers), and returns its configuration, ca, another CA (next)
+// and the listener's address.
+func adminWithClientCA(t *testing.T) (cfg Config, ca, next *testCA, addr string) {
+	t.Helper()
+	dir := t.TempDir()
+	ca, next = newCA(t, "admin test CA"), newCA(t, "admin next CA")
+	certFile, keyFile := writeHourOldPair(t, ca, "admin")
+	cfg = testConfig()
+	cfg.Admin = AdminConfig{Addr: "127.0.0.1:0", TLSCertFile: certFile, TLSKeyFile: keyFile,
+		ClientCAFile: writeFile(t, dir, "clients.pem", ca.pem), CertRoles: "ops-desk=viewer,ops-next=viewer",
+		TokensFile: writeFile(t, dir, "tokens", []byte("ops admin ops-token-0123456789abcdef\n"))}
+	testpki.WriteDated(t, cfg.Admin.ClientCAFile, ca.pem, time.Now().Add(-time.Hour))
+	g := startGateway(t, cfg, newMemoryStore(), false)
+	if addr = g.srv.AdminAddr(5 * time.Second); addr == "" {
+		t.Fatal("admin listener did not start")
+	}
+	return cfg, ca, next, addr
+}
+
 // TestAdminClientCABundleFollowsItsFile: the admin listener's client CAs
 // (--admin-client-ca) follow their file as the front door's do: a CA
 // removed from the bundle no longer signs anyone in from the next
@@ -114,19 +135,7 @@ func TestClientCABundleFollowsItsFile(t *testing.T) {
 // certificate of a CA taken out of it (compromised, retired) kept its
 // admin role until a restart.
 func TestAdminClientCABundleFollowsItsFile(t *testing.T) {
-	dir := t.TempDir()
-	ca, next := newCA(t, "admin test CA"), newCA(t, "admin next CA")
-	certFile, keyFile := writeHourOldPair(t, ca, "admin")
-	cfg := testConfig()
-	cfg.Admin = AdminConfig{Addr: "127.0.0.1:0", TLSCertFile: certFile, TLSKeyFile: keyFile,
-		ClientCAFile: writeFile(t, dir, "clients.pem", ca.pem), CertRoles: "ops-desk=viewer,ops-next=viewer",
-		TokensFile: writeFile(t, dir, "tokens", []byte("ops admin ops-token-0123456789abcdef\n"))}
-	testpki.WriteDated(t, cfg.Admin.ClientCAFile, ca.pem, time.Now().Add(-time.Hour))
-	g := startGateway(t, cfg, newMemoryStore(), false)
-	addr := g.srv.AdminAddr(5 * time.Second)
-	if addr == "" {
-		t.Fatal("admin listener did not start")
-	}
+	cfg, ca, next, addr := adminWithClientCA(t)
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(ca.pem)
 	state := func(from *testCA, name string) error {

@@ -45,33 +45,11 @@ func TestEstablishedConnectionFollowsTrust(t *testing.T) {
 			srv := NewServer(cfg, store.NewMemory(nil), fakeUpstream{}, log, NewMetrics(), WithProcessor(newFakeProcessor()))
 			base := serveOverTLS(t, srv, cfg, false)
 
-			roots := x509.NewCertPool()
-			roots.AppendCertsFromPEM(ca.pem)
 			cert, err := tls.X509KeyPair(ca.Issue(t, testpki.Cert{Name: "MHS 7005", Serial: 7005}))
 			if err != nil {
 				t.Fatal(err)
 			}
-			conn, err := tls.Dial("tcp", strings.TrimPrefix(base, "https://"), &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { conn.Close() })
-			r := bufio.NewReader(conn)
-			get := func() error {
-				_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-				if _, err := fmt.Fprint(conn, "GET /healthz HTTP/1.1\r\nHost: porxgate\r\n\r\n"); err != nil {
-					return err
-				}
-				resp, err := http.ReadResponse(r, nil)
-				if err != nil {
-					return err
-				}
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					return fmt.Errorf("status %d", resp.StatusCode)
-				}
-				return nil
-			}
+			get := keptConn(t, strings.TrimPrefix(base, "https://"), ca, cert, "/healthz")
 			if err := get(); err != nil {
 				t.Fatalf("before the change: %v", err)
 			}
@@ -84,5 +62,56 @@ func TestEstablishedConnectionFollowsTrust(t *testing.T) {
 				t.Errorf("the cut connection logged %d times, want 1", n)
 			}
 		})
+	}
+}
+
+// TestAdminEstablishedConnectionFollowsTrust: the admin listener's
+// connection signed in by a client certificate is closed once its CA has
+// left --admin-client-ca, as the front door's is. Before, the role it
+// granted stayed on the open connection until the browser dropped it.
+func TestAdminEstablishedConnectionFollowsTrust(t *testing.T) {
+	cfg, ca, next, addr := adminWithClientCA(t)
+	cert, err := tls.X509KeyPair(ca.issue(t, "ops-desk", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := keptConn(t, addr, ca, cert, "/admin/api/state")
+	if err := get(); err != nil {
+		t.Fatalf("before the change: %v", err)
+	}
+	testpki.WriteDated(t, cfg.Admin.ClientCAFile, next.pem, time.Now())
+	time.Sleep(trustRecheck + 100*time.Millisecond)
+	if err := get(); err == nil {
+		t.Fatal("the admin connection signed in by a certificate of a removed CA still carries requests")
+	}
+}
+
+// keptConn opens one TLS connection to addr, trusting ca and presenting
+// cert, and returns a function that sends GET path over it (HTTP/1.1,
+// kept alive) and says why it was not answered 200 (nil: it was).
+func keptConn(t *testing.T, addr string, ca *testCA, cert tls.Certificate, path string) func() error {
+	t.Helper()
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.pem)
+	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	r := bufio.NewReader(conn)
+	return func() error {
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: porxgate\r\n\r\n", path); err != nil {
+			return err
+		}
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
 	}
 }
