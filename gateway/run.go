@@ -129,7 +129,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("tls: %w", err)
 	}
-	client, err := DeliveryClient(cfg, log)
+	client, deliveryCAs, err := deliveryClient(cfg, log)
 	if err != nil {
 		return fmt.Errorf("delivery client: %w", err)
 	}
@@ -147,6 +147,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	if frontTLS != nil {
 		if err := metrics.Registry.Register(frontTLS); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
+	}
+	if deliveryCAs != nil {
+		if _, err := registerExpiry(metrics.Registry, poolExpiry("delivery_ca", deliveryCAs)); err != nil {
 			return fmt.Errorf("metrics: %w", err)
 		}
 	}

@@ -147,19 +147,26 @@ func remoteAddr(hello *tls.ClientHelloInfo) string {
 // when TLS is configured and the MHS asks for one, and bounds each request
 // by DeliveryTimeout.
 func DeliveryClient(cfg Config, log *slog.Logger) (*http.Client, error) {
+	client, _, err := deliveryClient(cfg, log)
+	return client, err
+}
+
+// deliveryClient is DeliveryClient, with the delivery CAs it follows (nil
+// without DeliveryCAFile), for the metric of their expiry.
+func deliveryClient(cfg Config, log *slog.Logger) (*http.Client, *certfile.Pool, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	var cas *certfile.Pool
 	if cfg.DeliveryCAFile != "" {
 		var err error
 		if cas, err = certfile.LoadPool(cfg.DeliveryCAFile); err != nil {
-			return nil, fmt.Errorf("delivery-ca: %w", err)
+			return nil, nil, fmt.Errorf("delivery-ca: %w", err)
 		}
 		logRefusedRenewal(cas, log, "delivery CAs not renewed", cfg.DeliveryCAFile)
 	}
 	if cfg.TLSCertFile != "" {
 		pair, err := certfile.Load(cfg.TLSCertFile, cfg.TLSKeyFile, time.Now())
 		if err != nil {
-			return nil, fmt.Errorf("tls-cert %s / tls-key %s: %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
+			return nil, nil, fmt.Errorf("tls-cert %s / tls-key %s: %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
 		}
 		logRefusedRenewal(pair, log, "delivery client certificate not renewed", cfg.TLSCertFile)
 		tc.GetClientCertificate = pair.GetClientCertificate
@@ -181,9 +188,9 @@ func DeliveryClient(cfg Config, log *slog.Logger) (*http.Client, error) {
 	}
 	if cfg.TracerProvider != nil { // a span per delivery attempt, traceparent sent to the MHS
 		return &http.Client{Transport: tracing.Transport{Next: rt, Tracer: tracing.Tracer(cfg.TracerProvider),
-			Name: func(*http.Request) string { return "deliver" }, Attributes: deliveryAttributes}, Timeout: cfg.DeliveryTimeout}, nil
+			Name: func(*http.Request) string { return "deliver" }, Attributes: deliveryAttributes}, Timeout: cfg.DeliveryTimeout}, cas, nil
 	}
-	return &http.Client{Transport: rt, Timeout: cfg.DeliveryTimeout}, nil
+	return &http.Client{Transport: rt, Timeout: cfg.DeliveryTimeout}, cas, nil
 }
 
 // AdminClient returns the HTTP client a command (porxgate deadletters)

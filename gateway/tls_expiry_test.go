@@ -2,8 +2,11 @@ package gateway
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,4 +113,35 @@ func expiries(t *testing.T, reg *prometheus.Registry, role string) []float64 {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestDeliveryCAExpiry: /metrics of a running gateway reports when each CA
+// of --delivery-ca expires (role delivery_ca), as the file holds them now.
+// Before, the CAs trusted for the MHSs' certificates were the one bundle
+// whose expiry /metrics did not report: PorxgateCertificateExpiring could
+// not warn before every delivery to that CA's MHSs failed.
+func TestDeliveryCAExpiry(t *testing.T) {
+	dir := t.TempDir()
+	ca, next := newCA(t, "MHS CA"), newCA(t, "MHS next CA")
+	cfg := testConfig()
+	cfg.Addr = freeAddr(t)
+	cfg.DeliveryCAFile = writeFile(t, dir, "delivery-ca.pem", nil)
+	testpki.WriteDated(t, cfg.DeliveryCAFile, ca.pem, time.Now().Add(-time.Hour))
+	runGateway(t, cfg)
+	scrape := func() int {
+		resp, err := http.Get("http://" + cfg.Addr + "/metrics")
+		if err != nil {
+			return -1
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return strings.Count(string(body), tlsExpiryName+`{role="delivery_ca"`)
+	}
+	if n := scrape(); n != 1 {
+		t.Fatalf("%d delivery_ca series on /metrics, want 1", n)
+	}
+	testpki.WriteDated(t, cfg.DeliveryCAFile, append(append([]byte{}, ca.pem...), next.pem...), time.Now())
+	if n := scrape(); n != 2 {
+		t.Fatalf("after a CA was added: %d delivery_ca series, want 2", n)
+	}
 }

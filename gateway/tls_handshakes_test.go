@@ -34,22 +34,7 @@ func TestPendingHandshakesPerClientBounded(t *testing.T) {
 	cfg.Addr = freeAddr(t)
 	limit := 8
 	cfg.MaxHandshakesPerClient = limit
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, quietLog()) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	waitFor(t, "the front door", func() bool {
-		c, err := net.Dial("tcp", cfg.Addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	runGateway(t, cfg)
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(ca.pem)
 	cliCert, cliKey := ca.issue(t, "dispenser MHS", false)
@@ -120,4 +105,26 @@ func TestPendingHandshakesPerClientBounded(t *testing.T) {
 	if _, err := fmt.Sscanf(line, "%d", &refused); err != nil || refused < len(silent)-limit+1 {
 		t.Errorf("porxgate_tls_handshakes_refused_total %d (%v), want at least %d", refused, err, len(silent)-limit+1)
 	}
+}
+
+// runGateway runs the gateway cfg configures (Run) until the test ends,
+// and waits until its front door (cfg.Addr) takes connections.
+func runGateway(t *testing.T, cfg Config) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, quietLog()) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	waitFor(t, "the front door", func() bool {
+		c, err := net.Dial("tcp", cfg.Addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
 }

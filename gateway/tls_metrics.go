@@ -15,7 +15,7 @@ import (
 // certExpiry of its own.
 const (
 	tlsExpiryName = "porxgate_tls_certificate_expiry_timestamp_seconds"
-	tlsExpiryHelp = "When each certificate the gateway relies on expires (notAfter, Unix seconds), as its files hold it now: role front_door (the server certificate served), client_ca (a CA of --tls-client-ca), upstream_client (the EPS client certificate of mutual TLS, the default identity's or a party's), upstream_ca (a CA of --upstream-ca) or admin (the admin listener's), subject and serial (hex) its own."
+	tlsExpiryHelp = "When each certificate the gateway relies on expires (notAfter, Unix seconds), as its files hold it now: role front_door (the server certificate served), client_ca (a CA of --tls-client-ca), upstream_client (the EPS client certificate of mutual TLS, the default identity's or a party's), upstream_ca (a CA of --upstream-ca) admin (the admin listener's) or delivery_ca (a CA of --delivery-ca), subject and serial (hex) its own."
 )
 
 var (
@@ -84,6 +84,12 @@ func pairExpiry(role string, pair *certfile.Pair) certExpiry {
 	})
 }
 
+// poolExpiry returns the collector of role's CAs: cas's, as its file
+// holds them now.
+func poolExpiry(role string, cas *certfile.Pool) certExpiry {
+	return newCertExpiry(role, func() []*x509.Certificate { return cas.Current().Certs })
+}
+
 // upstreamExpiry returns the collectors of the EPS clients' certificates:
 // the client certificates of mutual TLS (upstream_client: the default
 // identity's and each party's of --upstream-identities) and the CAs
@@ -131,7 +137,7 @@ func registerExpiry(reg prometheus.Registerer, cs ...certExpiry) (unregister fun
 func (f *FrontDoorTLS) expiry() []certExpiry {
 	out := []certExpiry{pairExpiry("front_door", f.pair)}
 	if f.cas != nil {
-		out = append(out, newCertExpiry("client_ca", func() []*x509.Certificate { return f.cas.Current().Certs }))
+		out = append(out, poolExpiry("client_ca", f.cas))
 	}
 	return out
 }
