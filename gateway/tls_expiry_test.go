@@ -31,7 +31,8 @@ func TestUpstreamAndAdminCertificateExpiry(t *testing.T) {
 
 	// The default identity's pair expires in 3 hours; the party's in 4,
 	// and a party sharing the default pair adds no series.
-	inHours := func(h int) time.Time { return time.Now().Add(time.Duration(h) * time.Hour).Truncate(time.Second) }
+	start := time.Now().Truncate(time.Second)
+	inHours := func(h int) time.Time { return start.Add(time.Duration(h) * time.Hour) }
 	pair := func(name string, notAfter time.Time) (certFile, keyFile string) {
 		c, k := ca.Issue(t, testpki.Cert{Name: name, Serial: notAfter.UnixNano(), NotAfter: notAfter})
 		certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
