@@ -15,7 +15,7 @@ import (
 // certExpiry of its own.
 const (
 	tlsExpiryName = "porxgate_tls_certificate_expiry_timestamp_seconds"
-	tlsExpiryHelp = "When each certificate the gateway relies on expires (notAfter, Unix seconds), as its files hold it now: role front_door (the server certificate served), client_ca (a CA of --tls-client-ca), upstream_client (the EPS client certificate of mutual TLS, the default identity's or a party's), upstream_ca (a CA of --upstream-ca) admin (the admin listener's) or delivery_ca (a CA of --delivery-ca), subject and serial (hex) its own."
+	tlsExpiryHelp = "When each certificate the gateway relies on expires (notAfter, Unix seconds), as its files hold it now: role front_door (the server certificate served and the CAs of the chain served after it), client_ca (a CA of --tls-client-ca), upstream_client (the EPS client certificate of mutual TLS, the default identity's or a party's), upstream_ca (a CA of --upstream-ca) admin (the admin listener's) or delivery_ca (a CA of --delivery-ca), subject and serial (hex) its own."
 )
 
 var (
@@ -74,13 +74,21 @@ func (c certExpiry) Collect(ch chan<- prometheus.Metric) {
 }
 
 // pairExpiry returns the collector of role's certificate: pair's, as its
-// files hold it now.
+// files hold it now, with the CAs of the chain presented after it (an
+// intermediate that expires first fails every handshake as surely).
 func pairExpiry(role string, pair *certfile.Pair) certExpiry {
 	return newCertExpiry(role, func() []*x509.Certificate {
-		if c := pair.Current(); c != nil {
-			return []*x509.Certificate{c.Leaf}
+		c := pair.Current()
+		if c == nil {
+			return nil
 		}
-		return nil
+		out := []*x509.Certificate{c.Leaf}
+		for _, der := range c.Certificate[1:] {
+			if cert, err := x509.ParseCertificate(der); err == nil {
+				out = append(out, cert)
+			}
+		}
+		return out
 	})
 }
 

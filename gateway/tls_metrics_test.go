@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +163,26 @@ func TestTLSMetricsRepeatedCertificates(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestServedChainExpiry: the front door's expiry series cover every
+// certificate of the chain it serves (--tls-cert: its certificate and the
+// intermediate CAs after it), each as a series of role front_door. Before,
+// only the first was reported: an intermediate expiring before it made
+// every MHS refuse the gateway with no PorxgateCertificateExpiring first.
+func TestServedChainExpiry(t *testing.T) {
+	dir := t.TempDir()
+	root := newCA(t, "HSCN root CA")
+	soon := time.Now().Add(2 * time.Hour).Truncate(time.Second)
+	later := time.Now().Add(6 * time.Hour).Truncate(time.Second)
+	mid := root.Intermediate(t, "HSCN issuing CA", soon)
+	leaf, key := mid.Issue(t, testpki.Cert{Name: "porxgate", Server: true, NotAfter: later})
+	cfg := testConfig()
+	cfg.TLSCertFile = writeFile(t, dir, "chain.pem", append(append([]byte{}, leaf...), mid.PEM...))
+	cfg.TLSKeyFile = writeFile(t, dir, "server.key", key)
+	_, reg := frontDoorMetrics(t, cfg)
+	if got, want := expiries(t, reg, "front_door"), []float64{float64(soon.Unix()), float64(later.Unix())}; !slices.Equal(got, want) {
+		t.Fatalf("front_door expiries %v, want %v (the intermediate's, the certificate's)", got, want)
 	}
 }

@@ -30,13 +30,33 @@ type CA struct {
 // NewCA makes a certificate authority named name.
 func NewCA(t testing.TB, name string) *CA {
 	t.Helper()
+	return newCA(t, name, 1, time.Now().Add(-48*time.Hour), time.Now().Add(48*time.Hour), nil)
+}
+
+// Intermediate makes a certificate authority named name that ca signs,
+// valid until notAfter (zero: as long as ca).
+func (ca *CA) Intermediate(t testing.TB, name string, notAfter time.Time) *CA {
+	t.Helper()
+	if notAfter.IsZero() {
+		notAfter = ca.cert.NotAfter
+	}
+	return newCA(t, name, time.Now().UnixNano(), time.Now().Add(-24*time.Hour), notAfter, ca)
+}
+
+// newCA makes a certificate authority that parent signs (nil: itself).
+func newCA(t testing.TB, name string, serial int64, notBefore, notAfter time.Time, parent *CA) *CA {
+	t.Helper()
 	key := newKey(t)
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(48 * time.Hour),
+		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
+		NotBefore: notBefore, NotAfter: notAfter,
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	signer, signerKey := tmpl, key
+	if parent != nil {
+		signer, signerKey = parent.cert, parent.key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
 	if err != nil {
 		t.Fatal(err)
 	}
