@@ -151,3 +151,65 @@ func TestAcceptedWithBrokenBodyIsDelivered(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorListAnswerIsNotDelivered: a receiver's answer whose body is an
+// eb:ErrorList says what became of the message, whatever the 2xx status
+// it comes with: an error of severity Error refuses it (final, or retried
+// when every such error is DeliveryFailure or Unknown), and an ErrorList
+// of warnings alone (ebMS 2.0 §4.2.3.4: processing went on) refuses
+// nothing. An eb:ErrorList about another message says nothing of this
+// one. Before, an answer's 202 and an acknowledgment's 200 counted as
+// delivered whatever the body said, an ErrorList of warnings alone on a
+// 200 dead-lettered an answer as "refused", and an ErrorList about
+// another MessageId dead-lettered this one.
+func TestErrorListAnswerIsNotDelivered(t *testing.T) {
+	answer, ack := receiverDeliveries(t, "aaaaaaaa-0000-4000-8000-000000000005", "aaaaaaaa-0000-4000-8000-000000000006")
+	now := time.Now()
+	errorList := func(about string, errs ...*ebxml.MessageError) []byte {
+		t.Helper()
+		b, err := ebxml.BuildMessageError(testMessage(about), "DDDDDDDD-0000-4000-8000-000000000001", now, errs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	unknownCPA := ebxml.NewMessageError(ebxml.CodeValueNotRecognized, 501319, "Unknown eb:CPAId")
+	busy := ebxml.NewMessageError(ebxml.CodeDeliveryFailure, 0, "try later")
+	warning := &ebxml.MessageError{Code: ebxml.CodeNotSupported, Severity: ebxml.SeverityWarning, Text: "eb:SyncReply not supported"}
+	tests := []struct {
+		name   string
+		status int
+		body   []byte
+		d      Delivery
+		want   string // result prefix
+	}{
+		{"answer 202 refused", http.StatusAccepted, errorList(answer.MessageID, unknownCPA), answer, ResultDeadLetter + ": refused by the receiver"},
+		{"answer 202 delivery failure", http.StatusAccepted, errorList(answer.MessageID, busy), answer, ResultRetry + ": "},
+		{"answer 202 warnings only", http.StatusAccepted, errorList(answer.MessageID, warning), answer, ResultDelivered + ": "},
+		{"answer 202 error list about another message", http.StatusAccepted, errorList("CCCCCCCC-0000-4000-8000-000000000001", unknownCPA), answer, ResultDelivered + ": "},
+		{"answer 200 warnings only", http.StatusOK, errorList(answer.MessageID, warning), answer, ResultRetry + ": "},
+		{"answer 200 warning and delivery failure", http.StatusOK, errorList(answer.MessageID, warning, busy), answer, ResultRetry + ": "},
+		{"answer 200 error list about another message", http.StatusOK, errorList("CCCCCCCC-0000-4000-8000-000000000001", unknownCPA), answer, ResultRetry + ": "},
+		{"acknowledgment 200 refused", http.StatusOK, errorList(ack.MessageID, unknownCPA), ack, ResultDeadLetter + ": refused by the receiver"},
+		{"acknowledgment 200 delivery failure", http.StatusOK, errorList(ack.MessageID, busy), ack, ResultRetry + ": "},
+		{"acknowledgment 200 warnings only", http.StatusOK, errorList(ack.MessageID, warning), ack, ResultDelivered + ": "},
+		{"acknowledgment 200 not ebXML", http.StatusOK, []byte("<html>thanks</html>"), ack, ResultDelivered + ": "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			receiver := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/xml")
+				w.WriteHeader(tt.status)
+				_, _ = w.Write(tt.body)
+			}))
+			w, st, results := testWorker(t, receiver, nil)
+			queue(t, st, tt.d)
+			if ok, err := w.DeliverOne(context.Background()); !ok || err != nil {
+				t.Fatalf("DeliverOne = %v, %v", ok, err)
+			}
+			if len(*results) != 1 || !strings.HasPrefix((*results)[0], tt.want) {
+				t.Fatalf("results %q, want one starting %q", *results, tt.want)
+			}
+		})
+	}
+}
