@@ -78,4 +78,11 @@
 // left as PRESCRIPTION_INVALID_STATE_TRANSITION, a cancellation's items as
 // R-0006 (already cancelled). A withdraw Task must name the dispense
 // notification it withdraws (Task.focus.identifier).
+//
+// Memory is bounded (state_evict.go): the State keeps at most
+// Options.MaxPrescriptions prescriptions, the least recently used
+// forgotten first, and each keeps its last 512 dispense notifications and
+// claims (per issue), as Spine prunes a prescription's change log; a
+// withdrawal reaching back past them is refused as
+// PRESCRIPTION_INVALID_STATE_TRANSITION.
 package sim

@@ -193,7 +193,7 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 			s.resolve(p, it, CancelNotDispensed, now)
 		}
 	}
-	p.Dispenses = append(p.Dispenses, rec)
+	recordDispense(p, rec)
 	p.Status = deriveStatus(p)
 	s.changed(p, now)
 	return nil
@@ -283,7 +283,11 @@ func (s *State) Withdraw(req WithdrawRequest, now time.Time) error {
 		return refuse(ReasonInvalidTransition, p.ShortFormID, "cannot withdraw when %s", p.Status.Display())
 	}
 	n := len(p.Dispenses)
-	if n == 0 {
+	switch {
+	case n == 0 && p.dispensesDropped > 0:
+		return refuse(ReasonInvalidTransition, p.ShortFormID, "the %d dispense notifications left are older than the last %d kept: they cannot be withdrawn",
+			p.dispensesDropped, maxHistory)
+	case n == 0:
 		return refuse(ReasonInvalidTransition, p.ShortFormID, "nothing dispensed to withdraw")
 	}
 	if p.Dispenser != req.Dispenser {
@@ -348,7 +352,7 @@ func (s *State) Claim(req ClaimRequest, now time.Time) error {
 	case *status != StatusDispensed && *status != StatusNotDispensed:
 		return refuse(ReasonClaimNotDispensed, p.ShortFormID, "cannot claim when %s", status.Display())
 	}
-	*claims = append(*claims, ClaimRecord{ID: req.ClaimID, ReplacementOf: req.ReplacementOf, At: now})
+	*claims = keepLast(append(*claims, ClaimRecord{ID: req.ClaimID, ReplacementOf: req.ReplacementOf, At: now}), maxHistory)
 	*status = StatusClaimed
 	s.changed(p, now)
 	return nil
