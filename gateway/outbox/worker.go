@@ -340,6 +340,18 @@ func (w *Worker) keep(ctx context.Context, l *store.Lease, d Delivery) bool {
 	return true
 }
 
+// Acknowledged tells the worker's hooks (Observe, Report) that d, removed
+// from the outbox on its receiver's asynchronous eb:Acknowledgment, was
+// delivered; detail says how, as the URL does for one acknowledged on
+// its own exchange.
+func (w *Worker) Acknowledged(d Delivery, detail string) {
+	if w.cfg.Log.Enabled(context.Background(), slog.LevelDebug) {
+		w.logFor(&d).Debug("delivered", "attempts", d.Attempts, "acknowledged", detail)
+	}
+	w.observe(ResultDelivered)
+	w.report(d, ResultDelivered, detail)
+}
+
 // logFor is the worker's logger with d's ids. A delivery builds it only
 // when it logs: one that goes well logs nothing above debug.
 func (w *Worker) logFor(d *Delivery) *slog.Logger { return w.cfg.Log.With(d.logArgs()...) }
