@@ -3,6 +3,8 @@ package outbox
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -212,4 +214,55 @@ func TestErrorListAnswerIsNotDelivered(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAcknowledgedDuringAttempt: a receiver may acknowledge a delivery
+// asynchronously (the gateway then drops it from the outbox) before it
+// answers the attempt's own POST. Whatever that answer, the worker, whose
+// lease went with the entry, says what happened, without a warning that
+// the message "may be sent again" or "is retried": nothing is left to
+// send. Before, both were logged at WARN, untrue, and DeliverOne failed
+// with the lost lease as a store error.
+func TestAcknowledgedDuringAttempt(t *testing.T) {
+	for _, status := range []int{http.StatusOK, http.StatusAccepted} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			st := store.NewMemory(nil)
+			answer, _ := receiverDeliveries(t, "aaaaaaaa-0000-4000-8000-000000000007", "aaaaaaaa-0000-4000-8000-000000000008")
+			receiver := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if ok, err := st.Drop(r.Context(), Queue, answer.MessageID); !ok || err != nil {
+					t.Errorf("async acknowledgment: dropped %v, %v", ok, err)
+				}
+				w.WriteHeader(status)
+			}))
+			routes, err := ParseRoutes([]byte(fmt.Sprintf(`{"RECEIVER-1": {"url": %q, "retries": 1, "retryInterval": "1m", "persistDuration": "1h"}}`, receiver)), DefaultPolicy())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var logged strings.Builder
+			var mu sync.Mutex
+			log := slog.New(slog.NewTextHandler(&lockedWriter{mu: &mu, w: &logged}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			w := NewWorker(WorkerConfig{Store: st, Routes: routes, Workers: 1, Timeout: 5 * time.Second, Log: log})
+			queue(t, st, answer)
+			if ok, err := w.DeliverOne(context.Background()); !ok || err != nil {
+				t.Fatalf("DeliverOne = %v, %v", ok, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if out := logged.String(); strings.Contains(out, "level=WARN") || !strings.Contains(out, "acknowledged") {
+				t.Fatalf("logged:\n%s\nwant no warning, and the delivery said acknowledged meanwhile", out)
+			}
+		})
+	}
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
