@@ -266,3 +266,50 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestMultipartAcknowledgmentIsRead: a receiver may acknowledge an answer
+// on its own exchange with a multipart/related body, as ebMS 2.0 packages
+// messages and as the front door takes them: with a MIME preamble before
+// the first boundary, or the header part not first (its Content-Type's
+// start names it). The worker reads the acknowledgment as the front door
+// would. Before, only a body that began with its boundary was read: the
+// others were "not acknowledged", sent again until dead-lettered, and a
+// release response so dead-lettered had its prescriptions released to the
+// dispenser a second time.
+func TestMultipartAcknowledgmentIsRead(t *testing.T) {
+	answer, _ := receiverDeliveries(t, "aaaaaaaa-0000-4000-8000-000000000009", "aaaaaaaa-0000-4000-8000-00000000000a")
+	received := &ebxml.Message{FromPartyID: "YES-0000806", ToPartyID: "RECEIVER-1", CPAID: "S1", ConversationID: "C1", MessageID: answer.MessageID}
+	ack, err := ebxml.BuildAcknowledgment(received, "DDDDDDDD-0000-4000-8000-000000000009", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := "Content-Id: <ebXMLHeader@spine.nhs.uk>\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n" + string(ack) + "\r\n"
+	other := "Content-Id: <note@receiver>\r\nContent-Type: text/plain\r\n\r\nreceived\r\n"
+	tests := []struct {
+		name, contentType, body string
+	}{
+		{"no preamble", `multipart/related; boundary="--=_MIME-Boundary"; type="text/xml"; start="<ebXMLHeader@spine.nhs.uk>"`,
+			"----=_MIME-Boundary\r\n" + header + "----=_MIME-Boundary--\r\n"},
+		{"preamble", `multipart/related; boundary="--=_MIME-Boundary"; type="text/xml"; start="<ebXMLHeader@spine.nhs.uk>"`,
+			"This is a multi-part message in MIME format.\r\n----=_MIME-Boundary\r\n" + header + "----=_MIME-Boundary--\r\n"},
+		{"header part second, parameters unquoted", `multipart/related; boundary=B1; type=text/xml; start=ebXMLHeader@spine.nhs.uk`,
+			"--B1\r\n" + other + "--B1\r\n" + header + "--B1--\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			receiver := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tt.contentType)
+				w.WriteHeader(http.StatusOK)
+				_, _ = io.WriteString(w, tt.body)
+			}))
+			w, st, results := testWorker(t, receiver, nil)
+			queue(t, st, answer)
+			if ok, err := w.DeliverOne(context.Background()); !ok || err != nil {
+				t.Fatalf("DeliverOne = %v, %v", ok, err)
+			}
+			if len(*results) != 1 || !strings.HasPrefix((*results)[0], ResultDelivered+": ") {
+				t.Fatalf("results %q, want delivered", *results)
+			}
+		})
+	}
+}

@@ -58,6 +58,7 @@ func send(ctx context.Context, client *http.Client, read ebxml.XMLReader, url st
 		return retryable("HTTP %d redirect to %q: not followed (the route's url must be the MHS endpoint itself)",
 			resp.StatusCode, resp.Header.Get("Location"))
 	}
+	ct := resp.Header.Get("Content-Type")
 	if takenOnStatus(resp.StatusCode, d) {
 		// Taken, unless the body, read whole, is an eb:ErrorList refusing
 		// the message; a body cut short or longer than a signal (drainBytes)
@@ -67,13 +68,29 @@ func send(ctx context.Context, client *http.Client, read ebxml.XMLReader, url st
 		if err != nil || len(body) == drainBytes {
 			return nil
 		}
-		return judge(resp.StatusCode, body, d, read)
+		return judge(resp.StatusCode, envelopeOf(read, ct, body), d, read)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
 		return retryable("reading the answer of %s: %v", url, err)
 	}
-	return judge(resp.StatusCode, body, d, read)
+	return judge(resp.StatusCode, envelopeOf(read, ct, body), d, read)
+}
+
+// envelopeOf returns the SOAP envelope of a receiver's answer: for a
+// multipart/related answer (ebMS 2.0 packaging), its header part, found as
+// the front door finds a request's (a preamble, the start parameter, the
+// parameters quoted or not); for any other, or a multipart body that cannot
+// be read so, the body itself.
+func envelopeOf(read ebxml.XMLReader, contentType string, body []byte) []byte {
+	mt, _, _ := strings.Cut(contentType, ";")
+	if !strings.EqualFold(strings.TrimSpace(mt), "multipart/related") {
+		return body
+	}
+	if m, _ := ebxml.ParseRequestWith(read, contentType, "", body); m != nil && len(m.Envelope) > 0 {
+		return m.Envelope
+	}
+	return body
 }
 
 // drainBytes is how much of the body of an answer that took the message is
