@@ -16,8 +16,10 @@
 //	                             dispense-notification (with replacementOf = amend)
 //	POST base/$prepare           501 unless Options.Digest is set
 //	POST base/Task/$release      nominated (owner) or patient (owner + group-identifier); a
-//	                             nominated release with nothing to release answers, as EPS
-//	                             does, 200 and an OperationOutcome NO_MORE_PRESCRIPTIONS
+//	                             nominated release hands over at most 25 prescriptions
+//	                             (MaxNominatedRelease), oldest first, as EPS does, the rest
+//	                             waiting for the next; with nothing to release it answers, as
+//	                             EPS does, 200 and an OperationOutcome NO_MORE_PRESCRIPTIONS
 //	POST base/Task               return (status rejected) or withdraw (code abort)
 //	POST base/Claim              claim, or claim amendment (replacementOf)
 //	GET  base/Task?...           tracker: identifier / focus:identifier / patient:identifier [+ business-status];
