@@ -2,6 +2,7 @@ package v3
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/beevik/etree"
 )
@@ -43,6 +44,23 @@ func TestTreeFieldsAsEtree(t *testing.T) {
 	}
 	if got := el.SelectAttrValue("p:k", ""); got != "v" {
 		t.Errorf("SelectAttrValue(p:k) = %q", got)
+	}
+}
+
+// TestWhitespaceFlagAsEtree checks charDataWhitespace against etree: a
+// token given the flag and white space reads as the one etree's reader and
+// SetData make, and one without it as plain text.
+func TestWhitespaceFlagAsEtree(t *testing.T) {
+	var ws, text etree.CharData
+	*(*charDataFields)(unsafe.Pointer(&ws)) = charDataFields{Data: "\n  ", flags: charDataWhitespace}
+	*(*charDataFields)(unsafe.Pointer(&text)) = charDataFields{Data: "x"}
+	var set etree.CharData
+	set.SetData("\n  ")
+	if !ws.IsWhitespace() || ws.IsCData() || !set.IsWhitespace() || set != ws {
+		t.Errorf("white space token %#v, etree's %#v", ws, set)
+	}
+	if text.IsWhitespace() || text.IsCData() {
+		t.Errorf("text token %#v", text)
 	}
 }
 

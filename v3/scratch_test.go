@@ -345,7 +345,7 @@ func TestScannedAttributesKnowTheirElement(t *testing.T) {
 	many.WriteString("><s b='1' c='2'/></r>")
 	docs := append(scratchDocs(t), []byte(many.String()),
 		[]byte(`<r a="1" b="2"><s c="3" d="4" c="5"/></r>`), // a repeated name: etree's reader decides
-		[]byte(`<r a="1"><s b="2" c="3"/>`))                // never closed
+		[]byte(`<r a="1"><s b="2" c="3"/>`))                 // never closed
 	check := func(t *testing.T, doc *etree.Document) {
 		t.Helper()
 		var walk func(el *etree.Element)

@@ -111,12 +111,18 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 	pending, open := pendingRoom[:0], openRoom[:0]
 	for s.i < len(s.src) {
 		if s.src[s.i] != '<' {
-			text, ok := s.chars('<')
-			if !ok || len(open) == 0 && !isXMLSpace(text) {
-				return nil, false
-			}
 			cd := slabNew(&s.texts, 0)
-			cd.SetData(text) // marks white space, as etree's reader does
+			if text, ok := s.indentation(); ok {
+				// Most text between tags: white space the scanner
+				// has just read, which SetData would read again.
+				*(*charDataFields)(unsafe.Pointer(cd)) = charDataFields{Data: text, flags: charDataWhitespace}
+			} else {
+				text, ok := s.chars('<')
+				if !ok || len(open) == 0 && !isXMLSpace(text) {
+					return nil, false
+				}
+				cd.SetData(text) // marks white space, as etree's reader does
+			}
 			pending = append(pending, cd)
 			continue
 		}
@@ -446,6 +452,22 @@ func (s *xmlScanner) attrValue() (string, bool) {
 	q := s.src[s.i]
 	s.i++
 	return s.chars(q)
+}
+
+// indentation reads a run of spaces, tabs and line feeds up to a '<' (the
+// indentation between tags, which needs no decoding), or reads nothing and
+// reports false for any other text.
+func (s *xmlScanner) indentation() (string, bool) {
+	i := s.i
+	for i < len(s.src) && (s.src[i] == ' ' || s.src[i] == '\n' || s.src[i] == '\t') {
+		i++
+	}
+	if i == s.i || i == len(s.src) || s.src[i] != '<' {
+		return "", false
+	}
+	text := s.src[s.i:i]
+	s.i = i
+	return text, true
 }
 
 // chars reads characters up to stop (consumed unless it is '<'), decoding
