@@ -74,3 +74,18 @@ func TestAddRepeatedAttr(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectAttrAsEtree: selectAttr finds the attribute etree's SelectAttr
+// finds, for names with and without a prefix.
+func TestSelectAttrAsEtree(t *testing.T) {
+	el := etree.NewElement("e")
+	el.CreateAttr("xsi:type", "CV")
+	el.CreateAttr("code", "1")
+	el.CreateAttr("p:code", "2")
+	el.CreateAttr("xmlns", "urn:hl7-org:v3")
+	for _, name := range []string{"type", "xsi:type", "x:type", "code", "p:code", "q:code", "xmlns", "missing", "", ":", "xsi:"} {
+		if got, want := selectAttr(el, name), el.SelectAttr(name); got != want {
+			t.Errorf("selectAttr(%q) = %v, etree's %v", name, got, want)
+		}
+	}
+}
