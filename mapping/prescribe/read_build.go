@@ -363,6 +363,36 @@ type additionalInstructionText struct {
 // as the EPS API does: leading <medication> and <patientInfo> elements, then
 // "CD: <quantity words>" up to the first newline, then the note.
 func parseAdditionalInstructions(text string) additionalInstructionText {
+	a, text := cutInstructionMarkup(text)
+	text = xmlUnescape(text)
+	if rest, ok := strings.CutPrefix(text, "CD: "); ok {
+		words, note, _ := strings.Cut(rest, "\n")
+		a.cdWords, a.note = words, note
+		return a
+	}
+	a.note = text
+	return a
+}
+
+// parseReleasedInstructions takes a released prescription's additional
+// instructions text apart as the EPS API's release translation does
+// (response/release/additional-instructions.ts): the <medication> and
+// <patientInfo> mark-up is read as XML, the controlled drug words and the
+// note are as they stand in Spine's text, escapes and all.
+func parseReleasedInstructions(text string) additionalInstructionText {
+	a, text := cutInstructionMarkup(text)
+	if rest, ok := strings.CutPrefix(text, "CD: "); ok {
+		a.cdWords, a.note, _ = strings.Cut(rest, "\n")
+		return a
+	}
+	a.note = text
+	return a
+}
+
+// cutInstructionMarkup takes the leading <medication> and <patientInfo>
+// elements off an additional instructions text and returns their contents,
+// unescaped, and the rest.
+func cutInstructionMarkup(text string) (additionalInstructionText, string) {
 	var a additionalInstructionText
 	for {
 		if content, rest, ok := cutLeadingElement(text, "<medication>", "</medication>"); ok {
@@ -375,42 +405,8 @@ func parseAdditionalInstructions(text string) additionalInstructionText {
 			text = rest
 			continue
 		}
-		break
+		return a, text
 	}
-	text = xmlUnescape(text)
-	if rest, ok := strings.CutPrefix(text, "CD: "); ok {
-		words, note, _ := strings.Cut(rest, "\n")
-		a.cdWords, a.note = words, note
-		return a
-	}
-	a.note = text
-	return a
-}
-
-// SplitReleasedInstructions takes an additional instructions text apart
-// as the EPS API's release translation does
-// (response/release/additional-instructions.ts): the leading <medication>
-// and <patientInfo> mark-up, then the controlled drug quantity words and
-// the note as they stand, escapes and all.
-func SplitReleasedInstructions(text string) (markup, cdWords, note string) {
-	rest := text
-	for {
-		if _, r, ok := cutLeadingElement(rest, "<medication>", "</medication>"); ok {
-			rest = r
-			continue
-		}
-		if _, r, ok := cutLeadingElement(rest, "<patientInfo>", "</patientInfo>"); ok {
-			rest = r
-			continue
-		}
-		break
-	}
-	markup = text[:len(text)-len(rest)]
-	if r, ok := strings.CutPrefix(rest, "CD: "); ok {
-		cdWords, note, _ = strings.Cut(r, "\n")
-		return markup, cdWords, note
-	}
-	return markup, "", rest
 }
 
 // cutLeadingElement matches text against ^\s*<tag>(.*?)</tag> (the
