@@ -363,7 +363,7 @@ type additionalInstructionText struct {
 // as the EPS API does: leading <medication> and <patientInfo> elements, then
 // "CD: <quantity words>" up to the first newline, then the note.
 func parseAdditionalInstructions(text string) additionalInstructionText {
-	a, text := cutInstructionMarkup(text)
+	a, text := cutInstructionMarkup(text, false)
 	text = xmlUnescape(text)
 	if rest, ok := strings.CutPrefix(text, "CD: "); ok {
 		words, note, _ := strings.Cut(rest, "\n")
@@ -376,13 +376,15 @@ func parseAdditionalInstructions(text string) additionalInstructionText {
 
 // parseReleasedInstructions takes a released prescription's additional
 // instructions text apart as the EPS API's release translation does
-// (response/release/additional-instructions.ts): the <medication> and
-// <patientInfo> mark-up is read as XML, the controlled drug words and the
+// (response/release/additional-instructions.ts): leading <medication> and
+// <patientInfo> elements, each after any white space and its content over
+// as many lines as it takes, read as XML; then, after any white space,
+// "CD: <quantity words>" up to a newline; then the note. The words and the
 // note are as they stand in Spine's text, escapes and all.
 func parseReleasedInstructions(text string) additionalInstructionText {
-	a, text := cutInstructionMarkup(text)
-	if rest, ok := strings.CutPrefix(text, "CD: "); ok {
-		a.cdWords, a.note, _ = strings.Cut(rest, "\n")
+	a, text := cutInstructionMarkup(text, true)
+	if words, note, ok := cutReleasedCDWords(text); ok {
+		a.cdWords, a.note = words, note
 		return a
 	}
 	a.note = text
@@ -391,16 +393,17 @@ func parseReleasedInstructions(text string) additionalInstructionText {
 
 // cutInstructionMarkup takes the leading <medication> and <patientInfo>
 // elements off an additional instructions text and returns their contents,
-// unescaped, and the rest.
-func cutInstructionMarkup(text string) (additionalInstructionText, string) {
+// unescaped, and the rest. released: as the release translation matches
+// them (see parseReleasedInstructions), else as parseAdditionalInstructions.
+func cutInstructionMarkup(text string, released bool) (additionalInstructionText, string) {
 	var a additionalInstructionText
 	for {
-		if content, rest, ok := cutLeadingElement(text, "<medication>", "</medication>"); ok {
+		if content, rest, ok := cutLeadingElement(text, "<medication>", "</medication>", released); ok {
 			a.medication = append(a.medication, xmlUnescape(content))
 			text = rest
 			continue
 		}
-		if content, rest, ok := cutLeadingElement(text, "<patientInfo>", "</patientInfo>"); ok {
+		if content, rest, ok := cutLeadingElement(text, "<patientInfo>", "</patientInfo>", released); ok {
 			a.patientInfo = append(a.patientInfo, xmlUnescape(content))
 			text = rest
 			continue
@@ -409,19 +412,62 @@ func cutInstructionMarkup(text string) (additionalInstructionText, string) {
 	}
 }
 
+// cutReleasedCDWords matches text against the release translation's
+// /^\s*CD: (.*?)(?:$|\n)/ (JavaScript's white space; "." stops at any line
+// terminator, "$" is the end of the text) and returns the words and what
+// follows the match.
+func cutReleasedCDWords(text string) (words, rest string, ok bool) {
+	body, found := strings.CutPrefix(strings.TrimLeftFunc(text, isJSSpace), "CD: ")
+	if !found {
+		return "", "", false
+	}
+	end := strings.IndexFunc(body, isJSLineTerminator)
+	switch {
+	case end < 0:
+		return body, "", true
+	case body[end] == '\n':
+		return body[:end], body[end+1:], true
+	}
+	return "", "", false
+}
+
 // cutLeadingElement matches text against ^\s*<tag>(.*?)</tag> (the
 // element first after white space, its content on one line) and returns
-// the content and what follows the element.
-func cutLeadingElement(text, open, close string) (content, rest string, ok bool) {
-	body, found := strings.CutPrefix(strings.TrimLeft(text, "\t\n\f\r "), open)
+// the content and what follows the element. released matches the release
+// translation's /^\s*<tag>([\s\S]*?)<\/tag>/ instead: JavaScript's white
+// space before, and the content over any number of lines.
+func cutLeadingElement(text, open, close string, released bool) (content, rest string, ok bool) {
+	var trimmed string
+	if released {
+		trimmed = strings.TrimLeftFunc(text, isJSSpace)
+	} else {
+		trimmed = strings.TrimLeft(text, "\t\n\f\r ")
+	}
+	body, found := strings.CutPrefix(trimmed, open)
 	if !found {
 		return "", "", false
 	}
 	end := strings.Index(body, close)
-	if end < 0 || strings.IndexByte(body[:end], '\n') >= 0 {
+	if end < 0 || (!released && strings.IndexByte(body[:end], '\n') >= 0) {
 		return "", "", false
 	}
 	return body[:end], body[end+len(close):], true
+}
+
+// isJSSpace reports whether r is white space to a JavaScript regular
+// expression's \s.
+func isJSSpace(r rune) bool {
+	switch r {
+	case '\t', '\n', '\v', '\f', '\r', ' ', '\u00a0', '\u1680', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff':
+		return true
+	}
+	return r >= '\u2000' && r <= '\u200a'
+}
+
+// isJSLineTerminator reports whether r ends a line to a JavaScript regular
+// expression (which "." does not match).
+func isJSLineTerminator(r rune) bool {
+	return r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029'
 }
 
 var xmlUnescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&apos;", "'", "&amp;", "&")

@@ -270,3 +270,181 @@ func TestReleasedRepeatDispensingIssue(t *testing.T) {
 		})
 	}
 }
+
+// releasedInstructions is how a release answer's prescription gives its
+// line items' additional instructions: the repeat medications and patient
+// information (List and CommunicationRequest), and each line item's
+// controlled drug words and note by its id.
+type releasedInstructions struct {
+	medication, patientInfo []string
+	words, notes            map[string]string
+}
+
+// releasedInstructionsOf reads the released instructions of the first
+// prescription of a release answer.
+func releasedInstructionsOf(t *testing.T, body []byte) releasedInstructions {
+	t.Helper()
+	var params jsonObj
+	if err := json.Unmarshal(body, &params); err != nil {
+		t.Fatal(err)
+	}
+	got := releasedInstructions{words: map[string]string{}, notes: map[string]string{}}
+	for _, r := range releasedMedicationRequests(params) {
+		id := itemNumber(r)
+		if notes, _ := r["note"].([]any); len(notes) > 0 {
+			got.notes[id] = notes[0].(jsonObj)["text"].(string)
+		}
+		exts, _ := r["extension"].([]any)
+		for _, x := range exts {
+			if x.(jsonObj)["url"] != core.ExtensionControlledDrug {
+				continue
+			}
+			for _, sub := range x.(jsonObj)["extension"].([]any) {
+				if sub.(jsonObj)["url"] == "quantityWords" {
+					got.words[id] = sub.(jsonObj)["valueString"].(string)
+				}
+			}
+		}
+	}
+	for _, p := range params["parameter"].([]any) {
+		if p.(jsonObj)["name"] != release.ParamPassedPrescriptions {
+			continue
+		}
+		for _, outer := range p.(jsonObj)["resource"].(jsonObj)["entry"].([]any) {
+			for _, e := range outer.(jsonObj)["resource"].(jsonObj)["entry"].([]any) {
+				r := e.(jsonObj)["resource"].(jsonObj)
+				switch r["resourceType"] {
+				case "CommunicationRequest":
+					for _, pl := range r["payload"].([]any) {
+						if s, ok := pl.(jsonObj)["contentString"].(string); ok {
+							got.patientInfo = append(got.patientInfo, s)
+						}
+					}
+				case "List":
+					for _, le := range r["entry"].([]any) {
+						got.medication = append(got.medication, le.(jsonObj)["item"].(jsonObj)["display"].(string))
+					}
+				}
+			}
+		}
+	}
+	return got
+}
+
+// withInstructions sets the additional instructions of the line items of
+// doc by id, giving a line item without them a copy of another's element.
+func withInstructions(t *testing.T, doc *etree.Document, texts map[string]string) {
+	t.Helper()
+	var model *etree.Element
+	for _, li := range doc.FindElements("//pertinentLineItem") {
+		if el := li.SelectElement("pertinentInformation1"); el != nil {
+			model = el
+		}
+	}
+	if model == nil {
+		t.Fatal("no line item with additional instructions")
+	}
+	for id, text := range texts {
+		val := additionalInstructionsOf(doc, id)
+		if val == nil {
+			var li *etree.Element
+			for _, l := range doc.FindElements("//pertinentLineItem") {
+				if l.SelectElement("id").SelectAttrValue("root", "") == id {
+					li = l
+				}
+			}
+			if li == nil {
+				t.Fatalf("no line item %s", id)
+			}
+			li.InsertChildAt(li.SelectElement("pertinentInformation2").Index(), model.Copy())
+			val = additionalInstructionsOf(doc, id)
+		}
+		val.SetText(text)
+	}
+}
+
+// TestReleasedInstructionsTakenApartAsEPSDoes: the EPS API's release
+// translation takes a line item's additional instructions apart with
+// /^\s*<medication>([\s\S]*?)<\/medication>/ (likewise <patientInfo>) and
+// /^\s*CD: (.*?)(?:$|\n)/ (response/release/additional-instructions.ts,
+// made so for a supplier's line breaks, AEA-3353): mark-up over several
+// lines, and the controlled drug words after white space, are taken apart.
+// porxgate's reading of a release response must give what the EPS API
+// gives (the expectations are the official translator's output for these
+// texts), and its own FHIR must still write the prescription back as Spine
+// released it. Before, a patient information over two lines ended the
+// mark-up: it, the rest of the mark-up and the words all went into the note.
+func TestReleasedInstructionsTakenApartAsEPSDoes(t *testing.T) {
+	raw := maptest.Testdata(t, "release/patient-release-response-070103.xml")
+	const first = "B1000000-0000-4000-8000-000000000001"
+	tests := []struct {
+		name  string
+		spine string // the first line item's additional instructions as Spine releases them
+		want  releasedInstructions
+	}{
+		{"a supplier's line breaks (AEA-3353)",
+			"\n<medication>med 1</medication>\n<medication>med 2</medication>\n<patientInfo>Your named GP is your registered GP.\n\n</patientInfo>\n<patientInfo>Next review date: 14-Sep-2023</patientInfo>\n\nCD: twenty eight",
+			releasedInstructions{medication: []string{"med 1", "med 2"}, patientInfo: []string{"Your named GP is your registered GP.\n\n", "Next review date: 14-Sep-2023"},
+				words: map[string]string{first: "twenty eight"}}},
+		{"controlled drug words after spaces", "  CD: ten\nTake &amp; go",
+			releasedInstructions{words: map[string]string{first: "ten"}, notes: map[string]string{first: "Take &amp; go"}}},
+		{"controlled drug words after a no-break space", "\u00a0CD: five\n",
+			releasedInstructions{words: map[string]string{first: "five"}}},
+		{"patient information over two lines", "<patientInfo>Closed Fridays &amp;\nbank holidays</patientInfo>note",
+			releasedInstructions{patientInfo: []string{"Closed Fridays &\nbank holidays"}, notes: map[string]string{first: "note"}}},
+		{"white space between the mark-up", "<medication>x</medication> \t<patientInfo>y</patientInfo>\nCD: one\ntwo\nthree",
+			releasedInstructions{medication: []string{"x"}, patientInfo: []string{"y"}, words: map[string]string{first: "one"}, notes: map[string]string{first: "two\nthree"}}},
+		{"controlled drug words broken by a line separator", "CD: ten\u2028x\nnote",
+			releasedInstructions{notes: map[string]string{first: "CD: ten\u2028x\nnote"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := etree.NewDocument()
+			if err := doc.ReadFromBytes(raw); err != nil {
+				t.Fatal(err)
+			}
+			withInstructions(t, doc, map[string]string{first: tc.spine})
+			// the fixture's own third line item: "Do not swallow"
+			want := tc.want
+			want.notes = map[string]string{"b1000000-0000-4000-8000-000000000003": "Do not swallow"}
+			for id, n := range tc.want.notes {
+				want.notes[strings.ToLower(id)] = n
+			}
+			want.words = map[string]string{}
+			for id, w := range tc.want.words {
+				want.words[strings.ToLower(id)] = w
+			}
+			tr, env := release.ReleaseResponseTranslator(), relEnv()
+			body, meta := releaseFHIROf(t, doc, env)
+			got := releasedInstructionsOf(t, body)
+			if strings.Join(got.medication, "|") != strings.Join(want.medication, "|") || strings.Join(got.patientInfo, "|") != strings.Join(want.patientInfo, "|") {
+				t.Errorf("medication %q, patient information %q; want %q, %q as the EPS API gives them", got.medication, got.patientInfo, want.medication, want.patientInfo)
+			}
+			for _, m := range []struct {
+				what      string
+				got, want map[string]string
+			}{{"controlled drug words", got.words, want.words}, {"notes", got.notes, want.notes}} {
+				if len(m.got) != len(m.want) {
+					t.Errorf("%s %q, want %q as the EPS API gives them", m.what, m.got, m.want)
+					continue
+				}
+				for id, w := range m.want {
+					if m.got[id] != w {
+						t.Errorf("%s of %s: %q, want %q as the EPS API gives them", m.what, id, m.got[id], w)
+					}
+				}
+			}
+			back, err := tr.ToV3(body, meta, env)
+			if err != nil {
+				t.Fatalf("porxgate's FHIR refused: %v", err)
+			}
+			out := etree.NewDocument()
+			if err := out.ReadFromBytes(back); err != nil {
+				t.Fatal(err)
+			}
+			if gv := additionalInstructionsOf(out, first); gv == nil || gv.Text() != tc.spine {
+				t.Errorf("porxgate's FHIR writes back additional instructions %v, want %q as Spine released them", gv, tc.spine)
+			}
+		})
+	}
+}
