@@ -272,10 +272,17 @@ func porxgateExtensions(p *parentPrescription, t fhirTimes, course string) []fhi
 
 // addInstructionResources adds the CommunicationRequest (patient
 // information) and List (repeat medications) that the line items' additional
-// instructions carry in <patientInfo> and <medication> mark-up.
+// instructions carry in <patientInfo> and <medication> mark-up: a released
+// prescription's first line item's only, as the EPS API's release
+// translation takes them (common/response-bundles.ts; a later item's
+// mark-up is taken off its note and dropped).
 func addInstructionResources(b *fhir.Bundle, p *parentPrescription, patient *fhir.Patient, urls *prescriptionURLs, author *core.AgentPersonResources, newID func() string) {
 	var meds, infos []string
-	for _, it := range p.items {
+	items := p.items
+	if p.released && len(items) > 1 {
+		items = items[:1]
+	}
+	for _, it := range items {
 		meds = append(meds, it.instructions.medication...)
 		infos = append(infos, it.instructions.patientInfo...)
 	}

@@ -376,26 +376,36 @@ func withInstructions(t *testing.T, doc *etree.Document, texts map[string]string
 // mark-up: it, the rest of the mark-up and the words all went into the note.
 func TestReleasedInstructionsTakenApartAsEPSDoes(t *testing.T) {
 	raw := maptest.Testdata(t, "release/patient-release-response-070103.xml")
-	const first = "B1000000-0000-4000-8000-000000000001"
+	const first, third = "B1000000-0000-4000-8000-000000000001", "B1000000-0000-4000-8000-000000000003"
 	tests := []struct {
 		name  string
 		spine string // the first line item's additional instructions as Spine releases them
+		third string // the third's ("": the fixture's "Do not swallow")
 		want  releasedInstructions
 	}{
 		{"a supplier's line breaks (AEA-3353)",
 			"\n<medication>med 1</medication>\n<medication>med 2</medication>\n<patientInfo>Your named GP is your registered GP.\n\n</patientInfo>\n<patientInfo>Next review date: 14-Sep-2023</patientInfo>\n\nCD: twenty eight",
-			releasedInstructions{medication: []string{"med 1", "med 2"}, patientInfo: []string{"Your named GP is your registered GP.\n\n", "Next review date: 14-Sep-2023"},
+			"", releasedInstructions{medication: []string{"med 1", "med 2"}, patientInfo: []string{"Your named GP is your registered GP.\n\n", "Next review date: 14-Sep-2023"},
 				words: map[string]string{first: "twenty eight"}}},
 		{"controlled drug words after spaces", "  CD: ten\nTake &amp; go",
-			releasedInstructions{words: map[string]string{first: "ten"}, notes: map[string]string{first: "Take &amp; go"}}},
+			"", releasedInstructions{words: map[string]string{first: "ten"}, notes: map[string]string{first: "Take &amp; go"}}},
 		{"controlled drug words after a no-break space", "\u00a0CD: five\n",
-			releasedInstructions{words: map[string]string{first: "five"}}},
+			"", releasedInstructions{words: map[string]string{first: "five"}}},
 		{"patient information over two lines", "<patientInfo>Closed Fridays &amp;\nbank holidays</patientInfo>note",
-			releasedInstructions{patientInfo: []string{"Closed Fridays &\nbank holidays"}, notes: map[string]string{first: "note"}}},
+			"", releasedInstructions{patientInfo: []string{"Closed Fridays &\nbank holidays"}, notes: map[string]string{first: "note"}}},
 		{"white space between the mark-up", "<medication>x</medication> \t<patientInfo>y</patientInfo>\nCD: one\ntwo\nthree",
-			releasedInstructions{medication: []string{"x"}, patientInfo: []string{"y"}, words: map[string]string{first: "one"}, notes: map[string]string{first: "two\nthree"}}},
+			"", releasedInstructions{medication: []string{"x"}, patientInfo: []string{"y"}, words: map[string]string{first: "one"}, notes: map[string]string{first: "two\nthree"}}},
 		{"controlled drug words broken by a line separator", "CD: ten\u2028x\nnote",
-			releasedInstructions{notes: map[string]string{first: "CD: ten\u2028x\nnote"}}},
+			"", releasedInstructions{notes: map[string]string{first: "CD: ten\u2028x\nnote"}}},
+		// common/response-bundles.ts makes the List and the
+		// CommunicationRequest of the first line item's mark-up only; a
+		// later item's is taken off its note and dropped
+		{"mark-up on a later line item too", "<patientInfo>First info</patientInfo>",
+			"<medication>Third med</medication><patientInfo>Third info</patientInfo>Do not swallow",
+			releasedInstructions{patientInfo: []string{"First info"}}},
+		{"mark-up on a later line item only", "Take with food",
+			"<patientInfo>Third info</patientInfo>CD: two\nDo not swallow",
+			releasedInstructions{words: map[string]string{third: "two"}, notes: map[string]string{first: "Take with food"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -403,10 +413,14 @@ func TestReleasedInstructionsTakenApartAsEPSDoes(t *testing.T) {
 			if err := doc.ReadFromBytes(raw); err != nil {
 				t.Fatal(err)
 			}
-			withInstructions(t, doc, map[string]string{first: tc.spine})
-			// the fixture's own third line item: "Do not swallow"
+			spine := map[string]string{first: tc.spine}
+			if tc.third != "" {
+				spine[third] = tc.third
+			}
+			withInstructions(t, doc, spine)
+			// the third line item's note is "Do not swallow" in every case
 			want := tc.want
-			want.notes = map[string]string{"b1000000-0000-4000-8000-000000000003": "Do not swallow"}
+			want.notes = map[string]string{strings.ToLower(third): "Do not swallow"}
 			for id, n := range tc.want.notes {
 				want.notes[strings.ToLower(id)] = n
 			}
@@ -442,8 +456,10 @@ func TestReleasedInstructionsTakenApartAsEPSDoes(t *testing.T) {
 			if err := out.ReadFromBytes(back); err != nil {
 				t.Fatal(err)
 			}
-			if gv := additionalInstructionsOf(out, first); gv == nil || gv.Text() != tc.spine {
-				t.Errorf("porxgate's FHIR writes back additional instructions %v, want %q as Spine released them", gv, tc.spine)
+			for id, text := range spine {
+				if gv := additionalInstructionsOf(out, id); gv == nil || gv.Text() != text {
+					t.Errorf("porxgate's FHIR writes back additional instructions %v on %s, want %q as Spine released them", gv, id, text)
+				}
 			}
 		})
 	}
