@@ -439,17 +439,23 @@ func medicationCoding(c *core.BundleContext, mr *fhir.MedicationRequest, path st
 // (request/line-item.ts), except in a released prescription (ai.released):
 // there the EPS API has given them as they stand in Spine's text, escapes
 // and all (response/release/additional-instructions.ts parses only the
-// <medication> and <patientInfo> mark-up), so they are written unchanged.
+// <medication> and <patientInfo> mark-up), so they are written unchanged;
+// and the mark-up, which it read as XML and so unescaped once, is escaped
+// once again, an "&amp;" in it included.
 func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, path string, ai lineItemInstructions) string {
+	escape := escapeInstructionText
+	if ai.released {
+		escape = instructionEscaper.Replace
+	}
 	var b strings.Builder
 	for _, m := range ai.medication {
 		b.WriteString("<medication>")
-		b.WriteString(escapeInstructionText(m))
+		b.WriteString(escape(m))
 		b.WriteString("</medication>")
 	}
 	for _, p := range ai.patientInfo {
 		b.WriteString("<patientInfo>")
-		b.WriteString(escapeInstructionText(p))
+		b.WriteString(escape(p))
 		b.WriteString("</patientInfo>")
 	}
 	var tail []string

@@ -457,10 +457,64 @@ func TestReleasedInstructionsTakenApartAsEPSDoes(t *testing.T) {
 				t.Fatal(err)
 			}
 			for id, text := range spine {
-				if gv := additionalInstructionsOf(out, id); gv == nil || gv.Text() != text {
-					t.Errorf("porxgate's FHIR writes back additional instructions %v on %s, want %q as Spine released them", gv, id, text)
+				if got := textOf(additionalInstructionsOf(out, id)); got != text {
+					t.Errorf("porxgate's FHIR writes back additional instructions %q on %s, want %q as Spine released them", got, id, text)
 				}
 			}
 		})
 	}
+}
+
+// TestReleasedMarkupWrittenAsSpineReleasedIt: the EPS API's release
+// translation reads a line item's <medication> and <patientInfo> mark-up as
+// XML (additional-instructions.ts), decoding each escape once: Spine's
+// "<patientInfo>Fish &amp;amp; chips</patientInfo>" reaches the FHIR as
+// "Fish &amp; chips". Written back for the dispenser, each must be escaped
+// once again to come out as Spine released it; porxgate escaped them as it
+// does a prescriber's FHIR, keeping an existing "&amp;" as the EPS API's
+// request translation does, and so wrote "Fish &amp; chips", changing a
+// signed line item.
+func TestReleasedMarkupWrittenAsSpineReleasedIt(t *testing.T) {
+	raw := maptest.Testdata(t, "release/patient-release-response-070103.xml")
+	const first = "B1000000-0000-4000-8000-000000000001"
+	tests := []struct {
+		name          string
+		spine         string // the first line item's additional instructions as Spine releases them
+		cdWords, note string // as the EPS API gives them
+	}{
+		{"patient information with an escaped ampersand", "<patientInfo>Fish &amp;amp; chips</patientInfo>", "", ""},
+		{"repeat medication with an escaped ampersand", "<medication>A &amp;amp; B</medication><patientInfo>x &lt; y</patientInfo>CD: ten\nnote", "ten", "note"},
+		{"patient information with an ampersand", "<patientInfo>Fish &amp; chips</patientInfo>", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := etree.NewDocument()
+			if err := doc.ReadFromBytes(raw); err != nil {
+				t.Fatal(err)
+			}
+			withInstructions(t, doc, map[string]string{first: tc.spine})
+			tr, env := release.ReleaseResponseTranslator(), relEnv()
+			body, meta := releaseFHIROf(t, doc, env)
+			eps := epsInstructions(t, body, strings.ToLower(first), tc.cdWords, tc.note)
+			got, err := tr.ToV3(eps, meta, env)
+			if err != nil {
+				t.Fatalf("EPS's FHIR refused: %v", err)
+			}
+			out := etree.NewDocument()
+			if err := out.ReadFromBytes(got); err != nil {
+				t.Fatal(err)
+			}
+			if got := textOf(additionalInstructionsOf(out, first)); got != tc.spine {
+				t.Errorf("EPS's FHIR writes additional instructions %q, want %q as Spine released them", got, tc.spine)
+			}
+		})
+	}
+}
+
+// textOf returns an element's text, "(none)" for no element.
+func textOf(el *etree.Element) string {
+	if el == nil {
+		return "(none)"
+	}
+	return el.Text()
 }
