@@ -34,11 +34,11 @@ type Env struct {
 	// Released reads and writes a ParentPrescription as one Spine has
 	// released (a release response's): its line items' additional
 	// instructions are taken apart as the EPS API's release translation
-	// takes them (response/release/additional-instructions.ts), and the
-	// controlled drug words and note are written back as they stand, not
-	// escaped. It is the reading twin of BundleContext.Released, and
-	// reaches the check that writes back what was read. False: a
-	// prescriber's ParentPrescription.
+	// takes them (response/release/additional-instructions.ts), and written
+	// back so (the controlled drug words and note as they stand, the
+	// mark-up escaped once). It is the reading twin of
+	// BundleContext.Released, and reaches the check that writes back what
+	// was read. False: a prescriber's ParentPrescription.
 	Released bool
 }
 

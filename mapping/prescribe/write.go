@@ -151,11 +151,11 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 	medList, patientInfo := additionalInstructionParts(c)
 	ids := make([]string, 0, len(o.items))
 	for i, mr := range o.items {
-		ai := lineItemInstructions{released: o.released}
+		instr := lineItemInstructions{released: o.released}
 		if i == 0 {
-			ai.medication, ai.patientInfo = medList, patientInfo
+			instr.medication, instr.patientInfo = medList, patientInfo
 		}
-		ids = append(ids, writeLineItem(c, p, mr, o.paths[i], low, high, ai))
+		ids = append(ids, writeLineItem(c, p, mr, o.paths[i], low, high, instr))
 	}
 
 	ti := core.AddAnnotation(p, "pertinentInformation8", "false", "pertinentTokenIssued", "TI")
@@ -333,7 +333,7 @@ type lineItemInstructions struct {
 
 // writeLineItem writes one pertinentInformation2/pertinentLineItem and
 // returns its id.
-func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationRequest, path, low, high string, ai lineItemInstructions) string {
+func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationRequest, path, low, high string, instr lineItemInstructions) string {
 	rel := v3.Add(p, "pertinentInformation2", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
 	v3.AddValue(rel, "seperatableInd", "true")
 	v3.AddII(rel, "templateId", v3.OIDTemplateID, core.TemplateSourceOf2)
@@ -376,7 +376,7 @@ func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationR
 	}
 	tr.CreateAttr("value", string(q.Value))
 
-	if text := additionalInstructions(c, mr, path, ai); text != "" {
+	if text := additionalInstructions(c, mr, path, instr); text != "" {
 		ai := core.AddAnnotation(li, "pertinentInformation1", "false", "pertinentAdditionalInstructions", "AI")
 		v3.AddText(ai, "value", text)
 	}
@@ -436,24 +436,24 @@ func medicationCoding(c *core.BundleContext, mr *fhir.MedicationRequest, path st
 // EPS API does: <medication> and <patientInfo> elements, then the
 // controlled drug quantity words ("CD: ...") and the note, a newline apart.
 // The note and the words are escaped as the EPS API escapes a prescriber's
-// (request/line-item.ts), except in a released prescription (ai.released):
+// (request/line-item.ts), except in a released prescription (instr.released):
 // there the EPS API has given them as they stand in Spine's text, escapes
 // and all (response/release/additional-instructions.ts parses only the
 // <medication> and <patientInfo> mark-up), so they are written unchanged;
 // and the mark-up, which it read as XML and so unescaped once, is escaped
 // once again, an "&amp;" in it included.
-func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, path string, ai lineItemInstructions) string {
+func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, path string, instr lineItemInstructions) string {
 	escape := escapeInstructionText
-	if ai.released {
+	if instr.released {
 		escape = instructionEscaper.Replace
 	}
 	var b strings.Builder
-	for _, m := range ai.medication {
+	for _, m := range instr.medication {
 		b.WriteString("<medication>")
 		b.WriteString(escape(m))
 		b.WriteString("</medication>")
 	}
-	for _, p := range ai.patientInfo {
+	for _, p := range instr.patientInfo {
 		b.WriteString("<patientInfo>")
 		b.WriteString(escape(p))
 		b.WriteString("</patientInfo>")
@@ -473,7 +473,7 @@ func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, p
 	default:
 		c.Fail(path+".note", "more than one note")
 	}
-	if ai.released {
+	if instr.released {
 		b.WriteString(strings.Join(tail, "\n"))
 	} else {
 		b.WriteString(escapeInstructionText(strings.Join(tail, "\n")))
