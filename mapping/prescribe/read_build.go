@@ -2,8 +2,10 @@ package prescribe
 
 import (
 	"encoding/json"
+	"html"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
@@ -406,17 +408,106 @@ func cutInstructionMarkup(text string, released bool) (additionalInstructionText
 	var a additionalInstructionText
 	for {
 		if content, rest, ok := cutLeadingElement(text, "<medication>", "</medication>", released); ok {
-			a.medication = append(a.medication, xmlUnescape(content))
+			a.medication = append(a.medication, markupText(content, released))
 			text = rest
 			continue
 		}
 		if content, rest, ok := cutLeadingElement(text, "<patientInfo>", "</patientInfo>", released); ok {
-			a.patientInfo = append(a.patientInfo, xmlUnescape(content))
+			a.patientInfo = append(a.patientInfo, markupText(content, released))
 			text = rest
 			continue
 		}
 		return a, text
 	}
+}
+
+// markupText is the text of a <medication> or <patientInfo> element's
+// content: unescaped (xmlUnescape), or, released, as the release
+// translation reads the element as XML (readXmlStripNamespace: xml-js over
+// sax): each character reference decoded, the predefined and numeric ones
+// and HTML's named ones (a name matched as written, then in lower case, as
+// sax does; Go's table holds sax's HTML 4 one, and a few names only HTML 5
+// has, such as &NewLine;, which sax leaves undecoded); the content as it
+// stands when it is not well-formed (a "<", an "&" that starts no such
+// reference), as additional-instructions.ts then takes it; and white space
+// alone, which xml-js drops, as nothing. (A "<" that opens a nested element
+// is taken for not well-formed, where xml-js gives the text around it.)
+func markupText(content string, released bool) string {
+	if !released {
+		return xmlUnescape(content)
+	}
+	if strings.TrimFunc(content, isJSSpace) == "" {
+		return ""
+	}
+	if !strings.ContainsAny(content, "&<") {
+		return content
+	}
+	var b strings.Builder
+	for i := 0; i < len(content); {
+		switch content[i] {
+		case '<':
+			return content
+		case '&':
+			end := strings.IndexByte(content[i+1:], ';')
+			if end < 0 {
+				return content
+			}
+			r, ok := saxReference(content[i+1 : i+1+end])
+			if !ok {
+				return content
+			}
+			b.WriteString(r)
+			i += end + 2
+		default:
+			b.WriteByte(content[i])
+			i++
+		}
+	}
+	out := b.String()
+	if strings.TrimFunc(out, isJSSpace) == "" {
+		return ""
+	}
+	return out
+}
+
+// saxReference decodes the reference &name; as sax does (parseEntity),
+// reporting whether it is one.
+func saxReference(name string) (string, bool) {
+	if name == "" {
+		return "", false
+	}
+	for i, r := range name {
+		if !(r == '#' || r == ':' || r == '_' || unicode.IsLetter(r) || i > 0 && (r == '.' || r == '-' || unicode.IsDigit(r) || r == '\u00b7')) {
+			return "", false
+		}
+	}
+	for _, n := range [...]string{name, strings.ToLower(name)} {
+		if n[0] == '#' {
+			continue
+		}
+		ref := "&" + n + ";"
+		if u := html.UnescapeString(ref); u != ref && !strings.HasSuffix(u, ";") {
+			return u, true
+		}
+	}
+	num, ok := strings.CutPrefix(strings.ToLower(name), "#")
+	if !ok {
+		return "", false
+	}
+	base := 10
+	if hex, ok := strings.CutPrefix(num, "x"); ok {
+		num, base = hex, 16
+	}
+	n, err := strconv.ParseInt(num, base, 32)
+	if err != nil || num == "" || num[0] == '+' || num[0] == '-' || !isXMLChar(rune(n)) {
+		return "", false
+	}
+	return string(rune(n)), true
+}
+
+// isXMLChar reports whether r matches XML's Char production.
+func isXMLChar(r rune) bool {
+	return r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000 && r <= 0x10ffff
 }
 
 // cutReleasedCDWords matches text against the release translation's

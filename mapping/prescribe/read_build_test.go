@@ -75,3 +75,36 @@ func TestCutReleasedCDWords(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkupTextReleased checks a released mark-up's content against what
+// the EPS API's release translation (xml-js over sax) gave for it, run
+// beside the project (never in CI).
+func TestMarkupTextReleased(t *testing.T) {
+	for in, want := range map[string]string{
+		"Aspirin":                  "Aspirin",
+		"Fish &amp; chips":         "Fish & chips",
+		"Tom &amp;amp; Jerry":      "Tom &amp; Jerry",
+		"&lt;&gt;":                 "<>",
+		"&#38;amp;":                "&amp;",
+		"A &quot;&apos; B":         "A \"' B",
+		"&#x41;&#X42;&#67;":        "ABC",
+		"&#9;tab":                  "\ttab",
+		"A &nbsp; B":               "A \u00a0 B",
+		"A &Amp; B":                "A & B",
+		"&Eacute;&eacute;&EACUTE;": "\u00c9\u00e9\u00e9",
+		"A &amp; B & C":            "A &amp; B & C",
+		"a < b":                    "a < b",
+		"A &amp B":                 "A &amp B",
+		"&ampx;":                   "&ampx;",
+		"A &#0; B":                 "A &#0; B",
+		"&#1114112;":               "&#1114112;",
+		"&#xD800;":                 "&#xD800;",
+		"   ":                      "",
+		"&#32;":                    "",
+		"line one\n\nline two\n\n": "line one\n\nline two\n\n",
+	} {
+		if got := markupText(in, true); got != want {
+			t.Errorf("markupText(%q, released) = %q, want %q", in, got, want)
+		}
+	}
+}

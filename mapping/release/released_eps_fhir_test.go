@@ -52,7 +52,7 @@ func TestReleasedAdditionalInstructionsAsEPSGivesThem(t *testing.T) {
 				t.Fatal("fixture has no additional instructions on " + itemID)
 			}
 			val.SetText(tc.spine)
-			tr, env := release.ReleaseResponseTranslator(), relEnv()
+			env := relEnv()
 			body, meta := releaseFHIROf(t, doc, env)
 			// porxgate reads them as the EPS API does, so its FHIR needs
 			// nothing of its own to give them back
@@ -64,14 +64,7 @@ func TestReleasedAdditionalInstructionsAsEPSGivesThem(t *testing.T) {
 			}
 			eps := epsInstructions(t, body, strings.ToLower(itemID), tc.cdWords, tc.note)
 			for name, fhirBody := range map[string][]byte{"EPS's FHIR": eps, "porxgate's FHIR": body} {
-				got, err := tr.ToV3(fhirBody, meta, env)
-				if err != nil {
-					t.Fatalf("%s refused: %v", name, err)
-				}
-				out := etree.NewDocument()
-				if err := out.ReadFromBytes(got); err != nil {
-					t.Fatal(err)
-				}
+				out := releaseV3Of(t, name, fhirBody, meta, env)
 				gv := additionalInstructionsOf(out, itemID)
 				if gv == nil {
 					t.Fatalf("%s: no additional instructions written", name)
@@ -322,7 +315,8 @@ func releasedInstructionsOf(t *testing.T, body []byte) releasedInstructions {
 					}
 				case "List":
 					for _, le := range r["entry"].([]any) {
-						got.medication = append(got.medication, le.(jsonObj)["item"].(jsonObj)["display"].(string))
+						d, _ := le.(jsonObj)["item"].(jsonObj)["display"].(string) // none: ""
+						got.medication = append(got.medication, d)
 					}
 				}
 			}
@@ -406,6 +400,15 @@ func TestReleasedInstructionsTakenApartAsEPSDoes(t *testing.T) {
 		{"mark-up on a later line item only", "Take with food",
 			"<patientInfo>Third info</patientInfo>CD: two\nDo not swallow",
 			releasedInstructions{words: map[string]string{third: "two"}, notes: map[string]string{first: "Take with food"}}},
+		// the mark-up's content is read as XML by xml-js over sax
+		{"numeric character references in the mark-up", "<patientInfo>Costs &#163;9.90 &#x2014; ask</patientInfo><medication>&#0065;&#X42;</medication>",
+			"", releasedInstructions{medication: []string{"AB"}, patientInfo: []string{"Costs \u00a39.90 \u2014 ask"}}},
+		{"named character references in the mark-up", "<medication>Para&nbsp;500 &Eacute;&EACUTE;</medication>",
+			"", releasedInstructions{medication: []string{"Para\u00a0500 \u00c9\u00e9"}}},
+		{"mark-up that is not well-formed stands as it is", "<patientInfo>A &amp; B & C</patientInfo><patientInfo>a < b &amp; c</patientInfo><medication>&ampx; &#0;</medication>",
+			"", releasedInstructions{medication: []string{"&ampx; &#0;"}, patientInfo: []string{"A &amp; B & C", "a < b &amp; c"}}},
+		{"mark-up of white space alone reads as nothing", "<medication>   </medication><medication>&#32;</medication><patientInfo>x</patientInfo>",
+			"", releasedInstructions{medication: []string{"", ""}, patientInfo: []string{"x"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -428,7 +431,7 @@ func TestReleasedInstructionsTakenApartAsEPSDoes(t *testing.T) {
 			for id, w := range tc.want.words {
 				want.words[strings.ToLower(id)] = w
 			}
-			tr, env := release.ReleaseResponseTranslator(), relEnv()
+			env := relEnv()
 			body, meta := releaseFHIROf(t, doc, env)
 			got := releasedInstructionsOf(t, body)
 			if strings.Join(got.medication, "|") != strings.Join(want.medication, "|") || strings.Join(got.patientInfo, "|") != strings.Join(want.patientInfo, "|") {
@@ -448,14 +451,7 @@ func TestReleasedInstructionsTakenApartAsEPSDoes(t *testing.T) {
 					}
 				}
 			}
-			back, err := tr.ToV3(body, meta, env)
-			if err != nil {
-				t.Fatalf("porxgate's FHIR refused: %v", err)
-			}
-			out := etree.NewDocument()
-			if err := out.ReadFromBytes(back); err != nil {
-				t.Fatal(err)
-			}
+			out := releaseV3Of(t, "porxgate's FHIR", body, meta, env)
 			for id, text := range spine {
 				if got := textOf(additionalInstructionsOf(out, id)); got != text {
 					t.Errorf("porxgate's FHIR writes back additional instructions %q on %s, want %q as Spine released them", got, id, text)
@@ -493,17 +489,10 @@ func TestReleasedMarkupWrittenAsSpineReleasedIt(t *testing.T) {
 				t.Fatal(err)
 			}
 			withInstructions(t, doc, map[string]string{first: tc.spine})
-			tr, env := release.ReleaseResponseTranslator(), relEnv()
+			env := relEnv()
 			body, meta := releaseFHIROf(t, doc, env)
 			eps := epsInstructions(t, body, strings.ToLower(first), tc.cdWords, tc.note)
-			got, err := tr.ToV3(eps, meta, env)
-			if err != nil {
-				t.Fatalf("EPS's FHIR refused: %v", err)
-			}
-			out := etree.NewDocument()
-			if err := out.ReadFromBytes(got); err != nil {
-				t.Fatal(err)
-			}
+			out := releaseV3Of(t, "EPS's FHIR", eps, meta, env)
 			if got := textOf(additionalInstructionsOf(out, first)); got != tc.spine {
 				t.Errorf("EPS's FHIR writes additional instructions %q, want %q as Spine released them", got, tc.spine)
 			}
