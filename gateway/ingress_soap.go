@@ -121,6 +121,11 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	stopMark := g.keepMarked(ctx, key, log)
 	out, perr := g.safeProcess(withCorrelation(ctx, in), in)
 	stopMark()
+	var handed *handover // what the answer delivers, owed until handed over
+	if out != nil && out.Reply != nil {
+		handed = out.Reply.handover
+	}
+	defer handed.settle(ctx, false) // unless handed over below: stays owed
 	var reply keptReply
 	if perr == nil && out != nil && out.Fault != nil && out.Fault.Retryable() {
 		// EPS unavailable and the like: the sender retries; the fault is
@@ -162,7 +167,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	g.metrics.exchange(interaction, outcome, in.ReceivedAt, g.now())
 	span.SetAttributes(attribute.String("porx.outcome", outcome), attribute.Int("http.response.status_code", reply.Status))
 	reply.Sender = msg.SenderASID
-	if perr == nil && g.oweUnanswered(ctx, c, in, out, log) {
+	if perr == nil && g.oweUnanswered(ctx, c, in, out, handed, log) {
 		// Not kept: a retry under the same wsa:MessageID is processed
 		// again, answered from EPS's recorded answer, and takes what it
 		// delivers off those owed.
@@ -172,7 +177,14 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	} else if b, err := json.Marshal(reply); err == nil {
 		sctx := context.WithoutCancel(ctx)
 		if _, err := g.store.KeepReply(sctx, key, b, ttl); err != nil {
+			// What it delivers stays owed (the deferred settle): a retry
+			// under the same wsa:MessageID, answered from EPS's record, or
+			// the pharmacy's next release delivers it.
 			log.Warn("answer not kept for duplicates, nor the duplicate-elimination mark extended to the persist duration", "err", err)
+		} else if perr == nil {
+			// Kept for a retry under the same wsa:MessageID, and written
+			// next: no longer owed.
+			handed.settle(ctx, true)
 		}
 	}
 	outArgs := outcomeArgs(out)
@@ -226,15 +238,19 @@ func (g *messaging) soapAnswer(msg *ebxml.SOAPMessage, in *Inbound, out *Outcome
 // wsa:MessageID was answered that there were none (stranded). Now the
 // pharmacy's next nominated release delivers them, whatever its
 // wsa:MessageID.
-func (g *messaging) oweUnanswered(ctx context.Context, c *fiber.Ctx, in *Inbound, out *Outcome, log *slog.Logger) bool {
-	if g.noteUndelivered == nil || out == nil || out.Reply == nil || out.Reply.Released == nil || !peerGone(c.Context().Conn()) {
+func (g *messaging) oweUnanswered(ctx context.Context, c *fiber.Ctx, in *Inbound, out *Outcome, h *handover, log *slog.Logger) bool {
+	if out == nil || out.Reply == nil || out.Reply.Released == nil || (g.noteUndelivered == nil && h == nil) || !peerGone(c.Context().Conn()) {
 		return false
 	}
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), soapNoteTimeout)
 	defer cancel()
 	dl := &outbox.DeadLetter{At: g.now(), Stage: outbox.StageDelivery, MessageID: in.MessageID, RefToMessageID: in.MessageID,
 		Interaction: out.Reply.Interaction, Released: out.Reply.Released, Reason: "the SOAP sender had gone before its answer"}
-	if err := g.noteUndelivered(nctx, dl); err != nil {
+	if h != nil {
+		// Owed already, until handed over (release_handover.go): they stay so.
+		h.settle(nctx, false)
+		dl.Owed = true
+	} else if err := g.noteUndelivered(nctx, dl); err != nil {
 		log.Error("the SOAP sender had gone before its release answer, and what it released could not be kept owed to the dispenser; only a retry under the same wsa:MessageID delivers it",
 			"dispenser", out.Reply.Released.Dispenser, "prescriptions", out.Reply.Released.Prescriptions, "err", err)
 		return false

@@ -1,0 +1,141 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/mapping"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// frozenAfter is a Processor whose process dies once the one it wraps has
+// answered: the answer is recorded, and nothing after it runs (the test
+// cuts the gateway off the store and the sender off the gateway before
+// it lets Process return, at the test's end).
+type frozenAfter struct {
+	Processor
+	once     sync.Once
+	answered chan struct{}
+	dead     chan struct{}
+}
+
+func newFrozenAfter(p Processor) *frozenAfter {
+	return &frozenAfter{Processor: p, answered: make(chan struct{}), dead: make(chan struct{})}
+}
+
+// Process implements Processor.
+func (f *frozenAfter) Process(ctx context.Context, in *Inbound) (*Outcome, error) {
+	out, err := f.Processor.Process(ctx, in)
+	f.once.Do(func() { close(f.answered) })
+	<-f.dead
+	return out, err
+}
+
+// sendSOAPUntilAnswered sends body as a SOAP sender does: again, under the
+// same wsa:MessageID, while it is answered with a retryable fault (200,
+// 206, 208), for up to limit. It returns the last answer.
+func sendSOAPUntilAnswered(t *testing.T, base string, body []byte, limit time.Duration) (int, []byte) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		code, got := sendSOAP(t, base, body)
+		if code != http.StatusInternalServerError || time.Now().After(deadline) {
+			return code, got
+		}
+		if fc, _ := faultCode(t, got); fc != "200" && fc != "206" && fc != "208" {
+			return code, got
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// TestSOAPReleaseCrashBeforeAnswerWritten: the gateway process dies (kill
+// -9) after EPS released the pharmacy's nominated prescription and the
+// answer was recorded, before the SOAP response was written. The pharmacy
+// gets the prescription exactly once from the gateway that takes over:
+// whether it first sends a new nominated release under a new
+// wsa:MessageID (before, EPS answered there was nothing more, and the
+// prescription was stranded with the pharmacy, unseen) or retries under
+// the old one; the other request does not deliver it a second time.
+func TestSOAPReleaseCrashBeforeAnswerWritten(t *testing.T) {
+	const (
+		firstID = "F5000000-0000-4000-8000-0000000000A1"
+		newID   = "F5000000-0000-4000-8000-0000000000B1"
+		laterID = "F5000000-0000-4000-8000-0000000000C1"
+	)
+	for _, tc := range []struct {
+		name          string
+		first, second string // the wsa:MessageIDs sent after the crash, in order
+	}{
+		{"new wsa:MessageID first", newID, firstID},
+		{"old wsa:MessageID first", firstID, newID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, client := startSim(t)
+			_, newStore := redisStore(t)
+			dying := newStore()
+			proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(dying, time.Hour)
+			submitNominated(t, proc, "F5000000-0000-4000-8000-0000000000E1")
+			frozen := newFrozenAfter(PartyScoped(proc))
+			a := startGateway(t, testConfig(), dying, true, WithProcessor(frozen))
+			t.Cleanup(func() { close(frozen.dead) }) // before a stops
+			payload := soapReleaseFCG71(t)
+
+			ctx, abandon := context.WithCancel(context.Background())
+			defer abandon()
+			sent := make(chan error, 1)
+			go func() {
+				req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.base+PathSOAP,
+					bytes.NewReader(soapEnvelope(firstID, v3.NominatedReleaseRequest, payload)))
+				if err != nil {
+					sent <- err
+					return
+				}
+				req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
+				resp, err := http.DefaultClient.Do(req)
+				if err == nil {
+					resp.Body.Close()
+				}
+				sent <- err
+			}()
+			select {
+			case <-frozen.answered:
+			case <-time.After(20 * time.Second):
+				t.Fatal("the release was not answered by EPS")
+			}
+			// The process dies: nothing more reaches the store, and the
+			// pharmacy's connection is gone without an answer.
+			_ = dying.Close()
+			abandon()
+			if err := <-sent; err == nil {
+				t.Fatal("the pharmacy got an answer from the gateway that died")
+			}
+			if rx, ok := s.State().Get(rxID); !ok || rx.Dispenser != "FCG71" {
+				t.Fatalf("EPS holds %+v, want the prescription with FCG71", rx)
+			}
+
+			st := newStore()
+			next := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+			b := startGateway(t, testConfig(), st, true, asRunWraps(t, next)...)
+			code, body := sendSOAPUntilAnswered(t, b.base, soapEnvelope(tc.first, v3.NominatedReleaseRequest, payload), time.Minute)
+			if code != http.StatusOK || !strings.Contains(string(body), rxID) {
+				t.Fatalf("the pharmacy's release %s after the crash = %d without %s, released to it in the answer never written: stranded\n%.600s",
+					tc.first, code, rxID, body)
+			}
+			code, body = sendSOAPUntilAnswered(t, b.base, soapEnvelope(tc.second, v3.NominatedReleaseRequest, payload), time.Minute)
+			if strings.Contains(string(body), rxID) {
+				t.Fatalf("the pharmacy's release %s (%d) delivered %s a second time\n%.600s", tc.second, code, rxID, body)
+			}
+			code, body = sendSOAPUntilAnswered(t, b.base, soapEnvelope(laterID, v3.NominatedReleaseRequest, payload), time.Minute)
+			if strings.Contains(string(body), rxID) {
+				t.Fatalf("the pharmacy's next release (%d) delivered %s a second time\n%.600s", code, rxID, body)
+			}
+		})
+	}
+}
