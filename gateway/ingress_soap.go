@@ -185,6 +185,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 			// Kept for a retry under the same wsa:MessageID, and written
 			// next: no longer owed.
 			handed.settle(ctx, true)
+			g.noteUnwritten(in, out.Reply, handed, log)
 		}
 	}
 	outArgs := outcomeArgs(out)
@@ -267,6 +268,29 @@ func (g *messaging) oweUnanswered(ctx context.Context, c *fiber.Ctx, in *Inbound
 		}
 	}
 	return dl.Owed
+}
+
+// noteUnwritten says, in the log and in the journal of each earlier
+// request concerned, that the answer reply (to in, handed over as h)
+// delivers prescriptions of earlier answers never handed to their sender
+// (the process died before writing it, or the sender had gone:
+// release_handover.go). A crashed one's journal says only "answered in
+// the HTTP response": without this the operator was left believing its
+// prescriptions went out then, and again now.
+func (g *messaging) noteUnwritten(in *Inbound, reply *Answer, h *handover, log *slog.Logger) {
+	if h == nil {
+		return
+	}
+	for tag, sfs := range h.unwritten {
+		log.Warn("this release answer delivers prescriptions of an earlier SOAP answer never handed to its sender",
+			"unwritten_message_id", tag, "dispenser", h.owner, "prescriptions", sfs)
+		if g.journal != nil {
+			g.journal.Record(journal.Event{Exchange: tag, Step: &journal.Step{At: g.now(), Kind: journal.StepDelivery,
+				Interaction: reply.Interaction, Title: reply.Interaction + " not delivered: its SOAP answer never reached the sender",
+				Note: fmt.Sprintf("the gateway stopped before writing it, or the sender had gone; the prescriptions it released (%s) went out once, in the answer to %s",
+					strings.Join(sfs, ", "), in.MessageID)}})
+		}
+	}
 }
 
 // oweUnknown notes what a SOAP request answered with a retryable fault

@@ -259,7 +259,9 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		if h != nil {
 			tag = h.tag
 		}
-		p.forgetDelivered(ctx, body, resp, tag)
+		if unwritten := p.forgetDelivered(ctx, body, resp, tag); h != nil {
+			h.unwritten = unwritten
+		}
 	}
 	if isPrescriptionOrder(canon) && !sentBefore && resp.Attempts <= 1 && resp.Status >= 400 && resp.Status < 500 && !isDuplicateRefusal(resp) {
 		// Refused at its only sending: EPS does not hold it, so it can

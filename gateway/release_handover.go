@@ -46,12 +46,18 @@ type handover struct {
 	ids   []string
 	drop  func()
 	once  sync.Once
+	// unwritten names, by tag, the prescriptions of other requests'
+	// answers never handed over (a process died first) that this answer
+	// delivers (forgetDelivered).
+	unwritten map[string][]string
 	// expire settles it (not handed) after handoverLimit.
 	expire *time.Timer
 }
 
-// handoverTag is the tag of the handoverMembers of a request.
-func handoverTag(in *Inbound) string { return strings.ToUpper(in.MessageID) }
+// handoverTag is the tag of the handoverMembers of a request: its
+// wsa:MessageID as sent, which names its exchange in the journal (the
+// door's own duplicate elimination takes it as sent too).
+func handoverTag(in *Inbound) string { return in.MessageID }
 
 // isHandover reports whether in's answer, delivering prescriptions, is
 // handed over (a SOAP nominated release outside a shadow run).
@@ -163,11 +169,13 @@ func (p *EPSProcessor) replayHandover(ctx context.Context, in *Inbound, body []b
 		drop()
 		return nil, false, nil, Deferred(err)
 	}
-	p.forgetDelivered(ctx, body, resp, handoverTag(in))
+	unwritten := p.forgetDelivered(ctx, body, resp, handoverTag(in))
 	h := p.handoverOf(in, owner, resp, drop)
 	if h == nil {
 		drop()
+		return resp, true, nil, nil
 	}
+	h.unwritten = unwritten
 	return resp, true, h, nil
 }
 

@@ -853,15 +853,16 @@ func withGroupIdentifier(paramsJSON []byte, shortFormID string) []byte {
 // forgetDelivered takes the prescriptions a release answer delivers to its
 // dispenser off the index: they are no longer the dispenser's unseen. The
 // owed members tagged keepTag (the answer's own handover, "" for none)
-// stay until it is handed over.
-func (p *EPSProcessor) forgetDelivered(ctx context.Context, requestJSON []byte, resp *upstream.Response, keepTag string) {
+// stay until it is handed over. It returns, by tag, those it delivers of
+// other requests' answers never handed over (release_handover.go).
+func (p *EPSProcessor) forgetDelivered(ctx context.Context, requestJSON []byte, resp *upstream.Response, keepTag string) map[string][]string {
 	if p.index == nil || resp.Status != 200 {
-		return
+		return nil
 	}
 	owner := releaseOwner(requestJSON)
 	ids := releasedIDs(resp.Body)
 	if owner == "" || len(ids) == 0 {
-		return
+		return nil
 	}
 	if err := p.index.SetRemove(ctx, nominationSet(owner), ids...); err != nil {
 		p.log.Warn("released prescriptions not taken off the nominations; a later recovery may deliver them again", "dispenser", owner, "err", err)
@@ -871,18 +872,31 @@ func (p *EPSProcessor) forgetDelivered(ctx context.Context, requestJSON []byte, 
 		if err != nil {
 			p.log.Warn("released prescriptions not taken off those owed to the dispenser; its next release may deliver them again", "dispenser", owner, "err", err)
 		}
-		return
+		return nil
 	}
 	var gone []string
+	var unwritten map[string][]string
 	for _, m := range owed {
-		if sf, _, ok := parseOwed(m); ok && slices.Contains(ids, sf) && (keepTag == "" || owedTag(m) != keepTag) {
-			gone = append(gone, m)
+		sf, _, ok := parseOwed(m)
+		if !ok || !slices.Contains(ids, sf) {
+			continue
 		}
+		switch tag := owedTag(m); {
+		case keepTag != "" && tag == keepTag:
+			continue
+		case tag != "":
+			if unwritten == nil {
+				unwritten = map[string][]string{}
+			}
+			unwritten[tag] = append(unwritten[tag], sf)
+		}
+		gone = append(gone, m)
 	}
 	if len(gone) == 0 {
-		return
+		return nil
 	}
 	if err := p.index.SetRemove(ctx, owedSet(owner), gone...); err != nil {
 		p.log.Warn("released prescriptions not taken off those owed to the dispenser; its next release may deliver them again", "dispenser", owner, "err", err)
 	}
+	return unwritten
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/mapping"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -122,11 +124,21 @@ func TestSOAPReleaseCrashBeforeAnswerWritten(t *testing.T) {
 
 			st := newStore()
 			next := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
-			b := startGateway(t, testConfig(), st, true, asRunWraps(t, next)...)
+			j := newTestJournal(t)
+			b := startGateway(t, testConfig(), st, false, WithProcessor(PartyScoped(next)), WithJournal(j))
 			code, body := sendSOAPUntilAnswered(t, b.base, soapEnvelope(tc.first, v3.NominatedReleaseRequest, payload), time.Minute)
 			if code != http.StatusOK || !strings.Contains(string(body), rxID) {
 				t.Fatalf("the pharmacy's release %s after the crash = %d without %s, released to it in the answer never written: stranded\n%.600s",
 					tc.first, code, rxID, body)
+			}
+			if tc.first != firstID {
+				// The journal does not leave the operator believing the
+				// first answer went out (and the prescription twice).
+				x := exchangeOf(t, j, firstID, journal.StepDelivery)
+				i := slices.IndexFunc(x.Steps, func(s journal.Step) bool { return s.Kind == journal.StepDelivery })
+				if st := x.Steps[i]; !strings.Contains(st.Title, "not delivered") || !strings.Contains(st.Note, rxID) || !strings.Contains(st.Note, tc.first) {
+					t.Errorf("journal step of %s: %+v, want it not delivered, naming %s and the release %s that delivered it", firstID, st, rxID, tc.first)
+				}
 			}
 			code, body = sendSOAPUntilAnswered(t, b.base, soapEnvelope(tc.second, v3.NominatedReleaseRequest, payload), time.Minute)
 			if strings.Contains(string(body), rxID) {
