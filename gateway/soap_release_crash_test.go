@@ -3,6 +3,9 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/journal"
+	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/mapping"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -149,5 +153,47 @@ func TestSOAPReleaseCrashBeforeAnswerWritten(t *testing.T) {
 				t.Fatalf("the pharmacy's next release (%d) delivered %s a second time\n%.600s", code, rxID, body)
 			}
 		})
+	}
+}
+
+// TestSOAPReleaseHalfClosedSenderGetsItOnce: a sender that shuts down its
+// side of the connection once its request is sent (a half-close: it still
+// reads) looks, to the kernel, like one that has gone. The pharmacy's
+// prescription goes out exactly once across that answer and the
+// pharmacy's next releases, whether or not that answer is written.
+func TestSOAPReleaseHalfClosedSenderGetsItOnce(t *testing.T) {
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	submitNominated(t, proc, "F5000000-0000-4000-8000-0000000001E1")
+	g := startGateway(t, testConfig(), st, true, asRunWraps(t, proc)...)
+	payload := soapReleaseFCG71(t)
+
+	s.SetFaults(sim.Faults{LatencyMs: 500, Ops: []string{"release"}})
+	env := soapEnvelope("F5000000-0000-4000-8000-0000000001A1", v3.NominatedReleaseRequest, payload)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(g.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: porxgate\r\nContent-Type: text/xml; charset=UTF-8\r\nContent-Length: %d\r\n\r\n%s", PathSOAP, len(env), env)
+	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	first, _ := io.ReadAll(conn)
+	s.SetFaults(sim.Faults{})
+
+	delivered := 0
+	if strings.Contains(string(first), rxID) {
+		delivered++
+	}
+	for _, id := range []string{"F5000000-0000-4000-8000-0000000001B1", "F5000000-0000-4000-8000-0000000001C1"} {
+		if _, body := sendSOAP(t, g.base, soapEnvelope(id, v3.NominatedReleaseRequest, payload)); strings.Contains(string(body), rxID) {
+			delivered++
+		}
+	}
+	if delivered != 1 {
+		t.Fatalf("%s delivered %d times (the half-closed sender's answer: %t), want once\n%.400s", rxID, delivered, strings.Contains(string(first), rxID), first)
 	}
 }
