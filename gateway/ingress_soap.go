@@ -16,6 +16,7 @@ import (
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/tracing"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -161,7 +162,11 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	}
 	if b, err := json.Marshal(reply); err == nil {
 		sctx := context.WithoutCancel(ctx)
-		if _, err := g.store.KeepReply(sctx, key, b, ttl); err != nil {
+		var settled []store.SetRemoval // what it delivers leaves those owed as it is kept
+		if perr == nil {
+			settled = handed.removals()
+		}
+		if _, err := g.store.KeepReply(sctx, key, b, ttl, settled...); err != nil {
 			log.Warn("answer not kept for duplicates, nor the duplicate-elimination mark extended to the persist duration", "err", err)
 			if handed != nil && perr == nil {
 				// What it delivers stays owed (the deferred settle), so it

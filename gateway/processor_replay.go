@@ -241,7 +241,7 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		// process that dies before it writes the answer leaves them owed.
 		if h = p.handoverOf(in, releaseOwner(body), resp, drop); h != nil {
 			drop = nil // the handover holds the dispenser until it settles
-			if err := p.oweHandover(ctx, in, h.owner, h.ids); err != nil {
+			if err := p.oweHandover(ctx, in, h); err != nil {
 				h.settle(ctx, false)
 				return nil, false, nil, Deferred(err)
 			}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -22,8 +23,11 @@ import (
 // So the prescriptions a SOAP nominated release answer delivers are owed
 // to the dispenser (owedSet, handoverMember: tagged with the request's
 // wsa:MessageID) before the answer is recorded, and stay owed until the
-// answer is handed to the sender (handover.settle, once the door has kept
-// it for duplicates, just before it writes it). The dispenser's release
+// answer is handed to the sender: they leave the owed set in the step
+// that keeps the answer for a retry under the same wsa:MessageID
+// (handover.removals), just before the door writes it, and the handover
+// settles. One that is not written (the sender gone, the answer not kept)
+// leaves them owed. The dispenser's release
 // hold (release_hold.go) is held until then, so no other release of the
 // dispenser recovers them meanwhile. If the process dies first, they stay
 // owed, and the hold runs out (releaseHoldTTL). Then whichever comes
@@ -65,16 +69,12 @@ func (p *EPSProcessor) isHandover(ctx context.Context, in *Inbound, canon string
 	return p.index != nil && in.Transport == TransportSOAP && canon == v3.NominatedReleaseRequest && !isShadowRun(ctx)
 }
 
-// oweHandover writes the prescriptions ids owed to owner under in's tag.
-func (p *EPSProcessor) oweHandover(ctx context.Context, in *Inbound, owner string, ids []string) error {
-	tag := handoverTag(in)
-	members := make([]string, len(ids))
-	for i, sf := range ids {
-		members[i] = handoverMember(sf, tag)
-	}
-	if err := p.index.SetAdd(ctx, owedSet(owner), nominationTTL, members...); err != nil {
+// oweHandover writes the prescriptions of h owed to its dispenser under
+// in's tag.
+func (p *EPSProcessor) oweHandover(ctx context.Context, in *Inbound, h *handover) error {
+	if err := p.index.SetAdd(ctx, owedSet(h.owner), nominationTTL, h.members()...); err != nil {
 		return fmt.Errorf("%s %s: the prescriptions its answer delivers could not be kept owed to dispenser %s until it is written: %w",
-			in.Interaction, in.MessageID, owner, err)
+			in.Interaction, in.MessageID, h.owner, err)
 	}
 	return nil
 }
@@ -122,6 +122,26 @@ func (p *EPSProcessor) stillHanded(ctx context.Context, in *Inbound, owner strin
 	return &out, nil
 }
 
+// removals returns, for the door's KeepReply, the owed members of the
+// handover: they leave the owed set in the same step as the answer is
+// kept for a retry under the same wsa:MessageID, so that a process dying
+// between the two leaves them delivered by one of the two, not both.
+func (h *handover) removals() []store.SetRemoval {
+	if h == nil {
+		return nil
+	}
+	return []store.SetRemoval{{Set: owedSet(h.owner), Members: h.members()}}
+}
+
+// members returns the handover's owedSet members.
+func (h *handover) members() []string {
+	members := make([]string, len(h.ids))
+	for i, sf := range h.ids {
+		members[i] = handoverMember(sf, h.tag)
+	}
+	return members
+}
+
 // settle ends the handover, once: handed, the sender is given the answer
 // and its prescriptions leave those owed; otherwise (the sender had gone,
 // the answer could not be written) they stay owed, delivered by the
@@ -142,13 +162,12 @@ func (h *handover) end(ctx context.Context, handed bool) {
 		if !handed {
 			return
 		}
-		members := make([]string, len(h.ids))
-		for i, sf := range h.ids {
-			members[i] = handoverMember(sf, h.tag)
-		}
+		// Taken off with the kept answer already (removals) when the door's
+		// store is the processor's, as Run wires them: again here, for one
+		// that is not.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if err := h.p.index.SetRemove(sctx, owedSet(h.owner), members...); err != nil {
+		if err := h.p.index.SetRemove(sctx, owedSet(h.owner), h.members()...); err != nil {
 			h.p.log.Error("release answer handed to its sender, but its prescriptions not taken off those owed to the dispenser: its next nominated release may deliver them again",
 				"message_id", h.tag, "dispenser", h.owner, "prescriptions", h.ids, "err", err)
 		}

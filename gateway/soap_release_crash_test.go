@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/sim"
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/mapping"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -195,5 +197,91 @@ func TestSOAPReleaseHalfClosedSenderGetsItOnce(t *testing.T) {
 	}
 	if delivered != 1 {
 		t.Fatalf("%s delivered %d times (the half-closed sender's answer: %t), want once\n%.400s", rxID, delivered, strings.Contains(string(first), rxID), first)
+	}
+}
+
+// owedRemovalFrozen is a Redis store whose process dies as it takes
+// prescriptions off those owed to a dispenser: that SetRemove never
+// returns (until the test ends), and nothing after it runs.
+type owedRemovalFrozen struct {
+	*store.Redis
+	once    sync.Once
+	reached chan struct{}
+	dead    chan struct{}
+}
+
+// SetRemove implements store.Store.
+func (f *owedRemovalFrozen) SetRemove(ctx context.Context, set string, members ...string) error {
+	if !strings.HasPrefix(set, "nominated-owed:") {
+		return f.Redis.SetRemove(ctx, set, members...)
+	}
+	f.once.Do(func() { close(f.reached) })
+	<-f.dead
+	return errors.New("the process died")
+}
+
+// TestSOAPReleaseCrashAfterAnswerKept: the gateway dies after it kept the
+// SOAP nominated release answer for a retry under the same wsa:MessageID
+// and before it took the prescriptions off those owed to the pharmacy
+// (and before it wrote the answer). The pharmacy's next release under a
+// new wsa:MessageID does not deliver them (the kept answer does, to the
+// retry of the request that was never answered); before, both did.
+func TestSOAPReleaseCrashAfterAnswerKept(t *testing.T) {
+	s, client := startSim(t)
+	_, newStore := redisStore(t)
+	dying := newStore()
+	frozen := &owedRemovalFrozen{Redis: dying.(*store.Redis), reached: make(chan struct{}), dead: make(chan struct{})}
+	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(frozen, time.Hour)
+	submitNominated(t, proc, "F5000000-0000-4000-8000-0000000002E1")
+	a := startGateway(t, testConfig(), dying, true, WithProcessor(PartyScoped(proc)))
+	t.Cleanup(func() { close(frozen.dead) }) // before a stops
+	payload := soapReleaseFCG71(t)
+
+	const firstID = "F5000000-0000-4000-8000-0000000002A1"
+	ctx, abandon := context.WithCancel(context.Background())
+	defer abandon()
+	sent := make(chan error, 1)
+	go func() {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.base+PathSOAP,
+			bytes.NewReader(soapEnvelope(firstID, v3.NominatedReleaseRequest, payload)))
+		if err != nil {
+			sent <- err
+			return
+		}
+		req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		sent <- err
+	}()
+	select {
+	case <-frozen.reached:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the answer was not handed over")
+	}
+	_ = dying.Close()
+	abandon()
+	if err := <-sent; err == nil {
+		t.Fatal("the pharmacy got an answer from the gateway that died")
+	}
+	if rx, ok := s.State().Get(rxID); !ok || rx.Dispenser != "FCG71" {
+		t.Fatalf("EPS holds %+v, want the prescription with FCG71", rx)
+	}
+
+	st := newStore()
+	next := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	b := startGateway(t, testConfig(), st, true, WithProcessor(PartyScoped(next)))
+	delivered := 0
+	for _, id := range []string{"F5000000-0000-4000-8000-0000000002B1", firstID, "F5000000-0000-4000-8000-0000000002C1"} {
+		code, body := sendSOAPUntilAnswered(t, b.base, soapEnvelope(id, v3.NominatedReleaseRequest, payload), time.Minute)
+		if strings.Contains(string(body), rxID) {
+			delivered++
+		} else if id == firstID {
+			t.Errorf("the retry under the old wsa:MessageID = %d without %s, its kept answer\n%.400s", code, rxID, body)
+		}
+	}
+	if delivered != 1 {
+		t.Fatalf("%s delivered %d times, want once", rxID, delivered)
 	}
 }
