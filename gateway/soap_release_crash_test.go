@@ -32,6 +32,7 @@ type frozenAfter struct {
 	dead     chan struct{}
 }
 
+// newFrozenAfter returns p frozen once it has answered.
 func newFrozenAfter(p Processor) *frozenAfter {
 	return &frozenAfter{Processor: p, answered: make(chan struct{}), dead: make(chan struct{})}
 }
@@ -42,6 +43,54 @@ func (f *frozenAfter) Process(ctx context.Context, in *Inbound) (*Outcome, error
 	f.once.Do(func() { close(f.answered) })
 	<-f.dead
 	return out, err
+}
+
+// sendInFlight sends body to the SOAP door at base in the background, as
+// a sender whose answer never comes: abandon gives the request up and
+// reports whether it was answered before.
+func sendInFlight(t *testing.T, base string, body []byte) (abandon func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+PathSOAP, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
+	sent := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		sent <- err
+	}()
+	return func() bool {
+		cancel()
+		return <-sent == nil
+	}
+}
+
+// crashMidRelease sends the pharmacy's nominated release body to the
+// gateway at base and, once dies is closed (the gateway is at the point
+// its process dies at), cuts the gateway off its store (dying) and the
+// pharmacy off the gateway, unanswered; EPS holds the prescription with
+// the pharmacy, which never saw it.
+func crashMidRelease(t *testing.T, s *sim.Server, base string, body []byte, dies <-chan struct{}, dying store.Store) {
+	t.Helper()
+	abandon := sendInFlight(t, base, body)
+	select {
+	case <-dies:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the release did not reach the point the gateway dies at")
+	}
+	_ = dying.Close() // nothing more reaches the store
+	if answered := abandon(); answered {
+		t.Fatal("the pharmacy got an answer from the gateway that died")
+	}
+	if rx, ok := s.State().Get(rxID); !ok || rx.Dispenser != "FCG71" {
+		t.Fatalf("EPS holds %+v, want the prescription with FCG71", rx)
+	}
 }
 
 // sendSOAPUntilAnswered sends body as a SOAP sender does: again, under the
@@ -95,38 +144,7 @@ func TestSOAPReleaseCrashBeforeAnswerWritten(t *testing.T) {
 			t.Cleanup(func() { close(frozen.dead) }) // before a stops
 			payload := soapReleaseFCG71(t)
 
-			ctx, abandon := context.WithCancel(context.Background())
-			defer abandon()
-			sent := make(chan error, 1)
-			go func() {
-				req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.base+PathSOAP,
-					bytes.NewReader(soapEnvelope(firstID, v3.NominatedReleaseRequest, payload)))
-				if err != nil {
-					sent <- err
-					return
-				}
-				req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
-				resp, err := http.DefaultClient.Do(req)
-				if err == nil {
-					resp.Body.Close()
-				}
-				sent <- err
-			}()
-			select {
-			case <-frozen.answered:
-			case <-time.After(20 * time.Second):
-				t.Fatal("the release was not answered by EPS")
-			}
-			// The process dies: nothing more reaches the store, and the
-			// pharmacy's connection is gone without an answer.
-			_ = dying.Close()
-			abandon()
-			if err := <-sent; err == nil {
-				t.Fatal("the pharmacy got an answer from the gateway that died")
-			}
-			if rx, ok := s.State().Get(rxID); !ok || rx.Dispenser != "FCG71" {
-				t.Fatalf("EPS holds %+v, want the prescription with FCG71", rx)
-			}
+			crashMidRelease(t, s, a.base, soapEnvelope(firstID, v3.NominatedReleaseRequest, payload), frozen.answered, dying)
 
 			st := newStore()
 			next := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
@@ -238,36 +256,7 @@ func TestSOAPReleaseCrashAfterAnswerKept(t *testing.T) {
 	payload := soapReleaseFCG71(t)
 
 	const firstID = "F5000000-0000-4000-8000-0000000002A1"
-	ctx, abandon := context.WithCancel(context.Background())
-	defer abandon()
-	sent := make(chan error, 1)
-	go func() {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.base+PathSOAP,
-			bytes.NewReader(soapEnvelope(firstID, v3.NominatedReleaseRequest, payload)))
-		if err != nil {
-			sent <- err
-			return
-		}
-		req.Header.Set("Content-Type", "text/xml; charset=UTF-8")
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-		}
-		sent <- err
-	}()
-	select {
-	case <-frozen.reached:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the answer was not handed over")
-	}
-	_ = dying.Close()
-	abandon()
-	if err := <-sent; err == nil {
-		t.Fatal("the pharmacy got an answer from the gateway that died")
-	}
-	if rx, ok := s.State().Get(rxID); !ok || rx.Dispenser != "FCG71" {
-		t.Fatalf("EPS holds %+v, want the prescription with FCG71", rx)
-	}
+	crashMidRelease(t, s, a.base, soapEnvelope(firstID, v3.NominatedReleaseRequest, payload), frozen.reached, dying)
 
 	st := newStore()
 	next := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
