@@ -146,7 +146,7 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 			return nil, Deferred(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
 		}
 	}
-	resp, replayed, err := p.upstreamAnswer(ctx, in, canon, op, body)
+	resp, replayed, h, err := p.upstreamAnswer(ctx, in, canon, op, body)
 	if err != nil {
 		var ce *callError
 		if !errors.As(err, &ce) {
@@ -166,6 +166,7 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 	}
 	answer, err := p.answerFor(ctx, in, canon, body, meta, resp, env)
 	if err != nil {
+		h.settle(ctx, false) // not to be written: what it released stays owed
 		if IsPermanent(err) {
 			p.keepForResend(ctx, in, canon, resp)
 		}
@@ -173,6 +174,7 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 	}
 	if canon == v3.NominatedReleaseRequest {
 		answer.Released = releasedTo(body, resp)
+		answer.handover = h
 	}
 	p.log.DebugContext(ctx, "message processed", "operation", string(op), "upstream_status", resp.Status, "answer", answer.Interaction, "replayed", replayed)
 	return p.deliver(in, answer), nil

@@ -261,7 +261,7 @@ func (g *messaging) ebxmlSignal(c *fiber.Ctx, msg *ebxml.Message, sig ebxml.Sign
 		}
 		ctx, cancel := context.WithTimeout(c.UserContext(), storeTimeout)
 		defer cancel()
-		found, derr := g.dropAcknowledged(ctx, ref, sig.FromPartyID, log)
+		d, found, derr := g.dropAcknowledged(ctx, ref, sig.FromPartyID, log)
 		var other *ackFromOtherParty
 		switch {
 		case errors.As(derr, &other):
@@ -271,6 +271,9 @@ func (g *messaging) ebxmlSignal(c *fiber.Ctx, msg *ebxml.Message, sig ebxml.Sign
 			log.Warn("asynchronous acknowledgment not recorded; the delivery may be sent again", "err", derr)
 		default:
 			log.Info("asynchronous acknowledgment received", "pending_delivery_found", found)
+			if found && d != nil {
+				g.delivery.Acknowledged(*d, "asynchronous eb:Acknowledgment from "+sig.FromPartyID)
+			}
 		}
 	}
 	g.received(c, TransportEbXML, "signal")
@@ -287,11 +290,12 @@ func (e *ackFromOtherParty) Error() string {
 
 // dropAcknowledged ends the retries of the pending delivery ref (as
 // written or, as our message ids are, in upper case) when party, the
-// acknowledgment's eb:From, is the party it was sent to; found is false
-// when no such delivery is pending (already acknowledged, or never ours).
-// A delivery sent to another party is kept (*ackFromOtherParty): the
-// party acknowledging it never received it.
-func (g *messaging) dropAcknowledged(ctx context.Context, ref, party string, log *slog.Logger) (found bool, err error) {
+// acknowledgment's eb:From, is the party it was sent to, and returns it
+// (nil when unreadable); found is false when no such delivery is pending
+// (already acknowledged, or never ours). A delivery sent to another party
+// is kept (*ackFromOtherParty): the party acknowledging it never received
+// it.
+func (g *messaging) dropAcknowledged(ctx context.Context, ref, party string, log *slog.Logger) (d *outbox.Delivery, found bool, err error) {
 	ids := []string{ref}
 	if up := strings.ToUpper(ref); up != ref {
 		ids = append(ids, up)
@@ -299,21 +303,24 @@ func (g *messaging) dropAcknowledged(ctx context.Context, ref, party string, log
 	for _, id := range ids {
 		data, ok, err := g.store.Peek(ctx, outbox.Queue, id)
 		if err != nil {
-			return false, err
+			return nil, false, err
 		}
 		if !ok {
 			continue
 		}
-		if d, derr := outbox.DecodeDelivery(data); derr != nil {
+		if pending, derr := outbox.DecodeDelivery(data); derr != nil {
 			// The worker sends it to the dead letters when it comes to it;
 			// its receiver cannot be told, so the acknowledgment ends it.
 			log.Warn("acknowledged delivery unreadable; its receiver not checked", "err", derr)
-		} else if d.Party != party {
-			return false, &ackFromOtherParty{delivery: id, receiver: d.Party, from: party}
+		} else if pending.Party != party {
+			return nil, false, &ackFromOtherParty{delivery: id, receiver: pending.Party, from: party}
+		} else {
+			d = &pending
 		}
-		return g.store.Drop(ctx, outbox.Queue, id)
+		found, err = g.store.Drop(ctx, outbox.Queue, id)
+		return d, found, err
 	}
-	return false, nil
+	return nil, false, nil
 }
 
 // unknownSender is the eb:MessageError of a message from a party (or under

@@ -11,10 +11,12 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/tracing"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -121,6 +123,11 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	stopMark := g.keepMarked(ctx, key, log)
 	out, perr := g.safeProcess(withCorrelation(ctx, in), in)
 	stopMark()
+	var handed *handover // what the answer delivers, owed until handed over
+	if out != nil && out.Reply != nil {
+		handed = out.Reply.handover
+	}
+	defer handed.settle(ctx, false) // unless handed over below: stays owed
 	var reply keptReply
 	if perr == nil && out != nil && out.Fault != nil && out.Fault.Retryable() {
 		// EPS unavailable and the like: the sender retries; the fault is
@@ -135,25 +142,48 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 			// Even when the breaker refused the call: it may have refused
 			// the client's retry of an attempt that reached EPS.
 			g.oweUnknown(ctx, in, log)
-			if err := g.store.Forget(context.WithoutCancel(ctx), key); err != nil {
-				log.Warn("could not forget the failed request; a retry within the persist duration is answered as in progress", "err", err)
-			}
-			var f *ebxml.SOAPFault
-			if !errors.As(perr, &f) || !f.Retryable() {
-				f = fault(ebxml.TMSCodeSystemFailure, "System failure to process message")
-			}
-			// The exchange ends here for this request (the sender retries
-			// it as a new one): counted and logged as every exchange is.
-			g.metrics.exchange(interaction, OutcomeUnavailable, in.ReceivedAt, g.now())
-			span.SetAttributes(attribute.String("porx.outcome", OutcomeUnavailable), attribute.Int("http.response.status_code", fiber.StatusInternalServerError))
-			code, text := outcomeDetail(&Outcome{Fault: f})
-			log.Warn("answered", "outcome", OutcomeUnavailable, "outcome_code", code, "outcome_text", text,
-				"http_status", fiber.StatusInternalServerError, "duration_ms", time.Since(start).Milliseconds(), "err", perr)
-			return sendFault(c, f)
+			g.forgetFailed(ctx, key, log)
+			return g.answerUnavailable(c, span, in, start, perr, log)
 		}
 		log.Error("processing failed permanently", "err", perr)
 		f, _ := ebxml.BuildSOAPFault(*fault(ebxml.TMSCodeMalformed, "the message could not be processed"))
 		reply = keptReply{Status: fiber.StatusInternalServerError, Body: f}
+	}
+	reply.Sender = msg.SenderASID
+	if perr == nil && g.oweUnanswered(ctx, c, in, out, handed, log) {
+		// What it delivers stays owed, so it is neither kept nor written:
+		// a sender that had only half-closed its connection would read it,
+		// and get the prescriptions again from its next release. In its
+		// place a retryable fault (if the sender reads at all); a retry
+		// under the same wsa:MessageID is processed again, answered from
+		// EPS's recorded answer.
+		g.forgetFailed(ctx, key, log)
+		return g.answerUnavailable(c, span, in, start, errSenderGone, log)
+	}
+	if b, err := json.Marshal(reply); err == nil {
+		sctx := context.WithoutCancel(ctx)
+		var settled []store.SetRemoval // what it delivers leaves those owed as it is kept
+		if perr == nil {
+			settled = handed.removals()
+		}
+		if _, err := g.store.KeepReply(sctx, key, b, ttl, settled...); err != nil {
+			log.Warn("answer not kept for duplicates, nor the duplicate-elimination mark extended to the persist duration", "err", err)
+			if handed != nil && perr == nil {
+				// What it delivers stays owed (the deferred settle), so it
+				// is not written either (it would go out twice): a retry
+				// under the same wsa:MessageID, answered from EPS's record,
+				// or the pharmacy's next release delivers it.
+				g.journalNotWritten(in, out.Reply, "it could not be kept for a retry under the same wsa:MessageID (the store failing)",
+					"a retryable fault was answered in its place; the prescriptions it released stay owed to the dispenser and go out with its next nominated release, or a retry under the same wsa:MessageID")
+				g.forgetFailed(ctx, key, log)
+				return g.answerUnavailable(c, span, in, start, fmt.Errorf("release answer not kept: %w", err), log)
+			}
+		} else if perr == nil {
+			// Kept for a retry under the same wsa:MessageID, and written
+			// next: no longer owed.
+			handed.settle(ctx, true)
+			g.noteUnwritten(in, out.Reply, handed, log)
+		}
 	}
 	outcome := exchangeOutcome(out)
 	if perr != nil {
@@ -161,20 +191,6 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	}
 	g.metrics.exchange(interaction, outcome, in.ReceivedAt, g.now())
 	span.SetAttributes(attribute.String("porx.outcome", outcome), attribute.Int("http.response.status_code", reply.Status))
-	reply.Sender = msg.SenderASID
-	if perr == nil && g.oweUnanswered(ctx, c, in, out, log) {
-		// Not kept: a retry under the same wsa:MessageID is processed
-		// again, answered from EPS's recorded answer, and takes what it
-		// delivers off those owed.
-		if err := g.store.Forget(context.WithoutCancel(ctx), key); err != nil {
-			log.Warn("could not forget the unanswered request; a retry within a few seconds is answered as in progress", "err", err)
-		}
-	} else if b, err := json.Marshal(reply); err == nil {
-		sctx := context.WithoutCancel(ctx)
-		if _, err := g.store.KeepReply(sctx, key, b, ttl); err != nil {
-			log.Warn("answer not kept for duplicates, nor the duplicate-elimination mark extended to the persist duration", "err", err)
-		}
-	}
 	outArgs := outcomeArgs(out)
 	if perr != nil {
 		outArgs = []any{"outcome", OutcomeFailed, "outcome_code", ebxml.TMSCodeMalformed, "outcome_text", "the message could not be processed"}
@@ -182,6 +198,34 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	log.Info("answered", append(outArgs, "http_status", reply.Status, "duration_ms", time.Since(start).Milliseconds())...)
 	c.Set(fiber.HeaderContentType, xmlContentType)
 	return c.Status(reply.Status).Send(reply.Body)
+}
+
+// errSenderGone: the SOAP sender had gone before its answer.
+var errSenderGone = errors.New("the SOAP sender had gone before its answer")
+
+// forgetFailed forgets the wsa:MessageID of a request answered with a
+// retryable fault, so that its retry is processed again.
+func (g *messaging) forgetFailed(ctx context.Context, key string, log *slog.Logger) {
+	if err := g.store.Forget(context.WithoutCancel(ctx), key); err != nil {
+		log.Warn("could not forget the failed request; a retry within the persist duration is answered as in progress", "err", err)
+	}
+}
+
+// answerUnavailable answers in's request with a retryable fault (cause's,
+// else 200 "System failure to process message"). The exchange ends there
+// for this request (the sender retries it as a new one): counted and
+// logged as every exchange is.
+func (g *messaging) answerUnavailable(c *fiber.Ctx, span trace.Span, in *Inbound, start time.Time, cause error, log *slog.Logger) error {
+	var f *ebxml.SOAPFault
+	if !errors.As(cause, &f) || !f.Retryable() {
+		f = fault(ebxml.TMSCodeSystemFailure, "System failure to process message")
+	}
+	g.metrics.exchange(in.Interaction, OutcomeUnavailable, in.ReceivedAt, g.now())
+	span.SetAttributes(attribute.String("porx.outcome", OutcomeUnavailable), attribute.Int("http.response.status_code", fiber.StatusInternalServerError))
+	code, text := outcomeDetail(&Outcome{Fault: f})
+	log.Warn("answered", "outcome", OutcomeUnavailable, "outcome_code", code, "outcome_text", text,
+		"http_status", fiber.StatusInternalServerError, "duration_ms", time.Since(start).Milliseconds(), "err", cause)
+	return sendFault(c, f)
 }
 
 // soapAnswer turns an Outcome into the HTTP answer of a SOAP request.
@@ -225,16 +269,21 @@ func (g *messaging) soapAnswer(msg *ebxml.SOAPMessage, in *Inbound, out *Outcome
 // pharmacy, off its nominations, and a release sent again under a new
 // wsa:MessageID was answered that there were none (stranded). Now the
 // pharmacy's next nominated release delivers them, whatever its
-// wsa:MessageID.
-func (g *messaging) oweUnanswered(ctx context.Context, c *fiber.Ctx, in *Inbound, out *Outcome, log *slog.Logger) bool {
-	if g.noteUndelivered == nil || out == nil || out.Reply == nil || out.Reply.Released == nil || !peerGone(c.Context().Conn()) {
+// wsa:MessageID. With a handover (h) they are owed already, and stay so.
+// What it reports owed is neither kept nor written (soapRequest).
+func (g *messaging) oweUnanswered(ctx context.Context, c *fiber.Ctx, in *Inbound, out *Outcome, h *handover, log *slog.Logger) bool {
+	if out == nil || out.Reply == nil || out.Reply.Released == nil || (g.noteUndelivered == nil && h == nil) || !peerGone(c.Context().Conn()) {
 		return false
 	}
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), soapNoteTimeout)
 	defer cancel()
 	dl := &outbox.DeadLetter{At: g.now(), Stage: outbox.StageDelivery, MessageID: in.MessageID, RefToMessageID: in.MessageID,
 		Interaction: out.Reply.Interaction, Released: out.Reply.Released, Reason: "the SOAP sender had gone before its answer"}
-	if err := g.noteUndelivered(nctx, dl); err != nil {
+	if h != nil {
+		// Owed already, until handed over (release_handover.go): they stay so.
+		h.settle(nctx, false)
+		dl.Owed = true
+	} else if err := g.noteUndelivered(nctx, dl); err != nil {
 		log.Error("the SOAP sender had gone before its release answer, and what it released could not be kept owed to the dispenser; only a retry under the same wsa:MessageID delivers it",
 			"dispenser", out.Reply.Released.Dispenser, "prescriptions", out.Reply.Released.Prescriptions, "err", err)
 		return false
@@ -243,14 +292,45 @@ func (g *messaging) oweUnanswered(ctx context.Context, c *fiber.Ctx, in *Inbound
 		r := out.Reply.Released
 		log.Warn("the SOAP sender had gone before its release answer: what it released is owed to the dispenser, delivered by its next nominated release",
 			"dispenser", r.Dispenser, "prescriptions", len(r.Prescriptions))
-		if g.journal != nil { // the journal's answer step says "answered in the HTTP response": it was not taken
-			g.journal.Record(journal.Event{Exchange: in.MessageID, Step: &journal.Step{At: g.now(), Kind: journal.StepDelivery,
-				Interaction: out.Reply.Interaction, Title: out.Reply.Interaction + " not delivered: the SOAP sender had gone before its answer",
-				Note: fmt.Sprintf("the prescriptions it released (%s) are owed to dispenser %s and go out with its next nominated release",
-					strings.Join(r.Prescriptions, ", "), r.Dispenser)}})
-		}
+		g.journalNotWritten(in, out.Reply, "the SOAP sender had gone before its answer",
+			fmt.Sprintf("the prescriptions it released (%s) are owed to dispenser %s and go out with its next nominated release, or a retry under the same wsa:MessageID",
+				strings.Join(r.Prescriptions, ", "), r.Dispenser))
 	}
 	return dl.Owed
+}
+
+// journalNotWritten adds to in's exchange, whose journal says its answer
+// reply was "answered in the HTTP response", a delivery step saying it
+// was not, why, and what follows (note).
+func (g *messaging) journalNotWritten(in *Inbound, reply *Answer, why, note string) {
+	if g.journal == nil {
+		return
+	}
+	g.journal.Record(journal.Event{Exchange: in.MessageID, Step: &journal.Step{At: g.now(), Kind: journal.StepDelivery,
+		Interaction: reply.Interaction, Title: reply.Interaction + " not delivered: " + why, Note: note}})
+}
+
+// noteUnwritten says, in the log and in the journal of each earlier
+// request concerned, that the answer reply (to in, handed over as h)
+// delivers prescriptions of earlier answers never handed to their sender
+// (the process died before writing it, or the sender had gone:
+// release_handover.go). A crashed one's journal says only "answered in
+// the HTTP response": without this the operator was left believing its
+// prescriptions went out then, and again now.
+func (g *messaging) noteUnwritten(in *Inbound, reply *Answer, h *handover, log *slog.Logger) {
+	if h == nil {
+		return
+	}
+	for tag, sfs := range h.unwritten {
+		log.Warn("this release answer delivers prescriptions of an earlier SOAP answer never handed to its sender",
+			"unwritten_message_id", tag, "dispenser", h.owner, "prescriptions", sfs)
+		if g.journal != nil {
+			g.journal.Record(journal.Event{Exchange: tag, Step: &journal.Step{At: g.now(), Kind: journal.StepDelivery,
+				Interaction: reply.Interaction, Title: reply.Interaction + " not delivered: its SOAP answer never reached the sender",
+				Note: fmt.Sprintf("the gateway stopped before writing it, or the sender had gone; the prescriptions it released (%s) went out once, in the answer to %s",
+					strings.Join(sfs, ", "), in.MessageID)}})
+		}
+	}
 }
 
 // oweUnknown notes what a SOAP request answered with a retryable fault

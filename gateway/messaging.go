@@ -199,7 +199,7 @@ func newMsgMetrics(reg *prometheus.Registry) *msgMetrics {
 		}, []string{"outcome"})),
 		deliveries: registerCounter(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "porxgate_deliveries_total",
-			Help: "Async delivery attempts, by result (delivered, retry, dead_letter; kept: no routing table, kept for its party).",
+			Help: "Async delivery attempts, by result (delivered, retry, dead_letter; kept: no routing table, kept for its party); delivered also counts a delivery its receiver acknowledged later, asynchronously.",
 		}, []string{"result"})),
 		exchanges: newExchangeCounter(reg),
 		latency:   newExchangeLatency(reg),

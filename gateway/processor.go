@@ -161,6 +161,10 @@ type Answer struct {
 	// delivers to their dispenser, to be kept owed to it if the answer is
 	// never delivered (UndeliveredNoter); nil otherwise.
 	Released *outbox.Released
+	// handover, on a SOAP nominated release response that delivers
+	// prescriptions, keeps them owed to the dispenser until the door
+	// settles it (release_handover.go); nil otherwise.
+	handover *handover
 }
 
 // Outcome is what the Processor made of a message.

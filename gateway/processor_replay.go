@@ -70,6 +70,10 @@ type recordedAnswer struct {
 	// replay from that sender only. Empty in records written before it
 	// was kept, which are taken as they were.
 	From string `json:"from,omitempty"`
+	// Handover: the prescriptions the answer delivers were owed to the
+	// dispenser under the request's tag before it was recorded
+	// (release_handover.go); a replay delivers those still owed so.
+	Handover bool `json:"handover,omitempty"`
 }
 
 // senderOf is the sender a record of EPS's answer belongs to: the
@@ -121,14 +125,20 @@ func outcomeKey(in *Inbound, canon string) string {
 // returns its error unrecorded (nothing happened that a replay must
 // repeat); an answer that cannot be recorded is an error too, so that it
 // is not acted on before it is durable.
-func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon string, op operation, body []byte) (*upstream.Response, bool, error) {
+//
+// The answer to a SOAP nominated release that delivers prescriptions
+// comes with its handover (release_handover.go), which the caller
+// settles once the answer is handed to the sender (or is not); nil
+// otherwise.
+func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon string, op operation, body []byte) (*upstream.Response, bool, *handover, error) {
 	key := outcomeKey(in, canon)
 	sentBefore, noted := false, false
 	attemptAt := p.now().UTC()
+	handing := p.isHandover(ctx, in, canon)
 	if p.outcomes != nil {
 		b, ok, n, err := p.beginAttempt(ctx, in, key, canon, body, attemptAt)
 		if err != nil {
-			return nil, false, err
+			return nil, false, nil, err
 		}
 		noted = n
 		if ok {
@@ -136,31 +146,41 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 			readable := json.Unmarshal(b, &rec) == nil
 			if readable {
 				if err := checkRecordSender(in, rec); err != nil {
-					return nil, false, err
+					return nil, false, nil, err
 				}
 			}
 			if readable && rec.Status != 0 {
 				p.countReplay(canon, replayRecorded)
 				resp := &upstream.Response{Status: rec.Status, Body: rec.Body}
+				if handing && rec.Handover {
+					return p.replayHandover(ctx, in, body, resp)
+				}
 				if op == opRelease {
 					// The first processing may have stopped between the
 					// record and this: what the answer delivers leaves the
 					// index, or a later recovery would deliver it again.
-					p.forgetDelivered(ctx, body, resp)
+					p.forgetDelivered(ctx, body, resp, "")
 				}
-				return resp, true, nil
+				return resp, true, nil, nil
 			}
 			sentBefore, attemptAt = true, rec.At
 		}
 	}
+	// drop gives up the dispenser's release hold, unless a handover takes
+	// it (set to nil).
+	var drop func()
+	defer func() {
+		if drop != nil {
+			drop()
+		}
+	}()
 	if op == opRelease {
 		// Until what this release delivers is off the index, no other
 		// release of the dispenser may recover it (release_hold.go).
-		drop, err := p.holdDispenser(ctx, releaseOwner(body))
-		if err != nil {
-			return nil, false, Deferred(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
+		var err error
+		if drop, err = p.holdDispenser(ctx, releaseOwner(body)); err != nil {
+			return nil, false, nil, Deferred(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
 		}
-		defer drop()
 	}
 	if sentBefore && canon == v3.NominatedReleaseRequest {
 		// EPS may have released prescriptions whose answer never came back;
@@ -174,20 +194,20 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 	}
 	resp, err := p.call(ctx, op, body)
 	if err != nil {
-		return nil, false, &callError{err}
+		return nil, false, nil, &callError{err}
 	}
 	if unreadableAnswer(canon, resp) {
 		// EPS acted, but what it released or how the cancellation stands
 		// cannot be told: record nothing, try again later — the replay
 		// finds out (release recovery, cancel confirmation).
-		return nil, false, Deferred(fmt.Errorf("%s %s: EPS answered %d with a body that cannot be read (request %s)",
+		return nil, false, nil, Deferred(fmt.Errorf("%s %s: EPS answered %d with a body that cannot be read (request %s)",
 			in.Interaction, in.MessageID, resp.Status, resp.RequestID))
 	}
 	if notFHIRRefusal(resp) {
 		// A proxy or gateway in front of EPS refused the call: not EPS's
 		// verdict on the message. Nothing recorded; an ordinary failure,
 		// retried and counted, so a lasting one still ends as a dead letter.
-		return nil, false, fmt.Errorf("%s %s: %d answer without a FHIR resource (not from EPS itself?), request %s: %.200q",
+		return nil, false, nil, fmt.Errorf("%s %s: %d answer without a FHIR resource (not from EPS itself?), request %s: %.200q",
 			in.Interaction, in.MessageID, resp.Status, resp.RequestID, resp.Body)
 	}
 	if canon == v3.NominatedReleaseRequest {
@@ -204,7 +224,7 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		switch {
 		case cerr != nil:
 			// Not known either way: never answer a false rejection; try later.
-			return nil, false, Deferred(fmt.Errorf("%s %s: EPS refused a replay (%d) and what it holds could not be checked: %w", in.Interaction, in.MessageID, resp.Status, cerr))
+			return nil, false, nil, Deferred(fmt.Errorf("%s %s: EPS refused a replay (%d) and what it holds could not be checked: %w", in.Interaction, in.MessageID, resp.Status, cerr))
 		case first != nil:
 			p.log.Info("EPS refused a replayed message whose first sending it had applied: answered as the first sending was",
 				"interaction", in.Interaction, "message_id", in.MessageID, "upstream_status", resp.Status, "answer_status", first.Status)
@@ -215,20 +235,40 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 			p.countReplay(canon, replayRefused)
 		}
 	}
+	var h *handover
+	if handing && p.outcomes != nil {
+		// Owed until handed to the sender, before it is recorded: a
+		// process that dies before it writes the answer leaves them owed.
+		if h = p.handoverOf(in, releaseOwner(body), resp, drop); h != nil {
+			drop = nil // the handover holds the dispenser until it settles
+			if err := p.oweHandover(ctx, in, h); err != nil {
+				h.settle(ctx, false)
+				return nil, false, nil, Deferred(err)
+			}
+			rec.Handover = true
+		}
+	}
 	if p.outcomes != nil {
 		if err := p.record(ctx, key, rec); err != nil {
-			return nil, false, Deferred(fmt.Errorf("%s %s: EPS answered %d but the answer could not be recorded: %w", in.Interaction, in.MessageID, resp.Status, err))
+			h.settle(ctx, false) // unanswered: what it released stays owed
+			return nil, false, nil, Deferred(fmt.Errorf("%s %s: EPS answered %d but the answer could not be recorded: %w", in.Interaction, in.MessageID, resp.Status, err))
 		}
 	}
 	if op == opRelease {
-		p.forgetDelivered(ctx, body, resp)
+		tag := ""
+		if h != nil {
+			tag = h.tag
+		}
+		if unwritten := p.forgetDelivered(ctx, body, resp, tag); h != nil {
+			h.unwritten = unwritten
+		}
 	}
 	if isPrescriptionOrder(canon) && !sentBefore && resp.Attempts <= 1 && resp.Status >= 400 && resp.Status < 500 && !isDuplicateRefusal(resp) {
 		// Refused at its only sending: EPS does not hold it, so it can
 		// never be released; its nomination leaves the index.
 		p.forgetNomination(ctx, body)
 	}
-	return resp, false, nil
+	return resp, false, h, nil
 }
 
 // AttemptLog is an OutcomeLog that reads the record under a key and,

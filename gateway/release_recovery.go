@@ -76,14 +76,31 @@ func owedSet(ods string) string { return "nominated-owed:" + strings.ToUpper(ods
 // owedMember is c's member of an owedSet.
 func owedMember(c candidate) string { return c.sf + "@" + strconv.FormatInt(c.since.Unix(), 10) }
 
+// handoverMember is the owedSet member of a prescription a SOAP answer
+// delivers while the answer is handed to its sender (handover.go): owed
+// as an undelivered one is (undeliveredSince), tagged with the request's
+// wsa:MessageID. Gateways older than the tag read it as no member and drop
+// it.
+func handoverMember(sf, tag string) string {
+	return owedMember(candidate{sf: sf, since: undeliveredSince}) + "@" + tag
+}
+
 // parseOwed reads an owedSet member; false when it is not one.
 func parseOwed(m string) (string, time.Time, bool) {
 	sf, at, ok := strings.Cut(m, "@")
+	at, _, _ = strings.Cut(at, "@") // a handoverMember's tag
 	secs, err := strconv.ParseInt(at, 10, 64)
 	if !ok || sf == "" || err != nil {
 		return "", time.Time{}, false
 	}
 	return sf, time.Unix(secs, 0).UTC(), true
+}
+
+// owedTag returns the tag of a handoverMember, "" for another member.
+func owedTag(m string) string {
+	_, rest, _ := strings.Cut(m, "@")
+	_, tag, _ := strings.Cut(rest, "@")
+	return tag
 }
 
 // NoteDeadLetter implements DeadLetterNoter. A nominated release that goes
@@ -369,17 +386,27 @@ func (d *releaseAnswerDoc) passed() ([]json.RawMessage, map[string]json.RawMessa
 func shortFormIDs(entries []json.RawMessage) []string {
 	var out []string
 	for _, e := range entries {
-		var entry struct {
-			Resource json.RawMessage `json:"resource"`
-		}
-		if json.Unmarshal(e, &entry) != nil {
-			continue
-		}
-		if sp, err := sentPrescriptionOf(entry.Resource); err == nil {
-			out = append(out, sp.ShortFormID)
+		if sf, ok := entryShortForm(e); ok {
+			out = append(out, sf)
 		}
 	}
 	return out
+}
+
+// entryShortForm returns the short-form id of the prescription in a
+// passedPrescriptions entry; false when it cannot be read.
+func entryShortForm(e json.RawMessage) (string, bool) {
+	var entry struct {
+		Resource json.RawMessage `json:"resource"`
+	}
+	if json.Unmarshal(e, &entry) != nil {
+		return "", false
+	}
+	sp, err := sentPrescriptionOf(entry.Resource)
+	if err != nil {
+		return "", false
+	}
+	return sp.ShortFormID, true
 }
 
 // releasedIDs returns the short-form ids a $release answer releases.
@@ -394,11 +421,33 @@ func releasedIDs(body []byte) []string {
 
 // addPassed appends entries to passedPrescriptions and returns the answer.
 func (d *releaseAnswerDoc) addPassed(more []json.RawMessage) ([]byte, error) {
-	entries, bundle, i := d.passed()
+	entries, _, _ := d.passed()
+	return d.setPassed(append(entries, more...))
+}
+
+// keepPassed keeps in passedPrescriptions the entries whose prescription
+// keep accepts (and those whose short-form id cannot be read), and returns
+// the answer.
+func (d *releaseAnswerDoc) keepPassed(keep func(shortForm string) bool) ([]byte, error) {
+	entries, _, _ := d.passed()
+	var kept []json.RawMessage
+	for _, e := range entries {
+		if sf, ok := entryShortForm(e); !ok || keep(sf) {
+			kept = append(kept, e)
+		}
+	}
+	return d.setPassed(kept)
+}
+
+// setPassed makes entries passedPrescriptions and returns the answer.
+func (d *releaseAnswerDoc) setPassed(entries []json.RawMessage) ([]byte, error) {
+	_, bundle, i := d.passed()
 	if i < 0 {
 		return nil, errors.New("release answer has no passedPrescriptions")
 	}
-	entries = append(entries, more...)
+	if entries == nil {
+		entries = []json.RawMessage{}
+	}
 	var err error
 	if bundle["entry"], err = json.Marshal(entries); err != nil {
 		return nil, err
@@ -802,15 +851,18 @@ func withGroupIdentifier(paramsJSON []byte, shortFormID string) []byte {
 }
 
 // forgetDelivered takes the prescriptions a release answer delivers to its
-// dispenser off the index: they are no longer the dispenser's unseen.
-func (p *EPSProcessor) forgetDelivered(ctx context.Context, requestJSON []byte, resp *upstream.Response) {
+// dispenser off the index: they are no longer the dispenser's unseen. The
+// owed members tagged keepTag (the answer's own handover, "" for none)
+// stay until it is handed over. It returns, by tag, those it delivers of
+// other requests' answers never handed over (release_handover.go).
+func (p *EPSProcessor) forgetDelivered(ctx context.Context, requestJSON []byte, resp *upstream.Response, keepTag string) map[string][]string {
 	if p.index == nil || resp.Status != 200 {
-		return
+		return nil
 	}
 	owner := releaseOwner(requestJSON)
 	ids := releasedIDs(resp.Body)
 	if owner == "" || len(ids) == 0 {
-		return
+		return nil
 	}
 	if err := p.index.SetRemove(ctx, nominationSet(owner), ids...); err != nil {
 		p.log.Warn("released prescriptions not taken off the nominations; a later recovery may deliver them again", "dispenser", owner, "err", err)
@@ -820,18 +872,31 @@ func (p *EPSProcessor) forgetDelivered(ctx context.Context, requestJSON []byte, 
 		if err != nil {
 			p.log.Warn("released prescriptions not taken off those owed to the dispenser; its next release may deliver them again", "dispenser", owner, "err", err)
 		}
-		return
+		return nil
 	}
 	var gone []string
+	var unwritten map[string][]string
 	for _, m := range owed {
-		if sf, _, ok := parseOwed(m); ok && slices.Contains(ids, sf) {
-			gone = append(gone, m)
+		sf, _, ok := parseOwed(m)
+		if !ok || !slices.Contains(ids, sf) {
+			continue
 		}
+		switch tag := owedTag(m); {
+		case keepTag != "" && tag == keepTag:
+			continue
+		case tag != "":
+			if unwritten == nil {
+				unwritten = map[string][]string{}
+			}
+			unwritten[tag] = append(unwritten[tag], sf)
+		}
+		gone = append(gone, m)
 	}
 	if len(gone) == 0 {
-		return
+		return nil
 	}
 	if err := p.index.SetRemove(ctx, owedSet(owner), gone...); err != nil {
 		p.log.Warn("released prescriptions not taken off those owed to the dispenser; its next release may deliver them again", "dispenser", owner, "err", err)
 	}
+	return unwritten
 }

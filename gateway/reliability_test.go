@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
 )
@@ -256,7 +258,7 @@ func TestProcessorMessageError(t *testing.T) {
 // besides the sender, to which nothing is sent.
 const neighbourParty = "NEIGHBOUR-807341"
 
-func answerAwaitingAcknowledgment(t *testing.T, n int) (*gw, store.Store, *fakeMHS) {
+func answerAwaitingAcknowledgment(t *testing.T, n int, opts ...Option) (*gw, store.Store, *fakeMHS) {
 	t.Helper()
 	mhs := startMHS(t, "empty")
 	st := newMemoryStore()
@@ -265,7 +267,7 @@ func answerAwaitingAcknowledgment(t *testing.T, n int) (*gw, store.Store, *fakeM
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := startGateway(t, testConfig(), st, false, WithProcessor(newFakeProcessor()), WithRoutes(r))
+	g := startGateway(t, testConfig(), st, false, append([]Option{WithProcessor(newFakeProcessor()), WithRoutes(r)}, opts...)...)
 	req := newReq(newID(t, n))
 	if code, _ := sendEb(t, g.base, req); code != http.StatusAccepted {
 		t.Fatal("not acknowledged")
@@ -275,13 +277,21 @@ func answerAwaitingAcknowledgment(t *testing.T, n int) (*gw, store.Store, *fakeM
 }
 
 // TestAsyncAcknowledgmentEndsRetries: an MHS that answers HTTP 200 and
-// acknowledges later, with its own message, is not sent the answer again.
+// acknowledges later, with its own message, is not sent the answer again,
+// and the operator is told it was delivered as for one acknowledged at
+// once: the journal's exchange has the answer delivered, and
+// porxgate_deliveries_total counts it delivered. Before, the
+// acknowledgment only ended the retries: the journal's last word on the
+// answer was "failed; will retry" and the counter never counted it
+// delivered.
 func TestAsyncAcknowledgmentEndsRetries(t *testing.T) {
-	g, st, mhs := answerAwaitingAcknowledgment(t, 32)
+	j := newTestJournal(t)
+	g, st, mhs := answerAwaitingAcknowledgment(t, 32, WithJournal(j))
 	if n, _ := st.QueueLen(context.Background(), outbox.Queue); n != 1 {
 		t.Fatalf("outbox holds %d, want the answer waiting for a retry a minute away", n)
 	}
 	answer := mhs.messages()[0].msg
+	exchangeOf(t, j, answer.RefToMessageID, journal.StepDelivery)
 	ack, err := ebxml.BuildAcknowledgment(answer, "B0000000-0000-4000-8000-000000000002", time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -293,6 +303,40 @@ func TestAsyncAcknowledgmentEndsRetries(t *testing.T) {
 	if n, _ := st.QueueLen(context.Background(), outbox.Queue); n != 0 {
 		t.Errorf("outbox holds %d after the acknowledgment, want 0", n)
 	}
+	var titles []string
+	waitFor(t, "the answer delivered in the journal", func() bool {
+		x, _ := j.Backend().Get(context.Background(), answer.RefToMessageID)
+		titles = titles[:0]
+		for _, st := range x.Steps {
+			titles = append(titles, st.Title)
+		}
+		return slices.Contains(titles, deliveryTitle(outbox.Delivery{Kind: outbox.KindAnswer, Party: senderParty}, outbox.ResultDelivered))
+	})
+	if got := deliveriesCounted(t, g, outbox.ResultDelivered); got != 1 {
+		t.Fatalf("porxgate_deliveries_total{result=%q} = %v, want 1 (journal steps %q)", outbox.ResultDelivered, got, titles)
+	}
+}
+
+// deliveriesCounted returns porxgate_deliveries_total for result.
+func deliveriesCounted(t *testing.T, g *gw, result string) float64 {
+	t.Helper()
+	mfs, err := g.srv.metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "porxgate_deliveries_total" {
+			continue
+		}
+		for _, m := range mf.Metric {
+			for _, l := range m.Label {
+				if l.GetName() == "result" && l.GetValue() == result {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }
 
 // TestAcknowledgmentFromAnotherParty: an eb:Acknowledgment that names one

@@ -43,9 +43,13 @@ func TestSOAPReleaseLostToSenderTimeout(t *testing.T) {
 		name    string
 		sameID  bool
 		retryID string
+		// thenOld: the old wsa:MessageID is retried after the new one
+		// delivered the prescription.
+		thenOld bool
 	}{
-		{"retried under the same wsa:MessageID", true, ""},
-		{"sent again under a new wsa:MessageID", false, "F4000000-0000-4000-8000-0000000000B2"},
+		{"retried under the same wsa:MessageID", true, "", false},
+		{"sent again under a new wsa:MessageID", false, "F4000000-0000-4000-8000-0000000000B2", false},
+		{"sent again under a new wsa:MessageID, then retried under the old one", false, "F4000000-0000-4000-8000-0000000000B2", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, client := startSim(t)
@@ -97,6 +101,13 @@ func TestSOAPReleaseLostToSenderTimeout(t *testing.T) {
 			code, body := sendSOAP(t, base, soapEnvelope(retryID, v3.NominatedReleaseRequest, payload))
 			if code != http.StatusOK || !strings.Contains(string(body), rxID) {
 				t.Fatalf("the pharmacy's release sent again = %d without %s, released to it in the answer it never got: stranded\n%.600s", code, rxID, body)
+			}
+			if tc.thenOld {
+				// The sender's own retry of the request it gave up on.
+				code, body = sendSOAP(t, base, soapEnvelope(firstID, v3.NominatedReleaseRequest, payload))
+				if strings.Contains(string(body), rxID) {
+					t.Fatalf("the retry under the old wsa:MessageID (%d) delivered %s a second time\n%.600s", code, rxID, body)
+				}
 			}
 			// And once only: its next release does not deliver it again.
 			code, body = sendSOAP(t, base, soapEnvelope("F4000000-0000-4000-8000-0000000000C1", v3.NominatedReleaseRequest, payload))

@@ -72,12 +72,13 @@ func slabsOf(el *etree.Element) *docSlabs {
 	return s
 }
 
-// element returns a zero element; when parent has no room yet for a few
-// children it gets that room (its children kept), so that its next
-// children are appended without growing the list one by one.
+// element returns a zero element; when parent has no room for another
+// child it gets room (its children kept) from the slabs: for a few children
+// the first time, twice as many when that is full, so that its next
+// children are appended without an allocation.
 func (s *docSlabs) element(parent *etree.Element) *etree.Element {
-	if cap(parent.Child) < minChildren {
-		parent.Child = append(s.tokens(minChildren), parent.Child...)
+	if n := cap(parent.Child); len(parent.Child) == n || n < minChildren {
+		parent.Child = append(s.tokens(max(minChildren, 2*n)), parent.Child...)
 	}
 	return slabNew(&s.elems, slabElems)
 }

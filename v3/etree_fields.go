@@ -40,6 +40,10 @@ type charDataFields struct {
 	flags  uint8
 }
 
+// charDataWhitespace is etree's flag of a CharData holding white space only
+// (its IsWhitespace).
+const charDataWhitespace uint8 = 1
+
 // Each layout is as large as etree's (the array lengths must be 0).
 var (
 	_ [unsafe.Sizeof(etree.Attr{}) - unsafe.Sizeof(attrFields{})]struct{}

@@ -2,6 +2,7 @@ package v3
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/beevik/etree"
 )
@@ -46,6 +47,23 @@ func TestTreeFieldsAsEtree(t *testing.T) {
 	}
 }
 
+// TestWhitespaceFlagAsEtree checks charDataWhitespace against etree: a
+// token given the flag and white space reads as the one etree's reader and
+// SetData make, and one without it as plain text.
+func TestWhitespaceFlagAsEtree(t *testing.T) {
+	var ws, text etree.CharData
+	*(*charDataFields)(unsafe.Pointer(&ws)) = charDataFields{Data: "\n  ", flags: charDataWhitespace}
+	*(*charDataFields)(unsafe.Pointer(&text)) = charDataFields{Data: "x"}
+	var set etree.CharData
+	set.SetData("\n  ")
+	if !ws.IsWhitespace() || ws.IsCData() || !set.IsWhitespace() || set != ws {
+		t.Errorf("white space token %#v, etree's %#v", ws, set)
+	}
+	if text.IsWhitespace() || text.IsCData() {
+		t.Errorf("text token %#v", text)
+	}
+}
+
 // TestAddRepeatedAttr checks that Add keeps the last value of a name
 // given twice, as CreateAttr does.
 func TestAddRepeatedAttr(t *testing.T) {
@@ -53,6 +71,21 @@ func TestAddRepeatedAttr(t *testing.T) {
 		el := Add(parent, "e", "a", "1", "b", "2", "a", "3")
 		if len(el.Attr) != 2 || el.SelectAttrValue("a", "") != "3" || el.SelectAttrValue("b", "") != "2" {
 			t.Errorf("attributes %+v", el.Attr)
+		}
+	}
+}
+
+// TestSelectAttrAsEtree: selectAttr finds the attribute etree's SelectAttr
+// finds, for names with and without a prefix.
+func TestSelectAttrAsEtree(t *testing.T) {
+	el := etree.NewElement("e")
+	el.CreateAttr("xsi:type", "CV")
+	el.CreateAttr("code", "1")
+	el.CreateAttr("p:code", "2")
+	el.CreateAttr("xmlns", "urn:hl7-org:v3")
+	for _, name := range []string{"type", "xsi:type", "x:type", "code", "p:code", "q:code", "xmlns", "missing", "", ":", "xsi:"} {
+		if got, want := selectAttr(el, name), el.SelectAttr(name); got != want {
+			t.Errorf("selectAttr(%q) = %v, etree's %v", name, got, want)
 		}
 	}
 }

@@ -243,7 +243,7 @@ func (n Node) Attr(name string) string {
 	if n.El == nil {
 		return ""
 	}
-	a := n.El.SelectAttr(name)
+	a := selectAttr(n.El, name)
 	if a == nil {
 		n.r.FailRule(n.Path+"/@"+name, RuleCardinality, "missing mandatory attribute")
 		return ""
@@ -256,12 +256,31 @@ func (n Node) OptAttr(name string) string {
 	if n.El == nil {
 		return ""
 	}
-	return n.El.SelectAttrValue(name, "")
+	if a := selectAttr(n.El, name); a != nil {
+		return a.Value
+	}
+	return ""
 }
 
 // HasAttr reports whether the attribute is present.
 func (n Node) HasAttr(name string) bool {
-	return n.El != nil && n.El.SelectAttr(name) != nil
+	return n.El != nil && selectAttr(n.El, name) != nil
+}
+
+// selectAttr is el.SelectAttr(name): the first attribute named name (a
+// name without prefix matches any prefix), found without copying each
+// attribute it passes as etree's loop does.
+func selectAttr(el *etree.Element, name string) *etree.Attr {
+	space, key := "", name
+	if colon := strings.IndexByte(name, ':'); colon >= 0 {
+		space, key = name[:colon], name[colon+1:]
+	}
+	for i := range el.Attr {
+		if a := &el.Attr[i]; a.Key == key && (space == "" || space == a.Space) {
+			return a
+		}
+	}
+	return nil
 }
 
 // Text returns the element's character data.

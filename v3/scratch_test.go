@@ -330,3 +330,55 @@ func TestScanPrefixed(t *testing.T) {
 		t.Fatalf("prefixed message read as %v, %v", root.El, err)
 	}
 }
+
+// TestScannedAttributesKnowTheirElement: every attribute the scanner reads
+// (in place in the attribute slab, or copied there when a tag outgrows it)
+// names its own element, as etree's reader makes it, whether the tree is
+// read into fresh memory or into a Space reused from message to message,
+// and a tag the scanner gives up on part way leaves nothing in the slab.
+func TestScannedAttributesKnowTheirElement(t *testing.T) {
+	var many strings.Builder
+	many.WriteString("<r")
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&many, ` a%d="%d"`, i, i)
+	}
+	many.WriteString("><s b='1' c='2'/></r>")
+	docs := append(scratchDocs(t), []byte(many.String()),
+		[]byte(`<r a="1" b="2"><s c="3" d="4" c="5"/></r>`), // a repeated name: etree's reader decides
+		[]byte(`<r a="1"><s b="2" c="3"/>`))                 // never closed
+	check := func(t *testing.T, doc *etree.Document) {
+		t.Helper()
+		var walk func(el *etree.Element)
+		walk = func(el *etree.Element) {
+			for i := range el.Attr {
+				if a := &el.Attr[i]; a.Element() != el {
+					t.Fatalf("attribute %s of <%s> names <%v>", a.FullKey(), el.Tag, a.Element())
+				}
+			}
+			for _, c := range el.ChildElements() {
+				walk(c)
+			}
+		}
+		walk(&doc.Element)
+	}
+	sc := NewScratch()
+	for round := 0; round < 2; round++ {
+		for i, d := range docs {
+			if doc, err := readXML(d, nil); err == nil {
+				check(t, doc)
+			}
+			sp := sc.Get()
+			doc, err := readXML(d, sp)
+			if err == nil {
+				check(t, doc)
+			}
+			sc.Put(sp)
+			full := sp.read.attrs[:cap(sp.read.attrs)]
+			for j := range full {
+				if full[j] != (etree.Attr{}) {
+					t.Fatalf("round %d, document %d: read attrs[%d] still holds %+v after Put", round, i, j, full[j])
+				}
+			}
+		}
+	}
+}

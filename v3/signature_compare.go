@@ -316,6 +316,9 @@ func nextSignedToken(e *etree.Element, i *int) etree.Token {
 // namespace declarations set aside; a prefixed attribute (which the
 // fragments refuse) never compares the same.
 func sameOwnAttrs(a, b *etree.Element) bool {
+	if sameOwnAttrsInOrder(a.Attr, b.Attr) {
+		return true
+	}
 	n := 0
 	for _, x := range a.Attr {
 		switch {
@@ -347,4 +350,20 @@ func sameOwnAttrs(a, b *etree.Element) bool {
 		}
 	}
 	return n == m
+}
+
+// sameOwnAttrsInOrder is sameOwnAttrs told at once for two lists of the
+// same unprefixed attributes (or namespace declarations) in the same
+// order, as a tree written back from what was read usually has them.
+func sameOwnAttrsInOrder(a, b []etree.Attr) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := &a[i], &b[i]
+		if x.Space != y.Space || x.Key != y.Key || x.Value != y.Value || x.Space != "" && x.Space != "xmlns" {
+			return false
+		}
+	}
+	return true
 }

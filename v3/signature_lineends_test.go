@@ -166,3 +166,40 @@ func TestHasLineEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestSameOwnAttrs: attributes compare the same in any order with namespace
+// declarations set aside, and a prefixed attribute never does, even where
+// both lists are identical (the quick in-order check must not let it by).
+func TestSameOwnAttrs(t *testing.T) {
+	el := func(attrs ...string) *etree.Element {
+		e := etree.NewElement("x")
+		for i := 0; i+1 < len(attrs); i += 2 {
+			e.CreateAttr(attrs[i], attrs[i+1])
+		}
+		return e
+	}
+	tests := []struct {
+		name string
+		a, b *etree.Element
+		want bool
+	}{
+		{"same order", el("a", "1", "b", "2"), el("a", "1", "b", "2"), true},
+		{"other order", el("a", "1", "b", "2"), el("b", "2", "a", "1"), true},
+		{"value differs", el("a", "1", "b", "2"), el("a", "1", "b", "3"), false},
+		{"one more", el("a", "1"), el("a", "1", "b", "2"), false},
+		{"declarations set aside", el("xmlns", "urn:hl7-org:v3", "a", "1"), el("a", "1", "xmlns:x", "urn:x"), true},
+		{"same declarations", el("xmlns:x", "urn:x", "a", "1"), el("xmlns:x", "urn:x", "a", "1"), true},
+		{"prefixed attribute in both", el("x:a", "1"), el("x:a", "1"), false},
+		{"prefixed attribute in one", el("a", "1"), el("a", "1", "x:b", "2"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sameOwnAttrs(tt.a, tt.b); got != tt.want {
+				t.Errorf("sameOwnAttrs = %v, want %v", got, tt.want)
+			}
+			if got := sameOwnAttrs(tt.b, tt.a); got != tt.want {
+				t.Errorf("sameOwnAttrs reversed = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package v3
 import (
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/beevik/etree"
 )
@@ -53,8 +54,8 @@ type xmlScanner struct {
 	buf []byte // scratch for decoding character data
 	// tagAttrs holds a start tag's attributes as read (in attrRoom unless
 	// a tag has more), reused from tag to tag.
-	tagAttrs []attrPair
-	attrRoom [16]attrPair
+	tagAttrs []etree.Attr
+	attrRoom [16]etree.Attr
 	// prefixed tells that an element name had a namespace prefix.
 	prefixed bool
 
@@ -67,10 +68,6 @@ type openElement struct {
 	name  string // as written, prefix included
 	first int    // index in pending of its first child
 }
-
-// attrPair is one attribute as written: its name, the name's prefix and
-// local part, and its value.
-type attrPair struct{ key, space, local, value string }
 
 // ScanXML parses data with the fast scanner alone: ok is true only for a
 // well-formed document within the subset it reads (elements, attributes,
@@ -114,12 +111,18 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 	pending, open := pendingRoom[:0], openRoom[:0]
 	for s.i < len(s.src) {
 		if s.src[s.i] != '<' {
-			text, ok := s.chars('<')
-			if !ok || len(open) == 0 && !isXMLSpace(text) {
-				return nil, false
-			}
 			cd := slabNew(&s.texts, 0)
-			cd.SetData(text) // marks white space, as etree's reader does
+			if text, ok := s.indentation(); ok {
+				// Most text between tags: white space the scanner
+				// has just read, which SetData would read again.
+				*(*charDataFields)(unsafe.Pointer(cd)) = charDataFields{Data: text, flags: charDataWhitespace}
+			} else {
+				text, ok := s.chars('<')
+				if !ok || len(open) == 0 && !isXMLSpace(text) {
+					return nil, false
+				}
+				cd.SetData(text) // marks white space, as etree's reader does
+			}
 			pending = append(pending, cd)
 			continue
 		}
@@ -231,21 +234,45 @@ func nextSlab(last, n int) int {
 // startTag reads an element's start tag after '<' and makes the element;
 // empty reports a self-closing tag.
 func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool) {
-	if s.tagAttrs == nil {
-		s.tagAttrs = s.attrRoom[:0]
+	// The attributes are read into the attribute slab's free part when it
+	// has one (a Space sizes it for every attribute of the message), else
+	// into tagAttrs, and copied.
+	into := s.attrs[len(s.attrs):]
+	inSlab := cap(into) > 0
+	if !inSlab {
+		if s.tagAttrs == nil {
+			s.tagAttrs = s.attrRoom[:0]
+		}
+		into = s.tagAttrs[:0]
 	}
-	attrs, name, _, empty, ok := s.readTag(false, s.tagAttrs[:0])
+	attrs, name, _, empty, ok := s.readTag(false, into)
 	if !ok {
+		if inSlab {
+			// What readTag wrote there (at most maxScannedAttrs) is not
+			// the slab's: nothing of it may stay reachable.
+			clear(into[:min(cap(into), maxScannedAttrs)])
+		}
 		return nil, "", false, false
 	}
-	s.tagAttrs = attrs[:0]
 	el = slabNew(&s.elems, 0)
 	el.Space, el.Tag = splitName(name)
 	s.prefixed = s.prefixed || el.Space != ""
+	if inSlab && len(attrs) > 0 && &attrs[0] == &into[:1][0] {
+		// Read in place (readTag refused a repeated name): taken.
+		s.attrs = s.attrs[:len(s.attrs)+len(attrs)]
+		el.Attr = attrs[:len(attrs):len(attrs)]
+		for i := range el.Attr {
+			(*attrFields)(unsafe.Pointer(&el.Attr[i])).element = el
+		}
+		return el, name, empty, true
+	}
+	if !inSlab {
+		s.tagAttrs = attrs[:0] // room kept for the next tag
+	}
 	el.Attr = slabSlice(&s.attrs, len(attrs), 0)
 	for i := range attrs {
 		a := &attrs[i]
-		appendAttr(el, a.space, a.local, a.value) // readTag refused a repeated name
+		appendAttr(el, a.Space, a.Key, a.Value) // readTag refused a repeated name
 	}
 	return el, name, empty, true
 }
@@ -255,7 +282,7 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 // (etree decides what one means). For the root (isRoot) space is the
 // namespace the tag declares for its own prefix, or the prefix when it
 // declares none. startTag makes the element from it; walk builds nothing.
-func (s *xmlScanner) readTag(isRoot bool, attrs []attrPair) (tagAttr []attrPair, name, space string, empty, ok bool) {
+func (s *xmlScanner) readTag(isRoot bool, attrs []etree.Attr) (tagAttr []etree.Attr, name, space string, empty, ok bool) {
 	var colon int
 	name, colon, ok = s.name()
 	if !ok {
@@ -297,9 +324,9 @@ func (s *xmlScanner) readTag(isRoot bool, attrs []attrPair) (tagAttr []attrPair,
 		if !ok {
 			return nil, "", "", false, false
 		}
-		a := attrPair{key: key, local: key, value: val}
+		a := etree.Attr{Key: key, Value: val}
 		if keyColon >= 0 {
-			a.space, a.local = key[:keyColon], key[keyColon+1:]
+			a.Space, a.Key = key[:keyColon], key[keyColon+1:]
 		}
 		if len(tagAttr) == maxScannedAttrs || repeatedAttr(tagAttr, a) {
 			return nil, "", "", false, false
@@ -322,19 +349,19 @@ const maxScannedAttrs = 64
 
 // declaresPrefix reports whether attribute a declares the namespace of
 // prefix: xmlns for no prefix, xmlns:prefix for one.
-func declaresPrefix(a attrPair, prefix string) bool {
+func declaresPrefix(a etree.Attr, prefix string) bool {
 	if prefix == "" {
-		return a.space == "" && a.local == "xmlns"
+		return a.Space == "" && a.Key == "xmlns"
 	}
-	return a.space == "xmlns" && a.local == prefix
+	return a.Space == "xmlns" && a.Key == prefix
 }
 
 // repeatedAttr reports whether attribute a matches one of before as
 // etree's SelectAttr would find it (a name without prefix matches the same
 // local name with any prefix).
-func repeatedAttr(before []attrPair, a attrPair) bool {
-	for _, b := range before {
-		if b.local == a.local && (a.space == "" || a.space == b.space) {
+func repeatedAttr(before []etree.Attr, a etree.Attr) bool {
+	for i := range before {
+		if b := &before[i]; b.Key == a.Key && (a.Space == "" || a.Space == b.Space) {
 			return true
 		}
 	}
@@ -425,6 +452,22 @@ func (s *xmlScanner) attrValue() (string, bool) {
 	q := s.src[s.i]
 	s.i++
 	return s.chars(q)
+}
+
+// indentation reads a run of spaces, tabs and line feeds up to a '<' (the
+// indentation between tags, which needs no decoding), or reads nothing and
+// reports false for any other text.
+func (s *xmlScanner) indentation() (string, bool) {
+	i := s.i
+	for i < len(s.src) && (s.src[i] == ' ' || s.src[i] == '\n' || s.src[i] == '\t') {
+		i++
+	}
+	if i == s.i || i == len(s.src) || s.src[i] != '<' {
+		return "", false
+	}
+	text := s.src[s.i:i]
+	s.i = i
+	return text, true
 }
 
 // chars reads characters up to stop (consumed unless it is '<'), decoding

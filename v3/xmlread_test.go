@@ -35,7 +35,31 @@ func sameTree(t *testing.T, data []byte) bool {
 	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Fatalf("trees differ for %q:\nfast %s\nfull %s", data, a.Bytes(), b.Bytes())
 	}
+	sameTextFlags(t, data, &fast.Element, &full.Element)
 	return true
+}
+
+// sameTextFlags checks that the text tokens of two trees of the same shape
+// are flagged alike (white space only, CDATA), as SameElement and the
+// signature fragments read them.
+func sameTextFlags(t *testing.T, data []byte, a, b *etree.Element) {
+	t.Helper()
+	if len(a.Child) != len(b.Child) {
+		t.Fatalf("<%s> has %d tokens, etree's %d, for %q", a.Tag, len(a.Child), len(b.Child), data)
+	}
+	for i := range a.Child {
+		switch x := a.Child[i].(type) {
+		case *etree.CharData:
+			y, ok := b.Child[i].(*etree.CharData)
+			if !ok || x.IsWhitespace() != y.IsWhitespace() || x.IsCData() != y.IsCData() {
+				t.Fatalf("text %q of <%s> flagged %v/%v, etree's %#v, for %q", x.Data, a.Tag, x.IsWhitespace(), x.IsCData(), b.Child[i], data)
+			}
+		case *etree.Element:
+			if y, ok := b.Child[i].(*etree.Element); ok {
+				sameTextFlags(t, data, x, y)
+			}
+		}
+	}
 }
 
 func TestReadXML(t *testing.T) {

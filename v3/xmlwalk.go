@@ -21,7 +21,7 @@ type XMLElement struct {
 	// skipped), references decoded: etree's Element.Text.
 	Text string
 	// attrs are the start tag's attributes (at Start only).
-	attrs []attrPair
+	attrs []etree.Attr
 }
 
 // Attr returns the value of the attribute key, found as etree's
@@ -33,8 +33,8 @@ func (e *XMLElement) Attr(key, def string) string {
 		space, local = key[:colon], key[colon+1:]
 	}
 	for _, a := range e.attrs {
-		if a.local == local && (space == "" || space == a.space) {
-			return a.value
+		if a.Key == local && (space == "" || space == a.Space) {
+			return a.Value
 		}
 	}
 	return def
@@ -74,10 +74,7 @@ func WalkTree(el *etree.Element, v XMLVisitor) {
 func walkTree(el *etree.Element, parent string, depth int, v *XMLVisitor, e *XMLElement) {
 	if v.Start != nil {
 		e.Space, e.Tag, e.Parent, e.Depth, e.Text = el.Space, el.Tag, parent, depth, ""
-		e.attrs = e.attrs[:0]
-		for _, a := range el.Attr {
-			e.attrs = append(e.attrs, attrPair{key: a.FullKey(), space: a.Space, local: a.Key, value: a.Value})
-		}
+		e.attrs = append(e.attrs[:0], el.Attr...)
 		v.Start(e)
 	}
 	for _, t := range el.Child {

@@ -23,7 +23,7 @@ func recorder(out *[]string) XMLVisitor {
 		Start: func(e *XMLElement) {
 			attrs := make([]string, len(e.attrs))
 			for i, a := range e.attrs {
-				attrs[i] = a.space + "|" + a.local + "=" + a.value
+				attrs[i] = a.Space + "|" + a.Key + "=" + a.Value
 			}
 			*out = append(*out, fmt.Sprintf("start %s|%s parent=%s depth=%d %v", e.Space, e.Tag, e.Parent, e.Depth, attrs))
 		},

@@ -3,6 +3,8 @@ package outbox
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -147,6 +149,166 @@ func TestAcceptedWithBrokenBodyIsDelivered(t *testing.T) {
 			}
 			if len(*results) != 1 || !strings.HasPrefix((*results)[0], tt.want+": ") {
 				t.Fatalf("results %q, want %s", *results, tt.want)
+			}
+		})
+	}
+}
+
+// TestErrorListAnswerIsNotDelivered: a receiver's answer whose body is an
+// eb:ErrorList says what became of the message, whatever the 2xx status
+// it comes with: an error of severity Error refuses it (final, or retried
+// when every such error is DeliveryFailure or Unknown), and an ErrorList
+// of warnings alone (ebMS 2.0 §4.2.3.4: processing went on) refuses
+// nothing. An eb:ErrorList about another message says nothing of this
+// one. Before, an answer's 202 and an acknowledgment's 200 counted as
+// delivered whatever the body said, an ErrorList of warnings alone on a
+// 200 dead-lettered an answer as "refused", and an ErrorList about
+// another MessageId dead-lettered this one.
+func TestErrorListAnswerIsNotDelivered(t *testing.T) {
+	answer, ack := receiverDeliveries(t, "aaaaaaaa-0000-4000-8000-000000000005", "aaaaaaaa-0000-4000-8000-000000000006")
+	now := time.Now()
+	errorList := func(about string, errs ...*ebxml.MessageError) []byte {
+		t.Helper()
+		b, err := ebxml.BuildMessageError(testMessage(about), "DDDDDDDD-0000-4000-8000-000000000001", now, errs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	unknownCPA := ebxml.NewMessageError(ebxml.CodeValueNotRecognized, 501319, "Unknown eb:CPAId")
+	busy := ebxml.NewMessageError(ebxml.CodeDeliveryFailure, 0, "try later")
+	warning := &ebxml.MessageError{Code: ebxml.CodeNotSupported, Severity: ebxml.SeverityWarning, Text: "eb:SyncReply not supported"}
+	tests := []struct {
+		name   string
+		status int
+		body   []byte
+		d      Delivery
+		want   string // result prefix
+	}{
+		{"answer 202 refused", http.StatusAccepted, errorList(answer.MessageID, unknownCPA), answer, ResultDeadLetter + ": refused by the receiver"},
+		{"answer 202 delivery failure", http.StatusAccepted, errorList(answer.MessageID, busy), answer, ResultRetry + ": "},
+		{"answer 202 warnings only", http.StatusAccepted, errorList(answer.MessageID, warning), answer, ResultDelivered + ": "},
+		{"answer 202 error list about another message", http.StatusAccepted, errorList("CCCCCCCC-0000-4000-8000-000000000001", unknownCPA), answer, ResultDelivered + ": "},
+		{"answer 200 warnings only", http.StatusOK, errorList(answer.MessageID, warning), answer, ResultRetry + ": "},
+		{"answer 200 warning and delivery failure", http.StatusOK, errorList(answer.MessageID, warning, busy), answer, ResultRetry + ": "},
+		{"answer 200 error list about another message", http.StatusOK, errorList("CCCCCCCC-0000-4000-8000-000000000001", unknownCPA), answer, ResultRetry + ": "},
+		{"acknowledgment 200 refused", http.StatusOK, errorList(ack.MessageID, unknownCPA), ack, ResultDeadLetter + ": refused by the receiver"},
+		{"acknowledgment 200 delivery failure", http.StatusOK, errorList(ack.MessageID, busy), ack, ResultRetry + ": "},
+		{"acknowledgment 200 warnings only", http.StatusOK, errorList(ack.MessageID, warning), ack, ResultDelivered + ": "},
+		{"acknowledgment 200 not ebXML", http.StatusOK, []byte("<html>thanks</html>"), ack, ResultDelivered + ": "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			receiver := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/xml")
+				w.WriteHeader(tt.status)
+				_, _ = w.Write(tt.body)
+			}))
+			w, st, results := testWorker(t, receiver, nil)
+			queue(t, st, tt.d)
+			if ok, err := w.DeliverOne(context.Background()); !ok || err != nil {
+				t.Fatalf("DeliverOne = %v, %v", ok, err)
+			}
+			if len(*results) != 1 || !strings.HasPrefix((*results)[0], tt.want) {
+				t.Fatalf("results %q, want one starting %q", *results, tt.want)
+			}
+		})
+	}
+}
+
+// TestAcknowledgedDuringAttempt: a receiver may acknowledge a delivery
+// asynchronously (the gateway then drops it from the outbox) before it
+// answers the attempt's own POST. Whatever that answer, the worker, whose
+// lease went with the entry, says what happened, without a warning that
+// the message "may be sent again" or "is retried": nothing is left to
+// send. Before, both were logged at WARN, untrue, and DeliverOne failed
+// with the lost lease as a store error.
+func TestAcknowledgedDuringAttempt(t *testing.T) {
+	for _, status := range []int{http.StatusOK, http.StatusAccepted} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			st := store.NewMemory(nil)
+			answer, _ := receiverDeliveries(t, "aaaaaaaa-0000-4000-8000-000000000007", "aaaaaaaa-0000-4000-8000-000000000008")
+			receiver := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if ok, err := st.Drop(r.Context(), Queue, answer.MessageID); !ok || err != nil {
+					t.Errorf("async acknowledgment: dropped %v, %v", ok, err)
+				}
+				w.WriteHeader(status)
+			}))
+			routes, err := ParseRoutes([]byte(fmt.Sprintf(`{"RECEIVER-1": {"url": %q, "retries": 1, "retryInterval": "1m", "persistDuration": "1h"}}`, receiver)), DefaultPolicy())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var logged strings.Builder
+			var mu sync.Mutex
+			log := slog.New(slog.NewTextHandler(&lockedWriter{mu: &mu, w: &logged}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			w := NewWorker(WorkerConfig{Store: st, Routes: routes, Workers: 1, Timeout: 5 * time.Second, Log: log})
+			queue(t, st, answer)
+			if ok, err := w.DeliverOne(context.Background()); !ok || err != nil {
+				t.Fatalf("DeliverOne = %v, %v", ok, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if out := logged.String(); strings.Contains(out, "level=WARN") || !strings.Contains(out, "acknowledged") {
+				t.Fatalf("logged:\n%s\nwant no warning, and the delivery said acknowledged meanwhile", out)
+			}
+		})
+	}
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// TestMultipartAcknowledgmentIsRead: a receiver may acknowledge an answer
+// on its own exchange with a multipart/related body, as ebMS 2.0 packages
+// messages and as the front door takes them: with a MIME preamble before
+// the first boundary, or the header part not first (its Content-Type's
+// start names it). The worker reads the acknowledgment as the front door
+// would. Before, only a body that began with its boundary was read: the
+// others were "not acknowledged", sent again until dead-lettered, and a
+// release response so dead-lettered had its prescriptions released to the
+// dispenser a second time.
+func TestMultipartAcknowledgmentIsRead(t *testing.T) {
+	answer, _ := receiverDeliveries(t, "aaaaaaaa-0000-4000-8000-000000000009", "aaaaaaaa-0000-4000-8000-00000000000a")
+	received := &ebxml.Message{FromPartyID: "YES-0000806", ToPartyID: "RECEIVER-1", CPAID: "S1", ConversationID: "C1", MessageID: answer.MessageID}
+	ack, err := ebxml.BuildAcknowledgment(received, "DDDDDDDD-0000-4000-8000-000000000009", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := "Content-Id: <ebXMLHeader@spine.nhs.uk>\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n" + string(ack) + "\r\n"
+	other := "Content-Id: <note@receiver>\r\nContent-Type: text/plain\r\n\r\nreceived\r\n"
+	tests := []struct {
+		name, contentType, body string
+	}{
+		{"no preamble", `multipart/related; boundary="--=_MIME-Boundary"; type="text/xml"; start="<ebXMLHeader@spine.nhs.uk>"`,
+			"----=_MIME-Boundary\r\n" + header + "----=_MIME-Boundary--\r\n"},
+		{"preamble", `multipart/related; boundary="--=_MIME-Boundary"; type="text/xml"; start="<ebXMLHeader@spine.nhs.uk>"`,
+			"This is a multi-part message in MIME format.\r\n----=_MIME-Boundary\r\n" + header + "----=_MIME-Boundary--\r\n"},
+		{"header part second, parameters unquoted", `multipart/related; boundary=B1; type=text/xml; start=ebXMLHeader@spine.nhs.uk`,
+			"--B1\r\n" + other + "--B1\r\n" + header + "--B1--\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			receiver := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tt.contentType)
+				w.WriteHeader(http.StatusOK)
+				_, _ = io.WriteString(w, tt.body)
+			}))
+			w, st, results := testWorker(t, receiver, nil)
+			queue(t, st, answer)
+			if ok, err := w.DeliverOne(context.Background()); !ok || err != nil {
+				t.Fatalf("DeliverOne = %v, %v", ok, err)
+			}
+			if len(*results) != 1 || !strings.HasPrefix((*results)[0], ResultDelivered+": ") {
+				t.Fatalf("results %q, want delivered", *results)
 			}
 		})
 	}

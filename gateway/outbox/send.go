@@ -58,17 +58,39 @@ func send(ctx context.Context, client *http.Client, read ebxml.XMLReader, url st
 		return retryable("HTTP %d redirect to %q: not followed (the route's url must be the MHS endpoint itself)",
 			resp.StatusCode, resp.Header.Get("Location"))
 	}
+	ct := resp.Header.Get("Content-Type")
 	if takenOnStatus(resp.StatusCode, d) {
-		// Taken, whatever the body says or however it ends: read a little
-		// of it so that the connection may be used again, no more.
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainBytes))
-		return nil
+		// Taken, unless the body, read whole, is an eb:ErrorList refusing
+		// the message; a body cut short or longer than a signal (drainBytes)
+		// cannot say otherwise. Read no more than that, so that the
+		// connection may be used again.
+		body, err := io.ReadAll(io.LimitReader(resp.Body, drainBytes))
+		if err != nil || len(body) == drainBytes {
+			return nil
+		}
+		return judge(resp.StatusCode, envelopeOf(read, ct, body), d, read)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	if err != nil {
 		return retryable("reading the answer of %s: %v", url, err)
 	}
-	return judge(resp.StatusCode, body, d, read)
+	return judge(resp.StatusCode, envelopeOf(read, ct, body), d, read)
+}
+
+// envelopeOf returns the SOAP envelope of a receiver's answer: for a
+// multipart/related answer (ebMS 2.0 packaging), its header part, found as
+// the front door finds a request's (a preamble, the start parameter, the
+// parameters quoted or not); for any other, or a multipart body that cannot
+// be read so, the body itself.
+func envelopeOf(read ebxml.XMLReader, contentType string, body []byte) []byte {
+	mt, _, _ := strings.Cut(contentType, ";")
+	if !strings.EqualFold(strings.TrimSpace(mt), "multipart/related") {
+		return body
+	}
+	if m, _ := ebxml.ParseRequestWith(read, contentType, "", body); m != nil && len(m.Envelope) > 0 {
+		return m.Envelope
+	}
+	return body
 }
 
 // drainBytes is how much of the body of an answer that took the message is
@@ -85,16 +107,18 @@ func takenOnStatus(status int, d Delivery) bool {
 // judge decides from the receiver's HTTP answer whether d was taken. An
 // answer is taken when acknowledged: HTTP 202, or any 2xx whose body is an
 // eb:Acknowledgment of d's MessageId. Acknowledgments and message errors
-// are taken on any 2xx. An eb:ErrorList is final unless every error is
+// are taken on any 2xx. Whatever the status, a body that is an
+// eb:ErrorList refusing d is not taken: final unless every error is
 // DeliveryFailure or Unknown (the receiver may succeed later). The body is
 // read into a tree with read (nil: etree's own reader).
 func judge(status int, body []byte, d Delivery, read ebxml.XMLReader) error {
 	ok := status >= 200 && status < 300
-	if takenOnStatus(status, d) {
-		return nil
-	}
+	taken := takenOnStatus(status, d)
 	if len(bytes.TrimSpace(body)) == 0 {
-		if ok {
+		switch {
+		case taken:
+			return nil
+		case ok:
 			return retryable("HTTP %d with an empty body: not acknowledged", status)
 		}
 		return retryable("HTTP %d", status)
@@ -104,10 +128,9 @@ func judge(status int, body []byte, d Delivery, read ebxml.XMLReader) error {
 	var el *ebxml.ErrorListError
 	switch {
 	case errors.As(err, &el):
-		if retryableErrorList(el) {
-			return retryable("HTTP %d: %v", status, el)
-		}
-		return final("HTTP %d: refused: %v", status, el)
+		return judgeErrorList(status, el, d, taken)
+	case taken:
+		return nil
 	case err != nil && ok:
 		return retryable("HTTP %d without an eb:Acknowledgment: %v", status, err)
 	case err != nil:
@@ -120,10 +143,43 @@ func judge(status int, body []byte, d Delivery, read ebxml.XMLReader) error {
 	return nil
 }
 
-// retryableErrorList reports whether every error of a remote eb:ErrorList
-// is one that may clear up.
-func retryableErrorList(el *ebxml.ErrorListError) bool {
+// judgeErrorList decides what a receiver's eb:ErrorList answer says of d,
+// whose status alone took it or not (taken). An ErrorList about another
+// message (its RefToMessageId names another) says nothing of d. Errors of
+// severity Warning did not stop the receiver's processing (ebMS 2.0
+// §4.2.3.4) and refuse nothing: with them alone (or none), d is taken as
+// its status says, and else still waits for its acknowledgment. An error of severity
+// Error (the default) refuses d: finally, unless every such error is one
+// that may clear up.
+func judgeErrorList(status int, el *ebxml.ErrorListError, d Delivery, taken bool) error {
+	ref := el.RefToMessageID
+	switch {
+	case ref != "" && !strings.EqualFold(ref, d.MessageID) && taken:
+		return nil
+	case ref != "" && !strings.EqualFold(ref, d.MessageID):
+		return retryable("HTTP %d: eb:ErrorList refers to %s, not %s: not acknowledged", status, ref, d.MessageID)
+	}
+	var errs []*ebxml.MessageError
 	for _, e := range el.Errors {
+		if !strings.EqualFold(strings.TrimSpace(e.Severity), ebxml.SeverityWarning) {
+			errs = append(errs, e)
+		}
+	}
+	switch {
+	case len(errs) == 0 && taken:
+		return nil
+	case len(errs) == 0:
+		return retryable("HTTP %d: no error of severity Error (warnings only), not acknowledged: %v", status, el)
+	case retryableErrors(errs):
+		return retryable("HTTP %d: %v", status, el)
+	}
+	return final("HTTP %d: refused: %v", status, el)
+}
+
+// retryableErrors reports whether every error of a remote eb:ErrorList
+// is one that may clear up.
+func retryableErrors(errs []*ebxml.MessageError) bool {
+	for _, e := range errs {
 		switch e.Code {
 		case ebxml.CodeDeliveryFailure, ebxml.CodeUnknown, "":
 		default:

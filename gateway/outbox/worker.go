@@ -23,6 +23,9 @@ type Store interface {
 	Retry(ctx context.Context, l *store.Lease, data []byte, due time.Time) error
 	// Complete removes a leased item, writing f in the same step.
 	Complete(ctx context.Context, l *store.Lease, f store.Finish) error
+	// Peek returns the data of an item, leased or not, and whether it is
+	// there.
+	Peek(ctx context.Context, queue, id string) ([]byte, bool, error)
 }
 
 // Results a Worker reports to its Observe hook.
@@ -229,7 +232,10 @@ func (w *Worker) deliver(ctx context.Context, l *store.Lease, now time.Time) err
 		d.Attempts++
 		sctx, cancel := storeCtx(ctx)
 		defer cancel()
-		if err := w.cfg.Store.Complete(sctx, l, store.Finish{}); err != nil {
+		if err := w.cfg.Store.Complete(sctx, l, store.Finish{}); errors.Is(err, store.ErrLeaseLost) {
+			w.leaseLost(sctx, l, &d, "delivered")
+			return nil
+		} else if err != nil {
 			w.logFor(&d).Warn("delivered but the outbox entry could not be removed; it may be sent again", "attempts", d.Attempts, "err", err)
 			return err
 		}
@@ -265,7 +271,10 @@ func (w *Worker) deliver(ctx context.Context, l *store.Lease, now time.Time) err
 	if err == nil {
 		err = w.cfg.Store.Retry(sctx, l, it.Data, next)
 	}
-	if err != nil {
+	if errors.Is(err, store.ErrLeaseLost) {
+		w.leaseLost(sctx, l, &d, "attempt failed ("+sendErr.Error()+")")
+		return nil
+	} else if err != nil {
 		w.logFor(&d).Warn("delivery attempt failed and could not be rescheduled; the lease will run out and it is retried", "attempts", d.Attempts, "err", err)
 		return err
 	}
@@ -273,6 +282,25 @@ func (w *Worker) deliver(ctx context.Context, l *store.Lease, now time.Time) err
 	w.observe(ResultRetry)
 	w.report(d, ResultRetry, sendErr.Error())
 	return nil
+}
+
+// leaseLost logs what became of d, whose lease (l) went during its
+// attempt (what the attempt came to): its receiver acknowledged it
+// asynchronously, which removed it from the outbox, or its lease ran out
+// and another worker took it over, which sends it again.
+func (w *Worker) leaseLost(ctx context.Context, l *store.Lease, d *Delivery, attempt string) {
+	_, queued, err := w.cfg.Store.Peek(ctx, Queue, l.ID)
+	switch {
+	case err != nil:
+		w.logFor(d).Warn("delivery attempt over, its lease lost meanwhile: acknowledged asynchronously, or taken over by another worker, which sends it again",
+			"attempt", attempt, "attempts", d.Attempts, "err", err)
+	case queued:
+		w.logFor(d).Warn("delivery attempt over, its lease ran out meanwhile: another worker has taken the message over and sends it again",
+			"attempt", attempt, "attempts", d.Attempts)
+	default:
+		w.logFor(d).Info("delivery attempt over, the message acknowledged asynchronously meanwhile: nothing left to send",
+			"attempt", attempt, "attempts", d.Attempts)
+	}
 }
 
 // storeCtx returns a context for recording an outcome: the work context,
@@ -338,6 +366,18 @@ func (w *Worker) keep(ctx context.Context, l *store.Lease, d Delivery) bool {
 	w.observe(ResultKept)
 	w.report(d, ResultKept, "no routing table is configured (--routes): kept for party "+d.Party)
 	return true
+}
+
+// Acknowledged tells the worker's hooks (Observe, Report) that d, removed
+// from the outbox on its receiver's asynchronous eb:Acknowledgment, was
+// delivered; detail says how, as the URL does for one acknowledged on
+// its own exchange.
+func (w *Worker) Acknowledged(d Delivery, detail string) {
+	if w.cfg.Log.Enabled(context.Background(), slog.LevelDebug) {
+		w.logFor(&d).Debug("delivered", "attempts", d.Attempts, "acknowledged", detail)
+	}
+	w.observe(ResultDelivered)
+	w.report(d, ResultDelivered, detail)
 }
 
 // logFor is the worker's logger with d's ids. A delivery builds it only

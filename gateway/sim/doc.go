@@ -16,8 +16,10 @@
 //	                             dispense-notification (with replacementOf = amend)
 //	POST base/$prepare           501 unless Options.Digest is set
 //	POST base/Task/$release      nominated (owner) or patient (owner + group-identifier); a
-//	                             nominated release with nothing to release answers, as EPS
-//	                             does, 200 and an OperationOutcome NO_MORE_PRESCRIPTIONS
+//	                             nominated release hands over at most 25 prescriptions
+//	                             (MaxNominatedRelease), oldest first, as EPS does, the rest
+//	                             waiting for the next; with nothing to release it answers, as
+//	                             EPS does, 200 and an OperationOutcome NO_MORE_PRESCRIPTIONS
 //	POST base/Task               return (status rejected) or withdraw (code abort)
 //	POST base/Claim              claim, or claim amendment (replacementOf)
 //	GET  base/Task?...           tracker: identifier / focus:identifier / patient:identifier [+ business-status];
@@ -78,4 +80,11 @@
 // left as PRESCRIPTION_INVALID_STATE_TRANSITION, a cancellation's items as
 // R-0006 (already cancelled). A withdraw Task must name the dispense
 // notification it withdraws (Task.focus.identifier).
+//
+// Memory is bounded (state_evict.go): the State keeps at most
+// Options.MaxPrescriptions prescriptions, the least recently used
+// forgotten first, and each keeps its last 512 dispense notifications and
+// claims (per issue), as Spine prunes a prescription's change log; a
+// withdrawal reaching back past them is refused as
+// PRESCRIPTION_INVALID_STATE_TRANSITION.
 package sim

@@ -377,12 +377,7 @@ func trackerBundle(ps []Prescription, total int, self, next string, now time.Tim
 
 // trackerTask is one prescription's tracker Task.
 func trackerTask(p Prescription) *fhir.Task {
-	var lastDispensed time.Time
-	for _, d := range p.Dispenses {
-		if d.At.After(lastDispensed) {
-			lastDispensed = d.At
-		}
-	}
+	lastDispensed := p.lastDispensed()
 	var release []fhir.Extension
 	if !p.LastIssueDispensed.IsZero() {
 		release = append(release, dateExtension("dateLastIssuedDispensed", p.LastIssueDispensed))

@@ -148,7 +148,7 @@ func deriveStatus(p *Prescription) PrescriptionStatus {
 		return StatusDispensed
 	case allTerminal:
 		return StatusNotDispensed
-	case len(p.Dispenses) > 0:
+	case p.dispensed():
 		return StatusWithDispenserActive
 	default:
 		return StatusWithDispenser

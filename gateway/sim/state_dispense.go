@@ -15,12 +15,20 @@ type ReleaseRequest struct {
 	Agent DispensingAgent
 }
 
-// Release hands prescriptions to a dispenser. Nominated: every prescription
-// nominated to Owner that is to be dispensed, each only once (it is then with
-// the dispenser); none is not an error. Patient: the one prescription, also
-// again to the dispenser already holding it; refusals ReasonNotFound,
-// ReasonWithAnotherDispenser, ReasonCancelled, ReasonExpired,
-// ReasonDispensed. It returns copies of the released prescriptions.
+// MaxNominatedRelease is how many prescriptions one nominated release
+// hands over, as EPS does: "download up to 25 prescriptions (per request)
+// nominated to a dispenser" (NHS Digital's Task $release
+// OperationDefinition). The dispenser asks again for the rest.
+const MaxNominatedRelease = 25
+
+// Release hands prescriptions to a dispenser. Nominated: the prescriptions
+// nominated to Owner that are to be dispensed, oldest first, at most
+// MaxNominatedRelease, each only once (it is then with the dispenser; the
+// rest wait for the next request); none is not an error. Patient: the one
+// prescription, also again to the dispenser already holding it; refusals
+// ReasonNotFound, ReasonWithAnotherDispenser, ReasonCancelled,
+// ReasonExpired, ReasonDispensed. It returns copies of the released
+// prescriptions.
 func (s *State) Release(req ReleaseRequest, now time.Time) ([]Prescription, error) {
 	if req.Owner == "" {
 		return nil, refuse(ReasonInvalid, req.ShortFormID, "release without owner")
@@ -28,19 +36,23 @@ func (s *State) Release(req ReleaseRequest, now time.Time) ([]Prescription, erro
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if req.ShortFormID == "" {
-		var out []Prescription
+		var due []*Prescription
 		for _, p := range s.rx {
 			if p.Nominated == req.Owner && p.Status == StatusToBeDispensed {
-				s.releaseTo(p, req, now)
-				out = append(out, p.clone())
+				due = append(due, p)
 			}
 		}
-		slices.SortFunc(out, func(a, b Prescription) int {
+		slices.SortFunc(due, func(a, b *Prescription) int {
 			if c := a.Created.Compare(b.Created); c != 0 {
 				return c
 			}
 			return strings.Compare(a.ShortFormID, b.ShortFormID)
 		})
+		out := make([]Prescription, 0, min(len(due), MaxNominatedRelease))
+		for _, p := range due[:min(len(due), MaxNominatedRelease)] {
+			s.releaseTo(p, req, now)
+			out = append(out, p.clone())
+		}
 		return out, nil
 	}
 	p, err := s.lookup(req.ShortFormID)
@@ -193,7 +205,7 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 			s.resolve(p, it, CancelNotDispensed, now)
 		}
 	}
-	p.Dispenses = append(p.Dispenses, rec)
+	recordDispense(p, rec)
 	p.Status = deriveStatus(p)
 	s.changed(p, now)
 	return nil
@@ -283,7 +295,11 @@ func (s *State) Withdraw(req WithdrawRequest, now time.Time) error {
 		return refuse(ReasonInvalidTransition, p.ShortFormID, "cannot withdraw when %s", p.Status.Display())
 	}
 	n := len(p.Dispenses)
-	if n == 0 {
+	switch {
+	case n == 0 && p.dispensesDropped > 0:
+		return refuse(ReasonInvalidTransition, p.ShortFormID, "the %d dispense notifications left are older than the last %d kept: they cannot be withdrawn",
+			p.dispensesDropped, maxHistory)
+	case n == 0:
 		return refuse(ReasonInvalidTransition, p.ShortFormID, "nothing dispensed to withdraw")
 	}
 	if p.Dispenser != req.Dispenser {
@@ -348,7 +364,7 @@ func (s *State) Claim(req ClaimRequest, now time.Time) error {
 	case *status != StatusDispensed && *status != StatusNotDispensed:
 		return refuse(ReasonClaimNotDispensed, p.ShortFormID, "cannot claim when %s", status.Display())
 	}
-	*claims = append(*claims, ClaimRecord{ID: req.ClaimID, ReplacementOf: req.ReplacementOf, At: now})
+	*claims = keepLast(append(*claims, ClaimRecord{ID: req.ClaimID, ReplacementOf: req.ReplacementOf, At: now}), maxHistory)
 	*status = StatusClaimed
 	s.changed(p, now)
 	return nil

@@ -15,7 +15,41 @@ const (
 	// maxResolutions is how many cancel resolutions are kept for
 	// CancelResolutions; older ones have long been read by any poller.
 	maxResolutions = 10_000
+	// maxHistory is how many dispense notifications, and how many claims
+	// (per issue), one prescription keeps: past it the oldest is dropped,
+	// as Spine's prescription record prunes its change log past 512
+	// changes (eps-spine-shared record.py SCN_MAX: "almost certainly in an
+	// uncontrolled loop"). Only the latest are ever read — the last to
+	// amend or withdraw, the latest dates for the tracker — so a
+	// prescription answers as before but for a withdrawal reaching back
+	// past maxHistory notifications, refused as an invalid transition.
+	maxHistory = 512
 )
+
+// keepLast returns s without its oldest entries beyond n, in the same
+// backing array (so that it does not grow without end).
+func keepLast[T any](s []T, n int) []T {
+	if len(s) <= n {
+		return s
+	}
+	k := copy(s, s[len(s)-n:])
+	clear(s[k:])
+	return s[:k]
+}
+
+// recordDispense appends rec to p's dispense notifications, dropping the
+// oldest past maxHistory (its time kept for lastDispensed). Caller holds
+// s.mu.
+func recordDispense(p *Prescription, rec DispenseRecord) {
+	p.Dispenses = append(p.Dispenses, rec)
+	for _, d := range p.Dispenses[:max(len(p.Dispenses)-maxHistory, 0)] {
+		p.dispensesDropped++
+		if d.At.After(p.droppedDispensedAt) {
+			p.droppedDispensedAt = d.At
+		}
+	}
+	p.Dispenses = keepLast(p.Dispenses, maxHistory)
+}
 
 // SetCapacity sets how many prescriptions s keeps: when a new one would
 // exceed max, the one least recently used (created, changed or downloaded)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // TestStateCapacity: past the cap the oldest prescriptions are forgotten,
@@ -197,4 +198,86 @@ func BenchmarkStateMemory(b *testing.B) {
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/prescription")
 		runtime.KeepAlive(s)
 	}
+}
+
+// TestPrescriptionHistoryBounded: one prescription dispensed and amended
+// without end keeps at most maxHistory dispense notifications and claims,
+// as Spine's prescription record prunes its change log past 512 changes,
+// while what the history answers stays right: the prescription stays
+// "with dispenser - active" with its older notifications gone, the kept
+// ones can be amended and withdrawn, a withdrawal reaching past them is
+// refused, the tracker's dates are the latest, and a claim can still be
+// amended. Before, every notification and claim was kept: 5,000 partial
+// dispenses of one prescription held 5,000 records, each copied on every
+// read of it.
+func TestPrescriptionHistoryBounded(t *testing.T) {
+	const rounds = 5000
+	s := NewState(nil)
+	p := seed(t, s, 1)
+	_, err := s.Release(ReleaseRequest{Owner: p.pharmacy, ShortFormID: p.sf}, t0)
+	mustDo(t, err)
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
+	for i := range rounds {
+		mustDo(t, s.Dispense(DispenseRequest{MessageID: fmt.Sprintf("d%d", i), Dispenser: p.pharmacy, ShortFormID: p.sf,
+			Items: map[string]ItemStatus{p.item1: ItemPartial, p.item2: ItemOwing}}, at(i)))
+	}
+	got, _ := s.Get(p.sf)
+	if len(got.Dispenses) > maxHistory {
+		t.Fatalf("%d dispense notifications kept after %d, want at most %d", len(got.Dispenses), rounds, maxHistory)
+	}
+	if last := trackerLastDispensed(t, got); last != fhirTime(at(rounds-1)) {
+		t.Fatalf("tracker's dateLastDispensed %s, want %s", last, fhirTime(at(rounds-1)))
+	}
+	// The last notification can be amended; every kept one withdrawn.
+	mustDo(t, s.Dispense(DispenseRequest{MessageID: "amend", ReplacementOf: fmt.Sprintf("d%d", rounds-1), Dispenser: p.pharmacy,
+		ShortFormID: p.sf, Items: map[string]ItemStatus{p.item1: ItemPartial, p.item2: ItemOwing}}, at(rounds)))
+	for i := range maxHistory {
+		if err := s.Withdraw(WithdrawRequest{ShortFormID: p.sf, Dispenser: p.pharmacy}, at(rounds+1+i)); err != nil {
+			t.Fatalf("withdrawal %d of the %d kept: %v", i+1, maxHistory, err)
+		}
+	}
+	err = s.Withdraw(WithdrawRequest{ShortFormID: p.sf, Dispenser: p.pharmacy}, at(2*rounds))
+	wantReason(t, err, ReasonInvalidTransition)
+	got, _ = s.Get(p.sf)
+	if got.Status != StatusWithDispenserActive || got.Items[0].Status != ItemPartial {
+		t.Fatalf("after withdrawing the kept notifications: status %s, item %s; want %s and %s (the older ones stand)",
+			got.Status, got.Items[0].Status, StatusWithDispenserActive, ItemPartial)
+	}
+	// The notifications left are d0 … d(rounds-1-maxHistory).
+	if last, want := trackerLastDispensed(t, got), fhirTime(at(rounds-1-maxHistory)); last != want {
+		t.Fatalf("after the withdrawals, the tracker's dateLastDispensed %s, want %s (the last notification left)", last, want)
+	}
+
+	mustDo(t, s.Dispense(DispenseRequest{MessageID: "final", Dispenser: p.pharmacy, ShortFormID: p.sf,
+		Items: map[string]ItemStatus{p.item1: ItemDispensed, p.item2: ItemDispensed}}, at(2*rounds)))
+	mustDo(t, s.Claim(ClaimRequest{ShortFormID: p.sf, ClaimID: "c0", Claimant: p.pharmacy}, at(2*rounds)))
+	for i := 1; i <= rounds; i++ {
+		mustDo(t, s.Claim(ClaimRequest{ShortFormID: p.sf, ClaimID: fmt.Sprintf("c%d", i), ReplacementOf: fmt.Sprintf("c%d", i-1),
+			Claimant: p.pharmacy}, at(2*rounds+i)))
+	}
+	got, _ = s.Get(p.sf)
+	if len(got.Claims) > maxHistory {
+		t.Fatalf("%d claims kept after %d amendments, want at most %d", len(got.Claims), rounds, maxHistory)
+	}
+	if n := len(got.Claims); n == 0 || got.Claims[n-1].ID != fmt.Sprintf("c%d", rounds) {
+		t.Fatalf("last claim %v, want c%d", got.Claims, rounds)
+	}
+	err = s.Claim(ClaimRequest{ShortFormID: p.sf, ClaimID: "late", ReplacementOf: "c0", Claimant: p.pharmacy}, at(3*rounds))
+	wantReason(t, err, ReasonAmendMismatch)
+}
+
+// trackerLastDispensed returns the dateLastDispensed the tracker answers
+// for p's first line item ("" when none).
+func trackerLastDispensed(t *testing.T, p Prescription) string {
+	t.Helper()
+	task := trackerTask(p)
+	if len(task.Input) == 0 || len(task.Input[0].Extension) == 0 {
+		t.Fatal("tracker Task without line item inputs")
+	}
+	for _, x := range task.Input[0].Extension[0].Extension {
+		if x.URL == "dateLastDispensed" && x.ValueDateTime != nil {
+			return *x.ValueDateTime
+		}
+	}
+	return ""
 }

@@ -36,10 +36,8 @@ func (s *State) NextIssue(shortFormID string, now time.Time) (Prescription, erro
 	default:
 		return Prescription{}, refuse(ReasonInvalidTransition, p.ShortFormID, "issue %d is %s, not complete", p.CurrentIssue, p.Status.Display())
 	}
-	for _, d := range p.Dispenses {
-		if d.At.After(p.LastIssueDispensed) {
-			p.LastIssueDispensed = d.At
-		}
+	if last := p.lastDispensed(); last.After(p.LastIssueDispensed) {
+		p.LastIssueDispensed = last
 	}
 	p.PastIssues = append(p.PastIssues, IssueRecord{Number: p.CurrentIssue, Status: p.Status, Dispenser: p.Dispenser, Claims: p.Claims})
 	p.CurrentIssue++
@@ -47,6 +45,7 @@ func (s *State) NextIssue(shortFormID string, now time.Time) (Prescription, erro
 	p.Dispenser = ""
 	p.Released = time.Time{}
 	p.Dispenses, p.Claims = nil, nil
+	p.dispensesDropped, p.droppedDispensedAt = 0, time.Time{}
 	for i := range p.Items {
 		it := &p.Items[i]
 		switch {

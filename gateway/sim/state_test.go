@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -459,4 +460,36 @@ func TestRepeatsRefusedAsEPS(t *testing.T) {
 			t.Fatalf("repeated cancel %+v, want R-0006 for each item", out)
 		}
 	})
+}
+
+// TestNominatedReleaseAtMost25: a nominated release hands over at most
+// MaxNominatedRelease prescriptions, oldest first, as EPS does ("up to 25
+// prescriptions (per request)"); the dispenser's next requests get the
+// rest, each prescription once. Before, one release handed over every
+// prescription nominated to the dispenser: with the simulator's default
+// cap, one answer of up to 5,000 prescription-order Bundles.
+func TestNominatedReleaseAtMost25(t *testing.T) {
+	const n = 2*MaxNominatedRelease + 10
+	s := NewState(nil)
+	var want []string
+	for i := range n {
+		p := newRx(t, uint32(i+1), "FH542")
+		mustDo(t, s.AddPrescription(NewPrescription{ShortFormID: p.sf, NHSNumber: p.nhs, Prescriber: "A83008",
+			Nominated: p.pharmacy, ItemIDs: []string{p.item1}, Order: []byte(`{}`), TaskID: "t"}, t0.Add(time.Duration(n-i)*time.Minute)))
+		want = append([]string{p.sf}, want...) // created newest first: released last
+	}
+	var got []string
+	for _, size := range []int{MaxNominatedRelease, MaxNominatedRelease, 10, 0} {
+		released, err := s.Release(ReleaseRequest{Owner: "FH542"}, t0.Add(time.Hour))
+		mustDo(t, err)
+		if len(released) != size {
+			t.Fatalf("release %d handed over %d prescriptions, want %d", len(got)/MaxNominatedRelease+1, len(released), size)
+		}
+		for _, p := range released {
+			got = append(got, p.ShortFormID)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("released in the order %v, want oldest first %v", got, want)
+	}
 }

@@ -260,6 +260,29 @@ type Prescription struct {
 
 	// used numbers the prescription's latest use (state_evict.go).
 	used uint64
+	// dispensesDropped counts the dispense notifications of the current
+	// issue dropped past maxHistory, droppedDispensedAt the latest time
+	// among them (recordDispense).
+	dispensesDropped   int
+	droppedDispensedAt time.Time
+}
+
+// dispensed reports whether any dispense notification of the current
+// issue stands, kept or dropped past maxHistory.
+func (p *Prescription) dispensed() bool {
+	return len(p.Dispenses) > 0 || p.dispensesDropped > 0
+}
+
+// lastDispensed is the time of the latest dispense notification of the
+// current issue that stands (zero: none).
+func (p *Prescription) lastDispensed() time.Time {
+	last := p.droppedDispensedAt
+	for _, d := range p.Dispenses {
+		if d.At.After(last) {
+			last = d.At
+		}
+	}
+	return last
 }
 
 // IssueRecord is an issue of a repeat dispensing prescription that made

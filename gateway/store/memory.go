@@ -193,7 +193,7 @@ func (m *Memory) PutReply(_ context.Context, key string, body []byte, ttl time.D
 }
 
 // KeepReply implements Store.
-func (m *Memory) KeepReply(ctx context.Context, key string, body []byte, ttl time.Duration) (bool, error) {
+func (m *Memory) KeepReply(ctx context.Context, key string, body []byte, ttl time.Duration, removals ...SetRemoval) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -201,6 +201,13 @@ func (m *Memory) KeepReply(ctx context.Context, key string, body []byte, ttl tim
 	}
 	now := m.now()
 	m.putReply(now, key, body, ttl)
+	for _, r := range removals {
+		if s, ok := m.sets[r.Set]; ok {
+			for _, v := range r.Members {
+				delete(s.members, v)
+			}
+		}
+	}
 	return m.touchLocked(now, key, ttl), nil
 }
 

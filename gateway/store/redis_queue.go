@@ -215,12 +215,18 @@ func (r *Redis) PutReply(ctx context.Context, key string, body []byte, ttl time.
 	return nil
 }
 
-// KeepReply implements Store with SET PX and PEXPIRE in one MULTI/EXEC.
-func (r *Redis) KeepReply(ctx context.Context, key string, body []byte, ttl time.Duration) (bool, error) {
+// KeepReply implements Store with SET PX, PEXPIRE and an SREM per removal
+// in one MULTI/EXEC.
+func (r *Redis) KeepReply(ctx context.Context, key string, body []byte, ttl time.Duration, removals ...SetRemoval) (bool, error) {
 	var touched *redis.BoolCmd
 	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, r.prefix+"reply:"+key, body, keyTTL(ttl))
 		touched = p.PExpire(ctx, r.prefix+"seen:"+key, keyTTL(ttl))
+		for _, rm := range removals {
+			if len(rm.Members) > 0 {
+				p.SRem(ctx, r.setKey(rm.Set), memberArgs(rm.Members)...)
+			}
+		}
 		return nil
 	})
 	if err != nil {

@@ -18,6 +18,13 @@ type SetAddition struct {
 	Members []string
 }
 
+// SetRemoval is a SetRemove made in the same atomic step as another
+// write: Members leave the named Set.
+type SetRemoval struct {
+	Set     string
+	Members []string
+}
+
 // ReserveReply returns the reply kept under key, when there is one (found
 // true; nothing is written). Otherwise it keeps body under key for ttl and
 // makes the set additions, in one atomic step, and returns found false. It

@@ -84,12 +84,8 @@ func (r *Redis) SetAdd(ctx context.Context, set string, ttl time.Duration, membe
 	if len(members) == 0 {
 		return nil
 	}
-	args := make([]any, len(members))
-	for i, v := range members {
-		args[i] = v
-	}
 	p := r.client.TxPipeline()
-	p.SAdd(ctx, r.setKey(set), args...)
+	p.SAdd(ctx, r.setKey(set), memberArgs(members)...)
 	p.PExpire(ctx, r.setKey(set), keyTTL(ttl))
 	if _, err := p.Exec(ctx); err != nil {
 		return fmt.Errorf("redis set add %s: %w", set, err)
@@ -112,12 +108,17 @@ func (r *Redis) SetRemove(ctx context.Context, set string, members ...string) er
 	if len(members) == 0 {
 		return nil
 	}
+	if err := r.client.SRem(ctx, r.setKey(set), memberArgs(members)...).Err(); err != nil {
+		return fmt.Errorf("redis set remove %s: %w", set, err)
+	}
+	return nil
+}
+
+// memberArgs returns a set's members as command arguments.
+func memberArgs(members []string) []any {
 	args := make([]any, len(members))
 	for i, v := range members {
 		args[i] = v
 	}
-	if err := r.client.SRem(ctx, r.setKey(set), args...).Err(); err != nil {
-		return fmt.Errorf("redis set remove %s: %w", set, err)
-	}
-	return nil
+	return args
 }

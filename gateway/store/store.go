@@ -87,8 +87,10 @@ type Store interface {
 	// KeepReply is PutReply and Touch of the same key with the same ttl in
 	// one step (one round trip): a sync request's answer kept for
 	// duplicates, and its duplicate-elimination mark given as long. It
-	// reports Touch's answer: whether the mark was still there.
-	KeepReply(ctx context.Context, key string, body []byte, ttl time.Duration) (bool, error)
+	// reports Touch's answer: whether the mark was still there. Each
+	// removal's members leave its set (SetRemove) in the same step: what
+	// the kept answer delivers is no longer owed by other means.
+	KeepReply(ctx context.Context, key string, body []byte, ttl time.Duration, removals ...SetRemoval) (bool, error)
 	// GetReply returns the answer kept under key, and whether there is one.
 	GetReply(ctx context.Context, key string) ([]byte, bool, error)
 	// Ping reports whether the store can be reached.

@@ -118,7 +118,8 @@ func TestTouch(t *testing.T) {
 }
 
 // TestKeepReply: the answer is kept and the mark extended in one step; a
-// key with no mark still gets its answer kept, and reports false.
+// key with no mark still gets its answer kept, and reports false; the
+// members of each removal leave their set in that step.
 func TestKeepReply(t *testing.T) {
 	ctx := context.Background()
 	for name, s := range stores(t) {
@@ -141,6 +142,20 @@ func TestKeepReply(t *testing.T) {
 			}
 			if b, ok, err := s.GetReply(ctx, "keep:none"); err != nil || !ok || string(b) != "other" {
 				t.Fatalf("GetReply of the unmarked key = %q, %v, %v; want its answer kept", b, ok, err)
+			}
+			// With removals: their members leave their sets in the same step.
+			if err := s.SetAdd(ctx, "keep:owed", time.Minute, "a", "b", "c"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.KeepReply(ctx, "keep:settled", []byte("kept"), time.Minute,
+				store.SetRemoval{Set: "keep:owed", Members: []string{"a", "c"}}, store.SetRemoval{Set: "keep:absent", Members: []string{"x"}}); err != nil {
+				t.Fatalf("KeepReply with removals: %v", err)
+			}
+			if m, err := s.SetMembers(ctx, "keep:owed"); err != nil || len(m) != 1 || m[0] != "b" {
+				t.Fatalf("set after KeepReply with removals = %v, %v; want [b]", m, err)
+			}
+			if b, ok, err := s.GetReply(ctx, "keep:settled"); err != nil || !ok || string(b) != "kept" {
+				t.Fatalf("GetReply after KeepReply with removals = %q, %v, %v", b, ok, err)
 			}
 		})
 	}

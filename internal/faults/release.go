@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/internal/loadgen"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -23,10 +24,12 @@ const (
 
 // releaseLost: prescriptions nominated to one pharmacy are sent in chunks;
 // after each chunk the pharmacy asks for its nominated prescriptions, and
-// every other time EPS releases them and then drops the answer. Every
-// prescription must reach the pharmacy in exactly one release response:
-// Lost counts those EPS released to it that no response delivered,
-// AnsweredTwice those delivered twice.
+// every other time EPS releases them and then drops the answer. EPS hands
+// over at most 25 a request (sim.MaxNominatedRelease), so after the last
+// chunk the pharmacy asks again until a release delivers none of them.
+// Every prescription must reach the pharmacy in exactly one release
+// response: Lost counts those EPS released to it that no response
+// delivered, AnsweredTwice those delivered twice.
 func (s *Suite) releaseLost(ctx context.Context) Result {
 	if s.cfg.ReleaseTemplate == nil {
 		return failed(fmt.Errorf("no release template configured"))
@@ -60,6 +63,17 @@ func (s *Suite) releaseLost(ctx context.Context) Result {
 			s.waitAnswered(ctx, []*request{rel})
 			_ = s.simFaults(ctx, nil)
 		}
+		for range len(reqs)/sim.MaxNominatedRelease + 2 {
+			rel := s.releaseRequest()
+			releases = append(releases, rel)
+			if err := s.load(ctx, []*request{rel}, one(g.base), nil); err != nil {
+				return failed(err)
+			}
+			s.waitAnswered(ctx, []*request{rel})
+			if !s.delivers(rel, reqs) {
+				break
+			}
+		}
 		res := s.tally(ctx, "", reqs, time.Now())
 		res.AnsweredTwice = 0
 		delivered := map[string]int{}
@@ -88,6 +102,23 @@ func (s *Suite) releaseLost(ctx context.Context) Result {
 		s.logf("release scenario: %d release requests, %d prescriptions delivered", len(releases), len(delivered))
 		return res
 	})
+}
+
+// delivers reports whether the answer to release request rel delivered
+// any of reqs' prescriptions.
+func (s *Suite) delivers(rel *request, reqs []*request) bool {
+	a := s.mhs.answerTo(rel.id)
+	if a == nil {
+		return false
+	}
+	for _, p := range a.payloads {
+		for _, r := range reqs {
+			if strings.Contains(p, r.shortForm) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // releaseRequest makes a nominated release request for releasePharmacy.

@@ -31,6 +31,15 @@ type Env struct {
 	// next message (see v3.Scratch): set it to one Scratch for all the
 	// translations of a process. Nil builds every tree of fresh memory.
 	Scratch *v3.Scratch
+	// Released reads and writes a ParentPrescription as one Spine has
+	// released (a release response's): its line items' additional
+	// instructions are taken apart as the EPS API's release translation
+	// takes them (response/release/additional-instructions.ts), and written
+	// back so (the controlled drug words and note as they stand, the
+	// mark-up escaped once). It is the reading twin of
+	// BundleContext.Released, and reaches the check that writes back what
+	// was read. False: a prescriber's ParentPrescription.
+	Released bool
 }
 
 // WriteFamily returns the interaction id family to write in: Family, or UK

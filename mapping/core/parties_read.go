@@ -352,17 +352,7 @@ func SameElement(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 	if a.Tag != b.Tag || a.Space != b.Space {
 		return false
 	}
-	n := 0
-	for _, at := range a.Attr {
-		if isV3NamespaceDecl(at) {
-			continue
-		}
-		n++
-		if v, ok := attrValue(b, at.Space, at.Key); !ok || v != at.Value {
-			return false
-		}
-	}
-	if n != countAttrs(b) {
+	if !sameAttrsInOrder(a.Attr, b.Attr) && !sameAttrsAnyOrder(a, b) {
 		return false
 	}
 	if trimmedText(a) != trimmedText(b) {
@@ -379,6 +369,37 @@ func SameElement(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 			return false
 		}
 	}
+}
+
+// sameAttrsInOrder reports whether two attribute lists are the same
+// attributes in the same order: what a tree written back from what was read
+// usually has, told without looking each one up.
+func sameAttrsInOrder(a, b []etree.Attr) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Key != b[i].Key || a[i].Value != b[i].Value || a[i].Space != b[i].Space {
+			return false
+		}
+	}
+	return true
+}
+
+// sameAttrsAnyOrder is SameElement's comparison of attributes: in any order, a
+// declaration of the v3 default namespace not counted.
+func sameAttrsAnyOrder(a, b *etree.Element) bool {
+	n := 0
+	for _, at := range a.Attr {
+		if isV3NamespaceDecl(at) {
+			continue
+		}
+		n++
+		if v, ok := attrValue(b, at.Space, at.Key); !ok || v != at.Value {
+			return false
+		}
+	}
+	return n == countAttrs(b)
 }
 
 // trimmedText is strings.TrimSpace(v3.ElementText(e)), told at once for an

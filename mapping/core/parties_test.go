@@ -178,3 +178,41 @@ func TestPatientRoundTrip(t *testing.T) {
 		t.Errorf("Patient changed on the way back:\n in %s\nout %s", in, buf.String())
 	}
 }
+
+// TestSameElementAttributes: attributes compare the same in any order, a
+// declaration of the v3 default namespace not counted, whether or not the
+// lists are written in the same order (the quick in-order check and the
+// look-up must agree).
+func TestSameElementAttributes(t *testing.T) {
+	el := func(attrs ...string) *etree.Element {
+		e := etree.NewElement("id")
+		for i := 0; i+1 < len(attrs); i += 2 {
+			e.CreateAttr(attrs[i], attrs[i+1])
+		}
+		return e
+	}
+	tests := []struct {
+		name string
+		a, b *etree.Element
+		want bool
+	}{
+		{"same order", el("root", "1.2", "extension", "A"), el("root", "1.2", "extension", "A"), true},
+		{"other order", el("root", "1.2", "extension", "A"), el("extension", "A", "root", "1.2"), true},
+		{"value differs", el("root", "1.2", "extension", "A"), el("root", "1.2", "extension", "a"), false},
+		{"one more", el("root", "1.2"), el("root", "1.2", "extension", "A"), false},
+		{"v3 declaration in one", el("xmlns", v3.Namespace, "root", "1.2"), el("root", "1.2"), true},
+		{"other declaration in one", el("xmlns:x", "urn:x", "root", "1.2"), el("root", "1.2"), false},
+		{"prefix differs", el("xsi:type", "CV"), el("x:type", "CV"), false},
+		{"none", el(), el(), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SameElement(tt.a, tt.b, nil); got != tt.want {
+				t.Errorf("SameElement = %v, want %v", got, tt.want)
+			}
+			if got := SameElement(tt.b, tt.a, nil); got != tt.want {
+				t.Errorf("SameElement reversed = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

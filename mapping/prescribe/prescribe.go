@@ -117,13 +117,16 @@ type prescriptionOrder struct {
 	reqPath   string
 	signature *fhir.Signature
 	sigPath   string
+	// released: a released prescription's, written as Spine has it
+	// (BundleContext.Released or Env.Released).
+	released bool
 }
 
 // gatherOrder reads the MedicationRequests and checks that they are one
 // prescription: the same group identifier, a valid short-form id, and a
 // course of therapy they agree on.
 func gatherOrder(c *core.BundleContext, env core.Env) *prescriptionOrder {
-	o := &prescriptionOrder{}
+	o := &prescriptionOrder{released: c.Released || env.Released}
 	for i, e := range c.Bundle.Entry {
 		if mr, ok := e.Resource.(*fhir.MedicationRequest); ok {
 			o.items = append(o.items, mr)

@@ -60,6 +60,9 @@ type parentPrescription struct {
 	daysLow, daysHigh         string
 	supplyDays                string
 	items                     []lineItem
+	// released: read as the EPS API's release translation reads a
+	// prescription Spine released (core.Env.Released).
+	released bool
 }
 
 // lineItem is what one pertinentLineItem says.
@@ -78,8 +81,13 @@ type lineItem struct {
 // ReadParentPrescription reads a ParentPrescription element into a FHIR
 // prescription-order Bundle. raw is the message it was parsed from (for the
 // signature's exact bytes; nil serialises the element instead); env.NewID
-// must be set (fresh resource ids). Parts the FHIR cannot say are carried
-// verbatim (see carry.go). Problems are recorded on pp's Reader.
+// must be set (fresh resource ids). With env.Released the prescription is
+// read as one Spine released, as the EPS API's release translation reads
+// it: each line item's controlled drug words and note as they stand in its
+// additional instructions, escapes and all, and the <medication> and
+// <patientInfo> mark-up of the first line item only. Parts the FHIR cannot
+// say are carried verbatim (see carry.go). Problems are recorded on pp's
+// Reader.
 func ReadParentPrescription(pp v3.Node, raw []byte, env core.Env) *fhir.Bundle {
 	b, _, _ := readParentPrescription(pp, raw, env, nil)
 	return b
@@ -110,7 +118,7 @@ func ReadParentPrescriptionWritten(pp v3.Node, raw []byte, env core.Env) (*fhir.
 func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) (*fhir.Bundle, *etree.Element, string) {
 	newID := env.NewID
 	core.CheckOnce(pp, parentPrescriptionOnce)
-	var p parentPrescription
+	p := parentPrescription{released: env.Released}
 	p.id = pp.Child("id").Attr("root")
 	core.V3FixedCode(pp.Child("code"), core.CodePrescription, core.V3SNOMED)
 	p.effective = pp.Child("effectiveTime").Value()
@@ -147,7 +155,7 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 		rx.Child("pertinentInformation2")
 	}
 	for _, rel := range items {
-		p.items = append(p.items, readLineItem(rel.Child("pertinentLineItem")))
+		p.items = append(p.items, readLineItem(rel.Child("pertinentLineItem"), p.released))
 	}
 	checkCareRecordElements(pp.Child("pertinentInformation2"), p.items)
 	if _, _, ok := courseFromTreatmentType(p.treatment); !ok && p.treatment != "" {
@@ -262,8 +270,9 @@ func annotationValue(rel v3.Node, act, code string) v3.Node {
 	return a.Child("value")
 }
 
-// readLineItem reads one pertinentLineItem.
-func readLineItem(li v3.Node) lineItem {
+// readLineItem reads one pertinentLineItem; released: its additional
+// instructions as parseReleasedInstructions takes them apart.
+func readLineItem(li v3.Node, released bool) lineItem {
 	var it lineItem
 	it.id = li.Child("id").Attr("root")
 	core.V3FixedCode(li.Child("code"), core.CodeAdministration, core.V3SNOMED)
@@ -291,7 +300,12 @@ func readLineItem(li v3.Node) lineItem {
 	}
 	if rel := li.Opt("pertinentInformation1"); rel.Exists() {
 		it.hasInstructionsEl = true
-		it.instructions = parseAdditionalInstructions(annotationValue(rel, "pertinentAdditionalInstructions", "AI").Text())
+		text := annotationValue(rel, "pertinentAdditionalInstructions", "AI").Text()
+		if released {
+			it.instructions = parseReleasedInstructions(text)
+		} else {
+			it.instructions = parseAdditionalInstructions(text)
+		}
 	}
 	for _, rel := range li.All("pertinentInformation3") {
 		it.endorsements = append(it.endorsements, core.V3Code(annotationValue(rel, "pertinentPrescriberEndorsement", "PE"), oidEndorsement))

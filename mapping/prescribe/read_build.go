@@ -2,8 +2,10 @@ package prescribe
 
 import (
 	"encoding/json"
+	"html"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
@@ -272,10 +274,17 @@ func porxgateExtensions(p *parentPrescription, t fhirTimes, course string) []fhi
 
 // addInstructionResources adds the CommunicationRequest (patient
 // information) and List (repeat medications) that the line items' additional
-// instructions carry in <patientInfo> and <medication> mark-up.
+// instructions carry in <patientInfo> and <medication> mark-up: a released
+// prescription's first line item's only, as the EPS API's release
+// translation takes them (common/response-bundles.ts; a later item's
+// mark-up is taken off its note and dropped).
 func addInstructionResources(b *fhir.Bundle, p *parentPrescription, patient *fhir.Patient, urls *prescriptionURLs, author *core.AgentPersonResources, newID func() string) {
 	var meds, infos []string
-	for _, it := range p.items {
+	items := p.items
+	if p.released && len(items) > 1 {
+		items = items[:1]
+	}
+	for _, it := range items {
 		meds = append(meds, it.instructions.medication...)
 		infos = append(infos, it.instructions.patientInfo...)
 	}
@@ -363,20 +372,7 @@ type additionalInstructionText struct {
 // as the EPS API does: leading <medication> and <patientInfo> elements, then
 // "CD: <quantity words>" up to the first newline, then the note.
 func parseAdditionalInstructions(text string) additionalInstructionText {
-	var a additionalInstructionText
-	for {
-		if content, rest, ok := cutLeadingElement(text, "<medication>", "</medication>"); ok {
-			a.medication = append(a.medication, xmlUnescape(content))
-			text = rest
-			continue
-		}
-		if content, rest, ok := cutLeadingElement(text, "<patientInfo>", "</patientInfo>"); ok {
-			a.patientInfo = append(a.patientInfo, xmlUnescape(content))
-			text = rest
-			continue
-		}
-		break
-	}
+	a, text := cutInstructionMarkup(text, false)
 	text = xmlUnescape(text)
 	if rest, ok := strings.CutPrefix(text, "CD: "); ok {
 		words, note, _ := strings.Cut(rest, "\n")
@@ -387,45 +383,189 @@ func parseAdditionalInstructions(text string) additionalInstructionText {
 	return a
 }
 
-// SplitReleasedInstructions takes an additional instructions text apart
-// as the EPS API's release translation does
-// (response/release/additional-instructions.ts): the leading <medication>
-// and <patientInfo> mark-up, then the controlled drug quantity words and
-// the note as they stand, escapes and all.
-func SplitReleasedInstructions(text string) (markup, cdWords, note string) {
-	rest := text
+// parseReleasedInstructions takes a released prescription's additional
+// instructions text apart as the EPS API's release translation does
+// (response/release/additional-instructions.ts): leading <medication> and
+// <patientInfo> elements, each after any white space and its content over
+// as many lines as it takes, read as XML; then, after any white space,
+// "CD: <quantity words>" up to a newline; then the note. The words and the
+// note are as they stand in Spine's text, escapes and all.
+func parseReleasedInstructions(text string) additionalInstructionText {
+	a, text := cutInstructionMarkup(text, true)
+	if words, note, ok := cutReleasedCDWords(text); ok {
+		a.cdWords, a.note = words, note
+		return a
+	}
+	a.note = text
+	return a
+}
+
+// cutInstructionMarkup takes the leading <medication> and <patientInfo>
+// elements off an additional instructions text and returns their contents,
+// unescaped, and the rest. released: as the release translation matches
+// them (see parseReleasedInstructions), else as parseAdditionalInstructions.
+func cutInstructionMarkup(text string, released bool) (additionalInstructionText, string) {
+	var a additionalInstructionText
 	for {
-		if _, r, ok := cutLeadingElement(rest, "<medication>", "</medication>"); ok {
-			rest = r
+		if content, rest, ok := cutLeadingElement(text, "<medication>", "</medication>", released); ok {
+			a.medication = append(a.medication, markupText(content, released))
+			text = rest
 			continue
 		}
-		if _, r, ok := cutLeadingElement(rest, "<patientInfo>", "</patientInfo>"); ok {
-			rest = r
+		if content, rest, ok := cutLeadingElement(text, "<patientInfo>", "</patientInfo>", released); ok {
+			a.patientInfo = append(a.patientInfo, markupText(content, released))
+			text = rest
 			continue
 		}
-		break
+		return a, text
 	}
-	markup = text[:len(text)-len(rest)]
-	if r, ok := strings.CutPrefix(rest, "CD: "); ok {
-		cdWords, note, _ = strings.Cut(r, "\n")
-		return markup, cdWords, note
+}
+
+// markupText is the text of a <medication> or <patientInfo> element's
+// content: unescaped (xmlUnescape), or, released, as the release
+// translation reads the element as XML (readXmlStripNamespace: xml-js over
+// sax): each character reference decoded, the predefined and numeric ones
+// and HTML's named ones (a name matched as written, then in lower case, as
+// sax does; Go's table holds sax's HTML 4 one, and a few names only HTML 5
+// has, such as &NewLine;, which sax leaves undecoded); the content as it
+// stands when it is not well-formed (a "<", an "&" that starts no such
+// reference), as additional-instructions.ts then takes it; and white space
+// alone, which xml-js drops, as nothing. (A "<" that opens a nested element
+// is taken for not well-formed, where xml-js gives the text around it.)
+func markupText(content string, released bool) string {
+	if !released {
+		return xmlUnescape(content)
 	}
-	return markup, "", rest
+	if strings.TrimFunc(content, isJSSpace) == "" {
+		return ""
+	}
+	if !strings.ContainsAny(content, "&<") {
+		return content
+	}
+	var b strings.Builder
+	for i := 0; i < len(content); {
+		switch content[i] {
+		case '<':
+			return content
+		case '&':
+			end := strings.IndexByte(content[i+1:], ';')
+			if end < 0 {
+				return content
+			}
+			r, ok := saxReference(content[i+1 : i+1+end])
+			if !ok {
+				return content
+			}
+			b.WriteString(r)
+			i += end + 2
+		default:
+			b.WriteByte(content[i])
+			i++
+		}
+	}
+	out := b.String()
+	if strings.TrimFunc(out, isJSSpace) == "" {
+		return ""
+	}
+	return out
+}
+
+// saxReference decodes the reference &name; as sax does (parseEntity),
+// reporting whether it is one.
+func saxReference(name string) (string, bool) {
+	if name == "" {
+		return "", false
+	}
+	for i, r := range name {
+		if !(r == '#' || r == ':' || r == '_' || unicode.IsLetter(r) || i > 0 && (r == '.' || r == '-' || unicode.IsDigit(r) || r == '\u00b7')) {
+			return "", false
+		}
+	}
+	for _, n := range [...]string{name, strings.ToLower(name)} {
+		if n[0] == '#' {
+			continue
+		}
+		ref := "&" + n + ";"
+		if u := html.UnescapeString(ref); u != ref && !strings.HasSuffix(u, ";") {
+			return u, true
+		}
+	}
+	num, ok := strings.CutPrefix(strings.ToLower(name), "#")
+	if !ok {
+		return "", false
+	}
+	base := 10
+	if hex, ok := strings.CutPrefix(num, "x"); ok {
+		num, base = hex, 16
+	}
+	n, err := strconv.ParseInt(num, base, 32)
+	if err != nil || num == "" || num[0] == '+' || num[0] == '-' || !isXMLChar(rune(n)) {
+		return "", false
+	}
+	return string(rune(n)), true
+}
+
+// isXMLChar reports whether r matches XML's Char production.
+func isXMLChar(r rune) bool {
+	return r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000 && r <= 0x10ffff
+}
+
+// cutReleasedCDWords matches text against the release translation's
+// /^\s*CD: (.*?)(?:$|\n)/ (JavaScript's white space; "." stops at any line
+// terminator, "$" is the end of the text) and returns the words and what
+// follows the match.
+func cutReleasedCDWords(text string) (words, rest string, ok bool) {
+	body, found := strings.CutPrefix(strings.TrimLeftFunc(text, isJSSpace), "CD: ")
+	if !found {
+		return "", "", false
+	}
+	end := strings.IndexFunc(body, isJSLineTerminator)
+	switch {
+	case end < 0:
+		return body, "", true
+	case body[end] == '\n':
+		return body[:end], body[end+1:], true
+	}
+	return "", "", false
 }
 
 // cutLeadingElement matches text against ^\s*<tag>(.*?)</tag> (the
 // element first after white space, its content on one line) and returns
-// the content and what follows the element.
-func cutLeadingElement(text, open, close string) (content, rest string, ok bool) {
-	body, found := strings.CutPrefix(strings.TrimLeft(text, "\t\n\f\r "), open)
+// the content and what follows the element. released matches the release
+// translation's /^\s*<tag>([\s\S]*?)<\/tag>/ instead: JavaScript's white
+// space before, and the content over any number of lines.
+func cutLeadingElement(text, open, close string, released bool) (content, rest string, ok bool) {
+	var trimmed string
+	if released {
+		trimmed = strings.TrimLeftFunc(text, isJSSpace)
+	} else {
+		trimmed = strings.TrimLeft(text, "\t\n\f\r ")
+	}
+	body, found := strings.CutPrefix(trimmed, open)
 	if !found {
 		return "", "", false
 	}
 	end := strings.Index(body, close)
-	if end < 0 || strings.IndexByte(body[:end], '\n') >= 0 {
+	if end < 0 || (!released && strings.IndexByte(body[:end], '\n') >= 0) {
 		return "", "", false
 	}
 	return body[:end], body[end+len(close):], true
+}
+
+// isJSSpace reports whether r is white space to a JavaScript regular
+// expression's \s.
+func isJSSpace(r rune) bool {
+	switch r {
+	case '\t', '\n', '\v', '\f', '\r', ' ', '\u00a0', '\u1680', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff':
+		return true
+	}
+	return r >= '\u2000' && r <= '\u200a'
+}
+
+// isJSLineTerminator reports whether r ends a line to a JavaScript regular
+// expression (which "." does not match).
+func isJSLineTerminator(r rune) bool {
+	return r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029'
 }
 
 var xmlUnescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&apos;", "'", "&amp;", "&")

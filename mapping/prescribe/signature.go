@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/mapping/core"
@@ -122,14 +123,25 @@ func signatureData(raw []byte, st v3.Node) string {
 		return ""
 	}
 	if inner, ok := rawInner(raw, "signatureText"); ok {
-		return base64.StdEncoding.EncodeToString(inner)
+		return base64String(inner)
 	}
 	var b bytes.Buffer
 	ws := etree.WriteSettings{}
 	for _, t := range st.El.Child {
 		t.WriteTo(&b, &ws)
 	}
-	return base64.StdEncoding.EncodeToString(b.Bytes())
+	return base64String(b.Bytes())
+}
+
+// base64String is base64.StdEncoding.EncodeToString in one allocation
+// instead of two: the encoded bytes become the string, as nothing else
+// holds them.
+func base64String(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	buf := base64.StdEncoding.AppendEncode(nil, b)
+	return unsafe.String(unsafe.SliceData(buf), len(buf))
 }
 
 // rawInner returns the bytes between <tag ...> and </tag> when the message

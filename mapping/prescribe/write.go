@@ -151,11 +151,11 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 	medList, patientInfo := additionalInstructionParts(c)
 	ids := make([]string, 0, len(o.items))
 	for i, mr := range o.items {
-		var ml, pi []string
+		instr := lineItemInstructions{released: o.released}
 		if i == 0 {
-			ml, pi = medList, patientInfo
+			instr.medication, instr.patientInfo = medList, patientInfo
 		}
-		ids = append(ids, writeLineItem(c, p, mr, o.paths[i], low, high, ml, pi))
+		ids = append(ids, writeLineItem(c, p, mr, o.paths[i], low, high, instr))
 	}
 
 	ti := core.AddAnnotation(p, "pertinentInformation8", "false", "pertinentTokenIssued", "TI")
@@ -322,9 +322,18 @@ func additionalInstructionParts(c *core.BundleContext) (medication, patientInfo 
 	return medication, patientInfo
 }
 
+// lineItemInstructions is what a line item's additional instructions are
+// written from besides its MedicationRequest: the mark-up (the first line
+// item's), and whether the controlled drug words and note are a released
+// prescription's, to be written as they stand.
+type lineItemInstructions struct {
+	medication, patientInfo []string
+	released                bool
+}
+
 // writeLineItem writes one pertinentInformation2/pertinentLineItem and
 // returns its id.
-func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationRequest, path, low, high string, medList, patientInfo []string) string {
+func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationRequest, path, low, high string, instr lineItemInstructions) string {
 	rel := v3.Add(p, "pertinentInformation2", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
 	v3.AddValue(rel, "seperatableInd", "true")
 	v3.AddII(rel, "templateId", v3.OIDTemplateID, core.TemplateSourceOf2)
@@ -367,7 +376,7 @@ func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationR
 	}
 	tr.CreateAttr("value", string(q.Value))
 
-	if text := additionalInstructions(c, mr, path, medList, patientInfo); text != "" {
+	if text := additionalInstructions(c, mr, path, instr); text != "" {
 		ai := core.AddAnnotation(li, "pertinentInformation1", "false", "pertinentAdditionalInstructions", "AI")
 		v3.AddText(ai, "value", text)
 	}
@@ -427,20 +436,26 @@ func medicationCoding(c *core.BundleContext, mr *fhir.MedicationRequest, path st
 // EPS API does: <medication> and <patientInfo> elements, then the
 // controlled drug quantity words ("CD: ...") and the note, a newline apart.
 // The note and the words are escaped as the EPS API escapes a prescriber's
-// (request/line-item.ts), except in a released prescription (c.Released):
+// (request/line-item.ts), except in a released prescription (instr.released):
 // there the EPS API has given them as they stand in Spine's text, escapes
 // and all (response/release/additional-instructions.ts parses only the
-// <medication> and <patientInfo> mark-up), so they are written unchanged.
-func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, path string, medList, patientInfo []string) string {
+// <medication> and <patientInfo> mark-up), so they are written unchanged;
+// and the mark-up, which it read as XML and so unescaped once, is escaped
+// once again, an "&amp;" in it included.
+func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, path string, instr lineItemInstructions) string {
+	escape := escapeInstructionText
+	if instr.released {
+		escape = instructionEscaper.Replace
+	}
 	var b strings.Builder
-	for _, m := range medList {
+	for _, m := range instr.medication {
 		b.WriteString("<medication>")
-		b.WriteString(escapeInstructionText(m))
+		b.WriteString(escape(m))
 		b.WriteString("</medication>")
 	}
-	for _, p := range patientInfo {
+	for _, p := range instr.patientInfo {
 		b.WriteString("<patientInfo>")
-		b.WriteString(escapeInstructionText(p))
+		b.WriteString(escape(p))
 		b.WriteString("</patientInfo>")
 	}
 	var tail []string
@@ -458,7 +473,7 @@ func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, p
 	default:
 		c.Fail(path+".note", "more than one note")
 	}
-	if c.Released {
+	if instr.released {
 		b.WriteString(strings.Join(tail, "\n"))
 	} else {
 		b.WriteString(escapeInstructionText(strings.Join(tail, "\n")))

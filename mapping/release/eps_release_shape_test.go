@@ -250,6 +250,21 @@ func releaseFHIROf(t *testing.T, doc *etree.Document, env core.Env) ([]byte, cor
 	return body, meta
 }
 
+// releaseV3Of returns, parsed, the v3 the release response translator
+// writes from a $release answer; what names the answer in a refusal.
+func releaseV3Of(t *testing.T, what string, body []byte, meta core.Meta, env core.Env) *etree.Document {
+	t.Helper()
+	got, err := release.ReleaseResponseTranslator().ToV3(body, meta, env)
+	if err != nil {
+		t.Fatalf("%s refused: %v", what, err)
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(got); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
 // checkReleasedPeople checks the released prescription's author and
 // responsible party codes, effectiveTime and author time.
 func checkReleasedPeople(t *testing.T, got []byte, wantAuth, wantRp string) {
@@ -320,14 +335,7 @@ func TestUnsignedReleaseAuthorTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := tr.ToV3(eps, meta, env)
-	if err != nil {
-		t.Fatalf("unsigned release answer refused: %v", err)
-	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(got); err != nil {
-		t.Fatal(err)
-	}
+	doc := releaseV3Of(t, "unsigned release answer", eps, meta, env)
 	if el := doc.FindElement("//pertinentPrescription/author/time"); el == nil || el.SelectAttrValue("value", "") != "20240601103107" {
 		t.Errorf("author time %v, want 20240601103107 (meta.lastUpdated)", el)
 	}

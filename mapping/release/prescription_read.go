@@ -12,7 +12,9 @@ import (
 
 // Released prescriptions, v3 → FHIR: Spine's additions are taken out of a
 // copy of the ParentPrescription, which the prescribing mapper then reads
-// (so it sees the prescription as the prescriber sent it); the statuses
+// (so it sees the prescription as the prescriber sent it) as a released
+// prescription (core.Env.Released: the additional instructions as the EPS
+// API's release translation takes them apart); the statuses
 // become FHIR extensions. The prescription is then written back from the
 // FHIR; if that does not give the released ParentPrescription exactly (an
 // unusual place or value of an addition, another typeId...), the whole of
@@ -56,7 +58,9 @@ func readReleasedBundle(comp v3.Node, interaction string, sigRaw []byte, request
 	cp, add := withoutReleaseAdditions(pp)
 	r, node := v3.NewReader(interaction, cp)
 	node.Path = pp.Path
-	b, written := prescribe.ReadParentPrescriptionWritten(node, sigRaw, env)
+	renv := env
+	renv.Released = true
+	b, written := prescribe.ReadParentPrescriptionWritten(node, sigRaw, renv)
 	if err := r.Err(); err != nil {
 		if ves := v3.Errors(err); len(ves) > 0 && pp.Reader() != nil {
 			for _, ve := range ves {
@@ -67,7 +71,6 @@ func readReleasedBundle(comp v3.Node, interaction string, sigRaw []byte, request
 		}
 		return nil, nil, pp
 	}
-	releasedInstructionsAsGiven(b, cp, written)
 	addReleaseExtensions(b, add, requestRef)
 	if tplExt, typeID := tpl.OptAttr("extension"), pp.Opt("typeId").OptAttr("extension"); tplExt != typeID {
 		if mrs := fhir.EntriesOf[*fhir.MedicationRequest](b); len(mrs) > 0 {
@@ -75,83 +78,6 @@ func readReleasedBundle(comp v3.Node, interaction string, sigRaw []byte, request
 		}
 	}
 	return b, written, pp
-}
-
-// releasedInstructionsAsGiven gives the MedicationRequests of a released
-// prescription the controlled drug words and note of their line items'
-// additional instructions as the EPS API's release translation does: as
-// they stand in Spine's text, not unescaped (only the <medication> and
-// <patientInfo> mark-up is read as XML); and makes written (what the
-// prescribing mapper wrote back, nil for none) say them as the released
-// writing does, unescaped neither. Only a text with an ampersand can
-// differ.
-func releasedInstructionsAsGiven(b *fhir.Bundle, pp, written *etree.Element) {
-	for _, li := range prescriptionLineItems(pp) {
-		val := instructionsValue(li)
-		if val == nil || !strings.Contains(val.Text(), "&") {
-			continue
-		}
-		root := li.SelectElement("id").SelectAttrValue("root", "")
-		_, words, note := prescribe.SplitReleasedInstructions(val.Text())
-		for _, mr := range fhir.EntriesOf[*fhir.MedicationRequest](b) {
-			if len(mr.Identifier) == 0 || mr.Identifier[0].Value != strings.ToLower(root) {
-				continue
-			}
-			for i := range mr.Note {
-				mr.Note[i].Text = note
-			}
-			for i := range mr.Extension {
-				if mr.Extension[i].URL != core.ExtensionControlledDrug {
-					continue
-				}
-				if w := fhir.FindExtension(mr.Extension[i].Extension, "quantityWords"); w != nil && w.ValueString != nil {
-					v := words
-					w.ValueString = &v
-				}
-			}
-		}
-		if written == nil {
-			continue
-		}
-		for _, wli := range prescriptionLineItems(written) {
-			if wid := wli.SelectElement("id"); wid == nil || wid.SelectAttrValue("root", "") != root {
-				continue
-			}
-			if wv := instructionsValue(wli); wv != nil {
-				markup, _, _ := prescribe.SplitReleasedInstructions(wv.Text())
-				var tail []string
-				if words != "" {
-					tail = append(tail, "CD: "+words)
-				}
-				if note != "" {
-					tail = append(tail, note)
-				}
-				wv.SetText(markup + strings.Join(tail, "\n"))
-			}
-		}
-	}
-}
-
-// prescriptionLineItems returns a ParentPrescription's pertinentLineItems,
-// in order, found by walking (an etree path is compiled at each call).
-func prescriptionLineItems(pp *etree.Element) []*etree.Element {
-	rx := v3.FindPath(pp, "pertinentInformation1", "pertinentPrescription")
-	if rx == nil {
-		return nil
-	}
-	var items []*etree.Element
-	for _, pi := range rx.SelectElements("pertinentInformation2") {
-		if li := pi.SelectElement("pertinentLineItem"); li != nil {
-			items = append(items, li)
-		}
-	}
-	return items
-}
-
-// instructionsValue returns a line item's additional instructions value,
-// or nil.
-func instructionsValue(li *etree.Element) *etree.Element {
-	return v3.FindPath(li, "pertinentInformation1", "pertinentAdditionalInstructions", "value")
 }
 
 // withoutReleaseAdditions returns pp as the prescriber wrote it, with what
