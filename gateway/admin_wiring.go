@@ -209,7 +209,7 @@ func (s *Server) serveAdmin(ctx context.Context) error {
 			_ = ln.Close()
 			return err
 		}
-		unregister, err := registerExpiry(s.metrics.Registry, pairExpiry("admin", at.pair))
+		unregister, err := registerExpiry(s.metrics.Registry, at.adminExpiry()...)
 		if err != nil {
 			_ = ln.Close()
 			return fmt.Errorf("admin tls: %w", err)

@@ -78,10 +78,12 @@ func TestUpstreamAndAdminCertificateExpiry(t *testing.T) {
 	testpki.WriteDated(t, cfg.Upstream.ClientKeyFile, k2, time.Now())
 	want("upstream_client", inHours(4), inHours(30))
 
-	// The admin listener's certificate, from the moment it listens.
+	// The admin listener's certificate and the CA of its client
+	// certificates, from the moment it listens.
 	certFile, keyFile := pair("admin", inHours(5))
 	cfg.Admin = AdminConfig{Addr: "127.0.0.1:0", TLSCertFile: certFile, TLSKeyFile: keyFile,
-		TokensFile: writeFile(t, dir, "tokens", []byte("ops admin ops-token-0123456789abcdef\n"))}
+		ClientCAFile: writeFile(t, dir, "admin-ca.pem", ca.pem),
+		TokensFile:   writeFile(t, dir, "tokens", []byte("ops admin ops-token-0123456789abcdef\n"))}
 	srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, quietLog(), m)
 	_, cancel, done := serveAndWork(t, srv)
 	t.Cleanup(func() { cancel(); <-done })
@@ -89,6 +91,9 @@ func TestUpstreamAndAdminCertificateExpiry(t *testing.T) {
 		t.Fatal("admin listener did not start")
 	}
 	want("admin", inHours(5))
+	if got, want := expiries(t, m.Registry, "admin_client_ca"), expiries(t, m.Registry, "upstream_ca"); len(got) != 1 || !slices.Equal(got, want) {
+		t.Errorf("role admin_client_ca: expiries %v, want the CA's notAfter %v", got, want)
+	}
 }
 
 // expiries returns the values of porxgate_tls_certificate_expiry_timestamp_seconds

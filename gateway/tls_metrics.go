@@ -140,6 +140,17 @@ func registerExpiry(reg prometheus.Registerer, cs ...certExpiry) (unregister fun
 	return unregister, nil
 }
 
+// adminExpiry returns the collectors of the admin listener's certificates:
+// its own (admin) and, with --admin-client-ca, the CAs whose client
+// certificates may sign in (admin_client_ca).
+func (f *FrontDoorTLS) adminExpiry() []certExpiry {
+	out := []certExpiry{pairExpiry("admin", f.pair)}
+	if f.cas != nil {
+		out = append(out, poolExpiry("admin_client_ca", f.cas))
+	}
+	return out
+}
+
 // expiry returns the collectors of the front door's certificates: its own
 // (front_door) and, with mutual TLS, its client CAs (client_ca).
 func (f *FrontDoorTLS) expiry() []certExpiry {
