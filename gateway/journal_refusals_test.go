@@ -33,6 +33,14 @@ func TestDoorRefusalsJournalled(t *testing.T) {
 	ttl.action = releaseReq
 	ttl.payload = []byte(soapPayload)
 	ct, action, body := ttl.build()
+	// An exchange of the MessageId the expired message carries, taken
+	// before (the retry of a message taken): the refusal leaves it alone.
+	// The journal writes asynchronously: it is there before the refusal.
+	j.Record(journal.Event{Exchange: ttl.messageID, Interaction: releaseReq, Outcome: &journal.Outcome{Result: "accepted"}})
+	waitFor(t, "the exchange taken before in the journal", func() bool {
+		x, err := j.Backend().Get(context.Background(), ttl.messageID)
+		return err == nil && x != nil
+	})
 	const ts = "<eb:Timestamp>2026-03-01T12:00:00Z</eb:Timestamp>"
 	body = bytes.Replace(body, []byte(ts), []byte(ts+"<eb:TimeToLive>2020-01-01T00:00:00Z</eb:TimeToLive>"), 1)
 	if code, b := post(t, http.DefaultClient, g.base+PathEbXML, ct, action, body); code != http.StatusInternalServerError {
@@ -48,9 +56,6 @@ func TestDoorRefusalsJournalled(t *testing.T) {
 		soapEnvelope(soapID, "PORX_IN020101SM31", `<PORX_IN020101SM31 xmlns="urn:hl7-org:v3"><id root="X"/></PORX_IN020101SM31>`)); code != http.StatusInternalServerError {
 		t.Fatalf("SOAP unsupported interaction: status %d\n%s", code, b)
 	}
-	// An exchange of the MessageId the expired message carries, taken
-	// before (the retry of a message taken): the refusal leaves it alone.
-	j.Record(journal.Event{Exchange: ttl.messageID, Interaction: releaseReq, Outcome: &journal.Outcome{Result: "accepted"}})
 	for _, tt := range []struct {
 		id, code, text, payload string
 	}{
