@@ -2,6 +2,7 @@ package v3
 
 import (
 	"testing"
+	"unicode"
 
 	"github.com/beevik/etree"
 )
@@ -27,6 +28,19 @@ func TestJSBlankToken(t *testing.T) {
 			if got := jsBlankToken(tok); got != want {
 				t.Errorf("%s(%q): jsBlankToken %v, jsBlank %v", how, s, got, want)
 			}
+		}
+	}
+}
+
+// TestIsJSSpace checks IsJSSpace against JavaScript's white space as
+// ECMAScript defines it: the named control characters, U+FEFF, the line
+// terminators U+2028 and U+2029, and Unicode's space separators (Zs).
+func TestIsJSSpace(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		want := r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r' || r == '\ufeff' ||
+			r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Zs, r)
+		if got := IsJSSpace(r); got != want {
+			t.Errorf("IsJSSpace(%U) = %v, want %v", r, got, want)
 		}
 	}
 }

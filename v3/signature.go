@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/beevik/etree"
 )
@@ -552,13 +551,22 @@ func jsBlankToken(t *etree.CharData) bool { return t.IsWhitespace() || jsBlank(t
 // unicode.IsSpace, include U+FEFF and exclude U+0085).
 func jsBlank(s string) bool {
 	for _, r := range s {
-		switch {
-		case r == '\t', r == '\n', r == '\v', r == '\f', r == '\r', r == ' ', r == '\u00a0', r == '\ufeff',
-			r == '\u2028', r == '\u2029':
-		case r != '\u0085' && unicode.Is(unicode.Zs, r):
-		default:
+		if !IsJSSpace(r) {
 			return false
 		}
 	}
 	return true
+}
+
+// IsJSSpace reports whether r is white space to JavaScript: what its
+// String.prototype.trim removes and a regular expression's \s matches (the
+// tab, line feed, vertical tab, form feed and carriage return, the space
+// separators of Unicode's Zs, U+FEFF and the line terminators U+2028 and
+// U+2029; not U+0085).
+func IsJSSpace(r rune) bool {
+	switch r {
+	case '\t', '\n', '\v', '\f', '\r', ' ', '\u00a0', '\u1680', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff':
+		return true
+	}
+	return r >= '\u2000' && r <= '\u200a'
 }

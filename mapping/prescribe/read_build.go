@@ -436,7 +436,7 @@ func markupText(content string, released bool) string {
 	if !released {
 		return xmlUnescape(content)
 	}
-	if strings.TrimFunc(content, isJSSpace) == "" {
+	if strings.TrimFunc(content, v3.IsJSSpace) == "" {
 		return ""
 	}
 	if !strings.ContainsAny(content, "&<") {
@@ -464,7 +464,7 @@ func markupText(content string, released bool) string {
 		}
 	}
 	out := b.String()
-	if strings.TrimFunc(out, isJSSpace) == "" {
+	if strings.TrimFunc(out, v3.IsJSSpace) == "" {
 		return ""
 	}
 	return out
@@ -499,15 +499,10 @@ func saxReference(name string) (string, bool) {
 		num, base = hex, 16
 	}
 	n, err := strconv.ParseInt(num, base, 32)
-	if err != nil || num == "" || num[0] == '+' || num[0] == '-' || !isXMLChar(rune(n)) {
+	if err != nil || num == "" || num[0] == '+' || num[0] == '-' || !core.IsXMLChar(rune(n)) {
 		return "", false
 	}
 	return string(rune(n)), true
-}
-
-// isXMLChar reports whether r matches XML's Char production.
-func isXMLChar(r rune) bool {
-	return r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0xd7ff || r >= 0xe000 && r <= 0xfffd || r >= 0x10000 && r <= 0x10ffff
 }
 
 // cutReleasedCDWords matches text against the release translation's
@@ -515,7 +510,7 @@ func isXMLChar(r rune) bool {
 // terminator, "$" is the end of the text) and returns the words and what
 // follows the match.
 func cutReleasedCDWords(text string) (words, rest string, ok bool) {
-	body, found := strings.CutPrefix(strings.TrimLeftFunc(text, isJSSpace), "CD: ")
+	body, found := strings.CutPrefix(strings.TrimLeftFunc(text, v3.IsJSSpace), "CD: ")
 	if !found {
 		return "", "", false
 	}
@@ -537,7 +532,7 @@ func cutReleasedCDWords(text string) (words, rest string, ok bool) {
 func cutLeadingElement(text, open, close string, released bool) (content, rest string, ok bool) {
 	var trimmed string
 	if released {
-		trimmed = strings.TrimLeftFunc(text, isJSSpace)
+		trimmed = strings.TrimLeftFunc(text, v3.IsJSSpace)
 	} else {
 		trimmed = strings.TrimLeft(text, "\t\n\f\r ")
 	}
@@ -550,16 +545,6 @@ func cutLeadingElement(text, open, close string, released bool) (content, rest s
 		return "", "", false
 	}
 	return body[:end], body[end+len(close):], true
-}
-
-// isJSSpace reports whether r is white space to a JavaScript regular
-// expression's \s.
-func isJSSpace(r rune) bool {
-	switch r {
-	case '\t', '\n', '\v', '\f', '\r', ' ', '\u00a0', '\u1680', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff':
-		return true
-	}
-	return r >= '\u2000' && r <= '\u200a'
 }
 
 // isJSLineTerminator reports whether r ends a line to a JavaScript regular
