@@ -225,21 +225,23 @@ func sameInstructions(a, b *etree.Element) bool {
 // and white-space-only text passed over). True means the fragments are
 // equal; false means only that CompareSignatureFragments must decide.
 func SameSignedParts(a, b *etree.Element) bool {
-	pa, pb := signedParts(a), signedParts(b)
+	pa, pb := SignedParts(a), SignedParts(b)
 	if pa == nil || pb == nil || len(pa) != len(pb) {
 		return false
 	}
 	for i := range pa {
-		if !sameTokens(pa[i], pb[i]) {
+		if !SameSignedTokens(pa[i], pb[i], nil) {
 			return false
 		}
 	}
 	return true
 }
 
-// signedParts lists the elements the fragments are made of, nil when one
-// is missing.
-func signedParts(pp *etree.Element) []*etree.Element {
+// SignedParts lists the elements of a ParentPrescription that its
+// signature's fragments are made of, in SameSignedParts' order (author
+// time, first prescription id, author AgentPerson, recordTarget, each
+// pertinentLineItem); nil when one is missing.
+func SignedParts(pp *etree.Element) []*etree.Element {
 	if pp == nil {
 		return nil
 	}
@@ -260,9 +262,13 @@ func signedParts(pp *etree.Element) []*etree.Element {
 	return parts
 }
 
-// sameTokens compares two elements as SameSignedParts describes.
-func sameTokens(a, b *etree.Element) bool {
-	if a.Tag != b.Tag || !sameOwnAttrs(a, b) {
+// SameSignedTokens compares two elements (two signed parts, or elements
+// within them) as SameSignedParts describes. With also set, it is also
+// asked of each pair of elements the comparison pairs, a and b first, and
+// a false answer ends the comparison false: how a caller checks a rule of
+// its own in the same walk.
+func SameSignedTokens(a, b *etree.Element, also func(x, y *etree.Element) bool) bool {
+	if a.Tag != b.Tag || !sameOwnAttrs(a, b) || also != nil && !also(a, b) {
 		return false
 	}
 	i, j := 0, 0
@@ -274,7 +280,7 @@ func sameTokens(a, b *etree.Element) bool {
 		switch x := ta.(type) {
 		case *etree.Element:
 			y, ok := tb.(*etree.Element)
-			if !ok || !sameTokens(x, y) {
+			if !ok || !SameSignedTokens(x, y, also) {
 				return false
 			}
 		case *etree.CharData:

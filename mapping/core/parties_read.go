@@ -349,13 +349,7 @@ func SameElement(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	if a.Tag != b.Tag || a.Space != b.Space {
-		return false
-	}
-	if !sameAttrsInOrder(a.Attr, b.Attr) && !sameAttrsAnyOrder(a, b) {
-		return false
-	}
-	if trimmedText(a) != trimmedText(b) {
+	if !sameOwn(a, b) {
 		return false
 	}
 	i, j := 0, 0
@@ -369,6 +363,14 @@ func SameElement(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 			return false
 		}
 	}
+}
+
+// sameOwn is SameElement's rule for two elements themselves, children
+// aside: name, attributes and trimmed text.
+func sameOwn(a, b *etree.Element) bool {
+	return a.Tag == b.Tag && a.Space == b.Space &&
+		(sameAttrsInOrder(a.Attr, b.Attr) || sameAttrsAnyOrder(a, b)) &&
+		trimmedText(a) == trimmedText(b)
 }
 
 // sameAttrsInOrder reports whether two attribute lists are the same

@@ -54,7 +54,8 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env, sp *v3.Space) 
 	sameSigned := func(got *etree.Element) bool {
 		return !signed || v3.SameSignedParts(pp.El, got) || v3.CompareSignatureFragments(pp.El, got) == nil
 	}
-	if core.SameElement(pp.El, regen, InSignature) && sameSigned(regen) {
+	if signed && core.SameSignedElement(pp.El, regen, InSignature) ||
+		core.SameElement(pp.El, regen, InSignature) && sameSigned(regen) {
 		return regen
 	}
 	carry := func(mr *fhir.MedicationRequest, part string, orig, got *etree.Element) {

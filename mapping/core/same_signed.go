@@ -1,0 +1,98 @@
+package core
+
+import (
+	"slices"
+
+	"github.com/beevik/etree"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// SameSignedElement reports, in one walk, what SameElement(pp, got, skip)
+// && v3.SameSignedParts(pp, got) report for a signed ParentPrescription and
+// the one written back from what was read of it: the elements outside the
+// signature's parts are compared by SameElement's rule, and each pair of
+// parts by both rules at once, instead of walking the parts twice.
+//
+// True means both hold. False means one does not, or only that the two
+// must be asked apart: the parts are missing, or skip rules out an element
+// within a part (SameElement passes over it, the fragments do not).
+func SameSignedElement(pp, got *etree.Element, skip func(*etree.Element) bool) bool {
+	if pp == nil || got == nil {
+		return false
+	}
+	parts, gotParts := v3.SignedParts(pp), v3.SignedParts(got)
+	if parts == nil || gotParts == nil || len(parts) != len(gotParts) {
+		return false
+	}
+	depth := 0
+	for _, p := range parts {
+		d := 0
+		for e := p; e != pp; e = e.Parent() {
+			if e == nil {
+				return false
+			}
+			d++
+		}
+		depth = max(depth, d)
+	}
+	w := signedWalk{parts: parts, gotParts: gotParts, skip: skip, depth: depth}
+	w.partPair = w.samePartElements
+	return w.same(pp, got, 0)
+}
+
+// signedWalk is SameSignedElement's walk over a ParentPrescription (a) and
+// the one written back (b).
+type signedWalk struct {
+	parts, gotParts []*etree.Element
+	skip            func(*etree.Element) bool
+	// depth is the deepest a part lies below the ParentPrescription: below
+	// it, elements are compared by SameElement alone.
+	depth int
+	// partPair is samePartElements, made once.
+	partPair func(x, y *etree.Element) bool
+}
+
+// same compares a and b, which lie d elements below the ParentPrescriptions
+// and outside the signed parts.
+func (w *signedWalk) same(a, b *etree.Element, d int) bool {
+	if !sameOwn(a, b) {
+		return false
+	}
+	i, j := 0, 0
+	for {
+		ae, be := nextElement(a, &i, w.skip), nextElement(b, &j, w.skip)
+		if ae == nil || be == nil {
+			return ae == be
+		}
+		if d >= w.depth {
+			if !SameElement(ae, be, w.skip) {
+				return false
+			}
+			continue
+		}
+		k := slices.Index(w.parts, ae)
+		if k != slices.Index(w.gotParts, be) {
+			return false
+		}
+		if k >= 0 {
+			if !v3.SameSignedTokens(ae, be, w.partPair) {
+				return false
+			}
+			continue
+		}
+		if !w.same(ae, be, d+1) {
+			return false
+		}
+	}
+}
+
+// samePartElements is SameElement's rule for two elements the fragments'
+// comparison pairs within a part. The pairing is SameElement's own as long
+// as skip rules out no element there: one it does makes the answer false
+// (ask the two rules apart).
+func (w *signedWalk) samePartElements(x, y *etree.Element) bool {
+	if w.skip != nil && (w.skip(x) || w.skip(y)) {
+		return false
+	}
+	return sameOwn(x, y)
+}

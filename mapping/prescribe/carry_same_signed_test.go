@@ -1,0 +1,178 @@
+package prescribe
+
+import (
+	"testing"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/mapping/core"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// TestSameSignedElementAgreesWithBothRules checks core.SameSignedElement,
+// the one-walk check carryUnrepresented trusts a written-back signed
+// prescription on, against the two checks it stands for
+// (core.SameElement with InSignature, then v3.SameSignedParts) on each
+// signed message and its written-back ParentPrescription, as written and
+// changed inside and outside the signed parts. Its true must never be
+// theirs false (the signature guard would pass a prescription whose
+// signed bytes changed), and it must answer as they do except where it is
+// documented to send the question back (an element skip rules out inside
+// a part).
+func TestSameSignedElementAgreesWithBothRules(t *testing.T) {
+	type change struct {
+		name string
+		// apply changes the written-back ParentPrescription got (pp is a
+		// copy of the one read, which a change may alter too).
+		apply func(t *testing.T, pp, got *etree.Element)
+		// mayDecline: SameSignedElement may say false where both rules say
+		// true.
+		mayDecline bool
+	}
+	lineItem := func(t *testing.T, pp *etree.Element) *etree.Element {
+		t.Helper()
+		parts := v3.SignedParts(pp)
+		if parts == nil {
+			t.Fatal("no signed parts")
+		}
+		return parts[len(parts)-1]
+	}
+	firstWithText := func(e *etree.Element) *etree.CharData {
+		var found *etree.CharData
+		var walk func(*etree.Element)
+		walk = func(e *etree.Element) {
+			for _, tok := range e.Child {
+				if found != nil {
+					return
+				}
+				switch c := tok.(type) {
+				case *etree.CharData:
+					if !c.IsWhitespace() {
+						found = c
+					}
+				case *etree.Element:
+					walk(c)
+				}
+			}
+		}
+		walk(e)
+		return found
+	}
+	changes := []change{
+		{name: "as written back", apply: func(*testing.T, *etree.Element, *etree.Element) {}},
+		{name: "text changed in a line item", apply: func(t *testing.T, _, got *etree.Element) {
+			c := firstWithText(lineItem(t, got))
+			if c == nil {
+				t.Skip("no text in the line item")
+			}
+			c.Data += "x"
+		}},
+		{name: "text changed outside the parts", apply: func(t *testing.T, _, got *etree.Element) {
+			el := v3.FindPath(got, "pertinentInformation1", "pertinentPrescription", "pertinentInformation4")
+			if el == nil {
+				el = got.SelectElement("effectiveTime")
+			}
+			if el == nil {
+				t.Skip("no element outside the parts to change")
+			}
+			el.CreateAttr("value", "20000101")
+		}},
+		{name: "processing instruction in a line item", apply: func(t *testing.T, _, got *etree.Element) {
+			lineItem(t, got).CreateProcInst("x", "y")
+		}},
+		{name: "processing instruction outside the parts", apply: func(_ *testing.T, _, got *etree.Element) {
+			got.CreateProcInst("x", "y")
+		}},
+		{name: "white space in a line item", apply: func(t *testing.T, _, got *etree.Element) {
+			lineItem(t, got).CreateText("\n   ")
+		}},
+		{name: "comment in the patient", apply: func(_ *testing.T, _, got *etree.Element) {
+			got.SelectElement("recordTarget").CreateComment("note")
+		}},
+		{name: "no-break space alone in a line item", apply: func(t *testing.T, _, got *etree.Element) {
+			lineItem(t, got).CreateText("\u00a0")
+		}},
+		{name: "CDATA for text in a line item", apply: func(t *testing.T, _, got *etree.Element) {
+			c := firstWithText(lineItem(t, got))
+			if c == nil {
+				t.Skip("no text in the line item")
+			}
+			p := c.Parent()
+			i := c.Index()
+			p.RemoveChildAt(i)
+			p.InsertChildAt(i, etree.NewCData(c.Data))
+		}},
+		{name: "prefixed attribute in a line item", apply: func(t *testing.T, pp, got *etree.Element) {
+			lineItem(t, pp).CreateAttr("xsi:type", "PORX_MT000000UK00.LineItem")
+			lineItem(t, got).CreateAttr("xsi:type", "PORX_MT000000UK00.LineItem")
+		}},
+		{name: "prefixed element in the patient", apply: func(_ *testing.T, _, got *etree.Element) {
+			got.SelectElement("recordTarget").Space = "hl7"
+		}},
+		{name: "children swapped outside the parts", apply: func(t *testing.T, _, got *etree.Element) {
+			kids := got.ChildElements()
+			if len(kids) < 2 {
+				t.Skip("fewer than two children")
+			}
+			got.RemoveChild(kids[0])
+			got.InsertChildAt(kids[1].Index()+1, kids[0])
+		}},
+		{name: "line items swapped", apply: func(t *testing.T, _, got *etree.Element) {
+			rx := v3.FindPath(got, "pertinentInformation1", "pertinentPrescription")
+			items := rx.SelectElements("pertinentInformation2")
+			if len(items) < 2 {
+				t.Skip("one line item")
+			}
+			rx.RemoveChild(items[0])
+			rx.InsertChildAt(items[1].Index()+1, items[0])
+		}},
+		{name: "skipped elements differing inside a line item", apply: func(t *testing.T, pp, got *etree.Element) {
+			lineItem(t, pp).CreateElement("signatureText").CreateElement("a")
+			lineItem(t, got).CreateElement("signatureText").CreateElement("b")
+		}},
+		{name: "skipped elements alike inside a line item", mayDecline: true, apply: func(t *testing.T, pp, got *etree.Element) {
+			lineItem(t, pp).CreateElement("signatureText").CreateElement("a")
+			lineItem(t, got).CreateElement("signatureText").CreateElement("a")
+		}},
+		{name: "element added to the author's AgentPerson", apply: func(_ *testing.T, _, got *etree.Element) {
+			v3.FindPath(got, "pertinentInformation1", "pertinentPrescription", "author", "AgentPerson").CreateElement("extra")
+		}},
+	}
+	trusted := 0
+	for _, m := range scratchMessages(t) {
+		sp := v3.NewScratch().Get()
+		_, root, _, err := core.OpenV3In(sp, m, benchEnv(), "Parent Prescription", v3.ParentPrescription, v3.ParentPrescriptionNonUrgent)
+		if err != nil {
+			continue // the refused message
+		}
+		_, subject := v3.ReadWrapper(root)
+		read := subject.Child("ParentPrescription")
+		if !IsSigned(read.El) {
+			continue
+		}
+		b, _, _ := readParentPrescription(read, m, benchEnv(), nil)
+		for _, c := range changes {
+			t.Run(c.name, func(t *testing.T) {
+				pp := read.El.Copy()
+				got := regenerateParentPrescription(b, benchEnv(), nil)
+				if got == nil {
+					t.Fatal("not written back")
+				}
+				c.apply(t, pp, got)
+				both := core.SameElement(pp, got, InSignature) && v3.SameSignedParts(pp, got)
+				one := core.SameSignedElement(pp, got, InSignature)
+				switch {
+				case one && !both:
+					t.Errorf("one walk says the same, the two rules do not (SameElement %t)", core.SameElement(pp, got, InSignature))
+				case both && !one && !c.mayDecline:
+					t.Errorf("the two rules say the same, the one walk does not")
+				}
+				if c.name == "as written back" && one {
+					trusted++
+				}
+			})
+		}
+	}
+	if trusted == 0 {
+		t.Fatal("no message was trusted as written back: the one walk was never exercised")
+	}
+}
