@@ -263,12 +263,15 @@ func SignedParts(pp *etree.Element) []*etree.Element {
 }
 
 // SameSignedTokens compares two elements (two signed parts, or elements
-// within them) as SameSignedParts describes. With also set, it is also
-// asked of each pair of elements the comparison pairs, a and b first, and
-// a false answer ends the comparison false: how a caller checks a rule of
-// its own in the same walk.
+// within them) as SameSignedParts describes. With also set, it is asked of
+// each pair of elements the comparison pairs, a and b first, instead of
+// SameSignedAttrs, which it must include, and a false answer ends the
+// comparison false: how a caller checks a rule of its own in the same walk.
 func SameSignedTokens(a, b *etree.Element, also func(x, y *etree.Element) bool) bool {
-	if a.Tag != b.Tag || !sameOwnAttrs(a, b) || also != nil && !also(a, b) {
+	if a.Tag != b.Tag {
+		return false
+	}
+	if also == nil && !SameSignedAttrs(a, b) || also != nil && !also(a, b) {
 		return false
 	}
 	i, j := 0, 0
@@ -318,10 +321,11 @@ func nextSignedToken(e *etree.Element, i *int) etree.Token {
 	return nil
 }
 
-// sameOwnAttrs compares attributes by name and exact value in any order,
-// namespace declarations set aside; a prefixed attribute (which the
-// fragments refuse) never compares the same.
-func sameOwnAttrs(a, b *etree.Element) bool {
+// SameSignedAttrs compares two elements' attributes as the signature's
+// fragments see them: by name and exact value in any order, namespace
+// declarations set aside; a prefixed attribute (which the fragments refuse)
+// never compares the same.
+func SameSignedAttrs(a, b *etree.Element) bool {
 	if sameOwnAttrsInOrder(a.Attr, b.Attr) {
 		return true
 	}
@@ -358,7 +362,7 @@ func sameOwnAttrs(a, b *etree.Element) bool {
 	return n == m
 }
 
-// sameOwnAttrsInOrder is sameOwnAttrs told at once for two lists of the
+// sameOwnAttrsInOrder is SameSignedAttrs told at once for two lists of the
 // same unprefixed attributes (or namespace declarations) in the same
 // order, as a tree written back from what was read usually has them.
 func sameOwnAttrsInOrder(a, b []etree.Attr) bool {
@@ -367,9 +371,24 @@ func sameOwnAttrsInOrder(a, b []etree.Attr) bool {
 	}
 	for i := range a {
 		x, y := &a[i], &b[i]
-		if x.Space != y.Space || x.Key != y.Key || x.Value != y.Value || x.Space != "" && x.Space != "xmlns" {
+		if x.Space != y.Space || x.Key != y.Key || x.Value != y.Value || !signableAttr(x) {
 			return false
 		}
 	}
 	return true
 }
+
+// SignableAttrs reports whether a list of attributes has none the
+// signature's fragments refuse (one with a prefix other than xmlns): two
+// such lists equal in order are the same to SameSignedAttrs.
+func SignableAttrs(attrs []etree.Attr) bool {
+	for i := range attrs {
+		if !signableAttr(&attrs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// signableAttr is SignableAttrs for one attribute.
+func signableAttr(a *etree.Attr) bool { return a.Space == "" || a.Space == "xmlns" }

@@ -167,10 +167,11 @@ func TestHasLineEnd(t *testing.T) {
 	}
 }
 
-// TestSameOwnAttrs: attributes compare the same in any order with namespace
-// declarations set aside, and a prefixed attribute never does, even where
-// both lists are identical (the quick in-order check must not let it by).
-func TestSameOwnAttrs(t *testing.T) {
+// TestSameSignedAttrs: attributes compare the same in any order with
+// namespace declarations set aside, and a prefixed attribute never does,
+// even where both lists are identical (the quick in-order check must not
+// let it by, nor SignableAttrs, which callers ask of lists equal in order).
+func TestSameSignedAttrs(t *testing.T) {
 	el := func(attrs ...string) *etree.Element {
 		e := etree.NewElement("x")
 		for i := 0; i+1 < len(attrs); i += 2 {
@@ -194,11 +195,16 @@ func TestSameOwnAttrs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := sameOwnAttrs(tt.a, tt.b); got != tt.want {
-				t.Errorf("sameOwnAttrs = %v, want %v", got, tt.want)
+			if got := SameSignedAttrs(tt.a, tt.b); got != tt.want {
+				t.Errorf("SameSignedAttrs = %v, want %v", got, tt.want)
 			}
-			if got := sameOwnAttrs(tt.b, tt.a); got != tt.want {
-				t.Errorf("sameOwnAttrs reversed = %v, want %v", got, tt.want)
+			if got := SameSignedAttrs(tt.b, tt.a); got != tt.want {
+				t.Errorf("SameSignedAttrs reversed = %v, want %v", got, tt.want)
+			}
+			if sameOwnAttrsInOrder(tt.a.Attr, tt.b.Attr) || tt.name == "prefixed attribute in both" {
+				if got := SignableAttrs(tt.a.Attr); got != tt.want {
+					t.Errorf("SignableAttrs = %v, want %v", got, tt.want)
+				}
 			}
 		})
 	}

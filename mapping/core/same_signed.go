@@ -86,13 +86,21 @@ func (w *signedWalk) same(a, b *etree.Element, d int) bool {
 	}
 }
 
-// samePartElements is SameElement's rule for two elements the fragments'
-// comparison pairs within a part. The pairing is SameElement's own as long
-// as skip rules out no element there: one it does makes the answer false
-// (ask the two rules apart).
+// samePartElements is, for two elements the fragments' comparison pairs
+// within a part, SameElement's rule and the fragments' attribute rule
+// (v3.SameSignedAttrs) at once: attributes equal in order, none of them
+// prefixed, satisfy both in one pass. The pairing is SameElement's own as
+// long as skip rules out no element there: one it does makes the answer
+// false (ask the two rules apart).
 func (w *signedWalk) samePartElements(x, y *etree.Element) bool {
 	if w.skip != nil && (w.skip(x) || w.skip(y)) {
 		return false
 	}
-	return sameOwn(x, y)
+	if x.Tag != y.Tag || x.Space != y.Space || trimmedText(x) != trimmedText(y) {
+		return false
+	}
+	if sameAttrsInOrder(x.Attr, y.Attr) {
+		return v3.SignableAttrs(x.Attr)
+	}
+	return sameAttrsAnyOrder(x, y) && v3.SameSignedAttrs(x, y)
 }
