@@ -90,6 +90,22 @@ type ReleaseOutcome struct {
 	DispenserODS string
 	// Unmapped lists FHIR codes no table row knew (see V3Error.Unmapped).
 	Unmapped []string
+	// Unwritten lists the prescriptions EPS released that porxgate could
+	// not write as v3, left out of a release response that carries the
+	// others (Released counts only those). EPS holds them as with the
+	// dispenser, which has not seen them: the caller must keep them in
+	// sight (see docs/mappings/release.md). Empty when every one was
+	// written; when none could be, ReleaseAnswerFromEPS fails instead.
+	Unwritten []UnwrittenPrescription
+}
+
+// UnwrittenPrescription is a prescription of a $release answer that could
+// not be written as v3.
+type UnwrittenPrescription struct {
+	// ShortFormID is its short-form prescription id; "" when unreadable.
+	ShortFormID string
+	// Err says why, with the element's path in the answer.
+	Err error
 }
 
 // ReleaseAnswerFromEPS makes the answer to a legacy release request from
@@ -115,6 +131,16 @@ func ReleaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseRepl
 	h.systemASID, h.payloadID, h.effectiveTime = h.senderASID, h.id, h.creationTime
 
 	res, err := fhir.DecodeResourceRef(body)
+	var undecoded []UnwrittenPrescription
+	if err != nil && httpStatus/100 == 2 {
+		// One prescription that does not decode must not keep the others
+		// from the dispenser: read the answer without it.
+		if kept, left, serr := withoutUndecodable(body); serr == nil && len(left) > 0 {
+			if r, kerr := fhir.DecodeResourceRef(kept); kerr == nil {
+				res, err, undecoded = r, nil, left
+			}
+		}
+	}
 	if err != nil {
 		return nil, out, fmt.Errorf("EPS $release answer (HTTP %d): %w", httpStatus, err)
 	}
@@ -132,18 +158,26 @@ func ReleaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseRepl
 		if err := c.Err(); err != nil {
 			return nil, out, err
 		}
-		out.Released, out.Withheld = len(a.passed), len(a.failed)
-		if len(a.passed) == 0 {
+		out.Withheld = len(a.failed)
+		if len(a.passed) == 0 && len(undecoded) == 0 {
 			return releaseRefusal(h, &out, canon, fam)
 		}
 		if a.effective != "" {
 			h.effectiveTime = a.effective
 		}
 		h.ackTypeCode = core.AckAccepted
-		if canon == v3.NominatedReleaseRequest {
-			h.batch = defaultBatch(len(a.passed))
+		doc, subject := buildReleaseWrapper(h)
+		comps, sigs, unwritten := writeReleasedPrescriptions(c, a.passed, env, true)
+		out.Unwritten = append(undecoded, unwritten...)
+		if len(comps) == 0 {
+			return nil, out, fmt.Errorf("EPS $release answer: no prescription it released can be written: %w", out.Unwritten[0].Err)
 		}
-		b, err := buildReleaseResponse(c, h, a.passed, env)
+		out.Released = len(comps)
+		if canon == v3.NominatedReleaseRequest {
+			h.batch = defaultBatch(len(comps))
+		}
+		writeReleaseResponseBody(subject, h, comps)
+		b, err := writeSignedDocument(c, doc, sigs)
 		out.Interaction = h.interaction
 		return b, out, err
 	case *fhir.OperationOutcome:
