@@ -1,12 +1,6 @@
 package fhir
 
-import (
-	"encoding/json"
-	"fmt"
-	"strings"
-
-	gojson "github.com/goccy/go-json"
-)
+import "encoding/json"
 
 // Dosage is how a medication is to be taken (R4 Dosage).
 type Dosage struct {
@@ -63,44 +57,4 @@ type TimingRepeat struct {
 	TimeOfDay      []string     `json:"timeOfDay,omitempty"`
 	When           []string     `json:"when,omitempty"`
 	Offset         *json.Number `json:"offset,omitempty"`
-}
-
-// UnmarshalJSON decodes a dosage, taking a text that is an array of
-// strings as those strings joined. The EPS API answers a release so when
-// the prescription's v3 dosage instruction holds a comment (its XML reader
-// gives the text around the comment as pieces); the text Spine released,
-// and the prescriber signed, is the pieces joined, since a comment is no
-// part of an element's text.
-func (d *Dosage) UnmarshalJSON(data []byte) error {
-	type plain Dosage
-	v := struct {
-		*plain
-		Text textPieces `json:"text,omitempty"`
-	}{plain: (*plain)(d)}
-	if err := gojson.Unmarshal(data, &v); err != nil {
-		return err
-	}
-	d.Text = string(v.Text)
-	return nil
-}
-
-// textPieces is a string that may come as an array of strings, joined.
-type textPieces string
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (t *textPieces) UnmarshalJSON(data []byte) error {
-	if len(data) > 0 && data[0] == '[' {
-		var pieces []string
-		if err := gojson.Unmarshal(data, &pieces); err != nil {
-			return fmt.Errorf("text: want a string or an array of strings: %w", err)
-		}
-		*t = textPieces(strings.Join(pieces, ""))
-		return nil
-	}
-	var s string
-	if err := gojson.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("text: want a string or an array of strings: %w", err)
-	}
-	*t = textPieces(s)
-	return nil
 }

@@ -1,6 +1,7 @@
 package release_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -8,42 +9,34 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/porxgate/porxgate/mapping/conformance"
 	"github.com/porxgate/porxgate/mapping/maptest"
 	"github.com/porxgate/porxgate/mapping/release"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
-// splitDosageText makes the first dosage text of the released prescription
-// at index rx of an EPS-shaped $release answer a JSON array of its pieces,
-// cut at the given offsets: what the EPS API answers when Spine's
-// <value> holds a comment (its xml-js reading of mixed content gives
-// "_text": ["take one ", " daily"]). It returns the answer and the text.
-func splitDosageText(t *testing.T, body []byte, rx int, cuts ...int) ([]byte, string) {
-	t.Helper()
-	var text string
-	out, _ := mutateReleased(t, body, rx, func(mr jsonObj) {
-		d := mr["dosageInstruction"].([]any)[0].(jsonObj)
-		text = d["text"].(string)
-		var pieces []any
-		from := 0
-		for _, c := range cuts {
-			pieces = append(pieces, text[from:c])
-			from = c
-		}
-		d["text"] = append(pieces, text[from:])
-	})
-	return out, text
+// pieces cuts s at the given offsets: what the EPS API gives for the text
+// of a v3 element that holds a comment there (its xml-js reading of mixed
+// content: "_text": ["4 times a ", "day - Oral"]).
+func pieces(s string, cuts ...int) []any {
+	var out []any
+	from := 0
+	for _, c := range cuts {
+		out = append(out, s[from:c])
+		from = c
+	}
+	return append(out, s[from:])
 }
 
-// TestReleaseAnswerDosageTextPieces: a dosage instruction whose v3 value
-// holds a comment reaches the FHIR of EPS's release answer as an array of
-// the text's pieces. Spine would have released the text whole (a comment
-// is no part of the text nor of the signed fragments), so the pieces are
-// joined and the prescription is released as Spine would release it, its
-// signature valid. Before, the decoding of the whole answer failed (a JSON
-// array is no string) and none of the 20 prescriptions reached the
+// TestReleaseAnswerTextPieces: where a released prescription's v3 holds a
+// comment inside an element's text, EPS's release answer gives that text
+// in pieces (a JSON array). Spine would have released the text whole (a
+// comment is no part of the text nor of the signed fragments), so the
+// pieces are joined and every prescription is released as Spine released
+// it, signatures valid. Before, the decoding of the whole answer failed (a
+// JSON array is no string) and none of the 20 prescriptions reached the
 // dispenser.
-func TestReleaseAnswerDosageTextPieces(t *testing.T) {
+func TestReleaseAnswerTextPieces(t *testing.T) {
 	orig := relCorpus(t, "release-responses/full_successful_release.xml")
 	body, _, err := release.ReleaseResponseToFHIR(orig, relEnv())
 	if err != nil {
@@ -51,40 +44,68 @@ func TestReleaseAnswerDosageTextPieces(t *testing.T) {
 	}
 	req := maptest.Testdata(t, "release/nominated-release-request-060102.xml")
 	tests := []struct {
-		name string
-		rx   int
-		cuts []int
+		name     string
+		rx       int
+		resource string
+		split    func(r jsonObj)
 	}{
-		{"one comment", 3, []int{5}},
-		{"two comments", 7, []int{2, 6}},
-		{"comment near the end", 0, []int{9}},
+		{"dosage text", 3, "MedicationRequest", func(r jsonObj) {
+			d := r["dosageInstruction"].([]any)[0].(jsonObj)
+			d["text"] = pieces(d["text"].(string), 5)
+		}},
+		{"dosage text, two comments", 7, "MedicationRequest", func(r jsonObj) {
+			d := r["dosageInstruction"].([]any)[0].(jsonObj)
+			d["text"] = pieces(d["text"].(string), 2, 6)
+		}},
+		{"family name", 0, "Patient", func(r jsonObj) {
+			n := r["name"].([]any)[0].(jsonObj)
+			n["family"] = pieces(n["family"].(string), 3)
+		}},
+		{"a given name", 1, "Patient", func(r jsonObj) {
+			g := r["name"].([]any)[0].(jsonObj)["given"].([]any)
+			g[0] = pieces(g[0].(string), 2)
+		}},
+		{"an address line and the postcode", 2, "Patient", func(r jsonObj) {
+			a := r["address"].([]any)[0].(jsonObj)
+			a["line"].([]any)[0] = pieces(a["line"].([]any)[0].(string), 4)
+			a["postalCode"] = pieces(a["postalCode"].(string), 2)
+		}},
+		{"organisation name", 5, "Organization", func(r jsonObj) {
+			r["name"] = pieces(r["name"].(string), 6)
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			eps, text := splitDosageText(t, epsShaped(t, body), tc.rx, tc.cuts...)
+			eps, _ := mutateReleased(t, epsShaped(t, body), tc.rx, tc.resource, tc.split)
 			got, out, err := release.ReleaseAnswerFromEPS(req, eps, 200, release.ReleaseReplyEnds{}, relEnv())
 			if err != nil {
 				t.Fatalf("release answer refused: %v", err)
 			}
-			if out.Interaction != v3.NominatedReleaseResponse || out.Released != 20 {
+			if out.Interaction != v3.NominatedReleaseResponse || out.Released != 20 || len(out.Unwritten) != 0 {
 				t.Fatalf("outcome = %+v", out)
 			}
 			checkSignaturesKept(t, orig, got)
-			pp := prescriptionsOf(t, got)[tc.rx]
-			if di := pp.FindElement(".//pertinentDosageInstructions/value"); di == nil || di.Text() != text {
-				t.Errorf("dosage text %v, want %q", di, text)
+			want, gotPP := prescriptionsOf(t, orig)[tc.rx], prescriptionsOf(t, got)[tc.rx]
+			d, err := conformance.Compare(elementDoc(want), elementDoc(gotPP), conformance.Rules{FHIRRequest: orig})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d != nil {
+				t.Errorf("prescription %d is not Spine's: %s", tc.rx, d)
 			}
 		})
 	}
 }
 
-// mutateReleased applies f to the first MedicationRequest of the released
-// prescription at index rx of a $release answer and returns the answer
-// and that prescription's short-form id.
-func mutateReleased(t *testing.T, body []byte, rx int, f func(mr jsonObj)) ([]byte, string) {
+// mutateReleased applies f to the first resource of type resource of the
+// released prescription at index rx of a $release answer and returns the
+// answer and that prescription's short-form id.
+func mutateReleased(t *testing.T, body []byte, rx int, resource string, f func(r jsonObj)) ([]byte, string) {
 	t.Helper()
 	var params jsonObj
-	if err := json.Unmarshal(body, &params); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&params); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range params["parameter"].([]any) {
@@ -92,21 +113,28 @@ func mutateReleased(t *testing.T, body []byte, rx int, f func(mr jsonObj)) ([]by
 			continue
 		}
 		outer := p.(jsonObj)["resource"].(jsonObj)["entry"].([]any)[rx]
+		var sf string
+		var target jsonObj
 		for _, e := range outer.(jsonObj)["resource"].(jsonObj)["entry"].([]any) {
 			r := e.(jsonObj)["resource"].(jsonObj)
-			if r["resourceType"] != "MedicationRequest" {
-				continue
+			if gi, ok := r["groupIdentifier"].(jsonObj); ok && sf == "" {
+				sf, _ = gi["value"].(string)
 			}
-			sf := r["groupIdentifier"].(jsonObj)["value"].(string)
-			f(r)
-			out, err := json.Marshal(params)
-			if err != nil {
-				t.Fatal(err)
+			if r["resourceType"] == resource && target == nil {
+				target = r
 			}
-			return out, sf
 		}
+		if target == nil {
+			break
+		}
+		f(target)
+		out, err := json.Marshal(params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, sf
 	}
-	t.Fatalf("no released prescription %d", rx)
+	t.Fatalf("no %s in released prescription %d", resource, rx)
 	return nil, ""
 }
 
@@ -148,7 +176,7 @@ func TestReleaseAnswerIsolatesUnwritable(t *testing.T) {
 			eps := epsShaped(t, body)
 			sfs := map[int]string{}
 			for rx, f := range tc.breaks {
-				eps, sfs[rx] = mutateReleased(t, eps, rx, f)
+				eps, sfs[rx] = mutateReleased(t, eps, rx, "MedicationRequest", f)
 			}
 			got, out, err := release.ReleaseAnswerFromEPS(req, eps, 200, release.ReleaseReplyEnds{}, relEnv())
 			if tc.wantErr != "" {
