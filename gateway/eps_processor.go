@@ -332,7 +332,8 @@ func (p *EPSProcessor) oweUnwritten(ctx context.Context, in *Inbound, canon stri
 		ids = append(ids, u.ShortFormID)
 		reasons = append(reasons, u.Err.Error())
 		if u.ShortFormID != "" {
-			owed = append(owed, owedMember(candidate{sf: u.ShortFormID, since: undeliveredSince}))
+			// upper case, as the index holds it (sentPrescriptionIn)
+			owed = append(owed, owedMember(candidate{sf: strings.ToUpper(u.ShortFormID), since: undeliveredSince}))
 		}
 	}
 	log := p.log.With(inboundArgs(in)...)
