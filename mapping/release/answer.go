@@ -134,12 +134,13 @@ func ReleaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseRepl
 
 	res, err := fhir.DecodeResourceRef(body)
 	var undecoded []UnwrittenPrescription
+	undecodedWithheld := 0
 	if err != nil && httpStatus/100 == 2 {
 		// One prescription that does not decode must not keep the others
 		// from the dispenser: read the answer without it.
-		if kept, left, serr := withoutUndecodable(body); serr == nil && len(left) > 0 {
+		if kept, left, withheld, serr := withoutUndecodable(body); serr == nil {
 			if r, kerr := fhir.DecodeResourceRef(kept); kerr == nil {
-				res, err, undecoded = r, nil, left
+				res, err, undecoded, undecodedWithheld = r, nil, left, withheld
 			}
 		}
 	}
@@ -160,7 +161,7 @@ func ReleaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseRepl
 		if err := c.Err(); err != nil {
 			return nil, out, err
 		}
-		out.Withheld = len(a.failed)
+		out.Withheld = len(a.failed) + undecodedWithheld
 		comps, sigs, unwritten := writeReleasedPrescriptions(c, a.passed, env, true)
 		out.Unwritten = append(undecoded, unwritten...)
 		if len(comps) == 0 {

@@ -15,64 +15,81 @@ import (
 // those it can write and names the others in ReleaseOutcome.Unwritten.
 // withoutUndecodable is the reading half: a passedPrescriptions entry that
 // does not decode as FHIR is taken out of the answer, so that the rest
-// decodes.
+// decodes; so is a failedPrescriptions entry (a prescription EPS withheld
+// and returned to Spine, which porxgate only counts).
 
-// withoutUndecodable returns body with each passedPrescriptions entry that
-// does not decode taken out, and those entries; an error when body is not
-// a Parameters whose parameters can be told apart.
-func withoutUndecodable(body []byte) ([]byte, []UnwrittenPrescription, error) {
+// withoutUndecodable returns body with each passedPrescriptions and
+// failedPrescriptions entry that does not decode taken out, the passed
+// ones among them, and how many withheld prescriptions (Bundles) were
+// taken out of failedPrescriptions; an error when body is not a
+// Parameters whose parameters can be told apart, or none was taken out.
+func withoutUndecodable(body []byte) (out []byte, left []UnwrittenPrescription, withheld int, err error) {
 	var p map[string]json.RawMessage
 	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	var params []map[string]json.RawMessage
 	if err := json.Unmarshal(p["parameter"], &params); err != nil {
-		return nil, nil, fmt.Errorf("Parameters.parameter: %w", err)
+		return nil, nil, 0, fmt.Errorf("Parameters.parameter: %w", err)
 	}
-	var left []UnwrittenPrescription
 	for i, prm := range params {
 		var name string
-		if json.Unmarshal(prm["name"], &name) != nil || name != ParamPassedPrescriptions {
+		if json.Unmarshal(prm["name"], &name) != nil || (name != ParamPassedPrescriptions && name != ParamFailedPrescriptions) {
 			continue
 		}
 		var sb map[string]json.RawMessage
 		if err := json.Unmarshal(prm["resource"], &sb); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", ParamPassedPrescriptions, err)
+			return nil, nil, 0, fmt.Errorf("%s: %w", name, err)
 		}
 		var entries []json.RawMessage
 		if err := json.Unmarshal(sb["entry"], &entries); err != nil && sb["entry"] != nil {
-			return nil, nil, fmt.Errorf("%s.entry: %w", ParamPassedPrescriptions, err)
+			return nil, nil, 0, fmt.Errorf("%s.entry: %w", name, err)
 		}
 		kept := entries[:0:0]
 		for j, e := range entries {
 			var entry fhir.Entry
-			if err := fhir.Unmarshal(e, &entry); err != nil {
+			err := fhir.Unmarshal(e, &entry)
+			switch {
+			case err == nil:
+				kept = append(kept, e)
+			case name == ParamPassedPrescriptions:
 				path := core.Indexed(core.Indexed("Parameters.parameter", i)+".resource.entry", j) + ".resource"
 				left = append(left, UnwrittenPrescription{ShortFormID: rawShortFormID(e), Err: &core.FHIRError{Path: path, Msg: err.Error()}})
-				continue
+			case rawIsBundle(e):
+				withheld++
 			}
-			kept = append(kept, e)
 		}
 		if len(kept) == len(entries) {
 			continue
 		}
-		var err error
 		if sb["entry"], err = json.Marshal(kept); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		if prm["resource"], err = json.Marshal(sb); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 	}
-	if len(left) == 0 {
-		return nil, nil, errors.New("no passedPrescriptions entry fails to decode alone")
+	if len(left) == 0 && withheld == 0 {
+		return nil, nil, 0, errors.New("no prescription fails to decode alone")
 	}
-	var err error
 	if p["parameter"], err = json.Marshal(params); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	out, err := json.Marshal(p)
-	return out, left, err
+	out, err = json.Marshal(p)
+	return out, left, withheld, err
+}
+
+// rawIsBundle reports whether a searchset entry read as plain JSON holds a
+// Bundle (as its resource, or written inline).
+func rawIsBundle(entry json.RawMessage) bool {
+	var e struct {
+		ResourceType string `json:"resourceType"`
+		Resource     struct {
+			ResourceType string `json:"resourceType"`
+		} `json:"resource"`
+	}
+	_ = json.Unmarshal(entry, &e) // what does not decode stays empty
+	return e.ResourceType == "Bundle" || e.Resource.ResourceType == "Bundle"
 }
 
 // rawShortFormID returns the short-form id of the prescription-order

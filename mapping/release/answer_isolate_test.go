@@ -236,3 +236,64 @@ func TestReleaseAnswerIsolatesUnwritable(t *testing.T) {
 		t.Errorf("patient release: no error, outcome %+v", out)
 	}
 }
+
+// TestReleaseAnswerUndecodableWithheld: a prescription EPS withheld
+// (failedPrescriptions: its signature failed EPS's check and EPS returned
+// it to Spine) is only counted, never written; one that does not decode
+// must not keep the passed ones from the dispenser. Before, it failed the
+// whole answer: none of the 19 passed prescriptions reached the dispenser.
+func TestReleaseAnswerUndecodableWithheld(t *testing.T) {
+	orig := relCorpus(t, "release-responses/full_successful_release.xml")
+	body, _, err := release.ReleaseResponseToFHIR(orig, relEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// prescription 0 withheld, as EPS answers it: an OperationOutcome and
+	// the Bundle in failedPrescriptions; its Bundle does not decode
+	eps, _ := mutateReleased(t, epsShaped(t, body), 0, "MedicationRequest", func(r jsonObj) { r["status"] = 5 })
+	var params jsonObj
+	dec := json.NewDecoder(bytes.NewReader(eps))
+	dec.UseNumber()
+	if err := dec.Decode(&params); err != nil {
+		t.Fatal(err)
+	}
+	var passed, failed jsonObj
+	for _, p := range params["parameter"].([]any) {
+		switch p.(jsonObj)["name"] {
+		case release.ParamPassedPrescriptions:
+			passed = p.(jsonObj)["resource"].(jsonObj)
+		case release.ParamFailedPrescriptions:
+			failed = p.(jsonObj)["resource"].(jsonObj)
+		}
+	}
+	if passed == nil || failed == nil {
+		t.Fatal("no passedPrescriptions or failedPrescriptions")
+	}
+	entries := passed["entry"].([]any)
+	oo := jsonObj{"resource": jsonObj{"resourceType": "OperationOutcome", "issue": []any{jsonObj{"severity": "error", "code": "invalid",
+		"details": jsonObj{"coding": []any{jsonObj{"system": "https://fhir.nhs.uk/CodeSystem/Spine-ErrorOrWarningCode", "code": "INVALID_VALUE", "display": "Signature is invalid."}}}}}}}
+	failed["entry"] = []any{oo, entries[0]}
+	passed["entry"] = entries[1:]
+	if eps, err = json.Marshal(params); err != nil {
+		t.Fatal(err)
+	}
+	req := maptest.Testdata(t, "release/nominated-release-request-060102.xml")
+	got, out, err := release.ReleaseAnswerFromEPS(req, eps, 200, release.ReleaseReplyEnds{}, relEnv())
+	if err != nil {
+		t.Fatalf("release answer refused: %v", err)
+	}
+	if out.Interaction != v3.NominatedReleaseResponse || out.Released != 19 || out.Withheld != 1 || len(out.Unwritten) != 0 {
+		t.Fatalf("outcome = %+v", out)
+	}
+	spine := etree.NewDocument()
+	if err := spine.ReadFromBytes(orig); err != nil {
+		t.Fatal(err)
+	}
+	prr := spine.FindElement("//PrescriptionReleaseResponse")
+	prr.RemoveChild(prr.SelectElements("component")[0])
+	wantMsg, err := spine.WriteToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSignaturesKept(t, wantMsg, got)
+}
