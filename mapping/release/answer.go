@@ -113,9 +113,9 @@ type UnwrittenPrescription struct {
 // EPS's answer to the $release it became (the body and HTTP status): a
 // Parameters gives a release response, or a rejection when it releases
 // nothing the dispenser can take (ReleaseOutcome.Unwritten names what it
-// released that cannot be written); an OperationOutcome gives a rejection, unless it carries only
-// acknowledgement codes (…17.32: Spine's MCCI AR), which is an error here:
-// AckFromOutcome answers it.
+// released that cannot be written); an OperationOutcome gives a
+// rejection, unless it carries only acknowledgement codes (…17.32:
+// Spine's MCCI AR), which is an error here: AckFromOutcome answers it.
 func ReleaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseReplyEnds, env core.Env) ([]byte, ReleaseOutcome, error) {
 	info, err := ReadReleaseRequestInfo(request)
 	if err != nil {
