@@ -92,11 +92,10 @@ type ReleaseOutcome struct {
 	Unmapped []string
 	// Unwritten lists the prescriptions EPS released that porxgate could
 	// not write as v3, left out of a release response that carries the
-	// others (Released counts only those) or, when none could be written,
-	// of a nominated download's rejection 0006. EPS holds them as with
-	// the dispenser, which has not seen them: the caller must keep them in
-	// sight (see docs/mappings/release.md). A patient release whose
-	// prescription cannot be written fails instead.
+	// others (Released counts only those). EPS holds them as with the
+	// dispenser, which has not seen them: the caller must keep them in
+	// sight (see docs/mappings/release.md). Empty when every one was
+	// written; when none could be, ReleaseAnswerFromEPS fails instead.
 	Unwritten []UnwrittenPrescription
 }
 
@@ -112,10 +111,11 @@ type UnwrittenPrescription struct {
 // ReleaseAnswerFromEPS makes the answer to a legacy release request from
 // EPS's answer to the $release it became (the body and HTTP status): a
 // Parameters gives a release response, or a rejection when it releases
-// nothing the dispenser can take (ReleaseOutcome.Unwritten names what it
-// released that cannot be written); an OperationOutcome gives a
-// rejection, unless it carries only acknowledgement codes (…17.32:
-// Spine's MCCI AR), which is an error here: AckFromOutcome answers it.
+// nothing (leaving out, and naming in ReleaseOutcome.Unwritten, a
+// prescription it cannot write; it fails when none it released can be
+// written); an OperationOutcome gives a rejection, unless it carries only
+// acknowledgement codes (…17.32: Spine's MCCI AR), which is an error here:
+// AckFromOutcome answers it.
 func ReleaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseReplyEnds, env core.Env) ([]byte, ReleaseOutcome, error) {
 	info, err := ReadReleaseRequestInfo(request)
 	if err != nil {
@@ -164,13 +164,14 @@ func ReleaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseRepl
 		out.Withheld = len(a.failed) + undecodedWithheld
 		comps, sigs, unwritten := writeReleasedPrescriptions(c, a.passed, env, true)
 		out.Unwritten = append(undecoded, unwritten...)
+		if len(comps) == 0 && len(out.Unwritten) > 0 {
+			// Nothing the dispenser can take although EPS released to it:
+			// a permanent failure for the caller (dead letter, EPS's
+			// answer kept for a resend after a fix), never a release
+			// response or a "no more prescriptions".
+			return nil, out, fmt.Errorf("EPS $release answer: no prescription it released can be written: %w", out.Unwritten[0].Err)
+		}
 		if len(comps) == 0 {
-			if len(out.Unwritten) > 0 && canon == v3.PatientReleaseRequest {
-				return nil, out, fmt.Errorf("EPS $release answer: no prescription it released can be written: %w", out.Unwritten[0].Err)
-			}
-			// A nominated download that gives the dispenser nothing it
-			// can take: as Spine answers one that finds nothing (the
-			// caller keeps the unwritten ones owed).
 			return releaseRefusal(h, &out, canon, fam)
 		}
 		if a.effective != "" {
