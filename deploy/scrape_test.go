@@ -376,6 +376,14 @@ func TestQueriesAgainstScrape(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
+	// The EPS processor's own counters are exported in comparison mode too
+	// (before, its wrapper hid them from the registration: absent).
+	for _, name := range []string{"porxgate_signature_guard_refusals_total", "porxgate_release_unwritten_total"} {
+		if _, ok := s.help[name]; !ok {
+			t.Errorf("%s is not in the scrape of a gateway in comparison mode", name)
+		}
+	}
+
 	rules, err := os.ReadFile("alerts.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -129,7 +129,16 @@ func decodeResourceAs(data []byte, ref bool) (Resource, error) {
 			return res, nil
 		}
 	}
-	return decodeResource(data, ref)
+	res, err := decodeResource(data, ref)
+	if err != nil {
+		// Text EPS gives in pieces (text_pieces.go): read it joined.
+		if joined, ok := joinTextPieces(data); ok {
+			if r, jerr := decodeResource(joined, ref); jerr == nil {
+				return r, nil
+			}
+		}
+	}
+	return res, err
 }
 
 // unmarshal decodes data into v, its strings referring to data when ref.

@@ -76,6 +76,16 @@ func (p *EPSProcessor) answerFor(ctx context.Context, in *Inbound, canon string,
 		}
 		return a, nil
 	}
+	if operations[canon] == opRelease {
+		a, outcome, err := p.releaseReply(in, canon, meta, resp, env)
+		if err != nil {
+			return Answer{}, Permanent(fmt.Errorf("%s %s: mapping EPS's answer: %w", in.Interaction, in.MessageID, err))
+		}
+		if outcome != nil && len(outcome.Unwritten) > 0 && !isShadowRun(ctx) {
+			p.oweUnwritten(ctx, in, canon, outcome)
+		}
+		return a, nil
+	}
 	a, err := p.answerer(canon)(in, canon, meta, resp, env)
 	if err != nil {
 		return Answer{}, Permanent(fmt.Errorf("%s %s: mapping EPS's answer: %w", in.Interaction, in.MessageID, err))

@@ -74,6 +74,10 @@ type EPSProcessor struct {
 	// guardRefusals counts prescriptions the signature guard kept back
 	// (signature_guard.go).
 	guardRefusals prometheus.Counter
+	// unwrittenReleased counts released prescriptions left out of a
+	// release response because they cannot be written as v3
+	// (oweUnwritten).
+	unwrittenReleased prometheus.Counter
 	// outcomes records EPS's answers for replays (processor_replay.go);
 	// nil: none are recorded.
 	outcomes   OutcomeLog
@@ -100,7 +104,7 @@ func NewEPSProcessor(reg *mapping.Registry, api EPSAPI, now func() time.Time, ne
 		newID = ids.NewUUID
 	}
 	return &EPSProcessor{reg: reg, api: api, now: now, newID: newID, log: log, asid: core.DefaultReceiverASID,
-		guardRefusals: newGuardRefusals(), metrics: newReplayMetrics(), scratch: v3.NewScratch()}
+		guardRefusals: newGuardRefusals(), unwrittenReleased: newUnwrittenReleased(), metrics: newReplayMetrics(), scratch: v3.NewScratch()}
 }
 
 // Supports implements Processor: an interaction with a translator and an
@@ -292,15 +296,59 @@ func (p *EPSProcessor) cancelReply(in *Inbound, canon string, meta mapping.Meta,
 // Prescription Release Rejection with EPS's reason mapped to Spine's; an
 // answer that only carries acknowledgement codes gets an MCCI AR.
 func (p *EPSProcessor) releaseAnswer(in *Inbound, canon string, meta mapping.Meta, resp *upstream.Response, env mapping.Env) (Answer, error) {
+	a, _, err := p.releaseReply(in, canon, meta, resp, env)
+	return a, err
+}
+
+// releaseReply is releaseAnswer that also says what EPS answered; the
+// outcome is nil when the answer is an MCCI acknowledgement instead.
+func (p *EPSProcessor) releaseReply(in *Inbound, canon string, meta mapping.Meta, resp *upstream.Response, env mapping.Env) (Answer, *release.ReleaseOutcome, error) {
 	b, outcome, err := release.ReleaseAnswerFromEPS(in.Payload, resp.Body, resp.Status,
 		release.ReleaseReplyEnds{SenderASID: p.asid, ReceiverASID: meta.SenderASID}, env)
 	if err != nil {
-		return p.unwrittenAnswer(in, canon, meta, resp, env, "release response; the prescriptions EPS released to the dispenser ["+
+		a, err := p.unwrittenAnswer(in, canon, meta, resp, env, "release response; the prescriptions EPS released to the dispenser ["+
 			strings.Join(releasedIDs(resp.Body), " ")+"] stay with it until the message is resent or they are returned", err)
+		return a, nil, err
 	}
 	p.log.With(inboundArgs(in)...).Debug("release answered", "answer", outcome.Interaction,
 		"released", outcome.Released, "withheld", outcome.Withheld, "with_dispenser", outcome.DispenserODS)
-	return Answer{Interaction: outcome.Interaction, Payload: b}, nil
+	return Answer{Interaction: outcome.Interaction, Payload: b}, &outcome, nil
+}
+
+// oweUnwritten keeps in sight the prescriptions EPS released that the
+// release response leaves out because porxgate could not write them as v3
+// (release.ReleaseOutcome.Unwritten): EPS holds them as with the
+// dispenser, which has not seen them. They are counted and logged at
+// error level with the reason, for an operator; the short-form ids of a
+// nominated release are owed to the dispenser (owedSet, as an undelivered
+// response's are), so that its next nominated release asks EPS for them
+// again and delivers them once porxgate can write them.
+func (p *EPSProcessor) oweUnwritten(ctx context.Context, in *Inbound, canon string, outcome *release.ReleaseOutcome) {
+	p.unwrittenReleased.Add(float64(len(outcome.Unwritten)))
+	owner := outcome.Request.OwnerODS
+	ids, reasons := make([]string, 0, len(outcome.Unwritten)), make([]string, 0, len(outcome.Unwritten))
+	owed := make([]string, 0, len(outcome.Unwritten))
+	for _, u := range outcome.Unwritten {
+		ids = append(ids, u.ShortFormID)
+		reasons = append(reasons, u.Err.Error())
+		if u.ShortFormID != "" {
+			// upper case, as the index holds it (sentPrescriptionIn)
+			owed = append(owed, owedMember(candidate{sf: strings.ToUpper(u.ShortFormID), since: undeliveredSince}))
+		}
+	}
+	log := p.log.With(inboundArgs(in)...)
+	kept := "not owed (no release index): an operator must give the dispenser their prescription ids, by which it downloads them (patient release)"
+	if canon == v3.NominatedReleaseRequest && p.index != nil && owner != "" && len(owed) > 0 {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := p.index.SetAdd(sctx, owedSet(owner), nominationTTL, owed...); err != nil {
+			log.Error("prescriptions left out of the release response could not be owed to the dispenser", "dispenser", owner, "prescriptions", ids, "err", err)
+		} else {
+			kept = "owed to the dispenser: its next nominated release asks EPS for them again"
+		}
+	}
+	log.Error("release response leaves out prescriptions EPS released to the dispenser: porxgate cannot write them as v3; EPS holds them as with the dispenser, "+kept,
+		"dispenser", owner, "prescriptions", ids, "reasons", reasons, "delivered", outcome.Released)
 }
 
 // rejectUnreadable answers a payload porxgate cannot map with an MCCI

@@ -166,13 +166,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return startFailed(ctx, log, "processor", err)
 	}
-	proc = OpenCompare(cfg, proc, jr, metrics, log)
 	defer stopProc()
+	// Before comparison mode wraps it: under the wrapper its counters were
+	// never registered (absent from /metrics in comparison mode).
 	if ep, ok := proc.(*EPSProcessor); ok {
 		if err := ep.RegisterMetrics(metrics.Registry); err != nil {
 			return fmt.Errorf("processor: %w", err)
 		}
 	}
+	proc = OpenCompare(cfg, proc, jr, metrics, log)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)

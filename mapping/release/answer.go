@@ -90,12 +90,30 @@ type ReleaseOutcome struct {
 	DispenserODS string
 	// Unmapped lists FHIR codes no table row knew (see V3Error.Unmapped).
 	Unmapped []string
+	// Unwritten lists the prescriptions EPS released that porxgate could
+	// not write as v3, left out of a release response that carries the
+	// others (Released counts only those). EPS holds them as with the
+	// dispenser, which has not seen them: the caller must keep them in
+	// sight (see docs/mappings/release.md). Empty when every one was
+	// written; when none could be, ReleaseAnswerFromEPS fails instead.
+	Unwritten []UnwrittenPrescription
+}
+
+// UnwrittenPrescription is a prescription of a $release answer that could
+// not be written as v3.
+type UnwrittenPrescription struct {
+	// ShortFormID is its short-form prescription id; "" when unreadable.
+	ShortFormID string
+	// Err says why, with the element's path in the answer.
+	Err error
 }
 
 // ReleaseAnswerFromEPS makes the answer to a legacy release request from
 // EPS's answer to the $release it became (the body and HTTP status): a
 // Parameters gives a release response, or a rejection when it releases
-// nothing; an OperationOutcome gives a rejection, unless it carries only
+// nothing (leaving out, and naming in ReleaseOutcome.Unwritten, a
+// prescription it cannot write; it fails when none it released can be
+// written); an OperationOutcome gives a rejection, unless it carries only
 // acknowledgement codes (…17.32: Spine's MCCI AR), which is an error here:
 // AckFromOutcome answers it.
 func ReleaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseReplyEnds, env core.Env) ([]byte, ReleaseOutcome, error) {
@@ -115,6 +133,17 @@ func ReleaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseRepl
 	h.systemASID, h.payloadID, h.effectiveTime = h.senderASID, h.id, h.creationTime
 
 	res, err := fhir.DecodeResourceRef(body)
+	var undecoded []UnwrittenPrescription
+	undecodedWithheld := 0
+	if err != nil && httpStatus/100 == 2 {
+		// One prescription that does not decode must not keep the others
+		// from the dispenser: read the answer without it.
+		if kept, left, withheld, serr := withoutUndecodable(body); serr == nil {
+			if r, kerr := fhir.DecodeResourceRef(kept); kerr == nil {
+				res, err, undecoded, undecodedWithheld = r, nil, left, withheld
+			}
+		}
+	}
 	if err != nil {
 		return nil, out, fmt.Errorf("EPS $release answer (HTTP %d): %w", httpStatus, err)
 	}
@@ -132,18 +161,30 @@ func ReleaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseRepl
 		if err := c.Err(); err != nil {
 			return nil, out, err
 		}
-		out.Released, out.Withheld = len(a.passed), len(a.failed)
-		if len(a.passed) == 0 {
+		out.Withheld = len(a.failed) + undecodedWithheld
+		comps, sigs, unwritten := writeReleasedPrescriptions(c, a.passed, env, true)
+		out.Unwritten = append(undecoded, unwritten...)
+		if len(comps) == 0 && len(out.Unwritten) > 0 {
+			// Nothing the dispenser can take although EPS released to it:
+			// a permanent failure for the caller (dead letter, EPS's
+			// answer kept for a resend after a fix), never a release
+			// response or a "no more prescriptions".
+			return nil, out, fmt.Errorf("EPS $release answer: no prescription it released can be written: %w", out.Unwritten[0].Err)
+		}
+		if len(comps) == 0 {
 			return releaseRefusal(h, &out, canon, fam)
 		}
 		if a.effective != "" {
 			h.effectiveTime = a.effective
 		}
 		h.ackTypeCode = core.AckAccepted
+		doc, subject := buildReleaseWrapper(h)
+		out.Released = len(comps)
 		if canon == v3.NominatedReleaseRequest {
-			h.batch = defaultBatch(len(a.passed))
+			h.batch = defaultBatch(len(comps))
 		}
-		b, err := buildReleaseResponse(c, h, a.passed, env)
+		writeReleaseResponseBody(subject, h, comps)
+		b, err := writeSignedDocument(c, doc, sigs)
 		out.Interaction = h.interaction
 		return b, out, err
 	case *fhir.OperationOutcome:

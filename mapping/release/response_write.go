@@ -206,25 +206,56 @@ func gatherSearchset(c *core.BundleContext, a *releaseAnswer, prm fhir.Parameter
 	}
 }
 
-// buildReleaseResponse writes the release response document.
+// buildReleaseResponse writes the release response document; a
+// prescription it cannot write fails it.
 func buildReleaseResponse(c *core.BundleContext, h *releaseHead, passed []releaseEntry, env core.Env) ([]byte, error) {
 	doc, subject := buildReleaseWrapper(h)
-	e := env
-	comps := v3.NewHolder("components")
-	sigs := make([]*core.SignaturePlacement, 0, len(passed))
+	comps, sigs, unwritten := writeReleasedPrescriptions(c, passed, env, false)
+	if len(unwritten) > 0 {
+		return nil, unwritten[0].Err
+	}
+	writeReleaseResponseBody(subject, h, comps)
+	return writeSignedDocument(c, doc, sigs)
+}
+
+// writeReleasedPrescriptions writes the components of passed and returns
+// them with their signatures' places. With isolate, a prescription it
+// cannot write is left out and returned in unwritten, the others written;
+// without, the first one ends the writing.
+func writeReleasedPrescriptions(c *core.BundleContext, passed []releaseEntry, env core.Env, isolate bool) (comps []*etree.Element, sigs []*core.SignaturePlacement, unwritten []UnwrittenPrescription) {
+	holder := v3.NewHolder("components")
+	sigs = make([]*core.SignaturePlacement, 0, len(passed))
 	for _, pe := range passed {
+		before := len(holder.ChildElements())
 		bc := core.NewBundleContext(pe.b, c.Interaction)
 		bc.Released = true
-		sig := writeReleasedPrescription(bc, comps, e)
+		sig := writeReleasedPrescription(bc, holder, env)
 		if err := bc.Err(); err != nil {
-			return nil, rebaseBundleError(err, pe.path)
+			unwritten = append(unwritten, UnwrittenPrescription{ShortFormID: bundleShortFormID(pe.b), Err: rebaseBundleError(err, pe.path)})
+			if !isolate {
+				return nil, nil, unwritten
+			}
+			for _, el := range holder.ChildElements()[before:] {
+				holder.RemoveChild(el)
+			}
+			continue
 		}
 		if sig != nil {
 			sigs = append(sigs, sig)
 		}
 	}
-	writeReleaseResponseBody(subject, h, comps.ChildElements())
-	return writeSignedDocument(c, doc, sigs)
+	return holder.ChildElements(), sigs, unwritten
+}
+
+// bundleShortFormID returns the short-form id of a prescription-order
+// Bundle (its first MedicationRequest's groupIdentifier), or "".
+func bundleShortFormID(b *fhir.Bundle) string {
+	for _, mr := range fhir.EntriesOf[*fhir.MedicationRequest](b) {
+		if mr.GroupIdentifier != nil {
+			return mr.GroupIdentifier.Value
+		}
+	}
+	return ""
 }
 
 // writeReleaseResponseBody writes the PrescriptionReleaseResponse under
