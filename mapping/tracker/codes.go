@@ -153,6 +153,14 @@ func trackerTreatmentByText(text string) (t trackerTreatment, canonical, ok bool
 	return trackerTreatment{}, false, false
 }
 
+// trackerRepeatDispensing reports whether Spine's treatment type text is
+// repeat dispensing, the only treatment whose later issues Spine holds
+// before they begin.
+func trackerRepeatDispensing(text string) bool {
+	t, _, ok := trackerTreatmentByText(text)
+	return ok && t.course == core.CourseContinuousRepeatDispense
+}
+
 func trackerTreatmentByCourse(course string) (trackerTreatment, bool) {
 	for _, t := range trackerTreatments {
 		if t.course == course {

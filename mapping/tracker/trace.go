@@ -327,9 +327,12 @@ func traceIssueOf(p *TrackerPrescription, k TrackerKind) TraceIssue {
 
 // futureTraceIssues are the issues after p's of a repeat dispensing
 // prescription, up to the number authorised: each waits (9000, its items
-// to be dispensed), or, when p is cancelled, is cancelled too.
+// to be dispensed), or, when p is cancelled, is cancelled too. Only a
+// repeat dispensing prescription has them: Spine creates the later issues
+// of repeat dispensing alone, and the repeat number of any other
+// prescription (a repeat prescribing one's "3 of 6") is no issue waiting.
 func futureTraceIssues(p *TrackerPrescription, k TrackerKind) []TraceIssue {
-	if p.RepeatInstance == nil {
+	if p.RepeatInstance == nil || !trackerRepeatDispensing(p.PrescriptionTreatmentType) {
 		return nil
 	}
 	cur, err1 := strconv.Atoi(trackerIssueOf(p))
@@ -452,7 +455,7 @@ func (tp *TracePrescription) tracker(k TrackerKind, path string) ([]TrackerPresc
 		if k == TrackerDetail {
 			ip = path + ".issue"
 		}
-		if isFutureTraceIssue(is, cur) {
+		if trackerRepeatDispensing(treatment) && isFutureTraceIssue(is, cur) {
 			continue
 		}
 		p := TrackerPrescription{

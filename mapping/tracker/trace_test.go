@@ -289,3 +289,64 @@ func TestTraceTrackerRefusesUnknownCodes(t *testing.T) {
 		}
 	}
 }
+
+// epsRepeatTask is a Task entry as the EPS API writes it from Spine's
+// record of a prescription of course course, at issue issued of allowed,
+// in prescription status status, with one line item.
+func epsRepeatTask(course, allowed, issued, status string) string {
+	return `{"resource":{"resourceType":"Task","businessStatus":{"coding":[{"system":"https://fhir.nhs.uk/CodeSystem/EPS-task-business-status","code":"` + status + `"}]},` +
+		`"extension":[{"url":"https://fhir.nhs.uk/StructureDefinition/Extension-EPS-Prescription","extension":[{"url":"courseOfTherapyType","valueCoding":{"system":"http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy","code":"` + course + `"}}]},` +
+		`{"url":"https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation","extension":[{"url":"numberOfRepeatsAllowed","valueInteger":` + allowed + `},{"url":"numberOfRepeatsIssued","valueInteger":` + issued + `}]}],` +
+		`"focus":{"identifier":{"system":"https://fhir.nhs.uk/Id/prescription-order-number","value":"D7AC09-A99968-4BA59C"}},` +
+		`"for":{"identifier":{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9449305552"}},"authoredOn":"2021-09-08",` +
+		`"input":[{"type":{"coding":[{"system":"http://snomed.info/sct","code":"16076005"}]},"valueReference":{"identifier":{"system":"https://fhir.nhs.uk/Id/prescription-order-item-number","value":"a54219b8-f741-4c47-b662-e4f8dfa49ab6"}},` +
+		`"extension":[{"url":"https://fhir.nhs.uk/StructureDefinition/Extension-EPS-DispensingInformation","extension":[{"url":"dispenseStatus","valueCoding":{"system":"https://fhir.nhs.uk/CodeSystem/medicationdispense-type","code":"0007"}}]}]}]}}`
+}
+
+// TestTraceFutureIssuesRepeatDispensingOnly answers a search and a
+// retrieve of a prescription at issue 1 of 6: only a repeat dispensing
+// one lists issues 2 to 6 waiting (9000 "Repeat Dispense future
+// instance"); Spine creates the later issues of repeat dispensing alone
+// (a repeat prescribing record holds its one issue, whatever its repeat
+// number says), so a repeat prescribing or acute one lists issue 1 only
+// and has no issue 2 to retrieve. Before, every prescription whose Task
+// carried Extension-EPS-RepeatInformation was given five repeat dispense
+// issues.
+func TestTraceFutureIssuesRepeatDispensingOnly(t *testing.T) {
+	tests := []struct {
+		course     string
+		wantIssues int
+	}{
+		{core.CourseContinuousRepeatDispense, 6},
+		{core.CourseContinuous, 1},
+		{core.CourseAcute, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.course, func(t *testing.T) {
+			body := `{"resourceType":"Bundle","type":"searchset","entry":[` + epsRepeatTask(tt.course, "6", "1", "0001") + `]}`
+			r, err := TrackerFromFHIR(TrackerDetail, []byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := TraceSearch(r, TrackerSearch{NHSNumber: "9449305552", EarliestDate: "20210901"}, time.Now())
+			if s.StatusCode != "0" || len(s.Prescriptions) != 1 {
+				t.Fatalf("search: status %s, %d prescriptions", s.StatusCode, len(s.Prescriptions))
+			}
+			if got := len(s.Prescriptions[0].Issues); got != tt.wantIssues {
+				t.Errorf("search lists %d issues, want %d: %+v", got, tt.wantIssues, s.Prescriptions[0].Issues)
+			}
+			for _, is := range s.Prescriptions[0].Issues[1:] {
+				if is.Status.Code != "9000" || is.Status.Text != "Repeat Dispense future instance" {
+					t.Errorf("issue %s: status %+v", is.Number, is.Status)
+				}
+			}
+			want := "0"
+			if tt.wantIssues < 2 {
+				want = "3"
+			}
+			if a := TraceRetrieve(r, TrackerRetrieve{PrescriptionID: "D7AC09-A99968-4BA59C", IssueNumber: "2"}); a.StatusCode != want || len(a.Prescriptions) != 1 {
+				t.Errorf("retrieve issue 2: status %s (%d prescriptions), want %s", a.StatusCode, len(a.Prescriptions), want)
+			}
+		})
+	}
+}
