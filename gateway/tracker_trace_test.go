@@ -594,3 +594,37 @@ func TestTraceSearchAndRetrieveAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceSearchByIssueStatus searches a patient's repeat dispensing
+// prescription (issue 1 to be dispensed, issues 2 to 6 waiting) by
+// prescriptionStatus through the gateway against the simulator: Spine
+// matches a status against every issue of a prescription (its search
+// index holds each issue's status), so 9000 finds it as 0001 does, and a
+// status none of its issues has finds nothing. Before, 9000 was asked of
+// EPS, whose Task is the current issue, and matched against the current
+// issue only: "Not found" for a prescription the answer lists with five
+// 9000 issues.
+func TestTraceSearchByIssueStatus(t *testing.T) {
+	r := startTrackerRig(t, true)
+	erd := r.prescribe(t, fixtureERD)
+	for _, tt := range []struct {
+		status, want string
+		issues       int
+	}{
+		{"9000", "0", 6},
+		{"0001", "0", 6},
+		{"0006", "1", 0},
+	} {
+		code, a, body := r.trace(t, PathTrackerSearch+"?nhsNumber="+erd.NHSNumber+"&format=trace-summary&prescriptionStatus="+tt.status, nil)
+		if code != http.StatusOK || a.StatusCode != tt.want {
+			t.Errorf("prescriptionStatus %s: HTTP %d status %s, want %s\n%s", tt.status, code, a.StatusCode, tt.want, body)
+			continue
+		}
+		if tt.issues == 0 {
+			continue
+		}
+		if len(a.Prescriptions) != 1 || a.Prescriptions[0].ID != erd.ShortFormID || len(a.Prescriptions[0].Issues) != tt.issues {
+			t.Errorf("prescriptionStatus %s: %+v, want %s with %d issues", tt.status, a.Prescriptions, erd.ShortFormID, tt.issues)
+		}
+	}
+}

@@ -12,6 +12,11 @@ type trackerStatus struct {
 	code, text, taskStatus string
 }
 
+// trackerStatusFutureRepeat is the status of a repeat dispensing issue
+// that has not begun (Repeat Dispense future instance): the status of the
+// later issues, which EPS's Task (the current issue) does not carry.
+const trackerStatusFutureRepeat = "9000"
+
 // trackerStatuses lists the prescription statuses the tracker reports
 // (0000, 0008, 0009 and the 900x future-instance states included).
 var trackerStatuses = [...]trackerStatus{

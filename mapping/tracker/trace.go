@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -117,9 +118,11 @@ func traceErrorOf(k TrackerKind, r *TrackerResponse) *TraceAnswer {
 // TraceSearch answers search s from r, the EPS tracker's answer read as a
 // detail (TrackerFromFHIR with TrackerDetail, so that the release and
 // claim dates are read): the prescriptions of s's patient issued in s's
-// window, in its status and version when given, each with every issue —
-// those EPS reported, then the future ones of a repeat dispensing
-// prescription. None left is status 1.
+// window, in its version when given, each with every issue — those EPS
+// reported, then the future ones of a repeat dispensing prescription. A
+// status, when given, is matched as Spine matches it: by any issue's
+// status, so that 9000 finds a repeat dispensing prescription whose later
+// issues wait. None left is status 1.
 func TraceSearch(r *TrackerResponse, s TrackerSearch, now time.Time) *TraceAnswer {
 	if !r.OK() {
 		return traceErrorOf(TrackerSummary, r)
@@ -128,10 +131,12 @@ func TraceSearch(r *TrackerResponse, s TrackerSearch, now time.Time) *TraceAnswe
 	if earliest == "" {
 		earliest = now.UTC().Add(-TrackerDefaultWindow).Format(core.V3DateLayout)
 	}
+	anyStatus := s
+	anyStatus.PrescriptionStatus = ""
 	out := &TraceAnswer{Kind: TrackerSummary, StatusCode: TrackerStatusOK, Version: TrackerVersion}
 	for _, group := range groupTrackerIssues(r.Prescriptions) {
 		cur := currentTrackerIssue(group)
-		if !trackerMatches(cur, s, earliest) {
+		if !trackerMatches(cur, anyStatus, earliest) {
 			continue
 		}
 		tp := tracePrescriptionOf(cur, TrackerSummary)
@@ -139,6 +144,9 @@ func TraceSearch(r *TrackerResponse, s TrackerSearch, now time.Time) *TraceAnswe
 			tp.Issues = append(tp.Issues, traceIssueOf(&group[i], TrackerSummary))
 		}
 		tp.Issues = append(tp.Issues, futureTraceIssues(cur, TrackerSummary)...)
+		if s.PrescriptionStatus != "" && !slices.ContainsFunc(tp.Issues, func(is TraceIssue) bool { return is.Status.Code == s.PrescriptionStatus }) {
+			continue
+		}
 		out.Prescriptions = append(out.Prescriptions, tp)
 	}
 	if len(out.Prescriptions) == 0 {
@@ -340,7 +348,7 @@ func futureTraceIssues(p *TrackerPrescription, k TrackerKind) []TraceIssue {
 	if err1 != nil || err2 != nil || total > 99 {
 		return nil
 	}
-	status, item := TraceCoded{Code: "9000"}, TraceCoded{Code: "0007"}
+	status, item := TraceCoded{Code: trackerStatusFutureRepeat}, TraceCoded{Code: "0007"}
 	if st, ok := trackerStatusByText(p.PrescriptionStatus); ok && st.code == "0005" {
 		status, item = TraceCoded{Code: "0005"}, TraceCoded{Code: "0005"}
 	}
@@ -372,7 +380,7 @@ func futureTraceIssues(p *TrackerPrescription, k TrackerKind) []TraceIssue {
 // for an issue after current: a waiting issue never released.
 func isFutureTraceIssue(is *TraceIssue, current int) bool {
 	n, err := strconv.Atoi(is.Number)
-	if err != nil || n <= current || is.Status.Code != "9000" {
+	if err != nil || n <= current || is.Status.Code != trackerStatusFutureRepeat {
 		return false
 	}
 	for _, li := range is.LineItems {
