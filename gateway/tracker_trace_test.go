@@ -144,8 +144,10 @@ func TestTraceSearchMultipleRepeatPrescribing(t *testing.T) {
 
 // TestTraceRetrieveClaimed is the documentation's retrieve example: an
 // acute prescription dispensed and claimed, with its prescriber and
-// dispenser, signing date, issue and line items with ids. The expected
-// JSON is written out here; what EPS FHIR cannot supply is empty.
+// dispenser, signing date, issue and line items with ids — upper case, as
+// Spine writes a line item id (the documentation's example, and the EPS
+// API's v3 ids) though EPS FHIR writes it lower case. The expected JSON is
+// written out here; what EPS FHIR cannot supply is empty.
 func TestTraceRetrieveClaimed(t *testing.T) {
 	r := startTrackerRig(t, true)
 	acute := r.prescribe(t, fixtureAcute)
@@ -175,7 +177,7 @@ func TestTraceRetrieveClaimed(t *testing.T) {
 		`"prescriptionId":"` + acute.ShortFormID + `","lastEventDate":"` + v3Time(acute.Updated) + `","nominatedDispenserName":"",` +
 		`"issue":{"dispensingOrganisationODS":"FA666","appliedCancellations":"False","lastDispenseDate":"` + day + `",` +
 		`"lastClaimDate":"` + day + `","dispensingOrganisationContact":"","issueNumber":"1",` +
-		`"lineItems":{"1":{"status":{"statusText":"Item fully dispensed","statusCode":"0001"},"id":"` + acute.Items[0].ID + `"}},` +
+		`"lineItems":{"1":{"status":{"statusText":"Item fully dispensed","statusCode":"0001"},"id":"` + strings.ToUpper(acute.Items[0].ID) + `"}},` +
 		`"prescriptionStatus":{"statusText":"Claimed","statusCode":"0008"},"dispensingOrganisationName":""},` +
 		`"patientNhsNumber":"` + acute.NHSNumber + `"},"statusCode":"0"}`
 	for _, path := range []string{
@@ -223,8 +225,8 @@ func TestTraceRetrieveIssues(t *testing.T) {
 			t.Fatalf("%s: issues %+v\n%s", tt.query, p.Issues, body)
 		}
 		for i, li := range p.Issues[0].LineItems {
-			if li.ID != erd.Items[i].ID || li.Status.Code != tt.itemStatus || li.Ordinal != strconv.Itoa(i+1) {
-				t.Errorf("%s: line item %+v, want %s", tt.query, li, erd.Items[i].ID)
+			if li.ID != strings.ToUpper(erd.Items[i].ID) || li.Status.Code != tt.itemStatus || li.Ordinal != strconv.Itoa(i+1) {
+				t.Errorf("%s: line item %+v, want %s", tt.query, li, strings.ToUpper(erd.Items[i].ID))
 			}
 		}
 	}

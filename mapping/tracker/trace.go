@@ -313,7 +313,7 @@ func traceIssueOf(p *TrackerPrescription, k TrackerKind) TraceIssue {
 			li.Status.Text, _ = trackerItemTrace(code)
 		}
 		if k == TrackerDetail {
-			li.ID = it.ID
+			li.ID = core.UpperUUID(it.ID)
 		}
 		is.LineItems = append(is.LineItems, li)
 	}
@@ -361,7 +361,7 @@ func futureTraceIssues(p *TrackerPrescription, k TrackerKind) []TraceIssue {
 		for i, it := range p.LineItems {
 			li := TraceLineItem{Ordinal: strconv.Itoa(i + 1), Status: item}
 			if k == TrackerDetail {
-				li.ID = it.ID
+				li.ID = core.UpperUUID(it.ID)
 			}
 			is.LineItems = append(is.LineItems, li)
 		}

@@ -156,7 +156,9 @@ func TestTraceDocExamplesThroughFHIR(t *testing.T) {
 // TestTraceFromEPSTask answers a search and a retrieve from a Task as the
 // EPS API writes it (no lastModified, nothing of porxgate's): treatment
 // type from courseOfTherapyType, the last event from the latest date, the
-// owner as the dispenser once downloaded, and empty what EPS cannot say.
+// owner as the dispenser once downloaded, a line item id upper case as
+// Spine writes it (EPS writes it lower case), and empty what EPS cannot
+// say.
 func TestTraceFromEPSTask(t *testing.T) {
 	r, err := TrackerFromFHIR(TrackerDetail, []byte(epsTrackerAnswer))
 	if err != nil {
@@ -181,7 +183,7 @@ func TestTraceFromEPSTask(t *testing.T) {
 		`"currentIssueNumber":"1","prescribingOrganisationODS":"A99968","prescriptionId":"D7AC09-A99968-4BA59C","lastEventDate":"20210908",` +
 		`"nominatedDispenserName":"","issue":{"dispensingOrganisationODS":"VNFKT","appliedCancellations":"False","lastDispenseDate":"20210908",` +
 		`"lastClaimDate":"False","dispensingOrganisationContact":"","issueNumber":"1",` +
-		`"lineItems":{"1":{"status":{"statusText":"Item fully dispensed","statusCode":"0001"},"id":"a54219b8-f741-4c47-b662-e4f8dfa49ab6"}},` +
+		`"lineItems":{"1":{"status":{"statusText":"Item fully dispensed","statusCode":"0001"},"id":"A54219B8-F741-4C47-B662-E4F8DFA49AB6"}},` +
 		`"prescriptionStatus":{"statusText":"With Dispenser - Active","statusCode":"0003"},"dispensingOrganisationName":"FIVE STAR HOMECARE LEEDS LTD"},` +
 		`"patientNhsNumber":"9449305552"},"statusCode":"0"}`
 	if string(got) != want {
