@@ -116,8 +116,24 @@ func (s *Server) traceSearch(c *fiber.Ctx) error {
 	if err != nil {
 		return s.trackerRefuse(c, trackerRouteSearch, fiber.StatusOK, trackerErrorOf(err))
 	}
+	now := s.msg.now()
+	// One deadline for the search and the calls by id after it.
+	ctx, cancel := context.WithTimeout(c.UserContext(), trackerTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
 	resp, status := s.askTracker(c, tracker.TrackerDetail, search.FHIRQuery())
-	return s.traceAnswer(c, status, tracker.TraceSearch(resp, search, s.msg.now()))
+	if status == fiber.StatusOK {
+		// The EPS API's patient search gives no line item statuses nor
+		// dates; its answer by id does (tracker.TraceSearchDetailIDs).
+		for _, id := range tracker.TraceSearchDetailIDs(resp, search, now) {
+			d, dstatus := s.askTracker(c, tracker.TrackerDetail, tracker.TrackerRetrieve{PrescriptionID: id}.FHIRQuery())
+			if dstatus != fiber.StatusOK {
+				return s.traceAnswer(c, dstatus, tracker.TraceSearch(d, search, now))
+			}
+			tracker.MergeTraceDetail(resp, d)
+		}
+	}
+	return s.traceAnswer(c, status, tracker.TraceSearch(resp, search, now))
 }
 
 // traceRetrieve answers GET /mm/prescriptions/{id}?format=trace.

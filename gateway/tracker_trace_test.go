@@ -1,13 +1,11 @@
 package gateway
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"io"
 	"math/rand"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/store"
-	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping/tracker"
 )
 
@@ -499,23 +496,7 @@ func TestTraceUnreadableEPSAnswer(t *testing.T) {
 		w.Header().Set("Content-Type", "application/fhir+json")
 		_, _ = io.WriteString(w, `{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"Task","businessStatus":{"coding":[{"system":"https://fhir.nhs.uk/CodeSystem/EPS-task-business-status","code":"0001"}]}}}]}`)
 	})
-	base := trackerServe(t, func(ctx context.Context, ln net.Listener) error {
-		srv := &http.Server{Handler: bad, ReadHeaderTimeout: 5 * time.Second}
-		go func() { <-ctx.Done(); _ = srv.Close() }()
-		if err := srv.Serve(ln); err != http.ErrServerClosed {
-			return err
-		}
-		return nil
-	})
-	c, err := upstream.New(upstream.Config{BaseURL: base + "/FHIR/R4", Retry: upstream.RetryConfig{MaxAttempts: 1}}, trackerLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	cfg := DefaultConfig()
-	cfg.ShutdownTimeout = 2 * time.Second
-	srv := NewServer(cfg, store.NewMemory(nil), &EPSClient{Client: c, desc: "bad"}, trackerLog(), NewMetrics())
-	r := &trackerRig{base: trackerServe(t, srv.Serve)}
+	r := startTrackerRigUpstream(t, bad)
 	code, a, body := r.trace(t, PathTrackerSearch+"?nhsNumber=9449304106&format=trace-summary", nil)
 	if code != http.StatusBadGateway || a.StatusCode != "4" || !strings.HasPrefix(a.Reason, "Failed to parse prescription") {
 		t.Errorf("HTTP %d status %s %q\n%s", code, a.StatusCode, a.Reason, body)

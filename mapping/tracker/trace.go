@@ -127,12 +127,7 @@ func TraceSearch(r *TrackerResponse, s TrackerSearch, now time.Time) *TraceAnswe
 	if !r.OK() {
 		return traceErrorOf(TrackerSummary, r)
 	}
-	earliest := s.EarliestDate
-	if earliest == "" {
-		earliest = now.UTC().Add(-TrackerDefaultWindow).Format(core.V3DateLayout)
-	}
-	anyStatus := s
-	anyStatus.PrescriptionStatus = ""
+	earliest, anyStatus := s.window(now)
 	out := &TraceAnswer{Kind: TrackerSummary, StatusCode: TrackerStatusOK, Version: TrackerVersion}
 	for _, group := range groupTrackerIssues(r.Prescriptions) {
 		cur := currentTrackerIssue(group)
@@ -153,6 +148,19 @@ func TraceSearch(r *TrackerResponse, s TrackerSearch, now time.Time) *TraceAnswe
 		return TraceError(TrackerSummary, &TrackerError{StatusCode: TrackerStatusNoMatch, Reason: TrackerReasonNotFound})
 	}
 	return out
+}
+
+// window is the earliest day s asks for (TrackerDefaultWindow before now
+// when it names none) and s without its status, which a documented search
+// matches against every issue rather than the current one.
+func (s TrackerSearch) window(now time.Time) (earliest string, anyStatus TrackerSearch) {
+	earliest = s.EarliestDate
+	if earliest == "" {
+		earliest = now.UTC().Add(-TrackerDefaultWindow).Format(core.V3DateLayout)
+	}
+	anyStatus = s
+	anyStatus.PrescriptionStatus = ""
+	return earliest, anyStatus
 }
 
 // TraceRetrieve answers retrieve q from r (read as for TraceSearch): the
