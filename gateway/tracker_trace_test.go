@@ -611,3 +611,51 @@ func TestTraceSearchByIssueStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceFutureIssuesKeepCancelledItem cancels one line item of a repeat
+// dispensing prescription at its first issue, through the simulator, and
+// reads it through the gateway: Spine applies a line item's cancellation
+// to the current issue and every later one, so each future issue lists
+// that item as cancelled (0005 "Item Cancelled", the issue's
+// appliedCancellations True) and the others to be dispensed. Before, the
+// future issues listed every item as to be dispensed, the cancelled
+// medicine included.
+func TestTraceFutureIssuesKeepCancelledItem(t *testing.T) {
+	r := startTrackerRig(t, true)
+	erd := r.prescribe(t, fixtureERD)
+	cancelled := erd.Items[1].ID
+	if _, err := r.sim.State().Cancel(sim.CancelRequest{ShortFormID: erd.ShortFormID, NHSNumber: erd.NHSNumber, Requester: "R1", ItemIDs: []string{cancelled}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	wantItems := func(where string, items []tracker.TraceLineItem) {
+		t.Helper()
+		if len(items) != len(erd.Items) {
+			t.Fatalf("%s: %d line items, want %d", where, len(items), len(erd.Items))
+		}
+		for i, li := range items {
+			want := tracker.TraceCoded{Text: "To Be Dispensed", Code: "0007"}
+			if i == 1 {
+				want = tracker.TraceCoded{Text: "Item Cancelled", Code: "0005"}
+			}
+			if li.Status != want {
+				t.Errorf("%s: line item %d status %+v, want %+v", where, i+1, li.Status, want)
+			}
+		}
+	}
+	code, a, body := r.trace(t, PathTrackerSearch+"?nhsNumber="+erd.NHSNumber+"&format=trace-summary", nil)
+	if code != http.StatusOK || a.StatusCode != "0" || len(a.Prescriptions) != 1 || len(a.Prescriptions[0].Issues) != 6 {
+		t.Fatalf("search: HTTP %d status %s\n%s", code, a.StatusCode, body)
+	}
+	for _, is := range a.Prescriptions[0].Issues {
+		wantItems("search issue "+is.Number, is.LineItems)
+	}
+	code, a, body = r.trace(t, PathTrackerSearch+"/"+url.PathEscape(erd.ShortFormID)+"?format=trace&issueNumber=3", nil)
+	if code != http.StatusOK || a.StatusCode != "0" || len(a.Prescriptions) != 1 || len(a.Prescriptions[0].Issues) != 1 {
+		t.Fatalf("retrieve issue 3: HTTP %d status %s\n%s", code, a.StatusCode, body)
+	}
+	is := a.Prescriptions[0].Issues[0]
+	wantItems("retrieve issue 3", is.LineItems)
+	if is.Status.Code != "9000" || is.AppliedCancellations != "True" {
+		t.Errorf("retrieve issue 3: status %+v appliedCancellations %q, want 9000 and True", is.Status, is.AppliedCancellations)
+	}
+}

@@ -343,7 +343,9 @@ func traceIssueOf(p *TrackerPrescription, k TrackerKind) TraceIssue {
 
 // futureTraceIssues are the issues after p's of a repeat dispensing
 // prescription, up to the number authorised: each waits (9000, its items
-// to be dispensed), or, when p is cancelled, is cancelled too. Only a
+// to be dispensed), or, when p is cancelled, is cancelled too. A line item
+// cancelled in p is cancelled in each of them, as Spine applies a line
+// item's cancellation from the current issue upwards. Only a
 // repeat dispensing prescription has them: Spine creates the later issues
 // of repeat dispensing alone, and the repeat number of any other
 // prescription (a repeat prescribing one's "3 of 6") is no issue waiting.
@@ -363,11 +365,17 @@ func futureTraceIssues(p *TrackerPrescription, k TrackerKind) []TraceIssue {
 	st, _ := trackerStatusByCode(status.Code)
 	status.Text = st.text
 	item.Text, _ = trackerItemTrace(item.Code)
+	cancelled := TraceCoded{Code: "0005"}
+	cancelled.Text, _ = trackerItemTrace(cancelled.Code)
 	var out []TraceIssue
 	for n := cur + 1; n <= total; n++ {
 		is := TraceIssue{Number: strconv.Itoa(n), Status: status}
+		applied := status.Code == "0005"
 		for i, it := range p.LineItems {
 			li := TraceLineItem{Ordinal: strconv.Itoa(i + 1), Status: item}
+			if code, ok := trackerItemCode(it.ItemStatus); ok && code == cancelled.Code {
+				li.Status, applied = cancelled, true
+			}
 			if k == TrackerDetail {
 				li.ID = core.UpperUUID(it.ID)
 			}
@@ -376,7 +384,7 @@ func futureTraceIssues(p *TrackerPrescription, k TrackerKind) []TraceIssue {
 		if k == TrackerSummary {
 			is.IssueDate = TraceFalse
 		} else {
-			is.AppliedCancellations = trackerBool(status.Code == "0005")
+			is.AppliedCancellations = trackerBool(applied)
 			is.LastDispenseDate, is.LastClaimDate = TraceFalse, TraceFalse
 		}
 		out = append(out, is)
@@ -392,7 +400,7 @@ func isFutureTraceIssue(is *TraceIssue, current int) bool {
 		return false
 	}
 	for _, li := range is.LineItems {
-		if li.Status.Code != "0007" {
+		if li.Status.Code != "0007" && li.Status.Code != "0005" { // to be dispensed, or cancelled from an earlier issue on
 			return false
 		}
 	}
