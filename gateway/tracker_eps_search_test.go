@@ -3,6 +3,7 @@ package gateway
 import (
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,58 +43,81 @@ func epsShapedTask(id, nhs, status, course, issue, of string, detail bool) strin
 // an upstream that answers GET /Task as the EPS API does: a patient
 // search from Spine's summary (line items without a status, no dates), a
 // search by id from Spine's detail of issue 1. The documented search
-// lists the acute prescription's line item as fully dispensed and its
-// issue date, as Spine's search does, by asking EPS for it by id; the
-// repeat dispensing prescription at issue 2, whose answer by id would be
-// issue 1's, is not asked for and keeps what the search gave. Before,
-// every line item of every prescription a search found came back with an
-// empty status and every issue date as "False".
+// lists each acute prescription's line item as fully dispensed and its
+// issue date, as Spine's search does, by asking EPS for it by id (six, more
+// than are asked at once); the repeat dispensing prescription at issue 2,
+// whose answer by id would be issue 1's, is not asked for and keeps what
+// the search gave. When EPS cannot answer one by id, the search answers as
+// when EPS cannot answer the search (5, HTTP 502), never a list with that
+// one's statuses blank. Before, every line item of every prescription a
+// search found came back with an empty status and every issue date as
+// "False".
 func TestTraceSearchFromEPSSummary(t *testing.T) {
-	const nhs, acute, erd = "9449304106", "010E34-A99968-467D9Z", "003D4D-A99968-4C5AAJ"
+	const nhs, erd = "9449304106", "003D4D-A99968-4C5AAJ"
+	acutes := []string{"010E34-A99968-467D9Z"}
+	for _, body := range []string{"D29E5B-A99968-11E6A", "D2A223-A99968-11E6A", "D2A238-A99968-11E6A", "D2A24D-A99968-11E6A", "D2A262-A99968-11E6A"} {
+		acutes = append(acutes, validShortFormID(t, body))
+	}
 	var mu sync.Mutex
 	var asked []string
+	failing := ""
 	eps := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		asked = append(asked, r.URL.RawQuery)
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/fhir+json")
 		q := r.URL.Query()
+		focus := strings.TrimPrefix(q.Get("focus:identifier"), "https://fhir.nhs.uk/Id/prescription-order-number|")
+		mu.Lock()
+		asked = append(asked, focus)
+		fail := focus != "" && focus == failing
+		mu.Unlock()
+		if fail {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/fhir+json")
 		var entries []string
 		switch {
 		case q.Get("patient:identifier") == "https://fhir.nhs.uk/Id/nhs-number|"+nhs:
-			entries = []string{epsShapedTask(acute, nhs, "0003", "acute", "", "", false), epsShapedTask(erd, nhs, "0001", "continuous-repeat-dispensing", "2", "3", false)}
-		case q.Get("focus:identifier") == "https://fhir.nhs.uk/Id/prescription-order-number|"+acute:
-			entries = []string{epsShapedTask(acute, nhs, "0003", "acute", "", "", true)}
-		case q.Get("focus:identifier") == "https://fhir.nhs.uk/Id/prescription-order-number|"+erd:
+			for _, id := range acutes {
+				entries = append(entries, epsShapedTask(id, nhs, "0003", "acute", "", "", false))
+			}
+			entries = append(entries, epsShapedTask(erd, nhs, "0001", "continuous-repeat-dispensing", "2", "3", false))
+		case focus == erd:
 			entries = []string{epsShapedTask(erd, nhs, "0006", "continuous-repeat-dispensing", "2", "3", true)}
+		case focus != "":
+			entries = []string{epsShapedTask(focus, nhs, "0003", "acute", "", "", true)}
 		}
 		_, _ = io.WriteString(w, `{"resourceType":"Bundle","type":"searchset","total":`+strconv.Itoa(len(entries))+`,"entry":[`+strings.Join(entries, ",")+`]}`)
 	})
 	r := startTrackerRigUpstream(t, eps)
+	const search = PathTrackerSearch + "?nhsNumber=" + nhs + "&format=trace-summary&earliestDate=20211001"
 
-	code, a, body := r.trace(t, PathTrackerSearch+"?nhsNumber="+nhs+"&format=trace-summary&earliestDate=20211001", nil)
-	if code != http.StatusOK || a.StatusCode != tracker.TrackerStatusOK || len(a.Prescriptions) != 2 {
+	code, a, body := r.trace(t, search, nil)
+	if code != http.StatusOK || a.StatusCode != tracker.TrackerStatusOK || len(a.Prescriptions) != len(acutes)+1 {
 		t.Fatalf("HTTP %d status %s, %d prescriptions\n%s", code, a.StatusCode, len(a.Prescriptions), body)
 	}
 	for _, p := range a.Prescriptions {
 		is := p.Issues[0]
-		switch p.ID {
-		case acute:
-			if is.IssueDate != "20211020" || is.Status.Code != "0003" || len(is.LineItems) != 1 ||
-				is.LineItems[0].Status != (tracker.TraceCoded{Text: "Item fully dispensed", Code: "0001"}) {
-				t.Errorf("acute issue %+v, want issue date 20211020 and its line item fully dispensed\n%s", is, body)
-			}
-		case erd:
+		if p.ID == erd {
 			if p.CurrentIssueNumber != "2" || is.Number != "2" || is.Status.Code != "0001" || is.IssueDate != "False" {
 				t.Errorf("repeat dispensing issue %+v (current %s), want issue 2 as the search gave it\n%s", is, p.CurrentIssueNumber, body)
 			}
-		default:
-			t.Errorf("prescription %s", p.ID)
+			continue
+		}
+		if is.IssueDate != "20211020" || is.Status.Code != "0003" || len(is.LineItems) != 1 ||
+			is.LineItems[0].Status != (tracker.TraceCoded{Text: "Item fully dispensed", Code: "0001"}) {
+			t.Errorf("acute %s issue %+v, want issue date 20211020 and its line item fully dispensed\n%s", p.ID, is, body)
 		}
 	}
 	mu.Lock()
-	defer mu.Unlock()
-	if len(asked) != 2 || !strings.Contains(asked[1], "focus%3Aidentifier") || !strings.Contains(asked[1], acute) {
-		t.Errorf("EPS was asked %q; want the search, then the acute prescription by id", asked)
+	byID := slices.Sorted(slices.Values(asked[1:]))
+	want := slices.Sorted(slices.Values(acutes))
+	if asked[0] != "" || !slices.Equal(byID, want) {
+		t.Errorf("EPS was asked for %q by id after the search; want each acute prescription once: %q", byID, want)
+	}
+	failing = acutes[3]
+	mu.Unlock()
+
+	code, a, body = r.trace(t, search, nil)
+	if code != http.StatusBadGateway || a.StatusCode != tracker.TrackerStatusUnexpected || len(a.Prescriptions) != 0 {
+		t.Errorf("one prescription unavailable by id: HTTP %d status %s, %d prescriptions; want 502, 5, none\n%s", code, a.StatusCode, len(a.Prescriptions), body)
 	}
 }
