@@ -393,14 +393,20 @@ func futureTraceIssues(p *TrackerPrescription, k TrackerKind) []TraceIssue {
 }
 
 // isFutureTraceIssue reports whether is is what futureTraceIssues makes
-// for an issue after current: a waiting issue never released.
-func isFutureTraceIssue(is *TraceIssue, current int) bool {
+// for an issue after current: a waiting issue never released, each line
+// item to be dispensed, or cancelled as in the current issue (curItems;
+// nil when the answer does not hold the current issue, as a retrieve of
+// another does not).
+func isFutureTraceIssue(is *TraceIssue, current int, curItems []TraceLineItem) bool {
 	n, err := strconv.Atoi(is.Number)
 	if err != nil || n <= current || is.Status.Code != trackerStatusFutureRepeat {
 		return false
 	}
-	for _, li := range is.LineItems {
-		if li.Status.Code != "0007" && li.Status.Code != "0005" { // to be dispensed, or cancelled from an earlier issue on
+	for i, li := range is.LineItems {
+		switch {
+		case li.Status.Code == "0007" && (curItems == nil || i >= len(curItems) || curItems[i].Status.Code != "0005"):
+		case li.Status.Code == "0005" && (curItems == nil || i < len(curItems) && curItems[i].Status.Code == "0005"):
+		default:
 			return false
 		}
 	}
@@ -472,6 +478,12 @@ func (tp *TracePrescription) tracker(k TrackerKind, path string) ([]TrackerPresc
 	if tt, ok := trackerTreatmentByCode(tp.TreatmentType.Code); ok && treatment == "" {
 		treatment = tt.text
 	}
+	var curItems []TraceLineItem
+	for i := range tp.Issues {
+		if tp.Issues[i].Number == tp.CurrentIssueNumber {
+			curItems = tp.Issues[i].LineItems
+		}
+	}
 	var out []TrackerPrescription
 	for i := range tp.Issues {
 		is := &tp.Issues[i]
@@ -479,7 +491,7 @@ func (tp *TracePrescription) tracker(k TrackerKind, path string) ([]TrackerPresc
 		if k == TrackerDetail {
 			ip = path + ".issue"
 		}
-		if trackerRepeatDispensing(treatment) && isFutureTraceIssue(is, cur) {
+		if trackerRepeatDispensing(treatment) && isFutureTraceIssue(is, cur, curItems) {
 			continue
 		}
 		p := TrackerPrescription{

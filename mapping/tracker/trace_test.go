@@ -352,3 +352,42 @@ func TestTraceFutureIssuesRepeatDispensingOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestTraceTrackerSkipsFutureIssuesItMakes checks the way back from a
+// documented search: the future issues TraceSearch makes (a line item
+// cancelled in the current issue cancelled in them too) are left for it
+// to make again, and a future issue that says otherwise is kept.
+func TestTraceTrackerSkipsFutureIssuesItMakes(t *testing.T) {
+	issue := func(n, status, item2 string) string {
+		return `"` + n + `":{"issueDate":"False","lineItems":{"1":{"status":{"statusText":"To Be Dispensed","statusCode":"0007"}},` +
+			`"2":{"status":{"statusText":"x","statusCode":"` + item2 + `"}}},"prescriptionStatus":{"statusText":"x","statusCode":"` + status + `"}}`
+	}
+	tests := []struct {
+		name, issues string
+		want         int
+	}{
+		{"cancelled item in every issue", issue("1", "0001", "0005") + "," + issue("2", "9000", "0005") + "," + issue("3", "9000", "0005"), 1},
+		{"nothing cancelled", issue("1", "0001", "0007") + "," + issue("2", "9000", "0007") + "," + issue("3", "9000", "0007"), 1},
+		{"cancelled in a future issue only", issue("1", "0001", "0007") + "," + issue("2", "9000", "0005") + "," + issue("3", "9000", "0007"), 2},
+		{"cancelled now, not in a future issue", issue("1", "0001", "0005") + "," + issue("2", "9000", "0007"), 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := `{"reason":"","version":"1","prescriptionList":{"D7AC09-A99968-4BA59C":{` +
+				`"prescriptionTreatmentType":{"prescriptionTreatmentTypeText":"Repeat Dispensing","prescriptionTreatmentTypeCode":"0003"},` +
+				`"prescriptionIssueDate":"20210908","pendingCancellations":"False","lastEventDate":"20210908","currentIssueNumber":"1",` +
+				`"issues":{` + tt.issues + `},"patientNhsNumber":"9449305552"}},"statusCode":"0"}`
+			a, err := ParseTraceJSON([]byte(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := a.Tracker()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Prescriptions) != tt.want {
+				t.Errorf("%d issues kept, want %d", len(r.Prescriptions), tt.want)
+			}
+		})
+	}
+}
