@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -116,8 +117,54 @@ func (s *Server) traceSearch(c *fiber.Ctx) error {
 	if err != nil {
 		return s.trackerRefuse(c, trackerRouteSearch, fiber.StatusOK, trackerErrorOf(err))
 	}
+	now := s.msg.now()
+	// One deadline for the search and the calls by id after it.
+	ctx, cancel := context.WithTimeout(c.UserContext(), trackerTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
 	resp, status := s.askTracker(c, tracker.TrackerDetail, search.FHIRQuery())
-	return s.traceAnswer(c, status, tracker.TraceSearch(resp, search, s.msg.now()))
+	if status == fiber.StatusOK {
+		// The EPS API's patient search gives no line item statuses nor
+		// dates; its answer by id does (tracker.TraceSearchDetailIDs).
+		details := s.askTrackerByID(trackerCallContext(c), tracker.TraceSearchDetailIDs(resp, search, now))
+		for _, d := range details {
+			if d.status != fiber.StatusOK {
+				return s.traceAnswer(c, d.status, tracker.TraceSearch(d.resp, search, now))
+			}
+			tracker.MergeTraceDetail(resp, d.resp)
+		}
+	}
+	return s.traceAnswer(c, status, tracker.TraceSearch(resp, search, now))
+}
+
+// trackerByIDConcurrency bounds the EPS calls by id one search makes at once.
+const trackerByIDConcurrency = 4
+
+// trackerReply is one EPS tracker answer and the HTTP status askTracker
+// gave it.
+type trackerReply struct {
+	resp   *tracker.TrackerResponse
+	status int
+}
+
+// askTrackerByID asks the EPS tracker for each prescription id (a detail,
+// by focus:identifier), up to trackerByIDConcurrency at once, and returns
+// the answers in the ids' order.
+func (s *Server) askTrackerByID(ctx context.Context, ids []string) []trackerReply {
+	out := make([]trackerReply, len(ids))
+	sem := make(chan struct{}, trackerByIDConcurrency)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			resp, status := s.askTrackerCtx(ctx, tracker.TrackerDetail, tracker.TrackerRetrieve{PrescriptionID: id}.FHIRQuery())
+			out[i] = trackerReply{resp: resp, status: status}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // traceRetrieve answers GET /mm/prescriptions/{id}?format=trace.
@@ -181,15 +228,28 @@ func (s *Server) trackerRetrieve(wantFormat string) fiber.Handler {
 // EPS included), 502/503/504 when EPS could not be asked or its answer not
 // read.
 func (s *Server) askTracker(c *fiber.Ctx, kind tracker.TrackerKind, q url.Values) (*tracker.TrackerResponse, int) {
+	return s.askTrackerCtx(trackerCallContext(c), kind, q)
+}
+
+// trackerCallContext is the context of a tracker request's EPS calls: the
+// request's, with the caller's trace id as the correlation id.
+func trackerCallContext(c *fiber.Ctx) context.Context {
+	ctx := c.UserContext()
+	if caller, ok := TrackerCallerOf(c); ok && caller.TraceID != "" {
+		ctx = upstream.WithCorrelationID(ctx, caller.TraceID)
+	}
+	return ctx
+}
+
+// askTrackerCtx is askTracker under ctx (trackerCallContext), safe to call
+// from several goroutines of one request.
+func (s *Server) askTrackerCtx(ctx context.Context, kind tracker.TrackerKind, q url.Values) (*tracker.TrackerResponse, int) {
 	api, ok := s.upstream.(trackerUpstream)
 	if !ok || s.upstream == nil {
 		return trackerUnexpected(kind, "no EPS FHIR upstream is configured"), fiber.StatusServiceUnavailable
 	}
-	ctx, cancel := context.WithTimeout(c.UserContext(), trackerTimeout)
+	ctx, cancel := context.WithTimeout(ctx, trackerTimeout)
 	defer cancel()
-	if caller, ok := TrackerCallerOf(c); ok && caller.TraceID != "" {
-		ctx = upstream.WithCorrelationID(ctx, caller.TraceID)
-	}
 	start := time.Now()
 	r, err := api.TrackerGet(ctx, q)
 	if err != nil {

@@ -112,6 +112,30 @@ func startTrackerRigSim(t *testing.T, simOpts sim.Options, withUpstream bool, lo
 	return r
 }
 
+// startTrackerRigUpstream starts a gateway whose upstream is the EPS
+// client pointed at eps, served on a loopback socket in place of the
+// simulator (rig.sim is nil), one attempt per call.
+func startTrackerRigUpstream(t *testing.T, eps http.Handler) *trackerRig {
+	t.Helper()
+	base := trackerServe(t, func(ctx context.Context, ln net.Listener) error {
+		srv := &http.Server{Handler: eps, ReadHeaderTimeout: 5 * time.Second}
+		go func() { <-ctx.Done(); _ = srv.Close() }()
+		if err := srv.Serve(ln); err != http.ErrServerClosed {
+			return err
+		}
+		return nil
+	})
+	c, err := upstream.New(upstream.Config{BaseURL: base + "/FHIR/R4", Retry: upstream.RetryConfig{MaxAttempts: 1}}, trackerLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	cfg := DefaultConfig()
+	cfg.ShutdownTimeout = 2 * time.Second
+	srv := NewServer(cfg, store.NewMemory(nil), &EPSClient{Client: c, desc: "loopback EPS"}, trackerLog(), NewMetrics())
+	return &trackerRig{simBase: base, client: c, base: trackerServe(t, srv.Serve)}
+}
+
 // prescribe sends a project prescription fixture to the simulator through
 // its FHIR face and returns the simulator's record of it.
 func (r *trackerRig) prescribe(t *testing.T, fixture string) sim.Prescription {

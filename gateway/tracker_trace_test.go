@@ -1,13 +1,11 @@
 package gateway
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"io"
 	"math/rand"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/store"
-	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping/tracker"
 )
 
@@ -144,8 +141,10 @@ func TestTraceSearchMultipleRepeatPrescribing(t *testing.T) {
 
 // TestTraceRetrieveClaimed is the documentation's retrieve example: an
 // acute prescription dispensed and claimed, with its prescriber and
-// dispenser, signing date, issue and line items with ids. The expected
-// JSON is written out here; what EPS FHIR cannot supply is empty.
+// dispenser, signing date, issue and line items with ids — upper case, as
+// Spine writes a line item id (the documentation's example, and the EPS
+// API's v3 ids) though EPS FHIR writes it lower case. The expected JSON is
+// written out here; what EPS FHIR cannot supply is empty.
 func TestTraceRetrieveClaimed(t *testing.T) {
 	r := startTrackerRig(t, true)
 	acute := r.prescribe(t, fixtureAcute)
@@ -175,7 +174,7 @@ func TestTraceRetrieveClaimed(t *testing.T) {
 		`"prescriptionId":"` + acute.ShortFormID + `","lastEventDate":"` + v3Time(acute.Updated) + `","nominatedDispenserName":"",` +
 		`"issue":{"dispensingOrganisationODS":"FA666","appliedCancellations":"False","lastDispenseDate":"` + day + `",` +
 		`"lastClaimDate":"` + day + `","dispensingOrganisationContact":"","issueNumber":"1",` +
-		`"lineItems":{"1":{"status":{"statusText":"Item fully dispensed","statusCode":"0001"},"id":"` + acute.Items[0].ID + `"}},` +
+		`"lineItems":{"1":{"status":{"statusText":"Item fully dispensed","statusCode":"0001"},"id":"` + strings.ToUpper(acute.Items[0].ID) + `"}},` +
 		`"prescriptionStatus":{"statusText":"Claimed","statusCode":"0008"},"dispensingOrganisationName":""},` +
 		`"patientNhsNumber":"` + acute.NHSNumber + `"},"statusCode":"0"}`
 	for _, path := range []string{
@@ -223,8 +222,8 @@ func TestTraceRetrieveIssues(t *testing.T) {
 			t.Fatalf("%s: issues %+v\n%s", tt.query, p.Issues, body)
 		}
 		for i, li := range p.Issues[0].LineItems {
-			if li.ID != erd.Items[i].ID || li.Status.Code != tt.itemStatus || li.Ordinal != strconv.Itoa(i+1) {
-				t.Errorf("%s: line item %+v, want %s", tt.query, li, erd.Items[i].ID)
+			if li.ID != strings.ToUpper(erd.Items[i].ID) || li.Status.Code != tt.itemStatus || li.Ordinal != strconv.Itoa(i+1) {
+				t.Errorf("%s: line item %+v, want %s", tt.query, li, strings.ToUpper(erd.Items[i].ID))
 			}
 		}
 	}
@@ -497,23 +496,7 @@ func TestTraceUnreadableEPSAnswer(t *testing.T) {
 		w.Header().Set("Content-Type", "application/fhir+json")
 		_, _ = io.WriteString(w, `{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"Task","businessStatus":{"coding":[{"system":"https://fhir.nhs.uk/CodeSystem/EPS-task-business-status","code":"0001"}]}}}]}`)
 	})
-	base := trackerServe(t, func(ctx context.Context, ln net.Listener) error {
-		srv := &http.Server{Handler: bad, ReadHeaderTimeout: 5 * time.Second}
-		go func() { <-ctx.Done(); _ = srv.Close() }()
-		if err := srv.Serve(ln); err != http.ErrServerClosed {
-			return err
-		}
-		return nil
-	})
-	c, err := upstream.New(upstream.Config{BaseURL: base + "/FHIR/R4", Retry: upstream.RetryConfig{MaxAttempts: 1}}, trackerLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	cfg := DefaultConfig()
-	cfg.ShutdownTimeout = 2 * time.Second
-	srv := NewServer(cfg, store.NewMemory(nil), &EPSClient{Client: c, desc: "bad"}, trackerLog(), NewMetrics())
-	r := &trackerRig{base: trackerServe(t, srv.Serve)}
+	r := startTrackerRigUpstream(t, bad)
 	code, a, body := r.trace(t, PathTrackerSearch+"?nhsNumber=9449304106&format=trace-summary", nil)
 	if code != http.StatusBadGateway || a.StatusCode != "4" || !strings.HasPrefix(a.Reason, "Failed to parse prescription") {
 		t.Errorf("HTTP %d status %s %q\n%s", code, a.StatusCode, a.Reason, body)
@@ -592,5 +575,87 @@ func TestTraceSearchAndRetrieveAgree(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestTraceSearchByIssueStatus searches a patient's repeat dispensing
+// prescription (issue 1 to be dispensed, issues 2 to 6 waiting) by
+// prescriptionStatus through the gateway against the simulator: Spine
+// matches a status against every issue of a prescription (its search
+// index holds each issue's status), so 9000 finds it as 0001 does, and a
+// status none of its issues has finds nothing. Before, 9000 was asked of
+// EPS, whose Task is the current issue, and matched against the current
+// issue only: "Not found" for a prescription the answer lists with five
+// 9000 issues.
+func TestTraceSearchByIssueStatus(t *testing.T) {
+	r := startTrackerRig(t, true)
+	erd := r.prescribe(t, fixtureERD)
+	for _, tt := range []struct {
+		status, want string
+		issues       int
+	}{
+		{"9000", "0", 6},
+		{"0001", "0", 6},
+		{"0006", "1", 0},
+	} {
+		code, a, body := r.trace(t, PathTrackerSearch+"?nhsNumber="+erd.NHSNumber+"&format=trace-summary&prescriptionStatus="+tt.status, nil)
+		if code != http.StatusOK || a.StatusCode != tt.want {
+			t.Errorf("prescriptionStatus %s: HTTP %d status %s, want %s\n%s", tt.status, code, a.StatusCode, tt.want, body)
+			continue
+		}
+		if tt.issues == 0 {
+			continue
+		}
+		if len(a.Prescriptions) != 1 || a.Prescriptions[0].ID != erd.ShortFormID || len(a.Prescriptions[0].Issues) != tt.issues {
+			t.Errorf("prescriptionStatus %s: %+v, want %s with %d issues", tt.status, a.Prescriptions, erd.ShortFormID, tt.issues)
+		}
+	}
+}
+
+// TestTraceFutureIssuesKeepCancelledItem cancels one line item of a repeat
+// dispensing prescription at its first issue, through the simulator, and
+// reads it through the gateway: Spine applies a line item's cancellation
+// to the current issue and every later one, so each future issue lists
+// that item as cancelled (0005 "Item Cancelled", the issue's
+// appliedCancellations True) and the others to be dispensed. Before, the
+// future issues listed every item as to be dispensed, the cancelled
+// medicine included.
+func TestTraceFutureIssuesKeepCancelledItem(t *testing.T) {
+	r := startTrackerRig(t, true)
+	erd := r.prescribe(t, fixtureERD)
+	cancelled := erd.Items[1].ID
+	if _, err := r.sim.State().Cancel(sim.CancelRequest{ShortFormID: erd.ShortFormID, NHSNumber: erd.NHSNumber, Requester: "R1", ItemIDs: []string{cancelled}}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	wantItems := func(where string, items []tracker.TraceLineItem) {
+		t.Helper()
+		if len(items) != len(erd.Items) {
+			t.Fatalf("%s: %d line items, want %d", where, len(items), len(erd.Items))
+		}
+		for i, li := range items {
+			want := tracker.TraceCoded{Text: "To Be Dispensed", Code: "0007"}
+			if i == 1 {
+				want = tracker.TraceCoded{Text: "Item Cancelled", Code: "0005"}
+			}
+			if li.Status != want {
+				t.Errorf("%s: line item %d status %+v, want %+v", where, i+1, li.Status, want)
+			}
+		}
+	}
+	code, a, body := r.trace(t, PathTrackerSearch+"?nhsNumber="+erd.NHSNumber+"&format=trace-summary", nil)
+	if code != http.StatusOK || a.StatusCode != "0" || len(a.Prescriptions) != 1 || len(a.Prescriptions[0].Issues) != 6 {
+		t.Fatalf("search: HTTP %d status %s\n%s", code, a.StatusCode, body)
+	}
+	for _, is := range a.Prescriptions[0].Issues {
+		wantItems("search issue "+is.Number, is.LineItems)
+	}
+	code, a, body = r.trace(t, PathTrackerSearch+"/"+url.PathEscape(erd.ShortFormID)+"?format=trace&issueNumber=3", nil)
+	if code != http.StatusOK || a.StatusCode != "0" || len(a.Prescriptions) != 1 || len(a.Prescriptions[0].Issues) != 1 {
+		t.Fatalf("retrieve issue 3: HTTP %d status %s\n%s", code, a.StatusCode, body)
+	}
+	is := a.Prescriptions[0].Issues[0]
+	wantItems("retrieve issue 3", is.LineItems)
+	if is.Status.Code != "9000" || is.AppliedCancellations != "True" {
+		t.Errorf("retrieve issue 3: status %+v appliedCancellations %q, want 9000 and True", is.Status, is.AppliedCancellations)
 	}
 }

@@ -12,6 +12,11 @@ type trackerStatus struct {
 	code, text, taskStatus string
 }
 
+// trackerStatusFutureRepeat is the status of a repeat dispensing issue
+// that has not begun (Repeat Dispense future instance): the status of the
+// later issues, which EPS's Task (the current issue) does not carry.
+const trackerStatusFutureRepeat = "9000"
+
 // trackerStatuses lists the prescription statuses the tracker reports
 // (0000, 0008, 0009 and the 900x future-instance states included).
 var trackerStatuses = [...]trackerStatus{
@@ -151,6 +156,14 @@ func trackerTreatmentByText(text string) (t trackerTreatment, canonical, ok bool
 		}
 	}
 	return trackerTreatment{}, false, false
+}
+
+// trackerRepeatDispensing reports whether Spine's treatment type text is
+// repeat dispensing, the only treatment whose later issues Spine holds
+// before they begin.
+func trackerRepeatDispensing(text string) bool {
+	t, _, ok := trackerTreatmentByText(text)
+	return ok && t.course == core.CourseContinuousRepeatDispense
 }
 
 func trackerTreatmentByCourse(course string) (trackerTreatment, bool) {

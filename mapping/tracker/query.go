@@ -124,10 +124,12 @@ func ParseTrackerSearch(q url.Values, wantFormat string) (TrackerSearch, error) 
 
 // FHIRQuery is the EPS tracker query of the search: patient:identifier,
 // business-status and authored-on (ge earliest, le latest), each written
-// system|value where the parameter has a system.
+// system|value where the parameter has a system. The status of future
+// issues (9000) is not asked of EPS, which matches its Task, the current
+// issue: the search finds it among the future issues it lists.
 func (s TrackerSearch) FHIRQuery() url.Values {
 	q := url.Values{TaskParamPatientIdentifier: {fhir.SystemNHSNumber + "|" + s.NHSNumber}}
-	if s.PrescriptionStatus != "" {
+	if s.PrescriptionStatus != "" && s.PrescriptionStatus != trackerStatusFutureRepeat {
 		q.Set(TaskParamBusinessStatus, fhir.CodeSystemTaskBusinessStatus+"|"+s.PrescriptionStatus)
 	}
 	if s.EarliestDate != "" {

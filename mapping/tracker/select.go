@@ -3,8 +3,6 @@ package tracker
 import (
 	"strings"
 	"time"
-
-	"github.com/porxgate/porxgate/mapping/core"
 )
 
 // Spine's search and retrieve rules, applied to what the EPS tracker
@@ -23,10 +21,7 @@ func (r *TrackerResponse) ForSearch(s TrackerSearch, now time.Time) *TrackerResp
 	if !r.OK() {
 		return out
 	}
-	earliest := s.EarliestDate
-	if earliest == "" {
-		earliest = now.UTC().Add(-TrackerDefaultWindow).Format(core.V3DateLayout)
-	}
+	earliest, _ := s.window(now)
 	index := map[string]int{}
 	for _, p := range r.Prescriptions {
 		if !trackerMatches(&p, s, earliest) {

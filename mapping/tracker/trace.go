@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -117,21 +118,20 @@ func traceErrorOf(k TrackerKind, r *TrackerResponse) *TraceAnswer {
 // TraceSearch answers search s from r, the EPS tracker's answer read as a
 // detail (TrackerFromFHIR with TrackerDetail, so that the release and
 // claim dates are read): the prescriptions of s's patient issued in s's
-// window, in its status and version when given, each with every issue —
-// those EPS reported, then the future ones of a repeat dispensing
-// prescription. None left is status 1.
+// window, in its version when given, each with every issue — those EPS
+// reported, then the future ones of a repeat dispensing prescription. A
+// status, when given, is matched as Spine matches it: by any issue's
+// status, so that 9000 finds a repeat dispensing prescription whose later
+// issues wait. None left is status 1.
 func TraceSearch(r *TrackerResponse, s TrackerSearch, now time.Time) *TraceAnswer {
 	if !r.OK() {
 		return traceErrorOf(TrackerSummary, r)
 	}
-	earliest := s.EarliestDate
-	if earliest == "" {
-		earliest = now.UTC().Add(-TrackerDefaultWindow).Format(core.V3DateLayout)
-	}
+	earliest, anyStatus := s.window(now)
 	out := &TraceAnswer{Kind: TrackerSummary, StatusCode: TrackerStatusOK, Version: TrackerVersion}
 	for _, group := range groupTrackerIssues(r.Prescriptions) {
 		cur := currentTrackerIssue(group)
-		if !trackerMatches(cur, s, earliest) {
+		if !trackerMatches(cur, anyStatus, earliest) {
 			continue
 		}
 		tp := tracePrescriptionOf(cur, TrackerSummary)
@@ -139,12 +139,28 @@ func TraceSearch(r *TrackerResponse, s TrackerSearch, now time.Time) *TraceAnswe
 			tp.Issues = append(tp.Issues, traceIssueOf(&group[i], TrackerSummary))
 		}
 		tp.Issues = append(tp.Issues, futureTraceIssues(cur, TrackerSummary)...)
+		if s.PrescriptionStatus != "" && !slices.ContainsFunc(tp.Issues, func(is TraceIssue) bool { return is.Status.Code == s.PrescriptionStatus }) {
+			continue
+		}
 		out.Prescriptions = append(out.Prescriptions, tp)
 	}
 	if len(out.Prescriptions) == 0 {
 		return TraceError(TrackerSummary, &TrackerError{StatusCode: TrackerStatusNoMatch, Reason: TrackerReasonNotFound})
 	}
 	return out
+}
+
+// window is the earliest day s asks for (TrackerDefaultWindow before now
+// when it names none) and s without its status, which a documented search
+// matches against every issue rather than the current one.
+func (s TrackerSearch) window(now time.Time) (earliest string, anyStatus TrackerSearch) {
+	earliest = s.EarliestDate
+	if earliest == "" {
+		earliest = now.UTC().Add(-TrackerDefaultWindow).Format(core.V3DateLayout)
+	}
+	anyStatus = s
+	anyStatus.PrescriptionStatus = ""
+	return earliest, anyStatus
 }
 
 // TraceRetrieve answers retrieve q from r (read as for TraceSearch): the
@@ -305,7 +321,7 @@ func traceIssueOf(p *TrackerPrescription, k TrackerKind) TraceIssue {
 			li.Status.Text, _ = trackerItemTrace(code)
 		}
 		if k == TrackerDetail {
-			li.ID = it.ID
+			li.ID = core.UpperUUID(it.ID)
 		}
 		is.LineItems = append(is.LineItems, li)
 	}
@@ -327,9 +343,14 @@ func traceIssueOf(p *TrackerPrescription, k TrackerKind) TraceIssue {
 
 // futureTraceIssues are the issues after p's of a repeat dispensing
 // prescription, up to the number authorised: each waits (9000, its items
-// to be dispensed), or, when p is cancelled, is cancelled too.
+// to be dispensed), or, when p is cancelled, is cancelled too. A line item
+// cancelled in p is cancelled in each of them, as Spine applies a line
+// item's cancellation from the current issue upwards. Only a
+// repeat dispensing prescription has them: Spine creates the later issues
+// of repeat dispensing alone, and the repeat number of any other
+// prescription (a repeat prescribing one's "3 of 6") is no issue waiting.
 func futureTraceIssues(p *TrackerPrescription, k TrackerKind) []TraceIssue {
-	if p.RepeatInstance == nil {
+	if p.RepeatInstance == nil || !trackerRepeatDispensing(p.PrescriptionTreatmentType) {
 		return nil
 	}
 	cur, err1 := strconv.Atoi(trackerIssueOf(p))
@@ -337,27 +358,33 @@ func futureTraceIssues(p *TrackerPrescription, k TrackerKind) []TraceIssue {
 	if err1 != nil || err2 != nil || total > 99 {
 		return nil
 	}
-	status, item := TraceCoded{Code: "9000"}, TraceCoded{Code: "0007"}
+	status, item := TraceCoded{Code: trackerStatusFutureRepeat}, TraceCoded{Code: "0007"}
 	if st, ok := trackerStatusByText(p.PrescriptionStatus); ok && st.code == "0005" {
 		status, item = TraceCoded{Code: "0005"}, TraceCoded{Code: "0005"}
 	}
 	st, _ := trackerStatusByCode(status.Code)
 	status.Text = st.text
 	item.Text, _ = trackerItemTrace(item.Code)
+	cancelled := TraceCoded{Code: "0005"}
+	cancelled.Text, _ = trackerItemTrace(cancelled.Code)
 	var out []TraceIssue
 	for n := cur + 1; n <= total; n++ {
 		is := TraceIssue{Number: strconv.Itoa(n), Status: status}
+		applied := status.Code == "0005"
 		for i, it := range p.LineItems {
 			li := TraceLineItem{Ordinal: strconv.Itoa(i + 1), Status: item}
+			if code, ok := trackerItemCode(it.ItemStatus); ok && code == cancelled.Code {
+				li.Status, applied = cancelled, true
+			}
 			if k == TrackerDetail {
-				li.ID = it.ID
+				li.ID = core.UpperUUID(it.ID)
 			}
 			is.LineItems = append(is.LineItems, li)
 		}
 		if k == TrackerSummary {
 			is.IssueDate = TraceFalse
 		} else {
-			is.AppliedCancellations = trackerBool(status.Code == "0005")
+			is.AppliedCancellations = trackerBool(applied)
 			is.LastDispenseDate, is.LastClaimDate = TraceFalse, TraceFalse
 		}
 		out = append(out, is)
@@ -366,14 +393,20 @@ func futureTraceIssues(p *TrackerPrescription, k TrackerKind) []TraceIssue {
 }
 
 // isFutureTraceIssue reports whether is is what futureTraceIssues makes
-// for an issue after current: a waiting issue never released.
-func isFutureTraceIssue(is *TraceIssue, current int) bool {
+// for an issue after current: a waiting issue never released, each line
+// item to be dispensed, or cancelled as in the current issue (curItems;
+// nil when the answer does not hold the current issue, as a retrieve of
+// another does not).
+func isFutureTraceIssue(is *TraceIssue, current int, curItems []TraceLineItem) bool {
 	n, err := strconv.Atoi(is.Number)
-	if err != nil || n <= current || is.Status.Code != "9000" {
+	if err != nil || n <= current || is.Status.Code != trackerStatusFutureRepeat {
 		return false
 	}
-	for _, li := range is.LineItems {
-		if li.Status.Code != "0007" {
+	for i, li := range is.LineItems {
+		switch {
+		case li.Status.Code == "0007" && (curItems == nil || i >= len(curItems) || curItems[i].Status.Code != "0005"):
+		case li.Status.Code == "0005" && (curItems == nil || i < len(curItems) && curItems[i].Status.Code == "0005"):
+		default:
 			return false
 		}
 	}
@@ -445,6 +478,12 @@ func (tp *TracePrescription) tracker(k TrackerKind, path string) ([]TrackerPresc
 	if tt, ok := trackerTreatmentByCode(tp.TreatmentType.Code); ok && treatment == "" {
 		treatment = tt.text
 	}
+	var curItems []TraceLineItem
+	for i := range tp.Issues {
+		if tp.Issues[i].Number == tp.CurrentIssueNumber {
+			curItems = tp.Issues[i].LineItems
+		}
+	}
 	var out []TrackerPrescription
 	for i := range tp.Issues {
 		is := &tp.Issues[i]
@@ -452,7 +491,7 @@ func (tp *TracePrescription) tracker(k TrackerKind, path string) ([]TrackerPresc
 		if k == TrackerDetail {
 			ip = path + ".issue"
 		}
-		if isFutureTraceIssue(is, cur) {
+		if trackerRepeatDispensing(treatment) && isFutureTraceIssue(is, cur, curItems) {
 			continue
 		}
 		p := TrackerPrescription{

@@ -156,7 +156,9 @@ func TestTraceDocExamplesThroughFHIR(t *testing.T) {
 // TestTraceFromEPSTask answers a search and a retrieve from a Task as the
 // EPS API writes it (no lastModified, nothing of porxgate's): treatment
 // type from courseOfTherapyType, the last event from the latest date, the
-// owner as the dispenser once downloaded, and empty what EPS cannot say.
+// owner as the dispenser once downloaded, a line item id upper case as
+// Spine writes it (EPS writes it lower case), and empty what EPS cannot
+// say.
 func TestTraceFromEPSTask(t *testing.T) {
 	r, err := TrackerFromFHIR(TrackerDetail, []byte(epsTrackerAnswer))
 	if err != nil {
@@ -181,7 +183,7 @@ func TestTraceFromEPSTask(t *testing.T) {
 		`"currentIssueNumber":"1","prescribingOrganisationODS":"A99968","prescriptionId":"D7AC09-A99968-4BA59C","lastEventDate":"20210908",` +
 		`"nominatedDispenserName":"","issue":{"dispensingOrganisationODS":"VNFKT","appliedCancellations":"False","lastDispenseDate":"20210908",` +
 		`"lastClaimDate":"False","dispensingOrganisationContact":"","issueNumber":"1",` +
-		`"lineItems":{"1":{"status":{"statusText":"Item fully dispensed","statusCode":"0001"},"id":"a54219b8-f741-4c47-b662-e4f8dfa49ab6"}},` +
+		`"lineItems":{"1":{"status":{"statusText":"Item fully dispensed","statusCode":"0001"},"id":"A54219B8-F741-4C47-B662-E4F8DFA49AB6"}},` +
 		`"prescriptionStatus":{"statusText":"With Dispenser - Active","statusCode":"0003"},"dispensingOrganisationName":"FIVE STAR HOMECARE LEEDS LTD"},` +
 		`"patientNhsNumber":"9449305552"},"statusCode":"0"}`
 	if string(got) != want {
@@ -287,5 +289,105 @@ func TestTraceTrackerRefusesUnknownCodes(t *testing.T) {
 		if _, err := a.Tracker(); err == nil {
 			t.Errorf("%s: accepted", in)
 		}
+	}
+}
+
+// epsRepeatTask is a Task entry as the EPS API writes it from Spine's
+// record of a prescription of course course, at issue issued of allowed,
+// in prescription status status, with one line item.
+func epsRepeatTask(course, allowed, issued, status string) string {
+	return `{"resource":{"resourceType":"Task","businessStatus":{"coding":[{"system":"https://fhir.nhs.uk/CodeSystem/EPS-task-business-status","code":"` + status + `"}]},` +
+		`"extension":[{"url":"https://fhir.nhs.uk/StructureDefinition/Extension-EPS-Prescription","extension":[{"url":"courseOfTherapyType","valueCoding":{"system":"http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy","code":"` + course + `"}}]},` +
+		`{"url":"https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation","extension":[{"url":"numberOfRepeatsAllowed","valueInteger":` + allowed + `},{"url":"numberOfRepeatsIssued","valueInteger":` + issued + `}]}],` +
+		`"focus":{"identifier":{"system":"https://fhir.nhs.uk/Id/prescription-order-number","value":"D7AC09-A99968-4BA59C"}},` +
+		`"for":{"identifier":{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9449305552"}},"authoredOn":"2021-09-08",` +
+		`"input":[{"type":{"coding":[{"system":"http://snomed.info/sct","code":"16076005"}]},"valueReference":{"identifier":{"system":"https://fhir.nhs.uk/Id/prescription-order-item-number","value":"a54219b8-f741-4c47-b662-e4f8dfa49ab6"}},` +
+		`"extension":[{"url":"https://fhir.nhs.uk/StructureDefinition/Extension-EPS-DispensingInformation","extension":[{"url":"dispenseStatus","valueCoding":{"system":"https://fhir.nhs.uk/CodeSystem/medicationdispense-type","code":"0007"}}]}]}]}}`
+}
+
+// TestTraceFutureIssuesRepeatDispensingOnly answers a search and a
+// retrieve of a prescription at issue 1 of 6: only a repeat dispensing
+// one lists issues 2 to 6 waiting (9000 "Repeat Dispense future
+// instance"); Spine creates the later issues of repeat dispensing alone
+// (a repeat prescribing record holds its one issue, whatever its repeat
+// number says), so a repeat prescribing or acute one lists issue 1 only
+// and has no issue 2 to retrieve. Before, every prescription whose Task
+// carried Extension-EPS-RepeatInformation was given five repeat dispense
+// issues.
+func TestTraceFutureIssuesRepeatDispensingOnly(t *testing.T) {
+	tests := []struct {
+		course     string
+		wantIssues int
+	}{
+		{core.CourseContinuousRepeatDispense, 6},
+		{core.CourseContinuous, 1},
+		{core.CourseAcute, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.course, func(t *testing.T) {
+			body := `{"resourceType":"Bundle","type":"searchset","entry":[` + epsRepeatTask(tt.course, "6", "1", "0001") + `]}`
+			r, err := TrackerFromFHIR(TrackerDetail, []byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := TraceSearch(r, TrackerSearch{NHSNumber: "9449305552", EarliestDate: "20210901"}, time.Now())
+			if s.StatusCode != "0" || len(s.Prescriptions) != 1 {
+				t.Fatalf("search: status %s, %d prescriptions", s.StatusCode, len(s.Prescriptions))
+			}
+			if got := len(s.Prescriptions[0].Issues); got != tt.wantIssues {
+				t.Errorf("search lists %d issues, want %d: %+v", got, tt.wantIssues, s.Prescriptions[0].Issues)
+			}
+			for _, is := range s.Prescriptions[0].Issues[1:] {
+				if is.Status.Code != "9000" || is.Status.Text != "Repeat Dispense future instance" {
+					t.Errorf("issue %s: status %+v", is.Number, is.Status)
+				}
+			}
+			want := "0"
+			if tt.wantIssues < 2 {
+				want = "3"
+			}
+			if a := TraceRetrieve(r, TrackerRetrieve{PrescriptionID: "D7AC09-A99968-4BA59C", IssueNumber: "2"}); a.StatusCode != want || len(a.Prescriptions) != 1 {
+				t.Errorf("retrieve issue 2: status %s (%d prescriptions), want %s", a.StatusCode, len(a.Prescriptions), want)
+			}
+		})
+	}
+}
+
+// TestTraceTrackerSkipsFutureIssuesItMakes checks the way back from a
+// documented search: the future issues TraceSearch makes (a line item
+// cancelled in the current issue cancelled in them too) are left for it
+// to make again, and a future issue that says otherwise is kept.
+func TestTraceTrackerSkipsFutureIssuesItMakes(t *testing.T) {
+	issue := func(n, status, item2 string) string {
+		return `"` + n + `":{"issueDate":"False","lineItems":{"1":{"status":{"statusText":"To Be Dispensed","statusCode":"0007"}},` +
+			`"2":{"status":{"statusText":"x","statusCode":"` + item2 + `"}}},"prescriptionStatus":{"statusText":"x","statusCode":"` + status + `"}}`
+	}
+	tests := []struct {
+		name, issues string
+		want         int
+	}{
+		{"cancelled item in every issue", issue("1", "0001", "0005") + "," + issue("2", "9000", "0005") + "," + issue("3", "9000", "0005"), 1},
+		{"nothing cancelled", issue("1", "0001", "0007") + "," + issue("2", "9000", "0007") + "," + issue("3", "9000", "0007"), 1},
+		{"cancelled in a future issue only", issue("1", "0001", "0007") + "," + issue("2", "9000", "0005") + "," + issue("3", "9000", "0007"), 2},
+		{"cancelled now, not in a future issue", issue("1", "0001", "0005") + "," + issue("2", "9000", "0007"), 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := `{"reason":"","version":"1","prescriptionList":{"D7AC09-A99968-4BA59C":{` +
+				`"prescriptionTreatmentType":{"prescriptionTreatmentTypeText":"Repeat Dispensing","prescriptionTreatmentTypeCode":"0003"},` +
+				`"prescriptionIssueDate":"20210908","pendingCancellations":"False","lastEventDate":"20210908","currentIssueNumber":"1",` +
+				`"issues":{` + tt.issues + `},"patientNhsNumber":"9449305552"}},"statusCode":"0"}`
+			a, err := ParseTraceJSON([]byte(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := a.Tracker()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Prescriptions) != tt.want {
+				t.Errorf("%d issues kept, want %d", len(r.Prescriptions), tt.want)
+			}
+		})
 	}
 }
