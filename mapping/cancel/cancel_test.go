@@ -305,3 +305,54 @@ func TestCancelLayoutFHIRWins(t *testing.T) {
 		t.Errorf("the edited FHIR address lost to the layout:\n%s", out)
 	}
 }
+
+// TestCancelToFHIRAcceptsDisplayNames: the reason value and the fixed
+// codes of a CancellationRequest are CVs, whose displayName the MIM allows
+// (Spine takes it; many prescribing systems write one on every code). It
+// is the code's own name: the FHIR is that of the same message without it.
+// An empty displayName is no st and is refused.
+func TestCancelToFHIRAcceptsDisplayNames(t *testing.T) {
+	good := string(cancelFixture(t, "cancel_request_uk.xml"))
+	const cr = "/PORX_IN030101UK32/ControlActEvent/subject/CancellationRequest"
+	want, _, err := CancelToFHIR([]byte(good), core.FixedEnv())
+	if err != nil {
+		t.Fatalf("CancelToFHIR: %v", err)
+	}
+	const (
+		pidCode    = `<code code="PID" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30"/>`
+		reasonCode = `<code code="CR" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30"/>`
+		value      = `<value code="0005" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.27"/>`
+	)
+	cases := []struct {
+		name, old, new, wantPath string
+	}{
+		{"reason value", value, `<value code="0005" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.27" displayName="At the Patient's request"/>`, ""},
+		{"reason code", reasonCode, `<code code="CR" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30" displayName="Cancellation Reason"/>`, ""},
+		{"prescription id code", pidCode, `<code code="PID" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30" displayName="Prescription ID"/>`, ""},
+		{"empty on the reason value", value, `<value code="0005" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.27" displayName=""/>`,
+			cr + "/pertinentInformation/pertinentCancellationReason/value/@displayName"},
+		{"empty on a fixed code", reasonCode, `<code code="CR" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30" displayName=""/>`,
+			cr + "/pertinentInformation/pertinentCancellationReason/code/@displayName"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := strings.Replace(good, tc.old, tc.new, 1)
+			if in == good {
+				t.Fatalf("the case changes nothing")
+			}
+			got, _, err := CancelToFHIR([]byte(in), core.FixedEnv())
+			if tc.wantPath != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantPath+":") {
+					t.Fatalf("error %v, want one naming %s", err, tc.wantPath)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("CancelToFHIR: %v", err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("FHIR differs from the message without displayName:\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}

@@ -231,8 +231,12 @@ func (p cancelReader) cancelReason(n v3.Node) (code, text string) {
 	}
 	val := act.Child("value")
 	p.Shape(val, nil)
-	p.Attrs(val, "code", "codeSystem")
+	// The value is a CV: its displayName names the code, which FHIR
+	// carries with the reason text as its display (the EPS API writes no
+	// displayName), so it is checked and not kept.
+	p.Attrs(val, "code", "codeSystem", "displayName")
 	p.Fixed(val, "codeSystem", oidCancellationReason)
+	p.DisplayName(val)
 	code = p.NonEmpty(val, "code")
 	return code, text
 }
