@@ -145,7 +145,9 @@ func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *D
 		role.Identifier = []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: V3ID(id, v3.OIDSDSRoleProfile)}}
 	}
 	if cn := n.Opt("code"); cn.Exists() {
-		Attrs(cn, "code", "*", "codeSystem", v3.OIDSDSJobRole)
+		// A CV in the CMET: its displayName names the code and is not
+		// kept, as the other AgentPerson readers leave it.
+		Attrs(cn, "code", "*", "codeSystem", v3.OIDSDSJobRole, "displayName", "*")
 		code := V3Code(cn, v3.OIDSDSJobRole)
 		sys := CodeSystemJobRoleName
 		if strings.Contains(code, ":") {
