@@ -97,6 +97,7 @@ func readCancellationRequest(p cancelReader, cr v3.Node, env core.Env) *fhir.Bun
 		v.moreReasons = append(v.moreReasons, fhir.Coding{System: CodeSystemStatusReason, Code: code, Display: text})
 	}
 	v.longID = p.originalPrescriptionRef(cr.Child("pertinentInformation3"))
+	core.RefuseEmptyAttrs(cr)
 	if p.Reader.Err() != nil {
 		return nil
 	}

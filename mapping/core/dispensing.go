@@ -97,6 +97,41 @@ next:
 	}
 }
 
+// RefuseEmptyAttrs records the first attribute, on n or on an HL7 v3
+// element below it, whose value is empty, and reports whether it found one.
+// Readers call it after reading, so that a problem they name more exactly
+// comes first. No attribute type of the models
+// (st, cs, uid, oid, ts, real, int, bl) has an empty value, so Spine
+// refuses such a message; the readers, which take an absent optional
+// attribute as its default, would otherwise read an empty one as a value
+// and send EPS a notification without its NHS number, prescription id,
+// item status or time.
+func RefuseEmptyAttrs(n v3.Node) bool {
+	if !n.Exists() {
+		return false
+	}
+	for _, a := range n.El.Attr {
+		if a.Value == "" && a.Space == "" && a.Key != "xmlns" {
+			n.NonEmptyAttr(a.Key)
+			return true
+		}
+	}
+	// Children by All, so that a repeated element's path has its index.
+	done := map[string]bool{}
+	for _, c := range n.El.ChildElements() {
+		if c.Space != "" || done[c.Tag] {
+			continue
+		}
+		done[c.Tag] = true
+		for _, k := range n.All(c.Tag) {
+			if RefuseEmptyAttrs(k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // dspBool checks a BL element (such as seperatableInd) whose value porxgate
 // writes fixed (want): absent, or a boolean. Spine takes either value
 // (docs/mappings/accepting.md), so the other one is accepted too.
