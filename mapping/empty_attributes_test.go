@@ -12,24 +12,26 @@ import (
 
 // TestDispensingRefusesEmptyAttributes empties, one at a time, every
 // attribute of the payload (the ControlActEvent's subject) of the project's
-// own dispensing and cancellation requests, and wants each variant refused.
+// own dispensing, cancellation and release requests, and wants each variant
+// refused.
 // No attribute of these models may be empty (ids, codes, times and values
 // are st, cs, uid or ts, none of which is empty), so Spine refuses such a
 // message. Before, the dispensing readers took an empty NHS number,
 // short-form prescription id, line item id, item status or handed-over
 // time as read and sent EPS a message without it (60 of the 268
-// attributes of dn-full-two-items.xml), and the cancel reader likewise.
+// attributes of dn-full-two-items.xml), and the cancel and release request
+// readers likewise (a nominated release for an empty dispenser ODS code).
 func TestDispensingRefusesEmptyAttributes(t *testing.T) {
 	var files []string
-	for _, glob := range []string{"dispense/*.xml", "claim/claim-*.xml", "return/*.xml", "withdraw/*.xml", "rebuild/*.xml", "cancel/*.xml"} {
+	for _, glob := range []string{"dispense/*.xml", "claim/claim-*.xml", "return/*.xml", "withdraw/*.xml", "rebuild/*.xml", "cancel/*.xml", "release/*-release-request-*.xml"} {
 		m, err := filepath.Glob(filepath.Join("..", "testdata", glob))
 		if err != nil {
 			t.Fatal(err)
 		}
 		files = append(files, m...)
 	}
-	if len(files) < 15 {
-		t.Fatalf("found %d fixtures, want the dispensing and cancel ones", len(files))
+	if len(files) < 16 {
+		t.Fatalf("found %d fixtures, want the dispensing, cancel and release request ones", len(files))
 	}
 	reg := mapping.NewRegistry()
 	for _, f := range files {

@@ -92,6 +92,7 @@ func readReleaseRequest(pl v3.Node, canon string, env core.Env) *fhir.Parameters
 	if pl.El != nil && ap.El != nil {
 		carryReleaseRequest(pl.El, ap.El, p, role, owner, env)
 	}
+	core.RefuseEmptyAttrs(pl)
 	return p
 }
 
