@@ -16,7 +16,9 @@ import (
 // Information, each variation of the 2018 claim the issue reports Spine
 // accepted and porxgate refused (seperatableInd true, determinerCode
 // INSTANCE, originalText and translation inside a coded value and a
-// quantity, another identifier root for the author), and an organisation
+// quantity, another identifier root for the author), a displayName on the
+// dispenser's job role code, the dispenser's person as agentPersonSDS (the
+// CMET's other choice), and an organisation
 // without its optional name (the 2017 prescription's refusal), one at a
 // time and all together, and in the hl7: prefix form.
 // Each must be accepted, translate to the FHIR of the claim as porxgate
@@ -50,6 +52,18 @@ func TestAcceptsWhatSpineAccepts(t *testing.T) {
                     </quantity>`, false},
 		{"SDS user id root for the dispenser", `<id extension="7654321" root="1.2.826.0.1285.0.2.1.54" />`,
 			`<id extension="7654321" root="1.2.826.0.1285.0.2.0.65" />`, false},
+		// The dispenser's job role code is a CV in the CMET
+		// (UKCT_MT120201UK03), so its displayName is allowed.
+		{"displayName on the dispenser's job role code", `<code code="S0030:G0100:R0620" codeSystem="1.2.826.0.1285.0.2.1.104" />`,
+			`<code code="S0030:G0100:R0620" codeSystem="1.2.826.0.1285.0.2.1.104" displayName="Pharmacist" />`, false},
+		// The CMET's other choice for the person: agentPersonSDS, by SDS
+		// user id (no name, so the FHIR has no display).
+		{"agentPersonSDS for the dispenser", `<agentPerson classCode="PSN" determinerCode="INSTANCE">
+                  <id extension="7654321" root="1.2.826.0.1285.0.2.1.54" />
+                  <name>Anita Pharmacist</name>
+                </agentPerson>`, `<agentPersonSDS classCode="PSN" determinerCode="INSTANCE">
+                  <id extension="7654321" root="1.2.826.0.1285.0.2.0.65" />
+                </agentPersonSDS>`, true},
 		{"organisation without a name", `<name>High Street Chemist</name>`, ``, true},
 		{"comment and processing instruction", `<DispenseClaim `, `<!-- from the pharmacy system --><?pms build="7"?><DispenseClaim `, false},
 		{"CR LF line ends", "\n", "\r\n", false},

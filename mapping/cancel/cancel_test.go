@@ -305,3 +305,115 @@ func TestCancelLayoutFHIRWins(t *testing.T) {
 		t.Errorf("the edited FHIR address lost to the layout:\n%s", out)
 	}
 }
+
+// TestCancelToFHIRAcceptsDisplayNames: the reason value and the fixed
+// codes of a CancellationRequest are CVs, whose displayName the MIM allows
+// (Spine takes it; many prescribing systems write one on every code). It
+// is the code's own name: the FHIR is that of the same message without it.
+// An empty displayName is no st and is refused.
+func TestCancelToFHIRAcceptsDisplayNames(t *testing.T) {
+	good := string(cancelFixture(t, "cancel_request_uk.xml"))
+	const cr = "/PORX_IN030101UK32/ControlActEvent/subject/CancellationRequest"
+	want, _, err := CancelToFHIR([]byte(good), core.FixedEnv())
+	if err != nil {
+		t.Fatalf("CancelToFHIR: %v", err)
+	}
+	const (
+		pidCode    = `<code code="PID" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30"/>`
+		reasonCode = `<code code="CR" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30"/>`
+		value      = `<value code="0005" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.27"/>`
+	)
+	cases := []struct {
+		name, old, new, wantPath string
+	}{
+		{"reason value", value, `<value code="0005" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.27" displayName="At the Patient's request"/>`, ""},
+		{"reason code", reasonCode, `<code code="CR" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30" displayName="Cancellation Reason"/>`, ""},
+		{"prescription id code", pidCode, `<code code="PID" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30" displayName="Prescription ID"/>`, ""},
+		{"empty on the reason value", value, `<value code="0005" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.27" displayName=""/>`,
+			cr + "/pertinentInformation/pertinentCancellationReason/value/@displayName"},
+		{"empty on a fixed code", reasonCode, `<code code="CR" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30" displayName=""/>`,
+			cr + "/pertinentInformation/pertinentCancellationReason/code/@displayName"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			in := strings.Replace(good, tc.old, tc.new, 1)
+			if in == good {
+				t.Fatalf("the case changes nothing")
+			}
+			got, _, err := CancelToFHIR([]byte(in), core.FixedEnv())
+			if tc.wantPath != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantPath+":") {
+					t.Fatalf("error %v, want one naming %s", err, tc.wantPath)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("CancelToFHIR: %v", err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("FHIR differs from the message without displayName:\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestCancelRequestAuthorPerson: the canceller's AgentPerson names its
+// person by a choice of agentPerson or agentPersonSDS (UKCT_MT120201UK04;
+// the corpus has a responsible party naming neither, an organisation
+// only). An agentPersonSDS is the Practitioner's SDS user id, the role's
+// layout keeping the element, so the v3 comes back as sent; both at once
+// are refused. Before, agentPersonSDS was refused as an unexpected element.
+func TestCancelRequestAuthorPerson(t *testing.T) {
+	good := string(cancelFixture(t, "cancel_request_uk.xml"))
+	const person = `<agentPerson classCode="PSN" determinerCode="INSTANCE">
+              <id root="1.2.826.0.1285.0.2.0.65" extension="700044455566"/>`
+	start := strings.Index(good, person)
+	if start < 0 {
+		t.Fatal("the fixture's author agentPerson was not found")
+	}
+	end := start + strings.Index(good[start:], "</agentPerson>") + len("</agentPerson>")
+	const author = "/PORX_IN030101UK32/ControlActEvent/subject/CancellationRequest/author/AgentPerson"
+	tests := []struct {
+		name, person, wantUser, wantErr string
+	}{
+		{"agentPersonSDS", `<agentPersonSDS classCode="PSN" determinerCode="INSTANCE"><id root="1.2.826.0.1285.0.2.0.65" extension="700044455566"/></agentPersonSDS>`, "700044455566", ""},
+		{"agentPersonSDS of another root", `<agentPersonSDS classCode="PSN" determinerCode="INSTANCE"><id root="1.2.3" extension="700044455566"/></agentPersonSDS>`, "", author + "/agentPersonSDS/id"},
+		{"both", person + `<name>DR A PRESCRIBER</name></agentPerson><agentPersonSDS classCode="PSN" determinerCode="INSTANCE"><id root="1.2.826.0.1285.0.2.0.65" extension="700044455566"/></agentPersonSDS>`, "", author + "/agentPersonSDS"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := []byte(good[:start] + tc.person + good[end:])
+			env := core.FixedEnv()
+			body, meta, err := CancelToFHIR(in, env)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr+":") {
+					t.Fatalf("error %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("CancelToFHIR: %v", err)
+			}
+			b, err := fhir.ParseBundle(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, e := range b.Entry {
+				if p, ok := e.Resource.(*fhir.Practitioner); ok && fhir.FindIdentifier(p.Identifier, fhir.SystemSDSUser) == tc.wantUser {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no Practitioner with sds-user-id %s in\n%s", tc.wantUser, body)
+			}
+			back, err := CancelToV3(body, meta, env)
+			if err != nil {
+				t.Fatalf("CancelToV3: %v", err)
+			}
+			if got, want := payloadOf(t, back, "ControlActEvent", "subject", "CancellationRequest", "author"), payloadOf(t, in, "ControlActEvent", "subject", "CancellationRequest", "author"); !core.SameElement(want, got, nil) {
+				t.Errorf("the author did not come back as sent")
+			}
+		})
+	}
+}

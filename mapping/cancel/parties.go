@@ -148,7 +148,7 @@ func readCancelAgentPerson(n v3.Node, newID func() string) *core.AgentPersonReso
 	// The MIM's AgentPerson (UKCT_MT120201UK04) may carry addresses
 	// (addr 0..*) and its person a gender; EPS FHIR has no place for
 	// either, and the role's layout (ExtensionV3Layout) keeps them.
-	core.ExpectChildren(n, "id", "code", "addr", "telecom", "agentPerson", "representedOrganization")
+	core.ExpectChildren(n, "id", "code", "addr", "telecom", "agentPerson", "agentPersonSDS", "representedOrganization")
 	role := res.Role
 	if id := n.Opt("id"); id.Exists() {
 		role.Identifier = []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: core.V3ID(id, v3.OIDSDSRoleProfile)}}
@@ -163,6 +163,9 @@ func readCancelAgentPerson(n v3.Node, newID func() string) *core.AgentPersonReso
 	}
 	for _, t := range n.All("telecom") {
 		role.Telecom = append(role.Telecom, core.ReadTelecom(t))
+	}
+	if sds := n.Opt("agentPersonSDS"); sds.Exists() && n.Opt("agentPerson").Exists() {
+		sds.Fail("agentPerson and agentPersonSDS are a choice (UKCT_MT120201UK04): one person, not both")
 	}
 	if pn := n.Opt("agentPerson"); pn.Exists() {
 		core.ExpectChildren(pn, "id", "name", "administrativeGenderCode")
@@ -181,6 +184,14 @@ func readCancelAgentPerson(n v3.Node, newID func() string) *core.AgentPersonReso
 		if nm := pn.Opt("name"); nm.Exists() {
 			prac.Name = []fhir.HumanName{core.ReadName(nm)}
 		}
+		res.Practitioner = prac
+		role.Practitioner = &fhir.Reference{Reference: core.FullURL(prac.ID)}
+	} else if sds := n.Opt("agentPersonSDS"); sds.Exists() {
+		// The CMET's other choice for the person, by SDS user id alone;
+		// the role's layout keeps the element.
+		core.ExpectChildren(sds, "id")
+		prac := &fhir.Practitioner{Base: fhir.Base{ResourceType: "Practitioner", ID: core.FreshID(newID)},
+			Identifier: []fhir.Identifier{{System: fhir.SystemSDSUser, Value: core.V3ID(sds.Child("id"), v3.OIDSDSUser)}}}
 		res.Practitioner = prac
 		role.Practitioner = &fhir.Reference{Reference: core.FullURL(prac.ID)}
 	}

@@ -97,6 +97,7 @@ func readCancellationRequest(p cancelReader, cr v3.Node, env core.Env) *fhir.Bun
 		v.moreReasons = append(v.moreReasons, fhir.Coding{System: CodeSystemStatusReason, Code: code, Display: text})
 	}
 	v.longID = p.originalPrescriptionRef(cr.Child("pertinentInformation3"))
+	core.RefuseEmptyAttrs(cr)
 	if p.Reader.Err() != nil {
 		return nil
 	}
@@ -231,8 +232,12 @@ func (p cancelReader) cancelReason(n v3.Node) (code, text string) {
 	}
 	val := act.Child("value")
 	p.Shape(val, nil)
-	p.Attrs(val, "code", "codeSystem")
+	// The value is a CV: its displayName names the code, which FHIR
+	// carries with the reason text as its display (the EPS API writes no
+	// displayName), so it is checked and not kept.
+	p.Attrs(val, "code", "codeSystem", "displayName")
 	p.Fixed(val, "codeSystem", oidCancellationReason)
+	p.DisplayName(val)
 	code = p.NonEmpty(val, "code")
 	return code, text
 }

@@ -196,9 +196,7 @@ func (p cancelReader) cancelResponseCode(n v3.Node) core.SpineCode {
 	p.Attrs(val, "codeSystem", "code", "displayName")
 	p.Fixed(val, "codeSystem", v3.OIDCancellationCode)
 	c := core.SpineCode{System: v3.OIDCancellationCode, Code: p.NonEmpty(val, "code"), Display: val.OptAttr("displayName")}
-	if val.HasAttr("displayName") && c.Display == "" {
-		p.Reader.Fail(val.Path+"/@displayName", "empty value")
-	}
+	p.DisplayName(val)
 	if c.Code != "" {
 		if _, err := core.CancellationFromV3(c.Code, c.Display); err != nil {
 			p.Reader.Fail(val.Path+"/@code", "%v", err)

@@ -188,9 +188,11 @@ func rmbReadComponent(comp v3.Node, oid string, raw []byte, env core.Env) (fhir.
 		res, id = pb, pb.ID
 	case "DispenseClaim":
 		cl := ReadDispenseClaim(payload, env)
+		core.RefuseEmptyAttrs(payload)
 		res, id = cl, cl.ID
 	case "DispenseNotification":
 		dn := dispense.ReadDispenseNotification(payload, env)
+		core.RefuseEmptyAttrs(payload)
 		res, id = dn, dn.ID
 	default:
 		payload.Fail("unsupported embedded message (want ParentPrescription, DispenseClaim or DispenseNotification)")

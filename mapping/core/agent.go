@@ -137,7 +137,7 @@ type DispensingAgent struct {
 // licence, which no FHIR partOf could hold, is refused.
 func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *DispensingAgent {
 	Attrs(n, "classCode", "AGNT")
-	ExpectModel(n, "id", "code", "addr*", "telecom*", "agentPerson", "representedOrganization")
+	ExpectModel(n, "id", "code", "addr*", "telecom*", "agentPerson", "agentPersonSDS", "representedOrganization")
 	a := &DispensingAgent{Role: &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: roleID}}}
 	role := a.Role
 	if id := n.Opt("id"); id.Exists() {
@@ -145,7 +145,9 @@ func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *D
 		role.Identifier = []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: V3ID(id, v3.OIDSDSRoleProfile)}}
 	}
 	if cn := n.Opt("code"); cn.Exists() {
-		Attrs(cn, "code", "*", "codeSystem", v3.OIDSDSJobRole)
+		// A CV in the CMET: its displayName names the code and is not
+		// kept, as the other AgentPerson readers leave it.
+		Attrs(cn, "code", "*", "codeSystem", v3.OIDSDSJobRole, "displayName", "*")
 		code := V3Code(cn, v3.OIDSDSJobRole)
 		sys := CodeSystemJobRoleName
 		if strings.Contains(code, ":") {
@@ -156,7 +158,35 @@ func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *D
 	for _, t := range n.All("telecom") {
 		role.Telecom = append(role.Telecom, ReadTelecom(t))
 	}
-	pn := n.Child("agentPerson")
+	if sds := n.Opt("agentPersonSDS"); sds.Exists() && !n.Opt("agentPerson").Exists() {
+		// The CMET's other choice for the person: by SDS user id alone,
+		// the practitioner EPS expects (the way back writes agentPerson,
+		// as the EPS API does).
+		Attrs(sds, "classCode", "PSN", "determinerCode", "INSTANCE")
+		ExpectModel(sds, "id")
+		sid := sds.Child("id")
+		Attrs(sid, "root", v3.OIDSDSUser, "extension", "*")
+		role.Practitioner = &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemSDSUser, Value: sid.Attr("extension")}}
+	} else {
+		if sds.Exists() {
+			sds.Fail("agentPerson and agentPersonSDS are a choice (UKCT_MT120201UK03): one person, not both")
+		}
+		readDispensingPerson(n.Child("agentPerson"), role)
+	}
+	rep := n.Child("representedOrganization")
+	Attrs(rep, "classCode", "ORG", "determinerCode", "INSTANCE")
+	ExpectModel(rep, "id", "code", "name", "desc", "telecom*", "addr*", "healthCareProviderLicense")
+	if lic := rep.Opt("healthCareProviderLicense"); lic.Exists() {
+		ExpectModel(lic, "Organization")
+		ExpectModel(lic.Opt("Organization"), "id", "code", "name", "desc", "telecom", "addr", "healthCareProviderLicense*")
+	}
+	a.Organization, a.Parent = ReadOrganization(rep, newID)
+	return a
+}
+
+// readDispensingPerson reads the dispenser's agentPerson into the role's
+// practitioner: the SDS user id, the name as display.
+func readDispensingPerson(pn v3.Node, role *fhir.PractitionerRole) {
 	Attrs(pn, "classCode", "PSN", "determinerCode", "INSTANCE")
 	ExpectModel(pn, "id", "name", "administrativeGenderCode")
 	idn := pn.Child("id")
@@ -175,13 +205,4 @@ func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *D
 		NamePersonReference(ref, ReadName(nm))
 	}
 	role.Practitioner = ref
-	rep := n.Child("representedOrganization")
-	Attrs(rep, "classCode", "ORG", "determinerCode", "INSTANCE")
-	ExpectModel(rep, "id", "code", "name", "desc", "telecom*", "addr*", "healthCareProviderLicense")
-	if lic := rep.Opt("healthCareProviderLicense"); lic.Exists() {
-		ExpectModel(lic, "Organization")
-		ExpectModel(lic.Opt("Organization"), "id", "code", "name", "desc", "telecom", "addr", "healthCareProviderLicense*")
-	}
-	a.Organization, a.Parent = ReadOrganization(rep, newID)
-	return a
 }

@@ -97,6 +97,50 @@ next:
 	}
 }
 
+// RefuseEmptyAttrs records the first attribute, on n or on an HL7 v3
+// element below it, whose value is empty, and reports whether it found one.
+// Readers call it after reading, so that a problem they name more exactly
+// comes first. An id's root and extension (uid, st), a time (ts), a number
+// (real, int), a boolean (bl), a display name (st) and a structural code
+// (an enumeration) are never empty, and a coded value's code (cs) must be a
+// term of its vocabulary, so Spine refuses such a message; the readers,
+// which take an absent optional attribute as its default, would otherwise
+// read an empty one as a value and send EPS a notification without its NHS
+// number, prescription id, item status or time. EmptyAttrAllowed names the
+// attributes the schemas let be empty; they are read as absent.
+func RefuseEmptyAttrs(n v3.Node) bool {
+	if !n.Exists() {
+		return false
+	}
+	for _, a := range n.El.Attr {
+		if a.Value == "" && a.Space == "" && a.Key != "xmlns" && !EmptyAttrAllowed(n.El.Tag, a.Key) {
+			n.NonEmptyAttr(a.Key)
+			return true
+		}
+	}
+	// Children by All, so that a repeated element's path has its index.
+	done := map[string]bool{}
+	for _, c := range n.El.ChildElements() {
+		if c.Space != "" || done[c.Tag] {
+			continue
+		}
+		done[c.Tag] = true
+		for _, k := range n.All(c.Tag) {
+			if RefuseEmptyAttrs(k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// EmptyAttrAllowed reports whether the schemas let attribute key of an
+// element tag be empty: a use or qualifier (a set of codes, which may be
+// empty) and a telecom's value (a url, xsd:anyURI).
+func EmptyAttrAllowed(tag, key string) bool {
+	return key == "use" || key == "qualifier" || (tag == "telecom" && key == "value")
+}
+
 // dspBool checks a BL element (such as seperatableInd) whose value porxgate
 // writes fixed (want): absent, or a boolean. Spine takes either value
 // (docs/mappings/accepting.md), so the other one is accepted too.

@@ -102,8 +102,13 @@ func ReadTelecom(n v3.Node) fhir.ContactPoint {
 	return cp
 }
 
-// ReadAddress reads <addr use> (streetAddressLine and postalCode parts, or
-// text) into an Address with one line per streetAddressLine.
+// ReadAddress reads <addr use> (its parts, or text) into an Address: the
+// first postalCode is the postcode and every other part that holds address
+// text (streetAddressLine, city, county, houseNumber, streetName… and a
+// further postalCode) a line, in the order sent, as AddAddress and the EPS
+// API write every line back as a streetAddressLine. A delimiter, an
+// addressKey (a PAF key, no text of the address) and the AD's desc, id and
+// useablePeriod are not lines.
 func ReadAddress(n v3.Node) fhir.Address {
 	var a fhir.Address
 	if use := n.OptAttr("use"); use != "" {
@@ -117,12 +122,15 @@ func ReadAddress(n v3.Node) fhir.Address {
 	for _, c := range n.Elements() {
 		parts++
 		switch c.El.Tag {
-		case "streetAddressLine":
-			a.Line = append(a.Line, c.Text())
 		case "postalCode":
 			if a.PostalCode == "" {
 				a.PostalCode = c.Text()
+			} else {
+				a.Line = append(a.Line, c.Text())
 			}
+		case "delimiter", "addressKey", "desc", "id", "useablePeriod":
+		default:
+			a.Line = append(a.Line, c.Text())
 		}
 	}
 	if parts == 0 {

@@ -17,9 +17,7 @@ func (p ShapeReader) Code(n v3.Node) SpineCode {
 	p.Shape(n, nil, "qualifier")
 	p.Attrs(n, "codeSystem", "code", "displayName")
 	c := SpineCode{System: p.NonEmpty(n, "codeSystem"), Code: p.NonEmpty(n, "code"), Display: n.OptAttr("displayName")}
-	if n.HasAttr("displayName") && c.Display == "" {
-		p.Reader.Fail(n.Path+"/@displayName", "empty value")
-	}
+	p.DisplayName(n)
 	return c
 }
 
@@ -215,12 +213,24 @@ func (p ShapeReader) Relationship(n v3.Node, sep, act, classCode, moodCode strin
 	return a
 }
 
-// FixedCode reads <code code codeSystem/> that must be exactly code.
+// FixedCode reads <code code codeSystem [displayName]/> that must be
+// exactly code. The displayName, which a CV may carry and Spine takes, is
+// the code's own name: it is checked (not empty) and not kept, as FixedCV
+// does for the dispensing messages.
 func (p ShapeReader) FixedCode(n v3.Node, code, system string) {
 	p.Shape(n, nil)
-	p.Attrs(n, "code", "codeSystem")
+	p.Attrs(n, "code", "codeSystem", "displayName")
 	p.Fixed(n, "code", code)
 	p.Fixed(n, "codeSystem", system)
+	p.DisplayName(n)
+}
+
+// DisplayName checks a coded value's optional displayName: present, it is
+// an st, which is never empty.
+func (p ShapeReader) DisplayName(n v3.Node) {
+	if n.HasAttr("displayName") && n.OptAttr("displayName") == "" {
+		p.Reader.Fail(n.Path+"/@displayName", "empty value")
+	}
 }
 
 // UUID reads an <id root/> whose root is a UUID and returns it.

@@ -66,6 +66,7 @@ func PayloadToFHIR[T fhir.Resource](data []byte, env Env, what, element string, 
 	w, subject := v3.ReadWrapper(root)
 	ExpectChildren(subject, element)
 	res := read(subject.Child(element), env)
+	RefuseEmptyAttrs(subject.Opt(element))
 	if err := r.Err(); err != nil {
 		return nil, Meta{}, err
 	}

@@ -97,3 +97,58 @@ func TestRebuildComponentContextConduction(t *testing.T) {
 	msg := []byte(strings.Replace(base, comp, `<component contextConductionInd="false" typeCode="COMP">`, 1))
 	dispensetest.RoundTrip(t, dispense.RebuildToFHIR, dispense.RebuildToV3, msg)
 }
+
+// TestDispenserAddressParts: the dispensing organisation's address (AD)
+// may give its text in any of the parts the datatype has (city, county,
+// houseNumber, streetName...), not only streetAddressLine. Each textual
+// part reaches FHIR as an address line, in the order sent (the EPS API
+// writes every line as a streetAddressLine, so Spine gets the same text in
+// the same order); the first postalCode is the postcode. An addressKey
+// (a PAF key, no text of the address) is not a line. Before, every part but
+// streetAddressLine and the first postalCode was dropped.
+func TestDispenserAddressParts(t *testing.T) {
+	base := string(maptest.Testdata(t, "dispense/dn-full-two-items.xml"))
+	const old = `<streetAddressLine>12 High Street</streetAddressLine>
+                    <streetAddressLine>Exampleton</streetAddressLine>
+                    <postalCode>EX1 2AB</postalCode>`
+	tests := []struct {
+		name, parts string
+		lines       []string
+		postalCode  string
+	}{
+		{"street lines", old, []string{"12 High Street", "Exampleton"}, "EX1 2AB"},
+		{"city and county", `<streetAddressLine>12 High Street</streetAddressLine><city>Exampleton</city><county>Testshire</county><postalCode>EX1 2AB</postalCode>`,
+			[]string{"12 High Street", "Exampleton", "Testshire"}, "EX1 2AB"},
+		{"house number and street name", `<houseNumber>12</houseNumber><streetName>High Street</streetName><city>Exampleton</city><postalCode>EX1 2AB</postalCode>`,
+			[]string{"12", "High Street", "Exampleton"}, "EX1 2AB"},
+		{"second postal code", `<streetAddressLine>12 High Street</streetAddressLine><postalCode>EX1 2AB</postalCode><postalCode>EX1 9ZZ</postalCode>`,
+			[]string{"12 High Street", "EX1 9ZZ"}, "EX1 2AB"},
+		{"address key", `<streetAddressLine>12 High Street</streetAddressLine><postalCode>EX1 2AB</postalCode><addressKey>12345678</addressKey>`,
+			[]string{"12 High Street"}, "EX1 2AB"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := strings.Replace(base, old, tc.parts, 1)
+			if !strings.Contains(msg, tc.parts) {
+				t.Fatal("the fixture's address was not found")
+			}
+			body, _, err := dispense.DispenseToFHIR([]byte(msg), dispensetest.Env())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var org *fhir.Organization
+			for _, e := range decodeBundle(t, body).Entry {
+				if o, ok := e.Resource.(*fhir.Organization); ok {
+					org = o
+				}
+			}
+			if org == nil || len(org.Address) != 1 {
+				t.Fatalf("want one dispensing Organization with one address, got %+v", org)
+			}
+			a := org.Address[0]
+			if strings.Join(a.Line, "|") != strings.Join(tc.lines, "|") || a.PostalCode != tc.postalCode {
+				t.Errorf("address lines %q postcode %q, want %q %q", a.Line, a.PostalCode, tc.lines, tc.postalCode)
+			}
+		})
+	}
+}

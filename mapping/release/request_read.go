@@ -92,6 +92,7 @@ func readReleaseRequest(pl v3.Node, canon string, env core.Env) *fhir.Parameters
 	if pl.El != nil && ap.El != nil {
 		carryReleaseRequest(pl.El, ap.El, p, role, owner, env)
 	}
+	core.RefuseEmptyAttrs(pl)
 	return p
 }
 
@@ -140,6 +141,13 @@ func readReleaseAgent(ap v3.Node, newID func() string) (*fhir.PractitionerRole, 
 			core.NamePersonReference(ref, core.ReadName(nm))
 		}
 		role.Practitioner = ref
+	} else if sds := ap.Opt("agentPersonSDS"); sds.Exists() {
+		// The CMET's other choice names the person by SDS user id: the
+		// practitioner EPS needs (its $release fails on a role without
+		// one); the carry below keeps the element itself.
+		role.Practitioner = &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemSDSUser, Value: core.V3ID(sds.Child("id"), v3.OIDSDSUser)}}
+	} else {
+		ap.Child("agentPerson") // one of the two is mandatory: Spine refuses an AgentPerson with neither
 	}
 	owner, parent := core.ReadOrganization(ap.Child("representedOrganization"), newID)
 	if parent != nil {
