@@ -32,6 +32,16 @@ func TestJudge(t *testing.T) {
 	// The NHS MHS adaptor's inbound service answers a delivery on HTTP 200
 	// with its own shapes (checked against its code outside the repo).
 	adaptorAck, adaptorNack := readTestdata(t, "mhs-adaptor-ack.xml"), readTestdata(t, "mhs-adaptor-nack.xml")
+	// An eb:Acknowledgment and an eb:ErrorList in one header: an error of
+	// severity Error is an unrecoverable error in the message (ebMS 2.0,
+	// eb:Error's severity): not taken,
+	// whatever else the header holds; warnings alone refuse nothing.
+	ackWith := func(code ebxml.ErrorCode, severity string) []byte {
+		list := `<eb:ErrorList SOAP:mustUnderstand="1" eb:highestSeverity="` + severity + `" eb:version="2.0">` +
+			`<eb:Error eb:codeContext="urn:oasis:names:tc:ebxml-msg:service:errors" eb:errorCode="` + string(code) + `" eb:severity="` + severity + `">` +
+			`<eb:Description xml:lang="en-GB">refused with an acknowledgment</eb:Description></eb:Error></eb:ErrorList>`
+		return []byte(strings.Replace(string(ack), "</SOAP:Header>", list+"</SOAP:Header>", 1))
+	}
 	answer := Delivery{MessageID: id, Kind: KindAnswer}
 	signal := Delivery{MessageID: id, Kind: KindAcknowledgment}
 	tests := []struct {
@@ -55,6 +65,10 @@ func TestJudge(t *testing.T) {
 		{"200 with the MHS adaptor's acknowledgment", 200, adaptorAck, answer, "", false},
 		{"200 with the MHS adaptor's acknowledgment of another", 200, []byte(strings.ReplaceAll(string(adaptorAck), id, "CCCCCCCC-0000-4000-8000-000000000001")), answer, "refers to CCCCCCCC", false},
 		{"200 with the MHS adaptor's refusal (not its party)", 200, adaptorNack, answer, "ValueNotRecognized", true},
+		{"200 acknowledgment with an error", 200, ackWith(ebxml.CodeValueNotRecognized, ebxml.SeverityError), answer, "refused", true},
+		{"202 acknowledgment with an error", 202, ackWith(ebxml.CodeValueNotRecognized, ebxml.SeverityError), answer, "refused", true},
+		{"200 acknowledgment with a delivery failure", 200, ackWith(ebxml.CodeDeliveryFailure, ebxml.SeverityError), answer, "DeliveryFailure", false},
+		{"200 acknowledgment with a warning", 200, ackWith(ebxml.CodeValueNotRecognized, ebxml.SeverityWarning), answer, "", false},
 		{"signal on 200", 200, nil, signal, "", false},
 		{"signal on 500", 500, nil, signal, "HTTP 500", false},
 	}
