@@ -42,6 +42,23 @@ func TestJudge(t *testing.T) {
 			`<eb:Description xml:lang="en-GB">refused with an acknowledgment</eb:Description></eb:Error></eb:ErrorList>`
 		return []byte(strings.Replace(string(ack), "</SOAP:Header>", list+"</SOAP:Header>", 1))
 	}
+	// A receiver may answer with a Spine-style SOAP fault (HTTP 500,
+	// nasp:errorList): senders retry only TMS codes 200, 206 and 208.
+	fault := func(codes ...string) []byte {
+		f := ebxml.SOAPFault{}
+		for _, c := range codes {
+			f.Errors = append(f.Errors, ebxml.SOAPError{Code: c, Description: "code " + c})
+		}
+		b, err := ebxml.BuildSOAPFault(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	// A SOAP 1.1 Client fault: the message itself is wrong (SOAP 1.1 §4.4.1).
+	clientFault := []byte(`<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body>` +
+		`<SOAP-ENV:Fault><faultcode>SOAP-ENV:Client</faultcode><faultstring>bad message</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>`)
+	serverFault := []byte(strings.ReplaceAll(string(clientFault), "SOAP-ENV:Client", "SOAP-ENV:Server"))
 	answer := Delivery{MessageID: id, Kind: KindAnswer}
 	signal := Delivery{MessageID: id, Kind: KindAcknowledgment}
 	tests := []struct {
@@ -69,6 +86,13 @@ func TestJudge(t *testing.T) {
 		{"202 acknowledgment with an error", 202, ackWith(ebxml.CodeValueNotRecognized, ebxml.SeverityError), answer, "refused", true},
 		{"200 acknowledgment with a delivery failure", 200, ackWith(ebxml.CodeDeliveryFailure, ebxml.SeverityError), answer, "DeliveryFailure", false},
 		{"200 acknowledgment with a warning", 200, ackWith(ebxml.CodeValueNotRecognized, ebxml.SeverityWarning), answer, "", false},
+		{"500 SOAP fault 300", 500, fault("300"), answer, "refused: soap fault", true},
+		{"500 SOAP fault 201", 500, fault("201"), answer, "201", true},
+		{"500 SOAP fault 200 and 300", 500, fault("200", "300"), answer, "300", true},
+		{"500 SOAP fault 200", 500, fault("200"), answer, "200", false},
+		{"500 SOAP fault 206 and 208", 500, fault("206", "208"), answer, "206", false},
+		{"500 SOAP Client fault", 500, clientFault, answer, "bad message", true},
+		{"500 SOAP Server fault", 500, serverFault, answer, "bad message", false},
 		{"signal on 200", 200, nil, signal, "", false},
 		{"signal on 500", 500, nil, signal, "HTTP 500", false},
 	}
