@@ -272,7 +272,7 @@ func (g *messaging) ebxmlSignal(c *fiber.Ctx, msg *ebxml.Message, sig ebxml.Sign
 		default:
 			log.Info("asynchronous acknowledgment received", "pending_delivery_found", found)
 			if found && d != nil {
-				g.delivery.Acknowledged(*d, "asynchronous eb:Acknowledgment from "+sig.FromPartyID)
+				g.delivery.Acknowledged(ctx, *d, "asynchronous eb:Acknowledgment from "+sig.FromPartyID)
 			}
 		}
 	}
@@ -316,6 +316,11 @@ func (g *messaging) dropAcknowledged(ctx context.Context, ref, party string, log
 			return nil, false, &ackFromOtherParty{delivery: id, receiver: pending.Party, from: party}
 		} else {
 			d = &pending
+			// Marked first: a worker dead-lettering it now reads the mark
+			// once it has noted it owed.
+			if err := g.delivery.MarkAcknowledged(ctx, pending); err != nil {
+				return nil, false, err
+			}
 		}
 		found, err = g.store.Drop(ctx, outbox.Queue, id)
 		return d, found, err

@@ -22,6 +22,26 @@ func deliveredWith(m *fakeMHS, from int, want string) int {
 	return n
 }
 
+// releaseAnswered sends the gateway at base FCG71's nominated release
+// (message n) and waits until the MHS has its answer (among the messages
+// from index from on).
+func releaseAnswered(t *testing.T, base string, mhs *fakeMHS, from, n int) {
+	t.Helper()
+	next := newReq(newID(t, n))
+	next.action, next.payload = v3.NominatedReleaseRequest, nominatedReleaseFCG71(t)
+	if code, body := sendEb(t, base, next); code != 202 {
+		t.Fatalf("release POST = %d\n%s", code, body)
+	}
+	waitFor(t, "the answer to the release", func() bool {
+		for _, r := range mhs.messages()[from:] {
+			if r.msg != nil && r.msg.RefToMessageID == next.messageID {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // TestUndeliveredReleaseAnswerIsNotStranded: EPS releases the pharmacy's
 // nominated prescription and porxgate records the answer, but the
 // pharmacy's MHS does not take it (failing, then dead-lettered). EPS holds
@@ -52,19 +72,7 @@ func TestUndeliveredReleaseAnswerIsNotStranded(t *testing.T) {
 	mhs.setMode("ack")
 	mark := len(mhs.messages())
 
-	next := newReq(newID(t, 42))
-	next.action, next.payload = v3.NominatedReleaseRequest, request
-	if code, body := sendEb(t, g.base, next); code != 202 {
-		t.Fatalf("next release POST = %d\n%s", code, body)
-	}
-	waitFor(t, "the answer to the next release", func() bool {
-		for _, r := range mhs.messages()[mark:] {
-			if r.msg != nil && r.msg.RefToMessageID == next.messageID {
-				return true
-			}
-		}
-		return false
-	})
+	releaseAnswered(t, g.base, mhs, mark, 42)
 	if deliveredWith(mhs, mark, rxID) != 1 {
 		t.Fatalf("the pharmacy's next release did not deliver %s, released to it in an answer its MHS never took: stranded", rxID)
 	}

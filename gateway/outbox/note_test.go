@@ -68,3 +68,72 @@ func TestNoteDeadLetter(t *testing.T) {
 		})
 	}
 }
+
+// TestAcknowledgedWhileDeadLettered: a release response's receiver
+// acknowledges it asynchronously (MarkAcknowledged, then the entry is
+// dropped) while the worker dead-letters it, after the worker noted what
+// it released owed (NoteDeadLetter) and before its Complete. The worker
+// reads the acknowledgment's mark and undoes its note (NoteDelivered);
+// no dead letter is recorded for a message dropped as acknowledged. An
+// acknowledgment marked but not yet dropped when the worker completes
+// leaves the dead letter recorded, its note undone all the same. Without
+// an acknowledgment the note stands.
+func TestAcknowledgedWhileDeadLettered(t *testing.T) {
+	url := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	routes, err := ParseRoutes([]byte(fmt.Sprintf(`{"RECEIVER-1": {"url": %q, "retries": 0, "retryInterval": "1m", "persistDuration": "1h"}}`, url)), DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		// mark and drop: what the acknowledgment has done when the
+		// worker's note is over.
+		mark, drop bool
+		// dead is whether a dead letter is recorded, owed whether the
+		// note stands.
+		dead, owed bool
+	}{
+		{"no acknowledgment", false, false, true, true},
+		{"acknowledged and dropped", true, true, false, false},
+		{"acknowledged, not yet dropped", true, false, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := store.NewMemory(nil)
+			var w *Worker
+			owed := map[string]bool{}
+			answer, _ := receiverDeliveries(t, "AAAAAAAA-0000-4000-8000-0000000000C1", "AAAAAAAA-0000-4000-8000-0000000000C2")
+			answer.Released = &Released{Dispenser: "FCG71", Prescriptions: []string{"C1D2E3-A99968-00A1BM"}}
+			w = NewWorker(WorkerConfig{Store: st, Routes: routes, Workers: 1, Timeout: 5 * time.Second,
+				NoteDeadLetter: func(ctx context.Context, dl *DeadLetter) error {
+					owed[dl.Released.Prescriptions[0]], dl.Owed = true, true
+					if tt.mark {
+						if err := w.MarkAcknowledged(ctx, answer); err != nil {
+							return err
+						}
+					}
+					if tt.drop {
+						if _, err := st.Drop(ctx, Queue, answer.MessageID); err != nil {
+							return err
+						}
+					}
+					return nil
+				},
+				NoteDelivered: func(_ context.Context, d Delivery) error {
+					delete(owed, d.Released.Prescriptions[0])
+					return nil
+				},
+			})
+			queue(t, st, answer)
+			if ok, err := w.DeliverOne(context.Background()); !ok || err != nil {
+				t.Fatalf("DeliverOne = %v, %v", ok, err)
+			}
+			dls, _ := st.DeadLetters(context.Background(), 10)
+			if (len(dls) == 1) != tt.dead || owed["C1D2E3-A99968-00A1BM"] != tt.owed {
+				t.Fatalf("%d dead letters, owed %v; want dead-lettered %v, owed %v", len(dls), owed, tt.dead, tt.owed)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
@@ -26,6 +27,10 @@ type Store interface {
 	// Peek returns the data of an item, leased or not, and whether it is
 	// there.
 	Peek(ctx context.Context, queue, id string) ([]byte, bool, error)
+	// PutReply keeps body under key for ttl, and GetReply reads it: the
+	// marks of asynchronous acknowledgments (MarkAcknowledged).
+	PutReply(ctx context.Context, key string, body []byte, ttl time.Duration) error
+	GetReply(ctx context.Context, key string) ([]byte, bool, error)
 }
 
 // Results a Worker reports to its Observe hook.
@@ -88,6 +93,12 @@ type WorkerConfig struct {
 	// DeadLetter.Owed). An error keeps the message out of the dead letters
 	// for now: it is taken up again when its lease runs out.
 	NoteDeadLetter func(ctx context.Context, dl *DeadLetter) error
+	// NoteDelivered, when set, undoes what NoteDeadLetter noted owed
+	// (DeadLetter.Owed) for a delivery whose receiver took it after all:
+	// one acknowledged asynchronously (Acknowledged), also while a worker
+	// was dead-lettering it (MarkAcknowledged). An error is logged: what
+	// it names stays owed.
+	NoteDelivered func(ctx context.Context, d Delivery) error
 }
 
 // Worker drains the outbox: it delivers each message over its party's
@@ -325,8 +336,10 @@ func (w *Worker) deadLetter(ctx context.Context, l *store.Lease, d Delivery, url
 		}
 		reason = dl.Reason
 	}
-	if err := w.cfg.Store.Complete(sctx, l, store.Finish{DeadLetter: dl.Encode()}); err != nil {
-		if !errors.Is(err, store.ErrLeaseLost) {
+	err := w.cfg.Store.Complete(sctx, l, store.Finish{DeadLetter: dl.Encode()})
+	acked := dl.Owed && w.acknowledgedMeanwhile(sctx, d, err == nil)
+	if err != nil {
+		if !acked && !errors.Is(err, store.ErrLeaseLost) {
 			log.Warn("could not move to the dead letters; will try again when the lease runs out", "reason", reason, "err", err)
 		}
 		return
@@ -368,11 +381,79 @@ func (w *Worker) keep(ctx context.Context, l *store.Lease, d Delivery) bool {
 	return true
 }
 
+// ackMarkTTL is how long the mark of an asynchronous acknowledgment
+// (MarkAcknowledged) is kept: far longer than a worker takes to
+// dead-letter a delivery once its last attempt is over.
+const ackMarkTTL = time.Hour
+
+// ackMarkKey names the store key that marks delivery id acknowledged
+// asynchronously (our MessageIds are upper case).
+func ackMarkKey(id string) string { return "outbox-acked:" + strings.ToUpper(id) }
+
+// MarkAcknowledged marks d acknowledged by its receiver, asynchronously,
+// before its outbox entry is removed for it. A worker may be
+// dead-lettering d at that moment, its last attempt failed on its own
+// exchange: it notes what d leaves owed (NoteDeadLetter) before it finds
+// the entry gone, and reads the mark then (the note and the entry are in
+// different places of the store, and cannot go in one step), so that it
+// undoes its note (NoteDelivered). Only a delivery that a dead letter
+// notes something for (Released, with NoteDelivered set) is marked.
+func (w *Worker) MarkAcknowledged(ctx context.Context, d Delivery) error {
+	if d.Released == nil || w.cfg.NoteDelivered == nil {
+		return nil
+	}
+	if err := w.cfg.Store.PutReply(ctx, ackMarkKey(d.MessageID), []byte(d.RefToMessageID), ackMarkTTL); err != nil {
+		return fmt.Errorf("mark delivery %s acknowledged: %w", d.MessageID, err)
+	}
+	return nil
+}
+
+// acknowledgedMeanwhile reports, for d, whose dead letter noted owed what
+// it released, whether its receiver acknowledged it asynchronously
+// meanwhile (MarkAcknowledged): then the note is undone (NoteDelivered).
+// The dead letter was recorded (recorded) when the acknowledgment came
+// just after the worker's Complete; else (the entry gone) the
+// acknowledgment removed it and reported it delivered.
+func (w *Worker) acknowledgedMeanwhile(ctx context.Context, d Delivery, recorded bool) bool {
+	if w.cfg.NoteDelivered == nil || d.Released == nil {
+		return false
+	}
+	_, acked, err := w.cfg.Store.GetReply(ctx, ackMarkKey(d.MessageID))
+	if err != nil {
+		w.logFor(&d).Warn("could not tell whether the message, noted owed as it went to the dead letters, was acknowledged meanwhile; it stays owed",
+			"err", err)
+		return false
+	}
+	if !acked {
+		return false
+	}
+	if err := w.cfg.NoteDelivered(ctx, d); err != nil {
+		w.logFor(&d).Warn("acknowledged asynchronously as it went to the dead letters, but what it was noted to owe could not be taken back; it stays owed",
+			"err", err)
+		return false
+	}
+	if recorded {
+		w.logFor(&d).Warn("acknowledged asynchronously just after it went to the dead letters: what it released is no longer owed; the dead letter is kept for the record, not to be resent",
+			"attempts", d.Attempts)
+		return true
+	}
+	w.logFor(&d).Info("delivery attempt over, the message acknowledged asynchronously meanwhile: not dead-lettered, and what it released is no longer owed",
+		"attempts", d.Attempts)
+	return true
+}
+
 // Acknowledged tells the worker's hooks (Observe, Report) that d, removed
 // from the outbox on its receiver's asynchronous eb:Acknowledgment, was
 // delivered; detail says how, as the URL does for one acknowledged on
-// its own exchange.
-func (w *Worker) Acknowledged(d Delivery, detail string) {
+// its own exchange. What a dead letter of d may have noted owed (a worker
+// stopped between its note and its Complete) is no longer owed
+// (NoteDelivered).
+func (w *Worker) Acknowledged(ctx context.Context, d Delivery, detail string) {
+	if w.cfg.NoteDelivered != nil && d.Released != nil {
+		if err := w.cfg.NoteDelivered(ctx, d); err != nil {
+			w.logFor(&d).Warn("acknowledged asynchronously, but what it would have left owed could not be checked off", "err", err)
+		}
+	}
 	if w.cfg.Log.Enabled(context.Background(), slog.LevelDebug) {
 		w.logFor(&d).Debug("delivered", "attempts", d.Attempts, "acknowledged", detail)
 	}

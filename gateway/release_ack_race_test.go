@@ -1,0 +1,86 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/mapping"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// TestReleaseAcknowledgedDuringLastAttemptIsNotOwed: a nominated release
+// response's last attempt fails on its own exchange (HTTP 503), but while
+// it runs the pharmacy's MHS posts back an asynchronous eb:Acknowledgment
+// of it, which ends it in the outbox: the pharmacy has the prescription.
+// The worker, out of retries, goes to dead-letter it and notes its
+// prescription owed (NoteUndelivered) before it finds the entry gone.
+// Before, the prescription stayed owed, and the pharmacy's next nominated
+// release delivered it a second time. Now the worker sees the
+// acknowledgment after its note and takes the prescription off those
+// owed: the next release does not deliver it again, and no dead letter is
+// recorded for an acknowledged message.
+func TestReleaseAcknowledgedDuringLastAttemptIsNotOwed(t *testing.T) {
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	submitNominated(t, proc, "F4000000-0000-4000-8000-000000000012")
+	mhs := startMHS(t, "fail")
+	routes := routesTo(t, mhs.srv.URL, `, "retries": 0`)
+	g := startGateway(t, testConfig(), st, false, append(asRunWraps(t, proc), WithRoutes(routes))...)
+
+	// The MHS acknowledges the release response asynchronously, then
+	// fails the exchange it came on.
+	var acked atomic.Value
+	mhs.setBefore(func(rec received) {
+		if rec.msg == nil || rec.msg.Payload == nil || !bytes.Contains(rec.msg.Payload.Body, []byte(rxID)) {
+			return
+		}
+		ack, err := ebxml.BuildAcknowledgment(rec.msg, "B0000000-0000-4000-8000-000000000012", time.Now())
+		if err != nil {
+			acked.Store(err.Error())
+			return
+		}
+		resp, err := http.Post(g.base+PathEbXML, "text/xml; charset=UTF-8", bytes.NewReader(ack))
+		if err != nil {
+			acked.Store(err.Error())
+			return
+		}
+		_ = resp.Body.Close()
+		acked.Store(fmt.Sprintf("HTTP %d", resp.StatusCode))
+	})
+
+	first := newReq(newID(t, 51))
+	first.action, first.payload = v3.NominatedReleaseRequest, nominatedReleaseFCG71(t)
+	if code, body := sendEb(t, g.base, first); code != 202 {
+		t.Fatalf("release POST = %d\n%s", code, body)
+	}
+	waitFor(t, "the asynchronous acknowledgment of the release response", func() bool { return acked.Load() != nil })
+	if got := acked.Load(); got != "HTTP 202" {
+		t.Fatalf("asynchronous acknowledgment: %v", got)
+	}
+	g.stop() // lets the worker finish the delivery in hand
+	if rx, ok := s.State().Get(rxID); !ok || rx.Dispenser != "FCG71" {
+		t.Fatalf("EPS holds %+v, want the prescription with FCG71", rx)
+	}
+	if n := deliveredWith(mhs, 0, rxID); n != 1 {
+		t.Fatalf("the release response carried %s %d times, want once", rxID, n)
+	}
+	mhs.setBefore(nil)
+	mhs.setMode("ack")
+	mark := len(mhs.messages())
+
+	g2 := startGateway(t, testConfig(), st, false, append(asRunWraps(t, proc), WithRoutes(routes))...)
+	if dls, err := st.DeadLetters(context.Background(), 10); err != nil || len(dls) != 0 {
+		t.Errorf("%d dead letters (%v) for a release response its MHS acknowledged", len(dls), err)
+	}
+	releaseAnswered(t, g2.base, mhs, mark, 52)
+	if n := deliveredWith(mhs, mark, rxID); n != 0 {
+		t.Fatalf("the pharmacy's next release delivered %s %d more time(s), after its MHS acknowledged the response that carried it", rxID, n)
+	}
+}
