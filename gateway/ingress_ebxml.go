@@ -269,9 +269,17 @@ func (g *messaging) ebxmlSignal(c *fiber.Ctx, msg *ebxml.Message, sig ebxml.Sign
 				"eb:Acknowledgment from a party the message was not sent to"), log, derr)
 		case derr != nil:
 			log.Warn("asynchronous acknowledgment not recorded; the delivery may be sent again", "err", derr)
+		case !found:
+			// Not pending: perhaps gone to the dead letters, what it
+			// released noted owed, which it then did deliver.
+			late, lerr := g.delivery.AcknowledgedLate(ctx, ref, sig.FromPartyID)
+			if lerr != nil {
+				log.Warn("asynchronous acknowledgment of no pending delivery; whether it was dead-lettered owing prescriptions could not be read", "err", lerr)
+			}
+			log.Info("asynchronous acknowledgment received", "pending_delivery_found", false, "dead_lettered_owing", late)
 		default:
 			log.Info("asynchronous acknowledgment received", "pending_delivery_found", found)
-			if found && d != nil {
+			if d != nil {
 				g.delivery.Acknowledged(ctx, *d, "asynchronous eb:Acknowledgment from "+sig.FromPartyID)
 			}
 		}

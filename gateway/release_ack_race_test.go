@@ -84,3 +84,52 @@ func TestReleaseAcknowledgedDuringLastAttemptIsNotOwed(t *testing.T) {
 		t.Fatalf("the pharmacy's next release delivered %s %d more time(s), after its MHS acknowledged the response that carried it", rxID, n)
 	}
 }
+
+// TestReleaseAcknowledgedAfterDeadLetterIsNotOwed: a nominated release
+// response's MHS answers each attempt with HTTP 200 and no
+// acknowledgment (it acknowledges asynchronously), so it goes to the dead
+// letters, its prescription noted owed; then the MHS's asynchronous
+// eb:Acknowledgment of it arrives: the pharmacy has the prescription.
+// Before, the acknowledgment found nothing pending and changed nothing:
+// the pharmacy's next nominated release delivered the prescription a
+// second time. Now it is taken off those owed.
+func TestReleaseAcknowledgedAfterDeadLetterIsNotOwed(t *testing.T) {
+	_, client := startSim(t)
+	st, _ := redisStore(t)
+	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	submitNominated(t, proc, "F4000000-0000-4000-8000-000000000013")
+	mhs := startMHS(t, "empty")
+	g := startGateway(t, testConfig(), st, false, append(asRunWraps(t, proc), WithRoutes(routesTo(t, mhs.srv.URL, `, "retries": 0`)))...)
+
+	first := newReq(newID(t, 61))
+	first.action, first.payload = v3.NominatedReleaseRequest, nominatedReleaseFCG71(t)
+	if code, body := sendEb(t, g.base, first); code != 202 {
+		t.Fatalf("release POST = %d\n%s", code, body)
+	}
+	dls := waitDeadLetters(t, g, 1)
+	if !dls[0].Owed {
+		t.Fatalf("dead letter %+v: want the release response, its prescription owed", dls[0])
+	}
+	var response *ebxml.Message
+	for _, r := range mhs.messages() {
+		if r.msg != nil && r.msg.MessageID == dls[0].MessageID {
+			response = r.msg
+		}
+	}
+	if response == nil {
+		t.Fatalf("the MHS never had the release response %s", dls[0].MessageID)
+	}
+	ack, err := ebxml.BuildAcknowledgment(response, "B0000000-0000-4000-8000-000000000013", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := post(t, http.DefaultClient, g.base+PathEbXML, "text/xml; charset=UTF-8", "urn:oasis:names:tc:ebxml-msg:service/Acknowledgment", ack); code != http.StatusAccepted {
+		t.Fatalf("asynchronous acknowledgment: %d %s", code, body)
+	}
+	mhs.setMode("ack")
+	mark := len(mhs.messages())
+	releaseAnswered(t, g.base, mhs, mark, 62)
+	if n := deliveredWith(mhs, mark, rxID); n != 0 {
+		t.Fatalf("the pharmacy's next release delivered %s %d more time(s), after its MHS acknowledged the response that carried it", rxID, n)
+	}
+}

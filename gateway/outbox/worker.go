@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -335,6 +336,9 @@ func (w *Worker) deadLetter(ctx context.Context, l *store.Lease, d Delivery, url
 			return
 		}
 		reason = dl.Reason
+		if dl.Owed {
+			w.keepOwed(sctx, d)
+		}
 	}
 	err := w.cfg.Store.Complete(sctx, l, store.Finish{DeadLetter: dl.Encode()})
 	acked := dl.Owed && w.acknowledgedMeanwhile(sctx, d, err == nil)
@@ -406,6 +410,63 @@ func (w *Worker) MarkAcknowledged(ctx context.Context, d Delivery) error {
 		return fmt.Errorf("mark delivery %s acknowledged: %w", d.MessageID, err)
 	}
 	return nil
+}
+
+// owedRecordTTL is how long a delivery dead-lettered with what it
+// released noted owed is kept for an asynchronous acknowledgment that
+// comes after (AcknowledgedLate).
+const owedRecordTTL = 24 * time.Hour
+
+// owedKey names the store key that keeps delivery id, dead-lettered with
+// what it released noted owed (keepOwed).
+func owedKey(id string) string { return "outbox-owed:" + strings.ToUpper(id) }
+
+// keepOwed keeps d (without its body), whose dead letter notes owed what
+// it released, for owedRecordTTL, so that its receiver's asynchronous
+// acknowledgment after it went to the dead letters undoes the note
+// (AcknowledgedLate). Kept before the dead letter is recorded: a stop in
+// between leaves a record of a note that stands, which is all it says.
+func (w *Worker) keepOwed(ctx context.Context, d Delivery) {
+	if w.cfg.NoteDelivered == nil || d.Released == nil {
+		return
+	}
+	head := d
+	head.Body = nil
+	b, err := json.Marshal(head)
+	if err == nil {
+		err = w.cfg.Store.PutReply(ctx, owedKey(d.MessageID), b, owedRecordTTL)
+	}
+	if err != nil {
+		w.logFor(&d).Warn("what it released stays owed even if its receiver acknowledges it after it went to the dead letters: the record of the note could not be kept", "err", err)
+	}
+}
+
+// AcknowledgedLate handles an asynchronous eb:Acknowledgment, from party,
+// of delivery id that is no longer in the outbox. When the delivery went
+// to the dead letters with what it released noted owed (keepOwed), and
+// was sent to party, its receiver took it after all: the note is undone
+// (NoteDelivered) and the delivery reported delivered (Acknowledged); the
+// dead letter stays listed, for the record (it is not resent, being owed).
+// It reports whether id was such a delivery.
+func (w *Worker) AcknowledgedLate(ctx context.Context, id, party string) (bool, error) {
+	if w.cfg.NoteDelivered == nil {
+		return false, nil
+	}
+	b, ok, err := w.cfg.Store.GetReply(ctx, owedKey(id))
+	if err != nil || !ok {
+		return false, err
+	}
+	var d Delivery
+	if err := json.Unmarshal(b, &d); err != nil {
+		return false, fmt.Errorf("dead-lettered delivery %s: record unreadable: %w", id, err)
+	}
+	if d.Party != party || d.Released == nil {
+		return false, nil
+	}
+	w.logFor(&d).Warn("acknowledged asynchronously after it went to the dead letters: what it released is no longer owed; the dead letter is kept for the record, not to be resent",
+		"attempts", d.Attempts)
+	w.Acknowledged(ctx, d, "asynchronous eb:Acknowledgment from "+party+", after it went to the dead letters")
+	return true, nil
 }
 
 // acknowledgedMeanwhile reports, for d, whose dead letter noted owed what
