@@ -10,9 +10,24 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
-	"github.com/porxgate/porxgate/mapping"
 	v3 "github.com/porxgate/porxgate/v3"
 )
+
+// postSignal posts the messaging-service envelope build makes to the
+// gateway at base, as an MHS does, and says how it went: "HTTP <status>",
+// or the error. It may run off the test's goroutine.
+func postSignal(base string, build func() ([]byte, error)) string {
+	body, err := build()
+	if err != nil {
+		return err.Error()
+	}
+	resp, err := http.Post(base+PathEbXML, "text/xml; charset=UTF-8", bytes.NewReader(body))
+	if err != nil {
+		return err.Error()
+	}
+	_ = resp.Body.Close()
+	return fmt.Sprintf("HTTP %d", resp.StatusCode)
+}
 
 // TestReleaseAcknowledgedDuringLastAttemptIsNotOwed: a nominated release
 // response's last attempt fails on its own exchange (HTTP 503), but while
@@ -26,13 +41,8 @@ import (
 // owed: the next release does not deliver it again, and no dead letter is
 // recorded for an acknowledged message.
 func TestReleaseAcknowledgedDuringLastAttemptIsNotOwed(t *testing.T) {
-	s, client := startSim(t)
-	st, _ := redisStore(t)
-	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
-	submitNominated(t, proc, "F4000000-0000-4000-8000-000000000012")
-	mhs := startMHS(t, "fail")
-	routes := routesTo(t, mhs.srv.URL, `, "retries": 0`)
-	g := startGateway(t, testConfig(), st, false, append(asRunWraps(t, proc), WithRoutes(routes))...)
+	f := startReleaseFlow(t, "F4000000-0000-4000-8000-000000000012", "fail", `, "retries": 0`)
+	s, st, proc, mhs, routes, g := f.sim, f.st, f.proc, f.mhs, f.routes, f.g
 
 	// The MHS acknowledges the release response asynchronously, then
 	// fails the exchange it came on.
@@ -41,18 +51,9 @@ func TestReleaseAcknowledgedDuringLastAttemptIsNotOwed(t *testing.T) {
 		if rec.msg == nil || rec.msg.Payload == nil || !bytes.Contains(rec.msg.Payload.Body, []byte(rxID)) {
 			return
 		}
-		ack, err := ebxml.BuildAcknowledgment(rec.msg, "B0000000-0000-4000-8000-000000000012", time.Now())
-		if err != nil {
-			acked.Store(err.Error())
-			return
-		}
-		resp, err := http.Post(g.base+PathEbXML, "text/xml; charset=UTF-8", bytes.NewReader(ack))
-		if err != nil {
-			acked.Store(err.Error())
-			return
-		}
-		_ = resp.Body.Close()
-		acked.Store(fmt.Sprintf("HTTP %d", resp.StatusCode))
+		acked.Store(postSignal(g.base, func() ([]byte, error) {
+			return ebxml.BuildAcknowledgment(rec.msg, "B0000000-0000-4000-8000-000000000012", time.Now())
+		}))
 	})
 
 	first := newReq(newID(t, 51))
@@ -94,12 +95,8 @@ func TestReleaseAcknowledgedDuringLastAttemptIsNotOwed(t *testing.T) {
 // the pharmacy's next nominated release delivered the prescription a
 // second time. Now it is taken off those owed.
 func TestReleaseAcknowledgedAfterDeadLetterIsNotOwed(t *testing.T) {
-	_, client := startSim(t)
-	st, _ := redisStore(t)
-	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
-	submitNominated(t, proc, "F4000000-0000-4000-8000-000000000013")
-	mhs := startMHS(t, "empty")
-	g := startGateway(t, testConfig(), st, false, append(asRunWraps(t, proc), WithRoutes(routesTo(t, mhs.srv.URL, `, "retries": 0`)))...)
+	f := startReleaseFlow(t, "F4000000-0000-4000-8000-000000000013", "empty", `, "retries": 0`)
+	mhs, g := f.mhs, f.g
 
 	first := newReq(newID(t, 61))
 	first.action, first.payload = v3.NominatedReleaseRequest, nominatedReleaseFCG71(t)

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/sim"
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/mapping"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -42,6 +45,32 @@ func releaseAnswered(t *testing.T, base string, mhs *fakeMHS, from, n int) {
 	})
 }
 
+// releaseFlow is FCG71's nominated prescription submitted to EPS (the
+// simulator) through proc, and a gateway on a real redis-server (st)
+// delivering to the pharmacy's MHS over routes.
+type releaseFlow struct {
+	sim    *sim.Server
+	st     store.Store
+	proc   *EPSProcessor
+	mhs    *fakeMHS
+	routes *outbox.Routes
+	g      *gw
+}
+
+// startReleaseFlow starts a releaseFlow: the prescription submitted under
+// rxMessageID, the MHS answering in mode, routes with routeExtra.
+func startReleaseFlow(t *testing.T, rxMessageID, mode, routeExtra string) *releaseFlow {
+	t.Helper()
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	submitNominated(t, proc, rxMessageID)
+	mhs := startMHS(t, mode)
+	routes := routesTo(t, mhs.srv.URL, routeExtra)
+	g := startGateway(t, testConfig(), st, false, append(asRunWraps(t, proc), WithRoutes(routes))...)
+	return &releaseFlow{sim: s, st: st, proc: proc, mhs: mhs, routes: routes, g: g}
+}
+
 // TestUndeliveredReleaseAnswerIsNotStranded: EPS releases the pharmacy's
 // nominated prescription and porxgate records the answer, but the
 // pharmacy's MHS does not take it (failing, then dead-lettered). EPS holds
@@ -49,12 +78,8 @@ func releaseAnswered(t *testing.T, base string, mhs *fakeMHS, from, n int) {
 // next nominated release delivers it, and an operator's resend of the dead
 // letter afterwards does not deliver it a second time.
 func TestUndeliveredReleaseAnswerIsNotStranded(t *testing.T) {
-	s, client := startSim(t)
-	st, _ := redisStore(t)
-	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
-	submitNominated(t, proc, "F4000000-0000-4000-8000-000000000002")
-	mhs := startMHS(t, "fail")
-	g := startGateway(t, testConfig(), st, false, append(asRunWraps(t, proc), WithRoutes(routesTo(t, mhs.srv.URL, `, "retries": 1`)))...)
+	f := startReleaseFlow(t, "F4000000-0000-4000-8000-000000000002", "fail", `, "retries": 1`)
+	s, mhs, g := f.sim, f.mhs, f.g
 
 	request := nominatedReleaseFCG71(t)
 	first := newReq(newID(t, 41))
