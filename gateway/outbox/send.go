@@ -180,12 +180,7 @@ func judgeErrorList(status int, el *ebxml.ErrorListError, d Delivery, taken bool
 	case ref != "" && !strings.EqualFold(ref, d.MessageID):
 		return retryable("HTTP %d: eb:ErrorList refers to %s, not %s: not acknowledged", status, ref, d.MessageID)
 	}
-	var errs []*ebxml.MessageError
-	for _, e := range el.Errors {
-		if !strings.EqualFold(strings.TrimSpace(e.Severity), ebxml.SeverityWarning) {
-			errs = append(errs, e)
-		}
-	}
+	errs := errorsOf(el)
 	switch {
 	case len(errs) == 0 && taken:
 		return nil
@@ -195,6 +190,19 @@ func judgeErrorList(status int, el *ebxml.ErrorListError, d Delivery, taken bool
 		return retryable("HTTP %d: %v", status, el)
 	}
 	return final("HTTP %d: refused: %v", status, el)
+}
+
+// errorsOf returns the errors of el of severity Error (the default):
+// those that refuse the message (warnings did not stop the receiver's
+// processing).
+func errorsOf(el *ebxml.ErrorListError) []*ebxml.MessageError {
+	var errs []*ebxml.MessageError
+	for _, e := range el.Errors {
+		if !strings.EqualFold(strings.TrimSpace(e.Severity), ebxml.SeverityWarning) {
+			errs = append(errs, e)
+		}
+	}
+	return errs
 }
 
 // retryableErrors reports whether every error of a remote eb:ErrorList

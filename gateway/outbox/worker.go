@@ -230,6 +230,13 @@ func (w *Worker) deliver(ctx context.Context, l *store.Lease, now time.Time) err
 		return nil
 	}
 
+	if d.Attempts > 0 {
+		if reason, refused := w.refusal(ctx, d); refused {
+			w.deadLetter(ctx, l, d, route.URL, reason, now)
+			return nil
+		}
+	}
+
 	stop := Hold(ctx, w.cfg.Store, l, w.cfg.Lease, w.cfg.Now)
 	// The attempt's context names the delivery: its span (and any line
 	// logged with it) carries the ids.
@@ -267,10 +274,16 @@ func (w *Worker) deliver(ctx context.Context, l *store.Lease, now time.Time) err
 	d.Attempts++
 	d.LastError = sendErr.Error()
 	next := now.Add(route.RetryInterval)
-	switch {
-	case isFinal(sendErr):
+	if isFinal(sendErr) {
 		w.deadLetter(ctx, l, d, route.URL, "refused by the receiver: "+sendErr.Error(), now)
 		return nil
+	}
+	// The receiver may have refused it asynchronously meanwhile.
+	if reason, refused := w.refusal(sctx, d); refused {
+		w.deadLetter(ctx, l, d, route.URL, reason+lastErr(d), now)
+		return nil
+	}
+	switch {
 	case d.Attempts > route.Retries:
 		w.deadLetter(ctx, l, d, route.URL, fmt.Sprintf("not acknowledged after %d attempts%s", d.Attempts, lastErr(d)), now)
 		return nil
@@ -467,6 +480,41 @@ func (w *Worker) AcknowledgedLate(ctx context.Context, id, party string) (bool, 
 		"attempts", d.Attempts)
 	w.Acknowledged(ctx, d, "asynchronous eb:Acknowledgment from "+party+", after it went to the dead letters")
 	return true, nil
+}
+
+// refusedKey names the store key that keeps why the receiver of delivery
+// id refused it asynchronously (Refused).
+func refusedKey(id string) string { return "outbox-refused:" + strings.ToUpper(id) }
+
+// Refused takes a receiver's asynchronous eb:ErrorList (el) about d, a
+// delivery in the outbox that was sent to it. When el refuses d for good
+// (an error of severity Error other than DeliveryFailure and Unknown, as
+// for a refusal on an attempt's own exchange), d is not sent again: the
+// worker sends it to the dead letters with the refusal as the reason,
+// after the attempt in hand or at its next turn. It reports whether el
+// refused d so.
+func (w *Worker) Refused(ctx context.Context, d Delivery, el *ebxml.ErrorListError) (bool, error) {
+	if errs := errorsOf(el); len(errs) == 0 || retryableErrors(errs) {
+		return false, nil
+	}
+	if err := w.cfg.Store.PutReply(ctx, refusedKey(d.MessageID), []byte(el.Error()), owedRecordTTL); err != nil {
+		return false, fmt.Errorf("note delivery %s refused: %w", d.MessageID, err)
+	}
+	return true, nil
+}
+
+// refusal returns why d's receiver refused it asynchronously (Refused),
+// if it did.
+func (w *Worker) refusal(ctx context.Context, d Delivery) (string, bool) {
+	b, ok, err := w.cfg.Store.GetReply(ctx, refusedKey(d.MessageID))
+	if err != nil {
+		w.logFor(&d).Warn("could not tell whether the receiver refused the message asynchronously; it is sent as before", "err", err)
+		return "", false
+	}
+	if !ok {
+		return "", false
+	}
+	return "refused by the receiver (asynchronous eb:MessageError): " + string(b), true
 }
 
 // acknowledgedMeanwhile reports, for d, whose dead letter noted owed what
