@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,5 +136,43 @@ func TestAcknowledgedWhileDeadLettered(t *testing.T) {
 				t.Fatalf("%d dead letters, owed %v; want dead-lettered %v, owed %v", len(dls), owed, tt.dead, tt.owed)
 			}
 		})
+	}
+}
+
+// TestLeaseHeldWhileDeadLettering: noting what a dead letter leaves owed
+// may take a while (the gateway's note waits up to 10 s for another
+// release of the dispenser). The worker keeps its lease meanwhile, as it
+// does during an attempt: another worker cannot take the message over
+// and send it again while it goes to the dead letters. Before, the lease
+// was not renewed after the attempt: a note longer than the lease left
+// the message to the next worker, which sent it a second time.
+func TestLeaseHeldWhileDeadLettering(t *testing.T) {
+	var posts atomic.Int32
+	url := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	routes, err := ParseRoutes([]byte(fmt.Sprintf(`{"RECEIVER-1": {"url": %q, "retries": 0, "retryInterval": "1m", "persistDuration": "1h"}}`, url)), DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const lease = 500 * time.Millisecond
+	st := store.NewMemory(nil)
+	other := NewWorker(WorkerConfig{Store: st, Routes: routes, Workers: 1, Lease: lease, Timeout: 5 * time.Second})
+	var tookOver bool
+	w := NewWorker(WorkerConfig{Store: st, Routes: routes, Workers: 1, Lease: lease, Timeout: 5 * time.Second,
+		NoteDeadLetter: func(ctx context.Context, dl *DeadLetter) error {
+			time.Sleep(3 * lease)
+			tookOver, _ = other.DeliverOne(ctx)
+			return nil
+		}})
+	answer, _ := receiverDeliveries(t, "AAAAAAAA-0000-4000-8000-0000000000D1", "AAAAAAAA-0000-4000-8000-0000000000D2")
+	queue(t, st, answer)
+	if ok, err := w.DeliverOne(context.Background()); !ok || err != nil {
+		t.Fatalf("DeliverOne = %v, %v", ok, err)
+	}
+	dls, _ := st.DeadLetters(context.Background(), 10)
+	if tookOver || posts.Load() != 1 || len(dls) != 1 {
+		t.Fatalf("taken over while dead-lettered: %v; sent %d times, %d dead letters; want sent once, one dead letter", tookOver, posts.Load(), len(dls))
 	}
 }

@@ -344,14 +344,20 @@ func (w *Worker) deadLetter(ctx context.Context, l *store.Lease, d Delivery, url
 	sctx, cancel := storeCtx(ctx)
 	defer cancel()
 	if w.cfg.NoteDeadLetter != nil {
-		if err := w.cfg.NoteDeadLetter(sctx, &dl); err != nil {
+		// The lease is held while the note is made, as during an attempt:
+		// it may wait (for another release of a dispenser), and another
+		// worker must not take the message over meanwhile and send it again.
+		stop := Hold(sctx, w.cfg.Store, l, w.cfg.Lease, w.cfg.Now)
+		err := w.cfg.NoteDeadLetter(sctx, &dl)
+		if err == nil && dl.Owed {
+			w.keepOwed(sctx, d)
+		}
+		stop()
+		if err != nil {
 			log.Warn("could not move to the dead letters (what it leaves undone could not be noted); tried again when the lease runs out", "reason", reason, "err", err)
 			return
 		}
 		reason = dl.Reason
-		if dl.Owed {
-			w.keepOwed(sctx, d)
-		}
 	}
 	err := w.cfg.Store.Complete(sctx, l, store.Finish{DeadLetter: dl.Encode()})
 	acked := dl.Owed && w.acknowledgedMeanwhile(sctx, d, err == nil)
