@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/store"
 )
 
@@ -174,5 +175,60 @@ func TestLeaseHeldWhileDeadLettering(t *testing.T) {
 	dls, _ := st.DeadLetters(context.Background(), 10)
 	if tookOver || posts.Load() != 1 || len(dls) != 1 {
 		t.Fatalf("taken over while dead-lettered: %v; sent %d times, %d dead letters; want sent once, one dead letter", tookOver, posts.Load(), len(dls))
+	}
+}
+
+// TestAsynchronousRefusalEndsOneSending: a receiver's asynchronous
+// refusal (Refused) dead-letters the delivery it was about after its
+// attempt fails, and only that sending of it: an operator's resend of the
+// dead letter (the same MessageId, queued afresh) is retried as any
+// delivery is, the old refusal not held against it.
+func TestAsynchronousRefusalEndsOneSending(t *testing.T) {
+	url := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	routes, err := ParseRoutes([]byte(fmt.Sprintf(`{"RECEIVER-1": {"url": %q, "retries": 2, "retryInterval": "1m", "persistDuration": "1h"}}`, url)), DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st := store.NewMemory(nil)
+	w := NewWorker(WorkerConfig{Store: st, Routes: routes, Workers: 1, Timeout: 5 * time.Second})
+	answer, _ := receiverDeliveries(t, "AAAAAAAA-0000-4000-8000-0000000000E1", "AAAAAAAA-0000-4000-8000-0000000000E2")
+	answer.CreatedAt = time.Now().Add(-time.Minute)
+	queue(t, st, answer)
+	refusal := &ebxml.ErrorListError{RefToMessageID: answer.MessageID, Errors: []*ebxml.MessageError{
+		ebxml.NewMessageError(ebxml.CodeValueNotRecognized, 0, "refused by the test")}}
+	if ok, err := w.Refused(ctx, answer, refusal); !ok || err != nil {
+		t.Fatalf("Refused = %v, %v", ok, err)
+	}
+	if ok, err := w.DeliverOne(ctx); !ok || err != nil {
+		t.Fatalf("DeliverOne = %v, %v", ok, err)
+	}
+	dls, _ := st.DeadLetters(ctx, 10)
+	if len(dls) != 1 {
+		t.Fatalf("%d dead letters, want the refused delivery", len(dls))
+	}
+	dl, _ := DecodeDeadLetter(dls[0])
+	if !strings.Contains(dl.Reason, "refused by the test") {
+		t.Fatalf("reason %q", dl.Reason)
+	}
+	again, err := dl.Redelivery(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := again.Item(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := st.Requeue(ctx, dls[0], it); !ok || err != nil {
+		t.Fatalf("Requeue = %v, %v", ok, err)
+	}
+	if ok, err := w.DeliverOne(ctx); !ok || err != nil {
+		t.Fatalf("DeliverOne = %v, %v", ok, err)
+	}
+	dls, _ = st.DeadLetters(ctx, 10)
+	if n, _ := st.QueueLen(ctx, Queue); n != 1 || len(dls) != 0 {
+		t.Fatalf("resent: %d in the outbox, %d dead letters; want it waiting for a retry", n, len(dls))
 	}
 }

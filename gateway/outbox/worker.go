@@ -503,14 +503,17 @@ func (w *Worker) Refused(ctx context.Context, d Delivery, el *ebxml.ErrorListErr
 	if errs := errorsOf(el); len(errs) == 0 || retryableErrors(errs) {
 		return false, nil
 	}
-	if err := w.cfg.Store.PutReply(ctx, refusedKey(d.MessageID), []byte(el.Error()), owedRecordTTL); err != nil {
+	// The mark names the sending refused (its CreatedAt): an operator's
+	// resend of the dead letter, queued afresh, is not held to it.
+	mark := d.CreatedAt.UTC().Format(time.RFC3339Nano) + "\n" + el.Error()
+	if err := w.cfg.Store.PutReply(ctx, refusedKey(d.MessageID), []byte(mark), owedRecordTTL); err != nil {
 		return false, fmt.Errorf("note delivery %s refused: %w", d.MessageID, err)
 	}
 	return true, nil
 }
 
 // refusal returns why d's receiver refused it asynchronously (Refused),
-// if it did.
+// if it did: this sending of it, queued at d.CreatedAt.
 func (w *Worker) refusal(ctx context.Context, d Delivery) (string, bool) {
 	b, ok, err := w.cfg.Store.GetReply(ctx, refusedKey(d.MessageID))
 	if err != nil {
@@ -520,7 +523,11 @@ func (w *Worker) refusal(ctx context.Context, d Delivery) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return "refused by the receiver (asynchronous eb:MessageError): " + string(b), true
+	sent, reason, _ := strings.Cut(string(b), "\n")
+	if at, err := time.Parse(time.RFC3339Nano, sent); err != nil || !at.Equal(d.CreatedAt) {
+		return "", false // about an earlier sending of the message
+	}
+	return "refused by the receiver (asynchronous eb:MessageError): " + reason, true
 }
 
 // acknowledgedMeanwhile reports, for d, whose dead letter noted owed what
