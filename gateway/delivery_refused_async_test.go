@@ -18,18 +18,24 @@ import (
 // not sent again and goes to the dead letters saying the receiver refused
 // it, and why, as a refusal on the attempt's own exchange does. A
 // refusal that may clear up (DeliveryFailure) leaves the retries as they
-// were. Before, any asynchronous MessageError was only logged: the
+// were; so too an eb:Acknowledgment that comes with an error of severity
+// Error (before, it counted as delivered). Before, any asynchronous
+// MessageError was only logged: the
 // message was sent again until its retries ran out (4 attempts here) and
 // dead-lettered as "not acknowledged", the refusal nowhere.
 func TestDeliveryRefusedAsynchronously(t *testing.T) {
 	tests := []struct {
-		name     string
-		code     ebxml.ErrorCode
+		name string
+		code ebxml.ErrorCode
+		// withAck puts an eb:Acknowledgment of the message beside the
+		// eb:ErrorList: an error of severity Error outweighs it.
+		withAck  bool
 		attempts int
 		reason   string
 	}{
-		{"final", ebxml.CodeValueNotRecognized, 1, "refused by the receiver (asynchronous eb:MessageError)"},
-		{"may clear up", ebxml.CodeDeliveryFailure, 4, "not acknowledged after 4 attempts"},
+		{"final", ebxml.CodeValueNotRecognized, false, 1, "refused by the receiver (asynchronous eb:MessageError)"},
+		{"may clear up", ebxml.CodeDeliveryFailure, false, 4, "not acknowledged after 4 attempts"},
+		{"final beside an acknowledgment", ebxml.CodeValueNotRecognized, true, 1, "refused by the receiver (asynchronous eb:MessageError)"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,8 +49,17 @@ func TestDeliveryRefusedAsynchronously(t *testing.T) {
 					return
 				}
 				posted.Store(postSignal(g.base, func() ([]byte, error) {
-					return ebxml.BuildMessageError(rec.msg, fmt.Sprintf("E0000000-0000-4000-8000-%012d", time.Now().UnixNano()%1e12), time.Now(),
+					me, err := ebxml.BuildMessageError(rec.msg, fmt.Sprintf("E0000000-0000-4000-8000-%012d", time.Now().UnixNano()%1e12), time.Now(),
 						ebxml.NewMessageError(tt.code, 0, "refused asynchronously by the test"))
+					if err != nil || !tt.withAck {
+						return me, err
+					}
+					ack, err := ebxml.BuildAcknowledgment(rec.msg, "E0000000-0000-4000-8000-00000000000A", time.Now())
+					if err != nil {
+						return nil, err
+					}
+					list := string(me[strings.Index(string(me), "<eb:ErrorList") : strings.Index(string(me), "</eb:ErrorList>")+len("</eb:ErrorList>")])
+					return []byte(strings.Replace(string(ack), "</SOAP:Header>", list+"</SOAP:Header>", 1)), nil
 				}))
 			})
 			req := newReq(newID(t, 71+i))
