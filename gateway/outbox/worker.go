@@ -28,9 +28,12 @@ type Store interface {
 	// Peek returns the data of an item, leased or not, and whether it is
 	// there.
 	Peek(ctx context.Context, queue, id string) ([]byte, bool, error)
-	// PutReply keeps body under key for ttl, and GetReply reads it: the
-	// marks of asynchronous acknowledgments (MarkAcknowledged).
+	// PutReply keeps body under key for ttl: the worker's marks of what
+	// receivers said asynchronously (MarkAcknowledged, Refused) and its
+	// records of dead letters noted owed (AcknowledgedLate).
 	PutReply(ctx context.Context, key string, body []byte, ttl time.Duration) error
+	// GetReply returns what PutReply keeps under key, and whether there
+	// is anything.
 	GetReply(ctx context.Context, key string) ([]byte, bool, error)
 }
 
