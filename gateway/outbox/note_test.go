@@ -232,3 +232,72 @@ func TestAsynchronousRefusalEndsOneSending(t *testing.T) {
 		t.Fatalf("resent: %d in the outbox, %d dead letters; want it waiting for a retry", n, len(dls))
 	}
 }
+
+// failDeadLetterOnce is a store whose first Complete with a dead letter
+// fails, as Redis may for a moment.
+type failDeadLetterOnce struct {
+	*store.Memory
+	failed atomic.Bool
+}
+
+func (s *failDeadLetterOnce) Complete(ctx context.Context, l *store.Lease, f store.Finish) error {
+	if f.DeadLetter != nil && !s.failed.Swap(true) {
+		return errors.New("store unreachable for a moment")
+	}
+	return s.Memory.Complete(ctx, l, f)
+}
+
+// TestOwedNoteUndoneWhenDeliveredAfterAll: a release response's last
+// attempt fails and the worker notes its prescriptions owed, but the dead
+// letter cannot be recorded (the store fails for a moment): the message
+// stays in the outbox and, its lease run out, is sent again, and this time
+// its receiver takes it. The note is undone (NoteDelivered): the pharmacy
+// has the prescriptions. Before, they stayed owed, and the pharmacy's next
+// nominated release delivered them a second time.
+func TestOwedNoteUndoneWhenDeliveredAfterAll(t *testing.T) {
+	var posts atomic.Int32
+	url := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if posts.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	routes, err := ParseRoutes([]byte(fmt.Sprintf(`{"RECEIVER-1": {"url": %q, "retries": 0, "retryInterval": "1m", "persistDuration": "1h"}}`, url)), DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const lease = 200 * time.Millisecond
+	st := &failDeadLetterOnce{Memory: store.NewMemory(nil)}
+	owed := map[string]bool{}
+	w := NewWorker(WorkerConfig{Store: st, Routes: routes, Workers: 1, Lease: lease, Timeout: 5 * time.Second,
+		NoteDeadLetter: func(_ context.Context, dl *DeadLetter) error {
+			owed[dl.Released.Prescriptions[0]], dl.Owed = true, true
+			return nil
+		},
+		NoteDelivered: func(_ context.Context, d Delivery) error {
+			delete(owed, d.Released.Prescriptions[0])
+			return nil
+		},
+	})
+	answer, _ := receiverDeliveries(t, "AAAAAAAA-0000-4000-8000-0000000000B1", "AAAAAAAA-0000-4000-8000-0000000000B2")
+	answer.Released = &Released{Dispenser: "FCG71", Prescriptions: []string{"C1D2E3-A99968-00A1BM"}}
+	it, err := answer.Item(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Enqueue(context.Background(), it); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := w.DeliverOne(context.Background()); !ok || err != nil {
+		t.Fatalf("first DeliverOne = %v, %v", ok, err)
+	}
+	time.Sleep(2 * lease)
+	if ok, err := w.DeliverOne(context.Background()); !ok || err != nil {
+		t.Fatalf("second DeliverOne = %v, %v", ok, err)
+	}
+	dls, _ := st.DeadLetters(context.Background(), 10)
+	if posts.Load() != 2 || len(dls) != 0 || owed["C1D2E3-A99968-00A1BM"] {
+		t.Fatalf("sent %d times, %d dead letters, owed %v; want delivered at the second attempt, nothing owed", posts.Load(), len(dls), owed)
+	}
+}

@@ -254,6 +254,7 @@ func (w *Worker) deliver(ctx context.Context, l *store.Lease, now time.Time) err
 		d.Attempts++
 		sctx, cancel := storeCtx(ctx)
 		defer cancel()
+		w.deliveredOwing(sctx, d)
 		if err := w.cfg.Store.Complete(sctx, l, store.Finish{}); errors.Is(err, store.ErrLeaseLost) {
 			w.leaseLost(sctx, l, &d, "delivered")
 			return nil
@@ -460,6 +461,24 @@ func (w *Worker) keepOwed(ctx context.Context, d Delivery) {
 	}
 	if err != nil {
 		w.logFor(&d).Warn("what it released stays owed even if its receiver acknowledges it after it went to the dead letters: the record of the note could not be kept", "err", err)
+	}
+}
+
+// deliveredOwing undoes the note (NoteDelivered) of d, delivered, when an
+// earlier turn noted what it released owed (keepOwed) but did not record
+// its dead letter (the store failed, or the process stopped, in between),
+// so that it was sent again, and taken. Only a delivery that releases
+// something is looked up.
+func (w *Worker) deliveredOwing(ctx context.Context, d Delivery) {
+	if w.cfg.NoteDelivered == nil || d.Released == nil {
+		return
+	}
+	_, noted, err := w.cfg.Store.GetReply(ctx, owedKey(d.MessageID))
+	if err == nil && noted {
+		err = w.cfg.NoteDelivered(ctx, d)
+	}
+	if err != nil {
+		w.logFor(&d).Warn("delivered, but whether an earlier turn noted what it released owed could not be checked, or the note not undone; it may stay owed", "err", err)
 	}
 }
 
