@@ -157,7 +157,7 @@ func TestLeaseHeldWhileDeadLettering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const lease = 500 * time.Millisecond
+	const lease = time.Second
 	st := store.NewMemory(nil)
 	other := NewWorker(WorkerConfig{Store: st, Routes: routes, Workers: 1, Lease: lease, Timeout: 5 * time.Second})
 	var tookOver bool
