@@ -92,8 +92,10 @@ func BuildAcknowledgment(received *Message, messageID string, now time.Time) ([]
 // body's first line). For an eb:Acknowledgment it returns the MessageId
 // acknowledged (eb:Acknowledgment/eb:RefToMessageId, else
 // eb:MessageData/eb:RefToMessageId). For an eb:ErrorList it returns the
-// referenced MessageId and an *ErrorListError holding the remote errors.
-// For any other readable envelope it returns ErrNotAcknowledgment; for an
+// referenced MessageId and an *ErrorListError holding the remote errors;
+// so too for an eb:Acknowledgment beside an eb:ErrorList that holds an
+// error of severity Error, which refuses the message acknowledged. For
+// any other readable envelope it returns ErrNotAcknowledgment; for an
 // unreadable body, a *MessageError.
 func ParseAcknowledgment(body []byte) (refToMessageID string, err error) {
 	sig, err := ParseSignal(body)
@@ -154,6 +156,15 @@ func ParseSignalWith(read XMLReader, body []byte) (Signal, error) {
 		if sig.RefToMessageID == "" {
 			return Signal{}, newErr(CodeOtherXML, NumMissingElement, nil, "eb:Acknowledgment without eb:RefToMessageId")
 		}
+		// An eb:ErrorList beside it with an error of severity Error (an
+		// unrecoverable error in the message, ebMS 2.0 eb:Error's
+		// severity) outweighs it: the message was not taken. Warnings
+		// alone leave the acknowledgment standing.
+		if list := child(hdr, NSEb, "ErrorList"); list != nil {
+			if errs := readErrorList(list); hasError(errs) {
+				return sig, &ErrorListError{RefToMessageID: sig.RefToMessageID, Errors: errs}
+			}
+		}
 		return sig, nil
 	}
 	if list := child(hdr, NSEb, "ErrorList"); list != nil {
@@ -175,6 +186,17 @@ func firstPart(b []byte) ([]byte, error) {
 		return nil, newErr(CodeMimeProblem, NumMultipart, err, "malformed multipart body")
 	}
 	return parts[0].body, nil
+}
+
+// hasError reports whether errs hold an error of severity Error (the
+// default): one that is not a Warning.
+func hasError(errs []*MessageError) bool {
+	for _, e := range errs {
+		if !strings.EqualFold(strings.TrimSpace(e.Severity), SeverityWarning) {
+			return true
+		}
+	}
+	return false
 }
 
 // readErrorList reads the eb:Error entries of an eb:ErrorList.

@@ -2,6 +2,8 @@ package ebxml
 
 import (
 	"strings"
+
+	"github.com/beevik/etree"
 )
 
 // SOAP fault codes and the TMS error codes this package names.
@@ -173,4 +175,70 @@ func BuildSOAPFault(f SOAPFault) ([]byte, error) {
 	}
 	w.s("        </nasp:errorList>\n      </detail>\n    </SOAP:Fault>\n  </SOAP:Body>\n</SOAP:Envelope>\n")
 	return w.Bytes(), nil
+}
+
+// ParseSOAPFaultWith reads a SOAP 1.1 fault envelope (a receiver's HTTP
+// 500 answer) with read (nil: etree's reader): faultcode, faultstring and
+// the errors of a Spine-style detail/nasp:errorList, if any. faultcode,
+// faultstring and detail are taken unqualified or qualified, as senders
+// write them. It reports false when body is no SOAP envelope whose Body
+// holds a SOAP Fault.
+func ParseSOAPFaultWith(read XMLReader, body []byte) (*SOAPFault, bool) {
+	b := trimXMLStart(body)
+	if len(b) == 0 {
+		return nil, false
+	}
+	env, merr := readEnvelope(b, read)
+	if merr != nil {
+		return nil, false
+	}
+	fault := child(child(env, NSSOAP, "Body"), NSSOAP, "Fault")
+	if fault == nil {
+		return nil, false
+	}
+	f := &SOAPFault{FaultCode: localText(fault, "faultcode"), FaultString: localText(fault, "faultstring")}
+	var detail *etree.Element
+	for _, c := range fault.ChildElements() {
+		if c.Tag == "detail" {
+			detail = c
+		}
+	}
+	list := child(detail, NSNASP, "errorList")
+	if list == nil {
+		return f, true
+	}
+	for _, e := range list.ChildElements() {
+		if e.Tag != "error" || e.NamespaceURI() != NSNASP {
+			continue
+		}
+		f.Errors = append(f.Errors, SOAPError{
+			CodeContext: childText(e, NSNASP, "codeContext"), Code: childText(e, NSNASP, "errorCode"),
+			Severity: childText(e, NSNASP, "severity"), Location: childText(e, NSNASP, "location"),
+			Description: childText(e, NSNASP, "description"),
+		})
+	}
+	return f, true
+}
+
+// IsClient reports whether the fault's faultcode is of SOAP 1.1's Client
+// class (e.g. "SOAP:Client", "soap:Client.Auth"): the message itself is
+// wrong, and sent again unchanged it fails again (SOAP 1.1 §4.4.1).
+func (f *SOAPFault) IsClient() bool {
+	code := f.FaultCode
+	if _, local, ok := strings.Cut(code, ":"); ok {
+		code = local
+	}
+	cls, _, _ := strings.Cut(code, ".")
+	return cls == "Client"
+}
+
+// localText returns the trimmed text of e's first child named local, in
+// any namespace, or "".
+func localText(e *etree.Element, local string) string {
+	for _, c := range e.ChildElements() {
+		if c.Tag == local {
+			return strings.TrimSpace(c.Text())
+		}
+	}
+	return ""
 }

@@ -313,6 +313,15 @@ type fakeMHS struct {
 	mu   sync.Mutex
 	mode string
 	got  []received
+	// before, when set, runs on each message before it is answered.
+	before func(rec received)
+}
+
+// setBefore makes f run on each message before the MHS answers it.
+func (m *fakeMHS) setBefore(f func(rec received)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.before = f
 }
 
 func startMHS(t *testing.T, mode string) *fakeMHS {
@@ -340,8 +349,11 @@ func (m *fakeMHS) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	m.mu.Lock()
 	m.got = append(m.got, rec)
-	mode := m.mode
+	mode, before := m.mode, m.before
 	m.mu.Unlock()
+	if before != nil {
+		before(rec)
+	}
 	now := time.Now()
 	switch {
 	case mode == "fail":

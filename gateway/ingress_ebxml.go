@@ -253,7 +253,20 @@ func (g *messaging) acceptHanded(ctx context.Context, key string, ttl time.Durat
 func (g *messaging) ebxmlSignal(c *fiber.Ctx, msg *ebxml.Message, sig ebxml.Signal, err error, log *slog.Logger) error {
 	ref := sig.RefToMessageID
 	log = log.With("ref_to_message_id", ref, "from_party", sig.FromPartyID)
-	if err != nil {
+	var el *ebxml.ErrorListError
+	if err != nil && errors.As(err, &el) {
+		if serr := g.routes.CheckSender(sig.FromPartyID, sig.CPAID, c.Context().TLSConnectionState()); serr != nil {
+			return g.refuse(c, msg, unknownSender(sig.FromPartyID, serr), log, serr)
+		}
+		ctx, cancel := context.WithTimeout(c.UserContext(), storeTimeout)
+		defer cancel()
+		refused, rerr := g.refuseDelivery(ctx, ref, sig.FromPartyID, el)
+		if rerr != nil {
+			log.Warn("messaging-service message about one of our deliveries; whether it refuses a pending one could not be recorded", "err", err, "record_err", rerr)
+		} else {
+			log.Warn("messaging-service message about one of our deliveries", "err", err, "refused_pending_delivery", refused)
+		}
+	} else if err != nil {
 		log.Warn("messaging-service message about one of our deliveries", "err", err)
 	} else {
 		if serr := g.routes.CheckSender(sig.FromPartyID, sig.CPAID, c.Context().TLSConnectionState()); serr != nil {
@@ -269,10 +282,18 @@ func (g *messaging) ebxmlSignal(c *fiber.Ctx, msg *ebxml.Message, sig ebxml.Sign
 				"eb:Acknowledgment from a party the message was not sent to"), log, derr)
 		case derr != nil:
 			log.Warn("asynchronous acknowledgment not recorded; the delivery may be sent again", "err", derr)
+		case !found:
+			// Not pending: perhaps gone to the dead letters, what it
+			// released noted owed, which it then did deliver.
+			late, lerr := g.delivery.AcknowledgedLate(ctx, ref, sig.FromPartyID)
+			if lerr != nil {
+				log.Warn("asynchronous acknowledgment of no pending delivery; whether it was dead-lettered owing prescriptions could not be read", "err", lerr)
+			}
+			log.Info("asynchronous acknowledgment received", "pending_delivery_found", false, "dead_lettered_owing", late)
 		default:
 			log.Info("asynchronous acknowledgment received", "pending_delivery_found", found)
-			if found && d != nil {
-				g.delivery.Acknowledged(*d, "asynchronous eb:Acknowledgment from "+sig.FromPartyID)
+			if d != nil {
+				g.delivery.Acknowledged(ctx, *d, "asynchronous eb:Acknowledgment from "+sig.FromPartyID)
 			}
 		}
 	}
@@ -296,31 +317,58 @@ func (e *ackFromOtherParty) Error() string {
 // is kept (*ackFromOtherParty): the party acknowledging it never received
 // it.
 func (g *messaging) dropAcknowledged(ctx context.Context, ref, party string, log *slog.Logger) (d *outbox.Delivery, found bool, err error) {
+	id, data, ok, err := g.pendingDelivery(ctx, ref)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if pending, derr := outbox.DecodeDelivery(data); derr != nil {
+		// The worker sends it to the dead letters when it comes to it;
+		// its receiver cannot be told, so the acknowledgment ends it.
+		log.Warn("acknowledged delivery unreadable; its receiver not checked", "err", derr)
+	} else if pending.Party != party {
+		return nil, false, &ackFromOtherParty{delivery: id, receiver: pending.Party, from: party}
+	} else {
+		d = &pending
+		// Marked first: a worker dead-lettering it now reads the mark
+		// once it has noted it owed.
+		if err := g.delivery.MarkAcknowledged(ctx, pending); err != nil {
+			return nil, false, err
+		}
+	}
+	found, err = g.store.Drop(ctx, outbox.Queue, id)
+	return d, found, err
+}
+
+// pendingDelivery finds the delivery ref in the outbox (as written or, as
+// our message ids are, in upper case): its id there and its data.
+func (g *messaging) pendingDelivery(ctx context.Context, ref string) (id string, data []byte, found bool, err error) {
 	ids := []string{ref}
 	if up := strings.ToUpper(ref); up != ref {
 		ids = append(ids, up)
 	}
 	for _, id := range ids {
 		data, ok, err := g.store.Peek(ctx, outbox.Queue, id)
-		if err != nil {
-			return nil, false, err
+		if err != nil || ok {
+			return id, data, ok, err
 		}
-		if !ok {
-			continue
-		}
-		if pending, derr := outbox.DecodeDelivery(data); derr != nil {
-			// The worker sends it to the dead letters when it comes to it;
-			// its receiver cannot be told, so the acknowledgment ends it.
-			log.Warn("acknowledged delivery unreadable; its receiver not checked", "err", derr)
-		} else if pending.Party != party {
-			return nil, false, &ackFromOtherParty{delivery: id, receiver: pending.Party, from: party}
-		} else {
-			d = &pending
-		}
-		found, err = g.store.Drop(ctx, outbox.Queue, id)
-		return d, found, err
 	}
-	return nil, false, nil
+	return "", nil, false, nil
+}
+
+// refuseDelivery takes an eb:ErrorList (el) from party about ref: when
+// ref is a delivery in the outbox sent to party and el refuses it for
+// good, it is not sent again but dead-lettered with the refusal
+// (outbox.Worker.Refused). It reports whether it was.
+func (g *messaging) refuseDelivery(ctx context.Context, ref, party string, el *ebxml.ErrorListError) (bool, error) {
+	_, data, ok, err := g.pendingDelivery(ctx, ref)
+	if err != nil || !ok {
+		return false, err
+	}
+	d, err := outbox.DecodeDelivery(data)
+	if err != nil || d.Party != party {
+		return false, nil // unreadable: the worker dead-letters it; another party's: not its to refuse
+	}
+	return g.delivery.Refused(ctx, d, el)
 }
 
 // unknownSender is the eb:MessageError of a message from a party (or under

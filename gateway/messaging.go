@@ -130,7 +130,7 @@ func newMessaging(cfg Config, st store.Store, log *slog.Logger, m *Metrics, opts
 		Observe: func(r string) { mm.deliveries.WithLabelValues(r).Inc() },
 	}
 	if n, ok := underlying[UndeliveredNoter](o.processor); ok {
-		wc.NoteDeadLetter = n.NoteUndelivered
+		wc.NoteDeadLetter, wc.NoteDelivered = n.NoteUndelivered, n.NoteDelivered
 	}
 	journalHooks(&o, &wc)
 	g := &messaging{

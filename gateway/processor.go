@@ -59,6 +59,10 @@ type UndeliveredNoter interface {
 	// An error keeps it out of the dead letters for now: it is taken up
 	// again when its lease runs out.
 	NoteUndelivered(ctx context.Context, dl *outbox.DeadLetter) error
+	// NoteDelivered undoes NoteUndelivered for a delivery its receiver
+	// took after all (acknowledged asynchronously, also while it went to
+	// the dead letters): what it released is no longer owed.
+	NoteDelivered(ctx context.Context, d outbox.Delivery) error
 }
 
 // wrapper is a Processor decorator (the journal's, the per-party

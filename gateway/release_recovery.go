@@ -223,6 +223,28 @@ func (p *EPSProcessor) NoteUndelivered(ctx context.Context, dl *outbox.DeadLette
 	return nil
 }
 
+// NoteDelivered implements UndeliveredNoter. A release response whose
+// pharmacy's MHS acknowledged it asynchronously has delivered what it
+// released, even when a worker, its last attempt failed on its own
+// exchange, noted it owed on its way to the dead letters as the
+// acknowledgment came (outbox.Worker.MarkAcknowledged): its prescriptions
+// leave the owed set, or the pharmacy's next nominated release would
+// deliver them a second time.
+func (p *EPSProcessor) NoteDelivered(ctx context.Context, d outbox.Delivery) error {
+	r := d.Released
+	if r == nil || p.index == nil || r.Dispenser == "" || len(r.Prescriptions) == 0 {
+		return nil
+	}
+	owed := make([]string, len(r.Prescriptions))
+	for i, sf := range r.Prescriptions {
+		owed[i] = owedMember(candidate{sf: sf, since: undeliveredSince})
+	}
+	if err := p.index.SetRemove(ctx, owedSet(r.Dispenser), owed...); err != nil {
+		return fmt.Errorf("acknowledged release response %s: prescriptions of %s not taken off those owed: %w", d.MessageID, r.Dispenser, err)
+	}
+	return nil
+}
+
 // noteNomination indexes a prescription EPS accepted under its nominated
 // pharmacy, if it has one.
 func (p *EPSProcessor) noteNomination(ctx context.Context, bundleJSON []byte) {

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/sim"
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/mapping"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -22,6 +25,52 @@ func deliveredWith(m *fakeMHS, from int, want string) int {
 	return n
 }
 
+// releaseAnswered sends the gateway at base FCG71's nominated release
+// (message n) and waits until the MHS has its answer (among the messages
+// from index from on).
+func releaseAnswered(t *testing.T, base string, mhs *fakeMHS, from, n int) {
+	t.Helper()
+	next := newReq(newID(t, n))
+	next.action, next.payload = v3.NominatedReleaseRequest, nominatedReleaseFCG71(t)
+	if code, body := sendEb(t, base, next); code != 202 {
+		t.Fatalf("release POST = %d\n%s", code, body)
+	}
+	waitFor(t, "the answer to the release", func() bool {
+		for _, r := range mhs.messages()[from:] {
+			if r.msg != nil && r.msg.RefToMessageID == next.messageID {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// releaseFlow is FCG71's nominated prescription submitted to EPS (the
+// simulator) through proc, and a gateway on a real redis-server (st)
+// delivering to the pharmacy's MHS over routes.
+type releaseFlow struct {
+	sim    *sim.Server
+	st     store.Store
+	proc   *EPSProcessor
+	mhs    *fakeMHS
+	routes *outbox.Routes
+	g      *gw
+}
+
+// startReleaseFlow starts a releaseFlow: the prescription submitted under
+// rxMessageID, the MHS answering in mode, routes with routeExtra.
+func startReleaseFlow(t *testing.T, rxMessageID, mode, routeExtra string) *releaseFlow {
+	t.Helper()
+	s, client := startSim(t)
+	st, _ := redisStore(t)
+	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	submitNominated(t, proc, rxMessageID)
+	mhs := startMHS(t, mode)
+	routes := routesTo(t, mhs.srv.URL, routeExtra)
+	g := startGateway(t, testConfig(), st, false, append(asRunWraps(t, proc), WithRoutes(routes))...)
+	return &releaseFlow{sim: s, st: st, proc: proc, mhs: mhs, routes: routes, g: g}
+}
+
 // TestUndeliveredReleaseAnswerIsNotStranded: EPS releases the pharmacy's
 // nominated prescription and porxgate records the answer, but the
 // pharmacy's MHS does not take it (failing, then dead-lettered). EPS holds
@@ -29,12 +78,8 @@ func deliveredWith(m *fakeMHS, from int, want string) int {
 // next nominated release delivers it, and an operator's resend of the dead
 // letter afterwards does not deliver it a second time.
 func TestUndeliveredReleaseAnswerIsNotStranded(t *testing.T) {
-	s, client := startSim(t)
-	st, _ := redisStore(t)
-	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
-	submitNominated(t, proc, "F4000000-0000-4000-8000-000000000002")
-	mhs := startMHS(t, "fail")
-	g := startGateway(t, testConfig(), st, false, append(asRunWraps(t, proc), WithRoutes(routesTo(t, mhs.srv.URL, `, "retries": 1`)))...)
+	f := startReleaseFlow(t, "F4000000-0000-4000-8000-000000000002", "fail", `, "retries": 1`)
+	s, mhs, g := f.sim, f.mhs, f.g
 
 	request := nominatedReleaseFCG71(t)
 	first := newReq(newID(t, 41))
@@ -52,19 +97,7 @@ func TestUndeliveredReleaseAnswerIsNotStranded(t *testing.T) {
 	mhs.setMode("ack")
 	mark := len(mhs.messages())
 
-	next := newReq(newID(t, 42))
-	next.action, next.payload = v3.NominatedReleaseRequest, request
-	if code, body := sendEb(t, g.base, next); code != 202 {
-		t.Fatalf("next release POST = %d\n%s", code, body)
-	}
-	waitFor(t, "the answer to the next release", func() bool {
-		for _, r := range mhs.messages()[mark:] {
-			if r.msg != nil && r.msg.RefToMessageID == next.messageID {
-				return true
-			}
-		}
-		return false
-	})
+	releaseAnswered(t, g.base, mhs, mark, 42)
 	if deliveredWith(mhs, mark, rxID) != 1 {
 		t.Fatalf("the pharmacy's next release did not deliver %s, released to it in an answer its MHS never took: stranded", rxID)
 	}

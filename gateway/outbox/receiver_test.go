@@ -313,3 +313,61 @@ func TestMultipartAcknowledgmentIsRead(t *testing.T) {
 		})
 	}
 }
+
+// TestFinalSOAPFaultIsDeadLetteredAtOnce: a receiver that answers a
+// delivery with a SOAP fault whose nasp:errorList code senders do not
+// retry (here 300) has refused it for good: it goes to the dead letters
+// after that one attempt, with the fault's code and text as the reason.
+// One with a code senders retry (200) is retried as before. Before, every
+// SOAP fault read as a bare "HTTP 500" and was retried until the route's
+// retries ran out (4 attempts here), the reason naming no fault.
+func TestFinalSOAPFaultIsDeadLetteredAtOnce(t *testing.T) {
+	tests := []struct {
+		code string
+		// attempts is how many attempts are made; dead whether the
+		// message is then dead-lettered (else it waits for a retry).
+		attempts int
+		dead     bool
+	}{
+		{"300", 1, true},
+		{"200", 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			fault, err := ebxml.BuildSOAPFault(ebxml.SOAPFault{Errors: []ebxml.SOAPError{{Code: tt.code, Description: "refused by the test"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var posts atomic.Int32
+			url := newLoopbackServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				posts.Add(1)
+				w.Header().Set("Content-Type", "text/xml")
+				w.WriteHeader(http.StatusInternalServerError)
+				_, _ = w.Write(fault)
+			}))
+			routes, err := ParseRoutes([]byte(fmt.Sprintf(`{"RECEIVER-1": {"url": %q, "retries": 3, "retryInterval": "1ms", "persistDuration": "1h"}}`, url)), DefaultPolicy())
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := store.NewMemory(nil)
+			w := NewWorker(WorkerConfig{Store: st, Routes: routes, Workers: 1, Timeout: 5 * time.Second})
+			answer, _ := receiverDeliveries(t, "AAAAAAAA-0000-4000-8000-0000000000F1", "AAAAAAAA-0000-4000-8000-0000000000F2")
+			queue(t, st, answer)
+			if ok, err := w.DeliverOne(context.Background()); !ok || err != nil {
+				t.Fatalf("DeliverOne = %v, %v", ok, err)
+			}
+			dls, _ := st.DeadLetters(context.Background(), 10)
+			if int(posts.Load()) != tt.attempts || (len(dls) == 1) != tt.dead {
+				t.Fatalf("%d attempts, %d dead letters; want %d attempts, dead-lettered %v", posts.Load(), len(dls), tt.attempts, tt.dead)
+			}
+			if !tt.dead {
+				return
+			}
+			dl, err := DecodeDeadLetter(dls[0])
+			if err != nil || dl.Attempts != 1 || !strings.Contains(dl.Reason, "refused by the receiver") ||
+				!strings.Contains(dl.Reason, "300 refused by the test") {
+				t.Fatalf("dead letter %+v (%v); want one attempt, refused, with the fault's code and text", dl, err)
+			}
+		})
+	}
+}

@@ -109,7 +109,8 @@ func takenOnStatus(status int, d Delivery) bool {
 // eb:Acknowledgment of d's MessageId. Acknowledgments and message errors
 // are taken on any 2xx. Whatever the status, a body that is an
 // eb:ErrorList refusing d is not taken: final unless every error is
-// DeliveryFailure or Unknown (the receiver may succeed later). The body is
+// DeliveryFailure or Unknown (the receiver may succeed later). A SOAP
+// fault that did not take d is final or not as judgeFault says. The body is
 // read into a tree with read (nil: etree's own reader).
 func judge(status int, body []byte, d Delivery, read ebxml.XMLReader) error {
 	ok := status >= 200 && status < 300
@@ -131,6 +132,13 @@ func judge(status int, body []byte, d Delivery, read ebxml.XMLReader) error {
 		return judgeErrorList(status, el, d, taken)
 	case taken:
 		return nil
+	}
+	if err != nil {
+		if f, isFault := ebxml.ParseSOAPFaultWith(read, body); isFault {
+			return judgeFault(status, f)
+		}
+	}
+	switch {
 	case err != nil && ok:
 		return retryable("HTTP %d without an eb:Acknowledgment: %v", status, err)
 	case err != nil:
@@ -141,6 +149,19 @@ func judge(status int, body []byte, d Delivery, read ebxml.XMLReader) error {
 		return retryable("HTTP %d: eb:Acknowledgment refers to %s, not %s", status, ref, d.MessageID)
 	}
 	return nil
+}
+
+// judgeFault decides what a receiver's SOAP fault says of a message it
+// did not take: final when the message itself is wrong (a Client fault,
+// SOAP 1.1 §4.4.1) or when its nasp:errorList holds a code that senders
+// do not retry (any but 200, 206 and 208: ebxml.IsRetryableFaultCode, as
+// the NHS MHS adaptor's asynchronous reliable workflow decides); else
+// (a Server fault without codes, or with retryable codes only) retryable.
+func judgeFault(status int, f *ebxml.SOAPFault) error {
+	if f.IsClient() || (len(f.Errors) > 0 && !f.Retryable()) {
+		return final("HTTP %d: refused: %v (faultcode %s)", status, f, f.FaultCode)
+	}
+	return retryable("HTTP %d: %v (faultcode %s)", status, f, f.FaultCode)
 }
 
 // judgeErrorList decides what a receiver's eb:ErrorList answer says of d,
@@ -159,12 +180,7 @@ func judgeErrorList(status int, el *ebxml.ErrorListError, d Delivery, taken bool
 	case ref != "" && !strings.EqualFold(ref, d.MessageID):
 		return retryable("HTTP %d: eb:ErrorList refers to %s, not %s: not acknowledged", status, ref, d.MessageID)
 	}
-	var errs []*ebxml.MessageError
-	for _, e := range el.Errors {
-		if !strings.EqualFold(strings.TrimSpace(e.Severity), ebxml.SeverityWarning) {
-			errs = append(errs, e)
-		}
-	}
+	errs := errorsOf(el)
 	switch {
 	case len(errs) == 0 && taken:
 		return nil
@@ -174,6 +190,19 @@ func judgeErrorList(status int, el *ebxml.ErrorListError, d Delivery, taken bool
 		return retryable("HTTP %d: %v", status, el)
 	}
 	return final("HTTP %d: refused: %v", status, el)
+}
+
+// errorsOf returns the errors of el of severity Error (the default):
+// those that refuse the message (warnings did not stop the receiver's
+// processing).
+func errorsOf(el *ebxml.ErrorListError) []*ebxml.MessageError {
+	var errs []*ebxml.MessageError
+	for _, e := range el.Errors {
+		if !strings.EqualFold(strings.TrimSpace(e.Severity), ebxml.SeverityWarning) {
+			errs = append(errs, e)
+		}
+	}
+	return errs
 }
 
 // retryableErrors reports whether every error of a remote eb:ErrorList

@@ -32,6 +32,33 @@ func TestJudge(t *testing.T) {
 	// The NHS MHS adaptor's inbound service answers a delivery on HTTP 200
 	// with its own shapes (checked against its code outside the repo).
 	adaptorAck, adaptorNack := readTestdata(t, "mhs-adaptor-ack.xml"), readTestdata(t, "mhs-adaptor-nack.xml")
+	// An eb:Acknowledgment and an eb:ErrorList in one header: an error of
+	// severity Error is an unrecoverable error in the message (ebMS 2.0,
+	// eb:Error's severity): not taken,
+	// whatever else the header holds; warnings alone refuse nothing.
+	ackWith := func(code ebxml.ErrorCode, severity string) []byte {
+		list := `<eb:ErrorList SOAP:mustUnderstand="1" eb:highestSeverity="` + severity + `" eb:version="2.0">` +
+			`<eb:Error eb:codeContext="urn:oasis:names:tc:ebxml-msg:service:errors" eb:errorCode="` + string(code) + `" eb:severity="` + severity + `">` +
+			`<eb:Description xml:lang="en-GB">refused with an acknowledgment</eb:Description></eb:Error></eb:ErrorList>`
+		return []byte(strings.Replace(string(ack), "</SOAP:Header>", list+"</SOAP:Header>", 1))
+	}
+	// A receiver may answer with a Spine-style SOAP fault (HTTP 500,
+	// nasp:errorList): senders retry only TMS codes 200, 206 and 208.
+	fault := func(codes ...string) []byte {
+		f := ebxml.SOAPFault{}
+		for _, c := range codes {
+			f.Errors = append(f.Errors, ebxml.SOAPError{Code: c, Description: "code " + c})
+		}
+		b, err := ebxml.BuildSOAPFault(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	// A SOAP 1.1 Client fault: the message itself is wrong (SOAP 1.1 §4.4.1).
+	clientFault := []byte(`<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body>` +
+		`<SOAP-ENV:Fault><faultcode>SOAP-ENV:Client</faultcode><faultstring>bad message</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>`)
+	serverFault := []byte(strings.ReplaceAll(string(clientFault), "SOAP-ENV:Client", "SOAP-ENV:Server"))
 	answer := Delivery{MessageID: id, Kind: KindAnswer}
 	signal := Delivery{MessageID: id, Kind: KindAcknowledgment}
 	tests := []struct {
@@ -55,6 +82,17 @@ func TestJudge(t *testing.T) {
 		{"200 with the MHS adaptor's acknowledgment", 200, adaptorAck, answer, "", false},
 		{"200 with the MHS adaptor's acknowledgment of another", 200, []byte(strings.ReplaceAll(string(adaptorAck), id, "CCCCCCCC-0000-4000-8000-000000000001")), answer, "refers to CCCCCCCC", false},
 		{"200 with the MHS adaptor's refusal (not its party)", 200, adaptorNack, answer, "ValueNotRecognized", true},
+		{"200 acknowledgment with an error", 200, ackWith(ebxml.CodeValueNotRecognized, ebxml.SeverityError), answer, "refused", true},
+		{"202 acknowledgment with an error", 202, ackWith(ebxml.CodeValueNotRecognized, ebxml.SeverityError), answer, "refused", true},
+		{"200 acknowledgment with a delivery failure", 200, ackWith(ebxml.CodeDeliveryFailure, ebxml.SeverityError), answer, "DeliveryFailure", false},
+		{"200 acknowledgment with a warning", 200, ackWith(ebxml.CodeValueNotRecognized, ebxml.SeverityWarning), answer, "", false},
+		{"500 SOAP fault 300", 500, fault("300"), answer, "refused: soap fault", true},
+		{"500 SOAP fault 201", 500, fault("201"), answer, "201", true},
+		{"500 SOAP fault 200 and 300", 500, fault("200", "300"), answer, "300", true},
+		{"500 SOAP fault 200", 500, fault("200"), answer, "200", false},
+		{"500 SOAP fault 206 and 208", 500, fault("206", "208"), answer, "206", false},
+		{"500 SOAP Client fault", 500, clientFault, answer, "bad message", true},
+		{"500 SOAP Server fault", 500, serverFault, answer, "bad message", false},
 		{"signal on 200", 200, nil, signal, "", false},
 		{"signal on 500", 500, nil, signal, "HTTP 500", false},
 	}
@@ -111,11 +149,15 @@ func TestSendHeaders(t *testing.T) {
 	}
 }
 
+// TestHoldKeepsTheLease: a held lease outlives its duration. The lease is
+// long enough (renewed every 100 ms, 200 ms to spare) that a loaded
+// machine's late timer does not let it run out: with 60 ms it did, now and
+// then, in a full test run.
 func TestHoldKeepsTheLease(t *testing.T) {
 	m := store.NewMemory(nil)
 	ctx := context.Background()
 	_ = m.Enqueue(ctx, store.Item{Queue: "q", ID: "1", Data: []byte("d"), Due: time.Now()})
-	const lease = 60 * time.Millisecond
+	const lease = 300 * time.Millisecond
 	l, err := m.Claim(ctx, "q", time.Now(), lease)
 	if err != nil || l == nil {
 		t.Fatal(l, err)

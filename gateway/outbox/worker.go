@@ -2,10 +2,12 @@ package outbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
@@ -26,6 +28,13 @@ type Store interface {
 	// Peek returns the data of an item, leased or not, and whether it is
 	// there.
 	Peek(ctx context.Context, queue, id string) ([]byte, bool, error)
+	// PutReply keeps body under key for ttl: the worker's marks of what
+	// receivers said asynchronously (MarkAcknowledged, Refused) and its
+	// records of dead letters noted owed (AcknowledgedLate).
+	PutReply(ctx context.Context, key string, body []byte, ttl time.Duration) error
+	// GetReply returns what PutReply keeps under key, and whether there
+	// is anything.
+	GetReply(ctx context.Context, key string) ([]byte, bool, error)
 }
 
 // Results a Worker reports to its Observe hook.
@@ -88,6 +97,12 @@ type WorkerConfig struct {
 	// DeadLetter.Owed). An error keeps the message out of the dead letters
 	// for now: it is taken up again when its lease runs out.
 	NoteDeadLetter func(ctx context.Context, dl *DeadLetter) error
+	// NoteDelivered, when set, undoes what NoteDeadLetter noted owed
+	// (DeadLetter.Owed) for a delivery whose receiver took it after all:
+	// one acknowledged asynchronously (Acknowledged), also while a worker
+	// was dead-lettering it (MarkAcknowledged). An error is logged: what
+	// it names stays owed.
+	NoteDelivered func(ctx context.Context, d Delivery) error
 }
 
 // Worker drains the outbox: it delivers each message over its party's
@@ -218,6 +233,13 @@ func (w *Worker) deliver(ctx context.Context, l *store.Lease, now time.Time) err
 		return nil
 	}
 
+	if d.Attempts > 0 {
+		if reason, refused := w.refusal(ctx, d); refused {
+			w.deadLetter(ctx, l, d, route.URL, reason, now)
+			return nil
+		}
+	}
+
 	stop := Hold(ctx, w.cfg.Store, l, w.cfg.Lease, w.cfg.Now)
 	// The attempt's context names the delivery: its span (and any line
 	// logged with it) carries the ids.
@@ -232,6 +254,7 @@ func (w *Worker) deliver(ctx context.Context, l *store.Lease, now time.Time) err
 		d.Attempts++
 		sctx, cancel := storeCtx(ctx)
 		defer cancel()
+		w.deliveredOwing(sctx, d)
 		if err := w.cfg.Store.Complete(sctx, l, store.Finish{}); errors.Is(err, store.ErrLeaseLost) {
 			w.leaseLost(sctx, l, &d, "delivered")
 			return nil
@@ -255,10 +278,16 @@ func (w *Worker) deliver(ctx context.Context, l *store.Lease, now time.Time) err
 	d.Attempts++
 	d.LastError = sendErr.Error()
 	next := now.Add(route.RetryInterval)
-	switch {
-	case isFinal(sendErr):
+	if isFinal(sendErr) {
 		w.deadLetter(ctx, l, d, route.URL, "refused by the receiver: "+sendErr.Error(), now)
 		return nil
+	}
+	// The receiver may have refused it asynchronously meanwhile.
+	if reason, refused := w.refusal(sctx, d); refused {
+		w.deadLetter(ctx, l, d, route.URL, reason+lastErr(d), now)
+		return nil
+	}
+	switch {
 	case d.Attempts > route.Retries:
 		w.deadLetter(ctx, l, d, route.URL, fmt.Sprintf("not acknowledged after %d attempts%s", d.Attempts, lastErr(d)), now)
 		return nil
@@ -319,14 +348,25 @@ func (w *Worker) deadLetter(ctx context.Context, l *store.Lease, d Delivery, url
 	sctx, cancel := storeCtx(ctx)
 	defer cancel()
 	if w.cfg.NoteDeadLetter != nil {
-		if err := w.cfg.NoteDeadLetter(sctx, &dl); err != nil {
+		// The lease is held while the note is made, as during an attempt:
+		// it may wait (for another release of a dispenser), and another
+		// worker must not take the message over meanwhile and send it again.
+		stop := Hold(sctx, w.cfg.Store, l, w.cfg.Lease, w.cfg.Now)
+		err := w.cfg.NoteDeadLetter(sctx, &dl)
+		if err == nil && dl.Owed {
+			w.keepOwed(sctx, d)
+		}
+		stop()
+		if err != nil {
 			log.Warn("could not move to the dead letters (what it leaves undone could not be noted); tried again when the lease runs out", "reason", reason, "err", err)
 			return
 		}
 		reason = dl.Reason
 	}
-	if err := w.cfg.Store.Complete(sctx, l, store.Finish{DeadLetter: dl.Encode()}); err != nil {
-		if !errors.Is(err, store.ErrLeaseLost) {
+	err := w.cfg.Store.Complete(sctx, l, store.Finish{DeadLetter: dl.Encode()})
+	acked := dl.Owed && w.acknowledgedMeanwhile(sctx, d, err == nil)
+	if err != nil {
+		if !acked && !errors.Is(err, store.ErrLeaseLost) {
 			log.Warn("could not move to the dead letters; will try again when the lease runs out", "reason", reason, "err", err)
 		}
 		return
@@ -368,11 +408,196 @@ func (w *Worker) keep(ctx context.Context, l *store.Lease, d Delivery) bool {
 	return true
 }
 
+// ackMarkTTL is how long the mark of an asynchronous acknowledgment
+// (MarkAcknowledged) is kept: far longer than a worker takes to
+// dead-letter a delivery once its last attempt is over.
+const ackMarkTTL = time.Hour
+
+// ackMarkKey names the store key that marks delivery id acknowledged
+// asynchronously (our MessageIds are upper case).
+func ackMarkKey(id string) string { return "outbox-acked:" + strings.ToUpper(id) }
+
+// MarkAcknowledged marks d acknowledged by its receiver, asynchronously,
+// before its outbox entry is removed for it. A worker may be
+// dead-lettering d at that moment, its last attempt failed on its own
+// exchange: it notes what d leaves owed (NoteDeadLetter) before it finds
+// the entry gone, and reads the mark then (the note and the entry are in
+// different places of the store, and cannot go in one step), so that it
+// undoes its note (NoteDelivered). Only a delivery that a dead letter
+// notes something for (Released, with NoteDelivered set) is marked.
+func (w *Worker) MarkAcknowledged(ctx context.Context, d Delivery) error {
+	if d.Released == nil || w.cfg.NoteDelivered == nil {
+		return nil
+	}
+	if err := w.cfg.Store.PutReply(ctx, ackMarkKey(d.MessageID), []byte(d.RefToMessageID), ackMarkTTL); err != nil {
+		return fmt.Errorf("mark delivery %s acknowledged: %w", d.MessageID, err)
+	}
+	return nil
+}
+
+// owedRecordTTL is how long a delivery dead-lettered with what it
+// released noted owed is kept for an asynchronous acknowledgment that
+// comes after (AcknowledgedLate).
+const owedRecordTTL = 24 * time.Hour
+
+// owedKey names the store key that keeps delivery id, dead-lettered with
+// what it released noted owed (keepOwed).
+func owedKey(id string) string { return "outbox-owed:" + strings.ToUpper(id) }
+
+// keepOwed keeps d (without its body), whose dead letter notes owed what
+// it released, for owedRecordTTL, so that its receiver's asynchronous
+// acknowledgment after it went to the dead letters undoes the note
+// (AcknowledgedLate). Kept before the dead letter is recorded: a stop in
+// between leaves a record of a note that stands, which is all it says.
+func (w *Worker) keepOwed(ctx context.Context, d Delivery) {
+	if w.cfg.NoteDelivered == nil || d.Released == nil {
+		return
+	}
+	head := d
+	head.Body = nil
+	b, err := json.Marshal(head)
+	if err == nil {
+		err = w.cfg.Store.PutReply(ctx, owedKey(d.MessageID), b, owedRecordTTL)
+	}
+	if err != nil {
+		w.logFor(&d).Warn("what it released stays owed even if its receiver acknowledges it after it went to the dead letters: the record of the note could not be kept", "err", err)
+	}
+}
+
+// deliveredOwing undoes the note (NoteDelivered) of d, delivered, when an
+// earlier turn noted what it released owed (keepOwed) but did not record
+// its dead letter (the store failed, or the process stopped, in between),
+// so that it was sent again, and taken. Only a delivery that releases
+// something is looked up.
+func (w *Worker) deliveredOwing(ctx context.Context, d Delivery) {
+	if w.cfg.NoteDelivered == nil || d.Released == nil {
+		return
+	}
+	_, noted, err := w.cfg.Store.GetReply(ctx, owedKey(d.MessageID))
+	if err == nil && noted {
+		err = w.cfg.NoteDelivered(ctx, d)
+	}
+	if err != nil {
+		w.logFor(&d).Warn("delivered, but whether an earlier turn noted what it released owed could not be checked, or the note not undone; it may stay owed", "err", err)
+	}
+}
+
+// AcknowledgedLate handles an asynchronous eb:Acknowledgment, from party,
+// of delivery id that is no longer in the outbox. When the delivery went
+// to the dead letters with what it released noted owed (keepOwed), and
+// was sent to party, its receiver took it after all: the note is undone
+// (NoteDelivered) and the delivery reported delivered (Acknowledged); the
+// dead letter stays listed, for the record (it is not resent, being owed).
+// It reports whether id was such a delivery.
+func (w *Worker) AcknowledgedLate(ctx context.Context, id, party string) (bool, error) {
+	if w.cfg.NoteDelivered == nil {
+		return false, nil
+	}
+	b, ok, err := w.cfg.Store.GetReply(ctx, owedKey(id))
+	if err != nil || !ok {
+		return false, err
+	}
+	var d Delivery
+	if err := json.Unmarshal(b, &d); err != nil {
+		return false, fmt.Errorf("dead-lettered delivery %s: record unreadable: %w", id, err)
+	}
+	if d.Party != party || d.Released == nil {
+		return false, nil
+	}
+	w.logFor(&d).Warn("acknowledged asynchronously after it went to the dead letters: what it released is no longer owed; the dead letter is kept for the record, not to be resent",
+		"attempts", d.Attempts)
+	w.Acknowledged(ctx, d, "asynchronous eb:Acknowledgment from "+party+", after it went to the dead letters")
+	return true, nil
+}
+
+// refusedKey names the store key that keeps why the receiver of delivery
+// id refused it asynchronously (Refused).
+func refusedKey(id string) string { return "outbox-refused:" + strings.ToUpper(id) }
+
+// Refused takes a receiver's asynchronous eb:ErrorList (el) about d, a
+// delivery in the outbox that was sent to it. When el refuses d for good
+// (an error of severity Error other than DeliveryFailure and Unknown, as
+// for a refusal on an attempt's own exchange), d is not sent again: the
+// worker sends it to the dead letters with the refusal as the reason,
+// after the attempt in hand or at its next turn. It reports whether el
+// refused d so.
+func (w *Worker) Refused(ctx context.Context, d Delivery, el *ebxml.ErrorListError) (bool, error) {
+	if errs := errorsOf(el); len(errs) == 0 || retryableErrors(errs) {
+		return false, nil
+	}
+	// The mark names the sending refused (its CreatedAt): an operator's
+	// resend of the dead letter, queued afresh, is not held to it.
+	mark := d.CreatedAt.UTC().Format(time.RFC3339Nano) + "\n" + el.Error()
+	if err := w.cfg.Store.PutReply(ctx, refusedKey(d.MessageID), []byte(mark), owedRecordTTL); err != nil {
+		return false, fmt.Errorf("note delivery %s refused: %w", d.MessageID, err)
+	}
+	return true, nil
+}
+
+// refusal returns why d's receiver refused it asynchronously (Refused),
+// if it did: this sending of it, queued at d.CreatedAt.
+func (w *Worker) refusal(ctx context.Context, d Delivery) (string, bool) {
+	b, ok, err := w.cfg.Store.GetReply(ctx, refusedKey(d.MessageID))
+	if err != nil {
+		w.logFor(&d).Warn("could not tell whether the receiver refused the message asynchronously; it is sent as before", "err", err)
+		return "", false
+	}
+	if !ok {
+		return "", false
+	}
+	sent, reason, _ := strings.Cut(string(b), "\n")
+	if at, err := time.Parse(time.RFC3339Nano, sent); err != nil || !at.Equal(d.CreatedAt) {
+		return "", false // about an earlier sending of the message
+	}
+	return "refused by the receiver (asynchronous eb:MessageError): " + reason, true
+}
+
+// acknowledgedMeanwhile reports, for d, whose dead letter noted owed what
+// it released, whether its receiver acknowledged it asynchronously
+// meanwhile (MarkAcknowledged): then the note is undone (NoteDelivered).
+// The dead letter was recorded (recorded) when the acknowledgment came
+// just after the worker's Complete; else (the entry gone) the
+// acknowledgment removed it and reported it delivered.
+func (w *Worker) acknowledgedMeanwhile(ctx context.Context, d Delivery, recorded bool) bool {
+	if w.cfg.NoteDelivered == nil || d.Released == nil {
+		return false
+	}
+	_, acked, err := w.cfg.Store.GetReply(ctx, ackMarkKey(d.MessageID))
+	if err != nil {
+		w.logFor(&d).Warn("could not tell whether the message, noted owed as it went to the dead letters, was acknowledged meanwhile; it stays owed",
+			"err", err)
+		return false
+	}
+	if !acked {
+		return false
+	}
+	if err := w.cfg.NoteDelivered(ctx, d); err != nil {
+		w.logFor(&d).Warn("acknowledged asynchronously as it went to the dead letters, but what it was noted to owe could not be taken back; it stays owed",
+			"err", err)
+		return false
+	}
+	if recorded {
+		w.logFor(&d).Warn("acknowledged asynchronously just after it went to the dead letters: what it released is no longer owed; the dead letter is kept for the record, not to be resent",
+			"attempts", d.Attempts)
+		return true
+	}
+	w.logFor(&d).Info("delivery attempt over, the message acknowledged asynchronously meanwhile: not dead-lettered, and what it released is no longer owed",
+		"attempts", d.Attempts)
+	return true
+}
+
 // Acknowledged tells the worker's hooks (Observe, Report) that d, removed
 // from the outbox on its receiver's asynchronous eb:Acknowledgment, was
 // delivered; detail says how, as the URL does for one acknowledged on
-// its own exchange.
-func (w *Worker) Acknowledged(d Delivery, detail string) {
+// its own exchange. What a dead letter of d may have noted owed (a worker
+// stopped between its note and its Complete) is no longer owed
+// (NoteDelivered).
+func (w *Worker) Acknowledged(ctx context.Context, d Delivery, detail string) {
+	if w.cfg.NoteDelivered != nil && d.Released != nil {
+		if err := w.cfg.NoteDelivered(ctx, d); err != nil {
+			w.logFor(&d).Warn("acknowledged asynchronously, but what it would have left owed could not be checked off", "err", err)
+		}
+	}
 	if w.cfg.Log.Enabled(context.Background(), slog.LevelDebug) {
 		w.logFor(&d).Debug("delivered", "attempts", d.Attempts, "acknowledged", detail)
 	}
