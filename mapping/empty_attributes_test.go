@@ -8,6 +8,7 @@ import (
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/maptest"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -62,7 +63,7 @@ func TestDispensingRefusesEmptyAttributes(t *testing.T) {
 				t.Fatal("no ControlActEvent/subject")
 			}
 			n := 0
-			for _, el := range append([]*etree.Element{subject}, descendants(subject)...) {
+			for _, el := range append([]*etree.Element{subject}, maptest.Descendants(subject)...) {
 				for i := range el.Attr {
 					a := &el.Attr[i]
 					if a.Space == "xmlns" || a.Key == "xmlns" || a.Value == "" {
@@ -90,14 +91,4 @@ func TestDispensingRefusesEmptyAttributes(t *testing.T) {
 			}
 		})
 	}
-}
-
-// descendants returns every element below el, in document order.
-func descendants(el *etree.Element) []*etree.Element {
-	var out []*etree.Element
-	for _, c := range el.ChildElements() {
-		out = append(out, c)
-		out = append(out, descendants(c)...)
-	}
-	return out
 }

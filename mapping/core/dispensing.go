@@ -107,28 +107,62 @@ next:
 // which take an absent optional attribute as its default, would otherwise
 // read an empty one as a value and send EPS a notification without its NHS
 // number, prescription id, item status or time. EmptyAttrAllowed names the
-// attributes the schemas let be empty; they are read as absent.
+// attributes the schemas let be empty; they are read as absent. An element
+// written with a prefix, or declaring another default namespace (the
+// signature's xmldsig elements), is not HL7 v3's and is passed over with
+// what it holds. The walk makes no path unless it finds one.
 func RefuseEmptyAttrs(n v3.Node) bool {
 	if !n.Exists() {
 		return false
 	}
-	for _, a := range n.El.Attr {
-		if a.Value == "" && a.Space == "" && a.Key != "xmlns" && !EmptyAttrAllowed(n.El.Tag, a.Key) {
-			n.NonEmptyAttr(a.Key)
-			return true
+	var chain [32]*etree.Element
+	found, key := emptyAttrIn(n.El, chain[:0])
+	if found == nil {
+		return false
+	}
+	// The path of the element found, each step indexed among its
+	// like-named siblings as n.All indexes it.
+	at := n
+	for _, el := range found[1:] {
+		for _, c := range at.All(el.Tag) {
+			if c.El == el {
+				at = c
+				break
+			}
 		}
 	}
-	// Children by All, so that a repeated element's path has its index.
-	done := map[string]bool{}
-	for _, c := range n.El.ChildElements() {
-		if c.Space != "" || done[c.Tag] {
+	at.NonEmptyAttr(key)
+	return true
+}
+
+// emptyAttrIn returns the elements from e down to the first HL7 v3 element
+// (e included) with an attribute RefuseEmptyAttrs refuses, appended to
+// chain, and that attribute's name; nil when there is none.
+func emptyAttrIn(e *etree.Element, chain []*etree.Element) ([]*etree.Element, string) {
+	chain = append(chain, e)
+	for _, a := range e.Attr {
+		if a.Value == "" && a.Space == "" && a.Key != "xmlns" && !EmptyAttrAllowed(e.Tag, a.Key) {
+			return chain, a.Key
+		}
+	}
+	for _, t := range e.Child {
+		c, ok := t.(*etree.Element)
+		if !ok || c.Space != "" || declaresOtherNamespace(c) {
 			continue
 		}
-		done[c.Tag] = true
-		for _, k := range n.All(c.Tag) {
-			if RefuseEmptyAttrs(k) {
-				return true
-			}
+		if found, key := emptyAttrIn(c, chain); found != nil {
+			return found, key
+		}
+	}
+	return nil, ""
+}
+
+// declaresOtherNamespace reports whether e declares a default namespace
+// other than HL7 v3's.
+func declaresOtherNamespace(e *etree.Element) bool {
+	for _, a := range e.Attr {
+		if a.Space == "" && a.Key == "xmlns" {
+			return a.Value != v3.Namespace
 		}
 	}
 	return false

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
 )
 
@@ -45,4 +46,14 @@ func Issue(severity, issueType, system, code, display, diagnostics string) fhir.
 		iss.Details = &fhir.CodeableConcept{Coding: []fhir.Coding{{System: system, Code: code, Display: display}}}
 	}
 	return iss
+}
+
+// Descendants returns every element below el, in document order.
+func Descendants(el *etree.Element) []*etree.Element {
+	var out []*etree.Element
+	for _, c := range el.ChildElements() {
+		out = append(out, c)
+		out = append(out, Descendants(c)...)
+	}
+	return out
 }

@@ -32,7 +32,9 @@ func prescribeToFHIR(sp *v3.Space, payload []byte, env core.Env) ([]byte, core.M
 		return nil, core.Meta{}, err
 	}
 	w, subject := v3.ReadWrapper(root)
-	b, _, _ := readParentPrescription(subject.Child("ParentPrescription"), payload, env, sp)
+	pp := subject.Child("ParentPrescription")
+	b, _, _ := readParentPrescription(pp, payload, env, sp)
+	core.RefuseEmptyAttrs(pp) // after reading: a problem the reader names more exactly comes first
 	if err := r.Err(); err != nil {
 		return nil, core.Meta{}, err
 	}
