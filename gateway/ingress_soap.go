@@ -86,6 +86,10 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	if !g.proc.Supports(interaction) {
 		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, "interaction "+interaction+" is not supported"), log, nil)
 	}
+	if msg.PayloadName.Local != interaction {
+		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, fmt.Sprintf("%d:the payload is %s, not the interaction %s wsa:Action names",
+			NumPayloadNotAction, msg.PayloadName.Local, interaction)), log, nil)
+	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), syncTimeout)
 	defer cancel()
 	ctx, stopCut := cutWith(ctx, g.syncCut.done())
