@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,20 +35,21 @@ const trustRecheck = time.Second
 // (logged, and counted as revoked when a CRL revokes it), as its next
 // handshake would be refused.
 func (f *FrontDoorTLS) Listener(ln net.Listener, maxPending int, log *slog.Logger) net.Listener {
-	return &frontListener{Listener: ln, ft: f, max: maxPending, log: log,
-		pending: map[string]int{}, told: map[string]bool{}}
+	return f.listener(ln, maxPending, func() { f.handshakesRefused.Add(1) }, log)
+}
+
+// listener is Listener with refused counting the connections refused.
+func (f *FrontDoorTLS) listener(ln net.Listener, maxPending int, refused func(), log *slog.Logger) net.Listener {
+	return &frontListener{Listener: ln, ft: f, log: log, bound: newAddrBound(maxPending, refused, log,
+		"front door connections refused: too many TLS handshakes under way from one address; more are closed unanswered until some end")}
 }
 
 // frontListener is FrontDoorTLS.Listener's listener.
 type frontListener struct {
 	net.Listener
-	ft  *FrontDoorTLS
-	max int
-	log *slog.Logger
-
-	mu      sync.Mutex
-	pending map[string]int  // handshakes under way by client address
-	told    map[string]bool // addresses whose refusal was logged since they were last below the bound
+	ft    *FrontDoorTLS
+	log   *slog.Logger
+	bound *addrBound // handshakes under way by client address
 }
 
 // Accept implements net.Listener: the next connection its address has
@@ -61,38 +61,14 @@ func (l *frontListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		fc := &frontConn{Conn: tls.Server(c, l.ft.Config), l: l, addr: hostOf(c.RemoteAddr())}
-		if l.max <= 0 {
+		if l.bound.max <= 0 {
 			fc.ended.Store(true)
 			return fc, nil
 		}
-		l.mu.Lock()
-		full := l.pending[fc.addr] >= l.max
-		tell := full && !l.told[fc.addr]
-		if full {
-			l.told[fc.addr] = true
-		} else {
-			l.pending[fc.addr]++
-		}
-		l.mu.Unlock()
-		if !full {
+		if l.bound.admit(fc.addr) {
 			return fc, nil
 		}
 		_ = c.Close()
-		l.ft.handshakesRefused.Add(1)
-		if tell && l.log != nil {
-			l.log.Warn("front door connections refused: too many TLS handshakes under way from one address; more are closed unanswered until some end",
-				"remote", fc.addr, "max_handshakes_per_client", l.max)
-		}
-	}
-}
-
-// release ends one handshake of addr.
-func (l *frontListener) release(addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.pending[addr]--; l.pending[addr] <= 0 {
-		delete(l.pending, addr)
-		delete(l.told, addr)
 	}
 }
 
@@ -115,7 +91,7 @@ type frontConn struct {
 // end stops the handshake counting, once.
 func (c *frontConn) end() {
 	if c.ended.CompareAndSwap(false, true) {
-		c.l.release(c.addr)
+		c.l.bound.release(c.addr)
 	}
 	c.checked.CompareAndSwap(0, time.Now().UnixNano())
 }

@@ -1,0 +1,186 @@
+package gateway
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestPendingConnectionsPerClientBounded: without TLS, on the front door
+// and on the admin listener, one client address may have at most
+// --max-handshakes-per-client connections open whose first request's
+// head (request line and headers) has not all arrived, silent or
+// trickling it (slow loris); a connection beyond them is closed as soon
+// as it is accepted, and the address gets in again as its pending ones
+// end. Connections past their first request head (a load balancer's kept
+// connections) never count. Before, a peer could hold any number of
+// connections open, each for the 30 s read timeout, with its descriptor
+// and goroutine: at a few thousand a second it ran the process (the other
+// listener, the senders' connections, Redis) out of file descriptors.
+func TestPendingConnectionsPerClientBounded(t *testing.T) {
+	const limit = 8
+	cfg := testConfig()
+	cfg.Addr = freeAddr(t)
+	cfg.Admin.Addr, cfg.Admin.NoAuth = freeAddr(t), true
+	cfg.MaxHandshakesPerClient = limit
+	runGateway(t, cfg)
+	waitFor(t, "the admin listener", func() bool {
+		c, err := net.Dial("tcp", cfg.Admin.Addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	for _, tc := range []struct{ name, addr, listener string }{
+		{"front door", cfg.Addr, "front_door"},
+		{"admin listener", cfg.Admin.Addr, "admin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Connections past their first request head, kept open: they
+			// do not count.
+			for range 2 * limit {
+				c, err := net.Dial("tcp", tc.addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: porxgate\r\n\r\n")
+				_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, err := c.Read(make([]byte, 1)); err != nil {
+					t.Fatalf("a connection past its request head counted against the address: %v", err)
+				}
+			}
+			// Silent connections and ones trickling their head: limit
+			// are held, the rest closed at once.
+			var pending []net.Conn
+			for i := range limit + 20 {
+				c, err := net.Dial("tcp", tc.addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i%2 == 1 {
+					fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: porxgate\r\n")
+				}
+				pending = append(pending, c)
+			}
+			var held atomic.Int32
+			var wg sync.WaitGroup
+			for _, c := range pending {
+				wg.Go(func() {
+					_ = c.SetReadDeadline(time.Now().Add(time.Second))
+					if _, err := c.Read(make([]byte, 1)); errors.Is(err, os.ErrDeadlineExceeded) {
+						held.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			if int(held.Load()) != limit {
+				t.Fatalf("%d of %d pending connections from one address held open, want %d", held.Load(), len(pending), limit)
+			}
+			get := func() error {
+				c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+				resp, err := c.Get("http://" + tc.addr + "/healthz")
+				if err != nil {
+					return err
+				}
+				return resp.Body.Close()
+			}
+			if err := get(); err == nil {
+				t.Fatal("a request got in beside the address's pending connections at the bound")
+			}
+			for _, c := range pending {
+				c.Close()
+			}
+			waitFor(t, "the address to get in again", func() bool { return get() == nil })
+
+			resp, err := http.Get("http://" + cfg.Addr + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var refused int
+			_, line, _ := strings.Cut(string(body), fmt.Sprintf("\nporxgate_connections_refused_total{listener=%q} ", tc.listener))
+			if _, err := fmt.Sscanf(line, "%d", &refused); err != nil || refused < len(pending)-limit+1 {
+				t.Errorf("porxgate_connections_refused_total{listener=%q} %d (%v), want at least %d", tc.listener, refused, err, len(pending)-limit+1)
+			}
+		})
+	}
+}
+
+// TestPeerGoneThroughListeners: peerGone sees a client that closed its
+// connection through every wrapping of the front door's and the admin
+// listener's connections: plain (PlainListener), TLS, each inside the
+// refusalListener serve wraps them in.
+func TestPeerGoneThroughListeners(t *testing.T) {
+	ca := newCA(t, "HSCN test CA")
+	cfg := mutualTLSConfig(t, t.TempDir(), ca)
+	ft, err := ServerTLS(cfg, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.pem)
+	cliCert, cliKey := ca.issue(t, "dispenser MHS", false)
+	kp, err := tls.X509KeyPair(cliCert, cliKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		wrap func(net.Listener) net.Listener
+		dial func(addr string) (net.Conn, error)
+	}{
+		{"plain", func(ln net.Listener) net.Listener { return PlainListener(ln, 4, nil, nil, "test") },
+			func(addr string) (net.Conn, error) { return net.Dial("tcp", addr) }},
+		{"TLS", func(ln net.Listener) net.Listener { return ft.Listener(ln, 4, nil) },
+			func(addr string) (net.Conn, error) {
+				return tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12})
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ln := newRefusalListener(tc.wrap(raw))
+			defer ln.Close()
+			accepted := make(chan net.Conn, 1)
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					close(accepted)
+					return
+				}
+				if h, ok := c.(interface{ Handshake() error }); ok {
+					_ = h.Handshake()
+				}
+				accepted <- c
+			}()
+			client, err := tc.dial(raw.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			server, ok := <-accepted
+			if !ok {
+				t.Fatal("not accepted")
+			}
+			defer server.Close()
+			if peerGone(server) {
+				t.Fatal("peer gone while its connection is open")
+			}
+			client.Close()
+			waitFor(t, "peerGone to see the client gone", func() bool { return peerGone(server) })
+		})
+	}
+}
