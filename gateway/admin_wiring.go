@@ -215,7 +215,7 @@ func (s *Server) serveAdmin(ctx context.Context) error {
 			return fmt.Errorf("admin tls: %w", err)
 		}
 		defer unregister()
-		ln = at.listener(ln, s.cfg.MaxHandshakesPerClient, s.metrics.connectionRefused(listenerAdmin), s.log)
+		ln = at.listener(ln, s.cfg.MaxHandshakesPerClient, s.metrics.connectionRefused(listenerAdmin), s.log, "admin listener")
 	} else {
 		ln = PlainListener(ln, s.cfg.MaxHandshakesPerClient, s.metrics.connectionRefused(listenerAdmin), s.log, listenerAdmin)
 	}

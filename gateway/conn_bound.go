@@ -8,8 +8,8 @@ import (
 )
 
 // addrBound bounds, per client address, a listener's connections not yet
-// past their opening (a TLS handshake, or a plain connection's first
-// request head): a peer holding connections open and silent, or
+// past their opening (their TLS handshake, if any, and their first request
+// head): a peer holding connections open and silent, or
 // trickling (each for the read timeout), cannot run the process out of
 // file descriptors. A connection past its opening never counts, so a load
 // balancer's address keeps all its established ones.
@@ -113,43 +113,49 @@ type headConn struct {
 	bound *addrBound
 	addr  string
 	ended atomic.Bool
-	// scan is where the reads stand in the head: text seen on its line
-	// (sawText), then headLF after a line feed, headCR after LF CR.
-	scan    byte
+	head  headScan
+}
+
+// Read implements net.Conn, noting the end of the first request head.
+func (c *headConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 && !c.ended.Load() && c.head.ends(b[:n]) {
+		c.end()
+	}
+	return n, err
+}
+
+// headScan finds the end of a connection's first request head (request
+// line and headers) in what is read of it, read after read.
+type headScan struct {
+	// state is where the reads stand: headText on a line, headLF after a
+	// line feed, headCR after LF CR; sawText once a line had text.
+	state   byte
 	sawText bool
 }
 
-// States of headConn.scan.
+// States of headScan.state.
 const (
 	headText byte = iota
 	headLF
 	headCR
 )
 
-// Read implements net.Conn, noting the end of the first request head.
-func (c *headConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	if n > 0 && !c.ended.Load() && c.headEnds(b[:n]) {
-		c.end()
-	}
-	return n, err
-}
-
-// headEnds reports whether p, read next, ends the head: an empty line (LF
-// LF, or LF CR LF) after a line with text (empty lines before the request
+// ends reports whether p, read next, ends the head: an empty line (LF LF,
+// or LF CR LF) after a line with text (empty lines before the request
 // line do not end it).
-func (c *headConn) headEnds(p []byte) bool {
+func (h *headScan) ends(p []byte) bool {
 	for _, ch := range p {
 		switch {
-		case ch == '\n' && c.scan != headText && c.sawText:
+		case ch == '\n' && h.state != headText && h.sawText:
 			return true
 		case ch == '\n':
-			c.scan = headLF
-		case ch == '\r' && c.scan == headLF:
-			c.scan = headCR
+			h.state = headLF
+		case ch == '\r' && h.state == headLF:
+			h.state = headCR
 		case ch == '\r':
 		default:
-			c.scan, c.sawText = headText, true
+			h.state, h.sawText = headText, true
 		}
 	}
 	return false

@@ -128,3 +128,65 @@ func runGateway(t *testing.T, cfg Config) {
 		return err == nil
 	})
 }
+
+// TestSilentAfterHandshakePerClientBounded: a TLS connection counts
+// against its address's --max-handshakes-per-client until its first
+// request head has arrived, not only until its handshake ends. Before, a
+// peer could complete any number of handshakes (anyone, without
+// --tls-client-ca; any holder of a client certificate, with it) and hold
+// each connection silent for the 30 s read timeout: the bound that kept
+// silent connections from running the process out of file descriptors
+// did not hold them.
+func TestSilentAfterHandshakePerClientBounded(t *testing.T) {
+	const limit = 8
+	for _, tc := range []struct {
+		name   string
+		mutual bool
+	}{
+		{"server TLS only", false},
+		{"mutual TLS", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ca := newCA(t, "HSCN test CA")
+			cfg := mutualTLSConfig(t, t.TempDir(), ca)
+			if !tc.mutual {
+				cfg.TLSClientCAFile = ""
+			}
+			cfg.Addr = freeAddr(t)
+			cfg.MaxHandshakesPerClient = limit
+			runGateway(t, cfg)
+			roots := x509.NewCertPool()
+			roots.AppendCertsFromPEM(ca.pem)
+			cliCert, cliKey := ca.issue(t, "dispenser MHS", false)
+			kp, err := tls.X509KeyPair(cliCert, cliKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var conns []net.Conn
+			for range limit + 20 {
+				c, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", cfg.Addr,
+					&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12})
+				if err == nil {
+					conns = append(conns, c)
+				}
+			}
+			var held atomic.Int32
+			var wg sync.WaitGroup
+			for _, c := range conns {
+				wg.Go(func() {
+					_ = c.SetReadDeadline(time.Now().Add(time.Second))
+					if _, err := c.Read(make([]byte, 1)); errors.Is(err, os.ErrDeadlineExceeded) {
+						held.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			for _, c := range conns {
+				c.Close()
+			}
+			if int(held.Load()) != limit {
+				t.Fatalf("%d connections from one address held silent past their handshake, want %d", held.Load(), limit)
+			}
+		})
+	}
+}
