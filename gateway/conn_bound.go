@@ -5,6 +5,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // addrBound bounds, per client address, a listener's connections not yet
@@ -15,7 +16,7 @@ import (
 // balancer's address keeps all its established ones.
 type addrBound struct {
 	max     int
-	refused func() // counts a connection refused
+	refused func() // counts a connection past the bound
 	log     *slog.Logger
 	// warn is logged once while an address stays at the bound, with args.
 	warn string
@@ -33,8 +34,8 @@ func newAddrBound(max int, refused func(), log *slog.Logger, warn string, args .
 }
 
 // admit counts one more opening of addr and reports true when addr has
-// room for it; otherwise it counts the refusal (logged once while addr
-// stays at the bound) and reports false.
+// room for it; otherwise it counts the connection past the bound
+// (refused; logged once while addr stays at the bound) and reports false.
 func (b *addrBound) admit(addr string) bool {
 	b.mu.Lock()
 	full := b.pending[addr] >= b.max
@@ -67,20 +68,27 @@ func (b *addrBound) release(addr string) {
 	}
 }
 
+// pendingFuse is how long a plain connection accepted past its address's
+// bound has for its first request head, instead of the read timeout.
+const pendingFuse = time.Second
+
 // PlainListener returns ln (a listener without TLS, named listener in the
 // log) whose connections count against their client address until the
 // head of their first request (request line and headers) has arrived, or
 // they close. One address may have at most maxPending such connections
-// at once (0: no bound); a connection beyond them is closed as soon as it
-// is accepted, refused is called (it counts it) and a warning is logged
-// once while the address stays at the bound. It is the plain-HTTP twin of
-// FrontDoorTLS.Listener's bound on handshakes.
-func PlainListener(ln net.Listener, maxPending int, refused func(), log *slog.Logger, listener string) net.Listener {
+// at once (0: no bound). A connection beyond them is not refused: it is
+// given pendingFuse, instead of the read timeout, for its head, so that a
+// burst of new connections (a load balancer's, a load test's) is served as
+// their heads arrive, while a peer holding connections silent or trickling
+// holds at most maxPending past it. over is called for each such
+// connection (it counts them), and a warning is logged once while the
+// address stays at the bound.
+func PlainListener(ln net.Listener, maxPending int, over func(), log *slog.Logger, listener string) net.Listener {
 	if maxPending <= 0 {
 		return ln
 	}
-	return &headListener{Listener: ln, bound: newAddrBound(maxPending, refused, log,
-		"connections refused: too many from one address whose first request has not arrived; more are closed unanswered until some end",
+	return &headListener{Listener: ln, bound: newAddrBound(maxPending, over, log,
+		"connections past the bound: too many from one address whose first request has not arrived; more are given "+pendingFuse.String()+" for it, then closed",
 		"listener", listener)}
 }
 
@@ -90,30 +98,35 @@ type headListener struct {
 	bound *addrBound
 }
 
-// Accept implements net.Listener: the next connection its address has
-// room for.
+// Accept implements net.Listener: the next connection, counted against
+// its address, or cut short when its address is at the bound.
 func (l *headListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		addr := hostOf(c.RemoteAddr())
-		if l.bound.admit(addr) {
-			return &headConn{Conn: c, bound: l.bound, addr: addr}, nil
-		}
-		_ = c.Close()
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
 	}
+	hc := &headConn{Conn: c, bound: l.bound, addr: hostOf(c.RemoteAddr())}
+	if hc.counted = l.bound.admit(hc.addr); !hc.counted {
+		fuse := time.Now().Add(pendingFuse)
+		hc.fuse.Store(fuse.UnixNano())
+		_ = c.SetReadDeadline(fuse)
+	}
+	return hc, nil
 }
 
 // headConn is a connection of headListener: it counts against its
-// address until the head of its first request has been read.
+// address (counted), or has a short fuse (past the bound), until the head
+// of its first request has been read.
 type headConn struct {
 	net.Conn
-	bound *addrBound
-	addr  string
-	ended atomic.Bool
-	head  headScan
+	bound   *addrBound
+	addr    string
+	counted bool
+	ended   atomic.Bool
+	// fuse is the latest read deadline until the head has come (Unix
+	// nanoseconds; 0: none); asked is the read deadline last asked for.
+	fuse, asked atomic.Int64
+	head        headScan
 }
 
 // Read implements net.Conn, noting the end of the first request head.
@@ -123,6 +136,28 @@ func (c *headConn) Read(b []byte) (int, error) {
 		c.end()
 	}
 	return n, err
+}
+
+// SetReadDeadline implements net.Conn, no later than the fuse while there
+// is one.
+func (c *headConn) SetReadDeadline(t time.Time) error {
+	var asked int64
+	if !t.IsZero() {
+		asked = t.UnixNano()
+	}
+	c.asked.Store(asked)
+	if fuse := c.fuse.Load(); fuse != 0 && (t.IsZero() || t.UnixNano() > fuse) {
+		t = time.Unix(0, fuse)
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+// SetDeadline implements net.Conn: the read deadline as SetReadDeadline.
+func (c *headConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	return c.SetReadDeadline(t)
 }
 
 // headScan finds the end of a connection's first request head (request
@@ -161,10 +196,21 @@ func (h *headScan) ends(p []byte) bool {
 	return false
 }
 
-// end stops the connection counting, once.
+// end stops the connection counting, or its fuse, once: the read deadline
+// asked for applies again.
 func (c *headConn) end() {
-	if c.ended.CompareAndSwap(false, true) {
+	if !c.ended.CompareAndSwap(false, true) {
+		return
+	}
+	if c.counted {
 		c.bound.release(c.addr)
+	}
+	if c.fuse.Swap(0) != 0 {
+		var t time.Time
+		if asked := c.asked.Load(); asked != 0 {
+			t = time.Unix(0, asked)
+		}
+		_ = c.Conn.SetReadDeadline(t)
 	}
 }
 

@@ -20,14 +20,14 @@ type Metrics struct {
 	refused  *prometheus.CounterVec
 }
 
-// Listener names of porxgate_connections_refused_total.
+// Listener names of porxgate_connections_over_bound_total.
 const (
 	listenerFrontDoor = "front_door"
 	listenerAdmin     = "admin"
 )
 
-// connectionRefused returns what counts a connection to listener refused
-// for its address's pending ones (PlainListener, the admin listener's TLS).
+// connectionRefused returns what counts a connection to listener past its
+// address's bound of pending ones (PlainListener, the admin listener's TLS).
 func (m *Metrics) connectionRefused(listener string) func() {
 	c := m.refused.WithLabelValues(listener)
 	return c.Inc
@@ -93,8 +93,8 @@ func NewMetrics() *Metrics {
 		Buckets: []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 40, 60},
 	}, []string{"operation", "status", "party"})
 	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "porxgate_connections_refused_total",
-		Help: "Connections closed as soon as accepted because their address already had --max-handshakes-per-client pending: on the front door without TLS (connections whose first request head had not arrived) and on the admin listener (those, or TLS handshakes under way), by listener. The front door's TLS refusals are porxgate_tls_handshakes_refused_total.",
+		Name: "porxgate_connections_over_bound_total",
+		Help: "Connections accepted while their address already had --max-handshakes-per-client pending, by listener: without TLS (the front door, the admin listener) each was given 1 s for its first request head, then closed; on the admin listener with TLS each was closed at once. The front door's TLS refusals are porxgate_tls_handshakes_refused_total.",
 	}, []string{"listener"})
 	reg.MustRegister(m.requests, m.duration, m.breakers, m.upstream, m.refused,
 		collectors.NewGoCollector(),
