@@ -2,13 +2,10 @@ package gateway
 
 import (
 	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -94,19 +91,8 @@ func TestPendingConnectionsPerClientBounded(t *testing.T) {
 			if n := failed.Load(); n > 0 {
 				t.Errorf("%d of %d requests on new connections beside the address's pending ones failed", n, 3*limit)
 			}
-			var held atomic.Int32
-			var wg sync.WaitGroup
-			for _, c := range pending {
-				wg.Go(func() {
-					_ = c.SetReadDeadline(time.Now().Add(pendingFuse + 1500*time.Millisecond))
-					if _, err := c.Read(make([]byte, 1)); errors.Is(err, os.ErrDeadlineExceeded) {
-						held.Add(1)
-					}
-				})
-			}
-			wg.Wait()
-			if int(held.Load()) != limit {
-				t.Fatalf("%d of %d pending connections from one address held open past %s, want %d", held.Load(), len(pending), pendingFuse, limit)
+			if held := heldOpen(pending, pendingFuse+1500*time.Millisecond); held != limit {
+				t.Fatalf("%d of %d pending connections from one address held open past %s, want %d", held, len(pending), pendingFuse, limit)
 			}
 
 			resp, err := http.Get("http://" + cfg.Addr + "/metrics")
@@ -135,13 +121,7 @@ func TestPeerGoneThroughListeners(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(ca.pem)
-	cliCert, cliKey := ca.issue(t, "dispenser MHS", false)
-	kp, err := tls.X509KeyPair(cliCert, cliKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := dispenserTLS(t, ca)
 	for _, tc := range []struct {
 		name string
 		wrap func(net.Listener) net.Listener
@@ -151,7 +131,7 @@ func TestPeerGoneThroughListeners(t *testing.T) {
 			func(addr string) (net.Conn, error) { return net.Dial("tcp", addr) }},
 		{"TLS", func(ln net.Listener) net.Listener { return ft.Listener(ln, 4, nil) },
 			func(addr string) (net.Conn, error) {
-				return tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12})
+				return tls.Dial("tcp", addr, client)
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

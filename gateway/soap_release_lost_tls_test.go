@@ -3,8 +3,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"log/slog"
 	"net"
 	"net/http"
@@ -44,16 +42,8 @@ func TestSOAPReleaseLostToSenderTimeoutOverTLS(t *testing.T) {
 		return srv.ServeAndWork(ctx, ft.Listener(ln, cfg.MaxHandshakesPerClient, quietLog()))
 	})
 	base = "https://" + strings.TrimPrefix(base, "http://")
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(ca.pem)
-	cliCert, cliKey := ca.issue(t, "dispenser MHS", false)
-	kp, err := tls.X509KeyPair(cliCert, cliKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := func() *http.Transport {
-		return &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12}}
-	}
+	cliTLS := dispenserTLS(t, ca)
+	tr := func() *http.Transport { return &http.Transport{TLSClientConfig: cliTLS.Clone()} }
 	send := func(c *http.Client, id string) (int, []byte, error) {
 		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, base+PathSOAP,
 			bytes.NewReader(soapEnvelope(id, v3.NominatedReleaseRequest, soapReleaseFCG71(t))))
@@ -76,14 +66,7 @@ func TestSOAPReleaseLostToSenderTimeoutOverTLS(t *testing.T) {
 	if code, _, err := send(impatient, "F4000000-0000-4000-8000-0000000010B1"); err == nil {
 		t.Fatalf("the impatient sender got an answer (%d) before its timeout: the test needs EPS slower", code)
 	}
-	waitFor(t, "porxgate to answer the sender that had gone", func() bool {
-		for _, rec := range sink.lines(t) {
-			if rec["msg"] == "answered" {
-				return true
-			}
-		}
-		return false
-	})
+	waitAnswered(t, sink)
 	if rx, ok := s.State().Get(rxID); !ok || rx.Dispenser != "FCG71" {
 		t.Fatalf("EPS holds %+v, want the prescription with FCG71", rx)
 	}
