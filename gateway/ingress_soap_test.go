@@ -139,6 +139,11 @@ func TestSOAPFaults(t *testing.T) {
 		{name: "permanent error", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F3", releaseReq, soapPayload),
 			fail:     func(int) (*Outcome, error) { return nil, Permanent(errors.New("broken")) },
 			wantCode: "300", wantDesc: "could not be processed"},
+		// Its duplicate-elimination key would be the scheme alone, shared
+		// by every such request: the second was answered with the first's
+		// answer, never processed.
+		{name: "wsa:MessageID with no id after uuid:", body: soapEnvelope("", releaseReq, soapPayload),
+			wantCode: "300", wantDesc: "wsa:MessageID has no id"},
 		{name: "payload not HL7", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F5", releaseReq, "<hello>world</hello>"),
 			wantCode: "300", wantDesc: "not in the HL7 v3 namespace"},
 		{name: "entity expansion", body: append([]byte(`<!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>`),
