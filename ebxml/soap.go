@@ -171,6 +171,8 @@ func ParseSOAPRequest(body []byte) (*SOAPMessage, error) {
 		return nil, malformed(nil, "SOAP:Body", "SOAP Body holds no element")
 	case m.MessageID == "":
 		return &m, malformed(nil, "wsa:MessageID", "wsa:MessageID missing"+otherAddressing(otherWSA))
+	case m.MessageUUID() == "":
+		return &m, malformed(nil, "wsa:MessageID", "wsa:MessageID has no id after its uuid: scheme")
 	case m.Action == "":
 		return &m, malformed(nil, "wsa:Action", "wsa:Action missing"+otherAddressing(otherWSA))
 	}

@@ -215,7 +215,9 @@ func (s *Server) serveAdmin(ctx context.Context) error {
 			return fmt.Errorf("admin tls: %w", err)
 		}
 		defer unregister()
-		ln = at.Listener(ln, 0, s.log)
+		ln = at.listener(ln, s.cfg.MaxHandshakesPerClient, s.metrics.connectionRefused(listenerAdmin), s.log, "admin listener")
+	} else {
+		ln = PlainListener(ln, s.cfg.MaxHandshakesPerClient, s.metrics.connectionRefused(listenerAdmin), s.log, listenerAdmin)
 	}
 	s.adminLn.mu.Lock()
 	s.adminLn.addr = ln.Addr().String()

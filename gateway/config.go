@@ -94,11 +94,13 @@ type Config struct {
 	// default 0: three quarters of MaxInFlight; negative: no bound per
 	// sender).
 	MaxInFlightPerClient int
-	// MaxHandshakesPerClient is how many TLS handshakes one client address
-	// may have under way at the front door at once; a connection beyond
-	// them is closed at once, before any handshake work, so that a peer
-	// holding connections silent (each for the read timeout) cannot run
-	// the process out of file descriptors. Established connections never
+	// MaxHandshakesPerClient is how many connections one client address
+	// may have at the front door at once whose TLS handshake (with TLS) or
+	// first request head has not all arrived; a
+	// connection beyond them is closed at once, before any handshake work,
+	// so that a peer holding connections silent or trickling (each for the
+	// read timeout) cannot run the process out of file descriptors. The
+	// admin listener has the same bound. Established connections never
 	// count (--max-handshakes-per-client,
 	// PORXGATE_MAX_HANDSHAKES_PER_CLIENT; default 64; 0: no bound).
 	MaxHandshakesPerClient int
@@ -389,7 +391,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	num(&cfg.MaxBodyBytes, "max-body", "MAX_BODY", "largest request body in bytes")
 	num(&cfg.MaxInFlight, "max-in-flight", "MAX_IN_FLIGHT", "legacy messages the front doors work on at once, more refused with a retryable fault; 0: no bound")
 	num(&cfg.MaxInFlightPerClient, "max-in-flight-per-client", "MAX_IN_FLIGHT_PER_CLIENT", "of --max-in-flight, messages one sender (client certificate, else address) may have in hand at once; 0: three quarters of --max-in-flight; negative: no bound per sender")
-	num(&cfg.MaxHandshakesPerClient, "max-handshakes-per-client", "MAX_HANDSHAKES_PER_CLIENT", "TLS handshakes one client address may have under way at the front door at once, more connections closed unanswered; 0: no bound")
+	num(&cfg.MaxHandshakesPerClient, "max-handshakes-per-client", "MAX_HANDSHAKES_PER_CLIENT", "connections one client address may have at the front door and at the admin listener at once whose TLS handshake or first request head has not arrived, more connections closed unanswered; 0: no bound")
 	num(&cfg.MemoryLimitMB, "memory-limit-mb", "MEMORY_LIMIT_MB", "soft memory limit of the Go runtime in MiB when GOMEMLIMIT is not set; 0: none")
 	num(&cfg.GCPercent, "gc-percent", "GC_PERCENT", "garbage collector target percentage (as GOGC) when GOGC is not set, bounded by the memory limit; 0: the runtime's default")
 	dur(&cfg.ShutdownTimeout, "shutdown-timeout", "SHUTDOWN_TIMEOUT", "drain limit on shutdown")

@@ -86,11 +86,19 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	if !g.proc.Supports(interaction) {
 		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, "interaction "+interaction+" is not supported"), log, nil)
 	}
+	if msg.PayloadName.Local != interaction {
+		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, fmt.Sprintf("%d:the payload is %s, not the interaction %s wsa:Action names",
+			NumPayloadNotAction, msg.PayloadName.Local, interaction)), log, nil)
+	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), syncTimeout)
 	defer cancel()
 	ctx, stopCut := cutWith(ctx, g.syncCut.done())
 	defer stopCut()
-	key := "soap:" + interaction + ":" + msg.MessageUUID()
+	// wsa:MessageID is read without regard to letter case, as the EPS
+	// processor's outcome record reads it: Spine's are UUIDs, whose hex
+	// digits RFC 4122 reads case-insensitively, and a retry written in the
+	// other case is the same request.
+	key := "soap:" + interaction + ":" + strings.ToUpper(msg.MessageUUID())
 	ttl := g.cfg.PersistDurationFor(interaction)
 	// The request is marked "in progress" for a few seconds only, renewed
 	// while it runs: if this process dies, a retry is taken again within

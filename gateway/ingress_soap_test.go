@@ -16,6 +16,8 @@ import (
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/mapping"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // soapEnvelope returns a SOAP sync request for interaction with payload.
@@ -137,6 +139,11 @@ func TestSOAPFaults(t *testing.T) {
 		{name: "permanent error", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F3", releaseReq, soapPayload),
 			fail:     func(int) (*Outcome, error) { return nil, Permanent(errors.New("broken")) },
 			wantCode: "300", wantDesc: "could not be processed"},
+		// Its duplicate-elimination key would be the scheme alone, shared
+		// by every such request: the second was answered with the first's
+		// answer, never processed.
+		{name: "wsa:MessageID with no id after uuid:", body: soapEnvelope("", releaseReq, soapPayload),
+			wantCode: "300", wantDesc: "wsa:MessageID has no id"},
 		{name: "payload not HL7", body: soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000F5", releaseReq, "<hello>world</hello>"),
 			wantCode: "300", wantDesc: "not in the HL7 v3 namespace"},
 		{name: "entity expansion", body: append([]byte(`<!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>`),
@@ -284,5 +291,40 @@ func TestEnvelopesAreTextXML(t *testing.T) {
 	code, hdr, _ = postHeaders(t, g.base+PathSOAP, "text/xml", "", soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000E9", releaseReq, soapPayload))
 	if code != http.StatusOK || hdr.Get("Content-Type") != "text/xml" {
 		t.Errorf("SOAP reply: %d %q", code, hdr.Get("Content-Type"))
+	}
+}
+
+// TestSOAPPayloadNotTheAction: a request whose payload is not the
+// interaction its wsa:Action names is refused (fault 300, 910025, naming
+// both), before EPS is asked anything. Before, the payload was read for
+// what it is: a nominated release sent under the patient release's
+// wsa:Action had EPS release the pharmacy's prescriptions, outside the
+// nominated release's safeguards (its answer's prescriptions owed until
+// written, release_handover.go); Spine routes and validates by the action.
+func TestSOAPPayloadNotTheAction(t *testing.T) {
+	for _, tc := range []struct {
+		name, action string
+	}{
+		{"nominated release under the patient release's action", v3.PatientReleaseRequest},
+		{"nominated release under its other family's action", "PORX_IN060102SM30"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, client := startSim(t)
+			st, _ := redisStore(t)
+			proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+			submitNominated(t, proc, "F5000000-0000-4000-8000-00000000AC01")
+			g := startGateway(t, testConfig(), st, true, asRunWraps(t, proc)...)
+
+			code, body := sendSOAP(t, g.base, soapEnvelope("F5000000-0000-4000-8000-00000000AC02", tc.action, soapReleaseFCG71(t)))
+			fc, desc := faultCode(t, body)
+			if code != http.StatusInternalServerError || fc != "300" || !strings.Contains(desc, "910025:") ||
+				!strings.Contains(desc, tc.action) || !strings.Contains(desc, v3.NominatedReleaseRequest) {
+				t.Fatalf("answer %d, fault %q %q; want 300 910025 naming %s and %s\n%.800s", code, fc, desc, tc.action, v3.NominatedReleaseRequest, body)
+			}
+			if rx, ok := s.State().Get(rxID); !ok || rx.Dispenser != "" {
+				t.Fatalf("EPS holds %+v: released under a request refused", rx)
+			}
+		})
 	}
 }

@@ -17,6 +17,20 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 	breakers *prometheus.GaugeVec
 	upstream *prometheus.HistogramVec
+	refused  *prometheus.CounterVec
+}
+
+// Listener names of porxgate_connections_over_bound_total.
+const (
+	listenerFrontDoor = "front_door"
+	listenerAdmin     = "admin"
+)
+
+// connectionRefused returns what counts a connection to listener past its
+// address's bound of pending ones (PlainListener, the admin listener's TLS).
+func (m *Metrics) connectionRefused(listener string) func() {
+	c := m.refused.WithLabelValues(listener)
+	return c.Inc
 }
 
 // defaultIdentity labels what the default EPS identity (the --upstream-*
@@ -78,7 +92,11 @@ func NewMetrics() *Metrics {
 		// EPS itself waits up to 25 s for Spine.
 		Buckets: []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 40, 60},
 	}, []string{"operation", "status", "party"})
-	reg.MustRegister(m.requests, m.duration, m.breakers, m.upstream,
+	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "porxgate_connections_over_bound_total",
+		Help: "Connections accepted while their address already had --max-handshakes-per-client pending, by listener: without TLS (the front door, the admin listener) each was given 1 s for its first request head, then closed; on the admin listener with TLS each was closed at once. The front door's TLS refusals are porxgate_tls_handshakes_refused_total.",
+	}, []string{"listener"})
+	reg.MustRegister(m.requests, m.duration, m.breakers, m.upstream, m.refused,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -1,19 +1,23 @@
 package gateway
 
 import (
-	"crypto/tls"
 	"net"
 )
 
-// tcpConnOf returns the connection conn wraps (TLS, the front door's
-// refusalConn), down to the socket's own.
+// tcpConnOf returns the connection conn wraps (the front door's
+// refusalConn, its TLS connections, TLS, PlainListener's), down to the
+// socket's own.
 func tcpConnOf(conn net.Conn) net.Conn {
 	for {
 		switch c := conn.(type) {
-		case *tls.Conn:
-			conn = c.NetConn()
+		case *refusalTLSConn:
+			conn = c.Conn
 		case *refusalConn:
 			conn = c.Conn
+		case *headConn:
+			conn = c.Conn
+		case interface{ NetConn() net.Conn }: // *tls.Conn, and frontConn over it
+			conn = c.NetConn()
 		default:
 			return conn
 		}

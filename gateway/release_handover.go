@@ -59,8 +59,10 @@ type handover struct {
 }
 
 // handoverTag is the tag of the handoverMembers of a request: its
-// wsa:MessageID as sent, which names its exchange in the journal (the
-// door's own duplicate elimination takes it as sent too).
+// wsa:MessageID as sent, which names its exchange in the journal. A retry
+// may write it in the other letter case (the door and the outcome record
+// read it without regard to case): stillHanded finds the members under
+// the tag as the first attempt wrote it.
 func handoverTag(in *Inbound) string { return in.MessageID }
 
 // isHandover reports whether in's answer, delivering prescriptions, is
@@ -82,32 +84,36 @@ func (p *EPSProcessor) oweHandover(ctx context.Context, in *Inbound, h *handover
 // stillHanded returns, for a replay of in's recorded answer resp (its
 // prescriptions owed under in's tag before it was recorded), the answer
 // less the prescriptions no longer owed under that tag: another release
-// delivered them since (or its answer was handed over).
-func (p *EPSProcessor) stillHanded(ctx context.Context, in *Inbound, owner string, resp *upstream.Response) (*upstream.Response, error) {
+// delivered them since (or its answer was handed over). It returns the
+// tag too, as the first attempt wrote it: in's wsa:MessageID may differ
+// from it in letter case.
+func (p *EPSProcessor) stillHanded(ctx context.Context, in *Inbound, owner string, resp *upstream.Response) (*upstream.Response, string, error) {
+	tag := handoverTag(in)
 	ids := releasedIDs(resp.Body)
 	if len(ids) == 0 {
-		return resp, nil
+		return resp, tag, nil
 	}
 	owed, err := p.index.SetMembers(ctx, owedSet(owner))
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: the prescriptions owed to dispenser %s unreadable: %w", in.Interaction, in.MessageID, owner, err)
+		return nil, "", fmt.Errorf("%s %s: the prescriptions owed to dispenser %s unreadable: %w", in.Interaction, in.MessageID, owner, err)
 	}
-	tag, left := handoverTag(in), map[string]bool{}
+	left := map[string]bool{}
 	for _, m := range owed {
-		if sf, _, ok := parseOwed(m); ok && owedTag(m) == tag {
+		if sf, _, ok := parseOwed(m); ok && strings.EqualFold(owedTag(m), tag) {
 			left[sf] = true
+			tag = owedTag(m)
 		}
 	}
 	if len(left) == len(ids) {
-		return resp, nil
+		return resp, tag, nil
 	}
 	doc, err := parseReleaseAnswer(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: recorded answer: %w", in.Interaction, in.MessageID, err)
+		return nil, "", fmt.Errorf("%s %s: recorded answer: %w", in.Interaction, in.MessageID, err)
 	}
 	body, err := doc.keepPassed(func(sf string) bool { return left[sf] })
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: recorded answer: %w", in.Interaction, in.MessageID, err)
+		return nil, "", fmt.Errorf("%s %s: recorded answer: %w", in.Interaction, in.MessageID, err)
 	}
 	var gone []string
 	for _, sf := range ids {
@@ -119,7 +125,7 @@ func (p *EPSProcessor) stillHanded(ctx context.Context, in *Inbound, owner strin
 		"message_id", in.MessageID, "dispenser", owner, "delivered_since", gone)
 	out := *resp
 	out.Body = body
-	return &out, nil
+	return &out, tag, nil
 }
 
 // removals returns, for the door's KeepReply, the owed members of the
@@ -184,17 +190,18 @@ func (p *EPSProcessor) replayHandover(ctx context.Context, in *Inbound, body []b
 	if err != nil {
 		return nil, false, nil, Deferred(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
 	}
-	if resp, err = p.stillHanded(ctx, in, owner, resp); err != nil {
+	resp, tag, err := p.stillHanded(ctx, in, owner, resp)
+	if err != nil {
 		drop()
 		return nil, false, nil, Deferred(err)
 	}
-	unwritten := p.forgetDelivered(ctx, body, resp, handoverTag(in))
+	unwritten := p.forgetDelivered(ctx, body, resp, tag)
 	h := p.handoverOf(in, owner, resp, drop)
 	if h == nil {
 		drop()
 		return resp, true, nil, nil
 	}
-	h.unwritten = unwritten
+	h.tag, h.unwritten = tag, unwritten
 	return resp, true, h, nil
 }
 

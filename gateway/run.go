@@ -183,6 +183,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if frontTLS != nil {
 		tlsCfg = frontTLS.Config
 		ln = frontTLS.Listener(ln, cfg.MaxHandshakesPerClient, log)
+	} else {
+		ln = PlainListener(ln, cfg.MaxHandshakesPerClient, metrics.connectionRefused(listenerFrontDoor), log, listenerFrontDoor)
 	}
 	proc = TraceProcessor(PartyScoped(proc), cfg.TracerProvider)
 	srv := NewServer(cfg, st, up, log, metrics,

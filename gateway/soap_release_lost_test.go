@@ -31,6 +31,19 @@ func soapReleaseFCG71(t *testing.T) string {
 	return strings.TrimSpace(payload)
 }
 
+// waitAnswered waits until sink's log says a request was answered.
+func waitAnswered(t *testing.T, sink *syncBuffer) {
+	t.Helper()
+	waitFor(t, "porxgate to answer the sender that had gone", func() bool {
+		for _, rec := range sink.lines(t) {
+			if rec["msg"] == "answered" {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // TestSOAPReleaseLostToSenderTimeout: a pharmacy's nominated release over
 // SOAP takes EPS longer than the pharmacy's HTTP timeout, so the pharmacy
 // gives up (closes its connection) before porxgate answers. EPS released
@@ -75,14 +88,7 @@ func TestSOAPReleaseLostToSenderTimeout(t *testing.T) {
 				resp.Body.Close()
 				t.Fatalf("the impatient sender got an answer (%d) before its timeout: the test needs EPS slower", resp.StatusCode)
 			}
-			waitFor(t, "porxgate to answer the sender that had gone", func() bool {
-				for _, rec := range sink.lines(t) {
-					if rec["msg"] == "answered" {
-						return true
-					}
-				}
-				return false
-			})
+			waitAnswered(t, sink)
 			if rx, ok := s.State().Get(rxID); !ok || rx.Dispenser != "FCG71" {
 				t.Fatalf("EPS holds %+v, want the prescription with FCG71", rx)
 			}

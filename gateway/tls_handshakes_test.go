@@ -35,16 +35,10 @@ func TestPendingHandshakesPerClientBounded(t *testing.T) {
 	limit := 8
 	cfg.MaxHandshakesPerClient = limit
 	runGateway(t, cfg)
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(ca.pem)
-	cliCert, cliKey := ca.issue(t, "dispenser MHS", false)
-	kp, err := tls.X509KeyPair(cliCert, cliKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cliTLS := dispenserTLS(t, ca)
+	kp := cliTLS.Certificates[0]
 	handshake := func() error {
-		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", cfg.Addr,
-			&tls.Config{RootCAs: roots, Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12})
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", cfg.Addr, cliTLS)
 		if err != nil {
 			return err
 		}
@@ -70,19 +64,8 @@ func TestPendingHandshakesPerClientBounded(t *testing.T) {
 	}
 	// Each read waits a second at most: a connection closed at once ends
 	// it with EOF, one held with the deadline.
-	var held atomic.Int32
-	var wg sync.WaitGroup
-	for _, c := range silent {
-		wg.Go(func() {
-			_ = c.SetReadDeadline(time.Now().Add(time.Second))
-			if _, err := c.Read(make([]byte, 1)); errors.Is(err, os.ErrDeadlineExceeded) {
-				held.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	if int(held.Load()) != limit {
-		t.Fatalf("%d of %d silent connections from one address held open, want %d", held.Load(), len(silent), limit)
+	if held := heldOpen(silent, time.Second); held != limit {
+		t.Fatalf("%d of %d silent connections from one address held open, want %d", held, len(silent), limit)
 	}
 	if err := handshake(); err == nil {
 		t.Fatal("a handshake got in beside the address's pending ones at the bound")
@@ -91,7 +74,7 @@ func TestPendingHandshakesPerClientBounded(t *testing.T) {
 		c.Close()
 	}
 	waitFor(t, "the address to get in again", func() bool { return handshake() == nil })
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12}}}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: cliTLS.Clone()}}
 	resp, err := client.Get("https://" + cfg.Addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -127,4 +110,80 @@ func runGateway(t *testing.T, cfg Config) {
 		}
 		return err == nil
 	})
+}
+
+// TestSilentAfterHandshakePerClientBounded: a TLS connection counts
+// against its address's --max-handshakes-per-client until its first
+// request head has arrived, not only until its handshake ends. Before, a
+// peer could complete any number of handshakes (anyone, without
+// --tls-client-ca; any holder of a client certificate, with it) and hold
+// each connection silent for the 30 s read timeout: the bound that kept
+// silent connections from running the process out of file descriptors
+// did not hold them.
+func TestSilentAfterHandshakePerClientBounded(t *testing.T) {
+	const limit = 8
+	for _, tc := range []struct {
+		name   string
+		mutual bool
+	}{
+		{"server TLS only", false},
+		{"mutual TLS", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ca := newCA(t, "HSCN test CA")
+			cfg := mutualTLSConfig(t, t.TempDir(), ca)
+			if !tc.mutual {
+				cfg.TLSClientCAFile = ""
+			}
+			cfg.Addr = freeAddr(t)
+			cfg.MaxHandshakesPerClient = limit
+			runGateway(t, cfg)
+			client := dispenserTLS(t, ca)
+			var conns []net.Conn
+			for range limit + 20 {
+				c, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", cfg.Addr, client)
+				if err == nil {
+					conns = append(conns, c)
+				}
+			}
+			held := heldOpen(conns, time.Second)
+			for _, c := range conns {
+				c.Close()
+			}
+			if held != limit {
+				t.Fatalf("%d connections from one address held silent past their handshake, want %d", held, limit)
+			}
+		})
+	}
+}
+
+// heldOpen reports how many of conns are still open after wait: a read
+// that ends with its deadline, not EOF or a reset.
+func heldOpen(conns []net.Conn, wait time.Duration) int {
+	var held atomic.Int32
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Go(func() {
+			_ = c.SetReadDeadline(time.Now().Add(wait))
+			if _, err := c.Read(make([]byte, 1)); errors.Is(err, os.ErrDeadlineExceeded) {
+				held.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return int(held.Load())
+}
+
+// dispenserTLS returns a client TLS configuration trusting ca, with a
+// client certificate it issued ("dispenser MHS").
+func dispenserTLS(t *testing.T, ca *testCA) *tls.Config {
+	t.Helper()
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca.pem)
+	cliCert, cliKey := ca.issue(t, "dispenser MHS", false)
+	kp, err := tls.X509KeyPair(cliCert, cliKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12}
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,14 +20,17 @@ const trustRecheck = time.Second
 
 // Listener returns ln serving the front door's TLS.
 //
-// One client address may have at most maxPending handshakes under way at
-// once (0: no bound). A connection beyond them is closed as soon as it is
-// accepted, before any handshake work, counted
+// One client address may have at most maxPending connections at once
+// whose handshake, then first request head (request line and headers), is
+// under way (0: no bound). A connection beyond them is closed as soon as
+// it is accepted, before any handshake work, counted
 // (porxgate_tls_handshakes_refused_total) and logged once while its
-// address stays at the bound. A handshake stops counting when it ends,
-// done or failed (the read timeout ends a silent one), or its connection
-// closes; a connection past its handshake never counts, so a load
-// balancer's address keeps all its established ones.
+// address stays at the bound. A connection stops counting once its first
+// request head has arrived, its handshake failed, or it closes (the read
+// timeout ends a silent one); a connection past its first request never
+// counts, so a load balancer's address keeps all its established ones.
+// (Before, a connection stopped counting at the end of its handshake, and
+// any number could be held silent after it.)
 //
 // Under mutual TLS, a connection's client certificate is checked again at
 // a read at most every trustRecheck: once its CA has left the bundle, or
@@ -36,20 +38,22 @@ const trustRecheck = time.Second
 // (logged, and counted as revoked when a CRL revokes it), as its next
 // handshake would be refused.
 func (f *FrontDoorTLS) Listener(ln net.Listener, maxPending int, log *slog.Logger) net.Listener {
-	return &frontListener{Listener: ln, ft: f, max: maxPending, log: log,
-		pending: map[string]int{}, told: map[string]bool{}}
+	return f.listener(ln, maxPending, func() { f.handshakesRefused.Add(1) }, log, "front door")
+}
+
+// listener is Listener for the listener named name (in its log), with
+// refused counting the connections refused.
+func (f *FrontDoorTLS) listener(ln net.Listener, maxPending int, refused func(), log *slog.Logger, name string) net.Listener {
+	return &frontListener{Listener: ln, ft: f, log: log, bound: newAddrBound(maxPending, refused, log,
+		name+" connections refused: too many connections from one address whose TLS handshake or first request is under way; more are closed unanswered until some end")}
 }
 
 // frontListener is FrontDoorTLS.Listener's listener.
 type frontListener struct {
 	net.Listener
-	ft  *FrontDoorTLS
-	max int
-	log *slog.Logger
-
-	mu      sync.Mutex
-	pending map[string]int  // handshakes under way by client address
-	told    map[string]bool // addresses whose refusal was logged since they were last below the bound
+	ft    *FrontDoorTLS
+	log   *slog.Logger
+	bound *addrBound // handshakes under way by client address
 }
 
 // Accept implements net.Listener: the next connection its address has
@@ -61,38 +65,14 @@ func (l *frontListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		fc := &frontConn{Conn: tls.Server(c, l.ft.Config), l: l, addr: hostOf(c.RemoteAddr())}
-		if l.max <= 0 {
+		if l.bound.max <= 0 {
 			fc.ended.Store(true)
 			return fc, nil
 		}
-		l.mu.Lock()
-		full := l.pending[fc.addr] >= l.max
-		tell := full && !l.told[fc.addr]
-		if full {
-			l.told[fc.addr] = true
-		} else {
-			l.pending[fc.addr]++
-		}
-		l.mu.Unlock()
-		if !full {
+		if l.bound.admit(fc.addr) {
 			return fc, nil
 		}
 		_ = c.Close()
-		l.ft.handshakesRefused.Add(1)
-		if tell && l.log != nil {
-			l.log.Warn("front door connections refused: too many TLS handshakes under way from one address; more are closed unanswered until some end",
-				"remote", fc.addr, "max_handshakes_per_client", l.max)
-		}
-	}
-}
-
-// release ends one handshake of addr.
-func (l *frontListener) release(addr string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.pending[addr]--; l.pending[addr] <= 0 {
-		delete(l.pending, addr)
-		delete(l.told, addr)
 	}
 }
 
@@ -103,7 +83,8 @@ type frontConn struct {
 	*tls.Conn
 	l     *frontListener
 	addr  string
-	ended atomic.Bool // the handshake no longer counts
+	ended atomic.Bool // the connection no longer counts: past its first request head
+	head  headScan
 	// checked is when the client certificate was last found accepted
 	// (Unix nanoseconds; 0: at the handshake, not yet again).
 	checked atomic.Int64
@@ -112,30 +93,42 @@ type frontConn struct {
 	cut atomic.Pointer[error]
 }
 
-// end stops the handshake counting, once.
+// end stops the connection counting, once.
 func (c *frontConn) end() {
 	if c.ended.CompareAndSwap(false, true) {
-		c.l.release(c.addr)
+		c.l.bound.release(c.addr)
 	}
+}
+
+// shaken notes the handshake done (or failed): the client certificate was
+// found accepted now. A failed one ends the counting (its connection
+// closes).
+func (c *frontConn) shaken(err error) {
 	c.checked.CompareAndSwap(0, time.Now().UnixNano())
+	if err != nil {
+		c.end()
+	}
 }
 
 // Handshake implements what fasthttp asks of a TLS connection.
 func (c *frontConn) Handshake() error {
 	err := c.Conn.Handshake()
-	c.end()
+	c.shaken(err)
 	return err
 }
 
 // Read implements net.Conn (a first Read runs the handshake when nothing
-// asked for it before); what it reads from a certificate no longer
-// accepted is not returned.
+// asked for it before), noting the end of the first request head; what it
+// reads from a certificate no longer accepted is not returned.
 func (c *frontConn) Read(b []byte) (int, error) {
 	if cut := c.cut.Load(); cut != nil {
 		return 0, *cut
 	}
 	n, err := c.Conn.Read(b)
-	c.end()
+	c.shaken(err)
+	if n > 0 && !c.ended.Load() && c.head.ends(b[:n]) {
+		c.end()
+	}
 	if n > 0 && c.l.ft.cas != nil {
 		if now := time.Now(); now.UnixNano()-c.checked.Load() >= int64(trustRecheck) {
 			if cerr := c.recheck(now); cerr != nil {
@@ -177,7 +170,7 @@ func (c *frontConn) recheck(now time.Time) error {
 // asked for it before).
 func (c *frontConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
-	c.end()
+	c.shaken(err)
 	return n, err
 }
 

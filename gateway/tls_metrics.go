@@ -26,7 +26,7 @@ var (
 		"Client certificates refused in the front door's handshake, or cut off on a connection already open, because a client CRL revokes them (or a CA between them and the root).",
 		nil, nil)
 	handshakesRefusedDesc = prometheus.NewDesc("porxgate_tls_handshakes_refused_total",
-		"Connections to the front door closed before their TLS handshake because their address already had --max-handshakes-per-client handshakes under way.",
+		"Connections to the front door closed before their TLS handshake because their address already had --max-handshakes-per-client connections whose handshake or first request head was under way.",
 		nil, nil)
 )
 

@@ -208,7 +208,11 @@ func (m *Memory) KeepReply(ctx context.Context, key string, body []byte, ttl tim
 			}
 		}
 	}
-	return m.touchLocked(now, key, ttl), nil
+	if m.touchLocked(now, key, ttl) {
+		return true, nil
+	}
+	m.markLocked(key, ttl) // lapsed: made again, for duplicates to get the kept answer
+	return false, nil
 }
 
 // GetReply implements Store.

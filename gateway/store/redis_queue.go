@@ -222,6 +222,9 @@ func (r *Redis) KeepReply(ctx context.Context, key string, body []byte, ttl time
 	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Set(ctx, r.prefix+"reply:"+key, body, keyTTL(ttl))
 		touched = p.PExpire(ctx, r.prefix+"seen:"+key, keyTTL(ttl))
+		// A mark that had lapsed is made again: a duplicate gets the kept
+		// answer rather than being taken as a new request.
+		p.SetNX(ctx, r.prefix+"seen:"+key, time.Now().UTC().Format(time.RFC3339), keyTTL(ttl))
 		for _, rm := range removals {
 			if len(rm.Members) > 0 {
 				p.SRem(ctx, r.setKey(rm.Set), memberArgs(rm.Members)...)

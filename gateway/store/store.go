@@ -86,8 +86,9 @@ type Store interface {
 	PutReply(ctx context.Context, key string, body []byte, ttl time.Duration) error
 	// KeepReply is PutReply and Touch of the same key with the same ttl in
 	// one step (one round trip): a sync request's answer kept for
-	// duplicates, and its duplicate-elimination mark given as long. It
-	// reports Touch's answer: whether the mark was still there. Each
+	// duplicates, and its duplicate-elimination mark given as long (made
+	// again when it had lapsed, so that a duplicate gets the kept answer).
+	// It reports Touch's answer: whether the mark was still there. Each
 	// removal's members leave its set (SetRemove) in the same step: what
 	// the kept answer delivers is no longer owed by other means.
 	KeepReply(ctx context.Context, key string, body []byte, ttl time.Duration, removals ...SetRemoval) (bool, error)

@@ -118,7 +118,8 @@ func TestTouch(t *testing.T) {
 }
 
 // TestKeepReply: the answer is kept and the mark extended in one step; a
-// key with no mark still gets its answer kept, and reports false; the
+// key with no mark still gets its answer kept and its mark made again,
+// and reports false; the
 // members of each removal leave their set in that step.
 func TestKeepReply(t *testing.T) {
 	ctx := context.Background()
@@ -142,6 +143,10 @@ func TestKeepReply(t *testing.T) {
 			}
 			if b, ok, err := s.GetReply(ctx, "keep:none"); err != nil || !ok || string(b) != "other" {
 				t.Fatalf("GetReply of the unmarked key = %q, %v, %v; want its answer kept", b, ok, err)
+			}
+			// Its mark is made again: a duplicate gets the kept answer.
+			if again, err := s.MarkSeen(ctx, "keep:none", time.Minute); err != nil || again {
+				t.Fatalf("MarkSeen after KeepReply of an unmarked key = %v, %v; want false (marked again)", again, err)
 			}
 			// With removals: their members leave their sets in the same step.
 			if err := s.SetAdd(ctx, "keep:owed", time.Minute, "a", "b", "c"); err != nil {
