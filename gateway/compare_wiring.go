@@ -294,7 +294,7 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	step := &journal.Step{Kind: journal.StepShadow, Title: title, ContentType: "application/xml", Body: string(other),
 		TookMS: time.Since(start).Milliseconds()}
 	if otherFault != nil {
-		step.Title, step.ContentType, step.Body = title+": a SOAP fault", "text/plain", faultText(otherFault)
+		step.Title, step.ContentType, step.Body = title+": refused with "+compare.RefusalKind(otherFault), "text/plain", faultText(otherFault)
 	}
 	c := &journal.Comparison{Primary: p.primary}
 	result := compareError

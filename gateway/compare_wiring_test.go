@@ -309,3 +309,37 @@ func TestLegacyPrimaryEbXMLMessageErrorNotRetried(t *testing.T) {
 		})
 	}
 }
+
+// TestLegacyShadowMessageErrorCompared: with the FHIR path primary, Spine
+// refusing the shadow ebXML message with an eb:ErrorList was a comparison
+// error ("SOAP answer: ..."), not the difference it is; and the shadow
+// step must call it what it is, not a SOAP fault.
+func TestLegacyShadowMessageErrorCompared(t *testing.T) {
+	body, err := ebxml.BuildMessageError(nil, "", time.Now(), ebxml.NewMessageError(ebxml.CodeValueNotRecognized, 501319, "Unknown eb:CPAId"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	route, _ := routeAnswering(t, http.StatusInternalServerError, "text/xml", string(body))
+	j := newTestJournal(t)
+	proc := NewComparing(CompareConfig{Primary: "fhir", Workers: 1, Timeout: 10 * time.Second}, newFakeProcessor(),
+		&compare.Legacy{URL: route.URL}, j, NewMetrics(), quietLog())
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc), WithJournal(j))
+	r := newReq(newID(t, 940))
+	if code, body := sendEb(t, g.base, r); code != http.StatusAccepted {
+		t.Fatalf("ebXML POST = %d\n%s", code, body)
+	}
+	x := exchangeOf(t, j, r.messageID, journal.StepShadow)
+	waitFor(t, "the comparison in the journal", func() bool {
+		x, _ = j.Backend().Get(context.Background(), r.messageID)
+		return x != nil && x.Comparison != nil && x.Comparison.Result != ""
+	})
+	if all := strings.Join(x.Comparison.Differences, "\n"); x.Comparison.Result != "differ" ||
+		!strings.Contains(all, "legacy refused with ebXML MessageError ValueNotRecognized (501319:Unknown eb:CPAId)") {
+		t.Errorf("comparison %s %q %s, want Spine's refusal as a difference", x.Comparison.Result, all, x.Comparison.Error)
+	}
+	for _, st := range x.Steps {
+		if st.Kind == journal.StepShadow && !strings.HasSuffix(st.Title, ": refused with ebXML MessageError") {
+			t.Errorf("shadow step %q does not say it was an ebXML MessageError", st.Title)
+		}
+	}
+}

@@ -36,6 +36,15 @@ const messageErrorFaultCode = "eb:MessageError"
 // isMessageError reports whether f stands for an eb:ErrorList.
 func isMessageError(f *ebxml.SOAPFault) bool { return f.FaultCode == messageErrorFaultCode }
 
+// RefusalKind names what a path refused with: "SOAP fault", or "ebXML
+// MessageError" for a fault that stands for Spine's eb:ErrorList.
+func RefusalKind(f *ebxml.SOAPFault) string {
+	if isMessageError(f) {
+		return "ebXML MessageError"
+	}
+	return "SOAP fault"
+}
+
 // readMessageError reads an ebXML MessageError (an eb:ErrorList, as Spine
 // answers an ebXML message it will not take: HTTP 500) that refuses the
 // message for good, as a fault whose errors are the eb:Errors of severity
@@ -164,11 +173,7 @@ func CompareRefusals(fa *ebxml.SOAPFault, a []byte, fb *ebxml.SOAPFault, b []byt
 // refusedNotAnswered says that the path named refused refused with f where
 // the path named answered answered with answer.
 func refusedNotAnswered(f *ebxml.SOAPFault, refused string, answer []byte, answered string) string {
-	kind := "SOAP fault"
-	if isMessageError(f) {
-		kind = "ebXML MessageError"
-	}
-	s := fmt.Sprintf("%s refused with %s %s", refused, kind, faultCodes(f))
+	s := fmt.Sprintf("%s refused with %s %s", refused, RefusalKind(f), faultCodes(f))
 	if len(f.Errors) > 0 && f.Errors[0].Description != "" {
 		s += " (" + f.Errors[0].Description + ")"
 	}
