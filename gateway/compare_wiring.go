@@ -126,6 +126,13 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 	switch a := firstAnswer(out); {
 	case a != nil:
 		job.primary = *a
+	case out.Fault != nil && out.Fault.Retryable():
+		// Unavailable for a moment: the sender sends the message again.
+		// The shadow path is not run on this attempt (it would act on the
+		// other environment twice: now, and for the retry).
+		p.notRun(job, compareError, fmt.Sprintf("%s refused with a retryable SOAP fault %s (unavailable for a moment): not compared, and not sent down the other path (the sender sends it again)",
+			p.primary, faultText(out.Fault)))
+		return out, nil
 	case out.Fault != nil: // a refusal is compared too
 		job.primaryFault = out.Fault
 	default:
@@ -172,9 +179,12 @@ func (p *comparing) signal() {
 const skippedStopped = "the gateway stopped before the shadow run: not compared"
 
 // skip counts and journals a shadow run not made, saying why.
-func (p *comparing) skip(job shadowJob, why string) {
-	p.total.WithLabelValues(job.in.Interaction, compareSkipped).Inc()
-	p.j.Record(journal.Event{Exchange: job.in.MessageID, Comparison: &journal.Comparison{Result: compareSkipped, Primary: p.primary,
+func (p *comparing) skip(job shadowJob, why string) { p.notRun(job, compareSkipped, why) }
+
+// notRun counts and journals, as result, a shadow run not made, saying why.
+func (p *comparing) notRun(job shadowJob, result, why string) {
+	p.total.WithLabelValues(job.in.Interaction, result).Inc()
+	p.j.Record(journal.Event{Exchange: job.in.MessageID, Comparison: &journal.Comparison{Result: result, Primary: p.primary,
 		Error: why}})
 }
 
@@ -284,7 +294,7 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	step := &journal.Step{Kind: journal.StepShadow, Title: title, ContentType: "application/xml", Body: string(other),
 		TookMS: time.Since(start).Milliseconds()}
 	if otherFault != nil {
-		step.Title, step.ContentType, step.Body = title+": a SOAP fault", "text/plain", faultText(otherFault)
+		step.Title, step.ContentType, step.Body = title+": refused with "+compare.RefusalKind(otherFault), "text/plain", faultText(otherFault)
 	}
 	c := &journal.Comparison{Primary: p.primary}
 	result := compareError

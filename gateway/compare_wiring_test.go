@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/compare"
 	"github.com/porxgate/porxgate/gateway/journal"
@@ -238,5 +239,107 @@ func TestLegacyPrimaryTakesNoProxyPageForAnAnswer(t *testing.T) {
 	}
 	if got, _ := faultCode(t, body); got != "200" {
 		t.Errorf("fault code %s, want 200 (retryable)", got)
+	}
+}
+
+// TestLegacyPrimaryEbXMLMessageErrorNotRetried: Spine refuses an ebXML
+// message it will not take with an eb:ErrorList (HTTP 500, a MessageError
+// such as 501319 "Unknown eb:CPAId"), not a SOAP fault. With the legacy
+// path primary that refusal was taken for "no readable answer": the
+// message waited and was sent to Spine again and again, and went to the
+// dead letters only when its attempts ran out, without Spine's reason. A
+// refusal of severity Error that does not clear up now goes to the dead
+// letters at once with Spine's reason, as a SOAP fault does, and is
+// compared with the FHIR path's outcome; a DeliveryFailure is still tried
+// again.
+func TestLegacyPrimaryEbXMLMessageErrorNotRetried(t *testing.T) {
+	tests := []struct {
+		name      string
+		code      ebxml.ErrorCode
+		number    int
+		text      string
+		final     bool
+		wantCalls int64
+	}{
+		{"unknown CPA: refused for good", ebxml.CodeValueNotRecognized, 501319, "Unknown eb:CPAId", true, 1},
+		{"delivery failure: tried again", ebxml.CodeDeliveryFailure, 200, "Spine unavailable", false, 2},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, err := ebxml.BuildMessageError(nil, "", time.Now(), ebxml.NewMessageError(tt.code, tt.number, tt.text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			route, calls := routeAnswering(t, http.StatusInternalServerError, "text/xml", string(body))
+			j := newTestJournal(t)
+			proc := NewComparing(CompareConfig{Primary: "legacy", Workers: 1, Timeout: 10 * time.Second}, newFakeProcessor(),
+				&compare.Legacy{URL: route.URL}, j, NewMetrics(), quietLog())
+			cfg := testConfig()
+			g := startGateway(t, cfg, newMemoryStore(), false, WithProcessor(proc), WithJournal(j))
+			r := newReq(newID(t, 930+i))
+			if code, body := sendEb(t, g.base, r); code != http.StatusAccepted {
+				t.Fatalf("ebXML POST = %d\n%s", code, body)
+			}
+			if !tt.final {
+				waitFor(t, "the message sent to Spine again", func() bool { return calls.Load() >= tt.wantCalls })
+				return
+			}
+			// The message's (the MessageError telling the sender is kept in
+			// the journal: no routing table here).
+			var dl outbox.DeadLetter
+			for _, d := range waitDeadLetters(t, g, 1) {
+				if d.Stage == outbox.StageProcessing {
+					dl = d
+				}
+			}
+			if !strings.Contains(dl.Reason, "501319") || !strings.Contains(dl.Reason, tt.text) {
+				t.Errorf("dead letter reason %q, want Spine's MessageError", dl.Reason)
+			}
+			if n := calls.Load(); n != tt.wantCalls {
+				t.Errorf("the legacy route got %d calls, want %d", n, tt.wantCalls)
+			}
+			var x *journal.Exchange
+			waitFor(t, "the comparison in the journal", func() bool {
+				x, _ = j.Backend().Get(context.Background(), r.messageID)
+				return x != nil && x.Comparison != nil && x.Comparison.Result != ""
+			})
+			if all := strings.Join(x.Comparison.Differences, "\n"); x.Comparison.Result != "differ" || !strings.Contains(all, "legacy refused with") || !strings.Contains(all, "501319") {
+				t.Errorf("comparison %s %q %s, want Spine's refusal against the FHIR path's answer", x.Comparison.Result, all, x.Comparison.Error)
+			}
+		})
+	}
+}
+
+// TestLegacyShadowMessageErrorCompared: with the FHIR path primary, Spine
+// refusing the shadow ebXML message with an eb:ErrorList was a comparison
+// error ("SOAP answer: ..."), not the difference it is; and the shadow
+// step must call it what it is, not a SOAP fault.
+func TestLegacyShadowMessageErrorCompared(t *testing.T) {
+	body, err := ebxml.BuildMessageError(nil, "", time.Now(), ebxml.NewMessageError(ebxml.CodeValueNotRecognized, 501319, "Unknown eb:CPAId"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	route, _ := routeAnswering(t, http.StatusInternalServerError, "text/xml", string(body))
+	j := newTestJournal(t)
+	proc := NewComparing(CompareConfig{Primary: "fhir", Workers: 1, Timeout: 10 * time.Second}, newFakeProcessor(),
+		&compare.Legacy{URL: route.URL}, j, NewMetrics(), quietLog())
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc), WithJournal(j))
+	r := newReq(newID(t, 940))
+	if code, body := sendEb(t, g.base, r); code != http.StatusAccepted {
+		t.Fatalf("ebXML POST = %d\n%s", code, body)
+	}
+	x := exchangeOf(t, j, r.messageID, journal.StepShadow)
+	waitFor(t, "the comparison in the journal", func() bool {
+		x, _ = j.Backend().Get(context.Background(), r.messageID)
+		return x != nil && x.Comparison != nil && x.Comparison.Result != ""
+	})
+	if all := strings.Join(x.Comparison.Differences, "\n"); x.Comparison.Result != "differ" ||
+		!strings.Contains(all, "legacy refused with ebXML MessageError ValueNotRecognized (501319:Unknown eb:CPAId)") {
+		t.Errorf("comparison %s %q %s, want Spine's refusal as a difference", x.Comparison.Result, all, x.Comparison.Error)
+	}
+	for _, st := range x.Steps {
+		if st.Kind == journal.StepShadow && !strings.HasSuffix(st.Title, ": refused with ebXML MessageError") {
+			t.Errorf("shadow step %q does not say it was an ebXML MessageError", st.Title)
+		}
 	}
 }

@@ -23,7 +23,66 @@ type RouteFault struct {
 
 // Error implements error.
 func (e *RouteFault) Error() string {
+	if isMessageError(e.Fault) {
+		return fmt.Sprintf("answered %d with an ebXML MessageError: %s", e.Status, faultErrors(e.Fault))
+	}
 	return fmt.Sprintf("answered %d with a %s", e.Status, e.Fault.Error())
+}
+
+// messageErrorFaultCode is the FaultCode of a RouteFault that stands for
+// an eb:ErrorList (readMessageError), not a SOAP fault.
+const messageErrorFaultCode = "eb:MessageError"
+
+// isMessageError reports whether f stands for an eb:ErrorList.
+func isMessageError(f *ebxml.SOAPFault) bool { return f.FaultCode == messageErrorFaultCode }
+
+// RefusalKind names what a path refused with: "SOAP fault", or "ebXML
+// MessageError" for a fault that stands for Spine's eb:ErrorList.
+func RefusalKind(f *ebxml.SOAPFault) string {
+	if isMessageError(f) {
+		return "ebXML MessageError"
+	}
+	return "SOAP fault"
+}
+
+// readMessageError reads an ebXML MessageError (an eb:ErrorList, as Spine
+// answers an ebXML message it will not take: HTTP 500) that refuses the
+// message for good, as a fault whose errors are the eb:Errors of severity
+// Error (their errorCode, e.g. ValueNotRecognized, and description, e.g.
+// "501319:Unknown eb:CPAId"); none of them is a code senders retry. ok is
+// false when the body is no eb:ErrorList, holds warnings only (nothing
+// refused), or every error may clear up (DeliveryFailure, Unknown): the
+// route gave no answer, to be tried again.
+func readMessageError(body []byte) (f *ebxml.SOAPFault, ok bool) {
+	_, err := ebxml.ParseSignal(body)
+	var el *ebxml.ErrorListError
+	if !errors.As(err, &el) {
+		return nil, false
+	}
+	f = &ebxml.SOAPFault{FaultCode: messageErrorFaultCode, FaultString: "ebXML MessageError"}
+	final := false
+	for _, e := range el.Errors {
+		if strings.EqualFold(strings.TrimSpace(e.Severity), ebxml.SeverityWarning) {
+			continue
+		}
+		switch e.Code {
+		case ebxml.CodeDeliveryFailure, ebxml.CodeUnknown, "":
+		default:
+			final = true
+		}
+		f.Errors = append(f.Errors, ebxml.SOAPError{CodeContext: ebxml.ErrorCodeContext, Code: string(e.Code),
+			Severity: ebxml.SeverityError, Location: e.Location, Description: e.Description()})
+	}
+	return f, final
+}
+
+// faultErrors lists a fault's errors: code and description each.
+func faultErrors(f *ebxml.SOAPFault) string {
+	parts := make([]string, 0, len(f.Errors))
+	for _, e := range f.Errors {
+		parts = append(parts, e.Code+" "+e.Description)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // readFault reads a SOAP 1.1 fault (faultcode, faultstring and Spine's
@@ -114,7 +173,7 @@ func CompareRefusals(fa *ebxml.SOAPFault, a []byte, fb *ebxml.SOAPFault, b []byt
 // refusedNotAnswered says that the path named refused refused with f where
 // the path named answered answered with answer.
 func refusedNotAnswered(f *ebxml.SOAPFault, refused string, answer []byte, answered string) string {
-	s := fmt.Sprintf("%s refused with SOAP fault %s", refused, faultCodes(f))
+	s := fmt.Sprintf("%s refused with %s %s", refused, RefusalKind(f), faultCodes(f))
 	if len(f.Errors) > 0 && f.Errors[0].Description != "" {
 		s += " (" + f.Errors[0].Description + ")"
 	}

@@ -1,7 +1,11 @@
 package compare
 
 import (
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/ebxml"
 )
 
 // spineFault is a SOAP fault as Spine answers one: two nasp errors.
@@ -54,4 +58,47 @@ func FuzzReadFault(f *testing.F) {
 			t.Fatal("ok without a fault")
 		}
 	})
+}
+
+// TestReadMessageError: an eb:ErrorList the legacy route answers with is
+// Spine's refusal when one of its errors of severity Error does not clear
+// up; warnings only, or only errors that may clear up (DeliveryFailure,
+// Unknown), are no refusal: the route is to be tried again.
+func TestReadMessageError(t *testing.T) {
+	me := func(code ebxml.ErrorCode, severity string) *ebxml.MessageError {
+		e := ebxml.NewMessageError(code, 501319, "Unknown eb:CPAId")
+		e.Severity = severity
+		return e
+	}
+	tests := []struct {
+		name string
+		errs []*ebxml.MessageError
+		want string // faultCodes of the refusal; "": none
+	}{
+		{"unknown CPA", []*ebxml.MessageError{me(ebxml.CodeValueNotRecognized, ebxml.SeverityError)}, "ValueNotRecognized"},
+		{"delivery failure", []*ebxml.MessageError{me(ebxml.CodeDeliveryFailure, ebxml.SeverityError)}, ""},
+		{"warnings only", []*ebxml.MessageError{me(ebxml.CodeInconsistent, ebxml.SeverityWarning)}, ""},
+		{"one final beside one passing", []*ebxml.MessageError{me(ebxml.CodeDeliveryFailure, ""), me(ebxml.CodeInconsistent, ebxml.SeverityError),
+			me(ebxml.CodeOtherXML, ebxml.SeverityWarning)}, "DeliveryFailure,Inconsistent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body, err := ebxml.BuildMessageError(nil, "", time.Now(), tt.errs...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, ok := readMessageError(body)
+			switch {
+			case tt.want == "" && ok:
+				t.Fatalf("readMessageError = %+v, want no refusal", f)
+			case tt.want != "" && (!ok || faultCodes(f) != tt.want || f.Retryable()):
+				t.Fatalf("readMessageError = %+v, %v; want a final refusal %s", f, ok, tt.want)
+			case ok && !strings.Contains(f.Errors[0].Description, "501319:Unknown eb:CPAId"):
+				t.Errorf("description %q lacks Spine's number and text", f.Errors[0].Description)
+			}
+		})
+	}
+	if _, ok := readMessageError([]byte(spineFault)); ok {
+		t.Error("a SOAP fault read as a MessageError")
+	}
 }

@@ -107,6 +107,9 @@ func (l *Legacy) Call(ctx context.Context, r Request) (Answer, error) {
 	if f, ok := readFault(rb); ok {
 		return a, fmt.Errorf("legacy path %s: %w", l.Endpoint(), &RouteFault{Status: resp.StatusCode, Fault: f})
 	}
+	if f, ok := readMessageError(rb); ok {
+		return a, fmt.Errorf("legacy path %s: %w", l.Endpoint(), &RouteFault{Status: resp.StatusCode, Fault: f})
+	}
 	a.Payload, err = hl7Of(resp.Header.Get("Content-Type"), resp.Header.Get("SOAPAction"), rb)
 	if err != nil {
 		return a, fmt.Errorf("legacy path %s answered %d: %w", l.Endpoint(), resp.StatusCode, err)

@@ -15,7 +15,8 @@ var uuidRe = regexp.MustCompile(`(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 // tsRe matches an HL7 TS with a time of day (YYYYMMDDHHMM[SS][.f][+zzzz]).
 var tsRe = regexp.MustCompile(`^\d{12}(\d{2})?(\.\d+)?([+-]\d{4})?$`)
 
-// ignoredAttrs are human-text attributes: wording is not compared.
+// ignoredAttrs are human-text attributes: wording is not compared (a
+// coded value's originalText element is left out by skipped).
 var ignoredAttrs = map[string]bool{"displayName": true, "originalText": true}
 
 // Facts are a normalised answer: "path=value" facts, sorted.
@@ -112,9 +113,12 @@ func isData(e *etree.Element) bool {
 }
 
 // skipped reports whether e (at path) is left out of the comparison: the
-// ControlActEvent's author, the answering system.
+// ControlActEvent's author, the answering system; and a coded value's
+// originalText, which in HL7 v3 is an element (not an attribute, as
+// displayName is): its wording, not a code.
 func skipped(e *etree.Element, path string) bool {
-	return e.Tag == "author" && strings.HasSuffix(path, "/ControlActEvent/author") ||
+	return e.Tag == "originalText" ||
+		e.Tag == "author" && strings.HasSuffix(path, "/ControlActEvent/author") ||
 		e.Tag == "author1" && strings.HasSuffix(path, "/ControlActEvent/author1")
 }
 

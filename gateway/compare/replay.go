@@ -63,7 +63,7 @@ func unwrapRecorded(b []byte) []byte {
 	if rootTag(b) != "Envelope" {
 		return b
 	}
-	if _, ok := readFault(b); ok {
+	if _, ok := readRefusal(b); ok {
 		return b
 	}
 	if m, err := ebxml.ParseSOAPRequest(b); err == nil && len(m.Payload) > 0 {
@@ -159,9 +159,9 @@ func Replay(ctx context.Context, recs []Recorded, run RunFunc) Report {
 			return rep
 		case err != nil:
 			res.Result, res.Error = "error", err.Error()
-		case isFault(rec.Answer):
+		case isRefusal(rec.Answer):
 			// Spine refused it: compared as a refusal.
-			f, _ := readFault(rec.Answer)
+			f, _ := readRefusal(rec.Answer)
 			res.settle(CompareRefusals(f, nil, nil, answer, "spine", "fhir"))
 		default:
 			res.settle(Compare(rec.Answer, answer, rec.Request, "spine", "fhir"))
@@ -221,10 +221,20 @@ func (r Report) WriteText(w io.Writer) error {
 	return err
 }
 
-// isFault reports whether b is a SOAP fault envelope.
-func isFault(b []byte) bool {
-	_, ok := readFault(b)
+// isRefusal reports whether b is Spine's refusal (readRefusal).
+func isRefusal(b []byte) bool {
+	_, ok := readRefusal(b)
 	return ok
+}
+
+// readRefusal reads Spine's refusal out of a recorded answer: a SOAP
+// fault, or an ebXML MessageError that refuses for good
+// (readMessageError).
+func readRefusal(b []byte) (*ebxml.SOAPFault, bool) {
+	if f, ok := readFault(b); ok {
+		return f, true
+	}
+	return readMessageError(b)
 }
 
 // errSuffix formats an error after a result line.

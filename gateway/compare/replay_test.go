@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
 )
@@ -132,8 +133,14 @@ func TestReplayTakesRecordedEnvelopes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Spine's refusal of an ebXML message, as an MHS logs it.
+	msgErr, err := ebxml.BuildMessageError(nil, "", time.Now(), ebxml.NewMessageError(ebxml.CodeValueNotRecognized, 501319, "Unknown eb:CPAId"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	for name, b := range map[string][]byte{"01-env" + RequestSuffix: req, "01-env" + AnswerSuffix: ans, "02-fault" + RequestSuffix: req, "02-fault" + AnswerSuffix: fault} {
+	for name, b := range map[string][]byte{"01-env" + RequestSuffix: req, "01-env" + AnswerSuffix: ans, "02-fault" + RequestSuffix: req, "02-fault" + AnswerSuffix: fault,
+		"03-msgerror" + RequestSuffix: req, "03-msgerror" + AnswerSuffix: msgErr} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +155,7 @@ func TestReplayTakesRecordedEnvelopes(t *testing.T) {
 		}
 		return []byte(answer), nil
 	})
-	if len(rep.Results) != 2 {
+	if len(rep.Results) != 3 {
 		t.Fatalf("results %+v", rep.Results)
 	}
 	if r := rep.Results[0]; r.Result != "match" {
@@ -156,5 +163,9 @@ func TestReplayTakesRecordedEnvelopes(t *testing.T) {
 	}
 	if r := rep.Results[1]; r.Result != "differ" || !strings.Contains(strings.Join(r.Differences, "\n"), "spine refused with SOAP fault 201 (The message is not well formed); fhir answered PORX_IN110101UK30") {
 		t.Errorf("recorded fault: %+v", r)
+	}
+	if r := rep.Results[2]; r.Result != "differ" || !strings.Contains(strings.Join(r.Differences, "\n"),
+		"spine refused with ebXML MessageError ValueNotRecognized (501319:Unknown eb:CPAId); fhir answered PORX_IN110101UK30") {
+		t.Errorf("recorded MessageError: %+v", r)
 	}
 }
