@@ -62,30 +62,15 @@ func TestDispensingRefusesEmptyAttributes(t *testing.T) {
 			if subject == nil {
 				t.Fatal("no ControlActEvent/subject")
 			}
-			n := 0
-			for _, el := range append([]*etree.Element{subject}, maptest.Descendants(subject)...) {
-				for i := range el.Attr {
-					a := &el.Attr[i]
-					if a.Space == "xmlns" || a.Key == "xmlns" || a.Value == "" {
-						continue
-					}
-					n++
-					was := a.Value
-					a.Value = ""
-					variant, err := doc.WriteToBytes()
-					a.Value = was
-					if err != nil {
-						t.Fatal(err)
-					}
-					_, _, err = tr.ToFHIR(variant, variantEnv(variant))
-					switch allowed := core.EmptyAttrAllowed(el.Tag, a.Key); {
-					case allowed && err != nil:
-						t.Errorf("%s/@%s empty (the schemas allow it): refused: %v", el.GetPath(), a.Key, err)
-					case !allowed && err == nil:
-						t.Errorf("%s/@%s empty: accepted", el.GetPath(), a.Key)
-					}
+			n := maptest.EachAttributeEmptied(t, doc, subject, func(el *etree.Element, a *etree.Attr, variant []byte) {
+				_, _, err := tr.ToFHIR(variant, variantEnv(variant))
+				switch allowed := core.EmptyAttrAllowed(el.Tag, a.Key); {
+				case allowed && err != nil:
+					t.Errorf("%s/@%s empty (the schemas allow it): refused: %v", el.GetPath(), a.Key, err)
+				case !allowed && err == nil:
+					t.Errorf("%s/@%s empty: accepted", el.GetPath(), a.Key)
 				}
-			}
+			})
 			if n == 0 {
 				t.Fatal("no attribute in the payload")
 			}

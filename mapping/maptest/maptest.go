@@ -57,3 +57,31 @@ func Descendants(el *etree.Element) []*etree.Element {
 	}
 	return out
 }
+
+// EachAttributeEmptied empties, one at a time, each attribute of el and of
+// the elements below it (namespace declarations, and attributes already
+// empty, aside), writes doc so, and calls f with the element, the attribute
+// (emptied) and the document as written; the value is put back after each.
+// It returns how many attributes it emptied.
+func EachAttributeEmptied(t testing.TB, doc *etree.Document, el *etree.Element, f func(el *etree.Element, a *etree.Attr, variant []byte)) int {
+	t.Helper()
+	n := 0
+	for _, e := range append([]*etree.Element{el}, Descendants(el)...) {
+		for i := range e.Attr {
+			a := &e.Attr[i]
+			if a.Space == "xmlns" || a.Key == "xmlns" || a.Value == "" {
+				continue
+			}
+			n++
+			was := a.Value
+			a.Value = ""
+			variant, err := doc.WriteToBytes()
+			if err != nil {
+				t.Fatal(err)
+			}
+			f(e, a, variant)
+			a.Value = was
+		}
+	}
+	return n
+}

@@ -11,7 +11,7 @@ import (
 )
 
 // TestPrescriptionRefusesEmptyAttributes empties, one at a time, every
-// attribute of the ParentPrescription of each Send message (the corpus's,
+// attribute of the ParentPrescription of up to eight Send messages (the corpus's,
 // or porxgate's v3 of the project's own prescriptions) and wants each
 // variant refused, as the dispensing readers refuse theirs
 // (mapping.TestDispensingRefusesEmptyAttributes): an id's root or
@@ -20,11 +20,13 @@ import (
 // set of codes) and a telecom's value (a url) may be empty and are read as
 // absent; the signature's xmldsig elements are not HL7 v3's and are passed
 // over (an enveloped signature's Reference URI="" is valid). Before, the
-// reader took 332 of the 340 emptied attributes of the corpus's first Send
-// message as read, and EPS was sent the prescription without them.
+// reader took 4,615 of the emptied attributes of the corpus's 20 Send
+// messages as read, and EPS was sent the prescription without them.
 func TestPrescriptionRefusesEmptyAttributes(t *testing.T) {
 	_, msgs := sendPairs(t)
-	for k, m := range msgs {
+	// Each message empties some 240 attributes, one translation each: eight
+	// messages keep the test to a few seconds.
+	for k, m := range msgs[:min(8, len(msgs))] {
 		doc := etree.NewDocument()
 		if err := doc.ReadFromBytes(m); err != nil {
 			t.Fatal(err)
@@ -33,33 +35,21 @@ func TestPrescriptionRefusesEmptyAttributes(t *testing.T) {
 		if pp == nil {
 			t.Fatalf("message %d: no ParentPrescription", k)
 		}
-		n, refused := 0, 0
-		for _, el := range append([]*etree.Element{pp}, maptest.Descendants(pp)...) {
-			for i := range el.Attr {
-				a := &el.Attr[i]
-				if a.Space != "" || a.Key == "xmlns" || a.Value == "" {
-					continue
-				}
-				n++
-				was := a.Value
-				a.Value = ""
-				variant, err := doc.WriteToBytes()
-				a.Value = was
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, _, err = PrescribeToFHIR(variant, benchEnv())
-				inSignature := strings.Contains(el.GetPath(), "/signatureText/")
-				switch allowed := core.EmptyAttrAllowed(el.Tag, a.Key) || inSignature; {
-				case allowed && err != nil:
-					t.Errorf("message %d: %s/@%s empty (the schemas allow it): refused: %v", k, el.GetPath(), a.Key, err)
-				case !allowed && err == nil:
-					t.Errorf("message %d: %s/@%s empty: accepted", k, el.GetPath(), a.Key)
-				case !allowed:
-					refused++
-				}
+		refused := 0
+		n := maptest.EachAttributeEmptied(t, doc, pp, func(el *etree.Element, a *etree.Attr, variant []byte) {
+			_, _, err := PrescribeToFHIR(variant, benchEnv())
+			// An attribute with a prefix (xsi:type) is not one RefuseEmptyAttrs
+			// judges, nor one inside the signature's xmldsig elements.
+			other := a.Space != "" || strings.Contains(el.GetPath(), "/signatureText/")
+			switch allowed := core.EmptyAttrAllowed(el.Tag, a.Key) || other; {
+			case allowed && err != nil:
+				t.Errorf("message %d: %s/@%s empty (the schemas allow it): refused: %v", k, el.GetPath(), a.Key, err)
+			case !allowed && err == nil:
+				t.Errorf("message %d: %s/@%s empty: accepted", k, el.GetPath(), a.Key)
+			case !allowed:
+				refused++
 			}
-		}
+		})
 		if n == 0 || refused == 0 {
 			t.Fatalf("message %d: %d attributes, %d refused", k, n, refused)
 		}
