@@ -136,14 +136,20 @@ func (r *Redis) Resolve(ctx context.Context, prescriptionID, lineItem string, ou
 	return Claim{Record: rec, Token: token}, true, nil
 }
 
+// dueScan is the fewest due entries one Due call looks at: entries another
+// replica holds may still show due (replicas' clocks differ a little) and
+// must not hide the ones behind them.
+const dueScan = 32
+
 // Due implements Tracker.
 func (r *Redis) Due(ctx context.Context, now time.Time, limit int) ([]Claim, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	// Look past entries others hold or just took: up to four per wanted.
+	// Look past entries others hold or just took: up to four per wanted,
+	// and at least dueScan (the poller asks for one at a time).
 	ids, err := r.client.ZRangeByScore(ctx, r.dueKey(), &redis.ZRangeBy{
-		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(limit * 4),
+		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(max(limit*4, dueScan)),
 	}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("cancels: due: %w", err)
