@@ -176,7 +176,7 @@ func (m *Memory) Reschedule(_ context.Context, c Claim, now time.Time, lastError
 		return Record{}, fmt.Errorf("cancels: reschedule %s: it is %s", c.Key(), e.rec.State)
 	}
 	e.rec.Attempts++
-	e.rec.NextPoll = now.Add(m.opts.Backoff(e.rec.Attempts)).Truncate(time.Millisecond)
+	e.rec.NextPoll = nextPoll(now, m.opts.Backoff(e.rec.Attempts), e.rec.Expires)
 	e.rec.LastError = lastError
 	e.token, e.leaseUntil = "", time.Time{}
 	return copyRecord(e.rec), nil
@@ -213,7 +213,7 @@ func (m *Memory) Expire(_ context.Context, now time.Time, limit int) ([]Record, 
 	wall := m.clock()
 	var gone []Record
 	for _, e := range m.records {
-		if e.rec.State == StatePending && !e.rec.Expires.After(now) && !e.leased(wall) {
+		if e.rec.State == StatePending && !e.rec.Expires.After(now) && e.rec.NextPoll.After(e.rec.Expires) && !e.leased(wall) {
 			gone = append(gone, copyRecord(e.rec))
 		}
 	}

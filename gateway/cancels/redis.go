@@ -199,7 +199,7 @@ func (r *Redis) Extend(ctx context.Context, c Claim) error {
 func (r *Redis) Reschedule(ctx context.Context, c Claim, now time.Time, lastError string) (Record, error) {
 	id := c.Key()
 	attempts := c.Attempts + 1
-	next := now.Add(r.opts.Backoff(attempts)).Truncate(time.Millisecond)
+	next := nextPoll(now, r.opts.Backoff(attempts), c.Expires)
 	n, err := rescheduleScript.Run(ctx, r.client, []string{r.hashKey(id), r.leaseKey(id), r.dueKey()},
 		c.Token, id, attempts, next.UnixMilli(), lastError).Int()
 	if err != nil {
