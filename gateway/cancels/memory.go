@@ -252,14 +252,20 @@ func (m *Memory) ListExpired(_ context.Context, limit int) ([]Record, error) {
 }
 
 // List implements Tracker.
-func (m *Memory) List(_ context.Context) ([]Record, error) {
+func (m *Memory) List(_ context.Context, limit int) ([]Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]Record, 0, len(m.records))
 	for _, e := range m.records {
-		out = append(out, copyRecord(e.rec))
+		out = append(out, e.rec)
 	}
 	sortByCreated(out)
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	for i := range out {
+		out[i] = copyRecord(out[i])
+	}
 	return out, nil
 }
 

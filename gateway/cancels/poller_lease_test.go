@@ -44,7 +44,7 @@ func TestPollerHungEPSBacksOffEveryPoll(t *testing.T) {
 	c := NewService(ServiceOptions{Tracker: tr, EPS: api, Config: cfg, Log: quietLog()})
 	c.pollDue(ctx, newRateLimiter(cfg.Rate))
 
-	recs, err := tr.List(ctx)
+	recs, err := tr.List(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

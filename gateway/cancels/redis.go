@@ -291,8 +291,12 @@ func (r *Redis) ListExpired(ctx context.Context, limit int) ([]Record, error) {
 }
 
 // List implements Tracker.
-func (r *Redis) List(ctx context.Context) ([]Record, error) {
-	ids, err := r.client.ZRange(ctx, r.indexKey(), 0, -1).Result()
+func (r *Redis) List(ctx context.Context, limit int) ([]Record, error) {
+	stop := int64(-1)
+	if limit > 0 {
+		stop = int64(limit - 1)
+	}
+	ids, err := r.client.ZRange(ctx, r.indexKey(), 0, stop).Result()
 	if err != nil {
 		return nil, fmt.Errorf("cancels: list: %w", err)
 	}

@@ -50,8 +50,9 @@ type Tracker interface {
 	Expire(ctx context.Context, now time.Time, limit int) ([]Record, error)
 	// ListExpired returns up to limit expired records, newest first.
 	ListExpired(ctx context.Context, limit int) ([]Record, error)
-	// List returns every tracked record, oldest first.
-	List(ctx context.Context) ([]Record, error)
+	// List returns up to limit tracked records (every one when limit ≤ 0),
+	// oldest first.
+	List(ctx context.Context, limit int) ([]Record, error)
 	// Stats counts the tracked records at now.
 	Stats(ctx context.Context, now time.Time) (Stats, error)
 }

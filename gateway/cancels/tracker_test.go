@@ -105,9 +105,12 @@ func TestTrackerLifecycle(t *testing.T) {
 			if ok, _ := tr.Track(ctx, rec("P2", 2, t0.Add(time.Minute))); !ok {
 				t.Fatal("second record not tracked")
 			}
-			list, err := tr.List(ctx)
+			list, err := tr.List(ctx, 0)
 			if err != nil || len(list) != 2 || list[0].PrescriptionID != "7D3E21-B86019-4A2C9F" {
 				t.Fatalf("List = %+v, %v", list, err)
+			}
+			if oldest, err := tr.List(ctx, 1); err != nil || len(oldest) != 1 || oldest[0].PrescriptionID != "7D3E21-B86019-4A2C9F" {
+				t.Fatalf("List(1) = %+v, %v; want the oldest only", oldest, err)
 			}
 			st, err := tr.Stats(ctx, t0.Add(time.Hour))
 			if err != nil || st.Tracked != 2 || st.Pending != 2 || st.OldestAge != time.Hour {
