@@ -96,7 +96,9 @@ func (c *Service) ServeAdmin(fc *fiber.Ctx) error {
 	}
 	exp := make([]AdminEntry, 0, len(expired))
 	for _, r := range expired {
-		exp = append(exp, entryOf(r, now))
+		e := entryOf(r, now)
+		e.NextPoll = nil // never polled again
+		exp = append(exp, e)
 	}
 	return fc.JSON(fiber.Map{
 		"count": st.Tracked, "shown": len(list), "pending": st.Pending, "oldestAgeSeconds": st.OldestAge.Seconds(),

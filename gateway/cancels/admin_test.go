@@ -76,3 +76,32 @@ func TestAdminViewIsBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminExpiredShowNoNextPoll: an expired cancellation in the admin
+// view shows no next poll: it is never polled again.
+func TestAdminExpiredShowNoNextPoll(t *testing.T) {
+	api := &cannedTracker{status: 503, body: []byte(`{}`)}
+	r := newPollerRig(t, api)
+	ctx := context.Background()
+	r.clock.add(25 * time.Hour) // past the rig's 24 h maximum age
+	r.c.pollDue(ctx, newRateLimiter(1000))
+	r.c.sweep(ctx)
+	app := fiber.New()
+	app.Get(PathAdmin, r.c.ServeAdmin)
+	resp, err := app.Test(httptest.NewRequest("GET", PathAdmin, nil), 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Expired []map[string]any `json:"expired"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Expired) != 1 {
+		t.Fatalf("%d expired, want 1", len(v.Expired))
+	}
+	if np, ok := v.Expired[0]["nextPoll"]; ok {
+		t.Errorf("expired cancellation shows next poll %v", np)
+	}
+}
