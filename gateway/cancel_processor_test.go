@@ -69,7 +69,7 @@ func TestCancelAnswerFamily(t *testing.T) {
 			}
 		})
 	}
-	list, err := tr.List(ctx)
+	list, err := tr.List(ctx, 0)
 	if err != nil || len(list) != 1 || list[0].MessageID != msgIDs[0] {
 		t.Fatalf("tracked %v %+v; want the first cancel only", err, list)
 	}

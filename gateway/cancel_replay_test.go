@@ -118,7 +118,7 @@ func TestCancelResentTrackedOnce(t *testing.T) {
 	if code := cancelCodeOf(t, byAction(f.prescriber, v3.CancelResponse)[1].msg.Payload.Body); code != "0002" {
 		t.Errorf("second Cancel Response code %s, want 0002", code)
 	}
-	recs, err := c.Tracker().List(context.Background())
+	recs, err := c.Tracker().List(context.Background(), 0)
 	if err != nil || len(recs) != 1 || recs[0].MessageID != first.messageID {
 		t.Fatalf("tracked %d records (%v), want the first request's only", len(recs), err)
 	}

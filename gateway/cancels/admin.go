@@ -2,6 +2,8 @@ package cancels
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -14,6 +16,14 @@ const PathAdmin = "/admin/cancellations"
 
 // expiredListLimit is how many expired cancellations the admin view shows.
 const expiredListLimit = 100
+
+// The tracked cancellations the admin view lists: the oldest adminListLimit
+// unless ?limit=N (1 to adminListMax) says otherwise. Its count is always
+// of every tracked one.
+const (
+	adminListLimit = 100
+	adminListMax   = 1000
+)
 
 // AdminEntry is one tracked cancellation in the admin view, without the
 // request payload (which holds patient data).
@@ -51,15 +61,24 @@ func entryOf(r Record, now time.Time) AdminEntry {
 	return v
 }
 
-// ServeAdmin handles GET PathAdmin: every tracked cancellation (pending,
-// or resolved and being answered) oldest first, with its ids, age and
-// next poll; and the most recent expired ones.
+// ServeAdmin handles GET PathAdmin[?limit=N]: the oldest tracked
+// cancellations (pending, or resolved and being answered; adminListLimit,
+// or N up to adminListMax) with their ids, age and next poll, the count of
+// every tracked one; and the most recent expired ones.
 func (c *Service) ServeAdmin(fc *fiber.Ctx) error {
+	limit := adminListLimit
+	if v := fc.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > adminListMax {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("limit: want 1 to %d", adminListMax))
+		}
+		limit = n
+	}
 	ctx, cancel := context.WithTimeout(fc.UserContext(), 5*time.Second)
 	defer cancel()
 	tr := c.tracker
 	now := c.now()
-	recs, err := tr.List(ctx)
+	recs, err := tr.List(ctx, limit)
 	if err != nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "cancellations: "+err.Error())
 	}
@@ -77,10 +96,12 @@ func (c *Service) ServeAdmin(fc *fiber.Ctx) error {
 	}
 	exp := make([]AdminEntry, 0, len(expired))
 	for _, r := range expired {
-		exp = append(exp, entryOf(r, now))
+		e := entryOf(r, now)
+		e.NextPoll = nil // never polled again
+		exp = append(exp, e)
 	}
 	return fc.JSON(fiber.Map{
-		"count": len(list), "pending": st.Pending, "oldestAgeSeconds": st.OldestAge.Seconds(),
+		"count": st.Tracked, "shown": len(list), "pending": st.Pending, "oldestAgeSeconds": st.OldestAge.Seconds(),
 		"cancellations": list, "expiredCount": st.Expired, "expired": exp,
 	})
 }

@@ -28,8 +28,8 @@
 //	Track        pending, due for its first poll at Record.NextPoll
 //	Due          the poller leases pending records whose poll is due (and
 //	             resolved ones whose resolver died): a Claim
-//	Reschedule   still pending: Attempts+1, next poll after Options.Backoff;
-//	             the lease is released
+//	Reschedule   still pending: Attempts+1, next poll after Options.Backoff
+//	             but no later than Record.Expires; the lease is released
 //	Resolve      pending → resolved with an Outcome, exactly once across
 //	             replicas: only the first caller gets the record (and a
 //	             lease, taken over from a poller if one held it)
@@ -38,10 +38,12 @@
 //	             MessageId is remembered for Options.AnsweredTTL so that
 //	             the request processed again (its recorded pending answer
 //	             replayed) does not Track it anew and answer twice
-//	Expire       a record pending past Record.Expires is removed and
-//	             returned once to the caller (to log and alert), and kept
-//	             in the expired list (ListExpired); it is never dropped
-//	             without being reported
+//	Expire       a record pending past Record.Expires, and looked at since
+//	             (its next poll is after Expires: the backoff never skips
+//	             a last look at that time), is removed and returned once
+//	             to the caller (to log and alert), and kept in the expired
+//	             list (ListExpired); it is never dropped without being
+//	             reported
 //
 // A lease is a token with a time limit (Options.LeaseTTL). Only the holder
 // of the current lease may Extend, Reschedule or Complete; a replica that

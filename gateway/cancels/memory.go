@@ -176,7 +176,7 @@ func (m *Memory) Reschedule(_ context.Context, c Claim, now time.Time, lastError
 		return Record{}, fmt.Errorf("cancels: reschedule %s: it is %s", c.Key(), e.rec.State)
 	}
 	e.rec.Attempts++
-	e.rec.NextPoll = now.Add(m.opts.Backoff(e.rec.Attempts)).Truncate(time.Millisecond)
+	e.rec.NextPoll = nextPoll(now, m.opts.Backoff(e.rec.Attempts), e.rec.Expires)
 	e.rec.LastError = lastError
 	e.token, e.leaseUntil = "", time.Time{}
 	return copyRecord(e.rec), nil
@@ -213,7 +213,7 @@ func (m *Memory) Expire(_ context.Context, now time.Time, limit int) ([]Record, 
 	wall := m.clock()
 	var gone []Record
 	for _, e := range m.records {
-		if e.rec.State == StatePending && !e.rec.Expires.After(now) && !e.leased(wall) {
+		if e.rec.State == StatePending && !e.rec.Expires.After(now) && e.rec.NextPoll.After(e.rec.Expires) && !e.leased(wall) {
 			gone = append(gone, copyRecord(e.rec))
 		}
 	}
@@ -252,14 +252,20 @@ func (m *Memory) ListExpired(_ context.Context, limit int) ([]Record, error) {
 }
 
 // List implements Tracker.
-func (m *Memory) List(_ context.Context) ([]Record, error) {
+func (m *Memory) List(_ context.Context, limit int) ([]Record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]Record, 0, len(m.records))
 	for _, e := range m.records {
-		out = append(out, copyRecord(e.rec))
+		out = append(out, e.rec)
 	}
 	sortByCreated(out)
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	for i := range out {
+		out[i] = copyRecord(out[i])
+	}
 	return out, nil
 }
 

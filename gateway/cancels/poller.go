@@ -14,8 +14,13 @@ import (
 
 // Poller batch sizes.
 const (
-	// dueBatch is how many due cancellations one Due call leases.
-	dueBatch = 8
+	// dueBatch is how many due cancellations one Due call leases: one, so
+	// that a lease is taken just before its cancellation is worked on. A
+	// lease covers one rate-limited EPS query (up to half the lease); the
+	// leases of a larger batch ran out while the claims before them were
+	// polled, and those claims came back due at once without their polls
+	// counted or backed off.
+	dueBatch = 1
 	// expireBatch is how many expired cancellations one Expire call
 	// removes.
 	expireBatch = 100

@@ -78,16 +78,23 @@ type pollerRig struct {
 
 func newPollerRig(t *testing.T, api TrackerAPI) *pollerRig {
 	t.Helper()
-	clock := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	opts := Config{PollInterval: time.Second, Backoff: time.Minute, MaxBackoff: time.Hour, MaxAge: 24 * time.Hour, Rate: 1000, Lease: 30 * time.Second}
-	tr := NewMemory(opts.TrackerOptions(), clock.now)
+	return newPollerRigOn(t, api, opts, func(o Options, clock func() time.Time) Tracker { return NewMemory(o, clock) })
+}
+
+// newPollerRigOn is newPollerRig with settings opts, on the tracker open
+// makes (given the tracker options and the rig's clock).
+func newPollerRigOn(t *testing.T, api TrackerAPI, opts Config, open func(Options, func() time.Time) Tracker) *pollerRig {
+	t.Helper()
+	clock := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	tr := open(opts.TrackerOptions(), clock.now)
 	st := store.NewMemory(clock.now)
 	c := NewService(ServiceOptions{Tracker: tr, EPS: api, Config: opts, Now: clock.now, Log: quietLog()})
 	c.Attach(Outbox{Queue: st}, nil)
 	rec := Record{
 		PrescriptionID: rxID, LineItem: rxLineItem, ConversationID: "CONV-1", MessageID: "MSG-1",
 		ResponseID: "5E9A998A-F903-4468-B27B-F7BEE4ADDB6B", SenderPartyID: senderParty, ReceiverPartyID: spineParty,
-		CPAID: senderCPA, Request: cancelstest.LegacyCancel(t, cancelstest.RxFixture, v3.FamilyUK), Created: clock.now(), NextPoll: clock.now().Add(time.Minute),
+		CPAID: senderCPA, Request: cancelstest.LegacyCancel(t, cancelstest.RxFixture, v3.FamilyUK), Created: clock.now(), NextPoll: clock.now().Add(opts.Backoff),
 		TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 	}
 	if ok, err := tr.Track(context.Background(), rec); err != nil || !ok {
@@ -216,7 +223,8 @@ func TestPollerAnswersOrphan(t *testing.T) {
 }
 
 // TestSweepReportsExpired: a cancellation pending past its maximum age is
-// removed, counted and kept in the expired list.
+// removed, counted and kept in the expired list, once the poller has
+// looked at it (here: a failed look) past that age.
 func TestSweepReportsExpired(t *testing.T) {
 	r := newPollerRig(t, &cannedTracker{status: 500})
 	r.c.sweep(context.Background())
@@ -225,8 +233,13 @@ func TestSweepReportsExpired(t *testing.T) {
 	}
 	r.clock.add(25 * time.Hour)
 	r.c.sweep(context.Background())
+	if _, err := r.tr.Get(context.Background(), rxID, rxLineItem); err != nil {
+		t.Fatalf("expired without a last look: %v", err)
+	}
+	r.c.pollDue(context.Background(), newRateLimiter(1000))
+	r.c.sweep(context.Background())
 	if _, err := r.tr.Get(context.Background(), rxID, rxLineItem); err == nil {
-		t.Fatal("still tracked past its maximum age")
+		t.Fatal("still tracked past its maximum age and a last look")
 	}
 	exp, err := r.tr.ListExpired(context.Background(), 10)
 	if err != nil || len(exp) != 1 || exp[0].MessageID != "MSG-1" {

@@ -136,14 +136,20 @@ func (r *Redis) Resolve(ctx context.Context, prescriptionID, lineItem string, ou
 	return Claim{Record: rec, Token: token}, true, nil
 }
 
+// dueScan is the fewest due entries one Due call looks at: entries another
+// replica holds may still show due (replicas' clocks differ a little) and
+// must not hide the ones behind them.
+const dueScan = 32
+
 // Due implements Tracker.
 func (r *Redis) Due(ctx context.Context, now time.Time, limit int) ([]Claim, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	// Look past entries others hold or just took: up to four per wanted.
+	// Look past entries others hold or just took: up to four per wanted,
+	// and at least dueScan (the poller asks for one at a time).
 	ids, err := r.client.ZRangeByScore(ctx, r.dueKey(), &redis.ZRangeBy{
-		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(limit * 4),
+		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(max(limit*4, dueScan)),
 	}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("cancels: due: %w", err)
@@ -193,7 +199,7 @@ func (r *Redis) Extend(ctx context.Context, c Claim) error {
 func (r *Redis) Reschedule(ctx context.Context, c Claim, now time.Time, lastError string) (Record, error) {
 	id := c.Key()
 	attempts := c.Attempts + 1
-	next := now.Add(r.opts.Backoff(attempts)).Truncate(time.Millisecond)
+	next := nextPoll(now, r.opts.Backoff(attempts), c.Expires)
 	n, err := rescheduleScript.Run(ctx, r.client, []string{r.hashKey(id), r.leaseKey(id), r.dueKey()},
 		c.Token, id, attempts, next.UnixMilli(), lastError).Int()
 	if err != nil {
@@ -285,8 +291,12 @@ func (r *Redis) ListExpired(ctx context.Context, limit int) ([]Record, error) {
 }
 
 // List implements Tracker.
-func (r *Redis) List(ctx context.Context) ([]Record, error) {
-	ids, err := r.client.ZRange(ctx, r.indexKey(), 0, -1).Result()
+func (r *Redis) List(ctx context.Context, limit int) ([]Record, error) {
+	stop := int64(-1)
+	if limit > 0 {
+		stop = int64(limit - 1)
+	}
+	ids, err := r.client.ZRange(ctx, r.indexKey(), 0, stop).Result()
 	if err != nil {
 		return nil, fmt.Errorf("cancels: list: %w", err)
 	}

@@ -86,8 +86,9 @@ return 1
 
 // expireScript: KEYS hash, lease, due, expiry, index, expired list; ARGV
 // id, now ms, list cap. Removes a pending, unleased record whose expiry has
-// come, pushes it on the expired list (a JSON array of its fields) and
-// returns its fields; nil otherwise.
+// come and that was looked at since (its next poll is after its expiry),
+// pushes it on the expired list (a JSON array of its fields) and returns
+// its fields; nil otherwise.
 var expireScript = redis.NewScript(`
 local score = redis.call('ZSCORE', KEYS[4], ARGV[1])
 if not score or tonumber(score) > tonumber(ARGV[2]) then return false end
@@ -96,6 +97,8 @@ if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 'state') ~=
   return false
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+local nx = redis.call('HGET', KEYS[1], 'next')
+if nx and tonumber(nx) <= tonumber(score) then return false end
 local f = ` + hmgetRecord + `
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[3], ARGV[1])

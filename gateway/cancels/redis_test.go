@@ -202,7 +202,7 @@ func TestRedisDeadReplicaIsTakenOver(t *testing.T) {
 	if _, err := dead.Reschedule(ctx, stale, t0, ""); !errors.Is(err, ErrLeaseLost) {
 		t.Errorf("late Reschedule: %v", err)
 	}
-	if list, _ := alive.List(ctx); len(list) != 0 {
+	if list, _ := alive.List(ctx, 0); len(list) != 0 {
 		t.Errorf("left over: %+v", list)
 	}
 }
@@ -230,7 +230,7 @@ func TestRedisRestartLosesNothing(t *testing.T) {
 
 	// A new process: a new client and Tracker on the same Redis.
 	second := NewRedis(newClient(t, srv), "restart:", opts)
-	list, err := second.List(ctx)
+	list, err := second.List(ctx, 0)
 	if err != nil || len(list) != 3 {
 		t.Fatalf("List after restart = %+v, %v", list, err)
 	}

@@ -32,7 +32,7 @@ type Config struct {
 	// doubles after each poll that finds it pending, up to MaxBackoff.
 	Backoff, MaxBackoff time.Duration
 	// MaxAge is how long a cancellation may stay pending before it is
-	// given up and reported.
+	// given up and reported (after a last poll at that age).
 	MaxAge time.Duration
 	// Rate bounds the EPS tracker queries of the poller (per second, per
 	// replica).

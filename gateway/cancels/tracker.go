@@ -34,20 +34,25 @@ type Tracker interface {
 	// Extend renews a claim's lease for another Options.LeaseTTL.
 	Extend(ctx context.Context, c Claim) error
 	// Reschedule releases a pending claim until its next poll, after
-	// Options.Backoff(Attempts+1), recording the attempt and lastError.
+	// Options.Backoff(Attempts+1) but no later than the record's Expires
+	// (the last look before it is given up), recording the attempt and
+	// lastError.
 	Reschedule(ctx context.Context, c Claim, now time.Time, lastError string) (Record, error)
 	// Complete ends a claim's record: its Subsequent Cancel Response is on
 	// its way. The cancel request is remembered as answered for
 	// Options.AnsweredTTL (see Track).
 	Complete(ctx context.Context, c Claim) error
 	// Expire removes up to limit pending records whose Expires is at or
-	// before now (and that nobody holds a lease on) and returns them, once;
-	// they are kept in the expired list.
+	// before now, that were looked at since (their next poll is after
+	// Expires: Track and Reschedule never schedule it later than Expires)
+	// and that nobody holds a lease on, and returns them, once; they are
+	// kept in the expired list.
 	Expire(ctx context.Context, now time.Time, limit int) ([]Record, error)
 	// ListExpired returns up to limit expired records, newest first.
 	ListExpired(ctx context.Context, limit int) ([]Record, error)
-	// List returns every tracked record, oldest first.
-	List(ctx context.Context) ([]Record, error)
+	// List returns up to limit tracked records (every one when limit ≤ 0),
+	// oldest first.
+	List(ctx context.Context, limit int) ([]Record, error)
 	// Stats counts the tracked records at now.
 	Stats(ctx context.Context, now time.Time) (Stats, error)
 }
@@ -100,15 +105,17 @@ type Record struct {
 	DispenserODS string `json:"dispenserOds,omitempty"`
 	// Created is when tracking started.
 	Created time.Time `json:"created"`
-	// Expires is when a cancellation still pending is given up (Expire).
-	// Zero means Created + Options.MaxAge.
+	// Expires is when a cancellation still pending is given up (Expire),
+	// once the poller has looked at it at or after that time. Zero means
+	// Created + Options.MaxAge.
 	Expires time.Time `json:"expires"`
 
 	// State, NextPoll, Attempts, LastError and Outcome change while the
 	// record is tracked.
 	State State `json:"state"`
 	// NextPoll is when the poller should next ask the EPS tracker. Zero on
-	// Track means at once (Created).
+	// Track means at once (Created); never later than Expires while that
+	// has not come.
 	NextPoll time.Time `json:"nextPoll"`
 	// Attempts counts the polls that found the item still pending.
 	Attempts int `json:"attempts"`
@@ -246,10 +253,24 @@ func prepare(rec Record, o Options) (Record, error) {
 	if rec.NextPoll.IsZero() {
 		rec.NextPoll = rec.Created
 	}
+	if rec.NextPoll.After(rec.Expires) {
+		rec.NextPoll = rec.Expires // a look at the maximum age at the latest
+	}
 	// Poll times are kept to the millisecond, as Redis scores are.
 	rec.NextPoll = rec.NextPoll.Truncate(time.Millisecond)
 	rec.State, rec.Attempts, rec.LastError, rec.Outcome = StatePending, 0, "", nil
 	return rec, nil
+}
+
+// nextPoll is when a cancellation found pending at now is looked at
+// again: after wait, but at its expiry at the latest, so that it is never
+// given up without a look at or after its expiry. Kept to the millisecond.
+func nextPoll(now time.Time, wait time.Duration, expires time.Time) time.Time {
+	next := now.Add(wait)
+	if now.Before(expires) && next.After(expires) {
+		next = expires
+	}
+	return next.Truncate(time.Millisecond)
 }
 
 // answeredID is the form of a cancel request's MessageID that marks it

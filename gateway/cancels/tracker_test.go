@@ -105,9 +105,12 @@ func TestTrackerLifecycle(t *testing.T) {
 			if ok, _ := tr.Track(ctx, rec("P2", 2, t0.Add(time.Minute))); !ok {
 				t.Fatal("second record not tracked")
 			}
-			list, err := tr.List(ctx)
+			list, err := tr.List(ctx, 0)
 			if err != nil || len(list) != 2 || list[0].PrescriptionID != "7D3E21-B86019-4A2C9F" {
 				t.Fatalf("List = %+v, %v", list, err)
+			}
+			if oldest, err := tr.List(ctx, 1); err != nil || len(oldest) != 1 || oldest[0].PrescriptionID != "7D3E21-B86019-4A2C9F" {
+				t.Fatalf("List(1) = %+v, %v; want the oldest only", oldest, err)
 			}
 			st, err := tr.Stats(ctx, t0.Add(time.Hour))
 			if err != nil || st.Tracked != 2 || st.Pending != 2 || st.OldestAge != time.Hour {
@@ -181,7 +184,7 @@ func TestTrackerExpiryIsReported(t *testing.T) {
 			tr := im.open(t, Options{ExpiredCap: 2})
 			old := rec("P1", 1, t0)
 			old.Expires = t0.Add(time.Hour)
-			old.NextPoll = t0.Add(3 * time.Hour) // not claimed by the Due below
+			old.NextPoll = t0.Add(3 * time.Hour) // not claimed by the Due below (due at its expiry)
 			held := rec("P2", 2, t0)
 			held.Expires = t0.Add(time.Hour)
 			resolved := rec("P3", 3, t0)
@@ -208,6 +211,27 @@ func TestTrackerExpiryIsReported(t *testing.T) {
 			if hold.Token == "" {
 				t.Fatalf("P2 not claimed: %+v", claims)
 			}
+			// look polls pid at at, finding it still pending.
+			look := func(pid string, at time.Time) {
+				t.Helper()
+				claims, err := tr.Due(ctx, at, 10)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range claims {
+					if c.PrescriptionID == pid {
+						if _, err := tr.Reschedule(ctx, c, at, "still pending"); err != nil {
+							t.Fatal(err)
+						}
+						return
+					}
+				}
+				t.Fatalf("%s not due at %s: %+v", pid, at, claims)
+			}
+			if gone, _ := tr.Expire(ctx, t0.Add(2*time.Hour), 10); len(gone) != 0 {
+				t.Errorf("expired without a look since its expiry: %+v", gone)
+			}
+			look("P1", t0.Add(2*time.Hour))
 			gone, err := tr.Expire(ctx, t0.Add(2*time.Hour), 10)
 			if err != nil || len(gone) != 1 || gone[0].PrescriptionID != "P1" || gone[0].State != StatePending || gone[0].ConversationID != old.ConversationID {
 				t.Fatalf("Expire = %+v, %v; want P1 only (P2 is leased, P3 resolved, P4 young)", gone, err)
@@ -215,7 +239,7 @@ func TestTrackerExpiryIsReported(t *testing.T) {
 			if again, _ := tr.Expire(ctx, t0.Add(2*time.Hour), 10); len(again) != 0 {
 				t.Errorf("reported twice: %+v", again)
 			}
-			if _, err := tr.Reschedule(ctx, hold, t0, "still pending"); err != nil {
+			if _, err := tr.Reschedule(ctx, hold, t0.Add(2*time.Hour), "still pending"); err != nil {
 				t.Fatal(err)
 			}
 			gone, _ = tr.Expire(ctx, t0.Add(2*time.Hour), 10)
@@ -235,6 +259,10 @@ func TestTrackerExpiryIsReported(t *testing.T) {
 			if _, err := tr.Track(ctx, late); err != nil {
 				t.Fatal(err)
 			}
+			if gone, _ := tr.Expire(ctx, t0.Add(2*time.Hour), 10); len(gone) != 0 {
+				t.Fatalf("P5 expired without a look since its expiry: %+v", gone)
+			}
+			look("P5", t0.Add(2*time.Hour))
 			if gone, _ := tr.Expire(ctx, t0.Add(2*time.Hour), 10); len(gone) != 1 {
 				t.Fatalf("P5 not expired: %+v", gone)
 			}
