@@ -21,7 +21,15 @@ type Reader struct {
 	// lent tells a Reader made in a Space, whose paths (and tree) are
 	// reused after the message: its errors hold copies.
 	lent bool
+	// noEmptyAttr tells that Parse's scanner read the whole document and
+	// met no attribute with an empty value.
+	noEmptyAttr bool
 }
+
+// MayHoldEmptyAttr reports whether the document r reads may have an
+// attribute whose value is empty: false only when Parse read it with its
+// scanner and met none, so a check for one need not walk the tree.
+func (r *Reader) MayHoldEmptyAttr() bool { return r == nil || !r.noEmptyAttr }
 
 // maxErrors bounds the problems a Reader keeps: a message wrong from its
 // root would otherwise report each of its elements.
@@ -46,7 +54,7 @@ func Parse(data []byte) (*Reader, Node, error) { return parse(data, nil) }
 
 // parse is Parse reading into sp (nil: fresh memory).
 func parse(data []byte, sp *Space) (*Reader, Node, error) {
-	doc, prefixed, err := readXMLPrefixed(data, sp)
+	doc, notes, err := readXMLPrefixed(data, sp)
 	if err != nil {
 		return nil, Node{}, &Error{Path: "/", Msg: fmt.Sprintf("not well-formed XML: %v", err)}
 	}
@@ -57,10 +65,10 @@ func parse(data []byte, sp *Space) (*Reader, Node, error) {
 	if ns := root.NamespaceURI(); ns != Namespace {
 		return nil, Node{}, &Error{Interaction: strings.Clone(root.Tag), Path: "/" + root.Tag, Msg: fmt.Sprintf("namespace %q, want %q", ns, Namespace)}
 	}
-	if prefixed { // else no element has a prefix to take off
+	if notes.prefixed { // else no element has a prefix to take off
 		unprefix(root)
 	}
-	r := &Reader{interaction: root.Tag}
+	r := &Reader{interaction: root.Tag, noEmptyAttr: !notes.emptyAttr}
 	sp.lendPaths(r)
 	return r, Node{El: root, Path: "/" + root.Tag, r: r}, nil
 }

@@ -3,6 +3,8 @@ package v3
 import (
 	"strings"
 	"testing"
+
+	"github.com/beevik/etree"
 )
 
 // TestNodePaths checks the paths of nodes reached in every order: chained,
@@ -56,4 +58,42 @@ func itoa(i int) string {
 		return string(rune('0' + i))
 	}
 	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+// TestMayHoldEmptyAttr: a Reader says its document may hold an empty
+// attribute value unless its scanner read the whole document and met none,
+// whatever the quotes or the white space around '='; a document etree's
+// reader read (CDATA here) and a Reader of an element parsed elsewhere may
+// always hold one. core.RefuseEmptyAttrs skips its walk on false.
+func TestMayHoldEmptyAttr(t *testing.T) {
+	const open = `<PORX_IN020101SM31 xmlns="urn:hl7-org:v3">`
+	tests := []struct {
+		name, doc string
+		want      bool
+	}{
+		{"none", open + `<id root="1.2" extension='X'/></PORX_IN020101SM31>`, false},
+		{"double quotes", open + `<id root="1.2" extension=""/></PORX_IN020101SM31>`, true},
+		{"single quotes", open + `<id root='' /></PORX_IN020101SM31>`, true},
+		{"spaced", open + `<id root = "" /></PORX_IN020101SM31>`, true},
+		{"on the root", `<PORX_IN020101SM31 xmlns="urn:hl7-org:v3" a=""/>`, true},
+		{"quotes in text only", open + `<text>""</text></PORX_IN020101SM31>`, false},
+		{"read by etree (CDATA)", open + `<text><![CDATA[x]]></text></PORX_IN020101SM31>`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _, err := Parse([]byte(tt.doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.MayHoldEmptyAttr(); got != tt.want {
+				t.Errorf("MayHoldEmptyAttr = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if r, _ := NewReader("x", etree.NewElement("x")); !r.MayHoldEmptyAttr() {
+		t.Error("a Reader of an element parsed elsewhere says it holds no empty attribute")
+	}
+	if !(*Reader)(nil).MayHoldEmptyAttr() {
+		t.Error("a nil Reader says it holds no empty attribute")
+	}
 }

@@ -317,7 +317,8 @@ func TestScanPrefixed(t *testing.T) {
 		{`<hl7:a xmlns:hl7="urn:hl7-org:v3"><hl7:b/></hl7:a>`, true},
 		{`<a xmlns="urn:hl7-org:v3"><b><p:c xmlns:p="urn:p"/></b></a>`, true},
 	} {
-		doc, prefixed, ok := scanXMLIn([]byte(tt.doc), nil)
+		doc, notes, ok := scanXMLIn([]byte(tt.doc), nil)
+		prefixed := notes.prefixed
 		if !ok || prefixed != tt.want {
 			t.Errorf("%s: prefixed %v (read %v), want %v", tt.doc, prefixed, ok, tt.want)
 		}

@@ -25,19 +25,26 @@ func readXML(data []byte, sp *Space) (*etree.Document, error) {
 	return doc, err
 }
 
-// readXMLPrefixed is readXML that also reports whether an element of the
-// document may have a namespace prefix: false only when the scanner read
-// it and met none.
-func readXMLPrefixed(data []byte, sp *Space) (doc *etree.Document, prefixed bool, err error) {
-	if doc, prefixed, ok := scanXMLIn(data, sp); ok {
-		return doc, prefixed, nil
+// readXMLPrefixed is readXML that also reports what the scanner noticed in
+// the document: whether an element may have a namespace prefix and an
+// attribute an empty value, each false only when the scanner read it and
+// met none.
+func readXMLPrefixed(data []byte, sp *Space) (doc *etree.Document, notes scanNotes, err error) {
+	if doc, notes, ok := scanXMLIn(data, sp); ok {
+		return doc, notes, nil
 	}
 	doc = etree.NewDocument()
 	doc.ReadSettings.Permissive = false
 	if err := doc.ReadFromBytes(data); err != nil {
-		return nil, false, err
+		return nil, scanNotes{}, err
 	}
-	return doc, true, nil
+	return doc, scanNotes{prefixed: true, emptyAttr: true}, nil
+}
+
+// scanNotes are what the scanner noticed in a document it read.
+type scanNotes struct {
+	prefixed  bool // an element name had a namespace prefix
+	emptyAttr bool // an attribute's value was empty
 }
 
 // maxXMLDepth is etree's default nesting limit; deeper documents go to
@@ -56,8 +63,8 @@ type xmlScanner struct {
 	// a tag has more), reused from tag to tag.
 	tagAttrs []etree.Attr
 	attrRoom [16]etree.Attr
-	// prefixed tells that an element name had a namespace prefix.
-	prefixed bool
+	// notes are what it noticed in the document so far.
+	notes scanNotes
 
 	readSlabs
 }
@@ -85,9 +92,9 @@ func scanXML(data []byte) (doc *etree.Document, ok bool) {
 }
 
 // scanXMLIn is scanXML taking the tree's elements, text tokens, attribute
-// and child lists from sp's slabs (nil: new ones); prefixed reports
+// and child lists from sp's slabs (nil: new ones); notes report
 // whether an element name had a namespace prefix.
-func scanXMLIn(data []byte, sp *Space) (doc *etree.Document, prefixed, ok bool) {
+func scanXMLIn(data []byte, sp *Space) (doc *etree.Document, notes scanNotes, ok bool) {
 	s := &xmlScanner{src: sp.source(data)}
 	// First slabs sized for a usual message: about two elements for every
 	// three tags, text between most tags, an attribute for every '='.
@@ -95,7 +102,7 @@ func scanXMLIn(data []byte, sp *Space) (doc *etree.Document, prefixed, ok bool) 
 	s.readSlabs = sp.readInto(lt*2/3+1, lt+1, strings.Count(s.src, "=")+1, lt*5/3+1)
 	doc, ok = s.document()
 	sp.readDone(s.readSlabs)
-	return doc, s.prefixed, ok
+	return doc, s.notes, ok
 }
 
 // document reads the whole input into a new document; false for anything
@@ -256,7 +263,7 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 	}
 	el = slabNew(&s.elems, 0)
 	el.Space, el.Tag = splitName(name)
-	s.prefixed = s.prefixed || el.Space != ""
+	s.notes.prefixed = s.notes.prefixed || el.Space != ""
 	if inSlab && len(attrs) > 0 && &attrs[0] == &into[:1][0] {
 		// Read in place (readTag refused a repeated name): taken.
 		s.attrs = s.attrs[:len(s.attrs)+len(attrs)]
@@ -324,6 +331,7 @@ func (s *xmlScanner) readTag(isRoot bool, attrs []etree.Attr) (tagAttr []etree.A
 		if !ok {
 			return nil, "", "", false, false
 		}
+		s.notes.emptyAttr = s.notes.emptyAttr || val == ""
 		a := etree.Attr{Key: key, Value: val}
 		if keyColon >= 0 {
 			a.Space, a.Key = key[:keyColon], key[keyColon+1:]

@@ -110,9 +110,10 @@ next:
 // attributes the schemas let be empty; they are read as absent. An element
 // written with a prefix, or declaring another default namespace (the
 // signature's xmldsig elements), is not HL7 v3's and is passed over with
-// what it holds. The walk makes no path unless it finds one.
+// what it holds. The walk makes no path unless it finds one, and is not
+// taken when the parser met no empty attribute value in the document.
 func RefuseEmptyAttrs(n v3.Node) bool {
-	if !n.Exists() {
+	if !n.Exists() || !n.Reader().MayHoldEmptyAttr() {
 		return false
 	}
 	var chain [32]*etree.Element
