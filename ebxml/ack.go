@@ -192,7 +192,7 @@ func firstPart(b []byte) ([]byte, error) {
 // default): one that is not a Warning.
 func hasError(errs []*MessageError) bool {
 	for _, e := range errs {
-		if !strings.EqualFold(strings.TrimSpace(e.Severity), SeverityWarning) {
+		if e.Refuses() {
 			return true
 		}
 	}

@@ -104,6 +104,23 @@ type MessageError struct {
 	Err error
 }
 
+// Refuses reports whether m is of severity Error (the default): one that
+// refuses the message, where a Warning did not stop the receiver.
+func (m *MessageError) Refuses() bool {
+	return !strings.EqualFold(strings.TrimSpace(m.Severity), SeverityWarning)
+}
+
+// MayClearUp reports whether m's errorCode is one whose cause may clear up
+// (DeliveryFailure, Unknown, or none given), so the message may be sent
+// again; any other refuses it for good.
+func (m *MessageError) MayClearUp() bool {
+	switch m.Code {
+	case CodeDeliveryFailure, CodeUnknown, "":
+		return true
+	}
+	return false
+}
+
 // NewMessageError returns a MessageError of severity Error.
 func NewMessageError(code ErrorCode, number int, text string) *MessageError {
 	return &MessageError{Code: code, Severity: SeverityError, Number: number, Text: text}
@@ -167,6 +184,18 @@ type ErrorListError struct {
 	RefToMessageID string
 	// Errors are the eb:Error entries, in document order.
 	Errors []*MessageError
+}
+
+// Refusing returns the errors of the list that refuse the message (of
+// severity Error), in document order.
+func (e *ErrorListError) Refusing() []*MessageError {
+	var out []*MessageError
+	for _, m := range e.Errors {
+		if m.Refuses() {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Error implements the error interface.

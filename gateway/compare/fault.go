@@ -61,15 +61,8 @@ func readMessageError(body []byte) (f *ebxml.SOAPFault, ok bool) {
 	}
 	f = &ebxml.SOAPFault{FaultCode: messageErrorFaultCode, FaultString: "ebXML MessageError"}
 	final := false
-	for _, e := range el.Errors {
-		if strings.EqualFold(strings.TrimSpace(e.Severity), ebxml.SeverityWarning) {
-			continue
-		}
-		switch e.Code {
-		case ebxml.CodeDeliveryFailure, ebxml.CodeUnknown, "":
-		default:
-			final = true
-		}
+	for _, e := range el.Refusing() {
+		final = final || !e.MayClearUp()
 		f.Errors = append(f.Errors, ebxml.SOAPError{CodeContext: ebxml.ErrorCodeContext, Code: string(e.Code),
 			Severity: ebxml.SeverityError, Location: e.Location, Description: e.Description()})
 	}

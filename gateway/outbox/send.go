@@ -180,7 +180,7 @@ func judgeErrorList(status int, el *ebxml.ErrorListError, d Delivery, taken bool
 	case ref != "" && !strings.EqualFold(ref, d.MessageID):
 		return retryable("HTTP %d: eb:ErrorList refers to %s, not %s: not acknowledged", status, ref, d.MessageID)
 	}
-	errs := errorsOf(el)
+	errs := el.Refusing()
 	switch {
 	case len(errs) == 0 && taken:
 		return nil
@@ -192,26 +192,11 @@ func judgeErrorList(status int, el *ebxml.ErrorListError, d Delivery, taken bool
 	return final("HTTP %d: refused: %v", status, el)
 }
 
-// errorsOf returns the errors of el of severity Error (the default):
-// those that refuse the message (warnings did not stop the receiver's
-// processing).
-func errorsOf(el *ebxml.ErrorListError) []*ebxml.MessageError {
-	var errs []*ebxml.MessageError
-	for _, e := range el.Errors {
-		if !strings.EqualFold(strings.TrimSpace(e.Severity), ebxml.SeverityWarning) {
-			errs = append(errs, e)
-		}
-	}
-	return errs
-}
-
 // retryableErrors reports whether every error of a remote eb:ErrorList
 // is one that may clear up.
 func retryableErrors(errs []*ebxml.MessageError) bool {
 	for _, e := range errs {
-		switch e.Code {
-		case ebxml.CodeDeliveryFailure, ebxml.CodeUnknown, "":
-		default:
+		if !e.MayClearUp() {
 			return false
 		}
 	}

@@ -522,7 +522,7 @@ func refusedKey(id string) string { return "outbox-refused:" + strings.ToUpper(i
 // after the attempt in hand or at its next turn. It reports whether el
 // refused d so.
 func (w *Worker) Refused(ctx context.Context, d Delivery, el *ebxml.ErrorListError) (bool, error) {
-	if errs := errorsOf(el); len(errs) == 0 || retryableErrors(errs) {
+	if errs := el.Refusing(); len(errs) == 0 || retryableErrors(errs) {
 		return false, nil
 	}
 	// The mark names the sending refused (its CreatedAt): an operator's
