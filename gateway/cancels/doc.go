@@ -75,8 +75,9 @@
 //	                           (pending records only)
 //	<prefix>cancels:index      sorted set: id -> Unix ms created (every
 //	                           tracked record: List and Stats)
-//	<prefix>cancels:expired    list of expired records (JSON), newest
-//	                           first, trimmed to Options.ExpiredCap entries
+//	<prefix>cancels:expired    list of expired records (JSON, without the
+//	                           cancel request's payload), newest first,
+//	                           trimmed to Options.ExpiredCap entries
 //
 // Records and the sets have no Redis TTL (the answered marks have one): a record leaves only through
 // Complete or Expire, so nothing is lost silently. The expired list is the

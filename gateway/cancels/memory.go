@@ -228,7 +228,9 @@ func (m *Memory) Expire(_ context.Context, now time.Time, limit int) ([]Record, 
 	}
 	for _, r := range gone {
 		delete(m.records, r.Key())
-		m.expired = append([]Record{r}, m.expired...)
+		kept := copyRecord(r)
+		kept.Request = nil // the expired list keeps no patient data (Tracker.ListExpired)
+		m.expired = append([]Record{kept}, m.expired...)
 	}
 	if len(m.expired) > m.opts.ExpiredCap {
 		m.expired = m.expired[:m.opts.ExpiredCap]

@@ -87,8 +87,10 @@ return 1
 // expireScript: KEYS hash, lease, due, expiry, index, expired list; ARGV
 // id, now ms, list cap. Removes a pending, unleased record whose expiry has
 // come and that was looked at since (its next poll is after its expiry),
-// pushes it on the expired list (a JSON array of its fields) and returns
-// its fields; nil otherwise.
+// pushes it on the expired list (a JSON array of its fields, the record's
+// own JSON without its request: the cancel request's payload, patient
+// data nothing needs once it is given up) and returns its fields; nil
+// otherwise.
 var expireScript = redis.NewScript(`
 local score = redis.call('ZSCORE', KEYS[4], ARGV[1])
 if not score or tonumber(score) > tonumber(ARGV[2]) then return false end
@@ -104,7 +106,9 @@ redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[1])
-redis.call('LPUSH', KEYS[6], cjson.encode(f))
+local rec = cjson.decode(f[1])
+rec['request'] = nil
+redis.call('LPUSH', KEYS[6], cjson.encode({cjson.encode(rec), f[2], f[3], f[4], f[5], f[6]}))
 redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[3]) - 1)
 return f
 `)

@@ -48,7 +48,9 @@ type Tracker interface {
 	// and that nobody holds a lease on, and returns them, once; they are
 	// kept in the expired list.
 	Expire(ctx context.Context, now time.Time, limit int) ([]Record, error)
-	// ListExpired returns up to limit expired records, newest first.
+	// ListExpired returns up to limit expired records, newest first,
+	// without their Request: the cancel request's payload (patient data)
+	// is not kept once a cancellation is given up.
 	ListExpired(ctx context.Context, limit int) ([]Record, error)
 	// List returns up to limit tracked records (every one when limit ≤ 0),
 	// oldest first.

@@ -250,6 +250,14 @@ func TestTrackerExpiryIsReported(t *testing.T) {
 			if err != nil || len(exp) != 2 || exp[0].PrescriptionID != "P2" || exp[1].PrescriptionID != "P1" {
 				t.Errorf("ListExpired = %+v, %v", exp, err)
 			}
+			for _, e := range exp {
+				// Everything but the cancel request's payload (patient data).
+				want := rec(e.PrescriptionID, 0, t0)
+				if e.Request != nil || e.ConversationID != want.ConversationID || e.MessageID != want.MessageID ||
+					e.SenderPartyID != want.SenderPartyID || e.TraceParent != want.TraceParent || !e.Created.Equal(t0) {
+					t.Errorf("expired entry %+v: want it whole but for its request", e)
+				}
+			}
 			st, _ := tr.Stats(ctx, t0.Add(2*time.Hour))
 			if st.Tracked != 2 || st.Pending != 1 || st.Expired != 2 {
 				t.Errorf("Stats = %+v", st)
