@@ -145,6 +145,23 @@ func (p *gatewayProcess) waitLog(t *testing.T, s string, limit time.Duration) {
 	}
 }
 
+// addr waits for the gateway's "porxgate listening" line and returns the
+// front door's address as bound (started on port 0, so that no other test
+// can take a port picked for it in between).
+func (p *gatewayProcess) addr(t *testing.T) string {
+	t.Helper()
+	p.waitLog(t, `"msg":"porxgate listening"`, 15*time.Second)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.log {
+		if a, ok := listenedOn(l); ok {
+			return a
+		}
+	}
+	t.Fatalf("no front door address in:\n%s", strings.Join(p.log, "\n"))
+	return ""
+}
+
 // waitExit waits (at most limit) for the process to exit.
 func (p *gatewayProcess) waitExit(t *testing.T, limit time.Duration) error {
 	t.Helper()
@@ -232,8 +249,8 @@ func sendPrescription(t *testing.T, addr string) {
 // operator expects, instead of ignoring it until the drain ends.
 func TestSecondSignalStopsAtOnce(t *testing.T) {
 	upstreamURL, reached := holdingUpstream(t)
-	addr := freeAddr(t)
-	p := startGatewayProcess(t, "--addr", addr, "--admin-addr", "off", "--shutdown-timeout", "60s", "--upstream", upstreamURL)
+	p := startGatewayProcess(t, "--addr", "127.0.0.1:0", "--admin-addr", "off", "--shutdown-timeout", "60s", "--upstream", upstreamURL)
+	addr := p.addr(t)
 	p.waitHealthy(t, addr)
 	sendPrescription(t, addr)
 	select {
@@ -267,8 +284,7 @@ func TestSecondSignalStopsAtOnce(t *testing.T) {
 func TestStopWhileStartingOnHungRedis(t *testing.T) {
 	rs := redistest.Start(t)
 	rs.Pause(t)
-	addr := freeAddr(t)
-	p := startGatewayProcess(t, "--addr", addr, "--admin-addr", "off", "--shutdown-timeout", "2s",
+	p := startGatewayProcess(t, "--addr", "127.0.0.1:0", "--admin-addr", "off", "--shutdown-timeout", "2s",
 		"--redis", rs.URL(), "--log-level", "debug")
 	p.waitLog(t, "garbage collector target", 10*time.Second) // logged just before the gateway starts
 	time.Sleep(300 * time.Millisecond)                       // checking Redis now (a stop before it must end the same way)

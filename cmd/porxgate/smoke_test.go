@@ -3,8 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -67,8 +67,10 @@ func TestBinarySmokeNonRootReadOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--addr", addr)
+	// Port 0 for both listeners, the front door's read from the log: a port
+	// picked free and given to the binary could be taken by another test in
+	// between (this test once met another server's 404 on its /healthz).
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0")
 	cmd.Dir = work
 	cmd.Env = []string{"PATH=/usr/bin:/bin"}
 	if os.Geteuid() == 0 {
@@ -94,6 +96,19 @@ func TestBinarySmokeNonRootReadOnly(t *testing.T) {
 	if probe := filepath.Join(work, "probe"); os.Geteuid() != 0 {
 		if err := os.WriteFile(probe, nil, 0o600); err == nil {
 			t.Fatal("working directory is writable; the test proves nothing")
+		}
+	}
+	var addr string
+	started := time.After(15 * time.Second)
+	for addr == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("exited before it listened")
+			}
+			addr, _ = listenedOn(l)
+		case <-started:
+			t.Fatal("no \"porxgate listening\" logged within 15s")
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -127,14 +142,18 @@ func TestBinarySmokeNonRootReadOnly(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// listenedOn returns the address of a gateway's "porxgate listening" log
+// line (the front door's, as bound: port 0 made real), and whether line
+// is one.
+func listenedOn(line string) (string, bool) {
+	var l struct {
+		Msg  string `json:"msg"`
+		Addr string `json:"addr"`
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	if json.Unmarshal([]byte(line), &l) != nil || l.Msg != "porxgate listening" || l.Addr == "" {
+		return "", false
+	}
+	return l.Addr, true
 }
 
 // drainStopped collects the stopping gateway's log until it closes its
