@@ -65,6 +65,13 @@ func TestAcceptsWhatSpineAccepts(t *testing.T) {
                   <id extension="7654321" root="1.2.826.0.1285.0.2.0.65" />
                 </agentPersonSDS>`, true},
 		{"organisation without a name", `<name>High Street Chemist</name>`, ``, true},
+		// A null-flavoured telecom or address before the real one: no
+		// number or address known, beside one that is. It is left out, as
+		// an empty ContactPoint or Address there would be the first, the
+		// one EPS writes back, and the real one lost.
+		{"null-flavoured telecom before the dispenser's", `<telecom use="WP" value="tel:01632960123" />`,
+			`<telecom nullFlavor="NI" /><telecom use="WP" value="tel:01632960123" />`, false},
+		{"null-flavoured address before the pharmacy's", `<addr use="WP">`, `<addr nullFlavor="UNK" /><addr use="WP">`, false},
 		{"comment and processing instruction", `<DispenseClaim `, `<!-- from the pharmacy system --><?pms build="7"?><DispenseClaim `, false},
 		{"CR LF line ends", "\n", "\r\n", false},
 	}

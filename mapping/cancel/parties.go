@@ -161,9 +161,7 @@ func readCancelAgentPerson(n v3.Node, newID func() string) *core.AgentPersonReso
 		}
 		role.Code = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: sys, Code: code}}}}
 	}
-	for _, t := range n.All("telecom") {
-		role.Telecom = append(role.Telecom, core.ReadTelecom(t))
-	}
+	role.Telecom = append(role.Telecom, core.ReadTelecoms(n)...)
 	if sds := n.Opt("agentPersonSDS"); sds.Exists() && n.Opt("agentPerson").Exists() {
 		sds.Fail("agentPerson and agentPersonSDS are a choice (UKCT_MT120201UK04): one person, not both")
 	}

@@ -155,9 +155,7 @@ func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *D
 		}
 		role.Code = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: sys, Code: code}}}}
 	}
-	for _, t := range n.All("telecom") {
-		role.Telecom = append(role.Telecom, ReadTelecom(t))
-	}
+	role.Telecom = append(role.Telecom, ReadTelecoms(n)...)
 	if sds := n.Opt("agentPersonSDS"); sds.Exists() && !n.Opt("agentPerson").Exists() {
 		// The CMET's other choice for the person: by SDS user id alone,
 		// the practitioner EPS expects (the way back writes agentPerson,

@@ -102,6 +102,50 @@ func ReadTelecom(n v3.Node) fhir.ContactPoint {
 	return cp
 }
 
+// ReadTelecoms reads the telecom children of n (ReadTelecom each). A
+// null-flavoured one (<telecom nullFlavor="NI"/>: no number known) beside
+// a real one is left out: it would become an empty ContactPoint, and where
+// it came first the one EPS writes back (a role's first), the real number
+// lost. Alone it is read as before.
+func ReadTelecoms(n v3.Node) []fhir.ContactPoint {
+	var out []fhir.ContactPoint
+	for _, t := range withoutNullBeside(n.All("telecom")) {
+		out = append(out, ReadTelecom(t))
+	}
+	return out
+}
+
+// ReadAddresses reads the addr children of n (ReadAddress each), a
+// null-flavoured one beside a real one left out, as ReadTelecoms.
+func ReadAddresses(n v3.Node) []fhir.Address {
+	var out []fhir.Address
+	for _, a := range withoutNullBeside(n.All("addr")) {
+		out = append(out, ReadAddress(a))
+	}
+	return out
+}
+
+// withoutNullBeside returns nodes less those with a nullFlavor, when
+// another is without one; else nodes.
+func withoutNullBeside(nodes []v3.Node) []v3.Node {
+	known := 0
+	for _, n := range nodes {
+		if !n.HasAttr("nullFlavor") {
+			known++
+		}
+	}
+	if known == 0 || known == len(nodes) {
+		return nodes
+	}
+	out := make([]v3.Node, 0, known)
+	for _, n := range nodes {
+		if !n.HasAttr("nullFlavor") {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // ReadAddress reads <addr use> (its parts, or text) into an Address: the
 // first postalCode is the postcode and every other part that holds address
 // text (streetAddressLine, city, county, houseNumber, streetName… and a
@@ -146,12 +190,8 @@ func ReadPatient(n v3.Node, id string) *fhir.Patient {
 	p := &fhir.Patient{Base: fhir.Base{ResourceType: "Patient", ID: id}}
 	nhs := V3ID(n.Child("id"), v3.OIDNHSNumber)
 	p.Identifier = []fhir.Identifier{{System: fhir.SystemNHSNumber, Value: nhs}}
-	for _, a := range n.All("addr") {
-		p.Address = append(p.Address, ReadAddress(a))
-	}
-	for _, t := range n.All("telecom") {
-		p.Telecom = append(p.Telecom, ReadTelecom(t))
-	}
+	p.Address = ReadAddresses(n)
+	p.Telecom = ReadTelecoms(n)
 	person := n.Child("patientPerson")
 	for _, nm := range person.All("name") {
 		p.Name = append(p.Name, ReadName(nm))
@@ -224,9 +264,7 @@ func ReadAgentPerson(n v3.Node, newID func() string, rule PersonIDRule) *AgentPe
 		}
 		role.Code = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: sys, Code: code}}}}
 	}
-	for _, t := range n.All("telecom") {
-		role.Telecom = append(role.Telecom, ReadTelecom(t))
-	}
+	role.Telecom = append(role.Telecom, ReadTelecoms(n)...)
 	if pn := n.Opt("agentPerson"); pn.Exists() {
 		prac := &fhir.Practitioner{Base: fhir.Base{ResourceType: "Practitioner", ID: FreshID(newID)}}
 		// Legacy senders are known to use other roots here (e.g.
@@ -276,12 +314,8 @@ func (a *AgentPersonResources) Entries() []fhir.Entry {
 func ReadOrganization(n v3.Node, newID func() string) (org, parent *fhir.Organization) {
 	org = &fhir.Organization{Base: fhir.Base{ResourceType: "Organization", ID: FreshID(newID)}}
 	readOrganizationCore(n, org)
-	for _, t := range n.All("telecom") {
-		org.Telecom = append(org.Telecom, ReadTelecom(t))
-	}
-	for _, a := range n.All("addr") {
-		org.Address = append(org.Address, ReadAddress(a))
-	}
+	org.Telecom = append(org.Telecom, ReadTelecoms(n)...)
+	org.Address = append(org.Address, ReadAddresses(n)...)
 	lic := n.Opt("healthCareProviderLicense")
 	if !lic.Exists() {
 		return org, nil

@@ -125,9 +125,7 @@ func readReleaseAgent(ap v3.Node, newID func() string) (*fhir.PractitionerRole, 
 		}
 		role.Code = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: sys, Code: code}}}}
 	}
-	for _, t := range ap.All("telecom") {
-		role.Telecom = append(role.Telecom, core.ReadTelecom(t))
-	}
+	role.Telecom = append(role.Telecom, core.ReadTelecoms(ap)...)
 	if pn := ap.Opt("agentPerson"); pn.Exists() {
 		// The EPS API writes the SDS user id here under the professional
 		// code root; other roots are read too, and the regeneration check
