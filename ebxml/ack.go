@@ -2,6 +2,7 @@ package ebxml
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"time"
 
@@ -161,7 +162,7 @@ func ParseSignalWith(read XMLReader, body []byte) (Signal, error) {
 		// severity) outweighs it: the message was not taken. Warnings
 		// alone leave the acknowledgment standing.
 		if list := child(hdr, NSEb, "ErrorList"); list != nil {
-			if errs := readErrorList(list); hasError(errs) {
+			if errs := readErrorList(list); slices.ContainsFunc(errs, (*MessageError).Refuses) {
 				return sig, &ErrorListError{RefToMessageID: sig.RefToMessageID, Errors: errs}
 			}
 		}
@@ -186,17 +187,6 @@ func firstPart(b []byte) ([]byte, error) {
 		return nil, newErr(CodeMimeProblem, NumMultipart, err, "malformed multipart body")
 	}
 	return parts[0].body, nil
-}
-
-// hasError reports whether errs hold an error of severity Error (the
-// default): one that is not a Warning.
-func hasError(errs []*MessageError) bool {
-	for _, e := range errs {
-		if e.Refuses() {
-			return true
-		}
-	}
-	return false
 }
 
 // readErrorList reads the eb:Error entries of an eb:ErrorList.

@@ -76,12 +76,12 @@ func (p *EPSProcessor) answerFor(ctx context.Context, in *Inbound, canon string,
 		}
 		return a, nil
 	}
-	if operations[canon] == opRelease {
+	if operations[canon] == opRelease && !isShadowRun(ctx) {
 		a, outcome, err := p.releaseReply(in, canon, meta, resp, env)
 		if err != nil {
 			return Answer{}, Permanent(fmt.Errorf("%s %s: mapping EPS's answer: %w", in.Interaction, in.MessageID, err))
 		}
-		if outcome != nil && len(outcome.Unwritten) > 0 && !isShadowRun(ctx) {
+		if outcome != nil && len(outcome.Unwritten) > 0 {
 			p.oweUnwritten(ctx, in, canon, outcome)
 		}
 		return a, nil

@@ -315,6 +315,16 @@ func (p *EPSProcessor) releaseReply(in *Inbound, canon string, meta mapping.Meta
 	return Answer{Interaction: outcome.Interaction, Payload: b}, &outcome, nil
 }
 
+// newUnwrittenReleased returns the counter of released prescriptions left
+// out of a release response because they cannot be written as v3
+// (oweUnwritten).
+func newUnwrittenReleased() prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "porxgate_release_unwritten_total",
+		Help: "Prescriptions EPS released that porxgate could not write as v3, left out of the release response sent to the dispenser (logged at error level with the reason; a nominated release's are owed to the dispenser's next one).",
+	})
+}
+
 // oweUnwritten keeps in sight the prescriptions EPS released that the
 // release response leaves out because porxgate could not write them as v3
 // (release.ReleaseOutcome.Unwritten): EPS holds them as with the

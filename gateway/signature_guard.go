@@ -48,15 +48,6 @@ func newGuardRefusals() prometheus.Counter {
 	})
 }
 
-// newUnwrittenReleased returns the counter of released prescriptions left
-// out of a release response because they cannot be written as v3.
-func newUnwrittenReleased() prometheus.Counter {
-	return prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "porxgate_release_unwritten_total",
-		Help: "Prescriptions EPS released that porxgate could not write as v3, left out of the release response sent to the dispenser (logged at error level with the reason; a nominated release's are owed to the dispenser's next one).",
-	})
-}
-
 // RegisterMetrics registers the processor's counters on reg.
 func (p *EPSProcessor) RegisterMetrics(reg prometheus.Registerer) error {
 	if err := reg.Register(p.guardRefusals); err != nil {

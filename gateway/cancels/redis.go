@@ -267,11 +267,7 @@ func (r *Redis) Expire(ctx context.Context, now time.Time, limit int) ([]Record,
 
 // ListExpired implements Tracker.
 func (r *Redis) ListExpired(ctx context.Context, limit int) ([]Record, error) {
-	stop := int64(-1)
-	if limit > 0 {
-		stop = int64(limit - 1)
-	}
-	items, err := r.client.LRange(ctx, r.expiredKey(), 0, stop).Result()
+	items, err := r.client.LRange(ctx, r.expiredKey(), 0, rangeStop(limit)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("cancels: expired list: %w", err)
 	}
@@ -290,13 +286,18 @@ func (r *Redis) ListExpired(ctx context.Context, limit int) ([]Record, error) {
 	return out, nil
 }
 
+// rangeStop is the last index of a Redis range of up to limit entries
+// from the first (every one when limit <= 0).
+func rangeStop(limit int) int64 {
+	if limit <= 0 {
+		return -1
+	}
+	return int64(limit - 1)
+}
+
 // List implements Tracker.
 func (r *Redis) List(ctx context.Context, limit int) ([]Record, error) {
-	stop := int64(-1)
-	if limit > 0 {
-		stop = int64(limit - 1)
-	}
-	ids, err := r.client.ZRange(ctx, r.indexKey(), 0, stop).Result()
+	ids, err := r.client.ZRange(ctx, r.indexKey(), 0, rangeStop(limit)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("cancels: list: %w", err)
 	}

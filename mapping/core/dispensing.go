@@ -148,25 +148,17 @@ func emptyAttrIn(e *etree.Element, chain []*etree.Element) ([]*etree.Element, st
 	}
 	for _, t := range e.Child {
 		c, ok := t.(*etree.Element)
-		if !ok || c.Space != "" || declaresOtherNamespace(c) {
+		if !ok || c.Space != "" {
 			continue
+		}
+		if ns, declared := declaredDefault(c); declared && ns != v3.Namespace {
+			continue // another vocabulary's (the signature's xmldsig)
 		}
 		if found, key := emptyAttrIn(c, chain); found != nil {
 			return found, key
 		}
 	}
 	return nil, ""
-}
-
-// declaresOtherNamespace reports whether e declares a default namespace
-// other than HL7 v3's.
-func declaresOtherNamespace(e *etree.Element) bool {
-	for _, a := range e.Attr {
-		if a.Space == "" && a.Key == "xmlns" {
-			return a.Value != v3.Namespace
-		}
-	}
-	return false
 }
 
 // EmptyAttrAllowed reports whether the schemas let attribute key of an

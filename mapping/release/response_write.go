@@ -226,7 +226,7 @@ func writeReleasedPrescriptions(c *core.BundleContext, passed []releaseEntry, en
 	holder := v3.NewHolder("components")
 	sigs = make([]*core.SignaturePlacement, 0, len(passed))
 	for _, pe := range passed {
-		before := len(holder.ChildElements())
+		before := len(holder.Child)
 		bc := core.NewBundleContext(pe.b, c.Interaction)
 		bc.Released = true
 		sig := writeReleasedPrescription(bc, holder, env)
@@ -235,8 +235,8 @@ func writeReleasedPrescriptions(c *core.BundleContext, passed []releaseEntry, en
 			if !isolate {
 				return nil, nil, unwritten
 			}
-			for _, el := range holder.ChildElements()[before:] {
-				holder.RemoveChild(el)
+			for len(holder.Child) > before {
+				holder.RemoveChildAt(before)
 			}
 			continue
 		}
