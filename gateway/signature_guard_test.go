@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -69,6 +70,18 @@ func TestSignatureGuard(t *testing.T) {
 		{"signed, &#xD; in the dosage", signedVariant(t, "cr-charref-crlf-in-dosage.xml"), 1, 0, ""},
 		{"signed, processing instruction in the dosage", signedVariant(t, "processing-instruction-in-dosage.xml"), 0, 1,
 			"/Fragment/pertinentLineItem/pertinentInformation2/pertinentDosageInstructions/value"},
+		// Signed shapes the MIM allows and EPS's FHIR cannot carry, as the
+		// official translator showed on variants of corpus prescriptions:
+		// it writes author time in UTC without an offset, a birth date to
+		// the day, "tel:" before every telecom value and a licence for
+		// every prescriber's organisation. Each would fail EPS's check.
+		{"signed, author time with an offset", replaceFirst(t, signed, `<time value="(\d{14})"`, `<time value="${1}+0100"`), 0, 1, "/Fragment/time"},
+		{"signed, birth month without a day", replaceFirst(t, signed, `<birthTime value="(\d{6})\d\d"`, `<birthTime value="${1}"`), 0, 1,
+			"/Fragment/recordTarget/Patient/patientPerson/birthTime"},
+		{"signed, prescriber e-mail", replaceFirst(t, signed, `(?s)(<AgentPerson classCode="AGNT">.*?<telecom use="WP" value=")tel:[^"]*"`, `${1}mailto:a.prescriber@example.nhs.uk"`), 0, 1,
+			"/Fragment/AgentPerson/telecom"},
+		{"signed, prescriber's organisation without a licence", replaceFirst(t, signed, `(?s)<healthCareProviderLicense .*?</healthCareProviderLicense>`, ``), 0, 1,
+			"/Fragment/AgentPerson/representedOrganization"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,6 +119,21 @@ func TestSignatureGuard(t *testing.T) {
 			}
 		})
 	}
+}
+
+// replaceFirst returns payload with the first match of the regular
+// expression expr replaced by repl (which may name its groups as ${1}),
+// failing the test when nothing matches.
+func replaceFirst(t *testing.T, payload []byte, expr, repl string) []byte {
+	t.Helper()
+	re := regexp.MustCompile(expr)
+	loc := re.FindSubmatchIndex(payload)
+	if loc == nil {
+		t.Fatalf("%s matches nothing in the prescription", expr)
+	}
+	out := append([]byte{}, payload[:loc[0]]...)
+	out = re.Expand(out, []byte(repl), payload, loc)
+	return append(out, payload[loc[1]:]...)
 }
 
 // signedVariant reads one of the signed legacy variants.
