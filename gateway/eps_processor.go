@@ -21,6 +21,7 @@ import (
 	"github.com/porxgate/porxgate/mapping/cancel"
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/release"
+	taskmap "github.com/porxgate/porxgate/mapping/task"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -134,7 +135,14 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 	if err != nil {
 		// The message cannot be read: the sender gets a business rejection
 		// naming the element path, as Spine answers a message it cannot process.
-		return p.rejectUnreadable(in, canon, err, env)
+		return p.rejectUnreadable(in, canon, "message cannot be mapped", err, env)
+	}
+	if op == opTask {
+		// A return or withdraw the MIM allows but EPS's Task translation
+		// fails on (HTTP 500 every time): refused now, not retried for an hour.
+		if err := taskmap.EPSCannotTake(in.Interaction, body); err != nil {
+			return p.rejectUnreadable(in, canon, "message refused: the EPS FHIR API cannot take it", err, env)
+		}
 	}
 	if isPrescription(canon) {
 		if err := checkSignature(in.Payload, body, env); err != nil {
@@ -361,10 +369,11 @@ func (p *EPSProcessor) oweUnwritten(ctx context.Context, in *Inbound, canon stri
 		"dispenser", owner, "prescriptions", ids, "reasons", reasons, "delivered", outcome.Released)
 }
 
-// rejectUnreadable answers a payload porxgate cannot map with an MCCI
-// rejection naming the element path; over SOAP, a non-retryable fault.
-func (p *EPSProcessor) rejectUnreadable(in *Inbound, canon string, mapErr error, env mapping.Env) (*Outcome, error) {
-	p.log.With(inboundArgs(in)...).Warn("message cannot be mapped", "err", mapErr)
+// rejectUnreadable answers a payload porxgate cannot map, or one EPS
+// cannot take, with an MCCI rejection naming the element path; over SOAP,
+// a non-retryable fault. why is the warning logged.
+func (p *EPSProcessor) rejectUnreadable(in *Inbound, canon, why string, mapErr error, env mapping.Env) (*Outcome, error) {
+	p.log.With(inboundArgs(in)...).Warn(why, "err", mapErr)
 	var ve *v3.Error
 	path := ""
 	if errors.As(mapErr, &ve) {

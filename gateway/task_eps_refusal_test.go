@@ -1,0 +1,119 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/porxgate/porxgate/gateway/upstream"
+	"github.com/porxgate/porxgate/mapping"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// epsFatal is the EPS API's answer to a request its translation throws on
+// (coordinator utils/server-extensions.ts fatalResponse, HTTP 500).
+const epsFatal = `{"resourceType":"OperationOutcome","issue":[{"severity":"fatal","code":"exception","details":{"coding":[{"system":"https://fhir.nhs.uk/CodeSystem/http-error-codes","code":"SERVER_ERROR","display":"500: The Server has encountered an error processing the request."}]}}]}`
+
+// failingTaskEPS runs, on a loopback socket, an EPS that fails every Task
+// with HTTP 500 as the EPS API fails one its translation cannot read, and
+// returns a client pointed at it and the count of Tasks it was sent.
+func failingTaskEPS(t *testing.T) (*upstream.Client, *atomic.Int64) {
+	t.Helper()
+	var tasks atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/Task") {
+			tasks.Add(1)
+		}
+		w.Header().Set("Content-Type", "application/fhir+json")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(epsFatal))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := upstream.New(upstream.Config{BaseURL: srv.URL + "/FHIR/R4",
+		Retry: upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c, &tasks
+}
+
+// TestTaskEPSCannotTakeRefusedAtOnce: a return without reversalOf, a
+// withdraw without its dispense notification reference and a withdraw
+// whose author is an SDS user id are MIM-conformant, but the EPS API's Task
+// translation fails on each with HTTP 500 every time. They are answered at
+// once with an MCCI AE 5000 naming the element EPS needs, and never sent
+// to EPS (where they would wait an hour for the poison rule and the sender
+// would hear nothing). A return and a withdraw EPS can take still reach it.
+func TestTaskEPSCannotTakeRefusedAtOnce(t *testing.T) {
+	read := func(name string) string {
+		t.Helper()
+		b, err := os.ReadFile("../testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	withdrawByODS := strings.Replace(read("withdraw/withdraw-erd.xml"), `<agentPersonSDS classCode="PSN" determinerCode="INSTANCE">
+              <id extension="7654321"`, `<agentPersonSDS classCode="PSN" determinerCode="INSTANCE">
+              <id extension="FCG71"`, 1)
+	noRef := regexp.MustCompile(`(?s)\s*<pertinentInformation4 .*?</pertinentInformation4>`)
+	cases := []struct {
+		name, interaction, payload string
+		// element is the v3 element the refusal names; "" when EPS is called.
+		element string
+	}{
+		{"return without reversalOf", v3.DispenseProposalReturn, read("return/return-no-reversal.xml"), "DispenseProposalReturn/reversalOf"},
+		{"withdraw without dispense notification ref", v3.DispenserWithdraw, noRef.ReplaceAllString(withdrawByODS, ""), "ETPWithdraw/pertinentInformation4"},
+		{"withdraw by SDS user id", v3.DispenserWithdraw, read("withdraw/withdraw-erd.xml"), "ETPWithdraw/author/AgentPersonSDS/agentPersonSDS/id"},
+		{"return with reversalOf", v3.DispenseProposalReturn, read("return/return-erd.xml"), ""},
+		{"withdraw by ODS code", v3.DispenserWithdraw, withdrawByODS, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			client, tasks := failingTaskEPS(t)
+			p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog())
+			out, err := p.Process(context.Background(), replayIn(tc.interaction, []byte(tc.payload)))
+			if tc.element == "" {
+				if err == nil || !IsDeferred(err) || tasks.Load() == 0 {
+					t.Fatalf("Process = %+v, %v after %d Tasks sent; want EPS called and the message deferred", out, err, tasks.Load())
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Process: %v (%d Tasks sent to EPS)", err, tasks.Load())
+			}
+			if n := tasks.Load(); n != 0 {
+				t.Errorf("%d Tasks sent to EPS, want none", n)
+			}
+			if len(out.Answers) != 1 || out.Answers[0].Interaction != v3.ApplicationAcknowledgement {
+				t.Fatalf("outcome %+v, want one MCCI answer", out)
+			}
+			doc := etree.NewDocument()
+			if err := doc.ReadFromBytes(out.Answers[0].Payload); err != nil {
+				t.Fatal(err)
+			}
+			if tc, _ := ackOf(t, out.Answers[0].Payload); tc != "AE" {
+				t.Errorf("typeCode %s, want AE", tc)
+			}
+			code := doc.FindElement("//justifyingDetectedIssueEvent/code")
+			if code == nil {
+				t.Fatalf("no reason code in\n%s", out.Answers[0].Payload)
+			}
+			if got := code.SelectAttrValue("codeSystem", "") + " " + code.SelectAttrValue("code", ""); got != v3.OIDDispenseErrorCode+" 5000" {
+				t.Errorf("reason %s, want %s 5000", got, v3.OIDDispenseErrorCode)
+			}
+			if d := code.SelectAttrValue("displayName", ""); !strings.Contains(d, tc.element) || !strings.Contains(d, "EPS") {
+				t.Errorf("displayName %q does not name %s and EPS", d, tc.element)
+			}
+		})
+	}
+}
