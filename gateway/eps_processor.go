@@ -44,7 +44,11 @@ const (
 	opClaim          operation = "claim"
 )
 
-// operations maps each supported interaction (UK family) to its upstream call.
+// operations maps each supported interaction (UK family) to its upstream
+// call. The Dispense Reimbursement Claim, Dispense No Claim Notification and
+// Rebuild Dispense History have no EPS FHIR operation (their porxgate
+// Bundles are no Claim EPS takes): they are not supported, so the door
+// refuses them (NotSupported) rather than EPS refusing them as invalid.
 var operations = map[string]operation{
 	v3.ParentPrescription:          opProcessMessage,
 	v3.ParentPrescriptionNonUrgent: opProcessMessage,
@@ -55,7 +59,6 @@ var operations = map[string]operation{
 	v3.DispenseProposalReturn:      opTask,
 	v3.DispenserWithdraw:           opTask,
 	v3.DispenseClaimInformation:    opClaim,
-	v3.DispenseReimbursementClaim:  opClaim,
 }
 
 // EPSProcessor runs legacy messages through the mappings and the EPS FHIR
