@@ -19,6 +19,7 @@ import (
 	"github.com/porxgate/porxgate/mapping"
 	ackmap "github.com/porxgate/porxgate/mapping/ack"
 	"github.com/porxgate/porxgate/mapping/cancel"
+	claimmap "github.com/porxgate/porxgate/mapping/claim"
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/release"
 	taskmap "github.com/porxgate/porxgate/mapping/task"
@@ -140,12 +141,8 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 		// naming the element path, as Spine answers a message it cannot process.
 		return p.rejectUnreadable(in, canon, "message cannot be mapped", err, env)
 	}
-	if op == opTask {
-		// A return or withdraw the MIM allows but EPS's Task translation
-		// fails on (HTTP 500 every time): refused now, not retried for an hour.
-		if err := taskmap.EPSCannotTake(in.Interaction, body); err != nil {
-			return p.rejectUnreadable(in, canon, "message refused: the EPS FHIR API cannot take it", err, env)
-		}
+	if err := epsCannotTake(op, in.Interaction, body); err != nil {
+		return p.rejectUnreadable(in, canon, "message refused: the EPS FHIR API cannot take it", err, env)
 	}
 	if isPrescription(canon) {
 		if err := checkSignature(in.Payload, body, env); err != nil {
@@ -193,6 +190,20 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 	}
 	p.log.DebugContext(ctx, "message processed", "operation", string(op), "upstream_status", resp.Status, "answer", answer.Interaction, "replayed", replayed)
 	return p.deliver(in, answer), nil
+}
+
+// epsCannotTake says why EPS cannot take a return, withdraw or claim the
+// MIM allows (its translation fails on it with HTTP 500 every time), nil
+// when it can: such a message is refused at once, not retried until the
+// poison rule takes it.
+func epsCannotTake(op operation, interaction string, body []byte) error {
+	switch op {
+	case opTask:
+		return taskmap.EPSCannotTake(interaction, body)
+	case opClaim:
+		return claimmap.EPSCannotTake(interaction, body)
+	}
+	return nil
 }
 
 // deliver places the answer where the transport wants it.

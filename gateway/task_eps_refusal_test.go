@@ -22,17 +22,22 @@ import (
 // (coordinator utils/server-extensions.ts fatalResponse, HTTP 500).
 const epsFatal = `{"resourceType":"OperationOutcome","issue":[{"severity":"fatal","code":"exception","details":{"coding":[{"system":"https://fhir.nhs.uk/CodeSystem/http-error-codes","code":"SERVER_ERROR","display":"500: The Server has encountered an error processing the request."}]}}]}`
 
-// failingTaskEPS runs, on a loopback socket, an EPS that fails every Task
-// with HTTP 500 as the EPS API fails one its translation cannot read, and
-// returns a client pointed at it and the count of Tasks it was sent.
-func failingTaskEPS(t *testing.T) (*upstream.Client, *atomic.Int64) {
+// failingEPS runs, on a loopback socket, an EPS whose tracker knows no
+// prescription and that fails every other request with HTTP 500 as the EPS API fails one its translation cannot read, and
+// returns a client pointed at it and the count of Tasks and Claims it was
+// sent.
+func failingEPS(t *testing.T) (*upstream.Client, *atomic.Int64) {
 	t.Helper()
 	var tasks atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/Task") {
+		if r.Method == http.MethodPost && (strings.HasSuffix(r.URL.Path, "/Task") || strings.HasSuffix(r.URL.Path, "/Claim")) {
 			tasks.Add(1)
 		}
 		w.Header().Set("Content-Type", "application/fhir+json")
+		if r.Method == http.MethodGet { // the tracker: a claim's patient is looked up first
+			_, _ = w.Write([]byte(`{"resourceType":"Bundle","type":"searchset","total":0}`))
+			return
+		}
 		w.WriteHeader(http.StatusInternalServerError)
 		_, _ = w.Write([]byte(epsFatal))
 	}))
@@ -47,12 +52,14 @@ func failingTaskEPS(t *testing.T) (*upstream.Client, *atomic.Int64) {
 }
 
 // TestTaskEPSCannotTakeRefusedAtOnce: a return without reversalOf, a
-// withdraw without its dispense notification reference and a withdraw
-// whose author is an SDS user id are MIM-conformant, but the EPS API's Task
-// translation fails on each with HTTP 500 every time. They are answered at
-// once with an MCCI AE 5000 naming the element EPS needs, and never sent
-// to EPS (where they would wait an hour for the poison rule and the sender
-// would hear nothing). A return and a withdraw EPS can take still reach it.
+// withdraw without its dispense notification reference, a withdraw whose
+// author is an SDS user id, and a return or claim whose dispenser
+// (AgentPerson) has no telecom are MIM-conformant, but the EPS API's Task
+// and Claim translations fail on each with HTTP 500 every time. They are
+// answered at once with an MCCI AE 5000 naming the element EPS needs, and
+// never sent to EPS (where they would wait an hour for the poison rule and
+// the sender would hear nothing). A return, a withdraw and a claim EPS can
+// take still reach it.
 func TestTaskEPSCannotTakeRefusedAtOnce(t *testing.T) {
 	read := func(name string) string {
 		t.Helper()
@@ -66,6 +73,16 @@ func TestTaskEPSCannotTakeRefusedAtOnce(t *testing.T) {
               <id extension="7654321"`, `<agentPersonSDS classCode="PSN" determinerCode="INSTANCE">
               <id extension="FCG71"`, 1)
 	noRef := regexp.MustCompile(`(?s)\s*<pertinentInformation4 .*?</pertinentInformation4>`)
+	// The dispenser's own telecom: the first telecom after its job role code.
+	noTelecom := func(v3msg string) string {
+		t.Helper()
+		re := regexp.MustCompile(`(codeSystem="1\.2\.826\.0\.1285\.0\.2\.1\.104" ?/>)\s*<telecom [^>]*/>`)
+		out := re.ReplaceAllString(v3msg, "$1")
+		if out == v3msg {
+			t.Fatal("fixture has no dispenser telecom")
+		}
+		return out
+	}
 	cases := []struct {
 		name, interaction, payload string
 		// element is the v3 element the refusal names; "" when EPS is called.
@@ -74,12 +91,15 @@ func TestTaskEPSCannotTakeRefusedAtOnce(t *testing.T) {
 		{"return without reversalOf", v3.DispenseProposalReturn, read("return/return-no-reversal.xml"), "DispenseProposalReturn/reversalOf"},
 		{"withdraw without dispense notification ref", v3.DispenserWithdraw, noRef.ReplaceAllString(withdrawByODS, ""), "ETPWithdraw/pertinentInformation4"},
 		{"withdraw by SDS user id", v3.DispenserWithdraw, read("withdraw/withdraw-erd.xml"), "ETPWithdraw/author/AgentPersonSDS/agentPersonSDS/id"},
+		{"return by a dispenser without telecom", v3.DispenseProposalReturn, noTelecom(read("return/return-erd.xml")), "DispenseProposalReturn/author/AgentPerson/telecom"},
+		{"claim by a dispenser without telecom", v3.DispenseClaimInformation, noTelecom(read("claim/claim-nothing-dispensed.xml")), "legalAuthenticator/AgentPerson/telecom"},
 		{"return with reversalOf", v3.DispenseProposalReturn, read("return/return-erd.xml"), ""},
 		{"withdraw by ODS code", v3.DispenserWithdraw, withdrawByODS, ""},
+		{"claim", v3.DispenseClaimInformation, read("claim/claim-nothing-dispensed.xml"), ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			client, tasks := failingTaskEPS(t)
+			client, tasks := failingEPS(t)
 			p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog())
 			out, err := p.Process(context.Background(), replayIn(tc.interaction, []byte(tc.payload)))
 			if tc.element == "" {
@@ -92,7 +112,7 @@ func TestTaskEPSCannotTakeRefusedAtOnce(t *testing.T) {
 				t.Fatalf("Process: %v (%d Tasks sent to EPS)", err, tasks.Load())
 			}
 			if n := tasks.Load(); n != 0 {
-				t.Errorf("%d Tasks sent to EPS, want none", n)
+				t.Errorf("%d Tasks or Claims sent to EPS, want none", n)
 			}
 			if len(out.Answers) != 1 || out.Answers[0].Interaction != v3.ApplicationAcknowledgement {
 				t.Fatalf("outcome %+v, want one MCCI answer", out)

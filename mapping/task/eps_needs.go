@@ -1,10 +1,10 @@
 package task
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/core"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -12,17 +12,20 @@ import (
 // Task that porxgate made from a v3 message (interaction, UK or SM family,
 // names the message in the error's path), or nil when it can. The MIM lets
 // a Dispense Proposal Return leave out reversalOf, a Dispenser Withdraw its
-// pertinentInformation4 (0..*), and a withdraw's author name an SDS user
-// (agentPersonSDS/id) rather than the dispensing organisation; the Task
-// then has no focus, or no contained Organization. The EPS API's Task
-// translation reads Task.focus.identifier unchecked
+// pertinentInformation4 (0..*), a withdraw's author name an SDS user
+// (agentPersonSDS/id) rather than the dispensing organisation, and a
+// return's AgentPerson have no telecom (0..*); the Task then has no focus,
+// no contained Organization, or a requester without telecom. The EPS API's
+// Task translation reads Task.focus.identifier unchecked
 // (request/return/return.ts createReversalOf, request/withdraw/withdraw.ts
-// createPertinentInformation4) and a withdraw requester's contained
-// Organization (createAuthorForWithdraw), so it answers such a Task HTTP
-// 500 each time it is sent: porxgate would retry it until the poison rule
-// put it in the dead letters, the sender hearing nothing meanwhile. The
-// error wraps a *v3.Error naming the v3 element EPS needs, for an immediate
-// refusal; its text names no MIM rule, since the MIM allows the message.
+// createPertinentInformation4), a withdraw requester's contained
+// Organization (createAuthorForWithdraw) and a return requester's first
+// telecom (request/agent-person.ts,
+// createAgentPersonUsingPractitionerRoleAndOrganization), so it answers
+// such a Task HTTP 500 each time it is sent: porxgate would retry it until
+// the poison rule put it in the dead letters, the sender hearing nothing
+// meanwhile. The error is a *core.EPSRefusal naming the v3 element EPS
+// needs, for an immediate refusal.
 func EPSCannotTake(interaction string, taskJSON []byte) error {
 	t, err := decodeTask(taskJSON)
 	if err != nil {
@@ -32,9 +35,7 @@ func EPSCannotTake(interaction string, taskJSON []byte) error {
 	if err != nil {
 		return nil
 	}
-	refuse := func(path, msg string) error {
-		return &epsRefusal{el: &v3.Error{Interaction: interaction, Path: "/" + interaction + "/ControlActEvent/subject/" + path, Msg: msg, Rule: v3.RuleConstraint}}
-	}
+	refuse := func(path, msg string) error { return core.NewEPSRefusal(interaction, path, msg) }
 	focus := t.Focus != nil && t.Focus.Identifier != nil && t.Focus.Identifier.Value != "" &&
 		t.Focus.Identifier.System == fhir.SystemRFC4122
 	switch canon {
@@ -42,6 +43,10 @@ func EPSCannotTake(interaction string, taskJSON []byte) error {
 		if !focus {
 			return refuse("DispenseProposalReturn/reversalOf",
 				"missing: the EPS FHIR API takes a return only with the release response it reverses (reversalOf/priorPrescriptionReleaseResponseRef, Task.focus)")
+		}
+		if role := requester(t); role != nil && len(role.Telecom) == 0 {
+			return refuse("DispenseProposalReturn/author/AgentPerson/telecom",
+				"missing: the EPS FHIR API takes a return only from a dispenser with a telecom (the requester PractitionerRole's telecom)")
 		}
 	case v3.DispenserWithdraw:
 		if !focus {
@@ -56,41 +61,24 @@ func EPSCannotTake(interaction string, taskJSON []byte) error {
 	return nil
 }
 
-// epsRefusal is a message the MIM allows and the EPS FHIR API cannot take:
-// its element (errors.As finds the *v3.Error, for the path) and what EPS
-// needs there.
-type epsRefusal struct{ el *v3.Error }
-
-func (e *epsRefusal) Error() string {
-	return fmt.Sprintf("%s: %s: %s", e.el.Interaction, e.el.Path, e.el.Msg)
+// requester returns the Task's requester when it is a contained
+// PractitionerRole, else nil.
+func requester(t *fhir.Task) *fhir.PractitionerRole {
+	if t.Requester == nil || !strings.HasPrefix(t.Requester.Reference, "#") {
+		return nil
+	}
+	role, _ := t.FindContained(t.Requester.Reference).(*fhir.PractitionerRole)
+	return role
 }
-
-func (e *epsRefusal) Unwrap() error { return e.el }
 
 // requesterHasOrganization reports whether the Task's requester is a
 // contained PractitionerRole whose organization is a contained
 // Organization with an ODS code, as EPS's withdraw translation needs.
 func requesterHasOrganization(t *fhir.Task) bool {
-	if t.Requester == nil {
+	role := requester(t)
+	if role == nil || role.Organization == nil || !strings.HasPrefix(role.Organization.Reference, "#") {
 		return false
 	}
-	var role *fhir.PractitionerRole
-	for _, r := range t.Contained {
-		if pr, ok := r.(*fhir.PractitionerRole); ok && "#"+pr.ID == t.Requester.Reference {
-			role = pr
-		}
-	}
-	if role == nil || role.Organization == nil {
-		return false
-	}
-	ref, ok := strings.CutPrefix(role.Organization.Reference, "#")
-	if !ok {
-		return false
-	}
-	for _, r := range t.Contained {
-		if org, isOrg := r.(*fhir.Organization); isOrg && org.ID == ref {
-			return fhir.FindIdentifier(org.Identifier, fhir.SystemODS) != ""
-		}
-	}
-	return false
+	org, ok := t.FindContained(role.Organization.Reference).(*fhir.Organization)
+	return ok && fhir.FindIdentifier(org.Identifier, fhir.SystemODS) != ""
 }

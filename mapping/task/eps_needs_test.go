@@ -13,8 +13,9 @@ import (
 )
 
 // TestEPSCannotTake: a return without reversalOf, a withdraw without a
-// dispense notification reference and a withdraw by an SDS user id (all
-// MIM-conformant) make Tasks EPS's translation fails on; each is named by
+// dispense notification reference, a withdraw by an SDS user id and a
+// return by a dispenser without telecom (all MIM-conformant) make Tasks
+// EPS's translation fails on; each is named by
 // its v3 element, without a MIM rule. The project's EPS-shaped Tasks, and
 // the Tasks of a return with reversalOf and a withdraw by ODS code, pass.
 func TestEPSCannotTake(t *testing.T) {
@@ -34,6 +35,10 @@ func TestEPSCannotTake(t *testing.T) {
 	}
 	noRev := regexp.MustCompile(`(?s)\s*<reversalOf .*?</reversalOf>`).ReplaceAllString(ret, "")
 	noRef := regexp.MustCompile(`(?s)\s*<pertinentInformation4 .*?</pertinentInformation4>`).ReplaceAllString(wdODS, "")
+	noTel := strings.Replace(ret, `<telecom use="WP" value="tel:01632960123" />`, "", 1)
+	if noTel == ret {
+		t.Fatal("return fixture lacks its dispenser's telecom")
+	}
 	tests := []struct {
 		name, interaction, v3 string
 		toFHIR                func([]byte, core.Env) ([]byte, core.Meta, error)
@@ -42,6 +47,7 @@ func TestEPSCannotTake(t *testing.T) {
 		{"return with reversalOf", v3.DispenseProposalReturn, ret, task.ReturnToFHIR, ""},
 		{"return without reversalOf", v3.DispenseProposalReturn, noRev, task.ReturnToFHIR, "/DispenseProposalReturn/reversalOf"},
 		{"return without reversalOf, SM", "PORX_IN100101SM31", noRev, task.ReturnToFHIR, "/DispenseProposalReturn/reversalOf"},
+		{"return by a dispenser without telecom", v3.DispenseProposalReturn, noTel, task.ReturnToFHIR, "/DispenseProposalReturn/author/AgentPerson/telecom"},
 		{"withdraw by ODS code", v3.DispenserWithdraw, wdODS, task.WithdrawToFHIR, ""},
 		{"withdraw by SDS user id", v3.DispenserWithdraw, wdSDS, task.WithdrawToFHIR, "/ETPWithdraw/author/AgentPersonSDS/agentPersonSDS/id"},
 		{"withdraw without notification ref", v3.DispenserWithdraw, noRef, task.WithdrawToFHIR, "/ETPWithdraw/pertinentInformation4"},
