@@ -137,3 +137,39 @@ func TestTaskEPSCannotTakeRefusedAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestWithdrawTypeEPSCannotSay: a withdraw of a type other than LD (last
+// dispense), which Spine's schematron takes, is answered at once with an
+// MCCI AE 5000 naming the withdraw type, and EPS (the simulator) keeps the
+// dispense. Before, EPS was sent the Task, wrote it to Spine as LD of the
+// notification named and answered AA: the sender was told its withdraw was
+// done when another one was.
+func TestWithdrawTypeEPSCannotSay(t *testing.T) {
+	r := newReplayRig(t, newMemoryStore(), nil)
+	r.dispensed(t)
+	held, _ := r.sim.State().Get(rxID)
+	if len(held.Dispenses) != 1 {
+		t.Fatalf("EPS holds %d dispenses", len(held.Dispenses))
+	}
+	ld := `<value code="LD" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.109" displayName="Last Dispense" />`
+	payload := string(legacyWithdraw(t, held.Dispenses[0].ID))
+	other := strings.Replace(payload, ld, `<value code="ZZ" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.109" displayName="a type other than Last Dispense" />`, 1)
+	if other == payload {
+		t.Fatal("withdraw fixture is not of type LD")
+	}
+	a := r.answer(t, replayIn(v3.DispenserWithdraw, []byte(other)))
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(a.Payload); err != nil {
+		t.Fatal(err)
+	}
+	if tc, _ := ackOf(t, a.Payload); tc != "AE" {
+		t.Errorf("withdraw of type ZZ answered %s, want AE", tc)
+	}
+	code := doc.FindElement("//justifyingDetectedIssueEvent/code")
+	if code == nil || code.SelectAttrValue("code", "") != "5000" || !strings.Contains(code.SelectAttrValue("displayName", ""), "pertinentWithdrawType") {
+		t.Errorf("reason %v, want 5000 naming pertinentWithdrawType\n%s", code, a.Payload)
+	}
+	if held, _ := r.sim.State().Get(rxID); len(held.Dispenses) != 1 {
+		t.Errorf("EPS holds %d dispenses after the refused withdraw, want 1 (nothing withdrawn)", len(held.Dispenses))
+	}
+}

@@ -9,23 +9,24 @@ import (
 )
 
 // EPSCannotTake says why the EPS FHIR API cannot take a return or withdraw
-// Task that porxgate made from a v3 message (interaction, UK or SM family,
-// names the message in the error's path), or nil when it can. The MIM lets
-// a Dispense Proposal Return leave out reversalOf, a Dispenser Withdraw its
-// pertinentInformation4 (0..*), a withdraw's author name an SDS user
-// (agentPersonSDS/id) rather than the dispensing organisation, and a
-// return's AgentPerson have no telecom (0..*); the Task then has no focus,
-// no contained Organization, or a requester without telecom. The EPS API's
-// Task translation reads Task.focus.identifier unchecked
-// (request/return/return.ts createReversalOf, request/withdraw/withdraw.ts
-// createPertinentInformation4), a withdraw requester's contained
-// Organization (createAuthorForWithdraw) and a return requester's first
-// telecom (request/agent-person.ts,
-// createAgentPersonUsingPractitionerRoleAndOrganization), so it answers
-// such a Task HTTP 500 each time it is sent: porxgate would retry it until
-// the poison rule put it in the dead letters, the sender hearing nothing
-// meanwhile. The error is a *core.EPSRefusal naming the v3 element EPS
-// needs, for an immediate refusal.
+// Task that porxgate made from a v3 message the MIM allows (interaction, UK
+// or SM family, names the message in the error's path), or nil when it
+// can. The error is a *core.EPSRefusal naming the v3 element EPS needs,
+// for an immediate refusal. Two kinds:
+//   - shapes EPS's Task translation fails on with HTTP 500, every time
+//     (porxgate would retry them until the poison rule put them in the dead
+//     letters, the sender hearing nothing meanwhile): a return without
+//     reversalOf or a withdraw without pertinentInformation4 (no
+//     Task.focus.identifier, read unchecked by request/return/return.ts
+//     createReversalOf and request/withdraw/withdraw.ts
+//     createPertinentInformation4), a withdraw whose agentPersonSDS/id is an
+//     SDS user id (no contained Organization, createAuthorForWithdraw), a
+//     return whose AgentPerson has no telecom (0..*; the role's first
+//     telecom, request/agent-person.ts
+//     createAgentPersonUsingPractitionerRoleAndOrganization);
+//   - a withdraw type other than LD (last dispense), which Spine takes: EPS
+//     writes every withdraw as LD of the one notification in focus, so
+//     Spine would be told another thing than the sender asked.
 func EPSCannotTake(interaction string, taskJSON []byte) error {
 	t, err := decodeTask(taskJSON)
 	if err != nil {
@@ -52,6 +53,11 @@ func EPSCannotTake(interaction string, taskJSON []byte) error {
 		if !focus {
 			return refuse("ETPWithdraw/pertinentInformation4",
 				"missing: the EPS FHIR API takes a withdraw only with the dispense notification it withdraws (pertinentDispenseNotificationRef, Task.focus)")
+		}
+		px := core.PorxgateExtension(t.Extension, pxWithdraw)
+		if wt := core.SubExtensions(px, "withdrawType"); len(wt) > 0 && wt[0].ValueCoding != nil && wt[0].ValueCoding.Code != withdrawTypeLastDispense {
+			return refuse("ETPWithdraw/pertinentInformation2/pertinentWithdrawType/value",
+				"withdraw type "+wt[0].ValueCoding.Code+": the EPS FHIR API withdraws only the last dispense (type "+withdrawTypeLastDispense+"), of the one notification it names; it would tell Spine "+withdrawTypeLastDispense)
 		}
 		if !requesterHasOrganization(t) {
 			return refuse("ETPWithdraw/author/AgentPersonSDS/agentPersonSDS/id",

@@ -15,7 +15,8 @@ import (
 // TestEPSCannotTake: a return without reversalOf, a withdraw without a
 // dispense notification reference, a withdraw by an SDS user id and a
 // return by a dispenser without telecom (all MIM-conformant) make Tasks
-// EPS's translation fails on; each is named by
+// EPS's translation fails on, and a withdraw of a type other than LD one
+// EPS would tell Spine as LD; each is named by
 // its v3 element, without a MIM rule. The project's EPS-shaped Tasks, and
 // the Tasks of a return with reversalOf and a withdraw by ODS code, pass.
 func TestEPSCannotTake(t *testing.T) {
@@ -35,6 +36,10 @@ func TestEPSCannotTake(t *testing.T) {
 	}
 	noRev := regexp.MustCompile(`(?s)\s*<reversalOf .*?</reversalOf>`).ReplaceAllString(ret, "")
 	noRef := regexp.MustCompile(`(?s)\s*<pertinentInformation4 .*?</pertinentInformation4>`).ReplaceAllString(wdODS, "")
+	otherType := strings.Replace(wdODS, `<value code="LD" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.109"`, `<value code="ZZ" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.109"`, 1)
+	if otherType == wdODS {
+		t.Fatal("withdraw fixture is not of type LD")
+	}
 	noTel := strings.Replace(ret, `<telecom use="WP" value="tel:01632960123" />`, "", 1)
 	if noTel == ret {
 		t.Fatal("return fixture lacks its dispenser's telecom")
@@ -51,6 +56,8 @@ func TestEPSCannotTake(t *testing.T) {
 		{"withdraw by ODS code", v3.DispenserWithdraw, wdODS, task.WithdrawToFHIR, ""},
 		{"withdraw by SDS user id", v3.DispenserWithdraw, wdSDS, task.WithdrawToFHIR, "/ETPWithdraw/author/AgentPersonSDS/agentPersonSDS/id"},
 		{"withdraw without notification ref", v3.DispenserWithdraw, noRef, task.WithdrawToFHIR, "/ETPWithdraw/pertinentInformation4"},
+		{"withdraw of a type other than LD", v3.DispenserWithdraw, otherType, task.WithdrawToFHIR, "/ETPWithdraw/pertinentInformation2/pertinentWithdrawType/value"},
+		{"withdraw of type LD with another display", v3.DispenserWithdraw, strings.Replace(wdODS, `displayName="Last Dispense"`, `displayName="last dispense"`, 1), task.WithdrawToFHIR, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
