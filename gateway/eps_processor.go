@@ -19,8 +19,10 @@ import (
 	"github.com/porxgate/porxgate/mapping"
 	ackmap "github.com/porxgate/porxgate/mapping/ack"
 	"github.com/porxgate/porxgate/mapping/cancel"
+	claimmap "github.com/porxgate/porxgate/mapping/claim"
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/release"
+	taskmap "github.com/porxgate/porxgate/mapping/task"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -43,7 +45,11 @@ const (
 	opClaim          operation = "claim"
 )
 
-// operations maps each supported interaction (UK family) to its upstream call.
+// operations maps each supported interaction (UK family) to its upstream
+// call. The Dispense Reimbursement Claim, Dispense No Claim Notification and
+// Rebuild Dispense History have no EPS FHIR operation (their porxgate
+// Bundles are no Claim EPS takes): they are not supported, so the door
+// refuses them (NotSupported) rather than EPS refusing them as invalid.
 var operations = map[string]operation{
 	v3.ParentPrescription:          opProcessMessage,
 	v3.ParentPrescriptionNonUrgent: opProcessMessage,
@@ -54,7 +60,6 @@ var operations = map[string]operation{
 	v3.DispenseProposalReturn:      opTask,
 	v3.DispenserWithdraw:           opTask,
 	v3.DispenseClaimInformation:    opClaim,
-	v3.DispenseReimbursementClaim:  opClaim,
 }
 
 // EPSProcessor runs legacy messages through the mappings and the EPS FHIR
@@ -134,7 +139,10 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 	if err != nil {
 		// The message cannot be read: the sender gets a business rejection
 		// naming the element path, as Spine answers a message it cannot process.
-		return p.rejectUnreadable(in, canon, err, env)
+		return p.rejectUnreadable(in, canon, "message cannot be mapped", err, env)
+	}
+	if err := epsCannotTake(op, in.Interaction, body); err != nil {
+		return p.rejectUnreadable(in, canon, "message refused: the EPS FHIR API cannot take it", err, env)
 	}
 	if isPrescription(canon) {
 		if err := checkSignature(in.Payload, body, env); err != nil {
@@ -182,6 +190,20 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 	}
 	p.log.DebugContext(ctx, "message processed", "operation", string(op), "upstream_status", resp.Status, "answer", answer.Interaction, "replayed", replayed)
 	return p.deliver(in, answer), nil
+}
+
+// epsCannotTake says why EPS cannot take a return, withdraw or claim the
+// MIM allows (its translation fails on it with HTTP 500 every time), nil
+// when it can: such a message is refused at once, not retried until the
+// poison rule takes it.
+func epsCannotTake(op operation, interaction string, body []byte) error {
+	switch op {
+	case opTask:
+		return taskmap.EPSCannotTake(interaction, body)
+	case opClaim:
+		return claimmap.EPSCannotTake(interaction, body)
+	}
+	return nil
 }
 
 // deliver places the answer where the transport wants it.
@@ -361,10 +383,11 @@ func (p *EPSProcessor) oweUnwritten(ctx context.Context, in *Inbound, canon stri
 		"dispenser", owner, "prescriptions", ids, "reasons", reasons, "delivered", outcome.Released)
 }
 
-// rejectUnreadable answers a payload porxgate cannot map with an MCCI
-// rejection naming the element path; over SOAP, a non-retryable fault.
-func (p *EPSProcessor) rejectUnreadable(in *Inbound, canon string, mapErr error, env mapping.Env) (*Outcome, error) {
-	p.log.With(inboundArgs(in)...).Warn("message cannot be mapped", "err", mapErr)
+// rejectUnreadable answers a payload porxgate cannot map, or one EPS
+// cannot take, with an MCCI rejection naming the element path; over SOAP,
+// a non-retryable fault. why is the warning logged.
+func (p *EPSProcessor) rejectUnreadable(in *Inbound, canon, why string, mapErr error, env mapping.Env) (*Outcome, error) {
+	p.log.With(inboundArgs(in)...).Warn(why, "err", mapErr)
 	var ve *v3.Error
 	path := ""
 	if errors.As(mapErr, &ve) {

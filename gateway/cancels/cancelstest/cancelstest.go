@@ -86,11 +86,20 @@ func LegacyCancel(t testing.TB, fixture string, fam v3.Family) []byte {
 }
 
 // LegacyReturn makes a Dispense Proposal Return of prescriptionID from
-// pharmacy FCG71 (the project's return fixture with the id replaced).
+// pharmacy FCG71 (the project's return fixture with the id replaced),
+// reversing a release response (reversalOf), without which EPS cannot
+// take a return.
 func LegacyReturn(t testing.TB, prescriptionID string) []byte {
 	t.Helper()
 	s := strings.Replace(string(Testdata(t, "return/return-no-reversal.xml")), "7D4A21-0FH542-C1B00X", prescriptionID, 1)
 	s = strings.Replace(s, "F2000000-0000-4000-8000-000000000002", strings.ToUpper(ids.NewUUID()), 1)
+	s = strings.Replace(s, "</DispenseProposalReturn>", `  <reversalOf inversionInd="true" negationInd="false" typeCode="REV">
+          <seperatableInd value="true" />
+          <priorPrescriptionReleaseResponseRef classCode="INFO" moodCode="EVN">
+            <id root="`+strings.ToUpper(ids.NewUUID())+`" />
+          </priorPrescriptionReleaseResponseRef>
+        </reversalOf>
+      </DispenseProposalReturn>`, 1)
 	return []byte(s)
 }
 
