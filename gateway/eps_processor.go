@@ -21,6 +21,7 @@ import (
 	"github.com/porxgate/porxgate/mapping/cancel"
 	claimmap "github.com/porxgate/porxgate/mapping/claim"
 	"github.com/porxgate/porxgate/mapping/core"
+	dispensemap "github.com/porxgate/porxgate/mapping/dispense"
 	"github.com/porxgate/porxgate/mapping/release"
 	taskmap "github.com/porxgate/porxgate/mapping/task"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -141,7 +142,7 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 		// naming the element path, as Spine answers a message it cannot process.
 		return p.rejectUnreadable(in, canon, "message cannot be mapped", err, env)
 	}
-	if err := epsCannotTake(op, in.Interaction, body); err != nil {
+	if err := epsCannotTake(op, canon, in.Interaction, body); err != nil {
 		return p.rejectUnreadable(in, canon, "message refused: the EPS FHIR API cannot take it", err, env)
 	}
 	if isPrescription(canon) {
@@ -192,16 +193,20 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 	return p.deliver(in, answer), nil
 }
 
-// epsCannotTake says why EPS cannot take a return, withdraw or claim the
-// MIM allows (its translation fails on it with HTTP 500 every time), nil
-// when it can: such a message is refused at once, not retried until the
-// poison rule takes it.
-func epsCannotTake(op operation, interaction string, body []byte) error {
-	switch op {
-	case opTask:
+// epsCannotTake says why EPS cannot take a return, withdraw, claim,
+// dispense notification or release request the MIM allows (its translation
+// fails on it with HTTP 500 every time), nil when it can: such a message is
+// refused at once, not retried until the poison rule takes it.
+func epsCannotTake(op operation, canon, interaction string, body []byte) error {
+	switch {
+	case op == opTask:
 		return taskmap.EPSCannotTake(interaction, body)
-	case opClaim:
+	case op == opClaim:
 		return claimmap.EPSCannotTake(interaction, body)
+	case op == opRelease:
+		return release.EPSCannotTake(interaction, body)
+	case canon == v3.DispenseNotification:
+		return dispensemap.EPSCannotTake(interaction, body)
 	}
 	return nil
 }

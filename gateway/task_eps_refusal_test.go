@@ -24,13 +24,13 @@ const epsFatal = `{"resourceType":"OperationOutcome","issue":[{"severity":"fatal
 
 // failingEPS runs, on a loopback socket, an EPS whose tracker knows no
 // prescription and that fails every other request with HTTP 500 as the EPS API fails one its translation cannot read, and
-// returns a client pointed at it and the count of Tasks and Claims it was
-// sent.
+// returns a client pointed at it and the count of requests it was posted
+// (Tasks, Claims, $release and $process-message).
 func failingEPS(t *testing.T) (*upstream.Client, *atomic.Int64) {
 	t.Helper()
 	var tasks atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && (strings.HasSuffix(r.URL.Path, "/Task") || strings.HasSuffix(r.URL.Path, "/Claim")) {
+		if r.Method == http.MethodPost {
 			tasks.Add(1)
 		}
 		w.Header().Set("Content-Type", "application/fhir+json")
@@ -54,12 +54,13 @@ func failingEPS(t *testing.T) (*upstream.Client, *atomic.Int64) {
 // TestTaskEPSCannotTakeRefusedAtOnce: a return without reversalOf, a
 // withdraw without its dispense notification reference, a withdraw whose
 // author is an SDS user id, and a return or claim whose dispenser
-// (AgentPerson) has no telecom are MIM-conformant, but the EPS API's Task
-// and Claim translations fail on each with HTTP 500 every time. They are
+// (AgentPerson) has no telecom, and a dispense notification or release
+// request from such a dispenser, are MIM-conformant, but the EPS API's
+// translations fail on each with HTTP 500 every time. They are
 // answered at once with an MCCI AE 5000 naming the element EPS needs, and
 // never sent to EPS (where they would wait an hour for the poison rule and
-// the sender would hear nothing). A return, a withdraw and a claim EPS can
-// take still reach it.
+// the sender would hear nothing). A return, a withdraw, a claim, a dispense
+// notification and a release request EPS can take still reach it.
 func TestTaskEPSCannotTakeRefusedAtOnce(t *testing.T) {
 	read := func(name string) string {
 		t.Helper()
@@ -93,7 +94,13 @@ func TestTaskEPSCannotTakeRefusedAtOnce(t *testing.T) {
 		{"withdraw by SDS user id", v3.DispenserWithdraw, read("withdraw/withdraw-erd.xml"), "ETPWithdraw/author/AgentPersonSDS/agentPersonSDS/id"},
 		{"return by a dispenser without telecom", v3.DispenseProposalReturn, noTelecom(read("return/return-erd.xml")), "DispenseProposalReturn/author/AgentPerson/telecom"},
 		{"claim by a dispenser without telecom", v3.DispenseClaimInformation, noTelecom(read("claim/claim-nothing-dispensed.xml")), "legalAuthenticator/AgentPerson/telecom"},
+		{"dispense notification by a dispenser without telecom", v3.DispenseNotification, noTelecom(read("dispense/dn-full-two-items.xml")),
+			"DispenseNotification/pertinentInformation1/pertinentSupplyHeader/author/AgentPerson/telecom"},
+		{"nominated release by a dispenser without telecom", v3.NominatedReleaseRequest, noTelecom(read("release/nominated-release-request-060102.xml")),
+			"NominatedPrescriptionReleaseRequest/author/AgentPerson/telecom"},
 		{"return with reversalOf", v3.DispenseProposalReturn, read("return/return-erd.xml"), ""},
+		{"dispense notification", v3.DispenseNotification, read("dispense/dn-full-two-items.xml"), ""},
+		{"nominated release", v3.NominatedReleaseRequest, read("release/nominated-release-request-060102.xml"), ""},
 		{"withdraw by ODS code", v3.DispenserWithdraw, withdrawByODS, ""},
 		{"claim", v3.DispenseClaimInformation, read("claim/claim-nothing-dispensed.xml"), ""},
 	}
@@ -104,15 +111,15 @@ func TestTaskEPSCannotTakeRefusedAtOnce(t *testing.T) {
 			out, err := p.Process(context.Background(), replayIn(tc.interaction, []byte(tc.payload)))
 			if tc.element == "" {
 				if err == nil || !IsDeferred(err) || tasks.Load() == 0 {
-					t.Fatalf("Process = %+v, %v after %d Tasks sent; want EPS called and the message deferred", out, err, tasks.Load())
+					t.Fatalf("Process = %+v, %v after %d requests sent; want EPS called and the message deferred", out, err, tasks.Load())
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("Process: %v (%d Tasks sent to EPS)", err, tasks.Load())
+				t.Fatalf("Process: %v (%d requests sent to EPS)", err, tasks.Load())
 			}
 			if n := tasks.Load(); n != 0 {
-				t.Errorf("%d Tasks or Claims sent to EPS, want none", n)
+				t.Errorf("%d requests sent to EPS, want none", n)
 			}
 			if len(out.Answers) != 1 || out.Answers[0].Interaction != v3.ApplicationAcknowledgement {
 				t.Fatalf("outcome %+v, want one MCCI answer", out)
