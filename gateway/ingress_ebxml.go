@@ -134,7 +134,12 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	defer cancel()
 	// An idle inbox worker takes the message as it is accepted: queued
 	// already claimed for it, so that it does not claim it from the store.
-	fresh, held, err := g.acceptHanded(ctx, "ebxml:"+msg.Action+":"+msg.MessageID, g.cfg.PersistDurationFor(msg.Action), items, now)
+	// The MessageId is a UUID, read without regard to case (RFC 4122), as
+	// the SOAP door's key and the processor's kept outcomes read it: a
+	// sending in another letter case is the same message
+	// (TestEbXMLDuplicateMessageIDCase).
+	key := "ebxml:" + msg.Action + ":" + strings.ToUpper(msg.MessageID)
+	fresh, held, err := g.acceptHanded(ctx, key, g.cfg.PersistDurationFor(msg.Action), items, now)
 	if err != nil {
 		return g.storeFailure(c, msg, log, err)
 	}
