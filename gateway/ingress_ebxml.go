@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -88,8 +89,16 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	}
 	// A payload that cannot be read as HL7 v3 is refused now, before any
 	// acknowledgement: once acknowledged, nothing could answer it.
-	if err := checkHL7Payload(msg.Payload.Body); err != nil {
+	payloadRoot, err := checkHL7Payload(msg.Payload.Body)
+	if err != nil {
 		return g.refuse(c, msg, payloadMessageError(err), log, err)
+	}
+	// Spine routes and validates a message by its eb:Action: a payload of
+	// another interaction (or family) would be read for what it is, under
+	// the action's safeguards, as the SOAP door refuses it too.
+	if payloadRoot != msg.Action {
+		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeInconsistent, NumPayloadNotAction,
+			fmt.Sprintf("the payload is %s, not the interaction %s eb:Action names", payloadRoot, msg.Action)), log, nil)
 	}
 
 	_, family, _ := v3.Canonical(msg.Action)
