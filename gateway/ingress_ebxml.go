@@ -66,10 +66,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		sig, err := ebxml.ParseSignalWith(readEnvelope, msg.Envelope)
 		return g.ebxmlSignal(c, msg, sig, err, log)
 	}
-	if err := g.routes.CheckSender(msg.FromPartyID, msg.CPAID, c.Context().TLSConnectionState()); err != nil {
-		return g.refuse(c, msg, unknownSender(msg.FromPartyID, err), log, err)
-	}
-	if err := g.claimBound(msg.FromPartyID, c.Context().TLSConnectionState()); err != nil {
+	if err := g.checkSender(msg.FromPartyID, msg.CPAID, c.Context().TLSConnectionState()); err != nil {
 		return g.refuse(c, msg, unknownSender(msg.FromPartyID, err), log, err)
 	}
 	switch {
@@ -259,8 +256,9 @@ func (g *messaging) acceptHanded(ctx context.Context, key string, ttl time.Durat
 // ebxmlSignal handles a messaging-service message an MHS sends us (as
 // text/xml, msg nil, or multipart): an asynchronous eb:Acknowledgment of
 // one of our deliveries (err nil) ends its retries, when it comes from a
-// party the routes know (else it is refused as an unknown sender's message
-// is, and the delivery keeps its retries) and that party is the one the
+// party the routes know, with a client certificate that meets the party
+// key's bindings (else it is refused as such a sender's message is, and
+// the delivery keeps its retries) and that party is the one the
 // delivery was sent to (else it is refused as Inconsistent, and the
 // delivery keeps its retries); an eb:MessageError is logged (the delivery
 // keeps its retries and, if never acknowledged, reaches the dead letters).
@@ -269,7 +267,7 @@ func (g *messaging) ebxmlSignal(c *fiber.Ctx, msg *ebxml.Message, sig ebxml.Sign
 	log = log.With("ref_to_message_id", ref, "from_party", sig.FromPartyID)
 	var el *ebxml.ErrorListError
 	if err != nil && errors.As(err, &el) {
-		if serr := g.routes.CheckSender(sig.FromPartyID, sig.CPAID, c.Context().TLSConnectionState()); serr != nil {
+		if serr := g.checkSender(sig.FromPartyID, sig.CPAID, c.Context().TLSConnectionState()); serr != nil {
 			return g.refuse(c, msg, unknownSender(sig.FromPartyID, serr), log, serr)
 		}
 		ctx, cancel := context.WithTimeout(c.UserContext(), storeTimeout)
@@ -283,7 +281,7 @@ func (g *messaging) ebxmlSignal(c *fiber.Ctx, msg *ebxml.Message, sig ebxml.Sign
 	} else if err != nil {
 		log.Warn("messaging-service message about one of our deliveries", "err", err)
 	} else {
-		if serr := g.routes.CheckSender(sig.FromPartyID, sig.CPAID, c.Context().TLSConnectionState()); serr != nil {
+		if serr := g.checkSender(sig.FromPartyID, sig.CPAID, c.Context().TLSConnectionState()); serr != nil {
 			return g.refuse(c, msg, unknownSender(sig.FromPartyID, serr), log, serr)
 		}
 		ctx, cancel := context.WithTimeout(c.UserContext(), storeTimeout)
