@@ -69,6 +69,12 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	if err := g.checkSender(msg.FromPartyID, msg.CPAID, c.Context().TLSConnectionState()); err != nil {
 		return g.refuse(c, msg, unknownSender(msg.FromPartyID, err), log, err)
 	}
+	// The MessageId is a UUID, read without regard to case (RFC 4122), as
+	// the SOAP door's key and the processor's kept outcomes read it: a
+	// sending in another letter case is the same message
+	// (TestEbXMLDuplicateMessageIDCase).
+	key := "ebxml:" + msg.Action + ":" + strings.ToUpper(msg.MessageID)
+	persist := g.cfg.PersistDurationFor(msg.Action)
 	switch {
 	case msg.Service != ebxml.ServiceMM:
 		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeNotSupported, NumUnsupportedService,
@@ -80,9 +86,18 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeMimeProblem, NumNoPayload,
 			"the message has no HL7 payload part"), log, nil)
 	case !msg.TimeToLive.IsZero() && now.After(msg.TimeToLive):
-		// ebMS 2.0 §6.4.4: a message past its time to live is not delivered.
-		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeTimeToLiveExpired, NumTimeToLiveExpired,
-			"eb:TimeToLive "+msg.TimeToLive.UTC().Format(time.RFC3339Nano)+" has passed"), log, nil)
+		// ebMS 2.0 §6.4.4: a message past its time to live is not
+		// delivered. One taken while alive, sent again by a sender that
+		// missed the acknowledgment, is a duplicate: it goes on to be
+		// acknowledged again, not queued again (TestEbXMLTimeToLiveDuplicate).
+		taken, err := g.takenBefore(c.UserContext(), key, persist)
+		if err != nil {
+			return g.storeFailure(c, msg, log, err)
+		}
+		if !taken {
+			return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeTimeToLiveExpired, NumTimeToLiveExpired,
+				"eb:TimeToLive "+msg.TimeToLive.UTC().Format(time.RFC3339Nano)+" has passed"), log, nil)
+		}
 	}
 	// A payload that cannot be read as HL7 v3 is refused now, before any
 	// acknowledgement: once acknowledged, nothing could answer it.
@@ -140,12 +155,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	defer cancel()
 	// An idle inbox worker takes the message as it is accepted: queued
 	// already claimed for it, so that it does not claim it from the store.
-	// The MessageId is a UUID, read without regard to case (RFC 4122), as
-	// the SOAP door's key and the processor's kept outcomes read it: a
-	// sending in another letter case is the same message
-	// (TestEbXMLDuplicateMessageIDCase).
-	key := "ebxml:" + msg.Action + ":" + strings.ToUpper(msg.MessageID)
-	fresh, held, err := g.acceptHanded(ctx, key, g.cfg.PersistDurationFor(msg.Action), items, now)
+	fresh, held, err := g.acceptHanded(ctx, key, persist, items, now)
 	if err != nil {
 		return g.storeFailure(c, msg, log, err)
 	}
@@ -230,6 +240,19 @@ func (g *messaging) storeFailure(c *fiber.Ctx, msg *ebxml.Message, log *slog.Log
 	log.Error("message could not be stored: refused so that the sender retries", "err", err)
 	g.received(c, TransportEbXML, "store_error")
 	return sendFault(c, storeUnavailableFault("the message"))
+}
+
+// takenBefore reports whether the message whose duplicate-elimination
+// key is key was taken within its persist duration, and if so renews the
+// mark for persist: further retries of it are duplicates too.
+func (g *messaging) takenBefore(ctx context.Context, key string, persist time.Duration) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	taken, err := g.store.Touch(ctx, key, persist)
+	if err != nil {
+		return false, fmt.Errorf("reading the duplicate-elimination mark %s: %w", key, err)
+	}
+	return taken, nil
 }
 
 // acceptHanded accepts a message's items (the inbox item first). When an

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -475,6 +476,53 @@ func TestEbXMLPayloadNotTheAction(t *testing.T) {
 			if ec, desc := ebErrorOf(t, body); ec != string(ebxml.CodeInconsistent) || !strings.Contains(desc, "910025:") ||
 				!strings.Contains(desc, tc.action) || !strings.Contains(desc, v3.NominatedReleaseRequest) {
 				t.Fatalf("eb:Error %s %q; want Inconsistent 910025 naming %s and %s", ec, desc, tc.action, v3.NominatedReleaseRequest)
+			}
+		})
+	}
+}
+
+// TestEbXMLTimeToLiveDuplicate: a message taken while alive and sent
+// again after its eb:TimeToLive has passed (its sender never had the
+// acknowledgment, and retried) is a duplicate: acknowledged again and not
+// queued again. Before, the retry was refused TimeToLiveExpired, a final
+// error telling the sender its message was not taken while it was
+// taken and would be answered. One never taken is still refused.
+func TestEbXMLTimeToLiveDuplicate(t *testing.T) {
+	rs, _ := redisStore(t)
+	for name, st := range map[string]store.Store{"memory": store.NewMemory(nil), "redis": rs} {
+		t.Run(name, func(t *testing.T) {
+			var clock atomic.Int64
+			start := time.Now()
+			clock.Store(start.UnixNano())
+			g := startGateway(t, testConfig(), st, true, WithProcessor(newFakeProcessor()),
+				WithClock(func() time.Time { return time.Unix(0, clock.Load()) }))
+			withTTL := func(req ebReq, ttl time.Time) (string, string, []byte) {
+				ct, action, body := req.build()
+				const ts = "<eb:Timestamp>2026-03-01T12:00:00Z</eb:Timestamp>"
+				return ct, action, bytes.Replace(body, []byte(ts), []byte(ts+"<eb:TimeToLive>"+ttl.UTC().Format(time.RFC3339)+"</eb:TimeToLive>"), 1)
+			}
+			taken, never := newReq(newID(t, 890)), newReq(newID(t, 891))
+			ttl := start.Add(time.Minute)
+			ct, action, body := withTTL(taken, ttl)
+			if code, answer := post(t, http.DefaultClient, g.base+PathEbXML, ct, action, body); code != http.StatusAccepted {
+				t.Fatalf("alive: status %d, want 202\n%s", code, answer)
+			}
+			clock.Store(start.Add(2 * time.Minute).UnixNano())
+			code, answer := post(t, http.DefaultClient, g.base+PathEbXML, ct, action, body)
+			if code != http.StatusAccepted {
+				t.Fatalf("retry past its time to live of a message taken: status %d, want 202\n%s", code, answer)
+			}
+			checkAcknowledgment(t, answer, taken)
+			if n, err := st.QueueLen(t.Context(), inboxQueue); err != nil || n != 1 {
+				t.Errorf("inbox holds %d (%v), want the message once", n, err)
+			}
+			ct, action, body = withTTL(never, ttl)
+			code, answer = post(t, http.DefaultClient, g.base+PathEbXML, ct, action, body)
+			if code != http.StatusInternalServerError {
+				t.Fatalf("a message never taken, past its time to live: status %d, want 500\n%s", code, answer)
+			}
+			if c, _ := ebErrorOf(t, answer); c != string(ebxml.CodeTimeToLiveExpired) {
+				t.Errorf("eb:Error %s, want TimeToLiveExpired", c)
 			}
 		})
 	}
