@@ -201,6 +201,7 @@ func TestLegacyPrimaryCarriesWhatTheFHIRPathCannot(t *testing.T) {
 	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc), WithJournal(j))
 	r := newReq(newID(t, 45))
 	r.action = "PORX_IN460101UK31" // dispense no-claim notification: not translated
+	r.payload = testPayloadOf(r.messageID, r.action)
 	if code, body := sendEb(t, g.base, r); code != http.StatusAccepted {
 		t.Fatalf("ebXML POST = %d\n%s", code, body)
 	}

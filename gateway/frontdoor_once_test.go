@@ -565,3 +565,60 @@ func TestHandedMessageTakenOverAfterCrash(t *testing.T) {
 		t.Errorf("answer = %+v", got)
 	}
 }
+
+// TestEbXMLDuplicateMessageIDCase: a message sent again with its
+// eb:MessageId in another letter case (a UUID, which RFC 4122 reads
+// without regard to case, and which the SOAP door and the processor's
+// kept outcomes already fold) is a duplicate: acknowledged again, each
+// acknowledgment referring to the MessageId as that sending wrote it,
+// processed once and answered once. Before, the door's duplicate check
+// compared the ids exactly, so the second sending was processed again
+// and its sender got a second answer (against the simulator: AA for the
+// first, AE 0002 "Duplicate prescription ID exists" for the second).
+func TestEbXMLDuplicateMessageIDCase(t *testing.T) {
+	tests := []struct {
+		name          string
+		first, second func(string) string
+	}{
+		{"upper then lower", strings.ToUpper, strings.ToLower},
+		{"lower then upper", strings.ToLower, strings.ToUpper},
+	}
+	for name, mk := range onceStores(t) {
+		for _, tt := range tests {
+			t.Run(name+"/"+tt.name, func(t *testing.T) {
+				newStore := mk(t)
+				mhs := startMHS(t, "ack")
+				proc := newFakeProcessor()
+				g := startGateway(t, testConfig(), newStore(), false, WithProcessor(proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+				id := newID(t, 41)
+				first := newReq(tt.first(id))
+				second := first
+				second.messageID = tt.second(id)
+				for _, req := range []ebReq{first, second} {
+					code, body := sendEb(t, g.base, req)
+					if code != http.StatusAccepted {
+						t.Fatalf("%s: status %d, want 202\n%s", req.messageID, code, body)
+					}
+					checkAcknowledgment(t, body, req)
+				}
+				answers := func() int {
+					n := 0
+					for _, m := range mhs.messages() {
+						if m.msg != nil && m.msg.Action == mcciAck && strings.EqualFold(m.msg.RefToMessageID, id) {
+							n++
+						}
+					}
+					return n
+				}
+				waitFor(t, "the answer", func() bool { return answers() >= 1 })
+				time.Sleep(200 * time.Millisecond) // a wrongly repeated processing or answer would show now
+				if n := proc.callsFor(first.messageID) + proc.callsFor(second.messageID); n != 1 {
+					t.Errorf("processed %d times, want 1", n)
+				}
+				if n := answers(); n != 1 {
+					t.Errorf("MHS got %d answers, want 1", n)
+				}
+			})
+		}
+	}
+}

@@ -41,6 +41,12 @@ func testPayload(id string) []byte {
 </PORX_IN020101UK31>`)
 }
 
+// testPayloadOf is testPayload with interaction as its root element: the
+// payload a request of that eb:Action carries.
+func testPayloadOf(id, interaction string) []byte {
+	return bytes.ReplaceAll(testPayload(id), []byte(prescribe), []byte(interaction))
+}
+
 // ebReq describes a test ebXML request.
 type ebReq struct {
 	messageID, conversationID, action, from, cpa string

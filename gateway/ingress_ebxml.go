@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -65,12 +66,15 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		sig, err := ebxml.ParseSignalWith(readEnvelope, msg.Envelope)
 		return g.ebxmlSignal(c, msg, sig, err, log)
 	}
-	if err := g.routes.CheckSender(msg.FromPartyID, msg.CPAID, c.Context().TLSConnectionState()); err != nil {
+	if err := g.checkSender(msg.FromPartyID, msg.CPAID, c.Context().TLSConnectionState()); err != nil {
 		return g.refuse(c, msg, unknownSender(msg.FromPartyID, err), log, err)
 	}
-	if err := g.claimBound(msg.FromPartyID, c.Context().TLSConnectionState()); err != nil {
-		return g.refuse(c, msg, unknownSender(msg.FromPartyID, err), log, err)
-	}
+	// The MessageId is a UUID, read without regard to case (RFC 4122), as
+	// the SOAP door's key and the processor's kept outcomes read it: a
+	// sending in another letter case is the same message
+	// (TestEbXMLDuplicateMessageIDCase).
+	key := "ebxml:" + msg.Action + ":" + strings.ToUpper(msg.MessageID)
+	persist := g.cfg.PersistDurationFor(msg.Action)
 	switch {
 	case msg.Service != ebxml.ServiceMM:
 		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeNotSupported, NumUnsupportedService,
@@ -82,14 +86,31 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeMimeProblem, NumNoPayload,
 			"the message has no HL7 payload part"), log, nil)
 	case !msg.TimeToLive.IsZero() && now.After(msg.TimeToLive):
-		// ebMS 2.0 §6.4.4: a message past its time to live is not delivered.
-		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeTimeToLiveExpired, NumTimeToLiveExpired,
-			"eb:TimeToLive "+msg.TimeToLive.UTC().Format(time.RFC3339Nano)+" has passed"), log, nil)
+		// ebMS 2.0 §6.4.4: a message past its time to live is not
+		// delivered. One taken while alive, sent again by a sender that
+		// missed the acknowledgment, is a duplicate: it goes on to be
+		// acknowledged again, not queued again (TestEbXMLTimeToLiveDuplicate).
+		taken, err := g.takenBefore(c.UserContext(), key, persist)
+		if err != nil {
+			return g.storeFailure(c, msg, log, err)
+		}
+		if !taken {
+			return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeTimeToLiveExpired, NumTimeToLiveExpired,
+				"eb:TimeToLive "+msg.TimeToLive.UTC().Format(time.RFC3339Nano)+" has passed"), log, nil)
+		}
 	}
 	// A payload that cannot be read as HL7 v3 is refused now, before any
 	// acknowledgement: once acknowledged, nothing could answer it.
-	if err := checkHL7Payload(msg.Payload.Body); err != nil {
+	payloadRoot, err := checkHL7Payload(msg.Payload.Body)
+	if err != nil {
 		return g.refuse(c, msg, payloadMessageError(err), log, err)
+	}
+	// Spine routes and validates a message by its eb:Action: a payload of
+	// another interaction (or family) would be read for what it is, under
+	// the action's safeguards, as the SOAP door refuses it too.
+	if payloadRoot != msg.Action {
+		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeInconsistent, NumPayloadNotAction,
+			fmt.Sprintf("the payload is %s, not the interaction %s eb:Action names", payloadRoot, msg.Action)), log, nil)
 	}
 
 	_, family, _ := v3.Canonical(msg.Action)
@@ -134,7 +155,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	defer cancel()
 	// An idle inbox worker takes the message as it is accepted: queued
 	// already claimed for it, so that it does not claim it from the store.
-	fresh, held, err := g.acceptHanded(ctx, "ebxml:"+msg.Action+":"+msg.MessageID, g.cfg.PersistDurationFor(msg.Action), items, now)
+	fresh, held, err := g.acceptHanded(ctx, key, persist, items, now)
 	if err != nil {
 		return g.storeFailure(c, msg, log, err)
 	}
@@ -221,6 +242,19 @@ func (g *messaging) storeFailure(c *fiber.Ctx, msg *ebxml.Message, log *slog.Log
 	return sendFault(c, storeUnavailableFault("the message"))
 }
 
+// takenBefore reports whether the message whose duplicate-elimination
+// key is key was taken within its persist duration, and if so renews the
+// mark for persist: further retries of it are duplicates too.
+func (g *messaging) takenBefore(ctx context.Context, key string, persist time.Duration) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	taken, err := g.store.Touch(ctx, key, persist)
+	if err != nil {
+		return false, fmt.Errorf("reading the duplicate-elimination mark %s: %w", key, err)
+	}
+	return taken, nil
+}
+
 // acceptHanded accepts a message's items (the inbox item first). When an
 // inbox worker is idle (held) it is reserved and the inbox item queued
 // already claimed for it, and the lease handed to it if the message is
@@ -245,8 +279,9 @@ func (g *messaging) acceptHanded(ctx context.Context, key string, ttl time.Durat
 // ebxmlSignal handles a messaging-service message an MHS sends us (as
 // text/xml, msg nil, or multipart): an asynchronous eb:Acknowledgment of
 // one of our deliveries (err nil) ends its retries, when it comes from a
-// party the routes know (else it is refused as an unknown sender's message
-// is, and the delivery keeps its retries) and that party is the one the
+// party the routes know, with a client certificate that meets the party
+// key's bindings (else it is refused as such a sender's message is, and
+// the delivery keeps its retries) and that party is the one the
 // delivery was sent to (else it is refused as Inconsistent, and the
 // delivery keeps its retries); an eb:MessageError is logged (the delivery
 // keeps its retries and, if never acknowledged, reaches the dead letters).
@@ -255,7 +290,7 @@ func (g *messaging) ebxmlSignal(c *fiber.Ctx, msg *ebxml.Message, sig ebxml.Sign
 	log = log.With("ref_to_message_id", ref, "from_party", sig.FromPartyID)
 	var el *ebxml.ErrorListError
 	if err != nil && errors.As(err, &el) {
-		if serr := g.routes.CheckSender(sig.FromPartyID, sig.CPAID, c.Context().TLSConnectionState()); serr != nil {
+		if serr := g.checkSender(sig.FromPartyID, sig.CPAID, c.Context().TLSConnectionState()); serr != nil {
 			return g.refuse(c, msg, unknownSender(sig.FromPartyID, serr), log, serr)
 		}
 		ctx, cancel := context.WithTimeout(c.UserContext(), storeTimeout)
@@ -269,7 +304,7 @@ func (g *messaging) ebxmlSignal(c *fiber.Ctx, msg *ebxml.Message, sig ebxml.Sign
 	} else if err != nil {
 		log.Warn("messaging-service message about one of our deliveries", "err", err)
 	} else {
-		if serr := g.routes.CheckSender(sig.FromPartyID, sig.CPAID, c.Context().TLSConnectionState()); serr != nil {
+		if serr := g.checkSender(sig.FromPartyID, sig.CPAID, c.Context().TLSConnectionState()); serr != nil {
 			return g.refuse(c, msg, unknownSender(sig.FromPartyID, serr), log, serr)
 		}
 		ctx, cancel := context.WithTimeout(c.UserContext(), storeTimeout)

@@ -209,6 +209,10 @@ func TestEbXMLRefusals(t *testing.T) {
 			wantCode: ebxml.CodeOtherXML, wantDesc: "910007:payload is not valid UTF-8"},
 		{name: "payload not HL7", mutate: func(r *ebReq) { r.payload = []byte(`<hello>world</hello>`) },
 			wantCode: ebxml.CodeValueNotRecognized, wantDesc: "910008:payload root element {}hello"},
+		{name: "payload is another interaction", mutate: func(r *ebReq) { r.payload = testPayloadOf(r.messageID, "PORX_IN080101UK31") },
+			wantCode: ebxml.CodeInconsistent, wantDesc: "910025:the payload is PORX_IN080101UK31, not the interaction PORX_IN020101UK31 eb:Action names"},
+		{name: "payload of the action's other family", mutate: func(r *ebReq) { r.action = "PORX_IN020101SM31" },
+			wantCode: ebxml.CodeInconsistent, wantDesc: "910025:the payload is PORX_IN020101UK31, not the interaction PORX_IN020101SM31 eb:Action names"},
 		{name: "body too large", maxBody: 2048, mutate: func(r *ebReq) { r.payload = bytes.Repeat([]byte("x"), 4096) },
 			wantCode: ebxml.CodeNotSupported, wantDesc: "910001:message body exceeds the 2048-byte limit"},
 	}
@@ -288,6 +292,7 @@ func TestEbXMLSMFamily(t *testing.T) {
 	g := startGateway(t, testConfig(), store.NewMemory(nil), false, WithProcessor(proc))
 	req := newReq(newID(t, 4))
 	req.action = "PORX_IN020101SM31"
+	req.payload = testPayloadOf(req.messageID, req.action)
 	if code, body := sendEb(t, g.base, req); code != http.StatusAccepted {
 		t.Fatalf("status %d\n%s", code, body)
 	}

@@ -10,12 +10,15 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/mapping"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestEbXMLReliabilityFlags: every combination of eb:SyncReply and
@@ -433,6 +436,94 @@ func TestEbXMLHTTPHeaderForms(t *testing.T) {
 				t.Fatalf("status %d, want 202\n%s", code, answer)
 			}
 			checkAcknowledgment(t, []byte(answer), req)
+		})
+	}
+}
+
+// TestEbXMLPayloadNotTheAction: a message whose HL7 payload is another
+// interaction than its eb:Action names (another interaction, or the same
+// one of the other family) is refused before it is acknowledged, as the
+// SOAP door refuses one (TestSOAPPayloadNotTheAction): MessageError
+// Inconsistent 910025 naming both, nothing sent to EPS. Before, the door
+// acknowledged it and the processor read the payload for what it was: a
+// nominated release under the patient release's action had EPS release
+// the pharmacy's nominated prescription.
+func TestEbXMLPayloadNotTheAction(t *testing.T) {
+	for _, tc := range []struct {
+		name, action string
+	}{
+		{"nominated release under the patient release's action", v3.PatientReleaseRequest},
+		{"nominated release under its other family's action", "PORX_IN060102SM30"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, client := startSim(t)
+			st, _ := redisStore(t)
+			proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+			submitNominated(t, proc, "F5000000-0000-4000-8000-00000000AD01")
+			mhs := startMHS(t, "ack")
+			g := startGateway(t, testConfig(), st, false, append(asRunWraps(t, proc), WithRoutes(routesTo(t, mhs.srv.URL, "")))...)
+
+			req := newReq("F5000000-0000-4000-8000-00000000AD02")
+			req.action, req.payload = tc.action, nominatedReleaseFCG71(t)
+			code, body := sendEb(t, g.base, req)
+			time.Sleep(300 * time.Millisecond) // a message wrongly taken would be processed now
+			if rx, ok := s.State().Get(rxID); !ok || rx.Dispenser != "" {
+				t.Errorf("EPS holds the prescription with dispenser %q (status %s): released under a message that should have been refused", rx.Dispenser, rx.Status)
+			}
+			if code != http.StatusInternalServerError {
+				t.Fatalf("status %d, want 500\n%.800s", code, body)
+			}
+			if ec, desc := ebErrorOf(t, body); ec != string(ebxml.CodeInconsistent) || !strings.Contains(desc, "910025:") ||
+				!strings.Contains(desc, tc.action) || !strings.Contains(desc, v3.NominatedReleaseRequest) {
+				t.Fatalf("eb:Error %s %q; want Inconsistent 910025 naming %s and %s", ec, desc, tc.action, v3.NominatedReleaseRequest)
+			}
+		})
+	}
+}
+
+// TestEbXMLTimeToLiveDuplicate: a message taken while alive and sent
+// again after its eb:TimeToLive has passed (its sender never had the
+// acknowledgment, and retried) is a duplicate: acknowledged again and not
+// queued again. Before, the retry was refused TimeToLiveExpired, a final
+// error telling the sender its message was not taken while it was
+// taken and would be answered. One never taken is still refused.
+func TestEbXMLTimeToLiveDuplicate(t *testing.T) {
+	rs, _ := redisStore(t)
+	for name, st := range map[string]store.Store{"memory": store.NewMemory(nil), "redis": rs} {
+		t.Run(name, func(t *testing.T) {
+			var clock atomic.Int64
+			start := time.Now()
+			clock.Store(start.UnixNano())
+			g := startGateway(t, testConfig(), st, true, WithProcessor(newFakeProcessor()),
+				WithClock(func() time.Time { return time.Unix(0, clock.Load()) }))
+			withTTL := func(req ebReq, ttl time.Time) (string, string, []byte) {
+				ct, action, body := req.build()
+				const ts = "<eb:Timestamp>2026-03-01T12:00:00Z</eb:Timestamp>"
+				return ct, action, bytes.Replace(body, []byte(ts), []byte(ts+"<eb:TimeToLive>"+ttl.UTC().Format(time.RFC3339)+"</eb:TimeToLive>"), 1)
+			}
+			taken, never := newReq(newID(t, 890)), newReq(newID(t, 891))
+			ttl := start.Add(time.Minute)
+			ct, action, body := withTTL(taken, ttl)
+			if code, answer := post(t, http.DefaultClient, g.base+PathEbXML, ct, action, body); code != http.StatusAccepted {
+				t.Fatalf("alive: status %d, want 202\n%s", code, answer)
+			}
+			clock.Store(start.Add(2 * time.Minute).UnixNano())
+			code, answer := post(t, http.DefaultClient, g.base+PathEbXML, ct, action, body)
+			if code != http.StatusAccepted {
+				t.Fatalf("retry past its time to live of a message taken: status %d, want 202\n%s", code, answer)
+			}
+			checkAcknowledgment(t, answer, taken)
+			if n, err := st.QueueLen(t.Context(), inboxQueue); err != nil || n != 1 {
+				t.Errorf("inbox holds %d (%v), want the message once", n, err)
+			}
+			ct, action, body = withTTL(never, ttl)
+			code, answer = post(t, http.DefaultClient, g.base+PathEbXML, ct, action, body)
+			if code != http.StatusInternalServerError {
+				t.Fatalf("a message never taken, past its time to live: status %d, want 500\n%s", code, answer)
+			}
+			if c, _ := ebErrorOf(t, answer); c != string(ebxml.CodeTimeToLiveExpired) {
+				t.Errorf("eb:Error %s, want TimeToLiveExpired", c)
+			}
 		})
 	}
 }

@@ -218,12 +218,13 @@ func firstWord(d xml.Directive) string {
 // checkHL7Payload checks that payload can be read as an HL7 v3 message:
 // checkXMLDocument's rules, and a root element in the HL7 v3 namespace
 // named as an interaction id (UK or SM family, e.g. PORX_IN020101UK31).
-func checkHL7Payload(payload []byte) error {
+// It returns the root element's local name: the interaction the payload is.
+func checkHL7Payload(payload []byte) (string, error) {
 	root, err := checkXMLDocument(payload)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return checkHL7Root(root)
+	return root.Local, checkHL7Root(root)
 }
 
 // checkHL7Root checks that an element name is an HL7 v3 interaction root.

@@ -89,15 +89,7 @@ func TestEbXMLSenderBoundToCertificate(t *testing.T) {
 	// A delivery to the party waits for its acknowledgment; another
 	// supplier's eb:Acknowledgment in the party's name is refused and the
 	// delivery keeps its retries.
-	d := outbox.Delivery{MessageID: strings.ToUpper(newID(t, 969)), Kind: outbox.KindAnswer, Party: senderParty,
-		Interaction: "PORX_IN070103UK31", ContentType: "text/xml", Body: []byte("x"), CreatedAt: time.Now()}
-	it, err := d.Item(time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Enqueue(t.Context(), it); err != nil {
-		t.Fatal(err)
-	}
+	d := deliveryWaiting(t, st, senderParty, 969)
 	ack := ackFrom(t, senderParty, d.MessageID)
 	code, b := post(t, other, base+PathEbXML, "text/xml", "ebXML", ack)
 	if ec, _ := ebErrorOf(t, b); code != http.StatusInternalServerError || ec != "SecurityFailure" {
@@ -112,6 +104,22 @@ func TestEbXMLSenderBoundToCertificate(t *testing.T) {
 	if _, ok, _ := st.Peek(t.Context(), outbox.Queue, d.MessageID); ok {
 		t.Fatal("the party's acknowledgment did not end the delivery's retries")
 	}
+}
+
+// deliveryWaiting queues in st an answer to party (MessageId newID(t,
+// n)) that waits for its acknowledgment, and returns it.
+func deliveryWaiting(t *testing.T, st store.Store, party string, n int) outbox.Delivery {
+	t.Helper()
+	d := outbox.Delivery{MessageID: strings.ToUpper(newID(t, n)), Kind: outbox.KindAnswer, Party: party,
+		Interaction: "PORX_IN070103UK31", ContentType: "text/xml", Body: []byte("x"), CreatedAt: time.Now()}
+	it, err := d.Item(time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Enqueue(t.Context(), it); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 // ackFrom is an MHS's asynchronous eb:Acknowledgment (text/xml), from
@@ -382,7 +390,8 @@ func TestSenderBindingHoldsAcrossDoors(t *testing.T) {
 		t.Fatal(err)
 	}
 	proc := soapProcessor(nil)
-	srv := NewServer(cfg, store.NewMemory(nil), fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(proc), WithRoutes(routes))
+	st := store.NewMemory(nil)
+	srv := NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(proc), WithRoutes(routes))
 	base := serveOverTLS(t, srv, cfg, false)
 	mhs, soap, other := ca.client(t, "mhs.dispenser.example"), ca.client(t, "soap.dispenser.example"), ca.client(t, "mhs.other.example")
 
@@ -423,5 +432,28 @@ func TestSenderBindingHoldsAcrossDoors(t *testing.T) {
 				}
 			}
 		})
+	}
+
+	// So too an eb:Acknowledgment in the ASID's name, which would end the
+	// retries of a delivery to it: before, the signal path checked the
+	// route's certNames only, and another certificate's acknowledgment
+	// (the ASID's route has none) ended them.
+	d := deliveryWaiting(t, st, asid, 985)
+	ack := ackFrom(t, asid, d.MessageID)
+	code, b := post(t, other, base+PathEbXML, "text/xml", "ebXML", ack)
+	if _, ok, err := st.Peek(t.Context(), outbox.Queue, d.MessageID); err != nil || !ok {
+		t.Errorf("the delivery is gone (ok %v, err %v): its retries ended", ok, err)
+	}
+	if code != http.StatusInternalServerError {
+		t.Fatalf("another certificate's acknowledgment in %s's name: status %d, want 500\n%s", asid, code, b)
+	}
+	if ec, desc := ebErrorOf(t, b); ec != "SecurityFailure" || !strings.HasPrefix(desc, "910023:") {
+		t.Fatalf("MessageError %s %q, want SecurityFailure 910023", ec, desc)
+	}
+	if code, b := post(t, soap, base+PathEbXML, "text/xml", "ebXML", ack); code != http.StatusAccepted {
+		t.Fatalf("the ASID's own acknowledgment: status %d\n%s", code, b)
+	}
+	if _, ok, _ := st.Peek(t.Context(), outbox.Queue, d.MessageID); ok {
+		t.Fatal("the ASID's own acknowledgment did not end the delivery's retries")
 	}
 }

@@ -53,9 +53,10 @@ const (
 	// the persist duration, to another sender ASID; the kept answer is
 	// that sender's alone (fault 300).
 	NumMessageIDReused = 910024
-	// NumPayloadNotAction: a SOAP request's payload root element is not
-	// the interaction its wsa:Action names (fault 300): Spine routes and
-	// validates a request by its action.
+	// NumPayloadNotAction: a request's payload root element is not the
+	// interaction its wsa:Action (SOAP: fault 300) or eb:Action (ebXML:
+	// MessageError Inconsistent) names: Spine routes and validates a
+	// request by its action.
 	NumPayloadNotAction = 910025
 	// NumTimeToLiveExpired: the message's eb:TimeToLive had passed when it
 	// arrived; it is not delivered (ebMS 2.0 §6.4.4, TimeToLiveExpired).
