@@ -157,13 +157,16 @@ func TestLeaseHeldWhileDeadLettering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const lease = time.Second
+	// The holder extends its lease every third of it: a 2 s lease lapses
+	// only if the holding goroutine is kept from running for over 1.3 s,
+	// which a loaded machine did to a 1 s one (a renewal 700 ms late).
+	const lease = 2 * time.Second
 	st := store.NewMemory(nil)
 	other := NewWorker(WorkerConfig{Store: st, Routes: routes, Workers: 1, Lease: lease, Timeout: 5 * time.Second})
 	var tookOver bool
 	w := NewWorker(WorkerConfig{Store: st, Routes: routes, Workers: 1, Lease: lease, Timeout: 5 * time.Second,
 		NoteDeadLetter: func(ctx context.Context, dl *DeadLetter) error {
-			time.Sleep(3 * lease)
+			time.Sleep(5 * lease / 2)
 			tookOver, _ = other.DeliverOne(ctx)
 			return nil
 		}})
