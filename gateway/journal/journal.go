@@ -36,6 +36,12 @@ type Backend interface {
 	Kind() string
 }
 
+// ErrGone says an event was not written because its exchange is no
+// longer kept (the retention dropped it) and the event does not record its
+// request: written, it would make a fragment of the exchange, with no
+// request, listed as a new one.
+var ErrGone = errors.New("the exchange is no longer kept (past the journal's retention)")
+
 // Stats describe what a backend holds.
 type Stats struct {
 	// Exchanges is how many exchanges are kept.
