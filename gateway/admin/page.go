@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html/template"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -117,7 +118,8 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 // view is one exchange arranged for the page.
 type view struct {
 	X *journal.Exchange
-	// V3Requests, FHIRRequests, EPSAnswers, V3Answers pair up side by side.
+	// V3Requests, FHIRRequests, EPSAnswers, V3Answers pair up side by
+	// side; V3Answers include the answers kept for their party.
 	V3Requests, FHIRRequests, EPSAnswers, V3Answers []journal.Step
 	// Shadow is the other path's answer in comparison mode.
 	Shadow []journal.Step
@@ -136,6 +138,7 @@ func (s *Server) exchangePage(c *fiber.Ctx) error {
 		return err
 	}
 	v := view{X: x, Plain: plainOutcome(x)}
+	var kept []journal.Step
 	for _, st := range x.Steps {
 		switch st.Kind {
 		case journal.StepLegacyRequest:
@@ -154,6 +157,17 @@ func (s *Server) exchangePage(c *fiber.Ctx) error {
 			if !strings.Contains(st.Title, " delivered ") {
 				v.Faults = append(v.Faults, st.Title+noteOf(st))
 			}
+			if st.Body != "" {
+				kept = append(kept, st)
+			}
+		}
+	}
+	// An answer kept for its party (no routing table) is shown with the
+	// answers, unless it is one of them already (an answer processing
+	// made): a Subsequent Cancel Response is only ever the kept one.
+	for _, st := range kept {
+		if !slices.ContainsFunc(v.V3Answers, func(a journal.Step) bool { return a.Body == st.Body }) {
+			v.V3Answers = append(v.V3Answers, st)
 		}
 	}
 	if n := len(v.FHIRRequests); n > 1 {
