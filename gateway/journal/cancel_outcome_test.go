@@ -23,9 +23,22 @@ func cancelResponse(interaction, ack, code, display string) string {
 </CancellationResponse></hl7:subject></hl7:ControlActEvent></hl7:` + interaction + `>`
 }
 
+// releaseRejection is a Prescription Release Rejection as porxgate writes
+// it (mapping/release): the reason in pertinentRejectionReason/value.
+func releaseRejection(code, display string) string {
+	return `<PORX_IN110101UK30 xmlns="urn:hl7-org:v3"><id root="C0DE0000-0000-4000-8000-000000000003"/>
+<acknowledgement typeCode="AE"><messageRef><id root="C0DE0000-0000-4000-8000-000000000004"/></messageRef></acknowledgement>
+<ControlActEvent><subject><PrescriptionReleaseReject classCode="INFO" moodCode="EVN"><id root="C0DE0000-0000-4000-8000-000000000005"/>
+<pertinentInformation typeCode="PERT"><seperatableInd value="false"/><pertinentRejectionReason classCode="OBS" moodCode="EVN">
+<code code="PRRR" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.30"/><text>Prescription is with another dispenser</text>
+<value code="` + code + `" codeSystem="2.16.840.1.113883.2.1.3.2.4.16.34" displayName="` + display + `"/></pertinentRejectionReason></pertinentInformation>
+</PrescriptionReleaseReject></subject></ControlActEvent></PORX_IN110101UK30>`
+}
+
 // TestCancelResponseOutcome: the journal reads a Cancel Response's outcome
 // (and a Subsequent Cancel Response's) from its pertinentResponse value,
-// where Spine and porxgate put it. It looked only for code elements under
+// where Spine and porxgate put it, and a Release Rejection's reason from
+// its pertinentRejectionReason value (it had no code). It looked only for code elements under
 // parents a cancel response does not have, found no code, and so recorded
 // every cancel response as "cancelled" — 0004 (not cancelled: dispensed),
 // 0008 (not found) and 0002 (pending with the dispenser) included.
@@ -37,6 +50,7 @@ func TestCancelResponseOutcome(t *testing.T) {
 		{"pending", cancelResponse("PORX_IN050101UK31", "AA", "0002", "Prescription/item was not cancelled. With dispenser. Marked for cancellation"), "pending", "0002", "42C67E-A99968-11EBAK"},
 		{"dispensed", cancelResponse("PORX_IN050101UK31", "AE", "0004", "Prescription/item was not cancelled. Prescription has been dispensed."), "not-cancelled", "0004", "42C67E-A99968-11EBAK"},
 		{"subsequent, not dispensed", cancelResponse("PORX_IN050102UK32", "AA", "0010", "Prescription/item was not cancelled. Prescription has been not dispensed"), "not-cancelled", "0010", "42C67E-A99968-11EBAK"},
+		{"release rejected", releaseRejection("0004", "Prescription is with another dispenser"), "not-released", "0004", ""},
 		{"subsequent, cancelled", cancelResponse("PORX_IN050102UK32", "AA", "0001", "Prescription/item was cancelled"), "cancelled", "0001", "42C67E-A99968-11EBAK"},
 	}
 	if corpustest.Present() {

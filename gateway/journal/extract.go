@@ -86,7 +86,7 @@ func factsOf(read func(v3.XMLVisitor) bool) (f payloadFacts, ok bool) {
 			switch e.Tag {
 			case "id", "value":
 				f.ids.addIdentifier(e.Attr("root", ""), e.Attr("extension", ""))
-				if e.Tag == "value" && e.Parent == "pertinentResponse" {
+				if e.Tag == "value" && (e.Parent == "pertinentResponse" || e.Parent == "pertinentRejectionReason") {
 					oc.response(e.Attr("code", ""), e.Attr("displayName", ""))
 				}
 			case "acknowledgement":
@@ -166,17 +166,18 @@ func (o *outcomeCodes) code(parent, code, display string) {
 	}
 }
 
-// response takes a pertinentResponse's value: a Cancel Response's outcome
+// response takes a pertinentResponse's value, a Cancel Response's outcome
 // (code system 2.16.840.1.113883.2.1.3.2.4.17.19: 0001 cancelled, 0002
-// and 0003 pending with the dispenser, 0004–0010 not cancelled).
+// and 0003 pending with the dispenser, 0004–0010 not cancelled), or a
+// pertinentRejectionReason's, a Prescription Release Rejection's reason.
 func (o *outcomeCodes) response(code, display string) {
 	if o.respCode == "" {
 		o.respCode, o.respText = code, display
 	}
 }
 
-// outcome words the business outcome of the answer interaction: a
-// pertinentResponse's value, where a Cancel Response says it, comes
+// outcome words the business outcome of the answer interaction: the
+// value where a Cancel Response or a Release Rejection says it comes
 // before the other issue codes.
 func (o *outcomeCodes) outcome(interaction string) *Outcome {
 	issueCode, issueText := o.issueCode, o.issueText
@@ -210,6 +211,9 @@ func outcomeOf(interaction, ack, ackCode, ackText, issueCode, issueText string) 
 	case v3.NominatedReleaseResponse, v3.PatientReleaseResponse:
 		return &Outcome{Result: "released", Text: "prescription(s) released to the dispenser"}
 	case v3.ReleaseRejection:
+		if issueCode != "" {
+			code, text = issueCode, issueText
+		}
 		return &Outcome{Result: "not-released", Code: code, Text: orText(text, "release rejected")}
 	case v3.CancelResponse, v3.SubsequentCancelResponse:
 		// What became of the cancellation is the response's code, not an
