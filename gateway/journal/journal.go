@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -149,7 +150,8 @@ func (j *Journal) Record(ev Event) {
 	j.put(item{ev: &ev})
 }
 
-// RecordAccess queues an access entry; it never waits.
+// RecordAccess queues an access entry; it never waits. An access that
+// cannot be queued or written is logged instead (accessLost).
 func (j *Journal) RecordAccess(a Access) {
 	if j == nil {
 		return
@@ -157,17 +159,32 @@ func (j *Journal) RecordAccess(a Access) {
 	if a.At.IsZero() {
 		a.At = j.opts.Now()
 	}
-	j.put(item{access: &a})
+	if !j.put(item{access: &a}) {
+		j.accessLost(a, "the journal's queue is full or its writer has stopped")
+	}
 }
 
 // put queues it, or counts it dropped when the queue is full or the
-// writer has stopped.
-func (j *Journal) put(it item) {
+// writer has stopped; it says whether it was queued.
+func (j *Journal) put(it item) bool {
 	j.pending.Add(1)
 	if j.queue.Put(it) != stopqueue.Queued {
 		j.pending.Add(-1)
 		j.drop(1)
+		return false
 	}
+	return true
+}
+
+// accessLost logs an access the access journal could not keep, as the
+// admin listener logs each access with the journal off: every look at
+// patient data leaves a record. The path goes without its query (a
+// search may hold an NHS number), which a log line must not carry.
+func (j *Journal) accessLost(a Access, why string) {
+	path, _, _ := strings.Cut(a.What, "?")
+	j.opts.Log.Warn("journal: access not recorded in the access journal, logged here instead", "why", why,
+		"at", a.At, "door", a.Door, "who", a.Who, "role", a.Role, "method", a.Method, "path", path,
+		"status", a.Status, "remote", a.Remote)
 }
 
 // drop counts n items dropped.
@@ -339,6 +356,9 @@ func (j *Journal) write(ctx context.Context, it item) {
 		err = j.b.Apply(wctx, *it.ev)
 	} else {
 		err = j.b.AddAccess(wctx, *it.access)
+		if err != nil {
+			j.accessLost(*it.access, err.Error())
+		}
 	}
 	j.outcome(err, 1)
 }
