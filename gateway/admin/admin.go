@@ -341,14 +341,55 @@ func (s *Server) searchAPI(c *fiber.Ctx) error {
 	}
 	cx, cancel := ctx(c)
 	defer cancel()
-	list, err := s.d.Journal.Backend().Search(cx, q)
+	list, more, err := s.search(cx, q)
 	if err != nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, err.Error())
 	}
 	if list == nil {
 		list = []journal.Summary{}
 	}
-	return c.JSON(fiber.Map{"count": len(list), "exchanges": list})
+	return c.JSON(fiber.Map{"count": len(list), "more": more, "exchanges": list})
+}
+
+// defaultListLimit is how many exchanges a search shows unless asked
+// (journal.Query's default).
+const defaultListLimit = 100
+
+// search returns the exchanges q selects, up to its limit, newest first,
+// and whether more match.
+func (s *Server) search(cx context.Context, q journal.Query) ([]journal.Summary, bool, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	q.Limit = limit + 1
+	list, err := s.d.Journal.Backend().Search(cx, q)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(list) > limit {
+		return list[:limit], true, nil
+	}
+	return list, false, nil
+}
+
+// olderURL is the list page of the exchanges q selects that started
+// before the oldest of list: q with that start as its (exclusive) end.
+func olderURL(q journal.Query, list []journal.Summary) string {
+	v := url.Values{}
+	for k, x := range map[string]string{"id": q.ID, "interaction": q.Interaction, "outcome": q.Outcome} {
+		if x != "" {
+			v.Set(k, x)
+		}
+	}
+	if !q.From.IsZero() {
+		v.Set("from", q.From.UTC().Format(time.RFC3339Nano))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	v.Set("to", list[len(list)-1].Started.UTC().Format(time.RFC3339Nano))
+	return PathPage + "?" + v.Encode()
 }
 
 // exchangeAPI handles GET /admin/api/exchanges/:id.

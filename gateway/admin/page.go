@@ -99,11 +99,14 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 	data := fiber.Map{"State": s.state(cx), "Reader": roleOf(c) >= RoleReader, "Admin": roleOf(c) >= RoleAdmin, "Q": q,
 		"From": c.Query("from"), "To": c.Query("to"), "Journal": s.d.Journal != nil}
 	if roleOf(c) >= RoleReader && s.d.Journal != nil {
-		list, err := s.d.Journal.Backend().Search(cx, q)
+		list, more, err := s.search(cx, q)
 		if err != nil {
 			data["Error"] = err.Error()
 		}
 		data["List"] = list
+		if more {
+			data["Older"] = olderURL(q, list)
+		}
 	}
 	if roleOf(c) >= RoleAdmin && s.d.Journal != nil {
 		acc, err := s.d.Journal.Backend().Accesses(cx, 50)
@@ -277,6 +280,7 @@ from <input type="datetime-local" name="from" value="{{.From}}"> to <input type=
 <td class="{{outClass .Outcome.Result}}">{{if .Outcome.Result}}{{.Outcome.Result}}{{else}}in progress{{end}} {{.Outcome.Code}}</td>
 <td>{{with .Comparison}}<span class="{{outClass .Result}}">{{.Result}}</span>{{end}}</td></tr>
 {{else}}<tr><td colspan="6">{{if .Journal}}no exchanges match{{else}}the journal is off{{end}}</td></tr>{{end}}</table>
+{{with .Older}}<p class="warn">These are the newest {{len $.List}} that match; more do. <a id="older" href="{{.}}">Older ones</a></p>{{end}}
 {{end}}
 {{if .Accesses}}<h2>Access journal (newest 50)</h2><table id="accesses"><tr><th>At</th><th>Door</th><th>Who</th><th>Role</th><th>What</th><th>Status</th></tr>
 {{range .Accesses}}<tr><td>{{ts .At}}</td><td>{{.Door}}</td><td>{{.Who}}</td><td>{{.Role}}</td><td>{{.Method}} {{.What}}</td><td>{{.Status}}</td></tr>{{end}}</table>{{end}}

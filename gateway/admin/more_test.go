@@ -1,0 +1,86 @@
+package admin
+
+import (
+	"context"
+	"html"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/journal"
+)
+
+// exchangeLinkRE finds the exchanges a list page links to.
+var exchangeLinkRE = regexp.MustCompile(`<a class="exchange" href="/admin/ui/exchange/([^"]+)"`)
+
+// TestListSaysThereAreMore: a search that selects more exchanges than the
+// list shows says so and links to the older ones, and the JSON search
+// says so too; together the pages show each exchange once. The page
+// showed the newest 100 as if they were all ("no way to tell a search for
+// an NHS number with 105 exchanges from one with 100").
+func TestListSaysThereAreMore(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Second)
+	b := journal.NewMemory(journal.Retention{})
+	const n = 105
+	for i := range n {
+		id := "M" + strconv.Itoa(i)
+		if err := b.Apply(context.Background(), journal.Event{Exchange: id, At: now.Add(-time.Duration(n-i) * time.Second),
+			Interaction: "PORX_IN020101UK31", IDs: journal.IDs{NHSNumbers: []string{"9449304130"}},
+			Step: &journal.Step{Kind: journal.StepLegacyRequest, Body: "<x/>"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j := journal.New(b, journal.Options{})
+	base := listen(t, New(AuthConfig{Tokens: []Token{NewToken("r", RoleReader, "reader-token-0123456789")}}, Deps{Journal: j}))
+	get := func(path string) string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.Header.Set("Authorization", "Bearer reader-token-0123456789")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s = %d %s", path, resp.StatusCode, body)
+		}
+		return string(body)
+	}
+	seen := map[string]int{}
+	page := get(PathPage + "?id=9449304130")
+	links := exchangeLinkRE.FindAllStringSubmatch(page, -1)
+	for _, m := range links {
+		seen[m[1]]++
+	}
+	more := regexp.MustCompile(`<a id="older" href="([^"]+)"`).FindStringSubmatch(page)
+	if len(links) != 100 || more == nil {
+		t.Fatalf("first page: %d exchanges, link to older ones %v; want 100 and a link", len(links), more)
+	}
+	page = get(html.UnescapeString(more[1]))
+	links = exchangeLinkRE.FindAllStringSubmatch(page, -1)
+	for _, m := range links {
+		seen[m[1]]++
+	}
+	if len(links) != 5 || strings.Contains(page, `id="older"`) {
+		t.Errorf("older page: %d exchanges, link to older ones %v; want the 5 left and no link", len(links), strings.Contains(page, `id="older"`))
+	}
+	if len(seen) != n {
+		t.Errorf("the two pages show %d exchanges of %d", len(seen), n)
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Errorf("%s shown %d times", id, k)
+		}
+	}
+	if api := get(PathExchanges + "?id=9449304130&limit=100"); !strings.Contains(api, `"count":100`) || !strings.Contains(api, `"more":true`) {
+		t.Errorf("API: want 100 and more:\n%.300s", api)
+	}
+	if api := get(PathExchanges + "?id=9449304130&limit=105"); !strings.Contains(api, `"count":105`) || !strings.Contains(api, `"more":false`) {
+		t.Errorf("API: want 105 and no more:\n%.300s", api)
+	}
+}
