@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
 	"github.com/porxgate/porxgate/gateway/journal"
+	"github.com/porxgate/porxgate/gateway/logctx"
 )
 
 // Paths of the admin listener.
@@ -428,7 +429,22 @@ func (s *Server) get(c *fiber.Ctx) (*journal.Exchange, error) {
 func (s *Server) stateAPI(c *fiber.Ctx) error {
 	cx, cancel := ctx(c)
 	defer cancel()
-	return c.JSON(s.state(cx))
+	return c.JSON(s.stateFor(cx, roleOf(c)))
+}
+
+// stateFor is the live state as role may see it: below the reader role
+// (no patient data, and looks at the live state are not journalled) each
+// dead letter's reason as the logs would have it, without the values it
+// quotes from a message or from EPS's answer (a date of birth, a name)
+// nor NHS numbers.
+func (s *Server) stateFor(cx context.Context, role Role) State {
+	st := s.state(cx)
+	if role < RoleReader {
+		for i := range st.DeadLetters {
+			st.DeadLetters[i].Reason = logctx.RedactFreeText(st.DeadLetters[i].Reason)
+		}
+	}
+	return st
 }
 
 // state gathers the live state: the gateway's part and the journal's.

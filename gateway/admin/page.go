@@ -96,7 +96,7 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 	}
 	cx, cancel := ctx(c)
 	defer cancel()
-	data := fiber.Map{"State": s.state(cx), "Reader": roleOf(c) >= RoleReader, "Admin": roleOf(c) >= RoleAdmin, "Q": q,
+	data := fiber.Map{"State": s.stateFor(cx, roleOf(c)), "Reader": roleOf(c) >= RoleReader, "Admin": roleOf(c) >= RoleAdmin, "Q": q,
 		"From": c.Query("from"), "To": c.Query("to"), "Journal": s.d.Journal != nil}
 	if roleOf(c) >= RoleReader && s.d.Journal != nil {
 		list, more, err := s.search(cx, q)
