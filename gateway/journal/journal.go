@@ -375,14 +375,16 @@ func (j *Journal) Wait(ctx context.Context) error {
 	return nil
 }
 
-// enrich reads ids, signature and outcome out of a v3 step's payload.
+// enrich reads ids, signature and outcome out of a v3 step's payload. A
+// delivery that carries its answer (one kept for its party, or an answer
+// the journal sees only as it is delivered) is read as a v3 answer is.
 func enrich(ev *Event) {
 	s := ev.Step
 	if s == nil || s.Body == "" {
 		return
 	}
 	switch s.Kind {
-	case StepLegacyRequest, StepV3Answer, StepShadow:
+	case StepLegacyRequest, StepV3Answer, StepShadow, StepDelivery:
 	default:
 		return
 	}
@@ -391,7 +393,7 @@ func enrich(ev *Event) {
 		s.Interaction = f.interaction
 	}
 	ev.IDs.merge(f.ids)
-	if s.Kind == StepV3Answer && f.outcome != nil {
+	if (s.Kind == StepV3Answer || s.Kind == StepDelivery) && f.outcome != nil {
 		if ev.Outcome == nil {
 			ev.Outcome = f.outcome
 		}
