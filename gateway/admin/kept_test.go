@@ -1,12 +1,8 @@
 package admin
 
 import (
-	"context"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/porxgate/porxgate/gateway/journal"
 )
@@ -30,24 +26,12 @@ func TestPageShowsAnswersKeptForTheirParty(t *testing.T) {
 		j.Record(journal.Event{Exchange: "C1", Step: &journal.Step{Kind: journal.StepDelivery, Title: "answer kept for P1 (no routing table)",
 			Note: "no routing table is configured (--routes): kept here for party P1", ContentType: "application/xml", Body: body}})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := j.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodGet, base+PathPageExchange+"C1", nil)
-	req.Header.Set("Authorization", "Bearer reader-token-0123456789")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	page := string(b)
+	written(t, j)
+	code, page := getAs(t, base, "reader-token-0123456789", PathPageExchange+"C1")
 	_, v3, _ := strings.Cut(page, `id="v3-side"`)
 	v3, _, _ = strings.Cut(v3, "</section>")
-	if resp.StatusCode != 200 || !strings.Contains(v3, "subsequent-cancel-response-0001") {
-		t.Errorf("page %d: the Subsequent Cancel Response kept for P1 is not among the answers:\n%s", resp.StatusCode, v3)
+	if code != 200 || !strings.Contains(v3, "subsequent-cancel-response-0001") {
+		t.Errorf("page %d: the Subsequent Cancel Response kept for P1 is not among the answers:\n%s", code, v3)
 	}
 	if n := strings.Count(v3, "MCCI_IN010000UK13&gt;"); n != 2 {
 		t.Errorf("the acknowledgement, recorded as answered and as kept, is shown %d times, want once (its open and close tags):\n%s", n/2, v3)

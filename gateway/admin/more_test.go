@@ -3,8 +3,6 @@ package admin
 import (
 	"context"
 	"html"
-	"io"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -38,18 +36,11 @@ func TestListSaysThereAreMore(t *testing.T) {
 	base := listen(t, New(AuthConfig{Tokens: []Token{NewToken("r", RoleReader, "reader-token-0123456789")}}, Deps{Journal: j}))
 	get := func(path string) string {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
-		req.Header.Set("Authorization", "Bearer reader-token-0123456789")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		code, body := getAs(t, base, "reader-token-0123456789", path)
+		if code != 200 {
+			t.Fatalf("GET %s = %d %s", path, code, body)
 		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 {
-			t.Fatalf("GET %s = %d %s", path, resp.StatusCode, body)
-		}
-		return string(body)
+		return body
 	}
 	seen := map[string]int{}
 	page := get(PathPage + "?id=9449304130")
