@@ -41,6 +41,8 @@ import (
 //	         started before are searched by outcome or interaction
 //	         through t
 //	acc      list of accesses (JSON), newest first, capped
+//	k:<id>   set of the index keys (ixt:, ixo:, ixi:) the exchange was
+//	         added to, expiring with it: dropping it takes it out of them
 //	gone     sorted set of the exchanges the retention dropped, by when
 //	         (ms), the newest maxTombstones: a late event of one (not its
 //	         request) is not written, so that it makes no fragment of it
@@ -333,7 +335,9 @@ for k = 1, n do
       redis.call('ZADD', ARGV[a], started, id)
       redis.call('ZREMRANGEBYSCORE', ARGV[a], '-inf', '(' .. cutoff)
       redis.call('EXPIRE', ARGV[a], age)
+      redis.call('SADD', p .. 'k:' .. id, ARGV[a])
     end
+    if na > 0 then redis.call('PEXPIRE', p .. 'k:' .. id, ttl) end
     i = i + na + 1
     local nr = tonumber(ARGV[i])
     for a = i+1, i+nr do
@@ -514,36 +518,57 @@ func (r *Redis) filedUnder(x *Exchange, existed bool) []string {
 	return keys
 }
 
-// evictScript drops the oldest exchanges while the total size passes the
-// cap, never ARGV[3] (the one just written), at most 1000 at a time: one
-// round trip however many go; each one gone is remembered in gone (at
-// ARGV[4], ms), which keeps the newest maxTombstones. KEYS[1] bytes,
-// KEYS[2] t, KEYS[3] sz; ARGV[1] the key prefix, ARGV[2] the cap.
-// Returns how many went.
-var evictScript = redis.NewScript(`
+// dropLua defines drop(p, id, now), which drops exchange id under key
+// prefix p: its head, summary, steps, size and place in t, and its
+// memberships of the search indexes (the keys k:<id> lists), and
+// remembers it gone at now (ms).
+const dropLua = `
+local function drop(p, id, now)
+  local size = tonumber(redis.call('HGET', p .. 'sz', id) or '0')
+  for _, k in ipairs(redis.call('SMEMBERS', p .. 'k:' .. id)) do
+    redis.call('ZREM', k, id)
+  end
+  redis.call('DEL', p .. 'x:' .. id, p .. 's:' .. id, p .. 'st:' .. id, p .. 'k:' .. id)
+  redis.call('ZREM', p .. 't', id)
+  redis.call('HDEL', p .. 'sz', id)
+  redis.call('DECRBY', p .. 'bytes', size)
+  redis.call('ZADD', p .. 'gone', now, id)
+end
+`
+
+// evictScript drops the oldest exchanges (drop) while the total size
+// passes the cap, never ARGV[3] (the one just written), at most 1000 at a
+// time: one round trip however many go; gone keeps the newest ARGV[5].
+// KEYS[1] bytes, KEYS[2] t; ARGV[1] the key prefix, ARGV[2] the cap,
+// ARGV[4] now (ms). Returns how many went.
+var evictScript = redis.NewScript(dropLua + `
 local n = 0
 while n < 1000 do
   local total = tonumber(redis.call('GET', KEYS[1]) or '0')
   if total <= tonumber(ARGV[2]) then break end
   local oldest = redis.call('ZRANGE', KEYS[2], 0, 0)
   if #oldest == 0 or oldest[1] == ARGV[3] then break end
-  local id = oldest[1]
-  local size = tonumber(redis.call('HGET', KEYS[3], id) or '0')
-  redis.call('DEL', ARGV[1] .. 'x:' .. id, ARGV[1] .. 's:' .. id, ARGV[1] .. 'st:' .. id)
-  redis.call('ZREM', KEYS[2], id)
-  redis.call('HDEL', KEYS[3], id)
-  redis.call('DECRBY', KEYS[1], size)
-  redis.call('ZADD', ARGV[1] .. 'gone', ARGV[4], id)
+  drop(ARGV[1], oldest[1], ARGV[4])
   n = n + 1
 end
 if n > 0 then redis.call('ZREMRANGEBYRANK', ARGV[1] .. 'gone', 0, -1 - tonumber(ARGV[5])) end
 return n
 `)
 
+// removeScript drops the exchanges ARGV[4...] (drop); gone keeps the
+// newest ARGV[3]. KEYS[1] t; ARGV[1] the key prefix, ARGV[2] now (ms).
+var removeScript = redis.NewScript(dropLua + `
+for i = 4, #ARGV do
+  drop(ARGV[1], ARGV[i], ARGV[2])
+end
+redis.call('ZREMRANGEBYRANK', ARGV[1] .. 'gone', 0, -1 - tonumber(ARGV[3]))
+return #ARGV - 3
+`)
+
 // evictOverSize drops the oldest exchanges while the total passes MaxBytes,
 // never keep (the one just written).
 func (r *Redis) evictOverSize(ctx context.Context, keep string) error {
-	err := evictScript.Run(ctx, r.c, []string{r.p + "bytes", r.p + "t", r.p + "sz"},
+	err := evictScript.Run(ctx, r.c, []string{r.p + "bytes", r.p + "t"},
 		r.p, strconv.FormatInt(r.ret.MaxBytes, 10), keep, time.Now().UnixMilli(), maxTombstones).Err()
 	if err != nil {
 		return fmt.Errorf("journal: drop the oldest exchanges: %w", err)
@@ -551,18 +576,15 @@ func (r *Redis) evictOverSize(ctx context.Context, keep string) error {
 	return nil
 }
 
-// remove drops one exchange and its size, and remembers it gone.
-func (r *Redis) remove(ctx context.Context, id string, now time.Time) error {
-	size, _ := r.c.HGet(ctx, r.p+"sz", id).Int64()
-	pipe := r.c.TxPipeline()
-	pipe.Del(ctx, r.p+"x:"+id, r.p+"s:"+id, r.p+"st:"+id)
-	pipe.ZRem(ctx, r.p+"t", id)
-	pipe.HDel(ctx, r.p+"sz", id)
-	pipe.DecrBy(ctx, r.p+"bytes", size)
-	pipe.ZAdd(ctx, r.p+"gone", redis.Z{Score: float64(now.UnixMilli()), Member: id})
-	pipe.ZRemRangeByRank(ctx, r.p+"gone", 0, -1-maxTombstones)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("journal: remove exchange %s: %w", id, err)
+// remove drops the exchanges ids (removeScript), in one round trip.
+func (r *Redis) remove(ctx context.Context, ids []string, now time.Time) error {
+	args := make([]any, 0, 3+len(ids))
+	args = append(args, r.p, now.UnixMilli(), maxTombstones)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	if err := removeScript.Run(ctx, r.c, []string{r.p + "t"}, args...).Err(); err != nil {
+		return fmt.Errorf("journal: remove exchanges: %w", err)
 	}
 	return nil
 }
@@ -814,8 +836,8 @@ func (r *Redis) Prune(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("journal: prune: %w", err)
 	}
-	for _, id := range ids {
-		if err := r.remove(ctx, id, now); err != nil {
+	if len(ids) > 0 {
+		if err := r.remove(ctx, ids, now); err != nil {
 			return err
 		}
 	}
