@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -342,14 +343,18 @@ func (s *Server) searchAPI(c *fiber.Ctx) error {
 	}
 	cx, cancel := ctx(c)
 	defer cancel()
-	list, more, err := s.search(cx, q)
+	list, more, cut, err := s.search(cx, q)
 	if err != nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, err.Error())
 	}
 	if list == nil {
 		list = []journal.Summary{}
 	}
-	return c.JSON(fiber.Map{"count": len(list), "more": more, "exchanges": list})
+	answer := fiber.Map{"count": len(list), "more": more || cut != "", "exchanges": list}
+	if cut != "" {
+		answer["note"] = cut
+	}
+	return c.JSON(answer)
 }
 
 // defaultListLimit is how many exchanges a search shows unless asked
@@ -357,21 +362,25 @@ func (s *Server) searchAPI(c *fiber.Ctx) error {
 const defaultListLimit = 100
 
 // search returns the exchanges q selects, up to its limit, newest first,
-// and whether more match.
-func (s *Server) search(cx context.Context, q journal.Query) ([]journal.Summary, bool, error) {
+// whether more match, and, when the search stopped before it had looked
+// at every exchange (journal.ErrSearchCut), why: more may match.
+func (s *Server) search(cx context.Context, q journal.Query) (list []journal.Summary, more bool, cut string, err error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = defaultListLimit
 	}
 	q.Limit = limit + 1
-	list, err := s.d.Journal.Backend().Search(cx, q)
+	list, err = s.d.Journal.Backend().Search(cx, q)
+	if errors.Is(err, journal.ErrSearchCut) {
+		cut, err = err.Error(), nil
+	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, "", err
 	}
 	if len(list) > limit {
-		return list[:limit], true, nil
+		return list[:limit], true, cut, nil
 	}
-	return list, false, nil
+	return list, false, cut, nil
 }
 
 // olderURL is the list page of the exchanges q selects that started

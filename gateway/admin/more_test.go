@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/journal"
+	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/store/redistest"
 )
 
 // exchangeLinkRE finds the exchanges a list page links to.
@@ -73,5 +75,44 @@ func TestListSaysThereAreMore(t *testing.T) {
 	}
 	if api := get(PathExchanges + "?id=9449304130&limit=105"); !strings.Contains(api, `"count":105`) || !strings.Contains(api, `"more":false`) {
 		t.Errorf("API: want 105 and no more:\n%.300s", api)
+	}
+}
+
+// TestListSaysTheSearchWasCut: when the Redis journal stops a search at
+// the exchanges it may look at (journal.ErrSearchCut), the page and the
+// JSON search say more may match, instead of "no exchanges match".
+func TestListSaysTheSearchWasCut(t *testing.T) {
+	srv := redistest.Start(t)
+	rs, err := store.NewRedis(srv.URL(), "t:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rs.Close() })
+	b := journal.NewRedis(rs.Client(), rs.Prefix(), journal.Retention{})
+	now := time.Now().UTC()
+	const n = 5100 // more than one search looks at
+	evs := make([]journal.Event, 0, 500)
+	for i := range n {
+		interaction := "PORX_IN080101UK31"
+		if i < 50 {
+			interaction = "PORX_IN090101UK31" // the oldest: past what the search looks at
+		}
+		evs = append(evs, journal.Event{Exchange: "M" + strconv.Itoa(i), At: now.Add(-time.Duration(n-i) * time.Second),
+			Interaction: interaction, IDs: journal.IDs{ODSCodes: []string{"FA565"}}})
+		if len(evs) == cap(evs) || i == n-1 {
+			if err := b.ApplyAll(context.Background(), evs); err != nil {
+				t.Fatal(err)
+			}
+			evs = evs[:0]
+		}
+	}
+	base := listen(t, New(AuthConfig{Tokens: []Token{NewToken("r", RoleReader, "reader-token-0123456789")}}, Deps{Journal: journal.New(b, journal.Options{})}))
+	code, page := getAs(t, base, "reader-token-0123456789", PathPage+"?id=FA565&interaction=PORX_IN090101UK31")
+	if code != 200 || !strings.Contains(page, `id="search-cut"`) || strings.Contains(page, "no exchanges match") {
+		t.Errorf("page %d does not say the search was cut:\n%.3000s", code, page)
+	}
+	code, api := getAs(t, base, "reader-token-0123456789", PathExchanges+"?id=FA565&interaction=PORX_IN090101UK31")
+	if code != 200 || !strings.Contains(api, `"more":true`) || !strings.Contains(api, `"note":`) {
+		t.Errorf("API %d: want more and a note:\n%.500s", code, api)
 	}
 }

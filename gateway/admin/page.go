@@ -99,11 +99,11 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 	data := fiber.Map{"State": s.stateFor(cx, roleOf(c)), "Reader": roleOf(c) >= RoleReader, "Admin": roleOf(c) >= RoleAdmin, "Q": q,
 		"From": c.Query("from"), "To": c.Query("to"), "Journal": s.d.Journal != nil}
 	if roleOf(c) >= RoleReader && s.d.Journal != nil {
-		list, more, err := s.search(cx, q)
+		list, more, cut, err := s.search(cx, q)
 		if err != nil {
 			data["Error"] = err.Error()
 		}
-		data["List"] = list
+		data["List"], data["Cut"] = list, cut
 		if more {
 			data["Older"] = olderURL(q, list)
 		}
@@ -279,8 +279,9 @@ from <input type="datetime-local" name="from" value="{{.From}}"> to <input type=
 <td><small>{{.ID}}{{with .IDs.PrescriptionIDs}}<br>Rx {{join . ", "}}{{end}}</small></td>
 <td class="{{outClass .Outcome.Result}}">{{if .Outcome.Result}}{{.Outcome.Result}}{{else}}in progress{{end}} {{.Outcome.Code}}</td>
 <td>{{with .Comparison}}<span class="{{outClass .Result}}">{{.Result}}</span>{{end}}</td></tr>
-{{else}}<tr><td colspan="6">{{if .Journal}}no exchanges match{{else}}the journal is off{{end}}</td></tr>{{end}}</table>
+{{else}}<tr><td colspan="6">{{if not .Journal}}the journal is off{{else if .Cut}}none among the exchanges looked at{{else}}no exchanges match{{end}}</td></tr>{{end}}</table>
 {{with .Older}}<p class="warn">These are the newest {{len $.List}} that match; more do. <a id="older" href="{{.}}">Older ones</a></p>{{end}}
+{{with .Cut}}<p class="warn" id="search-cut">Not every exchange was looked at: more may match. {{.}}</p>{{end}}
 {{end}}
 {{if .Accesses}}<h2>Access journal (newest 50)</h2><table id="accesses"><tr><th>At</th><th>Door</th><th>Who</th><th>Role</th><th>What</th><th>Status</th></tr>
 {{range .Accesses}}<tr><td>{{ts .At}}</td><td>{{.Door}}</td><td>{{.Who}}</td><td>{{.Role}}</td><td>{{.Method}} {{.What}}</td><td>{{.Status}}</td></tr>{{end}}</table>{{end}}

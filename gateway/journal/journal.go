@@ -43,6 +43,11 @@ type Backend interface {
 // request, listed as a new one.
 var ErrGone = errors.New("the exchange is no longer kept (past the journal's retention)")
 
+// ErrSearchCut says a search stopped at the exchanges it may look at
+// before it found as many as it was asked for: more may match among
+// those it did not look at. What it found comes with it.
+var ErrSearchCut = errors.New("the search looked at as many exchanges as it may and found fewer than asked; narrow it (a time range, another id)")
+
 // Stats describe what a backend holds.
 type Stats struct {
 	// Exchanges is how many exchanges are kept.

@@ -671,7 +671,7 @@ func (r *Redis) Search(ctx context.Context, q Query) ([]Summary, error) {
 	}
 	out, err := r.scan(ctx, key, q)
 	if err != nil || len(out) >= q.limit() {
-		return out, err
+		return out, err // ErrSearchCut: what was found
 	}
 	if q.ID != "" {
 		return r.withOldIndex(ctx, q, out)
@@ -702,7 +702,7 @@ func (r *Redis) withUnfiled(ctx context.Context, q Query, out []Summary) ([]Summ
 		older.To = q.To
 	}
 	more, err := r.scan(ctx, r.p+"t", older)
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrSearchCut) {
 		return nil, err
 	}
 	have := map[string]bool{}
@@ -715,11 +715,15 @@ func (r *Redis) withUnfiled(ctx context.Context, q Query, out []Summary) ([]Summ
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
-	return out[:min(len(out), q.limit())], nil
+	if len(out) >= q.limit() {
+		err = nil
+	}
+	return out[:min(len(out), q.limit())], err
 }
 
 // scan reads the sorted set of exchange ids key, newest first, within q's
-// time range, and returns the summaries q selects.
+// time range, and returns the summaries q selects; with ErrSearchCut when
+// it stopped at maxScan with fewer than q's limit and more to look at.
 func (r *Redis) scan(ctx context.Context, key string, q Query) ([]Summary, error) {
 	var out []Summary
 	maxS, minS := "+inf", "-inf"
@@ -751,8 +755,11 @@ func (r *Redis) scan(ctx context.Context, key string, q Query) ([]Summary, error
 			}
 		}
 		if len(ids) < page {
-			break
+			return out, nil
 		}
+	}
+	if len(out) < q.limit() {
+		return out, fmt.Errorf("journal: search: %w (it looked at the newest %d)", ErrSearchCut, maxScan)
 	}
 	return out, nil
 }
