@@ -97,7 +97,7 @@ type flow struct {
 
 // startFlowGateway starts a gateway on st wired for cancellations with the
 // given options; api answers the poller's tracker queries (nil: client).
-func startFlowGateway(t *testing.T, f *flow, st store.Store, opts cancels.Config, api cancels.TrackerAPI) (*gw, *cancels.Service) {
+func startFlowGateway(t *testing.T, f *flow, st store.Store, opts cancels.Config, api cancels.TrackerAPI, more ...Option) (*gw, *cancels.Service) {
 	t.Helper()
 	if api == nil {
 		api = f.client
@@ -107,7 +107,7 @@ func startFlowGateway(t *testing.T, f *flow, st store.Store, opts cancels.Config
 	cfg := testConfig()
 	cfg.Lease = opts.Lease
 	srv := NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(),
-		WithProcessor(proc), WithRoutes(flowRoutes(t, f.prescriber.srv.URL, f.dispenser.srv.URL)))
+		append([]Option{WithProcessor(proc), WithRoutes(flowRoutes(t, f.prescriber.srv.URL, f.dispenser.srv.URL))}, more...)...)
 	srv.EnableCancellations(c)
 	return serveGateway(t, srv), c
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // WithJournal records every exchange in j: the legacy request and the
@@ -54,11 +55,14 @@ func journalHooks(o *options, wc *outbox.WorkerConfig) {
 		if result == outbox.ResultKept {
 			return // keptAnswer recorded it
 		}
+		step := &journal.Step{Kind: journal.StepDelivery, Interaction: d.Interaction,
+			Title: deliveryTitle(d, result), Note: detail,
+			Headers: map[string]string{"eb:MessageId": d.MessageID, "party": d.Party, "attempts": fmt.Sprint(d.Attempts)}}
+		if result != outbox.ResultRetry && onlyDelivered(d) {
+			step.Body, step.ContentType = answerPayload(d)
+		}
 		j.Record(journal.Event{Exchange: d.RefToMessageID, IDs: journal.IDs{MessageIDs: []string{d.MessageID}},
-			Delivered: result == outbox.ResultDelivered && d.Kind == outbox.KindAnswer,
-			Step: &journal.Step{Kind: journal.StepDelivery, Interaction: d.Interaction,
-				Title: deliveryTitle(d, result), Note: detail,
-				Headers: map[string]string{"eb:MessageId": d.MessageID, "party": d.Party, "attempts": fmt.Sprint(d.Attempts)}}})
+			Delivered: result == outbox.ResultDelivered && d.Kind == outbox.KindAnswer, Step: step})
 		if result == outbox.ResultDeadLetter && d.Kind == outbox.KindAnswer {
 			j.Record(journal.Event{Exchange: d.RefToMessageID, Outcome: &journal.Outcome{Result: journal.OutcomeDeadLetter,
 				Text: "the answer could not be delivered: " + detail}})
@@ -71,15 +75,32 @@ func journalHooks(o *options, wc *outbox.WorkerConfig) {
 // the journal at once, with its HL7 payload: an error leaves it to the
 // dead letters, so nothing is lost.
 func keptAnswer(ctx context.Context, j *journal.Journal, d outbox.Delivery) error {
-	body, ct := d.Body, d.ContentType
-	if m, err := ebxml.ParseRequest(d.ContentType, d.SOAPAction, d.Body); err == nil && m.Payload != nil {
-		body, ct = m.Payload.Body, m.Payload.ContentType
-	}
+	body, ct := answerPayload(d)
 	return j.RecordNow(ctx, journal.Event{Exchange: d.RefToMessageID, IDs: journal.IDs{MessageIDs: []string{d.MessageID}},
 		Step: &journal.Step{Kind: journal.StepDelivery, Interaction: d.Interaction, Title: deliveryTitle(d, outbox.ResultKept),
 			Note:        "no routing table is configured (--routes): kept here for party " + d.Party,
 			Headers:     map[string]string{"eb:MessageId": d.MessageID, "party": d.Party, "kind": string(d.Kind)},
-			ContentType: ct, Body: string(body)}})
+			ContentType: ct, Body: body}})
+}
+
+// answerPayload is the HL7 payload of a delivery and its media type (the
+// delivery as it is when it cannot be read).
+func answerPayload(d outbox.Delivery) (body, contentType string) {
+	if m, err := ebxml.ParseRequest(d.ContentType, d.SOAPAction, d.Body); err == nil && m.Payload != nil {
+		return string(m.Payload.Body), m.Payload.ContentType
+	}
+	return string(d.Body), d.ContentType
+}
+
+// onlyDelivered reports whether d is an answer the journal sees only as
+// it is delivered: a Subsequent Cancel Response, made when a pending
+// cancellation resolves, not by the processing the journal records (whose
+// answers are its v3-answer steps). Its delivery, or its dead letter,
+// carries its payload, from which the journal reads the exchange's
+// outcome, and the page shows it among the answers.
+func onlyDelivered(d outbox.Delivery) bool {
+	canon, _, err := v3.Canonical(d.Interaction)
+	return d.Kind == outbox.KindAnswer && err == nil && canon == v3.SubsequentCancelResponse
 }
 
 // journalDeadLetter records that processing gave up on a message and, when

@@ -112,7 +112,7 @@ func TestScriptNamesDistinct(t *testing.T) {
 			seen[sha] = name
 		}
 	}
-	if n != 19 {
-		t.Errorf("%d named scripts, want 19 (10 store, 2 journal, 7 cancels)", n)
+	if n != 20 {
+		t.Errorf("%d named scripts, want 20 (10 store, 3 journal, 7 cancels)", n)
 	}
 }

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
 	"github.com/porxgate/porxgate/gateway/journal"
+	"github.com/porxgate/porxgate/gateway/logctx"
 )
 
 // Paths of the admin listener.
@@ -341,14 +343,63 @@ func (s *Server) searchAPI(c *fiber.Ctx) error {
 	}
 	cx, cancel := ctx(c)
 	defer cancel()
-	list, err := s.d.Journal.Backend().Search(cx, q)
+	list, more, cut, err := s.search(cx, q)
 	if err != nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, err.Error())
 	}
 	if list == nil {
 		list = []journal.Summary{}
 	}
-	return c.JSON(fiber.Map{"count": len(list), "exchanges": list})
+	answer := fiber.Map{"count": len(list), "more": more || cut != "", "exchanges": list}
+	if cut != "" {
+		answer["note"] = cut
+	}
+	return c.JSON(answer)
+}
+
+// defaultListLimit is how many exchanges a search shows unless asked
+// (journal.Query's default).
+const defaultListLimit = 100
+
+// search returns the exchanges q selects, up to its limit, newest first,
+// whether more match, and, when the search stopped before it had looked
+// at every exchange (journal.ErrSearchCut), why: more may match.
+func (s *Server) search(cx context.Context, q journal.Query) (list []journal.Summary, more bool, cut string, err error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = defaultListLimit
+	}
+	q.Limit = limit + 1
+	list, err = s.d.Journal.Backend().Search(cx, q)
+	if errors.Is(err, journal.ErrSearchCut) {
+		cut, err = err.Error(), nil
+	}
+	if err != nil {
+		return nil, false, "", err
+	}
+	if len(list) > limit {
+		return list[:limit], true, cut, nil
+	}
+	return list, false, cut, nil
+}
+
+// olderURL is the list page of the exchanges q selects that started
+// before the oldest of list: q with that start as its (exclusive) end.
+func olderURL(q journal.Query, list []journal.Summary) string {
+	v := url.Values{}
+	for k, x := range map[string]string{"id": q.ID, "interaction": q.Interaction, "outcome": q.Outcome} {
+		if x != "" {
+			v.Set(k, x)
+		}
+	}
+	if !q.From.IsZero() {
+		v.Set("from", q.From.UTC().Format(time.RFC3339Nano))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	v.Set("to", list[len(list)-1].Started.UTC().Format(time.RFC3339Nano))
+	return PathPage + "?" + v.Encode()
 }
 
 // exchangeAPI handles GET /admin/api/exchanges/:id.
@@ -387,7 +438,22 @@ func (s *Server) get(c *fiber.Ctx) (*journal.Exchange, error) {
 func (s *Server) stateAPI(c *fiber.Ctx) error {
 	cx, cancel := ctx(c)
 	defer cancel()
-	return c.JSON(s.state(cx))
+	return c.JSON(s.stateFor(cx, roleOf(c)))
+}
+
+// stateFor is the live state as role may see it: below the reader role
+// (no patient data, and looks at the live state are not journalled) each
+// dead letter's reason as the logs would have it, without the values it
+// quotes from a message or from EPS's answer (a date of birth, a name)
+// nor NHS numbers.
+func (s *Server) stateFor(cx context.Context, role Role) State {
+	st := s.state(cx)
+	if role < RoleReader {
+		for i := range st.DeadLetters {
+			st.DeadLetters[i].Reason = logctx.RedactFreeText(st.DeadLetters[i].Reason)
+		}
+	}
+	return st
 }
 
 // state gathers the live state: the gateway's part and the journal's.

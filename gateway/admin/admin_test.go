@@ -49,6 +49,31 @@ func listen(t *testing.T, s *Server) string {
 	return "http://" + ln.Addr().String()
 }
 
+// written waits until j has written everything recorded.
+func written(t *testing.T, j *journal.Journal) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := j.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// getAs GETs path from base with a bearer token and returns the status
+// and the body.
+func getAs(t *testing.T, base, token, path string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 func TestAdminAPIRefusesBadQueries(t *testing.T) {
 	base, j := serveAdmin(t)
 	j.Record(journal.Event{Exchange: "M1", Interaction: "PORX_IN020101UK31", Step: &journal.Step{Kind: journal.StepLegacyRequest, Body: "<x/>"}})
@@ -254,22 +279,10 @@ func TestExchangeWithAnyID(t *testing.T) {
 	base, j := serveAdmin(t)
 	const id = "msg 1/ü+x"
 	j.Record(journal.Event{Exchange: id, Interaction: "PORX_IN020101UK31", Step: &journal.Step{Kind: journal.StepLegacyRequest, Body: "<x/>"}})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := j.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
+	written(t, j)
 	get := func(path string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
-		req.Header.Set("Authorization", "Bearer reader-token-0123456789")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return getAs(t, base, "reader-token-0123456789", path)
 	}
 	_, list := get(PathPage)
 	i := strings.Index(list, `href="`+PathPageExchange)
@@ -323,22 +336,10 @@ func TestNoDiffWithoutAShadowAnswer(t *testing.T) {
 		Body: `<MCCI_IN010000UK13><acknowledgement typeCode="AA"/></MCCI_IN010000UK13>`}})
 	j.Record(journal.Event{Exchange: "M1", Step: &journal.Step{Kind: journal.StepShadow, Title: "legacy path (shadow) answer", Note: "legacy path: connection refused"},
 		Comparison: &journal.Comparison{Result: "error", Primary: "fhir", Error: "legacy path: connection refused"}})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := j.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodGet, base+PathPageExchange+"M1", nil)
-	req.Header.Set("Authorization", "Bearer reader-token-0123456789")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	page := string(b)
-	if resp.StatusCode != 200 || !strings.Contains(page, "connection refused") {
-		t.Fatalf("page = %d\n%s", resp.StatusCode, page)
+	written(t, j)
+	code, page := getAs(t, base, "reader-token-0123456789", PathPageExchange+"M1")
+	if code != 200 || !strings.Contains(page, "connection refused") {
+		t.Fatalf("page = %d\n%s", code, page)
 	}
 	if strings.Contains(page, `id="answer-diff"`) {
 		t.Errorf("the page diffs the primary answer with a shadow answer that never came:\n%s", page)

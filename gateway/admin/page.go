@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html/template"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -95,14 +96,17 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 	}
 	cx, cancel := ctx(c)
 	defer cancel()
-	data := fiber.Map{"State": s.state(cx), "Reader": roleOf(c) >= RoleReader, "Admin": roleOf(c) >= RoleAdmin, "Q": q,
+	data := fiber.Map{"State": s.stateFor(cx, roleOf(c)), "Reader": roleOf(c) >= RoleReader, "Admin": roleOf(c) >= RoleAdmin, "Q": q,
 		"From": c.Query("from"), "To": c.Query("to"), "Journal": s.d.Journal != nil}
 	if roleOf(c) >= RoleReader && s.d.Journal != nil {
-		list, err := s.d.Journal.Backend().Search(cx, q)
+		list, more, cut, err := s.search(cx, q)
 		if err != nil {
 			data["Error"] = err.Error()
 		}
-		data["List"] = list
+		data["List"], data["Cut"] = list, cut
+		if more {
+			data["Older"] = olderURL(q, list)
+		}
 	}
 	if roleOf(c) >= RoleAdmin && s.d.Journal != nil {
 		acc, err := s.d.Journal.Backend().Accesses(cx, 50)
@@ -117,7 +121,8 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 // view is one exchange arranged for the page.
 type view struct {
 	X *journal.Exchange
-	// V3Requests, FHIRRequests, EPSAnswers, V3Answers pair up side by side.
+	// V3Requests, FHIRRequests, EPSAnswers, V3Answers pair up side by
+	// side; V3Answers include the answers kept for their party.
 	V3Requests, FHIRRequests, EPSAnswers, V3Answers []journal.Step
 	// Shadow is the other path's answer in comparison mode.
 	Shadow []journal.Step
@@ -136,6 +141,7 @@ func (s *Server) exchangePage(c *fiber.Ctx) error {
 		return err
 	}
 	v := view{X: x, Plain: plainOutcome(x)}
+	var kept []journal.Step
 	for _, st := range x.Steps {
 		switch st.Kind {
 		case journal.StepLegacyRequest:
@@ -154,6 +160,17 @@ func (s *Server) exchangePage(c *fiber.Ctx) error {
 			if !strings.Contains(st.Title, " delivered ") {
 				v.Faults = append(v.Faults, st.Title+noteOf(st))
 			}
+			if st.Body != "" {
+				kept = append(kept, st)
+			}
+		}
+	}
+	// An answer kept for its party (no routing table) is shown with the
+	// answers, unless it is one of them already (an answer processing
+	// made): a Subsequent Cancel Response is only ever the kept one.
+	for _, st := range kept {
+		if !slices.ContainsFunc(v.V3Answers, func(a journal.Step) bool { return a.Body == st.Body }) {
+			v.V3Answers = append(v.V3Answers, st)
 		}
 	}
 	if n := len(v.FHIRRequests); n > 1 {
@@ -262,7 +279,9 @@ from <input type="datetime-local" name="from" value="{{.From}}"> to <input type=
 <td><small>{{.ID}}{{with .IDs.PrescriptionIDs}}<br>Rx {{join . ", "}}{{end}}</small></td>
 <td class="{{outClass .Outcome.Result}}">{{if .Outcome.Result}}{{.Outcome.Result}}{{else}}in progress{{end}} {{.Outcome.Code}}</td>
 <td>{{with .Comparison}}<span class="{{outClass .Result}}">{{.Result}}</span>{{end}}</td></tr>
-{{else}}<tr><td colspan="6">{{if .Journal}}no exchanges match{{else}}the journal is off{{end}}</td></tr>{{end}}</table>
+{{else}}<tr><td colspan="6">{{if not .Journal}}the journal is off{{else if .Cut}}none among the exchanges looked at{{else}}no exchanges match{{end}}</td></tr>{{end}}</table>
+{{with .Older}}<p class="warn">These are the newest {{len $.List}} that match; more do. <a id="older" href="{{.}}">Older ones</a></p>{{end}}
+{{with .Cut}}<p class="warn" id="search-cut">Not every exchange was looked at: more may match. {{.}}</p>{{end}}
 {{end}}
 {{if .Accesses}}<h2>Access journal (newest 50)</h2><table id="accesses"><tr><th>At</th><th>Door</th><th>Who</th><th>Role</th><th>What</th><th>Status</th></tr>
 {{range .Accesses}}<tr><td>{{ts .At}}</td><td>{{.Door}}</td><td>{{.Who}}</td><td>{{.Role}}</td><td>{{.Method}} {{.What}}</td><td>{{.Status}}</td></tr>{{end}}</table>{{end}}

@@ -86,6 +86,9 @@ func factsOf(read func(v3.XMLVisitor) bool) (f payloadFacts, ok bool) {
 			switch e.Tag {
 			case "id", "value":
 				f.ids.addIdentifier(e.Attr("root", ""), e.Attr("extension", ""))
+				if e.Tag == "value" && (e.Parent == "pertinentResponse" || e.Parent == "pertinentRejectionReason") {
+					oc.response(e.Attr("code", ""), e.Attr("displayName", ""))
+				}
 			case "acknowledgement":
 				oc.acknowledgement(e.Attr("typeCode", ""))
 			case "code":
@@ -140,7 +143,7 @@ func sig(f *payloadFacts) *Signature {
 
 // outcomeCodes are the codes of a v3 answer's outcome, the first of each
 // kind met in document order.
-type outcomeCodes struct{ ack, ackCode, ackText, issueCode, issueText string }
+type outcomeCodes struct{ ack, ackCode, ackText, issueCode, issueText, respCode, respText string }
 
 // acknowledgement takes an acknowledgement element's typeCode.
 func (o *outcomeCodes) acknowledgement(typeCode string) {
@@ -163,9 +166,25 @@ func (o *outcomeCodes) code(parent, code, display string) {
 	}
 }
 
-// outcome words the business outcome of the answer interaction.
+// response takes a pertinentResponse's value, a Cancel Response's outcome
+// (code system 2.16.840.1.113883.2.1.3.2.4.17.19: 0001 cancelled, 0002
+// and 0003 pending with the dispenser, 0004–0010 not cancelled), or a
+// pertinentRejectionReason's, a Prescription Release Rejection's reason.
+func (o *outcomeCodes) response(code, display string) {
+	if o.respCode == "" {
+		o.respCode, o.respText = code, display
+	}
+}
+
+// outcome words the business outcome of the answer interaction: the
+// value where a Cancel Response or a Release Rejection says it comes
+// before the other issue codes.
 func (o *outcomeCodes) outcome(interaction string) *Outcome {
-	return outcomeOf(interaction, o.ack, o.ackCode, o.ackText, o.issueCode, o.issueText)
+	issueCode, issueText := o.issueCode, o.issueText
+	if o.respCode != "" {
+		issueCode, issueText = o.respCode, o.respText
+	}
+	return outcomeOf(interaction, o.ack, o.ackCode, o.ackText, issueCode, issueText)
 }
 
 // outcomeOf words the business outcome of a v3 answer; nil for a request.
@@ -192,8 +211,16 @@ func outcomeOf(interaction, ack, ackCode, ackText, issueCode, issueText string) 
 	case v3.NominatedReleaseResponse, v3.PatientReleaseResponse:
 		return &Outcome{Result: "released", Text: "prescription(s) released to the dispenser"}
 	case v3.ReleaseRejection:
+		if issueCode != "" {
+			code, text = issueCode, issueText
+		}
 		return &Outcome{Result: "not-released", Code: code, Text: orText(text, "release rejected")}
 	case v3.CancelResponse, v3.SubsequentCancelResponse:
+		// What became of the cancellation is the response's code, not an
+		// acknowledgement detail.
+		if issueCode != "" {
+			code, text = issueCode, issueText
+		}
 		switch code {
 		case "", "0001":
 			return &Outcome{Result: "cancelled", Code: code, Text: orText(text, "prescription cancelled")}

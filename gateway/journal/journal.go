@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +36,17 @@ type Backend interface {
 	// Kind names the backend ("memory" or "redis").
 	Kind() string
 }
+
+// ErrGone says an event was not written because its exchange is no
+// longer kept (the retention dropped it) and the event does not record its
+// request: written, it would make a fragment of the exchange, with no
+// request, listed as a new one.
+var ErrGone = errors.New("the exchange is no longer kept (past the journal's retention)")
+
+// ErrSearchCut says a search stopped at the exchanges it may look at
+// before it found as many as it was asked for: more may match among
+// those it did not look at. What it found comes with it.
+var ErrSearchCut = errors.New("the search looked at as many exchanges as it may and found fewer than asked; narrow it (a time range, another id)")
 
 // Stats describe what a backend holds.
 type Stats struct {
@@ -143,7 +155,8 @@ func (j *Journal) Record(ev Event) {
 	j.put(item{ev: &ev})
 }
 
-// RecordAccess queues an access entry; it never waits.
+// RecordAccess queues an access entry; it never waits. An access that
+// cannot be queued or written is logged instead (accessLost).
 func (j *Journal) RecordAccess(a Access) {
 	if j == nil {
 		return
@@ -151,17 +164,32 @@ func (j *Journal) RecordAccess(a Access) {
 	if a.At.IsZero() {
 		a.At = j.opts.Now()
 	}
-	j.put(item{access: &a})
+	if !j.put(item{access: &a}) {
+		j.accessLost(a, "the journal's queue is full or its writer has stopped")
+	}
 }
 
 // put queues it, or counts it dropped when the queue is full or the
-// writer has stopped.
-func (j *Journal) put(it item) {
+// writer has stopped; it says whether it was queued.
+func (j *Journal) put(it item) bool {
 	j.pending.Add(1)
 	if j.queue.Put(it) != stopqueue.Queued {
 		j.pending.Add(-1)
 		j.drop(1)
+		return false
 	}
+	return true
+}
+
+// accessLost logs an access the access journal could not keep, as the
+// admin listener logs each access with the journal off: every look at
+// patient data leaves a record. The path goes without its query (a
+// search may hold an NHS number), which a log line must not carry.
+func (j *Journal) accessLost(a Access, why string) {
+	path, _, _ := strings.Cut(a.What, "?")
+	j.opts.Log.Warn("journal: access not recorded in the access journal, logged here instead", "why", why,
+		"at", a.At, "door", a.Door, "who", a.Who, "role", a.Role, "method", a.Method, "path", path,
+		"status", a.Status, "remote", a.Remote)
 }
 
 // drop counts n items dropped.
@@ -333,6 +361,9 @@ func (j *Journal) write(ctx context.Context, it item) {
 		err = j.b.Apply(wctx, *it.ev)
 	} else {
 		err = j.b.AddAccess(wctx, *it.access)
+		if err != nil {
+			j.accessLost(*it.access, err.Error())
+		}
 	}
 	j.outcome(err, 1)
 }
@@ -349,14 +380,16 @@ func (j *Journal) Wait(ctx context.Context) error {
 	return nil
 }
 
-// enrich reads ids, signature and outcome out of a v3 step's payload.
+// enrich reads ids, signature and outcome out of a v3 step's payload. A
+// delivery that carries its answer (one kept for its party, or an answer
+// the journal sees only as it is delivered) is read as a v3 answer is.
 func enrich(ev *Event) {
 	s := ev.Step
 	if s == nil || s.Body == "" {
 		return
 	}
 	switch s.Kind {
-	case StepLegacyRequest, StepV3Answer, StepShadow:
+	case StepLegacyRequest, StepV3Answer, StepShadow, StepDelivery:
 	default:
 		return
 	}
@@ -365,7 +398,7 @@ func enrich(ev *Event) {
 		s.Interaction = f.interaction
 	}
 	ev.IDs.merge(f.ids)
-	if s.Kind == StepV3Answer && f.outcome != nil {
+	if (s.Kind == StepV3Answer || s.Kind == StepDelivery) && f.outcome != nil {
 		if ev.Outcome == nil {
 			ev.Outcome = f.outcome
 		}

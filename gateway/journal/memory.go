@@ -2,6 +2,8 @@ package journal
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -15,6 +17,7 @@ type Memory struct {
 	order    []string // exchange ids, oldest first by start (ties: by arrival)
 	bytes    int64
 	accesses []Access // newest last
+	gone     tombstones
 }
 
 // memEntry is one kept exchange with its size.
@@ -37,6 +40,9 @@ func (m *Memory) Apply(_ context.Context, ev Event) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.byID[ev.Exchange]
+	if !ok && m.gone.has(ev.Exchange) && !startsExchange([]Event{ev}) {
+		return fmt.Errorf("journal: exchange %s: %w", ev.Exchange, ErrGone)
+	}
 	if !ok {
 		e = &memEntry{}
 		m.byID[ev.Exchange] = e
@@ -56,10 +62,11 @@ func (m *Memory) Apply(_ context.Context, ev Event) error {
 	return nil
 }
 
-// ApplyAll implements Backend.
+// ApplyAll implements Backend: an event of an exchange no longer kept is
+// left out (ErrGone), the others are written.
 func (m *Memory) ApplyAll(ctx context.Context, evs []Event) error {
 	for _, ev := range evs {
-		if err := m.Apply(ctx, ev); err != nil {
+		if err := m.Apply(ctx, ev); err != nil && !errors.Is(err, ErrGone) {
 			return err
 		}
 	}
@@ -123,6 +130,7 @@ func (m *Memory) drop(id string) {
 	if e, ok := m.byID[id]; ok {
 		m.bytes -= e.size
 		delete(m.byID, id)
+		m.gone.add(id)
 	}
 }
 
@@ -209,4 +217,38 @@ func (m *Memory) Stats(context.Context) (Stats, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return Stats{Exchanges: len(m.byID), Bytes: m.bytes}, nil
+}
+
+// maxTombstones bounds how many dropped exchanges a backend remembers
+// (each by its id alone), so that a late event of one is not written as a
+// fragment of it (ErrGone); the oldest are forgotten first.
+const maxTombstones = 100000
+
+// tombstones remember the ids of the exchanges dropped last, oldest first.
+type tombstones struct {
+	ids   map[string]struct{}
+	order []string
+}
+
+// add remembers id, forgetting the oldest past maxTombstones.
+func (t *tombstones) add(id string) {
+	if t.ids == nil {
+		t.ids = map[string]struct{}{}
+	}
+	if _, ok := t.ids[id]; ok {
+		return
+	}
+	t.ids[id] = struct{}{}
+	t.order = append(t.order, id)
+	if len(t.order) > maxTombstones {
+		delete(t.ids, t.order[0])
+		t.order[0] = ""
+		t.order = t.order[1:]
+	}
+}
+
+// has reports whether id was dropped (and is still remembered).
+func (t *tombstones) has(id string) bool {
+	_, ok := t.ids[id]
+	return ok
 }

@@ -41,6 +41,11 @@ import (
 //	         started before are searched by outcome or interaction
 //	         through t
 //	acc      list of accesses (JSON), newest first, capped
+//	k:<id>   set of the index keys (ixt:, ixo:, ixi:) the exchange was
+//	         added to, expiring with it: dropping it takes it out of them
+//	gone     sorted set of the exchanges the retention dropped, by when
+//	         (ms), the newest maxTombstones: a late event of one (not its
+//	         request) is not written, so that it makes no fragment of it
 //
 // A step is written once, appended to its exchange's list: merging an
 // event reads and rewrites only the small head, never the payloads of the
@@ -81,7 +86,13 @@ func NewRedis(c redis.UniversalClient, prefix string, r Retention) *Redis {
 func (r *Redis) Kind() string { return "redis" }
 
 // Apply implements Backend.
-func (r *Redis) Apply(ctx context.Context, ev Event) error { return r.ApplyAll(ctx, []Event{ev}) }
+func (r *Redis) Apply(ctx context.Context, ev Event) error {
+	gone, err := r.applyAll(ctx, []Event{ev})
+	if err == nil && gone[ev.Exchange] {
+		err = fmt.Errorf("journal: exchange %s: %w", ev.Exchange, ErrGone)
+	}
+	return err
+}
 
 // ApplyAll implements Backend: the heads of every exchange the events
 // touch as this writer last wrote them (headCache), or read, the merges in
@@ -90,8 +101,16 @@ func (r *Redis) Apply(ctx context.Context, ev Event) error { return r.ApplyAll(c
 // new steps, atomically. A concurrent writer (RecordNow, another replica)
 // that changed a head makes the script write nothing and return the heads
 // as they are, and the batch is merged into those: no update is lost.
-// Retention by size is one script.
+// Retention by size is one script. The events of an exchange the
+// retention dropped are left out, unless they record its request
+// (ErrGone).
 func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
+	_, err := r.applyAll(ctx, evs)
+	return err
+}
+
+// applyAll is ApplyAll; it returns the exchanges left out as gone.
+func (r *Redis) applyAll(ctx context.Context, evs []Event) (map[string]bool, error) {
 	var order []string
 	byID := map[string][]Event{}
 	for _, ev := range evs {
@@ -117,16 +136,17 @@ func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 			}
 			b, err := encodeStep(&st)
 			if err != nil {
-				return fmt.Errorf("journal: encode step of %s: %w", id, err)
+				return nil, fmt.Errorf("journal: encode step of %s: %w", id, err)
 			}
 			steps[id] = append(steps[id], b)
 		}
 	}
 	heads, err := r.knownHeads(ctx, order, keys, byID)
 	if err != nil {
-		return fmt.Errorf("journal: write exchanges: %w", err)
+		return nil, fmt.Errorf("journal: write exchanges: %w", err)
 	}
 	var total int64
+	var gone map[string]bool
 	err = errHeadChanged
 	for attempt := range maxApplyAttempts {
 		if attempt > 0 {
@@ -136,7 +156,7 @@ func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 			}
 		}
 		var written bool
-		written, total, err = r.merge(ctx, order, keys, byID, steps, heads)
+		written, total, gone, err = r.merge(ctx, order, keys, byID, steps, heads)
 		if err != nil || written {
 			break
 		}
@@ -144,12 +164,12 @@ func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
 	}
 	if err != nil {
 		r.heads.forget(order)
-		return fmt.Errorf("journal: write exchanges: %w", err)
+		return nil, fmt.Errorf("journal: write exchanges: %w", err)
 	}
 	if total <= r.ret.MaxBytes {
-		return nil
+		return gone, nil
 	}
-	return r.evictOverSize(ctx, order[len(order)-1])
+	return gone, r.evictOverSize(ctx, order[len(order)-1])
 }
 
 // knownHeads returns what the merge starts from for each exchange: the
@@ -269,9 +289,12 @@ func marshal(v any) ([]byte, error) {
 // each head, whether it was there ("1" or "0") and what it held; then for
 // each exchange, in KEYS' order: its id, head, summary, expiry (ms),
 // start (ms), the score below which its indexes are trimmed (ms), change
-// of its stored size, the number of its new steps and those steps, the
-// number of index keys to add it to and those keys, the number to take it
-// out of and those keys. Returns {1, the new total size}, or, when a head
+// of its stored size, whether its events record its request ("1" or "0"),
+// the number of its new steps and those steps, the number of index keys
+// to add it to and those keys, the number to take it out of and those
+// keys. An exchange not kept whose events do not record its request, and
+// which the retention dropped (gone), is not written. Returns {1, the new
+// total size, and the ids of the exchanges not written}, or, when a head
 // was not as merged into, {0, and each head as it is} (nothing written).
 var applyScript = redis.NewScript(`
 local n = #KEYS
@@ -287,33 +310,44 @@ end
 if not same then return {0, unpack(cur)} end
 local p, age = ARGV[1], ARGV[4]
 local i = 5 + 2*n
+local delta, skipped = tonumber(ARGV[3]), {}
 for k = 1, n do
   local id, ttl, started, cutoff = ARGV[i], ARGV[i+3], ARGV[i+4], ARGV[i+5]
-  redis.call('SET', KEYS[k], ARGV[i+1], 'PX', ttl)
-  redis.call('SET', p .. 's:' .. id, ARGV[i+2], 'PX', ttl)
-  local ns = tonumber(ARGV[i+7])
-  if ns > 0 then
-    redis.call('RPUSH', p .. 'st:' .. id, unpack(ARGV, i+8, i+7+ns))
-    redis.call('PEXPIRE', p .. 'st:' .. id, ttl)
+  if not cur[k] and ARGV[i+7] == '0' and redis.call('ZSCORE', p .. 'gone', id) then
+    delta = delta - tonumber(ARGV[i+6])
+    skipped[#skipped + 1] = id
+    i = i + 9 + tonumber(ARGV[i+8])
+    i = i + tonumber(ARGV[i]) + 1
+    i = i + tonumber(ARGV[i]) + 1
+  else
+    redis.call('SET', KEYS[k], ARGV[i+1], 'PX', ttl)
+    redis.call('SET', p .. 's:' .. id, ARGV[i+2], 'PX', ttl)
+    local ns = tonumber(ARGV[i+8])
+    if ns > 0 then
+      redis.call('RPUSH', p .. 'st:' .. id, unpack(ARGV, i+9, i+8+ns))
+      redis.call('PEXPIRE', p .. 'st:' .. id, ttl)
+    end
+    redis.call('ZADD', p .. 't', started, id)
+    redis.call('HINCRBY', p .. 'sz', id, ARGV[i+6])
+    i = i + 9 + ns
+    local na = tonumber(ARGV[i])
+    for a = i+1, i+na do
+      redis.call('ZADD', ARGV[a], started, id)
+      redis.call('ZREMRANGEBYSCORE', ARGV[a], '-inf', '(' .. cutoff)
+      redis.call('EXPIRE', ARGV[a], age)
+      redis.call('SADD', p .. 'k:' .. id, ARGV[a])
+    end
+    if na > 0 then redis.call('PEXPIRE', p .. 'k:' .. id, ttl) end
+    i = i + na + 1
+    local nr = tonumber(ARGV[i])
+    for a = i+1, i+nr do
+      redis.call('ZREM', ARGV[a], id)
+    end
+    i = i + nr + 1
   end
-  redis.call('ZADD', p .. 't', started, id)
-  redis.call('HINCRBY', p .. 'sz', id, ARGV[i+6])
-  i = i + 8 + ns
-  local na = tonumber(ARGV[i])
-  for a = i+1, i+na do
-    redis.call('ZADD', ARGV[a], started, id)
-    redis.call('ZREMRANGEBYSCORE', ARGV[a], '-inf', '(' .. cutoff)
-    redis.call('EXPIRE', ARGV[a], age)
-  end
-  i = i + na + 1
-  local nr = tonumber(ARGV[i])
-  for a = i+1, i+nr do
-    redis.call('ZREM', ARGV[a], id)
-  end
-  i = i + nr + 1
 end
 if n > 0 then redis.call('SET', p .. 'ixsince', ARGV[2], 'NX') end
-return {1, redis.call('INCRBY', p .. 'bytes', ARGV[3])}
+return {1, redis.call('INCRBY', p .. 'bytes', delta), unpack(skipped)}
 `)
 
 // unmarshalHead decodes a head as x:<id> holds it. goccy/go-json reads
@@ -326,7 +360,10 @@ func unmarshalHead(b []byte, h *head) error { return gojson.Unmarshal(b, h) }
 // steps in one script, unless a head is no longer as in heads (written
 // false; heads then holds them as they are); it returns the new total
 // size.
-func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string][]Event, steps map[string][]any, heads []storedHead) (written bool, total int64, err error) {
+//
+// gone holds the exchanges not written because the retention dropped them
+// and their events do not record their request (ErrGone).
+func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string][]Event, steps map[string][]any, heads []storedHead) (written bool, total int64, gone map[string]bool, err error) {
 	nsteps := 0
 	for _, st := range steps {
 		nsteps += len(st)
@@ -346,7 +383,7 @@ func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string
 		argv[4+2*i], argv[5+2*i] = "0", ""
 		if v := heads[i].x; v != nil {
 			if err := unmarshalHead(v, &h); err != nil {
-				return false, 0, fmt.Errorf("exchange %s unreadable: %w", id, err)
+				return false, 0, nil, fmt.Errorf("exchange %s unreadable: %w", id, err)
 			}
 			existed, wasStarted = true, h.Started
 			sumLen := heads[i].sumLen
@@ -373,11 +410,11 @@ func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string
 		h.ListSteps += len(steps[id])
 		nb, err := marshal(&h)
 		if err != nil {
-			return false, 0, fmt.Errorf("encode exchange %s: %w", id, err)
+			return false, 0, nil, fmt.Errorf("encode exchange %s: %w", id, err)
 		}
 		sb, err := marshal(h.summary())
 		if err != nil {
-			return false, 0, fmt.Errorf("encode summary %s: %w", id, err)
+			return false, 0, nil, fmt.Errorf("encode summary %s: %w", id, err)
 		}
 		merged = append(merged, storedHead{x: nb, sumLen: len(sb)})
 		d := int64(len(nb)+len(sb)) + stepBytes - old
@@ -389,8 +426,12 @@ func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string
 			started0 = h.Started
 		}
 		ms := h.Started.UnixMilli()
+		starts := "0"
+		if startsExchange(byID[id]) {
+			starts = "1"
+		}
 		argv = append(argv, id, nb, sb, max(ttl.Milliseconds(), 1), ms,
-			h.Started.Add(-r.ret.MaxAge).UnixMilli(), d, len(steps[id]))
+			h.Started.Add(-r.ret.MaxAge).UnixMilli(), d, starts, len(steps[id]))
 		argv = append(argv, steps[id]...)
 		// The indexes score an exchange by its start: all of its ids
 		// again when the start moved, the new ones otherwise.
@@ -424,20 +465,28 @@ func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string
 	argv[3] = max(int64(r.ret.MaxAge/time.Second), 1)
 	res, err := applyScript.Run(ctx, r.c, keys, argv...).Slice()
 	if err != nil {
-		return false, 0, err
+		return false, 0, nil, err
 	}
 	if len(res) == 0 {
-		return false, 0, errors.New("journal.apply answered nothing")
+		return false, 0, nil, errors.New("journal.apply answered nothing")
 	}
-	if ok, _ := res[0].(int64); ok == 1 && len(res) == 2 {
+	if ok, _ := res[0].(int64); ok == 1 && len(res) >= 2 {
 		total, _ := res[1].(int64)
-		for i, id := range order {
-			r.heads.put(id, merged[i])
+		gone := map[string]bool{}
+		for _, v := range res[2:] {
+			if id, ok := v.(string); ok {
+				gone[id] = true
+			}
 		}
-		return true, total, nil
+		for i, id := range order {
+			if !gone[id] {
+				r.heads.put(id, merged[i])
+			}
+		}
+		return true, total, gone, nil
 	}
 	if len(res) != 1+len(order) {
-		return false, 0, fmt.Errorf("journal.apply answered %d values for %d exchanges", len(res), len(order))
+		return false, 0, nil, fmt.Errorf("journal.apply answered %d values for %d exchanges", len(res), len(order))
 	}
 	r.heads.forget(order)
 	for i := range order {
@@ -446,7 +495,7 @@ func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string
 			heads[i].x = []byte(v)
 		}
 	}
-	return false, 0, nil
+	return false, 0, nil, nil
 }
 
 // filedUnder returns the outcome and interaction index keys (ixo:, ixi:)
@@ -469,49 +518,73 @@ func (r *Redis) filedUnder(x *Exchange, existed bool) []string {
 	return keys
 }
 
-// evictScript drops the oldest exchanges while the total size passes the
-// cap, never ARGV[3] (the one just written), at most 1000 at a time: one
-// round trip however many go. KEYS[1] bytes, KEYS[2] t, KEYS[3] sz;
-// ARGV[1] the key prefix, ARGV[2] the cap. Returns how many went.
-var evictScript = redis.NewScript(`
+// dropLua defines drop(p, id, now), which drops exchange id under key
+// prefix p: its head, summary, steps, size and place in t, and its
+// memberships of the search indexes (the keys k:<id> lists), and
+// remembers it gone at now (ms).
+const dropLua = `
+local function drop(p, id, now)
+  local size = tonumber(redis.call('HGET', p .. 'sz', id) or '0')
+  for _, k in ipairs(redis.call('SMEMBERS', p .. 'k:' .. id)) do
+    redis.call('ZREM', k, id)
+  end
+  redis.call('DEL', p .. 'x:' .. id, p .. 's:' .. id, p .. 'st:' .. id, p .. 'k:' .. id)
+  redis.call('ZREM', p .. 't', id)
+  redis.call('HDEL', p .. 'sz', id)
+  redis.call('DECRBY', p .. 'bytes', size)
+  redis.call('ZADD', p .. 'gone', now, id)
+end
+`
+
+// evictScript drops the oldest exchanges (drop) while the total size
+// passes the cap, never ARGV[3] (the one just written), at most 1000 at a
+// time: one round trip however many go; gone keeps the newest ARGV[5].
+// KEYS[1] bytes, KEYS[2] t; ARGV[1] the key prefix, ARGV[2] the cap,
+// ARGV[4] now (ms). Returns how many went.
+var evictScript = redis.NewScript(dropLua + `
 local n = 0
 while n < 1000 do
   local total = tonumber(redis.call('GET', KEYS[1]) or '0')
   if total <= tonumber(ARGV[2]) then break end
   local oldest = redis.call('ZRANGE', KEYS[2], 0, 0)
   if #oldest == 0 or oldest[1] == ARGV[3] then break end
-  local id = oldest[1]
-  local size = tonumber(redis.call('HGET', KEYS[3], id) or '0')
-  redis.call('DEL', ARGV[1] .. 'x:' .. id, ARGV[1] .. 's:' .. id, ARGV[1] .. 'st:' .. id)
-  redis.call('ZREM', KEYS[2], id)
-  redis.call('HDEL', KEYS[3], id)
-  redis.call('DECRBY', KEYS[1], size)
+  drop(ARGV[1], oldest[1], ARGV[4])
   n = n + 1
 end
+if n > 0 then redis.call('ZREMRANGEBYRANK', ARGV[1] .. 'gone', 0, -1 - tonumber(ARGV[5])) end
 return n
+`)
+
+// removeScript drops the exchanges ARGV[4...] (drop); gone keeps the
+// newest ARGV[3]. KEYS[1] t; ARGV[1] the key prefix, ARGV[2] now (ms).
+var removeScript = redis.NewScript(dropLua + `
+for i = 4, #ARGV do
+  drop(ARGV[1], ARGV[i], ARGV[2])
+end
+redis.call('ZREMRANGEBYRANK', ARGV[1] .. 'gone', 0, -1 - tonumber(ARGV[3]))
+return #ARGV - 3
 `)
 
 // evictOverSize drops the oldest exchanges while the total passes MaxBytes,
 // never keep (the one just written).
 func (r *Redis) evictOverSize(ctx context.Context, keep string) error {
-	err := evictScript.Run(ctx, r.c, []string{r.p + "bytes", r.p + "t", r.p + "sz"},
-		r.p, strconv.FormatInt(r.ret.MaxBytes, 10), keep).Err()
+	err := evictScript.Run(ctx, r.c, []string{r.p + "bytes", r.p + "t"},
+		r.p, strconv.FormatInt(r.ret.MaxBytes, 10), keep, time.Now().UnixMilli(), maxTombstones).Err()
 	if err != nil {
 		return fmt.Errorf("journal: drop the oldest exchanges: %w", err)
 	}
 	return nil
 }
 
-// remove drops one exchange and its size.
-func (r *Redis) remove(ctx context.Context, id string) error {
-	size, _ := r.c.HGet(ctx, r.p+"sz", id).Int64()
-	pipe := r.c.TxPipeline()
-	pipe.Del(ctx, r.p+"x:"+id, r.p+"s:"+id, r.p+"st:"+id)
-	pipe.ZRem(ctx, r.p+"t", id)
-	pipe.HDel(ctx, r.p+"sz", id)
-	pipe.DecrBy(ctx, r.p+"bytes", size)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("journal: remove exchange %s: %w", id, err)
+// remove drops the exchanges ids (removeScript), in one round trip.
+func (r *Redis) remove(ctx context.Context, ids []string, now time.Time) error {
+	args := make([]any, 0, 3+len(ids))
+	args = append(args, r.p, now.UnixMilli(), maxTombstones)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	if err := removeScript.Run(ctx, r.c, []string{r.p + "t"}, args...).Err(); err != nil {
+		return fmt.Errorf("journal: remove exchanges: %w", err)
 	}
 	return nil
 }
@@ -598,7 +671,7 @@ func (r *Redis) Search(ctx context.Context, q Query) ([]Summary, error) {
 	}
 	out, err := r.scan(ctx, key, q)
 	if err != nil || len(out) >= q.limit() {
-		return out, err
+		return out, err // ErrSearchCut: what was found
 	}
 	if q.ID != "" {
 		return r.withOldIndex(ctx, q, out)
@@ -629,7 +702,7 @@ func (r *Redis) withUnfiled(ctx context.Context, q Query, out []Summary) ([]Summ
 		older.To = q.To
 	}
 	more, err := r.scan(ctx, r.p+"t", older)
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrSearchCut) {
 		return nil, err
 	}
 	have := map[string]bool{}
@@ -642,11 +715,15 @@ func (r *Redis) withUnfiled(ctx context.Context, q Query, out []Summary) ([]Summ
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
-	return out[:min(len(out), q.limit())], nil
+	if len(out) >= q.limit() {
+		err = nil
+	}
+	return out[:min(len(out), q.limit())], err
 }
 
 // scan reads the sorted set of exchange ids key, newest first, within q's
-// time range, and returns the summaries q selects.
+// time range, and returns the summaries q selects; with ErrSearchCut when
+// it stopped at maxScan with fewer than q's limit and more to look at.
 func (r *Redis) scan(ctx context.Context, key string, q Query) ([]Summary, error) {
 	var out []Summary
 	maxS, minS := "+inf", "-inf"
@@ -678,8 +755,11 @@ func (r *Redis) scan(ctx context.Context, key string, q Query) ([]Summary, error
 			}
 		}
 		if len(ids) < page {
-			break
+			return out, nil
 		}
+	}
+	if len(out) < q.limit() {
+		return out, fmt.Errorf("journal: search: %w (it looked at the newest %d)", ErrSearchCut, maxScan)
 	}
 	return out, nil
 }
@@ -763,8 +843,8 @@ func (r *Redis) Prune(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("journal: prune: %w", err)
 	}
-	for _, id := range ids {
-		if err := r.remove(ctx, id); err != nil {
+	if len(ids) > 0 {
+		if err := r.remove(ctx, ids, now); err != nil {
 			return err
 		}
 	}
