@@ -126,6 +126,7 @@ func TestRefusalsStillNameThePlace(t *testing.T) {
 	bad := strings.Replace(string(data), `determinerCode="KIND"`, `determinerCode="SOME"`, 1)
 	bad = strings.Replace(bad, `<seperatableInd value="false" />`, `<seperatableInd value="maybe" />`, 1)
 	bad = strings.Replace(bad, `<quantity unit="1" value="32">`, `<quantity unit="1" value="thirty-two">`, 1)
+	bad = strings.Replace(bad, `<id root="D1000000-0000-4000-8000-000000000001" />`, `<id root="D1000000-0000-4000-8000-000000000001" displayable="yes" />`, 1)
 	tr := mapping.NewRegistry().ByInteraction("PORX_IN090101UK31")
 	_, _, err = tr.ToFHIR([]byte(bad), variantEnv(data))
 	if err == nil {
@@ -135,6 +136,7 @@ func TestRefusalsStillNameThePlace(t *testing.T) {
 		`manufacturedSuppliedMaterial: attribute determinerCode="SOME" not supported (want INSTANCE|KIND) [MIM rule: fixed value]`,
 		`seperatableInd: attribute value="maybe" not supported (want true|false) [MIM rule: fixed value]`,
 		`quantity: "thirty-two" is not a decimal number [MIM rule: datatype]`,
+		`DispenseClaim/id/@displayable: "yes" is not a value of its datatype (want true|false) [MIM rule: datatype]`,
 	} {
 		found := false
 		for _, e := range v3Errors(err) {

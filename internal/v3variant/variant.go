@@ -81,6 +81,14 @@ func Kinds() []Kind {
 			sites: withAttr("determinerCode"), apply: func(_ *etree.Document, el *etree.Element) bool { return flipDeterminer(el) }},
 		{Name: "seperatable-ind", Doc: "seperatableInd value true written false, or false written true",
 			sites: named("seperatableInd"), apply: func(_ *etree.Document, el *etree.Element) bool { return flipBool(el) }},
+		{Name: "id-extras", Doc: "an assigningAuthorityName and displayable=\"true\" on an identifier (II)",
+			sites: withAttr("root"), apply: func(_ *etree.Document, el *etree.Element) bool {
+				return addAbsentAttrs(el, "assigningAuthorityName", "as named by the sender", "displayable", "true")
+			}},
+		{Name: "code-system-name", Doc: "a codeSystemName and codeSystemVersion on a coded value (CV/CD/CE)",
+			sites: codedValues, apply: func(_ *etree.Document, el *etree.Element) bool {
+				return addAbsentAttrs(el, "codeSystemName", "as named by the sender", "codeSystemVersion", "1")
+			}},
 		{Name: "display-name-absent", Meaningful: true, Doc: "a coded value without its (optional) displayName",
 			sites: withAttr("displayName"), apply: func(_ *etree.Document, el *etree.Element) bool { return el.RemoveAttr("displayName") != nil }},
 		{Name: "optional-absent", Meaningful: true, Doc: "an optional element left out (an organisation's name, telecom or address, an agent's telecom)",
@@ -522,6 +530,21 @@ func addQuantityTranslation(el *etree.Element) bool {
 	tr.CreateAttr("codeSystem", "2.16.840.1.113883.6.8") // UCUM
 	tr.CreateAttr("displayName", "each")
 	el.InsertChildAt(childIndex(el, "originalText", "translation"), tr)
+	return true
+}
+
+// addAbsentAttrs gives el the attributes of pairs (name, value...), the
+// optional ones of its datatype that no reader reads, when it has none of
+// them yet.
+func addAbsentAttrs(el *etree.Element, pairs ...string) bool {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if el.SelectAttr(pairs[i]) != nil {
+			return false
+		}
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		el.CreateAttr(pairs[i], pairs[i+1])
+	}
 	return true
 }
 

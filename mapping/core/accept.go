@@ -130,6 +130,37 @@ const (
 	contextConductionValues = "true|false"
 )
 
+// datatypeAttrs are the optional attributes an HL7 datatype always has,
+// besides those a reader reads, by an attribute that marks the datatype: an
+// II (root) may name its assigning authority and say whether it is
+// displayable; a coded value (codeSystem: CD, CE, CV, CS and a PQ's
+// translation) may name its code system and that system's version (the MIM
+// 4.2.00 datatypes, nhsdigitalmait/SPINE_schema omvt/dt/datatypes_4200.xsd).
+// Spine takes them, and they change nothing EPS FHIR holds: readers take
+// them unread (Env.KeepV3 keeps them beside the FHIR). Each maps to its
+// allowed values, "*" any (an st, which RefuseEmptyAttrs keeps non-empty).
+var datatypeAttrs = map[string]map[string]string{
+	"root":       {"assigningAuthorityName": "*", "displayable": "true|false"},
+	"codeSystem": {"codeSystemName": "*", "codeSystemVersion": "*"},
+}
+
+// DatatypeAttr tells an attribute a of an element read with the given
+// attributes (has reports whether a reader reads one by name) that the
+// element's datatype allows unread (datatypeAttrs): it reports whether a is
+// one, and, when it is, whether its value is allowed and the values that
+// are.
+func DatatypeAttr(a etree.Attr, has func(string) bool) (extra, ok bool, allowed string) {
+	if a.Space != "" {
+		return false, false, ""
+	}
+	for marker, attrs := range datatypeAttrs {
+		if allowed, found := attrs[a.Key]; found && has(marker) {
+			return true, allowed == "*" || oneOf(a.Value, allowed), allowed
+		}
+	}
+	return false, false, ""
+}
+
 // oneOf reports whether v is one of the values of alternatives, separated
 // by '|' ("INSTANCE|KIND").
 func oneOf(v, alternatives string) bool {

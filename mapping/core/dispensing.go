@@ -60,14 +60,30 @@ const (
 // Attrs checks an element's attributes: each one must be named in pairs
 // (name, allowed values separated by '|'; "*" allows any value) and carry an
 // allowed value. Absent attributes are accepted: the schema gives them the
-// fixed values porxgate writes back.
+// fixed values porxgate writes back. The optional attributes of the
+// element's datatype that no reader reads (DatatypeAttr) are taken too.
 func Attrs(n v3.Node, pairs ...string) {
 	if !n.Exists() {
 		return
 	}
+	has := func(key string) bool {
+		for i := 0; i+1 < len(pairs); i += 2 {
+			if pairs[i] == key {
+				return true
+			}
+		}
+		return false
+	}
 next:
 	for _, a := range n.El.Attr {
 		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
+			continue
+		}
+		if extra, ok, allowed := DatatypeAttr(a, has); extra {
+			if !ok {
+				n.Reader().FailRule(n.Path+"/@"+a.Key, v3.RuleDatatype, "%q is not a value of its datatype (want %s)", a.Value, allowed)
+				return
+			}
 			continue
 		}
 		for i := 0; i+1 < len(pairs); i += 2 {
