@@ -89,6 +89,8 @@ func Kinds() []Kind {
 			sites: codedValues, apply: func(_ *etree.Document, el *etree.Element) bool {
 				return addAbsentAttrs(el, "codeSystemName", "as named by the sender", "codeSystemVersion", "1")
 			}},
+		{Name: "organization-type-absent", Meaningful: true, Doc: "an organisation's type code (code, CS 0..1 in the CMETs) left out",
+			sites: organizationTypes, apply: func(_ *etree.Document, el *etree.Element) bool { return el.Parent().RemoveChild(el) != nil }},
 		{Name: "display-name-absent", Meaningful: true, Doc: "a coded value without its (optional) displayName",
 			sites: withAttr("displayName"), apply: func(_ *etree.Document, el *etree.Element) bool { return el.RemoveAttr("displayName") != nil }},
 		{Name: "optional-absent", Meaningful: true, Doc: "an optional element left out (an organisation's name, telecom or address, an agent's telecom)",
@@ -442,6 +444,26 @@ func quantities(root *etree.Element) []*etree.Element {
 	var out []*etree.Element
 	walk(root, func(e *etree.Element) {
 		if e.Tag != "translation" && e.SelectAttr("value") != nil && e.SelectAttr("unit") != nil {
+			out = append(out, e)
+		}
+	})
+	return out
+}
+
+// organizationTypes are the type codes of organisations (a represented
+// organisation, a licence's organisation, a recipient's
+// agentOrganization), optional in every CMET (UKCT_MT120201UK03 and UK04,
+// UKCT_MT120401UK02).
+func organizationTypes(root *etree.Element) []*etree.Element {
+	var out []*etree.Element
+	walk(root, func(e *etree.Element) {
+		p := e.Parent()
+		if e.Tag != "code" || p == nil {
+			return
+		}
+		switch {
+		case p.Tag == "representedOrganization" || p.Tag == "agentOrganization",
+			p.Tag == "Organization" && p.Parent() != nil && p.Parent().Tag == "healthCareProviderLicense":
 			out = append(out, e)
 		}
 	})

@@ -52,7 +52,8 @@ func TypeID(n v3.Node, ext string) {
 }
 
 // ReadRecipient reads primaryInformationRecipient/AgentOrg/
-// agentOrganization: its ODS code, type code and (optional) name. The
+// agentOrganization: its ODS code, type code (OrganizationTypeNotSpecified
+// when not given: OrganizationType) and (optional) name. The
 // AgentOrg's own addresses and telecoms (addr 0..*, telecom 0..* in
 // UKCT_MT120401UK02) are taken: EPS FHIR names the recipient by its ODS
 // code and name alone (MessageHeader.destination,
@@ -74,9 +75,15 @@ func ReadRecipient(pir v3.Node, contextControl string) (ods, typeCode, name stri
 	id := ag.Child("id")
 	Attrs(id, "root", v3.OIDODS, "extension", "*")
 	ods = V3ID(id, v3.OIDODS)
-	cn := ag.Child("code")
-	Attrs(cn, "code", "*", "codeSystem", v3.OIDOrganizationType)
-	typeCode = V3Code(cn, v3.OIDOrganizationType)
+	cn := ag.Opt("code")
+	if cn.HasAttr("nullFlavor") {
+		Attrs(cn, "nullFlavor", "*")
+	} else {
+		Attrs(cn, "code", "*", "codeSystem", v3.OIDOrganizationType)
+	}
+	if typeCode = OrganizationType(cn); typeCode == "" {
+		typeCode = OrganizationTypeNotSpecified
+	}
 	if nm := ag.Opt("name"); nm.Exists() {
 		Attrs(nm)
 		ExpectChildren(nm)

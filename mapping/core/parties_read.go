@@ -336,12 +336,24 @@ func ReadOrganization(n v3.Node, newID func() string) (org, parent *fhir.Organiz
 func readOrganizationCore(n v3.Node, org *fhir.Organization) {
 	ods := V3ID(n.Child("id"), v3.OIDODS)
 	org.Identifier = []fhir.Identifier{{System: fhir.SystemODS, Value: ods}}
-	if code := V3Code(n.Child("code"), v3.OIDOrganizationType); code != "" && code != OrganizationTypeNotSpecified {
+	if code := OrganizationType(n.Opt("code")); code != "" && code != OrganizationTypeNotSpecified {
 		org.Type = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: CodeSystemV3OrganizationType, Code: code}}}}
 	}
 	// name is optional in the MIM's Organization (0..1): Spine accepts an
 	// organisation known by its ODS code alone, and so does porxgate.
 	org.Name = n.Opt("name").Text()
+}
+
+// OrganizationType reads an organisation's type code, optional in every
+// CMET porxgate reads (code, CS 0..1, in UKCT_MT120201UK03 and UK04 and
+// UKCT_MT120401UK02: nhsdigitalmait/SPINE_schema omvt/Schemas): "" when it
+// is absent or null-flavoured, the type not given, which the EPS API writes
+// back as OrganizationTypeNotSpecified.
+func OrganizationType(cn v3.Node) string {
+	if !cn.Exists() || cn.HasAttr("nullFlavor") && !cn.HasAttr("code") {
+		return ""
+	}
+	return V3Code(cn, v3.OIDOrganizationType)
 }
 
 // professionalCodeShapes pick the FHIR identifier system of a professional
