@@ -52,7 +52,8 @@ func TypeID(n v3.Node, ext string) {
 }
 
 // ReadRecipient reads primaryInformationRecipient/AgentOrg/
-// agentOrganization: its ODS code, type code (OrganizationTypeNotSpecified
+// agentOrganization (or the CMET's other choice, agentOrganizationSDS, by
+// its ODS code alone): its ODS code, type code (OrganizationTypeNotSpecified
 // when not given: OrganizationType) and (optional) name. The
 // AgentOrg's own addresses and telecoms (addr 0..*, telecom 0..* in
 // UKCT_MT120401UK02) are taken: EPS FHIR names the recipient by its ODS
@@ -68,9 +69,12 @@ func ReadRecipient(pir v3.Node, contextControl string) (ods, typeCode, name stri
 	ExpectModel(pir, "AgentOrg")
 	ao := pir.Child("AgentOrg")
 	Attrs(ao, "classCode", "AGNT")
-	ExpectModel(ao, "addr*", "telecom*", "agentOrganization")
-	ag := ao.Child("agentOrganization")
+	ExpectModel(ao, "addr*", "telecom*", "agentOrganization", "agentOrganizationSDS")
+	ag := organizationChoice(ao, "agentOrganization", "agentOrganizationSDS")
 	Attrs(ag, "classCode", "ORG", "determinerCode", "INSTANCE")
+	if ag.Exists() && ag.El.Tag == "agentOrganizationSDS" {
+		ExpectModel(ag, "id") // UKCT_MT120401UK02's OrganizationSDS
+	}
 	ExpectModel(ag, "id", "code", "name")
 	id := ag.Child("id")
 	Attrs(id, "root", v3.OIDODS, "extension", "*")

@@ -282,7 +282,7 @@ func ReadAgentPerson(n v3.Node, newID func() string, rule PersonIDRule) *AgentPe
 		res.Practitioner = prac
 		role.Practitioner = &fhir.Reference{Reference: FullURL(prac.ID)}
 	}
-	org, parent := ReadOrganization(n.Child("representedOrganization"), newID)
+	org, parent := ReadOrganization(RepresentedOrganization(n), newID)
 	res.Organization, res.Parent = org, parent
 	role.Organization = &fhir.Reference{Reference: FullURL(org.ID)}
 	return res
@@ -342,6 +342,31 @@ func readOrganizationCore(n v3.Node, org *fhir.Organization) {
 	// name is optional in the MIM's Organization (0..1): Spine accepts an
 	// organisation known by its ODS code alone, and so does porxgate.
 	org.Name = n.Opt("name").Text()
+}
+
+// RepresentedOrganization returns an AgentPerson's organisation: its
+// representedOrganization or the CMETs' other choice, a
+// representedOrganizationSDS (UKCT_MT120201UK03 and UK04: the organisation
+// by its id alone, and in UK04 its licences), which ReadOrganization reads
+// alike. Both at once are refused (a choice); neither is a missing
+// representedOrganization.
+func RepresentedOrganization(n v3.Node) v3.Node {
+	return organizationChoice(n, "representedOrganization", "representedOrganizationSDS")
+}
+
+// organizationChoice returns the child of n named tag or, when there is
+// none, the one named sdsTag (the CMETs' choice of an organisation or an
+// organisation by SDS id); both at once are refused, neither is a missing
+// tag.
+func organizationChoice(n v3.Node, tag, sdsTag string) v3.Node {
+	sds := n.Opt(sdsTag)
+	if !sds.Exists() {
+		return n.Child(tag)
+	}
+	if n.Opt(tag).Exists() {
+		sds.Fail("%s and %s are a choice: one organisation, not both", tag, sdsTag)
+	}
+	return sds
 }
 
 // OrganizationType reads an organisation's type code, optional in every

@@ -147,7 +147,7 @@ func readReleaseAgent(ap v3.Node, newID func() string) (*fhir.PractitionerRole, 
 	} else {
 		ap.Child("agentPerson") // one of the two is mandatory: Spine refuses an AgentPerson with neither
 	}
-	owner, parent := core.ReadOrganization(ap.Child("representedOrganization"), newID)
+	owner, parent := core.ReadOrganization(core.RepresentedOrganization(ap), newID)
 	if parent != nil {
 		owner.Contained = append(owner.Contained, parent)
 		owner.PartOf = &fhir.Reference{Reference: "#" + parent.ID}

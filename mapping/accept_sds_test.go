@@ -1,0 +1,109 @@
+package mapping_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/conformance"
+	"github.com/porxgate/porxgate/mapping/release"
+)
+
+// representedOrganization matches an AgentPerson's first organisation, with
+// its id (the licence's Organization inside it is not a match).
+var representedOrganization = regexp.MustCompile(`(?s)<representedOrganization( [^>]*)?>\s*(<id [^>]*/>).*?</representedOrganization>`)
+
+// agentOrganization matches a recipient's organisation, with its id.
+var agentOrganization = regexp.MustCompile(`(?s)<agentOrganization( [^>]*)?>\s*(<id [^>]*/>).*?</agentOrganization>`)
+
+// TestOrganizationSDSSpineAccepts writes the CMETs' other choice for an
+// organisation, by its id alone (representedOrganizationSDS in
+// UKCT_MT120201UK03 and UK04, agentOrganizationSDS in UKCT_MT120401UK02;
+// nhsdigitalmait/SPINE_schema omvt/Schemas/*_4200.xsd), into every message
+// of testdata and the project's own prescription that has the other form,
+// the first agent's organisation or the recipient's. Each is taken, its
+// ODS code reaches the FHIR, and the message comes back from FHIR as sent
+// (Env.KeepV3); a release request's answer names the owner. Both forms at
+// once are refused, naming the choice.
+func TestOrganizationSDSSpineAccepts(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "*", "*.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type message struct {
+		name string
+		data []byte
+	}
+	msgs := []message{{"own prescription", ownPrescriptionV3(t)}}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, message{f, data})
+	}
+	reg := mapping.NewRegistry()
+	ran := 0
+	for _, msg := range msgs {
+		name, data := msg.name, msg.data
+		payload, tag, err := conformance.ExtractPayload(data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		tr := reg.ByInteraction(tag)
+		if tr == nil || strings.HasPrefix(tag, "MCCI") || tag == "PORX_IN070103UK31" || tag == "PORX_IN070101UK31" || tag == "PORX_IN110101UK30" {
+			continue // Spine's own messages: Spine writes the full form
+		}
+		for _, edit := range []struct {
+			kind string
+			re   *regexp.Regexp
+			sds  string
+		}{
+			{"representedOrganizationSDS", representedOrganization, "representedOrganizationSDS"},
+			{"agentOrganizationSDS", agentOrganization, "agentOrganizationSDS"},
+		} {
+			m := edit.re.FindSubmatchIndex(payload)
+			if m == nil {
+				continue
+			}
+			id := string(payload[m[4]:m[5]])
+			ods := regexp.MustCompile(`extension="([^"]*)"`).FindStringSubmatch(id)[1]
+			sds := `<` + edit.sds + ` classCode="ORG" determinerCode="INSTANCE">` + id + `</` + edit.sds + `>`
+			variant := []byte(string(payload[:m[0]]) + sds + string(payload[m[1]:]))
+			both := []byte(string(payload[:m[1]]) + sds + string(payload[m[1]:]))
+			ran++
+			t.Run(filepath.Base(name)+" "+edit.kind, func(t *testing.T) {
+				env := variantEnv(variant)
+				body, meta, err := tr.ToFHIR(variant, env)
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if !strings.Contains(string(body), `"value": "`+ods+`"`) && !strings.Contains(string(body), `"value":"`+ods+`"`) {
+					t.Errorf("ODS code %s not in the FHIR", ods)
+				}
+				back, err := tr.ToV3(body, meta, env)
+				if err != nil {
+					t.Fatalf("FHIR → v3: %v", err)
+				}
+				if d, err := conformance.Compare(variant, back, conformance.Rules{FHIRRequest: variant}); err != nil || d != nil {
+					t.Errorf("v3 → FHIR → v3 differs: %v %v", d, err)
+				}
+				if strings.HasPrefix(tag, "PORX_IN060102") || strings.HasPrefix(tag, "PORX_IN132004") {
+					// What the answer to the request is written from.
+					if info, err := release.ReadReleaseRequestInfo(variant); err != nil || info.OwnerODS != ods {
+						t.Errorf("ReadReleaseRequestInfo = %+v, %v; want owner %s", info, err, ods)
+					}
+				}
+				if _, _, err := tr.ToFHIR(both, variantEnv(both)); err == nil || !strings.Contains(err.Error(), "are a choice") {
+					t.Errorf("both forms at once: %v, want refused as a choice", err)
+				}
+			})
+		}
+	}
+	if ran < 10 {
+		t.Errorf("only %d messages varied", ran)
+	}
+}
