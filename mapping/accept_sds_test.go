@@ -1,6 +1,7 @@
 package mapping_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -102,6 +103,71 @@ func TestOrganizationSDSSpineAccepts(t *testing.T) {
 				}
 			})
 		}
+	}
+	if ran < 10 {
+		t.Errorf("only %d messages varied", ran)
+	}
+}
+
+// agentRole matches an AgentPerson's role profile id and job role code.
+var agentRole = regexp.MustCompile(`(<AgentPerson classCode="AGNT">\s*)<id [^>]*/>(\s*)<code [^>]*/>`)
+
+// TestAgentNullFlavorSpineAccepts sends an AgentPerson's optional role
+// profile id and job role code (id II 0..1, code CV 0..1 in
+// UKCT_MT120201UK03 and UK04) as nullFlavor, no value known, in every
+// message of testdata and the project's own prescription that has them.
+// Each is taken as the message with both left out is (the same FHIR), and
+// comes back from FHIR as sent (Env.KeepV3).
+func TestAgentNullFlavorSpineAccepts(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "*", "*.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := [][]byte{ownPrescriptionV3(t)}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, data)
+	}
+	reg := mapping.NewRegistry()
+	ran := 0
+	for i, data := range msgs {
+		payload, tag, err := conformance.ExtractPayload(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := reg.ByInteraction(tag)
+		if tr == nil || strings.HasPrefix(tag, "MCCI") || !agentRole.Match(payload) {
+			continue
+		}
+		m := agentRole.FindSubmatchIndex(payload)
+		head, gap := string(payload[m[2]:m[3]]), string(payload[m[4]:m[5]])
+		variant := []byte(string(payload[:m[0]]) + head + `<id nullFlavor="NI"/>` + gap + `<code nullFlavor="UNK"/>` + string(payload[m[1]:]))
+		absent := []byte(string(payload[:m[0]]) + head + string(payload[m[1]:]))
+		ran++
+		t.Run(fmt.Sprintf("%d %s", i, tag), func(t *testing.T) {
+			absentFHIR, _, err := tr.ToFHIR(absent, variantEnv(absent))
+			if err != nil {
+				t.Skipf("the message without them is refused: %v", err)
+			}
+			env := variantEnv(variant)
+			body, meta, err := tr.ToFHIR(variant, env)
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if got, want := epsVisible(t, body), epsVisible(t, absentFHIR); got != want {
+				t.Errorf("FHIR differs from the message without them:\n got %s\nwant %s", got, want)
+			}
+			back, err := tr.ToV3(body, meta, env)
+			if err != nil {
+				t.Fatalf("FHIR → v3: %v", err)
+			}
+			if d, err := conformance.Compare(variant, back, conformance.Rules{FHIRRequest: variant}); err != nil || d != nil {
+				t.Errorf("v3 → FHIR → v3 differs: %v %v", d, err)
+			}
+		})
 	}
 	if ran < 10 {
 		t.Errorf("only %d messages varied", ran)

@@ -150,10 +150,10 @@ func readCancelAgentPerson(n v3.Node, newID func() string) *core.AgentPersonReso
 	// either, and the role's layout (ExtensionV3Layout) keeps them.
 	core.ExpectChildren(n, "id", "code", "addr", "telecom", "agentPerson", "agentPersonSDS", "representedOrganization", "representedOrganizationSDS")
 	role := res.Role
-	if id := n.Opt("id"); id.Exists() {
+	if id := core.OptKnown(n, "id"); id.Exists() {
 		role.Identifier = []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: core.V3ID(id, v3.OIDSDSRoleProfile)}}
 	}
-	if cn := n.Opt("code"); cn.Exists() {
+	if cn := core.OptKnown(n, "code"); cn.Exists() {
 		code := core.V3Code(cn, v3.OIDSDSJobRole)
 		sys := core.CodeSystemJobRoleName
 		if strings.Contains(code, ":") {

@@ -140,11 +140,11 @@ func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *D
 	ExpectModel(n, "id", "code", "addr*", "telecom*", "agentPerson", "agentPersonSDS", "representedOrganization", "representedOrganizationSDS")
 	a := &DispensingAgent{Role: &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: roleID}}}
 	role := a.Role
-	if id := n.Opt("id"); id.Exists() {
+	if id := OptKnown(n, "id"); id.Exists() {
 		Attrs(id, "root", v3.OIDSDSRoleProfile, "extension", "*")
 		role.Identifier = []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: V3ID(id, v3.OIDSDSRoleProfile)}}
 	}
-	if cn := n.Opt("code"); cn.Exists() {
+	if cn := OptKnown(n, "code"); cn.Exists() {
 		// A CV in the CMET: its displayName names the code and is not
 		// kept, as the other AgentPerson readers leave it.
 		Attrs(cn, "code", "*", "codeSystem", v3.OIDSDSJobRole, "displayName", "*")

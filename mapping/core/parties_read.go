@@ -253,10 +253,10 @@ func FullURL(id string) string { return "urn:uuid:" + id }
 func ReadAgentPerson(n v3.Node, newID func() string, rule PersonIDRule) *AgentPersonResources {
 	res := &AgentPersonResources{Role: &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: FreshID(newID)}}}
 	role := res.Role
-	if id := n.Opt("id"); id.Exists() {
+	if id := OptKnown(n, "id"); id.Exists() {
 		role.Identifier = []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: V3ID(id, v3.OIDSDSRoleProfile)}}
 	}
-	if cn := n.Opt("code"); cn.Exists() {
+	if cn := OptKnown(n, "code"); cn.Exists() {
 		code := V3Code(cn, v3.OIDSDSJobRole)
 		sys := CodeSystemJobRoleName
 		if strings.Contains(code, ":") {
@@ -367,6 +367,20 @@ func organizationChoice(n v3.Node, tag, sdsTag string) v3.Node {
 		sds.Fail("%s and %s are a choice: one organisation, not both", tag, sdsTag)
 	}
 	return sds
+}
+
+// OptKnown returns n's optional child tag, or no node when that child is
+// null-flavoured (<code nullFlavor="UNK"/>, no value known): the readers
+// take it as absent, as they take the element left out. Such a child may
+// hold nothing but its nullFlavor.
+func OptKnown(n v3.Node, tag string) v3.Node {
+	c := n.Opt(tag)
+	if !c.Exists() || !c.HasAttr("nullFlavor") {
+		return c
+	}
+	Attrs(c, "nullFlavor", "*")
+	ExpectChildren(c)
+	return v3.Node{}
 }
 
 // OrganizationType reads an organisation's type code, optional in every
