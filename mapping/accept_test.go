@@ -144,7 +144,7 @@ func TestRefusalsStillNameThePlace(t *testing.T) {
 		`manufacturedSuppliedMaterial: attribute determinerCode="SOME" not supported (want INSTANCE|KIND) [MIM rule: fixed value]`,
 		`seperatableInd: attribute value="maybe" not supported (want true|false) [MIM rule: fixed value]`,
 		`quantity: "thirty-two" is not a decimal number [MIM rule: datatype]`,
-		`DispenseClaim/id/@displayable: "yes" is not a value of its datatype (want true|false) [MIM rule: datatype]`,
+		`DispenseClaim/id/@displayable: "yes" is not allowed by the element's datatype (want true|false) [MIM rule: datatype]`,
 	} {
 		found := false
 		for _, e := range v3Errors(err) {

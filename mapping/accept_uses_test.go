@@ -7,6 +7,7 @@ import (
 
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/conformance"
+	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/maptest"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -120,13 +121,7 @@ func TestUsesSpineAccepts(t *testing.T) {
 					break
 				}
 			}
-			back, err := tr.ToV3(body, meta, env)
-			if err != nil {
-				t.Fatalf("FHIR → v3: %v", err)
-			}
-			if d, err := conformance.Compare(variant, back, conformance.Rules{FHIRRequest: variant}); err != nil || d != nil {
-				t.Errorf("v3 → FHIR → v3 differs: %v %v", d, err)
-			}
+			comesBack(t, tr, body, meta, env, variant)
 		})
 	}
 }
@@ -162,4 +157,74 @@ func findUses(v any, f func(any) (string, bool)) []string {
 		}
 	}
 	return out
+}
+
+// TestXSITypeSpineAccepts writes into the project's Dispense Claim
+// Information an xsi:type naming each element's declared datatype (or one
+// derived from it), as an XML schema validator such as Spine's takes it on
+// any element: II on an identifier, CV on a coded value, PQ on a quantity,
+// TS on a time. Each is taken, gives the claim's own FHIR, and comes back
+// from FHIR as sent (Env.KeepV3). An xsi:type naming another datatype is
+// refused, naming the attribute, with the datatype rule.
+func TestXSITypeSpineAccepts(t *testing.T) {
+	data := maptest.Testdata(t, "claim/claim-exemption-evidence.xml")
+	const root = `<PORX_IN090101UK31 xmlns="urn:hl7-org:v3">`
+	msg := strings.Replace(string(data), root,
+		`<PORX_IN090101UK31 xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">`, 1)
+	tests := []struct {
+		name, from, to, refused string
+	}{
+		{"II on the dispenser's id", `<id extension="7654321" root="1.2.826.0.1285.0.2.1.54" />`,
+			`<id xsi:type="II" extension="7654321" root="1.2.826.0.1285.0.2.1.54" />`, ""},
+		{"CV on the prescription status", `<value code="0006" `, `<value xsi:type="CV" code="0006" `, ""},
+		{"CS (derived) on the prescription status", `<value code="0006" `, `<value xsi:type="CS" code="0006" `, ""},
+		{"PQ on a quantity", `<quantity unit="1" value="32">`, `<quantity xsi:type="PQ" unit="1" value="32">`, ""},
+		{"TS on the claim's time", `<effectiveTime value="20240401120000" />`, `<effectiveTime xsi:type="TS" value="20240401120000" />`, ""},
+		{"PQ on a coded value", `<value code="0006" `, `<value xsi:type="PQ" code="0006" `,
+			`pertinentPrescriptionStatus/value/@xsi:type: "PQ" is not allowed by the element's datatype (want CD|CE|CV|CS) [MIM rule: datatype]`},
+		{"IVL_TS on a TS", `<effectiveTime value="20240401120000" />`, `<effectiveTime xsi:type="IVL_TS" value="20240401120000" />`,
+			`DispenseClaim/effectiveTime/@xsi:type: "IVL_TS" is not allowed by the element's datatype (want TS) [MIM rule: datatype]`},
+	}
+	tr := mapping.NewRegistry().ByInteraction("PORX_IN090101UK31")
+	own, _, err := tr.ToFHIR(data, variantEnv(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := epsVisible(t, own)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !strings.Contains(msg, tt.from) {
+				t.Fatalf("the fixture no longer holds %q", tt.from)
+			}
+			variant := []byte(strings.Replace(msg, tt.from, tt.to, 1))
+			env := variantEnv(variant)
+			body, meta, err := tr.ToFHIR(variant, env)
+			if tt.refused != "" {
+				if es := v3Errors(err); len(es) == 0 || !strings.Contains(es[0], tt.refused) {
+					t.Errorf("refused as %v, want %q", es, tt.refused)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if got := epsVisible(t, body); got != want {
+				t.Errorf("FHIR differs from the claim's own:\n got %s\nwant %s", got, want)
+			}
+			comesBack(t, tr, body, meta, env, variant)
+		})
+	}
+}
+
+// comesBack checks that the FHIR body (with meta) made of sent, under env,
+// is written back to v3 as sent under the corpus comparison rules.
+func comesBack(t *testing.T, tr *core.Translator, body []byte, meta core.Meta, env core.Env, sent []byte) {
+	t.Helper()
+	back, err := tr.ToV3(body, meta, env)
+	if err != nil {
+		t.Fatalf("FHIR → v3: %v", err)
+	}
+	if d, err := conformance.Compare(sent, back, conformance.Rules{FHIRRequest: sent}); err != nil || d != nil {
+		t.Errorf("v3 → FHIR → v3 differs: %v %v", d, err)
+	}
 }

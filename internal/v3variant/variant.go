@@ -89,6 +89,8 @@ func Kinds() []Kind {
 			sites: codedValues, apply: func(_ *etree.Document, el *etree.Element) bool {
 				return addAbsentAttrs(el, "codeSystemName", "as named by the sender", "codeSystemVersion", "1")
 			}},
+		{Name: "xsi-type", Doc: "an xsi:type naming the declared datatype on an identifier (II) or a physical quantity (PQ)",
+			sites: typedValues, apply: func(doc *etree.Document, el *etree.Element) bool { return addXSIType(doc, el) }},
 		{Name: "organization-type-absent", Meaningful: true, Doc: "an organisation's type code (code, CS 0..1 in the CMETs) left out",
 			sites: organizationTypes, apply: func(_ *etree.Document, el *etree.Element) bool { return el.Parent().RemoveChild(el) != nil }},
 		{Name: "display-name-absent", Meaningful: true, Doc: "a coded value without its (optional) displayName",
@@ -448,6 +450,38 @@ func quantities(root *etree.Element) []*etree.Element {
 		}
 	})
 	return out
+}
+
+// typedValues are the elements whose declared datatype the shape tells: an
+// identifier (II, a root) and a physical quantity (quantities).
+func typedValues(root *etree.Element) []*etree.Element {
+	var out []*etree.Element
+	walk(root, func(e *etree.Element) {
+		if e.SelectAttr("root") != nil || e.Tag != "translation" && e.SelectAttr("value") != nil && e.SelectAttr("unit") != nil {
+			out = append(out, e)
+		}
+	})
+	return out
+}
+
+// xsiNamespace is the XML Schema instance namespace of xsi:type.
+const xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"
+
+// addXSIType writes on el an xsi:type naming its declared datatype (II or
+// PQ), declaring the xsi prefix on the root.
+func addXSIType(doc *etree.Document, el *etree.Element) bool {
+	if el.SelectAttr("xsi:type") != nil {
+		return false
+	}
+	if r := doc.Root(); r.SelectAttr("xmlns:xsi") == nil {
+		r.CreateAttr("xmlns:xsi", xsiNamespace)
+	}
+	typ := "PQ"
+	if el.SelectAttr("root") != nil {
+		typ = "II"
+	}
+	el.CreateAttr("xsi:type", typ)
+	return true
 }
 
 // organizationTypes are the type codes of organisations (a represented

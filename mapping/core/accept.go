@@ -144,12 +144,47 @@ var datatypeAttrs = map[string]map[string]string{
 	"codeSystem": {"codeSystemName": "*", "codeSystemVersion": "*"},
 }
 
+// XSIType is the key under which a reader names, among the attributes it
+// reads, the datatypes an xsi:type may name on the element: its declared
+// type and those derived from it ("TS"). An element read with a marker of
+// xsiTypes needs none.
+const XSIType = "xsi:type"
+
+// xsiNamespace is the XML Schema instance namespace of xsi:type.
+const xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"
+
+// xsiTypes are the datatypes an xsi:type may name on an element read with
+// the marker attribute: an II (root); a coded value (codeSystem), declared
+// CD, CE, CV or CS, each of which the next one restricts; a PQ (unit).
+var xsiTypes = map[string]string{
+	"root":       "II",
+	"codeSystem": "CD|CE|CV|CS",
+	"unit":       "PQ",
+}
+
 // DatatypeAttr tells an attribute a of an element read with the given
-// attributes (has reports whether a reader reads one by name) that the
-// element's datatype allows unread (datatypeAttrs): it reports whether a is
-// one, and, when it is, whether its value is allowed and the values that
-// are.
-func DatatypeAttr(a etree.Attr, has func(string) bool) (extra, ok bool, allowed string) {
+// attributes (read returns the values a reader allows for an attribute it
+// reads, and whether it reads it) that the element's datatype allows unread:
+// one of datatypeAttrs, or an xsi:type (in the XML Schema instance
+// namespace) naming the element's declared type, which an XML schema
+// validator such as Spine's takes on any element (xsiTypes, or the values
+// the reader gives under XSIType). It reports whether a is one, and, when it
+// is, whether its value is allowed and the values that are.
+func DatatypeAttr(a etree.Attr, read func(string) (string, bool)) (extra, ok bool, allowed string) {
+	has := func(key string) bool { _, ok := read(key); return ok }
+	if a.Key == "type" && a.Space != "" && a.NamespaceURI() == xsiNamespace {
+		types, found := read(XSIType)
+		for marker, t := range xsiTypes {
+			if !found && has(marker) {
+				types, found = t, true
+			}
+		}
+		if !found {
+			return false, false, ""
+		}
+		local := a.Value[strings.IndexByte(a.Value, ':')+1:]
+		return true, oneOf(local, types), types
+	}
 	if a.Space != "" {
 		return false, false, ""
 	}

@@ -94,21 +94,21 @@ func (p ShapeReader) Attrs(n v3.Node, allowed ...string) {
 	if !n.Exists() {
 		return
 	}
-	has := func(key string) bool {
+	read := func(key string) (string, bool) {
 		for _, want := range allowed {
 			if want == key {
-				return true
+				return "*", true
 			}
 		}
-		return false
+		return "", false
 	}
 	for _, a := range n.El.Attr {
 		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
 			continue
 		}
-		if extra, ok, values := DatatypeAttr(a, has); extra {
+		if extra, ok, values := DatatypeAttr(a, read); extra {
 			if !ok {
-				p.Reader.FailRule(n.Path+"/@"+a.Key, v3.RuleDatatype, "%q is not a value of its datatype (want %s)", a.Value, values)
+				p.Reader.FailRule(n.Path+"/@"+a.FullKey(), v3.RuleDatatype, "%q is not allowed by the element's datatype (want %s)", a.Value, values)
 				return
 			}
 			continue
