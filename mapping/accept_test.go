@@ -18,9 +18,9 @@ import (
 // INSTANCE, originalText and translation inside a coded value and a
 // quantity, another identifier root for the author), a displayName on the
 // dispenser's job role code, the dispenser's person as agentPersonSDS (the
-// CMET's other choice), and an organisation
-// without its optional name (the 2017 prescription's refusal), one at a
-// time and all together, and in the hl7: prefix form.
+// CMET's other choice), an organisation without its optional name (the
+// 2017 prescription's refusal) or type code, one at a time and all
+// together, and in the hl7: prefix form.
 // Each must be accepted, translate to the FHIR of the claim as porxgate
 // wrote it (porxgate's own extensions aside), and come back from FHIR as
 // it was sent (Env.KeepV3).
@@ -65,6 +65,14 @@ func TestAcceptsWhatSpineAccepts(t *testing.T) {
                   <id extension="7654321" root="1.2.826.0.1285.0.2.0.65" />
                 </agentPersonSDS>`, true},
 		{"organisation without a name", `<name>High Street Chemist</name>`, ``, true},
+		// An organisation's type code is optional (code, CS 0..1, in
+		// UKCT_MT120201UK03 and UKCT_MT120401UK02): absent or
+		// null-flavoured, the type is not given, as 999 says.
+		{"dispenser's organisation without a type code", `<code code="999" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.94" />
+                  <name>High Street Chemist</name>`, `<name>High Street Chemist</name>`, false},
+		{"recipient with a null-flavoured type code", `<code code="999" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.94" />
+              <name>NHS BUSINESS SERVICES AUTHORITY</name>`, `<code nullFlavor="NI" />
+              <name>NHS BUSINESS SERVICES AUTHORITY</name>`, false},
 		// A null-flavoured telecom or address before the real one: no
 		// number or address known, beside one that is. It is left out, as
 		// an empty ContactPoint or Address there would be the first, the
@@ -126,6 +134,7 @@ func TestRefusalsStillNameThePlace(t *testing.T) {
 	bad := strings.Replace(string(data), `determinerCode="KIND"`, `determinerCode="SOME"`, 1)
 	bad = strings.Replace(bad, `<seperatableInd value="false" />`, `<seperatableInd value="maybe" />`, 1)
 	bad = strings.Replace(bad, `<quantity unit="1" value="32">`, `<quantity unit="1" value="thirty-two">`, 1)
+	bad = strings.Replace(bad, `<id root="D1000000-0000-4000-8000-000000000001" />`, `<id root="D1000000-0000-4000-8000-000000000001" displayable="yes" />`, 1)
 	tr := mapping.NewRegistry().ByInteraction("PORX_IN090101UK31")
 	_, _, err = tr.ToFHIR([]byte(bad), variantEnv(data))
 	if err == nil {
@@ -135,6 +144,7 @@ func TestRefusalsStillNameThePlace(t *testing.T) {
 		`manufacturedSuppliedMaterial: attribute determinerCode="SOME" not supported (want INSTANCE|KIND) [MIM rule: fixed value]`,
 		`seperatableInd: attribute value="maybe" not supported (want true|false) [MIM rule: fixed value]`,
 		`quantity: "thirty-two" is not a decimal number [MIM rule: datatype]`,
+		`DispenseClaim/id/@displayable: "yes" is not allowed by the element's datatype (want true|false) [MIM rule: datatype]`,
 	} {
 		found := false
 		for _, e := range v3Errors(err) {

@@ -81,6 +81,18 @@ func Kinds() []Kind {
 			sites: withAttr("determinerCode"), apply: func(_ *etree.Document, el *etree.Element) bool { return flipDeterminer(el) }},
 		{Name: "seperatable-ind", Doc: "seperatableInd value true written false, or false written true",
 			sites: named("seperatableInd"), apply: func(_ *etree.Document, el *etree.Element) bool { return flipBool(el) }},
+		{Name: "id-extras", Doc: "an assigningAuthorityName and displayable=\"true\" on an identifier (II)",
+			sites: withAttr("root"), apply: func(_ *etree.Document, el *etree.Element) bool {
+				return addAbsentAttrs(el, "assigningAuthorityName", "as named by the sender", "displayable", "true")
+			}},
+		{Name: "code-system-name", Doc: "a codeSystemName and codeSystemVersion on a coded value (CV/CD/CE)",
+			sites: codedValues, apply: func(_ *etree.Document, el *etree.Element) bool {
+				return addAbsentAttrs(el, "codeSystemName", "as named by the sender", "codeSystemVersion", "1")
+			}},
+		{Name: "xsi-type", Doc: "an xsi:type naming the declared datatype on an identifier (II) or a physical quantity (PQ)",
+			sites: typedValues, apply: func(doc *etree.Document, el *etree.Element) bool { return addXSIType(doc, el) }},
+		{Name: "organization-type-absent", Meaningful: true, Doc: "an organisation's type code (code, CS 0..1 in the CMETs) left out",
+			sites: organizationTypes, apply: func(_ *etree.Document, el *etree.Element) bool { return el.Parent().RemoveChild(el) != nil }},
 		{Name: "display-name-absent", Meaningful: true, Doc: "a coded value without its (optional) displayName",
 			sites: withAttr("displayName"), apply: func(_ *etree.Document, el *etree.Element) bool { return el.RemoveAttr("displayName") != nil }},
 		{Name: "optional-absent", Meaningful: true, Doc: "an optional element left out (an organisation's name, telecom or address, an agent's telecom)",
@@ -440,6 +452,58 @@ func quantities(root *etree.Element) []*etree.Element {
 	return out
 }
 
+// typedValues are the elements whose declared datatype the shape tells: an
+// identifier (II, a root) and a physical quantity (quantities).
+func typedValues(root *etree.Element) []*etree.Element {
+	var out []*etree.Element
+	walk(root, func(e *etree.Element) {
+		if e.SelectAttr("root") != nil || e.Tag != "translation" && e.SelectAttr("value") != nil && e.SelectAttr("unit") != nil {
+			out = append(out, e)
+		}
+	})
+	return out
+}
+
+// xsiNamespace is the XML Schema instance namespace of xsi:type.
+const xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"
+
+// addXSIType writes on el an xsi:type naming its declared datatype (II or
+// PQ), declaring the xsi prefix on the root.
+func addXSIType(doc *etree.Document, el *etree.Element) bool {
+	if el.SelectAttr("xsi:type") != nil {
+		return false
+	}
+	if r := doc.Root(); r.SelectAttr("xmlns:xsi") == nil {
+		r.CreateAttr("xmlns:xsi", xsiNamespace)
+	}
+	typ := "PQ"
+	if el.SelectAttr("root") != nil {
+		typ = "II"
+	}
+	el.CreateAttr("xsi:type", typ)
+	return true
+}
+
+// organizationTypes are the type codes of organisations (a represented
+// organisation, a licence's organisation, a recipient's
+// agentOrganization), optional in every CMET (UKCT_MT120201UK03 and UK04,
+// UKCT_MT120401UK02).
+func organizationTypes(root *etree.Element) []*etree.Element {
+	var out []*etree.Element
+	walk(root, func(e *etree.Element) {
+		p := e.Parent()
+		if e.Tag != "code" || p == nil {
+			return
+		}
+		switch {
+		case p.Tag == "representedOrganization" || p.Tag == "agentOrganization",
+			p.Tag == "Organization" && p.Parent() != nil && p.Parent().Tag == "healthCareProviderLicense":
+			out = append(out, e)
+		}
+	})
+	return out
+}
+
 // optionalElements are elements the MIM makes optional (0..1 or 0..*) in
 // the CMETs every message uses: an organisation's name, telecom and
 // address, an agent's telecom.
@@ -522,6 +586,21 @@ func addQuantityTranslation(el *etree.Element) bool {
 	tr.CreateAttr("codeSystem", "2.16.840.1.113883.6.8") // UCUM
 	tr.CreateAttr("displayName", "each")
 	el.InsertChildAt(childIndex(el, "originalText", "translation"), tr)
+	return true
+}
+
+// addAbsentAttrs gives el the attributes of pairs (name, value...), the
+// optional ones of its datatype that no reader reads, when it has none of
+// them yet.
+func addAbsentAttrs(el *etree.Element, pairs ...string) bool {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if el.SelectAttr(pairs[i]) != nil {
+			return false
+		}
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		el.CreateAttr(pairs[i], pairs[i+1])
+	}
 	return true
 }
 

@@ -148,12 +148,12 @@ func readCancelAgentPerson(n v3.Node, newID func() string) *core.AgentPersonReso
 	// The MIM's AgentPerson (UKCT_MT120201UK04) may carry addresses
 	// (addr 0..*) and its person a gender; EPS FHIR has no place for
 	// either, and the role's layout (ExtensionV3Layout) keeps them.
-	core.ExpectChildren(n, "id", "code", "addr", "telecom", "agentPerson", "agentPersonSDS", "representedOrganization")
+	core.ExpectChildren(n, "id", "code", "addr", "telecom", "agentPerson", "agentPersonSDS", "representedOrganization", "representedOrganizationSDS")
 	role := res.Role
-	if id := n.Opt("id"); id.Exists() {
+	if id := core.OptKnown(n, "id"); id.Exists() {
 		role.Identifier = []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: core.V3ID(id, v3.OIDSDSRoleProfile)}}
 	}
-	if cn := n.Opt("code"); cn.Exists() {
+	if cn := core.OptKnown(n, "code"); cn.Exists() {
 		code := core.V3Code(cn, v3.OIDSDSJobRole)
 		sys := core.CodeSystemJobRoleName
 		if strings.Contains(code, ":") {
@@ -193,7 +193,7 @@ func readCancelAgentPerson(n v3.Node, newID func() string) *core.AgentPersonReso
 		res.Practitioner = prac
 		role.Practitioner = &fhir.Reference{Reference: core.FullURL(prac.ID)}
 	}
-	org, parent := core.ReadOrganization(n.Child("representedOrganization"), newID)
+	org, parent := core.ReadOrganization(core.RepresentedOrganization(n), newID)
 	res.Organization, res.Parent = org, parent
 	role.Organization = &fhir.Reference{Reference: core.FullURL(org.ID)}
 	return res

@@ -114,7 +114,7 @@ func cancelResponsible(authorNode, respNode v3.Node, author *core.AgentPersonRes
 	}
 	resp := readCancelAgentPersonLayout(respNode, newID)
 	if author.Organization != nil &&
-		core.SameParty(authorNode.Opt("representedOrganization").El, respNode.Opt("representedOrganization").El, nil) {
+		core.SameParty(core.RepresentedOrganization(authorNode).El, core.RepresentedOrganization(respNode).El, nil) {
 		resp.Organization, resp.Parent = nil, nil
 		resp.Role.Organization = &fhir.Reference{Reference: core.FullURL(author.Organization.ID)}
 	}

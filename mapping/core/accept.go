@@ -130,6 +130,72 @@ const (
 	contextConductionValues = "true|false"
 )
 
+// datatypeAttrs are the optional attributes an HL7 datatype always has,
+// besides those a reader reads, by an attribute that marks the datatype: an
+// II (root) may name its assigning authority and say whether it is
+// displayable; a coded value (codeSystem: CD, CE, CV, CS and a PQ's
+// translation) may name its code system and that system's version (the MIM
+// 4.2.00 datatypes, nhsdigitalmait/SPINE_schema omvt/dt/datatypes_4200.xsd).
+// Spine takes them, and they change nothing EPS FHIR holds: readers take
+// them unread (Env.KeepV3 keeps them beside the FHIR). Each maps to its
+// allowed values, "*" any (an st, which RefuseEmptyAttrs keeps non-empty).
+var datatypeAttrs = map[string]map[string]string{
+	"root":       {"assigningAuthorityName": "*", "displayable": "true|false"},
+	"codeSystem": {"codeSystemName": "*", "codeSystemVersion": "*"},
+}
+
+// XSIType is the key under which a reader names, among the attributes it
+// reads, the datatypes an xsi:type may name on the element: its declared
+// type and those derived from it ("TS"). An element read with a marker of
+// xsiTypes needs none.
+const XSIType = "xsi:type"
+
+// xsiNamespace is the XML Schema instance namespace of xsi:type.
+const xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"
+
+// xsiTypes are the datatypes an xsi:type may name on an element read with
+// the marker attribute: an II (root); a coded value (codeSystem), declared
+// CD, CE, CV or CS, each of which the next one restricts; a PQ (unit).
+var xsiTypes = map[string]string{
+	"root":       "II",
+	"codeSystem": "CD|CE|CV|CS",
+	"unit":       "PQ",
+}
+
+// DatatypeAttr tells an attribute a of an element read with the given
+// attributes (read returns the values a reader allows for an attribute it
+// reads, and whether it reads it) that the element's datatype allows unread:
+// one of datatypeAttrs, or an xsi:type (in the XML Schema instance
+// namespace) naming the element's declared type, which an XML schema
+// validator such as Spine's takes on any element (xsiTypes, or the values
+// the reader gives under XSIType). It reports whether a is one, and, when it
+// is, whether its value is allowed and the values that are.
+func DatatypeAttr(a etree.Attr, read func(string) (string, bool)) (extra, ok bool, allowed string) {
+	has := func(key string) bool { _, ok := read(key); return ok }
+	if a.Key == "type" && a.Space != "" && a.NamespaceURI() == xsiNamespace {
+		types, found := read(XSIType)
+		for marker, t := range xsiTypes {
+			if !found && has(marker) {
+				types, found = t, true
+			}
+		}
+		if !found {
+			return false, false, ""
+		}
+		local := a.Value[strings.IndexByte(a.Value, ':')+1:]
+		return true, oneOf(local, types), types
+	}
+	if a.Space != "" {
+		return false, false, ""
+	}
+	for marker, attrs := range datatypeAttrs {
+		if allowed, found := attrs[a.Key]; found && has(marker) {
+			return true, allowed == "*" || oneOf(a.Value, allowed), allowed
+		}
+	}
+	return false, false, ""
+}
+
 // oneOf reports whether v is one of the values of alternatives, separated
 // by '|' ("INSTANCE|KIND").
 func oneOf(v, alternatives string) bool {

@@ -137,14 +137,14 @@ type DispensingAgent struct {
 // licence, which no FHIR partOf could hold, is refused.
 func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *DispensingAgent {
 	Attrs(n, "classCode", "AGNT")
-	ExpectModel(n, "id", "code", "addr*", "telecom*", "agentPerson", "agentPersonSDS", "representedOrganization")
+	ExpectModel(n, "id", "code", "addr*", "telecom*", "agentPerson", "agentPersonSDS", "representedOrganization", "representedOrganizationSDS")
 	a := &DispensingAgent{Role: &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: roleID}}}
 	role := a.Role
-	if id := n.Opt("id"); id.Exists() {
+	if id := OptKnown(n, "id"); id.Exists() {
 		Attrs(id, "root", v3.OIDSDSRoleProfile, "extension", "*")
 		role.Identifier = []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: V3ID(id, v3.OIDSDSRoleProfile)}}
 	}
-	if cn := n.Opt("code"); cn.Exists() {
+	if cn := OptKnown(n, "code"); cn.Exists() {
 		// A CV in the CMET: its displayName names the code and is not
 		// kept, as the other AgentPerson readers leave it.
 		Attrs(cn, "code", "*", "codeSystem", v3.OIDSDSJobRole, "displayName", "*")
@@ -171,8 +171,11 @@ func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *D
 		}
 		readDispensingPerson(n.Child("agentPerson"), role)
 	}
-	rep := n.Child("representedOrganization")
+	rep := RepresentedOrganization(n)
 	Attrs(rep, "classCode", "ORG", "determinerCode", "INSTANCE")
+	if rep.Exists() && rep.El.Tag == "representedOrganizationSDS" {
+		ExpectModel(rep, "id") // UKCT_MT120201UK03's OrganizationSDS
+	}
 	ExpectModel(rep, "id", "code", "name", "desc", "telecom*", "addr*", "healthCareProviderLicense")
 	if lic := rep.Opt("healthCareProviderLicense"); lic.Exists() {
 		ExpectModel(lic, "Organization")

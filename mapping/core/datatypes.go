@@ -360,21 +360,50 @@ func NameUseToV3(use string) (string, error) {
 	return "", fmt.Errorf("unhandled name use %q", use)
 }
 
-// NameUseFromV3 maps a v3 EntityNameUse to a FHIR HumanName.use.
+// NameUseFromV3 maps a v3 name use to a FHIR HumanName.use. The MIM's
+// use is a set of EntityNameUse codes (set_cs_EntityNameUse in the MIM
+// 4.2.00 datatypes: L, A, I, R, ABC, SYL, IDE, PREVIOUS, PREVIOUS-BIRTH,
+// PREVIOUS-MAIDEN, PREVIOUS-BACHELOR, PREFERRED), read by readUseSet. I
+// (indigenous), R (religious) and the representation codes ABC, SYL and IDE
+// have no HumanName.use the EPS API takes: they give none ("").
 func NameUseFromV3(use string) (string, error) {
-	switch use {
-	case "L":
-		return "usual", nil
-	case "A":
-		return "temp", nil
-	case "PREFERRED":
-		return "nickname", nil
-	case "PREVIOUS", "PREVIOUS-BIRTH":
-		return "old", nil
-	case "PREVIOUS-MAIDEN", "PREVIOUS-BACHELOR":
-		return "maiden", nil
+	return readUseSet("name", use, func(code string) (string, bool) {
+		switch code {
+		case "L":
+			return "usual", true
+		case "A":
+			return "temp", true
+		case "PREFERRED":
+			return "nickname", true
+		case "PREVIOUS", "PREVIOUS-BIRTH":
+			return "old", true
+		case "PREVIOUS-MAIDEN", "PREVIOUS-BACHELOR":
+			return "maiden", true
+		case "I", "R", "ABC", "SYL", "IDE":
+			return "", true
+		}
+		return "", false
+	})
+}
+
+// readUseSet reads a v3 use attribute, a set of codes (an xsd:list: codes
+// separated by white space), with one, which maps a code to its FHIR use
+// ("" for a code the schema allows that has none) and reports whether the
+// schema allows it. Every code must be allowed; the FHIR use, which holds
+// one code, is that of the first code that has one, the others being
+// carried where the v3 must come back (prescribe's carry.go, Env.KeepV3).
+func readUseSet(what, use string, one func(string) (string, bool)) (string, error) {
+	out := ""
+	for _, code := range strings.Fields(use) {
+		u, ok := one(code)
+		if !ok {
+			return "", fmt.Errorf("unhandled %s use %q", what, code)
+		}
+		if out == "" {
+			out = u
+		}
 	}
-	return "", fmt.Errorf("unhandled name use %q", use)
+	return out, nil
 }
 
 // TelecomUseToV3 maps a FHIR ContactPoint.use to the v3 telecom use.
@@ -392,19 +421,29 @@ func TelecomUseToV3(use string) (string, error) {
 	return "", fmt.Errorf("unhandled telecom use %q", use)
 }
 
-// TelecomUseFromV3 maps a v3 telecom use to a FHIR ContactPoint.use.
+// TelecomUseFromV3 maps a v3 telecom use to a FHIR ContactPoint.use. The
+// MIM's TEL use is a set of TelecommunicationAddressUse codes
+// (set_cs_TelecommunicationAddressUse in the MIM 4.2.00 datatypes: H, HP,
+// HV, WP, AS, EC, PG, MC), read by readUseSet. H and HP are home, WP work,
+// HV temp and MC and PG mobile, as the EPS API's own translator reads them;
+// AS (answering service) and EC (emergency contact) have no ContactPoint.use
+// the EPS API takes, and give none ("").
 func TelecomUseFromV3(use string) (string, error) {
-	switch use {
-	case "HP", "H":
-		return "home", nil
-	case "WP":
-		return "work", nil
-	case "HV":
-		return "temp", nil
-	case "MC", "PG":
-		return "mobile", nil
-	}
-	return "", fmt.Errorf("unhandled telecom use %q", use)
+	return readUseSet("telecom", use, func(code string) (string, bool) {
+		switch code {
+		case "HP", "H":
+			return "home", true
+		case "WP":
+			return "work", true
+		case "HV":
+			return "temp", true
+		case "MC", "PG":
+			return "mobile", true
+		case "AS", "EC":
+			return "", true
+		}
+		return "", false
+	})
 }
 
 // TelecomValueToV3 writes a FHIR phone number as a v3 URL: white space is
@@ -441,17 +480,28 @@ func AddressUseToV3(use string) (string, error) {
 	return "", fmt.Errorf("unhandled address use %q", use)
 }
 
-// AddressUseFromV3 maps a v3 address use to a FHIR Address.use.
+// AddressUseFromV3 maps a v3 address use to a FHIR Address.use. The MIM's
+// AD use is a set of PostalAddressUse codes (set_cs_PostalAddressUse in the
+// MIM 4.2.00 datatypes: PHYS, PST, TMP, BAD, H, HP, HV, WP, ABC, SYL, IDE),
+// read by readUseSet; BP, which the EPS API's translator reads as work, is
+// taken too. H and HP are home, WP and BP work, TMP and HV (a vacation home,
+// which the EPS API calls temporary in a telecom) temp, PST billing, as the
+// EPS API writes them; PHYS, BAD and the representation codes ABC, SYL and
+// IDE have no Address.use the EPS API takes, and give none ("").
 func AddressUseFromV3(use string) (string, error) {
-	switch use {
-	case "H", "HP":
-		return "home", nil
-	case "WP", "BP":
-		return "work", nil
-	case "TMP":
-		return "temp", nil
-	case "PST":
-		return "billing", nil
-	}
-	return "", fmt.Errorf("unhandled address use %q", use)
+	return readUseSet("address", use, func(code string) (string, bool) {
+		switch code {
+		case "H", "HP":
+			return "home", true
+		case "WP", "BP":
+			return "work", true
+		case "TMP", "HV":
+			return "temp", true
+		case "PST":
+			return "billing", true
+		case "PHYS", "BAD", "ABC", "SYL", "IDE":
+			return "", true
+		}
+		return "", false
+	})
 }

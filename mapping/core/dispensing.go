@@ -60,14 +60,30 @@ const (
 // Attrs checks an element's attributes: each one must be named in pairs
 // (name, allowed values separated by '|'; "*" allows any value) and carry an
 // allowed value. Absent attributes are accepted: the schema gives them the
-// fixed values porxgate writes back.
+// fixed values porxgate writes back. The optional attributes of the
+// element's datatype that no reader reads (DatatypeAttr) are taken too.
 func Attrs(n v3.Node, pairs ...string) {
 	if !n.Exists() {
 		return
 	}
+	read := func(key string) (string, bool) {
+		for i := 0; i+1 < len(pairs); i += 2 {
+			if pairs[i] == key {
+				return pairs[i+1], true
+			}
+		}
+		return "", false
+	}
 next:
 	for _, a := range n.El.Attr {
 		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
+			continue
+		}
+		if extra, ok, allowed := DatatypeAttr(a, read); extra {
+			if !ok {
+				n.Reader().FailRule(n.Path+"/@"+a.FullKey(), v3.RuleDatatype, "%q is not allowed by the element's datatype (want %s)", a.Value, allowed)
+				return
+			}
 			continue
 		}
 		for i := 0; i+1 < len(pairs); i += 2 {
@@ -175,7 +191,7 @@ func dspBool(n v3.Node, want string) {
 	if !n.Exists() {
 		return
 	}
-	Attrs(n, "value", separatableValues)
+	Attrs(n, "value", separatableValues, XSIType, "BL")
 	ExpectChildren(n)
 }
 
@@ -369,7 +385,7 @@ func FHIRTimeFromTS(n v3.Node, ts string) string {
 
 // TS reads a TS element's value.
 func TS(n v3.Node) string {
-	Attrs(n, "value", "*")
+	Attrs(n, "value", "*", XSIType, "TS")
 	ExpectChildren(n)
 	return n.Value()
 }
@@ -412,7 +428,7 @@ func Null(n v3.Node) {
 
 // Interval reads an IVL_INT (repeatNumber) with both ends.
 func Interval(n v3.Node) (low, high string) {
-	Attrs(n)
+	Attrs(n, XSIType, "IVL_INT")
 	ExpectModel(n, "low", "high")
 	l, h := n.Child("low"), n.Child("high")
 	Attrs(l, "value", "*")

@@ -52,7 +52,9 @@ func TypeID(n v3.Node, ext string) {
 }
 
 // ReadRecipient reads primaryInformationRecipient/AgentOrg/
-// agentOrganization: its ODS code, type code and (optional) name. The
+// agentOrganization (or the CMET's other choice, agentOrganizationSDS, by
+// its ODS code alone): its ODS code, type code (OrganizationTypeNotSpecified
+// when not given: OrganizationType) and (optional) name. The
 // AgentOrg's own addresses and telecoms (addr 0..*, telecom 0..* in
 // UKCT_MT120401UK02) are taken: EPS FHIR names the recipient by its ODS
 // code and name alone (MessageHeader.destination,
@@ -67,16 +69,25 @@ func ReadRecipient(pir v3.Node, contextControl string) (ods, typeCode, name stri
 	ExpectModel(pir, "AgentOrg")
 	ao := pir.Child("AgentOrg")
 	Attrs(ao, "classCode", "AGNT")
-	ExpectModel(ao, "addr*", "telecom*", "agentOrganization")
-	ag := ao.Child("agentOrganization")
+	ExpectModel(ao, "addr*", "telecom*", "agentOrganization", "agentOrganizationSDS")
+	ag := organizationChoice(ao, "agentOrganization", "agentOrganizationSDS")
 	Attrs(ag, "classCode", "ORG", "determinerCode", "INSTANCE")
+	if ag.Exists() && ag.El.Tag == "agentOrganizationSDS" {
+		ExpectModel(ag, "id") // UKCT_MT120401UK02's OrganizationSDS
+	}
 	ExpectModel(ag, "id", "code", "name")
 	id := ag.Child("id")
 	Attrs(id, "root", v3.OIDODS, "extension", "*")
 	ods = V3ID(id, v3.OIDODS)
-	cn := ag.Child("code")
-	Attrs(cn, "code", "*", "codeSystem", v3.OIDOrganizationType)
-	typeCode = V3Code(cn, v3.OIDOrganizationType)
+	cn := ag.Opt("code")
+	if cn.HasAttr("nullFlavor") {
+		Attrs(cn, "nullFlavor", "*")
+	} else {
+		Attrs(cn, "code", "*", "codeSystem", v3.OIDOrganizationType)
+	}
+	if typeCode = OrganizationType(cn); typeCode == "" {
+		typeCode = OrganizationTypeNotSpecified
+	}
 	if nm := ag.Opt("name"); nm.Exists() {
 		Attrs(nm)
 		ExpectChildren(nm)

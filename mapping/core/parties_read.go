@@ -253,10 +253,10 @@ func FullURL(id string) string { return "urn:uuid:" + id }
 func ReadAgentPerson(n v3.Node, newID func() string, rule PersonIDRule) *AgentPersonResources {
 	res := &AgentPersonResources{Role: &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: FreshID(newID)}}}
 	role := res.Role
-	if id := n.Opt("id"); id.Exists() {
+	if id := OptKnown(n, "id"); id.Exists() {
 		role.Identifier = []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: V3ID(id, v3.OIDSDSRoleProfile)}}
 	}
-	if cn := n.Opt("code"); cn.Exists() {
+	if cn := OptKnown(n, "code"); cn.Exists() {
 		code := V3Code(cn, v3.OIDSDSJobRole)
 		sys := CodeSystemJobRoleName
 		if strings.Contains(code, ":") {
@@ -282,7 +282,7 @@ func ReadAgentPerson(n v3.Node, newID func() string, rule PersonIDRule) *AgentPe
 		res.Practitioner = prac
 		role.Practitioner = &fhir.Reference{Reference: FullURL(prac.ID)}
 	}
-	org, parent := ReadOrganization(n.Child("representedOrganization"), newID)
+	org, parent := ReadOrganization(RepresentedOrganization(n), newID)
 	res.Organization, res.Parent = org, parent
 	role.Organization = &fhir.Reference{Reference: FullURL(org.ID)}
 	return res
@@ -336,12 +336,63 @@ func ReadOrganization(n v3.Node, newID func() string) (org, parent *fhir.Organiz
 func readOrganizationCore(n v3.Node, org *fhir.Organization) {
 	ods := V3ID(n.Child("id"), v3.OIDODS)
 	org.Identifier = []fhir.Identifier{{System: fhir.SystemODS, Value: ods}}
-	if code := V3Code(n.Child("code"), v3.OIDOrganizationType); code != "" && code != OrganizationTypeNotSpecified {
+	if code := OrganizationType(n.Opt("code")); code != "" && code != OrganizationTypeNotSpecified {
 		org.Type = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: CodeSystemV3OrganizationType, Code: code}}}}
 	}
 	// name is optional in the MIM's Organization (0..1): Spine accepts an
 	// organisation known by its ODS code alone, and so does porxgate.
 	org.Name = n.Opt("name").Text()
+}
+
+// RepresentedOrganization returns an AgentPerson's organisation: its
+// representedOrganization or the CMETs' other choice, a
+// representedOrganizationSDS (UKCT_MT120201UK03 and UK04: the organisation
+// by its id alone, and in UK04 its licences), which ReadOrganization reads
+// alike. Both at once are refused (a choice); neither is a missing
+// representedOrganization.
+func RepresentedOrganization(n v3.Node) v3.Node {
+	return organizationChoice(n, "representedOrganization", "representedOrganizationSDS")
+}
+
+// organizationChoice returns the child of n named tag or, when there is
+// none, the one named sdsTag (the CMETs' choice of an organisation or an
+// organisation by SDS id); both at once are refused, neither is a missing
+// tag.
+func organizationChoice(n v3.Node, tag, sdsTag string) v3.Node {
+	sds := n.Opt(sdsTag)
+	if !sds.Exists() {
+		return n.Child(tag)
+	}
+	if n.Opt(tag).Exists() {
+		sds.Fail("%s and %s are a choice: one organisation, not both", tag, sdsTag)
+	}
+	return sds
+}
+
+// OptKnown returns n's optional child tag, or no node when that child is
+// null-flavoured (<code nullFlavor="UNK"/>, no value known): the readers
+// take it as absent, as they take the element left out. Such a child may
+// hold nothing but its nullFlavor.
+func OptKnown(n v3.Node, tag string) v3.Node {
+	c := n.Opt(tag)
+	if !c.Exists() || !c.HasAttr("nullFlavor") {
+		return c
+	}
+	Attrs(c, "nullFlavor", "*")
+	ExpectChildren(c)
+	return v3.Node{}
+}
+
+// OrganizationType reads an organisation's type code, optional in every
+// CMET porxgate reads (code, CS 0..1, in UKCT_MT120201UK03 and UK04 and
+// UKCT_MT120401UK02: nhsdigitalmait/SPINE_schema omvt/Schemas): "" when it
+// is absent or null-flavoured, the type not given, which the EPS API writes
+// back as OrganizationTypeNotSpecified.
+func OrganizationType(cn v3.Node) string {
+	if !cn.Exists() || cn.HasAttr("nullFlavor") && !cn.HasAttr("code") {
+		return ""
+	}
+	return V3Code(cn, v3.OIDOrganizationType)
 }
 
 // professionalCodeShapes pick the FHIR identifier system of a professional

@@ -87,13 +87,30 @@ func (p ShapeReader) Fixed(n v3.Node, attr, want string) {
 }
 
 // Attrs fails on any attribute of n other than the allowed ones (namespace
-// declarations aside): ParseAck reads only what BuildAck writes back.
+// declarations aside): ParseAck reads only what BuildAck writes back. The
+// optional attributes of the element's datatype that no reader reads
+// (DatatypeAttr) are taken too.
 func (p ShapeReader) Attrs(n v3.Node, allowed ...string) {
 	if !n.Exists() {
 		return
 	}
+	read := func(key string) (string, bool) {
+		for _, want := range allowed {
+			if want == key {
+				return "*", true
+			}
+		}
+		return "", false
+	}
 	for _, a := range n.El.Attr {
 		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
+			continue
+		}
+		if extra, ok, values := DatatypeAttr(a, read); extra {
+			if !ok {
+				p.Reader.FailRule(n.Path+"/@"+a.FullKey(), v3.RuleDatatype, "%q is not allowed by the element's datatype (want %s)", a.Value, values)
+				return
+			}
 			continue
 		}
 		ok := false

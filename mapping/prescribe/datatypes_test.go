@@ -107,26 +107,43 @@ func TestFHIRDateFromV3(t *testing.T) {
 	}
 }
 
+// TestCodeTables pins the small code tables both ways. A v3 use is a set
+// of codes (an xsd:list) from the MIM 4.2.00 datatypes' value sets
+// (nhsdigitalmait/SPINE_schema dt/datatypes.xsd: cs_EntityNameUse,
+// cs_TelecommunicationAddressUse, cs_PostalAddressUse); every code of them
+// is taken, a code FHIR has no use for giving none, and a code outside them
+// (TMP on a telecom, EC on an address) is refused as Spine's schema
+// refuses it.
 func TestCodeTables(t *testing.T) {
 	type table struct {
-		name    string
-		to      func(string) (string, error)
-		from    func(string) (string, error)
-		pairs   [][2]string // FHIR, v3 (both ways)
-		onlyTo  [][2]string // FHIR → v3 only
-		badFHIR string
-		badV3   string
+		name     string
+		to       func(string) (string, error)
+		from     func(string) (string, error)
+		pairs    [][2]string // FHIR, v3 (both ways)
+		onlyTo   [][2]string // FHIR → v3 only
+		onlyFrom [][2]string // v3 → FHIR only
+		badFHIR  string
+		badV3    []string
 	}
 	tables := []table{
 		{"gender", core.GenderToV3, core.GenderFromV3,
-			[][2]string{{"male", "1"}, {"female", "2"}, {"other", "9"}, {"unknown", "0"}}, nil, "M", "3"},
+			[][2]string{{"male", "1"}, {"female", "2"}, {"other", "9"}, {"unknown", "0"}}, nil, nil, "M", []string{"3"}},
 		{"name use", core.NameUseToV3, core.NameUseFromV3,
 			[][2]string{{"usual", "L"}, {"temp", "A"}, {"nickname", "PREFERRED"}, {"old", "PREVIOUS"}, {"maiden", "PREVIOUS-MAIDEN"}},
-			[][2]string{{"official", "L"}, {"anonymous", "A"}}, "legal", "XYZ"},
+			[][2]string{{"official", "L"}, {"anonymous", "A"}},
+			[][2]string{{"old", "PREVIOUS-BIRTH"}, {"maiden", "PREVIOUS-BACHELOR"}, {"", "I"}, {"", "R"}, {"", "ABC"},
+				{"", "SYL"}, {"", "IDE"}, {"usual", "L ABC"}, {"usual", "IDE L"}, {"nickname", " PREFERRED\tA "}},
+			"legal", []string{"XYZ", "L XYZ", "l"}},
 		{"telecom use", core.TelecomUseToV3, core.TelecomUseFromV3,
-			[][2]string{{"home", "HP"}, {"work", "WP"}, {"temp", "HV"}, {"mobile", "MC"}}, nil, "old", "EC"},
+			[][2]string{{"home", "HP"}, {"work", "WP"}, {"temp", "HV"}, {"mobile", "MC"}}, nil,
+			[][2]string{{"home", "H"}, {"mobile", "PG"}, {"", "AS"}, {"", "EC"}, {"work", "WP H"}, {"home", "H WP"},
+				{"mobile", "EC MC"}, {"", "AS EC"}},
+			"old", []string{"TMP", "PHYS", "BAD", "DIR", "PUB", "XYZ", "WP TMP", "wp"}},
 		{"address use", core.AddressUseToV3, core.AddressUseFromV3,
-			[][2]string{{"home", "H"}, {"work", "WP"}, {"temp", "TMP"}, {"billing", "PST"}}, nil, "old", "PHYS"},
+			[][2]string{{"home", "H"}, {"work", "WP"}, {"temp", "TMP"}, {"billing", "PST"}}, nil,
+			[][2]string{{"home", "HP"}, {"work", "BP"}, {"temp", "HV"}, {"", "PHYS"}, {"", "BAD"}, {"", "ABC"},
+				{"", "SYL"}, {"", "IDE"}, {"billing", "PST PHYS"}, {"home", "PHYS H"}, {"", "BAD PHYS"}},
+			"old", []string{"EC", "AS", "MC", "PG", "XYZ", "H EC", "h"}},
 	}
 	for _, tb := range tables {
 		t.Run(tb.name, func(t *testing.T) {
@@ -135,7 +152,7 @@ func TestCodeTables(t *testing.T) {
 					t.Errorf("to v3 %q = %q, %v; want %q", p[0], got, err, p[1])
 				}
 			}
-			for _, p := range tb.pairs {
+			for _, p := range append(tb.pairs, tb.onlyFrom...) {
 				if got, err := tb.from(p[1]); err != nil || got != p[0] {
 					t.Errorf("from v3 %q = %q, %v; want %q", p[1], got, err, p[0])
 				}
@@ -143,8 +160,10 @@ func TestCodeTables(t *testing.T) {
 			if _, err := tb.to(tb.badFHIR); err == nil {
 				t.Errorf("to v3 accepted %q", tb.badFHIR)
 			}
-			if _, err := tb.from(tb.badV3); err == nil {
-				t.Errorf("from v3 accepted %q", tb.badV3)
+			for _, bad := range tb.badV3 {
+				if got, err := tb.from(bad); err == nil {
+					t.Errorf("from v3 accepted %q as %q", bad, got)
+				}
 			}
 		})
 	}

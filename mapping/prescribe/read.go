@@ -357,7 +357,7 @@ func responsibleParty(authorNode, respNode v3.Node, authorRes *core.AgentPersonR
 		return authorRes, false
 	}
 	resp := core.ReadAgentPerson(respNode, newID, core.ResponsiblePartyPersonID)
-	if core.SameParty(authorNode.Opt("representedOrganization").El, respNode.Opt("representedOrganization").El, nil) {
+	if core.SameParty(core.RepresentedOrganization(authorNode).El, core.RepresentedOrganization(respNode).El, nil) {
 		resp.Organization, resp.Parent = nil, nil
 		resp.Role.Organization = &fhir.Reference{Reference: core.FullURL(authorRes.Organization.ID)}
 	}

@@ -55,7 +55,7 @@ func ReadReleaseRequestInfo(request []byte) (ReleaseRequestInfo, error) {
 		info.ShortFormID = pl.Child("pertinentInformation").Child("pertinentPrescriptionID").Child("value").Attr("extension")
 	}
 	if ap := pl.Opt("author").Opt("AgentPerson"); ap.Exists() {
-		info.OwnerODS = core.V3ID(ap.Child("representedOrganization").Child("id"), v3.OIDODS)
+		info.OwnerODS = core.V3ID(core.RepresentedOrganization(ap).Child("id"), v3.OIDODS)
 	}
 	if err := r.Err(); err != nil {
 		return ReleaseRequestInfo{}, err

@@ -114,10 +114,10 @@ var releaseRequestOnce = &core.Once{
 // PractitionerRole and the owner Organization.
 func readReleaseAgent(ap v3.Node, newID func() string) (*fhir.PractitionerRole, *fhir.Organization) {
 	role := &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: core.FreshID(newID)}}
-	if id := ap.Opt("id"); id.Exists() {
+	if id := core.OptKnown(ap, "id"); id.Exists() {
 		role.Identifier = []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: core.V3ID(id, v3.OIDSDSRoleProfile)}}
 	}
-	if cn := ap.Opt("code"); cn.Exists() {
+	if cn := core.OptKnown(ap, "code"); cn.Exists() {
 		code := core.V3Code(cn, v3.OIDSDSJobRole)
 		sys := core.CodeSystemJobRoleName
 		if strings.Contains(code, ":") {
@@ -147,7 +147,7 @@ func readReleaseAgent(ap v3.Node, newID func() string) (*fhir.PractitionerRole, 
 	} else {
 		ap.Child("agentPerson") // one of the two is mandatory: Spine refuses an AgentPerson with neither
 	}
-	owner, parent := core.ReadOrganization(ap.Child("representedOrganization"), newID)
+	owner, parent := core.ReadOrganization(core.RepresentedOrganization(ap), newID)
 	if parent != nil {
 		owner.Contained = append(owner.Contained, parent)
 		owner.PartOf = &fhir.Reference{Reference: "#" + parent.ID}
