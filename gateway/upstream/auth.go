@@ -25,6 +25,13 @@ const (
 // caches them. Concurrent callers share one exchange: the first one starts
 // it, the rest wait for the same result. A token past its renewal point but
 // not yet expired is still handed out while one renewal runs.
+//
+// A token EPS refuses (401) is dropped and renewed once. When the token
+// that replaced a refused one is refused too, the credentials themselves
+// are refused (a key, kid or product change at the API platform): the
+// refusal stands for holdoff, during which calls fail at once with
+// ErrUnauthorized instead of each exchanging tokens EPS will refuse;
+// after it, the next refusal renews once more (refused).
 type tokenSource struct {
 	rt          http.RoundTripper // token chain: id → retry → assertion → breaker → buffer → base
 	key         *rsa.PrivateKey
@@ -32,6 +39,7 @@ type tokenSource struct {
 	tokenURL    string
 	lifetime    time.Duration
 	renewBefore time.Duration
+	holdoff     time.Duration // how long a standing refusal lasts
 	now         func() time.Time
 	newID       func() string
 	log         *slog.Logger
@@ -42,6 +50,12 @@ type tokenSource struct {
 	renewAt   time.Time
 	expiresAt time.Time
 	inflight  *tokenCall
+	// suspect: tok replaced a refused token and EPS has not taken it yet.
+	suspect bool
+	// afterRefusal: the next exchanged token replaces a refused one.
+	afterRefusal bool
+	// refusedUntil: tok, a suspect refused too, stands refused until then.
+	refusedUntil time.Time
 }
 
 type tokenCall struct {
@@ -54,6 +68,12 @@ type tokenCall struct {
 func (s *tokenSource) token(ctx context.Context) (string, error) {
 	now := s.now()
 	s.mu.Lock()
+	if s.tok != "" && now.Before(s.refusedUntil) {
+		until := s.refusedUntil
+		s.mu.Unlock()
+		return "", fmt.Errorf("%w: EPS refused a freshly exchanged access token (401); no renewal before %s",
+			ErrUnauthorized, until.UTC().Format(time.RFC3339))
+	}
 	if s.tok != "" && now.Before(s.renewAt) {
 		tok := s.tok
 		s.mu.Unlock()
@@ -79,12 +99,39 @@ func (s *tokenSource) token(ctx context.Context) (string, error) {
 	}
 }
 
-// invalidate drops tok from the cache if it is still the cached one (the API
-// refused it).
-func (s *tokenSource) invalidate(tok string) {
+// refused records that EPS answered 401 to tok and reports whether a
+// renewal may cure it. A token no longer cached is renewed (token gives the
+// newer one). The cached one is dropped, and the next exchange marked as
+// replacing it, unless it replaced a refused token itself: then the
+// refusal stands for holdoff, the token kept so that token fails at once,
+// and only once holdoff has passed is it dropped for one more renewal.
+func (s *tokenSource) refused(tok string) bool {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tok != tok {
+		return true
+	}
+	if s.suspect {
+		if s.refusedUntil.IsZero() {
+			s.refusedUntil = now.Add(s.holdoff)
+			s.log.Warn("upstream credentials refused: EPS refused a freshly exchanged access token (401); calls fail until the refusal is tried again",
+				"retry_after_ms", s.holdoff.Milliseconds())
+		}
+		if now.Before(s.refusedUntil) {
+			return false
+		}
+	}
+	s.tok, s.suspect, s.afterRefusal, s.refusedUntil = "", false, true, time.Time{}
+	return true
+}
+
+// accepted records that EPS took tok (any answer but 401): a token that
+// replaced a refused one is no longer suspect.
+func (s *tokenSource) accepted(tok string) {
 	s.mu.Lock()
 	if s.tok == tok {
-		s.tok = ""
+		s.suspect = false
 	}
 	s.mu.Unlock()
 }
@@ -99,7 +146,7 @@ func (s *tokenSource) exchange(c *tokenCall, correlationID string) {
 	tok, ttl, err := s.fetch(ctx)
 	s.mu.Lock()
 	if err == nil {
-		s.tok = tok
+		s.tok, s.suspect, s.afterRefusal, s.refusedUntil = tok, s.afterRefusal, false, time.Time{}
 		s.expiresAt = start.Add(ttl)
 		s.renewAt = s.expiresAt.Add(-min(s.renewBefore, ttl/2))
 	}
@@ -240,10 +287,16 @@ func (t authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	r.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := t.next.RoundTrip(r)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
+	if err != nil {
+		return nil, err
 	}
-	t.tokens.invalidate(tok)
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.tokens.accepted(tok)
+		return resp, nil
+	}
+	if !t.tokens.refused(tok) {
+		return nil, unauthorized(req, resp, "with a token that replaced a refused one: the credentials are refused")
+	}
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 		return nil, unauthorized(req, resp, "and the request cannot be resent")
 	}
@@ -264,11 +317,15 @@ func (t authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r2.Header.Set("Authorization", "Bearer "+tok2)
 	resp.Body.Close()
 	resp, err = t.next.RoundTrip(r2)
-	if err == nil && resp.StatusCode == http.StatusUnauthorized {
-		t.tokens.invalidate(tok2)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		t.tokens.refused(tok2)
 		return nil, unauthorized(req, resp, "with a freshly exchanged access token")
 	}
-	return resp, err
+	t.tokens.accepted(tok2)
+	return resp, nil
 }
 
 // unauthorized closes a 401 answer and returns the permanent error that

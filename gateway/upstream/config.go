@@ -174,7 +174,9 @@ type BreakerConfig struct {
 	Interval time.Duration `json:"interval"`
 	// Timeout is how long the breaker stays open before going half-open.
 	// Default 5s: it bounds how long accepted messages wait after EPS
-	// recovers.
+	// recovers. It is also how long a standing refusal of porxgate's
+	// credentials (EPS refused a freshly exchanged access token too) lasts
+	// before one renewal is tried again.
 	Timeout time.Duration `json:"timeout"`
 	// ConsecutiveFailures trips the breaker. Default 5.
 	ConsecutiveFailures uint32 `json:"consecutiveFailures"`

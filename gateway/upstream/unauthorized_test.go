@@ -191,3 +191,66 @@ func TestSlowTokenEndpoint(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestStandingRefusalRenewsOncePerHoldoff: once EPS has refused a freshly
+// exchanged token too (the credentials themselves refused: a key or
+// product change at the API platform), later calls fail with
+// ErrUnauthorized without exchanging a token each, until the breaker's
+// open period has passed; then one renewal is tried again. Before, every
+// call cost two token exchanges and two EPS calls, sequential or
+// concurrent: a token storm proportional to the traffic.
+func TestStandingRefusalRenewsOncePerHoldoff(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		concurrent bool
+	}{{"sequential", false}, {"concurrent", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			root, tokens, calls := fixedTokenEPS(t)
+			clk := &clock{t: t0}
+			cfg := testConfig(root, nil)
+			cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.TokenURL = "app-key", "k1", genKey(t), root+"/oauth2/token"
+			cfg.Now, cfg.Breaker.Timeout = clk.Now, 30*time.Second
+			c := newClient(t, cfg)
+			call := func() error {
+				_, err := c.PostClaim(context.Background(), []byte(`{"resourceType":"Claim"}`))
+				return err
+			}
+			if err := call(); !errors.Is(err, ErrUnauthorized) {
+				t.Fatalf("first call: %v, want ErrUnauthorized", err)
+			}
+			const n = 20
+			errs := make(chan error, n)
+			var wg sync.WaitGroup
+			for range n {
+				wg.Add(1)
+				run := func() { defer wg.Done(); errs <- call() }
+				if tc.concurrent {
+					go run()
+				} else {
+					run()
+				}
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if !errors.Is(err, ErrUnauthorized) {
+					t.Fatalf("call during a standing refusal: %v, want ErrUnauthorized", err)
+				}
+			}
+			if got := tokens.Load(); got != 2 {
+				t.Fatalf("%d token requests for %d calls refused within the holdoff (%d EPS calls), want 2 (the first, one renewal)",
+					got, n+1, calls.Load())
+			}
+			if got := calls.Load(); got > 2+2*n {
+				t.Fatalf("%d EPS calls", got)
+			}
+			clk.Add(31 * time.Second)
+			if err := call(); !errors.Is(err, ErrUnauthorized) {
+				t.Fatalf("call after the holdoff: %v, want ErrUnauthorized", err)
+			}
+			if got := tokens.Load(); got != 3 {
+				t.Fatalf("%d token requests after the holdoff, want 3 (one more renewal)", got)
+			}
+		})
+	}
+}
