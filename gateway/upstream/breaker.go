@@ -26,9 +26,20 @@ func Operations() []string {
 	return []string{OpProcessMessage, OpRelease, OpTask, OpClaim, OpTracker, OpToken, OpPrepare, OpMetadata}
 }
 
-// errServerStatus tells gobreaker that a retryable answer (5xx, or a 202
-// with no outcome: retryableStatus) is a failure.
-var errServerStatus = errors.New("upstream answered 5xx or 202")
+// errServerStatus tells gobreaker that an answer is a failure (failedStatus).
+var errServerStatus = errors.New("upstream answered 5xx or 202, or the token endpoint refused")
+
+// failedStatus reports whether op's answer code counts as a failure for
+// its breaker: a retryable answer (5xx, or a 202 with no outcome:
+// retryableStatus); and for the token endpoint, a refusal (4xx but the
+// throttles, 429 and 408), which is about porxgate's credentials, the same
+// for every exchange, never about a message: each further exchange would
+// be refused alike, so they open the token breaker instead of every call
+// sending one more assertion.
+func failedStatus(op string, code int) bool {
+	return retryableStatus(code) || op == OpToken && code >= http.StatusBadRequest &&
+		code < http.StatusInternalServerError && !throttledStatus(code)
+}
 
 // breakerSet holds one breaker per operation; the map is fixed after
 // construction.
@@ -79,8 +90,9 @@ func (e *callerCancelled) Error() string { return e.err.Error() }
 func (e *callerCancelled) Unwrap() error { return e.err }
 
 // breakerTransport runs each attempt through its operation's breaker. A
-// network error or a retryable answer (5xx, 202: retryableStatus) counts as
-// a failure; any other answer as a success.
+// network error or a failed answer (5xx, 202; the token endpoint's
+// refusals: failedStatus) counts as a failure; any other answer as a
+// success.
 type breakerTransport struct {
 	next     http.RoundTripper
 	breakers breakerSet
@@ -103,7 +115,7 @@ func (t breakerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		resp = r
-		if retryableStatus(r.StatusCode) {
+		if failedStatus(op, r.StatusCode) {
 			return r, errServerStatus
 		}
 		return r, nil
