@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -182,20 +183,30 @@ func (s *tokenSource) fetch(ctx context.Context) (string, time.Duration, error) 
 	if resp.StatusCode != http.StatusOK {
 		return "", 0, &TokenError{Status: resp.StatusCode, Body: buf.Bytes()}
 	}
+	tok, ttl, err := parseTokenAnswer(buf.Bytes())
+	if err != nil {
+		return "", 0, &TokenError{Status: resp.StatusCode, Body: buf.Bytes(), Err: err}
+	}
+	return tok, ttl, nil
+}
+
+// parseTokenAnswer reads a token endpoint's 200 answer: the access token
+// and its lifetime.
+func parseTokenAnswer(body []byte) (string, time.Duration, error) {
 	var ans struct {
 		AccessToken string          `json:"access_token"`
 		ExpiresIn   json.RawMessage `json:"expires_in"`
 		TokenType   string          `json:"token_type"`
 	}
-	if err := json.Unmarshal(buf.Bytes(), &ans); err != nil {
-		return "", 0, &TokenError{Status: resp.StatusCode, Body: buf.Bytes(), Err: fmt.Errorf("decode token answer: %w", err)}
+	if err := json.Unmarshal(body, &ans); err != nil {
+		return "", 0, fmt.Errorf("decode token answer: %w", err)
 	}
 	if ans.AccessToken == "" {
-		return "", 0, &TokenError{Status: resp.StatusCode, Body: buf.Bytes(), Err: fmt.Errorf("token answer has no access_token")}
+		return "", 0, errors.New("token answer has no access_token")
 	}
 	ttl, err := parseExpiresIn(ans.ExpiresIn)
 	if err != nil {
-		return "", 0, &TokenError{Status: resp.StatusCode, Body: buf.Bytes(), Err: err}
+		return "", 0, err
 	}
 	return ans.AccessToken, ttl, nil
 }

@@ -31,9 +31,10 @@
 // that replaced a refused one is refused too, the refusal stands for the
 // breaker's open period (BreakerConfig.Timeout): calls fail at once with
 // ErrUnauthorized, without a token exchange each, and then one renewal is
-// tried again. The token endpoint's refusals of porxgate's assertion (a
-// 4xx but 429 and 408) count as failures of the token breaker, as 5xx
-// answers do for every breaker: every exchange would be refused alike.
+// tried again. The token endpoint's answers that grant no token (a
+// refusal of porxgate's assertion, 4xx but 429 and 408, or a 200 that is
+// no token answer) count as failures of the token breaker, as 5xx answers
+// do for every breaker: every exchange would fail alike.
 // An open breaker
 // fails fast with an error that wraps ErrBreakerOpen; a call that used up its
 // attempts or its total deadline fails with a *RetryError (errors.Is

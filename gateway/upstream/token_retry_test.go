@@ -59,77 +59,93 @@ func TestTokenRetryFreshAssertion(t *testing.T) {
 
 // TestTokenRefusalsOpenTheTokenBreaker: a token endpoint that refuses
 // porxgate's client assertion (4xx: a kid missing from the JWKS during a
-// key rotation, a revoked API key) refuses every exchange alike, whatever
-// call needs the token. Its refusals now count as failures of the token
-// breaker, so that after ConsecutiveFailures of them calls fail fast
-// (TokenError wrapping ErrBreakerOpen) instead of each sending one more
-// assertion to be refused: before, every call made a token request, 20
-// for 20 calls, and no breaker ever opened. A throttled exchange (429)
-// does not count. The FHIR breakers stay closed; once the endpoint takes
-// the assertion again, the half-open probe closes the token breaker.
+// key rotation, a revoked API key), or answers 200 with something that is
+// no token (a proxy's page, a token answer without access_token), fails
+// every exchange alike, whatever call needs the token. Such answers now
+// count as failures of the token breaker, so that after
+// ConsecutiveFailures of them calls fail fast (TokenError wrapping
+// ErrBreakerOpen) instead of each sending one more assertion: before,
+// every call made a token request, 20 for 20 calls, and no breaker ever
+// opened. A throttled exchange (429) does not count. The FHIR breakers
+// stay closed; once the endpoint grants a token again, the half-open
+// probe closes the token breaker.
 func TestTokenRefusalsOpenTheTokenBreaker(t *testing.T) {
-	var refuse, throttle atomic.Bool
-	var tokenRequests atomic.Int32
-	refuse.Store(true)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/oauth2/token") {
-			tokenRequests.Add(1)
-			w.Header().Set("Content-Type", "application/json")
-			switch {
-			case throttle.Load():
-				w.WriteHeader(http.StatusTooManyRequests)
-				_, _ = w.Write([]byte(`{"error":"rate_limited"}`))
-			case refuse.Load():
-				w.WriteHeader(http.StatusUnauthorized)
-				_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"Invalid 'kid' header in JWT - no matching public key"}`))
-			default:
-				_, _ = w.Write([]byte(`{"access_token":"tok","expires_in":"599","token_type":"Bearer"}`))
-			}
-			return
-		}
-		w.Header().Set("Content-Type", ContentTypeFHIR)
-		_, _ = w.Write([]byte(`{"resourceType":"CapabilityStatement"}`))
-	}))
-	t.Cleanup(srv.Close)
-	cfg := testConfig(srv.URL, nil)
-	cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.TokenURL = "app-key", "k1", genKey(t), srv.URL+"/oauth2/token"
-	cfg.Retry.MaxAttempts = 1
-	cfg.Breaker = BreakerConfig{ConsecutiveFailures: 3, Timeout: 200 * time.Millisecond, MaxRequestsHalfOpen: 1}
-	c := newClient(t, cfg)
+	tests := []struct {
+		name   string
+		status int
+		body   string
+	}{
+		{"refused", http.StatusUnauthorized, `{"error":"invalid_request","error_description":"Invalid 'kid' header in JWT - no matching public key"}`},
+		{"bad request", http.StatusBadRequest, `{"error":"invalid_request","error_description":"Invalid exp claim in JWT - more than 5 minutes in future"}`},
+		{"not JSON", http.StatusOK, `<html><body>Sign in to the network</body></html>`},
+		{"no access_token", http.StatusOK, `{"token_type":"Bearer","expires_in":"599"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var failing, throttle atomic.Bool
+			var tokenRequests atomic.Int32
+			failing.Store(true)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.URL.Path, "/oauth2/token") {
+					tokenRequests.Add(1)
+					w.Header().Set("Content-Type", "application/json")
+					switch {
+					case throttle.Load():
+						w.WriteHeader(http.StatusTooManyRequests)
+						_, _ = w.Write([]byte(`{"error":"rate_limited"}`))
+					case failing.Load():
+						w.WriteHeader(tt.status)
+						_, _ = w.Write([]byte(tt.body))
+					default:
+						_, _ = w.Write([]byte(`{"access_token":"tok","expires_in":"599","token_type":"Bearer"}`))
+					}
+					return
+				}
+				w.Header().Set("Content-Type", ContentTypeFHIR)
+				_, _ = w.Write([]byte(`{"resourceType":"CapabilityStatement"}`))
+			}))
+			t.Cleanup(srv.Close)
+			cfg := testConfig(srv.URL, nil)
+			cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.TokenURL = "app-key", "k1", genKey(t), srv.URL+"/oauth2/token"
+			cfg.Retry.MaxAttempts = 1
+			cfg.Breaker = BreakerConfig{ConsecutiveFailures: 3, Timeout: 200 * time.Millisecond, MaxRequestsHalfOpen: 1}
+			c := newClient(t, cfg)
 
-	throttle.Store(true)
-	for range 5 {
-		if _, err := c.Metadata(context.Background()); err == nil || errors.Is(err, ErrBreakerOpen) {
-			t.Fatalf("call with the token endpoint throttling: %v, want a token error, not the breaker", err)
-		}
-	}
-	if st := c.BreakerStates()[OpToken]; st != "closed" {
-		t.Fatalf("token breaker %s after throttled exchanges, want closed", st)
-	}
-	throttle.Store(false)
-	tokenRequests.Store(0)
-	for i := range 20 {
-		_, err := c.Metadata(context.Background())
-		var te *TokenError
-		if !errors.As(err, &te) {
-			t.Fatalf("call %d with the assertion refused: %v, want a TokenError", i, err)
-		}
-	}
-	if n := tokenRequests.Load(); n != 3 {
-		t.Fatalf("%d token requests for 20 calls with the assertion refused, want 3 (then the breaker opens)", n)
-	}
-	for op, st := range c.BreakerStates() {
-		if want := map[bool]string{true: "open", false: "closed"}[op == OpToken]; st != want {
-			t.Fatalf("breaker %s %s, want %s", op, st, want)
-		}
-	}
-	refuse.Store(false)
-	time.Sleep(250 * time.Millisecond)
-	r, err := c.Metadata(context.Background())
-	if err != nil || r.Status != http.StatusOK {
-		t.Fatalf("call once the endpoint takes the assertion: %+v, %v", r, err)
-	}
-	if st := c.BreakerStates()[OpToken]; st != "closed" {
-		t.Fatalf("token breaker %s after a granted exchange, want closed", st)
+			throttle.Store(true)
+			for range 5 {
+				if _, err := c.Metadata(context.Background()); err == nil || errors.Is(err, ErrBreakerOpen) {
+					t.Fatalf("call with the token endpoint throttling: %v, want a token error, not the breaker", err)
+				}
+			}
+			if st := c.BreakerStates()[OpToken]; st != "closed" {
+				t.Fatalf("token breaker %s after throttled exchanges, want closed", st)
+			}
+			throttle.Store(false)
+			tokenRequests.Store(0)
+			for i := range 20 {
+				_, err := c.Metadata(context.Background())
+				var te *TokenError
+				if !errors.As(err, &te) {
+					t.Fatalf("call %d with the token endpoint failing: %v, want a TokenError", i, err)
+				}
+			}
+			if n := tokenRequests.Load(); n != 3 {
+				t.Fatalf("%d token requests for 20 calls with the token endpoint failing, want 3 (then the breaker opens)", n)
+			}
+			for op, st := range c.BreakerStates() {
+				if want := map[bool]string{true: "open", false: "closed"}[op == OpToken]; st != want {
+					t.Fatalf("breaker %s %s, want %s", op, st, want)
+				}
+			}
+			failing.Store(false)
+			time.Sleep(250 * time.Millisecond)
+			r, err := c.Metadata(context.Background())
+			if err != nil || r.Status != http.StatusOK {
+				t.Fatalf("call once the endpoint grants a token: %+v, %v", r, err)
+			}
+			if st := c.BreakerStates()[OpToken]; st != "closed" {
+				t.Fatalf("token breaker %s after a granted exchange, want closed", st)
+			}
+		})
 	}
 }
