@@ -67,9 +67,16 @@ type breakerSet map[string]*gobreaker.CircuitBreaker[*http.Response]
 func newBreakerSet(cfg BreakerConfig, log *slog.Logger, hook func(op, from, to string)) breakerSet {
 	set := breakerSet{}
 	for _, op := range Operations() {
+		probes := cfg.MaxRequestsHalfOpen
+		if op == OpToken {
+			// Exchanges run one at a time (tokenSource) and each grants a
+			// token good for minutes: one granted exchange is the probe.
+			// A quota of several would take as many token lifetimes.
+			probes = 1
+		}
 		set[op] = gobreaker.NewCircuitBreaker[*http.Response](gobreaker.Settings{
 			Name:        op,
-			MaxRequests: cfg.MaxRequestsHalfOpen,
+			MaxRequests: probes,
 			Interval:    cfg.Interval,
 			Timeout:     cfg.Timeout,
 			ReadyToTrip: func(c gobreaker.Counts) bool {

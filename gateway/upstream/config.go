@@ -168,7 +168,9 @@ type RetryConfig struct {
 // BreakerConfig is the gobreaker v2 setting used for each operation's breaker.
 type BreakerConfig struct {
 	// MaxRequestsHalfOpen is how many probe calls pass while half-open;
-	// that many successes in a row close the breaker. Default 3.
+	// that many successes in a row close the breaker. Default 3. The token
+	// endpoint's breaker takes one probe whatever this says: its exchanges
+	// run one at a time, one per token lifetime.
 	MaxRequestsHalfOpen uint32 `json:"maxRequestsHalfOpen"`
 	// Interval clears the failure counts while closed. Default 60s.
 	Interval time.Duration `json:"interval"`

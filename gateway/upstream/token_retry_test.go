@@ -83,30 +83,21 @@ func TestTokenRefusalsOpenTheTokenBreaker(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var failing, throttle atomic.Bool
-			var tokenRequests atomic.Int32
 			failing.Store(true)
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if strings.HasSuffix(r.URL.Path, "/oauth2/token") {
-					tokenRequests.Add(1)
-					w.Header().Set("Content-Type", "application/json")
-					switch {
-					case throttle.Load():
-						w.WriteHeader(http.StatusTooManyRequests)
-						_, _ = w.Write([]byte(`{"error":"rate_limited"}`))
-					case failing.Load():
-						w.WriteHeader(tt.status)
-						_, _ = w.Write([]byte(tt.body))
-					default:
-						_, _ = w.Write([]byte(`{"access_token":"tok","expires_in":"599","token_type":"Bearer"}`))
-					}
-					return
+			root, tokenRequests := tokenEPS(t, func(w http.ResponseWriter) bool {
+				switch {
+				case throttle.Load():
+					w.WriteHeader(http.StatusTooManyRequests)
+					_, _ = w.Write([]byte(`{"error":"rate_limited"}`))
+				case failing.Load():
+					w.WriteHeader(tt.status)
+					_, _ = w.Write([]byte(tt.body))
+				default:
+					return false
 				}
-				w.Header().Set("Content-Type", ContentTypeFHIR)
-				_, _ = w.Write([]byte(`{"resourceType":"CapabilityStatement"}`))
-			}))
-			t.Cleanup(srv.Close)
-			cfg := testConfig(srv.URL, nil)
-			cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.TokenURL = "app-key", "k1", genKey(t), srv.URL+"/oauth2/token"
+				return true
+			})
+			cfg := tokenConfig(t, root)
 			cfg.Retry.MaxAttempts = 1
 			cfg.Breaker = BreakerConfig{ConsecutiveFailures: 3, Timeout: 200 * time.Millisecond, MaxRequestsHalfOpen: 1}
 			c := newClient(t, cfg)
@@ -148,4 +139,75 @@ func TestTokenRefusalsOpenTheTokenBreaker(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTokenBreakerClosesOnOneGrant: token exchanges run one at a time
+// and each grants a token good for minutes, so the token breaker's
+// half-open probe is one exchange: its success closes it. Before, the
+// token breaker shared the FHIR operations' half-open quota (3 successes
+// in a row), which one exchange per token lifetime took half an hour to
+// reach: after the token endpoint recovered, the breaker was reported
+// half-open (the gauge at 1, /readyz and the admin page "half-open") while
+// every call went through, and one failed renewal in that time opened it
+// again at once.
+func TestTokenBreakerClosesOnOneGrant(t *testing.T) {
+	var failing atomic.Bool
+	failing.Store(true)
+	root, _ := tokenEPS(t, func(w http.ResponseWriter) bool {
+		if failing.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		return failing.Load()
+	})
+	cfg := tokenConfig(t, root)
+	cfg.Breaker = BreakerConfig{ConsecutiveFailures: 2, Timeout: 100 * time.Millisecond} // half-open quota: the default 3
+	c := newClient(t, cfg)
+	if _, err := c.Metadata(context.Background()); err == nil {
+		t.Fatal("call with the token endpoint down succeeded")
+	}
+	if st := c.BreakerStates()[OpToken]; st != "open" {
+		t.Fatalf("token breaker %s with the token endpoint down, want open", st)
+	}
+	failing.Store(false)
+	time.Sleep(150 * time.Millisecond)
+	for i := range 5 {
+		if r, err := c.Metadata(context.Background()); err != nil || r.Status != http.StatusOK {
+			t.Fatalf("call %d after the token endpoint recovered: %+v, %v", i, r, err)
+		}
+		if st := c.BreakerStates()[OpToken]; st != "closed" {
+			t.Fatalf("token breaker %s after call %d with a granted token, want closed", st, i)
+		}
+	}
+}
+
+// tokenEPS serves an EPS whose FHIR endpoints answer every call with a
+// CapabilityStatement and whose token endpoint answers as fail writes,
+// or, when fail writes nothing and returns false, grants a token. It
+// returns the root URL and the count of token requests.
+func tokenEPS(t *testing.T, fail func(w http.ResponseWriter) bool) (string, *atomic.Int32) {
+	t.Helper()
+	var tokenRequests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/oauth2/token") {
+			tokenRequests.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			if !fail(w) {
+				_, _ = w.Write([]byte(`{"access_token":"tok","expires_in":"599","token_type":"Bearer"}`))
+			}
+			return
+		}
+		w.Header().Set("Content-Type", ContentTypeFHIR)
+		_, _ = w.Write([]byte(`{"resourceType":"CapabilityStatement"}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, &tokenRequests
+}
+
+// tokenConfig is testConfig against root with OAuth2 on, its token
+// endpoint at root/oauth2/token.
+func tokenConfig(t *testing.T, root string) Config {
+	t.Helper()
+	cfg := testConfig(root, nil)
+	cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.TokenURL = "app-key", "k1", genKey(t), root+"/oauth2/token"
+	return cfg
 }
