@@ -18,13 +18,13 @@ import (
 // replica /readyz takes out of its load balancer never gets. Before, a
 // half-open breaker made /readyz 503, so the replica stayed out for good
 // (measured: still 503 two seconds after EPS answered again, with an open
-// period of 100ms). Now /readyz counts an open breaker only: half-open is
+// period of 100ms; the test gives it five, with an open period of 1s). Now /readyz counts an open breaker only: half-open is
 // reported in its body, and the replica is ready to take the probe.
 func TestReadyzHalfOpenBreakerAfterRecovery(t *testing.T) {
 	s, root := serveSim(t, sim.Options{Faults: sim.Faults{Force5xx: -1, Ops: []string{"tracker"}}})
 	cfg := DefaultConfig()
 	cfg.UpstreamURL = root + sim.DefaultBasePath
-	cfg.ReadyzUpstream, cfg.BreakerOpen = true, 100*time.Millisecond
+	cfg.ReadyzUpstream, cfg.BreakerOpen = true, time.Second
 	up, stop, err := OpenUpstream(context.Background(), cfg, quietLog(), NewMetrics())
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func TestReadyzHalfOpenBreakerAfterRecovery(t *testing.T) {
 		t.Fatalf("/readyz with a breaker open = %d %s, want 503", code, body)
 	}
 	s.SetFaults(sim.Faults{}) // EPS is back
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	for {
 		code, body := get(t, base+"/readyz")
 		if code == 200 {
@@ -51,7 +51,7 @@ func TestReadyzHalfOpenBreakerAfterRecovery(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("/readyz = %d %s two seconds after EPS recovered: the replica never gets the call that would close the breaker", code, body)
+			t.Fatalf("/readyz = %d %s five seconds after EPS recovered (open period 1s): the replica never gets the call that would close the breaker", code, body)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

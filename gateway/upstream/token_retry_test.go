@@ -99,7 +99,7 @@ func TestTokenRefusalsOpenTheTokenBreaker(t *testing.T) {
 			})
 			cfg := tokenConfig(t, root)
 			cfg.Retry.MaxAttempts = 1
-			cfg.Breaker = BreakerConfig{ConsecutiveFailures: 3, Timeout: 200 * time.Millisecond, MaxRequestsHalfOpen: 1}
+			cfg.Breaker = BreakerConfig{ConsecutiveFailures: 3, Timeout: time.Second, MaxRequestsHalfOpen: 1}
 			c := newClient(t, cfg)
 
 			throttle.Store(true)
@@ -129,7 +129,7 @@ func TestTokenRefusalsOpenTheTokenBreaker(t *testing.T) {
 				}
 			}
 			failing.Store(false)
-			time.Sleep(250 * time.Millisecond)
+			time.Sleep(1100 * time.Millisecond)
 			r, err := c.Metadata(context.Background())
 			if err != nil || r.Status != http.StatusOK {
 				t.Fatalf("call once the endpoint grants a token: %+v, %v", r, err)
@@ -160,7 +160,7 @@ func TestTokenBreakerClosesOnOneGrant(t *testing.T) {
 		return failing.Load()
 	})
 	cfg := tokenConfig(t, root)
-	cfg.Breaker = BreakerConfig{ConsecutiveFailures: 2, Timeout: 100 * time.Millisecond} // half-open quota: the default 3
+	cfg.Breaker = BreakerConfig{ConsecutiveFailures: 2, Timeout: 500 * time.Millisecond} // half-open quota: the default 3
 	c := newClient(t, cfg)
 	if _, err := c.Metadata(context.Background()); err == nil {
 		t.Fatal("call with the token endpoint down succeeded")
@@ -169,7 +169,7 @@ func TestTokenBreakerClosesOnOneGrant(t *testing.T) {
 		t.Fatalf("token breaker %s with the token endpoint down, want open", st)
 	}
 	failing.Store(false)
-	time.Sleep(150 * time.Millisecond)
+	time.Sleep(600 * time.Millisecond)
 	for i := range 5 {
 		if r, err := c.Metadata(context.Background()); err != nil || r.Status != http.StatusOK {
 			t.Fatalf("call %d after the token endpoint recovered: %+v, %v", i, r, err)
