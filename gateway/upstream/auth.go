@@ -27,6 +27,10 @@ const (
 // it, the rest wait for the same result. A token past its renewal point but
 // not yet expired is still handed out while one renewal runs.
 //
+// An exchange the token endpoint throttled (429, 408) beyond its deadline
+// holds further exchanges back until the Retry-After it gave: token fails
+// at once meanwhile, unless the cached token is still valid.
+//
 // A token EPS refuses (401) is dropped and renewed once. When the token
 // that replaced a refused one is refused too, the credentials themselves
 // are refused (a key, kid or product change at the API platform): the
@@ -57,6 +61,9 @@ type tokenSource struct {
 	afterRefusal bool
 	// refusedUntil: tok, a suspect refused too, stands refused until then.
 	refusedUntil time.Time
+	// notBefore: the token endpoint throttled the last exchange and asked
+	// for no other before then (its Retry-After).
+	notBefore time.Time
 }
 
 type tokenCall struct {
@@ -81,6 +88,17 @@ func (s *tokenSource) token(ctx context.Context) (string, error) {
 		return tok, nil
 	}
 	c := s.inflight
+	if c == nil && now.Before(s.notBefore) {
+		if s.tok != "" && now.Before(s.expiresAt) {
+			tok := s.tok // still valid: renewed once the endpoint allows
+			s.mu.Unlock()
+			return tok, nil
+		}
+		until := s.notBefore
+		s.mu.Unlock()
+		return "", &TokenError{Status: http.StatusTooManyRequests,
+			Err: fmt.Errorf("the token endpoint throttled the last exchange: no other before %s", until.UTC().Format(time.RFC3339))}
+	}
 	if c == nil {
 		c = &tokenCall{done: make(chan struct{})}
 		s.inflight = c
@@ -146,6 +164,9 @@ func (s *tokenSource) exchange(c *tokenCall, correlationID string) {
 	start := s.now()
 	tok, ttl, err := s.fetch(ctx)
 	s.mu.Lock()
+	if wait := throttledFor(err, start); wait > 0 {
+		s.notBefore = start.Add(wait)
+	}
 	if err == nil {
 		s.tok, s.suspect, s.afterRefusal, s.refusedUntil = tok, s.afterRefusal, false, time.Time{}
 		s.expiresAt = start.Add(ttl)
@@ -160,6 +181,17 @@ func (s *tokenSource) exchange(c *tokenCall, correlationID string) {
 	}
 	c.tok, c.err = tok, err
 	close(c.done)
+}
+
+// throttledFor is how long the token endpoint asked porxgate to wait when
+// an exchange failed on its throttle (429 or 408 with a Retry-After, the
+// last answer of an exchange that gave up); 0 otherwise.
+func throttledFor(err error, now time.Time) time.Duration {
+	var re *RetryError
+	if !errors.As(err, &re) || re.Last == nil || !throttledStatus(re.Last.Status) {
+		return 0
+	}
+	return retryAfter(re.Last.Header.Get("Retry-After"), now)
 }
 
 // fetch posts a token request to the token endpoint; assertionTransport,

@@ -34,7 +34,9 @@
 // tried again. The token endpoint's answers that grant no token (a
 // refusal of porxgate's assertion, 4xx but 429 and 408, or a 200 that is
 // no token answer) count as failures of the token breaker, as 5xx answers
-// do for every breaker: every exchange would fail alike.
+// do for every breaker: every exchange would fail alike. A token
+// endpoint that throttles an exchange (429, 408) with a Retry-After
+// beyond the exchange's deadline is not asked again before that time.
 // An open breaker
 // fails fast with an error that wraps ErrBreakerOpen; a call that used up its
 // attempts or its total deadline fails with a *RetryError (errors.Is

@@ -211,3 +211,46 @@ func tokenConfig(t *testing.T, root string) Config {
 	cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.TokenURL = "app-key", "k1", genKey(t), root+"/oauth2/token"
 	return cfg
 }
+
+// TestTokenEndpointRetryAfterHonoured: a token endpoint that throttles
+// porxgate (429 with a Retry-After beyond the exchange's deadline) is not
+// asked again before that time: calls needing a token fail at once with a
+// TokenError meanwhile. Before, every call started one more exchange at
+// once (10 token requests for 10 calls inside the 30s it asked for), the
+// way to stay throttled; the throttle does not trip the token breaker,
+// so nothing else held them back.
+func TestTokenEndpointRetryAfterHonoured(t *testing.T) {
+	clk := &clock{t: t0}
+	var throttle atomic.Bool
+	throttle.Store(true)
+	root, tokenRequests := tokenEPS(t, func(w http.ResponseWriter) bool {
+		if throttle.Load() {
+			w.Header().Set("Retry-After", "30")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"error":"rate_limited"}`))
+		}
+		return throttle.Load()
+	})
+	cfg := tokenConfig(t, root)
+	cfg.Now = clk.Now
+	c := newClient(t, cfg)
+	for i := range 10 {
+		_, err := c.Metadata(context.Background())
+		var te *TokenError
+		if !errors.As(err, &te) {
+			t.Fatalf("call %d with the token endpoint throttling: %v, want a TokenError", i, err)
+		}
+		clk.Add(time.Second)
+	}
+	if n := tokenRequests.Load(); n != 1 {
+		t.Fatalf("%d token requests within the Retry-After, want 1", n)
+	}
+	throttle.Store(false)
+	clk.Add(21 * time.Second)
+	if r, err := c.Metadata(context.Background()); err != nil || r.Status != http.StatusOK {
+		t.Fatalf("call after the Retry-After: %+v, %v", r, err)
+	}
+	if n := tokenRequests.Load(); n != 2 {
+		t.Fatalf("%d token requests, want 2", n)
+	}
+}
