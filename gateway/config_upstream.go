@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 )
 
 // UpstreamConfig configures the EPS FHIR client beyond its base URL: the
@@ -50,6 +51,24 @@ func (u UpstreamConfig) validate(upstreamURL string) []error {
 	var errs []error
 	if upstreamURL == "" && (u.APIKey != "" || u.ClientCertFile != "") {
 		errs = append(errs, fmt.Errorf("upstream credentials given but no --upstream URL: the built-in simulator takes none"))
+	}
+	if u.APIKey == "" {
+		// OAuth2 is off without an API key: the others would be ignored,
+		// no token fetched, and EPS refuse every call (401) while the
+		// gateway took messages in. An API key left out (a secret not
+		// mounted, a misspelt variable) is far likelier than settings
+		// given for nothing.
+		var given []string
+		for _, f := range []struct{ flag, v string }{
+			{"--upstream-token-url", u.TokenURL}, {"--upstream-kid", u.Kid}, {"--upstream-private-key", u.PrivateKeyFile},
+		} {
+			if f.v != "" {
+				given = append(given, f.flag)
+			}
+		}
+		if len(given) > 0 {
+			errs = append(errs, fmt.Errorf("%s given without --upstream-api-key (PORXGATE_UPSTREAM_API_KEY): OAuth2 is off without an API key, so they would go unused and EPS refuse every call", strings.Join(given, ", ")))
+		}
 	}
 	if u.APIKey != "" {
 		if u.TokenURL == "" {
