@@ -146,11 +146,12 @@ func (s *tokenSource) refused(tok string) bool {
 }
 
 // accepted records that EPS took tok (any answer but 401): a token that
-// replaced a refused one is no longer suspect.
+// replaced a refused one is no longer suspect, and a refusal of it that
+// stood is over.
 func (s *tokenSource) accepted(tok string) {
 	s.mu.Lock()
 	if s.tok == tok {
-		s.suspect = false
+		s.suspect, s.refusedUntil = false, time.Time{}
 	}
 	s.mu.Unlock()
 }

@@ -254,3 +254,51 @@ func TestStandingRefusalRenewsOncePerHoldoff(t *testing.T) {
 		})
 	}
 }
+
+// TestStandingRefusalEndsWhenTheTokenIsTaken: a call sent with the token
+// before its refusal stood, and answered once EPS took it again, ends the
+// standing refusal: the next call goes through with that token instead of
+// failing until the holdoff is over. (The token endpoint here hands out
+// one token string, so the renewal gives the same token back.)
+func TestStandingRefusalEndsWhenTheTokenIsTaken(t *testing.T) {
+	var refuse atomic.Bool
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/oauth2/token") {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"access_token":"tok","expires_in":"599","token_type":"Bearer"}`))
+			return
+		}
+		if strings.HasSuffix(r.URL.Path, "/Claim") { // the slow call, sent before the refusal
+			close(inFlight)
+			<-release
+		} else if refuse.Load() {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", ContentTypeFHIR)
+		_, _ = w.Write([]byte(`{"resourceType":"CapabilityStatement"}`))
+	}))
+	t.Cleanup(srv.Close)
+	cfg := testConfig(srv.URL, nil)
+	cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.TokenURL = "app-key", "k1", genKey(t), srv.URL+"/oauth2/token"
+	cfg.Breaker.Timeout = time.Hour
+	c := newClient(t, cfg)
+	slow := make(chan error, 1)
+	go func() { _, err := c.PostClaim(context.Background(), []byte(`{}`)); slow <- err }()
+	<-inFlight
+	refuse.Store(true)
+	for range 2 { // the refusal, renewed once, then standing
+		if _, err := c.Metadata(context.Background()); !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("call during the refusal: %v, want ErrUnauthorized", err)
+		}
+	}
+	refuse.Store(false)
+	close(release)
+	if err := <-slow; err != nil {
+		t.Fatalf("the call EPS answered: %v", err)
+	}
+	if r, err := c.Metadata(context.Background()); err != nil || r.Status != http.StatusOK {
+		t.Fatalf("call after EPS took the token: %+v, %v", r, err)
+	}
+}
