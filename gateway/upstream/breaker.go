@@ -29,7 +29,7 @@ func Operations() []string {
 }
 
 // errServerStatus tells gobreaker that an answer is a failure (failedAnswer).
-var errServerStatus = errors.New("upstream answered 5xx or 202, or the token endpoint no token")
+var errServerStatus = errors.New("upstream answered 5xx or 202, or the token endpoint granted no token")
 
 // failedAnswer reports whether op's answer r counts as a failure for its
 // breaker: a retryable answer (5xx, or a 202 with no outcome:
@@ -117,8 +117,8 @@ func (e *callerCancelled) Unwrap() error { return e.err }
 
 // breakerTransport runs each attempt through its operation's breaker. A
 // network error or a failed answer (5xx, 202; the token endpoint's
-// answers that grant no token: failedAnswer) counts as a failure; any other answer as a
-// success.
+// answers that grant no token: failedAnswer) counts as a failure; any
+// other answer as a success.
 type breakerTransport struct {
 	next     http.RoundTripper
 	breakers breakerSet
