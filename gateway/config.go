@@ -448,7 +448,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 // reads no files: those are read when the gateway starts.
 func (c Config) Validate() error {
 	var errs []error
-	errs = append(errs, c.Upstream.validate(c.UpstreamURL)...)
+	errs = append(errs, c.Upstream.validate(c.UpstreamURL, c.UpstreamIdentitiesFile != "")...)
 	errs = append(errs, c.validateJournal()...)
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("addr %q: want host:port: %w", c.Addr, err))

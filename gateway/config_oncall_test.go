@@ -34,6 +34,17 @@ func TestConfigRefusesWhatMisbehaves(t *testing.T) {
 			"--upstream-api-key", "k", "--upstream-kid", "kid", "--upstream-private-key", "config_oncall_test.go"}, wantErr: "upstream-token-url"},
 		{name: "token URL", args: []string{"--upstream", "https://eps.example/FHIR/R4", "--upstream-token-url", "https://eps.example/oauth2/token",
 			"--upstream-api-key", "k", "--upstream-kid", "kid", "--upstream-private-key", "config_oncall_test.go"}},
+		// OAuth2 settings without the API key were ignored: no token was
+		// fetched and EPS refused every call (401) while the gateway took
+		// messages in and kept them waiting.
+		{name: "private key and kid without an API key", args: []string{"--upstream", "https://eps.example/FHIR/R4", "--upstream-token-url", "https://eps.example/oauth2/token",
+			"--upstream-kid", "kid", "--upstream-private-key", "config_oncall_test.go"}, wantErr: "--upstream-token-url, --upstream-kid, --upstream-private-key given without --upstream-api-key"},
+		{name: "private key alone in the environment", args: []string{"--upstream", "https://eps.example/FHIR/R4"},
+			env: map[string]string{"PORXGATE_UPSTREAM_PRIVATE_KEY": "config_oncall_test.go", "PORXGATE_UPSTREAM_API_KEY": ""}, wantErr: "--upstream-private-key given without --upstream-api-key"},
+		// Per-party identities bring their own API keys; the token URL, kid
+		// and key are shared with them.
+		{name: "token URL, kid and key for the parties' API keys", args: []string{"--upstream", "https://eps.example/FHIR/R4", "--upstream-token-url", "https://eps.example/oauth2/token",
+			"--upstream-kid", "kid", "--upstream-private-key", "config_oncall_test.go", "--upstream-identities", "config_oncall_test.go"}},
 		// OAuth2 credentials over plain http to another machine: the signed
 		// client assertion and the tokens could be read on the way.
 		{name: "credentials over plain http", args: []string{"--upstream", "http://eps.example/FHIR/R4", "--upstream-token-url", "http://eps.example/oauth2/token",

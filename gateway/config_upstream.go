@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 )
 
 // UpstreamConfig configures the EPS FHIR client beyond its base URL: the
@@ -45,11 +46,32 @@ func registerUpstreamFlags(str func(p *string, name, env, usage string), u *Upst
 	str(&u.CAFile, "upstream-ca", "UPSTREAM_CA", "PEM CAs trusted for the upstream; empty: system roots")
 }
 
-// validate reports the upstream settings' problems.
-func (u UpstreamConfig) validate(upstreamURL string) []error {
+// validate reports the upstream settings' problems; identities says
+// whether per-party identities (--upstream-identities) are configured,
+// which may bring the API keys the default settings sign for.
+func (u UpstreamConfig) validate(upstreamURL string, identities bool) []error {
 	var errs []error
 	if upstreamURL == "" && (u.APIKey != "" || u.ClientCertFile != "") {
 		errs = append(errs, fmt.Errorf("upstream credentials given but no --upstream URL: the built-in simulator takes none"))
+	}
+	if u.APIKey == "" && !identities {
+		// OAuth2 is off without an API key: the others would be ignored,
+		// no token fetched, and EPS refuse every call (401) while the
+		// gateway took messages in. An API key left out (a secret not
+		// mounted, a misspelt variable) is far likelier than settings
+		// given for nothing. Per-party identities may bring their own API
+		// keys, for which the token URL, kid and key are shared.
+		var given []string
+		for _, f := range []struct{ flag, v string }{
+			{"--upstream-token-url", u.TokenURL}, {"--upstream-kid", u.Kid}, {"--upstream-private-key", u.PrivateKeyFile},
+		} {
+			if f.v != "" {
+				given = append(given, f.flag)
+			}
+		}
+		if len(given) > 0 {
+			errs = append(errs, fmt.Errorf("%s given without --upstream-api-key (PORXGATE_UPSTREAM_API_KEY): OAuth2 is off without an API key, so they would go unused and EPS refuse every call", strings.Join(given, ", ")))
+		}
 	}
 	if u.APIKey != "" {
 		if u.TokenURL == "" {

@@ -175,8 +175,8 @@ const readyTimeout = 2 * time.Second
 // store does not answer, refuses writes (full at its memory limit, or
 // read-only), or lacks the replicas its writes wait for. It
 // reports EPS's state and the circuit breakers' too; with
-// Config.ReadyzUpstream an EPS that does not answer, or an open or
-// half-open breaker, makes it 503 as well (by default not: the gateway
+// Config.ReadyzUpstream an EPS that does not answer, or an open
+// breaker, makes it 503 as well (by default not: the gateway
 // takes and keeps messages while EPS is down). An upstream not configured
 // is 503 always. The two checks run side by side, each within its own
 // readyTimeout: a hung store must not use up the upstream's time and have
@@ -251,7 +251,7 @@ func withinDeadline(ctx context.Context, check func(context.Context) error) erro
 }
 
 // upstreamReady is /readyz's upstream check: configured, answering, and no
-// breaker open or half-open.
+// breaker open (a half-open one is reported only).
 func (s *Server) upstreamReady(parent context.Context) (fiber.Map, bool) {
 	if s.upstream == nil {
 		return fiber.Map{"status": "not configured"}, false
@@ -262,9 +262,11 @@ func (s *Server) upstreamReady(parent context.Context) (fiber.Map, bool) {
 	breakers := s.upstream.BreakerStates()
 	st := fiber.Map{"status": "ok", "target": s.upstream.Describe(), "breakers": breakers}
 	if trouble := breakerTrouble(breakers); trouble != "" {
-		// An open or half-open breaker means EPS is failing or only
-		// being probed: not ready, whatever one ping says.
-		ready = false
+		// An open breaker means EPS is failing: not ready, whatever one
+		// ping says. A half-open one is reported but not counted: it
+		// closes only on a call of its operation, which a replica taken
+		// out of its load balancer would never get.
+		ready = trouble != "breaker open"
 		st["status"] = trouble
 	}
 	if err := s.upstream.Ping(ctx); err != nil {

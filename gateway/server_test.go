@@ -101,7 +101,7 @@ func TestHealthAndReadiness(t *testing.T) {
 		{"breaker half-open", store.NewMemory(nil), fakeUpstream{breaker: "half-open"}, false, 200, `"status":"breaker half-open"`},
 		{"breaker open", store.NewMemory(nil), fakeUpstream{breaker: "open"}, false, 200, `"status":"breaker open"`},
 		{"upstream counted: upstream down", store.NewMemory(nil), fakeUpstream{err: errors.New("connection refused")}, true, 503, "connection refused"},
-		{"upstream counted: breaker half-open", store.NewMemory(nil), fakeUpstream{breaker: "half-open"}, true, 503, `"status":"breaker half-open"`},
+		{"upstream counted: breaker half-open", store.NewMemory(nil), fakeUpstream{breaker: "half-open"}, true, 200, `"status":"breaker half-open"`},
 		{"upstream counted: breaker open", store.NewMemory(nil), fakeUpstream{breaker: "open"}, true, 503, `"status":"breaker open"`},
 		{"upstream counted: store down", closedStore, fakeUpstream{}, true, 503, `"unreachable"`},
 		{"upstream counted: all well", store.NewMemory(nil), fakeUpstream{}, true, 200, `"status":"ready"`},

@@ -3,6 +3,10 @@ package gateway
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -40,32 +44,81 @@ func TestOpenUpstreamChecksServerCertificate(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.UpstreamURL = tt.url
 			cfg.Upstream.CAFile = tt.ca
-			if err := cfg.Validate(); err != nil {
-				t.Fatal(err)
+			openUpstreamOrRefuse(t, cfg, tt.wantErr)
+		})
+	}
+}
+
+// openUpstreamOrRefuse opens the upstream cfg names and checks that it
+// opens (wantErr empty) or fails the start with an error saying wantErr.
+func openUpstreamOrRefuse(t *testing.T, cfg Config, wantErr string) {
+	t.Helper()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	up, stop, err := OpenUpstream(context.Background(), cfg, quietLog(), NewMetrics())
+	if wantErr == "" {
+		if err != nil {
+			t.Fatalf("OpenUpstream: %v", err)
+		}
+		stop()
+		_ = up
+		return
+	}
+	if err == nil {
+		stop()
+		t.Fatalf("OpenUpstream opened an EPS that fails every call (want an error saying %q)", wantErr)
+	}
+	if !strings.Contains(err.Error(), wantErr) {
+		t.Fatalf("OpenUpstream: %v; want it to say %q", err, wantErr)
+	}
+}
+
+// TestOpenUpstreamChecksClientCertificate: an EPS on mutual TLS that
+// refuses porxgate's handshake — it demands a client certificate and none
+// is configured, or it does not take the one configured — fails the start
+// naming the client certificate, as an untrusted server certificate does;
+// before, the start went on with "EPS not reachable at start" logged and
+// every accepted message waited in the store for a handshake no retry
+// gets through. A certificate EPS takes opens.
+func TestOpenUpstreamChecksClientCertificate(t *testing.T) {
+	dir := t.TempDir()
+	ca, other := newCA(t, "eps-ca"), newCA(t, "other-ca")
+	okCert, okKey := ca.issue(t, "porxgate", false)
+	badCert, badKey := other.issue(t, "porxgate", false)
+	caFile := writeFile(t, dir, "ca.pem", ca.pem)
+	tests := []struct {
+		name            string
+		tlsVersion      uint16
+		certPEM, keyPEM []byte
+		wantErr         string
+	}{
+		{"taken", tls.VersionTLS13, okCert, okKey, ""},
+		{"none, TLS 1.3", tls.VersionTLS13, nil, nil, "no client certificate configured"},
+		{"none, TLS 1.2", tls.VersionTLS12, nil, nil, "no client certificate configured"},
+		{"another CA's", tls.VersionTLS13, badCert, badKey, "refused porxgate's TLS handshake (client certificate"},
+		{"another CA's, TLS 1.2", tls.VersionTLS12, badCert, badKey, "refused porxgate's TLS handshake (client certificate"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := tlsEPS(t, ca, func(c *tls.Config) {
+				c.ClientAuth, c.ClientCAs, c.MaxVersion = tls.RequireAndVerifyClientCert, ca.pool(t), tt.tlsVersion
+			})
+			cfg := DefaultConfig()
+			cfg.UpstreamURL = "https://" + srv.Listener.Addr().String() + "/FHIR/R4"
+			cfg.Upstream.CAFile = caFile
+			if tt.certPEM != nil {
+				cfg.Upstream.ClientCertFile = writeFile(t, dir, fmt.Sprintf("client%d.pem", i), tt.certPEM)
+				cfg.Upstream.ClientKeyFile = writeFile(t, dir, fmt.Sprintf("client%d.key", i), tt.keyPEM)
 			}
-			up, stop, err := OpenUpstream(context.Background(), cfg, quietLog(), NewMetrics())
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("OpenUpstream: %v", err)
-				}
-				stop()
-				_ = up
-				return
-			}
-			if err == nil {
-				stop()
-				t.Fatal("OpenUpstream accepted an EPS whose certificate is not trusted")
-			}
-			if !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("OpenUpstream: %v; want it to say %q", err, tt.wantErr)
-			}
+			openUpstreamOrRefuse(t, cfg, tt.wantErr)
 		})
 	}
 }
 
 // tlsEPS serves EPS metadata over TLS on 127.0.0.1 with a certificate ca
-// issued, until the test ends.
-func tlsEPS(t *testing.T, ca *testCA) *httptest.Server {
+// issued, until the test ends; each of opts amends its TLS configuration.
+func tlsEPS(t *testing.T, ca *testCA, opts ...func(*tls.Config)) *httptest.Server {
 	t.Helper()
 	certPEM, keyPEM := ca.issue(t, "eps", true) // for 127.0.0.1
 	kp, err := tls.X509KeyPair(certPEM, keyPEM)
@@ -76,8 +129,22 @@ func tlsEPS(t *testing.T, ca *testCA) *httptest.Server {
 		w.Header().Set("Content-Type", "application/fhir+json")
 		_, _ = w.Write([]byte(`{"resourceType":"CapabilityStatement"}`))
 	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are what some tests want
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12}
+	for _, o := range opts {
+		o(srv.TLS)
+	}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// pool is a certificate pool holding ca.
+func (ca *testCA) pool(t *testing.T) *x509.CertPool {
+	t.Helper()
+	p := x509.NewCertPool()
+	if !p.AppendCertsFromPEM(ca.pem) {
+		t.Fatal("CA PEM not appended")
+	}
+	return p
 }

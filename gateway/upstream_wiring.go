@@ -123,9 +123,11 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics,
 const upstreamCheckTimeout = 5 * time.Second
 
 // checkServerCertificate fails the start when EPS's certificate is not
-// trusted: every message would otherwise wait in the store behind an
-// error no retry cures. EPS not reachable at start is only logged: the
-// messages wait for it, as they would for any outage.
+// trusted, or when EPS refuses porxgate's TLS handshake (it demands a
+// client certificate porxgate has not got, or does not take the one it
+// has): every message would otherwise wait in the store behind an error
+// no retry cures. EPS not reachable at start is only logged: the messages
+// wait for it, as they would for any outage.
 func checkServerCertificate(ctx context.Context, client *upstream.Client, log *slog.Logger) error {
 	cctx, cancel := context.WithTimeout(ctx, upstreamCheckTimeout)
 	defer cancel()
@@ -133,7 +135,7 @@ func checkServerCertificate(ctx context.Context, client *upstream.Client, log *s
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, upstream.ErrServerCertificate):
+	case errors.Is(err, upstream.ErrServerCertificate), errors.Is(err, upstream.ErrHandshakeRefused):
 		return fmt.Errorf("EPS client: %w", err)
 	case ctx.Err() != nil:
 		return nil // stopping: not EPS's fault

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,6 +26,17 @@ const (
 // caches them. Concurrent callers share one exchange: the first one starts
 // it, the rest wait for the same result. A token past its renewal point but
 // not yet expired is still handed out while one renewal runs.
+//
+// An exchange the token endpoint throttled (429, 408) beyond its deadline
+// holds further exchanges back until the Retry-After it gave: token fails
+// at once meanwhile, unless the cached token is still valid.
+//
+// A token EPS refuses (401) is dropped and renewed once. When the token
+// that replaced a refused one is refused too, the credentials themselves
+// are refused (a key, kid or product change at the API platform): the
+// refusal stands for holdoff, during which calls fail at once with
+// ErrUnauthorized instead of each exchanging tokens EPS will refuse;
+// after it, the next refusal renews once more (refused).
 type tokenSource struct {
 	rt          http.RoundTripper // token chain: id → retry → assertion → breaker → buffer → base
 	key         *rsa.PrivateKey
@@ -32,6 +44,7 @@ type tokenSource struct {
 	tokenURL    string
 	lifetime    time.Duration
 	renewBefore time.Duration
+	holdoff     time.Duration // how long a standing refusal lasts
 	now         func() time.Time
 	newID       func() string
 	log         *slog.Logger
@@ -42,6 +55,15 @@ type tokenSource struct {
 	renewAt   time.Time
 	expiresAt time.Time
 	inflight  *tokenCall
+	// suspect: tok replaced a refused token and EPS has not taken it yet.
+	suspect bool
+	// afterRefusal: the next exchanged token replaces a refused one.
+	afterRefusal bool
+	// refusedUntil: tok, a suspect refused too, stands refused until then.
+	refusedUntil time.Time
+	// notBefore: the token endpoint throttled the last exchange and asked
+	// for no other before then (its Retry-After).
+	notBefore time.Time
 }
 
 type tokenCall struct {
@@ -54,12 +76,29 @@ type tokenCall struct {
 func (s *tokenSource) token(ctx context.Context) (string, error) {
 	now := s.now()
 	s.mu.Lock()
+	if s.tok != "" && now.Before(s.refusedUntil) {
+		until := s.refusedUntil
+		s.mu.Unlock()
+		return "", fmt.Errorf("%w: EPS refused a freshly exchanged access token (401); no renewal before %s",
+			ErrUnauthorized, until.UTC().Format(time.RFC3339))
+	}
 	if s.tok != "" && now.Before(s.renewAt) {
 		tok := s.tok
 		s.mu.Unlock()
 		return tok, nil
 	}
 	c := s.inflight
+	if c == nil && now.Before(s.notBefore) {
+		if s.tok != "" && now.Before(s.expiresAt) {
+			tok := s.tok // still valid: renewed once the endpoint allows
+			s.mu.Unlock()
+			return tok, nil
+		}
+		until := s.notBefore
+		s.mu.Unlock()
+		return "", &TokenError{Status: http.StatusTooManyRequests,
+			Err: fmt.Errorf("the token endpoint throttled the last exchange: no other before %s", until.UTC().Format(time.RFC3339))}
+	}
 	if c == nil {
 		c = &tokenCall{done: make(chan struct{})}
 		s.inflight = c
@@ -79,12 +118,40 @@ func (s *tokenSource) token(ctx context.Context) (string, error) {
 	}
 }
 
-// invalidate drops tok from the cache if it is still the cached one (the API
-// refused it).
-func (s *tokenSource) invalidate(tok string) {
+// refused records that EPS answered 401 to tok and reports whether a
+// renewal may cure it. A token no longer cached is renewed (token gives the
+// newer one). The cached one is dropped, and the next exchange marked as
+// replacing it, unless it replaced a refused token itself: then the
+// refusal stands for holdoff, the token kept so that token fails at once,
+// and only once holdoff has passed is it dropped for one more renewal.
+func (s *tokenSource) refused(tok string) bool {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tok != tok {
+		return true
+	}
+	if s.suspect {
+		if s.refusedUntil.IsZero() {
+			s.refusedUntil = now.Add(s.holdoff)
+			s.log.Warn("upstream credentials refused: EPS refused a freshly exchanged access token (401); calls fail until the refusal is tried again",
+				"retry_after_ms", s.holdoff.Milliseconds())
+		}
+		if now.Before(s.refusedUntil) {
+			return false
+		}
+	}
+	s.tok, s.suspect, s.afterRefusal, s.refusedUntil = "", false, true, time.Time{}
+	return true
+}
+
+// accepted records that EPS took tok (any answer but 401): a token that
+// replaced a refused one is no longer suspect, and a refusal of it that
+// stood is over.
+func (s *tokenSource) accepted(tok string) {
 	s.mu.Lock()
 	if s.tok == tok {
-		s.tok = ""
+		s.suspect, s.refusedUntil = false, time.Time{}
 	}
 	s.mu.Unlock()
 }
@@ -98,8 +165,11 @@ func (s *tokenSource) exchange(c *tokenCall, correlationID string) {
 	start := s.now()
 	tok, ttl, err := s.fetch(ctx)
 	s.mu.Lock()
+	if wait := throttledFor(err, start); wait > 0 {
+		s.notBefore = start.Add(wait)
+	}
 	if err == nil {
-		s.tok = tok
+		s.tok, s.suspect, s.afterRefusal, s.refusedUntil = tok, s.afterRefusal, false, time.Time{}
 		s.expiresAt = start.Add(ttl)
 		s.renewAt = s.expiresAt.Add(-min(s.renewBefore, ttl/2))
 	}
@@ -112,6 +182,17 @@ func (s *tokenSource) exchange(c *tokenCall, correlationID string) {
 	}
 	c.tok, c.err = tok, err
 	close(c.done)
+}
+
+// throttledFor is how long the token endpoint asked porxgate to wait when
+// an exchange failed on its throttle (429 or 408 with a Retry-After, the
+// last answer of an exchange that gave up); 0 otherwise.
+func throttledFor(err error, now time.Time) time.Duration {
+	var re *RetryError
+	if !errors.As(err, &re) || re.Last == nil || !throttledStatus(re.Last.Status) {
+		return 0
+	}
+	return retryAfter(re.Last.Header.Get("Retry-After"), now)
 }
 
 // fetch posts a token request to the token endpoint; assertionTransport,
@@ -135,20 +216,30 @@ func (s *tokenSource) fetch(ctx context.Context) (string, time.Duration, error) 
 	if resp.StatusCode != http.StatusOK {
 		return "", 0, &TokenError{Status: resp.StatusCode, Body: buf.Bytes()}
 	}
+	tok, ttl, err := parseTokenAnswer(buf.Bytes())
+	if err != nil {
+		return "", 0, &TokenError{Status: resp.StatusCode, Body: buf.Bytes(), Err: err}
+	}
+	return tok, ttl, nil
+}
+
+// parseTokenAnswer reads a token endpoint's 200 answer: the access token
+// and its lifetime.
+func parseTokenAnswer(body []byte) (string, time.Duration, error) {
 	var ans struct {
 		AccessToken string          `json:"access_token"`
 		ExpiresIn   json.RawMessage `json:"expires_in"`
 		TokenType   string          `json:"token_type"`
 	}
-	if err := json.Unmarshal(buf.Bytes(), &ans); err != nil {
-		return "", 0, &TokenError{Status: resp.StatusCode, Body: buf.Bytes(), Err: fmt.Errorf("decode token answer: %w", err)}
+	if err := json.Unmarshal(body, &ans); err != nil {
+		return "", 0, fmt.Errorf("decode token answer: %w", err)
 	}
 	if ans.AccessToken == "" {
-		return "", 0, &TokenError{Status: resp.StatusCode, Body: buf.Bytes(), Err: fmt.Errorf("token answer has no access_token")}
+		return "", 0, errors.New("token answer has no access_token")
 	}
 	ttl, err := parseExpiresIn(ans.ExpiresIn)
 	if err != nil {
-		return "", 0, &TokenError{Status: resp.StatusCode, Body: buf.Bytes(), Err: err}
+		return "", 0, err
 	}
 	return ans.AccessToken, ttl, nil
 }
@@ -240,10 +331,16 @@ func (t authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	r.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := t.next.RoundTrip(r)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
+	if err != nil {
+		return nil, err
 	}
-	t.tokens.invalidate(tok)
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.tokens.accepted(tok)
+		return resp, nil
+	}
+	if !t.tokens.refused(tok) {
+		return nil, unauthorized(req, resp, "with a token that replaced a refused one: the credentials are refused")
+	}
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 		return nil, unauthorized(req, resp, "and the request cannot be resent")
 	}
@@ -264,11 +361,15 @@ func (t authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r2.Header.Set("Authorization", "Bearer "+tok2)
 	resp.Body.Close()
 	resp, err = t.next.RoundTrip(r2)
-	if err == nil && resp.StatusCode == http.StatusUnauthorized {
-		t.tokens.invalidate(tok2)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		t.tokens.refused(tok2)
 		return nil, unauthorized(req, resp, "with a freshly exchanged access token")
 	}
-	return resp, err
+	t.tokens.accepted(tok2)
+	return resp, nil
 }
 
 // unauthorized closes a 401 answer and returns the permanent error that

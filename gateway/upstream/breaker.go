@@ -1,8 +1,10 @@
 package upstream
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 
@@ -26,9 +28,37 @@ func Operations() []string {
 	return []string{OpProcessMessage, OpRelease, OpTask, OpClaim, OpTracker, OpToken, OpPrepare, OpMetadata}
 }
 
-// errServerStatus tells gobreaker that a retryable answer (5xx, or a 202
-// with no outcome: retryableStatus) is a failure.
-var errServerStatus = errors.New("upstream answered 5xx or 202")
+// errServerStatus tells gobreaker that an answer is a failure (failedAnswer).
+var errServerStatus = errors.New("upstream answered 5xx or 202, or the token endpoint granted no token")
+
+// failedAnswer reports whether op's answer r counts as a failure for its
+// breaker: a retryable answer (5xx, or a 202 with no outcome:
+// retryableStatus); and for the token endpoint, one that grants no token
+// — a refusal (4xx but the throttles, 429 and 408), which is about
+// porxgate's credentials, or a 200 that is no token answer (a proxy's
+// page) — the same for every exchange, never about a message: each
+// further exchange would fail alike, so they open the token breaker
+// instead of every call sending one more assertion. r's body is buffered
+// (bufferTransport) and left readable.
+func failedAnswer(op string, r *http.Response) bool {
+	code := r.StatusCode
+	switch {
+	case retryableStatus(code):
+		return true
+	case op != OpToken:
+		return false
+	case code == http.StatusOK:
+		body, err := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if err != nil {
+			return true
+		}
+		_, _, err = parseTokenAnswer(body)
+		return err != nil
+	default:
+		return code >= http.StatusBadRequest && code < http.StatusInternalServerError && !throttledStatus(code)
+	}
+}
 
 // breakerSet holds one breaker per operation; the map is fixed after
 // construction.
@@ -37,9 +67,16 @@ type breakerSet map[string]*gobreaker.CircuitBreaker[*http.Response]
 func newBreakerSet(cfg BreakerConfig, log *slog.Logger, hook func(op, from, to string)) breakerSet {
 	set := breakerSet{}
 	for _, op := range Operations() {
+		probes := cfg.MaxRequestsHalfOpen
+		if op == OpToken {
+			// Exchanges run one at a time (tokenSource) and each grants a
+			// token good for minutes: one granted exchange is the probe.
+			// A quota of several would take as many token lifetimes.
+			probes = 1
+		}
 		set[op] = gobreaker.NewCircuitBreaker[*http.Response](gobreaker.Settings{
 			Name:        op,
-			MaxRequests: cfg.MaxRequestsHalfOpen,
+			MaxRequests: probes,
 			Interval:    cfg.Interval,
 			Timeout:     cfg.Timeout,
 			ReadyToTrip: func(c gobreaker.Counts) bool {
@@ -79,8 +116,9 @@ func (e *callerCancelled) Error() string { return e.err.Error() }
 func (e *callerCancelled) Unwrap() error { return e.err }
 
 // breakerTransport runs each attempt through its operation's breaker. A
-// network error or a retryable answer (5xx, 202: retryableStatus) counts as
-// a failure; any other answer as a success.
+// network error or a failed answer (5xx, 202; the token endpoint's
+// answers that grant no token: failedAnswer) counts as a failure; any
+// other answer as a success.
 type breakerTransport struct {
 	next     http.RoundTripper
 	breakers breakerSet
@@ -103,7 +141,7 @@ func (t breakerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		resp = r
-		if retryableStatus(r.StatusCode) {
+		if failedAnswer(op, r) {
 			return r, errServerStatus
 		}
 		return r, nil

@@ -115,7 +115,7 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		}
 		c.tokens = &tokenSource{
 			key: key, kid: cfg.Kid, apiKey: cfg.APIKey, tokenURL: cfg.TokenURL,
-			lifetime: cfg.JWTLifetime, renewBefore: cfg.TokenRenewBefore,
+			lifetime: cfg.JWTLifetime, renewBefore: cfg.TokenRenewBefore, holdoff: cfg.Breaker.Timeout,
 			now: cfg.Now, newID: cfg.NewID, log: log, stop: stopCtx,
 		}
 		c.tokens.rt = chain(c.tokens, false)

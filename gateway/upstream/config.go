@@ -168,13 +168,17 @@ type RetryConfig struct {
 // BreakerConfig is the gobreaker v2 setting used for each operation's breaker.
 type BreakerConfig struct {
 	// MaxRequestsHalfOpen is how many probe calls pass while half-open;
-	// that many successes in a row close the breaker. Default 3.
+	// that many successes in a row close the breaker. Default 3. The token
+	// endpoint's breaker takes one probe whatever this says: its exchanges
+	// run one at a time, one per token lifetime.
 	MaxRequestsHalfOpen uint32 `json:"maxRequestsHalfOpen"`
 	// Interval clears the failure counts while closed. Default 60s.
 	Interval time.Duration `json:"interval"`
 	// Timeout is how long the breaker stays open before going half-open.
 	// Default 5s: it bounds how long accepted messages wait after EPS
-	// recovers.
+	// recovers. It is also how long a standing refusal of porxgate's
+	// credentials (EPS refused a freshly exchanged access token too) lasts
+	// before one renewal is tried again.
 	Timeout time.Duration `json:"timeout"`
 	// ConsecutiveFailures trips the breaker. Default 5.
 	ConsecutiveFailures uint32 `json:"consecutiveFailures"`

@@ -27,7 +27,17 @@
 // answer is final and is returned as a Response (its body is the
 // OperationOutcome) — except 401, which is about porxgate's credentials:
 // the token is renewed and the call resent once, and a 401 that stands
-// fails the call with an error wrapping ErrUnauthorized. An open breaker
+// fails the call with an error wrapping ErrUnauthorized. When the token
+// that replaced a refused one is refused too, the refusal stands for the
+// breaker's open period (BreakerConfig.Timeout): calls fail at once with
+// ErrUnauthorized, without a token exchange each, and then one renewal is
+// tried again. The token endpoint's answers that grant no token (a
+// refusal of porxgate's assertion, 4xx but 429 and 408, or a 200 that is
+// no token answer) count as failures of the token breaker, as 5xx answers
+// do for every breaker: every exchange would fail alike. A token
+// endpoint that throttles an exchange (429, 408) with a Retry-After
+// beyond the exchange's deadline is not asked again before that time.
+// An open breaker
 // fails fast with an error that wraps ErrBreakerOpen; a call that used up its
 // attempts or its total deadline fails with a *RetryError (errors.Is
 // ErrRetriesExhausted).

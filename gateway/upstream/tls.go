@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/porxgate/porxgate/internal/certfile"
@@ -18,6 +20,13 @@ import (
 // the EPS server's certificate fails verification (an unknown CA, another
 // name, expired): no retry cures it.
 var ErrServerCertificate = errors.New("EPS server certificate not trusted")
+
+// ErrHandshakeRefused is wrapped by CheckServerCertificate's error when
+// EPS answers porxgate's TLS handshake with an alert that refuses it: no
+// client certificate where it demands one, one it does not take (another
+// CA, expired, revoked), or nothing in common to agree on. EPS was
+// reached; no retry cures it.
+var ErrHandshakeRefused = errors.New("EPS refused porxgate's TLS handshake")
 
 // requestBufferSize is the write buffer of each connection to EPS.
 const requestBufferSize = 64 << 10
@@ -99,9 +108,11 @@ func (c *Client) TrustedCAs() []*x509.Certificate {
 // CheckServerCertificate makes one request to the EPS base over HTTPS
 // (GET metadata straight on the base transport: no token, no retries, no
 // breaker) and returns an error wrapping ErrServerCertificate when the
-// server's certificate fails verification. Any other failure (EPS not
-// reachable, a refused client certificate) is returned as it is; any
-// answer at all is success. An http BaseURL is not checked.
+// server's certificate fails verification, and one wrapping
+// ErrHandshakeRefused when the server refuses porxgate's side of the
+// handshake (a client certificate missing or not taken). Any other
+// failure (EPS not reachable) is returned as it is; any answer at all is
+// success. An http BaseURL is not checked.
 func (c *Client) CheckServerCertificate(ctx context.Context) error {
 	if c.base.Scheme != "https" {
 		return nil
@@ -120,6 +131,13 @@ func (c *Client) CheckServerCertificate(ctx context.Context) error {
 		if isCertificateError(err) {
 			return fmt.Errorf("%w: %s: %w", ErrServerCertificate, c.base.Host, err)
 		}
+		if isHandshakeRefusal(err) {
+			how := "no client certificate configured"
+			if c.tlsFiles.pair != nil {
+				how = "client certificate " + c.cfg.TLS.CertFile
+			}
+			return fmt.Errorf("%w (%s): %s: %w", ErrHandshakeRefused, how, c.base.Host, err)
+		}
 		return fmt.Errorf("check EPS server certificate of %s: %w", c.base.Host, err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -135,4 +153,34 @@ func isCertificateError(err error) bool {
 	var he x509.HostnameError
 	var ci x509.CertificateInvalidError
 	return errors.As(err, &cve) || errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci)
+}
+
+// Alerts (RFC 8446 6.2, RFC 5246 7.2.2) with which a server refuses a
+// client's side of the handshake for good: its certificate, or nothing
+// to agree on.
+var refusalAlerts = map[uint64]bool{
+	40:  true, // handshake_failure (TLS 1.2: also a client certificate demanded and not sent)
+	42:  true, // bad_certificate
+	43:  true, // unsupported_certificate
+	44:  true, // certificate_revoked
+	45:  true, // certificate_expired
+	46:  true, // certificate_unknown
+	48:  true, // unknown_ca
+	49:  true, // access_denied
+	70:  true, // protocol_version
+	71:  true, // insufficient_security
+	116: true, // certificate_required (TLS 1.3: no client certificate sent)
+}
+
+// isHandshakeRefusal reports a TLS alert from the server that refuses
+// porxgate's side of the handshake (refusalAlerts). crypto/tls reports a
+// received alert as a *net.OpError "remote error" around a value of its
+// unexported alert type (a uint8, the alert's code).
+func isHandshakeRefusal(err error) bool {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "remote error" || op.Err == nil {
+		return false
+	}
+	v := reflect.ValueOf(op.Err)
+	return v.Kind() == reflect.Uint8 && v.Type().PkgPath() == "crypto/tls" && refusalAlerts[v.Uint()]
 }

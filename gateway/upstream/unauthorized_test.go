@@ -191,3 +191,114 @@ func TestSlowTokenEndpoint(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestStandingRefusalRenewsOncePerHoldoff: once EPS has refused a freshly
+// exchanged token too (the credentials themselves refused: a key or
+// product change at the API platform), later calls fail with
+// ErrUnauthorized without exchanging a token each, until the breaker's
+// open period has passed; then one renewal is tried again. Before, every
+// call cost two token exchanges and two EPS calls, sequential or
+// concurrent: a token storm proportional to the traffic.
+func TestStandingRefusalRenewsOncePerHoldoff(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		concurrent bool
+	}{{"sequential", false}, {"concurrent", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			root, tokens, calls := fixedTokenEPS(t)
+			clk := &clock{t: t0}
+			cfg := testConfig(root, nil)
+			cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.TokenURL = "app-key", "k1", genKey(t), root+"/oauth2/token"
+			cfg.Now, cfg.Breaker.Timeout = clk.Now, 30*time.Second
+			c := newClient(t, cfg)
+			call := func() error {
+				_, err := c.PostClaim(context.Background(), []byte(`{"resourceType":"Claim"}`))
+				return err
+			}
+			if err := call(); !errors.Is(err, ErrUnauthorized) {
+				t.Fatalf("first call: %v, want ErrUnauthorized", err)
+			}
+			const n = 20
+			errs := make(chan error, n)
+			var wg sync.WaitGroup
+			for range n {
+				wg.Add(1)
+				run := func() { defer wg.Done(); errs <- call() }
+				if tc.concurrent {
+					go run()
+				} else {
+					run()
+				}
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if !errors.Is(err, ErrUnauthorized) {
+					t.Fatalf("call during a standing refusal: %v, want ErrUnauthorized", err)
+				}
+			}
+			if got := tokens.Load(); got != 2 {
+				t.Fatalf("%d token requests for %d calls refused within the holdoff (%d EPS calls), want 2 (the first, one renewal)",
+					got, n+1, calls.Load())
+			}
+			if got := calls.Load(); got > 2+2*n {
+				t.Fatalf("%d EPS calls", got)
+			}
+			clk.Add(31 * time.Second)
+			if err := call(); !errors.Is(err, ErrUnauthorized) {
+				t.Fatalf("call after the holdoff: %v, want ErrUnauthorized", err)
+			}
+			if got := tokens.Load(); got != 3 {
+				t.Fatalf("%d token requests after the holdoff, want 3 (one more renewal)", got)
+			}
+		})
+	}
+}
+
+// TestStandingRefusalEndsWhenTheTokenIsTaken: a call sent with the token
+// before its refusal stood, and answered once EPS took it again, ends the
+// standing refusal: the next call goes through with that token instead of
+// failing until the holdoff is over. (The token endpoint here hands out
+// one token string, so the renewal gives the same token back.)
+func TestStandingRefusalEndsWhenTheTokenIsTaken(t *testing.T) {
+	var refuse atomic.Bool
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/oauth2/token") {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"access_token":"tok","expires_in":"599","token_type":"Bearer"}`))
+			return
+		}
+		if strings.HasSuffix(r.URL.Path, "/Claim") { // the slow call, sent before the refusal
+			close(inFlight)
+			<-release
+		} else if refuse.Load() {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", ContentTypeFHIR)
+		_, _ = w.Write([]byte(`{"resourceType":"CapabilityStatement"}`))
+	}))
+	t.Cleanup(srv.Close)
+	cfg := testConfig(srv.URL, nil)
+	cfg.APIKey, cfg.Kid, cfg.PrivateKey, cfg.TokenURL = "app-key", "k1", genKey(t), srv.URL+"/oauth2/token"
+	cfg.Breaker.Timeout = time.Hour
+	c := newClient(t, cfg)
+	slow := make(chan error, 1)
+	go func() { _, err := c.PostClaim(context.Background(), []byte(`{}`)); slow <- err }()
+	<-inFlight
+	refuse.Store(true)
+	for range 2 { // the refusal, renewed once, then standing
+		if _, err := c.Metadata(context.Background()); !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("call during the refusal: %v, want ErrUnauthorized", err)
+		}
+	}
+	refuse.Store(false)
+	close(release)
+	if err := <-slow; err != nil {
+		t.Fatalf("the call EPS answered: %v", err)
+	}
+	if r, err := c.Metadata(context.Background()); err != nil || r.Status != http.StatusOK {
+		t.Fatalf("call after EPS took the token: %+v, %v", r, err)
+	}
+}
