@@ -177,6 +177,9 @@ func TestSlowTokenEndpoint(t *testing.T) {
 		t.Fatalf("%d calls reached EPS without a token", n)
 	}
 	s.SetFaults(sim.Faults{})
+	// On a loaded machine an exchange may outrun the 50 ms attempt
+	// timeout even with the endpoint well: that is tried again too.
+	deadline = time.Now().Add(5 * time.Second)
 	for {
 		r, err := c.ProcessMessage(context.Background(), []byte(`{"resourceType":"Bundle"}`))
 		if err == nil {
@@ -185,7 +188,7 @@ func TestSlowTokenEndpoint(t *testing.T) {
 			}
 			break
 		}
-		if !errors.Is(err, ErrBreakerOpen) || time.Now().After(deadline) {
+		if !errors.Is(err, ErrBreakerOpen) && !errors.Is(err, context.DeadlineExceeded) || time.Now().After(deadline) {
 			t.Fatalf("after the token endpoint recovered: %v", err)
 		}
 		time.Sleep(10 * time.Millisecond)
