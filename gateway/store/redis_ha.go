@@ -99,6 +99,14 @@ func (o RedisOptions) urlOptions() (*redis.Options, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.TLSConfig != nil && len(o.SentinelAddrs)+len(o.ClusterAddrs) > 0 {
+		// The URL's host (or the one put in above) names none of the
+		// servers: each is checked for the address it is dialled at, as
+		// crypto/tls does when no ServerName is set. With the URL's
+		// host, every sentinel, master and node had to present a
+		// certificate for "localhost".
+		opts.TLSConfig.ServerName = ""
+	}
 	return opts, nil
 }
 
