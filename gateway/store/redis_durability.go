@@ -51,7 +51,8 @@ func (d Durability) EvictionError() error {
 }
 
 // Warnings lists the settings under which a crash of Redis or its host
-// may lose acknowledged messages, each with what to set instead.
+// may lose acknowledged messages, each with what to set instead; an
+// appendfsync Redis would not say is warned of too.
 func (d Durability) Warnings() []string {
 	where := ""
 	if d.Node != "" {
@@ -61,7 +62,9 @@ func (d Durability) Warnings() []string {
 	switch {
 	case !d.AOF:
 		w = append(w, "redis"+where+" has appendonly no: a restart of Redis loses every message written since its last snapshot; set appendonly yes and appendfsync always")
-	case d.AppendFsync != "" && d.AppendFsync != "always":
+	case d.AppendFsync == "":
+		w = append(w, "redis"+where+" would not say its appendfsync (CONFIG GET refused): unless it is always, a crash of its host may lose the last acknowledged messages; make sure of appendfsync always, or accept the risk in the clinical safety case")
+	case d.AppendFsync != "always":
 		w = append(w, "redis"+where+" has appendfsync "+d.AppendFsync+": a crash of its host may lose the last acknowledged messages; set appendfsync always, or accept the risk in the clinical safety case")
 	}
 	return w

@@ -65,6 +65,36 @@ func TestCheckDurability(t *testing.T) {
 	}
 }
 
+// TestCheckDurabilityWithoutConfig: a Redis that refuses CONFIG (as
+// managed services do) with the append-only file on cannot say its
+// appendfsync; a crash of its host may lose the last acknowledged
+// messages unless it is always. That was warned of by no one: the start
+// said nothing, where deploy.md promises a warning for any appendfsync
+// but always.
+func TestCheckDurabilityWithoutConfig(t *testing.T) {
+	srv := redistest.StartArgs(t, "--appendonly", "yes", "--appendfsync", "everysec", "--rename-command", "CONFIG", `""`)
+	r, err := NewRedis(srv.URL(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.client.ConfigGet(ctx, "appendfsync").Err(); err == nil {
+		t.Fatal("CONFIG answers: the test does not test a Redis that refuses it")
+	}
+	ds, err := r.CheckDurability(ctx)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("CheckDurability = %+v, %v", ds, err)
+	}
+	if !ds[0].AOF {
+		t.Fatalf("%+v: the append-only file not seen", ds[0])
+	}
+	if warns := strings.Join(ds[0].Warnings(), "; "); !strings.Contains(warns, "appendfsync always") {
+		t.Errorf("%+v: warnings %q; want one that asks to make sure of appendfsync always", ds[0], warns)
+	}
+}
+
 // TestInfoFields splits INFO answers as Redis writes them (CRLF, section
 // headers) and as a proxy might pass them on (LF, values with colons).
 func TestInfoFields(t *testing.T) {

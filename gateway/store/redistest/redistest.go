@@ -97,6 +97,17 @@ func Start(t testing.TB) *Server {
 	return start(t, "redis-server")
 }
 
+// StartArgs is Start with further redis-server settings, each "--name"
+// then its values (e.g. "--appendonly", "yes"), given after the test
+// defaults so that they win.
+func StartArgs(t testing.TB, settings ...string) *Server {
+	t.Helper()
+	if len(settings) > 0 && !strings.HasPrefix(settings[0], "--") {
+		t.Fatalf("redistest.StartArgs: %q is not a --setting", settings[0])
+	}
+	return start(t, "redis-server", settings...)
+}
+
 // start runs bin (redis-server or redis-sentinel) on a free loopback port
 // with the default test settings, then extra (a config file first, when
 // given), and waits for PING.
