@@ -37,11 +37,7 @@ func TestKeyLayoutDocumented(t *testing.T) {
 	}
 
 	srv := redistest.Start(t)
-	r, err := NewRedis(srv.URL(), prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openRedis(t, srv, prefix)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	now := time.Now()

@@ -23,11 +23,7 @@ var incrScript = redis.NewScript(`return redis.call('INCR', KEYS[1])`)
 // forgotten the script (NOSCRIPT) every call still runs exactly once.
 func TestScriptBatcher(t *testing.T) {
 	srv := redistest.Start(t)
-	r, err := NewRedis(srv.URL(), "batch:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openRedis(t, srv, "batch:")
 	ctx := context.Background()
 	if err := r.client.Set(ctx, "batch:bad", "not a number", 0).Err(); err != nil {
 		t.Fatal(err)
@@ -96,11 +92,7 @@ func TestScriptBatcher(t *testing.T) {
 // call answered ran, and no call ran that was not made.
 func TestScriptBatcherGivesUp(t *testing.T) {
 	srv := redistest.Start(t)
-	r, err := NewRedis(srv.URL(), "giveup:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openRedis(t, srv, "giveup:")
 	const callers, calls = 48, 60
 	var wg sync.WaitGroup
 	answered := make([]int, callers)
@@ -178,11 +170,7 @@ func TestScriptBatcherGivesUp(t *testing.T) {
 // one fewer in flight once they have.
 func TestScriptBatcherLeadGivesUp(t *testing.T) {
 	srv := redistest.Start(t)
-	r, err := NewRedis(srv.URL(), "lead:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openRedis(t, srv, "lead:")
 	b := r.scripts
 	b.mu.Lock()
 	b.running = maxScriptBatches // as if that many were in flight: calls wait
@@ -252,11 +240,7 @@ func waitQueued(t *testing.T, b *scriptBatcher, n int) {
 // workers at once through pipelines, hand every item out exactly once.
 func TestScriptBatcherQueues(t *testing.T) {
 	srv := redistest.Start(t)
-	r, err := NewRedis(srv.URL(), "batchq:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openRedis(t, srv, "batchq:")
 	ctx := context.Background()
 	now := time.Now()
 	const items, workers = 400, 24

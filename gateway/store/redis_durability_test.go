@@ -19,11 +19,7 @@ func TestCheckDurability(t *testing.T) {
 	srv := redistest.Start(t)
 	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	defer admin.Close()
-	r, err := NewRedis(srv.URL(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openRedis(t, srv, "")
 	tests := []struct {
 		name       string
 		config     []string // name, value pairs for CONFIG SET, in order
@@ -73,11 +69,7 @@ func TestCheckDurability(t *testing.T) {
 // but always.
 func TestCheckDurabilityWithoutConfig(t *testing.T) {
 	srv := redistest.StartArgs(t, "--appendonly", "yes", "--appendfsync", "everysec", "--rename-command", "CONFIG", `""`)
-	r, err := NewRedis(srv.URL(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openRedis(t, srv, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := r.client.ConfigGet(ctx, "appendfsync").Err(); err == nil {
@@ -128,11 +120,7 @@ func TestInfoFields(t *testing.T) {
 // second) does not make it seem so far off.
 func TestClockSkew(t *testing.T) {
 	srv := redistest.Start(t)
-	r, err := NewRedis(srv.URL(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openRedis(t, srv, "")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	skew, err := r.ClockSkew(ctx)
@@ -181,4 +169,15 @@ func TestCheckDurabilityCluster(t *testing.T) {
 	if len(evicting) != 1 || evicting[0] != cluster.Nodes[2].Addr {
 		t.Errorf("evicting masters %v, want only %s", evicting, cluster.Nodes[2].Addr)
 	}
+}
+
+// openRedis opens the store on srv with prefix, closed when the test ends.
+func openRedis(t *testing.T, srv *redistest.Server, prefix string) *Redis {
+	t.Helper()
+	r, err := NewRedis(srv.URL(), prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	return r
 }
