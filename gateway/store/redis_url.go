@@ -51,12 +51,13 @@ func ParseSentinelURL(raw string) (RedisOptions, error) {
 		authority = authority[i+1:]
 		u, p, hasPassword := strings.Cut(info, ":")
 		var err error
+		// The unescaping's error would quote part of the password.
 		if user, err = url.PathUnescape(u); err != nil {
-			return fail("user: %v", err)
+			return fail("%w", errURLUserinfo)
 		}
 		if hasPassword {
 			if password, err = url.PathUnescape(p); err != nil {
-				return fail("password: %v", err)
+				return fail("%w", errURLUserinfo)
 			}
 		}
 	}
