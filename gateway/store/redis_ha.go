@@ -20,6 +20,7 @@ type RedisOptions struct {
 	// URL is a redis:// or rediss:// URL. Alone it names one server; with
 	// SentinelAddrs or ClusterAddrs only its user, password, database and
 	// TLS (rediss) apply, and its host may be left out ("redis://:pw@/0").
+	// A Cluster has database 0 only: another is refused.
 	URL string
 	// SentinelAddrs are the host:port of the sentinels watching MasterName.
 	// The client asks them for the master and follows failovers.
@@ -60,8 +61,10 @@ func (o RedisOptions) Validate() error {
 		errs = append(errs, errors.New("no Redis named: give a URL, sentinel addresses or cluster addresses"))
 	}
 	if o.URL != "" {
-		if _, err := o.urlOptions(); err != nil {
+		if opts, err := o.urlOptions(); err != nil {
 			errs = append(errs, err)
+		} else if len(o.ClusterAddrs) > 0 && opts.DB != 0 {
+			errs = append(errs, fmt.Errorf("database %d: a Redis Cluster has database 0 only", opts.DB))
 		}
 	}
 	for _, a := range append(append([]string(nil), o.SentinelAddrs...), o.ClusterAddrs...) {
