@@ -26,6 +26,9 @@ type Redis struct {
 	// does not answer (pingDiagnosed); addr is empty for a Sentinel group.
 	addr string
 	tls  bool
+	// sentinel names the Sentinel group, for CheckDurability's look at
+	// the replicas it may promote; nil for one server or a Cluster.
+	sentinel *redis.FailoverOptions
 }
 
 // NewRedis connects to the Redis named by a redis:// or rediss:// URL.

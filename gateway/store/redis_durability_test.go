@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -168,6 +169,68 @@ func TestCheckDurabilityCluster(t *testing.T) {
 	}
 	if len(evicting) != 1 || evicting[0] != cluster.Nodes[2].Addr {
 		t.Errorf("evicting masters %v, want only %s", evicting, cluster.Nodes[2].Addr)
+	}
+}
+
+// TestCheckDurabilitySentinel: on a Sentinel group the replicas are read
+// too, since the sentinels promote one of them when the master fails:
+// a replica kept without persistence, or one that evicts keys once it is
+// master (replicas ignore maxmemory until then), lost acknowledged
+// messages after a failover while the start had found nothing to warn
+// of. Only the master was read.
+func TestCheckDurabilitySentinel(t *testing.T) {
+	g := redistest.StartSentinel(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	configure := func(s *redistest.Server, pairs ...string) {
+		t.Helper()
+		c := redis.NewClient(&redis.Options{Addr: s.Addr})
+		defer c.Close()
+		for i := 0; i+1 < len(pairs); i += 2 {
+			if err := c.ConfigSet(ctx, pairs[i], pairs[i+1]).Err(); err != nil {
+				t.Fatalf("CONFIG SET %s %s on %s: %v", pairs[i], pairs[i+1], s.Addr, err)
+			}
+		}
+	}
+	// The master as deploy.md asks; one replica persists too, the other
+	// does not and evicts.
+	configure(g.Master, "appendonly", "yes", "appendfsync", "always")
+	configure(g.Replicas[0], "appendonly", "yes", "appendfsync", "always")
+	configure(g.Replicas[1], "maxmemory", "64mb", "maxmemory-policy", "allkeys-lru")
+	r, err := OpenRedis(RedisOptions{SentinelAddrs: g.SentinelAddrs(), MasterName: redistest.MasterName}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ds, err := r.CheckDurability(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Durability{}
+	for _, d := range ds {
+		got[d.Node] = d
+	}
+	if len(ds) != 3 || len(got) != 3 {
+		t.Fatalf("settings of %d servers (%+v); want the master's and both replicas'", len(ds), ds)
+	}
+	if d := got[""]; d.Evicts() || len(d.Warnings()) != 0 {
+		t.Errorf("master %+v: evicts %v, warnings %q; want neither", d, d.Evicts(), d.Warnings())
+	}
+	if d := got["replica "+g.Replicas[0].Addr]; d.Evicts() || len(d.Warnings()) != 0 {
+		t.Errorf("persisting replica %+v: evicts %v, warnings %q; want neither", d, d.Evicts(), d.Warnings())
+	}
+	bad := got["replica "+g.Replicas[1].Addr]
+	if !bad.Evicts() || !strings.Contains(bad.EvictionError().Error(), "replica "+g.Replicas[1].Addr) {
+		t.Errorf("evicting replica %+v: evicts %v (%v); want refused, named", bad, bad.Evicts(), bad.EvictionError())
+	}
+	if w := strings.Join(bad.Warnings(), "; "); !strings.Contains(w, "appendonly no") || !strings.Contains(w, "replica "+g.Replicas[1].Addr) {
+		t.Errorf("replica without persistence: warnings %q; want appendonly no, named", w)
+	}
+	// A replica that cannot be read does not hide the others' settings:
+	// it is warned of, as unknown.
+	unread := Durability{Node: "replica 10.0.0.9:6379", Unread: errors.New("NOAUTH")}
+	if w := strings.Join(unread.Warnings(), "; "); unread.Evicts() || !strings.Contains(w, "replica 10.0.0.9:6379") || !strings.Contains(w, "by hand") {
+		t.Errorf("unread replica: evicts %v, warnings %q; want a warning to check it by hand", unread.Evicts(), w)
 	}
 }
 

@@ -155,6 +155,7 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 	base.PoolSize = pool
 	var client redis.UniversalClient
 	var addr string // the server Ping's diagnosis looks at: the one server, or the first Cluster seed
+	var sentinel *redis.FailoverOptions
 	switch {
 	case len(o.ClusterAddrs) > 0:
 		prefix = ClusterPrefix(prefix)
@@ -164,11 +165,12 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 			PoolSize: pool, ContextTimeoutEnabled: true,
 		})
 	case len(o.SentinelAddrs) > 0:
-		client = redis.NewFailoverClient(&redis.FailoverOptions{
+		sentinel = &redis.FailoverOptions{
 			MasterName: o.MasterName, SentinelAddrs: o.SentinelAddrs, SentinelPassword: o.SentinelPassword,
 			Username: base.Username, Password: base.Password, DB: base.DB, TLSConfig: base.TLSConfig,
 			PoolSize: pool, ContextTimeoutEnabled: true,
-		})
+		}
+		client = redis.NewFailoverClient(sentinel)
 	default:
 		client = redis.NewClient(base)
 		addr = base.Addr
@@ -180,7 +182,7 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 		}
 		client = replicatedClient{UniversalClient: client, replicas: o.WaitReplicas, timeout: timeout}
 	}
-	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix, addr: addr, tls: base.TLSConfig != nil}, nil
+	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix, addr: addr, tls: base.TLSConfig != nil, sentinel: sentinel}, nil
 }
 
 // replicatedClient runs every Lua script (the store's and the cancellation
