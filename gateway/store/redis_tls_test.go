@@ -75,6 +75,12 @@ func sentinelOverTLS(t *testing.T, addrs []string) {
 			if err != nil || !fresh {
 				t.Fatalf("accept: fresh %v, err %v", fresh, err)
 			}
+			// The durability check asks the sentinels for the replicas
+			// over TLS too (the group has none).
+			ds, err := r.CheckDurability(ctx)
+			if err != nil || len(ds) != 1 || ds[0].Unread != nil {
+				t.Fatalf("durability check: %+v, %v; want the master's settings alone", ds, err)
+			}
 		})
 	}
 }
