@@ -151,7 +151,9 @@ func (r *Redis) replicaDurability(ctx context.Context) []Durability {
 		}
 		addr := net.JoinHostPort(rep["ip"], rep["port"])
 		c := redis.NewClient(&redis.Options{Addr: addr, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig, ContextTimeoutEnabled: true})
-		d, err := readDurability(ctx, c)
+		rctx, cancel := context.WithTimeout(ctx, replicaReadTimeout)
+		d, err := readDurability(rctx, c)
+		cancel()
 		_ = c.Close()
 		if err != nil {
 			d = Durability{Unread: err} // the others are read all the same
@@ -161,6 +163,12 @@ func (r *Redis) replicaDurability(ctx context.Context) []Durability {
 	}
 	return out
 }
+
+// replicaReadTimeout bounds the read of one replica's settings: a replica
+// the gateway cannot reach (an address announced for another network, a
+// host gone) must not hold the start, nor use up the time of the checks
+// after it.
+const replicaReadTimeout = time.Second
 
 // down reports whether a sentinel's flags for a server say it is down or
 // disconnected.

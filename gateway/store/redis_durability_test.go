@@ -226,6 +226,16 @@ func TestCheckDurabilitySentinel(t *testing.T) {
 	if w := strings.Join(bad.Warnings(), "; "); !strings.Contains(w, "appendonly no") || !strings.Contains(w, "replica "+g.Replicas[1].Addr) {
 		t.Errorf("replica without persistence: warnings %q; want appendonly no, named", w)
 	}
+	// A replica that does not answer holds the check about
+	// replicaReadTimeout, not the client's read timeout (3 s) or the
+	// caller's whole time.
+	g.Replicas[0].Pause(t)
+	start := time.Now()
+	ds, err = r.CheckDurability(ctx)
+	if took := time.Since(start); err != nil || took > 3*replicaReadTimeout {
+		t.Errorf("with a replica hung: %+v, %v after %s; want an answer within about %s", ds, err, took.Round(time.Millisecond), replicaReadTimeout)
+	}
+	g.Replicas[0].Resume()
 	// A replica that cannot be read does not hide the others' settings:
 	// it is warned of, as unknown.
 	unread := Durability{Node: "replica 10.0.0.9:6379", Unread: errors.New("NOAUTH")}
