@@ -24,9 +24,11 @@ var redisBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01
 // by op, which is a script's name for EVALSHA ("store.accept",
 // "store.claim", "journal.evict", "cancels.track", …), "pipeline" or
 // "transaction" for commands sent together, else the command ("set",
-// "mget", …). It includes Redis's own queueing, so a slow or overloaded
-// Redis shows here before it shows anywhere else. A store that is not
-// Redis is left as it is.
+// "mget", …). A script sent with the WAIT for its replicas
+// (--redis-wait-replicas) is timed as the script, WAIT included. It
+// includes Redis's own queueing, so a slow or overloaded Redis shows here
+// before it shows anywhere else. A store that is not Redis is left as it
+// is.
 func InstrumentRedis(st store.Store, reg prometheus.Registerer) error {
 	r, ok := st.(*store.Redis)
 	if !ok {
@@ -80,8 +82,13 @@ func (t redisTimer) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 		start := time.Now()
 		err := next(ctx, cmds)
 		o := t.pipeline
-		if len(cmds) > 0 && cmds[0].Name() == "multi" {
+		switch {
+		case len(cmds) > 0 && cmds[0].Name() == "multi":
 			o = t.transaction
+		case len(cmds) == 2 && cmds[1].Name() == "wait":
+			// One script and the WAIT for its replicas
+			// (--redis-wait-replicas): the script's round trip.
+			o = t.series(cmds[0])
 		}
 		o.Observe(time.Since(start).Seconds())
 		return err

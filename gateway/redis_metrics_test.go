@@ -12,6 +12,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/store/redistest"
 )
 
 // redisOps returns the sample counts of porxgate_redis_duration_seconds
@@ -46,43 +47,68 @@ func opLabel(m *dto.Metric) string {
 // TestInstrumentRedis drives a real Redis through the store and checks
 // that each round trip is timed under the name of what it did: the
 // store's scripts by name, a plain command by its name, a transaction
-// as one.
+// as one. With --redis-wait-replicas each script goes to Redis with its
+// WAIT (two commands sent together): it was timed as "pipeline", so that
+// every script of a replicated deployment was, and the dashboard's and
+// the deploy guide's view by op (store.claim against the message rate)
+// showed nothing but "pipeline".
 func TestInstrumentRedis(t *testing.T) {
-	st, _ := redisStore(t)
-	r := st.(*store.Redis)
-	reg := prometheus.NewRegistry()
-	if err := InstrumentRedis(r, reg); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		open func(t *testing.T) *store.Redis
+	}{
+		{"one server", func(t *testing.T) *store.Redis {
+			st, _ := redisStore(t)
+			return st.(*store.Redis)
+		}},
+		{"waiting for a replica", func(t *testing.T) *store.Redis {
+			master, _ := redistest.StartReplicated(t, 1)
+			r, err := store.OpenRedis(store.RedisOptions{URL: master.URL(), WaitReplicas: 1, WaitTimeout: 5 * time.Second}, "gw:")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = r.Close() })
+			return r
+		}},
 	}
-	ctx := context.Background()
-	now := time.Now()
-	if ok, err := r.Accept(ctx, "seen:1", time.Minute, store.Item{Queue: "inbox", ID: "m1", Data: []byte("x"), Due: now}); err != nil || !ok {
-		t.Fatalf("Accept: %v %v", ok, err)
-	}
-	l, err := r.Claim(ctx, "inbox", now, time.Minute)
-	if err != nil || l == nil {
-		t.Fatalf("Claim: %v %v", l, err)
-	}
-	if err := r.Complete(ctx, l, store.Finish{}); err != nil {
-		t.Fatalf("Complete: %v", err)
-	}
-	if _, err := r.MarkSeen(ctx, "seen:2", time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Client().TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, "gw:metrics", "1", time.Minute)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	got := redisOps(t, reg)
-	for _, op := range []string{"store.accept", "store.claim", "store.complete", "set", "transaction"} {
-		if got[op] == 0 {
-			t.Errorf("no %q round trip timed; got %v", op, got)
-		}
-	}
-	if got["evalsha"] != 0 || got["eval"] != 0 {
-		t.Errorf("a store script was timed without its name: %v", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.open(t)
+			reg := prometheus.NewRegistry()
+			if err := InstrumentRedis(r, reg); err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			now := time.Now()
+			if ok, err := r.Accept(ctx, "seen:1", time.Minute, store.Item{Queue: "inbox", ID: "m1", Data: []byte("x"), Due: now}); err != nil || !ok {
+				t.Fatalf("Accept: %v %v", ok, err)
+			}
+			l, err := r.Claim(ctx, "inbox", now, time.Minute)
+			if err != nil || l == nil {
+				t.Fatalf("Claim: %v %v", l, err)
+			}
+			if err := r.Complete(ctx, l, store.Finish{}); err != nil {
+				t.Fatalf("Complete: %v", err)
+			}
+			if _, err := r.MarkSeen(ctx, "seen:2", time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Client().TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, "gw:metrics", "1", time.Minute)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			got := redisOps(t, reg)
+			for _, op := range []string{"store.accept", "store.claim", "store.complete", "set", "transaction"} {
+				if got[op] == 0 {
+					t.Errorf("no %q round trip timed; got %v", op, got)
+				}
+			}
+			if got["evalsha"] != 0 || got["eval"] != 0 {
+				t.Errorf("a store script was timed without its name: %v", got)
+			}
+		})
 	}
 }
 

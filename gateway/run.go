@@ -38,8 +38,10 @@ func OpenStore(ctx context.Context, cfg Config) (store.Store, error) {
 // CheckStoreDurability refuses a Redis that evicts keys when full (an
 // acknowledged message could vanish before it is processed) and warns of
 // persistence settings under which a crash of Redis may lose acknowledged
-// messages, and of a clock out of step with Redis's. A Redis that will not say (INFO refused) is used with a
-// warning. The in-memory store has nothing to check.
+// messages, and of a clock out of step with Redis's; a Sentinel group's
+// replicas are checked as its master is. A Redis that will not say (INFO
+// refused) is used with a warning. The in-memory store has nothing to
+// check.
 func CheckStoreDurability(ctx context.Context, cfg Config, st store.Store, log *slog.Logger) error {
 	r, ok := st.(*store.Redis)
 	if !ok {

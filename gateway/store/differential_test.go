@@ -26,7 +26,7 @@ import (
 // Queue operations take their time from the caller: both stores get the
 // same virtual clock, which moves by seconds and now and then by less
 // than a millisecond (both stores count due times in whole milliseconds).
-// Duplicate marks, replies and sets expire by the wall clock (Redis's own
+// Duplicate marks, replies, sets and holds expire by the wall clock (Redis's own
 // for Redis), so their ttls are either an hour (they never expire during a
 // run) or at most diffShortTTL, and then no operation touches the key
 // again until it has surely expired in both stores: every answer is
@@ -51,6 +51,7 @@ var (
 	diffSets    = []string{"s0", "s1", "s2"}
 	diffMembers = []string{"m0", "m1", "m2", "m3"}
 	diffDead    = []string{`{"dl":0}`, `{"dl":1}`, `{"dl":2}`}
+	diffHolders = []string{"h0", "h1", "h2"}
 )
 
 // chooser makes the run's choices: a seeded generator, or a fuzz input.
@@ -302,7 +303,7 @@ func leaseString(l *store.Lease) string {
 // step applies one operation to both stores and compares the answers.
 func (d *diffRun) step() {
 	ctx := d.ctx
-	switch op := d.ch.intn(27); op {
+	switch op := d.ch.intn(29); op {
 	case 0, 1: // the clock moves on
 		step := pick(d, []time.Duration{300 * time.Microsecond, time.Millisecond, 500 * time.Millisecond, time.Second, 3 * time.Second, 10 * time.Second})
 		d.now = d.now.Add(step)
@@ -423,9 +424,18 @@ func (d *diffRun) step() {
 			d.expired(ttl, "reply:"+key)
 			return
 		}
-		d.note("KeepReply %s %q ttl=%s", key, body, ttl)
-		mok, merr := d.mem.KeepReply(ctx, key, body, ttl)
-		rok, rerr := d.red.KeepReply(ctx, key, body, ttl)
+		var removals []store.SetRemoval
+		for range d.ch.intn(3) {
+			rm := store.SetRemoval{Set: pick(d, diffSets)}
+			for range d.ch.intn(3) {
+				rm.Members = append(rm.Members, pick(d, diffMembers))
+			}
+			removals = append(removals, rm)
+			d.settle("set:" + rm.Set)
+		}
+		d.note("KeepReply %s %q ttl=%s removals=%+v", key, body, ttl, removals)
+		mok, merr := d.mem.KeepReply(ctx, key, body, ttl, removals...)
+		rok, rerr := d.red.KeepReply(ctx, key, body, ttl, removals...)
 		d.expired(ttl, "seen:"+key, "reply:"+key)
 		d.same("KeepReply", fmt.Sprint(mok, " ", class(merr)), fmt.Sprint(rok, " ", class(rerr)))
 	case 23: // GetReply
@@ -478,7 +488,42 @@ func (d *diffRun) step() {
 		d.settle("set:" + set)
 		d.note("SetMembers %s", set)
 		d.same("SetMembers "+set, d.members(d.mem, set), d.members(d.red, set))
+	case 27: // HoldKey or DropHold
+		key, token := pick(d, diffKeys), pick(d, diffHolders)
+		d.settle("hold:" + key)
+		if d.ch.intn(3) == 0 {
+			d.note("DropHold %s %s", key, token)
+			d.same("DropHold", class(d.mem.DropHold(ctx, key, token)), class(d.red.DropHold(ctx, key, token)))
+			return
+		}
+		ttl := d.ttl()
+		d.note("HoldKey %s %s ttl=%s", key, token, ttl)
+		mok, merr := d.mem.HoldKey(ctx, key, token, ttl)
+		rok, rerr := d.red.HoldKey(ctx, key, token, ttl)
+		d.expired(ttl, "hold:"+key)
+		d.same("HoldKey", fmt.Sprint(mok, " ", class(merr)), fmt.Sprint(rok, " ", class(rerr)))
+	case 28: // DeadLetterPage
+		offset, limit := pick(d, []int{-1, 0, 1, 2, 5}), pick(d, []int{-1, 0, 1, 2, 100})
+		d.note("DeadLetterPage offset=%d limit=%d", offset, limit)
+		mdl, merr := d.mem.DeadLetterPage(ctx, offset, limit)
+		rdl, rerr := d.red.DeadLetterPage(ctx, offset, limit)
+		d.same(fmt.Sprintf("DeadLetterPage(%d, %d)", offset, limit), fmt.Sprintf("%q %s", mdl, class(merr)), fmt.Sprintf("%q %s", rdl, class(rerr)))
 	}
+}
+
+// holdsOf is who has each hold of diffKeys, as HoldKey with a token of
+// none of diffHolders says (it renews none: "free" or "held").
+func (d *diffRun) holdsOf(s store.Holds) string {
+	var b strings.Builder
+	for _, k := range diffKeys {
+		ok, err := s.HoldKey(d.ctx, k, "nobody", time.Millisecond)
+		state := "held"
+		if ok {
+			state = "free"
+		}
+		fmt.Fprintf(&b, "%s=%s %s; ", k, state, class(err))
+	}
+	return b.String()
 }
 
 // reply is GetReply's answer as text.
@@ -543,6 +588,7 @@ func (d *diffRun) final() {
 	for _, s := range diffSets {
 		d.same("final set "+s, d.members(d.mem, s), d.members(d.red, s))
 	}
+	d.same("final holds", d.holdsOf(d.mem), d.holdsOf(d.red))
 }
 
 // TestStoresAgree runs seeded sequences of operations on a Memory and a

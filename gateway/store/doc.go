@@ -34,6 +34,25 @@
 //	                                    trimmed to DeadLetterCap entries
 //	<prefix>reply:<key>                 SOAP sync reply kept for duplicates,
 //	                                    with the persist duration as TTL
+//	                                    ("soap:<interaction>:<MessageId>"), and
+//	                                    the record of EPS's answer to a message
+//	                                    ("eps-outcome:<transport>:<interaction>:
+//	                                    <MessageId>", a day; 90 days for one
+//	                                    dead-lettered)
+//	<prefix>set:<name>                  named set (SetAdd, ReserveReply's
+//	                                    additions) with a TTL: the gateway's
+//	                                    "nominated:<ODS>" (prescriptions released
+//	                                    to a pharmacy) and "nominated-owed:<ODS>"
+//	                                    (released, not yet handed over), 180 days
+//	<prefix>hold:<key>                  hold (HoldKey): its holder's token, with
+//	                                    the hold's TTL; the gateway's
+//	                                    "release:<ODS>" (one nominated release of
+//	                                    a pharmacy at a time), 30 s
+//	<prefix>probe:writable              /readyz's write probe (CheckWritable), 10 s
+//
+// The exchange journal (gateway/journal) and the cancellation tracker
+// (gateway/cancels) keep keys of their own under the same prefix
+// ("journal:…", "cancel:…", "cancels:…").
 //
 // The gateway's queues are "inbox" (accepted ebXML messages waiting for the
 // processor) and "outbox" (ebXML messages waiting for delivery). A queue

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -23,6 +26,9 @@ type Redis struct {
 	// does not answer (pingDiagnosed); addr is empty for a Sentinel group.
 	addr string
 	tls  bool
+	// sentinel names the Sentinel group, for CheckDurability's look at
+	// the replicas it may promote; nil for one server or a Cluster.
+	sentinel *redis.FailoverOptions
 }
 
 // NewRedis connects to the Redis named by a redis:// or rediss:// URL.
@@ -44,13 +50,37 @@ func NewRedis(url, prefix string) (*Redis, error) {
 // (ContextTimeoutEnabled, which go-redis leaves off): a call given a
 // deadline gives up at it, not at the client's read timeout and retries,
 // so a hung Redis holds nobody longer than they allowed.
-func parseRedisURL(url string) (*redis.Options, error) {
-	opts, err := redis.ParseURL(url)
+func parseRedisURL(raw string) (*redis.Options, error) {
+	opts, err := redis.ParseURL(raw)
 	if err != nil {
-		return nil, fmt.Errorf("redis url: %w", err)
+		return nil, fmt.Errorf("redis url: %w", urlError(raw, err))
 	}
 	opts.ContextTimeoutEnabled = true
 	return opts, nil
+}
+
+// errURLUserinfo is a URL's user information that cannot be read.
+var errURLUserinfo = errors.New("the user or password cannot be read: percent-encode its %, @, :, / and spaces (%25, %40, %3A, %2F, %20)")
+
+// urlError is err, from parsing the URL raw, without the password raw may
+// carry: the URL parser quotes the whole URL in its errors, and these go
+// to the start's error and the log. An error in the user information
+// itself is named, not quoted; any other names the URL with its user
+// information redacted.
+func urlError(raw string, err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err // the client's own errors name a part (the database, an option), not the URL
+	}
+	i, j := strings.Index(raw, "://"), strings.LastIndexByte(raw, '@')
+	if i < 0 || j < i+3 {
+		return err // no user information
+	}
+	redacted := raw[:i+3] + "xxxxx" + raw[j:]
+	if _, perr := url.Parse(redacted); perr != nil {
+		return perr // quotes the redacted URL
+	}
+	return errURLUserinfo
 }
 
 // Kind implements Store.

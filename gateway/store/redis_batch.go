@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,7 +31,9 @@ const maxScriptBatch = 64
 // its own EVALSHA, atomic on its own, with its own reply and error (a
 // pipeline is not a transaction: a failed call fails no other); a caller
 // still has its reply before it goes on, so one caller's calls stay in
-// order, and calls of different callers were never ordered. With
+// order, and calls of different callers were never ordered (a caller
+// that gave up on a reply, its context done, has no order with the call
+// it gave up on, as with any call whose reply is lost). With
 // WaitReplicas a pipeline ends with one WAIT, which covers every write
 // before it on the connection, and each call fails as it would alone when
 // fewer replicas acknowledged.
@@ -60,8 +63,8 @@ type scriptCall struct {
 	args   []any
 	cmd    *redis.Cmd
 	// done is closed when cmd has its reply; lead, instead, when this
-	// call's goroutine is to send batch (which holds it) as the next
-	// pipeline.
+	// call's goroutine is to send batch (which holds it first; set under
+	// the batcher's mu) as the next pipeline.
 	done  chan struct{}
 	lead  chan struct{}
 	batch []*scriptCall
@@ -108,7 +111,14 @@ func (b *scriptBatcher) ScriptLoad(ctx context.Context, script string) *redis.St
 }
 
 // call sends c now if fewer than maxScriptBatches are in flight, else
-// queues it for the next pipeline, and returns its reply.
+// queues it for the next pipeline, and returns its reply. A queued call
+// gives up at its own context's end, as a call sent alone does: while it
+// waits it is withdrawn and never sent; once in a pipeline, its caller
+// stops waiting for the reply (the script may still run, as one whose
+// answer is lost on the way). Before, it waited for the calls ahead of
+// it, whatever its caller had allowed: on a hung Redis an Accept given
+// 300 ms waited 5 s (20 s on a Cluster) behind the idle workers' claims,
+// which set no deadline.
 func (b *scriptBatcher) call(c *scriptCall) *redis.Cmd {
 	b.mu.Lock()
 	if b.running < maxScriptBatches {
@@ -120,43 +130,98 @@ func (b *scriptBatcher) call(c *scriptCall) *redis.Cmd {
 	c.done, c.lead = make(chan struct{}), make(chan struct{})
 	b.queue = append(b.queue, c)
 	b.mu.Unlock()
-	// A waiting call does not give up on its context: it may be chosen to
-	// send the next pipeline, which others wait for. The wait is bounded
-	// by the latest deadline of the calls in that pipeline
-	// (pipelineContext), or by the client's read and write timeouts when
-	// one of them has none.
 	select {
 	case <-c.done:
+		return c.cmd
 	case <-c.lead:
-		b.send(c.batch)
+		// Chosen to send the next pipeline: it goes on its own, so that
+		// this caller, as each other in it, waits no longer than it
+		// allows. The pipeline is bounded by pipelineContext.
+		go b.send(c.batch)
+	case <-c.ctx.Done():
+		if b.withdraw(c) {
+			return gaveUp(c)
+		}
 	}
-	return c.cmd
+	select {
+	case <-c.done:
+		return c.cmd
+	case <-c.ctx.Done():
+		return gaveUp(c)
+	}
 }
 
-// send sends calls (one alone, or a pipeline), hands their replies over,
-// then passes the sending on to the first waiting call with the calls
-// waiting then, or counts one fewer in flight.
+// withdraw takes c, whose caller has given up, out of the calls waiting;
+// when it had been chosen to send the next pipeline, that pipeline goes
+// without it. It reports whether c will not be sent; false when c is in a
+// pipeline another call sends.
+func (b *scriptBatcher) withdraw(c *scriptCall) bool {
+	b.mu.Lock()
+	if i := slices.Index(b.queue, c); i >= 0 {
+		b.queue = slices.Delete(b.queue, i, i+1)
+		b.mu.Unlock()
+		return true
+	}
+	batch := c.batch // set under mu when c was chosen (next)
+	b.mu.Unlock()
+	if batch == nil {
+		return false
+	}
+	<-c.lead
+	go b.send(batch[1:]) // c is batch[0]
+	return true
+}
+
+// gaveUp is the reply of a call whose caller gave up before its reply came.
+func gaveUp(c *scriptCall) *redis.Cmd {
+	cmd := redis.NewCmd(c.ctx)
+	cmd.SetErr(fmt.Errorf("redis script: no reply within the caller's time: %w", context.Cause(c.ctx)))
+	return cmd
+}
+
+// send sends calls (one alone, or a pipeline; none when the one chosen to
+// send them was alone and withdrew), then passes the sending on to the
+// first waiting call with the calls waiting then, or counts one fewer in
+// flight, and only then hands the replies over: a caller that has its
+// reply finds the batcher's count up to date.
 func (b *scriptBatcher) send(calls []*scriptCall) {
-	if len(calls) == 1 {
+	switch len(calls) {
+	case 0:
+	case 1:
 		c := calls[0]
 		if c.sha {
 			c.cmd = b.client.EvalSha(c.ctx, c.script, c.keys, c.args...)
 		} else {
 			c.cmd = b.client.Eval(c.ctx, c.script, c.keys, c.args...)
 		}
-	} else {
+	default:
 		b.pipeline(calls)
 	}
+	lead := b.next()
 	for _, c := range calls {
 		if c.done != nil {
 			close(c.done)
 		}
 	}
+	if lead != nil {
+		close(lead.lead)
+	}
+}
+
+// next chooses the call to send the calls waiting (up to maxScriptBatch)
+// as the next pipeline, its batch set; nil, and one fewer in flight, when
+// none waits.
+func (b *scriptBatcher) next() *scriptCall {
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.nextLocked()
+}
+
+// nextLocked is next for a caller that holds mu.
+func (b *scriptBatcher) nextLocked() *scriptCall {
 	if len(b.queue) == 0 {
 		b.running--
-		b.mu.Unlock()
-		return
+		return nil
 	}
 	n := min(len(b.queue), maxScriptBatch)
 	next := b.queue[:n:n]
@@ -164,10 +229,8 @@ func (b *scriptBatcher) send(calls []*scriptCall) {
 	if len(b.queue) == 0 {
 		b.queue = nil
 	}
-	b.mu.Unlock()
-	lead := next[0]
-	lead.batch = next
-	close(lead.lead)
+	next[0].batch = next
+	return next[0]
 }
 
 // pipeline sends calls in one pipeline (then one WAIT when replicated),

@@ -18,7 +18,9 @@ import (
 // (ContextTimeoutEnabled off): every call waited out the client's 3 s read
 // timeout, and its retries, whatever its caller had allowed — a front
 // door that gives the store 10 s held its sender up to about 12 s, and a
-// /metrics scrape took about 5 s.
+// /metrics scrape took about 5 s. A script call queued for a pipeline
+// behind calls that set no deadline (the idle workers' claims) then still
+// waited for them: an Accept given 300 ms took 5 s (20 s on a Cluster).
 func TestHungRedisHonoursTheCallersDeadline(t *testing.T) {
 	const deadline = 300 * time.Millisecond
 	// bound is well under the 3 s read timeout the client fell back on.
@@ -102,6 +104,17 @@ func TestHungRedisHonoursTheCallersDeadline(t *testing.T) {
 				return nil // reported as no error
 			}
 			return all[len(all)-1] // the last to give up
+		}},
+		{"Accept queued behind calls that set no deadline (idle workers' claims)", func(ctx context.Context, r *Redis) error {
+			// The workers' claims take every place in flight (maxScriptBatches)
+			// and, on a hung Redis, wait out the client's read timeouts and
+			// retries; the Accept, queued for the next pipeline, must not.
+			for range maxScriptBatches {
+				go func() { _, _ = r.Claim(context.WithoutCancel(ctx), "inbox", time.Now(), time.Minute) }()
+			}
+			time.Sleep(50 * time.Millisecond) // the claims in flight
+			_, err := r.Accept(ctx, "q1", time.Minute, Item{Queue: "inbox", ID: "q1", Data: []byte("x")})
+			return err
 		}},
 	}
 	for _, tc := range tests {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,8 +28,13 @@ type Durability struct {
 	// AppendFsync is appendfsync ("always", "everysec", "no"); empty when
 	// Redis would not say (CONFIG is often disabled on managed Redis).
 	AppendFsync string
+	// Unread, when not nil, says why the settings of Node could not be
+	// read (a Sentinel group's replica that did not answer): they are
+	// unknown, and warned of as such.
+	Unread error
 	// Node names the Redis the settings were read from (a Cluster's
-	// master address; empty for a single server or Sentinel master).
+	// master address, or "replica host:port" for a Sentinel group's
+	// replica; empty for a single server or Sentinel master).
 	Node string
 }
 
@@ -51,7 +57,8 @@ func (d Durability) EvictionError() error {
 }
 
 // Warnings lists the settings under which a crash of Redis or its host
-// may lose acknowledged messages, each with what to set instead.
+// may lose acknowledged messages, each with what to set instead; an
+// appendfsync Redis would not say is warned of too.
 func (d Durability) Warnings() []string {
 	where := ""
 	if d.Node != "" {
@@ -59,17 +66,24 @@ func (d Durability) Warnings() []string {
 	}
 	var w []string
 	switch {
+	case d.Unread != nil:
+		w = append(w, "redis"+where+" did not say its settings ("+d.Unread.Error()+"): make sure of maxmemory-policy noeviction, appendonly yes and appendfsync always there by hand (docs/deploy.md)")
 	case !d.AOF:
 		w = append(w, "redis"+where+" has appendonly no: a restart of Redis loses every message written since its last snapshot; set appendonly yes and appendfsync always")
-	case d.AppendFsync != "" && d.AppendFsync != "always":
+	case d.AppendFsync == "":
+		w = append(w, "redis"+where+" would not say its appendfsync (CONFIG GET refused): unless it is always, a crash of its host may lose the last acknowledged messages; make sure of appendfsync always, or accept the risk in the clinical safety case")
+	case d.AppendFsync != "always":
 		w = append(w, "redis"+where+" has appendfsync "+d.AppendFsync+": a crash of its host may lose the last acknowledged messages; set appendfsync always, or accept the risk in the clinical safety case")
 	}
 	return w
 }
 
 // CheckDurability reads the durability settings of the Redis the store
-// writes to (every master of a Cluster). It uses INFO, which managed
-// Redis services allow, and CONFIG GET appendfsync where allowed.
+// writes to (every master of a Cluster), and of a Sentinel group's
+// replicas too: the sentinels promote one of them when the master fails,
+// and from then on its settings decide what survives. It uses INFO,
+// which managed Redis services allow, and CONFIG GET appendfsync where
+// allowed.
 func (r *Redis) CheckDurability(ctx context.Context) ([]Durability, error) {
 	client := r.client
 	if rc, ok := client.(replicatedClient); ok {
@@ -81,7 +95,11 @@ func (r *Redis) CheckDurability(ctx context.Context) ([]Durability, error) {
 		if err != nil {
 			return nil, err
 		}
-		return []Durability{d}, nil
+		out := []Durability{d}
+		if r.sentinel != nil {
+			out = append(out, r.replicaDurability(ctx)...)
+		}
+		return out, nil
 	}
 	var (
 		mu  sync.Mutex
@@ -102,6 +120,65 @@ func (r *Redis) CheckDurability(ctx context.Context) ([]Durability, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// replicaDurability reads the settings of each replica the Sentinel
+// group's sentinels know and do not hold down, asking the first sentinel
+// that answers. A replica that cannot be read, or replicas no sentinel
+// lists, give a Durability with Unread set: the master's settings are
+// checked all the same.
+func (r *Redis) replicaDurability(ctx context.Context) []Durability {
+	o := r.sentinel
+	var (
+		reps []map[string]string
+		last error
+	)
+	for _, a := range o.SentinelAddrs {
+		sc := redis.NewSentinelClient(&redis.Options{Addr: a, Password: o.SentinelPassword, TLSConfig: o.TLSConfig, ContextTimeoutEnabled: true})
+		reps, last = sc.Replicas(ctx, o.MasterName).Result()
+		_ = sc.Close()
+		if last == nil {
+			break
+		}
+	}
+	if last != nil {
+		return []Durability{{Node: "replicas of " + o.MasterName, Unread: fmt.Errorf("no sentinel listed them: %w", last)}}
+	}
+	var out []Durability
+	for _, rep := range reps {
+		if down(rep["flags"]) || rep["ip"] == "" || rep["port"] == "" {
+			continue
+		}
+		addr := net.JoinHostPort(rep["ip"], rep["port"])
+		c := redis.NewClient(&redis.Options{Addr: addr, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig, ContextTimeoutEnabled: true})
+		rctx, cancel := context.WithTimeout(ctx, replicaReadTimeout)
+		d, err := readDurability(rctx, c)
+		cancel()
+		_ = c.Close()
+		if err != nil {
+			d = Durability{Unread: err} // the others are read all the same
+		}
+		d.Node = "replica " + addr
+		out = append(out, d)
+	}
+	return out
+}
+
+// replicaReadTimeout bounds the read of one replica's settings: a replica
+// the gateway cannot reach (an address announced for another network, a
+// host gone) must not hold the start, nor use up the time of the checks
+// after it.
+const replicaReadTimeout = time.Second
+
+// down reports whether a sentinel's flags for a server say it is down or
+// disconnected.
+func down(flags string) bool {
+	for f := range strings.SplitSeq(flags, ",") {
+		if f == "s_down" || f == "o_down" || f == "disconnected" {
+			return true
+		}
+	}
+	return false
 }
 
 // infoReader is what readDurability needs of a client.

@@ -20,6 +20,7 @@ type RedisOptions struct {
 	// URL is a redis:// or rediss:// URL. Alone it names one server; with
 	// SentinelAddrs or ClusterAddrs only its user, password, database and
 	// TLS (rediss) apply, and its host may be left out ("redis://:pw@/0").
+	// A Cluster has database 0 only: another is refused.
 	URL string
 	// SentinelAddrs are the host:port of the sentinels watching MasterName.
 	// The client asks them for the master and follows failovers.
@@ -60,8 +61,10 @@ func (o RedisOptions) Validate() error {
 		errs = append(errs, errors.New("no Redis named: give a URL, sentinel addresses or cluster addresses"))
 	}
 	if o.URL != "" {
-		if _, err := o.urlOptions(); err != nil {
+		if opts, err := o.urlOptions(); err != nil {
 			errs = append(errs, err)
+		} else if len(o.ClusterAddrs) > 0 && opts.DB != 0 {
+			errs = append(errs, fmt.Errorf("database %d: a Redis Cluster has database 0 only", opts.DB))
 		}
 	}
 	for _, a := range append(append([]string(nil), o.SentinelAddrs...), o.ClusterAddrs...) {
@@ -98,6 +101,14 @@ func (o RedisOptions) urlOptions() (*redis.Options, error) {
 	opts, err := parseRedisURL(raw)
 	if err != nil {
 		return nil, err
+	}
+	if opts.TLSConfig != nil && len(o.SentinelAddrs)+len(o.ClusterAddrs) > 0 {
+		// The URL's host (or the one put in above) names none of the
+		// servers: each is checked for the address it is dialled at, as
+		// crypto/tls does when no ServerName is set. With the URL's
+		// host, every sentinel, master and node had to present a
+		// certificate for "localhost".
+		opts.TLSConfig.ServerName = ""
 	}
 	return opts, nil
 }
@@ -144,6 +155,7 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 	base.PoolSize = pool
 	var client redis.UniversalClient
 	var addr string // the server Ping's diagnosis looks at: the one server, or the first Cluster seed
+	var sentinel *redis.FailoverOptions
 	switch {
 	case len(o.ClusterAddrs) > 0:
 		prefix = ClusterPrefix(prefix)
@@ -153,11 +165,12 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 			PoolSize: pool, ContextTimeoutEnabled: true,
 		})
 	case len(o.SentinelAddrs) > 0:
-		client = redis.NewFailoverClient(&redis.FailoverOptions{
+		sentinel = &redis.FailoverOptions{
 			MasterName: o.MasterName, SentinelAddrs: o.SentinelAddrs, SentinelPassword: o.SentinelPassword,
 			Username: base.Username, Password: base.Password, DB: base.DB, TLSConfig: base.TLSConfig,
 			PoolSize: pool, ContextTimeoutEnabled: true,
-		})
+		}
+		client = redis.NewFailoverClient(sentinel)
 	default:
 		client = redis.NewClient(base)
 		addr = base.Addr
@@ -169,7 +182,7 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 		}
 		client = replicatedClient{UniversalClient: client, replicas: o.WaitReplicas, timeout: timeout}
 	}
-	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix, addr: addr, tls: base.TLSConfig != nil}, nil
+	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix, addr: addr, tls: base.TLSConfig != nil, sentinel: sentinel}, nil
 }
 
 // replicatedClient runs every Lua script (the store's and the cancellation

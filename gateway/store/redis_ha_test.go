@@ -37,6 +37,9 @@ func TestRedisOptionsValidate(t *testing.T) {
 		{"master alone", RedisOptions{URL: "redis://h/0", MasterName: "m"}, "sentinel addresses"},
 		{"negative wait", RedisOptions{URL: "redis://h/0", WaitReplicas: -1}, "negative"},
 		{"wait on cluster", RedisOptions{ClusterAddrs: []string{"c:1"}, WaitReplicas: 1}, "Cluster"},
+		// A Cluster has database 0 alone: another was used as 0, silently.
+		{"database on cluster", RedisOptions{URL: "redis://:pw@/3", ClusterAddrs: []string{"c:1"}}, "database 3"},
+		{"database 0 on cluster", RedisOptions{URL: "rediss://:pw@/0", ClusterAddrs: []string{"c:1"}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 )
 
 // The URL schemes naming a Redis Sentinel group (rediss-sentinel: TLS to
-// the master and replicas).
+// the sentinels, the master and the replicas).
 const (
 	SchemeSentinel    = "redis-sentinel"
 	SchemeSentinelTLS = "rediss-sentinel"
@@ -30,7 +30,8 @@ func IsSentinelURL(raw string) bool {
 // password authenticate to the master and its replicas; db selects the
 // database (default 0); sentinel_password authenticates to the sentinels
 // when they require it. rediss-sentinel:// is the same with TLS to the
-// master and replicas. User, password and master name are percent-decoded.
+// sentinels, the master and the replicas, each certificate checked for
+// the address it is dialled at. User, password and master name are percent-decoded.
 func ParseSentinelURL(raw string) (RedisOptions, error) {
 	fail := func(format string, args ...any) (RedisOptions, error) {
 		return RedisOptions{}, fmt.Errorf("redis sentinel url: "+format, args...)
@@ -50,12 +51,13 @@ func ParseSentinelURL(raw string) (RedisOptions, error) {
 		authority = authority[i+1:]
 		u, p, hasPassword := strings.Cut(info, ":")
 		var err error
+		// The unescaping's error would quote part of the password.
 		if user, err = url.PathUnescape(u); err != nil {
-			return fail("user: %v", err)
+			return fail("%w", errURLUserinfo)
 		}
 		if hasPassword {
 			if password, err = url.PathUnescape(p); err != nil {
-				return fail("password: %v", err)
+				return fail("%w", errURLUserinfo)
 			}
 		}
 	}

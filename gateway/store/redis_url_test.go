@@ -32,7 +32,7 @@ func TestParseSentinelURL(t *testing.T) {
 		{"too deep", "redis-sentinel://h1:1/m/0/x", RedisOptions{}, "want /mastername[/db]"},
 		{"unknown parameter", "redis-sentinel://h1:1/m?db=2", RedisOptions{}, "unknown parameter"},
 		{"fragment", "redis-sentinel://h1:1/m#x", RedisOptions{}, "fragment"},
-		{"bad escape", "redis-sentinel://:%zz@h1:1/m", RedisOptions{}, "password"},
+		{"bad escape", "redis-sentinel://:%zz@h1:1/m", RedisOptions{}, "the user or password cannot be read"},
 		{"plain redis", "redis://h1:6379/0", RedisOptions{}, "want redis-sentinel://"},
 	}
 	for _, tt := range tests {
@@ -83,4 +83,51 @@ func FuzzParseSentinelURL(f *testing.F) {
 			t.Fatalf("%q: accepted, but the master URL %q does not parse: %v", s, o.URL, err)
 		}
 	})
+}
+
+// TestRedisURLErrorsKeepTheSecret: a Redis URL that does not parse is
+// refused with an error that names what is wrong, not the password. The
+// URL parser quotes the whole URL, so that a password with a character
+// left unescaped (%, a space), or a typing error elsewhere (the port),
+// put the password in the start's error, and so in the log.
+func TestRedisURLErrorsKeepTheSecret(t *testing.T) {
+	const secret = "s3cret"
+	tests := []struct {
+		name, url string
+		want      string // what the error says instead
+	}{
+		{"percent unescaped in the password", "redis://:" + secret + "%zz@h:6379/0", "percent-encode"},
+		{"space in the password", "rediss://:" + secret + " x@h/0", "percent-encode"},
+		{"user and password, bad port", "redis://app:" + secret + "@h:port/0", `parse "redis://xxxxx@h:port/0": invalid port ":port"`},
+		{"slash unescaped in the password", "redis://:a/" + secret + "@h:6379/0", "percent-encode"},
+		{"sentinel URL, percent unescaped", "redis-sentinel://:" + secret + "%zz@h1:1/m", "percent-encode"},
+		{"host-less with sentinels, percent unescaped", "redis://:" + secret + "%zz@/0", "percent-encode"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := RedisOptions{URL: tt.url}
+			if strings.HasPrefix(tt.name, "host-less") {
+				o.SentinelAddrs, o.MasterName = []string{"s1:26379"}, "m"
+			}
+			var errs []error
+			if IsSentinelURL(tt.url) {
+				_, err := ParseSentinelURL(tt.url)
+				errs = append(errs, err)
+			}
+			errs = append(errs, o.Validate())
+			_, err := OpenRedis(o, "")
+			errs = append(errs, err)
+			for _, err := range errs {
+				if err == nil {
+					t.Fatalf("%s accepted", tt.url)
+				}
+				if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "%zz") {
+					t.Errorf("the error shows the password: %v", err)
+				}
+			}
+			if last := errs[len(errs)-1]; !strings.Contains(last.Error(), tt.want) {
+				t.Errorf("error %q; want it to say %q", last, tt.want)
+			}
+		})
+	}
 }

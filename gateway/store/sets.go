@@ -38,7 +38,7 @@ func (m *Memory) setAddLocked(now time.Time, set string, ttl time.Duration, memb
 	for _, v := range members {
 		s.members[v] = true
 	}
-	s.exp = now.Add(ttl)
+	s.exp = now.Add(keyTTL(ttl)) // at least a millisecond, as in Redis (PEXPIRE)
 	m.sets[set] = s
 }
 

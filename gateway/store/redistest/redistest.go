@@ -50,6 +50,27 @@ func (s *Server) URL() string {
 // that is to trust it.
 func StartTLS(t testing.TB) (s *Server, caPEM []byte) {
 	t.Helper()
+	p := newTLSFiles(t)
+	return startWith(t, "redis-server", p.client, p.args...), p.caPEM
+}
+
+// tlsFiles are a test CA and a server certificate for 127.0.0.1 (and no
+// host name) it issued, written out for redis-server and redis-sentinel.
+type tlsFiles struct {
+	// args are the servers' TLS settings: certificate, key, CA, and no
+	// client certificates asked for.
+	args []string
+	// client is a client configuration that trusts the CA.
+	client *tls.Config
+	// caPEM is the CA, and caFile where it is written.
+	caPEM  []byte
+	caFile string
+}
+
+// newTLSFiles issues the certificate and writes the files into a
+// directory of the test's own.
+func newTLSFiles(t testing.TB) tlsFiles {
+	t.Helper()
 	ca := testpki.NewCA(t, "redistest CA")
 	cert, key := ca.Issue(t, testpki.Cert{Name: "redistest", Server: true})
 	dir := t.TempDir()
@@ -61,9 +82,12 @@ func StartTLS(t testing.TB) (s *Server, caPEM []byte) {
 	}
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(ca.PEM)
-	return startWith(t, "redis-server", &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
-		"--tls-cert-file", filepath.Join(dir, "redis.crt"), "--tls-key-file", filepath.Join(dir, "redis.key"),
-		"--tls-ca-cert-file", filepath.Join(dir, "ca.crt"), "--tls-auth-clients", "no"), ca.PEM
+	return tlsFiles{
+		args: []string{"--tls-cert-file", filepath.Join(dir, "redis.crt"), "--tls-key-file", filepath.Join(dir, "redis.key"),
+			"--tls-ca-cert-file", filepath.Join(dir, "ca.crt"), "--tls-auth-clients", "no"},
+		client: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		caPEM:  ca.PEM, caFile: filepath.Join(dir, "ca.crt"),
+	}
 }
 
 // Start starts redis-server and waits until it answers PING. The server is
@@ -71,6 +95,17 @@ func StartTLS(t testing.TB) (s *Server, caPEM []byte) {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	return start(t, "redis-server")
+}
+
+// StartArgs is Start with further redis-server settings, each "--name"
+// then its values (e.g. "--appendonly", "yes"), given after the test
+// defaults so that they win.
+func StartArgs(t testing.TB, settings ...string) *Server {
+	t.Helper()
+	if len(settings) > 0 && !strings.HasPrefix(settings[0], "--") {
+		t.Fatalf("redistest.StartArgs: %q is not a --setting", settings[0])
+	}
+	return start(t, "redis-server", settings...)
 }
 
 // start runs bin (redis-server or redis-sentinel) on a free loopback port

@@ -56,6 +56,34 @@ func StartSentinel(t testing.TB) *Sentinel {
 	return g
 }
 
+// StartTLSSentinel starts a Sentinel group that speaks only TLS: a master
+// and one sentinel (quorum 1) that speaks TLS to it too, each with a
+// certificate for 127.0.0.1 alone (no host name) from a CA of the test's
+// own, as a deployment's certificates name its own hosts. caFile is that
+// CA written out, for a client that is to trust it (SSL_CERT_FILE).
+// Everything stops when the test ends.
+func StartTLSSentinel(t testing.TB) (g *Sentinel, caFile string) {
+	t.Helper()
+	p := newTLSFiles(t)
+	g = &Sentinel{Master: startWith(t, "redis-server", p.client, p.args...)}
+	host, port := splitAddr(g.Master.Addr)
+	conf := filepath.Join(t.TempDir(), "sentinel.conf")
+	body := fmt.Sprintf("sentinel monitor %s %s %s 1\n", MasterName, host, port)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatalf("writing sentinel config: %v", err)
+	}
+	args := append([]string{conf, "--dir", filepath.Dir(conf), "--tls-replication", "yes"}, p.args...)
+	s := startWith(t, "redis-sentinel", p.client, args...)
+	g.Sentinels = append(g.Sentinels, s)
+	waitFor(t, 15*time.Second, "sentinel "+s.Addr+" sees the master", func(ctx context.Context) bool {
+		c := redis.NewSentinelClient(&redis.Options{Addr: s.Addr, TLSConfig: p.client})
+		defer c.Close()
+		m, err := c.Master(ctx, MasterName).Result()
+		return err == nil && m["flags"] == "master"
+	})
+	return g, p.caFile
+}
+
 // nodelay starts a replica's full sync at once.
 var nodelay = []string{"--repl-diskless-sync-delay", "0"}
 
