@@ -394,7 +394,7 @@ func NameUseFromV3(use string) (string, error) {
 // carried where the v3 must come back (prescribe's carry.go, Env.KeepV3).
 func readUseSet(what, use string, one func(string) (string, bool)) (string, error) {
 	out := ""
-	for _, code := range strings.Fields(use) {
+	for code := range strings.FieldsSeq(use) { // no slice: this runs for every use read
 		u, ok := one(code)
 		if !ok {
 			return "", fmt.Errorf("unhandled %s use %q", what, code)
