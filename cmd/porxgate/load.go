@@ -46,12 +46,17 @@ p99.9, max). Exits 1 when a message was refused or not processed in time.`)
 	conc := fs.Int("concurrency", 8, "closed loop: concurrent senders")
 	rateFlag := fs.Float64("rate", 0, "open loop: messages a second, sent on schedule whatever the answers; 0: closed loop")
 	duration := fs.Duration("duration", 0, "how long to send, when --n is not given")
-	timeout := fs.Duration("timeout", 2*time.Minute, "bound on the whole run")
+	timeout := fs.Duration("timeout", 2*time.Minute, "bound on the whole run; with --duration and no --timeout, --duration plus "+answerWait.String()+" for the answers")
 	if ok, code := parseFlags(fs, args, stdout, stderr); !ok {
 		return code
 	}
 	if *duration > 0 && !flagSet(fs, "n") {
 		*n = 0
+	}
+	var err error
+	if *timeout, err = runBound(*duration, *timeout, flagSet(fs, "timeout")); err != nil {
+		fmt.Fprintf(stderr, "porxgate load: %v\n", err)
+		return 2
 	}
 	tpl, err := prescribe.PrescribeToV3(loadgen.PrescriptionOrder, mapping.Meta{},
 		mapping.Env{Now: time.Now().UTC(), NewID: ids.NewUUID, Family: v3.FamilyUK})
@@ -107,6 +112,27 @@ p99.9, max). Exits 1 when a message was refused or not processed in time.`)
 		return 1
 	}
 	return 0
+}
+
+// answerWait is how long a --duration run waits for the answers after its
+// last send, when --timeout is not given.
+const answerWait = 2 * time.Minute
+
+// runBound returns the bound on a whole run: timeout as given (given), or
+// for a --duration run without one, duration plus answerWait. A run
+// bounded before its duration is up would send for less than was asked
+// and report the part as the whole, so a given timeout not beyond the
+// duration is an error.
+func runBound(duration, timeout time.Duration, given bool) (time.Duration, error) {
+	switch {
+	case duration <= 0:
+		return timeout, nil
+	case !given:
+		return duration + answerWait, nil
+	case timeout <= duration:
+		return 0, fmt.Errorf("--timeout %s ends the run before --duration %s has passed; give it room for the answers too (or leave it out: --duration plus %s)", timeout, duration, answerWait)
+	}
+	return timeout, nil
 }
 
 // busyGenerator is the share of one core above which the load generator

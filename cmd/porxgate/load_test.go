@@ -70,3 +70,37 @@ func TestPrintLoadSendLag(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadTimeoutLeavesRoomForDuration: a --duration run is not cut short
+// by the default --timeout (2 minutes), which bounded a 10-minute soak to
+// its first two minutes and reported them as the run; an explicit
+// --timeout that ends the run before --duration has passed is refused.
+func TestLoadTimeoutLeavesRoomForDuration(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		duration, timeout time.Duration
+		given             bool
+		want              time.Duration
+		wantErr           bool
+	}{
+		{"no duration, default timeout", 0, 2 * time.Minute, false, 2 * time.Minute, false},
+		{"no duration, given timeout", 0, 30 * time.Second, true, 30 * time.Second, false},
+		{"duration past the default timeout", 10 * time.Minute, 2 * time.Minute, false, 12 * time.Minute, false},
+		{"short duration, default timeout", time.Second, 2 * time.Minute, false, time.Second + 2*time.Minute, false},
+		{"given timeout beyond the duration", 10 * time.Minute, 15 * time.Minute, true, 15 * time.Minute, false},
+		{"given timeout within the duration", 10 * time.Minute, 5 * time.Minute, true, 0, true},
+		{"given timeout equal to the duration", time.Minute, time.Minute, true, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := runBound(tc.duration, tc.timeout, tc.given)
+			if (err != nil) != tc.wantErr || got != tc.want {
+				t.Fatalf("runBound(%s, %s, %v) = %s, %v; want %s, error %v", tc.duration, tc.timeout, tc.given, got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+	var out, errOut strings.Builder
+	code := loadCmd(t.Context(), []string{"--rate", "10", "--duration", "10m", "--timeout", "5m"}, &out, &errOut)
+	if code != 2 || !strings.Contains(errOut.String(), "--timeout 5m0s ends the run before --duration 10m0s") {
+		t.Fatalf("exit %d, stderr %q; want 2 and the --timeout refused", code, errOut.String())
+	}
+}
