@@ -9,15 +9,15 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
+// cancelReader reads cancellation messages with the shape reader's checks
+// and the cancellation parts they share.
+type cancelReader struct{ core.ShapeReader }
+
 // CancelToFHIR reads a v3 Cancel Request (PORX_IN030101UK32 or SM32) into
 // the FHIR prescription-order-update Bundle that CancelToV3 turns back into
 // the same CancellationRequest, with the wrapper values in Meta. The payload
 // is checked element by element (names, order, fixed attributes); anything
 // unexpected is an error naming the interaction and the element path.
-// cancelReader reads cancellation messages with the shape reader's checks
-// and the cancellation parts they share.
-type cancelReader struct{ core.ShapeReader }
-
 func CancelToFHIR(payload []byte, env core.Env) ([]byte, core.Meta, error) {
 	r, root, err := v3.Parse(payload)
 	if err != nil {

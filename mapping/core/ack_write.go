@@ -56,6 +56,8 @@ func ackSeverityOK(s string) bool {
 	return s == AckSeverityError || s == AckSeverityWarning || s == AckSeverityInformation
 }
 
+// AckAddDevice adds to parent (a communicationFunctionRcv or Snd) the
+// device element naming the system by its ASID.
 func AckAddDevice(parent *etree.Element, asid string) {
 	v3.AddII(v3.Add(parent, "device", "classCode", "DEV", "determinerCode", "INSTANCE"), "id", v3.OIDASID, asid)
 }

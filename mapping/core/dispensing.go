@@ -296,6 +296,7 @@ type ExtensionBuilder struct {
 	Subs []fhir.Extension
 }
 
+// String adds a valueString sub-extension; an empty v adds nothing.
 func (p *ExtensionBuilder) String(url, v string) {
 	if v != "" {
 		s := v
@@ -303,6 +304,7 @@ func (p *ExtensionBuilder) String(url, v string) {
 	}
 }
 
+// DateTime adds a valueDateTime sub-extension; an empty v adds nothing.
 func (p *ExtensionBuilder) DateTime(url, v string) {
 	if v != "" {
 		s := v
@@ -310,17 +312,21 @@ func (p *ExtensionBuilder) DateTime(url, v string) {
 	}
 }
 
+// ID adds a valueIdentifier sub-extension (value only); an empty v adds
+// nothing.
 func (p *ExtensionBuilder) ID(url, v string) {
 	if v != "" {
 		p.Subs = append(p.Subs, fhir.Extension{URL: url, ValueIdentifier: &fhir.Identifier{Value: v}})
 	}
 }
 
+// Coding adds a valueCoding sub-extension.
 func (p *ExtensionBuilder) Coding(url string, cd fhir.Coding) {
 	c := cd
 	p.Subs = append(p.Subs, fhir.Extension{URL: url, ValueCoding: &c})
 }
 
+// Integer adds a valueInteger sub-extension; an empty v adds nothing.
 func (p *ExtensionBuilder) Integer(url, v string) {
 	if v != "" {
 		n := json.Number(v)
@@ -328,6 +334,7 @@ func (p *ExtensionBuilder) Integer(url, v string) {
 	}
 }
 
+// Nested adds a sub-extension holding subs.
 func (p *ExtensionBuilder) Nested(url string, subs []fhir.Extension) {
 	p.Subs = append(p.Subs, fhir.Extension{URL: url, Extension: subs})
 }
