@@ -19,19 +19,46 @@ import (
 // the poison rule put it in the dead letters, the pharmacy hearing nothing
 // meanwhile. The error is a *core.EPSRefusal naming the v3 element EPS
 // needs, for an immediate refusal.
+//
+// It runs on every notification before it goes upstream, so it decodes only
+// the fields it looks at (performerView), not the whole Bundle again.
 func EPSCannotTake(interaction string, bundleJSON []byte) error {
-	b, err := fhir.ParseBundle(bundleJSON)
-	if err != nil {
+	var b performerView
+	if err := fhir.Unmarshal(bundleJSON, &b); err != nil {
 		return nil // not a Bundle: the upstream call reports it
 	}
-	mds := fhir.EntriesOf[*fhir.MedicationDispense](b)
-	if len(mds) == 0 || len(mds[0].Performer) == 0 || !strings.HasPrefix(mds[0].Performer[0].Actor.Reference, "#") {
-		return nil
+	for _, e := range b.Entry {
+		md := e.Resource
+		if md.ResourceType != "MedicationDispense" {
+			continue
+		}
+		if len(md.Performer) == 0 || !strings.HasPrefix(md.Performer[0].Actor.Reference, "#") {
+			return nil
+		}
+		id := strings.TrimPrefix(md.Performer[0].Actor.Reference, "#")
+		for _, c := range md.Contained {
+			if c.ResourceType == "PractitionerRole" && c.ID == id && len(c.Telecom) == 0 {
+				return core.NewEPSRefusal(interaction, "DispenseNotification/pertinentInformation1/pertinentSupplyHeader/author/AgentPerson/telecom",
+					"missing: the EPS FHIR API takes a dispense notification only from a dispenser with a telecom (the performer PractitionerRole's telecom)")
+			}
+		}
+		return nil // the first MedicationDispense is the one EPS reads
 	}
-	role, ok := mds[0].FindContained(mds[0].Performer[0].Actor.Reference).(*fhir.PractitionerRole)
-	if !ok || len(role.Telecom) > 0 {
-		return nil
-	}
-	return core.NewEPSRefusal(interaction, "DispenseNotification/pertinentInformation1/pertinentSupplyHeader/author/AgentPerson/telecom",
-		"missing: the EPS FHIR API takes a dispense notification only from a dispenser with a telecom (the performer PractitionerRole's telecom)")
+	return nil
+}
+
+// performerView is the part of a dispense Bundle EPSCannotTake reads: each
+// entry's resource type, performers and contained resources' telecoms.
+type performerView struct {
+	Entry []struct {
+		Resource struct {
+			ResourceType string                   `json:"resourceType"`
+			Performer    []fhir.DispensePerformer `json:"performer"`
+			Contained    []struct {
+				ResourceType string     `json:"resourceType"`
+				ID           string     `json:"id"`
+				Telecom      []struct{} `json:"telecom"`
+			} `json:"contained"`
+		} `json:"resource"`
+	} `json:"entry"`
 }
