@@ -69,11 +69,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	if err := g.checkSender(msg.FromPartyID, msg.CPAID, c.Context().TLSConnectionState()); err != nil {
 		return g.refuse(c, msg, unknownSender(msg.FromPartyID, err), log, err)
 	}
-	// The MessageId is a UUID, read without regard to case (RFC 4122), as
-	// the SOAP door's key and the processor's kept outcomes read it: a
-	// sending in another letter case is the same message
-	// (TestEbXMLDuplicateMessageIDCase).
-	key := "ebxml:" + msg.Action + ":" + strings.ToUpper(msg.MessageID)
+	key := duplicateKey(TransportEbXML, msg.Action, msg.MessageID)
 	persist := g.cfg.PersistDurationFor(msg.Action)
 	switch {
 	case msg.Service != ebxml.ServiceMM:

@@ -94,11 +94,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	defer cancel()
 	ctx, stopCut := cutWith(ctx, g.syncCut.done())
 	defer stopCut()
-	// wsa:MessageID is read without regard to letter case, as the EPS
-	// processor's outcome record reads it: Spine's are UUIDs, whose hex
-	// digits RFC 4122 reads case-insensitively, and a retry written in the
-	// other case is the same request.
-	key := "soap:" + interaction + ":" + strings.ToUpper(msg.MessageUUID())
+	key := duplicateKey(TransportSOAP, interaction, msg.MessageUUID())
 	ttl := g.cfg.PersistDurationFor(interaction)
 	// The request is marked "in progress" for a few seconds only, renewed
 	// while it runs: if this process dies, a retry is taken again within

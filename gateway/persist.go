@@ -24,6 +24,16 @@ func (c Config) PersistDurationFor(interaction string) time.Duration {
 	return c.PersistDuration
 }
 
+// duplicateKey is the duplicate-elimination mark of a message a door takes:
+// its transport, interaction and MessageId. The MessageId is read without
+// regard to letter case: Spine's are UUIDs, whose hex digits RFC 4122 reads
+// case-insensitively, as the EPS processor's outcome record reads them, so a
+// retry written in the other case is the same message
+// (TestEbXMLDuplicateMessageIDCase, the SOAP door's case test).
+func duplicateKey(t Transport, interaction, messageID string) string {
+	return string(t) + ":" + interaction + ":" + strings.ToUpper(messageID)
+}
+
 // ParsePersistDurations reads "ID=duration,ID=duration" (Go durations, e.g.
 // "PORX_IN020101UK31=1h,PORX_IN080101UK31=30m") into a map keyed by the
 // UK-family interaction id. Empty input gives an empty map.
