@@ -87,8 +87,11 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		// missed the acknowledgment, is a duplicate: it goes on to be
 		// acknowledged again, not queued again (TestEbXMLTimeToLiveDuplicate).
 		taken, err := g.takenBefore(c.UserContext(), key, persist)
+		if err == nil && taken {
+			err = g.checkMessageIDParty(c.UserContext(), key, msg.MessageID, msg.FromPartyID, persist)
+		}
 		if err != nil {
-			return g.storeFailure(c, msg, log, err)
+			return g.partyCheckFailure(c, msg, log, err)
 		}
 		if !taken {
 			return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeTimeToLiveExpired, NumTimeToLiveExpired,
@@ -160,8 +163,12 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		if !held {
 			g.wakeInbox()
 		}
+		g.noteMessageIDParty(ctx, key, msg.FromPartyID, persist, log)
 		log.Debug("accepted", "sync_reply", msg.SyncReply, "ack_requested", msg.AckRequested, "payload_bytes", len(msg.Payload.Body))
 	} else {
+		if err := g.checkMessageIDParty(ctx, key, msg.MessageID, msg.FromPartyID, 0); err != nil {
+			return g.partyCheckFailure(c, msg, log, err)
+		}
 		outcome = "duplicate"
 		if ackItem != nil {
 			if err := g.store.Enqueue(ctx, *ackItem); err != nil {
@@ -249,6 +256,76 @@ func (g *messaging) takenBefore(ctx context.Context, key string, persist time.Du
 		return false, fmt.Errorf("reading the duplicate-elimination mark %s: %w", key, err)
 	}
 	return taken, nil
+}
+
+// partyMarkKey names the record of which eb:From party a MessageId
+// taken under duplicate-elimination key key belongs to.
+func partyMarkKey(key string) string { return "party:" + key }
+
+// noteMessageIDParty records, beside the duplicate-elimination mark key
+// of a message just taken, the eb:From party it came from, for persist:
+// a message from another party under the same MessageId is then refused
+// (checkMessageIDParty), not taken for a duplicate. It is written after
+// the mark: a failure to write it (logged) leaves the MessageId without
+// a party, as marks written before porxgate kept one, and another
+// party's reuse of it is then taken for a duplicate as it was before.
+func (g *messaging) noteMessageIDParty(ctx context.Context, key, party string, persist time.Duration, log *slog.Logger) {
+	if err := g.store.PutReply(ctx, partyMarkKey(key), []byte(strings.ToUpper(party)), persist); err != nil {
+		log.Warn("the message's party not recorded beside its duplicate-elimination mark; another party's message under this MessageId would be taken for a duplicate", "err", err)
+	}
+}
+
+// messageIDOfOtherParty is checkMessageIDParty's error for a message
+// whose MessageId was taken, within the persist duration, from another
+// eb:From party.
+type messageIDOfOtherParty struct{ messageID, first, party string }
+
+func (e *messageIDOfOtherParty) Error() string {
+	return "MessageId " + e.messageID + " was taken from party " + e.first + ", sent again by party " + e.party
+}
+
+// messageError is the refusal of such a message: Inconsistent, 910041.
+func (e *messageIDOfOtherParty) messageError() *ebxml.MessageError {
+	return ebxml.NewMessageError(ebxml.CodeInconsistent, NumMessageIDOfOtherParty,
+		"eb:MessageId "+e.messageID+" was already used by another party; send the message again under a new eb:MessageId")
+}
+
+// checkMessageIDParty reports, as a *messageIDOfOtherParty error,
+// whether messageID, taken under duplicate-elimination key key, was
+// taken from a party other than party. A MessageId is its sender's (ebMS
+// 2.0: globally unique): another party's message under it is not a
+// retry, and taken for one it was acknowledged and never processed. A
+// MessageId without a recorded party (taken before porxgate kept one) is
+// its sender's retry, as it was. When persist is positive and the party
+// is the one recorded, the record is renewed for persist, as the mark is.
+func (g *messaging) checkMessageIDParty(ctx context.Context, key, messageID, party string, persist time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	first, ok, err := g.store.GetReply(ctx, partyMarkKey(key))
+	if err != nil {
+		return fmt.Errorf("reading the party of duplicate-elimination mark %s: %w", key, err)
+	}
+	switch {
+	case !ok:
+		return nil
+	case string(first) != strings.ToUpper(party):
+		return &messageIDOfOtherParty{messageID: messageID, first: string(first), party: party}
+	case persist > 0:
+		if err := g.store.PutReply(ctx, partyMarkKey(key), first, persist); err != nil {
+			return fmt.Errorf("renewing the party of duplicate-elimination mark %s: %w", key, err)
+		}
+	}
+	return nil
+}
+
+// partyCheckFailure answers a message checkMessageIDParty failed: a
+// refusal when its MessageId is another party's, else a store failure.
+func (g *messaging) partyCheckFailure(c *fiber.Ctx, msg *ebxml.Message, log *slog.Logger, err error) error {
+	var other *messageIDOfOtherParty
+	if errors.As(err, &other) {
+		return g.refuse(c, msg, other.messageError(), log, err)
+	}
+	return g.storeFailure(c, msg, log, err)
 }
 
 // acceptHanded accepts a message's items (the inbox item first). When an

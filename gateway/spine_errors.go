@@ -53,6 +53,11 @@ const (
 	// the persist duration, to another sender ASID; the kept answer is
 	// that sender's alone (fault 300).
 	NumMessageIDReused = 910024
+	// NumMessageIDOfOtherParty: an ebXML message's eb:MessageId was taken,
+	// within the persist duration, from another eb:From party: not a
+	// retry of it (a MessageId is its sender's), refused Inconsistent
+	// rather than acknowledged and dropped as a duplicate.
+	NumMessageIDOfOtherParty = 910041
 	// NumPayloadNotAction: a request's payload root element is not the
 	// interaction its wsa:Action (SOAP: fault 300) or eb:Action (ebXML:
 	// MessageError Inconsistent) names: Spine routes and validates a
