@@ -179,10 +179,13 @@ func BuildSOAPFault(f SOAPFault) ([]byte, error) {
 
 // ParseSOAPFaultWith reads a SOAP 1.1 fault envelope (a receiver's HTTP
 // 500 answer) with read (nil: etree's reader): faultcode, faultstring and
-// the errors of a Spine-style detail/nasp:errorList, if any. faultcode,
-// faultstring and detail are taken unqualified or qualified, as senders
-// write them. It reports false when body is no SOAP envelope whose Body
-// holds a SOAP Fault.
+// the errors of Spine-style detail/nasp:errorList elements, if any (of
+// every list, in order). faultcode, faultstring and detail are taken
+// unqualified or qualified, as senders write them. It reports false when
+// body is no SOAP envelope whose Body holds a SOAP Fault. It is the one
+// reader of SOAP faults: the delivery worker judges a receiver's fault
+// with it, and comparison mode reads Spine's with it, so that the two
+// never read one fault two ways.
 func ParseSOAPFaultWith(read XMLReader, body []byte) (*SOAPFault, bool) {
 	b := trimXMLStart(body)
 	if len(b) == 0 {
@@ -203,19 +206,25 @@ func ParseSOAPFaultWith(read XMLReader, body []byte) (*SOAPFault, bool) {
 			detail = c
 		}
 	}
-	list := child(detail, NSNASP, "errorList")
-	if list == nil {
+	if detail == nil {
 		return f, true
 	}
-	for _, e := range list.ChildElements() {
-		if e.Tag != "error" || e.NamespaceURI() != NSNASP {
+	// Every nasp:errorList: a code senders do not retry in a second list
+	// refuses the message as much as one in the first.
+	for _, list := range detail.ChildElements() {
+		if list.Tag != "errorList" || list.NamespaceURI() != NSNASP {
 			continue
 		}
-		f.Errors = append(f.Errors, SOAPError{
-			CodeContext: childText(e, NSNASP, "codeContext"), Code: childText(e, NSNASP, "errorCode"),
-			Severity: childText(e, NSNASP, "severity"), Location: childText(e, NSNASP, "location"),
-			Description: childText(e, NSNASP, "description"),
-		})
+		for _, e := range list.ChildElements() {
+			if e.Tag != "error" || e.NamespaceURI() != NSNASP {
+				continue
+			}
+			f.Errors = append(f.Errors, SOAPError{
+				CodeContext: childText(e, NSNASP, "codeContext"), Code: childText(e, NSNASP, "errorCode"),
+				Severity: childText(e, NSNASP, "severity"), Location: childText(e, NSNASP, "location"),
+				Description: childText(e, NSNASP, "description"),
+			})
+		}
 	}
 	return f, true
 }

@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/beevik/etree"
-
 	"github.com/porxgate/porxgate/ebxml"
 )
 
@@ -80,58 +78,17 @@ func faultErrors(f *ebxml.SOAPFault) string {
 
 // readFault reads a SOAP 1.1 fault (faultcode, faultstring and Spine's
 // detail/nasp:errorList) out of a response body; ok is false when the body
-// is not a SOAP envelope whose Body holds a Fault. It is liberal: names
-// are matched without their namespace prefixes, and what is missing is
-// left empty.
+// is not a SOAP envelope whose Body holds a Fault. It reads it as the
+// delivery worker reads a receiver's fault (ebxml.ParseSOAPFaultWith, the
+// one reader): before, a reader of its own took namespace-less envelopes
+// for faults, missed a Fault after another body entry, and read errors
+// outside nasp and of every list, so that one fault could be retryable to
+// one and final to the other.
 func readFault(body []byte) (f *ebxml.SOAPFault, ok bool) {
 	if !bytes.Contains(body, []byte("Fault")) {
 		return nil, false
 	}
-	doc := etree.NewDocument()
-	if doc.ReadFromBytes(body) != nil || doc.Root() == nil || doc.Root().Tag != "Envelope" {
-		return nil, false
-	}
-	var fe *etree.Element
-	for _, c := range doc.Root().ChildElements() {
-		if c.Tag == "Body" {
-			if kids := c.ChildElements(); len(kids) > 0 && kids[0].Tag == "Fault" {
-				fe = kids[0]
-			}
-			break
-		}
-	}
-	if fe == nil {
-		return nil, false
-	}
-	f = &ebxml.SOAPFault{FaultCode: childText(fe, "faultcode"), FaultString: childText(fe, "faultstring")}
-	for _, d := range fe.ChildElements() {
-		if d.Tag != "detail" {
-			continue
-		}
-		for _, list := range d.ChildElements() {
-			if list.Tag != "errorList" {
-				continue
-			}
-			for _, e := range list.ChildElements() {
-				if e.Tag != "error" {
-					continue
-				}
-				f.Errors = append(f.Errors, ebxml.SOAPError{CodeContext: childText(e, "codeContext"), Code: childText(e, "errorCode"),
-					Severity: childText(e, "severity"), Location: childText(e, "location"), Description: childText(e, "description")})
-			}
-		}
-	}
-	return f, true
-}
-
-// childText is the trimmed text of e's first child named tag, or "".
-func childText(e *etree.Element, tag string) string {
-	for _, c := range e.ChildElements() {
-		if c.Tag == tag {
-			return strings.TrimSpace(c.Text())
-		}
-	}
-	return ""
+	return ebxml.ParseSOAPFaultWith(nil, body)
 }
 
 // CompareRefusals compares two paths' outcomes of which at least one is a

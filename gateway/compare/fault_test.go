@@ -34,7 +34,16 @@ func TestReadFault(t *testing.T) {
 		ok         bool
 		errors     int
 	}{
-		{"no prefixes, no detail", `<Envelope><Body><Fault><faultcode>Server</faultcode></Fault></Body></Envelope>`, true, 0},
+		// Read as the delivery worker reads a fault (ebxml.ParseSOAPFaultWith):
+		// a SOAP 1.1 envelope, the Fault anywhere in its Body, the errors
+		// of every nasp:errorList.
+		{"no SOAP 1.1 namespace", `<Envelope><Body><Fault><faultcode>Server</faultcode></Fault></Body></Envelope>`, false, 0},
+		{"no detail", `<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body><S:Fault><faultcode>S:Server</faultcode></S:Fault></S:Body></S:Envelope>`, true, 0},
+		{"fault after another body entry", `<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body><x/><S:Fault/></S:Body></S:Envelope>`, true, 0},
+		{"two error lists", `<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/" xmlns:nasp="http://national.carerecords.nhs.uk/schema/"><S:Body><S:Fault><detail>` +
+			`<nasp:errorList><nasp:error><nasp:errorCode>200</nasp:errorCode></nasp:error></nasp:errorList>` +
+			`<nasp:errorList><nasp:error><nasp:errorCode>300</nasp:errorCode></nasp:error></nasp:errorList></detail></S:Fault></S:Body></S:Envelope>`, true, 2},
+		{"errors outside nasp", `<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body><S:Fault><detail><errorList><error><errorCode>300</errorCode></error></errorList></detail></S:Fault></S:Body></S:Envelope>`, true, 0},
 		{"HL7 answer in the body", `<SOAP:Envelope xmlns:SOAP="s"><SOAP:Body><MCCI_IN010000UK13/></SOAP:Body></SOAP:Envelope>`, false, 0},
 		{"an HL7 answer naming a fault", `<MCCI_IN010000UK13><text>Fault</text></MCCI_IN010000UK13>`, false, 0},
 		{"fault not first in the body", `<Envelope><Body><x/><Fault/></Body></Envelope>`, false, 0},
