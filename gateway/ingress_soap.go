@@ -2,6 +2,9 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,9 +36,34 @@ const syncTimeout = 55 * time.Second
 type keptReply struct {
 	Status int    `json:"status"`
 	Body   []byte `json:"body"`
-	// Sender is the ASID of the request answered: only a duplicate from
-	// the same ASID is given the answer again.
+	// Sender is the sender of the request answered (soapSender): only a
+	// duplicate from the same sender is given the answer again. Empty: a
+	// request with no sender to tell (no ASID, no client certificate), or
+	// kept before the sender was.
 	Sender string `json:"sender,omitempty"`
+}
+
+// soapSender is who sent a SOAP request, for what is kept of it: its
+// sender ASID, else (none sent) its client certificate (certIdentity),
+// else "" (no one to tell apart). Before, a request without an ASID was
+// no one's: another system over its own certificate, reusing the
+// wsa:MessageID, was given the first one's kept answer (a release
+// response with its patients' prescriptions).
+func soapSender(asid string, cs *tls.ConnectionState) string {
+	if asid != "" {
+		return asid
+	}
+	return certIdentity(cs)
+}
+
+// certIdentity names the client certificate of cs: "cert:" and the
+// SHA-256 of the leaf certificate; "" without one.
+func certIdentity(cs *tls.ConnectionState) string {
+	if cs == nil || len(cs.PeerCertificates) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(cs.PeerCertificates[0].Raw)
+	return "cert:" + hex.EncodeToString(sum[:])
 }
 
 // soapRequest handles POST /syncservice-mm/mm: it reads the WS-Addressing
@@ -76,6 +104,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		TraceParent: tracing.TraceParent(c.UserContext())}
 	c.SetUserContext(withCorrelation(c.UserContext(), front))
 	log := inboundLog(g.log, front)
+	sender := soapSender(msg.SenderASID, c.Context().TLSConnectionState())
 	if err := g.claimBound(msg.SenderASID, c.Context().TLSConnectionState()); err != nil {
 		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, fmt.Sprintf("%d:the client certificate is not one bound to the sender ASID %s",
 			NumSenderCertificate, msg.SenderASID)), log, err)
@@ -107,7 +136,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		return sendFault(c, storeUnavailableFault("the request"))
 	}
 	if !fresh {
-		return g.soapDuplicate(c, ctx, key, msg.SenderASID, log)
+		return g.soapDuplicate(c, ctx, key, sender, log)
 	}
 	g.received(c, TransportSOAP, "accepted")
 
@@ -121,6 +150,9 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		MessageID: msg.MessageUUID(), RefToMessageID: msg.RelatesTo,
 		FromASID: msg.SenderASID, ToASID: msg.ReceiverASID, FromAddress: msg.FromAddress, ToAddress: msg.To,
 		ReceivedAt: now, Payload: msg.Payload,
+	}
+	if msg.SenderASID == "" {
+		in.FromCert = sender
 	}
 	nameExchange(ctx, in)
 	start := time.Now()
@@ -153,7 +185,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 		f, _ := ebxml.BuildSOAPFault(*fault(ebxml.TMSCodeMalformed, "the message could not be processed"))
 		reply = keptReply{Status: fiber.StatusInternalServerError, Body: f}
 	}
-	reply.Sender = msg.SenderASID
+	reply.Sender = sender
 	if perr == nil && g.oweUnanswered(ctx, c, in, out, handed, log) {
 		// What it delivers stays owed, so it is neither kept nor written:
 		// a sender that had only half-closed its connection would read it,
@@ -415,7 +447,9 @@ func (g *messaging) keepMarked(ctx context.Context, key string, log *slog.Logger
 }
 
 // soapDuplicate answers a request whose wsa:MessageID was seen: with the
-// kept answer when the request came from the same sender ASID; while the
+// kept answer when the request came from the same sender (soapSender:
+// its ASID, else its client certificate; an answer kept for no one in
+// particular, "", goes to anyone, as before); while the
 // first is still being processed, it waits up to soapDuplicateWait for
 // that answer, then gives a retryable fault. A request from another
 // sender ASID is refused (fault 300, NumMessageIDReused), never given the
@@ -443,7 +477,7 @@ func (g *messaging) soapDuplicate(c *fiber.Ctx, ctx context.Context, key, sender
 	if err == nil && ok {
 		err = json.Unmarshal(b, &kept)
 	}
-	if err == nil && ok && kept.Sender != sender {
+	if err == nil && ok && kept.Sender != "" && kept.Sender != sender {
 		return g.refuseSOAP(c, fault(ebxml.TMSCodeMalformed, fmt.Sprintf("%d:wsa:MessageID was already used by another sender; send the request with a new wsa:MessageID",
 			NumMessageIDReused)), log, fmt.Errorf("wsa:MessageID answered to sender ASID %q, reused by ASID %q", kept.Sender, sender))
 	}

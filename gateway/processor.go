@@ -126,6 +126,11 @@ type Inbound struct {
 	// FromASID and ToASID are the communication-function ASIDs of the SOAP header.
 	FromASID string `json:"fromAsid,omitempty"`
 	ToASID   string `json:"toAsid,omitempty"`
+	// FromCert names the client certificate of a SOAP request that came
+	// without a sender ASID (certIdentity), so that what is kept of it
+	// answers that sender again and no other; empty with an ASID, or
+	// without mutual TLS.
+	FromCert string `json:"fromCert,omitempty"`
 	// FromAddress and ToAddress are wsa:From/wsa:Address and wsa:To (SOAP).
 	FromAddress string `json:"fromAddress,omitempty"`
 	ToAddress   string `json:"toAddress,omitempty"`

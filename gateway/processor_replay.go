@@ -77,12 +77,16 @@ type recordedAnswer struct {
 }
 
 // senderOf is the sender a record of EPS's answer belongs to: the
-// eb:From party of an ebXML message, the sender ASID of a SOAP one.
+// eb:From party of an ebXML message, the sender ASID of a SOAP one, else
+// its client certificate (FromCert; "" without one: anyone's).
 func senderOf(in *Inbound) string {
 	if in.FromParty != "" {
 		return strings.ToUpper(in.FromParty)
 	}
-	return in.FromASID
+	if in.FromASID != "" {
+		return in.FromASID
+	}
+	return in.FromCert
 }
 
 // checkRecordSender refuses, permanently, a message whose MessageId has a

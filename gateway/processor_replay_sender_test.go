@@ -37,8 +37,21 @@ func TestRecordedAnswerOnlyForItsSender(t *testing.T) {
 		}
 		return false
 	}
-	for _, transport := range []Transport{TransportEbXML, TransportSOAP} {
-		t.Run(string(transport), func(t *testing.T) {
+	// Each case sets the two senders' identities: eb:From, the SOAP
+	// sender ASID, or (a SOAP request naming no ASID) its client
+	// certificate, which before was no one's.
+	cases := []struct {
+		name      string
+		transport Transport
+		senders   func(a, b *Inbound)
+	}{
+		{"ebxml", TransportEbXML, func(a, b *Inbound) { a.FromParty, b.FromParty = "FCG71-807341", "OTHER-000001" }},
+		{"soap", TransportSOAP, func(a, b *Inbound) { a.FromASID, b.FromASID = "200000000001", "200000000999" }},
+		{"soap without an ASID", TransportSOAP, func(a, b *Inbound) { a.FromCert, b.FromCert = "cert:aa", "cert:bb" }},
+	}
+	for _, tc := range cases {
+		transport := tc.transport
+		t.Run(tc.name, func(t *testing.T) {
 			s, client := startSim(t)
 			st, _ := redisStore(t)
 			p := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
@@ -46,11 +59,7 @@ func TestRecordedAnswerOnlyForItsSender(t *testing.T) {
 			release := &Inbound{Transport: transport, Interaction: v3.NominatedReleaseRequest, MessageID: "C0000000-0000-4000-8000-000000000002",
 				Payload: nominatedReleaseFCG71(t)}
 			other := *release
-			if transport == TransportEbXML {
-				release.FromParty, other.FromParty = "FCG71-807341", "OTHER-000001"
-			} else {
-				release.FromASID, other.FromASID = "200000000001", "200000000999"
-			}
+			tc.senders(release, &other)
 			out, err := p.Process(context.Background(), release)
 			if err != nil || !carries(out) {
 				t.Fatalf("the pharmacy's release: %+v %v", out, err)

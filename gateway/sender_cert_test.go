@@ -263,6 +263,39 @@ func TestSOAPDuplicateFromAnotherSender(t *testing.T) {
 	}
 }
 
+// TestSOAPDuplicateWithoutASID: a request that names no sender ASID is
+// its client certificate's: the answer kept for its wsa:MessageID (here
+// a release response with a prescription) is given again over that
+// certificate only. Before, such a request was no one's: another system,
+// over its own certificate and without an ASID either, reusing the
+// wsa:MessageID was given the first one's answer. Now it is refused with
+// fault 300, 910024, and not processed; the first system's retry still
+// gets its answer.
+func TestSOAPDuplicateWithoutASID(t *testing.T) {
+	ca, _, proc, base := soapOverMutualTLS(t, "")
+	dispenser, other := ca.client(t, "mhs.dispenser.example"), ca.client(t, "mhs.other.example")
+	const id = "6E2F1C2D-0000-4000-8000-000000000991"
+	req := soapFrom("", id, releaseReq, soapPayload)
+	code, answer := post(t, dispenser, base+PathSOAP, "text/xml", "", req)
+	if code != http.StatusOK || !bytes.Contains(answer, []byte("café")) {
+		t.Fatalf("first request: status %d\n%s", code, answer)
+	}
+	code, b := post(t, other, base+PathSOAP, "text/xml", "", req)
+	if bytes.Contains(b, []byte("café")) {
+		t.Fatalf("another system reusing the wsa:MessageID without an ASID got the first one's answer (status %d)\n%s", code, b)
+	}
+	if fc, desc := faultCode(t, b); code != http.StatusInternalServerError || fc != ebxml.TMSCodeMalformed || !strings.HasPrefix(desc, "910024:") {
+		t.Fatalf("status %d, fault %s %q; want 500, 300 910024", code, fc, desc)
+	}
+	code, again := post(t, dispenser, base+PathSOAP, "text/xml", "", req)
+	if code != http.StatusOK || !bytes.Equal(again, answer) {
+		t.Fatalf("the first system's retry: status %d, not its kept answer\n%s", code, again)
+	}
+	if n := proc.callsFor(id); n != 1 {
+		t.Fatalf("processed %d times, want 1", n)
+	}
+}
+
 // TestRunRefusesUnboundPartyIdentity: a party with its own EPS identity
 // (--upstream-identities) acts under it whoever claims its eb:PartyId or
 // ASID. With mutual TLS on, where a binding costs one line, the gateway

@@ -50,8 +50,9 @@ const (
 	// 300) came with none of its names (claimBound).
 	NumSenderCertificate = 910023
 	// NumMessageIDReused: a SOAP request's wsa:MessageID was answered, within
-	// the persist duration, to another sender ASID; the kept answer is
-	// that sender's alone (fault 300).
+	// the persist duration, to another sender (its ASID or, naming none,
+	// its client certificate: soapSender); the kept answer is that
+	// sender's alone (fault 300).
 	NumMessageIDReused = 910024
 	// NumMessageIDOfOtherParty: an ebXML message's eb:MessageId was taken,
 	// within the persist duration, from another eb:From party: not a
