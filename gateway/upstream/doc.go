@@ -40,7 +40,8 @@
 // An open breaker
 // fails fast with an error that wraps ErrBreakerOpen; a call that used up its
 // attempts or its total deadline fails with a *RetryError (errors.Is
-// ErrRetriesExhausted).
+// ErrRetriesExhausted), whose NotBefore carries the Retry-After of the
+// answer that ended it, for whoever tries the request again.
 //
 // Idempotency of prescription-order: EPS rejects a second prescription with
 // the same short-form id (DUPLICATE_PRESCRIPTION_ID). When a $process-message

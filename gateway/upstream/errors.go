@@ -3,6 +3,7 @@ package upstream
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrBreakerOpen is wrapped by every error returned because an operation's
@@ -31,6 +32,11 @@ type RetryError struct {
 	Attempts  int
 	Last      *Response
 	Err       error
+	// NotBefore is when the last answer's Retry-After (429, 408, 503...)
+	// asked to be called again, zero when it gave none: a Retry-After
+	// beyond the call's total deadline ends the call at once, and whoever
+	// tries the request again should wait until then (NotBefore).
+	NotBefore time.Time
 }
 
 // Error implements error.
@@ -52,6 +58,17 @@ func (e *RetryError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrRetriesExhausted) true.
 func (e *RetryError) Is(target error) bool { return target == ErrRetriesExhausted }
+
+// NotBefore returns when EPS asked, with the Retry-After of the answer that
+// ended the failed call err, to be called again; zero when err is no such
+// call's (no *RetryError) or that answer gave no Retry-After.
+func NotBefore(err error) time.Time {
+	var re *RetryError
+	if !errors.As(err, &re) {
+		return time.Time{}
+	}
+	return re.NotBefore
+}
 
 // TokenError reports a failed OAuth2 token exchange. Status and Body are the
 // token endpoint's answer when it gave one (4xx: bad key, kid, aud...).

@@ -61,7 +61,14 @@ func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		maxAttempts = 1 // the body cannot be replayed
 	}
 	giveUp := func(attempts int, last *http.Response, err error) error {
-		return &RetryError{Op: op, RequestID: rid, Attempts: attempts, Last: toResponse(last, rid, attempts), Err: err}
+		re := &RetryError{Op: op, RequestID: rid, Attempts: attempts, Last: toResponse(last, rid, attempts), Err: err}
+		if last != nil {
+			now := time.Now()
+			if ra := retryAfter(last.Header.Get("Retry-After"), now); ra > 0 {
+				re.NotBefore = now.Add(ra)
+			}
+		}
+		return re
 	}
 
 	waits := t.waits()
