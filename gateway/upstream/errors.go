@@ -59,15 +59,42 @@ func (e *RetryError) Unwrap() error { return e.Err }
 // Is makes errors.Is(err, ErrRetriesExhausted) true.
 func (e *RetryError) Is(target error) bool { return target == ErrRetriesExhausted }
 
-// NotBefore returns when EPS asked, with the Retry-After of the answer that
-// ended the failed call err, to be called again; zero when err is no such
-// call's (no *RetryError) or that answer gave no Retry-After.
+// ErrThrottled is matched (errors.Is) by a *ThrottledError.
+var ErrThrottled = errors.New("upstream asked not to be called yet (Retry-After)")
+
+// ThrottledError reports a call not sent because EPS, answering an
+// earlier call of the same Client, asked with a Retry-After not to be
+// called before Until, and Until is beyond the call's total deadline.
+// Like an open breaker's refusal, it says nothing of the request.
+type ThrottledError struct {
+	Op        string
+	RequestID string
+	Until     time.Time
+}
+
+// Error implements error.
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("upstream %s (request %s): not sent: EPS asked not to be called before %s (Retry-After)",
+		e.Op, e.RequestID, e.Until.UTC().Format(time.RFC3339))
+}
+
+// Is makes errors.Is(err, ErrThrottled) true.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
+// NotBefore returns when EPS asked, with a Retry-After, to be called
+// again, for the failed call err: the Retry-After of the answer that
+// ended it (a *RetryError's NotBefore), or the one that kept it from
+// being sent (a *ThrottledError's Until); zero otherwise.
 func NotBefore(err error) time.Time {
-	var re *RetryError
-	if !errors.As(err, &re) {
-		return time.Time{}
+	var te *ThrottledError
+	if errors.As(err, &te) {
+		return te.Until
 	}
-	return re.NotBefore
+	var re *RetryError
+	if errors.As(err, &re) {
+		return re.NotBefore
+	}
+	return time.Time{}
 }
 
 // TokenError reports a failed OAuth2 token exchange. Status and Body are the
