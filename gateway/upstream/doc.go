@@ -45,7 +45,8 @@
 // Retry-After holds back every FHIR call of the Client until its time,
 // not only the call it answered: a call that starts before then waits
 // for it, or, when it lies beyond the call's deadline, is not sent and
-// fails at once with a *ThrottledError (errors.Is ErrThrottled).
+// fails at once with a *ThrottledError (errors.Is ErrThrottled). One
+// Retry-After holds calls back for at most 15 minutes.
 //
 // Idempotency of prescription-order: EPS rejects a second prescription with
 // the same short-form id (DUPLICATE_PRESCRIPTION_ID). When a $process-message

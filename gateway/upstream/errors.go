@@ -33,7 +33,8 @@ type RetryError struct {
 	Last      *Response
 	Err       error
 	// NotBefore is when the last answer's Retry-After (429, 408, 503...)
-	// asked to be called again, zero when it gave none: a Retry-After
+	// asked to be called again (at most 15 minutes ahead), zero when it
+	// gave none: a Retry-After
 	// beyond the call's total deadline ends the call at once, and whoever
 	// tries the request again should wait until then (NotBefore).
 	NotBefore time.Time

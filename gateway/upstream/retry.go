@@ -50,6 +50,12 @@ type retryTransport struct {
 	hold *hold
 }
 
+// maxRetryAfter bounds how long one Retry-After holds calls back (and a
+// message waits for it): an hour's or a day's from a misconfigured proxy
+// would stop every prescription for that long, where one call after this
+// costs one refusal.
+const maxRetryAfter = 15 * time.Minute
+
 // hold is the time before which the upstream asked, with the Retry-After
 // of an answer to any call, not to be called again. A rate limit (429) or
 // an unavailable service (503) is the API's, not one request's: calls
@@ -141,7 +147,7 @@ func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err == nil {
 			now := time.Now()
 			if ra := retryAfter(resp.Header.Get("Retry-After"), now); ra > 0 {
-				notBefore = now.Add(ra)
+				notBefore = now.Add(min(ra, maxRetryAfter))
 				if t.hold != nil {
 					t.hold.extend(notBefore)
 				}

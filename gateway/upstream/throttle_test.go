@@ -158,3 +158,21 @@ func TestRetryAfterHoldsOtherCalls(t *testing.T) {
 		})
 	}
 }
+
+// TestRetryAfterHoldBounded: a Retry-After of a day (a proxy's mistake)
+// holds calls back, and its message, for at most maxRetryAfter.
+func TestRetryAfterHoldBounded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "86400")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := testConfig(srv.URL, nil)
+	cfg.Retry.MaxAttempts = 1
+	c := newClient(t, cfg)
+	start := time.Now()
+	_, err := c.PostTask(context.Background(), []byte(`{"resourceType":"Task"}`))
+	if nb := NotBefore(err); nb.Before(start.Add(maxRetryAfter-time.Minute)) || nb.After(time.Now().Add(maxRetryAfter)) {
+		t.Fatalf("NotBefore %s (%v), want about %s from now", nb, err, maxRetryAfter)
+	}
+}
