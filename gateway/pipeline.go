@@ -16,6 +16,7 @@ import (
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/internal/retry"
 )
@@ -262,13 +263,18 @@ func (g *messaging) poisoned(e *inboxEntry, perr error, now time.Time) (string, 
 // upstream (or the store) is unavailable, not the message at fault. It is
 // tried again after the breaker's open period (when the breaker next lets
 // a probe through), at most the retry interval, so that the inbox drains
-// within seconds of EPS recovering.
+// within seconds of EPS recovering; but not before the time EPS's last
+// answer asked for with its Retry-After (a 429 or 503 whose wait the
+// upstream client could not take within the call: upstream.NotBefore).
 func (g *messaging) defer_(ctx context.Context, log *slog.Logger, l *store.Lease, e inboxEntry, perr error, now time.Time) {
 	e.LastError = perr.Error()
 	e.Deferrals++
 	wait := g.cfg.ProcessRetryInterval
 	if g.cfg.BreakerOpen > 0 {
 		wait = min(wait, g.cfg.BreakerOpen)
+	}
+	if nb := upstream.NotBefore(perr); !nb.IsZero() {
+		wait = max(wait, time.Until(nb))
 	}
 	next := now.Add(wait)
 	it, err := e.item(next)

@@ -278,3 +278,44 @@ func poisonProcessor(t *testing.T, base string, breaker upstream.BreakerConfig) 
 	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
 	return NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog()), payload
 }
+
+// TestTokenEndpointFailureIsNotCountedAgainstTheMessage: a call that
+// fails because the OAuth2 token endpoint answers 5xx, or cannot be
+// reached, never reached EPS with the message: it is deferred, and the
+// poison rule, which counts EPS failing that message, does not count it.
+// Before, the token exchange's own RetryError (its last answer a 500)
+// was taken for EPS's, and a message that met a failing token endpoint
+// often enough while others went through went to the dead letters as
+// "EPS failed the message".
+func TestTokenEndpointFailureIsNotCountedAgainstTheMessage(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedURL := closed.URL
+	closed.Close()
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	t.Cleanup(failing.Close)
+	key, keyPath := writeKey(t, t.TempDir(), "signing.pem")
+	_, simURL := serveSim(t, sim.Options{PublicKey: &key.PublicKey, APIKey: "app"})
+	for _, tc := range []struct{ name, tokenURL string }{
+		{"token endpoint answers 500", failing.URL + "/oauth2/token"},
+		{"token endpoint not reachable", closedURL + "/oauth2/token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := upstream.New(upstream.Config{BaseURL: simURL + "/FHIR/R4", TokenURL: tc.tokenURL,
+				APIKey: "app", Kid: "k1", PrivateKeyPath: keyPath,
+				Retry: upstream.RetryConfig{MaxAttempts: 2, BaseBackoff: 5 * time.Millisecond, MaxBackoff: 10 * time.Millisecond}}, quietLog())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = c.Close() })
+			payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
+			p := NewEPSProcessor(mapping.NewRegistry(), c, nil, nil, quietLog())
+			_, err = p.Process(context.Background(), replayIn(v3.ParentPrescription, payload))
+			if !IsDeferred(err) || IsPermanent(err) || upstreamFailedMessage(err) {
+				t.Fatalf("%v (deferred %v, counted %v); want deferred, not counted against the message", err, IsDeferred(err), upstreamFailedMessage(err))
+			}
+		})
+	}
+}

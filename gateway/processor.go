@@ -222,9 +222,15 @@ func Deferred(err error) error {
 // the upstream client gave up on after its retries because EPS failed it:
 // its last attempt answered with a 5xx, or with no answer at all (the
 // connection reset or refused, the attempt timed out). Not a call that was
-// not sent because its breaker was open, that the caller gave up, or whose
-// last answer was a throttle (429, 408) or a 202.
+// not sent because its breaker was open or no access token could be had
+// (the token endpoint's own failures: a *upstream.TokenError, whatever
+// retries it wraps), that the caller gave up, or whose last answer was a
+// throttle (429, 408) or a 202.
 func upstreamFailedMessage(err error) bool {
+	var te *upstream.TokenError
+	if errors.As(err, &te) {
+		return false
+	}
 	var re *upstream.RetryError
 	if !errors.As(err, &re) {
 		return false

@@ -262,8 +262,10 @@ func (s *Server) askTrackerCtx(ctx context.Context, kind tracker.TrackerKind, q 
 			// Paged beyond what is followed: refuse rather than list part.
 			s.log.Error("tracker: EPS answer not read whole", "kind", kind.String(), "err", err)
 			return trackerUnparseable(kind, "the EPS FHIR API's answer could not be read whole"), fiber.StatusBadGateway
-		case errors.As(err, &re) && re.Last != nil && re.Last.Status == fiber.StatusTooManyRequests:
-			// EPS busy: the client retried its 429s.
+		case errors.As(err, &re) && re.Last != nil && re.Last.Status == fiber.StatusTooManyRequests,
+			errors.Is(err, upstream.ErrThrottled):
+			// EPS busy: the client retried its 429s, or held the call
+			// back within a Retry-After EPS gave.
 			status, reason = fiber.StatusServiceUnavailable, "the EPS FHIR API is busy"
 		case errors.Is(err, context.DeadlineExceeded):
 			status = fiber.StatusGatewayTimeout

@@ -256,8 +256,11 @@ func (s partyScoped) Process(ctx context.Context, in *Inbound) (*Outcome, error)
 // openPartyClients builds one EPS client per party of the identities file
 // (none without one), each the default configuration under the party's
 // identity and reporting its breakers' states and its attempts to m under
-// the party's key, and the function that closes them.
-func openPartyClients(cfg Config, base upstream.Config, def *upstream.Client, log *slog.Logger, m *Metrics) (*partyClients, func(), error) {
+// the party's key, and the function that closes them. A party's own
+// client certificate is checked against EPS as the default identity's is
+// (checkServerCertificate): one EPS refuses in the handshake fails the
+// start, naming the party.
+func openPartyClients(ctx context.Context, cfg Config, base upstream.Config, def *upstream.Client, log *slog.Logger, m *Metrics) (*partyClients, func(), error) {
 	if cfg.UpstreamIdentitiesFile == "" {
 		return nil, func() {}, nil
 	}
@@ -287,12 +290,19 @@ func openPartyClients(cfg Config, base upstream.Config, def *upstream.Client, lo
 		for _, op := range upstream.Operations() {
 			m.SetBreakerState(party, op, "closed")
 		}
-		c, err := upstream.New(pcfg, log.With("identity", party))
+		plog := log.With("identity", party)
+		c, err := upstream.New(pcfg, plog)
 		if err != nil {
 			closeAll()
 			return nil, nil, fmt.Errorf("EPS client of party %s: %w", party, err)
 		}
 		opened = append(opened, c)
+		if ids[party].ClientCert != "" {
+			if err := checkServerCertificate(ctx, c, "EPS client of party "+party, plog); err != nil {
+				closeAll()
+				return nil, nil, err
+			}
+		}
 		p.byParty[party] = c
 	}
 	log.Info("per-party EPS identities", "parties", len(ids))

@@ -148,3 +148,43 @@ func (ca *testCA) pool(t *testing.T) *x509.CertPool {
 	}
 	return p
 }
+
+// TestOpenUpstreamChecksPartyClientCertificates: a per-party identity's
+// client certificate (--upstream-identities clientCert) that EPS refuses
+// in the TLS handshake (another CA's) fails the start naming the party,
+// as the default identity's does; before, the start went on and the
+// party's first message waited in the store behind a handshake no retry
+// gets through, while the default identity's certificate was checked.
+// A party whose certificate EPS takes opens.
+func TestOpenUpstreamChecksPartyClientCertificates(t *testing.T) {
+	dir := t.TempDir()
+	ca, other := newCA(t, "eps-ca"), newCA(t, "other-ca")
+	defCert, defKey := ca.issue(t, "porxgate", false)
+	okCert, okKey := ca.issue(t, "party", false)
+	badCert, badKey := other.issue(t, "party", false)
+	srv := tlsEPS(t, ca, func(c *tls.Config) {
+		c.ClientAuth, c.ClientCAs = tls.RequireAndVerifyClientCert, ca.pool(t)
+	})
+	tests := []struct {
+		name            string
+		certPEM, keyPEM []byte
+		wantErr         string
+	}{
+		{"taken", okCert, okKey, ""},
+		{"another CA's", badCert, badKey, "EPS client of party YES-0000806: EPS refused porxgate's TLS handshake (client certificate"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.UpstreamURL = "https://" + srv.Listener.Addr().String() + "/FHIR/R4"
+			cfg.Upstream.CAFile = writeFile(t, dir, fmt.Sprintf("ca%d.pem", i), ca.pem)
+			cfg.Upstream.ClientCertFile = writeFile(t, dir, fmt.Sprintf("default%d.pem", i), defCert)
+			cfg.Upstream.ClientKeyFile = writeFile(t, dir, fmt.Sprintf("default%d.key", i), defKey)
+			cert := writeFile(t, dir, fmt.Sprintf("party%d.pem", i), tt.certPEM)
+			key := writeFile(t, dir, fmt.Sprintf("party%d.key", i), tt.keyPEM)
+			cfg.UpstreamIdentitiesFile = writeFile(t, dir, fmt.Sprintf("identities%d.json", i),
+				[]byte(`{"YES-0000806": {"clientCert": "`+cert+`", "clientKey": "`+key+`"}}`))
+			openUpstreamOrRefuse(t, cfg, tt.wantErr)
+		})
+	}
+}

@@ -92,12 +92,12 @@ func OpenUpstream(ctx context.Context, cfg Config, log *slog.Logger, m *Metrics,
 		stopSim()
 		return nil, nil, fmt.Errorf("EPS client: %w", err)
 	}
-	if err := checkServerCertificate(ctx, client, log); err != nil {
+	if err := checkServerCertificate(ctx, client, "EPS client", log); err != nil {
 		_ = client.Close()
 		stopSim()
 		return nil, nil, err
 	}
-	parties, closeParties, err := openPartyClients(cfg, ucfg, client, log, m)
+	parties, closeParties, err := openPartyClients(ctx, cfg, ucfg, client, log, m)
 	if err != nil {
 		_ = client.Close()
 		stopSim()
@@ -126,9 +126,10 @@ const upstreamCheckTimeout = 5 * time.Second
 // trusted, or when EPS refuses porxgate's TLS handshake (it demands a
 // client certificate porxgate has not got, or does not take the one it
 // has): every message would otherwise wait in the store behind an error
-// no retry cures. EPS not reachable at start is only logged: the messages
-// wait for it, as they would for any outage.
-func checkServerCertificate(ctx context.Context, client *upstream.Client, log *slog.Logger) error {
+// no retry cures. who names the client in the error (the default's, or a
+// party's). EPS not reachable at start is only logged: the messages wait
+// for it, as they would for any outage.
+func checkServerCertificate(ctx context.Context, client *upstream.Client, who string, log *slog.Logger) error {
 	cctx, cancel := context.WithTimeout(ctx, upstreamCheckTimeout)
 	defer cancel()
 	err := client.CheckServerCertificate(cctx)
@@ -136,7 +137,7 @@ func checkServerCertificate(ctx context.Context, client *upstream.Client, log *s
 	case err == nil:
 		return nil
 	case errors.Is(err, upstream.ErrServerCertificate), errors.Is(err, upstream.ErrHandshakeRefused):
-		return fmt.Errorf("EPS client: %w", err)
+		return fmt.Errorf("%s: %w", who, err)
 	case ctx.Err() != nil:
 		return nil // stopping: not EPS's fault
 	}

@@ -186,13 +186,14 @@ func (s *tokenSource) exchange(c *tokenCall, correlationID string) {
 
 // throttledFor is how long the token endpoint asked porxgate to wait when
 // an exchange failed on its throttle (429 or 408 with a Retry-After, the
-// last answer of an exchange that gave up); 0 otherwise.
+// last answer of an exchange that gave up), at most maxRetryAfter as for
+// EPS calls; 0 otherwise.
 func throttledFor(err error, now time.Time) time.Duration {
 	var re *RetryError
 	if !errors.As(err, &re) || re.Last == nil || !throttledStatus(re.Last.Status) {
 		return 0
 	}
-	return retryAfter(re.Last.Header.Get("Retry-After"), now)
+	return min(retryAfter(re.Last.Header.Get("Retry-After"), now), maxRetryAfter)
 }
 
 // fetch posts a token request to the token endpoint; assertionTransport,

@@ -76,6 +76,7 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 		}
 	}
 	breakers := newBreakerSet(cfg.Breaker, log, cfg.OnBreakerStateChange)
+	fhirHold := &hold{} // one Retry-After holds back every FHIR call of the client
 	// chain builds id → retry → [tap] → [auth] → breaker → [trace] → [observe] → buffer → base;
 	// the token endpoint's own chain has neither tap nor auth, and signs
 	// each attempt's assertion where auth would be.
@@ -97,10 +98,13 @@ func New(cfg Config, logger *slog.Logger) (*Client, error) {
 			rt = cfg.Tap(rt)
 		}
 		retryCfg := cfg.Retry
-		if !fhirCall {
+		var held *hold // the token endpoint's throttle is tokenSource.notBefore
+		if fhirCall {
+			held = fhirHold
+		} else {
 			retryCfg = tokenRetry(retryCfg)
 		}
-		rt = retryTransport{next: rt, cfg: retryCfg, log: log}
+		rt = retryTransport{next: rt, cfg: retryCfg, log: log, hold: held}
 		return idTransport{next: rt, newID: cfg.NewID, userAgent: cfg.UserAgent}
 	}
 	stopCtx, stop := context.WithCancel(context.Background())

@@ -40,7 +40,13 @@
 // An open breaker
 // fails fast with an error that wraps ErrBreakerOpen; a call that used up its
 // attempts or its total deadline fails with a *RetryError (errors.Is
-// ErrRetriesExhausted).
+// ErrRetriesExhausted), whose NotBefore carries the Retry-After of the
+// answer that ended it, for whoever tries the request again. A
+// Retry-After holds back every FHIR call of the Client until its time,
+// not only the call it answered: a call that starts before then waits
+// for it, or, when it lies beyond the call's deadline, is not sent and
+// fails at once with a *ThrottledError (errors.Is ErrThrottled). One
+// Retry-After holds calls back for at most 15 minutes.
 //
 // Idempotency of prescription-order: EPS rejects a second prescription with
 // the same short-form id (DUPLICATE_PRESCRIPTION_ID). When a $process-message

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -43,6 +44,70 @@ type retryTransport struct {
 	next http.RoundTripper
 	cfg  RetryConfig
 	log  *slog.Logger
+	// hold, when set, is shared by every call of the chain: a Retry-After
+	// one call is given holds the others back too (nil: each call heeds
+	// only its own).
+	hold *hold
+}
+
+// maxRetryAfter bounds how long one Retry-After holds calls back (and a
+// message waits for it): an hour's or a day's from a misconfigured proxy
+// would stop every prescription for that long, where one call after this
+// costs one refusal.
+const maxRetryAfter = 15 * time.Minute
+
+// hold is the time before which the upstream asked, with the Retry-After
+// of an answer to any call, not to be called again. A rate limit (429) or
+// an unavailable service (503) is the API's, not one request's: calls
+// that start before that time wait for it, or, when it lies beyond their
+// deadline, are not sent (ThrottledError).
+type hold struct {
+	mu    sync.Mutex
+	until time.Time
+}
+
+// extend holds calls back until at least until.
+func (h *hold) extend(until time.Time) {
+	h.mu.Lock()
+	if until.After(h.until) {
+		h.until = until
+	}
+	h.mu.Unlock()
+}
+
+// get returns the time before which calls are held back.
+func (h *hold) get() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.until
+}
+
+// waitHeld waits, before a call's first attempt, until the time the
+// upstream asked for (hold); when that is beyond the call's deadline (ctx)
+// it returns a *ThrottledError at once instead.
+func (t retryTransport) waitHeld(ctx, parent context.Context, op, rid string) error {
+	if t.hold == nil {
+		return nil
+	}
+	until := t.hold.get()
+	wait := time.Until(until)
+	if wait <= 0 {
+		return nil
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
+		return &ThrottledError{Op: op, RequestID: rid, Until: until}
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		if parent.Err() != nil {
+			return fmt.Errorf("upstream %s (request %s): %w", op, rid, parent.Err())
+		}
+		return &ThrottledError{Op: op, RequestID: rid, Until: until}
+	}
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -60,16 +125,33 @@ func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 		maxAttempts = 1 // the body cannot be replayed
 	}
+	// notBefore is when the last attempt's answer asked, with its
+	// Retry-After, to be called again (zero: it did not).
+	var notBefore time.Time
 	giveUp := func(attempts int, last *http.Response, err error) error {
-		return &RetryError{Op: op, RequestID: rid, Attempts: attempts, Last: toResponse(last, rid, attempts), Err: err}
+		return &RetryError{Op: op, RequestID: rid, Attempts: attempts, Last: toResponse(last, rid, attempts), Err: err,
+			NotBefore: notBefore}
 	}
 
+	if err := t.waitHeld(ctx, parent, op, rid); err != nil {
+		return nil, err
+	}
 	waits := t.waits()
 	for attempt := 1; ; attempt++ {
 		stats.attempts = attempt
 		resp, err := t.attempt(ctx, req)
 		if err == nil && !retryableStatus(resp.StatusCode) && !throttledStatus(resp.StatusCode) {
 			return resp, nil
+		}
+		notBefore = time.Time{}
+		if err == nil {
+			now := time.Now()
+			if ra := retryAfter(resp.Header.Get("Retry-After"), now); ra > 0 {
+				notBefore = now.Add(min(ra, maxRetryAfter))
+				if t.hold != nil {
+					t.hold.extend(notBefore)
+				}
+			}
 		}
 		if err != nil {
 			switch {
@@ -94,8 +176,8 @@ func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, giveUp(attempt, resp, err)
 		}
 		wait := t.nextWait(waits)
-		if resp != nil {
-			wait = max(wait, retryAfter(resp.Header.Get("Retry-After"), time.Now()))
+		if !notBefore.IsZero() {
+			wait = max(wait, time.Until(notBefore))
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
 			return nil, giveUp(attempt, resp, errors.Join(err, context.DeadlineExceeded))

@@ -100,3 +100,79 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// TestRetryAfterHoldsOtherCalls: a Retry-After is the API's answer to the
+// client, not to one request (a rate limit, a service unavailable for a
+// while): once one call is given one, the client's other calls are held
+// back until then too. A call whose deadline ends first is not sent and
+// fails at once with a *ThrottledError (errors.Is ErrThrottled) saying
+// until when (NotBefore); one whose deadline reaches past it waits and
+// is sent then. Before, every other call went to EPS and was refused in
+// turn (a queue of N messages: N refused calls per Retry-After).
+func TestRetryAfterHoldsOtherCalls(t *testing.T) {
+	tests := []struct {
+		name       string
+		retryAfter string
+		total      time.Duration
+		wantHeld   bool // the second call is not sent
+	}{
+		{"beyond the deadline", "120", 2 * time.Second, true},
+		{"within the deadline", "1", 5 * time.Second, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hits atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", ContentTypeFHIR)
+				if hits.Add(1) == 1 {
+					w.Header().Set("Retry-After", tt.retryAfter)
+					w.WriteHeader(http.StatusTooManyRequests)
+					_, _ = w.Write([]byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"throttled"}]}`))
+					return
+				}
+				_, _ = w.Write([]byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational"}]}`))
+			}))
+			t.Cleanup(srv.Close)
+			cfg := testConfig(srv.URL, nil)
+			cfg.Retry.MaxAttempts, cfg.Retry.TotalTimeout = 1, tt.total
+			c := newClient(t, cfg)
+			_, err := c.PostTask(context.Background(), []byte(`{"resourceType":"Task"}`))
+			first := NotBefore(err)
+			if first.IsZero() {
+				t.Fatalf("first call: %v; want a RetryError with the Retry-After's NotBefore", err)
+			}
+			start := time.Now()
+			r, err := c.PostClaim(context.Background(), []byte(`{"resourceType":"Claim"}`))
+			took := time.Since(start)
+			if tt.wantHeld {
+				if !errors.Is(err, ErrThrottled) || !NotBefore(err).Equal(first) || hits.Load() != 1 || took > time.Second {
+					t.Fatalf("second call: %v (NotBefore %s, after %s), EPS saw %d calls; want it not sent, at once, held until %s",
+						err, NotBefore(err), took, hits.Load(), first)
+				}
+				return
+			}
+			if err != nil || r.Status != http.StatusOK || time.Now().Before(first) || hits.Load() != 2 {
+				t.Fatalf("second call: %+v %v after %s, EPS saw %d calls; want it sent once the Retry-After (%s) had passed",
+					r, err, took, hits.Load(), first)
+			}
+		})
+	}
+}
+
+// TestRetryAfterHoldBounded: a Retry-After of a day (a proxy's mistake)
+// holds calls back, and its message, for at most maxRetryAfter.
+func TestRetryAfterHoldBounded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "86400")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := testConfig(srv.URL, nil)
+	cfg.Retry.MaxAttempts = 1
+	c := newClient(t, cfg)
+	start := time.Now()
+	_, err := c.PostTask(context.Background(), []byte(`{"resourceType":"Task"}`))
+	if nb := NotBefore(err); nb.Before(start.Add(maxRetryAfter-time.Minute)) || nb.After(time.Now().Add(maxRetryAfter)) {
+		t.Fatalf("NotBefore %s (%v), want about %s from now", nb, err, maxRetryAfter)
+	}
+}

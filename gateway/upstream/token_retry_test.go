@@ -254,3 +254,34 @@ func TestTokenEndpointRetryAfterHonoured(t *testing.T) {
 		t.Fatalf("%d token requests, want 2", n)
 	}
 }
+
+// TestTokenEndpointRetryAfterBounded: a token endpoint's Retry-After of a
+// day (a proxy's mistake) holds exchanges back for at most maxRetryAfter,
+// as it does EPS calls: before, no token was asked for a day, and every
+// message waited that long once the cached token expired.
+func TestTokenEndpointRetryAfterBounded(t *testing.T) {
+	clk := &clock{t: t0}
+	var throttle atomic.Bool
+	throttle.Store(true)
+	root, tokenRequests := tokenEPS(t, func(w http.ResponseWriter) bool {
+		if throttle.Load() {
+			w.Header().Set("Retry-After", "86400")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}
+		return throttle.Load()
+	})
+	cfg := tokenConfig(t, root)
+	cfg.Now = clk.Now
+	c := newClient(t, cfg)
+	if _, err := c.Metadata(context.Background()); err == nil {
+		t.Fatal("call with the token endpoint throttling succeeded")
+	}
+	throttle.Store(false)
+	clk.Add(maxRetryAfter + time.Second)
+	if r, err := c.Metadata(context.Background()); err != nil || r.Status != http.StatusOK {
+		t.Fatalf("call %s later: %+v, %v; want a token asked for again", maxRetryAfter+time.Second, r, err)
+	}
+	if n := tokenRequests.Load(); n != 2 {
+		t.Fatalf("%d token requests, want 2", n)
+	}
+}
