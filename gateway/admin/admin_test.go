@@ -311,7 +311,7 @@ func TestRatesOfABusyHour(t *testing.T) {
 		evs[i] = journal.Event{Exchange: "M" + strconv.Itoa(i), At: now.Add(-time.Duration(len(evs)-1-i) * 500 * time.Millisecond),
 			Interaction: "PORX_IN020101SM31", Outcome: &journal.Outcome{Result: "accepted"}}
 	}
-	if err := b.ApplyAll(context.Background(), evs); err != nil {
+	if _, err := b.ApplyAll(context.Background(), evs); err != nil {
 		t.Fatal(err)
 	}
 	s := New(AuthConfig{NoAuth: true}, Deps{Journal: journal.New(b, journal.Options{}), Now: func() time.Time { return now }})

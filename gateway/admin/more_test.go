@@ -100,7 +100,7 @@ func TestListSaysTheSearchWasCut(t *testing.T) {
 		evs = append(evs, journal.Event{Exchange: "M" + strconv.Itoa(i), At: now.Add(-time.Duration(n-i) * time.Second),
 			Interaction: interaction, IDs: journal.IDs{ODSCodes: []string{"FA565"}}})
 		if len(evs) == cap(evs) || i == n-1 {
-			if err := b.ApplyAll(context.Background(), evs); err != nil {
+			if _, err := b.ApplyAll(context.Background(), evs); err != nil {
 				t.Fatal(err)
 			}
 			evs = evs[:0]

@@ -103,10 +103,15 @@ func (r *Redis) Apply(ctx context.Context, ev Event) error {
 // as they are, and the batch is merged into those: no update is lost.
 // Retention by size is one script. The events of an exchange the
 // retention dropped are left out, unless they record its request
-// (ErrGone).
-func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
-	_, err := r.applyAll(ctx, evs)
-	return err
+// (ErrGone); it returns how many events it left out so.
+func (r *Redis) ApplyAll(ctx context.Context, evs []Event) (left int, err error) {
+	gone, err := r.applyAll(ctx, evs)
+	for i := range evs {
+		if gone[evs[i].Exchange] {
+			left++
+		}
+	}
+	return left, err
 }
 
 // applyAll is ApplyAll; it returns the exchanges left out as gone.

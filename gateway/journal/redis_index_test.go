@@ -47,7 +47,7 @@ func applyInBatches(t *testing.T, b Backend, evs []Event) {
 	t.Helper()
 	for len(evs) > 0 {
 		n := min(len(evs), 500)
-		if err := b.ApplyAll(context.Background(), evs[:n]); err != nil {
+		if _, err := b.ApplyAll(context.Background(), evs[:n]); err != nil {
 			t.Fatal(err)
 		}
 		evs = evs[n:]
