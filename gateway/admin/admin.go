@@ -434,11 +434,14 @@ func (s *Server) get(c *fiber.Ctx) (*journal.Exchange, error) {
 	return x, nil
 }
 
-// stateAPI handles GET /admin/api/state.
+// stateAPI handles GET /admin/api/state. It is the one view the gate
+// does not journal (the page polls it), so it holds no patient data for
+// any role: each dead letter's reason as a viewer sees it. The page, whose
+// looks are journalled, and /admin/deadletters show a reader the whole.
 func (s *Server) stateAPI(c *fiber.Ctx) error {
 	cx, cancel := ctx(c)
 	defer cancel()
-	return c.JSON(s.stateFor(cx, roleOf(c)))
+	return c.JSON(s.stateFor(cx, RoleViewer))
 }
 
 // stateFor is the live state as role may see it: below the reader role
