@@ -316,9 +316,13 @@ func query(c *fiber.Ctx) (journal.Query, error) {
 	return q, nil
 }
 
-// parseTime reads RFC 3339 or the HTML datetime-local form (UTC).
+// parseTime reads RFC 3339 or the HTML datetime-local form (UTC), with
+// or without seconds and their fraction.
 func parseTime(v string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02T15:04:05", v, time.UTC); err == nil {
 		return t, nil
 	}
 	return time.ParseInLocation("2006-01-02T15:04", v, time.UTC)
