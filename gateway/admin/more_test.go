@@ -116,3 +116,20 @@ func TestListSaysTheSearchWasCut(t *testing.T) {
 		t.Errorf("API %d: want more and a note:\n%.500s", code, api)
 	}
 }
+
+// TestSearchFormSaysItsTimesAreUTC: the search form's from and to are
+// datetime-local inputs, which a browser presents as the operator's local
+// time, and the page reads them as UTC (as it shows every time): unsaid,
+// an operator in British Summer Time searched an hour off. The form says
+// UTC beside them.
+func TestSearchFormSaysItsTimesAreUTC(t *testing.T) {
+	base, _ := serveAdmin(t)
+	code, page := getAs(t, base, "reader-token-0123456789", PathPage)
+	form := regexp.MustCompile(`(?s)<form class="search".*?</form>`).FindString(page)
+	if code != 200 || form == "" {
+		t.Fatalf("GET %s = %d, search form %q", PathPage, code, form)
+	}
+	if !regexp.MustCompile(`(?s)from \(UTC\) <input type="datetime-local" name="from".*to \(UTC\) <input type="datetime-local" name="to"`).MatchString(form) {
+		t.Errorf("the search form does not say its times are UTC:\n%s", form)
+	}
+}

@@ -289,7 +289,7 @@ const pageTemplates = `
 <input name="id" placeholder="any id: MessageId, prescription, NHS number, ODS, X-Request-ID" size="48" value="{{.Q.ID}}">
 <input name="interaction" placeholder="interaction" value="{{.Q.Interaction}}">
 <select name="outcome"><option value="">any outcome</option>{{$o := .Q.Outcome}}{{range $v := (split "accepted rejected refused released not-released cancelled pending not-cancelled dead-letter error in-progress match differ")}}<option{{if eq $v $o}} selected{{end}}>{{$v}}</option>{{end}}</select>
-from <input type="datetime-local" name="from" step="any" value="{{.From}}"> to <input type="datetime-local" name="to" step="any" value="{{.To}}">
+from (UTC) <input type="datetime-local" name="from" step="any" value="{{.From}}"> to (UTC) <input type="datetime-local" name="to" step="any" value="{{.To}}">
 <button type="submit">Search</button></form>
 {{if .Error}}<p class="bad">{{.Error}}</p>{{end}}
 <table id="exchanges"><tr><th>Started</th><th>Interaction</th><th>From</th><th>Ids</th><th>Outcome</th><th>Comparison</th></tr>
