@@ -217,9 +217,12 @@ func (j *Journal) accessLost(a Access, why string) {
 		"status", a.Status, "remote", a.Remote)
 }
 
-// drop counts n items dropped for reason.
+// drop counts n items dropped for reason; all but DropGone (left out by
+// design, the exchange being no longer kept) are losses (Dropped).
 func (j *Journal) drop(n int, reason string) {
-	j.dropped.Add(uint64(n))
+	if reason != DropGone {
+		j.dropped.Add(uint64(n))
+	}
 	j.metrics.dropped.WithLabelValues(reason).Add(float64(n))
 }
 
@@ -244,8 +247,9 @@ func (j *Journal) RecordNow(ctx context.Context, ev Event) error {
 	return nil
 }
 
-// Dropped returns how many events were dropped (not written, for any
-// reason) since start.
+// Dropped returns how many events were lost since start: not written
+// because the queue was full, the writer had stopped or the backend
+// failed (not the late events of exchanges no longer kept, DropGone).
 func (j *Journal) Dropped() uint64 {
 	if j == nil {
 		return 0
