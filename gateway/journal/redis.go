@@ -906,17 +906,28 @@ func (r *Redis) Accesses(ctx context.Context, limit int) ([]Access, error) {
 	return out, nil
 }
 
+// pruneBatch is how many exchanges one step of Prune drops (one script:
+// Redis does nothing else meanwhile).
+const pruneBatch = 1000
+
 // Prune implements Backend: exchanges that started before now-MaxAge go,
-// with their sizes; accesses as old are trimmed from the list's tail.
+// with their sizes, pruneBatch at a time until none is left (one batch a
+// pass fell behind any flow past 33 exchanges a second); accesses as old
+// are trimmed from the list's tail.
 func (r *Redis) Prune(ctx context.Context, now time.Time) error {
 	cutoff := now.Add(-r.ret.MaxAge).UnixMilli()
-	ids, err := r.c.ZRangeByScore(ctx, r.p+"t", &redis.ZRangeBy{Min: "-inf", Max: "(" + strconv.FormatInt(cutoff, 10), Count: 1000}).Result()
-	if err != nil {
-		return fmt.Errorf("journal: prune: %w", err)
-	}
-	if len(ids) > 0 {
-		if err := r.remove(ctx, ids, now); err != nil {
-			return err
+	for {
+		ids, err := r.c.ZRangeByScore(ctx, r.p+"t", &redis.ZRangeBy{Min: "-inf", Max: "(" + strconv.FormatInt(cutoff, 10), Count: pruneBatch}).Result()
+		if err != nil {
+			return fmt.Errorf("journal: prune: %w", err)
+		}
+		if len(ids) > 0 {
+			if err := r.remove(ctx, ids, now); err != nil {
+				return err
+			}
+		}
+		if len(ids) < pruneBatch {
+			break
 		}
 	}
 	for range 1000 {
