@@ -491,7 +491,7 @@ func (s *Server) state(cx context.Context) State {
 		// time they cover.
 		st.RatesSince = recent[len(recent)-1].Started.UTC()
 		window = max(st.At.Sub(st.RatesSince), time.Second)
-		st.Problems = append(st.Problems, fmt.Sprintf("rates and comparison counts cover the newest %d exchanges only, since %s",
+		st.Problems = append(st.Problems, fmt.Sprintf("rates and comparison counts cover the newest %d exchanges only, since %s UTC",
 			maxRated, st.RatesSince.Format(time.TimeOnly)))
 	}
 	counts := map[[2]string]int{}
