@@ -162,8 +162,8 @@ func TestSOAPExchangeJournalled(t *testing.T) {
 type brokenBackend struct{ *journal.Memory }
 
 func (brokenBackend) Apply(context.Context, journal.Event) error { return errors.New("disk on fire") }
-func (brokenBackend) ApplyAll(context.Context, []journal.Event) error {
-	return errors.New("disk on fire")
+func (brokenBackend) ApplyAll(context.Context, []journal.Event) (int, error) {
+	return 0, errors.New("disk on fire")
 }
 
 // TestNoRoutesJournalDownDeadLetters: when the journal cannot keep an

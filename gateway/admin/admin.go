@@ -316,9 +316,13 @@ func query(c *fiber.Ctx) (journal.Query, error) {
 	return q, nil
 }
 
-// parseTime reads RFC 3339 or the HTML datetime-local form (UTC).
+// parseTime reads RFC 3339 or the HTML datetime-local form (UTC), with
+// or without seconds and their fraction.
 func parseTime(v string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02T15:04:05", v, time.UTC); err == nil {
 		return t, nil
 	}
 	return time.ParseInLocation("2006-01-02T15:04", v, time.UTC)
@@ -434,11 +438,14 @@ func (s *Server) get(c *fiber.Ctx) (*journal.Exchange, error) {
 	return x, nil
 }
 
-// stateAPI handles GET /admin/api/state.
+// stateAPI handles GET /admin/api/state. It is the one view the gate
+// does not journal (the page polls it), so it holds no patient data for
+// any role: each dead letter's reason as a viewer sees it. The page, whose
+// looks are journalled, and /admin/deadletters show a reader the whole.
 func (s *Server) stateAPI(c *fiber.Ctx) error {
 	cx, cancel := ctx(c)
 	defer cancel()
-	return c.JSON(s.stateFor(cx, roleOf(c)))
+	return c.JSON(s.stateFor(cx, RoleViewer))
 }
 
 // stateFor is the live state as role may see it: below the reader role
@@ -484,7 +491,7 @@ func (s *Server) state(cx context.Context) State {
 		// time they cover.
 		st.RatesSince = recent[len(recent)-1].Started.UTC()
 		window = max(st.At.Sub(st.RatesSince), time.Second)
-		st.Problems = append(st.Problems, fmt.Sprintf("rates and comparison counts cover the newest %d exchanges only, since %s",
+		st.Problems = append(st.Problems, fmt.Sprintf("rates and comparison counts cover the newest %d exchanges only, since %s UTC",
 			maxRated, st.RatesSince.Format(time.TimeOnly)))
 	}
 	counts := map[[2]string]int{}

@@ -301,8 +301,9 @@ func TestExchangeWithAnyID(t *testing.T) {
 
 // TestRatesOfABusyHour: with more exchanges in the last hour than the
 // live state reads (5000), the rates are those of the time the exchanges
-// read cover, and the state says so: they were counted as if the 5000
-// newest were the whole hour, a rate of 83/min for 120/min.
+// read cover, and the state says so, since when in UTC: they were counted
+// as if the 5000 newest were the whole hour, a rate of 83/min for
+// 120/min.
 func TestRatesOfABusyHour(t *testing.T) {
 	now := time.Now().UTC()
 	b := journal.NewMemory(journal.Retention{})
@@ -311,7 +312,7 @@ func TestRatesOfABusyHour(t *testing.T) {
 		evs[i] = journal.Event{Exchange: "M" + strconv.Itoa(i), At: now.Add(-time.Duration(len(evs)-1-i) * 500 * time.Millisecond),
 			Interaction: "PORX_IN020101SM31", Outcome: &journal.Outcome{Result: "accepted"}}
 	}
-	if err := b.ApplyAll(context.Background(), evs); err != nil {
+	if _, err := b.ApplyAll(context.Background(), evs); err != nil {
 		t.Fatal(err)
 	}
 	s := New(AuthConfig{NoAuth: true}, Deps{Journal: journal.New(b, journal.Options{}), Now: func() time.Time { return now }})
@@ -324,6 +325,11 @@ func TestRatesOfABusyHour(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(st.Problems, " "), "newest 5000") || st.RatesSince.IsZero() {
 		t.Errorf("problems %q, rates since %v: want it said that the rates cover the newest 5000 exchanges", st.Problems, st.RatesSince)
+	}
+	// Since when, in the zone of every time the page shows: it was written
+	// bare ("since 16:32:00"), which an operator reads as local time.
+	if since := st.RatesSince.Format(time.TimeOnly) + " UTC"; !strings.Contains(strings.Join(st.Problems, " "), since) {
+		t.Errorf("problems %q: want the time they cover said in UTC (%s)", st.Problems, since)
 	}
 }
 

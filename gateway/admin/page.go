@@ -97,7 +97,7 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 	cx, cancel := ctx(c)
 	defer cancel()
 	data := fiber.Map{"State": s.stateFor(cx, roleOf(c)), "Reader": roleOf(c) >= RoleReader, "Admin": roleOf(c) >= RoleAdmin, "Q": q,
-		"From": c.Query("from"), "To": c.Query("to"), "Journal": s.d.Journal != nil}
+		"From": formTime(q.From, false), "To": formTime(q.To, true), "Journal": s.d.Journal != nil}
 	if roleOf(c) >= RoleReader && s.d.Journal != nil {
 		list, more, cut, err := s.search(cx, q)
 		if err != nil {
@@ -116,6 +116,24 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 		data["Accesses"] = acc
 	}
 	return s.page.render(c, "list", data)
+}
+
+// formTime is t as the search form's datetime-local inputs take it: UTC,
+// to the millisecond (an input holds no more), rounded up for the
+// exclusive end (up) so that searching again loses none of the range; ""
+// for none. The older page's link carries its bound to the nanosecond,
+// which an input refuses and empties.
+func formTime(t time.Time, up bool) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.UTC()
+	if ms := t.Truncate(time.Millisecond); up && ms.Before(t) {
+		t = ms.Add(time.Millisecond)
+	} else {
+		t = ms
+	}
+	return t.Format("2006-01-02T15:04:05.999")
 }
 
 // view is one exchange arranged for the page.
@@ -271,7 +289,7 @@ const pageTemplates = `
 <input name="id" placeholder="any id: MessageId, prescription, NHS number, ODS, X-Request-ID" size="48" value="{{.Q.ID}}">
 <input name="interaction" placeholder="interaction" value="{{.Q.Interaction}}">
 <select name="outcome"><option value="">any outcome</option>{{$o := .Q.Outcome}}{{range $v := (split "accepted rejected refused released not-released cancelled pending not-cancelled dead-letter error in-progress match differ")}}<option{{if eq $v $o}} selected{{end}}>{{$v}}</option>{{end}}</select>
-from <input type="datetime-local" name="from" value="{{.From}}"> to <input type="datetime-local" name="to" value="{{.To}}">
+from (UTC) <input type="datetime-local" name="from" step="any" value="{{.From}}"> to (UTC) <input type="datetime-local" name="to" step="any" value="{{.To}}">
 <button type="submit">Search</button></form>
 {{if .Error}}<p class="bad">{{.Error}}</p>{{end}}
 <table id="exchanges"><tr><th>Started</th><th>Interaction</th><th>From</th><th>Ids</th><th>Outcome</th><th>Comparison</th></tr>

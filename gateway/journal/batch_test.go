@@ -13,7 +13,7 @@ type countingBackend struct {
 	writes atomic.Int64
 }
 
-func (c *countingBackend) ApplyAll(ctx context.Context, evs []Event) error {
+func (c *countingBackend) ApplyAll(ctx context.Context, evs []Event) (int, error) {
 	c.writes.Add(1)
 	return c.Backend.ApplyAll(ctx, evs)
 }

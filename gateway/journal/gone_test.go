@@ -36,12 +36,12 @@ func TestLateEventMakesNoFragmentOfAGoneExchange(t *testing.T) {
 			before, _ := b.Stats(ctx)
 			late := t0.Add(10 * time.Minute)
 			// Queued events (the writer's batches): a delivery given up on.
-			err := b.ApplyAll(ctx, []Event{
+			left, err := b.ApplyAll(ctx, []Event{
 				{Exchange: "A", At: late, Step: &Step{Kind: StepDelivery, Title: "answer moved to the dead letters"}},
 				{Exchange: "A", At: late, Outcome: &Outcome{Result: OutcomeDeadLetter, Text: "the answer could not be delivered"}},
 			})
-			if err != nil {
-				t.Fatal(err)
+			if err != nil || left != 2 {
+				t.Fatalf("ApplyAll of two late events of A = %d, %v; want 2 left out", left, err)
 			}
 			if x, _ := b.Get(ctx, "A"); x != nil {
 				t.Errorf("a late event made a fragment of evicted exchange A: %+v", x)
@@ -68,8 +68,8 @@ func TestLateEventMakesNoFragmentOfAGoneExchange(t *testing.T) {
 			if err := b.Prune(ctx, t0.Add(time.Hour+150*time.Second)); err != nil {
 				t.Fatal(err)
 			}
-			if err := b.ApplyAll(ctx, []Event{{Exchange: "B", At: late, Step: &Step{Kind: StepShadow, Title: "shadow answer"}}}); err != nil {
-				t.Fatal(err)
+			if left, err := b.ApplyAll(ctx, []Event{{Exchange: "B", At: late, Step: &Step{Kind: StepShadow, Title: "shadow answer"}}}); err != nil || left != 1 {
+				t.Fatalf("ApplyAll of a late event of B = %d, %v; want 1 left out", left, err)
 			}
 			if x, _ := b.Get(ctx, "B"); x != nil {
 				t.Errorf("a late event made a fragment of pruned exchange B: %+v", x)

@@ -19,8 +19,10 @@ type Backend interface {
 	// Apply merges ev into its exchange (making it when new).
 	Apply(ctx context.Context, ev Event) error
 	// ApplyAll merges events in order, as Apply each would, in as few
-	// round trips as the backend can.
-	ApplyAll(ctx context.Context, evs []Event) error
+	// round trips as the backend can. It returns how many of them it left
+	// out, unwritten, because their exchange is no longer kept (ErrGone:
+	// Apply would have refused each).
+	ApplyAll(ctx context.Context, evs []Event) (left int, err error)
 	// Get returns one exchange; nil, nil when it is not kept.
 	Get(ctx context.Context, id string) (*Exchange, error)
 	// Search returns the exchanges q selects, newest first.
@@ -87,10 +89,24 @@ type Journal struct {
 	failing atomic.Bool
 	metrics struct {
 		recorded prometheus.Counter
-		dropped  prometheus.Counter
+		dropped  *prometheus.CounterVec
 	}
 	done chan struct{}
 }
+
+// Why the journal did not write an event: the reason label of
+// porxgate_journal_dropped_total.
+const (
+	// DropQueueFull: the writer's queue was full.
+	DropQueueFull = "queue_full"
+	// DropStopped: the writer had stopped.
+	DropStopped = "stopped"
+	// DropWriteFailed: the backend failed the write.
+	DropWriteFailed = "write_failed"
+	// DropGone: the event's exchange is no longer kept (the retention
+	// dropped it) and the event does not record its request (ErrGone).
+	DropGone = "gone"
+)
 
 // item is what waits on the queue: an event or an access.
 type item struct {
@@ -118,8 +134,12 @@ func New(b Backend, opts Options) *Journal {
 	j := &Journal{b: b, opts: opts, queue: stopqueue.New[item](opts.Queue), done: make(chan struct{})}
 	j.metrics.recorded = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "porxgate_journal_recorded_total", Help: "Journal events written."})
-	j.metrics.dropped = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "porxgate_journal_dropped_total", Help: "Journal events dropped because the writer's queue was full, the backend failed or the writer had stopped."})
+	j.metrics.dropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "porxgate_journal_dropped_total", Help: "Journal events not written, by reason: queue_full (the writer's queue was full), stopped (the writer had stopped), write_failed (the backend failed), gone (the exchange is no longer kept and the event does not record its request)."},
+		[]string{"reason"})
+	for _, r := range []string{DropQueueFull, DropStopped, DropWriteFailed, DropGone} {
+		j.metrics.dropped.WithLabelValues(r)
+	}
 	if opts.Registry != nil {
 		j.metrics.recorded = registerOrExisting(opts.Registry, j.metrics.recorded)
 		j.metrics.dropped = registerOrExisting(opts.Registry, j.metrics.dropped)
@@ -127,12 +147,13 @@ func New(b Backend, opts Options) *Journal {
 	return j
 }
 
-// registerOrExisting registers c on reg, or returns the counter already there.
-func registerOrExisting(reg *prometheus.Registry, c prometheus.Counter) prometheus.Counter {
+// registerOrExisting registers c on reg, or returns the collector of its
+// kind already there.
+func registerOrExisting[C prometheus.Collector](reg *prometheus.Registry, c C) C {
 	if err := reg.Register(c); err != nil {
 		var are prometheus.AlreadyRegisteredError
 		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(prometheus.Counter); ok {
+			if existing, ok := are.ExistingCollector.(C); ok {
 				return existing
 			}
 		}
@@ -173,12 +194,16 @@ func (j *Journal) RecordAccess(a Access) {
 // writer has stopped; it says whether it was queued.
 func (j *Journal) put(it item) bool {
 	j.pending.Add(1)
-	if j.queue.Put(it) != stopqueue.Queued {
-		j.pending.Add(-1)
-		j.drop(1)
-		return false
+	switch j.queue.Put(it) {
+	case stopqueue.Queued:
+		return true
+	case stopqueue.Full:
+		j.drop(1, DropQueueFull)
+	default:
+		j.drop(1, DropStopped)
 	}
-	return true
+	j.pending.Add(-1)
+	return false
 }
 
 // accessLost logs an access the access journal could not keep, as the
@@ -192,10 +217,13 @@ func (j *Journal) accessLost(a Access, why string) {
 		"status", a.Status, "remote", a.Remote)
 }
 
-// drop counts n items dropped.
-func (j *Journal) drop(n int) {
-	j.dropped.Add(uint64(n))
-	j.metrics.dropped.Add(float64(n))
+// drop counts n items dropped for reason; all but DropGone (left out by
+// design, the exchange being no longer kept) are losses (Dropped).
+func (j *Journal) drop(n int, reason string) {
+	if reason != DropGone {
+		j.dropped.Add(uint64(n))
+	}
+	j.metrics.dropped.WithLabelValues(reason).Add(float64(n))
 }
 
 // RecordNow writes ev at once, bypassing the queue, and says whether it
@@ -219,7 +247,9 @@ func (j *Journal) RecordNow(ctx context.Context, ev Event) error {
 	return nil
 }
 
-// Dropped returns how many events were dropped since start.
+// Dropped returns how many events were lost since start: not written
+// because the queue was full, the writer had stopped or the backend
+// failed (not the late events of exchanges no longer kept, DropGone).
 func (j *Journal) Dropped() uint64 {
 	if j == nil {
 		return 0
@@ -332,13 +362,17 @@ func (j *Journal) writeBatch(ctx context.Context, items []item) {
 	defer j.pending.Add(-int64(len(evs)))
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	j.outcome(j.b.ApplyAll(wctx, evs), len(evs))
+	left, err := j.b.ApplyAll(wctx, evs)
+	if err == nil && left > 0 {
+		j.drop(left, DropGone)
+	}
+	j.outcome(err, len(evs)-left)
 }
 
 // outcome counts n items written, or dropped on err.
 func (j *Journal) outcome(err error, n int) {
 	if err != nil {
-		j.drop(n)
+		j.drop(n, DropWriteFailed)
 		if !j.failing.Swap(true) {
 			j.opts.Log.Warn("journal: write failed; events are dropped until it recovers", "err", err)
 		}

@@ -64,13 +64,15 @@ func (m *Memory) Apply(_ context.Context, ev Event) error {
 
 // ApplyAll implements Backend: an event of an exchange no longer kept is
 // left out (ErrGone), the others are written.
-func (m *Memory) ApplyAll(ctx context.Context, evs []Event) error {
+func (m *Memory) ApplyAll(ctx context.Context, evs []Event) (left int, err error) {
 	for _, ev := range evs {
-		if err := m.Apply(ctx, ev); err != nil && !errors.Is(err, ErrGone) {
-			return err
+		if err := m.Apply(ctx, ev); errors.Is(err, ErrGone) {
+			left++
+		} else if err != nil {
+			return left, err
 		}
 	}
-	return nil
+	return left, nil
 }
 
 // eventSize estimates what an event adds to its exchange's stored size

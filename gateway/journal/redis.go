@@ -2,6 +2,10 @@ package journal
 
 import (
 	"context"
+	"crypto/hmac"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	gojson "github.com/goccy/go-json"
@@ -27,12 +32,18 @@ import (
 //	t        sorted set of exchange ids by start time (ms)
 //	sz       hash of exchange id → stored size
 //	bytes    total stored size
-//	ixt:<v>  sorted set of the ids of exchanges carrying id v (lower
-//	         case), by start time (ms); members that started MaxAge before
-//	         the newest are trimmed as it is written, so an id every
-//	         message carries (a pharmacy's ODS code) indexes the exchanges
-//	         kept, not every one ever written. (An older porxgate kept a
-//	         set ix:<v>, never trimmed; it is read while it lasts.)
+//	ixh:<h>  sorted set of the ids of exchanges carrying an id v (NHS
+//	         number, prescription id, ODS code, message id...), by start
+//	         time (ms), named by h = the first 16 bytes, in hex, of
+//	         HMAC-SHA256(ixkey, v in lower case): a key name never holds
+//	         the id itself. Members that started MaxAge before the newest
+//	         are trimmed as it is written, so an id every message carries
+//	         (a pharmacy's ODS code) indexes the exchanges kept, not every
+//	         one ever written. (Older porxgates named it ixt:<v>, and
+//	         before that kept a set ix:<v>: both are read while they
+//	         last, and expire within MaxAge of their last write.)
+//	ixkey    the HMAC key of ixh: 32 random bytes, made by the first
+//	         writer or reader (SET NX), shared by every replica
 //	ixo:<o>  alike, of the exchanges whose outcome (or comparison result)
 //	         is o, lower case ("in-progress" for none yet); an exchange
 //	         leaves it when its outcome changes
@@ -41,7 +52,7 @@ import (
 //	         started before are searched by outcome or interaction
 //	         through t
 //	acc      list of accesses (JSON), newest first, capped
-//	k:<id>   set of the index keys (ixt:, ixo:, ixi:) the exchange was
+//	k:<id>   set of the index keys (ixh:, ixo:, ixi:) the exchange was
 //	         added to, expiring with it: dropping it takes it out of them
 //	gone     sorted set of the exchanges the retention dropped, by when
 //	         (ms), the newest maxTombstones: a late event of one (not its
@@ -60,6 +71,41 @@ type Redis struct {
 	p     string
 	ret   Retention
 	heads headCache
+	// ixKey is ixkey once read (or made).
+	ixKey atomic.Pointer[[]byte]
+}
+
+// indexKey returns the HMAC key of the id index's names (ixkey), making
+// it when no writer or reader has: 32 random bytes, written SET NX so that
+// every replica uses the one written first.
+func (r *Redis) indexKey(ctx context.Context) ([]byte, error) {
+	if k := r.ixKey.Load(); k != nil {
+		return *k, nil
+	}
+	fresh := make([]byte, 32)
+	if _, err := crand.Read(fresh); err != nil {
+		return nil, fmt.Errorf("journal: make the index key: %w", err)
+	}
+	if err := r.c.SetNX(ctx, r.p+"ixkey", fresh, 0).Err(); err != nil {
+		return nil, fmt.Errorf("journal: keep the index key: %w", err)
+	}
+	k, err := r.c.Get(ctx, r.p+"ixkey").Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("journal: read the index key: %w", err)
+	}
+	if len(k) < 16 {
+		return nil, fmt.Errorf("journal: the index key %sixkey holds %d bytes, want 32", r.p, len(k))
+	}
+	r.ixKey.Store(&k)
+	return k, nil
+}
+
+// idIndex is the name of the index of the exchanges carrying id v (ixh:),
+// under HMAC key key.
+func (r *Redis) idIndex(key []byte, v string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(strings.ToLower(v)))
+	return r.p + "ixh:" + hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // head is an exchange as x:<id> holds it: the exchange without the steps
@@ -103,10 +149,15 @@ func (r *Redis) Apply(ctx context.Context, ev Event) error {
 // as they are, and the batch is merged into those: no update is lost.
 // Retention by size is one script. The events of an exchange the
 // retention dropped are left out, unless they record its request
-// (ErrGone).
-func (r *Redis) ApplyAll(ctx context.Context, evs []Event) error {
-	_, err := r.applyAll(ctx, evs)
-	return err
+// (ErrGone); it returns how many events it left out so.
+func (r *Redis) ApplyAll(ctx context.Context, evs []Event) (left int, err error) {
+	gone, err := r.applyAll(ctx, evs)
+	for i := range evs {
+		if gone[evs[i].Exchange] {
+			left++
+		}
+	}
+	return left, err
 }
 
 // applyAll is ApplyAll; it returns the exchanges left out as gone.
@@ -141,6 +192,10 @@ func (r *Redis) applyAll(ctx context.Context, evs []Event) (map[string]bool, err
 			steps[id] = append(steps[id], b)
 		}
 	}
+	ixKey, err := r.indexKey(ctx)
+	if err != nil {
+		return nil, err
+	}
 	heads, err := r.knownHeads(ctx, order, keys, byID)
 	if err != nil {
 		return nil, fmt.Errorf("journal: write exchanges: %w", err)
@@ -156,7 +211,7 @@ func (r *Redis) applyAll(ctx context.Context, evs []Event) (map[string]bool, err
 			}
 		}
 		var written bool
-		written, total, gone, err = r.merge(ctx, order, keys, byID, steps, heads)
+		written, total, gone, err = r.merge(ctx, ixKey, order, keys, byID, steps, heads)
 		if err != nil || written {
 			break
 		}
@@ -357,13 +412,13 @@ return {1, redis.call('INCRBY', p .. 'bytes', delta), unpack(skipped)}
 func unmarshalHead(b []byte, h *head) error { return gojson.Unmarshal(b, h) }
 
 // merge applies the events to heads and writes them back with the new
-// steps in one script, unless a head is no longer as in heads (written
+// steps in one script (the id indexes named with ixKey), unless a head is no longer as in heads (written
 // false; heads then holds them as they are); it returns the new total
 // size.
 //
 // gone holds the exchanges not written because the retention dropped them
 // and their events do not record their request (ErrGone).
-func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string][]Event, steps map[string][]any, heads []storedHead) (written bool, total int64, gone map[string]bool, err error) {
+func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, byID map[string][]Event, steps map[string][]any, heads []storedHead) (written bool, total int64, gone map[string]bool, err error) {
 	nsteps := 0
 	for _, st := range steps {
 		nsteps += len(st)
@@ -440,7 +495,7 @@ func (r *Redis) merge(ctx context.Context, order, keys []string, byID map[string
 		argv = append(argv, 0)
 		for _, v := range append(h.IDs.all(), h.ID) {
 			if moved || !before[v] {
-				argv = append(argv, r.p+"ixt:"+strings.ToLower(v))
+				argv = append(argv, r.idIndex(ixKey, v))
 			}
 		}
 		filed := r.filedUnder(&h.Exchange, true)
@@ -661,7 +716,11 @@ func (r *Redis) Search(ctx context.Context, q Query) ([]Summary, error) {
 	var key string
 	switch {
 	case q.ID != "":
-		key = r.p + "ixt:" + strings.ToLower(q.ID)
+		ixKey, err := r.indexKey(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("journal: search: %w", err)
+		}
+		key = r.idIndex(ixKey, q.ID)
 	case q.Outcome != "":
 		key = r.p + "ixo:" + strings.ToLower(q.Outcome)
 	case q.Interaction != "":
@@ -674,6 +733,11 @@ func (r *Redis) Search(ctx context.Context, q Query) ([]Summary, error) {
 		return out, err // ErrSearchCut: what was found
 	}
 	if q.ID != "" {
+		// The index an older porxgate named by the id itself (ixt:<id>,
+		// no longer written: it expires within MaxAge).
+		if out, err = r.scanInto(ctx, r.p+"ixt:"+strings.ToLower(q.ID), q, out); err != nil || len(out) >= q.limit() {
+			return out, err
+		}
 		return r.withOldIndex(ctx, q, out)
 	}
 	return r.withUnfiled(ctx, q, out)
@@ -701,24 +765,7 @@ func (r *Redis) withUnfiled(ctx context.Context, q Query, out []Summary) ([]Summ
 	if since == math.MaxInt64 {
 		older.To = q.To
 	}
-	more, err := r.scan(ctx, r.p+"t", older)
-	if err != nil && !errors.Is(err, ErrSearchCut) {
-		return nil, err
-	}
-	have := map[string]bool{}
-	for _, s := range out {
-		have[s.ID] = true
-	}
-	for _, s := range more {
-		if !have[s.ID] {
-			out = append(out, s)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
-	if len(out) >= q.limit() {
-		err = nil
-	}
-	return out[:min(len(out), q.limit())], err
+	return r.scanInto(ctx, r.p+"t", older, out)
 }
 
 // scan reads the sorted set of exchange ids key, newest first, within q's
@@ -762,6 +809,30 @@ func (r *Redis) scan(ctx context.Context, key string, q Query) ([]Summary, error
 		return out, fmt.Errorf("journal: search: %w (it looked at the newest %d)", ErrSearchCut, maxScan)
 	}
 	return out, nil
+}
+
+// scanInto adds to out the exchanges of sorted set key that q selects
+// (scan), and returns the newest up to q's limit; with ErrSearchCut when
+// they are fewer and scan stopped short.
+func (r *Redis) scanInto(ctx context.Context, key string, q Query, out []Summary) ([]Summary, error) {
+	more, err := r.scan(ctx, key, q)
+	if err != nil && !errors.Is(err, ErrSearchCut) {
+		return nil, err
+	}
+	have := map[string]bool{}
+	for _, s := range out {
+		have[s.ID] = true
+	}
+	for _, s := range more {
+		if !have[s.ID] {
+			out = append(out, s)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Started.After(out[j].Started) })
+	if len(out) >= q.limit() {
+		err = nil
+	}
+	return out[:min(len(out), q.limit())], err
 }
 
 // withOldIndex adds to out, a search by q.ID, the exchanges an older
@@ -835,17 +906,28 @@ func (r *Redis) Accesses(ctx context.Context, limit int) ([]Access, error) {
 	return out, nil
 }
 
+// pruneBatch is how many exchanges one step of Prune drops (one script:
+// Redis does nothing else meanwhile).
+const pruneBatch = 1000
+
 // Prune implements Backend: exchanges that started before now-MaxAge go,
-// with their sizes; accesses as old are trimmed from the list's tail.
+// with their sizes, pruneBatch at a time until none is left (one batch a
+// pass fell behind any flow past 33 exchanges a second); accesses as old
+// are trimmed from the list's tail.
 func (r *Redis) Prune(ctx context.Context, now time.Time) error {
 	cutoff := now.Add(-r.ret.MaxAge).UnixMilli()
-	ids, err := r.c.ZRangeByScore(ctx, r.p+"t", &redis.ZRangeBy{Min: "-inf", Max: "(" + strconv.FormatInt(cutoff, 10), Count: 1000}).Result()
-	if err != nil {
-		return fmt.Errorf("journal: prune: %w", err)
-	}
-	if len(ids) > 0 {
-		if err := r.remove(ctx, ids, now); err != nil {
-			return err
+	for {
+		ids, err := r.c.ZRangeByScore(ctx, r.p+"t", &redis.ZRangeBy{Min: "-inf", Max: "(" + strconv.FormatInt(cutoff, 10), Count: pruneBatch}).Result()
+		if err != nil {
+			return fmt.Errorf("journal: prune: %w", err)
+		}
+		if len(ids) > 0 {
+			if err := r.remove(ctx, ids, now); err != nil {
+				return err
+			}
+		}
+		if len(ids) < pruneBatch {
+			break
 		}
 	}
 	for range 1000 {

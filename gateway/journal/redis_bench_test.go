@@ -54,10 +54,10 @@ func BenchmarkRedisApplyAll(b *testing.B) {
 				Event{Exchange: id, At: now.Add(4 * time.Millisecond), Delivered: true,
 					Step: &Step{Kind: StepDelivery, Title: "delivered", Status: 202}})
 		}
-		if err := r.ApplyAll(ctx, first); err != nil {
+		if _, err := r.ApplyAll(ctx, first); err != nil {
 			b.Fatal(err)
 		}
-		if err := r.ApplyAll(ctx, second); err != nil {
+		if _, err := r.ApplyAll(ctx, second); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -45,8 +45,12 @@ func TestRedisIndexesHoldOnlyKeptExchanges(t *testing.T) {
 	if index, maxIndex := len(indexKeys(b, keys)), 5*st.Exchanges+3; index > maxIndex {
 		t.Errorf("%d index keys for %d exchanges kept (at most %d expected)", index, st.Exchanges, maxIndex)
 	}
-	for _, k := range []string{"ixo:accepted", "ixi:porx_in020101uk31", "ixt:fa565"} {
-		if c, _ := b.c.ZCard(ctx, b.p+k).Result(); c != int64(st.Exchanges) {
+	ixKey, err := b.indexKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{b.p + "ixo:accepted", b.p + "ixi:porx_in020101uk31", b.idIndex(ixKey, "FA565")} {
+		if c, _ := b.c.ZCard(ctx, k).Result(); c != int64(st.Exchanges) {
 			t.Errorf("index %s holds %d exchanges, %d kept", k, c, st.Exchanges)
 		}
 	}
@@ -68,7 +72,7 @@ func TestRedisIndexesHoldOnlyKeptExchanges(t *testing.T) {
 func indexKeys(b *Redis, keys []string) []string {
 	var out []string
 	for _, k := range keys {
-		for _, ix := range []string{"ixt:", "ixo:", "ixi:"} {
+		for _, ix := range []string{"ixh:", "ixt:", "ixo:", "ixi:"} {
 			if strings.HasPrefix(k, b.p+ix) {
 				out = append(out, k)
 			}
