@@ -20,7 +20,9 @@
 //	                             (MaxNominatedRelease), oldest first, as EPS does, the rest
 //	                             waiting for the next; with nothing to release it answers, as
 //	                             EPS does, 200 and an OperationOutcome NO_MORE_PRESCRIPTIONS
-//	POST base/Task               return (status rejected) or withdraw (code abort)
+//	POST base/Task               return (status rejected: to be dispensed again, and no longer
+//	                             nominated, as Spine ends the nomination: another pharmacy
+//	                             takes it by its id) or withdraw (code abort)
 //	POST base/Claim              claim, or claim amendment (replacementOf)
 //	GET  base/Task?...           tracker: identifier / focus:identifier / patient:identifier [+ business-status];
 //	                             one Bundle of every match as EPS answers, or pages of

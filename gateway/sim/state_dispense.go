@@ -241,7 +241,11 @@ type ReturnRequest struct {
 }
 
 // Return gives an undispensed prescription back to EPS: it is to be
-// dispensed again and pending cancellations take effect (R-0001).
+// dispensed again and pending cancellations take effect (R-0001). It is
+// no longer nominated, as Spine's update_for_return clears the nominated
+// performer (eps-spine-shared record.py): no nominated download hands it
+// over again, and a pharmacy takes it by its id (the patient's token),
+// with a patient release.
 func (s *State) Return(req ReturnRequest, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -265,7 +269,7 @@ func (s *State) Return(req ReturnRequest, now time.Time) error {
 			s.resolve(p, it, CancelDone, now)
 		}
 	}
-	p.Dispenser = ""
+	p.Dispenser, p.Nominated = "", ""
 	p.Status = StatusToBeDispensed
 	if allItems(p, ItemCancelled) {
 		p.Status = StatusCancelled
