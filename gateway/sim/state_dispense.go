@@ -124,7 +124,8 @@ type DispenseRequest struct {
 }
 
 // Dispense applies a dispense notification (or an amendment: the last
-// notification is undone first). Pending cancellations resolve: item
+// notification is undone first), which must report every line item, as
+// Spine requires (ReasonItemNotFound otherwise). Pending cancellations resolve: item
 // cancelled → R-0001, dispensed or partial → R-0004, not dispensed → R-0010;
 // owing stays pending.
 func (s *State) Dispense(req DispenseRequest, now time.Time) error {
@@ -156,6 +157,15 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 	}
 	if len(req.Items) == 0 {
 		return refuse(ReasonInvalid, p.ShortFormID, "dispense notification without line items")
+	}
+	// Spine takes a notification (or an amendment) only when it reports
+	// every line item of the prescription, those it did not dispense or
+	// that were cancelled too (compare_line_items_for_dispense: the ids
+	// given must be the ids stored, else ITEM_NOT_FOUND, 0014).
+	for i := range p.Items {
+		if _, ok := req.Items[p.Items[i].ID]; !ok {
+			return refuse(ReasonItemNotFound, p.ShortFormID, "line item %s missing: a dispense notification reports every line item", p.Items[i].ID)
+		}
 	}
 	// An amendment is checked against the statuses it starts from: the
 	// last notification undone.

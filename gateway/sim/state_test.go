@@ -368,7 +368,7 @@ func TestReturn(t *testing.T) {
 		t.Fatalf("returned prescription released %d times by its id, want 1", len(again))
 	}
 	mustDo(t, s.Dispense(DispenseRequest{MessageID: "d1", Dispenser: "FH542", ShortFormID: p.sf,
-		Items: map[string]ItemStatus{p.item1: ItemOwing}}, t0))
+		Items: map[string]ItemStatus{p.item1: ItemOwing, p.item2: ItemOwing}}, t0))
 	wantReason(t, s.Return(ReturnRequest{ShortFormID: p.sf, Dispenser: "FH542"}, t0), ReasonInvalidTransition)
 }
 
