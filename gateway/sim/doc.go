@@ -88,5 +88,11 @@
 // forgotten first, and each keeps its last 512 dispense notifications and
 // claims (per issue), as Spine prunes a prescription's change log; a
 // withdrawal reaching back past them is refused as
-// PRESCRIPTION_INVALID_STATE_TRANSITION.
+// PRESCRIPTION_INVALID_STATE_TRANSITION. A forgotten prescription is one
+// EPS would still hold: a request for it (among the last 50,000 forgotten)
+// is answered not found with diagnostics saying the simulator forgot it,
+// its prescription-order again as DUPLICATE_PRESCRIPTION_ID, and each such
+// answer is logged (warning) and counted in /_admin/stats
+// (forgottenRequests, beside evicted). A nominated download cannot deliver
+// a forgotten prescription, nor a tracker search by NHS number list it.
 package sim

@@ -27,7 +27,7 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 		}
 		np.TaskID = s.opts.NewID()
 		if err := s.state.AddPrescription(np, now); err != nil {
-			return fhirReply(stateErrorAnswer(err, now))
+			return s.refusal(err, now)
 		}
 		return fhirReply(http.StatusOK, successOutcome(now))
 	case fhir.EventPrescriptionOrderUpdate:
@@ -38,11 +38,29 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 			return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
 		}
 		if err := s.state.Dispense(req, now); err != nil {
-			return fhirReply(stateErrorAnswer(err, now))
+			return s.refusal(err, now)
 		}
 		return fhirReply(http.StatusOK, successOutcome(now))
 	}
 	return fhirReply(http.StatusBadRequest, invalidOutcome(now, "unsupported MessageHeader.eventCoding "+m.event))
+}
+
+// refusal answers a State refusal as EPS does (stateErrorAnswer), noting
+// one for a prescription the cap forgot.
+func (s *Server) refusal(err error, now time.Time) reply {
+	var se *StateError
+	if errors.As(err, &se) && se.Forgotten {
+		s.noteForgotten(se)
+	}
+	return fhirReply(stateErrorAnswer(err, now))
+}
+
+// noteForgotten logs and counts a request answered for a prescription
+// the cap forgot: the simulator's answer, not EPS's.
+func (s *Server) noteForgotten(se *StateError) {
+	s.count(func(st *Stats) { st.ForgottenRequests++ })
+	s.log.Warn("sim: request for a prescription its cap forgot; EPS would still hold it",
+		"prescription_id", se.ShortFormID, "detail", se.Detail)
 }
 
 // cancel answers a prescription-order-update: a Bundle (200 when every item
@@ -51,7 +69,7 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 func (s *Server) cancel(r *http.Request, m *message, now time.Time) reply {
 	req, err := decodeCancel(m)
 	if err != nil {
-		return fhirReply(http.StatusBadRequest, cancelRefusal(CancelInvalidMessage, now))
+		return fhirReply(http.StatusBadRequest, cancelRefusal(CancelInvalidMessage, "", now))
 	}
 	outcomes, err := s.state.Cancel(req, now)
 	if err != nil {
@@ -59,12 +77,17 @@ func (s *Server) cancel(r *http.Request, m *message, now time.Time) reply {
 		if errors.As(err, &se) {
 			switch se.Reason {
 			case ReasonNotFound, ReasonItemNotFound:
-				return fhirReply(http.StatusBadRequest, cancelRefusal(CancelNotFound, now))
+				diagnostics := ""
+				if se.Forgotten {
+					s.noteForgotten(se)
+					diagnostics = se.Error()
+				}
+				return fhirReply(http.StatusBadRequest, cancelRefusal(CancelNotFound, diagnostics, now))
 			case ReasonPatientMismatch:
-				return fhirReply(http.StatusBadRequest, cancelRefusal(CancelPatientMismatch, now))
+				return fhirReply(http.StatusBadRequest, cancelRefusal(CancelPatientMismatch, "", now))
 			}
 		}
-		return fhirReply(stateErrorAnswer(err, now))
+		return s.refusal(err, now)
 	}
 	var held *Prescription
 	if p, ok := s.state.Get(req.ShortFormID); ok && p.Dispenser != "" {
@@ -72,7 +95,7 @@ func (s *Server) cancel(r *http.Request, m *message, now time.Time) reply {
 	}
 	body, err := cancelResponse(m, outcomes, held, now, s.opts.NewID, s.endpoint(r, "/$process-message"))
 	if err != nil {
-		return fhirReply(http.StatusBadRequest, cancelRefusal(CancelInvalidMessage, now))
+		return fhirReply(http.StatusBadRequest, cancelRefusal(CancelInvalidMessage, "", now))
 	}
 	status := http.StatusOK
 	for _, o := range outcomes {
@@ -104,7 +127,7 @@ func (s *Server) release(r *http.Request, body []byte, now time.Time) reply {
 	}
 	released, err := s.state.Release(req, now)
 	if err != nil {
-		return fhirReply(stateErrorAnswer(err, now))
+		return s.refusal(err, now)
 	}
 	if len(released) == 0 && req.ShortFormID == "" {
 		return fhirReply(http.StatusOK, noMorePrescriptions(now))
@@ -123,7 +146,7 @@ func (s *Server) task(_ *http.Request, body []byte, now time.Time) reply {
 		err = s.state.Return(act.ret, now)
 	}
 	if err != nil {
-		return fhirReply(stateErrorAnswer(err, now))
+		return s.refusal(err, now)
 	}
 	return fhirReply(http.StatusOK, successOutcome(now))
 }
@@ -134,7 +157,7 @@ func (s *Server) claim(_ *http.Request, body []byte, now time.Time) reply {
 		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
 	}
 	if err := s.state.Claim(req, now); err != nil {
-		return fhirReply(stateErrorAnswer(err, now))
+		return s.refusal(err, now)
 	}
 	return fhirReply(http.StatusOK, successOutcome(now))
 }
@@ -154,7 +177,12 @@ func (s *Server) tracker(r *http.Request, _ []byte, now time.Time) reply {
 	matches := s.state.Search(q)
 	if len(matches) == 0 && q.ShortFormID != "" {
 		if _, held := s.state.Get(q.ShortFormID); !held {
-			return fhirReply(http.StatusOK, trackerNotFound(now))
+			diagnostics := ""
+			if se := s.state.forgottenRefusal(q.ShortFormID); se != nil {
+				s.noteForgotten(se)
+				diagnostics = se.Error()
+			}
+			return fhirReply(http.StatusOK, trackerNotFound(now, diagnostics))
 		}
 	}
 	size := s.opts.TrackerPageSize

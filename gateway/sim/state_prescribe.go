@@ -28,7 +28,8 @@ type NewPrescription struct {
 }
 
 // AddPrescription stores a new prescription, to be dispensed. It refuses a
-// bad short-form id check character and a duplicate short-form id.
+// bad short-form id check character and a duplicate short-form id (also
+// the id of a prescription the cap forgot, which EPS would still hold).
 func (s *State) AddPrescription(np NewPrescription, now time.Time) error {
 	if err := checkShortFormID(np.ShortFormID); err != nil {
 		return &StateError{Reason: ReasonInvalidCheckCharacter, ShortFormID: np.ShortFormID, Detail: err.Error()}
@@ -56,6 +57,9 @@ func (s *State) AddPrescription(np NewPrescription, now time.Time) error {
 	defer s.mu.Unlock()
 	if _, dup := s.rx[np.ShortFormID]; dup {
 		return refuse(ReasonDuplicate, np.ShortFormID, "duplicate prescription id")
+	}
+	if err := s.forgottenError(ReasonDuplicate, np.ShortFormID); err != nil {
+		return err // EPS would still hold it
 	}
 	s.applyEarlyCancel(p, now)
 	s.rx[np.ShortFormID] = p
@@ -92,7 +96,9 @@ func (s *State) Cancel(req CancelRequest, now time.Time) ([]CancelOutcome, error
 	defer s.mu.Unlock()
 	p, err := s.lookup(req.ShortFormID)
 	if err != nil {
-		s.rememberEarlyCancel(req) // applied if the prescription comes
+		if !IsForgotten(err) { // it came before: EPS never had it
+			s.rememberEarlyCancel(req) // applied if the prescription comes
+		}
 		return nil, err
 	}
 	if req.NHSNumber != "" && req.NHSNumber != p.NHSNumber {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -393,11 +394,22 @@ type StateError struct {
 	// (ReasonWithAnotherDispenser).
 	Dispenser string
 	Detail    string
+	// Forgotten is set when EPS would hold the prescription but the
+	// simulator's cap forgot it (state_evict.go): the refusal is the
+	// simulator's, not EPS's.
+	Forgotten bool
 }
 
 // Error implements error.
 func (e *StateError) Error() string {
 	return fmt.Sprintf("prescription %s: %s", e.ShortFormID, e.Detail)
+}
+
+// IsForgotten reports whether err is a refusal for a prescription the
+// simulator's cap forgot (StateError.Forgotten).
+func IsForgotten(err error) bool {
+	var se *StateError
+	return errors.As(err, &se) && se.Forgotten
 }
 
 func refuse(r Reason, id, format string, args ...any) *StateError {
