@@ -173,8 +173,17 @@ func allItems(p *Prescription, st ItemStatus) bool {
 	return true
 }
 
-// Expire marks a prescription expired (for tests and the admin face: the
-// simulator runs no expiry clock of its own).
+// Expire expires a prescription as Spine's expiry does (for tests: the
+// simulator runs no expiry clock of its own). The statuses follow Spine's
+// expiry lookups (eps-spine-shared statuses.py EXPIRY_LOOKUP, issue.py and
+// line_item.py expire): to be dispensed or with the dispenser becomes
+// expired; with the dispenser - active becomes dispensed (what was
+// dispensed stands, and may be claimed); a completed prescription keeps
+// its status. Items to be dispensed or with the dispenser become expired,
+// partly dispensed ones fully dispensed, owing ones not dispensed. The
+// issues of a repeat dispensing prescription still to come expire with it
+// (record.py: "we must expire all subsequent issues as well"): no next
+// issue follows.
 func (s *State) Expire(shortFormID string, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -182,12 +191,24 @@ func (s *State) Expire(shortFormID string, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	p.Status = StatusExpired
+	switch p.Status {
+	case StatusToBeDispensed, StatusWithDispenser:
+		p.Status = StatusExpired
+	case StatusWithDispenserActive:
+		p.Status = StatusDispensed
+	}
 	for i := range p.Items {
-		if !p.Items[i].Status.terminal() {
-			p.Items[i].Status = ItemExpired
+		it := &p.Items[i]
+		switch it.Status {
+		case ItemToBeDispensed, ItemWithDispenser:
+			it.Status = ItemExpired
+		case ItemPartial:
+			it.Status = ItemDispensed
+		case ItemOwing:
+			it.Status = ItemNotDispensed
 		}
 	}
+	p.expired = true
 	s.changed(p, now)
 	return nil
 }

@@ -259,6 +259,9 @@ type Prescription struct {
 	// the current one, oldest first, kept for their claims (NextIssue).
 	PastIssues []IssueRecord
 
+	// expired is set once the prescription expired (Expire): a repeat
+	// dispensing course has no next issue.
+	expired bool
 	// used numbers the prescription's latest use (state_evict.go).
 	used uint64
 	// dispensesDropped counts the dispense notifications of the current
