@@ -44,6 +44,10 @@
 // R-0003 pending with dispenser - active, R-0004, R-0005, R-0006, R-0007,
 // R-0010), as the EPS API answers Spine's AE; R-0008 (not found), R-5000 (NHS
 // number mismatch) and R-5888 (invalid message) are OperationOutcomes. A
+// Bundle that is not exactly one MedicationRequest (one line item a
+// message), with status cancelled and a statusReason, is refused before
+// that, as the EPS API's own checks refuse it: 400, an issue (code value,
+// EPS's diagnostics) each. A
 // pending cancellation resolves when the dispenser returns the prescription
 // (R-0001) or dispenses the item (cancelled R-0001, dispensed R-0004, not
 // dispensed R-0010); resolutions are listed by State.CancelResolutions and

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -267,6 +268,32 @@ func (m *message) organizationName(ods string) string {
 		}
 	}
 	return first
+}
+
+// cancellationIssues are the EPS API's own checks of a
+// prescription-order-update, made before it reaches Spine
+// (bundle-validator.ts, verifyCancellationBundle; validation-errors.ts for
+// the wording): exactly one MedicationRequest (EPS cancels one line item a
+// message), with status cancelled and a statusReason. EPS answers them
+// with HTTP 400 and these issues.
+func cancellationIssues(m *message) []fhir.Issue {
+	const mrPath = "Bundle.entry.resource.ofType(MedicationRequest)"
+	issue := func(diagnostics, expression string) fhir.Issue {
+		return fhir.Issue{Severity: "error", Code: "value", Diagnostics: diagnostics, Expression: []string{expression}}
+	}
+	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
+	var out []fhir.Issue
+	if len(mrs) != 1 {
+		out = append(out, issue("The Bundle must contain exactly one MedicationRequest if MessageHeader.eventCoding.code is '"+
+			fhir.EventPrescriptionOrderUpdate+"'.", mrPath))
+	}
+	if slices.ContainsFunc(mrs, func(mr *fhir.MedicationRequest) bool { return mr.Status != "cancelled" }) {
+		out = append(out, issue("MedicationRequest.status must be cancelled.", mrPath+".status"))
+	}
+	if slices.ContainsFunc(mrs, func(mr *fhir.MedicationRequest) bool { return mr.StatusReason == nil }) {
+		out = append(out, issue("Expected MedicationRequest to have a value for statusReason.", mrPath+".statusReason"))
+	}
+	return out
 }
 
 // decodeCancel extracts a cancellation from a prescription-order-update.

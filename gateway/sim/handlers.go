@@ -65,8 +65,12 @@ func (s *Server) noteForgotten(se *StateError) {
 
 // cancel answers a prescription-order-update: a Bundle (200 when every item
 // was cancelled, else 400 as Spine's AE), or an OperationOutcome for
-// R-0008, R-5000 and R-5888.
+// R-0008, R-5000 and R-5888, or for what the EPS API's own checks refuse
+// (cancellationIssues).
 func (s *Server) cancel(r *http.Request, m *message, now time.Time) reply {
+	if issues := cancellationIssues(m); len(issues) > 0 {
+		return fhirReply(http.StatusBadRequest, fhirAnswer(outcome(now, issues...)))
+	}
 	req, err := decodeCancel(m)
 	if err != nil {
 		return fhirReply(http.StatusBadRequest, cancelRefusal(CancelInvalidMessage, "", now))

@@ -218,7 +218,7 @@ func TestServerCancelAnswers(t *testing.T) {
 	post(a, "cancel.json", map[string]string{"NHSNUMBER": "9999999999"}).want(t, 400, "R-5000")
 	bad := fixture(t, "cancel.json", a.repl(nil))
 	bad = bytes.Replace(bad, []byte(`"status": "cancelled"`), []byte(`"status": "active"`), 1)
-	do(t, http.MethodPost, api+"/$process-message", bad, nil).want(t, 400, "R-5888")
+	do(t, http.MethodPost, api+"/$process-message", bad, nil).want(t, 400, "value")
 }
 
 func TestServerMisc(t *testing.T) {
