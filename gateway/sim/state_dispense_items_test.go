@@ -3,11 +3,8 @@ package sim
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"testing"
 	"time"
-
-	"github.com/porxgate/porxgate/fhir"
 )
 
 // withoutEntry returns the message Bundle b without its entry i.
@@ -47,15 +44,8 @@ func TestDispenseReportsEveryItem(t *testing.T) {
 	}
 	status := func() (string, []string) {
 		t.Helper()
-		tr := do(t, http.MethodGet, api+"/Task?focus:identifier="+url.QueryEscape(fhir.SystemShortFormID+"|"+p.sf), nil, nil)
-		tr.want(t, 200, "")
-		task := tr.json["entry"].([]any)[0].(map[string]any)["resource"].(map[string]any)
-		var items []string
-		for _, in := range task["input"].([]any) {
-			info := in.(map[string]any)["extension"].([]any)[0].(map[string]any)["extension"].([]any)
-			items = append(items, info[len(info)-1].(map[string]any)["valueCoding"].(map[string]any)["code"].(string))
-		}
-		return task["businessStatus"].(map[string]any)["coding"].([]any)[0].(map[string]any)["code"].(string), items
+		task := trackerTaskOver(t, api, p.sf)
+		return businessStatus(task), itemStatuses(task)
 	}
 
 	post(fixture(t, "prescription-order.json", p.repl(nil))).want(t, 200, "informational")

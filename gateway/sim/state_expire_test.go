@@ -2,11 +2,8 @@ package sim
 
 import (
 	"net/http"
-	"net/url"
 	"testing"
 	"time"
-
-	"github.com/porxgate/porxgate/fhir"
 )
 
 // TestExpireAsSpine: a prescription expires as Spine expires one
@@ -37,10 +34,7 @@ func TestExpireAsSpine(t *testing.T) {
 			want(t, 200, "informational")
 		mustDo(t, s.State().Expire(p.sf, t0))
 
-		tr := do(t, http.MethodGet, api+"/Task?focus:identifier="+url.QueryEscape(fhir.SystemShortFormID+"|"+p.sf), nil, nil)
-		tr.want(t, 200, "")
-		task := tr.json["entry"].([]any)[0].(map[string]any)["resource"].(map[string]any)
-		if bs := task["businessStatus"].(map[string]any)["coding"].([]any)[0].(map[string]any)["code"]; bs != string(StatusDispensed) {
+		if bs := businessStatus(trackerTaskOver(t, api, p.sf)); bs != string(StatusDispensed) {
 			t.Fatalf("expired with dispenser - active: tracker business status %v, want 0006 dispensed", bs)
 		}
 		post("/Claim", "claim.json", nil).want(t, 200, "informational")

@@ -1,35 +1,16 @@
 package sim
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/internal/testlog"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // diagnostics returns the first issue's diagnostics.
 func (a answer) diagnostics() string {
@@ -54,7 +35,7 @@ func (a answer) diagnostics() string {
 // order sent again was stored anew, and stored already cancelled by the
 // "early" cancellation the simulator had kept for it.
 func TestForgottenPrescriptionSaysSo(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	_, base := startSim(t, Options{Now: func() time.Time { return t0 }, MaxPrescriptions: 2,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	api := base + DefaultBasePath

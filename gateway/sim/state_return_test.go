@@ -2,11 +2,8 @@ package sim
 
 import (
 	"net/http"
-	"net/url"
 	"testing"
 	"time"
-
-	"github.com/porxgate/porxgate/fhir"
 )
 
 // TestReturnEndsTheNomination: a dispense proposal return takes the
@@ -48,10 +45,7 @@ func TestReturnEndsTheNomination(t *testing.T) {
 		t.Fatalf("nominated release after the return: %d prescriptions (%s), want none: %s", n, again.issueCode(), again.body)
 	}
 
-	tr := do(t, http.MethodGet, api+"/Task?focus:identifier="+url.QueryEscape(fhir.SystemShortFormID+"|"+p.sf), nil, nil)
-	tr.want(t, 200, "")
-	task := tr.json["entry"].([]any)[0].(map[string]any)["resource"].(map[string]any)
-	if owner, ok := task["owner"]; ok {
+	if owner, ok := trackerTaskOver(t, api, p.sf)["owner"]; ok {
 		t.Fatalf("tracker owner after the return = %v, want none", owner)
 	}
 
