@@ -317,21 +317,30 @@ func decodeCancel(m *message) (CancelRequest, error) {
 		}
 		req.ItemIDs = append(req.ItemIDs, item)
 		if req.Requester == "" && mr.Requester != nil {
-			req.Requester = m.requesterID(mr.Requester.Reference)
+			req.Requester = m.requesterOrganization(mr.Requester.Reference)
 		}
+	}
+	if req.Requester == "" {
+		req.Requester = m.sender
 	}
 	return req, nil
 }
 
-// requesterID names a requester by its SDS role profile id when the
-// reference resolves, else by the reference itself.
-func (m *message) requesterID(ref string) string {
-	if r := m.resolve(ref); r != nil {
-		if v := identifierIn(r, fhir.SystemSDSRoleProfile); v != "" {
-			return v
-		}
+// requesterOrganization is the ODS code of the organisation the requester
+// (a PractitionerRole, by reference) acts for: its organization, by
+// identifier or reference; "" when the role does not say.
+func (m *message) requesterOrganization(ref string) string {
+	role, ok := m.resolve(ref).(*fhir.PractitionerRole)
+	if !ok || role.Organization == nil {
+		return ""
 	}
-	return ref
+	if v := refValue(role.Organization); v != "" {
+		return v
+	}
+	if org := m.resolve(role.Organization.Reference); org != nil {
+		return identifierIn(org, fhir.SystemODS)
+	}
+	return ""
 }
 
 // decodeDispense extracts a dispense notification: one MedicationDispense

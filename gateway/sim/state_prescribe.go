@@ -72,7 +72,9 @@ func (s *State) AddPrescription(np NewPrescription, now time.Time) error {
 type CancelRequest struct {
 	ShortFormID string
 	NHSNumber   string
-	// Requester identifies who asked (e.g. the SDS role profile id).
+	// Requester is the ODS code of the organisation that asked (Spine's
+	// agentOrganization: the requester's organisation, else the sender),
+	// which tells a cancellation "by another prescriber" (R-0007).
 	Requester string
 	// ItemIDs are the line items to cancel; empty means all.
 	ItemIDs []string

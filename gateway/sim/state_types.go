@@ -163,7 +163,9 @@ type Item struct {
 	ID     string
 	Status ItemStatus
 	// CancelPending is set while a cancellation waits for the dispenser.
-	CancelPending   bool
+	CancelPending bool
+	// CancelRequester is the organisation that asked for the pending
+	// cancellation (CancelRequest.Requester): another's is R-0007.
 	CancelRequester string
 	// FutureCancelled is set on an item of a repeat dispensing prescription
 	// the prescriber cancelled: whatever became of it in the current issue
