@@ -297,7 +297,8 @@ type WithdrawRequest struct {
 	Reason     string
 }
 
-// Withdraw undoes the last dispense notification.
+// Withdraw undoes the last dispense notification; a repeat dispensing
+// prescription stays with dispenser - active, as Spine keeps it.
 func (s *State) Withdraw(req WithdrawRequest, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -327,6 +328,13 @@ func (s *State) Withdraw(req WithdrawRequest, now time.Time) error {
 	}
 	undoLast(p)
 	p.Status = deriveStatus(p)
+	if p.Status == StatusWithDispenser && p.CourseOfTherapy == courseRepeatDispensing {
+		// Spine's withdrawal of a repeat dispensing issue goes back no
+		// further than with dispenser - active (RepeatDispenseRecord
+		// get_withdrawn_status, eps-spine-shared repeat_dispense.py): the
+		// issue cannot then be returned.
+		p.Status = StatusWithDispenserActive
+	}
 	s.changed(p, now)
 	return nil
 }
