@@ -22,7 +22,10 @@
 //	                             EPS does, 200 and an OperationOutcome NO_MORE_PRESCRIPTIONS
 //	POST base/Task               return (status rejected: to be dispensed again, and no longer
 //	                             nominated, as Spine ends the nomination: another pharmacy
-//	                             takes it by its id) or withdraw (code abort)
+//	                             takes it by its id) or withdraw (status in-progress, code
+//	                             abort); a Task the EPS API's own checks refuse (intent, status,
+//	                             code, the statusReason's code system) is answered as they
+//	                             answer it: 400, an issue of code value each
 //	POST base/Claim              claim, or claim amendment (replacementOf)
 //	GET  base/Task?...           tracker: identifier / focus:identifier / patient:identifier [+ business-status];
 //	                             one Bundle of every match as EPS answers, or pages of

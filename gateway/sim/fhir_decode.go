@@ -28,7 +28,33 @@ const (
 	maxDecodedEntries       = 1000
 	errNotBundleOfTypeMsg   = "resourceType must be Bundle of type message"
 	errNoMessageHeaderFirst = "the first entry must be a MessageHeader"
+	// Code systems of a Task's code and of a withdrawal's and a return's
+	// statusReason, as the EPS API checks them (task-validator.ts).
+	codeSystemTaskCode       = "http://hl7.org/fhir/CodeSystem/task-code"
+	codeSystemWithdrawReason = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-withdraw-reason"
+	codeSystemReturnReason   = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-return-status-reason"
 )
+
+// validationRefusal is a request the EPS API's own checks refuse before
+// it reaches Spine: answered with HTTP 400 and these issues.
+type validationRefusal struct {
+	issues []fhir.Issue
+}
+
+// Error implements error: the issues' diagnostics.
+func (v *validationRefusal) Error() string {
+	msgs := make([]string, 0, len(v.issues))
+	for _, is := range v.issues {
+		msgs = append(msgs, is.Diagnostics)
+	}
+	return strings.Join(msgs, " ")
+}
+
+// valueIssue is an issue of code value, as the EPS API's validation
+// errors are written (validation-errors.ts).
+func valueIssue(diagnostics, expression string) fhir.Issue {
+	return fhir.Issue{Severity: "error", Code: "value", Diagnostics: diagnostics, Expression: []string{expression}}
+}
 
 // firstCode returns the code of a concept's first coding in any system.
 func firstCode(cc *fhir.CodeableConcept) string {
@@ -278,9 +304,7 @@ func (m *message) organizationName(ods string) string {
 // with HTTP 400 and these issues.
 func cancellationIssues(m *message) []fhir.Issue {
 	const mrPath = "Bundle.entry.resource.ofType(MedicationRequest)"
-	issue := func(diagnostics, expression string) fhir.Issue {
-		return fhir.Issue{Severity: "error", Code: "value", Diagnostics: diagnostics, Expression: []string{expression}}
-	}
+	issue := valueIssue
 	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
 	var out []fhir.Issue
 	if len(mrs) != 1 {
@@ -436,12 +460,51 @@ type taskAction struct {
 	wd       WithdrawRequest
 }
 
+// taskIssues are the EPS API's own checks of a Task, made before it
+// reaches Spine (task-validator.ts, verifyTask; validation-errors.ts for
+// the wording): intent order; status in-progress (a withdrawal: code
+// abort, a statusReason in the withdrawal reasons) or rejected (a return:
+// a statusReason in the return reasons).
+func taskIssues(t *fhir.Task) []fhir.Issue {
+	incorrect := func(field string, allowed ...string) fhir.Issue {
+		return valueIssue("Task."+field+" must be one of: '"+strings.Join(allowed, "', '")+"'.", "Task."+field)
+	}
+	reason := func(system string) []fhir.Issue {
+		if fhir.FindCoding(t.StatusReason, system) != nil {
+			return nil
+		}
+		return []fhir.Issue{valueIssue("Task.reasonCode must have a system of '"+system+"' and a value from that system.", "Task.reasonCode")}
+	}
+	var out []fhir.Issue
+	if t.Intent != "order" {
+		out = append(out, incorrect("intent", "order"))
+	}
+	switch t.Status {
+	case "in-progress":
+		if t.Code == nil {
+			out = append(out, valueIssue("Task.code is required when Task.status is 'in-progress'.", "Task.code"))
+		} else if c := fhir.FindCoding(t.Code, codeSystemTaskCode); c == nil || c.Code != taskCodeAbort {
+			out = append(out, incorrect("code.coding.code", taskCodeAbort))
+		}
+		out = append(out, reason(codeSystemWithdrawReason)...)
+	case eventTaskRejected:
+		out = append(out, reason(codeSystemReturnReason)...)
+	default:
+		out = append(out, incorrect("status", "in-progress", eventTaskRejected))
+	}
+	return out
+}
+
 // decodeTask reads a dispense proposal return (status rejected) or a
-// dispenser withdraw (code abort).
+// dispenser withdraw (status in-progress, code abort); one the EPS API's
+// own checks refuse is a *validationRefusal (taskIssues).
 func decodeTask(body []byte) (taskAction, error) {
 	t, err := decodeRequest[*fhir.Task](body, "Task")
 	if err != nil {
 		return taskAction{}, err
+	}
+	if issues := taskIssues(t); len(issues) > 0 {
+		return taskAction{}, &validationRefusal{issues: issues}
 	}
 	if t.GroupIdentifier == nil || t.GroupIdentifier.Value == "" {
 		return taskAction{}, errors.New("Task.groupIdentifier is required")

@@ -87,6 +87,10 @@ func dispenseDecoder(m *message, _ []byte) error {
 	return err
 }
 
+// validReturn is what the EPS API's own checks ask of a return Task
+// (taskIssues), for the Tasks that test what comes after them.
+const validReturn = `"intent":"order","status":"rejected","statusReason":{"coding":[{"system":"` + codeSystemReturnReason + `","code":"0003"}]}`
+
 func TestDecodeResourcesMalformed(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -99,9 +103,10 @@ func TestDecodeResourcesMalformed(t *testing.T) {
 		{"release no owner", releaseDecoder, `{"resourceType":"Parameters","parameter":[]}`, "owner"},
 		{"release owner not a resource", releaseDecoder, `{"resourceType":"Parameters","parameter":[{"name":"owner","resource":3}]}`, "owner"},
 		{"task wrong type", taskDecoder, `{"resourceType":"Claim"}`, "must be Task"},
-		{"task no group", taskDecoder, `{"resourceType":"Task"}`, "groupIdentifier"},
-		{"task no dispenser", taskDecoder, `{"resourceType":"Task","groupIdentifier":{"value":"X"}}`, "owner"},
-		{"task neither", taskDecoder, `{"resourceType":"Task","groupIdentifier":{"value":"X"},"owner":{"identifier":{"value":"FH542"}},"status":"completed"}`, "return"},
+		{"task no group", taskDecoder, `{"resourceType":"Task",` + validReturn + `}`, "groupIdentifier"},
+		{"task no dispenser", taskDecoder, `{"resourceType":"Task",` + validReturn + `,"groupIdentifier":{"value":"X"}}`, "owner"},
+		{"task neither", taskDecoder, `{"resourceType":"Task","intent":"order","groupIdentifier":{"value":"X"},"owner":{"identifier":{"value":"FH542"}},"status":"completed"}`,
+			"Task.status must be one of: 'in-progress', 'rejected'."},
 		{"claim wrong type", claimDecoder, `{"resourceType":"Task"}`, "must be Claim"},
 		{"claim no prescription", claimDecoder, `{"resourceType":"Claim","identifier":[{"value":"c"}]}`, "shortForm"},
 		{"claim no id", claimDecoder, `{"resourceType":"Claim","prescription":{"extension":[{"url":"` + fhir.ExtensionGroupIdentifier + `","extension":[{"url":"shortForm","valueIdentifier":{"value":"X"}}]}]}}`, "identifier"},

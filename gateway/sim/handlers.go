@@ -142,6 +142,9 @@ func (s *Server) release(r *http.Request, body []byte, now time.Time) reply {
 func (s *Server) task(_ *http.Request, body []byte, now time.Time) reply {
 	act, err := decodeTask(body)
 	if err != nil {
+		if vr := (*validationRefusal)(nil); errors.As(err, &vr) {
+			return fhirReply(http.StatusBadRequest, fhirAnswer(outcome(now, vr.issues...)))
+		}
 		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
 	}
 	if act.withdraw {
