@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"net/http"
 	"testing"
 	"time"
 )
@@ -24,14 +23,9 @@ func TestExpireAsSpine(t *testing.T) {
 		s, base := startSim(t, Options{Now: func() time.Time { return t0 }})
 		api := base + DefaultBasePath
 		p := newRx(t, 1, "FH542")
-		post := func(path, fix string, extra map[string]string) answer {
-			t.Helper()
-			return do(t, http.MethodPost, api+path, fixture(t, fix, p.repl(extra)), nil)
-		}
+		post := poster(t, api, p)
 		post("/$process-message", "prescription-order.json", nil).want(t, 200, "informational")
-		post("/Task/$release", "release-nominated.json", nil).want(t, 200, "")
-		post("/$process-message", "dispense-notification.json", map[string]string{"STATUS1": "0003", "STATUS2": "0004", "MESSAGEID": "d1"}).
-			want(t, 200, "informational")
+		partlyDispense(t, post)
 		mustDo(t, s.State().Expire(p.sf, t0))
 
 		if bs := businessStatus(trackerTaskOver(t, api, p.sf)); bs != string(StatusDispensed) {

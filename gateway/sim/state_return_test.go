@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"net/http"
 	"testing"
 	"time"
 )
@@ -19,10 +18,7 @@ func TestReturnEndsTheNomination(t *testing.T) {
 	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
 	api := base + DefaultBasePath
 	p := newRx(t, 1, "FH542")
-	post := func(path, fix string, extra map[string]string) answer {
-		t.Helper()
-		return do(t, http.MethodPost, api+path, fixture(t, fix, p.repl(extra)), nil)
-	}
+	post := poster(t, api, p)
 	releasedCount := func(a answer) int {
 		t.Helper()
 		a.want(t, 200, "")

@@ -28,14 +28,9 @@ func TestWithdrawnRepeatDispensingStaysActive(t *testing.T) {
 			_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
 			api := base + DefaultBasePath
 			p := newRx(t, uint32(i+1), "FH542")
-			post := func(path, fix string, extra map[string]string) answer {
-				t.Helper()
-				return do(t, http.MethodPost, api+path, fixture(t, fix, p.repl(extra)), nil)
-			}
+			post := poster(t, api, p)
 			do(t, http.MethodPost, api+"/$process-message", withCourse(t, p, tt.course, 2), nil).want(t, 200, "informational")
-			post("/Task/$release", "release-nominated.json", nil).want(t, 200, "")
-			post("/$process-message", "dispense-notification.json", map[string]string{"STATUS1": "0003", "STATUS2": "0004", "MESSAGEID": "d1"}).
-				want(t, 200, "informational")
+			partlyDispense(t, post)
 			post("/Task", "withdraw.json", map[string]string{"FOCUSID": "d1"}).want(t, 200, "informational")
 			task := trackerTaskOver(t, api, p.sf)
 			if st, items := businessStatus(task), itemStatuses(task); st != string(tt.wantStatus) ||

@@ -91,3 +91,22 @@ func itemStatuses(task map[string]any) []string {
 	}
 	return out
 }
+
+// poster posts p's fixtures (with extra replacements) to the simulator at
+// api, its FHIR base.
+func poster(t *testing.T, api string, p rx) func(path, fix string, extra map[string]string) answer {
+	return func(path, fix string, extra map[string]string) answer {
+		t.Helper()
+		return do(t, http.MethodPost, api+path, fixture(t, fix, p.repl(extra)), nil)
+	}
+}
+
+// partlyDispense releases p, already stored, to its pharmacy by a
+// nominated release and sends dispense notification d1: item 1 partly
+// dispensed, item 2 owing.
+func partlyDispense(t *testing.T, post func(path, fix string, extra map[string]string) answer) {
+	t.Helper()
+	post("/Task/$release", "release-nominated.json", nil).want(t, http.StatusOK, "")
+	post("/$process-message", "dispense-notification.json", map[string]string{"STATUS1": "0003", "STATUS2": "0004", "MESSAGEID": "d1"}).
+		want(t, http.StatusOK, "informational")
+}
