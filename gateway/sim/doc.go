@@ -19,7 +19,9 @@
 //	                             nominated release hands over at most 25 prescriptions
 //	                             (MaxNominatedRelease), oldest first, as EPS does, the rest
 //	                             waiting for the next; with nothing to release it answers, as
-//	                             EPS does, 200 and an OperationOutcome NO_MORE_PRESCRIPTIONS
+//	                             EPS does, 200 and an OperationOutcome NO_MORE_PRESCRIPTIONS;
+//	                             as the EPS API checks it first, it needs an agent
+//	                             PractitionerRole with a telecom, and an owner
 //	POST base/Task               return (status rejected: to be dispensed again, and no longer
 //	                             nominated, as Spine ends the nomination: another pharmacy
 //	                             takes it by its id) or withdraw (status in-progress, code

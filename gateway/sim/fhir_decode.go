@@ -417,22 +417,34 @@ func authorizingRequest(md *fhir.MedicationDispense) (*fhir.MedicationRequest, e
 	return nil, errors.New("no contained MedicationRequest for authorizingPrescription")
 }
 
-// decodeRelease reads a Task/$release Parameters.
+// decodeRelease reads a Task/$release Parameters, checked first as the
+// EPS API checks it (parameters-validator.ts, verifyParameters): an agent
+// PractitionerRole is required (else, as EPS throws it, "Parameter with
+// name agent not found"), and a release without an owner, or whose agent
+// has no telecom, is a *validationRefusal.
 func decodeRelease(body []byte) (ReleaseRequest, error) {
 	p, err := decodeRequest[*fhir.Parameters](body, "Parameters")
 	if err != nil {
 		return ReleaseRequest{}, err
 	}
-	var req ReleaseRequest
+	var (
+		req      ReleaseRequest
+		hasOwner bool
+		agent    *fhir.PractitionerRole
+		hasAgent bool
+	)
 	for _, prm := range p.Parameter {
 		switch prm.Name {
 		case paramOwner:
+			hasOwner = hasOwner || prm.Resource != nil
 			req.Owner = identifierIn(prm.Resource, fhir.SystemODS)
 			if org, ok := prm.Resource.(*fhir.Organization); ok {
 				req.Agent.OrgName = org.Name
 			}
 		case paramAgent:
+			hasAgent = hasAgent || prm.Resource != nil
 			if role, ok := prm.Resource.(*fhir.PractitionerRole); ok {
+				agent = role
 				req.Agent.RoleProfile = fhir.FindIdentifier(role.Identifier, fhir.SystemSDSRoleProfile)
 				if pr := role.Practitioner; pr != nil {
 					req.Agent.PersonCode, req.Agent.PersonName = refValue(pr), pr.Display
@@ -446,6 +458,23 @@ func decodeRelease(body []byte) (ReleaseRequest, error) {
 				req.ShortFormID = strings.ToUpper(prm.ValueIdentifier.Value)
 			}
 		}
+	}
+	switch {
+	case !hasAgent:
+		return ReleaseRequest{}, errors.New("Parameter with name agent not found")
+	case agent == nil:
+		return ReleaseRequest{}, errors.New("Parameter with name agent has wrong resourceType")
+	}
+	var issues []fhir.Issue
+	if !hasOwner {
+		issues = append(issues, fhir.Issue{Severity: "error", Code: "invalid", Diagnostics: "Required parameter owner is missing."})
+	}
+	if len(agent.Telecom) == 0 {
+		issues = append(issues, fhir.Issue{Severity: "error", Code: "invalid",
+			Diagnostics: `Required field Parameters.parameter("agent").resource.telecom is missing.`})
+	}
+	if len(issues) > 0 {
+		return ReleaseRequest{}, &validationRefusal{issues: issues}
 	}
 	if req.Owner == "" {
 		return ReleaseRequest{}, errors.New("Parameters.parameter(owner) with an ODS code is required")

@@ -45,6 +45,16 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 	return fhirReply(http.StatusBadRequest, invalidOutcome(now, "unsupported MessageHeader.eventCoding "+m.event))
 }
 
+// decodeRefusal answers a request that did not decode: with the EPS
+// API's own issues for a *validationRefusal, else an INVALID_VALUE issue
+// (HTTP 400 either way).
+func decodeRefusal(err error, now time.Time) reply {
+	if vr := (*validationRefusal)(nil); errors.As(err, &vr) {
+		return fhirReply(http.StatusBadRequest, fhirAnswer(outcome(now, vr.issues...)))
+	}
+	return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
+}
+
 // refusal answers a State refusal as EPS does (stateErrorAnswer), noting
 // one for a prescription the cap forgot.
 func (s *Server) refusal(err error, now time.Time) reply {
@@ -127,7 +137,7 @@ func (s *Server) prepare(r *http.Request, body []byte, now time.Time) reply {
 func (s *Server) release(r *http.Request, body []byte, now time.Time) reply {
 	req, err := decodeRelease(body)
 	if err != nil {
-		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
+		return decodeRefusal(err, now)
 	}
 	released, err := s.state.Release(req, now)
 	if err != nil {
@@ -142,10 +152,7 @@ func (s *Server) release(r *http.Request, body []byte, now time.Time) reply {
 func (s *Server) task(_ *http.Request, body []byte, now time.Time) reply {
 	act, err := decodeTask(body)
 	if err != nil {
-		if vr := (*validationRefusal)(nil); errors.As(err, &vr) {
-			return fhirReply(http.StatusBadRequest, fhirAnswer(outcome(now, vr.issues...)))
-		}
-		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
+		return decodeRefusal(err, now)
 	}
 	if act.withdraw {
 		err = s.state.Withdraw(act.wd, now)
