@@ -19,8 +19,15 @@
 //	                             nominated release hands over at most 25 prescriptions
 //	                             (MaxNominatedRelease), oldest first, as EPS does, the rest
 //	                             waiting for the next; with nothing to release it answers, as
-//	                             EPS does, 200 and an OperationOutcome NO_MORE_PRESCRIPTIONS
-//	POST base/Task               return (status rejected) or withdraw (code abort)
+//	                             EPS does, 200 and an OperationOutcome NO_MORE_PRESCRIPTIONS;
+//	                             as the EPS API checks it first, it needs an agent
+//	                             PractitionerRole with a telecom, and an owner
+//	POST base/Task               return (status rejected: to be dispensed again, and no longer
+//	                             nominated, as Spine ends the nomination: another pharmacy
+//	                             takes it by its id) or withdraw (status in-progress, code
+//	                             abort); a Task the EPS API's own checks refuse (intent, status,
+//	                             code, the statusReason's code system) is answered as they
+//	                             answer it: 400, an issue of code value each
 //	POST base/Claim              claim, or claim amendment (replacementOf)
 //	GET  base/Task?...           tracker: identifier / focus:identifier / patient:identifier [+ business-status];
 //	                             one Bundle of every match as EPS answers, or pages of
@@ -42,6 +49,10 @@
 // R-0003 pending with dispenser - active, R-0004, R-0005, R-0006, R-0007,
 // R-0010), as the EPS API answers Spine's AE; R-0008 (not found), R-5000 (NHS
 // number mismatch) and R-5888 (invalid message) are OperationOutcomes. A
+// Bundle that is not exactly one MedicationRequest (one line item a
+// message), with status cancelled and a statusReason, is refused before
+// that, as the EPS API's own checks refuse it: 400, an issue (code value,
+// EPS's diagnostics) each. A
 // pending cancellation resolves when the dispenser returns the prescription
 // (R-0001) or dispenses the item (cancelled R-0001, dispensed R-0004, not
 // dispensed R-0010); resolutions are listed by State.CancelResolutions and
@@ -86,5 +97,11 @@
 // forgotten first, and each keeps its last 512 dispense notifications and
 // claims (per issue), as Spine prunes a prescription's change log; a
 // withdrawal reaching back past them is refused as
-// PRESCRIPTION_INVALID_STATE_TRANSITION.
+// PRESCRIPTION_INVALID_STATE_TRANSITION. A forgotten prescription is one
+// EPS would still hold: a request for it (among the last 50,000 forgotten)
+// is answered not found with diagnostics saying the simulator forgot it,
+// its prescription-order again as DUPLICATE_PRESCRIPTION_ID, and each such
+// answer is logged (warning) and counted in /_admin/stats
+// (forgottenRequests, beside evicted). A nominated download cannot deliver
+// a forgotten prescription, nor a tracker search by NHS number list it.
 package sim

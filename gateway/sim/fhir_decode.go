@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,7 +28,33 @@ const (
 	maxDecodedEntries       = 1000
 	errNotBundleOfTypeMsg   = "resourceType must be Bundle of type message"
 	errNoMessageHeaderFirst = "the first entry must be a MessageHeader"
+	// Code systems of a Task's code and of a withdrawal's and a return's
+	// statusReason, as the EPS API checks them (task-validator.ts).
+	codeSystemTaskCode       = "http://hl7.org/fhir/CodeSystem/task-code"
+	codeSystemWithdrawReason = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-withdraw-reason"
+	codeSystemReturnReason   = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-return-status-reason"
 )
+
+// validationRefusal is a request the EPS API's own checks refuse before
+// it reaches Spine: answered with HTTP 400 and these issues.
+type validationRefusal struct {
+	issues []fhir.Issue
+}
+
+// Error implements error: the issues' diagnostics.
+func (v *validationRefusal) Error() string {
+	msgs := make([]string, 0, len(v.issues))
+	for _, is := range v.issues {
+		msgs = append(msgs, is.Diagnostics)
+	}
+	return strings.Join(msgs, " ")
+}
+
+// valueIssue is an issue of code value, as the EPS API's validation
+// errors are written (validation-errors.ts).
+func valueIssue(diagnostics, expression string) fhir.Issue {
+	return fhir.Issue{Severity: "error", Code: "value", Diagnostics: diagnostics, Expression: []string{expression}}
+}
 
 // firstCode returns the code of a concept's first coding in any system.
 func firstCode(cc *fhir.CodeableConcept) string {
@@ -269,6 +296,30 @@ func (m *message) organizationName(ods string) string {
 	return first
 }
 
+// cancellationIssues are the EPS API's own checks of a
+// prescription-order-update, made before it reaches Spine
+// (bundle-validator.ts, verifyCancellationBundle; validation-errors.ts for
+// the wording): exactly one MedicationRequest (EPS cancels one line item a
+// message), with status cancelled and a statusReason. EPS answers them
+// with HTTP 400 and these issues.
+func cancellationIssues(m *message) []fhir.Issue {
+	const mrPath = "Bundle.entry.resource.ofType(MedicationRequest)"
+	issue := valueIssue
+	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
+	var out []fhir.Issue
+	if len(mrs) != 1 {
+		out = append(out, issue("The Bundle must contain exactly one MedicationRequest if MessageHeader.eventCoding.code is '"+
+			fhir.EventPrescriptionOrderUpdate+"'.", mrPath))
+	}
+	if slices.ContainsFunc(mrs, func(mr *fhir.MedicationRequest) bool { return mr.Status != "cancelled" }) {
+		out = append(out, issue("MedicationRequest.status must be cancelled.", mrPath+".status"))
+	}
+	if slices.ContainsFunc(mrs, func(mr *fhir.MedicationRequest) bool { return mr.StatusReason == nil }) {
+		out = append(out, issue("Expected MedicationRequest to have a value for statusReason.", mrPath+".statusReason"))
+	}
+	return out
+}
+
 // decodeCancel extracts a cancellation from a prescription-order-update.
 func decodeCancel(m *message) (CancelRequest, error) {
 	mrs, err := m.medicationRequests()
@@ -290,21 +341,30 @@ func decodeCancel(m *message) (CancelRequest, error) {
 		}
 		req.ItemIDs = append(req.ItemIDs, item)
 		if req.Requester == "" && mr.Requester != nil {
-			req.Requester = m.requesterID(mr.Requester.Reference)
+			req.Requester = m.requesterOrganization(mr.Requester.Reference)
 		}
+	}
+	if req.Requester == "" {
+		req.Requester = m.sender
 	}
 	return req, nil
 }
 
-// requesterID names a requester by its SDS role profile id when the
-// reference resolves, else by the reference itself.
-func (m *message) requesterID(ref string) string {
-	if r := m.resolve(ref); r != nil {
-		if v := identifierIn(r, fhir.SystemSDSRoleProfile); v != "" {
-			return v
-		}
+// requesterOrganization is the ODS code of the organisation the requester
+// (a PractitionerRole, by reference) acts for: its organization, by
+// identifier or reference; "" when the role does not say.
+func (m *message) requesterOrganization(ref string) string {
+	role, ok := m.resolve(ref).(*fhir.PractitionerRole)
+	if !ok || role.Organization == nil {
+		return ""
 	}
-	return ref
+	if v := refValue(role.Organization); v != "" {
+		return v
+	}
+	if org := m.resolve(role.Organization.Reference); org != nil {
+		return identifierIn(org, fhir.SystemODS)
+	}
+	return ""
 }
 
 // decodeDispense extracts a dispense notification: one MedicationDispense
@@ -357,22 +417,34 @@ func authorizingRequest(md *fhir.MedicationDispense) (*fhir.MedicationRequest, e
 	return nil, errors.New("no contained MedicationRequest for authorizingPrescription")
 }
 
-// decodeRelease reads a Task/$release Parameters.
+// decodeRelease reads a Task/$release Parameters, checked first as the
+// EPS API checks it (parameters-validator.ts, verifyParameters): an agent
+// PractitionerRole is required (else, as EPS throws it, "Parameter with
+// name agent not found"), and a release without an owner, or whose agent
+// has no telecom, is a *validationRefusal.
 func decodeRelease(body []byte) (ReleaseRequest, error) {
 	p, err := decodeRequest[*fhir.Parameters](body, "Parameters")
 	if err != nil {
 		return ReleaseRequest{}, err
 	}
-	var req ReleaseRequest
+	var (
+		req      ReleaseRequest
+		hasOwner bool
+		agent    *fhir.PractitionerRole
+		hasAgent bool
+	)
 	for _, prm := range p.Parameter {
 		switch prm.Name {
 		case paramOwner:
+			hasOwner = hasOwner || prm.Resource != nil
 			req.Owner = identifierIn(prm.Resource, fhir.SystemODS)
 			if org, ok := prm.Resource.(*fhir.Organization); ok {
 				req.Agent.OrgName = org.Name
 			}
 		case paramAgent:
+			hasAgent = hasAgent || prm.Resource != nil
 			if role, ok := prm.Resource.(*fhir.PractitionerRole); ok {
+				agent = role
 				req.Agent.RoleProfile = fhir.FindIdentifier(role.Identifier, fhir.SystemSDSRoleProfile)
 				if pr := role.Practitioner; pr != nil {
 					req.Agent.PersonCode, req.Agent.PersonName = refValue(pr), pr.Display
@@ -387,6 +459,23 @@ func decodeRelease(body []byte) (ReleaseRequest, error) {
 			}
 		}
 	}
+	switch {
+	case !hasAgent:
+		return ReleaseRequest{}, errors.New("Parameter with name agent not found")
+	case agent == nil:
+		return ReleaseRequest{}, errors.New("Parameter with name agent has wrong resourceType")
+	}
+	var issues []fhir.Issue
+	if !hasOwner {
+		issues = append(issues, fhir.Issue{Severity: "error", Code: "invalid", Diagnostics: "Required parameter owner is missing."})
+	}
+	if len(agent.Telecom) == 0 {
+		issues = append(issues, fhir.Issue{Severity: "error", Code: "invalid",
+			Diagnostics: `Required field Parameters.parameter("agent").resource.telecom is missing.`})
+	}
+	if len(issues) > 0 {
+		return ReleaseRequest{}, &validationRefusal{issues: issues}
+	}
 	if req.Owner == "" {
 		return ReleaseRequest{}, errors.New("Parameters.parameter(owner) with an ODS code is required")
 	}
@@ -400,12 +489,51 @@ type taskAction struct {
 	wd       WithdrawRequest
 }
 
+// taskIssues are the EPS API's own checks of a Task, made before it
+// reaches Spine (task-validator.ts, verifyTask; validation-errors.ts for
+// the wording): intent order; status in-progress (a withdrawal: code
+// abort, a statusReason in the withdrawal reasons) or rejected (a return:
+// a statusReason in the return reasons).
+func taskIssues(t *fhir.Task) []fhir.Issue {
+	incorrect := func(field string, allowed ...string) fhir.Issue {
+		return valueIssue("Task."+field+" must be one of: '"+strings.Join(allowed, "', '")+"'.", "Task."+field)
+	}
+	reason := func(system string) []fhir.Issue {
+		if fhir.FindCoding(t.StatusReason, system) != nil {
+			return nil
+		}
+		return []fhir.Issue{valueIssue("Task.reasonCode must have a system of '"+system+"' and a value from that system.", "Task.reasonCode")}
+	}
+	var out []fhir.Issue
+	if t.Intent != "order" {
+		out = append(out, incorrect("intent", "order"))
+	}
+	switch t.Status {
+	case "in-progress":
+		if t.Code == nil {
+			out = append(out, valueIssue("Task.code is required when Task.status is 'in-progress'.", "Task.code"))
+		} else if c := fhir.FindCoding(t.Code, codeSystemTaskCode); c == nil || c.Code != taskCodeAbort {
+			out = append(out, incorrect("code.coding.code", taskCodeAbort))
+		}
+		out = append(out, reason(codeSystemWithdrawReason)...)
+	case eventTaskRejected:
+		out = append(out, reason(codeSystemReturnReason)...)
+	default:
+		out = append(out, incorrect("status", "in-progress", eventTaskRejected))
+	}
+	return out
+}
+
 // decodeTask reads a dispense proposal return (status rejected) or a
-// dispenser withdraw (code abort).
+// dispenser withdraw (status in-progress, code abort); one the EPS API's
+// own checks refuse is a *validationRefusal (taskIssues).
 func decodeTask(body []byte) (taskAction, error) {
 	t, err := decodeRequest[*fhir.Task](body, "Task")
 	if err != nil {
 		return taskAction{}, err
+	}
+	if issues := taskIssues(t); len(issues) > 0 {
+		return taskAction{}, &validationRefusal{issues: issues}
 	}
 	if t.GroupIdentifier == nil || t.GroupIdentifier.Value == "" {
 		return taskAction{}, errors.New("Task.groupIdentifier is required")

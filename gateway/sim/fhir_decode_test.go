@@ -87,6 +87,14 @@ func dispenseDecoder(m *message, _ []byte) error {
 	return err
 }
 
+// validReturn is what the EPS API's own checks ask of a return Task
+// (taskIssues), for the Tasks that test what comes after them.
+const validReturn = `"intent":"order","status":"rejected","statusReason":{"coding":[{"system":"` + codeSystemReturnReason + `","code":"0003"}]}`
+
+// telecomAgent is the agent parameter the EPS API's own checks ask of a
+// release (decodeRelease), for the releases that test what comes after.
+const telecomAgent = `{"name":"agent","resource":{"resourceType":"PractitionerRole","telecom":[{"system":"phone","value":"01234567890"}]}}`
+
 func TestDecodeResourcesMalformed(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -96,12 +104,16 @@ func TestDecodeResourcesMalformed(t *testing.T) {
 	}{
 		{"release not JSON", releaseDecoder, `[`, "Parameters:"},
 		{"release wrong type", releaseDecoder, `{"resourceType":"Task"}`, "must be Parameters"},
-		{"release no owner", releaseDecoder, `{"resourceType":"Parameters","parameter":[]}`, "owner"},
-		{"release owner not a resource", releaseDecoder, `{"resourceType":"Parameters","parameter":[{"name":"owner","resource":3}]}`, "owner"},
+		{"release no agent", releaseDecoder, `{"resourceType":"Parameters","parameter":[]}`, "Parameter with name agent not found"},
+		{"release no owner", releaseDecoder, `{"resourceType":"Parameters","parameter":[` + telecomAgent + `]}`, "Required parameter owner is missing."},
+		{"release owner not a resource", releaseDecoder, `{"resourceType":"Parameters","parameter":[{"name":"owner","resource":3},` + telecomAgent + `]}`, "owner"},
+		{"release owner without ODS code", releaseDecoder, `{"resourceType":"Parameters","parameter":[{"name":"owner","resource":{"resourceType":"Organization"}},` +
+			telecomAgent + `]}`, "owner"},
 		{"task wrong type", taskDecoder, `{"resourceType":"Claim"}`, "must be Task"},
-		{"task no group", taskDecoder, `{"resourceType":"Task"}`, "groupIdentifier"},
-		{"task no dispenser", taskDecoder, `{"resourceType":"Task","groupIdentifier":{"value":"X"}}`, "owner"},
-		{"task neither", taskDecoder, `{"resourceType":"Task","groupIdentifier":{"value":"X"},"owner":{"identifier":{"value":"FH542"}},"status":"completed"}`, "return"},
+		{"task no group", taskDecoder, `{"resourceType":"Task",` + validReturn + `}`, "groupIdentifier"},
+		{"task no dispenser", taskDecoder, `{"resourceType":"Task",` + validReturn + `,"groupIdentifier":{"value":"X"}}`, "owner"},
+		{"task neither", taskDecoder, `{"resourceType":"Task","intent":"order","groupIdentifier":{"value":"X"},"owner":{"identifier":{"value":"FH542"}},"status":"completed"}`,
+			"Task.status must be one of: 'in-progress', 'rejected'."},
 		{"claim wrong type", claimDecoder, `{"resourceType":"Task"}`, "must be Claim"},
 		{"claim no prescription", claimDecoder, `{"resourceType":"Claim","identifier":[{"value":"c"}]}`, "shortForm"},
 		{"claim no id", claimDecoder, `{"resourceType":"Claim","prescription":{"extension":[{"url":"` + fhir.ExtensionGroupIdentifier + `","extension":[{"url":"shortForm","valueIdentifier":{"value":"X"}}]}]}}`, "identifier"},

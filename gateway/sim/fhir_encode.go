@@ -80,8 +80,12 @@ func noMorePrescriptions(now time.Time) []byte {
 // codes), and the EPS API returns any such answer under HTTP 200 as an
 // invalid issue coded INVALID with Spine's reason
 // (response/tracker/translation.ts, convertSpineTrackerResponseToFhir).
-func trackerNotFound(now time.Time) []byte {
-	return fhirAnswer(outcome(now, codedIssue("error", "invalid", fhir.CodeSystemSpineErrorOrWarning, "INVALID", "Prescription ID not found")))
+// diagnostics, when not empty, says why the simulator does not hold it
+// (a prescription its cap forgot).
+func trackerNotFound(now time.Time, diagnostics string) []byte {
+	is := codedIssue("error", "invalid", fhir.CodeSystemSpineErrorOrWarning, "INVALID", "Prescription ID not found")
+	is.Diagnostics = diagnostics
+	return fhirAnswer(outcome(now, is))
 }
 
 // invalidOutcome reports a request the simulator could not read.
@@ -134,7 +138,11 @@ func stateErrorAnswer(err error, now time.Time) (int, []byte) {
 	default:
 		code, system, detail, disp = "invalid", fhir.CodeSystemSpineErrorOrWarning, "INVALID_VALUE", se.Detail
 	}
-	return http.StatusBadRequest, fhirAnswer(outcome(now, codedIssue("error", code, system, detail, disp)))
+	is := codedIssue("error", code, system, detail, disp)
+	if se.Forgotten {
+		is.Diagnostics = se.Error()
+	}
+	return http.StatusBadRequest, fhirAnswer(outcome(now, is))
 }
 
 // withAnotherDispenser is the release refusal with the holding pharmacy as a
@@ -149,8 +157,10 @@ func withAnotherDispenser(ods string, now time.Time) []byte {
 	return fhirAnswer(oo)
 }
 
-// cancelRefusal is the OperationOutcome form of R-0008, R-5000, R-5888.
-func cancelRefusal(code CancelCode, now time.Time) []byte {
+// cancelRefusal is the OperationOutcome form of R-0008, R-5000, R-5888;
+// diagnostics, when not empty, says more (a prescription the simulator's
+// cap forgot).
+func cancelRefusal(code CancelCode, diagnostics string, now time.Time) []byte {
 	issueCode := "invalid"
 	switch code {
 	case CancelNotFound:
@@ -160,7 +170,9 @@ func cancelRefusal(code CancelCode, now time.Time) []byte {
 	case CancelDisabled:
 		issueCode = "not-supported"
 	}
-	return fhirAnswer(outcome(now, codedIssue("error", issueCode, fhir.CodeSystemStatusHistory, string(code), code.Display())))
+	is := codedIssue("error", issueCode, fhir.CodeSystemStatusHistory, string(code), code.Display())
+	is.Diagnostics = diagnostics
+	return fhirAnswer(outcome(now, is))
 }
 
 // cancelResponse answers a prescription-order-update: the request's

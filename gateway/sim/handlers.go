@@ -27,7 +27,7 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 		}
 		np.TaskID = s.opts.NewID()
 		if err := s.state.AddPrescription(np, now); err != nil {
-			return fhirReply(stateErrorAnswer(err, now))
+			return s.refusal(err, now)
 		}
 		return fhirReply(http.StatusOK, successOutcome(now))
 	case fhir.EventPrescriptionOrderUpdate:
@@ -38,20 +38,52 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 			return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
 		}
 		if err := s.state.Dispense(req, now); err != nil {
-			return fhirReply(stateErrorAnswer(err, now))
+			return s.refusal(err, now)
 		}
 		return fhirReply(http.StatusOK, successOutcome(now))
 	}
 	return fhirReply(http.StatusBadRequest, invalidOutcome(now, "unsupported MessageHeader.eventCoding "+m.event))
 }
 
+// decodeRefusal answers a request that did not decode: with the EPS
+// API's own issues for a *validationRefusal, else an INVALID_VALUE issue
+// (HTTP 400 either way).
+func decodeRefusal(err error, now time.Time) reply {
+	if vr := (*validationRefusal)(nil); errors.As(err, &vr) {
+		return fhirReply(http.StatusBadRequest, fhirAnswer(outcome(now, vr.issues...)))
+	}
+	return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
+}
+
+// refusal answers a State refusal as EPS does (stateErrorAnswer), noting
+// one for a prescription the cap forgot.
+func (s *Server) refusal(err error, now time.Time) reply {
+	var se *StateError
+	if errors.As(err, &se) && se.Forgotten {
+		s.noteForgotten(se)
+	}
+	return fhirReply(stateErrorAnswer(err, now))
+}
+
+// noteForgotten logs and counts a request answered for a prescription
+// the cap forgot: the simulator's answer, not EPS's.
+func (s *Server) noteForgotten(se *StateError) {
+	s.count(func(st *Stats) { st.ForgottenRequests++ })
+	s.log.Warn("sim: request for a prescription its cap forgot; EPS would still hold it",
+		"prescription_id", se.ShortFormID, "detail", se.Detail)
+}
+
 // cancel answers a prescription-order-update: a Bundle (200 when every item
 // was cancelled, else 400 as Spine's AE), or an OperationOutcome for
-// R-0008, R-5000 and R-5888.
+// R-0008, R-5000 and R-5888, or for what the EPS API's own checks refuse
+// (cancellationIssues).
 func (s *Server) cancel(r *http.Request, m *message, now time.Time) reply {
+	if issues := cancellationIssues(m); len(issues) > 0 {
+		return fhirReply(http.StatusBadRequest, fhirAnswer(outcome(now, issues...)))
+	}
 	req, err := decodeCancel(m)
 	if err != nil {
-		return fhirReply(http.StatusBadRequest, cancelRefusal(CancelInvalidMessage, now))
+		return fhirReply(http.StatusBadRequest, cancelRefusal(CancelInvalidMessage, "", now))
 	}
 	outcomes, err := s.state.Cancel(req, now)
 	if err != nil {
@@ -59,12 +91,17 @@ func (s *Server) cancel(r *http.Request, m *message, now time.Time) reply {
 		if errors.As(err, &se) {
 			switch se.Reason {
 			case ReasonNotFound, ReasonItemNotFound:
-				return fhirReply(http.StatusBadRequest, cancelRefusal(CancelNotFound, now))
+				diagnostics := ""
+				if se.Forgotten {
+					s.noteForgotten(se)
+					diagnostics = se.Error()
+				}
+				return fhirReply(http.StatusBadRequest, cancelRefusal(CancelNotFound, diagnostics, now))
 			case ReasonPatientMismatch:
-				return fhirReply(http.StatusBadRequest, cancelRefusal(CancelPatientMismatch, now))
+				return fhirReply(http.StatusBadRequest, cancelRefusal(CancelPatientMismatch, "", now))
 			}
 		}
-		return fhirReply(stateErrorAnswer(err, now))
+		return s.refusal(err, now)
 	}
 	var held *Prescription
 	if p, ok := s.state.Get(req.ShortFormID); ok && p.Dispenser != "" {
@@ -72,7 +109,7 @@ func (s *Server) cancel(r *http.Request, m *message, now time.Time) reply {
 	}
 	body, err := cancelResponse(m, outcomes, held, now, s.opts.NewID, s.endpoint(r, "/$process-message"))
 	if err != nil {
-		return fhirReply(http.StatusBadRequest, cancelRefusal(CancelInvalidMessage, now))
+		return fhirReply(http.StatusBadRequest, cancelRefusal(CancelInvalidMessage, "", now))
 	}
 	status := http.StatusOK
 	for _, o := range outcomes {
@@ -100,11 +137,11 @@ func (s *Server) prepare(r *http.Request, body []byte, now time.Time) reply {
 func (s *Server) release(r *http.Request, body []byte, now time.Time) reply {
 	req, err := decodeRelease(body)
 	if err != nil {
-		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
+		return decodeRefusal(err, now)
 	}
 	released, err := s.state.Release(req, now)
 	if err != nil {
-		return fhirReply(stateErrorAnswer(err, now))
+		return s.refusal(err, now)
 	}
 	if len(released) == 0 && req.ShortFormID == "" {
 		return fhirReply(http.StatusOK, noMorePrescriptions(now))
@@ -115,7 +152,7 @@ func (s *Server) release(r *http.Request, body []byte, now time.Time) reply {
 func (s *Server) task(_ *http.Request, body []byte, now time.Time) reply {
 	act, err := decodeTask(body)
 	if err != nil {
-		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
+		return decodeRefusal(err, now)
 	}
 	if act.withdraw {
 		err = s.state.Withdraw(act.wd, now)
@@ -123,7 +160,7 @@ func (s *Server) task(_ *http.Request, body []byte, now time.Time) reply {
 		err = s.state.Return(act.ret, now)
 	}
 	if err != nil {
-		return fhirReply(stateErrorAnswer(err, now))
+		return s.refusal(err, now)
 	}
 	return fhirReply(http.StatusOK, successOutcome(now))
 }
@@ -134,7 +171,7 @@ func (s *Server) claim(_ *http.Request, body []byte, now time.Time) reply {
 		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
 	}
 	if err := s.state.Claim(req, now); err != nil {
-		return fhirReply(stateErrorAnswer(err, now))
+		return s.refusal(err, now)
 	}
 	return fhirReply(http.StatusOK, successOutcome(now))
 }
@@ -154,7 +191,12 @@ func (s *Server) tracker(r *http.Request, _ []byte, now time.Time) reply {
 	matches := s.state.Search(q)
 	if len(matches) == 0 && q.ShortFormID != "" {
 		if _, held := s.state.Get(q.ShortFormID); !held {
-			return fhirReply(http.StatusOK, trackerNotFound(now))
+			diagnostics := ""
+			if se := s.state.forgottenRefusal(q.ShortFormID); se != nil {
+				s.noteForgotten(se)
+				diagnostics = se.Error()
+			}
+			return fhirReply(http.StatusOK, trackerNotFound(now, diagnostics))
 		}
 	}
 	size := s.opts.TrackerPageSize

@@ -48,6 +48,11 @@ type Stats struct {
 	FaultsInjected int64 `json:"faultsInjected"`
 	// Unauthorized counts FHIR requests refused for a missing or bad token.
 	Unauthorized int64 `json:"unauthorized"`
+	// Evicted counts the prescriptions the cap forgot (State.Evicted);
+	// ForgottenRequests the requests answered for one of them, which EPS
+	// would have answered from the prescription (state_evict.go).
+	Evicted           int64 `json:"evicted"`
+	ForgottenRequests int64 `json:"forgottenRequests"`
 }
 
 // New returns a simulator; opts take their defaults for zero fields.
@@ -83,9 +88,11 @@ func (s *Server) Faults() Faults { return s.faults.get() }
 
 // Stats returns a copy of the counters.
 func (s *Server) Stats() Stats {
+	evicted := s.state.Evicted() // not under s.mu: the State's lock is never taken inside it
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.stats
+	c.Evicted = int64(evicted)
 	c.Requests = make(map[string]int64, len(s.stats.Requests))
 	for k, v := range s.stats.Requests {
 		c.Requests[k] = v
@@ -375,6 +382,10 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		}
 		p, err := s.state.NextIssue(strings.ToUpper(r.URL.Query().Get("prescriptionId")), s.opts.Now())
 		if err != nil {
+			var se *StateError
+			if errors.As(err, &se) && se.Forgotten {
+				s.noteForgotten(se)
+			}
 			js(http.StatusConflict, obj{"error": err.Error()})
 			return
 		}

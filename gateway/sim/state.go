@@ -30,6 +30,10 @@ type State struct {
 	// (state_early_cancel.go).
 	early      map[string]earlyCancel
 	earlyOrder []string
+	// forgotten holds the ids of prescriptions the cap forgot,
+	// forgottenOrder them oldest first (state_evict.go).
+	forgotten      map[string]struct{}
+	forgottenOrder []string
 }
 
 // NewState returns an empty State that keeps DefaultMaxPrescriptions
@@ -115,11 +119,14 @@ func (s *State) resolve(p *Prescription, it *Item, code CancelCode, now time.Tim
 	}
 }
 
-// lookup returns the stored prescription or a not-found refusal. Caller
-// holds s.mu.
+// lookup returns the stored prescription or a not-found refusal (one that
+// says so when the cap forgot the prescription). Caller holds s.mu.
 func (s *State) lookup(id string) (*Prescription, error) {
 	p, ok := s.rx[id]
 	if !ok {
+		if err := s.forgottenError(ReasonNotFound, id); err != nil {
+			return nil, err
+		}
 		return nil, refuse(ReasonNotFound, id, "not found")
 	}
 	return p, nil

@@ -124,7 +124,8 @@ type DispenseRequest struct {
 }
 
 // Dispense applies a dispense notification (or an amendment: the last
-// notification is undone first). Pending cancellations resolve: item
+// notification is undone first), which must report every line item, as
+// Spine requires (ReasonItemNotFound otherwise). Pending cancellations resolve: item
 // cancelled → R-0001, dispensed or partial → R-0004, not dispensed → R-0010;
 // owing stays pending.
 func (s *State) Dispense(req DispenseRequest, now time.Time) error {
@@ -156,6 +157,15 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 	}
 	if len(req.Items) == 0 {
 		return refuse(ReasonInvalid, p.ShortFormID, "dispense notification without line items")
+	}
+	// Spine takes a notification (or an amendment) only when it reports
+	// every line item of the prescription, those it did not dispense or
+	// that were cancelled too (compare_line_items_for_dispense: the ids
+	// given must be the ids stored, else ITEM_NOT_FOUND, 0014).
+	for i := range p.Items {
+		if _, ok := req.Items[p.Items[i].ID]; !ok {
+			return refuse(ReasonItemNotFound, p.ShortFormID, "line item %s missing: a dispense notification reports every line item", p.Items[i].ID)
+		}
 	}
 	// An amendment is checked against the statuses it starts from: the
 	// last notification undone.
@@ -241,7 +251,11 @@ type ReturnRequest struct {
 }
 
 // Return gives an undispensed prescription back to EPS: it is to be
-// dispensed again and pending cancellations take effect (R-0001).
+// dispensed again and pending cancellations take effect (R-0001). It is
+// no longer nominated, as Spine's update_for_return clears the nominated
+// performer (eps-spine-shared record.py): no nominated download hands it
+// over again, and a pharmacy takes it by its id (the patient's token),
+// with a patient release.
 func (s *State) Return(req ReturnRequest, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -265,7 +279,7 @@ func (s *State) Return(req ReturnRequest, now time.Time) error {
 			s.resolve(p, it, CancelDone, now)
 		}
 	}
-	p.Dispenser = ""
+	p.Dispenser, p.Nominated = "", ""
 	p.Status = StatusToBeDispensed
 	if allItems(p, ItemCancelled) {
 		p.Status = StatusCancelled
@@ -283,7 +297,8 @@ type WithdrawRequest struct {
 	Reason     string
 }
 
-// Withdraw undoes the last dispense notification.
+// Withdraw undoes the last dispense notification; a repeat dispensing
+// prescription stays with dispenser - active, as Spine keeps it.
 func (s *State) Withdraw(req WithdrawRequest, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -313,6 +328,13 @@ func (s *State) Withdraw(req WithdrawRequest, now time.Time) error {
 	}
 	undoLast(p)
 	p.Status = deriveStatus(p)
+	if p.Status == StatusWithDispenser && p.CourseOfTherapy == courseRepeatDispensing {
+		// Spine's withdrawal of a repeat dispensing issue goes back no
+		// further than with dispenser - active (RepeatDispenseRecord
+		// get_withdrawn_status, eps-spine-shared repeat_dispense.py): the
+		// issue cannot then be returned.
+		p.Status = StatusWithDispenserActive
+	}
 	s.changed(p, now)
 	return nil
 }

@@ -3,10 +3,7 @@ package sim
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"testing"
-
-	"github.com/porxgate/porxgate/fhir"
 )
 
 // addSeed stores prescription p (two items, nominated) and returns its
@@ -92,19 +89,8 @@ func TestCancelBeforePrescription(t *testing.T) {
 		}
 		post("/$process-message", "prescription-order.json").want(t, 200, "informational")
 		post("/Task/$release", "release-nominated.json").want(t, 200, "")
-		tr := do(t, http.MethodGet, api+"/Task?focus:identifier="+url.QueryEscape(fhir.SystemShortFormID+"|"+p.sf), nil, nil)
-		tr.want(t, 200, "")
-		task := tr.json["entry"].([]any)[0].(map[string]any)["resource"].(map[string]any)
-		inputs := task["input"].([]any)
-		st := inputs[0].(map[string]any)["extension"].([]any)[0].(map[string]any)["extension"].([]any)
-		var codes []string
-		for _, e := range st {
-			if c, ok := e.(map[string]any)["valueCoding"].(map[string]any); ok {
-				codes = append(codes, c["code"].(string))
-			}
-		}
-		if len(codes) != 1 || codes[0] != string(ItemCancelled) {
-			t.Errorf("line item 1 after a cancellation that came first: %v, want %s\n%s", codes, ItemCancelled, tr.body)
+		if codes := itemStatuses(trackerTaskOver(t, api, p.sf)); len(codes) == 0 || codes[0] != string(ItemCancelled) {
+			t.Errorf("line items after a cancellation that came first: %v, want item 1 %s", codes, ItemCancelled)
 		}
 	})
 }

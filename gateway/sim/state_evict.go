@@ -1,10 +1,27 @@
 package sim
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // The simulator runs for weeks under `make run`; EPS keeps prescriptions
 // for years, the simulator only for as long as its cap allows. These are
 // the bounds of its memory.
+//
+// A prescription the cap forgot is one EPS would still hold, so a later
+// request for it is not answered as if it had never been: the State
+// remembers the ids of the last maxForgotten prescriptions it forgot and
+// refuses a request for one with a StateError whose Forgotten is set
+// (IsForgotten) and whose Detail says why — not found (RESOURCE_NOT_FOUND,
+// R-0008, the tracker's "Prescription ID not found", each with that
+// diagnostics), a prescription-order again as DUPLICATE_PRESCRIPTION_ID,
+// as EPS would answer it; a cancellation of one is not kept for a
+// prescription still to come. The Server logs each such answer and counts
+// it (Stats.ForgottenRequests, beside Stats.Evicted). What the simulator
+// cannot tell: a nominated download does not deliver a forgotten
+// prescription (nothing names it), a tracker search by NHS number leaves
+// it out, and past maxForgotten the oldest ids are answered as unknown.
 
 const (
 	// DefaultMaxPrescriptions is how many prescriptions a State keeps when
@@ -24,6 +41,10 @@ const (
 	// prescription answers as before but for a withdrawal reaching back
 	// past maxHistory notifications, refused as an invalid transition.
 	maxHistory = 512
+	// maxForgotten is how many ids of prescriptions the cap forgot the
+	// State remembers (about 100 bytes each), to answer a request for one
+	// as forgotten rather than as never known.
+	maxForgotten = 50_000
 )
 
 // keepLast returns s without its oldest entries beyond n, in the same
@@ -104,9 +125,46 @@ func (s *State) evictLocked() {
 		if s.current(e) {
 			delete(s.rx, e.id)
 			s.evicted++
+			s.rememberForgotten(e.id)
 		}
 	}
 	s.compact()
+}
+
+// rememberForgotten notes id as forgotten for the cap, keeping the last
+// maxForgotten ids. Caller holds s.mu.
+func (s *State) rememberForgotten(id string) {
+	if s.forgotten == nil {
+		s.forgotten = map[string]struct{}{}
+	}
+	s.forgotten[id] = struct{}{}
+	s.forgottenOrder = append(s.forgottenOrder, id)
+	if n := len(s.forgottenOrder) - maxForgotten; n > 0 {
+		for _, old := range s.forgottenOrder[:n] {
+			delete(s.forgotten, old)
+		}
+		s.forgottenOrder = s.forgottenOrder[n:]
+	}
+}
+
+// forgottenError is the refusal, for reason r, of a request for
+// prescription id when the cap forgot it; nil when it did not. Caller
+// holds s.mu.
+func (s *State) forgottenError(r Reason, id string) *StateError {
+	if _, gone := s.forgotten[id]; !gone {
+		return nil
+	}
+	return &StateError{Reason: r, ShortFormID: id, Forgotten: true, Detail: fmt.Sprintf(
+		"forgotten by the EPS simulator, which keeps %d prescriptions, the least recently used forgotten first "+
+			"(--sim-max-prescriptions, --max-prescriptions): EPS would still hold it", s.max)}
+}
+
+// forgottenRefusal is the not-found refusal for prescription id when the
+// cap forgot it (among the last maxForgotten), else nil.
+func (s *State) forgottenRefusal(id string) *StateError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.forgottenError(ReasonNotFound, id)
 }
 
 // compact drops the order queue's dead head once it is half the queue, and

@@ -57,7 +57,7 @@ func TestStateCapacity(t *testing.T) {
 }
 
 // TestEvictedPrescriptionIsUnknown: a forgotten prescription is answered
-// as EPS answers one it never had, and its id may be used again.
+// as EPS answers one it does not hold, saying that the cap forgot it.
 func TestEvictedPrescriptionIsUnknown(t *testing.T) {
 	s := NewState(nil)
 	s.SetCapacity(1)
@@ -65,8 +65,8 @@ func TestEvictedPrescriptionIsUnknown(t *testing.T) {
 	seed(t, s, 2)
 	if _, err := s.lookup(first.sf); err == nil {
 		t.Fatal("an evicted prescription was found")
-	} else {
-		wantReason(t, err, ReasonNotFound)
+	} else if wantReason(t, err, ReasonNotFound); !IsForgotten(err) {
+		t.Fatalf("refusal %v does not say the prescription was forgotten", err)
 	}
 }
 
@@ -123,7 +123,8 @@ func TestEvictionKeepsPrescriptionsInUse(t *testing.T) {
 
 // TestEvictionQueueBounded: however often the prescriptions kept are used,
 // the queue that orders them for the cap stays within a small multiple of
-// their number, and a forgotten id stored again is kept as new.
+// their number; a forgotten id is refused as a duplicate while remembered
+// and, stored again once no longer remembered, is kept as new.
 func TestEvictionQueueBounded(t *testing.T) {
 	s := NewState(nil)
 	s.SetCapacity(10)
@@ -145,7 +146,15 @@ func TestEvictionQueueBounded(t *testing.T) {
 	if s.Len() != 10 || s.Evicted() != 10 {
 		t.Fatalf("Len %d Evicted %d, want 10 and 10", s.Len(), s.Evicted())
 	}
-	again := seed(t, s, 1) // forgotten above, stored again
+	first := newRx(t, 1, "FH542")
+	err := s.AddPrescription(NewPrescription{ShortFormID: first.sf, NHSNumber: first.nhs, ItemIDs: []string{first.item1}}, t0)
+	if wantReason(t, err, ReasonDuplicate); !IsForgotten(err) {
+		t.Fatalf("a forgotten prescription stored again: %v, want a duplicate refused as forgotten", err)
+	}
+	// Past maxForgotten ids the oldest is no longer remembered, and may be
+	// stored again.
+	delete(s.forgotten, first.sf)
+	again := seed(t, s, 1)
 	seed(t, s, 200)
 	if _, ok := s.Get(again.sf); !ok {
 		t.Fatal("a forgotten id stored again was forgotten before older prescriptions")

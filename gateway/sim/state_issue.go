@@ -19,7 +19,7 @@ const courseContinuous = "continuous"
 // in this issue or for the issues to come, is cancelled; every item
 // cancelled, the issue is), with no dispenser; the last dispense of the issue left
 // behind is kept as LastIssueDispensed. Refusals: ReasonNotFound,
-// ReasonInvalid (not repeat dispensing, or no issue left),
+// ReasonInvalid (not repeat dispensing, no issue left, or expired: Expire),
 // ReasonInvalidTransition (the current issue is not complete).
 func (s *State) NextIssue(shortFormID string, now time.Time) (Prescription, error) {
 	s.mu.Lock()
@@ -30,6 +30,9 @@ func (s *State) NextIssue(shortFormID string, now time.Time) (Prescription, erro
 	}
 	if p.CourseOfTherapy != courseRepeatDispensing || p.CurrentIssue >= p.TotalIssues {
 		return Prescription{}, refuse(ReasonInvalid, p.ShortFormID, "issue %d of %d of a %q prescription: no next issue", p.CurrentIssue, p.TotalIssues, p.CourseOfTherapy)
+	}
+	if p.expired {
+		return Prescription{}, refuse(ReasonInvalid, p.ShortFormID, "issue %d of %d: the prescription expired, and its issues to come with it", p.CurrentIssue, p.TotalIssues)
 	}
 	switch p.Status {
 	case StatusDispensed, StatusNotDispensed, StatusClaimed, StatusNoClaimed, StatusExpired:
@@ -49,7 +52,7 @@ func (s *State) NextIssue(shortFormID string, now time.Time) (Prescription, erro
 	for i := range p.Items {
 		it := &p.Items[i]
 		switch {
-		case it.CancelPending: // only an expired issue ends with one
+		case it.CancelPending: // none should: a notification settles it, and an expired course has no next issue
 			it.Status = ItemCancelled
 			s.resolve(p, it, CancelDone, now)
 		case it.Status == ItemCancelled || it.FutureCancelled:

@@ -28,7 +28,8 @@ type NewPrescription struct {
 }
 
 // AddPrescription stores a new prescription, to be dispensed. It refuses a
-// bad short-form id check character and a duplicate short-form id.
+// bad short-form id check character and a duplicate short-form id (also
+// the id of a prescription the cap forgot, which EPS would still hold).
 func (s *State) AddPrescription(np NewPrescription, now time.Time) error {
 	if err := checkShortFormID(np.ShortFormID); err != nil {
 		return &StateError{Reason: ReasonInvalidCheckCharacter, ShortFormID: np.ShortFormID, Detail: err.Error()}
@@ -57,6 +58,9 @@ func (s *State) AddPrescription(np NewPrescription, now time.Time) error {
 	if _, dup := s.rx[np.ShortFormID]; dup {
 		return refuse(ReasonDuplicate, np.ShortFormID, "duplicate prescription id")
 	}
+	if err := s.forgottenError(ReasonDuplicate, np.ShortFormID); err != nil {
+		return err // EPS would still hold it
+	}
 	s.applyEarlyCancel(p, now)
 	s.rx[np.ShortFormID] = p
 	s.changed(p, now)
@@ -68,7 +72,9 @@ func (s *State) AddPrescription(np NewPrescription, now time.Time) error {
 type CancelRequest struct {
 	ShortFormID string
 	NHSNumber   string
-	// Requester identifies who asked (e.g. the SDS role profile id).
+	// Requester is the ODS code of the organisation that asked (Spine's
+	// agentOrganization: the requester's organisation, else the sender),
+	// which tells a cancellation "by another prescriber" (R-0007).
 	Requester string
 	// ItemIDs are the line items to cancel; empty means all.
 	ItemIDs []string
@@ -92,7 +98,9 @@ func (s *State) Cancel(req CancelRequest, now time.Time) ([]CancelOutcome, error
 	defer s.mu.Unlock()
 	p, err := s.lookup(req.ShortFormID)
 	if err != nil {
-		s.rememberEarlyCancel(req) // applied if the prescription comes
+		if !IsForgotten(err) { // it came before: EPS never had it
+			s.rememberEarlyCancel(req) // applied if the prescription comes
+		}
 		return nil, err
 	}
 	if req.NHSNumber != "" && req.NHSNumber != p.NHSNumber {
@@ -167,8 +175,17 @@ func allItems(p *Prescription, st ItemStatus) bool {
 	return true
 }
 
-// Expire marks a prescription expired (for tests and the admin face: the
-// simulator runs no expiry clock of its own).
+// Expire expires a prescription as Spine's expiry does (for tests: the
+// simulator runs no expiry clock of its own). The statuses follow Spine's
+// expiry lookups (eps-spine-shared statuses.py EXPIRY_LOOKUP, issue.py and
+// line_item.py expire): to be dispensed or with the dispenser becomes
+// expired; with the dispenser - active becomes dispensed (what was
+// dispensed stands, and may be claimed); a completed prescription keeps
+// its status. Items to be dispensed or with the dispenser become expired,
+// partly dispensed ones fully dispensed, owing ones not dispensed. The
+// issues of a repeat dispensing prescription still to come expire with it
+// (record.py: "we must expire all subsequent issues as well"): no next
+// issue follows.
 func (s *State) Expire(shortFormID string, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -176,12 +193,24 @@ func (s *State) Expire(shortFormID string, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	p.Status = StatusExpired
+	switch p.Status {
+	case StatusToBeDispensed, StatusWithDispenser:
+		p.Status = StatusExpired
+	case StatusWithDispenserActive:
+		p.Status = StatusDispensed
+	}
 	for i := range p.Items {
-		if !p.Items[i].Status.terminal() {
-			p.Items[i].Status = ItemExpired
+		it := &p.Items[i]
+		switch it.Status {
+		case ItemToBeDispensed, ItemWithDispenser:
+			it.Status = ItemExpired
+		case ItemPartial:
+			it.Status = ItemDispensed
+		case ItemOwing:
+			it.Status = ItemNotDispensed
 		}
 	}
+	p.expired = true
 	s.changed(p, now)
 	return nil
 }

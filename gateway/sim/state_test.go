@@ -354,16 +354,21 @@ func TestReturn(t *testing.T) {
 	wantReason(t, s.Return(ReturnRequest{ShortFormID: p.sf, Dispenser: "FA666"}, t0), ReasonWithAnotherDispenser)
 	mustDo(t, s.Return(ReturnRequest{ShortFormID: p.sf, Dispenser: "FH542"}, t0))
 	got, _ := s.Get(p.sf)
-	if got.Status != StatusToBeDispensed || got.Dispenser != "" || got.Items[0].Status != ItemToBeDispensed {
+	if got.Status != StatusToBeDispensed || got.Dispenser != "" || got.Nominated != "" || got.Items[0].Status != ItemToBeDispensed {
 		t.Fatalf("after return: %+v", got)
 	}
 	again, err := s.Release(ReleaseRequest{Owner: "FH542"}, t0)
 	mustDo(t, err)
+	if len(again) != 0 {
+		t.Fatalf("returned prescription released %d times by a nominated download, want 0 (no longer nominated)", len(again))
+	}
+	again, err = s.Release(ReleaseRequest{Owner: "FH542", ShortFormID: p.sf}, t0)
+	mustDo(t, err)
 	if len(again) != 1 {
-		t.Fatalf("returned nominated prescription released %d times, want 1", len(again))
+		t.Fatalf("returned prescription released %d times by its id, want 1", len(again))
 	}
 	mustDo(t, s.Dispense(DispenseRequest{MessageID: "d1", Dispenser: "FH542", ShortFormID: p.sf,
-		Items: map[string]ItemStatus{p.item1: ItemOwing}}, t0))
+		Items: map[string]ItemStatus{p.item1: ItemOwing, p.item2: ItemOwing}}, t0))
 	wantReason(t, s.Return(ReturnRequest{ShortFormID: p.sf, Dispenser: "FH542"}, t0), ReasonInvalidTransition)
 }
 

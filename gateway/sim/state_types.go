@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -162,7 +163,9 @@ type Item struct {
 	ID     string
 	Status ItemStatus
 	// CancelPending is set while a cancellation waits for the dispenser.
-	CancelPending   bool
+	CancelPending bool
+	// CancelRequester is the organisation that asked for the pending
+	// cancellation (CancelRequest.Requester): another's is R-0007.
 	CancelRequester string
 	// FutureCancelled is set on an item of a repeat dispensing prescription
 	// the prescriber cancelled: whatever became of it in the current issue
@@ -258,6 +261,9 @@ type Prescription struct {
 	// the current one, oldest first, kept for their claims (NextIssue).
 	PastIssues []IssueRecord
 
+	// expired is set once the prescription expired (Expire): a repeat
+	// dispensing course has no next issue.
+	expired bool
 	// used numbers the prescription's latest use (state_evict.go).
 	used uint64
 	// dispensesDropped counts the dispense notifications of the current
@@ -393,11 +399,22 @@ type StateError struct {
 	// (ReasonWithAnotherDispenser).
 	Dispenser string
 	Detail    string
+	// Forgotten is set when EPS would hold the prescription but the
+	// simulator's cap forgot it (state_evict.go): the refusal is the
+	// simulator's, not EPS's.
+	Forgotten bool
 }
 
 // Error implements error.
 func (e *StateError) Error() string {
 	return fmt.Sprintf("prescription %s: %s", e.ShortFormID, e.Detail)
+}
+
+// IsForgotten reports whether err is a refusal for a prescription the
+// simulator's cap forgot (StateError.Forgotten).
+func IsForgotten(err error) bool {
+	var se *StateError
+	return errors.As(err, &se) && se.Forgotten
 }
 
 func refuse(r Reason, id, format string, args ...any) *StateError {

@@ -2,10 +2,14 @@ package sim
 
 import (
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/porxgate/porxgate/fhir"
 )
 
 // fixture reads testdata/name and replaces its upper-case tokens.
@@ -54,4 +58,55 @@ func (p rx) repl(extra map[string]string) map[string]string {
 		m[k] = v
 	}
 	return m
+}
+
+// trackerTaskOver asks the simulator's tracker at api (its FHIR base) about
+// prescription sf and returns the one Task it answers, as decoded JSON.
+func trackerTaskOver(t *testing.T, api, sf string) map[string]any {
+	t.Helper()
+	a := do(t, http.MethodGet, api+"/Task?focus:identifier="+url.QueryEscape(fhir.SystemShortFormID+"|"+sf), nil, nil)
+	a.want(t, http.StatusOK, "")
+	entries, _ := a.json["entry"].([]any)
+	if len(entries) != 1 {
+		t.Fatalf("tracker answered %d Tasks for %s, want 1: %s", len(entries), sf, a.body)
+	}
+	return entries[0].(map[string]any)["resource"].(map[string]any)
+}
+
+// businessStatus returns a tracker Task's business status code.
+func businessStatus(task map[string]any) string {
+	return task["businessStatus"].(map[string]any)["coding"].([]any)[0].(map[string]any)["code"].(string)
+}
+
+// itemStatuses returns a tracker Task's line item statuses, in item order.
+func itemStatuses(task map[string]any) []string {
+	var out []string
+	for _, in := range task["input"].([]any) {
+		info := in.(map[string]any)["extension"].([]any)[0].(map[string]any)["extension"].([]any)
+		for _, e := range info {
+			if c, ok := e.(map[string]any)["valueCoding"].(map[string]any); ok {
+				out = append(out, c["code"].(string))
+			}
+		}
+	}
+	return out
+}
+
+// poster posts p's fixtures (with extra replacements) to the simulator at
+// api, its FHIR base.
+func poster(t *testing.T, api string, p rx) func(path, fix string, extra map[string]string) answer {
+	return func(path, fix string, extra map[string]string) answer {
+		t.Helper()
+		return do(t, http.MethodPost, api+path, fixture(t, fix, p.repl(extra)), nil)
+	}
+}
+
+// partlyDispense releases p, already stored, to its pharmacy by a
+// nominated release and sends dispense notification d1: item 1 partly
+// dispensed, item 2 owing.
+func partlyDispense(t *testing.T, post func(path, fix string, extra map[string]string) answer) {
+	t.Helper()
+	post("/Task/$release", "release-nominated.json", nil).want(t, http.StatusOK, "")
+	post("/$process-message", "dispense-notification.json", map[string]string{"STATUS1": "0003", "STATUS2": "0004", "MESSAGEID": "d1"}).
+		want(t, http.StatusOK, "informational")
 }
