@@ -10,13 +10,15 @@ import (
 // Parameters porxgate made from a v3 release request (interaction, UK or SM
 // family, names the message in the error's path), or nil when it can. The
 // MIM lets the requesting dispenser's AgentPerson have no telecom (0..*);
-// the agent PractitionerRole then has none, and the EPS API's release
-// translation reads its first telecom unchecked (request/agent-person.ts,
-// createAgentPersonUsingPractitionerRoleAndOrganization, from createAuthor),
-// so it answers such a release HTTP 500 each time it is sent: porxgate would
-// retry it until the poison rule put it in the dead letters, the pharmacy
-// hearing nothing meanwhile. The error is a *core.EPSRefusal naming the v3
-// element EPS needs, for an immediate refusal.
+// the agent PractitionerRole then has none, and the EPS API refuses such a
+// release before translating it (validation/parameters-validator.ts:
+// HTTP 400, missing required field Parameters.parameter("agent").resource
+// .telecom; past that check, request/agent-person.ts
+// createAgentPersonUsingPractitionerRoleAndOrganization reads the first
+// telecom unchecked and would fail with HTTP 500). Sending it would only
+// earn the pharmacy a refusal in EPS's FHIR terms, which no Spine code
+// names; the error is a *core.EPSRefusal naming the v3 element EPS needs,
+// for an immediate refusal in Spine's terms.
 func EPSCannotTake(interaction string, paramsJSON []byte) error {
 	canon, _, err := v3.Canonical(interaction)
 	if err != nil {
