@@ -30,4 +30,7 @@
 //     is: the answers are compared element by element (siblings of one
 //     name matched alike-first, then paired by their identifiers and
 //     codes), each difference said as path=value facts.
+//   - Except within a name or an address (HL7 v3 EN/PN and AD are
+//     sequences of parts): there the order of the parts of one kind is
+//     compared (the first given name, the first address line).
 package compare

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -132,6 +133,9 @@ func ownFacts(e *etree.Element, path string, keep map[string]bool, data bool) []
 		}
 		attrs = append(attrs, "@"+a.Key+"="+normValue(a.Value, keep, data))
 	}
+	if pos := partPosition(e); pos > 0 {
+		attrs = append(attrs, positionAttr+"="+strconv.Itoa(pos))
+	}
 	sort.Strings(attrs)
 	out := make([]string, 0, len(attrs)+1)
 	for _, a := range attrs {
@@ -144,6 +148,36 @@ func ownFacts(e *etree.Element, path string, keep map[string]bool, data bool) []
 		out = append(out, path)
 	}
 	return out
+}
+
+// positionAttr names the fact that says where a name or address part
+// stands among its parent's parts of its kind (partPosition).
+const positionAttr = "@(position)"
+
+// sequenceTags are the elements whose parts are an ordered sequence (HL7
+// v3 data types: an entity name EN/PN/ON and an address AD are each "a
+// sequence of parts"): the first given name is the one a person is known
+// by, and address lines are read in order.
+var sequenceTags = map[string]bool{"name": true, "addr": true}
+
+// partPosition is e's 1-based position among its siblings of its tag when
+// its parent is a name or an address (sequenceTags), else 0: two answers
+// that hold the same parts in another order differ.
+func partPosition(e *etree.Element) int {
+	parent := e.Parent()
+	if parent == nil || !sequenceTags[parent.Tag] {
+		return 0
+	}
+	n := 0
+	for _, c := range parent.ChildElements() {
+		if c.Tag == e.Tag {
+			n++
+		}
+		if c == e {
+			return n
+		}
+	}
+	return 0
 }
 
 // normValue replaces generated ids and fresh timestamps; in data (isData)

@@ -207,9 +207,14 @@ func shared(a map[string]int, b []string) int {
 // another fact when siblings are paired.
 const identityWeight = 16
 
-// weight is a fact's weight in pairing.
+// weight is a fact's weight in pairing. A part's position (positionAttr)
+// weighs nothing: parts pair by what they say, so that a swap is said as
+// the positions that differ.
 func weight(f string) int {
 	p := pathOf(f)
+	if strings.HasSuffix(p, positionAttr) {
+		return 0
+	}
 	for _, suffix := range []string{"@code", "@root", "@extension"} {
 		if strings.HasSuffix(p, suffix) {
 			return identityWeight
