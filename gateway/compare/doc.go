@@ -14,9 +14,11 @@
 //   - Any UUID that does not occur in the request is a generated id and is
 //     compared only as "<generated>"; UUIDs carried over from the request
 //     (line item ids, the id of the request being answered) are compared.
-//   - Any HL7 timestamp with a time of day that does not occur in the
-//     request is compared only as "<timestamp>"; dates from the request
-//     (prescription effective times, validity periods) are compared.
+//   - Any HL7 timestamp with a time of day (a value attribute holding a
+//     real date and time) that does not occur in the request is compared
+//     only as "<timestamp>"; dates from the request (prescription
+//     effective times, validity periods) are compared, and so are
+//     identifiers of a timestamp's shape (twelve-digit SDS ids).
 //   - Inside a released prescription (a release response's
 //     ParentPrescription) every id and timestamp is compared: they are
 //     the prescriber's, which both environments hold alike, though the

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/beevik/etree"
 )
@@ -131,7 +132,7 @@ func ownFacts(e *etree.Element, path string, keep map[string]bool, data bool) []
 		if a.Space == "xmlns" || a.Key == "xmlns" || ignoredAttrs[a.Key] || a.Space == "xsi" && a.Key == "schemaLocation" {
 			continue
 		}
-		attrs = append(attrs, "@"+a.Key+"="+normValue(a.Value, keep, data))
+		attrs = append(attrs, "@"+a.Key+"="+normValue(a.Value, a.Key == "value", keep, data))
 	}
 	if pos := partPosition(e); pos > 0 {
 		attrs = append(attrs, positionAttr+"="+strconv.Itoa(pos))
@@ -142,7 +143,7 @@ func ownFacts(e *etree.Element, path string, keep map[string]bool, data bool) []
 		out = append(out, path+a)
 	}
 	if t := strings.TrimSpace(e.Text()); t != "" && len(e.ChildElements()) == 0 {
-		out = append(out, path+"="+normValue(t, keep, data))
+		out = append(out, path+"="+normValue(t, false, keep, data))
 	}
 	if len(attrs) == 0 && len(e.ChildElements()) == 0 && strings.TrimSpace(e.Text()) == "" {
 		out = append(out, path)
@@ -181,9 +182,12 @@ func partPosition(e *etree.Element) int {
 }
 
 // normValue replaces generated ids and fresh timestamps; in data (isData)
-// it only writes UUIDs in one case.
-func normValue(v string, keep map[string]bool, data bool) string {
-	if tsRe.MatchString(v) && !keep[v] && !data {
+// it only writes UUIDs in one case. ts says v is where an HL7 TS is
+// written (a value attribute): only there is it taken for a timestamp —
+// an identifier's extension of twelve digits (an SDS user or role profile
+// id) has a timestamp's shape but is compared.
+func normValue(v string, ts bool, keep map[string]bool, data bool) string {
+	if ts && isTimestamp(v) && !keep[v] && !data {
 		return "<timestamp>"
 	}
 	return uuidRe.ReplaceAllStringFunc(v, func(u string) string {
@@ -192,6 +196,16 @@ func normValue(v string, keep map[string]bool, data bool) string {
 		}
 		return "<generated>"
 	})
+}
+
+// isTimestamp reports whether v is an HL7 TS with a time of day whose
+// date and time are real ones (a month 01-12, an hour 00-23 ...).
+func isTimestamp(v string) bool {
+	if !tsRe.MatchString(v) {
+		return false
+	}
+	_, err := time.Parse("200601021504", v[:12])
+	return err == nil
 }
 
 // Diff says how two normalised answers differ: facts only in a (prefixed
