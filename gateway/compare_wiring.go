@@ -119,6 +119,13 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 		p.queueShadow(shadowJob{in: *in, primaryFault: rf.Fault})
 		return out, err
 	}
+	if err != nil && p.primary != "legacy" && IsPermanent(err) && ctx.Err() == nil {
+		// The FHIR path failed the message for good (it goes to the dead
+		// letters): what its sender gets for it is compared with the
+		// legacy path's outcome.
+		p.queueShadow(shadowJob{in: *in, primaryFault: permanentRefusal(in, err)})
+		return out, err
+	}
 	if err != nil || out == nil {
 		return out, err
 	}
@@ -186,6 +193,16 @@ func (p *comparing) notRun(job shadowJob, result, why string) {
 	p.total.WithLabelValues(job.in.Interaction, result).Inc()
 	p.j.Record(journal.Event{Exchange: job.in.MessageID, Comparison: &journal.Comparison{Result: result, Primary: p.primary,
 		Error: why}})
+}
+
+// permanentRefusal is what the sender of in gets when the FHIR path fails
+// it for good (err): over SOAP the door's fault 300, over ebXML the dead
+// letters' eb:MessageError.
+func permanentRefusal(in *Inbound, err error) *ebxml.SOAPFault {
+	if in.Transport == TransportSOAP {
+		return permanentFault()
+	}
+	return compare.MessageErrorRefusal(notProcessed(permanentReason(err)))
 }
 
 // firstAnswer returns the answer the sender gets, if any.
@@ -272,6 +289,8 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 		// marked a shadow run: nothing it does may reach the sender.
 		out, err := PartyScoped(p.fhir).Process(withShadowRun(sctx), in)
 		switch {
+		case err != nil && IsPermanent(err):
+			otherFault = permanentRefusal(in, err) // it would have gone to the dead letters
 		case err != nil:
 			serr = err
 		case out != nil && firstAnswer(out) == nil && out.Fault != nil:
