@@ -27,12 +27,16 @@
 //     compared, their wording is not.
 //   - Everything else is compared: the answer's interaction, acknowledgement
 //     type and detail codes, statuses, the prescriptions released with
-//     their line items, products and quantities, reason codes. Sibling
-//     order is not significant, but which values belong to one element
-//     is: the answers are compared element by element (siblings of one
-//     name matched alike-first, then paired by their identifiers and
-//     codes), each difference said as path=value facts.
+//     their line items, products and quantities, reason codes. The order
+//     of elements of different names is compared (HL7 v3's XML lays it
+//     down per class), among those both answers have. The order of
+//     repeated elements of one name is not significant, but which values
+//     belong to one element is: the answers are compared element by
+//     element (siblings of one name matched alike-first, then paired by
+//     their identifiers and codes), each difference said as path=value
+//     facts.
 //   - Except within a name or an address (HL7 v3 EN/PN and AD are
 //     sequences of parts): there the order of the parts of one kind is
-//     compared (the first given name, the first address line).
+//     compared (the first given name, the first address line), and the
+//     order of parts of different kinds is not.
 package compare

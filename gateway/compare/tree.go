@@ -3,6 +3,8 @@ package compare
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -13,9 +15,14 @@ import (
 // its children, ordered by their digest, which stands for the whole
 // subtree with sibling order left out.
 type elem struct {
-	tag    string
-	own    []string // the element's own facts (ownFacts)
-	kids   []*elem
+	tag  string
+	path string
+	own  []string // the element's own facts (ownFacts)
+	kids []*elem
+	// order is the tags of the children in document order, each once
+	// (where it first occurs); nil for a name or an address, whose parts
+	// of different kinds may come in any order (partPosition).
+	order  []string
 	digest [sha256.Size]byte
 }
 
@@ -26,12 +33,13 @@ func readTree(answer []byte, keep map[string]bool) (*elem, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &elem{tag: root.Tag, own: []string{"interaction=" + root.Tag}}
+	t := &elem{tag: root.Tag, path: "/" + root.Tag, own: []string{"interaction=" + root.Tag}}
 	for _, c := range comparedChildren(root) {
 		if k := buildElem(c, "/"+root.Tag+"/"+c.Tag, keep, false); k != nil {
 			t.kids = append(t.kids, k)
 		}
 	}
+	t.order = tagOrder(t.kids)
 	t.seal()
 	return t, nil
 }
@@ -43,18 +51,47 @@ func buildElem(e *etree.Element, path string, keep map[string]bool, data bool) *
 		return nil
 	}
 	data = data || isData(e)
-	x := &elem{tag: e.Tag, own: ownFacts(e, path, keep, data)}
+	x := &elem{tag: e.Tag, path: path, own: ownFacts(e, path, keep, data)}
 	for _, c := range e.ChildElements() {
 		if k := buildElem(c, path+"/"+c.Tag, keep, data); k != nil {
 			x.kids = append(x.kids, k)
 		}
 	}
+	if !sequenceTags[e.Tag] {
+		x.order = tagOrder(x.kids)
+	}
 	x.seal()
 	return x
 }
 
+// commonOrder is the tags of order that other has too, in order's order.
+func commonOrder(order, other []string) []string {
+	out := make([]string, 0, len(order))
+	for _, t := range order {
+		if slices.Contains(other, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// tagOrder is the tags of kids (in document order), each where it first
+// occurs.
+func tagOrder(kids []*elem) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, k := range kids {
+		if !seen[k.tag] {
+			seen[k.tag] = true
+			out = append(out, k.tag)
+		}
+	}
+	return out
+}
+
 // seal orders x's children by digest and computes x's digest over its tag,
-// its own facts and its children's digests (each length-prefixed).
+// its own facts, the order of its children's tags and its children's
+// digests (each length-prefixed).
 func (x *elem) seal() {
 	sort.Slice(x.kids, func(i, j int) bool { return string(x.kids[i].digest[:]) < string(x.kids[j].digest[:]) })
 	h := sha256.New()
@@ -68,6 +105,7 @@ func (x *elem) seal() {
 	for _, f := range x.own {
 		write(f)
 	}
+	write(strings.Join(x.order, " "))
 	for _, k := range x.kids {
 		write(string(k.digest[:]))
 	}
@@ -106,6 +144,10 @@ func diffElems(a, b *elem, nameA, nameB string, out *[]string) {
 		return
 	}
 	*out = append(*out, Diff(a.own, b.own, nameA, nameB)...)
+	if oa, ob := commonOrder(a.order, b.order), commonOrder(b.order, a.order); !slices.Equal(oa, ob) {
+		*out = append(*out, fmt.Sprintf("%s: order of the children: %s has %s, %s has %s", a.path,
+			nameA, strings.Join(oa, " before "), nameB, strings.Join(ob, " before ")))
+	}
 	for _, g := range byTag(a.kids, b.kids) {
 		la, lb := unlike(g[0], g[1])
 		for len(la) > 0 && len(lb) > 0 {
