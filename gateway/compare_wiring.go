@@ -91,15 +91,32 @@ func (p *comparing) Describe() string {
 }
 
 // Supports implements Processor: the FHIR path's interactions; with the
-// legacy path primary, every interaction (Spine carries them, and the
-// sender is to see what it sees without porxgate; the ones the FHIR path
-// does not translate are not compared).
+// legacy path primary, also every other interaction of the MIM a legacy
+// system sends (spineCarries: Spine carries them, and the sender is to see
+// what it sees without porxgate; the ones the FHIR path does not translate
+// are not compared). An id of no such interaction is refused at the door,
+// as Spine refuses it, and names no metric series.
 func (p *comparing) Supports(interaction string) bool {
-	if p.primary == "legacy" {
-		_, _, err := v3.Canonical(interaction)
-		return err == nil
+	if p.primary == "legacy" && spineCarries(interaction) {
+		return true
 	}
 	return p.fhir.Supports(interaction)
+}
+
+// sentInteractions are the interactions of the MIM (Spine MIM 4.2.00,
+// Medication Management) that legacy systems send, in the UK family.
+var sentInteractions = map[string]bool{
+	v3.ParentPrescription: true, v3.ParentPrescriptionNonUrgent: true, v3.PatientReleaseRequest: true,
+	v3.NominatedReleaseRequest: true, v3.DispenseProposalReturn: true, v3.CancelRequest: true,
+	v3.DispenseNotification: true, v3.DispenseClaimInformation: true, v3.DispenseReimbursementClaim: true,
+	v3.DispenseNoClaimNotification: true, v3.DispenserWithdraw: true, v3.RebuildDispenseHistory: true,
+}
+
+// spineCarries reports whether interaction (either family) is one of
+// sentInteractions.
+func spineCarries(interaction string) bool {
+	canon, _, err := v3.Canonical(interaction)
+	return err == nil && sentInteractions[canon]
 }
 
 // Process implements Processor: the primary path's outcome, with the
