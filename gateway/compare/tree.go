@@ -131,11 +131,22 @@ func compareTrees(a, b *elem, nameA, nameB string) []string {
 	var out []string
 	diffElems(a, b, nameA, nameB, &out)
 	sort.Strings(out)
+	if len(out) > MaxDifferences {
+		out = append(out[:MaxDifferences:MaxDifferences], fmt.Sprintf("(%d more differences not listed)", len(out)-MaxDifferences))
+	}
 	return out
 }
 
+// MaxDifferences is how many differences a comparison lists; the rest are
+// counted in a last line. An answer's differences are kept with its
+// exchange in the journal and shown on its page: an answer unlike the
+// other throughout (a route's broken answer of megabytes) would otherwise
+// keep twenty times its size in difference lines.
+const MaxDifferences = 500
+
 // maxPairing bounds the work of pairing unlike siblings by the facts they
-// share (left × right); beyond it they are paired in digest order.
+// share (left × right); beyond it they are paired in digest order, in one
+// pass.
 const maxPairing = 4096
 
 // diffElems adds the differences of a and b, elements at one path.
@@ -150,10 +161,18 @@ func diffElems(a, b *elem, nameA, nameB string, out *[]string) {
 	}
 	for _, g := range byTag(a.kids, b.kids) {
 		la, lb := unlike(g[0], g[1])
+		if len(la)*len(lb) > maxPairing {
+			// Too many to weigh: paired in digest order, each once.
+			n := min(len(la), len(lb))
+			for i := range n {
+				diffElems(la[i], lb[i], nameA, nameB, out)
+			}
+			la, lb = la[n:], lb[n:]
+		}
 		for len(la) > 0 && len(lb) > 0 {
 			x := la[0]
 			best := 0
-			if len(la)*len(lb) <= maxPairing {
+			if len(lb) > 1 { // else there is no choice to weigh
 				fx := count(x.facts(nil))
 				score := -1
 				for j, y := range lb {
