@@ -28,7 +28,7 @@ func unlikeThroughout(size int, v string) []byte {
 // comparison), and their 40,000 difference lines (8 MB, twenty times the
 // answer) went into the journal with the exchange. Pairing past
 // maxPairing is now one pass, and a comparison lists at most
-// MaxDifferences differences, counting the rest.
+// maxDifferences differences, counting the rest.
 func TestCompareLargeUnlikeAnswersBounded(t *testing.T) {
 	a, b := unlikeThroughout(400<<10, "1"), unlikeThroughout(400<<10, "2")
 	var before, after runtime.MemStats
@@ -42,8 +42,8 @@ func TestCompareLargeUnlikeAnswersBounded(t *testing.T) {
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<30 {
 		t.Errorf("comparing two %d KB answers allocated %d MB, want under 1 GB", len(a)>>10, alloc>>20)
 	}
-	if len(diffs) != MaxDifferences+1 {
-		t.Fatalf("%d differences listed, want %d and a line counting the rest", len(diffs), MaxDifferences+1)
+	if len(diffs) != maxDifferences+1 {
+		t.Fatalf("%d differences listed, want %d and a line counting the rest", len(diffs), maxDifferences+1)
 	}
 	if last := diffs[len(diffs)-1]; !strings.Contains(last, "more differences not listed") || !strings.HasPrefix(last, "(40") {
 		t.Errorf("last line %q, want the count of the differences not listed (about 40,000)", last)

@@ -131,18 +131,18 @@ func compareTrees(a, b *elem, nameA, nameB string) []string {
 	var out []string
 	diffElems(a, b, nameA, nameB, &out)
 	sort.Strings(out)
-	if len(out) > MaxDifferences {
-		out = append(out[:MaxDifferences:MaxDifferences], fmt.Sprintf("(%d more differences not listed)", len(out)-MaxDifferences))
+	if len(out) > maxDifferences {
+		out = append(out[:maxDifferences:maxDifferences], fmt.Sprintf("(%d more differences not listed)", len(out)-maxDifferences))
 	}
 	return out
 }
 
-// MaxDifferences is how many differences a comparison lists; the rest are
+// maxDifferences is how many differences a comparison lists; the rest are
 // counted in a last line. An answer's differences are kept with its
 // exchange in the journal and shown on its page: an answer unlike the
 // other throughout (a route's broken answer of megabytes) would otherwise
 // keep twenty times its size in difference lines.
-const MaxDifferences = 500
+const maxDifferences = 500
 
 // maxPairing bounds the work of pairing unlike siblings by the facts they
 // share (left × right); beyond it they are paired in digest order, in one
