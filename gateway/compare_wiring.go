@@ -40,6 +40,8 @@ type comparing struct {
 	j       *journal.Journal
 	log     *slog.Logger
 	jobs    *stopqueue.Queue[shadowJob]
+	// order holds a shadow run back behind those it may depend on.
+	order *runOrder
 	// wake tells an idle shadow worker a job was queued.
 	wake  chan struct{}
 	total *prometheus.CounterVec
@@ -52,6 +54,8 @@ type shadowJob struct {
 	// primaryFault is the SOAP fault the primary path refused the message
 	// with, in place of an answer.
 	primaryFault *ebxml.SOAPFault
+	// seq is the job's place in the order shadow runs were queued.
+	seq uint64
 }
 
 // OpenCompare wraps the FHIR-path Processor in comparison mode when
@@ -79,7 +83,7 @@ func NewComparing(cc CompareConfig, fhir Processor, legacy *compare.Legacy, j *j
 		Help: "Comparison mode: answers compared, by interaction and result (match, differ, error, skipped).",
 	}, []string{"interaction", "result"}))
 	return &comparing{fhir: fhir, legacy: legacy, primary: cc.Primary, timeout: cc.Timeout, workers: cc.Workers,
-		j: j, log: log.With("component", "compare"), jobs: stopqueue.New[shadowJob](256), wake: make(chan struct{}, 1), total: total}
+		j: j, log: log.With("component", "compare"), jobs: stopqueue.New[shadowJob](256), order: newRunOrder(), wake: make(chan struct{}, 1), total: total}
 }
 
 // Describe says how comparison mode runs, for the admin page.
@@ -91,15 +95,32 @@ func (p *comparing) Describe() string {
 }
 
 // Supports implements Processor: the FHIR path's interactions; with the
-// legacy path primary, every interaction (Spine carries them, and the
-// sender is to see what it sees without porxgate; the ones the FHIR path
-// does not translate are not compared).
+// legacy path primary, also every other interaction of the MIM a legacy
+// system sends (spineCarries: Spine carries them, and the sender is to see
+// what it sees without porxgate; the ones the FHIR path does not translate
+// are not compared). An id of no such interaction is refused at the door,
+// as Spine refuses it, and names no metric series.
 func (p *comparing) Supports(interaction string) bool {
-	if p.primary == "legacy" {
-		_, _, err := v3.Canonical(interaction)
-		return err == nil
+	if p.primary == "legacy" && spineCarries(interaction) {
+		return true
 	}
 	return p.fhir.Supports(interaction)
+}
+
+// sentInteractions are the interactions of the MIM (Spine MIM 4.2.00,
+// Medication Management) that legacy systems send, in the UK family.
+var sentInteractions = map[string]bool{
+	v3.ParentPrescription: true, v3.ParentPrescriptionNonUrgent: true, v3.PatientReleaseRequest: true,
+	v3.NominatedReleaseRequest: true, v3.DispenseProposalReturn: true, v3.CancelRequest: true,
+	v3.DispenseNotification: true, v3.DispenseClaimInformation: true, v3.DispenseReimbursementClaim: true,
+	v3.DispenseNoClaimNotification: true, v3.DispenserWithdraw: true, v3.RebuildDispenseHistory: true,
+}
+
+// spineCarries reports whether interaction (either family) is one of
+// sentInteractions.
+func spineCarries(interaction string) bool {
+	canon, _, err := v3.Canonical(interaction)
+	return err == nil && sentInteractions[canon]
 }
 
 // Process implements Processor: the primary path's outcome, with the
@@ -117,6 +138,13 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 		// Spine refused an ebXML message for good (it goes to the dead
 		// letters): its refusal is compared with the FHIR path's outcome.
 		p.queueShadow(shadowJob{in: *in, primaryFault: rf.Fault})
+		return out, err
+	}
+	if err != nil && p.primary != "legacy" && IsPermanent(err) && ctx.Err() == nil {
+		// The FHIR path failed the message for good (it goes to the dead
+		// letters): what its sender gets for it is compared with the
+		// legacy path's outcome.
+		p.queueShadow(shadowJob{in: *in, primaryFault: permanentRefusal(in, err)})
 		return out, err
 	}
 	if err != nil || out == nil {
@@ -157,7 +185,13 @@ func (p *comparing) queueShadow(job shadowJob) {
 // queue queues job for a shadow worker, or counts and journals it skipped
 // when the queue is full or the shadow workers have stopped.
 func (p *comparing) queue(job shadowJob) {
-	switch p.jobs.Put(job) {
+	var put int
+	p.order.add(func(seq uint64) bool {
+		job.seq = seq
+		put = p.jobs.Put(job)
+		return put == stopqueue.Queued
+	})
+	switch put {
 	case stopqueue.Queued:
 		p.signal()
 	case stopqueue.Full:
@@ -186,6 +220,16 @@ func (p *comparing) notRun(job shadowJob, result, why string) {
 	p.total.WithLabelValues(job.in.Interaction, result).Inc()
 	p.j.Record(journal.Event{Exchange: job.in.MessageID, Comparison: &journal.Comparison{Result: result, Primary: p.primary,
 		Error: why}})
+}
+
+// permanentRefusal is what the sender of in gets when the FHIR path fails
+// it for good (err): over SOAP the door's fault 300, over ebXML the dead
+// letters' eb:MessageError.
+func permanentRefusal(in *Inbound, err error) *ebxml.SOAPFault {
+	if in.Transport == TransportSOAP {
+		return permanentFault()
+	}
+	return compare.MessageErrorRefusal(notProcessed(permanentReason(err)))
 }
 
 // firstAnswer returns the answer the sender gets, if any.
@@ -244,6 +288,11 @@ func (p *comparing) Run(ctx context.Context, grace time.Duration) {
 			if p.jobs.Len() > 0 { // another worker for the next one
 				p.signal()
 			}
+			defer p.order.done(job.seq)
+			if p.order.wait(ctx, job.seq, job.in.ReceivedAt) != nil {
+				p.skip(job, skippedStopped)
+				return true
+			}
 			p.shadow(ctx, job)
 			return true
 		default:
@@ -251,8 +300,78 @@ func (p *comparing) Run(ctx context.Context, grace time.Duration) {
 		}
 	})
 	for _, job := range p.jobs.Close() {
+		p.order.done(job.seq)
 		p.skip(job, skippedStopped)
 	}
+}
+
+// runOrder keeps shadow runs in the order the primary path made them
+// possible: a run waits for the unfinished runs of the messages the
+// primary had answered before its own message was received (a
+// cancellation sent once its prescription was answered: on the other path
+// it would overtake the prescription and be refused). Runs of messages
+// received while others were in hand run side by side, as they did on the
+// primary path.
+type runOrder struct {
+	mu  sync.Mutex
+	seq uint64
+	// pending holds the unfinished runs: when each was queued.
+	pending map[uint64]time.Time
+	// changed is closed, and replaced, when a run finishes.
+	changed chan struct{}
+}
+
+// newRunOrder returns an empty runOrder.
+func newRunOrder() *runOrder {
+	return &runOrder{pending: map[uint64]time.Time{}, changed: make(chan struct{})}
+}
+
+// add gives the next run its place and calls put with it; a run put
+// (true) is pending until done.
+func (o *runOrder) add(put func(seq uint64) bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.seq++
+	if put(o.seq) {
+		o.pending[o.seq] = time.Now()
+	}
+}
+
+// wait returns once no run queued before seq, and before receivedAt, is
+// unfinished; or ctx's error when ctx is done first.
+func (o *runOrder) wait(ctx context.Context, seq uint64, receivedAt time.Time) error {
+	for {
+		o.mu.Lock()
+		ahead := false
+		for s, queued := range o.pending {
+			if s < seq && !queued.After(receivedAt) {
+				ahead = true
+				break
+			}
+		}
+		changed := o.changed
+		o.mu.Unlock()
+		if !ahead {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the shadow runs before it: %w", ctx.Err())
+		}
+	}
+}
+
+// done marks the run seq finished (or not to be made).
+func (o *runOrder) done(seq uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, ok := o.pending[seq]; !ok {
+		return
+	}
+	delete(o.pending, seq)
+	close(o.changed)
+	o.changed = make(chan struct{})
 }
 
 // shadow runs the other path for one job and compares the answers.
@@ -272,6 +391,8 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 		// marked a shadow run: nothing it does may reach the sender.
 		out, err := PartyScoped(p.fhir).Process(withShadowRun(sctx), in)
 		switch {
+		case err != nil && IsPermanent(err):
+			otherFault = permanentRefusal(in, err) // it would have gone to the dead letters
 		case err != nil:
 			serr = err
 		case out != nil && firstAnswer(out) == nil && out.Fault != nil:

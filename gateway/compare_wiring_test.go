@@ -344,3 +344,25 @@ func TestLegacyShadowMessageErrorCompared(t *testing.T) {
 		}
 	}
 }
+
+// TestLegacyPrimaryAnswerOverTheCap: with the legacy path primary, a route
+// answering with more than the legacy client reads (8 MiB) had its answer
+// cut at the cap and the first 8 MiB, no longer well-formed XML, passed to
+// the SOAP sender with 200 as Spine's answer. An answer over the cap is no
+// readable answer: the sender gets porxgate's retryable fault, as from a
+// route that gave none.
+func TestLegacyPrimaryAnswerOverTheCap(t *testing.T) {
+	head := `<PORX_IN070103UK31 xmlns="urn:hl7-org:v3"><id root="X"/>`
+	big := head + "<note>" + strings.Repeat("x", 9<<20) + "</note></PORX_IN070103UK31>"
+	route, _ := routeAnswering(t, http.StatusOK, "text/xml", big)
+	proc := NewComparing(CompareConfig{Primary: "legacy", Workers: 1, Timeout: 10 * time.Second}, soapProcessor(nil),
+		&compare.Legacy{URL: route.URL}, nil, NewMetrics(), quietLog())
+	g := startGateway(t, testConfig(), store.NewMemory(nil), true, WithProcessor(proc))
+	code, body := sendSOAP(t, g.base, soapEnvelope("6E2F1C2D-0000-4000-8000-0000000000A2", releaseReq, soapPayload))
+	if code != http.StatusInternalServerError || strings.Contains(string(body), head) {
+		t.Fatalf("status %d (%d bytes), want porxgate's retryable fault, not part of the route's answer", code, len(body))
+	}
+	if got, _ := faultCode(t, body); got != "200" {
+		t.Errorf("fault code %s, want 200 (retryable)", got)
+	}
+}

@@ -182,7 +182,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 			return g.answerUnavailable(c, span, in, start, perr, log)
 		}
 		log.Error("processing failed permanently", "err", perr)
-		f, _ := ebxml.BuildSOAPFault(*fault(ebxml.TMSCodeMalformed, "the message could not be processed"))
+		f, _ := ebxml.BuildSOAPFault(*permanentFault())
 		reply = keptReply{Status: fiber.StatusInternalServerError, Body: f}
 	}
 	reply.Sender = sender
@@ -229,7 +229,7 @@ func (s *Server) soapRequest(c *fiber.Ctx) error {
 	span.SetAttributes(attribute.String("porx.outcome", outcome), attribute.Int("http.response.status_code", reply.Status))
 	outArgs := outcomeArgs(out)
 	if perr != nil {
-		outArgs = []any{"outcome", OutcomeFailed, "outcome_code", ebxml.TMSCodeMalformed, "outcome_text", "the message could not be processed"}
+		outArgs = []any{"outcome", OutcomeFailed, "outcome_code", ebxml.TMSCodeMalformed, "outcome_text", notProcessedText}
 	}
 	log.Info("answered", append(outArgs, "http_status", reply.Status, "duration_ms", time.Since(start).Milliseconds())...)
 	c.Set(fiber.HeaderContentType, xmlContentType)
@@ -522,3 +522,10 @@ func (g *messaging) refuseSOAP(c *fiber.Ctx, f *ebxml.SOAPFault, log *slog.Logge
 	g.journalSOAPRefusal(c, f)
 	return err
 }
+
+// notProcessedText is the description of permanentFault.
+const notProcessedText = "the message could not be processed"
+
+// permanentFault is the SOAP fault a SOAP sender gets for a message whose
+// processing failed permanently.
+func permanentFault() *ebxml.SOAPFault { return fault(ebxml.TMSCodeMalformed, notProcessedText) }

@@ -160,7 +160,7 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 		if IsPermanent(perr) || e.Attempts > g.cfg.ProcessRetries {
 			reason := fmt.Sprintf("processing failed after %d attempts: %v", e.Attempts, perr)
 			if IsPermanent(perr) {
-				reason = fmt.Sprintf("processing failed permanently: %v", perr)
+				reason = permanentReason(perr)
 			}
 			g.deadLetter(ctx, l, e, reason, now)
 			return
@@ -397,7 +397,7 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 	f := store.Finish{DeadLetter: dl.Encode()}
 	var told []byte // the MessageError the sender gets, for the journal
 	if in.MessageID != "" && in.FromParty != "" {
-		me := ebxml.NewMessageError(ebxml.CodeUnknown, NumNotProcessed, "the message could not be processed and was not passed on: "+truncate(reason, 300))
+		me := notProcessed(reason)
 		d, err := outbox.NewMessageError(g.addressing(&in), g.newID(), now, me)
 		if err == nil {
 			var it store.Item
@@ -480,4 +480,16 @@ func (a *answeredLog) since(interaction string, t time.Time) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.last[interaction].After(t)
+}
+
+// permanentReason is the dead-letter reason of a message whose processing
+// failed permanently with err.
+func permanentReason(err error) string {
+	return fmt.Sprintf("processing failed permanently: %v", err)
+}
+
+// notProcessed is the eb:MessageError the sender of an acknowledged
+// message gets when it goes to the dead letters for reason.
+func notProcessed(reason string) *ebxml.MessageError {
+	return ebxml.NewMessageError(ebxml.CodeUnknown, NumNotProcessed, "the message could not be processed and was not passed on: "+truncate(reason, 300))
 }

@@ -57,14 +57,24 @@ func readMessageError(body []byte) (f *ebxml.SOAPFault, ok bool) {
 	if !errors.As(err, &el) {
 		return nil, false
 	}
-	f = &ebxml.SOAPFault{FaultCode: messageErrorFaultCode, FaultString: "ebXML MessageError"}
 	final := false
 	for _, e := range el.Refusing() {
 		final = final || !e.MayClearUp()
+	}
+	return MessageErrorRefusal(el.Refusing()...), final
+}
+
+// MessageErrorRefusal is a refusal with an ebXML MessageError holding
+// errs, as CompareRefusals takes it: a fault whose errors are errs' codes
+// (e.g. ValueNotRecognized) and descriptions (e.g. "501319:Unknown
+// eb:CPAId").
+func MessageErrorRefusal(errs ...*ebxml.MessageError) *ebxml.SOAPFault {
+	f := &ebxml.SOAPFault{FaultCode: messageErrorFaultCode, FaultString: "ebXML MessageError"}
+	for _, e := range errs {
 		f.Errors = append(f.Errors, ebxml.SOAPError{CodeContext: ebxml.ErrorCodeContext, Code: string(e.Code),
 			Severity: ebxml.SeverityError, Location: e.Location, Description: e.Description()})
 	}
-	return f, final
+	return f
 }
 
 // faultErrors lists a fault's errors: code and description each.

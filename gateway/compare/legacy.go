@@ -14,7 +14,7 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
-// maxAnswerBytes caps a legacy answer read.
+// maxAnswerBytes caps a legacy answer read; a longer one is no answer.
 const maxAnswerBytes = 8 << 20
 
 // Request is one legacy message to send down the legacy path.
@@ -99,11 +99,15 @@ func (l *Legacy) Call(ctx context.Context, r Request) (Answer, error) {
 		return Answer{}, fmt.Errorf("legacy path %s: %w", l.Endpoint(), err)
 	}
 	defer resp.Body.Close()
-	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
 	if err != nil {
 		return Answer{}, fmt.Errorf("legacy path %s: read answer: %w", l.Endpoint(), err)
 	}
 	a := Answer{Status: resp.StatusCode, Took: time.Since(start)}
+	if len(rb) > maxAnswerBytes {
+		// Cut at the cap, it would be an answer no longer whole.
+		return a, fmt.Errorf("legacy path %s answered %d with more than %d bytes: no answer taken", l.Endpoint(), resp.StatusCode, maxAnswerBytes)
+	}
 	if f, ok := readFault(rb); ok {
 		return a, fmt.Errorf("legacy path %s: %w", l.Endpoint(), &RouteFault{Status: resp.StatusCode, Fault: f})
 	}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/beevik/etree"
 )
@@ -130,7 +132,10 @@ func ownFacts(e *etree.Element, path string, keep map[string]bool, data bool) []
 		if a.Space == "xmlns" || a.Key == "xmlns" || ignoredAttrs[a.Key] || a.Space == "xsi" && a.Key == "schemaLocation" {
 			continue
 		}
-		attrs = append(attrs, "@"+a.Key+"="+normValue(a.Value, keep, data))
+		attrs = append(attrs, "@"+a.Key+"="+normValue(a.Value, a.Key == "value", keep, data))
+	}
+	if pos := partPosition(e); pos > 0 {
+		attrs = append(attrs, positionAttr+"="+strconv.Itoa(pos))
 	}
 	sort.Strings(attrs)
 	out := make([]string, 0, len(attrs)+1)
@@ -138,7 +143,7 @@ func ownFacts(e *etree.Element, path string, keep map[string]bool, data bool) []
 		out = append(out, path+a)
 	}
 	if t := strings.TrimSpace(e.Text()); t != "" && len(e.ChildElements()) == 0 {
-		out = append(out, path+"="+normValue(t, keep, data))
+		out = append(out, path+"="+normValue(t, false, keep, data))
 	}
 	if len(attrs) == 0 && len(e.ChildElements()) == 0 && strings.TrimSpace(e.Text()) == "" {
 		out = append(out, path)
@@ -146,10 +151,43 @@ func ownFacts(e *etree.Element, path string, keep map[string]bool, data bool) []
 	return out
 }
 
+// positionAttr names the fact that says where a name or address part
+// stands among its parent's parts of its kind (partPosition).
+const positionAttr = "@(position)"
+
+// sequenceTags are the elements whose parts are an ordered sequence (HL7
+// v3 data types: an entity name EN/PN/ON and an address AD are each "a
+// sequence of parts"): the first given name is the one a person is known
+// by, and address lines are read in order.
+var sequenceTags = map[string]bool{"name": true, "addr": true}
+
+// partPosition is e's 1-based position among its siblings of its tag when
+// its parent is a name or an address (sequenceTags), else 0: two answers
+// that hold the same parts in another order differ.
+func partPosition(e *etree.Element) int {
+	parent := e.Parent()
+	if parent == nil || !sequenceTags[parent.Tag] {
+		return 0
+	}
+	n := 0
+	for _, c := range parent.ChildElements() {
+		if c.Tag == e.Tag {
+			n++
+		}
+		if c == e {
+			return n
+		}
+	}
+	return 0
+}
+
 // normValue replaces generated ids and fresh timestamps; in data (isData)
-// it only writes UUIDs in one case.
-func normValue(v string, keep map[string]bool, data bool) string {
-	if tsRe.MatchString(v) && !keep[v] && !data {
+// it only writes UUIDs in one case. ts says v is where an HL7 TS is
+// written (a value attribute): only there is it taken for a timestamp —
+// an identifier's extension of twelve digits (an SDS user or role profile
+// id) has a timestamp's shape but is compared.
+func normValue(v string, ts bool, keep map[string]bool, data bool) string {
+	if ts && isTimestamp(v) && !keep[v] && !data {
 		return "<timestamp>"
 	}
 	return uuidRe.ReplaceAllStringFunc(v, func(u string) string {
@@ -158,6 +196,16 @@ func normValue(v string, keep map[string]bool, data bool) string {
 		}
 		return "<generated>"
 	})
+}
+
+// isTimestamp reports whether v is an HL7 TS with a time of day whose
+// date and time are real ones (a month 01-12, an hour 00-23 ...).
+func isTimestamp(v string) bool {
+	if !tsRe.MatchString(v) {
+		return false
+	}
+	_, err := time.Parse("200601021504", v[:12])
+	return err == nil
 }
 
 // Diff says how two normalised answers differ: facts only in a (prefixed

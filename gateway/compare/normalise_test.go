@@ -20,11 +20,7 @@ func ack(msgID, created, typeCode, detail, display string) string {
 
 func TestCompareNormalisation(t *testing.T) {
 	base := ack("11111111-0000-4000-8000-000000000001", "20260301101502", "AE", "0004", "With another dispenser")
-	tests := []struct {
-		name   string
-		other  string
-		differ []string // substrings the differences must contain; none: match
-	}{
+	tests := []diffCase{
 		{"own message id, creation time and sender ignored", strings.NewReplacer(
 			"11111111-0000-4000-8000-000000000001", "22222222-0000-4000-8000-000000000002",
 			"20260301101502", "20260301111111", `extension="99999"`, `extension="12345"`).Replace(base), nil},
@@ -132,11 +128,7 @@ func releaseLike(items ...[2]string) string {
 // would get 56 of what was prescribed as 28.
 func TestCompareKeepsWhatBelongsTogether(t *testing.T) {
 	base := releaseLike([2]string{"39720311000001101", "28"}, [2]string{"322237000", "56"})
-	tests := []struct {
-		name   string
-		other  string
-		differ []string // substrings the differences must contain; none: match
-	}{
+	tests := []diffCase{
 		{"same items in another order", releaseLike([2]string{"322237000", "56"}, [2]string{"39720311000001101", "28"}), nil},
 		{"quantities swapped between products", releaseLike([2]string{"39720311000001101", "56"}, [2]string{"322237000", "28"}),
 			[]string{"pertinentLineItem/quantity@value: a has 28, b has 56", "pertinentLineItem/quantity@value: a has 56, b has 28"}},
@@ -226,11 +218,7 @@ func TestCompareReleasedPrescriptionData(t *testing.T) {
 		authored = "20240502152005"
 	)
 	base := releaseResponse("11111111-0000-4000-8000-000000000001", "20260301101502", rx, item, authored)
-	tests := []struct {
-		name   string
-		other  string
-		differ []string
-	}{
+	tests := []diffCase{
 		{"own id and time ignored", releaseResponse("22222222-0000-4000-8000-000000000002", "20260301111111", rx, item, authored), nil},
 		{"line item id compared", releaseResponse("11111111-0000-4000-8000-000000000001", "20260301101502", rx, "B1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C01", authored),
 			[]string{"pertinentLineItem/id@root: a has " + item}},
@@ -240,24 +228,48 @@ func TestCompareReleasedPrescriptionData(t *testing.T) {
 			[]string{"author/time@value: a has 20240502152005, b has 20240502160000"}},
 		{"id case ignored", releaseResponse("11111111-0000-4000-8000-000000000001", "20260301101502", strings.ToLower(rx), item, authored), nil},
 	}
-	for _, tt := range tests {
+	runDiffCases(t, base, tests)
+}
+
+// diffCase is an answer compared with a base answer.
+type diffCase struct {
+	name   string
+	other  string
+	differ []string // substrings the differences must contain; none: match
+}
+
+// runDiffCases compares base ("a") with each case's answer ("b"), both
+// answering req.
+func runDiffCases(t *testing.T, base string, cases []diffCase) {
+	t.Helper()
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			diffs, err := Compare([]byte(base), []byte(tt.other), []byte(req), "a", "b")
 			if err != nil {
 				t.Fatal(err)
 			}
-			all := strings.Join(diffs, "\n")
-			if len(tt.differ) == 0 && len(diffs) != 0 {
-				t.Fatalf("want a match, got %v", diffs)
-			}
-			if len(tt.differ) > 0 && len(diffs) == 0 {
-				t.Fatal("want differences, got a match")
-			}
-			for _, want := range tt.differ {
-				if !strings.Contains(all, want) {
-					t.Errorf("differences %q lack %q", all, want)
-				}
-			}
+			wantDiffs(t, diffs, tt.differ)
 		})
+	}
+}
+
+// wantDiffs checks diffs: a match when differ is empty, else differences
+// containing each of differ.
+func wantDiffs(t *testing.T, diffs, differ []string) {
+	t.Helper()
+	if len(differ) == 0 {
+		if len(diffs) != 0 {
+			t.Fatalf("want a match, got %v", diffs)
+		}
+		return
+	}
+	if len(diffs) == 0 {
+		t.Fatal("want differences, got a match")
+	}
+	all := strings.Join(diffs, "\n")
+	for _, want := range differ {
+		if !strings.Contains(all, want) {
+			t.Errorf("differences %q lack %q", all, want)
+		}
 	}
 }

@@ -3,6 +3,8 @@ package compare
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -13,9 +15,14 @@ import (
 // its children, ordered by their digest, which stands for the whole
 // subtree with sibling order left out.
 type elem struct {
-	tag    string
-	own    []string // the element's own facts (ownFacts)
-	kids   []*elem
+	tag  string
+	path string
+	own  []string // the element's own facts (ownFacts)
+	kids []*elem
+	// order is the tags of the children in document order, each once
+	// (where it first occurs); nil for a name or an address, whose parts
+	// of different kinds may come in any order (partPosition).
+	order  []string
 	digest [sha256.Size]byte
 }
 
@@ -26,12 +33,13 @@ func readTree(answer []byte, keep map[string]bool) (*elem, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &elem{tag: root.Tag, own: []string{"interaction=" + root.Tag}}
+	t := &elem{tag: root.Tag, path: "/" + root.Tag, own: []string{"interaction=" + root.Tag}}
 	for _, c := range comparedChildren(root) {
 		if k := buildElem(c, "/"+root.Tag+"/"+c.Tag, keep, false); k != nil {
 			t.kids = append(t.kids, k)
 		}
 	}
+	t.order = tagOrder(t.kids)
 	t.seal()
 	return t, nil
 }
@@ -43,18 +51,47 @@ func buildElem(e *etree.Element, path string, keep map[string]bool, data bool) *
 		return nil
 	}
 	data = data || isData(e)
-	x := &elem{tag: e.Tag, own: ownFacts(e, path, keep, data)}
+	x := &elem{tag: e.Tag, path: path, own: ownFacts(e, path, keep, data)}
 	for _, c := range e.ChildElements() {
 		if k := buildElem(c, path+"/"+c.Tag, keep, data); k != nil {
 			x.kids = append(x.kids, k)
 		}
 	}
+	if !sequenceTags[e.Tag] {
+		x.order = tagOrder(x.kids)
+	}
 	x.seal()
 	return x
 }
 
+// commonOrder is the tags of order that other has too, in order's order.
+func commonOrder(order, other []string) []string {
+	out := make([]string, 0, len(order))
+	for _, t := range order {
+		if slices.Contains(other, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// tagOrder is the tags of kids (in document order), each where it first
+// occurs.
+func tagOrder(kids []*elem) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, k := range kids {
+		if !seen[k.tag] {
+			seen[k.tag] = true
+			out = append(out, k.tag)
+		}
+	}
+	return out
+}
+
 // seal orders x's children by digest and computes x's digest over its tag,
-// its own facts and its children's digests (each length-prefixed).
+// its own facts, the order of its children's tags and its children's
+// digests (each length-prefixed).
 func (x *elem) seal() {
 	sort.Slice(x.kids, func(i, j int) bool { return string(x.kids[i].digest[:]) < string(x.kids[j].digest[:]) })
 	h := sha256.New()
@@ -68,6 +105,7 @@ func (x *elem) seal() {
 	for _, f := range x.own {
 		write(f)
 	}
+	write(strings.Join(x.order, " "))
 	for _, k := range x.kids {
 		write(string(k.digest[:]))
 	}
@@ -93,11 +131,22 @@ func compareTrees(a, b *elem, nameA, nameB string) []string {
 	var out []string
 	diffElems(a, b, nameA, nameB, &out)
 	sort.Strings(out)
+	if len(out) > maxDifferences {
+		out = append(out[:maxDifferences:maxDifferences], fmt.Sprintf("(%d more differences not listed)", len(out)-maxDifferences))
+	}
 	return out
 }
 
+// maxDifferences is how many differences a comparison lists; the rest are
+// counted in a last line. An answer's differences are kept with its
+// exchange in the journal and shown on its page: an answer unlike the
+// other throughout (a route's broken answer of megabytes) would otherwise
+// keep twenty times its size in difference lines.
+const maxDifferences = 500
+
 // maxPairing bounds the work of pairing unlike siblings by the facts they
-// share (left × right); beyond it they are paired in digest order.
+// share (left × right); beyond it they are paired in digest order, in one
+// pass.
 const maxPairing = 4096
 
 // diffElems adds the differences of a and b, elements at one path.
@@ -106,12 +155,24 @@ func diffElems(a, b *elem, nameA, nameB string, out *[]string) {
 		return
 	}
 	*out = append(*out, Diff(a.own, b.own, nameA, nameB)...)
+	if oa, ob := commonOrder(a.order, b.order), commonOrder(b.order, a.order); !slices.Equal(oa, ob) {
+		*out = append(*out, fmt.Sprintf("%s: order of the children: %s has %s, %s has %s", a.path,
+			nameA, strings.Join(oa, " before "), nameB, strings.Join(ob, " before ")))
+	}
 	for _, g := range byTag(a.kids, b.kids) {
 		la, lb := unlike(g[0], g[1])
+		if len(la)*len(lb) > maxPairing {
+			// Too many to weigh: paired in digest order, each once.
+			n := min(len(la), len(lb))
+			for i := range n {
+				diffElems(la[i], lb[i], nameA, nameB, out)
+			}
+			la, lb = la[n:], lb[n:]
+		}
 		for len(la) > 0 && len(lb) > 0 {
 			x := la[0]
 			best := 0
-			if len(la)*len(lb) <= maxPairing {
+			if len(lb) > 1 { // else there is no choice to weigh
 				fx := count(x.facts(nil))
 				score := -1
 				for j, y := range lb {
@@ -207,9 +268,14 @@ func shared(a map[string]int, b []string) int {
 // another fact when siblings are paired.
 const identityWeight = 16
 
-// weight is a fact's weight in pairing.
+// weight is a fact's weight in pairing. A part's position (positionAttr)
+// weighs nothing: parts pair by what they say, so that a swap is said as
+// the positions that differ.
 func weight(f string) int {
 	p := pathOf(f)
+	if strings.HasSuffix(p, positionAttr) {
+		return 0
+	}
 	for _, suffix := range []string{"@code", "@root", "@extension"} {
 		if strings.HasSuffix(p, suffix) {
 			return identityWeight

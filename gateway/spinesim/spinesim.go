@@ -3,6 +3,7 @@ package spinesim
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -80,8 +81,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msg, err := ebxml.ParseRequest(r.Header.Get("Content-Type"), r.Header.Get("SOAPAction"), body)
-	if err != nil || msg.Payload == nil {
-		http.Error(w, fmt.Sprintf("not an ebXML message with an HL7 payload: %v", err), http.StatusInternalServerError)
+	var me *ebxml.MessageError
+	switch {
+	case errors.As(err, &me):
+	case err != nil:
+		me = ebxml.NewMessageError(ebxml.CodeOtherXML, 0, "not an ebXML message: "+err.Error())
+	case msg.Payload == nil:
+		me = ebxml.NewMessageError(ebxml.CodeMimeProblem, 0, "no HL7 payload part")
+	}
+	if me != nil {
+		s.refuse(w, msg, me)
 		return
 	}
 	_, fam, _ := v3.Canonical(msg.Action)
@@ -89,7 +98,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		MessageID: msg.MessageID, ConversationID: msg.ConversationID, FromParty: msg.FromPartyID, ToParty: msg.ToPartyID,
 		CPAID: msg.CPAID, ReceivedAt: s.opts.Now(), Payload: msg.Payload.Body}
 	if !s.proc.Supports(in.Interaction) {
-		http.Error(w, "interaction "+in.Interaction+" not supported by the stand-in", http.StatusInternalServerError)
+		s.refuse(w, msg, ebxml.NewMessageError(ebxml.CodeNotSupported, 0, "interaction "+in.Interaction+" not supported by the stand-in"))
 		return
 	}
 	out, err := s.proc.Process(r.Context(), in)
@@ -113,6 +122,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("SOAPAction", `"`+ebxml.ServiceMM+"/"+a.Interaction+`"`)
 	_, _ = w.Write(resp)
+}
+
+// refuse answers an ebXML message with the eb:MessageError me (HTTP 500),
+// as Spine refuses a message it will not take; msg is what was read of
+// the message, if anything.
+func (s *Server) refuse(w http.ResponseWriter, msg *ebxml.Message, me *ebxml.MessageError) {
+	b, err := ebxml.BuildMessageError(msg, strings.ToUpper(s.opts.NewID()), s.opts.Now().UTC(), me)
+	if err != nil {
+		http.Error(w, "build MessageError: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	s.opts.Log.Info("spine stand-in refused", "error_code", me.Code, "description", me.Description())
+	w.Header().Set("Content-Type", "text/xml; charset=UTF-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.Write(b)
 }
 
 // serveSOAP answers one SOAP sync request with its v3 answer in a SOAP
