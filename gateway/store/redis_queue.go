@@ -18,6 +18,24 @@ func (r *Redis) dueKey(queue string) string { return r.prefix + "q:" + queue + "
 // itemPrefix prefixes the hash key of each of a queue's items.
 func (r *Redis) itemPrefix(queue string) string { return r.prefix + "q:" + queue + ":item:" }
 
+// endedKey is a new mark, kept for endedTTL, that one call of Retry or
+// Complete ended its lease (retryScript, completeScript): each call
+// names itself with a token of its own, so that only the same call, sent
+// again by the client, finds it; a second call on the same lease is
+// refused (ErrLeaseLost) as before.
+func (r *Redis) endedKey(queue string) string {
+	return r.prefix + "q:" + queue + ":ended:" + ids.NewUUID()
+}
+
+// endedTTL is how long the mark of a lease that Retry or Complete ended
+// is kept: longer than the client goes on sending a call again whose
+// reply was lost (MaxRetries, 3 by default, each attempt bounded by the
+// read timeout, 3 s, and a backoff under a second).
+const endedTTL = time.Minute
+
+// endedMS is endedTTL in milliseconds, as the scripts take it.
+var endedMS = strconv.FormatInt(endedTTL.Milliseconds(), 10)
+
 // deadKey is the dead-letter list.
 func (r *Redis) deadKey() string { return r.prefix + "deadletters" }
 
@@ -37,7 +55,7 @@ func (r *Redis) itemArgs(keys []string, args []any, items []Item) ([]string, []a
 // then the items, only when the key was new.
 func (r *Redis) Accept(ctx context.Context, seenKey string, ttl time.Duration, items ...Item) (bool, error) {
 	keys, args := r.itemArgs([]string{r.prefix + "seen:" + seenKey},
-		[]any{strconv.FormatInt(max(ttl.Milliseconds(), 1), 10), time.Now().UTC().Format(time.RFC3339)}, items)
+		[]any{strconv.FormatInt(max(ttl.Milliseconds(), 1), 10), seenMark()}, items)
 	n, err := acceptScript.Run(ctx, r.scripts, keys, args...).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis accept %s: %w", seenKey, err)
@@ -119,8 +137,8 @@ func (r *Redis) Extend(ctx context.Context, l *Lease, until time.Time) error {
 
 // Retry implements Store.
 func (r *Redis) Retry(ctx context.Context, l *Lease, data []byte, due time.Time) error {
-	n, err := retryScript.Run(ctx, r.scripts, []string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID},
-		l.ID, l.Token, data, ms(due)).Int()
+	n, err := retryScript.Run(ctx, r.scripts, []string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID, r.endedKey(l.Queue)},
+		l.ID, l.Token, data, ms(due), endedMS).Int()
 	return leaseResult("retry", l, n, err)
 }
 
@@ -131,8 +149,8 @@ func (r *Redis) Complete(ctx context.Context, l *Lease, f Finish) error {
 		push = "1"
 	}
 	keys, args := r.itemArgs(
-		[]string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID, r.deadKey()},
-		[]any{l.ID, l.Token, push, f.DeadLetter, strconv.Itoa(DeadLetterCap)}, f.Enqueue)
+		[]string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID, r.deadKey(), r.endedKey(l.Queue)},
+		[]any{l.ID, l.Token, push, f.DeadLetter, strconv.Itoa(DeadLetterCap), endedMS}, f.Enqueue)
 	n, err := completeScript.Run(ctx, r.scripts, keys, args...).Int()
 	if err == nil && n == 2 {
 		return fmt.Errorf("complete %s/%s: %w", l.Queue, l.ID, ErrHeldQueued)
@@ -143,7 +161,7 @@ func (r *Redis) Complete(ctx context.Context, l *Lease, f Finish) error {
 // Requeue implements Store with one Lua script: LREM of the dead letter,
 // then the items, only when it was listed.
 func (r *Redis) Requeue(ctx context.Context, deadLetter []byte, items ...Item) (bool, error) {
-	keys, args := r.itemArgs([]string{r.deadKey()}, []any{deadLetter}, items)
+	keys, args := r.itemArgs([]string{r.deadKey(), r.deadKey() + ":requeued:" + ids.NewUUID()}, []any{deadLetter, endedMS}, items)
 	n, err := requeueScript.Run(ctx, r.scripts, keys, args...).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis requeue dead letter: %w", err)

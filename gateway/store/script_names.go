@@ -6,6 +6,7 @@ package store
 func ScriptNames() map[string]string {
 	return map[string]string{
 		acceptScript.Hash():   "store.accept",
+		markScript.Hash():     "store.mark",
 		enqueueScript.Hash():  "store.enqueue",
 		claimScript.Hash():    "store.claim",
 		extendScript.Hash():   "store.extend",
