@@ -93,7 +93,7 @@ func TestInstrumentRedis(t *testing.T) {
 			if _, err := r.MarkSeen(ctx, "seen:2", time.Minute); err != nil {
 				t.Fatal(err)
 			}
-			if err := r.PutReply(ctx, "reply:2", []byte("r"), time.Minute); err != nil {
+			if err := r.CheckWritable(ctx); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := r.Client().TxPipelined(ctx, func(p redis.Pipeliner) error {

@@ -20,7 +20,16 @@
 // the prefix becomes a hash tag ("{porxgate}:", see ClusterPrefix) so that
 // every key a script touches lives on one slot; on Sentinel (OpenRedis with
 // SentinelAddrs) the client follows failovers, and WaitReplicas makes each
-// script wait for replicas before it counts as done:
+// script wait for replicas before it counts as done. Every write the
+// exactly-once rules rest on is a script, and so waits: the queues, the
+// records of EPS's answers (ReserveReply, PutReply), the SOAP answers kept
+// (KeepReply), the named sets (SetAdd, SetRemove) and the holds. The
+// writes that do not wait are those a failover may lose without harm:
+// MarkSeen (the SOAP door's short "in progress" mark: the attempt record
+// keeps the request from being sent to EPS as new), Touch (a duplicate's
+// mark renewed), Forget, Drop (a delivery its receiver acknowledged: sent
+// again, its receiver eliminates it as a duplicate) and CheckWritable's
+// probe:
 //
 //	<prefix>seen:<key>                  duplicate elimination: SET NX PX with the
 //	                                    interaction's persist duration; the gateway's
@@ -97,6 +106,7 @@
 //     the prescription's nomination (reserveScript)
 //  4. (the EPS call)
 //  5. EPS processor, PutReply: SET the EPS answer PX, before it is acted on
+//     (putReplyScript)
 //  6. inbox worker, Complete: HGET token, DEL item, ZREM, then HSET item +
 //     ZADD outbox due for the answer, SET the lease's ended mark
 //     (completeScript)
@@ -154,8 +164,9 @@
 // exactly-once rules forbid.
 //
 // Over SOAP (sync) a message costs four round trips: SET seen NX PX
-// (MarkSeen, markScript), the same ReserveReply and PutReply around the EPS call, then
-// SET reply PX and PEXPIRE seen for duplicates in one MULTI/EXEC
-// (KeepReply; until this release two round trips, PutReply then Touch,
-// both before the answer goes back).
+// (MarkSeen, markScript), the same ReserveReply and PutReply around the
+// EPS call, then SET reply PX and PEXPIRE seen for duplicates in one
+// script (KeepReply, keepReplyScript; until this release two round trips,
+// PutReply then Touch, both before the answer goes back, then one
+// MULTI/EXEC, which WaitReplicas did not wait for).
 package store

@@ -225,35 +225,35 @@ func (r *Redis) DeadLetterPage(ctx context.Context, offset, limit int) ([][]byte
 	return out, nil
 }
 
-// PutReply implements Store.
+// PutReply implements Store with SET PX (putReplyScript: with
+// WaitReplicas it waits for the replicas, as the record of EPS's answer,
+// acted on once written, must).
 func (r *Redis) PutReply(ctx context.Context, key string, body []byte, ttl time.Duration) error {
-	if err := r.client.Set(ctx, r.prefix+"reply:"+key, body, keyTTL(ttl)).Err(); err != nil {
+	err := putReplyScript.Run(ctx, r.scripts, []string{r.prefix + "reply:" + key}, body, keyTTL(ttl).Milliseconds()).Err()
+	if err != nil {
 		return fmt.Errorf("redis put reply %s: %w", key, err)
 	}
 	return nil
 }
 
-// KeepReply implements Store with SET PX, PEXPIRE and an SREM per removal
-// in one MULTI/EXEC.
+// KeepReply implements Store with SET PX, PEXPIRE, SET NX PX and an SREM
+// per removal in one script (keepReplyScript), which with WaitReplicas
+// waits for the replicas: the answer it keeps is handed to the sender
+// next.
 func (r *Redis) KeepReply(ctx context.Context, key string, body []byte, ttl time.Duration, removals ...SetRemoval) (bool, error) {
-	var touched *redis.BoolCmd
-	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, r.prefix+"reply:"+key, body, keyTTL(ttl))
-		touched = p.PExpire(ctx, r.prefix+"seen:"+key, keyTTL(ttl))
-		// A mark that had lapsed is made again: a duplicate gets the kept
-		// answer rather than being taken as a new request.
-		p.SetNX(ctx, r.prefix+"seen:"+key, time.Now().UTC().Format(time.RFC3339), keyTTL(ttl))
-		for _, rm := range removals {
-			if len(rm.Members) > 0 {
-				p.SRem(ctx, r.setKey(rm.Set), memberArgs(rm.Members)...)
-			}
+	keys := []string{r.prefix + "reply:" + key, r.prefix + "seen:" + key}
+	args := []any{body, keyTTL(ttl).Milliseconds(), seenMark()}
+	for _, rm := range removals {
+		if len(rm.Members) > 0 {
+			keys = append(keys, r.setKey(rm.Set))
+			args = appendMembers(args, rm.Members)
 		}
-		return nil
-	})
+	}
+	touched, err := keepReplyScript.Run(ctx, r.scripts, keys, args...).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis keep reply %s: %w", key, err)
 	}
-	return touched.Val(), nil
+	return touched == 1, nil
 }
 
 // GetReply implements Store.

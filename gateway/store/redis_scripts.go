@@ -182,3 +182,58 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
 return 0
 `)
+
+// The writes of records (replies, marks, named sets) are scripts too, so
+// that with WaitReplicas they wait for the replicas as the queue writes
+// do (a plain command or MULTI/EXEC is not followed by WAIT), and are
+// batched and timed by name alike. Each is idempotent by nature.
+
+// putReplyScript: KEYS[1] the reply key; ARGV[1] the body, ARGV[2] its
+// ttl ms.
+var putReplyScript = redis.NewScript(`
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`)
+
+// setMembersLua removes (SREM) or adds (SADD) the members counted at
+// ARGV[a] and following it to or from the set KEYS[k], one call per
+// thousand members (unpack's bound), and returns the ARGV index after
+// them.
+const setMembersLua = `
+local function members(cmd, k, a)
+  local n = tonumber(ARGV[a])
+  for i = 1, n, 1000 do
+    redis.call(cmd, KEYS[k], unpack(ARGV, a + i, a + math.min(i + 999, n)))
+  end
+  return a + n + 1
+end
+`
+
+// keepReplyScript: KEYS[1] the reply key, KEYS[2] the seen key, then a
+// set per removal; ARGV[1] the body, ARGV[2] the ttl ms, ARGV[3] the
+// seen value, then per removal the number of members and the members.
+// SET reply PX, PEXPIRE seen (its answer returned: 1 when the mark was
+// there), SET seen NX PX (a mark that had lapsed is made again), SREM.
+var keepReplyScript = redis.NewScript(setMembersLua + `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local touched = redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[2])
+local a = 4
+for k = 3, #KEYS do a = members('SREM', k, a) end
+return touched
+`)
+
+// setAddScript: KEYS[1] the set; ARGV[1] its ttl ms, ARGV[2] the number
+// of members, then the members. SADD, then PEXPIRE.
+var setAddScript = redis.NewScript(setMembersLua + `
+members('SADD', 1, 2)
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`)
+
+// setRemoveScript: KEYS[1] the set; ARGV[1] the number of members, then
+// the members. SREM.
+var setRemoveScript = redis.NewScript(setMembersLua + `
+members('SREM', 1, 1)
+return 1
+`)
