@@ -26,10 +26,16 @@ return 1
 // resolveScript: KEYS hash, lease, due, expiry; ARGV id, outcome JSON,
 // token, lease ms, lease end ms. Marks a pending record resolved and leases
 // it to the caller, taking any lease over; nil when the record is gone or
-// resolved already.
+// resolved already. A record resolved and leased under the call's own
+// token was resolved by this very call, run again by the client after
+// its reply was lost: it is returned again, as the first run returned it
+// (not "resolved already", which left it to wait out the lease).
 var resolveScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return false end
+if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then
+  if redis.call('GET', KEYS[2]) == ARGV[3] then return ` + hmgetRecord + ` end
+  return false
+end
 redis.call('HSET', KEYS[1], 'state', 'resolved', 'outcome', ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
@@ -38,12 +44,15 @@ return ` + hmgetRecord)
 
 // claimScript: KEYS hash, lease, due; ARGV id, now ms, token, lease ms,
 // lease end ms. Leases a record whose due time has come and that nobody
-// holds; nil otherwise (a due entry without its record is removed).
+// holds; nil otherwise (a due entry without its record is removed). A
+// record leased under the call's own token was leased by this very call,
+// run again by the client after its reply was lost: it is returned again.
 var claimScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('ZREM', KEYS[3], ARGV[1])
   return false
 end
+if redis.call('GET', KEYS[2]) == ARGV[3] then return ` + hmgetRecord + ` end
 local score = redis.call('ZSCORE', KEYS[3], ARGV[1])
 if not score or tonumber(score) > tonumber(ARGV[2]) then return false end
 if not redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4]) then return false end
