@@ -23,10 +23,11 @@ type rerunCase struct {
 	op func(ctx context.Context, s *store.Redis, now time.Time) string
 	// want is the answer the operation gives when its reply is not lost.
 	want string
-	// after, when set, describes the store's state after the operation,
-	// and wantAfter is that state without the fault.
-	after     func(ctx context.Context, s *store.Redis, now time.Time) string
-	wantAfter string
+	// afterQueue, when set, names the queue whose items due are claimed
+	// after the operation, and wantAfter lists them as they are without
+	// the fault.
+	afterQueue string
+	wantAfter  string
 }
 
 // rerunCases are the store's writes that are not idempotent by nature:
@@ -44,29 +45,19 @@ func rerunCases() []rerunCase {
 		}
 		return l
 	}
+	// leaseIn is the prepare of an operation on a lease: an item of queue
+	// claimed, the lease's token its pattern.
+	leaseIn := func(queue string) func(*testing.T, context.Context, *store.Redis, time.Time) string {
+		return func(t *testing.T, ctx context.Context, s *store.Redis, now time.Time) string {
+			lease = claim(t, ctx, s, queue, now)
+			return lease.Token
+		}
+	}
 	errString := func(err error) string {
 		if err == nil {
 			return "ok"
 		}
 		return err.Error()
-	}
-	// queued lists the items of a queue that are claimable now and
-	// leaves them leased; "leased" once when the lease of the case is
-	// still held by its token (Extend succeeds).
-	queued := func(ctx context.Context, s *store.Redis, queue string, now time.Time) string {
-		var out []string
-		for {
-			l, err := s.Claim(ctx, queue, now, time.Minute)
-			if err != nil {
-				return "claim: " + err.Error()
-			}
-			if l == nil {
-				break
-			}
-			out = append(out, l.ID+"="+string(l.Data))
-		}
-		slices.Sort(out)
-		return fmt.Sprint(out)
 	}
 	return []rerunCase{
 		{
@@ -91,11 +82,9 @@ func rerunCases() []rerunCase {
 				fresh, err := s.Accept(ctx, "accept-plain", time.Hour, item("acc", "m2", "m2-data", now))
 				return fmt.Sprintf("fresh %v, %s", fresh, errString(err))
 			},
-			want: "fresh true, ok",
-			after: func(ctx context.Context, s *store.Redis, now time.Time) string {
-				return queued(ctx, s, "acc", now)
-			},
-			wantAfter: "[m2=m2-data]",
+			want:       "fresh true, ok",
+			afterQueue: "acc",
+			wantAfter:  "[m2=m2-data]",
 		},
 		{
 			name: "MarkSeen",
@@ -125,32 +114,22 @@ func rerunCases() []rerunCase {
 			},
 			want: "a=a-data",
 			// The item not claimed is still there to be claimed.
-			after: func(ctx context.Context, s *store.Redis, now time.Time) string {
-				return queued(ctx, s, "claimq", now)
-			},
-			wantAfter: "[b=b-data]",
+			afterQueue: "claimq",
+			wantAfter:  "[b=b-data]",
 		},
 		{
-			name: "Retry",
-			prepare: func(t *testing.T, ctx context.Context, s *store.Redis, now time.Time) string {
-				lease = claim(t, ctx, s, "retryq", now)
-				return lease.Token
-			},
+			name:    "Retry",
+			prepare: leaseIn("retryq"),
 			op: func(ctx context.Context, s *store.Redis, now time.Time) string {
 				return errString(s.Retry(ctx, lease, []byte("x-again"), now))
 			},
-			want: "ok",
-			after: func(ctx context.Context, s *store.Redis, now time.Time) string {
-				return queued(ctx, s, "retryq", now)
-			},
-			wantAfter: "[x=x-again]",
+			want:       "ok",
+			afterQueue: "retryq",
+			wantAfter:  "[x=x-again]",
 		},
 		{
-			name: "Complete",
-			prepare: func(t *testing.T, ctx context.Context, s *store.Redis, now time.Time) string {
-				lease = claim(t, ctx, s, "completeq", now)
-				return lease.Token
-			},
+			name:    "Complete",
+			prepare: leaseIn("completeq"),
 			op: func(ctx context.Context, s *store.Redis, now time.Time) string {
 				answer := item("completeout", "answer", "answer-data", now.Add(time.Minute))
 				answer.Token = "handed-answer"
@@ -183,13 +162,29 @@ func rerunCases() []rerunCase {
 				ok, err := s.Requeue(ctx, []byte(`{"dead":"requeue"}`), item("requeueq", "x-resent", "x-data", now))
 				return fmt.Sprintf("requeued %v, %s", ok, errString(err))
 			},
-			want: "requeued true, ok",
-			after: func(ctx context.Context, s *store.Redis, now time.Time) string {
-				return queued(ctx, s, "requeueq", now)
-			},
-			wantAfter: "[x-resent=x-data]",
+			want:       "requeued true, ok",
+			afterQueue: "requeueq",
+			wantAfter:  "[x-resent=x-data]",
 		},
 	}
+}
+
+// queued claims the items of a queue that are due now and lists them
+// (id=data), sorted.
+func queued(ctx context.Context, s *store.Redis, queue string, now time.Time) string {
+	var out []string
+	for {
+		l, err := s.Claim(ctx, queue, now, time.Minute)
+		if err != nil {
+			return "claim: " + err.Error()
+		}
+		if l == nil {
+			break
+		}
+		out = append(out, l.ID+"="+string(l.Data))
+	}
+	slices.Sort(out)
+	return fmt.Sprint(out)
 }
 
 // TestLostReplyRunsTwiceHarmlessly: go-redis sends a command again when
@@ -240,8 +235,8 @@ func TestLostReplyRunsTwiceHarmlessly(t *testing.T) {
 				if got != c.want {
 					t.Errorf("%s, %s: %s; want %s", c.name, how, got, c.want)
 				}
-				if c.after != nil {
-					if after := c.after(ctx, s, now); after != c.wantAfter {
+				if c.afterQueue != "" {
+					if after := queued(ctx, s, c.afterQueue, now); after != c.wantAfter {
 						t.Errorf("%s, %s: then %s; want %s", c.name, how, after, c.wantAfter)
 					}
 				}
