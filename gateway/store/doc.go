@@ -27,9 +27,7 @@
 // writes that do not wait are those a failover may lose without harm:
 // MarkSeen (the SOAP door's short "in progress" mark: the attempt record
 // keeps the request from being sent to EPS as new), Touch (a duplicate's
-// mark renewed), Forget, Drop (a delivery its receiver acknowledged: sent
-// again, its receiver eliminates it as a duplicate) and CheckWritable's
-// probe:
+// mark renewed), Forget and CheckWritable's probe:
 //
 //	<prefix>seen:<key>                  duplicate elimination: SET NX PX with the
 //	                                    interaction's persist duration; the gateway's
@@ -39,6 +37,8 @@
 //	                                    that set it
 //	<prefix>q:<queue>:due               sorted set: item id -> Unix ms when due
 //	                                    (while leased: when the lease runs out)
+//	<prefix>q:<queue>:dropped:<call>    "1" for a minute: the Drop call <call>
+//	                                    removed its item (the same, for Drop)
 //	<prefix>q:<queue>:item:<id>         hash: data (the item), token (current
 //	                                    lease, "" when not leased)
 //	<prefix>q:<queue>:ended:<call>      "1" for a minute: the Retry or Complete
@@ -123,9 +123,9 @@
 // command again when its connection breaks before the reply has come
 // (MaxRetries; a pipeline whole), though Redis may have run it. The call
 // carries a token of its own (the mark's value, the lease's token) by
-// which the script knows its own writes, and Retry, Complete, Requeue and
-// ReserveReply leave a mark for a minute (endedTTL) for the run again to
-// find.
+// which the script knows its own writes, and Retry, Complete, Requeue,
+// ReserveReply and Drop leave a mark for a minute (endedTTL) for the run
+// again to find.
 //
 // These are round trips of one message. Under load, when more of the
 // store's script calls are in flight than maxScriptBatches (the front

@@ -60,6 +60,8 @@ func TestKeyLayoutDocumented(t *testing.T) {
 	l, err = r.Claim(ctx, "inbox", now, time.Minute)
 	must("Claim", err)
 	must("Retry", r.Retry(ctx, l, []byte("m"), now.Add(time.Hour)))
+	_, err = r.Drop(ctx, "outbox", "a")
+	must("Drop", err)
 	must("PutReply", r.PutReply(ctx, "eps-outcome:X:2", []byte("r"), time.Hour))
 	_, err = r.KeepReply(ctx, "soap:X:1", []byte("k"), time.Hour)
 	must("KeepReply", err)

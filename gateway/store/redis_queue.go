@@ -181,18 +181,15 @@ func (r *Redis) Peek(ctx context.Context, queue, id string) ([]byte, bool, error
 	return data, true, nil
 }
 
-// Drop implements Store.
+// Drop implements Store with one script (dropScript), which with
+// WaitReplicas waits for the replicas.
 func (r *Redis) Drop(ctx context.Context, queue, id string) (bool, error) {
-	var del *redis.IntCmd
-	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		del = p.Del(ctx, r.itemPrefix(queue)+id)
-		p.ZRem(ctx, r.dueKey(queue), id)
-		return nil
-	})
+	n, err := dropScript.Run(ctx, r.scripts, []string{r.dueKey(queue), r.itemPrefix(queue) + id, r.prefix + "q:" + queue + ":dropped:" + ids.NewUUID()},
+		id, endedMS).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis drop %s/%s: %w", queue, id, err)
 	}
-	return del.Val() == 1, nil
+	return n == 1, nil
 }
 
 // QueueLen implements Store.

@@ -237,3 +237,18 @@ var setRemoveScript = redis.NewScript(setMembersLua + `
 members('SREM', 1, 1)
 return 1
 `)
+
+// dropScript: KEYS[1] due set, KEYS[2] item hash, KEYS[3] the call's
+// mark; ARGV[1] id, ARGV[2] the mark's ttl ms. Removes the item whatever
+// its lease; 1 when it was there, else 0. The call leaves its mark (a
+// token of its own in its name) for endedTTL when it removed the item:
+// run again by the client after its reply was lost, it answers 1 as the
+// first run did.
+var dropScript = redis.NewScript(`
+redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('DEL', KEYS[2]) == 1 then
+  redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
+  return 1
+end
+return redis.call('EXISTS', KEYS[3])
+`)

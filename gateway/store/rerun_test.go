@@ -138,6 +138,20 @@ func rerunCases() []rerunCase {
 			want: "ok",
 		},
 		{
+			name: "Drop",
+			prepare: func(t *testing.T, ctx context.Context, s *store.Redis, now time.Time) string {
+				if err := s.Enqueue(ctx, item("dropq", "acked", "acked-data", now.Add(time.Hour))); err != nil {
+					t.Fatal(err)
+				}
+				return "q:dropq:item:acked"
+			},
+			op: func(ctx context.Context, s *store.Redis, _ time.Time) string {
+				found, err := s.Drop(ctx, "dropq", "acked")
+				return fmt.Sprintf("found %v, %s", found, errString(err))
+			},
+			want: "found true, ok",
+		},
+		{
 			name: "ReserveReply",
 			prepare: func(*testing.T, context.Context, *store.Redis, time.Time) string {
 				return "reply:reserve"
