@@ -218,43 +218,57 @@ func queued(ctx context.Context, s *store.Redis, queue string, now time.Time) st
 // else", and a SOAP request's mark into a duplicate of itself.
 func TestLostReplyRunsTwiceHarmlessly(t *testing.T) {
 	srv := redistest.Start(t)
-	proxy := redistest.StartProxy(t, srv)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	master, _ := redistest.StartReplicated(t, 1)
+	kinds := []struct {
+		name  string
+		proxy *redistest.Proxy
+		open  func(url, prefix string) (*store.Redis, error)
+	}{
+		{"redis", redistest.StartProxy(t, srv), store.NewRedis},
+		// With WaitReplicas each script goes in a pipeline with WAIT,
+		// which go-redis sends again whole.
+		{"wait-replicas", redistest.StartProxy(t, master), func(url, prefix string) (*store.Redis, error) {
+			return store.OpenRedis(store.RedisOptions{URL: url, WaitReplicas: 1, WaitTimeout: 5 * time.Second}, prefix)
+		}},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	now := time.Now().Truncate(time.Millisecond)
-	for i, c := range rerunCases() {
-		t.Run(c.name, func(t *testing.T) {
-			// Without the fault first: the answer and state the faulted
-			// run must give (and the script is loaded, so that the reply
-			// lost is the run's, not a NOSCRIPT).
-			for _, fault := range []bool{false, true} {
-				s, err := store.NewRedis(proxy.URL(), fmt.Sprintf("rerun%d-%v:", i, fault))
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer s.Close()
-				pattern := c.prepare(t, ctx, s, now)
-				lost := proxy.Lost()
-				if fault {
-					proxy.LoseReply(pattern)
-				}
-				got := c.op(ctx, s, now)
-				if fault && proxy.Lost() != lost+1 {
-					t.Fatalf("the proxy lost %d replies, want 1: the fault did not happen", proxy.Lost()-lost)
-				}
-				how := "without a fault"
-				if fault {
-					how = "its reply lost once and the command sent again"
-				}
-				if got != c.want {
-					t.Errorf("%s, %s: %s; want %s", c.name, how, got, c.want)
-				}
-				if c.afterQueue != "" {
-					if after := queued(ctx, s, c.afterQueue, now); after != c.wantAfter {
-						t.Errorf("%s, %s: then %s; want %s", c.name, how, after, c.wantAfter)
+	for _, k := range kinds {
+		for i, c := range rerunCases() {
+			t.Run(k.name+"/"+c.name, func(t *testing.T) {
+				// Without the fault first: the answer and state the faulted
+				// run must give (and the script is loaded, so that the reply
+				// lost is the run's, not a NOSCRIPT).
+				for _, fault := range []bool{false, true} {
+					s, err := k.open(k.proxy.URL(), fmt.Sprintf("rerun%d-%v:", i, fault))
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer s.Close()
+					pattern := c.prepare(t, ctx, s, now)
+					lost := k.proxy.Lost()
+					if fault {
+						k.proxy.LoseReply(pattern)
+					}
+					got := c.op(ctx, s, now)
+					if fault && k.proxy.Lost() != lost+1 {
+						t.Fatalf("the proxy lost %d replies, want 1: the fault did not happen", k.proxy.Lost()-lost)
+					}
+					how := "without a fault"
+					if fault {
+						how = "its reply lost once and the command sent again"
+					}
+					if got != c.want {
+						t.Errorf("%s, %s: %s; want %s", c.name, how, got, c.want)
+					}
+					if c.afterQueue != "" {
+						if after := queued(ctx, s, c.afterQueue, now); after != c.wantAfter {
+							t.Errorf("%s, %s: then %s; want %s", c.name, how, after, c.wantAfter)
+						}
 					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
