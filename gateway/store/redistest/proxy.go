@@ -21,6 +21,7 @@ type Proxy struct {
 
 	mu    sync.Mutex
 	armed []byte            // LoseReply's pattern; nil when disarmed
+	times int               // how many more replies to lose
 	conns map[net.Conn]bool // open client and server connections
 	wg    sync.WaitGroup    // the accept loop and each connection's copiers
 	lost  atomic.Int64      // replies lost
@@ -49,23 +50,34 @@ func (p *Proxy) URL() string { return "redis://" + p.Addr + "/0" }
 // back the connection it came on is closed, the reply not passed on. The
 // command has run; its client sees the connection break. Only the first
 // command that matches loses its reply; later ones pass.
-func (p *Proxy) LoseReply(pattern string) {
+func (p *Proxy) LoseReply(pattern string) { p.LoseReplies(pattern, 1) }
+
+// LoseReplies is LoseReply for the next n commands that match: n
+// larger than the client's retries makes the call fail, though Redis ran
+// it. n 0 or less disarms the proxy.
+func (p *Proxy) LoseReplies(pattern string, n int) {
 	p.mu.Lock()
-	p.armed = []byte(pattern)
+	p.armed, p.times = []byte(pattern), n
+	if n <= 0 {
+		p.armed = nil
+	}
 	p.mu.Unlock()
 }
 
 // Lost reports how many replies the proxy has lost.
 func (p *Proxy) Lost() int { return int(p.lost.Load()) }
 
-// match reports whether b holds the armed pattern, and disarms it if so.
+// match reports whether b holds the armed pattern, and disarms it once
+// it has matched as many times as armed.
 func (p *Proxy) match(b []byte) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.armed == nil || !bytes.Contains(b, p.armed) {
 		return false
 	}
-	p.armed = nil
+	if p.times--; p.times <= 0 {
+		p.armed = nil
+	}
 	return true
 }
 
