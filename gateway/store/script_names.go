@@ -13,6 +13,7 @@ func ScriptNames() map[string]string {
 		retryScript.Hash():     "store.retry",
 		completeScript.Hash():  "store.complete",
 		requeueScript.Hash():   "store.requeue",
+		dropScript.Hash():      "store.drop",
 		reserveScript.Hash():   "store.reserve",
 		holdScript.Hash():      "store.hold",
 		dropHoldScript.Hash():  "store.drop_hold",
