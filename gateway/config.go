@@ -53,8 +53,10 @@ type Config struct {
 	// RedisClusterAddrs puts the state on a Redis Cluster: some nodes'
 	// host:port list (--redis-cluster-addrs, PORXGATE_REDIS_CLUSTER_ADDRS).
 	RedisClusterAddrs string
-	// RedisWaitReplicas makes each queue write wait until that many replicas
-	// have it before it counts as done (--redis-wait-replicas,
+	// RedisWaitReplicas makes each write the exactly-once rules rest on
+	// (the queues, the records of EPS's answers, the SOAP answers kept, the
+	// named sets) wait until that many replicas have it before it counts
+	// as done (--redis-wait-replicas,
 	// PORXGATE_REDIS_WAIT_REPLICAS; default 0: no wait).
 	RedisWaitReplicas int
 
@@ -386,7 +388,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	str(&cfg.RedisSentinelAddrs, "redis-sentinel-addrs", "REDIS_SENTINEL_ADDRS", "Redis Sentinel host:port list (comma-separated); needs --redis-master-name")
 	str(&cfg.RedisMasterName, "redis-master-name", "REDIS_MASTER_NAME", "name of the master the sentinels watch")
 	str(&cfg.RedisClusterAddrs, "redis-cluster-addrs", "REDIS_CLUSTER_ADDRS", "Redis Cluster seed nodes, host:port list (comma-separated)")
-	num(&cfg.RedisWaitReplicas, "redis-wait-replicas", "REDIS_WAIT_REPLICAS", "replicas each queue write waits for (Redis WAIT); 0: none")
+	num(&cfg.RedisWaitReplicas, "redis-wait-replicas", "REDIS_WAIT_REPLICAS", "replicas each durable write waits for (Redis WAIT): queues, EPS answer records, kept SOAP answers, named sets; 0: none")
 	str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "log level: debug, info, warn, error")
 	num(&cfg.MaxBodyBytes, "max-body", "MAX_BODY", "largest request body in bytes")
 	num(&cfg.MaxInFlight, "max-in-flight", "MAX_IN_FLIGHT", "legacy messages the front doors work on at once, more refused with a retryable fault; 0: no bound")

@@ -165,14 +165,22 @@ func (h *handover) settle(ctx context.Context, handed bool) {
 func (h *handover) end(ctx context.Context, handed bool) {
 	h.once.Do(func() {
 		defer h.drop()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
 		if !handed {
+			// Owed again, under the hold: the door's KeepReply, which
+			// takes them off, may have been applied though it failed (its
+			// reply lost, or the replicas not confirming in time:
+			// store.ErrNotReplicated), and the answer was not written.
+			if err := h.p.index.SetAdd(sctx, owedSet(h.owner), nominationTTL, h.members()...); err != nil {
+				h.p.log.Error("release answer not handed to its sender, and its prescriptions could not be kept owed to the dispenser: if the answer's keeping was applied, they are stranded with the pharmacy",
+					"message_id", h.tag, "dispenser", h.owner, "prescriptions", h.ids, "err", err)
+			}
 			return
 		}
 		// Taken off with the kept answer already (removals) when the door's
 		// store is the processor's, as Run wires them: again here, for one
 		// that is not.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
 		if err := h.p.index.SetRemove(sctx, owedSet(h.owner), h.members()...); err != nil {
 			h.p.log.Error("release answer handed to its sender, but its prescriptions not taken off those owed to the dispenser: its next nominated release may deliver them again",
 				"message_id", h.tag, "dispenser", h.owner, "prescriptions", h.ids, "err", err)

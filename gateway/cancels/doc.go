@@ -68,6 +68,11 @@
 //	                           string: the MessageId (upper case) of the
 //	                           cancel request last answered, with
 //	                           Options.AnsweredTTL as its TTL
+//	<prefix>cancel-call:<call> string "1", for a minute: the call <call>
+//	                           (a token of its own) of Track, Reschedule
+//	                           or Complete changed the record, so that
+//	                           the call, sent again by the client after
+//	                           its reply was lost, answers as it did
 //	<prefix>cancels:due        sorted set: id -> Unix ms when the poller
 //	                           should next look at it (the next poll, or
 //	                           the end of the current lease)

@@ -40,6 +40,22 @@ func (r *Redis) answeredKey(id string) string {
 	return r.prefix + "cancel-answered:" + id
 }
 
+// callKey is a new mark of one call of Track, Reschedule or Complete,
+// which the call's script sets, for callMarkTTL, when it changes the
+// record (see trackScript).
+func (r *Redis) callKey() (string, error) {
+	token, err := newToken()
+	if err != nil {
+		return "", err
+	}
+	return r.prefix + "cancel-call:" + token, nil
+}
+
+// callMarkTTL is how long the mark of a call is kept: longer than the
+// client goes on sending a call again whose reply was lost (MaxRetries,
+// each try bounded by the read timeout, and a backoff under a second).
+const callMarkTTL = time.Minute
+
 // fixedRecord is the part of a Record that never changes, as stored in the
 // hash's rec field.
 type fixedRecord struct {
@@ -80,9 +96,14 @@ func (r *Redis) Track(ctx context.Context, rec Record) (bool, error) {
 		return false, fmt.Errorf("cancels: track %s: %w", rec.Key(), err)
 	}
 	id := rec.Key()
+	mark, err := r.callKey()
+	if err != nil {
+		return false, err
+	}
 	n, err := trackScript.Run(ctx, r.client,
-		[]string{r.hashKey(id), r.dueKey(), r.expiryKey(), r.indexKey(), r.answeredKey(id)},
-		id, data, rec.NextPoll.UnixMilli(), rec.Expires.UnixMilli(), rec.Created.UnixMilli(), answeredID(rec.MessageID)).Int()
+		[]string{r.hashKey(id), r.dueKey(), r.expiryKey(), r.indexKey(), r.answeredKey(id), mark},
+		id, data, rec.NextPoll.UnixMilli(), rec.Expires.UnixMilli(), rec.Created.UnixMilli(), answeredID(rec.MessageID),
+		callMarkTTL.Milliseconds()).Int()
 	if err != nil {
 		return false, fmt.Errorf("cancels: track %s: %w", id, err)
 	}
@@ -200,8 +221,12 @@ func (r *Redis) Reschedule(ctx context.Context, c Claim, now time.Time, lastErro
 	id := c.Key()
 	attempts := c.Attempts + 1
 	next := nextPoll(now, r.opts.Backoff(attempts), c.Expires)
-	n, err := rescheduleScript.Run(ctx, r.client, []string{r.hashKey(id), r.leaseKey(id), r.dueKey()},
-		c.Token, id, attempts, next.UnixMilli(), lastError).Int()
+	mark, err := r.callKey()
+	if err != nil {
+		return Record{}, err
+	}
+	n, err := rescheduleScript.Run(ctx, r.client, []string{r.hashKey(id), r.leaseKey(id), r.dueKey(), mark},
+		c.Token, id, attempts, next.UnixMilli(), lastError, callMarkTTL.Milliseconds()).Int()
 	if err != nil {
 		return Record{}, fmt.Errorf("cancels: reschedule %s: %w", id, err)
 	}
@@ -219,9 +244,13 @@ func (r *Redis) Reschedule(ctx context.Context, c Claim, now time.Time, lastErro
 // Complete implements Tracker.
 func (r *Redis) Complete(ctx context.Context, c Claim) error {
 	id := c.Key()
+	mark, err := r.callKey()
+	if err != nil {
+		return err
+	}
 	n, err := completeScript.Run(ctx, r.client,
-		[]string{r.hashKey(id), r.leaseKey(id), r.dueKey(), r.expiryKey(), r.indexKey(), r.answeredKey(id)},
-		c.Token, id, answeredID(c.MessageID), r.opts.AnsweredTTL.Milliseconds()).Int()
+		[]string{r.hashKey(id), r.leaseKey(id), r.dueKey(), r.expiryKey(), r.indexKey(), r.answeredKey(id), mark},
+		c.Token, id, answeredID(c.MessageID), r.opts.AnsweredTTL.Milliseconds(), callMarkTTL.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("cancels: complete %s: %w", id, err)
 	}

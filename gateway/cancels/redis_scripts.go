@@ -10,26 +10,41 @@ import "github.com/redis/go-redis/v9"
 // hmgetRecord reads a record's hash fields (KEYS[1]) in script order.
 const hmgetRecord = `redis.call('HMGET', KEYS[1], 'rec', 'state', 'outcome', 'attempts', 'next', 'lastError')`
 
-// trackScript: KEYS hash, due, expiry, index, answered; ARGV id, rec
-// JSON, next ms, expires ms, created ms, request MessageID. Returns 1 when
+// trackScript: KEYS hash, due, expiry, index, answered, call mark; ARGV
+// id, rec JSON, next ms, expires ms, created ms, request MessageID. Returns 1 when
 // tracking started, 0 when the record exists or this request was answered.
+//
+// Track, Reschedule and Complete each leave a mark of the call (the
+// last KEYS, callKey: a token of the call in its name) for callMarkTTL
+// (the last ARGV, ms) when they change the record: the same call, sent
+// again by the client after its reply was lost (go-redis retries a
+// command whose connection broke, though Redis may have run it), finds
+// it and answers as its first run did, not "tracked already" or "lease
+// lost".
 var trackScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('EXISTS', KEYS[6]) end
 if ARGV[6] ~= '' and redis.call('GET', KEYS[5]) == ARGV[6] then return 0 end
 redis.call('HSET', KEYS[1], 'rec', ARGV[2], 'state', 'pending', 'outcome', '', 'attempts', '0', 'next', ARGV[3], 'lastError', '')
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
+redis.call('SET', KEYS[6], '1', 'PX', ARGV[7])
 return 1
 `)
 
 // resolveScript: KEYS hash, lease, due, expiry; ARGV id, outcome JSON,
 // token, lease ms, lease end ms. Marks a pending record resolved and leases
 // it to the caller, taking any lease over; nil when the record is gone or
-// resolved already.
+// resolved already. A record resolved and leased under the call's own
+// token was resolved by this very call, run again by the client after
+// its reply was lost: it is returned again, as the first run returned it
+// (not "resolved already", which left it to wait out the lease).
 var resolveScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return false end
+if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then
+  if redis.call('GET', KEYS[2]) == ARGV[3] then return ` + hmgetRecord + ` end
+  return false
+end
 redis.call('HSET', KEYS[1], 'state', 'resolved', 'outcome', ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
 redis.call('ZADD', KEYS[3], ARGV[5], ARGV[1])
@@ -38,12 +53,15 @@ return ` + hmgetRecord)
 
 // claimScript: KEYS hash, lease, due; ARGV id, now ms, token, lease ms,
 // lease end ms. Leases a record whose due time has come and that nobody
-// holds; nil otherwise (a due entry without its record is removed).
+// holds; nil otherwise (a due entry without its record is removed). A
+// record leased under the call's own token was leased by this very call,
+// run again by the client after its reply was lost: it is returned again.
 var claimScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('ZREM', KEYS[3], ARGV[1])
   return false
 end
+if redis.call('GET', KEYS[2]) == ARGV[3] then return ` + hmgetRecord + ` end
 local score = redis.call('ZSCORE', KEYS[3], ARGV[1])
 if not score or tonumber(score) > tonumber(ARGV[2]) then return false end
 if not redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4]) then return false end
@@ -59,23 +77,28 @@ redis.call('ZADD', KEYS[2], 'XX', ARGV[4], ARGV[3])
 return 1
 `)
 
-// rescheduleScript: KEYS hash, lease, due; ARGV token, id, attempts, next
-// ms, lastError. Returns 1, -1 when the token does not hold the lease, -2
+// rescheduleScript: KEYS hash, lease, due, call mark; ARGV token, id,
+// attempts, next ms, lastError, mark ttl ms. Returns 1, -1 when the token does not hold the lease, -2
 // when the record is not pending.
 var rescheduleScript = redis.NewScript(`
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then
+  if redis.call('EXISTS', KEYS[4]) == 1 then return 1 end
+  return -1
+end
 if redis.call('HGET', KEYS[1], 'state') ~= 'pending' then return -2 end
 redis.call('HSET', KEYS[1], 'attempts', ARGV[3], 'next', ARGV[4], 'lastError', ARGV[5])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
 redis.call('DEL', KEYS[2])
+redis.call('SET', KEYS[4], '1', 'PX', ARGV[6])
 return 1
 `)
 
-// completeScript: KEYS hash, lease, due, expiry, index, answered; ARGV
-// token, id, request MessageID, answered ms. Returns 1, or 0 when the
+// completeScript: KEYS hash, lease, due, expiry, index, answered, call
+// mark; ARGV token, id, request MessageID, answered ms, mark ttl ms. Returns 1, or 0 when the
 // token does not hold the lease.
 var completeScript = redis.NewScript(`
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return redis.call('EXISTS', KEYS[7]) end
+redis.call('SET', KEYS[7], '1', 'PX', ARGV[5])
 redis.call('DEL', KEYS[1], KEYS[2])
 if ARGV[3] ~= '' then redis.call('SET', KEYS[6], ARGV[3], 'PX', ARGV[4]) end
 redis.call('ZREM', KEYS[3], ARGV[2])

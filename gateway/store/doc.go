@@ -20,18 +20,38 @@
 // the prefix becomes a hash tag ("{porxgate}:", see ClusterPrefix) so that
 // every key a script touches lives on one slot; on Sentinel (OpenRedis with
 // SentinelAddrs) the client follows failovers, and WaitReplicas makes each
-// script wait for replicas before it counts as done:
+// script wait for replicas before it counts as done. Every write the
+// exactly-once rules rest on is a script, and so waits: the queues, the
+// records of EPS's answers (ReserveReply, PutReply), the SOAP answers kept
+// (KeepReply), the named sets (SetAdd, SetRemove) and the holds. The
+// writes that do not wait are those a failover may lose without harm:
+// MarkSeen (the SOAP door's short "in progress" mark: the attempt record
+// keeps the request from being sent to EPS as new), Touch (a duplicate's
+// mark renewed), Forget and CheckWritable's probe:
 //
 //	<prefix>seen:<key>                  duplicate elimination: SET NX PX with the
 //	                                    interaction's persist duration; the gateway's
 //	                                    keys are "ebxml:<interaction>:<MessageId>" and
-//	                                    "soap:<interaction>:<MessageId>"
+//	                                    "soap:<interaction>:<MessageId>"; the value
+//	                                    is when it was set and a token of the call
+//	                                    that set it
 //	<prefix>q:<queue>:due               sorted set: item id -> Unix ms when due
 //	                                    (while leased: when the lease runs out)
+//	<prefix>q:<queue>:dropped:<call>    "1" for a minute: the Drop call <call>
+//	                                    removed its item (the same, for Drop)
 //	<prefix>q:<queue>:item:<id>         hash: data (the item), token (current
 //	                                    lease, "" when not leased)
+//	<prefix>q:<queue>:ended:<call>      "1" for a minute: the Retry or Complete
+//	                                    call <call> (a token of its own) ended
+//	                                    its lease (so that the call, sent again
+//	                                    by the client after its reply was lost,
+//	                                    answers as it did)
 //	<prefix>deadletters                 list of dead letters (JSON), newest first,
 //	                                    trimmed to DeadLetterCap entries
+//	<prefix>deadletters:requeued:<call>
+//	                                    "1" for a minute: the Requeue call
+//	                                    <call> resent its dead letter (the
+//	                                    same, for Requeue)
 //	<prefix>reply:<key>                 SOAP sync reply kept for duplicates,
 //	                                    with the persist duration as TTL
 //	                                    ("soap:<interaction>:<MessageId>"), and
@@ -39,6 +59,9 @@
 //	                                    ("eps-outcome:<transport>:<interaction>:
 //	                                    <MessageId>", a day; 90 days for one
 //	                                    dead-lettered)
+//	<prefix>reserved:<call>             "1" for a minute: the ReserveReply call
+//	                                    <call> wrote its reply (the same, for
+//	                                    ReserveReply)
 //	<prefix>set:<name>                  named set (SetAdd, ReserveReply's
 //	                                    additions) with a TTL: the gateway's
 //	                                    "nominated:<ODS>" (prescriptions released
@@ -79,12 +102,14 @@
 //  2. inbox worker, Claim: ZRANGEBYSCORE, HGET data, HSET token, ZADD lease
 //     end (claimScript), for a message queued while no worker was idle
 //  3. EPS processor, ReserveReply: GET the recorded EPS answer; when there
-//     is none, SET the attempt PX and SADD + PEXPIRE the prescription's
-//     nomination (reserveScript)
+//     is none, SET the attempt PX (and the call's mark) and SADD + PEXPIRE
+//     the prescription's nomination (reserveScript)
 //  4. (the EPS call)
 //  5. EPS processor, PutReply: SET the EPS answer PX, before it is acted on
+//     (putReplyScript)
 //  6. inbox worker, Complete: HGET token, DEL item, ZREM, then HSET item +
-//     ZADD outbox due for the answer (completeScript)
+//     ZADD outbox due for the answer, SET the lease's ended mark
+//     (completeScript)
 //  7. delivery worker, Claim of the outbox entry (claimScript), only when
 //     no delivery worker was idle at step 6: else step 6 queues the answer
 //     already claimed for one and hands it over, as step 1 does (when its
@@ -92,6 +117,15 @@
 //     writes nothing and the worker completes again without the claim)
 //  8. (the POST to the MHS)
 //  9. delivery worker, Complete (completeScript)
+//
+// Every script, and MarkSeen's, answers a second run of the same call as
+// it answered the first, and writes nothing twice: go-redis sends a
+// command again when its connection breaks before the reply has come
+// (MaxRetries; a pipeline whole), though Redis may have run it. The call
+// carries a token of its own (the mark's value, the lease's token) by
+// which the script knows its own writes, and Retry, Complete, Requeue,
+// ReserveReply and Drop leave a mark for a minute (endedTTL) for the run
+// again to find.
 //
 // These are round trips of one message. Under load, when more of the
 // store's script calls are in flight than maxScriptBatches (the front
@@ -130,8 +164,9 @@
 // exactly-once rules forbid.
 //
 // Over SOAP (sync) a message costs four round trips: SET seen NX PX
-// (MarkSeen), the same ReserveReply and PutReply around the EPS call, then
-// SET reply PX and PEXPIRE seen for duplicates in one MULTI/EXEC
-// (KeepReply; until this release two round trips, PutReply then Touch,
-// both before the answer goes back).
+// (MarkSeen, markScript), the same ReserveReply and PutReply around the
+// EPS call, then SET reply PX and PEXPIRE seen for duplicates in one
+// script (KeepReply, keepReplyScript; until this release two round trips,
+// PutReply then Touch, both before the answer goes back, then one
+// MULTI/EXEC, which WaitReplicas did not wait for).
 package store

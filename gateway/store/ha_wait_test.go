@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -73,5 +74,72 @@ func TestDuplicateAcceptIsAsDurableAsTheFirst(t *testing.T) {
 			t.Fatalf("once the replica is back: Accept = %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestRecordsWaitForReplicas: with WaitReplicas, the writes the
+// exactly-once rules rest on besides the queue scripts wait for the
+// replicas too, and fail (ErrNotReplicated) when they do not confirm in
+// time: the record of EPS's answer (PutReply), recorded before it is
+// acted on, the SOAP answer kept for duplicates with its mark and the
+// removals from what is owed (KeepReply), and what a release owes a
+// pharmacy (SetAdd, SetRemove). They used to count as done once the
+// master had them, so a failover right after could lose an answer
+// recorded and handed out, or give a pharmacy again what it had been
+// given.
+func TestRecordsWaitForReplicas(t *testing.T) {
+	master, replicas := redistest.StartReplicated(t, 1)
+	r, err := store.OpenRedis(store.RedisOptions{URL: master.URL(), WaitReplicas: 1, WaitTimeout: 300 * time.Millisecond}, "rec:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// While the replica is up (on a busy machine it may take longer than
+	// the wait to acknowledge: try again).
+	for {
+		err := r.SetAdd(ctx, "owed:ODS1", time.Hour, "p0", "p1", "p2", "p3")
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, store.ErrNotReplicated) || ctx.Err() != nil {
+			t.Fatalf("SetAdd while the replica is up: %v", err)
+		}
+	}
+	writes := []struct {
+		name  string
+		write func(i int) error
+	}{
+		{"PutReply", func(i int) error {
+			return r.PutReply(ctx, fmt.Sprintf("eps-outcome:%d", i), []byte(`{"status":200}`), time.Hour)
+		}},
+		{"KeepReply", func(i int) error {
+			_, err := r.KeepReply(ctx, fmt.Sprintf("soap:%d", i), []byte("answer"), time.Hour,
+				store.SetRemoval{Set: "owed:ODS1", Members: []string{fmt.Sprintf("p%d", i)}})
+			return err
+		}},
+		{"SetAdd", func(i int) error { return r.SetAdd(ctx, "nominated:ODS1", time.Hour, fmt.Sprintf("n%d", i)) }},
+		{"SetRemove", func(i int) error { return r.SetRemove(ctx, "owed:ODS1", fmt.Sprintf("p%d", i+2)) }},
+	}
+	replicas[0].Pause(t)
+	for i, w := range writes {
+		if err := w.write(i % 2); !errors.Is(err, store.ErrNotReplicated) {
+			t.Errorf("%s with the replica frozen = %v, want ErrNotReplicated", w.name, err)
+		}
+	}
+	replicas[0].Resume()
+	for i, w := range writes {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			err := w.write(i%2 + 10)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, store.ErrNotReplicated) || time.Now().After(deadline) {
+				t.Fatalf("%s once the replica is back: %v", w.name, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/porxgate/porxgate/internal/ids"
 )
 
 // DefaultPrefix is the key prefix of every key porxgate writes in Redis.
@@ -98,13 +100,27 @@ func (r *Redis) Prefix() string { return r.prefix }
 // be kept for ever, where the memory store forgets it at once.
 func keyTTL(ttl time.Duration) time.Duration { return max(ttl, time.Millisecond) }
 
-// MarkSeen implements Store with SET NX and an expiry.
+// seenMark is the value of a duplicate-elimination mark: when it was
+// set, and a token unique to the call that sets it, by which the call's
+// script, sent again by the client after its reply was lost (go-redis
+// retries a command whose connection broke, though Redis may have run
+// it), tells its own mark from a duplicate's.
+func seenMark() string {
+	return time.Now().UTC().Format(time.RFC3339) + " " + ids.NewUUID()
+}
+
+// MarkSeen implements Store with SET NX and an expiry (markScript). It
+// does not wait for replicas (WaitReplicas): the mark is the SOAP door's
+// short "in progress" mark, and what keeps a request processed once
+// through a failover is the EPS processor's record of its attempt
+// (ReserveReply), which does wait.
 func (r *Redis) MarkSeen(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	ok, err := r.client.SetNX(ctx, r.prefix+"seen:"+key, time.Now().UTC().Format(time.RFC3339), keyTTL(ttl)).Result()
+	n, err := markScript.Run(ctx, r.scripts.base, []string{r.prefix + "seen:" + key},
+		seenMark(), keyTTL(ttl).Milliseconds()).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis mark seen %s: %w", key, err)
 	}
-	return ok, nil
+	return n == 1, nil
 }
 
 // Ping implements Store. A server that speaks the other transport than

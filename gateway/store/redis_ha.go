@@ -33,10 +33,13 @@ type RedisOptions struct {
 	// gateway's keys carry one hash tag (see ClusterPrefix), so its data
 	// lives on one slot: the Cluster gives failover, not sharding.
 	ClusterAddrs []string
-	// WaitReplicas, when positive, makes every queue script wait (Redis
-	// WAIT on the same connection) until that many replicas have the write,
-	// for at most WaitTimeout; fewer is an error, so nothing is acknowledged
-	// that a failover could lose. Not with ClusterAddrs.
+	// WaitReplicas, when positive, makes every script wait (Redis WAIT on
+	// the same connection) until that many replicas have the write, for at
+	// most WaitTimeout; fewer is an error, so nothing is acknowledged or
+	// acted on that a failover could lose. The queue writes, the records
+	// of EPS's answers, the SOAP answers kept and the named sets are
+	// scripts (see the package doc for the few writes that are not). Not
+	// with ClusterAddrs.
 	WaitReplicas int
 	// WaitTimeout bounds the wait for replicas (default 1s).
 	WaitTimeout time.Duration

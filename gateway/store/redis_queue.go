@@ -18,6 +18,24 @@ func (r *Redis) dueKey(queue string) string { return r.prefix + "q:" + queue + "
 // itemPrefix prefixes the hash key of each of a queue's items.
 func (r *Redis) itemPrefix(queue string) string { return r.prefix + "q:" + queue + ":item:" }
 
+// endedKey is a new mark, kept for endedTTL, that one call of Retry or
+// Complete ended its lease (retryScript, completeScript): each call
+// names itself with a token of its own, so that only the same call, sent
+// again by the client, finds it; a second call on the same lease is
+// refused (ErrLeaseLost) as before.
+func (r *Redis) endedKey(queue string) string {
+	return r.prefix + "q:" + queue + ":ended:" + ids.NewUUID()
+}
+
+// endedTTL is how long the mark of a lease that Retry or Complete ended
+// is kept: longer than the client goes on sending a call again whose
+// reply was lost (MaxRetries, 3 by default, each attempt bounded by the
+// read timeout, 3 s, and a backoff under a second).
+const endedTTL = time.Minute
+
+// endedMS is endedTTL in milliseconds, as the scripts take it.
+var endedMS = strconv.FormatInt(endedTTL.Milliseconds(), 10)
+
 // deadKey is the dead-letter list.
 func (r *Redis) deadKey() string { return r.prefix + "deadletters" }
 
@@ -37,7 +55,7 @@ func (r *Redis) itemArgs(keys []string, args []any, items []Item) ([]string, []a
 // then the items, only when the key was new.
 func (r *Redis) Accept(ctx context.Context, seenKey string, ttl time.Duration, items ...Item) (bool, error) {
 	keys, args := r.itemArgs([]string{r.prefix + "seen:" + seenKey},
-		[]any{strconv.FormatInt(max(ttl.Milliseconds(), 1), 10), time.Now().UTC().Format(time.RFC3339)}, items)
+		[]any{strconv.FormatInt(max(ttl.Milliseconds(), 1), 10), seenMark()}, items)
 	n, err := acceptScript.Run(ctx, r.scripts, keys, args...).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis accept %s: %w", seenKey, err)
@@ -119,8 +137,8 @@ func (r *Redis) Extend(ctx context.Context, l *Lease, until time.Time) error {
 
 // Retry implements Store.
 func (r *Redis) Retry(ctx context.Context, l *Lease, data []byte, due time.Time) error {
-	n, err := retryScript.Run(ctx, r.scripts, []string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID},
-		l.ID, l.Token, data, ms(due)).Int()
+	n, err := retryScript.Run(ctx, r.scripts, []string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID, r.endedKey(l.Queue)},
+		l.ID, l.Token, data, ms(due), endedMS).Int()
 	return leaseResult("retry", l, n, err)
 }
 
@@ -131,8 +149,8 @@ func (r *Redis) Complete(ctx context.Context, l *Lease, f Finish) error {
 		push = "1"
 	}
 	keys, args := r.itemArgs(
-		[]string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID, r.deadKey()},
-		[]any{l.ID, l.Token, push, f.DeadLetter, strconv.Itoa(DeadLetterCap)}, f.Enqueue)
+		[]string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID, r.deadKey(), r.endedKey(l.Queue)},
+		[]any{l.ID, l.Token, push, f.DeadLetter, strconv.Itoa(DeadLetterCap), endedMS}, f.Enqueue)
 	n, err := completeScript.Run(ctx, r.scripts, keys, args...).Int()
 	if err == nil && n == 2 {
 		return fmt.Errorf("complete %s/%s: %w", l.Queue, l.ID, ErrHeldQueued)
@@ -143,7 +161,7 @@ func (r *Redis) Complete(ctx context.Context, l *Lease, f Finish) error {
 // Requeue implements Store with one Lua script: LREM of the dead letter,
 // then the items, only when it was listed.
 func (r *Redis) Requeue(ctx context.Context, deadLetter []byte, items ...Item) (bool, error) {
-	keys, args := r.itemArgs([]string{r.deadKey()}, []any{deadLetter}, items)
+	keys, args := r.itemArgs([]string{r.deadKey(), r.deadKey() + ":requeued:" + ids.NewUUID()}, []any{deadLetter, endedMS}, items)
 	n, err := requeueScript.Run(ctx, r.scripts, keys, args...).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis requeue dead letter: %w", err)
@@ -163,18 +181,15 @@ func (r *Redis) Peek(ctx context.Context, queue, id string) ([]byte, bool, error
 	return data, true, nil
 }
 
-// Drop implements Store.
+// Drop implements Store with one script (dropScript), which with
+// WaitReplicas waits for the replicas.
 func (r *Redis) Drop(ctx context.Context, queue, id string) (bool, error) {
-	var del *redis.IntCmd
-	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		del = p.Del(ctx, r.itemPrefix(queue)+id)
-		p.ZRem(ctx, r.dueKey(queue), id)
-		return nil
-	})
+	n, err := dropScript.Run(ctx, r.scripts, []string{r.dueKey(queue), r.itemPrefix(queue) + id, r.prefix + "q:" + queue + ":dropped:" + ids.NewUUID()},
+		id, endedMS).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis drop %s/%s: %w", queue, id, err)
 	}
-	return del.Val() == 1, nil
+	return n == 1, nil
 }
 
 // QueueLen implements Store.
@@ -207,35 +222,35 @@ func (r *Redis) DeadLetterPage(ctx context.Context, offset, limit int) ([][]byte
 	return out, nil
 }
 
-// PutReply implements Store.
+// PutReply implements Store with SET PX (putReplyScript: with
+// WaitReplicas it waits for the replicas, as the record of EPS's answer,
+// acted on once written, must).
 func (r *Redis) PutReply(ctx context.Context, key string, body []byte, ttl time.Duration) error {
-	if err := r.client.Set(ctx, r.prefix+"reply:"+key, body, keyTTL(ttl)).Err(); err != nil {
+	err := putReplyScript.Run(ctx, r.scripts, []string{r.prefix + "reply:" + key}, body, keyTTL(ttl).Milliseconds()).Err()
+	if err != nil {
 		return fmt.Errorf("redis put reply %s: %w", key, err)
 	}
 	return nil
 }
 
-// KeepReply implements Store with SET PX, PEXPIRE and an SREM per removal
-// in one MULTI/EXEC.
+// KeepReply implements Store with SET PX, PEXPIRE, SET NX PX and an SREM
+// per removal in one script (keepReplyScript), which with WaitReplicas
+// waits for the replicas: the answer it keeps is handed to the sender
+// next.
 func (r *Redis) KeepReply(ctx context.Context, key string, body []byte, ttl time.Duration, removals ...SetRemoval) (bool, error) {
-	var touched *redis.BoolCmd
-	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, r.prefix+"reply:"+key, body, keyTTL(ttl))
-		touched = p.PExpire(ctx, r.prefix+"seen:"+key, keyTTL(ttl))
-		// A mark that had lapsed is made again: a duplicate gets the kept
-		// answer rather than being taken as a new request.
-		p.SetNX(ctx, r.prefix+"seen:"+key, time.Now().UTC().Format(time.RFC3339), keyTTL(ttl))
-		for _, rm := range removals {
-			if len(rm.Members) > 0 {
-				p.SRem(ctx, r.setKey(rm.Set), memberArgs(rm.Members)...)
-			}
+	keys := []string{r.prefix + "reply:" + key, r.prefix + "seen:" + key}
+	args := []any{body, keyTTL(ttl).Milliseconds(), seenMark()}
+	for _, rm := range removals {
+		if len(rm.Members) > 0 {
+			keys = append(keys, r.setKey(rm.Set))
+			args = appendMembers(args, rm.Members)
 		}
-		return nil
-	})
+	}
+	touched, err := keepReplyScript.Run(ctx, r.scripts, keys, args...).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis keep reply %s: %w", key, err)
 	}
-	return touched.Val(), nil
+	return touched == 1, nil
 }
 
 // GetReply implements Store.

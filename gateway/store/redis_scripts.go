@@ -15,7 +15,9 @@ import "github.com/redis/go-redis/v9"
 // enqueueLua is the shared body: enqueue adds the items described from
 // KEYS[k0] / ARGV[a0] on, skipping ids already queued, and heldQueued
 // tells whether one of them to be queued already claimed is queued
-// already (its holder would hold nothing).
+// already (its holder would hold nothing); heldByOther, whether one is
+// queued under another token than its own (after the items were
+// enqueued: whether they were queued already before).
 const enqueueLua = `
 local function enqueue(k0, a0)
   local n = (#KEYS - k0 + 1) / 2
@@ -38,15 +40,32 @@ local function heldQueued(k0, a0)
   end
   return false
 end
+
+local function heldByOther(k0, a0)
+  local n = (#KEYS - k0 + 1) / 2
+  for i = 0, n - 1 do
+    local token = ARGV[a0 + 4*i + 3]
+    if token ~= '' then
+      local t = redis.call('HGET', KEYS[k0 + 2*i + 1], 'token')
+      if t and t ~= token then return true end
+    end
+  end
+  return false
+end
 `
 
-// acceptScript: KEYS[1] seen key, ARGV[1] ttl ms, ARGV[2] seen value; items
-// from KEYS[2] / ARGV[3]. Returns 1 when the key was new, else 0; also 0
-// when an item to be queued already claimed was queued already (the
-// message is in hand: a duplicate, and the caller holds no lease).
+// acceptScript: KEYS[1] seen key, ARGV[1] ttl ms, ARGV[2] seen value
+// (unique to the call: seenMark); items from KEYS[2] / ARGV[3]. Returns 1
+// when the key was new, else 0; also 0 when an item to be queued already
+// claimed was queued already (the message is in hand: a duplicate, and
+// the caller holds no lease). A key that holds the call's own value was
+// set by this very call, run again by the client after its reply was
+// lost: it answers as that run did, and writes nothing again (its items
+// may have been claimed and finished since).
 var acceptScript = redis.NewScript(enqueueLua + `
 if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[1]) then
-  return 0
+  if redis.call('GET', KEYS[1]) ~= ARGV[2] or heldByOther(2, 3) then return 0 end
+  return 1
 end
 local held = heldQueued(2, 3)
 enqueue(2, 3)
@@ -61,10 +80,21 @@ return 1
 `)
 
 // claimScript: KEYS[1] due set; ARGV[1] now ms, ARGV[2] lease end ms,
-// ARGV[3] token, ARGV[4] item key prefix. Returns {id, data, more} (more:
-// 1 when another item was due too, else 0) or nil. Entries of the due set
-// whose hash is gone are removed on the way.
+// ARGV[3] token (unique to the call), ARGV[4] item key prefix. Returns
+// {id, data, more} (more: 1 when another item was due too, else 0) or
+// nil. Entries of the due set whose hash is gone are removed on the way.
+// An item that holds the call's token already (scored at its lease end)
+// was leased by this very call, run again by the client after its reply
+// was lost: that item is returned again, and no other is leased (which
+// would leave the first leased to nobody until its lease ran out).
 var claimScript = redis.NewScript(`
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[2])) do
+  local hk = ARGV[4] .. id
+  if redis.call('HGET', hk, 'token') == ARGV[3] then
+    local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1)
+    return {id, redis.call('HGET', hk, 'data'), #due}
+  end
+end
 for _ = 1, 16 do
   local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 2)
   if #ids == 0 then return false end
@@ -90,41 +120,135 @@ redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 return 1
 `)
 
-// retryScript: KEYS[1] due set, KEYS[2] item hash; ARGV[1] id, ARGV[2]
-// token, ARGV[3] data, ARGV[4] due ms. Returns 1, or 0 when the lease is lost.
+// A call of Retry or Complete that ends its lease leaves a mark (KEYS
+// "ended", a token of the call in its name) for a while (ARGV ended ttl
+// ms, endedTTL): the same call, run again by the client after its reply
+// was lost, finds the item no longer held by its token, and answers 1,
+// as the run that ended the lease did, instead of "lease lost".
+
+// retryScript: KEYS[1] due set, KEYS[2] item hash, KEYS[3] ended mark;
+// ARGV[1] id, ARGV[2] token, ARGV[3] data, ARGV[4] due ms, ARGV[5] ended
+// ttl ms. Returns 1, or 0 when the lease is lost.
 var retryScript = redis.NewScript(`
 local t = redis.call('HGET', KEYS[2], 'token')
-if not t or t == '' or t ~= ARGV[2] then return 0 end
+if not t or t == '' or t ~= ARGV[2] then return redis.call('EXISTS', KEYS[3]) end
 redis.call('HSET', KEYS[2], 'data', ARGV[3], 'token', '')
 redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[5])
 return 1
 `)
 
 // completeScript: KEYS[1] due set, KEYS[2] item hash, KEYS[3] dead-letter
-// list; ARGV[1] id, ARGV[2] token, ARGV[3] "1" when ARGV[4] is a dead
-// letter to push, ARGV[4] dead letter, ARGV[5] list cap; items from
-// KEYS[4] / ARGV[6]. Returns 1, 0 when the lease is lost, or 2 when an
-// item to be queued already claimed is queued already (nothing is written
-// then).
+// list, KEYS[4] ended mark; ARGV[1] id, ARGV[2] token, ARGV[3] "1" when
+// ARGV[4] is a dead letter to push, ARGV[4] dead letter, ARGV[5] list
+// cap, ARGV[6] ended ttl ms; items from KEYS[5] / ARGV[7]. Returns 1, 0
+// when the lease is lost, or 2 when an item to be queued already claimed
+// is queued already (nothing is written then).
 var completeScript = redis.NewScript(enqueueLua + `
 local t = redis.call('HGET', KEYS[2], 'token')
-if not t or t == '' or t ~= ARGV[2] then return 0 end
-if heldQueued(4, 6) then return 2 end
+if not t or t == '' or t ~= ARGV[2] then return redis.call('EXISTS', KEYS[4]) end
+if heldQueued(5, 7) then return 2 end
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
 if ARGV[3] == '1' then
   redis.call('LPUSH', KEYS[3], ARGV[4])
   redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[5]) - 1)
 end
-enqueue(4, 6)
+enqueue(5, 7)
+redis.call('SET', KEYS[4], '1', 'PX', ARGV[6])
 return 1
 `)
 
-// requeueScript: KEYS[1] dead-letter list, ARGV[1] the dead letter; items
-// from KEYS[2] / ARGV[2]. Returns 1 when the dead letter was listed (and
-// the items are queued), else 0 and nothing is written.
+// requeueScript: KEYS[1] dead-letter list, KEYS[2] the call's mark;
+// ARGV[1] the dead letter, ARGV[2] the mark's ttl ms; items from KEYS[3]
+// / ARGV[3]. Returns 1 when the dead letter was listed (and the items are
+// queued), else 0 and nothing is written. The call leaves its mark (a
+// token unique to it in its name) for endedTTL: run again by the client
+// after its reply was lost, it finds the dead letter gone and its own
+// mark, and answers 1 as the first run did, not "resent by someone else".
 var requeueScript = redis.NewScript(enqueueLua + `
-if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
-enqueue(2, 2)
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return redis.call('EXISTS', KEYS[2]) end
+enqueue(3, 3)
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
 return 1
+`)
+
+// markScript: KEYS[1] seen key, ARGV[1] seen value (unique to the call:
+// seenMark), ARGV[2] ttl ms. SET NX PX; returns 1 when the key was new,
+// else 0. A key that holds the call's own value was set by this very
+// call, run again after its reply was lost: 1, as that run answered.
+var markScript = redis.NewScript(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
+return 0
+`)
+
+// The writes of records (replies, marks, named sets) are scripts too, so
+// that with WaitReplicas they wait for the replicas as the queue writes
+// do (a plain command or MULTI/EXEC is not followed by WAIT), and are
+// batched and timed by name alike. Each is idempotent by nature.
+
+// putReplyScript: KEYS[1] the reply key; ARGV[1] the body, ARGV[2] its
+// ttl ms.
+var putReplyScript = redis.NewScript(`
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`)
+
+// setMembersLua removes (SREM) or adds (SADD) the members counted at
+// ARGV[a] and following it to or from the set KEYS[k], one call per
+// thousand members (unpack's bound), and returns the ARGV index after
+// them.
+const setMembersLua = `
+local function members(cmd, k, a)
+  local n = tonumber(ARGV[a])
+  for i = 1, n, 1000 do
+    redis.call(cmd, KEYS[k], unpack(ARGV, a + i, a + math.min(i + 999, n)))
+  end
+  return a + n + 1
+end
+`
+
+// keepReplyScript: KEYS[1] the reply key, KEYS[2] the seen key, then a
+// set per removal; ARGV[1] the body, ARGV[2] the ttl ms, ARGV[3] the
+// seen value, then per removal the number of members and the members.
+// SET reply PX, PEXPIRE seen (its answer returned: 1 when the mark was
+// there), SET seen NX PX (a mark that had lapsed is made again), SREM.
+var keepReplyScript = redis.NewScript(setMembersLua + `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local touched = redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[2])
+local a = 4
+for k = 3, #KEYS do a = members('SREM', k, a) end
+return touched
+`)
+
+// setAddScript: KEYS[1] the set; ARGV[1] its ttl ms, ARGV[2] the number
+// of members, then the members. SADD, then PEXPIRE.
+var setAddScript = redis.NewScript(setMembersLua + `
+members('SADD', 1, 2)
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`)
+
+// setRemoveScript: KEYS[1] the set; ARGV[1] the number of members, then
+// the members. SREM.
+var setRemoveScript = redis.NewScript(setMembersLua + `
+members('SREM', 1, 1)
+return 1
+`)
+
+// dropScript: KEYS[1] due set, KEYS[2] item hash, KEYS[3] the call's
+// mark; ARGV[1] id, ARGV[2] the mark's ttl ms. Removes the item whatever
+// its lease; 1 when it was there, else 0. The call leaves its mark (a
+// token of its own in its name) for endedTTL when it removed the item:
+// run again by the client after its reply was lost, it answers 1 as the
+// first run did.
+var dropScript = redis.NewScript(`
+redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('DEL', KEYS[2]) == 1 then
+  redis.call('SET', KEYS[3], '1', 'PX', ARGV[2])
+  return 1
+end
+return redis.call('EXISTS', KEYS[3])
 `)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/porxgate/porxgate/internal/ids"
 )
 
 // SetAddition is a SetAdd made in the same atomic step as another write:
@@ -49,16 +51,26 @@ func (m *Memory) ReserveReply(_ context.Context, key string, body []byte, ttl ti
 	return nil, false, nil
 }
 
-// reserveScript: KEYS[1] the reply key, ARGV[1] the body, ARGV[2] its ttl
-// ms; then for each further key (a set) ARGV holds its ttl ms, the number
-// of members and the members. Returns the reply kept, or false when there
-// was none and the body and the members are written.
+// reserveScript: KEYS[1] the reply key, KEYS[2] the call's mark; ARGV[1]
+// the body, ARGV[2] its ttl ms, ARGV[3] the mark's ttl ms; then for each
+// further key (a set) ARGV holds its ttl ms, the number of members and
+// the members. Returns the reply kept, or false when there was none and
+// the body, the mark and the members are written. The mark (a token of
+// the call in its name, kept for endedTTL) tells the same call, run again
+// by the client after its reply was lost, that the reply it finds is its
+// own: false, as the first run answered, and nothing written again.
+// Before, the call found its own attempt record and took it for an
+// earlier attempt whose answer was unknown.
 var reserveScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
-if v then return v end
+if v then
+  if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+  return v
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-local a = 3
-for k = 2, #KEYS do
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+local a = 4
+for k = 3, #KEYS do
   local ttl, n = ARGV[a], tonumber(ARGV[a + 1])
   a = a + 2
   for i = 0, n - 1 do
@@ -72,8 +84,8 @@ return false
 
 // ReserveReply is Memory.ReserveReply's Redis form: one Lua script.
 func (r *Redis) ReserveReply(ctx context.Context, key string, body []byte, ttl time.Duration, adds ...SetAddition) ([]byte, bool, error) {
-	keys := []string{r.prefix + "reply:" + key}
-	args := []any{body, strconv.FormatInt(max(ttl.Milliseconds(), 1), 10)}
+	keys := []string{r.prefix + "reply:" + key, r.prefix + "reserved:" + ids.NewUUID()}
+	args := []any{body, strconv.FormatInt(max(ttl.Milliseconds(), 1), 10), endedMS}
 	for _, a := range adds {
 		if len(a.Members) == 0 {
 			continue

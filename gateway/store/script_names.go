@@ -5,15 +5,21 @@ package store
 // which script an EVALSHA ran. Each call returns a new map.
 func ScriptNames() map[string]string {
 	return map[string]string{
-		acceptScript.Hash():   "store.accept",
-		enqueueScript.Hash():  "store.enqueue",
-		claimScript.Hash():    "store.claim",
-		extendScript.Hash():   "store.extend",
-		retryScript.Hash():    "store.retry",
-		completeScript.Hash(): "store.complete",
-		requeueScript.Hash():  "store.requeue",
-		reserveScript.Hash():  "store.reserve",
-		holdScript.Hash():     "store.hold",
-		dropHoldScript.Hash(): "store.drop_hold",
+		acceptScript.Hash():    "store.accept",
+		markScript.Hash():      "store.mark",
+		enqueueScript.Hash():   "store.enqueue",
+		claimScript.Hash():     "store.claim",
+		extendScript.Hash():    "store.extend",
+		retryScript.Hash():     "store.retry",
+		completeScript.Hash():  "store.complete",
+		requeueScript.Hash():   "store.requeue",
+		dropScript.Hash():      "store.drop",
+		reserveScript.Hash():   "store.reserve",
+		holdScript.Hash():      "store.hold",
+		dropHoldScript.Hash():  "store.drop_hold",
+		putReplyScript.Hash():  "store.put_reply",
+		keepReplyScript.Hash(): "store.keep_reply",
+		setAddScript.Hash():    "store.set_add",
+		setRemoveScript.Hash(): "store.set_remove",
 	}
 }

@@ -79,15 +79,15 @@ func (m *Memory) SetRemove(_ context.Context, set string, members ...string) err
 // setKey is the Redis key of a named set.
 func (r *Redis) setKey(set string) string { return r.prefix + "set:" + set }
 
-// SetAdd implements Store with SADD and PEXPIRE in one transaction.
+// SetAdd implements Store with SADD and PEXPIRE in one script
+// (setAddScript), which with WaitReplicas waits for the replicas: what a
+// release owes a pharmacy must survive a failover.
 func (r *Redis) SetAdd(ctx context.Context, set string, ttl time.Duration, members ...string) error {
 	if len(members) == 0 {
 		return nil
 	}
-	p := r.client.TxPipeline()
-	p.SAdd(ctx, r.setKey(set), memberArgs(members)...)
-	p.PExpire(ctx, r.setKey(set), keyTTL(ttl))
-	if _, err := p.Exec(ctx); err != nil {
+	args := appendMembers([]any{keyTTL(ttl).Milliseconds()}, members)
+	if err := setAddScript.Run(ctx, r.scripts, []string{r.setKey(set)}, args...).Err(); err != nil {
 		return fmt.Errorf("redis set add %s: %w", set, err)
 	}
 	return nil
@@ -103,22 +103,26 @@ func (r *Redis) SetMembers(ctx context.Context, set string) ([]string, error) {
 	return out, nil
 }
 
-// SetRemove implements Store.
+// SetRemove implements Store with SREM in a script (setRemoveScript),
+// which with WaitReplicas waits for the replicas: a prescription handed
+// over and taken off what is owed must not be owed again after a
+// failover.
 func (r *Redis) SetRemove(ctx context.Context, set string, members ...string) error {
 	if len(members) == 0 {
 		return nil
 	}
-	if err := r.client.SRem(ctx, r.setKey(set), memberArgs(members)...).Err(); err != nil {
+	if err := setRemoveScript.Run(ctx, r.scripts, []string{r.setKey(set)}, appendMembers(nil, members)...).Err(); err != nil {
 		return fmt.Errorf("redis set remove %s: %w", set, err)
 	}
 	return nil
 }
 
-// memberArgs returns a set's members as command arguments.
-func memberArgs(members []string) []any {
-	args := make([]any, len(members))
-	for i, v := range members {
-		args[i] = v
+// appendMembers appends to args the number of members, then the members,
+// as setMembersLua reads them.
+func appendMembers(args []any, members []string) []any {
+	args = append(args, len(members))
+	for _, v := range members {
+		args = append(args, v)
 	}
 	return args
 }
