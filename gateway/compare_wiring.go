@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,9 @@ type comparing struct {
 	j       *journal.Journal
 	log     *slog.Logger
 	jobs    *stopqueue.Queue[shadowJob]
+	// budget bounds held: the bytes of the shadow runs queued or in hand.
+	budget int64
+	held   atomic.Int64
 	// order holds a shadow run back behind those it may depend on.
 	order *runOrder
 	// wake tells an idle shadow worker a job was queued.
@@ -56,6 +60,13 @@ type shadowJob struct {
 	primaryFault *ebxml.SOAPFault
 	// seq is the job's place in the order shadow runs were queued.
 	seq uint64
+	// size is the bytes it holds, counted against the queue's budget.
+	size int64
+}
+
+// jobSize is the bytes job holds: its request and the primary's answer.
+func jobSize(job shadowJob) int64 {
+	return int64(len(job.in.Payload) + len(job.primary.Payload))
 }
 
 // OpenCompare wraps the FHIR-path Processor in comparison mode when
@@ -78,12 +89,15 @@ func NewComparing(cc CompareConfig, fhir Processor, legacy *compare.Legacy, j *j
 	if cc.Timeout <= 0 {
 		cc.Timeout = 30 * time.Second
 	}
+	if cc.QueueBytes <= 0 {
+		cc.QueueBytes = DefaultCompareQueueBytes
+	}
 	total := registerCounter(m.Registry, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "porxgate_compare_total",
 		Help: "Comparison mode: answers compared, by interaction and result (match, differ, error, skipped).",
 	}, []string{"interaction", "result"}))
 	return &comparing{fhir: fhir, legacy: legacy, primary: cc.Primary, timeout: cc.Timeout, workers: cc.Workers,
-		j: j, log: log.With("component", "compare"), jobs: stopqueue.New[shadowJob](256), order: newRunOrder(), wake: make(chan struct{}, 1), total: total}
+		j: j, log: log.With("component", "compare"), jobs: stopqueue.New[shadowJob](shadowQueueLen), budget: int64(cc.QueueBytes), order: newRunOrder(), wake: make(chan struct{}, 1), total: total}
 }
 
 // Describe says how comparison mode runs, for the admin page.
@@ -182,9 +196,20 @@ func (p *comparing) queueShadow(job shadowJob) {
 	p.queue(job)
 }
 
+// shadowQueueLen is how many shadow runs may wait for a worker.
+const shadowQueueLen = 256
+
 // queue queues job for a shadow worker, or counts and journals it skipped
-// when the queue is full or the shadow workers have stopped.
+// when the queue is full (shadowQueueLen runs, or the bytes they hold past
+// the budget) or the shadow workers have stopped.
 func (p *comparing) queue(job shadowJob) {
+	job.size = jobSize(job)
+	if held := p.held.Add(job.size); held > p.budget {
+		p.held.Add(-job.size)
+		p.skip(job, fmt.Sprintf("shadow queue full (its runs hold %d bytes; with this one's %d past the budget of %d, --compare-queue-bytes): not compared",
+			held-job.size, job.size, p.budget))
+		return
+	}
 	var put int
 	p.order.add(func(seq uint64) bool {
 		job.seq = seq
@@ -195,8 +220,10 @@ func (p *comparing) queue(job shadowJob) {
 	case stopqueue.Queued:
 		p.signal()
 	case stopqueue.Full:
+		p.held.Add(-job.size)
 		p.skip(job, "shadow queue full: not compared")
 	default:
+		p.held.Add(-job.size)
 		p.skip(job, skippedStopped)
 	}
 }
@@ -289,6 +316,7 @@ func (p *comparing) Run(ctx context.Context, grace time.Duration) {
 				p.signal()
 			}
 			defer p.order.done(job.seq)
+			defer p.held.Add(-job.size)
 			if p.order.wait(ctx, job.seq, job.in.ReceivedAt) != nil {
 				p.skip(job, skippedStopped)
 				return true
@@ -301,6 +329,7 @@ func (p *comparing) Run(ctx context.Context, grace time.Duration) {
 	})
 	for _, job := range p.jobs.Close() {
 		p.order.done(job.seq)
+		p.held.Add(-job.size)
 		p.skip(job, skippedStopped)
 	}
 }
