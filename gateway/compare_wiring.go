@@ -259,6 +259,42 @@ func permanentRefusal(in *Inbound, err error) *ebxml.SOAPFault {
 	return compare.MessageErrorRefusal(notProcessed(permanentReason(err)))
 }
 
+// FHIRPathResult is what the sender of in gets from the FHIR path's
+// outcome out (or err): its v3 answer, or the refusal it is refused with
+// (a SOAP fault; an eb:MessageError, as compare.MessageErrorRefusal gives
+// it; for a message failed for good, the refusal it gets from the dead
+// letters or the door, permanentRefusal). err is set when it gets neither
+// yet: the path failed for the moment or gave nothing. Comparison mode's
+// shadow runs and the offline replay (porxgate compare) take the FHIR
+// path's outcome alike through it.
+func FHIRPathResult(in *Inbound, out *Outcome, err error) (answer []byte, refusal *ebxml.SOAPFault, _ error) {
+	switch {
+	case err != nil && IsPermanent(err):
+		return nil, permanentRefusal(in, err), nil // it goes to the dead letters
+	case err != nil:
+		return nil, nil, err
+	case out == nil:
+		return nil, nil, errors.New("the FHIR path gave no answer")
+	case firstAnswer(out) != nil:
+		return firstAnswer(out).Payload, nil, nil
+	case out.Fault != nil:
+		return nil, out.Fault, nil
+	case out.MessageError != nil:
+		return nil, compare.MessageErrorRefusal(out.MessageError), nil
+	}
+	return nil, nil, errors.New("the FHIR path gave no answer")
+}
+
+// ShadowStep is the journal step of a shadow path's outcome: its answer,
+// or the refusal it gave (refusal set), under title.
+func ShadowStep(title string, answer []byte, refusal *ebxml.SOAPFault) *journal.Step {
+	if refusal != nil {
+		return &journal.Step{Kind: journal.StepShadow, Title: title + ": refused with " + compare.RefusalKind(refusal), ContentType: "text/plain",
+			Body: faultText(refusal)}
+	}
+	return &journal.Step{Kind: journal.StepShadow, Title: title, ContentType: "application/xml", Body: string(answer)}
+}
+
 // firstAnswer returns the answer the sender gets, if any.
 func firstAnswer(out *Outcome) *Answer {
 	if out.Reply != nil {
@@ -419,18 +455,7 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 		// primary (Run scopes the primary path, not this worker's), and
 		// marked a shadow run: nothing it does may reach the sender.
 		out, err := PartyScoped(p.fhir).Process(withShadowRun(sctx), in)
-		switch {
-		case err != nil && IsPermanent(err):
-			otherFault = permanentRefusal(in, err) // it would have gone to the dead letters
-		case err != nil:
-			serr = err
-		case out != nil && firstAnswer(out) == nil && out.Fault != nil:
-			otherFault = out.Fault
-		case out == nil || firstAnswer(out) == nil:
-			serr = fmt.Errorf("the FHIR path gave no answer")
-		default:
-			other = firstAnswer(out).Payload
-		}
+		other, otherFault, serr = FHIRPathResult(in, out, err)
 	} else {
 		otherName, title = "legacy", "legacy path (shadow) answer"
 		a, err := p.legacy.Call(sctx, requestOf(in))
@@ -441,26 +466,13 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 			serr, other = err, a.Payload
 		}
 	}
-	step := &journal.Step{Kind: journal.StepShadow, Title: title, ContentType: "application/xml", Body: string(other),
-		TookMS: time.Since(start).Milliseconds()}
-	if otherFault != nil {
-		step.Title, step.ContentType, step.Body = title+": refused with "+compare.RefusalKind(otherFault), "text/plain", faultText(otherFault)
-	}
+	step := ShadowStep(title, other, otherFault)
+	step.TookMS = time.Since(start).Milliseconds()
 	c := &journal.Comparison{Primary: p.primary}
 	result := compareError
 	if serr != nil {
 		step.Note, c.Error = serr.Error(), serr.Error()
-	} else if job.primaryFault != nil || otherFault != nil {
-		diffs, notCompared := compare.CompareRefusals(job.primaryFault, job.primary.Payload, otherFault, other, p.primary, otherName)
-		switch {
-		case notCompared != nil:
-			c.Error = notCompared.Error()
-		case len(diffs) == 0:
-			result = compareMatch
-		default:
-			result, c.Differences = compareDiffer, diffs
-		}
-	} else if diffs, err := compare.Compare(job.primary.Payload, other, in.Payload, p.primary, otherName); err != nil {
+	} else if diffs, err := compare.CompareOutcomes(job.primaryFault, job.primary.Payload, otherFault, other, in.Payload, p.primary, otherName); err != nil {
 		c.Error = err.Error()
 	} else if len(diffs) == 0 {
 		result = compareMatch

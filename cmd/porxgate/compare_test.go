@@ -233,3 +233,43 @@ func TestCompareInterruptedWhileStarting(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareCommandPermanentFailureIsARefusal: a request the FHIR path
+// fails for good (here a cancel request it cannot read) was reported by
+// the offline replay as an "error", where online comparison compares it
+// as the refusal its sender gets (an eb:MessageError Unknown 910009): the
+// two modes said different things of one message. The replay now takes
+// the FHIR path's outcome as online comparison does.
+func TestCompareCommandPermanentFailureIsARefusal(t *testing.T) {
+	const cancelReq = `<PORX_IN030101UK32 xmlns="urn:hl7-org:v3"><id root="A1B2C3D4-0000-4000-8000-000000000001"/></PORX_IN030101UK32>`
+	tests := []struct{ name, answer, want string }{
+		{"Spine answered", `<PORX_IN050101UK31 xmlns="urn:hl7-org:v3"><id root="A1B2C3D4-0000-4000-8000-000000000002"/></PORX_IN050101UK31>`,
+			"fhir refused with ebXML MessageError Unknown (910009:the message could not be processed and was not passed on"},
+		{"Spine refused", string(mustFault(t, "201", "The message is not well formed")), "SOAP fault code: spine has 201, fhir has Unknown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for suffix, b := range map[string]string{compare.RequestSuffix: cancelReq, compare.AnswerSuffix: tt.answer} {
+				if err := os.WriteFile(filepath.Join(dir, "01-cancel"+suffix), []byte(b), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, out, errOut := runCmd(t, "", "compare", "--dir", dir)
+			if code != 1 || !strings.HasPrefix(out, "differ  01-cancel") || !strings.Contains(out, tt.want) {
+				t.Fatalf("compare = %d, want differ with %q\n%s\n%s", code, tt.want, out, errOut)
+			}
+		})
+	}
+}
+
+// mustFault is a SOAP fault as Spine answers one, with TMS error code.
+func mustFault(t *testing.T, code, description string) []byte {
+	t.Helper()
+	b, err := ebxml.BuildSOAPFault(ebxml.SOAPFault{FaultCode: ebxml.FaultCodeServer, FaultString: "Application Exception",
+		Errors: []ebxml.SOAPError{{CodeContext: ebxml.TMSCodeContext, Code: code, Severity: ebxml.SeverityError, Description: description}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -134,8 +134,10 @@ func (r Report) Compared() int {
 	return n
 }
 
-// RunFunc runs one legacy request down the FHIR path and returns its v3 answer.
-type RunFunc func(ctx context.Context, interaction string, request []byte) ([]byte, error)
+// RunFunc runs one legacy request down the FHIR path and returns its v3
+// answer, or the refusal its sender gets for it (a SOAP fault, or an ebXML
+// MessageError as MessageErrorRefusal gives it); err when it gives neither.
+type RunFunc func(ctx context.Context, interaction string, request []byte) (answer []byte, refusal *ebxml.SOAPFault, err error)
 
 // Replay runs each recorded request through run, in order, and compares
 // the FHIR path's answer with Spine's recorded one. Once ctx is done it
@@ -150,7 +152,7 @@ func Replay(ctx context.Context, recs []Recorded, run RunFunc) Report {
 			break
 		}
 		res := Result{Name: rec.Name, Interaction: rootTag(rec.Request)}
-		answer, err := run(ctx, res.Interaction, rec.Request)
+		answer, refusal, err := run(ctx, res.Interaction, rec.Request)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			res.Result, res.Error = ResultInterrupted, err.Error()
@@ -159,12 +161,11 @@ func Replay(ctx context.Context, recs []Recorded, run RunFunc) Report {
 			return rep
 		case err != nil:
 			res.Result, res.Error = "error", err.Error()
-		case isRefusal(rec.Answer):
-			// Spine refused it: compared as a refusal.
-			f, _ := readRefusal(rec.Answer)
-			res.settle(CompareRefusals(f, nil, nil, answer, "spine", "fhir"))
 		default:
-			res.settle(Compare(rec.Answer, answer, rec.Request, "spine", "fhir"))
+			// Spine's recorded refusal, if it refused, and the FHIR
+			// path's are compared as refusals, as in online mode.
+			f, _ := readRefusal(rec.Answer)
+			res.settle(CompareOutcomes(f, rec.Answer, refusal, answer, rec.Request, "spine", "fhir"))
 		}
 		if rep.Counts[res.Interaction] == nil {
 			rep.Counts[res.Interaction] = map[string]int{}
