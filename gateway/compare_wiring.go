@@ -47,8 +47,13 @@ type comparing struct {
 	// order holds a shadow run back behind those it may depend on.
 	order *runOrder
 	// wake tells an idle shadow worker a job was queued.
-	wake  chan struct{}
-	total *prometheus.CounterVec
+	wake chan struct{}
+	// compared holds the messages whose shadow run was queued or
+	// skipped: a message processed again (its answers' storing failed,
+	// its lease lapsed) is not sent down the other path again nor
+	// counted twice.
+	compared *recentSet
+	total    *prometheus.CounterVec
 }
 
 // shadowJob is one shadow run waiting for a worker.
@@ -97,7 +102,8 @@ func NewComparing(cc CompareConfig, fhir Processor, legacy *compare.Legacy, j *j
 		Help: "Comparison mode: answers compared, by interaction and result (match, differ, error, skipped).",
 	}, []string{"interaction", "result"}))
 	return &comparing{fhir: fhir, legacy: legacy, primary: cc.Primary, timeout: cc.Timeout, workers: cc.Workers,
-		j: j, log: log.With("component", "compare"), jobs: stopqueue.New[shadowJob](shadowQueueLen), budget: int64(cc.QueueBytes), order: newRunOrder(), wake: make(chan struct{}, 1), total: total}
+		j: j, log: log.With("component", "compare"), jobs: stopqueue.New[shadowJob](shadowQueueLen), budget: int64(cc.QueueBytes), order: newRunOrder(), wake: make(chan struct{}, 1), total: total,
+		compared: newRecentSet(rememberedShadowRuns, time.Hour)}
 }
 
 // Describe says how comparison mode runs, for the admin page.
@@ -188,6 +194,10 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 // or skips it when the FHIR path (the shadow of the legacy path) does not
 // translate the interaction.
 func (p *comparing) queueShadow(job shadowJob) {
+	if !p.compared.add(job.in.Interaction+":"+job.in.MessageID, time.Now()) {
+		p.log.With(inboundArgs(&job.in)...).Info("processed again: its shadow run was queued the first time; not run again")
+		return
+	}
 	if p.primary == "legacy" && !p.fhir.Supports(job.in.Interaction) {
 		p.skip(job, "the FHIR path does not translate "+job.in.Interaction+": not compared")
 		return
@@ -195,6 +205,10 @@ func (p *comparing) queueShadow(job shadowJob) {
 	job.in.Payload = append([]byte(nil), job.in.Payload...)
 	p.queue(job)
 }
+
+// rememberedShadowRuns is how many messages comparison mode remembers
+// having queued (or skipped) the shadow run of, each for an hour.
+const rememberedShadowRuns = 50_000
 
 // shadowQueueLen is how many shadow runs may wait for a worker.
 const shadowQueueLen = 256
