@@ -14,11 +14,17 @@ type recentSet struct {
 	max int
 
 	mu sync.Mutex
-	// at holds each key's time of remembering; fifo the keys in that
-	// order (a key remembered again is in it twice: only the entry whose
-	// time at holds counts).
-	at   map[string]time.Time
+	// at holds each key's time of remembering and note; fifo the keys in
+	// that order (a key remembered again is in it twice: only the entry
+	// whose time at holds counts).
+	at   map[string]recentNote
 	fifo []recentEntry
+}
+
+// recentNote is what a recentSet holds of a key.
+type recentNote struct {
+	at   time.Time
+	note string
 }
 
 // recentEntry is one key in a recentSet's order.
@@ -30,29 +36,29 @@ type recentEntry struct {
 // newRecentSet returns an empty recentSet of at most max keys, each kept
 // for ttl.
 func newRecentSet(max int, ttl time.Duration) *recentSet {
-	return &recentSet{ttl: ttl, max: max, at: map[string]time.Time{}}
+	return &recentSet{ttl: ttl, max: max, at: map[string]recentNote{}}
 }
 
-// add remembers key from now and reports whether it was new (not
-// remembered, or forgotten since).
-func (s *recentSet) add(key string, now time.Time) bool {
+// add remembers key, with note, from now and reports whether it was new
+// (not remembered, or forgotten since).
+func (s *recentSet) add(key, note string, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expire(now)
 	_, known := s.at[key]
-	s.at[key] = now
+	s.at[key] = recentNote{at: now, note: note}
 	s.fifo = append(s.fifo, recentEntry{key: key, at: now})
 	s.expire(now)
 	return !known
 }
 
-// has reports whether key is remembered at now.
-func (s *recentSet) has(key string, now time.Time) bool {
+// get returns the note of key and whether key is remembered at now.
+func (s *recentSet) get(key string, now time.Time) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expire(now)
-	_, ok := s.at[key]
-	return ok
+	n, ok := s.at[key]
+	return n.note, ok
 }
 
 // expire forgets the keys older than ttl, and the oldest past max.
@@ -63,7 +69,7 @@ func (s *recentSet) expire(now time.Time) {
 		if len(s.at) <= s.max && now.Sub(e.at) < s.ttl {
 			break
 		}
-		if at, ok := s.at[e.key]; ok && at.Equal(e.at) {
+		if n, ok := s.at[e.key]; ok && n.at.Equal(e.at) {
 			delete(s.at, e.key)
 		}
 	}
@@ -72,7 +78,7 @@ func (s *recentSet) expire(now time.Time) {
 		// Keys remembered again many times: drop their stale entries.
 		live := make([]recentEntry, 0, len(s.at))
 		for _, e := range s.fifo {
-			if at := s.at[e.key]; at.Equal(e.at) {
+			if n := s.at[e.key]; n.at.Equal(e.at) {
 				live = append(live, e)
 			}
 		}

@@ -26,6 +26,10 @@ const (
 	compareDiffer  = "differ"
 	compareError   = "error"
 	compareSkipped = "skipped"
+	// compareIncomplete: the answers differ, but about a prescription an
+	// earlier message's shadow run was not made (or failed) for, so the
+	// other path may never have seen it: not a difference to be trusted.
+	compareIncomplete = "incomplete"
 )
 
 // comparing is the Processor of comparison mode: the primary path answers
@@ -53,7 +57,12 @@ type comparing struct {
 	// its lease lapsed) is not sent down the other path again nor
 	// counted twice.
 	compared *recentSet
-	total    *prometheus.CounterVec
+	// untried holds the prescriptions (short-form ids) of messages whose
+	// shadow run was skipped or failed, each noting which message and
+	// why: a later comparison about one of them that differs is
+	// incomplete, not a difference.
+	untried *recentSet
+	total   *prometheus.CounterVec
 }
 
 // shadowJob is one shadow run waiting for a worker.
@@ -99,11 +108,11 @@ func NewComparing(cc CompareConfig, fhir Processor, legacy *compare.Legacy, j *j
 	}
 	total := registerCounter(m.Registry, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "porxgate_compare_total",
-		Help: "Comparison mode: answers compared, by interaction and result (match, differ, error, skipped).",
+		Help: "Comparison mode: answers compared, by interaction and result (match, differ, incomplete, error, skipped).",
 	}, []string{"interaction", "result"}))
 	return &comparing{fhir: fhir, legacy: legacy, primary: cc.Primary, timeout: cc.Timeout, workers: cc.Workers,
 		j: j, log: log.With("component", "compare"), jobs: stopqueue.New[shadowJob](shadowQueueLen), budget: int64(cc.QueueBytes), order: newRunOrder(), wake: make(chan struct{}, 1), total: total,
-		compared: newRecentSet(rememberedShadowRuns, time.Hour)}
+		compared: newRecentSet(rememberedShadowRuns, time.Hour), untried: newRecentSet(rememberedUntried, untriedFor)}
 }
 
 // Describe says how comparison mode runs, for the admin page.
@@ -194,7 +203,7 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 // or skips it when the FHIR path (the shadow of the legacy path) does not
 // translate the interaction.
 func (p *comparing) queueShadow(job shadowJob) {
-	if !p.compared.add(job.in.Interaction+":"+job.in.MessageID, time.Now()) {
+	if !p.compared.add(job.in.Interaction+":"+job.in.MessageID, "", time.Now()) {
 		p.log.With(inboundArgs(&job.in)...).Info("processed again: its shadow run was queued the first time; not run again")
 		return
 	}
@@ -209,6 +218,13 @@ func (p *comparing) queueShadow(job shadowJob) {
 // rememberedShadowRuns is how many messages comparison mode remembers
 // having queued (or skipped) the shadow run of, each for an hour.
 const rememberedShadowRuns = 50_000
+
+// rememberedUntried is how many prescriptions comparison mode remembers an
+// earlier message's shadow run was not made for, each for untriedFor.
+const (
+	rememberedUntried = 50_000
+	untriedFor        = 7 * 24 * time.Hour
+)
 
 // shadowQueueLen is how many shadow runs may wait for a worker.
 const shadowQueueLen = 256
@@ -253,8 +269,40 @@ func (p *comparing) signal() {
 // skippedStopped says why a shadow run queued at a stop was not made.
 const skippedStopped = "the gateway stopped before the shadow run: not compared"
 
-// skip counts and journals a shadow run not made, saying why.
-func (p *comparing) skip(job shadowJob, why string) { p.notRun(job, compareSkipped, why) }
+// skip counts and journals a shadow run not made, saying why, and
+// remembers its prescriptions untried.
+func (p *comparing) skip(job shadowJob, why string) {
+	p.untry(job, "skipped", why)
+	p.notRun(job, compareSkipped, why)
+}
+
+// untry remembers the prescriptions job's request and primary answer
+// carry as untried on the other path: job's shadow run was not made or
+// failed (what, why).
+func (p *comparing) untry(job shadowJob, what, why string) {
+	note := fmt.Sprintf("the shadow run of %s %s was %s (%s)", job.in.Interaction, job.in.MessageID, what, why)
+	now := time.Now()
+	for _, b := range [][]byte{job.in.Payload, job.primary.Payload} {
+		for _, id := range journal.PrescriptionIDsOf(b) {
+			p.untried.add(id, note, now)
+		}
+	}
+}
+
+// untriedNote says why a comparison of answers about the prescriptions
+// payloads carry is incomplete: an earlier message's shadow run about one
+// of them was not made or failed; "" when none was.
+func (p *comparing) untriedNote(payloads ...[]byte) string {
+	now := time.Now()
+	for _, b := range payloads {
+		for _, id := range journal.PrescriptionIDsOf(b) {
+			if note, ok := p.untried.get(id, now); ok {
+				return "prescription " + id + ": " + note + ", so the other path may not know it: the differences may be of that making"
+			}
+		}
+	}
+	return ""
+}
 
 // notRun counts and journals, as result, a shadow run not made, saying why.
 func (p *comparing) notRun(job shadowJob, result, why string) {
@@ -486,12 +534,16 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	result := compareError
 	if serr != nil {
 		step.Note, c.Error = serr.Error(), serr.Error()
+		p.untry(job, "failed", serr.Error())
 	} else if diffs, err := compare.CompareOutcomes(job.primaryFault, job.primary.Payload, otherFault, other, in.Payload, p.primary, otherName); err != nil {
 		c.Error = err.Error()
 	} else if len(diffs) == 0 {
 		result = compareMatch
 	} else {
 		result, c.Differences = compareDiffer, diffs
+		if note := p.untriedNote(in.Payload, job.primary.Payload, other); note != "" {
+			result, c.Error = compareIncomplete, note
+		}
 	}
 	c.Result = result
 	p.total.WithLabelValues(in.Interaction, result).Inc()
