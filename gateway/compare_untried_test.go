@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,7 +21,7 @@ import (
 // skipped message, in the journal and porxgate_compare_total; a
 // difference about a prescription whose runs were all made stays "differ".
 func TestComparisonAfterASkippedRunIsIncomplete(t *testing.T) {
-	hold := make(chan struct{})
+	hold, release := holdUntilReleased(t)
 	route := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		<-hold
@@ -34,14 +33,6 @@ func TestComparisonAfterASkippedRunIsIncomplete(t *testing.T) {
 		_, _ = io.WriteString(w, ack)
 	}))
 	t.Cleanup(route.Close)
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			close(hold)
-		}
-	}
-	defer release()
 	fhir := newFakeProcessor()
 	fhir.answer = func(*Inbound, int) (*Outcome, error) {
 		return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload("X")}}}, nil
@@ -64,15 +55,7 @@ func TestComparisonAfterASkippedRunIsIncomplete(t *testing.T) {
 			t.Fatalf("ebXML POST = %d\n%s", code, body)
 		}
 	}
-	comparison := func(r ebReq) *journal.Comparison {
-		t.Helper()
-		var x *journal.Exchange
-		waitFor(t, "the comparison of "+r.messageID, func() bool {
-			x, _ = j.Backend().Get(context.Background(), r.messageID)
-			return x != nil && x.Comparison != nil
-		})
-		return x.Comparison
-	}
+	comparison := func(r ebReq) *journal.Comparison { t.Helper(); return waitComparison(t, j, r.messageID) }
 	filler := newReq(newID(t, 959))
 	send(filler) // in the shadow worker's hand, held at the route
 	waitFor(t, "the first shadow run in hand", func() bool { return comparingOf(proc).held.Load() > 0 && comparingOf(proc).jobs.Len() == 0 })
