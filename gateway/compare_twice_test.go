@@ -59,3 +59,29 @@ func TestShadowRunsOnceForAMessageProcessedTwice(t *testing.T) {
 		t.Errorf("porxgate_compare_total counts %v comparisons of the message, want 1", n)
 	}
 }
+
+// TestShadowRunsForAMessageResentAfterItsPersistDuration: a MessageId sent
+// again after its persist duration is a new message (as at Spine): it is
+// processed anew, and its shadow run is made and compared anew, not taken
+// for the same message processed again.
+func TestShadowRunsForAMessageResentAfterItsPersistDuration(t *testing.T) {
+	legacy := startLegacyRoute(t, nil)
+	fhir := newFakeProcessor()
+	m := NewMetrics()
+	proc := NewComparing(CompareConfig{Primary: "fhir", Workers: 1, Timeout: 10 * time.Second}, fhir,
+		&compare.Legacy{URL: legacy.srv.URL}, nil, m, quietLog())
+	cfg := testConfig()
+	cfg.PersistDuration = 100 * time.Millisecond
+	g := startGateway(t, cfg, newMemoryStore(), false, WithProcessor(proc))
+	r := newReq(newID(t, 991))
+	for i := 1; i <= 2; i++ {
+		if i == 2 {
+			time.Sleep(2 * cfg.PersistDuration)
+		}
+		if code, body := sendEb(t, g.base, r); code != http.StatusAccepted {
+			t.Fatalf("ebXML POST %d = %d\n%s", i, code, body)
+		}
+		waitFor(t, "the message processed", func() bool { return fhir.callsFor(r.messageID) == i })
+		waitFor(t, "its shadow run", func() bool { return legacy.calls.Load() == int64(i) })
+	}
+}

@@ -203,7 +203,11 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 // or skips it when the FHIR path (the shadow of the legacy path) does not
 // translate the interaction.
 func (p *comparing) queueShadow(job shadowJob) {
-	if !p.compared.add(job.in.Interaction+":"+job.in.MessageID, "", time.Now()) {
+	// Keyed by the message's receipt too: a sender's resending of the
+	// MessageId after its persist duration is a new message (as at
+	// Spine), processed and compared anew.
+	key := fmt.Sprintf("%s:%s:%d", job.in.Interaction, job.in.MessageID, job.in.ReceivedAt.UnixNano())
+	if !p.compared.add(key, "", time.Now()) {
 		p.log.With(inboundArgs(&job.in)...).Info("processed again: its shadow run was queued the first time; not run again")
 		return
 	}
