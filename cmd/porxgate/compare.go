@@ -105,10 +105,14 @@ saying how far it got.`)
 		at time.Time
 	}
 	var exchanges []replayed // the journal exchange of each recorded request, in replay order
-	run := func(ctx context.Context, interaction string, request []byte) ([]byte, *ebxml.SOAPFault, error) {
+	run := func(ctx context.Context, interaction string, rec compare.Recorded) ([]byte, *ebxml.SOAPFault, error) {
 		_, fam, _ := v3.Canonical(interaction)
+		request := rec.Request
 		in := &gateway.Inbound{Transport: gateway.TransportEbXML, Interaction: interaction, Family: fam, Service: "urn:nhs:names:services:mm",
 			MessageID: strings.ToUpper(ids.NewUUID()), ReceivedAt: time.Now(), Payload: request}
+		if rec.SOAP { // as its sender sent it: the answer, or a SOAP fault, in the HTTP response
+			in.Transport = gateway.TransportSOAP
+		}
 		exchanges = append(exchanges, replayed{id: in.MessageID, at: in.ReceivedAt})
 		jr.Record(journal.Event{Exchange: in.MessageID, At: in.ReceivedAt, Interaction: interaction, Transport: "replay",
 			Step: &journal.Step{Kind: journal.StepLegacyRequest, Interaction: interaction, Title: "recorded legacy request (porxgate compare)",
