@@ -2,8 +2,13 @@ package gateway
 
 import (
 	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/porxgate/porxgate/gateway/compare"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestRecentSet: a key is remembered for its ttl and no longer; past max
@@ -54,5 +59,33 @@ func TestRecentSet(t *testing.T) {
 	}
 	if n := len(s.fifo); n > 2*len(s.at)+64 {
 		t.Errorf("a key remembered 10000 times holds %d entries", n)
+	}
+}
+
+// TestUntriedHoldsNoPayload: the prescription ids comparison mode keeps
+// for skipped shadow runs are copies: read out of the request, they
+// shared its memory, and each kept id held its whole payload (up to 4
+// MiB) for as long as it was remembered: 20 skipped runs of 1 MiB held
+// 20 MiB.
+func TestUntriedHoldsNoPayload(t *testing.T) {
+	p := comparingOf(NewComparing(CompareConfig{Primary: "fhir"}, newFakeProcessor(), &compare.Legacy{URL: "http://127.0.0.1:1"}, nil, NewMetrics(), quietLog()))
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	for i := range 20 {
+		payload := []byte(fmt.Sprintf(`<PORX_IN030101UK32 xmlns="urn:hl7-org:v3"><id root="2.16.840.1.113883.2.1.3.2.4.18.8" extension="A1B2C3-A99968-4DCF%02d"/><note>`, i) +
+			strings.Repeat("x", 1<<20) + `</note></PORX_IN030101UK32>`)
+		p.untry(shadowJob{in: Inbound{Interaction: v3.CancelRequest, MessageID: fmt.Sprint(i), Payload: payload}}, "skipped", "test")
+	}
+	after := heap()
+	if n := len(p.untried.at); n != 20 {
+		t.Fatalf("%d prescriptions remembered, want 20", n)
+	}
+	if grown := int64(after) - int64(before); grown > 4<<20 {
+		t.Errorf("20 remembered prescriptions hold %d KiB", grown>>10)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -284,11 +285,13 @@ func (p *comparing) skip(job shadowJob, why string) {
 // carry as untried on the other path: job's shadow run was not made or
 // failed (what, why).
 func (p *comparing) untry(job shadowJob, what, why string) {
-	note := fmt.Sprintf("the shadow run of %s %s was %s (%s)", job.in.Interaction, job.in.MessageID, what, why)
+	note := fmt.Sprintf("the shadow run of %s %s was %s (%s)", job.in.Interaction, job.in.MessageID, what, truncate(why, 300))
 	now := time.Now()
 	for _, b := range [][]byte{job.in.Payload, job.primary.Payload} {
 		for _, id := range journal.PrescriptionIDsOf(b) {
-			p.untried.add(id, note, now)
+			// A copy: the id may share the payload's memory, which the
+			// set would otherwise hold for as long as it keeps the id.
+			p.untried.add(strings.Clone(id), note, now)
 		}
 	}
 }
