@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +27,10 @@ const (
 	compareDiffer  = "differ"
 	compareError   = "error"
 	compareSkipped = "skipped"
+	// compareIncomplete: the answers differ, but about a prescription an
+	// earlier message's shadow run was not made (or failed) for, so the
+	// other path may never have seen it: not a difference to be trusted.
+	compareIncomplete = "incomplete"
 )
 
 // comparing is the Processor of comparison mode: the primary path answers
@@ -40,11 +46,24 @@ type comparing struct {
 	j       *journal.Journal
 	log     *slog.Logger
 	jobs    *stopqueue.Queue[shadowJob]
+	// budget bounds held: the bytes of the shadow runs queued or in hand.
+	budget int64
+	held   atomic.Int64
 	// order holds a shadow run back behind those it may depend on.
 	order *runOrder
 	// wake tells an idle shadow worker a job was queued.
-	wake  chan struct{}
-	total *prometheus.CounterVec
+	wake chan struct{}
+	// compared holds the messages whose shadow run was queued or
+	// skipped: a message processed again (its answers' storing failed,
+	// its lease lapsed) is not sent down the other path again nor
+	// counted twice.
+	compared *recentSet
+	// untried holds the prescriptions (short-form ids) of messages whose
+	// shadow run was skipped or failed, each noting which message and
+	// why: a later comparison about one of them that differs is
+	// incomplete, not a difference.
+	untried *recentSet
+	total   *prometheus.CounterVec
 }
 
 // shadowJob is one shadow run waiting for a worker.
@@ -56,6 +75,13 @@ type shadowJob struct {
 	primaryFault *ebxml.SOAPFault
 	// seq is the job's place in the order shadow runs were queued.
 	seq uint64
+	// size is the bytes it holds, counted against the queue's budget.
+	size int64
+}
+
+// jobSize is the bytes job holds: its request and the primary's answer.
+func jobSize(job shadowJob) int64 {
+	return int64(len(job.in.Payload) + len(job.primary.Payload))
 }
 
 // OpenCompare wraps the FHIR-path Processor in comparison mode when
@@ -78,12 +104,16 @@ func NewComparing(cc CompareConfig, fhir Processor, legacy *compare.Legacy, j *j
 	if cc.Timeout <= 0 {
 		cc.Timeout = 30 * time.Second
 	}
+	if cc.QueueBytes <= 0 {
+		cc.QueueBytes = DefaultCompareQueueBytes
+	}
 	total := registerCounter(m.Registry, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "porxgate_compare_total",
-		Help: "Comparison mode: answers compared, by interaction and result (match, differ, error, skipped).",
+		Help: "Comparison mode: answers compared, by interaction and result (match, differ, incomplete, error, skipped).",
 	}, []string{"interaction", "result"}))
 	return &comparing{fhir: fhir, legacy: legacy, primary: cc.Primary, timeout: cc.Timeout, workers: cc.Workers,
-		j: j, log: log.With("component", "compare"), jobs: stopqueue.New[shadowJob](256), order: newRunOrder(), wake: make(chan struct{}, 1), total: total}
+		j: j, log: log.With("component", "compare"), jobs: stopqueue.New[shadowJob](shadowQueueLen), budget: int64(cc.QueueBytes), order: newRunOrder(), wake: make(chan struct{}, 1), total: total,
+		compared: newRecentSet(rememberedShadowRuns, time.Hour), untried: newRecentSet(rememberedUntried, untriedFor)}
 }
 
 // Describe says how comparison mode runs, for the admin page.
@@ -174,6 +204,14 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 // or skips it when the FHIR path (the shadow of the legacy path) does not
 // translate the interaction.
 func (p *comparing) queueShadow(job shadowJob) {
+	// Keyed by the message's receipt too: a sender's resending of the
+	// MessageId after its persist duration is a new message (as at
+	// Spine), processed and compared anew.
+	key := fmt.Sprintf("%s:%s:%d", job.in.Interaction, job.in.MessageID, job.in.ReceivedAt.UnixNano())
+	if !p.compared.add(key, "", time.Now()) {
+		p.log.With(inboundArgs(&job.in)...).Info("processed again: its shadow run was queued the first time; not run again")
+		return
+	}
 	if p.primary == "legacy" && !p.fhir.Supports(job.in.Interaction) {
 		p.skip(job, "the FHIR path does not translate "+job.in.Interaction+": not compared")
 		return
@@ -182,9 +220,31 @@ func (p *comparing) queueShadow(job shadowJob) {
 	p.queue(job)
 }
 
+// rememberedShadowRuns is how many messages comparison mode remembers
+// having queued (or skipped) the shadow run of, each for an hour.
+const rememberedShadowRuns = 50_000
+
+// rememberedUntried is how many prescriptions comparison mode remembers an
+// earlier message's shadow run was not made for, each for untriedFor.
+const (
+	rememberedUntried = 50_000
+	untriedFor        = 7 * 24 * time.Hour
+)
+
+// shadowQueueLen is how many shadow runs may wait for a worker.
+const shadowQueueLen = 256
+
 // queue queues job for a shadow worker, or counts and journals it skipped
-// when the queue is full or the shadow workers have stopped.
+// when the queue is full (shadowQueueLen runs, or the bytes they hold past
+// the budget) or the shadow workers have stopped.
 func (p *comparing) queue(job shadowJob) {
+	job.size = jobSize(job)
+	if held := p.held.Add(job.size); held > p.budget {
+		p.held.Add(-job.size)
+		p.skip(job, fmt.Sprintf("shadow queue full (its runs hold %d bytes; with this one's %d past the budget of %d, --compare-queue-bytes): not compared",
+			held-job.size, job.size, p.budget))
+		return
+	}
 	var put int
 	p.order.add(func(seq uint64) bool {
 		job.seq = seq
@@ -195,8 +255,10 @@ func (p *comparing) queue(job shadowJob) {
 	case stopqueue.Queued:
 		p.signal()
 	case stopqueue.Full:
+		p.held.Add(-job.size)
 		p.skip(job, "shadow queue full: not compared")
 	default:
+		p.held.Add(-job.size)
 		p.skip(job, skippedStopped)
 	}
 }
@@ -212,8 +274,42 @@ func (p *comparing) signal() {
 // skippedStopped says why a shadow run queued at a stop was not made.
 const skippedStopped = "the gateway stopped before the shadow run: not compared"
 
-// skip counts and journals a shadow run not made, saying why.
-func (p *comparing) skip(job shadowJob, why string) { p.notRun(job, compareSkipped, why) }
+// skip counts and journals a shadow run not made, saying why, and
+// remembers its prescriptions untried.
+func (p *comparing) skip(job shadowJob, why string) {
+	p.untry(job, "skipped", why)
+	p.notRun(job, compareSkipped, why)
+}
+
+// untry remembers the prescriptions job's request and primary answer
+// carry as untried on the other path: job's shadow run was not made or
+// failed (what, why).
+func (p *comparing) untry(job shadowJob, what, why string) {
+	note := fmt.Sprintf("the shadow run of %s %s was %s (%s)", job.in.Interaction, job.in.MessageID, what, truncate(why, 300))
+	now := time.Now()
+	for _, b := range [][]byte{job.in.Payload, job.primary.Payload} {
+		for _, id := range journal.PrescriptionIDsOf(b) {
+			// A copy: the id may share the payload's memory, which the
+			// set would otherwise hold for as long as it keeps the id.
+			p.untried.add(strings.Clone(id), note, now)
+		}
+	}
+}
+
+// untriedNote says why a comparison of answers about the prescriptions
+// payloads carry is incomplete: an earlier message's shadow run about one
+// of them was not made or failed; "" when none was.
+func (p *comparing) untriedNote(payloads ...[]byte) string {
+	now := time.Now()
+	for _, b := range payloads {
+		for _, id := range journal.PrescriptionIDsOf(b) {
+			if note, ok := p.untried.get(id, now); ok {
+				return "prescription " + id + ": " + note + ", so the other path may not know it: the differences may be of that making"
+			}
+		}
+	}
+	return ""
+}
 
 // notRun counts and journals, as result, a shadow run not made, saying why.
 func (p *comparing) notRun(job shadowJob, result, why string) {
@@ -230,6 +326,42 @@ func permanentRefusal(in *Inbound, err error) *ebxml.SOAPFault {
 		return permanentFault()
 	}
 	return compare.MessageErrorRefusal(notProcessed(permanentReason(err)))
+}
+
+// FHIRPathResult is what the sender of in gets from the FHIR path's
+// outcome out (or err): its v3 answer, or the refusal it is refused with
+// (a SOAP fault; an eb:MessageError, as compare.MessageErrorRefusal gives
+// it; for a message failed for good, the refusal it gets from the dead
+// letters or the door, permanentRefusal). err is set when it gets neither
+// yet: the path failed for the moment or gave nothing. Comparison mode's
+// shadow runs and the offline replay (porxgate compare) take the FHIR
+// path's outcome alike through it.
+func FHIRPathResult(in *Inbound, out *Outcome, err error) (answer []byte, refusal *ebxml.SOAPFault, _ error) {
+	switch {
+	case err != nil && IsPermanent(err):
+		return nil, permanentRefusal(in, err), nil // it goes to the dead letters
+	case err != nil:
+		return nil, nil, err
+	case out == nil:
+		return nil, nil, errors.New("the FHIR path gave no answer")
+	case firstAnswer(out) != nil:
+		return firstAnswer(out).Payload, nil, nil
+	case out.Fault != nil:
+		return nil, out.Fault, nil
+	case out.MessageError != nil:
+		return nil, compare.MessageErrorRefusal(out.MessageError), nil
+	}
+	return nil, nil, errors.New("the FHIR path gave no answer")
+}
+
+// ShadowStep is the journal step of a shadow path's outcome: its answer,
+// or the refusal it gave (refusal set), under title.
+func ShadowStep(title string, answer []byte, refusal *ebxml.SOAPFault) *journal.Step {
+	if refusal != nil {
+		return &journal.Step{Kind: journal.StepShadow, Title: title + ": refused with " + compare.RefusalKind(refusal), ContentType: "text/plain",
+			Body: faultText(refusal)}
+	}
+	return &journal.Step{Kind: journal.StepShadow, Title: title, ContentType: "application/xml", Body: string(answer)}
 }
 
 // firstAnswer returns the answer the sender gets, if any.
@@ -289,6 +421,7 @@ func (p *comparing) Run(ctx context.Context, grace time.Duration) {
 				p.signal()
 			}
 			defer p.order.done(job.seq)
+			defer p.held.Add(-job.size)
 			if p.order.wait(ctx, job.seq, job.in.ReceivedAt) != nil {
 				p.skip(job, skippedStopped)
 				return true
@@ -301,6 +434,7 @@ func (p *comparing) Run(ctx context.Context, grace time.Duration) {
 	})
 	for _, job := range p.jobs.Close() {
 		p.order.done(job.seq)
+		p.held.Add(-job.size)
 		p.skip(job, skippedStopped)
 	}
 }
@@ -390,18 +524,7 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 		// primary (Run scopes the primary path, not this worker's), and
 		// marked a shadow run: nothing it does may reach the sender.
 		out, err := PartyScoped(p.fhir).Process(withShadowRun(sctx), in)
-		switch {
-		case err != nil && IsPermanent(err):
-			otherFault = permanentRefusal(in, err) // it would have gone to the dead letters
-		case err != nil:
-			serr = err
-		case out != nil && firstAnswer(out) == nil && out.Fault != nil:
-			otherFault = out.Fault
-		case out == nil || firstAnswer(out) == nil:
-			serr = fmt.Errorf("the FHIR path gave no answer")
-		default:
-			other = firstAnswer(out).Payload
-		}
+		other, otherFault, serr = FHIRPathResult(in, out, err)
 	} else {
 		otherName, title = "legacy", "legacy path (shadow) answer"
 		a, err := p.legacy.Call(sctx, requestOf(in))
@@ -412,31 +535,22 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 			serr, other = err, a.Payload
 		}
 	}
-	step := &journal.Step{Kind: journal.StepShadow, Title: title, ContentType: "application/xml", Body: string(other),
-		TookMS: time.Since(start).Milliseconds()}
-	if otherFault != nil {
-		step.Title, step.ContentType, step.Body = title+": refused with "+compare.RefusalKind(otherFault), "text/plain", faultText(otherFault)
-	}
+	step := ShadowStep(title, other, otherFault)
+	step.TookMS = time.Since(start).Milliseconds()
 	c := &journal.Comparison{Primary: p.primary}
 	result := compareError
 	if serr != nil {
 		step.Note, c.Error = serr.Error(), serr.Error()
-	} else if job.primaryFault != nil || otherFault != nil {
-		diffs, notCompared := compare.CompareRefusals(job.primaryFault, job.primary.Payload, otherFault, other, p.primary, otherName)
-		switch {
-		case notCompared != nil:
-			c.Error = notCompared.Error()
-		case len(diffs) == 0:
-			result = compareMatch
-		default:
-			result, c.Differences = compareDiffer, diffs
-		}
-	} else if diffs, err := compare.Compare(job.primary.Payload, other, in.Payload, p.primary, otherName); err != nil {
+		p.untry(job, "failed", serr.Error())
+	} else if diffs, err := compare.CompareOutcomes(job.primaryFault, job.primary.Payload, otherFault, other, in.Payload, p.primary, otherName); err != nil {
 		c.Error = err.Error()
 	} else if len(diffs) == 0 {
 		result = compareMatch
 	} else {
 		result, c.Differences = compareDiffer, diffs
+		if note := p.untriedNote(in.Payload, job.primary.Payload, other); note != "" {
+			result, c.Error = compareIncomplete, note
+		}
 	}
 	c.Result = result
 	p.total.WithLabelValues(in.Interaction, result).Inc()

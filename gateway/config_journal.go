@@ -73,7 +73,15 @@ type CompareConfig struct {
 	// Workers is how many shadow calls run at once (--compare-workers;
 	// default 2); beyond a bounded queue shadow runs are skipped and counted.
 	Workers int
+	// QueueBytes bounds the bytes the shadow runs queued or in hand hold
+	// (each its request and the primary's answer) (--compare-queue-bytes,
+	// PORXGATE_COMPARE_QUEUE_BYTES; default 64 MiB). A shadow run past it is
+	// skipped and counted as when the queue (256 runs) is full.
+	QueueBytes int
 }
+
+// DefaultCompareQueueBytes is the default of CompareConfig.QueueBytes.
+const DefaultCompareQueueBytes = 64 << 20
 
 // MaxJournalQueue is the most --journal-queue Validate accepts.
 const MaxJournalQueue = 1 << 20
@@ -98,6 +106,7 @@ func registerJournalFlags(str func(p *string, name, env, usage string), num func
 	str(&c.Compare.Primary, "compare-primary", "COMPARE_PRIMARY", "comparison mode: fhir or legacy answers the sender")
 	dur(&c.Compare.Timeout, "compare-timeout", "COMPARE_TIMEOUT", "comparison mode: limit of one shadow call")
 	num(&c.Compare.Workers, "compare-workers", "COMPARE_WORKERS", "comparison mode: shadow calls at once")
+	num(&c.Compare.QueueBytes, "compare-queue-bytes", "COMPARE_QUEUE_BYTES", "comparison mode: bytes the queued shadow runs may hold before runs are skipped")
 }
 
 // defaultJournalConfigs sets the defaults of the journal, admin and
@@ -105,7 +114,7 @@ func registerJournalFlags(str func(p *string, name, env, usage string), num func
 func defaultJournalConfigs(c *Config) {
 	c.Journal = JournalConfig{MaxAge: journal.DefaultMaxAge, MaxBytes: journal.DefaultMaxBytes, Queue: 4096}
 	c.Admin = AdminConfig{Addr: "127.0.0.1:8081"}
-	c.Compare = CompareConfig{Primary: "fhir", Timeout: 30 * time.Second, Workers: 2}
+	c.Compare = CompareConfig{Primary: "fhir", Timeout: 30 * time.Second, Workers: 2, QueueBytes: DefaultCompareQueueBytes}
 }
 
 // validateJournal checks the journal, admin and comparison settings.
@@ -155,8 +164,8 @@ func (c Config) validateJournal() []error {
 	if c.Compare.Primary != "fhir" && c.Compare.Primary != "legacy" {
 		errs = append(errs, fmt.Errorf("compare-primary %q: want fhir or legacy", c.Compare.Primary))
 	}
-	if c.Compare.Timeout <= 0 || c.Compare.Workers < 1 {
-		errs = append(errs, errors.New("compare-timeout and compare-workers: must be positive"))
+	if c.Compare.Timeout <= 0 || c.Compare.Workers < 1 || c.Compare.QueueBytes <= 0 {
+		errs = append(errs, errors.New("compare-timeout, compare-workers and compare-queue-bytes: must be positive"))
 	}
 	return errs
 }

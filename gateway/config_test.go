@@ -48,6 +48,17 @@ func TestLoadConfig(t *testing.T) {
 			}
 		}},
 		{name: "negative gc percent", args: []string{"--gc-percent", "-1"}, wantErr: "gc-percent -1"},
+		{name: "compare queue bytes default", check: func(t *testing.T, c Config) {
+			if c.Compare.QueueBytes != 64<<20 {
+				t.Errorf("compare queue bytes %d, want 64 MiB", c.Compare.QueueBytes)
+			}
+		}},
+		{name: "compare queue bytes env", env: map[string]string{"PORXGATE_COMPARE_QUEUE_BYTES": "1048576"}, check: func(t *testing.T, c Config) {
+			if c.Compare.QueueBytes != 1<<20 {
+				t.Errorf("compare queue bytes %d", c.Compare.QueueBytes)
+			}
+		}},
+		{name: "compare queue bytes not positive", args: []string{"--compare-queue-bytes", "0"}, wantErr: "compare-queue-bytes: must be positive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway"
 	"github.com/porxgate/porxgate/gateway/compare"
 	"github.com/porxgate/porxgate/gateway/journal"
@@ -104,41 +105,35 @@ saying how far it got.`)
 		at time.Time
 	}
 	var exchanges []replayed // the journal exchange of each recorded request, in replay order
-	run := func(ctx context.Context, interaction string, request []byte) ([]byte, error) {
+	run := func(ctx context.Context, interaction string, rec compare.Recorded) ([]byte, *ebxml.SOAPFault, error) {
 		_, fam, _ := v3.Canonical(interaction)
+		request := rec.Request
 		in := &gateway.Inbound{Transport: gateway.TransportEbXML, Interaction: interaction, Family: fam, Service: "urn:nhs:names:services:mm",
 			MessageID: strings.ToUpper(ids.NewUUID()), ReceivedAt: time.Now(), Payload: request}
+		if rec.SOAP { // as its sender sent it: the answer, or a SOAP fault, in the HTTP response
+			in.Transport = gateway.TransportSOAP
+		}
 		exchanges = append(exchanges, replayed{id: in.MessageID, at: in.ReceivedAt})
 		jr.Record(journal.Event{Exchange: in.MessageID, At: in.ReceivedAt, Interaction: interaction, Transport: "replay",
 			Step: &journal.Step{Kind: journal.StepLegacyRequest, Interaction: interaction, Title: "recorded legacy request (porxgate compare)",
 				ContentType: "application/xml", Body: string(request)}})
 		ctx = journal.WithExchange(ctx, in.MessageID)
 		if !proc.Supports(interaction) {
-			return nil, fmt.Errorf("interaction %q is not supported by the FHIR path", interaction)
+			return nil, nil, fmt.Errorf("interaction %q is not supported by the FHIR path", interaction)
 		}
 		cctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
 		out, err := proc.Process(cctx, in)
+		if err != nil && ctx.Err() != nil {
+			return nil, nil, err // cut short by the stop
+		}
+		// What the sender would get, as comparison mode takes it online.
+		answer, refusal, err := gateway.FHIRPathResult(in, out, err)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		var answer []byte
-		switch {
-		case out.Reply != nil:
-			answer = out.Reply.Payload
-		case len(out.Answers) > 0:
-			answer = out.Answers[0].Payload
-		}
-		if answer != nil {
-			jr.Record(journal.Event{Exchange: in.MessageID, Step: &journal.Step{Kind: journal.StepShadow, Title: "FHIR path (shadow) answer",
-				ContentType: "application/xml", Body: string(answer)}})
-			return answer, nil
-		}
-		switch {
-		case out.MessageError != nil:
-			return nil, fmt.Errorf("refused: %s", out.MessageError.Description())
-		}
-		return nil, fmt.Errorf("the FHIR path gave no answer")
+		jr.Record(journal.Event{Exchange: in.MessageID, Step: gateway.ShadowStep("FHIR path (shadow) answer", answer, refusal)})
+		return answer, refusal, nil
 	}
 	rep := compare.Replay(ctx, recs, run)
 	for i, res := range rep.Results {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -232,4 +233,55 @@ func TestCompareInterruptedWhileStarting(t *testing.T) {
 			t.Errorf("%v: code %d, stderr %q; want 1 and %q", args, code, errb.String(), want)
 		}
 	}
+}
+
+// TestCompareCommandPermanentFailureIsARefusal: a request the FHIR path
+// fails for good (here a cancel request it cannot read) was reported by
+// the offline replay as an "error", where online comparison compares it
+// as the refusal its sender gets (an eb:MessageError Unknown 910009): the
+// two modes said different things of one message. The replay now takes
+// the FHIR path's outcome as online comparison does.
+func TestCompareCommandPermanentFailureIsARefusal(t *testing.T) {
+	const cancelReq = `<PORX_IN030101UK32 xmlns="urn:hl7-org:v3"><id root="A1B2C3D4-0000-4000-8000-000000000001"/></PORX_IN030101UK32>`
+	soapReq, err := ebxml.BuildSOAPRequest(ebxml.SOAPRequest{MessageID: "6E2F1C2D-0000-4000-8000-000000000001", Action: ebxml.ServiceMM + "/PORX_IN030101UK32",
+		To: "https://spine.example/syncservice-mm/mm", FromAddress: "https://prescriber.example", ReplyTo: "https://prescriber.example",
+		ReceiverASID: "990101234567", SenderASID: "200000009876", Payload: []byte(cancelReq)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, request, answer, result, want string }{
+		{"Spine answered", cancelReq, `<PORX_IN050101UK31 xmlns="urn:hl7-org:v3"><id root="A1B2C3D4-0000-4000-8000-000000000002"/></PORX_IN050101UK31>`,
+			"differ", "fhir refused with ebXML MessageError Unknown (910009:the message could not be processed and was not passed on"},
+		{"Spine refused", cancelReq, string(mustFault(t, "201", "The message is not well formed")), "differ", "SOAP fault code: spine has 201, fhir has Unknown"},
+		// Recorded over SOAP its sender gets fault 300, as Spine gave.
+		{"over SOAP, refused alike", string(soapReq), string(mustFault(t, "300", "The message could not be processed")), "match", ""},
+		{"over SOAP, Spine answered", string(soapReq), `<PORX_IN050101UK31 xmlns="urn:hl7-org:v3"><id root="A1B2C3D4-0000-4000-8000-000000000002"/></PORX_IN050101UK31>`,
+			"differ", "fhir refused with SOAP fault 300"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for suffix, b := range map[string]string{compare.RequestSuffix: tt.request, compare.AnswerSuffix: tt.answer} {
+				if err := os.WriteFile(filepath.Join(dir, "01-cancel"+suffix), []byte(b), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, out, errOut := runCmd(t, "", "compare", "--dir", dir)
+			if wantCode := map[bool]int{true: 0, false: 1}[tt.result == "match"]; code != wantCode ||
+				!strings.HasPrefix(out, fmt.Sprintf("%-7s 01-cancel", tt.result)) || !strings.Contains(out, tt.want) {
+				t.Fatalf("compare = %d, want %s with %q\n%s\n%s", code, tt.result, tt.want, out, errOut)
+			}
+		})
+	}
+}
+
+// mustFault is a SOAP fault as Spine answers one, with TMS error code.
+func mustFault(t *testing.T, code, description string) []byte {
+	t.Helper()
+	b, err := ebxml.BuildSOAPFault(ebxml.SOAPFault{FaultCode: ebxml.FaultCodeServer, FaultString: "Application Exception",
+		Errors: []ebxml.SOAPError{{CodeContext: ebxml.TMSCodeContext, Code: code, Severity: ebxml.SeverityError, Description: description}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -41,7 +41,7 @@ func outcomeClass(result string) string {
 	switch result {
 	case "accepted", "released", "cancelled", "match":
 		return "ok"
-	case "pending", "in-progress", "":
+	case "pending", "in-progress", "incomplete", "":
 		return "warn"
 	}
 	return "bad"
@@ -288,7 +288,7 @@ const pageTemplates = `
 <form class="search" method="get" action="/admin/ui/">
 <input name="id" placeholder="any id: MessageId, prescription, NHS number, ODS, X-Request-ID" size="48" value="{{.Q.ID}}">
 <input name="interaction" placeholder="interaction" value="{{.Q.Interaction}}">
-<select name="outcome"><option value="">any outcome</option>{{$o := .Q.Outcome}}{{range $v := (split "accepted rejected refused released not-released cancelled pending not-cancelled dead-letter error in-progress match differ")}}<option{{if eq $v $o}} selected{{end}}>{{$v}}</option>{{end}}</select>
+<select name="outcome"><option value="">any outcome</option>{{$o := .Q.Outcome}}{{range $v := (split "accepted rejected refused released not-released cancelled pending not-cancelled dead-letter error in-progress match differ incomplete")}}<option{{if eq $v $o}} selected{{end}}>{{$v}}</option>{{end}}</select>
 from (UTC) <input type="datetime-local" name="from" step="any" value="{{.From}}"> to (UTC) <input type="datetime-local" name="to" step="any" value="{{.To}}">
 <button type="submit">Search</button></form>
 {{if .Error}}<p class="bad">{{.Error}}</p>{{end}}

@@ -130,6 +130,18 @@ func CompareRefusals(fa *ebxml.SOAPFault, a []byte, fb *ebxml.SOAPFault, b []byt
 	return nil, errors.New("compare: no SOAP fault to compare")
 }
 
+// CompareOutcomes compares two paths' outcomes of one request: their
+// answers a and b (Compare), or, when either path refused the request
+// (fa or fb, a SOAP fault or an ebXML MessageError), the refusals
+// (CompareRefusals). Online comparison and the offline replay compare
+// with it alike.
+func CompareOutcomes(fa *ebxml.SOAPFault, a []byte, fb *ebxml.SOAPFault, b []byte, request []byte, nameA, nameB string) (diffs []string, notCompared error) {
+	if fa != nil || fb != nil {
+		return CompareRefusals(fa, a, fb, b, nameA, nameB)
+	}
+	return Compare(a, b, request, nameA, nameB)
+}
+
 // refusedNotAnswered says that the path named refused refused with f where
 // the path named answered answered with answer.
 func refusedNotAnswered(f *ebxml.SOAPFault, refused string, answer []byte, answered string) string {

@@ -19,6 +19,10 @@ type Recorded struct {
 	Name string
 	// Request and Answer are the HL7 v3 payloads.
 	Request, Answer []byte
+	// SOAP is set when the request was recorded as a SOAP sync request
+	// (its envelope): its sender gets its answer, or a SOAP fault, in the
+	// HTTP response.
+	SOAP bool
 }
 
 // Suffixes of a recorded exchange's files in a replay folder.
@@ -52,7 +56,9 @@ func LoadRecorded(dir string) ([]Recorded, error) {
 		if err != nil {
 			return nil, fmt.Errorf("compare: %s has no recorded answer: %w", name, err)
 		}
-		out = append(out, Recorded{Name: name, Request: unwrapRecorded(req), Answer: unwrapRecorded(ans)})
+		rec := Recorded{Name: name, Request: unwrapRecorded(req), Answer: unwrapRecorded(ans)}
+		rec.SOAP = rootTag(req) == "Envelope" && rootTag(rec.Request) != "Envelope"
+		out = append(out, rec)
 	}
 	return out, nil
 }
@@ -134,8 +140,11 @@ func (r Report) Compared() int {
 	return n
 }
 
-// RunFunc runs one legacy request down the FHIR path and returns its v3 answer.
-type RunFunc func(ctx context.Context, interaction string, request []byte) ([]byte, error)
+// RunFunc runs one recorded legacy request (rec.Request, of interaction;
+// over SOAP when rec.SOAP) down the FHIR path and returns its v3 answer,
+// or the refusal its sender gets for it (a SOAP fault, or an ebXML
+// MessageError as MessageErrorRefusal gives it); err when it gives neither.
+type RunFunc func(ctx context.Context, interaction string, rec Recorded) (answer []byte, refusal *ebxml.SOAPFault, err error)
 
 // Replay runs each recorded request through run, in order, and compares
 // the FHIR path's answer with Spine's recorded one. Once ctx is done it
@@ -150,7 +159,7 @@ func Replay(ctx context.Context, recs []Recorded, run RunFunc) Report {
 			break
 		}
 		res := Result{Name: rec.Name, Interaction: rootTag(rec.Request)}
-		answer, err := run(ctx, res.Interaction, rec.Request)
+		answer, refusal, err := run(ctx, res.Interaction, rec)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			res.Result, res.Error = ResultInterrupted, err.Error()
@@ -159,12 +168,11 @@ func Replay(ctx context.Context, recs []Recorded, run RunFunc) Report {
 			return rep
 		case err != nil:
 			res.Result, res.Error = "error", err.Error()
-		case isRefusal(rec.Answer):
-			// Spine refused it: compared as a refusal.
-			f, _ := readRefusal(rec.Answer)
-			res.settle(CompareRefusals(f, nil, nil, answer, "spine", "fhir"))
 		default:
-			res.settle(Compare(rec.Answer, answer, rec.Request, "spine", "fhir"))
+			// Spine's recorded refusal, if it refused, and the FHIR
+			// path's are compared as refusals, as in online mode.
+			f, _ := readRefusal(rec.Answer)
+			res.settle(CompareOutcomes(f, rec.Answer, refusal, answer, rec.Request, "spine", "fhir"))
 		}
 		if rep.Counts[res.Interaction] == nil {
 			rep.Counts[res.Interaction] = map[string]int{}

@@ -49,15 +49,15 @@ func TestReplayInterrupted(t *testing.T) {
 				cancel()
 			}
 			n := 0
-			rep := Replay(ctx, recs, func(ctx context.Context, _ string, _ []byte) ([]byte, error) {
+			rep := Replay(ctx, recs, func(ctx context.Context, _ string, _ Recorded) ([]byte, *ebxml.SOAPFault, error) {
 				n++
 				if n == tt.stopAt {
 					cancel()
 					if tt.cut {
-						return nil, fmt.Errorf("upstream: %w", ctx.Err())
+						return nil, nil, fmt.Errorf("upstream: %w", ctx.Err())
 					}
 				}
-				return answer, nil
+				return answer, nil, nil
 			})
 			if rep.OK() {
 				t.Errorf("an interrupted replay is OK: %+v", rep)
@@ -93,15 +93,15 @@ func TestReplayCompleteDespiteStop(t *testing.T) {
 	recs := []Recorded{{Name: "01", Request: []byte(`<PORX_IN020101UK31 xmlns="urn:hl7-org:v3"/>`), Answer: answer}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	rep := Replay(ctx, recs, func(context.Context, string, []byte) ([]byte, error) {
+	rep := Replay(ctx, recs, func(context.Context, string, Recorded) ([]byte, *ebxml.SOAPFault, error) {
 		cancel()
-		return answer, nil
+		return answer, nil, nil
 	})
 	if !rep.OK() || rep.Interrupted {
 		t.Errorf("a replay whose every exchange was compared: OK %v interrupted %v", rep.OK(), rep.Interrupted)
 	}
-	rep = Replay(context.Background(), recs, func(context.Context, string, []byte) ([]byte, error) {
-		return nil, errors.New("refused")
+	rep = Replay(context.Background(), recs, func(context.Context, string, Recorded) ([]byte, *ebxml.SOAPFault, error) {
+		return nil, nil, errors.New("refused")
 	})
 	if rep.OK() || rep.Interrupted || rep.Results[0].Result != "error" {
 		t.Errorf("a failed run: %+v", rep)
@@ -149,11 +149,11 @@ func TestReplayTakesRecordedEnvelopes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := Replay(context.Background(), recs, func(_ context.Context, interaction string, request []byte) ([]byte, error) {
-		if interaction != "PORX_IN060102UK30" || rootTag(request) != "PORX_IN060102UK30" {
-			return nil, fmt.Errorf("run got %s, root %s", interaction, rootTag(request))
+	rep := Replay(context.Background(), recs, func(_ context.Context, interaction string, rec Recorded) ([]byte, *ebxml.SOAPFault, error) {
+		if interaction != "PORX_IN060102UK30" || rootTag(rec.Request) != "PORX_IN060102UK30" || !rec.SOAP {
+			return nil, nil, fmt.Errorf("run got %s, root %s, SOAP %v", interaction, rootTag(rec.Request), rec.SOAP)
 		}
-		return []byte(answer), nil
+		return []byte(answer), nil, nil
 	})
 	if len(rep.Results) != 3 {
 		t.Fatalf("results %+v", rep.Results)

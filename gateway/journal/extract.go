@@ -268,3 +268,12 @@ func addOnce(l *[]string, v string) {
 	}
 	*l = append(*l, v)
 }
+
+// PrescriptionIDsOf returns the short-form prescription ids a v3 payload
+// carries (as the journal indexes them), or none.
+func PrescriptionIDsOf(payload []byte) []string {
+	if len(payload) == 0 {
+		return nil
+	}
+	return readV3(string(payload)).ids.PrescriptionIDs
+}

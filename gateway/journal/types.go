@@ -142,7 +142,9 @@ const OutcomeDeadLetter = "dead-letter"
 
 // Comparison is the result of comparing the two paths' answers.
 type Comparison struct {
-	// Result is "match", "differ" or "error".
+	// Result is "match", "differ", "incomplete" (the answers differ about
+	// a prescription an earlier message's shadow run was not made or
+	// failed for: Error says which), "error" or "skipped".
 	Result string `json:"result"`
 	// Primary names the path that answered the sender ("fhir" or "legacy").
 	Primary string `json:"primary,omitempty"`
@@ -290,7 +292,8 @@ type Query struct {
 	ID string
 	// Interaction matches the request's interaction id.
 	Interaction string
-	// Outcome matches Outcome.Result, or Comparison.Result for "match"/"differ";
+	// Outcome matches Outcome.Result, or Comparison.Result ("match",
+	// "differ", "incomplete", ...);
 	// "in-progress" also matches an exchange with no outcome yet.
 	Outcome string
 	// From and To bound Started (To exclusive); zero: unbounded.
