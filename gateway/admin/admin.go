@@ -4,10 +4,11 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,11 +85,14 @@ type State struct {
 	// Comparison names the comparison mode ("off", or "fhir primary, legacy shadow at ...").
 	Comparison string `json:"comparison"`
 	// Rates count exchanges by interaction and outcome (from the journal)
-	// in the last hour, or since RatesSince when the hour holds more
-	// exchanges than one look reads (maxRated).
+	// in the hour before RatesAt, or since RatesSince when the hour holds
+	// more exchanges than one look reads (maxRated). They are counted at
+	// most once every ratesEvery, for every poller: RatesAt is when.
 	Rates      []Rate    `json:"rates"`
 	RatesSince time.Time `json:"ratesSince,omitzero"`
-	// Comparisons count comparison results in the last hour.
+	RatesAt    time.Time `json:"ratesAt,omitzero"`
+	// Comparisons count comparison results in the last hour (as Rates,
+	// counted at RatesAt).
 	Comparisons map[string]int `json:"comparisons"`
 	// Journal is what the journal holds; JournalDropped what it dropped.
 	Journal        journal.Stats `json:"journal"`
@@ -120,6 +124,8 @@ type Server struct {
 	d    Deps
 	app  *fiber.App
 	page *pages
+	// rates are the rates last counted, shared by every poller.
+	rates rateCache
 }
 
 // New builds the admin app.
@@ -480,41 +486,18 @@ func (s *Server) state(cx context.Context) State {
 	} else {
 		st.Problems = append(st.Problems, "journal: "+err.Error())
 	}
-	recent, err := j.Backend().Search(cx, journal.Query{From: st.At.Add(-time.Hour), Limit: maxRated})
-	if err != nil {
-		st.Problems = append(st.Problems, "journal: "+err.Error())
+	r := s.rates.get(cx, s.d.Now, func(cx context.Context, at time.Time) counted { return countRates(cx, j, at) })
+	if r.problem != "" {
+		st.Problems = append(st.Problems, r.problem)
+	}
+	if r.err != nil {
+		st.Problems = append(st.Problems, "journal: "+r.err.Error())
 		return st
 	}
-	window := time.Hour
-	if len(recent) >= maxRated {
-		// The newest maxRated are not the whole hour: rate them over the
-		// time they cover.
-		st.RatesSince = recent[len(recent)-1].Started.UTC()
-		window = max(st.At.Sub(st.RatesSince), time.Second)
-		st.Problems = append(st.Problems, fmt.Sprintf("rates and comparison counts cover the newest %d exchanges only, since %s UTC",
-			maxRated, st.RatesSince.Format(time.TimeOnly)))
-	}
-	counts := map[[2]string]int{}
-	for _, x := range recent {
-		o := x.Outcome.Result
-		if o == "" {
-			o = journal.OutcomeInProgress
-		}
-		counts[[2]string{x.Interaction, o}]++
-		if x.Comparison != nil {
-			st.Comparisons[x.Comparison.Result]++
-		}
-	}
-	for k, n := range counts {
-		st.Rates = append(st.Rates, Rate{Interaction: k[0], Outcome: k[1], LastHour: n, PerMinute: float64(n) / window.Minutes()})
-	}
-	sortRates(st.Rates)
+	st.Rates, st.RatesSince, st.RatesAt = slices.Clone(r.rates), r.since, r.at.UTC()
+	maps.Copy(st.Comparisons, r.comparisons)
 	return st
 }
-
-// maxRated is how many of the last hour's exchanges the live state reads
-// to count rates.
-const maxRated = 5000
 
 // accessAPI handles GET /admin/api/access.
 func (s *Server) accessAPI(c *fiber.Ctx) error {

@@ -97,7 +97,8 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 	cx, cancel := ctx(c)
 	defer cancel()
 	data := fiber.Map{"State": s.stateFor(cx, roleOf(c)), "Reader": roleOf(c) >= RoleReader, "Admin": roleOf(c) >= RoleAdmin, "Q": q,
-		"From": formTime(q.From, false), "To": formTime(q.To, true), "Journal": s.d.Journal != nil}
+		"From": formTime(q.From, false), "To": formTime(q.To, true), "Journal": s.d.Journal != nil,
+		"RatesEvery": ratesEvery.String()}
 	if roleOf(c) >= RoleReader && s.d.Journal != nil {
 		list, more, cut, err := s.search(cx, q)
 		if err != nil {
@@ -280,6 +281,7 @@ const pageTemplates = `
 </div>
 <p><small>as of <span id="state-at">{{ts .State.At}}</span></small>{{range .State.Problems}} <span class="bad">{{.}}</span>{{end}}</p>
 <h2>Rates, {{if .State.RatesSince.IsZero}}last hour{{else}}since {{ts .State.RatesSince}} (the newest exchanges only){{end}}</h2>
+{{if not .State.RatesAt.IsZero}}<p><small>counted at <span id="rates-at">{{ts .State.RatesAt}}</span> (at most once every {{.RatesEvery}})</small></p>{{end}}
 <table><tr><th>Interaction</th><th>Outcome</th><th>Exchanges</th><th>Per minute</th></tr>
 {{range .State.Rates}}<tr><td>{{.Interaction}}</td><td class="{{outClass .Outcome}}">{{.Outcome}}</td><td>{{.LastHour}}</td><td>{{printf "%.2f" .PerMinute}}</td></tr>{{else}}<tr><td colspan="4">no exchanges in the last hour</td></tr>{{end}}</table>
 {{if .State.DeadLetters}}<h2>Dead letters</h2>{{$admin := .Admin}}<p id="resend-result" class="warn"></p><table id="dead-letter-list"><tr><th>At</th><th>Stage</th><th>MessageId</th><th>Interaction</th><th>Party</th><th>Reason</th>{{if $admin}}<th>Resend (after mending the cause)</th>{{end}}</tr>
