@@ -77,7 +77,7 @@ type State struct {
 	// -1 when not tracked.
 	PendingCancellations int `json:"pendingCancellations"`
 	// DeadLetters are the newest dead letters; DeadLetterCount is how many
-	// the store keeps in all.
+	// the store keeps in all, -1 when it could not be read.
 	DeadLetters     []DeadLetter `json:"deadLetters"`
 	DeadLetterCount int          `json:"deadLetterCount"`
 	// Routes says whether a routing table is configured.
@@ -100,7 +100,25 @@ type State struct {
 	JournalBackend string        `json:"journalBackend"`
 	// Problems say what could not be read.
 	Problems []string `json:"problems,omitempty"`
+	// Unknown names the figures above that could not be read this time
+	// (UnknownInbox, UnknownDeadLetterCount...): their values mean nothing
+	// (a count of 0 is not "none"), and Problems say why.
+	Unknown []string `json:"unknown,omitempty"`
 }
+
+// Names of the figures of State that State.Unknown lists.
+const (
+	UnknownInbox                = "queues.inbox"
+	UnknownOutbox               = "queues.outbox"
+	UnknownPendingCancellations = "pendingCancellations"
+	UnknownDeadLetters          = "deadLetters"
+	UnknownDeadLetterCount      = "deadLetterCount"
+	UnknownJournal              = "journal"
+	UnknownRates                = "rates"
+)
+
+// Known reports whether figure (an Unknown… name) was read.
+func (s State) Known(figure string) bool { return !slices.Contains(s.Unknown, figure) }
 
 // Deps are what the admin listener shows.
 type Deps struct {
@@ -460,6 +478,8 @@ func (s *Server) stateAPI(c *fiber.Ctx) error {
 // quotes from a message or from EPS's answer (a date of birth, a name)
 // nor NHS numbers.
 func (s *Server) stateFor(cx context.Context, role Role) State {
+	cx, cancel := context.WithTimeout(cx, stateBudget)
+	defer cancel()
 	st := s.state(cx)
 	if role < RoleReader {
 		for i := range st.DeadLetters {
@@ -468,6 +488,13 @@ func (s *Server) stateFor(cx context.Context, role Role) State {
 	}
 	return st
 }
+
+// stateBudget bounds the reading of the live state: a store or journal
+// that does not answer within it is reported (Problems, Unknown) rather
+// than waited on. The page gives up on a poll after 4.5 s (admin.js); a
+// hung Redis held each poll for the request's whole 10 s, and the page,
+// polling every 5 s, stacked them.
+const stateBudget = 3 * time.Second
 
 // state gathers the live state: the gateway's part and the journal's.
 func (s *Server) state(cx context.Context) State {
@@ -485,6 +512,7 @@ func (s *Server) state(cx context.Context) State {
 		st.Journal = js
 	} else {
 		st.Problems = append(st.Problems, "journal: "+err.Error())
+		st.Unknown = append(st.Unknown, UnknownJournal)
 	}
 	r := s.rates.get(cx, s.d.Now, func(cx context.Context, at time.Time) counted { return countRates(cx, j, at) })
 	if r.problem != "" {
@@ -492,6 +520,7 @@ func (s *Server) state(cx context.Context) State {
 	}
 	if r.err != nil {
 		st.Problems = append(st.Problems, "journal: "+r.err.Error())
+		st.Unknown = append(st.Unknown, UnknownRates)
 		return st
 	}
 	st.Rates, st.RatesSince, st.RatesAt = slices.Clone(r.rates), r.since, r.at.UTC()
