@@ -23,7 +23,8 @@ const defaultDeadLetterLimit = 100
 
 // deadLetters handles GET /admin/deadletters[?limit=N]: the newest dead
 // letters as JSON, with their ids, party, attempts and reason, but without
-// the message bodies (which hold patient data).
+// the messages (which hold patient data): neither the body nor the queue
+// entry kept for a resend.
 func (s *Server) deadLetters(c *fiber.Ctx) error {
 	limit := defaultDeadLetterLimit
 	if v := c.Query("limit"); v != "" {
@@ -45,7 +46,9 @@ func (s *Server) deadLetters(c *fiber.Ctx) error {
 		if err != nil {
 			dl = outbox.DeadLetter{Reason: "unreadable dead letter: " + err.Error()}
 		}
-		dl.Body = nil
+		// The inbox entry of a dead letter of processing holds the
+		// message again.
+		dl.Body, dl.Entry = nil, nil
 		list = append(list, dl)
 	}
 	return c.JSON(fiber.Map{"count": len(list), "deadLetters": list})

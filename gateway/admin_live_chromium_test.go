@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porxgate/porxgate/gateway/admin"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/store/redistest"
 	"github.com/porxgate/porxgate/internal/chromium"
@@ -52,14 +51,7 @@ func TestPageLiveStateTellsTheTruth(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	b, err := chromium.Start(ctx, path, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := b.Navigate(ctx, base+admin.PathPage); err != nil {
-		t.Fatal(err)
-	}
+	b := pageOpen(ctx, t, path, base)
 	text := func(expr string) string {
 		var s string
 		_ = b.Eval(ctx, expr, &s)
