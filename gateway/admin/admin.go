@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -64,7 +65,8 @@ type Rate struct {
 
 // State is the live state an operator needs.
 type State struct {
-	// At is when it was taken.
+	// At is when the gateway's part (queues, breakers, cancellations, dead
+	// letters) was read: at most LiveEvery before it is served.
 	At time.Time `json:"at"`
 	// Store and Upstream name the backing store and the upstream.
 	Store    string `json:"store"`
@@ -142,8 +144,10 @@ type Server struct {
 	d    Deps
 	app  *fiber.App
 	page *pages
-	// rates are the rates last counted, shared by every poller.
-	rates rateCache
+	// rates are the rates last counted, and live the gateway's part of
+	// the live state last read, each shared by every poller.
+	rates shared[counted]
+	live  shared[State]
 }
 
 // New builds the admin app.
@@ -469,7 +473,7 @@ func (s *Server) get(c *fiber.Ctx) (*journal.Exchange, error) {
 func (s *Server) stateAPI(c *fiber.Ctx) error {
 	cx, cancel := ctx(c)
 	defer cancel()
-	return c.JSON(s.stateFor(cx, RoleViewer))
+	return c.JSON(s.stateFor(cx, RoleViewer, false))
 }
 
 // stateFor is the live state as role may see it: below the reader role
@@ -477,15 +481,36 @@ func (s *Server) stateAPI(c *fiber.Ctx) error {
 // dead letter's reason as the logs would have it, without the values it
 // quotes from a message or from EPS's answer (a date of birth, a name)
 // nor NHS numbers.
-func (s *Server) stateFor(cx context.Context, role Role) State {
+func (s *Server) stateFor(cx context.Context, role Role, fresh bool) State {
 	cx, cancel := context.WithTimeout(cx, stateBudget)
 	defer cancel()
-	st := s.state(cx)
+	st := s.state(cx, fresh)
 	if role < RoleReader {
 		for i := range st.DeadLetters {
 			st.DeadLetters[i].Reason = logctx.RedactFreeText(st.DeadLetters[i].Reason)
 		}
 	}
+	return st
+}
+
+// LiveEvery is how long the gateway's part of the live state (queues,
+// breakers, pending cancellations, dead letters), once read, is shown to
+// every poller before it is read again: each reading takes the newest dead
+// letters from the store with their messages, and every open page polls
+// every 5 s. State.At is when it was read.
+const LiveEvery = 2 * time.Second
+
+// clone copies st's slices and maps, so that a reading shared by every
+// poller is never changed by one of them (a viewer's redaction, problems
+// added).
+func (st State) clone() State {
+	st.Queues = maps.Clone(st.Queues)
+	st.Breakers = maps.Clone(st.Breakers)
+	st.DeadLetters = slices.Clone(st.DeadLetters)
+	st.Rates = slices.Clone(st.Rates)
+	st.Comparisons = maps.Clone(st.Comparisons)
+	st.Problems = slices.Clone(st.Problems)
+	st.Unknown = slices.Clone(st.Unknown)
 	return st
 }
 
@@ -496,10 +521,27 @@ func (s *Server) stateFor(cx context.Context, role Role) State {
 // polling every 5 s, stacked them.
 const stateBudget = 3 * time.Second
 
-// state gathers the live state: the gateway's part and the journal's.
-func (s *Server) state(cx context.Context) State {
-	st := s.d.Live(cx)
-	st.At = s.d.Now().UTC()
+// state gathers the live state: the gateway's part and the journal's;
+// the gateway's part as last read for every poller (LiveEvery), or read
+// afresh (the page, drawn once per look, after a resend say).
+func (s *Server) state(cx context.Context, fresh bool) State {
+	read := func(cx context.Context, at time.Time) State {
+		st := s.d.Live(cx)
+		st.At = at.UTC()
+		return st
+	}
+	var st State
+	var err error
+	if fresh {
+		st = read(cx, s.d.Now())
+	} else {
+		st, err = s.live.get(cx, s.d.Now, LiveEvery, read)
+	}
+	if err != nil {
+		st = State{At: s.d.Now().UTC(), PendingCancellations: -1, DeadLetterCount: -1, Problems: []string{"live state: " + err.Error()},
+			Unknown: []string{UnknownInbox, UnknownOutbox, UnknownPendingCancellations, UnknownDeadLetters, UnknownDeadLetterCount}}
+	}
+	st = st.clone()
 	st.Comparisons = map[string]int{}
 	j := s.d.Journal
 	if j == nil {
@@ -514,7 +556,10 @@ func (s *Server) state(cx context.Context) State {
 		st.Problems = append(st.Problems, "journal: "+err.Error())
 		st.Unknown = append(st.Unknown, UnknownJournal)
 	}
-	r := s.rates.get(cx, s.d.Now, func(cx context.Context, at time.Time) counted { return countRates(cx, j, at) })
+	r, err := s.rates.get(cx, s.d.Now, ratesEvery, func(cx context.Context, at time.Time) counted { return countRates(cx, j, at) })
+	if err != nil {
+		r = counted{err: fmt.Errorf("rates: %w", err)}
+	}
 	if r.problem != "" {
 		st.Problems = append(st.Problems, r.problem)
 	}

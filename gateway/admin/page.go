@@ -96,7 +96,7 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 	}
 	cx, cancel := ctx(c)
 	defer cancel()
-	data := fiber.Map{"State": s.stateFor(cx, roleOf(c)), "Reader": roleOf(c) >= RoleReader, "Admin": roleOf(c) >= RoleAdmin, "Q": q,
+	data := fiber.Map{"State": s.stateFor(cx, roleOf(c), true), "Reader": roleOf(c) >= RoleReader, "Admin": roleOf(c) >= RoleAdmin, "Q": q,
 		"From": formTime(q.From, false), "To": formTime(q.To, true), "Journal": s.d.Journal != nil,
 		"RatesEvery": ratesEvery.String()}
 	if roleOf(c) >= RoleReader && s.d.Journal != nil {

@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/store"
@@ -18,9 +15,8 @@ import (
 )
 
 // busyRedisJournal returns a Redis journal holding n exchanges of the
-// last hour, ending at now (one every 0.5 s), and a client of its own
-// to watch the server with.
-func busyRedisJournal(t *testing.T, now time.Time, n int) (*journal.Redis, *redis.Client) {
+// last hour, ending at now (one every 0.5 s), and its server.
+func busyRedisJournal(t *testing.T, now time.Time, n int) (*journal.Redis, *redistest.Server) {
 	t.Helper()
 	b, srv := redisJournal(t)
 	evs := make([]journal.Event, 0, 500)
@@ -34,9 +30,7 @@ func busyRedisJournal(t *testing.T, now time.Time, n int) (*journal.Redis, *redi
 			evs = evs[:0]
 		}
 	}
-	watch := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	t.Cleanup(func() { _ = watch.Close() })
-	return b, watch
+	return b, srv
 }
 
 // redisJournal returns an empty Redis journal on a redis-server of the
@@ -52,26 +46,6 @@ func redisJournal(t *testing.T) (*journal.Redis, *redistest.Server) {
 	return journal.NewRedis(rs.Client(), rs.Prefix(), journal.Retention{}), srv
 }
 
-// commandsServed is how many commands the Redis server has processed.
-func commandsServed(t *testing.T, c *redis.Client) int64 {
-	t.Helper()
-	info, err := c.Info(context.Background(), "stats").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "total_commands_processed:"); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	t.Fatalf("no total_commands_processed in INFO stats:\n%s", info)
-	return 0
-}
-
 // TestStatePollCostIsBounded: every poll of the live state (the page
 // polls it every 5 s, each operator's page on its own) counted the rates
 // afresh from up to 5000 journal summaries: 51 Redis commands a poll with
@@ -83,7 +57,7 @@ func TestStatePollCostIsBounded(t *testing.T) {
 	var clock atomic.Int64
 	clock.Store(start.UnixNano())
 	now := func() time.Time { return time.Unix(0, clock.Load()).UTC() }
-	b, watch := busyRedisJournal(t, start, 5000)
+	b, srv := busyRedisJournal(t, start, 5000)
 	j := journal.New(b, journal.Options{})
 	base := listen(t, New(AuthConfig{Tokens: []Token{NewToken("v", RoleViewer, "viewer-token-0123456789")}}, Deps{Journal: j, Now: now}))
 	poll := func() State {
@@ -101,7 +75,7 @@ func TestStatePollCostIsBounded(t *testing.T) {
 		t.Fatalf("first poll: rates %+v counted at %v, want 5000 accepted and when", first.Rates, first.RatesAt)
 	}
 	const pollers, rounds = 10, 3
-	before := commandsServed(t, watch)
+	before := srv.Stat(t, "total_commands_processed")
 	for range rounds {
 		var wg sync.WaitGroup
 		for range pollers {
@@ -115,7 +89,7 @@ func TestStatePollCostIsBounded(t *testing.T) {
 		}
 		wg.Wait()
 	}
-	used := commandsServed(t, watch) - before - 1 // the INFO itself
+	used := srv.Stat(t, "total_commands_processed") - before - 1 // the INFO itself
 	if per := float64(used) / (pollers * rounds); per > 4 {
 		t.Errorf("%d pollers × %d rounds cost %d Redis commands, %.1f a poll; want at most 4 (the journal's size), the rates counted once per %v",
 			pollers, rounds, used, per, ratesEvery)

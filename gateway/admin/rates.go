@@ -35,31 +35,36 @@ type counted struct {
 	err error
 }
 
-// rateCache keeps the last count and runs at most one at a time.
-type rateCache struct {
+// shared keeps the last reading of a figure costly to read, and runs at
+// most one reading at a time: every poller of the live state shares it.
+type shared[T any] struct {
 	mu   sync.Mutex
-	last *counted
-	// running is closed when the count in flight ends; nil when none is.
+	last T
+	at   time.Time
+	// running is closed when the reading in flight ends; nil when none is.
 	running chan struct{}
 }
 
-// get returns the last count when it is younger than ratesEvery at now(),
-// waits for the count in flight when there is one, or counts (count) and
-// keeps the result. A caller whose ctx ends while it waits gets its error.
-func (c *rateCache) get(ctx context.Context, now func() time.Time, count func(context.Context, time.Time) counted) counted {
+// get returns the last reading when it was taken less than every before
+// now(), waits for the reading in flight when there is one, or reads
+// (read, given the time it reads at) and keeps the result. A caller whose
+// ctx ends while it waits gets ctx's error.
+func (c *shared[T]) get(ctx context.Context, now func() time.Time, every time.Duration, read func(context.Context, time.Time) T) (T, error) {
 	c.mu.Lock()
 	for {
 		at := now()
-		if l := c.last; l != nil && !at.Before(l.at) && at.Sub(l.at) < ratesEvery {
+		if c.running == nil && !c.at.IsZero() && !at.Before(c.at) && at.Sub(c.at) < every {
+			v := c.last
 			c.mu.Unlock()
-			return *l
+			return v, nil
 		}
 		if ch := c.running; ch != nil {
 			c.mu.Unlock()
 			select {
 			case <-ch:
 			case <-ctx.Done():
-				return counted{at: at, err: fmt.Errorf("rates: waiting for the count in flight: %w", ctx.Err())}
+				var zero T
+				return zero, fmt.Errorf("waiting for the reading in flight: %w", ctx.Err())
 			}
 			c.mu.Lock()
 			continue
@@ -67,12 +72,12 @@ func (c *rateCache) get(ctx context.Context, now func() time.Time, count func(co
 		ch := make(chan struct{})
 		c.running = ch
 		c.mu.Unlock()
-		r := count(ctx, at)
+		v := read(ctx, at)
 		c.mu.Lock()
-		c.last, c.running = &r, nil
+		c.last, c.at, c.running = v, at, nil
 		close(ch)
 		c.mu.Unlock()
-		return r
+		return v, nil
 	}
 }
 
