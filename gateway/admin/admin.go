@@ -553,7 +553,7 @@ func (s *Server) state(cx context.Context, fresh bool) State {
 	if js, err := j.Backend().Stats(cx); err == nil {
 		st.Journal = js
 	} else {
-		st.Problems = append(st.Problems, "journal: "+err.Error())
+		st.Problems = append(st.Problems, err.Error())
 		st.Unknown = append(st.Unknown, UnknownJournal)
 	}
 	r, err := s.rates.get(cx, s.d.Now, ratesEvery, func(cx context.Context, at time.Time) counted { return countRates(cx, j, at) })
@@ -564,7 +564,7 @@ func (s *Server) state(cx context.Context, fresh bool) State {
 		st.Problems = append(st.Problems, r.problem)
 	}
 	if r.err != nil {
-		st.Problems = append(st.Problems, "journal: "+r.err.Error())
+		st.Problems = append(st.Problems, r.err.Error())
 		st.Unknown = append(st.Unknown, UnknownRates)
 		return st
 	}

@@ -284,7 +284,7 @@ const pageTemplates = `
 <h2>Rates, {{if .State.RatesSince.IsZero}}last hour{{else}}since {{ts .State.RatesSince}} (the newest exchanges only){{end}}</h2>
 {{if not .State.RatesAt.IsZero}}<p><small>counted at <span id="rates-at">{{ts .State.RatesAt}}</span> (at most once every {{.RatesEvery}})</small></p>{{end}}
 <table><tr><th>Interaction</th><th>Outcome</th><th>Exchanges</th><th>Per minute</th></tr>
-{{range .State.Rates}}<tr><td>{{.Interaction}}</td><td class="{{outClass .Outcome}}">{{.Outcome}}</td><td>{{.LastHour}}</td><td>{{printf "%.2f" .PerMinute}}</td></tr>{{else}}<tr><td colspan="4">no exchanges in the last hour</td></tr>{{end}}</table>
+{{range .State.Rates}}<tr><td>{{.Interaction}}</td><td class="{{outClass .Outcome}}">{{.Outcome}}</td><td>{{.LastHour}}</td><td>{{printf "%.2f" .PerMinute}}</td></tr>{{else}}<tr><td colspan="4">{{if .State.Known "rates"}}no exchanges in the last hour{{else}}<span class="bad" id="rates-unread">not counted: the journal could not be read (see above)</span>{{end}}</td></tr>{{end}}</table>
 {{if .State.DeadLetters}}<h2>Dead letters</h2>{{$admin := .Admin}}<p id="resend-result" class="warn"></p><table id="dead-letter-list"><tr><th>At</th><th>Stage</th><th>MessageId</th><th>Interaction</th><th>Party</th><th>Reason</th>{{if $admin}}<th>Resend (after mending the cause)</th>{{end}}</tr>
 {{range .State.DeadLetters}}<tr><td>{{ts .At}}</td><td>{{.Stage}}</td><td>{{.MessageID}}</td><td>{{.Interaction}}</td><td>{{.Party}}</td><td>{{.Reason}}</td>{{if $admin}}<td><button class="resend" data-id="{{.ID}}">this one</button> <button class="resend" data-party="{{.Party}}">all of {{.Party}}</button></td>{{end}}</tr>{{end}}</table>{{end}}
 {{if .Reader}}<h2>Exchanges</h2>

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -104,5 +105,22 @@ func TestStatePollCostIsBounded(t *testing.T) {
 	later := poll()
 	if !later.RatesAt.Equal(now()) || len(later.Rates) != 2 {
 		t.Errorf("a poll past %v: rates %+v counted at %v, want them counted again at %v with the new exchange", ratesEvery, later.Rates, later.RatesAt, now())
+	}
+}
+
+// TestPageRatesUnreadAreNotNone: with the journal unreadable (its Redis
+// down) the page's rates table said "no exchanges in the last hour", which
+// an operator reads as a quiet hour. It now says the rates could not be
+// counted, and why.
+func TestPageRatesUnreadAreNotNone(t *testing.T) {
+	b, srv := redisJournal(t)
+	srv.Kill()
+	base := listen(t, New(AuthConfig{Tokens: []Token{NewToken("v", RoleViewer, "viewer-token-0123456789")}}, Deps{Journal: journal.New(b, journal.Options{})}))
+	code, page := getAs(t, base, "viewer-token-0123456789", PathPage)
+	if code != 200 {
+		t.Fatalf("page = %d %.300s", code, page)
+	}
+	if strings.Contains(page, "no exchanges in the last hour") || !strings.Contains(page, `id="rates-unread"`) {
+		t.Errorf("with the journal down the rates table does not say they could not be counted:\n%s", page)
 	}
 }
