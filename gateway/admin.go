@@ -2,12 +2,14 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
 )
 
 // Admin paths.
@@ -18,37 +20,79 @@ const (
 	PathQueues = "/admin/queues"
 )
 
-// defaultDeadLetterLimit is how many dead letters a listing shows unless asked.
-const defaultDeadLetterLimit = 100
+// defaultDeadLetterLimit is how many dead letters a listing shows unless
+// asked; maxDeadLetterLimit is the most it shows (offset pages on).
+const (
+	defaultDeadLetterLimit = 100
+	maxDeadLetterLimit     = 1000
+)
 
-// deadLetters handles GET /admin/deadletters[?limit=N]: the newest dead
-// letters as JSON, with their ids, party, attempts and reason, but without
-// the message bodies (which hold patient data).
+// deadLetters handles GET /admin/deadletters[?limit=N][&offset=K]: up to
+// N dead letters (1 to maxDeadLetterLimit, default 100), newest first,
+// after the newest K, as JSON with their ids, party, attempts and reason,
+// but without the messages (which hold patient data): neither the body
+// nor the queue entry kept for a resend. The list is read a page at a
+// time (each dead letter is kept with its message); total is how many the
+// store keeps, when it counts them, and next the offset of the next page
+// when there are more.
 func (s *Server) deadLetters(c *fiber.Ctx) error {
-	limit := defaultDeadLetterLimit
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return fiber.NewError(fiber.StatusBadRequest, "limit: want a positive whole number")
+	limit, offset := defaultDeadLetterLimit, 0
+	for _, p := range []struct {
+		name     string
+		dst      *int
+		min, max int
+	}{{"limit", &limit, 1, maxDeadLetterLimit}, {"offset", &offset, 0, store.DeadLetterCap}} {
+		v := c.Query(p.name)
+		if v == "" {
+			continue
 		}
-		limit = n
+		n, err := strconv.Atoi(v)
+		if err != nil || n < p.min || n > p.max {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("%s: want a whole number from %d to %d", p.name, p.min, p.max))
+		}
+		*p.dst = n
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), 5*time.Second)
 	defer cancel()
-	raw, err := s.store.DeadLetters(ctx, limit)
-	if err != nil {
-		return fiber.NewError(fiber.StatusServiceUnavailable, "dead letters: "+err.Error())
-	}
-	list := make([]outbox.DeadLetter, 0, len(raw))
-	for _, b := range raw {
-		dl, err := outbox.DecodeDeadLetter(b)
+	list := make([]outbox.DeadLetter, 0, min(limit, deadLetterPageSize))
+	more := true
+	for read := 0; read < limit && more; {
+		want := min(deadLetterPageSize, limit-read)
+		raw, err := s.store.DeadLetterPage(ctx, offset+read, want)
 		if err != nil {
-			dl = outbox.DeadLetter{Reason: "unreadable dead letter: " + err.Error()}
+			return fiber.NewError(fiber.StatusServiceUnavailable, "dead letters: "+err.Error())
 		}
-		dl.Body = nil
-		list = append(list, dl)
+		for _, b := range raw {
+			dl, err := outbox.DecodeDeadLetter(b)
+			if err != nil {
+				dl = outbox.DeadLetter{Reason: "unreadable dead letter: " + err.Error()}
+			}
+			// The inbox entry of a dead letter of processing holds the
+			// message again.
+			dl.Body, dl.Entry = nil, nil
+			list = append(list, dl)
+		}
+		read += len(raw)
+		more = len(raw) == want
 	}
-	return c.JSON(fiber.Map{"count": len(list), "deadLetters": list})
+	answer := fiber.Map{"count": len(list), "offset": offset, "deadLetters": list}
+	if more {
+		// A full last page: is there one more after it?
+		after, err := s.store.DeadLetterPage(ctx, offset+len(list), 1)
+		if err != nil {
+			return fiber.NewError(fiber.StatusServiceUnavailable, "dead letters: "+err.Error())
+		}
+		more = len(after) > 0
+	}
+	if more {
+		answer["next"] = offset + len(list)
+	}
+	if dc, ok := s.store.(deadLetterCounter); ok {
+		if n, err := dc.DeadLetterLen(ctx); err == nil {
+			answer["total"] = n
+		}
+	}
+	return c.JSON(answer)
 }
 
 // queues handles GET /admin/queues: how many messages wait in the inbox

@@ -17,22 +17,43 @@ import (
 // deadLettersIn gives st n dead letters, as processing does.
 func deadLettersIn(t *testing.T, st store.Store, n int) {
 	t.Helper()
-	ctx := context.Background()
 	now := time.Now()
 	for i := range n {
-		id := fmt.Sprintf("DL-%03d", i)
-		if err := st.Enqueue(ctx, store.Item{Queue: "test-dead", ID: id, Data: []byte("x"), Due: now}); err != nil {
-			t.Fatal(err)
-		}
-		l, err := st.Claim(ctx, "test-dead", now, time.Minute)
-		if err != nil || l == nil {
-			t.Fatalf("claim %s: %v, %v", id, l, err)
-		}
-		dl := outbox.DeadLetter{At: now, Stage: outbox.StageProcessing, MessageID: id, Interaction: "PORX_IN020101SM31",
-			Party: senderParty, Reason: "test"}
-		if err := st.Complete(ctx, l, store.Finish{DeadLetter: dl.Encode()}); err != nil {
-			t.Fatal(err)
-		}
+		putDeadLetter(t, st, outbox.DeadLetter{At: now, Stage: outbox.StageProcessing, MessageID: fmt.Sprintf("DL-%03d", i),
+			Interaction: "PORX_IN020101SM31", Party: senderParty, Reason: "test"})
+	}
+}
+
+// pageOpen opens the admin page of the admin listener at base in a
+// headless Chromium (at path) that closes when the test ends.
+func pageOpen(ctx context.Context, t *testing.T, path, base string) *chromium.Browser {
+	t.Helper()
+	b, err := chromium.Start(ctx, path, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	if err := b.Navigate(ctx, base+admin.PathPage); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// putDeadLetter gives st the dead letter dl, as processing does: an item
+// queued, claimed and completed with it.
+func putDeadLetter(t *testing.T, st store.Store, dl outbox.DeadLetter) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	if err := st.Enqueue(ctx, store.Item{Queue: "test-dead", ID: dl.MessageID, Data: []byte("x"), Due: now}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := st.Claim(ctx, "test-dead", now, time.Minute)
+	if err != nil || l == nil {
+		t.Fatalf("claim %s: %v, %v", dl.MessageID, l, err)
+	}
+	if err := st.Complete(ctx, l, store.Finish{DeadLetter: dl.Encode()}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -60,14 +81,7 @@ func TestLiveStateCountsEveryDeadLetter(t *testing.T) {
 	path := chromium.ForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	b, err := chromium.Start(ctx, path, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := b.Navigate(ctx, base+admin.PathPage); err != nil {
-		t.Fatal(err)
-	}
+	b := pageOpen(ctx, t, path, base)
 	var first string
 	if err := b.Eval(ctx, `document.getElementById("state-at").textContent`, &first); err != nil {
 		t.Fatal(err)
@@ -81,5 +95,29 @@ func TestLiveStateCountsEveryDeadLetter(t *testing.T) {
 	})
 	if card != "25" {
 		t.Errorf("after the refresh the dead-letter card says %q, want 25", card)
+	}
+}
+
+// TestDeadLetterListShowsNoMessage: GET /admin/deadletters lists the dead
+// letters "without the message bodies" (README), and cleared Body, but a
+// dead letter of processing also keeps its inbox entry, which holds the
+// whole message again: the listing carried every message in it.
+func TestDeadLetterListShowsNoMessage(t *testing.T) {
+	st := newMemoryStore()
+	const nhs = "9449304130"
+	payload := `<PORX_IN020101SM31><patient><id extension="` + nhs + `"/></patient></PORX_IN020101SM31>`
+	entry, err := json.Marshal(map[string]any{"inbound": map[string]any{"payload": payload}, "attempts": 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	putDeadLetter(t, st, outbox.DeadLetter{At: time.Now(), Stage: outbox.StageProcessing, MessageID: "DL-ENTRY",
+		Interaction: "PORX_IN020101SM31", Party: senderParty, Reason: "test", Body: []byte(payload), Entry: entry})
+	g := startGateway(t, testConfig(), st, true)
+	code, body := get(t, g.adminBase(t)+PathDeadLetters)
+	if code != 200 || !strings.Contains(body, "DL-ENTRY") {
+		t.Fatalf("list = %d %s", code, body)
+	}
+	if strings.Contains(body, nhs) || strings.Contains(body, `"entry"`) {
+		t.Errorf("the dead-letter list shows the message:\n%s", body)
 	}
 }

@@ -107,13 +107,14 @@ func (s *Server) liveState(ctx context.Context) admin.State {
 	if c := comparingOf(s.msg.proc); c != nil {
 		st.Comparison = c.Describe()
 	}
-	for _, q := range []string{inboxQueue, outbox.Queue} {
-		n, err := s.store.QueueLen(ctx, q)
+	for _, q := range []struct{ name, unknown string }{{inboxQueue, admin.UnknownInbox}, {outbox.Queue, admin.UnknownOutbox}} {
+		n, err := s.store.QueueLen(ctx, q.name)
 		if err != nil {
-			st.Problems = append(st.Problems, "queue "+q+": "+err.Error())
+			st.Problems = append(st.Problems, "queue "+q.name+": "+err.Error())
+			st.Unknown = append(st.Unknown, q.unknown)
 			continue
 		}
-		st.Queues[q] = n
+		st.Queues[q.name] = n
 	}
 	if s.upstream != nil {
 		st.Upstream = s.upstream.Describe()
@@ -124,19 +125,28 @@ func (s *Server) liveState(ctx context.Context) admin.State {
 			st.PendingCancellations = cs.Pending
 		} else {
 			st.Problems = append(st.Problems, "cancellations: "+err.Error())
+			st.Unknown = append(st.Unknown, admin.UnknownPendingCancellations)
 		}
 	}
 	raw, err := s.store.DeadLetters(ctx, 20)
+	countKnown := err == nil
 	if err != nil {
 		st.Problems = append(st.Problems, "dead letters: "+err.Error())
+		st.Unknown = append(st.Unknown, admin.UnknownDeadLetters)
 	}
 	st.DeadLetterCount = len(raw)
 	if dc, ok := s.store.(deadLetterCounter); ok {
-		if n, err := dc.DeadLetterLen(ctx); err == nil {
+		n, err := dc.DeadLetterLen(ctx)
+		if countKnown = err == nil; countKnown {
 			st.DeadLetterCount = n
 		} else {
 			st.Problems = append(st.Problems, "dead letters: "+err.Error())
 		}
+	}
+	if !countKnown {
+		// Not 0: "no dead letters" is what an operator would read.
+		st.DeadLetterCount = -1
+		st.Unknown = append(st.Unknown, admin.UnknownDeadLetterCount)
 	}
 	for _, b := range raw {
 		dl, err := outbox.DecodeDeadLetter(b)

@@ -281,3 +281,60 @@ func TestDeadLettersReadInPages(t *testing.T) {
 		t.Errorf("a read asked for %d dead letters at once; want pages of at most %d", st.largest, deadLetterPageSize)
 	}
 }
+
+// TestDeadLetterListPaged: GET /admin/deadletters took any limit and read
+// that many dead letters, messages and all, in one go (limit=10000 read the
+// whole list, up to store.DeadLetterCap messages of up to --max-body
+// each), and had no way to see past the newest ones but asking for more.
+// The limit is now 1 to 1000, the list is read a page at a time, and
+// offset with next page through every dead letter once.
+func TestDeadLetterListPaged(t *testing.T) {
+	st := &pageCountingStore{Memory: store.NewMemory(nil)}
+	const n = 1200
+	deadLettersIn(t, st, n)
+	g := startGateway(t, testConfig(), st, true)
+	base := g.adminBase(t) + PathDeadLetters
+	if code, body := get(t, base+"?limit=5000"); code != http.StatusBadRequest || !strings.Contains(body, "limit") {
+		t.Errorf("limit=5000 = %d %.200s, want 400 saying the limit", code, body)
+	}
+	if code, body := get(t, base+"?offset=-1"); code != http.StatusBadRequest || !strings.Contains(body, "offset") {
+		t.Errorf("offset=-1 = %d %.200s, want 400 saying the offset", code, body)
+	}
+	seen := map[string]bool{}
+	var order []string
+	next := "?limit=500"
+	for pages := 0; next != ""; pages++ {
+		if pages > 3 {
+			t.Fatalf("still paging after %d pages", pages)
+		}
+		code, body := get(t, base+next)
+		var page struct {
+			Count       int                 `json:"count"`
+			Total       int                 `json:"total"`
+			Next        *int                `json:"next"`
+			DeadLetters []outbox.DeadLetter `json:"deadLetters"`
+		}
+		if code != http.StatusOK || json.Unmarshal([]byte(body), &page) != nil || page.Total != n {
+			t.Fatalf("GET %s = %d %.300s; want a page of %d in all", next, code, body, n)
+		}
+		for _, dl := range page.DeadLetters {
+			if seen[dl.MessageID] {
+				t.Errorf("%s listed twice", dl.MessageID)
+			}
+			seen[dl.MessageID] = true
+			order = append(order, dl.MessageID)
+		}
+		next = ""
+		if page.Next != nil {
+			next = fmt.Sprintf("?limit=500&offset=%d", *page.Next)
+		}
+	}
+	if len(seen) != n || order[0] != fmt.Sprintf("DL-%03d", n-1) || order[n-1] != "DL-000" {
+		t.Errorf("the pages listed %d dead letters, from %s to %s; want all %d, newest first", len(seen), order[0], order[len(order)-1], n)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.largest > deadLetterPageSize {
+		t.Errorf("a read asked for %d dead letters at once; want pages of at most %d", st.largest, deadLetterPageSize)
+	}
+}

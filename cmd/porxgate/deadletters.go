@@ -20,6 +20,8 @@ https give the listener's CA with --admin-ca, and a client certificate with
 --admin-cert and --admin-key where the listener grants roles to them):
 
   list             the newest dead letters: id, party, interaction, attempts, reason
+                   (--limit of them, at most 1000; --offset N: after the newest N,
+                   as the answer's next says)
   show ID          one dead letter with its message (patient data)
   resend ID        queue one dead letter again (after mending its cause)
   resend --party P queue every dead letter of party P again
@@ -41,7 +43,8 @@ func deadLettersCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	certFile := fs.String("admin-cert", getenv("PORXGATE_ADMIN_CLIENT_CERT"), "PEM client certificate for an admin listener that grants roles to certificates (env PORXGATE_ADMIN_CLIENT_CERT)")
 	keyFile := fs.String("admin-key", getenv("PORXGATE_ADMIN_CLIENT_KEY"), "PEM key of --admin-cert (env PORXGATE_ADMIN_CLIENT_KEY)")
 	party := fs.String("party", "", "resend: every dead letter of this party")
-	limit := fs.Int("limit", 100, "list: how many")
+	limit := fs.Int("limit", 100, "list: how many (1 to 1000)")
+	offset := fs.Int("offset", 0, "list: after how many of the newest (the answer's next)")
 	// Flags may come before, between or after the words.
 	var rest []string
 	for {
@@ -75,7 +78,7 @@ func deadLettersCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	)
 	switch verb := rest[0]; {
 	case verb == "list" && len(rest) == 1:
-		url = fmt.Sprintf("%s%s?limit=%d", base, gateway.PathDeadLetters, *limit)
+		url = fmt.Sprintf("%s%s?limit=%d&offset=%d", base, gateway.PathDeadLetters, *limit, *offset)
 	case verb == "show" && len(rest) == 2:
 		url = gateway.DeadLetterItemURL(base, rest[1])
 	case verb == "resend" && (len(rest) == 2) != (*party != ""):

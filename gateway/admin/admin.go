@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,7 +65,8 @@ type Rate struct {
 
 // State is the live state an operator needs.
 type State struct {
-	// At is when it was taken.
+	// At is when the gateway's part (queues, breakers, cancellations, dead
+	// letters) was read: at most LiveEvery before it is served.
 	At time.Time `json:"at"`
 	// Store and Upstream name the backing store and the upstream.
 	Store    string `json:"store"`
@@ -76,7 +79,7 @@ type State struct {
 	// -1 when not tracked.
 	PendingCancellations int `json:"pendingCancellations"`
 	// DeadLetters are the newest dead letters; DeadLetterCount is how many
-	// the store keeps in all.
+	// the store keeps in all, -1 when it could not be read.
 	DeadLetters     []DeadLetter `json:"deadLetters"`
 	DeadLetterCount int          `json:"deadLetterCount"`
 	// Routes says whether a routing table is configured.
@@ -84,11 +87,14 @@ type State struct {
 	// Comparison names the comparison mode ("off", or "fhir primary, legacy shadow at ...").
 	Comparison string `json:"comparison"`
 	// Rates count exchanges by interaction and outcome (from the journal)
-	// in the last hour, or since RatesSince when the hour holds more
-	// exchanges than one look reads (maxRated).
+	// in the hour before RatesAt, or since RatesSince when the hour holds
+	// more exchanges than one look reads (maxRated). They are counted at
+	// most once every ratesEvery, for every poller: RatesAt is when.
 	Rates      []Rate    `json:"rates"`
 	RatesSince time.Time `json:"ratesSince,omitzero"`
-	// Comparisons count comparison results in the last hour.
+	RatesAt    time.Time `json:"ratesAt,omitzero"`
+	// Comparisons count comparison results in the last hour (as Rates,
+	// counted at RatesAt).
 	Comparisons map[string]int `json:"comparisons"`
 	// Journal is what the journal holds; JournalDropped what it dropped.
 	Journal        journal.Stats `json:"journal"`
@@ -96,7 +102,25 @@ type State struct {
 	JournalBackend string        `json:"journalBackend"`
 	// Problems say what could not be read.
 	Problems []string `json:"problems,omitempty"`
+	// Unknown names the figures above that could not be read this time
+	// (UnknownInbox, UnknownDeadLetterCount...): their values mean nothing
+	// (a count of 0 is not "none"), and Problems say why.
+	Unknown []string `json:"unknown,omitempty"`
 }
+
+// Names of the figures of State that State.Unknown lists.
+const (
+	UnknownInbox                = "queues.inbox"
+	UnknownOutbox               = "queues.outbox"
+	UnknownPendingCancellations = "pendingCancellations"
+	UnknownDeadLetters          = "deadLetters"
+	UnknownDeadLetterCount      = "deadLetterCount"
+	UnknownJournal              = "journal"
+	UnknownRates                = "rates"
+)
+
+// Known reports whether figure (an Unknown… name) was read.
+func (s State) Known(figure string) bool { return !slices.Contains(s.Unknown, figure) }
 
 // Deps are what the admin listener shows.
 type Deps struct {
@@ -120,6 +144,10 @@ type Server struct {
 	d    Deps
 	app  *fiber.App
 	page *pages
+	// rates are the rates last counted, and live the gateway's part of
+	// the live state last read, each shared by every poller.
+	rates shared[counted]
+	live  shared[State]
 }
 
 // New builds the admin app.
@@ -445,7 +473,7 @@ func (s *Server) get(c *fiber.Ctx) (*journal.Exchange, error) {
 func (s *Server) stateAPI(c *fiber.Ctx) error {
 	cx, cancel := ctx(c)
 	defer cancel()
-	return c.JSON(s.stateFor(cx, RoleViewer))
+	return c.JSON(s.stateFor(cx, RoleViewer, false))
 }
 
 // stateFor is the live state as role may see it: below the reader role
@@ -453,8 +481,10 @@ func (s *Server) stateAPI(c *fiber.Ctx) error {
 // dead letter's reason as the logs would have it, without the values it
 // quotes from a message or from EPS's answer (a date of birth, a name)
 // nor NHS numbers.
-func (s *Server) stateFor(cx context.Context, role Role) State {
-	st := s.state(cx)
+func (s *Server) stateFor(cx context.Context, role Role, fresh bool) State {
+	cx, cancel := context.WithTimeout(cx, stateBudget)
+	defer cancel()
+	st := s.state(cx, fresh)
 	if role < RoleReader {
 		for i := range st.DeadLetters {
 			st.DeadLetters[i].Reason = logctx.RedactFreeText(st.DeadLetters[i].Reason)
@@ -463,10 +493,55 @@ func (s *Server) stateFor(cx context.Context, role Role) State {
 	return st
 }
 
-// state gathers the live state: the gateway's part and the journal's.
-func (s *Server) state(cx context.Context) State {
-	st := s.d.Live(cx)
-	st.At = s.d.Now().UTC()
+// LiveEvery is how long the gateway's part of the live state (queues,
+// breakers, pending cancellations, dead letters), once read, is shown to
+// every poller before it is read again: each reading takes the newest dead
+// letters from the store with their messages, and every open page polls
+// every 5 s. State.At is when it was read.
+const LiveEvery = 2 * time.Second
+
+// clone copies st's slices and maps, so that a reading shared by every
+// poller is never changed by one of them (a viewer's redaction, problems
+// added).
+func (st State) clone() State {
+	st.Queues = maps.Clone(st.Queues)
+	st.Breakers = maps.Clone(st.Breakers)
+	st.DeadLetters = slices.Clone(st.DeadLetters)
+	st.Rates = slices.Clone(st.Rates)
+	st.Comparisons = maps.Clone(st.Comparisons)
+	st.Problems = slices.Clone(st.Problems)
+	st.Unknown = slices.Clone(st.Unknown)
+	return st
+}
+
+// stateBudget bounds the reading of the live state: a store or journal
+// that does not answer within it is reported (Problems, Unknown) rather
+// than waited on. The page gives up on a poll after 4.5 s (admin.js); a
+// hung Redis held each poll for the request's whole 10 s, and the page,
+// polling every 5 s, stacked them.
+const stateBudget = 3 * time.Second
+
+// state gathers the live state: the gateway's part and the journal's;
+// the gateway's part as last read for every poller (LiveEvery), or read
+// afresh (the page, drawn once per look, after a resend say).
+func (s *Server) state(cx context.Context, fresh bool) State {
+	read := func(cx context.Context, at time.Time) State {
+		st := s.d.Live(cx)
+		st.At = at.UTC()
+		return st
+	}
+	var st State
+	var err error
+	if fresh {
+		st = read(cx, s.d.Now())
+	} else {
+		st, err = s.live.get(cx, s.d.Now, LiveEvery, read)
+	}
+	if err != nil {
+		st = State{At: s.d.Now().UTC(), PendingCancellations: -1, DeadLetterCount: -1, Problems: []string{"live state: " + err.Error()},
+			Unknown: []string{UnknownInbox, UnknownOutbox, UnknownPendingCancellations, UnknownDeadLetters, UnknownDeadLetterCount}}
+	}
+	st = st.clone()
 	st.Comparisons = map[string]int{}
 	j := s.d.Journal
 	if j == nil {
@@ -478,43 +553,25 @@ func (s *Server) state(cx context.Context) State {
 	if js, err := j.Backend().Stats(cx); err == nil {
 		st.Journal = js
 	} else {
-		st.Problems = append(st.Problems, "journal: "+err.Error())
+		st.Problems = append(st.Problems, err.Error())
+		st.Unknown = append(st.Unknown, UnknownJournal)
 	}
-	recent, err := j.Backend().Search(cx, journal.Query{From: st.At.Add(-time.Hour), Limit: maxRated})
+	r, err := s.rates.get(cx, s.d.Now, ratesEvery, func(cx context.Context, at time.Time) counted { return countRates(cx, j, at) })
 	if err != nil {
-		st.Problems = append(st.Problems, "journal: "+err.Error())
+		r = counted{err: fmt.Errorf("rates: %w", err)}
+	}
+	if r.problem != "" {
+		st.Problems = append(st.Problems, r.problem)
+	}
+	if r.err != nil {
+		st.Problems = append(st.Problems, r.err.Error())
+		st.Unknown = append(st.Unknown, UnknownRates)
 		return st
 	}
-	window := time.Hour
-	if len(recent) >= maxRated {
-		// The newest maxRated are not the whole hour: rate them over the
-		// time they cover.
-		st.RatesSince = recent[len(recent)-1].Started.UTC()
-		window = max(st.At.Sub(st.RatesSince), time.Second)
-		st.Problems = append(st.Problems, fmt.Sprintf("rates and comparison counts cover the newest %d exchanges only, since %s UTC",
-			maxRated, st.RatesSince.Format(time.TimeOnly)))
-	}
-	counts := map[[2]string]int{}
-	for _, x := range recent {
-		o := x.Outcome.Result
-		if o == "" {
-			o = journal.OutcomeInProgress
-		}
-		counts[[2]string{x.Interaction, o}]++
-		if x.Comparison != nil {
-			st.Comparisons[x.Comparison.Result]++
-		}
-	}
-	for k, n := range counts {
-		st.Rates = append(st.Rates, Rate{Interaction: k[0], Outcome: k[1], LastHour: n, PerMinute: float64(n) / window.Minutes()})
-	}
-	sortRates(st.Rates)
+	st.Rates, st.RatesSince, st.RatesAt = slices.Clone(r.rates), r.since, r.at.UTC()
+	maps.Copy(st.Comparisons, r.comparisons)
 	return st
 }
-
-// maxRated is how many of the last hour's exchanges the live state reads
-// to count rates.
-const maxRated = 5000
 
 // accessAPI handles GET /admin/api/access.
 func (s *Server) accessAPI(c *fiber.Ctx) error {

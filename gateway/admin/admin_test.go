@@ -316,7 +316,7 @@ func TestRatesOfABusyHour(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := New(AuthConfig{NoAuth: true}, Deps{Journal: journal.New(b, journal.Options{}), Now: func() time.Time { return now }})
-	st := s.state(context.Background())
+	st := s.state(context.Background(), true)
 	if len(st.Rates) != 1 {
 		t.Fatalf("rates %+v", st.Rates)
 	}

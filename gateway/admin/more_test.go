@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/journal"
-	"github.com/porxgate/porxgate/gateway/store"
-	"github.com/porxgate/porxgate/gateway/store/redistest"
 )
 
 // exchangeLinkRE finds the exchanges a list page links to.
@@ -82,13 +80,7 @@ func TestListSaysThereAreMore(t *testing.T) {
 // the exchanges it may look at (journal.ErrSearchCut), the page and the
 // JSON search say more may match, instead of "no exchanges match".
 func TestListSaysTheSearchWasCut(t *testing.T) {
-	srv := redistest.Start(t)
-	rs, err := store.NewRedis(srv.URL(), "t:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rs.Close() })
-	b := journal.NewRedis(rs.Client(), rs.Prefix(), journal.Retention{})
+	b, _ := redisJournal(t)
 	now := time.Now().UTC()
 	const n = 5100 // more than one search looks at
 	evs := make([]journal.Event, 0, 500)

@@ -96,8 +96,9 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 	}
 	cx, cancel := ctx(c)
 	defer cancel()
-	data := fiber.Map{"State": s.stateFor(cx, roleOf(c)), "Reader": roleOf(c) >= RoleReader, "Admin": roleOf(c) >= RoleAdmin, "Q": q,
-		"From": formTime(q.From, false), "To": formTime(q.To, true), "Journal": s.d.Journal != nil}
+	data := fiber.Map{"State": s.stateFor(cx, roleOf(c), true), "Reader": roleOf(c) >= RoleReader, "Admin": roleOf(c) >= RoleAdmin, "Q": q,
+		"From": formTime(q.From, false), "To": formTime(q.To, true), "Journal": s.d.Journal != nil,
+		"RatesEvery": ratesEvery.String()}
 	if roleOf(c) >= RoleReader && s.d.Journal != nil {
 		list, more, cut, err := s.search(cx, q)
 		if err != nil {
@@ -271,17 +272,19 @@ const pageTemplates = `
 {{define "list"}}{{template "head"}}
 <h1>Live state</h1>
 <div class="cards" id="live">
-<div class="card"><h3>Queues</h3>inbox <b id="q-inbox">{{index .State.Queues "inbox"}}</b> · outbox <b id="q-outbox">{{index .State.Queues "outbox"}}</b><br>store {{.State.Store}}{{if not .State.Routes}}<br><span class="warn">no routing table: async answers are kept here for their party</span>{{end}}</div>
-<div class="card"><h3>Circuit breakers</h3>{{range $op, $st := .State.Breakers}}{{$op}}: <b class="{{if eq $st "closed"}}ok{{else}}bad{{end}}">{{$st}}</b><br>{{else}}none{{end}}<small>{{.State.Upstream}}</small></div>
-<div class="card"><h3>Pending cancellations</h3><b id="pending-cancels">{{if lt .State.PendingCancellations 0}}not tracked{{else}}{{.State.PendingCancellations}}{{end}}</b></div>
-<div class="card"><h3>Dead letters</h3><b id="dead-letters">{{.State.DeadLetterCount}}</b>{{if .State.DeadLetters}}, the newest {{len .State.DeadLetters}} shown below{{end}}</div>
-<div class="card"><h3>Journal</h3>{{.State.JournalBackend}} · {{.State.Journal.Exchanges}} exchanges · {{.State.Journal.Bytes}} bytes · dropped <b id="journal-dropped">{{.State.JournalDropped}}</b></div>
-<div class="card"><h3>Comparison</h3>{{.State.Comparison}}{{range $r, $n := .State.Comparisons}}<br>{{$r}}: <b class="{{outClass $r}}">{{$n}}</b>{{end}}</div>
+<div class="card"><h3>Queues</h3>inbox <b id="q-inbox">{{if .State.Known "queues.inbox"}}{{index .State.Queues "inbox"}}{{else}}?{{end}}</b> · outbox <b id="q-outbox">{{if .State.Known "queues.outbox"}}{{index .State.Queues "outbox"}}{{else}}?{{end}}</b><br>store {{.State.Store}}{{if not .State.Routes}}<br><span class="warn">no routing table: async answers are kept here for their party</span>{{end}}</div>
+<div class="card"><h3>Circuit breakers</h3><span id="breakers">{{range $op, $st := .State.Breakers}}{{$op}}: <b class="{{if eq $st "closed"}}ok{{else}}bad{{end}}">{{$st}}</b><br>{{else}}none<br>{{end}}</span><small>{{.State.Upstream}}</small></div>
+<div class="card"><h3>Pending cancellations</h3><b id="pending-cancels">{{if not (.State.Known "pendingCancellations")}}?{{else if lt .State.PendingCancellations 0}}not tracked{{else}}{{.State.PendingCancellations}}{{end}}</b></div>
+<div class="card"><h3>Dead letters</h3><b id="dead-letters">{{if .State.Known "deadLetterCount"}}{{.State.DeadLetterCount}}{{else}}?{{end}}</b>{{if .State.DeadLetters}}, the newest {{len .State.DeadLetters}} shown below{{end}}</div>
+<div class="card"><h3>Journal</h3>{{.State.JournalBackend}} · <span id="journal-exchanges">{{if .State.Known "journal"}}{{.State.Journal.Exchanges}}{{else}}?{{end}}</span> exchanges · <span id="journal-bytes">{{if .State.Known "journal"}}{{.State.Journal.Bytes}}{{else}}?{{end}}</span> bytes · dropped <b id="journal-dropped">{{.State.JournalDropped}}</b></div>
+<div class="card"><h3>Comparison</h3>{{.State.Comparison}}<span id="comparisons">{{range $r, $n := .State.Comparisons}}<br>{{$r}}: <b class="{{outClass $r}}">{{$n}}</b>{{end}}</span></div>
 </div>
-<p><small>as of <span id="state-at">{{ts .State.At}}</span></small>{{range .State.Problems}} <span class="bad">{{.}}</span>{{end}}</p>
+<p><small>as of <span id="state-at">{{ts .State.At}}</span></small> <span id="live-problems">{{range .State.Problems}} <span class="bad">{{.}}</span>{{end}}</span></p>
+<p id="live-stale" class="bad"></p>
 <h2>Rates, {{if .State.RatesSince.IsZero}}last hour{{else}}since {{ts .State.RatesSince}} (the newest exchanges only){{end}}</h2>
+{{if not .State.RatesAt.IsZero}}<p><small>counted at <span id="rates-at">{{ts .State.RatesAt}}</span> (at most once every {{.RatesEvery}})</small></p>{{end}}
 <table><tr><th>Interaction</th><th>Outcome</th><th>Exchanges</th><th>Per minute</th></tr>
-{{range .State.Rates}}<tr><td>{{.Interaction}}</td><td class="{{outClass .Outcome}}">{{.Outcome}}</td><td>{{.LastHour}}</td><td>{{printf "%.2f" .PerMinute}}</td></tr>{{else}}<tr><td colspan="4">no exchanges in the last hour</td></tr>{{end}}</table>
+{{range .State.Rates}}<tr><td>{{.Interaction}}</td><td class="{{outClass .Outcome}}">{{.Outcome}}</td><td>{{.LastHour}}</td><td>{{printf "%.2f" .PerMinute}}</td></tr>{{else}}<tr><td colspan="4">{{if .State.Known "rates"}}no exchanges in the last hour{{else}}<span class="bad" id="rates-unread">not counted: the journal could not be read (see above)</span>{{end}}</td></tr>{{end}}</table>
 {{if .State.DeadLetters}}<h2>Dead letters</h2>{{$admin := .Admin}}<p id="resend-result" class="warn"></p><table id="dead-letter-list"><tr><th>At</th><th>Stage</th><th>MessageId</th><th>Interaction</th><th>Party</th><th>Reason</th>{{if $admin}}<th>Resend (after mending the cause)</th>{{end}}</tr>
 {{range .State.DeadLetters}}<tr><td>{{ts .At}}</td><td>{{.Stage}}</td><td>{{.MessageID}}</td><td>{{.Interaction}}</td><td>{{.Party}}</td><td>{{.Reason}}</td>{{if $admin}}<td><button class="resend" data-id="{{.ID}}">this one</button> <button class="resend" data-party="{{.Party}}">all of {{.Party}}</button></td>{{end}}</tr>{{end}}</table>{{end}}
 {{if .Reader}}<h2>Exchanges</h2>

@@ -1,0 +1,102 @@
+package gateway
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/store/redistest"
+	"github.com/porxgate/porxgate/internal/chromium"
+)
+
+// switchUpstream is an upstream whose release breaker a test turns.
+type switchUpstream struct {
+	fakeUpstream
+	breaker atomic.Value // string
+}
+
+// BreakerStates implements Upstream.
+func (u *switchUpstream) BreakerStates() map[string]string {
+	st, _ := u.breaker.Load().(string)
+	return map[string]string{"release": st}
+}
+
+// TestPageLiveStateTellsTheTruth: the admin page's refresh every 5 s
+// updated the queue, cancellation, dead-letter and dropped counts and the
+// "as of" time, but never the circuit breakers (a breaker that opened
+// after the page was loaded showed "closed" under a fresh "as of"), nor
+// the problems the gateway reported. With Redis down or hung, the state
+// came back (after 7 s, or the request's whole 10 s for a hung Redis) with
+// a dead-letter count of 0 and a fresh time: the page said "0" dead
+// letters, and nothing about Redis. Now the page refreshes every card,
+// shows "?" for a figure that could not be read with the reason, gives up
+// on a poll after 4.5 s and says the figures are not refreshed, and the
+// state takes at most 3 s to read.
+func TestPageLiveStateTellsTheTruth(t *testing.T) {
+	path := chromium.ForTest(t)
+	srv := redistest.Start(t)
+	st, err := store.NewRedis(srv.URL(), "gw:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	deadLettersIn(t, st, 3)
+	up := &switchUpstream{}
+	up.breaker.Store("closed")
+	g := &gw{srv: NewServer(testConfig(), st, up, quietLog(), NewMetrics())}
+	base := g.adminBase(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	b := pageOpen(ctx, t, path, base)
+	text := func(expr string) string {
+		var s string
+		_ = b.Eval(ctx, expr, &s)
+		return s
+	}
+	card := func() string { return text(`document.getElementById("dead-letters").textContent`) }
+	body := func() string { return text(`document.body ? document.body.innerText : ""`) }
+	within := func(limit time.Duration, what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(limit)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("after %v the page does not show %s; it says:\n%s", limit, what, body())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if c := card(); c != "3" {
+		t.Fatalf("dead-letter card %q, want 3", c)
+	}
+
+	up.breaker.Store("open")
+	within(15*time.Second, "the release breaker open", func() bool { return strings.Contains(body(), "release: open") })
+
+	// A hung Redis: the page must not show a count it did not read.
+	srv.Pause(t)
+	within(20*time.Second, "that the live state was not read", func() bool {
+		return card() != "3" || strings.Contains(body(), "Not refreshed")
+	})
+	if c := card(); c == "0" {
+		t.Errorf("with Redis hung the dead-letter card says 0; the page says:\n%s", body())
+	}
+	srv.Resume()
+
+	// Redis down: the state comes back, without the store's figures.
+	srv.Kill()
+	within(20*time.Second, "the dead-letter count unknown, and why", func() bool {
+		return card() == "?" && strings.Contains(text(`document.getElementById("live-problems").textContent`), "dead letters:")
+	})
+	for _, id := range []string{"q-inbox", "q-outbox"} {
+		if v := text(`document.getElementById("` + id + `").textContent`); v != "?" {
+			t.Errorf("with Redis down %s says %q, want ?", id, v)
+		}
+	}
+	if s := body(); strings.Contains(s, "Not refreshed") {
+		t.Errorf("a poll answered says it was not refreshed:\n%s", s)
+	}
+}

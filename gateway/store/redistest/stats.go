@@ -1,0 +1,35 @@
+package redistest
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Stat returns a figure of the server's INFO stats section by its name
+// (total_commands_processed, total_net_output_bytes...), read on a
+// connection of its own: what a test measures the cost of something by.
+// The reading itself counts one command.
+func (s *Server) Stat(t testing.TB, name string) int64 {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, TLSConfig: s.tls})
+	defer c.Close()
+	info, err := c.Info(context.Background(), "stats").Result()
+	if err != nil {
+		t.Fatalf("INFO stats of %s: %v", s.Addr, err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+":"); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				t.Fatalf("INFO stats %s: %v", name, err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no %s in INFO stats of %s:\n%s", name, s.Addr, info)
+	return 0
+}
