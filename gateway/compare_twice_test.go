@@ -34,11 +34,7 @@ func (s *failFirstComplete) Complete(ctx context.Context, l *store.Lease, f stor
 // message twice and porxgate_compare_total counted the comparison twice.
 // The shadow path now runs once for it.
 func TestShadowRunsOnceForAMessageProcessedTwice(t *testing.T) {
-	legacy := startLegacyRoute(t, nil)
-	fhir := newFakeProcessor()
-	m := NewMetrics()
-	proc := NewComparing(CompareConfig{Primary: "fhir", Workers: 1, Timeout: 10 * time.Second}, fhir,
-		&compare.Legacy{URL: legacy.srv.URL}, nil, m, quietLog())
+	legacy, fhir, m, proc := fhirPrimaryShadowingLegacy(t)
 	cfg := testConfig()
 	cfg.Lease = 300 * time.Millisecond
 	st := &failFirstComplete{Store: newMemoryStore()}
@@ -65,11 +61,7 @@ func TestShadowRunsOnceForAMessageProcessedTwice(t *testing.T) {
 // processed anew, and its shadow run is made and compared anew, not taken
 // for the same message processed again.
 func TestShadowRunsForAMessageResentAfterItsPersistDuration(t *testing.T) {
-	legacy := startLegacyRoute(t, nil)
-	fhir := newFakeProcessor()
-	m := NewMetrics()
-	proc := NewComparing(CompareConfig{Primary: "fhir", Workers: 1, Timeout: 10 * time.Second}, fhir,
-		&compare.Legacy{URL: legacy.srv.URL}, nil, m, quietLog())
+	legacy, fhir, _, proc := fhirPrimaryShadowingLegacy(t)
 	cfg := testConfig()
 	cfg.PersistDuration = 100 * time.Millisecond
 	g := startGateway(t, cfg, newMemoryStore(), false, WithProcessor(proc))
@@ -84,4 +76,17 @@ func TestShadowRunsForAMessageResentAfterItsPersistDuration(t *testing.T) {
 		waitFor(t, "the message processed", func() bool { return fhir.callsFor(r.messageID) == i })
 		waitFor(t, "its shadow run", func() bool { return legacy.calls.Load() == int64(i) })
 	}
+}
+
+// fhirPrimaryShadowingLegacy starts a legacy route and returns it with a
+// fake FHIR path, the metrics and a comparing processor that answers from
+// the FHIR path and shadows each message down the route (one worker).
+func fhirPrimaryShadowingLegacy(t *testing.T) (*legacyRoute, *fakeProcessor, *Metrics, Processor) {
+	t.Helper()
+	legacy := startLegacyRoute(t, nil)
+	fhir := newFakeProcessor()
+	m := NewMetrics()
+	proc := NewComparing(CompareConfig{Primary: "fhir", Workers: 1, Timeout: 10 * time.Second}, fhir,
+		&compare.Legacy{URL: legacy.srv.URL}, nil, m, quietLog())
+	return legacy, fhir, m, proc
 }
