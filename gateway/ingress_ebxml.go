@@ -86,9 +86,9 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		// delivered. One taken while alive, sent again by a sender that
 		// missed the acknowledgment, is a duplicate: it goes on to be
 		// acknowledged again, not queued again (TestEbXMLTimeToLiveDuplicate).
-		taken, err := g.takenBefore(c.UserContext(), key, persist)
+		first, taken, err := g.takenBefore(c.UserContext(), key, persist)
 		if err == nil && taken {
-			err = g.checkMessageIDParty(c.UserContext(), key, msg.MessageID, msg.FromPartyID, persist)
+			err = g.checkMessageIDParty(c.UserContext(), key, msg.MessageID, msg.FromPartyID, first, persist)
 		}
 		if err != nil {
 			return g.partyCheckFailure(c, msg, log, err)
@@ -128,6 +128,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	if err != nil {
 		return g.storeFailure(c, msg, log, err)
 	}
+	party := strings.ToUpper(msg.FromPartyID)
 	items := []store.Item{inItem}
 	var ackItem *store.Item
 	if !msg.SyncReply && msg.AckRequested {
@@ -154,19 +155,18 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	defer cancel()
 	// An idle inbox worker takes the message as it is accepted: queued
 	// already claimed for it, so that it does not claim it from the store.
-	fresh, held, err := g.acceptHanded(ctx, key, persist, items, now)
+	acc, held, err := g.acceptHanded(ctx, key, party, persist, items, now)
 	if err != nil {
 		return g.storeFailure(c, msg, log, err)
 	}
 	outcome := "accepted"
-	if fresh {
+	if acc.Fresh {
 		if !held {
 			g.wakeInbox()
 		}
-		g.noteMessageIDParty(ctx, key, msg.FromPartyID, persist, log)
 		log.Debug("accepted", "sync_reply", msg.SyncReply, "ack_requested", msg.AckRequested, "payload_bytes", len(msg.Payload.Body))
 	} else {
-		if err := g.checkMessageIDParty(ctx, key, msg.MessageID, msg.FromPartyID, 0); err != nil {
+		if err := g.checkMessageIDParty(ctx, key, msg.MessageID, msg.FromPartyID, acc.Party, 0); err != nil {
 			return g.partyCheckFailure(c, msg, log, err)
 		}
 		outcome = "duplicate"
@@ -246,34 +246,25 @@ func (g *messaging) storeFailure(c *fiber.Ctx, msg *ebxml.Message, log *slog.Log
 }
 
 // takenBefore reports whether the message whose duplicate-elimination
-// key is key was taken within its persist duration, and if so renews the
-// mark for persist: further retries of it are duplicates too.
-func (g *messaging) takenBefore(ctx context.Context, key string, persist time.Duration) (bool, error) {
+// key is key was taken within its persist duration, and from which party
+// ("" when its mark has none), and if so renews the mark for persist:
+// further retries of it are duplicates too.
+func (g *messaging) takenBefore(ctx context.Context, key string, persist time.Duration) (party string, taken bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
-	taken, err := g.store.Touch(ctx, key, persist)
+	party, taken, err = g.store.TouchMark(ctx, key, persist)
 	if err != nil {
-		return false, fmt.Errorf("reading the duplicate-elimination mark %s: %w", key, err)
+		return "", false, fmt.Errorf("reading the duplicate-elimination mark %s: %w", key, err)
 	}
-	return taken, nil
+	return party, taken, nil
 }
 
-// partyMarkKey names the record of which eb:From party a MessageId
-// taken under duplicate-elimination key key belongs to.
+// partyMarkKey names the record of which eb:From party a MessageId taken
+// under duplicate-elimination key key belongs to, as porxgate wrote it,
+// a write of its own after the mark, before the party went into the
+// mark itself (store.Store.AcceptFrom); read for marks without a party
+// while such records last (the persist duration).
 func partyMarkKey(key string) string { return "party:" + key }
-
-// noteMessageIDParty records, beside the duplicate-elimination mark key
-// of a message just taken, the eb:From party it came from, for persist:
-// a message from another party under the same MessageId is then refused
-// (checkMessageIDParty), not taken for a duplicate. It is written after
-// the mark: a failure to write it (logged) leaves the MessageId without
-// a party, as marks written before porxgate kept one, and another
-// party's reuse of it is then taken for a duplicate as it was before.
-func (g *messaging) noteMessageIDParty(ctx context.Context, key, party string, persist time.Duration, log *slog.Logger) {
-	if err := g.store.PutReply(ctx, partyMarkKey(key), []byte(strings.ToUpper(party)), persist); err != nil {
-		log.Warn("the message's party not recorded beside its duplicate-elimination mark; another party's message under this MessageId would be taken for a duplicate", "err", err)
-	}
-}
 
 // messageIDOfOtherParty is checkMessageIDParty's error for a message
 // whose MessageId was taken, within the persist duration, from another
@@ -291,29 +282,36 @@ func (e *messageIDOfOtherParty) messageError() *ebxml.MessageError {
 }
 
 // checkMessageIDParty reports, as a *messageIDOfOtherParty error,
-// whether messageID, taken under duplicate-elimination key key, was
-// taken from a party other than party. A MessageId is its sender's (ebMS
-// 2.0: globally unique): another party's message under it is not a
-// retry, and taken for one it was acknowledged and never processed. A
-// MessageId without a recorded party (taken before porxgate kept one) is
-// its sender's retry, as it was. When persist is positive and the party
-// is the one recorded, the record is renewed for persist, as the mark is.
-func (g *messaging) checkMessageIDParty(ctx context.Context, key, messageID, party string, persist time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
-	defer cancel()
-	first, ok, err := g.store.GetReply(ctx, partyMarkKey(key))
-	if err != nil {
-		return fmt.Errorf("reading the party of duplicate-elimination mark %s: %w", key, err)
-	}
-	switch {
-	case !ok:
-		return nil
-	case string(first) != strings.ToUpper(party):
-		return &messageIDOfOtherParty{messageID: messageID, first: string(first), party: party}
-	case persist > 0:
-		if err := g.store.PutReply(ctx, partyMarkKey(key), first, persist); err != nil {
-			return fmt.Errorf("renewing the party of duplicate-elimination mark %s: %w", key, err)
+// whether messageID, taken under duplicate-elimination key key from the
+// party first (as its mark or the message in hand records it), was taken
+// from a party other than party. A MessageId is its sender's (ebMS 2.0:
+// globally unique): another party's message under it is not a retry, and
+// taken for one it was acknowledged and never processed. A mark without
+// a party (first "") was written before the party went into the mark:
+// the party is then read from its record of its own (partyMarkKey), and
+// when persist is positive and it is party, renewed for persist, as the
+// mark is; a MessageId without either (taken before porxgate kept one)
+// is its sender's retry, as it was.
+func (g *messaging) checkMessageIDParty(ctx context.Context, key, messageID, party, first string, persist time.Duration) error {
+	if first == "" {
+		ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		defer cancel()
+		b, ok, err := g.store.GetReply(ctx, partyMarkKey(key))
+		if err != nil {
+			return fmt.Errorf("reading the party of duplicate-elimination mark %s: %w", key, err)
 		}
+		if !ok {
+			return nil
+		}
+		first = string(b)
+		if persist > 0 && first == strings.ToUpper(party) {
+			if err := g.store.PutReply(ctx, partyMarkKey(key), b, persist); err != nil {
+				return fmt.Errorf("renewing the party of duplicate-elimination mark %s: %w", key, err)
+			}
+		}
+	}
+	if first != strings.ToUpper(party) {
+		return &messageIDOfOtherParty{messageID: messageID, first: first, party: party}
 	}
 	return nil
 }
@@ -328,25 +326,25 @@ func (g *messaging) partyCheckFailure(c *fiber.Ctx, msg *ebxml.Message, log *slo
 	return g.storeFailure(c, msg, log, err)
 }
 
-// acceptHanded accepts a message's items (the inbox item first). When an
-// inbox worker is idle (held) it is reserved and the inbox item queued
-// already claimed for it, and the lease handed to it if the message is
-// fresh. The reservation is given (or given back) whatever happens, a
+// acceptHanded accepts a message's items (the inbox item first) from
+// party (store.Store.AcceptFrom). When an inbox worker is idle (held) it
+// is reserved and the inbox item queued already claimed for it, and the
+// lease handed to it if the message is fresh. The reservation is given (or given back) whatever happens, a
 // panic included: the worker reserved waits for it, and a reservation
 // never given would hold that worker (and the gateway's stop) for ever.
-func (g *messaging) acceptHanded(ctx context.Context, key string, ttl time.Duration, items []store.Item, now time.Time) (fresh, held bool, err error) {
+func (g *messaging) acceptHanded(ctx context.Context, key, party string, ttl time.Duration, items []store.Item, now time.Time) (acc store.Accepted, held bool, err error) {
 	if !g.inboxHandoff.Reserve() {
-		fresh, err = g.store.Accept(ctx, key, ttl, items...)
-		return fresh, false, err
+		acc, err = g.store.AcceptFrom(ctx, key, party, ttl, items...)
+		return acc, false, err
 	}
 	var lease *store.Lease
 	defer func() { g.inboxHandoff.Give(lease) }()
 	items[0].Token, items[0].Due = ids.NewUUID(), now.Add(g.cfg.Lease)
-	fresh, err = g.store.Accept(ctx, key, ttl, items...)
-	if fresh && err == nil {
+	acc, err = g.store.AcceptFrom(ctx, key, party, ttl, items...)
+	if acc.Fresh && err == nil {
 		lease = items[0].HeldLease()
 	}
-	return fresh, true, err
+	return acc, true, err
 }
 
 // ebxmlSignal handles a messaging-service message an MHS sends us (as

@@ -13,19 +13,19 @@ import (
 	"github.com/porxgate/porxgate/gateway/store"
 )
 
-// panickyStore panics in the front doors' first store step (Accept for
-// ebXML, MarkSeen for SOAP) while panicking is set: a stand-in for any
+// panickyStore panics in the front doors' first store step (AcceptFrom
+// for ebXML, MarkSeen for SOAP) while panicking is set: a stand-in for any
 // unforeseen panic in a door's handler.
 type panickyStore struct {
 	store.Store
 	panicking atomic.Bool
 }
 
-func (p *panickyStore) Accept(ctx context.Context, seenKey string, ttl time.Duration, items ...store.Item) (bool, error) {
+func (p *panickyStore) AcceptFrom(ctx context.Context, seenKey, party string, ttl time.Duration, items ...store.Item) (store.Accepted, error) {
 	if p.panicking.Load() {
-		panic("test: Accept panicked")
+		panic("test: AcceptFrom panicked")
 	}
-	return p.Store.Accept(ctx, seenKey, ttl, items...)
+	return p.Store.AcceptFrom(ctx, seenKey, party, ttl, items...)
 }
 
 func (p *panickyStore) MarkSeen(ctx context.Context, key string, ttl time.Duration) (bool, error) {

@@ -52,6 +52,7 @@ var (
 	diffMembers = []string{"m0", "m1", "m2", "m3"}
 	diffDead    = []string{`{"dl":0}`, `{"dl":1}`, `{"dl":2}`}
 	diffHolders = []string{"h0", "h1", "h2"}
+	diffParties = []string{"", "P1", "P2", "P 3"}
 )
 
 // chooser makes the run's choices: a seeded generator, or a fuzz input.
@@ -308,15 +309,23 @@ func (d *diffRun) step() {
 		step := pick(d, []time.Duration{300 * time.Microsecond, time.Millisecond, 500 * time.Millisecond, time.Second, 3 * time.Second, 10 * time.Second})
 		d.now = d.now.Add(step)
 		d.note("clock +%s", step)
-	case 2, 3, 4: // Accept
-		key, ttl := pick(d, diffKeys), d.ttl()
+	case 2, 3, 4: // Accept, or AcceptFrom a party
+		key, ttl, party := pick(d, diffKeys), d.ttl(), pick(d, diffParties)
 		its := d.items(3, true)
-		d.note("Accept %s ttl=%s%s", key, ttl, describe(its))
+		d.note("AcceptFrom %s party=%q ttl=%s%s", key, party, ttl, describe(its))
 		d.settle("seen:" + key)
-		mok, merr := d.mem.Accept(ctx, key, ttl, its...)
-		rok, rerr := d.red.Accept(ctx, key, ttl, its...)
+		if party == "" && d.ch.intn(2) == 0 {
+			mok, merr := d.mem.Accept(ctx, key, ttl, its...)
+			rok, rerr := d.red.Accept(ctx, key, ttl, its...)
+			d.expired(ttl, "seen:"+key)
+			d.same("Accept", fmt.Sprint(mok, " ", class(merr)), fmt.Sprint(rok, " ", class(rerr)))
+			d.hold(its)
+			return
+		}
+		ma, merr := d.mem.AcceptFrom(ctx, key, party, ttl, its...)
+		ra, rerr := d.red.AcceptFrom(ctx, key, party, ttl, its...)
 		d.expired(ttl, "seen:"+key)
-		d.same("Accept", fmt.Sprint(mok, " ", class(merr)), fmt.Sprint(rok, " ", class(rerr)))
+		d.same("AcceptFrom", fmt.Sprintf("%+v %s", ma, class(merr)), fmt.Sprintf("%+v %s", ra, class(rerr)))
 		d.hold(its)
 	case 5: // Enqueue (held items too, though callers should not)
 		its := d.items(3, d.ch.intn(4) == 0)
@@ -409,6 +418,14 @@ func (d *diffRun) step() {
 			return
 		}
 		ttl := d.ttl()
+		if d.ch.intn(2) == 0 {
+			d.note("TouchMark %s ttl=%s", key, ttl)
+			mp, mok, merr := d.mem.TouchMark(ctx, key, ttl)
+			rp, rok, rerr := d.red.TouchMark(ctx, key, ttl)
+			d.expired(ttl, "seen:"+key)
+			d.same("TouchMark", fmt.Sprintf("%q %v %s", mp, mok, class(merr)), fmt.Sprintf("%q %v %s", rp, rok, class(rerr)))
+			return
+		}
 		d.note("Touch %s ttl=%s", key, ttl)
 		mok, merr := d.mem.Touch(ctx, key, ttl)
 		rok, rerr := d.red.Touch(ctx, key, ttl)
@@ -581,9 +598,9 @@ func (d *diffRun) final() {
 	}
 	for _, k := range diffKeys {
 		d.same("final reply "+k, d.reply(d.mem, k), d.reply(d.red, k))
-		mok, merr := d.mem.Touch(ctx, k, time.Hour)
-		rok, rerr := d.red.Touch(ctx, k, time.Hour)
-		d.same("final mark "+k, fmt.Sprint(mok, " ", class(merr)), fmt.Sprint(rok, " ", class(rerr)))
+		mp, mok, merr := d.mem.TouchMark(ctx, k, time.Hour)
+		rp, rok, rerr := d.red.TouchMark(ctx, k, time.Hour)
+		d.same("final mark "+k, fmt.Sprintf("%q %v %s", mp, mok, class(merr)), fmt.Sprintf("%q %v %s", rp, rok, class(rerr)))
 	}
 	for _, s := range diffSets {
 		d.same("final set "+s, d.members(d.mem, s), d.members(d.red, s))

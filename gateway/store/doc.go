@@ -34,7 +34,9 @@
 //	                                    keys are "ebxml:<interaction>:<MessageId>" and
 //	                                    "soap:<interaction>:<MessageId>"; the value
 //	                                    is when it was set and a token of the call
-//	                                    that set it
+//	                                    that set it, then (AcceptFrom) the party
+//	                                    the message came from, the ebXML door's
+//	                                    upper-cased eb:From, space-separated
 //	<prefix>q:<queue>:due               sorted set: item id -> Unix ms when due
 //	                                    (while leased: when the lease runs out)
 //	<prefix>q:<queue>:dropped:<call>    "1" for a minute: the Drop call <call>
@@ -58,7 +60,10 @@
 //	                                    the record of EPS's answer to a message
 //	                                    ("eps-outcome:<transport>:<interaction>:
 //	                                    <MessageId>", a day; 90 days for one
-//	                                    dead-lettered)
+//	                                    dead-lettered); "party:ebxml:…", the party
+//	                                    of a mark, was written by releases before
+//	                                    the party went into the mark, and is read
+//	                                    for marks without one
 //	<prefix>reserved:<call>             "1" for a minute: the ReserveReply call
 //	                                    <call> wrote its reply (the same, for
 //	                                    ReserveReply)
@@ -92,10 +97,14 @@
 // nothing is half done), none of which can be dropped without losing a
 // durability step:
 //
-//  1. front door, Accept: SET seen NX PX, then HSET item + ZADD inbox due
-//     (acceptScript); only then the 202 Acknowledgment. With an inbox
-//     worker idle, the item is queued already claimed for it (its lease
-//     token in the hash, the lease end as its score: Item.Token) and handed
+//  1. front door, AcceptFrom: SET seen NX PX with the sender's party in
+//     its value, then HSET item + ZADD inbox due (acceptScript); only then
+//     the 202 Acknowledgment: one round trip (the gateway's
+//     TestEbXMLAcceptOneRoundTrip; until this release the party was a SET
+//     of its own after it, a second round trip, and lost when the gateway
+//     stopped between the two). With an inbox worker idle, the item is
+//     queued already claimed for it (its lease token in the hash, the
+//     lease end as its score: Item.Token) and handed
 //     to it in the process (outbox.Handoff), so that step 2 is not needed;
 //     if the gateway stops before finishing it, the lease runs out and the
 //     item is claimed like any other.

@@ -10,7 +10,7 @@ import (
 // keeps nothing across restarts.
 type Memory struct {
 	mu      sync.Mutex
-	seen    map[string]time.Time
+	seen    map[string]memMark
 	queues  map[string]map[string]*memItem
 	dead    [][]byte // newest last
 	replies map[string]memReply
@@ -24,6 +24,13 @@ type Memory struct {
 	seq        uint64
 	now        func() time.Time
 	closed     bool
+}
+
+// memMark is a duplicate-elimination mark of a Memory store: when it
+// expires, and the party recorded with it (AcceptFrom).
+type memMark struct {
+	exp   time.Time
+	party string
 }
 
 // memItem is one queued item of a Memory store.
@@ -64,7 +71,7 @@ func NewMemory(now func() time.Time) *Memory {
 		now = time.Now
 	}
 	return &Memory{
-		seen:     map[string]time.Time{},
+		seen:     map[string]memMark{},
 		queues:   map[string]map[string]*memItem{},
 		replies:  map[string]memReply{},
 		replyCap: MemoryReplyCap,
@@ -83,21 +90,28 @@ func (m *Memory) MarkSeen(_ context.Context, key string, ttl time.Duration) (boo
 	if m.closed {
 		return false, ErrClosed
 	}
-	return m.markLocked(key, ttl), nil
+	return m.markLocked(key, "", ttl), nil
 }
 
-// markLocked records key for ttl unless it is recorded and unexpired; the
-// caller holds mu.
-func (m *Memory) markLocked(key string, ttl time.Duration) bool {
+// markLocked records key, with party, for ttl unless it is recorded and
+// unexpired; the caller holds mu.
+func (m *Memory) markLocked(key, party string, ttl time.Duration) bool {
 	now := m.now()
-	if exp, ok := m.seen[key]; ok && now.Before(exp) {
+	if _, ok := m.markAt(now, key); ok {
 		return false
 	}
-	m.seen[key] = now.Add(ttl)
+	m.seen[key] = memMark{exp: now.Add(ttl), party: party}
 	if len(m.seen)%1024 == 0 {
 		m.sweep(now)
 	}
 	return true
+}
+
+// markAt returns the mark key if it is recorded and unexpired at now;
+// the caller holds mu.
+func (m *Memory) markAt(now time.Time, key string) (memMark, bool) {
+	mk, ok := m.seen[key]
+	return mk, ok && now.Before(mk.exp)
 }
 
 // Touch implements Store.
@@ -110,12 +124,30 @@ func (m *Memory) Touch(_ context.Context, key string, ttl time.Duration) (bool, 
 	return m.touchLocked(m.now(), key, ttl), nil
 }
 
+// TouchMark implements Store.
+func (m *Memory) TouchMark(_ context.Context, key string, ttl time.Duration) (string, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return "", false, ErrClosed
+	}
+	now := m.now()
+	mk, ok := m.markAt(now, key)
+	if !ok {
+		return "", false, nil
+	}
+	m.touchLocked(now, key, ttl)
+	return mk.party, true, nil
+}
+
 // touchLocked is Touch at now; the caller holds mu.
 func (m *Memory) touchLocked(now time.Time, key string, ttl time.Duration) bool {
-	if exp, ok := m.seen[key]; !ok || !now.Before(exp) {
+	mk, ok := m.markAt(now, key)
+	if !ok {
 		return false
 	}
-	m.seen[key] = now.Add(ttl)
+	mk.exp = now.Add(ttl)
+	m.seen[key] = mk
 	return true
 }
 
@@ -132,8 +164,8 @@ func (m *Memory) Forget(_ context.Context, key string) error {
 
 // sweep drops expired keys and replies; the caller holds mu.
 func (m *Memory) sweep(now time.Time) {
-	for k, exp := range m.seen {
-		if !now.Before(exp) {
+	for k, mk := range m.seen {
+		if !now.Before(mk.exp) {
 			delete(m.seen, k)
 		}
 	}
@@ -211,7 +243,7 @@ func (m *Memory) KeepReply(ctx context.Context, key string, body []byte, ttl tim
 	if m.touchLocked(now, key, ttl) {
 		return true, nil
 	}
-	m.markLocked(key, ttl) // lapsed: made again, for duplicates to get the kept answer
+	m.markLocked(key, "", ttl) // lapsed: made again, for duplicates to get the kept answer
 	return false, nil
 }
 

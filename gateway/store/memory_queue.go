@@ -10,18 +10,25 @@ import (
 )
 
 // Accept implements Store.
-func (m *Memory) Accept(_ context.Context, seenKey string, ttl time.Duration, items ...Item) (bool, error) {
+func (m *Memory) Accept(ctx context.Context, seenKey string, ttl time.Duration, items ...Item) (bool, error) {
+	a, err := m.AcceptFrom(ctx, seenKey, "", ttl, items...)
+	return a.Fresh, err
+}
+
+// AcceptFrom implements Store.
+func (m *Memory) AcceptFrom(_ context.Context, seenKey, party string, ttl time.Duration, items ...Item) (Accepted, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
-		return false, ErrClosed
+		return Accepted{}, ErrClosed
 	}
-	if !m.markLocked(seenKey, ttl) {
-		return false, nil
+	if mk, ok := m.markAt(m.now(), seenKey); ok {
+		return Accepted{Party: mk.party}, nil
 	}
+	m.markLocked(seenKey, party, ttl)
 	held := m.heldQueuedLocked(items)
 	m.enqueueLocked(items)
-	return !held, nil
+	return Accepted{Fresh: !held}, nil
 }
 
 // Enqueue implements Store.

@@ -40,6 +40,15 @@ type Item struct {
 	Token string
 }
 
+// Accepted is what AcceptFrom did.
+type Accepted struct {
+	// Fresh: the mark was new and the items are queued.
+	Fresh bool
+	// Party, when not Fresh, is the party recorded with the mark found;
+	// "" when none was.
+	Party string
+}
+
 // HeldLease is the lease on it of the holder of an item queued already
 // claimed (it.Token set).
 func (it Item) HeldLease() *Lease {

@@ -339,6 +339,34 @@ func TestQueues(t *testing.T) {
 				t.Errorf("Complete after Drop = %v", err)
 			}
 		}},
+		{"a duplicate is told the party its mark was taken from", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			it := item("inbox", "p1", "first", t0)
+			if a, err := s.AcceptFrom(ctx, "party-1", "FQ2KM-807341", time.Hour, it); err != nil || a != (store.Accepted{Fresh: true}) {
+				t.Fatalf("AcceptFrom = %+v, %v; want fresh", a, err)
+			}
+			for _, from := range []string{"FQ2KM-807341", "FCG71-807342"} {
+				if a, err := s.AcceptFrom(ctx, "party-1", from, time.Hour, item("inbox", "p1", "again", t0)); err != nil || a != (store.Accepted{Party: "FQ2KM-807341"}) {
+					t.Errorf("AcceptFrom by %s = %+v, %v; want a duplicate of FQ2KM-807341's", from, a, err)
+				}
+			}
+			if party, ok, err := s.TouchMark(ctx, "party-1", time.Hour); err != nil || !ok || party != "FQ2KM-807341" {
+				t.Errorf("TouchMark = %q, %v, %v; want FQ2KM-807341's mark", party, ok, err)
+			}
+			// Marks without a party: MarkSeen's, Accept's.
+			if _, err := s.MarkSeen(ctx, "party-2", time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			if a, err := s.AcceptFrom(ctx, "party-2", "FCG71-807342", time.Hour); err != nil || a != (store.Accepted{}) {
+				t.Errorf("AcceptFrom under a mark without a party = %+v, %v; want a duplicate of nobody's", a, err)
+			}
+			if party, ok, err := s.TouchMark(ctx, "party-2", time.Hour); err != nil || !ok || party != "" {
+				t.Errorf("TouchMark of a mark without a party = %q, %v, %v", party, ok, err)
+			}
+			if party, ok, err := s.TouchMark(ctx, "party-none", time.Hour); err != nil || ok || party != "" {
+				t.Errorf("TouchMark of no mark = %q, %v, %v; want none", party, ok, err)
+			}
+		}},
 		{"replies", func(t *testing.T, s store.Store) {
 			ctx := context.Background()
 			if _, ok, err := s.GetReply(ctx, "k"); ok || err != nil {

@@ -109,6 +109,15 @@ func seenMark() string {
 	return time.Now().UTC().Format(time.RFC3339) + " " + ids.NewUUID()
 }
 
+// seenMarkOf is seenMark with party, when there is one, as its third
+// field (AcceptFrom): "<time> <token> <party>".
+func seenMarkOf(party string) string {
+	if party == "" {
+		return seenMark()
+	}
+	return seenMark() + " " + party
+}
+
 // MarkSeen implements Store with SET NX and an expiry (markScript). It
 // does not wait for replicas (WaitReplicas): the mark is the SOAP door's
 // short "in progress" mark, and what keeps a request processed once

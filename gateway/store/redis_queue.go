@@ -51,16 +51,28 @@ func (r *Redis) itemArgs(keys []string, args []any, items []Item) ([]string, []a
 	return keys, args
 }
 
-// Accept implements Store with one Lua script: SET NX PX on the seen key,
-// then the items, only when the key was new.
+// Accept implements Store.
 func (r *Redis) Accept(ctx context.Context, seenKey string, ttl time.Duration, items ...Item) (bool, error) {
+	a, err := r.AcceptFrom(ctx, seenKey, "", ttl, items...)
+	return a.Fresh, err
+}
+
+// AcceptFrom implements Store with one Lua script (acceptScript): SET NX
+// PX on the seen key, its value naming party, then the items, only when
+// the key was new.
+func (r *Redis) AcceptFrom(ctx context.Context, seenKey, party string, ttl time.Duration, items ...Item) (Accepted, error) {
 	keys, args := r.itemArgs([]string{r.prefix + "seen:" + seenKey},
-		[]any{strconv.FormatInt(max(ttl.Milliseconds(), 1), 10), seenMark()}, items)
-	n, err := acceptScript.Run(ctx, r.scripts, keys, args...).Int()
+		[]any{strconv.FormatInt(max(ttl.Milliseconds(), 1), 10), seenMarkOf(party), party}, items)
+	res, err := acceptScript.Run(ctx, r.scripts, keys, args...).Slice()
 	if err != nil {
-		return false, fmt.Errorf("redis accept %s: %w", seenKey, err)
+		return Accepted{}, fmt.Errorf("redis accept %s: %w", seenKey, err)
 	}
-	return n == 1, nil
+	if len(res) != 2 {
+		return Accepted{}, fmt.Errorf("redis accept %s: unexpected reply %v", seenKey, res)
+	}
+	n, _ := res[0].(int64)
+	p, _ := res[1].(string)
+	return Accepted{Fresh: n == 1, Party: p}, nil
 }
 
 // Touch implements Store with PEXPIRE.
@@ -70,6 +82,19 @@ func (r *Redis) Touch(ctx context.Context, key string, ttl time.Duration) (bool,
 		return false, fmt.Errorf("redis touch %s: %w", key, err)
 	}
 	return ok, nil
+}
+
+// TouchMark implements Store with one Lua script (touchMarkScript),
+// which, as Touch, does not wait for replicas.
+func (r *Redis) TouchMark(ctx context.Context, key string, ttl time.Duration) (string, bool, error) {
+	party, err := touchMarkScript.Run(ctx, r.scripts.base, []string{r.prefix + "seen:" + key}, keyTTL(ttl).Milliseconds()).Text()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("redis touch %s: %w", key, err)
+	}
+	return party, true, nil
 }
 
 // Forget implements Store.

@@ -55,22 +55,26 @@ end
 `
 
 // acceptScript: KEYS[1] seen key, ARGV[1] ttl ms, ARGV[2] seen value
-// (unique to the call: seenMark); items from KEYS[2] / ARGV[3]. Returns 1
-// when the key was new, else 0; also 0 when an item to be queued already
-// claimed was queued already (the message is in hand: a duplicate, and
-// the caller holds no lease). A key that holds the call's own value was
-// set by this very call, run again by the client after its reply was
-// lost: it answers as that run did, and writes nothing again (its items
-// may have been claimed and finished since).
+// (unique to the call: seenMark, with the party), ARGV[3] the party;
+// items from KEYS[2] / ARGV[4]. Returns {1, ""} when the key was new, else
+// {0, party}, party the one recorded with the mark ("" for a mark without
+// one: the value's third field); also {0, ""} when an item to be queued
+// already claimed was queued already (the message is in hand: a
+// duplicate, and the caller holds no lease). A key that holds the call's
+// own value was set by this very call, run again by the client after its
+// reply was lost: it answers as that run did, and writes nothing again
+// (its items may have been claimed and finished since).
 var acceptScript = redis.NewScript(enqueueLua + `
 if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[1]) then
-  if redis.call('GET', KEYS[1]) ~= ARGV[2] or heldByOther(2, 3) then return 0 end
-  return 1
+  local cur = redis.call('GET', KEYS[1])
+  if cur ~= ARGV[2] then return {0, string.match(cur, '^%S+ %S+ (.+)$') or ''} end
+  if heldByOther(2, 4) then return {0, ''} end
+  return {1, ''}
 end
-local held = heldQueued(2, 3)
-enqueue(2, 3)
-if held then return 0 end
-return 1
+local held = heldQueued(2, 4)
+enqueue(2, 4)
+if held then return {0, ''} end
+return {1, ''}
 `)
 
 // enqueueScript: items from KEYS[1] / ARGV[1].
@@ -171,6 +175,13 @@ if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return redis.call('EXISTS',
 enqueue(3, 3)
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
 return 1
+`)
+
+// touchMarkScript: KEYS[1] seen key; ARGV[1] ttl ms. PEXPIRE, then the
+// party recorded with the mark ("" for none), or false when it is gone.
+var touchMarkScript = redis.NewScript(`
+if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 0 then return false end
+return string.match(redis.call('GET', KEYS[1]), '^%S+ %S+ (.+)$') or ''
 `)
 
 // markScript: KEYS[1] seen key, ARGV[1] seen value (unique to the call:

@@ -7,6 +7,7 @@ func ScriptNames() map[string]string {
 	return map[string]string{
 		acceptScript.Hash():    "store.accept",
 		markScript.Hash():      "store.mark",
+		touchMarkScript.Hash(): "store.touch_mark",
 		enqueueScript.Hash():   "store.enqueue",
 		claimScript.Hash():     "store.claim",
 		extendScript.Hash():    "store.extend",

@@ -19,18 +19,30 @@ type Store interface {
 	// keep a short "in progress" mark alive while its work runs, then to
 	// give it its full duration). It reports false when the key is gone.
 	Touch(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// TouchMark is Touch in one step with a read of the party the mark
+	// was recorded with (AcceptFrom's; "" for none): whether the mark is
+	// there, and if so whose.
+	TouchMark(ctx context.Context, key string, ttl time.Duration) (party string, ok bool, err error)
 	// Forget removes a key recorded by MarkSeen or Accept, so that the
 	// message it stands for is taken again (used when a sync request
 	// failed before it was answered).
 	Forget(ctx context.Context, key string) error
-	// Accept records seenKey for ttl and, only when it was new, enqueues
-	// items, in one atomic step: either both happen or neither. It reports
-	// whether seenKey was new; false means a duplicate and nothing was
-	// written. One exception: when an item to be queued already claimed
-	// (Item.Token) is in its queue already, its message is in hand
-	// elsewhere; Accept then records seenKey and the other items as usual
-	// but reports false, a duplicate, and the caller holds no lease.
+	// Accept is AcceptFrom with no party; it reports Accepted.Fresh.
 	Accept(ctx context.Context, seenKey string, ttl time.Duration, items ...Item) (bool, error)
+	// AcceptFrom records seenKey for ttl, with party (the sender of the
+	// message it marks; "" for none) in the mark, and, only when it was
+	// new, enqueues items, in one atomic step (one round trip): either
+	// both happen or neither. It reports whether seenKey was new
+	// (Accepted.Fresh); when it was not, a duplicate, nothing was written,
+	// and Accepted.Party is the party its mark was recorded with ("" when
+	// none was: a mark of MarkSeen, KeepReply, Accept, or of a release
+	// before marks kept one).
+	// One exception: when an item to be queued already claimed
+	// (Item.Token) is in its queue already, its message is in hand
+	// elsewhere; AcceptFrom then records seenKey and the other items as
+	// usual but reports a duplicate (Party ""), and the caller holds no
+	// lease.
+	AcceptFrom(ctx context.Context, seenKey, party string, ttl time.Duration, items ...Item) (Accepted, error)
 	// Enqueue adds items to their queues. An item whose id is already in
 	// its queue is left as it is.
 	Enqueue(ctx context.Context, items ...Item) error
