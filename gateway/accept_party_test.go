@@ -131,6 +131,67 @@ func TestEbXMLPartyKeptWithTheMark(t *testing.T) {
 	}
 }
 
+// TestEbXMLMessageIDReusedWhileQueued: a message waits in the inbox past
+// its persist duration (EPS down), its duplicate-elimination mark gone.
+// Another party's message under the same MessageId is refused as the
+// live mark refuses it (Inconsistent 910041): before, it was acknowledged
+// (202) and dropped, the inbox holding a message of that id already; its
+// prescription was never sent. The first party's retry is still its
+// message again: acknowledged, processed once.
+func TestEbXMLMessageIDReusedWhileQueued(t *testing.T) {
+	for name, mk := range onceStores(t) {
+		for _, sync := range []bool{true, false} {
+			t.Run(name+map[bool]string{true: "/syncreply", false: "/async-ack"}[sync], func(t *testing.T) {
+				var down atomic.Bool
+				down.Store(true)
+				proc := newFakeProcessor()
+				proc.answer = func(in *Inbound, _ int) (*Outcome, error) {
+					if down.Load() {
+						return nil, Deferred(errors.New("EPS unavailable"))
+					}
+					return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
+				}
+				cfg := testConfig()
+				cfg.PersistDuration = 300 * time.Millisecond
+				g := startGateway(t, cfg, mk(t)(), false, WithProcessor(proc), WithRoutes(twoPartyRoutes(t, startMHS(t, "ack").srv.URL)))
+				id := newID(t, 45)
+				first := newReq(id)
+				first.syncReply = sync
+				if code, body := sendEb(t, g.base, first); code != http.StatusAccepted {
+					t.Fatalf("first party: status %d, want 202\n%s", code, body)
+				}
+				waitFor(t, "the first party's message tried", func() bool { return proc.callsFor(id) >= 1 })
+				time.Sleep(cfg.PersistDuration + 200*time.Millisecond) // its mark gone, the message queued still
+
+				second := first
+				second.from = otherParty
+				code, body := sendEb(t, g.base, second)
+				if code == http.StatusAccepted {
+					t.Fatalf("another party's message under the MessageId of a message queued was acknowledged (202), and is never processed\n%s", body)
+				}
+				if ec, desc := ebErrorOf(t, body); code != http.StatusInternalServerError || ec != string(ebxml.CodeInconsistent) || !strings.HasPrefix(desc, "910041:") {
+					t.Errorf("another party's message: status %d, %s %q; want 500, Inconsistent 910041", code, ec, desc)
+				}
+				if code, body := sendEb(t, g.base, first); code != http.StatusAccepted {
+					t.Fatalf("first party's retry: status %d, want 202\n%s", code, body)
+				}
+				down.Store(false)
+				waitFor(t, "the first party's message answered", func() bool {
+					n, err := g.srv.msg.store.QueueLen(t.Context(), inboxQueue)
+					return err == nil && n == 0
+				})
+				proc.mu.Lock()
+				defer proc.mu.Unlock()
+				for _, c := range proc.calls {
+					if c.in.FromParty != senderParty {
+						t.Errorf("processed a message of %s under %s", c.in.FromParty, c.in.MessageID)
+					}
+				}
+			})
+		}
+	}
+}
+
 // TestEbXMLPartyRecordOfAnEarlierRelease: a MessageId taken by the
 // release before this one has its party in a record of its own beside
 // its mark (partyMarkKey), not in the mark. Through an upgrade, while

@@ -129,6 +129,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		return g.storeFailure(c, msg, log, err)
 	}
 	party := strings.ToUpper(msg.FromPartyID)
+	inItem.Party = party
 	items := []store.Item{inItem}
 	var ackItem *store.Item
 	if !msg.SyncReply && msg.AckRequested {

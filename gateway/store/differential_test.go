@@ -236,7 +236,7 @@ func (d *diffRun) data() []byte {
 
 // item is a new item, queued already claimed when held.
 func (d *diffRun) item(held bool) store.Item {
-	it := store.Item{Queue: pick(d, diffQueues), ID: pick(d, diffIDs), Data: d.data(), Due: d.now.Add(d.offset())}
+	it := store.Item{Queue: pick(d, diffQueues), ID: pick(d, diffIDs), Data: d.data(), Due: d.now.Add(d.offset()), Party: pick(d, diffParties)}
 	if held {
 		it.Token = fmt.Sprintf("held-%d", d.seq)
 		it.Due = d.now.Add(d.leaseLen())
@@ -260,6 +260,9 @@ func describe(its []store.Item) string {
 		fmt.Fprintf(&b, " %s/%s=%q@%s", it.Queue, it.ID, it.Data, it.Due.Sub(t0))
 		if it.Token != "" {
 			fmt.Fprintf(&b, "[held %s]", it.Token)
+		}
+		if it.Party != "" {
+			fmt.Fprintf(&b, "[from %s]", it.Party)
 		}
 	}
 	return b.String()

@@ -42,7 +42,8 @@
 //	<prefix>q:<queue>:dropped:<call>    "1" for a minute: the Drop call <call>
 //	                                    removed its item (the same, for Drop)
 //	<prefix>q:<queue>:item:<id>         hash: data (the item), token (current
-//	                                    lease, "" when not leased)
+//	                                    lease, "" when not leased), party
+//	                                    (Item.Party, when it has one)
 //	<prefix>q:<queue>:ended:<call>      "1" for a minute: the Retry or Complete
 //	                                    call <call> (a token of its own) ended
 //	                                    its lease (so that the call, sent again

@@ -41,6 +41,7 @@ type memItem struct {
 	// store claims in the order Redis does: by due millisecond, then id.
 	due   int64
 	token string
+	party string // Item.Party
 }
 
 // memReply is a kept sync reply and when it expires.

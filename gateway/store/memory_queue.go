@@ -25,10 +25,27 @@ func (m *Memory) AcceptFrom(_ context.Context, seenKey, party string, ttl time.D
 	if mk, ok := m.markAt(m.now(), seenKey); ok {
 		return Accepted{Party: mk.party}, nil
 	}
+	inHand, queued := m.inHandLocked(items)
+	if queued && inHand.party != "" && inHand.party != party {
+		return Accepted{Party: inHand.party}, nil
+	}
 	m.markLocked(seenKey, party, ttl)
-	held := m.heldQueuedLocked(items)
 	m.enqueueLocked(items)
-	return Accepted{Fresh: !held}, nil
+	if queued {
+		return Accepted{Party: inHand.party}, nil
+	}
+	return Accepted{Fresh: true}, nil
+}
+
+// inHandLocked returns the first of items that is in its queue already
+// (as queued), and whether there is one; the caller holds mu.
+func (m *Memory) inHandLocked(items []Item) (*memItem, bool) {
+	for _, it := range items {
+		if q, ok := m.queues[it.Queue][it.ID]; ok {
+			return q, true
+		}
+	}
+	return nil, false
 }
 
 // Enqueue implements Store.
@@ -64,7 +81,7 @@ func (m *Memory) enqueueLocked(items []Item) {
 		if _, ok := q[it.ID]; ok {
 			continue
 		}
-		q[it.ID] = &memItem{data: append([]byte(nil), it.Data...), due: it.Due.UnixMilli(), token: it.Token}
+		q[it.ID] = &memItem{data: append([]byte(nil), it.Data...), due: it.Due.UnixMilli(), token: it.Token, party: it.Party}
 	}
 }
 

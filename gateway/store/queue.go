@@ -38,14 +38,19 @@ type Item struct {
 	// an item could not be queued (its id was queued already); queue held
 	// items with them, not with Enqueue or Requeue.
 	Token string
+	// Party, when set, is recorded with the item (in Redis, its hash's
+	// party field) as the sender of the message it holds: AcceptFrom
+	// tells a message of another party under the same id from the one in
+	// hand by it.
+	Party string
 }
 
 // Accepted is what AcceptFrom did.
 type Accepted struct {
 	// Fresh: the mark was new and the items are queued.
 	Fresh bool
-	// Party, when not Fresh, is the party recorded with the mark found;
-	// "" when none was.
+	// Party, when not Fresh, is the party recorded with the mark found,
+	// or with the item found in hand; "" when none was.
 	Party string
 }
 

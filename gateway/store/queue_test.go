@@ -342,6 +342,7 @@ func TestQueues(t *testing.T) {
 		{"a duplicate is told the party its mark was taken from", func(t *testing.T, s store.Store) {
 			ctx := context.Background()
 			it := item("inbox", "p1", "first", t0)
+			it.Party = "FQ2KM-807341"
 			if a, err := s.AcceptFrom(ctx, "party-1", "FQ2KM-807341", time.Hour, it); err != nil || a != (store.Accepted{Fresh: true}) {
 				t.Fatalf("AcceptFrom = %+v, %v; want fresh", a, err)
 			}
@@ -365,6 +366,41 @@ func TestQueues(t *testing.T) {
 			}
 			if party, ok, err := s.TouchMark(ctx, "party-none", time.Hour); err != nil || ok || party != "" {
 				t.Errorf("TouchMark of no mark = %q, %v, %v; want none", party, ok, err)
+			}
+		}},
+		{"a message in hand past its mark is another party's to refuse, its own party's duplicate", func(t *testing.T, s store.Store) {
+			ctx := context.Background()
+			queued := item("inbox", "X:1", "first", t0)
+			queued.Party = "FQ2KM-807341"
+			if err := s.Enqueue(ctx, queued); err != nil { // its mark gone
+				t.Fatal(err)
+			}
+			other := item("inbox", "X:1", "other's", t0)
+			other.Party, other.Token = "FCG71-807342", "tok-o"
+			a, err := s.AcceptFrom(ctx, "inhand", "FCG71-807342", time.Hour, other, item("outbox", "ack-o", "ack", t0))
+			if err != nil || a != (store.Accepted{Party: "FQ2KM-807341"}) {
+				t.Fatalf("another party's AcceptFrom = %+v, %v; want a duplicate of FQ2KM-807341's", a, err)
+			}
+			if party, ok, _ := s.TouchMark(ctx, "inhand", time.Hour); ok {
+				t.Fatalf("another party's message in hand left a mark (of %q)", party)
+			}
+			if n, _ := s.QueueLen(ctx, "outbox"); n != 0 {
+				t.Fatalf("another party's message in hand queued %d items", n)
+			}
+			own := item("inbox", "X:1", "again", t0)
+			own.Party = "FQ2KM-807341"
+			a, err = s.AcceptFrom(ctx, "inhand", "FQ2KM-807341", time.Hour, own, item("outbox", "ack-1", "ack", t0))
+			if err != nil || a != (store.Accepted{Party: "FQ2KM-807341"}) {
+				t.Fatalf("its own party's AcceptFrom = %+v, %v; want a duplicate", a, err)
+			}
+			if party, ok, _ := s.TouchMark(ctx, "inhand", time.Hour); !ok || party != "FQ2KM-807341" {
+				t.Errorf("its own party's retry marked %q, %v; want the mark made again", party, ok)
+			}
+			if l := mustClaim(t, s, "inbox", t0, time.Minute); string(l.Data) != "first" {
+				t.Errorf("queued %q, want the first untouched", l.Data)
+			}
+			if l := mustClaim(t, s, "outbox", t0, time.Minute); l.ID != "ack-1" {
+				t.Errorf("outbox %s, want ack-1", l.ID)
 			}
 		}},
 		{"replies", func(t *testing.T, s store.Store) {

@@ -46,7 +46,7 @@ func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 func (r *Redis) itemArgs(keys []string, args []any, items []Item) ([]string, []any) {
 	for _, it := range items {
 		keys = append(keys, r.dueKey(it.Queue), r.itemPrefix(it.Queue)+it.ID)
-		args = append(args, it.ID, it.Data, ms(it.Due), it.Token)
+		args = append(args, it.ID, it.Data, ms(it.Due), it.Token, it.Party)
 	}
 	return keys, args
 }

@@ -8,24 +8,27 @@ import "github.com/redis/go-redis/v9"
 // milliseconds.
 //
 // Enqueued items travel as KEYS pairs (due set, item hash) from KEYS[first]
-// on, and as ARGV quadruples (id, data, due ms, token) from ARGV[first] on;
-// the token is "" for an item queued unclaimed, and for one queued already
-// claimed (Item.Token) it is the lease's, with due its end.
+// on, and as ARGV quintuples (id, data, due ms, token, party) from
+// ARGV[first] on; the token is "" for an item queued unclaimed, and for
+// one queued already claimed (Item.Token) it is the lease's, with due its
+// end; the party (Item.Party) is kept in the hash's party field unless "".
 
 // enqueueLua is the shared body: enqueue adds the items described from
 // KEYS[k0] / ARGV[a0] on, skipping ids already queued, and heldQueued
 // tells whether one of them to be queued already claimed is queued
 // already (its holder would hold nothing); heldByOther, whether one is
 // queued under another token than its own (after the items were
-// enqueued: whether they were queued already before).
+// enqueued: whether they were queued already before); inHand, the hash
+// key of the first of them queued already, if any.
 const enqueueLua = `
 local function enqueue(k0, a0)
   local n = (#KEYS - k0 + 1) / 2
   for i = 0, n - 1 do
     local zk, hk = KEYS[k0 + 2*i], KEYS[k0 + 2*i + 1]
-    local a = a0 + 4*i
+    local a = a0 + 5*i
     if redis.call('EXISTS', hk) == 0 then
       redis.call('HSET', hk, 'data', ARGV[a + 1], 'token', ARGV[a + 3])
+      if ARGV[a + 4] ~= '' then redis.call('HSET', hk, 'party', ARGV[a + 4]) end
       redis.call('ZADD', zk, ARGV[a + 2], ARGV[a])
     end
   end
@@ -34,17 +37,24 @@ end
 local function heldQueued(k0, a0)
   local n = (#KEYS - k0 + 1) / 2
   for i = 0, n - 1 do
-    if ARGV[a0 + 4*i + 3] ~= '' and redis.call('EXISTS', KEYS[k0 + 2*i + 1]) == 1 then
+    if ARGV[a0 + 5*i + 3] ~= '' and redis.call('EXISTS', KEYS[k0 + 2*i + 1]) == 1 then
       return true
     end
   end
   return false
 end
 
+local function inHand(k0)
+  for k = k0 + 1, #KEYS, 2 do
+    if redis.call('EXISTS', KEYS[k]) == 1 then return KEYS[k] end
+  end
+  return nil
+end
+
 local function heldByOther(k0, a0)
   local n = (#KEYS - k0 + 1) / 2
   for i = 0, n - 1 do
-    local token = ARGV[a0 + 4*i + 3]
+    local token = ARGV[a0 + 5*i + 3]
     if token ~= '' then
       local t = redis.call('HGET', KEYS[k0 + 2*i + 1], 'token')
       if t and t ~= token then return true end
@@ -58,22 +68,30 @@ end
 // (unique to the call: seenMark, with the party), ARGV[3] the party;
 // items from KEYS[2] / ARGV[4]. Returns {1, ""} when the key was new, else
 // {0, party}, party the one recorded with the mark ("" for a mark without
-// one: the value's third field); also {0, ""} when an item to be queued
-// already claimed was queued already (the message is in hand: a
-// duplicate, and the caller holds no lease). A key that holds the call's
-// own value was set by this very call, run again by the client after its
-// reply was lost: it answers as that run did, and writes nothing again
-// (its items may have been claimed and finished since).
+// one: the value's third field). Also {0, party} when an item to be queued
+// is queued already (the message is in hand, its mark lapsed: a duplicate,
+// and the caller holds no lease), party the one recorded with that item;
+// then nothing is written when that is another party, else the mark and
+// the other items are. A key that holds the call's own value was set by
+// this very call, run again by the client after its reply was lost: it
+// answers as that run did, and writes nothing again (its items may have
+// been claimed and finished since).
 var acceptScript = redis.NewScript(enqueueLua + `
-if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[1]) then
-  local cur = redis.call('GET', KEYS[1])
+local cur = redis.call('GET', KEYS[1])
+if cur then
   if cur ~= ARGV[2] then return {0, string.match(cur, '^%S+ %S+ (.+)$') or ''} end
-  if heldByOther(2, 4) then return {0, ''} end
+  if heldByOther(2, 4) then return {0, ARGV[3]} end
   return {1, ''}
 end
-local held = heldQueued(2, 4)
+local hand = inHand(2)
+local party = ''
+if hand then
+  party = redis.call('HGET', hand, 'party') or ''
+  if party ~= '' and party ~= ARGV[3] then return {0, party} end
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
 enqueue(2, 4)
-if held then return {0, ''} end
+if hand then return {0, party} end
 return {1, ''}
 `)
 

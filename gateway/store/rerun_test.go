@@ -87,6 +87,47 @@ func rerunCases() []rerunCase {
 			wantAfter:  "[m2=m2-data]",
 		},
 		{
+			name: "AcceptFrom, another party's message in hand",
+			prepare: func(t *testing.T, ctx context.Context, s *store.Redis, now time.Time) string {
+				it := item("inbox", "m3", "first", now)
+				it.Party = "P1"
+				if err := s.Enqueue(ctx, it); err != nil {
+					t.Fatal(err)
+				}
+				return "seen:accept-other"
+			},
+			op: func(ctx context.Context, s *store.Redis, now time.Time) string {
+				it := item("inbox", "m3", "other's", now)
+				it.Party = "P2"
+				a, err := s.AcceptFrom(ctx, "accept-other", "P2", time.Hour, it)
+				party, marked, _ := s.TouchMark(ctx, "accept-other", time.Hour)
+				return fmt.Sprintf("%+v, %s, marked %v %q", a, errString(err), marked, party)
+			},
+			want:       `{Fresh:false Party:P1}, ok, marked false ""`,
+			afterQueue: "inbox",
+			wantAfter:  "[m3=first]",
+		},
+		{
+			name: "AcceptFrom held, its own party's message in hand",
+			prepare: func(t *testing.T, ctx context.Context, s *store.Redis, now time.Time) string {
+				it := item("inbox", "m4", "first", now)
+				it.Party = "P1"
+				if err := s.Enqueue(ctx, it); err != nil {
+					t.Fatal(err)
+				}
+				return "seen:accept-own"
+			},
+			op: func(ctx context.Context, s *store.Redis, now time.Time) string {
+				it := item("inbox", "m4", "again", now.Add(time.Minute))
+				it.Party, it.Token = "P1", "handed-own"
+				a, err := s.AcceptFrom(ctx, "accept-own", "P1", time.Hour, it)
+				return fmt.Sprintf("%+v, %s", a, errString(err))
+			},
+			want:       `{Fresh:false Party:P1}, ok`,
+			afterQueue: "inbox",
+			wantAfter:  "[m4=first]",
+		},
+		{
 			name: "MarkSeen",
 			prepare: func(*testing.T, context.Context, *store.Redis, time.Time) string {
 				return "seen:mark"

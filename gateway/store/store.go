@@ -37,11 +37,14 @@ type Store interface {
 	// and Accepted.Party is the party its mark was recorded with ("" when
 	// none was: a mark of MarkSeen, KeepReply, Accept, or of a release
 	// before marks kept one).
-	// One exception: when an item to be queued already claimed
-	// (Item.Token) is in its queue already, its message is in hand
-	// elsewhere; AcceptFrom then records seenKey and the other items as
-	// usual but reports a duplicate (Party ""), and the caller holds no
-	// lease.
+	//
+	// One exception: when an item to be queued (the message, held or
+	// not) is in its queue already, its message is in hand though its
+	// mark is gone (lapsed while it waited). Accept then reports a
+	// duplicate, and the caller holds no lease, with Accepted.Party the
+	// party recorded with the item queued (Item.Party). If that is another
+	// party than party, nothing is written; else seenKey and the other
+	// items are recorded as for a new key.
 	AcceptFrom(ctx context.Context, seenKey, party string, ttl time.Duration, items ...Item) (Accepted, error)
 	// Enqueue adds items to their queues. An item whose id is already in
 	// its queue is left as it is.
