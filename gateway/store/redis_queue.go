@@ -92,7 +92,7 @@ func (r *Redis) TouchMark(ctx context.Context, key string, ttl time.Duration) (s
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("redis touch %s: %w", key, err)
+		return "", false, fmt.Errorf("redis touch mark %s: %w", key, err)
 	}
 	return party, true, nil
 }

@@ -40,11 +40,11 @@ type Store interface {
 	//
 	// One exception: when an item to be queued (the message, held or
 	// not) is in its queue already, its message is in hand though its
-	// mark is gone (lapsed while it waited). Accept then reports a
+	// mark is gone (lapsed while it waited). AcceptFrom then reports a
 	// duplicate, and the caller holds no lease, with Accepted.Party the
-	// party recorded with the item queued (Item.Party). If that is another
-	// party than party, nothing is written; else seenKey and the other
-	// items are recorded as for a new key.
+	// party recorded with the item queued (Item.Party). If that is a party
+	// other than party, nothing is written; else (the same party, or none
+	// recorded) seenKey and the other items are recorded as for a new key.
 	AcceptFrom(ctx context.Context, seenKey, party string, ttl time.Duration, items ...Item) (Accepted, error)
 	// Enqueue adds items to their queues. An item whose id is already in
 	// its queue is left as it is.
