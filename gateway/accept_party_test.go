@@ -21,7 +21,8 @@ import (
 // same step as its duplicate-elimination mark; a duplicate costs one
 // more only to queue its asynchronous acknowledgment again. Before, the
 // party was a write of its own after the Accept: two round trips per
-// accepted message, and a duplicate read it with a third.
+// accepted message, and a duplicate read it back with one more (2 for a
+// SyncReply duplicate, 3 for one acknowledged asynchronously).
 func TestEbXMLAcceptOneRoundTrip(t *testing.T) {
 	tests := []struct {
 		name                   string
@@ -84,9 +85,9 @@ func TestEbXMLAcceptOneRoundTrip(t *testing.T) {
 	}
 }
 
-// partyWriteLost is a store in which every write but Accept's fails
-// after the Accept has been made: the gateway stopping (killed, or its
-// store failing over) just after it took the message.
+// partyWriteLost is a store whose PutReply fails: a write made after the
+// Accept is lost, as when the gateway stops (killed, or its store failing
+// over) just after it took the message.
 type partyWriteLost struct {
 	store.Store
 	failed atomic.Int64
