@@ -220,6 +220,29 @@ func (p *comparing) queueShadow(job shadowJob) {
 	p.queue(job)
 }
 
+// deadLettered queues the shadow run of in, which went to the dead letters
+// for reason after the primary path failed it (retries exhausted, the
+// poison rule, a permanent failure): its refusal, the eb:MessageError its
+// sender gets (notProcessed), is compared with the other path's outcome.
+// A message failed for the moment was not compared on any attempt, so a
+// message the FHIR path lost while Spine answered it was never seen. A
+// message queued already (a permanent failure, which Process compares) is
+// not run again.
+func (p *comparing) deadLettered(in *Inbound, reason string) {
+	if len(in.Payload) == 0 { // an unreadable inbox entry: nothing to send
+		return
+	}
+	p.queueShadow(shadowJob{in: *in, primaryFault: compare.MessageErrorRefusal(notProcessed(reason))})
+}
+
+// compareDeadLettered hands comparison mode, when it is on, a message that
+// went to the dead letters for reason (comparing.deadLettered).
+func (g *messaging) compareDeadLettered(in *Inbound, reason string) {
+	if c := comparingOf(g.proc); c != nil {
+		c.deadLettered(in, reason)
+	}
+}
+
 // rememberedShadowRuns is how many messages comparison mode remembers
 // having queued (or skipped) the shadow run of, each for an hour.
 const rememberedShadowRuns = 50_000
