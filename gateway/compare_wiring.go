@@ -220,6 +220,48 @@ func (p *comparing) queueShadow(job shadowJob) {
 	p.queue(job)
 }
 
+// primaryNoter is the FHIR path's capability T (DeadLetterNoter,
+// UndeliveredNoter) when it is the primary path, whose answers and
+// refusals its senders get; with the legacy path primary the FHIR path's
+// answers go nowhere, and nothing of them is owed to anyone.
+func primaryNoter[T any](p *comparing) (T, bool) {
+	if p.primary == "legacy" {
+		var none T
+		return none, false
+	}
+	return underlying[T](p.fhir)
+}
+
+// NoteDeadLetter implements DeadLetterNoter for the FHIR path when it is
+// primary: comparison mode over it hid its note, so that a nominated
+// release dead-lettered after an attempt whose answer was lost left the
+// prescriptions EPS released in it stranded with the pharmacy.
+func (p *comparing) NoteDeadLetter(ctx context.Context, in *Inbound) error {
+	if n, ok := primaryNoter[DeadLetterNoter](p); ok {
+		return n.NoteDeadLetter(ctx, in)
+	}
+	return nil
+}
+
+// NoteUndelivered implements UndeliveredNoter for the FHIR path when it is
+// primary (as NoteDeadLetter): a release response its receiver never took
+// leaves what it released owed to the pharmacy's next release.
+func (p *comparing) NoteUndelivered(ctx context.Context, dl *outbox.DeadLetter) error {
+	if n, ok := primaryNoter[UndeliveredNoter](p); ok {
+		return n.NoteUndelivered(ctx, dl)
+	}
+	return nil
+}
+
+// NoteDelivered implements UndeliveredNoter for the FHIR path when it is
+// primary (NoteUndelivered).
+func (p *comparing) NoteDelivered(ctx context.Context, d outbox.Delivery) error {
+	if n, ok := primaryNoter[UndeliveredNoter](p); ok {
+		return n.NoteDelivered(ctx, d)
+	}
+	return nil
+}
+
 // deadLettered queues the shadow run of in, which went to the dead letters
 // for reason after the primary path failed it (retries exhausted, the
 // poison rule, a permanent failure): its refusal, the eb:MessageError its
