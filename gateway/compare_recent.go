@@ -1,8 +1,12 @@
 package gateway
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/porxgate/porxgate/gateway/store"
 )
 
 // recentSet remembers keys for a while, in memory: each for ttl, at most
@@ -84,4 +88,84 @@ func (s *recentSet) expire(now time.Time) {
 		}
 		s.fifo = live
 	}
+}
+
+// compareMemory is what comparison mode remembers across messages: whose
+// shadow run it queued (or skipped), so that a message processed again
+// runs it once; and the prescriptions of skipped or failed shadow runs,
+// each with why, so that a later comparison about one of them that
+// differs is incomplete. In memory (localMemory) on a gateway of its own;
+// in the store (storeMemory) when replicas share a Redis, any of which
+// may take any message.
+type compareMemory interface {
+	// firstRun remembers the message key (for an hour) and reports
+	// whether it was new.
+	firstRun(ctx context.Context, key string, now time.Time) (bool, error)
+	// untry remembers prescription id (for untriedFor) with note.
+	untry(ctx context.Context, id, note string, now time.Time) error
+	// untried returns the note of prescription id, and whether it is
+	// remembered.
+	untried(ctx context.Context, id string, now time.Time) (string, bool, error)
+}
+
+// localMemory is a compareMemory of this process's own: bounded sets
+// (rememberedShadowRuns, rememberedUntried), lost on restart.
+type localMemory struct {
+	runs, untriedIDs *recentSet
+}
+
+// newLocalMemory returns an empty localMemory.
+func newLocalMemory() *localMemory {
+	return &localMemory{runs: newRecentSet(rememberedShadowRuns, shadowRunsFor), untriedIDs: newRecentSet(rememberedUntried, untriedFor)}
+}
+
+func (m *localMemory) firstRun(_ context.Context, key string, now time.Time) (bool, error) {
+	return m.runs.add(key, "", now), nil
+}
+
+func (m *localMemory) untry(_ context.Context, id, note string, now time.Time) error {
+	m.untriedIDs.add(id, note, now)
+	return nil
+}
+
+func (m *localMemory) untried(_ context.Context, id string, now time.Time) (string, bool, error) {
+	note, ok := m.untriedIDs.get(id, now)
+	return note, ok, nil
+}
+
+// storeMemory is a compareMemory in the store that replicas share: a
+// message's shadow run is a duplicate-elimination mark
+// ("compare-run:<key>", MarkSeen), a prescription's note a kept record
+// ("compare-untried:<short-form id>", PutReply), each with its TTL.
+type storeMemory struct {
+	st store.Store
+}
+
+// Key prefixes of storeMemory in the store.
+const (
+	compareRunKey     = "compare-run:"
+	compareUntriedKey = "compare-untried:"
+)
+
+func (m storeMemory) firstRun(ctx context.Context, key string, _ time.Time) (bool, error) {
+	fresh, err := m.st.MarkSeen(ctx, compareRunKey+key, shadowRunsFor)
+	if err != nil {
+		return false, fmt.Errorf("comparison memory: %w", err)
+	}
+	return fresh, nil
+}
+
+func (m storeMemory) untry(ctx context.Context, id, note string, _ time.Time) error {
+	if err := m.st.PutReply(ctx, compareUntriedKey+id, []byte(note), untriedFor); err != nil {
+		return fmt.Errorf("comparison memory: %w", err)
+	}
+	return nil
+}
+
+func (m storeMemory) untried(ctx context.Context, id string, _ time.Time) (string, bool, error) {
+	b, ok, err := m.st.GetReply(ctx, compareUntriedKey+id)
+	if err != nil {
+		return "", false, fmt.Errorf("comparison memory: %w", err)
+	}
+	return string(b), ok, nil
 }

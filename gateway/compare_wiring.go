@@ -17,6 +17,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/compare"
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/internal/stopqueue"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -53,17 +54,16 @@ type comparing struct {
 	order *runOrder
 	// wake tells an idle shadow worker a job was queued.
 	wake chan struct{}
-	// compared holds the messages whose shadow run was queued or
-	// skipped: a message processed again (its answers' storing failed,
-	// its lease lapsed) is not sent down the other path again nor
-	// counted twice.
-	compared *recentSet
-	// untried holds the prescriptions (short-form ids) of messages whose
-	// shadow run was skipped or failed, each noting which message and
-	// why: a later comparison about one of them that differs is
-	// incomplete, not a difference.
-	untried *recentSet
-	total   *prometheus.CounterVec
+	// memory holds the messages whose shadow run was queued or skipped:
+	// a message processed again (its answers' storing failed, its lease
+	// lapsed, on this replica or another) is not sent down the other path
+	// again nor counted twice; and the prescriptions (short-form ids) of
+	// messages whose shadow run was skipped or failed, each noting which
+	// message and why: a later comparison about one of them that differs
+	// is incomplete, not a difference. In the store when it is shared
+	// (useStoreMemory), else in this process.
+	memory compareMemory
+	total  *prometheus.CounterVec
 }
 
 // shadowJob is one shadow run waiting for a worker.
@@ -113,7 +113,7 @@ func NewComparing(cc CompareConfig, fhir Processor, legacy *compare.Legacy, j *j
 	}, []string{"interaction", "result"}))
 	return &comparing{fhir: fhir, legacy: legacy, primary: cc.Primary, timeout: cc.Timeout, workers: cc.Workers,
 		j: j, log: log.With("component", "compare"), jobs: stopqueue.New[shadowJob](shadowQueueLen), budget: int64(cc.QueueBytes), order: newRunOrder(), wake: make(chan struct{}, 1), total: total,
-		compared: newRecentSet(rememberedShadowRuns, time.Hour), untried: newRecentSet(rememberedUntried, untriedFor)}
+		memory: newLocalMemory()}
 }
 
 // Describe says how comparison mode runs, for the admin page.
@@ -167,14 +167,14 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 	if err != nil && p.primary == "legacy" && errors.As(err, &rf) && !rf.Fault.Retryable() {
 		// Spine refused an ebXML message for good (it goes to the dead
 		// letters): its refusal is compared with the FHIR path's outcome.
-		p.queueShadow(shadowJob{in: *in, primaryFault: rf.Fault})
+		p.queueShadow(ctx, shadowJob{in: *in, primaryFault: rf.Fault})
 		return out, err
 	}
 	if err != nil && p.primary != "legacy" && IsPermanent(err) && ctx.Err() == nil {
 		// The FHIR path failed the message for good (it goes to the dead
 		// letters): what its sender gets for it is compared with the
 		// legacy path's outcome.
-		p.queueShadow(shadowJob{in: *in, primaryFault: permanentRefusal(in, err)})
+		p.queueShadow(ctx, shadowJob{in: *in, primaryFault: permanentRefusal(in, err)})
 		return out, err
 	}
 	if err != nil || out == nil {
@@ -196,28 +196,58 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 	default:
 		return out, nil
 	}
-	p.queueShadow(job)
+	p.queueShadow(ctx, job)
 	return out, nil
 }
 
 // queueShadow queues job's shadow run with its own copy of the payload,
 // or skips it when the FHIR path (the shadow of the legacy path) does not
 // translate the interaction.
-func (p *comparing) queueShadow(job shadowJob) {
+func (p *comparing) queueShadow(ctx context.Context, job shadowJob) {
 	// Keyed by the message's receipt too: a sender's resending of the
 	// MessageId after its persist duration is a new message (as at
 	// Spine), processed and compared anew.
 	key := fmt.Sprintf("%s:%s:%d", job.in.Interaction, job.in.MessageID, job.in.ReceivedAt.UnixNano())
-	if !p.compared.add(key, "", time.Now()) {
+	mctx, cancel := memoryCtx(ctx)
+	fresh, err := p.memory.firstRun(mctx, key, time.Now())
+	cancel()
+	switch {
+	case err != nil:
+		// Unknown whether it was run: not run, rather than twice.
+		p.skip(ctx, job, fmt.Sprintf("whether its shadow run was made before is unknown (%v): not run, lest the other path get it twice; not compared", err))
+		return
+	case !fresh:
 		p.log.With(inboundArgs(&job.in)...).Info("processed again: its shadow run was queued the first time; not run again")
 		return
 	}
 	if p.primary == "legacy" && !p.fhir.Supports(job.in.Interaction) {
-		p.skip(job, "the FHIR path does not translate "+job.in.Interaction+": not compared")
+		p.skip(ctx, job, "the FHIR path does not translate "+job.in.Interaction+": not compared")
 		return
 	}
 	job.in.Payload = append([]byte(nil), job.in.Payload...)
-	p.queue(job)
+	p.queue(ctx, job)
+}
+
+// memoryTimeout bounds a call to comparison mode's memory (compareMemory)
+// in the store: it is made on the primary path's way.
+const memoryTimeout = 5 * time.Second
+
+// memoryCtx returns a context for a call to comparison mode's memory:
+// ctx's values, memoryTimeout, and not ctx's cancellation (a message
+// processed as the gateway stops is still remembered).
+func memoryCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), memoryTimeout)
+}
+
+// useStoreMemory makes comparison mode under proc, when it is on,
+// remember in st when st is shared between replicas (not the in-memory
+// store): any replica may take any message, so a message one replica ran
+// the shadow of may be processed again by another, and a prescription one
+// replica skipped may be cancelled through another.
+func useStoreMemory(proc Processor, st store.Store) {
+	if c := comparingOf(proc); c != nil && st != nil && st.Kind() != "memory" {
+		c.memory = storeMemory{st: st}
+	}
 }
 
 // primaryNoter is the FHIR path's capability T (DeadLetterNoter,
@@ -270,24 +300,28 @@ func (p *comparing) NoteDelivered(ctx context.Context, d outbox.Delivery) error 
 // message the FHIR path lost while Spine answered it was never seen. A
 // message queued already (a permanent failure, which Process compares) is
 // not run again.
-func (p *comparing) deadLettered(in *Inbound, reason string) {
+func (p *comparing) deadLettered(ctx context.Context, in *Inbound, reason string) {
 	if len(in.Payload) == 0 { // an unreadable inbox entry: nothing to send
 		return
 	}
-	p.queueShadow(shadowJob{in: *in, primaryFault: compare.MessageErrorRefusal(notProcessed(reason))})
+	p.queueShadow(ctx, shadowJob{in: *in, primaryFault: compare.MessageErrorRefusal(notProcessed(reason))})
 }
 
 // compareDeadLettered hands comparison mode, when it is on, a message that
 // went to the dead letters for reason (comparing.deadLettered).
-func (g *messaging) compareDeadLettered(in *Inbound, reason string) {
+func (g *messaging) compareDeadLettered(ctx context.Context, in *Inbound, reason string) {
 	if c := comparingOf(g.proc); c != nil {
-		c.deadLettered(in, reason)
+		c.deadLettered(ctx, in, reason)
 	}
 }
 
 // rememberedShadowRuns is how many messages comparison mode remembers
-// having queued (or skipped) the shadow run of, each for an hour.
-const rememberedShadowRuns = 50_000
+// having queued (or skipped) the shadow run of in memory, each for
+// shadowRunsFor.
+const (
+	rememberedShadowRuns = 50_000
+	shadowRunsFor        = time.Hour
+)
 
 // rememberedUntried is how many prescriptions comparison mode remembers an
 // earlier message's shadow run was not made for, each for untriedFor.
@@ -302,11 +336,11 @@ const shadowQueueLen = 256
 // queue queues job for a shadow worker, or counts and journals it skipped
 // when the queue is full (shadowQueueLen runs, or the bytes they hold past
 // the budget) or the shadow workers have stopped.
-func (p *comparing) queue(job shadowJob) {
+func (p *comparing) queue(ctx context.Context, job shadowJob) {
 	job.size = jobSize(job)
 	if held := p.held.Add(job.size); held > p.budget {
 		p.held.Add(-job.size)
-		p.skip(job, fmt.Sprintf("shadow queue full (its runs hold %d bytes; with this one's %d past the budget of %d, --compare-queue-bytes): not compared",
+		p.skip(ctx, job, fmt.Sprintf("shadow queue full (its runs hold %d bytes; with this one's %d past the budget of %d, --compare-queue-bytes): not compared",
 			held-job.size, job.size, p.budget))
 		return
 	}
@@ -321,10 +355,10 @@ func (p *comparing) queue(job shadowJob) {
 		p.signal()
 	case stopqueue.Full:
 		p.held.Add(-job.size)
-		p.skip(job, "shadow queue full: not compared")
+		p.skip(ctx, job, "shadow queue full: not compared")
 	default:
 		p.held.Add(-job.size)
-		p.skip(job, skippedStopped)
+		p.skip(ctx, job, skippedStopped)
 	}
 }
 
@@ -341,22 +375,27 @@ const skippedStopped = "the gateway stopped before the shadow run: not compared"
 
 // skip counts and journals a shadow run not made, saying why, and
 // remembers its prescriptions untried.
-func (p *comparing) skip(job shadowJob, why string) {
-	p.untry(job, "skipped", why)
+func (p *comparing) skip(ctx context.Context, job shadowJob, why string) {
+	p.untry(ctx, job, "skipped", why)
 	p.notRun(job, compareSkipped, why)
 }
 
 // untry remembers the prescriptions job's request and primary answer
 // carry as untried on the other path: job's shadow run was not made or
 // failed (what, why).
-func (p *comparing) untry(job shadowJob, what, why string) {
+func (p *comparing) untry(ctx context.Context, job shadowJob, what, why string) {
 	note := fmt.Sprintf("the shadow run of %s %s was %s (%s)", job.in.Interaction, job.in.MessageID, what, truncate(why, 300))
 	now := time.Now()
+	mctx, cancel := memoryCtx(ctx)
+	defer cancel()
 	for _, b := range [][]byte{job.in.Payload, job.primary.Payload} {
 		for _, id := range journal.PrescriptionIDsOf(b) {
 			// A copy: the id may share the payload's memory, which the
 			// set would otherwise hold for as long as it keeps the id.
-			p.untried.add(strings.Clone(id), note, now)
+			if err := p.memory.untry(mctx, strings.Clone(id), note, now); err != nil {
+				p.log.With(inboundArgs(&job.in)...).Warn("a prescription whose shadow run was not made could not be remembered: a later comparison about it may say differ where it is incomplete",
+					"prescription", id, "err", err)
+			}
 		}
 	}
 }
@@ -364,11 +403,17 @@ func (p *comparing) untry(job shadowJob, what, why string) {
 // untriedNote says why a comparison of answers about the prescriptions
 // payloads carry is incomplete: an earlier message's shadow run about one
 // of them was not made or failed; "" when none was.
-func (p *comparing) untriedNote(payloads ...[]byte) string {
+func (p *comparing) untriedNote(ctx context.Context, payloads ...[]byte) string {
 	now := time.Now()
+	mctx, cancel := memoryCtx(ctx)
+	defer cancel()
 	for _, b := range payloads {
 		for _, id := range journal.PrescriptionIDsOf(b) {
-			if note, ok := p.untried.get(id, now); ok {
+			note, ok, err := p.memory.untried(mctx, id, now)
+			if err != nil {
+				return "prescription " + id + ": whether an earlier message's shadow run about it was made is unknown (" + err.Error() + "): the differences may be of that making"
+			}
+			if ok {
 				return "prescription " + id + ": " + note + ", so the other path may not know it: the differences may be of that making"
 			}
 		}
@@ -488,7 +533,7 @@ func (p *comparing) Run(ctx context.Context, grace time.Duration) {
 			defer p.order.done(job.seq)
 			defer p.held.Add(-job.size)
 			if p.order.wait(ctx, job.seq, job.in.ReceivedAt) != nil {
-				p.skip(job, skippedStopped)
+				p.skip(ctx, job, skippedStopped)
 				return true
 			}
 			p.shadow(ctx, job)
@@ -500,7 +545,7 @@ func (p *comparing) Run(ctx context.Context, grace time.Duration) {
 	for _, job := range p.jobs.Close() {
 		p.order.done(job.seq)
 		p.held.Add(-job.size)
-		p.skip(job, skippedStopped)
+		p.skip(ctx, job, skippedStopped)
 	}
 }
 
@@ -606,14 +651,14 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	result := compareError
 	if serr != nil {
 		step.Note, c.Error = serr.Error(), serr.Error()
-		p.untry(job, "failed", serr.Error())
+		p.untry(ctx, job, "failed", serr.Error())
 	} else if diffs, err := compare.CompareOutcomes(job.primaryFault, job.primary.Payload, otherFault, other, in.Payload, p.primary, otherName); err != nil {
 		c.Error = err.Error()
 	} else if len(diffs) == 0 {
 		result = compareMatch
 	} else {
 		result, c.Differences = compareDiffer, diffs
-		if note := p.untriedNote(in.Payload, job.primary.Payload, other); note != "" {
+		if note := p.untriedNote(ctx, in.Payload, job.primary.Payload, other); note != "" {
 			result, c.Error = compareIncomplete, note
 		}
 	}

@@ -32,9 +32,11 @@
 //	<prefix>seen:<key>                  duplicate elimination: SET NX PX with the
 //	                                    interaction's persist duration; the gateway's
 //	                                    keys are "ebxml:<interaction>:<MessageId>" and
-//	                                    "soap:<interaction>:<MessageId>"; the value
-//	                                    is when it was set and a token of the call
-//	                                    that set it
+//	                                    "soap:<interaction>:<MessageId>", and
+//	                                    comparison mode's "compare-run:<interaction>:
+//	                                    <MessageId>:<received ns>" (its shadow run
+//	                                    made, an hour); the value is when it was
+//	                                    set and a token of the call that set it
 //	<prefix>q:<queue>:due               sorted set: item id -> Unix ms when due
 //	                                    (while leased: when the lease runs out)
 //	<prefix>q:<queue>:dropped:<call>    "1" for a minute: the Drop call <call>
@@ -58,7 +60,10 @@
 //	                                    the record of EPS's answer to a message
 //	                                    ("eps-outcome:<transport>:<interaction>:
 //	                                    <MessageId>", a day; 90 days for one
-//	                                    dead-lettered)
+//	                                    dead-lettered), and comparison mode's
+//	                                    "compare-untried:<short-form id>" (why a
+//	                                    prescription's shadow run was not made,
+//	                                    7 days)
 //	<prefix>reserved:<call>             "1" for a minute: the ReserveReply call
 //	                                    <call> wrote its reply (the same, for
 //	                                    ReserveReply)
