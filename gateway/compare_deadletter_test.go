@@ -51,6 +51,9 @@ func TestComparisonOfTransientFailuresDeadLettered(t *testing.T) {
 				if code, body := sendEb(t, g.base, r); code != http.StatusAccepted {
 					t.Fatalf("ebXML POST = %d\n%s", code, body)
 				}
+				// EPS answers another message after failing this one (the
+				// poison rule's evidence that it is not down for all).
+				waitFor(t, "the message failed twice", func() bool { return r.messageID != lost.messageID || fhir.callsFor(lost.messageID) >= 2 })
 			}
 			dl := waitDeadLetters(t, g, 1)[0]
 			if dl.MessageID != lost.messageID {
