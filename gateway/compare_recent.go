@@ -101,6 +101,14 @@ type compareMemory interface {
 	// firstRun remembers the message key (for an hour) and reports
 	// whether it was new.
 	firstRun(ctx context.Context, key string, now time.Time) (bool, error)
+	// settled remembers that the shadow run of key was made, or
+	// journalled as not made.
+	settled(ctx context.Context, key string, now time.Time) error
+	// wasSettled reports whether the shadow run of key, remembered by
+	// firstRun, is settled or in the hands of this process: false when
+	// another process (a replica, or this one before a restart) queued it
+	// and may have stopped before making it.
+	wasSettled(ctx context.Context, key string, now time.Time) (bool, error)
 	// untry remembers prescription id (for untriedFor) with note.
 	untry(ctx context.Context, id, note string, now time.Time) error
 	// untried returns the note of prescription id, and whether it is
@@ -123,6 +131,12 @@ func (m *localMemory) firstRun(_ context.Context, key string, now time.Time) (bo
 	return m.runs.add(key, "", now), nil
 }
 
+// settled implements compareMemory: a key this process remembers is
+// its own, settled or in hand.
+func (m *localMemory) settled(context.Context, string, time.Time) error { return nil }
+
+func (m *localMemory) wasSettled(context.Context, string, time.Time) (bool, error) { return true, nil }
+
 func (m *localMemory) untry(_ context.Context, id, note string, now time.Time) error {
 	m.untriedIDs.add(id, note, now)
 	return nil
@@ -135,34 +149,65 @@ func (m *localMemory) untried(_ context.Context, id string, now time.Time) (stri
 
 // storeMemory is a compareMemory in the store that replicas share: a
 // message's shadow run is a duplicate-elimination mark
-// ("compare-run:<key>", MarkSeen), a prescription's note a kept record
-// ("compare-untried:<short-form id>", PutReply), each with its TTL.
+// ("compare-run:<key>", MarkSeen) and, once made or journalled as not
+// made, a record ("compare-settled:<key>", PutReply); a prescription's
+// note is a kept record ("compare-untried:<short-form id>", PutReply);
+// each with its TTL. The runs this process queued it also keeps in
+// memory (here): they are in its hands.
 type storeMemory struct {
-	st store.Store
+	st   store.Store
+	here *recentSet
+}
+
+// newStoreMemory returns a storeMemory in st.
+func newStoreMemory(st store.Store) *storeMemory {
+	return &storeMemory{st: st, here: newRecentSet(rememberedShadowRuns, shadowRunsFor)}
 }
 
 // Key prefixes of storeMemory in the store.
 const (
 	compareRunKey     = "compare-run:"
+	compareSettledKey = "compare-settled:"
 	compareUntriedKey = "compare-untried:"
 )
 
-func (m storeMemory) firstRun(ctx context.Context, key string, _ time.Time) (bool, error) {
+func (m *storeMemory) firstRun(ctx context.Context, key string, now time.Time) (bool, error) {
 	fresh, err := m.st.MarkSeen(ctx, compareRunKey+key, shadowRunsFor)
 	if err != nil {
 		return false, fmt.Errorf("comparison memory: %w", err)
 	}
+	if fresh {
+		m.here.add(key, "", now)
+	}
 	return fresh, nil
 }
 
-func (m storeMemory) untry(ctx context.Context, id, note string, _ time.Time) error {
+func (m *storeMemory) settled(ctx context.Context, key string, _ time.Time) error {
+	if err := m.st.PutReply(ctx, compareSettledKey+key, []byte("1"), shadowRunsFor); err != nil {
+		return fmt.Errorf("comparison memory: %w", err)
+	}
+	return nil
+}
+
+func (m *storeMemory) wasSettled(ctx context.Context, key string, now time.Time) (bool, error) {
+	if _, ok := m.here.get(key, now); ok {
+		return true, nil
+	}
+	_, ok, err := m.st.GetReply(ctx, compareSettledKey+key)
+	if err != nil {
+		return false, fmt.Errorf("comparison memory: %w", err)
+	}
+	return ok, nil
+}
+
+func (m *storeMemory) untry(ctx context.Context, id, note string, _ time.Time) error {
 	if err := m.st.PutReply(ctx, compareUntriedKey+id, []byte(note), untriedFor); err != nil {
 		return fmt.Errorf("comparison memory: %w", err)
 	}
 	return nil
 }
 
-func (m storeMemory) untried(ctx context.Context, id string, _ time.Time) (string, bool, error) {
+func (m *storeMemory) untried(ctx context.Context, id string, _ time.Time) (string, bool, error) {
 	b, ok, err := m.st.GetReply(ctx, compareUntriedKey+id)
 	if err != nil {
 		return "", false, fmt.Errorf("comparison memory: %w", err)

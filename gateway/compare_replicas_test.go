@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -47,24 +48,9 @@ func newReplicaComparing(t *testing.T, url string, queueBytes int) replicaCompar
 // replica's own. It is "incomplete", naming the skipped message, as on a
 // single gateway.
 func TestSkippedRunTaintsAcrossReplicas(t *testing.T) {
-	route := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		w.Header().Set("Content-Type", "text/xml")
-		ack := string(mcciPayload("X"))
-		if strings.Contains(string(body), "<note>cancel") { // Spine knows no such prescription
-			ack = strings.Replace(ack, `typeCode="AA"`, `typeCode="AE"`, 1)
-		}
-		_, _ = io.WriteString(w, ack)
-	}))
-	t.Cleanup(route.Close)
+	route, _ := cancelRefusingRoute(t)
 	_, newStore := redisStore(t)
-	const rx = "A1B2C3-A99968-4DCF9K"
-	msg := func(n int, note string) ebReq {
-		r := newReq(newID(t, 1000+n))
-		r.payload = []byte(strings.Replace(string(r.payload), "<note>",
-			`<id root="2.16.840.1.113883.2.1.3.2.4.18.8" extension="`+rx+`"/><note>`+note+" ", 1))
-		return r
-	}
+	msg := func(n int, note string) ebReq { return aboutRx(t, newReq(newID(t, 1000+n)), note) }
 	send := func(g *gw, r ebReq) {
 		t.Helper()
 		if code, body := sendEb(t, g.base, r); code != http.StatusAccepted {
@@ -86,12 +72,89 @@ func TestSkippedRunTaintsAcrossReplicas(t *testing.T) {
 	cancel := msg(2, "cancel")
 	send(gb, cancel)
 	c := waitComparison(t, b.j, cancel.messageID)
-	if c.Result != compareIncomplete || !strings.Contains(c.Error, rx) || !strings.Contains(c.Error, presc.messageID) || len(c.Differences) == 0 {
+	if c.Result != compareIncomplete || !strings.Contains(c.Error, replicaRx) || !strings.Contains(c.Error, presc.messageID) || len(c.Differences) == 0 {
 		t.Errorf("the other replica's comparison of the cancellation of a prescription never sent down the legacy path: %s %v %q, want incomplete naming %s and %s",
-			c.Result, c.Differences, c.Error, rx, presc.messageID)
+			c.Result, c.Differences, c.Error, replicaRx, presc.messageID)
 	}
 	if n := compareCount(t, b.m, prescribe, compareDiffer); n != 0 {
 		t.Errorf("porxgate_compare_total{result=differ} = %v on the other replica, want 0", n)
+	}
+}
+
+// replicaRx is the prescription the replica tests' messages are about.
+const replicaRx = "A1B2C3-A99968-4DCF9K"
+
+// aboutRx returns r with its payload about replicaRx, its note starting
+// with note ("prescription", "cancel").
+func aboutRx(t *testing.T, r ebReq, note string) ebReq {
+	t.Helper()
+	r.payload = []byte(strings.Replace(string(r.payload), "<note>",
+		`<id root="2.16.840.1.113883.2.1.3.2.4.18.8" extension="`+replicaRx+`"/><note>`+note+" ", 1))
+	return r
+}
+
+// cancelRefusingRoute is a legacy route that answers every message AA but
+// a cancellation ("<note>cancel"), which it refuses (AE: Spine knows no
+// such prescription); it counts the calls.
+func cancelRefusingRoute(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var calls atomic.Int64
+	route := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		calls.Add(1)
+		w.Header().Set("Content-Type", "text/xml")
+		ack := string(mcciPayload("X"))
+		if strings.Contains(string(body), "<note>cancel") {
+			ack = strings.Replace(ack, `typeCode="AA"`, `typeCode="AE"`, 1)
+		}
+		_, _ = io.WriteString(w, ack)
+	}))
+	t.Cleanup(route.Close)
+	return route, &calls
+}
+
+// TestShadowRunOfAStoppedReplicaIsNotLeftOut: a replica queued a message's
+// shadow run and stopped before making it (killed: nothing journalled);
+// another replica on the same Redis processes the message again. It must
+// not run the shadow again blindly (the first may have made it), nor leave
+// it out silently: the comparison is "skipped", saying why, and its
+// prescription is remembered, so that a later comparison about it that
+// differs is "incomplete". Before, the other replica said nothing, and
+// counted nothing, and its later cancellation compared "differ".
+func TestShadowRunOfAStoppedReplicaIsNotLeftOut(t *testing.T) {
+	route, calls := cancelRefusingRoute(t)
+	_, newStore := redisStore(t)
+	a, b := newReplicaComparing(t, route.URL, 0), newReplicaComparing(t, route.URL, 0)
+	useStoreMemory(a.proc, newStore())
+	useStoreMemory(b.proc, newStore())
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan struct{}, 2)
+	go func() { defer func() { done <- struct{}{} }(); comparingOf(b.proc).Run(ctx, time.Second) }() // b's shadow workers; a's never run
+	go func() { defer func() { done <- struct{}{} }(); b.j.Run(ctx) }()
+	t.Cleanup(func() { stop(); <-done; <-done })
+	inbound := func(r ebReq) *Inbound {
+		return &Inbound{Transport: TransportEbXML, Interaction: r.action, MessageID: r.messageID, FromParty: r.from,
+			Payload: r.payload, ReceivedAt: time.Now()}
+	}
+	presc := inbound(aboutRx(t, newReq(newID(t, 1020)), "prescription"))
+	for _, p := range []Processor{a.proc, b.proc} {
+		if _, err := p.Process(ctx, presc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := waitComparison(t, b.j, presc.MessageID)
+	if c.Result != compareSkipped || !strings.Contains(c.Error, "another gateway process") {
+		t.Errorf("the other replica's comparison of a message whose shadow run a stopped replica had queued: %s %q, want skipped, saying why", c.Result, c.Error)
+	}
+	cancel := inbound(aboutRx(t, newReq(newID(t, 1021)), "cancel"))
+	if _, err := b.proc.Process(ctx, cancel); err != nil {
+		t.Fatal(err)
+	}
+	if c := waitComparison(t, b.j, cancel.MessageID); c.Result != compareIncomplete || !strings.Contains(c.Error, presc.MessageID) {
+		t.Errorf("the cancellation's comparison: %s %q, want incomplete naming %s", c.Result, c.Error, presc.MessageID)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the legacy route got %d calls, want 1 (the cancellation's)", n)
 	}
 }
 

@@ -188,7 +188,7 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 		// Unavailable for a moment: the sender sends the message again.
 		// The shadow path is not run on this attempt (it would act on the
 		// other environment twice: now, and for the retry).
-		p.notRun(job, compareError, fmt.Sprintf("%s refused with a retryable SOAP fault %s (unavailable for a moment): not compared, and not sent down the other path (the sender sends it again)",
+		p.notRun(ctx, job, compareError, fmt.Sprintf("%s refused with a retryable SOAP fault %s (unavailable for a moment): not compared, and not sent down the other path (the sender sends it again)",
 			p.primary, faultText(out.Fault)))
 		return out, nil
 	case out.Fault != nil: // a refusal is compared too
@@ -204,20 +204,29 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 // or skips it when the FHIR path (the shadow of the legacy path) does not
 // translate the interaction.
 func (p *comparing) queueShadow(ctx context.Context, job shadowJob) {
-	// Keyed by the message's receipt too: a sender's resending of the
-	// MessageId after its persist duration is a new message (as at
-	// Spine), processed and compared anew.
-	key := fmt.Sprintf("%s:%s:%d", job.in.Interaction, job.in.MessageID, job.in.ReceivedAt.UnixNano())
+	key := runKey(&job.in)
 	mctx, cancel := memoryCtx(ctx)
+	defer cancel()
 	fresh, err := p.memory.firstRun(mctx, key, time.Now())
-	cancel()
-	switch {
-	case err != nil:
+	if err != nil {
 		// Unknown whether it was run: not run, rather than twice.
 		p.skip(ctx, job, fmt.Sprintf("whether its shadow run was made before is unknown (%v): not run, lest the other path get it twice; not compared", err))
 		return
-	case !fresh:
-		p.log.With(inboundArgs(&job.in)...).Info("processed again: its shadow run was queued the first time; not run again")
+	}
+	if !fresh {
+		settled, err := p.memory.wasSettled(mctx, key, time.Now())
+		switch {
+		case err != nil:
+			p.skip(ctx, job, fmt.Sprintf("its shadow run was queued before, and whether it was made is unknown (%v): not run again, lest the other path get it twice; not compared", err))
+		case !settled:
+			// Queued by a replica, or by this process before a restart,
+			// that may have stopped before making it: not known to have
+			// reached the other path, so said so and its prescriptions
+			// remembered, never silently left out.
+			p.skip(ctx, job, "its shadow run was queued by another gateway process (a replica, or this one before a restart), which may have stopped before making it: not run again, lest the other path get it twice; not compared")
+		default:
+			p.log.With(inboundArgs(&job.in)...).Info("processed again: its shadow run was queued the first time; not run again")
+		}
 		return
 	}
 	if p.primary == "legacy" && !p.fhir.Supports(job.in.Interaction) {
@@ -226,6 +235,24 @@ func (p *comparing) queueShadow(ctx context.Context, job shadowJob) {
 	}
 	job.in.Payload = append([]byte(nil), job.in.Payload...)
 	p.queue(ctx, job)
+}
+
+// runKey is the key comparison mode remembers the shadow run of in by:
+// its MessageId and its receipt (a sender's resending of the MessageId
+// after its persist duration is a new message, as at Spine, processed and
+// compared anew).
+func runKey(in *Inbound) string {
+	return fmt.Sprintf("%s:%s:%d", in.Interaction, in.MessageID, in.ReceivedAt.UnixNano())
+}
+
+// settle remembers that job's shadow run was made, or journalled as not
+// made (compareMemory.settled).
+func (p *comparing) settle(ctx context.Context, job shadowJob) {
+	mctx, cancel := memoryCtx(ctx)
+	defer cancel()
+	if err := p.memory.settled(mctx, runKey(&job.in), time.Now()); err != nil {
+		p.log.With(inboundArgs(&job.in)...).Warn("a shadow run made could not be remembered as made: if the message is processed again elsewhere, it is said skipped", "err", err)
+	}
 }
 
 // memoryTimeout bounds a call to comparison mode's memory (compareMemory)
@@ -246,7 +273,7 @@ func memoryCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 // replica skipped may be cancelled through another.
 func useStoreMemory(proc Processor, st store.Store) {
 	if c := comparingOf(proc); c != nil && st != nil && st.Kind() != "memory" {
-		c.memory = storeMemory{st: st}
+		c.memory = newStoreMemory(st)
 	}
 }
 
@@ -377,7 +404,7 @@ const skippedStopped = "the gateway stopped before the shadow run: not compared"
 // remembers its prescriptions untried.
 func (p *comparing) skip(ctx context.Context, job shadowJob, why string) {
 	p.untry(ctx, job, "skipped", why)
-	p.notRun(job, compareSkipped, why)
+	p.notRun(ctx, job, compareSkipped, why)
 }
 
 // untry remembers the prescriptions job's request and primary answer
@@ -422,10 +449,11 @@ func (p *comparing) untriedNote(ctx context.Context, payloads ...[]byte) string 
 }
 
 // notRun counts and journals, as result, a shadow run not made, saying why.
-func (p *comparing) notRun(job shadowJob, result, why string) {
+func (p *comparing) notRun(ctx context.Context, job shadowJob, result, why string) {
 	p.total.WithLabelValues(job.in.Interaction, result).Inc()
 	p.j.Record(journal.Event{Exchange: job.in.MessageID, Comparison: &journal.Comparison{Result: result, Primary: p.primary,
 		Error: why}})
+	p.settle(ctx, job)
 }
 
 // permanentRefusal is what the sender of in gets when the FHIR path fails
@@ -665,6 +693,7 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	c.Result = result
 	p.total.WithLabelValues(in.Interaction, result).Inc()
 	p.j.Record(journal.Event{Exchange: in.MessageID, Step: step, Comparison: c})
+	p.settle(ctx, job)
 	p.log.With(inboundArgs(in)...).Info("compared", "result", result, "differences", len(c.Differences), "err", c.Error)
 }
 

@@ -61,6 +61,9 @@
 //	                                    ("eps-outcome:<transport>:<interaction>:
 //	                                    <MessageId>", a day; 90 days for one
 //	                                    dead-lettered), and comparison mode's
+//	                                    "compare-settled:<interaction>:<MessageId>:
+//	                                    <received ns>" (its shadow run made or
+//	                                    journalled as not made, an hour) and
 //	                                    "compare-untried:<short-form id>" (why a
 //	                                    prescription's shadow run was not made,
 //	                                    7 days)
