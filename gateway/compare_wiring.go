@@ -682,6 +682,11 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 		p.untry(ctx, job, "failed", serr.Error())
 	} else if diffs, err := compare.CompareOutcomes(job.primaryFault, job.primary.Payload, otherFault, other, in.Payload, p.primary, otherName); err != nil {
 		c.Error = err.Error()
+		if otherFault != nil && otherFault.Retryable() {
+			// Refused as unavailable for a moment (200, 206, 208): the
+			// other environment did not act on it, as when it failed.
+			p.untry(ctx, job, "refused as unavailable for a moment", err.Error())
+		}
 	} else if len(diffs) == 0 {
 		result = compareMatch
 	} else {
