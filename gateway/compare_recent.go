@@ -90,24 +90,25 @@ func (s *recentSet) expire(now time.Time) {
 	}
 }
 
-// compareMemory is what comparison mode remembers across messages: whose
-// shadow run it queued (or skipped), so that a message processed again
-// runs it once; and the prescriptions of skipped or failed shadow runs,
-// each with why, so that a later comparison about one of them that
-// differs is incomplete. In memory (localMemory) on a gateway of its own;
-// in the store (storeMemory) when replicas share a Redis, any of which
-// may take any message.
+// compareMemory is what comparison mode remembers across messages and
+// the gateway processes that share it: whose shadow run was made, so that
+// a message processed again (by another replica) runs it once; and the
+// prescriptions of skipped or failed shadow runs, each with why, so that
+// a later comparison about one of them that differs is incomplete. In
+// memory (localMemory) on a gateway of its own, whose own queue
+// (comparing.queued) knows what it ran; in the store (storeMemory) when
+// replicas share a Redis, any of which may take any message.
 type compareMemory interface {
-	// firstRun remembers the message key (for an hour) and reports
+	// firstRun remembers the message key (for shadowRunsFor) and reports
 	// whether it was new.
 	firstRun(ctx context.Context, key string, now time.Time) (bool, error)
 	// settled remembers that the shadow run of key was made, or
 	// journalled as not made.
 	settled(ctx context.Context, key string, now time.Time) error
 	// wasSettled reports whether the shadow run of key, remembered by
-	// firstRun, is settled or in the hands of this process: false when
-	// another process (a replica, or this one before a restart) queued it
-	// and may have stopped before making it.
+	// firstRun, is settled: false when the process that queued it (a
+	// replica, or this one before a restart) may have stopped before
+	// making it.
 	wasSettled(ctx context.Context, key string, now time.Time) (bool, error)
 	// untry remembers prescription id (for untriedFor) with note.
 	untry(ctx context.Context, id, note string, now time.Time) error
@@ -116,23 +117,20 @@ type compareMemory interface {
 	untried(ctx context.Context, id string, now time.Time) (string, bool, error)
 }
 
-// localMemory is a compareMemory of this process's own: bounded sets
-// (rememberedShadowRuns, rememberedUntried), lost on restart.
+// localMemory is a compareMemory of this process's own: its runs are its
+// own queue's, each made once (comparing.queued); the prescriptions are a
+// bounded set (rememberedUntried), lost on restart.
 type localMemory struct {
-	runs, untriedIDs *recentSet
+	untriedIDs *recentSet
 }
 
 // newLocalMemory returns an empty localMemory.
 func newLocalMemory() *localMemory {
-	return &localMemory{runs: newRecentSet(rememberedShadowRuns, shadowRunsFor), untriedIDs: newRecentSet(rememberedUntried, untriedFor)}
+	return &localMemory{untriedIDs: newRecentSet(rememberedUntried, untriedFor)}
 }
 
-func (m *localMemory) firstRun(_ context.Context, key string, now time.Time) (bool, error) {
-	return m.runs.add(key, "", now), nil
-}
+func (m *localMemory) firstRun(context.Context, string, time.Time) (bool, error) { return true, nil }
 
-// settled implements compareMemory: a key this process remembers is
-// its own, settled or in hand.
 func (m *localMemory) settled(context.Context, string, time.Time) error { return nil }
 
 func (m *localMemory) wasSettled(context.Context, string, time.Time) (bool, error) { return true, nil }
@@ -152,16 +150,9 @@ func (m *localMemory) untried(_ context.Context, id string, now time.Time) (stri
 // ("compare-run:<key>", MarkSeen) and, once made or journalled as not
 // made, a record ("compare-settled:<key>", PutReply); a prescription's
 // note is a kept record ("compare-untried:<short-form id>", PutReply);
-// each with its TTL. The runs this process queued it also keeps in
-// memory (here): they are in its hands.
+// each with its TTL.
 type storeMemory struct {
-	st   store.Store
-	here *recentSet
-}
-
-// newStoreMemory returns a storeMemory in st.
-func newStoreMemory(st store.Store) *storeMemory {
-	return &storeMemory{st: st, here: newRecentSet(rememberedShadowRuns, shadowRunsFor)}
+	st store.Store
 }
 
 // Key prefixes of storeMemory in the store.
@@ -171,28 +162,22 @@ const (
 	compareUntriedKey = "compare-untried:"
 )
 
-func (m *storeMemory) firstRun(ctx context.Context, key string, now time.Time) (bool, error) {
+func (m storeMemory) firstRun(ctx context.Context, key string, _ time.Time) (bool, error) {
 	fresh, err := m.st.MarkSeen(ctx, compareRunKey+key, shadowRunsFor)
 	if err != nil {
 		return false, fmt.Errorf("comparison memory: %w", err)
 	}
-	if fresh {
-		m.here.add(key, "", now)
-	}
 	return fresh, nil
 }
 
-func (m *storeMemory) settled(ctx context.Context, key string, _ time.Time) error {
+func (m storeMemory) settled(ctx context.Context, key string, _ time.Time) error {
 	if err := m.st.PutReply(ctx, compareSettledKey+key, []byte("1"), shadowRunsFor); err != nil {
 		return fmt.Errorf("comparison memory: %w", err)
 	}
 	return nil
 }
 
-func (m *storeMemory) wasSettled(ctx context.Context, key string, now time.Time) (bool, error) {
-	if _, ok := m.here.get(key, now); ok {
-		return true, nil
-	}
+func (m storeMemory) wasSettled(ctx context.Context, key string, _ time.Time) (bool, error) {
 	_, ok, err := m.st.GetReply(ctx, compareSettledKey+key)
 	if err != nil {
 		return false, fmt.Errorf("comparison memory: %w", err)
@@ -200,14 +185,14 @@ func (m *storeMemory) wasSettled(ctx context.Context, key string, now time.Time)
 	return ok, nil
 }
 
-func (m *storeMemory) untry(ctx context.Context, id, note string, _ time.Time) error {
+func (m storeMemory) untry(ctx context.Context, id, note string, _ time.Time) error {
 	if err := m.st.PutReply(ctx, compareUntriedKey+id, []byte(note), untriedFor); err != nil {
 		return fmt.Errorf("comparison memory: %w", err)
 	}
 	return nil
 }
 
-func (m *storeMemory) untried(ctx context.Context, id string, _ time.Time) (string, bool, error) {
+func (m storeMemory) untried(ctx context.Context, id string, _ time.Time) (string, bool, error) {
 	b, ok, err := m.st.GetReply(ctx, compareUntriedKey+id)
 	if err != nil {
 		return "", false, fmt.Errorf("comparison memory: %w", err)

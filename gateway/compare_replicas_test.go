@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func newReplicaComparing(t *testing.T, url string, queueBytes int) replicaCompar
 // replica's own. It is "incomplete", naming the skipped message, as on a
 // single gateway.
 func TestSkippedRunTaintsAcrossReplicas(t *testing.T) {
-	route, _ := cancelRefusingRoute(t)
+	route := cancelRefusingRoute(t)
 	_, newStore := redisStore(t)
 	msg := func(n int, note string) ebReq { return aboutRx(t, newReq(newID(t, 1000+n)), note) }
 	send := func(g *gw, r ebReq) {
@@ -95,13 +96,11 @@ func aboutRx(t *testing.T, r ebReq, note string) ebReq {
 
 // cancelRefusingRoute is a legacy route that answers every message AA but
 // a cancellation ("<note>cancel"), which it refuses (AE: Spine knows no
-// such prescription); it counts the calls.
-func cancelRefusingRoute(t *testing.T) (*httptest.Server, *atomic.Int64) {
+// such prescription).
+func cancelRefusingRoute(t *testing.T) *httptest.Server {
 	t.Helper()
-	var calls atomic.Int64
 	route := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		calls.Add(1)
 		w.Header().Set("Content-Type", "text/xml")
 		ack := string(mcciPayload("X"))
 		if strings.Contains(string(body), "<note>cancel") {
@@ -110,52 +109,107 @@ func cancelRefusingRoute(t *testing.T) (*httptest.Server, *atomic.Int64) {
 		_, _ = io.WriteString(w, ack)
 	}))
 	t.Cleanup(route.Close)
-	return route, &calls
+	return route
 }
 
 // TestShadowRunOfAStoppedReplicaIsNotLeftOut: a replica queued a message's
-// shadow run and stopped before making it (killed: nothing journalled);
-// another replica on the same Redis processes the message again. It must
-// not run the shadow again blindly (the first may have made it), nor leave
-// it out silently: the comparison is "skipped", saying why, and its
-// prescription is remembered, so that a later comparison about it that
-// differs is "incomplete". Before, the other replica said nothing, and
-// counted nothing, and its later cancellation compared "differ".
+// shadow run and stopped (killed: nothing journalled); another replica on
+// the same Redis processes the message again. When the first stopped
+// before its worker took the run up, the run was never made: the other
+// replica makes it, once. When the first was making it (its worker in the
+// legacy call), it may have reached the legacy environment: the other
+// replica must not make it again, nor leave it out silently: its
+// comparison is "skipped", saying why, and its prescription remembered,
+// so that a later comparison about it that differs is "incomplete".
+// Before, the other replica made it again (the legacy environment got the
+// prescription twice).
 func TestShadowRunOfAStoppedReplicaIsNotLeftOut(t *testing.T) {
-	route, calls := cancelRefusingRoute(t)
-	_, newStore := redisStore(t)
-	a, b := newReplicaComparing(t, route.URL, 0), newReplicaComparing(t, route.URL, 0)
-	useStoreMemory(a.proc, newStore())
-	useStoreMemory(b.proc, newStore())
-	ctx, stop := context.WithCancel(t.Context())
-	done := make(chan struct{}, 2)
-	go func() { defer func() { done <- struct{}{} }(); comparingOf(b.proc).Run(ctx, time.Second) }() // b's shadow workers; a's never run
-	go func() { defer func() { done <- struct{}{} }(); b.j.Run(ctx) }()
-	t.Cleanup(func() { stop(); <-done; <-done })
-	inbound := func(r ebReq) *Inbound {
-		return &Inbound{Transport: TransportEbXML, Interaction: r.action, MessageID: r.messageID, FromParty: r.from,
-			Payload: r.payload, ReceivedAt: time.Now()}
+	for _, tc := range []struct {
+		name     string
+		making   bool   // the first replica's worker is making the run when it stops
+		want     string // the other replica's comparison of the message
+		wantNote string
+	}{
+		{"stopped before its worker took the run up", false, compareMatch, ""},
+		{"stopped while making the run", true, compareSkipped, "another gateway process"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hold, release := holdUntilReleased(t)
+			var held atomic.Int64
+			route := cancelRefusingRoute(t)
+			holding := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if held.Add(1) == 1 && tc.making { // the first replica's run, in hand when it stops
+					<-hold
+				}
+				proxyTo(t, route.URL, w, r)
+			}))
+			t.Cleanup(holding.Close)
+			_, newStore := redisStore(t)
+			a, b := newReplicaComparing(t, holding.URL, 0), newReplicaComparing(t, holding.URL, 0)
+			useStoreMemory(a.proc, newStore())
+			useStoreMemory(b.proc, newStore())
+			ctx, stop := context.WithCancel(t.Context())
+			var workers sync.WaitGroup
+			run := func(f func(context.Context)) { workers.Add(1); go func() { defer workers.Done(); f(ctx) }() }
+			run(func(ctx context.Context) { comparingOf(b.proc).Run(ctx, time.Second) })
+			run(b.j.Run)
+			if tc.making {
+				run(func(ctx context.Context) { comparingOf(a.proc).Run(ctx, time.Second) })
+			}
+			t.Cleanup(func() { release(); stop(); workers.Wait() })
+			inbound := func(r ebReq) *Inbound {
+				return &Inbound{Transport: TransportEbXML, Interaction: r.action, MessageID: r.messageID, FromParty: r.from,
+					Payload: r.payload, ReceivedAt: time.Now()}
+			}
+			presc := inbound(aboutRx(t, newReq(newID(t, 1020)), "prescription"))
+			if _, err := a.proc.Process(ctx, presc); err != nil {
+				t.Fatal(err)
+			}
+			if tc.making {
+				waitFor(t, "the first replica's run in hand", func() bool { return held.Load() == 1 })
+			}
+			if _, err := b.proc.Process(ctx, presc); err != nil {
+				t.Fatal(err)
+			}
+			c := waitComparison(t, b.j, presc.MessageID)
+			if c.Result != tc.want || !strings.Contains(c.Error, tc.wantNote) {
+				t.Fatalf("the other replica's comparison of the message: %s %q, want %s %q", c.Result, c.Error, tc.want, tc.wantNote)
+			}
+			if n := held.Load(); n != 1 {
+				t.Errorf("the legacy route got the prescription %d times, want once", n)
+			}
+			if !tc.making {
+				return
+			}
+			cancel := inbound(aboutRx(t, newReq(newID(t, 1021)), "cancel"))
+			if _, err := b.proc.Process(ctx, cancel); err != nil {
+				t.Fatal(err)
+			}
+			if c := waitComparison(t, b.j, cancel.MessageID); c.Result != compareIncomplete || !strings.Contains(c.Error, presc.MessageID) {
+				t.Errorf("the cancellation's comparison: %s %q, want incomplete naming %s", c.Result, c.Error, presc.MessageID)
+			}
+		})
 	}
-	presc := inbound(aboutRx(t, newReq(newID(t, 1020)), "prescription"))
-	for _, p := range []Processor{a.proc, b.proc} {
-		if _, err := p.Process(ctx, presc); err != nil {
-			t.Fatal(err)
-		}
+}
+
+// proxyTo passes r on to url and its answer back to w.
+func proxyTo(t *testing.T, url string, w http.ResponseWriter, r *http.Request) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, url, r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
 	}
-	c := waitComparison(t, b.j, presc.MessageID)
-	if c.Result != compareSkipped || !strings.Contains(c.Error, "another gateway process") {
-		t.Errorf("the other replica's comparison of a message whose shadow run a stopped replica had queued: %s %q, want skipped, saying why", c.Result, c.Error)
+	req.Header = r.Header.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
 	}
-	cancel := inbound(aboutRx(t, newReq(newID(t, 1021)), "cancel"))
-	if _, err := b.proc.Process(ctx, cancel); err != nil {
-		t.Fatal(err)
-	}
-	if c := waitComparison(t, b.j, cancel.MessageID); c.Result != compareIncomplete || !strings.Contains(c.Error, presc.MessageID) {
-		t.Errorf("the cancellation's comparison: %s %q, want incomplete naming %s", c.Result, c.Error, presc.MessageID)
-	}
-	if n := calls.Load(); n != 1 {
-		t.Errorf("the legacy route got %d calls, want 1 (the cancellation's)", n)
-	}
+	defer resp.Body.Close()
+	w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+	w.WriteHeader(resp.StatusCode)
+	_, _ = io.Copy(w, resp.Body)
 }
 
 // TestShadowRunsOnceAcrossReplicas: a replica processes a message and runs

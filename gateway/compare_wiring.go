@@ -54,14 +54,17 @@ type comparing struct {
 	order *runOrder
 	// wake tells an idle shadow worker a job was queued.
 	wake chan struct{}
-	// memory holds the messages whose shadow run was queued or skipped:
-	// a message processed again (its answers' storing failed, its lease
-	// lapsed, on this replica or another) is not sent down the other path
-	// again nor counted twice; and the prescriptions (short-form ids) of
-	// messages whose shadow run was skipped or failed, each noting which
-	// message and why: a later comparison about one of them that differs
-	// is incomplete, not a difference. In the store when it is shared
-	// (useStoreMemory), else in this process.
+	// queued holds the messages whose shadow run this process queued or
+	// skipped: a message processed again (its answers' storing failed,
+	// its lease lapsed) is not sent down the other path again nor counted
+	// twice.
+	queued *recentSet
+	// memory holds the same across the gateway processes that share the
+	// store (useStoreMemory; a replica may process a message again after
+	// another), asked by the shadow workers (claim); and the prescriptions
+	// (short-form ids) of messages whose shadow run was skipped or failed,
+	// each noting which message and why: a later comparison about one of
+	// them that differs is incomplete, not a difference.
 	memory compareMemory
 	total  *prometheus.CounterVec
 }
@@ -113,7 +116,7 @@ func NewComparing(cc CompareConfig, fhir Processor, legacy *compare.Legacy, j *j
 	}, []string{"interaction", "result"}))
 	return &comparing{fhir: fhir, legacy: legacy, primary: cc.Primary, timeout: cc.Timeout, workers: cc.Workers,
 		j: j, log: log.With("component", "compare"), jobs: stopqueue.New[shadowJob](shadowQueueLen), budget: int64(cc.QueueBytes), order: newRunOrder(), wake: make(chan struct{}, 1), total: total,
-		memory: newLocalMemory()}
+		queued: newRecentSet(rememberedShadowRuns, shadowRunsFor), memory: newLocalMemory()}
 }
 
 // Describe says how comparison mode runs, for the admin page.
@@ -204,29 +207,8 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 // or skips it when the FHIR path (the shadow of the legacy path) does not
 // translate the interaction.
 func (p *comparing) queueShadow(ctx context.Context, job shadowJob) {
-	key := runKey(&job.in)
-	mctx, cancel := memoryCtx(ctx)
-	defer cancel()
-	fresh, err := p.memory.firstRun(mctx, key, time.Now())
-	if err != nil {
-		// Unknown whether it was run: not run, rather than twice.
-		p.skip(ctx, job, fmt.Sprintf("whether its shadow run was made before is unknown (%v): not run, lest the other path get it twice; not compared", err))
-		return
-	}
-	if !fresh {
-		settled, err := p.memory.wasSettled(mctx, key, time.Now())
-		switch {
-		case err != nil:
-			p.skip(ctx, job, fmt.Sprintf("its shadow run was queued before, and whether it was made is unknown (%v): not run again, lest the other path get it twice; not compared", err))
-		case !settled:
-			// Queued by a replica, or by this process before a restart,
-			// that may have stopped before making it: not known to have
-			// reached the other path, so said so and its prescriptions
-			// remembered, never silently left out.
-			p.skip(ctx, job, "its shadow run was queued by another gateway process (a replica, or this one before a restart), which may have stopped before making it: not run again, lest the other path get it twice; not compared")
-		default:
-			p.log.With(inboundArgs(&job.in)...).Info("processed again: its shadow run was queued the first time; not run again")
-		}
+	if !p.queued.add(runKey(&job.in), "", time.Now()) {
+		p.log.With(inboundArgs(&job.in)...).Info("processed again: its shadow run was queued the first time; not run again")
 		return
 	}
 	if p.primary == "legacy" && !p.fhir.Supports(job.in.Interaction) {
@@ -235,6 +217,39 @@ func (p *comparing) queueShadow(ctx context.Context, job shadowJob) {
 	}
 	job.in.Payload = append([]byte(nil), job.in.Payload...)
 	p.queue(ctx, job)
+}
+
+// claim reports whether job's shadow run is to be made: the first of its
+// message among the gateway processes that share comparison mode's memory
+// (compareMemory.firstRun), asked by the shadow worker, off the primary
+// path. A run another process queued first is not made again (it may
+// have been made: the other environment would act on it twice); when
+// that process is not known to have made it or journalled it as not made
+// (it may have been killed first), or the memory cannot say, the run is
+// skipped, saying so, and its prescriptions remembered untried: never
+// silently left out.
+func (p *comparing) claim(ctx context.Context, job shadowJob) bool {
+	key := runKey(&job.in)
+	mctx, cancel := memoryCtx(ctx)
+	defer cancel()
+	fresh, err := p.memory.firstRun(mctx, key, time.Now())
+	if err != nil {
+		p.skip(ctx, job, fmt.Sprintf("whether its shadow run was made before is unknown (%v): not run, lest the other path get it twice; not compared", err))
+		return false
+	}
+	if fresh {
+		return true
+	}
+	settled, err := p.memory.wasSettled(mctx, key, time.Now())
+	switch {
+	case err != nil:
+		p.skip(ctx, job, fmt.Sprintf("its shadow run was queued before, and whether it was made is unknown (%v): not run again, lest the other path get it twice; not compared", err))
+	case !settled:
+		p.skip(ctx, job, "its shadow run was taken up by another gateway process (a replica, or this one before a restart), which may have stopped before making it: not run again, lest the other path get it twice; not compared")
+	default:
+		p.log.With(inboundArgs(&job.in)...).Info("processed again: its shadow run was made by another gateway process; not run again")
+	}
+	return false
 }
 
 // runKey is the key comparison mode remembers the shadow run of in by:
@@ -273,7 +288,7 @@ func memoryCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 // replica skipped may be cancelled through another.
 func useStoreMemory(proc Processor, st store.Store) {
 	if c := comparingOf(proc); c != nil && st != nil && st.Kind() != "memory" {
-		c.memory = newStoreMemory(st)
+		c.memory = storeMemory{st: st}
 	}
 }
 
@@ -564,7 +579,9 @@ func (p *comparing) Run(ctx context.Context, grace time.Duration) {
 				p.skip(ctx, job, skippedStopped)
 				return true
 			}
-			p.shadow(ctx, job)
+			if p.claim(ctx, job) {
+				p.shadow(ctx, job)
+			}
 			return true
 		default:
 			return false
