@@ -35,8 +35,9 @@
 //	                                    "soap:<interaction>:<MessageId>", and
 //	                                    comparison mode's "compare-run:<interaction>:
 //	                                    <MessageId>:<received ns>" (its shadow run
-//	                                    made, an hour); the value is when it was
-//	                                    set and a token of the call that set it
+//	                                    taken up by a worker, an hour); the value
+//	                                    is when it was set and a token of the call
+//	                                    that set it
 //	<prefix>q:<queue>:due               sorted set: item id -> Unix ms when due
 //	                                    (while leased: when the lease runs out)
 //	<prefix>q:<queue>:dropped:<call>    "1" for a minute: the Drop call <call>
