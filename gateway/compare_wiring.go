@@ -346,6 +346,9 @@ func (p *comparing) deadLettered(ctx context.Context, in *Inbound, reason string
 	if len(in.Payload) == 0 { // an unreadable inbox entry: nothing to send
 		return
 	}
+	if _, ok := p.queued.get(runKey(in), time.Now()); ok {
+		return // queued when the primary failed it for good (Process)
+	}
 	p.queueShadow(ctx, shadowJob{in: *in, primaryFault: compare.MessageErrorRefusal(notProcessed(reason))})
 }
 
