@@ -1,8 +1,12 @@
 package gateway
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/porxgate/porxgate/gateway/store"
 )
 
 // recentSet remembers keys for a while, in memory: each for ttl, at most
@@ -84,4 +88,114 @@ func (s *recentSet) expire(now time.Time) {
 		}
 		s.fifo = live
 	}
+}
+
+// compareMemory is what comparison mode remembers across messages and
+// the gateway processes that share it: whose shadow run was made, so that
+// a message processed again (by another replica) runs it once; and the
+// prescriptions of skipped or failed shadow runs, each with why, so that
+// a later comparison about one of them that differs is incomplete. In
+// memory (localMemory) on a gateway of its own, whose own queue
+// (comparing.queued) knows what it ran; in the store (storeMemory) when
+// replicas share a Redis, any of which may take any message.
+type compareMemory interface {
+	// firstRun remembers the message key (for shadowRunsFor) and reports
+	// whether it was new.
+	firstRun(ctx context.Context, key string, now time.Time) (bool, error)
+	// settled remembers that the shadow run of key was made, or
+	// journalled as not made.
+	settled(ctx context.Context, key string, now time.Time) error
+	// wasSettled reports whether the shadow run of key, remembered by
+	// firstRun, is settled: false when the process that queued it (a
+	// replica, or this one before a restart) may have stopped before
+	// making it.
+	wasSettled(ctx context.Context, key string, now time.Time) (bool, error)
+	// untry remembers prescription id (for untriedFor) with note.
+	untry(ctx context.Context, id, note string, now time.Time) error
+	// untried returns the note of prescription id, and whether it is
+	// remembered.
+	untried(ctx context.Context, id string, now time.Time) (string, bool, error)
+}
+
+// localMemory is a compareMemory of this process's own: its runs are its
+// own queue's, each made once (comparing.queued); the prescriptions are a
+// bounded set (rememberedUntried), lost on restart.
+type localMemory struct {
+	untriedIDs *recentSet
+}
+
+// newLocalMemory returns an empty localMemory.
+func newLocalMemory() *localMemory {
+	return &localMemory{untriedIDs: newRecentSet(rememberedUntried, untriedFor)}
+}
+
+func (m *localMemory) firstRun(context.Context, string, time.Time) (bool, error) { return true, nil }
+
+func (m *localMemory) settled(context.Context, string, time.Time) error { return nil }
+
+func (m *localMemory) wasSettled(context.Context, string, time.Time) (bool, error) { return true, nil }
+
+func (m *localMemory) untry(_ context.Context, id, note string, now time.Time) error {
+	m.untriedIDs.add(id, note, now)
+	return nil
+}
+
+func (m *localMemory) untried(_ context.Context, id string, now time.Time) (string, bool, error) {
+	note, ok := m.untriedIDs.get(id, now)
+	return note, ok, nil
+}
+
+// storeMemory is a compareMemory in the store that replicas share: a
+// message's shadow run is a duplicate-elimination mark
+// ("compare-run:<key>", MarkSeen) and, once made or journalled as not
+// made, a record ("compare-settled:<key>", PutReply); a prescription's
+// note is a kept record ("compare-untried:<short-form id>", PutReply);
+// each with its TTL.
+type storeMemory struct {
+	st store.Store
+}
+
+// Key prefixes of storeMemory in the store.
+const (
+	compareRunKey     = "compare-run:"
+	compareSettledKey = "compare-settled:"
+	compareUntriedKey = "compare-untried:"
+)
+
+func (m storeMemory) firstRun(ctx context.Context, key string, _ time.Time) (bool, error) {
+	fresh, err := m.st.MarkSeen(ctx, compareRunKey+key, shadowRunsFor)
+	if err != nil {
+		return false, fmt.Errorf("comparison memory: %w", err)
+	}
+	return fresh, nil
+}
+
+func (m storeMemory) settled(ctx context.Context, key string, _ time.Time) error {
+	if err := m.st.PutReply(ctx, compareSettledKey+key, []byte("1"), shadowRunsFor); err != nil {
+		return fmt.Errorf("comparison memory: %w", err)
+	}
+	return nil
+}
+
+func (m storeMemory) wasSettled(ctx context.Context, key string, _ time.Time) (bool, error) {
+	_, ok, err := m.st.GetReply(ctx, compareSettledKey+key)
+	if err != nil {
+		return false, fmt.Errorf("comparison memory: %w", err)
+	}
+	return ok, nil
+}
+
+func (m storeMemory) untry(ctx context.Context, id, note string, _ time.Time) error {
+	if err := m.st.PutReply(ctx, compareUntriedKey+id, []byte(note), untriedFor); err != nil {
+		return fmt.Errorf("comparison memory: %w", err)
+	}
+	return nil
+}
+
+func (m storeMemory) untried(ctx context.Context, id string, _ time.Time) (string, bool, error) {
+	b, ok, err := m.st.GetReply(ctx, compareUntriedKey+id)
+	if err != nil {
+		return "", false, fmt.Errorf("comparison memory: %w", err)
+	}
+	return string(b), ok, nil
 }

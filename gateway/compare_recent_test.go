@@ -79,10 +79,10 @@ func TestUntriedHoldsNoPayload(t *testing.T) {
 	for i := range 20 {
 		payload := []byte(fmt.Sprintf(`<PORX_IN030101UK32 xmlns="urn:hl7-org:v3"><id root="2.16.840.1.113883.2.1.3.2.4.18.8" extension="A1B2C3-A99968-4DCF%02d"/><note>`, i) +
 			strings.Repeat("x", 1<<20) + `</note></PORX_IN030101UK32>`)
-		p.untry(shadowJob{in: Inbound{Interaction: v3.CancelRequest, MessageID: fmt.Sprint(i), Payload: payload}}, "skipped", "test")
+		p.untry(t.Context(), shadowJob{in: Inbound{Interaction: v3.CancelRequest, MessageID: fmt.Sprint(i), Payload: payload}}, "skipped", "test")
 	}
 	after := heap()
-	if n := len(p.untried.at); n != 20 {
+	if n := len(p.memory.(*localMemory).untriedIDs.at); n != 20 {
 		t.Fatalf("%d prescriptions remembered, want 20", n)
 	}
 	if grown := int64(after) - int64(before); grown > 4<<20 {

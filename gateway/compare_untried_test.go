@@ -96,3 +96,54 @@ func TestComparisonAfterASkippedRunIsIncomplete(t *testing.T) {
 		}
 	}
 }
+
+// TestShadowRefusedAsUnavailableTaints: the legacy path, the shadow,
+// refuses a prescription with a retryable SOAP fault (200: Spine
+// unavailable for a moment, the message not acted on), so the legacy
+// environment never saw it, and a later cancellation of it is refused
+// there. Its comparison was "differ", counted as a difference of the
+// translation: the refused run was an "error" but left no mark on its
+// prescription, as a run that failed does. It is now "incomplete", naming
+// the refused message.
+func TestShadowRefusedAsUnavailableTaints(t *testing.T) {
+	route := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "text/xml")
+		if strings.Contains(string(body), "<note>prescription") {
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, spineFaultBody("200", "System failure to process message - default"))
+			return
+		}
+		_, _ = io.WriteString(w, strings.Replace(string(mcciPayload("X")), `typeCode="AA"`, `typeCode="AE"`, 1)) // no such prescription
+	}))
+	t.Cleanup(route.Close)
+	fhir := newFakeProcessor()
+	fhir.answer = func(*Inbound, int) (*Outcome, error) {
+		return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload("X")}}}, nil
+	}
+	j := newTestJournal(t)
+	proc := NewComparing(CompareConfig{Primary: "fhir", Workers: 1, Timeout: 10 * time.Second}, fhir,
+		&compare.Legacy{URL: route.URL}, j, NewMetrics(), quietLog())
+	g := startGateway(t, testConfig(), newMemoryStore(), false, WithProcessor(proc), WithJournal(j))
+	const rx = "A1B2C3-A99968-4DCF9K"
+	msg := func(n int, note string) ebReq {
+		r := newReq(newID(t, 1030+n))
+		r.payload = []byte(strings.Replace(string(r.payload), "<note>",
+			`<id root="2.16.840.1.113883.2.1.3.2.4.18.8" extension="`+rx+`"/><note>`+note+" ", 1))
+		return r
+	}
+	presc, cancel := msg(1, "prescription"), msg(2, "cancel")
+	for _, r := range []ebReq{presc, cancel} {
+		if code, body := sendEb(t, g.base, r); code != http.StatusAccepted {
+			t.Fatalf("ebXML POST = %d\n%s", code, body)
+		}
+		waitComparison(t, j, r.messageID)
+	}
+	if c := waitComparison(t, j, presc.messageID); c.Result != compareError || !strings.Contains(c.Error, "retryable") {
+		t.Fatalf("the prescription's comparison %s (%s), want error: refused as unavailable", c.Result, c.Error)
+	}
+	if c := waitComparison(t, j, cancel.messageID); c.Result != compareIncomplete || !strings.Contains(c.Error, presc.messageID) {
+		t.Errorf("the cancellation of a prescription the legacy path refused as unavailable: %s %v %q, want incomplete naming %s",
+			c.Result, c.Differences, c.Error, presc.messageID)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/compare"
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/internal/stopqueue"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -53,17 +54,19 @@ type comparing struct {
 	order *runOrder
 	// wake tells an idle shadow worker a job was queued.
 	wake chan struct{}
-	// compared holds the messages whose shadow run was queued or
+	// queued holds the messages whose shadow run this process queued or
 	// skipped: a message processed again (its answers' storing failed,
-	// its lease lapsed) is not sent down the other path again nor
-	// counted twice.
-	compared *recentSet
-	// untried holds the prescriptions (short-form ids) of messages whose
-	// shadow run was skipped or failed, each noting which message and
-	// why: a later comparison about one of them that differs is
-	// incomplete, not a difference.
-	untried *recentSet
-	total   *prometheus.CounterVec
+	// its lease lapsed) is not sent down the other path again nor counted
+	// twice.
+	queued *recentSet
+	// memory holds the same across the gateway processes that share the
+	// store (useStoreMemory; a replica may process a message again after
+	// another), asked by the shadow workers (claim); and the prescriptions
+	// (short-form ids) of messages whose shadow run was skipped or failed,
+	// each noting which message and why: a later comparison about one of
+	// them that differs is incomplete, not a difference.
+	memory compareMemory
+	total  *prometheus.CounterVec
 }
 
 // shadowJob is one shadow run waiting for a worker.
@@ -113,7 +116,7 @@ func NewComparing(cc CompareConfig, fhir Processor, legacy *compare.Legacy, j *j
 	}, []string{"interaction", "result"}))
 	return &comparing{fhir: fhir, legacy: legacy, primary: cc.Primary, timeout: cc.Timeout, workers: cc.Workers,
 		j: j, log: log.With("component", "compare"), jobs: stopqueue.New[shadowJob](shadowQueueLen), budget: int64(cc.QueueBytes), order: newRunOrder(), wake: make(chan struct{}, 1), total: total,
-		compared: newRecentSet(rememberedShadowRuns, time.Hour), untried: newRecentSet(rememberedUntried, untriedFor)}
+		queued: newRecentSet(rememberedShadowRuns, shadowRunsFor), memory: newLocalMemory()}
 }
 
 // Describe says how comparison mode runs, for the admin page.
@@ -167,14 +170,14 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 	if err != nil && p.primary == "legacy" && errors.As(err, &rf) && !rf.Fault.Retryable() {
 		// Spine refused an ebXML message for good (it goes to the dead
 		// letters): its refusal is compared with the FHIR path's outcome.
-		p.queueShadow(shadowJob{in: *in, primaryFault: rf.Fault})
+		p.queueShadow(ctx, shadowJob{in: *in, primaryFault: rf.Fault})
 		return out, err
 	}
 	if err != nil && p.primary != "legacy" && IsPermanent(err) && ctx.Err() == nil {
 		// The FHIR path failed the message for good (it goes to the dead
 		// letters): what its sender gets for it is compared with the
 		// legacy path's outcome.
-		p.queueShadow(shadowJob{in: *in, primaryFault: permanentRefusal(in, err)})
+		p.queueShadow(ctx, shadowJob{in: *in, primaryFault: permanentRefusal(in, err)})
 		return out, err
 	}
 	if err != nil || out == nil {
@@ -188,7 +191,7 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 		// Unavailable for a moment: the sender sends the message again.
 		// The shadow path is not run on this attempt (it would act on the
 		// other environment twice: now, and for the retry).
-		p.notRun(job, compareError, fmt.Sprintf("%s refused with a retryable SOAP fault %s (unavailable for a moment): not compared, and not sent down the other path (the sender sends it again)",
+		p.notRun(ctx, job, compareError, fmt.Sprintf("%s refused with a retryable SOAP fault %s (unavailable for a moment): not compared, and not sent down the other path (the sender sends it again)",
 			p.primary, faultText(out.Fault)))
 		return out, nil
 	case out.Fault != nil: // a refusal is compared too
@@ -196,33 +199,174 @@ func (p *comparing) Process(ctx context.Context, in *Inbound) (*Outcome, error) 
 	default:
 		return out, nil
 	}
-	p.queueShadow(job)
+	p.queueShadow(ctx, job)
 	return out, nil
 }
 
 // queueShadow queues job's shadow run with its own copy of the payload,
 // or skips it when the FHIR path (the shadow of the legacy path) does not
 // translate the interaction.
-func (p *comparing) queueShadow(job shadowJob) {
-	// Keyed by the message's receipt too: a sender's resending of the
-	// MessageId after its persist duration is a new message (as at
-	// Spine), processed and compared anew.
-	key := fmt.Sprintf("%s:%s:%d", job.in.Interaction, job.in.MessageID, job.in.ReceivedAt.UnixNano())
-	if !p.compared.add(key, "", time.Now()) {
+func (p *comparing) queueShadow(ctx context.Context, job shadowJob) {
+	if !p.queued.add(runKey(&job.in), "", time.Now()) {
 		p.log.With(inboundArgs(&job.in)...).Info("processed again: its shadow run was queued the first time; not run again")
 		return
 	}
 	if p.primary == "legacy" && !p.fhir.Supports(job.in.Interaction) {
-		p.skip(job, "the FHIR path does not translate "+job.in.Interaction+": not compared")
+		p.skip(ctx, job, "the FHIR path does not translate "+job.in.Interaction+": not compared")
 		return
 	}
 	job.in.Payload = append([]byte(nil), job.in.Payload...)
-	p.queue(job)
+	p.queue(ctx, job)
+}
+
+// claim reports whether job's shadow run is to be made: the first of its
+// message among the gateway processes that share comparison mode's memory
+// (compareMemory.firstRun), asked by the shadow worker, off the primary
+// path. A run another process queued first is not made again (it may
+// have been made: the other environment would act on it twice); when
+// that process is not known to have made it or journalled it as not made
+// (it may have been killed first), or the memory cannot say, the run is
+// skipped, saying so, and its prescriptions remembered untried: never
+// silently left out.
+func (p *comparing) claim(ctx context.Context, job shadowJob) bool {
+	key := runKey(&job.in)
+	mctx, cancel := memoryCtx(ctx)
+	defer cancel()
+	fresh, err := p.memory.firstRun(mctx, key, time.Now())
+	if err != nil {
+		p.skip(ctx, job, fmt.Sprintf("whether its shadow run was made before is unknown (%v): not run, lest the other path get it twice; not compared", err))
+		return false
+	}
+	if fresh {
+		return true
+	}
+	settled, err := p.memory.wasSettled(mctx, key, time.Now())
+	switch {
+	case err != nil:
+		p.skip(ctx, job, fmt.Sprintf("its shadow run was queued before, and whether it was made is unknown (%v): not run again, lest the other path get it twice; not compared", err))
+	case !settled:
+		p.skip(ctx, job, "its shadow run was taken up by another gateway process (a replica, or this one before a restart), which may have stopped before making it: not run again, lest the other path get it twice; not compared")
+	default:
+		p.log.With(inboundArgs(&job.in)...).Info("processed again: its shadow run was made by another gateway process; not run again")
+	}
+	return false
+}
+
+// runKey is the key comparison mode remembers the shadow run of in by:
+// its MessageId and its receipt (a sender's resending of the MessageId
+// after its persist duration is a new message, as at Spine, processed and
+// compared anew).
+func runKey(in *Inbound) string {
+	return fmt.Sprintf("%s:%s:%d", in.Interaction, in.MessageID, in.ReceivedAt.UnixNano())
+}
+
+// settle remembers that job's shadow run was made, or journalled as not
+// made (compareMemory.settled).
+func (p *comparing) settle(ctx context.Context, job shadowJob) {
+	mctx, cancel := memoryCtx(ctx)
+	defer cancel()
+	if err := p.memory.settled(mctx, runKey(&job.in), time.Now()); err != nil {
+		p.log.With(inboundArgs(&job.in)...).Warn("a shadow run made could not be remembered as made: if the message is processed again elsewhere, it is said skipped", "err", err)
+	}
+}
+
+// memoryTimeout bounds a call to comparison mode's memory (compareMemory)
+// in the store: it is made on the primary path's way.
+const memoryTimeout = 5 * time.Second
+
+// memoryCtx returns a context for a call to comparison mode's memory:
+// ctx's values, memoryTimeout, and not ctx's cancellation (a message
+// processed as the gateway stops is still remembered).
+func memoryCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), memoryTimeout)
+}
+
+// useStoreMemory makes comparison mode under proc, when it is on,
+// remember in st when st is shared between replicas (not the in-memory
+// store): any replica may take any message, so a message one replica ran
+// the shadow of may be processed again by another, and a prescription one
+// replica skipped may be cancelled through another.
+func useStoreMemory(proc Processor, st store.Store) {
+	if c := comparingOf(proc); c != nil && st != nil && st.Kind() != "memory" {
+		c.memory = storeMemory{st: st}
+	}
+}
+
+// primaryNoter is the FHIR path's capability T (DeadLetterNoter,
+// UndeliveredNoter) when it is the primary path, whose answers and
+// refusals its senders get; with the legacy path primary the FHIR path's
+// answers go nowhere, and nothing of them is owed to anyone.
+func primaryNoter[T any](p *comparing) (T, bool) {
+	if p.primary == "legacy" {
+		var none T
+		return none, false
+	}
+	return underlying[T](p.fhir)
+}
+
+// NoteDeadLetter implements DeadLetterNoter for the FHIR path when it is
+// primary: comparison mode over it hid its note, so that a nominated
+// release dead-lettered after an attempt whose answer was lost left the
+// prescriptions EPS released in it stranded with the pharmacy.
+func (p *comparing) NoteDeadLetter(ctx context.Context, in *Inbound) error {
+	if n, ok := primaryNoter[DeadLetterNoter](p); ok {
+		return n.NoteDeadLetter(ctx, in)
+	}
+	return nil
+}
+
+// NoteUndelivered implements UndeliveredNoter for the FHIR path when it is
+// primary (as NoteDeadLetter): a release response its receiver never took
+// leaves what it released owed to the pharmacy's next release.
+func (p *comparing) NoteUndelivered(ctx context.Context, dl *outbox.DeadLetter) error {
+	if n, ok := primaryNoter[UndeliveredNoter](p); ok {
+		return n.NoteUndelivered(ctx, dl)
+	}
+	return nil
+}
+
+// NoteDelivered implements UndeliveredNoter for the FHIR path when it is
+// primary (NoteUndelivered).
+func (p *comparing) NoteDelivered(ctx context.Context, d outbox.Delivery) error {
+	if n, ok := primaryNoter[UndeliveredNoter](p); ok {
+		return n.NoteDelivered(ctx, d)
+	}
+	return nil
+}
+
+// deadLettered queues the shadow run of in, which went to the dead letters
+// for reason after the primary path failed it (retries exhausted, the
+// poison rule, a permanent failure): its refusal, the eb:MessageError its
+// sender gets (notProcessed), is compared with the other path's outcome.
+// A message failed for the moment was not compared on any attempt, so a
+// message the FHIR path lost while Spine answered it was never seen. A
+// message queued already (a permanent failure, which Process compares) is
+// not run again.
+func (p *comparing) deadLettered(ctx context.Context, in *Inbound, reason string) {
+	if len(in.Payload) == 0 { // an unreadable inbox entry: nothing to send
+		return
+	}
+	if _, ok := p.queued.get(runKey(in), time.Now()); ok {
+		return // queued when the primary failed it for good (Process)
+	}
+	p.queueShadow(ctx, shadowJob{in: *in, primaryFault: compare.MessageErrorRefusal(notProcessed(reason))})
+}
+
+// compareDeadLettered hands comparison mode, when it is on, a message that
+// went to the dead letters for reason (comparing.deadLettered).
+func (g *messaging) compareDeadLettered(ctx context.Context, in *Inbound, reason string) {
+	if c := comparingOf(g.proc); c != nil {
+		c.deadLettered(ctx, in, reason)
+	}
 }
 
 // rememberedShadowRuns is how many messages comparison mode remembers
-// having queued (or skipped) the shadow run of, each for an hour.
-const rememberedShadowRuns = 50_000
+// having queued (or skipped) the shadow run of in memory, each for
+// shadowRunsFor.
+const (
+	rememberedShadowRuns = 50_000
+	shadowRunsFor        = time.Hour
+)
 
 // rememberedUntried is how many prescriptions comparison mode remembers an
 // earlier message's shadow run was not made for, each for untriedFor.
@@ -237,11 +381,11 @@ const shadowQueueLen = 256
 // queue queues job for a shadow worker, or counts and journals it skipped
 // when the queue is full (shadowQueueLen runs, or the bytes they hold past
 // the budget) or the shadow workers have stopped.
-func (p *comparing) queue(job shadowJob) {
+func (p *comparing) queue(ctx context.Context, job shadowJob) {
 	job.size = jobSize(job)
 	if held := p.held.Add(job.size); held > p.budget {
 		p.held.Add(-job.size)
-		p.skip(job, fmt.Sprintf("shadow queue full (its runs hold %d bytes; with this one's %d past the budget of %d, --compare-queue-bytes): not compared",
+		p.skip(ctx, job, fmt.Sprintf("shadow queue full (its runs hold %d bytes; with this one's %d past the budget of %d, --compare-queue-bytes): not compared",
 			held-job.size, job.size, p.budget))
 		return
 	}
@@ -256,10 +400,10 @@ func (p *comparing) queue(job shadowJob) {
 		p.signal()
 	case stopqueue.Full:
 		p.held.Add(-job.size)
-		p.skip(job, "shadow queue full: not compared")
+		p.skip(ctx, job, "shadow queue full: not compared")
 	default:
 		p.held.Add(-job.size)
-		p.skip(job, skippedStopped)
+		p.skip(ctx, job, skippedStopped)
 	}
 }
 
@@ -276,22 +420,27 @@ const skippedStopped = "the gateway stopped before the shadow run: not compared"
 
 // skip counts and journals a shadow run not made, saying why, and
 // remembers its prescriptions untried.
-func (p *comparing) skip(job shadowJob, why string) {
-	p.untry(job, "skipped", why)
-	p.notRun(job, compareSkipped, why)
+func (p *comparing) skip(ctx context.Context, job shadowJob, why string) {
+	p.untry(ctx, job, "skipped", why)
+	p.notRun(ctx, job, compareSkipped, why)
 }
 
 // untry remembers the prescriptions job's request and primary answer
 // carry as untried on the other path: job's shadow run was not made or
 // failed (what, why).
-func (p *comparing) untry(job shadowJob, what, why string) {
+func (p *comparing) untry(ctx context.Context, job shadowJob, what, why string) {
 	note := fmt.Sprintf("the shadow run of %s %s was %s (%s)", job.in.Interaction, job.in.MessageID, what, truncate(why, 300))
 	now := time.Now()
+	mctx, cancel := memoryCtx(ctx)
+	defer cancel()
 	for _, b := range [][]byte{job.in.Payload, job.primary.Payload} {
 		for _, id := range journal.PrescriptionIDsOf(b) {
 			// A copy: the id may share the payload's memory, which the
 			// set would otherwise hold for as long as it keeps the id.
-			p.untried.add(strings.Clone(id), note, now)
+			if err := p.memory.untry(mctx, strings.Clone(id), note, now); err != nil {
+				p.log.With(inboundArgs(&job.in)...).Warn("a prescription whose shadow run was not made could not be remembered: a later comparison about it may say differ where it is incomplete",
+					"prescription", id, "err", err)
+			}
 		}
 	}
 }
@@ -299,11 +448,17 @@ func (p *comparing) untry(job shadowJob, what, why string) {
 // untriedNote says why a comparison of answers about the prescriptions
 // payloads carry is incomplete: an earlier message's shadow run about one
 // of them was not made or failed; "" when none was.
-func (p *comparing) untriedNote(payloads ...[]byte) string {
+func (p *comparing) untriedNote(ctx context.Context, payloads ...[]byte) string {
 	now := time.Now()
+	mctx, cancel := memoryCtx(ctx)
+	defer cancel()
 	for _, b := range payloads {
 		for _, id := range journal.PrescriptionIDsOf(b) {
-			if note, ok := p.untried.get(id, now); ok {
+			note, ok, err := p.memory.untried(mctx, id, now)
+			if err != nil {
+				return "prescription " + id + ": whether an earlier message's shadow run about it was made is unknown (" + err.Error() + "): the differences may be of that making"
+			}
+			if ok {
 				return "prescription " + id + ": " + note + ", so the other path may not know it: the differences may be of that making"
 			}
 		}
@@ -312,10 +467,11 @@ func (p *comparing) untriedNote(payloads ...[]byte) string {
 }
 
 // notRun counts and journals, as result, a shadow run not made, saying why.
-func (p *comparing) notRun(job shadowJob, result, why string) {
+func (p *comparing) notRun(ctx context.Context, job shadowJob, result, why string) {
 	p.total.WithLabelValues(job.in.Interaction, result).Inc()
 	p.j.Record(journal.Event{Exchange: job.in.MessageID, Comparison: &journal.Comparison{Result: result, Primary: p.primary,
 		Error: why}})
+	p.settle(ctx, job)
 }
 
 // permanentRefusal is what the sender of in gets when the FHIR path fails
@@ -423,10 +579,12 @@ func (p *comparing) Run(ctx context.Context, grace time.Duration) {
 			defer p.order.done(job.seq)
 			defer p.held.Add(-job.size)
 			if p.order.wait(ctx, job.seq, job.in.ReceivedAt) != nil {
-				p.skip(job, skippedStopped)
+				p.skip(ctx, job, skippedStopped)
 				return true
 			}
-			p.shadow(ctx, job)
+			if p.claim(ctx, job) {
+				p.shadow(ctx, job)
+			}
 			return true
 		default:
 			return false
@@ -435,7 +593,7 @@ func (p *comparing) Run(ctx context.Context, grace time.Duration) {
 	for _, job := range p.jobs.Close() {
 		p.order.done(job.seq)
 		p.held.Add(-job.size)
-		p.skip(job, skippedStopped)
+		p.skip(ctx, job, skippedStopped)
 	}
 }
 
@@ -541,20 +699,26 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	result := compareError
 	if serr != nil {
 		step.Note, c.Error = serr.Error(), serr.Error()
-		p.untry(job, "failed", serr.Error())
+		p.untry(ctx, job, "failed", serr.Error())
 	} else if diffs, err := compare.CompareOutcomes(job.primaryFault, job.primary.Payload, otherFault, other, in.Payload, p.primary, otherName); err != nil {
 		c.Error = err.Error()
+		if otherFault != nil && otherFault.Retryable() {
+			// Refused as unavailable for a moment (200, 206, 208): the
+			// other environment did not act on it, as when it failed.
+			p.untry(ctx, job, "refused as unavailable for a moment", err.Error())
+		}
 	} else if len(diffs) == 0 {
 		result = compareMatch
 	} else {
 		result, c.Differences = compareDiffer, diffs
-		if note := p.untriedNote(in.Payload, job.primary.Payload, other); note != "" {
+		if note := p.untriedNote(ctx, in.Payload, job.primary.Payload, other); note != "" {
 			result, c.Error = compareIncomplete, note
 		}
 	}
 	c.Result = result
 	p.total.WithLabelValues(in.Interaction, result).Inc()
 	p.j.Record(journal.Event{Exchange: in.MessageID, Step: step, Comparison: c})
+	p.settle(ctx, job)
 	p.log.With(inboundArgs(in)...).Info("compared", "result", result, "differences", len(c.Differences), "err", c.Error)
 }
 

@@ -422,6 +422,7 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 	log.Error("not processed: moved to the dead letters; the sender gets a MessageError", "outcome", OutcomeDeadLetter,
 		"outcome_code", strconv.Itoa(NumNotProcessed), "outcome_text", "not processed", "attempts", e.Attempts, "reason", reason)
 	g.journalDeadLetter(&in, reason, told)
+	g.compareDeadLettered(ctx, &in, reason)
 	g.metrics.processed.WithLabelValues("dead_letter").Inc()
 	g.metrics.exchange(in.Interaction, OutcomeDeadLetter, in.ReceivedAt, g.now())
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/compare"
 	"github.com/porxgate/porxgate/gateway/upstream"
 	"github.com/porxgate/porxgate/mapping"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -42,6 +43,17 @@ func asRunWraps(t *testing.T, p Processor) []Option {
 	return []Option{WithProcessor(PartyScoped(p)), WithJournal(newTestJournal(t))}
 }
 
+// asComparingPrimary returns the options that serve p as Run serves the
+// EPS processor in comparison mode with the FHIR path primary: under
+// comparison mode (a legacy route shadowing it) and Run's decorators.
+func asComparingPrimary(t *testing.T, p Processor) []Option {
+	t.Helper()
+	legacy := startLegacyRoute(t, nil)
+	c := NewComparing(CompareConfig{Primary: "fhir", Workers: 1, Timeout: 10 * time.Second}, p,
+		&compare.Legacy{URL: legacy.srv.URL}, nil, NewMetrics(), quietLog())
+	return asRunWraps(t, c)
+}
+
 // TestDeadLetteredReleaseIsNotStranded: a nominated release's first
 // attempt reaches EPS, which releases the pharmacy's prescription, and
 // its answer is lost; every later attempt fails, and the message goes to
@@ -49,8 +61,9 @@ func asRunWraps(t *testing.T, p Processor) []Option {
 // it. Its next nominated release delivers it (before, only an operator's
 // resend of the dead letter recovered it), and the resend of the dead
 // letter afterwards does not deliver it a second time. So it is whether
-// the processor is served bare or under the decorators Run puts over it
-// (before, these hid the processor's dead-letter note: stranded).
+// the processor is served bare, under the decorators Run puts over it, or
+// under comparison mode with the FHIR path primary (before, these hid the
+// processor's dead-letter note: stranded).
 func TestDeadLetteredReleaseIsNotStranded(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -58,6 +71,7 @@ func TestDeadLetteredReleaseIsNotStranded(t *testing.T) {
 	}{
 		{"bare", func(_ *testing.T, p Processor) []Option { return []Option{WithProcessor(p)} }},
 		{"as Run wraps it", asRunWraps},
+		{"in comparison mode, FHIR path primary", asComparingPrimary},
 	} {
 		t.Run(tc.name, func(t *testing.T) { testDeadLetteredReleaseIsNotStranded(t, tc.opts) })
 	}

@@ -61,13 +61,20 @@ type releaseFlow struct {
 // rxMessageID, the MHS answering in mode, routes with routeExtra.
 func startReleaseFlow(t *testing.T, rxMessageID, mode, routeExtra string) *releaseFlow {
 	t.Helper()
+	return startReleaseFlowAs(t, rxMessageID, mode, routeExtra, asRunWraps)
+}
+
+// startReleaseFlowAs is startReleaseFlow with the processor served as
+// wrap serves it (asRunWraps, asComparingPrimary).
+func startReleaseFlowAs(t *testing.T, rxMessageID, mode, routeExtra string, wrap func(*testing.T, Processor) []Option) *releaseFlow {
+	t.Helper()
 	s, client := startSim(t)
 	st, _ := redisStore(t)
 	proc := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
 	submitNominated(t, proc, rxMessageID)
 	mhs := startMHS(t, mode)
 	routes := routesTo(t, mhs.srv.URL, routeExtra)
-	g := startGateway(t, testConfig(), st, false, append(asRunWraps(t, proc), WithRoutes(routes))...)
+	g := startGateway(t, testConfig(), st, false, append(wrap(t, proc), WithRoutes(routes))...)
 	return &releaseFlow{sim: s, st: st, proc: proc, mhs: mhs, routes: routes, g: g}
 }
 
@@ -76,9 +83,23 @@ func startReleaseFlow(t *testing.T, rxMessageID, mode, routeExtra string) *relea
 // pharmacy's MHS does not take it (failing, then dead-lettered). EPS holds
 // the prescription with the pharmacy, which never saw it. The pharmacy's
 // next nominated release delivers it, and an operator's resend of the dead
-// letter afterwards does not deliver it a second time.
+// letter afterwards does not deliver it a second time. So it is also in
+// comparison mode with the FHIR path primary (before, comparison mode hid
+// the processor's note of an undelivered answer: stranded).
 func TestUndeliveredReleaseAnswerIsNotStranded(t *testing.T) {
-	f := startReleaseFlow(t, "F4000000-0000-4000-8000-000000000002", "fail", `, "retries": 1`)
+	for _, tc := range []struct {
+		name string
+		wrap func(*testing.T, Processor) []Option
+	}{
+		{"as Run wraps it", asRunWraps},
+		{"in comparison mode, FHIR path primary", asComparingPrimary},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testUndeliveredReleaseAnswerIsNotStranded(t, tc.wrap) })
+	}
+}
+
+func testUndeliveredReleaseAnswerIsNotStranded(t *testing.T, wrap func(*testing.T, Processor) []Option) {
+	f := startReleaseFlowAs(t, "F4000000-0000-4000-8000-000000000002", "fail", `, "retries": 1`, wrap)
 	s, mhs, g := f.sim, f.mhs, f.g
 
 	request := nominatedReleaseFCG71(t)

@@ -56,6 +56,7 @@ func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Met
 	log = logctx.Wrap(log) // correlation fields from the context, each key once per line
 	s := &Server{cfg: cfg, store: st, upstream: up, log: log, metrics: m, adminLn: adminListener{ready: make(chan struct{})}}
 	s.msg = newMessaging(cfg, st, log, m, opts)
+	useStoreMemory(s.msg.proc, st)
 	registerCollector(m.Registry, newStoreDepthCollector(st))
 	s.app = fiber.New(fiber.Config{
 		AppName:               "porxgate",

@@ -8,6 +8,10 @@
 //
 //   - Namespace prefixes, comments, processing instructions, attribute
 //     order and whitespace around text are ignored.
+//   - Namespaces are compared (not the prefixes that stand for them): the
+//     root's, and any element's that is not its parent's, as an
+//     "@(namespace)" fact; a prefixed attribute is named by its namespace
+//     ("xsi:type" whatever its prefix).
 //   - The transmission wrapper's own id, creationTime and the sending
 //     device (communicationFunctionSnd: Spine's or porxgate's ASID) are
 //     ignored, as is the ControlActEvent's author (the answering system).

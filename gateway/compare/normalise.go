@@ -33,7 +33,7 @@ func Normalise(answer, request []byte) (Facts, error) {
 		return nil, err
 	}
 	keep := requestValues(request)
-	out := Facts{"interaction=" + root.Tag}
+	out := Facts{"interaction=" + root.Tag, rootNamespaceFact(root)}
 	for _, c := range comparedChildren(root) {
 		walkFacts(c, "/"+root.Tag+"/"+c.Tag, keep, false, &out)
 	}
@@ -52,6 +52,50 @@ func readRoot(answer []byte) (*etree.Element, error) {
 		return nil, fmt.Errorf("compare: answer has no root element")
 	}
 	return root, nil
+}
+
+// namespaceAttr names the fact that says an element's namespace (its URI,
+// not the prefix it is written with): the root's, and any other element's
+// whose namespace is not its parent's. HL7 v3 is read by namespace
+// (urn:hl7-org:v3): an element of the same local name in another
+// namespace, or none, is not the element a receiver looks for.
+const namespaceAttr = "@(namespace)"
+
+// noNamespace stands for no namespace in a namespaceAttr fact.
+const noNamespace = "(none)"
+
+// namespaceValue is ns as a namespaceAttr fact's value.
+func namespaceValue(ns string) string {
+	if ns == "" {
+		return noNamespace
+	}
+	return ns
+}
+
+// rootNamespaceFact is the namespaceAttr fact of the answer's root.
+func rootNamespaceFact(root *etree.Element) string {
+	return "/" + root.Tag + namespaceAttr + "=" + namespaceValue(root.NamespaceURI())
+}
+
+// xsiNS is the XML Schema instance namespace (xsi:type, xsi:schemaLocation).
+const xsiNS = "http://www.w3.org/2001/XMLSchema-instance"
+
+// attrName is a's name as compared: its local name when it has no prefix
+// (an unprefixed attribute is in no namespace); with a prefix, its
+// namespace's: "xsi:" for XML Schema instance's whatever the prefix, else
+// "{URI}", or the prefix as written when it is not declared (xml:lang).
+func attrName(a *etree.Attr) string {
+	if a.Space == "" {
+		return a.Key
+	}
+	switch ns := a.NamespaceURI(); ns {
+	case xsiNS:
+		return "xsi:" + a.Key
+	case "":
+		return a.Space + ":" + a.Key
+	default:
+		return "{" + ns + "}" + a.Key
+	}
 }
 
 // comparedChildren are the root's children that are compared: all but the
@@ -127,12 +171,20 @@ func skipped(e *etree.Element, path string) bool {
 // ownFacts are the facts of e itself (at path): its attributes, its text
 // when it is a leaf, or its bare presence.
 func ownFacts(e *etree.Element, path string, keep map[string]bool, data bool) []string {
-	attrs := make([]string, 0, len(e.Attr))
-	for _, a := range e.Attr {
-		if a.Space == "xmlns" || a.Key == "xmlns" || ignoredAttrs[a.Key] || a.Space == "xsi" && a.Key == "schemaLocation" {
+	attrs := make([]string, 0, len(e.Attr)+1)
+	for i := range e.Attr {
+		a := &e.Attr[i]
+		if a.Space == "xmlns" || a.Space == "" && a.Key == "xmlns" || ignoredAttrs[a.Key] {
 			continue
 		}
-		attrs = append(attrs, "@"+a.Key+"="+normValue(a.Value, a.Key == "value", keep, data))
+		name := attrName(a)
+		if name == "xsi:schemaLocation" {
+			continue
+		}
+		attrs = append(attrs, "@"+name+"="+normValue(a.Value, name == "value", keep, data))
+	}
+	if ns, parent := e.NamespaceURI(), e.Parent(); parent == nil || ns != parent.NamespaceURI() {
+		attrs = append(attrs, namespaceAttr+"="+namespaceValue(ns))
 	}
 	if pos := partPosition(e); pos > 0 {
 		attrs = append(attrs, positionAttr+"="+strconv.Itoa(pos))
@@ -145,7 +197,7 @@ func ownFacts(e *etree.Element, path string, keep map[string]bool, data bool) []
 	if t := strings.TrimSpace(e.Text()); t != "" && len(e.ChildElements()) == 0 {
 		out = append(out, path+"="+normValue(t, false, keep, data))
 	}
-	if len(attrs) == 0 && len(e.ChildElements()) == 0 && strings.TrimSpace(e.Text()) == "" {
+	if len(out) == 0 && len(e.ChildElements()) == 0 && strings.TrimSpace(e.Text()) == "" {
 		out = append(out, path)
 	}
 	return out

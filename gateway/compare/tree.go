@@ -33,7 +33,7 @@ func readTree(answer []byte, keep map[string]bool) (*elem, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &elem{tag: root.Tag, path: "/" + root.Tag, own: []string{"interaction=" + root.Tag}}
+	t := &elem{tag: root.Tag, path: "/" + root.Tag, own: []string{"interaction=" + root.Tag, rootNamespaceFact(root)}}
 	for _, c := range comparedChildren(root) {
 		if k := buildElem(c, "/"+root.Tag+"/"+c.Tag, keep, false); k != nil {
 			t.kids = append(t.kids, k)

@@ -32,7 +32,10 @@
 //	<prefix>seen:<key>                  duplicate elimination: SET NX PX with the
 //	                                    interaction's persist duration; the gateway's
 //	                                    keys are "ebxml:<interaction>:<MessageId>" and
-//	                                    "soap:<interaction>:<MessageId>"; the value
+//	                                    "soap:<interaction>:<MessageId>", and
+//	                                    comparison mode's "compare-run:<interaction>:
+//	                                    <MessageId>:<received ns>" (its shadow run
+//	                                    taken up by a worker, an hour); the value
 //	                                    is when it was set and a token of the call
 //	                                    that set it, then (AcceptFrom) the party
 //	                                    the message came from, the ebXML door's
@@ -61,7 +64,13 @@
 //	                                    the record of EPS's answer to a message
 //	                                    ("eps-outcome:<transport>:<interaction>:
 //	                                    <MessageId>", a day; 90 days for one
-//	                                    dead-lettered); "party:ebxml:…", the party
+//	                                    dead-lettered), and comparison mode's
+//	                                    "compare-settled:<interaction>:<MessageId>:
+//	                                    <received ns>" (its shadow run made or
+//	                                    journalled as not made, an hour) and
+//	                                    "compare-untried:<short-form id>" (why a
+//	                                    prescription's shadow run was not made,
+//	                                    7 days); "party:ebxml:…", the party
 //	                                    of a mark, was written by releases before
 //	                                    the party went into the mark, and is read
 //	                                    for marks without one
