@@ -56,7 +56,11 @@
 // pending cancellation resolves when the dispenser returns the prescription
 // (R-0001) or dispenses the item (cancelled R-0001, dispensed R-0004, not
 // dispensed R-0010); resolutions are listed by State.CancelResolutions and
-// /_admin/cancellations and reported to Options.OnCancelResolved.
+// /_admin/cancellations and reported to Options.OnCancelResolved. A
+// cancellation that comes before its prescription is answered R-0008 and
+// carried out when the prescription comes, as Spine does; each item it
+// then cancels is a resolution too (R-0001: Spine's Subsequent Cancel
+// Response).
 //
 // A cancellation of a prescription a dispenser holds names it as the EPS
 // API does: dispenseRequest.performer with the dispensing organisation and
