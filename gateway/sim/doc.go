@@ -87,7 +87,12 @@
 // body bytes match an earlier one gets the stored answer again without being
 // processed again. Either way a second prescription-order with the same
 // short-form id is refused with DUPLICATE_PRESCRIPTION_ID, which the upstream
-// client resolves to success when it was caused by its own retry. Other
+// client resolves to success when it was caused by its own retry. A
+// dispense notification sent again with the message id (Bundle.identifier)
+// of one the prescription took is refused as EPS refuses it, 400 with
+// Spine's 202 "Duplicate HL7 ID Error" (a Spine-ErrorOrWarningCode
+// coding), and changes nothing (state_duplicate.go; the ids of each
+// prescription's last 512 notifications are kept). Other
 // repeats are refused as EPS refuses them: a claim again as
 // PRESCRIPTION_INVALID_STATE_TRANSITION (already claimed), a claim amendment
 // or a withdrawal naming what is no longer the last claim or dispense as
@@ -99,7 +104,8 @@
 // Memory is bounded (state_evict.go): the State keeps at most
 // Options.MaxPrescriptions prescriptions, the least recently used
 // forgotten first, and each keeps its last 512 dispense notifications and
-// claims (per issue), as Spine prunes a prescription's change log; a
+// claims (per issue), and the message ids of its last 512 dispense
+// notifications, as Spine prunes a prescription's change log; a
 // withdrawal reaching back past them is refused as
 // PRESCRIPTION_INVALID_STATE_TRANSITION. A forgotten prescription is one
 // EPS would still hold: a request for it (among the last 50,000 forgotten)

@@ -125,7 +125,9 @@ type DispenseRequest struct {
 
 // Dispense applies a dispense notification (or an amendment: the last
 // notification is undone first), which must report every line item, as
-// Spine requires (ReasonItemNotFound otherwise). Pending cancellations resolve: item
+// Spine requires (ReasonItemNotFound otherwise). One whose MessageID the
+// prescription took already is refused, ReasonDuplicateMessage, and
+// changes nothing (state_duplicate.go). Pending cancellations resolve: item
 // cancelled → R-0001, dispensed or partial → R-0004, not dispensed → R-0010;
 // owing stays pending.
 func (s *State) Dispense(req DispenseRequest, now time.Time) error {
@@ -134,6 +136,9 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 	p, err := s.lookup(req.ShortFormID)
 	if err != nil {
 		return err
+	}
+	if p.tookMessage(req.MessageID) {
+		return refuse(ReasonDuplicateMessage, p.ShortFormID, "dispense notification %s was taken already", req.MessageID)
 	}
 	if req.ReplacementOf != "" {
 		if n := len(p.Dispenses); n == 0 || !strings.EqualFold(p.Dispenses[n-1].ID, req.ReplacementOf) {
@@ -216,6 +221,7 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 		}
 	}
 	recordDispense(p, rec)
+	p.noteMessage(req.MessageID)
 	p.Status = deriveStatus(p)
 	s.changed(p, now)
 	return nil
