@@ -28,7 +28,10 @@
 //	                             abort); a Task the EPS API's own checks refuse (intent, status,
 //	                             code, the statusReason's code system) is answered as they
 //	                             answer it: 400, an issue of code value each
-//	POST base/Claim              claim, or claim amendment (replacementOf)
+//	POST base/Claim              claim, or claim amendment (replacementOf); an amendment
+//	                             after the claim period (the 5th day of the month after
+//	                             the first claim's Claim.created, else its arrival) is
+//	                             refused 400 CLAIM_AMEND_PERIOD_ISSUE, as Spine refuses it
 //	GET  base/Task?...           tracker: identifier / focus:identifier / patient:identifier [+ business-status];
 //	                             one Bundle of every match as EPS answers, or pages of
 //	                             Options.TrackerPageSize linked by Bundle.link "next" (_offset);
