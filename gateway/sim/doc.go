@@ -96,12 +96,18 @@
 // Spine's 202 "Duplicate HL7 ID Error" (a Spine-ErrorOrWarningCode
 // coding), and changes nothing (state_duplicate.go; the ids of each
 // prescription's last 512 notifications are kept). Other
-// repeats are refused as EPS refuses them: a claim again as
+// repeats are refused by the state they find: a claim again as
 // PRESCRIPTION_INVALID_STATE_TRANSITION (already claimed), a claim amendment
 // or a withdrawal naming what is no longer the last claim or dispense as
 // DISPENSE_AMEND_IDENTIFIER_MISMATCH, a return or a withdrawal with nothing
 // left as PRESCRIPTION_INVALID_STATE_TRANSITION, a cancellation's items as
-// R-0006 (already cancelled). A withdraw Task must name the dispense
+// R-0006 (already cancelled). That is EPS's answer to the same done again
+// by a new message; to the same message sent again (its Claim, Task or
+// Bundle identifier) EPS answers 202 as for a dispense notification, which
+// the simulator does not model yet for these: porxgate's replay
+// confirmation and the upstream client's DUPLICATE_PRESCRIPTION_ID
+// resolution read only the state refusals, and would pass 202 on to the
+// sender. A withdraw Task must name the dispense
 // notification it withdraws (Task.focus.identifier).
 //
 // Memory is bounded (state_evict.go): the State keeps at most
