@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/porxgate/porxgate/gateway/cancels"
+	"github.com/porxgate/porxgate/gateway/cancels/cancelstest"
 	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/upstream"
@@ -119,6 +120,39 @@ func (r *replayRig) dispensed(t *testing.T) {
 	if tc := r.ack(t, replayIn(v3.DispenseNotification, legacyNotDispensed(t))); tc != "AA" {
 		t.Fatalf("dispense notification answered %s", tc)
 	}
+}
+
+// legacyPartlyDispensed is the project's partial dispense notification
+// (testdata/dispense/dn-partial-first.xml) for the fixture prescription,
+// under a fresh transmission id.
+func legacyPartlyDispensed(t *testing.T) []byte {
+	t.Helper()
+	s := strings.ReplaceAll(string(cancelstest.Testdata(t, "dispense/dn-partial-first.xml")), "7D4A21-0FH542-C1B00X", rxID)
+	s = strings.ReplaceAll(s, "6C3D6F0E-2A1B-4E7C-9D55-0B1A2C3D4E11", cancelstest.RxLineItem)
+	s = strings.ReplaceAll(s, "F0000000-0000-4000-8000-000000000002", strings.ToUpper(ids.NewUUID()))
+	return []byte(s)
+}
+
+// answerOnceDeferred processes in until it is answered, as the inbox
+// would after an answer lost on the wire surfaces as a deferral (at most 3
+// times), and returns its one answer.
+func (r *replayRig) answerOnceDeferred(t *testing.T, in *Inbound) Answer {
+	t.Helper()
+	for range 3 {
+		out, err := r.p.Process(context.Background(), in)
+		if err != nil && IsDeferred(err) {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", in.Interaction, err)
+		}
+		if len(out.Answers) != 1 {
+			t.Fatalf("%s: %d answers", in.Interaction, len(out.Answers))
+		}
+		return out.Answers[0]
+	}
+	t.Fatalf("%s never answered", in.Interaction)
+	return Answer{}
 }
 
 // rxStatus is the simulator's status of the fixture prescription.
@@ -312,36 +346,44 @@ func TestReplayRefusalStandsWhenStatePredatesAttempt(t *testing.T) {
 	}
 }
 
-// TestDroppedAnswerConfirmed: EPS processes a claim and drops the
+// TestDroppedAnswerConfirmed: EPS processes a message and drops the
 // connection without answering (the answer lost on the wire, not in
 // porxgate); whether the upstream client's retry or a later processing
-// sends it again, the repeat is refused as already claimed and answered
-// AA after the tracker confirms it.
+// sends it again, EPS refuses the repeat — a claim as already claimed, a
+// partial dispense notification as a message it already has (202
+// Duplicate HL7 ID Error) — and porxgate answers AA after the tracker
+// confirms it; EPS holds what the message did, once. (Before the simulator
+// refused a dispense notification sent again, it applied the partial
+// dispense twice.)
 func TestDroppedAnswerConfirmed(t *testing.T) {
 	st, _ := redisStore(t)
-	r := newReplayRig(t, st, nil)
-	r.dispensed(t)
-	r.sim.SetFaults(sim.Faults{DropAfter: 1, Ops: []string{"claim"}})
-	claim := replayIn(v3.DispenseClaimInformation, legacyClaim(t))
-	var out *Outcome
-	for range 3 { // a lost answer may surface as an error first: processed again, as the inbox would
-		o, err := r.p.Process(context.Background(), claim)
-		if err == nil {
-			out = o
-			break
-		}
-		if !IsDeferred(err) {
-			t.Fatalf("claim: %v", err)
-		}
+	tests := []struct {
+		name      string
+		setup     func(r *replayRig, t *testing.T)
+		op        string
+		in        func(t *testing.T) *Inbound
+		status    sim.PrescriptionStatus
+		dispenses int
+	}{
+		{"claim", (*replayRig).dispensed, "claim",
+			func(t *testing.T) *Inbound { return replayIn(v3.DispenseClaimInformation, legacyClaim(t)) }, sim.StatusClaimed, 1},
+		{"partial dispense notification", (*replayRig).prescribeRelease, "process-message",
+			func(t *testing.T) *Inbound { return replayIn(v3.DispenseNotification, legacyPartlyDispensed(t)) }, sim.StatusWithDispenserActive, 1},
 	}
-	if out == nil || len(out.Answers) != 1 {
-		t.Fatalf("claim never answered: %+v", out)
-	}
-	if tc, _ := ackOf(t, out.Answers[0].Payload); tc != "AA" {
-		t.Fatalf("claim whose answer EPS dropped answered %s, want AA", tc)
-	}
-	if r.sim.Stats().FaultsInjected != 1 || r.rxStatus(t) != sim.StatusClaimed {
-		t.Fatalf("faults %d, prescription %s", r.sim.Stats().FaultsInjected, r.rxStatus(t))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newReplayRig(t, st, nil)
+			tt.setup(r, t)
+			r.sim.SetFaults(sim.Faults{DropAfter: 1, Ops: []string{tt.op}})
+			if tc, _ := ackOf(t, r.answerOnceDeferred(t, tt.in(t)).Payload); tc != "AA" {
+				t.Fatalf("%s whose answer EPS dropped answered %s, want AA", tt.name, tc)
+			}
+			held, _ := r.sim.State().Get(rxID)
+			if r.sim.Stats().FaultsInjected != 1 || held.Status != tt.status || len(held.Dispenses) != tt.dispenses {
+				t.Fatalf("faults %d; EPS holds the prescription %s with %d dispense notifications, want %s with %d",
+					r.sim.Stats().FaultsInjected, held.Status, len(held.Dispenses), tt.status, tt.dispenses)
+			}
+		})
 	}
 }
 

@@ -28,7 +28,10 @@
 //	                             abort); a Task the EPS API's own checks refuse (intent, status,
 //	                             code, the statusReason's code system) is answered as they
 //	                             answer it: 400, an issue of code value each
-//	POST base/Claim              claim, or claim amendment (replacementOf)
+//	POST base/Claim              claim, or claim amendment (replacementOf); an amendment
+//	                             after the claim period (the 5th day of the month after
+//	                             the first claim's Claim.created, else its arrival) is
+//	                             refused 400 CLAIM_AMEND_PERIOD_ISSUE, as Spine refuses it
 //	GET  base/Task?...           tracker: identifier / focus:identifier / patient:identifier [+ business-status];
 //	                             one Bundle of every match as EPS answers, or pages of
 //	                             Options.TrackerPageSize linked by Bundle.link "next" (_offset);
@@ -56,7 +59,11 @@
 // pending cancellation resolves when the dispenser returns the prescription
 // (R-0001) or dispenses the item (cancelled R-0001, dispensed R-0004, not
 // dispensed R-0010); resolutions are listed by State.CancelResolutions and
-// /_admin/cancellations and reported to Options.OnCancelResolved.
+// /_admin/cancellations and reported to Options.OnCancelResolved. A
+// cancellation that comes before its prescription is answered R-0008 and
+// carried out when the prescription comes, as Spine does; each item it
+// then cancels is a resolution too (R-0001: Spine's Subsequent Cancel
+// Response).
 //
 // A cancellation of a prescription a dispenser holds names it as the EPS
 // API does: dispenseRequest.performer with the dispensing organisation and
@@ -83,19 +90,31 @@
 // body bytes match an earlier one gets the stored answer again without being
 // processed again. Either way a second prescription-order with the same
 // short-form id is refused with DUPLICATE_PRESCRIPTION_ID, which the upstream
-// client resolves to success when it was caused by its own retry. Other
-// repeats are refused as EPS refuses them: a claim again as
+// client resolves to success when it was caused by its own retry. A
+// dispense notification sent again with the message id (Bundle.identifier)
+// of one the prescription took is refused as EPS refuses it, 400 with
+// Spine's 202 "Duplicate HL7 ID Error" (a Spine-ErrorOrWarningCode
+// coding), and changes nothing (state_duplicate.go; the ids of each
+// prescription's last 512 notifications are kept). Other
+// repeats are refused by the state they find: a claim again as
 // PRESCRIPTION_INVALID_STATE_TRANSITION (already claimed), a claim amendment
 // or a withdrawal naming what is no longer the last claim or dispense as
 // DISPENSE_AMEND_IDENTIFIER_MISMATCH, a return or a withdrawal with nothing
 // left as PRESCRIPTION_INVALID_STATE_TRANSITION, a cancellation's items as
-// R-0006 (already cancelled). A withdraw Task must name the dispense
+// R-0006 (already cancelled). That is EPS's answer to the same done again
+// by a new message; to the same message sent again (its Claim, Task or
+// Bundle identifier) EPS answers 202 as for a dispense notification, which
+// the simulator does not model yet for these: porxgate's replay
+// confirmation and the upstream client's DUPLICATE_PRESCRIPTION_ID
+// resolution read only the state refusals, and would pass 202 on to the
+// sender. A withdraw Task must name the dispense
 // notification it withdraws (Task.focus.identifier).
 //
 // Memory is bounded (state_evict.go): the State keeps at most
 // Options.MaxPrescriptions prescriptions, the least recently used
 // forgotten first, and each keeps its last 512 dispense notifications and
-// claims (per issue), as Spine prunes a prescription's change log; a
+// claims (per issue), and the message ids of its last 512 dispense
+// notifications, as Spine prunes a prescription's change log; a
 // withdrawal reaching back past them is refused as
 // PRESCRIPTION_INVALID_STATE_TRANSITION. A forgotten prescription is one
 // EPS would still hold: a request for it (among the last 50,000 forgotten)

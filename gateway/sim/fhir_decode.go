@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/porxgate/porxgate/fhir"
 )
@@ -637,6 +638,12 @@ func decodeClaim(body []byte) (ClaimRequest, error) {
 		}
 	}
 	req.Issue = claimIssue(c)
+	// Claim.created dates the claim (its claim period, State.Claim); one
+	// of a year's or a month's precision, or unreadable, leaves it dated
+	// by when it came.
+	if created, err := parseFHIRTime(c.Created); err == nil {
+		req.Created = created
+	}
 	if req.ShortFormID == "" {
 		return ClaimRequest{}, errors.New("Claim.prescription group identifier shortForm is required")
 	}
@@ -644,4 +651,17 @@ func decodeClaim(body []byte) (ClaimRequest, error) {
 		return ClaimRequest{}, errors.New("Claim.identifier is required")
 	}
 	return req, nil
+}
+
+// parseFHIRTime reads a FHIR dateTime with a time and zone (RFC 3339) or
+// a date alone (the start of that day, UTC).
+func parseFHIRTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, errors.New("want a FHIR dateTime (YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with a zone)")
+	}
+	return t, nil
 }

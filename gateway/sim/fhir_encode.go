@@ -132,6 +132,12 @@ func stateErrorAnswer(err error, now time.Time) (int, []byte) {
 		detail, disp = "MEDICATIONREQUEST_INVALID_STATE_TRANSITION", "Invalid State Transition for Prescription Item"
 	case ReasonAmendMismatch:
 		detail, disp = "DISPENSE_AMEND_IDENTIFIER_MISMATCH", "Dispense Amendment/Cancellation Request does not pertain to Last Dispense"
+	case ReasonClaimAmendPeriod:
+		system, detail, disp = fhir.CodeSystemSpineErrorOrWarning, "CLAIM_AMEND_PERIOD_ISSUE", "Claim amendment is not permitted outside of the claim period"
+	case ReasonDuplicateMessage:
+		// Spine's AR, acknowledgementDetail 202, passed through by the EPS
+		// API as a Spine-ErrorOrWarningCode coding (state_duplicate.go).
+		code, system, detail, disp = "invalid", fhir.CodeSystemSpineErrorOrWarning, "202", "Duplicate HL7 ID Error"
 	case ReasonPatientMismatch:
 		code, system, detail = "processing", fhir.CodeSystemSpineErrorOrWarning, "FAILURE_TO_PROCESS_MESSAGE"
 		disp = "Unable to process message. Information missing or invalid - NHS number mismatch"

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"regexp"
-	"time"
 
 	"github.com/porxgate/porxgate/fhir"
 )
@@ -293,10 +292,9 @@ func parentEffectiveTime(mr jsonMap, provenances []jsonMap) string {
 // releaseDateTime writes a FHIR date or dateTime as the EPS API dates a
 // v3 timestamp (UTC, to the second, "+00:00"); "" when it is neither.
 func releaseDateTime(v string) string {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return fhirTime(t)
-		}
+	t, err := parseFHIRTime(v)
+	if err != nil {
+		return ""
 	}
-	return ""
+	return fhirTime(t)
 }

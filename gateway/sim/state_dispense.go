@@ -125,7 +125,9 @@ type DispenseRequest struct {
 
 // Dispense applies a dispense notification (or an amendment: the last
 // notification is undone first), which must report every line item, as
-// Spine requires (ReasonItemNotFound otherwise). Pending cancellations resolve: item
+// Spine requires (ReasonItemNotFound otherwise). One whose MessageID the
+// prescription took already is refused, ReasonDuplicateMessage, and
+// changes nothing (state_duplicate.go). Pending cancellations resolve: item
 // cancelled → R-0001, dispensed or partial → R-0004, not dispensed → R-0010;
 // owing stays pending.
 func (s *State) Dispense(req DispenseRequest, now time.Time) error {
@@ -134,6 +136,9 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 	p, err := s.lookup(req.ShortFormID)
 	if err != nil {
 		return err
+	}
+	if p.tookMessage(req.MessageID) {
+		return refuse(ReasonDuplicateMessage, p.ShortFormID, "dispense notification %s was taken already", req.MessageID)
 	}
 	if req.ReplacementOf != "" {
 		if n := len(p.Dispenses); n == 0 || !strings.EqualFold(p.Dispenses[n-1].ID, req.ReplacementOf) {
@@ -216,6 +221,7 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 		}
 	}
 	recordDispense(p, rec)
+	p.noteMessage(req.MessageID)
 	p.Status = deriveStatus(p)
 	s.changed(p, now)
 	return nil
@@ -348,6 +354,9 @@ type ClaimRequest struct {
 	// Issue is the issue of a repeat dispensing prescription claimed for
 	// (from 1); 0: the claim does not say (the current issue).
 	Issue int
+	// Created is Claim.created (the v3 claim's effectiveTime); zero: when
+	// it came.
+	Created time.Time
 }
 
 // Claim records a claim once the prescription is dispensed (or not
@@ -355,7 +364,8 @@ type ClaimRequest struct {
 // claimed. A claim for an earlier issue of a repeat dispensing prescription
 // (the dispenser claims after the next issue was made available) is
 // recorded on that issue; one for an issue not yet made available is
-// refused as not dispensed.
+// refused as not dispensed. An amendment after the claim period is refused,
+// ReasonClaimAmendPeriod (claimAmendDeadline).
 func (s *State) Claim(req ClaimRequest, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -376,18 +386,37 @@ func (s *State) Claim(req ClaimRequest, now time.Time) error {
 		e.Dispenser = dispenser
 		return e
 	}
+	claimDate := req.Created
+	if claimDate.IsZero() {
+		claimDate = now
+	}
 	switch n := len(*claims); {
 	case req.ReplacementOf != "":
 		if *status != StatusClaimed || n == 0 || !strings.EqualFold((*claims)[n-1].ID, req.ReplacementOf) {
 			return refuse(ReasonAmendMismatch, p.ShortFormID, "claim amendment of %s does not pertain to the last claim", req.ReplacementOf)
+		}
+		claimDate = (*claims)[n-1].ClaimDate
+		if deadline := claimAmendDeadline(claimDate); !now.Before(deadline) {
+			return refuse(ReasonClaimAmendPeriod, p.ShortFormID, "claim made %s may be amended until %s",
+				claimDate.UTC().Format(time.DateOnly), deadline.Add(-time.Nanosecond).Format(time.DateOnly))
 		}
 	case *status == StatusClaimed:
 		return refuse(ReasonInvalidTransition, p.ShortFormID, "already claimed")
 	case *status != StatusDispensed && *status != StatusNotDispensed:
 		return refuse(ReasonClaimNotDispensed, p.ShortFormID, "cannot claim when %s", status.Display())
 	}
-	*claims = keepLast(append(*claims, ClaimRecord{ID: req.ClaimID, ReplacementOf: req.ReplacementOf, At: now}), maxHistory)
+	*claims = keepLast(append(*claims, ClaimRecord{ID: req.ClaimID, ReplacementOf: req.ReplacementOf, At: now, ClaimDate: claimDate}), maxHistory)
 	*status = StatusClaimed
 	s.changed(p, now)
 	return nil
+}
+
+// claimAmendDeadline is when the claim period of a claim made at
+// claimDate ends: with the 5th day of the following month (UTC), after
+// which Spine refuses an amendment, 0100 "Claim amendment is not permitted
+// outside of the claim period" (the EPS API's dispenseClaim.feature: a
+// claim created on 28 February, amended after the 5th of March).
+func claimAmendDeadline(claimDate time.Time) time.Time {
+	y, m, _ := claimDate.UTC().Date()
+	return time.Date(y, m+1, 6, 0, 0, 0, 0, time.UTC)
 }

@@ -10,8 +10,10 @@ import (
 // two travel apart; a sender's messages may be processed out of order).
 // Spine answers it "not found" (R-0008) and remembers it: "the Spine
 // cancels the prescription automatically when it arrives" (the Vision
-// Spine Services guide to cancellation responses). The State does the
-// same, for up to maxEarlyCancels prescriptions.
+// Spine Services guide to cancellation responses), and then tells the
+// prescriber so in a Subsequent Cancel Response. The State does the same,
+// for up to maxEarlyCancels prescriptions: each item cancelled on arrival
+// is a CancelResolution (R-0001).
 
 // maxEarlyCancels is how many cancellations of prescriptions not (yet)
 // stored the State remembers; the oldest is forgotten first.
@@ -59,8 +61,10 @@ func (s *State) rememberEarlyCancel(req CancelRequest) {
 }
 
 // applyEarlyCancel cancels in p, as it is stored, what a cancellation that
-// came before it asked for, when that cancellation was for the same patient.
-// Caller holds s.mu.
+// came before it asked for, when that cancellation was for the same patient,
+// each item cancelled a resolution (R-0001), as Spine's prescription
+// creation answers each pending cancellation it applies with a "Subsequent
+// cancellation" (eps-spine-shared create_prescription.py). Caller holds s.mu.
 func (s *State) applyEarlyCancel(p *Prescription, now time.Time) {
 	ec, ok := s.early[p.ShortFormID]
 	if !ok {
@@ -75,6 +79,9 @@ func (s *State) applyEarlyCancel(p *Prescription, now time.Time) {
 		if ec.items == nil || slices.Contains(ec.items, it.ID) {
 			it.Status = ItemCancelled
 			it.FutureCancelled = p.CourseOfTherapy == courseRepeatDispensing
+			// The prescriber was answered not found: Spine tells it the
+			// cancellation took effect (a Subsequent Cancel Response).
+			s.resolve(p, it, CancelDone, now)
 		}
 	}
 	if allItems(p, ItemCancelled) {

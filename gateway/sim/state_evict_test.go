@@ -216,9 +216,11 @@ func BenchmarkStateMemory(b *testing.B) {
 // "with dispenser - active" with its older notifications gone, the kept
 // ones can be amended and withdrawn, a withdrawal reaching past them is
 // refused, the tracker's dates are the latest, and a claim can still be
-// amended. Before, every notification and claim was kept: 5,000 partial
-// dispenses of one prescription held 5,000 records, each copied on every
-// read of it.
+// amended; the message ids kept to tell a notification sent again
+// (state_duplicate.go) are the last maxHistory too, and the latest sent
+// again is refused. Before, every notification and
+// claim was kept: 5,000 partial dispenses of one prescription held 5,000
+// records, each copied on every read of it.
 func TestPrescriptionHistoryBounded(t *testing.T) {
 	const rounds = 5000
 	s := NewState(nil)
@@ -226,13 +228,21 @@ func TestPrescriptionHistoryBounded(t *testing.T) {
 	_, err := s.Release(ReleaseRequest{Owner: p.pharmacy, ShortFormID: p.sf}, t0)
 	mustDo(t, err)
 	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
+	partial := func(id string) DispenseRequest {
+		return DispenseRequest{MessageID: id, Dispenser: p.pharmacy, ShortFormID: p.sf,
+			Items: map[string]ItemStatus{p.item1: ItemPartial, p.item2: ItemOwing}}
+	}
 	for i := range rounds {
-		mustDo(t, s.Dispense(DispenseRequest{MessageID: fmt.Sprintf("d%d", i), Dispenser: p.pharmacy, ShortFormID: p.sf,
-			Items: map[string]ItemStatus{p.item1: ItemPartial, p.item2: ItemOwing}}, at(i)))
+		mustDo(t, s.Dispense(partial(fmt.Sprintf("d%d", i)), at(i)))
 	}
 	got, _ := s.Get(p.sf)
-	if len(got.Dispenses) > maxHistory {
-		t.Fatalf("%d dispense notifications kept after %d, want at most %d", len(got.Dispenses), rounds, maxHistory)
+	if len(got.Dispenses) > maxHistory || len(got.messageIDs) > maxHistory {
+		t.Fatalf("%d dispense notifications and %d message ids kept after %d, want at most %d",
+			len(got.Dispenses), len(got.messageIDs), rounds, maxHistory)
+	}
+	wantReason(t, s.Dispense(partial(fmt.Sprintf("d%d", rounds-1)), at(rounds)), ReasonDuplicateMessage)
+	if again, _ := s.Get(p.sf); len(again.Dispenses) != len(got.Dispenses) || again.dispensesDropped != got.dispensesDropped {
+		t.Fatal("the latest notification sent again was applied again")
 	}
 	if last := trackerLastDispensed(t, got); last != fhirTime(at(rounds-1)) {
 		t.Fatalf("tracker's dateLastDispensed %s, want %s", last, fhirTime(at(rounds-1)))

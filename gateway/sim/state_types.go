@@ -196,6 +196,10 @@ type ClaimRecord struct {
 	ID            string
 	ReplacementOf string
 	At            time.Time
+	// ClaimDate is when the first claim of the chain was made (its
+	// Claim.created, else when it came), kept through amendments as Spine
+	// keeps its claim date: the claim period runs from it.
+	ClaimDate time.Time
 }
 
 // DispensingAgent is the person who released a prescription for a
@@ -271,6 +275,10 @@ type Prescription struct {
 	// among them (recordDispense).
 	dispensesDropped   int
 	droppedDispensedAt time.Time
+	// messageIDs are the message ids of the dispense notifications it
+	// took, the last maxHistory, to tell one sent again
+	// (state_duplicate.go).
+	messageIDs []string
 }
 
 // dispensed reports whether any dispense notification of the current
@@ -324,6 +332,7 @@ func (p *Prescription) clone() Prescription {
 		c.Dispenses[i] = d
 	}
 	c.Claims = slices.Clone(p.Claims)
+	c.messageIDs = slices.Clone(p.messageIDs)
 	c.PastIssues = slices.Clone(p.PastIssues)
 	for i := range c.PastIssues {
 		c.PastIssues[i].Claims = slices.Clone(c.PastIssues[i].Claims)
@@ -389,6 +398,13 @@ const (
 	// out of a final status (cancelled, expired, dispensed, not dispensed);
 	// Spine 0013, MEDICATIONREQUEST_INVALID_STATE_TRANSITION.
 	ReasonItemInvalidTransition
+	// ReasonClaimAmendPeriod: a claim amendment after the claim period
+	// (claimAmendDeadline); Spine 0100, CLAIM_AMEND_PERIOD_ISSUE.
+	ReasonClaimAmendPeriod
+	// ReasonDuplicateMessage: a message with the id of one the prescription
+	// took already (state_duplicate.go); Spine's acknowledgement code 202,
+	// Duplicate HL7 ID Error.
+	ReasonDuplicateMessage
 )
 
 // StateError is a refusal by the State.
