@@ -49,6 +49,21 @@ func inboundLog(log *slog.Logger, in *Inbound) *slog.Logger {
 	return log.With(inboundArgs(in)...)
 }
 
+// lazyInboundLog returns inboundLog(log, in) as a function that builds it
+// at its first call: a message processed without a hitch logs nothing
+// above info, and attaching the fields costs about 4 µs and 18
+// allocations, which every message paid at warn level for a logger
+// nothing used.
+func lazyInboundLog(log *slog.Logger, in *Inbound) func() *slog.Logger {
+	var l *slog.Logger
+	return func() *slog.Logger {
+		if l == nil {
+			l = inboundLog(log, in)
+		}
+		return l
+	}
+}
+
 // ackDetailRE reads a coded detail of an answer at the start of its
 // start tag (firstTagMatch; a match spans two ">"): an
 // acknowledgementDetail's code, or a reason's (a rejection's
