@@ -189,7 +189,9 @@ func (p *EPSProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, erro
 		answer.Released = releasedTo(body, resp)
 		answer.handover = h
 	}
-	p.log.DebugContext(ctx, "message processed", "operation", string(op), "upstream_status", resp.Status, "answer", answer.Interaction, "replayed", replayed)
+	if p.log.Enabled(ctx, slog.LevelDebug) {
+		p.log.DebugContext(ctx, "message processed", "operation", string(op), "upstream_status", resp.Status, "answer", answer.Interaction, "replayed", replayed)
+	}
 	return p.deliver(in, answer), nil
 }
 
@@ -294,7 +296,7 @@ func (p *EPSProcessor) unwrittenAnswer(in *Inbound, canon string, meta mapping.M
 // that only carries acknowledgement codes (e.g. a duplicate) gets an MCCI AR.
 func (p *EPSProcessor) cancelAnswer(in *Inbound, canon string, meta mapping.Meta, resp *upstream.Response, env mapping.Env) (Answer, error) {
 	a, outcome, err := p.cancelReply(in, canon, meta, resp, env)
-	if err == nil && outcome != nil && outcome.Pending {
+	if err == nil && outcome != nil && outcome.Pending && p.log.Enabled(context.Background(), slog.LevelDebug) {
 		p.log.With(inboundArgs(in)...).Debug("cancellation pending with dispenser",
 			"prescription", outcome.Request.PrescriptionID, "line_item", outcome.Request.LineItemID, "dispenser", outcome.DispenserODS, "code", outcome.FHIRCode)
 	}
@@ -337,8 +339,10 @@ func (p *EPSProcessor) releaseReply(in *Inbound, canon string, meta mapping.Meta
 			strings.Join(releasedIDs(resp.Body), " ")+"] stay with it until the message is resent or they are returned", err)
 		return a, nil, err
 	}
-	p.log.With(inboundArgs(in)...).Debug("release answered", "answer", outcome.Interaction,
-		"released", outcome.Released, "withheld", outcome.Withheld, "with_dispenser", outcome.DispenserODS)
+	if p.log.Enabled(context.Background(), slog.LevelDebug) { // the fields cost as much as the line: not built for nothing
+		p.log.With(inboundArgs(in)...).Debug("release answered", "answer", outcome.Interaction,
+			"released", outcome.Released, "withheld", outcome.Withheld, "with_dispenser", outcome.DispenserODS)
+	}
 	return Answer{Interaction: outcome.Interaction, Payload: b}, &outcome, nil
 }
 

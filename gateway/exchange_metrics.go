@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"regexp"
 	"time"
@@ -64,8 +65,93 @@ func (m *msgMetrics) exchange(interaction, outcome string, receivedAt, now time.
 	}
 }
 
-// ackTypeCodeRE finds the first HL7 v3 acknowledgement's typeCode.
-var ackTypeCodeRE = regexp.MustCompile(`<(?:[A-Za-z][\w.-]*:)?acknowledgement\b[^>]*?\stypeCode\s*=\s*["'](A[AER])["']`)
+// ackTypeCodeRE reads an HL7 v3 acknowledgement's typeCode at the start
+// of its start tag (firstTagMatch; a match ends before the tag does).
+var ackTypeCodeRE = regexp.MustCompile(`^<(?:[A-Za-z][\w.-]*:)?acknowledgement\b[^>]*?\stypeCode\s*=\s*["'](A[AER])["']`)
+
+// ackName is the element ackTypeCodeRE reads.
+var ackName = []byte("acknowledgement")
+
+// firstTagMatch returns the submatches of re, which begins with "^<" and
+// an optional namespace prefix ([A-Za-z][\w.-]*:) before one of names, at
+// the first start tag of b named so: what re without its "^" would find
+// in b, when no match of re spans more than span ">" (the end of the
+// tag, and as many more). Only those tags are given to re, with the text
+// up to their span-th ">": Go's regexp, with submatches,
+// spends 10-30 ns on every byte it searches, and every processed message
+// was searched whole, up to three times, for its exchange's metric and
+// "processed" line: 8.4 ms for the corpus's 314 KB release response, 36
+// µs for its 4 KB MCCI acknowledgement, where finding the names takes
+// microseconds.
+func firstTagMatch(b []byte, re *regexp.Regexp, span int, names ...[]byte) [][]byte {
+	next := make([]int, len(names)) // the next occurrence of each name, -1: none
+	for k, name := range names {
+		next[k] = bytes.Index(b, name)
+	}
+	for {
+		k := -1
+		for j, i := range next {
+			if i >= 0 && (k < 0 || i < next[k]) {
+				k = j
+			}
+		}
+		if k < 0 {
+			return nil
+		}
+		i := next[k]
+		if s := tagStart(b, i); s >= 0 {
+			if m := re.FindSubmatch(b[s:spanEnd(b, i, span)]); m != nil {
+				return m
+			}
+		}
+		if j := bytes.Index(b[i+1:], names[k]); j >= 0 {
+			next[k] = i + 1 + j
+		} else {
+			next[k] = -1
+		}
+	}
+}
+
+// spanEnd is the index after the n-th ">" from b[i] on, or len(b).
+func spanEnd(b []byte, i, n int) int {
+	for range n {
+		j := bytes.IndexByte(b[i:], '>')
+		if j < 0 {
+			return len(b)
+		}
+		i += j + 1
+	}
+	return i
+}
+
+// tagStart is where the tag opens whose name, after an optional namespace
+// prefix ([A-Za-z][\w.-]*:), begins at b[i]: the index of its "<", or -1
+// when the name at i opens no tag.
+func tagStart(b []byte, i int) int {
+	if i > 0 && b[i-1] == '<' {
+		return i - 1
+	}
+	if i < 3 || b[i-1] != ':' {
+		return -1
+	}
+	k := i - 2
+	for k >= 0 && isNameByte(b[k]) {
+		k--
+	}
+	if k < 0 || b[k] != '<' || k+1 > i-2 || !isLetter(b[k+1]) {
+		return -1
+	}
+	return k
+}
+
+// isNameByte reports a byte of a namespace prefix as the regular
+// expressions read it ([\w.-]).
+func isNameByte(c byte) bool {
+	return isLetter(c) || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-'
+}
+
+// isLetter reports an ASCII letter.
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 // exchangeOutcome names the business outcome of a processed message: a
 // refusal, else the acknowledgement type code of the first answer that
@@ -82,7 +168,7 @@ func exchangeOutcome(out *Outcome) string {
 		answers = append([]Answer{*out.Reply}, answers...)
 	}
 	for _, a := range answers {
-		if m := ackTypeCodeRE.FindSubmatch(a.Payload); m != nil {
+		if m := firstTagMatch(a.Payload, ackTypeCodeRE, 1, ackName); m != nil {
 			return string(m[1])
 		}
 	}

@@ -126,7 +126,7 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 		g.deadLetter(ctx, l, inboxEntry{Inbound: in}, fmt.Sprintf("unreadable inbox entry: %v", err), now)
 		return
 	}
-	log := inboundLog(g.log, &e.Inbound)
+	log := lazyInboundLog(g.log, &e.Inbound)
 	stop := outbox.Hold(ctx, g.store, l, g.cfg.Lease, g.now)
 	start := time.Now()
 	out, perr := g.safeProcess(withCorrelation(ctx, &e.Inbound), &e.Inbound)
@@ -147,7 +147,7 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 		}
 		if IsDeferred(perr) && !IsPermanent(perr) {
 			if reason, poisoned := g.poisoned(&e, perr, now); poisoned {
-				log.Error("message goes to the dead letters: EPS fails it (5xx or no answer) every time while it answers others", "answers_5xx", e.Answered5xx,
+				log().Error("message goes to the dead letters: EPS fails it (5xx or no answer) every time while it answers others", "answers_5xx", e.Answered5xx,
 					"since", e.First5xxAt.UTC().Format(time.RFC3339), "err", perr)
 				g.deadLetter(ctx, l, e, reason, now)
 				return
@@ -171,27 +171,27 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 			err = g.store.Retry(sctx, l, it.Data, next)
 		}
 		if err != nil {
-			log.Warn("processing failed and could not be rescheduled; retried when the lease runs out", "attempts", e.Attempts, "err", err)
+			log().Warn("processing failed and could not be rescheduled; retried when the lease runs out", "attempts", e.Attempts, "err", err)
 			return
 		}
-		log.Warn("processing failed; will retry", "attempts", e.Attempts, "next", next.UTC().Format(time.RFC3339), "err", perr)
+		log().Warn("processing failed; will retry", "attempts", e.Attempts, "next", next.UTC().Format(time.RFC3339), "err", perr)
 		g.metrics.processed.WithLabelValues("retry").Inc()
 		return
 	}
 	handed, err := g.complete(sctx, l, f, now)
 	if err != nil {
 		if errors.Is(err, store.ErrLeaseLost) {
-			log.Warn("processed, but another worker took the message over; its answers are left to that worker", "err", err)
+			log().Warn("processed, but another worker took the message over; its answers are left to that worker", "err", err)
 		} else {
-			log.Error("processed, but the answers could not be stored; processed again when the lease runs out", "err", err)
+			log().Error("processed, but the answers could not be stored; processed again when the lease runs out", "err", err)
 		}
 		return
 	}
 	if len(f.Enqueue) > 1 || len(f.Enqueue) == 1 && !handed {
 		g.delivery.Wake() // answers not handed to a delivery worker wait in the outbox
 	}
-	if log.Enabled(ctx, slog.LevelInfo) { // the outcome's fields cost a little to gather
-		log.Info("processed", append(outcomeArgs(out), "answers", len(f.Enqueue), "attempts", e.Attempts+1,
+	if g.log.Enabled(ctx, slog.LevelInfo) { // the outcome's fields cost a little to gather
+		log().Info("processed", append(outcomeArgs(out), "answers", len(f.Enqueue), "attempts", e.Attempts+1,
 			"duration_ms", time.Since(start).Milliseconds(), "since_received_ms", sinceMS(e.Inbound.ReceivedAt, now))...)
 	}
 	g.metrics.processed.WithLabelValues("done").Inc()
@@ -266,7 +266,7 @@ func (g *messaging) poisoned(e *inboxEntry, perr error, now time.Time) (string, 
 // within seconds of EPS recovering; but not before the time EPS's last
 // answer asked for with its Retry-After (a 429 or 503 whose wait the
 // upstream client could not take within the call: upstream.NotBefore).
-func (g *messaging) defer_(ctx context.Context, log *slog.Logger, l *store.Lease, e inboxEntry, perr error, now time.Time) {
+func (g *messaging) defer_(ctx context.Context, log func() *slog.Logger, l *store.Lease, e inboxEntry, perr error, now time.Time) {
 	e.LastError = perr.Error()
 	e.Deferrals++
 	wait := g.cfg.ProcessRetryInterval
@@ -282,7 +282,7 @@ func (g *messaging) defer_(ctx context.Context, log *slog.Logger, l *store.Lease
 		err = g.store.Retry(ctx, l, it.Data, next)
 	}
 	if err != nil {
-		log.Warn("upstream unavailable and the message could not be rescheduled; retried when the lease runs out", "err", err)
+		log().Warn("upstream unavailable and the message could not be rescheduled; retried when the lease runs out", "err", err)
 		return
 	}
 	// A message waits out an EPS outage with a retry every few seconds:
@@ -292,8 +292,10 @@ func (g *messaging) defer_(ctx context.Context, log *slog.Logger, l *store.Lease
 	if e.Deferrals > 1 {
 		level = slog.LevelDebug
 	}
-	log.Log(ctx, level, "upstream unavailable; message waits in the store", "deferrals", e.Deferrals,
-		"next", next.UTC().Format(time.RFC3339), "err", perr)
+	if g.log.Enabled(ctx, level) {
+		log().Log(ctx, level, "upstream unavailable; message waits in the store", "deferrals", e.Deferrals,
+			"next", next.UTC().Format(time.RFC3339), "err", perr)
+	}
 	g.metrics.processed.WithLabelValues("deferred").Inc()
 }
 
