@@ -92,8 +92,9 @@ func TestHandlerPanicAnswered(t *testing.T) {
 // TestPanicOffTheDoors: a panic on another route gets a 500 and the
 // gateway goes on serving.
 func TestPanicOffTheDoors(t *testing.T) {
-	g := startGateway(t, testConfig(), store.NewMemory(nil), true)
-	g.srv.App().Get("/boom", func(_ *fiber.Ctx) error { panic("test: boom") })
+	srv := NewServer(testConfig(), store.NewMemory(nil), fakeUpstream{}, quietLog(), NewMetrics())
+	srv.App().Get("/boom", func(_ *fiber.Ctx) error { panic("test: boom") })
+	g := serveGateway(t, srv) // routes added before it serves: Fiber builds its route tree as it starts
 	if code, body := get(t, g.base+"/boom"); code != http.StatusInternalServerError || !strings.Contains(body, "internal error") {
 		t.Errorf("/boom: %d %s", code, body)
 	}
