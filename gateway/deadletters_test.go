@@ -338,3 +338,36 @@ func TestDeadLetterListPaged(t *testing.T) {
 		t.Errorf("a read asked for %d dead letters at once; want pages of at most %d", st.largest, deadLetterPageSize)
 	}
 }
+
+// TestResentDeadLetterKeepsItsParty: a dead letter resent goes back to the
+// inbox as its sender's message. Before, its item recorded no party, so
+// while it waited (its mark lapsed) another party's message under the same
+// MessageId was taken for a retry of it: acknowledged and never processed.
+func TestResentDeadLetterKeepsItsParty(t *testing.T) {
+	tests := []struct {
+		name      string
+		transport Transport
+		from      string
+		want      string
+	}{
+		{"ebXML", TransportEbXML, "YeA-801248", "YEA-801248"},
+		{"SOAP has no party", TransportSOAP, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := inboxEntry{Inbound: Inbound{Transport: tt.transport, Interaction: "PORX_IN020101SM31",
+				MessageID: "A7B86F8D-1DBD-FC28-E050-D20AE3A215F0", FromParty: tt.from, Payload: []byte("<x/>")}}
+			entry, err := json.Marshal(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			it, err := (&messaging{}).redoItem(outbox.DeadLetter{Stage: outbox.StageProcessing, Entry: entry}, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if it.Party != tt.want {
+				t.Errorf("resent item's party %q, want %q", it.Party, tt.want)
+			}
+		})
+	}
+}

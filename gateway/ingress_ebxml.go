@@ -128,8 +128,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	if err != nil {
 		return g.storeFailure(c, msg, log, err)
 	}
-	party := strings.ToUpper(msg.FromPartyID)
-	inItem.Party = party
+	party := inItem.Party // its sender, upper case (entry.item)
 	items := []store.Item{inItem}
 	var ackItem *store.Item
 	if !msg.SyncReply && msg.AckRequested {

@@ -42,7 +42,11 @@ type inboxEntry struct {
 }
 
 // item returns the store item that queues e, due at due. Its id is
-// "<interaction>:<MessageId>", like the duplicate-elimination key.
+// "<interaction>:<MessageId>", like the duplicate-elimination key; an
+// ebXML message's item records its sender's party (upper case, as its
+// mark does), so that another party's message under the same MessageId is
+// told from it while it waits, whether the door queued it or a dead letter
+// was resent.
 func (e inboxEntry) item(due time.Time) (store.Item, error) {
 	head := e
 	head.Inbound.Payload = nil
@@ -50,7 +54,11 @@ func (e inboxEntry) item(due time.Time) (store.Item, error) {
 	if err != nil {
 		return store.Item{}, fmt.Errorf("encode inbox entry %s: %w", e.Inbound.MessageID, err)
 	}
-	return store.Item{Queue: inboxQueue, ID: e.Inbound.Interaction + ":" + e.Inbound.MessageID, Data: b, Due: due}, nil
+	it := store.Item{Queue: inboxQueue, ID: e.Inbound.Interaction + ":" + e.Inbound.MessageID, Data: b, Due: due}
+	if e.Inbound.Transport == TransportEbXML {
+		it.Party = strings.ToUpper(e.Inbound.FromParty)
+	}
+	return it, nil
 }
 
 // decodeInboxEntry reads an inbox entry as item wrote it (or as JSON
