@@ -141,7 +141,7 @@ func TestScriptNamesDistinct(t *testing.T) {
 			seen[sha] = name
 		}
 	}
-	if n != 26 {
-		t.Errorf("%d named scripts, want 26 (16 store, 3 journal, 7 cancels)", n)
+	if n != 25 {
+		t.Errorf("%d named scripts, want 25 (16 store, 2 journal, 7 cancels)", n)
 	}
 }
