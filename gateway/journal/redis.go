@@ -37,11 +37,12 @@ import (
 //	         time (ms), named by h = the first 16 bytes, in hex, of
 //	         HMAC-SHA256(ixkey, v in lower case): a key name never holds
 //	         the id itself. Members that started MaxAge before the newest
-//	         are trimmed as it is written, so an id every message carries
-//	         (a pharmacy's ODS code) indexes the exchanges kept, not every
-//	         one ever written. (Older porxgates named it ixt:<v>, and
-//	         before that kept a set ix:<v>: both are read while they
-//	         last, and expire within MaxAge of their last write.)
+//	         are trimmed as it is written (the oldest maxTrim a write), so
+//	         an id every message carries (a pharmacy's ODS code) indexes
+//	         the exchanges kept, not every one ever written. (Older
+//	         porxgates named it ixt:<v>, and before that kept a set
+//	         ix:<v>: both are read while they last, and expire within
+//	         MaxAge of their last write.)
 //	ixkey    the HMAC key of ixh: 32 random bytes, made by the first
 //	         writer or reader (SET NX), shared by every replica
 //	ixo:<o>  alike, of the exchanges whose outcome (or comparison result)
@@ -340,7 +341,10 @@ func marshal(v any) ([]byte, error) {
 // applyScript writes a batch of merged exchanges, if none of their heads
 // changed since they were read. KEYS are the heads (x:<id>); ARGV[1] the
 // key prefix, ARGV[2] the start to set ixsince to if unset (ms), ARGV[3]
-// the change of the total size, ARGV[4] the indexes' expiry (s); then for
+// the change of the total size, ARGV[4] the indexes' expiry (s), ARGV[5]
+// how many members it may take out of the indexes for their age (the
+// oldest first: a write's work is bounded however many are past the age,
+// as after the age was lowered or an outage); then for
 // each head, whether it was there ("1" or "0") and what it held; then for
 // each exchange, in KEYS' order: its id, head, summary, expiry (ms),
 // start (ms), the score below which its indexes are trimmed (ms), change
@@ -356,15 +360,15 @@ local n = #KEYS
 local cur, same = {}, true
 for k = 1, n do
   cur[k] = redis.call('GET', KEYS[k])
-  if ARGV[3 + 2*k] == '1' then
-    if cur[k] ~= ARGV[4 + 2*k] then same = false end
+  if ARGV[4 + 2*k] == '1' then
+    if cur[k] ~= ARGV[5 + 2*k] then same = false end
   elseif cur[k] then
     same = false
   end
 end
 if not same then return {0, unpack(cur)} end
-local p, age = ARGV[1], ARGV[4]
-local i = 5 + 2*n
+local p, age, trim = ARGV[1], ARGV[4], tonumber(ARGV[5])
+local i = 6 + 2*n
 local delta, skipped = tonumber(ARGV[3]), {}
 for k = 1, n do
   local id, ttl, started, cutoff = ARGV[i], ARGV[i+3], ARGV[i+4], ARGV[i+5]
@@ -388,7 +392,13 @@ for k = 1, n do
     local na = tonumber(ARGV[i])
     for a = i+1, i+na do
       redis.call('ZADD', ARGV[a], started, id)
-      redis.call('ZREMRANGEBYSCORE', ARGV[a], '-inf', '(' .. cutoff)
+      if trim > 0 then
+        local old = redis.call('ZRANGEBYSCORE', ARGV[a], '-inf', '(' .. cutoff, 'LIMIT', 0, trim)
+        if #old > 0 then
+          redis.call('ZREMRANGEBYRANK', ARGV[a], 0, #old - 1)
+          trim = trim - #old
+        end
+      end
       redis.call('EXPIRE', ARGV[a], age)
       redis.call('SADD', p .. 'k:' .. id, ARGV[a])
     end
@@ -404,6 +414,12 @@ end
 if n > 0 then redis.call('SET', p .. 'ixsince', ARGV[2], 'NX') end
 return {1, redis.call('INCRBY', p .. 'bytes', delta), unpack(skipped)}
 `)
+
+// maxTrim bounds how many members one write takes out of the indexes for
+// their age (applyScript): far more than a write adds, so those past the
+// age go as fast as they come, and a few hundred microseconds of Redis's
+// one thread when many are (TestRedisWriteTrimsIndexesBoundedly).
+const maxTrim = 256
 
 // unmarshalHead decodes a head as x:<id> holds it. goccy/go-json reads
 // what marshal (or encoding/json, before it) wrote into the same head as
@@ -423,9 +439,9 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 	for _, st := range steps {
 		nsteps += len(st)
 	}
-	// The arguments: 4, 2 a head, 10 an exchange and its steps and index
+	// The arguments: 5, 2 a head, 10 an exchange and its steps and index
 	// keys (about six ids and two filings each).
-	argv := make([]any, 4+2*len(order), 4+12*len(order)+nsteps+8*len(order))
+	argv := make([]any, 5+2*len(order), 5+12*len(order)+nsteps+8*len(order))
 	argv[0] = r.p
 	merged := make([]storedHead, 0, len(order))
 	var delta int64
@@ -435,7 +451,7 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 		var old int64
 		existed := false
 		var wasStarted time.Time
-		argv[4+2*i], argv[5+2*i] = "0", ""
+		argv[5+2*i], argv[6+2*i] = "0", ""
 		if v := heads[i].x; v != nil {
 			if err := unmarshalHead(v, &h); err != nil {
 				return false, 0, nil, fmt.Errorf("exchange %s unreadable: %w", id, err)
@@ -447,7 +463,7 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 				sumLen = len(ob)
 			}
 			old = int64(len(v) + sumLen)
-			argv[4+2*i], argv[5+2*i] = "1", v
+			argv[5+2*i], argv[6+2*i] = "1", v
 		}
 		before := map[string]bool{}
 		for _, v := range h.IDs.all() {
@@ -518,6 +534,7 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 	argv[1] = started0.UnixMilli()
 	argv[2] = delta
 	argv[3] = max(int64(r.ret.MaxAge/time.Second), 1)
+	argv[4] = maxTrim
 	res, err := applyScript.Run(ctx, r.c, keys, argv...).Slice()
 	if err != nil {
 		return false, 0, nil, err

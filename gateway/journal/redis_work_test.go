@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/store/redistest"
 )
 
@@ -265,4 +266,57 @@ func checkKeptTrue(t *testing.T, b *Redis, kept int) {
 	if err != nil || len(newest) != 1 || got[0].ID != newest[0] {
 		t.Errorf("search by the NHS number: first %s, the newest kept is %v (%v)", got[0].ID, newest, err)
 	}
+}
+
+// TestRedisWriteTrimsIndexesBoundedly: a write takes a bounded number of
+// members out of the indexes it files its exchange under, however many
+// are past the age. Each write took every member that started MaxAge
+// before its exchange out of each of its indexes in one command: after
+// the age was lowered (or the gateway came back from an outage, the
+// exchanges gone by their expiry but their memberships left to this
+// trim), the first write of a busy patient, pharmacy, outcome or
+// interaction took them all, 3,000 here, hundreds of thousands in a busy
+// week's index, while Redis served no one else. The prune then takes what
+// is left of them.
+func TestRedisWriteTrimsIndexesBoundedly(t *testing.T) {
+	srv := redistest.Start(t)
+	open := func(maxAge time.Duration) *Redis {
+		rs, err := store.NewRedis(srv.URL(), "test:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = rs.Close() })
+		return NewRedis(rs.Client(), rs.Prefix(), Retention{MaxAge: maxAge})
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	const n = 3000
+	applyInBatches(t, open(2*time.Hour), onePatient(n, now.Add(-90*time.Minute)))
+
+	// The age falls to 30 minutes: every exchange written is past it.
+	b := open(30 * time.Minute)
+	ixKey, err := b.indexKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ix := range []string{b.idIndex(ixKey, "9449304130"), b.idIndex(ixKey, "FA565"), b.p + "ixo:accepted", b.p + "ixi:porx_in020101uk31"} {
+		before, err := b.c.ZCard(ctx, ix).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		applyInBatches(t, b, []Event{{Exchange: "NEW" + ix, At: time.Now().UTC(), Interaction: "PORX_IN020101UK31",
+			IDs: IDs{NHSNumbers: []string{"9449304130"}, ODSCodes: []string{"FA565"}}, Outcome: &Outcome{Result: "accepted"},
+			Step: &Step{Kind: StepLegacyRequest, Body: "<x/>"}}})
+		after, err := b.c.ZCard(ctx, ix).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if took := before + 1 - after; took > maxTrim {
+			t.Errorf("one write took %d members out of index %s; want at most %d", took, strings.TrimPrefix(ix, b.p), maxTrim)
+		}
+	}
+	if err := b.Prune(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	checkKeptTrue(t, b, 4)
 }
