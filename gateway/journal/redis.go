@@ -135,7 +135,7 @@ func (r *Redis) Kind() string { return "redis" }
 // Apply implements Backend.
 func (r *Redis) Apply(ctx context.Context, ev Event) error {
 	gone, err := r.applyAll(ctx, []Event{ev})
-	if err == nil && gone[ev.Exchange] {
+	if gone[ev.Exchange] {
 		err = fmt.Errorf("journal: exchange %s: %w", ev.Exchange, ErrGone)
 	}
 	return err
@@ -225,7 +225,11 @@ func (r *Redis) applyAll(ctx context.Context, evs []Event) (map[string]bool, err
 	if total <= r.ret.MaxBytes {
 		return gone, nil
 	}
-	return gone, r.evictOverSize(ctx, order[len(order)-1])
+	if err := r.evictOverSize(ctx, order[len(order)-1]); err != nil {
+		// Written all the same: the next write evicts.
+		return gone, fmt.Errorf("%w: %w", ErrOverCap, err)
+	}
+	return gone, nil
 }
 
 // knownHeads returns what the merge starts from for each exchange: the
