@@ -17,18 +17,10 @@ import (
 )
 
 // failEviction fails every run of the retention's script (journal.evict)
-// while on.
-type failEviction struct{ on atomic.Bool }
-
-func (f *failEviction) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (f *failEviction) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-
-func (f *failEviction) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if args := cmd.Args(); f.on.Load() && len(args) > 1 && fmt.Sprint(args[1]) == evictScript.Hash() {
+// while on (a processHook).
+func failEviction(on *atomic.Bool) processHook {
+	return func(ctx context.Context, cmd redis.Cmder, next redis.ProcessHook) error {
+		if args := cmd.Args(); on.Load() && len(args) > 1 && fmt.Sprint(args[1]) == evictScript.Hash() {
 			err := errors.New("evict: injected failure")
 			cmd.SetErr(err)
 			return err
@@ -46,9 +38,9 @@ func (f *failEviction) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 // dead-lettered an answer the journal kept. The next write evicts.
 func TestWrittenPastAFailedEvictionCountsAsWritten(t *testing.T) {
 	b, _ := redisBackend(t, Retention{MaxAge: time.Hour, MaxBytes: 5000})
-	fail := &failEviction{}
-	fail.on.Store(true)
-	b.c.AddHook(fail)
+	var failing atomic.Bool
+	failing.Store(true)
+	b.c.AddHook(failEviction(&failing))
 	var logs testlog.Buffer
 	reg := prometheus.NewRegistry()
 	j := New(b, Options{Registry: reg, BatchWait: -1, Log: slog.New(slog.NewTextHandler(&logs, nil))})
@@ -77,7 +69,7 @@ func TestWrittenPastAFailedEvictionCountsAsWritten(t *testing.T) {
 	if out := logs.String(); strings.Contains(out, "events are dropped") || !strings.Contains(out, "injected failure") {
 		t.Errorf("log, want the eviction's failure and no drop:\n%s", out)
 	}
-	fail.on.Store(false)
+	failing.Store(false)
 	j.Record(Event{Exchange: "LAST", At: t0.Add(2 * time.Second), Step: &Step{Kind: StepLegacyRequest, Body: "<x/>"}})
 	waitAll(t, j)
 	if st, err := b.Stats(t.Context()); err != nil || st.Bytes > 5000 {

@@ -34,41 +34,31 @@ func watchScripts(t *testing.T, c redis.UniversalClient, srv *redistest.Server) 
 	info := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	t.Cleanup(func() { _ = info.Close() })
 	w := &scriptWork{t: t, info: info, runs: map[string][]int64{}}
-	c.AddHook(w)
+	c.AddHook(processHook(w.process))
 	return w
 }
 
-// DialHook implements redis.Hook.
-func (w *scriptWork) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-// ProcessPipelineHook implements redis.Hook.
-func (w *scriptWork) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-
-// ProcessHook implements redis.Hook: it counts the commands of each
-// EVALSHA or EVAL.
-func (w *scriptWork) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		name := strings.ToLower(cmd.Name())
-		if (name != "evalsha" && name != "eval") || len(cmd.Args()) < 2 {
-			return next(ctx, cmd)
-		}
-		sha := fmt.Sprint(cmd.Args()[1])
-		if name == "eval" {
-			sum := sha1.Sum([]byte(sha)) //nolint:gosec // see the import
-			sha = hex.EncodeToString(sum[:])
-		}
-		before := w.commands(ctx)
-		err := next(ctx, cmd)
-		if n := w.commands(ctx) - before; n > 0 {
-			script := ScriptNames()[sha]
-			w.mu.Lock()
-			w.runs[script] = append(w.runs[script], n)
-			w.mu.Unlock()
-		}
-		return err
+// process counts the commands of cmd if it is EVALSHA or EVAL (a
+// processHook).
+func (w *scriptWork) process(ctx context.Context, cmd redis.Cmder, next redis.ProcessHook) error {
+	name := strings.ToLower(cmd.Name())
+	if (name != "evalsha" && name != "eval") || len(cmd.Args()) < 2 {
+		return next(ctx, cmd)
 	}
+	sha := fmt.Sprint(cmd.Args()[1])
+	if name == "eval" {
+		sum := sha1.Sum([]byte(sha)) //nolint:gosec // see the import
+		sha = hex.EncodeToString(sum[:])
+	}
+	before := w.commands(ctx)
+	err := next(ctx, cmd)
+	if n := w.commands(ctx) - before; n > 0 {
+		script := ScriptNames()[sha]
+		w.mu.Lock()
+		w.runs[script] = append(w.runs[script], n)
+		w.mu.Unlock()
+	}
+	return err
 }
 
 // commands returns how many commands the server has run, scripts and
