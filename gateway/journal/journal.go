@@ -294,9 +294,15 @@ const DrainTimeout = 2 * time.Second
 // queued, for at most DrainTimeout, and returns. Writes are not cut short
 // by the stop itself, only by that bound: what is recorded before Run
 // returns is written or counted dropped (and logged), and what is recorded
-// after it is counted dropped.
+// after it is counted dropped. Every PruneEvery it starts a pass of the
+// retention (Prune) beside the writes, unless the last is still running:
+// a long pass (a backlog past the age) must not stop the writing. Run
+// returns when that pass has (ctx ends it).
 func (j *Journal) Run(ctx context.Context) {
 	defer close(j.done)
+	idle := make(chan struct{}, 1) // holds a token while no pass runs
+	idle <- struct{}{}
+	defer func() { <-idle }()
 	wctx, cancelWrites := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWrites()
 	stopBound := context.AfterFunc(ctx, func() { time.AfterFunc(DrainTimeout, cancelWrites) })
@@ -308,8 +314,10 @@ func (j *Journal) Run(ctx context.Context) {
 		case it := <-j.queue.C():
 			j.writeBatch(wctx, j.batch(it))
 		case <-tick.C:
-			if err := j.b.Prune(ctx, j.opts.Now()); err != nil && ctx.Err() == nil {
-				j.opts.Log.Warn("journal: retention could not be applied", "err", err)
+			select {
+			case <-idle:
+				go j.prune(ctx, idle)
+			default: // the last pass still runs
 			}
 		case <-ctx.Done():
 			// wctx ends DrainTimeout after ctx (stopBound); then the
@@ -319,6 +327,15 @@ func (j *Journal) Run(ctx context.Context) {
 			j.drain(wctx)
 			return
 		}
+	}
+}
+
+// prune runs a pass of the retention, then puts back the token it took
+// from idle.
+func (j *Journal) prune(ctx context.Context, idle chan<- struct{}) {
+	defer func() { idle <- struct{}{} }()
+	if err := j.b.Prune(ctx, j.opts.Now()); err != nil && ctx.Err() == nil {
+		j.opts.Log.Warn("journal: retention could not be applied", "err", err)
 	}
 }
 
