@@ -179,15 +179,23 @@ func (m *Memory) Search(_ context.Context, q Query) ([]Summary, error) {
 	return out, nil
 }
 
-// AddAccess implements Backend.
+// AddAccess implements Backend: past MaxAccesses the oldest goes, cut
+// off the front of the list (not moved down: append copies the list only
+// when it outgrows its array, about once every quarter of it).
 func (m *Memory) AddAccess(_ context.Context, a Access) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.accesses = append(m.accesses, a)
 	if over := len(m.accesses) - m.ret.MaxAccesses; over > 0 {
-		m.accesses = slices.Delete(m.accesses, 0, over)
+		m.dropAccesses(over)
 	}
 	return nil
+}
+
+// dropAccesses forgets the oldest n accesses. m.mu is held.
+func (m *Memory) dropAccesses(n int) {
+	clear(m.accesses[:n])
+	m.accesses = m.accesses[n:]
 }
 
 // Accesses implements Backend.
@@ -222,7 +230,7 @@ func (m *Memory) Prune(_ context.Context, now time.Time) error {
 	for i < len(m.accesses) && m.accesses[i].At.Before(cutoff) {
 		i++
 	}
-	m.accesses = slices.Delete(m.accesses, 0, i)
+	m.dropAccesses(i)
 	return nil
 }
 
