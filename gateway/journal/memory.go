@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 )
@@ -154,12 +155,20 @@ func (m *Memory) Get(_ context.Context, id string) (*Exchange, error) {
 // search looks at (TestMemoryLongReadsLetTheWriterIn).
 const searchChunk = 1024
 
-// Search implements Backend: the exchanges kept when it starts, newest
+// Search implements Backend: the exchanges kept when it starts that
+// started within q's time range (found by their place in order), newest
 // first, looked at searchChunk at a time, each as it is then (one dropped
 // meanwhile is left out).
 func (m *Memory) Search(_ context.Context, q Query) ([]Summary, error) {
 	m.mu.Lock()
-	order := slices.Clone(m.order)
+	lo, hi := 0, len(m.order)
+	if !q.To.IsZero() {
+		hi = sort.Search(hi, func(i int) bool { return !m.started(i).Before(q.To) })
+	}
+	if !q.From.IsZero() {
+		lo = sort.Search(hi, func(i int) bool { return !m.started(i).Before(q.From) })
+	}
+	order := slices.Clone(m.order[lo:hi])
 	m.mu.Unlock()
 	var out []Summary
 	for end := len(order); end > 0 && len(out) < q.limit(); end -= searchChunk {
@@ -177,6 +186,15 @@ func (m *Memory) Search(_ context.Context, q Query) ([]Summary, error) {
 		m.mu.Unlock()
 	}
 	return out, nil
+}
+
+// started returns when the exchange at place i of order started. m.mu is
+// held.
+func (m *Memory) started(i int) time.Time {
+	if e, ok := m.byID[m.order[i]]; ok {
+		return e.x.Started
+	}
+	return time.Time{}
 }
 
 // AddAccess implements Backend: past MaxAccesses the oldest goes, cut
