@@ -21,7 +21,8 @@ type Backend interface {
 	// ApplyAll merges events in order, as Apply each would, in as few
 	// round trips as the backend can. It returns how many of them it left
 	// out, unwritten, because their exchange is no longer kept (ErrGone:
-	// Apply would have refused each).
+	// Apply would have refused each). An error wrapping ErrOverCap (from
+	// it or Apply) says the events were written all the same.
 	ApplyAll(ctx context.Context, evs []Event) (left int, err error)
 	// Get returns one exchange; nil, nil when it is not kept.
 	Get(ctx context.Context, id string) (*Exchange, error)
@@ -44,6 +45,11 @@ type Backend interface {
 // request: written, it would make a fragment of the exchange, with no
 // request, listed as a new one.
 var ErrGone = errors.New("the exchange is no longer kept (past the journal's retention)")
+
+// ErrOverCap says events were written but the oldest exchanges past the
+// size cap could not be dropped after them: the write is not lost, and
+// the next write drops them.
+var ErrOverCap = errors.New("the events were written, but the oldest exchanges past the size cap could not be dropped")
 
 // ErrSearchCut says a search stopped at the exchanges it may look at
 // before it found as many as it was asked for: more may match among
@@ -87,6 +93,9 @@ type Journal struct {
 	dropped atomic.Uint64
 	pending atomic.Int64
 	failing atomic.Bool
+	// overCap is set while writes leave the journal over its size cap
+	// (ErrOverCap), so that it is logged once an episode.
+	overCap atomic.Bool
 	metrics struct {
 		recorded prometheus.Counter
 		dropped  *prometheus.CounterVec
@@ -240,11 +249,27 @@ func (j *Journal) RecordNow(ctx context.Context, ev Event) error {
 	enrich(&ev)
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := j.b.Apply(wctx, ev); err != nil {
+	if err := j.overCapped(j.b.Apply(wctx, ev)); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
 	j.metrics.recorded.Inc()
 	return nil
+}
+
+// overCapped returns err, or nil when it says the write was done but the
+// size cap not applied after it (ErrOverCap), which it logs, once until a
+// write applies it again.
+func (j *Journal) overCapped(err error) error {
+	if errors.Is(err, ErrOverCap) {
+		if !j.overCap.Swap(true) {
+			j.opts.Log.Warn("journal: written, but the size cap could not be applied; the next write tries again", "err", err)
+		}
+		return nil
+	}
+	if err == nil && j.overCap.Swap(false) {
+		j.opts.Log.Info("journal: the size cap is applied again")
+	}
+	return err
 }
 
 // Dropped returns how many events were lost since start: not written
@@ -269,9 +294,15 @@ const DrainTimeout = 2 * time.Second
 // queued, for at most DrainTimeout, and returns. Writes are not cut short
 // by the stop itself, only by that bound: what is recorded before Run
 // returns is written or counted dropped (and logged), and what is recorded
-// after it is counted dropped.
+// after it is counted dropped. Every PruneEvery it starts a pass of the
+// retention (Prune) beside the writes, unless the last is still running:
+// a long pass (a backlog past the age) must not stop the writing. Run
+// returns when that pass has (ctx ends it).
 func (j *Journal) Run(ctx context.Context) {
 	defer close(j.done)
+	idle := make(chan struct{}, 1) // holds a token while no pass runs
+	idle <- struct{}{}
+	defer func() { <-idle }()
 	wctx, cancelWrites := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWrites()
 	stopBound := context.AfterFunc(ctx, func() { time.AfterFunc(DrainTimeout, cancelWrites) })
@@ -283,8 +314,10 @@ func (j *Journal) Run(ctx context.Context) {
 		case it := <-j.queue.C():
 			j.writeBatch(wctx, j.batch(it))
 		case <-tick.C:
-			if err := j.b.Prune(ctx, j.opts.Now()); err != nil && ctx.Err() == nil {
-				j.opts.Log.Warn("journal: retention could not be applied", "err", err)
+			select {
+			case <-idle:
+				go j.prune(ctx, idle)
+			default: // the last pass still runs
 			}
 		case <-ctx.Done():
 			// wctx ends DrainTimeout after ctx (stopBound); then the
@@ -294,6 +327,15 @@ func (j *Journal) Run(ctx context.Context) {
 			j.drain(wctx)
 			return
 		}
+	}
+}
+
+// prune runs a pass of the retention, then puts back the token it took
+// from idle.
+func (j *Journal) prune(ctx context.Context, idle chan<- struct{}) {
+	defer func() { idle <- struct{}{} }()
+	if err := j.b.Prune(ctx, j.opts.Now()); err != nil && ctx.Err() == nil {
+		j.opts.Log.Warn("journal: retention could not be applied", "err", err)
 	}
 }
 
@@ -363,6 +405,7 @@ func (j *Journal) writeBatch(ctx context.Context, items []item) {
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	left, err := j.b.ApplyAll(wctx, evs)
+	err = j.overCapped(err)
 	if err == nil && left > 0 {
 		j.drop(left, DropGone)
 	}
@@ -392,7 +435,7 @@ func (j *Journal) write(ctx context.Context, it item) {
 	var err error
 	if it.ev != nil {
 		enrich(it.ev)
-		err = j.b.Apply(wctx, *it.ev)
+		err = j.overCapped(j.b.Apply(wctx, *it.ev))
 	} else {
 		err = j.b.AddAccess(wctx, *it.access)
 		if err != nil {

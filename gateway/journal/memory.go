@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 )
@@ -149,33 +150,70 @@ func (m *Memory) Get(_ context.Context, id string) (*Exchange, error) {
 	return &x, nil
 }
 
-// Search implements Backend.
+// searchChunk is how many exchanges a search of Memory looks at under
+// its lock at a time: between them the writer gets in, however many a
+// search looks at (TestMemoryLongReadsLetTheWriterIn).
+const searchChunk = 1024
+
+// Search implements Backend: the exchanges kept when it starts that
+// started within q's time range (found by their place in order), newest
+// first, looked at searchChunk at a time, each as it is then (one dropped
+// meanwhile is left out).
 func (m *Memory) Search(_ context.Context, q Query) ([]Summary, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	lo, hi := 0, len(m.order)
+	if !q.To.IsZero() {
+		hi = sort.Search(hi, func(i int) bool { return !m.started(i).Before(q.To) })
+	}
+	if !q.From.IsZero() {
+		lo = sort.Search(hi, func(i int) bool { return !m.started(i).Before(q.From) })
+	}
+	order := slices.Clone(m.order[lo:hi])
+	m.mu.Unlock()
 	var out []Summary
-	for i := len(m.order) - 1; i >= 0 && len(out) < q.limit(); i-- {
-		e, ok := m.byID[m.order[i]]
-		if !ok {
-			continue
+	for end := len(order); end > 0 && len(out) < q.limit(); end -= searchChunk {
+		m.mu.Lock()
+		for i := end - 1; i >= max(end-searchChunk, 0) && len(out) < q.limit(); i-- {
+			e, ok := m.byID[order[i]]
+			if !ok {
+				continue
+			}
+			s := e.x.Summary()
+			if q.matches(&s) {
+				out = append(out, s)
+			}
 		}
-		s := e.x.Summary()
-		if q.matches(&s) {
-			out = append(out, s)
-		}
+		m.mu.Unlock()
 	}
 	return out, nil
 }
 
-// AddAccess implements Backend.
+// started returns when the exchange at place i of order started. m.mu is
+// held.
+func (m *Memory) started(i int) time.Time {
+	if e, ok := m.byID[m.order[i]]; ok {
+		return e.x.Started
+	}
+	return time.Time{}
+}
+
+// AddAccess implements Backend: past MaxAccesses the oldest goes, cut
+// off the front of the list (not moved down: append copies the list only
+// when it outgrows its array, about once every quarter of it).
 func (m *Memory) AddAccess(_ context.Context, a Access) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.accesses = append(m.accesses, a)
 	if over := len(m.accesses) - m.ret.MaxAccesses; over > 0 {
-		m.accesses = slices.Delete(m.accesses, 0, over)
+		m.dropAccesses(over)
 	}
 	return nil
+}
+
+// dropAccesses forgets the oldest n accesses. m.mu is held.
+func (m *Memory) dropAccesses(n int) {
+	clear(m.accesses[:n])
+	m.accesses = m.accesses[n:]
 }
 
 // Accesses implements Backend.
@@ -190,27 +228,27 @@ func (m *Memory) Accesses(_ context.Context, limit int) ([]Access, error) {
 }
 
 // Prune implements Backend: exchanges that started before now-MaxAge go,
-// and accesses as old.
+// and accesses as old. Both are kept oldest first, so it looks at those
+// that go and one more, not at every one kept.
 func (m *Memory) Prune(_ context.Context, now time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cutoff := now.Add(-m.ret.MaxAge)
-	keep := m.order[:0]
-	for _, id := range m.order {
-		if e, ok := m.byID[id]; ok && e.x.Started.Before(cutoff) {
-			m.drop(id)
-			continue
-		}
-		if _, ok := m.byID[id]; ok {
-			keep = append(keep, id)
-		}
-	}
-	m.order = keep
 	i := 0
+	for i < len(m.order) {
+		if e, ok := m.byID[m.order[i]]; ok && !e.x.Started.Before(cutoff) {
+			break
+		}
+		m.drop(m.order[i])
+		i++
+	}
+	clear(m.order[:i])
+	m.order = m.order[i:]
+	i = 0
 	for i < len(m.accesses) && m.accesses[i].At.Before(cutoff) {
 		i++
 	}
-	m.accesses = slices.Delete(m.accesses, 0, i)
+	m.dropAccesses(i)
 	return nil
 }
 

@@ -37,11 +37,12 @@ import (
 //	         time (ms), named by h = the first 16 bytes, in hex, of
 //	         HMAC-SHA256(ixkey, v in lower case): a key name never holds
 //	         the id itself. Members that started MaxAge before the newest
-//	         are trimmed as it is written, so an id every message carries
-//	         (a pharmacy's ODS code) indexes the exchanges kept, not every
-//	         one ever written. (Older porxgates named it ixt:<v>, and
-//	         before that kept a set ix:<v>: both are read while they
-//	         last, and expire within MaxAge of their last write.)
+//	         are trimmed as it is written (the oldest maxTrim a write), so
+//	         an id every message carries (a pharmacy's ODS code) indexes
+//	         the exchanges kept, not every one ever written. (Older
+//	         porxgates named it ixt:<v>, and before that kept a set
+//	         ix:<v>: both are read while they last, and expire within
+//	         MaxAge of their last write.)
 //	ixkey    the HMAC key of ixh: 32 random bytes, made by the first
 //	         writer or reader (SET NX), shared by every replica
 //	ixo:<o>  alike, of the exchanges whose outcome (or comparison result)
@@ -134,7 +135,7 @@ func (r *Redis) Kind() string { return "redis" }
 // Apply implements Backend.
 func (r *Redis) Apply(ctx context.Context, ev Event) error {
 	gone, err := r.applyAll(ctx, []Event{ev})
-	if err == nil && gone[ev.Exchange] {
+	if gone[ev.Exchange] {
 		err = fmt.Errorf("journal: exchange %s: %w", ev.Exchange, ErrGone)
 	}
 	return err
@@ -147,9 +148,9 @@ func (r *Redis) Apply(ctx context.Context, ev Event) error {
 // new steps, atomically. A concurrent writer (RecordNow, another replica)
 // that changed a head makes the script write nothing and return the heads
 // as they are, and the batch is merged into those: no update is lost.
-// Retention by size is one script. The events of an exchange the
-// retention dropped are left out, unless they record its request
-// (ErrGone); it returns how many events it left out so.
+// Retention by size is runs of one bounded script (dropOldest). The
+// events of an exchange the retention dropped are left out, unless they
+// record its request (ErrGone); it returns how many events it left out so.
 func (r *Redis) ApplyAll(ctx context.Context, evs []Event) (left int, err error) {
 	gone, err := r.applyAll(ctx, evs)
 	for i := range evs {
@@ -224,7 +225,11 @@ func (r *Redis) applyAll(ctx context.Context, evs []Event) (map[string]bool, err
 	if total <= r.ret.MaxBytes {
 		return gone, nil
 	}
-	return gone, r.evictOverSize(ctx, order[len(order)-1])
+	if err := r.evictOverSize(ctx, order[len(order)-1]); err != nil {
+		// Written all the same: the next write evicts.
+		return gone, fmt.Errorf("%w: %w", ErrOverCap, err)
+	}
+	return gone, nil
 }
 
 // knownHeads returns what the merge starts from for each exchange: the
@@ -340,7 +345,10 @@ func marshal(v any) ([]byte, error) {
 // applyScript writes a batch of merged exchanges, if none of their heads
 // changed since they were read. KEYS are the heads (x:<id>); ARGV[1] the
 // key prefix, ARGV[2] the start to set ixsince to if unset (ms), ARGV[3]
-// the change of the total size, ARGV[4] the indexes' expiry (s); then for
+// the change of the total size, ARGV[4] the indexes' expiry (s), ARGV[5]
+// how many members it may take out of the indexes for their age (the
+// oldest first: a write's work is bounded however many are past the age,
+// as after the age was lowered or an outage); then for
 // each head, whether it was there ("1" or "0") and what it held; then for
 // each exchange, in KEYS' order: its id, head, summary, expiry (ms),
 // start (ms), the score below which its indexes are trimmed (ms), change
@@ -356,15 +364,15 @@ local n = #KEYS
 local cur, same = {}, true
 for k = 1, n do
   cur[k] = redis.call('GET', KEYS[k])
-  if ARGV[3 + 2*k] == '1' then
-    if cur[k] ~= ARGV[4 + 2*k] then same = false end
+  if ARGV[4 + 2*k] == '1' then
+    if cur[k] ~= ARGV[5 + 2*k] then same = false end
   elseif cur[k] then
     same = false
   end
 end
 if not same then return {0, unpack(cur)} end
-local p, age = ARGV[1], ARGV[4]
-local i = 5 + 2*n
+local p, age, trim = ARGV[1], ARGV[4], tonumber(ARGV[5])
+local i = 6 + 2*n
 local delta, skipped = tonumber(ARGV[3]), {}
 for k = 1, n do
   local id, ttl, started, cutoff = ARGV[i], ARGV[i+3], ARGV[i+4], ARGV[i+5]
@@ -388,7 +396,13 @@ for k = 1, n do
     local na = tonumber(ARGV[i])
     for a = i+1, i+na do
       redis.call('ZADD', ARGV[a], started, id)
-      redis.call('ZREMRANGEBYSCORE', ARGV[a], '-inf', '(' .. cutoff)
+      if trim > 0 then
+        local old = redis.call('ZRANGEBYSCORE', ARGV[a], '-inf', '(' .. cutoff, 'LIMIT', 0, trim)
+        if #old > 0 then
+          redis.call('ZREMRANGEBYRANK', ARGV[a], 0, #old - 1)
+          trim = trim - #old
+        end
+      end
       redis.call('EXPIRE', ARGV[a], age)
       redis.call('SADD', p .. 'k:' .. id, ARGV[a])
     end
@@ -404,6 +418,12 @@ end
 if n > 0 then redis.call('SET', p .. 'ixsince', ARGV[2], 'NX') end
 return {1, redis.call('INCRBY', p .. 'bytes', delta), unpack(skipped)}
 `)
+
+// maxTrim bounds how many members one write takes out of the indexes for
+// their age (applyScript): far more than a write adds, so those past the
+// age go as fast as they come, and a few hundred microseconds of Redis's
+// one thread when many are (TestRedisWriteTrimsIndexesBoundedly).
+const maxTrim = 256
 
 // unmarshalHead decodes a head as x:<id> holds it. goccy/go-json reads
 // what marshal (or encoding/json, before it) wrote into the same head as
@@ -423,9 +443,9 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 	for _, st := range steps {
 		nsteps += len(st)
 	}
-	// The arguments: 4, 2 a head, 10 an exchange and its steps and index
+	// The arguments: 5, 2 a head, 10 an exchange and its steps and index
 	// keys (about six ids and two filings each).
-	argv := make([]any, 4+2*len(order), 4+12*len(order)+nsteps+8*len(order))
+	argv := make([]any, 5+2*len(order), 5+12*len(order)+nsteps+8*len(order))
 	argv[0] = r.p
 	merged := make([]storedHead, 0, len(order))
 	var delta int64
@@ -435,7 +455,7 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 		var old int64
 		existed := false
 		var wasStarted time.Time
-		argv[4+2*i], argv[5+2*i] = "0", ""
+		argv[5+2*i], argv[6+2*i] = "0", ""
 		if v := heads[i].x; v != nil {
 			if err := unmarshalHead(v, &h); err != nil {
 				return false, 0, nil, fmt.Errorf("exchange %s unreadable: %w", id, err)
@@ -447,7 +467,7 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 				sumLen = len(ob)
 			}
 			old = int64(len(v) + sumLen)
-			argv[4+2*i], argv[5+2*i] = "1", v
+			argv[5+2*i], argv[6+2*i] = "1", v
 		}
 		before := map[string]bool{}
 		for _, v := range h.IDs.all() {
@@ -518,6 +538,7 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 	argv[1] = started0.UnixMilli()
 	argv[2] = delta
 	argv[3] = max(int64(r.ret.MaxAge/time.Second), 1)
+	argv[4] = maxTrim
 	res, err := applyScript.Run(ctx, r.c, keys, argv...).Slice()
 	if err != nil {
 		return false, 0, nil, err
@@ -576,11 +597,13 @@ func (r *Redis) filedUnder(x *Exchange, existed bool) []string {
 // dropLua defines drop(p, id, now), which drops exchange id under key
 // prefix p: its head, summary, steps, size and place in t, and its
 // memberships of the search indexes (the keys k:<id> lists), and
-// remembers it gone at now (ms).
+// remembers it gone at now (ms). It returns the work it did: one, and one
+// more for each index it took the exchange out of.
 const dropLua = `
 local function drop(p, id, now)
   local size = tonumber(redis.call('HGET', p .. 'sz', id) or '0')
-  for _, k in ipairs(redis.call('SMEMBERS', p .. 'k:' .. id)) do
+  local filed = redis.call('SMEMBERS', p .. 'k:' .. id)
+  for _, k in ipairs(filed) do
     redis.call('ZREM', k, id)
   end
   redis.call('DEL', p .. 'x:' .. id, p .. 's:' .. id, p .. 'st:' .. id, p .. 'k:' .. id)
@@ -588,58 +611,89 @@ local function drop(p, id, now)
   redis.call('HDEL', p .. 'sz', id)
   redis.call('DECRBY', p .. 'bytes', size)
   redis.call('ZADD', p .. 'gone', now, id)
+  return 1 + #filed
 end
 `
 
 // evictScript drops the oldest exchanges (drop) while the total size
-// passes the cap, never ARGV[3] (the one just written), at most 1000 at a
-// time: one round trip however many go; gone keeps the newest ARGV[5].
+// passes the cap or the oldest started before the cutoff, never ARGV[3]
+// (the one just written), and stops when its work (what drop returns)
+// reaches ARGV[7]: Redis serves no other client while a script runs, so a
+// run is bounded whatever must go and however big the indexes; the
+// caller runs it again for the rest. gone keeps the newest ARGV[5].
 // KEYS[1] bytes, KEYS[2] t; ARGV[1] the key prefix, ARGV[2] the cap,
-// ARGV[4] now (ms). Returns how many went.
+// ARGV[4] now (ms), ARGV[6] the cutoff (ms). Returns how many went, and 1
+// when it stopped with more to drop (0 otherwise).
 var evictScript = redis.NewScript(dropLua + `
-local n = 0
-while n < 1000 do
-  local total = tonumber(redis.call('GET', KEYS[1]) or '0')
-  if total <= tonumber(ARGV[2]) then break end
-  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0)
+local cap, cutoff, budget = tonumber(ARGV[2]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local n, work, more = 0, 0, 0
+while true do
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   if #oldest == 0 or oldest[1] == ARGV[3] then break end
-  drop(ARGV[1], oldest[1], ARGV[4])
+  if tonumber(oldest[2]) >= cutoff and tonumber(redis.call('GET', KEYS[1]) or '0') <= cap then break end
+  if work >= budget then
+    more = 1
+    break
+  end
+  work = work + drop(ARGV[1], oldest[1], ARGV[4])
   n = n + 1
 end
 if n > 0 then redis.call('ZREMRANGEBYRANK', ARGV[1] .. 'gone', 0, -1 - tonumber(ARGV[5])) end
-return n
+return {n, more}
 `)
 
-// removeScript drops the exchanges ARGV[4...] (drop); gone keeps the
-// newest ARGV[3]. KEYS[1] t; ARGV[1] the key prefix, ARGV[2] now (ms).
-var removeScript = redis.NewScript(dropLua + `
-for i = 4, #ARGV do
-  drop(ARGV[1], ARGV[i], ARGV[2])
-end
-redis.call('ZREMRANGEBYRANK', ARGV[1] .. 'gone', 0, -1 - tonumber(ARGV[3]))
-return #ARGV - 3
-`)
+// dropWork bounds the work of one run of evictScript: exchanges dropped,
+// and the index memberships they leave (about nine an exchange, so about
+// 14 exchanges and 250 Redis commands a run; TestRedisRetentionRunsAreBounded).
+// Taking an exchange out of a big index costs Redis more the bigger it
+// is: measured (Redis's CPU time, on a busy 2-core machine), a drop cost
+// 25–30 µs with 5,000 exchanges kept, 43–50 µs with 100,000 of one
+// patient, 47–51 µs with 300,000 of as many patients and 133–157 µs with
+// 300,000 of one patient (five indexes of 300,000: the NHS number, two
+// ODS codes, the outcome, the interaction). So a run of 1,000 drops, as
+// it was, held Redis, and every other client of it, for 25–160 ms; a run
+// of this budget holds it for at most about 2 ms.
+const dropWork = 128
 
-// evictOverSize drops the oldest exchanges while the total passes MaxBytes,
-// never keep (the one just written).
-func (r *Redis) evictOverSize(ctx context.Context, keep string) error {
-	err := evictScript.Run(ctx, r.c, []string{r.p + "bytes", r.p + "t"},
-		r.p, strconv.FormatInt(r.ret.MaxBytes, 10), keep, time.Now().UnixMilli(), maxTombstones).Err()
-	if err != nil {
-		return fmt.Errorf("journal: drop the oldest exchanges: %w", err)
+// evictRunsPerWrite bounds how many runs of evictScript one write makes
+// for the size cap (about 3,500 exchanges): the rest, after the cap fell
+// a long way, goes with the next writes.
+const evictRunsPerWrite = 256
+
+// noCutoff is the age cutoff of a drop for the size cap alone.
+const noCutoff = math.MinInt64
+
+// noCap is the size cap of a drop for the age alone.
+const noCap = math.MaxInt64
+
+// dropOldest drops the oldest exchanges while their total passes capBytes
+// or the oldest started before cutoff (ms), never keep, in runs of
+// evictScript until none is left to drop or maxRuns ran (none: no
+// bound); it returns how many went.
+func (r *Redis) dropOldest(ctx context.Context, capBytes int64, keep string, cutoff int64, now time.Time, maxRuns int) (int64, error) {
+	var dropped int64
+	for run := 0; maxRuns <= 0 || run < maxRuns; run++ {
+		res, err := evictScript.Run(ctx, r.c, []string{r.p + "bytes", r.p + "t"}, r.p, capBytes, keep,
+			now.UnixMilli(), maxTombstones, cutoff, dropWork).Int64Slice()
+		if err != nil {
+			return dropped, fmt.Errorf("drop the oldest exchanges: %w", err)
+		}
+		if len(res) != 2 {
+			return dropped, fmt.Errorf("drop the oldest exchanges: journal.evict answered %d values", len(res))
+		}
+		dropped += res[0]
+		if res[1] == 0 {
+			break
+		}
 	}
-	return nil
+	return dropped, nil
 }
 
-// remove drops the exchanges ids (removeScript), in one round trip.
-func (r *Redis) remove(ctx context.Context, ids []string, now time.Time) error {
-	args := make([]any, 0, 3+len(ids))
-	args = append(args, r.p, now.UnixMilli(), maxTombstones)
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	if err := removeScript.Run(ctx, r.c, []string{r.p + "t"}, args...).Err(); err != nil {
-		return fmt.Errorf("journal: remove exchanges: %w", err)
+// evictOverSize drops the oldest exchanges while the total passes MaxBytes,
+// never keep (the one just written), in at most evictRunsPerWrite runs.
+func (r *Redis) evictOverSize(ctx context.Context, keep string) error {
+	if _, err := r.dropOldest(ctx, r.ret.MaxBytes, keep, noCutoff, time.Now(), evictRunsPerWrite); err != nil {
+		return fmt.Errorf("journal: %w", err)
 	}
 	return nil
 }
@@ -906,29 +960,14 @@ func (r *Redis) Accesses(ctx context.Context, limit int) ([]Access, error) {
 	return out, nil
 }
 
-// pruneBatch is how many exchanges one step of Prune drops (one script:
-// Redis does nothing else meanwhile).
-const pruneBatch = 1000
-
 // Prune implements Backend: exchanges that started before now-MaxAge go,
-// with their sizes, pruneBatch at a time until none is left (one batch a
-// pass fell behind any flow past 33 exchanges a second); accesses as old
-// are trimmed from the list's tail.
+// with their sizes, in bounded runs (dropOldest) until none is left (one
+// bounded batch a pass fell behind any flow past 33 exchanges a second);
+// accesses as old are trimmed from the list's tail.
 func (r *Redis) Prune(ctx context.Context, now time.Time) error {
 	cutoff := now.Add(-r.ret.MaxAge).UnixMilli()
-	for {
-		ids, err := r.c.ZRangeByScore(ctx, r.p+"t", &redis.ZRangeBy{Min: "-inf", Max: "(" + strconv.FormatInt(cutoff, 10), Count: pruneBatch}).Result()
-		if err != nil {
-			return fmt.Errorf("journal: prune: %w", err)
-		}
-		if len(ids) > 0 {
-			if err := r.remove(ctx, ids, now); err != nil {
-				return err
-			}
-		}
-		if len(ids) < pruneBatch {
-			break
-		}
+	if _, err := r.dropOldest(ctx, noCap, "", cutoff, now, 0); err != nil {
+		return fmt.Errorf("journal: prune: %w", err)
 	}
 	for range 1000 {
 		last, err := r.c.LIndex(ctx, r.p+"acc", -1).Result()

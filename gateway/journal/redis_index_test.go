@@ -12,22 +12,32 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// processHook is a redis.Hook that passes each command through itself,
+// with the rest of the chain as next (pipelines and dials go as they are).
+type processHook func(ctx context.Context, cmd redis.Cmder, next redis.ProcessHook) error
+
+// DialHook implements redis.Hook.
+func (h processHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+// ProcessHook implements redis.Hook.
+func (h processHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { return h(ctx, cmd, next) }
+}
+
+// ProcessPipelineHook implements redis.Hook.
+func (h processHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
 // keyReads counts the keys MGET reads through a Redis client.
 type keyReads struct{ n atomic.Int64 }
 
-func (k *keyReads) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (k *keyReads) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if strings.EqualFold(cmd.Name(), "mget") {
-			k.n.Add(int64(len(cmd.Args()) - 1))
-		}
-		return next(ctx, cmd)
+// process counts a command's keys if it is MGET (a processHook).
+func (k *keyReads) process(ctx context.Context, cmd redis.Cmder, next redis.ProcessHook) error {
+	if strings.EqualFold(cmd.Name(), "mget") {
+		k.n.Add(int64(len(cmd.Args()) - 1))
 	}
-}
-
-func (k *keyReads) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
+	return next(ctx, cmd)
 }
 
 // busyEvents are n exchanges, one every step up to now, all from one
@@ -105,7 +115,7 @@ func TestRedisIndexKeepsOnlyRetainedExchanges(t *testing.T) {
 func TestRedisSearchByBusyIDReadsAPage(t *testing.T) {
 	rb, _ := redisBackend(t, Retention{})
 	reads := &keyReads{}
-	rb.c.AddHook(reads)
+	rb.c.AddHook(processHook(reads.process))
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	evs := busyEvents(3000, time.Second, now)
 	mb := NewMemory(Retention{})

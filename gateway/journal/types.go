@@ -82,9 +82,14 @@ func (i IDs) all() []string {
 
 // has reports whether v is one of the ids (case-insensitive).
 func (i IDs) has(v string) bool {
-	for _, x := range i.all() {
-		if strings.EqualFold(x, v) {
-			return true
+	if strings.EqualFold(i.ConversationID, v) && i.ConversationID != "" {
+		return true
+	}
+	for _, l := range [...][]string{i.MessageIDs, i.RefToMessageIDs, i.PrescriptionIDs, i.NHSNumbers, i.ODSCodes, i.XRequestIDs} {
+		for _, x := range l {
+			if strings.EqualFold(x, v) {
+				return true
+			}
 		}
 	}
 	return false

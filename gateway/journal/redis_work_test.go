@@ -1,0 +1,312 @@
+package journal
+
+import (
+	"context"
+	"crypto/sha1" //nolint:gosec // names a Lua script as Redis does (its SHA1), no security role
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/store/redistest"
+)
+
+// scriptWork records, for each run of a Lua script through a client, how
+// many Redis commands the script executed: INFO commandstats read before
+// and after it on a connection of its own. It holds only while the test
+// is the server's only client.
+type scriptWork struct {
+	t    *testing.T
+	info *redis.Client
+	mu   sync.Mutex
+	runs map[string][]int64 // script name (ScriptNames) → commands per run
+}
+
+// watchScripts adds a scriptWork to c, a client of srv.
+func watchScripts(t *testing.T, c redis.UniversalClient, srv *redistest.Server) *scriptWork {
+	t.Helper()
+	info := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { _ = info.Close() })
+	w := &scriptWork{t: t, info: info, runs: map[string][]int64{}}
+	c.AddHook(processHook(w.process))
+	return w
+}
+
+// process counts the commands of cmd if it is EVALSHA or EVAL (a
+// processHook).
+func (w *scriptWork) process(ctx context.Context, cmd redis.Cmder, next redis.ProcessHook) error {
+	name := strings.ToLower(cmd.Name())
+	if (name != "evalsha" && name != "eval") || len(cmd.Args()) < 2 {
+		return next(ctx, cmd)
+	}
+	sha := fmt.Sprint(cmd.Args()[1])
+	if name == "eval" {
+		sum := sha1.Sum([]byte(sha)) //nolint:gosec // see the import
+		sha = hex.EncodeToString(sum[:])
+	}
+	before := w.commands(ctx)
+	err := next(ctx, cmd)
+	if n := w.commands(ctx) - before; n > 0 {
+		script := ScriptNames()[sha]
+		w.mu.Lock()
+		w.runs[script] = append(w.runs[script], n)
+		w.mu.Unlock()
+	}
+	return err
+}
+
+// commands returns how many commands the server has run, scripts and
+// INFO themselves left out.
+func (w *scriptWork) commands(ctx context.Context) int64 {
+	s, err := w.info.Info(ctx, "commandstats").Result()
+	if err != nil {
+		w.t.Errorf("INFO commandstats: %v", err)
+		return 0
+	}
+	var n int64
+	for _, line := range strings.Split(s, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok || !strings.HasPrefix(name, "cmdstat_") {
+			continue
+		}
+		switch strings.TrimPrefix(name, "cmdstat_") {
+		case "evalsha", "eval", "info":
+			continue
+		}
+		calls, _, _ := strings.Cut(strings.TrimPrefix(rest, "calls="), ",")
+		c, _ := strconv.ParseInt(calls, 10, 64)
+		n += c
+	}
+	return n
+}
+
+// most returns the most commands one run of script executed, and how
+// many runs there were.
+func (w *scriptWork) most(script string) (most int64, runs int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, n := range w.runs[script] {
+		most = max(most, n)
+	}
+	return most, len(w.runs[script])
+}
+
+// reset forgets the runs seen so far.
+func (w *scriptWork) reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.runs = map[string][]int64{}
+}
+
+// onePatient are n exchanges of one patient at one surgery and one
+// pharmacy, one a millisecond from t0: their NHS number's index holds
+// them all.
+func onePatient(n int, t0 time.Time) []Event {
+	evs := make([]Event, n)
+	for i := range evs {
+		id := fmt.Sprintf("M%07d", i)
+		evs[i] = Event{Exchange: id, At: t0.Add(time.Duration(i) * time.Millisecond), Interaction: "PORX_IN020101UK31",
+			IDs: IDs{MessageIDs: []string{id}, ConversationID: "C" + id, NHSNumbers: []string{"9449304130"},
+				ODSCodes: []string{"A83008", "FA565"}, PrescriptionIDs: []string{"RX" + id}},
+			Outcome: &Outcome{Result: "accepted"}, Step: &Step{Kind: StepLegacyRequest, Body: "<x/>"}}
+	}
+	return evs
+}
+
+// maxScriptCommands bounds the Redis commands one run of a retention
+// script may execute: at most a few milliseconds of Redis's one thread,
+// during which it serves no other client, however big the indexes.
+const maxScriptCommands = 500
+
+// TestRedisRetentionRunsAreBounded: one run of the retention's scripts
+// (the size cap's eviction, the age's prune) does bounded work however
+// many exchanges must go and however big the indexes they leave: Redis
+// runs a script alone, every other client of the gateway's Redis waits.
+// Each run dropped up to 1,000 exchanges, each out of every index it was
+// filed under (17,001 commands a run here): with one patient's 300,000
+// exchanges (a load test, a care home) such a run cost Redis about 150 ms
+// of CPU (dropWork), and a 10-minute soak stalled five times with every
+// client's in-flight bound hit. What the retention promises holds: it
+// drops exactly the oldest past the cap and the age, counts stay true,
+// the indexes hold only what is kept, and a kept exchange is found by its
+// patient's NHS number.
+func TestRedisRetentionRunsAreBounded(t *testing.T) {
+	b, srv := redisBackend(t, Retention{MaxAge: time.Hour, MaxBytes: 1 << 40})
+	ctx := context.Background()
+	t0 := time.Now().UTC().Add(-30 * time.Minute).Truncate(time.Second)
+	const n = 4000
+	applyInBatches(t, b, onePatient(n, t0))
+	full, err := b.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := watchScripts(t, b.c, srv)
+
+	// The size cap falls to what the newest 1,500 take: one write drops
+	// the oldest 2,500.
+	b.ret.MaxBytes = full.Bytes / n * 1500
+	applyInBatches(t, b, []Event{{Exchange: "NEW", At: t0.Add(n * time.Millisecond), Interaction: "PORX_IN020101UK31",
+		IDs: IDs{NHSNumbers: []string{"9449304130"}}, Step: &Step{Kind: StepLegacyRequest, Body: "<x/>"}}})
+	most, runs := work.most("journal.evict")
+	t.Logf("dropping past the size cap: %d runs, at most %d commands a run", runs, most)
+	if most > maxScriptCommands {
+		t.Errorf("dropping past the size cap: a script run executed %d Redis commands (of %d runs); want at most %d", most, runs, maxScriptCommands)
+	}
+	st, err := b.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Bytes > b.ret.MaxBytes || st.Exchanges < 1400 {
+		t.Errorf("after the write: %d exchanges, %d bytes; want about 1,500 within the cap, %d bytes", st.Exchanges, st.Bytes, b.ret.MaxBytes)
+	}
+	checkKeptTrue(t, b, st.Exchanges)
+
+	// The age: the oldest 1,000 kept started more than an hour ago.
+	work.reset()
+	oldest, err := b.c.ZRangeWithScores(ctx, b.p+"t", 0, 0).Result()
+	if err != nil || len(oldest) != 1 {
+		t.Fatalf("oldest: %v, %v", oldest, err)
+	}
+	from := time.UnixMilli(int64(oldest[0].Score))
+	if err := b.Prune(ctx, from.Add(time.Hour+1000*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	for _, script := range []string{"journal.evict", "journal.remove"} {
+		if most, runs := work.most(script); most > maxScriptCommands {
+			t.Errorf("pruning by age: a run of %s executed %d Redis commands (of %d runs); want at most %d", script, most, runs, maxScriptCommands)
+		}
+	}
+	pruned, err := b.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pruned.Exchanges != st.Exchanges-1000 {
+		t.Errorf("the prune left %d exchanges of %d; want %d", pruned.Exchanges, st.Exchanges, st.Exchanges-1000)
+	}
+	checkKeptTrue(t, b, pruned.Exchanges)
+}
+
+// checkKeptTrue checks that b keeps kept exchanges, that its counts and
+// its patient's index say so, that each is found by that patient's NHS
+// number, newest first, and that every key of an exchange or an index
+// expires.
+func checkKeptTrue(t *testing.T, b *Redis, kept int) {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := b.c.Keys(ctx, b.p+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	heads := 0
+	for _, k := range keys {
+		name := strings.TrimPrefix(k, b.p)
+		if strings.HasPrefix(name, "x:") {
+			heads++
+		}
+		switch {
+		case strings.HasPrefix(name, "x:"), strings.HasPrefix(name, "s:"), strings.HasPrefix(name, "st:"),
+			strings.HasPrefix(name, "k:"), strings.HasPrefix(name, "ix"):
+			if ttl, err := b.c.PTTL(ctx, k).Result(); err != nil || ttl < 0 && name != "ixkey" && name != "ixsince" {
+				t.Errorf("%s does not expire (PTTL %v, %v)", k, ttl, err)
+			}
+		}
+	}
+	inT, err := b.c.ZCard(ctx, b.p+"t").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sizes, err := b.c.HLen(ctx, b.p+"sz").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ixKey, err := b.indexKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inIndex, err := b.c.ZCard(ctx, b.idIndex(ixKey, "9449304130")).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if heads != kept || inT != int64(kept) || sizes != int64(kept) || inIndex != int64(kept) {
+		t.Errorf("%d exchanges counted: %d heads, %d listed by start, %d sizes, %d in the patient's index", kept, heads, inT, sizes, inIndex)
+	}
+	var sum int64
+	vals, err := b.c.HVals(ctx, b.p+"sz").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vals {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		sum += n
+	}
+	if st, err := b.Stats(ctx); err != nil || st.Bytes != sum {
+		t.Errorf("the total says %d bytes, the sizes sum to %d (%v)", st.Bytes, sum, err)
+	}
+	got, err := b.Search(ctx, Query{ID: "9449304130", Limit: kept})
+	if err != nil || len(got) != kept {
+		t.Fatalf("search by the NHS number found %d of %d kept (%v)", len(got), kept, err)
+	}
+	newest, err := b.c.ZRevRange(ctx, b.p+"t", 0, 0).Result()
+	if err != nil || len(newest) != 1 || got[0].ID != newest[0] {
+		t.Errorf("search by the NHS number: first %s, the newest kept is %v (%v)", got[0].ID, newest, err)
+	}
+}
+
+// TestRedisWriteTrimsIndexesBoundedly: a write takes a bounded number of
+// members out of the indexes it files its exchange under, however many
+// are past the age. Each write took every member that started MaxAge
+// before its exchange out of each of its indexes in one command: after
+// the age was lowered (or the gateway came back from an outage, the
+// exchanges gone by their expiry but their memberships left to this
+// trim), the first write of a busy patient, pharmacy, outcome or
+// interaction took them all, 3,000 here, hundreds of thousands in a busy
+// week's index, while Redis served no one else. The prune then takes what
+// is left of them.
+func TestRedisWriteTrimsIndexesBoundedly(t *testing.T) {
+	srv := redistest.Start(t)
+	open := func(maxAge time.Duration) *Redis {
+		rs, err := store.NewRedis(srv.URL(), "test:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = rs.Close() })
+		return NewRedis(rs.Client(), rs.Prefix(), Retention{MaxAge: maxAge})
+	}
+	ctx := context.Background()
+	now := time.Now().UTC()
+	const n = 3000
+	applyInBatches(t, open(2*time.Hour), onePatient(n, now.Add(-90*time.Minute)))
+
+	// The age falls to 30 minutes: every exchange written is past it.
+	b := open(30 * time.Minute)
+	ixKey, err := b.indexKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ix := range []string{b.idIndex(ixKey, "9449304130"), b.idIndex(ixKey, "FA565"), b.p + "ixo:accepted", b.p + "ixi:porx_in020101uk31"} {
+		before, err := b.c.ZCard(ctx, ix).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		applyInBatches(t, b, []Event{{Exchange: "NEW" + ix, At: time.Now().UTC(), Interaction: "PORX_IN020101UK31",
+			IDs: IDs{NHSNumbers: []string{"9449304130"}, ODSCodes: []string{"FA565"}}, Outcome: &Outcome{Result: "accepted"},
+			Step: &Step{Kind: StepLegacyRequest, Body: "<x/>"}}})
+		after, err := b.c.ZCard(ctx, ix).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if took := before + 1 - after; took > maxTrim {
+			t.Errorf("one write took %d members out of index %s; want at most %d", took, strings.TrimPrefix(ix, b.p), maxTrim)
+		}
+	}
+	if err := b.Prune(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	checkKeptTrue(t, b, 4)
+}
