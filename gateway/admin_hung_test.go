@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -57,6 +58,49 @@ func TestPageWithRedisHungAnswersQuickly(t *testing.T) {
 	for _, want := range []string{`<b id="dead-letters">?</b>`, `<b id="q-inbox">?</b>`, "exchanges not read", "accesses not read", "not read (see above)"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("with Redis hung the page does not say %q:\n%s", want, page)
+		}
+	}
+}
+
+// TestStateAfterRedisHiccupCountsRates: the rates (and the gateway's
+// part of the live state) shared by every poller were read with the
+// context of the poll that started the reading, once that poll had spent
+// its budget elsewhere: with Redis hung for the length of one poll, that
+// poll reached the rates with its time gone, the failed count was kept
+// and shown to every poller for ratesEvery (10 s), though Redis answered
+// again at once. A shared reading now runs with a time of its own,
+// detached from the poll that starts it.
+func TestStateAfterRedisHiccupCountsRates(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := store.NewRedis(srv.URL(), "gw:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	cfg := testConfig()
+	j := OpenJournal(cfg, st, NewMetrics(), quietLog())
+	g := &gw{srv: NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), WithJournal(j))}
+	base := g.adminBase(t)
+	state := func() admin.State {
+		t.Helper()
+		code, body := get(t, base+admin.PathState)
+		var s admin.State
+		if code != 200 || json.Unmarshal([]byte(body), &s) != nil {
+			t.Fatalf("state = %d %.300s", code, body)
+		}
+		return s
+	}
+
+	srv.Pause(t)
+	if s := state(); s.Known(admin.UnknownRates) {
+		t.Fatalf("with Redis hung the rates are said to be counted: %+v", s)
+	}
+	srv.Resume()
+	time.Sleep(admin.LiveEvery + 500*time.Millisecond)
+	s := state()
+	for _, f := range []string{admin.UnknownRates, admin.UnknownDeadLetterCount, admin.UnknownInbox} {
+		if !s.Known(f) {
+			t.Errorf("%v after Redis answers again, %s is still unknown: %v", admin.LiveEvery+500*time.Millisecond, f, s.Problems)
 		}
 	}
 }
