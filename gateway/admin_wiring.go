@@ -18,6 +18,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/admin"
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/internal/certfile"
 )
 
@@ -128,13 +129,13 @@ func (s *Server) liveState(ctx context.Context) admin.State {
 			st.Unknown = append(st.Unknown, admin.UnknownPendingCancellations)
 		}
 	}
-	raw, err := s.store.DeadLetters(ctx, 20)
+	list, err := newestDeadLetters(ctx, s.store, 20)
 	countKnown := err == nil
 	if err != nil {
 		st.Problems = append(st.Problems, "dead letters: "+err.Error())
 		st.Unknown = append(st.Unknown, admin.UnknownDeadLetters)
 	}
-	st.DeadLetterCount = len(raw)
+	st.DeadLetterCount = len(list)
 	if dc, ok := s.store.(deadLetterCounter); ok {
 		n, err := dc.DeadLetterLen(ctx)
 		if countKnown = err == nil; countKnown {
@@ -148,15 +149,64 @@ func (s *Server) liveState(ctx context.Context) admin.State {
 		st.DeadLetterCount = -1
 		st.Unknown = append(st.Unknown, admin.UnknownDeadLetterCount)
 	}
-	for _, b := range raw {
-		dl, err := outbox.DecodeDeadLetter(b)
-		if err != nil {
-			continue
-		}
+	for _, dl := range list {
 		st.DeadLetters = append(st.DeadLetters, admin.DeadLetter{ID: dl.ID, At: dl.At, Stage: string(dl.Stage), MessageID: dl.MessageID,
 			Interaction: dl.Interaction, Party: dl.Party, Reason: dl.Reason})
 	}
 	return st
+}
+
+// deadLetterHeader is implemented by stores that keep each dead letter's
+// head beside it (store.Finish.DeadLetterHead), to list them without the
+// messages they keep.
+type deadLetterHeader interface {
+	DeadLetterHeads(ctx context.Context, offset, limit int) ([]store.DeadLetterHead, error)
+}
+
+// newestDeadLetters returns the newest n dead letters of st for a
+// listing, without the messages they keep: from their heads where st
+// keeps them, else (a dead letter kept without one, by an older
+// porxgate) read whole. One that cannot be read is left out.
+func newestDeadLetters(ctx context.Context, st store.Store, n int) ([]outbox.DeadLetter, error) {
+	var heads []store.DeadLetterHead
+	if h, ok := st.(deadLetterHeader); ok {
+		var err error
+		if heads, err = h.DeadLetterHeads(ctx, 0, n); err != nil {
+			return nil, err
+		}
+	} else {
+		heads = make([]store.DeadLetterHead, n)
+	}
+	out := make([]outbox.DeadLetter, 0, len(heads))
+	for i := 0; i < len(heads); i++ {
+		b := heads[i].Head
+		if b == nil {
+			// Those without a head are read whole, together: the oldest
+			// are (dead letters kept before heads were).
+			j := i
+			for j < len(heads) && heads[j].Head == nil {
+				j++
+			}
+			raw, err := st.DeadLetterPage(ctx, i, j-i)
+			if err != nil {
+				return nil, err
+			}
+			for _, b := range raw {
+				if dl, err := outbox.DecodeDeadLetter(b); err == nil {
+					out = append(out, dl)
+				}
+			}
+			if len(raw) < j-i {
+				break // the list ends here
+			}
+			i = j - 1
+			continue
+		}
+		if dl, err := outbox.DecodeDeadLetter(b); err == nil {
+			out = append(out, dl)
+		}
+	}
+	return out, nil
 }
 
 // adminListener holds the admin listener's address once it listens.

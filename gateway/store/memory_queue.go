@@ -147,8 +147,10 @@ func (m *Memory) Complete(_ context.Context, l *Lease, f Finish) error {
 	delete(m.queues[l.Queue], l.ID)
 	if f.DeadLetter != nil {
 		m.dead = append(m.dead, append([]byte(nil), f.DeadLetter...))
+		m.deadHeads = append(m.deadHeads, bytes.Clone(f.DeadLetterHead))
 		if over := len(m.dead) - DeadLetterCap; over > 0 {
 			m.dead = append([][]byte(nil), m.dead[over:]...)
+			m.deadHeads = append([][]byte(nil), m.deadHeads[over:]...)
 		}
 	}
 	m.enqueueLocked(f.Enqueue)
@@ -165,6 +167,7 @@ func (m *Memory) Requeue(_ context.Context, deadLetter []byte, items ...Item) (b
 	for i := len(m.dead) - 1; i >= 0; i-- { // the newest of equal ones, as LREM 1 in Redis
 		if dl := m.dead[i]; string(dl) == string(deadLetter) {
 			m.dead = append(m.dead[:i:i], m.dead[i+1:]...)
+			m.deadHeads = append(m.deadHeads[:i:i], m.deadHeads[i+1:]...)
 			m.enqueueLocked(items)
 			return true, nil
 		}

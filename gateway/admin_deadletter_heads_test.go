@@ -1,0 +1,84 @@
+package gateway
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/admin"
+	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/store/redistest"
+)
+
+// TestLiveStateReadsNoDeadLetterMessages: each reading of the live state
+// (every 5 s with one page open) took the newest 20 dead letters out of
+// Redis whole to list their ids, times and reasons: with 20 messages of
+// the largest body (4 MB, kept twice for processing: body and inbox
+// entry) 195 MB a reading, which did not end within the state's 3 s, so
+// that the page showed the dead letters as unknown for as long as they
+// were kept. Each dead letter is now kept with its head (without the
+// message), which the listing reads; one kept without (by an older
+// porxgate) is read whole.
+func TestLiveStateReadsNoDeadLetterMessages(t *testing.T) {
+	srv := redistest.Start(t)
+	st, err := store.NewRedis(srv.URL(), "gw:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	payload := "<PORX_IN020101SM31>" + strings.Repeat("x", 512<<10) + "</PORX_IN020101SM31>"
+	entry, err := json.Marshal(map[string]any{"inbound": map[string]any{"payload": payload}, "attempts": 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]string{}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	for i := range 20 {
+		dl := outbox.DeadLetter{At: now.Add(time.Duration(i) * time.Second), Stage: outbox.StageProcessing, MessageID: fmt.Sprintf("DL-%03d", i),
+			Interaction: "PORX_IN020101SM31", Party: senderParty, Reason: fmt.Sprintf("reason %d", i), Body: []byte(payload), Entry: entry}
+		if i == 7 {
+			dl.Reason = "EPS refused: " + strings.Repeat("why ", 2<<10)
+		}
+		if i == 9 {
+			dl.Stage, dl.Kind, dl.URL = outbox.StageDelivery, outbox.KindAnswer, "https://mhs.example/reliablemessaging"
+		}
+		reasons[dl.Stage+":"+dl.MessageID] = dl.Reason
+		if i < 2 { // kept by an older porxgate: no head, a small message
+			dl.Body, dl.Entry = []byte("<x/>"), nil
+			putDeadLetterAs(t, st, store.Finish{DeadLetter: dl.Encode()})
+			continue
+		}
+		putDeadLetter(t, st, dl)
+	}
+	cfg := testConfig()
+	g := &gw{srv: NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics())}
+	base := g.adminBase(t)
+
+	before := srv.Stat(t, "total_net_output_bytes")
+	code, body := get(t, base+admin.PathState)
+	read := srv.Stat(t, "total_net_output_bytes") - before
+	var s admin.State
+	if code != 200 || json.Unmarshal([]byte(body), &s) != nil {
+		t.Fatalf("state = %d %.300s", code, body)
+	}
+	if limit := int64(64 << 10); read > limit {
+		t.Errorf("one reading of the live state took %d bytes out of Redis with 20 dead letters of %d KB; want at most %d",
+			read, len(outbox.DeadLetter{Body: []byte(payload), Entry: entry}.Encode())>>10, limit)
+	}
+	if !s.Known(admin.UnknownDeadLetters) || !s.Known(admin.UnknownDeadLetterCount) || s.DeadLetterCount != 20 || len(s.DeadLetters) != 20 {
+		t.Fatalf("state: %d dead letters counted, %d listed, unknown %v, problems %v; want 20 and 20", s.DeadLetterCount, len(s.DeadLetters), s.Unknown, s.Problems)
+	}
+	for i, dl := range s.DeadLetters {
+		want, ok := reasons[dl.ID]
+		if !ok || dl.MessageID != fmt.Sprintf("DL-%03d", 19-i) || dl.Party != senderParty || dl.Interaction != "PORX_IN020101SM31" {
+			t.Errorf("dead letter %d listed as %+v, want DL-%03d of %s", i, dl, 19-i, senderParty)
+			continue
+		}
+		if dl.Reason != want || !dl.At.Equal(now.Add(time.Duration(19-i)*time.Second)) {
+			t.Errorf("dead letter %s: reason %.60q at %v, want %.60q at %v", dl.ID, dl.Reason, dl.At, want, now.Add(time.Duration(19-i)*time.Second))
+		}
+	}
+}
