@@ -10,7 +10,6 @@ import (
 	"github.com/porxgate/porxgate/gateway/admin"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
-	"github.com/porxgate/porxgate/gateway/store/redistest"
 )
 
 // TestLiveStateReadsNoDeadLetterMessages: each reading of the live state
@@ -23,12 +22,7 @@ import (
 // message), which the listing reads; one kept without (by an older
 // porxgate) is read whole.
 func TestLiveStateReadsNoDeadLetterMessages(t *testing.T) {
-	srv := redistest.Start(t)
-	st, err := store.NewRedis(srv.URL(), "gw:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	srv, st := redisServerStore(t)
 	payload := "<PORX_IN020101SM31>" + strings.Repeat("x", 512<<10) + "</PORX_IN020101SM31>"
 	entry, err := json.Marshal(map[string]any{"inbound": map[string]any{"payload": payload}, "attempts": 3})
 	if err != nil {

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/admin"
-	"github.com/porxgate/porxgate/gateway/store"
-	"github.com/porxgate/porxgate/gateway/store/redistest"
 )
 
 // TestPageWithRedisHungAnswersQuickly: with Redis hung (SIGSTOP) the
@@ -20,12 +18,7 @@ import (
 // at each look. It now answers within the live state's budget, its store
 // figures shown as ? and the exchanges and accesses as not read, and why.
 func TestPageWithRedisHungAnswersQuickly(t *testing.T) {
-	srv := redistest.Start(t)
-	st, err := store.NewRedis(srv.URL(), "gw:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	srv, st := redisServerStore(t)
 	deadLettersIn(t, st, 3)
 	cfg := testConfig() // NoAuth: an admin, who sees the live state, the exchanges and the accesses
 	j := OpenJournal(cfg, st, NewMetrics(), quietLog())
@@ -71,12 +64,7 @@ func TestPageWithRedisHungAnswersQuickly(t *testing.T) {
 // again at once. A shared reading now runs with a time of its own,
 // detached from the poll that starts it.
 func TestStateAfterRedisHiccupCountsRates(t *testing.T) {
-	srv := redistest.Start(t)
-	st, err := store.NewRedis(srv.URL(), "gw:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	srv, st := redisServerStore(t)
 	cfg := testConfig()
 	j := OpenJournal(cfg, st, NewMetrics(), quietLog())
 	g := &gw{srv: NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), WithJournal(j))}

@@ -63,21 +63,13 @@ func (r *Redis) DeadLetterHeads(ctx context.Context, offset, limit int) ([]DeadL
 
 // DeadLetterHeads is Redis.DeadLetterHeads for the memory store.
 func (m *Memory) DeadLetterHeads(_ context.Context, offset, limit int) ([]DeadLetterHead, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return nil, ErrClosed
-	}
-	if offset < 0 {
-		return nil, nil
-	}
 	var out []DeadLetterHead
-	for i := len(m.dead) - 1 - offset; i >= 0 && len(out) < limit; i-- {
+	err := m.eachDead(offset, limit, func(i int) {
 		var h DeadLetterHead
 		if len(m.deadHeads[i]) > 0 {
 			h.Head = append([]byte(nil), m.deadHeads[i]...)
 		}
 		out = append(out, h)
-	}
-	return out, nil
+	})
+	return out, err
 }

@@ -218,17 +218,21 @@ func (m *Memory) DeadLetters(ctx context.Context, limit int) ([][]byte, error) {
 
 // DeadLetterPage implements Store.
 func (m *Memory) DeadLetterPage(_ context.Context, offset, limit int) ([][]byte, error) {
+	var out [][]byte
+	err := m.eachDead(offset, limit, func(i int) { out = append(out, append([]byte(nil), m.dead[i]...)) })
+	return out, err
+}
+
+// eachDead calls fn, under m's lock, with the index in m.dead of each of
+// up to limit dead letters, newest first, after the newest offset.
+func (m *Memory) eachDead(offset, limit int, fn func(i int)) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
-		return nil, ErrClosed
+		return ErrClosed
 	}
-	if offset < 0 {
-		return nil, nil
+	for i, n := len(m.dead)-1-max(offset, 0), 0; offset >= 0 && i >= 0 && n < limit; i, n = i-1, n+1 {
+		fn(i)
 	}
-	var out [][]byte
-	for i := len(m.dead) - 1 - offset; i >= 0 && len(out) < limit; i-- {
-		out = append(out, append([]byte(nil), m.dead[i]...))
-	}
-	return out, nil
+	return nil
 }
