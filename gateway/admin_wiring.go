@@ -129,7 +129,12 @@ func (s *Server) liveState(ctx context.Context) admin.State {
 			st.Unknown = append(st.Unknown, admin.UnknownPendingCancellations)
 		}
 	}
-	list, err := newestDeadLetters(ctx, s.store, 20)
+	var list []outbox.DeadLetter
+	_, err := readDeadLetters(ctx, s.store, 0, 20, func(dl outbox.DeadLetter, err error) {
+		if err == nil {
+			list = append(list, dl)
+		}
+	})
 	countKnown := err == nil
 	if err != nil {
 		st.Problems = append(st.Problems, "dead letters: "+err.Error())
@@ -163,50 +168,51 @@ type deadLetterHeader interface {
 	DeadLetterHeads(ctx context.Context, offset, limit int) ([]store.DeadLetterHead, error)
 }
 
-// newestDeadLetters returns the newest n dead letters of st for a
-// listing, without the messages they keep: from their heads where st
-// keeps them, else (a dead letter kept without one, by an older
-// porxgate) read whole. One that cannot be read is left out.
-func newestDeadLetters(ctx context.Context, st store.Store, n int) ([]outbox.DeadLetter, error) {
+// readDeadLetters calls each with up to n dead letters of st, newest
+// first, after the newest offset, as a listing shows them, without the
+// messages they keep (each's head, where st keeps one; one kept without,
+// by an older porxgate, is read whole), or with why one cannot be read.
+// It returns how many it read: fewer than n at the end of the list.
+func readDeadLetters(ctx context.Context, st store.Store, offset, n int, each func(dl outbox.DeadLetter, err error)) (int, error) {
 	var heads []store.DeadLetterHead
 	if h, ok := st.(deadLetterHeader); ok {
 		var err error
-		if heads, err = h.DeadLetterHeads(ctx, 0, n); err != nil {
-			return nil, err
+		if heads, err = h.DeadLetterHeads(ctx, offset, n); err != nil {
+			return 0, err
 		}
 	} else {
 		heads = make([]store.DeadLetterHead, n)
 	}
-	out := make([]outbox.DeadLetter, 0, len(heads))
-	for i := 0; i < len(heads); i++ {
-		b := heads[i].Head
-		if b == nil {
-			// Those without a head are read whole, together: the oldest
-			// are (dead letters kept before heads were).
-			j := i
-			for j < len(heads) && heads[j].Head == nil {
-				j++
-			}
-			raw, err := st.DeadLetterPage(ctx, i, j-i)
-			if err != nil {
-				return nil, err
-			}
-			for _, b := range raw {
-				if dl, err := outbox.DecodeDeadLetter(b); err == nil {
-					out = append(out, dl)
-				}
-			}
-			if len(raw) < j-i {
-				break // the list ends here
-			}
-			i = j - 1
+	read := 0
+	for read < len(heads) {
+		if b := heads[read].Head; b != nil {
+			dl, err := outbox.DecodeDeadLetter(b)
+			each(dl, err)
+			read++
 			continue
 		}
-		if dl, err := outbox.DecodeDeadLetter(b); err == nil {
-			out = append(out, dl)
+		// Those without a head are read whole, together: the oldest are
+		// (dead letters kept before heads were).
+		j := read
+		for j < len(heads) && heads[j].Head == nil {
+			j++
+		}
+		want := j - read
+		raw, err := st.DeadLetterPage(ctx, offset+read, want)
+		if err != nil {
+			return read, err
+		}
+		for _, b := range raw {
+			dl, err := outbox.DecodeDeadLetter(b)
+			dl.Body, dl.Entry = nil, nil
+			each(dl, err)
+		}
+		read += len(raw)
+		if len(raw) < want {
+			break // the list ends here
 		}
 	}
-	return out, nil
+	return read, nil
 }
 
 // adminListener holds the admin listener's address once it listens.
