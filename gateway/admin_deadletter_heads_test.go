@@ -132,3 +132,63 @@ func TestDeadLetterListReadsNoMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadLetterLookupReadsOneMessage: looking one dead letter up, and
+// resending one (by id, or a party's), read every dead letter before it
+// whole, messages and all, to find it (15 MB to show or resend the oldest
+// of 20 dead letters of 512 KB). They now find it by the heads and read
+// whole only the ones they show or resend.
+func TestDeadLetterLookupReadsOneMessage(t *testing.T) {
+	srv, st := redisServerStore(t)
+	payload := []byte("<PORX_IN020101SM31>" + strings.Repeat("x", 512<<10) + "</PORX_IN020101SM31>")
+	one := len(outbox.DeadLetter{Body: payload}.Encode())
+	now := time.Now().UTC()
+	ids := map[int]string{}
+	for i := range 20 {
+		party := "OTHER-PARTY"
+		if i == 1 {
+			party = senderParty
+		}
+		dl := outbox.DeadLetter{At: now.Add(time.Duration(i) * time.Second), Stage: outbox.StageDelivery, Kind: outbox.KindAnswer,
+			MessageID: fmt.Sprintf("D0000000-0000-4000-8000-%012d", i), ConversationID: "C1", Interaction: "MCCI_IN010000UK13",
+			Party: party, ContentType: "text/xml", Body: payload, Reason: "seeded"}
+		ids[i] = dl.Stage + ":" + dl.MessageID
+		putDeadLetter(t, st, dl)
+	}
+	mhs := startMHS(t, "empty") // takes each resent message and acknowledges none: it stays in the outbox
+	r, err := outbox.ParseRoutes([]byte(`{"`+senderParty+`": {"url": "`+mhs.srv.URL+`", "retries": 5, "retryInterval": "1m", "persistDuration": "1h"},`+
+		`"OTHER-PARTY": {"url": "`+mhs.srv.URL+`", "retries": 5, "retryInterval": "1m", "persistDuration": "1h"}}`), outbox.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := startGateway(t, testConfig(), st, true, WithProcessor(newFakeProcessor()), WithRoutes(r))
+	base := g.adminBase(t)
+	tests := []struct {
+		name string
+		do   func() (int, string)
+		want string
+	}{
+		{"look up the oldest", func() (int, string) { return get(t, DeadLetterItemURL(base, ids[0])) }, `"reason":"seeded"`},
+		{"resend the oldest", func() (int, string) {
+			code, b := postJSON(t, base+PathDeadLetterResend, map[string]string{"id": ids[0]})
+			return code, string(b)
+		}, `"resent":["` + ids[0] + `"]`},
+		{"resend the party of one", func() (int, string) {
+			code, b := postJSON(t, base+PathDeadLetterResend, map[string]string{"party": senderParty})
+			return code, string(b)
+		}, `"resent":["` + ids[1] + `"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := srv.Stat(t, "total_net_output_bytes")
+			code, body := tt.do()
+			read := srv.Stat(t, "total_net_output_bytes") - before
+			if code != 200 || !strings.Contains(body, tt.want) {
+				t.Fatalf("= %d %.300s; want %s", code, body, tt.want)
+			}
+			if limit := int64(one + 64<<10); read > limit {
+				t.Errorf("took %d bytes out of Redis, %.1f dead letters of %d bytes; want one and the heads, at most %d", read, float64(read)/float64(one), one, limit)
+			}
+		})
+	}
+}
