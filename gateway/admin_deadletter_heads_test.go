@@ -1,8 +1,11 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +193,32 @@ func TestDeadLetterLookupReadsOneMessage(t *testing.T) {
 				t.Errorf("took %d bytes out of Redis, %.1f dead letters of %d bytes; want one and the heads, at most %d", read, float64(read)/float64(one), one, limit)
 			}
 		})
+	}
+}
+
+// TestDeadLettersKeptWithTheirHeads: a message processing gives up on
+// (its MessageError queued in the same store step) and an answer delivery
+// gives up on are each kept with their head, so that listings do not read
+// their messages: both store steps that write dead letters give one.
+func TestDeadLettersKeptWithTheirHeads(t *testing.T) {
+	proc := newFakeProcessor()
+	proc.answer = func(in *Inbound, n int) (*Outcome, error) {
+		return nil, Permanent(errors.New("no route to EPS for this prescriber yet"))
+	}
+	g, _ := deadLetteringGateway(t, testConfig(), WithProcessor(proc))
+	if code, _ := sendEb(t, g.base, newReq(newID(t, 42))); code != http.StatusAccepted {
+		t.Fatal("not acknowledged")
+	}
+	// The processing dead letter, then its MessageError's, the MHS failing.
+	waitDeadLetters(t, g, 2)
+	heads, err := g.srv.store.(deadLetterHeader).DeadLetterHeads(context.Background(), 0, 10)
+	if err != nil || len(heads) != 2 {
+		t.Fatalf("heads = %d, %v; want 2", len(heads), err)
+	}
+	for i, h := range heads {
+		dl, err := outbox.DecodeDeadLetter(h.Head)
+		if h.Head == nil || err != nil || dl.MessageID == "" {
+			t.Errorf("dead letter %d kept with head %q (%v); want its head", i, h.Head, err)
+		}
 	}
 }
