@@ -32,7 +32,8 @@ const (
 // after the newest K, as JSON with their ids, party, attempts and reason,
 // but without the messages (which hold patient data): neither the body
 // nor the queue entry kept for a resend. The list is read a page at a
-// time (each dead letter is kept with its message); total is how many the
+// time, from the head each dead letter is kept with (readDeadLetters),
+// not the message it keeps; total is how many the
 // store keeps, when it counts them, and next the offset of the next page
 // when there are more.
 func (s *Server) deadLetters(c *fiber.Ctx) error {
@@ -58,31 +59,26 @@ func (s *Server) deadLetters(c *fiber.Ctx) error {
 	more := true
 	for read := 0; read < limit && more; {
 		want := min(deadLetterPageSize, limit-read)
-		raw, err := s.store.DeadLetterPage(ctx, offset+read, want)
-		if err != nil {
-			return fiber.NewError(fiber.StatusServiceUnavailable, "dead letters: "+err.Error())
-		}
-		for _, b := range raw {
-			dl, err := outbox.DecodeDeadLetter(b)
+		n, err := readDeadLetters(ctx, s.store, offset+read, want, func(dl outbox.DeadLetter, err error) {
 			if err != nil {
 				dl = outbox.DeadLetter{Reason: "unreadable dead letter: " + err.Error()}
 			}
-			// The inbox entry of a dead letter of processing holds the
-			// message again.
-			dl.Body, dl.Entry = nil, nil
 			list = append(list, dl)
+		})
+		if err != nil {
+			return fiber.NewError(fiber.StatusServiceUnavailable, "dead letters: "+err.Error())
 		}
-		read += len(raw)
-		more = len(raw) == want
+		read += n
+		more = n == want
 	}
 	answer := fiber.Map{"count": len(list), "offset": offset, "deadLetters": list}
 	if more {
 		// A full last page: is there one more after it?
-		after, err := s.store.DeadLetterPage(ctx, offset+len(list), 1)
+		n, err := readDeadLetters(ctx, s.store, offset+len(list), 1, func(outbox.DeadLetter, error) {})
 		if err != nil {
 			return fiber.NewError(fiber.StatusServiceUnavailable, "dead letters: "+err.Error())
 		}
-		more = len(after) > 0
+		more = n > 0
 	}
 	if more {
 		answer["next"] = offset + len(list)

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porxgate/porxgate/gateway/store"
-	"github.com/porxgate/porxgate/gateway/store/redistest"
 	"github.com/porxgate/porxgate/internal/chromium"
 )
 
@@ -37,12 +35,7 @@ func (u *switchUpstream) BreakerStates() map[string]string {
 // state takes at most 3 s to read.
 func TestPageLiveStateTellsTheTruth(t *testing.T) {
 	path := chromium.ForTest(t)
-	srv := redistest.Start(t)
-	st, err := store.NewRedis(srv.URL(), "gw:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	srv, st := redisServerStore(t)
 	deadLettersIn(t, st, 3)
 	up := &switchUpstream{}
 	up.breaker.Store("closed")

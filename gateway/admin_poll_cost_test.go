@@ -9,8 +9,6 @@ import (
 
 	"github.com/porxgate/porxgate/gateway/admin"
 	"github.com/porxgate/porxgate/gateway/outbox"
-	"github.com/porxgate/porxgate/gateway/store"
-	"github.com/porxgate/porxgate/gateway/store/redistest"
 )
 
 // TestStatePollersShareOneReading: each poll of the live state read the
@@ -19,12 +17,7 @@ import (
 // out of Redis a poll, 10 pollers 3 times 52 MB). The gateway's part of
 // the state is now read at most once every liveEvery for every poller.
 func TestStatePollersShareOneReading(t *testing.T) {
-	srv := redistest.Start(t)
-	st, err := store.NewRedis(srv.URL(), "gw:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	srv, st := redisServerStore(t)
 	body := []byte("<PORX_IN020101SM31>" + strings.Repeat("x", 64<<10) + "</PORX_IN020101SM31>")
 	for i := range 20 {
 		putDeadLetter(t, st, outbox.DeadLetter{At: time.Now(), Stage: outbox.StageProcessing, MessageID: fmt.Sprintf("DL-%03d", i),

@@ -40,9 +40,20 @@ func pageOpen(ctx context.Context, t *testing.T, path, base string) *chromium.Br
 }
 
 // putDeadLetter gives st the dead letter dl, as processing does: an item
-// queued, claimed and completed with it.
+// queued, claimed and completed with it (and its head).
 func putDeadLetter(t *testing.T, st store.Store, dl outbox.DeadLetter) {
 	t.Helper()
+	putDeadLetterAs(t, st, dl.Finish())
+}
+
+// putDeadLetterAs gives st the dead letter f holds: an item queued,
+// claimed and completed with f.
+func putDeadLetterAs(t *testing.T, st store.Store, f store.Finish) {
+	t.Helper()
+	dl, err := outbox.DecodeDeadLetter(f.DeadLetter)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	now := time.Now()
 	if err := st.Enqueue(ctx, store.Item{Queue: "test-dead", ID: dl.MessageID, Data: []byte("x"), Due: now}); err != nil {
@@ -52,7 +63,7 @@ func putDeadLetter(t *testing.T, st store.Store, dl outbox.DeadLetter) {
 	if err != nil || l == nil {
 		t.Fatalf("claim %s: %v, %v", dl.MessageID, l, err)
 	}
-	if err := st.Complete(ctx, l, store.Finish{DeadLetter: dl.Encode()}); err != nil {
+	if err := st.Complete(ctx, l, f); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/admin"
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/internal/certfile"
 )
 
@@ -128,13 +129,18 @@ func (s *Server) liveState(ctx context.Context) admin.State {
 			st.Unknown = append(st.Unknown, admin.UnknownPendingCancellations)
 		}
 	}
-	raw, err := s.store.DeadLetters(ctx, 20)
+	var list []outbox.DeadLetter
+	_, err := readDeadLetters(ctx, s.store, 0, 20, func(dl outbox.DeadLetter, err error) {
+		if err == nil {
+			list = append(list, dl)
+		}
+	})
 	countKnown := err == nil
 	if err != nil {
 		st.Problems = append(st.Problems, "dead letters: "+err.Error())
 		st.Unknown = append(st.Unknown, admin.UnknownDeadLetters)
 	}
-	st.DeadLetterCount = len(raw)
+	st.DeadLetterCount = len(list)
 	if dc, ok := s.store.(deadLetterCounter); ok {
 		n, err := dc.DeadLetterLen(ctx)
 		if countKnown = err == nil; countKnown {
@@ -148,15 +154,65 @@ func (s *Server) liveState(ctx context.Context) admin.State {
 		st.DeadLetterCount = -1
 		st.Unknown = append(st.Unknown, admin.UnknownDeadLetterCount)
 	}
-	for _, b := range raw {
-		dl, err := outbox.DecodeDeadLetter(b)
-		if err != nil {
-			continue
-		}
+	for _, dl := range list {
 		st.DeadLetters = append(st.DeadLetters, admin.DeadLetter{ID: dl.ID, At: dl.At, Stage: string(dl.Stage), MessageID: dl.MessageID,
 			Interaction: dl.Interaction, Party: dl.Party, Reason: dl.Reason})
 	}
 	return st
+}
+
+// deadLetterHeader is implemented by stores that keep each dead letter's
+// head beside it (store.Finish.DeadLetterHead), to list them without the
+// messages they keep.
+type deadLetterHeader interface {
+	DeadLetterHeads(ctx context.Context, offset, limit int) ([]store.DeadLetterHead, error)
+}
+
+// readDeadLetters calls each with up to n dead letters of st, newest
+// first, after the newest offset, as a listing shows them, without the
+// messages they keep (each's head, where st keeps one; one kept without,
+// by an older porxgate, is read whole), or with why one cannot be read.
+// It returns how many it read: fewer than n at the end of the list.
+func readDeadLetters(ctx context.Context, st store.Store, offset, n int, each func(dl outbox.DeadLetter, err error)) (int, error) {
+	var heads []store.DeadLetterHead
+	if h, ok := st.(deadLetterHeader); ok {
+		var err error
+		if heads, err = h.DeadLetterHeads(ctx, offset, n); err != nil {
+			return 0, err
+		}
+	} else {
+		heads = make([]store.DeadLetterHead, n)
+	}
+	read := 0
+	for read < len(heads) {
+		if b := heads[read].Head; b != nil {
+			dl, err := outbox.DecodeDeadLetter(b)
+			each(dl, err)
+			read++
+			continue
+		}
+		// Those without a head are read whole, together: the oldest are
+		// (dead letters kept before heads were).
+		j := read
+		for j < len(heads) && heads[j].Head == nil {
+			j++
+		}
+		want := j - read
+		raw, err := st.DeadLetterPage(ctx, offset+read, want)
+		if err != nil {
+			return read, err
+		}
+		for _, b := range raw {
+			dl, err := outbox.DecodeDeadLetter(b)
+			dl.Body, dl.Entry = nil, nil
+			each(dl, err)
+		}
+		read += len(raw)
+		if len(raw) < want {
+			break // the list ends here
+		}
+	}
+	return read, nil
 }
 
 // adminListener holds the admin listener's address once it listens.

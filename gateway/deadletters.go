@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,12 +44,12 @@ func (s *Server) deadLetterItem(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 5*time.Second)
 	defer cancel()
 	var found *outbox.DeadLetter
-	err := eachDeadLetter(ctx, s.store, func(b []byte) (bool, bool, error) {
-		if dl, err := outbox.DecodeDeadLetter(b); err == nil && dl.ID == id {
-			found = &dl
-			return false, true, nil
+	err := eachDeadLetter(ctx, s.store, func(dl outbox.DeadLetter) bool { return dl.ID == id }, func(b []byte, dl outbox.DeadLetter) (bool, bool, error) {
+		if b == nil {
+			return false, false, nil // moved meanwhile: another may be it
 		}
-		return false, false, nil
+		found = &dl
+		return false, true, nil
 	})
 	if err != nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "dead letters: "+err.Error())
@@ -119,9 +120,11 @@ func (g *messaging) resend(ctx context.Context, match func(outbox.DeadLetter) bo
 	res := ResendResult{Resent: []string{}, Skipped: map[string]string{}}
 	now := g.now()
 	var inbox, deliveries bool
-	err := eachDeadLetter(ctx, g.store, func(b []byte) (bool, bool, error) {
-		dl, err := outbox.DecodeDeadLetter(b)
-		if err != nil || !match(dl) {
+	err := eachDeadLetter(ctx, g.store, match, func(b []byte, dl outbox.DeadLetter) (bool, bool, error) {
+		if b == nil {
+			if !slices.Contains(res.Resent, dl.ID) {
+				res.Skipped[dl.ID] = "no longer where it was listed: resent by someone else meanwhile, or the list changed; list the dead letters again"
+			}
 			return false, false, nil
 		}
 		it, err := g.redoItem(dl, now)
@@ -190,22 +193,38 @@ func (g *messaging) redoItem(dl outbox.DeadLetter, now time.Time) (store.Item, e
 // message) is never held whole.
 const deadLetterPageSize = 100
 
-// eachDeadLetter calls fn with each dead letter, newest first, reading the
-// list a page at a time, until fn says stop or the list ends. fn reports
-// whether it took the dead letter off the list (the later ones then move up
-// one place, and the next page starts one earlier so that none is
-// skipped). A dead letter added meanwhile moves the others down, so one may
-// be seen twice; callers ignore a second sight.
-func eachDeadLetter(ctx context.Context, st store.Store, fn func(raw []byte) (removed, stop bool, err error)) error {
+// eachDeadLetter calls fn with each dead letter that match accepts,
+// newest first, whole (raw, and decoded), until fn says stop or the list
+// ends. match sees each as a listing does (readDeadLetters: from the
+// head it is kept with, a page at a time), so that only the dead letters
+// fn is given are read whole: finding one among many no longer reads
+// every message before it. fn reports whether it took the dead letter
+// off the list (the later ones then move up one place, and the next page
+// starts one earlier so that none is skipped). A dead letter added
+// meanwhile moves the others down, so one may be seen twice (callers
+// ignore a second sight); one that is no longer where its head was, nor
+// next to it, is given to fn with raw nil.
+func eachDeadLetter(ctx context.Context, st store.Store, match func(outbox.DeadLetter) bool, fn func(raw []byte, dl outbox.DeadLetter) (removed, stop bool, err error)) error {
 	offset := 0
 	for pages := 0; pages <= 2*store.DeadLetterCap/deadLetterPageSize; pages++ {
-		page, err := st.DeadLetterPage(ctx, offset, deadLetterPageSize)
+		var listed []outbox.DeadLetter
+		var ok []bool
+		n, err := readDeadLetters(ctx, st, offset, deadLetterPageSize, func(dl outbox.DeadLetter, err error) {
+			listed, ok = append(listed, dl), append(ok, err == nil)
+		})
 		if err != nil {
 			return err
 		}
 		removed := 0
-		for _, b := range page {
-			gone, stop, err := fn(b)
+		for k, dl := range listed {
+			if !ok[k] || !match(dl) {
+				continue
+			}
+			raw, whole, err := deadLetterAt(ctx, st, offset+k-removed, dl)
+			if err != nil {
+				return err
+			}
+			gone, stop, err := fn(raw, whole)
 			if err != nil || stop {
 				return err
 			}
@@ -213,12 +232,34 @@ func eachDeadLetter(ctx context.Context, st store.Store, fn func(raw []byte) (re
 				removed++
 			}
 		}
-		if len(page) < deadLetterPageSize {
+		if n < deadLetterPageSize {
 			return nil
 		}
-		offset += len(page) - removed
+		offset += n - removed
 	}
 	return nil
+}
+
+// deadLetterAt reads whole the dead letter listed as dl at pos: there,
+// or one place either side (the list changed since it was listed); raw
+// nil and dl when it is not found.
+func deadLetterAt(ctx context.Context, st store.Store, pos int, dl outbox.DeadLetter) ([]byte, outbox.DeadLetter, error) {
+	for _, at := range []int{pos, pos + 1, pos - 1} {
+		if at < 0 {
+			continue
+		}
+		raw, err := st.DeadLetterPage(ctx, at, 1)
+		if err != nil {
+			return nil, dl, err
+		}
+		if len(raw) == 0 {
+			continue
+		}
+		if whole, err := outbox.DecodeDeadLetter(raw[0]); err == nil && whole.ID == dl.ID && whole.At.Equal(dl.At) && whole.Reason == dl.Reason {
+			return raw[0], whole, nil
+		}
+	}
+	return nil, dl, nil
 }
 
 // DeadLetterItemURL returns the admin URL of one dead letter under base.

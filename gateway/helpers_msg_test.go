@@ -288,15 +288,28 @@ func startGateway(t *testing.T, cfg Config, st store.Store, noWorkers bool, opts
 func redisStore(t *testing.T) (store.Store, func() store.Store) {
 	t.Helper()
 	srv := redistest.Start(t)
-	newStore := func() store.Store {
-		r, err := store.NewRedis(srv.URL(), "gw:")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = r.Close() })
-		return r
-	}
+	newStore := func() store.Store { return redisStoreOn(t, srv) }
 	return newStore(), newStore
+}
+
+// redisServerStore starts a redis-server and returns it (to pause, kill
+// or measure) and a store on it.
+func redisServerStore(t *testing.T) (*redistest.Server, *store.Redis) {
+	t.Helper()
+	srv := redistest.Start(t)
+	return srv, redisStoreOn(t, srv)
+}
+
+// redisStoreOn returns a store (key prefix gw:) on srv, closed when the
+// test ends.
+func redisStoreOn(t *testing.T, srv *redistest.Server) *store.Redis {
+	t.Helper()
+	r, err := store.NewRedis(srv.URL(), "gw:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	return r
 }
 
 // received is one message the fake MHS got.

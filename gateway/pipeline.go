@@ -404,7 +404,7 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 	// The sender was acknowledged: it is told, in the same store step, that
 	// the message was not processed (an async eb:MessageError referring to
 	// it), never left to wait for an answer that will not come.
-	f := store.Finish{DeadLetter: dl.Encode()}
+	f := dl.Finish()
 	var told []byte // the MessageError the sender gets, for the journal
 	if in.MessageID != "" && in.FromParty != "" {
 		me := notProcessed(reason)

@@ -521,6 +521,12 @@ func (st State) clone() State {
 // polling every 5 s, stacked them.
 const stateBudget = 3 * time.Second
 
+// sharedBudget bounds a reading shared by every poller (shared.get): a
+// budget of its own, whatever is left of the poll that starts it, a
+// little under stateBudget so that a poll that starts one at once gets
+// what it read (and what it could not) rather than only that it waited.
+const sharedBudget = stateBudget - 300*time.Millisecond
+
 // state gathers the live state: the gateway's part and the journal's;
 // the gateway's part as last read for every poller (LiveEvery), or read
 // afresh (the page, drawn once per look, after a resend say).
@@ -535,7 +541,7 @@ func (s *Server) state(cx context.Context, fresh bool) State {
 	if fresh {
 		st = read(cx, s.d.Now())
 	} else {
-		st, err = s.live.get(cx, s.d.Now, LiveEvery, read)
+		st, err = s.live.get(cx, s.d.Now, LiveEvery, sharedBudget, read)
 	}
 	if err != nil {
 		st = State{At: s.d.Now().UTC(), PendingCancellations: -1, DeadLetterCount: -1, Problems: []string{"live state: " + err.Error()},
@@ -556,7 +562,7 @@ func (s *Server) state(cx context.Context, fresh bool) State {
 		st.Problems = append(st.Problems, err.Error())
 		st.Unknown = append(st.Unknown, UnknownJournal)
 	}
-	r, err := s.rates.get(cx, s.d.Now, ratesEvery, func(cx context.Context, at time.Time) counted { return countRates(cx, j, at) })
+	r, err := s.rates.get(cx, s.d.Now, ratesEvery, sharedBudget, func(cx context.Context, at time.Time) counted { return countRates(cx, j, at) })
 	if err != nil {
 		r = counted{err: fmt.Errorf("rates: %w", err)}
 	}

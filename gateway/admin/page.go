@@ -2,12 +2,15 @@ package admin
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"html/template"
 	"net/url"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -88,35 +91,68 @@ func (s *Server) login(c *fiber.Ctx) error {
 }
 
 // listPage handles GET /admin/ui/: live state and, for readers, the
-// exchanges the search form selects.
+// exchanges the search form selects, and for admins the newest accesses.
+// The three are read side by side within stateBudget: with the store or
+// the journal hung the page is drawn by then, what was not read shown as
+// such (the figures as ?, the exchanges and accesses as not read, and
+// why), not after each read has waited out the request's 10 s in turn.
 func (s *Server) listPage(c *fiber.Ctx) error {
 	q, err := query(c)
 	if err != nil {
 		return err
 	}
-	cx, cancel := ctx(c)
+	role := roleOf(c)
+	cx, cancel := context.WithTimeout(c.UserContext(), stateBudget)
 	defer cancel()
-	data := fiber.Map{"State": s.stateFor(cx, roleOf(c), true), "Reader": roleOf(c) >= RoleReader, "Admin": roleOf(c) >= RoleAdmin, "Q": q,
+	data := fiber.Map{"Reader": role >= RoleReader, "Admin": role >= RoleAdmin, "Q": q,
 		"From": formTime(q.From, false), "To": formTime(q.To, true), "Journal": s.d.Journal != nil,
 		"RatesEvery": ratesEvery.String()}
-	if roleOf(c) >= RoleReader && s.d.Journal != nil {
-		list, more, cut, err := s.search(cx, q)
-		if err != nil {
-			data["Error"] = err.Error()
+	var (
+		wg           sync.WaitGroup
+		state        State
+		list         []journal.Summary
+		more         bool
+		cut          string
+		searchErr    error
+		accesses     []journal.Access
+		accessErr    error
+		readList     = role >= RoleReader && s.d.Journal != nil
+		readAccesses = role >= RoleAdmin && s.d.Journal != nil
+	)
+	wg.Go(func() { state = s.stateFor(cx, role, true) })
+	if readList {
+		wg.Go(func() { list, more, cut, searchErr = s.search(cx, q) })
+	}
+	if readAccesses {
+		wg.Go(func() { accesses, accessErr = s.d.Journal.Backend().Accesses(cx, 50) })
+	}
+	wg.Wait()
+	data["State"] = state
+	if readList {
+		if searchErr != nil {
+			data["Error"] = "exchanges not read: " + notRead(searchErr)
 		}
 		data["List"], data["Cut"] = list, cut
 		if more {
 			data["Older"] = olderURL(q, list)
 		}
 	}
-	if roleOf(c) >= RoleAdmin && s.d.Journal != nil {
-		acc, err := s.d.Journal.Backend().Accesses(cx, 50)
-		if err != nil {
-			data["Error"] = err.Error()
+	if readAccesses {
+		if accessErr != nil {
+			data["AccessError"] = "accesses not read: " + notRead(accessErr)
 		}
-		data["Accesses"] = acc
+		data["Accesses"] = accesses
 	}
 	return s.page.render(c, "list", data)
+}
+
+// notRead says why a read for the page failed: err, and when it ran out
+// of the page's time, that the journal did not answer within it.
+func notRead(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "the journal did not answer within " + stateBudget.String() + " (" + err.Error() + ")"
+	}
+	return err.Error()
 }
 
 // formTime is t as the search form's datetime-local inputs take it: UTC,
@@ -300,11 +336,11 @@ from (UTC) <input type="datetime-local" name="from" step="any" value="{{.From}}"
 <td><small>{{.ID}}{{with .IDs.PrescriptionIDs}}<br>Rx {{join . ", "}}{{end}}</small></td>
 <td class="{{outClass .Outcome.Result}}">{{if .Outcome.Result}}{{.Outcome.Result}}{{else}}in progress{{end}} {{.Outcome.Code}}</td>
 <td>{{with .Comparison}}<span class="{{outClass .Result}}">{{.Result}}</span>{{end}}</td></tr>
-{{else}}<tr><td colspan="6">{{if not .Journal}}the journal is off{{else if .Cut}}none among the exchanges looked at{{else}}no exchanges match{{end}}</td></tr>{{end}}</table>
+{{else}}<tr><td colspan="6">{{if not .Journal}}the journal is off{{else if .Error}}not read (see above){{else if .Cut}}none among the exchanges looked at{{else}}no exchanges match{{end}}</td></tr>{{end}}</table>
 {{with .Older}}<p class="warn">These are the newest {{len $.List}} that match; more do. <a id="older" href="{{.}}">Older ones</a></p>{{end}}
 {{with .Cut}}<p class="warn" id="search-cut">Not every exchange was looked at: more may match. {{.}}</p>{{end}}
 {{end}}
-{{if .Accesses}}<h2>Access journal (newest 50)</h2><table id="accesses"><tr><th>At</th><th>Door</th><th>Who</th><th>Role</th><th>What</th><th>Status</th></tr>
+{{with .AccessError}}<h2>Access journal (newest 50)</h2><p class="bad" id="accesses-unread">{{.}}</p>{{end}}{{if .Accesses}}<h2>Access journal (newest 50)</h2><table id="accesses"><tr><th>At</th><th>Door</th><th>Who</th><th>Role</th><th>What</th><th>Status</th></tr>
 {{range .Accesses}}<tr><td>{{ts .At}}</td><td>{{.Door}}</td><td>{{.Who}}</td><td>{{.Role}}</td><td>{{.Method}} {{.What}}</td><td>{{.Status}}</td></tr>{{end}}</table>{{end}}
 {{template "foot"}}{{end}}
 

@@ -363,7 +363,7 @@ func (w *Worker) deadLetter(ctx context.Context, l *store.Lease, d Delivery, url
 		}
 		reason = dl.Reason
 	}
-	err := w.cfg.Store.Complete(sctx, l, store.Finish{DeadLetter: dl.Encode()})
+	err := w.cfg.Store.Complete(sctx, l, dl.Finish())
 	acked := dl.Owed && w.acknowledgedMeanwhile(sctx, d, err == nil)
 	if err != nil {
 		if !acked && !errors.Is(err, store.ErrLeaseLost) {

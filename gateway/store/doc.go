@@ -54,6 +54,13 @@
 //	                                    answers as it did)
 //	<prefix>deadletters                 list of dead letters (JSON), newest first,
 //	                                    trimmed to DeadLetterCap entries
+//	<prefix>deadletters:heads           list of the dead letters' heads
+//	                                    (Finish.DeadLetterHead, "" for none),
+//	                                    in step with the newest dead letters:
+//	                                    what a listing reads
+//	<prefix>deadletters:headless        how many of the oldest dead letters
+//	                                    have no head: with the two lengths,
+//	                                    whether the heads are in step
 //	<prefix>deadletters:requeued:<call>
 //	                                    "1" for a minute: the Requeue call
 //	                                    <call> resent its dead letter (the

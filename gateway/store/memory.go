@@ -24,6 +24,10 @@ type Memory struct {
 	seq        uint64
 	now        func() time.Time
 	closed     bool
+
+	// deadHeads are dead's heads (Finish.DeadLetterHead) in step with it,
+	// nil where none was given.
+	deadHeads [][]byte
 }
 
 // memMark is a duplicate-elimination mark of a Memory store: when it

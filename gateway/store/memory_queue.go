@@ -171,8 +171,10 @@ func (m *Memory) Complete(_ context.Context, l *Lease, f Finish) error {
 	delete(m.queues[l.Queue], l.ID)
 	if f.DeadLetter != nil {
 		m.dead = append(m.dead, append([]byte(nil), f.DeadLetter...))
+		m.deadHeads = append(m.deadHeads, bytes.Clone(f.DeadLetterHead))
 		if over := len(m.dead) - DeadLetterCap; over > 0 {
 			m.dead = append([][]byte(nil), m.dead[over:]...)
+			m.deadHeads = append([][]byte(nil), m.deadHeads[over:]...)
 		}
 	}
 	m.enqueueLocked(f.Enqueue)
@@ -189,6 +191,7 @@ func (m *Memory) Requeue(_ context.Context, deadLetter []byte, items ...Item) (b
 	for i := len(m.dead) - 1; i >= 0; i-- { // the newest of equal ones, as LREM 1 in Redis
 		if dl := m.dead[i]; string(dl) == string(deadLetter) {
 			m.dead = append(m.dead[:i:i], m.dead[i+1:]...)
+			m.deadHeads = append(m.deadHeads[:i:i], m.deadHeads[i+1:]...)
 			m.enqueueLocked(items)
 			return true, nil
 		}
@@ -239,17 +242,21 @@ func (m *Memory) DeadLetters(ctx context.Context, limit int) ([][]byte, error) {
 
 // DeadLetterPage implements Store.
 func (m *Memory) DeadLetterPage(_ context.Context, offset, limit int) ([][]byte, error) {
+	var out [][]byte
+	err := m.eachDead(offset, limit, func(i int) { out = append(out, append([]byte(nil), m.dead[i]...)) })
+	return out, err
+}
+
+// eachDead calls fn, under m's lock, with the index in m.dead of each of
+// up to limit dead letters, newest first, after the newest offset.
+func (m *Memory) eachDead(offset, limit int, fn func(i int)) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
-		return nil, ErrClosed
+		return ErrClosed
 	}
-	if offset < 0 {
-		return nil, nil
+	for i, n := len(m.dead)-1-max(offset, 0), 0; offset >= 0 && i >= 0 && n < limit; i, n = i-1, n+1 {
+		fn(i)
 	}
-	var out [][]byte
-	for i := len(m.dead) - 1 - offset; i >= 0 && len(out) < limit; i-- {
-		out = append(out, append([]byte(nil), m.dead[i]...))
-	}
-	return out, nil
+	return nil
 }

@@ -86,4 +86,9 @@ type Finish struct {
 	Enqueue []Item
 	// DeadLetter, when not nil, is pushed onto the dead-letter list.
 	DeadLetter []byte
+	// DeadLetterHead is what a listing of the dead letters shows of
+	// DeadLetter (its ids, time and reason, without the message it
+	// keeps), kept beside it (DeadLetterHeads); nil: none, a listing
+	// reads the dead letter whole.
+	DeadLetterHead []byte
 }

@@ -39,6 +39,13 @@ var endedMS = strconv.FormatInt(endedTTL.Milliseconds(), 10)
 // deadKey is the dead-letter list.
 func (r *Redis) deadKey() string { return r.prefix + "deadletters" }
 
+// deadHeadsKey is the list of the dead letters' heads (headsLua).
+func (r *Redis) deadHeadsKey() string { return r.deadKey() + ":heads" }
+
+// deadHeadlessKey counts the oldest dead letters that have no head
+// (headsLua).
+func (r *Redis) deadHeadlessKey() string { return r.deadKey() + ":headless" }
+
 // ms returns t as Unix milliseconds in decimal.
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
@@ -174,8 +181,8 @@ func (r *Redis) Complete(ctx context.Context, l *Lease, f Finish) error {
 		push = "1"
 	}
 	keys, args := r.itemArgs(
-		[]string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID, r.deadKey(), r.endedKey(l.Queue)},
-		[]any{l.ID, l.Token, push, f.DeadLetter, strconv.Itoa(DeadLetterCap), endedMS}, f.Enqueue)
+		[]string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID, r.deadKey(), r.endedKey(l.Queue), r.deadHeadsKey(), r.deadHeadlessKey()},
+		[]any{l.ID, l.Token, push, f.DeadLetter, strconv.Itoa(DeadLetterCap), endedMS, f.DeadLetterHead}, f.Enqueue)
 	n, err := completeScript.Run(ctx, r.scripts, keys, args...).Int()
 	if err == nil && n == 2 {
 		return fmt.Errorf("complete %s/%s: %w", l.Queue, l.ID, ErrHeldQueued)
@@ -186,7 +193,7 @@ func (r *Redis) Complete(ctx context.Context, l *Lease, f Finish) error {
 // Requeue implements Store with one Lua script: LREM of the dead letter,
 // then the items, only when it was listed.
 func (r *Redis) Requeue(ctx context.Context, deadLetter []byte, items ...Item) (bool, error) {
-	keys, args := r.itemArgs([]string{r.deadKey(), r.deadKey() + ":requeued:" + ids.NewUUID()}, []any{deadLetter, endedMS}, items)
+	keys, args := r.itemArgs([]string{r.deadKey(), r.deadKey() + ":requeued:" + ids.NewUUID(), r.deadHeadsKey(), r.deadHeadlessKey()}, []any{deadLetter, endedMS}, items)
 	n, err := requeueScript.Run(ctx, r.scripts, keys, args...).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis requeue dead letter: %w", err)

@@ -160,37 +160,82 @@ redis.call('SET', KEYS[3], '1', 'PX', ARGV[5])
 return 1
 `)
 
+// headsLua keeps the dead-letter heads list in step with the dead-letter
+// list: its entries are the heads of the newest dead letters, in their
+// order, and the oldest dead letters, as many as the headless key says,
+// have none (kept before heads were). An older porxgate beside this one
+// (a rolling upgrade, a rollback) pushes and removes dead letters without
+// their heads: the lengths then disagree with the headless count, and
+// the heads are started afresh (every dead letter now headless). At the
+// list's cap no heads are kept, since an older porxgate's push there
+// (with its trim) would leave the lengths as they were.
+const headsLua = `
+local function headsInStep(dead, heads, headless)
+  return redis.call('LLEN', dead) - redis.call('LLEN', heads) == tonumber(redis.call('GET', headless) or '-1')
+end
+local function headsAfresh(dead, heads, headless)
+  redis.call('DEL', heads)
+  redis.call('SET', headless, redis.call('LLEN', dead))
+end
+local function headsNoted(dead, heads, headless)
+  redis.call('SET', headless, redis.call('LLEN', dead) - redis.call('LLEN', heads))
+end
+`
+
 // completeScript: KEYS[1] due set, KEYS[2] item hash, KEYS[3] dead-letter
-// list, KEYS[4] ended mark; ARGV[1] id, ARGV[2] token, ARGV[3] "1" when
+// list, KEYS[4] ended mark, KEYS[5] dead-letter heads list, KEYS[6] the
+// headless count (headsLua); ARGV[1] id, ARGV[2] token, ARGV[3] "1" when
 // ARGV[4] is a dead letter to push, ARGV[4] dead letter, ARGV[5] list
-// cap, ARGV[6] ended ttl ms; items from KEYS[5] / ARGV[7]. Returns 1, 0
-// when the lease is lost, or 2 when an item to be queued already claimed
-// is queued already (nothing is written then).
-var completeScript = redis.NewScript(enqueueLua + `
+// cap, ARGV[6] ended ttl ms, ARGV[7] the dead letter's head ("" for
+// none); items from KEYS[7] / ARGV[8]. Returns 1, 0 when the lease is
+// lost, or 2 when an item to be queued already claimed is queued already
+// (nothing is written then).
+var completeScript = redis.NewScript(enqueueLua + headsLua + `
 local t = redis.call('HGET', KEYS[2], 'token')
 if not t or t == '' or t ~= ARGV[2] then return redis.call('EXISTS', KEYS[4]) end
-if heldQueued(5, 7) then return 2 end
+if heldQueued(7, 8) then return 2 end
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
 if ARGV[3] == '1' then
+  local cap = tonumber(ARGV[5])
+  if not headsInStep(KEYS[3], KEYS[5], KEYS[6]) then headsAfresh(KEYS[3], KEYS[5], KEYS[6]) end
   redis.call('LPUSH', KEYS[3], ARGV[4])
-  redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[5]) - 1)
+  redis.call('LTRIM', KEYS[3], 0, cap - 1)
+  if redis.call('LLEN', KEYS[3]) >= cap then
+    redis.call('DEL', KEYS[5])
+  else
+    redis.call('LPUSH', KEYS[5], ARGV[7])
+  end
+  headsNoted(KEYS[3], KEYS[5], KEYS[6])
 end
-enqueue(5, 7)
+enqueue(7, 8)
 redis.call('SET', KEYS[4], '1', 'PX', ARGV[6])
 return 1
 `)
 
-// requeueScript: KEYS[1] dead-letter list, KEYS[2] the call's mark;
-// ARGV[1] the dead letter, ARGV[2] the mark's ttl ms; items from KEYS[3]
+// requeueScript: KEYS[1] dead-letter list, KEYS[2] the call's mark,
+// KEYS[3] dead-letter heads list, KEYS[4] the headless count (headsLua);
+// ARGV[1] the dead letter, ARGV[2] the mark's ttl ms; items from KEYS[5]
 // / ARGV[3]. Returns 1 when the dead letter was listed (and the items are
 // queued), else 0 and nothing is written. The call leaves its mark (a
 // token unique to it in its name) for endedTTL: run again by the client
 // after its reply was lost, it finds the dead letter gone and its own
 // mark, and answers 1 as the first run did, not "resent by someone else".
-var requeueScript = redis.NewScript(enqueueLua + `
-if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return redis.call('EXISTS', KEYS[2]) end
-enqueue(3, 3)
+// The dead letter's head, at the same place in the heads list when it has
+// one, goes with it (set to the mark's name, unique, then removed by that
+// value).
+var requeueScript = redis.NewScript(enqueueLua + headsLua + `
+local p = redis.call('LPOS', KEYS[1], ARGV[1])
+if not p then return redis.call('EXISTS', KEYS[2]) end
+if not headsInStep(KEYS[1], KEYS[3], KEYS[4]) then
+  headsAfresh(KEYS[1], KEYS[3], KEYS[4])
+elseif p < redis.call('LLEN', KEYS[3]) then
+  redis.call('LSET', KEYS[3], p, KEYS[2])
+  redis.call('LREM', KEYS[3], 1, KEYS[2])
+end
+redis.call('LREM', KEYS[1], 1, ARGV[1])
+headsNoted(KEYS[1], KEYS[3], KEYS[4])
+enqueue(5, 3)
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
 return 1
 `)

@@ -1,0 +1,94 @@
+package gateway
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/admin"
+)
+
+// TestPageWithRedisHungAnswersQuickly: with Redis hung (SIGSTOP) the
+// page took 10.0 s to draw for an admin (the live state's 3 s, then the
+// exchange search and the access journal waiting out the request's 10 s
+// one after the other), what an operator called out to an outage waits
+// at each look. It now answers within the live state's budget, its store
+// figures shown as ? and the exchanges and accesses as not read, and why.
+func TestPageWithRedisHungAnswersQuickly(t *testing.T) {
+	srv, st := redisServerStore(t)
+	deadLettersIn(t, st, 3)
+	cfg := testConfig() // NoAuth: an admin, who sees the live state, the exchanges and the accesses
+	j := OpenJournal(cfg, st, NewMetrics(), quietLog())
+	g := &gw{srv: NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), WithJournal(j))}
+	base := g.adminBase(t)
+	if code, page := get(t, base+admin.PathPage); code != 200 || !strings.Contains(page, `<b id="dead-letters">3</b>`) {
+		t.Fatalf("page with Redis up = %d:\n%s", code, page)
+	}
+
+	srv.Pause(t)
+	start := time.Now()
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Get(base + admin.PathPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	took := time.Since(start)
+	page := string(b)
+	if resp.StatusCode != 200 {
+		t.Fatalf("page with Redis hung = %d after %v:\n%s", resp.StatusCode, took, page)
+	}
+	if limit := 4 * time.Second; took > limit {
+		t.Errorf("with Redis hung the page took %v to draw, want at most %v", took.Round(time.Millisecond), limit)
+	}
+	if strings.Contains(page, "no exchanges match") {
+		t.Errorf("with Redis hung the page says no exchanges match, which it did not read:\n%s", page)
+	}
+	for _, want := range []string{`<b id="dead-letters">?</b>`, `<b id="q-inbox">?</b>`, "exchanges not read", "accesses not read", "not read (see above)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("with Redis hung the page does not say %q:\n%s", want, page)
+		}
+	}
+}
+
+// TestStateAfterRedisHiccupCountsRates: the rates (and the gateway's
+// part of the live state) shared by every poller were read with the
+// context of the poll that started the reading, once that poll had spent
+// its budget elsewhere: with Redis hung for the length of one poll, that
+// poll reached the rates with its time gone, the failed count was kept
+// and shown to every poller for ratesEvery (10 s), though Redis answered
+// again at once. A shared reading now runs with a time of its own,
+// detached from the poll that starts it.
+func TestStateAfterRedisHiccupCountsRates(t *testing.T) {
+	srv, st := redisServerStore(t)
+	cfg := testConfig()
+	j := OpenJournal(cfg, st, NewMetrics(), quietLog())
+	g := &gw{srv: NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), WithJournal(j))}
+	base := g.adminBase(t)
+	state := func() admin.State {
+		t.Helper()
+		code, body := get(t, base+admin.PathState)
+		var s admin.State
+		if code != 200 || json.Unmarshal([]byte(body), &s) != nil {
+			t.Fatalf("state = %d %.300s", code, body)
+		}
+		return s
+	}
+
+	srv.Pause(t)
+	if s := state(); s.Known(admin.UnknownRates) {
+		t.Fatalf("with Redis hung the rates are said to be counted: %+v", s)
+	}
+	srv.Resume()
+	time.Sleep(admin.LiveEvery + 500*time.Millisecond)
+	s := state()
+	for _, f := range []string{admin.UnknownRates, admin.UnknownDeadLetterCount, admin.UnknownInbox} {
+		if !s.Known(f) {
+			t.Errorf("%v after Redis answers again, %s is still unknown: %v", admin.LiveEvery+500*time.Millisecond, f, s.Problems)
+		}
+	}
+}
