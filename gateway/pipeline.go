@@ -228,7 +228,9 @@ func (g *messaging) complete(ctx context.Context, l *store.Lease, f store.Finish
 	}()
 	held := slices.Clone(f.Enqueue) // the caller's items stay as queued unclaimed
 	held[0].Token, held[0].Due = ids.NewUUID(), now.Add(g.cfg.Lease)
-	err = g.store.Complete(ctx, l, store.Finish{Enqueue: held, DeadLetter: f.DeadLetter})
+	fh := f // all of f (a dead letter and its head included), its first item held
+	fh.Enqueue = held
+	err = g.store.Complete(ctx, l, fh)
 	if err == nil {
 		give(held[0].HeldLease())
 		return true, nil
