@@ -202,8 +202,30 @@ func (s *Server) startSide(serveCtx, workCtx context.Context, wg *sync.WaitGroup
 	}()
 }
 
-// serveAdmin serves the admin listener until ctx is done.
-func (s *Server) serveAdmin(ctx context.Context) error {
+// openedAdmin is the admin listener bound, with its app, not yet served.
+type openedAdmin struct {
+	app        *admin.Server
+	ln         net.Listener
+	unregister func() // its certificates' expiry metrics
+}
+
+// close closes what openAdmin opened, when it is not to be served.
+func (o *openedAdmin) close() {
+	_ = o.ln.Close()
+	o.unregister()
+}
+
+// openAdmin builds the admin listener's app and binds it with its TLS (a
+// no-op when the admin listener is off, or open already). Run calls it
+// before the front door listens, so that a configuration the admin
+// listener cannot serve (its port taken, its certificate not matching its
+// key, its tokens file unreadable) fails the start with nothing serving,
+// rather than ending a run that was already taking messages; a server
+// started by ServeAndWork alone opens it there.
+func (s *Server) openAdmin() error {
+	if s.cfg.Admin.Addr == "" || s.cfg.Admin.Addr == "off" || s.adminOpen != nil {
+		return nil
+	}
 	as, err := s.AdminServer()
 	if err != nil {
 		return err
@@ -213,22 +235,34 @@ func (s *Server) serveAdmin(ctx context.Context) error {
 		return fmt.Errorf("admin listen %s: %w", s.cfg.Admin.Addr, err)
 	}
 	a := s.cfg.Admin
+	unregister := func() {}
 	if a.TLSCertFile != "" {
 		at, err := adminTLS(a, s.log)
 		if err != nil {
 			_ = ln.Close()
 			return err
 		}
-		unregister, err := registerExpiry(s.metrics.Registry, at.adminExpiry()...)
-		if err != nil {
+		if unregister, err = registerExpiry(s.metrics.Registry, at.adminExpiry()...); err != nil {
 			_ = ln.Close()
 			return fmt.Errorf("admin tls: %w", err)
 		}
-		defer unregister()
 		ln = at.listener(ln, s.cfg.MaxHandshakesPerClient, s.metrics.connectionRefused(listenerAdmin), s.log, "admin listener")
 	} else {
 		ln = PlainListener(ln, s.cfg.MaxHandshakesPerClient, s.metrics.connectionRefused(listenerAdmin), s.log, listenerAdmin)
 	}
+	s.adminOpen = &openedAdmin{app: as, ln: ln, unregister: unregister}
+	return nil
+}
+
+// serveAdmin serves the admin listener (opening it first, unless Run
+// did) until ctx is done.
+func (s *Server) serveAdmin(ctx context.Context) error {
+	if err := s.openAdmin(); err != nil {
+		return err
+	}
+	opened := s.adminOpen
+	defer opened.unregister()
+	as, ln, a := opened.app, opened.ln, s.cfg.Admin
 	s.adminLn.mu.Lock()
 	s.adminLn.addr = ln.Addr().String()
 	s.adminLn.mu.Unlock()

@@ -177,8 +177,20 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 	}
 	proc = OpenCompare(cfg, proc, jr, metrics, log)
+	proc = TraceProcessor(PartyScoped(proc), cfg.TracerProvider)
+	srv := NewServer(cfg, st, up, log, metrics,
+		WithProcessor(proc), WithRoutes(routes), WithDeliveryClient(client), WithJournal(jr))
+	srv.EnableCancellations(cancellations)
+	// The admin listener first: its configuration found wrong fails the
+	// start before the front door takes any message.
+	if err := srv.openAdmin(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		if srv.adminOpen != nil {
+			srv.adminOpen.close()
+		}
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
 	var tlsCfg *tls.Config
@@ -188,10 +200,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	} else {
 		ln = PlainListener(ln, cfg.MaxHandshakesPerClient, metrics.connectionRefused(listenerFrontDoor), log, listenerFrontDoor)
 	}
-	proc = TraceProcessor(PartyScoped(proc), cfg.TracerProvider)
-	srv := NewServer(cfg, st, up, log, metrics,
-		WithProcessor(proc), WithRoutes(routes), WithDeliveryClient(client), WithJournal(jr))
-	srv.EnableCancellations(cancellations)
 	upName := "none"
 	if up != nil {
 		upName = up.Describe()

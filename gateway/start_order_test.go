@@ -1,0 +1,66 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestAdminMisconfigurationFailsBeforeTheFrontDoor: an admin listener
+// that cannot serve (its certificate not matching its key, its port
+// taken, its tokens file missing) was found out only once the gateway
+// served: the front door listened and logged "porxgate listening", the
+// workers ran and senders' messages were taken, and only then the run
+// ended with the admin's error. Now the admin listener is built and bound
+// before the front door listens: the start fails with the admin's error
+// and the front door never listens.
+func TestAdminMisconfigurationFailsBeforeTheFrontDoor(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "admin-ca")
+	cert, _ := ca.issue(t, "127.0.0.1", true)
+	_, otherKey := ca.issue(t, "127.0.0.1", true)
+	certFile, keyFile := writeFile(t, dir, "admin.crt", cert), writeFile(t, dir, "other.key", otherKey)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	tests := []struct {
+		name    string
+		set     func(c *Config)
+		wantErr string
+	}{
+		{"certificate not matching its key", func(c *Config) { c.Admin.TLSCertFile, c.Admin.TLSKeyFile = certFile, keyFile }, "private key does not match public key"},
+		{"port taken", func(c *Config) { c.Admin.Addr = taken.Addr().String() }, "admin listen"},
+		{"tokens file missing", func(c *Config) { c.Admin.NoAuth, c.Admin.TokensFile = false, filepath.Join(dir, "absent") }, "admin tokens"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Addr, cfg.Admin.Addr = "127.0.0.1:0", "127.0.0.1:0"
+			tt.set(&cfg)
+			var logs syncBuffer
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- Run(ctx, cfg, slog.New(slog.NewJSONHandler(&logs, nil))) }()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Run = %v, want an error saying %q", err, tt.wantErr)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatalf("Run still running 20s later:\n%s", logs.String())
+			}
+			for _, msg := range []string{"porxgate listening", "shutting down: draining in-flight requests"} {
+				if logs.logged(t, msg) {
+					t.Errorf("the front door listened before the admin listener's configuration was found wrong (logged %q):\n%s", msg, logs.String())
+				}
+			}
+		})
+	}
+}
