@@ -181,6 +181,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	srv := NewServer(cfg, st, up, log, metrics,
 		WithProcessor(proc), WithRoutes(routes), WithDeliveryClient(client), WithJournal(jr))
 	srv.EnableCancellations(cancellations)
+	// A stop during the steps before (one that gave up a check of EPS,
+	// as it should) ends the start here: nothing listens, nothing works.
+	if ctx.Err() != nil {
+		return startFailed(ctx, log, "listen", context.Cause(ctx))
+	}
 	// The admin listener first: its configuration found wrong fails the
 	// start before the front door takes any message.
 	if err := srv.openAdmin(); err != nil {

@@ -64,3 +64,54 @@ func TestAdminMisconfigurationFailsBeforeTheFrontDoor(t *testing.T) {
 		})
 	}
 }
+
+// TestStopWhileCheckingEPSListensNot: a stop while the start checks EPS's
+// certificate (an EPS that accepts the connection and says nothing) gave
+// up the check, as it should, but the start then went on: the front door
+// listened, "porxgate listening" was logged after the stop was asked for,
+// and the workers started, to be stopped at once. Now the start ends
+// there, as a clean stop, with nothing listening.
+func TestStopWhileCheckingEPSListensNot(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c // held open, never answered
+		}
+	}()
+	cfg := testConfig()
+	cfg.Addr, cfg.UpstreamURL = "127.0.0.1:0", "https://"+silent.Addr().String()+"/FHIR/R4"
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, slog.New(slog.NewJSONHandler(&logs, nil))) }()
+	select {
+	case c := <-accepted:
+		defer c.Close()
+	case err := <-done:
+		t.Fatalf("Run = %v before checking EPS:\n%s", err, logs.String())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("EPS's certificate never checked:\n%s", logs.String())
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run = %v, want a clean stop:\n%s", err, logs.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Run still running 10s after the stop:\n%s", logs.String())
+	}
+	if logs.logged(t, "porxgate listening") {
+		t.Fatalf("the front door listened after the stop was asked for:\n%s", logs.String())
+	}
+}
