@@ -73,7 +73,10 @@ func (s *Server) adminAuth() (admin.AuthConfig, error) {
 			return auth, fmt.Errorf("admin token: %w", err)
 		}
 		tok := hex.EncodeToString(b)
-		f, err := os.CreateTemp("", "porxgate-admin-token-*")
+		// The x before CreateTemp's random digits keeps them from standing
+		// alone: ten of them (three names in four) were taken by the log's
+		// redaction for an NHS number, and the line named no file.
+		f, err := os.CreateTemp("", "porxgate-admin-token-x*")
 		if err != nil {
 			return auth, fmt.Errorf("admin token file: %w", err)
 		}

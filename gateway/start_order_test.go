@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,5 +114,44 @@ func TestStopWhileCheckingEPSListensNot(t *testing.T) {
 	}
 	if logs.logged(t, "porxgate listening") {
 		t.Fatalf("the front door listened after the stop was asked for:\n%s", logs.String())
+	}
+}
+
+// TestOneOffAdminTokenFileLoggedAsItIs: the log line naming the one-off
+// admin token's file (README: "names a file holding a one-off admin
+// token") named one that was not there about three times in four: the
+// file's random suffix, ten digits whenever it was 1000000000 or more,
+// was taken for an NHS number and logged as "[nhs-number]". Each file
+// named must be there.
+func TestOneOffAdminTokenFileLoggedAsItIs(t *testing.T) {
+	dir, err := os.MkdirTemp("", "porxgate-test-x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Setenv("TMPDIR", dir)
+	cfg := testConfig()
+	cfg.Admin.Addr, cfg.Admin.NoAuth = "127.0.0.1:0", false
+	var logs syncBuffer
+	srv := NewServer(cfg, newMemoryStore(), fakeUpstream{}, slog.New(slog.NewJSONHandler(&logs, nil)), NewMetrics())
+	const starts = 12 // all nine digits long on main: about one chance in fifty million
+	for range starts {
+		if _, err := srv.adminAuth(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var named int
+	for _, l := range logs.lines(t) {
+		f, ok := l["token_file"].(string)
+		if !ok {
+			continue
+		}
+		named++
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("the log names the token file %q: %v", f, err)
+		}
+	}
+	if named != starts {
+		t.Fatalf("%d token files named in the log, want %d:\n%s", named, starts, logs.String())
 	}
 }
