@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -85,6 +87,7 @@ func (s *Server) adminAuth() (admin.AuthConfig, error) {
 			return auth, fmt.Errorf("admin token file %s: %v %v", f.Name(), werr, cerr)
 		}
 		auth.Tokens = append(auth.Tokens, admin.NewToken("generated", admin.RoleAdmin, tok))
+		s.adminTokenFile = f.Name()
 		s.log.Warn("no admin credentials configured (PORXGATE_ADMIN_TOKEN, --admin-tokens, --admin-cert-roles): a one-off admin token was written to a file readable only by this user",
 			"token_file", f.Name(), "page", "http://"+s.cfg.Admin.Addr+admin.PathPage)
 	}
@@ -212,10 +215,26 @@ type openedAdmin struct {
 	unregister func() // its certificates' expiry metrics
 }
 
-// close closes what openAdmin opened, when it is not to be served.
-func (o *openedAdmin) close() {
-	_ = o.ln.Close()
-	o.unregister()
+// closeAdmin closes what openAdmin opened, when it is not to be served.
+func (s *Server) closeAdmin() {
+	if o := s.adminOpen; o != nil {
+		_ = o.ln.Close()
+		o.unregister()
+	}
+	s.removeAdminToken()
+}
+
+// removeAdminToken removes the one-off admin token's file (adminAuth),
+// once no admin listener takes the token: left behind, one more file of
+// a token no process takes was left at each start.
+func (s *Server) removeAdminToken() {
+	if s.adminTokenFile == "" {
+		return
+	}
+	if err := os.Remove(s.adminTokenFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.log.Warn("could not remove the one-off admin token's file", "token_file", s.adminTokenFile, "err", err)
+	}
+	s.adminTokenFile = ""
 }
 
 // openAdmin builds the admin listener's app and binds it with its TLS (a
@@ -225,10 +244,15 @@ func (o *openedAdmin) close() {
 // key, its tokens file unreadable) fails the start with nothing serving,
 // rather than ending a run that was already taking messages; a server
 // started by ServeAndWork alone opens it there.
-func (s *Server) openAdmin() error {
+func (s *Server) openAdmin() (err error) {
 	if s.cfg.Admin.Addr == "" || s.cfg.Admin.Addr == "off" || s.adminOpen != nil {
 		return nil
 	}
+	defer func() {
+		if err != nil {
+			s.removeAdminToken()
+		}
+	}()
 	as, err := s.AdminServer()
 	if err != nil {
 		return err
@@ -265,6 +289,7 @@ func (s *Server) serveAdmin(ctx context.Context) error {
 	}
 	opened := s.adminOpen
 	defer opened.unregister()
+	defer s.removeAdminToken()
 	as, ln, a := opened.app, opened.ln, s.cfg.Admin
 	s.adminLn.mu.Lock()
 	s.adminLn.addr = ln.Addr().String()

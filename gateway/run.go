@@ -193,9 +193,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		if srv.adminOpen != nil {
-			srv.adminOpen.close()
-		}
+		srv.closeAdmin()
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
 	var tlsCfg *tls.Config

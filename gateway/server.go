@@ -46,6 +46,9 @@ type Server struct {
 	// adminOpen is the admin listener bound before serving (openAdmin); nil
 	// until then.
 	adminOpen *openedAdmin
+	// adminTokenFile is the one-off admin token's file (adminAuth),
+	// removed when the admin listener stops; "" when none was written.
+	adminTokenFile string
 }
 
 // NewServer builds the Fiber app with its routes: health, readiness and

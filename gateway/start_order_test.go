@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -153,5 +155,49 @@ func TestOneOffAdminTokenFileLoggedAsItIs(t *testing.T) {
 	}
 	if named != starts {
 		t.Fatalf("%d token files named in the log, want %d:\n%s", named, starts, logs.String())
+	}
+}
+
+// TestStopRemovesTheOneOffAdminToken: the one-off admin token written when
+// no admin credentials are configured was left in its file after the
+// gateway stopped: one more file in the temporary directory at each start
+// (hundreds on a machine that restarts it), each naming a token no
+// process takes any more. The stop now removes it.
+func TestStopRemovesTheOneOffAdminToken(t *testing.T) {
+	cfg := testConfig()
+	cfg.Addr, cfg.Admin.Addr, cfg.Admin.NoAuth = "127.0.0.1:0", "127.0.0.1:0", false
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, slog.New(slog.NewJSONHandler(&logs, nil))) }()
+	var tokenFile string
+	deadline := time.Now().Add(20 * time.Second)
+	for tokenFile == "" && time.Now().Before(deadline) {
+		for _, l := range logs.lines(t) {
+			if f, ok := l["token_file"].(string); ok {
+				tokenFile = f
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if tokenFile == "" {
+		t.Fatalf("no one-off token file logged:\n%s", logs.String())
+	}
+	if _, err := os.Stat(tokenFile); err != nil {
+		t.Fatalf("the token file logged is not there while the gateway runs: %v", err)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run still running 20s after the stop")
+	}
+	if _, err := os.Stat(tokenFile); !errors.Is(err, fs.ErrNotExist) {
+		os.Remove(tokenFile)
+		t.Fatalf("the one-off token file %s is still there after the stop (stat: %v)", tokenFile, err)
 	}
 }
