@@ -46,11 +46,7 @@ func TestAdminMisconfigurationFailsBeforeTheFrontDoor(t *testing.T) {
 			cfg := testConfig()
 			cfg.Addr, cfg.Admin.Addr = "127.0.0.1:0", "127.0.0.1:0"
 			tt.set(&cfg)
-			var logs syncBuffer
-			ctx, cancel := context.WithCancel(t.Context())
-			defer cancel()
-			done := make(chan error, 1)
-			go func() { done <- Run(ctx, cfg, slog.New(slog.NewJSONHandler(&logs, nil))) }()
+			logs, _, done := runLogged(t, cfg)
 			select {
 			case err := <-done:
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -92,11 +88,7 @@ func TestStopWhileCheckingEPSListensNot(t *testing.T) {
 	}()
 	cfg := testConfig()
 	cfg.Addr, cfg.UpstreamURL = "127.0.0.1:0", "https://"+silent.Addr().String()+"/FHIR/R4"
-	var logs syncBuffer
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, slog.New(slog.NewJSONHandler(&logs, nil))) }()
+	logs, cancel, done := runLogged(t, cfg)
 	select {
 	case c := <-accepted:
 		defer c.Close()
@@ -166,11 +158,7 @@ func TestOneOffAdminTokenFileLoggedAsItIs(t *testing.T) {
 func TestStopRemovesTheOneOffAdminToken(t *testing.T) {
 	cfg := testConfig()
 	cfg.Addr, cfg.Admin.Addr, cfg.Admin.NoAuth = "127.0.0.1:0", "127.0.0.1:0", false
-	var logs syncBuffer
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, slog.New(slog.NewJSONHandler(&logs, nil))) }()
+	logs, cancel, done := runLogged(t, cfg)
 	var tokenFile string
 	deadline := time.Now().Add(20 * time.Second)
 	for tokenFile == "" && time.Now().Before(deadline) {
@@ -200,4 +188,16 @@ func TestStopRemovesTheOneOffAdminToken(t *testing.T) {
 		os.Remove(tokenFile)
 		t.Fatalf("the one-off token file %s is still there after the stop (stat: %v)", tokenFile, err)
 	}
+}
+
+// runLogged runs Run with cfg, its log as JSON lines in logs, until cancel
+// is called (or the test ends); done gets Run's error.
+func runLogged(t *testing.T, cfg Config) (logs *syncBuffer, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
+	logs = new(syncBuffer)
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	errc := make(chan error, 1)
+	go func() { errc <- Run(ctx, cfg, slog.New(slog.NewJSONHandler(logs, nil))) }()
+	return logs, cancel, errc
 }
