@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -74,7 +76,10 @@ func (s *Server) adminAuth() (admin.AuthConfig, error) {
 			return auth, fmt.Errorf("admin token: %w", err)
 		}
 		tok := hex.EncodeToString(b)
-		f, err := os.CreateTemp("", "porxgate-admin-token-*")
+		// The x before CreateTemp's random digits keeps them from standing
+		// alone: ten of them (three names in four) were taken by the log's
+		// redaction for an NHS number, and the line named no file.
+		f, err := os.CreateTemp("", "porxgate-admin-token-x*")
 		if err != nil {
 			return auth, fmt.Errorf("admin token file: %w", err)
 		}
@@ -83,6 +88,7 @@ func (s *Server) adminAuth() (admin.AuthConfig, error) {
 			return auth, fmt.Errorf("admin token file %s: %v %v", f.Name(), werr, cerr)
 		}
 		auth.Tokens = append(auth.Tokens, admin.NewToken("generated", admin.RoleAdmin, tok))
+		s.adminTokenFile = f.Name()
 		s.log.Warn("no admin credentials configured (PORXGATE_ADMIN_TOKEN, --admin-tokens, --admin-cert-roles): a one-off admin token was written to a file readable only by this user",
 			"token_file", f.Name(), "page", "http://"+s.cfg.Admin.Addr+admin.PathPage)
 	}
@@ -258,8 +264,51 @@ func (s *Server) startSide(serveCtx, workCtx context.Context, wg *sync.WaitGroup
 	}()
 }
 
-// serveAdmin serves the admin listener until ctx is done.
-func (s *Server) serveAdmin(ctx context.Context) error {
+// openedAdmin is the admin listener bound, with its app, not yet served.
+type openedAdmin struct {
+	app        *admin.Server
+	ln         net.Listener
+	unregister func() // its certificates' expiry metrics
+}
+
+// closeAdmin closes what openAdmin opened, when it is not to be served.
+func (s *Server) closeAdmin() {
+	if o := s.adminOpen; o != nil {
+		_ = o.ln.Close()
+		o.unregister()
+	}
+	s.removeAdminToken()
+}
+
+// removeAdminToken removes the one-off admin token's file (adminAuth),
+// once no admin listener takes the token: left behind, one more file of
+// a token no process takes was left at each start.
+func (s *Server) removeAdminToken() {
+	if s.adminTokenFile == "" {
+		return
+	}
+	if err := os.Remove(s.adminTokenFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.log.Warn("could not remove the one-off admin token's file", "token_file", s.adminTokenFile, "err", err)
+	}
+	s.adminTokenFile = ""
+}
+
+// openAdmin builds the admin listener's app and binds it with its TLS (a
+// no-op when the admin listener is off, or open already). Run calls it
+// before the front door listens, so that a configuration the admin
+// listener cannot serve (its port taken, its certificate not matching its
+// key, its tokens file unreadable) fails the start with nothing serving,
+// rather than ending a run that was already taking messages; a server
+// started by ServeAndWork alone opens it there.
+func (s *Server) openAdmin() (err error) {
+	if s.cfg.Admin.Addr == "" || s.cfg.Admin.Addr == "off" || s.adminOpen != nil {
+		return nil
+	}
+	defer func() {
+		if err != nil {
+			s.removeAdminToken()
+		}
+	}()
 	as, err := s.AdminServer()
 	if err != nil {
 		return err
@@ -269,22 +318,35 @@ func (s *Server) serveAdmin(ctx context.Context) error {
 		return fmt.Errorf("admin listen %s: %w", s.cfg.Admin.Addr, err)
 	}
 	a := s.cfg.Admin
+	unregister := func() {}
 	if a.TLSCertFile != "" {
 		at, err := adminTLS(a, s.log)
 		if err != nil {
 			_ = ln.Close()
 			return err
 		}
-		unregister, err := registerExpiry(s.metrics.Registry, at.adminExpiry()...)
-		if err != nil {
+		if unregister, err = registerExpiry(s.metrics.Registry, at.adminExpiry()...); err != nil {
 			_ = ln.Close()
 			return fmt.Errorf("admin tls: %w", err)
 		}
-		defer unregister()
 		ln = at.listener(ln, s.cfg.MaxHandshakesPerClient, s.metrics.connectionRefused(listenerAdmin), s.log, "admin listener")
 	} else {
 		ln = PlainListener(ln, s.cfg.MaxHandshakesPerClient, s.metrics.connectionRefused(listenerAdmin), s.log, listenerAdmin)
 	}
+	s.adminOpen = &openedAdmin{app: as, ln: ln, unregister: unregister}
+	return nil
+}
+
+// serveAdmin serves the admin listener (opening it first, unless Run
+// did) until ctx is done.
+func (s *Server) serveAdmin(ctx context.Context) error {
+	if err := s.openAdmin(); err != nil {
+		return err
+	}
+	opened := s.adminOpen
+	defer opened.unregister()
+	defer s.removeAdminToken()
+	as, ln, a := opened.app, opened.ln, s.cfg.Admin
 	s.adminLn.mu.Lock()
 	s.adminLn.addr = ln.Addr().String()
 	s.adminLn.mu.Unlock()

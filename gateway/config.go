@@ -467,16 +467,23 @@ func (c Config) Validate() error {
 	if c.Admin.Addr != "off" && c.Admin.Addr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
 		errs = append(errs, fmt.Errorf("admin-addr %q: the same address as addr; give the admin listener its own port (or off)", c.Admin.Addr))
 	}
+	// A URL refused here is not handed to the client's parser as well: it
+	// said the same again in its own words ("invalid URL scheme" of a
+	// redis-sentinel:// URL it does not know), quoting what it could not
+	// read, the password with it.
+	urlRefused := false
 	switch {
 	case store.IsSentinelURL(c.RedisURL):
 		if _, err := store.ParseSentinelURL(c.RedisURL); err != nil {
 			errs = append(errs, err)
+			urlRefused = true
 		}
 		if c.redisHA() {
 			errs = append(errs, errors.New("redis: a redis-sentinel:// URL names the sentinels and master; leave out --redis-sentinel-addrs, --redis-master-name and --redis-cluster-addrs"))
 		}
 	case c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://"):
-		errs = append(errs, fmt.Errorf("redis %q: want a redis://, rediss:// or redis-sentinel:// URL", c.RedisURL))
+		errs = append(errs, fmt.Errorf("redis %q: want a redis://, rediss:// or redis-sentinel:// URL", redacted(c.RedisURL)))
+		urlRefused = true
 	}
 	if c.UpstreamIdentitiesFile != "" {
 		if c.UpstreamURL == "" {
@@ -487,7 +494,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.UsesRedis() {
-		if err := c.RedisOptions().Validate(); err != nil {
+		if err := c.RedisOptions().Validate(); err != nil && !urlRefused {
 			errs = append(errs, fmt.Errorf("redis: %w", err))
 		}
 	} else if c.RedisWaitReplicas != 0 {

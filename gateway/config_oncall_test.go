@@ -100,6 +100,18 @@ func TestConfigRefusesWhatMisbehaves(t *testing.T) {
 		{name: "cancel poll interval of a nanosecond", args: []string{"--cancel-poll-interval", "1ns"}, wantErr: "cancel-poll-interval 1ns: must be at least 10ms"},
 		{name: "cancel poll interval of 10ms", args: []string{"--cancel-poll-interval", "10ms"}},
 		{name: "sentinel over IPv6", args: []string{"--redis-sentinel-addrs", "[::1]:26379", "--redis-master-name", "m"}},
+		// A Redis URL whose scheme was mistyped (or that was no URL at all)
+		// was quoted whole in the refusal: the password it carried stood in
+		// the start's error, on the terminal and in the service's log.
+		{name: "redis URL without its scheme's colon", env: map[string]string{"PORXGATE_REDIS_URL": "redis//:s3cret@redis.example:6379/0"}, wantErr: "want a redis://"},
+		{name: "redis URL of another scheme", args: []string{"--redis", "http://porxgate:s3cret@redis.example:6379"}, wantErr: "redis \"http://porxgate:xxxxx@redis.example:6379\": want a redis://"},
+		{name: "redis URL with one slash", args: []string{"--redis", "redis:/:s3cret@redis.example:6379"}, wantErr: "want a redis://"},
+		// A redis-sentinel:// URL refused was refused a second time, by the
+		// Redis client's parser, for an "invalid URL scheme" it is not.
+		{name: "sentinel URL without its master", args: []string{"--redis", "redis-sentinel://:s3cret@s1:26379"}, wantErr: "the master name is missing"},
+		// An upstream URL that does not parse was quoted as given.
+		{name: "token URL with credentials that does not parse", args: []string{"--upstream", "https://eps.example/FHIR/R4", "--upstream-token-url", "https://app:s3cret@[eps.example/oauth2/token",
+			"--upstream-api-key", "k", "--upstream-kid", "kid", "--upstream-private-key", "config_oncall_test.go"}, wantErr: "upstream-token-url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,6 +123,8 @@ func TestConfigRefusesWhatMisbehaves(t *testing.T) {
 				t.Fatalf("err = %v, want it to say %q", err, tt.wantErr)
 			case err != nil && strings.Contains(err.Error(), "s3cret"):
 				t.Fatalf("err = %v: the refusal repeats the password", err)
+			case err != nil && strings.Contains(err.Error(), "invalid URL scheme"):
+				t.Fatalf("err = %v: a URL refused already is refused again by the Redis client's parser", err)
 			}
 		})
 	}

@@ -137,9 +137,29 @@ func plainRemote(raw string) bool {
 }
 
 // redacted is raw with any password replaced by "xxxxx", for messages.
+// A raw that is no URL with a host (its scheme mistyped, or a parse
+// error) has everything between its scheme and its last "@" replaced:
+// url.Parse reads "redis//:pw@host" as a path, with no user information
+// for Redacted to hide.
 func redacted(raw string) string {
-	if t, err := url.Parse(raw); err == nil {
+	if t, err := url.Parse(raw); err == nil && t.Host != "" {
 		return t.Redacted()
 	}
-	return raw
+	at := strings.LastIndexByte(raw, '@')
+	if at < 0 {
+		return raw
+	}
+	i := strings.IndexFunc(raw, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '+' || r == '-' || r == '.')
+	})
+	if i < 0 || i > at {
+		i = 0 // no scheme before the "@"
+	}
+	if i > 0 && raw[i] == ':' {
+		i++
+	}
+	for i > 0 && i < at && raw[i] == '/' {
+		i++
+	}
+	return raw[:i] + "xxxxx" + raw[at:]
 }

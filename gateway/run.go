@@ -177,8 +177,23 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 	}
 	proc = OpenCompare(cfg, proc, jr, metrics, log)
+	proc = TraceProcessor(PartyScoped(proc), cfg.TracerProvider)
+	srv := NewServer(cfg, st, up, log, metrics,
+		WithProcessor(proc), WithRoutes(routes), WithDeliveryClient(client), WithJournal(jr))
+	srv.EnableCancellations(cancellations)
+	// A stop during the steps before (one that gave up a check of EPS,
+	// as it should) ends the start here: nothing listens, nothing works.
+	if ctx.Err() != nil {
+		return startFailed(ctx, log, "listen", context.Cause(ctx))
+	}
+	// The admin listener first: its configuration found wrong fails the
+	// start before the front door takes any message.
+	if err := srv.openAdmin(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		srv.closeAdmin()
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
 	var tlsCfg *tls.Config
@@ -188,10 +203,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	} else {
 		ln = PlainListener(ln, cfg.MaxHandshakesPerClient, metrics.connectionRefused(listenerFrontDoor), log, listenerFrontDoor)
 	}
-	proc = TraceProcessor(PartyScoped(proc), cfg.TracerProvider)
-	srv := NewServer(cfg, st, up, log, metrics,
-		WithProcessor(proc), WithRoutes(routes), WithDeliveryClient(client), WithJournal(jr))
-	srv.EnableCancellations(cancellations)
 	upName := "none"
 	if up != nil {
 		upName = up.Describe()

@@ -43,6 +43,12 @@ type Server struct {
 	cancels *cancels.Service
 	// adminLn is the admin listener's address once it listens (admin_wiring.go).
 	adminLn adminListener
+	// adminOpen is the admin listener bound before serving (openAdmin); nil
+	// until then.
+	adminOpen *openedAdmin
+	// adminTokenFile is the one-off admin token's file (adminAuth),
+	// removed when the admin listener stops; "" when none was written.
+	adminTokenFile string
 }
 
 // NewServer builds the Fiber app with its routes: health, readiness and

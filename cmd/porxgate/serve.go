@@ -22,7 +22,9 @@ const serveAbout = `Runs the gateway: the legacy ebXML and SOAP front door, the 
 delivery workers, the pending-cancellation poller, /healthz, /readyz and
 /metrics. A flag wins over its environment variable, which wins over the
 default; a PORXGATE_* variable that is no setting (a typo) is refused.
-SIGINT or SIGTERM drains in-flight work for --shutdown-timeout;
+SIGINT or SIGTERM drains in-flight requests, then the work in hand, each
+for up to --shutdown-timeout (so give a supervisor more than twice it;
+three times with the in-memory store, whose queues are emptied first);
 a second SIGINT or SIGTERM ends the process at once, without the drain.
 HTTPS_PROXY (and NO_PROXY) are honoured for calls to EPS.
 
