@@ -71,12 +71,17 @@ func TestMemoryLongReadsLetTheWriterIn(t *testing.T) {
 			}
 			close(stop)
 			wg.Wait()
-			// The 90th percentile: a busy machine's scheduler alone
-			// delays the odd write by tens of milliseconds.
+			// Reads run back to back, so a write that waits for a whole
+			// read waits on average half of one: the median write then
+			// waits about whole/2, where one let in between chunks waits
+			// next to nothing. The median, and a quarter of a read, leave
+			// room for a busy machine's scheduler (which delayed the odd
+			// write by tens of milliseconds when CI shared its cores: a
+			// 90th percentile against whole/10 failed there).
 			slices.Sort(waits)
-			if p90 := waits[len(waits)*9/10]; p90 > whole/10 {
-				t.Errorf("writes waited %v (90th percentile of %d; longest %v) while the journal was read (%d reads); one look at every exchange takes %v",
-					p90, len(waits), waits[len(waits)-1], reads, whole)
+			if med := waits[len(waits)/2]; med > whole/4 {
+				t.Errorf("writes waited %v (median of %d; longest %v) while the journal was read (%d reads); one look at every exchange takes %v",
+					med, len(waits), waits[len(waits)-1], reads, whole)
 			}
 		})
 	}
