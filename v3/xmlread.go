@@ -466,11 +466,26 @@ func (s *xmlScanner) attrValue() (string, bool) {
 // indentation between tags, which needs no decoding), or reads nothing and
 // reports false for any other text.
 func (s *xmlScanner) indentation() (string, bool) {
-	i := s.i
-	for i < len(s.src) && (s.src[i] == ' ' || s.src[i] == '\n' || s.src[i] == '\t') {
-		i++
+	src, i := s.src, s.i
+scan:
+	for i < len(src) {
+		switch src[i] {
+		case ' ':
+			// Eight spaces at a time (one comparison of eight bytes),
+			// the bulk of most indentation.
+			for i+8 <= len(src) && src[i:i+8] == "        " {
+				i += 8
+			}
+			for i < len(src) && src[i] == ' ' {
+				i++
+			}
+		case '\n', '\t':
+			i++
+		default:
+			break scan
+		}
 	}
-	if i == s.i || i == len(s.src) || s.src[i] != '<' {
+	if i == s.i || i == len(src) || src[i] != '<' {
 		return "", false
 	}
 	text := s.src[s.i:i]

@@ -166,12 +166,38 @@ func TestParseNamespace(t *testing.T) {
 	}
 }
 
+// TestScannerIndentation reads runs of white space between tags of every
+// length around the eight bytes the scanner takes at a time, mixed with
+// line feeds and tabs, and followed by text or the end of the document, into
+// the tree etree's reader makes.
+func TestScannerIndentation(t *testing.T) {
+	var runs []string
+	for n := 0; n <= 17; n++ {
+		sp := strings.Repeat(" ", n)
+		runs = append(runs, sp, "\n"+sp, sp+"\n", "\t"+sp+"\t", sp+"\n"+sp+"\t"+sp)
+	}
+	for _, run := range runs {
+		for _, doc := range []string{
+			"<a>" + run + "<b/>" + run + "</a>",
+			"<a>" + run + "x" + run + "<b/></a>",
+			"<a>" + run + "\r" + run + "</a>",
+			"<a/>" + run,
+			run + "<a>" + run + "</a>",
+		} {
+			if !sameTree(t, []byte(doc)) {
+				t.Errorf("the scanner did not read %q", doc)
+			}
+		}
+	}
+}
+
 // FuzzReadXML checks the fast scanner against etree's reader: whatever the
 // scanner accepts, etree must read into the same tree.
 func FuzzReadXML(f *testing.F) {
 	f.Add([]byte(`<?xml version="1.0" encoding="UTF-8"?><a xmlns="urn:hl7-org:v3" x="1"><b>t &amp; u</b><!--c--></a>`))
 	f.Add([]byte("<a>\r\n<b y='&#x41;'/></a>"))
 	f.Add([]byte(`<hl7:a xmlns:hl7="urn:hl7-org:v3"><hl7:b/></hl7:a>`))
+	f.Add([]byte("<a>\n          \t         <b/>          x</a>         "))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameTree(t, data)
 		_, _ = ReadXML(data) // must not panic, whatever it is given
