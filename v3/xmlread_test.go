@@ -191,6 +191,30 @@ func TestScannerIndentation(t *testing.T) {
 	}
 }
 
+// TestScannerNames reads element and attribute names with and without a
+// prefix, of every length around the scanner's loops, as etree's reader
+// does, and leaves to etree's reader the names outside its subset (two
+// colons, a colon first or last, a digit first).
+func TestScannerNames(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		read bool // the scanner reads it (else etree's reader must)
+	}{
+		{"a", true}, {"abcdefghijklmnopq", true}, {"_a.b-c9", true}, {"hl7:a", true},
+		{"x:abcdefghijklmnop", true}, {"a:b:c", false}, {":a", false}, {"a:", false},
+		{"9a", false}, {"-a", false},
+	} {
+		for _, doc := range []string{
+			"<" + tc.name + "/>",
+			`<r ` + tc.name + `="v"/>`,
+		} {
+			if got := sameTree(t, []byte(doc)); got != tc.read {
+				t.Errorf("scanner read %q: %v, want %v", doc, got, tc.read)
+			}
+		}
+	}
+}
+
 // FuzzReadXML checks the fast scanner against etree's reader: whatever the
 // scanner accepts, etree must read into the same tree.
 func FuzzReadXML(f *testing.F) {
