@@ -165,7 +165,16 @@ func (n Node) All(tag string) []Node {
 	if n.El == nil {
 		return nil
 	}
-	var out []Node
+	count := 0
+	for _, t := range n.El.Child {
+		if c, ok := t.(*etree.Element); ok && c.Tag == tag {
+			count++
+		}
+	}
+	if count == 0 {
+		return nil
+	}
+	out := make([]Node, 0, count) // one allocation, not one a doubling
 	for _, t := range n.El.Child {
 		if c, ok := t.(*etree.Element); ok && c.Tag == tag {
 			out = append(out, Node{El: c, r: n.r})

@@ -380,27 +380,32 @@ func repeatedAttr(before []etree.Attr, a etree.Attr) bool {
 // not first or last, at index colon of the name, or -1); other names go to
 // etree's reader.
 func (s *xmlScanner) name() (name string, colon int, ok bool) {
-	src, start := s.src, s.i
-	i := start
+	rest := s.src[s.i:]
+	n := nameRun(rest)
 	colon = -1
-	for {
-		for i < len(src) && nameByte[src[i]] > nameColon {
-			i++
-		}
-		if i == len(src) || src[i] != ':' {
-			break
-		}
-		if colon >= 0 {
+	if n < len(rest) && rest[n] == ':' {
+		colon = n
+		n += 1 + nameRun(rest[n+1:])
+		if n < len(rest) && rest[n] == ':' {
 			return "", 0, false
 		}
-		colon = i - start
-		i++
 	}
-	s.i = i
-	if i == start || nameByte[src[start]] != nameStart || colon == i-start-1 {
+	s.i += n
+	if n == 0 || nameByte[rest[0]] != nameStart || colon == n-1 {
 		return "", 0, false
 	}
-	return src[start:i], colon, true
+	return rest[:n], colon, true
+}
+
+// nameRun returns the length of the run of name bytes other than ':' that
+// b starts with: a loop the compiler checks no index of.
+func nameRun(b string) int {
+	for i := 0; i < len(b); i++ {
+		if nameByte[b[i]] <= nameColon {
+			return i
+		}
+	}
+	return len(b)
 }
 
 // Kinds of byte in nameByte.
@@ -466,11 +471,26 @@ func (s *xmlScanner) attrValue() (string, bool) {
 // indentation between tags, which needs no decoding), or reads nothing and
 // reports false for any other text.
 func (s *xmlScanner) indentation() (string, bool) {
-	i := s.i
-	for i < len(s.src) && (s.src[i] == ' ' || s.src[i] == '\n' || s.src[i] == '\t') {
-		i++
+	src, i := s.src, s.i
+scan:
+	for i < len(src) {
+		switch src[i] {
+		case ' ':
+			// Eight spaces at a time (one comparison of eight bytes),
+			// the bulk of most indentation.
+			for i+8 <= len(src) && src[i:i+8] == "        " {
+				i += 8
+			}
+			for i < len(src) && src[i] == ' ' {
+				i++
+			}
+		case '\n', '\t':
+			i++
+		default:
+			break scan
+		}
 	}
-	if i == s.i || i == len(s.src) || s.src[i] != '<' {
+	if i == s.i || i == len(src) || src[i] != '<' {
 		return "", false
 	}
 	text := s.src[s.i:i]

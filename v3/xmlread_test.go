@@ -166,12 +166,62 @@ func TestParseNamespace(t *testing.T) {
 	}
 }
 
+// TestScannerIndentation reads runs of white space between tags of every
+// length around the eight bytes the scanner takes at a time, mixed with
+// line feeds and tabs, and followed by text or the end of the document, into
+// the tree etree's reader makes.
+func TestScannerIndentation(t *testing.T) {
+	var runs []string
+	for n := 0; n <= 17; n++ {
+		sp := strings.Repeat(" ", n)
+		runs = append(runs, sp, "\n"+sp, sp+"\n", "\t"+sp+"\t", sp+"\n"+sp+"\t"+sp)
+	}
+	for _, run := range runs {
+		for _, doc := range []string{
+			"<a>" + run + "<b/>" + run + "</a>",
+			"<a>" + run + "x" + run + "<b/></a>",
+			"<a>" + run + "\r" + run + "</a>",
+			"<a/>" + run,
+			run + "<a>" + run + "</a>",
+		} {
+			if !sameTree(t, []byte(doc)) {
+				t.Errorf("the scanner did not read %q", doc)
+			}
+		}
+	}
+}
+
+// TestScannerNames reads element and attribute names with and without a
+// prefix, of every length around the scanner's loops, as etree's reader
+// does, and leaves to etree's reader the names outside its subset (two
+// colons, a colon first or last, a digit first).
+func TestScannerNames(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		read bool // the scanner reads it (else etree's reader must)
+	}{
+		{"a", true}, {"abcdefghijklmnopq", true}, {"_a.b-c9", true}, {"hl7:a", true},
+		{"x:abcdefghijklmnop", true}, {"a:b:c", false}, {":a", false}, {"a:", false},
+		{"9a", false}, {"-a", false},
+	} {
+		for _, doc := range []string{
+			"<" + tc.name + "/>",
+			`<r ` + tc.name + `="v"/>`,
+		} {
+			if got := sameTree(t, []byte(doc)); got != tc.read {
+				t.Errorf("scanner read %q: %v, want %v", doc, got, tc.read)
+			}
+		}
+	}
+}
+
 // FuzzReadXML checks the fast scanner against etree's reader: whatever the
 // scanner accepts, etree must read into the same tree.
 func FuzzReadXML(f *testing.F) {
 	f.Add([]byte(`<?xml version="1.0" encoding="UTF-8"?><a xmlns="urn:hl7-org:v3" x="1"><b>t &amp; u</b><!--c--></a>`))
 	f.Add([]byte("<a>\r\n<b y='&#x41;'/></a>"))
 	f.Add([]byte(`<hl7:a xmlns:hl7="urn:hl7-org:v3"><hl7:b/></hl7:a>`))
+	f.Add([]byte("<a>\n          \t         <b/>          x</a>         "))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameTree(t, data)
 		_, _ = ReadXML(data) // must not panic, whatever it is given

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -450,11 +451,27 @@ func TelecomUseFromV3(use string) (string, error) {
 // dropped and "tel:" put in front unless it is there already, as the EPS
 // API does ("01823 333444" → "tel:01823333444").
 func TelecomValueToV3(value string) string {
-	v := strings.Join(strings.Fields(value), "")
+	v := value
+	if hasSpace(v) {
+		v = strings.Join(strings.Fields(value), "")
+	}
 	if !strings.HasPrefix(v, "tel:") {
 		v = "tel:" + v
 	}
 	return v
+}
+
+// hasSpace reports whether s may hold white space as strings.Fields sees
+// it: an ASCII space character, or any byte beyond ASCII (which may start
+// a Unicode space), so that a value without any is taken as it is.
+func hasSpace(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf, c == ' ', c >= '\t' && c <= '\r':
+			return true
+		}
+	}
+	return false
 }
 
 // TelecomValueFromV3 drops the URL scheme of a v3 telecom value.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/porxgate/porxgate/fhir"
 )
@@ -173,12 +174,27 @@ func (c *BundleContext) Extension(exts []fhir.Extension, url, path string) *fhir
 // Coding returns the only coding of a system in the concepts, or nil; more
 // than one is recorded as a problem at path.
 func (c *BundleContext) Coding(ccs []fhir.CodeableConcept, system, path string) *fhir.Coding {
+	return c.coding(ccs, system, path, "")
+}
+
+// CodingOf is Coding over the one concept cc at path (a problem is
+// recorded at path.coding), without the copy of the concept, and the path
+// joined, that a call of Coding would need.
+func (c *BundleContext) CodingOf(cc *fhir.CodeableConcept, system, path string) *fhir.Coding {
+	if cc == nil {
+		return nil
+	}
+	return c.coding(unsafe.Slice(cc, 1), system, path, ".coding")
+}
+
+// coding is Coding recording a problem at path+suffix, joined only then.
+func (c *BundleContext) coding(ccs []fhir.CodeableConcept, system, path, suffix string) *fhir.Coding {
 	var found *fhir.Coding
 	for i := range ccs {
 		for j := range ccs[i].Coding {
 			if ccs[i].Coding[j].System == system {
 				if found != nil {
-					c.Fail(path, "more than one coding with system %s", system)
+					c.Fail(path+suffix, "more than one coding with system %s", system)
 					return found
 				}
 				found = &ccs[i].Coding[j]

@@ -662,7 +662,7 @@ func SNOMED(c *BundleContext, cc *fhir.CodeableConcept, path string) fhir.Coding
 		c.Fail(path, "missing mandatory medication code")
 		return fhir.Coding{}
 	}
-	cd := c.Coding([]fhir.CodeableConcept{*cc}, fhir.SystemSNOMED, path+".coding")
+	cd := c.CodingOf(cc, fhir.SystemSNOMED, path)
 	if cd == nil {
 		c.Fail(path+".coding", "no coding with system %s", fhir.SystemSNOMED)
 		return fhir.Coding{}

@@ -58,13 +58,13 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 		WriteObservation(li, "pertinentInformation1", "pertinentRunningTotal", rt[0])
 	}
 	if sr := first.md.StatusReasonCodeableConcept; sr != nil {
-		if cd := c.Coding([]fhir.CodeableConcept{*sr}, core.CodeSystemDispenseStatusReason, first.path+".statusReasonCodeableConcept.coding"); cd != nil {
+		if cd := c.CodingOf(sr, core.CodeSystemDispenseStatusReason, first.path+".statusReasonCodeableConcept"); cd != nil {
 			core.AddCV(core.AddAnnotation(li, "pertinentInformation2", "false", "pertinentNonDispensingReason", "NDR"), "value", *cd, core.OIDNonDispensingReason)
 		}
 	}
 	var status *fhir.Coding
 	if first.md.Type != nil {
-		status = c.Coding([]fhir.CodeableConcept{*first.md.Type}, fhir.CodeSystemMedicationDispenseType, first.path+".type.coding")
+		status = c.CodingOf(first.md.Type, fhir.CodeSystemMedicationDispenseType, first.path+".type")
 	}
 	if status == nil {
 		c.Fail(first.path+".type", "missing mandatory item status (%s)", fhir.CodeSystemMedicationDispenseType)

@@ -127,10 +127,17 @@ type prescriptionOrder struct {
 // course of therapy they agree on.
 func gatherOrder(c *core.BundleContext, env core.Env) *prescriptionOrder {
 	o := &prescriptionOrder{released: c.Released || env.Released}
-	for i, e := range c.Bundle.Entry {
+	n := 0
+	for _, e := range c.Bundle.Entry {
+		if _, ok := e.Resource.(*fhir.MedicationRequest); ok {
+			n++
+		}
+	}
+	o.items, o.paths = make([]*fhir.MedicationRequest, 0, n), make([]string, 0, n)
+	for _, e := range c.Bundle.Entry {
 		if mr, ok := e.Resource.(*fhir.MedicationRequest); ok {
 			o.items = append(o.items, mr)
-			o.paths = append(o.paths, core.Indexed("Bundle.entry", i)+".resource")
+			o.paths = append(o.paths, c.Path(mr)) // "Bundle.entry[i].resource", made once
 		}
 	}
 	if len(o.items) == 0 {

@@ -387,7 +387,7 @@ func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationR
 		ep := core.Indexed(path+".extension", i) + ".valueCodeableConcept"
 		var cd *fhir.Coding
 		if ext.ValueCodeableConcept != nil {
-			cd = c.Coding([]fhir.CodeableConcept{*ext.ValueCodeableConcept}, core.CodeSystemEndorsement, ep+".coding")
+			cd = c.CodingOf(ext.ValueCodeableConcept, core.CodeSystemEndorsement, ep)
 		}
 		if cd == nil {
 			c.Fail(ep+".coding", "no endorsement coding in %s", core.CodeSystemEndorsement)
@@ -417,7 +417,7 @@ func medicationCoding(c *core.BundleContext, mr *fhir.MedicationRequest, path st
 		c.Fail(ccPath, "missing mandatory medication")
 		return fhir.Coding{}
 	}
-	cd := c.Coding([]fhir.CodeableConcept{*cc}, fhir.SystemSNOMED, ccPath+".coding")
+	cd := c.CodingOf(cc, fhir.SystemSNOMED, ccPath)
 	if cd == nil {
 		systems := make([]string, 0, len(cc.Coding))
 		for _, x := range cc.Coding {

@@ -70,7 +70,7 @@ func taskReason(c *core.BundleContext, task *fhir.Task, system string) fhir.Codi
 		c.Fail("Task.statusReason", "missing mandatory statusReason")
 		return fhir.Coding{}
 	}
-	cd := c.Coding([]fhir.CodeableConcept{*task.StatusReason}, system, "Task.statusReason.coding")
+	cd := c.CodingOf(task.StatusReason, system, "Task.statusReason")
 	if cd == nil {
 		c.Fail("Task.statusReason.coding", "no coding with system %s", system)
 		return fhir.Coding{}
