@@ -61,7 +61,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	front := &Inbound{Transport: TransportEbXML, MessageID: msg.MessageID, Interaction: msg.Action,
 		ConversationID: msg.ConversationID, FromParty: msg.FromPartyID, TraceParent: tracing.TraceParent(c.UserContext())}
 	c.SetUserContext(withCorrelation(c.UserContext(), front))
-	log := inboundLog(g.log, front).With("cpa_id", msg.CPAID)
+	log := g.log.With(append(inboundArgs(front), "cpa_id", msg.CPAID)...) // one With: each builds a handler
 	if msg.Service == ebxml.ServiceEbXML {
 		sig, err := ebxml.ParseSignalWith(readEnvelope, msg.Envelope)
 		return g.ebxmlSignal(c, msg, sig, err, log)
