@@ -267,9 +267,11 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 			h.unwritten = unwritten
 		}
 	}
-	if isPrescriptionOrder(canon) && !sentBefore && resp.Attempts <= 1 && resp.Status >= 400 && resp.Status < 500 && !isDuplicateRefusal(resp) {
+	if isPrescriptionOrder(canon) && !sentBefore && resp.Attempts <= 1 && resp.Status >= 400 && resp.Status < 500 &&
+		!isDuplicateRefusal(resp) && !isDuplicateMessage(resp) {
 		// Refused at its only sending: EPS does not hold it, so it can
-		// never be released; its nomination leaves the index.
+		// never be released; its nomination leaves the index. (Refused as
+		// a duplicate, or as a message EPS took already, EPS may hold it.)
 		p.forgetNomination(ctx, body)
 	}
 	return resp, false, h, nil
@@ -367,21 +369,25 @@ func (e *callError) Unwrap() error { return e.err }
 // prescription refused as DUPLICATE_PRESCRIPTION_ID, a dispense
 // notification refused (already dispensed, invalid transition), and a
 // claim, return, withdrawal or cancellation refused as already done
-// (processor_replay_confirm.go).
+// (processor_replay_confirm.go); and to each of them refused as a message
+// EPS took already (202 Duplicate HL7 ID Error: the same message sent
+// again, which is how EPS answers a replay of one it applied).
 func (p *EPSProcessor) replayConfirmation(mayHaveApplied bool, canon string, resp *upstream.Response) confirmFunc {
 	switch {
 	case !mayHaveApplied || resp.Status < 400 || resp.Status >= 500:
 		return nil
-	case isPrescriptionOrder(canon) && isDuplicateRefusal(resp):
+	case isPrescriptionOrder(canon) && (isDuplicateRefusal(resp) || isDuplicateMessage(resp)):
 		return accepted(p.confirmDuplicate)
 	case canon == v3.DispenseNotification:
 		return accepted(p.confirmDispensed)
-	case operations[canon] == opClaim && refusedAs(resp, codeInvalidStateTransition, codeAmendMismatch):
+	case operations[canon] == opClaim && refusedAs(resp, codeInvalidStateTransition, codeAmendMismatch, codeDuplicateHL7ID):
 		return p.confirmClaimed
-	case canon == v3.DispenseProposalReturn && refusedAs(resp, codeInvalidStateTransition, codeWithAnotherDispenser, codePrescriptionCancelled):
+	case canon == v3.DispenseProposalReturn && refusedAs(resp, codeInvalidStateTransition, codeWithAnotherDispenser, codePrescriptionCancelled, codeDuplicateHL7ID):
 		return p.confirmReturned
-	case canon == v3.DispenserWithdraw && refusedAs(resp, codeInvalidStateTransition, codeAmendMismatch):
+	case canon == v3.DispenserWithdraw && refusedAs(resp, codeInvalidStateTransition, codeAmendMismatch, codeDuplicateHL7ID):
 		return p.confirmWithdrawn
+	case canon == v3.CancelRequest && isDuplicateMessage(resp):
+		return p.confirmCancelResent
 	case canon == v3.CancelRequest:
 		return p.confirmCancelled
 	}
@@ -391,6 +397,14 @@ func (p *EPSProcessor) replayConfirmation(mayHaveApplied bool, canon string, res
 // isPrescriptionOrder reports the interactions that create a prescription.
 func isPrescriptionOrder(canon string) bool {
 	return canon == v3.ParentPrescription || canon == v3.ParentPrescriptionNonUrgent
+}
+
+// isDuplicateMessage reports EPS's refusal of a message it took already
+// (the same HL7 message id: Bundle, Claim or Task identifier): Spine's
+// acknowledgement code 202, Duplicate HL7 ID Error, which the EPS API
+// passes on as a Spine-ErrorOrWarningCode coding under HTTP 400.
+func isDuplicateMessage(resp *upstream.Response) bool {
+	return refusedAs(resp, codeDuplicateHL7ID)
 }
 
 // isDuplicateRefusal reports EPS's DUPLICATE_PRESCRIPTION_ID refusal.

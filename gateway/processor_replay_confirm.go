@@ -37,6 +37,13 @@ import (
 //   - a cancellation again: the item answered R-0006 "already cancelled"
 //     instead of R-0001.
 //
+// The same message sent again (the same Claim, Task or Bundle identifier,
+// which the EPS API makes the HL7 message id) is refused before any of
+// these: 400 with Spine's acknowledgement code 202, "Duplicate HL7 ID
+// Error", nothing applied. It is checked against the tracker in the same
+// way; a cancellation refused so is answered with a Cancel Response built
+// from what porxgate sent (confirmCancelResent).
+//
 // Each is then checked against the EPS tracker: the state EPS holds must be
 // the one the message asked for, and must have been reached no earlier than
 // porxgate's first attempt (the tracker's lastModified, with
@@ -55,6 +62,11 @@ const (
 	codeAmendMismatch          = "DISPENSE_AMEND_IDENTIFIER_MISMATCH"
 	codeWithAnotherDispenser   = "PRESCRIPTION_WITH_ANOTHER_DISPENSER"
 	codePrescriptionCancelled  = "PRESCRIPTION_CANCELLED"
+	// codeDuplicateHL7ID is Spine's acknowledgement code 202, "Duplicate
+	// HL7 ID Error": EPS took a message with this id already and applies
+	// nothing (the EPS API passes it on as a Spine-ErrorOrWarningCode
+	// coding, HTTP 400).
+	codeDuplicateHL7ID = "202"
 )
 
 // Prescription statuses (EPS-task-business-status) the confirmations read.
@@ -70,11 +82,16 @@ const (
 // Cancellation outcomes (medicationrequest-status-history) and the item
 // status (medicationdispense-type) of a cancelled line item.
 const (
-	cancelHistoryDone      = "R-0001"
-	cancelHistoryDoneText  = "Prescription/item was cancelled"
-	cancelHistoryAlready   = "R-0006"
-	itemStatusCancelled    = "0005"
-	statusHistoryCodeField = "status"
+	cancelHistoryDone     = "R-0001"
+	cancelHistoryDoneText = "Prescription/item was cancelled"
+	cancelHistoryAlready  = "R-0006"
+	// cancelHistoryPending and cancelHistoryPendingActive: not cancelled,
+	// with the dispenser (with dispenser - active), marked for
+	// cancellation.
+	cancelHistoryPending       = "R-0002"
+	cancelHistoryPendingActive = "R-0003"
+	itemStatusCancelled        = "0005"
+	statusHistoryCodeField     = "status"
 )
 
 // confirmFunc checks with EPS whether a refused replay had already taken
@@ -138,21 +155,29 @@ func reachedSince(view cancels.TrackerView, attemptAt time.Time) bool {
 	return !lm.Before(attemptAt.Add(-replayClockSkew))
 }
 
+// viewSince asks the tracker about prescription sf; ok is false when EPS
+// does not hold it, or reached the state it shows before attemptAt
+// (reachedSince): then it is not what porxgate's attempt did.
+func (p *EPSProcessor) viewSince(ctx context.Context, sf string, attemptAt time.Time) (view cancels.TrackerView, ok bool, err error) {
+	view, err = p.trackerView(ctx, sf)
+	if errors.Is(err, cancels.ErrNotInTracker) {
+		return view, false, nil
+	}
+	if err != nil {
+		return view, false, err
+	}
+	return view, reachedSince(view, attemptAt), nil
+}
+
 // stateCheck is the condition a tracker view must meet.
 type stateCheck func(view cancels.TrackerView) bool
 
 // trackerConfirm asks the tracker about prescription sf and answers AA
 // when check holds and the state was reached since attemptAt.
 func (p *EPSProcessor) trackerConfirm(ctx context.Context, sf string, refusal *upstream.Response, attemptAt time.Time, check stateCheck) (*upstream.Response, error) {
-	view, err := p.trackerView(ctx, sf)
-	if errors.Is(err, cancels.ErrNotInTracker) {
-		return nil, nil
-	}
-	if err != nil {
+	view, ok, err := p.viewSince(ctx, sf, attemptAt)
+	if err != nil || !ok || !check(view) {
 		return nil, err
-	}
-	if !check(view) || !reachedSince(view, attemptAt) {
-		return nil, nil
 	}
 	return &upstream.Response{Status: http.StatusOK, Body: confirmedOutcome(), Header: refusal.Header,
 		RequestID: refusal.RequestID, Attempts: refusal.Attempts}, nil
@@ -258,15 +283,9 @@ func (p *EPSProcessor) confirmCancelled(ctx context.Context, sent []byte, refusa
 	if len(already) == 0 || sf == "" {
 		return nil, nil
 	}
-	view, err := p.trackerView(ctx, sf)
-	if errors.Is(err, cancels.ErrNotInTracker) {
-		return nil, nil
-	}
-	if err != nil {
+	view, ok, err := p.viewSince(ctx, sf, attemptAt)
+	if err != nil || !ok {
 		return nil, err
-	}
-	if !reachedSince(view, attemptAt) {
-		return nil, nil
 	}
 	for item, coding := range already {
 		if view.Items[item] != itemStatusCancelled && view.Status != rxCancelled {
@@ -290,34 +309,16 @@ func (p *EPSProcessor) confirmCancelled(ctx context.Context, sent []byte, refusa
 // code is not "", else those not R-0001) by line item id (upper case), and
 // the prescription's short-form id.
 func cancelCodings(doc map[string]any, code string) (map[string]map[string]any, string) {
-	out, sf := map[string]map[string]any{}, ""
-	entries, _ := doc["entry"].([]any)
-	for _, e := range entries {
-		em, _ := e.(map[string]any)
-		r, _ := em["resource"].(map[string]any)
-		if r == nil || r["resourceType"] != "MedicationRequest" {
-			continue
-		}
-		if g, _ := r["groupIdentifier"].(map[string]any); g != nil {
-			if v, _ := g["value"].(string); v != "" {
-				sf = strings.ToUpper(v)
-			}
-		}
-		item := ""
-		ids, _ := r["identifier"].([]any)
-		for _, id := range ids {
-			im, _ := id.(map[string]any)
-			if im["system"] == fhir.SystemLineItemID {
-				item, _ = im["value"].(string)
-			}
-		}
+	out := map[string]map[string]any{}
+	mrs, sf := cancelItems(doc)
+	for item, r := range mrs {
 		coding := statusHistoryCoding(r)
-		if item == "" || coding == nil {
+		if coding == nil {
 			continue
 		}
 		c, _ := coding["code"].(string)
 		if (code != "" && c == code) || (code == "" && c != cancelHistoryDone) {
-			out[strings.ToUpper(item)] = coding
+			out[item] = coding
 		}
 	}
 	return out, sf
@@ -342,4 +343,116 @@ func statusHistoryCoding(mr map[string]any) map[string]any {
 		}
 	}
 	return nil
+}
+
+// confirmCancelResent: a cancellation EPS refused as a message it took
+// already (202 Duplicate HL7 ID Error, an OperationOutcome) is answered as
+// the first sending was, from the cancellation porxgate sent: each item
+// the tracker shows cancelled (or the whole prescription cancelled) since
+// the attempt R-0001; each still with the dispenser, the prescription with
+// one, pending (R-0002, or R-0003 when with dispenser - active) with that
+// dispenser as performer. Any other item (the tracker cannot say what the
+// first sending did to it) leaves the refusal standing.
+func (p *EPSProcessor) confirmCancelResent(ctx context.Context, sent []byte, refusal *upstream.Response, attemptAt time.Time) (*upstream.Response, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(sent, &doc); err != nil {
+		return nil, fmt.Errorf("cancellation sent: %w", err)
+	}
+	if doc["resourceType"] != "Bundle" {
+		return nil, errors.New("cancellation sent: not a Bundle")
+	}
+	items, sf := cancelItems(doc)
+	if len(items) == 0 || sf == "" {
+		return nil, errors.New("cancellation sent: no short-form id or line items")
+	}
+	view, ok, err := p.viewSince(ctx, sf, attemptAt)
+	if err != nil || !ok {
+		return nil, err
+	}
+	status := http.StatusOK
+	for item, mr := range items {
+		code := cancelHistoryDone
+		switch {
+		case view.Items[item] == itemStatusCancelled || view.Status == rxCancelled:
+		case !pendingItem(view.Items[item]) || view.Owner == "":
+			return nil, nil
+		case view.Status == rxWithDispenser:
+			code, status = cancelHistoryPending, http.StatusBadRequest
+		case view.Status == rxWithDispenserActive:
+			code, status = cancelHistoryPendingActive, http.StatusBadRequest
+		default:
+			return nil, nil
+		}
+		c, err := core.CancellationFromFHIR(code, "")
+		if err != nil {
+			return nil, fmt.Errorf("cancel answer: %w", err)
+		}
+		setStatusHistory(mr, c.FHIR.Code, c.FHIR.Display)
+		if code != cancelHistoryDone {
+			dr, _ := mr["dispenseRequest"].(map[string]any)
+			if dr == nil {
+				dr = map[string]any{}
+				mr["dispenseRequest"] = dr
+			}
+			dr["performer"] = map[string]any{"identifier": map[string]any{"system": fhir.SystemODS, "value": view.Owner}}
+		}
+	}
+	body, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("cancel answer: %w", err)
+	}
+	return &upstream.Response{Status: status, Body: body, Header: refusal.Header, RequestID: refusal.RequestID, Attempts: refusal.Attempts}, nil
+}
+
+// pendingItem reports the item statuses (medicationdispense-type) under
+// which a cancellation of an item with the dispenser stays pending: with
+// dispenser, owing, or none given.
+func pendingItem(status string) bool {
+	return status == "0008" || status == "0004" || status == ""
+}
+
+// cancelItems finds, in a cancellation Bundle (porxgate's, or EPS's
+// answer), each MedicationRequest by line item id (upper case), and the
+// prescription's short-form id.
+func cancelItems(doc map[string]any) (map[string]map[string]any, string) {
+	out, sf := map[string]map[string]any{}, ""
+	entries, _ := doc["entry"].([]any)
+	for _, e := range entries {
+		em, _ := e.(map[string]any)
+		r, _ := em["resource"].(map[string]any)
+		if r == nil || r["resourceType"] != "MedicationRequest" {
+			continue
+		}
+		if g, _ := r["groupIdentifier"].(map[string]any); g != nil {
+			if v, _ := g["value"].(string); v != "" {
+				sf = strings.ToUpper(v)
+			}
+		}
+		ids, _ := r["identifier"].([]any)
+		for _, id := range ids {
+			im, _ := id.(map[string]any)
+			if v, _ := im["value"].(string); im["system"] == fhir.SystemLineItemID && v != "" {
+				out[strings.ToUpper(v)] = r
+			}
+		}
+	}
+	return out, sf
+}
+
+// setStatusHistory puts the status-history coding (code, display) on a
+// MedicationRequest, as EPS answers each cancelled item: its
+// Extension-DM-PrescriptionStatusHistory, replaced when there is one.
+func setStatusHistory(mr map[string]any, code, display string) {
+	ext := map[string]any{"url": cancel.ExtensionPrescriptionStatusHistory, "extension": []any{
+		map[string]any{"url": statusHistoryCodeField, "valueCoding": map[string]any{
+			"system": fhir.CodeSystemStatusHistory, "code": code, "display": display}},
+	}}
+	exts, _ := mr["extension"].([]any)
+	kept := make([]any, 0, len(exts)+1)
+	for _, x := range exts {
+		if xm, _ := x.(map[string]any); xm["url"] != cancel.ExtensionPrescriptionStatusHistory {
+			kept = append(kept, x)
+		}
+	}
+	mr["extension"] = append(kept, ext)
 }

@@ -191,6 +191,18 @@ func legacyWithdraw(t *testing.T, dnID string) []byte {
 	return []byte(s)
 }
 
+// refusedUnderNewID processes in's payload again under a new MessageId
+// (no earlier attempt of porxgate's): EPS's 202 Duplicate HL7 ID Error
+// must stay a refusal, AR.
+func (r *replayRig) refusedUnderNewID(t *testing.T, in *Inbound) {
+	t.Helper()
+	again := *in
+	again.MessageID = strings.ToUpper(ids.NewUUID())
+	if tc := r.ack(t, &again); tc != "AR" {
+		t.Fatalf("%s's payload under a new MessageId answered %s, want AR (202: EPS took it, not from this attempt)", in.Interaction, tc)
+	}
+}
+
 // replayCount reads porxgate_replays_total for interaction and source.
 func replayCount(t *testing.T, reg *prometheus.Registry, interaction, source string) float64 {
 	t.Helper()
@@ -222,14 +234,20 @@ func labelledCounter(t *testing.T, reg *prometheus.Registry, name string, labels
 	return 0
 }
 
-// TestLostAnswerReplayConfirmed: for each of claim, return, withdrawal and
-// cancellation, EPS processes the message, its answer is lost (the
-// process dies before recording it), and the message is processed again:
-// EPS refuses the repeat as already done, porxgate confirms through the
-// tracker that EPS holds what the first sending did, and answers as the
-// first processing would have — AA, or the Cancel Response with R-0001 —
-// never the refusal. The same request under a new MessageId is still
-// refused, as EPS refuses it.
+// TestLostAnswerReplayConfirmed: for each of prescription-order, claim,
+// return, withdrawal and cancellation, EPS processes the message, its
+// answer is lost (the process dies before recording it), and the message
+// is processed again: EPS refuses the repeat as a message it took already
+// (400, Spine's 202 Duplicate HL7 ID Error: the same Bundle, Claim or Task
+// identifier), porxgate confirms through the tracker that EPS holds what
+// the first sending did, and answers as the first processing would have —
+// AA, or the Cancel Response with R-0001 (R-0002 for a cancellation left
+// pending with the dispenser) — never the refusal. The same payload under
+// a new MessageId (no earlier attempt of porxgate's: another system's use
+// of the HL7 id, as far as porxgate can tell) stays refused, AR 202, as
+// EPS refuses it. Before, porxgate confirmed these only from the state
+// refusals (already claimed, R-0006…) and passed EPS's 202 on: AR, a false
+// rejection.
 func TestLostAnswerReplayConfirmed(t *testing.T) {
 	st, _ := redisStore(t)
 	t.Run("claim", func(t *testing.T) {
@@ -246,11 +264,7 @@ func TestLostAnswerReplayConfirmed(t *testing.T) {
 		if tc := r.ack(t, claim); tc != "AA" {
 			t.Fatalf("second replay answered %s, want AA from the record", tc)
 		}
-		again := *claim
-		again.MessageID = strings.ToUpper(ids.NewUUID())
-		if tc := r.ack(t, &again); tc == "AA" {
-			t.Fatal("a new claim for a claimed prescription was accepted; EPS refuses it")
-		}
+		r.refusedUnderNewID(t, claim)
 		if c := replayCount(t, r.reg, v3.DispenseClaimInformation, replayConfirmed); c != 1 {
 			t.Errorf("confirmed claim replays counted %v, want 1", c)
 		}
@@ -269,11 +283,7 @@ func TestLostAnswerReplayConfirmed(t *testing.T) {
 		if tc := r.ack(t, ret); tc != "AA" {
 			t.Fatalf("replayed return answered %s, want AA (EPS applied it)", tc)
 		}
-		again := *ret
-		again.MessageID = strings.ToUpper(ids.NewUUID())
-		if tc := r.ack(t, &again); tc == "AA" {
-			t.Fatal("a new return of a prescription no longer with the dispenser was accepted")
-		}
+		r.refusedUnderNewID(t, ret)
 	})
 	t.Run("withdraw", func(t *testing.T) {
 		r := newReplayRig(t, st, nil)
@@ -290,11 +300,7 @@ func TestLostAnswerReplayConfirmed(t *testing.T) {
 		if tc := r.ack(t, wd); tc != "AA" {
 			t.Fatalf("replayed withdrawal answered %s, want AA (EPS applied it)", tc)
 		}
-		again := *wd
-		again.MessageID = strings.ToUpper(ids.NewUUID())
-		if tc := r.ack(t, &again); tc == "AA" {
-			t.Fatal("a new withdrawal with nothing left to withdraw was accepted")
-		}
+		r.refusedUnderNewID(t, wd)
 	})
 	t.Run("cancel", func(t *testing.T) {
 		r := newReplayRig(t, st, nil)
@@ -313,11 +319,39 @@ func TestLostAnswerReplayConfirmed(t *testing.T) {
 		}
 		again := *cancel
 		again.MessageID = strings.ToUpper(ids.NewUUID())
-		if a := r.answer(t, &again); cancelCodeOf(t, a.Payload) != "0006" {
-			t.Fatalf("a new cancellation of a cancelled prescription answered %s, want 0006", cancelCodeOf(t, a.Payload))
+		if a := r.answer(t, &again); a.Interaction != v3.ApplicationAcknowledgement {
+			t.Fatalf("the cancellation's payload under a new MessageId answered %s, want an MCCI AR (202)", a.Interaction)
+		} else if tc, _ := ackOf(t, a.Payload); tc != "AR" {
+			t.Fatalf("the cancellation's payload under a new MessageId answered %s, want AR (202)", tc)
 		}
 		if c := replayCount(t, r.reg, v3.CancelRequest, replayConfirmed); c != 1 {
 			t.Errorf("confirmed cancel replays counted %v, want 1", c)
+		}
+	})
+	t.Run("pending cancel", func(t *testing.T) {
+		r := newReplayRig(t, st, nil)
+		r.prescribeRelease(t)
+		cancel := replayIn(v3.CancelRequest, legacyCancel(t, rxFixture))
+		r.lose(t, cancel)
+		if held, _ := r.sim.State().Get(rxID); !held.Items[0].CancelPending {
+			t.Fatal("EPS holds no pending cancellation after the lost cancellation")
+		}
+		a := r.answer(t, cancel)
+		if a.Interaction != v3.CancelResponse || cancelCodeOf(t, a.Payload) != "0002" {
+			t.Fatalf("replayed cancellation answered %s, want a Cancel Response 0002 (pending with the dispenser)", a.Interaction)
+		}
+	})
+	t.Run("prescription-order", func(t *testing.T) {
+		r := newReplayRig(t, st, nil)
+		payload, _ := legacyPrescription(t, rxFixture)
+		order := replayIn(v3.ParentPrescription, payload)
+		r.lose(t, order)
+		if tc := r.ack(t, order); tc != "AA" {
+			t.Fatalf("replayed prescription answered %s, want AA (EPS holds it)", tc)
+		}
+		r.refusedUnderNewID(t, order)
+		if r.sim.State().Len() != 1 {
+			t.Fatalf("EPS holds %d prescriptions, want 1", r.sim.State().Len())
 		}
 	})
 }

@@ -90,31 +90,30 @@
 // body bytes match an earlier one gets the stored answer again without being
 // processed again. Either way a second prescription-order with the same
 // short-form id is refused with DUPLICATE_PRESCRIPTION_ID, which the upstream
-// client resolves to success when it was caused by its own retry. A
-// dispense notification sent again with the message id (Bundle.identifier)
-// of one the prescription took is refused as EPS refuses it, 400 with
-// Spine's 202 "Duplicate HL7 ID Error" (a Spine-ErrorOrWarningCode
-// coding), and changes nothing (state_duplicate.go; the ids of each
-// prescription's last 512 notifications are kept). Other
-// repeats are refused by the state they find: a claim again as
+// client resolves to success when it was caused by its own retry. Any
+// message the simulator applies — prescription-order, cancellation,
+// dispense notification (Bundle.identifier), return, withdrawal
+// (Task.identifier), claim (Claim.identifier) — sent again with the id of
+// one the prescription took is refused as EPS refuses it, 400 with
+// Spine's 202 "Duplicate HL7 ID Error" (an issue of code invalid, a
+// Spine-ErrorOrWarningCode coding), and changes nothing
+// (state_duplicate.go; the ids of the last 512 messages each prescription
+// took are kept, and forgotten with it); a prescription-order so refused
+// before DUPLICATE_PRESCRIPTION_ID. A message refused the first time is
+// not kept, and is processed again. The same done again by a new message
+// is refused by the state it finds: a claim again as
 // PRESCRIPTION_INVALID_STATE_TRANSITION (already claimed), a claim amendment
 // or a withdrawal naming what is no longer the last claim or dispense as
 // DISPENSE_AMEND_IDENTIFIER_MISMATCH, a return or a withdrawal with nothing
 // left as PRESCRIPTION_INVALID_STATE_TRANSITION, a cancellation's items as
-// R-0006 (already cancelled). That is EPS's answer to the same done again
-// by a new message; to the same message sent again (its Claim, Task or
-// Bundle identifier) EPS answers 202 as for a dispense notification, which
-// the simulator does not model yet for these: porxgate's replay
-// confirmation and the upstream client's DUPLICATE_PRESCRIPTION_ID
-// resolution read only the state refusals, and would pass 202 on to the
-// sender. A withdraw Task must name the dispense
+// R-0006 (already cancelled). A withdraw Task must name the dispense
 // notification it withdraws (Task.focus.identifier).
 //
 // Memory is bounded (state_evict.go): the State keeps at most
 // Options.MaxPrescriptions prescriptions, the least recently used
 // forgotten first, and each keeps its last 512 dispense notifications and
-// claims (per issue), and the message ids of its last 512 dispense
-// notifications, as Spine prunes a prescription's change log; a
+// claims (per issue), and the ids of the last 512 messages it took, as
+// Spine prunes a prescription's change log; a
 // withdrawal reaching back past them is refused as
 // PRESCRIPTION_INVALID_STATE_TRANSITION. A forgotten prescription is one
 // EPS would still hold: a request for it (among the last 50,000 forgotten)

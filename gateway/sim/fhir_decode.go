@@ -252,7 +252,7 @@ func decodePrescriptionOrder(m *message, raw []byte) (NewPrescription, error) {
 	if err != nil {
 		return NewPrescription{}, err
 	}
-	np := NewPrescription{ShortFormID: sf, NHSNumber: m.nhsNumber(), Prescriber: m.sender, Order: raw, OrderID: m.bundle.ID}
+	np := NewPrescription{MessageID: m.identifier, ShortFormID: sf, NHSNumber: m.nhsNumber(), Prescriber: m.sender, Order: raw, OrderID: m.bundle.ID}
 	for i, mr := range mrs {
 		item := fhir.FindIdentifier(mr.Identifier, fhir.SystemLineItemID)
 		if item == "" {
@@ -331,7 +331,7 @@ func decodeCancel(m *message) (CancelRequest, error) {
 	if err != nil {
 		return CancelRequest{}, err
 	}
-	req := CancelRequest{ShortFormID: sf, NHSNumber: m.nhsNumber()}
+	req := CancelRequest{MessageID: m.identifier, ShortFormID: sf, NHSNumber: m.nhsNumber()}
 	for i, mr := range mrs {
 		if mr.Status != "cancelled" || firstCode(mr.StatusReason) == "" {
 			return CancelRequest{}, fmt.Errorf("MedicationRequest[%d] must have status cancelled and a statusReason", i)
@@ -545,6 +545,10 @@ func decodeTask(body []byte) (taskAction, error) {
 		return taskAction{}, errors.New("Task.owner or the requester's organization ODS code is required")
 	}
 	reason := firstCode(t.StatusReason)
+	msgID := "" // Task.identifier: the HL7 message id the EPS API sends
+	if len(t.Identifier) > 0 {
+		msgID = t.Identifier[0].Value
+	}
 	switch {
 	case firstCode(t.Code) == taskCodeAbort:
 		// EPS withdraws the dispense notification the Task names (the
@@ -554,10 +558,10 @@ func decodeTask(body []byte) (taskAction, error) {
 		if focus == "" {
 			return taskAction{}, errors.New("Task.focus.identifier (the dispense notification withdrawn) is required")
 		}
-		wd := WithdrawRequest{ShortFormID: sf, Dispenser: disp, Reason: reason, DispenseID: focus}
+		wd := WithdrawRequest{MessageID: msgID, ShortFormID: sf, Dispenser: disp, Reason: reason, DispenseID: focus}
 		return taskAction{withdraw: true, wd: wd}, nil
 	case t.Status == eventTaskRejected:
-		return taskAction{ret: ReturnRequest{ShortFormID: sf, Dispenser: disp, Reason: reason}}, nil
+		return taskAction{ret: ReturnRequest{MessageID: msgID, ShortFormID: sf, Dispenser: disp, Reason: reason}}, nil
 	}
 	return taskAction{}, errors.New("Task must be a return (status rejected) or a withdraw (code abort)")
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/internal/ids"
 )
 
 // counterIDs returns a deterministic id generator.
@@ -117,7 +118,8 @@ func TestServerPrescriptionLifecycle(t *testing.T) {
 		return do(t, http.MethodPost, api+path, fixture(t, fix, p.repl(extra)), nil)
 	}
 
-	post("/$process-message", "prescription-order.json", nil).want(t, 200, "informational")
+	order := fixture(t, "prescription-order.json", p.repl(nil))
+	do(t, http.MethodPost, api+"/$process-message", order, nil).want(t, 200, "informational")
 	post("/$process-message", "prescription-order.json", nil).want(t, 400, "DUPLICATE_PRESCRIPTION_ID")
 	post("/$process-message", "prescription-order.json", map[string]string{"SHORTFORMID": "269CA9-A99968-4577BP"}).
 		want(t, 400, "FAILURE_TO_PROCESS_MESSAGE")
@@ -136,7 +138,7 @@ func TestServerPrescriptionLifecycle(t *testing.T) {
 	got := pb["entry"].([]any)[0].(map[string]any)["resource"]
 	stored, _ := json.Marshal(got)
 	var want any
-	_ = json.Unmarshal(fixture(t, "prescription-order.json", p.repl(nil)), &want)
+	_ = json.Unmarshal(order, &want)
 	wantJSON, _ := json.Marshal(want)
 	if !bytes.Equal(stored, wantJSON) {
 		t.Fatal("released Bundle differs from the stored prescription-order")
@@ -181,12 +183,13 @@ func TestServerCancelAnswers(t *testing.T) {
 	}
 	a := newRx(t, 1, "FH542")
 	post(a, "prescription-order.json", nil).want(t, 200, "")
-	ok := post(a, "cancel.json", nil)
+	cancelID := ids.NewUUID()
+	ok := post(a, "cancel.json", map[string]string{"MESSAGEID": cancelID})
 	ok.want(t, 200, "")
 	entries := ok.json["entry"].([]any)
 	mh := entries[0].(map[string]any)["resource"].(map[string]any)
 	if mh["resourceType"] != "MessageHeader" || mh["eventCoding"].(map[string]any)["code"] != fhir.EventPrescriptionOrderResponse ||
-		mh["response"].(map[string]any)["identifier"] != a.repl(nil)["MESSAGEID"] {
+		mh["response"].(map[string]any)["identifier"] != cancelID {
 		t.Fatalf("response MessageHeader %v", mh)
 	}
 	mr := entries[1].(map[string]any)["resource"].(map[string]any)
@@ -273,7 +276,11 @@ func TestServerFaults(t *testing.T) {
 	if s.State().Len() != 1 {
 		t.Fatal("fail5xxAfter did not process the request")
 	}
-	do(t, http.MethodPost, api+"/$process-message", order, nil).want(t, 400, "DUPLICATE_PRESCRIPTION_ID")
+	// Sent again, the same message (its Bundle.identifier) is one EPS took:
+	// Spine's 202 Duplicate HL7 ID Error; under a new id, a duplicate
+	// prescription.
+	do(t, http.MethodPost, api+"/$process-message", order, nil).want(t, 400, "202")
+	do(t, http.MethodPost, api+"/$process-message", fixture(t, "prescription-order.json", p.repl(nil)), nil).want(t, 400, "DUPLICATE_PRESCRIPTION_ID")
 
 	setFaults(`{"errorRate": 0.5}`)
 	do(t, http.MethodGet, api+"/metadata", nil, nil).want(t, 200, "")
@@ -328,7 +335,7 @@ func TestServerReplayRequestIDs(t *testing.T) {
 	h := map[string]string{"X-Request-ID": "r-1"}
 	do(t, http.MethodPost, api+"/$process-message", order, h).want(t, 503, "transient")
 	do(t, http.MethodPost, api+"/$process-message", order, h).want(t, 200, "informational")
-	do(t, http.MethodPost, api+"/$process-message", order, map[string]string{"X-Request-ID": "r-2"}).want(t, 400, "DUPLICATE_PRESCRIPTION_ID")
+	do(t, http.MethodPost, api+"/$process-message", order, map[string]string{"X-Request-ID": "r-2"}).want(t, 400, "202")
 	if st := s.Stats(); st.Replayed != 1 || s.State().Len() != 1 {
 		t.Fatalf("replayed %d, prescriptions %d", st.Replayed, s.State().Len())
 	}

@@ -137,8 +137,8 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	if p.tookMessage(req.MessageID) {
-		return refuse(ReasonDuplicateMessage, p.ShortFormID, "dispense notification %s was taken already", req.MessageID)
+	if err := p.replayed(req.MessageID, "dispense notification"); err != nil {
+		return err
 	}
 	if req.ReplacementOf != "" {
 		if n := len(p.Dispenses); n == 0 || !strings.EqualFold(p.Dispenses[n-1].ID, req.ReplacementOf) {
@@ -251,6 +251,8 @@ func undoLast(p *Prescription) {
 
 // ReturnRequest is a decoded dispense proposal return (Task rejected).
 type ReturnRequest struct {
+	// MessageID is the Task's identifier (the HL7 message id).
+	MessageID   string
 	ShortFormID string
 	Dispenser   string
 	Reason      string
@@ -267,6 +269,9 @@ func (s *State) Return(req ReturnRequest, now time.Time) error {
 	defer s.mu.Unlock()
 	p, err := s.lookup(req.ShortFormID)
 	if err != nil {
+		return err
+	}
+	if err := p.replayed(req.MessageID, "return"); err != nil {
 		return err
 	}
 	if err := holder(p, req.Dispenser); err != nil {
@@ -290,12 +295,15 @@ func (s *State) Return(req ReturnRequest, now time.Time) error {
 	if allItems(p, ItemCancelled) {
 		p.Status = StatusCancelled
 	}
+	p.noteMessage(req.MessageID)
 	s.changed(p, now)
 	return nil
 }
 
 // WithdrawRequest is a decoded dispenser withdraw (Task abort).
 type WithdrawRequest struct {
+	// MessageID is the Task's identifier (the HL7 message id).
+	MessageID   string
 	ShortFormID string
 	Dispenser   string
 	// DispenseID is the notification to withdraw; empty means the last.
@@ -310,6 +318,9 @@ func (s *State) Withdraw(req WithdrawRequest, now time.Time) error {
 	defer s.mu.Unlock()
 	p, err := s.lookup(req.ShortFormID)
 	if err != nil {
+		return err
+	}
+	if err := p.replayed(req.MessageID, "withdrawal"); err != nil {
 		return err
 	}
 	if p.Status == StatusClaimed || p.Status == StatusNoClaimed {
@@ -341,6 +352,7 @@ func (s *State) Withdraw(req WithdrawRequest, now time.Time) error {
 		// issue cannot then be returned.
 		p.Status = StatusWithDispenserActive
 	}
+	p.noteMessage(req.MessageID)
 	s.changed(p, now)
 	return nil
 }
@@ -371,6 +383,9 @@ func (s *State) Claim(req ClaimRequest, now time.Time) error {
 	defer s.mu.Unlock()
 	p, err := s.lookup(req.ShortFormID)
 	if err != nil {
+		return err
+	}
+	if err := p.replayed(req.ClaimID, "claim"); err != nil {
 		return err
 	}
 	status, dispenser, claims := &p.Status, p.Dispenser, &p.Claims
@@ -407,6 +422,7 @@ func (s *State) Claim(req ClaimRequest, now time.Time) error {
 	}
 	*claims = keepLast(append(*claims, ClaimRecord{ID: req.ClaimID, ReplacementOf: req.ReplacementOf, At: now, ClaimDate: claimDate}), maxHistory)
 	*status = StatusClaimed
+	p.noteMessage(req.ClaimID)
 	s.changed(p, now)
 	return nil
 }

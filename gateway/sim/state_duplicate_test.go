@@ -2,6 +2,8 @@ package sim
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -88,6 +90,76 @@ func TestDispenseNotificationSentAgain(t *testing.T) {
 			}
 			if bs := businessStatus(trackerTaskOver(t, api, p.sf)); bs != string(tt.wantStatus) {
 				t.Errorf("tracker business status %s, want %s", bs, tt.wantStatus)
+			}
+		})
+	}
+}
+
+// TestMessageSentAgain: every message the simulator applies —
+// prescription-order, cancellation, return, withdrawal, claim — sent
+// again with the id of one the prescription took (Bundle, Task or Claim
+// identifier) is refused as EPS refuses it, 400 with Spine's 202
+// "Duplicate HL7 ID Error" (issue code invalid, a Spine-ErrorOrWarningCode
+// coding), and changes nothing. Before, the prescription-order was refused
+// DUPLICATE_PRESCRIPTION_ID and the others by the state they found
+// (already claimed, nothing to withdraw, R-0006…), as for a new message.
+func TestMessageSentAgain(t *testing.T) {
+	const dup = "202"
+	released := func(post func(path, fix string, extra map[string]string) answer, t *testing.T) {
+		t.Helper()
+		post("/Task/$release", "release-nominated.json", nil).want(t, http.StatusOK, "")
+	}
+	dispensed := func(post func(path, fix string, extra map[string]string) answer, t *testing.T) {
+		t.Helper()
+		released(post, t)
+		post("/$process-message", "dispense-notification.json", map[string]string{"MESSAGEID": "d1", "STATUS1": "0001", "STATUS2": "0001"}).
+			want(t, http.StatusOK, "informational")
+	}
+	tests := []struct {
+		name       string
+		setup      func(post func(path, fix string, extra map[string]string) answer, t *testing.T)
+		path, fix  string
+		extra      map[string]string
+		wantStatus PrescriptionStatus
+	}{
+		{"prescription-order", func(func(string, string, map[string]string) answer, *testing.T) {},
+			"/$process-message", "prescription-order.json", map[string]string{"MESSAGEID": "m-order"}, StatusToBeDispensed},
+		{"cancellation", func(func(string, string, map[string]string) answer, *testing.T) {},
+			"/$process-message", "cancel.json", map[string]string{"MESSAGEID": "m-cancel"}, StatusToBeDispensed},
+		{"pending cancellation", released,
+			"/$process-message", "cancel.json", map[string]string{"MESSAGEID": "m-cancel"}, StatusWithDispenser},
+		{"return", released,
+			"/Task", "return.json", map[string]string{"MESSAGEID": "m-return"}, StatusToBeDispensed},
+		{"withdrawal", dispensed,
+			"/Task", "withdraw.json", map[string]string{"MESSAGEID": "m-withdraw", "FOCUSID": "d1"}, StatusWithDispenser},
+		{"claim", dispensed,
+			"/Claim", "claim.json", map[string]string{"CLAIMID": "m-claim"}, StatusClaimed},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, base := startSim(t, Options{Now: func() time.Time { return t0 }})
+			api := base + DefaultBasePath
+			p := newRx(t, uint32(80+i), "FH542")
+			post := poster(t, api, p)
+			if tt.fix != "prescription-order.json" {
+				post("/$process-message", "prescription-order.json", nil).want(t, http.StatusOK, "informational")
+			}
+			tt.setup(post, t)
+			if a := post(tt.path, tt.fix, tt.extra); a.status != http.StatusOK && !strings.Contains(string(a.body), `"`+string(CancelPendingWithDispenser)+`"`) {
+				t.Fatalf("first sending: %d %s", a.status, a.body)
+			}
+			before, _ := s.State().Get(p.sf)
+			a := post(tt.path, tt.fix, tt.extra)
+			a.want(t, http.StatusBadRequest, dup)
+			is := a.json["issue"].([]any)[0].(map[string]any)
+			coding := is["details"].(map[string]any)["coding"].([]any)[0].(map[string]any)
+			if is["code"] != "invalid" || coding["system"] != "https://fhir.nhs.uk/CodeSystem/Spine-ErrorOrWarningCode" || coding["display"] != "Duplicate HL7 ID Error" {
+				t.Errorf("refusal %s, want issue code invalid, Spine-ErrorOrWarningCode 202 Duplicate HL7 ID Error", a.body)
+			}
+			after, _ := s.State().Get(p.sf)
+			if after.Status != tt.wantStatus || after.Status != before.Status || !slices.Equal(after.Items, before.Items) ||
+				len(after.Claims) != len(before.Claims) || len(after.Dispenses) != len(before.Dispenses) {
+				t.Errorf("the message sent again changed the prescription: %+v → %+v (want %s)", before, after, tt.wantStatus)
 			}
 		})
 	}

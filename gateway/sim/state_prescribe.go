@@ -7,6 +7,9 @@ import (
 
 // NewPrescription is a decoded prescription-order.
 type NewPrescription struct {
+	// MessageID is the prescription-order Bundle's identifier (the HL7
+	// message id).
+	MessageID   string
 	ShortFormID string
 	LongFormID  string
 	NHSNumber   string
@@ -55,13 +58,17 @@ func (s *State) AddPrescription(np NewPrescription, now time.Time) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, dup := s.rx[np.ShortFormID]; dup {
+	if held, dup := s.rx[np.ShortFormID]; dup {
+		if err := held.replayed(np.MessageID, "prescription-order"); err != nil {
+			return err
+		}
 		return refuse(ReasonDuplicate, np.ShortFormID, "duplicate prescription id")
 	}
 	if err := s.forgottenError(ReasonDuplicate, np.ShortFormID); err != nil {
 		return err // EPS would still hold it
 	}
 	s.applyEarlyCancel(p, now)
+	p.noteMessage(np.MessageID)
 	s.rx[np.ShortFormID] = p
 	s.changed(p, now)
 	s.evictLocked()
@@ -70,6 +77,9 @@ func (s *State) AddPrescription(np NewPrescription, now time.Time) error {
 
 // CancelRequest is a decoded prescription-order-update (cancel).
 type CancelRequest struct {
+	// MessageID is the cancellation Bundle's identifier (the HL7 message
+	// id).
+	MessageID   string
 	ShortFormID string
 	NHSNumber   string
 	// Requester is the ODS code of the organisation that asked (Spine's
@@ -103,6 +113,9 @@ func (s *State) Cancel(req CancelRequest, now time.Time) ([]CancelOutcome, error
 		}
 		return nil, err
 	}
+	if err := p.replayed(req.MessageID, "cancellation"); err != nil {
+		return nil, err
+	}
 	if req.NHSNumber != "" && req.NHSNumber != p.NHSNumber {
 		return nil, refuse(ReasonPatientMismatch, req.ShortFormID, "NHS number does not match the prescription")
 	}
@@ -121,6 +134,7 @@ func (s *State) Cancel(req CancelRequest, now time.Time) ([]CancelOutcome, error
 		targets = append(targets, it)
 	}
 	out := make([]CancelOutcome, 0, len(targets))
+	took := false
 	for _, it := range targets {
 		if p.CourseOfTherapy == courseRepeatDispensing {
 			// "All outstanding issues that have not been downloaded by the
@@ -130,6 +144,10 @@ func (s *State) Cancel(req CancelRequest, now time.Time) ([]CancelOutcome, error
 		}
 		code := cancelItem(p, it, req.Requester)
 		out = append(out, CancelOutcome{ItemID: it.ID, Code: code, Pending: it.CancelPending})
+		took = took || code == CancelDone || code == CancelPendingWithDispenser || code == CancelPendingDispenserActive
+	}
+	if took { // a cancellation refused for every item changed nothing
+		p.noteMessage(req.MessageID)
 	}
 	if p.Status == StatusToBeDispensed && allItems(p, ItemCancelled) {
 		p.Status = StatusCancelled

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -388,7 +389,7 @@ func TestSearch(t *testing.T) {
 }
 
 // TestRepeatsRefusedAsEPS: a claim, return, withdrawal or cancellation
-// sent again after it took effect is refused as EPS refuses it (claim:
+// done again by a new message after the first took effect is refused as EPS refuses it (claim:
 // already Claimed, Spine 0012; claim amendment and withdrawal: no longer
 // the last claim or dispense, Spine 0021, or nothing left, 0012; return:
 // no longer with the dispenser, 0012; cancellation: R-0006) and changes
@@ -407,25 +408,26 @@ func TestRepeatsRefusedAsEPS(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, s *State, p rx)
-		act   func(s *State, p rx) error
-		want  Reason
+		// act does it: the nth message (a new one, a message id of its own).
+		act  func(s *State, p rx, n int) error
+		want Reason
 	}{
 		{"claim", func(t *testing.T, s *State, p rx) { released(t, s, p); dispensed(t, s, p, "d1") },
-			func(s *State, p rx) error {
-				return s.Claim(ClaimRequest{ShortFormID: p.sf, ClaimID: "c1", Claimant: p.pharmacy}, t0)
+			func(s *State, p rx, n int) error {
+				return s.Claim(ClaimRequest{ShortFormID: p.sf, ClaimID: fmt.Sprintf("c1-%d", n), Claimant: p.pharmacy}, t0)
 			}, ReasonInvalidTransition},
 		{"claim amendment", func(t *testing.T, s *State, p rx) {
 			released(t, s, p)
 			dispensed(t, s, p, "d1")
 			mustDo(t, s.Claim(ClaimRequest{ShortFormID: p.sf, ClaimID: "c0", Claimant: p.pharmacy}, t0))
-		}, func(s *State, p rx) error {
-			return s.Claim(ClaimRequest{ShortFormID: p.sf, ClaimID: "c1", ReplacementOf: "c0", Claimant: p.pharmacy}, t0)
+		}, func(s *State, p rx, n int) error {
+			return s.Claim(ClaimRequest{ShortFormID: p.sf, ClaimID: fmt.Sprintf("c1-%d", n), ReplacementOf: "c0", Claimant: p.pharmacy}, t0)
 		}, ReasonAmendMismatch},
-		{"return", released, func(s *State, p rx) error {
+		{"return", released, func(s *State, p rx, _ int) error {
 			return s.Return(ReturnRequest{ShortFormID: p.sf, Dispenser: p.pharmacy}, t0)
 		}, ReasonInvalidTransition},
 		{"withdraw the only dispense", func(t *testing.T, s *State, p rx) { released(t, s, p); dispensed(t, s, p, "d1") },
-			func(s *State, p rx) error {
+			func(s *State, p rx, _ int) error {
 				return s.Withdraw(WithdrawRequest{ShortFormID: p.sf, Dispenser: p.pharmacy, DispenseID: "d1"}, t0)
 			}, ReasonInvalidTransition},
 		{"withdraw the second dispense", func(t *testing.T, s *State, p rx) {
@@ -433,7 +435,7 @@ func TestRepeatsRefusedAsEPS(t *testing.T) {
 			mustDo(t, s.Dispense(DispenseRequest{MessageID: "d0", Dispenser: p.pharmacy, ShortFormID: p.sf,
 				Items: map[string]ItemStatus{p.item1: ItemPartial, p.item2: ItemOwing}}, t0))
 			dispensed(t, s, p, "d1")
-		}, func(s *State, p rx) error {
+		}, func(s *State, p rx, _ int) error {
 			return s.Withdraw(WithdrawRequest{ShortFormID: p.sf, Dispenser: p.pharmacy, DispenseID: "d1"}, t0)
 		}, ReasonAmendMismatch},
 	}
@@ -442,9 +444,9 @@ func TestRepeatsRefusedAsEPS(t *testing.T) {
 			s := NewState(nil)
 			p := seed(t, s, uint32(10+i))
 			tt.setup(t, s, p)
-			mustDo(t, tt.act(s, p))
+			mustDo(t, tt.act(s, p, 1))
 			before, _ := s.Get(p.sf)
-			wantReason(t, tt.act(s, p), tt.want)
+			wantReason(t, tt.act(s, p, 2), tt.want)
 			after, _ := s.Get(p.sf)
 			if after.Status != before.Status || after.Items[0].Status != before.Items[0].Status || len(after.Dispenses) != len(before.Dispenses) || len(after.Claims) != len(before.Claims) {
 				t.Fatalf("the refused repeat changed the prescription: %+v → %+v", before, after)

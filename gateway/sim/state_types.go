@@ -275,9 +275,9 @@ type Prescription struct {
 	// among them (recordDispense).
 	dispensesDropped   int
 	droppedDispensedAt time.Time
-	// messageIDs are the message ids of the dispense notifications it
-	// took, the last maxHistory, to tell one sent again
-	// (state_duplicate.go).
+	// messageIDs are the ids of the messages it took (prescription-order,
+	// cancellation, dispense notification, return, withdrawal, claim), the
+	// last maxHistory, to tell one sent again (state_duplicate.go).
 	messageIDs []string
 }
 
@@ -401,9 +401,10 @@ const (
 	// ReasonClaimAmendPeriod: a claim amendment after the claim period
 	// (claimAmendDeadline); Spine 0100, CLAIM_AMEND_PERIOD_ISSUE.
 	ReasonClaimAmendPeriod
-	// ReasonDuplicateMessage: a message with the id of one the prescription
-	// took already (state_duplicate.go); Spine's acknowledgement code 202,
-	// Duplicate HL7 ID Error.
+	// ReasonDuplicateMessage: a message (any the prescription applies)
+	// with the id of one the prescription took already
+	// (state_duplicate.go); Spine's acknowledgement code 202, Duplicate HL7
+	// ID Error.
 	ReasonDuplicateMessage
 )
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/internal/ids"
 )
 
 // fixture reads testdata/name and replaces its upper-case tokens.
@@ -50,9 +51,11 @@ func newRx(t testing.TB, n uint32, pharmacy string) rx {
 	}
 }
 
+// repl gives each message a fresh MESSAGEID, as a sender gives each
+// message its own: EPS refuses one it took already (state_duplicate.go).
 func (p rx) repl(extra map[string]string) map[string]string {
 	m := map[string]string{"SHORTFORMID": p.sf, "ITEM1": p.item1, "ITEM2": p.item2, "NHSNUMBER": p.nhs,
-		"PHARMACY": p.pharmacy, "MESSAGEID": "b0000000-0000-4000-8000-" + fmt.Sprintf("%012d", len(p.sf)),
+		"PHARMACY": p.pharmacy, "MESSAGEID": ids.NewUUID(),
 		"REQUESTER": "100102238986", "REPLACES": "", "FOCUSID": "", "CLAIMID": "c0000000-0000-4000-8000-000000000001"}
 	for k, v := range extra {
 		m[k] = v

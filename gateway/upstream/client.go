@@ -30,9 +30,10 @@ type Response struct {
 	// (TrackerGet); 0 or 1 for every other answer.
 	Pages int
 	// DuplicateResolved is set when a retried prescription-order was answered
-	// DUPLICATE_PRESCRIPTION_ID after an earlier attempt may have been stored:
-	// the Client then reports success (Status 200, informational
-	// OperationOutcome) instead of the 400.
+	// DUPLICATE_PRESCRIPTION_ID, or 202 Duplicate HL7 ID Error (EPS took a
+	// message with its Bundle.identifier already), after an earlier attempt
+	// may have been stored: the Client then reports success (Status 200,
+	// informational OperationOutcome) instead of the 400.
 	DuplicateResolved bool
 
 	// earlierMaybeDelivered: an earlier attempt of this call may have
@@ -144,7 +145,7 @@ func (c *Client) ProcessMessage(ctx context.Context, bundleJSON []byte) (*Respon
 	if err != nil {
 		return nil, err
 	}
-	return resolveDuplicate(resp), nil
+	return resolveDuplicate(resp, isPrescriptionOrder(bundleJSON)), nil
 }
 
 // Release posts a Parameters resource to Task/$release (nominated: owner
@@ -264,20 +265,55 @@ func (c *Client) doURL(ctx context.Context, op, method string, u *url.URL, body 
 }
 
 // resolveDuplicate turns DUPLICATE_PRESCRIPTION_ID after a retry whose earlier
-// attempt may have been stored into success.
-func resolveDuplicate(r *Response) *Response {
+// attempt may have been stored into success; for a prescription-order
+// (order), also Spine's 202 Duplicate HL7 ID Error, which is how EPS
+// answers the same Bundle (the same Bundle.identifier) sent again after it
+// took it. Another message's 202 is left to the caller: its first answer
+// (a cancellation's response Bundle) is not a bare success.
+func resolveDuplicate(r *Response, order bool) *Response {
 	if r.Status != http.StatusBadRequest || r.Attempts < 2 || !r.earlierMaybeDelivered {
 		return r
 	}
-	if !hasIssueCode(r.Body, "DUPLICATE_PRESCRIPTION_ID") {
-		return r
+	code := "DUPLICATE_PRESCRIPTION_ID"
+	if !hasIssueCode(r.Body, code) {
+		if code = duplicateHL7ID; !order || !hasIssueCode(r.Body, code) {
+			return r
+		}
 	}
 	ok := *r
 	ok.Status = http.StatusOK
 	ok.DuplicateResolved = true
 	ok.Body = []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational",` +
-		`"diagnostics":"stored by an earlier attempt of request ` + jsonEscape(r.RequestID) + `; the retry was answered DUPLICATE_PRESCRIPTION_ID"}]}`)
+		`"diagnostics":"stored by an earlier attempt of request ` + jsonEscape(r.RequestID) + `; the retry was answered ` + code + `"}]}`)
 	return &ok
+}
+
+// duplicateHL7ID is Spine's acknowledgement code 202, Duplicate HL7 ID
+// Error, as the EPS API passes it on (a Spine-ErrorOrWarningCode coding).
+const duplicateHL7ID = "202"
+
+// isPrescriptionOrder reports whether a $process-message Bundle is a
+// prescription-order (its MessageHeader's event).
+func isPrescriptionOrder(bundleJSON []byte) bool {
+	var b struct {
+		Entry []struct {
+			Resource struct {
+				ResourceType string `json:"resourceType"`
+				EventCoding  struct {
+					Code string `json:"code"`
+				} `json:"eventCoding"`
+			} `json:"resource"`
+		} `json:"entry"`
+	}
+	if json.Unmarshal(bundleJSON, &b) != nil {
+		return false
+	}
+	for _, e := range b.Entry {
+		if e.Resource.ResourceType == "MessageHeader" {
+			return e.Resource.EventCoding.Code == "prescription-order"
+		}
+	}
+	return false
 }
 
 // hasIssueCode reports whether an OperationOutcome body has an issue whose

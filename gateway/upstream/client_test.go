@@ -43,7 +43,7 @@ func TestClientEveryOperation(t *testing.T) {
 	}
 	r, err = c.ProcessMessage(ctx, p.fixture(t, "dispense-notification.json", map[string]string{"MESSAGEID": "d1"}))
 	wantStatus(t, "dispense-notification", r, err, 200)
-	r, err = c.PostTask(ctx, p.fixture(t, "withdraw.json", map[string]string{"FOCUSID": "d1"}))
+	r, err = c.PostTask(ctx, p.fixture(t, "withdraw.json", map[string]string{"FOCUSID": "d1", "MESSAGEID": "w1"}))
 	wantStatus(t, "withdraw", r, err, 200)
 	r, err = c.ProcessMessage(ctx, p.fixture(t, "dispense-notification.json", map[string]string{"MESSAGEID": "d2"}))
 	wantStatus(t, "dispense-notification again", r, err, 200)
@@ -70,9 +70,9 @@ func TestClientEveryOperation(t *testing.T) {
 	wantStatus(t, "second order", r, err, 200)
 	r, err = c.Release(ctx, q.fixture(t, "release-nominated.json", nil))
 	wantStatus(t, "nominated release", r, err, 200)
-	r, err = c.PostTask(ctx, q.fixture(t, "return.json", nil))
+	r, err = c.PostTask(ctx, q.fixture(t, "return.json", map[string]string{"MESSAGEID": "r1"}))
 	wantStatus(t, "return", r, err, 200)
-	r, err = c.ProcessMessage(ctx, q.fixture(t, "cancel.json", nil))
+	r, err = c.ProcessMessage(ctx, q.fixture(t, "cancel.json", map[string]string{"MESSAGEID": "x1"}))
 	wantStatus(t, "cancel", r, err, 200)
 
 	seen := map[string]bool{}
@@ -181,13 +181,21 @@ func TestClientErrorNotRetried(t *testing.T) {
 	if _, err := c.ProcessMessage(context.Background(), body); err != nil {
 		t.Fatal(err)
 	}
+	// The same Bundle again is a message EPS took (202 Duplicate HL7 ID
+	// Error); another message for the same prescription a duplicate
+	// prescription. Neither is resolved: nothing was retried.
 	r, err := c.ProcessMessage(context.Background(), body)
+	wantStatus(t, "duplicate", r, err, 400)
+	if r.Attempts != 1 || r.DuplicateResolved || !hasIssueCode(r.Body, "202") {
+		t.Fatalf("attempts %d resolved %v body %s", r.Attempts, r.DuplicateResolved, r.Body)
+	}
+	r, err = c.ProcessMessage(context.Background(), p.fixture(t, "prescription-order.json", map[string]string{"MESSAGEID": "d0000000-0000-4000-8000-000000000099"}))
 	wantStatus(t, "duplicate", r, err, 400)
 	if r.Attempts != 1 || r.DuplicateResolved || !hasIssueCode(r.Body, "DUPLICATE_PRESCRIPTION_ID") {
 		t.Fatalf("attempts %d resolved %v body %s", r.Attempts, r.DuplicateResolved, r.Body)
 	}
-	if n := len(rec.attempts("/$process-message")); n != 2 {
-		t.Fatalf("%d attempts on the wire, want 2 (one per call)", n)
+	if n := len(rec.attempts("/$process-message")); n != 3 {
+		t.Fatalf("%d attempts on the wire, want 3 (one per call)", n)
 	}
 }
 
@@ -339,10 +347,46 @@ func TestHasIssueCode(t *testing.T) {
 
 func TestResolvedDuplicateBodyIsJSON(t *testing.T) {
 	r := resolveDuplicate(&Response{Status: 400, Attempts: 2, earlierMaybeDelivered: true, RequestID: `a"b`,
-		Body: []byte(`{"issue":[{"details":{"coding":[{"code":"DUPLICATE_PRESCRIPTION_ID"}]}}]}`)})
+		Body: []byte(`{"issue":[{"details":{"coding":[{"code":"DUPLICATE_PRESCRIPTION_ID"}]}}]}`)}, true)
 	var oo map[string]any
 	if !r.DuplicateResolved || r.Status != 200 || json.Unmarshal(r.Body, &oo) != nil {
 		t.Fatalf("resolved answer %+v %s", r, r.Body)
+	}
+}
+
+// TestResolveDuplicateHL7ID: a retry after an attempt that may have
+// reached EPS, answered 202 Duplicate HL7 ID Error (EPS took the same
+// Bundle already), is resolved to success for a prescription-order only:
+// a dispense notification's or cancellation's first answer is the
+// caller's to confirm (a cancellation's is a response Bundle, not a bare
+// success); without a retry, or after an attempt that never reached EPS,
+// it stays the refusal.
+func TestResolveDuplicateHL7ID(t *testing.T) {
+	body := []byte(`{"issue":[{"code":"invalid","details":{"coding":[{"system":"https://fhir.nhs.uk/CodeSystem/Spine-ErrorOrWarningCode","code":"202","display":"Duplicate HL7 ID Error"}]}}]}`)
+	tests := []struct {
+		name      string
+		attempts  int
+		delivered bool
+		order     bool
+		want      bool
+	}{
+		{"prescription-order retried", 2, true, true, true},
+		{"other message retried", 2, true, false, false},
+		{"prescription-order not retried", 1, false, true, false},
+		{"earlier attempt never reached EPS", 2, false, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := resolveDuplicate(&Response{Status: 400, Attempts: tt.attempts, earlierMaybeDelivered: tt.delivered, Body: body}, tt.order)
+			if r.DuplicateResolved != tt.want || (r.Status == 200) != tt.want {
+				t.Fatalf("resolved %v status %d, want resolved %v", r.DuplicateResolved, r.Status, tt.want)
+			}
+		})
+	}
+	order := []byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MessageHeader","eventCoding":{"code":"prescription-order"}}}]}`)
+	dn := []byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MessageHeader","eventCoding":{"code":"dispense-notification"}}}]}`)
+	if !isPrescriptionOrder(order) || isPrescriptionOrder(dn) || isPrescriptionOrder([]byte("x")) {
+		t.Fatal("isPrescriptionOrder does not tell a prescription-order by its MessageHeader")
 	}
 }
 

@@ -52,7 +52,8 @@
 // the same short-form id (DUPLICATE_PRESCRIPTION_ID). When a $process-message
 // call was retried after an attempt that may have reached EPS (a 5xx or 202
 // answer, or a network error after the connection was made) and the retry is answered
-// with DUPLICATE_PRESCRIPTION_ID, the first attempt evidently succeeded: the
+// with DUPLICATE_PRESCRIPTION_ID — or, as EPS answers the same Bundle sent
+// again, Spine's 202 Duplicate HL7 ID Error — the first attempt evidently succeeded: the
 // Client reports success (HTTP 200, an informational OperationOutcome) with
 // Response.DuplicateResolved set. The simulator in gateway/sim additionally
 // replays its stored answer for a repeated X-Request-ID with identical bytes.

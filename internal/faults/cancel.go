@@ -46,6 +46,11 @@ func cancelTemplate() ([]byte, string, error) {
 	if shortForm == "" {
 		return nil, "", fmt.Errorf("cancel template: no short-form prescription id")
 	}
+	// Its own message id (Bundle.identifier: the CancellationRequest id),
+	// made fresh per cancellation (cancellations): the prescription-order's
+	// it was copied from is an id EPS took already (Spine's 202 Duplicate
+	// HL7 ID Error).
+	b["identifier"] = map[string]any{"system": "https://tools.ietf.org/html/rfc4122", "value": cancelTemplateID}
 	update, err := json.Marshal(b)
 	if err != nil {
 		return nil, "", fmt.Errorf("cancel template: %w", err)
@@ -57,7 +62,12 @@ func cancelTemplate() ([]byte, string, error) {
 	return payload, shortForm, nil
 }
 
-// cancellations makes a Cancel Request for each prescription of reqs.
+// cancelTemplateID is the template cancellation's message id, replaced
+// by a fresh one in each cancellation.
+const cancelTemplateID = "c0ffee00-0000-4000-8000-00000000ca9c"
+
+// cancellations makes a Cancel Request for each prescription of reqs, each
+// with message ids of its own.
 func (s *Suite) cancellations(reqs []*request) ([]*request, error) {
 	tpl, tplShort, err := cancelTemplate()
 	if err != nil {
@@ -67,6 +77,9 @@ func (s *Suite) cancellations(reqs []*request) ([]*request, error) {
 	for _, r := range reqs {
 		id := strings.ToUpper(ids.NewUUID())
 		p := bytes.ReplaceAll(tpl, []byte(tplShort), []byte(r.shortForm))
+		msgID := ids.NewUUID()
+		p = bytes.ReplaceAll(p, []byte(cancelTemplateID), []byte(msgID))
+		p = bytes.ReplaceAll(p, []byte(strings.ToUpper(cancelTemplateID)), []byte(strings.ToUpper(msgID)))
 		out = append(out, &request{id: id, shortForm: r.shortForm, payload: loadgen.WithTransmissionID(p, id), action: v3.CancelRequest})
 	}
 	return out, nil
