@@ -62,11 +62,7 @@ const (
 	codeAmendMismatch          = "DISPENSE_AMEND_IDENTIFIER_MISMATCH"
 	codeWithAnotherDispenser   = "PRESCRIPTION_WITH_ANOTHER_DISPENSER"
 	codePrescriptionCancelled  = "PRESCRIPTION_CANCELLED"
-	// codeDuplicateHL7ID is Spine's acknowledgement code 202, "Duplicate
-	// HL7 ID Error": EPS took a message with this id already and applies
-	// nothing (the EPS API passes it on as a Spine-ErrorOrWarningCode
-	// coding, HTTP 400).
-	codeDuplicateHL7ID = "202"
+	codeDuplicateHL7ID         = upstream.DuplicateHL7ID
 )
 
 // Prescription statuses (EPS-task-business-status) the confirmations read.

@@ -145,7 +145,9 @@ func (c *Client) ProcessMessage(ctx context.Context, bundleJSON []byte) (*Respon
 	if err != nil {
 		return nil, err
 	}
-	return resolveDuplicate(resp, isPrescriptionOrder(bundleJSON)), nil
+	// The Bundle is read for its event only for an answer that may be a
+	// duplicate of our own retry, not on every call.
+	return resolveDuplicate(resp, resp.mayBeOwnDuplicate() && isPrescriptionOrder(bundleJSON)), nil
 }
 
 // Release posts a Parameters resource to Task/$release (nominated: owner
@@ -271,12 +273,12 @@ func (c *Client) doURL(ctx context.Context, op, method string, u *url.URL, body 
 // took it. Another message's 202 is left to the caller: its first answer
 // (a cancellation's response Bundle) is not a bare success.
 func resolveDuplicate(r *Response, order bool) *Response {
-	if r.Status != http.StatusBadRequest || r.Attempts < 2 || !r.earlierMaybeDelivered {
+	if !r.mayBeOwnDuplicate() {
 		return r
 	}
 	code := "DUPLICATE_PRESCRIPTION_ID"
 	if !hasIssueCode(r.Body, code) {
-		if code = duplicateHL7ID; !order || !hasIssueCode(r.Body, code) {
+		if code = DuplicateHL7ID; !order || !hasIssueCode(r.Body, code) {
 			return r
 		}
 	}
@@ -288,9 +290,18 @@ func resolveDuplicate(r *Response, order bool) *Response {
 	return &ok
 }
 
-// duplicateHL7ID is Spine's acknowledgement code 202, Duplicate HL7 ID
-// Error, as the EPS API passes it on (a Spine-ErrorOrWarningCode coding).
-const duplicateHL7ID = "202"
+// mayBeOwnDuplicate reports whether r could be EPS refusing as a duplicate
+// what an earlier attempt of the same call got through: a 400 after a
+// retry whose earlier attempt may have been delivered.
+func (r *Response) mayBeOwnDuplicate() bool {
+	return r.Status == http.StatusBadRequest && r.Attempts >= 2 && r.earlierMaybeDelivered
+}
+
+// DuplicateHL7ID is Spine's acknowledgement code 202, Duplicate HL7 ID
+// Error, as the EPS API passes it on (a Spine-ErrorOrWarningCode coding
+// under HTTP 400): EPS took a message with this id (Bundle, Claim or Task
+// identifier) already and applies nothing.
+const DuplicateHL7ID = "202"
 
 // isPrescriptionOrder reports whether a $process-message Bundle is a
 // prescription-order (its MessageHeader's event).
