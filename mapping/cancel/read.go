@@ -66,6 +66,7 @@ func readCancellationRequest(p cancelReader, cr v3.Node, env core.Env) *fhir.Bun
 
 	patientNode := p.Participation(cr.Child("recordTarget"), "Patient", "typeCode", "RCT")
 	core.CheckOnce(patientNode, core.PatientOnce())
+	core.CheckPrescribingPatient(patientNode)
 	patient := readPatientLayout(patientNode, core.FreshID(newID))
 	authorNode := p.Participation(cr.Child("author"), "AgentPerson", "typeCode", "AUT")
 	core.CheckOnce(authorNode, core.AgentPersonOnce())

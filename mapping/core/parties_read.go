@@ -226,6 +226,28 @@ func ReadPatient(n v3.Node, id string) *fhir.Patient {
 	return p
 }
 
+// CheckPrescribingPatient refuses, with the message constraint rule, the
+// Patient of a Parent Prescription or a Cancel Request that has no address
+// (the CMET, COCT_MT050012UK05, lets addr be 0..*). Spine's schematron for
+// PORX_MT132004UK31 and PORX_MT135001UK32 faults it
+// (ErrorBase1634.UNABLE_TO_PROCESS, "Patient address is missing"), and the
+// EPS API's translation fails on it with HTTP 500 every time
+// (request/patient.ts maps Patient.address unchecked), so the message
+// would wait for the poison rule instead of being answered. (A missing
+// name, gender or birth time, which the schematron faults too, ReadPatient
+// refuses already.)
+func CheckPrescribingPatient(patient v3.Node) {
+	if !patient.Exists() || patient.Reader() == nil {
+		return
+	}
+	for _, t := range patient.El.Child {
+		if c, ok := t.(*etree.Element); ok && c.Tag == "addr" {
+			return
+		}
+	}
+	patient.Reader().FailRule(patient.Opt("addr").Path, v3.RuleConstraint, "Spine refuses a patient without an address (Patient address is missing)")
+}
+
 // AgentPersonResources are the FHIR resources one v3 AgentPerson maps to.
 type AgentPersonResources struct {
 	// Role is the PractitionerRole (role profile id, job role, telecoms).
