@@ -30,9 +30,12 @@ func CancelToFHIR(payload []byte, env core.Env) ([]byte, core.Meta, error) {
 	w, subject := v3.ReadWrapper(root)
 	p := cancelReader{core.ShapeReader{Reader: r}}
 	p.Shape(subject, nil, "CancellationRequest")
-	b := readCancellationRequest(p, subject.Child("CancellationRequest"), env)
+	b, refusal := readCancellationRequest(p, subject.Child("CancellationRequest"), env)
 	if err := r.Err(); err != nil {
 		return nil, core.Meta{}, err
+	}
+	if refusal != nil {
+		return nil, core.Meta{}, refusal
 	}
 	body, err := fhir.MarshalIndent(b)
 	if err != nil {
@@ -53,7 +56,9 @@ type cancelRequestParts struct {
 
 // readCancellationRequest reads a CancellationRequest element into a
 // prescription-order-update Bundle; problems are recorded on p's Reader.
-func readCancellationRequest(p cancelReader, cr v3.Node, env core.Env) *fhir.Bundle {
+// A request the MIM allows that the EPS FHIR API cannot take (see
+// epsCannotCancel) gives no Bundle and that refusal.
+func readCancellationRequest(p cancelReader, cr v3.Node, env core.Env) (*fhir.Bundle, error) {
 	newID := env.NewID
 	p.Shape(cr, map[string]bool{"pertinentInformation": true}, "id", "effectiveTime", "recordTarget", "author", "responsibleParty",
 		"pertinentInformation2", "pertinentInformation1", "pertinentInformation", "pertinentInformation3")
@@ -78,7 +83,9 @@ func readCancellationRequest(p cancelReader, cr v3.Node, env core.Env) *fhir.Bun
 		resp, separate = cancelResponsible(authorNode, respNode, author, newID)
 	}
 	v.shortID = p.prescriptionIDRef(cr.Child("pertinentInformation2"), env)
-	v.lineItem = p.lineItemRef(cr.Child("pertinentInformation1"))
+	if li := cr.Opt("pertinentInformation1"); li.Exists() {
+		v.lineItem = p.lineItemRef(li)
+	}
 	// The MIM (PORX_MT135001UK32) lets a CancellationRequest give several
 	// reasons (pertinentInformation 1..*). EPS FHIR takes exactly one
 	// statusReason coding of the reason system (cancellation.ts,
@@ -97,12 +104,43 @@ func readCancellationRequest(p cancelReader, cr v3.Node, env core.Env) *fhir.Bun
 		}
 		v.moreReasons = append(v.moreReasons, fhir.Coding{System: CodeSystemStatusReason, Code: code, Display: text})
 	}
-	v.longID = p.originalPrescriptionRef(cr.Child("pertinentInformation3"))
+	if orig := cr.Opt("pertinentInformation3"); orig.Exists() {
+		v.longID = p.originalPrescriptionRef(orig)
+	}
 	core.RefuseEmptyAttrs(cr)
 	if p.Reader.Err() != nil {
-		return nil
+		return nil, nil
 	}
-	return buildCancelBundle(&v, patient, author, resp, separate, newID)
+	if err := epsCannotCancel(p.Reader.Interaction(), &v); err != nil {
+		return nil, err
+	}
+	return buildCancelBundle(&v, patient, author, resp, separate, newID), nil
+}
+
+// epsCannotCancel refuses a cancellation that PORX_MT135001UK32 allows and
+// Spine takes but the EPS FHIR API cannot (a *core.EPSRefusal naming the
+// element), nil otherwise:
+//   - no pertinentInformation1 (0..1): a cancellation of the whole
+//     prescription (Spine's schematron reports it as cancellationType
+//     Prescription). The EPS API cancels one line item, the
+//     MedicationRequest's identifier (request/cancel/cancellation.ts), and
+//     refuses a Bundle of more than one, and the request names no items;
+//   - no pertinentInformation3 (0..1): the EPS API reads the long-form id
+//     (MedicationRequest.groupIdentifier's Extension-DM-PrescriptionId)
+//     unchecked.
+//
+// Before, both were refused as a missing mandatory element, which they are
+// not.
+func epsCannotCancel(interaction string, v *cancelRequestParts) error {
+	switch {
+	case v.lineItem == "":
+		return core.NewEPSRefusal(interaction, "CancellationRequest/pertinentInformation1",
+			"missing: a cancellation of the whole prescription, which the MIM allows and Spine takes; the EPS FHIR API cancels one line item at a time (pertinentLineItemRef, MedicationRequest.identifier)")
+	case v.longID == "":
+		return core.NewEPSRefusal(interaction, "CancellationRequest/pertinentInformation3",
+			"missing: the EPS FHIR API takes a cancellation only with the long-form id of the prescription (pertinentOriginalPrescriptionRef, MedicationRequest.groupIdentifier Extension-DM-PrescriptionId)")
+	}
+	return nil
 }
 
 // cancelResponsible returns the responsible party's resources: the

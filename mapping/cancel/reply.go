@@ -74,9 +74,12 @@ func readCancelRequestNodes(request []byte) (*cancelRequestNodes, error) {
 	p.Shape(subject, nil, "CancellationRequest")
 	cr := subject.Child("CancellationRequest")
 	// Check the whole request; the bundle itself is not needed.
-	readCancellationRequest(p, cr, core.Env{NewID: core.CountingIDs()})
+	_, refusal := readCancellationRequest(p, cr, core.Env{NewID: core.CountingIDs()})
 	if err := r.Err(); err != nil {
 		return nil, err
+	}
+	if refusal != nil {
+		return nil, refusal
 	}
 	out := &cancelRequestNodes{family: fam}
 	out.info = CancelRequestInfo{
