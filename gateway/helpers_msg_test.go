@@ -52,6 +52,8 @@ type ebReq struct {
 	messageID, conversationID, action, from, cpa string
 	syncReply, ackRequested                      bool
 	payload                                      []byte
+	// timeToLive, when set, is written as eb:TimeToLive.
+	timeToLive time.Time
 }
 
 // newReq returns a prescription request from the test sender with
@@ -79,11 +81,11 @@ func (r ebReq) build() (string, string, []byte) {
 <eb:Action>%s</eb:Action>
 <eb:MessageData>
 <eb:MessageId>%s</eb:MessageId>
-<eb:Timestamp>2026-03-01T12:00:00Z</eb:Timestamp>
+<eb:Timestamp>2026-03-01T12:00:00Z</eb:Timestamp>%s
 </eb:MessageData>
 <eb:DuplicateElimination/>
 </eb:MessageHeader>
-`, r.from, spineParty, r.cpa, r.conversationID, r.action, r.messageID)
+`, r.from, spineParty, r.cpa, r.conversationID, r.action, r.messageID, r.timeToLiveElement())
 	if r.ackRequested {
 		hdr.WriteString(`<eb:AckRequested SOAP-ENV:mustUnderstand="1" eb:version="2.0" SOAP-ENV:actor="urn:oasis:names:tc:ebxml-msg:actor:toPartyMSH" eb:signed="false"/>` + "\n")
 	}
@@ -108,6 +110,14 @@ func (r ebReq) build() (string, string, []byte) {
 	b.WriteString("\n--" + boundary + "--\n")
 	ct := "multipart/related; boundary=" + boundary + "; type=text/xml; start=ebXMLHeader@spine.nhs.uk"
 	return ct, "urn:nhs:names:services:mm/" + r.action, b.Bytes()
+}
+
+// timeToLiveElement is r's eb:TimeToLive element, "" when it has none.
+func (r ebReq) timeToLiveElement() string {
+	if r.timeToLive.IsZero() {
+		return ""
+	}
+	return "<eb:TimeToLive>" + r.timeToLive.UTC().Format(time.RFC3339Nano) + "</eb:TimeToLive>"
 }
 
 // post sends body to url and returns status and body.
