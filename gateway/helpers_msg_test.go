@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -198,6 +200,22 @@ func (f *fakeProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, err
 		return answer(in, n)
 	}
 	return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
+}
+
+// newEPSDownProcessor returns a fakeProcessor that defers every message
+// (EPS unavailable) while down is set, and answers each with an MCCI
+// acknowledgement once it is not; down starts set.
+func newEPSDownProcessor() (proc *fakeProcessor, down *atomic.Bool) {
+	down = new(atomic.Bool)
+	down.Store(true)
+	proc = newFakeProcessor()
+	proc.answer = func(in *Inbound, _ int) (*Outcome, error) {
+		if down.Load() {
+			return nil, Deferred(errors.New("EPS unavailable"))
+		}
+		return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
+	}
+	return proc, down
 }
 
 // callsFor returns how many times id was processed.
@@ -409,6 +427,18 @@ func (m *fakeMHS) messages() []received {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]received(nil), m.got...)
+}
+
+// answersTo counts the MCCI answers the MHS got to the message id (in
+// either letter case).
+func (m *fakeMHS) answersTo(id string) int {
+	n := 0
+	for _, r := range m.messages() {
+		if r.msg != nil && r.msg.Action == mcciAck && strings.EqualFold(r.msg.RefToMessageID, id) {
+			n++
+		}
+	}
+	return n
 }
 
 // routesTo returns a routing table sending the test sender's messages to url.

@@ -1,10 +1,8 @@
 package gateway
 
 import (
-	"errors"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,15 +34,7 @@ func TestEbXMLRetryOfAMessageInHand(t *testing.T) {
 	for name, mk := range onceStores(t) {
 		for i, tt := range tests {
 			t.Run(name+"/"+tt.name, func(t *testing.T) {
-				var down atomic.Bool
-				down.Store(true)
-				proc := newFakeProcessor()
-				proc.answer = func(in *Inbound, _ int) (*Outcome, error) {
-					if down.Load() {
-						return nil, Deferred(errors.New("EPS unavailable"))
-					}
-					return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
-				}
+				proc, down := newEPSDownProcessor()
 				cfg := testConfig()
 				cfg.PersistDuration = 300 * time.Millisecond
 				mhs := startMHS(t, "ack")
@@ -84,18 +74,9 @@ func TestEbXMLRetryOfAMessageInHand(t *testing.T) {
 					t.Errorf("inbox holds %d (%v), want the message once", n, err)
 				}
 				down.Store(false)
-				answers := func() int {
-					n := 0
-					for _, m := range mhs.messages() {
-						if m.msg != nil && m.msg.Action == mcciAck && strings.EqualFold(m.msg.RefToMessageID, id) {
-							n++
-						}
-					}
-					return n
-				}
-				waitFor(t, "the answer", func() bool { return answers() >= 1 })
+				waitFor(t, "the answer", func() bool { return mhs.answersTo(id) >= 1 })
 				time.Sleep(200 * time.Millisecond) // a second processing or answer would show now
-				if n := answers(); n != 1 {
+				if n := mhs.answersTo(id); n != 1 {
 					t.Errorf("the MHS got %d answers, want 1", n)
 				}
 				proc.mu.Lock()
