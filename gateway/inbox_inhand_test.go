@@ -13,13 +13,15 @@ import (
 // persist duration (EPS down), its duplicate-elimination mark gone, and
 // its sender sends it again, or another party sends a message under its
 // MessageId. The message in hand is still what the retry is told by, in
-// either letter case of its MessageId: its sender's retry is acknowledged
-// again (202) and not queued again, so that it is processed and answered
-// once; another party's is refused Inconsistent 910041. Before, a retry
-// in the other letter case was queued a second time (the inbox item was
-// named by the MessageId as written) and processed and answered twice,
-// and another party's message in the other letter case was taken beside
-// it.
+// either letter case of its MessageId and past its eb:TimeToLive: its
+// sender's retry is acknowledged again (202) and not queued again, so
+// that it is processed and answered once; another party's is refused
+// Inconsistent 910041. Before, a retry in the other letter case was
+// queued a second time (the inbox item was named by the MessageId as
+// written) and processed and answered twice, another party's message in
+// the other letter case was taken beside it, and a retry past its time to
+// live was refused TimeToLiveExpired though the message was taken,
+// acknowledged and still to be answered.
 func TestEbXMLRetryOfAMessageInHand(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -29,7 +31,10 @@ func TestEbXMLRetryOfAMessageInHand(t *testing.T) {
 		wantTaken bool                // acknowledged (else refused 910041)
 	}{
 		{name: "its sender, other letter case", recase: strings.ToLower, wantTaken: true},
+		{name: "its sender, past its time to live", recase: strings.ToUpper, pastTTL: true, wantTaken: true},
+		{name: "its sender, other letter case, past its time to live", recase: strings.ToLower, pastTTL: true, wantTaken: true},
 		{name: "another party, other letter case", other: true, recase: strings.ToLower},
+		{name: "another party, past its time to live", other: true, recase: strings.ToUpper, pastTTL: true},
 	}
 	for name, mk := range onceStores(t) {
 		for i, tt := range tests {
