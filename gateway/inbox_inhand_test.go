@@ -47,7 +47,7 @@ func TestEbXMLRetryOfAMessageInHand(t *testing.T) {
 				id := strings.ToUpper(newID(t, 60+i))
 				first := newReq(id)
 				if tt.pastTTL {
-					first.timeToLive = time.Now().Add(time.Second)
+					first.timeToLive = time.Now().Add(2 * time.Second) // alive while it is first sent, however loaded the machine
 				}
 				if code, body := sendEb(t, g.base, first); code != http.StatusAccepted {
 					t.Fatalf("first: status %d, want 202\n%s", code, body)
