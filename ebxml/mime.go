@@ -244,7 +244,10 @@ func splitHeaderLine(line []byte) (name, val string, ok bool) {
 
 // decodeTransfer returns a part body decoded per its
 // Content-Transfer-Encoding: identity encodings return the bytes as they
-// are, base64 is decoded, anything else is NotSupported.
+// are, base64 is decoded, anything else is NotSupported. A base64 body's
+// characters outside the base64 alphabet (line breaks, white space or any
+// other) are ignored, as RFC 2045 §6.8 says they are to be, and as the
+// NHS MHS adaptor's reader ignores them.
 func decodeTransfer(cte string, body []byte) ([]byte, *MessageError) {
 	switch strings.ToLower(strings.TrimSpace(cte)) {
 	case "", "7bit", "8bit", "binary":
@@ -252,7 +255,7 @@ func decodeTransfer(cte string, body []byte) ([]byte, *MessageError) {
 	case "base64":
 		clean := make([]byte, 0, len(body))
 		for _, c := range body {
-			if c != '\r' && c != '\n' && c != ' ' && c != '\t' {
+			if isBase64Char(c) {
 				clean = append(clean, c)
 			}
 		}
@@ -265,4 +268,10 @@ func decodeTransfer(cte string, body []byte) ([]byte, *MessageError) {
 	default:
 		return nil, newErr(CodeNotSupported, NumTransferEncoding, nil, "Content-Transfer-Encoding %q not supported", cte)
 	}
+}
+
+// isBase64Char reports whether c is in the base64 alphabet, padding
+// included (RFC 2045 §6.8, Table 1).
+func isBase64Char(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
 }

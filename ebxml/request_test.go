@@ -151,14 +151,31 @@ func moveHeaderLast(t *testing.T, lf string) string {
 	return segs[0] + d + segs[2] + d + segs[1] + d + segs[3]
 }
 
+// TestParseRequestBase64Part: a base64 part is decoded whatever else
+// its text holds between the characters of the base64 alphabet: line
+// breaks, white space and any other character, which RFC 2045 §6.8 says
+// are to be ignored (as the NHS MHS adaptor's reader ignores them; its
+// test message of a compressed attachment has a '"' in its base64).
+// Before, any character but a line break or white space refused the
+// whole message MimeProblem 900007.
 func TestParseRequestBase64Part(t *testing.T) {
 	lf := string(requestLF(t))
 	payload := string(expectedPayload(t, []byte(lf)))
-	enc := "PD94bWwgdmVyc2lvbj0iMS4wIj8+PHg+wqM8L3g+" // <?xml version="1.0"?><x>£</x>
-	body := strings.Replace(lf, "Content-Transfer-Encoding: 8bit\n\n"+payload, "Content-Transfer-Encoding: base64\n\n"+enc[:20]+"\n"+enc[20:], 1)
-	m := mustParse(t, testContentType, testSOAPAction, []byte(body))
-	if got := string(m.Payload.Body); got != `<?xml version="1.0"?><x>£</x>` {
-		t.Errorf("decoded payload = %q", got)
+	const enc = "PD94bWwgdmVyc2lvbj0iMS4wIj8+PHg+wqM8L3g+" // <?xml version="1.0"?><x>£</x>
+	tests := []struct{ name, text string }{
+		{"one line", enc},
+		{"LF line breaks", enc[:20] + "\n" + enc[20:]},
+		{"CR LF line breaks, white space", enc[:20] + " \r\n\t" + enc[20:] + "\r\n"},
+		{"characters outside the alphabet", `"` + enc[:10] + `!` + enc[10:20] + `"-_.` + enc[20:] + "\x00\xff"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := strings.Replace(lf, "Content-Transfer-Encoding: 8bit\n\n"+payload, "Content-Transfer-Encoding: base64\n\n"+tt.text, 1)
+			m := mustParse(t, testContentType, testSOAPAction, []byte(body))
+			if got := string(m.Payload.Body); got != `<?xml version="1.0"?><x>£</x>` {
+				t.Errorf("decoded payload = %q", got)
+			}
+		})
 	}
 }
 

@@ -143,15 +143,7 @@ func TestEbXMLMessageIDReusedWhileQueued(t *testing.T) {
 	for name, mk := range onceStores(t) {
 		for _, sync := range []bool{true, false} {
 			t.Run(name+map[bool]string{true: "/syncreply", false: "/async-ack"}[sync], func(t *testing.T) {
-				var down atomic.Bool
-				down.Store(true)
-				proc := newFakeProcessor()
-				proc.answer = func(in *Inbound, _ int) (*Outcome, error) {
-					if down.Load() {
-						return nil, Deferred(errors.New("EPS unavailable"))
-					}
-					return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
-				}
+				proc, down := newEPSDownProcessor()
 				cfg := testConfig()
 				cfg.PersistDuration = 300 * time.Millisecond
 				g := startGateway(t, cfg, mk(t)(), false, WithProcessor(proc), WithRoutes(twoPartyRoutes(t, startMHS(t, "ack").srv.URL)))

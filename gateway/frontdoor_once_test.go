@@ -601,21 +601,12 @@ func TestEbXMLDuplicateMessageIDCase(t *testing.T) {
 					}
 					checkAcknowledgment(t, body, req)
 				}
-				answers := func() int {
-					n := 0
-					for _, m := range mhs.messages() {
-						if m.msg != nil && m.msg.Action == mcciAck && strings.EqualFold(m.msg.RefToMessageID, id) {
-							n++
-						}
-					}
-					return n
-				}
-				waitFor(t, "the answer", func() bool { return answers() >= 1 })
+				waitFor(t, "the answer", func() bool { return mhs.answersTo(id) >= 1 })
 				time.Sleep(200 * time.Millisecond) // a wrongly repeated processing or answer would show now
 				if n := proc.callsFor(first.messageID) + proc.callsFor(second.messageID); n != 1 {
 					t.Errorf("processed %d times, want 1", n)
 				}
-				if n := answers(); n != 1 {
+				if n := mhs.answersTo(id); n != 1 {
 					t.Errorf("MHS got %d answers, want 1", n)
 				}
 			})

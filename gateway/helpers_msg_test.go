@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,6 +54,8 @@ type ebReq struct {
 	messageID, conversationID, action, from, cpa string
 	syncReply, ackRequested                      bool
 	payload                                      []byte
+	// timeToLive, when set, is written as eb:TimeToLive.
+	timeToLive time.Time
 }
 
 // newReq returns a prescription request from the test sender with
@@ -79,11 +83,11 @@ func (r ebReq) build() (string, string, []byte) {
 <eb:Action>%s</eb:Action>
 <eb:MessageData>
 <eb:MessageId>%s</eb:MessageId>
-<eb:Timestamp>2026-03-01T12:00:00Z</eb:Timestamp>
+<eb:Timestamp>2026-03-01T12:00:00Z</eb:Timestamp>%s
 </eb:MessageData>
 <eb:DuplicateElimination/>
 </eb:MessageHeader>
-`, r.from, spineParty, r.cpa, r.conversationID, r.action, r.messageID)
+`, r.from, spineParty, r.cpa, r.conversationID, r.action, r.messageID, r.timeToLiveElement())
 	if r.ackRequested {
 		hdr.WriteString(`<eb:AckRequested SOAP-ENV:mustUnderstand="1" eb:version="2.0" SOAP-ENV:actor="urn:oasis:names:tc:ebxml-msg:actor:toPartyMSH" eb:signed="false"/>` + "\n")
 	}
@@ -108,6 +112,14 @@ func (r ebReq) build() (string, string, []byte) {
 	b.WriteString("\n--" + boundary + "--\n")
 	ct := "multipart/related; boundary=" + boundary + "; type=text/xml; start=ebXMLHeader@spine.nhs.uk"
 	return ct, "urn:nhs:names:services:mm/" + r.action, b.Bytes()
+}
+
+// timeToLiveElement is r's eb:TimeToLive element, "" when it has none.
+func (r ebReq) timeToLiveElement() string {
+	if r.timeToLive.IsZero() {
+		return ""
+	}
+	return "<eb:TimeToLive>" + r.timeToLive.UTC().Format(time.RFC3339Nano) + "</eb:TimeToLive>"
 }
 
 // post sends body to url and returns status and body.
@@ -188,6 +200,22 @@ func (f *fakeProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, err
 		return answer(in, n)
 	}
 	return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
+}
+
+// newEPSDownProcessor returns a fakeProcessor that defers every message
+// (EPS unavailable) while down is set, and answers each with an MCCI
+// acknowledgement once it is not; down starts set.
+func newEPSDownProcessor() (proc *fakeProcessor, down *atomic.Bool) {
+	down = new(atomic.Bool)
+	down.Store(true)
+	proc = newFakeProcessor()
+	proc.answer = func(in *Inbound, _ int) (*Outcome, error) {
+		if down.Load() {
+			return nil, Deferred(errors.New("EPS unavailable"))
+		}
+		return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
+	}
+	return proc, down
 }
 
 // callsFor returns how many times id was processed.
@@ -399,6 +427,18 @@ func (m *fakeMHS) messages() []received {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]received(nil), m.got...)
+}
+
+// answersTo counts the MCCI answers the MHS got to the message id (in
+// either letter case).
+func (m *fakeMHS) answersTo(id string) int {
+	n := 0
+	for _, r := range m.messages() {
+		if r.msg != nil && r.msg.Action == mcciAck && strings.EqualFold(r.msg.RefToMessageID, id) {
+			n++
+		}
+	}
+	return n
 }
 
 // routesTo returns a routing table sending the test sender's messages to url.

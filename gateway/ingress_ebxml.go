@@ -85,8 +85,13 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		// ebMS 2.0 §6.4.4: a message past its time to live is not
 		// delivered. One taken while alive, sent again by a sender that
 		// missed the acknowledgment, is a duplicate: it goes on to be
-		// acknowledged again, not queued again (TestEbXMLTimeToLiveDuplicate).
+		// acknowledged again, not queued again (TestEbXMLTimeToLiveDuplicate),
+		// also once its mark has lapsed while it waits in the inbox
+		// (TestEbXMLRetryOfAMessageInHand).
 		first, taken, err := g.takenBefore(c.UserContext(), key, persist)
+		if err == nil && !taken {
+			first, taken, err = g.stillInHand(c.UserContext(), key, inboxItemID(msg.Action, msg.MessageID), msg.FromPartyID, persist)
+		}
 		if err == nil && taken {
 			err = g.checkMessageIDParty(c.UserContext(), key, msg.MessageID, msg.FromPartyID, first, persist)
 		}
@@ -257,6 +262,43 @@ func (g *messaging) takenBefore(ctx context.Context, key string, persist time.Du
 		return "", false, fmt.Errorf("reading the duplicate-elimination mark %s: %w", key, err)
 	}
 	return party, taken, nil
+}
+
+// stillInHand reports whether the message whose duplicate-elimination
+// mark (key) has lapsed is still in hand, its inbox item id queued, and
+// from which party (upper case, as marks record it). When it is from
+// party, the mark is written again for persist with that party (or, were
+// one written meanwhile, that one's party is reported), so that the
+// message goes on as a duplicate and is never queued again, even should
+// its item complete before the caller accepts it: a message past its
+// eb:TimeToLive taken once is acknowledged again, not refused
+// TimeToLiveExpired while it is still to be answered.
+func (g *messaging) stillInHand(ctx context.Context, key, id, party string, persist time.Duration) (first string, inHand bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	b, ok, err := g.store.Peek(ctx, inboxQueue, id)
+	if err != nil {
+		return "", false, fmt.Errorf("looking for inbox item %s: %w", id, err)
+	}
+	if !ok {
+		return "", false, nil
+	}
+	e, err := decodeInboxEntry(b)
+	if err != nil {
+		return "", false, nil // dead-lettered when claimed, never answered
+	}
+	first, party = strings.ToUpper(e.Inbound.FromParty), strings.ToUpper(party)
+	if first != party {
+		return first, true, nil
+	}
+	acc, err := g.store.AcceptFrom(ctx, key, party, persist)
+	if err != nil {
+		return "", false, fmt.Errorf("marking %s again, its message in hand: %w", key, err)
+	}
+	if acc.Fresh {
+		return party, true, nil
+	}
+	return acc.Party, true, nil
 }
 
 // partyMarkKey names the record of which eb:From party a MessageId taken

@@ -113,6 +113,21 @@ func TestEbXMLTransportShapes(t *testing.T) {
 	)
 	attachment := "\n--" + boundary + "\nContent-Id: <att 1@porx.example>\nContent-Type: text/plain\n\nattached text"
 	attRef := `<eb:Reference xlink:href="cid:att%201%40porx.example"><eb:Description xml:lang="en">attachment</eb:Description></eb:Reference>` + manifest
+	// inBase64 writes the payload in base64, its lines of 76 characters
+	// ending in eol.
+	inBase64 := func(s shape, eol string) shape {
+		t.Helper()
+		i := bytes.Index(s.body, []byte("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PORX_IN020101UK31"))
+		j := bytes.Index(s.body, []byte("\n--"+boundary+"--"))
+		enc := base64.StdEncoding.EncodeToString(s.body[i:j])
+		var lines []string
+		for len(enc) > 76 {
+			lines, enc = append(lines, enc[:76]), enc[76:]
+		}
+		lines = append(lines, enc)
+		s.body = append(append(bytes.Clone(s.body[:i]), strings.Join(lines, eol)...), s.body[j:]...)
+		return edit(s, "Content-Type: application/xml; charset=UTF-8\n", "Content-Type: application/xml; charset=UTF-8\nContent-Transfer-Encoding: base64\n")
+	}
 	tests := []struct {
 		name     string
 		make     func(s shape, id string) shape
@@ -139,18 +154,9 @@ func TestEbXMLTransportShapes(t *testing.T) {
 			s = edit(s, "Content-Id: <ebXMLHeader@spine.nhs.uk>", "CONTENT-ID: ebXMLHeader@spine.nhs.uk")
 			return edit(s, "Content-Id: <"+id+"@porx.example.nhs.uk>", "content-id: "+id+"@porx.example.nhs.uk")
 		}, "", ""},
-		{"payload in base64", func(s shape, id string) shape {
-			i := bytes.Index(s.body, []byte("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PORX_IN020101UK31"))
-			j := bytes.Index(s.body, []byte("\n--"+boundary+"--"))
-			enc := base64.StdEncoding.EncodeToString(s.body[i:j])
-			var lines []string
-			for len(enc) > 76 {
-				lines, enc = append(lines, enc[:76]), enc[76:]
-			}
-			lines = append(lines, enc)
-			s.body = append(append(bytes.Clone(s.body[:i]), strings.Join(lines, "\r\n")...), s.body[j:]...)
-			return edit(s, "Content-Type: application/xml; charset=UTF-8\n", "Content-Type: application/xml; charset=UTF-8\nContent-Transfer-Encoding: base64\n")
-		}, "", ""},
+		{"payload in base64", func(s shape, _ string) shape { return inBase64(s, "\r\n") }, "", ""},
+		// RFC 2045 §6.8: what is outside the base64 alphabet is ignored.
+		{"payload in base64 with characters outside its alphabet", func(s shape, _ string) shape { return inBase64(s, "\"!\r\n") }, "", ""},
 		{"payload marked binary, charset in upper case", func(s shape, _ string) shape {
 			return edit(s, "Content-Type: application/xml; charset=UTF-8\n", "Content-Type: text/xml; CHARSET=\"UTF-8\"\nContent-Transfer-Encoding: binary\n")
 		}, "", ""},

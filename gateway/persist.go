@@ -31,7 +31,17 @@ func (c Config) PersistDurationFor(interaction string) time.Duration {
 // retry written in the other case is the same message
 // (TestEbXMLDuplicateMessageIDCase, the SOAP door's case test).
 func duplicateKey(t Transport, interaction, messageID string) string {
-	return string(t) + ":" + interaction + ":" + strings.ToUpper(messageID)
+	return string(t) + ":" + inboxItemID(interaction, messageID)
+}
+
+// inboxItemID names an accepted message's inbox item
+// ("<interaction>:<MessageId>"), its MessageId read without regard to
+// letter case as duplicateKey reads it: the item in hand is what tells a
+// retry once its mark has lapsed (store.Store.AcceptFrom), and named as
+// written, a retry in the other letter case was queued beside it and
+// processed and answered twice (TestEbXMLRetryOfAMessageInHand).
+func inboxItemID(interaction, messageID string) string {
+	return interaction + ":" + strings.ToUpper(messageID)
 }
 
 // ParsePersistDurations reads "ID=duration,ID=duration" (Go durations, e.g.

@@ -42,7 +42,7 @@ type inboxEntry struct {
 }
 
 // item returns the store item that queues e, due at due. Its id is
-// "<interaction>:<MessageId>", like the duplicate-elimination key; an
+// inboxItemID's, like the duplicate-elimination key; an
 // ebXML message's item records its sender's party (upper case, as its
 // mark does), so that another party's message under the same MessageId is
 // told from it while it waits, whether the door queued it or a dead letter
@@ -54,7 +54,7 @@ func (e inboxEntry) item(due time.Time) (store.Item, error) {
 	if err != nil {
 		return store.Item{}, fmt.Errorf("encode inbox entry %s: %w", e.Inbound.MessageID, err)
 	}
-	it := store.Item{Queue: inboxQueue, ID: e.Inbound.Interaction + ":" + e.Inbound.MessageID, Data: b, Due: due}
+	it := store.Item{Queue: inboxQueue, ID: inboxItemID(e.Inbound.Interaction, e.Inbound.MessageID), Data: b, Due: due}
 	if e.Inbound.Transport == TransportEbXML {
 		it.Party = strings.ToUpper(e.Inbound.FromParty)
 	}
