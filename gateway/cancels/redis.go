@@ -72,6 +72,7 @@ type fixedRecord struct {
 	Request        []byte    `json:"request,omitempty"`
 	TraceParent    string    `json:"traceParent,omitempty"`
 	DispenserODS   string    `json:"dispenserOds,omitempty"`
+	Awaiting       bool      `json:"awaitingPrescription,omitempty"`
 	Created        time.Time `json:"created"`
 	Expires        time.Time `json:"expires"`
 }
@@ -81,7 +82,8 @@ func fixedOf(r Record) fixedRecord {
 		PrescriptionID: r.PrescriptionID, LineItem: r.LineItem, CancellationID: r.CancellationID,
 		ConversationID: r.ConversationID, MessageID: r.MessageID, ResponseID: r.ResponseID,
 		SenderPartyID: r.SenderPartyID, ReceiverParty: r.ReceiverPartyID, SenderASID: r.SenderASID, CPAID: r.CPAID,
-		Request: r.Request, TraceParent: r.TraceParent, DispenserODS: r.DispenserODS, Created: r.Created, Expires: r.Expires,
+		Request: r.Request, TraceParent: r.TraceParent, DispenserODS: r.DispenserODS, Awaiting: r.AwaitingPrescription,
+		Created: r.Created, Expires: r.Expires,
 	}
 }
 
@@ -398,7 +400,7 @@ func decodeFields(vals []any) (Record, error) {
 		PrescriptionID: f.PrescriptionID, LineItem: f.LineItem, CancellationID: f.CancellationID,
 		ConversationID: f.ConversationID, MessageID: f.MessageID, ResponseID: f.ResponseID,
 		SenderPartyID: f.SenderPartyID, ReceiverPartyID: f.ReceiverParty, SenderASID: f.SenderASID, CPAID: f.CPAID, Request: f.Request,
-		TraceParent: f.TraceParent, DispenserODS: f.DispenserODS, Created: f.Created, Expires: f.Expires,
+		TraceParent: f.TraceParent, DispenserODS: f.DispenserODS, AwaitingPrescription: f.Awaiting, Created: f.Created, Expires: f.Expires,
 		State: State(str(1)), LastError: str(5),
 	}
 	if o := str(2); o != "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -181,11 +182,36 @@ func (c *Service) logger(ex Exchange) *slog.Logger {
 	return c.log.With(attrArgs(ex.LogAttrs)...)
 }
 
+// reasonNotificationOfDeath is the cancellation reason (…16.27) of a
+// cancellation for the patient's death.
+const reasonNotificationOfDeath = "0007"
+
+// FollowedUp reports whether Spine sends the prescriber a Subsequent
+// Cancel Response some time after the Cancel Response out describes, so
+// that the gateway must Track it: when the item is with a dispenser and
+// marked for cancellation (0002, 0003), and when the prescription was not
+// found (0008) because it had not reached Spine yet, which keeps the
+// cancellation, carries it out when the prescription comes and then
+// answers "Subsequent cancellation", 0001 (eps-spine-shared
+// interactions/create_prescription.py and common.py,
+// apply_all_cancellations) — except for a Notification of Death (reason
+// 0007), carried out without an answer (is_death).
+func FollowedUp(out cancel.CancelOutcome) bool {
+	return out.Pending || awaitsPrescription(out)
+}
+
+// awaitsPrescription reports whether out is a not-found answer whose
+// cancellation Spine carries out, and answers, when the prescription comes.
+func awaitsPrescription(out cancel.CancelOutcome) bool {
+	return !out.Pending && out.Code.Code == cancelCodeNotFound && !slices.Contains(out.Request.ReasonCodes, reasonNotificationOfDeath)
+}
+
 // Track records a pending cancellation the prescriber sent in: by
 // prescription id and line item, with the conversation, parties and
 // message ids the Subsequent Cancel Response will need, and the request
-// itself. An error means it is not recorded (the message is processed
-// again later).
+// itself. A cancellation answered not found (FollowedUp) is tracked as
+// awaiting its prescription. An error means it is not recorded (the
+// message is processed again later).
 func (c *Service) Track(ctx context.Context, in Exchange, out cancel.CancelOutcome) error {
 	log := c.logger(in).With("prescription", out.Request.PrescriptionID, "line_item", out.Request.LineItemID)
 	if !in.EbXML || in.FromParty == "" {
@@ -198,7 +224,7 @@ func (c *Service) Track(ctx context.Context, in Exchange, out cancel.CancelOutco
 		CancellationID: out.Request.CancellationID, ConversationID: in.ConversationID, MessageID: in.MessageID,
 		ResponseID: strings.ToUpper(c.newID()), SenderPartyID: in.FromParty, ReceiverPartyID: in.ToParty,
 		SenderASID: out.Request.SenderASID, CPAID: in.CPAID, Request: in.Payload, TraceParent: in.TraceParent, DispenserODS: out.DispenserODS,
-		Created: now, NextPoll: now.Add(c.opts.backoff(1)),
+		AwaitingPrescription: awaitsPrescription(out), Created: now, NextPoll: now.Add(c.opts.backoff(1)),
 	}
 	added, err := c.tracker.Track(ctx, rec)
 	if err != nil {
@@ -207,7 +233,7 @@ func (c *Service) Track(ctx context.Context, in Exchange, out cancel.CancelOutco
 	if added {
 		c.m.tracked.Inc()
 		log.Info("pending cancellation tracked", "code", out.FHIRCode, "dispenser", out.DispenserODS,
-			"next_poll", rec.NextPoll.Format(time.RFC3339))
+			"awaiting_prescription", rec.AwaitingPrescription, "next_poll", rec.NextPoll.Format(time.RFC3339))
 	} else {
 		log.Info("pending cancellation already tracked (or this request already answered): nothing new to track", "code", out.FHIRCode)
 	}

@@ -1,0 +1,113 @@
+package cancels
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/cancels/cancelstest"
+	"github.com/porxgate/porxgate/mapping/cancel"
+	"github.com/porxgate/porxgate/mapping/core"
+)
+
+// TestFollowedUp: which Cancel Responses Spine follows with a Subsequent
+// Cancel Response, so that the gateway tracks them: pending with a
+// dispenser, and not found (the prescription not yet there, carried out
+// when it comes) unless the cancellation is for a Notification of Death
+// (eps-spine-shared interactions/common.py, is_death).
+func TestFollowedUp(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		out      cancel.CancelOutcome
+		want     bool
+		awaiting bool
+	}{
+		{"with dispenser", cancel.CancelOutcome{Code: core.SpineCode{Code: "0002"}, Pending: true}, true, false},
+		{"with dispenser, active", cancel.CancelOutcome{Code: core.SpineCode{Code: "0003"}, Pending: true}, true, false},
+		{"not found", cancel.CancelOutcome{Code: core.SpineCode{Code: "0008"}, Request: cancel.CancelRequestInfo{ReasonCodes: []string{"0001"}}}, true, true},
+		{"not found, notification of death", cancel.CancelOutcome{Code: core.SpineCode{Code: "0008"}, Request: cancel.CancelRequestInfo{ReasonCodes: []string{"0007"}}}, false, false},
+		{"not found, death as a further reason", cancel.CancelOutcome{Code: core.SpineCode{Code: "0008"}, Request: cancel.CancelRequestInfo{ReasonCodes: []string{"0001", "0007"}}}, false, false},
+		{"cancelled", cancel.CancelOutcome{Code: core.SpineCode{Code: "0001"}}, false, false},
+		{"dispensed", cancel.CancelOutcome{Code: core.SpineCode{Code: "0004"}}, false, false},
+		{"already cancelled", cancel.CancelOutcome{Code: core.SpineCode{Code: "0006"}}, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := FollowedUp(tc.out); got != tc.want {
+				t.Errorf("FollowedUp = %v, want %v", got, tc.want)
+			}
+			if got := awaitsPrescription(tc.out); got != tc.awaiting {
+				t.Errorf("awaitsPrescription = %v, want %v", got, tc.awaiting)
+			}
+		})
+	}
+}
+
+// TestPollerAwaitingPrescription: a cancellation answered not found waits
+// for its prescription. While the EPS tracker does not know the
+// prescription it stays pending (no error: that is what it waits for);
+// once the tracker lists it, the cancellation was carried out (the item
+// cancelled: one Subsequent Cancel Response, 0001) or it was not (any
+// other item status, or the item not on it: Spine sends nothing, and
+// tracking ends without an answer, the cancel request marked answered so
+// that a replay does not track it again).
+func TestPollerAwaitingPrescription(t *testing.T) {
+	item := strings.ToLower(rxLineItem)
+	for _, tc := range []struct {
+		name string
+		body func(t *testing.T) []byte
+		// pending: still tracked after the poll; code: the answer's code ("" none).
+		pending bool
+		code    string
+	}{
+		{"prescription not yet in EPS", func(*testing.T) []byte { return []byte(`{"resourceType":"Bundle","type":"searchset"}`) }, true, ""},
+		{"carried out", func(t *testing.T) []byte {
+			return cancelstest.Searchset(t, cancelstest.TrackerTask(rxID, "0005", "", "", map[string]string{item: "0005"}))
+		}, false, "0001"},
+		{"not carried out", func(t *testing.T) []byte {
+			return cancelstest.Searchset(t, cancelstest.TrackerTask(rxID, "0001", "", "", map[string]string{item: "0007"}))
+		}, false, ""},
+		{"item not on the prescription", func(t *testing.T) []byte {
+			return cancelstest.Searchset(t, cancelstest.TrackerTask(rxID, "0001", "", "", map[string]string{"other": "0007"}))
+		}, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &cannedTracker{status: 200, body: tc.body(t)}
+			opts := Config{PollInterval: time.Second, Backoff: time.Minute, MaxBackoff: time.Hour, MaxAge: 24 * time.Hour, Rate: 1000, Lease: 30 * time.Second}
+			r := newPollerRigOn(t, api, opts, func(o Options, clock func() time.Time) Tracker { return NewMemory(o, clock) },
+				func(rec *Record) { rec.AwaitingPrescription = true })
+			r.clock.add(time.Minute)
+			r.c.pollDue(context.Background(), newRateLimiter(1000))
+			if api.calls != 1 {
+				t.Fatalf("polled %d times, want 1", api.calls)
+			}
+			got, err := r.tr.Get(context.Background(), rxID, rxLineItem)
+			switch {
+			case tc.pending && err != nil:
+				t.Fatalf("no longer tracked: %v", err)
+			case tc.pending && (got.State != StatePending || got.Attempts != 1 || got.LastError != "" || !got.AwaitingPrescription):
+				t.Errorf("after the poll: state %s attempts %d lastError %q awaiting %v; want pending 1 \"\" true",
+					got.State, got.Attempts, got.LastError, got.AwaitingPrescription)
+			case !tc.pending && !errors.Is(err, ErrNotFound):
+				t.Errorf("still tracked (err %v)", err)
+			}
+			ds := r.outboxDeliveries(t)
+			switch {
+			case tc.code == "" && len(ds) != 0:
+				t.Errorf("%d deliveries, want none", len(ds))
+			case tc.code != "" && len(ds) != 1:
+				t.Fatalf("%d deliveries, want 1", len(ds))
+			case tc.code != "" && !strings.Contains(string(ds[0].Body), `code="`+tc.code+`"`):
+				t.Errorf("the answer does not carry %s:\n%s", tc.code, ds[0].Body)
+			}
+			if !tc.pending {
+				again := r.rec
+				again.Created = r.clock.now()
+				if ok, err := r.tr.Track(context.Background(), again); err != nil || ok {
+					t.Errorf("the cancel request replayed is tracked again: %v %v", ok, err)
+				}
+			}
+		})
+	}
+}
