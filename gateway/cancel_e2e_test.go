@@ -265,6 +265,39 @@ func TestCancellationBeforePrescription(t *testing.T) {
 	}
 }
 
+// TestCancellationBeforePrescriptionAcrossReplicas: the gateway that
+// tracked a cancellation answered not found stops (a restart); two other
+// replicas on the same Redis poll for it; the prescription then reaches
+// EPS another way. The prescriber gets exactly one Subsequent Cancel
+// Response (0001), whichever replica finds it.
+func TestCancellationBeforePrescriptionAcrossReplicas(t *testing.T) {
+	st, newStore := redisStore(t)
+	f := newFlow(t)
+	opts := cancelTestOptions(20*time.Millisecond, 700*time.Millisecond)
+	opts.MaxBackoff = 20 * time.Millisecond // every replica looks often: a race for the one answer
+	a, _ := startFlowGateway(t, f, st, opts, nil)
+	cancel := f.send(t, a, 1, senderParty, senderCPA, v3.CancelRequest, legacyCancel(t, rxFixture))
+	waitFor(t, "the Cancel Response", func() bool { return len(byAction(f.prescriber, v3.CancelResponse)) == 1 })
+	a.stop()
+
+	_, cb := startFlowGateway(t, f, newStore(), opts, nil)
+	startFlowGateway(t, f, newStore(), opts, nil)
+	waitFor(t, "polls that find the prescription not yet there", func() bool {
+		r, err := trackedRecord(t, cb.Tracker())
+		return err == nil && r.Attempts >= 4 && r.AwaitingPrescription
+	})
+	resp, err := f.client.ProcessMessage(context.Background(), cancelstest.Testdata(t, "prescribe/"+rxFixture))
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("prescription straight to EPS: %v %+v", err, resp)
+	}
+	waitFor(t, "the Subsequent Cancel Response", func() bool { return len(byAction(f.prescriber, v3.SubsequentCancelResponse)) >= 1 })
+	time.Sleep(settleQuiet)
+	checkSubsequent(t, f, cancel, "0001")
+	if _, err := trackedRecord(t, cb.Tracker()); !errors.Is(err, cancels.ErrNotFound) {
+		t.Errorf("record still tracked after the answer (err %v)", err)
+	}
+}
+
 // grepLines returns the lines of s that contain sub.
 func grepLines(s, sub string) string {
 	var out []string
