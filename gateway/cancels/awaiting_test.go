@@ -10,6 +10,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/cancels/cancelstest"
 	"github.com/porxgate/porxgate/mapping/cancel"
 	"github.com/porxgate/porxgate/mapping/core"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestFollowedUp: which Cancel Responses Spine follows with a Subsequent
@@ -107,6 +108,53 @@ func TestPollerAwaitingPrescription(t *testing.T) {
 				if ok, err := r.tr.Track(context.Background(), again); err != nil || ok {
 					t.Errorf("the cancel request replayed is tracked again: %v %v", ok, err)
 				}
+			}
+		})
+	}
+}
+
+// TestSettleAwaitingPrescription: what passes the gateway settles a
+// cancellation awaiting its prescription only as Spine does. The
+// prescription EPS accepted, with the EPS tracker showing the item
+// cancelled, answers it (0001, source prescription); a prescription whose
+// item the tracker shows still to be dispensed leaves it to the poller;
+// a dispense notification of the item (not dispensed) does not answer it
+// "not dispensed" (Spine sends nothing then) and leaves it too.
+func TestSettleAwaitingPrescription(t *testing.T) {
+	item := strings.ToLower(rxLineItem)
+	rx := cancelstest.Testdata(t, "prescribe/"+cancelstest.RxFixture)
+	for _, tc := range []struct {
+		name      string
+		canon     string
+		body      func(t *testing.T) []byte
+		itemState string
+		code      string // the answer's code; "" none, the cancellation still tracked
+	}{
+		{"prescription, carried out", v3.ParentPrescription, func(*testing.T) []byte { return rx }, "0005", "0001"},
+		{"prescription, not carried out", v3.ParentPrescription, func(*testing.T) []byte { return rx }, "0007", ""},
+		{"dispense notification", v3.DispenseNotification, func(t *testing.T) []byte {
+			return fhirOf(t, v3.DispenseNotification, cancelstest.LegacyNotDispensed(t))
+		}, "0002", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &cannedTracker{status: 200, body: cancelstest.Searchset(t, cancelstest.TrackerTask(rxID, "0001", "", "", map[string]string{item: tc.itemState}))}
+			opts := Config{PollInterval: time.Second, Backoff: time.Minute, MaxBackoff: time.Hour, MaxAge: 24 * time.Hour, Rate: 1000, Lease: 30 * time.Second}
+			r := newPollerRigOn(t, api, opts, func(o Options, clock func() time.Time) Tracker { return NewMemory(o, clock) },
+				func(rec *Record) { rec.AwaitingPrescription = true })
+			r.c.Settle(context.Background(), Exchange{}, tc.canon, tc.body(t))
+			ds := r.outboxDeliveries(t)
+			_, err := r.tr.Get(context.Background(), rxID, rxLineItem)
+			if tc.code == "" {
+				if len(ds) != 0 || err != nil {
+					t.Errorf("%d deliveries (want none), tracked: %v (want still)", len(ds), err)
+				}
+				return
+			}
+			if len(ds) != 1 || !strings.Contains(string(ds[0].Body), `code="`+tc.code+`"`) {
+				t.Fatalf("%d deliveries, want 1 carrying %s", len(ds), tc.code)
+			}
+			if !errors.Is(err, ErrNotFound) {
+				t.Errorf("still tracked after the answer (err %v)", err)
 			}
 		})
 	}
