@@ -159,3 +159,58 @@ func TestSettleAwaitingPrescription(t *testing.T) {
 		})
 	}
 }
+
+// TestTrackerCountsAwaiting: Stats counts the records awaiting their
+// prescription (a prescription passing the gateway reads its Bundle again
+// only while there is one), until they are completed or expire, on every
+// Tracker.
+func TestTrackerCountsAwaiting(t *testing.T) {
+	for _, im := range impls(t) {
+		t.Run(im.name, func(t *testing.T) {
+			ctx := context.Background()
+			tr := im.open(t, Options{})
+			awaitingCount := func(want int) {
+				t.Helper()
+				st, err := tr.Stats(ctx, t0)
+				if err != nil || st.Awaiting != want {
+					t.Fatalf("Stats = %+v, %v; want %d awaiting", st, err, want)
+				}
+			}
+			answered := rec("P1", 1, t0)
+			answered.AwaitingPrescription = true
+			expiring := rec("P2", 2, t0)
+			expiring.AwaitingPrescription, expiring.Expires = true, t0.Add(time.Hour)
+			for _, r := range []Record{answered, expiring, rec("P3", 3, t0)} {
+				if ok, err := tr.Track(ctx, r); err != nil || !ok {
+					t.Fatalf("Track = %v, %v", ok, err)
+				}
+			}
+			awaitingCount(2)
+			if got, err := tr.Get(ctx, "P1", answered.LineItem); err != nil || !got.AwaitingPrescription {
+				t.Fatalf("Get = %+v, %v; want it awaiting its prescription", got, err)
+			}
+			c, ok, err := tr.Resolve(ctx, "P1", answered.LineItem, Outcome{Code: "0001", Source: sourcePrescription}, t0)
+			if err != nil || !ok {
+				t.Fatalf("Resolve = %v, %v", ok, err)
+			}
+			if err := tr.Complete(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+			awaitingCount(1)
+			at := t0.Add(time.Hour)
+			claims, err := tr.Due(ctx, at, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range claims {
+				if _, err := tr.Reschedule(ctx, c, at, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if gone, err := tr.Expire(ctx, at, 10); err != nil || len(gone) != 1 || gone[0].PrescriptionID != "P2" {
+				t.Fatalf("Expire = %+v, %v", gone, err)
+			}
+			awaitingCount(0)
+		})
+	}
+}

@@ -88,6 +88,9 @@
 //	                           (pending records only)
 //	<prefix>cancels:index      sorted set: id -> Unix ms created (every
 //	                           tracked record: List and Stats)
+//	<prefix>cancels:awaiting   sorted set: id -> 0, the records awaiting
+//	                           their prescription (Stats.Awaiting), until
+//	                           Complete or Expire
 //	<prefix>cancels:expired    list of expired records (JSON, without the
 //	                           cancel request's payload), newest first,
 //	                           trimmed to Options.ExpiredCap entries

@@ -217,8 +217,20 @@ func Settles(canon string) bool {
 func (c *Service) Settle(ctx context.Context, in Exchange, canon string, body []byte) {
 	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
 	defer cancel()
-	s, err := settlementOf(canon, body)
 	log := c.logger(in)
+	if canon == v3.ParentPrescription || canon == v3.ParentPrescriptionNonUrgent {
+		// Every prescription passes here, and few cancellations await
+		// theirs: the count spares the rest reading the Bundle again.
+		st, err := c.tracker.Stats(ctx, c.now())
+		if err != nil {
+			log.Warn("cancellations awaiting a prescription could not be counted; left to the poller", "err", err)
+			return
+		}
+		if st.Awaiting == 0 {
+			return
+		}
+	}
+	s, err := settlementOf(canon, body)
 	if err != nil {
 		log.Warn("cannot tell which pending cancellations this message settles; left to the poller", "err", err)
 		return

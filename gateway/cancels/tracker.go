@@ -170,6 +170,9 @@ type Stats struct {
 	Tracked int
 	// Pending counts the records still pending.
 	Pending int
+	// Awaiting counts the tracked records that await their prescription
+	// (Record.AwaitingPrescription), pending or resolved and being answered.
+	Awaiting int
 	// OldestAge is the age of the oldest tracked record (0 when none).
 	OldestAge time.Duration
 	// Expired counts the entries of the expired list (at most ExpiredCap).
