@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/cancels/cancelstest"
+	"github.com/porxgate/porxgate/gateway/outbox"
+	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/mapping/cancel"
 	"github.com/porxgate/porxgate/mapping/core"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -211,6 +213,58 @@ func TestTrackerCountsAwaiting(t *testing.T) {
 				t.Fatalf("Expire = %+v, %v", gone, err)
 			}
 			awaitingCount(0)
+		})
+	}
+}
+
+// TestTrackSupersedesAwaiting: a cancellation answered not found still
+// awaits its prescription when another cancel request for the same item
+// is answered pending (the prescription came without the first taking
+// effect, and a dispenser now holds it). The first can no longer be
+// carried out; the second must be tracked, in its own conversation, or
+// its Subsequent Cancel Response would never come (and the first's
+// record, resolved by a later return, would answer the wrong request).
+// The first ends unanswered, as from Spine.
+func TestTrackSupersedesAwaiting(t *testing.T) {
+	for _, im := range impls(t) {
+		t.Run(im.name, func(t *testing.T) {
+			ctx := context.Background()
+			tr := im.open(t, Options{})
+			c := NewService(ServiceOptions{Tracker: tr, Log: quietLog(), Now: func() time.Time { return t0 }})
+			st := store.NewMemory(func() time.Time { return t0 })
+			c.Attach(Outbox{Queue: st}, nil)
+			request := cancelstest.LegacyCancel(t, cancelstest.RxFixture, v3.FamilyUK)
+			info, err := cancel.ReadCancelRequestInfo(request)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exchange := func(messageID string) Exchange {
+				return Exchange{EbXML: true, MessageID: messageID, ConversationID: "CONV-" + messageID, FromParty: senderParty,
+					ToParty: spineParty, CPAID: senderCPA, Payload: request}
+			}
+			notFound := cancel.CancelOutcome{Code: core.SpineCode{Code: "0008"}, Request: info}
+			pending := cancel.CancelOutcome{Code: core.SpineCode{Code: "0002"}, Pending: true, Request: info}
+			if err := c.Track(ctx, exchange("MSG-1"), notFound); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Track(ctx, exchange("MSG-2"), pending); err != nil {
+				t.Fatalf("Track of the pending cancel: %v", err)
+			}
+			got, err := tr.Get(ctx, info.PrescriptionID, info.LineItemID)
+			if err != nil || got.MessageID != "MSG-2" || got.ConversationID != "CONV-MSG-2" || got.AwaitingPrescription || got.State != StatePending {
+				t.Fatalf("tracked %s (conversation %s, awaiting %v, %s), %v; want the pending cancel MSG-2",
+					got.MessageID, got.ConversationID, got.AwaitingPrescription, got.State, err)
+			}
+			if l, err := st.Claim(ctx, outbox.Queue, t0.Add(time.Hour), time.Minute); err != nil || l != nil {
+				t.Errorf("something was queued for the superseded cancellation: %+v %v", l, err)
+			}
+			// The first request, processed again, is not tracked again.
+			if err := c.Track(ctx, exchange("MSG-1"), notFound); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := tr.Get(ctx, info.PrescriptionID, info.LineItemID); got.MessageID != "MSG-2" {
+				t.Errorf("tracked %s after the first request came again, want MSG-2", got.MessageID)
+			}
 		})
 	}
 }

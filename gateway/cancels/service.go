@@ -2,6 +2,7 @@ package cancels
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -227,6 +228,9 @@ func (c *Service) Track(ctx context.Context, in Exchange, out cancel.CancelOutco
 		AwaitingPrescription: awaitsPrescription(out), Created: now, NextPoll: now.Add(c.opts.backoff(1)),
 	}
 	added, err := c.tracker.Track(ctx, rec)
+	if err == nil && !added && !rec.AwaitingPrescription {
+		added, err = c.supersede(ctx, log, rec)
+	}
 	if err != nil {
 		return fmt.Errorf("tracking the pending cancellation of %s item %s: %w", rec.PrescriptionID, rec.LineItem, err)
 	}
@@ -238,4 +242,41 @@ func (c *Service) Track(ctx context.Context, in Exchange, out cancel.CancelOutco
 		log.Info("pending cancellation already tracked (or this request already answered): nothing new to track", "code", out.FHIRCode)
 	}
 	return nil
+}
+
+// supersede tracks rec, a cancellation EPS answered pending, in place of
+// an earlier cancel request of the same item that awaits its prescription
+// (answered not found), and reports whether it did. That one can no
+// longer be carried out — EPS knows the prescription now, the item not
+// cancelled — so it ends unanswered, as from Spine; kept, it would have
+// taken rec's Subsequent Cancel Response for its own request. While
+// it is being ended (resolved, by this call or another, not yet
+// completed) rec cannot be tracked: the error has the message processed
+// again.
+func (c *Service) supersede(ctx context.Context, log *slog.Logger, rec Record) (bool, error) {
+	old, err := c.tracker.Get(ctx, rec.PrescriptionID, rec.LineItem)
+	if errors.Is(err, ErrNotFound) {
+		return c.tracker.Track(ctx, rec) // ended meanwhile
+	}
+	if err != nil {
+		return false, err
+	}
+	if !old.AwaitingPrescription || answeredID(old.MessageID) == answeredID(rec.MessageID) {
+		return false, nil // tracked already
+	}
+	if old.State == StatePending {
+		claim, ok, err := c.tracker.Resolve(ctx, rec.PrescriptionID, rec.LineItem, Outcome{Source: sourceSuperseded, At: c.now().UTC()}, c.now())
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			if err := c.tracker.Complete(ctx, claim); err != nil {
+				return false, err
+			}
+			log.Warn("an earlier cancellation of the item, answered not found, was not carried out when its prescription came (as Spine, no Subsequent Cancel Response is sent for it); no longer tracked",
+				"superseded_message_id", old.MessageID)
+			return c.tracker.Track(ctx, rec)
+		}
+	}
+	return false, fmt.Errorf("an earlier cancellation of the item (%s), answered not found, is being ended", old.MessageID)
 }

@@ -19,6 +19,10 @@ const (
 	sourceReturn       = "return"
 	sourceTracker      = "tracker"
 	sourcePrescription = "prescription"
+	// sourceSuperseded ends, unanswered, a cancellation awaiting its
+	// prescription that a later cancel request of the item replaced
+	// (Service.supersede): its Outcome has no Code.
+	sourceSuperseded = "superseded"
 )
 
 // settlement is what a dispenser's message that EPS accepted says about
