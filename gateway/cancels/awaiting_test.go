@@ -77,9 +77,7 @@ func TestPollerAwaitingPrescription(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			api := &cannedTracker{status: 200, body: tc.body(t)}
-			opts := Config{PollInterval: time.Second, Backoff: time.Minute, MaxBackoff: time.Hour, MaxAge: 24 * time.Hour, Rate: 1000, Lease: 30 * time.Second}
-			r := newPollerRigOn(t, api, opts, func(o Options, clock func() time.Time) Tracker { return NewMemory(o, clock) },
-				func(rec *Record) { rec.AwaitingPrescription = true })
+			r := newPollerRig(t, api, func(rec *Record) { rec.AwaitingPrescription = true })
 			r.clock.add(time.Minute)
 			r.c.pollDue(context.Background(), newRateLimiter(1000))
 			if api.calls != 1 {
@@ -140,9 +138,7 @@ func TestSettleAwaitingPrescription(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			api := &cannedTracker{status: 200, body: cancelstest.Searchset(t, cancelstest.TrackerTask(rxID, "0001", "", "", map[string]string{item: tc.itemState}))}
-			opts := Config{PollInterval: time.Second, Backoff: time.Minute, MaxBackoff: time.Hour, MaxAge: 24 * time.Hour, Rate: 1000, Lease: 30 * time.Second}
-			r := newPollerRigOn(t, api, opts, func(o Options, clock func() time.Time) Tracker { return NewMemory(o, clock) },
-				func(rec *Record) { rec.AwaitingPrescription = true })
+			r := newPollerRig(t, api, func(rec *Record) { rec.AwaitingPrescription = true })
 			r.c.Settle(context.Background(), Exchange{}, tc.canon, tc.body(t))
 			ds := r.outboxDeliveries(t)
 			_, err := r.tr.Get(context.Background(), rxID, rxLineItem)

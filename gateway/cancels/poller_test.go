@@ -76,10 +76,10 @@ type pollerRig struct {
 	rec   Record
 }
 
-func newPollerRig(t *testing.T, api TrackerAPI) *pollerRig {
+func newPollerRig(t *testing.T, api TrackerAPI, edits ...func(*Record)) *pollerRig {
 	t.Helper()
 	opts := Config{PollInterval: time.Second, Backoff: time.Minute, MaxBackoff: time.Hour, MaxAge: 24 * time.Hour, Rate: 1000, Lease: 30 * time.Second}
-	return newPollerRigOn(t, api, opts, func(o Options, clock func() time.Time) Tracker { return NewMemory(o, clock) })
+	return newPollerRigOn(t, api, opts, func(o Options, clock func() time.Time) Tracker { return NewMemory(o, clock) }, edits...)
 }
 
 // newPollerRigOn is newPollerRig with settings opts, on the tracker open
