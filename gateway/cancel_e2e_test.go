@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/cancels"
+	"github.com/porxgate/porxgate/gateway/cancels/cancelstest"
 	"github.com/porxgate/porxgate/gateway/sim"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -194,6 +195,106 @@ func TestCancellationExpires(t *testing.T) {
 	recs, err := c.Tracker().ListExpired(context.Background(), 10)
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("expired list: %v %d", err, len(recs))
+	}
+}
+
+// TestCancellationBeforePrescription: the prescriber's Cancel Request
+// reaches EPS before its prescription (the two travel apart). Spine
+// answers it "not found" (0008), keeps it, cancels the prescription when
+// it arrives and then sends the prescriber a Subsequent Cancel Response
+// "Prescription/item was cancelled" (0001; eps-spine-shared
+// create_prescription.py, apply_all_cancellations). Through the gateway,
+// on a real Redis: the Cancel Response says 0008, the prescription comes
+// next and is answered AA, and the prescriber then gets exactly one
+// PORX_IN050102UK32 with 0001 in the cancel's conversation; nothing stays
+// tracked.
+func TestCancellationBeforePrescription(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// backoff is the wait before the poller's first look.
+		backoff time.Duration
+		// direct sends the prescription straight to EPS (another way in
+		// than this gateway), so that only the poller can find it came.
+		direct bool
+	}{
+		{name: "resolved as the prescription passes the gateway", backoff: time.Hour},
+		{name: "resolved by the poller", backoff: 40 * time.Millisecond, direct: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, _ := redisStore(t)
+			f := newFlow(t)
+			g, c := startFlowGateway(t, f, st, cancelTestOptions(tc.backoff, 2*time.Second), nil)
+
+			cancel := f.send(t, g, 1, senderParty, senderCPA, v3.CancelRequest, legacyCancel(t, rxFixture))
+			waitFor(t, "the Cancel Response", func() bool { return len(byAction(f.prescriber, v3.CancelResponse)) == 1 })
+			if code := cancelCodeOf(t, byAction(f.prescriber, v3.CancelResponse)[0].msg.Payload.Body); code != "0008" {
+				t.Fatalf("Cancel Response code %s, want 0008 (not found)", code)
+			}
+
+			if tc.direct {
+				waitFor(t, "a poll that finds the prescription not yet there", func() bool {
+					r, err := trackedRecord(t, c.Tracker())
+					return err == nil && r.Attempts >= 1
+				})
+				resp, err := f.client.ProcessMessage(context.Background(), cancelstest.Testdata(t, "prescribe/"+rxFixture))
+				if err != nil || resp.Status != 200 {
+					t.Fatalf("prescription straight to EPS: %v %+v", err, resp)
+				}
+			} else {
+				payload, _ := legacyPrescription(t, rxFixture)
+				f.send(t, g, 2, senderParty, senderCPA, prescribe, payload)
+				waitFor(t, "the prescription's MCCI answer", func() bool { return len(byAction(f.prescriber, mcciAck)) == 1 })
+				if tc, _ := ackOf(t, byAction(f.prescriber, mcciAck)[0].msg.Payload.Body); tc != "AA" {
+					t.Fatalf("prescription answered %s, want AA", tc)
+				}
+			}
+			waitFor(t, "the Subsequent Cancel Response", func() bool { return len(byAction(f.prescriber, v3.SubsequentCancelResponse)) >= 1 })
+			time.Sleep(settleQuiet)
+			checkSubsequent(t, f, cancel, "0001")
+			if _, err := trackedRecord(t, c.Tracker()); !errors.Is(err, cancels.ErrNotFound) {
+				t.Errorf("after the answer the record is still tracked (err %v)", err)
+			}
+			source := "prescription"
+			if tc.direct {
+				source = "tracker"
+			}
+			if m := metricsText(t, g); !strings.Contains(m, `porxgate_cancellations_resolved_total{source="`+source+`"} 1`) {
+				t.Errorf("metrics:\n%s", grepLines(m, "cancellation"))
+			}
+		})
+	}
+}
+
+// TestCancellationBeforePrescriptionAcrossReplicas: the gateway that
+// tracked a cancellation answered not found stops (a restart); two other
+// replicas on the same Redis poll for it; the prescription then reaches
+// EPS another way. The prescriber gets exactly one Subsequent Cancel
+// Response (0001), whichever replica finds it.
+func TestCancellationBeforePrescriptionAcrossReplicas(t *testing.T) {
+	st, newStore := redisStore(t)
+	f := newFlow(t)
+	opts := cancelTestOptions(20*time.Millisecond, 700*time.Millisecond)
+	opts.MaxBackoff = 20 * time.Millisecond // every replica looks often: a race for the one answer
+	a, _ := startFlowGateway(t, f, st, opts, nil)
+	cancel := f.send(t, a, 1, senderParty, senderCPA, v3.CancelRequest, legacyCancel(t, rxFixture))
+	waitFor(t, "the Cancel Response", func() bool { return len(byAction(f.prescriber, v3.CancelResponse)) == 1 })
+	a.stop()
+
+	_, cb := startFlowGateway(t, f, newStore(), opts, nil)
+	startFlowGateway(t, f, newStore(), opts, nil)
+	waitFor(t, "polls that find the prescription not yet there", func() bool {
+		r, err := trackedRecord(t, cb.Tracker())
+		return err == nil && r.Attempts >= 4 && r.AwaitingPrescription
+	})
+	resp, err := f.client.ProcessMessage(context.Background(), cancelstest.Testdata(t, "prescribe/"+rxFixture))
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("prescription straight to EPS: %v %+v", err, resp)
+	}
+	waitFor(t, "the Subsequent Cancel Response", func() bool { return len(byAction(f.prescriber, v3.SubsequentCancelResponse)) >= 1 })
+	time.Sleep(settleQuiet)
+	checkSubsequent(t, f, cancel, "0001")
+	if _, err := trackedRecord(t, cb.Tracker()); !errors.Is(err, cancels.ErrNotFound) {
+		t.Errorf("record still tracked after the answer (err %v)", err)
 	}
 }
 

@@ -57,11 +57,12 @@ func cancelExchange(in *Inbound) cancels.Exchange {
 }
 
 // answerFor makes the answer to in from EPS's answer, and does the
-// pending-cancellation work that goes with it: a pending Cancel Response
-// is tracked before it is answered (a tracking failure is an error, so the
-// message is processed again and nothing is lost); a dispense notification
-// or return EPS accepted resolves the prescription's pending cancellations
-// (best effort: what fails here the poller resolves later).
+// pending-cancellation work that goes with it: a Cancel Response that
+// Spine follows up later (pending, or not found: cancels.FollowedUp) is
+// tracked before it is answered (a tracking failure is an error, so the
+// message is processed again and nothing is lost); a dispense
+// notification, return or prescription EPS accepted resolves the prescription's pending
+// cancellations (best effort: what fails here the poller resolves later).
 func (p *EPSProcessor) answerFor(ctx context.Context, in *Inbound, canon string, body []byte, meta mapping.Meta, resp *upstream.Response, env mapping.Env) (Answer, error) {
 	track := p.cancels != nil && !isShadowRun(ctx) // a shadow run acts on nothing (compare_wiring.go)
 	if canon == v3.CancelRequest && track {
@@ -69,7 +70,7 @@ func (p *EPSProcessor) answerFor(ctx context.Context, in *Inbound, canon string,
 		if err != nil {
 			return Answer{}, Permanent(fmt.Errorf("%s %s: mapping EPS's answer: %w", in.Interaction, in.MessageID, err))
 		}
-		if outcome != nil && outcome.Pending {
+		if outcome != nil && cancels.FollowedUp(*outcome) {
 			if err := p.cancels.Track(ctx, cancelExchange(in), *outcome); err != nil {
 				return Answer{}, fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err)
 			}

@@ -28,22 +28,25 @@ const (
 // AdminEntry is one tracked cancellation in the admin view, without the
 // request payload (which holds patient data).
 type AdminEntry struct {
-	PrescriptionID string     `json:"prescriptionId"`
-	LineItem       string     `json:"lineItem"`
-	CancellationID string     `json:"cancellationId,omitempty"`
-	ConversationID string     `json:"conversationId"`
-	MessageID      string     `json:"messageId"`
-	ResponseID     string     `json:"responseId,omitempty"`
-	Party          string     `json:"party"`
-	DispenserODS   string     `json:"dispenserOds,omitempty"`
-	State          State      `json:"state"`
-	Created        time.Time  `json:"created"`
-	AgeSeconds     float64    `json:"ageSeconds"`
-	NextPoll       *time.Time `json:"nextPoll,omitempty"`
-	Expires        time.Time  `json:"expires"`
-	Polls          int        `json:"polls"`
-	LastError      string     `json:"lastError,omitempty"`
-	Outcome        *Outcome   `json:"outcome,omitempty"`
+	PrescriptionID string `json:"prescriptionId"`
+	LineItem       string `json:"lineItem"`
+	CancellationID string `json:"cancellationId,omitempty"`
+	ConversationID string `json:"conversationId"`
+	MessageID      string `json:"messageId"`
+	ResponseID     string `json:"responseId,omitempty"`
+	Party          string `json:"party"`
+	DispenserODS   string `json:"dispenserOds,omitempty"`
+	// AwaitingPrescription: answered not found, waiting for the
+	// prescription (Record.AwaitingPrescription).
+	AwaitingPrescription bool       `json:"awaitingPrescription,omitempty"`
+	State                State      `json:"state"`
+	Created              time.Time  `json:"created"`
+	AgeSeconds           float64    `json:"ageSeconds"`
+	NextPoll             *time.Time `json:"nextPoll,omitempty"`
+	Expires              time.Time  `json:"expires"`
+	Polls                int        `json:"polls"`
+	LastError            string     `json:"lastError,omitempty"`
+	Outcome              *Outcome   `json:"outcome,omitempty"`
 }
 
 // entryOf shows a record at now.
@@ -51,7 +54,7 @@ func entryOf(r Record, now time.Time) AdminEntry {
 	v := AdminEntry{
 		PrescriptionID: r.PrescriptionID, LineItem: r.LineItem, CancellationID: r.CancellationID,
 		ConversationID: r.ConversationID, MessageID: r.MessageID, ResponseID: r.ResponseID, Party: r.SenderPartyID,
-		DispenserODS: r.DispenserODS, State: r.State, Created: r.Created, AgeSeconds: r.Age(now).Seconds(),
+		DispenserODS: r.DispenserODS, AwaitingPrescription: r.AwaitingPrescription, State: r.State, Created: r.Created, AgeSeconds: r.Age(now).Seconds(),
 		Expires: r.Expires, Polls: r.Attempts, LastError: r.LastError, Outcome: r.Outcome,
 	}
 	if r.State == StatePending && !r.NextPoll.IsZero() {
@@ -127,7 +130,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		resolved: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "porxgate_cancellations_resolved_total",
-			Help: "Pending cancellations this replica resolved, by what settled them (dispense-notification, return, tracker).",
+			Help: "Pending cancellations this replica resolved, by what settled them (dispense-notification, return, prescription, tracker).",
 		}, []string{"source"}),
 		answered: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "porxgate_cancellations_answered_total",

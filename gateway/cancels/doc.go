@@ -1,10 +1,16 @@
 // Package cancels is the one room of pending cancellations: cancel
 // requests that EPS answered with "not cancelled, with dispenser, marked
-// for cancellation" (…17.19 codes 0002 and 0003). The prescriber got a
-// Cancel Response saying so; once the item settles (the dispenser returns
-// it, dispenses it, or the EPS tracker shows it settled) the prescriber
-// must get exactly one Subsequent Cancel Response (PORX_IN050102UK32),
-// even with several gateway replicas on one Redis and across restarts.
+// for cancellation" (…17.19 codes 0002 and 0003), and those it answered
+// "not found" (0008) because the prescription had not reached it, which
+// Spine keeps and carries out when the prescription comes (FollowedUp;
+// Record.AwaitingPrescription). The prescriber got a Cancel Response
+// saying so; once the item settles (the dispenser returns it, dispenses
+// it, the prescription comes with the item cancelled, or the EPS tracker
+// shows it settled) the prescriber must get exactly one Subsequent Cancel
+// Response (PORX_IN050102UK32), even with several gateway replicas on one
+// Redis and across restarts. A cancellation awaiting its prescription
+// that the prescription came without (the EPS tracker lists it, the item
+// not cancelled) gets none, as from Spine: its tracking ends unanswered.
 // Everything that takes a cancellation there lives here: tracking it,
 // settling it from the messages that pass, polling the EPS tracker,
 // sending the answer, the admin view and the metrics.
@@ -34,7 +40,9 @@
 //	             replicas: only the first caller gets the record (and a
 //	             lease, taken over from a poller if one held it)
 //	Complete     the holder of the lease has queued the Subsequent Cancel
-//	             Response: the record is gone, and the cancel request's
+//	             Response (or found that none is owed: a cancellation
+//	             awaiting its prescription that the prescription came
+//	             without): the record is gone, and the cancel request's
 //	             MessageId is remembered for Options.AnsweredTTL so that
 //	             the request processed again (its recorded pending answer
 //	             replayed) does not Track it anew and answer twice
@@ -80,6 +88,9 @@
 //	                           (pending records only)
 //	<prefix>cancels:index      sorted set: id -> Unix ms created (every
 //	                           tracked record: List and Stats)
+//	<prefix>cancels:awaiting   sorted set: id -> 0, the records awaiting
+//	                           their prescription (Stats.Awaiting), until
+//	                           Complete or Expire
 //	<prefix>cancels:expired    list of expired records (JSON, without the
 //	                           cancel request's payload), newest first,
 //	                           trimmed to Options.ExpiredCap entries
@@ -89,9 +100,9 @@
 // one bounded structure; its entries were returned by Expire when they
 // were made.
 //
-// The Service drives that lifecycle: Track after the Cancel Response
-// says Pending; Settle resolves from a dispense notification or return
-// EPS accepted; the poller (Run) calls Due, asks the EPS tracker about
+// The Service drives that lifecycle: Track after a Cancel Response that
+// FollowedUp; Settle resolves from a dispense notification, return or
+// prescription EPS accepted; the poller (Run) calls Due, asks the EPS tracker about
 // each claim (or, for a claim that already has an Outcome, sends at once),
 // then Resolve+Complete or Reschedule; its sweep calls Expire and logs what
 // it returns; ServeAdmin serves List and ListExpired, /metrics serves

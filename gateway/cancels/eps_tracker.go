@@ -18,6 +18,10 @@ const (
 	cancelCodeDispensed    = "0004"
 	cancelCodeExpired      = "0005"
 	cancelCodeNotDispensed = "0010"
+	// cancelCodeNotFound is the Cancel Response's "Prescription/item not
+	// found": for a prescription that had not reached EPS, a cancellation
+	// Spine keeps and carries out when the prescription comes.
+	cancelCodeNotFound = "0008"
 )
 
 // settledCode says what a line item's status (medicationdispense-type)
@@ -83,6 +87,16 @@ func (v TrackerView) itemCode(lineItem string) (code string, ok, found bool) {
 		return code, ok, true
 	}
 	return "", false, true
+}
+
+// awaitedCode says whether a cancellation that was awaiting its
+// prescription (Record.AwaitingPrescription) was carried out as the
+// prescription came: the item (or the prescription) shows cancelled, and
+// code is then 0001. Anything else the tracker shows of a listed
+// prescription means it was not, and never will be.
+func (v TrackerView) awaitedCode(lineItem string) (code string, carriedOut bool) {
+	code, ok, _ := v.itemCode(lineItem)
+	return code, ok && code == cancelCodeCancelled
 }
 
 // ErrNotInTracker: the EPS tracker does not know the prescription.

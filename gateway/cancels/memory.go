@@ -280,6 +280,9 @@ func (m *Memory) Stats(_ context.Context, now time.Time) (Stats, error) {
 		if e.rec.State == StatePending {
 			s.Pending++
 		}
+		if e.rec.AwaitingPrescription {
+			s.Awaiting++
+		}
 		if age := e.rec.Age(now); age > s.OldestAge {
 			s.OldestAge = age
 		}

@@ -125,6 +125,16 @@ func (c *Service) work(ctx context.Context, lim *rate.Limiter, cl Claim) {
 		return // stopping: the lease runs out and another replica polls
 	}
 	c.m.polls.Inc()
+	// A cancellation awaiting its prescription stays pending while EPS
+	// does not know the prescription, and ends once EPS lists it: answered
+	// if it was carried out, else unanswered.
+	notYet := cl.AwaitingPrescription && errors.Is(err, ErrNotInTracker)
+	if cl.AwaitingPrescription && err == nil {
+		if _, done := v.awaitedCode(cl.LineItem); !done {
+			c.endUnanswered(ctx, cl, v)
+			return
+		}
+	}
 	code, settled := "", false
 	if err == nil {
 		var found bool
@@ -132,6 +142,9 @@ func (c *Service) work(ctx context.Context, lim *rate.Limiter, cl Claim) {
 		if !found {
 			err = errors.New("the EPS tracker does not list the line item")
 		}
+	}
+	if notYet {
+		err = nil
 	}
 	if err != nil || !settled {
 		msg := ""
@@ -164,6 +177,21 @@ func (c *Service) work(ctx context.Context, lim *rate.Limiter, cl Claim) {
 	}
 	c.m.resolved.WithLabelValues(sourceTracker).Inc()
 	c.deliver(ctx, rc)
+}
+
+// endUnanswered ends the tracking of a cancellation that awaited its
+// prescription when the EPS tracker lists the prescription without the
+// cancellation carried out (the item not cancelled, or not on it): Spine
+// sends no Subsequent Cancel Response then, and the cancellation will
+// never take effect.
+func (c *Service) endUnanswered(ctx context.Context, cl Claim, v TrackerView) {
+	log := c.log.With(logArgs(cl.Record)...)
+	if err := c.tracker.Complete(ctx, cl); err != nil {
+		log.Warn("a cancellation its prescription did not carry out could not be ended; looked at again when its lease runs out", "err", err)
+		return
+	}
+	log.Warn("a cancellation answered not found was not carried out when its prescription came (as Spine, no Subsequent Cancel Response is sent); no longer tracked",
+		"prescription_status", v.Status, "item_status", v.Items[cl.LineItem])
 }
 
 // newRateLimiter allows perSecond calls a second (at least 1), one at a

@@ -76,15 +76,16 @@ type pollerRig struct {
 	rec   Record
 }
 
-func newPollerRig(t *testing.T, api TrackerAPI) *pollerRig {
+func newPollerRig(t *testing.T, api TrackerAPI, edits ...func(*Record)) *pollerRig {
 	t.Helper()
 	opts := Config{PollInterval: time.Second, Backoff: time.Minute, MaxBackoff: time.Hour, MaxAge: 24 * time.Hour, Rate: 1000, Lease: 30 * time.Second}
-	return newPollerRigOn(t, api, opts, func(o Options, clock func() time.Time) Tracker { return NewMemory(o, clock) })
+	return newPollerRigOn(t, api, opts, func(o Options, clock func() time.Time) Tracker { return NewMemory(o, clock) }, edits...)
 }
 
 // newPollerRigOn is newPollerRig with settings opts, on the tracker open
-// makes (given the tracker options and the rig's clock).
-func newPollerRigOn(t *testing.T, api TrackerAPI, opts Config, open func(Options, func() time.Time) Tracker) *pollerRig {
+// makes (given the tracker options and the rig's clock), its record
+// changed by edits before it is tracked.
+func newPollerRigOn(t *testing.T, api TrackerAPI, opts Config, open func(Options, func() time.Time) Tracker, edits ...func(*Record)) *pollerRig {
 	t.Helper()
 	clock := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	tr := open(opts.TrackerOptions(), clock.now)
@@ -96,6 +97,9 @@ func newPollerRigOn(t *testing.T, api TrackerAPI, opts Config, open func(Options
 		ResponseID: "5E9A998A-F903-4468-B27B-F7BEE4ADDB6B", SenderPartyID: senderParty, ReceiverPartyID: spineParty,
 		CPAID: senderCPA, Request: cancelstest.LegacyCancel(t, cancelstest.RxFixture, v3.FamilyUK), Created: clock.now(), NextPoll: clock.now().Add(opts.Backoff),
 		TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+	}
+	for _, e := range edits {
+		e(&rec)
 	}
 	if ok, err := tr.Track(context.Background(), rec); err != nil || !ok {
 		t.Fatalf("track: %v %v", ok, err)

@@ -36,6 +36,7 @@ func (r *Redis) dueKey() string            { return r.prefix + "cancels:due" }
 func (r *Redis) expiryKey() string         { return r.prefix + "cancels:expiry" }
 func (r *Redis) indexKey() string          { return r.prefix + "cancels:index" }
 func (r *Redis) expiredKey() string        { return r.prefix + "cancels:expired" }
+func (r *Redis) awaitingKey() string       { return r.prefix + "cancels:awaiting" }
 func (r *Redis) answeredKey(id string) string {
 	return r.prefix + "cancel-answered:" + id
 }
@@ -72,6 +73,7 @@ type fixedRecord struct {
 	Request        []byte    `json:"request,omitempty"`
 	TraceParent    string    `json:"traceParent,omitempty"`
 	DispenserODS   string    `json:"dispenserOds,omitempty"`
+	Awaiting       bool      `json:"awaitingPrescription,omitempty"`
 	Created        time.Time `json:"created"`
 	Expires        time.Time `json:"expires"`
 }
@@ -81,7 +83,8 @@ func fixedOf(r Record) fixedRecord {
 		PrescriptionID: r.PrescriptionID, LineItem: r.LineItem, CancellationID: r.CancellationID,
 		ConversationID: r.ConversationID, MessageID: r.MessageID, ResponseID: r.ResponseID,
 		SenderPartyID: r.SenderPartyID, ReceiverParty: r.ReceiverPartyID, SenderASID: r.SenderASID, CPAID: r.CPAID,
-		Request: r.Request, TraceParent: r.TraceParent, DispenserODS: r.DispenserODS, Created: r.Created, Expires: r.Expires,
+		Request: r.Request, TraceParent: r.TraceParent, DispenserODS: r.DispenserODS, Awaiting: r.AwaitingPrescription,
+		Created: r.Created, Expires: r.Expires,
 	}
 }
 
@@ -101,9 +104,9 @@ func (r *Redis) Track(ctx context.Context, rec Record) (bool, error) {
 		return false, err
 	}
 	n, err := trackScript.Run(ctx, r.client,
-		[]string{r.hashKey(id), r.dueKey(), r.expiryKey(), r.indexKey(), r.answeredKey(id), mark},
+		[]string{r.hashKey(id), r.dueKey(), r.expiryKey(), r.indexKey(), r.answeredKey(id), mark, r.awaitingKey()},
 		id, data, rec.NextPoll.UnixMilli(), rec.Expires.UnixMilli(), rec.Created.UnixMilli(), answeredID(rec.MessageID),
-		callMarkTTL.Milliseconds()).Int()
+		callMarkTTL.Milliseconds(), flag(rec.AwaitingPrescription)).Int()
 	if err != nil {
 		return false, fmt.Errorf("cancels: track %s: %w", id, err)
 	}
@@ -249,7 +252,7 @@ func (r *Redis) Complete(ctx context.Context, c Claim) error {
 		return err
 	}
 	n, err := completeScript.Run(ctx, r.client,
-		[]string{r.hashKey(id), r.leaseKey(id), r.dueKey(), r.expiryKey(), r.indexKey(), r.answeredKey(id), mark},
+		[]string{r.hashKey(id), r.leaseKey(id), r.dueKey(), r.expiryKey(), r.indexKey(), r.answeredKey(id), mark, r.awaitingKey()},
 		c.Token, id, answeredID(c.MessageID), r.opts.AnsweredTTL.Milliseconds(), callMarkTTL.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("cancels: complete %s: %w", id, err)
@@ -277,7 +280,7 @@ func (r *Redis) Expire(ctx context.Context, now time.Time, limit int) ([]Record,
 			break
 		}
 		res, err := expireScript.Run(ctx, r.client,
-			[]string{r.hashKey(id), r.leaseKey(id), r.dueKey(), r.expiryKey(), r.indexKey(), r.expiredKey()},
+			[]string{r.hashKey(id), r.leaseKey(id), r.dueKey(), r.expiryKey(), r.indexKey(), r.expiredKey(), r.awaitingKey()},
 			id, now.UnixMilli(), r.opts.ExpiredCap).Slice()
 		if errors.Is(err, redis.Nil) {
 			continue
@@ -363,10 +366,11 @@ func (r *Redis) Stats(ctx context.Context, now time.Time) (Stats, error) {
 	pending := pipe.ZCard(ctx, r.expiryKey())
 	oldest := pipe.ZRangeWithScores(ctx, r.indexKey(), 0, 0)
 	expired := pipe.LLen(ctx, r.expiredKey())
+	awaiting := pipe.ZCard(ctx, r.awaitingKey())
 	if _, err := pipe.Exec(ctx); err != nil {
 		return Stats{}, fmt.Errorf("cancels: stats: %w", err)
 	}
-	s := Stats{Tracked: int(tracked.Val()), Pending: int(pending.Val()), Expired: int(expired.Val())}
+	s := Stats{Tracked: int(tracked.Val()), Pending: int(pending.Val()), Expired: int(expired.Val()), Awaiting: int(awaiting.Val())}
 	if z := oldest.Val(); len(z) == 1 {
 		if age := now.Sub(time.UnixMilli(int64(z[0].Score))); age > 0 {
 			s.OldestAge = age
@@ -398,7 +402,7 @@ func decodeFields(vals []any) (Record, error) {
 		PrescriptionID: f.PrescriptionID, LineItem: f.LineItem, CancellationID: f.CancellationID,
 		ConversationID: f.ConversationID, MessageID: f.MessageID, ResponseID: f.ResponseID,
 		SenderPartyID: f.SenderPartyID, ReceiverPartyID: f.ReceiverParty, SenderASID: f.SenderASID, CPAID: f.CPAID, Request: f.Request,
-		TraceParent: f.TraceParent, DispenserODS: f.DispenserODS, Created: f.Created, Expires: f.Expires,
+		TraceParent: f.TraceParent, DispenserODS: f.DispenserODS, AwaitingPrescription: f.Awaiting, Created: f.Created, Expires: f.Expires,
 		State: State(str(1)), LastError: str(5),
 	}
 	if o := str(2); o != "" {
@@ -422,4 +426,12 @@ func decodeFields(vals []any) (Record, error) {
 		rec.NextPoll = time.UnixMilli(ms).UTC()
 	}
 	return rec, nil
+}
+
+// flag is a boolean as a script argument: "1" or "".
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return ""
 }

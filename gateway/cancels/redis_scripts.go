@@ -10,9 +10,11 @@ import "github.com/redis/go-redis/v9"
 // hmgetRecord reads a record's hash fields (KEYS[1]) in script order.
 const hmgetRecord = `redis.call('HMGET', KEYS[1], 'rec', 'state', 'outcome', 'attempts', 'next', 'lastError')`
 
-// trackScript: KEYS hash, due, expiry, index, answered, call mark; ARGV
-// id, rec JSON, next ms, expires ms, created ms, request MessageID. Returns 1 when
-// tracking started, 0 when the record exists or this request was answered.
+// trackScript: KEYS hash, due, expiry, index, answered, call mark,
+// awaiting; ARGV id, rec JSON, next ms, expires ms, created ms, request
+// MessageID, mark ttl ms, "1" when the record awaits its prescription.
+// Returns 1 when tracking started, 0 when the record exists or this
+// request was answered.
 //
 // Track, Reschedule and Complete each leave a mark of the call (the
 // last KEYS, callKey: a token of the call in its name) for callMarkTTL
@@ -28,6 +30,7 @@ redis.call('HSET', KEYS[1], 'rec', ARGV[2], 'state', 'pending', 'outcome', '', '
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[5], ARGV[1])
+if ARGV[8] == '1' then redis.call('ZADD', KEYS[7], 0, ARGV[1]) end
 redis.call('SET', KEYS[6], '1', 'PX', ARGV[7])
 return 1
 `)
@@ -94,8 +97,8 @@ return 1
 `)
 
 // completeScript: KEYS hash, lease, due, expiry, index, answered, call
-// mark; ARGV token, id, request MessageID, answered ms, mark ttl ms. Returns 1, or 0 when the
-// token does not hold the lease.
+// mark, awaiting; ARGV token, id, request MessageID, answered ms, mark ttl
+// ms. Returns 1, or 0 when the token does not hold the lease.
 var completeScript = redis.NewScript(`
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return redis.call('EXISTS', KEYS[7]) end
 redis.call('SET', KEYS[7], '1', 'PX', ARGV[5])
@@ -104,10 +107,12 @@ if ARGV[3] ~= '' then redis.call('SET', KEYS[6], ARGV[3], 'PX', ARGV[4]) end
 redis.call('ZREM', KEYS[3], ARGV[2])
 redis.call('ZREM', KEYS[4], ARGV[2])
 redis.call('ZREM', KEYS[5], ARGV[2])
+redis.call('ZREM', KEYS[8], ARGV[2])
 return 1
 `)
 
-// expireScript: KEYS hash, lease, due, expiry, index, expired list; ARGV
+// expireScript: KEYS hash, lease, due, expiry, index, expired list,
+// awaiting; ARGV
 // id, now ms, list cap. Removes a pending, unleased record whose expiry has
 // come and that was looked at since (its next poll is after its expiry),
 // pushes it on the expired list (a JSON array of its fields, the record's
@@ -129,6 +134,7 @@ redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[1])
+redis.call('ZREM', KEYS[7], ARGV[1])
 local rec = cjson.decode(f[1])
 rec['request'] = nil
 redis.call('LPUSH', KEYS[6], cjson.encode({cjson.encode(rec), f[2], f[3], f[4], f[5], f[6]}))

@@ -101,6 +101,14 @@ func (c *Service) subsequentResponse(rec Record) (outbox.Delivery, error) {
 // prescriber's duplicate elimination drops a second copy.
 func (c *Service) deliver(ctx context.Context, claim Claim) {
 	log := c.log.With(logArgs(claim.Record)...)
+	if claim.Outcome != nil && claim.Outcome.Code == "" {
+		// Nothing is owed (sourceSuperseded): a replica that resolved it
+		// stopped before it completed it.
+		if err := c.tracker.Complete(ctx, claim); err != nil {
+			log.Warn("a superseded cancellation could not be ended; ended when its lease runs out", "err", err)
+		}
+		return
+	}
 	if c.out.Queue == nil {
 		log.Error("resolved cancellation cannot be answered: no outbox attached (Attach); retried when its lease runs out")
 		return

@@ -2,9 +2,11 @@ package cancels
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -181,11 +183,36 @@ func (c *Service) logger(ex Exchange) *slog.Logger {
 	return c.log.With(attrArgs(ex.LogAttrs)...)
 }
 
+// reasonNotificationOfDeath is the cancellation reason (…16.27) of a
+// cancellation for the patient's death.
+const reasonNotificationOfDeath = "0007"
+
+// FollowedUp reports whether Spine sends the prescriber a Subsequent
+// Cancel Response some time after the Cancel Response out describes, so
+// that the gateway must Track it: when the item is with a dispenser and
+// marked for cancellation (0002, 0003), and when the prescription was not
+// found (0008) because it had not reached Spine yet, which keeps the
+// cancellation, carries it out when the prescription comes and then
+// answers "Subsequent cancellation", 0001 (eps-spine-shared
+// interactions/create_prescription.py and common.py,
+// apply_all_cancellations) — except for a Notification of Death (reason
+// 0007), carried out without an answer (is_death).
+func FollowedUp(out cancel.CancelOutcome) bool {
+	return out.Pending || awaitsPrescription(out)
+}
+
+// awaitsPrescription reports whether out is a not-found answer whose
+// cancellation Spine carries out, and answers, when the prescription comes.
+func awaitsPrescription(out cancel.CancelOutcome) bool {
+	return !out.Pending && out.Code.Code == cancelCodeNotFound && !slices.Contains(out.Request.ReasonCodes, reasonNotificationOfDeath)
+}
+
 // Track records a pending cancellation the prescriber sent in: by
 // prescription id and line item, with the conversation, parties and
 // message ids the Subsequent Cancel Response will need, and the request
-// itself. An error means it is not recorded (the message is processed
-// again later).
+// itself. A cancellation answered not found (FollowedUp) is tracked as
+// awaiting its prescription. An error means it is not recorded (the
+// message is processed again later).
 func (c *Service) Track(ctx context.Context, in Exchange, out cancel.CancelOutcome) error {
 	log := c.logger(in).With("prescription", out.Request.PrescriptionID, "line_item", out.Request.LineItemID)
 	if !in.EbXML || in.FromParty == "" {
@@ -198,18 +225,58 @@ func (c *Service) Track(ctx context.Context, in Exchange, out cancel.CancelOutco
 		CancellationID: out.Request.CancellationID, ConversationID: in.ConversationID, MessageID: in.MessageID,
 		ResponseID: strings.ToUpper(c.newID()), SenderPartyID: in.FromParty, ReceiverPartyID: in.ToParty,
 		SenderASID: out.Request.SenderASID, CPAID: in.CPAID, Request: in.Payload, TraceParent: in.TraceParent, DispenserODS: out.DispenserODS,
-		Created: now, NextPoll: now.Add(c.opts.backoff(1)),
+		AwaitingPrescription: awaitsPrescription(out), Created: now, NextPoll: now.Add(c.opts.backoff(1)),
 	}
 	added, err := c.tracker.Track(ctx, rec)
+	if err == nil && !added && !rec.AwaitingPrescription {
+		added, err = c.supersede(ctx, log, rec)
+	}
 	if err != nil {
 		return fmt.Errorf("tracking the pending cancellation of %s item %s: %w", rec.PrescriptionID, rec.LineItem, err)
 	}
 	if added {
 		c.m.tracked.Inc()
 		log.Info("pending cancellation tracked", "code", out.FHIRCode, "dispenser", out.DispenserODS,
-			"next_poll", rec.NextPoll.Format(time.RFC3339))
+			"awaiting_prescription", rec.AwaitingPrescription, "next_poll", rec.NextPoll.Format(time.RFC3339))
 	} else {
 		log.Info("pending cancellation already tracked (or this request already answered): nothing new to track", "code", out.FHIRCode)
 	}
 	return nil
+}
+
+// supersede tracks rec, a cancellation EPS answered pending, in place of
+// an earlier cancel request of the same item that awaits its prescription
+// (answered not found), and reports whether it did. That one can no
+// longer be carried out — EPS knows the prescription now, the item not
+// cancelled — so it ends unanswered, as from Spine; kept, it would have
+// taken rec's Subsequent Cancel Response for its own request. While
+// it is being ended (resolved, by this call or another, not yet
+// completed) rec cannot be tracked: the error has the message processed
+// again.
+func (c *Service) supersede(ctx context.Context, log *slog.Logger, rec Record) (bool, error) {
+	old, err := c.tracker.Get(ctx, rec.PrescriptionID, rec.LineItem)
+	if errors.Is(err, ErrNotFound) {
+		return c.tracker.Track(ctx, rec) // ended meanwhile
+	}
+	if err != nil {
+		return false, err
+	}
+	if !old.AwaitingPrescription || answeredID(old.MessageID) == answeredID(rec.MessageID) {
+		return false, nil // tracked already
+	}
+	if old.State == StatePending {
+		claim, ok, err := c.tracker.Resolve(ctx, rec.PrescriptionID, rec.LineItem, Outcome{Source: sourceSuperseded, At: c.now().UTC()}, c.now())
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			if err := c.tracker.Complete(ctx, claim); err != nil {
+				return false, err
+			}
+			log.Warn("an earlier cancellation of the item, answered not found, was not carried out when its prescription came (as Spine, no Subsequent Cancel Response is sent for it); no longer tracked",
+				"superseded_message_id", old.MessageID)
+			return c.tracker.Track(ctx, rec)
+		}
+	}
+	return false, fmt.Errorf("an earlier cancellation of the item (%s), answered not found, is being ended", old.MessageID)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -14,9 +15,14 @@ import (
 
 // Sources of a resolution (Outcome.Source).
 const (
-	sourceDispense = "dispense-notification"
-	sourceReturn   = "return"
-	sourceTracker  = "tracker"
+	sourceDispense     = "dispense-notification"
+	sourceReturn       = "return"
+	sourceTracker      = "tracker"
+	sourcePrescription = "prescription"
+	// sourceSuperseded ends, unanswered, a cancellation awaiting its
+	// prescription that a later cancel request of the item replaced
+	// (Service.supersede): its Outcome has no Code.
+	sourceSuperseded = "superseded"
 )
 
 // settlement is what a dispenser's message that EPS accepted says about
@@ -24,23 +30,27 @@ const (
 type settlement struct {
 	// PrescriptionID is the short-form id (upper case).
 	PrescriptionID string
-	// Source is sourceDispense or sourceReturn.
+	// Source is sourceDispense, sourceReturn or sourcePrescription.
 	Source string
 	// DispenserODS and DispenserName name the dispenser, when the message does.
 	DispenserODS, DispenserName string
 	// Items maps the line items a dispense notification names (upper case)
-	// to their dispense status; nil for a return, which names none.
+	// to their dispense status, and those of a prescription to ""; nil for
+	// a return, which names none.
 	Items map[string]string
 }
 
 // settlementOf reads the FHIR message the gateway sent EPS for a dispense
-// notification (a dispense-notification Bundle) or a return (a Task).
+// notification (a dispense-notification Bundle), a return (a Task) or a
+// prescription (a prescription-order Bundle).
 func settlementOf(canon string, body []byte) (settlement, error) {
 	switch canon {
 	case v3.DispenseNotification:
 		return dispenseSettlement(body)
 	case v3.DispenseProposalReturn:
 		return returnSettlement(body)
+	case v3.ParentPrescription, v3.ParentPrescriptionNonUrgent:
+		return prescriptionSettlement(body)
 	}
 	return settlement{}, fmt.Errorf("%s settles no cancellation", canon)
 }
@@ -104,6 +114,28 @@ func authorizingRequestOf(b *fhir.Bundle, md *fhir.MedicationDispense) *fhir.Med
 	return nil
 }
 
+// prescriptionSettlement reads the prescription id and line items of a
+// prescription-order Bundle.
+func prescriptionSettlement(body []byte) (settlement, error) {
+	b, err := fhir.ParseBundle(body)
+	if err != nil {
+		return settlement{}, fmt.Errorf("prescription: %w", err)
+	}
+	s := settlement{Source: sourcePrescription, Items: map[string]string{}}
+	for i, mr := range fhir.EntriesOf[*fhir.MedicationRequest](b) {
+		item := strings.ToUpper(fhir.FindIdentifier(mr.Identifier, fhir.SystemLineItemID))
+		if item == "" || mr.GroupIdentifier == nil || mr.GroupIdentifier.Value == "" {
+			return settlement{}, fmt.Errorf("prescription: MedicationRequest %d: no line item id or prescription id", i)
+		}
+		s.PrescriptionID = strings.ToUpper(mr.GroupIdentifier.Value)
+		s.Items[item] = ""
+	}
+	if len(s.Items) == 0 {
+		return settlement{}, errors.New("prescription: no MedicationRequest")
+	}
+	return s, nil
+}
+
 // returnSettlement reads the prescription and dispenser of a return Task.
 func returnSettlement(body []byte) (settlement, error) {
 	res, err := fhir.DecodeResource(body)
@@ -162,60 +194,78 @@ func bundleResources(b *fhir.Bundle) []fhir.Resource {
 const settleTimeout = 10 * time.Second
 
 // Settles reports whether messages of interaction canon (UK family) that
-// EPS accepted settle pending cancellations: dispense notifications and
-// returns.
+// EPS accepted settle pending cancellations: dispense notifications,
+// returns, and prescriptions (a cancellation that came before its
+// prescription is carried out when the prescription comes).
 func Settles(canon string) bool {
-	return canon == v3.DispenseNotification || canon == v3.DispenseProposalReturn
+	switch canon {
+	case v3.DispenseNotification, v3.DispenseProposalReturn, v3.ParentPrescription, v3.ParentPrescriptionNonUrgent:
+		return true
+	}
+	return false
 }
 
 // Settle resolves the pending cancellations of the prescription a
-// dispense notification or return (that EPS accepted) is about, and sends
-// their Subsequent Cancel Responses. A dispense notification settles the
-// items it names by their new status; a return settles whatever the EPS
-// tracker then shows settled (the return names no items; the tracker is
-// asked only while some cancellation is pending). Problems are logged: the
-// poller resolves what is left. body is the FHIR message the gateway
+// dispense notification, return or prescription (that EPS accepted) is
+// about, and sends their Subsequent Cancel Responses. A dispense
+// notification settles the items it names by their new status; a return
+// settles whatever the EPS tracker then shows settled (the return names no
+// items; the tracker is asked only while some cancellation is pending); a
+// prescription settles the cancellations of its items that were awaiting
+// it, when the EPS tracker shows them carried out (it is asked only when
+// one of its items has such a cancellation). A cancellation awaiting its
+// prescription resolves only as cancelled (0001): whatever else is seen of
+// it is left to the poller, which ends it unanswered. Problems are logged:
+// the poller resolves what is left. body is the FHIR message the gateway
 // sent EPS for it; the work is bounded by settleTimeout.
 func (c *Service) Settle(ctx context.Context, in Exchange, canon string, body []byte) {
 	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
 	defer cancel()
-	s, err := settlementOf(canon, body)
 	log := c.logger(in)
+	if canon == v3.ParentPrescription || canon == v3.ParentPrescriptionNonUrgent {
+		// Every prescription passes here, and few cancellations await
+		// theirs: the count spares the rest reading the Bundle again.
+		st, err := c.tracker.Stats(ctx, c.now())
+		if err != nil {
+			log.Warn("cancellations awaiting a prescription could not be counted; left to the poller", "err", err)
+			return
+		}
+		if st.Awaiting == 0 {
+			return
+		}
+	}
+	s, err := settlementOf(canon, body)
 	if err != nil {
 		log.Warn("cannot tell which pending cancellations this message settles; left to the poller", "err", err)
 		return
 	}
 	log = log.With("prescription", s.PrescriptionID)
-	items := map[string]string{} // line item → cancellation code
-	if s.Items != nil {
+	var items map[string]string // line item → cancellation code
+	switch {
+	case s.Source == sourcePrescription:
+		items = c.awaitedSettled(ctx, log, s)
+	case s.Items != nil:
+		items = map[string]string{}
 		for item, st := range s.Items {
 			if code, ok := settledCode(st); ok {
 				items[item] = code
 			}
 		}
-	} else {
-		st, err := c.tracker.Stats(ctx, c.now())
-		if err != nil {
-			log.Warn("pending cancellations could not be counted; left to the poller", "err", err)
-			return
-		}
-		if st.Pending == 0 {
-			return
-		}
-		v, err := c.askTracker(ctx, s.PrescriptionID)
-		if err != nil {
-			if !errors.Is(err, ErrNotInTracker) {
-				log.Warn("the EPS tracker could not be asked after a return; left to the poller", "err", err)
-			}
-			return
-		}
-		for item := range v.Items {
-			if code, ok, _ := v.itemCode(item); ok {
-				items[item] = code
-			}
-		}
+	default:
+		items = c.returnSettled(ctx, log, s)
 	}
 	for item, code := range items {
+		rec, err := c.tracker.Get(ctx, s.PrescriptionID, item)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			log.Warn("pending cancellation could not be read; left to the poller", "line_item", item, "err", err)
+			continue
+		}
+		if rec.AwaitingPrescription && code != cancelCodeCancelled {
+			continue // not carried out as the prescription came: the poller ends it
+		}
 		o := Outcome{Code: code, Source: s.Source, DispenserODS: s.DispenserODS, DispenserName: s.DispenserName, At: c.now().UTC()}
 		claim, ok, err := c.tracker.Resolve(ctx, s.PrescriptionID, item, o, c.now())
 		if err != nil {
@@ -228,6 +278,67 @@ func (c *Service) Settle(ctx context.Context, in Exchange, canon string, body []
 		c.m.resolved.WithLabelValues(s.Source).Inc()
 		c.deliver(ctx, claim)
 	}
+}
+
+// returnSettled asks the EPS tracker, after a return, which items of the
+// prescription are settled, while some cancellation is pending: line item
+// → cancellation code.
+func (c *Service) returnSettled(ctx context.Context, log *slog.Logger, s settlement) map[string]string {
+	st, err := c.tracker.Stats(ctx, c.now())
+	if err != nil {
+		log.Warn("pending cancellations could not be counted; left to the poller", "err", err)
+		return nil
+	}
+	if st.Pending == 0 {
+		return nil
+	}
+	v, err := c.askTracker(ctx, s.PrescriptionID)
+	if err != nil {
+		if !errors.Is(err, ErrNotInTracker) {
+			log.Warn("the EPS tracker could not be asked after a return; left to the poller", "err", err)
+		}
+		return nil
+	}
+	items := map[string]string{}
+	for item := range v.Items {
+		if code, ok, _ := v.itemCode(item); ok {
+			items[item] = code
+		}
+	}
+	return items
+}
+
+// awaitedSettled asks the EPS tracker, after a prescription, whether the
+// cancellations of its items that were awaiting it were carried out, when
+// one of its items has such a cancellation: line item → 0001.
+func (c *Service) awaitedSettled(ctx context.Context, log *slog.Logger, s settlement) map[string]string {
+	awaited := false
+	for item := range s.Items {
+		rec, err := c.tracker.Get(ctx, s.PrescriptionID, item)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			log.Warn("pending cancellation could not be read; left to the poller", "line_item", item, "err", err)
+			continue
+		}
+		if err == nil && rec.AwaitingPrescription && rec.State == StatePending {
+			awaited = true
+			break
+		}
+	}
+	if !awaited {
+		return nil
+	}
+	v, err := c.askTracker(ctx, s.PrescriptionID)
+	if err != nil {
+		log.Warn("the EPS tracker could not be asked after the prescription a cancellation awaited; left to the poller", "err", err)
+		return nil
+	}
+	items := map[string]string{}
+	for item := range s.Items {
+		if code, ok := v.awaitedCode(item); ok {
+			items[item] = code
+		}
+	}
+	return items
 }
 
 // askTracker asks the EPS tracker about one prescription.

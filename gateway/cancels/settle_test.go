@@ -43,6 +43,15 @@ func TestSettlementOf(t *testing.T) {
 	if s.PrescriptionID != rxID || s.Source != sourceReturn || s.DispenserODS != cancelstest.RxPharmacy || s.Items != nil {
 		t.Errorf("return settlement %+v", s)
 	}
+	for _, canon := range []string{v3.ParentPrescription, v3.ParentPrescriptionNonUrgent} {
+		s, err = settlementOf(canon, cancelstest.Testdata(t, "prescribe/"+cancelstest.RxFixture))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := s.Items[rxLineItem]; s.PrescriptionID != rxID || s.Source != sourcePrescription || len(s.Items) != 1 || !ok {
+			t.Errorf("%s settlement %+v", canon, s)
+		}
+	}
 }
 
 func TestSettlementOfMalformed(t *testing.T) {
@@ -64,6 +73,10 @@ func TestSettlementOfMalformed(t *testing.T) {
 		{"return not JSON", v3.DispenseProposalReturn, `[`, "return"},
 		{"return not a Task", v3.DispenseProposalReturn, `{"resourceType":"Bundle"}`, "want Task"},
 		{"return without groupIdentifier", v3.DispenseProposalReturn, `{"resourceType":"Task","status":"rejected"}`, "groupIdentifier"},
+		{"prescription not a Bundle", v3.ParentPrescription, `{"resourceType":"Task"}`, "want Bundle"},
+		{"prescription without MedicationRequest", v3.ParentPrescription, `{"resourceType":"Bundle","type":"message","entry":[]}`, "no MedicationRequest"},
+		{"prescription request without ids", v3.ParentPrescriptionNonUrgent,
+			`{"resourceType":"Bundle","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"MedicationRequest"}}]}`, "no line item id"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

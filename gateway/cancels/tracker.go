@@ -39,7 +39,7 @@ type Tracker interface {
 	// lastError.
 	Reschedule(ctx context.Context, c Claim, now time.Time, lastError string) (Record, error)
 	// Complete ends a claim's record: its Subsequent Cancel Response is on
-	// its way. The cancel request is remembered as answered for
+	// its way, or none is owed. The cancel request is remembered as answered for
 	// Options.AnsweredTTL (see Track).
 	Complete(ctx context.Context, c Claim) error
 	// Expire removes up to limit pending records whose Expires is at or
@@ -105,6 +105,13 @@ type Record struct {
 	TraceParent string `json:"traceParent,omitempty"`
 	// DispenserODS is the dispenser holding the item, when EPS named one.
 	DispenserODS string `json:"dispenserOds,omitempty"`
+	// AwaitingPrescription marks a cancellation EPS answered "not found"
+	// (0008): the prescription had not reached it. Spine keeps such a
+	// cancellation, carries it out when the prescription comes and then
+	// sends the Subsequent Cancel Response (0001). It resolves only so;
+	// once the EPS tracker lists the prescription without the item
+	// cancelled, the cancellation was not carried out and none is owed.
+	AwaitingPrescription bool `json:"awaitingPrescription,omitempty"`
 	// Created is when tracking started.
 	Created time.Time `json:"created"`
 	// Expires is when a cancellation still pending is given up (Expire),
@@ -163,6 +170,9 @@ type Stats struct {
 	Tracked int
 	// Pending counts the records still pending.
 	Pending int
+	// Awaiting counts the tracked records that await their prescription
+	// (Record.AwaitingPrescription), pending or resolved and being answered.
+	Awaiting int
 	// OldestAge is the age of the oldest tracked record (0 when none).
 	OldestAge time.Duration
 	// Expired counts the entries of the expired list (at most ExpiredCap).

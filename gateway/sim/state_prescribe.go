@@ -156,16 +156,27 @@ func (s *State) Cancel(req CancelRequest, now time.Time) ([]CancelOutcome, error
 	return out, nil
 }
 
-// cancelItem decides one item's cancellation.
+// cancelItem decides one item's cancellation. A settled item answers by
+// its own status, as Spine answers a line item's cancellation
+// (eps-spine-shared record.py return_error_for_invalid_cancel_by_li_id):
+// an item not dispensed is "not dispensed" (R-0010) even when the
+// prescription as a whole was dispensed; the prescription's status answers
+// only for an item whose own does not say.
 func cancelItem(p *Prescription, it *Item, requester string) CancelCode {
 	switch {
 	case it.Status == ItemCancelled:
 		return CancelAlreadyCancelled
-	case p.Status == StatusExpired || it.Status == ItemExpired:
+	case it.Status == ItemExpired:
 		return CancelExpired
-	case it.Status == ItemDispensed, p.Status == StatusDispensed, p.Status == StatusClaimed, p.Status == StatusNoClaimed:
+	case it.Status == ItemDispensed:
 		return CancelDispensed
-	case it.Status == ItemNotDispensed, p.Status == StatusNotDispensed:
+	case it.Status == ItemNotDispensed:
+		return CancelNotDispensed
+	case p.Status == StatusExpired:
+		return CancelExpired
+	case p.Status == StatusDispensed, p.Status == StatusClaimed, p.Status == StatusNoClaimed:
+		return CancelDispensed
+	case p.Status == StatusNotDispensed:
 		return CancelNotDispensed
 	case p.Status == StatusToBeDispensed:
 		it.Status = ItemCancelled

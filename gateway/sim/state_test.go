@@ -94,6 +94,25 @@ func TestCancelOutcomes(t *testing.T) {
 			mustDo(t, err)
 			mustDo(t, dispense(s, p, ItemNotDispensed, ItemNotDispensed, "d1"))
 		}, nil, CancelNotDispensed, false, StatusNotDispensed},
+		// A prescription dispensed in full, one of its items not
+		// dispensed: Spine answers a line item's cancellation by the
+		// item's own status (record.py return_error_for_invalid_cancel_by_li_id).
+		{"not dispensed item of a dispensed prescription", func(t *testing.T, s *State, p rx) {
+			_, err := s.Release(ReleaseRequest{Owner: p.pharmacy}, t0)
+			mustDo(t, err)
+			mustDo(t, dispense(s, p, ItemNotDispensed, ItemDispensed, "d1"))
+		}, nil, CancelNotDispensed, false, StatusDispensed},
+		{"not dispensed item of a claimed prescription", func(t *testing.T, s *State, p rx) {
+			_, err := s.Release(ReleaseRequest{Owner: p.pharmacy}, t0)
+			mustDo(t, err)
+			mustDo(t, dispense(s, p, ItemNotDispensed, ItemDispensed, "d1"))
+			mustDo(t, s.Claim(ClaimRequest{ShortFormID: p.sf, ClaimID: "c1", Claimant: p.pharmacy}, t0))
+		}, nil, CancelNotDispensed, false, StatusClaimed},
+		{"dispensed item beside one not dispensed", func(t *testing.T, s *State, p rx) {
+			_, err := s.Release(ReleaseRequest{Owner: p.pharmacy}, t0)
+			mustDo(t, err)
+			mustDo(t, dispense(s, p, ItemDispensed, ItemNotDispensed, "d1"))
+		}, nil, CancelDispensed, false, StatusDispensed},
 		{"expired", func(t *testing.T, s *State, p rx) { mustDo(t, s.Expire(p.sf, t0)) }, nil, CancelExpired, false, StatusExpired},
 		{"already cancelled", func(t *testing.T, s *State, p rx) {
 			_, err := s.Cancel(CancelRequest{ShortFormID: p.sf, ItemIDs: []string{p.item1}}, t0)

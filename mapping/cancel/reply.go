@@ -39,6 +39,10 @@ type CancelRequestInfo struct {
 	LineItemID string
 	// SenderASID and ReceiverASID are the request's transmission devices.
 	SenderASID, ReceiverASID string
+	// ReasonCodes are the codes (…16.27) of the request's cancellation
+	// reasons, in order: 0007 is Notification of Death, after which Spine
+	// sends no Subsequent Cancel Response.
+	ReasonCodes []string
 }
 
 // cancelRequestNodes are the parts of a v3 Cancel Request a response copies.
@@ -91,6 +95,9 @@ func readCancelRequestNodes(request []byte) (*cancelRequestNodes, error) {
 		LineItemID:     cr.Child("pertinentInformation1").Child("pertinentLineItemRef").Child("id").Attr("root"),
 		SenderASID:     w.SenderASID,
 		ReceiverASID:   w.ReceiverASID,
+	}
+	for _, rel := range cr.All("pertinentInformation") {
+		out.info.ReasonCodes = append(out.info.ReasonCodes, rel.Child("pertinentCancellationReason").Child("value").Attr("code"))
 	}
 	out.patient = normalizedV3(cr.Child("recordTarget").Child("Patient").El)
 	out.author = normalizedV3(cr.Child("author").Child("AgentPerson").El)
