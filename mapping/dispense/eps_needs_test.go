@@ -50,7 +50,7 @@ func TestEPSCannotTake(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			maptest.EPSRefusal(t, dispense.EPSCannotTake(tt.interaction, body), tt.interaction, tt.element)
+			dispensetest.EPSRefusal(t, dispense.EPSCannotTake(tt.interaction, body), tt.interaction, tt.element)
 		})
 	}
 	for _, name := range []string{"Dispense--owing-with-dosage.json", "Dispense--all-not-dispensed-same-reason.json", "Dispense--two-supplies-one-line-item.json"} {

@@ -6,16 +6,13 @@
 package maptest
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
-	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // Testdata returns a file of the repository's testdata folder by its path
@@ -38,27 +35,6 @@ func TestdataDir() string {
 	}
 	// file is <repo>/mapping/maptest/maptest.go
 	return filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(file))), "testdata")
-}
-
-// EPSRefusal checks what a family's EPSCannotTake said of a message of an
-// interaction: nil when element is "", else an error at the path
-// /interaction/…element that names no MIM rule (the MIM allows the
-// message; EPS cannot take it).
-func EPSRefusal(t testing.TB, err error, interaction, element string) {
-	t.Helper()
-	if element == "" {
-		if err != nil {
-			t.Fatalf("EPSCannotTake = %v, want nil", err)
-		}
-		return
-	}
-	var ve *v3.Error
-	if !errors.As(err, &ve) || !strings.HasSuffix(ve.Path, element) || !strings.HasPrefix(ve.Path, "/"+interaction+"/") {
-		t.Fatalf("EPSCannotTake = %v, want the path /%s/…%s", err, interaction, element)
-	}
-	if strings.Contains(err.Error(), "MIM rule") {
-		t.Errorf("%q names a MIM rule; the MIM allows the message", err)
-	}
 }
 
 // Issue returns an OperationOutcome issue as the EPS API writes it: a

@@ -7,6 +7,7 @@ import (
 
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/maptest"
+	"github.com/porxgate/porxgate/mapping/maptest/dispensetest"
 	"github.com/porxgate/porxgate/mapping/task"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -64,7 +65,7 @@ func TestEPSCannotTake(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			maptest.EPSRefusal(t, task.EPSCannotTake(tt.interaction, body), tt.interaction, tt.element)
+			dispensetest.EPSRefusal(t, task.EPSCannotTake(tt.interaction, body), tt.interaction, tt.element)
 		})
 	}
 	for _, name := range []string{"Return--acute-another-dispenser.json", "Return--erd-issue.json", "Withdraw--acute-medication-update.json", "Withdraw--erd-issue.json"} {
