@@ -232,7 +232,7 @@ func readClaimSupply(comp v3.Node) claimSupply {
 		core.ExpectModel(a, "code", "text", "value")
 		var e claimEndorsement
 		if t := a.Opt("text"); t.Exists() {
-			core.Attrs(t)
+			core.Attrs(t, core.XSIType, "ST")
 			core.ExpectChildren(t)
 			e.text = t.Text()
 		}
