@@ -164,7 +164,8 @@ func findUses(v any, f func(any) (string, bool)) []string {
 // derived from it), as an XML schema validator such as Spine's takes it on
 // any element: II on an identifier, CV on a coded value, PQ on a quantity,
 // TS on a time, ST on an endorsement's text (the dispense notification's
-// text values are varied by v3variant's xsi-type-text). Each is taken, gives the claim's own FHIR, and comes back
+// text values are varied by v3variant's xsi-type-text), BL on a charge
+// payment. Each is taken, gives the claim's own FHIR, and comes back
 // from FHIR as sent (Env.KeepV3). An xsi:type naming another datatype is
 // refused, naming the attribute, with the datatype rule.
 func TestXSITypeSpineAccepts(t *testing.T) {
@@ -185,6 +186,10 @@ func TestXSITypeSpineAccepts(t *testing.T) {
 		{"ST on an endorsement's text", `<text>Broken bulk: 21 from 100</text>`, `<text xsi:type="ST">Broken bulk: 21 from 100</text>`, ""},
 		{"PQ on an endorsement's text", `<text>Broken bulk: 21 from 100</text>`, `<text xsi:type="PQ">Broken bulk: 21 from 100</text>`,
 			`pertinentDispensingEndorsement/text/@xsi:type: "PQ" is not allowed by the element's datatype (want ST) [MIM rule: datatype]`},
+		// A charge payment is a BL observation value.
+		{"BL on a charge payment", `<value value="false" />`, `<value xsi:type="BL" value="false" />`, ""},
+		{"PQ on a charge payment", `<value value="false" />`, `<value xsi:type="PQ" value="false" />`,
+			`pertinentChargePayment/value/@xsi:type: "PQ" is not allowed by the element's datatype (want BL) [MIM rule: datatype]`},
 		{"PQ on a coded value", `<value code="0006" `, `<value xsi:type="PQ" code="0006" `,
 			`pertinentPrescriptionStatus/value/@xsi:type: "PQ" is not allowed by the element's datatype (want CD|CE|CV|CS) [MIM rule: datatype]`},
 		{"IVL_TS on a TS", `<effectiveTime value="20240401120000" />`, `<effectiveTime xsi:type="IVL_TS" value="20240401120000" />`,

@@ -226,7 +226,7 @@ func readClaimSupply(comp v3.Node) claimSupply {
 	cp := core.Annotation(q.Child("pertinentInformation1"), "false", "pertinentChargePayment", "CP", "contextConductionInd", "true", "typeCode", "PERT")
 	core.ExpectModel(cp, "code", "value")
 	s.charge = core.V3Bool(cp.Child("value"))
-	core.Attrs(cp.Child("value"), "value", "true|false")
+	core.Attrs(cp.Child("value"), "value", "true|false", core.XSIType, "BL")
 	for _, rel := range q.All("pertinentInformation2") {
 		a := core.Annotation(rel, "true", "pertinentDispensingEndorsement", "DE", "contextConductionInd", "true", "typeCode", "PERT")
 		core.ExpectModel(a, "code", "text", "value")
