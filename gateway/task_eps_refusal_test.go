@@ -96,6 +96,8 @@ func TestTaskEPSCannotTakeRefusedAtOnce(t *testing.T) {
 		{"claim by a dispenser without telecom", v3.DispenseClaimInformation, noTelecom(read("claim/claim-nothing-dispensed.xml")), "legalAuthenticator/AgentPerson/telecom"},
 		{"dispense notification by a dispenser without telecom", v3.DispenseNotification, noTelecom(read("dispense/dn-full-two-items.xml")),
 			"DispenseNotification/pertinentInformation1/pertinentSupplyHeader/author/AgentPerson/telecom"},
+		{"dispense notification with an owing item without supply", v3.DispenseNotification, read("dispense/dn-owing.xml"),
+			"DispenseNotification/pertinentInformation1/pertinentSupplyHeader/pertinentInformation1/pertinentSuppliedLineItem/component"},
 		{"nominated release by a dispenser without telecom", v3.NominatedReleaseRequest, noTelecom(read("release/nominated-release-request-060102.xml")),
 			"NominatedPrescriptionReleaseRequest/author/AgentPerson/telecom"},
 		{"return with reversalOf", v3.DispenseProposalReturn, read("return/return-erd.xml"), ""},

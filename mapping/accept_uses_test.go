@@ -163,7 +163,9 @@ func findUses(v any, f func(any) (string, bool)) []string {
 // Information an xsi:type naming each element's declared datatype (or one
 // derived from it), as an XML schema validator such as Spine's takes it on
 // any element: II on an identifier, CV on a coded value, PQ on a quantity,
-// TS on a time. Each is taken, gives the claim's own FHIR, and comes back
+// TS on a time, ST on an endorsement's text (the dispense notification's
+// text values are varied by v3variant's xsi-type-text), BL on a charge
+// payment. Each is taken, gives the claim's own FHIR, and comes back
 // from FHIR as sent (Env.KeepV3). An xsi:type naming another datatype is
 // refused, naming the attribute, with the datatype rule.
 func TestXSITypeSpineAccepts(t *testing.T) {
@@ -180,6 +182,14 @@ func TestXSITypeSpineAccepts(t *testing.T) {
 		{"CS (derived) on the prescription status", `<value code="0006" `, `<value xsi:type="CS" code="0006" `, ""},
 		{"PQ on a quantity", `<quantity unit="1" value="32">`, `<quantity xsi:type="PQ" unit="1" value="32">`, ""},
 		{"TS on the claim's time", `<effectiveTime value="20240401120000" />`, `<effectiveTime xsi:type="TS" value="20240401120000" />`, ""},
+		// An endorsement's supporting text is an ST in the MIM.
+		{"ST on an endorsement's text", `<text>Broken bulk: 21 from 100</text>`, `<text xsi:type="ST">Broken bulk: 21 from 100</text>`, ""},
+		{"PQ on an endorsement's text", `<text>Broken bulk: 21 from 100</text>`, `<text xsi:type="PQ">Broken bulk: 21 from 100</text>`,
+			`pertinentDispensingEndorsement/text/@xsi:type: "PQ" is not allowed by the element's datatype (want ST) [MIM rule: datatype]`},
+		// A charge payment is a BL observation value.
+		{"BL on a charge payment", `<value value="false" />`, `<value xsi:type="BL" value="false" />`, ""},
+		{"PQ on a charge payment", `<value value="false" />`, `<value xsi:type="PQ" value="false" />`,
+			`pertinentChargePayment/value/@xsi:type: "PQ" is not allowed by the element's datatype (want BL) [MIM rule: datatype]`},
 		{"PQ on a coded value", `<value code="0006" `, `<value xsi:type="PQ" code="0006" `,
 			`pertinentPrescriptionStatus/value/@xsi:type: "PQ" is not allowed by the element's datatype (want CD|CE|CV|CS) [MIM rule: datatype]`},
 		{"IVL_TS on a TS", `<effectiveTime value="20240401120000" />`, `<effectiveTime xsi:type="IVL_TS" value="20240401120000" />`,

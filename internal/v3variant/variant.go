@@ -99,6 +99,8 @@ func Kinds() []Kind {
 			sites: optionalElements, apply: func(_ *etree.Document, el *etree.Element) bool { return el.Parent().RemoveChild(el) != nil }},
 		{Name: "null-flavor", Meaningful: true, Doc: "an optional element sent as nullFlavor=\"UNK\" instead of its value",
 			sites: optionalElements, apply: func(_ *etree.Document, el *etree.Element) bool { return nullFlavored(el) }},
+		{Name: "xsi-type-text", Doc: "an xsi:type naming the declared datatype (ST) on an observation's text value (supply, dosage and additional instructions)",
+			sites: textValues, apply: func(doc *etree.Document, el *etree.Element) bool { return addXSITypeNamed(doc, el, "ST") }},
 	}
 }
 
@@ -464,21 +466,39 @@ func typedValues(root *etree.Element) []*etree.Element {
 	return out
 }
 
+// textValues are the text values of observations (ST): a value element
+// holding text and neither attributes nor child elements.
+func textValues(root *etree.Element) []*etree.Element {
+	var out []*etree.Element
+	walk(root, func(e *etree.Element) {
+		if e.Tag == "value" && len(e.Attr) == 0 && len(e.ChildElements()) == 0 && strings.TrimSpace(e.Text()) != "" {
+			out = append(out, e)
+		}
+	})
+	return out
+}
+
 // xsiNamespace is the XML Schema instance namespace of xsi:type.
 const xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"
 
 // addXSIType writes on el an xsi:type naming its declared datatype (II or
 // PQ), declaring the xsi prefix on the root.
 func addXSIType(doc *etree.Document, el *etree.Element) bool {
+	typ := "PQ"
+	if el.SelectAttr("root") != nil {
+		typ = "II"
+	}
+	return addXSITypeNamed(doc, el, typ)
+}
+
+// addXSITypeNamed writes on el an xsi:type naming datatype typ, declaring
+// the xsi prefix on the root.
+func addXSITypeNamed(doc *etree.Document, el *etree.Element, typ string) bool {
 	if el.SelectAttr("xsi:type") != nil {
 		return false
 	}
 	if r := doc.Root(); r.SelectAttr("xmlns:xsi") == nil {
 		r.CreateAttr("xmlns:xsi", xsiNamespace)
-	}
-	typ := "PQ"
-	if el.SelectAttr("root") != nil {
-		typ = "II"
 	}
 	el.CreateAttr("xsi:type", typ)
 	return true

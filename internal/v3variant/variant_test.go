@@ -18,6 +18,7 @@ const sample = `<?xml version="1.0" encoding="UTF-8"?>
         <pertinentInformation1>
           <seperatableInd value="false"/>
           <quantity unit="1" value="2"><translation value="2" code="3" codeSystem="2.16.840.1.113883.2.1.3.2.4.15"/></quantity>
+          <pertinentSupplyInstructions><value>Two a day</value></pertinentSupplyInstructions>
         </pertinentInformation1>
         <author><AgentPerson><telecom value="tel:1"/><representedOrganization classCode="ORG" determinerCode="INSTANCE"><id root="r" extension="X"/><code code="999" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.94"/><name>Pharmacy</name></representedOrganization></AgentPerson>
         <signatureText><Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo></SignedInfo><SignatureValue>AB

@@ -226,13 +226,13 @@ func readClaimSupply(comp v3.Node) claimSupply {
 	cp := core.Annotation(q.Child("pertinentInformation1"), "false", "pertinentChargePayment", "CP", "contextConductionInd", "true", "typeCode", "PERT")
 	core.ExpectModel(cp, "code", "value")
 	s.charge = core.V3Bool(cp.Child("value"))
-	core.Attrs(cp.Child("value"), "value", "true|false")
+	core.Attrs(cp.Child("value"), "value", "true|false", core.XSIType, "BL")
 	for _, rel := range q.All("pertinentInformation2") {
 		a := core.Annotation(rel, "true", "pertinentDispensingEndorsement", "DE", "contextConductionInd", "true", "typeCode", "PERT")
 		core.ExpectModel(a, "code", "text", "value")
 		var e claimEndorsement
 		if t := a.Opt("text"); t.Exists() {
-			core.Attrs(t)
+			core.Attrs(t, core.XSIType, "ST")
 			core.ExpectChildren(t)
 			e.text = t.Text()
 		}

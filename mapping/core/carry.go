@@ -19,10 +19,13 @@ import (
 // a valueCode naming the element; xml, a valueString with the element).
 const ExtensionV3Original = PorxgateExtensionBase + "Extension-Porxgate-V3Original"
 
-// V3OriginalExtension makes an ExtensionV3Original holding el.
+// V3OriginalExtension makes an ExtensionV3Original holding el. A prefix
+// el or an element or attribute inside it uses, declared above el (an
+// xsi:type, its xmlns:xsi on the message's root), is declared on the
+// element kept, so that the part written back binds it.
 func V3OriginalExtension(part string, el *etree.Element) fhir.Extension {
 	var buf bytes.Buffer
-	el.WriteTo(&buf, &etree.WriteSettings{})
+	withDeclarations(el).WriteTo(&buf, &etree.WriteSettings{})
 	p, x := part, buf.String()
 	return fhir.Extension{URL: ExtensionV3Original, Extension: []fhir.Extension{
 		{URL: "part", ValueCode: &p},
@@ -56,4 +59,52 @@ func CarriedPart(c *BundleContext, exts []fhir.Extension, part, path string) *et
 		return doc.Root()
 	}
 	return nil
+}
+
+// withDeclarations returns el, or a copy of it declaring the namespace
+// prefixes used in it (by an element or an attribute) that only an ancestor
+// of el declares.
+func withDeclarations(el *etree.Element) *etree.Element {
+	var used []string
+	var walk func(e *etree.Element)
+	walk = func(e *etree.Element) {
+		if e.Space != "" && e.Space != "xmlns" && e.Space != "xml" {
+			used = appendNew(used, e.Space)
+		}
+		for _, a := range e.Attr {
+			if a.Space != "" && a.Space != "xmlns" && a.Space != "xml" {
+				used = appendNew(used, a.Space)
+			}
+		}
+		for _, c := range e.ChildElements() {
+			walk(c)
+		}
+	}
+	walk(el)
+	out := el
+	for _, prefix := range used {
+		if el.SelectAttr("xmlns:"+prefix) != nil {
+			continue
+		}
+		for anc := el.Parent(); anc != nil; anc = anc.Parent() {
+			if d := anc.SelectAttr("xmlns:" + prefix); d != nil {
+				if out == el {
+					out = el.Copy()
+				}
+				out.CreateAttr("xmlns:"+prefix, d.Value)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// appendNew appends s to list unless it is there.
+func appendNew(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
 }

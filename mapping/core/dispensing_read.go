@@ -177,7 +177,7 @@ func ReadObservation(rel v3.Node, act string) fhir.Extension {
 		}
 		b.Subs = append(b.Subs, fhir.Extension{URL: "value", ValueQuantity: &fhir.Quantity{Value: json.Number(num), Unit: v.OptAttr("unit")}})
 	} else {
-		Attrs(v)
+		Attrs(v, XSIType, "ST")
 		b.String("value", v.Text())
 	}
 	return fhir.Extension{Extension: b.Subs}

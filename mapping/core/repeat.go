@@ -57,7 +57,7 @@ func TaskReadRepeat(rel v3.Node) string {
 	a := Annotation(rel, "false", "pertinentRepeatInstanceInfo", "RPI", "contextConductionInd", "true", "typeCode", "PERT")
 	ExpectModel(a, "code", "value")
 	v := a.Child("value")
-	Attrs(v, "value", "*")
+	Attrs(v, "value", "*", XSIType, "INT")
 	ExpectChildren(v)
 	val := v.Value()
 	if n, err := strconv.Atoi(val); val != "" && (err != nil || n < 1) {

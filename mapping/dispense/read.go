@@ -230,7 +230,7 @@ func readDNSupply(comp v3.Node) dnSupply {
 		a := core.Annotation(rel, "false", "pertinentSupplyInstructions", "SI", "contextConductionInd", "true", "typeCode", "PERT")
 		core.ExpectModel(a, "code", "value")
 		v := a.Child("value")
-		core.Attrs(v)
+		core.Attrs(v, core.XSIType, "ST")
 		core.ExpectChildren(v)
 		s.instructions = append(s.instructions, v.Text())
 	}

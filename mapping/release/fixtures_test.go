@@ -278,3 +278,46 @@ func TestReleaseCarried(t *testing.T) {
 		})
 	}
 }
+
+// TestReleaseRequestCarryKeepsNamespaces: a release request whose author
+// AgentPerson holds an attribute of a namespace declared on the message's
+// root (an xsi:type naming an identifier's datatype, as Spine's schema
+// validator takes it) is carried verbatim (its parts do not all map to
+// FHIR), and the request written back from the FHIR alone still binds the
+// prefix: before, the carried element lost the root's declaration, and the
+// v3 written back held xsi:type with no namespace (an unbound prefix, not
+// namespace-well-formed XML).
+func TestReleaseRequestCarryKeepsNamespaces(t *testing.T) {
+	const xsiNS = "http://www.w3.org/2001/XMLSchema-instance"
+	msg := string(maptest.Testdata(t, "release/nominated-release-request-060102.xml"))
+	for _, r := range [][2]string{
+		{`<PORX_IN060102UK30 xmlns="urn:hl7-org:v3">`, `<PORX_IN060102UK30 xmlns="urn:hl7-org:v3" xmlns:xsi="` + xsiNS + `">`},
+		{`<id root="1.2.826.0.1285.0.2.0.67" extension="741555508105"/>
+            <code code="R8003"`, `<id xsi:type="II" root="1.2.826.0.1285.0.2.0.67" extension="741555508105"/>
+            <code code="R8003"`},
+	} {
+		if !strings.Contains(msg, r[0]) {
+			t.Fatalf("fixture lacks %q", r[0])
+		}
+		msg = strings.Replace(msg, r[0], r[1], 1)
+	}
+	_, got := relRoundTrip(t, []byte(msg))
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(got); err != nil {
+		t.Fatal(err)
+	}
+	typed := 0
+	for _, el := range doc.FindElements("//*") {
+		for _, a := range el.Attr {
+			if a.Space == "xsi" {
+				typed++
+				if ns := a.NamespaceURI(); ns != xsiNS {
+					t.Errorf("%s/@%s: namespace %q, want %s (the prefix is unbound)", el.GetPath(), a.FullKey(), ns, xsiNS)
+				}
+			}
+		}
+	}
+	if typed != 1 {
+		t.Errorf("%d xsi attributes written back, want the 1 sent:\n%s", typed, got)
+	}
+}

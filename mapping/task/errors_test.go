@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/maptest"
 	"github.com/porxgate/porxgate/mapping/maptest/dispensetest"
 	"github.com/porxgate/porxgate/mapping/task"
@@ -77,5 +78,51 @@ func TestWithdrawLastDispenseOneNotification(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dispensetest.RoundTrip(t, task.WithdrawToFHIR, task.WithdrawToV3, []byte(msg))
 		})
+	}
+}
+
+// TestRepeatInstanceXSIType: a return's or withdraw's repeat instance is an
+// INT observation value; an xsi:type naming that datatype, which Spine's
+// schema validator takes (xmlns:xsi on the root), is taken and gives the
+// message's own Task, and another datatype is refused with the datatype
+// rule. Before, the reader refused any xsi:type there as an unexpected
+// attribute.
+func TestRepeatInstanceXSIType(t *testing.T) {
+	const xsi = ` xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">`
+	tests := []struct {
+		name, file, root, value string
+		toFHIR                  func([]byte, core.Env) ([]byte, core.Meta, error)
+	}{
+		{"return", "return/return-erd.xml", `<PORX_IN100101UK31 xmlns="urn:hl7-org:v3">`, `<value value="2" />`, task.ReturnToFHIR},
+		{"withdraw", "withdraw/withdraw-erd.xml", `<PORX_IN510101UK31 xmlns="urn:hl7-org:v3">`, `<value value="3" />`, task.WithdrawToFHIR},
+	}
+	for _, tt := range tests {
+		msg := string(maptest.Testdata(t, tt.file))
+		if !strings.Contains(msg, tt.root) || !strings.Contains(msg, tt.value) {
+			t.Fatalf("%s: fixture lacks %q or %q", tt.file, tt.root, tt.value)
+		}
+		own, _, err := tt.toFHIR([]byte(msg), dispensetest.Env())
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg = strings.Replace(msg, tt.root, strings.TrimSuffix(tt.root, ">")+xsi, 1)
+		for _, typ := range []string{"INT", "PQ"} {
+			t.Run(tt.name+" "+typ, func(t *testing.T) {
+				typed := strings.Replace(msg, tt.value, strings.Replace(tt.value, "<value ", `<value xsi:type="`+typ+`" `, 1), 1)
+				body, _, err := tt.toFHIR([]byte(typed), dispensetest.Env())
+				if typ != "INT" {
+					if err == nil || !strings.Contains(err.Error(), `pertinentRepeatInstanceInfo/value/@xsi:type: "PQ" is not allowed by the element's datatype (want INT) [MIM rule: datatype]`) {
+						t.Fatalf("err = %v, want the datatype rule", err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if string(body) != string(own) {
+					t.Errorf("Task differs from the message's own:\n got %s\nwant %s", body, own)
+				}
+			})
+		}
 	}
 }

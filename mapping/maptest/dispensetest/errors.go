@@ -1,6 +1,7 @@
 package dispensetest
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -8,7 +9,29 @@ import (
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/maptest"
+	v3 "github.com/porxgate/porxgate/v3"
 )
+
+// EPSRefusal checks what a family's EPSCannotTake said of a message of an
+// interaction: nil when element is "", else an error at the path
+// /interaction/…element that names no MIM rule (the MIM allows the
+// message; EPS cannot take it).
+func EPSRefusal(t testing.TB, err error, interaction, element string) {
+	t.Helper()
+	if element == "" {
+		if err != nil {
+			t.Fatalf("EPSCannotTake = %v, want nil", err)
+		}
+		return
+	}
+	var ve *v3.Error
+	if !errors.As(err, &ve) || !strings.HasSuffix(ve.Path, element) || !strings.HasPrefix(ve.Path, "/"+interaction+"/") {
+		t.Fatalf("EPSCannotTake = %v, want the path /%s/…%s", err, interaction, element)
+	}
+	if strings.Contains(err.Error(), "MIM rule") {
+		t.Errorf("%q names a MIM rule; the MIM allows the message", err)
+	}
+}
 
 // V3ErrorCase is a malformed v3 message made from a good fixture, and what
 // the error reading it must say. With Old set, New replaces its first
