@@ -260,7 +260,9 @@ func (p cancelReader) cancelReason(n v3.Node) (code, text string) {
 	p.Shape(act, nil, "code", "text", "value")
 	p.FixedCode(act.Child("code"), codeCancelReason, v3.OIDPertinentCode)
 	if tn := act.Opt("text"); tn.Exists() {
-		p.Attrs(tn)
+		// Its datatype is ST: an xsi:type naming it, which Spine's schema
+		// validator takes, is taken; another is refused by the datatype rule.
+		core.Attrs(tn, core.XSIType, "ST")
 		if len(tn.El.ChildElements()) > 0 {
 			p.Reader.Fail(tn.Path+"/"+tn.El.ChildElements()[0].Tag, "unexpected element in the cancellation reason text")
 		}
