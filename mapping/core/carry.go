@@ -25,7 +25,7 @@ const ExtensionV3Original = PorxgateExtensionBase + "Extension-Porxgate-V3Origin
 // element kept, so that the part written back binds it.
 func V3OriginalExtension(part string, el *etree.Element) fhir.Extension {
 	var buf bytes.Buffer
-	withDeclarations(el).WriteTo(&buf, &etree.WriteSettings{})
+	WithDeclarations(el).WriteTo(&buf, &etree.WriteSettings{})
 	p, x := part, buf.String()
 	return fhir.Extension{URL: ExtensionV3Original, Extension: []fhir.Extension{
 		{URL: "part", ValueCode: &p},
@@ -61,10 +61,10 @@ func CarriedPart(c *BundleContext, exts []fhir.Extension, part, path string) *et
 	return nil
 }
 
-// withDeclarations returns el, or a copy of it declaring the namespace
+// WithDeclarations returns el, or a copy of it declaring the namespace
 // prefixes used in it (by an element or an attribute) that only an ancestor
-// of el declares.
-func withDeclarations(el *etree.Element) *etree.Element {
+// of el declares: what a part written on its own needs.
+func WithDeclarations(el *etree.Element) *etree.Element {
 	var used []string
 	var walk func(e *etree.Element)
 	walk = func(e *etree.Element) {

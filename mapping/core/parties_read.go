@@ -504,11 +504,14 @@ func sameAttrsInOrder(a, b []etree.Attr) bool {
 }
 
 // sameAttrsAnyOrder is SameElement's comparison of attributes: in any order, a
-// declaration of the v3 default namespace not counted.
+// declaration of the v3 default namespace or of a prefix not counted (where
+// a prefix is declared does not change what the names it binds mean: a
+// carried part declares the prefixes it uses that its original's ancestors
+// declared).
 func sameAttrsAnyOrder(a, b *etree.Element) bool {
 	n := 0
 	for _, at := range a.Attr {
-		if isV3NamespaceDecl(at) {
+		if setAsideDecl(at) {
 			continue
 		}
 		n++
@@ -562,16 +565,18 @@ func attrValue(e *etree.Element, space, key string) (string, bool) {
 	return "", false
 }
 
-// isV3NamespaceDecl tells a declaration of the v3 default namespace, which
-// changes nothing where the v3 namespace is already in force.
-func isV3NamespaceDecl(a etree.Attr) bool {
-	return a.Space == "" && a.Key == "xmlns" && a.Value == v3.Namespace
+// setAsideDecl tells a namespace declaration SameElement does not compare:
+// one of the v3 default namespace, which changes nothing where the v3
+// namespace is already in force, or one of a prefix (the prefixes of names
+// are compared).
+func setAsideDecl(a etree.Attr) bool {
+	return a.Space == "xmlns" || a.Space == "" && a.Key == "xmlns" && a.Value == v3.Namespace
 }
 
 func countAttrs(e *etree.Element) int {
 	n := 0
 	for _, a := range e.Attr {
-		if !isV3NamespaceDecl(a) {
+		if !setAsideDecl(a) {
 			n++
 		}
 	}

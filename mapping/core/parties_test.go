@@ -180,9 +180,10 @@ func TestPatientRoundTrip(t *testing.T) {
 }
 
 // TestSameElementAttributes: attributes compare the same in any order, a
-// declaration of the v3 default namespace not counted, whether or not the
-// lists are written in the same order (the quick in-order check and the
-// look-up must agree).
+// declaration of the v3 default namespace or of a prefix not counted (the
+// prefixes of names are compared; another default namespace counts),
+// whether or not the lists are written in the same order (the quick
+// in-order check and the look-up must agree).
 func TestSameElementAttributes(t *testing.T) {
 	el := func(attrs ...string) *etree.Element {
 		e := etree.NewElement("id")
@@ -201,7 +202,8 @@ func TestSameElementAttributes(t *testing.T) {
 		{"value differs", el("root", "1.2", "extension", "A"), el("root", "1.2", "extension", "a"), false},
 		{"one more", el("root", "1.2"), el("root", "1.2", "extension", "A"), false},
 		{"v3 declaration in one", el("xmlns", v3.Namespace, "root", "1.2"), el("root", "1.2"), true},
-		{"other declaration in one", el("xmlns:x", "urn:x", "root", "1.2"), el("root", "1.2"), false},
+		{"prefix declaration in one", el("xmlns:x", "urn:x", "root", "1.2"), el("root", "1.2"), true},
+		{"other default namespace in one", el("xmlns", "urn:x", "root", "1.2"), el("root", "1.2"), false},
 		{"prefix differs", el("xsi:type", "CV"), el("x:type", "CV"), false},
 		{"none", el(), el(), true},
 	}

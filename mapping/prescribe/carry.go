@@ -123,9 +123,14 @@ func InSignature(e *etree.Element) bool {
 
 // WithoutSignature returns a copy of a ParentPrescription whose author's
 // signatureText is emptied: the signature travels in the Provenance, byte
-// for byte, and is spliced back from there.
+// for byte, and is spliced back from there. The copy declares the namespace
+// prefixes it uses that only an ancestor of pp declares (an xsi:type under
+// an xmlns:xsi on the message's root), as a carried part must.
 func WithoutSignature(pp *etree.Element) *etree.Element {
-	cp := pp.Copy()
+	cp := core.WithDeclarations(pp)
+	if cp == pp {
+		cp = pp.Copy()
+	}
 	if st := signatureText(cp); st != nil && st.SelectAttr("nullFlavor") == nil {
 		for len(st.Child) > 0 {
 			st.RemoveChildAt(0)
