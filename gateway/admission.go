@@ -173,6 +173,9 @@ const queueWaitFresh = 100 * time.Millisecond
 type queueBound struct {
 	max time.Duration
 	st  queueWaiter
+	// now is the clock the inbox's due times are written with (the
+	// messaging clock, WithClock).
+	now func() time.Time
 	log *slog.Logger
 
 	mu sync.Mutex
@@ -185,14 +188,15 @@ type queueBound struct {
 	behind atomic.Bool
 }
 
-// newQueueBound returns the bound of max on st's inbox; nil (no bound)
-// when max is not positive or st cannot say how far behind it is.
-func newQueueBound(max time.Duration, st store.Store, log *slog.Logger) *queueBound {
+// newQueueBound returns the bound of max on st's inbox, whose due times
+// are of the clock now; nil (no bound) when max is not positive or st
+// cannot say how far behind it is.
+func newQueueBound(max time.Duration, st store.Store, now func() time.Time, log *slog.Logger) *queueBound {
 	qw, ok := st.(queueWaiter)
 	if max <= 0 || !ok {
 		return nil
 	}
-	return &queueBound{max: max, st: qw, log: log}
+	return &queueBound{max: max, st: qw, now: now, log: log}
 }
 
 // over returns how long a message ready for an inbox worker has waited,
@@ -212,7 +216,7 @@ func (b *queueBound) over(ctx context.Context) (time.Duration, bool) {
 	b.mu.Unlock()
 	if stale {
 		rctx, cancel := context.WithTimeout(ctx, storeTimeout)
-		w, err := b.st.QueueWait(rctx, inboxQueue, now)
+		w, err := b.st.QueueWait(rctx, inboxQueue, b.now())
 		cancel()
 		if err == nil {
 			wait = w

@@ -265,6 +265,21 @@ func TestEbXMLDoorNotIntoABacklog(t *testing.T) {
 				}
 			}
 		})
+		t.Run(name+"/the gateway's clock", func(t *testing.T) {
+			// Due times are of the gateway's clock (WithClock), months
+			// behind the wall's here: read against the wall's, every
+			// message waiting would seem months late.
+			fixed := time.Now().Add(-90 * 24 * time.Hour)
+			cfg := testConfig()
+			cfg.MaxQueueWait = maxWait
+			g := startGateway(t, cfg, mk(t)(), true, WithProcessor(newFakeProcessor()), WithClock(func() time.Time { return fixed }))
+			for i := range 3 {
+				if code, body := sendEb(t, g.base, newReq(newID(t, 80+i))); code != http.StatusAccepted {
+					t.Fatalf("message %d: HTTP %d %s, want 202 (none has waited by the gateway's clock)", i, code, body)
+				}
+				time.Sleep(2 * queueWaitFresh)
+			}
+		})
 		t.Run(name+"/EPS unavailable", func(t *testing.T) {
 			newStore := mk(t)
 			proc := newFakeProcessor()

@@ -86,7 +86,7 @@ func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Met
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
 	doors := newAdmission(cfg.MaxInFlight, cfg.PerClientInFlight(), log, func(c *fiber.Ctx, t Transport) { s.msg.received(c, t, "busy") })
-	doors.queue = newQueueBound(cfg.MaxQueueWait, st, log)
+	doors.queue = newQueueBound(cfg.MaxQueueWait, st, s.msg.now, log)
 	s.doors = doors
 	s.app.Post(PathEbXML, readFrontBody(cfg.MaxBodyBytes), doors.wrap(TransportEbXML, s.ebxmlRequest))
 	s.app.Post(PathSOAP, readFrontBody(cfg.MaxBodyBytes), doors.wrap(TransportSOAP, s.soapRequest))
