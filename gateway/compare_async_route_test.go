@@ -1,14 +1,12 @@
 package gateway
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/compare"
-	"github.com/porxgate/porxgate/gateway/journal"
 )
 
 // TestLegacyPrimaryRouteAnsweringAsyncOnly: with the legacy path primary,
@@ -64,13 +62,8 @@ func TestLegacyPrimaryRouteAnsweringAsyncOnly(t *testing.T) {
 						t.Fatalf("ebXML POST = %d\n%s", code, body)
 					}
 				}
-				var x *journal.Exchange
-				waitFor(t, "the journal saying why nothing was compared", func() bool {
-					x, _ = j.Backend().Get(context.Background(), id)
-					return x != nil && x.Comparison != nil && x.Comparison.Result != ""
-				})
-				if !strings.Contains(x.Comparison.Error, "asynchronously") {
-					t.Errorf("comparison %s %q, want it to say the route answers asynchronously only", x.Comparison.Result, x.Comparison.Error)
+				if cmp := waitComparison(t, j, id); cmp.Result != compareError || !strings.Contains(cmp.Error, "asynchronously") {
+					t.Errorf("comparison %s %q, want an error saying the route answers asynchronously only", cmp.Result, cmp.Error)
 				}
 				time.Sleep(500 * time.Millisecond) // a message sent to Spine again would show now
 				if n := calls.Load(); n != 1 {
