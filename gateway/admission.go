@@ -1,15 +1,18 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/store"
 )
 
 // NumBusy: the front doors already hold --max-in-flight messages; the
@@ -40,6 +43,9 @@ type admission struct {
 	clientShed string
 	log        *slog.Logger
 	refused    func(c *fiber.Ctx, t Transport)
+	// queue bounds how far behind the inbox workers the ebXML door takes
+	// new messages (Config.MaxQueueWait); nil: no bound.
+	queue *queueBound
 }
 
 // newAdmission returns an admission of max messages at once, perClient of
@@ -144,4 +150,95 @@ func clientDescription(key string) string {
 		return "certificate " + cn
 	}
 	return strings.TrimPrefix(key, "ip:")
+}
+
+// queueWaiter is a store that says how far a queue's workers are behind
+// (store.Redis, store.Memory).
+type queueWaiter interface {
+	QueueWait(ctx context.Context, queue string, now time.Time) (time.Duration, error)
+}
+
+// queueWaitFresh is how long a reading of the inbox's wait serves the
+// ebXML door before it is read again: one store round trip a tenth of a
+// second, whatever the rate of messages.
+const queueWaitFresh = 100 * time.Millisecond
+
+// queueBound keeps the ebXML door from acknowledging messages into a
+// backlog (Config.MaxQueueWait): while the inbox's workers are behind by
+// more than max, new messages are refused with the retryable busy fault.
+// Before, the door took every message as fast as it could parse it, and
+// under a load it took faster than the workers processed (a closed loop
+// of senders against the built-in simulator) the inbox only grew: each
+// message acknowledged waited longer than the last for its answer.
+type queueBound struct {
+	max time.Duration
+	st  queueWaiter
+	// now is the clock the inbox's due times are written with (the
+	// messaging clock, WithClock).
+	now func() time.Time
+	log *slog.Logger
+
+	mu sync.Mutex
+	// read is when wait was last read (or is being read), wait what was
+	// read.
+	read time.Time
+	wait time.Duration
+	// behind is set while messages are refused, for one log line when
+	// refusing starts and one when it ends.
+	behind atomic.Bool
+}
+
+// newQueueBound returns the bound of max on st's inbox, whose due times
+// are of the clock now; nil (no bound) when max is not positive or st
+// cannot say how far behind it is.
+func newQueueBound(max time.Duration, st store.Store, now func() time.Time, log *slog.Logger) *queueBound {
+	qw, ok := st.(queueWaiter)
+	if max <= 0 || !ok {
+		return nil
+	}
+	return &queueBound{max: max, st: qw, now: now, log: log}
+}
+
+// over returns how long a message ready for an inbox worker has waited,
+// read at most queueWaitFresh ago, and whether that is past the bound. A
+// reading that fails leaves the last one standing (the store failing, the
+// message is refused for that when it is taken).
+func (b *queueBound) over(ctx context.Context) (time.Duration, bool) {
+	if b == nil {
+		return 0, false
+	}
+	now := time.Now()
+	b.mu.Lock()
+	wait, stale := b.wait, now.Sub(b.read) >= queueWaitFresh
+	if stale {
+		b.read = now // one reader at a time; the others take the last reading
+	}
+	b.mu.Unlock()
+	if stale {
+		rctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		w, err := b.st.QueueWait(rctx, inboxQueue, b.now())
+		cancel()
+		if err == nil {
+			wait = w
+			b.mu.Lock()
+			b.wait = w
+			b.mu.Unlock()
+		}
+	}
+	over := wait > b.max
+	switch {
+	case over && !b.behind.Swap(true):
+		b.log.Warn("inbox workers behind: new ebXML messages refused with a retryable fault until they catch up",
+			"queue_wait_ms", wait.Milliseconds(), "max_queue_wait_ms", b.max.Milliseconds())
+	case !over && b.behind.Swap(false):
+		b.log.Info("inbox workers caught up: ebXML messages taken again", "queue_wait_ms", wait.Milliseconds())
+	}
+	return wait, over
+}
+
+// refuseBehind refuses a new ebXML message while the inbox workers are
+// wait behind: the retryable busy fault, counted as busy.
+func (a *admission) refuseBehind(c *fiber.Ctx, wait time.Duration) error {
+	return a.refuse(c, TransportEbXML, fmt.Sprintf("%d:the gateway is busy (messages accepted wait %s for processing); send it again",
+		NumBusy, wait.Round(100*time.Millisecond)))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -204,5 +205,98 @@ func TestPerClientInFlight(t *testing.T) {
 		if got := cfg.PerClientInFlight(); got != tt.want {
 			t.Errorf("max %d, per client %d: %d, want %d", tt.max, tt.perClient, got, tt.want)
 		}
+	}
+}
+
+// TestEbXMLDoorNotIntoABacklog: while a message ready for an inbox worker
+// has waited longer than --max-queue-wait (the one worker held), a new
+// ebXML message is refused with the retryable busy fault (HTTP 500, TMS
+// 200, 910010) and not queued, while a duplicate of one taken is still
+// acknowledged; once the workers catch up the refused message, sent
+// again, is taken and processed once. Messages waiting out an EPS outage
+// (deferred, not due until their next try) do not count: the door keeps
+// taking messages. Before, the door took every message however far behind
+// the workers were: under a closed loop faster than the workers the
+// inbox, and each answer's wait, only grew.
+func TestEbXMLDoorNotIntoABacklog(t *testing.T) {
+	const maxWait = 300 * time.Millisecond
+	for name, mk := range onceStores(t) {
+		t.Run(name+"/workers behind", func(t *testing.T) {
+			newStore := mk(t)
+			g8 := newGate()
+			first, queued, refused := newReq(newID(t, 60)), newReq(newID(t, 61)), newReq(newID(t, 62))
+			proc := newFakeProcessor()
+			proc.answer = func(in *Inbound, n int) (*Outcome, error) {
+				if in.MessageID == first.messageID {
+					g8.hold(n) // the one worker held with the first
+				}
+				return &Outcome{Answers: []Answer{{Interaction: mcciAck, Payload: mcciPayload(in.MessageID)}}}, nil
+			}
+			cfg := testConfig()
+			cfg.InboxWorkers, cfg.MaxQueueWait = 1, maxWait
+			g := startGateway(t, cfg, newStore(), false, WithProcessor(proc), WithRoutes(routesTo(t, startMHS(t, "ack").srv.URL, "")))
+			t.Cleanup(g8.release) // before the gateway stops (TestEbXMLDuplicatesOnce)
+			if code, body := sendEb(t, g.base, first); code != http.StatusAccepted {
+				t.Fatalf("first: HTTP %d %s", code, body)
+			}
+			g8.waitEntered(t)
+			if code, body := sendEb(t, g.base, queued); code != http.StatusAccepted {
+				t.Fatalf("second, queued behind the first: HTTP %d %s", code, body)
+			}
+			time.Sleep(maxWait + 2*queueWaitFresh) // the second has waited past the bound
+			code, body := sendEb(t, g.base, refused)
+			if code != http.StatusInternalServerError || !strings.Contains(string(body), ">200<") || !strings.Contains(string(body), "910010:") {
+				t.Fatalf("new message while the workers are behind: HTTP %d %s, want 500 with the retryable busy fault", code, body)
+			}
+			if code, body := sendEb(t, g.base, queued); code != http.StatusAccepted {
+				t.Fatalf("duplicate of a message taken, while the workers are behind: HTTP %d %s, want 202", code, body)
+			}
+			g8.release()
+			waitFor(t, "the backlog processed", func() bool { return proc.callsFor(queued.messageID) == 1 })
+			waitFor(t, "the refused message taken once the workers caught up", func() bool {
+				code, _ := sendEb(t, g.base, refused)
+				return code == http.StatusAccepted
+			})
+			waitFor(t, "the refused message processed", func() bool { return proc.callsFor(refused.messageID) == 1 })
+			time.Sleep(100 * time.Millisecond) // a second processing would show now
+			for _, r := range []ebReq{first, queued, refused} {
+				if n := proc.callsFor(r.messageID); n != 1 {
+					t.Errorf("%s processed %d times, want 1", r.messageID, n)
+				}
+			}
+		})
+		t.Run(name+"/the gateway's clock", func(t *testing.T) {
+			// Due times are of the gateway's clock (WithClock), months
+			// behind the wall's here: read against the wall's, every
+			// message waiting would seem months late.
+			fixed := time.Now().Add(-90 * 24 * time.Hour)
+			cfg := testConfig()
+			cfg.MaxQueueWait = maxWait
+			g := startGateway(t, cfg, mk(t)(), true, WithProcessor(newFakeProcessor()), WithClock(func() time.Time { return fixed }))
+			for i := range 3 {
+				if code, body := sendEb(t, g.base, newReq(newID(t, 80+i))); code != http.StatusAccepted {
+					t.Fatalf("message %d: HTTP %d %s, want 202 (none has waited by the gateway's clock)", i, code, body)
+				}
+				time.Sleep(2 * queueWaitFresh)
+			}
+		})
+		t.Run(name+"/EPS unavailable", func(t *testing.T) {
+			newStore := mk(t)
+			proc := newFakeProcessor()
+			proc.answer = func(*Inbound, int) (*Outcome, error) { return nil, Deferred(errors.New("EPS unavailable")) }
+			cfg := testConfig()
+			cfg.InboxWorkers, cfg.MaxQueueWait = 1, maxWait
+			g := startGateway(t, cfg, newStore(), false, WithProcessor(proc))
+			for i := range 6 {
+				r := newReq(newID(t, 70+i))
+				if code, body := sendEb(t, g.base, r); code != http.StatusAccepted {
+					t.Fatalf("message %d while EPS is unavailable: HTTP %d %s, want 202", i, code, body)
+				}
+				time.Sleep(maxWait / 2)
+			}
+			if n := proc.numCalls(); n < 6 {
+				t.Fatalf("%d processing attempts, want the messages tried while they waited", n)
+			}
+		})
 	}
 }

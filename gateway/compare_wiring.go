@@ -533,7 +533,11 @@ func firstAnswer(out *Outcome) *Answer {
 
 // legacyOutcome runs the legacy path as primary. A SOAP fault the route
 // answers with is Spine's refusal: a SOAP sender gets it; an ebXML message
-// is not tried again unless the fault says to. Anything else failing
+// is not tried again unless the fault says to. A route that took the
+// message to answer it elsewhere (compare.ErrAsyncOnly) has it: an ebXML
+// message is done without an answer, a SOAP request refused for good,
+// and nothing is compared, saying why; deferred, it was sent to the route
+// again every retry interval, for ever. Anything else failing
 // (unreachable, no readable answer) defers the message.
 func (p *comparing) legacyOutcome(ctx context.Context, in *Inbound) (*Outcome, error) {
 	cctx, cancel := context.WithTimeout(ctx, p.timeout)
@@ -541,6 +545,13 @@ func (p *comparing) legacyOutcome(ctx context.Context, in *Inbound) (*Outcome, e
 	a, err := p.legacy.Call(cctx, requestOf(in))
 	var rf *compare.RouteFault
 	switch {
+	case errors.Is(err, compare.ErrAsyncOnly):
+		p.log.With(inboundArgs(in)...).Error("the legacy route took the message but answers only asynchronously, to another endpoint: its sender gets no answer through porxgate", "err", err)
+		p.notRun(ctx, shadowJob{in: *in}, compareError, "not compared: "+err.Error())
+		if in.Transport == TransportSOAP {
+			return nil, Permanent(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
+		}
+		return &Outcome{}, nil
 	case errors.As(err, &rf) && in.Transport == TransportSOAP:
 		// Spine's own refusal is the primary answer: the sender gets it
 		// as from Spine (a retryable one, 200/206/208, is not kept).

@@ -96,6 +96,18 @@ type Config struct {
 	// default 0: three quarters of MaxInFlight; negative: no bound per
 	// sender).
 	MaxInFlightPerClient int
+	// MaxQueueWait is how far behind the inbox workers may fall before the
+	// ebXML door takes no new messages: while a message ready for a worker
+	// has waited longer than this (its due time passed, no worker free),
+	// a new message is refused with the same retryable busy fault (TMS
+	// 200, NumBusy) instead of being acknowledged into a backlog whose
+	// answers would come later and later; a duplicate of one taken is
+	// still acknowledged again. A message waiting out an EPS outage counts
+	// only once its next try falls due and no worker takes it: an outage
+	// refuses new messages only when the workers cannot get through the
+	// backlog's tries in time (--max-queue-wait, PORXGATE_MAX_QUEUE_WAIT;
+	// default 5s; 0: no bound).
+	MaxQueueWait time.Duration
 	// MaxHandshakesPerClient is how many connections one client address
 	// may have at the front door at once whose TLS handshake (with TLS) or
 	// first request head has not all arrived; a
@@ -283,6 +295,7 @@ func DefaultConfig() Config {
 		MemoryLimitMB:           100,
 		GCPercent:               400,
 		MaxInFlight:             128,
+		MaxQueueWait:            5 * time.Second,
 		MaxHandshakesPerClient:  64,
 		ShutdownTimeout:         15 * time.Second,
 		LogLevel:                "info",
@@ -393,6 +406,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	num(&cfg.MaxBodyBytes, "max-body", "MAX_BODY", "largest request body in bytes")
 	num(&cfg.MaxInFlight, "max-in-flight", "MAX_IN_FLIGHT", "legacy messages the front doors work on at once, more refused with a retryable fault; 0: no bound")
 	num(&cfg.MaxInFlightPerClient, "max-in-flight-per-client", "MAX_IN_FLIGHT_PER_CLIENT", "of --max-in-flight, messages one sender (client certificate, else address) may have in hand at once; 0: three quarters of --max-in-flight; negative: no bound per sender")
+	dur(&cfg.MaxQueueWait, "max-queue-wait", "MAX_QUEUE_WAIT", "while a message ready for an inbox worker has waited longer than this, new ebXML messages are refused with the retryable busy fault; 0: no bound")
 	num(&cfg.MaxHandshakesPerClient, "max-handshakes-per-client", "MAX_HANDSHAKES_PER_CLIENT", "connections one client address may have at the front door and at the admin listener at once whose TLS handshake or first request head has not arrived, more connections closed unanswered; 0: no bound")
 	num(&cfg.MemoryLimitMB, "memory-limit-mb", "MEMORY_LIMIT_MB", "soft memory limit of the Go runtime in MiB when GOMEMLIMIT is not set; 0: none")
 	num(&cfg.GCPercent, "gc-percent", "GC_PERCENT", "garbage collector target percentage (as GOGC) when GOGC is not set, bounded by the memory limit; 0: the runtime's default")
@@ -502,6 +516,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxInFlight < 0 {
 		errs = append(errs, fmt.Errorf("max-in-flight %d: must not be negative", c.MaxInFlight))
+	}
+	if c.MaxQueueWait < 0 {
+		errs = append(errs, fmt.Errorf("max-queue-wait %s: must not be negative", c.MaxQueueWait))
 	}
 	if c.MaxHandshakesPerClient < 0 {
 		errs = append(errs, fmt.Errorf("max-handshakes-per-client %d: must not be negative", c.MaxHandshakesPerClient))

@@ -156,6 +156,13 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		}
 	}
 
+	// Not into a backlog (Config.MaxQueueWait): a new message is refused
+	// as busy while the inbox workers are behind; a duplicate is taken.
+	if wait, over := s.doors.queue.over(c.UserContext()); over {
+		if _, taken, err := g.takenBefore(c.UserContext(), key, persist); err == nil && !taken {
+			return s.doors.refuseBehind(c, wait)
+		}
+	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), storeTimeout)
 	defer cancel()
 	// An idle inbox worker takes the message as it is accepted: queued

@@ -39,6 +39,8 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	msg      *messaging
+	// doors bounds the messages the front doors take (admission.go).
+	doors *admission
 	// cancels handles pending cancellations (EnableCancellations); nil: none.
 	cancels *cancels.Service
 	// adminLn is the admin listener's address once it listens (admin_wiring.go).
@@ -84,6 +86,8 @@ func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Met
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
 	doors := newAdmission(cfg.MaxInFlight, cfg.PerClientInFlight(), log, func(c *fiber.Ctx, t Transport) { s.msg.received(c, t, "busy") })
+	doors.queue = newQueueBound(cfg.MaxQueueWait, st, s.msg.now, log)
+	s.doors = doors
 	s.app.Post(PathEbXML, readFrontBody(cfg.MaxBodyBytes), doors.wrap(TransportEbXML, s.ebxmlRequest))
 	s.app.Post(PathSOAP, readFrontBody(cfg.MaxBodyBytes), doors.wrap(TransportSOAP, s.soapRequest))
 	s.app.Use("/mm", s.trackerAccess)

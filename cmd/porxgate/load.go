@@ -41,6 +41,7 @@ p99.9, max). Exits 1 when a message was refused or not processed in time.`)
 	adminToken := fs.String("admin-token", "", "bearer token of the admin listener, for --admin")
 	upstream := fs.String("upstream", "", "in-process gateway only: EPS FHIR base URL on loopback (e.g. a separate `porxgate sim`); empty: the built-in simulator")
 	redisURL := fs.String("redis", "", "in-process gateway only: Redis URL; empty: the in-memory store")
+	maxQueueWait := fs.Duration("max-queue-wait", gateway.DefaultConfig().MaxQueueWait, "in-process gateway only: how far behind its inbox workers it still takes new messages (refused as busy past it); 0: no bound, to measure acceptance alone")
 	receiver := fs.String("receiver", "127.0.0.1:0", "loopback address of the legacy MHS that takes the answers; empty: no receiver, drain measured from /admin/queues")
 	n := fs.Int("n", 1000, "prescriptions to send; with --duration and no --n: open loop --rate × --duration, closed loop as many as fit in --duration")
 	conc := fs.Int("concurrency", 8, "closed loop: concurrent senders")
@@ -74,7 +75,7 @@ p99.9, max). Exits 1 when a message was refused or not processed in time.`)
 	}
 	base := *target
 	if base == "" {
-		gw := inProcessGateway{Upstream: *upstream, RedisURL: *redisURL}
+		gw := inProcessGateway{Upstream: *upstream, RedisURL: *redisURL, MaxQueueWait: *maxQueueWait}
 		if recv != nil {
 			gw.ReceiverURL = recv.URL()
 		}
@@ -195,6 +196,8 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 // table that sends the load's answers to the receiver.
 type inProcessGateway struct {
 	Upstream, RedisURL, ReceiverURL string
+	// MaxQueueWait is the gateway's Config.MaxQueueWait.
+	MaxQueueWait time.Duration
 }
 
 // start runs the gateway on a free loopback port until stop is called; its
@@ -214,6 +217,7 @@ func (g inProcessGateway) start(ctx context.Context) (base, admin string, stop f
 	cfg.Admin.Addr, cfg.Admin.NoAuth = adminAddr, true
 	cfg.UpstreamURL = g.Upstream
 	cfg.RedisURL = g.RedisURL
+	cfg.MaxQueueWait = g.MaxQueueWait
 	cleanup := func() {}
 	if g.ReceiverURL != "" {
 		dir, err := os.MkdirTemp("", "porxgate-load-")

@@ -3,6 +3,7 @@ package compare
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,13 @@ import (
 
 // maxAnswerBytes caps a legacy answer read; a longer one is no answer.
 const maxAnswerBytes = 8 << 20
+
+// ErrAsyncOnly: the route took the message and answers it only
+// asynchronously, to another endpoint (HTTP 202, an empty 2xx, or an
+// eb:Acknowledgment without an HL7 payload: an MHS, or the MHS adaptor,
+// in async mode). No answer can come in the HTTP response, and sending the
+// message again brings none: the route has it.
+var ErrAsyncOnly = errors.New("the route took the message and answers only asynchronously, to another endpoint: no answer comes in the HTTP response (use a route that answers in it, e.g. the MHS adaptor in sync-async mode)")
 
 // Request is one legacy message to send down the legacy path.
 type Request struct {
@@ -115,6 +123,9 @@ func (l *Legacy) Call(ctx context.Context, r Request) (Answer, error) {
 		return a, fmt.Errorf("legacy path %s: %w", l.Endpoint(), &RouteFault{Status: resp.StatusCode, Fault: f})
 	}
 	a.Payload, err = hl7Of(resp.Header.Get("Content-Type"), resp.Header.Get("SOAPAction"), rb)
+	if err != nil && asyncOnly(resp.StatusCode, rb) {
+		return a, fmt.Errorf("legacy path %s answered %d (%v): %w", l.Endpoint(), resp.StatusCode, err, ErrAsyncOnly)
+	}
 	if err != nil {
 		return a, fmt.Errorf("legacy path %s answered %d: %w", l.Endpoint(), resp.StatusCode, err)
 	}
@@ -122,9 +133,28 @@ func (l *Legacy) Call(ctx context.Context, r Request) (Answer, error) {
 	// An HL7 answer's root is its interaction; anything else (a proxy's
 	// error page, a web server's 404) is no answer, whatever its status.
 	if _, _, err := v3.Canonical(a.Interaction); err != nil {
+		if asyncOnly(resp.StatusCode, rb) {
+			return a, fmt.Errorf("legacy path %s answered %d with no HL7 answer: %w", l.Endpoint(), resp.StatusCode, ErrAsyncOnly)
+		}
 		return a, fmt.Errorf("legacy path %s answered %d with no HL7 answer (root element %q)", l.Endpoint(), resp.StatusCode, a.Interaction)
 	}
 	return a, nil
+}
+
+// asyncOnly reports whether an answer of status with body, which carries
+// no HL7 answer, is a route taking the message to answer it elsewhere
+// (ErrAsyncOnly): a 2xx that is 202 (accepted for later), empty, or an
+// eb:Acknowledgment. Anything else (a proxy's error page, a 200 of
+// something else) may be a route unavailable for a moment.
+func asyncOnly(status int, body []byte) bool {
+	if status < 200 || status > 299 {
+		return false
+	}
+	if status == http.StatusAccepted || len(bytes.TrimSpace(body)) == 0 {
+		return true
+	}
+	_, err := ebxml.ParseAcknowledgment(body)
+	return err == nil
 }
 
 // build writes r for the wire: its Content-Type, SOAPAction and body.
