@@ -130,7 +130,7 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 	data["State"] = state
 	if readList {
 		if searchErr != nil {
-			data["Error"] = "exchanges not read: " + notRead(searchErr)
+			data["Error"] = "exchanges not read: " + notRead(cx, searchErr)
 		}
 		data["List"], data["Cut"] = list, cut
 		if more {
@@ -139,17 +139,19 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 	}
 	if readAccesses {
 		if accessErr != nil {
-			data["AccessError"] = "accesses not read: " + notRead(accessErr)
+			data["AccessError"] = "accesses not read: " + notRead(cx, accessErr)
 		}
 		data["Accesses"] = accesses
 	}
 	return s.page.render(c, "list", data)
 }
 
-// notRead says why a read for the page failed: err, and when it ran out
-// of the page's time, that the journal did not answer within it.
-func notRead(err error) string {
-	if errors.Is(err, context.DeadlineExceeded) {
+// notRead says why a read with cx (a request's, bounded to stateBudget)
+// failed: err, and when cx ran out, that the journal did not answer within
+// it. A hung Redis fails a read with the network's "i/o timeout" (the
+// client sets cx's deadline on its connection), not cx's own error.
+func notRead(cx context.Context, err error) string {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(cx.Err(), context.DeadlineExceeded) {
 		return "the journal did not answer within " + stateBudget.String() + " (" + err.Error() + ")"
 	}
 	return err.Error()
@@ -189,11 +191,18 @@ type view struct {
 	Plain string
 }
 
-// exchangePage handles GET /admin/ui/exchange/:id.
+// exchangePage handles GET /admin/ui/exchange/:id. An exchange that
+// cannot be shown (not in the journal, or the journal not answering) is
+// said on a page, with the status, not as the API's JSON.
 func (s *Server) exchangePage(c *fiber.Ctx) error {
 	x, err := s.get(c)
 	if err != nil {
-		return err
+		var fe *fiber.Error
+		if !errors.As(err, &fe) {
+			return err
+		}
+		c.Status(fe.Code)
+		return s.page.render(c, "problem", fe.Message)
 	}
 	v := view{X: x, Plain: plainOutcome(x)}
 	var kept []journal.Step
@@ -342,6 +351,10 @@ from (UTC) <input type="datetime-local" name="from" step="any" value="{{.From}}"
 {{end}}
 {{with .AccessError}}<h2>Access journal (newest 50)</h2><p class="bad" id="accesses-unread">{{.}}</p>{{end}}{{if .Accesses}}<h2>Access journal (newest 50)</h2><table id="accesses"><tr><th>At</th><th>Door</th><th>Who</th><th>Role</th><th>What</th><th>Status</th></tr>
 {{range .Accesses}}<tr><td>{{ts .At}}</td><td>{{.Door}}</td><td>{{.Who}}</td><td>{{.Role}}</td><td>{{.Method}} {{.What}}</td><td>{{.Status}}</td></tr>{{end}}</table>{{end}}
+{{template "foot"}}{{end}}
+
+{{define "problem"}}{{template "head"}}
+<h1>Exchange not shown</h1><p class="bad" id="problem">{{.}}</p>
 {{template "foot"}}{{end}}
 
 {{define "payloads"}}{{range .}}<h4>{{.Title}}{{if .Status}} · {{.Status}}{{end}}{{if .TookMS}} · {{.TookMS}} ms{{end}}</h4>
