@@ -108,6 +108,13 @@ func (s *Server) resendDeadLetters(c *fiber.Ctx) error {
 	if req.ID != "" && len(res.Resent) == 0 && len(res.Skipped) == 0 {
 		return fiber.NewError(fiber.StatusNotFound, "no dead letter "+req.ID)
 	}
+	if len(res.Resent) == 0 && len(res.Skipped) > 0 {
+		// Nothing was resent: not a success. Answered 200, the page said
+		// "resent" and `porxgate deadletters resend` exited 0 for a dead
+		// letter that cannot be resent, or that another operator resent
+		// at the same moment.
+		return c.Status(fiber.StatusConflict).JSON(res)
+	}
 	return c.JSON(res)
 }
 

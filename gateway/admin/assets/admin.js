@@ -23,7 +23,10 @@
       }).then(function (r) {
         return r.text().then(function (t) { return { ok: r.ok, status: r.status, text: t }; });
       }).then(function (r) {
-        if (out) { out.textContent = r.ok ? "resent: " + r.text : "resend refused (" + r.status + "): " + r.text; }
+        if (out) {
+          out.textContent = r.ok ? "resent: " + r.text :
+            r.status === 409 ? "not resent: " + r.text : "resend refused (" + r.status + "): " + r.text;
+        }
         if (r.ok) { setTimeout(function () { location.reload(); }, 1500); } else { btn.disabled = false; }
       }).catch(function (e) {
         if (out) { out.textContent = "resend failed: " + e; }
