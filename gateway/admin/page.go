@@ -31,6 +31,7 @@ func newPages() *pages {
 			return "+" + at.Sub(from).Round(time.Millisecond).String()
 		},
 		"ts":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000Z") },
+		"rfc":      func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
 		"esc":      url.PathEscape,
 		"outClass": outcomeClass,
 		"join":     strings.Join,
@@ -331,7 +332,7 @@ const pageTemplates = `
 <table id="rates"><tr><th>Interaction</th><th>Outcome</th><th>Exchanges</th><th>Per minute</th></tr>
 {{range .State.Rates}}<tr><td>{{.Interaction}}</td><td class="{{outClass .Outcome}}">{{.Outcome}}</td><td>{{.LastHour}}</td><td>{{printf "%.2f" .PerMinute}}</td></tr>{{else}}<tr><td colspan="4">{{if .State.Known "rates"}}no exchanges in the last hour{{else}}<span class="bad" id="rates-unread">not counted: the journal could not be read (see above)</span>{{end}}</td></tr>{{end}}</table>
 <section id="dead-letter-section"{{if not .State.DeadLetters}} hidden{{end}}><h2>Dead letters</h2>{{$admin := .Admin}}<p id="resend-result" class="warn"></p><p id="dead-letters-note" class="warn"></p><table id="dead-letter-list" data-admin="{{if $admin}}1{{end}}" data-reader="{{if .Reader}}1{{end}}"><tr><th>At</th><th>Stage</th><th>MessageId</th><th>Interaction</th><th>Party</th><th>Reason</th>{{if $admin}}<th>Resend (after mending the cause)</th>{{end}}</tr>
-{{range .State.DeadLetters}}<tr data-id="{{.ID}}" data-at="{{.At.UnixMilli}}"><td>{{ts .At}}</td><td>{{.Stage}}</td><td>{{.MessageID}}</td><td>{{.Interaction}}</td><td>{{.Party}}</td><td>{{.Reason}}</td>{{if $admin}}<td><button class="resend" data-id="{{.ID}}">this one</button> <button class="resend" data-party="{{.Party}}">all of {{.Party}}</button></td>{{end}}</tr>{{end}}</table></section>
+{{range .State.DeadLetters}}<tr data-id="{{.ID}}" data-at="{{.At.UnixMilli}}"><td>{{ts .At}}</td><td>{{.Stage}}</td><td>{{.MessageID}}</td><td>{{.Interaction}}</td><td>{{.Party}}</td><td>{{.Reason}}</td>{{if $admin}}<td><button class="resend" data-id="{{.ID}}" data-at="{{rfc .At}}">this one</button> <button class="resend" data-party="{{.Party}}">all of {{.Party}}</button></td>{{end}}</tr>{{end}}</table></section>
 {{if .Reader}}<h2>Exchanges</h2>
 <form class="search" method="get" action="/admin/ui/">
 <input name="id" placeholder="any id: MessageId, prescription, NHS number, ODS, X-Request-ID" size="48" value="{{.Q.ID}}">

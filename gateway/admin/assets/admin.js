@@ -13,7 +13,9 @@
   // POST /admin/deadletters/resend (each is queued again at most once).
   var armResend = function (btn) {
     btn.addEventListener("click", function () {
-      var body = btn.dataset.id ? { id: btn.dataset.id } : { party: btn.dataset.party };
+      // "this one" names the dead letter as listed (its id and when it was
+      // given up on): one resent meanwhile and given up on again is not it.
+      var body = btn.dataset.id ? { id: btn.dataset.id, at: btn.dataset.at || undefined } : { party: btn.dataset.party };
       var out = document.getElementById("resend-result");
       btn.disabled = true;
       fetch("/admin/deadletters/resend", {
@@ -154,6 +156,7 @@
         var one = document.createElement("button");
         one.className = "resend";
         one.dataset.id = d.id;
+        one.dataset.at = d.at;
         one.textContent = "this one";
         var all = document.createElement("button");
         all.className = "resend";
