@@ -92,3 +92,64 @@ func TestStateAfterRedisHiccupCountsRates(t *testing.T) {
 		}
 	}
 }
+
+// TestExchangeViewsWithRedisHungAnswerQuickly: with Redis hung (SIGSTOP)
+// the page of one exchange, the search API, one exchange's JSON and the
+// access journal each took the request's whole 10 s to answer 503, the
+// exchange page as the API's JSON, and none said Redis had not answered
+// ("read tcp ...: i/o timeout"). Each now answers within the live state's
+// budget (3 s), says the journal did not answer within it, and the
+// exchange page says so on a page.
+func TestExchangeViewsWithRedisHungAnswerQuickly(t *testing.T) {
+	srv, st := redisServerStore(t)
+	cfg := testConfig() // NoAuth: an admin
+	cfg.Journal.Backend = "redis"
+	j := OpenJournal(cfg, st, NewMetrics(), quietLog())
+	g := &gw{srv: NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), WithJournal(j))}
+	base := g.adminBase(t)
+	if code, _ := get(t, base+admin.PathExchanges); code != 200 {
+		t.Fatalf("search with Redis up = %d", code)
+	}
+
+	srv.Pause(t)
+	client := &http.Client{Timeout: 30 * time.Second}
+	tests := []struct {
+		name, path, says string
+		html             bool
+	}{
+		{"exchange page", admin.PathPageExchange + "HUNG-1", "exchange HUNG-1 not read", true},
+		{"exchange API", admin.PathExchanges + "/HUNG-1", "exchange HUNG-1 not read", false},
+		{"search API", admin.PathExchanges + "?id=HUNG-1", "exchanges not read", false},
+		{"access journal", admin.PathAccess, "accesses not read", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, base+tc.path, nil)
+			if tc.html {
+				req.Header.Set("Accept", "text/html")
+			}
+			start := time.Now()
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			took, body := time.Since(start), string(b)
+			if limit := 4 * time.Second; took > limit {
+				t.Errorf("with Redis hung %s took %v to answer, want at most %v", tc.path, took.Round(time.Millisecond), limit)
+			}
+			if resp.StatusCode != http.StatusServiceUnavailable {
+				t.Errorf("with Redis hung %s = %d, want 503", tc.path, resp.StatusCode)
+			}
+			for _, want := range []string{tc.says, "did not answer within 3s"} {
+				if !strings.Contains(body, want) {
+					t.Errorf("with Redis hung %s does not say %q:\n%.500s", tc.path, want, body)
+				}
+			}
+			if isHTML := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html"); isHTML != tc.html {
+				t.Errorf("%s answered %s, want HTML %v", tc.path, resp.Header.Get("Content-Type"), tc.html)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/internal/chromium"
 )
 
@@ -20,6 +21,19 @@ type switchUpstream struct {
 func (u *switchUpstream) BreakerStates() map[string]string {
 	st, _ := u.breaker.Load().(string)
 	return map[string]string{"release": st}
+}
+
+// pageWithin waits up to limit for cond, and fails the test saying what
+// it waited for and what the page (body) says when cond does not hold.
+func pageWithin(t *testing.T, body func() string, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v the page does not show %s; it says:\n%s", limit, what, body())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // TestPageLiveStateTellsTheTruth: the admin page's refresh every 5 s
@@ -54,13 +68,7 @@ func TestPageLiveStateTellsTheTruth(t *testing.T) {
 	body := func() string { return text(`document.body ? document.body.innerText : ""`) }
 	within := func(limit time.Duration, what string, cond func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(limit)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("after %v the page does not show %s; it says:\n%s", limit, what, body())
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		pageWithin(t, body, limit, what, cond)
 	}
 	if c := card(); c != "3" {
 		t.Fatalf("dead-letter card %q, want 3", c)
@@ -91,5 +99,76 @@ func TestPageLiveStateTellsTheTruth(t *testing.T) {
 	}
 	if s := body(); strings.Contains(s, "Not refreshed") {
 		t.Errorf("a poll answered says it was not refreshed:\n%s", s)
+	}
+}
+
+// TestPageTablesFollowTheLiveState: the page's refresh every 5 s updated
+// the figures but never its tables. Drawn while Redis hung, the page said
+// the rates were "not counted" and listed no dead letter, and went on
+// saying so after Redis answered again (the dead-letter card said 3 under
+// a fresh "as of"); a dead letter added while it was open was counted but
+// never listed. The rates and the dead letters are now redrawn from each
+// poll (with an admin's resend buttons), and a list that could not be
+// read is said to be not refreshed.
+func TestPageTablesFollowTheLiveState(t *testing.T) {
+	path := chromium.ForTest(t)
+	srv, st := redisServerStore(t)
+	deadLettersIn(t, st, 3)
+	cfg := testConfig() // NoAuth: an admin
+	cfg.Journal.Backend = "redis"
+	j := OpenJournal(cfg, st, NewMetrics(), quietLog())
+	g := &gw{srv: NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), WithJournal(j))}
+	base := g.adminBase(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	srv.Pause(t)
+	b := pageOpen(ctx, t, path, base)
+	text := func(expr string) string {
+		var s string
+		_ = b.Eval(ctx, expr, &s)
+		return s
+	}
+	count := func(selector string) int {
+		var n int
+		_ = b.Eval(ctx, `document.querySelectorAll("`+selector+`").length`, &n)
+		return n
+	}
+	body := func() string { return text(`document.body ? document.body.innerText : ""`) }
+	// listed is how many dead letters the table lists (its rows less the header).
+	listed := func() int { return max(count("#dead-letter-list tr")-1, 0) }
+	// rates is the rates table (the page's first): its rows, or why none.
+	rates := func() string { return text(`(document.querySelector("table") || {}).innerText || ""`) }
+	within := func(limit time.Duration, what string, cond func() bool) {
+		t.Helper()
+		pageWithin(t, body, limit, what, cond)
+	}
+	if n := listed(); n != 0 || !strings.Contains(rates(), "not counted") {
+		t.Fatalf("drawn with Redis hung: %d dead letters listed, rates %q; want none listed and the rates not counted", n, rates())
+	}
+
+	srv.Resume()
+	within(20*time.Second, "the dead letters and the rates once Redis answers", func() bool {
+		return listed() == 3 && strings.Contains(rates(), "no exchanges in the last hour")
+	})
+	if n := count(`#dead-letter-list button.resend[data-id]`); n != 3 {
+		t.Errorf("%d resend buttons for 3 dead letters redrawn for an admin, want 3", n)
+	}
+	if s := text(`document.getElementById("dead-letters-shown").textContent`); s != ", the newest 3 shown below" {
+		t.Errorf("dead-letter card says %q after the refresh", s)
+	}
+
+	putDeadLetter(t, st, outbox.DeadLetter{At: time.Now(), Stage: outbox.StageProcessing, MessageID: "DL-LATER",
+		Interaction: "PORX_IN020101SM31", Party: senderParty, Reason: "test"})
+	within(20*time.Second, "the dead letter added while the page is open", func() bool {
+		return listed() == 4 && strings.Contains(text(`document.getElementById("dead-letter-list").innerText`), "DL-LATER")
+	})
+
+	srv.Pause(t)
+	within(20*time.Second, "that the dead letters are not refreshed", func() bool {
+		return strings.Contains(text(`document.getElementById("dead-letters-note").textContent`), "not refreshed")
+	})
+	if n := listed(); n != 4 {
+		t.Errorf("with Redis hung again the list went from 4 to %d rows; want it kept, said not refreshed", n)
 	}
 }

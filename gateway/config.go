@@ -460,13 +460,35 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	return cfg, cfg.Validate()
 }
 
+// listenPort returns the host of a listen address, host:port, whose port
+// is a number from 0 to 65535 or a service name. A port out of range
+// passed net.SplitHostPort and was refused only by the listen, after the
+// simulator, the store (a Redis that may not answer) and EPS had been
+// opened and checked, and a one-off admin token written.
+func listenPort(addr string) (host string, err error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	if port != "" && strings.Trim(port, "+-0123456789") == "" { // a number
+		if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			return "", fmt.Errorf("port %s out of range: want 0 to 65535", port)
+		}
+		return host, nil
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return "", fmt.Errorf("port %q: want a number from 0 to 65535 or a service name: %w", port, err)
+	}
+	return host, nil
+}
+
 // Validate checks the configuration and says every problem it finds. It
 // reads no files: those are read when the gateway starts.
 func (c Config) Validate() error {
 	var errs []error
 	errs = append(errs, c.Upstream.validate(c.UpstreamURL, c.UpstreamIdentitiesFile != "")...)
 	errs = append(errs, c.validateJournal()...)
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+	if _, err := listenPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("addr %q: want host:port: %w", c.Addr, err))
 	}
 	if c.UpstreamURL != "" {

@@ -136,7 +136,7 @@ func (c Config) validateJournal() []error {
 		errs = append(errs, fmt.Errorf("journal-queue %d: at most %d (the queue is allocated up front)", c.Journal.Queue, MaxJournalQueue))
 	}
 	if c.Admin.Addr != "off" {
-		host, _, err := net.SplitHostPort(c.Admin.Addr)
+		host, err := listenPort(c.Admin.Addr)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("admin-addr %q: want host:port or off: %w", c.Admin.Addr, err))
 		} else if c.Admin.NoAuth && !isLoopback(host) {

@@ -32,6 +32,17 @@ func TestLoadConfig(t *testing.T) {
 				}
 			}},
 		{name: "bad addr", args: []string{"--addr", "nonsense"}, wantErr: "addr \"nonsense\""},
+		{name: "addr port out of range", args: []string{"--addr", "127.0.0.1:70000"}, wantErr: `addr "127.0.0.1:70000": want host:port: port 70000 out of range`},
+		{name: "addr port negative env", env: map[string]string{"PORXGATE_ADDR": "127.0.0.1:-1"}, wantErr: `addr "127.0.0.1:-1": want host:port: port -1 out of range`},
+		{name: "admin addr port out of range", args: []string{"--admin-addr", "127.0.0.1:99999"}, wantErr: `admin-addr "127.0.0.1:99999": want host:port or off: port 99999 out of range`},
+		{name: "admin addr port out of range env", env: map[string]string{"PORXGATE_ADMIN_ADDR": "127.0.0.1:65536"}, wantErr: `admin-addr "127.0.0.1:65536"`},
+		{name: "admin addr unknown service", args: []string{"--admin-addr", "127.0.0.1:no-such-service"}, wantErr: `admin-addr "127.0.0.1:no-such-service"`},
+		{name: "addr service name", args: []string{"--addr", "127.0.0.1:https"}, check: func(t *testing.T, c Config) {
+			if c.Addr != "127.0.0.1:https" {
+				t.Errorf("addr = %s", c.Addr)
+			}
+		}},
+		{name: "addr highest port", args: []string{"--addr", "127.0.0.1:65535"}, check: func(t *testing.T, c Config) {}},
 		{name: "bad upstream", args: []string{"--upstream", "ftp://x"}, wantErr: "upstream \"ftp://x\""},
 		{name: "bad redis", args: []string{"--redis", "127.0.0.1:6379"}, wantErr: "redis \"127.0.0.1:6379\""},
 		{name: "bad max body env", env: map[string]string{"PORXGATE_MAX_BODY": "lots"}, wantErr: "PORXGATE_MAX_BODY"},

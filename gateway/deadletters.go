@@ -62,9 +62,14 @@ func (s *Server) deadLetterItem(c *fiber.Ctx) error {
 }
 
 // resendRequest is the body of POST PathDeadLetterResend: ID or Party.
+// With ID, At (optional) is when the dead letter was given up on, as the
+// list showed it: a dead letter of that id given up on at another time
+// (resent meanwhile, from another tab say, and given up on again) is not
+// resent, as it is not the one the operator looked at.
 type resendRequest struct {
-	ID    string `json:"id"`
-	Party string `json:"party"`
+	ID    string     `json:"id"`
+	At    *time.Time `json:"at,omitempty"`
+	Party string     `json:"party"`
 }
 
 // ResendResult says what a resend did.
@@ -101,12 +106,29 @@ func (s *Server) resendDeadLetters(c *fiber.Ctx) error {
 	if req.ID != "" {
 		match = func(dl outbox.DeadLetter) bool { return dl.ID == req.ID }
 	}
-	res, err := s.msg.resend(ctx, match)
+	var unlike func(outbox.DeadLetter) string
+	if req.At != nil {
+		unlike = func(dl outbox.DeadLetter) string {
+			if dl.At.Equal(*req.At) {
+				return ""
+			}
+			return fmt.Sprintf("given up on again at %s since it was listed (at %s): resent meanwhile, and failed again; look at its reason, then resend it",
+				dl.At.UTC().Format(time.RFC3339Nano), req.At.UTC().Format(time.RFC3339Nano))
+		}
+	}
+	res, err := s.msg.resend(ctx, match, unlike)
 	if err != nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "resend: "+err.Error())
 	}
 	if req.ID != "" && len(res.Resent) == 0 && len(res.Skipped) == 0 {
 		return fiber.NewError(fiber.StatusNotFound, "no dead letter "+req.ID)
+	}
+	if len(res.Resent) == 0 && len(res.Skipped) > 0 {
+		// Nothing was resent: not a success. Answered 200, the page said
+		// "resent" and `porxgate deadletters resend` exited 0 for a dead
+		// letter that cannot be resent, or that another operator resent
+		// at the same moment.
+		return c.Status(fiber.StatusConflict).JSON(res)
 	}
 	return c.JSON(res)
 }
@@ -116,7 +138,9 @@ func (s *Server) resendDeadLetters(c *fiber.Ctx) error {
 // inbound message back into the inbox (the EPS processor's outcome record
 // keeps EPS from being asked twice). Each is taken off the dead-letter list
 // in the same store step as it is queued, so it is resent at most once.
-func (g *messaging) resend(ctx context.Context, match func(outbox.DeadLetter) bool) (ResendResult, error) {
+// unlike, when not nil, says why a matching dead letter (read whole) is
+// not the one the operator listed, "" when it is; such a one is skipped.
+func (g *messaging) resend(ctx context.Context, match func(outbox.DeadLetter) bool, unlike func(outbox.DeadLetter) string) (ResendResult, error) {
 	res := ResendResult{Resent: []string{}, Skipped: map[string]string{}}
 	now := g.now()
 	var inbox, deliveries bool
@@ -126,6 +150,12 @@ func (g *messaging) resend(ctx context.Context, match func(outbox.DeadLetter) bo
 				res.Skipped[dl.ID] = "no longer where it was listed: resent by someone else meanwhile, or the list changed; list the dead letters again"
 			}
 			return false, false, nil
+		}
+		if unlike != nil {
+			if why := unlike(dl); why != "" {
+				res.Skipped[dl.ID] = why
+				return false, false, nil
+			}
 		}
 		it, err := g.redoItem(dl, now)
 		if err != nil {

@@ -371,3 +371,55 @@ func TestResentDeadLetterKeepsItsParty(t *testing.T) {
 		})
 	}
 }
+
+// TestResendFromAStaleListSkipsALaterFailure: two operators look at the
+// same dead letter on two tabs; the first resends it, and it is given up
+// on again (the cause not mended): a dead letter of the same id, a new
+// time and reason. The second, on the tab drawn before, presses "this one"
+// and resent the new failure, which no one had looked at. A resend that
+// names the dead letter as listed (id and time, as the page's button
+// does) now leaves one given up on at another time, saying why (409); the
+// new one resends when named as it is now listed.
+func TestResendFromAStaleListSkipsALaterFailure(t *testing.T) {
+	g, mhs := deadLetteringGateway(t, testConfig())
+	req := newReq(newID(t, 45))
+	if code, _ := sendEb(t, g.base, req); code != http.StatusAccepted {
+		t.Fatal("not acknowledged")
+	}
+	listed := waitDeadLetters(t, g, 1)[0]
+	resend := func(body map[string]any) (int, ResendResult, string) {
+		t.Helper()
+		code, out := postJSON(t, g.adminBase(t)+PathDeadLetterResend, body)
+		var res ResendResult
+		_ = json.Unmarshal(out, &res)
+		return code, res, string(out)
+	}
+	// The first tab: resent, and given up on again (the MHS still fails).
+	if code, res, out := resend(map[string]any{"id": listed.ID, "at": listed.At}); code != 200 || len(res.Resent) != 1 {
+		t.Fatalf("first resend = %d %s", code, out)
+	}
+	var again outbox.DeadLetter
+	waitFor(t, "the dead letter given up on again", func() bool {
+		dls := waitDeadLetters(t, g, 1)
+		again = dls[0]
+		return !again.At.Equal(listed.At)
+	})
+	sent := len(mhs.messages())
+
+	// The second tab, drawn before the first resend.
+	code, res, out := resend(map[string]any{"id": listed.ID, "at": listed.At})
+	if code != http.StatusConflict || len(res.Resent) != 0 || !strings.Contains(res.Skipped[listed.ID], "given up on again") {
+		t.Errorf("resend from the stale list = %d %s; want 409, nothing resent, and why", code, out)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(mhs.messages()); n != sent {
+		t.Errorf("the MHS got %d more messages after the stale resend, want none", n-sent)
+	}
+	if dls := waitDeadLetters(t, g, 1); !dls[0].At.Equal(again.At) {
+		t.Errorf("the later dead letter was taken off the list: %+v", dls)
+	}
+	mhs.setMode("ack")
+	if code, res, out := resend(map[string]any{"id": again.ID, "at": again.At}); code != 200 || len(res.Resent) != 1 {
+		t.Errorf("resend of the dead letter as now listed = %d %s, want it resent", code, out)
+	}
+}

@@ -125,7 +125,9 @@ func testUndeliveredReleaseAnswerIsNotStranded(t *testing.T, wrap func(*testing.
 
 	code, out := postJSON(t, g.adminBase(t)+PathDeadLetterResend, map[string]string{"id": dls[0].ID})
 	var res ResendResult
-	if code != 200 || json.Unmarshal(out, &res) != nil {
+	// 409: nothing resent (each skipped, with why), as an owed release
+	// response is; 200: resent.
+	if (code != 200 && code != 409) || json.Unmarshal(out, &res) != nil || (code == 409) != (len(res.Resent) == 0) {
 		t.Fatalf("resend = %d %s", code, out)
 	}
 	if len(res.Resent) > 0 { // then the MHS gets it: wait for it

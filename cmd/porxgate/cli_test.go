@@ -133,3 +133,42 @@ func TestVersionText(t *testing.T) {
 		})
 	}
 }
+
+// TestServePortOutOfRangeRefusedFirst: a listen port out of range
+// (--addr 127.0.0.1:70000, PORXGATE_ADMIN_ADDR=...:99999) passed the
+// configuration's check and was refused only when the gateway came to
+// listen, after it had started the simulator, opened the store (waiting
+// on a Redis that may not answer), checked EPS and written a one-off
+// admin token, and then as a failed run (exit 1). It is now refused first,
+// named, as any other bad setting (exit 2), with nothing started.
+func TestServePortOutOfRangeRefusedFirst(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"addr flag", []string{"--addr", "127.0.0.1:70000"}, nil, `addr "127.0.0.1:70000"`},
+		{"admin addr env", nil, map[string]string{"PORXGATE_ADMIN_ADDR": "127.0.0.1:99999"}, `admin-addr "127.0.0.1:99999"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb strings.Builder
+			var environ []string
+			for k, v := range tc.env {
+				environ = append(environ, k+"="+v)
+			}
+			code := runIn(append([]string{"serve"}, tc.args...), cmdIO{stdin: strings.NewReader(""), stdout: &out, stderr: &errb,
+				getenv: func(k string) string { return tc.env[k] }, environ: environ})
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (a bad setting)", code)
+			}
+			if got := errb.String(); !strings.HasPrefix(got, "porxgate serve: ") || !strings.Contains(got, tc.want) || !strings.Contains(got, "out of range") {
+				t.Errorf("stderr %q: want it to start with the setting refused, %s, and its port out of range", got, tc.want)
+			}
+			if strings.Contains(errb.String(), "listening") {
+				t.Errorf("started before refusing the port:\n%s", errb.String())
+			}
+		})
+	}
+}

@@ -33,14 +33,8 @@ func startDeadLetterAdmin(t *testing.T, cfg gateway.Config, tc *tls.Config) (str
 	if err != nil {
 		t.Fatal(err)
 	}
-	it, _ := d.Item(now)
-	_ = st.Enqueue(ctx, it)
-	l, _ := st.Claim(ctx, outbox.Queue, now, time.Minute)
-	dl := outbox.DeadLetter{At: now, Stage: outbox.StageDelivery, Kind: d.Kind, MessageID: d.MessageID, Interaction: d.Interaction,
-		Party: d.Party, Reason: "no route", ContentType: d.ContentType, SOAPAction: d.SOAPAction, Body: d.Body}
-	if err := st.Complete(ctx, l, store.Finish{DeadLetter: dl.Encode()}); err != nil {
-		t.Fatal(err)
-	}
+	addDeadLetter(t, st, outbox.DeadLetter{At: now, Stage: outbox.StageDelivery, Kind: d.Kind, MessageID: d.MessageID, Interaction: d.Interaction,
+		Party: d.Party, Reason: "no route", ContentType: d.ContentType, SOAPAction: d.SOAPAction, Body: d.Body})
 	srv := gateway.NewServer(cfg, st, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), gateway.NewMetrics())
 	as, err := srv.AdminServer()
 	if err != nil {
@@ -57,6 +51,54 @@ func startDeadLetterAdmin(t *testing.T, cfg gateway.Config, tc *tls.Config) (str
 	go func() { _ = as.App().Listener(ln) }()
 	t.Cleanup(func() { _ = as.App().ShutdownWithContext(ctx) })
 	return scheme + ln.Addr().String(), st, "delivery:" + d.MessageID
+}
+
+// addDeadLetter gives st the dead letter dl, as the workers do: an item
+// queued, claimed and completed with it.
+func addDeadLetter(t *testing.T, st *store.Memory, dl outbox.DeadLetter) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	if err := st.Enqueue(ctx, store.Item{Queue: "test-dead", ID: dl.MessageID, Data: []byte("x"), Due: now}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := st.Claim(ctx, "test-dead", now, time.Minute)
+	if err != nil || l == nil {
+		t.Fatalf("claim %s: %v %v", dl.MessageID, l, err)
+	}
+	if err := st.Complete(ctx, l, store.Finish{DeadLetter: dl.Encode()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDeadLettersCommandResendNotDone: a resend that resends nothing (the
+// dead letter cannot be resent: kept without its inbox entry, say, or
+// another operator resent it at the same moment) was answered 200, so
+// `porxgate deadletters resend` exited 0 and the page said "resent". It
+// is now answered 409 with each dead letter's reason, and the command
+// exits 1; a party's resend that resends some still succeeds, saying
+// which were not.
+func TestDeadLettersCommandResendNotDone(t *testing.T) {
+	cfg := gateway.DefaultConfig()
+	cfg.Admin.Token = "dead-letter-test-token"
+	admin, st, id := startDeadLetterAdmin(t, cfg, nil)
+	addDeadLetter(t, st, outbox.DeadLetter{At: time.Now(), Stage: outbox.StageProcessing, MessageID: "NO-ENTRY",
+		Interaction: "PORX_IN020101SM31", Party: "FCG71-807", Reason: "test"})
+	const stuck = "processing:NO-ENTRY"
+	run := func(args ...string) (int, string, string) {
+		t.Helper()
+		return runCmd(t, "", append([]string{"deadletters", "--admin-token", cfg.Admin.Token, "--admin", admin}, args...)...)
+	}
+	if code, out, errOut := run("resend", stuck); code != 1 || !strings.Contains(errOut, "409") || !strings.Contains(errOut, "without its inbox entry") {
+		t.Errorf("resend of a dead letter that cannot be resent: exit %d, stdout %s, stderr %s; want 1, 409 and why", code, out, errOut)
+	}
+	code, out, errOut := run("resend", "--party", "FCG71-807")
+	if code != 0 || !strings.Contains(out, `"resent": [`+"\n"+`    "`+id+`"`) || !strings.Contains(out, stuck) {
+		t.Errorf("resend of a party, one of two resendable: exit %d, stdout %s, stderr %s; want 0, %s resent and %s skipped", code, out, errOut, id, stuck)
+	}
+	if code, _, errOut := run("resend", "--party", "FCG71-807"); code != 1 || !strings.Contains(errOut, "409") {
+		t.Errorf("resend of a party none of whose dead letters can be resent: exit %d, stderr %s; want 1 and 409", code, errOut)
+	}
 }
 
 // TestDeadLettersCommand lists, shows and resends a dead letter of a gateway

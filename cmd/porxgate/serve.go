@@ -7,9 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"os/signal"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/redis/go-redis/v9"
 
@@ -26,6 +30,8 @@ SIGINT or SIGTERM drains in-flight requests, then the work in hand, each
 for up to --shutdown-timeout (so give a supervisor more than twice it;
 three times with the in-memory store, whose queues are emptied first);
 a second SIGINT or SIGTERM ends the process at once, without the drain.
+SIGHUP is logged and ignored: nothing is reloaded on a signal (certificates,
+CA bundles and CRLs are reread from their files at the next handshake).
 HTTPS_PROXY (and NO_PROXY) are honoured for calls to EPS.
 
 Tracing (OpenTelemetry, off unless configured): OTEL_EXPORTER_OTLP_ENDPOINT
@@ -33,6 +39,43 @@ or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (OTLP over HTTP), OTEL_TRACES_EXPORTER
 (otlp or none), OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
 OTEL_TRACES_SAMPLER, OTEL_SDK_DISABLED.
 `
+
+// hangupIgnored is logged for each SIGHUP serve receives.
+const hangupIgnored = "SIGHUP ignored: porxgate reloads nothing on a signal; certificates, CA bundles and CRLs are reread from their files at the next handshake, any other change takes a restart (SIGTERM drains)"
+
+// ignoreHangup keeps SIGHUP from ending the gateway, logging each one,
+// until ctx is done or the returned stop is called. Left to Go's default,
+// a SIGHUP (kill -HUP by an operator expecting a reload, a closed
+// terminal) ended the process at once: no drain, the in-memory store's
+// queues (acknowledged messages) lost, and systemd's Restart=on-failure,
+// which counts SIGHUP as a clean end, did not start it again.
+func ignoreHangup(ctx context.Context, log *slog.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		for {
+			select {
+			case <-hup:
+				log.Warn(hangupIgnored)
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-ended
+		// Still caught, not ended by: a SIGHUP while serve returns is
+		// dropped rather than ending the process before it exits.
+		signal.Ignore(syscall.SIGHUP)
+		signal.Stop(hup)
+	}
+}
 
 // otherCommandsEnv are the PORXGATE_* variables porxgate's other commands
 // and its tests read: set beside serve's (one environment for a gateway
@@ -100,6 +143,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		debug.SetGCPercent(cfg.GCPercent)
 		log.Debug("garbage collector target", "percent", cfg.GCPercent)
 	}
+	defer ignoreHangup(ctx, log)()
 	if err := gateway.Run(ctx, cfg, log); err != nil {
 		log.Error("porxgate stopped", "err", err)
 		return 1

@@ -323,3 +323,35 @@ func TestLoadSaysWhyItsGatewayDidNotStart(t *testing.T) {
 		t.Fatal("load still running 30s after its gateway failed to start")
 	}
 }
+
+// TestHangupKeepsServing: SIGHUP (kill -HUP by an operator expecting a
+// reload, a closed terminal) ended `porxgate serve` at once, as Go's
+// default has it: no drain, the in-memory store's acknowledged messages
+// lost, no log line, and systemd's Restart=on-failure, which takes SIGHUP
+// for a clean end, left it down. It is now logged and ignored: the
+// gateway goes on taking messages, and SIGTERM still drains and stops it.
+func TestHangupKeepsServing(t *testing.T) {
+	p := startGatewayProcess(t, "--addr", "127.0.0.1:0", "--admin-addr", "off", "--shutdown-timeout", "5s")
+	addr := p.addr(t)
+	p.waitHealthy(t, addr)
+	sendPrescription(t, addr)
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitLog(t, "SIGHUP ignored", 10*time.Second)
+	select {
+	case <-p.done:
+		t.Fatalf("ended by SIGHUP (%v):\n%s", p.err, p.logText())
+	case <-time.After(500 * time.Millisecond):
+	}
+	sendPrescription(t, addr)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.waitExit(t, 20*time.Second); err != nil {
+		t.Fatalf("exit after SIGTERM: %v, want 0\n%s", err, p.logText())
+	}
+	if log := p.logText(); !strings.Contains(log, "porxgate stopped cleanly") {
+		t.Fatalf("not stopped cleanly:\n%s", log)
+	}
+}

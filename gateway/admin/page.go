@@ -31,6 +31,7 @@ func newPages() *pages {
 			return "+" + at.Sub(from).Round(time.Millisecond).String()
 		},
 		"ts":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000Z") },
+		"rfc":      func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
 		"esc":      url.PathEscape,
 		"outClass": outcomeClass,
 		"join":     strings.Join,
@@ -130,7 +131,7 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 	data["State"] = state
 	if readList {
 		if searchErr != nil {
-			data["Error"] = "exchanges not read: " + notRead(searchErr)
+			data["Error"] = "exchanges not read: " + notRead(cx, searchErr)
 		}
 		data["List"], data["Cut"] = list, cut
 		if more {
@@ -139,17 +140,19 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 	}
 	if readAccesses {
 		if accessErr != nil {
-			data["AccessError"] = "accesses not read: " + notRead(accessErr)
+			data["AccessError"] = "accesses not read: " + notRead(cx, accessErr)
 		}
 		data["Accesses"] = accesses
 	}
 	return s.page.render(c, "list", data)
 }
 
-// notRead says why a read for the page failed: err, and when it ran out
-// of the page's time, that the journal did not answer within it.
-func notRead(err error) string {
-	if errors.Is(err, context.DeadlineExceeded) {
+// notRead says why a read with cx (a request's, bounded to stateBudget)
+// failed: err, and when cx ran out, that the journal did not answer within
+// it. A hung Redis fails a read with the network's "i/o timeout" (the
+// client sets cx's deadline on its connection), not cx's own error.
+func notRead(cx context.Context, err error) string {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(cx.Err(), context.DeadlineExceeded) {
 		return "the journal did not answer within " + stateBudget.String() + " (" + err.Error() + ")"
 	}
 	return err.Error()
@@ -189,11 +192,18 @@ type view struct {
 	Plain string
 }
 
-// exchangePage handles GET /admin/ui/exchange/:id.
+// exchangePage handles GET /admin/ui/exchange/:id. An exchange that
+// cannot be shown (not in the journal, or the journal not answering) is
+// said on a page, with the status, not as the API's JSON.
 func (s *Server) exchangePage(c *fiber.Ctx) error {
 	x, err := s.get(c)
 	if err != nil {
-		return err
+		var fe *fiber.Error
+		if !errors.As(err, &fe) {
+			return err
+		}
+		c.Status(fe.Code)
+		return s.page.render(c, "problem", fe.Message)
 	}
 	v := view{X: x, Plain: plainOutcome(x)}
 	var kept []journal.Step
@@ -311,18 +321,18 @@ const pageTemplates = `
 <div class="card"><h3>Queues</h3>inbox <b id="q-inbox">{{if .State.Known "queues.inbox"}}{{index .State.Queues "inbox"}}{{else}}?{{end}}</b> · outbox <b id="q-outbox">{{if .State.Known "queues.outbox"}}{{index .State.Queues "outbox"}}{{else}}?{{end}}</b><br>store {{.State.Store}}{{if not .State.Routes}}<br><span class="warn">no routing table: async answers are kept here for their party</span>{{end}}</div>
 <div class="card"><h3>Circuit breakers</h3><span id="breakers">{{range $op, $st := .State.Breakers}}{{$op}}: <b class="{{if eq $st "closed"}}ok{{else}}bad{{end}}">{{$st}}</b><br>{{else}}none<br>{{end}}</span><small>{{.State.Upstream}}</small></div>
 <div class="card"><h3>Pending cancellations</h3><b id="pending-cancels">{{if not (.State.Known "pendingCancellations")}}?{{else if lt .State.PendingCancellations 0}}not tracked{{else}}{{.State.PendingCancellations}}{{end}}</b></div>
-<div class="card"><h3>Dead letters</h3><b id="dead-letters">{{if .State.Known "deadLetterCount"}}{{.State.DeadLetterCount}}{{else}}?{{end}}</b>{{if .State.DeadLetters}}, the newest {{len .State.DeadLetters}} shown below{{end}}</div>
+<div class="card"><h3>Dead letters</h3><b id="dead-letters">{{if .State.Known "deadLetterCount"}}{{.State.DeadLetterCount}}{{else}}?{{end}}</b><span id="dead-letters-shown">{{if .State.DeadLetters}}, the newest {{len .State.DeadLetters}} shown below{{end}}</span></div>
 <div class="card"><h3>Journal</h3>{{.State.JournalBackend}} · <span id="journal-exchanges">{{if .State.Known "journal"}}{{.State.Journal.Exchanges}}{{else}}?{{end}}</span> exchanges · <span id="journal-bytes">{{if .State.Known "journal"}}{{.State.Journal.Bytes}}{{else}}?{{end}}</span> bytes · dropped <b id="journal-dropped">{{.State.JournalDropped}}</b></div>
 <div class="card"><h3>Comparison</h3>{{.State.Comparison}}<span id="comparisons">{{range $r, $n := .State.Comparisons}}<br>{{$r}}: <b class="{{outClass $r}}">{{$n}}</b>{{end}}</span></div>
 </div>
 <p><small>as of <span id="state-at">{{ts .State.At}}</span></small> <span id="live-problems">{{range .State.Problems}} <span class="bad">{{.}}</span>{{end}}</span></p>
 <p id="live-stale" class="bad"></p>
-<h2>Rates, {{if .State.RatesSince.IsZero}}last hour{{else}}since {{ts .State.RatesSince}} (the newest exchanges only){{end}}</h2>
-{{if not .State.RatesAt.IsZero}}<p><small>counted at <span id="rates-at">{{ts .State.RatesAt}}</span> (at most once every {{.RatesEvery}})</small></p>{{end}}
-<table><tr><th>Interaction</th><th>Outcome</th><th>Exchanges</th><th>Per minute</th></tr>
+<h2 id="rates-title">Rates, {{if .State.RatesSince.IsZero}}last hour{{else}}since {{ts .State.RatesSince}} (the newest exchanges only){{end}}</h2>
+<p id="rates-counted"{{if .State.RatesAt.IsZero}} hidden{{end}}><small>counted at <span id="rates-at">{{if not .State.RatesAt.IsZero}}{{ts .State.RatesAt}}{{end}}</span> (at most once every {{.RatesEvery}})</small></p>
+<table id="rates"><tr><th>Interaction</th><th>Outcome</th><th>Exchanges</th><th>Per minute</th></tr>
 {{range .State.Rates}}<tr><td>{{.Interaction}}</td><td class="{{outClass .Outcome}}">{{.Outcome}}</td><td>{{.LastHour}}</td><td>{{printf "%.2f" .PerMinute}}</td></tr>{{else}}<tr><td colspan="4">{{if .State.Known "rates"}}no exchanges in the last hour{{else}}<span class="bad" id="rates-unread">not counted: the journal could not be read (see above)</span>{{end}}</td></tr>{{end}}</table>
-{{if .State.DeadLetters}}<h2>Dead letters</h2>{{$admin := .Admin}}<p id="resend-result" class="warn"></p><table id="dead-letter-list"><tr><th>At</th><th>Stage</th><th>MessageId</th><th>Interaction</th><th>Party</th><th>Reason</th>{{if $admin}}<th>Resend (after mending the cause)</th>{{end}}</tr>
-{{range .State.DeadLetters}}<tr><td>{{ts .At}}</td><td>{{.Stage}}</td><td>{{.MessageID}}</td><td>{{.Interaction}}</td><td>{{.Party}}</td><td>{{.Reason}}</td>{{if $admin}}<td><button class="resend" data-id="{{.ID}}">this one</button> <button class="resend" data-party="{{.Party}}">all of {{.Party}}</button></td>{{end}}</tr>{{end}}</table>{{end}}
+<section id="dead-letter-section"{{if not .State.DeadLetters}} hidden{{end}}><h2>Dead letters</h2>{{$admin := .Admin}}<p id="resend-result" class="warn"></p><p id="dead-letters-note" class="warn"></p><table id="dead-letter-list" data-admin="{{if $admin}}1{{end}}" data-reader="{{if .Reader}}1{{end}}"><tr><th>At</th><th>Stage</th><th>MessageId</th><th>Interaction</th><th>Party</th><th>Reason</th>{{if $admin}}<th>Resend (after mending the cause)</th>{{end}}</tr>
+{{range .State.DeadLetters}}<tr data-id="{{.ID}}" data-at="{{.At.UnixMilli}}"><td>{{ts .At}}</td><td>{{.Stage}}</td><td>{{.MessageID}}</td><td>{{.Interaction}}</td><td>{{.Party}}</td><td>{{.Reason}}</td>{{if $admin}}<td><button class="resend" data-id="{{.ID}}" data-at="{{rfc .At}}">this one</button> <button class="resend" data-party="{{.Party}}">all of {{.Party}}</button></td>{{end}}</tr>{{end}}</table></section>
 {{if .Reader}}<h2>Exchanges</h2>
 <form class="search" method="get" action="/admin/ui/">
 <input name="id" placeholder="any id: MessageId, prescription, NHS number, ODS, X-Request-ID" size="48" value="{{.Q.ID}}">
@@ -342,6 +352,10 @@ from (UTC) <input type="datetime-local" name="from" step="any" value="{{.From}}"
 {{end}}
 {{with .AccessError}}<h2>Access journal (newest 50)</h2><p class="bad" id="accesses-unread">{{.}}</p>{{end}}{{if .Accesses}}<h2>Access journal (newest 50)</h2><table id="accesses"><tr><th>At</th><th>Door</th><th>Who</th><th>Role</th><th>What</th><th>Status</th></tr>
 {{range .Accesses}}<tr><td>{{ts .At}}</td><td>{{.Door}}</td><td>{{.Who}}</td><td>{{.Role}}</td><td>{{.Method}} {{.What}}</td><td>{{.Status}}</td></tr>{{end}}</table>{{end}}
+{{template "foot"}}{{end}}
+
+{{define "problem"}}{{template "head"}}
+<h1>Exchange not shown</h1><p class="bad" id="problem">{{.}}</p>
 {{template "foot"}}{{end}}
 
 {{define "payloads"}}{{range .}}<h4>{{.Title}}{{if .Status}} · {{.Status}}{{end}}{{if .TookMS}} · {{.TookMS}} ms{{end}}</h4>
