@@ -459,7 +459,9 @@ func marshal(v any) ([]byte, error) {
 // the number of its new steps and those steps, the number of index keys
 // to add it to and those keys, the number to take it out of and those
 // keys. An exchange not kept whose events do not record its request, and
-// which the retention dropped (gone), is not written. Returns {1, the new
+// which the retention dropped (gone), is not written. Each index key is
+// written once a run (its members added, trimmed, its expiry put off),
+// however many of the run's exchanges it files. Returns {1, the new
 // total size, and the ids of the exchanges not written}, or, when a head
 // was not as merged into, {0, and each head as it is} (nothing written).
 var applyScript = redis.NewScript(`
@@ -477,6 +479,10 @@ if not same then return {0, unpack(cur)} end
 local p, age, trim = ARGV[1], ARGV[4], tonumber(ARGV[5])
 local i = 6 + 2*n
 local delta, skipped = tonumber(ARGV[3]), {}
+-- The index keys to add to, in the order first named, each with its
+-- members (start, id...) and the latest cutoff of theirs: one ZADD, trim
+-- and EXPIRE a key, however many of the run's exchanges it files.
+local filed, adds, cuts = {}, {}, {}
 for k = 1, n do
   local id, ttl, started, cutoff = ARGV[i], ARGV[i+3], ARGV[i+4], ARGV[i+5]
   if not cur[k] and ARGV[i+7] == '0' and redis.call('ZSCORE', p .. 'gone', id) then
@@ -497,19 +503,24 @@ for k = 1, n do
     redis.call('HINCRBY', p .. 'sz', id, ARGV[i+6])
     i = i + 9 + ns
     local na = tonumber(ARGV[i])
-    for a = i+1, i+na do
-      redis.call('ZADD', ARGV[a], started, id)
-      if trim > 0 then
-        local old = redis.call('ZRANGEBYSCORE', ARGV[a], '-inf', '(' .. cutoff, 'LIMIT', 0, trim)
-        if #old > 0 then
-          redis.call('ZREMRANGEBYRANK', ARGV[a], 0, #old - 1)
-          trim = trim - #old
+    if na > 0 then
+      for a = i+1, i+na do
+        local key = ARGV[a]
+        local m = adds[key]
+        if not m then
+          m = {}
+          adds[key] = m
+          filed[#filed + 1] = key
+          cuts[key] = tonumber(cutoff)
+        elseif tonumber(cutoff) > cuts[key] then
+          cuts[key] = tonumber(cutoff)
         end
+        m[#m + 1] = started
+        m[#m + 1] = id
       end
-      redis.call('EXPIRE', ARGV[a], age)
-      redis.call('SADD', p .. 'k:' .. id, ARGV[a])
+      redis.call('SADD', p .. 'k:' .. id, unpack(ARGV, i+1, i+na))
+      redis.call('PEXPIRE', p .. 'k:' .. id, ttl)
     end
-    if na > 0 then redis.call('PEXPIRE', p .. 'k:' .. id, ttl) end
     i = i + na + 1
     local nr = tonumber(ARGV[i])
     for a = i+1, i+nr do
@@ -517,6 +528,17 @@ for k = 1, n do
     end
     i = i + nr + 1
   end
+end
+for _, key in ipairs(filed) do
+  redis.call('ZADD', key, unpack(adds[key]))
+  if trim > 0 then
+    local old = redis.call('ZRANGEBYSCORE', key, '-inf', '(' .. cuts[key], 'LIMIT', 0, trim)
+    if #old > 0 then
+      redis.call('ZREMRANGEBYRANK', key, 0, #old - 1)
+      trim = trim - #old
+    end
+  end
+  redis.call('EXPIRE', key, age)
 end
 if n > 0 then redis.call('SET', p .. 'ixsince', ARGV[2], 'NX') end
 return {1, redis.call('INCRBY', p .. 'bytes', delta), unpack(skipped)}
@@ -616,9 +638,13 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 		moved := !existed || !h.Started.Equal(wasStarted)
 		nAt := len(argv)
 		argv = append(argv, 0)
+		named := map[string]bool{}
 		for _, v := range append(h.IDs.all(), h.ID) {
-			if moved || !before[v] {
-				argv = append(argv, r.idIndex(ixKey, v))
+			// One id under two kinds (the exchange's own and its
+			// message id), or in two cases, is one index.
+			if k := r.idIndex(ixKey, v); (moved || !before[v]) && !named[k] {
+				named[k] = true
+				argv = append(argv, k)
 			}
 		}
 		filed := r.filedUnder(&h.Exchange, true)
