@@ -68,15 +68,17 @@ func (m *Memory) Apply(_ context.Context, ev Event) error {
 	}
 	was := e.x.Started
 	e.x.apply(ev)
+	var filed int64
 	for _, v := range fresh {
 		if strings.EqualFold(e.x.ID, v) || e.x.IDs.has(v) { // not a second ConversationId
 			m.index(ev.Exchange, v)
+			filed += int64(len(v)) + indexEntryBytes
 		}
 	}
 	if !ok || !e.x.Started.Equal(was) {
 		m.place(ev.Exchange, e.x.Started, ok)
 	}
-	size := e.size + eventSize(ev)
+	size := e.size + eventSize(ev) + filed
 	if !ok {
 		size += 256 // the exchange's own fields
 	}
@@ -121,6 +123,12 @@ func eventSize(ev Event) int64 {
 	}
 	return int64(n)
 }
+
+// indexEntryBytes is what an exchange's place in the index of one of its
+// ids costs, besides the id (measured: about 400 bytes for an exchange
+// with six ids, three its own, three shared with others), counted in its
+// size so that MaxBytes bounds the index too.
+const indexEntryBytes = 64
 
 // index files exchange id under its id v (ids), unless it is filed there
 // already. m.mu is held.
