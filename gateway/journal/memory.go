@@ -36,6 +36,9 @@ type memEntry struct {
 	// placed orders the exchanges of one start as order does: the
 	// later placed, the later in order.
 	placed uint64
+	// payloads are the digests of the legacy request payloads kept
+	// (keepOnce).
+	payloads []string
 }
 
 // NewMemory returns an empty in-memory backend with retention r (zero
@@ -59,6 +62,9 @@ func (m *Memory) Apply(_ context.Context, ev Event) error {
 		e = &memEntry{}
 		m.byID[ev.Exchange] = e
 	}
+	var digest string
+	ev.Step, digest = keepOnce(ev.Step, e.payloads)
+	e.payloads = remember(e.payloads, digest)
 	// The ids the exchange may come to carry, indexed after the merge.
 	var fresh []string
 	for _, v := range append(ev.IDs.all(), ev.Exchange) {

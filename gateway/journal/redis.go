@@ -116,6 +116,9 @@ type head struct {
 	Exchange
 	// ListSteps counts the steps in st:<id>.
 	ListSteps int `json:"listSteps,omitempty"`
+	// Payloads are the digests of the legacy request payloads kept
+	// (keepOnce).
+	Payloads []string `json:"payloads,omitempty"`
 }
 
 // summary is the exchange's summary, counting the steps of its list.
@@ -263,6 +266,14 @@ func splitRuns(evs []Event) [][]Event {
 	return runs
 }
 
+// runStep is a step encoded for an exchange's list (encodeStep): whole,
+// and for a legacy request with a payload, without it (keepOnce) and the
+// payload's digest.
+type runStep struct {
+	whole, bare []byte
+	digest      string
+}
+
 // byExchange groups evs by exchange: the exchanges in the order their
 // first events came, and each one's events in the order they came.
 func byExchange(evs []Event) (order []string, byID map[string][]Event) {
@@ -285,8 +296,10 @@ func (r *Redis) applyRun(ctx context.Context, evs []Event) (map[string]bool, int
 	for i, id := range order {
 		keys[i] = r.p + "x:" + id
 	}
-	// The steps are encoded once, whatever the retries.
-	steps := make(map[string][]any, len(order))
+	// The steps are encoded once, whatever the retries: a legacy
+	// request's also without its payload, for when its exchange kept it
+	// (keepOnce, in merge).
+	steps := make(map[string][]runStep, len(order))
 	for _, id := range order {
 		for _, ev := range byID[id] {
 			if ev.Step == nil {
@@ -296,11 +309,16 @@ func (r *Redis) applyRun(ctx context.Context, evs []Event) (map[string]bool, int
 			if st.At.IsZero() {
 				st.At = ev.At
 			}
-			b, err := encodeStep(&st)
+			var rs runStep
+			var err error
+			if rs.whole, err = encodeStep(&st); err == nil && hasPayload(&st) {
+				rs.digest = payloadDigest(st.Body)
+				rs.bare, err = encodeStep(withoutPayload(&st))
+			}
 			if err != nil {
 				return nil, 0, fmt.Errorf("journal: encode step of %s: %w", id, err)
 			}
-			steps[id] = append(steps[id], b)
+			steps[id] = append(steps[id], rs)
 		}
 	}
 	ixKey, err := r.indexKey(ctx)
@@ -563,7 +581,7 @@ func unmarshalHead(b []byte, h *head) error { return gojson.Unmarshal(b, h) }
 //
 // gone holds the exchanges not written because the retention dropped them
 // and their events do not record their request (ErrGone).
-func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, byID map[string][]Event, steps map[string][]any, heads []storedHead) (written bool, total int64, gone map[string]bool, err error) {
+func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, byID map[string][]Event, steps map[string][]runStep, heads []storedHead) (written bool, total int64, gone map[string]bool, err error) {
 	nsteps := 0
 	for _, st := range steps {
 		nsteps += len(st)
@@ -604,10 +622,17 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 			ev.Step = nil // appended to the list
 			h.apply(ev)
 		}
-		for _, b := range steps[id] {
-			stepBytes += int64(len(b.([]byte)))
+		list := make([]any, len(steps[id]))
+		for k, rs := range steps[id] {
+			b := rs.whole
+			if rs.digest != "" && slices.Contains(h.Payloads, rs.digest) {
+				b = rs.bare
+			}
+			h.Payloads = remember(h.Payloads, rs.digest)
+			list[k] = b
+			stepBytes += int64(len(b))
 		}
-		h.ListSteps += len(steps[id])
+		h.ListSteps += len(list)
 		nb, err := marshal(&h)
 		if err != nil {
 			return false, 0, nil, fmt.Errorf("encode exchange %s: %w", id, err)
@@ -631,8 +656,8 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 			starts = "1"
 		}
 		argv = append(argv, id, nb, sb, max(ttl.Milliseconds(), 1), ms,
-			h.Started.Add(-r.ret.MaxAge).UnixMilli(), d, starts, len(steps[id]))
-		argv = append(argv, steps[id]...)
+			h.Started.Add(-r.ret.MaxAge).UnixMilli(), d, starts, len(list))
+		argv = append(argv, list...)
 		// The indexes score an exchange by its start: all of its ids
 		// again when the start moved, the new ones otherwise.
 		moved := !existed || !h.Started.Equal(wasStarted)
