@@ -82,7 +82,7 @@ func (m *Memory) Apply(_ context.Context, ev Event) error {
 		}
 	}
 	if !ok || !e.x.Started.Equal(was) {
-		m.place(ev.Exchange, e.x.Started, ok)
+		m.place(ev.Exchange, e.x.Started, was, ok)
 	}
 	size := e.size + eventSize(ev) + filed
 	if !ok {
@@ -171,26 +171,40 @@ func (m *Memory) unindex(id string, x *Exchange) {
 	}
 }
 
-// place puts id in order by its start: at its place from the end (where a
-// new exchange nearly always goes), after any that started at the same
-// time; moved says it is in order already, at a start that changed.
-// m.mu is held.
-func (m *Memory) place(id string, started time.Time, moved bool) {
-	m.placed++
-	m.byID[id].placed = m.placed
+// place puts id in order by its start, after any that started at the
+// same time; moved says it is in order already, at start was (it
+// changed). Both places are found by binary search: order is by start,
+// then by when placed. m.mu is held.
+func (m *Memory) place(id string, started, was time.Time, moved bool) {
+	e := m.byID[id]
 	if moved {
-		if i := slices.Index(m.order, id); i >= 0 {
+		if i := m.placeOf(id, was, e.placed); i >= 0 {
 			m.order = slices.Delete(m.order, i, i+1)
 		}
 	}
-	i := len(m.order)
-	for i > 0 {
-		if e, ok := m.byID[m.order[i-1]]; !ok || !e.x.Started.After(started) {
-			break
-		}
-		i--
-	}
+	m.placed++
+	e.placed = m.placed
+	i := sort.Search(len(m.order), func(i int) bool { return m.started(i).After(started) })
 	m.order = slices.Insert(m.order, i, id)
+}
+
+// placeOf returns where exchange id, placed at placed with start was, is
+// in order; -1 when it is not. m.mu is held.
+func (m *Memory) placeOf(id string, was time.Time, placed uint64) int {
+	i := sort.Search(len(m.order), func(i int) bool {
+		if m.order[i] == id {
+			return true // its start is was, as it stands in order
+		}
+		e := m.byID[m.order[i]]
+		if c := e.x.Started.Compare(was); c != 0 {
+			return c > 0
+		}
+		return e.placed > placed
+	})
+	if i < len(m.order) && m.order[i] == id {
+		return i
+	}
+	return slices.Index(m.order, id)
 }
 
 // evictOverSize drops the oldest exchanges while over MaxBytes; the
