@@ -212,10 +212,11 @@ func (r *Redis) applyAll(ctx context.Context, evs []Event) (applied, error) {
 // command's copy costs a fifth to a tenth of that), and each command the
 // script runs costs it 2-4 µs on a busy machine: a batch of 512 events
 // written in one run (102 messages, 3.5 MB, 4,898 commands) held Redis
-// for 110-250 ms (SLOWLOG; 11-37 ms in a soak at 500 messages a second).
-// A run of these bounds holds it for about a millisecond
-// (TestRedisApplyRunsAreBounded). A single step bigger than maxRunBytes
-// goes in a run of its own: the front door's body limit bounds it.
+// for 180-245 ms (SLOWLOG, busy machine; 11-37 ms in a soak at 500
+// messages a second). A run of these bounds holds it for about a
+// millisecond (TestRedisApplyRunsAreBounded). A single step bigger than
+// maxRunBytes goes in a run of its own: the front door's body limit
+// bounds it.
 const (
 	// maxRunBytes bounds the payload (the steps, estimated with their
 	// heads) one run carries.
