@@ -177,8 +177,9 @@ func (r *Redis) applyAll(ctx context.Context, evs []Event) (applied, error) {
 	a := applied{gone: map[string]bool{}}
 	var total int64
 	var last string
-	for _, run := range splitRuns(evs) {
-		gone, t, err := r.applyRun(ctx, run)
+	runs, starting := splitRuns(evs)
+	for _, run := range runs {
+		gone, t, err := r.applyRun(ctx, run, starting)
 		if err != nil {
 			if a.written > 0 {
 				err = &PartialWriteError{Written: a.written, Err: err}
@@ -239,10 +240,13 @@ const (
 // maxRunCommands: an exchange's events, in the order they came, in the
 // run of its first, unless the run is full, each run at least one event.
 // An exchange's events split across runs are merged run after run, each a
-// whole state of it (its head and the steps it counts).
-func splitRuns(evs []Event) [][]Event {
+// whole state of it (its head and the steps it counts). starting holds
+// the exchanges whose events record their request (startsExchange), so
+// that each run of one the retention dropped writes it, as one run of all
+// its events would.
+func splitRuns(evs []Event) (runs [][]Event, starting map[string]bool) {
 	order, byID := byExchange(evs)
-	var runs [][]Event
+	starting = map[string]bool{}
 	var cur []Event
 	var curBytes, curCmds int64
 	for _, id := range order {
@@ -260,11 +264,12 @@ func splitRuns(evs []Event) [][]Event {
 			xBytes, xCmds = xBytes+b, xCmds+c
 		}
 		curBytes, curCmds = curBytes+xBytes, curCmds+xCmds
+		starting[id] = startsExchange(byID[id])
 	}
 	if len(cur) > 0 {
 		runs = append(runs, cur)
 	}
-	return runs
+	return runs, starting
 }
 
 // runStep is a step encoded for an exchange's list (encodeStep): whole,
@@ -289,9 +294,10 @@ func byExchange(evs []Event) (order []string, byID map[string][]Event) {
 }
 
 // applyRun writes the events of one run (splitRuns) in one script,
-// merged into the heads as they are; it returns the exchanges left out as
-// gone, and the new total size.
-func (r *Redis) applyRun(ctx context.Context, evs []Event) (map[string]bool, int64, error) {
+// merged into the heads as they are, those of the exchanges of starting
+// as recording their request; it returns the exchanges left out as gone,
+// and the new total size.
+func (r *Redis) applyRun(ctx context.Context, evs []Event, starting map[string]bool) (map[string]bool, int64, error) {
 	order, byID := byExchange(evs)
 	keys := make([]string, len(order))
 	for i, id := range order {
@@ -341,7 +347,7 @@ func (r *Redis) applyRun(ctx context.Context, evs []Event) (map[string]bool, int
 			}
 		}
 		var written bool
-		written, total, gone, err = r.merge(ctx, ixKey, order, keys, byID, steps, heads)
+		written, total, gone, err = r.merge(ctx, ixKey, order, keys, byID, starting, steps, heads)
 		if err != nil || written {
 			break
 		}
@@ -581,8 +587,9 @@ func unmarshalHead(b []byte, h *head) error { return gojson.Unmarshal(b, h) }
 // size.
 //
 // gone holds the exchanges not written because the retention dropped them
-// and their events do not record their request (ErrGone).
-func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, byID map[string][]Event, steps map[string][]runStep, heads []storedHead) (written bool, total int64, gone map[string]bool, err error) {
+// and their events, in the batch (starting), do not record their request
+// (ErrGone).
+func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, byID map[string][]Event, starting map[string]bool, steps map[string][]runStep, heads []storedHead) (written bool, total int64, gone map[string]bool, err error) {
 	nsteps := 0
 	for _, st := range steps {
 		nsteps += len(st)
@@ -653,7 +660,7 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 		}
 		ms := h.Started.UnixMilli()
 		starts := "0"
-		if startsExchange(byID[id]) {
+		if starting[id] {
 			starts = "1"
 		}
 		argv = append(argv, id, nb, sb, max(ttl.Milliseconds(), 1), ms,

@@ -488,3 +488,39 @@ func TestRedisApplyWritesAnIndexOnceARun(t *testing.T) {
 	}
 	checkKeptTrue(t, b, n)
 }
+
+// TestRedisRunsBringBackAGoneExchangeWhole: the events of an exchange the
+// retention dropped, in one batch with its request recorded again (the
+// message processed once more), are written with it even when they pass
+// the bound of a run and go in several (TestRedisApplyRunsAreBounded):
+// those in a run before the request's were left out as gone, where the
+// batch written in one run kept them.
+func TestRedisRunsBringBackAGoneExchangeWhole(t *testing.T) {
+	b, _ := redisBackend(t, Retention{MaxAge: time.Hour, MaxBytes: 3500})
+	ctx := t.Context()
+	t0 := time.Now().UTC().Truncate(time.Second)
+	for i, id := range []string{"A", "B", "C", "D"} {
+		if err := b.Apply(ctx, Event{Exchange: id, At: t0.Add(time.Duration(i) * time.Minute), Interaction: "PORX_IN020101UK31",
+			Step: &Step{Kind: StepLegacyRequest, Body: strings.Repeat("x", 1000)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if x, _ := b.Get(ctx, "A"); x != nil {
+		t.Fatal("oldest exchange A kept past the size limit")
+	}
+	late := t0.Add(10 * time.Minute)
+	big := strings.Repeat("y", maxRunBytes*3/4)
+	left, err := b.ApplyAll(ctx, []Event{
+		{Exchange: "A", At: late, Step: &Step{Kind: StepDelivery, Title: "delivered", Body: big}},
+		{Exchange: "A", At: late.Add(time.Millisecond), Step: &Step{Kind: StepFault, Title: "retried", Body: big}},
+		{Exchange: "A", At: late.Add(2 * time.Millisecond), Interaction: "PORX_IN020101UK31",
+			Step: &Step{Kind: StepLegacyRequest, Title: "processed once more", Body: "<x/>"}},
+	})
+	if err != nil || left != 0 {
+		t.Fatalf("ApplyAll = %d left out, %v; want none", left, err)
+	}
+	x, err := b.Get(ctx, "A")
+	if err != nil || x == nil || len(x.Steps) != 3 {
+		t.Fatalf("exchange A brought back: %+v, %v; want its three steps", x, err)
+	}
+}
