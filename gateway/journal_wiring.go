@@ -155,7 +155,8 @@ func (p journalProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, e
 		Transport: string(in.Transport), Party: partyOf(in),
 		IDs: journal.IDs{MessageIDs: []string{in.MessageID}, ConversationID: in.ConversationID, RefToMessageIDs: nonEmpty(in.RefToMessageID)},
 		// The exchange starts when the message was received; this step is
-		// this processing attempt's (a retry records the request again).
+		// this processing attempt's (a retry records the request again,
+		// the journal its payload once: journal.RepeatNote).
 		Step: &journal.Step{At: time.Now(), Kind: journal.StepLegacyRequest, Interaction: in.Interaction, Title: "legacy request over " + string(in.Transport),
 			Headers: transportHeaders(in), ContentType: "application/xml", Body: string(in.Payload)}})
 	for _, a := range in.Attachments {

@@ -22,7 +22,9 @@ type Backend interface {
 	// round trips as the backend can. It returns how many of them it left
 	// out, unwritten, because their exchange is no longer kept (ErrGone:
 	// Apply would have refused each). An error wrapping ErrOverCap (from
-	// it or Apply) says the events were written all the same.
+	// it or Apply) says the events were written all the same; a
+	// *PartialWriteError that some were written before it failed (left
+	// then counts those left out among them).
 	ApplyAll(ctx context.Context, evs []Event) (left int, err error)
 	// Get returns one exchange; nil, nil when it is not kept.
 	Get(ctx context.Context, id string) (*Exchange, error)
@@ -50,6 +52,23 @@ var ErrGone = errors.New("the exchange is no longer kept (past the journal's ret
 // size cap could not be dropped after them: the write is not lost, and
 // the next write drops them.
 var ErrOverCap = errors.New("the events were written, but the oldest exchanges past the size cap could not be dropped")
+
+// PartialWriteError says a backend wrote some of a batch's events before
+// it failed (the Redis journal writes a batch in bounded runs).
+type PartialWriteError struct {
+	// Written counts the events written (not those left out, ErrGone).
+	Written int
+	// Err is the failure.
+	Err error
+}
+
+// Error implements error.
+func (e *PartialWriteError) Error() string {
+	return fmt.Sprintf("%d events written, the rest not: %v", e.Written, e.Err)
+}
+
+// Unwrap returns the failure.
+func (e *PartialWriteError) Unwrap() error { return e.Err }
 
 // ErrSearchCut says a search stopped at the exchanges it may look at
 // before it found as many as it was asked for: more may match among
@@ -406,8 +425,12 @@ func (j *Journal) writeBatch(ctx context.Context, items []item) {
 	defer cancel()
 	left, err := j.b.ApplyAll(wctx, evs)
 	err = j.overCapped(err)
-	if err == nil && left > 0 {
+	if left > 0 {
 		j.drop(left, DropGone)
+	}
+	if pw := (*PartialWriteError)(nil); errors.As(err, &pw) {
+		j.metrics.recorded.Add(float64(pw.Written))
+		left += pw.Written
 	}
 	j.outcome(err, len(evs)-left)
 }

@@ -1,11 +1,13 @@
 package journal
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -19,18 +21,30 @@ type Memory struct {
 	bytes    int64
 	accesses []Access // newest last
 	gone     tombstones
+	// ids indexes the kept exchanges by each of their ids and their own,
+	// in lower case: the exchanges that carry it, in the order they came
+	// to (so nearly oldest first, as they go).
+	ids map[string][]string
+	// placed counts the places taken in order (memEntry.placed).
+	placed uint64
 }
 
 // memEntry is one kept exchange with its size.
 type memEntry struct {
 	x    Exchange
 	size int64
+	// placed orders the exchanges of one start as order does: the
+	// later placed, the later in order.
+	placed uint64
+	// payloads are the digests of the legacy request payloads kept
+	// (keepOnce).
+	payloads []string
 }
 
 // NewMemory returns an empty in-memory backend with retention r (zero
 // fields take the defaults).
 func NewMemory(r Retention) *Memory {
-	return &Memory{ret: r.withDefaults(), byID: map[string]*memEntry{}}
+	return &Memory{ret: r.withDefaults(), byID: map[string]*memEntry{}, ids: map[string][]string{}}
 }
 
 // Kind implements Backend.
@@ -48,12 +62,29 @@ func (m *Memory) Apply(_ context.Context, ev Event) error {
 		e = &memEntry{}
 		m.byID[ev.Exchange] = e
 	}
+	var digest string
+	ev.Step, digest = keepOnce(ev.Step, e.payloads)
+	e.payloads = remember(e.payloads, digest)
+	// The ids the exchange may come to carry, indexed after the merge.
+	var fresh []string
+	for _, v := range append(ev.IDs.all(), ev.Exchange) {
+		if v != "" && !strings.EqualFold(e.x.ID, v) && !e.x.IDs.has(v) {
+			fresh = append(fresh, v)
+		}
+	}
 	was := e.x.Started
 	e.x.apply(ev)
-	if !ok || !e.x.Started.Equal(was) {
-		m.place(ev.Exchange, e.x.Started, ok)
+	var filed int64
+	for _, v := range fresh {
+		if strings.EqualFold(e.x.ID, v) || e.x.IDs.has(v) { // not a second ConversationId
+			m.index(ev.Exchange, v)
+			filed += int64(len(v)) + indexEntryBytes
+		}
 	}
-	size := e.size + eventSize(ev)
+	if !ok || !e.x.Started.Equal(was) {
+		m.place(ev.Exchange, e.x.Started, was, ok)
+	}
+	size := e.size + eventSize(ev) + filed
 	if !ok {
 		size += 256 // the exchange's own fields
 	}
@@ -99,24 +130,81 @@ func eventSize(ev Event) int64 {
 	return int64(n)
 }
 
-// place puts id in order by its start: at its place from the end (where a
-// new exchange nearly always goes), after any that started at the same
-// time; moved says it is in order already, at a start that changed.
-// m.mu is held.
-func (m *Memory) place(id string, started time.Time, moved bool) {
+// indexEntryBytes is what an exchange's place in the index of one of its
+// ids costs, besides the id (measured: about 400 bytes for an exchange
+// with six ids, three its own, three shared with others), counted in its
+// size so that MaxBytes bounds the index too.
+const indexEntryBytes = 64
+
+// index files exchange id under its id v (ids), unless it is filed there
+// already. m.mu is held.
+func (m *Memory) index(id, v string) {
+	k := strings.ToLower(v)
+	list := m.ids[k]
+	if len(list) > 0 && list[len(list)-1] == id {
+		return // the same id again, as another kind or in another case
+	}
+	m.ids[k] = append(list, id)
+}
+
+// unindex takes exchange id out of the index of each id it carries. The
+// exchanges of an index are nearly oldest first, and the oldest go
+// first: they are cut off the front of it, not moved down. m.mu is held.
+func (m *Memory) unindex(id string, x *Exchange) {
+	for _, v := range append(x.IDs.all(), x.ID) {
+		k := strings.ToLower(v)
+		list := m.ids[k]
+		i := slices.Index(list, id)
+		switch {
+		case i < 0: // the same id again, taken out already
+			continue
+		case len(list) == 1:
+			delete(m.ids, k)
+			continue
+		case i == 0:
+			list[0] = ""
+			list = list[1:]
+		default:
+			list = slices.Delete(list, i, i+1)
+		}
+		m.ids[k] = list
+	}
+}
+
+// place puts id in order by its start, after any that started at the
+// same time; moved says it is in order already, at start was (it
+// changed). Both places are found by binary search: order is by start,
+// then by when placed. m.mu is held.
+func (m *Memory) place(id string, started, was time.Time, moved bool) {
+	e := m.byID[id]
 	if moved {
-		if i := slices.Index(m.order, id); i >= 0 {
+		if i := m.placeOf(id, was, e.placed); i >= 0 {
 			m.order = slices.Delete(m.order, i, i+1)
 		}
 	}
-	i := len(m.order)
-	for i > 0 {
-		if e, ok := m.byID[m.order[i-1]]; !ok || !e.x.Started.After(started) {
-			break
-		}
-		i--
-	}
+	m.placed++
+	e.placed = m.placed
+	i := sort.Search(len(m.order), func(i int) bool { return m.started(i).After(started) })
 	m.order = slices.Insert(m.order, i, id)
+}
+
+// placeOf returns where exchange id, placed at placed with start was, is
+// in order; -1 when it is not. m.mu is held.
+func (m *Memory) placeOf(id string, was time.Time, placed uint64) int {
+	i := sort.Search(len(m.order), func(i int) bool {
+		if m.order[i] == id {
+			return true // its start is was, as it stands in order
+		}
+		e := m.byID[m.order[i]]
+		if c := e.x.Started.Compare(was); c != 0 {
+			return c > 0
+		}
+		return e.placed > placed
+	})
+	if i < len(m.order) && m.order[i] == id {
+		return i
+	}
+	return slices.Index(m.order, id)
 }
 
 // evictOverSize drops the oldest exchanges while over MaxBytes; the
@@ -132,6 +220,7 @@ func (m *Memory) evictOverSize() {
 func (m *Memory) drop(id string) {
 	if e, ok := m.byID[id]; ok {
 		m.bytes -= e.size
+		m.unindex(id, &e.x)
 		delete(m.byID, id)
 		m.gone.add(id)
 	}
@@ -158,9 +247,16 @@ const searchChunk = 1024
 // Search implements Backend: the exchanges kept when it starts that
 // started within q's time range (found by their place in order), newest
 // first, looked at searchChunk at a time, each as it is then (one dropped
-// meanwhile is left out).
+// meanwhile is left out); by an id carried by no more than searchChunk,
+// those that carry it (found by the index of ids).
 func (m *Memory) Search(_ context.Context, q Query) ([]Summary, error) {
 	m.mu.Lock()
+	if q.ID != "" {
+		if list := m.ids[strings.ToLower(q.ID)]; len(list) <= searchChunk {
+			defer m.mu.Unlock()
+			return m.searchAmong(list, q), nil
+		}
+	}
 	lo, hi := 0, len(m.order)
 	if !q.To.IsZero() {
 		hi = sort.Search(hi, func(i int) bool { return !m.started(i).Before(q.To) })
@@ -186,6 +282,32 @@ func (m *Memory) Search(_ context.Context, q Query) ([]Summary, error) {
 		m.mu.Unlock()
 	}
 	return out, nil
+}
+
+// searchAmong returns the exchanges of ids that q selects, newest first
+// as in order. m.mu is held.
+func (m *Memory) searchAmong(ids []string, q Query) []Summary {
+	var found []*memEntry
+	for _, id := range ids {
+		e, ok := m.byID[id]
+		if !ok {
+			continue
+		}
+		if s := e.x.Summary(); q.matches(&s) {
+			found = append(found, e)
+		}
+	}
+	slices.SortFunc(found, func(a, b *memEntry) int {
+		if c := b.x.Started.Compare(a.x.Started); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.placed, a.placed)
+	})
+	out := make([]Summary, 0, min(len(found), q.limit()))
+	for _, e := range found[:min(len(found), q.limit())] {
+		out = append(out, e.x.Summary())
+	}
+	return out
 }
 
 // started returns when the exchange at place i of order started. m.mu is

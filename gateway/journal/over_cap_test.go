@@ -76,3 +76,68 @@ func TestWrittenPastAFailedEvictionCountsAsWritten(t *testing.T) {
 		t.Errorf("after a write with the eviction back: %+v, %v; want at most 5000 bytes", st, err)
 	}
 }
+
+// failApplyRun fails the nth run of the writer's script (journal.apply)
+// from now on (a processHook).
+func failApplyRun(n int64) processHook {
+	var runs atomic.Int64
+	return func(ctx context.Context, cmd redis.Cmder, next redis.ProcessHook) error {
+		if args := cmd.Args(); len(args) > 1 && fmt.Sprint(args[1]) == applyScript.Hash() && runs.Add(1) == n {
+			err := errors.New("apply: injected failure")
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// TestPartlyWrittenBatchCountsWhatWasWritten: a batch the Redis journal
+// writes in several runs (TestRedisApplyRunsAreBounded) and that fails
+// after some were written counts those written as written and only the
+// rest as dropped, and the exchanges written are whole: their heads
+// count the steps their lists hold.
+func TestPartlyWrittenBatchCountsWhatWasWritten(t *testing.T) {
+	b, _ := redisBackend(t, Retention{MaxAge: time.Hour})
+	b.c.AddHook(failApplyRun(3))
+	reg := prometheus.NewRegistry()
+	j := New(b, Options{Registry: reg})
+	const n = 20
+	evs := busyMessages(n, time.Now().UTC())
+	items := make([]item, len(evs))
+	for i := range evs {
+		items[i] = item{ev: &evs[i]}
+	}
+	j.pending.Add(int64(len(items)))
+	j.writeBatch(t.Context(), items)
+	written := 0
+	for k := range n {
+		id := fmt.Sprintf("BUSY%06d", k)
+		x, err := b.Get(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x == nil {
+			continue
+		}
+		written += len(x.Steps)
+		got, err := b.Search(t.Context(), Query{ID: id})
+		if err != nil || len(got) != 1 || got[0].Steps != len(x.Steps) {
+			t.Errorf("exchange %s: %d steps, its summary %+v (%v)", id, len(x.Steps), got, err)
+		}
+	}
+	if written == 0 || written == len(evs) {
+		t.Fatalf("%d of %d events written; want the runs before the failed one written, the rest not", written, len(evs))
+	}
+	if got := counterValue(t, reg, "porxgate_journal_recorded_total", ""); got != float64(written) {
+		t.Errorf("porxgate_journal_recorded_total = %v, want %d (the events written)", got, written)
+	}
+	if got := counterValue(t, reg, "porxgate_journal_dropped_total", DropWriteFailed); got != float64(len(evs)-written) {
+		t.Errorf("porxgate_journal_dropped_total{reason=%q} = %v, want %d", DropWriteFailed, got, len(evs)-written)
+	}
+	if got := j.Dropped(); got != uint64(len(evs)-written) {
+		t.Errorf("Dropped() = %d, want %d", got, len(evs)-written)
+	}
+	if p := j.Pending(); p != 0 {
+		t.Errorf("Pending() = %d after the write, want 0", p)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -115,6 +116,9 @@ type head struct {
 	Exchange
 	// ListSteps counts the steps in st:<id>.
 	ListSteps int `json:"listSteps,omitempty"`
+	// Payloads are the digests of the legacy request payloads kept
+	// (keepOnce).
+	Payloads []string `json:"payloads,omitempty"`
 }
 
 // summary is the exchange's summary, counting the steps of its list.
@@ -134,49 +138,175 @@ func (r *Redis) Kind() string { return "redis" }
 
 // Apply implements Backend.
 func (r *Redis) Apply(ctx context.Context, ev Event) error {
-	gone, err := r.applyAll(ctx, []Event{ev})
-	if gone[ev.Exchange] {
+	a, err := r.applyAll(ctx, []Event{ev})
+	if a.gone[ev.Exchange] {
 		err = fmt.Errorf("journal: exchange %s: %w", ev.Exchange, ErrGone)
 	}
 	return err
 }
 
-// ApplyAll implements Backend: the heads of every exchange the events
-// touch as this writer last wrote them (headCache), or read, the merges in
-// memory, then one script (applyScript) that checks each head is still
-// the one merged into and, if so, writes the heads back and appends the
-// new steps, atomically. A concurrent writer (RecordNow, another replica)
-// that changed a head makes the script write nothing and return the heads
-// as they are, and the batch is merged into those: no update is lost.
-// Retention by size is runs of one bounded script (dropOldest). The
-// events of an exchange the retention dropped are left out, unless they
-// record its request (ErrGone); it returns how many events it left out so.
+// ApplyAll implements Backend: the events go in runs of one script
+// (applyScript) each bounded in what it carries and does (splitRuns), an
+// exchange's events in one run unless they alone pass the bound. For each
+// run, the heads of every exchange its events touch as this writer last
+// wrote them (headCache), or read, the merges in memory, then the script
+// checks each head is still the one merged into and, if so, writes the
+// heads back and appends the new steps, atomically. A concurrent writer
+// (RecordNow, another replica) that changed a head makes the script write
+// nothing and return the heads as they are, and the run is merged into
+// those: no update is lost. Retention by size is runs of one bounded
+// script (dropOldest), after the last run. The events of an exchange the
+// retention dropped are left out, unless they record its request
+// (ErrGone); it returns how many events it left out so. A run that fails
+// after others were written fails with a *PartialWriteError saying how
+// many events were written.
 func (r *Redis) ApplyAll(ctx context.Context, evs []Event) (left int, err error) {
-	gone, err := r.applyAll(ctx, evs)
-	for i := range evs {
-		if gone[evs[i].Exchange] {
-			left++
-		}
-	}
-	return left, err
+	a, err := r.applyAll(ctx, evs)
+	return a.left, err
 }
 
-// applyAll is ApplyAll; it returns the exchanges left out as gone.
-func (r *Redis) applyAll(ctx context.Context, evs []Event) (map[string]bool, error) {
-	var order []string
-	byID := map[string][]Event{}
+// applied is what applyAll wrote: the exchanges it left out as gone, and
+// how many events it left out so and wrote.
+type applied struct {
+	gone          map[string]bool
+	left, written int
+}
+
+// applyAll is ApplyAll.
+func (r *Redis) applyAll(ctx context.Context, evs []Event) (applied, error) {
+	a := applied{gone: map[string]bool{}}
+	var total int64
+	var last string
+	runs, starting := splitRuns(evs)
+	for _, run := range runs {
+		gone, t, err := r.applyRun(ctx, run, starting)
+		if err != nil {
+			if a.written > 0 {
+				err = &PartialWriteError{Written: a.written, Err: err}
+			}
+			return a, err
+		}
+		for i := range run {
+			if gone[run[i].Exchange] {
+				a.left++
+			} else {
+				a.written++
+			}
+		}
+		maps.Copy(a.gone, gone)
+		total, last = t, run[len(run)-1].Exchange
+	}
+	if total <= r.ret.MaxBytes {
+		return a, nil
+	}
+	if err := r.evictOverSize(ctx, last); err != nil {
+		// Written all the same: the next write evicts.
+		return a, fmt.Errorf("%w: %w", ErrOverCap, err)
+	}
+	return a, nil
+}
+
+// Bounds of one run of applyScript. Redis runs a script alone: every
+// other client of the gateway's Redis (the front door's accept, the
+// workers' claim) waits while it runs. Before a script starts Redis copies
+// its arguments into Lua strings, about 2 ns a byte measured (a plain
+// command's copy costs a fifth to a tenth of that), and each command the
+// script runs costs it 2-4 µs on a busy machine: a batch of 512 events
+// written in one run (102 messages, 3.5 MB, 4,898 commands) held Redis
+// for 180-245 ms (SLOWLOG, busy machine; 11-37 ms in a soak at 500
+// messages a second). A run of these bounds holds it for about a
+// millisecond (TestRedisApplyRunsAreBounded). A single step bigger than
+// maxRunBytes goes in a run of its own: the front door's body limit
+// bounds it.
+const (
+	// maxRunBytes bounds the payload (the steps, estimated with their
+	// heads) one run carries.
+	maxRunBytes = 192 << 10
+	// maxRunCommands bounds the Redis commands one run is estimated to
+	// execute.
+	maxRunCommands = 400
+)
+
+// What splitRuns counts an exchange for in a run, besides its events:
+// its head written and compared, its summary (bytes); reading and writing
+// them, its steps' expiry, its place by start, its size, its index list
+// and the indexes every exchange is filed under (commands).
+const (
+	runExchangeBytes    = 4 << 10
+	runExchangeCommands = 12 + 3*3
+)
+
+// splitRuns cuts evs into runs of applyScript within maxRunBytes and
+// maxRunCommands: an exchange's events, in the order they came, in the
+// run of its first, unless the run is full, each run at least one event.
+// An exchange's events split across runs are merged run after run, each a
+// whole state of it (its head and the steps it counts). starting holds
+// the exchanges whose events record their request (startsExchange), so
+// that each run of one the retention dropped writes it, as one run of all
+// its events would.
+func splitRuns(evs []Event) (runs [][]Event, starting map[string]bool) {
+	order, byID := byExchange(evs)
+	starting = map[string]bool{}
+	var cur []Event
+	var curBytes, curCmds int64
+	for _, id := range order {
+		xBytes, xCmds := int64(runExchangeBytes), int64(runExchangeCommands)
+		for _, ev := range byID[id] {
+			// Each id may go in an index of its own: its add, trim and
+			// expiry.
+			b, c := eventSize(ev), int64(3*len(ev.IDs.all()))
+			if len(cur) > 0 && (curBytes+xBytes+b > maxRunBytes || curCmds+xCmds+c > maxRunCommands) {
+				runs = append(runs, cur)
+				cur, curBytes, curCmds = nil, 0, 0
+				xBytes, xCmds = runExchangeBytes, runExchangeCommands
+			}
+			cur = append(cur, ev)
+			xBytes, xCmds = xBytes+b, xCmds+c
+		}
+		curBytes, curCmds = curBytes+xBytes, curCmds+xCmds
+		starting[id] = startsExchange(byID[id])
+	}
+	if len(cur) > 0 {
+		runs = append(runs, cur)
+	}
+	return runs, starting
+}
+
+// runStep is a step encoded for an exchange's list (encodeStep): whole,
+// and for a legacy request with a payload, without it (keepOnce) and the
+// payload's digest.
+type runStep struct {
+	whole, bare []byte
+	digest      string
+}
+
+// byExchange groups evs by exchange: the exchanges in the order their
+// first events came, and each one's events in the order they came.
+func byExchange(evs []Event) (order []string, byID map[string][]Event) {
+	byID = map[string][]Event{}
 	for _, ev := range evs {
 		if _, ok := byID[ev.Exchange]; !ok {
 			order = append(order, ev.Exchange)
 		}
 		byID[ev.Exchange] = append(byID[ev.Exchange], ev)
 	}
+	return order, byID
+}
+
+// applyRun writes the events of one run (splitRuns) in one script,
+// merged into the heads as they are, those of the exchanges of starting
+// as recording their request; it returns the exchanges left out as gone,
+// and the new total size.
+func (r *Redis) applyRun(ctx context.Context, evs []Event, starting map[string]bool) (map[string]bool, int64, error) {
+	order, byID := byExchange(evs)
 	keys := make([]string, len(order))
 	for i, id := range order {
 		keys[i] = r.p + "x:" + id
 	}
-	// The steps are encoded once, whatever the retries.
-	steps := make(map[string][]any, len(order))
+	// The steps are encoded once, whatever the retries: a legacy
+	// request's also without its payload, for when its exchange kept it
+	// (keepOnce, in merge).
+	steps := make(map[string][]runStep, len(order))
 	for _, id := range order {
 		for _, ev := range byID[id] {
 			if ev.Step == nil {
@@ -186,20 +316,25 @@ func (r *Redis) applyAll(ctx context.Context, evs []Event) (map[string]bool, err
 			if st.At.IsZero() {
 				st.At = ev.At
 			}
-			b, err := encodeStep(&st)
-			if err != nil {
-				return nil, fmt.Errorf("journal: encode step of %s: %w", id, err)
+			var rs runStep
+			var err error
+			if rs.whole, err = encodeStep(&st); err == nil && hasPayload(&st) {
+				rs.digest = payloadDigest(st.Body)
+				rs.bare, err = encodeStep(withoutPayload(&st))
 			}
-			steps[id] = append(steps[id], b)
+			if err != nil {
+				return nil, 0, fmt.Errorf("journal: encode step of %s: %w", id, err)
+			}
+			steps[id] = append(steps[id], rs)
 		}
 	}
 	ixKey, err := r.indexKey(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	heads, err := r.knownHeads(ctx, order, keys, byID)
 	if err != nil {
-		return nil, fmt.Errorf("journal: write exchanges: %w", err)
+		return nil, 0, fmt.Errorf("journal: write exchanges: %w", err)
 	}
 	var total int64
 	var gone map[string]bool
@@ -212,7 +347,7 @@ func (r *Redis) applyAll(ctx context.Context, evs []Event) (map[string]bool, err
 			}
 		}
 		var written bool
-		written, total, gone, err = r.merge(ctx, ixKey, order, keys, byID, steps, heads)
+		written, total, gone, err = r.merge(ctx, ixKey, order, keys, byID, starting, steps, heads)
 		if err != nil || written {
 			break
 		}
@@ -220,16 +355,9 @@ func (r *Redis) applyAll(ctx context.Context, evs []Event) (map[string]bool, err
 	}
 	if err != nil {
 		r.heads.forget(order)
-		return nil, fmt.Errorf("journal: write exchanges: %w", err)
+		return nil, 0, fmt.Errorf("journal: write exchanges: %w", err)
 	}
-	if total <= r.ret.MaxBytes {
-		return gone, nil
-	}
-	if err := r.evictOverSize(ctx, order[len(order)-1]); err != nil {
-		// Written all the same: the next write evicts.
-		return gone, fmt.Errorf("%w: %w", ErrOverCap, err)
-	}
-	return gone, nil
+	return gone, total, nil
 }
 
 // knownHeads returns what the merge starts from for each exchange: the
@@ -356,7 +484,9 @@ func marshal(v any) ([]byte, error) {
 // the number of its new steps and those steps, the number of index keys
 // to add it to and those keys, the number to take it out of and those
 // keys. An exchange not kept whose events do not record its request, and
-// which the retention dropped (gone), is not written. Returns {1, the new
+// which the retention dropped (gone), is not written. Each index key is
+// written once a run (its members added, trimmed, its expiry put off),
+// however many of the run's exchanges it files. Returns {1, the new
 // total size, and the ids of the exchanges not written}, or, when a head
 // was not as merged into, {0, and each head as it is} (nothing written).
 var applyScript = redis.NewScript(`
@@ -374,6 +504,10 @@ if not same then return {0, unpack(cur)} end
 local p, age, trim = ARGV[1], ARGV[4], tonumber(ARGV[5])
 local i = 6 + 2*n
 local delta, skipped = tonumber(ARGV[3]), {}
+-- The index keys to add to, in the order first named, each with its
+-- members (start, id...) and the latest cutoff of theirs: one ZADD, trim
+-- and EXPIRE a key, however many of the run's exchanges it files.
+local filed, adds, cuts = {}, {}, {}
 for k = 1, n do
   local id, ttl, started, cutoff = ARGV[i], ARGV[i+3], ARGV[i+4], ARGV[i+5]
   if not cur[k] and ARGV[i+7] == '0' and redis.call('ZSCORE', p .. 'gone', id) then
@@ -394,19 +528,24 @@ for k = 1, n do
     redis.call('HINCRBY', p .. 'sz', id, ARGV[i+6])
     i = i + 9 + ns
     local na = tonumber(ARGV[i])
-    for a = i+1, i+na do
-      redis.call('ZADD', ARGV[a], started, id)
-      if trim > 0 then
-        local old = redis.call('ZRANGEBYSCORE', ARGV[a], '-inf', '(' .. cutoff, 'LIMIT', 0, trim)
-        if #old > 0 then
-          redis.call('ZREMRANGEBYRANK', ARGV[a], 0, #old - 1)
-          trim = trim - #old
+    if na > 0 then
+      for a = i+1, i+na do
+        local key = ARGV[a]
+        local m = adds[key]
+        if not m then
+          m = {}
+          adds[key] = m
+          filed[#filed + 1] = key
+          cuts[key] = tonumber(cutoff)
+        elseif tonumber(cutoff) > cuts[key] then
+          cuts[key] = tonumber(cutoff)
         end
+        m[#m + 1] = started
+        m[#m + 1] = id
       end
-      redis.call('EXPIRE', ARGV[a], age)
-      redis.call('SADD', p .. 'k:' .. id, ARGV[a])
+      redis.call('SADD', p .. 'k:' .. id, unpack(ARGV, i+1, i+na))
+      redis.call('PEXPIRE', p .. 'k:' .. id, ttl)
     end
-    if na > 0 then redis.call('PEXPIRE', p .. 'k:' .. id, ttl) end
     i = i + na + 1
     local nr = tonumber(ARGV[i])
     for a = i+1, i+nr do
@@ -414,6 +553,17 @@ for k = 1, n do
     end
     i = i + nr + 1
   end
+end
+for _, key in ipairs(filed) do
+  redis.call('ZADD', key, unpack(adds[key]))
+  if trim > 0 then
+    local old = redis.call('ZRANGEBYSCORE', key, '-inf', '(' .. cuts[key], 'LIMIT', 0, trim)
+    if #old > 0 then
+      redis.call('ZREMRANGEBYRANK', key, 0, #old - 1)
+      trim = trim - #old
+    end
+  end
+  redis.call('EXPIRE', key, age)
 end
 if n > 0 then redis.call('SET', p .. 'ixsince', ARGV[2], 'NX') end
 return {1, redis.call('INCRBY', p .. 'bytes', delta), unpack(skipped)}
@@ -437,8 +587,9 @@ func unmarshalHead(b []byte, h *head) error { return gojson.Unmarshal(b, h) }
 // size.
 //
 // gone holds the exchanges not written because the retention dropped them
-// and their events do not record their request (ErrGone).
-func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, byID map[string][]Event, steps map[string][]any, heads []storedHead) (written bool, total int64, gone map[string]bool, err error) {
+// and their events, in the batch (starting), do not record their request
+// (ErrGone).
+func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, byID map[string][]Event, starting map[string]bool, steps map[string][]runStep, heads []storedHead) (written bool, total int64, gone map[string]bool, err error) {
 	nsteps := 0
 	for _, st := range steps {
 		nsteps += len(st)
@@ -479,10 +630,17 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 			ev.Step = nil // appended to the list
 			h.apply(ev)
 		}
-		for _, b := range steps[id] {
-			stepBytes += int64(len(b.([]byte)))
+		list := make([]any, len(steps[id]))
+		for k, rs := range steps[id] {
+			b := rs.whole
+			if rs.digest != "" && slices.Contains(h.Payloads, rs.digest) {
+				b = rs.bare
+			}
+			h.Payloads = remember(h.Payloads, rs.digest)
+			list[k] = b
+			stepBytes += int64(len(b))
 		}
-		h.ListSteps += len(steps[id])
+		h.ListSteps += len(list)
 		nb, err := marshal(&h)
 		if err != nil {
 			return false, 0, nil, fmt.Errorf("encode exchange %s: %w", id, err)
@@ -502,20 +660,24 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 		}
 		ms := h.Started.UnixMilli()
 		starts := "0"
-		if startsExchange(byID[id]) {
+		if starting[id] {
 			starts = "1"
 		}
 		argv = append(argv, id, nb, sb, max(ttl.Milliseconds(), 1), ms,
-			h.Started.Add(-r.ret.MaxAge).UnixMilli(), d, starts, len(steps[id]))
-		argv = append(argv, steps[id]...)
+			h.Started.Add(-r.ret.MaxAge).UnixMilli(), d, starts, len(list))
+		argv = append(argv, list...)
 		// The indexes score an exchange by its start: all of its ids
 		// again when the start moved, the new ones otherwise.
 		moved := !existed || !h.Started.Equal(wasStarted)
 		nAt := len(argv)
 		argv = append(argv, 0)
+		named := map[string]bool{}
 		for _, v := range append(h.IDs.all(), h.ID) {
-			if moved || !before[v] {
-				argv = append(argv, r.idIndex(ixKey, v))
+			// One id under two kinds (the exchange's own and its
+			// message id), or in two cases, is one index.
+			if k := r.idIndex(ixKey, v); (moved || !before[v]) && !named[k] {
+				named[k] = true
+				argv = append(argv, k)
 			}
 		}
 		filed := r.filedUnder(&h.Exchange, true)

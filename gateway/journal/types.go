@@ -1,6 +1,9 @@
 package journal
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -388,4 +391,63 @@ func (r Retention) withDefaults() Retention {
 		r.MaxAccesses = DefaultMaxAccesses
 	}
 	return r
+}
+
+// maxPayloads bounds how many legacy request payloads (the request's, its
+// attachments') an exchange remembers having kept (keepOnce).
+const maxPayloads = 16
+
+// RepeatNote is the Note of a legacy request step recorded without its
+// payload: a try of the message that an earlier one of the exchange
+// recorded with the same payload.
+const RepeatNote = "tried again with the same payload, kept with the earlier try"
+
+// payloadDigest names a payload among those an exchange kept: the first
+// 16 bytes of its SHA-256, in hex.
+func payloadDigest(body string) string {
+	sum := sha256.Sum256([]byte(body))
+	return hex.EncodeToString(sum[:16])
+}
+
+// keepOnce returns the step of a legacy request to record, given the
+// digests of the payloads its exchange kept (kept): without its payload
+// when it is among them (a message processed again records each try, and
+// waiting out an EPS outage it is tried every few seconds), whole
+// otherwise; and the digest of a payload kept whole, to remember (""
+// when none).
+func keepOnce(st *Step, kept []string) (out *Step, digest string) {
+	if !hasPayload(st) {
+		return st, ""
+	}
+	d := payloadDigest(st.Body)
+	if slices.Contains(kept, d) {
+		return withoutPayload(st), ""
+	}
+	return st, d
+}
+
+// hasPayload says whether st is a legacy request with a payload, whose
+// payload its exchange keeps once (keepOnce).
+func hasPayload(st *Step) bool {
+	return st != nil && st.Kind == StepLegacyRequest && st.Body != ""
+}
+
+// withoutPayload returns a copy of st without its payload, its Note
+// saying so (RepeatNote).
+func withoutPayload(st *Step) *Step {
+	bare := *st
+	bare.Body, bare.ContentType, bare.Note = "", "", RepeatNote
+	if bare.Headers != nil {
+		bare.Headers = maps.Clone(bare.Headers)
+		delete(bare.Headers, "Content-Transfer-Encoding")
+	}
+	return &bare
+}
+
+// remember adds digest d (if any) to kept, up to maxPayloads.
+func remember(kept []string, d string) []string {
+	if d == "" || len(kept) >= maxPayloads || slices.Contains(kept, d) {
+		return kept
+	}
+	return append(kept, d)
 }
