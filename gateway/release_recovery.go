@@ -490,8 +490,17 @@ func (d *releaseAnswerDoc) setPassed(entries []json.RawMessage) ([]byte, error) 
 // nomination of the dispenser; and, lost or not, those an earlier recovery
 // of the dispenser's could not examine (owedSet), each against the attempt
 // whose answer was lost. On any failure it returns resp unchanged and says
-// so in the log.
-func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, resp *upstream.Response, attemptAt time.Time, lost bool) *upstream.Response {
+// so in the log. noOwed reports that it found nothing owed to the
+// dispenser and so did nothing: what the answer delivers need not be
+// looked for there again (recordDelivered), the dispenser's release hold
+// held throughout.
+func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, resp *upstream.Response, attemptAt time.Time, lost bool) (out *upstream.Response, noOwed bool) {
+	resp = p.recoverInto(ctx, requestJSON, resp, attemptAt, lost, &noOwed)
+	return resp, noOwed
+}
+
+// recoverInto is recoverRelease, setting *noOwed.
+func (p *EPSProcessor) recoverInto(ctx context.Context, requestJSON []byte, resp *upstream.Response, attemptAt time.Time, lost bool, noOwed *bool) *upstream.Response {
 	owner := releaseOwner(requestJSON)
 	if p.index == nil || owner == "" || resp.Status != 200 {
 		return resp
@@ -505,6 +514,7 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 		return resp
 	}
 	if !lost && len(owed) == 0 {
+		*noOwed = true
 		return resp
 	}
 	doc, err := parseReleaseAnswer(resp.Body)
@@ -896,8 +906,21 @@ func (p *EPSProcessor) forgetDelivered(ctx context.Context, requestJSON []byte, 
 		}
 		return nil
 	}
-	var gone []string
-	var unwritten map[string][]string
+	gone, unwritten := owedDelivered(owed, ids, keepTag)
+	if len(gone) == 0 {
+		return nil
+	}
+	if err := p.index.SetRemove(ctx, owedSet(owner), gone...); err != nil {
+		p.log.Warn("released prescriptions not taken off those owed to the dispenser; its next release may deliver them again", "dispenser", owner, "err", err)
+	}
+	return unwritten
+}
+
+// owedDelivered returns the members of owed (a dispenser's owedSet) that
+// an answer delivering ids settles, all but those tagged keepTag when it
+// is not "", and, by tag, the prescriptions among them of other requests'
+// answers never handed over.
+func owedDelivered(owed, ids []string, keepTag string) (gone []string, unwritten map[string][]string) {
 	for _, m := range owed {
 		sf, _, ok := parseOwed(m)
 		if !ok || !slices.Contains(ids, sf) {
@@ -914,11 +937,54 @@ func (p *EPSProcessor) forgetDelivered(ctx context.Context, requestJSON []byte, 
 		}
 		gone = append(gone, m)
 	}
-	if len(gone) == 0 {
-		return nil
+	return gone, unwritten
+}
+
+// ReleaseLog is an OutcomeLog that records an answer and takes what it
+// delivers off the release index in one atomic step (store.Memory and
+// store.Redis satisfy it).
+type ReleaseLog interface {
+	PutReplyRemoving(ctx context.Context, key string, body []byte, ttl time.Duration, removals ...store.SetRemoval) error
+}
+
+// recordDelivered records rec, EPS's answer resp to the $release
+// requestJSON, under key, and takes what it delivers off the index as
+// forgetDelivered does, which it returns as forgetDelivered does. With a
+// ReleaseLog the record and the removals are one step, and the owed set
+// is not read when noOwed says it holds nothing (recoverRelease read it,
+// the dispenser's release hold held since): one round trip where the
+// record, the nominations, the owed set's read and its removal took one
+// each. An error is the record's.
+func (p *EPSProcessor) recordDelivered(ctx context.Context, key string, rec recordedAnswer, requestJSON []byte, resp *upstream.Response, keepTag string, noOwed bool) (map[string][]string, error) {
+	rl, ok := p.outcomes.(ReleaseLog)
+	owner := releaseOwner(requestJSON)
+	var ids []string
+	if ok && p.index != nil && resp.Status == 200 && owner != "" {
+		ids = releasedIDs(resp.Body)
 	}
-	if err := p.index.SetRemove(ctx, owedSet(owner), gone...); err != nil {
-		p.log.Warn("released prescriptions not taken off those owed to the dispenser; its next release may deliver them again", "dispenser", owner, "err", err)
+	if len(ids) == 0 {
+		if err := p.record(ctx, key, rec); err != nil {
+			return nil, err
+		}
+		return p.forgetDelivered(ctx, requestJSON, resp, keepTag), nil
 	}
-	return unwritten
+	removals := []store.SetRemoval{{Set: nominationSet(owner), Members: ids}}
+	var unwritten map[string][]string
+	if !noOwed {
+		owed, err := p.index.SetMembers(ctx, owedSet(owner))
+		if err != nil {
+			p.log.Warn("released prescriptions not taken off those owed to the dispenser; its next release may deliver them again", "dispenser", owner, "err", err)
+		}
+		var gone []string
+		gone, unwritten = owedDelivered(owed, ids, keepTag)
+		removals = append(removals, store.SetRemoval{Set: owedSet(owner), Members: gone})
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode EPS answer: %w", err)
+	}
+	if err := rl.PutReplyRemoving(ctx, key, b, p.outcomeTTL, removals...); err != nil {
+		return nil, err
+	}
+	return unwritten, nil
 }

@@ -434,7 +434,7 @@ func (d *diffRun) step() {
 		rok, rerr := d.red.Touch(ctx, key, ttl)
 		d.expired(ttl, "seen:"+key)
 		d.same("Touch", fmt.Sprint(mok, " ", class(merr)), fmt.Sprint(rok, " ", class(rerr)))
-	case 22: // PutReply or KeepReply
+	case 22: // PutReply, PutReplyRemoving or KeepReply
 		key, ttl := pick(d, diffKeys), d.ttl()
 		body := d.data()
 		d.settle("seen:"+key, "reply:"+key)
@@ -452,6 +452,13 @@ func (d *diffRun) step() {
 			}
 			removals = append(removals, rm)
 			d.settle("set:" + rm.Set)
+		}
+		if d.ch.intn(2) == 0 {
+			d.note("PutReplyRemoving %s %q ttl=%s removals=%+v", key, body, ttl, removals)
+			d.same("PutReplyRemoving", class(d.mem.PutReplyRemoving(ctx, key, body, ttl, removals...)),
+				class(d.red.PutReplyRemoving(ctx, key, body, ttl, removals...)))
+			d.expired(ttl, "reply:"+key)
+			return
 		}
 		d.note("KeepReply %s %q ttl=%s removals=%+v", key, body, ttl, removals)
 		mok, merr := d.mem.KeepReply(ctx, key, body, ttl, removals...)

@@ -265,6 +265,32 @@ func (r *Redis) PutReply(ctx context.Context, key string, body []byte, ttl time.
 	return nil
 }
 
+// PutReplyRemoving is Memory.PutReplyRemoving's Redis form: SET PX and
+// an SREM per removal in one script (putReplyRemovingScript), which with
+// WaitReplicas waits for the replicas, as PutReply and SetRemove do.
+func (r *Redis) PutReplyRemoving(ctx context.Context, key string, body []byte, ttl time.Duration, removals ...SetRemoval) error {
+	keys := []string{r.prefix + "reply:" + key}
+	args := []any{body, keyTTL(ttl).Milliseconds()}
+	keys, args = r.removalArgs(keys, args, removals)
+	if err := putReplyRemovingScript.Run(ctx, r.scripts, keys, args...).Err(); err != nil {
+		return fmt.Errorf("redis put reply %s: %w", key, err)
+	}
+	return nil
+}
+
+// removalArgs appends the KEYS (a set each) and ARGV (the number of
+// members, then the members) of the removals that remove any, as
+// setMembersLua reads them.
+func (r *Redis) removalArgs(keys []string, args []any, removals []SetRemoval) ([]string, []any) {
+	for _, rm := range removals {
+		if len(rm.Members) > 0 {
+			keys = append(keys, r.setKey(rm.Set))
+			args = appendMembers(args, rm.Members)
+		}
+	}
+	return keys, args
+}
+
 // KeepReply implements Store with SET PX, PEXPIRE, SET NX PX and an SREM
 // per removal in one script (keepReplyScript), which with WaitReplicas
 // waits for the replicas: the answer it keeps is handed to the sender
@@ -272,12 +298,7 @@ func (r *Redis) PutReply(ctx context.Context, key string, body []byte, ttl time.
 func (r *Redis) KeepReply(ctx context.Context, key string, body []byte, ttl time.Duration, removals ...SetRemoval) (bool, error) {
 	keys := []string{r.prefix + "reply:" + key, r.prefix + "seen:" + key}
 	args := []any{body, keyTTL(ttl).Milliseconds(), seenMark()}
-	for _, rm := range removals {
-		if len(rm.Members) > 0 {
-			keys = append(keys, r.setKey(rm.Set))
-			args = appendMembers(args, rm.Members)
-		}
-	}
+	keys, args = r.removalArgs(keys, args, removals)
 	touched, err := keepReplyScript.Run(ctx, r.scripts, keys, args...).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis keep reply %s: %w", key, err)

@@ -297,6 +297,16 @@ for k = 3, #KEYS do a = members('SREM', k, a) end
 return touched
 `)
 
+// putReplyRemovingScript: KEYS[1] the reply key, then a set per
+// removal; ARGV[1] the body, ARGV[2] its ttl ms, then per removal the
+// number of members and the members. SET reply PX, then SREM.
+var putReplyRemovingScript = redis.NewScript(setMembersLua + `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local a = 3
+for k = 2, #KEYS do a = members('SREM', k, a) end
+return 1
+`)
+
 // setAddScript: KEYS[1] the set; ARGV[1] its ttl ms, ARGV[2] the number
 // of members, then the members. SADD, then PEXPIRE.
 var setAddScript = redis.NewScript(setMembersLua + `
