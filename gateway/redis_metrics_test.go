@@ -141,7 +141,7 @@ func TestScriptNamesDistinct(t *testing.T) {
 			seen[sha] = name
 		}
 	}
-	if n != 27 {
-		t.Errorf("%d named scripts, want 27 (18 store, 2 journal, 7 cancels)", n)
+	if n != 28 {
+		t.Errorf("%d named scripts, want 28 (19 store, 2 journal, 7 cancels)", n)
 	}
 }

@@ -13,6 +13,7 @@ func ScriptNames() map[string]string {
 		extendScript.Hash():           "store.extend",
 		retryScript.Hash():            "store.retry",
 		completeScript.Hash():         "store.complete",
+		completeClaimScript.Hash():    "store.complete_claim",
 		requeueScript.Hash():          "store.requeue",
 		dropScript.Hash():             "store.drop",
 		reserveScript.Hash():          "store.reserve",
