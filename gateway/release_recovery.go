@@ -275,30 +275,31 @@ func (p *EPSProcessor) forgetNomination(ctx context.Context, bundleJSON []byte) 
 	}
 }
 
-// nominationAddition is the index entry of a prescription-order Bundle:
-// its short-form id in its nominated pharmacy's set; false when it names
-// no nominated pharmacy (or cannot be read).
-func nominationAddition(bundleJSON []byte) (store.SetAddition, bool) {
-	// Only the fields needed are decoded: the whole FHIR model of the
-	// Bundle cost as much as a tenth of the gateway's time per message.
-	var b struct {
-		Entry []struct {
-			Resource struct {
-				ResourceType    string            `json:"resourceType"`
-				GroupIdentifier *fhir.Identifier  `json:"groupIdentifier"`
-				Identifier      []fhir.Identifier `json:"identifier"`
-				DispenseRequest *struct {
-					Performer *struct {
-						Identifier *fhir.Identifier `json:"identifier"`
-					} `json:"performer"`
-				} `json:"dispenseRequest"`
-			} `json:"resource"`
-		} `json:"entry"`
-	}
-	if err := gojson.Unmarshal(bundleJSON, &b); err != nil {
-		return store.SetAddition{}, false
-	}
-	shortForm, ods, items := "", "", 0
+// prescriptionFields is what the release index reads of a
+// prescription-order Bundle: its MedicationRequests' short-form id, line
+// items and nominated pharmacy. Only these fields are decoded
+// (goccy/go-json): the whole FHIR model of the Bundle cost as much as a
+// tenth of the gateway's time per message.
+type prescriptionFields struct {
+	ResourceType string `json:"resourceType"`
+	Entry        []struct {
+		Resource struct {
+			ResourceType    string            `json:"resourceType"`
+			GroupIdentifier *fhir.Identifier  `json:"groupIdentifier"`
+			Identifier      []fhir.Identifier `json:"identifier"`
+			DispenseRequest *struct {
+				Performer *struct {
+					Identifier *fhir.Identifier `json:"identifier"`
+				} `json:"performer"`
+			} `json:"dispenseRequest"`
+		} `json:"resource"`
+	} `json:"entry"`
+}
+
+// prescription returns the short-form id (upper case), the number of line
+// items and the nominated pharmacy ("" for none: the first performer) of
+// the MedicationRequests, as sentPrescriptionIn and nominatedIn read them.
+func (b *prescriptionFields) prescription() (shortForm string, items int, ods string) {
 	for _, e := range b.Entry {
 		mr := e.Resource
 		if mr.ResourceType != "MedicationRequest" {
@@ -316,6 +317,18 @@ func nominationAddition(bundleJSON []byte) (store.SetAddition, bool) {
 			ods = dr.Performer.Identifier.Value
 		}
 	}
+	return shortForm, items, ods
+}
+
+// nominationAddition is the index entry of a prescription-order Bundle:
+// its short-form id in its nominated pharmacy's set; false when it names
+// no nominated pharmacy (or cannot be read).
+func nominationAddition(bundleJSON []byte) (store.SetAddition, bool) {
+	var b prescriptionFields
+	if err := gojson.Unmarshal(bundleJSON, &b); err != nil {
+		return store.SetAddition{}, false
+	}
+	shortForm, items, ods := b.prescription()
 	if shortForm == "" || items == 0 || ods == "" {
 		return store.SetAddition{}, false
 	}
@@ -416,29 +429,53 @@ func shortFormIDs(entries []json.RawMessage) []string {
 }
 
 // entryShortForm returns the short-form id of the prescription in a
-// passedPrescriptions entry; false when it cannot be read.
+// passedPrescriptions entry (a Bundle whose MedicationRequests carry it
+// and a line item at least, as sentPrescriptionOf reads it); false when
+// it cannot be read. Only those fields are decoded (prescriptionFields):
+// decoding each prescription's Bundle whole made reading a release
+// answer's ids cost more than a millisecond, every time it was read.
 func entryShortForm(e json.RawMessage) (string, bool) {
 	var entry struct {
-		Resource json.RawMessage `json:"resource"`
+		Resource prescriptionFields `json:"resource"`
 	}
-	if json.Unmarshal(e, &entry) != nil {
+	if gojson.Unmarshal(e, &entry) != nil || entry.Resource.ResourceType != "Bundle" {
 		return "", false
 	}
-	sp, err := sentPrescriptionOf(entry.Resource)
-	if err != nil {
+	sf, items, _ := entry.Resource.prescription()
+	if sf == "" || items == 0 {
 		return "", false
 	}
-	return sp.ShortFormID, true
+	return sf, true
 }
 
-// releasedIDs returns the short-form ids a $release answer releases.
+// releasedIDs returns the short-form ids a $release answer releases: of
+// the prescriptions in the entries of the first parameter named
+// passedPrescriptions (shortFormIDs), nil when the answer cannot be read
+// so far. It reads the answer as parseReleaseAnswer and passed do, but in
+// one pass that keeps only that parameter's entries (goccy/go-json).
 func releasedIDs(body []byte) []string {
-	d, err := parseReleaseAnswer(body)
-	if err != nil {
+	var a struct {
+		Parameter []struct {
+			Name     any             `json:"name"`
+			Resource json.RawMessage `json:"resource"`
+		} `json:"parameter"`
+	}
+	if gojson.Unmarshal(body, &a) != nil {
 		return nil
 	}
-	entries, _, _ := d.passed()
-	return shortFormIDs(entries)
+	for _, prm := range a.Parameter {
+		if name, _ := prm.Name.(string); name != "passedPrescriptions" {
+			continue
+		}
+		var bundle struct {
+			Entry []json.RawMessage `json:"entry"`
+		}
+		if gojson.Unmarshal(prm.Resource, &bundle) != nil {
+			return nil
+		}
+		return shortFormIDs(bundle.Entry)
+	}
+	return nil
 }
 
 // addPassed appends entries to passedPrescriptions and returns the answer.
