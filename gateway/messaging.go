@@ -146,7 +146,7 @@ func newMessaging(cfg Config, st store.Store, log *slog.Logger, m *Metrics, opts
 	}
 	g.delivery = outbox.NewWorker(wc)
 	g.inboxHandoff = outbox.NewHandoff(cfg.InboxWorkers, func(ctx context.Context, l *store.Lease) {
-		g.processLease(ctx, l, g.now())
+		g.processLease(ctx, ctx, l, g.now()) // handed over: no next to claim (Lease.More false)
 	})
 	return g
 }
@@ -171,7 +171,8 @@ func (s *Server) RunWorkers(ctx context.Context) {
 	go func() { defer wg.Done(); g.delivery.Run(ctx) }()
 	go func() {
 		defer wg.Done()
-		g.inboxHandoff.Loop(ctx, g.cfg.InboxWorkers, g.cfg.PollInterval, g.inboxWake, g.cfg.ShutdownTimeout, g.processOne)
+		g.inboxHandoff.Loop(ctx, g.cfg.InboxWorkers, g.cfg.PollInterval, g.inboxWake, g.cfg.ShutdownTimeout,
+			func(work context.Context) bool { return g.processUntil(ctx, work) })
 	}()
 	wg.Wait()
 }

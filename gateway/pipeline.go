@@ -101,8 +101,17 @@ func processBackoff(base time.Duration, n int) time.Duration {
 // next at once: when another message was waiting as this one was claimed
 // (store.Lease.More), and then another worker is woken for it too; else
 // the worker waits to be woken (by a message accepted) or for its pool's
-// poll tick (outbox.Loop).
-func (g *messaging) processOne(ctx context.Context) bool {
+// poll tick (outbox.Loop). With a store.CompleteClaimer that step claims
+// the next message too when another was waiting, which this worker then
+// processes: one round trip to the store fewer per message while messages
+// wait.
+func (g *messaging) processOne(ctx context.Context) bool { return g.processUntil(ctx, ctx) }
+
+// processUntil is processOne in a worker pool that stops when pool is
+// done: from then on no next message is claimed with the completion of
+// one (a step started before keeps its working context, ctx, for the
+// grace period: outbox.Loop).
+func (g *messaging) processUntil(pool, ctx context.Context) bool {
 	now := g.now()
 	l, err := g.store.Claim(ctx, inboxQueue, now, g.cfg.Lease)
 	if err != nil {
@@ -115,15 +124,27 @@ func (g *messaging) processOne(ctx context.Context) bool {
 	if l == nil {
 		return false
 	}
-	if l.More { // another worker for the next one
-		g.wakeInbox()
+	for {
+		if l.More { // another worker for the next one
+			g.wakeInbox()
+		}
+		next, asked := g.processLease(pool, ctx, l, now)
+		if !asked {
+			return l.More
+		}
+		if next == nil { // nothing more due
+			return false
+		}
+		l, now = next, g.now()
 	}
-	g.processLease(ctx, l, now)
-	return l.More
 }
 
-// processLease is processOne's work on the message claimed (l) at now.
-func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.Time) {
+// processLease is processOne's work on the message claimed (l) at now. It
+// returns the next message, claimed as this one was completed, and
+// whether it was asked for (claimsNext; not once its pool stops, pool
+// done): when it was, a nil next means none was due; when not, the
+// caller claims the next itself.
+func (g *messaging) processLease(pool, ctx context.Context, l *store.Lease, now time.Time) (next *store.Lease, asked bool) {
 	e, err := decodeInboxEntry(l.Data)
 	if err != nil {
 		// The item's id (inboxEntry.item) still names the message.
@@ -132,7 +153,7 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 			in.Interaction, in.MessageID = interaction, id
 		}
 		g.deadLetter(ctx, l, inboxEntry{Inbound: in}, fmt.Sprintf("unreadable inbox entry: %v", err), now)
-		return
+		return nil, false
 	}
 	log := lazyInboundLog(g.log, &e.Inbound)
 	stop := outbox.Hold(ctx, g.store, l, g.cfg.Lease, g.now)
@@ -151,17 +172,17 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 	if perr != nil {
 		if ctx.Err() != nil { // stopped in mid-work: try again at once, not counted
 			_ = g.store.Retry(sctx, l, l.Data, now)
-			return
+			return nil, false
 		}
 		if IsDeferred(perr) && !IsPermanent(perr) {
 			if reason, poisoned := g.poisoned(&e, perr, now); poisoned {
 				log().Error("message goes to the dead letters: EPS fails it (5xx or no answer) every time while it answers others", "answers_5xx", e.Answered5xx,
 					"since", e.First5xxAt.UTC().Format(time.RFC3339), "err", perr)
 				g.deadLetter(ctx, l, e, reason, now)
-				return
+				return nil, false
 			}
 			g.defer_(sctx, log, l, e, perr, now)
-			return
+			return nil, false
 		}
 		e.Attempts++
 		e.LastError = perr.Error()
@@ -171,7 +192,7 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 				reason = permanentReason(perr)
 			}
 			g.deadLetter(ctx, l, e, reason, now)
-			return
+			return nil, false
 		}
 		next := now.Add(processBackoff(g.cfg.ProcessRetryInterval, e.Attempts))
 		it, err := e.item(next)
@@ -180,20 +201,21 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 		}
 		if err != nil {
 			log().Warn("processing failed and could not be rescheduled; retried when the lease runs out", "attempts", e.Attempts, "err", err)
-			return
+			return nil, false
 		}
 		log().Warn("processing failed; will retry", "attempts", e.Attempts, "next", next.UTC().Format(time.RFC3339), "err", perr)
 		g.metrics.processed.WithLabelValues("retry").Inc()
-		return
+		return nil, false
 	}
-	handed, err := g.complete(sctx, l, f, now)
+	asked = g.claimsNext(pool, l)
+	handed, next, err := g.complete(sctx, l, f, now, asked)
 	if err != nil {
 		if errors.Is(err, store.ErrLeaseLost) {
 			log().Warn("processed, but another worker took the message over; its answers are left to that worker", "err", err)
 		} else {
 			log().Error("processed, but the answers could not be stored; processed again when the lease runs out", "err", err)
 		}
-		return
+		return nil, false
 	}
 	if len(f.Enqueue) > 1 || len(f.Enqueue) == 1 && !handed {
 		g.delivery.Wake() // answers not handed to a delivery worker wait in the outbox
@@ -205,17 +227,27 @@ func (g *messaging) processLease(ctx context.Context, l *store.Lease, now time.T
 	g.metrics.processed.WithLabelValues("done").Inc()
 	g.metrics.exchange(e.Inbound.Interaction, exchangeOutcome(out), e.Inbound.ReceivedAt, now)
 	g.answered.note(e.Inbound.Interaction, now)
-	return
+	return next, asked
+}
+
+// claimsNext reports whether the step that completes l claims the next
+// message of the inbox too (store.CompleteClaimer): when another was due
+// as l was claimed, and the worker's pool is not stopping (pool done).
+func (g *messaging) claimsNext(pool context.Context, l *store.Lease) bool {
+	_, ok := g.store.(store.CompleteClaimer)
+	return ok && l.More && pool.Err() == nil
 }
 
 // complete completes a processed message, queueing its answers (f). When
 // a delivery worker is idle the first answer is queued already claimed for
 // it and handed to it (outbox.Handoff), so that it does not claim it from
-// the store; handed says whether it was.
-func (g *messaging) complete(ctx context.Context, l *store.Lease, f store.Finish, now time.Time) (handed bool, err error) {
+// the store; handed says whether it was. With claim (claimsNext) the same
+// step claims the next message of the inbox at now, returned as next.
+func (g *messaging) complete(ctx context.Context, l *store.Lease, f store.Finish, now time.Time, claim bool) (handed bool, next *store.Lease, err error) {
 	h := g.delivery.Handoff()
 	if len(f.Enqueue) == 0 || !h.Reserve() {
-		return false, g.store.Complete(ctx, l, f)
+		next, err = g.finish(ctx, l, f, now, claim)
+		return false, next, err
 	}
 	// The reservation is given (or given back) whatever happens, a panic
 	// included: the delivery worker reserved waits for it.
@@ -230,16 +262,25 @@ func (g *messaging) complete(ctx context.Context, l *store.Lease, f store.Finish
 	held[0].Token, held[0].Due = ids.NewUUID(), now.Add(g.cfg.Lease)
 	fh := f // all of f (a dead letter and its head included), its first item held
 	fh.Enqueue = held
-	err = g.store.Complete(ctx, l, fh)
+	next, err = g.finish(ctx, l, fh, now, claim)
 	if err == nil {
 		give(held[0].HeldLease())
-		return true, nil
+		return true, next, nil
 	}
 	give(nil)
 	if errors.Is(err, store.ErrHeldQueued) { // an answer id taken: queue it as usual
-		err = g.store.Complete(ctx, l, f)
+		next, err = g.finish(ctx, l, f, now, claim)
 	}
-	return false, err
+	return false, next, err
+}
+
+// finish completes l, writing f; with claim it claims the next message of
+// the inbox at now in the same step (store.CompleteClaimer).
+func (g *messaging) finish(ctx context.Context, l *store.Lease, f store.Finish, now time.Time, claim bool) (*store.Lease, error) {
+	if cc, ok := g.store.(store.CompleteClaimer); ok && claim {
+		return cc.CompleteClaim(ctx, l, f, now, g.cfg.Lease)
+	}
+	return nil, g.store.Complete(ctx, l, f)
 }
 
 // poisoned counts an EPS failure of e (perr, deferred: a 5xx answer, or

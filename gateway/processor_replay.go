@@ -214,11 +214,12 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		return nil, false, nil, fmt.Errorf("%s %s: %d answer without a FHIR resource (not from EPS itself?), request %s: %.200q",
 			in.Interaction, in.MessageID, resp.Status, resp.RequestID, resp.Body)
 	}
+	noOwed := false // the dispenser's owed set read, and empty (recoverRelease)
 	if canon == v3.NominatedReleaseRequest {
 		// An earlier attempt may have released prescriptions whose answer
 		// was lost: recover them into this answer, and those an earlier
 		// recovery could not (release_recovery.go).
-		resp = p.recoverRelease(ctx, body, resp, attemptAt, sentBefore || resp.Attempts > 1)
+		resp, noOwed = p.recoverRelease(ctx, body, resp, attemptAt, sentBefore || resp.Attempts > 1)
 	}
 	rec := recordedAnswer{Status: resp.Status, Body: resp.Body, From: senderOf(in)}
 	// An earlier sending may have taken effect: porxgate's own (recorded
@@ -252,20 +253,26 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 			rec.Handover = true
 		}
 	}
-	if p.outcomes != nil {
-		if err := p.record(ctx, key, rec); err != nil {
-			h.settle(ctx, false) // unanswered: what it released stays owed
-			return nil, false, nil, Deferred(fmt.Errorf("%s %s: EPS answered %d but the answer could not be recorded: %w", in.Interaction, in.MessageID, resp.Status, err))
-		}
+	tag := ""
+	if h != nil {
+		tag = h.tag
 	}
-	if op == opRelease {
-		tag := ""
-		if h != nil {
-			tag = h.tag
-		}
-		if unwritten := p.forgetDelivered(ctx, body, resp, tag); h != nil {
-			h.unwritten = unwritten
-		}
+	var unwritten map[string][]string
+	switch {
+	case p.outcomes != nil && op == opRelease:
+		// Recorded, and what it delivers off the index, in one step.
+		unwritten, err = p.recordDelivered(ctx, key, rec, body, resp, tag, noOwed)
+	case p.outcomes != nil:
+		err = p.record(ctx, key, rec)
+	case op == opRelease:
+		unwritten = p.forgetDelivered(ctx, body, resp, tag)
+	}
+	if err != nil {
+		h.settle(ctx, false) // unanswered: what it released stays owed
+		return nil, false, nil, Deferred(fmt.Errorf("%s %s: EPS answered %d but the answer could not be recorded: %w", in.Interaction, in.MessageID, resp.Status, err))
+	}
+	if h != nil {
+		h.unwritten = unwritten
 	}
 	if isPrescriptionOrder(canon) && !sentBefore && resp.Attempts <= 1 && resp.Status >= 400 && resp.Status < 500 &&
 		!isDuplicateRefusal(resp) && !isDuplicateMessage(resp) {

@@ -141,7 +141,7 @@ func TestScriptNamesDistinct(t *testing.T) {
 			seen[sha] = name
 		}
 	}
-	if n != 26 {
-		t.Errorf("%d named scripts, want 26 (17 store, 2 journal, 7 cancels)", n)
+	if n != 28 {
+		t.Errorf("%d named scripts, want 28 (19 store, 2 journal, 7 cancels)", n)
 	}
 }

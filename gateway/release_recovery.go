@@ -275,30 +275,31 @@ func (p *EPSProcessor) forgetNomination(ctx context.Context, bundleJSON []byte) 
 	}
 }
 
-// nominationAddition is the index entry of a prescription-order Bundle:
-// its short-form id in its nominated pharmacy's set; false when it names
-// no nominated pharmacy (or cannot be read).
-func nominationAddition(bundleJSON []byte) (store.SetAddition, bool) {
-	// Only the fields needed are decoded: the whole FHIR model of the
-	// Bundle cost as much as a tenth of the gateway's time per message.
-	var b struct {
-		Entry []struct {
-			Resource struct {
-				ResourceType    string            `json:"resourceType"`
-				GroupIdentifier *fhir.Identifier  `json:"groupIdentifier"`
-				Identifier      []fhir.Identifier `json:"identifier"`
-				DispenseRequest *struct {
-					Performer *struct {
-						Identifier *fhir.Identifier `json:"identifier"`
-					} `json:"performer"`
-				} `json:"dispenseRequest"`
-			} `json:"resource"`
-		} `json:"entry"`
-	}
-	if err := gojson.Unmarshal(bundleJSON, &b); err != nil {
-		return store.SetAddition{}, false
-	}
-	shortForm, ods, items := "", "", 0
+// prescriptionFields is what the release index reads of a
+// prescription-order Bundle: its MedicationRequests' short-form id, line
+// items and nominated pharmacy. Only these fields are decoded
+// (goccy/go-json): the whole FHIR model of the Bundle cost as much as a
+// tenth of the gateway's time per message.
+type prescriptionFields struct {
+	ResourceType string `json:"resourceType"`
+	Entry        []struct {
+		Resource struct {
+			ResourceType    string            `json:"resourceType"`
+			GroupIdentifier *fhir.Identifier  `json:"groupIdentifier"`
+			Identifier      []fhir.Identifier `json:"identifier"`
+			DispenseRequest *struct {
+				Performer *struct {
+					Identifier *fhir.Identifier `json:"identifier"`
+				} `json:"performer"`
+			} `json:"dispenseRequest"`
+		} `json:"resource"`
+	} `json:"entry"`
+}
+
+// prescription returns the short-form id (upper case), the number of line
+// items and the nominated pharmacy ("" for none: the first performer) of
+// the MedicationRequests, as sentPrescriptionIn and nominatedIn read them.
+func (b *prescriptionFields) prescription() (shortForm string, items int, ods string) {
 	for _, e := range b.Entry {
 		mr := e.Resource
 		if mr.ResourceType != "MedicationRequest" {
@@ -316,6 +317,18 @@ func nominationAddition(bundleJSON []byte) (store.SetAddition, bool) {
 			ods = dr.Performer.Identifier.Value
 		}
 	}
+	return shortForm, items, ods
+}
+
+// nominationAddition is the index entry of a prescription-order Bundle:
+// its short-form id in its nominated pharmacy's set; false when it names
+// no nominated pharmacy (or cannot be read).
+func nominationAddition(bundleJSON []byte) (store.SetAddition, bool) {
+	var b prescriptionFields
+	if err := gojson.Unmarshal(bundleJSON, &b); err != nil {
+		return store.SetAddition{}, false
+	}
+	shortForm, items, ods := b.prescription()
 	if shortForm == "" || items == 0 || ods == "" {
 		return store.SetAddition{}, false
 	}
@@ -416,29 +429,53 @@ func shortFormIDs(entries []json.RawMessage) []string {
 }
 
 // entryShortForm returns the short-form id of the prescription in a
-// passedPrescriptions entry; false when it cannot be read.
+// passedPrescriptions entry (a Bundle whose MedicationRequests carry it
+// and a line item at least, as sentPrescriptionOf reads it); false when
+// it cannot be read. Only those fields are decoded (prescriptionFields):
+// decoding each prescription's Bundle whole made reading a release
+// answer's ids cost more than a millisecond, every time it was read.
 func entryShortForm(e json.RawMessage) (string, bool) {
 	var entry struct {
-		Resource json.RawMessage `json:"resource"`
+		Resource prescriptionFields `json:"resource"`
 	}
-	if json.Unmarshal(e, &entry) != nil {
+	if gojson.Unmarshal(e, &entry) != nil || entry.Resource.ResourceType != "Bundle" {
 		return "", false
 	}
-	sp, err := sentPrescriptionOf(entry.Resource)
-	if err != nil {
+	sf, items, _ := entry.Resource.prescription()
+	if sf == "" || items == 0 {
 		return "", false
 	}
-	return sp.ShortFormID, true
+	return sf, true
 }
 
-// releasedIDs returns the short-form ids a $release answer releases.
+// releasedIDs returns the short-form ids a $release answer releases: of
+// the prescriptions in the entries of the first parameter named
+// passedPrescriptions (shortFormIDs), nil when the answer cannot be read
+// so far. It reads the answer as parseReleaseAnswer and passed do, but in
+// one pass that keeps only that parameter's entries (goccy/go-json).
 func releasedIDs(body []byte) []string {
-	d, err := parseReleaseAnswer(body)
-	if err != nil {
+	var a struct {
+		Parameter []struct {
+			Name     any             `json:"name"`
+			Resource json.RawMessage `json:"resource"`
+		} `json:"parameter"`
+	}
+	if gojson.Unmarshal(body, &a) != nil {
 		return nil
 	}
-	entries, _, _ := d.passed()
-	return shortFormIDs(entries)
+	for _, prm := range a.Parameter {
+		if name, _ := prm.Name.(string); name != "passedPrescriptions" {
+			continue
+		}
+		var bundle struct {
+			Entry []json.RawMessage `json:"entry"`
+		}
+		if gojson.Unmarshal(prm.Resource, &bundle) != nil {
+			return nil
+		}
+		return shortFormIDs(bundle.Entry)
+	}
+	return nil
 }
 
 // addPassed appends entries to passedPrescriptions and returns the answer.
@@ -490,8 +527,17 @@ func (d *releaseAnswerDoc) setPassed(entries []json.RawMessage) ([]byte, error) 
 // nomination of the dispenser; and, lost or not, those an earlier recovery
 // of the dispenser's could not examine (owedSet), each against the attempt
 // whose answer was lost. On any failure it returns resp unchanged and says
-// so in the log.
-func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, resp *upstream.Response, attemptAt time.Time, lost bool) *upstream.Response {
+// so in the log. noOwed reports that it found nothing owed to the
+// dispenser and so did nothing: what the answer delivers need not be
+// looked for there again (recordDelivered), the dispenser's release hold
+// held throughout.
+func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, resp *upstream.Response, attemptAt time.Time, lost bool) (out *upstream.Response, noOwed bool) {
+	resp = p.recoverInto(ctx, requestJSON, resp, attemptAt, lost, &noOwed)
+	return resp, noOwed
+}
+
+// recoverInto is recoverRelease, setting *noOwed.
+func (p *EPSProcessor) recoverInto(ctx context.Context, requestJSON []byte, resp *upstream.Response, attemptAt time.Time, lost bool, noOwed *bool) *upstream.Response {
 	owner := releaseOwner(requestJSON)
 	if p.index == nil || owner == "" || resp.Status != 200 {
 		return resp
@@ -505,6 +551,7 @@ func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, r
 		return resp
 	}
 	if !lost && len(owed) == 0 {
+		*noOwed = true
 		return resp
 	}
 	doc, err := parseReleaseAnswer(resp.Body)
@@ -896,8 +943,21 @@ func (p *EPSProcessor) forgetDelivered(ctx context.Context, requestJSON []byte, 
 		}
 		return nil
 	}
-	var gone []string
-	var unwritten map[string][]string
+	gone, unwritten := owedDelivered(owed, ids, keepTag)
+	if len(gone) == 0 {
+		return nil
+	}
+	if err := p.index.SetRemove(ctx, owedSet(owner), gone...); err != nil {
+		p.log.Warn("released prescriptions not taken off those owed to the dispenser; its next release may deliver them again", "dispenser", owner, "err", err)
+	}
+	return unwritten
+}
+
+// owedDelivered returns the members of owed (a dispenser's owedSet) that
+// an answer delivering ids settles, all but those tagged keepTag when it
+// is not "", and, by tag, the prescriptions among them of other requests'
+// answers never handed over.
+func owedDelivered(owed, ids []string, keepTag string) (gone []string, unwritten map[string][]string) {
 	for _, m := range owed {
 		sf, _, ok := parseOwed(m)
 		if !ok || !slices.Contains(ids, sf) {
@@ -914,11 +974,54 @@ func (p *EPSProcessor) forgetDelivered(ctx context.Context, requestJSON []byte, 
 		}
 		gone = append(gone, m)
 	}
-	if len(gone) == 0 {
-		return nil
+	return gone, unwritten
+}
+
+// ReleaseLog is an OutcomeLog that records an answer and takes what it
+// delivers off the release index in one atomic step (store.Memory and
+// store.Redis satisfy it).
+type ReleaseLog interface {
+	PutReplyRemoving(ctx context.Context, key string, body []byte, ttl time.Duration, removals ...store.SetRemoval) error
+}
+
+// recordDelivered records rec, EPS's answer resp to the $release
+// requestJSON, under key, and takes what it delivers off the index as
+// forgetDelivered does, which it returns as forgetDelivered does. With a
+// ReleaseLog the record and the removals are one step, and the owed set
+// is not read when noOwed says it holds nothing (recoverRelease read it,
+// the dispenser's release hold held since): one round trip where the
+// record, the nominations, the owed set's read and its removal took one
+// each. An error is the record's.
+func (p *EPSProcessor) recordDelivered(ctx context.Context, key string, rec recordedAnswer, requestJSON []byte, resp *upstream.Response, keepTag string, noOwed bool) (map[string][]string, error) {
+	rl, ok := p.outcomes.(ReleaseLog)
+	owner := releaseOwner(requestJSON)
+	var ids []string
+	if ok && p.index != nil && resp.Status == 200 && owner != "" {
+		ids = releasedIDs(resp.Body)
 	}
-	if err := p.index.SetRemove(ctx, owedSet(owner), gone...); err != nil {
-		p.log.Warn("released prescriptions not taken off those owed to the dispenser; its next release may deliver them again", "dispenser", owner, "err", err)
+	if len(ids) == 0 {
+		if err := p.record(ctx, key, rec); err != nil {
+			return nil, err
+		}
+		return p.forgetDelivered(ctx, requestJSON, resp, keepTag), nil
 	}
-	return unwritten
+	removals := []store.SetRemoval{{Set: nominationSet(owner), Members: ids}}
+	var unwritten map[string][]string
+	if !noOwed {
+		owed, err := p.index.SetMembers(ctx, owedSet(owner))
+		if err != nil {
+			p.log.Warn("released prescriptions not taken off those owed to the dispenser; its next release may deliver them again", "dispenser", owner, "err", err)
+		}
+		var gone []string
+		gone, unwritten = owedDelivered(owed, ids, keepTag)
+		removals = append(removals, store.SetRemoval{Set: owedSet(owner), Members: gone})
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode EPS answer: %w", err)
+	}
+	if err := rl.PutReplyRemoving(ctx, key, b, p.outcomeTTL, removals...); err != nil {
+		return nil, err
+	}
+	return unwritten, nil
 }

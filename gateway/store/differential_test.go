@@ -361,7 +361,7 @@ func (d *diffRun) step() {
 		data, due := d.data(), d.now.Add(d.offset())
 		d.note("Retry lease %d (%s) data=%q due=%s", i, leaseString(p.m), data, due.Sub(t0))
 		d.same("Retry", class(d.mem.Retry(ctx, p.m, data, due)), class(d.red.Retry(ctx, p.r, data, due)))
-	case 14, 15, 16: // Complete
+	case 14, 15, 16: // Complete, or CompleteClaim
 		p, i, ok := d.lease()
 		if !ok {
 			return
@@ -369,6 +369,18 @@ func (d *diffRun) step() {
 		f := store.Finish{Enqueue: d.items(2, true)}
 		if d.ch.intn(2) == 0 {
 			f.DeadLetter = []byte(pick(d, diffDead))
+		}
+		if d.ch.intn(3) == 0 {
+			lease := d.leaseLen()
+			d.note("CompleteClaim lease %d (%s) dead=%q%s lease=%s", i, leaseString(p.m), f.DeadLetter, describe(f.Enqueue), lease)
+			ml, merr := d.mem.CompleteClaim(ctx, p.m, f, d.now, lease)
+			rl, rerr := d.red.CompleteClaim(ctx, p.r, f, d.now, lease)
+			d.same("CompleteClaim", leaseString(ml)+" "+class(merr), leaseString(rl)+" "+class(rerr))
+			d.hold(f.Enqueue)
+			if ml != nil && rl != nil {
+				d.keep(leasePair{m: ml, r: rl})
+			}
+			return
 		}
 		d.note("Complete lease %d (%s) dead=%q%s", i, leaseString(p.m), f.DeadLetter, describe(f.Enqueue))
 		d.same("Complete", class(d.mem.Complete(ctx, p.m, f)), class(d.red.Complete(ctx, p.r, f)))
@@ -434,7 +446,7 @@ func (d *diffRun) step() {
 		rok, rerr := d.red.Touch(ctx, key, ttl)
 		d.expired(ttl, "seen:"+key)
 		d.same("Touch", fmt.Sprint(mok, " ", class(merr)), fmt.Sprint(rok, " ", class(rerr)))
-	case 22: // PutReply or KeepReply
+	case 22: // PutReply, PutReplyRemoving or KeepReply
 		key, ttl := pick(d, diffKeys), d.ttl()
 		body := d.data()
 		d.settle("seen:"+key, "reply:"+key)
@@ -452,6 +464,13 @@ func (d *diffRun) step() {
 			}
 			removals = append(removals, rm)
 			d.settle("set:" + rm.Set)
+		}
+		if d.ch.intn(2) == 0 {
+			d.note("PutReplyRemoving %s %q ttl=%s removals=%+v", key, body, ttl, removals)
+			d.same("PutReplyRemoving", class(d.mem.PutReplyRemoving(ctx, key, body, ttl, removals...)),
+				class(d.red.PutReplyRemoving(ctx, key, body, ttl, removals...)))
+			d.expired(ttl, "reply:"+key)
+			return
 		}
 		d.note("KeepReply %s %q ttl=%s removals=%+v", key, body, ttl, removals)
 		mok, merr := d.mem.KeepReply(ctx, key, body, ttl, removals...)

@@ -126,7 +126,13 @@
 //     if the gateway stops before finishing it, the lease runs out and the
 //     item is claimed like any other.
 //  2. inbox worker, Claim: ZRANGEBYSCORE, HGET data, HSET token, ZADD lease
-//     end (claimScript), for a message queued while no worker was idle
+//     end (claimScript), for a message queued while no worker was idle;
+//     but a worker whose message was claimed while another waited
+//     (Lease.More) claims the next in the round trip of step 6 that
+//     completes it (CompleteClaim, completeClaimScript: completeScript's
+//     work, then claimScript's), so that a message waiting in a backlog
+//     costs no round trip of its own here (the gateway's
+//     TestWaitingMessagesClaimedAsTheLastCompletes)
 //  3. EPS processor, ReserveReply: GET the recorded EPS answer; when there
 //     is none, SET the attempt PX (and the call's mark) and SADD + PEXPIRE
 //     the prescription's nomination (reserveScript)

@@ -229,6 +229,30 @@ func (m *Memory) PutReply(_ context.Context, key string, body []byte, ttl time.D
 	return nil
 }
 
+// PutReplyRemoving is PutReply and a SetRemove per removal in one atomic
+// step.
+func (m *Memory) PutReplyRemoving(_ context.Context, key string, body []byte, ttl time.Duration, removals ...SetRemoval) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	m.putReply(m.now(), key, body, ttl)
+	m.removeLocked(removals)
+	return nil
+}
+
+// removeLocked makes the removals, for a caller that holds mu.
+func (m *Memory) removeLocked(removals []SetRemoval) {
+	for _, r := range removals {
+		if s, ok := m.sets[r.Set]; ok {
+			for _, v := range r.Members {
+				delete(s.members, v)
+			}
+		}
+	}
+}
+
 // KeepReply implements Store.
 func (m *Memory) KeepReply(ctx context.Context, key string, body []byte, ttl time.Duration, removals ...SetRemoval) (bool, error) {
 	m.mu.Lock()
@@ -238,13 +262,7 @@ func (m *Memory) KeepReply(ctx context.Context, key string, body []byte, ttl tim
 	}
 	now := m.now()
 	m.putReply(now, key, body, ttl)
-	for _, r := range removals {
-		if s, ok := m.sets[r.Set]; ok {
-			for _, v := range r.Members {
-				delete(s.members, v)
-			}
-		}
-	}
+	m.removeLocked(removals)
 	if m.touchLocked(now, key, ttl) {
 		return true, nil
 	}

@@ -158,6 +158,15 @@ func (m *Memory) Retry(_ context.Context, l *Lease, data []byte, due time.Time) 
 	return nil
 }
 
+// CompleteClaim implements CompleteClaimer: Complete, then, when it
+// completed l, Claim of l's queue.
+func (m *Memory) CompleteClaim(ctx context.Context, l *Lease, f Finish, now time.Time, lease time.Duration) (*Lease, error) {
+	if err := m.Complete(ctx, l, f); err != nil {
+		return nil, err
+	}
+	return m.Claim(ctx, l.Queue, now, lease)
+}
+
 // Complete implements Store.
 func (m *Memory) Complete(_ context.Context, l *Lease, f Finish) error {
 	m.mu.Lock()

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"time"
 )
@@ -91,4 +92,14 @@ type Finish struct {
 	// keeps), kept beside it (DeadLetterHeads); nil: none, a listing
 	// reads the dead letter whole.
 	DeadLetterHead []byte
+}
+
+// CompleteClaimer completes a lease and claims the next due item of its
+// queue in one step (Memory and Redis satisfy it): a worker that saw more
+// work due as it claimed (Lease.More) saves the round trip of its next
+// Claim. The completion is Complete's, with its errors (ErrLeaseLost,
+// ErrHeldQueued); only when it completed is anything claimed, as Claim
+// claims (nil: nothing due).
+type CompleteClaimer interface {
+	CompleteClaim(ctx context.Context, l *Lease, f Finish, now time.Time, lease time.Duration) (*Lease, error)
 }

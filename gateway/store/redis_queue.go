@@ -174,20 +174,57 @@ func (r *Redis) Retry(ctx context.Context, l *Lease, data []byte, due time.Time)
 	return leaseResult("retry", l, n, err)
 }
 
-// Complete implements Store.
-func (r *Redis) Complete(ctx context.Context, l *Lease, f Finish) error {
+// completeArgs returns the KEYS and ARGV of completeLua for l and f, the
+// arguments more between its own and the items'.
+func (r *Redis) completeArgs(l *Lease, f Finish, more ...any) ([]string, []any) {
 	push := "0"
 	if f.DeadLetter != nil {
 		push = "1"
 	}
-	keys, args := r.itemArgs(
+	args := append([]any{l.ID, l.Token, push, f.DeadLetter, strconv.Itoa(DeadLetterCap), endedMS, f.DeadLetterHead}, more...)
+	return r.itemArgs(
 		[]string{r.dueKey(l.Queue), r.itemPrefix(l.Queue) + l.ID, r.deadKey(), r.endedKey(l.Queue), r.deadHeadsKey(), r.deadHeadlessKey()},
-		[]any{l.ID, l.Token, push, f.DeadLetter, strconv.Itoa(DeadLetterCap), endedMS, f.DeadLetterHead}, f.Enqueue)
-	n, err := completeScript.Run(ctx, r.scripts, keys, args...).Int()
+		args, f.Enqueue)
+}
+
+// completeResult turns completeLua's answer into nil, ErrHeldQueued or
+// ErrLeaseLost.
+func completeResult(l *Lease, n int, err error) error {
 	if err == nil && n == 2 {
 		return fmt.Errorf("complete %s/%s: %w", l.Queue, l.ID, ErrHeldQueued)
 	}
 	return leaseResult("complete", l, n, err)
+}
+
+// Complete implements Store.
+func (r *Redis) Complete(ctx context.Context, l *Lease, f Finish) error {
+	keys, args := r.completeArgs(l, f)
+	n, err := completeScript.Run(ctx, r.scripts, keys, args...).Int()
+	return completeResult(l, n, err)
+}
+
+// CompleteClaim implements CompleteClaimer with one Lua script
+// (completeClaimScript): completeScript's work, then, when it completed
+// l, claimScript's on l's queue.
+func (r *Redis) CompleteClaim(ctx context.Context, l *Lease, f Finish, now time.Time, lease time.Duration) (*Lease, error) {
+	token := ids.NewUUID()
+	until := now.Add(lease)
+	keys, args := r.completeArgs(l, f, ms(now), ms(until), token, r.itemPrefix(l.Queue))
+	res, err := completeClaimScript.Run(ctx, r.scripts, keys, args...).Slice()
+	if err != nil {
+		return nil, completeResult(l, 0, err)
+	}
+	n, _ := res[0].(int64)
+	if err := completeResult(l, int(n), nil); err != nil || len(res) == 1 {
+		return nil, err
+	}
+	if len(res) != 4 {
+		return nil, fmt.Errorf("redis complete %s/%s and claim: unexpected reply %v", l.Queue, l.ID, res)
+	}
+	id, _ := res[1].(string)
+	data, _ := res[2].(string)
+	more, _ := res[3].(int64)
+	return &Lease{Queue: l.Queue, ID: id, Data: []byte(data), Token: token, Until: until, More: more > 0}, nil
 }
 
 // Requeue implements Store with one Lua script: LREM of the dead letter,
@@ -265,6 +302,32 @@ func (r *Redis) PutReply(ctx context.Context, key string, body []byte, ttl time.
 	return nil
 }
 
+// PutReplyRemoving is Memory.PutReplyRemoving's Redis form: SET PX and
+// an SREM per removal in one script (putReplyRemovingScript), which with
+// WaitReplicas waits for the replicas, as PutReply and SetRemove do.
+func (r *Redis) PutReplyRemoving(ctx context.Context, key string, body []byte, ttl time.Duration, removals ...SetRemoval) error {
+	keys := []string{r.prefix + "reply:" + key}
+	args := []any{body, keyTTL(ttl).Milliseconds()}
+	keys, args = r.removalArgs(keys, args, removals)
+	if err := putReplyRemovingScript.Run(ctx, r.scripts, keys, args...).Err(); err != nil {
+		return fmt.Errorf("redis put reply %s: %w", key, err)
+	}
+	return nil
+}
+
+// removalArgs appends the KEYS (a set each) and ARGV (the number of
+// members, then the members) of the removals that remove any, as
+// setMembersLua reads them.
+func (r *Redis) removalArgs(keys []string, args []any, removals []SetRemoval) ([]string, []any) {
+	for _, rm := range removals {
+		if len(rm.Members) > 0 {
+			keys = append(keys, r.setKey(rm.Set))
+			args = appendMembers(args, rm.Members)
+		}
+	}
+	return keys, args
+}
+
 // KeepReply implements Store with SET PX, PEXPIRE, SET NX PX and an SREM
 // per removal in one script (keepReplyScript), which with WaitReplicas
 // waits for the replicas: the answer it keeps is handed to the sender
@@ -272,12 +335,7 @@ func (r *Redis) PutReply(ctx context.Context, key string, body []byte, ttl time.
 func (r *Redis) KeepReply(ctx context.Context, key string, body []byte, ttl time.Duration, removals ...SetRemoval) (bool, error) {
 	keys := []string{r.prefix + "reply:" + key, r.prefix + "seen:" + key}
 	args := []any{body, keyTTL(ttl).Milliseconds(), seenMark()}
-	for _, rm := range removals {
-		if len(rm.Members) > 0 {
-			keys = append(keys, r.setKey(rm.Set))
-			args = appendMembers(args, rm.Members)
-		}
-	}
+	keys, args = r.removalArgs(keys, args, removals)
 	touched, err := keepReplyScript.Run(ctx, r.scripts, keys, args...).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis keep reply %s: %w", key, err)

@@ -101,36 +101,46 @@ enqueue(1, 1)
 return 1
 `)
 
+// claimLua is the body of claimScript as a function: claim leases the
+// longest-due item of the due set zk at now (ms) until till (ms) with
+// token, its hash key prefix prefix, and returns {id, data, more} (more:
+// 1 when another item was due too, else 0) or false. Entries of the due
+// set whose hash is gone are removed on the way. An item that holds the
+// call's token already (scored at its lease end) was leased by this very
+// call, run again by the client after its reply was lost: that item is
+// returned again, and no other is leased (which would leave the first
+// leased to nobody until its lease ran out).
+const claimLua = `
+local function claim(zk, now, till, token, prefix)
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', zk, till, till)) do
+    local hk = prefix .. id
+    if redis.call('HGET', hk, 'token') == token then
+      local due = redis.call('ZRANGEBYSCORE', zk, '-inf', now, 'LIMIT', 0, 1)
+      return {id, redis.call('HGET', hk, 'data'), #due}
+    end
+  end
+  for _ = 1, 16 do
+    local ids = redis.call('ZRANGEBYSCORE', zk, '-inf', now, 'LIMIT', 0, 2)
+    if #ids == 0 then return false end
+    local id = ids[1]
+    local hk = prefix .. id
+    local data = redis.call('HGET', hk, 'data')
+    if data then
+      redis.call('HSET', hk, 'token', token)
+      redis.call('ZADD', zk, till, id)
+      return {id, data, #ids - 1}
+    end
+    redis.call('ZREM', zk, id)
+  end
+  return false
+end
+`
+
 // claimScript: KEYS[1] due set; ARGV[1] now ms, ARGV[2] lease end ms,
 // ARGV[3] token (unique to the call), ARGV[4] item key prefix. Returns
-// {id, data, more} (more: 1 when another item was due too, else 0) or
-// nil. Entries of the due set whose hash is gone are removed on the way.
-// An item that holds the call's token already (scored at its lease end)
-// was leased by this very call, run again by the client after its reply
-// was lost: that item is returned again, and no other is leased (which
-// would leave the first leased to nobody until its lease ran out).
-var claimScript = redis.NewScript(`
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[2], ARGV[2])) do
-  local hk = ARGV[4] .. id
-  if redis.call('HGET', hk, 'token') == ARGV[3] then
-    local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1)
-    return {id, redis.call('HGET', hk, 'data'), #due}
-  end
-end
-for _ = 1, 16 do
-  local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 2)
-  if #ids == 0 then return false end
-  local id = ids[1]
-  local hk = ARGV[4] .. id
-  local data = redis.call('HGET', hk, 'data')
-  if data then
-    redis.call('HSET', hk, 'token', ARGV[3])
-    redis.call('ZADD', KEYS[1], ARGV[2], id)
-    return {id, data, #ids - 1}
-  end
-  redis.call('ZREM', KEYS[1], id)
-end
-return false
+// claim's answer (claimLua): {id, data, more} or nil.
+var claimScript = redis.NewScript(claimLua + `
+return claim(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 `)
 
 // extendScript: KEYS[1] due set, KEYS[2] item hash; ARGV[1] id, ARGV[2]
@@ -182,35 +192,60 @@ local function headsNoted(dead, heads, headless)
 end
 `
 
-// completeScript: KEYS[1] due set, KEYS[2] item hash, KEYS[3] dead-letter
-// list, KEYS[4] ended mark, KEYS[5] dead-letter heads list, KEYS[6] the
+// completeLua is the body of completeScript as a function: complete
+// reads KEYS[1] due set, KEYS[2] item hash, KEYS[3] dead-letter list,
+// KEYS[4] ended mark, KEYS[5] dead-letter heads list, KEYS[6] the
 // headless count (headsLua); ARGV[1] id, ARGV[2] token, ARGV[3] "1" when
 // ARGV[4] is a dead letter to push, ARGV[4] dead letter, ARGV[5] list
 // cap, ARGV[6] ended ttl ms, ARGV[7] the dead letter's head ("" for
-// none); items from KEYS[7] / ARGV[8]. Returns 1, 0 when the lease is
+// none); items from KEYS[7] / ARGV[a0]. It returns 1, 0 when the lease is
 // lost, or 2 when an item to be queued already claimed is queued already
 // (nothing is written then).
-var completeScript = redis.NewScript(enqueueLua + headsLua + `
-local t = redis.call('HGET', KEYS[2], 'token')
-if not t or t == '' or t ~= ARGV[2] then return redis.call('EXISTS', KEYS[4]) end
-if heldQueued(7, 8) then return 2 end
-redis.call('DEL', KEYS[2])
-redis.call('ZREM', KEYS[1], ARGV[1])
-if ARGV[3] == '1' then
-  local cap = tonumber(ARGV[5])
-  if not headsInStep(KEYS[3], KEYS[5], KEYS[6]) then headsAfresh(KEYS[3], KEYS[5], KEYS[6]) end
-  redis.call('LPUSH', KEYS[3], ARGV[4])
-  redis.call('LTRIM', KEYS[3], 0, cap - 1)
-  if redis.call('LLEN', KEYS[3]) >= cap then
-    redis.call('DEL', KEYS[5])
-  else
-    redis.call('LPUSH', KEYS[5], ARGV[7])
+const completeLua = `
+local function complete(a0)
+  local t = redis.call('HGET', KEYS[2], 'token')
+  if not t or t == '' or t ~= ARGV[2] then return redis.call('EXISTS', KEYS[4]) end
+  if heldQueued(7, a0) then return 2 end
+  redis.call('DEL', KEYS[2])
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  if ARGV[3] == '1' then
+    local cap = tonumber(ARGV[5])
+    if not headsInStep(KEYS[3], KEYS[5], KEYS[6]) then headsAfresh(KEYS[3], KEYS[5], KEYS[6]) end
+    redis.call('LPUSH', KEYS[3], ARGV[4])
+    redis.call('LTRIM', KEYS[3], 0, cap - 1)
+    if redis.call('LLEN', KEYS[3]) >= cap then
+      redis.call('DEL', KEYS[5])
+    else
+      redis.call('LPUSH', KEYS[5], ARGV[7])
+    end
+    headsNoted(KEYS[3], KEYS[5], KEYS[6])
   end
-  headsNoted(KEYS[3], KEYS[5], KEYS[6])
+  enqueue(7, a0)
+  redis.call('SET', KEYS[4], '1', 'PX', ARGV[6])
+  return 1
 end
-enqueue(7, 8)
-redis.call('SET', KEYS[4], '1', 'PX', ARGV[6])
-return 1
+`
+
+// completeScript: complete's KEYS and ARGV (completeLua), items from
+// KEYS[7] / ARGV[8]; returns its answer.
+var completeScript = redis.NewScript(enqueueLua + headsLua + completeLua + `
+return complete(8)
+`)
+
+// completeClaimScript: complete's KEYS and ARGV (completeLua), then
+// ARGV[8] now ms, ARGV[9] the next lease's end ms, ARGV[10] its token,
+// ARGV[11] item key prefix; items from KEYS[7] / ARGV[12]. Returns
+// {complete's answer} when it is not 1 (nothing claimed), else {1} when
+// nothing is due in the queue (KEYS[1]), or {1, id, data, more} of the
+// item claimed next as claimScript claims it. Run again by the client
+// after its reply was lost, it finds the lease ended by its own mark and
+// the item it claimed by its token: the same answer.
+var completeClaimScript = redis.NewScript(enqueueLua + headsLua + completeLua + claimLua + `
+local done = complete(12)
+if done ~= 1 then return {done} end
+local c = claim(KEYS[1], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
+if not c then return {1} end
+return {1, c[1], c[2], c[3]}
 `)
 
 // requeueScript: KEYS[1] dead-letter list, KEYS[2] the call's mark,
@@ -295,6 +330,16 @@ redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[2])
 local a = 4
 for k = 3, #KEYS do a = members('SREM', k, a) end
 return touched
+`)
+
+// putReplyRemovingScript: KEYS[1] the reply key, then a set per
+// removal; ARGV[1] the body, ARGV[2] its ttl ms, then per removal the
+// number of members and the members. SET reply PX, then SREM.
+var putReplyRemovingScript = redis.NewScript(setMembersLua + `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local a = 3
+for k = 2, #KEYS do a = members('SREM', k, a) end
+return 1
 `)
 
 // setAddScript: KEYS[1] the set; ARGV[1] its ttl ms, ARGV[2] the number

@@ -179,6 +179,30 @@ func rerunCases() []rerunCase {
 			want: "ok",
 		},
 		{
+			name: "CompleteClaim",
+			prepare: func(t *testing.T, ctx context.Context, s *store.Redis, now time.Time) string {
+				lease = claim(t, ctx, s, "completeclaimq", now)
+				if err := s.Enqueue(ctx, item("completeclaimq", "y", "y-data", now.Add(-time.Second)), item("completeclaimq", "z", "z-data", now)); err != nil {
+					t.Fatal(err)
+				}
+				return lease.Token
+			},
+			op: func(ctx context.Context, s *store.Redis, now time.Time) string {
+				answer := item("completeout", "answer", "answer-data", now.Add(time.Minute))
+				answer.Token = "handed-answer"
+				next, err := s.CompleteClaim(ctx, lease, store.Finish{Enqueue: []store.Item{answer}}, now, time.Minute)
+				if err != nil || next == nil {
+					return fmt.Sprintf("%v, %v", next, err)
+				}
+				return fmt.Sprintf("%s=%s more %v", next.ID, next.Data, next.More)
+			},
+			// The lease ended once, the next item claimed once: the other
+			// is still there to be claimed.
+			want:       "y=y-data more true",
+			afterQueue: "completeclaimq",
+			wantAfter:  "[z=z-data]",
+		},
+		{
 			name: "Drop",
 			prepare: func(t *testing.T, ctx context.Context, s *store.Redis, now time.Time) string {
 				if err := s.Enqueue(ctx, item("dropq", "acked", "acked-data", now.Add(time.Hour))); err != nil {
