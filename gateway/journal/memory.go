@@ -27,6 +27,23 @@ type Memory struct {
 	ids map[string][]string
 	// placed counts the places taken in order (memEntry.placed).
 	placed uint64
+	// work is what the reads looked at under the lock, for the tests
+	// that pin how long a read keeps the writer waiting.
+	work readWork
+}
+
+// readWork counts the exchanges Memory's reads (Search, Prune) looked at
+// under its lock: in all, and the most in one hold of the lock (the
+// longest the writer can wait behind a read, in exchanges).
+type readWork struct {
+	looked      int
+	longestHold int
+}
+
+// held records one hold of the lock in which n exchanges were looked at.
+func (w *readWork) held(n int) {
+	w.looked += n
+	w.longestHold = max(w.longestHold, n)
 }
 
 // memEntry is one kept exchange with its size.
@@ -254,6 +271,7 @@ func (m *Memory) Search(_ context.Context, q Query) ([]Summary, error) {
 	if q.ID != "" {
 		if list := m.ids[strings.ToLower(q.ID)]; len(list) <= searchChunk {
 			defer m.mu.Unlock()
+			m.work.held(len(list))
 			return m.searchAmong(list, q), nil
 		}
 	}
@@ -269,7 +287,9 @@ func (m *Memory) Search(_ context.Context, q Query) ([]Summary, error) {
 	var out []Summary
 	for end := len(order); end > 0 && len(out) < q.limit(); end -= searchChunk {
 		m.mu.Lock()
+		looked := 0
 		for i := end - 1; i >= max(end-searchChunk, 0) && len(out) < q.limit(); i-- {
+			looked++
 			e, ok := m.byID[order[i]]
 			if !ok {
 				continue
@@ -279,6 +299,7 @@ func (m *Memory) Search(_ context.Context, q Query) ([]Summary, error) {
 				out = append(out, s)
 			}
 		}
+		m.work.held(looked)
 		m.mu.Unlock()
 	}
 	return out, nil
@@ -364,6 +385,7 @@ func (m *Memory) Prune(_ context.Context, now time.Time) error {
 		m.drop(m.order[i])
 		i++
 	}
+	m.work.held(min(i+1, len(m.order)))
 	clear(m.order[:i])
 	m.order = m.order[i:]
 	i = 0
