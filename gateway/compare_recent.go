@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -99,9 +101,10 @@ func (s *recentSet) expire(now time.Time) {
 // (comparing.queued) knows what it ran; in the store (storeMemory) when
 // replicas share a Redis, any of which may take any message.
 type compareMemory interface {
-	// firstRun remembers the message key (for shadowRunsFor) and reports
-	// whether it was new.
-	firstRun(ctx context.Context, key string, now time.Time) (bool, error)
+	// firstRun remembers the message key (for shadowRunsFor) as taken up
+	// by the gateway process owner and reports whether it was new; when
+	// it was not, by is the process that took it up ("" when unknown).
+	firstRun(ctx context.Context, key, owner string, now time.Time) (fresh bool, by string, err error)
 	// settled remembers that the shadow run of key was made, or
 	// journalled as not made.
 	settled(ctx context.Context, key string, now time.Time) error
@@ -115,6 +118,45 @@ type compareMemory interface {
 	// untried returns the note of prescription id, and whether it is
 	// remembered.
 	untried(ctx context.Context, id string, now time.Time) (string, bool, error)
+	// hold remembers the shadow run run() describes, queued by this
+	// process, until release: should the process stop first (killed),
+	// another finds it (lost) once its heartbeat has lapsed for lease.
+	// run is called only by a memory that keeps it.
+	hold(ctx context.Context, run func() heldRun, lease time.Duration) error
+	// release forgets the held run of key: it was made, or journalled as
+	// not made, or found made by another process.
+	release(ctx context.Context, key string) error
+	// heartbeat says the process owner is alive, for lease.
+	heartbeat(ctx context.Context, owner string, lease time.Duration) error
+	// alive reports whether the process owner's heartbeat lasts.
+	alive(ctx context.Context, owner string) (bool, error)
+	// lost returns up to limit held runs whose process's heartbeat has
+	// lapsed, each taken for lease (no other process finds it meanwhile),
+	// to be handed to forget once journalled.
+	lost(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]lostRun, error)
+	// forget forgets a lost run handled.
+	forget(ctx context.Context, run lostRun) error
+}
+
+// heldRun is what comparison mode keeps in the store of a shadow run a
+// process queued, until it is settled: enough for another process to
+// journal and count it skipped, and remember its prescriptions untried,
+// should the first stop (killed) before.
+type heldRun struct {
+	Key         string `json:"key"`
+	Owner       string `json:"owner"`
+	Interaction string `json:"interaction"`
+	MessageID   string `json:"messageId"`
+	// Prescriptions are the short-form ids of its request and the
+	// primary's answer.
+	Prescriptions []string  `json:"prescriptions,omitempty"`
+	QueuedAt      time.Time `json:"queuedAt"`
+}
+
+// lostRun is a held run found lost, taken by the process handling it.
+type lostRun struct {
+	heldRun
+	lease *store.Lease
 }
 
 // localMemory is a compareMemory of this process's own: its runs are its
@@ -129,7 +171,9 @@ func newLocalMemory() *localMemory {
 	return &localMemory{untriedIDs: newRecentSet(rememberedUntried, untriedFor)}
 }
 
-func (m *localMemory) firstRun(context.Context, string, time.Time) (bool, error) { return true, nil }
+func (m *localMemory) firstRun(context.Context, string, string, time.Time) (bool, string, error) {
+	return true, "", nil
+}
 
 func (m *localMemory) settled(context.Context, string, time.Time) error { return nil }
 
@@ -145,12 +189,32 @@ func (m *localMemory) untried(_ context.Context, id string, now time.Time) (stri
 	return note, ok, nil
 }
 
+// A gateway of its own loses its queue with its process: nothing of it
+// survives a restart for a held run to be found by.
+
+func (m *localMemory) hold(context.Context, func() heldRun, time.Duration) error { return nil }
+
+func (m *localMemory) release(context.Context, string) error { return nil }
+
+func (m *localMemory) heartbeat(context.Context, string, time.Duration) error { return nil }
+
+func (m *localMemory) alive(context.Context, string) (bool, error) { return true, nil }
+
+func (m *localMemory) lost(context.Context, time.Time, time.Duration, int) ([]lostRun, error) {
+	return nil, nil
+}
+
+func (m *localMemory) forget(context.Context, lostRun) error { return nil }
+
 // storeMemory is a compareMemory in the store that replicas share: a
-// message's shadow run is a duplicate-elimination mark
-// ("compare-run:<key>", MarkSeen) and, once made or journalled as not
-// made, a record ("compare-settled:<key>", PutReply); a prescription's
-// note is a kept record ("compare-untried:<short-form id>", PutReply);
-// each with its TTL.
+// message's shadow run taken up is a duplicate-elimination mark with the
+// process that took it up ("compare-run:<key>", AcceptFrom) and, once
+// made or journalled as not made, a record ("compare-settled:<key>",
+// PutReply); a prescription's note is a kept record
+// ("compare-untried:<short-form id>", PutReply); each with its TTL. A run
+// queued and not yet settled is an item of the queue "compare-held" (id
+// its key, due when its process's heartbeat may have lapsed), and a
+// process's heartbeat a record ("compare-alive:<owner>", PutReply).
 type storeMemory struct {
 	st store.Store
 }
@@ -160,14 +224,16 @@ const (
 	compareRunKey     = "compare-run:"
 	compareSettledKey = "compare-settled:"
 	compareUntriedKey = "compare-untried:"
+	compareAliveKey   = "compare-alive:"
+	compareHeldQueue  = "compare-held"
 )
 
-func (m storeMemory) firstRun(ctx context.Context, key string, _ time.Time) (bool, error) {
-	fresh, err := m.st.MarkSeen(ctx, compareRunKey+key, shadowRunsFor)
+func (m storeMemory) firstRun(ctx context.Context, key, owner string, _ time.Time) (bool, string, error) {
+	a, err := m.st.AcceptFrom(ctx, compareRunKey+key, owner, shadowRunsFor)
 	if err != nil {
-		return false, fmt.Errorf("comparison memory: %w", err)
+		return false, "", fmt.Errorf("comparison memory: %w", err)
 	}
-	return fresh, nil
+	return a.Fresh, a.Party, nil
 }
 
 func (m storeMemory) settled(ctx context.Context, key string, _ time.Time) error {
@@ -198,4 +264,85 @@ func (m storeMemory) untried(ctx context.Context, id string, _ time.Time) (strin
 		return "", false, fmt.Errorf("comparison memory: %w", err)
 	}
 	return string(b), ok, nil
+}
+
+func (m storeMemory) hold(ctx context.Context, run func() heldRun, lease time.Duration) error {
+	r := run()
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("comparison memory: %w", err)
+	}
+	// A run of the same key held already (its message processed again
+	// after another process) is left as it is: this process releases it
+	// once it settles its own.
+	if err := m.st.Enqueue(ctx, store.Item{Queue: compareHeldQueue, ID: r.Key, Data: b, Due: r.QueuedAt.Add(lease)}); err != nil {
+		return fmt.Errorf("comparison memory: holding %s: %w", r.Key, err)
+	}
+	return nil
+}
+
+func (m storeMemory) release(ctx context.Context, key string) error {
+	if _, err := m.st.Drop(ctx, compareHeldQueue, key); err != nil {
+		return fmt.Errorf("comparison memory: releasing %s: %w", key, err)
+	}
+	return nil
+}
+
+func (m storeMemory) heartbeat(ctx context.Context, owner string, lease time.Duration) error {
+	if err := m.st.PutReply(ctx, compareAliveKey+owner, []byte("1"), lease); err != nil {
+		return fmt.Errorf("comparison memory: heartbeat: %w", err)
+	}
+	return nil
+}
+
+func (m storeMemory) alive(ctx context.Context, owner string) (bool, error) {
+	_, ok, err := m.st.GetReply(ctx, compareAliveKey+owner)
+	if err != nil {
+		return false, fmt.Errorf("comparison memory: %w", err)
+	}
+	return ok, nil
+}
+
+// lost claims the held runs due (their process's heartbeat may have
+// lapsed) one by one: a run whose process is alive is made due again a
+// lease later; one whose process is not is returned, leased for lease.
+// An entry that cannot be read names no run to journal: it is dropped.
+func (m storeMemory) lost(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]lostRun, error) {
+	var out []lostRun
+	alive := map[string]bool{} // each process asked once per sweep
+	for range limit {
+		l, err := m.st.Claim(ctx, compareHeldQueue, now, lease)
+		if err != nil || l == nil {
+			return out, err
+		}
+		var r heldRun
+		if err := json.Unmarshal(l.Data, &r); err != nil {
+			if err := m.st.Complete(ctx, l, store.Finish{}); err != nil && !errors.Is(err, store.ErrLeaseLost) {
+				return out, fmt.Errorf("comparison memory: dropping unreadable held run %s: %w", l.ID, err)
+			}
+			continue
+		}
+		ok, known := alive[r.Owner]
+		if !known {
+			if ok, err = m.alive(ctx, r.Owner); err != nil {
+				return out, err // the lease runs out: found again later
+			}
+			alive[r.Owner] = ok
+		}
+		if !ok {
+			out = append(out, lostRun{heldRun: r, lease: l})
+			continue
+		}
+		if err := m.st.Retry(ctx, l, l.Data, now.Add(lease)); err != nil && !errors.Is(err, store.ErrLeaseLost) {
+			return out, fmt.Errorf("comparison memory: keeping held run %s: %w", r.Key, err)
+		}
+	}
+	return out, nil
+}
+
+func (m storeMemory) forget(ctx context.Context, r lostRun) error {
+	if err := m.st.Complete(ctx, r.lease, store.Finish{}); err != nil && !errors.Is(err, store.ErrLeaseLost) {
+		return fmt.Errorf("comparison memory: forgetting lost run %s: %w", r.Key, err)
+	}
+	return nil
 }

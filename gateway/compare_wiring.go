@@ -18,6 +18,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/internal/stopqueue"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -66,8 +67,25 @@ type comparing struct {
 	// each noting which message and why: a later comparison about one of
 	// them that differs is incomplete, not a difference.
 	memory compareMemory
-	total  *prometheus.CounterVec
+	// owner names this process in memory: the runs it holds there
+	// (compareMemory.hold) are its own while its heartbeat lasts.
+	owner string
+	// lease is how long a held run of this process's outlives its last
+	// heartbeat (compareLease): past it, another gateway process takes
+	// the run as lost, and journals and counts it skipped.
+	lease time.Duration
+	total *prometheus.CounterVec
 }
+
+// compareLease is how long a shadow run queued by a gateway process
+// that shares its store with others outlives the process's last
+// heartbeat (sent every third of it): a process killed with runs queued
+// or in hand has them journalled as skipped by another, or by itself
+// restarted, within about twice this.
+const compareLease = 30 * time.Second
+
+// lostPerSweep bounds the held runs one sweep looks at.
+const lostPerSweep = 64
 
 // shadowJob is one shadow run waiting for a worker.
 type shadowJob struct {
@@ -116,7 +134,7 @@ func NewComparing(cc CompareConfig, fhir Processor, legacy *compare.Legacy, j *j
 	}, []string{"interaction", "result"}))
 	return &comparing{fhir: fhir, legacy: legacy, primary: cc.Primary, timeout: cc.Timeout, workers: cc.Workers,
 		j: j, log: log.With("component", "compare"), jobs: stopqueue.New[shadowJob](shadowQueueLen), budget: int64(cc.QueueBytes), order: newRunOrder(), wake: make(chan struct{}, 1), total: total,
-		queued: newRecentSet(rememberedShadowRuns, shadowRunsFor), memory: newLocalMemory()}
+		queued: newRecentSet(rememberedShadowRuns, shadowRunsFor), memory: newLocalMemory(), owner: ids.NewUUID(), lease: compareLease}
 }
 
 // Describe says how comparison mode runs, for the admin page.
@@ -232,7 +250,7 @@ func (p *comparing) claim(ctx context.Context, job shadowJob) bool {
 	key := runKey(&job.in)
 	mctx, cancel := memoryCtx(ctx)
 	defer cancel()
-	fresh, err := p.memory.firstRun(mctx, key, time.Now())
+	fresh, _, err := p.memory.firstRun(mctx, key, p.owner, time.Now())
 	if err != nil {
 		p.skip(ctx, job, fmt.Sprintf("whether its shadow run was made before is unknown (%v): not run, lest the other path get it twice; not compared", err))
 		return false
@@ -245,12 +263,20 @@ func (p *comparing) claim(ctx context.Context, job shadowJob) bool {
 	case err != nil:
 		p.skip(ctx, job, fmt.Sprintf("its shadow run was queued before, and whether it was made is unknown (%v): not run again, lest the other path get it twice; not compared", err))
 	case !settled:
-		p.skip(ctx, job, "its shadow run was taken up by another gateway process (a replica, or this one before a restart), which may have stopped before making it: not run again, lest the other path get it twice; not compared")
+		p.skip(ctx, job, skippedTakenUp)
 	default:
 		p.log.With(inboundArgs(&job.in)...).Info("processed again: its shadow run was made by another gateway process; not run again")
 	}
 	return false
 }
+
+// skippedTakenUp says why a shadow run another gateway process took up
+// and did not settle is not made.
+const skippedTakenUp = "its shadow run was taken up by another gateway process (a replica, or this one before a restart), which may have stopped before making it: not run again, lest the other path get it twice; not compared"
+
+// skippedQueuedElsewhere says why a shadow run another gateway process
+// queued and never took up (it was killed) is not made.
+const skippedQueuedElsewhere = "its shadow run was queued by another gateway process (a replica, or this one before a restart), which stopped before taking it up: not made, its request no longer held; not compared"
 
 // runKey is the key comparison mode remembers the shadow run of in by:
 // its MessageId and its receipt (a sender's resending of the MessageId
@@ -260,13 +286,13 @@ func runKey(in *Inbound) string {
 	return fmt.Sprintf("%s:%s:%d", in.Interaction, in.MessageID, in.ReceivedAt.UnixNano())
 }
 
-// settle remembers that job's shadow run was made, or journalled as not
-// made (compareMemory.settled).
-func (p *comparing) settle(ctx context.Context, job shadowJob) {
+// settle remembers that the shadow run of key (of exchange) was made, or
+// journalled as not made (compareMemory.settled).
+func (p *comparing) settle(ctx context.Context, key, exchange string) {
 	mctx, cancel := memoryCtx(ctx)
 	defer cancel()
-	if err := p.memory.settled(mctx, runKey(&job.in), time.Now()); err != nil {
-		p.log.With(inboundArgs(&job.in)...).Warn("a shadow run made could not be remembered as made: if the message is processed again elsewhere, it is said skipped", "err", err)
+	if err := p.memory.settled(mctx, key, time.Now()); err != nil {
+		p.log.Warn("a shadow run made could not be remembered as made: if the message is processed again elsewhere, it is said skipped", "exchange", exchange, "err", err)
 	}
 }
 
@@ -389,6 +415,7 @@ func (p *comparing) queue(ctx context.Context, job shadowJob) {
 			held-job.size, job.size, p.budget))
 		return
 	}
+	p.hold(ctx, job)
 	var put int
 	p.order.add(func(seq uint64) bool {
 		job.seq = seq
@@ -401,10 +428,122 @@ func (p *comparing) queue(ctx context.Context, job shadowJob) {
 	case stopqueue.Full:
 		p.held.Add(-job.size)
 		p.skip(ctx, job, "shadow queue full: not compared")
+		p.release(ctx, job)
 	default:
 		p.held.Add(-job.size)
 		p.skip(ctx, job, skippedStopped)
+		p.release(ctx, job)
 	}
+}
+
+// hold remembers job's shadow run, queued by this process, in the store
+// its replicas share (compareMemory.hold) until release: should this
+// process be killed first, another journals it skipped (sweepLost).
+func (p *comparing) hold(ctx context.Context, job shadowJob) {
+	mctx, cancel := memoryCtx(ctx)
+	defer cancel()
+	run := func() heldRun {
+		r := p.runOf(job)
+		r.Prescriptions = append(journal.PrescriptionIDsOf(job.in.Payload), journal.PrescriptionIDsOf(job.primary.Payload)...)
+		return r
+	}
+	if err := p.memory.hold(mctx, run, p.lease); err != nil {
+		p.log.With(inboundArgs(&job.in)...).Warn("a shadow run queued could not be held in the store: should this process be killed before making it, it is left out unjournalled", "err", err)
+	}
+}
+
+// release forgets job's held run (hold): it is settled.
+func (p *comparing) release(ctx context.Context, job shadowJob) {
+	mctx, cancel := memoryCtx(ctx)
+	defer cancel()
+	if err := p.memory.release(mctx, runKey(&job.in)); err != nil {
+		p.log.With(inboundArgs(&job.in)...).Warn("a shadow run settled could not be released: another gateway process may find it lost later, and will find it settled", "err", err)
+	}
+}
+
+// runOf is what the journal and memory take of job's run; its
+// prescriptions are left for the caller.
+func (p *comparing) runOf(job shadowJob) heldRun {
+	return heldRun{Key: runKey(&job.in), Owner: p.owner, Interaction: job.in.Interaction, MessageID: job.in.MessageID, QueuedAt: time.Now()}
+}
+
+// keepHeld keeps this process's held runs its own (a heartbeat every
+// third of the lease) and journals as skipped the runs of processes whose
+// heartbeat has lapsed (sweepLost), until ctx is done.
+func (p *comparing) keepHeld(ctx context.Context) {
+	t := time.NewTicker(p.lease / 3)
+	defer t.Stop()
+	for {
+		mctx, cancel := memoryCtx(ctx)
+		if err := p.memory.heartbeat(mctx, p.owner, p.lease); err != nil {
+			p.log.Warn("comparison mode's heartbeat failed: another gateway process may take this one's shadow runs as lost", "err", err)
+		}
+		cancel()
+		p.sweepLost(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sweepLost journals and counts as skipped, saying why, the shadow runs
+// that gateway processes whose heartbeat has lapsed (killed) queued and
+// did not settle, and remembers their prescriptions untried: never
+// silently left out. A run such a process never took up is not made (its
+// request is held no more); one it took up may have been made. A run
+// found taken up by a live process (its message processed again there)
+// is that process's to settle.
+func (p *comparing) sweepLost(ctx context.Context) {
+	mctx, cancel := memoryCtx(ctx)
+	defer cancel()
+	runs, err := p.memory.lost(mctx, time.Now(), p.lease, lostPerSweep)
+	if err != nil {
+		p.log.Warn("comparison mode could not look for the shadow runs of stopped gateway processes", "err", err)
+	}
+	for _, r := range runs {
+		if p.adopt(mctx, r) {
+			if err := p.memory.forget(mctx, r); err != nil {
+				p.log.Warn("a lost shadow run handled could not be forgotten: it is found again, and found settled", "exchange", r.MessageID, "err", err)
+			}
+		}
+	}
+}
+
+// adopt journals lost run r as skipped unless it was settled or is in
+// the hands of a live process, and reports whether r is done with (false:
+// the memory could not say; r is found again once its lease runs out).
+func (p *comparing) adopt(ctx context.Context, r lostRun) bool {
+	fresh, by, err := p.memory.firstRun(ctx, r.Key, p.owner, time.Now())
+	if err != nil {
+		p.log.Warn("a lost shadow run could not be taken up", "exchange", r.MessageID, "err", err)
+		return false
+	}
+	if fresh {
+		p.skipRun(ctx, r.heldRun, r.Prescriptions, skippedQueuedElsewhere)
+		return true
+	}
+	settled, err := p.memory.wasSettled(ctx, r.Key, time.Now())
+	if err != nil {
+		p.log.Warn("whether a lost shadow run was made is unknown", "exchange", r.MessageID, "err", err)
+		return false
+	}
+	if settled {
+		return true
+	}
+	if by != "" && by != r.Owner {
+		alive, err := p.memory.alive(ctx, by)
+		if err != nil {
+			p.log.Warn("whether the process that took up a lost shadow run is alive is unknown", "exchange", r.MessageID, "err", err)
+			return false
+		}
+		if alive {
+			return true // its message processed again there: that process settles it
+		}
+	}
+	p.skipRun(ctx, r.heldRun, r.Prescriptions, skippedTakenUp)
+	return true
 }
 
 // signal wakes an idle shadow worker.
@@ -425,22 +564,38 @@ func (p *comparing) skip(ctx context.Context, job shadowJob, why string) {
 	p.notRun(ctx, job, compareSkipped, why)
 }
 
+// skipRun is skip for run, a shadow run of another process's (sweepLost)
+// whose request is held no more: prescriptions are its request's and
+// primary answer's.
+func (p *comparing) skipRun(ctx context.Context, run heldRun, prescriptions []string, why string) {
+	p.untryIDs(ctx, run, prescriptions, "skipped", why)
+	p.notRunOf(ctx, run, compareSkipped, why)
+}
+
 // untry remembers the prescriptions job's request and primary answer
 // carry as untried on the other path: job's shadow run was not made or
 // failed (what, why).
 func (p *comparing) untry(ctx context.Context, job shadowJob, what, why string) {
-	note := fmt.Sprintf("the shadow run of %s %s was %s (%s)", job.in.Interaction, job.in.MessageID, what, truncate(why, 300))
+	var prescriptions []string
+	for _, b := range [][]byte{job.in.Payload, job.primary.Payload} {
+		prescriptions = append(prescriptions, journal.PrescriptionIDsOf(b)...)
+	}
+	p.untryIDs(ctx, p.runOf(job), prescriptions, what, why)
+}
+
+// untryIDs remembers prescriptions as untried on the other path: the
+// shadow run run was not made or failed (what, why).
+func (p *comparing) untryIDs(ctx context.Context, run heldRun, prescriptions []string, what, why string) {
+	note := fmt.Sprintf("the shadow run of %s %s was %s (%s)", run.Interaction, run.MessageID, what, truncate(why, 300))
 	now := time.Now()
 	mctx, cancel := memoryCtx(ctx)
 	defer cancel()
-	for _, b := range [][]byte{job.in.Payload, job.primary.Payload} {
-		for _, id := range journal.PrescriptionIDsOf(b) {
-			// A copy: the id may share the payload's memory, which the
-			// set would otherwise hold for as long as it keeps the id.
-			if err := p.memory.untry(mctx, strings.Clone(id), note, now); err != nil {
-				p.log.With(inboundArgs(&job.in)...).Warn("a prescription whose shadow run was not made could not be remembered: a later comparison about it may say differ where it is incomplete",
-					"prescription", id, "err", err)
-			}
+	for _, id := range prescriptions {
+		// A copy: the id may share the payload's memory, which the
+		// set would otherwise hold for as long as it keeps the id.
+		if err := p.memory.untry(mctx, strings.Clone(id), note, now); err != nil {
+			p.log.Warn("a prescription whose shadow run was not made could not be remembered: a later comparison about it may say differ where it is incomplete",
+				"exchange", run.MessageID, "interaction", run.Interaction, "prescription", id, "err", err)
 		}
 	}
 }
@@ -468,10 +623,15 @@ func (p *comparing) untriedNote(ctx context.Context, payloads ...[]byte) string 
 
 // notRun counts and journals, as result, a shadow run not made, saying why.
 func (p *comparing) notRun(ctx context.Context, job shadowJob, result, why string) {
-	p.total.WithLabelValues(job.in.Interaction, result).Inc()
-	p.j.Record(journal.Event{Exchange: job.in.MessageID, Comparison: &journal.Comparison{Result: result, Primary: p.primary,
+	p.notRunOf(ctx, p.runOf(job), result, why)
+}
+
+// notRunOf is notRun for run.
+func (p *comparing) notRunOf(ctx context.Context, run heldRun, result, why string) {
+	p.total.WithLabelValues(run.Interaction, result).Inc()
+	p.j.Record(journal.Event{Exchange: run.MessageID, Comparison: &journal.Comparison{Result: result, Primary: p.primary,
 		Error: why}})
-	p.settle(ctx, job)
+	p.settle(ctx, run.Key, run.MessageID)
 }
 
 // permanentRefusal is what the sender of in gets when the FHIR path fails
@@ -581,6 +741,12 @@ func requestOf(in *Inbound) compare.Request {
 // errors), and journals those still queued, and any queued after, as
 // skipped.
 func (p *comparing) Run(ctx context.Context, grace time.Duration) {
+	// The heartbeat lasts until the runs in hand and queued are settled:
+	// till then they are this process's own.
+	hctx, stopHeld := context.WithCancel(context.WithoutCancel(ctx))
+	heldDone := make(chan struct{})
+	go func() { defer close(heldDone); p.keepHeld(hctx) }()
+	defer func() { stopHeld(); <-heldDone }()
 	outbox.Loop(ctx, p.workers, time.Second, p.wake, grace, func(ctx context.Context) bool {
 		select {
 		case job := <-p.jobs.C():
@@ -589,6 +755,7 @@ func (p *comparing) Run(ctx context.Context, grace time.Duration) {
 			}
 			defer p.order.done(job.seq)
 			defer p.held.Add(-job.size)
+			defer p.release(ctx, job)
 			if p.order.wait(ctx, job.seq, job.in.ReceivedAt) != nil {
 				p.skip(ctx, job, skippedStopped)
 				return true
@@ -605,6 +772,7 @@ func (p *comparing) Run(ctx context.Context, grace time.Duration) {
 		p.order.done(job.seq)
 		p.held.Add(-job.size)
 		p.skip(ctx, job, skippedStopped)
+		p.release(ctx, job)
 	}
 }
 
@@ -729,7 +897,7 @@ func (p *comparing) shadow(ctx context.Context, job shadowJob) {
 	c.Result = result
 	p.total.WithLabelValues(in.Interaction, result).Inc()
 	p.j.Record(journal.Event{Exchange: in.MessageID, Step: step, Comparison: c})
-	p.settle(ctx, job)
+	p.settle(ctx, runKey(in), in.MessageID)
 	p.log.With(inboundArgs(in)...).Info("compared", "result", result, "differences", len(c.Differences), "err", c.Error)
 }
 
