@@ -55,7 +55,13 @@
 // Bundle that is not exactly one MedicationRequest (one line item a
 // message), with status cancelled and a statusReason, is refused before
 // that, as the EPS API's own checks refuse it: 400, an issue (code value,
-// EPS's diagnostics) each. A
+// EPS's diagnostics) each. Before any of that, every $process-message
+// Bundle (prescription-order, cancellation, dispense notification) is
+// refused as the EPS API refuses it when a telecom of an Organization,
+// Practitioner or PractitionerRole entry has no value or no use: 400, an
+// issue of code invalid each, "Required field
+// bundle.entry[i].resource.telecom[j].use is missing." (a v3 telecom
+// without a use, which the MIM allows, becomes one). A
 // pending cancellation resolves when the dispenser returns the prescription
 // (R-0001) or dispenses the item (cancelled R-0001, dispensed R-0004, not
 // dispensed R-0010); resolutions are listed by State.CancelResolutions and

@@ -297,6 +297,54 @@ func (m *message) organizationName(ods string) string {
 	return first
 }
 
+// telecomIssues are the EPS API's check of every $process-message
+// Bundle's telecoms, made before it reaches Spine (bundle-validator.ts,
+// validateTelecoms; getPathedTelecoms): each telecom of an Organization,
+// a Practitioner or a PractitionerRole entry (not a contained one) needs a
+// value and a use. An issue of code invalid each, "Required field
+// bundle.entry[i].resource.telecom[j].value|use is missing.", the
+// Organizations' first, then the Practitioners', then the
+// PractitionerRoles', as EPS lists them.
+func telecomIssues(m *message) []fhir.Issue {
+	var out []fhir.Issue
+	for _, kind := range [...]string{"Organization", "Practitioner", "PractitionerRole"} {
+		for i, e := range m.bundle.Entry {
+			var telecoms []fhir.ContactPoint
+			switch r := e.Resource.(type) {
+			case *fhir.Organization:
+				if kind == "Organization" {
+					telecoms = r.Telecom
+				}
+			case *fhir.Practitioner:
+				if kind == "Practitioner" {
+					telecoms = r.Telecom
+				}
+			case *fhir.PractitionerRole:
+				if kind == "PractitionerRole" {
+					telecoms = r.Telecom
+				}
+			}
+			for j, t := range telecoms {
+				path := fmt.Sprintf("bundle.entry[%d].resource.telecom[%d]", i, j)
+				if t.Value == "" {
+					out = append(out, missingFieldIssue(path+".value"))
+				}
+				if t.Use == "" {
+					out = append(out, missingFieldIssue(path+".use"))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// missingFieldIssue is the EPS API's issue for a required field missing
+// (validation-errors.ts, missingRequiredField): code invalid, no
+// expression.
+func missingFieldIssue(path string) fhir.Issue {
+	return fhir.Issue{Severity: "error", Code: "invalid", Diagnostics: "Required field " + path + " is missing."}
+}
+
 // cancellationIssues are the EPS API's own checks of a
 // prescription-order-update, made before it reaches Spine
 // (bundle-validator.ts, verifyCancellationBundle; validation-errors.ts for
