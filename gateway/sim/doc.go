@@ -61,7 +61,13 @@
 // Practitioner or PractitionerRole entry has no value or no use: 400, an
 // issue of code invalid each, "Required field
 // bundle.entry[i].resource.telecom[j].use is missing." (a v3 telecom
-// without a use, which the MIM allows, becomes one). A
+// without a use, which the MIM allows, becomes one). A cancellation whose
+// requester's or responsible party's PractitionerRole names a Practitioner
+// without exactly one sds-user-id identifier (a professional code alone,
+// as a legacy cancel's agentPerson may carry) is refused as the EPS API's
+// translation refuses it: 400, one fatal issue of code invalid, coded
+// TOO_FEW_VALUES_SUBMITTED (TOO_MANY_VALUES_SUBMITTED, INVALID_VALUE) under
+// https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode. A
 // pending cancellation resolves when the dispenser returns the prescription
 // (R-0001) or dispenses the item (cancelled R-0001, dispensed R-0004, not
 // dispensed R-0010); resolutions are listed by State.CancelResolutions and

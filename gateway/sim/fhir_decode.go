@@ -34,6 +34,11 @@ const (
 	codeSystemTaskCode       = "http://hl7.org/fhir/CodeSystem/task-code"
 	codeSystemWithdrawReason = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-withdraw-reason"
 	codeSystemReturnReason   = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-return-status-reason"
+	// codeSystemSpineErrorR4 is the system the EPS API codes its own
+	// translation errors in (processing-errors.ts,
+	// toOperationOutcomeFatal): Spine-ErrorOrWarningCode under /R4/, not
+	// the fhir.CodeSystemSpineErrorOrWarning it passes Spine's errors in.
+	codeSystemSpineErrorR4 = "https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode"
 )
 
 // validationRefusal is a request the EPS API's own checks refuse before
@@ -367,6 +372,67 @@ func cancellationIssues(m *message) []fhir.Issue {
 		out = append(out, issue("Expected MedicationRequest to have a value for statusReason.", mrPath+".statusReason"))
 	}
 	return out
+}
+
+// cancelPersonIssue is the EPS API's refusal of a prescription-order-update
+// it cannot translate for want of the people's SDS user ids
+// (translation/request/cancel/cancellation.ts, getAgentPersonPersonId):
+// the requester's PractitionerRole, then the responsible party's (the
+// Extension-DM-ResponsiblePractitioner, else the requester), when it
+// names a Practitioner, needs that Practitioner to carry exactly one
+// identifier of system sds-user-id, which EPS writes as the v3 cancel's
+// agentPerson id; a professional code (GMC, NMC...) alone will not do.
+// EPS answers the translation error (onlyElement) with HTTP 400 and one
+// fatal issue of code invalid, its Spine-ErrorOrWarningCode coding
+// TOO_FEW_VALUES_SUBMITTED, TOO_MANY_VALUES_SUBMITTED or (no identifier
+// at all) INVALID_VALUE (processing-errors.ts, toOperationOutcomeFatal).
+// nil when the people pass.
+func cancelPersonIssue(m *message) *fhir.Issue {
+	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
+	if len(mrs) == 0 {
+		return nil
+	}
+	mr := mrs[0]
+	var refs []string
+	if mr.Requester != nil {
+		refs = append(refs, mr.Requester.Reference)
+	}
+	if x := fhir.FindExtension(mr.Extension, extResponsible); x != nil && x.ValueReference != nil {
+		refs = append(refs, x.ValueReference.Reference)
+	} else if mr.Requester != nil {
+		refs = append(refs, mr.Requester.Reference)
+	}
+	for _, ref := range refs {
+		role, ok := m.resolve(ref).(*fhir.PractitionerRole)
+		if !ok || role.Practitioner == nil || role.Practitioner.Reference == "" {
+			continue
+		}
+		prac, ok := m.resolve(role.Practitioner.Reference).(*fhir.Practitioner)
+		if !ok {
+			continue
+		}
+		code, display := "", ""
+		n := 0
+		for _, id := range prac.Identifier {
+			if id.System == fhir.SystemSDSUser {
+				n++
+			}
+		}
+		switch {
+		case prac.Identifier == nil:
+			code, display = "INVALID_VALUE", "Required field missing."
+		case n == 0:
+			code, display = "TOO_FEW_VALUES_SUBMITTED", "Too few values submitted. Expected 1 element where system == '"+fhir.SystemSDSUser+"'."
+		case n > 1:
+			code, display = "TOO_MANY_VALUES_SUBMITTED", "Too many values submitted. Expected 1 element where system == '"+fhir.SystemSDSUser+"'."
+		default:
+			continue
+		}
+		is := codedIssue("fatal", "invalid", codeSystemSpineErrorR4, code, display)
+		is.Expression = []string{"Practitioner.identifier"}
+		return &is
+	}
+	return nil
 }
 
 // decodeCancel extracts a cancellation from a prescription-order-update.

@@ -93,9 +93,13 @@ func messageIssues(m *message) []fhir.Issue {
 
 // cancel answers a prescription-order-update: a Bundle (200 when every item
 // was cancelled, else 400 as Spine's AE), or an OperationOutcome for
-// R-0008, R-5000 and R-5888 (what the EPS API's own checks refuse is
-// answered before, messageIssues).
+// R-0008, R-5000 and R-5888, or for what the EPS API cannot translate
+// (cancelPersonIssue); what its own checks refuse is answered before
+// (messageIssues).
 func (s *Server) cancel(r *http.Request, m *message, now time.Time) reply {
+	if is := cancelPersonIssue(m); is != nil {
+		return fhirReply(http.StatusBadRequest, fhirAnswer(outcome(now, *is)))
+	}
 	req, err := decodeCancel(m)
 	if err != nil {
 		return fhirReply(http.StatusBadRequest, cancelRefusal(CancelInvalidMessage, "", now))
