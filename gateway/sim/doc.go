@@ -68,6 +68,11 @@
 // translation refuses it: 400, one fatal issue of code invalid, coded
 // TOO_FEW_VALUES_SUBMITTED (TOO_MANY_VALUES_SUBMITTED, INVALID_VALUE) under
 // https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode. A
+// prescription-order whose author (requester) or responsible party has no
+// telecom — not on its PractitionerRole, nor on the Practitioner it names
+// by reference, nor, naming none, on its Organization — is refused the
+// same way, coded TOO_FEW_VALUES_SUBMITTED "ResponsiblePractitioner must
+// have at least one telecom.", as the EPS API's translation refuses it. A
 // pending cancellation resolves when the dispenser returns the prescription
 // (R-0001) or dispenses the item (cancelled R-0001, dispensed R-0004, not
 // dispensed R-0010); resolutions are listed by State.CancelResolutions and

@@ -392,17 +392,7 @@ func cancelPersonIssue(m *message) *fhir.Issue {
 	if len(mrs) == 0 {
 		return nil
 	}
-	mr := mrs[0]
-	var refs []string
-	if mr.Requester != nil {
-		refs = append(refs, mr.Requester.Reference)
-	}
-	if x := fhir.FindExtension(mr.Extension, extResponsible); x != nil && x.ValueReference != nil {
-		refs = append(refs, x.ValueReference.Reference)
-	} else if mr.Requester != nil {
-		refs = append(refs, mr.Requester.Reference)
-	}
-	for _, ref := range refs {
+	for _, ref := range partyRefs(mrs[0]) {
 		role, ok := m.resolve(ref).(*fhir.PractitionerRole)
 		if !ok || role.Practitioner == nil || role.Practitioner.Reference == "" {
 			continue
@@ -433,6 +423,63 @@ func cancelPersonIssue(m *message) *fhir.Issue {
 		return &is
 	}
 	return nil
+}
+
+// prescriberTelecomIssue is the EPS API's refusal of a prescription-order
+// it cannot translate for want of a telephone number for its author or
+// responsible party (translation/request/practitioner.ts,
+// getAgentPersonTelecom): the requester's PractitionerRole, then the
+// responsible party's (the Extension-DM-ResponsiblePractitioner, else the
+// requester), needs a telecom of its own, else of its Practitioner when
+// it names one by reference, else of its Organization. EPS answers the
+// translation error with HTTP 400 and one fatal issue of code invalid
+// coded TOO_FEW_VALUES_SUBMITTED, "ResponsiblePractitioner must have at
+// least one telecom." (for either party), at the place it looked last.
+// nil when both have one.
+func prescriberTelecomIssue(m *message) *fhir.Issue {
+	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
+	if len(mrs) == 0 {
+		return nil
+	}
+	for _, ref := range partyRefs(mrs[0]) {
+		role, ok := m.resolve(ref).(*fhir.PractitionerRole)
+		if !ok || role.Telecom != nil {
+			continue
+		}
+		where := "Organization.telecom"
+		if role.Practitioner != nil && role.Practitioner.Reference != "" {
+			where = "Practitioner.telecom"
+			if prac, ok := m.resolve(role.Practitioner.Reference).(*fhir.Practitioner); ok && prac.Telecom != nil {
+				continue
+			}
+		} else if role.Organization != nil {
+			if org, ok := m.resolve(role.Organization.Reference).(*fhir.Organization); ok && org.Telecom != nil {
+				continue
+			}
+		}
+		is := codedIssue("fatal", "invalid", codeSystemSpineErrorR4, "TOO_FEW_VALUES_SUBMITTED",
+			"ResponsiblePractitioner must have at least one telecom.")
+		is.Expression = []string{where}
+		return &is
+	}
+	return nil
+}
+
+// partyRefs are the references of a MedicationRequest's author and
+// responsible party as the EPS API's translation takes them: the
+// requester, then the Extension-DM-ResponsiblePractitioner, else the
+// requester again.
+func partyRefs(mr *fhir.MedicationRequest) []string {
+	var refs []string
+	if mr.Requester != nil {
+		refs = append(refs, mr.Requester.Reference)
+	}
+	if x := fhir.FindExtension(mr.Extension, extResponsible); x != nil && x.ValueReference != nil {
+		refs = append(refs, x.ValueReference.Reference)
+	} else if mr.Requester != nil {
+		refs = append(refs, mr.Requester.Reference)
+	}
+	return refs
 }
 
 // decodeCancel extracts a cancellation from a prescription-order-update.

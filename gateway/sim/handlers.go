@@ -24,6 +24,9 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 	}
 	switch m.event {
 	case fhir.EventPrescriptionOrder:
+		if is := prescriberTelecomIssue(m); is != nil {
+			return fhirReply(http.StatusBadRequest, fhirAnswer(outcome(now, *is)))
+		}
 		np, err := decodePrescriptionOrder(m, body)
 		if err != nil {
 			return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
