@@ -61,7 +61,12 @@
 // Practitioner or PractitionerRole entry has no value or no use: 400, an
 // issue of code invalid each, "Required field
 // bundle.entry[i].resource.telecom[j].use is missing." (a v3 telecom
-// without a use, which the MIM allows, becomes one). A cancellation whose
+// without a use, which the MIM allows, becomes one). A primary care
+// prescription-order (prescription type 01xx) whose requester's
+// Organization has no partOf (a v3 prescription without a
+// healthCareProviderLicense) is refused the same way, "Required field
+// organization.partOf is missing.", as is one whose requester's
+// PractitionerRole names a healthcareService. A cancellation whose
 // requester's or responsible party's PractitionerRole names a Practitioner
 // without exactly one sds-user-id identifier (a professional code alone,
 // as a legacy cancel's agentPerson may carry) is refused as the EPS API's

@@ -350,6 +350,46 @@ func missingFieldIssue(path string) fhir.Issue {
 	return fhir.Issue{Severity: "error", Code: "invalid", Diagnostics: "Required field " + path + " is missing."}
 }
 
+// prescriptionIssues are the EPS API's checks of a prescription-order's
+// prescribing organisation, made before it reaches Spine
+// (bundle-validator.ts, verifyPrescriptionBundle and
+// checkPrimaryCarePrescriptionResources; validation-errors.ts for the
+// wording): for a primary care prescription (an
+// Extension-DM-PrescriptionType code beginning 01 on the first
+// MedicationRequest) the requester's PractitionerRole must name no
+// healthcareService ("Unexpected field of
+// practitionerRole.healthcareService.") and the organisation must have a
+// partOf, the commissioning organisation a v3 prescription gives as the
+// healthCareProviderLicense ("Required field organization.partOf is
+// missing."): one issue of code invalid, no expression.
+func prescriptionIssues(m *message) []fhir.Issue {
+	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
+	if len(mrs) == 0 || mrs[0].Requester == nil {
+		return nil
+	}
+	role, ok := m.resolve(mrs[0].Requester.Reference).(*fhir.PractitionerRole)
+	if !ok {
+		return nil
+	}
+	invalid := func(diagnostics string) []fhir.Issue {
+		return []fhir.Issue{{Severity: "error", Code: "invalid", Diagnostics: diagnostics}}
+	}
+	if role.Organization == nil || role.Organization.Reference == "" {
+		return nil // EPS refuses that among its checks of every role, not modelled here
+	}
+	x := fhir.FindExtension(mrs[0].Extension, fhir.ExtensionPrescriptionType)
+	if x == nil || x.ValueCoding == nil || !strings.HasPrefix(x.ValueCoding.Code, "01") {
+		return nil
+	}
+	if role.HealthcareService != nil {
+		return invalid("Unexpected field of practitionerRole.healthcareService.")
+	}
+	if org, ok := m.resolve(role.Organization.Reference).(*fhir.Organization); ok && org.PartOf == nil {
+		return []fhir.Issue{missingFieldIssue("organization.partOf")}
+	}
+	return nil
+}
+
 // cancellationIssues are the EPS API's own checks of a
 // prescription-order-update, made before it reaches Spine
 // (bundle-validator.ts, verifyCancellationBundle; validation-errors.ts for

@@ -82,11 +82,14 @@ func (s *Server) noteForgotten(se *StateError) {
 // messageIssues are the EPS API's own checks of a $process-message Bundle
 // of an event it takes, made before it reaches Spine (bundle-validator.ts,
 // verifyBundle): the common ones (telecomIssues), then those of a
-// prescription-order-update (cancellationIssues). EPS answers them with
+// prescription-order (prescriptionIssues) or a prescription-order-update
+// (cancellationIssues). EPS answers them with
 // HTTP 400 and these issues, and the message changes nothing.
 func messageIssues(m *message) []fhir.Issue {
 	switch m.event {
-	case fhir.EventPrescriptionOrder, fhir.EventDispenseNotification:
+	case fhir.EventPrescriptionOrder:
+		return append(telecomIssues(m), prescriptionIssues(m)...)
+	case fhir.EventDispenseNotification:
 		return telecomIssues(m)
 	case fhir.EventPrescriptionOrderUpdate:
 		return append(telecomIssues(m), cancellationIssues(m)...)
