@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -30,11 +29,6 @@ func TestCancellationPeopleNeedSDSUserIDs(t *testing.T) {
 	// responsible party's role naming one of identifiers rp.
 	withPeople := func(req, rp []any) []byte {
 		t.Helper()
-		var b map[string]any
-		if err := json.Unmarshal(fixture(t, "cancel.json", p.repl(nil)), &b); err != nil {
-			t.Fatal(err)
-		}
-		entries := b["entry"].([]any)
 		prac := func(url string, ids []any) map[string]any {
 			r := map[string]any{"resourceType": "Practitioner"}
 			if ids != nil {
@@ -42,23 +36,19 @@ func TestCancellationPeopleNeedSDSUserIDs(t *testing.T) {
 			}
 			return map[string]any{"fullUrl": url, "resource": r}
 		}
-		entries[3].(map[string]any)["resource"].(map[string]any)["practitioner"] = map[string]any{"reference": "urn:uuid:prac-req"}
-		entries = append(entries, prac("urn:uuid:prac-req", req))
-		if rp != nil {
-			mr := entries[1].(map[string]any)["resource"].(map[string]any)
-			mr["extension"] = []any{map[string]any{"url": extResponsible, "valueReference": map[string]any{"reference": "urn:uuid:role-rp"}}}
-			entries = append(entries,
-				map[string]any{"fullUrl": "urn:uuid:role-rp", "resource": map[string]any{"resourceType": "PractitionerRole",
-					"identifier":   []any{map[string]any{"system": "https://fhir.nhs.uk/Id/sds-role-profile-id", "value": "200102238987"}},
-					"practitioner": map[string]any{"reference": "urn:uuid:prac-rp"}}},
-				prac("urn:uuid:prac-rp", rp))
-		}
-		b["entry"] = entries
-		out, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
+		return editedFixture(t, "cancel.json", p.repl(nil), func(entries []any) []any {
+			entryResource(entries, 3)["practitioner"] = map[string]any{"reference": "urn:uuid:prac-req"}
+			entries = append(entries, prac("urn:uuid:prac-req", req))
+			if rp != nil {
+				entryResource(entries, 1)["extension"] = []any{map[string]any{"url": extResponsible, "valueReference": map[string]any{"reference": "urn:uuid:role-rp"}}}
+				entries = append(entries,
+					map[string]any{"fullUrl": "urn:uuid:role-rp", "resource": map[string]any{"resourceType": "PractitionerRole",
+						"identifier":   []any{map[string]any{"system": "https://fhir.nhs.uk/Id/sds-role-profile-id", "value": "200102238987"}},
+						"practitioner": map[string]any{"reference": "urn:uuid:prac-rp"}}},
+					prac("urn:uuid:prac-rp", rp))
+			}
+			return entries
+		})
 	}
 	tests := []struct {
 		name    string
@@ -76,27 +66,7 @@ func TestCancellationPeopleNeedSDSUserIDs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := do(t, http.MethodPost, api+"/$process-message", tt.body, nil)
-			issues, _ := a.json["issue"].([]any)
-			if a.status != http.StatusBadRequest || a.json["resourceType"] != "OperationOutcome" || len(issues) != 1 {
-				t.Fatalf("answer %d, want 400 with one issue: %s", a.status, a.body)
-			}
-			is := issues[0].(map[string]any)
-			raw, _ := json.Marshal(is)
-			var got struct {
-				Severity, Code string
-				Details        struct {
-					Coding []struct{ System, Code, Display string }
-				}
-				Expression []string
-			}
-			_ = json.Unmarshal(raw, &got)
-			if got.Severity != "fatal" || got.Code != "invalid" || len(got.Details.Coding) != 1 ||
-				got.Details.Coding[0].System != "https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode" ||
-				got.Details.Coding[0].Code != tt.code || got.Details.Coding[0].Display != tt.display ||
-				len(got.Expression) != 1 || got.Expression[0] != "Practitioner.identifier" {
-				t.Fatalf("issue %s, want fatal/invalid %s %q at Practitioner.identifier", raw, tt.code, tt.display)
-			}
+			do(t, http.MethodPost, api+"/$process-message", tt.body, nil).wantTranslationRefusal(t, tt.code, tt.display, "Practitioner.identifier")
 		})
 	}
 	if got, _ := s.State().Get(p.sf); got.Items[0].Status != ItemToBeDispensed {

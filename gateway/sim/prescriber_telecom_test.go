@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -29,42 +28,35 @@ func TestPrescriptionPeopleNeedATelecom(t *testing.T) {
 	// telecom, naming no Practitioner, for the same organisation.
 	order := func(p rx, roleTel, orgTel, pracTel []any, withPrac, rp bool) []byte {
 		t.Helper()
-		var b map[string]any
-		if err := json.Unmarshal(fixture(t, "prescription-order.json", p.repl(nil)), &b); err != nil {
-			t.Fatal(err)
-		}
-		entries := b["entry"].([]any)
-		res := func(i int) map[string]any { return entries[i].(map[string]any)["resource"].(map[string]any) }
 		set := func(r map[string]any, tel []any) {
 			delete(r, "telecom")
 			if tel != nil {
 				r["telecom"] = tel
 			}
 		}
-		set(res(4), roleTel)
-		set(res(5), orgTel)
-		if withPrac {
-			prac := map[string]any{"resourceType": "Practitioner", "identifier": []any{map[string]any{"system": "https://fhir.nhs.uk/Id/sds-user-id", "value": "555086689106"}}}
-			set(prac, pracTel)
-			res(4)["practitioner"] = map[string]any{"reference": "urn:uuid:prac"}
-			entries = append(entries, map[string]any{"fullUrl": "urn:uuid:prac", "resource": prac})
-		}
-		if rp {
-			for _, i := range []int{1, 2} {
-				ext, _ := res(i)["extension"].([]any)
-				res(i)["extension"] = append(ext, map[string]any{"url": extResponsible,
-					"valueReference": map[string]any{"reference": "urn:uuid:role-rp"}})
+		return editedFixture(t, "prescription-order.json", p.repl(nil), func(entries []any) []any {
+			role := entryResource(entries, 4)
+			set(role, roleTel)
+			set(entryResource(entries, 5), orgTel)
+			if withPrac {
+				prac := map[string]any{"resourceType": "Practitioner", "identifier": []any{map[string]any{"system": "https://fhir.nhs.uk/Id/sds-user-id", "value": "555086689106"}}}
+				set(prac, pracTel)
+				role["practitioner"] = map[string]any{"reference": "urn:uuid:prac"}
+				entries = append(entries, map[string]any{"fullUrl": "urn:uuid:prac", "resource": prac})
 			}
-			entries = append(entries, map[string]any{"fullUrl": "urn:uuid:role-rp", "resource": map[string]any{"resourceType": "PractitionerRole",
-				"identifier":   []any{map[string]any{"system": "https://fhir.nhs.uk/Id/sds-role-profile-id", "value": "200102238987"}},
-				"organization": res(4)["organization"]}})
-		}
-		b["entry"] = entries
-		out, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
+			if rp {
+				for _, i := range []int{1, 2} {
+					mr := entryResource(entries, i)
+					ext, _ := mr["extension"].([]any)
+					mr["extension"] = append(ext, map[string]any{"url": extResponsible,
+						"valueReference": map[string]any{"reference": "urn:uuid:role-rp"}})
+				}
+				entries = append(entries, map[string]any{"fullUrl": "urn:uuid:role-rp", "resource": map[string]any{"resourceType": "PractitionerRole",
+					"identifier":   []any{map[string]any{"system": "https://fhir.nhs.uk/Id/sds-role-profile-id", "value": "200102238987"}},
+					"organization": role["organization"]}})
+			}
+			return entries
+		})
 	}
 	tests := []struct {
 		name                  string
@@ -91,25 +83,10 @@ func TestPrescriptionPeopleNeedATelecom(t *testing.T) {
 				}
 				return
 			}
-			issues, _ := a.json["issue"].([]any)
-			if a.status != http.StatusBadRequest || len(issues) != 1 || held {
-				t.Fatalf("answer %d with %d issues (held %v), want 400 with one: %s", a.status, len(issues), held, a.body)
+			if held {
+				t.Fatalf("prescription %s held after the refusal", p.sf)
 			}
-			raw, _ := json.Marshal(issues[0])
-			var got struct {
-				Severity, Code string
-				Details        struct {
-					Coding []struct{ System, Code, Display string }
-				}
-				Expression []string
-			}
-			_ = json.Unmarshal(raw, &got)
-			if got.Severity != "fatal" || got.Code != "invalid" || len(got.Details.Coding) != 1 ||
-				got.Details.Coding[0].System != codeSystemSpineErrorR4 || got.Details.Coding[0].Code != "TOO_FEW_VALUES_SUBMITTED" ||
-				got.Details.Coding[0].Display != "ResponsiblePractitioner must have at least one telecom." ||
-				len(got.Expression) != 1 || got.Expression[0] != tt.where {
-				t.Fatalf("issue %s, want fatal/invalid TOO_FEW_VALUES_SUBMITTED at %s", raw, tt.where)
-			}
+			a.wantTranslationRefusal(t, "TOO_FEW_VALUES_SUBMITTED", "ResponsiblePractitioner must have at least one telecom.", tt.where)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -26,30 +25,23 @@ func TestPrimaryCarePrescriptionNeedsCommissioner(t *testing.T) {
 	// 4) naming a healthcareService when hs.
 	order := func(p rx, typ string, partOf map[string]any, hs bool) []byte {
 		t.Helper()
-		var b map[string]any
-		if err := json.Unmarshal(fixture(t, "prescription-order.json", p.repl(nil)), &b); err != nil {
-			t.Fatal(err)
-		}
-		entries := b["entry"].([]any)
-		res := func(i int) map[string]any { return entries[i].(map[string]any)["resource"].(map[string]any) }
-		if typ != "" {
-			for _, i := range []int{1, 2} {
-				ext, _ := res(i)["extension"].([]any)
-				res(i)["extension"] = append(ext, map[string]any{"url": "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionType",
-					"valueCoding": map[string]any{"system": "https://fhir.nhs.uk/CodeSystem/prescription-type", "code": typ}})
+		return editedFixture(t, "prescription-order.json", p.repl(nil), func(entries []any) []any {
+			if typ != "" {
+				for _, i := range []int{1, 2} {
+					mr := entryResource(entries, i)
+					ext, _ := mr["extension"].([]any)
+					mr["extension"] = append(ext, map[string]any{"url": "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionType",
+						"valueCoding": map[string]any{"system": "https://fhir.nhs.uk/CodeSystem/prescription-type", "code": typ}})
+				}
 			}
-		}
-		if partOf != nil {
-			res(5)["partOf"] = partOf
-		}
-		if hs {
-			res(4)["healthcareService"] = []any{map[string]any{"reference": "urn:uuid:hs"}}
-		}
-		out, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
+			if partOf != nil {
+				entryResource(entries, 5)["partOf"] = partOf
+			}
+			if hs {
+				entryResource(entries, 4)["healthcareService"] = []any{map[string]any{"reference": "urn:uuid:hs"}}
+			}
+			return entries
+		})
 	}
 	tests := []struct {
 		name   string

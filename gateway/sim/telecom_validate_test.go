@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -25,19 +24,12 @@ func TestTelecomsValidatedAsEPS(t *testing.T) {
 	// (entry index → telecom list).
 	withTelecoms := func(name string, telecoms map[int][]map[string]string) []byte {
 		t.Helper()
-		var b map[string]any
-		if err := json.Unmarshal(fixture(t, name, p.repl(nil)), &b); err != nil {
-			t.Fatal(err)
-		}
-		entries := b["entry"].([]any)
-		for i, tel := range telecoms {
-			entries[i].(map[string]any)["resource"].(map[string]any)["telecom"] = tel
-		}
-		out, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
+		return editedFixture(t, name, p.repl(nil), func(entries []any) []any {
+			for i, tel := range telecoms {
+				entryResource(entries, i)["telecom"] = tel
+			}
+			return entries
+		})
 	}
 	work := map[string]string{"system": "phone", "use": "work", "value": "01234567890"}
 	noUse := map[string]string{"system": "phone", "value": "01234567890"}
