@@ -55,7 +55,29 @@
 // Bundle that is not exactly one MedicationRequest (one line item a
 // message), with status cancelled and a statusReason, is refused before
 // that, as the EPS API's own checks refuse it: 400, an issue (code value,
-// EPS's diagnostics) each. A
+// EPS's diagnostics) each. Before any of that, every $process-message
+// Bundle (prescription-order, cancellation, dispense notification) is
+// refused as the EPS API refuses it when a telecom of an Organization,
+// Practitioner or PractitionerRole entry has no value or no use: 400, an
+// issue of code invalid each, "Required field
+// bundle.entry[i].resource.telecom[j].use is missing." (a v3 telecom
+// without a use, which the MIM allows, becomes one). A primary care
+// prescription-order (prescription type 01xx) whose requester's
+// Organization has no partOf (a v3 prescription without a
+// healthCareProviderLicense) is refused the same way, "Required field
+// organization.partOf is missing.", as is one whose requester's
+// PractitionerRole names a healthcareService. A cancellation whose
+// requester's or responsible party's PractitionerRole names a Practitioner
+// without exactly one sds-user-id identifier (a professional code alone,
+// as a legacy cancel's agentPerson may carry) is refused as the EPS API's
+// translation refuses it: 400, one fatal issue of code invalid, coded
+// TOO_FEW_VALUES_SUBMITTED (TOO_MANY_VALUES_SUBMITTED, INVALID_VALUE) under
+// https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode. A
+// prescription-order whose author (requester) or responsible party has no
+// telecom — not on its PractitionerRole, nor on the Practitioner it names
+// by reference, nor, naming none, on its Organization — is refused the
+// same way, coded TOO_FEW_VALUES_SUBMITTED "ResponsiblePractitioner must
+// have at least one telecom.", as the EPS API's translation refuses it. A
 // pending cancellation resolves when the dispenser returns the prescription
 // (R-0001) or dispenses the item (cancelled R-0001, dispensed R-0004, not
 // dispensed R-0010); resolutions are listed by State.CancelResolutions and

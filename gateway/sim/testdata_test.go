@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -112,4 +113,53 @@ func partlyDispense(t *testing.T, post func(path, fix string, extra map[string]s
 	post("/Task/$release", "release-nominated.json", nil).want(t, http.StatusOK, "")
 	post("/$process-message", "dispense-notification.json", map[string]string{"STATUS1": "0003", "STATUS2": "0004", "MESSAGEID": "d1"}).
 		want(t, http.StatusOK, "informational")
+}
+
+// editedFixture returns fixture name (tokens replaced by repl) with its
+// Bundle entries changed by edit, which returns the entries to keep.
+func editedFixture(t *testing.T, name string, repl map[string]string, edit func(entries []any) []any) []byte {
+	t.Helper()
+	var b map[string]any
+	if err := json.Unmarshal(fixture(t, name, repl), &b); err != nil {
+		t.Fatal(err)
+	}
+	b["entry"] = edit(b["entry"].([]any))
+	out, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// entryResource is the resource of entries[i], as decoded JSON.
+func entryResource(entries []any, i int) map[string]any {
+	return entries[i].(map[string]any)["resource"].(map[string]any)
+}
+
+// wantTranslationRefusal fails t unless a is the EPS API's answer to a
+// message it could not translate: 400 and one fatal issue of code
+// invalid, coded code (display) under codeSystemSpineErrorR4, at
+// expression.
+func (a answer) wantTranslationRefusal(t *testing.T, code, display, expression string) {
+	t.Helper()
+	issues, _ := a.json["issue"].([]any)
+	if a.status != http.StatusBadRequest || len(issues) != 1 {
+		t.Fatalf("answer %d with %d issues, want 400 with one: %s", a.status, len(issues), a.body)
+	}
+	raw, _ := json.Marshal(issues[0])
+	var got struct {
+		Severity, Code string
+		Details        struct {
+			Coding []struct{ System, Code, Display string }
+		}
+		Expression []string
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Severity != "fatal" || got.Code != "invalid" || len(got.Details.Coding) != 1 ||
+		got.Details.Coding[0].System != codeSystemSpineErrorR4 || got.Details.Coding[0].Code != code ||
+		got.Details.Coding[0].Display != display || len(got.Expression) != 1 || got.Expression[0] != expression {
+		t.Fatalf("issue %s, want fatal/invalid %s %q at %s", raw, code, display, expression)
+	}
 }

@@ -7,6 +7,7 @@ package cancelstest
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -72,6 +73,15 @@ func LegacyCancel(t testing.TB, fixture string, fam v3.Family) []byte {
 			r["status"] = "cancelled"
 			r["statusReason"] = map[string]any{"coding": []any{map[string]any{
 				"system": cancel.CodeSystemStatusReason, "code": "0001", "display": "Prescribing Error"}}}
+		case "Practitioner":
+			// EPS writes a cancel's people by SDS user id and refuses a
+			// cancellation whose Practitioner has none (TOO_FEW_VALUES_SUBMITTED),
+			// as the simulator does: a prescription's professional codes
+			// alone will not do.
+			idents, _ := r["identifier"].([]any)
+			if !strings.Contains(fmt.Sprint(idents), "https://fhir.nhs.uk/Id/sds-user-id") {
+				r["identifier"] = append([]any{map[string]any{"system": "https://fhir.nhs.uk/Id/sds-user-id", "value": "555086689106"}}, idents...)
+			}
 		}
 	}
 	update, err := json.Marshal(b)
