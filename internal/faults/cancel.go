@@ -10,6 +10,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/internal/loadgen"
 	"github.com/porxgate/porxgate/mapping"
@@ -40,6 +41,15 @@ func cancelTemplate() ([]byte, string, error) {
 				"system": cancel.CodeSystemStatusReason, "code": "0001", "display": "Prescribing Error"}}}
 			if g, _ := r["groupIdentifier"].(map[string]any); g != nil {
 				shortForm, _ = g["value"].(string)
+			}
+		case "Practitioner":
+			// A cancel's people are named by SDS user id: EPS refuses a
+			// cancellation whose Practitioner has none (400
+			// TOO_FEW_VALUES_SUBMITTED), as the simulator does, and the
+			// template's responsible party has professional codes alone.
+			idents, _ := r["identifier"].([]any)
+			if !strings.Contains(fmt.Sprint(idents), fhir.SystemSDSUser) {
+				r["identifier"] = append([]any{map[string]any{"system": fhir.SystemSDSUser, "value": "555086689106"}}, idents...)
 			}
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/cancel"
@@ -79,8 +80,8 @@ func LegacyCancel(t testing.TB, fixture string, fam v3.Family) []byte {
 			// as the simulator does: a prescription's professional codes
 			// alone will not do.
 			idents, _ := r["identifier"].([]any)
-			if !strings.Contains(fmt.Sprint(idents), "https://fhir.nhs.uk/Id/sds-user-id") {
-				r["identifier"] = append([]any{map[string]any{"system": "https://fhir.nhs.uk/Id/sds-user-id", "value": "555086689106"}}, idents...)
+			if !strings.Contains(fmt.Sprint(idents), fhir.SystemSDSUser) {
+				r["identifier"] = append([]any{map[string]any{"system": fhir.SystemSDSUser, "value": "555086689106"}}, idents...)
 			}
 		}
 	}
