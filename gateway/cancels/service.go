@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/store"
@@ -126,6 +127,50 @@ type Service struct {
 	out  Outbox
 	wake func()
 	m    *metrics
+
+	// awaiting is the count of cancellations awaiting their prescription
+	// as last read (awaitingNow).
+	awaiting awaitingCount
+}
+
+// awaitingCountFor is how long Settle trusts a count of the cancellations
+// awaiting their prescription: every prescription passing asks, and the
+// count is a Redis round trip. A cancellation another replica starts
+// tracking meanwhile is resolved by the poller instead, a poll later; one
+// this process tracks counts at once.
+const awaitingCountFor = time.Second
+
+// awaitingCount is a count of the cancellations awaiting their
+// prescription and when it was read.
+type awaitingCount struct {
+	mu sync.Mutex
+	n  int
+	at time.Time
+}
+
+// awaitingNow returns how many cancellations await their prescription,
+// from the tracker at most once every awaitingCountFor.
+func (c *Service) awaitingNow(ctx context.Context) (int, error) {
+	now := c.now()
+	c.awaiting.mu.Lock()
+	defer c.awaiting.mu.Unlock()
+	if !c.awaiting.at.IsZero() && now.Sub(c.awaiting.at) < awaitingCountFor && now.Sub(c.awaiting.at) >= 0 {
+		return c.awaiting.n, nil
+	}
+	st, err := c.tracker.Stats(ctx, now)
+	if err != nil {
+		return 0, err
+	}
+	c.awaiting.n, c.awaiting.at = st.Awaiting, now
+	return st.Awaiting, nil
+}
+
+// noteAwaiting counts at once a cancellation this process started tracking
+// as awaiting its prescription.
+func (c *Service) noteAwaiting() {
+	c.awaiting.mu.Lock()
+	defer c.awaiting.mu.Unlock()
+	c.awaiting.n++
 }
 
 // NewService returns the pending-cancellation handling o describes.
@@ -235,6 +280,9 @@ func (c *Service) Track(ctx context.Context, in Exchange, out cancel.CancelOutco
 		return fmt.Errorf("tracking the pending cancellation of %s item %s: %w", rec.PrescriptionID, rec.LineItem, err)
 	}
 	if added {
+		if rec.AwaitingPrescription {
+			c.noteAwaiting()
+		}
 		c.m.tracked.Inc()
 		log.Info("pending cancellation tracked", "code", out.FHIRCode, "dispenser", out.DispenserODS,
 			"awaiting_prescription", rec.AwaitingPrescription, "next_poll", rec.NextPoll.Format(time.RFC3339))

@@ -224,13 +224,14 @@ func (c *Service) Settle(ctx context.Context, in Exchange, canon string, body []
 	log := c.logger(in)
 	if canon == v3.ParentPrescription || canon == v3.ParentPrescriptionNonUrgent {
 		// Every prescription passes here, and few cancellations await
-		// theirs: the count spares the rest reading the Bundle again.
-		st, err := c.tracker.Stats(ctx, c.now())
+		// theirs: the count (read at most once a second) spares the rest
+		// reading the Bundle again.
+		n, err := c.awaitingNow(ctx)
 		if err != nil {
 			log.Warn("cancellations awaiting a prescription could not be counted; left to the poller", "err", err)
 			return
 		}
-		if st.Awaiting == 0 {
+		if n == 0 {
 			return
 		}
 	}
