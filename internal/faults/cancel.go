@@ -10,7 +10,6 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/internal/loadgen"
 	"github.com/porxgate/porxgate/mapping"
@@ -26,33 +25,7 @@ func cancelTemplate() ([]byte, string, error) {
 	if err := json.Unmarshal(loadgen.PrescriptionOrder, &b); err != nil {
 		return nil, "", fmt.Errorf("cancel template: %w", err)
 	}
-	shortForm := ""
-	entries, _ := b["entry"].([]any)
-	for _, e := range entries {
-		em, _ := e.(map[string]any)
-		r, _ := em["resource"].(map[string]any)
-		switch r["resourceType"] {
-		case "MessageHeader":
-			r["eventCoding"] = map[string]any{"system": "https://fhir.nhs.uk/CodeSystem/message-event",
-				"code": "prescription-order-update", "display": "Prescription Order Update"}
-		case "MedicationRequest":
-			r["status"] = "cancelled"
-			r["statusReason"] = map[string]any{"coding": []any{map[string]any{
-				"system": cancel.CodeSystemStatusReason, "code": "0001", "display": "Prescribing Error"}}}
-			if g, _ := r["groupIdentifier"].(map[string]any); g != nil {
-				shortForm, _ = g["value"].(string)
-			}
-		case "Practitioner":
-			// A cancel's people are named by SDS user id: EPS refuses a
-			// cancellation whose Practitioner has none (400
-			// TOO_FEW_VALUES_SUBMITTED), as the simulator does, and the
-			// template's responsible party has professional codes alone.
-			idents, _ := r["identifier"].([]any)
-			if !strings.Contains(fmt.Sprint(idents), fhir.SystemSDSUser) {
-				r["identifier"] = append([]any{map[string]any{"system": fhir.SystemSDSUser, "value": "555086689106"}}, idents...)
-			}
-		}
-	}
+	shortForm := loadgen.CancelUpdate(b)
 	if shortForm == "" {
 		return nil, "", fmt.Errorf("cancel template: no short-form prescription id")
 	}

@@ -7,7 +7,6 @@ package cancelstest
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/internal/ids"
+	"github.com/porxgate/porxgate/internal/loadgen"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/cancel"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -64,27 +63,7 @@ func LegacyCancel(t testing.TB, fixture string, fam v3.Family) []byte {
 		t.Fatal(err)
 	}
 	b["identifier"] = map[string]any{"system": "https://tools.ietf.org/html/rfc4122", "value": ids.NewUUID()}
-	for _, e := range b["entry"].([]any) {
-		r := e.(map[string]any)["resource"].(map[string]any)
-		switch r["resourceType"] {
-		case "MessageHeader":
-			r["eventCoding"] = map[string]any{"system": "https://fhir.nhs.uk/CodeSystem/message-event",
-				"code": "prescription-order-update", "display": "Prescription Order Update"}
-		case "MedicationRequest":
-			r["status"] = "cancelled"
-			r["statusReason"] = map[string]any{"coding": []any{map[string]any{
-				"system": cancel.CodeSystemStatusReason, "code": "0001", "display": "Prescribing Error"}}}
-		case "Practitioner":
-			// EPS writes a cancel's people by SDS user id and refuses a
-			// cancellation whose Practitioner has none (TOO_FEW_VALUES_SUBMITTED),
-			// as the simulator does: a prescription's professional codes
-			// alone will not do.
-			idents, _ := r["identifier"].([]any)
-			if !strings.Contains(fmt.Sprint(idents), fhir.SystemSDSUser) {
-				r["identifier"] = append([]any{map[string]any{"system": fhir.SystemSDSUser, "value": "555086689106"}}, idents...)
-			}
-		}
-	}
+	loadgen.CancelUpdate(b)
 	update, err := json.Marshal(b)
 	if err != nil {
 		t.Fatal(err)
