@@ -2,6 +2,7 @@ package ebxml
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -183,6 +184,9 @@ func firstPart(b []byte) ([]byte, error) {
 		return nil, newErr(CodeMimeProblem, NumNoBoundary, nil, "no boundary on the first line")
 	}
 	parts, err := splitMultipart(b, boundary)
+	if errors.Is(err, errTruncated) {
+		parts = parts[:len(parts)-1] // its end unknown: not read as before
+	}
 	if len(parts) == 0 {
 		return nil, newErr(CodeMimeProblem, NumMultipart, err, "malformed multipart body")
 	}

@@ -109,6 +109,11 @@ const MaxParts = 100
 // its line (the preamble is discarded anyway); later ones must start their
 // line. Part bodies alias b: the line break that precedes a delimiter
 // belongs to the delimiter and is not in the body.
+//
+// A body without its closing delimiter returns every part, the last one
+// running to the end of the body less one line break (where the closing
+// delimiter's line would have started), together with errTruncated: the
+// caller decides whether that last part can be known to be whole.
 func splitMultipart(b []byte, boundary string) ([]rawPart, error) {
 	delim := []byte("--" + boundary)
 	_, cur, closing, ok := findDelimiter(b, delim, 0, true)
@@ -121,11 +126,11 @@ func splitMultipart(b []byte, boundary string) ([]rawPart, error) {
 	var parts []rawPart
 	for {
 		lineStart, next, closing, ok := findDelimiter(b, delim, cur, false)
-		if !ok {
-			return parts, errTruncated
-		}
 		if len(parts) == MaxParts {
 			return nil, errTooManyParts
+		}
+		if !ok {
+			return append(parts, parsePart(trimOneEOL(b[cur:]))), errTruncated
 		}
 		content := trimOneEOL(b[cur:lineStart])
 		parts = append(parts, parsePart(content))

@@ -92,8 +92,11 @@ type Reference struct {
 // are the HTTP headers, body the HTTP body. It accepts what legacy MHSs
 // send: Content-Type parameters quoted or not (type=text/xml;
 // start=ebXMLHeader@spine.nhs.uk), parts with LF or CRLF line ends,
-// indented part headers, and a SOAPAction quoted or bare. The payload is
-// treated as bytes and returned exactly as received.
+// indented part headers, a SOAPAction quoted or bare, and a body without
+// its closing boundary delimiter when its last part is the header part or
+// the HL7 payload and reads as whole XML (as the NHS MHS adaptor's reader
+// takes it). The payload is treated as bytes and returned exactly as
+// received.
 //
 // Every failure is a *MessageError whose Code and Description() go into
 // BuildMessageError. When the failure comes after the SOAP envelope was
@@ -121,10 +124,11 @@ func ParseRequestWith(read XMLReader, contentType, soapAction string, body []byt
 	}
 	buf := bytes.Clone(body)
 	raw, err := splitMultipart(buf, boundary)
+	truncated := errors.Is(err, errTruncated)
 	if errors.Is(err, errTooManyParts) {
 		return nil, newErr(CodeMimeProblem, NumMultipart, err, "%s", err)
 	}
-	if err != nil {
+	if err != nil && !truncated {
 		return nil, newErr(CodeMimeProblem, NumMultipart, err, "malformed multipart body")
 	}
 	root := 0
@@ -145,6 +149,9 @@ func ParseRequestWith(read XMLReader, contentType, soapAction string, body []byt
 		return nil, merr
 	}
 	env, merr := readEnvelope(envBytes, read)
+	if merr != nil && truncated && root == len(raw)-1 {
+		return nil, truncatedError("the ebXML header part")
+	}
 	if merr != nil {
 		return nil, merr
 	}
@@ -172,7 +179,36 @@ func ParseRequestWith(read XMLReader, contentType, soapAction string, body []byt
 	if merr := selectPayload(msg); merr != nil {
 		return msg, merr
 	}
+	if truncated && root != len(raw)-1 {
+		if merr := checkLastPartWhole(msg, read); merr != nil {
+			return msg, merr
+		}
+	}
 	return msg, nil
+}
+
+// checkLastPartWhole checks the last part of a message whose body has no
+// closing boundary delimiter (the NHS MHS adaptor's reader takes such a
+// body): taken only when it is the HL7 payload and reads as one whole XML
+// document, which a payload cut short does not. An attachment's end
+// cannot be told, so a body ending in one is refused as before.
+func checkLastPartWhole(msg *Message, read XMLReader) *MessageError {
+	last := &msg.Parts[len(msg.Parts)-1]
+	what := "the part <" + last.ContentID + ">"
+	if last != msg.Payload {
+		return truncatedError(what + ", an attachment,")
+	}
+	if _, err := parseXML(last.Body, read); err != nil {
+		return truncatedError(what + ", the HL7 payload,")
+	}
+	return nil
+}
+
+// truncatedError refuses a body without its closing boundary delimiter
+// whose last part (what) cannot be known to be whole.
+func truncatedError(what string) *MessageError {
+	return newErr(CodeMimeProblem, NumMultipart, errTruncated,
+		"multipart body has no closing boundary delimiter and %s may have been cut short", what)
 }
 
 // findRawPart returns the index of the part whose Content-Id is id

@@ -199,6 +199,21 @@ func TestEbXMLTransportShapes(t *testing.T) {
 		}, ebxml.CodeValueNotRecognized, "eb:Timestamp"},
 		{"referenced attachment missing", func(s shape, _ string) shape { return edit(s, manifest, attRef) },
 			ebxml.CodeMimeProblem, "att 1@porx.example"},
+		// The NHS MHS adaptor's reader (Python's email parser) takes a body
+		// whose last part runs to its end without the closing delimiter;
+		// the HL7 payload read whole as XML loses nothing.
+		{"no closing delimiter after the payload", func(s shape, _ string) shape { return edit(s, closing, "") }, "", ""},
+		{"no closing delimiter, a line end after the payload", func(s shape, _ string) shape { return edit(s, closing, "\r\n") }, "", ""},
+		// But a last part that may have been cut short is refused: a
+		// payload that is not whole XML, or an attachment, whose end
+		// cannot be told.
+		{"no closing delimiter, the payload cut short", func(s shape, _ string) shape {
+			s.body = s.body[:bytes.LastIndex(s.body, []byte(closing))-30]
+			return s
+		}, ebxml.CodeMimeProblem, "closing boundary delimiter"},
+		{"no closing delimiter after an attachment", func(s shape, _ string) shape {
+			return edit(edit(s, closing, attachment), manifest, attRef)
+		}, ebxml.CodeMimeProblem, "closing boundary delimiter"},
 	}
 	proc := newFakeProcessor()
 	g := startGateway(t, testConfig(), store.NewMemory(nil), false, WithProcessor(proc))
