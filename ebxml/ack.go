@@ -65,7 +65,8 @@ func replyHeader(received *Message, action, messageID string, now time.Time) ebH
 // time of receipt. The header swaps From and To, keeps CPAId and
 // ConversationId, uses Service ServiceEbXML and Action Acknowledgment, and
 // refers to received.MessageID; eb:Acknowledgment repeats the time, the
-// reference and our party id.
+// reference and our party id, and names the SOAP actor the sender's
+// eb:AckRequested named (ackActor).
 func BuildAcknowledgment(received *Message, messageID string, now time.Time) ([]byte, error) {
 	if received == nil {
 		return nil, &BuildError{What: "BuildAcknowledgment", Missing: []string{"received"}}
@@ -80,12 +81,23 @@ func BuildAcknowledgment(received *Message, messageID string, now time.Time) ([]
 	var w writer
 	w.envelopeStart("")
 	w.messageHeader(h)
-	w.s(`    <eb:Acknowledgment SOAP:mustUnderstand="1" eb:version="2.0" SOAP:actor="`, ActorToPartyMSH, "\">\n")
+	w.s(`    <eb:Acknowledgment SOAP:mustUnderstand="1" eb:version="2.0" SOAP:actor="`, ackActor(received), "\">\n")
 	w.elem("      ", "eb:Timestamp", h.timestamp)
 	w.elem("      ", "eb:RefToMessageId", h.refToMessageID)
 	w.party("      ", "From", h.from)
 	w.s("    </eb:Acknowledgment>\n  </SOAP:Header>\n  <SOAP:Body/>\n</SOAP:Envelope>\n")
 	return w.Bytes(), nil
+}
+
+// ackActor is the SOAP actor of the acknowledgment of received: the
+// one its eb:AckRequested named (ebMS 2.0 §6.3.2: the Acknowledgment's
+// actor SHALL correspond to the AckRequested's), nextMSH or, by
+// default and for any other, toPartyMSH.
+func ackActor(received *Message) string {
+	if strings.EqualFold(received.AckRequestedActor, ActorNextMSH) {
+		return ActorNextMSH
+	}
+	return ActorToPartyMSH
 }
 
 // ParseAcknowledgment reads a remote MHS's answer to one of our ebXML

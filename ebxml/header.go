@@ -158,7 +158,9 @@ func readHeader(env *etree.Element, msg *Message) *MessageError {
 	msg.TimestampRaw = childText(md, NSEb, "Timestamp")
 	msg.RefToMessageID = childText(md, NSEb, "RefToMessageId")
 	msg.DuplicateElimination = child(mh, NSEb, "DuplicateElimination") != nil
-	msg.AckRequested = child(hdr, NSEb, "AckRequested") != nil
+	if ar := child(hdr, NSEb, "AckRequested"); ar != nil {
+		msg.AckRequested, msg.AckRequestedActor = true, strings.TrimSpace(attrAny(ar, NSSOAP, "actor"))
+	}
 	msg.SyncReply = child(hdr, NSEb, "SyncReply") != nil
 	msg.Manifest = readManifest(child(child(env, NSSOAP, "Body"), NSEb, "Manifest"))
 

@@ -50,6 +50,9 @@ const (
 	ContentIDDomain = "spine.nhs.uk"
 	// ActorToPartyMSH is the SOAP:actor of eb:AckRequested and eb:Acknowledgment.
 	ActorToPartyMSH = "urn:oasis:names:tc:ebxml-msg:actor:toPartyMSH"
+	// ActorNextMSH is the other SOAP:actor ebMS 2.0 defines for
+	// eb:AckRequested (an acknowledgment from the next MSH on the path).
+	ActorNextMSH = "urn:oasis:names:tc:ebxml-msg:actor:nextMSH"
 	// ActorNext is the SOAP:actor of eb:SyncReply.
 	ActorNext = "http://schemas.xmlsoap.org/soap/actor/next"
 	// ASIDRoot is the OID of an accredited system id (ASID).

@@ -44,6 +44,9 @@ type Message struct {
 	DuplicateElimination bool
 	// AckRequested reports an eb:AckRequested SOAP header.
 	AckRequested bool
+	// AckRequestedActor is eb:AckRequested's SOAP:actor as sent ("" when
+	// it has none): the actor the acknowledgment must name.
+	AckRequestedActor string
 	// SyncReply reports an eb:SyncReply SOAP header: acknowledge on the
 	// same HTTP exchange (HTTP 202 with BuildAcknowledgment's envelope).
 	SyncReply bool

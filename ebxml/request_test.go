@@ -17,7 +17,7 @@ func TestParseRequestFields(t *testing.T) {
 		ConversationID: testMessageID, Service: ServiceMM, Action: "PORX_IN020101UK31",
 		MessageID: testMessageID, TimestampRaw: "2024-03-07T14:22:05Z",
 		Timestamp:            time.Date(2024, 3, 7, 14, 22, 5, 0, time.UTC),
-		DuplicateElimination: true, AckRequested: true, SyncReply: true, SOAPAction: testSOAPAction,
+		DuplicateElimination: true, AckRequested: true, AckRequestedActor: ActorToPartyMSH, SyncReply: true, SOAPAction: testSOAPAction,
 	}
 	got := *m
 	got.Manifest, got.Envelope, got.Parts, got.Payload = nil, nil, nil, nil

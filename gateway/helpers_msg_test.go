@@ -56,6 +56,9 @@ type ebReq struct {
 	payload                                      []byte
 	// timeToLive, when set, is written as eb:TimeToLive.
 	timeToLive time.Time
+	// ackActor is eb:AckRequested's SOAP actor; ebxml.ActorToPartyMSH
+	// when empty.
+	ackActor string
 }
 
 // newReq returns a prescription request from the test sender with
@@ -89,7 +92,11 @@ func (r ebReq) build() (string, string, []byte) {
 </eb:MessageHeader>
 `, r.from, spineParty, r.cpa, r.conversationID, r.action, r.messageID, r.timeToLiveElement())
 	if r.ackRequested {
-		hdr.WriteString(`<eb:AckRequested SOAP-ENV:mustUnderstand="1" eb:version="2.0" SOAP-ENV:actor="urn:oasis:names:tc:ebxml-msg:actor:toPartyMSH" eb:signed="false"/>` + "\n")
+		actor := r.ackActor
+		if actor == "" {
+			actor = ebxml.ActorToPartyMSH
+		}
+		hdr.WriteString(`<eb:AckRequested SOAP-ENV:mustUnderstand="1" eb:version="2.0" SOAP-ENV:actor="` + actor + `" eb:signed="false"/>` + "\n")
 	}
 	if r.syncReply {
 		hdr.WriteString(`<eb:SyncReply SOAP-ENV:mustUnderstand="1" eb:version="2.0" SOAP-ENV:actor="http://schemas.xmlsoap.org/soap/actor/next"/>` + "\n")

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
+
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/store"
@@ -82,6 +84,70 @@ func TestEbXMLReliabilityFlags(t *testing.T) {
 			}
 			if n := proc.callsFor(req.messageID); n != 1 {
 				t.Errorf("processed %d times, want 1", n)
+			}
+		})
+	}
+}
+
+// TestEbXMLAcknowledgmentActor: the eb:Acknowledgment's SOAP actor is
+// the one the sender's eb:AckRequested named (ebMS 2.0 §6.3.2: it SHALL
+// correspond to the AckRequested element; toPartyMSH by default), on
+// the HTTP 202 (SyncReply) and when delivered asynchronously alike. The
+// NHS MHS adaptor asks nextMSH on its forward-reliable messages, and
+// legacy senders do on theirs; before, every acknowledgment named
+// toPartyMSH.
+func TestEbXMLAcknowledgmentActor(t *testing.T) {
+	const nextMSH = ebxml.ActorNextMSH
+	actorOf := func(t *testing.T, body []byte) string {
+		t.Helper()
+		doc := etree.NewDocument()
+		if err := doc.ReadFromBytes(body); err != nil {
+			t.Fatalf("acknowledgment unreadable: %v\n%s", err, body)
+		}
+		ack := doc.FindElement("//Acknowledgment")
+		if ack == nil {
+			t.Fatalf("no eb:Acknowledgment in\n%s", body)
+		}
+		for _, a := range ack.Attr {
+			if a.Key == "actor" && a.NamespaceURI() == ebxml.NSSOAP {
+				return a.Value
+			}
+		}
+		return ""
+	}
+	tests := []struct {
+		name, asked, want string
+		syncReply         bool
+	}{
+		{"nextMSH, SyncReply", nextMSH, nextMSH, true},
+		{"toPartyMSH, SyncReply", ebxml.ActorToPartyMSH, ebxml.ActorToPartyMSH, true},
+		{"nextMSH, acknowledged asynchronously", nextMSH, nextMSH, false},
+		{"toPartyMSH, acknowledged asynchronously", ebxml.ActorToPartyMSH, ebxml.ActorToPartyMSH, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mhs := startMHS(t, "ack")
+			g := startGateway(t, testConfig(), store.NewMemory(nil), false, WithProcessor(newFakeProcessor()), WithRoutes(routesTo(t, mhs.srv.URL, "")))
+			req := newReq(newID(t, 760+i))
+			req.syncReply, req.ackActor = tt.syncReply, tt.asked
+			code, body := sendEb(t, g.base, req)
+			if code != http.StatusAccepted {
+				t.Fatalf("status %d, want 202\n%s", code, body)
+			}
+			if !tt.syncReply {
+				waitFor(t, "the asynchronous acknowledgment", func() bool {
+					for _, r := range mhs.messages() {
+						if r.ackRef == req.messageID {
+							body = r.body
+							return true
+						}
+					}
+					return false
+				})
+			}
+			checkAcknowledgment(t, body, req)
+			if got := actorOf(t, body); got != tt.want {
+				t.Errorf("eb:Acknowledgment SOAP:actor %q, want %q (eb:AckRequested asked %q)", got, tt.want, tt.asked)
 			}
 		})
 	}
