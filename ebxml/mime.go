@@ -113,7 +113,9 @@ const MaxParts = 100
 // A body without its closing delimiter returns every part, the last one
 // running to the end of the body less one line break (where the closing
 // delimiter's line would have started), together with errTruncated: the
-// caller decides whether that last part can be known to be whole.
+// caller decides whether that last part can be known to be whole. A body
+// whose last delimiter lacks its two closing dashes, nothing but white
+// space after it, is read as closed there.
 func splitMultipart(b []byte, boundary string) ([]rawPart, error) {
 	delim := []byte("--" + boundary)
 	_, cur, closing, ok := findDelimiter(b, delim, 0, true)
@@ -128,6 +130,14 @@ func splitMultipart(b []byte, boundary string) ([]rawPart, error) {
 		lineStart, next, closing, ok := findDelimiter(b, delim, cur, false)
 		if len(parts) == MaxParts {
 			return nil, errTooManyParts
+		}
+		if !ok && len(bytes.TrimSpace(b[cur:])) == 0 {
+			// A delimiter without its two closing dashes ends the body:
+			// it closes it, no part is cut short.
+			if len(parts) == 0 {
+				return nil, errNoParts
+			}
+			return parts, nil
 		}
 		if !ok {
 			return append(parts, parsePart(trimOneEOL(b[cur:]))), errTruncated

@@ -68,6 +68,8 @@ func TestSplitMultipart(t *testing.T) {
 		{"junk before first delimiter", "\"--b\n\nA\n--b--", []string{"A"}, []string{""}, nil},
 		{"no delimiter", "hello", nil, nil, errNoDelimiter},
 		{"only close", "--b--\n", nil, nil, errNoParts},
+		{"last delimiter without its closing dashes", "--b\n\nA\n--b\r\n \n", []string{"A"}, []string{""}, nil},
+		{"a delimiter alone", "--b\n", nil, nil, errNoParts},
 		{"no closing delimiter: the last part runs to the end", "--b\n\nA\n--b\nContent-Id: <b>\n\nB\r\n", []string{"A", "B"}, []string{"", "<b>"}, errTruncated},
 	}
 	for _, tt := range tests {

@@ -270,6 +270,7 @@ func TestEbXMLTransportShapes(t *testing.T) {
 		// the HL7 payload read whole as XML loses nothing.
 		{"no closing delimiter after the payload", func(s shape, _ string) shape { return edit(s, closing, "") }, "", ""},
 		{"no closing delimiter, a line end after the payload", func(s shape, _ string) shape { return edit(s, closing, "\r\n") }, "", ""},
+		{"closing delimiter without its two dashes", func(s shape, _ string) shape { return edit(s, closing, "\n--"+boundary+"\n") }, "", ""},
 		// But a last part that may have been cut short is refused: a
 		// payload that is not whole XML, or an attachment, whose end
 		// cannot be told.
