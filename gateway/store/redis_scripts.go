@@ -275,11 +275,15 @@ redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
 return 1
 `)
 
-// touchMarkScript: KEYS[1] seen key; ARGV[1] ttl ms. PEXPIRE, then the
-// party recorded with the mark ("" for none), or false when it is gone.
+// touchMarkScript: KEYS[1] seen key; ARGV[1] ttl ms. The party recorded
+// with the mark ("" for none), or false when it is gone; the mark is
+// read before PEXPIRE, since a PEXPIRE whose time has passed by the
+// time Redis checks it (a 1 ms TTL) deletes the key at once.
 var touchMarkScript = redis.NewScript(`
-if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 0 then return false end
-return string.match(redis.call('GET', KEYS[1]), '^%S+ %S+ (.+)$') or ''
+local mark = redis.call('GET', KEYS[1])
+if not mark then return false end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return string.match(mark, '^%S+ %S+ (.+)$') or ''
 `)
 
 // markScript: KEYS[1] seen key, ARGV[1] seen value (unique to the call:
