@@ -1,10 +1,8 @@
 package gateway
 
 import (
-	"context"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -53,8 +51,7 @@ func (s *Server) deadLetters(c *fiber.Ctx) error {
 		}
 		*p.dst = n
 	}
-	ctx, cancel := context.WithTimeout(c.UserContext(), 5*time.Second)
-	defer cancel()
+	ctx := c.UserContext() // bounded by the admin listener (admin.Deps.Mount)
 	list := make([]outbox.DeadLetter, 0, min(limit, deadLetterPageSize))
 	more := true
 	for read := 0; read < limit && more; {
@@ -94,8 +91,7 @@ func (s *Server) deadLetters(c *fiber.Ctx) error {
 // queues handles GET /admin/queues: how many messages wait in the inbox
 // and the outbox, and how many parties the routing table knows.
 func (s *Server) queues(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(c.UserContext(), 5*time.Second)
-	defer cancel()
+	ctx := c.UserContext() // bounded by the admin listener (admin.Deps.Mount)
 	in, err := s.store.QueueLen(ctx, inboxQueue)
 	if err != nil {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "queues: "+err.Error())

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/admin"
+	"github.com/porxgate/porxgate/gateway/cancels"
 )
 
 // TestPageWithRedisHungAnswersQuickly: with Redis hung (SIGSTOP) the
@@ -149,6 +150,61 @@ func TestExchangeViewsWithRedisHungAnswerQuickly(t *testing.T) {
 			}
 			if isHTML := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html"); isHTML != tc.html {
 				t.Errorf("%s answered %s, want HTML %v", tc.path, resp.Header.Get("Content-Type"), tc.html)
+			}
+		})
+	}
+}
+
+// TestGatewayViewsWithRedisHungAnswerQuickly: with Redis hung (SIGSTOP)
+// the gateway's own admin views (the dead-letter list, one dead letter,
+// the queues and the tracked cancellations) each waited out a 5 s
+// deadline of their own (the cancellations view up to three of them, one
+// after the other) and answered 503 with go-redis's "context deadline
+// exceeded" alone, where the exchange views answer within the live
+// state's budget (3 s) and say the store did not answer. Each now answers
+// within that budget and says so.
+func TestGatewayViewsWithRedisHungAnswerQuickly(t *testing.T) {
+	srv, st := redisServerStore(t)
+	deadLettersIn(t, st, 3)
+	opts := cancelTestOptions(time.Hour, 2*time.Second)
+	c := cancels.NewService(cancels.ServiceOptions{Tracker: cancels.OpenTracker(st, opts), Config: opts, Log: quietLog()})
+	s := NewServer(testConfig(), st, fakeUpstream{}, quietLog(), NewMetrics())
+	s.EnableCancellations(c)
+	g := &gw{srv: s}
+	base := g.adminBase(t)
+	tests := []struct{ name, path string }{
+		{"dead letters", PathDeadLetters},
+		{"one dead letter", DeadLetterItemURL("", "processing:DL-001")},
+		{"queues", PathQueues},
+		{"cancellations", cancels.PathAdmin},
+	}
+	for _, tc := range tests {
+		if code, body := get(t, base+tc.path); code != 200 {
+			t.Fatalf("%s with Redis up = %d %.300s", tc.path, code, body)
+		}
+	}
+
+	srv.Pause(t)
+	client := &http.Client{Timeout: 30 * time.Second}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			resp, err := client.Get(base + tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			took, body := time.Since(start), string(b)
+			t.Logf("%s: %d after %v: %.300s", tc.path, resp.StatusCode, took.Round(time.Millisecond), body)
+			if limit := 4 * time.Second; took > limit {
+				t.Errorf("with Redis hung %s took %v to answer, want at most %v", tc.path, took.Round(time.Millisecond), limit)
+			}
+			if resp.StatusCode != http.StatusServiceUnavailable {
+				t.Errorf("with Redis hung %s = %d, want 503", tc.path, resp.StatusCode)
+			}
+			if want := "the store did not answer within 3s"; !strings.Contains(body, want) {
+				t.Errorf("with Redis hung %s does not say %q:\n%.500s", tc.path, want, body)
 			}
 		})
 	}

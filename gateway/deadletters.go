@@ -41,8 +41,7 @@ func (s *Server) deadLetterItem(c *fiber.Ctx) error {
 	if id == "" {
 		return fiber.NewError(fiber.StatusBadRequest, "id: want <stage>:<MessageId>, as GET "+PathDeadLetters+" lists them")
 	}
-	ctx, cancel := context.WithTimeout(c.UserContext(), 5*time.Second)
-	defer cancel()
+	ctx := c.UserContext() // bounded by the admin listener (admin.Deps.Mount)
 	var found *outbox.DeadLetter
 	err := eachDeadLetter(ctx, s.store, func(dl outbox.DeadLetter) bool { return dl.ID == id }, func(b []byte, dl outbox.DeadLetter) (bool, bool, error) {
 		if b == nil {

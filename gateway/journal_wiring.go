@@ -149,30 +149,56 @@ func (p journalProcessor) Supports(interaction string) bool { return p.next.Supp
 
 // Process implements Processor: it journals the legacy request, calls the
 // next Processor and journals its answers or its error. Recording never
-// waits.
+// waits. Of a message waiting out an EPS outage it journals the tries
+// journalsTry names, and the one that ends the wait (ctx says how many
+// times it was deferred before: withDeferrals).
 func (p journalProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, error) {
-	p.j.Record(journal.Event{Exchange: in.MessageID, At: in.ReceivedAt, Interaction: in.Interaction,
-		Transport: string(in.Transport), Party: partyOf(in),
-		IDs: journal.IDs{MessageIDs: []string{in.MessageID}, ConversationID: in.ConversationID, RefToMessageIDs: nonEmpty(in.RefToMessageID)},
-		// The exchange starts when the message was received; this step is
-		// this processing attempt's (a retry records the request again,
-		// the journal its payload once: journal.RepeatNote).
-		Step: &journal.Step{At: time.Now(), Kind: journal.StepLegacyRequest, Interaction: in.Interaction, Title: "legacy request over " + string(in.Transport),
-			Headers: transportHeaders(in), ContentType: "application/xml", Body: string(in.Payload)}})
-	for _, a := range in.Attachments {
-		p.j.Record(journal.Event{Exchange: in.MessageID, Step: attachmentStep(a)})
+	deferrals := deferralsOf(ctx)
+	request := func(at time.Time) {
+		p.j.Record(journal.Event{Exchange: in.MessageID, At: in.ReceivedAt, Interaction: in.Interaction,
+			Transport: string(in.Transport), Party: partyOf(in),
+			IDs: journal.IDs{MessageIDs: []string{in.MessageID}, ConversationID: in.ConversationID, RefToMessageIDs: nonEmpty(in.RefToMessageID)},
+			// The exchange starts when the message was received; this step is
+			// this processing attempt's (a retry records the request again,
+			// the journal its payload once: journal.RepeatNote).
+			Step: &journal.Step{At: at, Kind: journal.StepLegacyRequest, Interaction: in.Interaction, Title: "legacy request over " + string(in.Transport),
+				Headers: transportHeaders(in), ContentType: "application/xml", Body: string(in.Payload)}})
+		for _, a := range in.Attachments {
+			p.j.Record(journal.Event{Exchange: in.MessageID, Step: attachmentStep(a, at)})
+		}
 	}
 	start := time.Now()
+	kept := journalsTry(deferrals)
+	if kept {
+		request(start)
+	}
 	out, err := p.next.Process(journal.WithExchange(ctx, in.MessageID), in)
-	recordOutcome(p.j, in, out, err, time.Since(start))
+	if !kept {
+		if IsDeferred(err) && !IsPermanent(err) {
+			return out, err // deferred once more: not journalled
+		}
+		request(start)
+	}
+	recordOutcome(p.j, in, out, err, time.Since(start), deferrals)
 	return out, err
+}
+
+// journalsTry says whether the journal keeps the try of a message made
+// after deferrals deferrals (each a try that found EPS unavailable): its
+// first journalFirstTries, then every journalEveryTry-th. Each try added
+// two steps to its exchange (about 1 KB): a message waiting out an hour's
+// outage, tried every 5 s, added 1,440 steps and 680 KB, and 400 such
+// filled the journal's 256 MiB, whose size cap then dropped every other
+// exchange it kept.
+func journalsTry(deferrals int) bool {
+	return deferrals < journalFirstTries || deferrals%journalEveryTry == 0
 }
 
 // attachmentStep is the journal step of an attachment the legacy request
 // carried beyond its payload: its bytes as text when they are UTF-8, else
 // in base64 (a Content-Transfer-Encoding header says so).
-func attachmentStep(a Attachment) *journal.Step {
-	st := &journal.Step{At: time.Now(), Kind: journal.StepLegacyRequest,
+func attachmentStep(a Attachment, at time.Time) *journal.Step {
+	st := &journal.Step{At: at, Kind: journal.StepLegacyRequest,
 		Title:       "legacy request attachment <" + a.ContentID + ">, kept here: EPS takes no attachments",
 		ContentType: a.ContentType, Body: string(a.Body)}
 	if !utf8.Valid(a.Body) {
@@ -182,14 +208,19 @@ func attachmentStep(a Attachment) *journal.Step {
 	return st
 }
 
-// recordOutcome journals what processing in gave.
-func recordOutcome(j *journal.Journal, in *Inbound, out *Outcome, err error, took time.Duration) {
+// recordOutcome journals what processing in gave, on the try made after
+// deferrals deferrals.
+func recordOutcome(j *journal.Journal, in *Inbound, out *Outcome, err error, took time.Duration, deferrals int) {
 	id := in.MessageID
 	if err != nil {
 		note, result := "processing failed; it will be retried", journal.OutcomeInProgress
 		switch {
 		case IsDeferred(err) && !IsPermanent(err):
 			note = "EPS unavailable (unreachable, failing or its circuit breaker open): the message waits in the store and is tried again"
+			if deferrals+1 >= journalFirstTries {
+				note += fmt.Sprintf(" (try %d; the journal keeps a waiting message's first %d tries, then every %dth, and the one that ends the wait)",
+					deferrals+1, journalFirstTries, journalEveryTry)
+			}
 		case IsPermanent(err):
 			note, result = "processing failed permanently: moved to the dead letters", "dead-letter"
 		}
@@ -270,4 +301,31 @@ func nonEmpty(v string) []string {
 		return nil
 	}
 	return []string{v}
+}
+
+// How the journal keeps the tries of a message waiting out an EPS outage
+// (tried every few seconds, each try two steps): its first
+// journalFirstTries, then every journalEveryTry-th, and the one that ends
+// the wait.
+const (
+	journalFirstTries = 10
+	journalEveryTry   = 60
+)
+
+// deferralsKey is the context key of withDeferrals.
+type deferralsKey struct{}
+
+// withDeferrals returns ctx saying that the message it processes was
+// deferred n times before (inboxEntry.Deferrals).
+func withDeferrals(ctx context.Context, n int) context.Context {
+	if n == 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, deferralsKey{}, n)
+}
+
+// deferralsOf returns what withDeferrals put in ctx, 0 when nothing.
+func deferralsOf(ctx context.Context) int {
+	n, _ := ctx.Value(deferralsKey{}).(int)
+	return n
 }

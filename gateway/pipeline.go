@@ -158,7 +158,7 @@ func (g *messaging) processLease(pool, ctx context.Context, l *store.Lease, now 
 	log := lazyInboundLog(g.log, &e.Inbound)
 	stop := outbox.Hold(ctx, g.store, l, g.cfg.Lease, g.now)
 	start := time.Now()
-	out, perr := g.safeProcess(withCorrelation(ctx, &e.Inbound), &e.Inbound)
+	out, perr := g.safeProcess(withDeferrals(withCorrelation(ctx, &e.Inbound), e.Deferrals), &e.Inbound)
 	stop()
 	now = g.now()
 	sctx, cancel := storeCtx(ctx)

@@ -35,7 +35,9 @@ legacy MHS that takes the answers. Closed loop (--concurrency senders, each
 waiting for its 202) or open loop (--rate messages a second on schedule,
 latencies counted from each message's due time). Prints the accept and
 processing rates and the acknowledgement and answer latencies (p50, p99,
-p99.9, max). Exits 1 when a message was refused or not processed in time.`)
+p99.9, max). Exits 1 when a message was refused or not processed in time.
+SIGINT or SIGTERM interrupts the run (its figures so far, exit 1); SIGHUP
+(a closed terminal) is said on stderr and ignored: the run goes on.`)
 	target := fs.String("target", "", "gateway base URL on loopback; empty starts one in-process")
 	admin := fs.String("admin", "", "gateway admin listener base URL for the inbox drain check when --receiver is empty")
 	adminToken := fs.String("admin-token", "", "bearer token of the admin listener, for --admin")
@@ -54,6 +56,7 @@ p99.9, max). Exits 1 when a message was refused or not processed in time.`)
 	if *duration > 0 && !flagSet(fs, "n") {
 		*n = 0
 	}
+	defer ignoreHangup(ctx, func() { fmt.Fprintln(stderr, loadHangupIgnored) })()
 	var err error
 	if *timeout, err = runBound(*duration, *timeout, flagSet(fs, "timeout")); err != nil {
 		fmt.Fprintf(stderr, "porxgate load: %v\n", err)
@@ -114,6 +117,9 @@ p99.9, max). Exits 1 when a message was refused or not processed in time.`)
 	}
 	return 0
 }
+
+// loadHangupIgnored is written to stderr for each SIGHUP a run receives.
+const loadHangupIgnored = "porxgate load: SIGHUP ignored: the run goes on (SIGINT or SIGTERM interrupts it)"
 
 // answerWait is how long a --duration run waits for the answers after its
 // last send, when --timeout is not given.

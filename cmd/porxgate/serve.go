@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -43,13 +42,15 @@ OTEL_TRACES_SAMPLER, OTEL_SDK_DISABLED.
 // hangupIgnored is logged for each SIGHUP serve receives.
 const hangupIgnored = "SIGHUP ignored: porxgate reloads nothing on a signal; certificates, CA bundles and CRLs are reread from their files at the next handshake, any other change takes a restart (SIGTERM drains)"
 
-// ignoreHangup keeps SIGHUP from ending the gateway, logging each one,
-// until ctx is done or the returned stop is called. Left to Go's default,
-// a SIGHUP (kill -HUP by an operator expecting a reload, a closed
-// terminal) ended the process at once: no drain, the in-memory store's
-// queues (acknowledged messages) lost, and systemd's Restart=on-failure,
-// which counts SIGHUP as a clean end, did not start it again.
-func ignoreHangup(ctx context.Context, log *slog.Logger) (stop func()) {
+// ignoreHangup keeps SIGHUP from ending a long-running command (serve,
+// sim, load), calling said for each one, until ctx is done or the
+// returned stop is called. Left to Go's default, a SIGHUP (kill -HUP by
+// an operator expecting a reload, a closed terminal) ended the process at
+// once: the gateway without a drain, the in-memory store's queues
+// (acknowledged messages) lost, and systemd's Restart=on-failure, which
+// counts SIGHUP as a clean end, did not start it again; the simulator
+// with every prescription it kept; a load run without its figures.
+func ignoreHangup(ctx context.Context, said func()) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	done := make(chan struct{})
@@ -59,7 +60,7 @@ func ignoreHangup(ctx context.Context, log *slog.Logger) (stop func()) {
 		for {
 			select {
 			case <-hup:
-				log.Warn(hangupIgnored)
+				said()
 			case <-ctx.Done():
 				return
 			case <-done:
@@ -143,7 +144,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		debug.SetGCPercent(cfg.GCPercent)
 		log.Debug("garbage collector target", "percent", cfg.GCPercent)
 	}
-	defer ignoreHangup(ctx, log)()
+	defer ignoreHangup(ctx, func() { log.Warn(hangupIgnored) })()
 	if err := gateway.Run(ctx, cfg, log); err != nil {
 		log.Error("porxgate stopped", "err", err)
 		return 1

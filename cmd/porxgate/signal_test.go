@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -71,12 +73,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// gatewayProcess is a running `porxgate serve` and its log lines.
+// gatewayProcess is a running porxgate command (`porxgate serve`, most
+// often) and its log lines.
 type gatewayProcess struct {
-	cmd   *exec.Cmd
-	lines chan string
-	done  chan struct{} // closed when the process has exited
-	err   error         // Wait's, once done is closed
+	cmd    *exec.Cmd
+	lines  chan string
+	done   chan struct{} // closed when the process has exited
+	err    error         // Wait's, once done is closed
+	stdout bytes.Buffer  // what it printed, to read once done is closed
 
 	mu  sync.Mutex
 	log []string
@@ -86,8 +90,17 @@ type gatewayProcess struct {
 // when the test ends.
 func startGatewayProcess(t *testing.T, args ...string) *gatewayProcess {
 	t.Helper()
-	cmd := exec.Command(porxgateBinary(t), append([]string{"serve"}, args...)...)
+	return startPorxgate(t, append([]string{"serve"}, args...)...)
+}
+
+// startPorxgate starts porxgate with args (its command first); it is
+// killed when the test ends.
+func startPorxgate(t *testing.T, args ...string) *gatewayProcess {
+	t.Helper()
+	cmd := exec.Command(porxgateBinary(t), args...)
 	cmd.Env = []string{"PATH=/usr/bin:/bin"}
+	p := &gatewayProcess{cmd: cmd, lines: make(chan string, 256), done: make(chan struct{})}
+	cmd.Stdout = &p.stdout
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +108,6 @@ func startGatewayProcess(t *testing.T, args ...string) *gatewayProcess {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &gatewayProcess{cmd: cmd, lines: make(chan string, 256), done: make(chan struct{})}
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
@@ -353,5 +365,88 @@ func TestHangupKeepsServing(t *testing.T) {
 	}
 	if log := p.logText(); !strings.Contains(log, "porxgate stopped cleanly") {
 		t.Fatalf("not stopped cleanly:\n%s", log)
+	}
+}
+
+// TestHangupLeavesSimAndLoadRunning: SIGHUP (a closed terminal, a session
+// that ended, kill -HUP) ended `porxgate sim` and `porxgate load` at once,
+// as Go's default has it, where serve logs and ignores it: the simulator
+// lost every prescription it kept, and a load run stopped unreported
+// (nothing on stdout, killed by the signal). Each now says so and goes
+// on: the simulator answers and stops cleanly on SIGTERM; the run ends as
+// it would have, with its figures.
+func TestHangupLeavesSimAndLoadRunning(t *testing.T) {
+	receiver, err := freeLoopbackAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		// ready waits until p catches SIGHUP, and returns what to check
+		// that it still works after one.
+		ready func(t *testing.T, p *gatewayProcess) (after func(t *testing.T))
+		stop  bool // SIGTERM it (a server), or let it end (a run)
+		says  string
+	}{
+		{"sim", []string{"sim", "--addr", "127.0.0.1:0"}, func(t *testing.T, p *gatewayProcess) func(*testing.T) {
+			p.waitLog(t, "EPS simulator listening", 15*time.Second)
+			addr := ""
+			for _, l := range strings.Split(p.logText(), "\n") {
+				var line struct{ Msg, Addr string }
+				if json.Unmarshal([]byte(l), &line) == nil && line.Msg == "EPS simulator listening" {
+					addr = line.Addr
+				}
+			}
+			return func(t *testing.T) {
+				resp, err := http.Get("http://" + addr + "/FHIR/R4/metadata")
+				if err != nil {
+					t.Fatalf("simulator after SIGHUP: %v\n%s", err, p.logText())
+				}
+				resp.Body.Close()
+			}
+		}, true, "SIGHUP ignored"},
+		{"load", []string{"load", "--receiver", receiver, "--rate", "20", "--duration", "3s"}, func(t *testing.T, p *gatewayProcess) func(*testing.T) {
+			deadline := time.Now().Add(15 * time.Second)
+			for {
+				c, err := net.Dial("tcp", receiver)
+				if err == nil {
+					c.Close()
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("load's receiver never listened: %v\n%s", err, p.logText())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			return func(*testing.T) {}
+		}, false, "SIGHUP ignored"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startPorxgate(t, tc.args...)
+			after := tc.ready(t, p)
+			if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-p.done:
+				t.Fatalf("porxgate %s ended by SIGHUP (%v):\n%s", tc.name, p.err, p.logText())
+			case <-time.After(500 * time.Millisecond):
+			}
+			p.waitLog(t, tc.says, 5*time.Second)
+			after(t)
+			if tc.stop {
+				if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := p.waitExit(t, 60*time.Second); err != nil {
+				t.Fatalf("porxgate %s exit: %v, want 0\n%s\n%s", tc.name, err, p.stdout.String(), p.logText())
+			}
+			if tc.name == "load" && !strings.Contains(p.stdout.String(), "processed") {
+				t.Errorf("load after SIGHUP printed no figures:\n%s", p.stdout.String())
+			}
+		})
 	}
 }

@@ -9,13 +9,17 @@ import (
 	"github.com/porxgate/porxgate/gateway/sim"
 )
 
+// simHangupIgnored is logged for each SIGHUP the simulator receives.
+const simHangupIgnored = "SIGHUP ignored: the simulator reloads nothing on a signal and keeps what it holds; SIGINT or SIGTERM stops it"
+
 // simCmd runs the EPS FHIR simulator on its own (--addr, PORXGATE_SIM_ADDR;
 // default 127.0.0.1:9000), with its FHIR endpoints under /FHIR/R4.
 func simCmd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := newFlagSet("sim", "[flags]", `Runs the EPS FHIR simulator on its own, its FHIR endpoints under /FHIR/R4.
 It keeps prescriptions, tasks and claims in memory as EPS does; with
 --public-key it verifies the signed-JWT client assertion and issues tokens
-as the NHS England OAuth2 endpoint does.`)
+as the NHS England OAuth2 endpoint does. SIGINT or SIGTERM stops it;
+SIGHUP is logged and ignored, as serve's is.`)
 	addr := "127.0.0.1:9000"
 	if v := getenv("PORXGATE_SIM_ADDR"); v != "" {
 		addr = v
@@ -58,6 +62,7 @@ as the NHS England OAuth2 endpoint does.`)
 	// The simulator logs "EPS simulator listening" with the address once it
 	// listens; before, only what it starts with.
 	log.Info("EPS FHIR simulator starting", "addr", addr, "auth", opts.PublicKey != nil)
+	defer ignoreHangup(ctx, func() { log.Warn(simHangupIgnored) })()
 	if err := sim.New(opts).Run(ctx, addr); err != nil {
 		log.Error("simulator stopped", "err", err)
 		return 1

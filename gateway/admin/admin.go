@@ -130,7 +130,8 @@ type Deps struct {
 	Live func(ctx context.Context) State
 	// Mount registers the gateway's own /admin/* views on r (a group at
 	// /admin); GETs need the reader role, other methods admin, and
-	// anything under PathDebug admin too.
+	// anything under PathDebug admin too. A GET's UserContext is bounded
+	// to stateBudget (storeRead), as the listener's own views are.
 	Mount func(r fiber.Router)
 	// Log receives errors.
 	Log *slog.Logger
@@ -193,6 +194,9 @@ func New(auth AuthConfig, d Deps) *Server {
 			}
 			if roleOf(c) < want {
 				return fiber.NewError(fiber.StatusForbidden, "needs the "+want.String()+" role")
+			}
+			if want == RoleReader {
+				return storeRead(c)
 			}
 			return c.Next()
 		})
@@ -363,6 +367,24 @@ func parseTime(v string) (time.Time, error) {
 // journal each took 10 s to say Redis did not answer.
 func ctx(c *fiber.Ctx) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.UserContext(), stateBudget)
+}
+
+// storeRead serves one of the gateway's own views (Deps.Mount) that only
+// reads, bounded as the listener's own views are (ctx): with Redis hung
+// the dead-letter list, one dead letter, the queues and the tracked
+// cancellations each waited out a 5 s deadline of their own and answered
+// with go-redis's "i/o timeout" alone. A 503 given once the bound has
+// passed says the store did not answer within it.
+func storeRead(c *fiber.Ctx) error {
+	cx, cancel := ctx(c)
+	defer cancel()
+	c.SetUserContext(cx)
+	err := c.Next()
+	var fe *fiber.Error
+	if errors.As(err, &fe) && fe.Code == fiber.StatusServiceUnavailable && errors.Is(cx.Err(), context.DeadlineExceeded) {
+		return fiber.NewError(fe.Code, "the store did not answer within "+stateBudget.String()+" ("+fe.Message+")")
+	}
+	return err
 }
 
 // noJournal answers when the journal is off.

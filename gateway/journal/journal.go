@@ -88,6 +88,11 @@ type Options struct {
 	// Queue is how many events may wait for the writer (default 4096);
 	// beyond it events are dropped and counted.
 	Queue int
+	// QueueBytes bounds what the events waiting for the writer, and those
+	// of the write in hand, carry (eventSize: payloads, headers, ids;
+	// default DefaultQueueBytes); beyond it events are dropped and counted
+	// as a full queue's are. One event alone is always taken.
+	QueueBytes int64
 	// PruneEvery is how often the writer applies the retention (default 30s).
 	PruneEvery time.Duration
 	// BatchWait is how long the writer, having taken an event, waits for
@@ -111,6 +116,8 @@ type Journal struct {
 	queue   *stopqueue.Queue[item]
 	dropped atomic.Uint64
 	pending atomic.Int64
+	// held is what the pending events carry (Options.QueueBytes).
+	held    atomic.Int64
 	failing atomic.Bool
 	// overCap is set while writes leave the journal over its size cap
 	// (ErrOverCap), so that it is logged once an episode.
@@ -136,16 +143,29 @@ const (
 	DropGone = "gone"
 )
 
-// item is what waits on the queue: an event or an access.
+// item is what waits on the queue: an event or an access, and what it
+// carries (eventSize; 0 for an access).
 type item struct {
 	ev     *Event
 	access *Access
+	size   int64
 }
+
+// DefaultQueueBytes is Options.QueueBytes's default: the writer's queue
+// was bounded by its count of events alone, and with Redis hung (the
+// writer waiting on its write) 200 events of 1 MiB were all held, where
+// 4096 of the front door's 4 MiB requests would have held 16 GiB under a
+// soft memory limit of 100 MiB (TestQueueIsBoundedInBytes). Messages of
+// ordinary size (tens of KB an event) meet the count's bound first.
+const DefaultQueueBytes = 32 << 20
 
 // New returns a Journal over b. Call Run to start its writer.
 func New(b Backend, opts Options) *Journal {
 	if opts.Queue <= 0 {
 		opts.Queue = 4096
+	}
+	if opts.QueueBytes <= 0 {
+		opts.QueueBytes = DefaultQueueBytes
 	}
 	if opts.PruneEvery <= 0 {
 		opts.PruneEvery = 30 * time.Second
@@ -201,7 +221,7 @@ func (j *Journal) Record(ev Event) {
 	if ev.At.IsZero() {
 		ev.At = j.opts.Now()
 	}
-	j.put(item{ev: &ev})
+	j.put(item{ev: &ev, size: eventSize(ev)})
 }
 
 // RecordAccess queues an access entry; it never waits. An access that
@@ -218,10 +238,16 @@ func (j *Journal) RecordAccess(a Access) {
 	}
 }
 
-// put queues it, or counts it dropped when the queue is full or the
-// writer has stopped; it says whether it was queued.
+// put queues it, or counts it dropped when the queue is full (of
+// events, or of what they carry: Options.QueueBytes) or the writer has
+// stopped; it says whether it was queued.
 func (j *Journal) put(it item) bool {
 	j.pending.Add(1)
+	if held := j.held.Add(it.size); held > j.opts.QueueBytes && held > it.size {
+		j.release(1, it.size)
+		j.drop(1, DropQueueFull)
+		return false
+	}
 	switch j.queue.Put(it) {
 	case stopqueue.Queued:
 		return true
@@ -230,8 +256,15 @@ func (j *Journal) put(it item) bool {
 	default:
 		j.drop(1, DropStopped)
 	}
-	j.pending.Add(-1)
+	j.release(1, it.size)
 	return false
+}
+
+// release counts n items, carrying size, no longer pending: written,
+// dropped or not queued.
+func (j *Journal) release(n int, size int64) {
+	j.held.Add(-size)
+	j.pending.Add(-int64(n))
 }
 
 // accessLost logs an access the access journal could not keep, as the
@@ -409,6 +442,7 @@ func (j *Journal) batch(first item) []item {
 // one by one; a failure counts every item it loses as dropped.
 func (j *Journal) writeBatch(ctx context.Context, items []item) {
 	var evs []Event
+	var held int64
 	for _, it := range items {
 		if it.ev == nil {
 			j.write(ctx, it)
@@ -416,11 +450,12 @@ func (j *Journal) writeBatch(ctx context.Context, items []item) {
 		}
 		enrich(it.ev)
 		evs = append(evs, *it.ev)
+		held += it.size
 	}
 	if len(evs) == 0 {
 		return
 	}
-	defer j.pending.Add(-int64(len(evs)))
+	defer j.release(len(evs), held)
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	left, err := j.b.ApplyAll(wctx, evs)
@@ -452,7 +487,7 @@ func (j *Journal) outcome(err error, n int) {
 
 // write applies one queued item; a failure counts as a drop.
 func (j *Journal) write(ctx context.Context, it item) {
-	defer j.pending.Add(-1)
+	defer j.release(1, it.size)
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	var err error

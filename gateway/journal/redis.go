@@ -30,6 +30,10 @@ import (
 //	st:<id>  list of the exchange's steps, in arrival order: each the step
 //	         without its body as JSON, a newline, and the body as it is
 //	s:<id>   its summary (JSON), for listings, expiring alike
+//	sb:<id>:<r> a step's payload bigger than stagedInline, written apart
+//	         (its step in st:<id> names it), expiring alike
+//	sbk:<id> set of the exchange's sb: keys, for the retention to drop
+//	         them with it
 //	t        sorted set of exchange ids by start time (ms)
 //	sz       hash of exchange id → stored size
 //	bytes    total stored size
@@ -215,9 +219,10 @@ func (r *Redis) applyAll(ctx context.Context, evs []Event) (applied, error) {
 // written in one run (102 messages, 3.5 MB, 4,898 commands) held Redis
 // for 180-245 ms (SLOWLOG, busy machine; 11-37 ms in a soak at 500
 // messages a second). A run of these bounds holds it for about a
-// millisecond (TestRedisApplyRunsAreBounded). A single step bigger than
-// maxRunBytes goes in a run of its own: the front door's body limit
-// bounds it.
+// millisecond (TestRedisApplyRunsAreBounded). A step whose payload passes
+// stagedInline has it written apart, in bounded commands, and the run
+// carries only its name (redis_staged.go); splitRuns still counts it
+// whole, so it goes in a run of its own.
 const (
 	// maxRunBytes bounds the payload (the steps, estimated with their
 	// heads) one run carries.
@@ -278,6 +283,8 @@ func splitRuns(evs []Event) (runs [][]Event, starting map[string]bool) {
 type runStep struct {
 	whole, bare []byte
 	digest      string
+	// staged is whole's payload, written apart (redis_staged.go).
+	staged *staging
 }
 
 // byExchange groups evs by exchange: the exchanges in the order their
@@ -318,7 +325,12 @@ func (r *Redis) applyRun(ctx context.Context, evs []Event, starting map[string]b
 			}
 			var rs runStep
 			var err error
-			if rs.whole, err = encodeStep(&st); err == nil && hasPayload(&st) {
+			if len(st.Body) > stagedInline {
+				rs.whole, rs.staged, err = r.encodeStaged(id, &st)
+			} else {
+				rs.whole, err = encodeStep(&st)
+			}
+			if err == nil && hasPayload(&st) {
 				rs.digest = payloadDigest(st.Body)
 				rs.bare, err = encodeStep(withoutPayload(&st))
 			}
@@ -446,19 +458,6 @@ func encodeStep(st *Step) ([]byte, error) {
 	out = append(out, b...)
 	out = append(out, '\n')
 	return append(out, body...), nil
-}
-
-// decodeStep reads a step encodeStep wrote (or a step as JSON alone).
-func decodeStep(v string) (Step, error) {
-	meta, body, _ := strings.Cut(v, "\n")
-	var st Step
-	if err := json.Unmarshal([]byte(meta), &st); err != nil {
-		return Step{}, err
-	}
-	if body != "" {
-		st.Body = body
-	}
-	return st, nil
 }
 
 // marshal encodes v as JSON without escaping <, > and & (the steps carry
@@ -631,10 +630,14 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 			h.apply(ev)
 		}
 		list := make([]any, len(steps[id]))
+		var stage []*staging
 		for k, rs := range steps[id] {
 			b := rs.whole
 			if rs.digest != "" && slices.Contains(h.Payloads, rs.digest) {
 				b = rs.bare
+			} else if rs.staged != nil {
+				stage = append(stage, rs.staged)
+				stepBytes += int64(len(rs.staged.body))
 			}
 			h.Payloads = remember(h.Payloads, rs.digest)
 			list[k] = b
@@ -654,6 +657,22 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 		ttl := time.Until(h.Started.Add(r.ret.MaxAge))
 		if ttl <= 0 {
 			ttl = time.Second
+		}
+		if len(stage) > 0 && !starting[id] {
+			// The script leaves out the events of an exchange the
+			// retention dropped (its head here may be this writer's
+			// last, kept from before): their payloads are not written
+			// apart.
+			if gone, err := r.wasDropped(ctx, id); err != nil {
+				return false, 0, nil, err
+			} else if gone {
+				stage = nil
+			}
+		}
+		for _, sg := range stage {
+			if err := r.stage(ctx, id, sg, ttl); err != nil {
+				return false, 0, nil, err
+			}
 		}
 		if i == 0 {
 			started0 = h.Started
@@ -757,7 +776,8 @@ func (r *Redis) filedUnder(x *Exchange, existed bool) []string {
 }
 
 // dropLua defines drop(p, id, now), which drops exchange id under key
-// prefix p: its head, summary, steps, size and place in t, and its
+// prefix p: its head, summary, steps and the payloads written apart
+// (sbk:<id>), size and place in t, and its
 // memberships of the search indexes (the keys k:<id> lists), and
 // remembers it gone at now (ms). It returns the work it did: one, and one
 // more for each index it took the exchange out of.
@@ -768,12 +788,16 @@ local function drop(p, id, now)
   for _, k in ipairs(filed) do
     redis.call('ZREM', k, id)
   end
-  redis.call('DEL', p .. 'x:' .. id, p .. 's:' .. id, p .. 'st:' .. id, p .. 'k:' .. id)
+  local bodies = redis.call('SMEMBERS', p .. 'sbk:' .. id)
+  for _, k in ipairs(bodies) do
+    redis.call('DEL', k)
+  end
+  redis.call('DEL', p .. 'x:' .. id, p .. 's:' .. id, p .. 'st:' .. id, p .. 'k:' .. id, p .. 'sbk:' .. id)
   redis.call('ZREM', p .. 't', id)
   redis.call('HDEL', p .. 'sz', id)
   redis.call('DECRBY', p .. 'bytes', size)
   redis.call('ZADD', p .. 'gone', now, id)
-  return 1 + #filed
+  return 1 + #filed + #bodies
 end
 `
 
@@ -884,12 +908,19 @@ func (r *Redis) Get(ctx context.Context, id string) (*Exchange, error) {
 		return nil, fmt.Errorf("journal: exchange %s unreadable: %w", id, err)
 	}
 	x := h.Exchange
+	apart := map[int]string{}
 	for _, v := range list {
-		st, err := decodeStep(v)
+		st, key, err := decodeStep(v)
 		if err != nil {
 			return nil, fmt.Errorf("journal: a step of exchange %s unreadable: %w", id, err)
 		}
+		if key != "" {
+			apart[len(x.Steps)] = key
+		}
 		x.Steps = append(x.Steps, st)
+	}
+	if err := r.readStaged(ctx, id, x.Steps, apart); err != nil {
+		return nil, err
 	}
 	sort.SliceStable(x.Steps, func(i, j int) bool { return x.Steps[i].At.Before(x.Steps[j].At) })
 	return &x, nil

@@ -1,0 +1,154 @@
+package journal
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// A step whose payload passes stagedInline is not an argument of the
+// writer's script (applyScript): Redis copies a script's arguments into
+// Lua strings before it starts, and serves no other client meanwhile, so
+// a 4 MiB payload (the front door's limit) held every other client of the
+// gateway's Redis for 91-364 ms (SLOWLOG, loaded 2-core machine; 16-83 ms
+// for 1 MiB). Its payload is written apart, under sb:<id>:<random>, a list
+// of chunks of at most stagedChunk bytes, one command each (other clients
+// are served between them; appended to one string, the string's growth
+// copied all of it now and then: 14 ms a command for 4 MiB), before the
+// script that appends the step, which names it
+// (storedStep.BodyKey); the exchange's sbk:<id> lists such keys, for the
+// retention to drop with it (dropLua). A write that fails after staging
+// leaves the payload to expire (MaxAge), or to go with its exchange.
+const (
+	stagedInline = 64 << 10
+	stagedChunk  = 64 << 10
+)
+
+// storedStep is a step's JSON as its exchange's list keeps it: the step
+// without its body, and where its body was written apart (BodyKey), if it
+// was.
+type storedStep struct {
+	Step
+	BodyKey string `json:"bodyKey,omitempty"`
+}
+
+// staging is a payload to be written apart (runStep.staged).
+type staging struct {
+	key, body string
+	done      bool
+}
+
+// encodeStaged returns the list element of st, whose payload is to be
+// written apart under a key of its own, and that payload's staging.
+func (r *Redis) encodeStaged(id string, st *Step) ([]byte, *staging, error) {
+	b := make([]byte, 8)
+	if _, err := crand.Read(b); err != nil {
+		return nil, nil, err
+	}
+	sg := &staging{key: r.p + "sb:" + id + ":" + hex.EncodeToString(b), body: st.Body}
+	meta := storedStep{Step: *st, BodyKey: sg.key}
+	meta.Body = ""
+	m, err := marshal(&meta)
+	if err != nil {
+		return nil, nil, err
+	}
+	return append(m, '\n'), sg, nil
+}
+
+// stage writes sg's payload apart, expiring after ttl, and files its key
+// under its exchange's sbk:<id> (once: a merge tried again does not write
+// it again).
+func (r *Redis) stage(ctx context.Context, id string, sg *staging, ttl time.Duration) error {
+	if sg.done {
+		return nil
+	}
+	for body, first := sg.body, true; body != ""; first = false {
+		n := min(len(body), stagedChunk)
+		var err error
+		if first {
+			// Expiring from its first chunk: a write cut short leaves
+			// nothing for good.
+			_, err = r.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.RPush(ctx, sg.key, body[:n])
+				p.PExpire(ctx, sg.key, ttl)
+				return nil
+			})
+		} else {
+			err = r.c.RPush(ctx, sg.key, body[:n]).Err()
+		}
+		if err != nil {
+			return fmt.Errorf("write a payload of %s apart: %w", id, err)
+		}
+		body = body[n:]
+	}
+	set := r.p + "sbk:" + id
+	pipe := r.c.Pipeline()
+	pipe.SAdd(ctx, set, sg.key)
+	pipe.PExpire(ctx, set, ttl)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("write a payload of %s apart: %w", id, err)
+	}
+	sg.done = true
+	return nil
+}
+
+// wasDropped reports whether the retention dropped exchange id (gone).
+func (r *Redis) wasDropped(ctx context.Context, id string) (bool, error) {
+	err := r.c.ZScore(ctx, r.p+"gone", id).Err()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read whether exchange %s was dropped: %w", id, err)
+	}
+	return true, nil
+}
+
+// decodeStep reads a step encodeStep or encodeStaged wrote (or a step as
+// JSON alone), and the key its body was written apart under ("" when it
+// was not).
+func decodeStep(v string) (Step, string, error) {
+	meta, body, _ := strings.Cut(v, "\n")
+	var st storedStep
+	if err := json.Unmarshal([]byte(meta), &st); err != nil {
+		return Step{}, "", err
+	}
+	if body != "" {
+		st.Body = body
+	}
+	return st.Step, st.BodyKey, nil
+}
+
+// readStaged fills in the bodies of steps written apart (keyed by their
+// index in steps), in one round trip; one no longer there is said so in
+// its Note.
+func (r *Redis) readStaged(ctx context.Context, id string, steps []Step, keys map[int]string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	pipe := r.c.Pipeline()
+	got := make(map[int]*redis.StringSliceCmd, len(keys))
+	for i, k := range keys {
+		got[i] = pipe.LRange(ctx, k, 0, -1)
+	}
+	_, _ = pipe.Exec(ctx) // each command carries its own error
+	for i, c := range got {
+		chunks, err := c.Result()
+		switch {
+		case err != nil:
+			return fmt.Errorf("journal: read a payload of exchange %s: %w", id, err)
+		case len(chunks) == 0:
+			steps[i].Note = strings.TrimSpace(steps[i].Note + " (its payload is no longer kept)")
+		default:
+			steps[i].Body = strings.Join(chunks, "")
+		}
+	}
+	return nil
+}
