@@ -94,3 +94,32 @@ func TestCancelUnmappableAnsweredWithCancelResponse(t *testing.T) {
 		})
 	}
 }
+
+// TestCancelUnmappableOverSOAP: over the SOAP door, a Cancel Request
+// porxgate cannot map is answered in the HTTP response with the Cancel
+// Response Spine answers it with (AE, 5000), not a SOAP fault.
+func TestCancelUnmappableOverSOAP(t *testing.T) {
+	f := newFlow(t)
+	g, _ := startFlowGateway(t, f, newMemoryStore(), cancelTestOptions(time.Hour, 2*time.Second), nil)
+	noLineItem := regexp.MustCompile(`(?s)\s*<pertinentInformation1 .*?</pertinentInformation1>`)
+	payload := noLineItem.ReplaceAllString(string(legacyCancel(t, rxFixture)), "")
+	payload = regexp.MustCompile(`^<\?xml[^>]*\?>\s*`).ReplaceAllString(payload, "")
+	code, body := sendSOAP(t, g.base, soapEnvelope(strings.ToLower(newID(t, 7)), v3.CancelRequest, payload))
+	if code != 200 {
+		t.Fatalf("SOAP cancel = %d, want 200 with the Cancel Response\n%s", code, body)
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(body); err != nil {
+		t.Fatal(err)
+	}
+	cr := doc.FindElement("//" + v3.CancelResponse)
+	if cr == nil {
+		t.Fatalf("no %s in the SOAP answer\n%s", v3.CancelResponse, body)
+	}
+	if ack := cr.FindElement("acknowledgement"); ack == nil || ack.SelectAttrValue("typeCode", "") != "AE" {
+		t.Errorf("Cancel Response acknowledgement %v, want AE\n%s", ack, body)
+	}
+	if v := cr.FindElement(".//CancellationResponse/pertinentInformation3/pertinentResponse/value"); v == nil || v.SelectAttrValue("code", "") != "5000" {
+		t.Errorf("Cancel Response code %v, want 5000\n%s", v, body)
+	}
+}
