@@ -17,7 +17,7 @@ func TestLoadConfigCancellations(t *testing.T) {
 		wantErr string
 	}{
 		{name: "defaults", want: cancels.Config{PollInterval: 30 * time.Second, Backoff: 5 * time.Minute, MaxBackoff: 6 * time.Hour,
-			MaxAge: 720 * time.Hour, Rate: 2, Lease: 30 * time.Second}},
+			MaxAge: 9600 * time.Hour, Rate: 2, Lease: 30 * time.Second}},
 		{name: "env", env: map[string]string{"PORXGATE_CANCEL_POLL_INTERVAL": "1m", "PORXGATE_CANCEL_BACKOFF": "10m",
 			"PORXGATE_CANCEL_MAX_BACKOFF": "2h", "PORXGATE_CANCEL_MAX_AGE": "48h", "PORXGATE_CANCEL_POLL_RATE": "5", "PORXGATE_LEASE": "10s"},
 			want: cancels.Config{PollInterval: time.Minute, Backoff: 10 * time.Minute, MaxBackoff: 2 * time.Hour, MaxAge: 48 * time.Hour, Rate: 5, Lease: 10 * time.Second}},

@@ -179,6 +179,13 @@ func (f *flow) send(t *testing.T, g *gw, n int, party, cpa, action string, paylo
 // returns the cancel request.
 func (f *flow) prescribeReleaseCancel(t *testing.T, g *gw) ebReq {
 	t.Helper()
+	return f.prescribeReleaseCancelWith(t, g, legacyCancel(t, rxFixture))
+}
+
+// prescribeReleaseCancelWith is prescribeReleaseCancel with the Cancel
+// Request cancelPayload (of the fixture prescription's line item).
+func (f *flow) prescribeReleaseCancelWith(t *testing.T, g *gw, cancelPayload []byte) ebReq {
+	t.Helper()
 	payload, _ := legacyPrescription(t, rxFixture)
 	f.send(t, g, 1, senderParty, senderCPA, prescribe, payload)
 	waitFor(t, "the prescription's MCCI answer", func() bool { return len(byAction(f.prescriber, mcciAck)) == 1 })
@@ -190,7 +197,7 @@ func (f *flow) prescribeReleaseCancel(t *testing.T, g *gw) ebReq {
 	if _, err := f.sim.State().Release(sim.ReleaseRequest{Owner: rxPharmacy, ShortFormID: rxID, Agent: agent}, time.Now()); err != nil {
 		t.Fatalf("release: %v", err)
 	}
-	cancel := f.send(t, g, 2, senderParty, senderCPA, v3.CancelRequest, legacyCancel(t, rxFixture))
+	cancel := f.send(t, g, 2, senderParty, senderCPA, v3.CancelRequest, cancelPayload)
 	waitFor(t, "the Cancel Response", func() bool { return len(byAction(f.prescriber, v3.CancelResponse)) == 1 })
 	got := byAction(f.prescriber, v3.CancelResponse)[0]
 	if code := cancelCodeOf(t, got.msg.Payload.Body); code != "0002" {

@@ -654,6 +654,8 @@ func permanentRefusal(in *Inbound, err error) *ebxml.SOAPFault {
 // path's outcome alike through it.
 func FHIRPathResult(in *Inbound, out *Outcome, err error) (answer []byte, refusal *ebxml.SOAPFault, _ error) {
 	switch {
+	case err != nil && toldOf(err) != nil && in.Transport != TransportSOAP:
+		return toldOf(err).Payload, nil, nil // it goes to the dead letters, its sender told by this answer
 	case err != nil && IsPermanent(err):
 		return nil, permanentRefusal(in, err), nil // it goes to the dead letters
 	case err != nil:

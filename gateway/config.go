@@ -257,7 +257,8 @@ type Config struct {
 	// CancelMaxAge is how long a cancellation may stay pending before it is
 	// given up and reported (an error log line, the expired metric and the
 	// expired list of /admin/cancellations) (--cancel-max-age,
-	// PORXGATE_CANCEL_MAX_AGE; default 720h, 30 days).
+	// PORXGATE_CANCEL_MAX_AGE; default 9600h, 400 days: cancels.DefaultMaxAge,
+	// as long as Spine may still answer it).
 	CancelMaxAge time.Duration
 	// CancelPollRate bounds the EPS tracker queries of the poller, per
 	// second and replica (--cancel-poll-rate, PORXGATE_CANCEL_POLL_RATE;

@@ -411,8 +411,11 @@ func (p *EPSProcessor) rejectUnreadable(in *Inbound, canon, why string, mapErr e
 	if path != "" {
 		oo.Issue[0].Expression = []string{path}
 	}
+	if canon == v3.CancelRequest {
+		return p.refuseCancel(in, oo, mapErr, env)
+	}
 	requestID, senderASID := requestIDOf(in.Payload)
-	if requestID == "" || canon == v3.CancelRequest {
+	if requestID == "" {
 		return nil, Permanent(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, mapErr))
 	}
 	ack, _, err := ackmap.AckFromOutcome(oo, 400, ackmap.AckRequest{RequestID: requestID, Interaction: canon, SenderASID: p.asid, ReceiverASID: senderASID}, env)
@@ -424,6 +427,34 @@ func (p *EPSProcessor) rejectUnreadable(in *Inbound, canon, why string, mapErr e
 		return nil, Permanent(fmt.Errorf("%s %s: %w (and no rejection could be built: %v)", in.Interaction, in.MessageID, mapErr, err))
 	}
 	return p.deliver(in, Answer{Interaction: v3.ApplicationAcknowledgement, Payload: b}), nil
+}
+
+// refuseCancel answers a Cancel Request porxgate cannot map, or that EPS
+// cannot take, as Spine answers a cancellation it cannot process: with a
+// Cancel Response, AE, 5000 "Unable to process message. Information
+// missing or invalid - " and the element path and problem (oo, as
+// rejectUnreadable words it; cancel.CancelRefusal). Over ebXML the message
+// still goes to the dead letters (the cancellation never reached EPS: an
+// operator sees it there), its sender told by that Cancel Response in
+// place of the MessageError; over SOAP the Cancel Response is the reply. A
+// request too broken to repeat in a Cancel Response (no patient, author,
+// prescription id or cancellation id) gets the MessageError as before.
+func (p *EPSProcessor) refuseCancel(in *Inbound, oo *fhir.OperationOutcome, mapErr error, env mapping.Env) (*Outcome, error) {
+	failed := fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, mapErr)
+	_, senderASID := requestIDOf(in.Payload)
+	b, err := cancel.CancelRefusal(in.Payload, oo, cancel.CancelReplyEnds{SenderASID: p.asid, ReceiverASID: senderASID}, env)
+	if err != nil {
+		return nil, Permanent(fmt.Errorf("%w (and no Cancel Response could be made: %v)", failed, err))
+	}
+	fam := env.Family
+	if _, f, err := v3.Canonical(in.Interaction); err == nil {
+		fam = f
+	}
+	a := Answer{Interaction: v3.InFamily(v3.CancelResponse, fam), Payload: b}
+	if in.Transport == TransportSOAP {
+		return p.deliver(in, a), nil
+	}
+	return nil, PermanentTold(failed, a)
 }
 
 // requestIDOf reads the transmission id and the sender's ASID of a v3

@@ -104,19 +104,22 @@ func onlyDelivered(d outbox.Delivery) bool {
 }
 
 // journalDeadLetter records that processing gave up on a message and, when
-// its sender is told so, the MessageError (910009) it is sent: told, its
-// ebXML envelope.
-func (g *messaging) journalDeadLetter(in *Inbound, reason string, told []byte) {
+// its sender is told so, what it is sent (told, the delivery's body): the
+// MessageError (910009), or answer (PermanentTold).
+func (g *messaging) journalDeadLetter(in *Inbound, reason string, told []byte, answer *Answer) {
 	out := &journal.Outcome{Result: journal.OutcomeDeadLetter, Text: reason}
-	if told != nil {
+	if told != nil && answer == nil {
 		out.Code = strconv.Itoa(NumNotProcessed)
 	}
 	g.journal.Record(journal.Event{Exchange: in.MessageID, Interaction: in.Interaction, Party: partyOf(in),
 		Step: &journal.Step{Kind: journal.StepFault, Title: "moved to the dead letters", Note: reason}, Outcome: out})
 	if told != nil {
+		title := "ebXML MessageError " + strconv.Itoa(NumNotProcessed) + " queued for " + in.FromParty + ": not processed"
+		if answer != nil {
+			title = answer.Interaction + " queued for " + in.FromParty + ": not processed"
+		}
 		g.journal.Record(journal.Event{Exchange: in.MessageID, Step: &journal.Step{Kind: journal.StepFault,
-			Title:       "ebXML MessageError " + strconv.Itoa(NumNotProcessed) + " queued for " + in.FromParty + ": not processed",
-			ContentType: xmlContentType, Body: string(told)}})
+			Title: title, ContentType: xmlContentType, Body: string(told)}})
 	}
 }
 

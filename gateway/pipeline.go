@@ -191,7 +191,7 @@ func (g *messaging) processLease(pool, ctx context.Context, l *store.Lease, now 
 			if IsPermanent(perr) {
 				reason = permanentReason(perr)
 			}
-			g.deadLetter(ctx, l, e, reason, now)
+			g.deadLetterTold(ctx, l, e, reason, toldOf(perr), now)
 			return nil, false
 		}
 		next := now.Add(processBackoff(g.cfg.ProcessRetryInterval, e.Attempts))
@@ -427,8 +427,15 @@ func faultText(f *ebxml.SOAPFault) string {
 	return e.Code + ":" + e.Description
 }
 
-// deadLetter removes a leased inbox entry and records it as a dead letter.
+// deadLetter removes a leased inbox entry and records it as a dead letter;
+// its sender gets the MessageError NumNotProcessed.
 func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry, reason string, now time.Time) {
+	g.deadLetterTold(ctx, l, e, reason, nil, now)
+}
+
+// deadLetterTold is deadLetter with the answer the sender is told by in
+// place of the MessageError (PermanentTold); nil: the MessageError.
+func (g *messaging) deadLetterTold(ctx context.Context, l *store.Lease, e inboxEntry, reason string, answer *Answer, now time.Time) {
 	in := e.Inbound
 	dl := outbox.DeadLetter{
 		At: now, Stage: outbox.StageProcessing, MessageID: in.MessageID, ConversationID: in.ConversationID,
@@ -446,12 +453,18 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 	}
 	// The sender was acknowledged: it is told, in the same store step, that
 	// the message was not processed (an async eb:MessageError referring to
-	// it), never left to wait for an answer that will not come.
+	// it, or the answer Spine refuses such a message with), never left to
+	// wait for an answer that will not come.
 	f := dl.Finish()
-	var told []byte // the MessageError the sender gets, for the journal
+	var told []byte // what the sender gets, for the journal
 	if in.MessageID != "" && in.FromParty != "" {
-		me := notProcessed(reason)
-		d, err := outbox.NewMessageError(g.addressing(&in), g.newID(), now, me)
+		var d outbox.Delivery
+		var err error
+		if answer != nil {
+			d, err = outbox.NewAnswer(g.addressing(&in), answer.Interaction, answer.Payload, g.newID(), now)
+		} else {
+			d, err = outbox.NewMessageError(g.addressing(&in), g.newID(), now, notProcessed(reason))
+		}
 		if err == nil {
 			var it store.Item
 			d.TraceParent, d.RequestInteraction = in.TraceParent, in.Interaction
@@ -472,9 +485,14 @@ func (g *messaging) deadLetter(ctx context.Context, l *store.Lease, e inboxEntry
 	if len(f.Enqueue) > 0 {
 		g.delivery.Wake()
 	}
-	log.Error("not processed: moved to the dead letters; the sender gets a MessageError", "outcome", OutcomeDeadLetter,
-		"outcome_code", strconv.Itoa(NumNotProcessed), "outcome_text", "not processed", "attempts", e.Attempts, "reason", reason)
-	g.journalDeadLetter(&in, reason, told)
+	if answer != nil {
+		log.Error("not processed: moved to the dead letters; the sender gets the refusal Spine answers such a message with", "outcome", OutcomeDeadLetter,
+			"outcome_text", "not processed", "answer", answer.Interaction, "attempts", e.Attempts, "reason", reason)
+	} else {
+		log.Error("not processed: moved to the dead letters; the sender gets a MessageError", "outcome", OutcomeDeadLetter,
+			"outcome_code", strconv.Itoa(NumNotProcessed), "outcome_text", "not processed", "attempts", e.Attempts, "reason", reason)
+	}
+	g.journalDeadLetter(&in, reason, told, answer)
 	g.compareDeadLettered(ctx, &in, reason)
 	g.metrics.processed.WithLabelValues("dead_letter").Inc()
 	g.metrics.exchange(in.Interaction, OutcomeDeadLetter, in.ReceivedAt, g.now())

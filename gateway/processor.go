@@ -198,13 +198,37 @@ func Permanent(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &permanentError{err}
+	return &permanentError{err: err}
+}
+
+// PermanentTold is Permanent for an ebXML message whose sender, as it goes
+// to the dead letters, is told so by answer (delivered as the other
+// answers are) in place of the MessageError NumNotProcessed: a Cancel
+// Request porxgate cannot map gets a Cancel Response, as Spine answers a
+// cancellation it cannot process.
+func PermanentTold(err error, answer Answer) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err: err, told: &answer}
 }
 
 // IsPermanent reports whether err was marked with Permanent.
 func IsPermanent(err error) bool {
 	var p *permanentError
 	return errors.As(err, &p)
+}
+
+// toldOf returns the answer a message failed for good with err is
+// refused by (PermanentTold, however deep in err's chain), nil for the
+// MessageError.
+func toldOf(err error) *Answer {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if p, ok := err.(*permanentError); ok && p.told != nil {
+			return p.told
+		}
+	}
+	return nil
 }
 
 // Deferred marks err as the upstream being unavailable for now (EPS
@@ -253,7 +277,12 @@ func (d *deferredError) Error() string { return d.err.Error() }
 func (d *deferredError) Unwrap() error { return d.err }
 
 // permanentError marks an error as permanent.
-type permanentError struct{ err error }
+type permanentError struct {
+	err error
+	// told is the answer its sender gets from the dead letters
+	// (PermanentTold); nil: the MessageError.
+	told *Answer
+}
 
 func (p *permanentError) Error() string { return p.err.Error() }
 func (p *permanentError) Unwrap() error { return p.err }

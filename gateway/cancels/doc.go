@@ -42,7 +42,8 @@
 //	Complete     the holder of the lease has queued the Subsequent Cancel
 //	             Response (or found that none is owed: a cancellation
 //	             awaiting its prescription that the prescription came
-//	             without): the record is gone, and the cancel request's
+//	             without, or one for the patient's death carried out):
+//	             the record is gone, and the cancel request's
 //	             MessageId is remembered for Options.AnsweredTTL so that
 //	             the request processed again (its recorded pending answer
 //	             replayed) does not Track it anew and answer twice

@@ -27,12 +27,18 @@ const (
 // settledCode says what a line item's status (medicationdispense-type)
 // means for a cancellation pending on it: the …17.19 code of the
 // Subsequent Cancel Response, or ok false while the item is still with the
-// dispenser (with dispenser, owing, or to be dispensed).
+// dispenser (with dispenser, partially dispensed, owing, or to be
+// dispensed). A partly dispensed item is still with the dispenser, as
+// Spine holds it (eps-spine-shared statuses.py: ITEM_WITH_DISPENSER_STATES
+// is with dispenser and partial dispensed; a cancel of one is answered
+// "with dispenser active, marked for cancellation"): its cancellation
+// stays pending until the item settles (a partial item that expires
+// becomes fully dispensed: 0004).
 func settledCode(itemStatus string) (code string, ok bool) {
 	switch itemStatus {
 	case "0005": // item cancelled
 		return cancelCodeCancelled, true
-	case "0001", "0003": // fully dispensed, partially dispensed
+	case "0001": // fully dispensed
 		return cancelCodeDispensed, true
 	case "0002": // not dispensed
 		return cancelCodeNotDispensed, true

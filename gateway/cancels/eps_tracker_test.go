@@ -29,7 +29,7 @@ func TestParseTrackerAnswer(t *testing.T) {
 		{"owing", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0003", "FCG71", "2024-01-01T00:00:00Z", map[string]string{item: "0004"})), "", false, true, "FCG71"},
 		{"cancelled on return", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0005", "", "2024-01-01T00:00:00Z", map[string]string{item: "0005"})), "0001", true, true, ""},
 		{"dispensed", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0006", "FCG71", "2024-01-01T00:00:00Z", map[string]string{item: "0001"})), "0004", true, true, "FCG71"},
-		{"partial", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0006", "FCG71", "2024-01-01T00:00:00Z", map[string]string{item: "0003"})), "0004", true, true, "FCG71"},
+		{"partial: still with the dispenser", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0003", "FCG71", "2024-01-01T00:00:00Z", map[string]string{item: "0003"})), "", false, true, "FCG71"},
 		{"not dispensed", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0007", "FCG71", "2024-01-01T00:00:00Z", map[string]string{item: "0002"})), "0010", true, true, "FCG71"},
 		{"expired item", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0004", "", "2024-01-01T00:00:00Z", map[string]string{item: "0006"})), "0005", true, true, ""},
 		{"no item status, prescription cancelled", cancelstest.Searchset(t, cancelstest.TrackerTask(pid, "0005", "", "2024-01-01T00:00:00Z", map[string]string{item: ""})), "0001", true, true, ""},
@@ -90,7 +90,7 @@ func TestSettledCode(t *testing.T) {
 		status, code string
 		ok           bool
 	}{
-		{"0001", "0004", true}, {"0002", "0010", true}, {"0003", "0004", true}, {"0004", "", false},
+		{"0001", "0004", true}, {"0002", "0010", true}, {"0003", "", false}, {"0004", "", false},
 		{"0005", "0001", true}, {"0006", "0005", true}, {"0007", "", false}, {"0008", "", false}, {"", "", false}, {"x", "", false},
 	}
 	for _, tc := range cases {

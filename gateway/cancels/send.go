@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -109,6 +110,17 @@ func (c *Service) deliver(ctx context.Context, claim Claim) {
 		}
 		return
 	}
+	if deathCarriedOut(claim.Record) {
+		// Spine carries out a pending Notification of Death cancellation
+		// without a Subsequent Cancel Response (common.py
+		// apply_all_cancellations, is_death).
+		if err := c.tracker.Complete(ctx, claim); err != nil {
+			log.Warn("a cancellation for the patient's death, carried out, could not be ended; ended when its lease runs out", "err", err)
+			return
+		}
+		log.Info("cancellation for the patient's death carried out: as from Spine, no Subsequent Cancel Response is sent", "source", claim.Outcome.Source)
+		return
+	}
 	if c.out.Queue == nil {
 		log.Error("resolved cancellation cannot be answered: no outbox attached (Attach); retried when its lease runs out")
 		return
@@ -139,4 +151,19 @@ func (c *Service) deliver(ctx context.Context, claim Claim) {
 	c.m.answered.Inc()
 	log.Info("subsequent cancel response queued", "delivery_id", d.MessageID, "delivery_interaction", d.Interaction,
 		"code", claim.Outcome.Code, "source", claim.Outcome.Source)
+}
+
+// deathCarriedOut reports whether rec is a cancellation for the patient's
+// death (a reason 0007, Notification of Death) that was carried out
+// (resolved 0001): Spine applies such a pending cancellation and sends no
+// Subsequent Cancel Response for it (eps-spine-shared common.py,
+// apply_all_cancellations skips is_death), as it sends none for one that
+// awaited its prescription (FollowedUp). One that was not carried out (the
+// item dispensed, not dispensed, expired) is answered as any other.
+func deathCarriedOut(rec Record) bool {
+	if rec.Outcome == nil || rec.Outcome.Code != cancelCodeCancelled {
+		return false
+	}
+	info, err := cancel.ReadCancelRequestInfo(rec.Request)
+	return err == nil && slices.Contains(info.ReasonCodes, reasonNotificationOfDeath)
 }

@@ -45,12 +45,23 @@ type Config struct {
 	Lease time.Duration
 }
 
+// DefaultMaxAge is how long a cancellation stays tracked pending by
+// default: as long as Spine may still resolve it and send the Subsequent
+// Cancel Response. An item stays with the dispenser until its prescription
+// expires, six months after it was written, twelve for repeat dispensing
+// (eps-spine-shared common.py PRESCRIPTION_EXPIRY_PERIOD_MONTHS,
+// REPEAT_DISP_EXPIRY_PERIOD_MONTHS; a "with dispenser - active" issue
+// after WD_ACTIVE_EXPIRY_PERIOD_DAYS, 180), and a cancellation that came
+// before its prescription is kept 180 days (CANCELLED_DELETE_PERIOD): a
+// year, with five weeks to spare for the poller's last looks.
+const DefaultMaxAge = 400 * 24 * time.Hour
+
 // DefaultConfig is the pending-cancellation settings a gateway starts
 // with: a first look after five minutes, then doubling up to six hours;
-// given up after 30 days; two EPS tracker queries a second.
+// given up after DefaultMaxAge; two EPS tracker queries a second.
 func DefaultConfig() Config {
 	return Config{PollInterval: 30 * time.Second, Backoff: 5 * time.Minute, MaxBackoff: 6 * time.Hour,
-		MaxAge: 30 * 24 * time.Hour, Rate: 2, Lease: 30 * time.Second}
+		MaxAge: DefaultMaxAge, Rate: 2, Lease: 30 * time.Second}
 }
 
 // withDefaults fills what o leaves unset with DefaultConfig's values.

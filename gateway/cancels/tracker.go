@@ -192,7 +192,7 @@ type Options struct {
 	// LeaseTTL is how long a claim is held (default 30s).
 	LeaseTTL time.Duration
 	// MaxAge is how long a cancellation may stay pending before Expire
-	// reports it (default 30 days), for records tracked without Expires.
+	// reports it (default DefaultMaxAge), for records tracked without Expires.
 	MaxAge time.Duration
 	// Backoff gives the wait before the next poll after the n-th poll that
 	// found the item pending (n ≥ 1). Default DefaultBackoff.
@@ -212,7 +212,7 @@ func (o Options) withDefaults() Options {
 		o.LeaseTTL = 30 * time.Second
 	}
 	if o.MaxAge <= 0 {
-		o.MaxAge = 30 * 24 * time.Hour
+		o.MaxAge = DefaultMaxAge
 	}
 	if o.Backoff == nil {
 		o.Backoff = DefaultBackoff

@@ -96,7 +96,7 @@ func TestTrackerLifecycle(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got.State != StatePending || got.PrescriptionID != "7D3E21-B86019-4A2C9F" || got.ConversationID != r1.ConversationID ||
-				string(got.Request) != string(r1.Request) || !got.Expires.Equal(t0.Add(30*24*time.Hour)) || !got.NextPoll.Equal(t0) {
+				string(got.Request) != string(r1.Request) || !got.Expires.Equal(t0.Add(DefaultMaxAge)) || !got.NextPoll.Equal(t0) {
 				t.Errorf("Get = %+v", got)
 			}
 			if _, err := tr.Get(ctx, "NOPE", "X"); !errors.Is(err, ErrNotFound) {

@@ -80,7 +80,7 @@
 // have at least one telecom.", as the EPS API's translation refuses it. A
 // pending cancellation resolves when the dispenser returns the prescription
 // (R-0001) or dispenses the item (cancelled R-0001, dispensed R-0004, not
-// dispensed R-0010); resolutions are listed by State.CancelResolutions and
+// dispensed R-0010; partly dispensed or owing, it stays pending); resolutions are listed by State.CancelResolutions and
 // /_admin/cancellations and reported to Options.OnCancelResolved. A
 // cancellation that comes before its prescription is answered R-0008 and
 // carried out when the prescription comes, as Spine does; each item it

@@ -128,8 +128,9 @@ type DispenseRequest struct {
 // Spine requires (ReasonItemNotFound otherwise). One whose MessageID the
 // prescription took already is refused, ReasonDuplicateMessage, and
 // changes nothing (state_duplicate.go). Pending cancellations resolve: item
-// cancelled → R-0001, dispensed or partial → R-0004, not dispensed → R-0010;
-// owing stays pending.
+// cancelled → R-0001, dispensed → R-0004, not dispensed → R-0010; partly
+// dispensed or owing stays pending (Spine holds a partly dispensed item as
+// with the dispenser: eps-spine-shared ITEM_WITH_DISPENSER_STATES).
 func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -214,7 +215,7 @@ func (s *State) Dispense(req DispenseRequest, now time.Time) error {
 		case ItemCancelled:
 			s.resolve(p, it, CancelDone, now)
 			rec.cancelled = append(rec.cancelled, it.ID)
-		case ItemDispensed, ItemPartial:
+		case ItemDispensed:
 			s.resolve(p, it, CancelDispensed, now)
 		case ItemNotDispensed:
 			s.resolve(p, it, CancelNotDispensed, now)

@@ -65,13 +65,9 @@ func ReadCancelRequestInfo(request []byte) (CancelRequestInfo, error) {
 // readCancelRequestNodes checks a v3 Cancel Request and returns its ids and
 // the elements a response repeats (normalised: no namespace prefixes).
 func readCancelRequestNodes(request []byte) (*cancelRequestNodes, error) {
-	r, root, err := v3.Parse(request)
+	r, root, fam, err := parseCancelRequest(request)
 	if err != nil {
-		return nil, fmt.Errorf("cancel request: %w", err)
-	}
-	canon, fam, err := v3.Canonical(root.El.Tag)
-	if err != nil || canon != v3.CancelRequest {
-		return nil, cancelError(root.El.Tag, root.Path, "root element %s is not a cancel request (%s)", root.El.Tag, v3.CancelRequest)
+		return nil, err
 	}
 	w, subject := v3.ReadWrapper(root)
 	p := cancelReader{core.ShapeReader{Reader: r}}
@@ -85,28 +81,58 @@ func readCancelRequestNodes(request []byte) (*cancelRequestNodes, error) {
 	if refusal != nil {
 		return nil, refusal
 	}
+	return cancelRequestNodesOf(root, w, cr, fam)
+}
+
+// parseCancelRequest parses a v3 message that must be a Cancel Request
+// (either family).
+func parseCancelRequest(request []byte) (*v3.Reader, v3.Node, v3.Family, error) {
+	r, root, err := v3.Parse(request)
+	if err != nil {
+		return nil, v3.Node{}, "", fmt.Errorf("cancel request: %w", err)
+	}
+	canon, fam, err := v3.Canonical(root.El.Tag)
+	if err != nil || canon != v3.CancelRequest {
+		return nil, v3.Node{}, "", cancelError(root.El.Tag, root.Path, "root element %s is not a cancel request (%s)", root.El.Tag, v3.CancelRequest)
+	}
+	return r, root, fam, nil
+}
+
+// cancelRequestNodesOf takes the ids and the elements a response repeats
+// from a Cancel Request's wrapper w and CancellationRequest cr, as they
+// are (a value missing is ""): the patient, author and responsible party
+// (the author's when it names none), normalised. It fails when one of the
+// three is missing or written in another namespace.
+func cancelRequestNodesOf(root v3.Node, w v3.Wrapper, cr v3.Node, fam v3.Family) (*cancelRequestNodes, error) {
 	out := &cancelRequestNodes{family: fam}
 	out.info = CancelRequestInfo{
 		Interaction:    root.El.Tag,
 		MessageID:      w.ID,
-		CancellationID: cr.Child("id").Attr("root"),
-		PrescriptionID: cr.Child("pertinentInformation2").Child("pertinentPrescriptionID").Child("value").Attr("extension"),
-		LongFormID:     cr.Child("pertinentInformation3").Child("pertinentOriginalPrescriptionRef").Child("id").Attr("root"),
-		LineItemID:     cr.Child("pertinentInformation1").Child("pertinentLineItemRef").Child("id").Attr("root"),
+		CancellationID: cr.Opt("id").OptAttr("root"),
+		PrescriptionID: cr.Opt("pertinentInformation2").Opt("pertinentPrescriptionID").Opt("value").OptAttr("extension"),
+		LongFormID:     cr.Opt("pertinentInformation3").Opt("pertinentOriginalPrescriptionRef").Opt("id").OptAttr("root"),
+		LineItemID:     cr.Opt("pertinentInformation1").Opt("pertinentLineItemRef").Opt("id").OptAttr("root"),
 		SenderASID:     w.SenderASID,
 		ReceiverASID:   w.ReceiverASID,
 	}
 	for _, rel := range cr.All("pertinentInformation") {
-		out.info.ReasonCodes = append(out.info.ReasonCodes, rel.Child("pertinentCancellationReason").Child("value").Attr("code"))
+		out.info.ReasonCodes = append(out.info.ReasonCodes, rel.Opt("pertinentCancellationReason").Opt("value").OptAttr("code"))
 	}
-	out.patient = normalizedV3(cr.Child("recordTarget").Child("Patient").El)
-	out.author = normalizedV3(cr.Child("author").Child("AgentPerson").El)
+	if n := cr.Opt("recordTarget").Opt("Patient"); n.Exists() {
+		out.patient = normalizedV3(n.El)
+	}
+	if n := cr.Opt("author").Opt("AgentPerson"); n.Exists() {
+		out.author = normalizedV3(n.El)
+	}
 	out.responsible = out.author
 	if rp := cr.Opt("responsibleParty"); rp.Exists() {
-		out.responsible = normalizedV3(rp.Child("AgentPerson").El)
+		out.responsible = nil
+		if n := rp.Opt("AgentPerson"); n.Exists() {
+			out.responsible = normalizedV3(n.El)
+		}
 	}
 	if out.patient == nil || out.author == nil || out.responsible == nil {
-		return nil, cancelError(root.El.Tag, cr.Path, "the patient or a person is written in a namespace other than %s", v3.Namespace)
+		return nil, cancelError(root.El.Tag, cr.Path, "the patient or a person is missing, or written in a namespace other than %s", v3.Namespace)
 	}
 	if out.responsible == out.author {
 		out.responsible = out.author.Copy()

@@ -29,6 +29,10 @@ type cancelResponseDoc struct {
 	shortID, lineItem                               string
 	code                                            core.SpineCode
 	requestRef                                      string
+	// noLineItem writes no pertinentInformation1: the answer to a
+	// cancellation of the whole prescription (CancelRefusal), whose
+	// request names no line item.
+	noLineItem bool
 }
 
 // defaults fills the fixed transmission values Spine writes where empty.
@@ -67,7 +71,6 @@ func (d *cancelResponseDoc) validate() error {
 		{d.responseID, cr + "/id/@root"},
 		{d.effective, cr + "/effectiveTime/@value"},
 		{d.shortID, cr + "/pertinentInformation2/pertinentPrescriptionID/value/@extension"},
-		{d.lineItem, cr + "/pertinentInformation1/pertinentLineItemRef/id/@root"},
 		{d.code.Code, cr + "/pertinentInformation3/pertinentResponse/value/@code"},
 		{d.requestRef, cr + "/pertinentInformation4/pertinentCancellationRequestRef/id/@root"},
 	} {
@@ -76,6 +79,8 @@ func (d *cancelResponseDoc) validate() error {
 		}
 	}
 	switch {
+	case d.lineItem == "" && !d.noLineItem:
+		return cancelError(d.interaction, cr+"/pertinentInformation1/pertinentLineItemRef/id/@root", "missing mandatory value")
 	case d.patient == nil:
 		return cancelError(d.interaction, cr+"/recordTarget/Patient", "missing mandatory element")
 	case d.author == nil:
@@ -127,7 +132,9 @@ func (d *cancelResponseDoc) write() ([]byte, error) {
 	v3.Add(cr, "author", "contextControlCode", "OP", "typeCode", "AUT").AddChild(d.author)
 	v3.Add(cr, "responsibleParty", "contextControlCode", "OP", "typeCode", "RESP").AddChild(d.responsible)
 	addPrescriptionIDRef(cr, d.shortID)
-	addLineItemRef(cr, d.lineItem)
+	if !d.noLineItem {
+		addLineItemRef(cr, d.lineItem)
+	}
 	resp := cancelRelationship(cr, "pertinentInformation3", "true", "pertinentResponse", "OBS", "EVN")
 	v3.AddCV(resp, "code", codeCancelResponse, v3.OIDPertinentCode, "")
 	if d.code.Display == "" {

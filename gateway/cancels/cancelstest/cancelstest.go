@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -95,12 +96,27 @@ func LegacyReturn(t testing.TB, prescriptionID string) []byte {
 
 // LegacyNotDispensed makes a Dispense Notification from pharmacy FCG71
 // saying the fixture prescription's item was not dispensed (the project's
-// dn-not-dispensed fixture with the prescription and item ids replaced).
+// dn-not-dispensed fixture, LegacyDispense).
 func LegacyNotDispensed(t testing.TB) []byte {
 	t.Helper()
-	s := strings.ReplaceAll(string(Testdata(t, "dispense/dn-not-dispensed.xml")), "7D4A21-0FH542-C1B00X", RxID)
+	return LegacyDispense(t, "dn-not-dispensed.xml")
+}
+
+// dispenseMessageID is the transmission id of the project's one-item
+// dispense notification fixtures (testdata/dispense/dn-*.xml): ids
+// F0000000-0000-4000-8000-0000000000NN.
+var dispenseMessageID = regexp.MustCompile(`F0000000-0000-4000-8000-0000000000[0-9A-F]{2}`)
+
+// LegacyDispense makes a Dispense Notification from pharmacy FCG71 of the
+// fixture prescription's item: the project's one-item fixture
+// testdata/dispense/<fixture> (dn-not-dispensed.xml, dn-partial-first.xml,
+// dn-partial-second.xml) with the prescription and item ids replaced and a
+// fresh transmission id.
+func LegacyDispense(t testing.TB, fixture string) []byte {
+	t.Helper()
+	s := strings.ReplaceAll(string(Testdata(t, "dispense/"+fixture)), "7D4A21-0FH542-C1B00X", RxID)
 	s = strings.ReplaceAll(s, "6C3D6F0E-2A1B-4E7C-9D55-0B1A2C3D4E11", RxLineItem)
-	s = strings.ReplaceAll(s, "F0000000-0000-4000-8000-000000000005", strings.ToUpper(ids.NewUUID()))
+	s = dispenseMessageID.ReplaceAllString(s, strings.ToUpper(ids.NewUUID()))
 	return []byte(s)
 }
 
