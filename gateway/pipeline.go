@@ -155,6 +155,25 @@ func (g *messaging) processLease(pool, ctx context.Context, l *store.Lease, now 
 		g.deadLetter(ctx, l, inboxEntry{Inbound: in}, fmt.Sprintf("unreadable inbox entry: %v", err), now)
 		return nil, false
 	}
+	return g.processEntry(pool, ctx, l, e, now)
+}
+
+// processHanded is the inbox handoff's work (outbox.Handoff): a message
+// queued already claimed for an idle worker (l), handed with the entry it
+// was queued from (decoded, an inboxEntry) by the door that accepted it,
+// which is then processed without decoding l's data; handed without one,
+// the data is decoded as a claimed message's is. There is no next message
+// to claim (Lease.More is false).
+func (g *messaging) processHanded(ctx context.Context, l *store.Lease, decoded any) {
+	if e, ok := decoded.(inboxEntry); ok {
+		g.processEntry(ctx, ctx, l, e, g.now())
+		return
+	}
+	g.processLease(ctx, ctx, l, g.now())
+}
+
+// processEntry is processLease once the entry l holds (e) is read.
+func (g *messaging) processEntry(pool, ctx context.Context, l *store.Lease, e inboxEntry, now time.Time) (next *store.Lease, asked bool) {
 	log := lazyInboundLog(g.log, &e.Inbound)
 	stop := outbox.Hold(ctx, g.store, l, g.cfg.Lease, g.now)
 	start := time.Now()
