@@ -138,3 +138,58 @@ func TestDeliveryHandoffAnswerIDTaken(t *testing.T) {
 		t.Errorf("processed %d times, want once", n)
 	}
 }
+
+// TestInboxHandoffDecodedIsNotDecodedAgain: a message the door queues
+// already claimed for an idle inbox worker is handed to it with the entry
+// it was queued from, which the worker processes without decoding the
+// item again; handed without it, the item is decoded as a claimed one
+// is. The item here is not readable, so that a decode shows: with the
+// entry the message is processed and answered, without it dead-lettered
+// as unreadable.
+func TestInboxHandoffDecodedIsNotDecodedAgain(t *testing.T) {
+	tests := []struct {
+		name      string
+		decoded   bool
+		processed bool
+	}{
+		{"handed with its entry", true, true},
+		{"handed without", false, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := store.NewMemory(nil)
+			proc := newFakeProcessor()
+			g := startGateway(t, testConfig(), st, true, WithProcessor(proc))
+			now := time.Now()
+			id := newID(t, 10+i)
+			e := inboxEntry{Inbound: Inbound{Transport: TransportEbXML, Interaction: prescribe, MessageID: id,
+				FromParty: "A83008-807354", ToParty: "YES-0000806", CPAID: "S20001A000100", ConversationID: id, ReceivedAt: now, Payload: []byte(`<PORX_IN020101UK31 xmlns="urn:hl7-org:v3"/>`)}}
+			it, err := e.item(now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			it.Data, it.Token, it.Due = []byte("not an inbox entry"), "held", now.Add(time.Minute)
+			if _, err := st.Accept(ctx, "test:"+id, time.Hour, it); err != nil {
+				t.Fatal(err)
+			}
+			var decoded any
+			if tt.decoded {
+				decoded = e
+			}
+			g.srv.msg.processHanded(ctx, it.HeldLease(), decoded)
+			dead, err := st.DeadLetters(ctx, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			answers, err := st.QueueLen(ctx, outbox.Queue)
+			if err != nil {
+				t.Fatal(err)
+			}
+			processed := proc.callsFor(id) == 1 && answers == 1
+			if processed != tt.processed || (len(dead) == 0) != tt.processed {
+				t.Fatalf("processed %d times, %d answers queued, %d dead letters; want processed %v", proc.callsFor(id), answers, len(dead), tt.processed)
+			}
+		})
+	}
+}

@@ -167,7 +167,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	defer cancel()
 	// An idle inbox worker takes the message as it is accepted: queued
 	// already claimed for it, so that it does not claim it from the store.
-	acc, held, err := g.acceptHanded(ctx, key, party, persist, items, now)
+	acc, held, err := g.acceptHanded(ctx, key, party, persist, items, entry, now)
 	if err != nil {
 		return g.storeFailure(c, msg, log, err)
 	}
@@ -375,19 +375,19 @@ func (g *messaging) partyCheckFailure(c *fiber.Ctx, msg *ebxml.Message, log *slo
 	return g.storeFailure(c, msg, log, err)
 }
 
-// acceptHanded accepts a message's items (the inbox item first) from
-// party (store.Store.AcceptFrom). When an inbox worker is idle (held) it
-// is reserved and the inbox item queued already claimed for it, and the
-// lease handed to it if the message is fresh. The reservation is given (or given back) whatever happens, a
+// acceptHanded accepts a message's items (the inbox item first, made from
+// entry) from party (store.Store.AcceptFrom). When an inbox worker is idle
+// (held) it is reserved and the inbox item queued already claimed for it,
+// and the lease handed to it with entry if the message is fresh. The reservation is given (or given back) whatever happens, a
 // panic included: the worker reserved waits for it, and a reservation
 // never given would hold that worker (and the gateway's stop) for ever.
-func (g *messaging) acceptHanded(ctx context.Context, key, party string, ttl time.Duration, items []store.Item, now time.Time) (acc store.Accepted, held bool, err error) {
+func (g *messaging) acceptHanded(ctx context.Context, key, party string, ttl time.Duration, items []store.Item, entry inboxEntry, now time.Time) (acc store.Accepted, held bool, err error) {
 	if !g.inboxHandoff.Reserve() {
 		acc, err = g.store.AcceptFrom(ctx, key, party, ttl, items...)
 		return acc, false, err
 	}
 	var lease *store.Lease
-	defer func() { g.inboxHandoff.Give(lease) }()
+	defer func() { g.inboxHandoff.GiveDecoded(lease, entry) }()
 	items[0].Token, items[0].Due = ids.NewUUID(), now.Add(g.cfg.Lease)
 	acc, err = g.store.AcceptFrom(ctx, key, party, ttl, items...)
 	if acc.Fresh && err == nil {

@@ -145,9 +145,7 @@ func newMessaging(cfg Config, st store.Store, log *slog.Logger, m *Metrics, opts
 		log.Error("soap-asids: not all read", "err", err)
 	}
 	g.delivery = outbox.NewWorker(wc)
-	g.inboxHandoff = outbox.NewHandoff(cfg.InboxWorkers, func(ctx context.Context, l *store.Lease) {
-		g.processLease(ctx, ctx, l, g.now()) // handed over: no next to claim (Lease.More false)
-	})
+	g.inboxHandoff = outbox.NewHandoff(cfg.InboxWorkers, g.processHanded)
 	return g
 }
 

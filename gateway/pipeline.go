@@ -155,6 +155,25 @@ func (g *messaging) processLease(pool, ctx context.Context, l *store.Lease, now 
 		g.deadLetter(ctx, l, inboxEntry{Inbound: in}, fmt.Sprintf("unreadable inbox entry: %v", err), now)
 		return nil, false
 	}
+	return g.processEntry(pool, ctx, l, e, now)
+}
+
+// processHanded is the inbox handoff's work (outbox.Handoff): a message
+// queued already claimed for an idle worker (l), handed with the entry it
+// was queued from (decoded, an inboxEntry) by the door that accepted it,
+// which is then processed without decoding l's data; handed without one,
+// the data is decoded as a claimed message's is. There is no next message
+// to claim (Lease.More is false).
+func (g *messaging) processHanded(ctx context.Context, l *store.Lease, decoded any) {
+	if e, ok := decoded.(inboxEntry); ok {
+		g.processEntry(ctx, ctx, l, e, g.now())
+		return
+	}
+	g.processLease(ctx, ctx, l, g.now())
+}
+
+// processEntry is processLease once the entry l holds (e) is read.
+func (g *messaging) processEntry(pool, ctx context.Context, l *store.Lease, e inboxEntry, now time.Time) (next *store.Lease, asked bool) {
 	log := lazyInboundLog(g.log, &e.Inbound)
 	stop := outbox.Hold(ctx, g.store, l, g.cfg.Lease, g.now)
 	start := time.Now()
@@ -165,8 +184,9 @@ func (g *messaging) processLease(pool, ctx context.Context, l *store.Lease, now 
 	defer cancel()
 
 	var f store.Finish
+	var queued []outbox.Delivery // what f.Enqueue's items are made from
 	if perr == nil {
-		f.Enqueue, perr = g.outcomeItems(&e.Inbound, out, now)
+		f.Enqueue, queued, perr = g.outcomeItems(&e.Inbound, out, now)
 		perr = Permanent(perr) // an answer that cannot be built will not build next time either
 	}
 	if perr != nil {
@@ -208,7 +228,7 @@ func (g *messaging) processLease(pool, ctx context.Context, l *store.Lease, now 
 		return nil, false
 	}
 	asked = g.claimsNext(pool, l)
-	handed, next, err := g.complete(sctx, l, f, now, asked)
+	handed, next, err := g.complete(sctx, l, f, queued, now, asked)
 	if err != nil {
 		if errors.Is(err, store.ErrLeaseLost) {
 			log().Warn("processed, but another worker took the message over; its answers are left to that worker", "err", err)
@@ -238,12 +258,14 @@ func (g *messaging) claimsNext(pool context.Context, l *store.Lease) bool {
 	return ok && l.More && pool.Err() == nil
 }
 
-// complete completes a processed message, queueing its answers (f). When
-// a delivery worker is idle the first answer is queued already claimed for
-// it and handed to it (outbox.Handoff), so that it does not claim it from
-// the store; handed says whether it was. With claim (claimsNext) the same
-// step claims the next message of the inbox at now, returned as next.
-func (g *messaging) complete(ctx context.Context, l *store.Lease, f store.Finish, now time.Time, claim bool) (handed bool, next *store.Lease, err error) {
+// complete completes a processed message, queueing its answers (f, made
+// from the deliveries queued, in order). When a delivery worker is idle
+// the first answer is queued already claimed for it and handed to it with
+// its delivery (outbox.Handoff.GiveDecoded), so that it neither claims it
+// from the store nor decodes it; handed says whether it was. With claim
+// (claimsNext) the same step claims the next message of the inbox at now,
+// returned as next.
+func (g *messaging) complete(ctx context.Context, l *store.Lease, f store.Finish, queued []outbox.Delivery, now time.Time, claim bool) (handed bool, next *store.Lease, err error) {
 	h := g.delivery.Handoff()
 	if len(f.Enqueue) == 0 || !h.Reserve() {
 		next, err = g.finish(ctx, l, f, now, claim)
@@ -252,7 +274,6 @@ func (g *messaging) complete(ctx context.Context, l *store.Lease, f store.Finish
 	// The reservation is given (or given back) whatever happens, a panic
 	// included: the delivery worker reserved waits for it.
 	given := false
-	give := func(l *store.Lease) { given = true; h.Give(l) }
 	defer func() {
 		if !given {
 			h.Give(nil)
@@ -263,11 +284,12 @@ func (g *messaging) complete(ctx context.Context, l *store.Lease, f store.Finish
 	fh := f // all of f (a dead letter and its head included), its first item held
 	fh.Enqueue = held
 	next, err = g.finish(ctx, l, fh, now, claim)
+	given = true
 	if err == nil {
-		give(held[0].HeldLease())
+		h.GiveDecoded(held[0].HeldLease(), queued[0])
 		return true, next, nil
 	}
-	give(nil)
+	h.Give(nil)
 	if errors.Is(err, store.ErrHeldQueued) { // an answer id taken: queue it as usual
 		next, err = g.finish(ctx, l, f, now, claim)
 	}
@@ -375,10 +397,10 @@ func (g *messaging) addressing(in *Inbound) outbox.Addressing {
 
 // outcomeItems builds the outbox items of an ebXML message's outcome: one
 // async message per answer (the Reply too, if set) and an async
-// eb:MessageError for a refusal.
-func (g *messaging) outcomeItems(in *Inbound, out *Outcome, now time.Time) ([]store.Item, error) {
+// eb:MessageError for a refusal; each item's delivery beside it.
+func (g *messaging) outcomeItems(in *Inbound, out *Outcome, now time.Time) ([]store.Item, []outbox.Delivery, error) {
 	if out == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	addr := g.addressing(in)
 	answers := out.Answers
@@ -389,7 +411,7 @@ func (g *messaging) outcomeItems(in *Inbound, out *Outcome, now time.Time) ([]st
 	for _, a := range answers {
 		d, err := outbox.NewAnswer(addr, a.Interaction, a.Payload, g.newID(), now)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		d.Released = a.Released
 		ds = append(ds, d)
@@ -401,21 +423,22 @@ func (g *messaging) outcomeItems(in *Inbound, out *Outcome, now time.Time) ([]st
 	if me != nil {
 		d, err := outbox.NewMessageError(addr, g.newID(), now, me)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ds = append(ds, d)
 	}
 	items := make([]store.Item, 0, len(ds))
-	for _, d := range ds {
+	for i := range ds {
+		d := &ds[i]
 		d.TraceParent = in.TraceParent // each delivery attempt is a span of the exchange
 		d.RequestInteraction = in.Interaction
 		it, err := d.Item(now)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		items = append(items, it)
 	}
-	return items, nil
+	return items, ds, nil
 }
 
 // faultText flattens a SOAP fault's errors into one description.

@@ -692,9 +692,12 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 		argv = append(argv, 0)
 		named := map[string]bool{}
 		for _, v := range append(h.IDs.all(), h.ID) {
+			if !moved && before[v] {
+				continue // indexed already: its index's name (an HMAC) is not made again
+			}
 			// One id under two kinds (the exchange's own and its
 			// message id), or in two cases, is one index.
-			if k := r.idIndex(ixKey, v); (moved || !before[v]) && !named[k] {
+			if k := r.idIndex(ixKey, v); !named[k] {
 				named[k] = true
 				argv = append(argv, k)
 			}

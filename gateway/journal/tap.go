@@ -1,12 +1,12 @@
 package journal
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // maxRecordedBody caps how much of one body the journal keeps.
@@ -56,10 +56,10 @@ func (t tap) RoundTrip(req *http.Request) (*http.Response, error) {
 	if id == "" {
 		return t.next.RoundTrip(req)
 	}
-	var reqBody []byte
+	var reqBody string
 	if req.GetBody != nil {
 		if rc, err := req.GetBody(); err == nil {
-			reqBody, _ = io.ReadAll(io.LimitReader(rc, maxRecordedBody))
+			reqBody, _ = readString(io.LimitReader(rc, maxRecordedBody), min(req.ContentLength, maxRecordedBody))
 			_ = rc.Close()
 		}
 	}
@@ -67,7 +67,7 @@ func (t tap) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	t.j.Record(Event{Exchange: id, At: start, IDs: IDs{XRequestIDs: []string{xrid}}, Step: &Step{
 		Kind: StepFHIRRequest, Title: req.Method + " " + req.URL.Path, Headers: pick(req.Header),
-		ContentType: req.Header.Get("Content-Type"), Body: string(reqBody)}})
+		ContentType: req.Header.Get("Content-Type"), Body: reqBody}})
 	resp, err := t.next.RoundTrip(req)
 	took := time.Since(start).Milliseconds()
 	if err != nil {
@@ -75,9 +75,11 @@ func (t tap) RoundTrip(req *http.Request) (*http.Response, error) {
 			TookMS: took, Note: err.Error(), Headers: map[string]string{"X-Request-ID": xrid}}})
 		return nil, err
 	}
-	body, rerr := io.ReadAll(resp.Body)
+	// The answer is read once, into the string the journal keeps, which
+	// the caller then reads.
+	body, rerr := readString(resp.Body, resp.ContentLength)
 	_ = resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.Body = io.NopCloser(strings.NewReader(body))
 	if rerr != nil {
 		return nil, rerr
 	}
@@ -93,8 +95,38 @@ func (t tap) RoundTrip(req *http.Request) (*http.Response, error) {
 		h["X-Request-ID"] = xrid
 	}
 	t.j.Record(Event{Exchange: id, Step: &Step{Kind: StepEPSAnswer, Title: "EPS answered " + resp.Status,
-		Status: resp.StatusCode, Headers: h, ContentType: resp.Header.Get("Content-Type"), Body: string(rec), TookMS: took}})
+		Status: resp.StatusCode, Headers: h, ContentType: resp.Header.Get("Content-Type"), Body: rec, TookMS: took}})
 	return resp, nil
+}
+
+// maxPresized bounds the allocation readString makes up front on a
+// declared size; a larger body grows as it arrives.
+const maxPresized = 4 << 20
+
+// readString reads r to its end into a string, in one allocation when
+// size (the declared length, negative when unknown) is right. Before, a
+// body the journal keeps was read with io.ReadAll (its buffer grown from
+// 512 bytes: about twice the body allocated), then copied into its string.
+func readString(r io.Reader, size int64) (string, error) {
+	if size < 0 || size > maxPresized {
+		size = 512
+	}
+	b := make([]byte, 0, size+1) // +1: the end is seen without growing
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			// b is this function's alone and never written again: the
+			// string shares its memory.
+			return unsafe.String(unsafe.SliceData(b), len(b)), err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // pick returns the headers of h worth keeping.

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -63,5 +64,61 @@ func TestTapJournalsExchangeCalls(t *testing.T) {
 	}
 	if list, _ := j.Backend().Search(context.Background(), Query{}); len(list) != 1 {
 		t.Errorf("a call made for no exchange was journalled: %+v", list)
+	}
+}
+
+// tapStub answers every call with answer, its length declared, as EPS
+// does, without a network in between.
+type tapStub struct{ answer []byte }
+
+func (s tapStub) RoundTrip(*http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Header: http.Header{"Content-Type": {"application/fhir+json"}},
+		ContentLength: int64(len(s.answer)), Body: io.NopCloser(bytes.NewReader(s.answer))}, nil
+}
+
+// TestTapCopiesEachBodyOnce checks that the tap keeps each body of a
+// journalled call in one allocation of its size, the caller still
+// reading the answer whole: each was read with io.ReadAll (its buffer
+// grown from 512 bytes) and then copied into a string, about three times
+// a 20 KB Bundle allocated for each call to EPS.
+func TestTapCopiesEachBodyOnce(t *testing.T) {
+	tests := []struct {
+		name          string
+		request, resp int
+	}{
+		{"a prescription", 20 << 10, 600},
+		{"a release answer", 1 << 10, 60 << 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			j := New(NewMemory(Retention{}), Options{}) // not run: what it records waits, or is dropped
+			answer := bytes.Repeat([]byte("a"), tt.resp)
+			rt := j.Tap(tapStub{answer: answer})
+			body := bytes.Repeat([]byte("r"), tt.request)
+			req, err := http.NewRequestWithContext(WithExchange(context.Background(), "M1"), http.MethodPost, "http://eps.invalid/FHIR/R4/$process-message", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := rt.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := io.ReadAll(resp.Body); !bytes.Equal(got, answer) {
+				t.Fatalf("the caller read %d bytes of the answer, want its %d", len(got), len(answer))
+			}
+			perCall := testing.Benchmark(func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := rt.RoundTrip(req); err != nil { // the caller's read of the answer is not the tap's cost
+						b.Fatal(err)
+					}
+				}
+			}).AllocedBytesPerOp()
+			t.Logf("%d bytes allocated a call", perCall)
+			// Each body once, in the allocator's size classes, and the events.
+			if limit := int64(tt.request+tt.resp)*9/8 + 4<<10; perCall > limit {
+				t.Errorf("%d bytes allocated a call, want at most %d (each body once, and a little)", perCall, limit)
+			}
+		})
 	}
 }

@@ -42,7 +42,7 @@ func TestHandoff(t *testing.T) {
 		t.Fatal("a nil Handoff reserved")
 	}
 	ran := make(chan *store.Lease, 4)
-	h := NewHandoff(2, func(_ context.Context, l *store.Lease) { ran <- l })
+	h := NewHandoff(2, func(_ context.Context, l *store.Lease, _ any) { ran <- l })
 	if h.Reserve() {
 		t.Fatal("reserved with no pool running")
 	}
@@ -98,7 +98,7 @@ func TestHandoff(t *testing.T) {
 // nothing is reserved once it has.
 func TestHandoffHonouredAtShutdown(t *testing.T) {
 	var ran atomic.Int64
-	h := NewHandoff(1, func(work context.Context, _ *store.Lease) {
+	h := NewHandoff(1, func(work context.Context, _ *store.Lease, _ any) {
 		if work.Err() == nil {
 			ran.Add(1)
 		}
@@ -141,7 +141,7 @@ func TestHandoffWakeWhileReserved(t *testing.T) {
 
 func wakeWhileReserved(t *testing.T, give *store.Lease) {
 	var ran atomic.Int64
-	h := NewHandoff(1, func(context.Context, *store.Lease) { ran.Add(1) })
+	h := NewHandoff(1, func(context.Context, *store.Lease, any) { ran.Add(1) })
 	wake := make(chan struct{}, 1)
 	var steps atomic.Int64
 	ctx, cancel := context.WithCancel(context.Background())

@@ -31,15 +31,23 @@ func Loop(ctx context.Context, n int, poll time.Duration, wake <-chan struct{}, 
 // wake. Only idle goroutines take handed work, so a pool that is busy (or
 // not running) takes none and work goes through the store as before.
 type Handoff struct {
-	ch    chan *store.Lease
+	ch    chan handed
 	avail atomic.Int64 // idle goroutines not reserved
-	run   func(ctx context.Context, l *store.Lease)
+	run   func(ctx context.Context, l *store.Lease, decoded any)
+}
+
+// handed is work handed over: a lease, and what its data decodes to when
+// the giver had it (nil: the goroutine decodes l.Data).
+type handed struct {
+	l       *store.Lease
+	decoded any
 }
 
 // NewHandoff returns a Handoff for a pool of n goroutines, which run work
-// handed to them with run.
-func NewHandoff(n int, run func(ctx context.Context, l *store.Lease)) *Handoff {
-	return &Handoff{ch: make(chan *store.Lease, max(n, 1)), run: run}
+// handed to them with run: decoded is what the giver passed to
+// GiveDecoded, nil after Give.
+func NewHandoff(n int, run func(ctx context.Context, l *store.Lease, decoded any)) *Handoff {
+	return &Handoff{ch: make(chan handed, max(n, 1)), run: run}
 }
 
 // Reserve reserves an idle goroutine of the pool, if there is one. After
@@ -66,7 +74,13 @@ func (h *Handoff) Idle() int { return int(h.avail.Load()) }
 // Give hands the goroutine reserved its work; nil gives the reservation
 // back (the goroutine waits again, or looks at the store if it was woken
 // meanwhile).
-func (h *Handoff) Give(l *store.Lease) { h.ch <- l }
+func (h *Handoff) Give(l *store.Lease) { h.ch <- handed{l: l} }
+
+// GiveDecoded is Give for a giver that holds what l.Data decodes to
+// (decoded, as the pool's run reads it): the goroutine runs it without
+// decoding l.Data again, which it would only do to get the value the
+// giver encoded it from.
+func (h *Handoff) GiveDecoded(l *store.Lease, decoded any) { h.ch <- handed{l: l, decoded: decoded} }
 
 // Loop runs the pool as Loop does, its idle goroutines also taking work
 // handed over (Reserve, Give).
@@ -91,8 +105,8 @@ func (h *Handoff) idle(ctx, work context.Context, wake <-chan struct{}, tick <-c
 	}
 	h.avail.Add(1)
 	select {
-	case l := <-h.ch:
-		h.take(work, l)
+	case w := <-h.ch:
+		h.take(work, w)
 		return false
 	case <-ctx.Done():
 	case <-wake:
@@ -112,10 +126,11 @@ func (h *Handoff) idle(ctx, work context.Context, wake <-chan struct{}, tick <-c
 	}
 }
 
-// take runs work handed over; nil (a reservation given back) is none.
-func (h *Handoff) take(work context.Context, l *store.Lease) {
-	if l != nil {
-		h.run(work, l)
+// take runs work handed over; a nil lease (a reservation given back) is
+// none.
+func (h *Handoff) take(work context.Context, w handed) {
+	if w.l != nil {
+		h.run(work, w.l, w.decoded)
 	}
 }
 

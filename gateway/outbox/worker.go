@@ -144,7 +144,11 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	cfg.Client = &client
 	w := &Worker{cfg: cfg, wake: make(chan struct{}, 1)}
-	w.handoff = NewHandoff(cfg.Workers, func(ctx context.Context, l *store.Lease) {
+	w.handoff = NewHandoff(cfg.Workers, func(ctx context.Context, l *store.Lease, decoded any) {
+		if d, ok := decoded.(Delivery); ok { // handed with the delivery it was queued from
+			_ = w.attempt(ctx, l, d, w.cfg.Now())
+			return
+		}
 		_ = w.deliver(ctx, l, w.cfg.Now())
 	})
 	return w
@@ -152,7 +156,9 @@ func NewWorker(cfg WorkerConfig) *Worker {
 
 // Handoff takes deliveries queued already claimed (store.Item.Token) by
 // whoever queues them straight to an idle delivery worker, while Run runs:
-// Reserve before queueing, Give the lease after.
+// Reserve before queueing, Give the lease after, or GiveDecoded it with
+// the Delivery its item was made from (Delivery.Item), which the worker
+// then attempts without decoding the item.
 func (w *Worker) Handoff() *Handoff { return w.handoff }
 
 // Wake tells an idle worker to look at the outbox now (something was queued).
@@ -215,6 +221,11 @@ func (w *Worker) deliver(ctx context.Context, l *store.Lease, now time.Time) err
 		w.deadLetter(ctx, l, Delivery{MessageID: l.ID}, "", fmt.Sprintf("unreadable outbox entry: %v", err), now)
 		return nil
 	}
+	return w.attempt(ctx, l, d, now)
+}
+
+// attempt is deliver once d, the delivery l holds, is read.
+func (w *Worker) attempt(ctx context.Context, l *store.Lease, d Delivery, now time.Time) error {
 	route, ok := w.cfg.Routes.Lookup(d.Party)
 	switch {
 	case !w.cfg.Routes.Configured() && w.keep(ctx, l, d):

@@ -26,18 +26,8 @@ func TestKeepCutByTheStopIsNotDeadLettered(t *testing.T) {
 		Keep: func(ctx context.Context, d Delivery) error {
 			return rdb.Set(ctx, "kept:"+d.MessageID, d.Body, 0).Err()
 		}})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); w.Run(ctx) }()
+	h, cancel, done := runReserved(t, w)
 	defer func() { cancel(); <-done }()
-	h := w.Handoff()
-	deadline := time.Now().Add(5 * time.Second)
-	for !h.Reserve() {
-		if time.Now().After(deadline) {
-			t.Fatal("the delivery worker never became idle")
-		}
-		time.Sleep(time.Millisecond)
-	}
 
 	now := time.Now()
 	d, err := NewAnswer(Addressing{OurParty: "YES-0000806", TheirParty: "A83008-807354", CPAID: "S20001A000100",
