@@ -128,21 +128,8 @@ func TestDispenserAddressParts(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			msg := strings.Replace(base, old, tc.parts, 1)
-			if !strings.Contains(msg, tc.parts) {
-				t.Fatal("the fixture's address was not found")
-			}
-			body, _, err := dispense.DispenseToFHIR([]byte(msg), dispensetest.Env())
-			if err != nil {
-				t.Fatal(err)
-			}
-			var org *fhir.Organization
-			for _, e := range decodeBundle(t, body).Entry {
-				if o, ok := e.Resource.(*fhir.Organization); ok {
-					org = o
-				}
-			}
-			if org == nil || len(org.Address) != 1 {
+			org := dispenserOrganization(t, base, old, tc.parts)
+			if len(org.Address) != 1 {
 				t.Fatalf("want one dispensing Organization with one address, got %+v", org)
 			}
 			a := org.Address[0]
@@ -180,25 +167,9 @@ func TestDispenserOrganisationTelecomWithoutNumber(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			msg := strings.Replace(base, old, tc.telecoms, 1)
-			if !strings.Contains(msg, tc.telecoms) {
-				t.Fatal("the fixture's organisation telecom was not found")
-			}
-			body, _, err := dispense.DispenseToFHIR([]byte(msg), dispensetest.Env())
-			if err != nil {
-				t.Fatal(err)
-			}
-			var orgs []*fhir.Organization
-			for _, e := range decodeBundle(t, body).Entry {
-				if o, ok := e.Resource.(*fhir.Organization); ok {
-					orgs = append(orgs, o)
-				}
-			}
-			if len(orgs) != 1 {
-				t.Fatalf("want one dispensing Organization, got %d", len(orgs))
-			}
+			org := dispenserOrganization(t, base, old, tc.telecoms)
 			var values []string
-			for j, cp := range orgs[0].Telecom {
+			for j, cp := range org.Telecom {
 				if cp.Value == "" || cp.Use == "" {
 					t.Errorf("Organization telecom[%d] %+v: EPS refuses a telecom without a value or a use", j, cp)
 				}
@@ -209,4 +180,29 @@ func TestDispenserOrganisationTelecomWithoutNumber(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dispenserOrganization maps the dispense notification base with old
+// replaced by repl to FHIR and returns its one Organization entry, the
+// dispensing organisation.
+func dispenserOrganization(t *testing.T, base, old, repl string) *fhir.Organization {
+	t.Helper()
+	msg := strings.Replace(base, old, repl, 1)
+	if !strings.Contains(base, old) || !strings.Contains(msg, repl) {
+		t.Fatalf("the fixture has no %s", old)
+	}
+	body, _, err := dispense.DispenseToFHIR([]byte(msg), dispensetest.Env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var orgs []*fhir.Organization
+	for _, e := range decodeBundle(t, body).Entry {
+		if o, ok := e.Resource.(*fhir.Organization); ok {
+			orgs = append(orgs, o)
+		}
+	}
+	if len(orgs) != 1 {
+		t.Fatalf("want one dispensing Organization, got %d", len(orgs))
+	}
+	return orgs[0]
 }
