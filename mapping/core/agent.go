@@ -132,7 +132,8 @@ type DispensingAgent struct {
 // organisation's desc are); the organisation's id, code, name and desc come
 // at most once, and a second is refused as Spine refuses it, not read as
 // the first. The organisation's telecoms and addresses are taken however
-// many (FHIR holds them all), and so is one legacy healthCareProviderLicense,
+// many (FHIR holds them all; a telecom without a number is left out,
+// withNumber), and so is one legacy healthCareProviderLicense,
 // which the CMET does not have (conventions.md, "The dispenser"); a second
 // licence, which no FHIR partOf could hold, is refused.
 func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *DispensingAgent {
@@ -182,7 +183,27 @@ func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *D
 		ExpectModel(lic.Opt("Organization"), "id", "code", "name", "desc", "telecom", "addr", "healthCareProviderLicense*")
 	}
 	a.Organization, a.Parent = ReadOrganization(rep, newID)
+	a.Organization.Telecom = withNumber(a.Organization.Telecom)
 	return a
+}
+
+// withNumber returns the ContactPoints of cps that hold a number (a
+// value). A dispensing organisation's telecom without one (a null flavour,
+// <telecom nullFlavor="NI"/>, or a use alone), which Spine takes, is left
+// out: the EPS API refuses a dispense notification whose Organization has a
+// telecom without a value or a use (bundle-validator.ts validateTelecoms),
+// and writes the dispenser's telecom for an organisation without one.
+func withNumber(cps []fhir.ContactPoint) []fhir.ContactPoint {
+	out := cps[:0]
+	for _, cp := range cps {
+		if cp.Value != "" {
+			out = append(out, cp)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // readDispensingPerson reads the dispenser's agentPerson into the role's

@@ -449,11 +449,13 @@ func TelecomUseFromV3(use string) (string, error) {
 
 // TelecomValueToV3 writes a FHIR phone number as a v3 URL: white space is
 // dropped and "tel:" put in front unless it is there already, as the EPS
-// API does ("01823 333444" → "tel:01823333444").
+// API does ("01823 333444" → "tel:01823333444"). White space is what the
+// EPS API's value.replace(/\s/g, "") takes out, JavaScript's
+// (v3.IsJSSpace: a byte order mark is, a next-line character U+0085 is not).
 func TelecomValueToV3(value string) string {
 	v := value
 	if hasSpace(v) {
-		v = strings.Join(strings.Fields(value), "")
+		v = strings.Map(dropJSSpace, value)
 	}
 	if !strings.HasPrefix(v, "tel:") {
 		v = "tel:" + v
@@ -461,9 +463,9 @@ func TelecomValueToV3(value string) string {
 	return v
 }
 
-// hasSpace reports whether s may hold white space as strings.Fields sees
-// it: an ASCII space character, or any byte beyond ASCII (which may start
-// a Unicode space), so that a value without any is taken as it is.
+// hasSpace reports whether s may hold white space as JavaScript sees it:
+// an ASCII space character, or any byte beyond ASCII (which may start a
+// Unicode space), so that a value without any is taken as it is.
 func hasSpace(s string) bool {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -472,6 +474,15 @@ func hasSpace(s string) bool {
 		}
 	}
 	return false
+}
+
+// dropJSSpace maps a JavaScript white space rune to -1 (strings.Map drops
+// it) and any other to itself.
+func dropJSSpace(r rune) rune {
+	if v3.IsJSSpace(r) {
+		return -1
+	}
+	return r
 }
 
 // TelecomValueFromV3 drops the URL scheme of a v3 telecom value.

@@ -128,21 +128,8 @@ func TestDispenserAddressParts(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			msg := strings.Replace(base, old, tc.parts, 1)
-			if !strings.Contains(msg, tc.parts) {
-				t.Fatal("the fixture's address was not found")
-			}
-			body, _, err := dispense.DispenseToFHIR([]byte(msg), dispensetest.Env())
-			if err != nil {
-				t.Fatal(err)
-			}
-			var org *fhir.Organization
-			for _, e := range decodeBundle(t, body).Entry {
-				if o, ok := e.Resource.(*fhir.Organization); ok {
-					org = o
-				}
-			}
-			if org == nil || len(org.Address) != 1 {
+			org := dispenserOrganization(t, base, old, tc.parts)
+			if len(org.Address) != 1 {
 				t.Fatalf("want one dispensing Organization with one address, got %+v", org)
 			}
 			a := org.Address[0]
@@ -151,4 +138,71 @@ func TestDispenserAddressParts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDispenserOrganisationTelecomWithoutNumber: the dispensing
+// organisation may give a telecom that holds no number (telecom 0..* in
+// UKCT_MT120201UK03, a null flavour such as <telecom nullFlavor="NI"/>, or a
+// use without a value), which Spine takes. The EPS API refuses a dispense
+// notification any of whose Organization entries has a telecom without a
+// value or a use (bundle-validator.ts validateTelecoms: 400, "Required field
+// bundle.entry[i].resource.telecom[j].value is missing."), so such a
+// telecom is left out of the Organization: it had no number to keep, and
+// the EPS API writes the dispenser's telecom for an organisation without
+// one. Before, it became a ContactPoint with neither, and EPS refused the
+// notification.
+func TestDispenserOrganisationTelecomWithoutNumber(t *testing.T) {
+	base := string(maptest.Testdata(t, "dispense/dn-full-two-items.xml"))
+	const old = `<telecom use="WP" value="tel:01632960999" />`
+	tests := []struct {
+		name, telecoms string
+		values         []string // the Organization's telecom values, in order
+	}{
+		{"a number", old, []string{"01632960999"}},
+		{"null flavour alone", `<telecom nullFlavor="NI" />`, nil},
+		{"null flavour with a use", `<telecom nullFlavor="UNK" use="WP" />`, nil},
+		{"use without a value", `<telecom use="WP" />`, nil},
+		{"null flavour beside a number", `<telecom nullFlavor="NI" />` + old, []string{"01632960999"}},
+		{"a number, then one without", old + `<telecom use="HP" />`, []string{"01632960999"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			org := dispenserOrganization(t, base, old, tc.telecoms)
+			var values []string
+			for j, cp := range org.Telecom {
+				if cp.Value == "" || cp.Use == "" {
+					t.Errorf("Organization telecom[%d] %+v: EPS refuses a telecom without a value or a use", j, cp)
+				}
+				values = append(values, cp.Value)
+			}
+			if strings.Join(values, "|") != strings.Join(tc.values, "|") {
+				t.Errorf("Organization telecom values %q, want %q", values, tc.values)
+			}
+		})
+	}
+}
+
+// dispenserOrganization maps the dispense notification base with old
+// replaced by repl to FHIR and returns its one Organization entry, the
+// dispensing organisation.
+func dispenserOrganization(t *testing.T, base, old, repl string) *fhir.Organization {
+	t.Helper()
+	msg := strings.Replace(base, old, repl, 1)
+	if !strings.Contains(base, old) || !strings.Contains(msg, repl) {
+		t.Fatalf("the fixture has no %s", old)
+	}
+	body, _, err := dispense.DispenseToFHIR([]byte(msg), dispensetest.Env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var orgs []*fhir.Organization
+	for _, e := range decodeBundle(t, body).Entry {
+		if o, ok := e.Resource.(*fhir.Organization); ok {
+			orgs = append(orgs, o)
+		}
+	}
+	if len(orgs) != 1 {
+		t.Fatalf("want one dispensing Organization, got %d", len(orgs))
+	}
+	return orgs[0]
 }
