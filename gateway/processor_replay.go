@@ -170,9 +170,10 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 			sentBefore, attemptAt = true, rec.At
 		}
 	}
-	// drop gives up the dispenser's release hold, unless a handover takes
-	// it (set to nil).
-	var drop func()
+	// hold is the dispenser's release hold, given up on return unless a
+	// handover takes it (drop set to nil).
+	var hold *releaseHold
+	drop := func() { hold.drop() }
 	defer func() {
 		if drop != nil {
 			drop()
@@ -182,7 +183,7 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		// Until what this release delivers is off the index, no other
 		// release of the dispenser may recover it (release_hold.go).
 		var err error
-		if drop, err = p.holdDispenser(ctx, releaseOwner(body)); err != nil {
+		if hold, err = p.holdDispenser(ctx, releaseOwner(body)); err != nil {
 			return nil, false, nil, Deferred(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
 		}
 	}
@@ -219,7 +220,7 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		// An earlier attempt may have released prescriptions whose answer
 		// was lost: recover them into this answer, and those an earlier
 		// recovery could not (release_recovery.go).
-		resp, noOwed = p.recoverRelease(ctx, body, resp, attemptAt, sentBefore || resp.Attempts > 1)
+		resp, noOwed = p.recoverRelease(ctx, hold, body, resp, attemptAt, sentBefore || resp.Attempts > 1)
 	}
 	rec := recordedAnswer{Status: resp.Status, Body: resp.Body, From: senderOf(in)}
 	// An earlier sending may have taken effect: porxgate's own (recorded
