@@ -568,8 +568,10 @@ func (p *EPSProcessor) recoverInto(ctx context.Context, hold *releaseHold, reque
 	}
 	// doc is nil when EPS answered it had nothing (more) to release.
 	have := map[string]bool{}
+	inAnswer := 0 // prescriptions in EPS's answer
 	if doc != nil {
 		entries, _, _ := doc.passed()
+		inAnswer = len(entries)
 		for _, id := range shortFormIDs(entries) {
 			have[id] = true
 		}
@@ -615,10 +617,22 @@ func (p *EPSProcessor) recoverInto(ctx context.Context, hold *releaseHold, reque
 			}
 		}
 	}
+	// Into the answer while it holds fewer than a batch; the rest go out
+	// with the dispenser's next release.
+	room := releaseBatch - inAnswer
+	for i := range outcomes {
+		if o := &outcomes[i]; o.result == candidateRecovered {
+			if len(o.entries) > room {
+				*o = candidateOutcome{result: candidateFull}
+				continue
+			}
+			room -= len(o.entries)
+		}
+	}
 	var owedNew []string
 	for i, c := range todo {
 		switch outcomes[i].result {
-		case candidateMissed:
+		case candidateMissed, candidateFull:
 			if len(owedAt[c.sf]) == 0 {
 				owedNew = append(owedNew, owedMember(c))
 			}
@@ -641,7 +655,7 @@ func (p *EPSProcessor) recoverInto(ctx context.Context, hold *releaseHold, reque
 		}
 	}
 	var more []json.RawMessage
-	var recovered, missed, stale []string
+	var recovered, missed, stale, full []string
 	// first is the first recovered, whose answer frames them all when EPS
 	// had nothing more to release.
 	var first *candidateOutcome
@@ -661,7 +675,13 @@ func (p *EPSProcessor) recoverInto(ctx context.Context, hold *releaseHold, reque
 				more = append(more, o.entries...)
 			}
 			recovered = append(recovered, sf)
+		case candidateFull:
+			full = append(full, sf)
 		}
+	}
+	if len(full) > 0 {
+		p.log.Info("release recovery: the release response holds a batch of prescriptions already; those recovered beyond it are owed to the dispenser and go out with its next nominated release",
+			"dispenser", owner, "batch", releaseBatch, "owed", full)
 	}
 	if first != nil {
 		if doc == nil {
@@ -780,7 +800,17 @@ const (
 	candidateStale
 	// candidateRecovered: released again; entries are its answer's.
 	candidateRecovered
+	// candidateFull: released again, but the answer holds a batch
+	// (releaseBatch) already: owed to the dispenser (owedSet), delivered
+	// by its next nominated release.
+	candidateFull
 )
+
+// releaseBatch is the most prescriptions one nominated release response
+// carries: Spine's batch (EPS releases up to 25 a request, and the
+// response's pertinentBatchInfo code 2 says 25). A recovery adds to an
+// answer no more than fill it.
+const releaseBatch = 25
 
 // candidateOutcome is one prescription's examination.
 type candidateOutcome struct {
