@@ -22,11 +22,12 @@ import (
 // EPS (failNext) or lose EPS's answer (loseNext); once gateNext is set,
 // its next release waits, once EPS has answered, until the test says so
 // (released, then proceed); its first tracker question waits, before it
-// is sent, until the test says so (asked, then answer).
+// is sent, until the test says so (asked, then answer). It counts the
+// releases that reach EPS.
 type gatedRecovery struct {
 	*upstream.Client
 	failNext, loseNext, gateNext atomic.Bool
-	tracked                      atomic.Int32
+	tracked, releases            atomic.Int32
 	released, proceed            chan struct{}
 	asked, answer                chan struct{}
 }
@@ -40,6 +41,7 @@ func (g *gatedRecovery) Release(ctx context.Context, body []byte) (*upstream.Res
 	if g.failNext.CompareAndSwap(true, false) {
 		return nil, errors.New("connection reset by peer")
 	}
+	g.releases.Add(1)
 	resp, err := g.Client.Release(ctx, body)
 	if g.loseNext.CompareAndSwap(true, false) {
 		return nil, errors.New("connection reset by peer (EPS's answer lost)")
@@ -179,5 +181,66 @@ func TestReleaseHoldLostStopsRecovery(t *testing.T) {
 				t.Fatalf("%s delivered, yet still owed to the pharmacy (%v)", rxID, owed)
 			}
 		})
+	}
+}
+
+// TestReleaseTakenOverAnswersAsTheFirst: one nominated release processed
+// by two replicas at once, as when the worker that claimed it stalls past
+// its inbox lease and another takes the message over (the store lets only
+// the second complete it). The first is answered by EPS with the
+// prescription; the second, having seen only the first's attempt
+// recorded, waits for the pharmacy's release hold meanwhile; the first
+// records EPS's answer, takes the prescription off the nominations, and
+// gives the hold up. The second then asked EPS again — which releases
+// nothing a second time — and recovered nothing (the prescription was off
+// the nominations): its answer, the one the dispenser gets, said no more
+// prescriptions, and the prescription was stranded with the pharmacy. Now
+// a release that waited for the hold reads the record again and answers
+// as the first did, without asking EPS.
+func TestReleaseTakenOverAnswersAsTheFirst(t *testing.T) {
+	st, newStore := redisStore(t)
+	spy := &holdSpy{Redis: newStore().(*store.Redis), busy: make(chan struct{}, 1)}
+	_, client := startSim(t)
+	apiA, apiB := newGatedRecovery(client), newGatedRecovery(client)
+	pA := NewEPSProcessor(mapping.NewRegistry(), apiA, nil, nil, quietLog()).WithOutcomeLog(st, time.Hour)
+	pB := NewEPSProcessor(mapping.NewRegistry(), apiB, nil, nil, quietLog()).WithOutcomeLog(spy, time.Hour)
+	submitNominated(t, pA, "F5000000-0000-4000-8000-000000000003")
+	in := replayIn(v3.NominatedReleaseRequest, nominatedReleaseFCG71(t))
+	ctx := context.Background()
+
+	type result struct {
+		out *Outcome
+		err error
+	}
+	doneA, doneB := make(chan result, 1), make(chan result, 1)
+	apiA.gateNext.Store(true)
+	go func() {
+		out, err := pA.Process(ctx, in)
+		doneA <- result{out, err}
+	}()
+	<-apiA.released // EPS answered the first with the prescription
+	takeover := *in
+	go func() {
+		out, err := pB.Process(ctx, &takeover)
+		doneB <- result{out, err}
+	}()
+	select {
+	case <-spy.busy: // the second waits for the hold
+	case rb := <-doneB:
+		t.Fatalf("the second processing did not wait for the first's hold: %+v", rb)
+	}
+	close(apiA.proceed)
+	ra, rb := <-doneA, <-doneB
+	if ra.err != nil || rb.err != nil {
+		t.Fatalf("first: %v; second: %v", ra.err, rb.err)
+	}
+	if !strings.Contains(string(ra.out.Answers[0].Payload), rxID) {
+		t.Fatalf("the first processing's answer lacks %s, which EPS released to it", rxID)
+	}
+	if !strings.Contains(string(rb.out.Answers[0].Payload), rxID) {
+		t.Errorf("the second processing's answer (the one the dispenser gets) lacks %s: stranded with the pharmacy", rxID)
+	}
+	if n := apiB.releases.Load(); n != 0 {
+		t.Errorf("the second processing asked EPS %d times, want 0 (EPS's answer was recorded)", n)
 	}
 }
