@@ -108,19 +108,19 @@ func (h *releaseHold) take(ctx context.Context) error {
 		}
 	}
 	h.stopRenew, h.ended = make(chan struct{}), make(chan struct{})
-	go h.renew()
+	go h.renew(h.stopRenew, h.ended)
 	return nil
 }
 
-// renew renews the hold every third of its ttl until stopRenew, or until
-// it is lost.
-func (h *releaseHold) renew() {
-	defer close(h.ended)
+// renew renews the hold every third of its ttl until stop, or until it
+// is lost, and then closes ended.
+func (h *releaseHold) renew(stop <-chan struct{}, ended chan<- struct{}) {
+	defer close(ended)
 	tick := time.NewTicker(h.ttl / 3)
 	defer tick.Stop()
 	for {
 		select {
-		case <-h.stopRenew:
+		case <-stop:
 			return
 		case <-tick.C:
 		}
