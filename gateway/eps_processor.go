@@ -93,6 +93,9 @@ type EPSProcessor struct {
 	// holds serialises the releases of one dispenser (release_hold.go);
 	// nil: not serialised.
 	holds ReleaseHolds
+	// holdTTL is how long a release hold lasts unrenewed (0:
+	// releaseHoldTTL).
+	holdTTL time.Duration
 	// metrics counts replays and release recoveries (replay_metrics.go).
 	metrics replayMetrics
 	// scratch lends the translations memory for their v3 trees, reused

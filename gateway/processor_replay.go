@@ -154,25 +154,15 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 				}
 			}
 			if readable && rec.Status != 0 {
-				p.countReplay(canon, replayRecorded)
-				resp := &upstream.Response{Status: rec.Status, Body: rec.Body}
-				if handing && rec.Handover {
-					return p.replayHandover(ctx, in, body, resp)
-				}
-				if op == opRelease {
-					// The first processing may have stopped between the
-					// record and this: what the answer delivers leaves the
-					// index, or a later recovery would deliver it again.
-					p.forgetDelivered(ctx, body, resp, "")
-				}
-				return resp, true, nil, nil
+				return p.answerRecorded(ctx, in, canon, op, body, rec, handing)
 			}
 			sentBefore, attemptAt = true, rec.At
 		}
 	}
-	// drop gives up the dispenser's release hold, unless a handover takes
-	// it (set to nil).
-	var drop func()
+	// hold is the dispenser's release hold, given up on return unless a
+	// handover takes it (drop set to nil).
+	var hold *releaseHold
+	drop := func() { hold.drop() }
 	defer func() {
 		if drop != nil {
 			drop()
@@ -182,8 +172,23 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		// Until what this release delivers is off the index, no other
 		// release of the dispenser may recover it (release_hold.go).
 		var err error
-		if drop, err = p.holdDispenser(ctx, releaseOwner(body)); err != nil {
+		if hold, err = p.holdDispenser(ctx, releaseOwner(body)); err != nil {
 			return nil, false, nil, Deferred(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
+		}
+		if sentBefore && hold != nil {
+			// Another processing of this message (a worker that stalled
+			// past its inbox lease) may have recorded EPS's answer while
+			// this one waited for the hold; EPS releases nothing twice, so
+			// that answer is this one's.
+			rec, found, err := p.recordedAfterWait(ctx, in, key)
+			if err != nil {
+				return nil, false, nil, err
+			}
+			if found {
+				drop = nil
+				hold.drop() // a handover's replay takes it again
+				return p.answerRecorded(ctx, in, canon, op, body, rec, handing)
+			}
 		}
 	}
 	if sentBefore && canon == v3.NominatedReleaseRequest {
@@ -219,7 +224,7 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		// An earlier attempt may have released prescriptions whose answer
 		// was lost: recover them into this answer, and those an earlier
 		// recovery could not (release_recovery.go).
-		resp, noOwed = p.recoverRelease(ctx, body, resp, attemptAt, sentBefore || resp.Attempts > 1)
+		resp, noOwed = p.recoverRelease(ctx, hold, body, resp, attemptAt, sentBefore || resp.Attempts > 1)
 	}
 	rec := recordedAnswer{Status: resp.Status, Body: resp.Body, From: senderOf(in)}
 	// An earlier sending may have taken effect: porxgate's own (recorded
@@ -282,6 +287,41 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		p.forgetNomination(ctx, body)
 	}
 	return resp, false, h, nil
+}
+
+// answerRecorded answers in, a replay, from rec, EPS's recorded answer.
+func (p *EPSProcessor) answerRecorded(ctx context.Context, in *Inbound, canon string, op operation, body []byte, rec recordedAnswer, handing bool) (*upstream.Response, bool, *handover, error) {
+	p.countReplay(canon, replayRecorded)
+	resp := &upstream.Response{Status: rec.Status, Body: rec.Body}
+	if handing && rec.Handover {
+		return p.replayHandover(ctx, in, body, resp)
+	}
+	if op == opRelease {
+		// The first processing may have stopped between the record and
+		// this: what the answer delivers leaves the index, or a later
+		// recovery would deliver it again.
+		p.forgetDelivered(ctx, body, resp, "")
+	}
+	return resp, true, nil, nil
+}
+
+// recordedAfterWait reads EPS's answer to in again (under key), once a
+// release has waited for its dispenser's hold after seeing only an
+// attempt recorded: found when another processing of in recorded it
+// meanwhile.
+func (p *EPSProcessor) recordedAfterWait(ctx context.Context, in *Inbound, key string) (recordedAnswer, bool, error) {
+	b, ok, err := p.outcomes.GetReply(ctx, key)
+	if err != nil {
+		return recordedAnswer{}, false, Deferred(fmt.Errorf("%s %s: recorded EPS answer unreadable (store unavailable): %w", in.Interaction, in.MessageID, err))
+	}
+	var rec recordedAnswer
+	if !ok || json.Unmarshal(b, &rec) != nil || rec.Status == 0 {
+		return recordedAnswer{}, false, nil
+	}
+	if err := checkRecordSender(in, rec); err != nil {
+		return recordedAnswer{}, false, err
+	}
+	return rec, true, nil
 }
 
 // AttemptLog is an OutcomeLog that reads the record under a key and,

@@ -194,10 +194,11 @@ func (h *handover) end(ctx context.Context, handed bool) {
 // delivered since (stillHanded), handed over again.
 func (p *EPSProcessor) replayHandover(ctx context.Context, in *Inbound, body []byte, resp *upstream.Response) (*upstream.Response, bool, *handover, error) {
 	owner := releaseOwner(body)
-	drop, err := p.holdDispenser(ctx, owner)
+	hold, err := p.holdDispenser(ctx, owner)
 	if err != nil {
 		return nil, false, nil, Deferred(fmt.Errorf("%s %s: %w", in.Interaction, in.MessageID, err))
 	}
+	drop := hold.drop
 	resp, tag, err := p.stillHanded(ctx, in, owner, resp)
 	if err != nil {
 		drop()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/store"
@@ -39,21 +40,60 @@ const (
 func releaseHoldKey(ods string) string { return "release:" + strings.ToUpper(ods) }
 
 // holdDispenser takes the release hold of the dispenser ods, waiting for
-// another holder up to releaseHoldWait, and returns how to give it up. It
-// is renewed until then. Without holds (or a dispenser) it holds nothing.
-func (p *EPSProcessor) holdDispenser(ctx context.Context, ods string) (func(), error) {
+// another holder up to releaseHoldWait, and returns it, renewed until it
+// is dropped. Without holds (or a dispenser) it holds nothing (nil: held
+// throughout).
+func (p *EPSProcessor) holdDispenser(ctx context.Context, ods string) (*releaseHold, error) {
 	if p.holds == nil || ods == "" {
-		return func() {}, nil
+		return nil, nil
 	}
-	key, token := releaseHoldKey(ods), ids.NewUUID()
+	ttl := p.holdTTL
+	if ttl <= 0 {
+		ttl = releaseHoldTTL
+	}
+	h := &releaseHold{p: p, base: context.WithoutCancel(ctx), ods: ods, key: releaseHoldKey(ods), token: ids.NewUUID(), ttl: ttl}
+	if err := h.take(ctx); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// releaseHold is a dispenser's release hold as its holder has it. The
+// holder knows it has the hold only until the last renewal the store
+// confirmed was sent, plus the hold's ttl: once that passes (the store
+// unreachable, or too slow, for that long) or a renewal finds another
+// holder, the hold is lost, for good — another release of the dispenser
+// may have taken it meanwhile — and is no longer renewed (a renewal then
+// could take it back from under another's release). A release whose hold
+// is lost asks EPS nothing more under it (release_recovery.go).
+type releaseHold struct {
+	p *EPSProcessor
+	// base is the holder's context, without its cancellation: the
+	// renewals and the drop outlive a cancelled processing.
+	base             context.Context
+	ods, key, token  string
+	ttl              time.Duration
+	mu               sync.Mutex
+	until            time.Time // the hold is this holder's until then
+	lost             bool
+	stopRenew, ended chan struct{}
+}
+
+// take takes the hold, waiting for another holder up to releaseHoldWait,
+// and renews it until drop.
+func (h *releaseHold) take(ctx context.Context) error {
 	wait := time.NewTimer(releaseHoldWait)
 	defer wait.Stop()
 	for pause := 10 * time.Millisecond; ; pause = min(2*pause, 250*time.Millisecond) {
-		ok, err := p.holds.HoldKey(ctx, key, token, releaseHoldTTL)
+		sent := time.Now()
+		ok, err := h.p.holds.HoldKey(ctx, h.key, h.token, h.ttl)
 		if err != nil {
-			return nil, fmt.Errorf("release hold of %s: %w", ods, err)
+			return fmt.Errorf("release hold of %s: %w", h.ods, err)
 		}
 		if ok {
+			h.mu.Lock()
+			h.until, h.lost = sent.Add(h.ttl), false
+			h.mu.Unlock()
 			break
 		}
 		t := time.NewTimer(pause)
@@ -61,35 +101,107 @@ func (p *EPSProcessor) holdDispenser(ctx context.Context, ods string) (func(), e
 		case <-t.C:
 		case <-wait.C:
 			t.Stop()
-			return nil, fmt.Errorf("another release of dispenser %s still in progress after %s", ods, releaseHoldWait)
+			return fmt.Errorf("another release of dispenser %s still in progress after %s", h.ods, releaseHoldWait)
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("waiting for another release of dispenser %s: %w", ods, ctx.Err())
+			return fmt.Errorf("waiting for another release of dispenser %s: %w", h.ods, ctx.Err())
 		}
 	}
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(releaseHoldTTL / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				if ok, err := p.holds.HoldKey(context.WithoutCancel(ctx), key, token, releaseHoldTTL); err != nil || !ok {
-					p.log.Warn("the release hold of a dispenser could not be renewed; another release of it may run meanwhile", "dispenser", ods, "err", err)
-				}
+	h.stopRenew, h.ended = make(chan struct{}), make(chan struct{})
+	go h.renew(h.stopRenew, h.ended)
+	return nil
+}
+
+// renew renews the hold every third of its ttl until stop, or until it
+// is lost, and then closes ended.
+func (h *releaseHold) renew(stop <-chan struct{}, ended chan<- struct{}) {
+	defer close(ended)
+	tick := time.NewTicker(h.ttl / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		if !h.held() {
+			return
+		}
+		sent := time.Now()
+		rctx, cancel := context.WithTimeout(h.base, h.ttl/3)
+		ok, err := h.p.holds.HoldKey(rctx, h.key, h.token, h.ttl)
+		cancel()
+		switch {
+		case err != nil:
+			h.p.log.Warn("the release hold of a dispenser could not be renewed; it is lost unless a renewal succeeds before it runs out", "dispenser", h.ods, "err", err)
+		case !ok:
+			h.loseHold("another release of the dispenser has taken it")
+			return
+		default:
+			h.mu.Lock()
+			if !h.lost {
+				h.until = sent.Add(h.ttl)
 			}
+			h.mu.Unlock()
 		}
-	}()
-	return func() {
-		close(stop)
-		<-done
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := p.holds.DropHold(dctx, key, token); err != nil {
-			p.log.Warn("the release hold of a dispenser could not be given up; its next release waits for it to run out", "dispenser", ods, "err", err)
-		}
-	}, nil
+	}
+}
+
+// held reports whether the holder still certainly has the hold (always,
+// for no hold).
+func (h *releaseHold) held() bool {
+	if h == nil {
+		return true
+	}
+	h.mu.Lock()
+	lapsed := !h.lost && !time.Now().Before(h.until)
+	h.mu.Unlock()
+	if lapsed {
+		h.loseHold("no renewal was confirmed before it ran out")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return !h.lost
+}
+
+// loseHold marks the hold lost, saying so once.
+func (h *releaseHold) loseHold(why string) {
+	h.mu.Lock()
+	was := h.lost
+	h.lost = true
+	h.mu.Unlock()
+	if !was {
+		h.p.log.Warn("the release hold of a dispenser is lost: another release of it may run meanwhile; this release asks EPS nothing more under it",
+			"dispenser", h.ods, "why", why, "ttl", h.ttl)
+	}
+}
+
+// retake stops the renewals and takes the hold again, waiting for
+// another holder as take does. What happened while it was lost is not
+// undone: the caller re-reads what it relies on.
+func (h *releaseHold) retake(ctx context.Context) error {
+	h.stopRenewing()
+	return h.take(ctx)
+}
+
+// stopRenewing stops the renewals, if running.
+func (h *releaseHold) stopRenewing() {
+	if h.stopRenew != nil {
+		close(h.stopRenew)
+		<-h.ended
+		h.stopRenew = nil
+	}
+}
+
+// drop gives the hold up (nothing when nil).
+func (h *releaseHold) drop() {
+	if h == nil {
+		return
+	}
+	h.stopRenewing()
+	dctx, cancel := context.WithTimeout(h.base, 5*time.Second)
+	defer cancel()
+	if err := h.p.holds.DropHold(dctx, h.key, h.token); err != nil {
+		h.p.log.Warn("the release hold of a dispenser could not be given up; its next release waits for it to run out", "dispenser", h.ods, "err", err)
+	}
 }

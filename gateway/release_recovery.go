@@ -141,11 +141,11 @@ func (p *EPSProcessor) NoteDeadLetter(ctx context.Context, in *Inbound) error {
 	}
 	// Not while another release of the dispenser delivers one of them
 	// (release_hold.go): it would stay owed once delivered.
-	drop, err := p.holdDispenser(ctx, owner)
+	hold, err := p.holdDispenser(ctx, owner)
 	if err != nil {
 		return fmt.Errorf("nominated release %s: %w", in.MessageID, err)
 	}
-	defer drop()
+	defer hold.drop()
 	noms, err := p.index.SetMembers(ctx, nominationSet(owner))
 	if err != nil {
 		return fmt.Errorf("nominated release %s: nominations of %s unreadable: %w", in.MessageID, owner, err)
@@ -203,11 +203,11 @@ func (p *EPSProcessor) NoteUndelivered(ctx context.Context, dl *outbox.DeadLette
 	}
 	// Not while another release of the dispenser delivers one of them
 	// (release_hold.go): it would stay owed once delivered.
-	drop, err := p.holdDispenser(ctx, r.Dispenser)
+	hold, err := p.holdDispenser(ctx, r.Dispenser)
 	if err != nil {
 		return fmt.Errorf("undelivered release response %s: %w", dl.MessageID, err)
 	}
-	defer drop()
+	defer hold.drop()
 	owed := make([]string, len(r.Prescriptions))
 	for i, sf := range r.Prescriptions {
 		owed[i] = owedMember(candidate{sf: sf, since: undeliveredSince})
@@ -531,13 +531,21 @@ func (d *releaseAnswerDoc) setPassed(entries []json.RawMessage) ([]byte, error) 
 // dispenser and so did nothing: what the answer delivers need not be
 // looked for there again (recordDelivered), the dispenser's release hold
 // held throughout.
-func (p *EPSProcessor) recoverRelease(ctx context.Context, requestJSON []byte, resp *upstream.Response, attemptAt time.Time, lost bool) (out *upstream.Response, noOwed bool) {
-	resp = p.recoverInto(ctx, requestJSON, resp, attemptAt, lost, &noOwed)
+//
+// It runs under the dispenser's release hold, and asks EPS nothing once
+// the hold is lost (releaseHold.held): another release of the dispenser
+// may then run, answered by EPS with a prescription this recovery would
+// find indexed and with the dispenser, and deliver it as well. A recovery
+// that loses its hold delivers nothing it recovered (each may be another
+// release's too): what it did not deliver is owed to the dispenser, once
+// it has the hold again, if still nominated (owedUnderHold).
+func (p *EPSProcessor) recoverRelease(ctx context.Context, hold *releaseHold, requestJSON []byte, resp *upstream.Response, attemptAt time.Time, lost bool) (out *upstream.Response, noOwed bool) {
+	resp = p.recoverInto(ctx, hold, requestJSON, resp, attemptAt, lost, &noOwed)
 	return resp, noOwed
 }
 
 // recoverInto is recoverRelease, setting *noOwed.
-func (p *EPSProcessor) recoverInto(ctx context.Context, requestJSON []byte, resp *upstream.Response, attemptAt time.Time, lost bool, noOwed *bool) *upstream.Response {
+func (p *EPSProcessor) recoverInto(ctx context.Context, hold *releaseHold, requestJSON []byte, resp *upstream.Response, attemptAt time.Time, lost bool, noOwed *bool) *upstream.Response {
 	owner := releaseOwner(requestJSON)
 	if p.index == nil || owner == "" || resp.Status != 200 {
 		return resp
@@ -560,8 +568,10 @@ func (p *EPSProcessor) recoverInto(ctx context.Context, requestJSON []byte, resp
 	}
 	// doc is nil when EPS answered it had nothing (more) to release.
 	have := map[string]bool{}
+	inAnswer := 0 // prescriptions in EPS's answer
 	if doc != nil {
 		entries, _, _ := doc.passed()
+		inAnswer = len(entries)
 		for _, id := range shortFormIDs(entries) {
 			have[id] = true
 		}
@@ -598,17 +608,41 @@ func (p *EPSProcessor) recoverInto(ctx context.Context, requestJSON []byte, resp
 		}
 	}
 	slices.SortFunc(todo, func(a, b candidate) int { return strings.Compare(a.sf, b.sf) })
-	outcomes := p.examineCandidates(ctx, requestJSON, owner, todo)
+	outcomes := p.examineCandidates(ctx, hold, requestJSON, owner, todo)
+	if !hold.held() {
+		// Each recovered one may be another release's answer too.
+		for i := range outcomes {
+			if outcomes[i].result == candidateRecovered {
+				outcomes[i] = candidateOutcome{}
+			}
+		}
+	}
+	// Into the answer while it holds fewer than a batch; the rest go out
+	// with the dispenser's next release.
+	room := releaseBatch - inAnswer
+	for i := range outcomes {
+		if o := &outcomes[i]; o.result == candidateRecovered {
+			if len(o.entries) > room {
+				*o = candidateOutcome{result: candidateFull}
+				continue
+			}
+			room -= len(o.entries)
+		}
+	}
 	var owedNew []string
 	for i, c := range todo {
 		switch outcomes[i].result {
-		case candidateMissed:
+		case candidateMissed, candidateFull:
 			if len(owedAt[c.sf]) == 0 {
 				owedNew = append(owedNew, owedMember(c))
 			}
 		case candidateSkipped, candidateStale:
 			owedGone = append(owedGone, owedAt[c.sf]...) // a recovered one leaves once delivered
 		}
+	}
+	var delivered map[string]bool // missed, and since delivered by another release (owedUnderHold)
+	if len(owedNew) > 0 && !hold.held() {
+		owedNew, delivered = p.owedUnderHold(ctx, hold, owner, owedNew)
 	}
 	if len(owedNew) > 0 {
 		if err := p.index.SetAdd(ctx, owedSet(owner), nominationTTL, owedNew...); err != nil {
@@ -621,7 +655,7 @@ func (p *EPSProcessor) recoverInto(ctx context.Context, requestJSON []byte, resp
 		}
 	}
 	var more []json.RawMessage
-	var recovered, missed, stale []string
+	var recovered, missed, stale, full []string
 	// first is the first recovered, whose answer frames them all when EPS
 	// had nothing more to release.
 	var first *candidateOutcome
@@ -631,7 +665,9 @@ func (p *EPSProcessor) recoverInto(ctx context.Context, requestJSON []byte, resp
 		case candidateStale:
 			stale = append(stale, sf)
 		case candidateMissed:
-			missed = append(missed, sf)
+			if !delivered[sf] {
+				missed = append(missed, sf)
+			}
 		case candidateRecovered:
 			if first == nil {
 				first = &outcomes[i]
@@ -639,7 +675,13 @@ func (p *EPSProcessor) recoverInto(ctx context.Context, requestJSON []byte, resp
 				more = append(more, o.entries...)
 			}
 			recovered = append(recovered, sf)
+		case candidateFull:
+			full = append(full, sf)
 		}
+	}
+	if len(full) > 0 {
+		p.log.Info("release recovery: the release response holds a batch of prescriptions already; those recovered beyond it are owed to the dispenser and go out with its next nominated release",
+			"dispenser", owner, "batch", releaseBatch, "owed", full)
 	}
 	if first != nil {
 		if doc == nil {
@@ -685,6 +727,47 @@ func (p *EPSProcessor) recoverInto(ctx context.Context, requestJSON []byte, resp
 	return &out
 }
 
+// owedUnderHold returns those of owedNew (owedSet members of missed
+// nominations of owner) to keep owed once the recovery's lost release
+// hold is taken again: those still nominated. Another release of the
+// dispenser that ran while it was lost may have delivered some; one owed
+// after that would be delivered again by the dispenser's next release.
+// It returns too the prescriptions no longer nominated (delivered). Without
+// the hold, or the nominations unreadable, none is kept (logged): they
+// stay nominated, unowed.
+func (p *EPSProcessor) owedUnderHold(ctx context.Context, hold *releaseHold, owner string, owedNew []string) (keep []string, delivered map[string]bool) {
+	if err := hold.retake(ctx); err != nil {
+		p.log.Error("release recovery lost the dispenser's hold: the nominations it could not examine are not kept owed and may be stranded with the dispenser",
+			"dispenser", owner, "not_owed", owedNew, "err", err)
+		return nil, nil
+	}
+	noms, err := p.index.SetMembers(ctx, nominationSet(owner))
+	if err != nil {
+		p.log.Error("release recovery lost the dispenser's hold, and its nominations could not be read again: those it could not examine are not kept owed",
+			"dispenser", owner, "not_owed", owedNew, "err", err)
+		return nil, nil
+	}
+	nominated := make(map[string]bool, len(noms))
+	for _, sf := range noms {
+		nominated[sf] = true
+	}
+	delivered = map[string]bool{}
+	for _, m := range owedNew {
+		sf, _, ok := parseOwed(m)
+		switch {
+		case ok && nominated[sf]:
+			keep = append(keep, m)
+		case ok:
+			delivered[sf] = true
+		}
+	}
+	if len(delivered) > 0 {
+		p.log.Info("release recovery lost the dispenser's hold: the nominations it did not deliver that another release delivered meanwhile are not owed",
+			"dispenser", owner, "delivered_elsewhere", len(delivered))
+	}
+	return keep, delivered
+}
+
 // recoveryWorkers bounds the nominated prescriptions one release recovery
 // examines at once (a tracker question, then perhaps a release again). One
 // at a time, a pharmacy with hundreds of them held its replayed download
@@ -717,7 +800,17 @@ const (
 	candidateStale
 	// candidateRecovered: released again; entries are its answer's.
 	candidateRecovered
+	// candidateFull: released again, but the answer holds a batch
+	// (releaseBatch) already: owed to the dispenser (owedSet), delivered
+	// by its next nominated release.
+	candidateFull
 )
+
+// releaseBatch is the most prescriptions one nominated release response
+// carries: Spine's batch (EPS releases up to 25 a request, and the
+// response's pertinentBatchInfo code 2 says 25). A recovery adds to an
+// answer no more than fill it.
+const releaseBatch = 25
 
 // candidateOutcome is one prescription's examination.
 type candidateOutcome struct {
@@ -737,16 +830,16 @@ type candidateOutcome struct {
 // at a time until one passes (a half-open breaker lets only a few calls
 // through at once, then closes) and then all together again, or, when it
 // refuses that one too (open), are left missed without a call.
-func (p *EPSProcessor) examineCandidates(ctx context.Context, requestJSON []byte, owner string, cands []candidate) []candidateOutcome {
+func (p *EPSProcessor) examineCandidates(ctx context.Context, hold *releaseHold, requestJSON []byte, owner string, cands []candidate) []candidateOutcome {
 	out := make([]candidateOutcome, len(cands))
 	pending := make([]int, len(cands))
 	for i := range pending {
 		pending[i] = i
 	}
 	deadline := p.now().Add(recoveryBudget)
-	stop := func() bool { return ctx.Err() != nil || p.now().After(deadline) }
+	stop := func() bool { return ctx.Err() != nil || p.now().After(deadline) || !hold.held() }
 	defer func() {
-		if stop() && ctx.Err() == nil {
+		if stop() && ctx.Err() == nil && hold.held() {
 			n := 0
 			for i := range out {
 				if out[i].result == candidateMissed {
@@ -758,12 +851,12 @@ func (p *EPSProcessor) examineCandidates(ctx context.Context, requestJSON []byte
 		}
 	}()
 	for len(pending) > 0 && !stop() {
-		rest := p.examineRound(ctx, stop, requestJSON, owner, cands, pending, out)
+		rest := p.examineRound(ctx, stop, hold, requestJSON, owner, cands, pending, out)
 		if len(rest) == 0 || stop() {
 			break
 		}
 		i := rest[0]
-		if out[i] = p.examineCandidate(ctx, requestJSON, owner, cands[i]); out[i].refused {
+		if out[i] = p.examineCandidate(ctx, hold, requestJSON, owner, cands[i]); out[i].refused {
 			p.log.Warn("release recovery: the EPS circuit breaker is open; the nominated prescriptions not yet examined are asked about at the dispenser's next release",
 				"dispenser", owner, "not_examined", len(rest))
 			break
@@ -777,7 +870,7 @@ func (p *EPSProcessor) examineCandidates(ctx context.Context, requestJSON []byte
 // goroutines, writing each outcome to out, and returns, in order, those
 // not examined: refused by the breaker, or not started because it refused
 // one, the context ended or stop said so (the recovery's time is up).
-func (p *EPSProcessor) examineRound(ctx context.Context, stop func() bool, requestJSON []byte, owner string, cands []candidate, pending []int, out []candidateOutcome) []int {
+func (p *EPSProcessor) examineRound(ctx context.Context, stop func() bool, hold *releaseHold, requestJSON []byte, owner string, cands []candidate, pending []int, out []candidateOutcome) []int {
 	var refused atomic.Bool
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -786,7 +879,7 @@ func (p *EPSProcessor) examineRound(ctx context.Context, stop func() bool, reque
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				out[i] = p.examineCandidate(ctx, requestJSON, owner, cands[i])
+				out[i] = p.examineCandidate(ctx, hold, requestJSON, owner, cands[i])
 				if out[i].refused {
 					refused.Store(true)
 				}
@@ -828,8 +921,9 @@ type candidate struct {
 
 // examineCandidate asks the EPS tracker about the nominated prescription
 // c.sf and, when a lost release answer (first attempted at c.since)
-// released it to owner, releases it again by id.
-func (p *EPSProcessor) examineCandidate(ctx context.Context, requestJSON []byte, owner string, c candidate) candidateOutcome {
+// released it to owner, releases it again by id. Once owner's release
+// hold is lost it does not: the candidate is missed.
+func (p *EPSProcessor) examineCandidate(ctx context.Context, hold *releaseHold, requestJSON []byte, owner string, c candidate) candidateOutcome {
 	sf := c.sf
 	view, err := p.trackerView(ctx, sf)
 	if errors.Is(err, cancels.ErrNotInTracker) {
@@ -855,6 +949,9 @@ func (p *EPSProcessor) examineCandidate(ctx context.Context, requestJSON []byte,
 		// not released by it, so not lost with its answer; it reached the
 		// dispenser some other way.
 		return candidateOutcome{result: candidateStale}
+	}
+	if !hold.held() {
+		return candidateOutcome{}
 	}
 	again, err := p.api.Release(ctx, withGroupIdentifier(requestJSON, sf))
 	if errors.Is(err, upstream.ErrBreakerOpen) {

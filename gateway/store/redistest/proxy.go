@@ -26,6 +26,7 @@ type Proxy struct {
 	wg    sync.WaitGroup    // the accept loop and each connection's copiers
 	lost  atomic.Int64      // replies lost
 	done  atomic.Bool       // closed
+	cut   atomic.Bool       // Cut: connections closed as they come
 }
 
 // StartProxy starts a proxy in front of s. It stops when the test ends.
@@ -64,6 +65,22 @@ func (p *Proxy) LoseReplies(pattern string, n int) {
 	p.mu.Unlock()
 }
 
+// Cut partitions the proxy's clients from the server, as a network
+// failure between one replica and Redis: the open connections are closed
+// and new ones closed as they come, until Mend. The server itself, and
+// clients connected to it directly, go on.
+func (p *Proxy) Cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut.Store(true)
+	for c := range p.conns {
+		_ = c.Close()
+	}
+}
+
+// Mend ends Cut: new connections reach the server again.
+func (p *Proxy) Mend() { p.cut.Store(false) }
+
 // Lost reports how many replies the proxy has lost.
 func (p *Proxy) Lost() int { return int(p.lost.Load()) }
 
@@ -99,6 +116,10 @@ func (p *Proxy) serve() {
 		c, err := p.ln.Accept()
 		if err != nil {
 			return // closed
+		}
+		if p.cut.Load() {
+			_ = c.Close()
+			continue
 		}
 		s, err := net.Dial("tcp", p.target)
 		if err != nil {
