@@ -17,6 +17,10 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
+// compareHangupIgnored is written to stderr for each SIGHUP a replay
+// receives.
+const compareHangupIgnored = "porxgate compare: SIGHUP ignored: the replay goes on (SIGINT or SIGTERM interrupts it)"
+
 // compareCmd replays a folder of recorded legacy exchanges (request and
 // Spine's answer) against the FHIR path and reports how the answers
 // compare; exit status 0 when all match, 1 when any differ or fail or the
@@ -40,6 +44,7 @@ saying how far it got.`)
 		fmt.Fprintln(stderr, "usage: porxgate compare --dir DIR [--upstream URL] [--redis URL] [--json]")
 		return 2
 	}
+	defer ignoreHangup(ctx, func() { fmt.Fprintln(stderr, compareHangupIgnored) })()
 	recs, err := compare.LoadRecorded(*dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "porxgate compare: %v\n", err)

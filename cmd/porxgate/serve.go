@@ -43,13 +43,14 @@ OTEL_TRACES_SAMPLER, OTEL_SDK_DISABLED.
 const hangupIgnored = "SIGHUP ignored: porxgate reloads nothing on a signal; certificates, CA bundles and CRLs are reread from their files at the next handshake, any other change takes a restart (SIGTERM drains)"
 
 // ignoreHangup keeps SIGHUP from ending a long-running command (serve,
-// sim, load), calling said for each one, until ctx is done or the
+// sim, load, compare), calling said for each one, until ctx is done or the
 // returned stop is called. Left to Go's default, a SIGHUP (kill -HUP by
 // an operator expecting a reload, a closed terminal) ended the process at
 // once: the gateway without a drain, the in-memory store's queues
 // (acknowledged messages) lost, and systemd's Restart=on-failure, which
 // counts SIGHUP as a clean end, did not start it again; the simulator
-// with every prescription it kept; a load run without its figures.
+// with every prescription it kept; a load run or a replay without its
+// figures.
 func ignoreHangup(ctx context.Context, said func()) (stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

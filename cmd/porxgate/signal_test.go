@@ -7,19 +7,24 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/gateway/sim"
 	"github.com/porxgate/porxgate/gateway/store/redistest"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/internal/loadgen"
@@ -369,7 +374,8 @@ func TestHangupKeepsServing(t *testing.T) {
 }
 
 // TestHangupLeavesSimAndLoadRunning: SIGHUP (a closed terminal, a session
-// that ended, kill -HUP) ended `porxgate sim` and `porxgate load` at once,
+// that ended, kill -HUP) ended `porxgate sim`, `porxgate load` and
+// `porxgate compare` (a replay in flight, its report lost) at once,
 // as Go's default has it, where serve logs and ignores it: the simulator
 // lost every prescription it kept, and a load run stopped unreported
 // (nothing on stdout, killed by the signal). Each now says so and goes
@@ -380,6 +386,34 @@ func TestHangupLeavesSimAndLoadRunning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// compare replays one recorded exchange through an upstream that holds
+	// its first call until the SIGHUP has been sent and survived.
+	dir := t.TempDir()
+	recordExchange(t, dir, "01-acute", "acute-nurse-controlled-drug-unsigned.json")
+	simSrv := httptest.NewServer(sim.New(sim.Options{Logger: slog.New(slog.DiscardHandler)}).Handler())
+	defer simSrv.Close()
+	simURL, err := url.Parse(simSrv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(simURL)
+	held, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && calls.Add(1) == 1 {
+			close(held)
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer upstream.Close()
+	var releasing sync.Once
+	letGo := func() { releasing.Do(func() { close(release) }) }
+	defer letGo() // before the upstream closes, should the test end early
 	tests := []struct {
 		name string
 		args []string
@@ -421,6 +455,14 @@ func TestHangupLeavesSimAndLoadRunning(t *testing.T) {
 			}
 			return func(*testing.T) {}
 		}, false, "SIGHUP ignored"},
+		{"compare", []string{"compare", "--dir", dir, "--upstream", upstream.URL + "/FHIR/R4"}, func(t *testing.T, p *gatewayProcess) func(*testing.T) {
+			select {
+			case <-held:
+			case <-time.After(15 * time.Second):
+				t.Fatalf("compare never called its upstream:\n%s", p.logText())
+			}
+			return func(*testing.T) { letGo() }
+		}, false, "SIGHUP ignored"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -446,6 +488,9 @@ func TestHangupLeavesSimAndLoadRunning(t *testing.T) {
 			}
 			if tc.name == "load" && !strings.Contains(p.stdout.String(), "processed") {
 				t.Errorf("load after SIGHUP printed no figures:\n%s", p.stdout.String())
+			}
+			if tc.name == "compare" && !strings.Contains(p.stdout.String(), "match   01-acute") {
+				t.Errorf("compare after SIGHUP did not report its exchange:\n%s", p.stdout.String())
 			}
 		})
 	}
