@@ -5,10 +5,11 @@
 // items, dispenser, pending cancellations, dispense history and claims) apart
 // from its FHIR face (Server, an http.Handler mounted at Options.BasePath,
 // default /FHIR/R4), so that a Spine-style v3 face can later share one State.
-// Decoding of incoming FHIR lives in fhir_decode.go, encoding of answers in
-// fhir_encode.go, both with the fhir package's models (the same porxgate
-// writes and reads, so the simulator has no FHIR types of its own); neither
-// touches the state.
+// Decoding of incoming FHIR lives in fhir_decode.go, the EPS API's own
+// validation of it (what EPS refuses before it reaches Spine) in
+// validate.go, encoding of answers in fhir_encode.go, all with the fhir
+// package's models (the same porxgate writes and reads, so the simulator
+// has no FHIR types of its own); none touches the state.
 //
 // Endpoints (base = Options.BasePath):
 //
