@@ -58,7 +58,11 @@
 // that, as the EPS API's own checks refuse it: 400, an issue (code value,
 // EPS's diagnostics) each. Before any of that, every $process-message
 // Bundle (prescription-order, cancellation, dispense notification) is
-// refused as the EPS API refuses it when a telecom of an Organization,
+// refused as the EPS API refuses it (validate.go) when a MedicationRequest
+// has intent plan or reflex-order ("MedicationRequest.intent must be
+// order, original-order or instance-order.", code value) or names its
+// medicine both by medicationCodeableConcept and medicationReference
+// (code structure, CONFLICTING_VALUES), and when a telecom of an Organization,
 // Practitioner or PractitionerRole entry has no value or no use: 400, an
 // issue of code invalid each, "Required field
 // bundle.entry[i].resource.telecom[j].use is missing." (a v3 telecom

@@ -49,6 +49,90 @@ func valueIssue(diagnostics, expression string) fhir.Issue {
 	return fhir.Issue{Severity: "error", Code: "value", Diagnostics: diagnostics, Expression: []string{expression}}
 }
 
+// messageRefusal is what the EPS API refuses of a $process-message
+// Bundle before it reaches Spine: its own checks (messageIssues), else
+// what its translation cannot write as v3 (translationIssue). EPS answers
+// either with HTTP 400 and these issues, and the message changes
+// nothing. None: it passes.
+func messageRefusal(m *message) []fhir.Issue {
+	if issues := messageIssues(m); len(issues) > 0 {
+		return issues
+	}
+	if is := translationIssue(m); is != nil {
+		return []fhir.Issue{*is}
+	}
+	return nil
+}
+
+// messageIssues are the EPS API's own checks of a $process-message Bundle
+// of an event it takes, made before it reaches Spine (bundle-validator.ts,
+// verifyBundle): the common ones (telecomIssues), then those of a
+// prescription-order (prescriptionIssues) or a prescription-order-update
+// (cancellationIssues). EPS answers them with
+// HTTP 400 and these issues, and the message changes nothing.
+func messageIssues(m *message) []fhir.Issue {
+	var common []fhir.Issue
+	switch m.event {
+	case fhir.EventPrescriptionOrder, fhir.EventDispenseNotification, fhir.EventPrescriptionOrderUpdate:
+		common = append(medicationRequestIssues(m), telecomIssues(m)...)
+	}
+	switch m.event {
+	case fhir.EventPrescriptionOrder:
+		return append(common, prescriptionIssues(m)...)
+	case fhir.EventPrescriptionOrderUpdate:
+		return append(common, cancellationIssues(m)...)
+	}
+	return common
+}
+
+// medicationRequestIssues are the EPS API's checks of the
+// MedicationRequest entries of every $process-message Bundle
+// (bundle-validator.ts, validateMedicationRequests; validation-errors.ts
+// for the wording), the first it makes: none may have intent plan or
+// reflex-order (an issue of code value, "MedicationRequest.intent must
+// be order, original-order or instance-order."), and none may name its
+// medicine both by medicationCodeableConcept and by medicationReference
+// (an issue of code structure coded CONFLICTING_VALUES). One issue each,
+// however many MedicationRequests break it.
+func medicationRequestIssues(m *message) []fhir.Issue {
+	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
+	var out []fhir.Issue
+	if slices.ContainsFunc(mrs, func(mr *fhir.MedicationRequest) bool { return mr.Intent == "plan" || mr.Intent == "reflex-order" }) {
+		out = append(out, valueIssue("MedicationRequest.intent must be order, original-order or instance-order.",
+			"Bundle.entry.resource.ofType(MedicationRequest).intent"))
+	}
+	if slices.ContainsFunc(mrs, func(mr *fhir.MedicationRequest) bool {
+		return mr.MedicationCodeableConcept != nil && mr.MedicationReference != nil
+	}) {
+		out = append(out, conflictingMedicationIssue("Request"))
+	}
+	return out
+}
+
+// conflictingMedicationIssue is the EPS API's issue for a
+// MedicationRequest or MedicationDispense (resource "Request" or
+// "Dispense") naming its medicine both ways (validation-errors.ts,
+// createMedicationFieldIssue).
+func conflictingMedicationIssue(resource string) fhir.Issue {
+	is := codedIssue("error", "structure", codeSystemSpineErrorR4, "CONFLICTING_VALUES",
+		"Conflicting values have been specified in different fields")
+	is.Diagnostics = "Medication" + resource + " cannot contain both medicationReference and medicationCodeableConcept fields."
+	return is
+}
+
+// translationIssue is the EPS API's refusal of a message its
+// translation to v3 cannot write: the first of its translation errors,
+// one issue (processing-errors.ts). nil when it translates.
+func translationIssue(m *message) *fhir.Issue {
+	switch m.event {
+	case fhir.EventPrescriptionOrder:
+		return prescriberTelecomIssue(m)
+	case fhir.EventPrescriptionOrderUpdate:
+		return cancelPersonIssue(m)
+	}
+	return nil
+}
+
 // telecomIssues are the EPS API's check of every $process-message
 // Bundle's telecoms, made before it reaches Spine (bundle-validator.ts,
 // validateTelecoms; getPathedTelecoms): each telecom of an Organization,
