@@ -71,7 +71,21 @@
 // Organization has no partOf (a v3 prescription without a
 // healthCareProviderLicense) is refused the same way, "Required field
 // organization.partOf is missing.", as is one whose requester's
-// PractitionerRole names a healthcareService. A cancellation whose
+// PractitionerRole names a healthcareService. So is a prescription-order
+// as the EPS API's verifyPrescriptionBundle refuses it: its
+// MedicationRequests disagreeing on what a prescription has once
+// (groupIdentifier, category, authoredOn, subject, requester, the
+// dispenseRequest's performer, validityPeriod, expectedSupplyDuration
+// and performer site type, prescription type, responsible practitioner:
+// "Expected all MedicationRequests to have the same value for <path>.
+// Received <the values, as JSON>."), the requester's Practitioner named
+// by a gmp-number, a repeat dispensing prescription without
+// validityPeriod or expectedSupplyDuration or whose items disagree on
+// numberOfRepeatsAllowed, an item not active, two items of one line item
+// id, an item without dosage instructions or with several not each
+// sequenced (MISSING_VALUE); one mixing courses of therapy other than
+// acute and continuous is answered one fatal INVALID_VALUE issue alone,
+// as EPS throws it. A cancellation whose
 // requester's or responsible party's PractitionerRole names a Practitioner
 // without exactly one sds-user-id identifier (a professional code alone,
 // as a legacy cancel's agentPerson may carry) is refused as the EPS API's

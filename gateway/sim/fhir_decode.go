@@ -61,6 +61,7 @@ func refValue(r *fhir.Reference) string {
 // message is a decoded FHIR message Bundle and what its MessageHeader says.
 type message struct {
 	bundle     *fhir.Bundle
+	body       []byte // the Bundle as received
 	identifier string // Bundle.identifier.value: the message id
 	event      string
 	sender     string // ODS code of MessageHeader.sender
@@ -92,7 +93,7 @@ func decodeMessage(body []byte) (*message, error) {
 	if !ok {
 		return nil, errors.New(errNoMessageHeaderFirst)
 	}
-	m := &message{bundle: b, event: mh.EventCoding.Code, sender: refValue(mh.Sender)}
+	m := &message{bundle: b, body: body, event: mh.EventCoding.Code, sender: refValue(mh.Sender)}
 	if b.Identifier != nil {
 		m.identifier = b.Identifier.Value
 	}

@@ -55,6 +55,11 @@ func valueIssue(diagnostics, expression string) fhir.Issue {
 // either with HTTP 400 and these issues, and the message changes
 // nothing. None: it passes.
 func messageRefusal(m *message) []fhir.Issue {
+	if m.event == fhir.EventPrescriptionOrder {
+		if is := courseOfTherapyIssue(m); is != nil {
+			return []fhir.Issue{*is}
+		}
+	}
 	if issues := messageIssues(m); len(issues) > 0 {
 		return issues
 	}
@@ -181,7 +186,177 @@ func missingFieldIssue(path string) fhir.Issue {
 	return fhir.Issue{Severity: "error", Code: "invalid", Diagnostics: "Required field " + path + " is missing."}
 }
 
-// prescriptionIssues are the EPS API's checks of a prescription-order's
+// prescriptionIssues are the EPS API's own checks of a prescription-order
+// after its common ones, in its order (bundle-validator.ts,
+// verifyPrescriptionBundle; validation-errors.ts for the wording): the
+// MedicationRequests agree on what one prescription has once
+// (consistencyIssues), the prescriber's organisation (primaryCareIssues),
+// the requester's Practitioner carries no gmp-number, a repeat dispensing
+// prescription's repeats and periods (repeatDispensingIssues), every
+// MedicationRequest is active and has its own line item id, and each has
+// its dosage instructions, several of them each with a sequence. The
+// course of therapy, which it reads among them, is checked before
+// (courseOfTherapyIssue): EPS throws that one.
+func prescriptionIssues(m *message) []fhir.Issue {
+	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
+	if len(mrs) == 0 {
+		return nil
+	}
+	out := consistencyIssues(m, "MedicationRequest", prescriptionConsistentPaths)
+	out = append(out, primaryCareIssues(m)...)
+	if gmpIssue(m, mrs[0]) {
+		out = append(out, fhir.Issue{Severity: "error", Code: "value",
+			Diagnostics: "Bundle resource Practitioner.identifier expected exactly one professional code from GMC|NMC|GPhC|HCPC|professional-code."})
+	}
+	if courseOfTherapy(mrs) == courseRepeatDispensing {
+		out = append(out, repeatDispensingIssues(m, mrs)...)
+	}
+	if slices.ContainsFunc(mrs, func(mr *fhir.MedicationRequest) bool { return mr.Status != "active" }) {
+		out = append(out, valueIssue("MedicationRequest.status must be active.", mrPath+".status"))
+	}
+	items := map[string]bool{}
+	for _, mr := range mrs {
+		items[fhir.FindIdentifier(mr.Identifier, fhir.SystemLineItemID)] = true
+	}
+	if len(items) != len(mrs) {
+		out = append(out, valueIssue("Expected all MedicationRequests to have a different value for identifier.", mrPath+".identifier"))
+	}
+	for _, mr := range mrs {
+		switch {
+		case len(mr.DosageInstruction) == 0:
+			out = append(out, missingFieldIssue("dosageInstructions"))
+		case len(mr.DosageInstruction) > 1 && slices.ContainsFunc(mr.DosageInstruction, func(d fhir.Dosage) bool { return d.Sequence == nil }):
+			out = append(out, codedIssue("error", "invalid", "", "MISSING_VALUE",
+				"The request contains multiple dosage instruction lines but no corresponding dosage sequence number."))
+		}
+	}
+	return out
+}
+
+// mrPath is the EPS API's expression for the MedicationRequests of a
+// Bundle.
+const mrPath = "Bundle.entry.resource.ofType(MedicationRequest)"
+
+// prescriptionConsistentPaths are what every MedicationRequest of a
+// prescription-order must hold alike, as the EPS API checks them
+// (verifyPrescriptionBundle's fhirPaths).
+var prescriptionConsistentPaths = []string{
+	"groupIdentifier",
+	"category",
+	"authoredOn",
+	"subject",
+	"requester",
+	"dispenseRequest.performer",
+	"dispenseRequest.validityPeriod",
+	"dispenseRequest.expectedSupplyDuration",
+	`dispenseRequest.extension("` + fhir.ExtensionPerformerSiteType + `")`,
+	`extension("` + fhir.ExtensionPrescriptionType + `")`,
+	`extension("` + extResponsible + `")`,
+}
+
+// extUKCoreRepeatInformation is the UK Core repeat information extension
+// of a repeat dispensing MedicationRequest.
+const extUKCoreRepeatInformation = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationRepeatInformation"
+
+// repeatDispensingIssues are the EPS API's checks of a repeat dispensing
+// prescription (verifyRepeatDispensingPrescription): its
+// MedicationRequests agree on numberOfRepeatsAllowed (and on the UK Core
+// repeat information, when the first carries it with content), and the
+// first has a validityPeriod and an expectedSupplyDuration.
+func repeatDispensingIssues(m *message, mrs []*fhir.MedicationRequest) []fhir.Issue {
+	paths := []string{"dispenseRequest.numberOfRepeatsAllowed"}
+	if x := fhir.FindExtension(mrs[0].Extension, extUKCoreRepeatInformation); x != nil && len(x.Extension) > 0 {
+		paths = append(paths, `extension("`+extUKCoreRepeatInformation+`")`)
+	}
+	out := consistencyIssues(m, "MedicationRequest", paths)
+	missing := func(field string) fhir.Issue {
+		return valueIssue("Expected MedicationRequest to have a value for "+field+".", mrPath+"."+field)
+	}
+	if dr := mrs[0].DispenseRequest; dr != nil {
+		if dr.ValidityPeriod == nil {
+			out = append(out, missing("dispenseRequest.validityPeriod"))
+		}
+		if dr.ExpectedSupplyDuration == nil {
+			out = append(out, missing("dispenseRequest.expectedSupplyDuration"))
+		}
+	}
+	return out
+}
+
+// gmpIssue reports whether the first MedicationRequest's requester's
+// Practitioner (by reference, or the identifier the role names it by)
+// carries a gmp-number, which the EPS API refuses: a prescriber is named
+// by a professional code (GMC, NMC, GPhC, HCPC).
+func gmpIssue(m *message, mr *fhir.MedicationRequest) bool {
+	if mr.Requester == nil {
+		return false
+	}
+	role, ok := m.resolve(mr.Requester.Reference).(*fhir.PractitionerRole)
+	if !ok || role.Practitioner == nil {
+		return false
+	}
+	ids := []fhir.Identifier{}
+	if role.Practitioner.Reference != "" {
+		if prac, ok := m.resolve(role.Practitioner.Reference).(*fhir.Practitioner); ok {
+			ids = prac.Identifier
+		}
+	} else if role.Practitioner.Identifier != nil {
+		ids = append(ids, *role.Practitioner.Identifier)
+	}
+	return fhir.FindIdentifier(ids, fhir.SystemGMP) != ""
+}
+
+// courseAcute is the course of therapy the EPS API takes a mixture of
+// acute and continuous items for (course-of-therapy-type.ts).
+const courseAcute = "acute"
+
+// courseOfTherapy is the course of therapy the EPS API reads from a
+// prescription's MedicationRequests (getCourseOfTherapyTypeCode): the one
+// code every coding of them holds, acute for a mixture of acute and
+// continuous, else "" (a mixture it refuses, courseOfTherapyIssue).
+func courseOfTherapy(mrs []*fhir.MedicationRequest) string {
+	codes := map[string]bool{}
+	for _, mr := range mrs {
+		if mr.CourseOfTherapyType == nil {
+			continue
+		}
+		for _, c := range mr.CourseOfTherapyType.Coding {
+			codes[c.Code] = true
+		}
+	}
+	switch {
+	case len(codes) == 1:
+		for c := range codes {
+			return c
+		}
+	case len(codes) == 2 && codes[courseAcute] && codes[courseContinuous]:
+		return courseAcute
+	}
+	return ""
+}
+
+// courseOfTherapyIssue is the EPS API's refusal of a prescription-order
+// whose MedicationRequests mix courses of therapy other than acute and
+// continuous (course-of-therapy-type.ts): it throws it while checking the
+// Bundle, so it is the whole answer, one fatal issue coded INVALID_VALUE,
+// as the corpus's 2-Process-Response-Send-400_Invalid_Course_of_Therapy_mixed.
+// nil when the course is one, or when a MedicationRequest has none (EPS
+// fails otherwise then).
+func courseOfTherapyIssue(m *message) *fhir.Issue {
+	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
+	if len(mrs) == 0 || slices.ContainsFunc(mrs, func(mr *fhir.MedicationRequest) bool { return mr.CourseOfTherapyType == nil }) {
+		return nil
+	}
+	if courseOfTherapy(mrs) != "" {
+		return nil
+	}
+	is := codedIssue("fatal", "invalid", codeSystemSpineErrorR4, "INVALID_VALUE",
+		"Course of therapy type must either match for all MedicationRequests or be a mixture of '"+courseAcute+"' and '"+courseContinuous+"'.")
+	is.Expression = []string{"MedicationRequest.courseOfTherapyType.coding"}
+	return &is
+}
+
+// primaryCareIssues are the EPS API's checks of a prescription-order's
 // prescribing organisation, made before it reaches Spine
 // (bundle-validator.ts, verifyPrescriptionBundle and
 // checkPrimaryCarePrescriptionResources; validation-errors.ts for the
@@ -193,7 +368,7 @@ func missingFieldIssue(path string) fhir.Issue {
 // partOf, the commissioning organisation a v3 prescription gives as the
 // healthCareProviderLicense ("Required field organization.partOf is
 // missing."): one issue of code invalid, no expression.
-func prescriptionIssues(m *message) []fhir.Issue {
+func primaryCareIssues(m *message) []fhir.Issue {
 	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
 	if len(mrs) == 0 || mrs[0].Requester == nil {
 		return nil
@@ -228,7 +403,6 @@ func prescriptionIssues(m *message) []fhir.Issue {
 // message), with status cancelled and a statusReason. EPS answers them
 // with HTTP 400 and these issues.
 func cancellationIssues(m *message) []fhir.Issue {
-	const mrPath = "Bundle.entry.resource.ofType(MedicationRequest)"
 	issue := valueIssue
 	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
 	var out []fhir.Issue

@@ -148,3 +148,114 @@ func TestMedicationRequestRulesAsEPS(t *testing.T) {
 	}
 	runRuleCases(t, api, cases)
 }
+
+// TestPrescriptionRulesAsEPS: the EPS API refuses, before it reaches
+// Spine, a prescription-order whose MedicationRequests disagree on what a
+// prescription has once (authoredOn, requester...), mix courses of
+// therapy other than acute and continuous, whose requester is named by
+// a gmp-number, a repeat dispensing one without validityPeriod or
+// expectedSupplyDuration or whose items disagree on their repeats, one
+// with an item not active, two items of one line item id, an item without
+// dosage instructions, or with several not each sequenced
+// (bundle-validator.ts, verifyPrescriptionBundle;
+// course-of-therapy-type.ts). Before, the simulator took each (200): the
+// corpus's 2-Process-Request-Send-400_Invalid_Course_of_Therapy_mixed was
+// answered success.
+func TestPrescriptionRulesAsEPS(t *testing.T) {
+	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
+	api := base + DefaultBasePath
+	n := uint32(20)
+	order := func(edits ...func(b map[string]any)) []byte {
+		n++
+		return editFixture(t, "prescription-order.json", newRx(t, n, "FH542").repl(nil), func(b map[string]any) {
+			for _, e := range edits {
+				e(b)
+			}
+		})
+	}
+	set := func(i int, field string, v any) func(b map[string]any) {
+		return func(b map[string]any) { entryOf(b, i)[field] = v }
+	}
+	dispenseRequest := func(i int, field string, v any) func(b map[string]any) {
+		return func(b map[string]any) {
+			dr := entryOf(b, i)["dispenseRequest"].(map[string]any)
+			if v == nil {
+				delete(dr, field)
+				return
+			}
+			dr[field] = v
+		}
+	}
+	repeatDispensing := func(b map[string]any) {
+		for _, i := range []int{1, 2} {
+			set(i, "courseOfTherapyType", map[string]any{"coding": []any{map[string]any{
+				"system": fhir.CodeSystemCourseOfTherapyNHS, "code": courseRepeatDispensing}}})(b)
+			dispenseRequest(i, "numberOfRepeatsAllowed", 2)(b)
+		}
+	}
+	course := func(i int, code string) func(b map[string]any) {
+		return set(i, "courseOfTherapyType", map[string]any{"coding": []any{map[string]any{
+			"system": fhir.CodeSystemCourseOfTherapy, "code": code}}})
+	}
+	gmp := func(b map[string]any) {
+		entryOf(b, 4)["practitioner"] = map[string]any{"reference": "urn:uuid:prac"}
+		b["entry"] = append(b["entry"].([]any), map[string]any{"fullUrl": "urn:uuid:prac", "resource": map[string]any{
+			"resourceType": "Practitioner", "identifier": []any{
+				map[string]any{"system": fhir.SystemSDSUser, "value": "555086689106"},
+				map[string]any{"system": fhir.SystemGMP, "value": "G1234567"}}}})
+	}
+	dosages := func(i int, d ...map[string]any) func(b map[string]any) {
+		list := []any{}
+		for _, x := range d {
+			list = append(list, x)
+		}
+		return set(i, "dosageInstruction", list)
+	}
+	inconsistent := func(path, received string) fhir.Issue {
+		return valueIssue("Expected all MedicationRequests to have the same value for "+path+". Received "+received+".", mrPath+"."+path)
+	}
+	missing := func(field string) fhir.Issue {
+		return valueIssue("Expected MedicationRequest to have a value for "+field+".", mrPath+"."+field)
+	}
+	cases := []ruleCase{
+		{"corpus course of therapy mixed", "/$process-message",
+			corpusFile(t, "examples/errors/2-Process-Request-Send-400_Invalid_Course_of_Therapy_mixed.json"),
+			corpusIssues(t, "examples/errors/2-Process-Response-Send-400_Invalid_Course_of_Therapy_mixed.json")},
+		{"authoredOn on one item only", "/$process-message", order(set(2, "authoredOn", "2025-03-01T09:00:00+00:00")),
+			[]fhir.Issue{inconsistent("authoredOn", `[null,"2025-03-01T09:00:00+00:00"]`)}},
+		{"two requesters, two validity periods", "/$process-message", order(
+			set(2, "requester", map[string]any{"reference": "urn:uuid:other"}),
+			dispenseRequest(1, "validityPeriod", map[string]any{"start": "2025-03-02"})),
+			[]fhir.Issue{
+				inconsistent("requester", `[{"reference":"urn:uuid:0f6c3a1e-0000-4000-8000-000000000005"},{"reference":"urn:uuid:other"}]`),
+				inconsistent("dispenseRequest.validityPeriod", `[{"start":"2025-03-02"},{"end":"2025-08-31","start":"2025-03-01"}]`)}},
+		{"requester named by gmp-number", "/$process-message", order(gmp), []fhir.Issue{{Severity: "error", Code: "value",
+			Diagnostics: "Bundle resource Practitioner.identifier expected exactly one professional code from GMC|NMC|GPhC|HCPC|professional-code."}}},
+		{"repeat dispensing without validity period and supply duration", "/$process-message", order(repeatDispensing,
+			dispenseRequest(1, "validityPeriod", nil), dispenseRequest(1, "expectedSupplyDuration", nil),
+			dispenseRequest(2, "validityPeriod", nil), dispenseRequest(2, "expectedSupplyDuration", nil)),
+			[]fhir.Issue{missing("dispenseRequest.validityPeriod"), missing("dispenseRequest.expectedSupplyDuration")}},
+		{"repeat dispensing items of different repeats", "/$process-message", order(repeatDispensing,
+			dispenseRequest(2, "numberOfRepeatsAllowed", 5)),
+			[]fhir.Issue{inconsistent("dispenseRequest.numberOfRepeatsAllowed", "[2,5]")}},
+		{"item on hold", "/$process-message", order(set(2, "status", "on-hold")),
+			[]fhir.Issue{valueIssue("MedicationRequest.status must be active.", mrPath+".status")}},
+		{"one line item id twice", "/$process-message", editFixture(t, "prescription-order.json",
+			newRx(t, 40, "FH542").repl(map[string]string{"ITEM2": newRx(t, 40, "FH542").item1}), nil),
+			[]fhir.Issue{valueIssue("Expected all MedicationRequests to have a different value for identifier.", mrPath+".identifier")}},
+		{"item without dosage instructions", "/$process-message", order(dosages(1)),
+			[]fhir.Issue{missingFieldIssue("dosageInstructions")}},
+		{"two dosage instructions, one without sequence", "/$process-message",
+			order(dosages(2, map[string]any{"text": "one", "sequence": 1}, map[string]any{"text": "two"})),
+			[]fhir.Issue{{Severity: "error", Code: "invalid", Details: &fhir.CodeableConcept{Coding: []fhir.Coding{{Code: "MISSING_VALUE",
+				Display: "The request contains multiple dosage instruction lines but no corresponding dosage sequence number."}}}}}},
+		{"status and dosage: in EPS's order", "/$process-message", order(set(1, "status", "draft"), dosages(2)),
+			[]fhir.Issue{valueIssue("MedicationRequest.status must be active.", mrPath+".status"), missingFieldIssue("dosageInstructions")}},
+		{"taken: plain", "/$process-message", order(), nil},
+		{"taken: acute and continuous mixed", "/$process-message", order(course(1, "acute"), course(2, courseContinuous)), nil},
+		{"taken: two sequenced dosage instructions", "/$process-message",
+			order(dosages(2, map[string]any{"text": "one", "sequence": 1}, map[string]any{"text": "two", "sequence": 2})), nil},
+		{"taken: repeat dispensing", "/$process-message", order(repeatDispensing), nil},
+	}
+	runRuleCases(t, api, cases)
+}
