@@ -85,7 +85,17 @@
 // id, an item without dosage instructions or with several not each
 // sequenced (MISSING_VALUE); one mixing courses of therapy other than
 // acute and continuous is answered one fatal INVALID_VALUE issue alone,
-// as EPS throws it. A cancellation whose
+// as EPS throws it. A dispense notification is refused as the EPS API's
+// verifyDispenseBundle refuses it: MedicationDispenses disagreeing on
+// whenHandedOver, the patient's NHS number, the repeat information or
+// the performer, one without a performer, one naming its medicine both
+// ways, a performer's PractitionerRole naming its Practitioner by
+// reference, or a dispensing Organization without the
+// Extension-ODS-OrganisationRelationships reimbursementAuthority ("The
+// dispense notification is missing the reimbursement authority and it
+// should be provided."); and as its translation refuses items not
+// dispensed for different reasons (INVALID_VALUE, severity error). A
+// cancellation whose
 // requester's or responsible party's PractitionerRole names a Practitioner
 // without exactly one sds-user-id identifier (a professional code alone,
 // as a legacy cancel's agentPerson may carry) is refused as the EPS API's

@@ -86,8 +86,140 @@ func messageIssues(m *message) []fhir.Issue {
 		return append(common, prescriptionIssues(m)...)
 	case fhir.EventPrescriptionOrderUpdate:
 		return append(common, cancellationIssues(m)...)
+	case fhir.EventDispenseNotification:
+		return append(common, dispenseIssues(m)...)
 	}
 	return common
+}
+
+// Extensions the EPS API reads of a dispense notification.
+const (
+	extEPSRepeatInformation      = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation"
+	extOrganisationRelationships = "https://fhir.nhs.uk/StructureDefinition/Extension-ODS-OrganisationRelationships"
+	extPrescriptionNonDispensing = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionNonDispensingReason"
+	subExtReimbursementAuthority = "reimbursementAuthority"
+	mdPath                       = "Bundle.entry.resource.ofType(MedicationDispense)"
+)
+
+// dispenseIssues are the EPS API's own checks of a dispense notification
+// after its common ones, in its order (bundle-validator.ts,
+// verifyDispenseBundle; validation-errors.ts for the wording): the
+// MedicationDispenses agree on whenHandedOver, the patient's NHS number
+// and the repeat information, and name one performer, each at least
+// one; none names its medicine both ways; the performer's contained
+// PractitionerRole names its Practitioner by identifier, not by
+// reference; and the dispensing Organization (the role's organization,
+// a Bundle entry) carries the Extension-ODS-OrganisationRelationships
+// with its reimbursementAuthority, the ODS code of the body that pays
+// the pharmacy ("The dispense notification is missing the reimbursement
+// authority and it should be provided.", code invalid).
+func dispenseIssues(m *message) []fhir.Issue {
+	mds := fhir.EntriesOf[*fhir.MedicationDispense](m.bundle)
+	if len(mds) == 0 {
+		return nil
+	}
+	out := consistencyIssues(m, "MedicationDispense", []string{
+		"whenHandedOver",
+		"subject.identifier.value",
+		`extension("` + extEPSRepeatInformation + `")`,
+	})
+	if is := inconsistentIssue("MedicationDispense", "performer",
+		fhirPathValues(rawEntriesOf(m.body, "MedicationDispense"), "performer.actor")); is != nil {
+		out = append(out, *is)
+	}
+	if slices.ContainsFunc(mds, func(md *fhir.MedicationDispense) bool { return len(md.Performer) == 0 }) {
+		out = append(out, valueIssue("Expected MedicationDispense to have a value for performer.ofType(PractitionerRole).",
+			mdPath+".performer.ofType(PractitionerRole)"))
+	}
+	if slices.ContainsFunc(mds, func(md *fhir.MedicationDispense) bool {
+		return md.MedicationCodeableConcept != nil && md.MedicationReference != nil
+	}) {
+		out = append(out, conflictingMedicationIssue("Dispense"))
+	}
+	if len(mds[0].Performer) == 0 {
+		return out
+	}
+	role := containedRole(mds[0].Contained, mds[0].Performer[0].Actor.Reference)
+	if role == nil {
+		return out
+	}
+	if role.Practitioner != nil && role.Practitioner.Reference != "" {
+		out = append(out, referenceNotWantedIssue(`Bundle.entry("PractitionerRole").practitioner`))
+	}
+	if role.Organization == nil || role.Organization.Reference == "" {
+		return out
+	}
+	org, ok := m.resolve(role.Organization.Reference).(*fhir.Organization)
+	if !ok {
+		return out
+	}
+	invalid := func(diagnostics string) fhir.Issue {
+		return fhir.Issue{Severity: "error", Code: "invalid", Diagnostics: diagnostics}
+	}
+	rel := fhir.FindExtension(org.Extension, extOrganisationRelationships)
+	switch {
+	case rel == nil:
+		out = append(out, invalid("The dispense notification is missing the reimbursement authority and it should be provided."))
+	case fhir.FindExtension(rel.Extension, subExtReimbursementAuthority) == nil:
+		out = append(out, invalid("The dispense notification is missing the ODS code for reimbursement authority and it should be provided."))
+	}
+	return out
+}
+
+// containedRole is the contained PractitionerRole a reference "#id"
+// names, nil when there is none.
+func containedRole(contained fhir.ResourceList, ref string) *fhir.PractitionerRole {
+	id, ok := strings.CutPrefix(ref, "#")
+	if !ok {
+		return nil
+	}
+	for _, r := range contained {
+		if role, ok := r.(*fhir.PractitionerRole); ok && role.ID == id {
+			return role
+		}
+	}
+	return nil
+}
+
+// referenceNotWantedIssue is the EPS API's issue for a field it wants as
+// an identifier and display given as a reference
+// (validation-errors.ts, fieldIsReferenceButShouldNotBe).
+func referenceNotWantedIssue(path string) fhir.Issue {
+	return fhir.Issue{Severity: "error", Code: "invalid",
+		Diagnostics: path + " populated incorrectly. Please populate with Identifier and Display."}
+}
+
+// nonDispensingReasonIssue is the EPS API's refusal of a dispense
+// notification every MedicationDispense of which gives a
+// prescription non-dispensing reason, not all the same: its translation
+// writes one for the whole (dispense-notification.ts,
+// createSupplyHeaderPertinentInformation2) and throws an
+// InconsistentValuesError, answered as one issue of severity error, code
+// invalid, coded INVALID_VALUE under Spine-ErrorOrWarningCode (not /R4/),
+// as the corpus's 3-Process-Response-Dispense-400_Invalid_Value. nil
+// when it translates.
+func nonDispensingReasonIssue(m *message) *fhir.Issue {
+	mds := fhir.EntriesOf[*fhir.MedicationDispense](m.bundle)
+	codes := map[string]bool{}
+	for _, md := range mds {
+		x := fhir.FindExtension(md.Extension, extPrescriptionNonDispensing)
+		if x == nil {
+			return nil
+		}
+		code := ""
+		if x.ValueCoding != nil {
+			code = x.ValueCoding.Code
+		}
+		codes[code] = true
+	}
+	if len(codes) < 2 {
+		return nil
+	}
+	const field = "MedicationDispense.extension:prescriptionNonDispensingReason"
+	return &fhir.Issue{Severity: "error", Code: "invalid",
+		Details:     &fhir.CodeableConcept{Coding: []fhir.Coding{{System: fhir.CodeSystemSpineErrorOrWarning, Code: "INVALID_VALUE"}}},
+		Diagnostics: "Expected all MedicationDispenses to have the same value for " + field,
+		Expression:  []string{field}}
 }
 
 // medicationRequestIssues are the EPS API's checks of the
@@ -134,6 +266,8 @@ func translationIssue(m *message) *fhir.Issue {
 		return prescriberTelecomIssue(m)
 	case fhir.EventPrescriptionOrderUpdate:
 		return cancelPersonIssue(m)
+	case fhir.EventDispenseNotification:
+		return nonDispensingReasonIssue(m)
 	}
 	return nil
 }

@@ -28,19 +28,28 @@ func consistencyIssues(m *message, resourceType string, paths []string) []fhir.I
 	}
 	var out []fhir.Issue
 	for _, path := range paths {
-		distinct := distinctValues(fhirPathValues(inputs, path))
-		if len(distinct) < 2 {
-			continue
+		if is := inconsistentIssue(resourceType, path, fhirPathValues(inputs, path)); is != nil {
+			out = append(out, *is)
 		}
-		quoted := make([]string, len(distinct))
-		for i, v := range distinct {
-			quoted[i] = compactJSON(v)
-		}
-		out = append(out, valueIssue("Expected all "+resourceType+"s to have the same value for "+path+
-			". Received ["+strings.Join(quoted, ",")+"].",
-			"Bundle.entry.resource.ofType("+resourceType+")."+path))
 	}
 	return out
+}
+
+// inconsistentIssue is the EPS API's issue for values (of field, on the
+// resourceType entries) that are not all alike, nil when they are.
+func inconsistentIssue(resourceType, field string, values []json.RawMessage) *fhir.Issue {
+	distinct := distinctValues(values)
+	if len(distinct) < 2 {
+		return nil
+	}
+	quoted := make([]string, len(distinct))
+	for i, v := range distinct {
+		quoted[i] = compactJSON(v)
+	}
+	is := valueIssue("Expected all "+resourceType+"s to have the same value for "+field+
+		". Received ["+strings.Join(quoted, ",")+"].",
+		"Bundle.entry.resource.ofType("+resourceType+")."+field)
+	return &is
 }
 
 // rawEntriesOf returns the resources of a Bundle's entries of

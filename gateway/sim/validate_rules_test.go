@@ -259,3 +259,89 @@ func TestPrescriptionRulesAsEPS(t *testing.T) {
 	}
 	runRuleCases(t, api, cases)
 }
+
+// TestDispenseRulesAsEPS: the EPS API refuses, before it reaches Spine, a
+// dispense notification whose MedicationDispenses disagree on when they
+// were handed over, the patient or the repeat, or on their performer, one
+// without a performer, one naming its medicine both ways, a performer
+// role naming its Practitioner by reference, or a dispensing
+// Organization without the reimbursement authority that pays it
+// (bundle-validator.ts, verifyDispenseBundle); and its translation
+// refuses items not dispensed for different reasons
+// (dispense-notification.ts). Before, the simulator took each: the
+// corpus's 3-Process-Request-Dispense-400_Invalid_Value was answered not
+// found, as if EPS had asked Spine.
+func TestDispenseRulesAsEPS(t *testing.T) {
+	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
+	api := base + DefaultBasePath
+	p := newRx(t, 50, "FH542")
+	post := poster(t, api, p)
+	post("/$process-message", "prescription-order.json", nil).want(t, http.StatusOK, "informational")
+	post("/Task/$release", "release-nominated.json", nil).want(t, http.StatusOK, "")
+	dispense := func(edits ...func(b map[string]any)) []byte {
+		return editFixture(t, "dispense-notification.json", p.repl(map[string]string{"STATUS1": "0003", "STATUS2": "0004"}),
+			func(b map[string]any) {
+				for _, e := range edits {
+					e(b)
+				}
+			})
+	}
+	set := func(i int, field string, v any) func(b map[string]any) {
+		return func(b map[string]any) { entryOf(b, i)[field] = v }
+	}
+	nonDispensing := func(i int, code string) func(b map[string]any) {
+		return set(i, "extension", []any{map[string]any{"url": extPrescriptionNonDispensing,
+			"valueCoding": map[string]any{"system": "https://fhir.nhs.uk/CodeSystem/medicationdispense-status-reason", "code": code}}})
+	}
+	containedRole := func(b map[string]any, i int) map[string]any {
+		return entryOf(b, i)["contained"].([]any)[0].(map[string]any)
+	}
+	org := func(b map[string]any) map[string]any { return entryOf(b, 3) }
+	inconsistent := func(field, received string) fhir.Issue {
+		return valueIssue("Expected all MedicationDispenses to have the same value for "+field+". Received "+received+".", mdPath+"."+field)
+	}
+	invalid := func(diagnostics string) fhir.Issue {
+		return fhir.Issue{Severity: "error", Code: "invalid", Diagnostics: diagnostics}
+	}
+	cases := []ruleCase{
+		{"corpus non-dispensing reasons differ", "/$process-message",
+			corpusFile(t, "examples/errors/3-Process-Request-Dispense-400_Invalid_Value.json"),
+			corpusIssues(t, "examples/errors/3-Process-Response-Dispense-400_Invalid_Value.json")},
+		{"non-dispensing reasons differ", "/$process-message", dispense(nonDispensing(1, "0001"), nonDispensing(2, "0002")),
+			corpusIssues(t, "examples/errors/3-Process-Response-Dispense-400_Invalid_Value.json")},
+		{"handed over at two times", "/$process-message", dispense(set(1, "whenHandedOver", "2025-03-01T10:00:00+00:00"),
+			set(2, "whenHandedOver", "2025-03-01T11:00:00+00:00")),
+			[]fhir.Issue{inconsistent("whenHandedOver", `["2025-03-01T10:00:00+00:00","2025-03-01T11:00:00+00:00"]`)}},
+		{"two patients", "/$process-message", dispense(
+			set(1, "subject", map[string]any{"identifier": map[string]any{"system": fhir.SystemNHSNumber, "value": "9449304130"}}),
+			set(2, "subject", map[string]any{"identifier": map[string]any{"system": fhir.SystemNHSNumber, "value": "9449310394"}})),
+			[]fhir.Issue{inconsistent("subject.identifier.value", `["9449304130","9449310394"]`)}},
+		{"two performers", "/$process-message", dispense(func(b map[string]any) {
+			other := map[string]any{}
+			for k, v := range containedRole(b, 2) {
+				other[k] = v
+			}
+			other["id"] = "other"
+			entryOf(b, 2)["contained"] = append(entryOf(b, 2)["contained"].([]any), other)
+			set(2, "performer", []any{map[string]any{"actor": map[string]any{"reference": "#other"}}})(b)
+		}), []fhir.Issue{inconsistent("performer", `[{"reference":"#performer"},{"reference":"#other"}]`)}},
+		{"an item without performer", "/$process-message", dispense(set(2, "performer", []any{})),
+			[]fhir.Issue{valueIssue("Expected MedicationDispense to have a value for performer.ofType(PractitionerRole).",
+				mdPath+".performer.ofType(PractitionerRole)")}},
+		{"medication both ways", "/$process-message", dispense(
+			set(1, "medicationCodeableConcept", map[string]any{"coding": []any{map[string]any{"system": "http://snomed.info/sct", "code": "39720311000001101"}}}),
+			set(1, "medicationReference", map[string]any{"reference": "urn:uuid:med"})),
+			[]fhir.Issue{conflictingMedicationIssue("Dispense")}},
+		{"performer's practitioner by reference", "/$process-message", dispense(func(b map[string]any) {
+			containedRole(b, 1)["practitioner"] = map[string]any{"reference": "urn:uuid:prac"}
+		}), []fhir.Issue{invalid(`Bundle.entry("PractitionerRole").practitioner populated incorrectly. Please populate with Identifier and Display.`)}},
+		{"no reimbursement authority", "/$process-message", dispense(func(b map[string]any) { delete(org(b), "extension") }),
+			[]fhir.Issue{invalid("The dispense notification is missing the reimbursement authority and it should be provided.")}},
+		{"relationships without the authority's ODS code", "/$process-message", dispense(func(b map[string]any) {
+			org(b)["extension"] = []any{map[string]any{"url": extOrganisationRelationships, "extension": []any{}}}
+		}), []fhir.Issue{invalid("The dispense notification is missing the ODS code for reimbursement authority and it should be provided.")}},
+		{"taken: one reason for both", "/$process-message", dispense(nonDispensing(1, "0001"), nonDispensing(2, "0001"),
+			func(b map[string]any) { b["identifier"].(map[string]any)["value"] = "d-taken" }), nil},
+	}
+	runRuleCases(t, api, cases)
+}
