@@ -29,7 +29,11 @@
 //	                             abort); a Task the EPS API's own checks refuse (intent, status,
 //	                             code, the statusReason's code system) is answered as they
 //	                             answer it: 400, an issue of code value each
-//	POST base/Claim              claim, or claim amendment (replacementOf); an amendment
+//	POST base/Claim              claim, or claim amendment (replacementOf); one the EPS
+//	                             API's own checks refuse (not exactly one insurance, an
+//	                             authority other than T1450 or RQFZ1, the provider role's
+//	                             practitioner by reference, no endorsement code) is
+//	                             answered as they answer it: 400, an issue each; an amendment
 //	                             after the claim period (the 5th day of the month after
 //	                             the first claim's Claim.created, else its arrival) is
 //	                             refused 400 CLAIM_AMEND_PERIOD_ISSUE, as Spine refuses it

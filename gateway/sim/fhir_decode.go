@@ -502,11 +502,15 @@ func containedODS(contained fhir.ResourceList) string {
 	return ""
 }
 
-// decodeClaim reads a Claim (amendment when it has Extension-replacementOf).
+// decodeClaim reads a Claim (amendment when it has Extension-replacementOf);
+// one the EPS API's own checks refuse is a *validationRefusal (claimIssues).
 func decodeClaim(body []byte) (ClaimRequest, error) {
 	c, err := decodeRequest[*fhir.Claim](body, "Claim")
 	if err != nil {
 		return ClaimRequest{}, err
+	}
+	if issues := claimIssues(c); len(issues) > 0 {
+		return ClaimRequest{}, &validationRefusal{issues: issues}
 	}
 	req := ClaimRequest{Claimant: containedODS(c.Contained)}
 	if len(c.Identifier) > 0 {

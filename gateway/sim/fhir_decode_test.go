@@ -95,6 +95,11 @@ const validReturn = `"intent":"order","status":"rejected","statusReason":{"codin
 // release (decodeRelease), for the releases that test what comes after.
 const telecomAgent = `{"name":"agent","resource":{"resourceType":"PractitionerRole","telecom":[{"system":"phone","value":"01234567890"}]}}`
 
+// validClaim is what a Claim needs to pass the EPS API's own checks
+// (claimIssues): one insurance of a known authority, an endorsement.
+const validClaim = `"insurance":[{"coverage":{"identifier":{"value":"T1450"}}}],` +
+	`"item":[{"detail":[{"programCode":[{"coding":[{"system":"` + codeSystemEndorsement + `","code":"NDEC"}]}]}]}]`
+
 func TestDecodeResourcesMalformed(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -115,8 +120,9 @@ func TestDecodeResourcesMalformed(t *testing.T) {
 		{"task neither", taskDecoder, `{"resourceType":"Task","intent":"order","groupIdentifier":{"value":"X"},"owner":{"identifier":{"value":"FH542"}},"status":"completed"}`,
 			"Task.status must be one of: 'in-progress', 'rejected'."},
 		{"claim wrong type", claimDecoder, `{"resourceType":"Task"}`, "must be Claim"},
-		{"claim no prescription", claimDecoder, `{"resourceType":"Claim","identifier":[{"value":"c"}]}`, "shortForm"},
-		{"claim no id", claimDecoder, `{"resourceType":"Claim","prescription":{"extension":[{"url":"` + fhir.ExtensionGroupIdentifier + `","extension":[{"url":"shortForm","valueIdentifier":{"value":"X"}}]}]}}`, "identifier"},
+		{"claim no prescription", claimDecoder, `{"resourceType":"Claim",` + validClaim + `,"identifier":[{"value":"c"}]}`, "shortForm"},
+		{"claim no id", claimDecoder, `{"resourceType":"Claim",` + validClaim + `,"prescription":{"extension":[{"url":"` + fhir.ExtensionGroupIdentifier + `","extension":[{"url":"shortForm","valueIdentifier":{"value":"X"}}]}]}}`, "identifier"},
+		{"claim without insurance", claimDecoder, `{"resourceType":"Claim"}`, "Expected 1 item(s) in Claim.insurance, but received 0."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -168,7 +168,7 @@ func (s *Server) task(_ *http.Request, body []byte, now time.Time) reply {
 func (s *Server) claim(_ *http.Request, body []byte, now time.Time) reply {
 	req, err := decodeClaim(body)
 	if err != nil {
-		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
+		return decodeRefusal(err, now)
 	}
 	if err := s.state.Claim(req, now); err != nil {
 		return s.refusal(err, now)

@@ -696,6 +696,62 @@ func taskIssues(t *fhir.Task) []fhir.Issue {
 	return out
 }
 
+// Reimbursement authorities the EPS API lets a claim name
+// (claim-validator.ts): the NHS Business Services Authority and NHS
+// Wales Shared Services Partnership.
+var claimAuthorities = []string{"T1450", "RQFZ1"}
+
+// codeSystemEndorsement is the system of a claim line item's
+// endorsement programCode.
+const codeSystemEndorsement = "https://fhir.nhs.uk/CodeSystem/medicationdispense-endorsement"
+
+// claimIssues are the EPS API's own checks of a Claim, made before it
+// reaches Spine, in its order (claim-validator.ts, verifyClaim;
+// validation-errors.ts for the wording): exactly one insurance, naming
+// a reimbursement authority EPS knows (T1450 or RQFZ1); the provider's
+// contained PractitionerRole naming its Practitioner by identifier, not
+// by reference; and an endorsement code on the first line item that has
+// programCodes (the first item's; "The claim is missing the required
+// endorsement code.").
+func claimIssues(c *fhir.Claim) []fhir.Issue {
+	var out []fhir.Issue
+	switch n := len(c.Insurance); {
+	case n != 1:
+		out = append(out, fhir.Issue{Severity: "error", Code: "invalid",
+			Diagnostics: fmt.Sprintf("Expected 1 item(s) in Claim.insurance, but received %d.", n)})
+	case c.Insurance[0].Coverage.Identifier == nil || !slices.Contains(claimAuthorities, c.Insurance[0].Coverage.Identifier.Value):
+		const field = "insurance[0].coverage.identifier.value"
+		out = append(out, valueIssue("Claim."+field+" must be one of: '"+strings.Join(claimAuthorities, "', '")+"'.", "Claim."+field))
+	}
+	if c.Provider != nil {
+		if role := containedRole(c.Contained, c.Provider.Reference); role != nil && role.Practitioner != nil && role.Practitioner.Reference != "" {
+			out = append(out, referenceNotWantedIssue(`Parameters.parameter("agent").resource.practitioner`))
+		}
+	}
+	if !endorsed(c) {
+		out = append(out, fhir.Issue{Severity: "error", Code: "invalid", Diagnostics: "The claim is missing the required endorsement code."})
+	}
+	return out
+}
+
+// endorsed reports whether a Claim carries an endorsement as the EPS API
+// looks for one (dispense-claim.ts, medicationDispenseEndorsementPresent):
+// among the first item's line items, the first with programCodes must
+// have one in the endorsement system.
+func endorsed(c *fhir.Claim) bool {
+	if len(c.Item) == 0 {
+		return false
+	}
+	for _, d := range c.Item[0].Detail {
+		if len(d.ProgramCode) > 0 {
+			return slices.ContainsFunc(d.ProgramCode, func(cc fhir.CodeableConcept) bool {
+				return fhir.FindCoding(&cc, codeSystemEndorsement) != nil
+			})
+		}
+	}
+	return false
+}
+
 // claimIssue is the issue a claim is for: Extension-EPS-RepeatInformation's
 // numberOfRepeatsIssued plus one, on a claim item or (as older senders
 // write it) its first detail; 0 when no item says.

@@ -345,3 +345,62 @@ func TestDispenseRulesAsEPS(t *testing.T) {
 	}
 	runRuleCases(t, api, cases)
 }
+
+// TestClaimRulesAsEPS: the EPS API refuses, before it reaches Spine, a
+// Claim without exactly one insurance, one naming a reimbursement
+// authority other than T1450 (NHSBSA) or RQFZ1 (NWSSP), one whose
+// provider role names its Practitioner by reference, and one without an
+// endorsement code (claim-validator.ts, verifyClaim). Before, the
+// simulator took each (200).
+func TestClaimRulesAsEPS(t *testing.T) {
+	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
+	api := base + DefaultBasePath
+	p := newRx(t, 60, "FH542")
+	post := poster(t, api, p)
+	post("/$process-message", "prescription-order.json", nil).want(t, http.StatusOK, "informational")
+	post("/Task/$release", "release-nominated.json", nil).want(t, http.StatusOK, "")
+	post("/$process-message", "dispense-notification.json", map[string]string{"STATUS1": "0001", "STATUS2": "0001"}).
+		want(t, http.StatusOK, "informational")
+	claim := func(edit func(c map[string]any)) []byte {
+		return editFixture(t, "claim.json", p.repl(nil), edit)
+	}
+	insurer := func(code string) func(c map[string]any) {
+		return func(c map[string]any) {
+			c["insurance"] = []any{map[string]any{"sequence": 1, "focal": true, "coverage": map[string]any{
+				"identifier": map[string]any{"system": fhir.SystemODS, "value": code}}}}
+		}
+	}
+	detail := func(c map[string]any) map[string]any {
+		return c["item"].([]any)[0].(map[string]any)["detail"].([]any)[0].(map[string]any)
+	}
+	invalid := func(diagnostics string) fhir.Issue {
+		return fhir.Issue{Severity: "error", Code: "invalid", Diagnostics: diagnostics}
+	}
+	noEndorsement := invalid("The claim is missing the required endorsement code.")
+	cases := []ruleCase{
+		{"no insurance", "/Claim", claim(func(c map[string]any) { delete(c, "insurance") }),
+			[]fhir.Issue{invalid("Expected 1 item(s) in Claim.insurance, but received 0.")}},
+		{"two insurances", "/Claim", claim(func(c map[string]any) { c["insurance"] = append(c["insurance"].([]any), c["insurance"].([]any)[0]) }),
+			[]fhir.Issue{invalid("Expected 1 item(s) in Claim.insurance, but received 2.")}},
+		{"unknown authority", "/Claim", claim(insurer("Y12345")),
+			[]fhir.Issue{valueIssue("Claim.insurance[0].coverage.identifier.value must be one of: 'T1450', 'RQFZ1'.",
+				"Claim.insurance[0].coverage.identifier.value")}},
+		{"provider's practitioner by reference", "/Claim", claim(func(c map[string]any) {
+			c["contained"] = append(c["contained"].([]any), map[string]any{"resourceType": "PractitionerRole", "id": "provider",
+				"practitioner": map[string]any{"reference": "urn:uuid:prac"}, "organization": map[string]any{"reference": "#organisation"}})
+			c["provider"] = map[string]any{"reference": "#provider"}
+		}), []fhir.Issue{invalid(`Parameters.parameter("agent").resource.practitioner populated incorrectly. Please populate with Identifier and Display.`)}},
+		{"no endorsement", "/Claim", claim(func(c map[string]any) { delete(detail(c), "programCode") }), []fhir.Issue{noEndorsement}},
+		{"first coded line item not endorsed", "/Claim", claim(func(c map[string]any) {
+			detail(c)["programCode"] = []any{map[string]any{"coding": []any{map[string]any{
+				"system": "https://fhir.nhs.uk/CodeSystem/DM-prescription-charge", "code": "0001"}}}}
+		}), []fhir.Issue{noEndorsement}},
+		{"authority and endorsement: in EPS's order", "/Claim", claim(func(c map[string]any) {
+			insurer("X")(c)
+			delete(c, "item")
+		}), []fhir.Issue{valueIssue("Claim.insurance[0].coverage.identifier.value must be one of: 'T1450', 'RQFZ1'.",
+			"Claim.insurance[0].coverage.identifier.value"), noEndorsement}},
+		{"taken: NWSSP", "/Claim", claim(insurer("RQFZ1")), nil},
+	}
+	runRuleCases(t, api, cases)
+}
