@@ -27,8 +27,12 @@
 //	                             nominated, as Spine ends the nomination: another pharmacy
 //	                             takes it by its id) or withdraw (status in-progress, code
 //	                             abort); a Task the EPS API's own checks refuse (intent, status,
-//	                             code, the statusReason's code system) is answered as they
-//	                             answer it: 400, an issue of code value each
+//	                             code, the statusReason's code system, a practitioner by
+//	                             reference) is answered as they answer it: 400, an issue
+//	                             each; one whose requester is no reference to a contained
+//	                             PractitionerRole, or a withdrawal whose role names no
+//	                             contained Organization, as EPS throws it: one fatal issue
+//	                             coded INVALID_VALUE
 //	POST base/Claim              claim, or claim amendment (replacementOf); one the EPS
 //	                             API's own checks refuse (not exactly one insurance, an
 //	                             authority other than T1450 or RQFZ1, the provider role's

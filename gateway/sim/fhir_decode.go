@@ -441,7 +441,8 @@ type taskAction struct {
 
 // decodeTask reads a dispense proposal return (status rejected) or a
 // dispenser withdraw (status in-progress, code abort); one the EPS API's
-// own checks refuse is a *validationRefusal (taskIssues).
+// own checks or its translation refuse is a *validationRefusal
+// (taskIssues, taskTranslationIssue).
 func decodeTask(body []byte) (taskAction, error) {
 	t, err := decodeRequest[*fhir.Task](body, "Task")
 	if err != nil {
@@ -449,6 +450,9 @@ func decodeTask(body []byte) (taskAction, error) {
 	}
 	if issues := taskIssues(t); len(issues) > 0 {
 		return taskAction{}, &validationRefusal{issues: issues}
+	}
+	if is := taskTranslationIssue(t); is != nil {
+		return taskAction{}, &validationRefusal{issues: []fhir.Issue{*is}}
 	}
 	if t.GroupIdentifier == nil || t.GroupIdentifier.Value == "" {
 		return taskAction{}, errors.New("Task.groupIdentifier is required")

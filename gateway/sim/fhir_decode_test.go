@@ -89,7 +89,8 @@ func dispenseDecoder(m *message, _ []byte) error {
 
 // validReturn is what the EPS API's own checks ask of a return Task
 // (taskIssues), for the Tasks that test what comes after them.
-const validReturn = `"intent":"order","status":"rejected","statusReason":{"coding":[{"system":"` + codeSystemReturnReason + `","code":"0003"}]}`
+const validReturn = `"intent":"order","status":"rejected","statusReason":{"coding":[{"system":"` + codeSystemReturnReason + `","code":"0003"}]},` +
+	`"contained":[{"resourceType":"PractitionerRole","id":"r"}],"requester":{"reference":"#r"}`
 
 // telecomAgent is the agent parameter the EPS API's own checks ask of a
 // release (decodeRelease), for the releases that test what comes after.
@@ -117,7 +118,8 @@ func TestDecodeResourcesMalformed(t *testing.T) {
 		{"task wrong type", taskDecoder, `{"resourceType":"Claim"}`, "must be Task"},
 		{"task no group", taskDecoder, `{"resourceType":"Task",` + validReturn + `}`, "groupIdentifier"},
 		{"task no dispenser", taskDecoder, `{"resourceType":"Task",` + validReturn + `,"groupIdentifier":{"value":"X"}}`, "owner"},
-		{"task neither", taskDecoder, `{"resourceType":"Task","intent":"order","groupIdentifier":{"value":"X"},"owner":{"identifier":{"value":"FH542"}},"status":"completed"}`,
+		{"task neither", taskDecoder, `{"resourceType":"Task","intent":"order","groupIdentifier":{"value":"X"},"owner":{"identifier":{"value":"FH542"}},"status":"completed",` +
+			`"contained":[{"resourceType":"PractitionerRole","id":"r"}],"requester":{"reference":"#r"}}`,
 			"Task.status must be one of: 'in-progress', 'rejected'."},
 		{"claim wrong type", claimDecoder, `{"resourceType":"Task"}`, "must be Claim"},
 		{"claim no prescription", claimDecoder, `{"resourceType":"Claim",` + validClaim + `,"identifier":[{"value":"c"}]}`, "shortForm"},

@@ -34,11 +34,16 @@ type validationRefusal struct {
 	issues []fhir.Issue
 }
 
-// Error implements error: the issues' diagnostics.
+// Error implements error: the issues' diagnostics (else their coding's
+// display).
 func (v *validationRefusal) Error() string {
 	msgs := make([]string, 0, len(v.issues))
 	for _, is := range v.issues {
-		msgs = append(msgs, is.Diagnostics)
+		msg := is.Diagnostics
+		if msg == "" && is.Details != nil && len(is.Details.Coding) > 0 {
+			msg = is.Details.Coding[0].Display
+		}
+		msgs = append(msgs, msg)
 	}
 	return strings.Join(msgs, " ")
 }
@@ -663,9 +668,12 @@ func partyRefs(mr *fhir.MedicationRequest) []string {
 
 // taskIssues are the EPS API's own checks of a Task, made before it
 // reaches Spine (task-validator.ts, verifyTask; validation-errors.ts for
-// the wording): intent order; status in-progress (a withdrawal: code
-// abort, a statusReason in the withdrawal reasons) or rejected (a return:
-// a statusReason in the return reasons).
+// the wording): intent order; a requester that is a reference to a
+// contained PractitionerRole (else EPS throws, and that fatal issue is
+// the whole answer), which names its Practitioner by identifier, not by
+// reference; status in-progress (a withdrawal: code abort, a
+// statusReason in the withdrawal reasons) or rejected (a return: a
+// statusReason in the return reasons).
 func taskIssues(t *fhir.Task) []fhir.Issue {
 	incorrect := func(field string, allowed ...string) fhir.Issue {
 		return valueIssue("Task."+field+" must be one of: '"+strings.Join(allowed, "', '")+"'.", "Task."+field)
@@ -679,6 +687,16 @@ func taskIssues(t *fhir.Task) []fhir.Issue {
 	var out []fhir.Issue
 	if t.Intent != "order" {
 		out = append(out, incorrect("intent", "order"))
+	}
+	if t.Requester == nil || t.Requester.Reference == "" {
+		return []fhir.Issue{translationFatal("task.requester should be a reference to contained.practitionerRole", "task.requester")}
+	}
+	role := containedRole(t.Contained, t.Requester.Reference)
+	if role == nil {
+		return []fhir.Issue{translationFatal("Contained resource with reference "+t.Requester.Reference+" not found", "")}
+	}
+	if role.Practitioner != nil && role.Practitioner.Reference != "" {
+		out = append(out, referenceNotWantedIssue(`Task.contained("PractitionerRole").practitioner`))
 	}
 	switch t.Status {
 	case "in-progress":
@@ -750,6 +768,45 @@ func endorsed(c *fhir.Claim) bool {
 		}
 	}
 	return false
+}
+
+// taskTranslationIssue is the EPS API's refusal of a Task that passes
+// its checks but that its translation cannot write (withdraw.ts,
+// return.ts): a withdrawal's requester role must name its organisation
+// by a reference to a contained Organization, a return's, when it names
+// one by reference, likewise; the organisation is the v3 author's
+// representedOrganization. nil when it translates.
+func taskTranslationIssue(t *fhir.Task) *fhir.Issue {
+	role := containedRole(t.Contained, t.Requester.Reference)
+	withdraw := t.Status == "in-progress"
+	if role.Organization == nil || role.Organization.Reference == "" {
+		if !withdraw {
+			return nil
+		}
+		is := translationFatal("practitionerRole.organization should be a Reference", `task.contained("PractitionerRole").organization`)
+		return &is
+	}
+	id, _ := strings.CutPrefix(role.Organization.Reference, "#")
+	for _, r := range t.Contained {
+		if o, ok := r.(*fhir.Organization); ok && o.ID == id {
+			return nil
+		}
+	}
+	is := translationFatal("Contained resource with reference "+role.Organization.Reference+" not found", "")
+	return &is
+}
+
+// translationFatal is the EPS API's answer to a FHIR request its
+// translation cannot write (processing-errors.ts, InvalidValueError and
+// toOperationOutcomeFatal): one fatal issue of code invalid coded
+// INVALID_VALUE, its display saying what, at expression (none when EPS
+// names no place).
+func translationFatal(display, expression string) fhir.Issue {
+	is := codedIssue("fatal", "invalid", codeSystemSpineErrorR4, "INVALID_VALUE", display)
+	if expression != "" {
+		is.Expression = []string{expression}
+	}
+	return is
 }
 
 // claimIssue is the issue a claim is for: Extension-EPS-RepeatInformation's

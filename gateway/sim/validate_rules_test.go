@@ -404,3 +404,58 @@ func TestClaimRulesAsEPS(t *testing.T) {
 	}
 	runRuleCases(t, api, cases)
 }
+
+// TestTaskRequesterAsEPS: the EPS API refuses a return or withdrawal
+// Task whose requester is not a reference to a contained
+// PractitionerRole (it throws: that fatal issue is the whole answer),
+// one whose role names its Practitioner by reference (task-validator.ts,
+// verifyTask), and a withdrawal whose role does not name its
+// Organization by a reference to a contained one (withdraw.ts), which
+// its v3 author needs. Before, the simulator took each (200), finding the
+// pharmacy in Task.owner.
+func TestTaskRequesterAsEPS(t *testing.T) {
+	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
+	api := base + DefaultBasePath
+	p := newRx(t, 70, "FH542")
+	post := poster(t, api, p)
+	post("/$process-message", "prescription-order.json", nil).want(t, http.StatusOK, "informational")
+	partlyDispense(t, post)
+	task := func(fix string, edit func(task map[string]any)) []byte {
+		return editFixture(t, fix, p.repl(map[string]string{"FOCUSID": "d1"}), edit)
+	}
+	role := func(task map[string]any) map[string]any { return task["contained"].([]any)[0].(map[string]any) }
+	fatal := func(display, expression string) fhir.Issue {
+		is := fhir.Issue{Severity: "fatal", Code: "invalid", Details: &fhir.CodeableConcept{Coding: []fhir.Coding{{
+			System: codeSystemSpineErrorR4, Code: "INVALID_VALUE", Display: display}}}}
+		if expression != "" {
+			is.Expression = []string{expression}
+		}
+		return is
+	}
+	notReference := fatal("task.requester should be a reference to contained.practitionerRole", "task.requester")
+	cases := []ruleCase{
+		{"withdrawal without requester", "/Task", task("withdraw.json", func(m map[string]any) { delete(m, "requester") }),
+			[]fhir.Issue{notReference}},
+		{"return with requester by identifier", "/Task", task("return.json", func(m map[string]any) {
+			m["requester"] = map[string]any{"identifier": map[string]any{"system": fhir.SystemSDSRoleProfile, "value": "555086718101"}}
+		}), []fhir.Issue{notReference}},
+		{"intent proposal without requester: the throw alone", "/Task", task("withdraw.json", func(m map[string]any) {
+			m["intent"] = "proposal"
+			delete(m, "requester")
+		}), []fhir.Issue{notReference}},
+		{"requester not contained", "/Task", task("withdraw.json", func(m map[string]any) { m["requester"] = map[string]any{"reference": "#nobody"} }),
+			[]fhir.Issue{fatal("Contained resource with reference #nobody not found", "")}},
+		{"requester's practitioner by reference", "/Task", task("return.json", func(m map[string]any) {
+			role(m)["practitioner"] = map[string]any{"reference": "urn:uuid:prac"}
+		}), []fhir.Issue{{Severity: "error", Code: "invalid",
+			Diagnostics: `Task.contained("PractitionerRole").practitioner populated incorrectly. Please populate with Identifier and Display.`}}},
+		{"withdrawal whose role names no organisation", "/Task", task("withdraw.json", func(m map[string]any) { delete(role(m), "organization") }),
+			[]fhir.Issue{fatal("practitionerRole.organization should be a Reference", `task.contained("PractitionerRole").organization`)}},
+		{"withdrawal whose organisation is not contained", "/Task", task("withdraw.json", func(m map[string]any) {
+			role(m)["organization"] = map[string]any{"reference": "#gone"}
+		}), []fhir.Issue{fatal("Contained resource with reference #gone not found", "")}},
+		{"taken: withdrawal", "/Task", task("withdraw.json", nil), nil},
+		{"taken: return whose role names no organisation", "/Task", task("return.json", func(m map[string]any) { delete(role(m), "organization") }), nil},
+	}
+	runRuleCases(t, api, cases)
+}
