@@ -140,6 +140,16 @@
 // MedicationRequest's basedOn with the issue (Extension-EPS-RepeatInformation
 // numberOfRepeatsIssued: the issues before the current one).
 //
+// The SDS ids EPS reads to compare with the access token's are checked as
+// it reads them (validate.go, onlyIdentifierIssue): the role a release
+// (agent), Task (requester) or Claim (provider) names its dispenser by
+// must name a Practitioner given by identifier by one sds-user-id, and
+// its identifiers, when it has any, must hold one sds-role-profile-id;
+// each PractitionerRole of a $process-message Bundle likewise, and the
+// Practitioner it names by reference at most one sds-user-id. EPS throws
+// on any other: one fatal issue, TOO_FEW_VALUES_SUBMITTED or
+// TOO_MANY_VALUES_SUBMITTED, naming where, the whole answer.
+//
 // When Options.PublicKey is set every FHIR endpoint requires a bearer token
 // issued by /oauth2/token; without it the FHIR endpoints are open and the
 // token endpoint refuses every request.

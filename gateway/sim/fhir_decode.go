@@ -415,9 +415,15 @@ func decodeRelease(body []byte) (ReleaseRequest, error) {
 	case agent == nil:
 		return ReleaseRequest{}, errors.New("Parameter with name agent has wrong resourceType")
 	}
+	if is := agentIdentifierIssue(agent, `parameters.parameter("PractitionerRole")`); is != nil {
+		return ReleaseRequest{}, &validationRefusal{issues: []fhir.Issue{*is}}
+	}
 	var issues []fhir.Issue
 	if !hasOwner {
 		issues = append(issues, fhir.Issue{Severity: "error", Code: "invalid", Diagnostics: "Required parameter owner is missing."})
+	}
+	if agent.Practitioner != nil && agent.Practitioner.Reference != "" {
+		issues = append(issues, referenceNotWantedIssue(`Parameters.parameter("agent").resource.practitioner`))
 	}
 	if len(agent.Telecom) == 0 {
 		issues = append(issues, fhir.Issue{Severity: "error", Code: "invalid",

@@ -60,6 +60,9 @@ func valueIssue(diagnostics, expression string) fhir.Issue {
 // either with HTTP 400 and these issues, and the message changes
 // nothing. None: it passes.
 func messageRefusal(m *message) []fhir.Issue {
+	if is := roleIdentifierIssue(m); is != nil {
+		return []fhir.Issue{*is}
+	}
 	if m.event == fhir.EventPrescriptionOrder {
 		if is := courseOfTherapyIssue(m); is != nil {
 			return []fhir.Issue{*is}
@@ -585,26 +588,84 @@ func cancelPersonIssue(m *message) *fhir.Issue {
 		if !ok {
 			continue
 		}
-		code, display := "", ""
-		n := 0
-		for _, id := range prac.Identifier {
-			if id.System == fhir.SystemSDSUser {
-				n++
+		if is := onlyIdentifierIssue(prac.Identifier, fhir.SystemSDSUser, "Practitioner.identifier", true); is != nil {
+			return is
+		}
+	}
+	return nil
+}
+
+// onlyIdentifierIssue is the EPS API's refusal of identifiers that do
+// not hold exactly one of system where it reads that one
+// (translation/common, getIdentifierValueForSystem and onlyElement; with
+// required false, getIdentifierValueOrNullForSystem, which takes none): it
+// throws, and EPS answers one fatal issue of code invalid, coded
+// INVALID_VALUE ("Required field missing.": no identifiers at all),
+// TOO_FEW_VALUES_SUBMITTED or TOO_MANY_VALUES_SUBMITTED, at path. nil
+// when they pass.
+func onlyIdentifierIssue(ids []fhir.Identifier, system, path string, required bool) *fhir.Issue {
+	n := 0
+	for _, id := range ids {
+		if id.System == system {
+			n++
+		}
+	}
+	code, display := "", ""
+	switch {
+	case ids == nil && required:
+		code, display = "INVALID_VALUE", "Required field missing."
+	case n == 0 && required:
+		code, display = "TOO_FEW_VALUES_SUBMITTED", "Too few values submitted. Expected 1 element where system == '"+system+"'."
+	case n > 1:
+		code, display = "TOO_MANY_VALUES_SUBMITTED", "Too many values submitted. Expected 1 element where system == '"+system+"'."
+	default:
+		return nil
+	}
+	is := codedIssue("fatal", "invalid", codeSystemSpineErrorR4, code, display)
+	is.Expression = []string{path}
+	return &is
+}
+
+// agentIdentifierIssue is the EPS API's refusal of the PractitionerRole a
+// release (agent), Task or Claim names its dispenser by, when it reads
+// the ids it compares with the access token's (parameters-validator.ts,
+// task-validator.ts, claim-validator.ts): a Practitioner named by
+// identifier must be named by exactly one sds-user-id, and the role's
+// identifiers, when it has any, must hold exactly one
+// sds-role-profile-id; else EPS throws (onlyIdentifierIssue). where is
+// how EPS names the role in the path ('task.contained("PractitionerRole")'...).
+func agentIdentifierIssue(role *fhir.PractitionerRole, where string) *fhir.Issue {
+	if pr := role.Practitioner; pr != nil && pr.Reference == "" && pr.Identifier != nil {
+		if is := onlyIdentifierIssue([]fhir.Identifier{*pr.Identifier}, fhir.SystemSDSUser, where+".practitioner.identifier", true); is != nil {
+			return is
+		}
+	}
+	if role.Identifier != nil {
+		return onlyIdentifierIssue(role.Identifier, fhir.SystemSDSRoleProfile, where+".identifier", true)
+	}
+	return nil
+}
+
+// roleIdentifierIssue is the EPS API's refusal of a $process-message
+// Bundle's PractitionerRole entries by their ids, in its common checks
+// (bundle-validator.ts, validatePractitionerRole): a role with
+// identifiers must hold exactly one sds-role-profile-id, and the
+// Practitioner a role names by reference at most one sds-user-id; else
+// EPS throws (onlyIdentifierIssue). nil when they pass.
+func roleIdentifierIssue(m *message) *fhir.Issue {
+	for _, role := range fhir.EntriesOf[*fhir.PractitionerRole](m.bundle) {
+		if role.Practitioner != nil && role.Practitioner.Reference != "" {
+			if prac, ok := m.resolve(role.Practitioner.Reference).(*fhir.Practitioner); ok {
+				if is := onlyIdentifierIssue(prac.Identifier, fhir.SystemSDSUser, `Bundle.entry("Practitioner").identifier`, false); is != nil {
+					return is
+				}
 			}
 		}
-		switch {
-		case prac.Identifier == nil:
-			code, display = "INVALID_VALUE", "Required field missing."
-		case n == 0:
-			code, display = "TOO_FEW_VALUES_SUBMITTED", "Too few values submitted. Expected 1 element where system == '"+fhir.SystemSDSUser+"'."
-		case n > 1:
-			code, display = "TOO_MANY_VALUES_SUBMITTED", "Too many values submitted. Expected 1 element where system == '"+fhir.SystemSDSUser+"'."
-		default:
-			continue
+		if role.Identifier != nil {
+			if is := onlyIdentifierIssue(role.Identifier, fhir.SystemSDSRoleProfile, `Bundle.entry("PractitionerRole").identifier`, true); is != nil {
+				return is
+			}
 		}
-		is := codedIssue("fatal", "invalid", codeSystemSpineErrorR4, code, display)
-		is.Expression = []string{"Practitioner.identifier"}
-		return &is
 	}
 	return nil
 }
@@ -695,6 +756,9 @@ func taskIssues(t *fhir.Task) []fhir.Issue {
 	if role == nil {
 		return []fhir.Issue{translationFatal("Contained resource with reference "+t.Requester.Reference+" not found", "")}
 	}
+	if is := agentIdentifierIssue(role, `task.contained("PractitionerRole")`); is != nil {
+		return []fhir.Issue{*is}
+	}
 	if role.Practitioner != nil && role.Practitioner.Reference != "" {
 		out = append(out, referenceNotWantedIssue(`Task.contained("PractitionerRole").practitioner`))
 	}
@@ -742,8 +806,13 @@ func claimIssues(c *fhir.Claim) []fhir.Issue {
 		out = append(out, valueIssue("Claim."+field+" must be one of: '"+strings.Join(claimAuthorities, "', '")+"'.", "Claim."+field))
 	}
 	if c.Provider != nil {
-		if role := containedRole(c.Contained, c.Provider.Reference); role != nil && role.Practitioner != nil && role.Practitioner.Reference != "" {
-			out = append(out, referenceNotWantedIssue(`Parameters.parameter("agent").resource.practitioner`))
+		if role := containedRole(c.Contained, c.Provider.Reference); role != nil {
+			if is := agentIdentifierIssue(role, `claim.contained("PractitionerRole")`); is != nil {
+				return []fhir.Issue{*is}
+			}
+			if role.Practitioner != nil && role.Practitioner.Reference != "" {
+				out = append(out, referenceNotWantedIssue(`Parameters.parameter("agent").resource.practitioner`))
+			}
 		}
 	}
 	if !endorsed(c) {

@@ -459,3 +459,69 @@ func TestTaskRequesterAsEPS(t *testing.T) {
 	}
 	runRuleCases(t, api, cases)
 }
+
+// TestDispenserIdentifiersAsEPS: the EPS API reads the SDS ids of the
+// role a release (agent), a Task (requester) or a Claim (provider) names
+// its dispenser by, and of each PractitionerRole of a $process-message
+// Bundle, to compare them with the access token's
+// (parameters-validator.ts, task-validator.ts, claim-validator.ts,
+// bundle-validator.ts): a Practitioner named by identifier must be named
+// by one sds-user-id, and a role's identifiers must hold one
+// sds-role-profile-id; else it throws, and answers one fatal issue
+// (TOO_FEW_VALUES_SUBMITTED, TOO_MANY_VALUES_SUBMITTED) naming where. A
+// release's agent naming its Practitioner by reference is refused beside
+// the other issues. Before, the simulator took each.
+func TestDispenserIdentifiersAsEPS(t *testing.T) {
+	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
+	api := base + DefaultBasePath
+	p := newRx(t, 80, "FH542")
+	post := poster(t, api, p)
+	post("/$process-message", "prescription-order.json", nil).want(t, http.StatusOK, "informational")
+	fatal := func(code, system, where string) fhir.Issue {
+		n := "few"
+		if code == "TOO_MANY_VALUES_SUBMITTED" {
+			n = "many"
+		}
+		is := fhir.Issue{Severity: "fatal", Code: "invalid", Details: &fhir.CodeableConcept{Coding: []fhir.Coding{{
+			System: codeSystemSpineErrorR4, Code: code,
+			Display: "Too " + n + " values submitted. Expected 1 element where system == '" + system + "'."}}}}
+		is.Expression = []string{where}
+		return is
+	}
+	gmc := map[string]any{"system": "https://fhir.hl7.org.uk/Id/gmc-number", "value": "C6095103"}
+	roleProfile := map[string]any{"system": fhir.SystemSDSRoleProfile, "value": "555086718101"}
+	sdsUser := map[string]any{"identifier": map[string]any{"system": fhir.SystemSDSUser, "value": "3415870201"}}
+	agent := func(edit func(role map[string]any)) []byte {
+		return editFixture(t, "release-nominated.json", p.repl(nil), func(prm map[string]any) {
+			edit(prm["parameter"].([]any)[1].(map[string]any)["resource"].(map[string]any))
+		})
+	}
+	cases := []ruleCase{
+		{"release agent's practitioner by GMC number", "/Task/$release", agent(func(r map[string]any) {
+			r["practitioner"] = map[string]any{"identifier": gmc}
+		}), []fhir.Issue{fatal("TOO_FEW_VALUES_SUBMITTED", fhir.SystemSDSUser, `parameters.parameter("PractitionerRole").practitioner.identifier`)}},
+		{"release agent's role without its role profile id", "/Task/$release", agent(func(r map[string]any) {
+			r["identifier"] = []any{gmc}
+		}), []fhir.Issue{fatal("TOO_FEW_VALUES_SUBMITTED", fhir.SystemSDSRoleProfile, `parameters.parameter("PractitionerRole").identifier`)}},
+		{"release agent's practitioner by reference", "/Task/$release", agent(func(r map[string]any) {
+			r["practitioner"] = map[string]any{"reference": "urn:uuid:prac"}
+		}), []fhir.Issue{{Severity: "error", Code: "invalid",
+			Diagnostics: `Parameters.parameter("agent").resource.practitioner populated incorrectly. Please populate with Identifier and Display.`}}},
+		{"return requester by GMC number", "/Task", editFixture(t, "return.json", p.repl(nil), func(m map[string]any) {
+			m["contained"].([]any)[0].(map[string]any)["practitioner"] = map[string]any{"identifier": gmc}
+		}), []fhir.Issue{fatal("TOO_FEW_VALUES_SUBMITTED", fhir.SystemSDSUser, `task.contained("PractitionerRole").practitioner.identifier`)}},
+		{"claim provider of two role profile ids", "/Claim", editFixture(t, "claim.json", p.repl(nil), func(c map[string]any) {
+			c["contained"] = append(c["contained"].([]any), map[string]any{"resourceType": "PractitionerRole", "id": "provider",
+				"identifier": []any{roleProfile, roleProfile}, "organization": map[string]any{"reference": "#organisation"}})
+			c["provider"] = map[string]any{"reference": "#provider"}
+		}), []fhir.Issue{fatal("TOO_MANY_VALUES_SUBMITTED", fhir.SystemSDSRoleProfile, `claim.contained("PractitionerRole").identifier`)}},
+		{"prescriber role without its role profile id", "/$process-message", editFixture(t, "prescription-order.json", newRx(t, 81, "FH542").repl(nil),
+			func(b map[string]any) { entryOf(b, 4)["identifier"] = []any{gmc} }),
+			[]fhir.Issue{fatal("TOO_FEW_VALUES_SUBMITTED", fhir.SystemSDSRoleProfile, `Bundle.entry("PractitionerRole").identifier`)}},
+		{"taken: release agent with its SDS ids", "/Task/$release", agent(func(r map[string]any) {
+			r["identifier"] = []any{roleProfile}
+			r["practitioner"] = sdsUser
+		}), nil},
+	}
+	runRuleCases(t, api, cases)
+}
