@@ -70,7 +70,12 @@
 // has intent plan or reflex-order ("MedicationRequest.intent must be
 // order, original-order or instance-order.", code value) or names its
 // medicine both by medicationCodeableConcept and medicationReference
-// (code structure, CONFLICTING_VALUES), and when a telecom of an Organization,
+// (code structure, CONFLICTING_VALUES), when a PractitionerRole names its
+// practitioner other than by a reference to a Bundle entry (a
+// responsible party's: by reference or by identifier, not both), or its
+// organization or a healthcareService other than by reference
+// ("<field> populated incorrectly. Please populate with Reference to
+// resource within Bundle."), and when a telecom of an Organization,
 // Practitioner or PractitionerRole entry has no value or no use: 400, an
 // issue of code invalid each, "Required field
 // bundle.entry[i].resource.telecom[j].use is missing." (a v3 telecom

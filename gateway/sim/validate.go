@@ -88,6 +88,7 @@ func messageIssues(m *message) []fhir.Issue {
 	switch m.event {
 	case fhir.EventPrescriptionOrder, fhir.EventDispenseNotification, fhir.EventPrescriptionOrderUpdate:
 		common = append(medicationRequestIssues(m), telecomIssues(m)...)
+		common = append(common, roleReferenceIssues(m)...)
 	}
 	switch m.event {
 	case fhir.EventPrescriptionOrder:
@@ -228,6 +229,59 @@ func nonDispensingReasonIssue(m *message) *fhir.Issue {
 		Details:     &fhir.CodeableConcept{Coding: []fhir.Coding{{System: fhir.CodeSystemSpineErrorOrWarning, Code: "INVALID_VALUE"}}},
 		Diagnostics: "Expected all MedicationDispenses to have the same value for " + field,
 		Expression:  []string{field}}
+}
+
+// roleReferenceIssues are the EPS API's checks of how each
+// PractitionerRole entry of a $process-message Bundle names what it
+// relates to, after its telecoms' (bundle-validator.ts,
+// validatePractitionerRole): its practitioner by a reference to a Bundle
+// entry, or, for a responsible party's role (one an
+// Extension-DM-ResponsiblePractitioner names), by a reference or by an
+// identifier but not both; its organization and each healthcareService
+// by reference. An issue of code invalid each, "<field> populated
+// incorrectly. Please populate with Reference to resource within
+// Bundle.", entries in order.
+func roleReferenceIssues(m *message) []fhir.Issue {
+	responsible := map[string]bool{}
+	for _, mr := range fhir.EntriesOf[*fhir.MedicationRequest](m.bundle) {
+		if x := fhir.FindExtension(mr.Extension, extResponsible); x != nil && x.ValueReference != nil {
+			responsible[x.ValueReference.Reference] = true
+		}
+	}
+	var out []fhir.Issue
+	for _, e := range m.bundle.Entry {
+		role, ok := e.Resource.(*fhir.PractitionerRole)
+		if !ok {
+			continue
+		}
+		if pr := role.Practitioner; pr != nil {
+			isRef, isID := pr.Reference != "", pr.Identifier != nil
+			switch {
+			case !responsible[e.FullURL] && !isRef:
+				out = append(out, referenceWantedIssue("practitionerRole.practitioner"))
+			case responsible[e.FullURL] && isRef == isID:
+				out = append(out, fhir.Issue{Severity: "error", Code: "invalid",
+					Diagnostics: "Responsible practitioner must be either a reference to a Practitioner resource or an identifier reference."})
+			}
+		}
+		if role.Organization != nil && role.Organization.Reference == "" {
+			out = append(out, referenceWantedIssue("practitionerRole.organization"))
+		}
+		for i, hs := range role.HealthcareService {
+			if hs.Reference == "" {
+				out = append(out, referenceWantedIssue(fmt.Sprintf("practitionerRole.healthcareService[%d]", i)))
+			}
+		}
+	}
+	return out
+}
+
+// referenceWantedIssue is the EPS API's issue for a field it wants as a
+// reference to a Bundle entry given otherwise (validation-errors.ts,
+// fieldIsNotReferenceButShouldBe).
+func referenceWantedIssue(path string) fhir.Issue {
+	return fhir.Issue{Severity: "error", Code: "invalid",
+		Diagnostics: path + " populated incorrectly. Please populate with Reference to resource within Bundle."}
 }
 
 // medicationRequestIssues are the EPS API's checks of the
@@ -522,8 +576,11 @@ func primaryCareIssues(m *message) []fhir.Issue {
 	invalid := func(diagnostics string) []fhir.Issue {
 		return []fhir.Issue{{Severity: "error", Code: "invalid", Diagnostics: diagnostics}}
 	}
-	if role.Organization == nil || role.Organization.Reference == "" {
-		return nil // EPS refuses that among its checks of every role, not modelled here
+	if role.Organization == nil {
+		return nil // EPS fails otherwise (isReference of undefined)
+	}
+	if role.Organization.Reference == "" {
+		return []fhir.Issue{referenceWantedIssue("practitionerRole.organization")}
 	}
 	x := fhir.FindExtension(mrs[0].Extension, fhir.ExtensionPrescriptionType)
 	if x == nil || x.ValueCoding == nil || !strings.HasPrefix(x.ValueCoding.Code, "01") {

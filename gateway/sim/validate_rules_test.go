@@ -525,3 +525,61 @@ func TestDispenserIdentifiersAsEPS(t *testing.T) {
 	}
 	runRuleCases(t, api, cases)
 }
+
+// TestRoleReferencesAsEPS: the EPS API refuses a $process-message Bundle
+// a PractitionerRole of which names its practitioner other than by a
+// reference to a Bundle entry (a responsible party's role: by reference
+// or by identifier, not both), or its organization or a
+// healthcareService other than by reference (bundle-validator.ts,
+// validatePractitionerRole; a prescription's requester's organization
+// twice, as verifyPrescriptionBundle checks it again). Before, the
+// simulator took each (200).
+func TestRoleReferencesAsEPS(t *testing.T) {
+	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
+	api := base + DefaultBasePath
+	n := uint32(90)
+	order := func(edit func(b map[string]any)) []byte {
+		n++
+		return editFixture(t, "prescription-order.json", newRx(t, n, "FH542").repl(nil), edit)
+	}
+	sdsUser := map[string]any{"system": fhir.SystemSDSUser, "value": "3415870201"}
+	// withResponsible adds a responsible party's role naming its
+	// practitioner by practitioner (a Reference, as JSON).
+	withResponsible := func(practitioner map[string]any) func(b map[string]any) {
+		return func(b map[string]any) {
+			for _, i := range []int{1, 2} {
+				entryOf(b, i)["extension"] = []any{map[string]any{"url": extResponsible, "valueReference": map[string]any{"reference": "urn:uuid:role-rp"}}}
+			}
+			b["entry"] = append(b["entry"].([]any),
+				map[string]any{"fullUrl": "urn:uuid:role-rp", "resource": map[string]any{"resourceType": "PractitionerRole",
+					"identifier":   []any{map[string]any{"system": fhir.SystemSDSRoleProfile, "value": "200102238987"}},
+					"practitioner": practitioner, "organization": map[string]any{"reference": "urn:uuid:0f6c3a1e-0000-4000-8000-000000000006"},
+					"telecom": []any{map[string]any{"system": "phone", "use": "work", "value": "01234567890"}}}},
+				map[string]any{"fullUrl": "urn:uuid:prac-rp", "resource": map[string]any{"resourceType": "Practitioner",
+					"identifier": []any{sdsUser}}})
+		}
+	}
+	wanted := func(path string) fhir.Issue {
+		return fhir.Issue{Severity: "error", Code: "invalid",
+			Diagnostics: path + " populated incorrectly. Please populate with Reference to resource within Bundle."}
+	}
+	cases := []ruleCase{
+		{"requester's practitioner by identifier", "/$process-message", order(func(b map[string]any) {
+			entryOf(b, 4)["practitioner"] = map[string]any{"identifier": sdsUser}
+		}), []fhir.Issue{wanted("practitionerRole.practitioner")}},
+		{"responsible party's practitioner both ways", "/$process-message", order(withResponsible(map[string]any{
+			"reference": "urn:uuid:prac-rp", "identifier": sdsUser})),
+			[]fhir.Issue{{Severity: "error", Code: "invalid",
+				Diagnostics: "Responsible practitioner must be either a reference to a Practitioner resource or an identifier reference."}}},
+		{"requester's organization by identifier: twice", "/$process-message", order(func(b map[string]any) {
+			entryOf(b, 4)["organization"] = map[string]any{"identifier": map[string]any{"system": fhir.SystemODS, "value": "A83008"}}
+		}), []fhir.Issue{wanted("practitionerRole.organization"), wanted("practitionerRole.organization")}},
+		{"healthcare service by identifier", "/$process-message", order(func(b map[string]any) {
+			entryOf(b, 4)["healthcareService"] = []any{map[string]any{"reference": "urn:uuid:hs"},
+				map[string]any{"identifier": map[string]any{"system": fhir.SystemODS, "value": "A99968"}}}
+		}), []fhir.Issue{wanted("practitionerRole.healthcareService[1]")}},
+		{"taken: responsible party's practitioner by identifier", "/$process-message", order(withResponsible(map[string]any{"identifier": sdsUser})), nil},
+		{"taken: responsible party's practitioner by reference", "/$process-message", order(withResponsible(map[string]any{"reference": "urn:uuid:prac-rp"})), nil},
+	}
+	runRuleCases(t, api, cases)
+}
