@@ -64,7 +64,11 @@
 // Bundle that is not exactly one MedicationRequest (one line item a
 // message), with status cancelled and a statusReason, is refused before
 // that, as the EPS API's own checks refuse it: 400, an issue (code value,
-// EPS's diagnostics) each. Before any of that, every $process-message
+// EPS's diagnostics) each. A Bundle of another event is answered first
+// and alone, as EPS answers it: one fatal issue of code value,
+// "MessageHeader.eventCoding.code must be one of: prescription-order,
+// prescription-order-update, dispense-notification.". Before any of
+// that, every $process-message
 // Bundle (prescription-order, cancellation, dispense notification) is
 // refused as the EPS API refuses it (validate.go) when a MedicationRequest
 // has intent plan or reflex-order ("MedicationRequest.intent must be

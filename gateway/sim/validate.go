@@ -55,11 +55,23 @@ func valueIssue(diagnostics, expression string) fhir.Issue {
 }
 
 // messageRefusal is what the EPS API refuses of a $process-message
-// Bundle before it reaches Spine: its own checks (messageIssues), else
-// what its translation cannot write as v3 (translationIssue). EPS answers
+// Bundle before it reaches Spine: an event it does not take, what its
+// checks throw on (roleIdentifierIssue, courseOfTherapyIssue), its own
+// checks (messageIssues), else what its translation cannot write as v3
+// (translationIssue). EPS answers
 // either with HTTP 400 and these issues, and the message changes
 // nothing. None: it passes.
 func messageRefusal(m *message) []fhir.Issue {
+	switch m.event {
+	case fhir.EventPrescriptionOrder, fhir.EventPrescriptionOrderUpdate, fhir.EventDispenseNotification:
+	default:
+		// EPS checks the event first and answers nothing else
+		// (bundle-validator.ts, verifyBundle; messageTypeIssue).
+		return []fhir.Issue{{Severity: "fatal", Code: "value",
+			Diagnostics: "MessageHeader.eventCoding.code must be one of: " + fhir.EventPrescriptionOrder + ", " +
+				fhir.EventPrescriptionOrderUpdate + ", " + fhir.EventDispenseNotification + ".",
+			Expression: []string{"Bundle.entry.resource.ofType(MessageHeader).eventCoding.code"}}}
+	}
 	if is := roleIdentifierIssue(m); is != nil {
 		return []fhir.Issue{*is}
 	}

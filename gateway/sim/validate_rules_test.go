@@ -583,3 +583,27 @@ func TestRoleReferencesAsEPS(t *testing.T) {
 	}
 	runRuleCases(t, api, cases)
 }
+
+// TestMessageEventAsEPS: the EPS API answers a $process-message Bundle of
+// an event it does not take with one fatal issue naming the three it
+// takes, before any other check (bundle-validator.ts, messageTypeIssue).
+// Before, the simulator answered an INVALID_VALUE error of its own
+// wording ("unsupported MessageHeader.eventCoding ...").
+func TestMessageEventAsEPS(t *testing.T) {
+	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
+	api := base + DefaultBasePath
+	p := newRx(t, 100, "FH542")
+	event := func(code string) []byte {
+		return editFixture(t, "prescription-order.json", p.repl(nil), func(b map[string]any) {
+			entryOf(b, 0)["eventCoding"].(map[string]any)["code"] = code
+			entryOf(b, 1)["intent"] = "plan" // checked after the event: not reported
+		})
+	}
+	wrongEvent := fhir.Issue{Severity: "fatal", Code: "value",
+		Diagnostics: "MessageHeader.eventCoding.code must be one of: prescription-order, prescription-order-update, dispense-notification.",
+		Expression:  []string{"Bundle.entry.resource.ofType(MessageHeader).eventCoding.code"}}
+	runRuleCases(t, api, []ruleCase{
+		{"prescription-order-response", "/$process-message", event("prescription-order-response"), []fhir.Issue{wrongEvent}},
+		{"porxgate's rebuild dispense history", "/$process-message", event("rebuild-dispense-history"), []fhir.Issue{wrongEvent}},
+	})
+}
