@@ -110,8 +110,13 @@
 // reference, or a dispensing Organization without the
 // Extension-ODS-OrganisationRelationships reimbursementAuthority ("The
 // dispense notification is missing the reimbursement authority and it
-// should be provided."); and as its translation refuses items not
-// dispensed for different reasons (INVALID_VALUE, severity error). A
+// should be provided."); and as its translation refuses one without
+// exactly one prescription-dispense-item-number on each
+// MedicationDispense, one Extension-EPS-TaskBusinessStatus (the
+// prescription status) on the first, one medicationdispense-type coding
+// (the item status) on each (one fatal issue, TOO_FEW_VALUES_SUBMITTED
+// or TOO_MANY_VALUES_SUBMITTED, naming where), or items not dispensed
+// for different reasons (INVALID_VALUE, severity error). A
 // cancellation whose
 // requester's or responsible party's PractitionerRole names a Practitioner
 // without exactly one sds-user-id identifier (a professional code alone,

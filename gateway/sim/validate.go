@@ -341,7 +341,57 @@ func translationIssue(m *message) *fhir.Issue {
 	case fhir.EventPrescriptionOrderUpdate:
 		return cancelPersonIssue(m)
 	case fhir.EventDispenseNotification:
+		if is := dispenseStatusIssue(m); is != nil {
+			return is
+		}
 		return nonDispensingReasonIssue(m)
+	}
+	return nil
+}
+
+// extTaskBusinessStatus is the prescription status a dispense
+// notification's first MedicationDispense carries.
+const extTaskBusinessStatus = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatus"
+
+// dispenseStatusIssue is the EPS API's refusal of a dispense notification
+// its translation cannot write for want of an id or a status it reads
+// with onlyElement (dispense-notification.ts), in the order it reads
+// them: each MedicationDispense's one prescription-dispense-item-number,
+// the first's one Extension-EPS-TaskBusinessStatus (the prescription
+// status), each one's one medicationdispense-type coding (its item
+// status). One fatal issue (onlyElementIssue); nil when it translates.
+func dispenseStatusIssue(m *message) *fhir.Issue {
+	mds := fhir.EntriesOf[*fhir.MedicationDispense](m.bundle)
+	if len(mds) == 0 {
+		return nil
+	}
+	for _, md := range mds {
+		if is := onlyIdentifierIssue(md.Identifier, fhir.SystemDispenseItemID, "MedicationDispense.identifier", true); is != nil {
+			return is
+		}
+	}
+	n := 0
+	for _, x := range mds[0].Extension {
+		if x.URL == extTaskBusinessStatus {
+			n++
+		}
+	}
+	if is := onlyElementIssue(mds[0].Extension == nil, n, "url == '"+extTaskBusinessStatus+"'", "MedicationDispense.extension", true); is != nil {
+		return is
+	}
+	for _, md := range mds {
+		n, codings := 0, []fhir.Coding(nil)
+		if md.Type != nil {
+			codings = md.Type.Coding
+		}
+		for _, c := range codings {
+			if c.System == fhir.CodeSystemMedicationDispenseType {
+				n++
+			}
+		}
+		if is := onlyElementIssue(false, n, "system == '"+fhir.CodeSystemMedicationDispenseType+"'", "MedicationDispense.type.coding", true); is != nil {
+			return is
+		}
 	}
 	return nil
 }
@@ -679,14 +729,22 @@ func onlyIdentifierIssue(ids []fhir.Identifier, system, path string, required bo
 			n++
 		}
 	}
+	return onlyElementIssue(ids == nil, n, "system == '"+system+"'", path, required)
+}
+
+// onlyElementIssue is the EPS API's refusal where it takes exactly one
+// element matching what (onlyElement; with required false,
+// onlyElementOrNull) of a list (missing: none at all) holding n: the
+// fatal issue it answers its throw with, nil when it takes one.
+func onlyElementIssue(missing bool, n int, what, path string, required bool) *fhir.Issue {
 	code, display := "", ""
 	switch {
-	case ids == nil && required:
+	case missing && required:
 		code, display = "INVALID_VALUE", "Required field missing."
 	case n == 0 && required:
-		code, display = "TOO_FEW_VALUES_SUBMITTED", "Too few values submitted. Expected 1 element where system == '"+system+"'."
+		code, display = "TOO_FEW_VALUES_SUBMITTED", "Too few values submitted. Expected 1 element where "+what+"."
 	case n > 1:
-		code, display = "TOO_MANY_VALUES_SUBMITTED", "Too many values submitted. Expected 1 element where system == '"+system+"'."
+		code, display = "TOO_MANY_VALUES_SUBMITTED", "Too many values submitted. Expected 1 element where "+what+"."
 	default:
 		return nil
 	}

@@ -290,8 +290,10 @@ func TestDispenseRulesAsEPS(t *testing.T) {
 		return func(b map[string]any) { entryOf(b, i)[field] = v }
 	}
 	nonDispensing := func(i int, code string) func(b map[string]any) {
-		return set(i, "extension", []any{map[string]any{"url": extPrescriptionNonDispensing,
-			"valueCoding": map[string]any{"system": "https://fhir.nhs.uk/CodeSystem/medicationdispense-status-reason", "code": code}}})
+		return func(b map[string]any) {
+			entryOf(b, i)["extension"] = append(entryOf(b, i)["extension"].([]any), map[string]any{"url": extPrescriptionNonDispensing,
+				"valueCoding": map[string]any{"system": "https://fhir.nhs.uk/CodeSystem/medicationdispense-status-reason", "code": code}})
+		}
 	}
 	containedRole := func(b map[string]any, i int) map[string]any {
 		return entryOf(b, i)["contained"].([]any)[0].(map[string]any)
@@ -606,4 +608,48 @@ func TestMessageEventAsEPS(t *testing.T) {
 		{"prescription-order-response", "/$process-message", event("prescription-order-response"), []fhir.Issue{wrongEvent}},
 		{"porxgate's rebuild dispense history", "/$process-message", event("rebuild-dispense-history"), []fhir.Issue{wrongEvent}},
 	})
+}
+
+// TestDispenseStatusesAsEPS: the EPS API's translation of a dispense
+// notification reads with onlyElement each MedicationDispense's
+// prescription-dispense-item-number, the first's prescription status
+// (Extension-EPS-TaskBusinessStatus) and each one's item status (its one
+// medicationdispense-type coding), and throws without exactly one
+// (dispense-notification.ts): one fatal issue. Before, the simulator took
+// a notification without a prescription status, or with two dispense
+// item numbers (its own check of the item status answered in its own
+// words).
+func TestDispenseStatusesAsEPS(t *testing.T) {
+	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
+	api := base + DefaultBasePath
+	p := newRx(t, 110, "FH542")
+	post := poster(t, api, p)
+	post("/$process-message", "prescription-order.json", nil).want(t, http.StatusOK, "informational")
+	post("/Task/$release", "release-nominated.json", nil).want(t, http.StatusOK, "")
+	dispense := func(edit func(b map[string]any)) []byte {
+		return editFixture(t, "dispense-notification.json", p.repl(map[string]string{"STATUS1": "0001", "STATUS2": "0001"}), edit)
+	}
+	fatal := func(code, display, at string) fhir.Issue {
+		return fhir.Issue{Severity: "fatal", Code: "invalid", Details: &fhir.CodeableConcept{Coding: []fhir.Coding{{
+			System: codeSystemSpineErrorR4, Code: code, Display: display}}}, Expression: []string{at}}
+	}
+	cases := []ruleCase{
+		{"no prescription status, no extension", "/$process-message", dispense(func(b map[string]any) { delete(entryOf(b, 1), "extension") }),
+			[]fhir.Issue{fatal("INVALID_VALUE", "Required field missing.", "MedicationDispense.extension")}},
+		{"no prescription status", "/$process-message", dispense(func(b map[string]any) {
+			entryOf(b, 1)["extension"] = []any{map[string]any{"url": extPrescriptionNonDispensing, "valueCoding": map[string]any{"code": "0001"}}}
+		}), []fhir.Issue{fatal("TOO_FEW_VALUES_SUBMITTED", "Too few values submitted. Expected 1 element where url == '"+extTaskBusinessStatus+"'.",
+			"MedicationDispense.extension")}},
+		{"item status in another system", "/$process-message", dispense(func(b map[string]any) {
+			entryOf(b, 2)["type"] = map[string]any{"coding": []any{map[string]any{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "FF"}}}
+		}), []fhir.Issue{fatal("TOO_FEW_VALUES_SUBMITTED", "Too few values submitted. Expected 1 element where system == '"+
+			fhir.CodeSystemMedicationDispenseType+"'.", "MedicationDispense.type.coding")}},
+		{"two dispense item numbers", "/$process-message", dispense(func(b map[string]any) {
+			ids := entryOf(b, 2)["identifier"].([]any)
+			entryOf(b, 2)["identifier"] = append(ids, ids[0])
+		}), []fhir.Issue{fatal("TOO_MANY_VALUES_SUBMITTED", "Too many values submitted. Expected 1 element where system == '"+
+			fhir.SystemDispenseItemID+"'.", "MedicationDispense.identifier")}},
+		{"taken: the prescription status on the first only", "/$process-message", dispense(func(b map[string]any) { delete(entryOf(b, 2), "extension") }), nil},
+	}
+	runRuleCases(t, api, cases)
 }
