@@ -12,6 +12,20 @@ import (
 	"github.com/porxgate/porxgate/fhir"
 )
 
+// releasedRx starts a simulator and gives it prescription n, released to
+// its nominated pharmacy: the simulator's FHIR base, the prescription
+// and a poster of its fixtures.
+func releasedRx(t *testing.T, n uint32) (string, rx, func(path, fix string, extra map[string]string) answer) {
+	t.Helper()
+	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
+	api := base + DefaultBasePath
+	p := newRx(t, n, "FH542")
+	post := poster(t, api, p)
+	post("/$process-message", "prescription-order.json", nil).want(t, http.StatusOK, "informational")
+	post("/Task/$release", "release-nominated.json", nil).want(t, http.StatusOK, "")
+	return api, p, post
+}
+
 // ruleCase is one request for a rule of the EPS API's validation: one it
 // refuses (want: the issues of EPS's 400 answer, in order), or one it
 // takes (want nil: answered 200).
@@ -272,12 +286,7 @@ func TestPrescriptionRulesAsEPS(t *testing.T) {
 // corpus's 3-Process-Request-Dispense-400_Invalid_Value was answered not
 // found, as if EPS had asked Spine.
 func TestDispenseRulesAsEPS(t *testing.T) {
-	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
-	api := base + DefaultBasePath
-	p := newRx(t, 50, "FH542")
-	post := poster(t, api, p)
-	post("/$process-message", "prescription-order.json", nil).want(t, http.StatusOK, "informational")
-	post("/Task/$release", "release-nominated.json", nil).want(t, http.StatusOK, "")
+	api, p, _ := releasedRx(t, 50)
 	dispense := func(edits ...func(b map[string]any)) []byte {
 		return editFixture(t, "dispense-notification.json", p.repl(map[string]string{"STATUS1": "0003", "STATUS2": "0004"}),
 			func(b map[string]any) {
@@ -355,12 +364,7 @@ func TestDispenseRulesAsEPS(t *testing.T) {
 // endorsement code (claim-validator.ts, verifyClaim). Before, the
 // simulator took each (200).
 func TestClaimRulesAsEPS(t *testing.T) {
-	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
-	api := base + DefaultBasePath
-	p := newRx(t, 60, "FH542")
-	post := poster(t, api, p)
-	post("/$process-message", "prescription-order.json", nil).want(t, http.StatusOK, "informational")
-	post("/Task/$release", "release-nominated.json", nil).want(t, http.StatusOK, "")
+	api, p, post := releasedRx(t, 60)
 	post("/$process-message", "dispense-notification.json", map[string]string{"STATUS1": "0001", "STATUS2": "0001"}).
 		want(t, http.StatusOK, "informational")
 	claim := func(edit func(c map[string]any)) []byte {
@@ -620,12 +624,7 @@ func TestMessageEventAsEPS(t *testing.T) {
 // item numbers (its own check of the item status answered in its own
 // words).
 func TestDispenseStatusesAsEPS(t *testing.T) {
-	_, base := startSim(t, Options{Now: func() time.Time { return t0 }})
-	api := base + DefaultBasePath
-	p := newRx(t, 110, "FH542")
-	post := poster(t, api, p)
-	post("/$process-message", "prescription-order.json", nil).want(t, http.StatusOK, "informational")
-	post("/Task/$release", "release-nominated.json", nil).want(t, http.StatusOK, "")
+	api, p, _ := releasedRx(t, 110)
 	dispense := func(edit func(b map[string]any)) []byte {
 		return editFixture(t, "dispense-notification.json", p.repl(map[string]string{"STATUS1": "0001", "STATUS2": "0001"}), edit)
 	}
