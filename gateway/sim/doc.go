@@ -154,6 +154,12 @@
 // MedicationRequest's basedOn with the issue (Extension-EPS-RepeatInformation
 // numberOfRepeatsIssued: the issues before the current one).
 //
+// Every message's id (Bundle.identifier, Task.identifier,
+// Claim.identifier) must be one identifier of system rfc4122, and a
+// withdrawal's focus likewise, as the EPS API's translation reads them
+// (getMessageId): else one fatal issue, TOO_FEW_VALUES_SUBMITTED or
+// TOO_MANY_VALUES_SUBMITTED, naming where.
+//
 // The SDS ids EPS reads to compare with the access token's are checked as
 // it reads them (validate.go, onlyIdentifierIssue): the role a release
 // (agent), Task (requester) or Claim (provider) names its dispenser by

@@ -522,6 +522,10 @@ func decodeClaim(body []byte) (ClaimRequest, error) {
 	if issues := claimIssues(c); len(issues) > 0 {
 		return ClaimRequest{}, &validationRefusal{issues: issues}
 	}
+	// The EPS API's translation reads the message id first (getMessageId).
+	if is := onlyIdentifierIssue(c.Identifier, fhir.SystemRFC4122, "Claim.identifier", true); is != nil {
+		return ClaimRequest{}, &validationRefusal{issues: []fhir.Issue{*is}}
+	}
 	req := ClaimRequest{Claimant: containedODS(c.Contained)}
 	if len(c.Identifier) > 0 {
 		req.ClaimID = c.Identifier[0].Value

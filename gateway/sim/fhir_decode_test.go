@@ -90,7 +90,8 @@ func dispenseDecoder(m *message, _ []byte) error {
 // validReturn is what the EPS API's own checks ask of a return Task
 // (taskIssues), for the Tasks that test what comes after them.
 const validReturn = `"intent":"order","status":"rejected","statusReason":{"coding":[{"system":"` + codeSystemReturnReason + `","code":"0003"}]},` +
-	`"contained":[{"resourceType":"PractitionerRole","id":"r"}],"requester":{"reference":"#r"}`
+	`"contained":[{"resourceType":"PractitionerRole","id":"r"}],"requester":{"reference":"#r"},` +
+	`"identifier":[{"system":"` + fhir.SystemRFC4122 + `","value":"t1"}]`
 
 // telecomAgent is the agent parameter the EPS API's own checks ask of a
 // release (decodeRelease), for the releases that test what comes after.
@@ -122,8 +123,9 @@ func TestDecodeResourcesMalformed(t *testing.T) {
 			`"contained":[{"resourceType":"PractitionerRole","id":"r"}],"requester":{"reference":"#r"}}`,
 			"Task.status must be one of: 'in-progress', 'rejected'."},
 		{"claim wrong type", claimDecoder, `{"resourceType":"Task"}`, "must be Claim"},
-		{"claim no prescription", claimDecoder, `{"resourceType":"Claim",` + validClaim + `,"identifier":[{"value":"c"}]}`, "shortForm"},
-		{"claim no id", claimDecoder, `{"resourceType":"Claim",` + validClaim + `,"prescription":{"extension":[{"url":"` + fhir.ExtensionGroupIdentifier + `","extension":[{"url":"shortForm","valueIdentifier":{"value":"X"}}]}]}}`, "identifier"},
+		{"claim no prescription", claimDecoder, `{"resourceType":"Claim",` + validClaim + `,"identifier":[{"system":"` + fhir.SystemRFC4122 + `","value":"c"}]}`, "shortForm"},
+		// EPS reads the message id with onlyElement: "Required field missing."
+		{"claim no id", claimDecoder, `{"resourceType":"Claim",` + validClaim + `,"prescription":{"extension":[{"url":"` + fhir.ExtensionGroupIdentifier + `","extension":[{"url":"shortForm","valueIdentifier":{"value":"X"}}]}]}}`, "Required field missing."},
 		{"claim without insurance", claimDecoder, `{"resourceType":"Claim"}`, "Expected 1 item(s) in Claim.insurance, but received 0."},
 	}
 	for _, tt := range tests {

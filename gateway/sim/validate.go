@@ -333,8 +333,14 @@ func conflictingMedicationIssue(resource string) fhir.Issue {
 
 // translationIssue is the EPS API's refusal of a message its
 // translation to v3 cannot write: the first of its translation errors,
-// one issue (processing-errors.ts). nil when it translates.
+// one issue (processing-errors.ts), the message id (Bundle.identifier,
+// one of system rfc4122, getMessageId) first. nil when it translates.
 func translationIssue(m *message) *fhir.Issue {
+	if id := m.bundle.Identifier; id != nil {
+		if is := onlyIdentifierIssue([]fhir.Identifier{*id}, fhir.SystemRFC4122, "Bundle.identifier", true); is != nil {
+			return is
+		}
+	}
 	switch m.event {
 	case fhir.EventPrescriptionOrder:
 		return prescriberTelecomIssue(m)
@@ -968,11 +974,17 @@ func endorsed(c *fhir.Claim) bool {
 
 // taskTranslationIssue is the EPS API's refusal of a Task that passes
 // its checks but that its translation cannot write (withdraw.ts,
-// return.ts): a withdrawal's requester role must name its organisation
-// by a reference to a contained Organization, a return's, when it names
-// one by reference, likewise; the organisation is the v3 author's
-// representedOrganization. nil when it translates.
+// return.ts): the message id (Task.identifier) one of system rfc4122; a
+// withdrawal's requester role must name its organisation by a reference
+// to a contained Organization, a return's, when it names one by
+// reference, likewise (the organisation is the v3 author's
+// representedOrganization); a withdrawal names the notification it
+// withdraws by an rfc4122 identifier (Task.focus.identifier). nil when it
+// translates.
 func taskTranslationIssue(t *fhir.Task) *fhir.Issue {
+	if is := onlyIdentifierIssue(t.Identifier, fhir.SystemRFC4122, "Task.identifier", true); is != nil {
+		return is
+	}
 	role := containedRole(t.Contained, t.Requester.Reference)
 	withdraw := t.Status == "in-progress"
 	if role.Organization == nil || role.Organization.Reference == "" {
@@ -983,13 +995,17 @@ func taskTranslationIssue(t *fhir.Task) *fhir.Issue {
 		return &is
 	}
 	id, _ := strings.CutPrefix(role.Organization.Reference, "#")
-	for _, r := range t.Contained {
-		if o, ok := r.(*fhir.Organization); ok && o.ID == id {
-			return nil
-		}
+	if !slices.ContainsFunc(t.Contained, func(r fhir.Resource) bool {
+		o, ok := r.(*fhir.Organization)
+		return ok && o.ID == id
+	}) {
+		is := translationFatal("Contained resource with reference "+role.Organization.Reference+" not found", "")
+		return &is
 	}
-	is := translationFatal("Contained resource with reference "+role.Organization.Reference+" not found", "")
-	return &is
+	if withdraw && t.Focus != nil && t.Focus.Identifier != nil {
+		return onlyIdentifierIssue([]fhir.Identifier{*t.Focus.Identifier}, fhir.SystemRFC4122, "Task.focus.identifier", true)
+	}
+	return nil
 }
 
 // translationFatal is the EPS API's answer to a FHIR request its

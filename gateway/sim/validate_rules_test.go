@@ -652,3 +652,46 @@ func TestDispenseStatusesAsEPS(t *testing.T) {
 	}
 	runRuleCases(t, api, cases)
 }
+
+// TestMessageIDsAsEPS: the EPS API's translation reads every message's
+// id first, the one identifier of system rfc4122 (getMessageId:
+// Bundle.identifier, Task.identifier, Claim.identifier), and a
+// withdrawal's focus, the notification it withdraws, likewise; it throws
+// without exactly one: one fatal issue naming where. Before, the
+// simulator took such messages, keeping their ids for its duplicate
+// check whatever their system.
+func TestMessageIDsAsEPS(t *testing.T) {
+	api, p, post := releasedRx(t, 120)
+	post("/$process-message", "dispense-notification.json", map[string]string{"STATUS1": "0003", "STATUS2": "0004", "MESSAGEID": "d1"}).
+		want(t, http.StatusOK, "informational")
+	fatal := func(code, at string) fhir.Issue {
+		n := "few"
+		if code == "TOO_MANY_VALUES_SUBMITTED" {
+			n = "many"
+		}
+		return fhir.Issue{Severity: "fatal", Code: "invalid", Details: &fhir.CodeableConcept{Coding: []fhir.Coding{{
+			System: codeSystemSpineErrorR4, Code: code,
+			Display: "Too " + n + " values submitted. Expected 1 element where system == '" + fhir.SystemRFC4122 + "'."}}},
+			Expression: []string{at}}
+	}
+	otherSystem := map[string]any{"system": "https://fhir.nhs.uk/Id/prescription", "value": "5a0c9a3e-5b0e-4d4a-9a58-0d4e0c0b1f11"}
+	cases := []ruleCase{
+		{"prescription-order id of another system", "/$process-message", editFixture(t, "prescription-order.json", newRx(t, 121, "FH542").repl(nil),
+			func(b map[string]any) { b["identifier"] = otherSystem }), []fhir.Issue{fatal("TOO_FEW_VALUES_SUBMITTED", "Bundle.identifier")}},
+		{"dispense notification id of another system", "/$process-message", editFixture(t, "dispense-notification.json",
+			p.repl(map[string]string{"STATUS1": "0001", "STATUS2": "0001"}), func(b map[string]any) { b["identifier"] = otherSystem }),
+			[]fhir.Issue{fatal("TOO_FEW_VALUES_SUBMITTED", "Bundle.identifier")}},
+		{"return id of another system", "/Task", editFixture(t, "return.json", p.repl(nil), func(m map[string]any) {
+			m["identifier"] = []any{otherSystem}
+		}), []fhir.Issue{fatal("TOO_FEW_VALUES_SUBMITTED", "Task.identifier")}},
+		{"withdrawal of a notification named in another system", "/Task", editFixture(t, "withdraw.json", p.repl(map[string]string{"FOCUSID": "d1"}),
+			func(m map[string]any) { m["focus"].(map[string]any)["identifier"] = otherSystem }),
+			[]fhir.Issue{fatal("TOO_FEW_VALUES_SUBMITTED", "Task.focus.identifier")}},
+		{"claim of two ids", "/Claim", editFixture(t, "claim.json", p.repl(nil), func(c map[string]any) {
+			ids := c["identifier"].([]any)
+			c["identifier"] = append(ids, map[string]any{"system": fhir.SystemRFC4122, "value": "c0000000-0000-4000-8000-000000000002"})
+		}), []fhir.Issue{fatal("TOO_MANY_VALUES_SUBMITTED", "Claim.identifier")}},
+		{"taken: withdrawal of d1", "/Task", fixture(t, "withdraw.json", p.repl(map[string]string{"FOCUSID": "d1"})), nil},
+	}
+	runRuleCases(t, api, cases)
+}
