@@ -91,17 +91,14 @@ func messageRefusal(m *message) []fhir.Issue {
 
 // messageIssues are the EPS API's own checks of a $process-message Bundle
 // of an event it takes, made before it reaches Spine (bundle-validator.ts,
-// verifyBundle): the common ones (telecomIssues), then those of a
-// prescription-order (prescriptionIssues) or a prescription-order-update
-// (cancellationIssues). EPS answers them with
+// verifyBundle), in its order: the common ones (medicationRequestIssues,
+// telecomIssues, roleReferenceIssues), then those of a prescription-order
+// (prescriptionIssues), a prescription-order-update (cancellationIssues)
+// or a dispense notification (dispenseIssues). EPS answers them with
 // HTTP 400 and these issues, and the message changes nothing.
 func messageIssues(m *message) []fhir.Issue {
-	var common []fhir.Issue
-	switch m.event {
-	case fhir.EventPrescriptionOrder, fhir.EventDispenseNotification, fhir.EventPrescriptionOrderUpdate:
-		common = append(medicationRequestIssues(m), telecomIssues(m)...)
-		common = append(common, roleReferenceIssues(m)...)
-	}
+	common := append(medicationRequestIssues(m), telecomIssues(m)...)
+	common = append(common, roleReferenceIssues(m)...)
 	switch m.event {
 	case fhir.EventPrescriptionOrder:
 		return append(common, prescriptionIssues(m)...)
