@@ -30,9 +30,11 @@
 //	                             code, the statusReason's code system, a practitioner by
 //	                             reference) is answered as they answer it: 400, an issue
 //	                             each; one whose requester is no reference to a contained
-//	                             PractitionerRole, or a withdrawal whose role names no
-//	                             contained Organization, as EPS throws it: one fatal issue
-//	                             coded INVALID_VALUE
+//	                             PractitionerRole, or a withdrawal whose role names its
+//	                             Organization other than by a reference to a contained one,
+//	                             as EPS throws it: one fatal issue coded INVALID_VALUE; one
+//	                             without a requester, or a withdrawal whose role names no
+//	                             Organization, as EPS fails on it: 500 SERVER_ERROR
 //	POST base/Claim              claim, or claim amendment (replacementOf); one the EPS
 //	                             API's own checks refuse (not exactly one insurance, an
 //	                             authority other than T1450 or RQFZ1, the provider role's

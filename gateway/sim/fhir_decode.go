@@ -454,8 +454,20 @@ func decodeTask(body []byte) (taskAction, error) {
 	if err != nil {
 		return taskAction{}, err
 	}
+	// EPS fails (HTTP 500) reading a requester, or a withdrawal's
+	// requester's organisation, that is not there (isReference of
+	// undefined): the gateway refuses such Tasks before sending them
+	// (mapping/task, EPSCannotTake).
+	if t.Requester == nil {
+		return taskAction{}, serverError()
+	}
 	if issues := taskIssues(t); len(issues) > 0 {
 		return taskAction{}, &validationRefusal{issues: issues}
+	}
+	if t.Status == "in-progress" {
+		if role := containedRole(t.Contained, t.Requester.Reference); role != nil && role.Organization == nil {
+			return taskAction{}, serverError()
+		}
 	}
 	if is := taskTranslationIssue(t); is != nil {
 		return taskAction{}, &validationRefusal{issues: []fhir.Issue{*is}}

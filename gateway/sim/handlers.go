@@ -49,11 +49,15 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 }
 
 // decodeRefusal answers a request that did not decode: with the EPS
-// API's own issues for a *validationRefusal, else an INVALID_VALUE issue
-// (HTTP 400 either way).
+// API's own issues (and status, 400 unless it says) for a
+// *validationRefusal, else an INVALID_VALUE issue (HTTP 400).
 func decodeRefusal(err error, now time.Time) reply {
 	if vr := (*validationRefusal)(nil); errors.As(err, &vr) {
-		return fhirReply(http.StatusBadRequest, fhirAnswer(outcome(now, vr.issues...)))
+		status := http.StatusBadRequest
+		if vr.status != 0 {
+			status = vr.status
+		}
+		return fhirReply(status, fhirAnswer(outcome(now, vr.issues...)))
 	}
 	return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
 }

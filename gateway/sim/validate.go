@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +33,23 @@ const (
 // it reaches Spine: answered with HTTP 400 and these issues.
 type validationRefusal struct {
 	issues []fhir.Issue
+	// status is the HTTP status EPS answers with: 0 for 400, or
+	// http.StatusInternalServerError where EPS fails on the request
+	// (serverErrorIssue).
+	status int
+}
+
+// serverErrorIssue is the EPS API's answer, with HTTP 500, to a request
+// it fails on unhandled, as it does reading a field it takes for granted
+// that is missing (server-extensions.ts, fatalResponse).
+func serverErrorIssue() fhir.Issue {
+	return codedIssue("fatal", "exception", "https://fhir.nhs.uk/CodeSystem/http-error-codes", "SERVER_ERROR",
+		"500: The Server has encountered an error processing the request.")
+}
+
+// serverError is a refusal EPS answers with HTTP 500 (serverErrorIssue).
+func serverError() *validationRefusal {
+	return &validationRefusal{issues: []fhir.Issue{serverErrorIssue()}, status: http.StatusInternalServerError}
 }
 
 // Error implements error: the issues' diagnostics (else their coding's
@@ -861,7 +879,8 @@ func partyRefs(mr *fhir.MedicationRequest) []string {
 // reaches Spine (task-validator.ts, verifyTask; validation-errors.ts for
 // the wording): intent order; a requester that is a reference to a
 // contained PractitionerRole (else EPS throws, and that fatal issue is
-// the whole answer), which names its Practitioner by identifier, not by
+// the whole answer; without a requester at all it fails, HTTP 500, which
+// decodeTask answers), which names its Practitioner by identifier, not by
 // reference; status in-progress (a withdrawal: code abort, a
 // statusReason in the withdrawal reasons) or rejected (a return: a
 // statusReason in the return reasons).
@@ -973,8 +992,9 @@ func endorsed(c *fhir.Claim) bool {
 // its checks but that its translation cannot write (withdraw.ts,
 // return.ts): the message id (Task.identifier) one of system rfc4122; a
 // withdrawal's requester role must name its organisation by a reference
-// to a contained Organization, a return's, when it names one by
-// reference, likewise (the organisation is the v3 author's
+// to a contained Organization (EPS fails, HTTP 500, on a role naming
+// none: decodeTask), a return's, when it names one by reference,
+// likewise (the organisation is the v3 author's
 // representedOrganization); a withdrawal names the notification it
 // withdraws by an rfc4122 identifier (Task.focus.identifier). nil when it
 // translates.

@@ -49,14 +49,14 @@ func runRuleCases(t *testing.T, api string, cases []ruleCase) {
 				}
 				return
 			}
-			a.wantIssues(t, tc.want...)
+			a.wantIssuesStatus(t, http.StatusBadRequest, tc.want...)
 		})
 	}
 }
 
-// wantIssues fails t unless a is a 400 OperationOutcome of exactly these
-// issues, in this order.
-func (a answer) wantIssues(t *testing.T, want ...fhir.Issue) {
+// wantIssuesStatus fails t unless a is an OperationOutcome of exactly
+// these issues, in this order, answered with status.
+func (a answer) wantIssuesStatus(t *testing.T, status int, want ...fhir.Issue) {
 	t.Helper()
 	var got struct {
 		ResourceType string       `json:"resourceType"`
@@ -65,9 +65,9 @@ func (a answer) wantIssues(t *testing.T, want ...fhir.Issue) {
 	if err := json.Unmarshal(a.body, &got); err != nil {
 		t.Fatalf("answer %d does not decode: %v: %s", a.status, err, a.body)
 	}
-	if a.status != http.StatusBadRequest || got.ResourceType != "OperationOutcome" || !reflect.DeepEqual(got.Issue, want) {
+	if a.status != status || got.ResourceType != "OperationOutcome" || !reflect.DeepEqual(got.Issue, want) {
 		w, _ := json.Marshal(want)
-		t.Fatalf("answer %d: %s\nwant 400 with issues %s", a.status, a.body, w)
+		t.Fatalf("answer %d: %s\nwant %d with issues %s", a.status, a.body, status, w)
 	}
 }
 
@@ -439,15 +439,25 @@ func TestTaskRequesterAsEPS(t *testing.T) {
 		return is
 	}
 	notReference := fatal("task.requester should be a reference to contained.practitionerRole", "task.requester")
+	byIdentifier := map[string]any{"identifier": map[string]any{"system": fhir.SystemSDSRoleProfile, "value": "555086718101"}}
+	serverError := []fhir.Issue{{Severity: "fatal", Code: "exception", Details: &fhir.CodeableConcept{Coding: []fhir.Coding{{
+		System: "https://fhir.nhs.uk/CodeSystem/http-error-codes", Code: "SERVER_ERROR",
+		Display: "500: The Server has encountered an error processing the request."}}}}}
+	// EPS fails on what it takes for granted (isReference of undefined).
+	for name, body := range map[string][]byte{
+		"withdrawal without requester":                task("withdraw.json", func(m map[string]any) { delete(m, "requester") }),
+		"withdrawal whose role names no organisation": task("withdraw.json", func(m map[string]any) { delete(role(m), "organization") }),
+	} {
+		t.Run(name, func(t *testing.T) {
+			do(t, http.MethodPost, api+"/Task", body, nil).wantIssuesStatus(t, http.StatusInternalServerError, serverError...)
+		})
+	}
 	cases := []ruleCase{
-		{"withdrawal without requester", "/Task", task("withdraw.json", func(m map[string]any) { delete(m, "requester") }),
+		{"return with requester by identifier", "/Task", task("return.json", func(m map[string]any) { m["requester"] = byIdentifier }),
 			[]fhir.Issue{notReference}},
-		{"return with requester by identifier", "/Task", task("return.json", func(m map[string]any) {
-			m["requester"] = map[string]any{"identifier": map[string]any{"system": fhir.SystemSDSRoleProfile, "value": "555086718101"}}
-		}), []fhir.Issue{notReference}},
-		{"intent proposal without requester: the throw alone", "/Task", task("withdraw.json", func(m map[string]any) {
+		{"intent proposal, requester by identifier: the throw alone", "/Task", task("withdraw.json", func(m map[string]any) {
 			m["intent"] = "proposal"
-			delete(m, "requester")
+			m["requester"] = byIdentifier
 		}), []fhir.Issue{notReference}},
 		{"requester not contained", "/Task", task("withdraw.json", func(m map[string]any) { m["requester"] = map[string]any{"reference": "#nobody"} }),
 			[]fhir.Issue{fatal("Contained resource with reference #nobody not found", "")}},
@@ -455,8 +465,9 @@ func TestTaskRequesterAsEPS(t *testing.T) {
 			role(m)["practitioner"] = map[string]any{"reference": "urn:uuid:prac"}
 		}), []fhir.Issue{{Severity: "error", Code: "invalid",
 			Diagnostics: `Task.contained("PractitionerRole").practitioner populated incorrectly. Please populate with Identifier and Display.`}}},
-		{"withdrawal whose role names no organisation", "/Task", task("withdraw.json", func(m map[string]any) { delete(role(m), "organization") }),
-			[]fhir.Issue{fatal("practitionerRole.organization should be a Reference", `task.contained("PractitionerRole").organization`)}},
+		{"withdrawal whose role names its organisation by identifier", "/Task", task("withdraw.json", func(m map[string]any) {
+			role(m)["organization"] = map[string]any{"identifier": map[string]any{"system": fhir.SystemODS, "value": "FH542"}}
+		}), []fhir.Issue{fatal("practitionerRole.organization should be a Reference", `task.contained("PractitionerRole").organization`)}},
 		{"withdrawal whose organisation is not contained", "/Task", task("withdraw.json", func(m map[string]any) {
 			role(m)["organization"] = map[string]any{"reference": "#gone"}
 		}), []fhir.Issue{fatal("Contained resource with reference #gone not found", "")}},
