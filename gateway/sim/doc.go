@@ -107,7 +107,8 @@
 // as EPS throws it. A dispense notification is refused as the EPS API's
 // verifyDispenseBundle refuses it: MedicationDispenses disagreeing on
 // whenHandedOver, the patient's NHS number, the repeat information or
-// the performer, one without a performer, one naming its medicine both
+// the performer, one of no performer (none at all: 500 SERVER_ERROR, as
+// EPS fails on it), one naming its medicine both
 // ways, a performer's PractitionerRole naming its Practitioner by
 // reference, or a dispensing Organization without the
 // Extension-ODS-OrganisationRelationships reimbursementAuthority ("The

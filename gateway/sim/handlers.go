@@ -20,7 +20,7 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
 	}
 	if issues := messageRefusal(m); len(issues) > 0 {
-		return fhirReply(http.StatusBadRequest, fhirAnswer(outcome(now, issues...)))
+		return fhirReply(refusalStatus(issues), fhirAnswer(outcome(now, issues...)))
 	}
 	switch m.event {
 	case fhir.EventPrescriptionOrder:
@@ -49,15 +49,11 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 }
 
 // decodeRefusal answers a request that did not decode: with the EPS
-// API's own issues (and status, 400 unless it says) for a
-// *validationRefusal, else an INVALID_VALUE issue (HTTP 400).
+// API's own issues for a *validationRefusal (HTTP 400, or 500 for its
+// failure, refusalStatus), else an INVALID_VALUE issue (HTTP 400).
 func decodeRefusal(err error, now time.Time) reply {
 	if vr := (*validationRefusal)(nil); errors.As(err, &vr) {
-		status := http.StatusBadRequest
-		if vr.status != 0 {
-			status = vr.status
-		}
-		return fhirReply(status, fhirAnswer(outcome(now, vr.issues...)))
+		return fhirReply(refusalStatus(vr.issues), fhirAnswer(outcome(now, vr.issues...)))
 	}
 	return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
 }

@@ -33,10 +33,15 @@ const (
 // it reaches Spine: answered with HTTP 400 and these issues.
 type validationRefusal struct {
 	issues []fhir.Issue
-	// status is the HTTP status EPS answers with: 0 for 400, or
-	// http.StatusInternalServerError where EPS fails on the request
-	// (serverErrorIssue).
-	status int
+}
+
+// refusalStatus is the HTTP status EPS answers a refusal of these issues
+// with: 500 for its failure (serverErrorIssue), else 400.
+func refusalStatus(issues []fhir.Issue) int {
+	if len(issues) == 1 && issues[0].Code == "exception" {
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
 }
 
 // serverErrorIssue is the EPS API's answer, with HTTP 500, to a request
@@ -49,7 +54,7 @@ func serverErrorIssue() fhir.Issue {
 
 // serverError is a refusal EPS answers with HTTP 500 (serverErrorIssue).
 func serverError() *validationRefusal {
-	return &validationRefusal{issues: []fhir.Issue{serverErrorIssue()}, status: http.StatusInternalServerError}
+	return &validationRefusal{issues: []fhir.Issue{serverErrorIssue()}}
 }
 
 // Error implements error: the issues' diagnostics (else their coding's
@@ -74,7 +79,8 @@ func valueIssue(diagnostics, expression string) fhir.Issue {
 
 // messageRefusal is what the EPS API refuses of a $process-message
 // Bundle before it reaches Spine: an event it does not take, what its
-// checks throw on (roleIdentifierIssue, courseOfTherapyIssue), its own
+// checks throw or fail on (roleIdentifierIssue, a MedicationDispense
+// without performer, courseOfTherapyIssue), its own
 // checks (messageIssues), else what its translation cannot write as v3
 // (translationIssue). EPS answers
 // either with HTTP 400 and these issues, and the message changes
@@ -92,6 +98,12 @@ func messageRefusal(m *message) []fhir.Issue {
 	}
 	if is := roleIdentifierIssue(m); is != nil {
 		return []fhir.Issue{*is}
+	}
+	if m.event == fhir.EventDispenseNotification && slices.ContainsFunc(fhir.EntriesOf[*fhir.MedicationDispense](m.bundle),
+		func(md *fhir.MedicationDispense) bool { return md.Performer == nil }) {
+		// EPS reads every performer list unchecked (verifyDispenseBundle,
+		// m.performer.map): it fails on a MedicationDispense without one.
+		return []fhir.Issue{serverErrorIssue()}
 	}
 	if m.event == fhir.EventPrescriptionOrder {
 		if is := courseOfTherapyIssue(m); is != nil {
@@ -163,7 +175,7 @@ func dispenseIssues(m *message) []fhir.Issue {
 		fhirPathValues(rawEntriesOf(m.body, "MedicationDispense"), "performer.actor")); is != nil {
 		out = append(out, *is)
 	}
-	if slices.ContainsFunc(mds, func(md *fhir.MedicationDispense) bool { return len(md.Performer) == 0 }) {
+	if slices.ContainsFunc(mds, func(md *fhir.MedicationDispense) bool { return len(md.Performer) == 0 }) { // performer: []
 		out = append(out, valueIssue("Expected MedicationDispense to have a value for performer.ofType(PractitionerRole).",
 			mdPath+".performer.ofType(PractitionerRole)"))
 	}

@@ -336,7 +336,7 @@ func TestDispenseRulesAsEPS(t *testing.T) {
 			entryOf(b, 2)["contained"] = append(entryOf(b, 2)["contained"].([]any), other)
 			set(2, "performer", []any{map[string]any{"actor": map[string]any{"reference": "#other"}}})(b)
 		}), []fhir.Issue{inconsistent("performer", `[{"reference":"#performer"},{"reference":"#other"}]`)}},
-		{"an item without performer", "/$process-message", dispense(set(2, "performer", []any{})),
+		{"an item of no performer", "/$process-message", dispense(set(2, "performer", []any{})),
 			[]fhir.Issue{valueIssue("Expected MedicationDispense to have a value for performer.ofType(PractitionerRole).",
 				mdPath+".performer.ofType(PractitionerRole)")}},
 		{"medication both ways", "/$process-message", dispense(
@@ -355,6 +355,11 @@ func TestDispenseRulesAsEPS(t *testing.T) {
 			func(b map[string]any) { b["identifier"].(map[string]any)["value"] = "d-taken" }), nil},
 	}
 	runRuleCases(t, api, cases)
+	// Without a performer list at all, EPS fails (m.performer.map).
+	do(t, http.MethodPost, api+"/$process-message", dispense(func(b map[string]any) {
+		delete(entryOf(b, 2), "performer")
+		entryOf(b, 1)["whenHandedOver"] = "2025-03-01T10:00:00+00:00" // not reported: EPS fails first
+	}), nil).wantIssuesStatus(t, http.StatusInternalServerError, serverErrorIssue())
 }
 
 // TestClaimRulesAsEPS: the EPS API refuses, before it reaches Spine, a
