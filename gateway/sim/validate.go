@@ -495,7 +495,7 @@ func prescriptionIssues(m *message) []fhir.Issue {
 	}
 	out := consistencyIssues(m, "MedicationRequest", prescriptionConsistentPaths)
 	out = append(out, primaryCareIssues(m)...)
-	if gmpIssue(m, mrs[0]) {
+	if requesterHasGMP(m, mrs[0]) {
 		out = append(out, fhir.Issue{Severity: "error", Code: "value",
 			Diagnostics: "Bundle resource Practitioner.identifier expected exactly one professional code from GMC|NMC|GPhC|HCPC|professional-code."})
 	}
@@ -574,11 +574,11 @@ func repeatDispensingIssues(m *message, mrs []*fhir.MedicationRequest) []fhir.Is
 	return out
 }
 
-// gmpIssue reports whether the first MedicationRequest's requester's
+// requesterHasGMP reports whether the first MedicationRequest's requester's
 // Practitioner (by reference, or the identifier the role names it by)
 // carries a gmp-number, which the EPS API refuses: a prescriber is named
 // by a professional code (GMC, NMC, GPhC, HCPC).
-func gmpIssue(m *message, mr *fhir.MedicationRequest) bool {
+func requesterHasGMP(m *message, mr *fhir.MedicationRequest) bool {
 	if mr.Requester == nil {
 		return false
 	}
