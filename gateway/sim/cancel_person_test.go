@@ -55,18 +55,21 @@ func TestCancellationPeopleNeedSDSUserIDs(t *testing.T) {
 		body    []byte
 		code    string // Spine-ErrorOrWarningCode
 		display string
+		at      string // expression
 	}{
 		{"requester with a GMC number only", withPeople([]any{gmc}, nil), "TOO_FEW_VALUES_SUBMITTED",
-			"Too few values submitted. Expected 1 element where system == 'https://fhir.nhs.uk/Id/sds-user-id'."},
+			"Too few values submitted. Expected 1 element where system == 'https://fhir.nhs.uk/Id/sds-user-id'.", "Practitioner.identifier"},
 		{"responsible party with a GMC number only", withPeople([]any{sds}, []any{gmc}), "TOO_FEW_VALUES_SUBMITTED",
-			"Too few values submitted. Expected 1 element where system == 'https://fhir.nhs.uk/Id/sds-user-id'."},
+			"Too few values submitted. Expected 1 element where system == 'https://fhir.nhs.uk/Id/sds-user-id'.", "Practitioner.identifier"},
+		// Two are refused by EPS's own checks of every Bundle's
+		// PractitionerRoles before its translation (roleIdentifierIssue).
 		{"requester with two SDS user ids", withPeople([]any{sds, sds}, nil), "TOO_MANY_VALUES_SUBMITTED",
-			"Too many values submitted. Expected 1 element where system == 'https://fhir.nhs.uk/Id/sds-user-id'."},
-		{"requester without identifiers", withPeople(nil, nil), "INVALID_VALUE", "Required field missing."},
+			"Too many values submitted. Expected 1 element where system == 'https://fhir.nhs.uk/Id/sds-user-id'.", `Bundle.entry("Practitioner").identifier`},
+		{"requester without identifiers", withPeople(nil, nil), "INVALID_VALUE", "Required field missing.", "Practitioner.identifier"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			do(t, http.MethodPost, api+"/$process-message", tt.body, nil).wantTranslationRefusal(t, tt.code, tt.display, "Practitioner.identifier")
+			do(t, http.MethodPost, api+"/$process-message", tt.body, nil).wantTranslationRefusal(t, tt.code, tt.display, tt.at)
 		})
 	}
 	if got, _ := s.State().Get(p.sf); got.Items[0].Status != ItemToBeDispensed {

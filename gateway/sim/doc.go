@@ -5,10 +5,11 @@
 // items, dispenser, pending cancellations, dispense history and claims) apart
 // from its FHIR face (Server, an http.Handler mounted at Options.BasePath,
 // default /FHIR/R4), so that a Spine-style v3 face can later share one State.
-// Decoding of incoming FHIR lives in fhir_decode.go, encoding of answers in
-// fhir_encode.go, both with the fhir package's models (the same porxgate
-// writes and reads, so the simulator has no FHIR types of its own); neither
-// touches the state.
+// Decoding of incoming FHIR lives in fhir_decode.go, the EPS API's own
+// validation of it (what EPS refuses before it reaches Spine) in
+// validate.go, encoding of answers in fhir_encode.go, all with the fhir
+// package's models (the same porxgate writes and reads, so the simulator
+// has no FHIR types of its own); none touches the state.
 //
 // Endpoints (base = Options.BasePath):
 //
@@ -26,9 +27,19 @@
 //	                             nominated, as Spine ends the nomination: another pharmacy
 //	                             takes it by its id) or withdraw (status in-progress, code
 //	                             abort); a Task the EPS API's own checks refuse (intent, status,
-//	                             code, the statusReason's code system) is answered as they
-//	                             answer it: 400, an issue of code value each
-//	POST base/Claim              claim, or claim amendment (replacementOf); an amendment
+//	                             code, the statusReason's code system, a practitioner by
+//	                             reference) is answered as they answer it: 400, an issue
+//	                             each; one whose requester is no reference to a contained
+//	                             PractitionerRole, or a withdrawal whose role names its
+//	                             Organization other than by a reference to a contained one,
+//	                             as EPS throws it: one fatal issue coded INVALID_VALUE; one
+//	                             without a requester, or a withdrawal whose role names no
+//	                             Organization, as EPS fails on it: 500 SERVER_ERROR
+//	POST base/Claim              claim, or claim amendment (replacementOf); one the EPS
+//	                             API's own checks refuse (not exactly one insurance, an
+//	                             authority other than T1450 or RQFZ1, the provider role's
+//	                             practitioner by reference, no endorsement code) is
+//	                             answered as they answer it: 400, an issue each; an amendment
 //	                             after the claim period (the 5th day of the month after
 //	                             the first claim's Claim.created, else its arrival) is
 //	                             refused 400 CLAIM_AMEND_PERIOD_ISSUE, as Spine refuses it
@@ -55,9 +66,22 @@
 // Bundle that is not exactly one MedicationRequest (one line item a
 // message), with status cancelled and a statusReason, is refused before
 // that, as the EPS API's own checks refuse it: 400, an issue (code value,
-// EPS's diagnostics) each. Before any of that, every $process-message
+// EPS's diagnostics) each. A Bundle of another event is answered first
+// and alone, as EPS answers it: one fatal issue of code value,
+// "MessageHeader.eventCoding.code must be one of: prescription-order,
+// prescription-order-update, dispense-notification.". Before any of
+// that, every $process-message
 // Bundle (prescription-order, cancellation, dispense notification) is
-// refused as the EPS API refuses it when a telecom of an Organization,
+// refused as the EPS API refuses it (validate.go) when a MedicationRequest
+// has intent plan or reflex-order ("MedicationRequest.intent must be
+// order, original-order or instance-order.", code value) or names its
+// medicine both by medicationCodeableConcept and medicationReference
+// (code structure, CONFLICTING_VALUES), when a PractitionerRole names its
+// practitioner other than by a reference to a Bundle entry (a
+// responsible party's: by reference or by identifier, not both), or its
+// organization or a healthcareService other than by reference
+// ("<field> populated incorrectly. Please populate with Reference to
+// resource within Bundle."), and when a telecom of an Organization,
 // Practitioner or PractitionerRole entry has no value or no use: 400, an
 // issue of code invalid each, "Required field
 // bundle.entry[i].resource.telecom[j].use is missing." (a v3 telecom
@@ -66,7 +90,37 @@
 // Organization has no partOf (a v3 prescription without a
 // healthCareProviderLicense) is refused the same way, "Required field
 // organization.partOf is missing.", as is one whose requester's
-// PractitionerRole names a healthcareService. A cancellation whose
+// PractitionerRole names a healthcareService. So is a prescription-order
+// as the EPS API's verifyPrescriptionBundle refuses it: its
+// MedicationRequests disagreeing on what a prescription has once
+// (groupIdentifier, category, authoredOn, subject, requester, the
+// dispenseRequest's performer, validityPeriod, expectedSupplyDuration
+// and performer site type, prescription type, responsible practitioner:
+// "Expected all MedicationRequests to have the same value for <path>.
+// Received <the values, as JSON>."), the requester's Practitioner named
+// by a gmp-number, a repeat dispensing prescription without
+// validityPeriod or expectedSupplyDuration or whose items disagree on
+// numberOfRepeatsAllowed, an item not active, two items of one line item
+// id, an item without dosage instructions or with several not each
+// sequenced (MISSING_VALUE); one mixing courses of therapy other than
+// acute and continuous is answered one fatal INVALID_VALUE issue alone,
+// as EPS throws it. A dispense notification is refused as the EPS API's
+// verifyDispenseBundle refuses it: MedicationDispenses disagreeing on
+// whenHandedOver, the patient's NHS number, the repeat information or
+// the performer, one of no performer (none at all: 500 SERVER_ERROR, as
+// EPS fails on it), one naming its medicine both
+// ways, a performer's PractitionerRole naming its Practitioner by
+// reference, or a dispensing Organization without the
+// Extension-ODS-OrganisationRelationships reimbursementAuthority ("The
+// dispense notification is missing the reimbursement authority and it
+// should be provided."); and as its translation refuses one without
+// exactly one prescription-dispense-item-number on each
+// MedicationDispense, one Extension-EPS-TaskBusinessStatus (the
+// prescription status) on the first, one medicationdispense-type coding
+// (the item status) on each (one fatal issue, TOO_FEW_VALUES_SUBMITTED
+// or TOO_MANY_VALUES_SUBMITTED, naming where), or items not dispensed
+// for different reasons (INVALID_VALUE, severity error). A
+// cancellation whose
 // requester's or responsible party's PractitionerRole names a Practitioner
 // without exactly one sds-user-id identifier (a professional code alone,
 // as a legacy cancel's agentPerson may carry) is refused as the EPS API's
@@ -102,6 +156,22 @@
 // repeat dispensing or repeat prescribing prescription, each
 // MedicationRequest's basedOn with the issue (Extension-EPS-RepeatInformation
 // numberOfRepeatsIssued: the issues before the current one).
+//
+// Every message's id (Bundle.identifier, Task.identifier,
+// Claim.identifier) must be one identifier of system rfc4122, and a
+// withdrawal's focus likewise, as the EPS API's translation reads them
+// (getMessageId): else one fatal issue, TOO_FEW_VALUES_SUBMITTED or
+// TOO_MANY_VALUES_SUBMITTED, naming where.
+//
+// The SDS ids EPS reads to compare with the access token's are checked as
+// it reads them (validate.go, onlyIdentifierIssue): the role a release
+// (agent), Task (requester) or Claim (provider) names its dispenser by
+// must name a Practitioner given by identifier by one sds-user-id, and
+// its identifiers, when it has any, must hold one sds-role-profile-id;
+// each PractitionerRole of a $process-message Bundle likewise, and the
+// Practitioner it names by reference at most one sds-user-id. EPS throws
+// on any other: one fatal issue, TOO_FEW_VALUES_SUBMITTED or
+// TOO_MANY_VALUES_SUBMITTED, naming where, the whole answer.
 //
 // When Options.PublicKey is set every FHIR endpoint requires a bearer token
 // issued by /oauth2/token; without it the FHIR endpoints are open and the

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -29,38 +27,7 @@ const (
 	maxDecodedEntries       = 1000
 	errNotBundleOfTypeMsg   = "resourceType must be Bundle of type message"
 	errNoMessageHeaderFirst = "the first entry must be a MessageHeader"
-	// Code systems of a Task's code and of a withdrawal's and a return's
-	// statusReason, as the EPS API checks them (task-validator.ts).
-	codeSystemTaskCode       = "http://hl7.org/fhir/CodeSystem/task-code"
-	codeSystemWithdrawReason = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-withdraw-reason"
-	codeSystemReturnReason   = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-return-status-reason"
-	// codeSystemSpineErrorR4 is the system the EPS API codes its own
-	// translation errors in (processing-errors.ts,
-	// toOperationOutcomeFatal): Spine-ErrorOrWarningCode under /R4/, not
-	// the fhir.CodeSystemSpineErrorOrWarning it passes Spine's errors in.
-	codeSystemSpineErrorR4 = "https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode"
 )
-
-// validationRefusal is a request the EPS API's own checks refuse before
-// it reaches Spine: answered with HTTP 400 and these issues.
-type validationRefusal struct {
-	issues []fhir.Issue
-}
-
-// Error implements error: the issues' diagnostics.
-func (v *validationRefusal) Error() string {
-	msgs := make([]string, 0, len(v.issues))
-	for _, is := range v.issues {
-		msgs = append(msgs, is.Diagnostics)
-	}
-	return strings.Join(msgs, " ")
-}
-
-// valueIssue is an issue of code value, as the EPS API's validation
-// errors are written (validation-errors.ts).
-func valueIssue(diagnostics, expression string) fhir.Issue {
-	return fhir.Issue{Severity: "error", Code: "value", Diagnostics: diagnostics, Expression: []string{expression}}
-}
 
 // firstCode returns the code of a concept's first coding in any system.
 func firstCode(cc *fhir.CodeableConcept) string {
@@ -94,6 +61,7 @@ func refValue(r *fhir.Reference) string {
 // message is a decoded FHIR message Bundle and what its MessageHeader says.
 type message struct {
 	bundle     *fhir.Bundle
+	body       []byte // the Bundle as received
 	identifier string // Bundle.identifier.value: the message id
 	event      string
 	sender     string // ODS code of MessageHeader.sender
@@ -125,7 +93,7 @@ func decodeMessage(body []byte) (*message, error) {
 	if !ok {
 		return nil, errors.New(errNoMessageHeaderFirst)
 	}
-	m := &message{bundle: b, event: mh.EventCoding.Code, sender: refValue(mh.Sender)}
+	m := &message{bundle: b, body: body, event: mh.EventCoding.Code, sender: refValue(mh.Sender)}
 	if b.Identifier != nil {
 		m.identifier = b.Identifier.Value
 	}
@@ -302,226 +270,6 @@ func (m *message) organizationName(ods string) string {
 	return first
 }
 
-// telecomIssues are the EPS API's check of every $process-message
-// Bundle's telecoms, made before it reaches Spine (bundle-validator.ts,
-// validateTelecoms; getPathedTelecoms): each telecom of an Organization,
-// a Practitioner or a PractitionerRole entry (not a contained one) needs a
-// value and a use. An issue of code invalid each, "Required field
-// bundle.entry[i].resource.telecom[j].value|use is missing.", the
-// Organizations' first, then the Practitioners', then the
-// PractitionerRoles', as EPS lists them.
-func telecomIssues(m *message) []fhir.Issue {
-	var out []fhir.Issue
-	for _, kind := range [...]string{"Organization", "Practitioner", "PractitionerRole"} {
-		for i, e := range m.bundle.Entry {
-			var telecoms []fhir.ContactPoint
-			switch r := e.Resource.(type) {
-			case *fhir.Organization:
-				if kind == "Organization" {
-					telecoms = r.Telecom
-				}
-			case *fhir.Practitioner:
-				if kind == "Practitioner" {
-					telecoms = r.Telecom
-				}
-			case *fhir.PractitionerRole:
-				if kind == "PractitionerRole" {
-					telecoms = r.Telecom
-				}
-			}
-			for j, t := range telecoms {
-				path := fmt.Sprintf("bundle.entry[%d].resource.telecom[%d]", i, j)
-				if t.Value == "" {
-					out = append(out, missingFieldIssue(path+".value"))
-				}
-				if t.Use == "" {
-					out = append(out, missingFieldIssue(path+".use"))
-				}
-			}
-		}
-	}
-	return out
-}
-
-// missingFieldIssue is the EPS API's issue for a required field missing
-// (validation-errors.ts, missingRequiredField): code invalid, no
-// expression.
-func missingFieldIssue(path string) fhir.Issue {
-	return fhir.Issue{Severity: "error", Code: "invalid", Diagnostics: "Required field " + path + " is missing."}
-}
-
-// prescriptionIssues are the EPS API's checks of a prescription-order's
-// prescribing organisation, made before it reaches Spine
-// (bundle-validator.ts, verifyPrescriptionBundle and
-// checkPrimaryCarePrescriptionResources; validation-errors.ts for the
-// wording): for a primary care prescription (an
-// Extension-DM-PrescriptionType code beginning 01 on the first
-// MedicationRequest) the requester's PractitionerRole must name no
-// healthcareService ("Unexpected field of
-// practitionerRole.healthcareService.") and the organisation must have a
-// partOf, the commissioning organisation a v3 prescription gives as the
-// healthCareProviderLicense ("Required field organization.partOf is
-// missing."): one issue of code invalid, no expression.
-func prescriptionIssues(m *message) []fhir.Issue {
-	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
-	if len(mrs) == 0 || mrs[0].Requester == nil {
-		return nil
-	}
-	role, ok := m.resolve(mrs[0].Requester.Reference).(*fhir.PractitionerRole)
-	if !ok {
-		return nil
-	}
-	invalid := func(diagnostics string) []fhir.Issue {
-		return []fhir.Issue{{Severity: "error", Code: "invalid", Diagnostics: diagnostics}}
-	}
-	if role.Organization == nil || role.Organization.Reference == "" {
-		return nil // EPS refuses that among its checks of every role, not modelled here
-	}
-	x := fhir.FindExtension(mrs[0].Extension, fhir.ExtensionPrescriptionType)
-	if x == nil || x.ValueCoding == nil || !strings.HasPrefix(x.ValueCoding.Code, "01") {
-		return nil
-	}
-	if role.HealthcareService != nil {
-		return invalid("Unexpected field of practitionerRole.healthcareService.")
-	}
-	if org, ok := m.resolve(role.Organization.Reference).(*fhir.Organization); ok && org.PartOf == nil {
-		return []fhir.Issue{missingFieldIssue("organization.partOf")}
-	}
-	return nil
-}
-
-// cancellationIssues are the EPS API's own checks of a
-// prescription-order-update, made before it reaches Spine
-// (bundle-validator.ts, verifyCancellationBundle; validation-errors.ts for
-// the wording): exactly one MedicationRequest (EPS cancels one line item a
-// message), with status cancelled and a statusReason. EPS answers them
-// with HTTP 400 and these issues.
-func cancellationIssues(m *message) []fhir.Issue {
-	const mrPath = "Bundle.entry.resource.ofType(MedicationRequest)"
-	issue := valueIssue
-	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
-	var out []fhir.Issue
-	if len(mrs) != 1 {
-		out = append(out, issue("The Bundle must contain exactly one MedicationRequest if MessageHeader.eventCoding.code is '"+
-			fhir.EventPrescriptionOrderUpdate+"'.", mrPath))
-	}
-	if slices.ContainsFunc(mrs, func(mr *fhir.MedicationRequest) bool { return mr.Status != "cancelled" }) {
-		out = append(out, issue("MedicationRequest.status must be cancelled.", mrPath+".status"))
-	}
-	if slices.ContainsFunc(mrs, func(mr *fhir.MedicationRequest) bool { return mr.StatusReason == nil }) {
-		out = append(out, issue("Expected MedicationRequest to have a value for statusReason.", mrPath+".statusReason"))
-	}
-	return out
-}
-
-// cancelPersonIssue is the EPS API's refusal of a prescription-order-update
-// it cannot translate for want of the people's SDS user ids
-// (translation/request/cancel/cancellation.ts, getAgentPersonPersonId):
-// the requester's PractitionerRole, then the responsible party's (the
-// Extension-DM-ResponsiblePractitioner, else the requester), when it
-// names a Practitioner, needs that Practitioner to carry exactly one
-// identifier of system sds-user-id, which EPS writes as the v3 cancel's
-// agentPerson id; a professional code (GMC, NMC...) alone will not do.
-// EPS answers the translation error (onlyElement) with HTTP 400 and one
-// fatal issue of code invalid, its Spine-ErrorOrWarningCode coding
-// TOO_FEW_VALUES_SUBMITTED, TOO_MANY_VALUES_SUBMITTED or (no identifier
-// at all) INVALID_VALUE (processing-errors.ts, toOperationOutcomeFatal).
-// nil when the people pass.
-func cancelPersonIssue(m *message) *fhir.Issue {
-	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
-	if len(mrs) == 0 {
-		return nil
-	}
-	for _, ref := range partyRefs(mrs[0]) {
-		role, ok := m.resolve(ref).(*fhir.PractitionerRole)
-		if !ok || role.Practitioner == nil || role.Practitioner.Reference == "" {
-			continue
-		}
-		prac, ok := m.resolve(role.Practitioner.Reference).(*fhir.Practitioner)
-		if !ok {
-			continue
-		}
-		code, display := "", ""
-		n := 0
-		for _, id := range prac.Identifier {
-			if id.System == fhir.SystemSDSUser {
-				n++
-			}
-		}
-		switch {
-		case prac.Identifier == nil:
-			code, display = "INVALID_VALUE", "Required field missing."
-		case n == 0:
-			code, display = "TOO_FEW_VALUES_SUBMITTED", "Too few values submitted. Expected 1 element where system == '"+fhir.SystemSDSUser+"'."
-		case n > 1:
-			code, display = "TOO_MANY_VALUES_SUBMITTED", "Too many values submitted. Expected 1 element where system == '"+fhir.SystemSDSUser+"'."
-		default:
-			continue
-		}
-		is := codedIssue("fatal", "invalid", codeSystemSpineErrorR4, code, display)
-		is.Expression = []string{"Practitioner.identifier"}
-		return &is
-	}
-	return nil
-}
-
-// prescriberTelecomIssue is the EPS API's refusal of a prescription-order
-// it cannot translate for want of a telephone number for its author or
-// responsible party (translation/request/practitioner.ts,
-// getAgentPersonTelecom): the requester's PractitionerRole, then the
-// responsible party's (the Extension-DM-ResponsiblePractitioner, else the
-// requester), needs a telecom of its own, else of its Practitioner when
-// it names one by reference, else of its Organization. EPS answers the
-// translation error with HTTP 400 and one fatal issue of code invalid
-// coded TOO_FEW_VALUES_SUBMITTED, "ResponsiblePractitioner must have at
-// least one telecom." (for either party), at the place it looked last.
-// nil when both have one.
-func prescriberTelecomIssue(m *message) *fhir.Issue {
-	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
-	if len(mrs) == 0 {
-		return nil
-	}
-	for _, ref := range partyRefs(mrs[0]) {
-		role, ok := m.resolve(ref).(*fhir.PractitionerRole)
-		if !ok || role.Telecom != nil {
-			continue
-		}
-		where := "Organization.telecom"
-		if role.Practitioner != nil && role.Practitioner.Reference != "" {
-			where = "Practitioner.telecom"
-			if prac, ok := m.resolve(role.Practitioner.Reference).(*fhir.Practitioner); ok && prac.Telecom != nil {
-				continue
-			}
-		} else if role.Organization != nil {
-			if org, ok := m.resolve(role.Organization.Reference).(*fhir.Organization); ok && org.Telecom != nil {
-				continue
-			}
-		}
-		is := codedIssue("fatal", "invalid", codeSystemSpineErrorR4, "TOO_FEW_VALUES_SUBMITTED",
-			"ResponsiblePractitioner must have at least one telecom.")
-		is.Expression = []string{where}
-		return &is
-	}
-	return nil
-}
-
-// partyRefs are the references of a MedicationRequest's author and
-// responsible party as the EPS API's translation takes them: the
-// requester, then the Extension-DM-ResponsiblePractitioner, else the
-// requester again.
-func partyRefs(mr *fhir.MedicationRequest) []string {
-	var refs []string
-	if mr.Requester != nil {
-		refs = append(refs, mr.Requester.Reference)
-	}
-	if x := fhir.FindExtension(mr.Extension, extResponsible); x != nil && x.ValueReference != nil {
-		refs = append(refs, x.ValueReference.Reference)
-	} else if mr.Requester != nil {
-		refs = append(refs, mr.Requester.Reference)
-	}
-	return refs
-}
-
 // decodeCancel extracts a cancellation from a prescription-order-update.
 func decodeCancel(m *message) (CancelRequest, error) {
 	mrs, err := m.medicationRequests()
@@ -667,9 +415,15 @@ func decodeRelease(body []byte) (ReleaseRequest, error) {
 	case agent == nil:
 		return ReleaseRequest{}, errors.New("Parameter with name agent has wrong resourceType")
 	}
+	if is := agentIdentifierIssue(agent, `parameters.parameter("PractitionerRole")`); is != nil {
+		return ReleaseRequest{}, &validationRefusal{issues: []fhir.Issue{*is}}
+	}
 	var issues []fhir.Issue
 	if !hasOwner {
 		issues = append(issues, fhir.Issue{Severity: "error", Code: "invalid", Diagnostics: "Required parameter owner is missing."})
+	}
+	if agent.Practitioner != nil && agent.Practitioner.Reference != "" {
+		issues = append(issues, referenceNotWantedIssue(`Parameters.parameter("agent").resource.practitioner`))
 	}
 	if len(agent.Telecom) == 0 {
 		issues = append(issues, fhir.Issue{Severity: "error", Code: "invalid",
@@ -691,51 +445,32 @@ type taskAction struct {
 	wd       WithdrawRequest
 }
 
-// taskIssues are the EPS API's own checks of a Task, made before it
-// reaches Spine (task-validator.ts, verifyTask; validation-errors.ts for
-// the wording): intent order; status in-progress (a withdrawal: code
-// abort, a statusReason in the withdrawal reasons) or rejected (a return:
-// a statusReason in the return reasons).
-func taskIssues(t *fhir.Task) []fhir.Issue {
-	incorrect := func(field string, allowed ...string) fhir.Issue {
-		return valueIssue("Task."+field+" must be one of: '"+strings.Join(allowed, "', '")+"'.", "Task."+field)
-	}
-	reason := func(system string) []fhir.Issue {
-		if fhir.FindCoding(t.StatusReason, system) != nil {
-			return nil
-		}
-		return []fhir.Issue{valueIssue("Task.reasonCode must have a system of '"+system+"' and a value from that system.", "Task.reasonCode")}
-	}
-	var out []fhir.Issue
-	if t.Intent != "order" {
-		out = append(out, incorrect("intent", "order"))
-	}
-	switch t.Status {
-	case "in-progress":
-		if t.Code == nil {
-			out = append(out, valueIssue("Task.code is required when Task.status is 'in-progress'.", "Task.code"))
-		} else if c := fhir.FindCoding(t.Code, codeSystemTaskCode); c == nil || c.Code != taskCodeAbort {
-			out = append(out, incorrect("code.coding.code", taskCodeAbort))
-		}
-		out = append(out, reason(codeSystemWithdrawReason)...)
-	case eventTaskRejected:
-		out = append(out, reason(codeSystemReturnReason)...)
-	default:
-		out = append(out, incorrect("status", "in-progress", eventTaskRejected))
-	}
-	return out
-}
-
 // decodeTask reads a dispense proposal return (status rejected) or a
 // dispenser withdraw (status in-progress, code abort); one the EPS API's
-// own checks refuse is a *validationRefusal (taskIssues).
+// own checks or its translation refuse is a *validationRefusal
+// (taskIssues, taskTranslationIssue).
 func decodeTask(body []byte) (taskAction, error) {
 	t, err := decodeRequest[*fhir.Task](body, "Task")
 	if err != nil {
 		return taskAction{}, err
 	}
+	// EPS fails (HTTP 500) reading a requester, or a withdrawal's
+	// requester's organisation, that is not there (isReference of
+	// undefined): the gateway refuses such Tasks before sending them
+	// (mapping/task, EPSCannotTake).
+	if t.Requester == nil {
+		return taskAction{}, serverError()
+	}
 	if issues := taskIssues(t); len(issues) > 0 {
 		return taskAction{}, &validationRefusal{issues: issues}
+	}
+	if t.Status == "in-progress" {
+		if role := containedRole(t.Contained, t.Requester.Reference); role != nil && role.Organization == nil {
+			return taskAction{}, serverError()
+		}
+	}
+	if is := taskTranslationIssue(t); is != nil {
+		return taskAction{}, &validationRefusal{issues: []fhir.Issue{*is}}
 	}
 	if t.GroupIdentifier == nil || t.GroupIdentifier.Value == "" {
 		return taskAction{}, errors.New("Task.groupIdentifier is required")
@@ -789,44 +524,19 @@ func containedODS(contained fhir.ResourceList) string {
 	return ""
 }
 
-// claimIssue is the issue a claim is for: Extension-EPS-RepeatInformation's
-// numberOfRepeatsIssued plus one, on a claim item or (as older senders
-// write it) its first detail; 0 when no item says.
-func claimIssue(c *fhir.Claim) int {
-	for _, it := range c.Item {
-		exts := [][]fhir.Extension{it.Extension}
-		if len(it.Detail) > 0 {
-			exts = append(exts, it.Detail[0].Extension)
-		}
-		for _, e := range exts {
-			x := fhir.FindExtension(e, fhir.ExtensionRepeatInformation)
-			if x == nil {
-				continue
-			}
-			sub := fhir.FindExtension(x.Extension, "numberOfRepeatsIssued")
-			if sub == nil {
-				continue
-			}
-			num := sub.ValueUnsignedInt
-			if num == nil {
-				num = sub.ValueInteger
-			}
-			if num == nil {
-				continue
-			}
-			if n, err := strconv.Atoi(string(*num)); err == nil && n >= 0 {
-				return n + 1
-			}
-		}
-	}
-	return 0
-}
-
-// decodeClaim reads a Claim (amendment when it has Extension-replacementOf).
+// decodeClaim reads a Claim (amendment when it has Extension-replacementOf);
+// one the EPS API's own checks refuse is a *validationRefusal (claimIssues).
 func decodeClaim(body []byte) (ClaimRequest, error) {
 	c, err := decodeRequest[*fhir.Claim](body, "Claim")
 	if err != nil {
 		return ClaimRequest{}, err
+	}
+	if issues := claimIssues(c); len(issues) > 0 {
+		return ClaimRequest{}, &validationRefusal{issues: issues}
+	}
+	// The EPS API's translation reads the message id first (getMessageId).
+	if is := onlyIdentifierIssue(c.Identifier, fhir.SystemRFC4122, "Claim.identifier", true); is != nil {
+		return ClaimRequest{}, &validationRefusal{issues: []fhir.Issue{*is}}
 	}
 	req := ClaimRequest{Claimant: containedODS(c.Contained)}
 	if len(c.Identifier) > 0 {

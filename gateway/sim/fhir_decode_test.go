@@ -89,11 +89,18 @@ func dispenseDecoder(m *message, _ []byte) error {
 
 // validReturn is what the EPS API's own checks ask of a return Task
 // (taskIssues), for the Tasks that test what comes after them.
-const validReturn = `"intent":"order","status":"rejected","statusReason":{"coding":[{"system":"` + codeSystemReturnReason + `","code":"0003"}]}`
+const validReturn = `"intent":"order","status":"rejected","statusReason":{"coding":[{"system":"` + codeSystemReturnReason + `","code":"0003"}]},` +
+	`"contained":[{"resourceType":"PractitionerRole","id":"r"}],"requester":{"reference":"#r"},` +
+	`"identifier":[{"system":"` + fhir.SystemRFC4122 + `","value":"t1"}]`
 
 // telecomAgent is the agent parameter the EPS API's own checks ask of a
 // release (decodeRelease), for the releases that test what comes after.
 const telecomAgent = `{"name":"agent","resource":{"resourceType":"PractitionerRole","telecom":[{"system":"phone","value":"01234567890"}]}}`
+
+// validClaim is what a Claim needs to pass the EPS API's own checks
+// (claimIssues): one insurance of a known authority, an endorsement.
+const validClaim = `"insurance":[{"coverage":{"identifier":{"value":"T1450"}}}],` +
+	`"item":[{"detail":[{"programCode":[{"coding":[{"system":"` + codeSystemEndorsement + `","code":"NDEC"}]}]}]}]`
 
 func TestDecodeResourcesMalformed(t *testing.T) {
 	tests := []struct {
@@ -112,11 +119,14 @@ func TestDecodeResourcesMalformed(t *testing.T) {
 		{"task wrong type", taskDecoder, `{"resourceType":"Claim"}`, "must be Task"},
 		{"task no group", taskDecoder, `{"resourceType":"Task",` + validReturn + `}`, "groupIdentifier"},
 		{"task no dispenser", taskDecoder, `{"resourceType":"Task",` + validReturn + `,"groupIdentifier":{"value":"X"}}`, "owner"},
-		{"task neither", taskDecoder, `{"resourceType":"Task","intent":"order","groupIdentifier":{"value":"X"},"owner":{"identifier":{"value":"FH542"}},"status":"completed"}`,
+		{"task neither", taskDecoder, `{"resourceType":"Task","intent":"order","groupIdentifier":{"value":"X"},"owner":{"identifier":{"value":"FH542"}},"status":"completed",` +
+			`"contained":[{"resourceType":"PractitionerRole","id":"r"}],"requester":{"reference":"#r"}}`,
 			"Task.status must be one of: 'in-progress', 'rejected'."},
 		{"claim wrong type", claimDecoder, `{"resourceType":"Task"}`, "must be Claim"},
-		{"claim no prescription", claimDecoder, `{"resourceType":"Claim","identifier":[{"value":"c"}]}`, "shortForm"},
-		{"claim no id", claimDecoder, `{"resourceType":"Claim","prescription":{"extension":[{"url":"` + fhir.ExtensionGroupIdentifier + `","extension":[{"url":"shortForm","valueIdentifier":{"value":"X"}}]}]}}`, "identifier"},
+		{"claim no prescription", claimDecoder, `{"resourceType":"Claim",` + validClaim + `,"identifier":[{"system":"` + fhir.SystemRFC4122 + `","value":"c"}]}`, "shortForm"},
+		// EPS reads the message id with onlyElement: "Required field missing."
+		{"claim no id", claimDecoder, `{"resourceType":"Claim",` + validClaim + `,"prescription":{"extension":[{"url":"` + fhir.ExtensionGroupIdentifier + `","extension":[{"url":"shortForm","valueIdentifier":{"value":"X"}}]}]}}`, "Required field missing."},
+		{"claim without insurance", claimDecoder, `{"resourceType":"Claim"}`, "Expected 1 item(s) in Claim.insurance, but received 0."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

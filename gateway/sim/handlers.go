@@ -19,14 +19,11 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 	if err != nil {
 		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
 	}
-	if issues := messageIssues(m); len(issues) > 0 {
-		return fhirReply(http.StatusBadRequest, fhirAnswer(outcome(now, issues...)))
+	if issues := messageRefusal(m); len(issues) > 0 {
+		return fhirReply(refusalStatus(issues), fhirAnswer(outcome(now, issues...)))
 	}
 	switch m.event {
 	case fhir.EventPrescriptionOrder:
-		if is := prescriberTelecomIssue(m); is != nil {
-			return fhirReply(http.StatusBadRequest, fhirAnswer(outcome(now, *is)))
-		}
 		np, err := decodePrescriptionOrder(m, body)
 		if err != nil {
 			return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
@@ -52,11 +49,11 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 }
 
 // decodeRefusal answers a request that did not decode: with the EPS
-// API's own issues for a *validationRefusal, else an INVALID_VALUE issue
-// (HTTP 400 either way).
+// API's own issues for a *validationRefusal (HTTP 400, or 500 for its
+// failure, refusalStatus), else an INVALID_VALUE issue (HTTP 400).
 func decodeRefusal(err error, now time.Time) reply {
 	if vr := (*validationRefusal)(nil); errors.As(err, &vr) {
-		return fhirReply(http.StatusBadRequest, fhirAnswer(outcome(now, vr.issues...)))
+		return fhirReply(refusalStatus(vr.issues), fhirAnswer(outcome(now, vr.issues...)))
 	}
 	return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
 }
@@ -79,33 +76,11 @@ func (s *Server) noteForgotten(se *StateError) {
 		"prescription_id", se.ShortFormID, "detail", se.Detail)
 }
 
-// messageIssues are the EPS API's own checks of a $process-message Bundle
-// of an event it takes, made before it reaches Spine (bundle-validator.ts,
-// verifyBundle): the common ones (telecomIssues), then those of a
-// prescription-order (prescriptionIssues) or a prescription-order-update
-// (cancellationIssues). EPS answers them with
-// HTTP 400 and these issues, and the message changes nothing.
-func messageIssues(m *message) []fhir.Issue {
-	switch m.event {
-	case fhir.EventPrescriptionOrder:
-		return append(telecomIssues(m), prescriptionIssues(m)...)
-	case fhir.EventDispenseNotification:
-		return telecomIssues(m)
-	case fhir.EventPrescriptionOrderUpdate:
-		return append(telecomIssues(m), cancellationIssues(m)...)
-	}
-	return nil
-}
-
 // cancel answers a prescription-order-update: a Bundle (200 when every item
 // was cancelled, else 400 as Spine's AE), or an OperationOutcome for
-// R-0008, R-5000 and R-5888, or for what the EPS API cannot translate
-// (cancelPersonIssue); what its own checks refuse is answered before
-// (messageIssues).
+// R-0008, R-5000 and R-5888; what the EPS API's own checks refuse, or its
+// translation cannot write, is answered before (messageRefusal).
 func (s *Server) cancel(r *http.Request, m *message, now time.Time) reply {
-	if is := cancelPersonIssue(m); is != nil {
-		return fhirReply(http.StatusBadRequest, fhirAnswer(outcome(now, *is)))
-	}
 	req, err := decodeCancel(m)
 	if err != nil {
 		return fhirReply(http.StatusBadRequest, cancelRefusal(CancelInvalidMessage, "", now))
@@ -193,7 +168,7 @@ func (s *Server) task(_ *http.Request, body []byte, now time.Time) reply {
 func (s *Server) claim(_ *http.Request, body []byte, now time.Time) reply {
 	req, err := decodeClaim(body)
 	if err != nil {
-		return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
+		return decodeRefusal(err, now)
 	}
 	if err := s.state.Claim(req, now); err != nil {
 		return s.refusal(err, now)
