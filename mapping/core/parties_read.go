@@ -311,18 +311,38 @@ func ReadAgentPerson(n v3.Node, newID func() string, rule PersonIDRule) *AgentPe
 }
 
 // Entries returns the resources as bundle entries, role first.
-func (a *AgentPersonResources) Entries() []fhir.Entry {
-	out := []fhir.Entry{{FullURL: FullURL(a.Role.ID), Resource: a.Role}}
+func (a *AgentPersonResources) Entries() []fhir.Entry { return a.AppendEntries(nil) }
+
+// AppendEntries appends the resources to entries as bundle entries, role
+// first (Entries without a list of its own). An entry's fullUrl is the
+// reference to it already made where one was (the role's to the
+// Practitioner and Organization, the Organization's partOf), else made.
+func (a *AgentPersonResources) AppendEntries(entries []fhir.Entry) []fhir.Entry {
+	entries = append(entries, fhir.Entry{FullURL: FullURL(a.Role.ID), Resource: a.Role})
 	if a.Practitioner != nil {
-		out = append(out, fhir.Entry{FullURL: FullURL(a.Practitioner.ID), Resource: a.Practitioner})
+		entries = append(entries, fhir.Entry{FullURL: fullURLOf(a.Role.Practitioner, a.Practitioner.ID), Resource: a.Practitioner})
 	}
 	if a.Organization != nil {
-		out = append(out, fhir.Entry{FullURL: FullURL(a.Organization.ID), Resource: a.Organization})
+		entries = append(entries, fhir.Entry{FullURL: fullURLOf(a.Role.Organization, a.Organization.ID), Resource: a.Organization})
 	}
 	if a.Parent != nil {
-		out = append(out, fhir.Entry{FullURL: FullURL(a.Parent.ID), Resource: a.Parent})
+		var partOf *fhir.Reference
+		if a.Organization != nil {
+			partOf = a.Organization.PartOf
+		}
+		entries = append(entries, fhir.Entry{FullURL: fullURLOf(partOf, a.Parent.ID), Resource: a.Parent})
 	}
-	return out
+	return entries
+}
+
+// fullURLOf returns FullURL(id): ref's reference when it is that already
+// (ref may be nil), else a new string.
+func fullURLOf(ref *fhir.Reference, id string) string {
+	const prefix = "urn:uuid:"
+	if ref != nil && len(ref.Reference) == len(prefix)+len(id) && ref.Reference[len(prefix):] == id && ref.Reference[:len(prefix)] == prefix {
+		return ref.Reference
+	}
+	return FullURL(id)
 }
 
 // ReadOrganization reads a representedOrganization (id, code, name,

@@ -297,13 +297,15 @@ func addInstructionResources(b *fhir.Bundle, p *parentPrescription, patient *fhi
 		cr.Payload = append(cr.Payload, fhir.CommunicationPayload{ContentString: s})
 	}
 	var list *fhir.List
+	var listURL string
 	if len(meds) > 0 {
 		list = &fhir.List{Base: fhir.Base{ResourceType: "List", ID: core.FreshID(newID)}, Status: "current", Mode: "snapshot",
 			Code: &fhir.CodeableConcept{Text: "Repeat Medications"}, Subject: &fhir.Reference{Reference: urls.patient}}
 		for _, m := range meds {
 			list.Entry = append(list.Entry, fhir.ListEntry{Item: fhir.Reference{Display: m}})
 		}
-		cr.Payload = append(cr.Payload, fhir.CommunicationPayload{ContentReference: &fhir.Reference{Reference: core.FullURL(list.ID)}})
+		listURL = core.FullURL(list.ID)
+		cr.Payload = append(cr.Payload, fhir.CommunicationPayload{ContentReference: &fhir.Reference{Reference: listURL}})
 	}
 	if author.Organization != nil && len(author.Organization.Identifier) > 0 {
 		cr.Requester = &fhir.Reference{Type: "Organization", Identifier: &author.Organization.Identifier[0], Display: author.Organization.Name}
@@ -313,7 +315,7 @@ func addInstructionResources(b *fhir.Bundle, p *parentPrescription, patient *fhi
 	}
 	b.Add(core.FullURL(cr.ID), cr)
 	if list != nil {
-		b.Add(core.FullURL(list.ID), list)
+		b.Add(listURL, list)
 	}
 }
 
