@@ -90,6 +90,9 @@ func (c *BundleContext) Err() error {
 // (e.g. a resource made up from an identifier reference).
 func (c *BundleContext) Path(r fhir.Resource) string {
 	if i, ok := c.index[r]; ok {
+		if i < len(entryPaths) {
+			return entryPaths[i]
+		}
 		if c.paths == nil {
 			c.paths = make([]string, len(c.Bundle.Entry))
 		}
@@ -106,6 +109,17 @@ func (c *BundleContext) Path(r fhir.Resource) string {
 	}
 	return r.GetResourceType()
 }
+
+// entryPaths are the paths of the first entries' resources
+// ("Bundle.entry[i].resource"), made once: Path's answer for all the
+// entries of most messages, which contexts made one after another (the
+// regeneration checks) would each make again.
+var entryPaths = func() (p [64]string) {
+	for i := range p {
+		p[i] = "Bundle.entry[" + strconv.Itoa(i) + "].resource"
+	}
+	return p
+}()
 
 // Resolve returns the bundle resource a literal reference points at. A
 // missing reference or one that resolves to nothing is recorded as a problem
