@@ -173,7 +173,9 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 	// patient, two parties of up to four resources, the instructions'
 	// two and the Provenance.
 	b.Entry = make([]fhir.Entry, 0, 1+len(p.items)+1+2*4+2+1)
-	mh := &fhir.MessageHeader{Base: fhir.Base{ResourceType: "MessageHeader", ID: core.FreshID(newID)}}
+	mhp := new(messageHeaderParts)
+	mh := &mhp.mh
+	mh.ResourceType, mh.ID = "MessageHeader", core.FreshID(newID)
 	b.Add(core.FullURL(mh.ID), mh)
 
 	respRes, separate := responsibleParty(author.Child("AgentPerson"), respNode, authorRes, newID)
@@ -194,7 +196,7 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 	if p.signature != "" {
 		addProvenance(b, &p, times, &urls, newID)
 	}
-	fillMessageHeader(mh, &p, &urls, authorRes)
+	fillMessageHeader(mhp, &p, &urls, authorRes)
 	written := carryUnrepresented(pp, b, env, sp)
 	return b, written, p.signature
 }
