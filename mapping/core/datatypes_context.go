@@ -172,11 +172,18 @@ func (c *BundleContext) RequireIdentifier(ids []fhir.Identifier, system, path st
 // Extension returns the only extension with a URL, or nil; more than one is
 // recorded as a problem at path.
 func (c *BundleContext) Extension(exts []fhir.Extension, url, path string) *fhir.Extension {
+	return c.ExtensionAt(exts, url, path, "")
+}
+
+// ExtensionAt is Extension recording a problem at path+suffix, joined only
+// then (most lists hold one extension of a URL, and the path is not
+// needed).
+func (c *BundleContext) ExtensionAt(exts []fhir.Extension, url, path, suffix string) *fhir.Extension {
 	var found *fhir.Extension
 	for i := range exts {
 		if exts[i].URL == url {
 			if found != nil {
-				c.Fail(path, "more than one extension %s", url)
+				c.Fail(path+suffix, "more than one extension %s", url)
 				return found
 			}
 			found = &exts[i]
