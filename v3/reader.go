@@ -24,6 +24,28 @@ type Reader struct {
 	// noEmptyAttr tells that Parse's scanner read the whole document and
 	// met no attribute with an empty value.
 	noEmptyAttr bool
+	// nodes is the slab All and Elements take their lists from (see
+	// nodeList).
+	nodes []Node
+}
+
+// nodeChunk is the size of a slab of Nodes: more than most messages list.
+const nodeChunk = 32
+
+// nodeList returns an empty list with room for exactly n Nodes, taken from
+// r's slab (appending beyond n reallocates, leaving the slab alone): one
+// allocation for a message's lists instead of one a list. The lists are
+// the message's, as the Nodes in them are (see Scratch.Put).
+func (r *Reader) nodeList(n int) []Node {
+	if r == nil {
+		return make([]Node, 0, n)
+	}
+	if cap(r.nodes)-len(r.nodes) < n {
+		r.nodes = make([]Node, 0, max(n, nodeChunk))
+	}
+	k := len(r.nodes)
+	r.nodes = r.nodes[:k+n]
+	return r.nodes[k : k : k+n]
 }
 
 // MayHoldEmptyAttr reports whether the document r reads may have an
@@ -174,7 +196,7 @@ func (n Node) All(tag string) []Node {
 	if count == 0 {
 		return nil
 	}
-	out := make([]Node, 0, count) // one allocation, not one a doubling
+	out := n.r.nodeList(count)
 	for _, t := range n.El.Child {
 		if c, ok := t.(*etree.Element); ok && c.Tag == tag {
 			out = append(out, Node{El: c, r: n.r})
@@ -201,7 +223,7 @@ func (n Node) Elements() []Node {
 			count++
 		}
 	}
-	out := make([]Node, 0, count)
+	out := n.r.nodeList(count)
 	for _, t := range n.El.Child {
 		if c, ok := t.(*etree.Element); ok {
 			out = append(out, Node{El: c, Path: n.childPath(c.Tag, 0), r: n.r})

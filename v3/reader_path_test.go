@@ -97,3 +97,35 @@ func TestMayHoldEmptyAttr(t *testing.T) {
 		t.Error("a nil Reader says it holds no empty attribute")
 	}
 }
+
+// TestNodeListsApart checks that the lists All and Elements take from the
+// Reader's slab stay apart, within a slab and across slabs, in fresh memory
+// and in a Space: appending to one leaves the next as it was.
+func TestNodeListsApart(t *testing.T) {
+	doc := []byte(`<PORX_IN020101UK31 xmlns="urn:hl7-org:v3"><x/><x/><y/>` + strings.Repeat(`<a/><b/>`, 20) + `</PORX_IN020101UK31>`)
+	scratch := NewScratch()
+	for _, sp := range []*Space{nil, scratch.Get(), scratch.Get()} {
+		_, root, err := sp.Parse(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// x and y share the first slab, Elements (43) takes one of its own.
+		tags := []string{"x", "y", "a", "", "b"}
+		lists := make([][]Node, len(tags))
+		for i, tag := range tags {
+			if tag == "" {
+				lists[i] = root.Elements()
+			} else {
+				lists[i] = root.All(tag)
+			}
+		}
+		for i := range lists[:len(lists)-1] {
+			_ = append(lists[i], Node{})
+			next := lists[i+1][0]
+			if want := []string{"y", "a", "x", "b"}[i]; next.El == nil || next.El.Tag != want {
+				t.Fatalf("appending to list %d changed the first node of the next: %+v", i, next)
+			}
+		}
+		scratch.Put(sp)
+	}
+}

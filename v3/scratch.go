@@ -42,10 +42,10 @@ func (s *Scratch) Get() *Space {
 // Put takes back a Space that Get gave. Every tree built in it (its
 // elements, attributes, child lists and text tokens), the first message
 // read in it (the names, values and text of its tree) and the element
-// paths of that message's Reader are then reused for another message, so
-// the caller must hold none of them any longer: it copies what it returns
-// (errors of a Reader made in a Space copy their paths themselves). Put of
-// a nil Space does nothing.
+// paths and Node lists of that message's Reader are then reused for
+// another message, so the caller must hold none of them any longer: it
+// copies what it returns (errors of a Reader made in a Space copy their
+// paths themselves). Put of a nil Space does nothing.
 func (s *Scratch) Put(sp *Space) {
 	if s == nil || sp == nil {
 		return
@@ -65,6 +65,8 @@ type Space struct {
 	// reader is that Reader: both are the Space's for one message only.
 	src, paths []byte
 	reader     *Reader
+	// nodes is the slab of that Reader's Node lists (see nodeList).
+	nodes []Node
 	// first are the slabs read and build started from at the last reset:
 	// the ones kept for the next message.
 	first struct {
@@ -100,6 +102,7 @@ func (sp *Space) reset() {
 	sp.first.read, sp.first.build = *r, *b
 	if sp.reader != nil {
 		sp.paths = reuseBytes(sp.paths, sp.reader.paths.buf)
+		sp.nodes = recycle(sp.nodes, sp.reader.nodes)
 		sp.reader = nil
 	}
 	sp.src = sp.src[:0]
@@ -125,8 +128,9 @@ func (sp *Space) source(data []byte) string {
 	return unsafe.String(&sp.src[0], len(sp.src))
 }
 
-// lendPaths gives r the Space's path buffer, the first Reader in a
-// message (a later one makes its paths in memory of its own), and marks r
+// lendPaths gives r the Space's path buffer and Node slab, the first
+// Reader in a message (a later one makes its paths and lists in memory of
+// its own), and marks r
 // as lent: its errors then copy the paths and names they hold.
 func (sp *Space) lendPaths(r *Reader) {
 	if sp == nil {
@@ -137,6 +141,7 @@ func (sp *Space) lendPaths(r *Reader) {
 	if sp.reader == nil {
 		sp.reader = r
 		r.paths.buf = sp.paths[:0]
+		r.nodes = sp.nodes[:0]
 	}
 }
 

@@ -1,6 +1,7 @@
 package v3
 
 import (
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -408,6 +409,20 @@ func nameRun(b string) int {
 	return len(b)
 }
 
+// load8 returns the first eight bytes of s as a little-endian word (one
+// load: the compiler combines the byte reads).
+func load8(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// Byte-wise constants of the eight-bytes-at-a-time tests.
+const (
+	eachByte = 0x0101010101010101 // 1 in every byte
+	highBits = 0x8080808080808080 // the top bit of every byte
+)
+
 // Kinds of byte in nameByte.
 const (
 	nameColon = 1 + iota // ':' (not first, at most once, not last)
@@ -467,6 +482,24 @@ func (s *xmlScanner) attrValue() (string, bool) {
 	return s.chars(q)
 }
 
+// unplain returns the top bit of each of the eight bytes of x (as a
+// little-endian word) that chars must look at, exact up to the first such
+// byte (a later one may be marked wrongly): a control character, a byte
+// of a multi-byte UTF-8 sequence, '&', '<', or third. Every other byte is
+// printable ASCII that chars takes as it is (plainByte's bytes, and those
+// its switch passes over: '>' in an attribute value, the quote that does
+// not end it, quotes in text, DEL).
+func unplain(x uint64, third byte) uint64 {
+	ctl := (x - 0x20*eachByte) &^ x
+	return (x | ctl | zeroByte(x^'&'*eachByte) | zeroByte(x^'<'*eachByte) |
+		zeroByte(x^uint64(third)*eachByte)) & highBits
+}
+
+// zeroByte returns a word whose top bit is set in each zero byte of x, and
+// maybe in bytes above one (the "has zero" byte test, whose borrows only
+// go upwards), to be masked with highBits.
+func zeroByte(x uint64) uint64 { return (x - eachByte) &^ x }
+
 // indentation reads a run of spaces, tabs and line feeds up to a '<' (the
 // indentation between tags, which needs no decoding), or reads nothing and
 // reports false for any other text.
@@ -503,10 +536,24 @@ scan:
 func (s *xmlScanner) chars(stop byte) (string, bool) {
 	start := s.i
 	plain := true
+	// Besides '&' and '<', the byte that ends the run: the closing quote
+	// of an attribute value, or, in text, '>' (of a "]]>").
+	third := stop
+	if stop == '<' {
+		third = '>'
+	}
 	for s.i < len(s.src) {
 		i := s.i
+		for i+8 <= len(s.src) {
+			// The usual case, eight bytes at a time: printable ASCII.
+			if m := unplain(load8(s.src[i:i+8]), third); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
 		for i < len(s.src) && plainByte[s.src[i]] {
-			i++ // the usual case
+			i++
 		}
 		s.i = i
 		if i == len(s.src) {

@@ -2,6 +2,7 @@ package v3
 
 import (
 	"bytes"
+	"math/bits"
 	"os"
 	"strings"
 	"testing"
@@ -226,4 +227,45 @@ func FuzzReadXML(f *testing.F) {
 		sameTree(t, data)
 		_, _ = ReadXML(data) // must not panic, whatever it is given
 	})
+}
+
+// TestUnplainMarksFirst checks unplain, with which chars passes eight
+// bytes at a time, against what chars must stop at, byte by byte: its
+// first mark is the first byte that is not printable ASCII other than '&',
+// '<' and the run's third byte, for every byte value at every place before
+// another such byte, among each printable filler.
+func TestUnplainMarksFirst(t *testing.T) {
+	for _, third := range []byte{'>', '"', '\''} {
+		stops := func(c byte) bool { return c < 0x20 || c >= 0x80 || c == '&' || c == '<' || c == third }
+		for fill := byte(0x20); fill < 0x80; fill++ {
+			if stops(fill) {
+				continue
+			}
+			for at := 0; at < 8; at++ {
+				for c := 0; c < 256; c++ {
+					for _, later := range []int{-1, 0, 0x1f, 0x80, '&', 0xff} {
+						w := bytes.Repeat([]byte{fill}, 8)
+						w[at] = byte(c)
+						if later >= 0 && at < 7 {
+							w[7] = byte(later)
+						}
+						want := 8
+						for i, b := range w {
+							if stops(b) {
+								want = i
+								break
+							}
+						}
+						got := 8
+						if m := unplain(load8(string(w)), third); m != 0 {
+							got = bits.TrailingZeros64(m) >> 3
+						}
+						if got != want {
+							t.Fatalf("unplain(%q, %q) marks byte %d first, want %d", w, third, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
 }

@@ -90,6 +90,9 @@ func (c *BundleContext) Err() error {
 // (e.g. a resource made up from an identifier reference).
 func (c *BundleContext) Path(r fhir.Resource) string {
 	if i, ok := c.index[r]; ok {
+		if i < len(entryPaths) {
+			return entryPaths[i]
+		}
 		if c.paths == nil {
 			c.paths = make([]string, len(c.Bundle.Entry))
 		}
@@ -106,6 +109,17 @@ func (c *BundleContext) Path(r fhir.Resource) string {
 	}
 	return r.GetResourceType()
 }
+
+// entryPaths are the paths of the first entries' resources
+// ("Bundle.entry[i].resource"), made once: Path's answer for all the
+// entries of most messages, which contexts made one after another (the
+// regeneration checks) would each make again.
+var entryPaths = func() (p [64]string) {
+	for i := range p {
+		p[i] = "Bundle.entry[" + strconv.Itoa(i) + "].resource"
+	}
+	return p
+}()
 
 // Resolve returns the bundle resource a literal reference points at. A
 // missing reference or one that resolves to nothing is recorded as a problem
@@ -158,11 +172,18 @@ func (c *BundleContext) RequireIdentifier(ids []fhir.Identifier, system, path st
 // Extension returns the only extension with a URL, or nil; more than one is
 // recorded as a problem at path.
 func (c *BundleContext) Extension(exts []fhir.Extension, url, path string) *fhir.Extension {
+	return c.ExtensionAt(exts, url, path, "")
+}
+
+// ExtensionAt is Extension recording a problem at path+suffix, joined only
+// then (most lists hold one extension of a URL, and the path is not
+// needed).
+func (c *BundleContext) ExtensionAt(exts []fhir.Extension, url, path, suffix string) *fhir.Extension {
 	var found *fhir.Extension
 	for i := range exts {
 		if exts[i].URL == url {
 			if found != nil {
-				c.Fail(path, "more than one extension %s", url)
+				c.Fail(path+suffix, "more than one extension %s", url)
 				return found
 			}
 			found = &exts[i]

@@ -74,7 +74,7 @@ func CheckShortFormID(id string) error {
 
 // LongFormID returns the Extension-DM-PrescriptionId of a group identifier.
 func LongFormID(c *BundleContext, gi *fhir.Identifier, path string) string {
-	ext := c.Extension(gi.Extension, fhir.ExtensionPrescriptionID, path+".extension")
+	ext := c.ExtensionAt(gi.Extension, fhir.ExtensionPrescriptionID, path, ".extension")
 	if ext == nil || ext.ValueIdentifier == nil || ext.ValueIdentifier.Value == "" {
 		c.Fail(path+".extension", "missing mandatory extension %s", fhir.ExtensionPrescriptionID)
 		return ""

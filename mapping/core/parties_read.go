@@ -273,10 +273,13 @@ func FullURL(id string) string { return "urn:uuid:" + id }
 // for AuthorPersonID one of GMC/GMP/NMC/HCPC/professional-code by its shape
 // (see ProfessionalCodeIdentifier); for ResponsiblePartyPersonID the DIN.
 func ReadAgentPerson(n v3.Node, newID func() string, rule PersonIDRule) *AgentPersonResources {
-	res := &AgentPersonResources{Role: &fhir.PractitionerRole{Base: fhir.Base{ResourceType: "PractitionerRole", ID: FreshID(newID)}}}
-	role := res.Role
+	a := new(agentPersonParts)
+	res, role := &a.res, &a.role
+	role.ResourceType, role.ID = "PractitionerRole", FreshID(newID)
+	res.Role = role
 	if id := OptKnown(n, "id"); id.Exists() {
-		role.Identifier = []fhir.Identifier{{System: fhir.SystemSDSRoleProfile, Value: V3ID(id, v3.OIDSDSRoleProfile)}}
+		a.roleID[0] = fhir.Identifier{System: fhir.SystemSDSRoleProfile, Value: V3ID(id, v3.OIDSDSRoleProfile)}
+		role.Identifier = a.roleID[:]
 	}
 	if cn := OptKnown(n, "code"); cn.Exists() {
 		code := V3Code(cn, v3.OIDSDSJobRole)
@@ -284,45 +287,88 @@ func ReadAgentPerson(n v3.Node, newID func() string, rule PersonIDRule) *AgentPe
 		if strings.Contains(code, ":") {
 			sys = fhir.CodeSystemJobRole
 		}
-		role.Code = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: sys, Code: code}}}}
+		a.coding[0] = fhir.Coding{System: sys, Code: code}
+		a.code[0] = fhir.CodeableConcept{Coding: a.coding[:]}
+		role.Code = a.code[:]
 	}
 	role.Telecom = append(role.Telecom, ReadTelecoms(n)...)
 	if pn := n.Opt("agentPerson"); pn.Exists() {
-		prac := &fhir.Practitioner{Base: fhir.Base{ResourceType: "Practitioner", ID: FreshID(newID)}}
+		prac := &a.prac
+		prac.ResourceType, prac.ID = "Practitioner", FreshID(newID)
 		// Legacy senders are known to use other roots here (e.g.
 		// 1.2.826.0.1285.0.2.0.54); the code is read whatever the root, and
 		// the prescription's regeneration check keeps the element exact.
 		code := pn.Child("id").Attr("extension")
 		if rule == ResponsiblePartyPersonID {
-			prac.Identifier = []fhir.Identifier{{System: fhir.SystemDIN, Value: code}}
+			a.pracID[0] = fhir.Identifier{System: fhir.SystemDIN, Value: code}
 		} else {
-			prac.Identifier = []fhir.Identifier{ProfessionalCodeIdentifier(code)}
+			a.pracID[0] = ProfessionalCodeIdentifier(code)
 		}
+		prac.Identifier = a.pracID[:]
 		if nm := pn.Opt("name"); nm.Exists() {
-			prac.Name = []fhir.HumanName{ReadName(nm)}
+			a.name[0] = ReadName(nm)
+			prac.Name = a.name[:]
 		}
 		res.Practitioner = prac
-		role.Practitioner = &fhir.Reference{Reference: FullURL(prac.ID)}
+		a.pracRef.Reference = FullURL(prac.ID)
+		role.Practitioner = &a.pracRef
 	}
 	org, parent := ReadOrganization(RepresentedOrganization(n), newID)
 	res.Organization, res.Parent = org, parent
-	role.Organization = &fhir.Reference{Reference: FullURL(org.ID)}
+	a.orgRef.Reference = FullURL(org.ID)
+	role.Organization = &a.orgRef
 	return res
 }
 
+// agentPersonParts holds what ReadAgentPerson makes of an AgentPerson
+// outside the organisations, so that it is one allocation instead of ten.
+// The slices taken from its arrays are full (appending to one copies it).
+type agentPersonParts struct {
+	res     AgentPersonResources
+	role    fhir.PractitionerRole
+	roleID  [1]fhir.Identifier
+	coding  [1]fhir.Coding
+	code    [1]fhir.CodeableConcept
+	prac    fhir.Practitioner
+	pracID  [1]fhir.Identifier
+	name    [1]fhir.HumanName
+	pracRef fhir.Reference
+	orgRef  fhir.Reference
+}
+
 // Entries returns the resources as bundle entries, role first.
-func (a *AgentPersonResources) Entries() []fhir.Entry {
-	out := []fhir.Entry{{FullURL: FullURL(a.Role.ID), Resource: a.Role}}
+func (a *AgentPersonResources) Entries() []fhir.Entry { return a.AppendEntries(nil) }
+
+// AppendEntries appends the resources to entries as bundle entries, role
+// first (Entries without a list of its own). An entry's fullUrl is the
+// reference to it already made where one was (the role's to the
+// Practitioner and Organization, the Organization's partOf), else made.
+func (a *AgentPersonResources) AppendEntries(entries []fhir.Entry) []fhir.Entry {
+	entries = append(entries, fhir.Entry{FullURL: FullURL(a.Role.ID), Resource: a.Role})
 	if a.Practitioner != nil {
-		out = append(out, fhir.Entry{FullURL: FullURL(a.Practitioner.ID), Resource: a.Practitioner})
+		entries = append(entries, fhir.Entry{FullURL: fullURLOf(a.Role.Practitioner, a.Practitioner.ID), Resource: a.Practitioner})
 	}
 	if a.Organization != nil {
-		out = append(out, fhir.Entry{FullURL: FullURL(a.Organization.ID), Resource: a.Organization})
+		entries = append(entries, fhir.Entry{FullURL: fullURLOf(a.Role.Organization, a.Organization.ID), Resource: a.Organization})
 	}
 	if a.Parent != nil {
-		out = append(out, fhir.Entry{FullURL: FullURL(a.Parent.ID), Resource: a.Parent})
+		var partOf *fhir.Reference
+		if a.Organization != nil {
+			partOf = a.Organization.PartOf
+		}
+		entries = append(entries, fhir.Entry{FullURL: fullURLOf(partOf, a.Parent.ID), Resource: a.Parent})
 	}
-	return out
+	return entries
+}
+
+// fullURLOf returns FullURL(id): ref's reference when it is that already
+// (ref may be nil), else a new string.
+func fullURLOf(ref *fhir.Reference, id string) string {
+	const prefix = "urn:uuid:"
+	if ref != nil && len(ref.Reference) == len(prefix)+len(id) && ref.Reference[len(prefix):] == id && ref.Reference[:len(prefix)] == prefix {
+		return ref.Reference
+	}
+	return FullURL(id)
 }
 
 // ReadOrganization reads a representedOrganization (id, code, name,

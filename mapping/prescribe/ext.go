@@ -54,7 +54,7 @@ func repeatNumberOverride(c *core.BundleContext, exts []fhir.Extension, scope, p
 
 // stringExtension returns the valueString of the only extension with a URL.
 func stringExtension(c *core.BundleContext, exts []fhir.Extension, url, path string) string {
-	if e := c.Extension(exts, url, path+".extension"); e != nil && e.ValueString != nil {
+	if e := c.ExtensionAt(exts, url, path, ".extension"); e != nil && e.ValueString != nil {
 		return *e.ValueString
 	}
 	return ""
@@ -62,7 +62,7 @@ func stringExtension(c *core.BundleContext, exts []fhir.Extension, url, path str
 
 // boolExtension returns the valueBoolean of the only extension with a URL.
 func boolExtension(c *core.BundleContext, exts []fhir.Extension, url, path string) bool {
-	if e := c.Extension(exts, url, path+".extension"); e != nil && e.ValueBoolean != nil {
+	if e := c.ExtensionAt(exts, url, path, ".extension"); e != nil && e.ValueBoolean != nil {
 		return *e.ValueBoolean
 	}
 	return false

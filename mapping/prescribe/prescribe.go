@@ -120,6 +120,10 @@ type prescriptionOrder struct {
 	// released: a released prescription's, written as Spine has it
 	// (BundleContext.Released or Env.Released).
 	released bool
+	// itemRoom and pathRoom hold items and paths for most prescriptions
+	// (up to four items), in the order's own allocation.
+	itemRoom [4]*fhir.MedicationRequest
+	pathRoom [4]string
 }
 
 // gatherOrder reads the MedicationRequests and checks that they are one
@@ -133,7 +137,11 @@ func gatherOrder(c *core.BundleContext, env core.Env) *prescriptionOrder {
 			n++
 		}
 	}
-	o.items, o.paths = make([]*fhir.MedicationRequest, 0, n), make([]string, 0, n)
+	if n <= len(o.itemRoom) {
+		o.items, o.paths = o.itemRoom[:0:n], o.pathRoom[:0:n]
+	} else {
+		o.items, o.paths = make([]*fhir.MedicationRequest, 0, n), make([]string, 0, n)
+	}
 	for _, e := range c.Bundle.Entry {
 		if mr, ok := e.Resource.(*fhir.MedicationRequest); ok {
 			o.items = append(o.items, mr)

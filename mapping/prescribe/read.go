@@ -169,7 +169,13 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 
 	b := &fhir.Bundle{ResourceType: "Bundle", ID: core.FreshID(newID), Type: "message",
 		Identifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: strings.ToLower(p.id)}}
-	mh := &fhir.MessageHeader{Base: fhir.Base{ResourceType: "MessageHeader", ID: core.FreshID(newID)}}
+	// Room for every entry at once: the MessageHeader, the items, the
+	// patient, two parties of up to four resources, the instructions'
+	// two and the Provenance.
+	b.Entry = make([]fhir.Entry, 0, 1+len(p.items)+1+2*4+2+1)
+	mhp := new(messageHeaderParts)
+	mh := &mhp.mh
+	mh.ResourceType, mh.ID = "MessageHeader", core.FreshID(newID)
 	b.Add(core.FullURL(mh.ID), mh)
 
 	respRes, separate := responsibleParty(author.Child("AgentPerson"), respNode, authorRes, newID)
@@ -182,15 +188,15 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 		b.Add(urls.items[i], mr)
 	}
 	b.Add(urls.patient, patient)
-	b.Entry = append(b.Entry, authorRes.Entries()...)
+	b.Entry = authorRes.AppendEntries(b.Entry)
 	if separate {
-		b.Entry = append(b.Entry, respRes.Entries()...)
+		b.Entry = respRes.AppendEntries(b.Entry)
 	}
 	addInstructionResources(b, &p, patient, &urls, authorRes, newID)
 	if p.signature != "" {
 		addProvenance(b, &p, times, &urls, newID)
 	}
-	fillMessageHeader(mh, &p, &urls, authorRes)
+	fillMessageHeader(mhp, &p, &urls, authorRes)
 	written := carryUnrepresented(pp, b, env, sp)
 	return b, written, p.signature
 }

@@ -297,13 +297,15 @@ func addInstructionResources(b *fhir.Bundle, p *parentPrescription, patient *fhi
 		cr.Payload = append(cr.Payload, fhir.CommunicationPayload{ContentString: s})
 	}
 	var list *fhir.List
+	var listURL string
 	if len(meds) > 0 {
 		list = &fhir.List{Base: fhir.Base{ResourceType: "List", ID: core.FreshID(newID)}, Status: "current", Mode: "snapshot",
 			Code: &fhir.CodeableConcept{Text: "Repeat Medications"}, Subject: &fhir.Reference{Reference: urls.patient}}
 		for _, m := range meds {
 			list.Entry = append(list.Entry, fhir.ListEntry{Item: fhir.Reference{Display: m}})
 		}
-		cr.Payload = append(cr.Payload, fhir.CommunicationPayload{ContentReference: &fhir.Reference{Reference: core.FullURL(list.ID)}})
+		listURL = core.FullURL(list.ID)
+		cr.Payload = append(cr.Payload, fhir.CommunicationPayload{ContentReference: &fhir.Reference{Reference: listURL}})
 	}
 	if author.Organization != nil && len(author.Organization.Identifier) > 0 {
 		cr.Requester = &fhir.Reference{Type: "Organization", Identifier: &author.Organization.Identifier[0], Display: author.Organization.Name}
@@ -313,45 +315,75 @@ func addInstructionResources(b *fhir.Bundle, p *parentPrescription, patient *fhi
 	}
 	b.Add(core.FullURL(cr.ID), cr)
 	if list != nil {
-		b.Add(core.FullURL(list.ID), list)
+		b.Add(listURL, list)
 	}
 }
 
 // addProvenance adds the Provenance that carries the prescriber's signature.
 func addProvenance(b *fhir.Bundle, p *parentPrescription, t fhirTimes, urls *prescriptionURLs, newID func() string) {
+	a := new(provenanceParts)
 	who := fhir.Reference{Reference: urls.requester}
-	prov := &fhir.Provenance{Base: fhir.Base{ResourceType: "Provenance", ID: core.FreshID(newID)}, Recorded: t.author}
+	prov := &a.prov
+	prov.ResourceType, prov.ID, prov.Recorded = "Provenance", core.FreshID(newID), t.author
 	prov.Target = make([]fhir.Reference, 0, len(urls.items))
 	for _, u := range urls.items {
 		prov.Target = append(prov.Target, fhir.Reference{Reference: u})
 	}
-	prov.Agent = []fhir.ProvenanceAgent{{Who: who}}
-	prov.Signature = []fhir.Signature{{
-		Type: []fhir.Coding{{System: core.CodeSystemSignatureType, Code: "1.2.840.10065.1.12.1.1", Display: "Author's Signature"}},
-		When: t.author, Who: who, Data: p.signature,
-	}}
+	a.agent[0] = fhir.ProvenanceAgent{Who: who}
+	prov.Agent = a.agent[:]
+	a.signatureType[0] = fhir.Coding{System: core.CodeSystemSignatureType, Code: "1.2.840.10065.1.12.1.1", Display: "Author's Signature"}
+	a.signature[0] = fhir.Signature{Type: a.signatureType[:], When: t.author, Who: who, Data: p.signature}
+	prov.Signature = a.signature[:]
 	b.Add(core.FullURL(prov.ID), prov)
+}
+
+// provenanceParts holds the Provenance and the small values it points to,
+// one allocation instead of four. Nothing else points into it; the slices
+// taken from its arrays are full.
+type provenanceParts struct {
+	prov          fhir.Provenance
+	agent         [1]fhir.ProvenanceAgent
+	signature     [1]fhir.Signature
+	signatureType [1]fhir.Coding
 }
 
 // fillMessageHeader completes the MessageHeader: the event, the sender (the
 // prescriber's organisation), the receiver (the nominated pharmacy, when
 // there is one) and the focus.
-func fillMessageHeader(mh *fhir.MessageHeader, p *parentPrescription, urls *prescriptionURLs, author *core.AgentPersonResources) {
+func fillMessageHeader(a *messageHeaderParts, p *parentPrescription, urls *prescriptionURLs, author *core.AgentPersonResources) {
+	mh := &a.mh
 	mh.EventCoding = fhir.Coding{System: fhir.CodeSystemMessageEvent, Code: fhir.EventPrescriptionOrder, Display: "Prescription Order"}
-	dest := fhir.MessageDestination{Endpoint: "https://sandbox.api.service.nhs.uk/electronic-prescriptions/$post-message"}
+	dest := &a.destination[0]
+	dest.Endpoint = "https://sandbox.api.service.nhs.uk/electronic-prescriptions/$post-message"
 	if p.performer != "" {
-		dest.Receiver = &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemODS, Value: p.performer}}
+		a.receiverID = fhir.Identifier{System: fhir.SystemODS, Value: p.performer}
+		a.receiver.Identifier = &a.receiverID
+		dest.Receiver = &a.receiver
 	}
-	mh.Destination = []fhir.MessageDestination{dest}
+	mh.Destination = a.destination[:]
 	if org := author.Organization; org != nil && len(org.Identifier) > 0 {
-		mh.Sender = &fhir.Reference{Identifier: &org.Identifier[0], Display: org.Name}
-		mh.Source = &fhir.MessageSource{Endpoint: "https://directory.spineservices.nhs.uk/STU3/Organization/" + org.Identifier[0].Value}
+		a.sender = fhir.Reference{Identifier: &org.Identifier[0], Display: org.Name}
+		mh.Sender = &a.sender
+		a.source.Endpoint = "https://directory.spineservices.nhs.uk/STU3/Organization/" + org.Identifier[0].Value
+		mh.Source = &a.source
 	}
 	mh.Focus = make([]fhir.Reference, 0, len(urls.items)+1)
 	for _, u := range urls.items {
 		mh.Focus = append(mh.Focus, fhir.Reference{Reference: u})
 	}
 	mh.Focus = append(mh.Focus, fhir.Reference{Reference: urls.patient})
+}
+
+// messageHeaderParts holds a prescription's MessageHeader and the small
+// values it points to, so that they are one allocation instead of six.
+// Nothing else points into it; the slice taken from its array is full.
+type messageHeaderParts struct {
+	mh          fhir.MessageHeader
+	destination [1]fhir.MessageDestination
+	receiver    fhir.Reference
+	receiverID  fhir.Identifier
+	sender      fhir.Reference
+	source      fhir.MessageSource
 }
 
 // prescriptionURLs are the fullUrls a prescription's resources are referred

@@ -101,7 +101,7 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 	}
 
 	resp, respPath := o.requester, o.reqPath
-	if ext := c.Extension(first.Extension, core.ExtensionResponsiblePractitioner, fp+".extension"); ext != nil {
+	if ext := c.ExtensionAt(first.Extension, core.ExtensionResponsiblePractitioner, fp, ".extension"); ext != nil {
 		r, ok := c.Resolve(ext.ValueReference, fp+".extension.valueReference").(*fhir.PractitionerRole)
 		if !ok {
 			c.Fail(fp+".extension.valueReference", "responsible practitioner does not reference a PractitionerRole")
@@ -141,7 +141,7 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 	}
 	v3.AddCV(core.AddAnnotation(p, "pertinentInformation5", "false", "pertinentPrescriptionTreatmentType", "PTT"), "value", tt, v3.OIDTreatmentType, "")
 
-	dsp := c.Extension(dr.Extension, fhir.ExtensionPerformerSiteType, fp+".dispenseRequest.extension")
+	dsp := c.ExtensionAt(dr.Extension, fhir.ExtensionPerformerSiteType, fp, ".dispenseRequest.extension")
 	if dsp == nil || dsp.ValueCoding == nil || dsp.ValueCoding.Code == "" {
 		c.Fail(fp+".dispenseRequest.extension", "missing mandatory extension %s", fhir.ExtensionPerformerSiteType)
 	} else {
@@ -161,7 +161,7 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 	ti := core.AddAnnotation(p, "pertinentInformation8", "false", "pertinentTokenIssued", "TI")
 	v3.AddValue(ti, "value", strconv.FormatBool(boolExtension(c, first.Extension, core.ExtensionTokenIssued, fp)))
 
-	pt := c.Extension(first.Extension, fhir.ExtensionPrescriptionType, fp+".extension")
+	pt := c.ExtensionAt(first.Extension, fhir.ExtensionPrescriptionType, fp, ".extension")
 	if pt == nil || pt.ValueCoding == nil || pt.ValueCoding.Code == "" {
 		c.Fail(fp+".extension", "missing mandatory extension %s", fhir.ExtensionPrescriptionType)
 	} else {
@@ -269,7 +269,7 @@ func writeDaysSupply(c *core.BundleContext, p *etree.Element, dr *fhir.DispenseR
 // reviewDate returns the first item's authorisation expiry (review) date as
 // a v3 date, or "".
 func reviewDate(c *core.BundleContext, mr *fhir.MedicationRequest, path string) string {
-	ext := c.Extension(mr.Extension, core.ExtensionUKCoreRepeatInformation, path+".extension")
+	ext := c.ExtensionAt(mr.Extension, core.ExtensionUKCoreRepeatInformation, path, ".extension")
 	if ext == nil {
 		return ""
 	}
@@ -459,7 +459,7 @@ func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, p
 		b.WriteString("</patientInfo>")
 	}
 	var tail []string
-	if ext := c.Extension(mr.Extension, core.ExtensionControlledDrug, path+".extension"); ext != nil {
+	if ext := c.ExtensionAt(mr.Extension, core.ExtensionControlledDrug, path, ".extension"); ext != nil {
 		if w := fhir.FindExtension(ext.Extension, "quantityWords"); w != nil && w.ValueString != nil && *w.ValueString != "" {
 			tail = append(tail, "CD: "+*w.ValueString)
 		}
