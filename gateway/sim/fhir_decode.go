@@ -66,6 +66,9 @@ type message struct {
 	event      string
 	sender     string // ODS code of MessageHeader.sender
 	replaces   string // Extension-replacementOf on the MessageHeader
+	// raw is the Bundle's entries' resources as received, by resource
+	// type, split once for the EPS checks (rawEntriesOf); nil until asked.
+	raw map[string][]json.RawMessage
 }
 
 // decodeMessage reads a message Bundle.

@@ -172,7 +172,7 @@ func dispenseIssues(m *message) []fhir.Issue {
 		`extension("` + extEPSRepeatInformation + `")`,
 	})
 	if is := inconsistentIssue("MedicationDispense", "performer",
-		fhirPathValues(rawEntriesOf(m.body, "MedicationDispense"), "performer.actor")); is != nil {
+		fhirPathValues(rawEntriesOf(m, "MedicationDispense"), "performer.actor")); is != nil {
 		out = append(out, *is)
 	}
 	if slices.ContainsFunc(mds, func(md *fhir.MedicationDispense) bool { return len(md.Performer) == 0 }) { // performer: []

@@ -22,13 +22,14 @@ import (
 // <path>. Received <the distinct values, as JSON>."
 // (createMedicationRequestInconsistentValueIssue).
 func consistencyIssues(m *message, resourceType string, paths []string) []fhir.Issue {
-	inputs := rawEntriesOf(m.body, resourceType)
+	inputs := rawEntriesOf(m, resourceType)
 	if len(inputs) < 2 {
 		return nil
 	}
 	var out []fhir.Issue
+	tops := objectsOf(inputs)
 	for _, path := range paths {
-		if is := inconsistentIssue(resourceType, path, fhirPathValues(inputs, path)); is != nil {
+		if is := inconsistentIssue(resourceType, path, fhirPathValuesFrom(inputs, tops, path)); is != nil {
 			out = append(out, *is)
 		}
 	}
@@ -52,24 +53,35 @@ func inconsistentIssue(resourceType, field string, values []json.RawMessage) *fh
 	return &is
 }
 
-// rawEntriesOf returns the resources of a Bundle's entries of
-// resourceType, as received.
-func rawEntriesOf(body []byte, resourceType string) []json.RawMessage {
+// rawEntriesOf returns the resources of m's Bundle entries of
+// resourceType, as received. The Bundle is split into its entries once a
+// message (m.raw), however many checks ask.
+func rawEntriesOf(m *message, resourceType string) []json.RawMessage {
+	if m.raw == nil {
+		m.raw = rawEntriesByType(m.body)
+	}
+	return m.raw[resourceType]
+}
+
+// rawEntriesByType splits a Bundle as received into its entries'
+// resources by resource type, in order (an empty map for a body that
+// does not decode).
+func rawEntriesByType(body []byte) map[string][]json.RawMessage {
+	out := map[string][]json.RawMessage{}
 	var b struct {
 		Entry []struct {
 			Resource json.RawMessage `json:"resource"`
 		} `json:"entry"`
 	}
 	if json.Unmarshal(body, &b) != nil {
-		return nil
+		return out
 	}
-	var out []json.RawMessage
 	for _, e := range b.Entry {
 		var head struct {
 			ResourceType string `json:"resourceType"`
 		}
-		if json.Unmarshal(e.Resource, &head) == nil && head.ResourceType == resourceType {
-			out = append(out, e.Resource)
+		if json.Unmarshal(e.Resource, &head) == nil {
+			out[head.ResourceType] = append(out[head.ResourceType], e.Resource)
 		}
 	}
 	return out
@@ -80,12 +92,36 @@ func rawEntriesOf(body []byte, resourceType string) []json.RawMessage {
 // an array into its elements, and extension("url") taking a resource's
 // first extension of that url. A value missing is one nil (undefined).
 func fhirPathValues(inputs []json.RawMessage, path string) []json.RawMessage {
+	return fhirPathValuesFrom(inputs, nil, path)
+}
+
+// objectsOf decodes each input's top-level fields once (nil for one that
+// is no object), for fhirPathValuesFrom to follow several paths through
+// the same resources without decoding each whole resource again a path.
+func objectsOf(inputs []json.RawMessage) []map[string]json.RawMessage {
+	out := make([]map[string]json.RawMessage, len(inputs))
+	for i, v := range inputs {
+		if v == nil || json.Unmarshal(v, &out[i]) != nil {
+			out[i] = nil
+		}
+	}
+	return out
+}
+
+// fhirPathValuesFrom is fhirPathValues with the inputs' top-level fields
+// already decoded (tops, objectsOf; nil: decoded here).
+func fhirPathValuesFrom(inputs []json.RawMessage, tops []map[string]json.RawMessage, path string) []json.RawMessage {
 	values := inputs
-	for _, step := range splitFHIRPath(path) {
+	for n, step := range splitFHIRPath(path) {
 		var next []json.RawMessage
-		for _, v := range values {
+		for i, v := range values {
 			var obj map[string]json.RawMessage
-			if v == nil || json.Unmarshal(v, &obj) != nil {
+			if n == 0 && tops != nil {
+				obj = tops[i]
+			} else if v != nil && json.Unmarshal(v, &obj) != nil {
+				obj = nil
+			}
+			if obj == nil {
 				next = append(next, nil)
 				continue
 			}
