@@ -28,8 +28,9 @@ import (
 // an MHS reads as "accepted" (the NHS MHS adaptor's workflows count only
 // 202 as acknowledged, any other status as a failure: async express and
 // async reliable alike). With SyncReply and AckRequested the 202 carries
-// the eb:Acknowledgment; without SyncReply it is empty and, when
-// AckRequested, the acknowledgment goes to the sender's endpoint. Each
+// the eb:Acknowledgment; without AckRequested it is empty (SyncReply
+// alone asks for none); with AckRequested but not SyncReply it is empty
+// and the acknowledgment goes to the sender's endpoint. Each
 // message is processed once and answered once.
 func TestEbXMLReliabilityFlags(t *testing.T) {
 	tests := []struct {
@@ -40,7 +41,9 @@ func TestEbXMLReliabilityFlags(t *testing.T) {
 		{"reliable: SyncReply and AckRequested", true, true, true, false},
 		{"AckRequested without SyncReply", false, true, false, true},
 		{"express: neither", false, false, false, false},
-		{"SyncReply without AckRequested", true, false, true, false},
+		// ebMS 2.0 §6.3.1: no Acknowledgment without AckRequested, on
+		// the 202 or after it (before, the 202 carried one).
+		{"SyncReply without AckRequested", true, false, false, false},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
