@@ -289,6 +289,13 @@ type Config struct {
 	// (--soap-asids, PORXGATE_SOAP_ASIDS; default none). Needs
 	// --tls-client-ca. See ParseSOAPASIDs.
 	SOAPASIDs string
+	// PartyKeys lists, comma separated, the party keys an ebXML message's
+	// eb:To/eb:PartyId may name: Spine's in the environment porxgate
+	// stands in for (SDS's, e.g. YES-0000806), in any letter case. A
+	// message addressed to another party is refused as Spine refuses it
+	// (ValueNotRecognized 501314) (--party-keys, PORXGATE_PARTY_KEYS;
+	// default none: eb:To is not checked). See ParsePartyKeys.
+	PartyKeys string
 }
 
 // DefaultConfig returns the configuration `make run` uses: loopback, the
@@ -455,6 +462,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	dur(&cfg.CancelMaxAge, "cancel-max-age", "CANCEL_MAX_AGE", "how long a cancellation may stay pending before it is reported and dropped")
 	num(&cfg.CancelPollRate, "cancel-poll-rate", "CANCEL_POLL_RATE", "EPS tracker queries a second for pending cancellations")
 	str(&cfg.TrackerASIDs, "tracker-asids", "TRACKER_ASIDS", "ASIDs allowed on the tracker API, ASID[=certificate name],...; any: every caller; empty: any, refused with --tls-cert")
+	str(&cfg.PartyKeys, "party-keys", "PARTY_KEYS", "party keys an ebXML message's eb:To/eb:PartyId may name (Spine's, comma-separated); another is refused ValueNotRecognized 501314; empty: eb:To not checked")
 	str(&cfg.SOAPASIDs, "soap-asids", "SOAP_ASIDS", "SOAP senders bound to client certificates, ASID=certificate name,...; a listed ASID is taken only with a named certificate (needs --tls-client-ca)")
 	registerJournalFlags(str, num, dur, getenv, &cfg)
 	if err := fs.Parse(args); err != nil {
@@ -647,6 +655,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := ParseTrackerASIDs(c.TrackerASIDs); err != nil {
 		errs = append(errs, fmt.Errorf("tracker-asids: %w", err))
+	}
+	if _, err := ParsePartyKeys(c.PartyKeys); err != nil {
+		errs = append(errs, fmt.Errorf("party-keys: %w", err))
 	}
 	if _, err := ParseSOAPASIDs(c.SOAPASIDs); err != nil {
 		errs = append(errs, fmt.Errorf("soap-asids: %w", err))

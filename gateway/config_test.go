@@ -58,6 +58,12 @@ func TestLoadConfig(t *testing.T) {
 		}},
 		{name: "max header too small", args: []string{"--max-header", "512"}, wantErr: "max-header 512: must be from 1024 to 1048576 bytes"},
 		{name: "max header too large", args: []string{"--max-header", "2000000"}, wantErr: "max-header 2000000: must be from 1024 to 1048576 bytes"},
+		{name: "party keys", env: map[string]string{"PORXGATE_PARTY_KEYS": "YES-0000806, YEA-0000806"}, check: func(t *testing.T, c Config) {
+			if c.PartyKeys != "YES-0000806, YEA-0000806" {
+				t.Errorf("party-keys %q", c.PartyKeys)
+			}
+		}},
+		{name: "party keys, an empty one", args: []string{"--party-keys", "YES-0000806,"}, wantErr: "party-keys: an empty party key"},
 		{name: "max header negative", env: map[string]string{"PORXGATE_MAX_HEADER": "-1"}, wantErr: "max-header -1: must be from 1024 to 1048576 bytes"},
 		{name: "bad level", args: []string{"--log-level", "loud"}, wantErr: "log-level \"loud\""},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected arguments"},

@@ -67,6 +67,11 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		sig, err := ebxml.ParseSignalWith(readEnvelope, msg.Envelope)
 		return g.ebxmlSignal(c, msg, sig, err, log)
 	}
+	// Spine refuses a message addressed to another party (as the NHS MHS
+	// adaptor does: 501314), before it looks at its sender.
+	if !g.toParties.addressedTo(msg.ToPartyID) {
+		return g.refuse(c, msg, notAddressedToUs(), log.With("to_party", msg.ToPartyID), nil)
+	}
 	if err := g.checkSender(msg.FromPartyID, msg.CPAID, c.Context().TLSConnectionState()); err != nil {
 		return g.refuse(c, msg, unknownSender(msg.FromPartyID, err), log, err)
 	}
@@ -184,7 +189,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		if !held {
 			g.wakeInbox()
 		}
-		log.Debug("accepted", "sync_reply", msg.SyncReply, "ack_requested", msg.AckRequested, "payload_bytes", len(msg.Payload.Body))
+		log.Debug("accepted", "to_party", msg.ToPartyID, "sync_reply", msg.SyncReply, "ack_requested", msg.AckRequested, "payload_bytes", len(msg.Payload.Body))
 	} else {
 		if err := g.checkMessageIDParty(ctx, key, msg.MessageID, msg.FromPartyID, acc.Party, 0); err != nil {
 			return g.partyCheckFailure(c, msg, log, err)
