@@ -8,9 +8,9 @@ import (
 	"github.com/porxgate/porxgate/ebxml"
 )
 
-// partyKeys is the set of party keys an ebXML message may be addressed to
-// (Config.PartyKeys), upper case; nil: any.
-type partyKeys map[string]struct{}
+// partyKeys are the party keys an ebXML message may be addressed to
+// (Config.PartyKeys), as configured; nil: any.
+type partyKeys []string
 
 // ParsePartyKeys reads --party-keys: party keys separated by commas,
 // white space around each ignored. Empty gives nil (eb:To not checked);
@@ -19,7 +19,7 @@ func ParsePartyKeys(s string) (partyKeys, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	keys := partyKeys{}
+	var keys partyKeys
 	for _, k := range strings.Split(s, ",") {
 		k = strings.TrimSpace(k)
 		switch {
@@ -28,7 +28,7 @@ func ParsePartyKeys(s string) (partyKeys, error) {
 		case strings.ContainsFunc(k, func(r rune) bool { return r <= ' ' }):
 			return nil, fmt.Errorf("party key %q holds white space or a control character", k)
 		}
-		keys[strings.ToUpper(k)] = struct{}{}
+		keys = append(keys, k)
 	}
 	return keys, nil
 }
@@ -40,8 +40,13 @@ func (k partyKeys) addressedTo(to string) bool {
 	if k == nil {
 		return true
 	}
-	_, ok := k[strings.ToUpper(strings.TrimSpace(to))]
-	return ok
+	to = strings.TrimSpace(to)
+	for _, key := range k {
+		if strings.EqualFold(key, to) {
+			return true
+		}
+	}
+	return false
 }
 
 // notAddressedToUs is the refusal of a message addressed to another

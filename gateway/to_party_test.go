@@ -114,3 +114,30 @@ func TestEbXMLToParty(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParsePartyKeys feeds arbitrary lists to the --party-keys reader: no
+// panics; every key it accepts is non-empty and free of white space, and
+// is then addressed to as written, spaced, and (an ASCII key, as party
+// keys are) in the other letter case.
+// Seeds: testdata/fuzz/FuzzParsePartyKeys.
+func FuzzParsePartyKeys(f *testing.F) {
+	f.Add("YES-0000806, yea-0000806")
+	f.Fuzz(func(t *testing.T, in string) {
+		k, err := ParsePartyKeys(in)
+		if err != nil || k == nil {
+			return
+		}
+		for _, key := range k {
+			if key == "" || strings.ContainsFunc(key, func(r rune) bool { return r <= ' ' }) {
+				t.Fatalf("accepted key %q from %q", key, in)
+			}
+			if !k.addressedTo(key) || !k.addressedTo(" "+key+" ") {
+				t.Fatalf("key %q not addressed to as written or spaced", key)
+			}
+			ascii := !strings.ContainsFunc(key, func(r rune) bool { return r >= 0x80 })
+			if ascii && (!k.addressedTo(strings.ToLower(key)) || !k.addressedTo(strings.ToUpper(key))) {
+				t.Fatalf("key %q not addressed to in another letter case", key)
+			}
+		}
+	})
+}
