@@ -294,7 +294,7 @@ type Config struct {
 	// stands in for (SDS's, e.g. YES-0000806), in any letter case. A
 	// message addressed to another party is refused as Spine refuses it
 	// (ValueNotRecognized 501314) (--party-keys, PORXGATE_PARTY_KEYS;
-	// default none: eb:To is not checked). See ParsePartyKeys.
+	// default none: eb:To is not checked). See parsePartyKeys.
 	PartyKeys string
 }
 
@@ -656,7 +656,7 @@ func (c Config) Validate() error {
 	if _, err := ParseTrackerASIDs(c.TrackerASIDs); err != nil {
 		errs = append(errs, fmt.Errorf("tracker-asids: %w", err))
 	}
-	if _, err := ParsePartyKeys(c.PartyKeys); err != nil {
+	if _, err := parsePartyKeys(c.PartyKeys); err != nil {
 		errs = append(errs, fmt.Errorf("party-keys: %w", err))
 	}
 	if _, err := ParseSOAPASIDs(c.SOAPASIDs); err != nil {

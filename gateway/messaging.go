@@ -147,7 +147,7 @@ func newMessaging(cfg Config, st store.Store, log *slog.Logger, m *Metrics, opts
 		// still bind.
 		log.Error("soap-asids: not all read", "err", err)
 	}
-	if g.toParties, err = ParsePartyKeys(cfg.PartyKeys); err != nil {
+	if g.toParties, err = parsePartyKeys(cfg.PartyKeys); err != nil {
 		// Validate refuses it at start; unread, eb:To is not checked.
 		log.Error("party-keys: not read; eb:To is not checked", "err", err)
 	}

@@ -12,10 +12,10 @@ import (
 // (Config.PartyKeys), as configured; nil: any.
 type partyKeys []string
 
-// ParsePartyKeys reads --party-keys: party keys separated by commas,
+// parsePartyKeys reads --party-keys: party keys separated by commas,
 // white space around each ignored. Empty gives nil (eb:To not checked);
 // an empty entry or one holding white space is an error.
-func ParsePartyKeys(s string) (partyKeys, error) {
+func parsePartyKeys(s string) (partyKeys, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}

@@ -29,7 +29,7 @@ func TestParsePartyKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k, err := ParsePartyKeys(tt.in)
+			k, err := parsePartyKeys(tt.in)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err %v, want %q", err, tt.wantErr)
@@ -123,7 +123,7 @@ func TestEbXMLToParty(t *testing.T) {
 func FuzzParsePartyKeys(f *testing.F) {
 	f.Add("YES-0000806, yea-0000806")
 	f.Fuzz(func(t *testing.T, in string) {
-		k, err := ParsePartyKeys(in)
+		k, err := parsePartyKeys(in)
 		if err != nil || k == nil {
 			return
 		}
