@@ -60,7 +60,8 @@ func replyHeader(received *Message, action, messageID string, now time.Time) ebH
 
 // BuildAcknowledgment writes the eb:Acknowledgment envelope that answers
 // received (sent with Content-Type text/xml, as the HTTP 202 body when
-// received.SyncReply is set, else as an async message). messageID is the
+// received.SyncReply is set, else as an async message; only when
+// received.AckRequested is: ebMS 2.0 §6.3.1). messageID is the
 // acknowledgment's own MessageId (a UUID, written upper-case) and now the
 // time of receipt. The header swaps From and To, keeps CPAId and
 // ConversationId, uses Service ServiceEbXML and Action Acknowledgment, and

@@ -54,6 +54,12 @@ const (
 	// MessageError sample ebxml_response_error_single.xml in
 	// NHSDigital/integration-adaptor-mhs, mhs/common/mhs_common/messages/tests/test_messages).
 	NumUnknownCPAID = 501319
+	// NumInvalidToParty is Spine's number for "Invalid To Party Type
+	// attribute", a message whose eb:To/eb:PartyId is not the receiving
+	// MHS's party key (the TMS Error Base, as the NHS MHS adaptor answers
+	// such a message: NHSDigital/integration-adaptor-mhs,
+	// mhs/inbound/inbound/request/handler.py).
+	NumInvalidToParty = 501314
 	// NumEmptyBody: the request body is empty.
 	NumEmptyBody = 900001
 	// NumContentType: the Content-Type is missing or not multipart/related.

@@ -121,6 +121,12 @@ type Config struct {
 	// MaxBodyBytes is the largest request body accepted (--max-body,
 	// PORXGATE_MAX_BODY; default 4 MiB).
 	MaxBodyBytes int
+	// MaxHeaderBytes bounds a front-door request's head: its request line
+	// and HTTP headers together (--max-header, PORXGATE_MAX_HEADER;
+	// default 16 KiB, 1 KiB to 1 MiB; 0: the HTTP server's 4 KiB). Each
+	// open connection holds a read buffer of this size. A head over it is
+	// refused in its door's shape (headersTooLarge).
+	MaxHeaderBytes int
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGINT or
 	// SIGTERM, and then of the work the inbox and delivery workers hold
 	// (--shutdown-timeout, PORXGATE_SHUTDOWN_TIMEOUT; default 15s).
@@ -283,6 +289,13 @@ type Config struct {
 	// (--soap-asids, PORXGATE_SOAP_ASIDS; default none). Needs
 	// --tls-client-ca. See ParseSOAPASIDs.
 	SOAPASIDs string
+	// PartyKeys lists, comma separated, the party keys an ebXML message's
+	// eb:To/eb:PartyId may name: Spine's in the environment porxgate
+	// stands in for (SDS's, e.g. YES-0000806), in any letter case. A
+	// message addressed to another party is refused as Spine refuses it
+	// (ValueNotRecognized 501314) (--party-keys, PORXGATE_PARTY_KEYS;
+	// default none: eb:To is not checked). See parsePartyKeys.
+	PartyKeys string
 }
 
 // DefaultConfig returns the configuration `make run` uses: loopback, the
@@ -293,6 +306,7 @@ func DefaultConfig() Config {
 	c := Config{
 		Addr:                    "127.0.0.1:8080",
 		MaxBodyBytes:            4 << 20,
+		MaxHeaderBytes:          DefaultMaxHeaderBytes,
 		MemoryLimitMB:           100,
 		GCPercent:               400,
 		MaxInFlight:             128,
@@ -405,6 +419,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	num(&cfg.RedisWaitReplicas, "redis-wait-replicas", "REDIS_WAIT_REPLICAS", "replicas each durable write waits for (Redis WAIT): queues, EPS answer records, kept SOAP answers, named sets; 0: none")
 	str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "log level: debug, info, warn, error")
 	num(&cfg.MaxBodyBytes, "max-body", "MAX_BODY", "largest request body in bytes")
+	num(&cfg.MaxHeaderBytes, "max-header", "MAX_HEADER", "largest request head (request line and HTTP headers) in bytes, 1024 to 1048576; each open connection holds a read buffer this size")
 	num(&cfg.MaxInFlight, "max-in-flight", "MAX_IN_FLIGHT", "legacy messages the front doors work on at once, more refused with a retryable fault; 0: no bound")
 	num(&cfg.MaxInFlightPerClient, "max-in-flight-per-client", "MAX_IN_FLIGHT_PER_CLIENT", "of --max-in-flight, messages one sender (client certificate, else address) may have in hand at once; 0: three quarters of --max-in-flight; negative: no bound per sender")
 	dur(&cfg.MaxQueueWait, "max-queue-wait", "MAX_QUEUE_WAIT", "while a message ready for an inbox worker has waited longer than this, new ebXML messages are refused with the retryable busy fault; 0: no bound")
@@ -447,6 +462,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	dur(&cfg.CancelMaxAge, "cancel-max-age", "CANCEL_MAX_AGE", "how long a cancellation may stay pending before it is reported and dropped")
 	num(&cfg.CancelPollRate, "cancel-poll-rate", "CANCEL_POLL_RATE", "EPS tracker queries a second for pending cancellations")
 	str(&cfg.TrackerASIDs, "tracker-asids", "TRACKER_ASIDS", "ASIDs allowed on the tracker API, ASID[=certificate name],...; any: every caller; empty: any, refused with --tls-cert")
+	str(&cfg.PartyKeys, "party-keys", "PARTY_KEYS", "party keys an ebXML message's eb:To/eb:PartyId may name (Spine's, comma-separated); another is refused ValueNotRecognized 501314; empty: eb:To not checked")
 	str(&cfg.SOAPASIDs, "soap-asids", "SOAP_ASIDS", "SOAP senders bound to client certificates, ASID=certificate name,...; a listed ASID is taken only with a named certificate (needs --tls-client-ca)")
 	registerJournalFlags(str, num, dur, getenv, &cfg)
 	if err := fs.Parse(args); err != nil {
@@ -555,6 +571,9 @@ func (c Config) Validate() error {
 	if c.MaxBodyBytes <= 0 {
 		errs = append(errs, fmt.Errorf("max-body %d: must be positive", c.MaxBodyBytes))
 	}
+	if c.MaxHeaderBytes != 0 && (c.MaxHeaderBytes < minHeaderBytes || c.MaxHeaderBytes > maxHeaderBytes) {
+		errs = append(errs, fmt.Errorf("max-header %d: must be from %d to %d bytes", c.MaxHeaderBytes, minHeaderBytes, maxHeaderBytes))
+	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("shutdown-timeout %s: must be positive", c.ShutdownTimeout))
 	}
@@ -636,6 +655,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := ParseTrackerASIDs(c.TrackerASIDs); err != nil {
 		errs = append(errs, fmt.Errorf("tracker-asids: %w", err))
+	}
+	if _, err := parsePartyKeys(c.PartyKeys); err != nil {
+		errs = append(errs, fmt.Errorf("party-keys: %w", err))
 	}
 	if _, err := ParseSOAPASIDs(c.SOAPASIDs); err != nil {
 		errs = append(errs, fmt.Errorf("soap-asids: %w", err))

@@ -46,6 +46,25 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad upstream", args: []string{"--upstream", "ftp://x"}, wantErr: "upstream \"ftp://x\""},
 		{name: "bad redis", args: []string{"--redis", "127.0.0.1:6379"}, wantErr: "redis \"127.0.0.1:6379\""},
 		{name: "bad max body env", env: map[string]string{"PORXGATE_MAX_BODY": "lots"}, wantErr: "PORXGATE_MAX_BODY"},
+		{name: "max header default", check: func(t *testing.T, c Config) {
+			if c.MaxHeaderBytes != 16<<10 {
+				t.Errorf("max-header %d, want 16384", c.MaxHeaderBytes)
+			}
+		}},
+		{name: "max header env", env: map[string]string{"PORXGATE_MAX_HEADER": "65536"}, check: func(t *testing.T, c Config) {
+			if c.MaxHeaderBytes != 65536 {
+				t.Errorf("max-header %d, want 65536", c.MaxHeaderBytes)
+			}
+		}},
+		{name: "max header too small", args: []string{"--max-header", "512"}, wantErr: "max-header 512: must be from 1024 to 1048576 bytes"},
+		{name: "max header too large", args: []string{"--max-header", "2000000"}, wantErr: "max-header 2000000: must be from 1024 to 1048576 bytes"},
+		{name: "party keys", env: map[string]string{"PORXGATE_PARTY_KEYS": "YES-0000806, YEA-0000806"}, check: func(t *testing.T, c Config) {
+			if c.PartyKeys != "YES-0000806, YEA-0000806" {
+				t.Errorf("party-keys %q", c.PartyKeys)
+			}
+		}},
+		{name: "party keys, an empty one", args: []string{"--party-keys", "YES-0000806,"}, wantErr: "party-keys: an empty party key"},
+		{name: "max header negative", env: map[string]string{"PORXGATE_MAX_HEADER": "-1"}, wantErr: "max-header -1: must be from 1024 to 1048576 bytes"},
 		{name: "bad level", args: []string{"--log-level", "loud"}, wantErr: "log-level \"loud\""},
 		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected arguments"},
 		{name: "garbage collector defaults", check: func(t *testing.T, c Config) {

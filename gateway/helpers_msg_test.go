@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -59,6 +60,8 @@ type ebReq struct {
 	// ackActor is eb:AckRequested's SOAP actor; ebxml.ActorToPartyMSH
 	// when empty.
 	ackActor string
+	// to is eb:To/eb:PartyId; spineParty when empty.
+	to string
 }
 
 // newReq returns a prescription request from the test sender with
@@ -90,7 +93,7 @@ func (r ebReq) build() (string, string, []byte) {
 </eb:MessageData>
 <eb:DuplicateElimination/>
 </eb:MessageHeader>
-`, r.from, spineParty, r.cpa, r.conversationID, r.action, r.messageID, r.timeToLiveElement())
+`, r.from, cmp.Or(r.to, spineParty), r.cpa, r.conversationID, r.action, r.messageID, r.timeToLiveElement())
 	if r.ackRequested {
 		actor := r.ackActor
 		if actor == "" {

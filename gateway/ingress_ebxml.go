@@ -28,8 +28,9 @@ const storeTimeout = 10 * time.Second
 // the multipart ebXML message, checks the sender and the interaction,
 // stores the message in the inbox (with duplicate elimination) and only
 // then acknowledges it: HTTP 202 with an eb:Acknowledgment when the sender
-// asked for SyncReply, else HTTP 202 with an empty body and, when it asked
-// for one, an eb:Acknowledgment delivered asynchronously. 202 is the status
+// asked for one (AckRequested) on the same connection (SyncReply), else
+// HTTP 202 with an empty body and, when it asked for one without
+// SyncReply, an eb:Acknowledgment delivered asynchronously. 202 is the status
 // an MHS reads as accepted (the NHS MHS adaptor takes any other as a
 // failure). A message that cannot be taken gets HTTP 500 with an
 // eb:MessageError.
@@ -65,6 +66,11 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	if msg.Service == ebxml.ServiceEbXML {
 		sig, err := ebxml.ParseSignalWith(readEnvelope, msg.Envelope)
 		return g.ebxmlSignal(c, msg, sig, err, log)
+	}
+	// Spine refuses a message addressed to another party (as the NHS MHS
+	// adaptor does: 501314), before it looks at its sender.
+	if !g.toParties.addressedTo(msg.ToPartyID) {
+		return g.refuse(c, msg, notAddressedToUs(), log.With("to_party", msg.ToPartyID), nil)
 	}
 	if err := g.checkSender(msg.FromPartyID, msg.CPAID, c.Context().TLSConnectionState()); err != nil {
 		return g.refuse(c, msg, unknownSender(msg.FromPartyID, err), log, err)
@@ -149,8 +155,15 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		}
 		items = append(items, *ackItem)
 	}
+	// ebMS 2.0 §6.3.1: an eb:Acknowledgment answers eb:AckRequested, and
+	// eb:SyncReply (§4.3) only says that such signals come back on the
+	// same connection. A message with SyncReply alone (the NHS MHS
+	// adaptor's async express pattern, which reads only the 202) gets
+	// its 202 with no body; before, it was given an Acknowledgment no
+	// one asked for.
+	syncAckWanted := msg.SyncReply && msg.AckRequested
 	var syncAck []byte
-	if msg.SyncReply {
+	if syncAckWanted {
 		if syncAck, err = ebxml.BuildAcknowledgment(msg, g.newID(), now); err != nil {
 			return g.storeFailure(c, msg, log, err)
 		}
@@ -176,7 +189,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		if !held {
 			g.wakeInbox()
 		}
-		log.Debug("accepted", "sync_reply", msg.SyncReply, "ack_requested", msg.AckRequested, "payload_bytes", len(msg.Payload.Body))
+		log.Debug("accepted", "to_party", msg.ToPartyID, "sync_reply", msg.SyncReply, "ack_requested", msg.AckRequested, "payload_bytes", len(msg.Payload.Body))
 	} else {
 		if err := g.checkMessageIDParty(ctx, key, msg.MessageID, msg.FromPartyID, acc.Party, 0); err != nil {
 			return g.partyCheckFailure(c, msg, log, err)
@@ -193,7 +206,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		g.delivery.Wake()
 	}
 	g.received(c, TransportEbXML, outcome)
-	if msg.SyncReply {
+	if syncAckWanted {
 		c.Set(fiber.HeaderContentType, xmlContentType)
 		return c.Status(fiber.StatusAccepted).Send(syncAck)
 	}

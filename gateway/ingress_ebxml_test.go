@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 	"io"
 	"net/http"
 	"strings"
@@ -94,7 +95,7 @@ func checkAcknowledgment(t *testing.T, body []byte, req ebReq) {
 		"Header/MessageHeader/Service":                    ebxml.ServiceEbXML,
 		"Header/MessageHeader/ConversationId":             req.conversationID,
 		"Header/MessageHeader/CPAId":                      req.cpa,
-		"Header/MessageHeader/From/PartyId":               spineParty,
+		"Header/MessageHeader/From/PartyId":               cmp.Or(req.to, spineParty),
 		"Header/MessageHeader/To/PartyId":                 req.from,
 	}
 	for path, v := range want {

@@ -78,6 +78,9 @@ type messaging struct {
 	// soapSenders binds SOAP senders' ASIDs to client certificates
 	// (Config.SOAPASIDs); nil: none bound.
 	soapSenders *TrackerASIDs
+	// toParties are the party keys ebXML messages may be addressed to
+	// (Config.PartyKeys); nil: any.
+	toParties partyKeys
 	// noteUndelivered is the processor's UndeliveredNoter, nil when it
 	// has none: it keeps owed what a SOAP release answer whose sender was
 	// gone released (ingress_soap.go).
@@ -143,6 +146,10 @@ func newMessaging(cfg Config, st store.Store, log *slog.Logger, m *Metrics, opts
 		// Validate refuses it at start; the entries that could be read
 		// still bind.
 		log.Error("soap-asids: not all read", "err", err)
+	}
+	if g.toParties, err = parsePartyKeys(cfg.PartyKeys); err != nil {
+		// Validate refuses it at start; unread, eb:To is not checked.
+		log.Error("party-keys: not read; eb:To is not checked", "err", err)
 	}
 	g.delivery = outbox.NewWorker(wc)
 	g.inboxHandoff = outbox.NewHandoff(cfg.InboxWorkers, g.processHanded)

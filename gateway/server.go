@@ -75,11 +75,13 @@ func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Met
 		// Content-Length as soon as the headers came, whatever arrived.
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
+		ReadBufferSize:               headerLimit(cfg), // the request line and headers, read whole (--max-header; more: catchHeadErrors)
 		ReadTimeout:                  30 * time.Second,
 		WriteTimeout:                 60 * time.Second,
 		IdleTimeout:                  120 * time.Second,
 		ErrorHandler:                 s.errorHandler,
 	})
+	s.catchHeadErrors()
 	s.app.Use(m.middleware)
 	s.app.Use(s.recoverPanics)
 	s.app.Get("/healthz", s.healthz)
@@ -293,9 +295,6 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		code = fe.Code
-	}
-	if unreadable, ok := readUnreadableHeaders(err); ok {
-		return s.unreadableHeaders(c, unreadable)
 	}
 	if c.Method() == fiber.MethodPost && code != fiber.StatusInternalServerError {
 		if handled, herr := s.transportError(c, code, err); handled {

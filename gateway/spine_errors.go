@@ -148,6 +148,8 @@ func (s *Server) transportError(c *fiber.Ctx, code int, err error) (bool, error)
 // and why, without the request's bytes.
 type headerReadError struct {
 	path, reason string
+	// tooLarge: the head did not fit the read buffer (--max-header).
+	tooLarge bool
 }
 
 // readUnreadableHeaders recognises the HTTP server's (fasthttp's) error for
@@ -175,25 +177,35 @@ func readUnreadableHeaders(err error) (headerReadError, bool) {
 
 // unreadableHeaders answers a request whose headers could not be read:
 // at a front door, with that door's refusal (an eb:MessageError
-// MimeProblem, a SOAP fault 300), else HTTP 400 saying why; never with
-// the request's bytes.
+// MimeProblem 910022, a SOAP fault 300; for a head over --max-header,
+// NotSupported 910026, as for a body over --max-body, and fault 300),
+// else HTTP 400 (431 for a head too large) saying why; never with the
+// request's bytes. What the sender still sends of its request is read
+// and dropped before the connection closes (refusedUnread), so that the
+// refusal reaches it rather than a connection reset.
 func (s *Server) unreadableHeaders(c *fiber.Ctx, h headerReadError) error {
+	refusedUnread(c)
 	text := fmt.Sprintf("the request's HTTP headers cannot be read: %s", h.reason)
+	code, num, status := ebxml.CodeMimeProblem, NumUnreadableHeaders, fiber.StatusBadRequest
+	if h.tooLarge {
+		text = fmt.Sprintf("the request's HTTP headers exceed the %d-byte limit (request line and headers together)", headerLimit(s.cfg))
+		code, num, status = ebxml.CodeNotSupported, NumHeadersTooLarge, fiber.StatusRequestHeaderFieldsTooLarge
+	}
 	switch h.path {
 	case PathEbXML:
 		s.log.Warn("ebXML request refused", "transport", TransportEbXML, "reason", text)
 		s.msg.metrics.received.WithLabelValues(string(TransportEbXML), "refused").Inc()
-		me := ebxml.NewMessageError(ebxml.CodeMimeProblem, NumUnreadableHeaders, text)
+		me := ebxml.NewMessageError(code, num, text)
 		err := s.msg.sendMessageError(c, nil, me)
 		s.msg.journalEbXMLRefusal(c, nil, me)
 		return err
 	case PathSOAP:
 		s.log.Warn("SOAP request refused", "transport", TransportSOAP, "reason", text)
 		s.msg.metrics.received.WithLabelValues(string(TransportSOAP), "refused").Inc()
-		f := fault(ebxml.TMSCodeMalformed, fmt.Sprintf("%d:%s", NumUnreadableHeaders, text))
+		f := fault(ebxml.TMSCodeMalformed, fmt.Sprintf("%d:%s", num, text))
 		err := sendFault(c, f)
 		s.msg.journalSOAPRefusal(c, f)
 		return err
 	}
-	return c.Status(fiber.StatusBadRequest).JSON(fiber.Map{"error": text})
+	return c.Status(status).JSON(fiber.Map{"error": text})
 }
