@@ -49,8 +49,9 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	}
 	// The SOAP envelope is read with v3's fast reader, which gives etree's
 	// document (TestFrontDoorEnvelopeReader), within the payload check's
-	// bounds (readEnvelope).
-	msg, err := ebxml.ParseRequestWith(readEnvelope, c.Get(fiber.HeaderContentType), c.Get("SOAPAction"), body)
+	// bounds (readEnvelope). The body is the door's own (frontBody): the
+	// message's parts are read in place, not copied.
+	msg, err := ebxml.ParseRequestInPlace(readEnvelope, c.Get(fiber.HeaderContentType), c.Get("SOAPAction"), body)
 	if err != nil {
 		var me *ebxml.MessageError
 		if !errors.As(err, &me) {
