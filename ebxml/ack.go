@@ -80,6 +80,10 @@ func BuildAcknowledgment(received *Message, messageID string, now time.Time) ([]
 	}
 	h := replyHeader(received, ActionAcknowledgment, messageID, now)
 	var w writer
+	// One buffer for the whole: its markup and, at most twice each, its
+	// values (grown from 64 bytes it took six allocations).
+	w.Grow(ackMarkupBytes + 2*(len(messageID)+len(received.MessageID)+len(received.FromPartyID)+
+		len(received.ToPartyID)+len(received.CPAID)+len(received.ConversationID)))
 	w.envelopeStart("")
 	w.messageHeader(h)
 	w.s(`    <eb:Acknowledgment SOAP:mustUnderstand="1" eb:version="2.0" SOAP:actor="`, ackActor(received), "\">\n")
@@ -89,6 +93,10 @@ func BuildAcknowledgment(received *Message, messageID string, now time.Time) ([]
 	w.s("    </eb:Acknowledgment>\n  </SOAP:Header>\n  <SOAP:Body/>\n</SOAP:Envelope>\n")
 	return w.Bytes(), nil
 }
+
+// ackMarkupBytes is about the size of an eb:Acknowledgment without its
+// values (1,527 bytes with 146 of values): BuildAcknowledgment's buffer.
+const ackMarkupBytes = 1400
 
 // ackActor is the SOAP actor of the acknowledgment of received: the
 // one its eb:AckRequested named (ebMS 2.0 §6.3.2: the Acknowledgment's

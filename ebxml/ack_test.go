@@ -108,3 +108,24 @@ func with(o OutboundMessage, f func(*OutboundMessage)) OutboundMessage {
 	f(&o)
 	return o
 }
+
+// TestBuildAcknowledgmentOneBuffer: the front door's acknowledgment is
+// written into one buffer sized up front (it took six as the buffer grew),
+// so building one costs two allocations: the buffer and the reply header's
+// timestamp.
+func TestBuildAcknowledgmentOneBuffer(t *testing.T) {
+	m := &Message{FromPartyID: "LOADGEN-000001", ToPartyID: "YES-0000806", CPAID: "S20001A000100",
+		ConversationID: testMessageID, MessageID: testMessageID}
+	now := time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)
+	b, err := BuildAcknowledgment(m, "BBBBBBBB-0000-4000-8000-000000000001", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if _, err := BuildAcknowledgment(m, "BBBBBBBB-0000-4000-8000-000000000001", now); err != nil {
+			t.Fatal(err)
+		}
+	}); n > 2 {
+		t.Errorf("BuildAcknowledgment: %v allocations, want at most 2 (%d bytes)", n, len(b))
+	}
+}

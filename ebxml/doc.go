@@ -7,7 +7,9 @@
 //     eb:Manifest, and whose further parts carry the HL7 v3 payload.
 //     ParseRequest reads such a request leniently (unquoted Content-Type
 //     parameters, LF or CRLF line ends, quoted or bare SOAPAction) and
-//     returns the payload bytes exactly as received. BuildAcknowledgment,
+//     returns the payload bytes exactly as received (ParseRequestInPlace
+//     reads a body the caller gives up without copying it first, as the
+//     gateway's front door does). BuildAcknowledgment,
 //     BuildMessageError and BuildMessage write the answers and the outbound
 //     async messages; ParseAcknowledgment reads a remote MHS's answer to
 //     one of ours.

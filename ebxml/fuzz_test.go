@@ -1,20 +1,32 @@
 package ebxml
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
 )
 
 // FuzzParseRequest checks that ParseRequest never panics, that every
-// failure is a *MessageError with a code and number, and that whatever it
-// accepts can be acknowledged with well-formed XML.
+// failure is a *MessageError with a code and number, that whatever it
+// accepts can be acknowledged with well-formed XML, and that
+// ParseRequestInPlace reads the same message without changing its body.
 // Seeds: testdata/fuzz/FuzzParseRequest.
 func FuzzParseRequest(f *testing.F) {
 	f.Add(testContentType, testSOAPAction, []byte("--MIME_boundary_4f1c7e2a\n\n<x/>\n--MIME_boundary_4f1c7e2a--"))
 	f.Add("multipart/related; boundary=b", "", []byte("--b\r\n\r\n\r\n--b--"))
 	f.Fuzz(func(t *testing.T, contentType, soapAction string, body []byte) {
 		m, err := ParseRequest(contentType, soapAction, body)
+		own := bytes.Clone(body)
+		im, ierr := ParseRequestInPlace(nil, contentType, soapAction, own)
+		if !reflect.DeepEqual(im, m) || fmt.Sprint(ierr) != fmt.Sprint(err) {
+			t.Fatalf("ParseRequestInPlace = %+v, %v; ParseRequest %+v, %v", im, ierr, m, err)
+		}
+		if !bytes.Equal(own, body) {
+			t.Fatal("ParseRequestInPlace changed the body it read")
+		}
 		if err != nil {
 			var me *MessageError
 			if !errors.As(err, &me) || me.Code == "" || me.Number == 0 {

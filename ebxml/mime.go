@@ -254,7 +254,23 @@ func splitHeaderLine(line []byte) (name, val string, ok bool) {
 			return "", "", false
 		}
 	}
-	return strings.ToLower(string(n)), string(bytes.TrimSpace(line[i+1:])), true
+	return headerName(n), string(bytes.TrimSpace(line[i+1:])), true
+}
+
+// partHeaders are the part header names the parser looks up, returned
+// as constants by headerName.
+var partHeaders = []string{"content-type", "content-id", "content-transfer-encoding", "content-length", "content-description"}
+
+// headerName returns the header name n in lower case: one of
+// partHeaders without allocating (a part's headers are almost always
+// these), any other as a new string.
+func headerName(n []byte) string {
+	for _, h := range partHeaders {
+		if len(n) == len(h) && bytes.EqualFold(n, []byte(h)) {
+			return h
+		}
+	}
+	return strings.ToLower(string(n))
 }
 
 // decodeTransfer returns a part body decoded per its

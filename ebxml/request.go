@@ -114,6 +114,21 @@ func ParseRequest(contentType, soapAction string, body []byte) (*Message, error)
 // (nil: etree's reader), which must give the document etree's reader
 // gives: the gateway's front door passes its faster one.
 func ParseRequestWith(read XMLReader, contentType, soapAction string, body []byte) (*Message, error) {
+	return parseRequest(read, contentType, soapAction, body, true)
+}
+
+// ParseRequestInPlace is ParseRequestWith without its copy of body: the
+// Message's envelope and parts are slices of body, which the caller gives
+// up (it must not change or reuse it). A front door that reads each body
+// into a buffer of its own passes it here and saves a copy of every
+// message.
+func ParseRequestInPlace(read XMLReader, contentType, soapAction string, body []byte) (*Message, error) {
+	return parseRequest(read, contentType, soapAction, body, false)
+}
+
+// parseRequest is ParseRequestWith, reading a copy of body when clone is
+// set and body itself otherwise.
+func parseRequest(read XMLReader, contentType, soapAction string, body []byte, clone bool) (*Message, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, newErr(CodeMimeProblem, NumEmptyBody, nil, "empty message body")
 	}
@@ -125,7 +140,10 @@ func ParseRequestWith(read XMLReader, contentType, soapAction string, body []byt
 	if boundary == "" {
 		return nil, newErr(CodeMimeProblem, NumNoBoundary, nil, "Content-Type has no boundary")
 	}
-	buf := bytes.Clone(body)
+	buf := body
+	if clone {
+		buf = bytes.Clone(body)
+	}
 	raw, err := splitMultipart(buf, boundary)
 	truncated := errors.Is(err, errTruncated)
 	if errors.Is(err, errTooManyParts) {

@@ -2,12 +2,14 @@ package ebxml
 
 import (
 	"bytes"
+	"encoding/base64"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 func TestParseRequestFields(t *testing.T) {
@@ -426,5 +428,44 @@ func TestFoldKeyIsEqualFold(t *testing.T) {
 				t.Errorf("%q, %q: same key %v, EqualFold %v", a, b, got, want)
 			}
 		}
+	}
+}
+
+// TestParseRequestInPlace: the in-place parse reads what ParseRequest
+// reads, its payload a slice of the caller's body (no copy), and leaves
+// the body as it was, over LF and CRLF messages and a base64 payload.
+func TestParseRequestInPlace(t *testing.T) {
+	lf := requestLF(t)
+	b64 := bytes.Replace(lf, []byte("Content-Transfer-Encoding: 8bit\n\n"), []byte("Content-Transfer-Encoding: base64\n\n"), 1)
+	if i := bytes.Index(b64, []byte("Content-Transfer-Encoding: base64\n\n")); i >= 0 {
+		start := i + len("Content-Transfer-Encoding: base64\n\n")
+		end := start + bytes.Index(b64[start:], []byte("\n--"))
+		enc := base64.StdEncoding.EncodeToString(b64[start:end])
+		b64 = append(append(append([]byte{}, b64[:start]...), enc...), b64[end:]...)
+	}
+	for name, body := range map[string][]byte{"LF": lf, "CRLF": toCRLF(lf), "base64 payload": b64} {
+		t.Run(name, func(t *testing.T) {
+			want, err := ParseRequest(testContentType, testSOAPAction, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			own := bytes.Clone(body)
+			got, err := ParseRequestInPlace(nil, testContentType, testSOAPAction, own)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("ParseRequestInPlace = %+v, want %+v", got, want)
+			}
+			if !bytes.Equal(own, body) {
+				t.Error("the body changed")
+			}
+			p := got.Payload.Body
+			addr := func(b *byte) uintptr { return uintptr(unsafe.Pointer(b)) }
+			inBody := len(p) > 0 && addr(&own[0]) <= addr(&p[0]) && addr(&p[len(p)-1]) <= addr(&own[len(own)-1])
+			if name != "base64 payload" && !inBody {
+				t.Error("the payload is a copy, not a slice of the body")
+			}
+		})
 	}
 }

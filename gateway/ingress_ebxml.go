@@ -50,8 +50,9 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	}
 	// The SOAP envelope is read with v3's fast reader, which gives etree's
 	// document (TestFrontDoorEnvelopeReader), within the payload check's
-	// bounds (readEnvelope).
-	msg, err := ebxml.ParseRequestWith(readEnvelope, c.Get(fiber.HeaderContentType), c.Get("SOAPAction"), body)
+	// bounds (readEnvelope). The body is the door's own (frontBody): the
+	// message's parts are read in place, not copied.
+	msg, err := ebxml.ParseRequestInPlace(readEnvelope, c.Get(fiber.HeaderContentType), c.Get("SOAPAction"), body)
 	if err != nil {
 		var me *ebxml.MessageError
 		if !errors.As(err, &me) {
@@ -62,31 +63,40 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	front := &Inbound{Transport: TransportEbXML, MessageID: msg.MessageID, Interaction: msg.Action,
 		ConversationID: msg.ConversationID, FromParty: msg.FromPartyID, TraceParent: tracing.TraceParent(c.UserContext())}
 	c.SetUserContext(withCorrelation(c.UserContext(), front))
-	log := g.log.With(append(inboundArgs(front), "cpa_id", msg.CPAID)...) // one With: each builds a handler
+	// The message's logger, built at its first use (one With: each builds
+	// a handler): a message accepted without a hitch logs nothing at the
+	// default level, and building it cost about 0.8 % of the gateway's CPU.
+	var msgLog *slog.Logger
+	log := func() *slog.Logger {
+		if msgLog == nil {
+			msgLog = g.log.With(append(inboundArgs(front), "cpa_id", msg.CPAID)...)
+		}
+		return msgLog
+	}
 	if msg.Service == ebxml.ServiceEbXML {
 		sig, err := ebxml.ParseSignalWith(readEnvelope, msg.Envelope)
-		return g.ebxmlSignal(c, msg, sig, err, log)
+		return g.ebxmlSignal(c, msg, sig, err, log())
 	}
 	// Spine refuses a message addressed to another party (as the NHS MHS
 	// adaptor does: 501314), before it looks at its sender.
 	if !g.toParties.addressedTo(msg.ToPartyID) {
-		return g.refuse(c, msg, notAddressedToUs(), log.With("to_party", msg.ToPartyID), nil)
+		return g.refuse(c, msg, notAddressedToUs(), log().With("to_party", msg.ToPartyID), nil)
 	}
 	if err := g.checkSender(msg.FromPartyID, msg.CPAID, c.Context().TLSConnectionState()); err != nil {
-		return g.refuse(c, msg, unknownSender(msg.FromPartyID, err), log, err)
+		return g.refuse(c, msg, unknownSender(msg.FromPartyID, err), log(), err)
 	}
 	key := duplicateKey(TransportEbXML, msg.Action, msg.MessageID)
 	persist := g.cfg.PersistDurationFor(msg.Action)
 	switch {
 	case msg.Service != ebxml.ServiceMM:
 		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeNotSupported, NumUnsupportedService,
-			"eb:Service "+msg.Service+" is not supported"), log, nil)
+			"eb:Service "+msg.Service+" is not supported"), log(), nil)
 	case !g.proc.Supports(msg.Action):
 		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeNotSupported, NumUnsupportedInteraction,
-			"interaction "+msg.Action+" is not supported"), log, nil)
+			"interaction "+msg.Action+" is not supported"), log(), nil)
 	case msg.Payload == nil || len(msg.Payload.Body) == 0:
 		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeMimeProblem, NumNoPayload,
-			"the message has no HL7 payload part"), log, nil)
+			"the message has no HL7 payload part"), log(), nil)
 	case !msg.TimeToLive.IsZero() && now.After(msg.TimeToLive):
 		// ebMS 2.0 §6.4.4: a message past its time to live is not
 		// delivered. One taken while alive, sent again by a sender that
@@ -102,25 +112,25 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 			err = g.checkMessageIDParty(c.UserContext(), key, msg.MessageID, msg.FromPartyID, first, persist)
 		}
 		if err != nil {
-			return g.partyCheckFailure(c, msg, log, err)
+			return g.partyCheckFailure(c, msg, log(), err)
 		}
 		if !taken {
 			return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeTimeToLiveExpired, NumTimeToLiveExpired,
-				"eb:TimeToLive "+msg.TimeToLive.UTC().Format(time.RFC3339Nano)+" has passed"), log, nil)
+				"eb:TimeToLive "+msg.TimeToLive.UTC().Format(time.RFC3339Nano)+" has passed"), log(), nil)
 		}
 	}
 	// A payload that cannot be read as HL7 v3 is refused now, before any
 	// acknowledgement: once acknowledged, nothing could answer it.
 	payloadRoot, err := checkHL7Payload(msg.Payload.Body)
 	if err != nil {
-		return g.refuse(c, msg, payloadMessageError(err), log, err)
+		return g.refuse(c, msg, payloadMessageError(err), log(), err)
 	}
 	// Spine routes and validates a message by its eb:Action: a payload of
 	// another interaction (or family) would be read for what it is, under
 	// the action's safeguards, as the SOAP door refuses it too.
 	if payloadRoot != msg.Action {
 		return g.refuse(c, msg, ebxml.NewMessageError(ebxml.CodeInconsistent, NumPayloadNotAction,
-			fmt.Sprintf("the payload is %s, not the interaction %s eb:Action names", payloadRoot, msg.Action)), log, nil)
+			fmt.Sprintf("the payload is %s, not the interaction %s eb:Action names", payloadRoot, msg.Action)), log(), nil)
 	}
 
 	_, family, _ := v3.Canonical(msg.Action)
@@ -131,13 +141,13 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		ReceivedAt: now, Payload: msg.Payload.Body, Attachments: attachmentsOf(msg),
 	}}
 	if n := len(entry.Inbound.Attachments); n > 0 {
-		log.Warn("message carries attachments beyond its HL7 payload; EPS takes none: they are kept with the message and journalled",
+		log().Warn("message carries attachments beyond its HL7 payload; EPS takes none: they are kept with the message and journalled",
 			"attachments", n, "content_ids", attachmentIDs(entry.Inbound.Attachments))
 	}
 	nameExchange(c.UserContext(), &entry.Inbound)
 	inItem, err := entry.item(now)
 	if err != nil {
-		return g.storeFailure(c, msg, log, err)
+		return g.storeFailure(c, msg, log(), err)
 	}
 	party := inItem.Party // its sender, upper case (entry.item)
 	items := []store.Item{inItem}
@@ -151,7 +161,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 			ackItem = &it
 		}
 		if err != nil {
-			return g.storeFailure(c, msg, log, err)
+			return g.storeFailure(c, msg, log(), err)
 		}
 		items = append(items, *ackItem)
 	}
@@ -165,7 +175,7 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	var syncAck []byte
 	if syncAckWanted {
 		if syncAck, err = ebxml.BuildAcknowledgment(msg, g.newID(), now); err != nil {
-			return g.storeFailure(c, msg, log, err)
+			return g.storeFailure(c, msg, log(), err)
 		}
 	}
 
@@ -182,25 +192,27 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 	// already claimed for it, so that it does not claim it from the store.
 	acc, held, err := g.acceptHanded(ctx, key, party, persist, items, entry, now)
 	if err != nil {
-		return g.storeFailure(c, msg, log, err)
+		return g.storeFailure(c, msg, log(), err)
 	}
 	outcome := "accepted"
 	if acc.Fresh {
 		if !held {
 			g.wakeInbox()
 		}
-		log.Debug("accepted", "to_party", msg.ToPartyID, "sync_reply", msg.SyncReply, "ack_requested", msg.AckRequested, "payload_bytes", len(msg.Payload.Body))
+		if g.log.Enabled(ctx, slog.LevelDebug) {
+			log().Debug("accepted", "to_party", msg.ToPartyID, "sync_reply", msg.SyncReply, "ack_requested", msg.AckRequested, "payload_bytes", len(msg.Payload.Body))
+		}
 	} else {
 		if err := g.checkMessageIDParty(ctx, key, msg.MessageID, msg.FromPartyID, acc.Party, 0); err != nil {
-			return g.partyCheckFailure(c, msg, log, err)
+			return g.partyCheckFailure(c, msg, log(), err)
 		}
 		outcome = "duplicate"
 		if ackItem != nil {
 			if err := g.store.Enqueue(ctx, *ackItem); err != nil {
-				return g.storeFailure(c, msg, log, err)
+				return g.storeFailure(c, msg, log(), err)
 			}
 		}
-		log.Info("duplicate: acknowledged again, not processed again", "sync_reply", msg.SyncReply)
+		log().Info("duplicate: acknowledged again, not processed again", "sync_reply", msg.SyncReply)
 	}
 	if ackItem != nil {
 		g.delivery.Wake()

@@ -5,9 +5,11 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
+	"errors"
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // encode compresses b with w's compressor.
@@ -108,4 +110,64 @@ func FuzzDecodeBody(f *testing.F) {
 			t.Fatalf("decoded %d bytes past the bound", len(got))
 		}
 	})
+}
+
+// TestReadAllSized: the front door's sized read gives what io.ReadAll of
+// the same bounded reader gives, whatever size the sender said (true, too
+// small, too large, none) and however the bytes arrive, and reads a body
+// of the size it said in one allocation.
+func TestReadAllSized(t *testing.T) {
+	const max = 100
+	body := bytes.Repeat([]byte("0123456789"), 7) // 70 bytes
+	long := bytes.Repeat([]byte("x"), max+50)
+	errBroken := errors.New("connection reset")
+	tests := []struct {
+		name string
+		b    []byte
+		size int
+		slow bool  // one byte a Read
+		fail error // the reader fails after its bytes
+	}{
+		{"said its size", body, len(body), false, nil},
+		{"said its size, one byte a read", body, len(body), true, nil},
+		{"said less", body, 10, false, nil},
+		{"said less, one byte a read", body, 10, true, nil},
+		{"said more", body, 90, false, nil},
+		{"said nothing", body, -1, false, nil},
+		{"said zero", nil, 0, false, nil},
+		{"over the bound, said its size", long, len(long), false, nil},
+		{"over the bound, said less", long, 20, true, nil},
+		{"exactly the bound", long[:max], max, false, nil},
+		{"one over the bound", long[:max+1], max + 1, false, nil},
+		{"cut short", body[:30], len(body), false, errBroken},
+		{"cut short, said nothing", body[:30], -1, true, errBroken},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			open := func() io.Reader {
+				var r io.Reader = bytes.NewReader(tt.b)
+				if tt.fail != nil {
+					r = io.MultiReader(r, iotest.ErrReader(tt.fail))
+				}
+				if tt.slow {
+					r = iotest.OneByteReader(r)
+				}
+				return r
+			}
+			want, wantErr := io.ReadAll(io.LimitReader(open(), max+1))
+			got, err := readAllSized(open(), tt.size, max)
+			if !bytes.Equal(got, want) || !errors.Is(err, wantErr) || (err == nil) != (wantErr == nil) {
+				t.Fatalf("readAllSized = %d bytes, %v; io.ReadAll %d bytes, %v", len(got), err, len(want), wantErr)
+			}
+		})
+	}
+	r := bytes.NewReader(body)
+	if n := testing.AllocsPerRun(50, func() {
+		r.Reset(body)
+		if _, err := readAllSized(r, len(body), max); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 1 {
+		t.Errorf("a body of the size it said: %v allocations, want 1", n)
+	}
 }

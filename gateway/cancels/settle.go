@@ -221,20 +221,21 @@ func Settles(canon string) bool {
 func (c *Service) Settle(ctx context.Context, in Exchange, canon string, body []byte) {
 	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
 	defer cancel()
-	log := c.logger(in)
 	if canon == v3.ParentPrescription || canon == v3.ParentPrescriptionNonUrgent {
 		// Every prescription passes here, and few cancellations await
 		// theirs: the count (read at most once a second) spares the rest
-		// reading the Bundle again.
+		// reading the Bundle again, and building a logger (1 % of the
+		// gateway's CPU in a profile at 150 prescriptions a second).
 		n, err := c.awaitingNow(ctx)
 		if err != nil {
-			log.Warn("cancellations awaiting a prescription could not be counted; left to the poller", "err", err)
+			c.logger(in).Warn("cancellations awaiting a prescription could not be counted; left to the poller", "err", err)
 			return
 		}
 		if n == 0 {
 			return
 		}
 	}
+	log := c.logger(in)
 	s, err := settlementOf(canon, body)
 	if err != nil {
 		log.Warn("cannot tell which pending cancellations this message settles; left to the poller", "err", err)

@@ -93,7 +93,14 @@ func TestJudge(t *testing.T) {
 		{"500 SOAP fault 206 and 208", 500, fault("206", "208"), answer, "206", false},
 		{"500 SOAP Client fault", 500, clientFault, answer, "bad message", true},
 		{"500 SOAP Server fault", 500, serverFault, answer, "bad message", false},
+		{"202 with the acknowledgment", 202, ack, answer, "", false},
+		{"202 with another's acknowledgment", 202, otherAck, answer, "", false},
+		{"202 not ebXML", 202, []byte("<html/>"), answer, "", false},
+		{"202 with refusal", 202, refused, answer, "refused", true},
+		{"202 acknowledgment naming ErrorList in its text", 202, []byte(strings.Replace(string(ack), "</SOAP:Header>", "<!-- no eb:ErrorList here --></SOAP:Header>", 1)), answer, "", false},
+		{"202 MHS adaptor's refusal", 202, adaptorNack, answer, "ValueNotRecognized", true},
 		{"signal on 200", 200, nil, signal, "", false},
+		{"signal on 200 with refusal", 200, refused, signal, "refused", true},
 		{"signal on 500", 500, nil, signal, "HTTP 500", false},
 	}
 	for _, tt := range tests {
