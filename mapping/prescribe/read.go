@@ -103,9 +103,11 @@ func ReadParentPrescription(pp v3.Node, raw []byte, env core.Env) *fhir.Bundle {
 // writes it from FHIR that came from outside) when that is pp's like, so
 // that nothing had to be carried; nil otherwise. The caller may change it.
 // A caller that adds to the Bundle only what WriteParentPrescription does
-// not read can compare with it instead of writing the Bundle again.
-func ReadParentPrescriptionWritten(pp v3.Node, raw []byte, env core.Env) (*fhir.Bundle, *etree.Element) {
-	b, written, sig := readParentPrescription(pp, raw, env, nil)
+// not read can compare with it instead of writing the Bundle again. What
+// is written back is built in sp (nil: fresh memory), so it lives as long
+// as the Space is not given back.
+func ReadParentPrescriptionWritten(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) (*fhir.Bundle, *etree.Element) {
+	b, written, sig := readParentPrescription(pp, raw, env, sp)
 	if written != nil && strings.TrimSpace(sig) != "" {
 		// Written back as a regeneration, the signature was not checked
 		// as it is when the FHIR comes from outside (signatureFor).

@@ -1,0 +1,148 @@
+package release_test
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"testing"
+
+	"github.com/porxgate/porxgate/internal/corpustest"
+	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/maptest"
+	"github.com/porxgate/porxgate/mapping/release"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// relTranslation is what ReleaseResponseToFHIR returned for one message.
+type relTranslation struct {
+	out  []byte
+	meta core.Meta
+	err  string
+}
+
+// relTranslate runs ReleaseResponseToFHIR with the fixed Env and the given
+// Scratch (nil: fresh memory).
+func relTranslate(msg []byte, sc *v3.Scratch) relTranslation {
+	env := relEnv()
+	env.Scratch = sc
+	out, meta, err := release.ReleaseResponseToFHIR(msg, env)
+	t := relTranslation{out: out, meta: meta}
+	if err != nil {
+		t.err = err.Error()
+	}
+	return t
+}
+
+// differs reports how two translations differ, "" when they do not.
+func (t relTranslation) differs(want relTranslation) string {
+	switch {
+	case !bytes.Equal(t.out, want.out):
+		return fmt.Sprintf("FHIR\n%s\nwant\n%s", t.out, want.out)
+	case !reflect.DeepEqual(t.meta, want.meta):
+		return fmt.Sprintf("meta %+v, want %+v", t.meta, want.meta)
+	case t.err != want.err:
+		return fmt.Sprintf("error %q, want %q", t.err, want.err)
+	}
+	return ""
+}
+
+// relScratchMessages are release responses that take each way through
+// ReleaseResponseToFHIR: the project's own, scaled to several
+// prescriptions; one whose prescription is carried verbatim (an unknown
+// typeId); one whose response is kept as a shell (an attribute Spine does
+// not write); refusals, at the response and inside a prescription; and the
+// corpus's when it is present.
+func relScratchMessages(t *testing.T) [][]byte {
+	t.Helper()
+	own := maptest.Testdata(t, "release/"+"patient-release-response-070103.xml")
+	swap := func(old, repl string) []byte {
+		t.Helper()
+		if !bytes.Contains(own, []byte(old)) {
+			t.Fatalf("no %q in the release response", old)
+		}
+		return bytes.Replace(own, []byte(old), []byte(repl), 1)
+	}
+	msgs := [][]byte{
+		own,
+		scaledReleaseResponse(t, 3),
+		swap(`<typeId root="2.16.840.1.113883.2.1.3.2.4.18.7" extension="PORX_MT122003UK32"/>`,
+			`<typeId root="2.16.840.1.113883.2.1.3.2.4.18.7" extension="PORX_MT122003UK99"/>`),
+		swap(`type="ControlAct">`, `type="ControlAct" xml:lang="en">`),
+		swap(`<effectiveTime value="20240612101500"/>`, `<effectiveTime value="2024061210150"/>`),
+		swap(`<pertinentPrescription `, `<pertinentPrescriptionX `),
+	}
+	if corpustest.Present() {
+		for _, name := range relCorpusResponses {
+			msgs = append(msgs, relCorpus(t, filepath.Join("release-responses", name)))
+		}
+	}
+	return msgs
+}
+
+// TestReleaseResponseReusesNothingReturned translates release responses
+// one after another with one Scratch, so that each is read and written back
+// in the memory of the ones before, and checks that what each returned
+// (FHIR, wrapper values, error) is, after all the others, what a
+// translation in fresh memory returns.
+func TestReleaseResponseReusesNothingReturned(t *testing.T) {
+	msgs := relScratchMessages(t)
+	want := make([]relTranslation, len(msgs))
+	refused, carried := 0, 0
+	for i, m := range msgs {
+		want[i] = relTranslate(m, nil)
+		if want[i].err != "" {
+			refused++
+		}
+		if bytes.Contains(want[i].out, []byte(release.ExtensionReleaseVerbatim)) {
+			carried++
+		}
+	}
+	if refused < 2 || carried == 0 {
+		t.Fatalf("%d messages refused, %d carried verbatim: the messages no longer take every way", refused, carried)
+	}
+	sc := v3.NewScratch()
+	got := make([]relTranslation, 0, 2*len(msgs))
+	for round := 0; round < 2; round++ {
+		for _, m := range msgs {
+			got = append(got, relTranslate(m, sc))
+		}
+	}
+	for k, g := range got {
+		if d := g.differs(want[k%len(msgs)]); d != "" {
+			t.Fatalf("message %d (round %d), translated with a reused Scratch: %s", k%len(msgs), k/len(msgs), d)
+		}
+	}
+}
+
+// TestReleaseResponseScratchConcurrent translates with one Scratch from
+// several goroutines (run with -race).
+func TestReleaseResponseScratchConcurrent(t *testing.T) {
+	msgs := relScratchMessages(t)
+	want := make([]relTranslation, len(msgs))
+	for i, m := range msgs {
+		want[i] = relTranslate(m, nil)
+	}
+	sc := v3.NewScratch()
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 2*len(msgs); k++ {
+				i := (g*5 + k) % len(msgs)
+				if d := relTranslate(msgs[i], sc).differs(want[i]); d != "" {
+					errs <- fmt.Sprintf("message %d: %s", i, d)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
