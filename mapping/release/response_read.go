@@ -82,7 +82,7 @@ func readReleaseResponseBody(sp *v3.Space, prr, root v3.Node, payload []byte, h 
 	sigs := signatureTextElements(root.El)
 	spans := signatureTextSpans(payload, len(sigs))
 	spanOf := func(pp *etree.Element) []byte {
-		st := pp.FindElement("pertinentInformation1/pertinentPrescription/author/signatureText")
+		st := v3.FindPath(pp, "pertinentInformation1", "pertinentPrescription", "author", "signatureText")
 		for i, el := range sigs {
 			if el == st && i < len(spans) {
 				return spans[i]
