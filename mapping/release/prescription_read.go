@@ -155,6 +155,7 @@ func shallowElement(el *etree.Element) *etree.Element {
 func bareElement(el *etree.Element) *etree.Element {
 	cp := etree.NewElement(el.Tag)
 	cp.Space = el.Space
+	cp.Attr = make([]etree.Attr, 0, len(el.Attr))
 	for _, a := range el.Attr {
 		cp.CreateAttr(a.FullKey(), a.Value)
 	}
