@@ -146,3 +146,76 @@ func TestReleaseResponseScratchConcurrent(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// relAnswer is what ReleaseAnswerFromEPS or ReleaseResponseToV3 returned
+// for one message.
+type relAnswer struct {
+	out     []byte
+	outcome string
+	err     string
+}
+
+// relAnswers runs each $release answer through ReleaseAnswerFromEPS (the
+// gateway's way) and ReleaseResponseToV3, with the given Scratch (nil:
+// fresh memory).
+func relAnswers(t *testing.T, answers [][]byte, sc *v3.Scratch) []relAnswer {
+	t.Helper()
+	req := maptest.Testdata(t, "release/"+"nominated-release-request-060102.xml")
+	var got []relAnswer
+	for _, a := range answers {
+		env := relEnv()
+		env.Scratch = sc
+		out, outcome, err := release.ReleaseAnswerFromEPS(req, a, 200, release.ReleaseReplyEnds{}, env)
+		r := relAnswer{out: out, outcome: fmt.Sprintf("%+v", outcome)}
+		if err != nil {
+			r.err = err.Error()
+		}
+		got = append(got, r)
+		out, err = release.ReleaseResponseToV3(a, core.Meta{}, env)
+		r = relAnswer{out: out}
+		if err != nil {
+			r.err = err.Error()
+		}
+		got = append(got, r)
+	}
+	return got
+}
+
+// TestReleaseAnswerReusesNothingReturned writes $release answers as v3 one
+// after another with one Scratch, a prescription that cannot be written
+// among them, and checks that each answer is what writing it in fresh
+// memory gives.
+func TestReleaseAnswerReusesNothingReturned(t *testing.T) {
+	var answers [][]byte
+	for _, msg := range relScratchMessages(t) {
+		body, _, err := release.ReleaseResponseToFHIR(msg, relEnv())
+		if err != nil {
+			continue
+		}
+		eps := epsShaped(t, body)
+		answers = append(answers, body, eps)
+		if corpustest.Present() && bytes.Count(msg, []byte("<ParentPrescription")) >= 3 {
+			broken, _ := mutateReleased(t, eps, 1, "MedicationRequest", func(mr jsonObj) { delete(mr, "dosageInstruction") })
+			answers = append(answers, broken)
+		}
+	}
+	want := relAnswers(t, answers, nil)
+	written := 0
+	for _, w := range want {
+		if w.err == "" {
+			written++
+		}
+	}
+	if written == 0 {
+		t.Fatal("no answer was written")
+	}
+	sc := v3.NewScratch()
+	for round := 0; round < 2; round++ {
+		for k, g := range relAnswers(t, answers, sc) {
+			w := want[k]
+			if !bytes.Equal(g.out, w.out) || g.outcome != w.outcome || g.err != w.err {
+				t.Fatalf("answer %d (round %d), written with a reused Scratch:\n%s\n%s %s\nwant\n%s\n%s %s", k, round, g.out, g.outcome, g.err, w.out, w.outcome, w.err)
+			}
+		}
+	}
+}
