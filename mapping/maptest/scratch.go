@@ -1,6 +1,8 @@
 package maptest
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 
 	v3 "github.com/porxgate/porxgate/v3"
@@ -32,4 +34,34 @@ func SameWithScratch(t testing.TB, run func(sc *v3.Scratch) []string) []string {
 		}
 	}
 	return want
+}
+
+// SameConcurrently translates with one v3.Scratch from four goroutines at
+// once (run it with -race), each going twice over the messages from its own
+// starting point, and fails when a result differs from want (the results
+// in fresh memory): each Space must be one translation's at a time.
+// translate translates message i with the Scratch and renders the result.
+func SameConcurrently(t testing.TB, want []string, translate func(i int, sc *v3.Scratch) string) {
+	t.Helper()
+	sc := v3.NewScratch()
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 2*len(want); k++ {
+				i := (g*7 + k) % len(want)
+				if got := translate(i, sc); got != want[i] {
+					errs <- fmt.Sprintf("message %d:\n%s\nwant\n%s", i, got, want[i])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/porxgate/porxgate/internal/corpustest"
@@ -116,27 +115,7 @@ func TestReleaseResponseScratchConcurrent(t *testing.T) {
 	for i, m := range msgs {
 		want[i] = relTranslate(m, nil).String()
 	}
-	sc := v3.NewScratch()
-	var wg sync.WaitGroup
-	errs := make(chan string, 4)
-	for g := 0; g < 4; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := 0; k < 2*len(msgs); k++ {
-				i := (g*5 + k) % len(msgs)
-				if got := relTranslate(msgs[i], sc).String(); got != want[i] {
-					errs <- fmt.Sprintf("message %d:\n%s\nwant\n%s", i, got, want[i])
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Error(e)
-	}
+	maptest.SameConcurrently(t, want, func(i int, sc *v3.Scratch) string { return relTranslate(msgs[i], sc).String() })
 }
 
 // relAnswers runs each $release answer through ReleaseAnswerFromEPS (the
