@@ -29,7 +29,7 @@ func TestArrows(t *testing.T) {
 		"mapping/task":        {"v3", "fhir", "mapping/core"},
 		"mapping/ack":         {"v3", "fhir", "mapping/core"},
 		"mapping/tracker":     {"v3", "fhir", "mapping/core"},
-		"mapping/maptest":     {"fhir"},
+		"mapping/maptest":     {"v3", "fhir"},
 		"mapping/conformance": {"v3", "fhir", "mapping", "mapping/core"},
 	}
 	root := filepath.Join("..")

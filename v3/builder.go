@@ -225,10 +225,16 @@ func AddValue(parent *etree.Element, tag, value string) *etree.Element {
 func NewDocument(rootTag string) (*etree.Document, *etree.Element) {
 	doc := etree.NewDocument()
 	new(docSlabs).attach(&doc.Element)
+	return doc, startDocument(doc, rootTag)
+}
+
+// startDocument writes the XML declaration and the root element in the v3
+// namespace into an empty document, and returns the root.
+func startDocument(doc *etree.Document, rootTag string) *etree.Element {
 	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
 	root := doc.CreateElement(rootTag)
 	root.CreateAttr("xmlns", Namespace)
-	return doc, root
+	return root
 }
 
 // Bytes serialises a document with two-space indentation.

@@ -219,3 +219,14 @@ func (sp *Space) NewHolder(tag string) *etree.Element {
 	sp.build.attach(&doc.Element)
 	return doc.CreateElement(tag)
 }
+
+// NewDocument is NewDocument whose tree takes its elements from the Space,
+// as NewHolder's does: only until the Space is given back.
+func (sp *Space) NewDocument(rootTag string) (*etree.Document, *etree.Element) {
+	if sp == nil {
+		return NewDocument(rootTag)
+	}
+	doc := etree.NewDocument()
+	sp.build.attach(&doc.Element)
+	return doc, startDocument(doc, rootTag)
+}

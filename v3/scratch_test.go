@@ -200,6 +200,42 @@ func TestSpaceHoldersAsFresh(t *testing.T) {
 	}
 }
 
+// TestSpaceDocumentsAsFresh writes documents with NewDocument of a Space
+// reused from message to message and of fresh memory, a holder built in
+// the same Space between: the same document either way.
+func TestSpaceDocumentsAsFresh(t *testing.T) {
+	write := func(doc *etree.Document) string {
+		t.Helper()
+		b, err := doc.WriteToBytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	sc := NewScratch()
+	for round, n := range []int{3, 300, 40, 700, 1} {
+		fresh, root := NewDocument("PORX_IN080101UK31")
+		buildTree(root, n, "x")
+		want := write(fresh)
+
+		sp := sc.Get()
+		doc, root := sp.NewDocument("PORX_IN080101UK31")
+		if slabsOf(root) != &sp.build {
+			t.Fatalf("round %d: the document of a Space takes no slabs from it", round)
+		}
+		buildTree(root, n, "x")
+		buildTree(sp.NewHolder("subject"), n/2+1, "y")
+		if got := write(doc); got != want {
+			t.Fatalf("round %d: document of the Space differs:\n%s\nwant\n%s", round, got, want)
+		}
+		sc.Put(sp)
+	}
+	var nilSpace *Space
+	if doc, root := nilSpace.NewDocument("a"); slabsOf(root) == nil || write(doc) == "" {
+		t.Fatal("a document of a nil Space has no slabs")
+	}
+}
+
 // TestScratchConcurrent reads and builds in Spaces of one Scratch from
 // several goroutines (run with -race): each Space is one goroutine's at a
 // time.

@@ -55,8 +55,14 @@ func (w *Wrapper) Defaults() {
 // BuildWrapper writes the transmission wrapper and ControlActEvent and returns
 // the document and the ControlActEvent/subject element, where the payload goes.
 func BuildWrapper(w Wrapper) (*etree.Document, *etree.Element) {
+	return BuildWrapperIn(nil, w)
+}
+
+// BuildWrapperIn is BuildWrapper making the document in sp (see
+// Space.NewDocument; nil: fresh memory).
+func BuildWrapperIn(sp *Space, w Wrapper) (*etree.Document, *etree.Element) {
 	w.Defaults()
-	doc, root := NewDocument(w.Interaction)
+	doc, root := sp.NewDocument(w.Interaction)
 	AddII(root, "id", w.ID, "")
 	AddValue(root, "creationTime", w.CreationTime)
 	Add(root, "versionCode", "code", w.VersionCode)

@@ -24,21 +24,19 @@ func SameSignedElement(pp, got *etree.Element, skip func(*etree.Element) bool) b
 	if parts == nil || gotParts == nil || len(parts) != len(gotParts) {
 		return false
 	}
-	depth := 0
-	for _, p := range parts {
-		d := 0
-		for e := p; e != pp; e = e.Parent() {
-			if e == nil {
-				return false
-			}
-			d++
-		}
-		depth = max(depth, d)
-	}
-	w := signedWalk{parts: parts, gotParts: gotParts, skip: skip, depth: depth}
+	w := signedWalk{parts: parts, gotParts: gotParts, skip: skip, depth: signedPartsDepth}
 	w.partPair = w.samePartElements
 	return w.same(pp, got, 0)
 }
+
+// signedPartsDepth is the deepest a signed part lies below its
+// ParentPrescription, by the paths v3.SignedParts finds them at:
+// pertinentInformation1/pertinentPrescription/author/time (and AgentPerson)
+// and pertinentInformation1/pertinentPrescription/pertinentInformation2/
+// pertinentLineItem. It is not counted up the parts' parents: pp may be a
+// path copy (a released prescription without Spine's additions) whose
+// elements below the copied ones still name the original's as parent.
+const signedPartsDepth = 4
 
 // signedWalk is SameSignedElement's walk over a ParentPrescription (a) and
 // the one written back (b).

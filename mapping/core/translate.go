@@ -46,11 +46,18 @@ func OpenV3In(sp *v3.Space, payload []byte, env Env, what string, accepted ...st
 // meta.MessageID when set, else ownID (the FHIR message's own id), written
 // upper case. It returns the document and the subject to write into.
 func NewV3Message(meta Meta, interaction, ownID string, env Env) (*etree.Document, *etree.Element) {
+	return NewV3MessageIn(nil, meta, interaction, ownID, env)
+}
+
+// NewV3MessageIn is NewV3Message making the document in sp (see
+// v3.Space.NewDocument; nil: fresh memory): the caller serialises it
+// before giving sp back.
+func NewV3MessageIn(sp *v3.Space, meta Meta, interaction, ownID string, env Env) (*etree.Document, *etree.Element) {
 	id := meta.MessageID
 	if id == "" {
 		id = ownID
 	}
-	return v3.BuildWrapper(meta.Wrapper(interaction, UpperUUID(id), env.Now.UTC().Format(V3TimeLayout)))
+	return v3.BuildWrapperIn(sp, meta.Wrapper(interaction, UpperUUID(id), env.Now.UTC().Format(V3TimeLayout)))
 }
 
 // PayloadToFHIR is the whole frame of a v3 → FHIR translation whose

@@ -56,7 +56,11 @@ func DispenseToV3(body []byte, meta core.Meta, env core.Env) ([]byte, error) {
 	if c.Failed() {
 		return nil, c.Err()
 	}
-	doc, subject := core.NewV3Message(meta, interaction, msgID, env)
+	// The message is written in a Space of env's Scratch, given back
+	// once it is serialised.
+	sp := env.Scratch.Get()
+	defer env.Scratch.Put(sp)
+	doc, subject := core.NewV3MessageIn(sp, meta, interaction, msgID, env)
 	WriteDispenseNotification(c, subject, env)
 	if err := c.Err(); err != nil {
 		return nil, err

@@ -103,13 +103,17 @@ func ReadParentPrescription(pp v3.Node, raw []byte, env core.Env) *fhir.Bundle {
 // writes it from FHIR that came from outside) when that is pp's like, so
 // that nothing had to be carried; nil otherwise. The caller may change it.
 // A caller that adds to the Bundle only what WriteParentPrescription does
-// not read can compare with it instead of writing the Bundle again.
-func ReadParentPrescriptionWritten(pp v3.Node, raw []byte, env core.Env) (*fhir.Bundle, *etree.Element) {
-	b, written, sig := readParentPrescription(pp, raw, env, nil)
-	if written != nil && strings.TrimSpace(sig) != "" {
+// not read can compare with it instead of writing the Bundle again. What
+// is written back is built in sp (nil: fresh memory), so it lives as long
+// as the Space is not given back.
+func ReadParentPrescriptionWritten(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) (*fhir.Bundle, *etree.Element) {
+	b, written, sig := readParentPrescription(pp, raw, env, sp)
+	if written != nil && len(sig) > 0 {
 		// Written back as a regeneration, the signature was not checked
-		// as it is when the FHIR comes from outside (signatureFor).
-		if _, err := decodeSignature(sig); err != nil {
+		// as it is when the FHIR comes from outside (signatureFor): check
+		// the bytes the Provenance's base64 was made of, which decoding
+		// it would give again (decodeSignature).
+		if _, err := checkSignatureFragment(sig); err != nil {
 			written = nil
 		}
 	}
@@ -118,9 +122,9 @@ func ReadParentPrescriptionWritten(pp v3.Node, raw []byte, env core.Env) (*fhir.
 
 // readParentPrescription is ReadParentPrescription, with what
 // carryUnrepresented wrote back when nothing had to be carried (else nil)
-// and the signature's base64 as read. What is written back is built in sp
+// and the signature's bytes as read (what the Provenance's base64 holds). What is written back is built in sp
 // (nil: fresh memory).
-func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) (*fhir.Bundle, *etree.Element, string) {
+func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) (*fhir.Bundle, *etree.Element, []byte) {
 	newID := env.NewID
 	core.CheckOnce(pp, parentPrescriptionOnce)
 	p := parentPrescription{released: env.Released}
@@ -144,7 +148,8 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 	}
 	author := rx.Child("author")
 	p.authorTime = author.Child("time").Value()
-	p.signature = signatureData(raw, author.Child("signatureText"))
+	var sig []byte
+	p.signature, sig = signatureData(raw, author.Child("signatureText"))
 	authorRes := core.ReadAgentPerson(author.Child("AgentPerson"), newID, core.AuthorPersonID)
 	respNode := rx.Child("responsibleParty").Child("AgentPerson")
 	readDaysSupply(rx.Opt("component1"), &p)
@@ -198,7 +203,7 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 	}
 	fillMessageHeader(mhp, &p, &urls, authorRes)
 	written := carryUnrepresented(pp, b, env, sp)
-	return b, written, p.signature
+	return b, written, sig
 }
 
 // readPrescriptionIDs reads the long-form (UUID) and short-form ids.

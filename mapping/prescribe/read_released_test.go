@@ -43,7 +43,7 @@ func readInstructions(t *testing.T, msg []byte, itemID string, text *string, rel
 	env := core.FixedEnv()
 	env.Released = released
 	r, node := v3.NewReader("PORX_IN020101UK31", pp)
-	b, written := prescribe.ReadParentPrescriptionWritten(node, nil, env)
+	b, written := prescribe.ReadParentPrescriptionWritten(node, nil, env, nil)
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}

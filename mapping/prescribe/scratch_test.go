@@ -2,14 +2,15 @@ package prescribe
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
-	"sync"
 	"testing"
 
 	"github.com/porxgate/porxgate/mapping/core"
+	"github.com/porxgate/porxgate/mapping/maptest"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -108,25 +109,20 @@ func TestPrescribeToFHIRReusesNothingReturned(t *testing.T) {
 func TestPrescribeToFHIRScratchConcurrent(t *testing.T) {
 	msgs := scratchMessages(t)
 	want := freshTranslations(msgs)
-	sc := v3.NewScratch()
-	var wg sync.WaitGroup
-	errs := make(chan string, 4)
-	for g := 0; g < 4; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := 0; k < 2*len(msgs); k++ {
-				i := (g*7 + k) % len(msgs)
-				if d := translate(msgs[i], sc).differs(want[i]); d != "" {
-					errs <- fmt.Sprintf("message %d: %s", i, d)
-					return
-				}
-			}
-		}()
+	maptest.SameConcurrently(t, render(want), func(i int, sc *v3.Scratch) string {
+		return render([]translation{translate(msgs[i], sc)})[0]
+	})
+}
+
+// render renders translations for maptest's checks.
+func render(ts []translation) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		m, err := json.Marshal(t.meta) // pointers followed
+		if err != nil {
+			m = []byte(err.Error())
+		}
+		out[i] = fmt.Sprintf("%s\nmeta: %s\nerror: %s", t.out, m, t.err)
 	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Error(e)
-	}
+	return out
 }

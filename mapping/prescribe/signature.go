@@ -114,23 +114,23 @@ type errString string
 // Error implements error.
 func (e errString) Error() string { return string(e) }
 
-// signatureData returns the base64 of what signatureText holds: the bytes
-// between its tags in the original message when they can be found there
-// unambiguously, else the element's children serialised. "" when the
-// element is null or empty.
-func signatureData(raw []byte, st v3.Node) string {
+// signatureData returns the base64 of what signatureText holds, and those
+// bytes: the bytes between its tags in the original message when they can
+// be found there unambiguously, else the element's children serialised.
+// "" and nil when the element is null or empty.
+func signatureData(raw []byte, st v3.Node) (string, []byte) {
 	if !st.Exists() || st.HasAttr("nullFlavor") || (len(st.El.ChildElements()) == 0 && strings.TrimSpace(st.Text()) == "") {
-		return ""
+		return "", nil
 	}
 	if inner, ok := rawInner(raw, "signatureText"); ok {
-		return base64String(inner)
+		return base64String(inner), inner
 	}
 	var b bytes.Buffer
 	ws := etree.WriteSettings{}
 	for _, t := range st.El.Child {
 		t.WriteTo(&b, &ws)
 	}
-	return base64String(b.Bytes())
+	return base64String(b.Bytes()), b.Bytes()
 }
 
 // base64String is base64.StdEncoding.EncodeToString in one allocation

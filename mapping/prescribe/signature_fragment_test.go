@@ -3,6 +3,9 @@ package prescribe
 import (
 	"bytes"
 	"testing"
+
+	"github.com/beevik/etree"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestCheckSignatureFragment: what a Provenance signature may hold to be
@@ -77,4 +80,44 @@ func FuzzCheckSignatureFragment(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkFastAsTree(t, data)
 	})
+}
+
+// TestSignatureCheckedAsRead checks what ReadParentPrescriptionWritten
+// relies on when it checks the signature bytes it read instead of
+// decoding the base64 it made of them: decodeSignature of
+// signatureData's base64 answers as checkSignatureFragment of its bytes,
+// for the signatures of the signed messages and for malformed ones.
+func TestSignatureCheckedAsRead(t *testing.T) {
+	var sigs [][]byte
+	for _, m := range scratchMessages(t) {
+		doc := etree.NewDocument()
+		if err := doc.ReadFromBytes(m); err != nil {
+			t.Fatal(err)
+		}
+		pp := doc.FindElement("//ParentPrescription")
+		if pp == nil || !IsSigned(pp) {
+			continue
+		}
+		_, node := v3.NewReader("PORX_IN020101UK31", pp)
+		st := node.Opt("pertinentInformation1").Opt("pertinentPrescription").Opt("author").Opt("signatureText")
+		for _, raw := range [][]byte{m, nil} { // the message's bytes, and the element serialised
+			b64, b := signatureData(raw, st)
+			if b64 != base64String(b) {
+				t.Fatalf("signatureData's base64 is not of its bytes")
+			}
+			sigs = append(sigs, b)
+		}
+	}
+	if len(sigs) == 0 {
+		t.Fatal("no signed message")
+	}
+	sigs = append(sigs, []byte("not a signature"), []byte("<a>"), []byte("\xef\xbb\xbf<?xml version=\"1.0\"?><a/>"),
+		[]byte("<?xml version=\"1.0\""), []byte("<!DOCTYPE a><a/>"), []byte(" <a/> "), []byte("<a></b>"), []byte("&amp;"))
+	for _, b := range sigs {
+		got, gotErr := checkSignatureFragment(b)
+		want, wantErr := decodeSignature(base64String(b))
+		if !bytes.Equal(got, want) || (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+			t.Errorf("%.40q: checked as read %q, %v; decoded %q, %v", b, got, gotErr, want, wantErr)
+		}
+	}
 }

@@ -162,7 +162,12 @@ func ReleaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseRepl
 			return nil, out, err
 		}
 		out.Withheld = len(a.failed) + undecodedWithheld
-		comps, sigs, unwritten := writeReleasedPrescriptions(c, a.passed, env, true)
+		// The prescriptions are written in a Space of env's Scratch,
+		// given back once the answer is serialised: nothing returned
+		// refers to it.
+		sp := env.Scratch.Get()
+		defer env.Scratch.Put(sp)
+		comps, sigs, unwritten := writeReleasedPrescriptions(c, a.passed, env, true, sp)
 		out.Unwritten = append(undecoded, unwritten...)
 		if len(comps) == 0 && len(out.Unwritten) > 0 {
 			// Nothing the dispenser can take although EPS released to it:

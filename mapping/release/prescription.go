@@ -172,11 +172,11 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element) {
 	after := lastOf(rx, "pertinentInformation5", "pertinentInformation7", "component1", "responsibleParty", "author")
 	if rx.SelectElement("pertinentInformation10") == nil {
 		st := releasePrescriptionStatus(c, mrs, paths)
-		rel := releaseRelationship("pertinentInformation10", "false", "added")
+		rel := releaseRelationship(rx, after, "pertinentInformation10", "false", "added")
 		obs := v3.Add(rel, "pertinentPrescriptionStatus", "type", "Observation", "classCode", "OBS", "moodCode", "EVN")
 		v3.AddCV(obs, "code", "PS", v3.OIDPertinentCode, "")
 		v3.AddCV(obs, "value", st.code, v3.OIDPrescriptionStatus, st.display)
-		after = insertAfter(rx, after, rel)
+		after = rel
 	} else {
 		after = rx.SelectElement("pertinentInformation10")
 	}
@@ -186,11 +186,11 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element) {
 	}
 	if low, high, ok := exemptionDates(birth); ok {
 		if rx.SelectElement("pertinentInformation9") == nil {
-			insertAfter(rx, after, exemption("pertinentInformation9", "pertinentLowPermanentExemptionInfo", "0002", "is under 16 years of age", low))
+			exemption(rx, after, "pertinentInformation9", "pertinentLowPermanentExemptionInfo", "0002", "is under 16 years of age", low)
 		}
 		if rx.SelectElement("pertinentInformation11") == nil {
 			if items := rx.SelectElements("pertinentInformation2"); len(items) > 0 {
-				insertAfter(rx, items[len(items)-1], exemption("pertinentInformation11", "pertinentHighPermanentExemptionInfo", "0004", "is 60 years of age or over", high))
+				exemption(rx, items[len(items)-1], "pertinentInformation11", "pertinentHighPermanentExemptionInfo", "0004", "is 60 years of age or over", high)
 			}
 		}
 	}
@@ -213,11 +213,10 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element) {
 				st = releaseItemStatus(c, mrs[i], paths[i])
 			}
 		}
-		is := releaseRelationship("pertinentInformation4", "false", "")
+		is := releaseRelationship(li, lastOf(li, "component", "product", "repeatNumber", "effectiveTime"), "pertinentInformation4", "false", "")
 		obs := v3.Add(is, "pertinentItemStatus", "type", "Observation", "classCode", "OBS", "moodCode", "EVN")
 		v3.AddCV(obs, "code", "IS", v3.OIDPertinentCode, "")
 		v3.AddCV(obs, "value", st.code, v3.OIDItemStatus, st.display)
-		insertAfter(li, lastOf(li, "component", "product", "repeatNumber", "effectiveTime"), is)
 	}
 }
 
@@ -234,14 +233,12 @@ func releaseRequests(c *core.BundleContext) ([]*fhir.MedicationRequest, []string
 	return mrs, paths
 }
 
-// releaseRelationship makes <tag type="ActRelationship" typeCode="PERT"
-// contextConductionInd="true"> with its seperatableInd (and updateMode when
-// given), as Spine writes the relationships it adds.
-func releaseRelationship(tag, separatable, updateMode string) *etree.Element {
-	rel := etree.NewElement(tag)
-	rel.CreateAttr("type", "ActRelationship")
-	rel.CreateAttr("typeCode", "PERT")
-	rel.CreateAttr("contextConductionInd", "true")
+// releaseRelationship adds to parent, right after anchor (see addAfter),
+// <tag type="ActRelationship" typeCode="PERT" contextConductionInd="true">
+// with its seperatableInd (and updateMode when given), as Spine writes the
+// relationships it adds.
+func releaseRelationship(parent, anchor *etree.Element, tag, separatable, updateMode string) *etree.Element {
+	rel := addAfter(parent, anchor, tag, "type", "ActRelationship", "typeCode", "PERT", "contextConductionInd", "true")
 	if updateMode != "" {
 		v3.Add(rel, "seperatableInd", "updateMode", updateMode, "value", separatable)
 	} else {
@@ -250,9 +247,10 @@ func releaseRelationship(tag, separatable, updateMode string) *etree.Element {
 	return rel
 }
 
-// exemption makes a permanent exemption relationship.
-func exemption(tag, act, code, display, date string) *etree.Element {
-	rel := releaseRelationship(tag, "true", "")
+// exemption adds a permanent exemption relationship to parent, right
+// after anchor.
+func exemption(parent, anchor *etree.Element, tag, act, code, display, date string) *etree.Element {
+	rel := releaseRelationship(parent, anchor, tag, "true", "")
 	obs := v3.Add(rel, act, "classCode", "OBS", "moodCode", "EVN")
 	v3.AddCV(obs, "code", code, core.OIDChargeExemption, display)
 	v3.AddValue(obs, "value", date)
@@ -281,6 +279,19 @@ func lastOf(parent *etree.Element, tags ...string) *etree.Element {
 		}
 	}
 	return nil
+}
+
+// addAfter adds a child element to parent as v3.Add does (in the slabs of
+// parent's tree, when it has them, rather than in an allocation of its
+// own) and moves it right after anchor; it stays last when anchor is nil or
+// not parent's child, where insertAfter puts an element.
+func addAfter(parent, anchor *etree.Element, tag string, attrs ...string) *etree.Element {
+	el := v3.Add(parent, tag, attrs...)
+	if anchor != nil && anchor.Parent() == parent && anchor.Index()+1 != el.Index() {
+		parent.RemoveChildAt(el.Index())
+		parent.InsertChildAt(anchor.Index()+1, el)
+	}
+	return el
 }
 
 // insertAfter inserts el into parent right after anchor (at the end when

@@ -30,13 +30,14 @@ type releaseAdditions struct {
 // readReleasedPrescription reads a component's ParentPrescription into a
 // prescription-order Bundle; interaction names the message in errors. sigRaw holds the prescription's signatureText
 // element as it was in the message (nil: serialise it); requestRef is the
-// release request id the response answers (MessageHeader.response).
-func readReleasedPrescription(comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env) *fhir.Bundle {
-	b, written, pp := readReleasedBundle(comp, interaction, sigRaw, requestRef, env)
+// release request id the response answers (MessageHeader.response). What
+// is written back to compare is built in sp (nil: fresh memory).
+func readReleasedPrescription(sp *v3.Space, comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env) *fhir.Bundle {
+	b, written, pp := readReleasedBundle(sp, comp, interaction, sigRaw, requestRef, env)
 	if b == nil {
 		return nil
 	}
-	if regen := releasedFrom(b, written, env); regen == nil || !core.SameElement(pp.El, regen, prescribe.InSignature) {
+	if regen := releasedFrom(sp, b, written, env); regen == nil || !core.SameElement(pp.El, regen, prescribe.InSignature) {
 		carryReleasedVerbatim(b, pp.El)
 	}
 	return b
@@ -46,7 +47,7 @@ func readReleasedPrescription(comp v3.Node, interaction string, sigRaw []byte, r
 // prescription is compared with what the Bundle writes: the Bundle (nil on
 // failure), what the prescribing mapper wrote back from it (see
 // releasedFrom) and the component's ParentPrescription.
-func readReleasedBundle(comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env) (*fhir.Bundle, *etree.Element, v3.Node) {
+func readReleasedBundle(sp *v3.Space, comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env) (*fhir.Bundle, *etree.Element, v3.Node) {
 	tpl := comp.Child("templateId")
 	if root := tpl.Attr("root"); root != "" && root != oidReleaseTemplate {
 		tpl.Fail("unknown template root %q (want %s)", root, oidReleaseTemplate)
@@ -60,7 +61,7 @@ func readReleasedBundle(comp v3.Node, interaction string, sigRaw []byte, request
 	node.Path = pp.Path
 	renv := env
 	renv.Released = true
-	b, written := prescribe.ReadParentPrescriptionWritten(node, sigRaw, renv)
+	b, written := prescribe.ReadParentPrescriptionWritten(node, sigRaw, renv, sp)
 	if err := r.Err(); err != nil {
 		if ves := v3.Errors(err); len(ves) > 0 && pp.Reader() != nil {
 			for _, ve := range ves {
@@ -154,6 +155,7 @@ func shallowElement(el *etree.Element) *etree.Element {
 func bareElement(el *etree.Element) *etree.Element {
 	cp := etree.NewElement(el.Tag)
 	cp.Space = el.Space
+	cp.Attr = make([]etree.Attr, 0, len(el.Attr))
 	for _, a := range el.Attr {
 		cp.CreateAttr(a.FullKey(), a.Value)
 	}
@@ -210,10 +212,11 @@ func addReleaseExtensions(b *fhir.Bundle, add releaseAdditions, requestRef strin
 // since (addReleaseExtensions, the template) are only read by
 // addReleaseParts, so written with the release parts added is what
 // writeReleasedPrescription would write, without writing b again
-// (TestReleasedFromWritten holds the two alike).
-func releasedFrom(b *fhir.Bundle, written *etree.Element, env core.Env) *etree.Element {
+// (TestReleasedFromWritten holds the two alike). What it writes is built
+// in sp.
+func releasedFrom(sp *v3.Space, b *fhir.Bundle, written *etree.Element, env core.Env) *etree.Element {
 	if written == nil {
-		return regenerateReleased(b, env)
+		return regenerateReleased(sp, b, env)
 	}
 	c := core.NewBundleContext(b, "")
 	if !releaseVerbatim(c) {
@@ -226,11 +229,11 @@ func releasedFrom(b *fhir.Bundle, written *etree.Element, env core.Env) *etree.E
 }
 
 // regenerateReleased writes the released ParentPrescription of b, or nil
-// when it cannot be written.
-func regenerateReleased(b *fhir.Bundle, env core.Env) *etree.Element {
+// when it cannot be written. It is built in sp (nil: fresh memory).
+func regenerateReleased(sp *v3.Space, b *fhir.Bundle, env core.Env) *etree.Element {
 	e := env
 	c := core.NewBundleContext(b, "")
-	parent := v3.NewHolder("PrescriptionReleaseResponse")
+	parent := sp.NewHolder("PrescriptionReleaseResponse")
 	writeReleasedPrescription(c, parent, e)
 	if c.Failed() {
 		return nil

@@ -45,15 +45,15 @@ func TestReleasedFromWritten(t *testing.T) {
 		_, node := v3.NewReader(root.El.Tag, prr)
 		for i, comp := range node.All("component") {
 			env := core.FixedEnv()
-			b, written, _ := readReleasedBundle(comp, root.El.Tag, nil, "", env)
+			b, written, _ := readReleasedBundle(nil, comp, root.El.Tag, nil, "", env)
 			if b == nil {
 				t.Fatalf("%s component %d: not read", name, i)
 			}
 			if name == "own, text signature" && written != nil {
 				t.Errorf("%s component %d: a text signature took the shortcut", name, i)
 			}
-			want := regenerateReleased(b, env)
-			got := releasedFrom(b, written, env)
+			want := regenerateReleased(nil, b, env)
+			got := releasedFrom(nil, b, written, env)
 			if written == nil {
 				longWays++
 			} else {

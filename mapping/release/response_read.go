@@ -23,32 +23,49 @@ import (
 // PORX_IN070103UK31, UK or SM family) into the $release answer, with the
 // wrapper values that travel beside it.
 func ReleaseResponseToFHIR(payload []byte, env core.Env) ([]byte, core.Meta, error) {
-	r, root, _, err := core.OpenV3(payload, env, "release response (PORX_IN070101, PORX_IN070103)", v3.NominatedReleaseResponse, v3.PatientReleaseResponse)
+	// The message and every prescription written back from its Bundle
+	// are built in a Space of env's Scratch, given back once the FHIR is
+	// written: nothing returned refers to them.
+	sp := env.Scratch.Get()
+	out, meta, err := releaseResponseToFHIR(sp, payload, env)
+	env.Scratch.Put(sp)
+	return out, meta, err
+}
+
+// releaseResponseToFHIR is ReleaseResponseToFHIR building its trees in sp.
+func releaseResponseToFHIR(sp *v3.Space, payload []byte, env core.Env) ([]byte, core.Meta, error) {
+	r, root, _, err := core.OpenV3In(sp, payload, env, "release response (PORX_IN070101, PORX_IN070103)", v3.NominatedReleaseResponse, v3.PatientReleaseResponse)
 	if err != nil {
 		return nil, core.Meta{}, err
 	}
 	h, w, subject := readReleaseWrapper(root)
 	core.ExpectChildren(subject, "PrescriptionReleaseResponse")
 	prr := subject.Child("PrescriptionReleaseResponse")
-	bundles := readReleaseResponseBody(prr, root, payload, h, env)
+	bundles := readReleaseResponseBody(sp, prr, root, payload, h, env)
 	if err := r.Err(); err != nil {
 		return nil, core.Meta{}, err
 	}
-	h.shell = releaseShell(prr.El, h)
+	h.shell = releaseShell(sp, prr.El, h)
 	p, err := releaseParameters(h, bundles, env)
 	if err != nil {
-		return nil, core.Meta{}, &v3.Error{Interaction: root.El.Tag, Path: prr.Path, Msg: err.Error()}
+		// The tag and path are views of the message in sp.
+		return nil, core.Meta{}, &v3.Error{Interaction: strings.Clone(root.El.Tag), Path: strings.Clone(prr.Path), Msg: err.Error()}
 	}
 	out, err := fhir.Marshal(p)
 	if err != nil {
 		return nil, core.Meta{}, fmt.Errorf("%s: writing FHIR: %w", root.El.Tag, err)
 	}
-	return out, core.MetaFromWrapper(w), nil
+	meta := core.MetaFromWrapper(w)
+	if sp != nil {
+		meta = meta.Copy() // its strings are views of the message in sp
+	}
+	return out, meta, nil
 }
 
 // readReleaseResponseBody reads the response's id, time, batch counts and
-// request reference into h and its prescriptions into Bundles.
-func readReleaseResponseBody(prr, root v3.Node, payload []byte, h *releaseHead, env core.Env) []*fhir.Bundle {
+// request reference into h and its prescriptions into Bundles, writing
+// each back in sp.
+func readReleaseResponseBody(sp *v3.Space, prr, root v3.Node, payload []byte, h *releaseHead, env core.Env) []*fhir.Bundle {
 	if !prr.Exists() {
 		return nil
 	}
@@ -65,7 +82,7 @@ func readReleaseResponseBody(prr, root v3.Node, payload []byte, h *releaseHead, 
 	sigs := signatureTextElements(root.El)
 	spans := signatureTextSpans(payload, len(sigs))
 	spanOf := func(pp *etree.Element) []byte {
-		st := pp.FindElement("pertinentInformation1/pertinentPrescription/author/signatureText")
+		st := v3.FindPath(pp, "pertinentInformation1", "pertinentPrescription", "author", "signatureText")
 		for i, el := range sigs {
 			if el == st && i < len(spans) {
 				return spans[i]
@@ -80,7 +97,7 @@ func readReleaseResponseBody(prr, root v3.Node, payload []byte, h *releaseHead, 
 		if pp := comp.Opt("ParentPrescription"); pp.Exists() {
 			span = spanOf(pp.El)
 		}
-		if b := readReleasedPrescription(comp, root.El.Tag, span, h.requestRef, env); b != nil {
+		if b := readReleasedPrescription(sp, comp, root.El.Tag, span, h.requestRef, env); b != nil {
 			out = append(out, b)
 		}
 	}
@@ -89,8 +106,9 @@ func readReleaseResponseBody(prr, root v3.Node, payload []byte, h *releaseHead, 
 
 // releaseShell returns the response as it was with its components replaced
 // by a placeholder, when writing it back from h would not give it; nil
-// otherwise. Namespace declarations do not count.
-func releaseShell(prr *etree.Element, h *releaseHead) *etree.Element {
+// otherwise. Namespace declarations do not count. What it writes back to
+// compare is built in sp.
+func releaseShell(sp *v3.Space, prr *etree.Element, h *releaseHead) *etree.Element {
 	if prr == nil {
 		return nil
 	}
@@ -113,7 +131,7 @@ func releaseShell(prr *etree.Element, h *releaseHead) *etree.Element {
 		eff := orig.SelectElement("effectiveTime")
 		insertAfter(orig, eff, etree.NewElement(releaseComponentsPlaceholder))
 	}
-	sub := v3.NewHolder("subject")
+	sub := sp.NewHolder("subject")
 	hh := *h
 	hh.shell = nil
 	hh.effectiveTime = viaFHIRTime(h.effectiveTime)

@@ -209,8 +209,12 @@ func gatherSearchset(c *core.BundleContext, a *releaseAnswer, prm fhir.Parameter
 // buildReleaseResponse writes the release response document; a
 // prescription it cannot write fails it.
 func buildReleaseResponse(c *core.BundleContext, h *releaseHead, passed []releaseEntry, env core.Env) ([]byte, error) {
+	// The prescriptions are written in a Space of env's Scratch, given
+	// back once the document is serialised.
+	sp := env.Scratch.Get()
+	defer env.Scratch.Put(sp)
 	doc, subject := buildReleaseWrapper(h)
-	comps, sigs, unwritten := writeReleasedPrescriptions(c, passed, env, false)
+	comps, sigs, unwritten := writeReleasedPrescriptions(c, passed, env, false, sp)
 	if len(unwritten) > 0 {
 		return nil, unwritten[0].Err
 	}
@@ -221,9 +225,10 @@ func buildReleaseResponse(c *core.BundleContext, h *releaseHead, passed []releas
 // writeReleasedPrescriptions writes the components of passed and returns
 // them with their signatures' places. With isolate, a prescription it
 // cannot write is left out and returned in unwritten, the others written;
-// without, the first one ends the writing.
-func writeReleasedPrescriptions(c *core.BundleContext, passed []releaseEntry, env core.Env, isolate bool) (comps []*etree.Element, sigs []*core.SignaturePlacement, unwritten []UnwrittenPrescription) {
-	holder := v3.NewHolder("components")
+// without, the first one ends the writing. They are built in sp (nil:
+// fresh memory), so the caller serialises them before giving it back.
+func writeReleasedPrescriptions(c *core.BundleContext, passed []releaseEntry, env core.Env, isolate bool, sp *v3.Space) (comps []*etree.Element, sigs []*core.SignaturePlacement, unwritten []UnwrittenPrescription) {
+	holder := sp.NewHolder("components")
 	sigs = make([]*core.SignaturePlacement, 0, len(passed))
 	for _, pe := range passed {
 		before := len(holder.Child)

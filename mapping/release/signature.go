@@ -17,8 +17,10 @@ const signatureTextName = "signatureText"
 
 // signatureTextSpans returns, for each signatureText element of raw in
 // document order, its bytes as a one-element document
-// "<signatureText>…</signatureText>" (nil for an empty element), or nil when
-// the raw text cannot be matched to want elements unambiguously.
+// "<signatureText …>…</signatureText>" (nil for an empty element), or nil
+// when the raw text cannot be matched to want elements unambiguously. An
+// unprefixed element's span is raw's own bytes, not a copy; a prefixed
+// one's is a copy without the prefix (and attributes).
 func signatureTextSpans(raw []byte, want int) [][]byte {
 	locs := signatureTextOpenings(raw, want)
 	if len(locs) != want {
@@ -40,6 +42,10 @@ func signatureTextSpans(raw []byte, want int) [][]byte {
 		end := bytes.Index(raw[gt+1:], closeTag)
 		if end < 0 {
 			return nil
+		}
+		if len(prefix) == 0 {
+			out = append(out, raw[start:gt+1+end+len(closeTag):gt+1+end+len(closeTag)])
+			continue
 		}
 		inner := raw[gt+1 : gt+1+end]
 		span := make([]byte, 0, len(inner)+len("<signatureText></signatureText>"))
