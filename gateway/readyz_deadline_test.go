@@ -6,25 +6,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/porxgate/porxgate/internal/deadline/deadlinetest"
 )
-
-// lateTimer is a context whose deadline has passed while its timer has
-// not yet marked it done (Done open, Err nil): where a check on a hung
-// Redis, its connection given the deadline, has failed with "i/o timeout"
-// and come back first, as it can on a loaded machine.
-type lateTimer struct {
-	context.Context
-	at time.Time
-}
-
-func (c lateTimer) Deadline() (time.Time, bool) { return c.at, true }
 
 // TestWithinDeadlineSaysNoAnswer: /readyz's check that fails as its
 // deadline passes is reported as not answering within it, though its own
-// error came back before the context's timer fired. Before, select took
-// whichever was ready first and the check's bare "i/o timeout" was the
-// answer when it came first (TestReadyzHungRedisBlamesOnlyTheStore's
-// "no answer within").
+// error came back before the context's timer fired (deadlinetest.TimerLate:
+// a hung Redis's "i/o timeout" at the deadline, returned first). Before,
+// select took whichever was ready first and the check's bare "i/o
+// timeout" was the answer when it came first
+// (TestReadyzHungRedisBlamesOnlyTheStore's "no answer within").
 func TestWithinDeadlineSaysNoAnswer(t *testing.T) {
 	ioTimeout := errors.New("read tcp 127.0.0.1:1->127.0.0.1:2: i/o timeout")
 	tests := []struct {
@@ -33,10 +25,10 @@ func TestWithinDeadlineSaysNoAnswer(t *testing.T) {
 		check error
 		want  string // in the error; "" for none
 	}{
-		{"answered", lateTimer{context.Background(), time.Now().Add(time.Hour)}, nil, ""},
-		{"failed before the deadline", lateTimer{context.Background(), time.Now().Add(time.Hour)}, ioTimeout, "i/o timeout"},
-		{"failed at the deadline, timer late", lateTimer{context.Background(), time.Now().Add(-time.Millisecond)}, ioTimeout, "no answer within 2s: read tcp"},
-		{"answered at the deadline, timer late", lateTimer{context.Background(), time.Now().Add(-time.Millisecond)}, nil, ""},
+		{"answered", deadlinetest.TimerLate(time.Now().Add(time.Hour)), nil, ""},
+		{"failed before the deadline", deadlinetest.TimerLate(time.Now().Add(time.Hour)), ioTimeout, "i/o timeout"},
+		{"failed at the deadline, timer late", deadlinetest.TimerLate(time.Now().Add(-time.Millisecond)), ioTimeout, "no answer within 2s: read tcp"},
+		{"answered at the deadline, timer late", deadlinetest.TimerLate(time.Now().Add(-time.Millisecond)), nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

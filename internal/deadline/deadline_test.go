@@ -1,19 +1,13 @@
-package deadline
+package deadline_test
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/porxgate/porxgate/internal/deadline"
+	"github.com/porxgate/porxgate/internal/deadline/deadlinetest"
 )
-
-// timerLate is a context whose deadline has passed while its Err is still
-// nil, as a context is between its deadline and its timer's firing.
-type timerLate struct {
-	context.Context
-	at time.Time
-}
-
-func (c timerLate) Deadline() (time.Time, bool) { return c.at, true }
 
 func TestPassed(t *testing.T) {
 	expired, cancel := context.WithTimeout(context.Background(), -time.Second)
@@ -31,12 +25,12 @@ func TestPassed(t *testing.T) {
 		{"deadline ahead", future, false},
 		{"cancelled before its deadline", cancelled, false},
 		{"exceeded", expired, true},
-		{"passed, its timer not yet fired", timerLate{context.Background(), time.Now().Add(-time.Millisecond)}, true},
-		{"ahead, its timer not yet fired", timerLate{context.Background(), time.Now().Add(time.Hour)}, false},
+		{"passed, its timer not yet fired", deadlinetest.TimerLate(time.Now().Add(-time.Millisecond)), true},
+		{"ahead, its timer not yet fired", deadlinetest.TimerLate(time.Now().Add(time.Hour)), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := Passed(tt.ctx); got != tt.want {
+			if got := deadline.Passed(tt.ctx); got != tt.want {
 				t.Errorf("Passed = %v, want %v", got, tt.want)
 			}
 		})
