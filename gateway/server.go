@@ -16,6 +16,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/logctx"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/internal/deadline"
 )
 
 // Upstream is what the server needs to know of the EPS FHIR side for
@@ -251,12 +252,19 @@ func (s *Server) storeReady(parent context.Context) (fiber.Map, bool) {
 // withinDeadline runs check and returns its error, or an error as soon as
 // ctx's deadline passes, so that /readyz answers within readyTimeout
 // even from a check that does not give up at its context's deadline. A
-// check cut short finishes in the background.
+// check cut short finishes in the background. A check that fails as the
+// deadline passes (a hung Redis's read, whose connection has ctx's
+// deadline, fails with "i/o timeout" at that instant) is reported as not
+// answering within it, whichever of the two comes first: before, the
+// check's error alone when it did, as it could on a loaded machine.
 func withinDeadline(ctx context.Context, check func(context.Context) error) error {
 	done := make(chan error, 1)
 	go func() { done <- check(ctx) }()
 	select {
 	case err := <-done:
+		if err != nil && deadline.Passed(ctx) {
+			return fmt.Errorf("no answer within %v: %w", readyTimeout, err)
+		}
 		return err
 	case <-ctx.Done():
 		return fmt.Errorf("no answer within %v: %w", readyTimeout, ctx.Err())

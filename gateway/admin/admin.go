@@ -19,6 +19,7 @@ import (
 
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/logctx"
+	"github.com/porxgate/porxgate/internal/deadline"
 )
 
 // Paths of the admin listener.
@@ -374,14 +375,15 @@ func ctx(c *fiber.Ctx) (context.Context, context.CancelFunc) {
 // the dead-letter list, one dead letter, the queues and the tracked
 // cancellations each waited out a 5 s deadline of their own and answered
 // with go-redis's "i/o timeout" alone. A 503 given once the bound has
-// passed says the store did not answer within it.
+// passed says the store did not answer within it (deadline.Passed: the
+// read's "i/o timeout" can come back before cx's timer marks it done).
 func storeRead(c *fiber.Ctx) error {
 	cx, cancel := ctx(c)
 	defer cancel()
 	c.SetUserContext(cx)
 	err := c.Next()
 	var fe *fiber.Error
-	if errors.As(err, &fe) && fe.Code == fiber.StatusServiceUnavailable && errors.Is(cx.Err(), context.DeadlineExceeded) {
+	if errors.As(err, &fe) && fe.Code == fiber.StatusServiceUnavailable && deadline.Passed(cx) {
 		return fiber.NewError(fe.Code, "the store did not answer within "+stateBudget.String()+" ("+fe.Message+")")
 	}
 	return err

@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/porxgate/porxgate/gateway/journal"
+	"github.com/porxgate/porxgate/internal/deadline"
 )
 
 // pages holds the parsed templates.
@@ -150,9 +151,10 @@ func (s *Server) listPage(c *fiber.Ctx) error {
 // notRead says why a read with cx (a request's, bounded to stateBudget)
 // failed: err, and when cx ran out, that the journal did not answer within
 // it. A hung Redis fails a read with the network's "i/o timeout" (the
-// client sets cx's deadline on its connection), not cx's own error.
+// client sets cx's deadline on its connection), not cx's own error, and
+// may do so before cx's timer has marked it done (deadline.Passed).
 func notRead(cx context.Context, err error) string {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(cx.Err(), context.DeadlineExceeded) {
+	if errors.Is(err, context.DeadlineExceeded) || deadline.Passed(cx) {
 		return "the journal did not answer within " + stateBudget.String() + " (" + err.Error() + ")"
 	}
 	return err.Error()
