@@ -22,7 +22,7 @@ const sample = `<?xml version="1.0" encoding="UTF-8"?>
           <quantity unit="1" value="2"><translation value="2" code="3" codeSystem="2.16.840.1.113883.2.1.3.2.4.15"/></quantity>
           <pertinentSupplyInstructions><value>Two a day, don't crush</value></pertinentSupplyInstructions>
         </pertinentInformation1>
-        <author><AgentPerson><telecom value="tel:1"/><representedOrganization classCode="ORG" determinerCode="INSTANCE"><id root="r" extension="X"/><code code="999" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.94"/><name>Pharmacy</name></representedOrganization></AgentPerson>
+        <author><AgentPerson><telecom value="tel:1"/><agentPerson><name><prefix>Mr</prefix><given>Al</given><family>Smith</family></name></agentPerson><representedOrganization classCode="ORG" determinerCode="INSTANCE"><id root="r" extension="X"/><code code="999" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.94"/><name>Pharmacy</name></representedOrganization></AgentPerson>
         <signatureText><Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo></SignedInfo><SignatureValue>AB
 CD</SignatureValue></Signature></signatureText></author>
       </DispenseClaim>
