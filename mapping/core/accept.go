@@ -1,6 +1,7 @@
 package core
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -234,6 +235,9 @@ func sameParty(a, b *etree.Element, skip func(*etree.Element) bool, da, db strin
 		trimmedText(a) != trimmedText(b) || !sameAttrs(a, b) {
 		return false
 	}
+	if a.Tag == "name" {
+		return sameNameParts(a, b, skip, da, db)
+	}
 	next := func(e *etree.Element, i *int) *etree.Element {
 		for ; *i < len(e.Child); *i++ {
 			if c, ok := e.Child[*i].(*etree.Element); ok && (skip == nil || !skip(c)) && !setAside(e, c) {
@@ -295,6 +299,33 @@ func elementNamespace(e *etree.Element, def string) string {
 
 // sameAttrs reports whether two elements have the same attributes, but for
 // namespace declarations and determinerCode.
+// sameNameParts is sameParty for two names: a person's name (PN) may give
+// its parts (prefix, given, family, suffix...) in any order, so they are
+// compared kind by kind, the parts of one kind in their order (a first and
+// a second given name are not the same name swapped).
+func sameNameParts(a, b *etree.Element, skip func(*etree.Element) bool, da, db string) bool {
+	parts := func(e *etree.Element) []*etree.Element {
+		var out []*etree.Element
+		for _, t := range e.Child {
+			if c, ok := t.(*etree.Element); ok && (skip == nil || !skip(c)) && !setAside(e, c) {
+				out = append(out, c)
+			}
+		}
+		sort.SliceStable(out, func(i, j int) bool { return out[i].Tag < out[j].Tag })
+		return out
+	}
+	pa, pb := parts(a), parts(b)
+	if len(pa) != len(pb) {
+		return false
+	}
+	for i := range pa {
+		if !sameParty(pa[i], pb[i], skip, da, db) {
+			return false
+		}
+	}
+	return true
+}
+
 func sameAttrs(a, b *etree.Element) bool {
 	count := func(e *etree.Element) int {
 		n := 0

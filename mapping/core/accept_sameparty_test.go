@@ -15,12 +15,15 @@ import (
 // Before, an xsi:type or an assigningAuthorityName on one of them made the
 // prescriber a second person: the FHIR gained an
 // Extension-DM-ResponsiblePractitioner that the message without it has
-// not (found by the variation tests, PORXGATE_VARIANTS=full).
+// not (found by the variation tests, PORXGATE_VARIANTS=full). A person's
+// name with its parts in another order (PN allows any) is the same name;
+// before, it too made the prescriber a second person.
 func TestSamePartyDatatypeExtras(t *testing.T) {
 	const base = `<AgentPerson xmlns="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" classCode="AGNT">` +
 		`<id root="1.2.826.0.1285.0.2.0.67" extension="100102238986"/>` +
 		`<code code="R8000" codeSystem="1.2.826.0.1285.0.2.1.104" displayName="Clinical Practitioner Access Role"/>` +
-		`<telecom use="WP" value="tel:01234567890"/></AgentPerson>`
+		`<telecom use="WP" value="tel:01234567890"/>` +
+		`<agentPerson><name><prefix>DR</prefix><given>ANNA</given><given>MAY</given><family>SMITH</family></name></agentPerson></AgentPerson>`
 	for _, tc := range []struct {
 		name, from, to string
 		same           bool
@@ -34,6 +37,9 @@ func TestSamePartyDatatypeExtras(t *testing.T) {
 		{"another id", `extension="100102238986"`, `extension="100102238987"`, false},
 		{"another use", `use="WP"`, `use="H"`, false},
 		{"an attribute no datatype allows unread", `<telecom use`, `<telecom extra="1" use`, false},
+		{"the name's family part first", `<prefix>DR</prefix><given>ANNA</given><given>MAY</given><family>SMITH</family>`, `<family>SMITH</family><prefix>DR</prefix><given>ANNA</given><given>MAY</given>`, true},
+		{"the given names swapped", `<given>ANNA</given><given>MAY</given>`, `<given>MAY</given><given>ANNA</given>`, false},
+		{"a part more", `<family>SMITH</family>`, `<family>SMITH</family><suffix>JR</suffix>`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			other := strings.Replace(base, tc.from, tc.to, 1)
