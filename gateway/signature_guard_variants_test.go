@@ -84,6 +84,13 @@ func TestSignatureGuardLegacySerialisations(t *testing.T) {
 			"/Fragment/pertinentLineItem/pertinentInformation2/pertinentDosageInstructions/value", "One tablet every twelve hours"},
 		{"extra-attribute-on-name.xml", "JrPBz1pfTRHrMpTVRCpnocOCG0m5R9U8F2jfCUVlfGw=", base, false, "/Fragment/recordTarget/Patient/patientPerson/name", ""},
 		{"xsi-type-in-dosage.xml", "", base, false, "pertinentDosageInstructions/value/@xsi:type", ""},
+		// The patient's name with its family part first (PN parts come in
+		// any order). The file keeps the base's signature: the guard
+		// compares fragments, not the signature. A legacy system signs
+		// its own order, which Spine verifies; porxgate's FHIR is the
+		// base's, from which EPS derives the base's order, so no
+		// signature over the variant's fragments can pass EPS's check.
+		{"name-family-first.xml", "", base, false, "/Fragment/recordTarget/Patient/patientPerson/name/family", ""},
 	}
 	env := core.FixedEnv()
 	for _, tt := range tests {

@@ -14,7 +14,7 @@ import (
 
 // TestDispensingRefusesEmptyAttributes empties, one at a time, every
 // attribute of the payload (the ControlActEvent's subject) of the project's
-// own dispensing, cancellation and release requests, and wants each variant
+// own dispensing, cancellation and release requests (and cancel responses), and wants each variant
 // refused.
 // Ids, times, numbers, booleans, display names and structural codes are
 // never empty in these models and a coded value's code must be a term of

@@ -13,11 +13,11 @@ import (
 // reader makes of it (with its default, strict settings), several times
 // faster for the XML messages are made of: a small scanner covers the XML
 // declaration, elements, attributes, text, the five predefined entities
-// and character references, comments and processing instructions, and
-// builds the tree in a few large allocations. Anything else (CDATA, a
-// DOCTYPE, another encoding, a well-formedness error) goes to etree's
-// reader, so errors and unusual documents are read exactly as etree reads
-// them.
+// and character references, comments, processing instructions and a
+// leading UTF-8 byte order mark, and builds the tree in a few large
+// allocations. Anything else (CDATA, a DOCTYPE, another encoding, a
+// well-formedness error) goes to etree's reader, so errors and unusual
+// documents are read exactly as etree reads them.
 func ReadXML(data []byte) (*etree.Document, error) { return readXML(data, nil) }
 
 // readXML is ReadXML reading into sp (nil: fresh memory).
@@ -47,6 +47,9 @@ type scanNotes struct {
 	prefixed  bool // an element name had a namespace prefix
 	emptyAttr bool // an attribute's value was empty
 }
+
+// byteOrderMark is the UTF-8 byte order mark (U+FEFF).
+const byteOrderMark = "\xef\xbb\xbf"
 
 // maxXMLDepth is etree's default nesting limit; deeper documents go to
 // etree's reader, which refuses them.
@@ -117,6 +120,14 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 	var pendingRoom [128]etree.Token
 	var openRoom [32]openElement
 	pending, open := pendingRoom[:0], openRoom[:0]
+	if strings.HasPrefix(s.src, byteOrderMark) {
+		// A UTF-8 byte order mark, which some writers put first: etree's
+		// reader keeps it as text before the root, and so does the scanner.
+		cd := slabNew(&s.texts, 0)
+		cd.SetData(s.src[:len(byteOrderMark)])
+		pending = append(pending, cd)
+		s.i = len(byteOrderMark)
+	}
 	for s.i < len(s.src) {
 		if s.src[s.i] != '<' {
 			cd := slabNew(&s.texts, 0)

@@ -95,6 +95,12 @@ func TestReadXML(t *testing.T) {
 		{`<1a/>`, false, true},
 		{`<a:b:c/>`, false, true},
 		{`<a><!-- x -- y --></a>`, false, true},
+		// A UTF-8 byte order mark first, which etree's reader keeps as
+		// text before the root; one anywhere else is text etree takes.
+		{"\xef\xbb\xbf<a/>", true, false},
+		{"\xef\xbb\xbf<?xml version='1.0' encoding='utf-8' standalone='yes'?>\r\n<a><b c='1'>x</b></a>", true, false},
+		{"<a/>\xef\xbb\xbf", false, false},
+		{"\xef\xbb\xbf\xef\xbb\xbf<a/>", false, false},
 	}
 	for _, tt := range tests {
 		if fast := sameTree(t, []byte(tt.in)); fast != tt.wantFast {

@@ -110,6 +110,9 @@ func (s *xmlScanner) walk(v *XMLVisitor) (XMLRoot, bool) {
 	visits := v != nil && (v.Start != nil || v.End != nil)
 	wantText := v != nil && v.End != nil
 	var el XMLElement
+	if strings.HasPrefix(s.src, byteOrderMark) {
+		s.i = len(byteOrderMark) // text before the root, as document reads it
+	}
 	for s.i < len(s.src) {
 		if s.src[s.i] != '<' {
 			text, ok := s.chars('<')

@@ -37,13 +37,37 @@ type Kind struct {
 	// sites lists the places in the document the kind applies to; nil for a
 	// kind of the whole document (one site).
 	sites func(root *etree.Element) []*etree.Element
-	// apply changes the document at a site (nil for a document kind) and
+	// apply changes the draft at a site (nil for a document kind) and
 	// reports whether anything changed.
-	apply func(doc *etree.Document, site *etree.Element) bool
+	apply func(d *draft, site *etree.Element) bool
 	// write, when set, serialises the document instead of the default
 	// writer (line ends, indentation).
-	write func(doc *etree.Document) []byte
+	write func(doc *etree.Document, ws *etree.WriteSettings) []byte
 }
+
+// draft is a variant being made: the parsed document, how it is to be
+// written, and what its bytes get after writing (the forms of XML a tree
+// does not hold: character references, a byte order mark).
+type draft struct {
+	doc *etree.Document
+	// settings are the writer's (single-quoted attributes, end tags).
+	settings etree.WriteSettings
+	// raws[i] replaces rawMark(i) in the bytes written.
+	raws []string
+	// prefix goes before the bytes written (a byte order mark).
+	prefix []byte
+}
+
+// raw returns a mark to put in a text or attribute value of the tree,
+// which the bytes written get as s, unescaped.
+func (d *draft) raw(s string) string {
+	d.raws = append(d.raws, s)
+	return rawMark(len(d.raws) - 1)
+}
+
+// rawMark is the i-th mark of draft.raw: letters and digits only, so that
+// the writer leaves it as it is.
+func rawMark(i int) string { return fmt.Sprintf("v3variantRaw%dX", i) }
 
 // Variant is one derived message.
 type Variant struct {
@@ -57,51 +81,51 @@ type Variant struct {
 
 // Kinds returns every kind of transformation, in a fixed order.
 func Kinds() []Kind {
-	return []Kind{
+	return append([]Kind{
 		{Name: "hl7-prefix", Doc: "every v3 element written with the prefix hl7: (xmlns:hl7 declared on the root, no default namespace)",
-			apply: func(doc *etree.Document, _ *etree.Element) bool { return prefixAll(doc.Root(), "hl7") }},
+			apply: func(d *draft, _ *etree.Element) bool { return prefixAll(d.doc.Root(), "hl7") }},
 		{Name: "comments", Doc: "a comment before the root and as the first child of every element with children",
-			apply: func(doc *etree.Document, _ *etree.Element) bool { return addComments(doc) }},
+			apply: func(d *draft, _ *etree.Element) bool { return addComments(d.doc) }},
 		{Name: "processing-instructions", Doc: "processing instructions before the root and inside the root",
-			apply: func(doc *etree.Document, _ *etree.Element) bool { return addProcInsts(doc) }},
+			apply: func(d *draft, _ *etree.Element) bool { return addProcInsts(d.doc) }},
 		{Name: "crlf-indented", Doc: "indented, every line ending CR LF",
-			apply: func(doc *etree.Document, _ *etree.Element) bool { return true },
-			write: func(doc *etree.Document) []byte { return indented(doc, "\r\n") }},
+			apply: func(*draft, *etree.Element) bool { return true },
+			write: func(doc *etree.Document, ws *etree.WriteSettings) []byte { return indented(doc, "\r\n", ws) }},
 		{Name: "compact", Doc: "no white space between elements, no XML declaration",
-			apply: func(doc *etree.Document, _ *etree.Element) bool { return compact(doc) }},
+			apply: func(d *draft, _ *etree.Element) bool { return compact(d.doc) }},
 		{Name: "original-text", Doc: "an originalText in a coded value (CV/CD/CE), as its first child",
-			sites: codedValues, apply: func(_ *etree.Document, el *etree.Element) bool { return addOriginalText(el) }},
+			sites: codedValues, apply: func(_ *draft, el *etree.Element) bool { return addOriginalText(el) }},
 		{Name: "code-translation", Doc: "a translation (another code system's code) in a coded value",
-			sites: codedValues, apply: func(_ *etree.Document, el *etree.Element) bool { return addCodeTranslation(el) }},
+			sites: codedValues, apply: func(_ *draft, el *etree.Element) bool { return addCodeTranslation(el) }},
 		{Name: "code-qualifier", Doc: "a qualifier (name/value pair) in a coded value",
-			sites: codedValues, apply: func(_ *etree.Document, el *etree.Element) bool { return addQualifier(el) }},
+			sites: codedValues, apply: func(_ *draft, el *etree.Element) bool { return addQualifier(el) }},
 		{Name: "quantity-translation", Doc: "a translation (the same amount in UCUM units) in a physical quantity (PQ)",
-			sites: quantities, apply: func(_ *etree.Document, el *etree.Element) bool { return addQuantityTranslation(el) }},
+			sites: quantities, apply: func(_ *draft, el *etree.Element) bool { return addQuantityTranslation(el) }},
 		{Name: "determiner-code", Doc: "determinerCode INSTANCE written KIND, or KIND written INSTANCE",
-			sites: withAttr("determinerCode"), apply: func(_ *etree.Document, el *etree.Element) bool { return flipDeterminer(el) }},
+			sites: withAttr("determinerCode"), apply: func(_ *draft, el *etree.Element) bool { return flipDeterminer(el) }},
 		{Name: "seperatable-ind", Doc: "seperatableInd value true written false, or false written true",
-			sites: named("seperatableInd"), apply: func(_ *etree.Document, el *etree.Element) bool { return flipBool(el) }},
+			sites: named("seperatableInd"), apply: func(_ *draft, el *etree.Element) bool { return flipBool(el) }},
 		{Name: "id-extras", Doc: "an assigningAuthorityName and displayable=\"true\" on an identifier (II)",
-			sites: withAttr("root"), apply: func(_ *etree.Document, el *etree.Element) bool {
+			sites: withAttr("root"), apply: func(_ *draft, el *etree.Element) bool {
 				return addAbsentAttrs(el, "assigningAuthorityName", "as named by the sender", "displayable", "true")
 			}},
 		{Name: "code-system-name", Doc: "a codeSystemName and codeSystemVersion on a coded value (CV/CD/CE)",
-			sites: codedValues, apply: func(_ *etree.Document, el *etree.Element) bool {
+			sites: codedValues, apply: func(_ *draft, el *etree.Element) bool {
 				return addAbsentAttrs(el, "codeSystemName", "as named by the sender", "codeSystemVersion", "1")
 			}},
 		{Name: "xsi-type", Doc: "an xsi:type naming the declared datatype on an identifier (II) or a physical quantity (PQ)",
-			sites: typedValues, apply: func(doc *etree.Document, el *etree.Element) bool { return addXSIType(doc, el) }},
+			sites: typedValues, apply: func(d *draft, el *etree.Element) bool { return addXSIType(d.doc, el) }},
 		{Name: "organization-type-absent", Meaningful: true, Doc: "an organisation's type code (code, CS 0..1 in the CMETs) left out",
-			sites: organizationTypes, apply: func(_ *etree.Document, el *etree.Element) bool { return el.Parent().RemoveChild(el) != nil }},
+			sites: organizationTypes, apply: func(_ *draft, el *etree.Element) bool { return el.Parent().RemoveChild(el) != nil }},
 		{Name: "display-name-absent", Meaningful: true, Doc: "a coded value without its (optional) displayName",
-			sites: withAttr("displayName"), apply: func(_ *etree.Document, el *etree.Element) bool { return el.RemoveAttr("displayName") != nil }},
+			sites: withAttr("displayName"), apply: func(_ *draft, el *etree.Element) bool { return el.RemoveAttr("displayName") != nil }},
 		{Name: "optional-absent", Meaningful: true, Doc: "an optional element left out (an organisation's name, telecom or address, an agent's telecom)",
-			sites: optionalElements, apply: func(_ *etree.Document, el *etree.Element) bool { return el.Parent().RemoveChild(el) != nil }},
+			sites: optionalElements, apply: func(_ *draft, el *etree.Element) bool { return el.Parent().RemoveChild(el) != nil }},
 		{Name: "null-flavor", Meaningful: true, Doc: "an optional element sent as nullFlavor=\"UNK\" instead of its value",
-			sites: optionalElements, apply: func(_ *etree.Document, el *etree.Element) bool { return nullFlavored(el) }},
+			sites: optionalElements, apply: func(_ *draft, el *etree.Element) bool { return nullFlavored(el) }},
 		{Name: "xsi-type-text", Doc: "an xsi:type naming the declared datatype (ST) on an observation's text value (supply, dosage and additional instructions)",
-			sites: textValues, apply: func(doc *etree.Document, el *etree.Element) bool { return addXSITypeNamed(doc, el, "ST") }},
-	}
+			sites: textValues, apply: func(d *draft, el *etree.Element) bool { return addXSITypeNamed(d.doc, el, "ST") }},
+	}, append(xmlFormKinds(), mimFormKinds()...)...)
 }
 
 // Options bound the variants Of makes.
@@ -120,9 +144,19 @@ type Options struct {
 // Of derives the variants of a v3 message. It returns an error for input
 // that is not well-formed XML.
 func Of(data []byte, opt Options) ([]Variant, error) {
+	var out []Variant
+	err := Each(data, opt, func(v Variant) bool { out = append(out, v); return true })
+	return out, err
+}
+
+// Each derives the variants of a v3 message one at a time, as Of does,
+// calling yield with each until it returns false: only one variant is held
+// at a time, however many sites a large message has. It returns an error
+// for input that is not well-formed XML.
+func Each(data []byte, opt Options, yield func(Variant) bool) error {
 	doc, err := parse(data)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	kinds := Kinds()
 	count := make(map[string]int, len(kinds))
@@ -131,22 +165,27 @@ func Of(data []byte, opt Options) ([]Variant, error) {
 			count[k.Name] = len(k.sites(doc.Root()))
 		}
 	}
-	var out []Variant
+	try := func(steps []step) bool {
+		if v, ok := derive(data, steps); ok {
+			return yield(v)
+		}
+		return true
+	}
 	for _, k := range kinds {
 		if k.sites == nil {
-			if v, ok := derive(data, []step{{kind: k}}); ok {
-				out = append(out, v)
+			if !try([]step{{kind: k}}) {
+				return nil
 			}
 			continue
 		}
 		for _, i := range spread(count[k.Name], opt.MaxSites) {
-			if v, ok := derive(data, []step{{kind: k, site: i}}); ok {
-				out = append(out, v)
+			if !try([]step{{kind: k, site: i}}) {
+				return nil
 			}
 		}
 	}
 	if !opt.Combined {
-		return out, nil
+		return nil
 	}
 	// Every kind at once (the optional-absent and null-flavor kinds share
 	// their sites: the first of them only).
@@ -156,11 +195,8 @@ func Of(data []byte, opt Options) ([]Variant, error) {
 			all = append(all, step{kind: k})
 		}
 	}
-	if v, ok := derive(data, all); ok {
-		out = append(out, v)
-	}
-	if !opt.Pairs {
-		return out, nil
+	if !try(all) || !opt.Pairs {
+		return nil
 	}
 	// Pairs of element kinds, each kind with the next one (in Kinds order,
 	// round): the first site of one, the last of the other.
@@ -175,11 +211,11 @@ func Of(data []byte, opt Options) ([]Variant, error) {
 		if len(elems) < 2 || a.Name == "optional-absent" && b.Name == "null-flavor" {
 			continue
 		}
-		if v, ok := derive(data, []step{{kind: a}, {kind: b, site: count[b.Name] - 1}}); ok {
-			out = append(out, v)
+		if !try([]step{{kind: a}, {kind: b, site: count[b.Name] - 1}}) {
+			return nil
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // Mutate applies kinds chosen by the bytes of choice to data (one kind per
@@ -227,9 +263,10 @@ func derive(data []byte, steps []step) (Variant, bool) {
 	if err != nil {
 		return Variant{}, false
 	}
+	d := &draft{doc: doc}
 	signatures := holdSignatures(data, doc)
 	var names, kinds []string
-	var write func(*etree.Document) []byte
+	var write func(*etree.Document, *etree.WriteSettings) []byte
 	// Element kinds first (their sites are counted on the tree as read),
 	// document kinds last.
 	for pass := 0; pass < 2; pass++ {
@@ -247,7 +284,7 @@ func derive(data []byte, steps []step) (Variant, bool) {
 				site = sites[s.site]
 				name = fmt.Sprintf("%s@%d", name, s.site)
 			}
-			if !s.kind.apply(doc, site) {
+			if !s.kind.apply(d, site) {
 				return Variant{}, false
 			}
 			if s.kind.write != nil {
@@ -259,15 +296,22 @@ func derive(data []byte, steps []step) (Variant, bool) {
 	}
 	var out []byte
 	if write != nil {
-		out = write(doc)
+		out = write(doc, &d.settings)
 	} else {
+		doc.WriteSettings = d.settings
 		out, err = doc.WriteToBytes()
 		if err != nil {
 			return Variant{}, false
 		}
 	}
+	for i := len(d.raws) - 1; i >= 0; i-- {
+		out = bytes.ReplaceAll(out, []byte(rawMark(i)), []byte(d.raws[i]))
+	}
 	for i, raw := range signatures {
 		out = bytes.Replace(out, []byte(signatureMark(i)), raw, 1)
+	}
+	if len(d.prefix) > 0 {
+		out = append(append([]byte(nil), d.prefix...), out...)
 	}
 	return Variant{Name: strings.Join(names, "+"), Kinds: kinds, Data: out}, true
 }
@@ -759,7 +803,7 @@ func compact(doc *etree.Document) bool {
 
 // indented writes the document indented by two spaces with the given line
 // end; the signature's subtree keeps its bytes.
-func indented(doc *etree.Document, eol string) []byte {
+func indented(doc *etree.Document, eol string, ws *etree.WriteSettings) []byte {
 	cp := doc.Copy()
 	var strip func(e *etree.Element)
 	strip = func(e *etree.Element) {
@@ -779,12 +823,11 @@ func indented(doc *etree.Document, eol string) []byte {
 	}
 	strip(cp.Root())
 	var buf bytes.Buffer
-	writeIndented(&buf, cp, eol)
+	writeIndented(&buf, cp, eol, ws)
 	return buf.Bytes()
 }
 
-func writeIndented(buf *bytes.Buffer, doc *etree.Document, eol string) {
-	ws := &etree.WriteSettings{}
+func writeIndented(buf *bytes.Buffer, doc *etree.Document, eol string, ws *etree.WriteSettings) {
 	for _, t := range doc.Child {
 		switch x := t.(type) {
 		case *etree.Element:
@@ -809,10 +852,14 @@ func writeElement(buf *bytes.Buffer, e *etree.Element, depth int, eol string, ws
 	}
 	buf.WriteString(pad)
 	buf.WriteString("<" + e.FullTag())
+	quote, escape := `"`, escapeAttr
+	if ws.AttrSingleQuote {
+		quote, escape = "'", escapeAttrSingle
+	}
 	for _, a := range e.Attr {
-		buf.WriteString(" " + a.FullKey() + `="`)
-		buf.WriteString(escapeAttr(a.Value))
-		buf.WriteString(`"`)
+		buf.WriteString(" " + a.FullKey() + "=" + quote)
+		buf.WriteString(escape(a.Value))
+		buf.WriteString(quote)
 	}
 	buf.WriteString(">" + eol)
 	for _, t := range e.Child {
@@ -836,5 +883,10 @@ func writeElement(buf *bytes.Buffer, e *etree.Element, depth int, eol string, ws
 
 func escapeAttr(s string) string {
 	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;", "\r", "&#xD;", "\n", "&#xA;", "\t", "&#x9;")
+	return r.Replace(s)
+}
+
+func escapeAttrSingle(s string) string {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", "'", "&apos;", "\r", "&#xD;", "\n", "&#xA;", "\t", "&#x9;")
 	return r.Replace(s)
 }

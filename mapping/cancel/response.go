@@ -33,7 +33,16 @@ type cancelResponseDoc struct {
 	// cancellation of the whole prescription (CancelRefusal), whose
 	// request names no line item.
 	noLineItem bool
+	// noResponsible writes no responsibleParty (0..1): the author is the
+	// original prescriber as well.
+	noResponsible bool
+	// noResponseCode writes no pertinentResponse/code (CV 0..1).
+	noResponseCode bool
 }
+
+// absent is the value of an ExtensionCancelV3 entry saying that an
+// optional element of the cancel response was not sent.
+const absent = "absent"
 
 // defaults fills the fixed transmission values Spine writes where empty.
 func (d *cancelResponseDoc) defaults() {
@@ -85,7 +94,7 @@ func (d *cancelResponseDoc) validate() error {
 		return cancelError(d.interaction, cr+"/recordTarget/Patient", "missing mandatory element")
 	case d.author == nil:
 		return cancelError(d.interaction, cr+"/author/AgentPerson", "missing mandatory element")
-	case d.responsible == nil:
+	case d.responsible == nil && !d.noResponsible:
 		return cancelError(d.interaction, cr+"/responsibleParty/AgentPerson", "missing mandatory element")
 	case d.typeCode != core.AckAccepted && d.typeCode != core.AckError:
 		return cancelError(d.interaction, p+"/acknowledgement/@typeCode", "%q is not AA or AE", d.typeCode)
@@ -130,13 +139,17 @@ func (d *cancelResponseDoc) write() ([]byte, error) {
 		pf.AddChild(d.performer)
 	}
 	v3.Add(cr, "author", "contextControlCode", "OP", "typeCode", "AUT").AddChild(d.author)
-	v3.Add(cr, "responsibleParty", "contextControlCode", "OP", "typeCode", "RESP").AddChild(d.responsible)
+	if !d.noResponsible {
+		v3.Add(cr, "responsibleParty", "contextControlCode", "OP", "typeCode", "RESP").AddChild(d.responsible)
+	}
 	addPrescriptionIDRef(cr, d.shortID)
 	if !d.noLineItem {
 		addLineItemRef(cr, d.lineItem)
 	}
 	resp := cancelRelationship(cr, "pertinentInformation3", "true", "pertinentResponse", "OBS", "EVN")
-	v3.AddCV(resp, "code", codeCancelResponse, v3.OIDPertinentCode, "")
+	if !d.noResponseCode {
+		v3.AddCV(resp, "code", codeCancelResponse, v3.OIDPertinentCode, "")
+	}
 	if d.code.Display == "" {
 		v3.Add(resp, "value", "codeSystem", v3.OIDCancellationCode, "code", d.code.Code)
 	} else {

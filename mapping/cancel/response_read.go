@@ -144,8 +144,17 @@ func (p cancelReader) readCancellationResponse(cr v3.Node, rd *cancelResponseRea
 	authorNode := p.Participation(cr.Child("author"), "AgentPerson", "contextControlCode", "OP", "typeCode", "AUT")
 	core.CheckOnce(authorNode, core.AgentPersonOnce())
 	rd.author = readCancelAgentPersonLayout(authorNode, newID)
-	respNode := p.Participation(cr.Child("responsibleParty"), "AgentPerson", "contextControlCode", "OP", "typeCode", "RESP")
-	core.CheckOnce(respNode, core.AgentPersonOnce())
+	// The responsible party (the original prescriber) is 0..1 in
+	// PORX_MT135201UK31: without one, the EPS API takes the cancel
+	// requester for the prescriber (cancellation-response.ts), and so does
+	// porxgate, saying in ExtensionCancelV3 that there was none.
+	respNode := cr.Opt("responsibleParty")
+	if respNode.Exists() {
+		respNode = p.Participation(respNode, "AgentPerson", "contextControlCode", "OP", "typeCode", "RESP")
+		core.CheckOnce(respNode, core.AgentPersonOnce())
+	} else {
+		d.noResponsible = true
+	}
 	rd.responsible, rd.separateResp = cancelResponsible(authorNode, respNode, rd.author, newID)
 	if pf := cr.Opt("performer"); pf.Exists() {
 		rd.hasPerformer = true
@@ -172,9 +181,18 @@ func (p cancelReader) readCancellationResponse(cr v3.Node, rd *cancelResponseRea
 		rd.performerName = org.Opt("name").Text()
 	}
 	d.shortID = p.shortFormIDRef(cr.Child("pertinentInformation2"))
-	d.lineItem = p.lineItemRef(cr.Child("pertinentInformation1"))
-	d.code = p.cancelResponseCode(cr.Child("pertinentInformation3"))
+	// The line item is 0..1 in PORX_MT135201UK31: a response to the
+	// cancellation of a whole prescription names none (as porxgate's own
+	// CancelRefusal writes it); its MedicationRequest then has no
+	// line-item identifier.
+	if li := cr.Opt("pertinentInformation1"); li.Exists() {
+		d.lineItem = p.lineItemRef(li)
+	} else {
+		d.noLineItem = true
+	}
+	d.code = p.cancelResponseCode(cr.Child("pertinentInformation3"), d)
 	d.requestRef = p.cancelRequestRef(cr.Child("pertinentInformation4"))
+	core.RefuseEmptyAttrs(cr) // after reading: a problem the reader names more exactly comes first
 }
 
 // shortFormIDRef reads pertinentInformation2/pertinentPrescriptionID of a
@@ -187,10 +205,15 @@ func (p cancelReader) shortFormIDRef(n v3.Node) string {
 }
 
 // cancelResponseCode reads pertinentInformation3/pertinentResponse.
-func (p cancelReader) cancelResponseCode(n v3.Node) core.SpineCode {
+func (p cancelReader) cancelResponseCode(n v3.Node, rd *cancelResponseDoc) core.SpineCode {
 	act := p.Relationship(n, "false", "pertinentResponse", "OBS", "EVN", "typeCode", "PERT", "contextConductionInd", "true")
 	p.Shape(act, nil, "code", "value")
-	p.FixedCode(act.Child("code"), codeCancelResponse, v3.OIDPertinentCode)
+	// The response's code (CRR) is 0..1 in PORX_MT135201UK31.
+	if code := act.Opt("code"); code.Exists() {
+		p.FixedCode(code, codeCancelResponse, v3.OIDPertinentCode)
+	} else {
+		rd.noResponseCode = true
+	}
 	val := act.Child("value")
 	p.Shape(val, nil)
 	p.Attrs(val, "codeSystem", "code", "displayName")
@@ -254,13 +277,15 @@ func (rd *cancelResponseRead) bundle(newID func() string) *fhir.Bundle {
 			history,
 			{URL: core.ExtensionResponsiblePractitioner, ValueReference: &fhir.Reference{Reference: core.FullURL(rd.author.Role.ID)}},
 		}},
-		Identifier:                []fhir.Identifier{{System: fhir.SystemLineItemID, Value: strings.ToLower(d.lineItem)}},
 		Status:                    status,
 		Intent:                    "order",
 		MedicationCodeableConcept: medicinalProduct(),
 		Subject:                   &fhir.Reference{Reference: core.FullURL(rd.patient.ID)},
 		Requester:                 &fhir.Reference{Reference: core.FullURL(rd.responsible.Role.ID)},
 		GroupIdentifier:           &fhir.Identifier{System: fhir.SystemShortFormID, Value: d.shortID},
+	}
+	if !d.noLineItem {
+		mr.Identifier = []fhir.Identifier{{System: fhir.SystemLineItemID, Value: strings.ToLower(d.lineItem)}}
 	}
 	if rd.hasPerformer {
 		mr.DispenseRequest = &fhir.DispenseRequest{Performer: &fhir.Reference{
@@ -301,6 +326,12 @@ func (rd *cancelResponseRead) v3Extension(timestamp string) fhir.Extension {
 	}
 	if d.performerTime != "" {
 		add("performerTime", d.performerTime)
+	}
+	if d.noResponsible {
+		add("responsibleParty", absent)
+	}
+	if d.noResponseCode {
+		add("responseCode", absent)
 	}
 	for _, f := range [...]struct{ url, got, def string }{
 		{"versionCode", d.versionCode, v3.OIDVersionCodeV42},

@@ -110,7 +110,14 @@ func cancelResponseFromBundle(c *core.BundleContext, interaction string, meta co
 	d.receiverASID = core.FirstNonEmpty(meta.ReceiverASID, core.DefaultSenderASID)
 	d.systemASID = core.FirstNonEmpty(meta.SystemASID, d.senderASID)
 
-	d.lineItem = strings.ToUpper(c.RequireIdentifier(mr.Identifier, fhir.SystemLineItemID, mrPath+".identifier"))
+	// A MedicationRequest without identifiers answers for the whole
+	// prescription: no line item (pertinentInformation1, 0..1).
+	if len(mr.Identifier) == 0 {
+		d.noLineItem = true
+	} else {
+		d.lineItem = strings.ToUpper(c.RequireIdentifier(mr.Identifier, fhir.SystemLineItemID, mrPath+".identifier"))
+	}
+	d.noResponseCode = sub("responseCode") == absent
 	if gi := mr.GroupIdentifier; gi == nil || gi.Value == "" {
 		c.Fail(mrPath+".groupIdentifier", "missing mandatory short-form prescription id")
 	} else {
@@ -141,7 +148,11 @@ func cancelResponseFromBundle(c *core.BundleContext, interaction string, meta co
 	places := answerPlaces(authorRole, respRole, perfRole)
 	if authorRole != nil && respRole != nil {
 		d.author = addCancelAgentPerson(c, holder, authorRole, authorPath, places[0])
-		d.responsible = addCancelAgentPerson(c, holder, respRole, respPath, places[1])
+		// No responsibleParty was sent when the extension says so and the
+		// prescriber is the cancel requester.
+		if d.noResponsible = sub("responsibleParty") == absent && respRole == authorRole; !d.noResponsible {
+			d.responsible = addCancelAgentPerson(c, holder, respRole, respPath, places[1])
+		}
 	}
 	if perfRole != nil {
 		d.performer = addCancelAgentPerson(c, holder, perfRole, perfPath, places[2])

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -168,10 +169,16 @@ var xsiTypes = map[string]string{
 // one of datatypeAttrs, or an xsi:type (in the XML Schema instance
 // namespace) naming the element's declared type, which an XML schema
 // validator such as Spine's takes on any element (xsiTypes, or the values
-// the reader gives under XSIType). It reports whether a is one, and, when it
-// is, whether its value is allowed and the values that are.
+// the reader gives under XSIType), or a schema location hint
+// (xsi:schemaLocation, xsi:noNamespaceSchemaLocation), which XML Schema
+// lets any element carry and schema-aware writers put on a message's root
+// and payload. It reports whether a is one, and, when it is, whether its
+// value is allowed and the values that are.
 func DatatypeAttr(a etree.Attr, read func(string) (string, bool)) (extra, ok bool, allowed string) {
 	has := func(key string) bool { _, ok := read(key); return ok }
+	if (a.Key == "schemaLocation" || a.Key == "noNamespaceSchemaLocation") && a.Space != "" && a.NamespaceURI() == xsiNamespace {
+		return true, strings.TrimSpace(a.Value) != "", "a schema location"
+	}
 	if a.Key == "type" && a.Space != "" && a.NamespaceURI() == xsiNamespace {
 		types, found := read(XSIType)
 		for marker, t := range xsiTypes {
@@ -209,8 +216,9 @@ func oneOf(v, alternatives string) bool {
 
 // SameParty reports whether two v3 parties (AgentPerson, Organization)
 // name the same person or organisation: the same element but for the
-// elements skip rules out, what the acceptance rule sets aside and the
-// determinerCode Spine reads either way.
+// elements skip rules out, what the acceptance rule sets aside, the
+// determinerCode Spine reads either way and the attributes a datatype
+// allows unread (ignoredAttr).
 func SameParty(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 	if a == nil || b == nil {
 		return a == b
@@ -226,6 +234,9 @@ func sameParty(a, b *etree.Element, skip func(*etree.Element) bool, da, db strin
 	if a.Tag != b.Tag || elementNamespace(a, da) != elementNamespace(b, db) ||
 		trimmedText(a) != trimmedText(b) || !sameAttrs(a, b) {
 		return false
+	}
+	if a.Tag == "name" {
+		return sameNameParts(a, b, skip, da, db)
 	}
 	next := func(e *etree.Element, i *int) *etree.Element {
 		for ; *i < len(e.Child); *i++ {
@@ -288,11 +299,38 @@ func elementNamespace(e *etree.Element, def string) string {
 
 // sameAttrs reports whether two elements have the same attributes, but for
 // namespace declarations and determinerCode.
+// sameNameParts is sameParty for two names: a person's name (PN) may give
+// its parts (prefix, given, family, suffix...) in any order, so they are
+// compared kind by kind, the parts of one kind in their order (a first and
+// a second given name are not the same name swapped).
+func sameNameParts(a, b *etree.Element, skip func(*etree.Element) bool, da, db string) bool {
+	parts := func(e *etree.Element) []*etree.Element {
+		var out []*etree.Element
+		for _, t := range e.Child {
+			if c, ok := t.(*etree.Element); ok && (skip == nil || !skip(c)) && !setAside(e, c) {
+				out = append(out, c)
+			}
+		}
+		sort.SliceStable(out, func(i, j int) bool { return out[i].Tag < out[j].Tag })
+		return out
+	}
+	pa, pb := parts(a), parts(b)
+	if len(pa) != len(pb) {
+		return false
+	}
+	for i := range pa {
+		if !sameParty(pa[i], pb[i], skip, da, db) {
+			return false
+		}
+	}
+	return true
+}
+
 func sameAttrs(a, b *etree.Element) bool {
 	count := func(e *etree.Element) int {
 		n := 0
 		for _, at := range e.Attr {
-			if !ignoredAttr(at) {
+			if !ignoredAttr(e, at) {
 				n++
 			}
 		}
@@ -302,7 +340,7 @@ func sameAttrs(a, b *etree.Element) bool {
 		return false
 	}
 	for _, at := range a.Attr {
-		if ignoredAttr(at) {
+		if ignoredAttr(a, at) {
 			continue
 		}
 		bt := b.SelectAttr(at.FullKey())
@@ -313,7 +351,20 @@ func sameAttrs(a, b *etree.Element) bool {
 	return true
 }
 
-// ignoredAttr tells the attributes SameParty does not compare.
-func ignoredAttr(a etree.Attr) bool {
-	return a.Space == "xmlns" || a.Space == "" && (a.Key == "xmlns" || a.Key == "determinerCode")
+// ignoredAttr tells the attributes of e SameParty does not compare: the
+// namespace declarations, the determinerCode, and what the element's
+// datatype allows unread (DatatypeAttr: an II's assigningAuthorityName and
+// displayable, a coded value's codeSystemName and codeSystemVersion, an
+// xsi:type, a schema location), none of which names another party.
+func ignoredAttr(e *etree.Element, a etree.Attr) bool {
+	if a.Space == "xmlns" || a.Space == "" && (a.Key == "xmlns" || a.Key == "determinerCode") {
+		return true
+	}
+	extra, _, _ := DatatypeAttr(a, func(key string) (string, bool) {
+		if e.SelectAttr(key) != nil {
+			return "*", true
+		}
+		return "", false
+	})
+	return extra
 }
