@@ -719,6 +719,15 @@ func (p *EPSProcessor) recoverInto(ctx context.Context, hold *releaseHold, reque
 		p.countRecovery(recoveryFailed)
 		return resp
 	}
+	// A release of the dispenser whose hold ran out while EPS answered
+	// it with one of these leaves it out (release_hold_lapse.go).
+	if err := p.noteRecovered(ctx, owner, recovered); err != nil {
+		p.log.Error("release recovery: what it recovered is not delivered (not noted); each is owed to the dispenser and asked about at its next nominated release",
+			"dispenser", owner, "recovered", recovered, "err", err)
+		p.oweRecovered(ctx, owner, todo, outcomes, owedAt)
+		p.countRecovery(recoveryFailed)
+		return resp
+	}
 	p.countRecovery(recoveryRecovered)
 	p.log.Warn("nominated release: recovered prescriptions EPS released to this dispenser in an answer that was lost",
 		"dispenser", owner, "recovered", recovered)

@@ -1,0 +1,108 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/store/redistest"
+	"github.com/porxgate/porxgate/mapping"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// TestSOAPReleaseHoldLostWhileEPSAnswers: two replicas on one
+// redis-server. A pharmacy's nominated release over SOAP reaches replica
+// A, which holds the pharmacy and asks EPS; EPS releases the nominated
+// prescription to it, and before A reads the answer A is cut off from
+// Redis for longer than the hold lasts. Meanwhile replica B processes
+// again a nominated release of the same pharmacy whose earlier attempt's
+// answer is unknown: it takes the hold (A's has run out), finds the
+// prescription nominated and with the pharmacy since its attempt,
+// releases it again by id and delivers it. A then reaches Redis again.
+// Before, A recorded and wrote EPS's answer as if it had held the
+// pharmacy throughout: the SOAP sender got the prescription that B's
+// answer delivered too (twice). Now a release whose hold was lost while
+// EPS answered takes it again and leaves out what another release
+// recovered meanwhile; whatever it leaves out was delivered once, and its
+// sender gets the rest (here none: Prescription Release Rejection).
+func TestSOAPReleaseHoldLostWhileEPSAnswers(t *testing.T) {
+	srv := redistest.Start(t)
+	link := redistest.StartProxy(t, srv) // replica A's way to Redis
+	stA, err := store.NewRedis(link.URL(), "gw:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stA.Close() })
+	stB := redisStoreOn(t, srv)
+	_, client := startSim(t)
+	const ttl = time.Second
+	apiA, apiB := newGatedRecovery(client), newGatedRecovery(client)
+	close(apiA.answer) // no tracker question is held
+	close(apiB.answer)
+	pA := NewEPSProcessor(mapping.NewRegistry(), apiA, nil, nil, quietLog()).WithOutcomeLog(stA, time.Hour)
+	pB := NewEPSProcessor(mapping.NewRegistry(), apiB, nil, nil, quietLog()).WithOutcomeLog(stB, time.Hour)
+	pA.holdTTL, pB.holdTTL = ttl, ttl
+	gA := startGateway(t, testConfig(), stA, true, asRunWraps(t, pA)...)
+	ctx := context.Background()
+	request := nominatedReleaseFCG71(t)
+
+	b := replayIn(v3.NominatedReleaseRequest, request)
+	apiB.failNext.Store(true)
+	if _, err := pB.Process(ctx, b); err == nil || !IsDeferred(err) {
+		t.Fatalf("release B whose answer was lost = %v, want deferred", err)
+	}
+	submitNominated(t, pB, "F5000000-0000-4000-8000-0000000000A7")
+
+	type result struct {
+		code int
+		body []byte
+	}
+	doneA := make(chan result, 1)
+	apiA.gateNext.Store(true)
+	go func() {
+		code, body := sendSOAP(t, gA.base, soapEnvelope("F5000000-0000-4000-8000-0000000000B7", v3.NominatedReleaseRequest, soapReleaseFCG71(t)))
+		doneA <- result{code, body}
+	}()
+	select {
+	case <-apiA.released: // EPS released the prescription to A
+	case r := <-doneA:
+		t.Fatalf("release A answered before EPS released to it: %d\n%.600s", r.code, r.body)
+	}
+	link.Cut()
+	time.Sleep(ttl + ttl/2) // A's hold runs out
+	outB, err := pB.Process(ctx, b)
+	if err != nil {
+		t.Fatalf("release B processed again: %v", err)
+	}
+	delivered := 0
+	if strings.Contains(string(outB.Answers[0].Payload), rxID) {
+		delivered++
+	}
+	link.Mend()
+	close(apiA.proceed)
+	var ra result
+	select {
+	case ra = <-doneA:
+	case <-time.After(time.Minute):
+		t.Fatal("release A never answered")
+	}
+	if ra.code != http.StatusOK || !strings.Contains(string(ra.body), v3.ReleaseRejection) {
+		t.Errorf("release A = %d, want 200 and a Prescription Release Rejection (EPS's answer less what B delivered: nothing)\n%.600s", ra.code, ra.body)
+	}
+	if strings.Contains(string(ra.body), rxID) {
+		delivered++
+	}
+	later, err := pB.Process(ctx, replayIn(v3.NominatedReleaseRequest, request))
+	if err != nil {
+		t.Fatalf("the pharmacy's next release: %v", err)
+	}
+	if strings.Contains(string(later.Answers[0].Payload), rxID) {
+		delivered++
+	}
+	if delivered != 1 {
+		t.Fatalf("%s delivered %d times (B's answer, A's SOAP answer %d, the next release), want once\nA's answer: %.600s", rxID, delivered, ra.code, ra.body)
+	}
+}
