@@ -202,7 +202,13 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 		p.noteNomination(ctx, body) // before EPS can release it
 	}
 	callAt := p.now()
-	resp, err := p.call(ctx, op, body)
+	// No attempt starts once the dispenser's hold is lost (a retry then
+	// would release under no hold): the message is tried again later.
+	resp, err := p.call(upstream.StopRetriesOn(ctx, hold.lostSignal()), op, body)
+	if errors.Is(err, upstream.ErrRetriesStopped) {
+		return nil, false, nil, Deferred(fmt.Errorf("%s %s: the release hold of dispenser %s was lost while EPS was retried: %w",
+			in.Interaction, in.MessageID, releaseOwner(body), err))
+	}
 	if err != nil {
 		return nil, false, nil, &callError{err}
 	}

@@ -608,7 +608,7 @@ func (p *EPSProcessor) recoverInto(ctx context.Context, hold *releaseHold, reque
 		}
 	}
 	slices.SortFunc(todo, func(a, b candidate) int { return strings.Compare(a.sf, b.sf) })
-	outcomes := p.examineCandidates(ctx, hold, requestJSON, owner, todo)
+	outcomes := p.examineCandidates(upstream.StopRetriesOn(ctx, hold.lostSignal()), hold, requestJSON, owner, todo)
 	if !hold.held() {
 		// Each recovered one may be another release's answer too.
 		for i := range outcomes {
