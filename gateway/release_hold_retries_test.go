@@ -7,12 +7,20 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/sim"
-	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/store/redistest"
 	"github.com/porxgate/porxgate/gateway/upstream"
-	"github.com/porxgate/porxgate/mapping"
 	v3 "github.com/porxgate/porxgate/v3"
 )
+
+// retryingSim is the EPS simulator with a client that retries a failing
+// call (up to 100 attempts, 50-100 ms apart) and whose breaker never
+// opens for it.
+func retryingSim(t *testing.T) (*sim.Server, *upstream.Client) {
+	t.Helper()
+	return startSimWith(t, sim.Options{}, upstream.Config{
+		Retry:   upstream.RetryConfig{MaxAttempts: 100, BaseBackoff: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond},
+		Breaker: upstream.BreakerConfig{ConsecutiveFailures: 1000}})
+}
 
 // TestReleaseHoldRenewedThroughRetries: EPS fails a nominated release
 // (503) for longer than the pharmacy's release hold lasts unrenewed, and
@@ -22,15 +30,10 @@ import (
 // prescription; the second gets nothing more.
 func TestReleaseHoldRenewedThroughRetries(t *testing.T) {
 	srv := redistest.Start(t)
-	stA := redisStoreOn(t, srv)
 	spy := &holdSpy{Redis: redisStoreOn(t, srv), busy: make(chan struct{}, 1)}
-	retrying := upstream.Config{Retry: upstream.RetryConfig{MaxAttempts: 100, BaseBackoff: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond},
-		Breaker: upstream.BreakerConfig{ConsecutiveFailures: 1000}}
-	s, client := startSimWith(t, sim.Options{}, retrying)
+	s, client := retryingSim(t)
 	const ttl = 600 * time.Millisecond
-	pA := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(stA, time.Hour)
-	pB := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(spy, time.Hour)
-	pA.holdTTL, pB.holdTTL = ttl, ttl
+	pA, pB := holdingProcessors(client, client, redisStoreOn(t, srv), spy, ttl)
 	submitNominated(t, pA, "F5000000-0000-4000-8000-0000000000A8")
 	request := nominatedReleaseFCG71(t)
 	ctx := context.Background()
@@ -78,21 +81,10 @@ func TestReleaseHoldRenewedThroughRetries(t *testing.T) {
 // prescription to be dispensed, for the pharmacy's next release, which
 // gets it once.
 func TestReleaseHoldLostStopsRetries(t *testing.T) {
-	srv := redistest.Start(t)
-	link := redistest.StartProxy(t, srv) // replica A's way to Redis
-	stA, err := store.NewRedis(link.URL(), "gw:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stA.Close() })
-	stB := redisStoreOn(t, srv)
-	retrying := upstream.Config{Retry: upstream.RetryConfig{MaxAttempts: 100, BaseBackoff: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond},
-		Breaker: upstream.BreakerConfig{ConsecutiveFailures: 1000}}
-	s, client := startSimWith(t, sim.Options{}, retrying)
+	link, stA, stB := cutOffReplicas(t)
+	s, client := retryingSim(t)
 	const ttl = 600 * time.Millisecond
-	pA := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(stA, time.Hour)
-	pB := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(stB, time.Hour)
-	pA.holdTTL, pB.holdTTL = ttl, ttl
+	pA, pB := holdingProcessors(client, client, stA, stB, ttl)
 	submitNominated(t, pB, "F5000000-0000-4000-8000-0000000000A9")
 	request := nominatedReleaseFCG71(t)
 	ctx := context.Background()

@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/porxgate/porxgate/gateway/store"
-	"github.com/porxgate/porxgate/gateway/store/redistest"
-	"github.com/porxgate/porxgate/mapping"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -29,22 +26,13 @@ import (
 // recovered meanwhile; whatever it leaves out was delivered once, and its
 // sender gets the rest (here none: Prescription Release Rejection).
 func TestSOAPReleaseHoldLostWhileEPSAnswers(t *testing.T) {
-	srv := redistest.Start(t)
-	link := redistest.StartProxy(t, srv) // replica A's way to Redis
-	stA, err := store.NewRedis(link.URL(), "gw:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stA.Close() })
-	stB := redisStoreOn(t, srv)
+	link, stA, stB := cutOffReplicas(t)
 	_, client := startSim(t)
 	const ttl = time.Second
 	apiA, apiB := newGatedRecovery(client), newGatedRecovery(client)
 	close(apiA.answer) // no tracker question is held
 	close(apiB.answer)
-	pA := NewEPSProcessor(mapping.NewRegistry(), apiA, nil, nil, quietLog()).WithOutcomeLog(stA, time.Hour)
-	pB := NewEPSProcessor(mapping.NewRegistry(), apiB, nil, nil, quietLog()).WithOutcomeLog(stB, time.Hour)
-	pA.holdTTL, pB.holdTTL = ttl, ttl
+	pA, pB := holdingProcessors(apiA, apiB, stA, stB, ttl)
 	gA := startGateway(t, testConfig(), stA, true, asRunWraps(t, pA)...)
 	ctx := context.Background()
 	request := nominatedReleaseFCG71(t)
