@@ -27,8 +27,9 @@ import (
 // release, as at the start) and leaves out of EPS's answer the
 // prescriptions a recovery delivered since it called EPS. What it leaves
 // out went out once, in the other release's answer; the rest goes out in
-// its own, under the hold again. When the hold cannot be taken again,
-// EPS's answer is not recorded: the message waits to be processed again
+// its own, under the hold again. When the hold cannot be taken again
+// (the store still unreachable after releaseHoldWait), EPS's answer is
+// not recorded: the message waits to be processed again
 // (SOAP: a retryable fault), and its replay, an attempt of it recorded,
 // recovers what EPS released as for any answer that was lost.
 
@@ -71,6 +72,27 @@ func (p *EPSProcessor) noteRecovered(ctx context.Context, owner string, sfs []st
 	return nil
 }
 
+// retakeWithin takes hold again (retake), trying again while the store
+// fails (the gateway still cut off from it) until wait has passed: what
+// EPS released is answered once the store is back, rather than left
+// unrecorded for the message's replay.
+func retakeWithin(ctx context.Context, hold *releaseHold, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for pause := 100 * time.Millisecond; ; pause = min(2*pause, time.Second) {
+		err := hold.retake(ctx)
+		if err == nil || time.Now().Add(pause).After(deadline) {
+			return err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+	}
+}
+
 // answerAfterLostHold is EPS's answer resp to the nominated release in
 // (requestJSON, EPS called at callAt) whose dispenser's hold was lost
 // while EPS answered: the hold taken again, and the answer less the
@@ -81,7 +103,7 @@ func (p *EPSProcessor) noteRecovered(ctx context.Context, owner string, sfs []st
 func (p *EPSProcessor) answerAfterLostHold(ctx context.Context, hold *releaseHold, in *Inbound, requestJSON []byte, resp *upstream.Response, callAt time.Time) (*upstream.Response, error) {
 	owner := releaseOwner(requestJSON)
 	ids := releasedIDs(resp.Body)
-	if err := hold.retake(ctx); err != nil {
+	if err := retakeWithin(ctx, hold, releaseHoldWait); err != nil {
 		p.log.Error("the dispenser's release hold was lost while EPS answered and could not be taken again: EPS's answer is not recorded; the message's replay recovers what it released",
 			"message_id", in.MessageID, "dispenser", owner, "released", ids, "err", err)
 		return nil, Deferred(fmt.Errorf("%s %s: the release hold of dispenser %s was lost while EPS answered: %w", in.Interaction, in.MessageID, owner, err))

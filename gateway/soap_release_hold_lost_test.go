@@ -94,3 +94,64 @@ func TestSOAPReleaseHoldLostWhileEPSAnswers(t *testing.T) {
 		t.Fatalf("%s delivered %d times (B's answer, A's SOAP answer %d, the next release), want once\nA's answer: %.600s", rxID, delivered, ra.code, ra.body)
 	}
 }
+
+// TestSOAPReleaseHoldLostStoreBackSoon: as above, replica A's hold runs
+// out while EPS releases the nominated prescription to it, but no other
+// release runs, and A is still cut off from Redis when it reads EPS's
+// answer; Redis is back five seconds later. Before, A gave up at once
+// (the hold could not be taken again): its sender got a retryable fault,
+// what EPS released was neither recorded nor noted owed (the store
+// unreachable), and the pharmacy's release sent again under a new
+// wsa:MessageID found nothing, nor did the next: stranded (delivered 0
+// times). Now A tries to take the hold again for as long as a release
+// waits for another's (releaseHoldWait, 10 s) and, Redis back, answers
+// its sender with the prescription, once.
+func TestSOAPReleaseHoldLostStoreBackSoon(t *testing.T) {
+	link, stA, stB := cutOffReplicas(t)
+	_, client := startSim(t)
+	const ttl = time.Second
+	apiA := newGatedRecovery(client)
+	close(apiA.answer)
+	pA, pB := holdingProcessors(apiA, client, stA, stB, ttl)
+	gA := startGateway(t, testConfig(), stA, true, asRunWraps(t, pA)...)
+	submitNominated(t, pB, "F5000000-0000-4000-8000-0000000000AA")
+	payload := soapReleaseFCG71(t)
+
+	type result struct {
+		code int
+		body []byte
+	}
+	doneA := make(chan result, 1)
+	apiA.gateNext.Store(true)
+	go func() {
+		code, body := sendSOAP(t, gA.base, soapEnvelope("F5000000-0000-4000-8000-0000000000BA", v3.NominatedReleaseRequest, payload))
+		doneA <- result{code, body}
+	}()
+	<-apiA.released
+	link.Cut()
+	time.Sleep(ttl + ttl/2) // A's hold runs out
+	close(apiA.proceed)     // A reads EPS's answer, Redis still cut off
+	time.Sleep(5 * ttl)
+	link.Mend()
+	var ra result
+	select {
+	case ra = <-doneA:
+	case <-time.After(time.Minute):
+		t.Fatal("release A never answered")
+	}
+	delivered := 0
+	if ra.code == http.StatusOK && strings.Contains(string(ra.body), rxID) {
+		delivered++
+	}
+	// The pharmacy sends its release again under a new wsa:MessageID (as
+	// after a fault), then once more.
+	for _, id := range []string{"F5000000-0000-4000-8000-0000000000CA", "F5000000-0000-4000-8000-0000000000DA"} {
+		_, body := sendSOAPUntilAnswered(t, gA.base, soapEnvelope(id, v3.NominatedReleaseRequest, payload), time.Minute)
+		if strings.Contains(string(body), rxID) {
+			delivered++
+		}
+	}
+	if delivered != 1 {
+		t.Fatalf("%s delivered %d times, want once (A's first answer: %d)\n%.600s", rxID, delivered, ra.code, ra.body)
+	}
+}
