@@ -10,6 +10,24 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
+// soapResult is a SOAP request's answer: its HTTP status and body.
+type soapResult struct {
+	code int
+	body []byte
+}
+
+// sendSOAPAsync sends a SOAP request to base and returns where its answer
+// comes.
+func sendSOAPAsync(t *testing.T, base string, body []byte) <-chan soapResult {
+	t.Helper()
+	done := make(chan soapResult, 1)
+	go func() {
+		code, got := sendSOAP(t, base, body)
+		done <- soapResult{code, got}
+	}()
+	return done
+}
+
 // TestSOAPReleaseHoldLostWhileEPSAnswers: two replicas on one
 // redis-server. A pharmacy's nominated release over SOAP reaches replica
 // A, which holds the pharmacy and asks EPS; EPS releases the nominated
@@ -44,16 +62,8 @@ func TestSOAPReleaseHoldLostWhileEPSAnswers(t *testing.T) {
 	}
 	submitNominated(t, pB, "F5000000-0000-4000-8000-0000000000A7")
 
-	type result struct {
-		code int
-		body []byte
-	}
-	doneA := make(chan result, 1)
 	apiA.gateNext.Store(true)
-	go func() {
-		code, body := sendSOAP(t, gA.base, soapEnvelope("F5000000-0000-4000-8000-0000000000B7", v3.NominatedReleaseRequest, soapReleaseFCG71(t)))
-		doneA <- result{code, body}
-	}()
+	doneA := sendSOAPAsync(t, gA.base, soapEnvelope("F5000000-0000-4000-8000-0000000000B7", v3.NominatedReleaseRequest, soapReleaseFCG71(t)))
 	select {
 	case <-apiA.released: // EPS released the prescription to A
 	case r := <-doneA:
@@ -71,7 +81,7 @@ func TestSOAPReleaseHoldLostWhileEPSAnswers(t *testing.T) {
 	}
 	link.Mend()
 	close(apiA.proceed)
-	var ra result
+	var ra soapResult
 	select {
 	case ra = <-doneA:
 	case <-time.After(time.Minute):
@@ -117,23 +127,15 @@ func TestSOAPReleaseHoldLostStoreBackSoon(t *testing.T) {
 	submitNominated(t, pB, "F5000000-0000-4000-8000-0000000000AA")
 	payload := soapReleaseFCG71(t)
 
-	type result struct {
-		code int
-		body []byte
-	}
-	doneA := make(chan result, 1)
 	apiA.gateNext.Store(true)
-	go func() {
-		code, body := sendSOAP(t, gA.base, soapEnvelope("F5000000-0000-4000-8000-0000000000BA", v3.NominatedReleaseRequest, payload))
-		doneA <- result{code, body}
-	}()
+	doneA := sendSOAPAsync(t, gA.base, soapEnvelope("F5000000-0000-4000-8000-0000000000BA", v3.NominatedReleaseRequest, payload))
 	<-apiA.released
 	link.Cut()
 	time.Sleep(ttl + ttl/2) // A's hold runs out
 	close(apiA.proceed)     // A reads EPS's answer, Redis still cut off
 	time.Sleep(5 * ttl)
 	link.Mend()
-	var ra result
+	var ra soapResult
 	select {
 	case ra = <-doneA:
 	case <-time.After(time.Minute):
