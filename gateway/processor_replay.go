@@ -201,7 +201,14 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 	if isPrescriptionOrder(canon) && !noted {
 		p.noteNomination(ctx, body) // before EPS can release it
 	}
-	resp, err := p.call(ctx, op, body)
+	callAt := p.now()
+	// No attempt starts once the dispenser's hold is lost (a retry then
+	// would release under no hold): the message is tried again later.
+	resp, err := p.call(upstream.StopRetriesOn(ctx, hold.lostSignal()), op, body)
+	if errors.Is(err, upstream.ErrRetriesStopped) {
+		return nil, false, nil, Deferred(fmt.Errorf("%s %s: the release hold of dispenser %s was lost while EPS was retried: %w",
+			in.Interaction, in.MessageID, releaseOwner(body), err))
+	}
 	if err != nil {
 		return nil, false, nil, &callError{err}
 	}
@@ -220,6 +227,13 @@ func (p *EPSProcessor) upstreamAnswer(ctx context.Context, in *Inbound, canon st
 			in.Interaction, in.MessageID, resp.Status, resp.RequestID, resp.Body)
 	}
 	noOwed := false // the dispenser's owed set read, and empty (recoverRelease)
+	if canon == v3.NominatedReleaseRequest && p.index != nil && !hold.held() {
+		// Another release of the dispenser may have delivered some of
+		// what EPS released meanwhile (release_hold_lapse.go).
+		if resp, err = p.answerAfterLostHold(ctx, hold, in, body, resp, callAt); err != nil {
+			return nil, false, nil, err
+		}
+	}
 	if canon == v3.NominatedReleaseRequest {
 		// An earlier attempt may have released prescriptions whose answer
 		// was lost: recover them into this answer, and those an earlier

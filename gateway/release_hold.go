@@ -77,6 +77,8 @@ type releaseHold struct {
 	until            time.Time // the hold is this holder's until then
 	lost             bool
 	stopRenew, ended chan struct{}
+	// lostCh is closed once the hold taken last is lost (lostSignal).
+	lostCh chan struct{}
 }
 
 // take takes the hold, waiting for another holder up to releaseHoldWait,
@@ -92,6 +94,9 @@ func (h *releaseHold) take(ctx context.Context) error {
 		}
 		if ok {
 			h.mu.Lock()
+			if h.lostCh == nil || h.lost {
+				h.lostCh = make(chan struct{})
+			}
 			h.until, h.lost = sent.Add(h.ttl), false
 			h.mu.Unlock()
 			break
@@ -164,11 +169,27 @@ func (h *releaseHold) held() bool {
 	return !h.lost
 }
 
+// lostSignal returns a channel closed once the hold, as taken last, is
+// lost (seen by held, which its renewals call every third of its ttl);
+// nil, never closed, for no hold. An EPS call under the hold starts no
+// attempt once it is closed (upstream.StopRetriesOn).
+func (h *releaseHold) lostSignal() <-chan struct{} {
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lostCh
+}
+
 // loseHold marks the hold lost, saying so once.
 func (h *releaseHold) loseHold(why string) {
 	h.mu.Lock()
 	was := h.lost
 	h.lost = true
+	if !was && h.lostCh != nil {
+		close(h.lostCh)
+	}
 	h.mu.Unlock()
 	if !was {
 		h.p.log.Warn("the release hold of a dispenser is lost: another release of it may run meanwhile; this release asks EPS nothing more under it",

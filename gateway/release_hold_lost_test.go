@@ -61,6 +61,31 @@ func (g *gatedRecovery) TrackerGet(ctx context.Context, q url.Values) (*upstream
 	return g.Client.TrackerGet(ctx, q)
 }
 
+// cutOffReplicas starts a redis-server and returns the stores of two
+// replicas on it: A's through a proxy (link) that can cut it off from
+// Redis, B's direct.
+func cutOffReplicas(t *testing.T) (link *redistest.Proxy, stA, stB *store.Redis) {
+	t.Helper()
+	srv := redistest.Start(t)
+	link = redistest.StartProxy(t, srv)
+	stA, err := store.NewRedis(link.URL(), "gw:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stA.Close() })
+	return link, stA, redisStoreOn(t, srv)
+}
+
+// holdingProcessors returns the EPS processors of replicas A and B, each
+// calling EPS through its api and recording in its store, their release
+// holds lasting ttl unrenewed.
+func holdingProcessors(apiA, apiB EPSAPI, stA, stB OutcomeLog, ttl time.Duration) (pA, pB *EPSProcessor) {
+	pA = NewEPSProcessor(mapping.NewRegistry(), apiA, nil, nil, quietLog()).WithOutcomeLog(stA, time.Hour)
+	pB = NewEPSProcessor(mapping.NewRegistry(), apiB, nil, nil, quietLog()).WithOutcomeLog(stB, time.Hour)
+	pA.holdTTL, pB.holdTTL = ttl, ttl
+	return pA, pB
+}
+
 // TestReleaseHoldLostStopsRecovery: two replicas on one redis-server. A
 // nominated release on replica A, processed again after an attempt whose
 // answer is unknown, recovers the pharmacy's nominations while it holds
@@ -94,20 +119,11 @@ func TestReleaseHoldLostStopsRecovery(t *testing.T) {
 		{name: "released in the lost answer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := redistest.Start(t)
-			link := redistest.StartProxy(t, srv) // replica A's way to Redis
-			stA, err := store.NewRedis(link.URL(), "gw:")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = stA.Close() })
-			stB := redisStoreOn(t, srv)
+			link, stA, stB := cutOffReplicas(t)
 			_, client := startSim(t)
 			const ttl = 2 * time.Second
 			apiA := newGatedRecovery(client)
-			pA := NewEPSProcessor(mapping.NewRegistry(), apiA, nil, nil, quietLog()).WithOutcomeLog(stA, time.Hour)
-			pB := NewEPSProcessor(mapping.NewRegistry(), client, nil, nil, quietLog()).WithOutcomeLog(stB, time.Hour)
-			pA.holdTTL, pB.holdTTL = ttl, ttl
+			pA, pB := holdingProcessors(apiA, client, stA, stB, ttl)
 			request := nominatedReleaseFCG71(t)
 			ctx := context.Background()
 

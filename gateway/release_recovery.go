@@ -608,7 +608,7 @@ func (p *EPSProcessor) recoverInto(ctx context.Context, hold *releaseHold, reque
 		}
 	}
 	slices.SortFunc(todo, func(a, b candidate) int { return strings.Compare(a.sf, b.sf) })
-	outcomes := p.examineCandidates(ctx, hold, requestJSON, owner, todo)
+	outcomes := p.examineCandidates(upstream.StopRetriesOn(ctx, hold.lostSignal()), hold, requestJSON, owner, todo)
 	if !hold.held() {
 		// Each recovered one may be another release's answer too.
 		for i := range outcomes {
@@ -716,6 +716,15 @@ func (p *EPSProcessor) recoverInto(ctx context.Context, hold *releaseHold, reque
 	}
 	body, err := doc.addPassed(more)
 	if err != nil {
+		p.countRecovery(recoveryFailed)
+		return resp
+	}
+	// A release of the dispenser whose hold ran out while EPS answered
+	// it with one of these leaves it out (release_hold_lapse.go).
+	if err := p.noteRecovered(ctx, owner, recovered); err != nil {
+		p.log.Error("release recovery: what it recovered is not delivered (not noted); each is owed to the dispenser and asked about at its next nominated release",
+			"dispenser", owner, "recovered", recovered, "err", err)
+		p.oweRecovered(ctx, owner, todo, outcomes, owedAt)
 		p.countRecovery(recoveryFailed)
 		return resp
 	}

@@ -88,7 +88,9 @@
 //	                                    additions) with a TTL: the gateway's
 //	                                    "nominated:<ODS>" (prescriptions released
 //	                                    to a pharmacy) and "nominated-owed:<ODS>"
-//	                                    (released, not yet handed over), 180 days
+//	                                    (released, not yet handed over), 180 days;
+//	                                    "release-recovered:<ODS>" (what release
+//	                                    recoveries of a pharmacy delivered), 1 h
 //	<prefix>hold:<key>                  hold (HoldKey): its holder's token, with
 //	                                    the hold's TTL; the gateway's
 //	                                    "release:<ODS>" (one nominated release of

@@ -86,6 +86,10 @@ func (h *hold) get() time.Time {
 // upstream asked for (hold); when that is beyond the call's deadline (ctx)
 // it returns a *ThrottledError at once instead.
 func (t retryTransport) waitHeld(ctx, parent context.Context, op, rid string) error {
+	stop := retryStopOf(parent)
+	if stopped(stop) {
+		return fmt.Errorf("upstream %s (request %s): %w", op, rid, ErrRetriesStopped)
+	}
 	if t.hold == nil {
 		return nil
 	}
@@ -101,7 +105,12 @@ func (t retryTransport) waitHeld(ctx, parent context.Context, op, rid string) er
 	defer timer.Stop()
 	select {
 	case <-timer.C:
+		if stopped(stop) {
+			return fmt.Errorf("upstream %s (request %s): %w", op, rid, ErrRetriesStopped)
+		}
 		return nil
+	case <-stop:
+		return fmt.Errorf("upstream %s (request %s): %w", op, rid, ErrRetriesStopped)
 	case <-ctx.Done():
 		if parent.Err() != nil {
 			return fmt.Errorf("upstream %s (request %s): %w", op, rid, parent.Err())
@@ -137,6 +146,7 @@ func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	waits := t.waits()
+	stop := retryStopOf(parent)
 	for attempt := 1; ; attempt++ {
 		stats.attempts = attempt
 		resp, err := t.attempt(ctx, req)
@@ -175,6 +185,9 @@ func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if attempt >= maxAttempts {
 			return nil, giveUp(attempt, resp, err)
 		}
+		if stopped(stop) {
+			return nil, giveUp(attempt, resp, errors.Join(err, ErrRetriesStopped))
+		}
 		wait := t.nextWait(waits)
 		if !notBefore.IsZero() {
 			wait = max(wait, time.Until(notBefore))
@@ -191,6 +204,12 @@ func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		timer := time.NewTimer(wait)
 		select {
 		case <-timer.C:
+			if stopped(stop) {
+				return nil, giveUp(attempt, resp, errors.Join(err, ErrRetriesStopped))
+			}
+		case <-stop:
+			timer.Stop()
+			return nil, giveUp(attempt, resp, errors.Join(err, ErrRetriesStopped))
 		case <-ctx.Done():
 			timer.Stop()
 			if parent.Err() != nil {
