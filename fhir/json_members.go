@@ -84,3 +84,24 @@ func EachElement(arr []byte, fn func(elem []byte) bool) (ok bool) {
 		}
 	}
 }
+
+// EntryResources returns the bytes of each entry's resource of the Bundle
+// data as written, in order (nil for an entry without one), found as
+// DecodeResource's quick way finds them. ok is false when data is not of
+// the usual shape that way takes: an object of plainly written member
+// names holding "entry" (so spelled) at most once, each entry an object
+// of at most a plainly written "fullUrl" string and a "resource" object;
+// a caller then reads it the general way.
+func EntryResources(data []byte) (resources [][]byte, ok bool) {
+	start, _, spans, ok := entryArray(data, true)
+	if !ok || start < 0 {
+		return nil, ok
+	}
+	resources = make([][]byte, len(spans))
+	for i, s := range spans {
+		if s.resEnd != 0 {
+			resources[i] = data[s.resStart:s.resEnd:s.resEnd]
+		}
+	}
+	return resources, true
+}

@@ -147,3 +147,38 @@ func FuzzEachMember(f *testing.F) {
 		}
 	})
 }
+
+func TestEntryResources(t *testing.T) {
+	cases := []struct {
+		name string
+		in   string
+		ok   bool
+		want []string
+	}{
+		{"entries", `{"resourceType":"Bundle","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient"}},{"fullUrl":"u"},{"resource": {} }],"type":"message"}`,
+			true, []string{`{"resourceType":"Patient"}`, ``, `{}`}},
+		{"no entry", `{"resourceType":"Bundle"}`, true, nil},
+		{"Entry", `{"Entry":[]}`, false, nil},
+		{"entry twice", `{"entry":[],"entry":[]}`, false, nil},
+		{"entry not a list", `{"entry":{}}`, false, nil},
+		{"an entry of another member", `{"entry":[{"search":{},"resource":{}}]}`, false, nil},
+		{"a resource not an object", `{"entry":[{"resource":[]}]}`, false, nil},
+		{"an escaped name", `{"\u0065ntry":[]}`, false, nil},
+		{"no object", `[]`, false, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := EntryResources([]byte(tc.in))
+			if ok != tc.ok {
+				t.Fatalf("ok %v, want %v", ok, tc.ok)
+			}
+			var s []string
+			for _, r := range got {
+				s = append(s, string(r))
+			}
+			if !slices.Equal(s, tc.want) {
+				t.Fatalf("got %q, want %q", s, tc.want)
+			}
+		})
+	}
+}

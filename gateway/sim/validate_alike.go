@@ -50,28 +50,21 @@ func (m *message) scanned() *rawEntries {
 	return m.scan
 }
 
-// scanEntries scans a Bundle as received as rawEntriesByType decodes it.
-// The names encoding/json matches to a struct field regardless of case
-// (entry, resource, resourceType) must then be written once and as
-// spelled, every member name plainly (printable ASCII, no escapes, as
-// fhir.EachMember reads it) and every entry an object with a resource
-// object; else ok is false.
+// scanEntries scans a Bundle as received as rawEntriesByType decodes it:
+// its entries' resources found as fhir.EntryResources finds them, whose
+// usual shape (each name written plainly, entry and resource once and so
+// spelled) encoding/json reads alike; each resource an object of plainly
+// written names (as fhir.EachMember reads them), its resourceType given
+// once, so spelled and without escapes. Else ok is false.
 func scanEntries(body []byte) *rawEntries {
-	out := &rawEntries{}
-	entries, ok := onlyMember(body, "entry")
-	switch {
-	case !ok:
-		return out
-	case entries == nil:
-		out.ok = true // no entries: nothing to compare
-		return out
+	resources, ok := fhir.EntryResources(body)
+	if !ok {
+		return &rawEntries{}
 	}
-	out.members = make([]rawMember, 0, 128)
-	if !fhir.EachElement(entries, func(e []byte) bool {
-		res, okRes := onlyMember(e, "resource")
-		if !okRes || res == nil || res[0] != '{' {
-			ok = false
-			return false
+	out := &rawEntries{members: make([]rawMember, 0, 16*len(resources)), entries: make([]rawEntry, 0, len(resources))}
+	for _, res := range resources {
+		if res == nil {
+			continue // no resource: rawEntriesByType passes it over
 		}
 		lo := len(out.members)
 		var typ []byte
@@ -93,13 +86,10 @@ func scanEntries(body []byte) *rawEntries {
 			}
 			out.members = append(out.members, rawMember{name: name, value: v})
 			return true
-		}) {
-			ok = false
+		}) || !ok {
+			return &rawEntries{}
 		}
 		out.entries = append(out.entries, rawEntry{resourceType: typ, lo: lo, hi: len(out.members)})
-		return ok
-	}) || !ok {
-		return &rawEntries{}
 	}
 	out.ok = true
 	return out
