@@ -33,10 +33,8 @@ func requestStatusOf(st ItemStatus) string {
 // item's, its intent as EPS releases it (releasedIntent) and, for a repeat
 // prescription, its basedOn naming the issue (releasedBasedOn).
 func releasedOrder(p Prescription) []byte {
-	dec := json.NewDecoder(bytes.NewReader(p.Order))
-	dec.UseNumber()
-	var b jsonMap
-	if dec.Decode(&b) != nil {
+	b, ok := decodeOrder(p.Order)
+	if !ok {
 		return p.Order
 	}
 	changed := epsReleaseShape(b)
