@@ -51,6 +51,9 @@ func plainJSONText(data []byte) bool {
 	}
 	inString := false
 	for i := 0; i < len(data); i++ {
+		if !plainTextStop[data[i]] {
+			continue
+		}
 		switch c := data[i]; {
 		case c == '"':
 			inString = !inString
@@ -89,3 +92,13 @@ func plainJSONText(data []byte) bool {
 	}
 	return true
 }
+
+// plainTextStop marks the bytes plainJSONText looks at: quotes,
+// backslashes and control bytes.
+var plainTextStop = func() (stop [256]bool) {
+	for c := range 0x20 {
+		stop[c] = true
+	}
+	stop['"'], stop['\\'] = true, true
+	return stop
+}()
