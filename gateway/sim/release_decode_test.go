@@ -40,26 +40,43 @@ func TestPlainJSONText(t *testing.T) {
 	}
 }
 
-// sameOrderDecoding fails t unless decodeOrder decodes order as
-// encoding/json does.
-func sameOrderDecoding(t testing.TB, order []byte) {
+// sameOrderCoding fails t unless decodeOrder decodes order as
+// encoding/json does, and encodeOrder encodes that tree, and the tree
+// the release shape makes of it, as encoding/json does.
+func sameOrderCoding(t testing.TB, order []byte) {
 	t.Helper()
-	got, gotOK := decodeOrder(order)
+	text := textOf(order)
+	got, gotOK := decodeOrder(order, text)
 	want, wantOK := decodeOrderStd(order)
 	if gotOK != wantOK || !reflect.DeepEqual(got, want) {
 		t.Fatalf("%.80q: decoded %v %v, encoding/json %v %v", order, gotOK, got, wantOK, want)
 	}
+	if !gotOK {
+		return
+	}
+	for range 2 {
+		enc, encOK := encodeOrder(got, text)
+		stdEnc, stdOK := encodeJSON(got)
+		if encOK != stdOK || !bytes.Equal(enc, stdEnc) {
+			t.Fatalf("%.80q: encoded %v %.200q, encoding/json %v %.200q", order, encOK, enc, stdOK, stdEnc)
+		}
+		if !epsReleaseShape(got) {
+			break
+		}
+	}
 }
 
 // TestDecodeOrderAsEncodingJSON: the prescription-orders of the tests,
-// the corpus and testdata/eps-fhir decode as encoding/json decodes them,
-// most the quick way.
+// the corpus and the project's testdata decode, and encode again (as
+// received and in the release shape), as encoding/json decodes and
+// encodes them, most the quick way.
 func TestDecodeOrderAsEncodingJSON(t *testing.T) {
 	p := newRx(t, 1, "FH542")
 	orders := [][]byte{fixture(t, "prescription-order.json", p.repl(nil))}
 	files := corpustest.Walk(t, func(rel string) bool { return strings.HasSuffix(rel, ".json") })
 	own, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "eps-fhir", "*.json"))
-	for _, f := range append(files, own...) {
+	prescribe, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "prescribe", "*.json"))
+	for _, f := range append(append(files, own...), prescribe...) {
 		body, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -68,24 +85,24 @@ func TestDecodeOrderAsEncodingJSON(t *testing.T) {
 			orders = append(orders, body)
 		}
 	}
-	plain := 0
+	texts := map[orderText]int{}
 	for _, o := range orders {
-		sameOrderDecoding(t, o)
-		if plainJSONText(o) {
-			plain++
-		}
+		sameOrderCoding(t, o)
+		texts[textOf(o)]++
 	}
-	if len(orders) < 20 || plain < len(orders)/2 {
-		t.Fatalf("%d prescription-orders, %d of them plain: want at least 20, half plain", len(orders), plain)
+	if len(orders) < 20 || texts[textUnescaped] < len(orders)/2 {
+		t.Fatalf("%d prescription-orders, %d of them unescaped: want at least 20, half unescaped", len(orders), texts[textUnescaped])
 	}
-	t.Logf("%d prescription-orders, %d decoded the quick way", len(orders), plain)
+	t.Logf("%d prescription-orders: %d written unescaped (goccy decodes and encodes), %d plain (goccy decodes), %d other",
+		len(orders), texts[textUnescaped], texts[textPlain], texts[textOther])
 }
 
-// FuzzDecodeOrder: decodeOrder decodes any text as encoding/json does.
+// FuzzDecodeOrder: decodeOrder decodes any text, and encodeOrder encodes
+// what it decodes, as encoding/json does.
 func FuzzDecodeOrder(f *testing.F) {
 	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationRequest","status":"active","n":1.50}}]}`))
 	f.Add([]byte(`{"a":[1,2,{"b":null,"c":true}],"a":"é"}`))
 	f.Fuzz(func(t *testing.T, order []byte) {
-		sameOrderDecoding(t, order)
+		sameOrderCoding(t, order)
 	})
 }

@@ -33,7 +33,8 @@ func requestStatusOf(st ItemStatus) string {
 // item's, its intent as EPS releases it (releasedIntent) and, for a repeat
 // prescription, its basedOn naming the issue (releasedBasedOn).
 func releasedOrder(p Prescription) []byte {
-	b, ok := decodeOrder(p.Order)
+	text := textOf(p.Order)
+	b, ok := decodeOrder(p.Order, text)
 	if !ok {
 		return p.Order
 	}
@@ -61,7 +62,7 @@ func releasedOrder(p Prescription) []byte {
 	if !changed {
 		return p.Order
 	}
-	if out, ok := encodeJSON(b); ok {
+	if out, ok := encodeOrder(b, text); ok {
 		return out
 	}
 	return p.Order
