@@ -15,9 +15,9 @@ import (
 // (map[string]any, []any, string, json.Number, bool, nil) in about a third
 // of the time from text it reads alike: valid UTF-8 with only simple
 // escapes and no control bytes in its strings (plainJSONText). From such
-// text without escapes, U+2028 or U+2029 it also writes what
-// encoding/json writes. Other text encoding/json reads and writes, as it
-// did all before.
+// text whose strings hold no character the two encoders escape
+// differently (textOf) it also writes what encoding/json writes. Other
+// text encoding/json reads and writes, as it did all before.
 
 // orderText is how plainly a stored prescription-order is written, which
 // picks its decoder and encoder.
@@ -29,22 +29,38 @@ const (
 	// textPlain is read by goccy/go-json (plainJSONText), written by
 	// encoding/json.
 	textPlain
-	// textUnescaped is plain text without an escape, U+2028 or U+2029:
-	// its strings need no escape but for a quote or a backslash, and
-	// goccy/go-json writes them as encoding/json does.
-	textUnescaped
+	// textAlike is plain text without U+2028 or U+2029 whose escapes
+	// give only characters both encoders write alike (textOf):
+	// goccy/go-json writes its tree as encoding/json does.
+	textAlike
 )
 
-// textOf is how plainly order is written.
+// textOf is how plainly order is written: textAlike allows, of the
+// escapes plainJSONText allows, those of a quote, a backslash, a slash, a
+// newline, a return or a tab, and \u of any character from U+0020 on but
+// U+2028 and U+2029: both encoders write those characters alike.
 func textOf(order []byte) orderText {
-	switch {
-	case !plainJSONText(order):
+	switch escapes, ok := plainJSONTextEscapes(order); {
+	case !ok:
 		return textOther
-	case bytes.IndexByte(order, '\\') >= 0 || bytes.Contains(order, []byte("\u2028")) || bytes.Contains(order, []byte("\u2029")):
+	case escapes&^alikeEscapes != 0 || bytes.Contains(order, []byte("\u2028")) || bytes.Contains(order, []byte("\u2029")):
 		return textPlain
 	}
-	return textUnescaped
+	return textAlike
 }
+
+// escapeKinds are sets of the kinds of escape a text holds.
+type escapeKinds uint8
+
+const (
+	// escapeAlike is an escape of a character both encoders write
+	// alike (see textOf).
+	escapeAlike escapeKinds = 1 << iota
+	// escapeOther is any other escape plainJSONText takes.
+	escapeOther
+	// alikeEscapes is what textAlike text may hold.
+	alikeEscapes = escapeAlike
+)
 
 // decodeOrder decodes a prescription-order Bundle written as text says
 // as encoding/json does with UseNumber; ok is false when it does not
@@ -74,7 +90,7 @@ func decodeOrderStd(order []byte) (b jsonMap, ok bool) {
 // encodeOrder encodes a tree decodeOrder gave of text so written as
 // encodeJSON does.
 func encodeOrder(b jsonMap, text orderText) ([]byte, bool) {
-	if text == textUnescaped {
+	if text == textAlike {
 		out, err := gojson.MarshalWithOption(b, gojson.DisableHTMLEscape())
 		return out, err == nil
 	}
@@ -86,8 +102,15 @@ func encodeOrder(b jsonMap, text orderText) ([]byte, bool) {
 // \n \r \t, and \u of a character outside the surrogates), none outside
 // a string: the text goccy/go-json and encoding/json decode alike.
 func plainJSONText(data []byte) bool {
+	_, ok := plainJSONTextEscapes(data)
+	return ok
+}
+
+// plainJSONTextEscapes is plainJSONText, and the kinds of escape data
+// holds.
+func plainJSONTextEscapes(data []byte) (escapes escapeKinds, ok bool) {
 	if !utf8.Valid(data) {
-		return false
+		return 0, false
 	}
 	inString := false
 	for i := 0; i < len(data); i++ {
@@ -99,14 +122,18 @@ func plainJSONText(data []byte) bool {
 			inString = !inString
 		case c == '\\':
 			if !inString || i+1 >= len(data) {
-				return false
+				return 0, false
 			}
 			switch data[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case '"', '\\', '/', 'n', 'r', 't':
+				escapes |= escapeAlike
+				i++
+			case 'b', 'f':
+				escapes |= escapeOther
 				i++
 			case 'u':
 				if i+5 >= len(data) {
-					return false
+					return 0, false
 				}
 				r := 0
 				for _, h := range data[i+2 : i+6] {
@@ -116,21 +143,26 @@ func plainJSONText(data []byte) bool {
 					case h|0x20 >= 'a' && h|0x20 <= 'f':
 						r = r<<4 | int(h|0x20-'a'+10)
 					default:
-						return false
+						return 0, false
 					}
 				}
-				if r >= 0xd800 && r <= 0xdfff {
-					return false
+				switch {
+				case r >= 0xd800 && r <= 0xdfff:
+					return 0, false
+				case r < 0x20 || r == 0x2028 || r == 0x2029:
+					escapes |= escapeOther
+				default:
+					escapes |= escapeAlike
 				}
 				i += 5
 			default:
-				return false
+				return 0, false
 			}
 		case c < 0x20 && inString:
-			return false
+			return 0, false
 		}
 	}
-	return true
+	return escapes, true
 }
 
 // plainTextStop marks the bytes plainJSONText looks at: quotes,
