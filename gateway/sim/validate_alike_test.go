@@ -139,17 +139,10 @@ func FuzzConsistencyIssues(f *testing.F) {
 // and of the project's testdata/eps-fhir is answered the quick way as
 // the decoding answers it, and the accepted ones without decoding.
 func TestConsistencyQuickWayOnTheCorpus(t *testing.T) {
-	files := corpustest.Walk(t, func(rel string) bool { return strings.HasSuffix(rel, ".json") })
-	own, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "eps-fhir", "*.json"))
 	bundles, quick := 0, 0
-	for _, f := range append(files, own...) {
-		body, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Contains(body, []byte(`"MedicationRequest"`)) && !bytes.Contains(body, []byte(`"MedicationDispense"`)) {
-			continue
-		}
+	for _, body := range jsonMessages(t, func(body []byte) bool {
+		return bytes.Contains(body, []byte(`"MedicationRequest"`)) || bytes.Contains(body, []byte(`"MedicationDispense"`))
+	}) {
 		bundles++
 		sameConsistencyAnswers(t, body)
 		m := &message{body: body}
@@ -161,4 +154,26 @@ func TestConsistencyQuickWayOnTheCorpus(t *testing.T) {
 		t.Fatalf("%d messages with MedicationRequests or MedicationDispenses, want at least 100", bundles)
 	}
 	t.Logf("%d messages, %d of them answered without decoding", bundles, quick)
+}
+
+// jsonMessages are the JSON files of the corpus and of the project's
+// testdata/eps-fhir and testdata/prescribe that keep takes.
+func jsonMessages(t *testing.T, keep func(body []byte) bool) [][]byte {
+	t.Helper()
+	files := corpustest.Walk(t, func(rel string) bool { return strings.HasSuffix(rel, ".json") })
+	for _, dir := range []string{"eps-fhir", "prescribe"} {
+		own, _ := filepath.Glob(filepath.Join("..", "..", "testdata", dir, "*.json"))
+		files = append(files, own...)
+	}
+	var out [][]byte
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keep(body) {
+			out = append(out, body)
+		}
+	}
+	return out
 }
