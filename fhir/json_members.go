@@ -14,38 +14,44 @@ package fhir
 // is the name decoded), which a caller comparing names must read the
 // general way. name refers to obj's bytes.
 func EachMember(obj []byte, fn func(name string, value []byte) bool) (ok bool) {
-	i := skipSpace(obj, 0)
-	if i >= len(obj) || obj[i] != '{' {
-		return false
+	_, ok = eachMember(obj, skipSpace(obj, 0), fn)
+	return ok
+}
+
+// eachMember is EachMember of the object starting at data[i]; end is the
+// index after it (when fn stopped early: after the member it stopped at).
+func eachMember(data []byte, i int, fn func(name string, value []byte) bool) (end int, ok bool) {
+	if i >= len(data) || data[i] != '{' {
+		return 0, false
 	}
-	i = skipSpace(obj, i+1)
-	if i < len(obj) && obj[i] == '}' {
-		return true
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return i + 1, true
 	}
 	for {
-		name, next, ok := plainName(obj, i)
+		name, next, ok := plainName(data, i)
 		if !ok {
-			return false
+			return 0, false
 		}
-		vs := skipSpace(obj, next)
-		ve, ok := skipJSONValue(obj, vs)
+		vs := skipSpace(data, next)
+		ve, ok := skipJSONValue(data, vs)
 		if !ok {
-			return false
+			return 0, false
 		}
-		if !fn(name, obj[vs:ve:ve]) {
-			return true
+		if !fn(name, data[vs:ve:ve]) {
+			return ve, true
 		}
-		i = skipSpace(obj, ve)
-		if i >= len(obj) {
-			return false
+		i = skipSpace(data, ve)
+		if i >= len(data) {
+			return 0, false
 		}
-		switch obj[i] {
+		switch data[i] {
 		case '}':
-			return true
+			return i + 1, true
 		case ',':
-			i = skipSpace(obj, i+1)
+			i = skipSpace(data, i+1)
 		default:
-			return false
+			return 0, false
 		}
 	}
 }
@@ -85,23 +91,17 @@ func EachElement(arr []byte, fn func(elem []byte) bool) (ok bool) {
 	}
 }
 
-// EntryResources returns the bytes of each entry's resource of the Bundle
-// data as written, in order (nil for an entry without one), found as
-// DecodeResource's quick way finds them. ok is false when data is not of
-// the usual shape that way takes: an object of plainly written member
-// names holding "entry" (so spelled) at most once, each entry an object
-// of at most a plainly written "fullUrl" string and a "resource" object;
-// a caller then reads it the general way.
-func EntryResources(data []byte) (resources [][]byte, ok bool) {
-	start, _, spans, ok := entryArray(data, true)
-	if !ok || start < 0 {
-		return nil, ok
-	}
-	resources = make([][]byte, len(spans))
-	for i, s := range spans {
-		if s.resEnd != 0 {
-			resources[i] = data[s.resStart:s.resEnd:s.resEnd]
-		}
-	}
-	return resources, true
+// EachEntryMember calls fn with each top-level member of each entry's
+// resource of the Bundle data as written, in order: the entry's index, the
+// member's name and its value's bytes (an entry without a resource, or
+// with an empty one, gives none). ok is false when data is not of the
+// usual shape DecodeResource's quick way takes (an object of plainly
+// written member names holding "entry", so spelled, at most once, each
+// entry an object of at most a plainly written "fullUrl" string and a
+// "resource" object), when a resource's member name is not plainly
+// written, or when fn returns false; a caller then reads data the general
+// way. It reads data once.
+func EachEntryMember(data []byte, fn func(entry int, name string, value []byte) bool) (ok bool) {
+	_, _, _, ok = entryArray(data, true, fn)
+	return ok
 }

@@ -3,6 +3,7 @@ package fhir
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -148,37 +149,42 @@ func FuzzEachMember(f *testing.F) {
 	})
 }
 
-func TestEntryResources(t *testing.T) {
+func TestEachEntryMember(t *testing.T) {
 	cases := []struct {
 		name string
 		in   string
 		ok   bool
 		want []string
 	}{
-		{"entries", `{"resourceType":"Bundle","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient"}},{"fullUrl":"u"},{"resource": {} }],"type":"message"}`,
-			true, []string{`{"resourceType":"Patient"}`, ``, `{}`}},
+		{"entries", `{"resourceType":"Bundle","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient","id":[1,{"a":"}"}]}},{"fullUrl":"u"},{"resource": {} },{"resource":{"b" : null}}],"type":"message"}`,
+			true, []string{`0 resourceType "Patient"`, `0 id [1,{"a":"}"}]`, `3 b null`}},
 		{"no entry", `{"resourceType":"Bundle"}`, true, nil},
 		{"Entry", `{"Entry":[]}`, false, nil},
 		{"entry twice", `{"entry":[],"entry":[]}`, false, nil},
 		{"entry not a list", `{"entry":{}}`, false, nil},
 		{"an entry of another member", `{"entry":[{"search":{},"resource":{}}]}`, false, nil},
 		{"a resource not an object", `{"entry":[{"resource":[]}]}`, false, nil},
+		{"a resource unclosed", `{"entry":[{"resource":{"a":1]}`, false, nil},
 		{"an escaped name", `{"\u0065ntry":[]}`, false, nil},
+		{"an escaped resource member", `{"entry":[{"resource":{"\u0061":1}}]}`, false, nil},
 		{"no object", `[]`, false, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok := EntryResources([]byte(tc.in))
+			var got []string
+			ok := EachEntryMember([]byte(tc.in), func(entry int, name string, v []byte) bool {
+				got = append(got, fmt.Sprintf("%d %s %s", entry, name, v))
+				return true
+			})
 			if ok != tc.ok {
 				t.Fatalf("ok %v, want %v", ok, tc.ok)
 			}
-			var s []string
-			for _, r := range got {
-				s = append(s, string(r))
-			}
-			if !slices.Equal(s, tc.want) {
-				t.Fatalf("got %q, want %q", s, tc.want)
+			if ok && !slices.Equal(got, tc.want) {
+				t.Fatalf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+	if EachEntryMember([]byte(`{"entry":[{"resource":{"a":1,"b":2}}]}`), func(int, string, []byte) bool { return false }) {
+		t.Fatal("ok after fn refused a member")
 	}
 }

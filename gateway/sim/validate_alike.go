@@ -50,47 +50,49 @@ func (m *message) scanned() *rawEntries {
 	return m.scan
 }
 
-// scanEntries scans a Bundle as received as rawEntriesByType decodes it:
-// its entries' resources found as fhir.EntryResources finds them, whose
-// usual shape (each name written plainly, entry and resource once and so
-// spelled) encoding/json reads alike; each resource an object of plainly
-// written names (as fhir.EachMember reads them), its resourceType given
-// once, so spelled and without escapes. Else ok is false.
+// scanEntries scans a Bundle as received as rawEntriesByType decodes it,
+// in one pass: its entries' resources' members as fhir.EachEntryMember
+// reads them, whose usual shape (each name written plainly, entry and
+// resource once and so spelled) encoding/json reads alike, and each
+// resource's resourceType given once, so spelled and without escapes.
+// Else ok is false.
 func scanEntries(body []byte) *rawEntries {
-	resources, ok := fhir.EntryResources(body)
-	if !ok {
+	out := &rawEntries{members: make([]rawMember, 0, 64), entries: make([]rawEntry, 0, 16)}
+	entry := -1
+	var typ []byte
+	seenType := false
+	end := func() {
+		if entry >= 0 {
+			lo := 0
+			if n := len(out.entries); n > 0 {
+				lo = out.entries[n-1].hi
+			}
+			out.entries = append(out.entries, rawEntry{resourceType: typ, lo: lo, hi: len(out.members)})
+		}
+	}
+	if !fhir.EachEntryMember(body, func(e int, name string, v []byte) bool {
+		if e != entry {
+			end()
+			entry, typ, seenType = e, nil, false
+		}
+		if strings.EqualFold(name, "resourceType") {
+			if name != "resourceType" || seenType {
+				return false
+			}
+			seenType = true
+			if len(v) >= 2 && v[0] == '"' {
+				if bytes.IndexByte(v, '\\') >= 0 {
+					return false // escaped: decoding may give any name
+				}
+				typ = v[1 : len(v)-1]
+			}
+		}
+		out.members = append(out.members, rawMember{name: name, value: v})
+		return true
+	}) {
 		return &rawEntries{}
 	}
-	out := &rawEntries{members: make([]rawMember, 0, 16*len(resources)), entries: make([]rawEntry, 0, len(resources))}
-	for _, res := range resources {
-		if res == nil {
-			continue // no resource: rawEntriesByType passes it over
-		}
-		lo := len(out.members)
-		var typ []byte
-		seenType := false
-		if !fhir.EachMember(res, func(name string, v []byte) bool {
-			if strings.EqualFold(name, "resourceType") {
-				if name != "resourceType" || seenType {
-					ok = false
-					return false
-				}
-				seenType = true
-				if len(v) >= 2 && v[0] == '"' {
-					if bytes.IndexByte(v, '\\') >= 0 {
-						ok = false // escaped: decoding may give any name
-						return false
-					}
-					typ = v[1 : len(v)-1]
-				}
-			}
-			out.members = append(out.members, rawMember{name: name, value: v})
-			return true
-		}) || !ok {
-			return &rawEntries{}
-		}
-		out.entries = append(out.entries, rawEntry{resourceType: typ, lo: lo, hi: len(out.members)})
-	}
+	end()
 	out.ok = true
 	return out
 }
