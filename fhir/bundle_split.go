@@ -26,7 +26,7 @@ type entrySpan struct {
 // splitBundle decodes a Bundle whose entries are all of the usual shape;
 // ok is false for anything else (the caller then goes the general way).
 func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
-	start, end, spans, ok := entryArray(data, ref)
+	start, end, spans, ok := entryArray(data, ref, nil)
 	if !ok {
 		return nil, false
 	}
@@ -63,8 +63,9 @@ func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
 // object data, data[start:end], and reads its entries (see entrySpans):
 // start is -1 when there is none. ok is false when data is not an object
 // of plainly written member names, or names an entry member more than once
-// or in another case, or an entry is of another shape.
-func entryArray(data []byte, ref bool) (start, end int, spans []entrySpan, ok bool) {
+// or in another case, or an entry is of another shape. each, when not nil,
+// is given each member of each entry's resource (see EachEntryMember).
+func entryArray(data []byte, ref bool, each func(entry int, name string, value []byte) bool) (start, end int, spans []entrySpan, ok bool) {
 	start = -1
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
@@ -85,7 +86,7 @@ func entryArray(data []byte, ref bool) (start, end int, spans []entrySpan, ok bo
 			if name != "entry" || start >= 0 || vs >= len(data) || data[vs] != '[' {
 				return 0, 0, nil, false
 			}
-			if spans, ve, ok = entrySpans(data, vs, ref); !ok {
+			if spans, ve, ok = entrySpans(data, vs, ref, each); !ok {
 				return 0, 0, nil, false
 			}
 			start, end = vs, ve
@@ -109,8 +110,9 @@ func entryArray(data []byte, ref bool) (start, end int, spans []entrySpan, ok bo
 // entrySpans reads the entry array starting at data[start] and returns
 // the index after it: each entry an object of a "fullUrl" string without
 // escapes or non-ASCII bytes and a "resource" object, each at most once,
-// in any order; ok is false for any other shape.
-func entrySpans(data []byte, start int, ref bool) (spans []entrySpan, end int, ok bool) {
+// in any order; ok is false for any other shape. each, when not nil, is
+// given each member of each resource as it is read (entryArray).
+func entrySpans(data []byte, start int, ref bool, each func(entry int, name string, value []byte) bool) (spans []entrySpan, end int, ok bool) {
 	arr := data // the array and what follows it
 	i := skipSpace(arr, start+1)
 	if i < len(arr) && arr[i] == ']' {
@@ -133,7 +135,19 @@ func entrySpans(data []byte, start int, ref bool) (spans []entrySpan, end int, o
 					return nil, 0, false
 				}
 				vs := skipSpace(arr, next)
-				ve, ok := skipJSONValue(arr, vs)
+				var ve int
+				if each != nil && name == "resource" {
+					// The resource read member by member, which finds its
+					// end as skipping it would.
+					entry, stopped := len(spans), false
+					ve, ok = eachMember(arr, vs, func(n string, v []byte) bool {
+						stopped = !each(entry, n, v)
+						return !stopped
+					})
+					ok = ok && !stopped
+				} else {
+					ve, ok = skipJSONValue(arr, vs)
+				}
 				if !ok {
 					return nil, 0, false
 				}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -142,4 +144,32 @@ func BenchmarkServerCancel(b *testing.B) {
 		benchServe(b, h, http.MethodPost, base+"/$process-message", pool[k].cancel, http.StatusOK)
 	}
 	b.ReportMetric(float64(2*b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkReleasedOrder releases the project's prescription-orders
+// (testdata/prescribe) that EPS's release shape rewrites, as it rewrites
+// the gateway's: decode, reshape and encode again (releasedOrder); one op
+// is each of them once.
+func BenchmarkReleasedOrder(b *testing.B) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "prescribe", "*.json"))
+	var ps []Prescription
+	for _, f := range files {
+		order, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if p := (Prescription{Order: order}); !bytes.Equal(releasedOrder(p), order) {
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) < 2 {
+		b.Fatalf("%d prescription-orders in testdata/prescribe that the release shape rewrites, want at least 2", len(ps))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		for _, p := range ps {
+			_ = releasedOrder(p)
+		}
+	}
 }

@@ -69,6 +69,9 @@ type message struct {
 	// raw is the Bundle's entries' resources as received, by resource
 	// type, split once for the EPS checks (rawEntriesOf); nil until asked.
 	raw map[string][]json.RawMessage
+	// scan is the Bundle's entries' resources as received, scanned once
+	// for the consistency checks' quick way (scanned); nil until asked.
+	scan *rawEntries
 }
 
 // decodeMessage reads a message Bundle.

@@ -1,10 +1,12 @@
 package sim
 
 import (
+	"bytes"
 	"encoding/json"
 	"maps"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // entryResources returns a Bundle's entry resources by fullUrl, as plain JSON.
@@ -97,6 +99,17 @@ func TestEmptySearchset(t *testing.T) {
 		res := p.(map[string]any)["resource"].(map[string]any)
 		if _, has := res["entry"]; has || res["total"] != float64(0) {
 			t.Fatalf("%v", p)
+		}
+	}
+}
+
+// TestSuccessOutcomeAsEncoded: the success answer written from its
+// template is what encoding its model gives, at any time.
+func TestSuccessOutcomeAsEncoded(t *testing.T) {
+	for _, now := range []time.Time{t0, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2026, 3, 29, 1, 30, 0, 0, time.FixedZone("BST", 3600))} {
+		if got, want := successOutcome(now), successOutcomeModel(now); !bytes.Equal(got, want) {
+			t.Errorf("%v: %s, encoded %s", now, got, want)
 		}
 	}
 }

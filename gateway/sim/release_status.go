@@ -33,10 +33,9 @@ func requestStatusOf(st ItemStatus) string {
 // item's, its intent as EPS releases it (releasedIntent) and, for a repeat
 // prescription, its basedOn naming the issue (releasedBasedOn).
 func releasedOrder(p Prescription) []byte {
-	dec := json.NewDecoder(bytes.NewReader(p.Order))
-	dec.UseNumber()
-	var b jsonMap
-	if dec.Decode(&b) != nil {
+	text := textOf(p.Order)
+	b, ok := decodeOrder(p.Order, text)
+	if !ok {
 		return p.Order
 	}
 	changed := epsReleaseShape(b)
@@ -63,7 +62,7 @@ func releasedOrder(p Prescription) []byte {
 	if !changed {
 		return p.Order
 	}
-	if out, ok := encodeJSON(b); ok {
+	if out, ok := encodeOrder(b, text); ok {
 		return out
 	}
 	return p.Order

@@ -171,8 +171,7 @@ func dispenseIssues(m *message) []fhir.Issue {
 		"subject.identifier.value",
 		`extension("` + extEPSRepeatInformation + `")`,
 	})
-	if is := inconsistentIssue("MedicationDispense", "performer",
-		fhirPathValues(rawEntriesOf(m, "MedicationDispense"), "performer.actor")); is != nil {
+	if is := pathIssue(m, "MedicationDispense", "performer", "performer.actor"); is != nil {
 		out = append(out, *is)
 	}
 	if slices.ContainsFunc(mds, func(md *fhir.MedicationDispense) bool { return len(md.Performer) == 0 }) { // performer: []

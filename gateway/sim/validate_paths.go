@@ -21,7 +21,20 @@ import (
 // code value, "Expected all <resourceType>s to have the same value for
 // <path>. Received <the distinct values, as JSON>."
 // (createMedicationRequestInconsistentValueIssue).
+//
+// Values written alike byte for byte are found so without decoding
+// (quicklyConsistent, validate_alike.go); the rest decodes
+// (consistencyIssuesDecoded).
 func consistencyIssues(m *message, resourceType string, paths []string) []fhir.Issue {
+	if quicklyConsistent(m, resourceType, paths) {
+		return nil
+	}
+	return consistencyIssuesDecoded(m, resourceType, paths)
+}
+
+// consistencyIssuesDecoded is consistencyIssues the general way: each
+// path's values decoded and compared deeply (distinctValues).
+func consistencyIssuesDecoded(m *message, resourceType string, paths []string) []fhir.Issue {
 	inputs := rawEntriesOf(m, resourceType)
 	if len(inputs) < 2 {
 		return nil
@@ -34,6 +47,17 @@ func consistencyIssues(m *message, resourceType string, paths []string) []fhir.I
 		}
 	}
 	return out
+}
+
+// pathIssue is the EPS API's issue for the values of path (field, as EPS
+// names it) on the Bundle's entries of resourceType, however many, that
+// are not all alike (inconsistentIssue), nil when they are: found without
+// decoding when they are written alike (alikeAlong).
+func pathIssue(m *message, resourceType, field, path string) *fhir.Issue {
+	if alikeAlong(m, resourceType, path) {
+		return nil
+	}
+	return inconsistentIssue(resourceType, field, fhirPathValues(rawEntriesOf(m, resourceType), path))
 }
 
 // inconsistentIssue is the EPS API's issue for values (of field, on the
