@@ -21,12 +21,17 @@ import (
 type entrySpan struct {
 	fullURL          string
 	resStart, resEnd int // the resource object, or both 0 when absent
+	// contained is the resource's contained array when scanResource
+	// found one (end 0 when not), its objects elems[elemFirst:elemEnd]
+	// of the Bundle's.
+	contained          span
+	elemFirst, elemEnd int
 }
 
 // splitBundle decodes a Bundle whose entries are all of the usual shape;
 // ok is false for anything else (the caller then goes the general way).
 func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
-	start, end, spans, ok := entryArray(data, ref)
+	start, end, spans, elems, ok := entryArray(data, ref)
 	if !ok {
 		return nil, false
 	}
@@ -45,9 +50,27 @@ func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
 		return b, true
 	}
 	b.Entry = make([]Entry, len(spans))
+	var heads []byte // the resources with contained ones, each without them
+	if len(elems) > 0 {
+		n := 0
+		for _, s := range spans {
+			if s.contained.end != 0 {
+				n += headSize(span{s.resStart, s.resEnd}, s.contained)
+			}
+		}
+		heads = make([]byte, 0, n)
+	}
 	for i, s := range spans {
 		b.Entry[i].FullURL = s.fullURL
 		if s.resEnd == 0 {
+			continue
+		}
+		if s.contained.end != 0 {
+			res, ok := decodeContained(data, span{s.resStart, s.resEnd}, s.contained, elems[s.elemFirst:s.elemEnd], &heads, ref)
+			if !ok {
+				return nil, false
+			}
+			b.Entry[i].Resource = res
 			continue
 		}
 		res, err := decodeResourceAs(data[s.resStart:s.resEnd:s.resEnd], ref)
@@ -64,43 +87,43 @@ func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
 // start is -1 when there is none. ok is false when data is not an object
 // of plainly written member names, or names an entry member more than once
 // or in another case, or an entry is of another shape.
-func entryArray(data []byte, ref bool) (start, end int, spans []entrySpan, ok bool) {
+func entryArray(data []byte, ref bool) (start, end int, spans []entrySpan, elems []span, ok bool) {
 	start = -1
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
-		return 0, 0, nil, false
+		return 0, 0, nil, nil, false
 	}
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
-		return start, 0, nil, skipSpace(data, i+1) == len(data)
+		return start, 0, nil, nil, skipSpace(data, i+1) == len(data)
 	}
 	for {
 		name, next, ok := plainName(data, i)
 		if !ok {
-			return 0, 0, nil, false
+			return 0, 0, nil, nil, false
 		}
 		vs := skipSpace(data, next)
 		var ve int
 		if strings.EqualFold(name, "entry") {
 			if name != "entry" || start >= 0 || vs >= len(data) || data[vs] != '[' {
-				return 0, 0, nil, false
+				return 0, 0, nil, nil, false
 			}
-			if spans, ve, ok = entrySpans(data, vs, ref); !ok {
-				return 0, 0, nil, false
+			if spans, elems, ve, ok = entrySpans(data, vs, ref); !ok {
+				return 0, 0, nil, nil, false
 			}
 			start, end = vs, ve
 		} else if ve, ok = skipJSONValue(data, vs); !ok {
-			return 0, 0, nil, false
+			return 0, 0, nil, nil, false
 		}
 		i = skipSpace(data, ve)
 		if i >= len(data) {
-			return 0, 0, nil, false
+			return 0, 0, nil, nil, false
 		}
 		if data[i] == '}' {
-			return start, end, spans, skipSpace(data, i+1) == len(data)
+			return start, end, spans, elems, skipSpace(data, i+1) == len(data)
 		}
 		if data[i] != ',' {
-			return 0, 0, nil, false
+			return 0, 0, nil, nil, false
 		}
 		i = skipSpace(data, i+1)
 	}
@@ -109,17 +132,18 @@ func entryArray(data []byte, ref bool) (start, end int, spans []entrySpan, ok bo
 // entrySpans reads the entry array starting at data[start] and returns
 // the index after it: each entry an object of a "fullUrl" string without
 // escapes or non-ASCII bytes and a "resource" object, each at most once,
-// in any order; ok is false for any other shape.
-func entrySpans(data []byte, start int, ref bool) (spans []entrySpan, end int, ok bool) {
+// in any order; ok is false for any other shape. The objects of the
+// resources' contained arrays are in elems (see scanResource).
+func entrySpans(data []byte, start int, ref bool) (spans []entrySpan, elems []span, end int, ok bool) {
 	arr := data // the array and what follows it
 	i := skipSpace(arr, start+1)
 	if i < len(arr) && arr[i] == ']' {
-		return []entrySpan{}, i + 1, true
+		return []entrySpan{}, nil, i + 1, true
 	}
 	spans = make([]entrySpan, 0, 16)
 	for {
 		if i >= len(arr) || arr[i] != '{' {
-			return nil, 0, false
+			return nil, nil, 0, false
 		}
 		var s entrySpan
 		seenURL := false
@@ -130,17 +154,25 @@ func entrySpans(data []byte, start int, ref bool) (spans []entrySpan, end int, o
 			for {
 				name, next, ok := plainName(arr, i)
 				if !ok {
-					return nil, 0, false
+					return nil, nil, 0, false
 				}
 				vs := skipSpace(arr, next)
-				ve, ok := skipJSONValue(arr, vs)
+				var ve int
+				if name == "resource" && vs < len(arr) && arr[vs] == '{' && s.resEnd == 0 {
+					first := len(elems)
+					if ve, s.contained, elems, ok = scanResource(arr, vs, elems); ok && s.contained.end != 0 {
+						s.elemFirst, s.elemEnd = first, len(elems)
+					}
+				} else {
+					ve, ok = skipJSONValue(arr, vs)
+				}
 				if !ok {
-					return nil, 0, false
+					return nil, nil, 0, false
 				}
 				switch name {
 				case "fullUrl":
 					if seenURL || !plainString(arr[vs:ve]) {
-						return nil, 0, false
+						return nil, nil, 0, false
 					}
 					seenURL = true
 					if s.fullURL = unsafeString(arr[vs+1 : ve-1]); !ref {
@@ -148,11 +180,11 @@ func entrySpans(data []byte, start int, ref bool) (spans []entrySpan, end int, o
 					}
 				case "resource":
 					if s.resEnd != 0 || arr[vs] != '{' {
-						return nil, 0, false
+						return nil, nil, 0, false
 					}
 					s.resStart, s.resEnd = vs, ve
 				default:
-					return nil, 0, false // an inline entry, search, or another member: the general way
+					return nil, nil, 0, false // an inline entry, search, or another member: the general way
 				}
 				i = skipSpace(arr, ve)
 				if i < len(arr) && arr[i] == ',' {
@@ -160,7 +192,7 @@ func entrySpans(data []byte, start int, ref bool) (spans []entrySpan, end int, o
 					continue
 				}
 				if i >= len(arr) || arr[i] != '}' {
-					return nil, 0, false
+					return nil, nil, 0, false
 				}
 				i++
 				break
@@ -169,13 +201,13 @@ func entrySpans(data []byte, start int, ref bool) (spans []entrySpan, end int, o
 		spans = append(spans, s)
 		i = skipSpace(arr, i)
 		if i >= len(arr) {
-			return nil, 0, false
+			return nil, nil, 0, false
 		}
 		if arr[i] == ']' {
-			return spans, i + 1, true
+			return spans, elems, i + 1, true
 		}
 		if arr[i] != ',' {
-			return nil, 0, false
+			return nil, nil, 0, false
 		}
 		i = skipSpace(arr, i+1)
 	}
