@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"unsafe"
 )
@@ -158,7 +159,7 @@ func entrySpans(data []byte, start int, ref bool) (spans []entrySpan, elems []sp
 				}
 				vs := skipSpace(arr, next)
 				var ve int
-				if name == "resource" && vs < len(arr) && arr[vs] == '{' && s.resEnd == 0 {
+				if name == "resource" && vs < len(arr) && arr[vs] == '{' && s.resEnd == 0 && mayContain(arr[vs:]) {
 					first := len(elems)
 					if ve, s.contained, elems, ok = scanResource(arr, vs, elems); ok && s.contained.end != 0 {
 						s.elemFirst, s.elemEnd = first, len(elems)
@@ -256,7 +257,9 @@ func plainString(v []byte) bool {
 // data[i]: a string, an object or array (strings inside skipped with
 // their escapes), or a literal or number (up to the next delimiter). It
 // finds where a value ends without checking all of its grammar: the
-// decoder that reads the value checks that.
+// decoder that reads the value checks that. The indentation after a line
+// break, most of the bytes between a pretty-printed Bundle's strings, is
+// passed over eight spaces at a time.
 func skipJSONValue(data []byte, i int) (int, bool) {
 	if i >= len(data) {
 		return 0, false
@@ -271,6 +274,10 @@ func skipJSONValue(data []byte, i int) (int, bool) {
 				continue
 			}
 			switch data[j] {
+			case '\n':
+				for j+9 <= len(data) && binary.LittleEndian.Uint64(data[j+1:]) == eightSpaces {
+					j += 8
+				}
 			case '"':
 				end, ok := skipJSONString(data, j)
 				if !ok {
@@ -303,7 +310,10 @@ func skipJSONValue(data []byte, i int) (int, bool) {
 
 // jsonMarkup marks the bytes skipJSONValue looks at inside an object or
 // array.
-var jsonMarkup = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
+var jsonMarkup = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true, '\n': true}
+
+// eightSpaces is eight bytes of indentation read as one little-endian word.
+const eightSpaces = 0x2020202020202020
 
 // skipJSONString returns the index after the string starting at data[i].
 func skipJSONString(data []byte, i int) (int, bool) {

@@ -75,8 +75,16 @@ func TestSplitBundleShapes(t *testing.T) {
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[null]}}]}`, false},
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient","id":5}]}}]}`, false},
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","id":5,"contained":[{"resourceType":"Patient"}]}}]}`, false},
-		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Bundle","contained":[{"resourceType":"Patient"}]}}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Bundle","contained":[{"resourceType":"Patient"}]}}]}`, true},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"contained":[{"resourceType":"Patient"}],"resourceType":"MedicationDispense"}}]}`, true},
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient"}}]}}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient"}, null]}}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient"}, "x"]}}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient"}, [{}]]}}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"status":"contained","resourceType":"MedicationDispense","contained":[{"resourceType":"Patient","id":"a","contained":[{"resourceType":"Patient"}]}]}}]}`, true},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient","id":"a"}],"cont\u0061ined":[{"resourceType":"Patient","id":"b"}]}}]}`, true},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","CONTAINED":[{"resourceType":"Patient","id":"b"}],"contained":[{"resourceType":"Patient","id":"a"}]}}]}`, true},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":"x"}}]}`, false},
 	} {
 		got, ok := splitBundle([]byte(tc.json), true)
 		if ok != tc.split {
