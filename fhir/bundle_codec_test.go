@@ -164,6 +164,7 @@ func FuzzDecodeResource(f *testing.F) {
 	f.Add([]byte(`{"resourceType":"Parameters","parameter":[{"name":"a","part":[{"name":"b","resource":{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","id":"p\u00e9"}}]}}]}]}`))
 	f.Add([]byte(`{"entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient","id":"a\"}"}},{}],"resourceType":"Bundle"}`))
 	f.Add([]byte(`{"resourceType":"Bundle","Entry":[],"entry":[{"fullUrl":"x\u0031","resource":{"resourceType":"Patient"}}]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"PractitionerRole","id":"r"},{"resourceType":"MedicationRequest","contained":[]}],"status":"completed"}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := DecodeResource(data)
 		want, werr := decodeResource(data, false)

@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"unsafe"
 )
@@ -21,12 +22,17 @@ import (
 type entrySpan struct {
 	fullURL          string
 	resStart, resEnd int // the resource object, or both 0 when absent
+	// contained is the resource's contained array when scanResource
+	// found one (end 0 when not), its objects elems[elemFirst:elemEnd]
+	// of the Bundle's.
+	contained          span
+	elemFirst, elemEnd int
 }
 
 // splitBundle decodes a Bundle whose entries are all of the usual shape;
 // ok is false for anything else (the caller then goes the general way).
 func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
-	start, end, spans, ok := entryArray(data, ref, nil)
+	start, end, spans, elems, ok := entryArray(data, ref, nil)
 	if !ok {
 		return nil, false
 	}
@@ -45,9 +51,27 @@ func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
 		return b, true
 	}
 	b.Entry = make([]Entry, len(spans))
+	var heads []byte // the resources with contained ones, each without them
+	if len(elems) > 0 {
+		n := 0
+		for _, s := range spans {
+			if s.contained.end != 0 {
+				n += headSize(span{s.resStart, s.resEnd}, s.contained)
+			}
+		}
+		heads = make([]byte, 0, n)
+	}
 	for i, s := range spans {
 		b.Entry[i].FullURL = s.fullURL
 		if s.resEnd == 0 {
+			continue
+		}
+		if s.contained.end != 0 {
+			res, ok := decodeContained(data, span{s.resStart, s.resEnd}, s.contained, elems[s.elemFirst:s.elemEnd], &heads, ref)
+			if !ok {
+				return nil, false
+			}
+			b.Entry[i].Resource = res
 			continue
 		}
 		res, err := decodeResourceAs(data[s.resStart:s.resEnd:s.resEnd], ref)
@@ -65,43 +89,43 @@ func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
 // of plainly written member names, or names an entry member more than once
 // or in another case, or an entry is of another shape. each, when not nil,
 // is given each member of each entry's resource (see EachEntryMember).
-func entryArray(data []byte, ref bool, each func(entry int, name string, value []byte) bool) (start, end int, spans []entrySpan, ok bool) {
+func entryArray(data []byte, ref bool, each func(entry int, name string, value []byte) bool) (start, end int, spans []entrySpan, elems []span, ok bool) {
 	start = -1
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
-		return 0, 0, nil, false
+		return 0, 0, nil, nil, false
 	}
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
-		return start, 0, nil, skipSpace(data, i+1) == len(data)
+		return start, 0, nil, nil, skipSpace(data, i+1) == len(data)
 	}
 	for {
 		name, next, ok := plainName(data, i)
 		if !ok {
-			return 0, 0, nil, false
+			return 0, 0, nil, nil, false
 		}
 		vs := skipSpace(data, next)
 		var ve int
 		if strings.EqualFold(name, "entry") {
 			if name != "entry" || start >= 0 || vs >= len(data) || data[vs] != '[' {
-				return 0, 0, nil, false
+				return 0, 0, nil, nil, false
 			}
-			if spans, ve, ok = entrySpans(data, vs, ref, each); !ok {
-				return 0, 0, nil, false
+			if spans, elems, ve, ok = entrySpans(data, vs, ref, each); !ok {
+				return 0, 0, nil, nil, false
 			}
 			start, end = vs, ve
 		} else if ve, ok = skipJSONValue(data, vs); !ok {
-			return 0, 0, nil, false
+			return 0, 0, nil, nil, false
 		}
 		i = skipSpace(data, ve)
 		if i >= len(data) {
-			return 0, 0, nil, false
+			return 0, 0, nil, nil, false
 		}
 		if data[i] == '}' {
-			return start, end, spans, skipSpace(data, i+1) == len(data)
+			return start, end, spans, elems, skipSpace(data, i+1) == len(data)
 		}
 		if data[i] != ',' {
-			return 0, 0, nil, false
+			return 0, 0, nil, nil, false
 		}
 		i = skipSpace(data, i+1)
 	}
@@ -111,17 +135,19 @@ func entryArray(data []byte, ref bool, each func(entry int, name string, value [
 // the index after it: each entry an object of a "fullUrl" string without
 // escapes or non-ASCII bytes and a "resource" object, each at most once,
 // in any order; ok is false for any other shape. each, when not nil, is
-// given each member of each resource as it is read (entryArray).
-func entrySpans(data []byte, start int, ref bool, each func(entry int, name string, value []byte) bool) (spans []entrySpan, end int, ok bool) {
+// given each member of each resource as it is read (entryArray). The
+// objects of the resources' contained arrays are in elems (see
+// scanResource) when each is nil.
+func entrySpans(data []byte, start int, ref bool, each func(entry int, name string, value []byte) bool) (spans []entrySpan, elems []span, end int, ok bool) {
 	arr := data // the array and what follows it
 	i := skipSpace(arr, start+1)
 	if i < len(arr) && arr[i] == ']' {
-		return []entrySpan{}, i + 1, true
+		return []entrySpan{}, nil, i + 1, true
 	}
 	spans = make([]entrySpan, 0, 16)
 	for {
 		if i >= len(arr) || arr[i] != '{' {
-			return nil, 0, false
+			return nil, nil, 0, false
 		}
 		var s entrySpan
 		seenURL := false
@@ -132,7 +158,7 @@ func entrySpans(data []byte, start int, ref bool, each func(entry int, name stri
 			for {
 				name, next, ok := plainName(arr, i)
 				if !ok {
-					return nil, 0, false
+					return nil, nil, 0, false
 				}
 				vs := skipSpace(arr, next)
 				var ve int
@@ -145,16 +171,21 @@ func entrySpans(data []byte, start int, ref bool, each func(entry int, name stri
 						return !stopped
 					})
 					ok = ok && !stopped
+				} else if name == "resource" && vs < len(arr) && arr[vs] == '{' && s.resEnd == 0 && mayContain(arr[vs:]) {
+					first := len(elems)
+					if ve, s.contained, elems, ok = scanResource(arr, vs, elems); ok && s.contained.end != 0 {
+						s.elemFirst, s.elemEnd = first, len(elems)
+					}
 				} else {
 					ve, ok = skipJSONValue(arr, vs)
 				}
 				if !ok {
-					return nil, 0, false
+					return nil, nil, 0, false
 				}
 				switch name {
 				case "fullUrl":
 					if seenURL || !plainString(arr[vs:ve]) {
-						return nil, 0, false
+						return nil, nil, 0, false
 					}
 					seenURL = true
 					if s.fullURL = unsafeString(arr[vs+1 : ve-1]); !ref {
@@ -162,11 +193,11 @@ func entrySpans(data []byte, start int, ref bool, each func(entry int, name stri
 					}
 				case "resource":
 					if s.resEnd != 0 || arr[vs] != '{' {
-						return nil, 0, false
+						return nil, nil, 0, false
 					}
 					s.resStart, s.resEnd = vs, ve
 				default:
-					return nil, 0, false // an inline entry, search, or another member: the general way
+					return nil, nil, 0, false // an inline entry, search, or another member: the general way
 				}
 				i = skipSpace(arr, ve)
 				if i < len(arr) && arr[i] == ',' {
@@ -174,7 +205,7 @@ func entrySpans(data []byte, start int, ref bool, each func(entry int, name stri
 					continue
 				}
 				if i >= len(arr) || arr[i] != '}' {
-					return nil, 0, false
+					return nil, nil, 0, false
 				}
 				i++
 				break
@@ -183,13 +214,13 @@ func entrySpans(data []byte, start int, ref bool, each func(entry int, name stri
 		spans = append(spans, s)
 		i = skipSpace(arr, i)
 		if i >= len(arr) {
-			return nil, 0, false
+			return nil, nil, 0, false
 		}
 		if arr[i] == ']' {
-			return spans, i + 1, true
+			return spans, elems, i + 1, true
 		}
 		if arr[i] != ',' {
-			return nil, 0, false
+			return nil, nil, 0, false
 		}
 		i = skipSpace(arr, i+1)
 	}
@@ -238,7 +269,9 @@ func plainString(v []byte) bool {
 // data[i]: a string, an object or array (strings inside skipped with
 // their escapes), or a literal or number (up to the next delimiter). It
 // finds where a value ends without checking all of its grammar: the
-// decoder that reads the value checks that.
+// decoder that reads the value checks that. The indentation after a line
+// break, most of the bytes between a pretty-printed Bundle's strings, is
+// passed over eight spaces at a time.
 func skipJSONValue(data []byte, i int) (int, bool) {
 	if i >= len(data) {
 		return 0, false
@@ -253,6 +286,10 @@ func skipJSONValue(data []byte, i int) (int, bool) {
 				continue
 			}
 			switch data[j] {
+			case '\n':
+				for j+9 <= len(data) && binary.LittleEndian.Uint64(data[j+1:]) == eightSpaces {
+					j += 8
+				}
 			case '"':
 				end, ok := skipJSONString(data, j)
 				if !ok {
@@ -285,7 +322,10 @@ func skipJSONValue(data []byte, i int) (int, bool) {
 
 // jsonMarkup marks the bytes skipJSONValue looks at inside an object or
 // array.
-var jsonMarkup = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
+var jsonMarkup = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true, '\n': true}
+
+// eightSpaces is eight bytes of indentation read as one little-endian word.
+const eightSpaces = 0x2020202020202020
 
 // skipJSONString returns the index after the string starting at data[i].
 func skipJSONString(data []byte, i int) (int, bool) {

@@ -10,12 +10,18 @@ import (
 
 // TestSplitBundleTakesMessages checks that the project's own message
 // Bundles take splitBundle's way and decode as the general way decodes
-// them.
+// them: prescriptions, and dispense notifications (whose MedicationDispenses
+// contain resources: decodeContained).
 func TestSplitBundleTakesMessages(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join("..", "testdata", "prescribe", "*.json"))
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no prescriptions in testdata/prescribe: %v", err)
 	}
+	dispenses, err := filepath.Glob(filepath.Join("..", "testdata", "eps-fhir", "Dispense--*.json"))
+	if err != nil || len(dispenses) == 0 {
+		t.Fatalf("no dispense notifications in testdata/eps-fhir: %v", err)
+	}
+	paths = append(paths, dispenses...)
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -59,6 +65,26 @@ func TestSplitBundleShapes(t *testing.T) {
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient"}}}]}`, false},
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient"}}]} x`, false},
 		{`{"resourceType":"Patient","entry":[]}`, false},
+		// Contained resources (scanResource, decodeContained).
+		{`{"resourceType":"Bundle","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"MedicationDispense","id":"d","contained":[{"resourceType":"PractitionerRole","id":"r"} , {"resourceType":"MedicationRequest","id":"m","contained":[{"resourceType":"Patient","id":"p"}]}],"status":"completed"}},{"resource":{"contained":[{"resourceType":"Patient","id":"q"}],"resourceType":"Patient"}}]}`, true},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[]}}]}`, true},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient","id":"a"}],"contained":[{"resourceType":"Patient","id":"b"}]}}]}`, true},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","Contained":[{"resourceType":"Patient","id":"a"}]}}]}`, true},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","cont\u0061ined":[{"resourceType":"Patient","id":"a"}]}}]}`, true},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":{"resourceType":"Patient"}}}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[null]}}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient","id":5}]}}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","id":5,"contained":[{"resourceType":"Patient"}]}}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Bundle","contained":[{"resourceType":"Patient"}]}}]}`, true},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"contained":[{"resourceType":"Patient"}],"resourceType":"MedicationDispense"}}]}`, true},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient"}}]}}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient"}, null]}}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient"}, "x"]}}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient"}, [{}]]}}]}`, false},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"status":"contained","resourceType":"MedicationDispense","contained":[{"resourceType":"Patient","id":"a","contained":[{"resourceType":"Patient"}]}]}}]}`, true},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient","id":"a"}],"cont\u0061ined":[{"resourceType":"Patient","id":"b"}]}}]}`, true},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","CONTAINED":[{"resourceType":"Patient","id":"b"}],"contained":[{"resourceType":"Patient","id":"a"}]}}]}`, true},
+		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":"x"}}]}`, false},
 	} {
 		got, ok := splitBundle([]byte(tc.json), true)
 		if ok != tc.split {

@@ -102,6 +102,6 @@ func EachElement(arr []byte, fn func(elem []byte) bool) (ok bool) {
 // written, or when fn returns false; a caller then reads data the general
 // way. It reads data once.
 func EachEntryMember(data []byte, fn func(entry int, name string, value []byte) bool) (ok bool) {
-	_, _, _, ok = entryArray(data, true, fn)
+	_, _, _, _, ok = entryArray(data, true, fn)
 	return ok
 }

@@ -3,7 +3,6 @@ package core
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"unsafe"
 
 	"github.com/porxgate/porxgate/fhir"
@@ -228,12 +227,28 @@ func (c *BundleContext) coding(ccs []fhir.CodeableConcept, system, path, suffix 
 // Indexed formats "path[i]".
 func Indexed(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
-// UpperUUID upper-cases an id when it is a UUID, as Spine writes them.
+// UpperUUID upper-cases an id when it is a UUID, as Spine writes them: s
+// itself when it has no lower-case letter, else one copy (strings.ToUpper
+// after IsUUID went over s three times).
 func UpperUUID(s string) string {
-	if IsUUID(s) {
-		return strings.ToUpper(s)
+	if !IsUUID(s) {
+		return s
 	}
-	return s
+	i := 0
+	for i < len(s) && (s[i] < 'a' || s[i] > 'f') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b [36]byte
+	copy(b[:], s)
+	for ; i < len(b); i++ {
+		if c := b[i]; c >= 'a' && c <= 'f' {
+			b[i] = c - ('a' - 'A')
+		}
+	}
+	return string(b[:])
 }
 
 // IsUUID reports whether s has the 8-4-4-4-12 hexadecimal shape of a UUID.

@@ -23,3 +23,46 @@ func TestWriteIndentedMatchesEtree(t *testing.T) {
 		t.Errorf("WriteIndented:\n%s\nwant (etree):\n%s", got, want)
 	}
 }
+
+// TestAppendEscaped checks appendEscaped's escapes, after a plain run of
+// any length included, appended to what the buffer holds.
+func TestAppendEscaped(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"plain text, 2.16.840.1.113883.2.1.3.2.4.17.284", "plain text, 2.16.840.1.113883.2.1.3.2.4.17.284"},
+		{"&", "&amp;"},
+		{"a&b", "a&amp;b"},
+		{"<x>", "&lt;x&gt;"},
+		{`'"`, "&apos;&quot;"},
+		{"abcdefghijklmnop&", "abcdefghijklmnop&amp;"},
+		{"ok\x01", "ok\uFFFD"},
+		{"\t\n\r", "\t\n\r"},
+		{"é ü", "é ü"},
+		{"\xff", "\uFFFD"},
+		{"a\xef\xbf\xbeb", "a\uFFFDb"}, // U+FFFE, not an XML character
+	} {
+		got := appendEscaped([]byte("pre|"), tc.in)
+		if string(got) != "pre|"+tc.want {
+			t.Errorf("appendEscaped(%q) = %q, want %q", tc.in, got[4:], tc.want)
+		}
+	}
+}
+
+// TestUpperUUID checks UpperUUID upper-cases UUIDs (as strings.ToUpper)
+// and leaves anything else as it is.
+func TestUpperUUID(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"a54219b8-f741-4c47-b662-e4f8dfa49ab6", "A54219B8-F741-4C47-B662-E4F8DFA49AB6"},
+		{"A54219B8-F741-4C47-B662-E4F8DFA49AB6", "A54219B8-F741-4C47-B662-E4F8DFA49AB6"},
+		{"A54219B8-F741-4C47-B662-E4F8DFA49Ab6", "A54219B8-F741-4C47-B662-E4F8DFA49AB6"},
+		{"a54219b8-f741-4c47-b662-e4f8dfa49ab", "a54219b8-f741-4c47-b662-e4f8dfa49ab"},
+		{"a54219b8f7414c47b662e4f8dfa49ab6abcd", "a54219b8f7414c47b662e4f8dfa49ab6abcd"},
+		{"g54219b8-f741-4c47-b662-e4f8dfa49ab6", "g54219b8-f741-4c47-b662-e4f8dfa49ab6"},
+		{"83C40E-A23856-00123C", "83C40E-A23856-00123C"},
+		{"", ""},
+	} {
+		if got := UpperUUID(tc.in); got != tc.want {
+			t.Errorf("UpperUUID(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
