@@ -30,8 +30,8 @@ import (
 //	st:<id>  list of the exchange's steps, in arrival order: each the step
 //	         without its body as JSON, a newline, and the body as it is
 //	s:<id>   its summary (JSON), for listings, expiring alike
-//	sb:<id>:<r> a step's payload bigger than stagedInline, written apart
-//	         (its step in st:<id> names it), expiring alike
+//	sb:<id>:<r> a step's payload bigger than stagedInline (4 KB), written
+//	         apart (its step in st:<id> names it), expiring alike
 //	sbk:<id> set of the exchange's sb: keys, for the retention to drop
 //	         them with it
 //	t        sorted set of exchange ids by start time (ms)
@@ -598,6 +598,7 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 	argv := make([]any, 5+2*len(order), 5+12*len(order)+nsteps+8*len(order))
 	argv[0] = r.p
 	merged := make([]storedHead, 0, len(order))
+	var apart []stagedWrite // payloads written apart, before the script
 	var delta int64
 	var started0 time.Time
 	for i, id := range order {
@@ -670,9 +671,7 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 			}
 		}
 		for _, sg := range stage {
-			if err := r.stage(ctx, id, sg, ttl); err != nil {
-				return false, 0, nil, err
-			}
+			apart = append(apart, stagedWrite{id: id, sg: sg, ttl: ttl})
 		}
 		if i == 0 {
 			started0 = h.Started
@@ -718,6 +717,9 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 		}
 		argv[nAt] = len(argv) - nAt - 1
 		delta += d
+	}
+	if err := r.stageAll(ctx, apart); err != nil {
+		return false, 0, nil, err
 	}
 	argv[1] = started0.UnixMilli()
 	argv[2] = delta

@@ -168,11 +168,14 @@
 //
 // A lease is extended (extendScript) only while one message's work runs
 // longer than a third of the lease (10 s by default). The journal's writer
-// adds, per batch of up to 512 events (about five per message), WATCH, MGET
-// of the exchanges' heads, one MULTI/EXEC (SET head and summary, RPUSH +
-// PEXPIRE of the new steps, ZADD, HINCRBY, SADD + EXPIRE of the id index,
-// INCRBY): three round trips, and once over its size cap one EVALSHA that
-// drops the oldest exchanges (gateway/journal). An idle pool of workers
+// adds, per run of a batch of up to 512 events (about five per message),
+// one MULTI/EXEC writing the payloads over 4 KB apart (RPUSH + PEXPIRE
+// each, SADD + PEXPIRE of their exchange's list of them: a prescription's
+// legacy request and FHIR request), then one EVALSHA (journal.apply: SET
+// head and summary, RPUSH + PEXPIRE of the new steps, ZADD, HINCRBY, SADD
+// + EXPIRE of the id index, INCRBY), an MGET of heads it does not keep
+// first, and once over its size cap one EVALSHA that drops the oldest
+// exchanges (gateway/journal). An idle pool of workers
 // polls with one Claim per --poll-interval (one shared ticker wakes one
 // idle worker; until this release every idle worker polled, 256 Claims a
 // second for the gateway's two idle pools of 64), and a worker is woken at
