@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/porxgate/porxgate/gateway/store/redistest"
 )
 
 // roundTrips watches a Redis client: its round trips (a command or a
@@ -24,15 +26,7 @@ func (r *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next 
 // ProcessHook implements redis.Hook.
 func (r *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		n := 0
-		for _, a := range cmd.Args() {
-			switch v := a.(type) {
-			case string:
-				n += len(v)
-			case []byte:
-				n += len(v)
-			}
-		}
+		n := redistest.ArgBytes(cmd.Args())
 		r.mu.Lock()
 		if cmd.Name() != "hello" { // a new connection's handshake
 			r.trips++

@@ -25,15 +25,7 @@ func (s *scriptArgs) note(cmd redis.Cmder) {
 	if name := cmd.Name(); name != "evalsha" && name != "eval" {
 		return
 	}
-	n := 0
-	for _, a := range cmd.Args()[2:] { // after the script or its SHA
-		switch v := a.(type) {
-		case string:
-			n += len(v)
-		case []byte:
-			n += len(v)
-		}
-	}
+	n := redistest.ArgBytes(cmd.Args()[2:]) // after the script or its SHA
 	s.mu.Lock()
 	s.most = max(s.most, n)
 	s.mu.Unlock()
