@@ -85,14 +85,36 @@ func (t redisTimer) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pr
 		switch {
 		case len(cmds) > 0 && cmds[0].Name() == "multi":
 			o = t.transaction
-		case len(cmds) == 2 && cmds[1].Name() == "wait":
-			// One script and the WAIT for its replicas
-			// (--redis-wait-replicas): the script's round trip.
-			o = t.series(cmds[0])
+		default:
+			if s := oneScript(cmds); s != nil {
+				o = t.series(s)
+			}
 		}
 		o.Observe(time.Since(start).Seconds())
 		return err
 	}
+}
+
+// oneScript returns the script call of a pipeline that is one script's
+// round trip: the script, the queue items the store writes just before it
+// (HSET and PEXPIRE each, for an item bigger than it passes as an
+// argument) and the WAIT for its replicas (--redis-wait-replicas); nil
+// for any other pipeline.
+func oneScript(cmds []redis.Cmder) redis.Cmder {
+	var script redis.Cmder
+	for _, c := range cmds {
+		switch c.Name() {
+		case "evalsha", "eval":
+			if script != nil {
+				return nil
+			}
+			script = c
+		case "hset", "pexpire", "wait":
+		default:
+			return nil
+		}
+	}
+	return script
 }
 
 // series is the series cmd is timed in: its script's, or its command's.

@@ -30,8 +30,8 @@ import (
 //	st:<id>  list of the exchange's steps, in arrival order: each the step
 //	         without its body as JSON, a newline, and the body as it is
 //	s:<id>   its summary (JSON), for listings, expiring alike
-//	sb:<id>:<r> a step's payload bigger than stagedInline, written apart
-//	         (its step in st:<id> names it), expiring alike
+//	sb:<id>:<r> a step's payload bigger than stagedInline (4 KB), written
+//	         apart (its step in st:<id> names it), expiring alike
 //	sbk:<id> set of the exchange's sb: keys, for the retention to drop
 //	         them with it
 //	t        sorted set of exchange ids by start time (ms)
@@ -507,6 +507,14 @@ local delta, skipped = tonumber(ARGV[3]), {}
 -- members (start, id...) and the latest cutoff of theirs: one ZADD, trim
 -- and EXPIRE a key, however many of the run's exchanges it files.
 local filed, adds, cuts = {}, {}, {}
+-- Whether decimal integer a is greater than b: as strings when both are
+-- positive and as long (times in ms), so that neither is converted to a
+-- Lua number and back (strtod and printf, about 10,000 instructions a
+-- key).
+local function later(a, b)
+  if #a == #b and string.byte(a, 1) ~= 45 and string.byte(b, 1) ~= 45 then return a > b end
+  return tonumber(a) > tonumber(b)
+end
 for k = 1, n do
   local id, ttl, started, cutoff = ARGV[i], ARGV[i+3], ARGV[i+4], ARGV[i+5]
   if not cur[k] and ARGV[i+7] == '0' and redis.call('ZSCORE', p .. 'gone', id) then
@@ -535,9 +543,9 @@ for k = 1, n do
           m = {}
           adds[key] = m
           filed[#filed + 1] = key
-          cuts[key] = tonumber(cutoff)
-        elseif tonumber(cutoff) > cuts[key] then
-          cuts[key] = tonumber(cutoff)
+          cuts[key] = cutoff
+        elseif later(cutoff, cuts[key]) then
+          cuts[key] = cutoff
         end
         m[#m + 1] = started
         m[#m + 1] = id
@@ -598,6 +606,7 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 	argv := make([]any, 5+2*len(order), 5+12*len(order)+nsteps+8*len(order))
 	argv[0] = r.p
 	merged := make([]storedHead, 0, len(order))
+	var apart []stagedWrite // payloads written apart, before the script
 	var delta int64
 	var started0 time.Time
 	for i, id := range order {
@@ -670,9 +679,7 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 			}
 		}
 		for _, sg := range stage {
-			if err := r.stage(ctx, id, sg, ttl); err != nil {
-				return false, 0, nil, err
-			}
+			apart = append(apart, stagedWrite{id: id, sg: sg, ttl: ttl})
 		}
 		if i == 0 {
 			started0 = h.Started
@@ -718,6 +725,9 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 		}
 		argv[nAt] = len(argv) - nAt - 1
 		delta += d
+	}
+	if err := r.stageAll(ctx, apart); err != nil {
+		return false, 0, nil, err
 	}
 	argv[1] = started0.UnixMilli()
 	argv[2] = delta

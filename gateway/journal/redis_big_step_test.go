@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/porxgate/porxgate/gateway/store/redistest"
 )
 
 // largestCommand watches a Redis client and keeps the most bytes of
@@ -22,15 +24,7 @@ type largestCommand struct {
 
 // process notes cmd's arguments (a processHook).
 func (l *largestCommand) process(ctx context.Context, cmd redis.Cmder, next redis.ProcessHook) error {
-	n := 0
-	for _, a := range cmd.Args() {
-		switch v := a.(type) {
-		case string:
-			n += len(v)
-		case []byte:
-			n += len(v)
-		}
-	}
+	n := redistest.ArgBytes(cmd.Args())
 	l.mu.Lock()
 	if n > l.most {
 		l.most, l.name = n, cmd.Name()

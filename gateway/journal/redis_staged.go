@@ -14,20 +14,29 @@ import (
 )
 
 // A step whose payload passes stagedInline is not an argument of the
-// writer's script (applyScript): Redis copies a script's arguments into
-// Lua strings before it starts, and serves no other client meanwhile, so
-// a 4 MiB payload (the front door's limit) held every other client of the
-// gateway's Redis for 91-364 ms (SLOWLOG, loaded 2-core machine; 16-83 ms
-// for 1 MiB). Its payload is written apart, under sb:<id>:<random>, a list
-// of chunks of at most stagedChunk bytes, one command each (other clients
-// are served between them; appended to one string, the string's growth
-// copied all of it now and then: 14 ms a command for 4 MiB), before the
-// script that appends the step, which names it
-// (storedStep.BodyKey); the exchange's sbk:<id> lists such keys, for the
-// retention to drop with it (dropLua). A write that fails after staging
-// leaves the payload to expire (MaxAge), or to go with its exchange.
+// writer's script (applyScript): its payload is written apart, under
+// sb:<id>:<random>, a list of chunks of at most stagedChunk bytes, by
+// plain commands sent before the script that appends the step, which
+// names it (storedStep.BodyKey); the exchange's sbk:<id> lists such keys,
+// for the retention to drop with it (dropLua). A write that fails after
+// staging leaves the payload to expire (MaxAge), or to go with its
+// exchange.
+//
+// Two reasons. Redis turns every argument of a script into a Lua string
+// before the script starts, and its Lua hashes each string byte by byte:
+// in the pinned end-to-end run a quarter of Redis's CPU went to that one
+// loop (perf), the journal's step payloads (about 23 KB a prescription,
+// 21 KB of it the legacy request and the FHIR request) its largest part,
+// where a plain command only copies them. And Redis serves no other
+// client while a script runs: a 4 MiB payload (the front door's limit) as
+// an argument held every other client of the gateway's Redis for 91-364
+// ms (SLOWLOG, loaded 2-core machine; 16-83 ms for 1 MiB); apart, it goes
+// in commands of at most stagedChunk bytes (appended to one string, the
+// string's growth copied all of it now and then: 14 ms a command for 4
+// MiB). Below stagedInline the few commands a payload apart costs (its
+// list, its expiry, its filing) outweigh the bytes kept out of Lua.
 const (
-	stagedInline = 64 << 10
+	stagedInline = 4 << 10
 	stagedChunk  = 64 << 10
 )
 
@@ -62,9 +71,65 @@ func (r *Redis) encodeStaged(id string, st *Step) ([]byte, *staging, error) {
 	return append(m, '\n'), sg, nil
 }
 
-// stage writes sg's payload apart, expiring after ttl, and files its key
-// under its exchange's sbk:<id> (once: a merge tried again does not write
-// it again).
+// stagedWrite is a payload to write apart for exchange id, expiring
+// after ttl (stageAll).
+type stagedWrite struct {
+	id  string
+	sg  *staging
+	ttl time.Duration
+}
+
+// stageAll writes the payloads of ws apart and files their keys under
+// their exchanges' sbk:<id>, each once (a merge tried again does not
+// write it again): those of one chunk, with their expiries and filings,
+// in one MULTI/EXEC (one round trip for a run, and a payload never
+// without its expiry), a longer one chunk by chunk (stage).
+func (r *Redis) stageAll(ctx context.Context, ws []stagedWrite) error {
+	var small []stagedWrite
+	for _, w := range ws {
+		if w.sg.done {
+			continue
+		}
+		if len(w.sg.body) > stagedChunk {
+			if err := r.stage(ctx, w.id, w.sg, w.ttl); err != nil {
+				return err
+			}
+			continue
+		}
+		small = append(small, w)
+	}
+	if len(small) == 0 {
+		return nil
+	}
+	_, err := r.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for i, w := range small {
+			p.RPush(ctx, w.sg.key, w.sg.body)
+			p.PExpire(ctx, w.sg.key, w.ttl)
+			if i+1 < len(small) && small[i+1].id == w.id {
+				continue // filed with the next of its exchange
+			}
+			set := r.p + "sbk:" + w.id
+			var keys []any
+			for j := i; j >= 0 && small[j].id == w.id; j-- {
+				keys = append(keys, small[j].sg.key)
+			}
+			p.SAdd(ctx, set, keys...)
+			p.PExpire(ctx, set, w.ttl)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("write payloads of %s apart: %w", small[0].id, err)
+	}
+	for _, w := range small {
+		w.sg.done = true
+	}
+	return nil
+}
+
+// stage writes sg's payload apart, chunk by chunk, expiring after ttl, and
+// files its key under its exchange's sbk:<id> (once: a merge tried again
+// does not write it again).
 func (r *Redis) stage(ctx context.Context, id string, sg *staging, ttl time.Duration) error {
 	if sg.done {
 		return nil

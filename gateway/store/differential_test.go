@@ -225,11 +225,16 @@ func (d *diffRun) leaseLen() time.Duration {
 	return pick(d, []time.Duration{0, 700 * time.Microsecond, time.Millisecond, time.Second, 5 * time.Second, 30 * time.Second})
 }
 
-// data is a fresh item's data (now and then none).
+// data is a fresh item's data (now and then none; now and then bigger
+// than the Redis store writes as a script's argument, so that it is
+// written before the script and renamed into place).
 func (d *diffRun) data() []byte {
 	d.seq++
-	if d.ch.intn(16) == 0 {
+	switch d.ch.intn(16) {
+	case 0:
 		return nil
+	case 1, 2, 3:
+		return fmt.Appendf(nil, "data-%d-%s", d.seq, bytes.Repeat([]byte("big"), 700))
 	}
 	return fmt.Appendf(nil, "data-%d", d.seq)
 }

@@ -47,6 +47,20 @@
 //	<prefix>q:<queue>:item:<id>         hash: data (the item), token (current
 //	                                    lease, "" when not leased), party
 //	                                    (Item.Party, when it has one)
+//	<prefix>q:<queue>:staged:<call>     an item bigger than 1 KB as its hash
+//	                                    will be (data, token, party), written
+//	                                    (HSET, PEXPIRE a minute) just before
+//	                                    the script that queues it, in the same
+//	                                    pipeline: the script renames it to the
+//	                                    item's hash and PERSISTs it, or deletes
+//	                                    it when it queues nothing, so that the
+//	                                    item's bytes are never a script
+//	                                    argument (Redis's Lua hashes each byte
+//	                                    of one). A gateway that stops between
+//	                                    the two leaves it to expire; only a
+//	                                    stop between two writes of one
+//	                                    pipeline bigger than go-redis's 128 KiB
+//	                                    buffer can leave one without its expiry
 //	<prefix>q:<queue>:ended:<call>      "1" for a minute: the Retry or Complete
 //	                                    call <call> (a token of its own) ended
 //	                                    its lease (so that the call, sent again
@@ -117,7 +131,10 @@
 // durability step:
 //
 //  1. front door, AcceptFrom: SET seen NX PX with the sender's party in
-//     its value, then HSET item + ZADD inbox due (acceptScript); only then
+//     its value, then HSET item + ZADD inbox due (acceptScript; an item
+//     over 1 KB, as a prescription's is, goes as HSET + PEXPIRE of its
+//     staged hash before the script in the same pipeline, and the script
+//     RENAMEs it: still one round trip); only then
 //     the 202 Acknowledgment: one round trip (the gateway's
 //     TestEbXMLAcceptOneRoundTrip; until this release the party was a SET
 //     of its own after it, a second round trip, and lost when the gateway
@@ -141,7 +158,8 @@
 //  4. (the EPS call)
 //  5. EPS processor, PutReply: SET the EPS answer PX, before it is acted on
 //     (putReplyScript)
-//  6. inbox worker, Complete: HGET token, DEL item, ZREM, then HSET item +
+//  6. inbox worker, Complete: HGET token, DEL item, ZREM, then HSET item
+//     (RENAME of its staged hash for an answer over 1 KB, as in step 1) +
 //     ZADD outbox due for the answer, SET the lease's ended mark
 //     (completeScript)
 //  7. delivery worker, Claim of the outbox entry (claimScript), only when
@@ -170,11 +188,14 @@
 //
 // A lease is extended (extendScript) only while one message's work runs
 // longer than a third of the lease (10 s by default). The journal's writer
-// adds, per batch of up to 512 events (about five per message), WATCH, MGET
-// of the exchanges' heads, one MULTI/EXEC (SET head and summary, RPUSH +
-// PEXPIRE of the new steps, ZADD, HINCRBY, SADD + EXPIRE of the id index,
-// INCRBY): three round trips, and once over its size cap one EVALSHA that
-// drops the oldest exchanges (gateway/journal). An idle pool of workers
+// adds, per run of a batch of up to 512 events (about five per message),
+// one MULTI/EXEC writing the payloads over 4 KB apart (RPUSH + PEXPIRE
+// each, SADD + PEXPIRE of their exchange's list of them: a prescription's
+// legacy request and FHIR request), then one EVALSHA (journal.apply: SET
+// head and summary, RPUSH + PEXPIRE of the new steps, ZADD, HINCRBY, SADD
+// + EXPIRE of the id index, INCRBY), an MGET of heads it does not keep
+// first, and once over its size cap one EVALSHA that drops the oldest
+// exchanges (gateway/journal). An idle pool of workers
 // polls with one Claim per --poll-interval (one shared ticker wakes one
 // idle worker; until this release every idle worker polled, 256 Claims a
 // second for the gateway's two idle pools of 64), and a worker is woken at

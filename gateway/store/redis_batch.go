@@ -61,7 +61,10 @@ type scriptCall struct {
 	script string
 	keys   []string
 	args   []any
-	cmd    *redis.Cmd
+	// pre are the items written just before the script, in the same
+	// pipeline (stagedItem).
+	pre []stagedItem
+	cmd *redis.Cmd
 	// done is closed when cmd has its reply; lead, instead, when this
 	// call's goroutine is to send batch (which holds it first; set under
 	// the batcher's mu) as the next pipeline.
@@ -78,6 +81,55 @@ func newScriptBatcher(client redis.UniversalClient) *scriptBatcher {
 		b.base, b.wait = rc.UniversalClient, rc
 	}
 	return b
+}
+
+// with returns the Scripter whose calls write the items pre just before
+// the script, in the same pipeline: b itself when there are none.
+func (b *scriptBatcher) with(pre []stagedItem) redis.Scripter {
+	if len(pre) == 0 {
+		return b
+	}
+	return stagedScripter{b: b, pre: pre}
+}
+
+// stagedScripter is a scriptBatcher whose script calls write items before
+// the script (scriptBatcher.with). A call is sent as a pipeline, the items
+// first, even alone, so that the client sending it again after a broken
+// connection (MaxRetries) sends the items again too; Script.Run's EVAL
+// after NOSCRIPT writes them again as well.
+type stagedScripter struct {
+	b   *scriptBatcher
+	pre []stagedItem
+}
+
+// Eval implements redis.Scripter.
+func (s stagedScripter) Eval(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
+	return s.b.call(&scriptCall{ctx: ctx, script: script, keys: keys, args: args, pre: s.pre})
+}
+
+// EvalSha implements redis.Scripter.
+func (s stagedScripter) EvalSha(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
+	return s.b.call(&scriptCall{ctx: ctx, sha: true, script: sha1, keys: keys, args: args, pre: s.pre})
+}
+
+// EvalRO implements redis.Scripter (read-only scripts queue nothing).
+func (s stagedScripter) EvalRO(ctx context.Context, script string, keys []string, args ...any) *redis.Cmd {
+	return s.b.EvalRO(ctx, script, keys, args...)
+}
+
+// EvalShaRO implements redis.Scripter (read-only scripts queue nothing).
+func (s stagedScripter) EvalShaRO(ctx context.Context, sha1 string, keys []string, args ...any) *redis.Cmd {
+	return s.b.EvalShaRO(ctx, sha1, keys, args...)
+}
+
+// ScriptExists implements redis.Scripter.
+func (s stagedScripter) ScriptExists(ctx context.Context, hashes ...string) *redis.BoolSliceCmd {
+	return s.b.ScriptExists(ctx, hashes...)
+}
+
+// ScriptLoad implements redis.Scripter.
+func (s stagedScripter) ScriptLoad(ctx context.Context, script string) *redis.StringCmd {
+	return s.b.ScriptLoad(ctx, script)
 }
 
 // Eval implements redis.Scripter.
@@ -189,13 +241,17 @@ func (b *scriptBatcher) send(calls []*scriptCall) {
 	case 0:
 	case 1:
 		c := calls[0]
+		if len(c.pre) > 0 {
+			b.pipeline(calls, false)
+			break
+		}
 		if c.sha {
 			c.cmd = b.client.EvalSha(c.ctx, c.script, c.keys, c.args...)
 		} else {
 			c.cmd = b.client.Eval(c.ctx, c.script, c.keys, c.args...)
 		}
 	default:
-		b.pipeline(calls)
+		b.pipeline(calls, true)
 	}
 	lead := b.next()
 	for _, c := range calls {
@@ -234,13 +290,25 @@ func (b *scriptBatcher) nextLocked() *scriptCall {
 }
 
 // pipeline sends calls in one pipeline (then one WAIT when replicated),
-// under pipelineContext.
-func (b *scriptBatcher) pipeline(calls []*scriptCall) {
-	b.pipelines.Add(1)
+// under pipelineContext, each call's items written before it
+// (stagedItem); batched says whether it counts in pipelines (not a call
+// sent alone with its items).
+func (b *scriptBatcher) pipeline(calls []*scriptCall, batched bool) {
+	if batched {
+		b.pipelines.Add(1)
+	}
 	ctx, cancel := pipelineContext(calls)
 	defer cancel()
 	pipe := b.base.Pipeline()
 	for _, c := range calls {
+		for _, it := range c.pre {
+			if it.party != "" {
+				pipe.HSet(ctx, it.key, "data", it.data, "token", it.token, "party", it.party)
+			} else {
+				pipe.HSet(ctx, it.key, "data", it.data, "token", it.token)
+			}
+			pipe.PExpire(ctx, it.key, stagedTTL)
+		}
 		if c.sha {
 			c.cmd = pipe.EvalSha(ctx, c.script, c.keys, c.args...)
 		} else {

@@ -50,13 +50,43 @@ func (r *Redis) deadHeadlessKey() string { return r.deadKey() + ":headless" }
 // ms returns t as Unix milliseconds in decimal.
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
-// itemArgs appends the KEYS and ARGV that enqueueLua reads for items.
-func (r *Redis) itemArgs(keys []string, args []any, items []Item) ([]string, []any) {
+// stagedItemMin is the size of an item's data from which it is written
+// before the script that queues it (stagedItem) rather than carried as
+// its argument. Redis's Lua hashes every byte of a script's arguments:
+// an inbox entry (a prescription, about 18 KB) cost about 126,000 of
+// Redis's instructions in that loop alone. Below it, the two commands
+// more (the hash, its expiry) and the rename outweigh the bytes kept out.
+const stagedItemMin = 1 << 10
+
+// stagedTTL bounds how long an item written before its script lasts if
+// the script never runs (the gateway stopped between the two): longer
+// than the client goes on sending a call again (endedTTL's reasoning).
+const stagedTTL = time.Minute
+
+// stagedItem is an item's hash as the script that queues it renames into
+// place (enqueueLua): written by plain commands just before the script,
+// in the same pipeline, with stagedTTL.
+type stagedItem struct {
+	key          string
+	data         []byte
+	token, party string
+}
+
+// itemArgs appends the KEYS and ARGV that enqueueLua reads for items, and
+// returns the items to be written before the script (stagedItemMin).
+func (r *Redis) itemArgs(keys []string, args []any, items []Item) ([]string, []any, []stagedItem) {
+	var staged []stagedItem
 	for _, it := range items {
 		keys = append(keys, r.dueKey(it.Queue), r.itemPrefix(it.Queue)+it.ID)
-		args = append(args, it.ID, it.Data, ms(it.Due), it.Token, it.Party)
+		if len(it.Data) > stagedItemMin {
+			k := r.prefix + "q:" + it.Queue + ":staged:" + ids.NewUUID()
+			staged = append(staged, stagedItem{key: k, data: it.Data, token: it.Token, party: it.Party})
+			args = append(args, it.ID, "", ms(it.Due), it.Token, it.Party, k)
+			continue
+		}
+		args = append(args, it.ID, it.Data, ms(it.Due), it.Token, it.Party, "")
 	}
-	return keys, args
+	return keys, args, staged
 }
 
 // Accept implements Store.
@@ -69,9 +99,9 @@ func (r *Redis) Accept(ctx context.Context, seenKey string, ttl time.Duration, i
 // PX on the seen key, its value naming party, then the items, only when
 // the key was new.
 func (r *Redis) AcceptFrom(ctx context.Context, seenKey, party string, ttl time.Duration, items ...Item) (Accepted, error) {
-	keys, args := r.itemArgs([]string{r.prefix + "seen:" + seenKey},
+	keys, args, staged := r.itemArgs([]string{r.prefix + "seen:" + seenKey},
 		[]any{strconv.FormatInt(max(ttl.Milliseconds(), 1), 10), seenMarkOf(party), party}, items)
-	res, err := acceptScript.Run(ctx, r.scripts, keys, args...).Slice()
+	res, err := acceptScript.Run(ctx, r.scripts.with(staged), keys, args...).Slice()
 	if err != nil {
 		return Accepted{}, fmt.Errorf("redis accept %s: %w", seenKey, err)
 	}
@@ -118,8 +148,8 @@ func (r *Redis) Enqueue(ctx context.Context, items ...Item) error {
 	if len(items) == 0 {
 		return nil
 	}
-	keys, args := r.itemArgs(nil, nil, items)
-	if err := enqueueScript.Run(ctx, r.scripts, keys, args...).Err(); err != nil {
+	keys, args, staged := r.itemArgs(nil, nil, items)
+	if err := enqueueScript.Run(ctx, r.scripts.with(staged), keys, args...).Err(); err != nil {
 		return fmt.Errorf("redis enqueue: %w", err)
 	}
 	return nil
@@ -176,8 +206,9 @@ func (r *Redis) Retry(ctx context.Context, l *Lease, data []byte, due time.Time)
 }
 
 // completeArgs returns the KEYS and ARGV of completeLua for l and f, the
-// arguments more between its own and the items'.
-func (r *Redis) completeArgs(l *Lease, f Finish, more ...any) ([]string, []any) {
+// arguments more between its own and the items', and the items written
+// before the script.
+func (r *Redis) completeArgs(l *Lease, f Finish, more ...any) ([]string, []any, []stagedItem) {
 	push := "0"
 	if f.DeadLetter != nil {
 		push = "1"
@@ -199,8 +230,8 @@ func completeResult(l *Lease, n int, err error) error {
 
 // Complete implements Store.
 func (r *Redis) Complete(ctx context.Context, l *Lease, f Finish) error {
-	keys, args := r.completeArgs(l, f)
-	n, err := completeScript.Run(ctx, r.scripts, keys, args...).Int()
+	keys, args, staged := r.completeArgs(l, f)
+	n, err := completeScript.Run(ctx, r.scripts.with(staged), keys, args...).Int()
 	return completeResult(l, n, err)
 }
 
@@ -210,8 +241,8 @@ func (r *Redis) Complete(ctx context.Context, l *Lease, f Finish) error {
 func (r *Redis) CompleteClaim(ctx context.Context, l *Lease, f Finish, now time.Time, lease time.Duration) (*Lease, error) {
 	token := ids.NewUUID()
 	until := now.Add(lease)
-	keys, args := r.completeArgs(l, f, ms(now), ms(until), token, r.itemPrefix(l.Queue))
-	res, err := completeClaimScript.Run(ctx, r.scripts, keys, args...).Slice()
+	keys, args, staged := r.completeArgs(l, f, ms(now), ms(until), token, r.itemPrefix(l.Queue))
+	res, err := completeClaimScript.Run(ctx, r.scripts.with(staged), keys, args...).Slice()
 	if err != nil {
 		return nil, completeResult(l, 0, err)
 	}
@@ -241,8 +272,8 @@ func replyBytes(s string) []byte {
 // Requeue implements Store with one Lua script: LREM of the dead letter,
 // then the items, only when it was listed.
 func (r *Redis) Requeue(ctx context.Context, deadLetter []byte, items ...Item) (bool, error) {
-	keys, args := r.itemArgs([]string{r.deadKey(), r.deadKey() + ":requeued:" + ids.NewUUID(), r.deadHeadsKey(), r.deadHeadlessKey()}, []any{deadLetter, endedMS}, items)
-	n, err := requeueScript.Run(ctx, r.scripts, keys, args...).Int()
+	keys, args, staged := r.itemArgs([]string{r.deadKey(), r.deadKey() + ":requeued:" + ids.NewUUID(), r.deadHeadsKey(), r.deadHeadlessKey()}, []any{deadLetter, endedMS}, items)
+	n, err := requeueScript.Run(ctx, r.scripts.with(staged), keys, args...).Int()
 	if err != nil {
 		return false, fmt.Errorf("redis requeue dead letter: %w", err)
 	}

@@ -8,10 +8,16 @@ import "github.com/redis/go-redis/v9"
 // milliseconds.
 //
 // Enqueued items travel as KEYS pairs (due set, item hash) from KEYS[first]
-// on, and as ARGV quintuples (id, data, due ms, token, party) from
+// on, and as ARGV sextuples (id, data, due ms, token, party, staged) from
 // ARGV[first] on; the token is "" for an item queued unclaimed, and for
 // one queued already claimed (Item.Token) it is the lease's, with due its
 // end; the party (Item.Party) is kept in the hash's party field unless "".
+// An item whose data is bigger than stagedItemMin comes written already:
+// its whole hash (data, token, party) under the key staged names, written
+// by plain commands just before the script (stagedItem), and data is "";
+// the script renames that hash into place instead of writing it, so that
+// the item's bytes never become a Lua string (Redis's Lua hashes every
+// byte of a script's arguments), and deletes it when it queues nothing.
 
 // enqueueLua is the shared body: enqueue adds the items described from
 // KEYS[k0] / ARGV[a0] on, skipping ids already queued, and heldQueued
@@ -19,25 +25,55 @@ import "github.com/redis/go-redis/v9"
 // already (its holder would hold nothing); heldByOther, whether one is
 // queued under another token than its own (after the items were
 // enqueued: whether they were queued already before); inHand, the hash
-// key of the first of them queued already, if any.
+// key of the first of them queued already, if any. stagedMissing tells
+// whether the hash of an item written before the script is not there (a
+// script finding so writes nothing: stagedGone), and unstage deletes
+// those hashes, for a script that ends without queueing the items.
 const enqueueLua = `
+local stagedGone = 'porxgate: a queue item written before its script is gone'
+
 local function enqueue(k0, a0)
   local n = (#KEYS - k0 + 1) / 2
   for i = 0, n - 1 do
     local zk, hk = KEYS[k0 + 2*i], KEYS[k0 + 2*i + 1]
-    local a = a0 + 5*i
+    local a = a0 + 6*i
+    local staged = ARGV[a + 5]
     if redis.call('EXISTS', hk) == 0 then
-      redis.call('HSET', hk, 'data', ARGV[a + 1], 'token', ARGV[a + 3])
-      if ARGV[a + 4] ~= '' then redis.call('HSET', hk, 'party', ARGV[a + 4]) end
+      if staged ~= '' then
+        redis.call('RENAME', staged, hk)
+        redis.call('PERSIST', hk)
+      else
+        redis.call('HSET', hk, 'data', ARGV[a + 1], 'token', ARGV[a + 3])
+        if ARGV[a + 4] ~= '' then redis.call('HSET', hk, 'party', ARGV[a + 4]) end
+      end
       redis.call('ZADD', zk, ARGV[a + 2], ARGV[a])
+    elseif staged ~= '' then
+      redis.call('DEL', staged)
     end
+  end
+end
+
+local function stagedMissing(k0, a0)
+  local n = (#KEYS - k0 + 1) / 2
+  for i = 0, n - 1 do
+    local staged = ARGV[a0 + 6*i + 5]
+    if staged ~= '' and redis.call('EXISTS', staged) == 0 then return true end
+  end
+  return false
+end
+
+local function unstage(k0, a0)
+  local n = (#KEYS - k0 + 1) / 2
+  for i = 0, n - 1 do
+    local staged = ARGV[a0 + 6*i + 5]
+    if staged ~= '' then redis.call('DEL', staged) end
   end
 end
 
 local function heldQueued(k0, a0)
   local n = (#KEYS - k0 + 1) / 2
   for i = 0, n - 1 do
-    if ARGV[a0 + 5*i + 3] ~= '' and redis.call('EXISTS', KEYS[k0 + 2*i + 1]) == 1 then
+    if ARGV[a0 + 6*i + 3] ~= '' and redis.call('EXISTS', KEYS[k0 + 2*i + 1]) == 1 then
       return true
     end
   end
@@ -54,7 +90,7 @@ end
 local function heldByOther(k0, a0)
   local n = (#KEYS - k0 + 1) / 2
   for i = 0, n - 1 do
-    local token = ARGV[a0 + 5*i + 3]
+    local token = ARGV[a0 + 6*i + 3]
     if token ~= '' then
       local t = redis.call('HGET', KEYS[k0 + 2*i + 1], 'token')
       if t and t ~= token then return true end
@@ -77,8 +113,10 @@ end
 // answers as that run did, and writes nothing again (its items may have
 // been claimed and finished since).
 var acceptScript = redis.NewScript(enqueueLua + `
+if stagedMissing(2, 4) then return redis.error_reply(stagedGone) end
 local cur = redis.call('GET', KEYS[1])
 if cur then
+  unstage(2, 4)
   if cur ~= ARGV[2] then return {0, string.match(cur, '^%S+ %S+ (.+)$') or ''} end
   if heldByOther(2, 4) then return {0, ARGV[3]} end
   return {1, ''}
@@ -87,7 +125,10 @@ local hand = inHand(2)
 local party = ''
 if hand then
   party = redis.call('HGET', hand, 'party') or ''
-  if party ~= '' and party ~= ARGV[3] then return {0, party} end
+  if party ~= '' and party ~= ARGV[3] then
+    unstage(2, 4)
+    return {0, party}
+  end
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
 enqueue(2, 4)
@@ -97,6 +138,7 @@ return {1, ''}
 
 // enqueueScript: items from KEYS[1] / ARGV[1].
 var enqueueScript = redis.NewScript(enqueueLua + `
+if stagedMissing(1, 1) then return redis.error_reply(stagedGone) end
 enqueue(1, 1)
 return 1
 `)
@@ -204,8 +246,14 @@ end
 const completeLua = `
 local function complete(a0)
   local t = redis.call('HGET', KEYS[2], 'token')
-  if not t or t == '' or t ~= ARGV[2] then return redis.call('EXISTS', KEYS[4]) end
-  if heldQueued(7, a0) then return 2 end
+  if not t or t == '' or t ~= ARGV[2] then
+    unstage(7, a0)
+    return redis.call('EXISTS', KEYS[4])
+  end
+  if heldQueued(7, a0) then
+    unstage(7, a0)
+    return 2
+  end
   redis.call('DEL', KEYS[2])
   redis.call('ZREM', KEYS[1], ARGV[1])
   if ARGV[3] == '1' then
@@ -229,6 +277,7 @@ end
 // completeScript: complete's KEYS and ARGV (completeLua), items from
 // KEYS[7] / ARGV[8]; returns its answer.
 var completeScript = redis.NewScript(enqueueLua + headsLua + completeLua + `
+if stagedMissing(7, 8) then return redis.error_reply(stagedGone) end
 return complete(8)
 `)
 
@@ -241,6 +290,7 @@ return complete(8)
 // after its reply was lost, it finds the lease ended by its own mark and
 // the item it claimed by its token: the same answer.
 var completeClaimScript = redis.NewScript(enqueueLua + headsLua + completeLua + claimLua + `
+if stagedMissing(7, 12) then return redis.error_reply(stagedGone) end
 local done = complete(12)
 if done ~= 1 then return {done} end
 local c = claim(KEYS[1], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
@@ -260,8 +310,12 @@ return {1, c[1], c[2], c[3]}
 // one, goes with it (set to the mark's name, unique, then removed by that
 // value).
 var requeueScript = redis.NewScript(enqueueLua + headsLua + `
+if stagedMissing(5, 3) then return redis.error_reply(stagedGone) end
 local p = redis.call('LPOS', KEYS[1], ARGV[1])
-if not p then return redis.call('EXISTS', KEYS[2]) end
+if not p then
+  unstage(5, 3)
+  return redis.call('EXISTS', KEYS[2])
+end
 if not headsInStep(KEYS[1], KEYS[3], KEYS[4]) then
   headsAfresh(KEYS[1], KEYS[3], KEYS[4])
 elseif p < redis.call('LLEN', KEYS[3]) then

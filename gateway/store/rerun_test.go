@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,6 +129,25 @@ func rerunCases() []rerunCase {
 			wantAfter:  "[m4=first]",
 		},
 		{
+			// An item over stagedItemMin goes in the pipeline before the
+			// script, written apart: sent again whole, it is written
+			// again and renamed into place once.
+			name: "Accept held, a big item",
+			prepare: func(*testing.T, context.Context, *store.Redis, time.Time) string {
+				return "seen:accept-big"
+			},
+			op: func(ctx context.Context, s *store.Redis, now time.Time) string {
+				it := item("accbig", "mb", bigData("mb"), now)
+				it.Token = "handed-big"
+				fresh, err := s.Accept(ctx, "accept-big", time.Hour, it)
+				return fmt.Sprintf("fresh %v, %s, %s", fresh, errString(err), stagedLeft(ctx, s))
+			},
+			want: "fresh true, ok, none staged",
+			// Held until now (its lease's end), then claimed whole.
+			afterQueue: "accbig",
+			wantAfter:  "[mb=" + bigData("mb") + "]",
+		},
+		{
 			name: "MarkSeen",
 			prepare: func(*testing.T, context.Context, *store.Redis, time.Time) string {
 				return "seen:mark"
@@ -203,6 +223,17 @@ func rerunCases() []rerunCase {
 			wantAfter:  "[z=z-data]",
 		},
 		{
+			name:    "Complete, a big answer queued",
+			prepare: leaseIn("completebigq"),
+			op: func(ctx context.Context, s *store.Redis, now time.Time) string {
+				err := s.Complete(ctx, lease, store.Finish{Enqueue: []store.Item{item("completebigout", "answer", bigData("answer"), now)}})
+				return fmt.Sprintf("%s, %s", errString(err), stagedLeft(ctx, s))
+			},
+			want:       "ok, none staged",
+			afterQueue: "completebigout",
+			wantAfter:  "[answer=" + bigData("answer") + "]",
+		},
+		{
 			name: "Drop",
 			prepare: func(t *testing.T, ctx context.Context, s *store.Redis, now time.Time) string {
 				if err := s.Enqueue(ctx, item("dropq", "acked", "acked-data", now.Add(time.Hour))); err != nil {
@@ -246,6 +277,26 @@ func rerunCases() []rerunCase {
 			wantAfter:  "[x-resent=x-data]",
 		},
 	}
+}
+
+// bigData is an item's data bigger than the store writes as a script's
+// argument (stagedItemMin), starting with name.
+func bigData(name string) string {
+	return name + strings.Repeat("-0123456789abcdef", 256)
+}
+
+// stagedLeft names the items written before a script that are still
+// there ("none staged" when none is): each script renames or deletes
+// those of its call.
+func stagedLeft(ctx context.Context, s *store.Redis) string {
+	keys, err := s.Client().Keys(ctx, s.Prefix()+"q:*:staged:*").Result()
+	if err != nil {
+		return err.Error()
+	}
+	if len(keys) == 0 {
+		return "none staged"
+	}
+	return fmt.Sprint("staged left: ", keys)
 }
 
 // queued claims the items of a queue that are due now and lists them

@@ -33,3 +33,19 @@ func (s *Server) Stat(t testing.TB, name string) int64 {
 	t.Fatalf("no %s in INFO stats of %s:\n%s", name, s.Addr, info)
 	return 0
 }
+
+// ArgBytes is how many bytes of strings and byte slices args (a
+// command's arguments as go-redis holds them) carry: what a test bounds
+// a command's size by.
+func ArgBytes(args []any) int {
+	n := 0
+	for _, a := range args {
+		switch v := a.(type) {
+		case string:
+			n += len(v)
+		case []byte:
+			n += len(v)
+		}
+	}
+	return n
+}
