@@ -299,11 +299,38 @@ func elementNamespace(e *etree.Element, def string) string {
 
 // sameAttrs reports whether two elements have the same attributes, but for
 // namespace declarations and determinerCode.
+// sameNamePartsInOrder reports whether two names give the same parts in
+// the same order (sameNameParts without the sorting: no allocation).
+func sameNamePartsInOrder(a, b *etree.Element, skip func(*etree.Element) bool, da, db string) bool {
+	next := func(e *etree.Element, i int) (*etree.Element, int) {
+		for ; i < len(e.Child); i++ {
+			if c, ok := e.Child[i].(*etree.Element); ok && (skip == nil || !skip(c)) && !setAside(e, c) {
+				return c, i + 1
+			}
+		}
+		return nil, i
+	}
+	var ca, cb *etree.Element
+	for ia, ib := 0, 0; ; {
+		ca, ia = next(a, ia)
+		cb, ib = next(b, ib)
+		if ca == nil || cb == nil {
+			return ca == nil && cb == nil
+		}
+		if ca.Tag != cb.Tag || !sameParty(ca, cb, skip, da, db) {
+			return false
+		}
+	}
+}
+
 // sameNameParts is sameParty for two names: a person's name (PN) may give
 // its parts (prefix, given, family, suffix...) in any order, so they are
 // compared kind by kind, the parts of one kind in their order (a first and
 // a second given name are not the same name swapped).
 func sameNameParts(a, b *etree.Element, skip func(*etree.Element) bool, da, db string) bool {
+	if sameNamePartsInOrder(a, b, skip, da, db) {
+		return true // the usual case, without sorting copies of the parts
+	}
 	parts := func(e *etree.Element) []*etree.Element {
 		var out []*etree.Element
 		for _, t := range e.Child {
