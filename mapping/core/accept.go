@@ -235,12 +235,25 @@ func sameParty(a, b *etree.Element, skip func(*etree.Element) bool, da, db strin
 		trimmedText(a) != trimmedText(b) || !sameAttrs(a, b) {
 		return false
 	}
-	if a.Tag == "name" {
-		return sameNameParts(a, b, skip, da, db)
+	if sameChildren(a, b, skip, da, db) {
+		return true
 	}
+	// A person's name (PN) may give its parts in any order.
+	return a.Tag == "name" && sameNameParts(a, b, skip, da, db)
+}
+
+// partyChild reports whether c, a child of e, is compared by SameParty:
+// neither ruled out by skip nor set aside by the acceptance rule.
+func partyChild(e, c *etree.Element, skip func(*etree.Element) bool) bool {
+	return (skip == nil || !skip(c)) && !setAside(e, c)
+}
+
+// sameChildren reports whether a and b have the same compared children
+// (partyChild), in the same order, each the same party (sameParty).
+func sameChildren(a, b *etree.Element, skip func(*etree.Element) bool, da, db string) bool {
 	next := func(e *etree.Element, i *int) *etree.Element {
 		for ; *i < len(e.Child); *i++ {
-			if c, ok := e.Child[*i].(*etree.Element); ok && (skip == nil || !skip(c)) && !setAside(e, c) {
+			if c, ok := e.Child[*i].(*etree.Element); ok && partyChild(e, c, skip) {
 				*i++
 				return c
 			}
@@ -297,44 +310,17 @@ func elementNamespace(e *etree.Element, def string) string {
 	return e.NamespaceURI()
 }
 
-// sameAttrs reports whether two elements have the same attributes, but for
-// namespace declarations and determinerCode.
-// sameNamePartsInOrder reports whether two names give the same parts in
-// the same order (sameNameParts without the sorting: no allocation).
-func sameNamePartsInOrder(a, b *etree.Element, skip func(*etree.Element) bool, da, db string) bool {
-	next := func(e *etree.Element, i int) (*etree.Element, int) {
-		for ; i < len(e.Child); i++ {
-			if c, ok := e.Child[i].(*etree.Element); ok && (skip == nil || !skip(c)) && !setAside(e, c) {
-				return c, i + 1
-			}
-		}
-		return nil, i
-	}
-	var ca, cb *etree.Element
-	for ia, ib := 0, 0; ; {
-		ca, ia = next(a, ia)
-		cb, ib = next(b, ib)
-		if ca == nil || cb == nil {
-			return ca == nil && cb == nil
-		}
-		if ca.Tag != cb.Tag || !sameParty(ca, cb, skip, da, db) {
-			return false
-		}
-	}
-}
-
 // sameNameParts is sameParty for two names: a person's name (PN) may give
 // its parts (prefix, given, family, suffix...) in any order, so they are
 // compared kind by kind, the parts of one kind in their order (a first and
 // a second given name are not the same name swapped).
+// sameParty tries them in order first (sameChildren), so that only names
+// written in another order pay for the sorted copies made here.
 func sameNameParts(a, b *etree.Element, skip func(*etree.Element) bool, da, db string) bool {
-	if sameNamePartsInOrder(a, b, skip, da, db) {
-		return true // the usual case, without sorting copies of the parts
-	}
 	parts := func(e *etree.Element) []*etree.Element {
 		var out []*etree.Element
 		for _, t := range e.Child {
-			if c, ok := t.(*etree.Element); ok && (skip == nil || !skip(c)) && !setAside(e, c) {
+			if c, ok := t.(*etree.Element); ok && partyChild(e, c, skip) {
 				out = append(out, c)
 			}
 		}
@@ -353,6 +339,8 @@ func sameNameParts(a, b *etree.Element, skip func(*etree.Element) bool, da, db s
 	return true
 }
 
+// sameAttrs reports whether two elements have the same attributes, but for
+// those ignoredAttr sets aside.
 func sameAttrs(a, b *etree.Element) bool {
 	count := func(e *etree.Element) int {
 		n := 0
