@@ -168,7 +168,7 @@ func readCancelAgentPerson(n v3.Node, newID func() string) *core.AgentPersonReso
 	if pn := n.Opt("agentPerson"); pn.Exists() {
 		core.ExpectChildren(pn, "id", "name", "administrativeGenderCode")
 		prac := &fhir.Practitioner{Base: fhir.Base{ResourceType: "Practitioner", ID: core.FreshID(newID)}}
-		idn := pn.Child("id")
+		idn := core.SpineRequired(pn, "id", core.SpineNeedsPersonID)
 		if code := idn.Attr("extension"); code != "" {
 			switch root := idn.Attr("root"); root {
 			case v3.OIDSDSUser:

@@ -211,7 +211,7 @@ func withNumber(cps []fhir.ContactPoint) []fhir.ContactPoint {
 func readDispensingPerson(pn v3.Node, role *fhir.PractitionerRole) {
 	Attrs(pn, "classCode", "PSN", "determinerCode", "INSTANCE")
 	ExpectModel(pn, "id", "name", "administrativeGenderCode")
-	idn := pn.Child("id")
+	idn := SpineRequired(pn, "id", SpineNeedsPersonID)
 	// Spine takes the dispenser's person by the professional-code root (as
 	// the EPS API writes it, holding an SDS user id) or by the SDS user id
 	// root itself; both reach FHIR as the SDS user id EPS expects, and the

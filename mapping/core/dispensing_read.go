@@ -76,7 +76,7 @@ func ReadRecipient(pir v3.Node, contextControl string) (ods, typeCode, name stri
 		ExpectModel(ag, "id") // UKCT_MT120401UK02's OrganizationSDS
 	}
 	ExpectModel(ag, "id", "code", "name")
-	id := ag.Child("id")
+	id := SpineRequired(ag, "id", EPSNeedsRecipientID)
 	Attrs(id, "root", v3.OIDODS, "extension", "*")
 	ods = V3ID(id, v3.OIDODS)
 	cn := ag.Opt("code")

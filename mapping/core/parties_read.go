@@ -233,12 +233,17 @@ func ReadPatient(n v3.Node, id string) *fhir.Patient {
 // (ErrorBase1634.UNABLE_TO_PROCESS, "Patient address is missing"), and the
 // EPS API's translation fails on it with HTTP 500 every time
 // (request/patient.ts maps Patient.address unchecked), so the message
-// would wait for the poison rule instead of being answered. (A missing
-// name, gender or birth time, which the schematron faults too, ReadPatient
-// refuses already.)
+// would wait for the poison rule instead of being answered. A missing
+// name, gender or birth time (each 0..1 in the CMET), which the schematron
+// faults alike, is refused with the same rule and Spine's words.
 func CheckPrescribingPatient(patient v3.Node) {
 	if !patient.Exists() || patient.Reader() == nil {
 		return
+	}
+	if person := patient.Opt("patientPerson"); person.Exists() {
+		SpineRequired(person, "name", SpineNeedsPatientName)
+		SpineRequired(person, "administrativeGenderCode", SpineNeedsPatientGender)
+		SpineRequired(person, "birthTime", SpineNeedsBirthTime)
 	}
 	for _, t := range patient.El.Child {
 		if c, ok := t.(*etree.Element); ok && c.Tag == "addr" {
@@ -298,7 +303,7 @@ func ReadAgentPerson(n v3.Node, newID func() string, rule PersonIDRule) *AgentPe
 		// Legacy senders are known to use other roots here (e.g.
 		// 1.2.826.0.1285.0.2.0.54); the code is read whatever the root, and
 		// the prescription's regeneration check keeps the element exact.
-		code := pn.Child("id").Attr("extension")
+		code := SpineRequired(pn, "id", SpineNeedsPersonID).Attr("extension")
 		if rule == ResponsiblePartyPersonID {
 			a.pracID[0] = fhir.Identifier{System: fhir.SystemDIN, Value: code}
 		} else {
@@ -402,7 +407,7 @@ func ReadOrganization(n v3.Node, newID func() string) (org, parent *fhir.Organiz
 
 // readOrganizationCore reads an organisation's id, type code and name.
 func readOrganizationCore(n v3.Node, org *fhir.Organization) {
-	ods := V3ID(n.Child("id"), v3.OIDODS)
+	ods := V3ID(SpineRequired(n, "id", SpineNeedsOrganizationID), v3.OIDODS)
 	org.Identifier = []fhir.Identifier{{System: fhir.SystemODS, Value: ods}}
 	if code := OrganizationType(n.Opt("code")); code != "" && code != OrganizationTypeNotSpecified {
 		org.Type = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: CodeSystemV3OrganizationType, Code: code}}}}

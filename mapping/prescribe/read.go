@@ -33,10 +33,12 @@ func prescribeToFHIR(sp *v3.Space, payload []byte, env core.Env) ([]byte, core.M
 	}
 	w, subject := v3.ReadWrapper(root)
 	pp := subject.Child("ParentPrescription")
-	b, _, _ := readParentPrescription(pp, payload, env, sp)
-	// What Spine refuses of a prescriber's patient; a prescription read
-	// inside a release or a claim is one Spine took.
+	// What Spine refuses of a prescriber's patient, before the reader
+	// takes a missing name, gender or birth time for a missing mandatory
+	// element; a prescription read inside a release or a claim is one
+	// Spine took.
 	core.CheckPrescribingPatient(pp.Opt("recordTarget").Opt("Patient"))
+	b, _, _ := readParentPrescription(pp, payload, env, sp)
 	core.RefuseEmptyAttrs(pp) // after reading: a problem the reader names more exactly comes first
 	if err := r.Err(); err != nil {
 		return nil, core.Meta{}, err

@@ -130,7 +130,7 @@ func readReleaseAgent(ap v3.Node, newID func() string) (*fhir.PractitionerRole, 
 		// The EPS API writes the SDS user id here under the professional
 		// code root; other roots are read too, and the regeneration check
 		// keeps such an element exact.
-		code := pn.Child("id").Attr("extension")
+		code := core.SpineRequired(pn, "id", core.SpineNeedsPersonID).Attr("extension")
 		ref := &fhir.Reference{Identifier: &fhir.Identifier{System: fhir.SystemSDSUser, Value: code}}
 		if nm := pn.Opt("name"); nm.Exists() {
 			// EPS takes the person as a logical reference only: a

@@ -1,0 +1,229 @@
+package mapping_test
+
+import (
+	"errors"
+	"html"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping"
+	"github.com/porxgate/porxgate/mapping/ack"
+	"github.com/porxgate/porxgate/mapping/cancel"
+	"github.com/porxgate/porxgate/mapping/conformance"
+	"github.com/porxgate/porxgate/mapping/core"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// optionalRemoval is an element the MIM 4.2.00 schemas make 0..1 that a
+// test leaves out of every message holding one: where it is (an etree
+// path under the payload's root), and what porxgate then does. A refusal
+// names the element's path (ending in wantPath) with the message
+// constraint rule and the words of whose rule it is (why); an empty why is
+// a message taken, whose FHIR gives the message back (Env.KeepV3).
+type optionalRemoval struct {
+	name  string
+	where string
+	// only, when set, limits the removal to payloads of these interaction
+	// ids (UK or SM family: the id's first 13 characters).
+	only     []string
+	wantPath string
+	why      string
+}
+
+// spineOptionalRemovals are the elements docs/mappings/accepting.md had
+// as "not yet accepted", with what Spine and the EPS FHIR API do with a
+// message without them (core/spine_required.go says where each rule comes
+// from).
+var spineOptionalRemovals = []optionalRemoval{
+	{name: "author's organisation id", where: ".//author/AgentPerson/representedOrganization/id",
+		wantPath: "/representedOrganization/id", why: core.SpineNeedsOrganizationID},
+	{name: "legal authenticator's organisation id", where: ".//legalAuthenticator/AgentPerson/representedOrganization/id",
+		wantPath: "/representedOrganization/id", why: core.SpineNeedsOrganizationID},
+	{name: "responsible party's organisation id", where: ".//responsibleParty/AgentPerson/representedOrganization/id",
+		only: responsiblePartyHolders, wantPath: "/representedOrganization/id", why: core.SpineNeedsOrganizationID},
+	{name: "licence organisation id", where: ".//author/AgentPerson/representedOrganization/healthCareProviderLicense/Organization/id",
+		wantPath: "/healthCareProviderLicense/Organization/id", why: core.SpineNeedsOrganizationID},
+	{name: "author's person id", where: ".//author/AgentPerson/agentPerson/id",
+		wantPath: "/AgentPerson/agentPerson/id", why: core.SpineNeedsPersonID},
+	{name: "legal authenticator's person id", where: ".//legalAuthenticator/AgentPerson/agentPerson/id",
+		wantPath: "/AgentPerson/agentPerson/id", why: core.SpineNeedsPersonID},
+	{name: "responsible party's person id", where: ".//responsibleParty/AgentPerson/agentPerson/id",
+		only: responsiblePartyHolders, wantPath: "/AgentPerson/agentPerson/id", why: core.SpineNeedsPersonID},
+	{name: "recipient's organisation id", where: ".//primaryInformationRecipient/AgentOrg/agentOrganization/id",
+		wantPath: "/agentOrganization/id", why: core.EPSNeedsRecipientID},
+	{name: "patient's name", where: "./recordTarget/Patient/patientPerson/name",
+		only: []string{v3.CancelRequest, v3.ParentPrescription}, wantPath: "/Patient/patientPerson/name", why: core.SpineNeedsPatientName},
+	{name: "patient's gender", where: "./recordTarget/Patient/patientPerson/administrativeGenderCode",
+		only: []string{v3.CancelRequest, v3.ParentPrescription}, wantPath: "/Patient/patientPerson/administrativeGenderCode", why: core.SpineNeedsPatientGender},
+	{name: "patient's birth time", where: "./recordTarget/Patient/patientPerson/birthTime",
+		only: []string{v3.CancelRequest, v3.ParentPrescription}, wantPath: "/Patient/patientPerson/birthTime", why: core.SpineNeedsBirthTime},
+}
+
+// responsiblePartyHolders are the messages whose own payload has a
+// responsible party (in a reimbursement or no-claim it is the carried
+// prescription's, taken as Spine took it).
+var responsiblePartyHolders = []string{v3.ParentPrescription, v3.CancelRequest, v3.CancelResponse}
+
+// TestSpineOptionalElements leaves each of spineOptionalRemovals out of
+// every message of testdata and the project's own prescription that has
+// it, and checks that porxgate does what Spine and the EPS FHIR API do:
+// here, refuse it, naming the element, with the message constraint rule
+// and whose rule it is (before, each was refused as a missing mandatory
+// element of the MIM, which it is not).
+func TestSpineOptionalElements(t *testing.T) {
+	runOptionalRemovals(t, spineOptionalRemovals, 20)
+}
+
+// runOptionalRemovals runs removals over testdata's v3 messages and the
+// project's own prescription; at least least variants must run.
+func runOptionalRemovals(t *testing.T, removals []optionalRemoval, least int) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "*", "*.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type message struct {
+		name string
+		data []byte
+	}
+	msgs := []message{{"own prescription", ownPrescriptionV3(t)}}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, message{filepath.Base(f), data})
+	}
+	reg := mapping.NewRegistry()
+	ran := 0
+	for _, msg := range msgs {
+		payload, tag, err := conformance.ExtractPayload(msg.data)
+		if err != nil {
+			t.Fatalf("%s: %v", msg.name, err)
+		}
+		tr := reg.ByInteraction(tag)
+		if tr == nil {
+			continue
+		}
+		for _, rm := range removals {
+			if !interactionIn(tag, rm.only) {
+				continue
+			}
+			variant, ok := withoutElement(t, payload, rm.where)
+			if !ok {
+				continue
+			}
+			ran++
+			t.Run(msg.name+" "+rm.name, func(t *testing.T) {
+				env := variantEnv(variant)
+				body, meta, err := tr.ToFHIR(variant, env)
+				if rm.why == "" {
+					if err != nil {
+						t.Fatalf("refused: %v", err)
+					}
+					comesBack(t, tr, body, meta, env, variant)
+					return
+				}
+				if err == nil {
+					t.Fatalf("taken:\n%.600s", body)
+				}
+				var ve *v3.Error
+				if !errors.As(err, &ve) {
+					t.Fatalf("error %T %v, want *v3.Error", err, err)
+				}
+				if !strings.HasSuffix(ve.Path, rm.wantPath) || ve.Rule != v3.RuleConstraint || ve.Msg != rm.why {
+					t.Errorf("refused %q [rule %q]\nwant a path ending %s, rule %q, %q", err, ve.Rule, rm.wantPath, v3.RuleConstraint, rm.why)
+				}
+				fam, ferr := core.ErrorFamilyOf(tag)
+				if ferr != nil {
+					return // a message of Spine's (a response): porxgate answers none
+				}
+				_, want, _ := core.FamilyCode(fam, core.KindGeneric)
+				if code, display := refusalAnswer(t, tag, variant, err); code != want || !strings.Contains(display, rm.why) {
+					t.Errorf("answered %s %q, want %s (Spine's ErrorBase1634.UNABLE_TO_PROCESS) naming %q", code, display, want, rm.why)
+				}
+			})
+		}
+	}
+	if ran < least {
+		t.Errorf("only %d variants ran, want at least %d", ran, least)
+	}
+}
+
+// refusalAnswer returns the code and displayName of the answer the
+// gateway gives the sender of a message the mapping refused with err (as
+// gateway/eps_processor.go rejectUnreadable words it): a Cancel Response
+// to a cancel request, an MCCI acknowledgement to the others.
+func refusalAnswer(t *testing.T, tag string, payload []byte, err error) (code, display string) {
+	t.Helper()
+	oo := &fhir.OperationOutcome{Issue: []fhir.Issue{{Severity: "error", Code: "value",
+		Details: &fhir.CodeableConcept{Coding: []fhir.Coding{{
+			System: fhir.CodeSystemSpineErrorOrWarning, Code: "INVALID_VALUE", Display: "Invalid value"}}},
+		Diagnostics: err.Error()}}}
+	canon, _, cerr := v3.Canonical(tag)
+	if cerr != nil {
+		t.Fatal(cerr)
+	}
+	if canon == v3.CancelRequest {
+		msg, err := cancel.CancelRefusal(payload, oo, cancel.CancelReplyEnds{SenderASID: "990101234567"}, core.FixedEnv())
+		if err != nil {
+			t.Fatalf("no Cancel Response: %v", err)
+		}
+		m := regexp.MustCompile(`<pertinentResponse [^>]*>\s*(?:<code [^>]*/>\s*)?<value [^>]*code="([^"]*)" [^>]*displayName="([^"]*)"`).FindSubmatch(msg)
+		if m == nil {
+			t.Fatalf("Cancel Response without a response value:\n%s", msg)
+		}
+		return string(m[1]), html.UnescapeString(string(m[2]))
+	}
+	_, codes, aerr := ack.AckFromOutcome(oo, 400, ack.AckRequest{RequestID: "A7B86F8D-1D81-FC28-E050-D20AE3A215F0", Interaction: canon, SenderASID: "990101234567"}, core.FixedEnv())
+	if aerr != nil {
+		t.Fatal(aerr)
+	}
+	if len(codes.Codes) != 1 {
+		t.Fatalf("acknowledgement codes %+v, want one", codes.Codes)
+	}
+	return codes.Codes[0].Code, codes.Codes[0].Display
+}
+
+// interactionIn reports whether interaction id tag is one of ids (either
+// family), or ids is empty.
+func interactionIn(tag string, ids []string) bool {
+	if len(ids) == 0 {
+		return true
+	}
+	for _, id := range ids {
+		if len(tag) >= 13 && len(id) >= 13 && tag[:13] == id[:13] {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutElement returns payload without the first element at path (under
+// the subject's payload act), and whether there was one.
+func withoutElement(t *testing.T, payload []byte, path string) ([]byte, bool) {
+	t.Helper()
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(payload); err != nil {
+		t.Fatal(err)
+	}
+	subject := doc.Root().FindElement("./ControlActEvent/subject")
+	if subject == nil || len(subject.ChildElements()) == 0 {
+		return nil, false
+	}
+	el := subject.ChildElements()[0].FindElement(path)
+	if el == nil {
+		return nil, false
+	}
+	el.Parent().RemoveChild(el)
+	out, err := doc.WriteToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, true
+}
