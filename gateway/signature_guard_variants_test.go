@@ -91,6 +91,13 @@ func TestSignatureGuardLegacySerialisations(t *testing.T) {
 		// base's, from which EPS derives the base's order, so no
 		// signature over the variant's fragments can pass EPS's check.
 		{"name-family-first.xml", "", base, false, "/Fragment/recordTarget/Patient/patientPerson/name/family", ""},
+		// The patient's care provision without its code (CV 0..1 in
+		// COCT_MT050012UK05; Spine's schematron does not check it), the
+		// base's signature kept as above: porxgate takes it, and the FHIR
+		// is the base's, from which EPS derives the fixed code again: the
+		// first element to differ is the sent one after it.
+		{"care-provision-code-absent.xml", "", base, false,
+			"/Fragment/recordTarget/Patient/patientPerson/playedProviderPatient/subjectOf/patientCareProvision/responsibleParty", ""},
 	}
 	env := core.FixedEnv()
 	for _, tt := range tests {

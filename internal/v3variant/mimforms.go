@@ -14,7 +14,21 @@ func mimFormKinds() []Kind {
 			sites: optionalParts, apply: func(_ *draft, el *etree.Element) bool { return el.Parent().RemoveChild(el) != nil }},
 		{Name: "name-parts-reordered", Doc: "a person's name (PN) with its family part first: the datatype's parts come in any order",
 			sites: personNames, apply: func(_ *draft, el *etree.Element) bool { return familyFirst(el) }},
+		{Name: "care-provision-code-absent", Doc: "a patient's care provision without its code (patientCareProvision/code, CV 0..1 in COCT_MT050012UK05, the fixed 1 when given; Spine's schematron does not check it)",
+			sites: careProvisionCodes, apply: func(_ *draft, el *etree.Element) bool { return el.Parent().RemoveChild(el) != nil }},
 	}
+}
+
+// careProvisionCodes are the code children of the patients' care
+// provisions.
+func careProvisionCodes(root *etree.Element) []*etree.Element {
+	var out []*etree.Element
+	walk(root, func(e *etree.Element) {
+		if p := e.Parent(); e.Tag == "code" && p != nil && p.Tag == "patientCareProvision" {
+			out = append(out, e)
+		}
+	})
+	return out
 }
 
 // personNames are the names (PN) with a given and a family part whose

@@ -30,8 +30,11 @@ CD</SignatureValue></Signature></signatureText></author>
   </ControlActEvent>
 </PORX_IN090101UK31>`
 
-// sampleCancelResponse holds the optional parts of a cancel response.
+// sampleCancelResponse holds the optional parts of a cancel response and
+// its patient's care provision code.
 const sampleCancelResponse = `<PORX_IN050101UK31 xmlns="urn:hl7-org:v3"><ControlActEvent><subject><CancellationResponse>` +
+	`<recordTarget><Patient><patientPerson><playedProviderPatient><subjectOf><patientCareProvision>` +
+	`<code code="1" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.37"/></patientCareProvision></subjectOf></playedProviderPatient></patientPerson></Patient></recordTarget>` +
 	`<author><AgentPerson><id root="1.2.826.0.1285.0.2.0.67" extension="1"/></AgentPerson></author>` +
 	`<responsibleParty><AgentPerson><id root="1.2.826.0.1285.0.2.0.67" extension="2"/></AgentPerson></responsibleParty>` +
 	`<pertinentInformation1><seperatableInd value="true"/><pertinentLineItemRef><id root="A"/></pertinentLineItemRef></pertinentInformation1>` +

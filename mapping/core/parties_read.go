@@ -216,7 +216,13 @@ func ReadPatient(n v3.Node, id string) *fhir.Patient {
 		p.BirthDate = d
 	}
 	prov := person.Child("playedProviderPatient").Child("subjectOf").Child("patientCareProvision")
-	V3FixedCode(prov.Child("code"), "1", v3.OIDCareProvisionType)
+	// The care provision's code (CV 0..1 in COCT_MT050012UK05) is the
+	// fixed "1" (primary care) when given; left out, which Spine's
+	// schematron does not check, it says nothing FHIR holds (the EPS API
+	// writes the fixed code back), so it is taken: what must come back as
+	// sent is carried (a prescription's parts, the cancel layout) or kept
+	// beside (Env.KeepV3).
+	V3FixedCode(prov.Opt("code"), "1", v3.OIDCareProvisionType)
 	gpID := prov.Child("responsibleParty").Child("healthCareProvider").Child("id")
 	gp := UnknownGPODSCode
 	if gpID.Exists() && !gpID.HasAttr("nullFlavor") {
