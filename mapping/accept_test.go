@@ -73,13 +73,14 @@ func TestAcceptsWhatSpineAccepts(t *testing.T) {
 		{"recipient with a null-flavoured type code", `<code code="999" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.94" />
               <name>NHS BUSINESS SERVICES AUTHORITY</name>`, `<code nullFlavor="NI" />
               <name>NHS BUSINESS SERVICES AUTHORITY</name>`, false},
-		// A null-flavoured telecom or address before the real one: no
-		// number or address known, beside one that is. It is left out, as
-		// an empty ContactPoint or Address there would be the first, the
-		// one EPS writes back, and the real one lost.
+		// A null-flavoured telecom before the dispenser's real one (an
+		// AgentPerson's telecom is 0..*): no number known, beside one that
+		// is. It is left out, as an empty ContactPoint there would be the
+		// first, the one EPS writes back, and the real one lost. (The
+		// pharmacy's organisation has one addr and one telecom at most,
+		// 0..1 in the CMET: a second is refused, TestOrganizationOnceOnly.)
 		{"null-flavoured telecom before the dispenser's", `<telecom use="WP" value="tel:01632960123" />`,
 			`<telecom nullFlavor="NI" /><telecom use="WP" value="tel:01632960123" />`, false},
-		{"null-flavoured address before the pharmacy's", `<addr use="WP">`, `<addr nullFlavor="UNK" /><addr use="WP">`, false},
 		{"comment and processing instruction", `<DispenseClaim `, `<!-- from the pharmacy system --><?pms build="7"?><DispenseClaim `, false},
 		{"CR LF line ends", "\n", "\r\n", false},
 	}

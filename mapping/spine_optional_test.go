@@ -20,14 +20,17 @@ import (
 )
 
 // optionalRemoval is an element the MIM 4.2.00 schemas make 0..1 that a
-// test leaves out of every message holding one: where it is (an etree
-// path under the payload's root), and what porxgate then does. A refusal
-// names the element's path (ending in wantPath) with the message
-// constraint rule and the words of whose rule it is (why); an empty why is
-// a message taken, whose FHIR gives the message back (Env.KeepV3).
+// test leaves out of (or, twice, writes twice into) every message holding
+// one: where it is (an etree path under the payload act), and what
+// porxgate then does. A refusal names the element's path (ending in
+// wantPath) with the message constraint rule and the words of whose rule it
+// is (why), or for an element written twice with the cardinality rule; an
+// empty why is a message taken, whose FHIR gives the message back
+// (Env.KeepV3).
 type optionalRemoval struct {
 	name  string
 	where string
+	twice bool
 	// only, when set, limits the removal to payloads of these interaction
 	// ids (UK or SM family: the id's first 13 characters).
 	only     []string
@@ -118,7 +121,7 @@ func runOptionalRemovals(t *testing.T, removals []optionalRemoval, least int) {
 			if !interactionIn(tag, rm.only) {
 				continue
 			}
-			variant, ok := withoutElement(t, payload, rm.where)
+			variant, ok := withElementEdited(t, payload, rm.where, rm.twice)
 			if !ok {
 				continue
 			}
@@ -126,7 +129,11 @@ func runOptionalRemovals(t *testing.T, removals []optionalRemoval, least int) {
 			t.Run(msg.name+" "+rm.name, func(t *testing.T) {
 				env := variantEnv(variant)
 				body, meta, err := tr.ToFHIR(variant, env)
-				if rm.why == "" {
+				rule, why := v3.RuleConstraint, rm.why
+				if rm.twice {
+					rule, why = v3.RuleCardinality, v3.MsgRepeated
+				}
+				if why == "" {
 					if err != nil {
 						t.Fatalf("refused: %v", err)
 					}
@@ -140,16 +147,16 @@ func runOptionalRemovals(t *testing.T, removals []optionalRemoval, least int) {
 				if !errors.As(err, &ve) {
 					t.Fatalf("error %T %v, want *v3.Error", err, err)
 				}
-				if !strings.HasSuffix(ve.Path, rm.wantPath) || ve.Rule != v3.RuleConstraint || ve.Msg != rm.why {
-					t.Errorf("refused %q [rule %q]\nwant a path ending %s, rule %q, %q", err, ve.Rule, rm.wantPath, v3.RuleConstraint, rm.why)
+				if !strings.HasSuffix(ve.Path, rm.wantPath) || ve.Rule != rule || ve.Msg != why {
+					t.Errorf("refused %q [rule %q]\nwant a path ending %s, rule %q, %q", err, ve.Rule, rm.wantPath, rule, why)
 				}
 				fam, ferr := core.ErrorFamilyOf(tag)
 				if ferr != nil {
 					return // a message of Spine's (a response): porxgate answers none
 				}
 				_, want, _ := core.FamilyCode(fam, core.KindGeneric)
-				if code, display := refusalAnswer(t, tag, variant, err); code != want || !strings.Contains(display, rm.why) {
-					t.Errorf("answered %s %q, want %s (Spine's ErrorBase1634.UNABLE_TO_PROCESS) naming %q", code, display, want, rm.why)
+				if code, display := refusalAnswer(t, tag, variant, err); code != want || !strings.Contains(display, why) {
+					t.Errorf("answered %s %q, want %s (Spine's ErrorBase1634.UNABLE_TO_PROCESS) naming %q", code, display, want, why)
 				}
 			})
 		}
@@ -194,6 +201,33 @@ func refusalAnswer(t *testing.T, tag string, payload []byte, err error) (code, d
 	return codes.Codes[0].Code, codes.Codes[0].Display
 }
 
+// TestOrganizationOnceOnly writes an organisation's telecom or address
+// twice into every message of testdata and the project's own prescription
+// that has one: each is 0..1 in UKCT_MT120201UK03/UK04's Organization
+// (omvt/Schemas/*_4200.xsd), Spine's schematron wants exactly one for an
+// author's or dispenser's organisation (Prescriber_ and
+// Dispenser_Common_Stage_1.xsl), and the EPS API takes one
+// (request/organization.ts onlyElement), so the second is refused as a
+// repeat, naming it. Before, porxgate read both (the FHIR Organization had
+// two) and carried what did not come back.
+func TestOrganizationOnceOnly(t *testing.T) {
+	var edits []optionalRemoval
+	for _, who := range []string{"author", "legalAuthenticator", "responsibleParty"} {
+		for _, tag := range []string{"telecom", "addr"} {
+			edits = append(edits, optionalRemoval{name: who + "'s organisation " + tag + " twice", twice: true,
+				where: ".//" + who + "/AgentPerson/representedOrganization/" + tag, only: orgOnceHolders,
+				wantPath: "/representedOrganization/" + tag + "[2]"})
+		}
+	}
+	runOptionalRemovals(t, edits, 15)
+}
+
+// orgOnceHolders are the messages whose own payload's organisations are
+// read (a reimbursement's or no-claim's prescription is carried as Spine
+// took it; a release response's are Spine's).
+var orgOnceHolders = []string{v3.ParentPrescription, v3.CancelRequest, v3.CancelResponse, v3.DispenseNotification,
+	v3.DispenseClaimInformation, v3.DispenseProposalReturn, v3.PatientReleaseRequest, v3.NominatedReleaseRequest}
+
 // interactionIn reports whether interaction id tag is one of ids (either
 // family), or ids is empty.
 func interactionIn(tag string, ids []string) bool {
@@ -208,9 +242,10 @@ func interactionIn(tag string, ids []string) bool {
 	return false
 }
 
-// withoutElement returns payload without the first element at path (under
-// the subject's payload act), and whether there was one.
-func withoutElement(t *testing.T, payload []byte, path string) ([]byte, bool) {
+// withElementEdited returns payload without the first element at path
+// (under the subject's payload act), or with it written twice, and whether
+// there was one.
+func withElementEdited(t *testing.T, payload []byte, path string, twice bool) ([]byte, bool) {
 	t.Helper()
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(payload); err != nil {
@@ -224,7 +259,11 @@ func withoutElement(t *testing.T, payload []byte, path string) ([]byte, bool) {
 	if el == nil {
 		return nil, false
 	}
-	el.Parent().RemoveChild(el)
+	if twice {
+		el.Parent().InsertChildAt(el.Index()+1, el.Copy())
+	} else {
+		el.Parent().RemoveChild(el)
+	}
 	out, err := doc.WriteToBytes()
 	if err != nil {
 		t.Fatal(err)

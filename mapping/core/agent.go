@@ -177,7 +177,7 @@ func ReadDispensingAgentPerson(n v3.Node, roleID string, newID func() string) *D
 	if rep.Exists() && rep.El.Tag == "representedOrganizationSDS" {
 		ExpectModel(rep, "id") // UKCT_MT120201UK03's OrganizationSDS
 	}
-	ExpectModel(rep, "id", "code", "name", "desc", "telecom*", "addr*", "healthCareProviderLicense")
+	ExpectModel(rep, "id", "code", "name", "desc", "telecom", "addr", "healthCareProviderLicense") // telecom, addr 0..1: parties_once.go
 	if lic := rep.Opt("healthCareProviderLicense"); lic.Exists() {
 		ExpectModel(lic, "Organization")
 		ExpectModel(lic.Opt("Organization"), "id", "code", "name", "desc", "telecom", "addr", "healthCareProviderLicense*")

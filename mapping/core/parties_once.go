@@ -4,8 +4,13 @@ package core
 // schemas (nhsdigitalmait/SPINE_schema, TightenedSchemas). Elements the MIM
 // lets repeat (a patient's addr, telecom and name; an AgentPerson's addr and
 // telecom; the healthCareProviderLicenses) are not named. An organisation's
-// telecom and addr (0..1 in the CMET) are not named either: porxgate reads
-// them all, FHIR holds them all, and what does not come back is carried.
+// telecom and addr are 0..1 in the CMETs (UKCT_MT120201UK03/UK04's
+// Organization, omvt/Schemas/*_4200.xsd), and Spine's schematron for an
+// author's or dispenser's organisation wants exactly one of each
+// (Prescriber_ and Dispenser_Common_Stage_1.xsl: count(telecom/@value)=1,
+// count(addr)=1), as the EPS API takes one (request/organization.ts
+// onlyElement): a second is refused as a repeat. (Before, porxgate read
+// them all and carried what did not come back.)
 
 // organizationOnce is UKCT_MT120201UK04's Organization (the represented
 // organisation, a licence's organisation); licenceOnce is a
@@ -15,7 +20,7 @@ var organizationOnce, licenceOnce = organizationAndLicenceOnce()
 // organizationAndLicenceOnce makes organizationOnce and licenceOnce, each
 // naming the other.
 func organizationAndLicenceOnce() (org, lic *Once) {
-	org = &Once{Tags: []string{"id", "code", "name", "desc"}}
+	org = &Once{Tags: []string{"id", "code", "name", "desc", "telecom", "addr"}}
 	lic = &Once{Tags: []string{"Organization", "OrganizationSDS"}, Kids: map[string]*Once{"Organization": org}}
 	org.Kids = map[string]*Once{"healthCareProviderLicense": lic}
 	return org, lic
