@@ -65,6 +65,14 @@ var spineOptionalRemovals = []optionalRemoval{
 		only: []string{v3.CancelRequest, v3.ParentPrescription}, wantPath: "/Patient/patientPerson/administrativeGenderCode", why: core.SpineNeedsPatientGender},
 	{name: "patient's birth time", where: "./recordTarget/Patient/patientPerson/birthTime",
 		only: []string{v3.CancelRequest, v3.ParentPrescription}, wantPath: "/Patient/patientPerson/birthTime", why: core.SpineNeedsBirthTime},
+	{name: "cancel response patient's name", where: "./recordTarget/Patient/patientPerson/name",
+		only: []string{v3.CancelResponse, v3.SubsequentCancelResponse}, wantPath: "/Patient/patientPerson/name", why: core.NeedsCancelResponsePatient},
+	{name: "cancel response patient's gender", where: "./recordTarget/Patient/patientPerson/administrativeGenderCode",
+		only: []string{v3.CancelResponse, v3.SubsequentCancelResponse}, wantPath: "/Patient/patientPerson/administrativeGenderCode", why: core.NeedsCancelResponsePatient},
+	{name: "cancel response patient's birth time", where: "./recordTarget/Patient/patientPerson/birthTime",
+		only: []string{v3.CancelResponse, v3.SubsequentCancelResponse}, wantPath: "/Patient/patientPerson/birthTime", why: core.NeedsCancelResponsePatient},
+	{name: "cancel response's outcome", where: "./pertinentInformation3",
+		only: []string{v3.CancelResponse, v3.SubsequentCancelResponse}, wantPath: "/CancellationResponse/pertinentInformation3", why: core.NeedsCancelOutcome},
 	// Taken: Spine's schematron does not check it, and it is the fixed
 	// code, nothing FHIR holds.
 	{name: "patient's care provision code", where: ".//recordTarget/Patient/patientPerson/playedProviderPatient/subjectOf/patientCareProvision/code"},

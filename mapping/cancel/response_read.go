@@ -140,6 +140,11 @@ func (p cancelReader) readCancellationResponse(cr v3.Node, rd *cancelResponseRea
 	d.effective = p.AttrOnly(cr.Child("effectiveTime"), "value")
 	patientNode := p.Participation(cr.Child("recordTarget"), "Patient", "typeCode", "RCT")
 	core.CheckOnce(patientNode, core.PatientOnce())
+	if person := patientNode.Opt("patientPerson"); person.Exists() {
+		for _, tag := range [...]string{"name", "administrativeGenderCode", "birthTime"} {
+			core.SpineRequired(person, tag, core.NeedsCancelResponsePatient)
+		}
+	}
 	rd.patient = readPatientLayout(patientNode, core.FreshID(newID))
 	authorNode := p.Participation(cr.Child("author"), "AgentPerson", "contextControlCode", "OP", "typeCode", "AUT")
 	core.CheckOnce(authorNode, core.AgentPersonOnce())
@@ -190,7 +195,7 @@ func (p cancelReader) readCancellationResponse(cr v3.Node, rd *cancelResponseRea
 	} else {
 		d.noLineItem = true
 	}
-	d.code = p.cancelResponseCode(cr.Child("pertinentInformation3"), d)
+	d.code = p.cancelResponseCode(core.SpineRequired(cr, "pertinentInformation3", core.NeedsCancelOutcome), d)
 	d.requestRef = p.cancelRequestRef(cr.Child("pertinentInformation4"))
 	core.RefuseEmptyAttrs(cr) // after reading: a problem the reader names more exactly comes first
 }

@@ -42,6 +42,19 @@ const (
 	SpineNeedsPatientName   = "Spine refuses a patient without a name (ErrorBase1634.UNABLE_TO_PROCESS: Patient name is missing)"
 	SpineNeedsPatientGender = "Spine refuses a patient without a gender code (ErrorBase1634.UNABLE_TO_PROCESS: Patient gender code is missing)"
 	SpineNeedsBirthTime     = "Spine refuses a patient without a birth time (ErrorBase1634.UNABLE_TO_PROCESS: Patient birthtime is missing)"
+	// NeedsCancelResponsePatient: a cancel response's patient's name,
+	// administrativeGenderCode and birthTime (0..1 each in
+	// COCT_MT050012UK05): Spine's Cancel Response repeats the request's
+	// recordTarget (CancellationResponse_PORX_MT135201UK31.xsl), which its
+	// schematron made hold them, and the EPS API's reader of a cancel
+	// response reads the gender and birth time unchecked.
+	NeedsCancelResponsePatient = "a cancel response repeats the cancel request's patient, which Spine refuses without a name, gender code and birth time, and the EPS FHIR API's reader of a cancel response cannot do without them (response/patient.ts createPatient)"
+	// NeedsCancelOutcome: a cancel response's outcome
+	// (pertinentInformation3, 0..1 in PORX_MT135201UK31), which no one
+	// sends to Spine: Spine's Cancel Response always carries it
+	// (CancellationResponse_PORX_MT135201UK31.xsl), and the EPS API's
+	// reader of one reads it unchecked.
+	NeedsCancelOutcome = "a cancel response says its outcome here: Spine always writes it, and the EPS FHIR API's reader of a cancel response cannot do without it (cancellation-medication-request.ts extractStatusCode)"
 )
 
 // SpineRequired returns n's child tag, as n.Opt does; when n exists and

@@ -146,7 +146,7 @@ func TestReleaseRejectionV3Malformed(t *testing.T) {
 	for _, tc := range []relCase{
 		{"not a rejection", "", `<PORX_IN070101UK31 xmlns="urn:hl7-org:v3"/>`, []string{"not a prescription release rejection"}},
 		{"reason code", `<code code="PRRR"`, `<code code="XXXX"`, []string{rr + "/code", "unexpected code"}},
-		{"no reason", `<value code="0004"`, `<valueX code="0004"`, []string{rr + "/value", "missing"}},
+		{"stray reason element", `<value code="0004"`, `<valueX code="0004"`, []string{rr + "/valueX", "unexpected element"}},
 		{"reason without code", `<value code="0004"`, `<value`, []string{rr + "/value/@code", "missing"}},
 		{"performer org id", `<id root="1.2.826.0.1285.0.1.10" extension="FA565"/>`, `<id root="7.7" extension="FA565"/>`, []string{rr + "/performer/AgentPerson/representedOrganization/id"}},
 		relRename("no reversal", "reversalOf", []string{"/PORX_IN110101UK30/ControlActEvent/subject/PrescriptionReleaseReject/reversalOfX", "unexpected"}),

@@ -52,10 +52,17 @@ func readRejectBody(rj v3.Node, h *releaseHead, env core.Env) *fhir.OperationOut
 	h.payloadID = rj.Child("id").Attr("root")
 	et := rj.Child("effectiveTime")
 	h.effectiveTime = et.Value()
-	rr := rj.Child("pertinentInformation").Child("pertinentRejectionReason")
-	core.V3FixedCode(rr.Child("code"), "PRRR", v3.OIDPertinentCode)
-	val := rr.Child("value")
-	reason := core.SpineCode{System: val.Attr("codeSystem"), Code: val.Attr("code"), Display: val.OptAttr("displayName"), Severity: core.AckSeverityError}
+	// The reason (pertinentInformation 0..1 in PORX_MT121201UK30, its
+	// code and value CV 0..1), which Spine always writes
+	// (prescriptionReleaseRejection_PORX_MT121201UK30.xsl), is read as the
+	// EPS API reads it: the value alone (the code is the fixed PRRR, never
+	// read), and without one, no reason (rejectionIssue).
+	rel := rj.Opt("pertinentInformation")
+	core.ExpectChildren(rel, "seperatableInd", "pertinentRejectionReason")
+	rr := rel.Child("pertinentRejectionReason")
+	core.ExpectChildren(rr, "code", "text", "value", "performer")
+	core.V3FixedCode(rr.Opt("code"), "PRRR", v3.OIDPertinentCode)
+	val := rr.Opt("value")
 	h.requestRef = rj.Child("reversalOf").Child("priorPrescriptionReleaseRequestRef").Child("id").Attr("root")
 
 	oo := &fhir.OperationOutcome{Base: fhir.Base{ResourceType: "OperationOutcome", ID: core.FreshID(env.NewID)}}
@@ -66,7 +73,7 @@ func readRejectBody(rj v3.Node, h *releaseHead, env core.Env) *fhir.OperationOut
 		}
 		oo.Meta = &fhir.Meta{LastUpdated: t}
 	}
-	iss := core.OutcomeIssueFromV3(reason)
+	iss := rejectionIssue(val)
 	if tx := rr.Opt("text"); tx.Exists() {
 		iss.Diagnostics = strings.TrimSpace(tx.Text())
 	}
@@ -92,8 +99,11 @@ func readRejectBody(rj v3.Node, h *releaseHead, env core.Env) *fhir.OperationOut
 	}
 	ext := fhir.Extension{URL: ExtensionReleaseRejection}
 	id := func(url, v string) {
+		if core.IsUUID(v) {
+			v = strings.ToLower(v) // as FHIR writes a UUID; another root is kept as sent, as UpperUUID gives it back
+		}
 		if v != "" {
-			ext.Extension = append(ext.Extension, fhir.Extension{URL: url, ValueIdentifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: strings.ToLower(v)}})
+			ext.Extension = append(ext.Extension, fhir.Extension{URL: url, ValueIdentifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: v}})
 		}
 	}
 	id("id", h.payloadID)
@@ -105,6 +115,20 @@ func readRejectBody(rj v3.Node, h *releaseHead, env core.Env) *fhir.OperationOut
 	}
 	oo.Extension = append(oo.Extension, ext)
 	return oo
+}
+
+// rejectionIssue is the issue the EPS API makes of a rejection reason's
+// value (OutcomeIssueFromV3); of none, the issue of its server error
+// response, with no code at all (spine-response-handler.ts:
+// ReleaseRejectionHandler.extractErrorCodes reads
+// pertinentInformation?.pertinentRejectionReason?.value, and no code gives
+// createServerErrorResponse, HTTP 500).
+func rejectionIssue(val v3.Node) fhir.Issue {
+	if !val.Exists() {
+		return fhir.Issue{Severity: "error", Code: "invalid"}
+	}
+	return core.OutcomeIssueFromV3(core.SpineCode{System: val.Attr("codeSystem"), Code: val.Attr("code"),
+		Display: val.OptAttr("displayName"), Severity: core.AckSeverityError})
 }
 
 // carryRejection writes the rejection back from oo and carries what would
