@@ -30,22 +30,7 @@ var agentOrganization = regexp.MustCompile(`(?s)<agentOrganization( [^>]*)?>\s*(
 // (Env.KeepV3); a release request's answer names the owner. Both forms at
 // once are refused, naming the choice.
 func TestOrganizationSDSSpineAccepts(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "*", "*.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	type message struct {
-		name string
-		data []byte
-	}
-	msgs := []message{{"own prescription", ownPrescriptionV3(t)}}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs = append(msgs, message{f, data})
-	}
+	msgs := ownAndTestdataMessages(t)
 	reg := mapping.NewRegistry()
 	ran := 0
 	for _, msg := range msgs {
@@ -101,6 +86,31 @@ func TestOrganizationSDSSpineAccepts(t *testing.T) {
 	if ran < 10 {
 		t.Errorf("only %d messages varied", ran)
 	}
+}
+
+// testMessage is a v3 message of the tests, by name.
+type testMessage struct {
+	name string
+	data []byte
+}
+
+// ownAndTestdataMessages returns the project's own prescription (as v3)
+// and every v3 message of testdata, named by their files.
+func ownAndTestdataMessages(t *testing.T) []testMessage {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "*", "*.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := []testMessage{{"own prescription", ownPrescriptionV3(t)}}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, testMessage{f, data})
+	}
+	return msgs
 }
 
 // agentRole matches an AgentPerson's role profile id and job role code.

@@ -3,7 +3,6 @@ package mapping_test
 import (
 	"errors"
 	"html"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -98,22 +97,7 @@ func TestSpineOptionalElements(t *testing.T) {
 // project's own prescription; at least least variants must run.
 func runOptionalRemovals(t *testing.T, removals []optionalRemoval, least int) {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "*", "*.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	type message struct {
-		name string
-		data []byte
-	}
-	msgs := []message{{"own prescription", ownPrescriptionV3(t)}}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs = append(msgs, message{filepath.Base(f), data})
-	}
+	msgs := ownAndTestdataMessages(t)
 	reg := mapping.NewRegistry()
 	ran := 0
 	for _, msg := range msgs {
@@ -134,7 +118,7 @@ func runOptionalRemovals(t *testing.T, removals []optionalRemoval, least int) {
 				continue
 			}
 			ran++
-			t.Run(msg.name+" "+rm.name, func(t *testing.T) {
+			t.Run(filepath.Base(msg.name)+" "+rm.name, func(t *testing.T) {
 				env := variantEnv(variant)
 				body, meta, err := tr.ToFHIR(variant, env)
 				rule, why := v3.RuleConstraint, rm.why
