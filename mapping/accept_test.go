@@ -73,6 +73,13 @@ func TestAcceptsWhatSpineAccepts(t *testing.T) {
 		{"recipient with a null-flavoured type code", `<code code="999" codeSystem="2.16.840.1.113883.2.1.3.2.4.17.94" />
               <name>NHS BUSINESS SERVICES AUTHORITY</name>`, `<code nullFlavor="NI" />
               <name>NHS BUSINESS SERVICES AUTHORITY</name>`, false},
+		// The recipient's organisation may describe itself and give a
+		// telecom and an address (desc, telecom, addr 0..1 in
+		// UKCT_MT120401UK02's Organization), which EPS FHIR has no place
+		// for: read as absent, kept beside (Env.KeepV3). They were
+		// refused as unexpected.
+		{"recipient's organisation with a description, telecom and address", `<name>NHS BUSINESS SERVICES AUTHORITY</name>`,
+			`<name>NHS BUSINESS SERVICES AUTHORITY</name><desc>Prescription pricing</desc><telecom use="WP" value="tel:03001234567" /><addr use="WP"><streetAddressLine>BRIDGE HOUSE</streetAddressLine><postalCode>NE1 6SN</postalCode></addr>`, false},
 		// A null-flavoured telecom before the dispenser's real one (an
 		// AgentPerson's telecom is 0..*): no number known, beside one that
 		// is. It is left out, as an empty ContactPoint there would be the

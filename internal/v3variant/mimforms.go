@@ -10,7 +10,7 @@ import "github.com/beevik/etree"
 // order.
 func mimFormKinds() []Kind {
 	return []Kind{
-		{Name: "optional-part-absent", Meaningful: true, Doc: "an optional part of a message model left out: a cancel response's line item ref (pertinentInformation1 0..1, the answer to the cancellation of a whole prescription), responsible party (0..1) or response code (pertinentResponse/code, CV 0..1; PORX_MT135201UK31)",
+		{Name: "optional-part-absent", Meaningful: true, Doc: "an optional part of a message model left out: a cancel response's line item ref (pertinentInformation1 0..1, the answer to the cancellation of a whole prescription), responsible party (0..1) or response code (pertinentResponse/code, CV 0..1; PORX_MT135201UK31); a release rejection's reason (pertinentInformation 0..1), its code or its value (CV 0..1; PORX_MT121201UK30)",
 			sites: optionalParts, apply: func(_ *draft, el *etree.Element) bool { return el.Parent().RemoveChild(el) != nil }},
 		{Name: "name-parts-reordered", Doc: "a person's name (PN) with its family part first: the datatype's parts come in any order",
 			sites: personNames, apply: func(_ *draft, el *etree.Element) bool { return familyFirst(el) }},
@@ -79,7 +79,8 @@ func optionalParts(root *etree.Element) []*etree.Element {
 // optionalPart tells the optional parts by parent and element.
 func optionalPart(parent, tag string) bool {
 	switch parent + "/" + tag {
-	case "CancellationResponse/responsibleParty", "CancellationResponse/pertinentInformation1", "pertinentResponse/code":
+	case "CancellationResponse/responsibleParty", "CancellationResponse/pertinentInformation1", "pertinentResponse/code",
+		"PrescriptionReleaseReject/pertinentInformation", "pertinentRejectionReason/code", "pertinentRejectionReason/value":
 		return true
 	}
 	return false

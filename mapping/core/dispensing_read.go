@@ -56,10 +56,11 @@ func TypeID(n v3.Node, ext string) {
 // its ODS code alone): its ODS code, type code (OrganizationTypeNotSpecified
 // when not given: OrganizationType) and (optional) name. The
 // AgentOrg's own addresses and telecoms (addr 0..*, telecom 0..* in
-// UKCT_MT120401UK02) are taken: EPS FHIR names the recipient by its ODS
-// code and name alone (MessageHeader.destination,
-// Claim.insurance.coverage), so they are read as absent and kept beside the
-// FHIR with Env.KeepV3.
+// UKCT_MT120401UK02), and its organisation's desc, telecom and addr (0..1
+// each), are taken: EPS FHIR names the recipient by its ODS code and name
+// alone (MessageHeader.destination, Claim.insurance.coverage), so they are
+// read as absent and kept beside the FHIR with Env.KeepV3. Without an id
+// the EPS API cannot name the recipient: refused (EPSNeedsRecipientID).
 func ReadRecipient(pir v3.Node, contextControl string) (ods, typeCode, name string) {
 	if contextControl != "" {
 		Attrs(pir, "contextControlCode", contextControl, "typeCode", "PRCP")
@@ -75,7 +76,7 @@ func ReadRecipient(pir v3.Node, contextControl string) (ods, typeCode, name stri
 	if ag.Exists() && ag.El.Tag == "agentOrganizationSDS" {
 		ExpectModel(ag, "id") // UKCT_MT120401UK02's OrganizationSDS
 	}
-	ExpectModel(ag, "id", "code", "name")
+	ExpectModel(ag, "id", "code", "name", "desc", "telecom", "addr")
 	id := SpineRequired(ag, "id", EPSNeedsRecipientID)
 	Attrs(id, "root", v3.OIDODS, "extension", "*")
 	ods = V3ID(id, v3.OIDODS)
