@@ -85,6 +85,16 @@ func TestSplitBundleShapes(t *testing.T) {
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient","id":"a"}],"cont\u0061ined":[{"resourceType":"Patient","id":"b"}]}}]}`, true},
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","CONTAINED":[{"resourceType":"Patient","id":"b"}],"contained":[{"resourceType":"Patient","id":"a"}]}}]}`, true},
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":"x"}}]}`, false},
+		// Indented: a resource's end guessed from its lines (lineEnd), and
+		// found byte by byte when the guess is wrong.
+		{"{\n  \"resourceType\": \"Bundle\",\n  \"entry\": [\n    {\n      \"resource\": {\n        \"resourceType\": \"Patient\",\n        \"id\": \"}\"\n      }\n    }\n  ]\n}", true},
+		{"{\r\n\t\"resourceType\": \"Bundle\",\r\n\t\"entry\": [{\r\n\t\t\"resource\": {\r\n\t\t\t\"resourceType\": \"Patient\"\r\n\t\t}\r\n\t}]\r\n}", true},
+		{"{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\n\"resourceType\":\"Patient\",\n\"meta\":{\n\"versionId\":\"1\"\n},\n\"id\":\"p\"\n}}]}", true},
+		{"{\n\"resourceType\":\"Bundle\",\n\"entry\":[{\"resource\":{\n\"resourceType\":\"Patient\",\"id\":\"p\"}},\n{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"q\"}}],\n\"type\":\"message\"\n}", true},
+		{"{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\n\"resourceType\":\"MedicationDispense\",\n\"contained\":[{\n\"resourceType\":\"Patient\",\n\"meta\":{\n\"versionId\":\"1\"\n},\"id\":\"a\"\n},{\n  \"resourceType\":\"PractitionerRole\",\"id\":\"r\"}],\n\"id\":\"d\"\n}}]}", true},
+		{"{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\n  \"resourceType\":\"Patient\",\n  \"id\":5\n}}]}", false},
+		{"{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\n  \"resourceType\":\"Patient\",\n  \"id\":\"a\n}\"\n}}]}", false},
+		{"{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\n  \"resourceType\":\"Patient\",\n  \"id\":\"p\"\n}},{\"resource\":{\n  \"resourceType\":\"Patient\",\n  \"id\":\"q\"\n}\n}]}", true},
 	} {
 		got, ok := splitBundle([]byte(tc.json), true)
 		if ok != tc.split {
