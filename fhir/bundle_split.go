@@ -23,7 +23,7 @@ import "strings"
 // ok is false for anything else (the caller then goes the general way).
 func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
 	s := bundleScan{data: data, ref: ref}
-	start, end, ok := s.entryArray()
+	start, end, ok := s.entryArray(nil)
 	if !ok {
 		return nil, false
 	}
@@ -45,16 +45,21 @@ func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
 }
 
 // bundleScan is one pass over a Bundle as written: its entries found, and
-// each entry's resource decoded (splitBundle) or, when each is set, each
-// of its members given to each instead (EachEntryMember).
+// each entry's resource decoded (splitBundle) or, when its methods are
+// given an each, each of its members given to each instead
+// (EachEntryMember). each is passed along, not kept, so that it stays on
+// its caller's stack.
 type bundleScan struct {
 	data []byte
 	ref  bool // as decodeResourceAs's
-	each func(entry int, name string, value []byte) bool
 	// entries are the entries read, each with its resource decoded
-	// unless each is set.
+	// (unless an each is given); n counts them.
 	entries []Entry
+	n       int
 }
+
+// entryMembers is EachEntryMember's fn.
+type entryMembers func(entry int, name string, value []byte) bool
 
 // entryArray finds the value of the top-level "entry" member of the JSON
 // object s.data, data[start:end], and reads its entries (see
@@ -62,7 +67,7 @@ type bundleScan struct {
 // not an object of plainly written member names, or names an entry member
 // more than once or in another case, or an entry is of another shape or
 // its resource does not decode.
-func (s *bundleScan) entryArray() (start, end int, ok bool) {
+func (s *bundleScan) entryArray(each entryMembers) (start, end int, ok bool) {
 	data := s.data
 	start = -1
 	w := walkObject(data, skipSpace(data, 0))
@@ -76,7 +81,7 @@ func (s *bundleScan) entryArray() (start, end int, ok bool) {
 			if name != "entry" || start >= 0 {
 				return 0, 0, false
 			}
-			if ve, ok = s.readEntries(vs); !ok {
+			if ve, ok = s.readEntries(vs, each); !ok {
 				return 0, 0, false
 			}
 			start, end = vs, ve
@@ -93,11 +98,13 @@ func (s *bundleScan) entryArray() (start, end int, ok bool) {
 // the index after it: each entry an object of a "fullUrl" string without
 // escapes or non-ASCII bytes and a "resource" object, each at most once,
 // in any order; ok is false for any other shape.
-func (s *bundleScan) readEntries(start int) (end int, ok bool) {
+func (s *bundleScan) readEntries(start int, each entryMembers) (end int, ok bool) {
 	w := walkArray(s.data, start)
-	s.entries = make([]Entry, 0, 8)
+	if each == nil {
+		s.entries = make([]Entry, 0, 16) // as many as a message usually has
+	}
 	for w.more() {
-		ve, ok := s.readEntry(w.element())
+		ve, ok := s.readEntry(w.element(), each)
 		if !ok {
 			return 0, false
 		}
@@ -108,7 +115,7 @@ func (s *bundleScan) readEntries(start int) (end int, ok bool) {
 
 // readEntry reads the entry object starting at data[i] into s.entries and
 // returns the index after it.
-func (s *bundleScan) readEntry(i int) (end int, ok bool) {
+func (s *bundleScan) readEntry(i int, each entryMembers) (end int, ok bool) {
 	data := s.data
 	var e Entry
 	seenURL, seenResource := false, false
@@ -133,12 +140,12 @@ func (s *bundleScan) readEntry(i int) (end int, ok bool) {
 				return 0, false
 			}
 			seenResource = true
-			if s.each != nil {
+			if each != nil {
 				// The resource read member by member, which finds its
 				// end as skipping it would.
-				entry, stopped := len(s.entries), false
+				entry, stopped := s.n, false
 				ve, ok = eachMember(data, vs, func(n string, v []byte) bool {
-					stopped = !s.each(entry, n, v)
+					stopped = !each(entry, n, v)
 					return !stopped
 				})
 				ok = ok && !stopped
@@ -153,9 +160,10 @@ func (s *bundleScan) readEntry(i int) (end int, ok bool) {
 		}
 		w.next(ve)
 	}
-	end, ok = w.end()
-	if ok {
-		s.entries = append(s.entries, e)
+	if end, ok = w.end(); ok {
+		if s.n++; each == nil {
+			s.entries = append(s.entries, e)
+		}
 	}
 	return end, ok
 }

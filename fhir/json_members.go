@@ -171,7 +171,7 @@ func (w *jsonWalk) end() (int, bool) {
 // written, or when fn returns false; a caller then reads data the general
 // way. It reads data once.
 func EachEntryMember(data []byte, fn func(entry int, name string, value []byte) bool) (ok bool) {
-	s := bundleScan{data: data, ref: true, each: fn}
-	_, _, ok = s.entryArray()
+	s := bundleScan{data: data, ref: true}
+	_, _, ok = s.entryArray(fn)
 	return ok
 }
