@@ -119,21 +119,23 @@ func (b *Base) containedList() *ResourceList { return &b.Contained }
 // when the bracket ends its line, the value is taken to end with the
 // first later line that holds the closing bracket after the same white
 // space as the line it opened on. The closing brackets are found by a
-// search for them (bytes.IndexByte), without reading what is between.
-// ok is false when the value does not open so or no such line follows.
+// search for them (bytes.IndexByte), without reading what is between, up
+// to data[limit] at most. ok is false when the value does not open so or
+// no such line comes before limit.
 //
 // It is a guess: an irregularly indented value may end elsewhere. A caller
 // takes it only when data[i:end] then decodes as exactly one JSON value,
 // which it does only when end is right: valid JSON from data[i] on ends
 // its first value where skipJSONValue finds the end (a line break is never
 // inside a valid string).
-func lineEnd(data []byte, i int) (end int, ok bool) {
+func lineEnd(data []byte, i, limit int) (end int, ok bool) {
 	closer := data[i] + 2 // '{' + 2 is '}', '[' + 2 is ']'
+	limit = min(limit, len(data))
 	j := i + 1
-	if j < len(data) && data[j] == '\r' {
+	if j < limit && data[j] == '\r' {
 		j++
 	}
-	if j >= len(data) || data[j] != '\n' {
+	if j >= limit || data[j] != '\n' {
 		return 0, false
 	}
 	start := bytes.LastIndexByte(data[:i], '\n') + 1
@@ -143,7 +145,7 @@ func lineEnd(data []byte, i int) (end int, ok bool) {
 	}
 	indent := data[start:k]
 	for {
-		p := bytes.IndexByte(data[j:], closer)
+		p := bytes.IndexByte(data[j:limit], closer)
 		if p < 0 {
 			return 0, false
 		}

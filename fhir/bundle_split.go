@@ -22,7 +22,7 @@ import "strings"
 // splitBundle decodes a Bundle whose entries are all of the usual shape;
 // ok is false for anything else (the caller then goes the general way).
 func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
-	s := bundleScan{data: data, ref: ref}
+	s := bundleScan{data: data, ref: ref, guesses: 2 * len(data)}
 	start, end, ok := s.entryArray(nil)
 	if !ok {
 		return nil, false
@@ -52,6 +52,12 @@ func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
 type bundleScan struct {
 	data []byte
 	ref  bool // as decodeResourceAs's
+	// guesses is how many more bytes lineEnd may search and decode may
+	// try in vain: the right guesses take no more than data, and the
+	// wrong ones, with this, no more than data again, so that a Bundle
+	// indented to mislead costs at most about three passes over it, not
+	// one for each resource.
+	guesses int
 	// entries are the entries read, each with its resource decoded
 	// (unless an each is given); n counts them.
 	entries []Entry
@@ -190,12 +196,17 @@ func (s *bundleScan) readResource(i int) (res Resource, end int, ok bool) {
 // to find its end and decoded as decodeResourceAs decodes it.
 func (s *bundleScan) decodeAt(i int, t string, typed bool) (res Resource, end int, ok bool) {
 	data := s.data
-	if typed && t != "Bundle" && t != "Parameters" {
-		if end, ok := lineEnd(data, i); ok {
+	if typed && t != "Bundle" && t != "Parameters" && s.guesses > 0 {
+		end, ok := lineEnd(data, i, i+s.guesses)
+		if ok {
 			if res, ok := decodeAs(t, data[i:end:end], s.ref); ok {
+				s.guesses -= end - i
 				return res, end, true
 			}
+		} else {
+			end = min(i+s.guesses, len(data))
 		}
+		s.guesses -= end - i // searched, and decoded in vain
 	}
 	if end, ok = skipJSONValue(data, i); !ok {
 		return nil, 0, false

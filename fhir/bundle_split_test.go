@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -38,6 +39,11 @@ func TestSplitBundleTakesMessages(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: split decoding differs from the general way", p)
+		}
+		// Indented as written, no guess of a resource's end is wrong.
+		s := bundleScan{data: data, guesses: 2 * len(data)}
+		if _, _, ok := s.entryArray(nil); !ok || s.guesses < len(data) {
+			t.Errorf("%s: scan ok %v, %d of %d bytes of guesses spent", p, ok, 2*len(data)-s.guesses, 2*len(data))
 		}
 	}
 }
@@ -113,5 +119,43 @@ func TestSplitBundleShapes(t *testing.T) {
 	}
 	if _, ok := splitBundle([]byte(strings.Repeat("[", 10)), false); ok {
 		t.Error("an array split")
+	}
+}
+
+// TestSplitBundleMisleadingIndent checks that a Bundle whose resources
+// each open a line but close none of their own (every guess of lineEnd
+// searching on to the last line) decodes as the general way decodes it,
+// and that the guesses stop once they have searched twice its length.
+func TestSplitBundleMisleadingIndent(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"resourceType":"Bundle","entry":[`)
+	for i := range 200 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "{\"resource\":{\n\"resourceType\":\"Patient\",\"id\":\"p%d\"}}", i)
+	}
+	b.WriteString("],\"type\":\"collection\"\n}")
+	data := []byte(b.String())
+	got, ok := splitBundle(data, false)
+	if !ok {
+		t.Fatal("not split")
+	}
+	want, err := decodeResource(data, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(Resource(got), want) {
+		t.Error("split decoding differs from the general way")
+	}
+	s := bundleScan{data: data, guesses: 2 * len(data)}
+	if _, _, ok := s.entryArray(nil); !ok || s.guesses > 0 {
+		t.Errorf("scan ok %v with %d bytes of guesses left, want none left", ok, s.guesses)
+	}
+	if _, ok := lineEnd([]byte("{\n  \"a\": 1\n}"), 0, 11); ok {
+		t.Error("lineEnd found a bracket past its limit")
+	}
+	if end, ok := lineEnd([]byte("{\n  \"a\": 1\n}"), 0, 12); !ok || end != 12 {
+		t.Errorf("lineEnd = %d, %v; want 12, true", end, ok)
 	}
 }

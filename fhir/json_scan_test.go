@@ -109,7 +109,7 @@ func checkScan(t *testing.T, data []byte) {
 			t.Fatalf("skipJSONValue(%q, %d) = %d, %v; want %d, %v", data, i, ge, gok, we, wok)
 		}
 		if i < len(data) && (data[i] == '{' || data[i] == '[') {
-			if end, ok := lineEnd(data, i); ok && json.Valid(data[i:end]) && (!wok || we != end) {
+			if end, ok := lineEnd(data, i, len(data)); ok && json.Valid(data[i:end]) && (!wok || we != end) {
 				t.Fatalf("lineEnd(%q, %d) = %d, a valid value, where it ends at %d (%v)", data, i, end, we, wok)
 			}
 		}
