@@ -12,7 +12,7 @@ import (
 // TestSplitBundleTakesMessages checks that the project's own message
 // Bundles take splitBundle's way and decode as the general way decodes
 // them: prescriptions, and dispense notifications (whose MedicationDispenses
-// contain resources: decodeContained).
+// contain resources: readContained).
 func TestSplitBundleTakesMessages(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join("..", "testdata", "prescribe", "*.json"))
 	if err != nil || len(paths) == 0 {
@@ -71,7 +71,7 @@ func TestSplitBundleShapes(t *testing.T) {
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient"}}}]}`, false},
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient"}}]} x`, false},
 		{`{"resourceType":"Patient","entry":[]}`, false},
-		// Contained resources (scanResource, decodeContained).
+		// Contained resources (readContained).
 		{`{"resourceType":"Bundle","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"MedicationDispense","id":"d","contained":[{"resourceType":"PractitionerRole","id":"r"} , {"resourceType":"MedicationRequest","id":"m","contained":[{"resourceType":"Patient","id":"p"}]}],"status":"completed"}},{"resource":{"contained":[{"resourceType":"Patient","id":"q"}],"resourceType":"Patient"}}]}`, true},
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[]}}]}`, true},
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient","id":"a"}],"contained":[{"resourceType":"Patient","id":"b"}]}}]}`, true},
