@@ -229,12 +229,3 @@ func modelledType(name []byte) string {
 	}
 	return ""
 }
-
-// skipSpace returns the index of the first byte from i on that is not
-// JSON white space.
-func skipSpace(data []byte, i int) int {
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
-		i++
-	}
-	return i
-}

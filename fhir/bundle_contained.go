@@ -1,6 +1,9 @@
 package fhir
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // An entry's contained resources read in splitBundle's one pass. Decoded
 // the general way, a resource's contained array is gone over three times
@@ -9,111 +12,99 @@ import "strings"
 // json.RawMessage of each resource (skipping and copying each again)
 // before decoding each. A dispense notification's MedicationDispenses
 // carry most of their bytes so (a MedicationRequest and a
-// PractitionerRole each). For a MedicationDispense (mayContain),
-// splitBundle's scan finds the array's resources while it finds the
-// entry's end (scanResource); the resource is then
-// decoded from a copy of its bytes with an empty array in place of them,
-// and each contained resource straight from its place (decodeContained).
-// Anything unusual (another case of the name, the name twice, an element
-// that is not an object, a resource type without contained resources, a
-// resource that does not decode) leaves the resource or the Bundle to the
-// general way, so results and errors stay its.
-
-// mayContain reports whether the resource at the start of data is of a
-// type whose contained resources are worth scanResource's walk over its
-// members: a MedicationDispense (which EPS gives a MedicationRequest and
-// a PractitionerRole). The walk costs more than skipJSONValue's pass for a
-// resource without contained resources (a cancellation's 13 kB Bundle of
-// six: about 10,000 instructions more), and other resources with contained
-// ones still decode the general way.
-func mayContain(data []byte) bool {
-	t, ok := peekResourceType(data)
-	return ok && t == "MedicationDispense"
-}
+// PractitionerRole each). For a MedicationDispense, splitBundle's scan
+// walks the resource's members (readContained) and decodes each contained
+// resource straight from its place as it reaches it (decodeAt); the
+// resource is then decoded from a copy of its bytes with an empty array in
+// place of them. Anything unusual (another case of the name, the name
+// twice, an element that is not an object, a resource that does not
+// decode) leaves the resource to the general way, so results and errors
+// stay its. Other resources with contained ones still decode the general
+// way: only a MedicationDispense (which EPS gives a MedicationRequest and
+// a PractitionerRole) is worth the walk over its members, which costs more
+// than passing over a resource whole.
 
 // span is where a JSON value is: data[start:end].
 type span struct{ start, end int }
 
-// scanResource returns the index after the resource object starting at
-// data[i] (as skipJSONValue) and, when it has a plainly written
-// "contained" member holding a non-empty array of objects, where that
-// array and its objects are (the objects appended to elems, from index
-// first on). A resource of any other shape is only skipped (contained.end
-// is 0).
-func scanResource(data []byte, i int, elems []span) (end int, contained span, out []span, ok bool) {
-	first := len(elems)
-	whole := func() (int, span, []span, bool) {
-		end, ok := skipJSONValue(data, i)
-		return end, span{}, elems[:first], ok
-	}
-	j := skipSpace(data, i+1)
-	if j >= len(data) || data[j] == '}' {
-		return whole()
-	}
-	for {
-		name, next, ok := plainName(data, j)
+// readContained reads the MedicationDispense starting at data[i] member by
+// member, its contained resources decoded as they are found, and then the
+// resource itself from a copy of its bytes with "[]" in place of its
+// contained array, and returns the index after it. end is 0 when the
+// resource is of another shape or anything in it does not decode: the
+// caller then decodes it whole, the general way. A resource without a
+// contained member is decoded as it is (ok false when it does not decode).
+func (s *bundleScan) readContained(i int) (res Resource, end int, ok bool) {
+	data := s.data
+	var contained span
+	var list ResourceList
+	w := walkObject(data, i)
+	for w.more() {
+		name, vs, ok := w.member()
 		if !ok {
-			return whole()
+			return nil, 0, false
 		}
-		vs := skipSpace(data, next)
 		var ve int
 		if strings.EqualFold(name, "contained") {
-			if name != "contained" || contained.end != 0 || vs >= len(data) || data[vs] != '[' {
-				return whole()
+			if name != "contained" || contained.end != 0 {
+				return nil, 0, false
 			}
-			if ve, elems, ok = containedSpans(data, vs, elems); !ok || len(elems) == first {
-				return whole()
+			if ve, list, ok = s.readContainedList(vs); !ok {
+				return nil, 0, false
 			}
 			contained = span{vs, ve}
 		} else if ve, ok = skipJSONValue(data, vs); !ok {
-			return whole()
+			return nil, 0, false
 		}
-		j = skipSpace(data, ve)
-		if j >= len(data) {
-			return whole()
-		}
-		if data[j] == '}' {
-			return j + 1, contained, elems, true
-		}
-		if data[j] != ',' {
-			return whole()
-		}
-		j = skipSpace(data, j+1)
+		w.next(ve)
 	}
+	if end, ok = w.end(); !ok {
+		return nil, 0, false
+	}
+	if contained.end == 0 {
+		// None to read apart: the resource as walked.
+		r, err := decodeResourceAs(data[i:end:end], s.ref)
+		return r, end, err == nil
+	}
+	head := make([]byte, 0, end-i-(contained.end-contained.start)+2)
+	head = append(append(append(head, data[i:contained.start]...), "[]"...), data[contained.end:end]...)
+	r, err := decodeResourceAs(head, s.ref)
+	if err != nil {
+		return nil, 0, false
+	}
+	h, ok := r.(containedHolder)
+	if !ok {
+		return nil, 0, false
+	}
+	*h.containedList() = list
+	return r, end, true
 }
 
-// containedSpans reads the array starting at data[start], each element an
-// object, appending each object's place to elems; end is the index after
-// the array.
-func containedSpans(data []byte, start int, elems []span) (end int, out []span, ok bool) {
-	i := skipSpace(data, start+1)
-	if i < len(data) && data[i] == ']' {
-		return i + 1, elems, true
+// readContainedList reads the contained array starting at data[i], each
+// element an object and at least one, and decodes its resources; end is
+// the index after the array. ok is false for any other shape, or when a
+// resource does not decode.
+func (s *bundleScan) readContainedList(i int) (end int, list ResourceList, ok bool) {
+	w := walkArray(s.data, i)
+	if !w.more() {
+		return 0, nil, false // no array, or an empty one
 	}
-	if elems == nil {
-		elems = make([]span, 0, 16)
-	}
-	for {
-		if i >= len(data) || data[i] != '{' {
-			return 0, elems, false
+	list = make(ResourceList, 0, 4)
+	for w.more() {
+		vs := w.element()
+		if vs >= len(s.data) || s.data[vs] != '{' {
+			return 0, nil, false
 		}
-		e, ok := skipJSONValue(data, i)
+		t, typed := peekResourceType(s.data[vs:])
+		res, ve, ok := s.decodeAt(vs, t, typed)
 		if !ok {
-			return 0, elems, false
+			return 0, nil, false
 		}
-		elems = append(elems, span{i, e})
-		i = skipSpace(data, e)
-		if i >= len(data) {
-			return 0, elems, false
-		}
-		if data[i] == ']' {
-			return i + 1, elems, true
-		}
-		if data[i] != ',' {
-			return 0, elems, false
-		}
-		i = skipSpace(data, i+1)
+		list = append(list, res)
+		w.next(ve)
 	}
+	end, ok = w.end()
+	return end, list, ok
 }
 
 // containedHolder is a resource that may contain resources (every one
@@ -123,38 +114,45 @@ type containedHolder interface{ containedList() *ResourceList }
 // containedList returns the resource's contained resources.
 func (b *Base) containedList() *ResourceList { return &b.Contained }
 
-// headSize is the size of the copy decodeContained makes of the resource
-// data[res.start:res.end] with "[]" in place of its contained array.
-func headSize(res, contained span) int {
-	return res.end - res.start - (contained.end - contained.start) + 2
-}
-
-// decodeContained decodes the resource data[res.start:res.end], whose
-// contained array is data[contained.start:contained.end] holding the
-// objects elems: the resource from a copy of its bytes with "[]" in place
-// of the array, appended to heads (whose room, made for the Bundle's
-// resources at once, is not outgrown: see headSize), then each contained
-// resource from its place in data (ref as decodeResourceAs's). ok is
-// false when any of them does not decode or the resource's type holds no
-// contained resources.
-func decodeContained(data []byte, res, contained span, elems []span, heads *[]byte, ref bool) (Resource, bool) {
-	at := len(*heads)
-	*heads = append(append(append(*heads, data[res.start:contained.start]...), "[]"...), data[contained.end:res.end]...)
-	head := (*heads)[at:len(*heads):len(*heads)]
-	r, err := decodeResourceAs(head, ref)
-	if err != nil {
-		return nil, false
+// lineEnd guesses the index after the object or array whose bracket is
+// data[i] from the lines it is written on, for JSON indented to be read:
+// when the bracket ends its line, the value is taken to end with the
+// first later line that holds the closing bracket after the same white
+// space as the line it opened on. The closing brackets are found by a
+// search for them (bytes.IndexByte), without reading what is between, up
+// to data[limit] at most. ok is false when the value does not open so or
+// no such line comes before limit.
+//
+// It is a guess: an irregularly indented value may end elsewhere. A caller
+// takes it only when data[i:end] then decodes as exactly one JSON value,
+// which it does only when end is right: valid JSON from data[i] on ends
+// its first value where skipJSONValue finds the end (a line break is never
+// inside a valid string).
+func lineEnd(data []byte, i, limit int) (end int, ok bool) {
+	closer := data[i] + 2 // '{' + 2 is '}', '[' + 2 is ']'
+	limit = min(limit, len(data))
+	j := i + 1
+	if j < limit && data[j] == '\r' {
+		j++
 	}
-	h, ok := r.(containedHolder)
-	if !ok {
-		return nil, false
+	if j >= limit || data[j] != '\n' {
+		return 0, false
 	}
-	list := make(ResourceList, len(elems))
-	for k, e := range elems {
-		if list[k], err = decodeResourceAs(data[e.start:e.end:e.end], ref); err != nil {
-			return nil, false
+	start := bytes.LastIndexByte(data[:i], '\n') + 1
+	k := start
+	for k < i && (data[k] == ' ' || data[k] == '\t') {
+		k++
+	}
+	indent := data[start:k]
+	for {
+		p := bytes.IndexByte(data[j:limit], closer)
+		if p < 0 {
+			return 0, false
 		}
+		c := j + p // a closing bracket, after a line break and indent?
+		if b := c - len(indent) - 1; data[b] == '\n' && bytes.Equal(data[b+1:c], indent) {
+			return c + 1, true
+		}
+		j = c + 1
 	}
-	*h.containedList() = list
-	return r, true
 }

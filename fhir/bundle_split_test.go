@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,7 +12,7 @@ import (
 // TestSplitBundleTakesMessages checks that the project's own message
 // Bundles take splitBundle's way and decode as the general way decodes
 // them: prescriptions, and dispense notifications (whose MedicationDispenses
-// contain resources: decodeContained).
+// contain resources: readContained).
 func TestSplitBundleTakesMessages(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join("..", "testdata", "prescribe", "*.json"))
 	if err != nil || len(paths) == 0 {
@@ -39,6 +40,11 @@ func TestSplitBundleTakesMessages(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: split decoding differs from the general way", p)
 		}
+		// Indented as written, no guess of a resource's end is wrong.
+		s := bundleScan{data: data, guesses: 2 * len(data)}
+		if _, _, ok := s.entryArray(nil); !ok || s.guesses < len(data) {
+			t.Errorf("%s: scan ok %v, %d of %d bytes of guesses spent", p, ok, 2*len(data)-s.guesses, 2*len(data))
+		}
 	}
 }
 
@@ -65,7 +71,7 @@ func TestSplitBundleShapes(t *testing.T) {
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient"}}}]}`, false},
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient"}}]} x`, false},
 		{`{"resourceType":"Patient","entry":[]}`, false},
-		// Contained resources (scanResource, decodeContained).
+		// Contained resources (readContained).
 		{`{"resourceType":"Bundle","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"MedicationDispense","id":"d","contained":[{"resourceType":"PractitionerRole","id":"r"} , {"resourceType":"MedicationRequest","id":"m","contained":[{"resourceType":"Patient","id":"p"}]}],"status":"completed"}},{"resource":{"contained":[{"resourceType":"Patient","id":"q"}],"resourceType":"Patient"}}]}`, true},
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[]}}]}`, true},
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient","id":"a"}],"contained":[{"resourceType":"Patient","id":"b"}]}}]}`, true},
@@ -85,6 +91,16 @@ func TestSplitBundleShapes(t *testing.T) {
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":[{"resourceType":"Patient","id":"a"}],"cont\u0061ined":[{"resourceType":"Patient","id":"b"}]}}]}`, true},
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","CONTAINED":[{"resourceType":"Patient","id":"b"}],"contained":[{"resourceType":"Patient","id":"a"}]}}]}`, true},
 		{`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"MedicationDispense","contained":"x"}}]}`, false},
+		// Indented: a resource's end guessed from its lines (lineEnd), and
+		// found byte by byte when the guess is wrong.
+		{"{\n  \"resourceType\": \"Bundle\",\n  \"entry\": [\n    {\n      \"resource\": {\n        \"resourceType\": \"Patient\",\n        \"id\": \"}\"\n      }\n    }\n  ]\n}", true},
+		{"{\r\n\t\"resourceType\": \"Bundle\",\r\n\t\"entry\": [{\r\n\t\t\"resource\": {\r\n\t\t\t\"resourceType\": \"Patient\"\r\n\t\t}\r\n\t}]\r\n}", true},
+		{"{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\n\"resourceType\":\"Patient\",\n\"meta\":{\n\"versionId\":\"1\"\n},\n\"id\":\"p\"\n}}]}", true},
+		{"{\n\"resourceType\":\"Bundle\",\n\"entry\":[{\"resource\":{\n\"resourceType\":\"Patient\",\"id\":\"p\"}},\n{\"resource\":{\"resourceType\":\"Patient\",\"id\":\"q\"}}],\n\"type\":\"message\"\n}", true},
+		{"{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\n\"resourceType\":\"MedicationDispense\",\n\"contained\":[{\n\"resourceType\":\"Patient\",\n\"meta\":{\n\"versionId\":\"1\"\n},\"id\":\"a\"\n},{\n  \"resourceType\":\"PractitionerRole\",\"id\":\"r\"}],\n\"id\":\"d\"\n}}]}", true},
+		{"{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\n  \"resourceType\":\"Patient\",\n  \"id\":5\n}}]}", false},
+		{"{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\n  \"resourceType\":\"Patient\",\n  \"id\":\"a\n}\"\n}}]}", false},
+		{"{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\n  \"resourceType\":\"Patient\",\n  \"id\":\"p\"\n}},{\"resource\":{\n  \"resourceType\":\"Patient\",\n  \"id\":\"q\"\n}\n}]}", true},
 	} {
 		got, ok := splitBundle([]byte(tc.json), true)
 		if ok != tc.split {
@@ -103,5 +119,43 @@ func TestSplitBundleShapes(t *testing.T) {
 	}
 	if _, ok := splitBundle([]byte(strings.Repeat("[", 10)), false); ok {
 		t.Error("an array split")
+	}
+}
+
+// TestSplitBundleMisleadingIndent checks that a Bundle whose resources
+// each open a line but close none of their own (every guess of lineEnd
+// searching on to the last line) decodes as the general way decodes it,
+// and that the guesses stop once they have searched twice its length.
+func TestSplitBundleMisleadingIndent(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"resourceType":"Bundle","entry":[`)
+	for i := range 200 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "{\"resource\":{\n\"resourceType\":\"Patient\",\"id\":\"p%d\"}}", i)
+	}
+	b.WriteString("],\"type\":\"collection\"\n}")
+	data := []byte(b.String())
+	got, ok := splitBundle(data, false)
+	if !ok {
+		t.Fatal("not split")
+	}
+	want, err := decodeResource(data, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(Resource(got), want) {
+		t.Error("split decoding differs from the general way")
+	}
+	s := bundleScan{data: data, guesses: 2 * len(data)}
+	if _, _, ok := s.entryArray(nil); !ok || s.guesses > 0 {
+		t.Errorf("scan ok %v with %d bytes of guesses left, want none left", ok, s.guesses)
+	}
+	if _, ok := lineEnd([]byte("{\n  \"a\": 1\n}"), 0, 11); ok {
+		t.Error("lineEnd found a bracket past its limit")
+	}
+	if end, ok := lineEnd([]byte("{\n  \"a\": 1\n}"), 0, 12); !ok || end != 12 {
+		t.Errorf("lineEnd = %d, %v; want 12, true", end, ok)
 	}
 }

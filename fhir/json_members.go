@@ -21,19 +21,12 @@ func EachMember(obj []byte, fn func(name string, value []byte) bool) (ok bool) {
 // eachMember is EachMember of the object starting at data[i]; end is the
 // index after it (when fn stopped early: after the member it stopped at).
 func eachMember(data []byte, i int, fn func(name string, value []byte) bool) (end int, ok bool) {
-	if i >= len(data) || data[i] != '{' {
-		return 0, false
-	}
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == '}' {
-		return i + 1, true
-	}
-	for {
-		name, next, ok := plainName(data, i)
+	w := walkObject(data, i)
+	for w.more() {
+		name, vs, ok := w.member()
 		if !ok {
 			return 0, false
 		}
-		vs := skipSpace(data, next)
 		ve, ok := skipJSONValue(data, vs)
 		if !ok {
 			return 0, false
@@ -41,54 +34,130 @@ func eachMember(data []byte, i int, fn func(name string, value []byte) bool) (en
 		if !fn(name, data[vs:ve:ve]) {
 			return ve, true
 		}
-		i = skipSpace(data, ve)
-		if i >= len(data) {
-			return 0, false
-		}
-		switch data[i] {
-		case '}':
-			return i + 1, true
-		case ',':
-			i = skipSpace(data, i+1)
-		default:
-			return 0, false
-		}
+		w.next(ve)
 	}
+	return w.end()
 }
 
 // EachElement calls fn with the bytes of each element of the JSON array
 // arr (white space before it allowed), in order, until fn returns false.
 // ok is false when arr is no array.
 func EachElement(arr []byte, fn func(elem []byte) bool) (ok bool) {
-	i := skipSpace(arr, 0)
-	if i >= len(arr) || arr[i] != '[' {
-		return false
-	}
-	i = skipSpace(arr, i+1)
-	if i < len(arr) && arr[i] == ']' {
-		return true
-	}
-	for {
-		ve, ok := skipJSONValue(arr, i)
+	w := walkArray(arr, skipSpace(arr, 0))
+	for w.more() {
+		vs := w.element()
+		ve, ok := skipJSONValue(arr, vs)
 		if !ok {
 			return false
 		}
-		if !fn(arr[i:ve:ve]) {
+		if !fn(arr[vs:ve:ve]) {
 			return true
 		}
-		i = skipSpace(arr, ve)
-		if i >= len(arr) {
-			return false
-		}
-		switch arr[i] {
-		case ']':
-			return true
-		case ',':
-			i = skipSpace(arr, i+1)
-		default:
-			return false
-		}
+		w.next(ve)
 	}
+	_, ok = w.end()
+	return ok
+}
+
+// jsonWalk walks the members of a JSON object or the elements of a JSON
+// array as written, giving its caller where each value starts; the caller
+// reads the value (or passes it: skipJSONValue) and says where it ended
+// (next). It is the one walker of this package's scans: EachMember and
+// EachElement, and the Bundle's split (its members, its entries, their
+// members, a MedicationDispense's members and its contained resources).
+//
+//	w := walkObject(data, i)
+//	for w.more() {
+//		name, vs, ok := w.member()
+//		... read the value at data[vs:] to ve ...
+//		w.next(ve)
+//	}
+//	end, ok := w.end()
+type jsonWalk struct {
+	data  []byte
+	i     int // the next member's name or element; after the closing bracket once closed
+	close byte
+	state walkState
+}
+
+// walkState is where a jsonWalk is.
+type walkState uint8
+
+const (
+	walkOpen   walkState = iota // at a member or element
+	walkClosed                  // past the closing bracket
+	walkBad                     // the bytes are not of the shape walked
+)
+
+// walkObject starts a walk over the members of the object whose '{' is
+// data[i]: a walk ending bad when there is none.
+func walkObject(data []byte, i int) jsonWalk {
+	return startWalk(data, i, '{', '}')
+}
+
+// walkArray starts a walk over the elements of the array whose '[' is
+// data[i]: a walk ending bad when there is none.
+func walkArray(data []byte, i int) jsonWalk {
+	return startWalk(data, i, '[', ']')
+}
+
+// startWalk starts a walk over the container data[i] opens with open.
+func startWalk(data []byte, i int, open, close byte) jsonWalk {
+	if i >= len(data) || data[i] != open {
+		return jsonWalk{state: walkBad}
+	}
+	w := jsonWalk{data: data, i: skipSpace(data, i+1), close: close}
+	if w.i < len(data) && data[w.i] == close {
+		w.i, w.state = w.i+1, walkClosed
+	}
+	return w
+}
+
+// more reports whether a member or element comes next.
+func (w *jsonWalk) more() bool { return w.state == walkOpen }
+
+// member reads the next member's name (plainly written: see plainName)
+// and colon; vs is where its value starts. ok is false, and the walk bad,
+// when the name is not so.
+func (w *jsonWalk) member() (name string, vs int, ok bool) {
+	name, next, ok := plainName(w.data, w.i)
+	if !ok {
+		w.state = walkBad
+		return "", 0, false
+	}
+	return name, skipSpace(w.data, next), true
+}
+
+// element returns where the next element starts.
+func (w *jsonWalk) element() int { return w.i }
+
+// next moves past the value that ended before data[ve]: to the next member
+// or element after a comma, or past the closing bracket.
+func (w *jsonWalk) next(ve int) {
+	j := skipSpace(w.data, ve)
+	switch {
+	case j >= len(w.data):
+		w.state = walkBad
+	case w.data[j] == ',':
+		w.i = skipSpace(w.data, j+1)
+	case w.data[j] == w.close:
+		w.i, w.state = j+1, walkClosed
+	default:
+		w.state = walkBad
+	}
+}
+
+// fail ends the walk as bad: its caller found a value not of the shape it
+// reads.
+func (w *jsonWalk) fail() { w.state = walkBad }
+
+// end returns the index after the container and whether it was walked to
+// its closing bracket as written.
+func (w *jsonWalk) end() (int, bool) {
+	if w.state != walkClosed {
+		return 0, false
+	}
+	return w.i, true
 }
 
 // EachEntryMember calls fn with each top-level member of each entry's
@@ -102,6 +171,7 @@ func EachElement(arr []byte, fn func(elem []byte) bool) (ok bool) {
 // written, or when fn returns false; a caller then reads data the general
 // way. It reads data once.
 func EachEntryMember(data []byte, fn func(entry int, name string, value []byte) bool) (ok bool) {
-	_, _, _, _, ok = entryArray(data, true, fn)
+	s := bundleScan{data: data, ref: true}
+	_, _, ok = s.entryArray(fn)
 	return ok
 }
