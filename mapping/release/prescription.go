@@ -120,7 +120,7 @@ func writeReleasedPrescription(c *core.BundleContext, parent *etree.Element, env
 		return sig
 	}
 	if !releaseVerbatim(c) {
-		addReleaseParts(c, pp)
+		addReleaseParts(c, pp, nil)
 	}
 	if ext := releaseTemplate(c); ext != "" {
 		tpl.CreateAttr("extension", ext)
@@ -160,9 +160,14 @@ func releaseVerbatim(c *core.BundleContext) bool {
 
 // addReleaseParts adds Spine's release additions to a ParentPrescription
 // written from FHIR, each only where the element is not there already.
-func addReleaseParts(c *core.BundleContext, pp *etree.Element) {
+// edits (nil: not wanted) gets the elements inserted and changed.
+func addReleaseParts(c *core.BundleContext, pp *etree.Element, edits *core.TreeEdits) {
+	if edits == nil {
+		edits = &core.TreeEdits{}
+	}
 	if tid := pp.SelectElement("typeId"); tid != nil {
 		tid.CreateAttr("extension", releasePayloadType)
+		edits.Changed = append(edits.Changed, tid)
 	}
 	rx := v3.FindPath(pp, "pertinentInformation1", "pertinentPrescription")
 	if rx == nil {
@@ -177,6 +182,7 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element) {
 		v3.AddCV(obs, "code", "PS", v3.OIDPertinentCode, "")
 		v3.AddCV(obs, "value", st.code, v3.OIDPrescriptionStatus, st.display)
 		after = rel
+		edits.Inserted = append(edits.Inserted, rel)
 	} else {
 		after = rx.SelectElement("pertinentInformation10")
 	}
@@ -186,11 +192,11 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element) {
 	}
 	if low, high, ok := exemptionDates(birth); ok {
 		if rx.SelectElement("pertinentInformation9") == nil {
-			exemption(rx, after, "pertinentInformation9", "pertinentLowPermanentExemptionInfo", "0002", "is under 16 years of age", low)
+			edits.Inserted = append(edits.Inserted, exemption(rx, after, "pertinentInformation9", "pertinentLowPermanentExemptionInfo", "0002", "is under 16 years of age", low))
 		}
 		if rx.SelectElement("pertinentInformation11") == nil {
 			if items := rx.SelectElements("pertinentInformation2"); len(items) > 0 {
-				exemption(rx, items[len(items)-1], "pertinentInformation11", "pertinentHighPermanentExemptionInfo", "0004", "is 60 years of age or over", high)
+				edits.Inserted = append(edits.Inserted, exemption(rx, items[len(items)-1], "pertinentInformation11", "pertinentHighPermanentExemptionInfo", "0004", "is 60 years of age or over", high))
 			}
 		}
 	}
@@ -217,6 +223,7 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element) {
 		obs := v3.Add(is, "pertinentItemStatus", "type", "Observation", "classCode", "OBS", "moodCode", "EVN")
 		v3.AddCV(obs, "code", "IS", v3.OIDPertinentCode, "")
 		v3.AddCV(obs, "value", st.code, v3.OIDItemStatus, st.display)
+		edits.Inserted = append(edits.Inserted, is)
 	}
 }
 

@@ -33,21 +33,39 @@ type releaseAdditions struct {
 // release request id the response answers (MessageHeader.response). What
 // is written back to compare is built in sp (nil: fresh memory).
 func readReleasedPrescription(sp *v3.Space, comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env) *fhir.Bundle {
-	b, written, pp := readReleasedBundle(sp, comp, interaction, sigRaw, requestRef, env)
+	var edits core.TreeEdits
+	b, written, pp := readReleasedBundle(sp, comp, interaction, sigRaw, requestRef, env, &edits)
 	if b == nil {
 		return nil
 	}
-	if regen := releasedFrom(sp, b, written, env); regen == nil || !core.SameElement(pp.El, regen, prescribe.InSignature) {
+	if regen := releasedFrom(sp, b, written, env, &edits); regen == nil || !sameReleased(pp.El, regen, written != nil, edits) {
 		carryReleasedVerbatim(b, pp.El)
 	}
 	return b
+}
+
+// sameReleased reports whether the released prescription pp is what its
+// Bundle writes, regen. When regen is what the prescribing mapper wrote
+// back (shortcut) with the release parts added, it was already found alike
+// the path copy it read (ReadParentPrescriptionWritten gives it back only
+// then, by SameElement's rule with InSignature skipped): only the
+// additions and the paths to them are compared again, as edits records
+// them (TestSameReleasedEdited holds the two ways to the same answers).
+func sameReleased(pp, regen *etree.Element, shortcut bool, edits core.TreeEdits) bool {
+	if shortcut {
+		return core.SameElementEdited(pp, regen, prescribe.InSignature, edits)
+	}
+	return core.SameElement(pp, regen, prescribe.InSignature)
 }
 
 // readReleasedBundle is readReleasedPrescription before the released
 // prescription is compared with what the Bundle writes: the Bundle (nil on
 // failure), what the prescribing mapper wrote back from it (see
 // releasedFrom) and the component's ParentPrescription.
-func readReleasedBundle(sp *v3.Space, comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env) (*fhir.Bundle, *etree.Element, v3.Node) {
+//
+// edits (nil: not wanted) gets the elements of the ParentPrescription
+// copied or left out to read it (TreeEdits' Copied and Removed).
+func readReleasedBundle(sp *v3.Space, comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env, edits *core.TreeEdits) (*fhir.Bundle, *etree.Element, v3.Node) {
 	tpl := comp.Child("templateId")
 	if root := tpl.Attr("root"); root != "" && root != oidReleaseTemplate {
 		tpl.Fail("unknown template root %q (want %s)", root, oidReleaseTemplate)
@@ -56,7 +74,7 @@ func readReleasedBundle(sp *v3.Space, comp v3.Node, interaction string, sigRaw [
 	if !pp.Exists() {
 		return nil, nil, pp
 	}
-	cp, add := withoutReleaseAdditions(pp)
+	cp, add := withoutReleaseAdditions(pp, edits)
 	r, node := v3.NewReader(interaction, cp)
 	node.Path = pp.Path
 	renv := env
@@ -86,14 +104,20 @@ func readReleasedBundle(sp *v3.Space, comp v3.Node, interaction string, sigRaw [
 // typeId PORX_MT122003UK32 becomes the prescriber's PORX_MT132004UK31. The
 // result is a path copy: the elements on the paths to what is taken out are
 // new, every other element is pp's own, shared and only read (their parent
-// is still pp's element of the same tag).
-func withoutReleaseAdditions(pp v3.Node) (*etree.Element, releaseAdditions) {
+// is still pp's element of the same tag). edits (nil: not wanted) gets
+// the elements of pp copied and left out.
+func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits) (*etree.Element, releaseAdditions) {
+	if edits == nil {
+		edits = &core.TreeEdits{}
+	}
 	add := releaseAdditions{itemStatus: map[string]statusName{}}
 	cp := shallowElement(pp.El)
+	edits.Copied = append(edits.Copied, pp.El)
 	if tid := cp.SelectElement("typeId"); tid != nil && tid.SelectAttrValue("extension", "") == releasePayloadType {
 		ntid := shallowElement(tid)
 		ntid.CreateAttr("extension", core.ParentPrescriptionTypeID)
 		replaceChild(cp, tid, ntid)
+		edits.Copied = append(edits.Copied, tid)
 	}
 	pi1 := cp.SelectElement("pertinentInformation1")
 	if pi1 == nil || pi1.SelectElement("pertinentPrescription") == nil {
@@ -101,8 +125,10 @@ func withoutReleaseAdditions(pp v3.Node) (*etree.Element, releaseAdditions) {
 	}
 	npi1 := shallowElement(pi1)
 	replaceChild(cp, pi1, npi1)
-	rx := shallowElement(pi1.SelectElement("pertinentPrescription"))
-	replaceChild(npi1, pi1.SelectElement("pertinentPrescription"), rx)
+	origRx := pi1.SelectElement("pertinentPrescription")
+	rx := shallowElement(origRx)
+	replaceChild(npi1, origRx, rx)
+	edits.Copied = append(edits.Copied, pi1, origRx)
 	rxNode := pp.Opt("pertinentInformation1").Opt("pertinentPrescription")
 	if rel := rx.SelectElement("pertinentInformation10"); rel != nil {
 		val := rxNode.Opt("pertinentInformation10").Child("pertinentPrescriptionStatus").Child("value")
@@ -110,10 +136,12 @@ func withoutReleaseAdditions(pp v3.Node) (*etree.Element, releaseAdditions) {
 			add.status = &statusName{code, val.OptAttr("displayName")}
 		}
 		dropChild(rx, rel)
+		edits.Removed = append(edits.Removed, rel)
 	}
 	for _, tag := range [...]string{"pertinentInformation9", "pertinentInformation11"} {
 		if rel := rx.SelectElement(tag); rel != nil {
 			dropChild(rx, rel)
+			edits.Removed = append(edits.Removed, rel)
 		}
 	}
 	items := rxNode.All("pertinentInformation2")
@@ -138,6 +166,8 @@ func withoutReleaseAdditions(pp v3.Node) (*etree.Element, releaseAdditions) {
 		dropChild(nli, is)
 		replaceChild(nrel, li, nli)
 		replaceChild(rx, rel, nrel)
+		edits.Copied = append(edits.Copied, rel, li)
+		edits.Removed = append(edits.Removed, is)
 	}
 	return cp, add
 }
@@ -213,14 +243,15 @@ func addReleaseExtensions(b *fhir.Bundle, add releaseAdditions, requestRef strin
 // addReleaseParts, so written with the release parts added is what
 // writeReleasedPrescription would write, without writing b again
 // (TestReleasedFromWritten holds the two alike). What it writes is built
-// in sp.
-func releasedFrom(sp *v3.Space, b *fhir.Bundle, written *etree.Element, env core.Env) *etree.Element {
+// in sp. edits (nil: not wanted) gets the elements the release parts
+// inserted into written or changed in it (TreeEdits' Inserted and Changed).
+func releasedFrom(sp *v3.Space, b *fhir.Bundle, written *etree.Element, env core.Env, edits *core.TreeEdits) *etree.Element {
 	if written == nil {
 		return regenerateReleased(sp, b, env)
 	}
 	c := core.NewBundleContext(b, "")
 	if !releaseVerbatim(c) {
-		addReleaseParts(c, written)
+		addReleaseParts(c, written, edits)
 	}
 	if c.Failed() {
 		return nil

@@ -45,7 +45,7 @@ func TestReleasedFromWritten(t *testing.T) {
 		_, node := v3.NewReader(root.El.Tag, prr)
 		for i, comp := range node.All("component") {
 			env := core.FixedEnv()
-			b, written, _ := readReleasedBundle(nil, comp, root.El.Tag, nil, "", env)
+			b, written, _ := readReleasedBundle(nil, comp, root.El.Tag, nil, "", env, nil)
 			if b == nil {
 				t.Fatalf("%s component %d: not read", name, i)
 			}
@@ -53,7 +53,7 @@ func TestReleasedFromWritten(t *testing.T) {
 				t.Errorf("%s component %d: a text signature took the shortcut", name, i)
 			}
 			want := regenerateReleased(nil, b, env)
-			got := releasedFrom(nil, b, written, env)
+			got := releasedFrom(nil, b, written, env, nil)
 			if written == nil {
 				longWays++
 			} else {
