@@ -39,7 +39,8 @@ func SameElementEdited(a, b *etree.Element, skip func(*etree.Element) bool, e Tr
 	w := editedWalk{e: e, skip: skip}
 	// The elements of b whose subtree changed: the changed and inserted
 	// ones and their ancestors.
-	w.touched = make([]*etree.Element, 0, 2*(len(e.Inserted)+len(e.Changed))+8)
+	var room [32]*etree.Element
+	w.touched = room[:0]
 	for _, list := range [...][]*etree.Element{e.Inserted, e.Changed} {
 		for _, el := range list {
 			for p := el; p != nil && !slices.Contains(w.touched, p); p = p.Parent() {

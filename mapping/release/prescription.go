@@ -162,12 +162,9 @@ func releaseVerbatim(c *core.BundleContext) bool {
 // written from FHIR, each only where the element is not there already.
 // edits (nil: not wanted) gets the elements inserted and changed.
 func addReleaseParts(c *core.BundleContext, pp *etree.Element, edits *core.TreeEdits) {
-	if edits == nil {
-		edits = &core.TreeEdits{}
-	}
 	if tid := pp.SelectElement("typeId"); tid != nil {
 		tid.CreateAttr("extension", releasePayloadType)
-		edits.Changed = append(edits.Changed, tid)
+		noteEdit(edits, editChanged, tid)
 	}
 	rx := v3.FindPath(pp, "pertinentInformation1", "pertinentPrescription")
 	if rx == nil {
@@ -182,7 +179,7 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element, edits *core.TreeE
 		v3.AddCV(obs, "code", "PS", v3.OIDPertinentCode, "")
 		v3.AddCV(obs, "value", st.code, v3.OIDPrescriptionStatus, st.display)
 		after = rel
-		edits.Inserted = append(edits.Inserted, rel)
+		noteEdit(edits, editInserted, rel)
 	} else {
 		after = rx.SelectElement("pertinentInformation10")
 	}
@@ -192,11 +189,11 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element, edits *core.TreeE
 	}
 	if low, high, ok := exemptionDates(birth); ok {
 		if rx.SelectElement("pertinentInformation9") == nil {
-			edits.Inserted = append(edits.Inserted, exemption(rx, after, "pertinentInformation9", "pertinentLowPermanentExemptionInfo", "0002", "is under 16 years of age", low))
+			noteEdit(edits, editInserted, exemption(rx, after, "pertinentInformation9", "pertinentLowPermanentExemptionInfo", "0002", "is under 16 years of age", low))
 		}
 		if rx.SelectElement("pertinentInformation11") == nil {
 			if items := rx.SelectElements("pertinentInformation2"); len(items) > 0 {
-				edits.Inserted = append(edits.Inserted, exemption(rx, items[len(items)-1], "pertinentInformation11", "pertinentHighPermanentExemptionInfo", "0004", "is 60 years of age or over", high))
+				noteEdit(edits, editInserted, exemption(rx, items[len(items)-1], "pertinentInformation11", "pertinentHighPermanentExemptionInfo", "0004", "is 60 years of age or over", high))
 			}
 		}
 	}
@@ -223,7 +220,7 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element, edits *core.TreeE
 		obs := v3.Add(is, "pertinentItemStatus", "type", "Observation", "classCode", "OBS", "moodCode", "EVN")
 		v3.AddCV(obs, "code", "IS", v3.OIDPertinentCode, "")
 		v3.AddCV(obs, "value", st.code, v3.OIDItemStatus, st.display)
-		edits.Inserted = append(edits.Inserted, is)
+		noteEdit(edits, editInserted, is)
 	}
 }
 

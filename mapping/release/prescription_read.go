@@ -33,7 +33,7 @@ type releaseAdditions struct {
 // release request id the response answers (MessageHeader.response). What
 // is written back to compare is built in sp (nil: fresh memory).
 func readReleasedPrescription(sp *v3.Space, comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env) *fhir.Bundle {
-	var edits core.TreeEdits
+	edits := newReleaseEdits()
 	b, written, pp := readReleasedBundle(sp, comp, interaction, sigRaw, requestRef, env, &edits)
 	if b == nil {
 		return nil
@@ -42,6 +42,16 @@ func readReleasedPrescription(sp *v3.Space, comp v3.Node, interaction string, si
 		carryReleasedVerbatim(b, pp.El)
 	}
 	return b
+}
+
+// newReleaseEdits returns TreeEdits with room for a released
+// prescription's of up to 10 line items, in one allocation: the copies are
+// the prescription, its typeId, pertinentInformation1, the
+// pertinentPrescription and each item's relationship and line item; the
+// additions its status, two exemptions, each item's status and the typeId.
+func newReleaseEdits() core.TreeEdits {
+	room := make([]*etree.Element, 0, 64)
+	return core.TreeEdits{Copied: room[0:0:24], Removed: room[24:24:38], Inserted: room[38:38:62], Changed: room[62:62:64]}
 }
 
 // sameReleased reports whether the released prescription pp is what its
@@ -107,17 +117,14 @@ func readReleasedBundle(sp *v3.Space, comp v3.Node, interaction string, sigRaw [
 // is still pp's element of the same tag). edits (nil: not wanted) gets
 // the elements of pp copied and left out.
 func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits) (*etree.Element, releaseAdditions) {
-	if edits == nil {
-		edits = &core.TreeEdits{}
-	}
 	add := releaseAdditions{itemStatus: map[string]statusName{}}
 	cp := shallowElement(pp.El)
-	edits.Copied = append(edits.Copied, pp.El)
+	noteEdit(edits, editCopied, pp.El)
 	if tid := cp.SelectElement("typeId"); tid != nil && tid.SelectAttrValue("extension", "") == releasePayloadType {
 		ntid := shallowElement(tid)
 		ntid.CreateAttr("extension", core.ParentPrescriptionTypeID)
 		replaceChild(cp, tid, ntid)
-		edits.Copied = append(edits.Copied, tid)
+		noteEdit(edits, editCopied, tid)
 	}
 	pi1 := cp.SelectElement("pertinentInformation1")
 	if pi1 == nil || pi1.SelectElement("pertinentPrescription") == nil {
@@ -128,7 +135,7 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits) (*etree.Element,
 	origRx := pi1.SelectElement("pertinentPrescription")
 	rx := shallowElement(origRx)
 	replaceChild(npi1, origRx, rx)
-	edits.Copied = append(edits.Copied, pi1, origRx)
+	noteEdit(edits, editCopied, pi1, origRx)
 	rxNode := pp.Opt("pertinentInformation1").Opt("pertinentPrescription")
 	if rel := rx.SelectElement("pertinentInformation10"); rel != nil {
 		val := rxNode.Opt("pertinentInformation10").Child("pertinentPrescriptionStatus").Child("value")
@@ -136,12 +143,12 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits) (*etree.Element,
 			add.status = &statusName{code, val.OptAttr("displayName")}
 		}
 		dropChild(rx, rel)
-		edits.Removed = append(edits.Removed, rel)
+		noteEdit(edits, editRemoved, rel)
 	}
 	for _, tag := range [...]string{"pertinentInformation9", "pertinentInformation11"} {
 		if rel := rx.SelectElement(tag); rel != nil {
 			dropChild(rx, rel)
-			edits.Removed = append(edits.Removed, rel)
+			noteEdit(edits, editRemoved, rel)
 		}
 	}
 	items := rxNode.All("pertinentInformation2")
@@ -166,8 +173,8 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits) (*etree.Element,
 		dropChild(nli, is)
 		replaceChild(nrel, li, nli)
 		replaceChild(rx, rel, nrel)
-		edits.Copied = append(edits.Copied, rel, li)
-		edits.Removed = append(edits.Removed, is)
+		noteEdit(edits, editCopied, rel, li)
+		noteEdit(edits, editRemoved, is)
 	}
 	return cp, add
 }
@@ -293,4 +300,24 @@ func carryReleasedVerbatim(b *fhir.Bundle, pp *etree.Element) {
 	yes := true
 	mr.Extension = append(keep, core.V3OriginalExtension(prescribe.PartParentPrescription, prescribe.WithoutSignature(pp)),
 		fhir.Extension{URL: ExtensionReleaseVerbatim, ValueBoolean: &yes})
+}
+
+// editKind names a list of core.TreeEdits.
+type editKind int
+
+const (
+	editCopied editKind = iota
+	editRemoved
+	editInserted
+	editChanged
+)
+
+// noteEdit appends els to e's list of kind k; nothing when e is nil (the
+// edits are not wanted).
+func noteEdit(e *core.TreeEdits, k editKind, els ...*etree.Element) {
+	if e == nil {
+		return
+	}
+	list := [...]*[]*etree.Element{editCopied: &e.Copied, editRemoved: &e.Removed, editInserted: &e.Inserted, editChanged: &e.Changed}[k]
+	*list = append(*list, els...)
 }
