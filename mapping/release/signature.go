@@ -66,20 +66,25 @@ type openTag struct{ start, prefixStart, name int }
 // raw, with or without a namespace prefix: "<signatureText" or
 // "<p:signatureText" followed by white space, '/' or '>'. It stops looking
 // after more than want, which the caller refuses anyway. It is a plain byte
-// scan: a regular expression over a whole release response cost a third of
-// that mapping's time.
+// scan (a regular expression over a whole release response cost a third of
+// that mapping's time) for the name's capital T, which a message holds far
+// more rarely than its first letter (the scan for "signatureText" itself
+// stopped at every 's': 2.5 % of the mapping's instructions).
 func signatureTextOpenings(raw []byte, want int) []openTag {
+	const anchor = len("signature") // where the T stands in the name
 	out := make([]openTag, 0, want)
-	for from := 0; len(out) <= want; {
-		i := bytes.Index(raw[from:], []byte(signatureTextName))
+	for from := anchor; len(out) <= want && from < len(raw); {
+		i := bytes.IndexByte(raw[from:], 'T')
 		if i < 0 {
 			break
 		}
-		name := from + i
-		from = name + len(signatureTextName)
-		if from >= len(raw) || !endsName(raw[from]) || name == 0 {
+		name := from + i - anchor
+		from += i + 1
+		end := name + len(signatureTextName)
+		if end >= len(raw) || string(raw[name:end]) != signatureTextName || !endsName(raw[end]) || name == 0 {
 			continue
 		}
+		from = end
 		switch raw[name-1] {
 		case '<':
 			out = append(out, openTag{start: name - 1, prefixStart: name, name: name})

@@ -1,8 +1,14 @@
 package release
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/porxgate/porxgate/internal/corpustest"
 )
 
 // TestSignatureTextSpans checks the byte scan that finds each signature's
@@ -41,6 +47,9 @@ func TestSignatureTextSpans(t *testing.T) {
 		{name: "unclosed", want: 1, raw: `<a><signatureText>z</a>`, fail: true},
 		{name: "prefix closes differently", want: 1, raw: `<a><p:signatureText>z</signatureText></a>`, fail: true},
 		{name: "at the very start and end", want: 0, raw: `signatureText`, out: []string{}},
+		{name: "capital T all around", want: 1,
+			raw: `<a T="T"><xT/>T<signatureTextT/>signatureT<signatureText>T</signatureText>signatureText</a>`,
+			out: []string{`<signatureText>T</signatureText>`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,5 +68,29 @@ func TestSignatureTextSpans(t *testing.T) {
 				t.Fatalf("spans = %q, want %q", strs, tt.out)
 			}
 		})
+	}
+}
+
+// TestSignatureTextOpeningsCorpus holds the byte scan to a regular
+// expression of the same start tags over the release responses of the
+// corpus and the project.
+func TestSignatureTextOpeningsCorpus(t *testing.T) {
+	re := regexp.MustCompile(`<(?:[A-Za-z_][A-Za-z0-9._-]*:)?signatureText[ \t\r\n/>]`)
+	msgs := corpustest.Files(t, func(rel string) bool { return strings.HasPrefix(rel, "release-responses/") })
+	own, err := os.ReadFile(filepath.Join("..", "..", "testdata", "release", "patient-release-response-070103.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, msg := range append(msgs, own) {
+		want := re.FindAllIndex(msg, -1)
+		got := signatureTextOpenings(msg, len(want))
+		if len(got) != len(want) {
+			t.Fatalf("message %d: %d start tags, want %d", i, len(got), len(want))
+		}
+		for j := range want {
+			if got[j].start != want[j][0] {
+				t.Errorf("message %d tag %d at %d, want %d", i, j, got[j].start, want[j][0])
+			}
+		}
 	}
 }
