@@ -24,17 +24,18 @@ import (
 // releaseAdditions are the release additions taken out of a prescription.
 type releaseAdditions struct {
 	status     *statusName
-	itemStatus map[string]statusName // by upper-case line item id
+	itemStatus []itemStatus // in document order
 }
 
 // readReleasedPrescription reads a component's ParentPrescription into a
 // prescription-order Bundle; interaction names the message in errors. sigRaw holds the prescription's signatureText
 // element as it was in the message (nil: serialise it); requestRef is the
 // release request id the response answers (MessageHeader.response). What
-// is written back to compare is built in sp (nil: fresh memory).
-func readReleasedPrescription(sp *v3.Space, comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env) *fhir.Bundle {
+// is written back to compare is built in sp (nil: fresh memory), the copy
+// of the prescription read without Spine's additions in pc (nil: likewise).
+func readReleasedPrescription(sp *v3.Space, pc *pathCopies, comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env) *fhir.Bundle {
 	edits := newReleaseEdits()
-	b, written, pp := readReleasedBundle(sp, comp, interaction, sigRaw, requestRef, env, &edits)
+	b, written, pp := readReleasedBundle(sp, pc, comp, interaction, sigRaw, requestRef, env, &edits)
 	if b == nil {
 		return nil
 	}
@@ -74,8 +75,9 @@ func sameReleased(pp, regen *etree.Element, shortcut bool, edits core.TreeEdits)
 // releasedFrom) and the component's ParentPrescription.
 //
 // edits (nil: not wanted) gets the elements of the ParentPrescription
-// copied or left out to read it (TreeEdits' Copied and Removed).
-func readReleasedBundle(sp *v3.Space, comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env, edits *core.TreeEdits) (*fhir.Bundle, *etree.Element, v3.Node) {
+// copied or left out to read it (TreeEdits' Copied and Removed); the
+// copies are made in pc (nil: in memory of their own).
+func readReleasedBundle(sp *v3.Space, pc *pathCopies, comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env, edits *core.TreeEdits) (*fhir.Bundle, *etree.Element, v3.Node) {
 	tpl := comp.Child("templateId")
 	if root := tpl.Attr("root"); root != "" && root != oidReleaseTemplate {
 		tpl.Fail("unknown template root %q (want %s)", root, oidReleaseTemplate)
@@ -84,7 +86,7 @@ func readReleasedBundle(sp *v3.Space, comp v3.Node, interaction string, sigRaw [
 	if !pp.Exists() {
 		return nil, nil, pp
 	}
-	cp, add := withoutReleaseAdditions(pp, edits)
+	cp, add := withoutReleaseAdditions(pp, edits, pc)
 	r, node := v3.NewReader(interaction, cp)
 	node.Path = pp.Path
 	renv := env
@@ -109,19 +111,40 @@ func readReleasedBundle(sp *v3.Space, comp v3.Node, interaction string, sigRaw [
 	return b, written, pp
 }
 
+// itemStatus is the status of the line item of an upper-case id.
+type itemStatus struct {
+	id string
+	statusName
+}
+
+// itemStatusOf returns the status of the line item of an upper-case id
+// (the last one given for it), and whether there is one.
+func (a *releaseAdditions) itemStatusOf(id string) (statusName, bool) {
+	for i := len(a.itemStatus) - 1; i >= 0; i-- {
+		if a.itemStatus[i].id == id {
+			return a.itemStatus[i].statusName, true
+		}
+	}
+	return statusName{}, false
+}
+
 // withoutReleaseAdditions returns pp as the prescriber wrote it, with what
 // Spine adds on release taken out, and the statuses those additions held. A
 // typeId PORX_MT122003UK32 becomes the prescriber's PORX_MT132004UK31. The
 // result is a path copy: the elements on the paths to what is taken out are
 // new, every other element is pp's own, shared and only read (their parent
 // is still pp's element of the same tag). edits (nil: not wanted) gets
-// the elements of pp copied and left out.
-func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits) (*etree.Element, releaseAdditions) {
-	add := releaseAdditions{itemStatus: map[string]statusName{}}
-	cp := shallowElement(pp.El)
+// the elements of pp copied and left out. The copies are made in pc (nil:
+// in memory of their own).
+func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) (*etree.Element, releaseAdditions) {
+	if pc == nil {
+		pc = new(pathCopies)
+	}
+	var add releaseAdditions
+	cp := pc.shallow(pp.El)
 	noteEdit(edits, editCopied, pp.El)
 	if tid := cp.SelectElement("typeId"); tid != nil && tid.SelectAttrValue("extension", "") == releasePayloadType {
-		ntid := shallowElement(tid)
+		ntid := pc.shallow(tid)
 		ntid.CreateAttr("extension", core.ParentPrescriptionTypeID)
 		replaceChild(cp, tid, ntid)
 		noteEdit(edits, editCopied, tid)
@@ -130,10 +153,10 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits) (*etree.Element,
 	if pi1 == nil || pi1.SelectElement("pertinentPrescription") == nil {
 		return cp, add
 	}
-	npi1 := shallowElement(pi1)
+	npi1 := pc.shallow(pi1)
 	replaceChild(cp, pi1, npi1)
 	origRx := pi1.SelectElement("pertinentPrescription")
-	rx := shallowElement(origRx)
+	rx := pc.shallow(origRx)
 	replaceChild(npi1, origRx, rx)
 	noteEdit(edits, editCopied, pi1, origRx)
 	rxNode := pp.Opt("pertinentInformation1").Opt("pertinentPrescription")
@@ -167,9 +190,9 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits) (*etree.Element,
 			id = strings.ToUpper(idEl.SelectAttrValue("root", ""))
 		}
 		if code := core.V3Code(val, v3.OIDItemStatus); code != "" {
-			add.itemStatus[id] = statusName{code, val.OptAttr("displayName")}
+			add.itemStatus = append(add.itemStatus, itemStatus{id, statusName{code, val.OptAttr("displayName")}})
 		}
-		nrel, nli := shallowElement(rel), shallowElement(li)
+		nrel, nli := pc.shallow(rel), pc.shallow(li)
 		dropChild(nli, is)
 		replaceChild(nrel, li, nli)
 		replaceChild(rx, rel, nrel)
@@ -179,12 +202,45 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits) (*etree.Element,
 	return cp, add
 }
 
-// shallowElement returns a new element with el's name and attributes whose
-// children are el's own tokens, shared, not copied.
-func shallowElement(el *etree.Element) *etree.Element {
-	cp := bareElement(el)
-	cp.Child = append(make([]etree.Token, 0, len(el.Child)), el.Child...)
+// pathCopies makes the path copies of a release response's prescriptions
+// (see withoutReleaseAdditions) from a few slabs, which grow as they fill,
+// instead of three allocations a copy.
+type pathCopies struct {
+	proto *etree.Element // an element as etree.NewElement makes one
+	elems []etree.Element
+	attrs []etree.Attr
+	kids  []etree.Token
+}
+
+// shallow returns a new element with el's name and attributes whose
+// children are el's own tokens, shared, not copied: what bareElement
+// returns with el's children, made in pc.
+func (pc *pathCopies) shallow(el *etree.Element) *etree.Element {
+	if pc.proto == nil {
+		pc.proto = etree.NewElement("")
+	}
+	e := slabTake(&pc.elems, 1, 16)[:1]
+	cp := &e[0]
+	*cp = *pc.proto
+	cp.Space, cp.Tag = el.Space, el.Tag
+	cp.Attr = slabTake(&pc.attrs, len(el.Attr), 64)
+	for _, a := range el.Attr {
+		cp.CreateAttr(a.FullKey(), a.Value)
+	}
+	cp.Child = append(slabTake(&pc.kids, len(el.Child), 256), el.Child...)
 	return cp
+}
+
+// slabTake returns an empty slice with room for n items taken from the
+// end of slab, after a new slab (twice the last, at least first and n)
+// when it has less room.
+func slabTake[T any](slab *[]T, n, first int) []T {
+	s := *slab
+	if cap(s)-len(s) < n {
+		s = make([]T, 0, max(n, first, 2*cap(s)))
+	}
+	*slab = s[:len(s)+n]
+	return s[len(s) : len(s) : len(s)+n]
 }
 
 // bareElement returns a new element with el's name and attributes and no
@@ -234,7 +290,7 @@ func addReleaseExtensions(b *fhir.Bundle, add releaseAdditions, requestRef strin
 				ValueCoding: &fhir.Coding{System: fhir.CodeSystemTaskBusinessStatus, Code: add.status.code, Display: add.status.display}})
 		}
 		id := strings.ToUpper(fhir.FindIdentifier(mr.Identifier, fhir.SystemLineItemID))
-		if st, ok := add.itemStatus[id]; ok {
+		if st, ok := add.itemStatusOf(id); ok {
 			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionDispensingInformation, Extension: []fhir.Extension{
 				{URL: "dispenseStatus", ValueCoding: &fhir.Coding{System: fhir.CodeSystemMedicationDispenseType, Code: st.code, Display: st.display}},
 			}})

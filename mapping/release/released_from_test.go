@@ -45,7 +45,7 @@ func TestReleasedFromWritten(t *testing.T) {
 		_, node := v3.NewReader(root.El.Tag, prr)
 		for i, comp := range node.All("component") {
 			env := core.FixedEnv()
-			b, written, _ := readReleasedBundle(nil, comp, root.El.Tag, nil, "", env, nil)
+			b, written, _ := readReleasedBundle(nil, nil, comp, root.El.Tag, nil, "", env, nil)
 			if b == nil {
 				t.Fatalf("%s component %d: not read", name, i)
 			}

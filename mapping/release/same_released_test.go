@@ -98,7 +98,7 @@ func checkSameReleased(t *testing.T, name string, msg []byte, seen map[bool]int)
 	for i, comp := range node.All("component") {
 		env := core.FixedEnv()
 		var edits core.TreeEdits
-		b, written, pp := readReleasedBundle(nil, comp, root.El.Tag, nil, "", env, &edits)
+		b, written, pp := readReleasedBundle(nil, nil, comp, root.El.Tag, nil, "", env, &edits)
 		if b == nil || written == nil {
 			continue
 		}
