@@ -1,6 +1,7 @@
 package release
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -117,11 +118,11 @@ type itemStatus struct {
 	statusName
 }
 
-// itemStatusOf returns the status of the line item of an upper-case id
+// itemStatusOf returns the status of the line item of an id, in any case
 // (the last one given for it), and whether there is one.
 func (a *releaseAdditions) itemStatusOf(id string) (statusName, bool) {
 	for i := len(a.itemStatus) - 1; i >= 0; i-- {
-		if a.itemStatus[i].id == id {
+		if sameUpper(a.itemStatus[i].id, id) {
 			return a.itemStatus[i].statusName, true
 		}
 	}
@@ -279,23 +280,40 @@ func dropChild(parent, el *etree.Element) {
 // addReleaseExtensions puts the statuses on the MedicationRequests and the
 // release request id on the MessageHeader.
 func addReleaseExtensions(b *fhir.Bundle, add releaseAdditions, requestRef string) {
-	if requestRef != "" {
-		for _, mh := range fhir.EntriesOf[*fhir.MessageHeader](b) {
-			mh.Response = &fhir.MessageHeaderResponse{Identifier: strings.ToLower(requestRef), Code: "ok"}
+	requestRef = strings.ToLower(requestRef)
+	for _, e := range b.Entry {
+		switch r := e.Resource.(type) {
+		case *fhir.MessageHeader:
+			if requestRef != "" {
+				r.Response = &fhir.MessageHeaderResponse{Identifier: requestRef, Code: "ok"}
+			}
+		case *fhir.MedicationRequest:
+			addItemExtensions(r, add)
 		}
 	}
-	for _, mr := range fhir.EntriesOf[*fhir.MedicationRequest](b) {
-		if add.status != nil {
-			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionTaskBusinessStatus,
-				ValueCoding: &fhir.Coding{System: fhir.CodeSystemTaskBusinessStatus, Code: add.status.code, Display: add.status.display}})
-		}
-		id := strings.ToUpper(fhir.FindIdentifier(mr.Identifier, fhir.SystemLineItemID))
-		if st, ok := add.itemStatusOf(id); ok {
-			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionDispensingInformation, Extension: []fhir.Extension{
-				{URL: "dispenseStatus", ValueCoding: &fhir.Coding{System: fhir.CodeSystemMedicationDispenseType, Code: st.code, Display: st.display}},
-			}})
-			mr.Status = requestStatusOfItem(st.code)
-		}
+}
+
+// addItemExtensions puts the prescription's status and its item's on a
+// MedicationRequest.
+func addItemExtensions(mr *fhir.MedicationRequest, add releaseAdditions) {
+	st, item := add.itemStatusOf(fhir.FindIdentifier(mr.Identifier, fhir.SystemLineItemID))
+	n := 0
+	if add.status != nil {
+		n++
+	}
+	if item {
+		n++
+	}
+	mr.Extension = slices.Grow(mr.Extension, n)
+	if add.status != nil {
+		mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionTaskBusinessStatus,
+			ValueCoding: &fhir.Coding{System: fhir.CodeSystemTaskBusinessStatus, Code: add.status.code, Display: add.status.display}})
+	}
+	if item {
+		mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionDispensingInformation, Extension: []fhir.Extension{
+			{URL: "dispenseStatus", ValueCoding: &fhir.Coding{System: fhir.CodeSystemMedicationDispenseType, Code: st.code, Display: st.display}},
+		}})
+		mr.Status = requestStatusOfItem(st.code)
 	}
 }
 
