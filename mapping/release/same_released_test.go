@@ -1,14 +1,9 @@
 package release
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 
-	"github.com/porxgate/porxgate/internal/corpustest"
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/prescribe"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -23,16 +18,7 @@ import (
 // additions are moved, dropped, changed or doubled, or whose other
 // elements differ from what the FHIR writes; both answers occur.
 func TestSameReleasedEdited(t *testing.T) {
-	own, err := os.ReadFile(filepath.Join("..", "..", "testdata", "release", "patient-release-response-070103.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bases := map[string][]byte{"own": own}
-	for i, m := range corpustest.Files(t, func(rel string) bool {
-		return strings.HasPrefix(rel, "release-responses/") && strings.Contains(rel, "success")
-	}) {
-		bases[fmt.Sprintf("corpus %d", i)] = m
-	}
+	bases := releasedTestMessages(t)
 	// Each variant changes the first match of its pattern (all matches
 	// with -1).
 	const itemStatus = `(?s)<pertinentInformation4 [^>]*>\s*<seperatableInd [^>]*>\s*<pertinentItemStatus .*?</pertinentInformation4>`
@@ -86,25 +72,16 @@ func TestSameReleasedEdited(t *testing.T) {
 // Bundle writes it exactly, counting the answers in seen.
 func checkSameReleased(t *testing.T, name string, msg []byte, seen map[bool]int) {
 	t.Helper()
-	_, root, err := v3.Parse(msg)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	prr := root.El.FindElement(".//PrescriptionReleaseResponse")
-	if prr == nil {
-		t.Fatalf("%s: no PrescriptionReleaseResponse", name)
-	}
-	_, node := v3.NewReader(root.El.Tag, prr)
-	for i, comp := range node.All("component") {
+	eachReleasedComponent(t, name, msg, func(i int, interaction string, comp v3.Node) {
 		env := core.FixedEnv()
 		var edits core.TreeEdits
-		b, written, pp := readReleasedBundle(nil, nil, comp, root.El.Tag, nil, "", env, &edits)
+		b, written, pp := readReleasedBundle(nil, nil, comp, interaction, nil, "", env, &edits)
 		if b == nil || written == nil {
-			continue
+			return
 		}
 		regen := releasedFrom(nil, b, written, env, &edits)
 		if regen == nil {
-			continue
+			return
 		}
 		want := core.SameElement(pp.El, regen, prescribe.InSignature)
 		got := sameReleased(pp.El, regen, true, edits)
@@ -112,5 +89,5 @@ func checkSameReleased(t *testing.T, name string, msg []byte, seen map[bool]int)
 		if got != want {
 			t.Errorf("%s component %d: the shortcut says alike %v, the whole comparison %v:\n%s\nwritten back:\n%s", name, i, got, want, xmlOf(pp.El), xmlOf(regen))
 		}
-	}
+	})
 }
