@@ -33,27 +33,45 @@ type releaseAdditions struct {
 // element as it was in the message (nil: serialise it); requestRef is the
 // release request id the response answers (MessageHeader.response). What
 // is written back to compare is built in sp (nil: fresh memory), the copy
-// of the prescription read without Spine's additions in pc (nil: likewise).
-func readReleasedPrescription(sp *v3.Space, pc *pathCopies, comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env) *fhir.Bundle {
-	edits := newReleaseEdits()
-	b, written, pp := readReleasedBundle(sp, pc, comp, interaction, sigRaw, requestRef, env, &edits)
+// of the prescription read without Spine's additions and the edits
+// recorded to compare it in rs (nil: likewise).
+func readReleasedPrescription(sp *v3.Space, rs *releasedScratch, comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env) *fhir.Bundle {
+	if rs == nil {
+		rs = new(releasedScratch)
+	}
+	edits := rs.nextEdits()
+	b, written, pp := readReleasedBundle(sp, &rs.copies, comp, interaction, sigRaw, requestRef, env, edits)
 	if b == nil {
 		return nil
 	}
-	if regen := releasedFrom(sp, b, written, env, &edits); regen == nil || !sameReleased(pp.El, regen, written != nil, edits) {
+	if regen := releasedFrom(sp, b, written, env, edits); regen == nil || !sameReleased(pp.El, regen, written != nil, *edits) {
 		carryReleasedVerbatim(b, pp.El)
 	}
 	return b
 }
 
-// newReleaseEdits returns TreeEdits with room for a released
-// prescription's of up to 10 line items, in one allocation: the copies are
-// the prescription, its typeId, pertinentInformation1, the
-// pertinentPrescription and each item's relationship and line item; the
-// additions its status, two exemptions, each item's status and the typeId.
-func newReleaseEdits() core.TreeEdits {
-	room := make([]*etree.Element, 0, 64)
-	return core.TreeEdits{Copied: room[0:0:24], Removed: room[24:24:38], Inserted: room[38:38:62], Changed: room[62:62:64]}
+// releasedScratch is the memory a release response's prescriptions are
+// read with, one after the other: their path copies, and the edits of the
+// one being read.
+type releasedScratch struct {
+	copies pathCopies
+	edits  core.TreeEdits
+}
+
+// nextEdits returns the scratch's TreeEdits emptied for the next
+// prescription, their room kept: at first room for a prescription of up to
+// 10 line items, in one allocation (the copies are the prescription, its
+// typeId, pertinentInformation1, the pertinentPrescription and each item's
+// relationship and line item; the additions its status, two exemptions,
+// each item's status and the typeId).
+func (rs *releasedScratch) nextEdits() *core.TreeEdits {
+	e := &rs.edits
+	if e.Copied == nil {
+		room := make([]*etree.Element, 0, 64)
+		*e = core.TreeEdits{Copied: room[0:0:24], Removed: room[24:24:38], Inserted: room[38:38:62], Changed: room[62:62:64]}
+	}
+	e.Copied, e.Removed, e.Inserted, e.Changed = e.Copied[:0], e.Removed[:0], e.Inserted[:0], e.Changed[:0]
+	return e
 }
 
 // sameReleased reports whether the released prescription pp is what its
@@ -204,8 +222,8 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 }
 
 // pathCopies makes the path copies of a release response's prescriptions
-// (see withoutReleaseAdditions) from a few slabs, which grow as they fill,
-// instead of three allocations a copy.
+// (see withoutReleaseAdditions) from a few slabs (a new one when one is
+// full) instead of three allocations a copy.
 type pathCopies struct {
 	proto *etree.Element // an element as etree.NewElement makes one
 	elems []etree.Element
@@ -220,25 +238,25 @@ func (pc *pathCopies) shallow(el *etree.Element) *etree.Element {
 	if pc.proto == nil {
 		pc.proto = etree.NewElement("")
 	}
-	e := slabTake(&pc.elems, 1, 16)[:1]
+	e := slabTake(&pc.elems, 1, 32)[:1]
 	cp := &e[0]
 	*cp = *pc.proto
 	cp.Space, cp.Tag = el.Space, el.Tag
-	cp.Attr = slabTake(&pc.attrs, len(el.Attr), 64)
+	cp.Attr = slabTake(&pc.attrs, len(el.Attr), 128)
 	for _, a := range el.Attr {
 		cp.CreateAttr(a.FullKey(), a.Value)
 	}
-	cp.Child = append(slabTake(&pc.kids, len(el.Child), 256), el.Child...)
+	cp.Child = append(slabTake(&pc.kids, len(el.Child), 512), el.Child...)
 	return cp
 }
 
 // slabTake returns an empty slice with room for n items taken from the
-// end of slab, after a new slab (twice the last, at least first and n)
-// when it has less room.
-func slabTake[T any](slab *[]T, n, first int) []T {
+// end of slab, after a new slab of size items (n when more) when it has
+// less room.
+func slabTake[T any](slab *[]T, n, size int) []T {
 	s := *slab
 	if cap(s)-len(s) < n {
-		s = make([]T, 0, max(n, first, 2*cap(s)))
+		s = make([]T, 0, max(n, size))
 	}
 	*slab = s[:len(s)+n]
 	return s[len(s) : len(s) : len(s)+n]

@@ -92,13 +92,13 @@ func readReleaseResponseBody(sp *v3.Space, prr, root v3.Node, payload []byte, h 
 	}
 	comps := prr.All("component")
 	out := make([]*fhir.Bundle, 0, len(comps))
-	var pc pathCopies
+	var rs releasedScratch
 	for _, comp := range comps {
 		var span []byte
 		if pp := comp.Opt("ParentPrescription"); pp.Exists() {
 			span = spanOf(pp.El)
 		}
-		if b := readReleasedPrescription(sp, &pc, comp, root.El.Tag, span, h.requestRef, env); b != nil {
+		if b := readReleasedPrescription(sp, &rs, comp, root.El.Tag, span, h.requestRef, env); b != nil {
 			out = append(out, b)
 		}
 	}
