@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/porxgate/porxgate/internal/corpustest"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestSignatureTextSpans checks the byte scan that finds each signature's
@@ -92,5 +93,55 @@ func TestSignatureTextOpeningsCorpus(t *testing.T) {
 				t.Errorf("message %d tag %d at %d, want %d", i, j, got[j].start, want[j][0])
 			}
 		}
+	}
+}
+
+// TestMessageSignatures checks that a release response's signatures are
+// matched to their spans whether or not every signatureText of the message
+// is a component's prescription's: only then is the tree not walked.
+func TestMessageSignatures(t *testing.T) {
+	rx := func(sig string) string {
+		return `<component><ParentPrescription><pertinentInformation1><pertinentPrescription><author>` + sig +
+			`</author></pertinentPrescription></pertinentInformation1></ParentPrescription></component>`
+	}
+	tests := []struct {
+		name string
+		doc  string
+		want []string // the spans, in document order; nil: none matched
+	}{
+		{"components only", `<r><p>` + rx(`<signatureText>a</signatureText>`) + rx(`<signatureText/>`) + rx(`<signatureText>c</signatureText>`) + `</p></r>`,
+			[]string{`<signatureText>a</signatureText>`, ``, `<signatureText>c</signatureText>`}},
+		{"one elsewhere too", `<r><signatureText>w</signatureText><p>` + rx(`<signatureText>a</signatureText>`) + rx(`<x/>`) + `</p></r>`,
+			[]string{`<signatureText>w</signatureText>`, `<signatureText>a</signatureText>`}},
+		{"a start tag in a comment", `<r><!-- <signatureText>w</signatureText> --><p>` + rx(`<signatureText>a</signatureText>`) + `</p></r>`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, ok := v3.ScanXML([]byte(tt.doc))
+			if !ok {
+				t.Fatal("not read")
+			}
+			_, p := v3.NewReader("r", doc.Root().SelectElement("p"))
+			sigs, spans := messageSignatures(doc.Root(), p.All("component"), []byte(tt.doc))
+			if tt.want == nil {
+				if spans != nil {
+					t.Fatalf("spans %q, want none", spans)
+				}
+				return
+			}
+			if len(sigs) != len(tt.want) || len(spans) != len(tt.want) {
+				t.Fatalf("%d signatures and %d spans, want %d", len(sigs), len(spans), len(tt.want))
+			}
+			for i, w := range tt.want {
+				if string(spans[i]) != w || sigs[i].Tag != "signatureText" {
+					t.Errorf("signature %d: %s span %q, want %q", i, sigs[i].Tag, spans[i], w)
+				}
+			}
+			// Each component's signature is the one its span belongs to.
+			all := signatureTextElements(doc.Root())
+			if !slices.Equal(sigs, all) {
+				t.Errorf("signatures %v, want the tree's %v", sigs, all)
+			}
+		})
 	}
 }
