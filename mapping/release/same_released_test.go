@@ -91,3 +91,20 @@ func checkSameReleased(t *testing.T, name string, msg []byte, seen map[bool]int)
 		}
 	})
 }
+
+// TestPathUnder checks how a released prescription's problem paths are put
+// under its component's.
+func TestPathUnder(t *testing.T) {
+	const base, root = "/M/subject/R/component[2]/ParentPrescription", "/ParentPrescription"
+	for _, tt := range []struct{ path, want string }{
+		{root, base},
+		{root + "/id", base + "/id"},
+		{root + "/pertinentInformation2[3]/@extension", base + "/pertinentInformation2[3]/@extension"},
+		{"/ParentPrescriptionX/id", "/ParentPrescriptionX/id"},
+		{"/Other/id", "/Other/id"},
+	} {
+		if got := pathUnder(base, root, tt.path); got != tt.want {
+			t.Errorf("pathUnder(%q) = %q, want %q", tt.path, got, tt.want)
+		}
+	}
+}
