@@ -1,6 +1,7 @@
 package release
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -76,7 +77,7 @@ func TestSignatureTextSpans(t *testing.T) {
 // expression of the same start tags over the release responses of the
 // corpus and the project.
 func TestSignatureTextOpeningsCorpus(t *testing.T) {
-	re := regexp.MustCompile(`<(?:[A-Za-z_][A-Za-z0-9._-]*:)?signatureText[ \t\r\n/>]`)
+	re := signatureTextStartTag
 	msgs := corpustest.Files(t, func(rel string) bool { return strings.HasPrefix(rel, "release-responses/") })
 	own, err := os.ReadFile(filepath.Join("..", "..", "testdata", "release", "patient-release-response-070103.xml"))
 	if err != nil {
@@ -144,4 +145,33 @@ func TestMessageSignatures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// signatureTextStartTag is what signatureTextOpenings looks for, as a
+// regular expression: the reference its fuzz target holds it to.
+var signatureTextStartTag = regexp.MustCompile(`<(?:[A-Za-z_][A-Za-z0-9._-]*:)?signatureText[ \t\r\n/>]`)
+
+// FuzzSignatureTextSpans holds the byte scan for signatureText start tags
+// to the regular expression of them, and the spans cut from any input to
+// whole signatureText elements, without panicking.
+func FuzzSignatureTextSpans(f *testing.F) {
+	f.Add([]byte(`<a><hl7:signatureText a="T"><S>T</S></hl7:signatureText><signatureText/>signatureText</a>`))
+	f.Add([]byte(`<signatureTextT><p:signatureText>x</signatureText></p:signatureText>`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		want := signatureTextStartTag.FindAllIndex(raw, -1)
+		got := signatureTextOpenings(raw, len(want))
+		if len(got) != len(want) {
+			t.Fatalf("%d start tags, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if got[i].start != want[i][0] {
+				t.Fatalf("tag %d at %d, want %d", i, got[i].start, want[i][0])
+			}
+		}
+		for _, s := range signatureTextSpans(raw, len(want)) {
+			if s != nil && (!bytes.HasPrefix(s, []byte("<signatureText")) || !bytes.HasSuffix(s, []byte("</signatureText>"))) {
+				t.Fatalf("span %q is not a signatureText element", s)
+			}
+		}
+	})
 }
