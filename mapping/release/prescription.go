@@ -3,6 +3,7 @@ package release
 import (
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
@@ -120,7 +121,7 @@ func writeReleasedPrescription(c *core.BundleContext, parent *etree.Element, env
 		return sig
 	}
 	if !releaseVerbatim(c) {
-		addReleaseParts(c, pp)
+		addReleaseParts(c, pp, nil)
 	}
 	if ext := releaseTemplate(c); ext != "" {
 		tpl.CreateAttr("extension", ext)
@@ -160,23 +161,27 @@ func releaseVerbatim(c *core.BundleContext) bool {
 
 // addReleaseParts adds Spine's release additions to a ParentPrescription
 // written from FHIR, each only where the element is not there already.
-func addReleaseParts(c *core.BundleContext, pp *etree.Element) {
+// edits (nil: not wanted) gets the elements inserted and changed.
+func addReleaseParts(c *core.BundleContext, pp *etree.Element, edits *core.TreeEdits) {
 	if tid := pp.SelectElement("typeId"); tid != nil {
 		tid.CreateAttr("extension", releasePayloadType)
+		noteEdit(edits, editChanged, tid)
 	}
 	rx := v3.FindPath(pp, "pertinentInformation1", "pertinentPrescription")
 	if rx == nil {
 		return
 	}
-	mrs, paths := releaseRequests(c)
+	var room [8]releasedItemRequest
+	reqs := releaseRequests(c, room[:0])
 	after := lastOf(rx, "pertinentInformation5", "pertinentInformation7", "component1", "responsibleParty", "author")
 	if rx.SelectElement("pertinentInformation10") == nil {
-		st := releasePrescriptionStatus(c, mrs, paths)
+		st := releasePrescriptionStatus(c, reqs)
 		rel := releaseRelationship(rx, after, "pertinentInformation10", "false", "added")
 		obs := v3.Add(rel, "pertinentPrescriptionStatus", "type", "Observation", "classCode", "OBS", "moodCode", "EVN")
 		v3.AddCV(obs, "code", "PS", v3.OIDPertinentCode, "")
 		v3.AddCV(obs, "value", st.code, v3.OIDPrescriptionStatus, st.display)
 		after = rel
+		noteEdit(edits, editInserted, rel)
 	} else {
 		after = rx.SelectElement("pertinentInformation10")
 	}
@@ -186,51 +191,111 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element) {
 	}
 	if low, high, ok := exemptionDates(birth); ok {
 		if rx.SelectElement("pertinentInformation9") == nil {
-			exemption(rx, after, "pertinentInformation9", "pertinentLowPermanentExemptionInfo", "0002", "is under 16 years of age", low)
+			noteEdit(edits, editInserted, exemption(rx, after, "pertinentInformation9", "pertinentLowPermanentExemptionInfo", "0002", "is under 16 years of age", low))
 		}
 		if rx.SelectElement("pertinentInformation11") == nil {
-			if items := rx.SelectElements("pertinentInformation2"); len(items) > 0 {
-				exemption(rx, items[len(items)-1], "pertinentInformation11", "pertinentHighPermanentExemptionInfo", "0004", "is 60 years of age or over", high)
+			if last := lastOf(rx, "pertinentInformation2"); last != nil {
+				noteEdit(edits, editInserted, exemption(rx, last, "pertinentInformation11", "pertinentHighPermanentExemptionInfo", "0004", "is 60 years of age or over", high))
 			}
 		}
 	}
-	byID := make(map[string]int, len(mrs))
-	for i, mr := range mrs {
-		for _, id := range mr.Identifier {
-			if id.System == fhir.SystemLineItemID {
-				byID[strings.ToUpper(id.Value)] = i
-			}
+	for _, t := range rx.Child {
+		rel, ok := t.(*etree.Element)
+		if !ok || rel.Tag != "pertinentInformation2" {
+			continue
 		}
-	}
-	for _, rel := range rx.SelectElements("pertinentInformation2") {
 		li := rel.SelectElement("pertinentLineItem")
 		if li == nil || li.SelectElement("pertinentInformation4") != nil {
 			continue
 		}
 		st := statusName{defaultItemStatus, itemStatusDisplay(defaultItemStatus)}
 		if id := li.SelectElement("id"); id != nil {
-			if i, ok := byID[strings.ToUpper(id.SelectAttrValue("root", ""))]; ok {
-				st = releaseItemStatus(c, mrs[i], paths[i])
+			if r := requestOfItem(reqs, id.SelectAttrValue("root", "")); r != nil {
+				st = releaseItemStatus(c, *r)
 			}
 		}
 		is := releaseRelationship(li, lastOf(li, "component", "product", "repeatNumber", "effectiveTime"), "pertinentInformation4", "false", "")
 		obs := v3.Add(is, "pertinentItemStatus", "type", "Observation", "classCode", "OBS", "moodCode", "EVN")
 		v3.AddCV(obs, "code", "IS", v3.OIDPertinentCode, "")
 		v3.AddCV(obs, "value", st.code, v3.OIDItemStatus, st.display)
+		noteEdit(edits, editInserted, is)
 	}
 }
 
-// releaseRequests returns the bundle's MedicationRequests and their paths.
-func releaseRequests(c *core.BundleContext) ([]*fhir.MedicationRequest, []string) {
-	var mrs []*fhir.MedicationRequest
-	var paths []string
+// releasedItemRequest is a MedicationRequest of a Bundle and the index of its
+// entry.
+type releasedItemRequest struct {
+	mr    *fhir.MedicationRequest
+	entry int
+}
+
+// path is the request's element path, for a problem found in it.
+func (r releasedItemRequest) path() string {
+	return core.Indexed("Bundle.entry", r.entry) + ".resource"
+}
+
+// extension returns the request's extension of a URL, or nil; more than
+// one is a problem, recorded as BundleContext.Extension records it (with
+// the path made only then).
+func (r releasedItemRequest) extension(c *core.BundleContext, url string) *fhir.Extension {
+	var found *fhir.Extension
+	for i := range r.mr.Extension {
+		if r.mr.Extension[i].URL != url {
+			continue
+		}
+		if found != nil {
+			return c.ExtensionAt(r.mr.Extension, url, r.path(), ".extension")
+		}
+		found = &r.mr.Extension[i]
+	}
+	return found
+}
+
+// releaseRequests appends the bundle's MedicationRequests to reqs.
+func releaseRequests(c *core.BundleContext, reqs []releasedItemRequest) []releasedItemRequest {
 	for i, e := range c.Bundle.Entry {
 		if mr, ok := e.Resource.(*fhir.MedicationRequest); ok {
-			mrs = append(mrs, mr)
-			paths = append(paths, core.Indexed("Bundle.entry", i)+".resource")
+			reqs = append(reqs, releasedItemRequest{mr, i})
 		}
 	}
-	return mrs, paths
+	return reqs
+}
+
+// requestOfItem returns the last of reqs with a line item id that is id
+// in upper case as id is, or nil.
+func requestOfItem(reqs []releasedItemRequest, id string) *releasedItemRequest {
+	for i := len(reqs) - 1; i >= 0; i-- {
+		for _, ident := range reqs[i].mr.Identifier {
+			if ident.System == fhir.SystemLineItemID && sameUpper(ident.Value, id) {
+				return &reqs[i]
+			}
+		}
+	}
+	return nil
+}
+
+// sameUpper reports whether strings.ToUpper(a) == strings.ToUpper(b),
+// without making either for ASCII strings.
+func sameUpper(a, b string) bool {
+	if len(a) != len(b) {
+		return strings.ToUpper(a) == strings.ToUpper(b)
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x >= utf8.RuneSelf || y >= utf8.RuneSelf {
+			return strings.ToUpper(a) == strings.ToUpper(b)
+		}
+		if 'a' <= x && x <= 'z' {
+			x -= 'a' - 'A'
+		}
+		if 'a' <= y && y <= 'z' {
+			y -= 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // releaseRelationship adds to parent, right after anchor (see addAfter),
@@ -274,8 +339,10 @@ func exemptionDates(birth string) (low, high string, ok bool) {
 // parent has, or nil.
 func lastOf(parent *etree.Element, tags ...string) *etree.Element {
 	for _, t := range tags {
-		if els := parent.SelectElements(t); len(els) > 0 {
-			return els[len(els)-1]
+		for i := len(parent.Child) - 1; i >= 0; i-- {
+			if el, ok := parent.Child[i].(*etree.Element); ok && el.Tag == t {
+				return el
+			}
 		}
 	}
 	return nil
@@ -308,19 +375,19 @@ func insertAfter(parent, anchor, el *etree.Element) *etree.Element {
 // releasePrescriptionStatus is the prescription status the FHIR gives
 // (Extension-EPS-TaskBusinessStatus of the first MedicationRequest that has
 // one), or the default.
-func releasePrescriptionStatus(c *core.BundleContext, mrs []*fhir.MedicationRequest, paths []string) statusName {
-	for i, mr := range mrs {
-		ext := c.Extension(mr.Extension, core.ExtensionTaskBusinessStatus, paths[i]+".extension")
+func releasePrescriptionStatus(c *core.BundleContext, reqs []releasedItemRequest) statusName {
+	for _, r := range reqs {
+		ext := r.extension(c, core.ExtensionTaskBusinessStatus)
 		if ext == nil {
 			continue
 		}
 		cd := ext.ValueCoding
 		if cd == nil || cd.Code == "" {
-			c.Fail(paths[i]+".extension", "%s without a valueCoding code", core.ExtensionTaskBusinessStatus)
+			c.Fail(r.path()+".extension", "%s without a valueCoding code", core.ExtensionTaskBusinessStatus)
 			break
 		}
 		if cd.System != "" && cd.System != fhir.CodeSystemTaskBusinessStatus {
-			c.Fail(paths[i]+".extension.valueCoding.system", "system %q, want %s", cd.System, fhir.CodeSystemTaskBusinessStatus)
+			c.Fail(r.path()+".extension.valueCoding.system", "system %q, want %s", cd.System, fhir.CodeSystemTaskBusinessStatus)
 		}
 		return statusName{cd.Code, core.FirstNonEmpty(cd.Display, prescriptionStatusDisplay(cd.Code))}
 	}
@@ -329,16 +396,17 @@ func releasePrescriptionStatus(c *core.BundleContext, mrs []*fhir.MedicationRequ
 
 // releaseItemStatus is a line item's status: the dispenseStatus of its
 // Extension-EPS-DispensingInformation, else one its status gives.
-func releaseItemStatus(c *core.BundleContext, mr *fhir.MedicationRequest, path string) statusName {
-	if ext := c.Extension(mr.Extension, core.ExtensionDispensingInformation, path+".extension"); ext != nil {
+func releaseItemStatus(c *core.BundleContext, r releasedItemRequest) statusName {
+	mr := r.mr
+	if ext := r.extension(c, core.ExtensionDispensingInformation); ext != nil {
 		if ds := fhir.FindExtension(ext.Extension, "dispenseStatus"); ds != nil {
 			cd := ds.ValueCoding
 			if cd == nil || cd.Code == "" {
-				c.Fail(path+".extension.extension", "dispenseStatus without a valueCoding code")
+				c.Fail(r.path()+".extension.extension", "dispenseStatus without a valueCoding code")
 				return statusName{}
 			}
 			if cd.System != "" && cd.System != fhir.CodeSystemMedicationDispenseType {
-				c.Fail(path+".extension.extension.valueCoding.system", "system %q, want %s", cd.System, fhir.CodeSystemMedicationDispenseType)
+				c.Fail(r.path()+".extension.extension.valueCoding.system", "system %q, want %s", cd.System, fhir.CodeSystemMedicationDispenseType)
 			}
 			return statusName{cd.Code, core.FirstNonEmpty(cd.Display, itemStatusDisplay(cd.Code))}
 		}

@@ -79,10 +79,10 @@ func readReleaseResponseBody(sp *v3.Space, prr, root v3.Node, payload []byte, h 
 		h.batch = append(h.batch, releaseBatch{code, bi.Child("value").Value()})
 	}
 	h.requestRef = prr.Child("inFulfillmentOf").Child("priorDownloadRequestRef").Child("id").Attr("root")
-	sigs := signatureTextElements(root.El)
-	spans := signatureTextSpans(payload, len(sigs))
+	comps := prr.All("component")
+	sigs, spans := messageSignatures(root.El, comps, payload)
 	spanOf := func(pp *etree.Element) []byte {
-		st := v3.FindPath(pp, "pertinentInformation1", "pertinentPrescription", "author", "signatureText")
+		st := prescriptionSignature(pp)
 		for i, el := range sigs {
 			if el == st && i < len(spans) {
 				return spans[i]
@@ -90,18 +90,47 @@ func readReleaseResponseBody(sp *v3.Space, prr, root v3.Node, payload []byte, h 
 		}
 		return nil
 	}
-	comps := prr.All("component")
 	out := make([]*fhir.Bundle, 0, len(comps))
+	var rs releasedScratch
 	for _, comp := range comps {
 		var span []byte
 		if pp := comp.Opt("ParentPrescription"); pp.Exists() {
 			span = spanOf(pp.El)
 		}
-		if b := readReleasedPrescription(sp, comp, root.El.Tag, span, h.requestRef, env); b != nil {
+		if b := readReleasedPrescription(sp, &rs, comp, root.El.Tag, span, h.requestRef, env); b != nil {
 			out = append(out, b)
 		}
 	}
 	return out
+}
+
+// prescriptionSignature returns the signatureText of a ParentPrescription,
+// or nil.
+func prescriptionSignature(pp *etree.Element) *etree.Element {
+	return v3.FindPath(pp, "pertinentInformation1", "pertinentPrescription", "author", "signatureText")
+}
+
+// messageSignatures returns the signatureText elements under root in
+// document order and their spans in the message (signatureTextSpans; nil
+// when they cannot be matched). When the message holds as many
+// signatureText start tags as the components' prescriptions have
+// signatureText elements, those are all of them (every element has its
+// start tag), found without walking the whole tree; else the tree is
+// walked.
+func messageSignatures(root *etree.Element, comps []v3.Node, payload []byte) ([]*etree.Element, [][]byte) {
+	sigs := make([]*etree.Element, 0, len(comps))
+	for _, comp := range comps {
+		if pp := comp.El.SelectElement("ParentPrescription"); pp != nil {
+			if st := prescriptionSignature(pp); st != nil {
+				sigs = append(sigs, st)
+			}
+		}
+	}
+	if spans := signatureTextSpans(payload, len(sigs)); spans != nil {
+		return sigs, spans
+	}
+	sigs = signatureTextElements(root)
+	return sigs, signatureTextSpans(payload, len(sigs))
 }
 
 // releaseShell returns the response as it was with its components replaced

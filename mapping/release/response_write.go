@@ -1,6 +1,7 @@
 package release
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -19,10 +20,17 @@ import (
 // as the EPS API writes them; porxgate's own parameter, when present, gives
 // what EPS has no place for.
 
-// releaseEntry is one prescription-order Bundle of a $release answer.
+// releaseEntry is one prescription-order Bundle of a $release answer: the
+// index-th entry of the searchset Bundle of the parameter at param.
 type releaseEntry struct {
-	b    *fhir.Bundle
-	path string
+	b     *fhir.Bundle
+	param string
+	index int
+}
+
+// path is the entry's element path, made only for a problem found in it.
+func (e releaseEntry) path() string {
+	return core.Indexed(e.param+".resource.entry", e.index) + ".resource"
 }
 
 // releaseAnswer is a $release answer, gathered and checked.
@@ -177,30 +185,34 @@ func gatherSearchset(c *core.BundleContext, a *releaseAnswer, prm fhir.Parameter
 			a.effective = t
 		}
 	}
+	if passed {
+		a.passed = slices.Grow(a.passed, len(sb.Entry))
+	}
 	for j, e := range sb.Entry {
-		ep := core.Indexed(path+".resource.entry", j) + ".resource"
+		re := releaseEntry{param: path, index: j}
 		r := e.Resource
 		if r == nil {
 			r = e.Inline
 		}
 		switch r := r.(type) {
 		case *fhir.Bundle:
+			re.b = r
 			if passed {
-				a.passed = append(a.passed, releaseEntry{r, ep})
+				a.passed = append(a.passed, re)
 			} else {
-				a.failed = append(a.failed, releaseEntry{r, ep})
+				a.failed = append(a.failed, re)
 			}
 		case *fhir.OperationOutcome:
 			if passed {
-				c.Fail(ep, "an OperationOutcome among the passed prescriptions")
+				c.Fail(re.path(), "an OperationOutcome among the passed prescriptions")
 				return
 			}
 			a.outcomes = append(a.outcomes, r)
 		case nil:
-			c.Fail(ep, "missing resource")
+			c.Fail(re.path(), "missing resource")
 			return
 		default:
-			c.Fail(ep, "resourceType %s, want a prescription-order Bundle", r.GetResourceType())
+			c.Fail(re.path(), "resourceType %s, want a prescription-order Bundle", r.GetResourceType())
 			return
 		}
 	}
@@ -236,7 +248,7 @@ func writeReleasedPrescriptions(c *core.BundleContext, passed []releaseEntry, en
 		bc.Released = true
 		sig := writeReleasedPrescription(bc, holder, env)
 		if err := bc.Err(); err != nil {
-			unwritten = append(unwritten, UnwrittenPrescription{ShortFormID: bundleShortFormID(pe.b), Err: rebaseBundleError(err, pe.path)})
+			unwritten = append(unwritten, UnwrittenPrescription{ShortFormID: bundleShortFormID(pe.b), Err: rebaseBundleError(err, pe.path())})
 			if !isolate {
 				return nil, nil, unwritten
 			}

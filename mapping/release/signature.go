@@ -20,39 +20,58 @@ const signatureTextName = "signatureText"
 // "<signatureText …>…</signatureText>" (nil for an empty element), or nil
 // when the raw text cannot be matched to want elements unambiguously. An
 // unprefixed element's span is raw's own bytes, not a copy; a prefixed
-// one's is a copy without the prefix (and attributes).
+// one's is a copy without the prefix (and attributes), the copies in one
+// allocation.
 func signatureTextSpans(raw []byte, want int) [][]byte {
 	locs := signatureTextOpenings(raw, want)
 	if len(locs) != want {
 		return nil
 	}
-	out := make([][]byte, 0, want)
+	// Where each element's content lies, and how much room the copies of
+	// the prefixed ones take: they share one buffer.
+	type content struct{ from, to int }
+	var room [32]content
+	contents := room[:0]
+	copied := 0
 	for _, loc := range locs {
-		start, prefix := loc.start, raw[loc.prefixStart:loc.name]
-		gt := bytes.IndexByte(raw[start:], '>')
+		gt := bytes.IndexByte(raw[loc.start:], '>')
 		if gt < 0 {
 			return nil
 		}
-		gt += start
+		gt += loc.start
 		if raw[gt-1] == '/' {
-			out = append(out, nil)
+			contents = append(contents, content{-1, -1})
 			continue
 		}
-		closeTag := append(append([]byte("</"), prefix...), "signatureText>"...)
+		prefix := raw[loc.prefixStart:loc.name]
+		closeTag := append(append(make([]byte, 0, 64), "</"...), prefix...)
+		closeTag = append(closeTag, "signatureText>"...)
 		end := bytes.Index(raw[gt+1:], closeTag)
 		if end < 0 {
 			return nil
 		}
-		if len(prefix) == 0 {
-			out = append(out, raw[start:gt+1+end+len(closeTag):gt+1+end+len(closeTag)])
-			continue
+		contents = append(contents, content{gt + 1, gt + 1 + end})
+		if len(prefix) > 0 {
+			copied += end + len("<signatureText></signatureText>")
 		}
-		inner := raw[gt+1 : gt+1+end]
-		span := make([]byte, 0, len(inner)+len("<signatureText></signatureText>"))
-		span = append(span, "<signatureText>"...)
-		span = append(span, inner...)
-		span = append(span, "</signatureText>"...)
-		out = append(out, span)
+	}
+	out := make([][]byte, 0, want)
+	copies := make([]byte, 0, copied)
+	for i, loc := range locs {
+		c := contents[i]
+		switch {
+		case c.from < 0:
+			out = append(out, nil)
+		case loc.prefixStart == loc.name:
+			to := c.to + len("</signatureText>")
+			out = append(out, raw[loc.start:to:to])
+		default:
+			from := len(copies)
+			copies = append(copies, "<signatureText>"...)
+			copies = append(copies, raw[c.from:c.to]...)
+			copies = append(copies, "</signatureText>"...)
+			out = append(out, copies[from:len(copies):len(copies)])
+		}
 	}
 	return out
 }
@@ -66,20 +85,25 @@ type openTag struct{ start, prefixStart, name int }
 // raw, with or without a namespace prefix: "<signatureText" or
 // "<p:signatureText" followed by white space, '/' or '>'. It stops looking
 // after more than want, which the caller refuses anyway. It is a plain byte
-// scan: a regular expression over a whole release response cost a third of
-// that mapping's time.
+// scan (a regular expression over a whole release response cost a third of
+// that mapping's time) for the name's capital T, which a message holds far
+// more rarely than its first letter (the scan for "signatureText" itself
+// stopped at every 's': 2.5 % of the mapping's instructions).
 func signatureTextOpenings(raw []byte, want int) []openTag {
+	const anchor = len("signature") // where the T stands in the name
 	out := make([]openTag, 0, want)
-	for from := 0; len(out) <= want; {
-		i := bytes.Index(raw[from:], []byte(signatureTextName))
+	for from := anchor; len(out) <= want && from < len(raw); {
+		i := bytes.IndexByte(raw[from:], 'T')
 		if i < 0 {
 			break
 		}
-		name := from + i
-		from = name + len(signatureTextName)
-		if from >= len(raw) || !endsName(raw[from]) || name == 0 {
+		name := from + i - anchor
+		from += i + 1
+		end := name + len(signatureTextName)
+		if end >= len(raw) || string(raw[name:end]) != signatureTextName || !endsName(raw[end]) || name == 0 {
 			continue
 		}
+		from = end
 		switch raw[name-1] {
 		case '<':
 			out = append(out, openTag{start: name - 1, prefixStart: name, name: name})

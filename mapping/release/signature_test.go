@@ -1,8 +1,16 @@
 package release
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/porxgate/porxgate/internal/corpustest"
+	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestSignatureTextSpans checks the byte scan that finds each signature's
@@ -41,6 +49,9 @@ func TestSignatureTextSpans(t *testing.T) {
 		{name: "unclosed", want: 1, raw: `<a><signatureText>z</a>`, fail: true},
 		{name: "prefix closes differently", want: 1, raw: `<a><p:signatureText>z</signatureText></a>`, fail: true},
 		{name: "at the very start and end", want: 0, raw: `signatureText`, out: []string{}},
+		{name: "capital T all around", want: 1,
+			raw: `<a T="T"><xT/>T<signatureTextT/>signatureT<signatureText>T</signatureText>signatureText</a>`,
+			out: []string{`<signatureText>T</signatureText>`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,4 +71,107 @@ func TestSignatureTextSpans(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSignatureTextOpeningsCorpus holds the byte scan to a regular
+// expression of the same start tags over the release responses of the
+// corpus and the project.
+func TestSignatureTextOpeningsCorpus(t *testing.T) {
+	re := signatureTextStartTag
+	msgs := corpustest.Files(t, func(rel string) bool { return strings.HasPrefix(rel, "release-responses/") })
+	own, err := os.ReadFile(filepath.Join("..", "..", "testdata", "release", "patient-release-response-070103.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, msg := range append(msgs, own) {
+		want := re.FindAllIndex(msg, -1)
+		got := signatureTextOpenings(msg, len(want))
+		if len(got) != len(want) {
+			t.Fatalf("message %d: %d start tags, want %d", i, len(got), len(want))
+		}
+		for j := range want {
+			if got[j].start != want[j][0] {
+				t.Errorf("message %d tag %d at %d, want %d", i, j, got[j].start, want[j][0])
+			}
+		}
+	}
+}
+
+// TestMessageSignatures checks that a release response's signatures are
+// matched to their spans whether or not every signatureText of the message
+// is a component's prescription's: only then is the tree not walked.
+func TestMessageSignatures(t *testing.T) {
+	rx := func(sig string) string {
+		return `<component><ParentPrescription><pertinentInformation1><pertinentPrescription><author>` + sig +
+			`</author></pertinentPrescription></pertinentInformation1></ParentPrescription></component>`
+	}
+	tests := []struct {
+		name string
+		doc  string
+		want []string // the spans, in document order; nil: none matched
+	}{
+		{"components only", `<r><p>` + rx(`<signatureText>a</signatureText>`) + rx(`<signatureText/>`) + rx(`<signatureText>c</signatureText>`) + `</p></r>`,
+			[]string{`<signatureText>a</signatureText>`, ``, `<signatureText>c</signatureText>`}},
+		{"one elsewhere too", `<r><signatureText>w</signatureText><p>` + rx(`<signatureText>a</signatureText>`) + rx(`<x/>`) + `</p></r>`,
+			[]string{`<signatureText>w</signatureText>`, `<signatureText>a</signatureText>`}},
+		{"a start tag in a comment", `<r><!-- <signatureText>w</signatureText> --><p>` + rx(`<signatureText>a</signatureText>`) + `</p></r>`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, ok := v3.ScanXML([]byte(tt.doc))
+			if !ok {
+				t.Fatal("not read")
+			}
+			_, p := v3.NewReader("r", doc.Root().SelectElement("p"))
+			sigs, spans := messageSignatures(doc.Root(), p.All("component"), []byte(tt.doc))
+			if tt.want == nil {
+				if spans != nil {
+					t.Fatalf("spans %q, want none", spans)
+				}
+				return
+			}
+			if len(sigs) != len(tt.want) || len(spans) != len(tt.want) {
+				t.Fatalf("%d signatures and %d spans, want %d", len(sigs), len(spans), len(tt.want))
+			}
+			for i, w := range tt.want {
+				if string(spans[i]) != w || sigs[i].Tag != "signatureText" {
+					t.Errorf("signature %d: %s span %q, want %q", i, sigs[i].Tag, spans[i], w)
+				}
+			}
+			// Each component's signature is the one its span belongs to.
+			all := signatureTextElements(doc.Root())
+			if !slices.Equal(sigs, all) {
+				t.Errorf("signatures %v, want the tree's %v", sigs, all)
+			}
+		})
+	}
+}
+
+// signatureTextStartTag is what signatureTextOpenings looks for, as a
+// regular expression: the reference its fuzz target holds it to.
+var signatureTextStartTag = regexp.MustCompile(`<(?:[A-Za-z_][A-Za-z0-9._-]*:)?signatureText[ \t\r\n/>]`)
+
+// FuzzSignatureTextSpans holds the byte scan for signatureText start tags
+// to the regular expression of them, and the spans cut from any input to
+// whole signatureText elements, without panicking.
+func FuzzSignatureTextSpans(f *testing.F) {
+	f.Add([]byte(`<a><hl7:signatureText a="T"><S>T</S></hl7:signatureText><signatureText/>signatureText</a>`))
+	f.Add([]byte(`<signatureTextT><p:signatureText>x</signatureText></p:signatureText>`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		want := signatureTextStartTag.FindAllIndex(raw, -1)
+		got := signatureTextOpenings(raw, len(want))
+		if len(got) != len(want) {
+			t.Fatalf("%d start tags, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if got[i].start != want[i][0] {
+				t.Fatalf("tag %d at %d, want %d", i, got[i].start, want[i][0])
+			}
+		}
+		for _, s := range signatureTextSpans(raw, len(want)) {
+			if s != nil && (!bytes.HasPrefix(s, []byte("<signatureText")) || !bytes.HasSuffix(s, []byte("</signatureText>"))) {
+				t.Fatalf("span %q is not a signatureText element", s)
+			}
+		}
+	})
 }
