@@ -138,11 +138,15 @@ const (
 // translation) may name its code system and that system's version (the MIM
 // 4.2.00 datatypes, nhsdigitalmait/SPINE_schema omvt/dt/datatypes_4200.xsd).
 // Spine takes them, and they change nothing EPS FHIR holds: readers take
-// them unread (Env.KeepV3 keeps them beside the FHIR). Each maps to its
+// them unread (Env.KeepV3 keeps them beside the FHIR). Each has its
 // allowed values, "*" any (an st, which RefuseEmptyAttrs keeps non-empty).
-var datatypeAttrs = map[string]map[string]string{
-	"root":       {"assigningAuthorityName": "*", "displayable": "true|false"},
-	"codeSystem": {"codeSystemName": "*", "codeSystemVersion": "*"},
+// A list, not a map, so that the first that applies is always the one
+// reported.
+var datatypeAttrs = []struct{ marker, attr, allowed string }{
+	{"root", "assigningAuthorityName", "*"},
+	{"root", "displayable", "true|false"},
+	{"codeSystem", "codeSystemName", "*"},
+	{"codeSystem", "codeSystemVersion", "*"},
 }
 
 // XSIType is the key under which a reader names, among the attributes it
@@ -156,11 +160,12 @@ const xsiNamespace = "http://www.w3.org/2001/XMLSchema-instance"
 
 // xsiTypes are the datatypes an xsi:type may name on an element read with
 // the marker attribute: an II (root); a coded value (codeSystem), declared
-// CD, CE, CV or CS, each of which the next one restricts; a PQ (unit).
-var xsiTypes = map[string]string{
-	"root":       "II",
-	"codeSystem": "CD|CE|CV|CS",
-	"unit":       "PQ",
+// CD, CE, CV or CS, each of which the next one restricts; a PQ (unit). The
+// first whose marker is read applies, in this order.
+var xsiTypes = []struct{ marker, types string }{
+	{"root", "II"},
+	{"codeSystem", "CD|CE|CV|CS"},
+	{"unit", "PQ"},
 }
 
 // DatatypeAttr tells an attribute a of an element read with the given
@@ -181,9 +186,12 @@ func DatatypeAttr(a etree.Attr, read func(string) (string, bool)) (extra, ok boo
 	}
 	if a.Key == "type" && a.Space != "" && a.NamespaceURI() == xsiNamespace {
 		types, found := read(XSIType)
-		for marker, t := range xsiTypes {
-			if !found && has(marker) {
-				types, found = t, true
+		for _, x := range xsiTypes {
+			if found {
+				break
+			}
+			if has(x.marker) {
+				types, found = x.types, true
 			}
 		}
 		if !found {
@@ -195,9 +203,9 @@ func DatatypeAttr(a etree.Attr, read func(string) (string, bool)) (extra, ok boo
 	if a.Space != "" {
 		return false, false, ""
 	}
-	for marker, attrs := range datatypeAttrs {
-		if allowed, found := attrs[a.Key]; found && has(marker) {
-			return true, allowed == "*" || oneOf(a.Value, allowed), allowed
+	for _, d := range datatypeAttrs {
+		if d.attr == a.Key && has(d.marker) {
+			return true, d.allowed == "*" || oneOf(a.Value, d.allowed), d.allowed
 		}
 	}
 	return false, false, ""
