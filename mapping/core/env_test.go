@@ -48,3 +48,26 @@ func TestMetaCopy(t *testing.T) {
 		t.Error("the copy shares the original's Agent")
 	}
 }
+
+// TestCountingIDs: the ids count up from one in the UUID's last twelve
+// digits, each call's sequence its own.
+func TestCountingIDs(t *testing.T) {
+	ids := core.CountingIDs()
+	want := map[int]string{
+		1:    "00000000-0000-4000-8000-000000000001",
+		10:   "00000000-0000-4000-8000-000000000010",
+		1234: "00000000-0000-4000-8000-000000001234",
+	}
+	for n := 1; n <= 1234; n++ {
+		got := ids()
+		if w, ok := want[n]; ok && got != w {
+			t.Errorf("id %d = %q, want %q", n, got, w)
+		}
+	}
+	if got := core.CountingIDs()(); got != want[1] {
+		t.Errorf("a new sequence starts at %q, want %q", got, want[1])
+	}
+	if a := testing.AllocsPerRun(100, func() { _ = ids() }); a != 1 {
+		t.Errorf("an id costs %v allocations, want 1", a)
+	}
+}
