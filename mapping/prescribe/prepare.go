@@ -26,6 +26,14 @@ import (
 // from it, the v3 is serialised and read back as the prescriber's system
 // would send it.
 func Prepare(bundle []byte, now time.Time, alg v3.DigestAlgorithm) (v3.PrepareResult, error) {
+	return PrepareIn(nil, bundle, now, alg)
+}
+
+// PrepareIn is Prepare building its trees (the ParentPrescription and the
+// signature fragments) in a Space of sc, given back before it returns:
+// one Scratch for the Bundles prepared one after another keeps their
+// memory from one to the next. A nil sc builds them in fresh memory.
+func PrepareIn(sc *v3.Scratch, bundle []byte, now time.Time, alg v3.DigestAlgorithm) (v3.PrepareResult, error) {
 	b, err := fhir.ParseBundleRef(bundle)
 	if err != nil {
 		return v3.PrepareResult{}, fmt.Errorf("$prepare: %w", err)
@@ -45,14 +53,16 @@ func Prepare(bundle []byte, now time.Time, alg v3.DigestAlgorithm) (v3.PrepareRe
 		opts = append(opts, v3.WithAuthorTime(now))
 	}
 	interaction := prescribeInteraction(meta, env)
-	if tree, err := buildParentPrescription(b, interaction, env); err == nil {
+	sp := sc.Get()
+	defer sc.Put(sp)
+	if tree, err := buildParentPrescription(sp, b, interaction, env); err == nil {
 		if res, ok := prepareFromTree(tree, alg, opts); ok {
 			return res, nil
 		}
 	}
 	// The whole message, refused as PrescribeToV3 refuses it or serialised
 	// and read back.
-	built, err := buildPrescription(b, interaction, meta, env)
+	built, err := buildPrescription(sp, b, interaction, meta, env)
 	if err != nil {
 		return v3.PrepareResult{}, fmt.Errorf("$prepare: %w", err)
 	}

@@ -32,8 +32,8 @@ func TestPrepareFromTreeAsReadBack(t *testing.T) {
 			continue
 		}
 		env := core.Env{Now: now, NewID: func() string { return "00000000-0000-4000-8000-000000000000" }}
-		built, err := buildPrescription(b, prescribeInteraction(core.Meta{}, env), core.Meta{}, env)
-		tree, terr := buildParentPrescription(b, prescribeInteraction(core.Meta{}, env), env)
+		built, err := buildPrescription(nil, b, prescribeInteraction(core.Meta{}, env), core.Meta{}, env)
+		tree, terr := buildParentPrescription(nil, b, prescribeInteraction(core.Meta{}, env), env)
 		if (err == nil) != (terr == nil) || err != nil && err.Error() != terr.Error() {
 			t.Errorf("bundle %d: the message refused with %v, the ParentPrescription alone with %v", i, err, terr)
 		}
@@ -122,11 +122,11 @@ func FuzzPrepareFromTree(f *testing.F) {
 			return
 		}
 		env := core.Env{Now: now, NewID: func() string { return "00000000-0000-4000-8000-000000000000" }}
-		built, err := buildPrescription(b, prescribeInteraction(core.Meta{}, env), core.Meta{}, env)
+		built, err := buildPrescription(nil, b, prescribeInteraction(core.Meta{}, env), core.Meta{}, env)
 		if err != nil {
 			return
 		}
-		tree, err := buildParentPrescription(b, prescribeInteraction(core.Meta{}, env), env)
+		tree, err := buildParentPrescription(nil, b, prescribeInteraction(core.Meta{}, env), env)
 		if err != nil {
 			t.Fatalf("the message was built, the ParentPrescription alone refused: %v", err)
 		}

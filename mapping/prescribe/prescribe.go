@@ -43,7 +43,11 @@ func PrescribeToV3(body []byte, meta core.Meta, env core.Env) ([]byte, error) {
 	if err != nil {
 		return nil, &core.FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
 	}
-	p, err := buildPrescription(b, interaction, meta, env)
+	// The message is written in a Space of env's Scratch, given back once
+	// it is serialised.
+	sp := env.Scratch.Get()
+	defer env.Scratch.Put(sp)
+	p, err := buildPrescription(sp, b, interaction, meta, env)
 	if err != nil {
 		return nil, err
 	}
@@ -65,20 +69,22 @@ type builtPrescription struct {
 func (p builtPrescription) bytes() ([]byte, error) { return core.WriteDocument(p.c, p.doc, p.sig) }
 
 // buildPrescription builds the v3 document of a decoded prescription-order
-// Bundle: PrescribeToV3 without the decoding and the serialising, so that
-// $prepare can take the fragments from the tree it built.
-func buildPrescription(b *fhir.Bundle, interaction string, meta core.Meta, env core.Env) (builtPrescription, error) {
+// Bundle in sp (nil: fresh memory): PrescribeToV3 without the decoding and
+// the serialising, so that $prepare can take the fragments from the tree
+// it built.
+func buildPrescription(sp *v3.Space, b *fhir.Bundle, interaction string, meta core.Meta, env core.Env) (builtPrescription, error) {
 	return writeBuilt(b, interaction, env, func(msgID string) (*etree.Document, *etree.Element) {
-		return core.NewV3Message(meta, interaction, msgID, env)
+		return core.NewV3MessageIn(sp, meta, interaction, msgID, env)
 	})
 }
 
 // buildParentPrescription is buildPrescription, its checks included,
 // without the transmission wrapper: the ParentPrescription alone, in the
-// v3 namespace, for $prepare, which needs only its fragments.
-func buildParentPrescription(b *fhir.Bundle, interaction string, env core.Env) (builtPrescription, error) {
+// v3 namespace, for $prepare, which needs only its fragments; in sp (nil:
+// fresh memory).
+func buildParentPrescription(sp *v3.Space, b *fhir.Bundle, interaction string, env core.Env) (builtPrescription, error) {
 	return writeBuilt(b, interaction, env, func(string) (*etree.Document, *etree.Element) {
-		subject := v3.NewHolder("subject")
+		subject := sp.NewHolder("subject")
 		subject.CreateAttr("xmlns", v3.Namespace)
 		return nil, subject
 	})
