@@ -87,6 +87,29 @@ func DigestAlgorithmFromURI(uri string) (DigestAlgorithm, error) {
 	return "", fmt.Errorf("digest method %q: want %s or %s", uri, AlgorithmSHA256, AlgorithmSHA1)
 }
 
+// fragmentsDigest is FragmentsDigest of CanonicalFragments(fragments):
+// the canonical bytes are written to the hash as they are made, a few
+// kilobytes at a time, rather than gathered first.
+func fragmentsDigest(fragments *etree.Element, alg DigestAlgorithm) (string, error) {
+	h, err := alg.Hash()
+	if err != nil {
+		return "", fmt.Errorf("fragments digest: %w", err)
+	}
+	hh := h.New()
+	if fragments != nil && fragments.Parent() == nil {
+		buf, ok := appendCanonicalBuilt(make([]byte, 0, 2*canonicalFlushAt), fragments, "", hh)
+		if ok {
+			hh.Write(buf)
+			return base64.StdEncoding.EncodeToString(hh.Sum(nil)), nil
+		}
+	}
+	canonical, err := CanonicalFragments(fragments)
+	if err != nil {
+		return "", err
+	}
+	return FragmentsDigest(canonical, alg)
+}
+
 // FragmentsDigest hashes canonical fragment bytes (from CanonicalFragments)
 // with alg (SHA-256 when empty) and returns the digest in base64, the form of
 // a SignedInfo DigestValue.
@@ -137,11 +160,7 @@ func PrescriptionDigest[T ParentPrescriptionInput](parentPrescription T, alg Dig
 	if err != nil {
 		return "", err
 	}
-	canon, err := CanonicalFragments(frags)
-	if err != nil {
-		return "", err
-	}
-	return FragmentsDigest(canon, alg)
+	return fragmentsDigest(frags, alg)
 }
 
 // PrepareDigest returns the value of the "digest" parameter EPS's $prepare
@@ -172,11 +191,7 @@ func PrepareParameters[T ParentPrescriptionInput](parentPrescription T, alg Dige
 	if err != nil {
 		return PrepareResult{}, err
 	}
-	canon, err := CanonicalFragments(frags)
-	if err != nil {
-		return PrepareResult{}, err
-	}
-	d, err := FragmentsDigest(canon, alg)
+	d, err := fragmentsDigest(frags, alg)
 	if err != nil {
 		return PrepareResult{}, err
 	}
@@ -185,8 +200,12 @@ func PrepareParameters[T ParentPrescriptionInput](parentPrescription T, alg Dige
 		return PrepareResult{}, err
 	}
 	ts := ""
-	if t := frags.FindElement("Fragment/time"); t != nil {
-		ts = isoTimestamp(t.SelectAttrValue("value", ""))
+	// The author time is the first fragment's (SignatureFragments puts it
+	// there), found without compiling a path.
+	if f := frags.SelectElement(fragmentTag); f != nil {
+		if t := f.SelectElement("time"); t != nil {
+			ts = isoTimestamp(t.SelectAttrValue("value", ""))
+		}
 	}
 	return PrepareResult{Digest: base64.StdEncoding.EncodeToString(si), Timestamp: ts, Algorithm: alg.JWA()}, nil
 }

@@ -56,7 +56,7 @@ func PrepareIn(sc *v3.Scratch, bundle []byte, now time.Time, alg v3.DigestAlgori
 	sp := sc.Get()
 	defer sc.Put(sp)
 	if tree, err := buildParentPrescription(sp, b, interaction, env); err == nil {
-		if res, ok := prepareFromTree(tree, alg, opts); ok {
+		if res, ok := prepareFromTree(tree, alg, append(opts, v3.InSpace(sp))); ok {
 			return res, nil
 		}
 	}

@@ -1,0 +1,95 @@
+package v3
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/internal/corpustest"
+)
+
+// TestFragmentsDigestStreamed checks that the digest of fragments written
+// to the hash as they are canonicalised (fragmentsDigest) is the digest of
+// their canonical bytes made first (FragmentsDigest of
+// CanonicalFragments), with both algorithms: for the fragments of
+// porxgate's own and the corpus's signed prescriptions, for a tree many
+// times the flush size with text longer than it and every character the
+// escaping treats apart, and for shapes the one-pass writer declines only
+// after it has written some bytes to the hash (a comment, CDATA, a
+// prefixed attribute at the end of a large tree), which goxmldsig then
+// canonicalises afresh.
+func TestFragmentsDigestStreamed(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("testdata", "signature", "*.xml"))
+	if corpustest.Present() {
+		more, _ := filepath.Glob(filepath.Join(corpustest.Locate(), "signed-prescriptions", "*.xml"))
+		paths = append(paths, more...)
+	}
+	trees := map[string]*etree.Element{}
+	for _, p := range paths {
+		if frags, err := SignatureFragments(readXMLFile(t, p).Root()); err == nil {
+			trees[filepath.Base(p)] = frags
+		}
+	}
+	if len(trees) == 0 {
+		t.Fatal("no fragments")
+	}
+	odd := "a&b<c>d'e\"f\tg\nh\ri\x01j\xffk\uFFFEl\u00e9m\U0001F600n]]>o"
+	large := func() *etree.Element {
+		root := etree.NewElement("FragmentsToBeHashed")
+		for i := 0; i < 40; i++ {
+			f := Add(Add(root, "Fragment"), "pertinentLineItem", "xmlns", Namespace, "classCode", "SBADM", "moodCode", "RQO")
+			AddII(f, "id", "A54219B8-F741-4C47-B662-E4F8DFA49AB6", "")
+			AddText(f, "text", strings.Repeat(odd, 1+i*7))
+			Add(f, "empty", "value", odd)
+		}
+		return root
+	}
+	trees["large"] = large()
+	if n := len(mustCanonical(t, trees["large"])); n < 20*canonicalFlushAt {
+		t.Fatalf("the large tree is %d bytes canonical", n)
+	}
+	declinedLate := map[string]func(*etree.Element){
+		"comment": func(e *etree.Element) { e.CreateComment("x") },
+		"cdata":   func(e *etree.Element) { e.CreateCData("x]]y") },
+		"prefixed attribute": func(e *etree.Element) {
+			Add(e, "b", "xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance").CreateAttr("xsi:type", "x")
+		},
+	}
+	for name, decline := range declinedLate {
+		tree := large()
+		decline(tree.ChildElements()[39].ChildElements()[0])
+		if _, ok := canonicalBuilt(tree); ok {
+			t.Fatalf("%s: not declined", name)
+		}
+		trees["large, "+name+" at the end"] = tree
+	}
+	for name, tree := range trees {
+		for _, alg := range []DigestAlgorithm{DigestSHA1, DigestSHA256} {
+			want, err := FragmentsDigest(mustCanonical(t, tree), alg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := fragmentsDigest(tree, alg)
+			if err != nil || got != want {
+				t.Errorf("%s, %s: streamed digest %q (%v), want %q", name, alg, got, err, want)
+			}
+		}
+	}
+	if _, err := fragmentsDigest(trees["large"], "MD5"); err == nil {
+		t.Error("unknown algorithm: no error")
+	}
+	if _, err := fragmentsDigest(nil, DigestSHA256); err == nil {
+		t.Error("no fragments: no error")
+	}
+}
+
+// mustCanonical is CanonicalFragments of tree, failing the test on an error.
+func mustCanonical(t *testing.T, tree *etree.Element) []byte {
+	t.Helper()
+	b, err := CanonicalFragments(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
