@@ -28,10 +28,18 @@ func PrescribeTranslator() *core.Translator {
 // came as (urgent or non-urgent) in env's family, urgent by default.
 func prescribeInteraction(meta core.Meta, env core.Env) string {
 	id := v3.ParentPrescription
-	if canon, _, err := v3.Canonical(meta.Interaction); err == nil && canon == v3.ParentPrescriptionNonUrgent {
-		id = canon
+	// No interaction (a FHIR message that came as FHIR) is the usual case:
+	// Canonical's error for it, and InFamily's copy of an id already in
+	// the family, are left out.
+	if meta.Interaction != "" {
+		if canon, _, err := v3.Canonical(meta.Interaction); err == nil && canon == v3.ParentPrescriptionNonUrgent {
+			id = canon
+		}
 	}
-	return v3.InFamily(id, env.WriteFamily())
+	if fam := env.WriteFamily(); fam != v3.FamilyUK {
+		id = v3.InFamily(id, fam)
+	}
+	return id
 }
 
 // PrescribeToV3 turns a FHIR prescription-order Bundle into the v3 Parent
