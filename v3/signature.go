@@ -93,64 +93,86 @@ const (
 //
 // Problems are returned as *Error naming the element path.
 func SignatureFragments[T ParentPrescriptionInput](parentPrescription T, opts ...FragmentsOption) (*etree.Element, error) {
-	var cfg fragmentsConfig
+	p, err := signatureParts(parentPrescription, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.fragments()
+}
+
+// fragmentParts are the parts of a ParentPrescription its fragments are
+// copies of (see SignatureFragments).
+type fragmentParts struct {
+	cfg                           fragmentsConfig
+	r                             *Reader
+	time, id, agent, recordTarget Node // time: none when cfg.authorTime is set
+	items                         []Node
+}
+
+// signatureParts finds the parts of the ParentPrescription the fragments
+// are made of, or says what is missing.
+func signatureParts[T ParentPrescriptionInput](parentPrescription T, opts []FragmentsOption) (*fragmentParts, error) {
+	p := &fragmentParts{}
 	for _, o := range opts {
-		o(&cfg)
+		o(&p.cfg)
 	}
 	r, pp, err := parentPrescriptionNode(parentPrescription)
 	if err != nil {
 		return nil, err
 	}
+	p.r = r
 	presc := pp.Child("pertinentInformation1").Child("pertinentPrescription")
-	id := presc.Child("id")
+	p.id = presc.Child("id")
 	author := presc.Child("author")
-	var timeEl Node
-	if cfg.authorTime == "" {
-		timeEl = author.Child("time")
-		timeEl.Attr("value")
+	if p.cfg.authorTime == "" {
+		p.time = author.Child("time")
+		p.time.Attr("value")
 	}
-	agent := author.Child("AgentPerson")
-	recordTarget := pp.Child("recordTarget")
-	var items []Node
+	p.agent = author.Child("AgentPerson")
+	p.recordTarget = pp.Child("recordTarget")
 	if presc.Exists() {
 		pi2 := presc.All("pertinentInformation2")
 		if len(pi2) == 0 {
 			presc.r.Fail(presc.Path+"/pertinentInformation2", "no line items: a prescription needs at least one pertinentInformation2/pertinentLineItem")
 		}
-		for _, p := range pi2 {
-			items = append(items, p.Child("pertinentLineItem"))
+		for _, n := range pi2 {
+			p.items = append(p.items, n.Child("pertinentLineItem"))
 		}
 	}
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
+	return p, nil
+}
 
+// fragments builds the FragmentsToBeHashed element of the parts.
+func (p *fragmentParts) fragments() (*etree.Element, error) {
 	root := etree.NewElement(fragmentsRootTag)
 	head := root.CreateElement(fragmentTag)
 	slabs := new(docSlabs) // the copies' elements, for all the fragments
-	if cfg.space != nil {
+	if p.cfg.space != nil {
 		// Taken from the Space's slabs as they stand: a tree built in it
 		// before (the ParentPrescription, say) keeps what it took.
-		slabs = &cfg.space.build
+		slabs = &p.cfg.space.build
 	}
 	path := &fragPath{steps: make([]fragStep, 0, 16)} // one for all the fragments
-	if cfg.authorTime != "" {
+	if p.cfg.authorTime != "" {
 		t := head.CreateElement("time")
 		t.CreateAttr("xmlns", Namespace)
-		t.CreateAttr("value", cfg.authorTime)
-	} else if err := appendFragment(slabs, path, head, timeEl, nil); err != nil {
+		t.CreateAttr("value", p.cfg.authorTime)
+	} else if err := appendFragment(slabs, path, head, p.time, nil); err != nil {
 		return nil, err
 	}
-	if err := appendFragment(slabs, path, head, id, nil); err != nil {
+	if err := appendFragment(slabs, path, head, p.id, nil); err != nil {
 		return nil, err
 	}
-	if err := appendFragment(slabs, path, root.CreateElement(fragmentTag), agent, nil); err != nil {
+	if err := appendFragment(slabs, path, root.CreateElement(fragmentTag), p.agent, nil); err != nil {
 		return nil, err
 	}
-	if err := appendFragment(slabs, path, root.CreateElement(fragmentTag), recordTarget, nil); err != nil {
+	if err := appendFragment(slabs, path, root.CreateElement(fragmentTag), p.recordTarget, nil); err != nil {
 		return nil, err
 	}
-	for _, item := range items {
+	for _, item := range p.items {
 		if err := appendFragment(slabs, path, root.CreateElement(fragmentTag), item, lineItemEdit); err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	_ "crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"hash"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -187,27 +188,34 @@ type PrepareResult struct {
 // PrepareParameters computes a $prepare response's parameters for the prescription.
 // As in PrepareDigest, pass WithAuthorTime(now) for an unsigned bundle.
 func PrepareParameters[T ParentPrescriptionInput](parentPrescription T, alg DigestAlgorithm, opts ...FragmentsOption) (PrepareResult, error) {
-	frags, err := SignatureFragments(parentPrescription, opts...)
+	parts, err := signatureParts(parentPrescription, opts)
 	if err != nil {
 		return PrepareResult{}, err
 	}
-	d, err := fragmentsDigest(frags, alg)
-	if err != nil {
-		return PrepareResult{}, err
+	// The canonical fragments written straight from the parts to the hash
+	// (see writeCanonical); else built and written (and a problem with
+	// them, or with alg, told as before).
+	d := ""
+	var hh hash.Hash
+	if h, herr := alg.Hash(); herr == nil {
+		hh = h.New()
+	}
+	if hh != nil && parts.writeCanonical(hh) {
+		d = base64.StdEncoding.EncodeToString(hh.Sum(nil))
+	} else {
+		frags, err := parts.fragments()
+		if err != nil {
+			return PrepareResult{}, err
+		}
+		if d, err = fragmentsDigest(frags, alg); err != nil {
+			return PrepareResult{}, err
+		}
 	}
 	si, err := SignedInfo(d, alg)
 	if err != nil {
 		return PrepareResult{}, err
 	}
-	ts := ""
-	// The author time is the first fragment's (SignatureFragments puts it
-	// there), found without compiling a path.
-	if f := frags.SelectElement(fragmentTag); f != nil {
-		if t := f.SelectElement("time"); t != nil {
-			ts = isoTimestamp(t.SelectAttrValue("value", ""))
-		}
-	}
-	return PrepareResult{Digest: base64.StdEncoding.EncodeToString(si), Timestamp: ts, Algorithm: alg.JWA()}, nil
+	return PrepareResult{Digest: base64.StdEncoding.EncodeToString(si), Timestamp: isoTimestamp(parts.authorTimeValue()), Algorithm: alg.JWA()}, nil
 }
 
 // isoTimestamp turns an HL7 TS (YYYYMMDDHHmmss, shorter forms padded with
