@@ -20,13 +20,8 @@ import (
 // prefixed attribute at the end of a large tree), which goxmldsig then
 // canonicalises afresh.
 func TestFragmentsDigestStreamed(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join("testdata", "signature", "*.xml"))
-	if corpustest.Present() {
-		more, _ := filepath.Glob(filepath.Join(corpustest.Locate(), "signed-prescriptions", "*.xml"))
-		paths = append(paths, more...)
-	}
 	trees := map[string]*etree.Element{}
-	for _, p := range paths {
+	for _, p := range signedPrescriptionPaths() {
 		if frags, err := SignatureFragments(readXMLFile(t, p).Root()); err == nil {
 			trees[filepath.Base(p)] = frags
 		}
@@ -82,6 +77,17 @@ func TestFragmentsDigestStreamed(t *testing.T) {
 	if _, err := fragmentsDigest(nil, DigestSHA256); err == nil {
 		t.Error("no fragments: no error")
 	}
+}
+
+// signedPrescriptionPaths are the files of porxgate's own signature
+// fixtures and, with the corpus, its signed prescriptions.
+func signedPrescriptionPaths() []string {
+	paths, _ := filepath.Glob(filepath.Join("testdata", "signature", "*.xml"))
+	if corpustest.Present() {
+		more, _ := filepath.Glob(filepath.Join(corpustest.Locate(), "signed-prescriptions", "*.xml"))
+		paths = append(paths, more...)
+	}
+	return paths
 }
 
 // mustCanonical is CanonicalFragments of tree, failing the test on an error.
