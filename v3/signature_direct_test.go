@@ -110,3 +110,51 @@ func edited(t *testing.T, s, old, new string) string {
 	}
 	return strings.Replace(s, old, new, 1)
 }
+
+// FuzzDirectFragments feeds arbitrary XML (CDATA kept) to writeCanonical:
+// whatever it writes directly must be the canonical bytes of the
+// fragments built (and their author time the fragments'), and it must not
+// write what the copy refuses. Seeds are in
+// testdata/fuzz/FuzzDirectFragments (FuzzSignatureFragments' and shapes
+// TestDirectFragmentsAsBuilt covers).
+func FuzzDirectFragments(f *testing.F) {
+	f.Add(readFileBytes(f, fixturePath))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<16 {
+			return
+		}
+		doc := etree.NewDocument()
+		doc.ReadSettings.PreserveCData = true
+		if err := doc.ReadFromBytes(data); err != nil || doc.Root() == nil {
+			return
+		}
+		for _, opts := range [][]FragmentsOption{nil, {WithAuthorTime(time.Date(2024, 6, 7, 8, 9, 10, 0, time.UTC))}} {
+			parts, err := signatureParts(doc.Root(), opts)
+			if err != nil {
+				return
+			}
+			var got bytes.Buffer
+			ok := parts.writeCanonical(&got)
+			frags, err := parts.fragments()
+			if err != nil {
+				if ok {
+					t.Fatalf("written directly, but the copy refuses it: %v", err)
+				}
+				return
+			}
+			if !ok {
+				continue
+			}
+			want, err := CanonicalFragments(frags)
+			if err != nil {
+				t.Fatalf("written directly, but the fragments do not canonicalise: %v", err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Fatalf("written directly\n%s\nwant\n%s", got.Bytes(), want)
+			}
+			if tv, fv := parts.authorTimeValue(), frags.SelectElement(fragmentTag).SelectElement("time").SelectAttrValue("value", ""); tv != fv {
+				t.Fatalf("author time %q, the fragments' %q", tv, fv)
+			}
+		}
+	})
+}
