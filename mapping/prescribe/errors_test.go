@@ -142,6 +142,21 @@ func TestPrescribeToV3BadInput(t *testing.T) {
 				})
 			})
 		}, "Bundle.entry[10].resource.signature[0].data", "invalid signature format"},
+		{"signature time that is no time", func(t *testing.T) []byte {
+			return editBundle(t, base, func(b map[string]any) {
+				eachOfType(b, "Provenance", func(r map[string]any) {
+					r["signature"].([]any)[0].(map[string]any)["when"] = "yesterday"
+				})
+			})
+		}, "Bundle.entry[10].resource.signature[0].when", ""},
+		{"two signatures by the requester", func(t *testing.T) []byte {
+			return editBundle(t, base, func(b map[string]any) {
+				eachOfType(b, "Provenance", func(r map[string]any) {
+					sigs := r["signature"].([]any)
+					r["signature"] = append(sigs, sigs[0])
+				})
+			})
+		}, "Bundle.entry[10].resource.signature[1]", "more than one Provenance signature"},
 		{"repeat dispensing without repeats allowed", func(t *testing.T) []byte {
 			return editBundle(t, base, func(b map[string]any) {
 				delete(resourceAt(b, 1)["dispenseRequest"].(map[string]any), "numberOfRepeatsAllowed")

@@ -130,7 +130,7 @@ type prescriptionOrder struct {
 	requester *fhir.PractitionerRole
 	reqPath   string
 	signature *fhir.Signature
-	sigPath   string
+	sigAt     signatureAt // where signature is
 	// released: a released prescription's, written as Spine has it
 	// (BundleContext.Released or Env.Released).
 	released bool
@@ -238,7 +238,7 @@ func WriteParentPrescription(c *core.BundleContext, parent *etree.Element, env c
 		return nil
 	}
 	o.requester, o.reqPath = req, c.Path(req)
-	o.signature, o.sigPath = requesterSignature(c, o.first.Requester.Reference)
+	o.signature, o.sigAt = requesterSignature(c, o.first.Requester.Reference)
 	if c.Failed() {
 		return nil
 	}
