@@ -140,18 +140,19 @@ func SignedInfo(digestValue string, alg DigestAlgorithm) ([]byte, error) {
 	if _, err := alg.Hash(); err != nil {
 		return nil, fmt.Errorf("signed info: %w", err)
 	}
-	si := etree.NewElement("SignedInfo")
-	si.CreateAttr("xmlns", NamespaceDSig)
-	Add(si, "CanonicalizationMethod", "Algorithm", AlgorithmExcC14N)
-	Add(si, "SignatureMethod", "Algorithm", alg.SignatureMethod())
-	ref := Add(si, "Reference")
-	Add(Add(ref, "Transforms"), "Transform", "Algorithm", AlgorithmExcC14N)
-	Add(ref, "DigestMethod", "Algorithm", alg.DigestMethod())
-	AddText(ref, "DigestValue", digestValue)
-	if out, ok := canonicalBuilt(si); ok {
-		return out, nil
-	}
-	return canonicalize(si)
+	// The canonical bytes written from their template: what building the
+	// element and canonicalising it gives (TestSignedInfoAsBuilt), without
+	// the element's allocations.
+	out := make([]byte, 0, 512+len(digestValue))
+	out = append(out, `<SignedInfo xmlns="`+NamespaceDSig+`"><CanonicalizationMethod Algorithm="`+AlgorithmExcC14N+
+		`"></CanonicalizationMethod><SignatureMethod Algorithm="`...)
+	out = append(out, alg.SignatureMethod()...)
+	out = append(out, `"></SignatureMethod><Reference><Transforms><Transform Algorithm="`+AlgorithmExcC14N+
+		`"></Transform></Transforms><DigestMethod Algorithm="`...)
+	out = append(out, alg.DigestMethod()...)
+	out = append(out, `"></DigestMethod><DigestValue>`...)
+	out = appendC14NEscaped(out, digestValue, false)
+	return append(out, `</DigestValue></Reference></SignedInfo>`...), nil
 }
 
 // PrescriptionDigest derives a prescription's fragments (SignatureFragments, with opts),

@@ -99,3 +99,39 @@ func mustCanonical(t *testing.T, tree *etree.Element) []byte {
 	}
 	return b
 }
+
+// TestSignedInfoAsBuilt checks that SignedInfo's template gives the bytes
+// of the element built and canonicalised, with both algorithms and
+// digests holding characters the canonical text escapes.
+func TestSignedInfoAsBuilt(t *testing.T) {
+	for _, alg := range []DigestAlgorithm{DigestSHA256, DigestSHA1, ""} {
+		for _, d := range []string{"", "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=", "a<b>&c\"d'\r\te\x01\u00e9"} {
+			got, err := SignedInfo(d, alg)
+			want, werr := signedInfoBuilt(d, alg)
+			if err != nil || werr != nil || string(got) != string(want) {
+				t.Errorf("%q, %q: %s (%v)\nwant %s (%v)", alg, d, got, err, want, werr)
+			}
+		}
+	}
+	if _, err := SignedInfo("x", "SHA3"); err == nil {
+		t.Error("unknown algorithm: no error")
+	}
+}
+
+// signedInfoBuilt is SignedInfo's bytes made by building the element and
+// canonicalising it (as SignedInfo did before its template), the
+// definition the template follows.
+func signedInfoBuilt(digestValue string, alg DigestAlgorithm) ([]byte, error) {
+	si := etree.NewElement("SignedInfo")
+	si.CreateAttr("xmlns", NamespaceDSig)
+	Add(si, "CanonicalizationMethod", "Algorithm", AlgorithmExcC14N)
+	Add(si, "SignatureMethod", "Algorithm", alg.SignatureMethod())
+	ref := Add(si, "Reference")
+	Add(Add(ref, "Transforms"), "Transform", "Algorithm", AlgorithmExcC14N)
+	Add(ref, "DigestMethod", "Algorithm", alg.DigestMethod())
+	AddText(ref, "DigestValue", digestValue)
+	if out, ok := canonicalBuilt(si); ok {
+		return out, nil
+	}
+	return canonicalize(si)
+}
