@@ -350,7 +350,15 @@ func eolNormalised(v string) string {
 // rewrite, which are control characters or outside ASCII. One loop over
 // the bytes tells it for most values, which are codes, ids and words.
 func plainPrintable(v string) bool {
-	for i := 0; i < len(v); i++ {
+	i := 0
+	for ; i+8 <= len(v); i += 8 { // eight bytes at a time (load8)
+		// A byte below 0x20 (which alone borrows in x - 0x20 in every
+		// byte) or from 0x80 (its top bit).
+		if x := load8(v[i : i+8]); (x|(x-0x20*eachByte))&highBits != 0 {
+			return false
+		}
+	}
+	for ; i < len(v); i++ {
 		if c := v[i]; c < 0x20 || c >= utf8.RuneSelf {
 			return false
 		}

@@ -135,3 +135,27 @@ func signedInfoBuilt(digestValue string, alg DigestAlgorithm) ([]byte, error) {
 	}
 	return canonicalize(si)
 }
+
+// TestPlainPrintable checks plainPrintable against a byte-by-byte loop for
+// each byte value at each place of the first three words and after them.
+func TestPlainPrintable(t *testing.T) {
+	slow := func(v string) bool {
+		for i := 0; i < len(v); i++ {
+			if v[i] < 0x20 || v[i] >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	cases := []string{"", "plain", "2.16.840.1.113883.2.1.3.2.4.18.8", "\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f", "caf\u00e9"}
+	for c := 0; c < 256; c++ {
+		for at := 0; at < 25; at++ {
+			cases = append(cases, strings.Repeat("p", at)+string([]byte{byte(c)})+"plain text after")
+		}
+	}
+	for _, v := range cases {
+		if got, want := plainPrintable(v), slow(v); got != want {
+			t.Errorf("plainPrintable(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
