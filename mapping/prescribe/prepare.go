@@ -159,6 +159,11 @@ func plainXMLText(s string, text bool) bool {
 			break
 		}
 	}
+	return plainXMLTextFrom(s, i, text)
+}
+
+// plainXMLTextFrom is plainXMLText of s from byte i on, a byte at a time.
+func plainXMLTextFrom(s string, i int, text bool) bool {
 	for i < len(s) {
 		c := s[i]
 		if c >= 0x20 && c < utf8.RuneSelf {
