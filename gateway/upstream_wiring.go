@@ -175,13 +175,17 @@ func startSimulator(ctx context.Context, log *slog.Logger, maxRx int) (string, f
 
 // SimulatorOptions are the EPS simulator's options as porxgate runs it:
 // with $prepare answered by the prescribing mapping and the signature
-// fragments digest (SHA-256), exactly as EPS computes it.
+// fragments digest (SHA-256), exactly as EPS computes it, its trees built
+// in memory kept from one $prepare to the next (a Scratch of its own).
 func SimulatorOptions(log *slog.Logger) sim.Options {
-	return sim.Options{Logger: log, Digest: simPrepare}
+	sc := v3.NewScratch()
+	return sim.Options{Logger: log, Digest: func(ctx context.Context, bundle []byte, now time.Time) (sim.PrepareResult, error) {
+		return simPrepare(ctx, sc, bundle, now)
+	}}
 }
 
-func simPrepare(_ context.Context, bundle []byte, now time.Time) (sim.PrepareResult, error) {
-	r, err := prescribemap.Prepare(bundle, now, v3.DigestSHA256)
+func simPrepare(_ context.Context, sc *v3.Scratch, bundle []byte, now time.Time) (sim.PrepareResult, error) {
+	r, err := prescribemap.PrepareIn(sc, bundle, now, v3.DigestSHA256)
 	if err != nil {
 		return sim.PrepareResult{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/beevik/etree"
 )
@@ -28,6 +29,7 @@ type FragmentsOption func(*fragmentsConfig)
 
 type fragmentsConfig struct {
 	authorTime string
+	space      *Space
 }
 
 // WithAuthorTime makes the fragments carry t (in UTC, as YYYYMMDDHHmmss) as
@@ -37,6 +39,13 @@ type fragmentsConfig struct {
 func WithAuthorTime(t time.Time) FragmentsOption {
 	ts := HL7DateTime(t)
 	return func(c *fragmentsConfig) { c.authorTime = ts }
+}
+
+// InSpace makes SignatureFragments build the fragments in sp (see Space):
+// they are then the caller's only until it gives sp back. A nil sp builds
+// them in fresh memory, as without the option.
+func InSpace(sp *Space) FragmentsOption {
+	return func(c *fragmentsConfig) { c.space = sp }
 }
 
 // HL7DateTime formats t in UTC as an HL7 v3 TS of second precision
@@ -84,59 +93,87 @@ const (
 //
 // Problems are returned as *Error naming the element path.
 func SignatureFragments[T ParentPrescriptionInput](parentPrescription T, opts ...FragmentsOption) (*etree.Element, error) {
-	var cfg fragmentsConfig
+	p, err := signatureParts(parentPrescription, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.fragments()
+}
+
+// fragmentParts are the parts of a ParentPrescription its fragments are
+// copies of (see SignatureFragments).
+type fragmentParts struct {
+	cfg                           fragmentsConfig
+	r                             *Reader
+	time, id, agent, recordTarget Node // time: none when cfg.authorTime is set
+	items                         []Node
+}
+
+// signatureParts finds the parts of the ParentPrescription the fragments
+// are made of, or says what is missing.
+func signatureParts[T ParentPrescriptionInput](parentPrescription T, opts []FragmentsOption) (*fragmentParts, error) {
+	p := &fragmentParts{}
 	for _, o := range opts {
-		o(&cfg)
+		o(&p.cfg)
 	}
 	r, pp, err := parentPrescriptionNode(parentPrescription)
 	if err != nil {
 		return nil, err
 	}
+	p.r = r
 	presc := pp.Child("pertinentInformation1").Child("pertinentPrescription")
-	id := presc.Child("id")
+	p.id = presc.Child("id")
 	author := presc.Child("author")
-	var timeEl Node
-	if cfg.authorTime == "" {
-		timeEl = author.Child("time")
-		timeEl.Attr("value")
+	if p.cfg.authorTime == "" {
+		p.time = author.Child("time")
+		p.time.Attr("value")
 	}
-	agent := author.Child("AgentPerson")
-	recordTarget := pp.Child("recordTarget")
-	var items []Node
+	p.agent = author.Child("AgentPerson")
+	p.recordTarget = pp.Child("recordTarget")
 	if presc.Exists() {
 		pi2 := presc.All("pertinentInformation2")
 		if len(pi2) == 0 {
 			presc.r.Fail(presc.Path+"/pertinentInformation2", "no line items: a prescription needs at least one pertinentInformation2/pertinentLineItem")
 		}
-		for _, p := range pi2 {
-			items = append(items, p.Child("pertinentLineItem"))
+		for _, n := range pi2 {
+			p.items = append(p.items, n.Child("pertinentLineItem"))
 		}
 	}
 	if err := r.Err(); err != nil {
 		return nil, err
 	}
+	return p, nil
+}
 
+// fragments builds the FragmentsToBeHashed element of the parts.
+func (p *fragmentParts) fragments() (*etree.Element, error) {
 	root := etree.NewElement(fragmentsRootTag)
 	head := root.CreateElement(fragmentTag)
 	slabs := new(docSlabs) // the copies' elements, for all the fragments
-	if cfg.authorTime != "" {
+	if p.cfg.space != nil {
+		// Taken from the Space's slabs as they stand: a tree built in it
+		// before (the ParentPrescription, say) keeps what it took.
+		slabs = &p.cfg.space.build
+	}
+	path := &fragPath{steps: make([]fragStep, 0, 16)} // one for all the fragments
+	if p.cfg.authorTime != "" {
 		t := head.CreateElement("time")
 		t.CreateAttr("xmlns", Namespace)
-		t.CreateAttr("value", cfg.authorTime)
-	} else if err := appendFragment(slabs, head, timeEl, nil); err != nil {
+		t.CreateAttr("value", p.cfg.authorTime)
+	} else if err := appendFragment(slabs, path, head, p.time, nil); err != nil {
 		return nil, err
 	}
-	if err := appendFragment(slabs, head, id, nil); err != nil {
+	if err := appendFragment(slabs, path, head, p.id, nil); err != nil {
 		return nil, err
 	}
-	if err := appendFragment(slabs, root.CreateElement(fragmentTag), agent, nil); err != nil {
+	if err := appendFragment(slabs, path, root.CreateElement(fragmentTag), p.agent, nil); err != nil {
 		return nil, err
 	}
-	if err := appendFragment(slabs, root.CreateElement(fragmentTag), recordTarget, nil); err != nil {
+	if err := appendFragment(slabs, path, root.CreateElement(fragmentTag), p.recordTarget, nil); err != nil {
 		return nil, err
 	}
-	for _, item := range items {
-		if err := appendFragment(slabs, root.CreateElement(fragmentTag), item, lineItemEdit); err != nil {
+	for _, item := range p.items {
+		if err := appendFragment(slabs, path, root.CreateElement(fragmentTag), item, lineItemEdit); err != nil {
 			return nil, err
 		}
 	}
@@ -250,9 +287,11 @@ func lineItemEdit(c *etree.Element) *etree.Element {
 
 // appendFragment copies n's element under parent as a fragment root: in the
 // v3 namespace and normalised as SignatureFragments describes. edit, when
-// not nil, rewrites the root's direct children.
-func appendFragment(s *docSlabs, parent *etree.Element, n Node, edit childEdit) error {
-	el, err := s.copyNormalisedAt(n.El, &fragPath{base: n.Path}, true, edit)
+// not nil, rewrites the root's direct children. path is reused: it is set
+// to n's.
+func appendFragment(s *docSlabs, path *fragPath, parent *etree.Element, n Node, edit childEdit) error {
+	path.base, path.steps = n.Path, path.steps[:0]
+	el, err := s.copyNormalisedAt(n.El, path, true, edit)
 	if err != nil {
 		err.Interaction = n.r.interaction
 		return err
@@ -300,10 +339,31 @@ func attrCRSpaces(v string) string {
 // end (CR LF, CR NEL, a lone CR, NEL, LS, PS) as LF. (Exclusive C14N alone
 // would keep a legacy sender's &#xD; as &#xD;.)
 func eolNormalised(v string) string {
-	if !hasLineEnd(v) {
+	if plainPrintable(v) || !hasLineEnd(v) {
 		return v
 	}
 	return xmlLineEnds(v)
+}
+
+// plainPrintable reports whether v is printable ASCII only (space to
+// DEL): none of the characters attrSpaces, attrCRSpaces and eolNormalised
+// rewrite, which are control characters or outside ASCII. One loop over
+// the bytes tells it for most values, which are codes, ids and words.
+func plainPrintable(v string) bool {
+	i := 0
+	for ; i+8 <= len(v); i += 8 { // eight bytes at a time (load8)
+		// A byte below 0x20 (which alone borrows in x - 0x20 in every
+		// byte) or from 0x80 (its top bit).
+		if x := load8(v[i : i+8]); (x|(x-0x20*eachByte))&highBits != 0 {
+			return false
+		}
+	}
+	for ; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // hasLineEnd reports whether v holds a character xmlLineEnds rewrites:
@@ -347,23 +407,29 @@ func xmlLineEnds(v string) string {
 	return strings.NewReplacer("\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n").Replace(v)
 }
 
-// fragPath is the path of an element being copied, kept as links to its
-// parent's so that the path string is only made for an error.
+// fragPath is the path of the element being copied: the fragment root's
+// and the steps below it, pushed and popped as the copy goes down and up
+// again, so that the path string is only made for an error (and the copy
+// makes no link of a path for each element).
 type fragPath struct {
-	up   *fragPath
-	base string // the path of the fragment root, on the root's link only
-	tag  string
-	idx  int // 1-based index among same-named siblings; 0 when alone
+	base  string // the path of the fragment root
+	steps []fragStep
+}
+
+// fragStep is one step of a fragPath below the fragment root.
+type fragStep struct {
+	tag string
+	idx int // 1-based index among same-named siblings; 0 when alone
 }
 
 // String returns the path as SignatureFragments' errors give it.
 func (p *fragPath) String() string {
-	if p.up == nil {
-		return p.base
-	}
-	s := p.up.String() + "/" + p.tag
-	if p.idx > 0 {
-		s += "[" + strconv.Itoa(p.idx) + "]"
+	s := p.base
+	for _, st := range p.steps {
+		s += "/" + st.tag
+		if st.idx > 0 {
+			s += "[" + strconv.Itoa(st.idx) + "]"
+		}
 	}
 	return s
 }
@@ -405,7 +471,11 @@ func (s *docSlabs) copyNormalisedAt(src *etree.Element, path *fragPath, top bool
 			return nil, &Error{Path: path.String() + "/@" + a.Space + ":" + a.Key,
 				Msg: "namespaced attribute not supported inside signature fragments"}
 		}
-		dst.Attr = append(dst.Attr, etree.Attr{Key: a.Key, Value: attrCRSpaces(attrSpaces(a.Value))})
+		v := a.Value
+		if !plainPrintable(v) { // else neither clean-up changes it
+			v = attrCRSpaces(attrSpaces(v))
+		}
+		dst.Attr = append(dst.Attr, etree.Attr{Key: a.Key, Value: v})
 	}
 	slices.SortStableFunc(dst.Attr[first:], func(a, b etree.Attr) int { return strings.Compare(a.Key, b.Key) })
 
@@ -508,14 +578,16 @@ func (s *docSlabs) copyGroup(dst *etree.Element, group []childKey, path *fragPat
 		return nil
 	}
 	for i, k := range group {
-		cp := &fragPath{up: path, tag: k.el.Tag}
+		st := fragStep{tag: k.el.Tag}
 		if len(group) > 1 {
-			cp.idx = i + 1
+			st.idx = i + 1
 		}
-		cc, err := s.copyNormalisedAt(k.el, cp, false, nil)
+		path.steps = append(path.steps, st)
+		cc, err := s.copyNormalisedAt(k.el, path, false, nil)
 		if err != nil {
 			return err
 		}
+		path.steps = path.steps[:len(path.steps)-1]
 		dst.AddChild(cc)
 	}
 	return nil

@@ -2,6 +2,7 @@ package v3
 
 import (
 	"fmt"
+	"io"
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
@@ -41,10 +42,15 @@ func canonicalBuilt(el *etree.Element) (out []byte, ok bool) {
 	if p := el.Parent(); p != nil {
 		return nil, false
 	}
-	return appendCanonicalBuilt(make([]byte, 0, 8<<10), el, "")
+	return appendCanonicalBuilt(make([]byte, 0, 8<<10), el, "", nil)
 }
 
-func appendCanonicalBuilt(buf []byte, el *etree.Element, scope string) ([]byte, bool) {
+// appendCanonicalBuilt appends canonicalBuilt's bytes of el, in the
+// default namespace scope, to buf. With a flush, each time buf holds
+// canonicalFlushAt bytes or more after a start tag or a child they are
+// written to flush and buf is emptied: the caller then writes what is
+// left in buf, and the bytes were never all in memory at once.
+func appendCanonicalBuilt(buf []byte, el *etree.Element, scope string, flush io.Writer) ([]byte, bool) {
 	if el.Space != "" {
 		return nil, false
 	}
@@ -78,10 +84,14 @@ func appendCanonicalBuilt(buf []byte, el *etree.Element, scope string) ([]byte, 
 	}
 	buf = append(buf, '>')
 	for _, t := range el.Child {
+		if flush != nil && len(buf) >= canonicalFlushAt {
+			flush.Write(buf)
+			buf = buf[:0]
+		}
 		switch t := t.(type) {
 		case *etree.Element:
 			var ok bool
-			if buf, ok = appendCanonicalBuilt(buf, t, scope); !ok {
+			if buf, ok = appendCanonicalBuilt(buf, t, scope, flush); !ok {
 				return nil, false
 			}
 		case *etree.CharData:
@@ -98,14 +108,36 @@ func appendCanonicalBuilt(buf []byte, el *etree.Element, scope string) ([]byte, 
 	return append(buf, '>'), true
 }
 
+// canonicalFlushAt is how many bytes appendCanonicalBuilt gathers before
+// it writes them to its flush.
+const canonicalFlushAt = 2 << 10
+
+// c14nPlainByte marks the bytes appendC14NEscaped writes as they are, in
+// text and attribute values alike: printable ASCII but & < > ".
+var c14nPlainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '&' && c != '<' && c != '>' && c != '"'
+	}
+	return t
+}()
+
 // appendC14NEscaped appends s escaped as canonical text (attr false) or a
 // canonical attribute value (attr true), as etree writes them for
 // goxmldsig.
 func appendC14NEscaped(buf []byte, s string, attr bool) []byte {
+	// Most values need no escape: a loop of its own over their plain
+	// bytes, then one copy.
+	i := 0
+	for i < len(s) && c14nPlainByte[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		return append(buf, s...)
+	}
 	last := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
-		if c >= 0x20 && c < utf8.RuneSelf && c != '&' && c != '<' && c != '>' && c != '"' {
+		if c14nPlainByte[c] {
 			i++
 			continue
 		}

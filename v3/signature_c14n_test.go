@@ -2,12 +2,10 @@ package v3
 
 import (
 	"bytes"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/beevik/etree"
-	"github.com/porxgate/porxgate/internal/corpustest"
 )
 
 // TestCanonicalBuiltAsGoxmldsig checks that the one-pass canonical writer
@@ -16,13 +14,8 @@ import (
 // holding every character the escaping rules treat apart; and that it
 // declines the shapes it does not cover.
 func TestCanonicalBuiltAsGoxmldsig(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join("testdata", "signature", "*.xml"))
-	if corpustest.Present() {
-		more, _ := filepath.Glob(filepath.Join(corpustest.Locate(), "signed-prescriptions", "*.xml"))
-		paths = append(paths, more...)
-	}
 	var trees []*etree.Element
-	for _, p := range paths {
+	for _, p := range signedPrescriptionPaths() {
 		frags, err := SignatureFragments(readXMLFile(t, p).Root())
 		if err != nil {
 			continue // not a prescription

@@ -6,6 +6,7 @@ import (
 	_ "crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"hash"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -87,6 +88,29 @@ func DigestAlgorithmFromURI(uri string) (DigestAlgorithm, error) {
 	return "", fmt.Errorf("digest method %q: want %s or %s", uri, AlgorithmSHA256, AlgorithmSHA1)
 }
 
+// fragmentsDigest is FragmentsDigest of CanonicalFragments(fragments):
+// the canonical bytes are written to the hash as they are made, a few
+// kilobytes at a time, rather than gathered first.
+func fragmentsDigest(fragments *etree.Element, alg DigestAlgorithm) (string, error) {
+	h, err := alg.Hash()
+	if err != nil {
+		return "", fmt.Errorf("fragments digest: %w", err)
+	}
+	hh := h.New()
+	if fragments != nil && fragments.Parent() == nil {
+		buf, ok := appendCanonicalBuilt(make([]byte, 0, 2*canonicalFlushAt), fragments, "", hh)
+		if ok {
+			hh.Write(buf)
+			return base64.StdEncoding.EncodeToString(hh.Sum(nil)), nil
+		}
+	}
+	canonical, err := CanonicalFragments(fragments)
+	if err != nil {
+		return "", err
+	}
+	return FragmentsDigest(canonical, alg)
+}
+
 // FragmentsDigest hashes canonical fragment bytes (from CanonicalFragments)
 // with alg (SHA-256 when empty) and returns the digest in base64, the form of
 // a SignedInfo DigestValue.
@@ -116,18 +140,19 @@ func SignedInfo(digestValue string, alg DigestAlgorithm) ([]byte, error) {
 	if _, err := alg.Hash(); err != nil {
 		return nil, fmt.Errorf("signed info: %w", err)
 	}
-	si := etree.NewElement("SignedInfo")
-	si.CreateAttr("xmlns", NamespaceDSig)
-	Add(si, "CanonicalizationMethod", "Algorithm", AlgorithmExcC14N)
-	Add(si, "SignatureMethod", "Algorithm", alg.SignatureMethod())
-	ref := Add(si, "Reference")
-	Add(Add(ref, "Transforms"), "Transform", "Algorithm", AlgorithmExcC14N)
-	Add(ref, "DigestMethod", "Algorithm", alg.DigestMethod())
-	AddText(ref, "DigestValue", digestValue)
-	if out, ok := canonicalBuilt(si); ok {
-		return out, nil
-	}
-	return canonicalize(si)
+	// The canonical bytes written from their template: what building the
+	// element and canonicalising it gives (TestSignedInfoAsBuilt), without
+	// the element's allocations.
+	out := make([]byte, 0, 512+len(digestValue))
+	out = append(out, `<SignedInfo xmlns="`+NamespaceDSig+`"><CanonicalizationMethod Algorithm="`+AlgorithmExcC14N+
+		`"></CanonicalizationMethod><SignatureMethod Algorithm="`...)
+	out = append(out, alg.SignatureMethod()...)
+	out = append(out, `"></SignatureMethod><Reference><Transforms><Transform Algorithm="`+AlgorithmExcC14N+
+		`"></Transform></Transforms><DigestMethod Algorithm="`...)
+	out = append(out, alg.DigestMethod()...)
+	out = append(out, `"></DigestMethod><DigestValue>`...)
+	out = appendC14NEscaped(out, digestValue, false)
+	return append(out, `</DigestValue></Reference></SignedInfo>`...), nil
 }
 
 // PrescriptionDigest derives a prescription's fragments (SignatureFragments, with opts),
@@ -137,11 +162,7 @@ func PrescriptionDigest[T ParentPrescriptionInput](parentPrescription T, alg Dig
 	if err != nil {
 		return "", err
 	}
-	canon, err := CanonicalFragments(frags)
-	if err != nil {
-		return "", err
-	}
-	return FragmentsDigest(canon, alg)
+	return fragmentsDigest(frags, alg)
 }
 
 // PrepareDigest returns the value of the "digest" parameter EPS's $prepare
@@ -168,27 +189,34 @@ type PrepareResult struct {
 // PrepareParameters computes a $prepare response's parameters for the prescription.
 // As in PrepareDigest, pass WithAuthorTime(now) for an unsigned bundle.
 func PrepareParameters[T ParentPrescriptionInput](parentPrescription T, alg DigestAlgorithm, opts ...FragmentsOption) (PrepareResult, error) {
-	frags, err := SignatureFragments(parentPrescription, opts...)
+	parts, err := signatureParts(parentPrescription, opts)
 	if err != nil {
 		return PrepareResult{}, err
 	}
-	canon, err := CanonicalFragments(frags)
-	if err != nil {
-		return PrepareResult{}, err
+	// The canonical fragments written straight from the parts to the hash
+	// (see writeCanonical); else built and written (and a problem with
+	// them, or with alg, told as before).
+	d := ""
+	var hh hash.Hash
+	if h, herr := alg.Hash(); herr == nil {
+		hh = h.New()
 	}
-	d, err := FragmentsDigest(canon, alg)
-	if err != nil {
-		return PrepareResult{}, err
+	if hh != nil && parts.writeCanonical(hh) {
+		d = base64.StdEncoding.EncodeToString(hh.Sum(nil))
+	} else {
+		frags, err := parts.fragments()
+		if err != nil {
+			return PrepareResult{}, err
+		}
+		if d, err = fragmentsDigest(frags, alg); err != nil {
+			return PrepareResult{}, err
+		}
 	}
 	si, err := SignedInfo(d, alg)
 	if err != nil {
 		return PrepareResult{}, err
 	}
-	ts := ""
-	if t := frags.FindElement("Fragment/time"); t != nil {
-		ts = isoTimestamp(t.SelectAttrValue("value", ""))
-	}
-	return PrepareResult{Digest: base64.StdEncoding.EncodeToString(si), Timestamp: ts, Algorithm: alg.JWA()}, nil
+	return PrepareResult{Digest: base64.StdEncoding.EncodeToString(si), Timestamp: isoTimestamp(parts.authorTimeValue()), Algorithm: alg.JWA()}, nil
 }
 
 // isoTimestamp turns an HL7 TS (YYYYMMDDHHmmss, shorter forms padded with

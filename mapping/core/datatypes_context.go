@@ -146,24 +146,36 @@ func IsLiteral(ref *fhir.Reference) bool { return ref != nil && ref.Reference !=
 // Identifier returns the value of the only identifier of a system; none is
 // "" and more than one is recorded as a problem at path.
 func (c *BundleContext) Identifier(ids []fhir.Identifier, system, path string) string {
+	return c.identifierAt(ids, system, path, "")
+}
+
+// identifierAt is Identifier recording a problem at path+suffix, joined
+// only then (most identifiers are there once).
+func (c *BundleContext) identifierAt(ids []fhir.Identifier, system, path, suffix string) string {
 	v, n := "", 0
-	for _, id := range ids {
-		if id.System == system {
-			v = id.Value
+	for i := range ids {
+		if ids[i].System == system {
+			v = ids[i].Value
 			n++
 		}
 	}
 	if n > 1 {
-		c.Fail(path, "more than one identifier with system %s", system)
+		c.Fail(path+suffix, "more than one identifier with system %s", system)
 	}
 	return v
 }
 
 // RequireIdentifier is Identifier for an identifier that must be present.
 func (c *BundleContext) RequireIdentifier(ids []fhir.Identifier, system, path string) string {
-	v := c.Identifier(ids, system, path)
+	return c.requireIdentifierAt(ids, system, path, "")
+}
+
+// requireIdentifierAt is RequireIdentifier recording a problem at
+// path+suffix, joined only then.
+func (c *BundleContext) requireIdentifierAt(ids []fhir.Identifier, system, path, suffix string) string {
+	v := c.identifierAt(ids, system, path, suffix)
 	if v == "" {
-		c.Fail(path, "missing mandatory identifier with system %s", system)
+		c.Fail(path+suffix, "missing mandatory identifier with system %s", system)
 	}
 	return v
 }

@@ -40,6 +40,9 @@ func TestAppendEscaped(t *testing.T) {
 		{"é ü", "é ü"},
 		{"\xff", "\uFFFD"},
 		{"a\xef\xbf\xbeb", "a\uFFFDb"}, // U+FFFE, not an XML character
+		// Runs of plain bytes longer than a word between escapes, DEL plain.
+		{"abcdefghijklmnop<qrstuvwxyz012345>6789abcdef'ghij\"", "abcdefghijklmnop&lt;qrstuvwxyz012345&gt;6789abcdef&apos;ghij&quot;"},
+		{"12345678\x7f9abcdefgh\x02ijklmnopq\u00e9rstuvwxyz", "12345678\x7f9abcdefgh\uFFFDijklmnopq\u00e9rstuvwxyz"},
 	} {
 		got := appendEscaped([]byte("pre|"), tc.in)
 		if string(got) != "pre|"+tc.want {

@@ -559,10 +559,11 @@ func addDispenserOrganization(c *BundleContext, ap *etree.Element, role *fhir.Pr
 // addOrganizationCore writes an organisation's id (ODS code), type code and
 // name (when it has one).
 func addOrganizationCore(c *BundleContext, el *etree.Element, ids []fhir.Identifier, types []fhir.CodeableConcept, name, path string) {
-	ods := c.RequireIdentifier(ids, fhir.SystemODS, path+".identifier")
+	// The problems' paths are joined only for a problem.
+	ods := c.requireIdentifierAt(ids, fhir.SystemODS, path, ".identifier")
 	v3.AddII(el, "id", v3.OIDODS, ods)
 	typeCode := OrganizationTypeNotSpecified
-	if cd := c.Coding(types, CodeSystemV3OrganizationType, path+".type"); cd != nil && cd.Code != "" {
+	if cd := c.coding(types, CodeSystemV3OrganizationType, path, ".type"); cd != nil && cd.Code != "" {
 		typeCode = cd.Code
 	}
 	v3.AddCV(el, "code", typeCode, v3.OIDOrganizationType, "")

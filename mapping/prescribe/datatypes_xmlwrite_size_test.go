@@ -19,7 +19,7 @@ func TestDocumentSizeFits(t *testing.T) {
 			t.Fatal(err)
 		}
 		env := core.FixedEnv()
-		p, err := buildPrescription(b, prescribeInteraction(core.Meta{}, env), core.Meta{}, env)
+		p, err := buildPrescription(nil, b, prescribeInteraction(core.Meta{}, env), core.Meta{}, env)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -106,6 +106,27 @@ func TestPrescribeToV3BadInput(t *testing.T) {
 				eachOfType(b, "Patient", func(r map[string]any) { delete(r, "identifier") })
 			})
 		}, "Bundle.entry[4].resource.identifier", "missing mandatory identifier"},
+		{"Organization without ODS code", func(t *testing.T) []byte {
+			return editBundle(t, base, func(b map[string]any) {
+				eachOfType(b, "Organization", func(r map[string]any) { delete(r, "identifier") })
+			})
+		}, "Bundle.entry[7].resource.identifier", "missing mandatory identifier with system https://fhir.nhs.uk/Id/ods-organization-code"},
+		{"Organization with two ODS codes", func(t *testing.T) []byte {
+			return editBundle(t, base, func(b map[string]any) {
+				eachOfType(b, "Organization", func(r map[string]any) {
+					ids := r["identifier"].([]any)
+					r["identifier"] = append(ids, ids[0])
+				})
+			})
+		}, "Bundle.entry[7].resource.identifier", "more than one identifier with system https://fhir.nhs.uk/Id/ods-organization-code"},
+		{"Organization with two types", func(t *testing.T) []byte {
+			return editBundle(t, base, func(b map[string]any) {
+				eachOfType(b, "Organization", func(r map[string]any) {
+					concept := map[string]any{"coding": []any{map[string]any{"system": core.CodeSystemV3OrganizationType, "code": "RO197"}}}
+					r["type"] = []any{concept, concept}
+				})
+			})
+		}, "Bundle.entry[7].resource.type", "more than one coding with system"},
 		{"no Bundle identifier", func(t *testing.T) []byte {
 			return editBundle(t, base, func(b map[string]any) { delete(b, "identifier") })
 		}, "Bundle.identifier", "missing mandatory identifier"},
@@ -121,6 +142,21 @@ func TestPrescribeToV3BadInput(t *testing.T) {
 				})
 			})
 		}, "Bundle.entry[10].resource.signature[0].data", "invalid signature format"},
+		{"signature time that is no time", func(t *testing.T) []byte {
+			return editBundle(t, base, func(b map[string]any) {
+				eachOfType(b, "Provenance", func(r map[string]any) {
+					r["signature"].([]any)[0].(map[string]any)["when"] = "yesterday"
+				})
+			})
+		}, "Bundle.entry[10].resource.signature[0].when", ""},
+		{"two signatures by the requester", func(t *testing.T) []byte {
+			return editBundle(t, base, func(b map[string]any) {
+				eachOfType(b, "Provenance", func(r map[string]any) {
+					sigs := r["signature"].([]any)
+					r["signature"] = append(sigs, sigs[0])
+				})
+			})
+		}, "Bundle.entry[10].resource.signature[1]", "more than one Provenance signature"},
 		{"repeat dispensing without repeats allowed", func(t *testing.T) []byte {
 			return editBundle(t, base, func(b map[string]any) {
 				delete(resourceAt(b, 1)["dispenseRequest"].(map[string]any), "numberOfRepeatsAllowed")

@@ -1,9 +1,11 @@
 package prescribe
 
 import (
+	"encoding/binary"
 	"fmt"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
@@ -26,6 +28,14 @@ import (
 // from it, the v3 is serialised and read back as the prescriber's system
 // would send it.
 func Prepare(bundle []byte, now time.Time, alg v3.DigestAlgorithm) (v3.PrepareResult, error) {
+	return PrepareIn(nil, bundle, now, alg)
+}
+
+// PrepareIn is Prepare building its trees (the ParentPrescription and the
+// signature fragments) in a Space of sc, given back before it returns:
+// one Scratch for the Bundles prepared one after another keeps their
+// memory from one to the next. A nil sc builds them in fresh memory.
+func PrepareIn(sc *v3.Scratch, bundle []byte, now time.Time, alg v3.DigestAlgorithm) (v3.PrepareResult, error) {
 	b, err := fhir.ParseBundleRef(bundle)
 	if err != nil {
 		return v3.PrepareResult{}, fmt.Errorf("$prepare: %w", err)
@@ -45,14 +55,16 @@ func Prepare(bundle []byte, now time.Time, alg v3.DigestAlgorithm) (v3.PrepareRe
 		opts = append(opts, v3.WithAuthorTime(now))
 	}
 	interaction := prescribeInteraction(meta, env)
-	if tree, err := buildParentPrescription(b, interaction, env); err == nil {
-		if res, ok := prepareFromTree(tree, alg, opts); ok {
+	sp := sc.Get()
+	defer sc.Put(sp)
+	if tree, err := buildParentPrescription(sp, b, interaction, env); err == nil {
+		if res, ok := prepareFromTree(tree, alg, append(opts, v3.InSpace(sp))); ok {
 			return res, nil
 		}
 	}
 	// The whole message, refused as PrescribeToV3 refuses it or serialised
 	// and read back.
-	built, err := buildPrescription(b, interaction, meta, env)
+	built, err := buildPrescription(sp, b, interaction, meta, env)
 	if err != nil {
 		return v3.PrepareResult{}, fmt.Errorf("$prepare: %w", err)
 	}
@@ -137,7 +149,22 @@ func sameWhenReadBack(el, skip *etree.Element) bool {
 // UTF-8 of characters XML allows, with no control characters but, in text
 // (not attribute values), tab and LF.
 func plainXMLText(s string, text bool) bool {
-	for i := 0; i < len(s); {
+	// Printable ASCII, the usual bytes, eight at a time first: no byte
+	// below 0x20 (which alone borrows in x - 0x20 in every byte) and none
+	// from 0x80 (its top bit).
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8)) // one load
+		if (x|(x-0x2020202020202020))&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	return plainXMLTextFrom(s, i, text)
+}
+
+// plainXMLTextFrom is plainXMLText of s from byte i on, a byte at a time.
+func plainXMLTextFrom(s string, i int, text bool) bool {
+	for i < len(s) {
 		c := s[i]
 		if c >= 0x20 && c < utf8.RuneSelf {
 			i++

@@ -32,8 +32,8 @@ func TestPrepareFromTreeAsReadBack(t *testing.T) {
 			continue
 		}
 		env := core.Env{Now: now, NewID: func() string { return "00000000-0000-4000-8000-000000000000" }}
-		built, err := buildPrescription(b, prescribeInteraction(core.Meta{}, env), core.Meta{}, env)
-		tree, terr := buildParentPrescription(b, prescribeInteraction(core.Meta{}, env), env)
+		built, err := buildPrescription(nil, b, prescribeInteraction(core.Meta{}, env), core.Meta{}, env)
+		tree, terr := buildParentPrescription(nil, b, prescribeInteraction(core.Meta{}, env), env)
 		if (err == nil) != (terr == nil) || err != nil && err.Error() != terr.Error() {
 			t.Errorf("bundle %d: the message refused with %v, the ParentPrescription alone with %v", i, err, terr)
 		}
@@ -122,11 +122,11 @@ func FuzzPrepareFromTree(f *testing.F) {
 			return
 		}
 		env := core.Env{Now: now, NewID: func() string { return "00000000-0000-4000-8000-000000000000" }}
-		built, err := buildPrescription(b, prescribeInteraction(core.Meta{}, env), core.Meta{}, env)
+		built, err := buildPrescription(nil, b, prescribeInteraction(core.Meta{}, env), core.Meta{}, env)
 		if err != nil {
 			return
 		}
-		tree, err := buildParentPrescription(b, prescribeInteraction(core.Meta{}, env), env)
+		tree, err := buildParentPrescription(nil, b, prescribeInteraction(core.Meta{}, env), env)
 		if err != nil {
 			t.Fatalf("the message was built, the ParentPrescription alone refused: %v", err)
 		}
@@ -143,4 +143,25 @@ func FuzzPrepareFromTree(f *testing.F) {
 			t.Fatalf("from the tree %+v, read back %+v", fromTree, readBack)
 		}
 	})
+}
+
+// TestPlainXMLText checks plainXMLText against its byte loop alone
+// (plainXMLTextFrom from the start, as plainXMLText was before it looked at
+// eight bytes at once) for each byte value at each place of the first
+// three words and after them, in text and attribute values.
+func TestPlainXMLText(t *testing.T) {
+	cases := []string{"", "plain", "2.16.840.1.113883.2.1.3.2.4.18.8", "tab\there", "line\nend", "cr\rhere",
+		"caf\u00e9 \u2028", "\xff", "a\uFFFEb", "a\uFFFDb", "\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f", "&<>\"' &amp;"}
+	for c := 0; c < 256; c++ {
+		for at := 0; at < 25; at++ {
+			cases = append(cases, strings.Repeat("p", at)+string([]byte{byte(c)})+"plain text after")
+		}
+	}
+	for _, s := range cases {
+		for _, text := range []bool{false, true} {
+			if got, want := plainXMLText(s, text), plainXMLTextFrom(s, 0, text); got != want {
+				t.Errorf("plainXMLText(%q, %v) = %v, want %v", s, text, got, want)
+			}
+		}
+	}
 }

@@ -28,10 +28,18 @@ func PrescribeTranslator() *core.Translator {
 // came as (urgent or non-urgent) in env's family, urgent by default.
 func prescribeInteraction(meta core.Meta, env core.Env) string {
 	id := v3.ParentPrescription
-	if canon, _, err := v3.Canonical(meta.Interaction); err == nil && canon == v3.ParentPrescriptionNonUrgent {
-		id = canon
+	// No interaction (a FHIR message that came as FHIR) is the usual case:
+	// Canonical's error for it, and InFamily's copy of an id already in
+	// the family, are left out.
+	if meta.Interaction != "" {
+		if canon, _, err := v3.Canonical(meta.Interaction); err == nil && canon == v3.ParentPrescriptionNonUrgent {
+			id = canon
+		}
 	}
-	return v3.InFamily(id, env.WriteFamily())
+	if fam := env.WriteFamily(); fam != v3.FamilyUK {
+		id = v3.InFamily(id, fam)
+	}
+	return id
 }
 
 // PrescribeToV3 turns a FHIR prescription-order Bundle into the v3 Parent
@@ -43,7 +51,11 @@ func PrescribeToV3(body []byte, meta core.Meta, env core.Env) ([]byte, error) {
 	if err != nil {
 		return nil, &core.FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
 	}
-	p, err := buildPrescription(b, interaction, meta, env)
+	// The message is written in a Space of env's Scratch, given back once
+	// it is serialised.
+	sp := env.Scratch.Get()
+	defer env.Scratch.Put(sp)
+	p, err := buildPrescription(sp, b, interaction, meta, env)
 	if err != nil {
 		return nil, err
 	}
@@ -65,20 +77,22 @@ type builtPrescription struct {
 func (p builtPrescription) bytes() ([]byte, error) { return core.WriteDocument(p.c, p.doc, p.sig) }
 
 // buildPrescription builds the v3 document of a decoded prescription-order
-// Bundle: PrescribeToV3 without the decoding and the serialising, so that
-// $prepare can take the fragments from the tree it built.
-func buildPrescription(b *fhir.Bundle, interaction string, meta core.Meta, env core.Env) (builtPrescription, error) {
+// Bundle in sp (nil: fresh memory): PrescribeToV3 without the decoding and
+// the serialising, so that $prepare can take the fragments from the tree
+// it built.
+func buildPrescription(sp *v3.Space, b *fhir.Bundle, interaction string, meta core.Meta, env core.Env) (builtPrescription, error) {
 	return writeBuilt(b, interaction, env, func(msgID string) (*etree.Document, *etree.Element) {
-		return core.NewV3Message(meta, interaction, msgID, env)
+		return core.NewV3MessageIn(sp, meta, interaction, msgID, env)
 	})
 }
 
 // buildParentPrescription is buildPrescription, its checks included,
 // without the transmission wrapper: the ParentPrescription alone, in the
-// v3 namespace, for $prepare, which needs only its fragments.
-func buildParentPrescription(b *fhir.Bundle, interaction string, env core.Env) (builtPrescription, error) {
+// v3 namespace, for $prepare, which needs only its fragments; in sp (nil:
+// fresh memory).
+func buildParentPrescription(sp *v3.Space, b *fhir.Bundle, interaction string, env core.Env) (builtPrescription, error) {
 	return writeBuilt(b, interaction, env, func(string) (*etree.Document, *etree.Element) {
-		subject := v3.NewHolder("subject")
+		subject := sp.NewHolder("subject")
 		subject.CreateAttr("xmlns", v3.Namespace)
 		return nil, subject
 	})
@@ -116,7 +130,7 @@ type prescriptionOrder struct {
 	requester *fhir.PractitionerRole
 	reqPath   string
 	signature *fhir.Signature
-	sigPath   string
+	sigAt     signatureAt // where signature is
 	// released: a released prescription's, written as Spine has it
 	// (BundleContext.Released or Env.Released).
 	released bool
@@ -224,7 +238,7 @@ func WriteParentPrescription(c *core.BundleContext, parent *etree.Element, env c
 		return nil
 	}
 	o.requester, o.reqPath = req, c.Path(req)
-	o.signature, o.sigPath = requesterSignature(c, o.first.Requester.Reference)
+	o.signature, o.sigAt = requesterSignature(c, o.first.Requester.Reference)
 	if c.Failed() {
 		return nil
 	}

@@ -30,7 +30,7 @@ func signatureFor(c *core.BundleContext, sigText *etree.Element, o *prescription
 	}
 	raw, err := decodeSignature(o.signature.Data)
 	if err != nil {
-		c.Fail(o.sigPath+".data", "invalid signature format: %v", err)
+		c.Fail(o.sigAt.path()+".data", "invalid signature format: %v", err)
 		return nil
 	}
 	return &core.SignaturePlacement{El: sigText, Raw: raw}

@@ -12,10 +12,11 @@ import (
 )
 
 // requesterSignature returns the only Provenance signature made by the
-// requester (signature.who), or nil for an unsigned prescription.
-func requesterSignature(c *core.BundleContext, requester string) (*fhir.Signature, string) {
+// requester (signature.who), or nil for an unsigned prescription, and
+// where it is.
+func requesterSignature(c *core.BundleContext, requester string) (*fhir.Signature, signatureAt) {
 	var found *fhir.Signature
-	var path string
+	var at signatureAt
 	for i, e := range c.Bundle.Entry {
 		prov, ok := e.Resource.(*fhir.Provenance)
 		if !ok {
@@ -25,15 +26,23 @@ func requesterSignature(c *core.BundleContext, requester string) (*fhir.Signatur
 			if prov.Signature[j].Who.Reference != requester {
 				continue
 			}
-			p := core.Indexed(core.Indexed("Bundle.entry", i)+".resource.signature", j)
 			if found != nil {
-				c.Fail(p, "more than one Provenance signature by %s", requester)
-				return nil, ""
+				c.Fail(signatureAt{i, j}.path(), "more than one Provenance signature by %s", requester)
+				return nil, signatureAt{}
 			}
-			found, path = &prov.Signature[j], p
+			found, at = &prov.Signature[j], signatureAt{i, j}
 		}
 	}
-	return found, path
+	return found, at
+}
+
+// signatureAt is where a Provenance signature is: its entry and its index
+// in the Provenance's signatures; its path is made only for a problem.
+type signatureAt struct{ entry, index int }
+
+// path is the signature's path, Bundle.entry[i].resource.signature[j].
+func (s signatureAt) path() string {
+	return core.Indexed(core.Indexed("Bundle.entry", s.entry)+".resource.signature", s.index)
 }
 
 // prescriptionAuthorTime is the author time: the signature's when; for an
@@ -47,7 +56,7 @@ func prescriptionAuthorTime(c *core.BundleContext, o *prescriptionOrder, env cor
 	if o.signature != nil {
 		t, err := core.V3TimestampFromFHIR(o.signature.When)
 		if err != nil {
-			c.Fail(o.sigPath+".when", "%v", err)
+			c.Fail(o.sigAt.path()+".when", "%v", err)
 		}
 		return t
 	}
