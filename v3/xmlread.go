@@ -13,11 +13,11 @@ import (
 // reader makes of it (with its default, strict settings), several times
 // faster for the XML messages are made of: a small scanner covers the XML
 // declaration, elements, attributes, text, the five predefined entities
-// and character references, comments, processing instructions and a
-// leading UTF-8 byte order mark, and builds the tree in a few large
-// allocations. Anything else (CDATA, a DOCTYPE, another encoding, a
-// well-formedness error) goes to etree's reader, so errors and unusual
-// documents are read exactly as etree reads them.
+// and character references, CDATA sections inside the root, comments,
+// processing instructions and a leading UTF-8 byte order mark, and builds
+// the tree in a few large allocations. Anything else (a DOCTYPE, another
+// encoding, a well-formedness error) goes to etree's reader, so errors and
+// unusual documents are read exactly as etree reads them.
 func ReadXML(data []byte) (*etree.Document, error) { return readXML(data, nil) }
 
 // readXML is ReadXML reading into sp (nil: fresh memory).
@@ -82,10 +82,11 @@ type openElement struct {
 
 // ScanXML parses data with the fast scanner alone: ok is true only for a
 // well-formed document within the subset it reads (elements, attributes,
-// text, the five predefined entities and character references, comments,
-// processing instructions; one root; nesting at most 1,024), and false for
-// anything else — a DOCTYPE, CDATA, another entity, a well-formedness
-// error — which the caller must then read another way.
+// text, the five predefined entities and character references, CDATA
+// sections inside the root, comments, processing instructions; one root;
+// nesting at most 1,024), and false for anything else — a DOCTYPE, another
+// entity, a well-formedness error — which the caller must then read
+// another way.
 func ScanXML(data []byte) (doc *etree.Document, ok bool) { return scanXML(data) }
 
 // scanXML parses the common subset of XML into an etree document; ok is
@@ -174,6 +175,16 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				return nil, false
 			}
 			pending = append(pending, etree.NewProcInst(target, inst))
+		case c == '!' && strings.HasPrefix(s.src[s.i:], cdataOpen):
+			text, ok := s.cdata()
+			if !ok || len(open) == 0 {
+				return nil, false // outside the root: etree's reader decides
+			}
+			// A text token of its own, flagged as etree's reader flags
+			// it (which does not keep it a CDATA section).
+			cd := slabNew(&s.texts, 0)
+			cd.SetData(text)
+			pending = append(pending, cd)
 		case c == '!':
 			comment, ok := s.comment()
 			if !ok {
@@ -686,6 +697,58 @@ func charRef(ref string) (rune, bool) {
 		return 0, false
 	}
 	return r, true
+}
+
+// cdataOpen starts a CDATA section.
+const cdataOpen = "<![CDATA["
+
+// cdata reads a CDATA section, <![CDATA[text]]>, at s.i and returns its
+// text as etree's reader reads it (into a text token of its own): as it
+// stands, markup characters and references included, with its line ends
+// normalised ("\r\n" and "\r" to "\n"). ok is false for a section that is
+// not closed or holds a character XML does not allow (a control
+// character, invalid UTF-8), which etree's reader refuses.
+func (s *xmlScanner) cdata() (text string, ok bool) {
+	start := s.i + len(cdataOpen)
+	n := strings.Index(s.src[start:], "]]>")
+	if n < 0 {
+		return "", false
+	}
+	raw := s.src[start : start+n]
+	s.i = start + n + len("]]>")
+	returns := false
+	for j := 0; j < len(raw); {
+		switch c := raw[j]; {
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(raw[j:])
+			if r == utf8.RuneError && size == 1 || !isXMLChar(r) {
+				return "", false
+			}
+			j += size
+			continue
+		case c == '\r':
+			returns = true
+		case c < 0x20 && c != '\t' && c != '\n':
+			return "", false
+		}
+		j++
+	}
+	if !returns {
+		return raw, true
+	}
+	out := s.buf[:0]
+	for j := 0; j < len(raw); j++ {
+		if c := raw[j]; c != '\r' {
+			out = append(out, c)
+			continue
+		}
+		out = append(out, '\n')
+		if j+1 < len(raw) && raw[j+1] == '\n' {
+			j++
+		}
+	}
+	s.buf = out
+	return string(out), true
 }
 
 // procInst reads <?target inst?>.
