@@ -175,17 +175,19 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				return nil, false
 			}
 			pending = append(pending, etree.NewProcInst(target, inst))
-		case c == '!' && strings.HasPrefix(s.src[s.i:], cdataOpen):
-			text, ok := s.cdata()
-			if !ok || len(open) == 0 {
-				return nil, false // outside the root: etree's reader decides
-			}
-			// A text token of its own, flagged as etree's reader flags
-			// it (which does not keep it a CDATA section).
-			cd := slabNew(&s.texts, 0)
-			cd.SetData(text)
-			pending = append(pending, cd)
 		case c == '!':
+			if strings.HasPrefix(s.src[s.i:], cdataOpen) {
+				text, ok := s.cdata()
+				if !ok || len(open) == 0 {
+					return nil, false // outside the root: etree's reader decides
+				}
+				// A text token of its own, flagged as etree's reader
+				// flags it (which does not keep it a CDATA section).
+				cd := slabNew(&s.texts, 0)
+				cd.SetData(text)
+				pending = append(pending, cd)
+				continue
+			}
 			comment, ok := s.comment()
 			if !ok {
 				return nil, false
@@ -275,7 +277,7 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 		}
 		into = s.tagAttrs[:0]
 	}
-	attrs, name, _, empty, ok := s.readTag(false, into)
+	attrs, name, prefix, empty, ok := s.readTag(false, into)
 	if !ok {
 		if inSlab {
 			// What readTag wrote there (at most maxScannedAttrs) is not
@@ -285,8 +287,11 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 		return nil, "", false, false
 	}
 	el = slabNew(&s.elems, 0)
-	el.Space, el.Tag = splitName(name)
-	s.notes.prefixed = s.notes.prefixed || el.Space != ""
+	el.Space, el.Tag = prefix, name // readTag split the name: no second look for ':'
+	if prefix != "" {
+		el.Tag = name[len(prefix)+1:]
+		s.notes.prefixed = true
+	}
 	if inSlab && len(attrs) > 0 && &attrs[0] == &into[:1][0] {
 		// Read in place (readTag refused a repeated name): taken.
 		s.attrs = s.attrs[:len(s.attrs)+len(attrs)]

@@ -176,15 +176,17 @@ func (s *xmlScanner) walk(v *XMLVisitor) (XMLRoot, bool) {
 			if len(open) > 0 {
 				open[len(open)-1].textDone = true
 			}
-		case c == '!' && strings.HasPrefix(s.src[s.i:], cdataOpen):
-			text, ok := s.cdata()
-			if !ok || len(open) == 0 {
-				return XMLRoot{}, false
-			}
-			if wantText {
-				open[len(open)-1].addText(text)
-			}
 		case c == '!':
+			if strings.HasPrefix(s.src[s.i:], cdataOpen) {
+				text, ok := s.cdata()
+				if !ok || len(open) == 0 {
+					return XMLRoot{}, false
+				}
+				if wantText {
+					open[len(open)-1].addText(text)
+				}
+				continue
+			}
 			if _, ok := s.comment(); !ok {
 				return XMLRoot{}, false
 			}
