@@ -786,14 +786,19 @@ func (s *xmlScanner) procInst() (target, inst string, ok bool) {
 // without an encoding); others go to etree's reader.
 func plainDeclaration(inst string) bool {
 	enc := ""
-	for _, kv := range splitDeclaration(inst) {
-		switch kv[0] {
+	for inst != "" {
+		var key, value string
+		var ok bool
+		if key, value, inst, ok = nextDeclared(inst); !ok {
+			return false
+		}
+		switch key {
 		case "version":
-			if kv[1] != "1.0" {
+			if value != "1.0" {
 				return false
 			}
 		case "encoding":
-			enc = kv[1]
+			enc = value
 		case "standalone":
 		default:
 			return false
@@ -802,27 +807,24 @@ func plainDeclaration(inst string) bool {
 	return enc == "" || enc == "UTF-8" || enc == "utf-8"
 }
 
-// splitDeclaration splits `version="1.0" encoding="UTF-8"` into pairs.
-func splitDeclaration(inst string) [][2]string {
-	var out [][2]string
-	for len(inst) > 0 {
-		for len(inst) > 0 && inst[0] == ' ' {
-			inst = inst[1:]
-		}
-		eq := strings.IndexByte(inst, '=')
-		if eq < 0 || eq+1 >= len(inst) || (inst[eq+1] != '"' && inst[eq+1] != '\'') {
-			return append(out, [2]string{"?", ""})
-		}
-		q := inst[eq+1]
-		end := strings.IndexByte(inst[eq+2:], q)
-		if end < 0 {
-			return append(out, [2]string{"?", ""})
-		}
-		end += eq + 2
-		out = append(out, [2]string{inst[:eq], inst[eq+2 : end]})
-		inst = inst[end+1:]
+// nextDeclared reads the first pair of `version="1.0" encoding="UTF-8"`
+// (spaces before it skipped) and returns it with what follows it; ok is
+// false when inst does not start with such a pair.
+func nextDeclared(inst string) (key, value, rest string, ok bool) {
+	for len(inst) > 0 && inst[0] == ' ' {
+		inst = inst[1:]
 	}
-	return out
+	eq := strings.IndexByte(inst, '=')
+	if eq < 0 || eq+1 >= len(inst) || (inst[eq+1] != '"' && inst[eq+1] != '\'') {
+		return "", "", "", false
+	}
+	q := inst[eq+1]
+	end := strings.IndexByte(inst[eq+2:], q)
+	if end < 0 {
+		return "", "", "", false
+	}
+	end += eq + 2
+	return inst[:eq], inst[eq+2 : end], inst[end+1:], true
 }
 
 // comment reads <!--comment-->; any other <! construct is left to etree's
