@@ -218,11 +218,28 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 	return doc, true
 }
 
-// attach makes kids the children of el.
+// attach makes kids the children of el: copied into a list of their own
+// at once, each told its parent and index as appendChild would tell it.
 func (s *xmlScanner) attach(el *etree.Element, kids []etree.Token) {
-	el.Child = slabSlice(&s.kids, len(kids), 0)
-	for _, t := range kids {
-		appendChild(el, t)
+	el.Child = slabSlice(&s.kids, len(kids), 0)[:len(kids)]
+	copy(el.Child, kids)
+	for i, t := range kids {
+		switch c := t.(type) {
+		case *etree.Element:
+			f := (*elementFields)(unsafe.Pointer(c))
+			f.parent, f.index = el, i
+		case *etree.CharData:
+			f := (*charDataFields)(unsafe.Pointer(c))
+			f.parent, f.index = el, i
+		default:
+			// A comment or processing instruction: etree links it (from
+			// here on, one by one, in the room the list has).
+			el.Child = el.Child[:i]
+			for _, t := range kids[i:] {
+				appendChild(el, t)
+			}
+			return
+		}
 	}
 }
 

@@ -37,6 +37,9 @@ func sameTree(t *testing.T, data []byte) bool {
 		t.Fatalf("trees differ for %q:\nfast %s\nfull %s", data, a.Bytes(), b.Bytes())
 	}
 	sameTextFlags(t, data, &fast.Element, &full.Element)
+	if _, err := writeTree(&fast.Element); err != nil {
+		t.Fatalf("tree of %q linked wrong: %v", data, err)
+	}
 	return true
 }
 
