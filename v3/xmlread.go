@@ -553,9 +553,13 @@ scan:
 	for i < len(src) {
 		switch src[i] {
 		case ' ':
-			// Eight spaces at a time (one comparison of eight bytes),
-			// the bulk of most indentation.
-			for i+8 <= len(src) && src[i:i+8] == "        " {
+			// Eight bytes at a time, the bulk of most indentation: the
+			// first that is not a space ends the run of spaces.
+			for i+8 <= len(src) {
+				if m := load8(src[i:i+8]) ^ ' '*eachByte; m != 0 {
+					i += bits.TrailingZeros64(m) >> 3
+					continue scan
+				}
 				i += 8
 			}
 			for i < len(src) && src[i] == ' ' {
