@@ -807,6 +807,9 @@ func (s *xmlScanner) procInst() (target, inst string, ok bool) {
 // without an encoding); others go to etree's reader.
 func plainDeclaration(inst string) bool {
 	enc := ""
+	// Spaces before "?>", which some writers put there, as etree's
+	// reader takes them.
+	inst = strings.TrimRight(inst, " ")
 	for inst != "" {
 		var key, value string
 		var ok bool
