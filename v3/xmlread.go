@@ -596,7 +596,14 @@ func (s *xmlScanner) chars(stop byte) (string, bool) {
 			// The usual case, eight bytes at a time: printable ASCII.
 			if m := unplain(load8(s.src[i:i+8]), third); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
-				break
+				if c := s.src[i]; c != '\n' && c != '\t' {
+					break
+				}
+				// A line feed or tab (of base64 wrapped in lines, or
+				// text written over several), taken as it is: on eight
+				// bytes at a time after it.
+				i++
+				continue
 			}
 			i += 8
 		}

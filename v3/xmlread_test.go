@@ -204,6 +204,28 @@ func TestScannerIndentation(t *testing.T) {
 	}
 }
 
+// TestScannerWrappedText reads text and attribute values broken by line
+// feeds and tabs every 0 to 17 bytes (base64 wrapped in lines), with a
+// reference, a carriage return or a quote after them, as etree's reader
+// does.
+func TestScannerWrappedText(t *testing.T) {
+	for n := 0; n <= 17; n++ {
+		line := strings.Repeat("Ab0+/=", 3)[:n]
+		for _, end := range []string{"", "&amp;x", "\r\nx", `"x'`, "é"} {
+			text := strings.Repeat(line+"\n", 5) + line + "\t" + line + end
+			for _, doc := range []string{
+				"<a><b>" + text + "</b></a>",
+				"<a><b>" + text + "<c/>" + text + "</b>" + text + "</a>",
+				`<a b="` + strings.ReplaceAll(text, `"`, "") + `"/>`,
+			} {
+				if !sameTree(t, []byte(doc)) {
+					t.Errorf("the scanner did not read %q", doc)
+				}
+			}
+		}
+	}
+}
+
 // TestScannerNames reads element and attribute names with and without a
 // prefix, of every length around the scanner's loops, as etree's reader
 // does, and leaves to etree's reader the names outside its subset (two
