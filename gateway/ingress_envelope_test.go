@@ -30,7 +30,7 @@ func envelopeSeeds(t testing.TB) (cts, actions []string, bodies [][]byte) {
 	add(ct, action, req)
 	add(ct, action, bytes.ReplaceAll(req, []byte("\n"), []byte("\r\n")))
 	for _, edit := range []struct{ old, new string }{
-		{"<eb:CPAId>", "<eb:CPAId><![CDATA[x]]>"},                       // CDATA: the fast reader hands over to etree
+		{"<eb:CPAId>", "<eb:CPAId><![CDATA[x]]>"},                       // CDATA section
 		{"<SOAP:Header>", "<!-- a comment --><SOAP:Header>"},            // comment
 		{"<eb:Action>", "<eb:Action>&#x50;"},                            // character reference
 		{"<eb:Action>", "<eb:Action>&nbsp;"},                            // undeclared entity

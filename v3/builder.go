@@ -33,8 +33,8 @@ func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
 		}
 	}
 	el.Tag = tag
-	if space, local, ok := strings.Cut(tag, ":"); ok {
-		el.Space, el.Tag = space, local
+	if c := strings.IndexByte(tag, ':'); c >= 0 {
+		el.Space, el.Tag = tag[:c], tag[c+1:]
 	}
 	el.Child = make([]etree.Token, 0)
 	appendChild(parent, el)
@@ -174,8 +174,8 @@ func AddText(parent *etree.Element, tag, text string) *etree.Element {
 	}
 	el.Attr = make([]etree.Attr, 0) // as etree makes it; does not allocate
 	el.Tag = tag
-	if space, local, ok := strings.Cut(tag, ":"); ok {
-		el.Space, el.Tag = space, local
+	if c := strings.IndexByte(tag, ':'); c >= 0 {
+		el.Space, el.Tag = tag[:c], tag[c+1:]
 	}
 	el.Child = own
 	appendChild(parent, el)

@@ -63,7 +63,7 @@ func itoa(i int) string {
 // TestMayHoldEmptyAttr: a Reader says its document may hold an empty
 // attribute value unless its scanner read the whole document and met none,
 // whatever the quotes or the white space around '='; a document etree's
-// reader read (CDATA here) and a Reader of an element parsed elsewhere may
+// reader read (a DOCTYPE here) and a Reader of an element parsed elsewhere may
 // always hold one. core.RefuseEmptyAttrs skips its walk on false.
 func TestMayHoldEmptyAttr(t *testing.T) {
 	const open = `<PORX_IN020101SM31 xmlns="urn:hl7-org:v3">`
@@ -77,7 +77,8 @@ func TestMayHoldEmptyAttr(t *testing.T) {
 		{"spaced", open + `<id root = "" /></PORX_IN020101SM31>`, true},
 		{"on the root", `<PORX_IN020101SM31 xmlns="urn:hl7-org:v3" a=""/>`, true},
 		{"quotes in text only", open + `<text>""</text></PORX_IN020101SM31>`, false},
-		{"read by etree (CDATA)", open + `<text><![CDATA[x]]></text></PORX_IN020101SM31>`, true},
+		{"CDATA, read by the scanner", open + `<text><![CDATA[x=""]]></text></PORX_IN020101SM31>`, false},
+		{"read by etree (DOCTYPE)", `<!DOCTYPE PORX_IN020101SM31>` + open + `<text>x</text></PORX_IN020101SM31>`, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

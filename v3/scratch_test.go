@@ -63,8 +63,8 @@ func writeTree(top *etree.Element) (string, error) {
 }
 
 // scratchDocs are documents of different sizes and shapes: a whole
-// message, a small one, one the scanner decodes references in and one it
-// leaves to etree's reader (CDATA).
+// message, a small one, one the scanner decodes references in, one with
+// CDATA and one it leaves to etree's reader (a DOCTYPE).
 func scratchDocs(t *testing.T) [][]byte {
 	t.Helper()
 	big, err := os.ReadFile(filepath.Join("..", "testdata", "prescribe", "signed-variants", "base.xml"))
@@ -76,6 +76,7 @@ func scratchDocs(t *testing.T) [][]byte {
 		[]byte(`<a xmlns="urn:hl7-org:v3"><b c="1">x</b><d/></a>`),
 		[]byte("<?xml version=\"1.0\"?>\n<r x='&lt;&#x41;'>\r\n  <s>t &amp; u</s><!-- c --><?p q?></r>"),
 		[]byte(`<r><s><![CDATA[<not markup>]]></s><t a="b"/></r>`),
+		[]byte(`<!DOCTYPE r><r><s>x</s><t a="b"/></r>`),
 		big,
 	}
 }

@@ -249,10 +249,19 @@ func SignedParts(pp *etree.Element) []*etree.Element {
 	if presc == nil {
 		return nil
 	}
-	parts := []*etree.Element{FindPath(presc, "author", "time"), presc.SelectElement("id"),
-		FindPath(presc, "author", "AgentPerson"), pp.SelectElement("recordTarget")}
-	for _, pi2 := range presc.SelectElements("pertinentInformation2") {
-		parts = append(parts, pi2.SelectElement("pertinentLineItem"))
+	items := 0
+	for _, t := range presc.Child {
+		if c, ok := t.(*etree.Element); ok && c.Tag == "pertinentInformation2" {
+			items++
+		}
+	}
+	// One allocation: the four parts and each line item's.
+	parts := append(make([]*etree.Element, 0, 4+items), FindPath(presc, "author", "time"), presc.SelectElement("id"),
+		FindPath(presc, "author", "AgentPerson"), pp.SelectElement("recordTarget"))
+	for _, t := range presc.Child {
+		if c, ok := t.(*etree.Element); ok && c.Tag == "pertinentInformation2" {
+			parts = append(parts, c.SelectElement("pertinentLineItem"))
+		}
 	}
 	for _, p := range parts {
 		if p == nil {

@@ -13,11 +13,11 @@ import (
 // reader makes of it (with its default, strict settings), several times
 // faster for the XML messages are made of: a small scanner covers the XML
 // declaration, elements, attributes, text, the five predefined entities
-// and character references, comments, processing instructions and a
-// leading UTF-8 byte order mark, and builds the tree in a few large
-// allocations. Anything else (CDATA, a DOCTYPE, another encoding, a
-// well-formedness error) goes to etree's reader, so errors and unusual
-// documents are read exactly as etree reads them.
+// and character references, CDATA sections inside the root, comments,
+// processing instructions and a leading UTF-8 byte order mark, and builds
+// the tree in a few large allocations. Anything else (a DOCTYPE, another
+// encoding, a well-formedness error) goes to etree's reader, so errors and
+// unusual documents are read exactly as etree reads them.
 func ReadXML(data []byte) (*etree.Document, error) { return readXML(data, nil) }
 
 // readXML is ReadXML reading into sp (nil: fresh memory).
@@ -82,10 +82,11 @@ type openElement struct {
 
 // ScanXML parses data with the fast scanner alone: ok is true only for a
 // well-formed document within the subset it reads (elements, attributes,
-// text, the five predefined entities and character references, comments,
-// processing instructions; one root; nesting at most 1,024), and false for
-// anything else — a DOCTYPE, CDATA, another entity, a well-formedness
-// error — which the caller must then read another way.
+// text, the five predefined entities and character references, CDATA
+// sections inside the root, comments, processing instructions; one root;
+// nesting at most 1,024), and false for anything else — a DOCTYPE, another
+// entity, a well-formedness error — which the caller must then read
+// another way.
 func ScanXML(data []byte) (doc *etree.Document, ok bool) { return scanXML(data) }
 
 // scanXML parses the common subset of XML into an etree document; ok is
@@ -175,6 +176,18 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			}
 			pending = append(pending, etree.NewProcInst(target, inst))
 		case c == '!':
+			if strings.HasPrefix(s.src[s.i:], cdataOpen) {
+				text, ok := s.cdata()
+				if !ok || len(open) == 0 {
+					return nil, false // outside the root: etree's reader decides
+				}
+				// A text token of its own, flagged as etree's reader
+				// flags it (which does not keep it a CDATA section).
+				cd := slabNew(&s.texts, 0)
+				cd.SetData(text)
+				pending = append(pending, cd)
+				continue
+			}
 			comment, ok := s.comment()
 			if !ok {
 				return nil, false
@@ -205,11 +218,28 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 	return doc, true
 }
 
-// attach makes kids the children of el.
+// attach makes kids the children of el: copied into a list of their own
+// at once, each told its parent and index as appendChild would tell it.
 func (s *xmlScanner) attach(el *etree.Element, kids []etree.Token) {
-	el.Child = slabSlice(&s.kids, len(kids), 0)
-	for _, t := range kids {
-		appendChild(el, t)
+	el.Child = slabSlice(&s.kids, len(kids), 0)[:len(kids)]
+	copy(el.Child, kids)
+	for i, t := range kids {
+		switch c := t.(type) {
+		case *etree.Element:
+			f := (*elementFields)(unsafe.Pointer(c))
+			f.parent, f.index = el, i
+		case *etree.CharData:
+			f := (*charDataFields)(unsafe.Pointer(c))
+			f.parent, f.index = el, i
+		default:
+			// A comment or processing instruction: etree links it (from
+			// here on, one by one, in the room the list has).
+			el.Child = el.Child[:i]
+			for _, t := range kids[i:] {
+				appendChild(el, t)
+			}
+			return
+		}
 	}
 }
 
@@ -264,7 +294,7 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 		}
 		into = s.tagAttrs[:0]
 	}
-	attrs, name, _, empty, ok := s.readTag(false, into)
+	attrs, name, prefix, empty, ok := s.readTag(false, into)
 	if !ok {
 		if inSlab {
 			// What readTag wrote there (at most maxScannedAttrs) is not
@@ -274,8 +304,11 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 		return nil, "", false, false
 	}
 	el = slabNew(&s.elems, 0)
-	el.Space, el.Tag = splitName(name)
-	s.notes.prefixed = s.notes.prefixed || el.Space != ""
+	el.Space, el.Tag = prefix, name // readTag split the name: no second look for ':'
+	if prefix != "" {
+		el.Tag = name[len(prefix)+1:]
+		s.notes.prefixed = true
+	}
 	if inSlab && len(attrs) > 0 && &attrs[0] == &into[:1][0] {
 		// Read in place (readTag refused a repeated name): taken.
 		s.attrs = s.attrs[:len(s.attrs)+len(attrs)]
@@ -520,9 +553,13 @@ scan:
 	for i < len(src) {
 		switch src[i] {
 		case ' ':
-			// Eight spaces at a time (one comparison of eight bytes),
-			// the bulk of most indentation.
-			for i+8 <= len(src) && src[i:i+8] == "        " {
+			// Eight bytes at a time, the bulk of most indentation: the
+			// first that is not a space ends the run of spaces.
+			for i+8 <= len(src) {
+				if m := load8(src[i:i+8]) ^ ' '*eachByte; m != 0 {
+					i += bits.TrailingZeros64(m) >> 3
+					continue scan
+				}
 				i += 8
 			}
 			for i < len(src) && src[i] == ' ' {
@@ -559,7 +596,14 @@ func (s *xmlScanner) chars(stop byte) (string, bool) {
 			// The usual case, eight bytes at a time: printable ASCII.
 			if m := unplain(load8(s.src[i:i+8]), third); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
-				break
+				if c := s.src[i]; c != '\n' && c != '\t' {
+					break
+				}
+				// A line feed or tab (of base64 wrapped in lines, or
+				// text written over several), taken as it is: on eight
+				// bytes at a time after it.
+				i++
+				continue
 			}
 			i += 8
 		}
@@ -688,6 +732,58 @@ func charRef(ref string) (rune, bool) {
 	return r, true
 }
 
+// cdataOpen starts a CDATA section.
+const cdataOpen = "<![CDATA["
+
+// cdata reads a CDATA section, <![CDATA[text]]>, at s.i and returns its
+// text as etree's reader reads it (into a text token of its own): as it
+// stands, markup characters and references included, with its line ends
+// normalised ("\r\n" and "\r" to "\n"). ok is false for a section that is
+// not closed or holds a character XML does not allow (a control
+// character, invalid UTF-8), which etree's reader refuses.
+func (s *xmlScanner) cdata() (text string, ok bool) {
+	start := s.i + len(cdataOpen)
+	n := strings.Index(s.src[start:], "]]>")
+	if n < 0 {
+		return "", false
+	}
+	raw := s.src[start : start+n]
+	s.i = start + n + len("]]>")
+	returns := false
+	for j := 0; j < len(raw); {
+		switch c := raw[j]; {
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(raw[j:])
+			if r == utf8.RuneError && size == 1 || !isXMLChar(r) {
+				return "", false
+			}
+			j += size
+			continue
+		case c == '\r':
+			returns = true
+		case c < 0x20 && c != '\t' && c != '\n':
+			return "", false
+		}
+		j++
+	}
+	if !returns {
+		return raw, true
+	}
+	out := s.buf[:0]
+	for j := 0; j < len(raw); j++ {
+		if c := raw[j]; c != '\r' {
+			out = append(out, c)
+			continue
+		}
+		out = append(out, '\n')
+		if j+1 < len(raw) && raw[j+1] == '\n' {
+			j++
+		}
+	}
+	s.buf = out
+	return string(out), true
+}
+
 // procInst reads <?target inst?>.
 func (s *xmlScanner) procInst() (target, inst string, ok bool) {
 	s.i += 2
@@ -718,14 +814,22 @@ func (s *xmlScanner) procInst() (target, inst string, ok bool) {
 // without an encoding); others go to etree's reader.
 func plainDeclaration(inst string) bool {
 	enc := ""
-	for _, kv := range splitDeclaration(inst) {
-		switch kv[0] {
+	// Spaces before "?>", which some writers put there, as etree's
+	// reader takes them.
+	inst = strings.TrimRight(inst, " ")
+	for inst != "" {
+		var key, value string
+		var ok bool
+		if key, value, inst, ok = nextDeclared(inst); !ok {
+			return false
+		}
+		switch key {
 		case "version":
-			if kv[1] != "1.0" {
+			if value != "1.0" {
 				return false
 			}
 		case "encoding":
-			enc = kv[1]
+			enc = value
 		case "standalone":
 		default:
 			return false
@@ -734,27 +838,24 @@ func plainDeclaration(inst string) bool {
 	return enc == "" || enc == "UTF-8" || enc == "utf-8"
 }
 
-// splitDeclaration splits `version="1.0" encoding="UTF-8"` into pairs.
-func splitDeclaration(inst string) [][2]string {
-	var out [][2]string
-	for len(inst) > 0 {
-		for len(inst) > 0 && inst[0] == ' ' {
-			inst = inst[1:]
-		}
-		eq := strings.IndexByte(inst, '=')
-		if eq < 0 || eq+1 >= len(inst) || (inst[eq+1] != '"' && inst[eq+1] != '\'') {
-			return append(out, [2]string{"?", ""})
-		}
-		q := inst[eq+1]
-		end := strings.IndexByte(inst[eq+2:], q)
-		if end < 0 {
-			return append(out, [2]string{"?", ""})
-		}
-		end += eq + 2
-		out = append(out, [2]string{inst[:eq], inst[eq+2 : end]})
-		inst = inst[end+1:]
+// nextDeclared reads the first pair of `version="1.0" encoding="UTF-8"`
+// (spaces before it skipped) and returns it with what follows it; ok is
+// false when inst does not start with such a pair.
+func nextDeclared(inst string) (key, value, rest string, ok bool) {
+	for len(inst) > 0 && inst[0] == ' ' {
+		inst = inst[1:]
 	}
-	return out
+	eq := strings.IndexByte(inst, '=')
+	if eq < 0 || eq+1 >= len(inst) || (inst[eq+1] != '"' && inst[eq+1] != '\'') {
+		return "", "", "", false
+	}
+	q := inst[eq+1]
+	end := strings.IndexByte(inst[eq+2:], q)
+	if end < 0 {
+		return "", "", "", false
+	}
+	end += eq + 2
+	return inst[:eq], inst[eq+2 : end], inst[end+1:], true
 }
 
 // comment reads <!--comment-->; any other <! construct is left to etree's

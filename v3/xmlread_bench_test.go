@@ -44,3 +44,20 @@ func benchRead(b *testing.B, read func([]byte) error) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// BenchmarkReadXMLCDATA reads the project's signed prescription whose
+// dosage instruction is a CDATA section (which the scanner reads itself).
+func BenchmarkReadXMLCDATA(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "prescribe", "signed-variants", "cdata-dosage.xml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ReadXML(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}

@@ -37,6 +37,9 @@ func sameTree(t *testing.T, data []byte) bool {
 		t.Fatalf("trees differ for %q:\nfast %s\nfull %s", data, a.Bytes(), b.Bytes())
 	}
 	sameTextFlags(t, data, &fast.Element, &full.Element)
+	if _, err := writeTree(&fast.Element); err != nil {
+		t.Fatalf("tree of %q linked wrong: %v", data, err)
+	}
 	return true
 }
 
@@ -72,6 +75,9 @@ func TestReadXML(t *testing.T) {
 		{`<a/>`, true, false},
 		{`<?xml version="1.0" encoding="UTF-8"?>` + "\n<a x='1' y=\"2\"><b>t &amp; &lt;u&gt; &#65;&#x42; é</b><!-- c --><?pi x?></a>\n", true, false},
 		{"<a>line\r\nend\rx</a>", true, false},
+		{`<?xml version="1.0" encoding="UTF-8" ?>` + "\n<a/>", true, false},
+		{`<?xml version='1.0'   ?><a/>`, true, false},
+		{`<?xml version="1.0" encoding="UTF-8"` + "\t?><a/>", false, false},
 		{`<hl7:a xmlns:hl7="urn:hl7-org:v3"><hl7:b hl7:c="1"/></hl7:a>`, true, false},
 		{`<a><b/><c>t</c>` + "\n  " + `<d e="&quot;"></d></a>`, true, false},
 		{`<a><b></a>`, false, true},
@@ -81,7 +87,7 @@ func TestReadXML(t *testing.T) {
 		{`<a x=1/>`, false, true},
 		{`<a>&nbsp;</a>`, false, true},
 		{`<a>&#0;</a>`, false, true},
-		{`<a><![CDATA[x]]></a>`, false, false},
+		{`<a><![CDATA[x]]></a>`, true, false},
 		{`<!DOCTYPE a><a/>`, false, false},
 		{`<a/><b/>`, false, false},
 		{`text<a/>`, false, false},
@@ -198,6 +204,28 @@ func TestScannerIndentation(t *testing.T) {
 	}
 }
 
+// TestScannerWrappedText reads text and attribute values broken by line
+// feeds and tabs every 0 to 17 bytes (base64 wrapped in lines), with a
+// reference, a carriage return or a quote after them, as etree's reader
+// does.
+func TestScannerWrappedText(t *testing.T) {
+	for n := 0; n <= 17; n++ {
+		line := strings.Repeat("Ab0+/=", 3)[:n]
+		for _, end := range []string{"", "&amp;x", "\r\nx", `"x'`, "é"} {
+			text := strings.Repeat(line+"\n", 5) + line + "\t" + line + end
+			for _, doc := range []string{
+				"<a><b>" + text + "</b></a>",
+				"<a><b>" + text + "<c/>" + text + "</b>" + text + "</a>",
+				`<a b="` + strings.ReplaceAll(text, `"`, "") + `"/>`,
+			} {
+				if !sameTree(t, []byte(doc)) {
+					t.Errorf("the scanner did not read %q", doc)
+				}
+			}
+		}
+	}
+}
+
 // TestScannerNames reads element and attribute names with and without a
 // prefix, of every length around the scanner's loops, as etree's reader
 // does, and leaves to etree's reader the names outside its subset (two
@@ -222,6 +250,64 @@ func TestScannerNames(t *testing.T) {
 	}
 }
 
+// TestScannerCDATA reads CDATA sections as etree's reader does (each a
+// text token of its own, its markup characters and references as they
+// stand, line ends normalised, white space flagged, not marked CDATA) and
+// leaves malformed ones, and sections outside the root, to etree's
+// reader, which refuses the malformed ones.
+func TestScannerCDATA(t *testing.T) {
+	tests := []struct {
+		name, in string
+		wantFast bool   // read by the scanner
+		wantErr  bool   // as etree's reader decides
+		text     string // the root's Text, when read
+	}{
+		{"one section", `<a><![CDATA[x]]></a>`, true, false, "x"},
+		{"empty", `<a><![CDATA[]]></a>`, true, false, ""},
+		{"white space only", "<a><![CDATA[ \n\t]]></a>", true, false, " \n\t"},
+		{"markup and references kept", `<a><![CDATA[<b c="1">&amp;&#65;</b> & <]]></a>`, true, false, `<b c="1">&amp;&#65;</b> & <`},
+		{"between text", `<a>Two <![CDATA[tablets & <one> ]]>daily</a>`, true, false, "Two tablets & <one> daily"},
+		{"brackets before the end", `<a><![CDATA[x]]]]></a>`, true, false, "x]]"},
+		{"]]> split over two sections", `<a><![CDATA[]]]]><![CDATA[>]]></a>`, true, false, "]]>"},
+		{"a lone ] and >", `<a><![CDATA[a]b>c]>]]></a>`, true, false, "a]b>c]>"},
+		{"line ends", "<a><![CDATA[1\r\n2\r3\r\r\n4\n\r]]></a>", true, false, "1\n2\n3\n\n4\n\n"},
+		{"multi-byte UTF-8", "<a><![CDATA[é ✓ 𝄞]]></a>", true, false, "é ✓ 𝄞"},
+		{"among elements", "<a>\n  <![CDATA[x]]><b><![CDATA[y]]></b><![CDATA[z]]>\n</a>", true, false, "\n  x"},
+		{"after a comment", `<a><!--c--><![CDATA[x]]></a>`, true, false, "x"},
+		{"nested start kept as text", `<a><![CDATA[<![CDATA[x]]></a>`, true, false, "<![CDATA[x"},
+		{"unterminated", `<a><![CDATA[x</a>`, false, true, ""},
+		{"unterminated at the end", `<a><![CDATA[x]]`, false, true, ""},
+		{"one bracket short", `<a><![CDATA[x]></a>`, false, true, ""},
+		{"cut in the keyword", `<a><![CDAT`, false, true, ""},
+		{"keyword in lower case", `<a><![cdata[x]]></a>`, false, true, ""},
+		{"no bracket after the keyword", `<a><![CDATA x]]></a>`, false, true, ""},
+		{"control character", "<a><![CDATA[\x01]]></a>", false, true, ""},
+		{"NUL", "<a><![CDATA[x\x00]]></a>", false, true, ""},
+		{"invalid UTF-8", "<a><![CDATA[\xff]]></a>", false, true, ""},
+		{"UTF-8 cut short", "<a><![CDATA[\xe2\x9c]]></a>", false, true, ""},
+		{"U+FFFE", "<a><![CDATA[\xef\xbf\xbe]]></a>", false, true, ""},
+		{"element not closed", `<a><![CDATA[x]]>`, false, true, ""},
+		{"before the root", `<![CDATA[x]]><a/>`, false, false, ""},
+		{"after the root", `<a/><![CDATA[x]]>`, false, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if fast := sameTree(t, []byte(tt.in)); fast != tt.wantFast {
+				t.Errorf("scanXML(%q) ok = %v, want %v", tt.in, fast, tt.wantFast)
+			}
+			doc, err := ReadXML([]byte(tt.in))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("ReadXML(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
+			}
+			if tt.wantFast {
+				if got := doc.Root().Text(); got != tt.text {
+					t.Errorf("text %q, want %q", got, tt.text)
+				}
+			}
+		})
+	}
+}
+
 // FuzzReadXML checks the fast scanner against etree's reader: whatever the
 // scanner accepts, etree must read into the same tree.
 func FuzzReadXML(f *testing.F) {
@@ -229,6 +315,7 @@ func FuzzReadXML(f *testing.F) {
 	f.Add([]byte("<a>\r\n<b y='&#x41;'/></a>"))
 	f.Add([]byte(`<hl7:a xmlns:hl7="urn:hl7-org:v3"><hl7:b/></hl7:a>`))
 	f.Add([]byte("<a>\n          \t         <b/>          x</a>         "))
+	f.Add([]byte("<a>t<![CDATA[<b>&amp;\r\n]]]]><![CDATA[>]]>u</a>"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameTree(t, data)
 		_, _ = ReadXML(data) // must not panic, whatever it is given

@@ -99,6 +99,18 @@ type walkFrame struct {
 	more     []string // Text's further pieces, when it has several
 }
 
+// addText adds a run of text (character data or a CDATA section) to the
+// frame's Text, unless a child element or processing instruction ended it.
+func (f *walkFrame) addText(text string) {
+	switch {
+	case f.textDone:
+	case f.text == "":
+		f.text = text
+	default:
+		f.more = append(f.more, text)
+	}
+}
+
 // walk is document without the tree: the same steps, in the same order,
 // refusing exactly what document refuses, calling v (nil: nobody) for
 // every element. It returns the root and depth as CheckXML reports them.
@@ -120,13 +132,7 @@ func (s *xmlScanner) walk(v *XMLVisitor) (XMLRoot, bool) {
 				return XMLRoot{}, false
 			}
 			if wantText && len(open) > 0 {
-				if top := &open[len(open)-1]; !top.textDone {
-					if top.text == "" {
-						top.text = text
-					} else {
-						top.more = append(top.more, text)
-					}
-				}
+				open[len(open)-1].addText(text)
 			}
 			continue
 		}
@@ -171,6 +177,16 @@ func (s *xmlScanner) walk(v *XMLVisitor) (XMLRoot, bool) {
 				open[len(open)-1].textDone = true
 			}
 		case c == '!':
+			if strings.HasPrefix(s.src[s.i:], cdataOpen) {
+				text, ok := s.cdata()
+				if !ok || len(open) == 0 {
+					return XMLRoot{}, false
+				}
+				if wantText {
+					open[len(open)-1].addText(text)
+				}
+				continue
+			}
 			if _, ok := s.comment(); !ok {
 				return XMLRoot{}, false
 			}

@@ -89,7 +89,11 @@ func TestWalkXML(t *testing.T) {
 		{`<a x="1" x="2"/>`, false},
 		{`<a><b></a>`, false},
 		{`<a>&nbsp;</a>`, false},
-		{`<a><![CDATA[x]]></a>`, false},
+		{`<a><![CDATA[x]]></a>`, true},
+		{"<a>Two <![CDATA[tablets & <one>\r\n]]>daily<!--c--><![CDATA[]]><b><![CDATA[in]]></b><![CDATA[after]]></a>", true},
+		{`<a><![CDATA[x]></a>`, false},
+		{"<a><![CDATA[\xff]]></a>", false},
+		{`<a/><![CDATA[x]]>`, false},
 		{`<!DOCTYPE a><a/>`, false},
 		{`<a/><b/>`, false},
 		{``, false},
@@ -138,5 +142,6 @@ func TestWalkXMLCorpus(t *testing.T) {
 func FuzzWalkXML(f *testing.F) {
 	f.Add(`<hl7:a xmlns:hl7="urn:hl7-org:v3" x="1"><hl7:b>t &amp; u</hl7:b><!--c--></hl7:a>`)
 	f.Add(`<a>lead<!--c-->more<?pi x?>after<b/>end</a>`)
+	f.Add("<a>t<![CDATA[<b>&amp;\r\n]]]]><![CDATA[>]]>u<b><![CDATA[x]]></b></a>")
 	f.Fuzz(func(t *testing.T, doc string) { sameWalk(t, doc) })
 }

@@ -47,7 +47,8 @@ func TestWalkV3(t *testing.T) {
 		{"nested digests", `<a><DigestValue>outer<DigestValue>inner</DigestValue></DigestValue></a>`, true},
 		{"nested digests, last inside", `<a><DigestValue>one</DigestValue><DigestValue>two<x><DigestValue>three</DigestValue></x></DigestValue></a>`, true},
 		{"empty digest", `<a><DigestValue/></a>`, true},
-		{"CDATA goes to the tree", `<a><DigestValue><![CDATA[x]]></DigestValue></a>`, false},
+		{"CDATA walked", `<a><DigestValue>x<![CDATA[y]]><!--c--><![CDATA[z]]></DigestValue></a>`, true},
+		{"DOCTYPE goes to the tree", `<!DOCTYPE a><a><DigestValue>x</DigestValue></a>`, false},
 		{"malformed", `<a><b></a>`, false},
 		{"empty", ``, false},
 	}

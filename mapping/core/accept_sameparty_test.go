@@ -29,6 +29,8 @@ func TestSamePartyDatatypeExtras(t *testing.T) {
 		same           bool
 	}{
 		{"identical", "", "", true},
+		{"attributes in another order", `use="WP" value="tel:01234567890"`, `value="tel:01234567890" use="WP"`, true},
+		{"another value, attributes in order", `value="tel:01234567890"`, `value="tel:01234567891"`, false},
 		{"assigningAuthorityName", `extension="100102238986"`, `extension="100102238986" assigningAuthorityName="SDS"`, true},
 		{"displayable", `extension="100102238986"`, `extension="100102238986" displayable="true"`, true},
 		{"xsi:type on the id", `<id root`, `<id xsi:type="II" root`, true},

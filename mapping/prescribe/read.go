@@ -166,6 +166,7 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 	if len(items) == 0 {
 		rx.Child("pertinentInformation2")
 	}
+	p.items = make([]lineItem, 0, len(items))
 	for _, rel := range items {
 		p.items = append(p.items, readLineItem(rel.Child("pertinentLineItem"), p.released))
 	}
