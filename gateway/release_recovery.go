@@ -1122,9 +1122,9 @@ func (p *EPSProcessor) recordDelivered(ctx context.Context, key string, rec reco
 		gone, unwritten = owedDelivered(owed, ids, keepTag)
 		removals = append(removals, store.SetRemoval{Set: owedSet(owner), Members: gone})
 	}
-	b, err := json.Marshal(rec)
+	b, err := rec.encode()
 	if err != nil {
-		return nil, fmt.Errorf("encode EPS answer: %w", err)
+		return nil, err
 	}
 	if err := rl.PutReplyRemoving(ctx, key, b, p.outcomeTTL, removals...); err != nil {
 		return nil, err
