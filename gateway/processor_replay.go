@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	gojson "github.com/goccy/go-json"
-
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/gateway/cancels"
 	"github.com/porxgate/porxgate/gateway/store"
@@ -76,19 +74,6 @@ type recordedAnswer struct {
 	// dispenser under the request's tag before it was recorded
 	// (release_handover.go); a replay delivers those still owed so.
 	Handover bool `json:"handover,omitempty"`
-}
-
-// encode writes r as the outcome log keeps it: JSON, with goccy/go-json,
-// byte for byte what encoding/json writes (TestRecordedAnswerEncoding)
-// at a fraction of its cost. Every message encodes two (the attempt
-// before the EPS call, the answer after it): with encoding/json they
-// were about 2 % of the gateway's CPU in an end-to-end profile.
-func (r recordedAnswer) encode() ([]byte, error) {
-	b, err := gojson.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("encode EPS answer: %w", err)
-	}
-	return b, nil
 }
 
 // senderOf is the sender a record of EPS's answer belongs to: the
@@ -368,9 +353,9 @@ type AttemptLog interface {
 // then a write.
 func (p *EPSProcessor) beginAttempt(ctx context.Context, in *Inbound, key, canon string, body []byte, at time.Time) (kept []byte, found, noted bool, err error) {
 	if al, ok := p.outcomes.(AttemptLog); ok {
-		attempt, err := recordedAnswer{At: at, From: senderOf(in)}.encode()
+		attempt, err := json.Marshal(recordedAnswer{At: at, From: senderOf(in)})
 		if err != nil {
-			return nil, false, false, fmt.Errorf("EPS attempt: %w", err)
+			return nil, false, false, fmt.Errorf("encode EPS attempt: %w", err)
 		}
 		var adds []store.SetAddition
 		if p.index != nil && isPrescriptionOrder(canon) {
@@ -404,9 +389,9 @@ func (p *EPSProcessor) record(ctx context.Context, key string, rec recordedAnswe
 
 // recordFor keeps rec under key in the outcome log for ttl.
 func (p *EPSProcessor) recordFor(ctx context.Context, key string, rec recordedAnswer, ttl time.Duration) error {
-	b, err := rec.encode()
+	b, err := json.Marshal(rec)
 	if err != nil {
-		return err
+		return fmt.Errorf("encode EPS answer: %w", err)
 	}
 	return p.outcomes.PutReply(ctx, key, b, ttl)
 }

@@ -1122,9 +1122,9 @@ func (p *EPSProcessor) recordDelivered(ctx context.Context, key string, rec reco
 		gone, unwritten = owedDelivered(owed, ids, keepTag)
 		removals = append(removals, store.SetRemoval{Set: owedSet(owner), Members: gone})
 	}
-	b, err := rec.encode()
+	b, err := json.Marshal(rec)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("encode EPS answer: %w", err)
 	}
 	if err := rl.PutReplyRemoving(ctx, key, b, p.outcomeTTL, removals...); err != nil {
 		return nil, err
