@@ -85,7 +85,22 @@ func TestRunJournalsInRedis(t *testing.T) {
 			Count     int               `json:"count"`
 			Exchanges []journal.Summary `json:"exchanges"`
 		}
-		waitFor(t, "a search by prescription id", func() bool { return api("/admin/api/exchanges?id="+rx, &list) && list.Count == 1 })
+		// A Run that ended (an address taken meanwhile by another test,
+		// say) fails here with its error, not as a search timed out.
+		var runErr error
+		defer func() {
+			if t.Failed() {
+				t.Logf("round %d: the last search found %d: %+v", round, list.Count, list.Exchanges)
+			}
+		}()
+		waitFor(t, "a search by prescription id", func() bool {
+			select {
+			case runErr = <-done:
+				t.Fatalf("round %d: Run ended early: %v", round, runErr)
+			default:
+			}
+			return api("/admin/api/exchanges?id="+rx, &list) && list.Count == 1
+		})
 		cancel()
 		select {
 		case err := <-done:

@@ -8,11 +8,15 @@ import (
 )
 
 // FramedWrites says whether queue entries are written framed (Frame) or
-// as JSON alone, the message inside as base64. This release reads both
-// but still writes JSON alone: a replica of the previous release, which
-// reads only JSON, may run beside it on one Redis during a rolling upgrade
-// or a rollback (docs/deploy.md). The next release writes framed.
-const FramedWrites = false
+// as JSON alone, the message inside as base64. Releases since 0243e62
+// (2026-12-05) read both; that one and the next still wrote JSON alone so
+// that a replica reading only JSON could run beside them. This release
+// writes framed: its previous release reads framed entries, so adjacent
+// versions still share one Redis (docs/deploy.md, "Queue entries framed").
+// Framed, a prescription's entry is a quarter shorter and costs no base64
+// on any queue step (the gateway's instructions a message 4.10M → 3.78M,
+// w200's cachegrind runs).
+const FramedWrites = true
 
 // Encode encodes a queue entry whose message msg is also in entry (JSON
 // alone) or, with FramedWrites, is left out of head and framed after it.

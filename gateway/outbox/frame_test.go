@@ -1,14 +1,15 @@
 package outbox
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"time"
 )
 
 // TestDeliveryFraming: a delivery comes back whole, its body (newlines and
-// all) byte for byte, whether queued framed or as JSON alone (as this
-// release and older porxgates write it); a broken entry is an error.
+// all) byte for byte, whether queued framed (as this release writes it) or
+// as JSON alone (as releases before it did); a broken entry is an error.
 func TestDeliveryFraming(t *testing.T) {
 	d := Delivery{MessageID: "M1", Kind: KindAnswer, Party: "P", Body: []byte("--b\r\n<a>\n{\"x\":1}\n</a>\r\n--b--"),
 		CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Attempts: 2}
@@ -23,10 +24,10 @@ func TestDeliveryFraming(t *testing.T) {
 		t.Fatal(err)
 	}
 	old, _ := json.Marshal(d)
-	// What this release queues, the previous one (encoding/json) reads.
-	var prev Delivery
-	if err := json.Unmarshal(it.Data, &prev); err != nil || string(prev.Body) != string(d.Body) {
-		t.Fatalf("a delivery as queued is not JSON the previous release reads: %v", err)
+	// This release queues it framed (FramedWrites), which the previous
+	// release reads as the table's "framed" row does.
+	if !bytes.Equal(it.Data, framed) {
+		t.Fatalf("a delivery as queued is not framed:\n%q\nwant\n%q", it.Data, framed)
 	}
 	tests := []struct {
 		name string

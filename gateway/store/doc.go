@@ -117,9 +117,10 @@
 //
 // The gateway's queues are "inbox" (accepted ebXML messages waiting for the
 // processor) and "outbox" (ebXML messages waiting for delivery). A queue
-// entry is JSON (goccy/go-json); readers also take it framed, its JSON head,
-// a newline, then the message's bytes as they are (outbox.Frame), which the
-// next release writes (outbox.FramedWrites) once every replica reads it.
+// entry is framed: its JSON head (goccy/go-json), a newline, then the
+// message's bytes as they are (outbox.Frame, outbox.FramedWrites); readers
+// also take JSON alone, the message inside as base64, as releases before
+// this one wrote it.
 //
 // # Round trips per message
 //
