@@ -24,7 +24,7 @@ import (
 // messages are taken again.
 func TestAdmissionRefusesBeyondTheBound(t *testing.T) {
 	var busy atomic.Int64
-	a := newAdmission(1, 0, slog.New(slog.DiscardHandler), func(*fiber.Ctx, Transport) { busy.Add(1) })
+	a := newAdmission(1, 0, slog.New(slog.DiscardHandler), func(*fiber.Ctx, Transport, string) { busy.Add(1) })
 	release, entered := make(chan struct{}), make(chan struct{}, 1)
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Post("/x", a.wrap(TransportEbXML, func(c *fiber.Ctx) error {
