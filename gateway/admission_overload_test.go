@@ -91,41 +91,10 @@ func TestBusyRefusedBeforeTheBody(t *testing.T) {
 				reasons[reason]++
 				mu.Unlock()
 			})
-			release, entered := make(chan struct{}), make(chan struct{}, 1)
-			var handled atomic.Int64
-			app := fiber.New(fiber.Config{DisableStartupMessage: true, StreamRequestBody: true})
-			app.Post("/x", a.early(TransportEbXML), readFrontBody(1<<20), a.wrap(TransportEbXML, func(c *fiber.Ctx) error {
-				handled.Add(1)
-				if c.Query("hold") != "" {
-					entered <- struct{}{}
-					<-release
-				}
-				return c.SendStatus(fiber.StatusAccepted)
-			}))
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			go func() { _ = app.Listener(ln) }()
-			t.Cleanup(func() { _ = app.Shutdown() })
-			open := sync.OnceFunc(func() { close(release) })
-			t.Cleanup(open) // before the shutdown, which waits for the held message
-			held := make(chan int, 1)
-			go func() {
-				resp, err := http.Post("http://"+ln.Addr().String()+"/x?hold=1", "text/xml", bytes.NewReader(nil))
-				if err != nil {
-					held <- 0
-					return
-				}
-				resp.Body.Close()
-				held <- resp.StatusCode
-			}()
-			select {
-			case <-entered:
-			case <-time.After(10 * time.Second):
-				t.Fatal("the first message never reached the handler")
-			}
-			conn, err := net.Dial("tcp", ln.Addr().String())
+			h := holdOne(t, func(last fiber.Handler) []fiber.Handler {
+				return []fiber.Handler{a.early(TransportEbXML), readFrontBody(1 << 20), a.wrap(TransportEbXML, last)}
+			})
+			conn, err := net.Dial("tcp", h.addr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,11 +108,11 @@ func TestBusyRefusedBeforeTheBody(t *testing.T) {
 				t.Errorf("refusals counted %v, want one %s", reasons, tt.reason)
 			}
 			mu.Unlock()
-			if n := handled.Load(); n != 1 {
+			if n := h.handled.Load(); n != 1 {
 				t.Errorf("%d messages reached the handler, want the held one only", n)
 			}
-			open()
-			if c := <-held; c != http.StatusAccepted {
+			h.release()
+			if c := <-h.held; c != http.StatusAccepted {
 				t.Fatalf("held message: HTTP %d", c)
 			}
 			// The refused request's body, then a next request on the same
