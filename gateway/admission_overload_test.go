@@ -435,3 +435,41 @@ func TestOverloadEveryTakenAnsweredOnce(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkBusyRefusal: what a busy refusal of a 25 KB message costs the
+// process (client and server on loopback, the client's share the same
+// in both), refused by a full door after its body is read (as every busy
+// refusal was before session 20) and before (admission.early).
+func BenchmarkBusyRefusal(b *testing.B) {
+	body := bytes.Repeat([]byte("x"), 25<<10)
+	for _, tt := range []struct {
+		name  string
+		doors func(a *admission, last fiber.Handler) []fiber.Handler
+	}{
+		{"after the body", func(a *admission, last fiber.Handler) []fiber.Handler {
+			return []fiber.Handler{readFrontBody(1 << 20), a.wrap(TransportEbXML, last)}
+		}},
+		{"before the body", func(a *admission, last fiber.Handler) []fiber.Handler {
+			return []fiber.Handler{a.early(TransportEbXML), readFrontBody(1 << 20), a.wrap(TransportEbXML, last)}
+		}},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			a := newAdmission(1, 0, slog.New(slog.DiscardHandler), nil)
+			h := holdOne(b, func(last fiber.Handler) []fiber.Handler { return tt.doors(a, last) })
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			defer client.CloseIdleConnections()
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := client.Post("http://"+h.addr+"/x", "text/xml", bytes.NewReader(body))
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusInternalServerError {
+					b.Fatalf("status %d, want the busy refusal", resp.StatusCode)
+				}
+			}
+		})
+	}
+}

@@ -288,7 +288,7 @@ type heldDoor struct {
 // returns for a last handler that answers 202, and holds a first message
 // (sent with ?hold=1) in that last handler until released, so that it
 // keeps its slot of the doors.
-func holdOne(t *testing.T, doors func(last fiber.Handler) []fiber.Handler) *heldDoor {
+func holdOne(t testing.TB, doors func(last fiber.Handler) []fiber.Handler) *heldDoor {
 	t.Helper()
 	h := &heldDoor{held: make(chan int, 1)}
 	release, entered := make(chan struct{}), make(chan struct{}, 1)
