@@ -473,3 +473,38 @@ func BenchmarkBusyRefusal(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkQueueWaitRefusal: what a refusal of a new ebXML message costs
+// the process (client and server on loopback) while the inbox workers
+// are more than --max-queue-wait behind (none runs here: the first
+// message waits), the memory store's duplicate check included.
+func BenchmarkQueueWaitRefusal(b *testing.B) {
+	cfg := testConfig()
+	cfg.MaxQueueWait = time.Millisecond
+	base := benchGatewayWith(b, cfg, newMemoryStore())
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+	defer client.CloseIdleConnections()
+	send := func(id string) int {
+		ct, action, body := newReq(id).build()
+		req, _ := http.NewRequest(http.MethodPost, base+PathEbXML, bytes.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("SOAPAction", action)
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := send("00000000-0000-4000-8000-000000000001"); code != http.StatusAccepted {
+		b.Fatalf("first message: HTTP %d", code)
+	}
+	time.Sleep(2 * queueWaitFresh) // it has waited past the bound, and the door read so
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if code := send(fmt.Sprintf("%08X-0000-4000-8000-%012X", i, 2)); code != http.StatusInternalServerError {
+			b.Fatalf("HTTP %d, want the busy refusal", code)
+		}
+	}
+}

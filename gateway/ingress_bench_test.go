@@ -56,7 +56,13 @@ func BenchmarkEbXMLAccept(b *testing.B) {
 // and returns its base URL.
 func benchGateway(b *testing.B, st store.Store) string {
 	b.Helper()
-	srv := NewServer(testConfig(), st, fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(newFakeProcessor()))
+	return benchGatewayWith(b, testConfig(), st)
+}
+
+// benchGatewayWith is benchGateway of the configuration cfg.
+func benchGatewayWith(b *testing.B, cfg Config, st store.Store) string {
+	b.Helper()
+	srv := NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(newFakeProcessor()))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
