@@ -486,16 +486,7 @@ func BenchmarkQueueWaitRefusal(b *testing.B) {
 	defer client.CloseIdleConnections()
 	send := func(id string) int {
 		ct, action, body := newReq(id).build()
-		req, _ := http.NewRequest(http.MethodPost, base+PathEbXML, bytes.NewReader(body))
-		req.Header.Set("Content-Type", ct)
-		req.Header.Set("SOAPAction", action)
-		resp, err := client.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
+		return benchPost(b, client, base+PathEbXML, ct, action, body)
 	}
 	if code := send("00000000-0000-4000-8000-000000000001"); code != http.StatusAccepted {
 		b.Fatalf("first message: HTTP %d", code)
