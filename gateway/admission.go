@@ -192,12 +192,7 @@ func (a *admission) refuse(c *fiber.Ctx, t Transport, reason, text string) error
 func (a *admission) take(key string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.held[key] >= a.perClient {
-		if a.clientShed != key {
-			a.clientShed = key
-			a.log.Warn("a sender holds its share of the front doors: its further messages refused with a retryable fault until one in hand is done",
-				"sender", clientDescription(key), "max_in_flight_per_client", a.perClient)
-		}
+	if a.sharesHeld(key) {
 		return false
 	}
 	a.held[key]++
@@ -205,11 +200,25 @@ func (a *admission) take(key string) bool {
 }
 
 // holdsShare says whether the sender key holds its share of the slots
-// already (a look, for early: take decides).
+// already (a look, for early: take decides), logged as take logs it.
 func (a *admission) holdsShare(key string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.held[key] >= a.perClient
+	return a.sharesHeld(key)
+}
+
+// sharesHeld says whether the sender key holds its share of the slots,
+// with a.mu held, and logs when its refusals start.
+func (a *admission) sharesHeld(key string) bool {
+	if a.held[key] < a.perClient {
+		return false
+	}
+	if a.clientShed != key {
+		a.clientShed = key
+		a.log.Warn("a sender holds its share of the front doors: its further messages refused with a retryable fault until one in hand is done",
+			"sender", clientDescription(key), "max_in_flight_per_client", a.perClient)
+	}
+	return true
 }
 
 // perClientText is the busy fault's text for a sender holding its share.

@@ -19,6 +19,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/internal/testlog"
 )
 
 // checkBusyFault fails t unless code and body are the front doors'
@@ -77,16 +78,17 @@ func TestBusyRefusedBeforeTheBody(t *testing.T) {
 	tests := []struct {
 		name           string
 		max, perClient int
-		reason         string
+		reason, logged string
 	}{
-		{"every slot taken", 1, 0, refusedInFlight},
-		{"the sender's share taken", 4, 1, refusedPerClient},
+		{"every slot taken", 1, 0, refusedInFlight, "front doors busy"},
+		{"the sender's share taken", 4, 1, refusedPerClient, "a sender holds its share"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var mu sync.Mutex
 			reasons := map[string]int{}
-			a := newAdmission(tt.max, tt.perClient, slog.New(slog.DiscardHandler), func(_ *fiber.Ctx, _ Transport, reason string) {
+			var logs testlog.Buffer
+			a := newAdmission(tt.max, tt.perClient, slog.New(slog.NewTextHandler(&logs, nil)), func(_ *fiber.Ctx, _ Transport, reason string) {
 				mu.Lock()
 				reasons[reason]++
 				mu.Unlock()
@@ -108,6 +110,9 @@ func TestBusyRefusedBeforeTheBody(t *testing.T) {
 				t.Errorf("refusals counted %v, want one %s", reasons, tt.reason)
 			}
 			mu.Unlock()
+			if !strings.Contains(logs.String(), tt.logged) {
+				t.Errorf("the refusal's start not logged (%q); log:\n%s", tt.logged, logs.String())
+			}
 			if n := h.handled.Load(); n != 1 {
 				t.Errorf("%d messages reached the handler, want the held one only", n)
 			}
