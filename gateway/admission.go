@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/gateway/store"
@@ -31,6 +32,8 @@ const NumBusy = 910010
 // may hold at most perClient of the slots: a sender flooding the doors is
 // refused beyond that, and the rest stay open to the others, who would
 // otherwise find them full nearly every time they send.
+//
+// Its early handler refuses before a body is read (early).
 type admission struct {
 	slots     chan struct{}
 	perClient int
@@ -42,16 +45,37 @@ type admission struct {
 	shedding   atomic.Bool
 	clientShed string
 	log        *slog.Logger
-	refused    func(c *fiber.Ctx, t Transport)
+	// refused counts a message refused for reason (one of the refused*
+	// constants below).
+	refused func(c *fiber.Ctx, t Transport, reason string)
 	// queue bounds how far behind the inbox workers the ebXML door takes
 	// new messages (Config.MaxQueueWait); nil: no bound.
 	queue *queueBound
+	// gc refuses messages, before their bodies are read, while the
+	// collector takes too much of the CPU near the memory limit
+	// (Config.MaxGCCPUPercent); nil: never.
+	gc *gcPressure
 }
+
+// Why the doors refused a message as busy
+// (porxgate_admission_refusals_total's reason label).
+const (
+	// refusedInFlight: --max-in-flight messages were in hand.
+	refusedInFlight = "in_flight"
+	// refusedPerClient: its sender held its share of them.
+	refusedPerClient = "per_client"
+	// refusedQueueWait: the inbox workers were more than --max-queue-wait
+	// behind.
+	refusedQueueWait = "queue_wait"
+	// refusedGC: the collector took more than --max-gc-cpu-percent of the
+	// CPU near the memory limit.
+	refusedGC = "gc"
+)
 
 // newAdmission returns an admission of max messages at once, perClient of
 // them from one sender; max < 1 admits everything, perClient < 1 or at
 // least max bounds no sender more than the doors.
-func newAdmission(max, perClient int, log *slog.Logger, refused func(c *fiber.Ctx, t Transport)) *admission {
+func newAdmission(max, perClient int, log *slog.Logger, refused func(c *fiber.Ctx, t Transport, reason string)) *admission {
 	a := &admission{log: log, refused: refused}
 	if max > 0 {
 		a.slots = make(chan struct{}, max)
@@ -74,18 +98,14 @@ func (a *admission) wrap(t Transport, next fiber.Handler) fiber.Handler {
 		if a.held != nil {
 			key = clientKey(c)
 			if !a.take(key) {
-				return a.refuse(c, t, fmt.Sprintf("%d:the gateway is busy (this sender has %d messages in hand); send it again", NumBusy, a.perClient))
+				return a.refuse(c, t, refusedPerClient, a.perClientText())
 			}
 			defer a.give(key)
 		}
 		select {
 		case a.slots <- struct{}{}:
 		default:
-			if !a.shedding.Swap(true) {
-				a.log.Warn("front doors busy: messages refused with a retryable fault until one in hand is done",
-					"max_in_flight", cap(a.slots))
-			}
-			return a.refuse(c, t, fmt.Sprintf("%d:the gateway is busy (%d messages in hand); send it again", NumBusy, cap(a.slots)))
+			return a.refuseFull(c, t)
 		}
 		defer func() { <-a.slots }()
 		if a.shedding.Swap(false) {
@@ -95,10 +115,74 @@ func (a *admission) wrap(t Transport, next fiber.Handler) fiber.Handler {
 	}
 }
 
-// refuse answers the message with the retryable busy fault text.
-func (a *admission) refuse(c *fiber.Ctx, t Transport, text string) error {
+// early is the front doors' first handler, before the body is read
+// (readFrontBody): while every slot is taken, or the sender holds its
+// share of them, or the collector takes too much of the CPU near the
+// memory limit (gcPressure), a message is refused with the retryable busy
+// fault before its body is read, let alone parsed. Refused after reading,
+// as before, each refusal cost its body's buffer, and under an offered
+// load past capacity the refusals' garbage fed the collector that had
+// made the gateway slow: the messages in hand were processed more slowly
+// still. The body the refusal leaves unread is thrown away as it arrives
+// (fasthttp reads up to 256 KiB of it through a shared buffer and keeps
+// the connection); a connection that may close with it unread (a body
+// larger, or of no stated length) is marked to close gently
+// (unreadRefusal).
+//
+// A duplicate of a message taken is refused too, as its MessageId is in
+// the body: its sender sends it again, and once the pressure eases it is
+// acknowledged again, not taken twice. A message refused by the slots'
+// bound after its body was read (a slot taken meanwhile) is refused by
+// wrap as before.
+func (a *admission) early(t Transport) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if a.slots != nil && len(a.slots) == cap(a.slots) {
+			unreadRefusal(c)
+			return a.refuseFull(c, t)
+		}
+		if a.held != nil && a.holdsShare(clientKey(c)) {
+			unreadRefusal(c)
+			return a.refuse(c, t, refusedPerClient, a.perClientText())
+		}
+		if share, over := a.gc.over(time.Now()); over {
+			unreadRefusal(c)
+			return a.refuse(c, t, refusedGC, fmt.Sprintf("%d:the gateway is busy (its memory is near its limit, the collector taking %.0f %% of its CPU); send it again",
+				NumBusy, share*100))
+		}
+		return c.Next()
+	}
+}
+
+// unreadRefusalBytes is the most of a body refused unread that fasthttp
+// reads and throws away to keep its connection
+// (maxUnreadStreamBodySize in fasthttp's server).
+const unreadRefusalBytes = 256 << 10
+
+// unreadRefusal readies c's connection for a refusal sent before its
+// body is read: with a body of no stated length, or longer than fasthttp
+// throws away, the connection may close with the body unread, and is
+// then closed gently (refusedUnread), so that the refusal reaches its
+// sender.
+func unreadRefusal(c *fiber.Ctx) {
+	if n := c.Request().Header.ContentLength(); n < 0 || n > unreadRefusalBytes {
+		refusedUnread(c)
+	}
+}
+
+// refuseFull refuses a message because every slot is taken.
+func (a *admission) refuseFull(c *fiber.Ctx, t Transport) error {
+	if !a.shedding.Swap(true) {
+		a.log.Warn("front doors busy: messages refused with a retryable fault until one in hand is done",
+			"max_in_flight", cap(a.slots))
+	}
+	return a.refuse(c, t, refusedInFlight, fmt.Sprintf("%d:the gateway is busy (%d messages in hand); send it again", NumBusy, cap(a.slots)))
+}
+
+// refuse answers the message with the retryable busy fault text, counted
+// as refused for reason.
+func (a *admission) refuse(c *fiber.Ctx, t Transport, reason, text string) error {
 	if a.refused != nil {
-		a.refused(c, t)
+		a.refused(c, t, reason)
 	}
 	return sendFault(c, fault(ebxml.TMSCodeSystemFailure, text))
 }
@@ -108,16 +192,38 @@ func (a *admission) refuse(c *fiber.Ctx, t Transport, text string) error {
 func (a *admission) take(key string) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.held[key] >= a.perClient {
-		if a.clientShed != key {
-			a.clientShed = key
-			a.log.Warn("a sender holds its share of the front doors: its further messages refused with a retryable fault until one in hand is done",
-				"sender", clientDescription(key), "max_in_flight_per_client", a.perClient)
-		}
+	if a.sharesHeld(key) {
 		return false
 	}
 	a.held[key]++
 	return true
+}
+
+// holdsShare says whether the sender key holds its share of the slots
+// already (a look, for early: take decides), logged as take logs it.
+func (a *admission) holdsShare(key string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sharesHeld(key)
+}
+
+// sharesHeld says whether the sender key holds its share of the slots,
+// with a.mu held, and logs when its refusals start.
+func (a *admission) sharesHeld(key string) bool {
+	if a.held[key] < a.perClient {
+		return false
+	}
+	if a.clientShed != key {
+		a.clientShed = key
+		a.log.Warn("a sender holds its share of the front doors: its further messages refused with a retryable fault until one in hand is done",
+			"sender", clientDescription(key), "max_in_flight_per_client", a.perClient)
+	}
+	return true
+}
+
+// perClientText is the busy fault's text for a sender holding its share.
+func (a *admission) perClientText() string {
+	return fmt.Sprintf("%d:the gateway is busy (this sender has %d messages in hand); send it again", NumBusy, a.perClient)
 }
 
 // give returns a slot of the sender key.
@@ -177,6 +283,8 @@ type queueBound struct {
 	// messaging clock, WithClock).
 	now func() time.Time
 	log *slog.Logger
+	// gauge shows each reading (porxgate_inbox_wait_seconds); nil: none.
+	gauge prometheus.Gauge
 
 	mu sync.Mutex
 	// read is when wait was last read (or is being read), wait what was
@@ -191,12 +299,12 @@ type queueBound struct {
 // newQueueBound returns the bound of max on st's inbox, whose due times
 // are of the clock now; nil (no bound) when max is not positive or st
 // cannot say how far behind it is.
-func newQueueBound(max time.Duration, st store.Store, now func() time.Time, log *slog.Logger) *queueBound {
+func newQueueBound(max time.Duration, st store.Store, now func() time.Time, log *slog.Logger, gauge prometheus.Gauge) *queueBound {
 	qw, ok := st.(queueWaiter)
 	if max <= 0 || !ok {
 		return nil
 	}
-	return &queueBound{max: max, st: qw, now: now, log: log}
+	return &queueBound{max: max, st: qw, now: now, log: log, gauge: gauge}
 }
 
 // over returns how long a message ready for an inbox worker has waited,
@@ -223,6 +331,9 @@ func (b *queueBound) over(ctx context.Context) (time.Duration, bool) {
 			b.mu.Lock()
 			b.wait = w
 			b.mu.Unlock()
+			if b.gauge != nil {
+				b.gauge.Set(w.Seconds())
+			}
 		}
 	}
 	over := wait > b.max
@@ -239,6 +350,6 @@ func (b *queueBound) over(ctx context.Context) (time.Duration, bool) {
 // refuseBehind refuses a new ebXML message while the inbox workers are
 // wait behind: the retryable busy fault, counted as busy.
 func (a *admission) refuseBehind(c *fiber.Ctx, wait time.Duration) error {
-	return a.refuse(c, TransportEbXML, fmt.Sprintf("%d:the gateway is busy (messages accepted wait %s for processing); send it again",
+	return a.refuse(c, TransportEbXML, refusedQueueWait, fmt.Sprintf("%d:the gateway is busy (messages accepted wait %s for processing); send it again",
 		NumBusy, wait.Round(100*time.Millisecond)))
 }

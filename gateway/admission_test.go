@@ -24,23 +24,9 @@ import (
 // messages are taken again.
 func TestAdmissionRefusesBeyondTheBound(t *testing.T) {
 	var busy atomic.Int64
-	a := newAdmission(1, 0, slog.New(slog.DiscardHandler), func(*fiber.Ctx, Transport) { busy.Add(1) })
-	release, entered := make(chan struct{}), make(chan struct{}, 1)
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	app.Post("/x", a.wrap(TransportEbXML, func(c *fiber.Ctx) error {
-		if c.Query("hold") != "" {
-			entered <- struct{}{}
-			<-release
-		}
-		return c.SendStatus(fiber.StatusAccepted)
-	}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	defer func() { _ = app.Shutdown() }()
-	url := "http://" + ln.Addr().String() + "/x"
+	a := newAdmission(1, 0, slog.New(slog.DiscardHandler), func(*fiber.Ctx, Transport, string) { busy.Add(1) })
+	h := holdOne(t, func(last fiber.Handler) []fiber.Handler { return []fiber.Handler{a.wrap(TransportEbXML, last)} })
+	url := "http://" + h.addr + "/x"
 	post := func(q string) (int, string) {
 		t.Helper()
 		resp, err := http.Post(url+q, "text/xml", bytes.NewReader(nil))
@@ -51,21 +37,6 @@ func TestAdmissionRefusesBeyondTheBound(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	held := make(chan int, 1)
-	go func() {
-		resp, err := http.Post(url+"?hold=1", "text/xml", bytes.NewReader(nil))
-		if err != nil {
-			held <- 0
-			return
-		}
-		resp.Body.Close()
-		held <- resp.StatusCode
-	}()
-	select {
-	case <-entered:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the first message never reached the handler")
-	}
 	code, body := post("")
 	if code != http.StatusInternalServerError || !strings.Contains(body, ">200<") || !strings.Contains(body, "910010:") {
 		t.Fatalf("second message: HTTP %d %s, want 500 with a retryable busy fault", code, body)
@@ -73,8 +44,8 @@ func TestAdmissionRefusesBeyondTheBound(t *testing.T) {
 	if busy.Load() != 1 {
 		t.Fatalf("%d refusals counted, want 1", busy.Load())
 	}
-	close(release)
-	if c := <-held; c != http.StatusAccepted {
+	h.release()
+	if c := <-h.held; c != http.StatusAccepted {
 		t.Fatalf("held message: HTTP %d", c)
 	}
 	if code, body := post(""); code != http.StatusAccepted {
@@ -299,4 +270,59 @@ func TestEbXMLDoorNotIntoABacklog(t *testing.T) {
 			}
 		})
 	}
+}
+
+// heldDoor is a door whose first message holdOne holds.
+type heldDoor struct {
+	// addr is the door's loopback address; POST /x reaches it.
+	addr string
+	// handled counts the messages that reached the door's last handler.
+	handled atomic.Int64
+	// release lets the held message go (also at the test's end); held
+	// then has its HTTP status.
+	release func()
+	held    chan int
+}
+
+// holdOne serves on a loopback socket, at POST /x, the handlers doors
+// returns for a last handler that answers 202, and holds a first message
+// (sent with ?hold=1) in that last handler until released, so that it
+// keeps its slot of the doors.
+func holdOne(t testing.TB, doors func(last fiber.Handler) []fiber.Handler) *heldDoor {
+	t.Helper()
+	h := &heldDoor{held: make(chan int, 1)}
+	release, entered := make(chan struct{}), make(chan struct{}, 1)
+	h.release = sync.OnceFunc(func() { close(release) })
+	app := fiber.New(fiber.Config{DisableStartupMessage: true, StreamRequestBody: true})
+	app.Post("/x", doors(func(c *fiber.Ctx) error {
+		h.handled.Add(1)
+		if c.Query("hold") != "" {
+			entered <- struct{}{}
+			<-release
+		}
+		return c.SendStatus(fiber.StatusAccepted)
+	})...)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	t.Cleanup(func() { _ = app.Shutdown() })
+	t.Cleanup(h.release) // before the shutdown, which waits for the held message
+	h.addr = ln.Addr().String()
+	go func() {
+		resp, err := http.Post("http://"+h.addr+"/x?hold=1", "text/xml", bytes.NewReader(nil))
+		if err != nil {
+			h.held <- 0
+			return
+		}
+		resp.Body.Close()
+		h.held <- resp.StatusCode
+	}()
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first message never reached the handler")
+	}
+	return h
 }

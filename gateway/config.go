@@ -108,6 +108,18 @@ type Config struct {
 	// backlog's tries in time (--max-queue-wait, PORXGATE_MAX_QUEUE_WAIT;
 	// default 5s; 0: no bound).
 	MaxQueueWait time.Duration
+	// MaxGCCPUPercent is the share of the gateway's CPU (in percent) the
+	// garbage collector may take, with the memory in use within 90 % of
+	// the soft memory limit (MemoryLimitMB, or GOMEMLIMIT), before the
+	// front doors refuse new messages with the retryable busy fault
+	// (TMS 200, NumBusy), before their bodies are read, until it eases:
+	// near the limit each message taken makes the collector work harder,
+	// and an overloaded gateway collapsed (the collector at about 40 % of
+	// its core, half the messages processed) instead of shedding. The
+	// share is that between the last collections, read at most every
+	// 100 ms (--max-gc-cpu-percent, PORXGATE_MAX_GC_CPU_PERCENT; default
+	// 30; 0: no bound).
+	MaxGCCPUPercent int
 	// MaxHandshakesPerClient is how many connections one client address
 	// may have at the front door at once whose TLS handshake (with TLS) or
 	// first request head has not all arrived; a
@@ -311,6 +323,7 @@ func DefaultConfig() Config {
 		GCPercent:               400,
 		MaxInFlight:             128,
 		MaxQueueWait:            5 * time.Second,
+		MaxGCCPUPercent:         30,
 		MaxHandshakesPerClient:  64,
 		ShutdownTimeout:         15 * time.Second,
 		LogLevel:                "info",
@@ -423,6 +436,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	num(&cfg.MaxInFlight, "max-in-flight", "MAX_IN_FLIGHT", "legacy messages the front doors work on at once, more refused with a retryable fault; 0: no bound")
 	num(&cfg.MaxInFlightPerClient, "max-in-flight-per-client", "MAX_IN_FLIGHT_PER_CLIENT", "of --max-in-flight, messages one sender (client certificate, else address) may have in hand at once; 0: three quarters of --max-in-flight; negative: no bound per sender")
 	dur(&cfg.MaxQueueWait, "max-queue-wait", "MAX_QUEUE_WAIT", "while a message ready for an inbox worker has waited longer than this, new ebXML messages are refused with the retryable busy fault; 0: no bound")
+	num(&cfg.MaxGCCPUPercent, "max-gc-cpu-percent", "MAX_GC_CPU_PERCENT", "while the garbage collector takes more than this percentage of the gateway's CPU near the memory limit, new messages are refused with the retryable busy fault before their bodies are read; 0: no bound")
 	num(&cfg.MaxHandshakesPerClient, "max-handshakes-per-client", "MAX_HANDSHAKES_PER_CLIENT", "connections one client address may have at the front door and at the admin listener at once whose TLS handshake or first request head has not arrived, more connections closed unanswered; 0: no bound")
 	num(&cfg.MemoryLimitMB, "memory-limit-mb", "MEMORY_LIMIT_MB", "soft memory limit of the Go runtime in MiB when GOMEMLIMIT is not set; 0: none")
 	num(&cfg.GCPercent, "gc-percent", "GC_PERCENT", "garbage collector target percentage (as GOGC) when GOGC is not set, bounded by the memory limit; 0: the runtime's default")
@@ -558,6 +572,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxQueueWait < 0 {
 		errs = append(errs, fmt.Errorf("max-queue-wait %s: must not be negative", c.MaxQueueWait))
+	}
+	if c.MaxGCCPUPercent < 0 || c.MaxGCCPUPercent > 100 {
+		errs = append(errs, fmt.Errorf("max-gc-cpu-percent %d: must be from 0 to 100", c.MaxGCCPUPercent))
 	}
 	if c.MaxHandshakesPerClient < 0 {
 		errs = append(errs, fmt.Errorf("max-handshakes-per-client %d: must not be negative", c.MaxHandshakesPerClient))

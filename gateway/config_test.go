@@ -78,6 +78,18 @@ func TestLoadConfig(t *testing.T) {
 			}
 		}},
 		{name: "negative gc percent", args: []string{"--gc-percent", "-1"}, wantErr: "gc-percent -1"},
+		{name: "collector's share bound default", check: func(t *testing.T, c Config) {
+			if c.MaxGCCPUPercent != 30 {
+				t.Errorf("max-gc-cpu-percent %d, want 30", c.MaxGCCPUPercent)
+			}
+		}},
+		{name: "collector's share bound env", env: map[string]string{"PORXGATE_MAX_GC_CPU_PERCENT": "0"}, check: func(t *testing.T, c Config) {
+			if c.MaxGCCPUPercent != 0 {
+				t.Errorf("max-gc-cpu-percent %d, want 0 (no bound)", c.MaxGCCPUPercent)
+			}
+		}},
+		{name: "collector's share bound over 100", args: []string{"--max-gc-cpu-percent", "101"}, wantErr: "max-gc-cpu-percent 101: must be from 0 to 100"},
+		{name: "collector's share bound negative", args: []string{"--max-gc-cpu-percent", "-5"}, wantErr: "max-gc-cpu-percent -5: must be from 0 to 100"},
 		{name: "compare queue bytes default", check: func(t *testing.T, c Config) {
 			if c.Compare.QueueBytes != 64<<20 {
 				t.Errorf("compare queue bytes %d, want 64 MiB", c.Compare.QueueBytes)

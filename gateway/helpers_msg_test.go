@@ -273,6 +273,9 @@ func testConfig() Config {
 	// bound on how far behind the workers may be is tested on its own
 	// (TestEbXMLDoorNotIntoABacklog).
 	cfg.MaxQueueWait = 0
+	// Likewise the collector's share near the memory limit
+	// (TestGCPressureRefusesUnread sets a limit of its own).
+	cfg.MaxGCCPUPercent = 0
 	return cfg
 }
 

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -34,17 +35,8 @@ func BenchmarkEbXMLAccept(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
 				id := fmt.Sprintf("%08X-0000-4000-8000-%012X", i, time.Now().UnixNano()&0xFFFFFFFFFFFF)
-				req, _ := http.NewRequest(http.MethodPost, g+PathEbXML, strings.NewReader(strings.ReplaceAll(string(body), idInBody, id)))
-				req.Header.Set("Content-Type", ct)
-				req.Header.Set("SOAPAction", action)
-				resp, err := client.Do(req)
-				if err != nil {
-					b.Fatal(err)
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusAccepted {
-					b.Fatalf("status %d", resp.StatusCode)
+				if code := benchPost(b, client, g+PathEbXML, ct, action, []byte(strings.ReplaceAll(string(body), idInBody, id))); code != http.StatusAccepted {
+					b.Fatalf("status %d", code)
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
@@ -52,11 +44,37 @@ func BenchmarkEbXMLAccept(b *testing.B) {
 	}
 }
 
+// benchPost posts body to url with client, as an MHS sends an ebXML
+// message (Content-Type ct, SOAPAction action), reads the answer and
+// returns its status.
+func benchPost(b *testing.B, client *http.Client, url, ct, action string, body []byte) int {
+	b.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("SOAPAction", action)
+	resp, err := client.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // benchGateway serves a gateway without workers until the benchmark ends
 // and returns its base URL.
 func benchGateway(b *testing.B, st store.Store) string {
 	b.Helper()
-	srv := NewServer(testConfig(), st, fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(newFakeProcessor()))
+	return benchGatewayWith(b, testConfig(), st)
+}
+
+// benchGatewayWith is benchGateway of the configuration cfg.
+func benchGatewayWith(b *testing.B, cfg Config, st store.Store) string {
+	b.Helper()
+	srv := NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), WithProcessor(newFakeProcessor()))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

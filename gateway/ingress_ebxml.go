@@ -119,6 +119,17 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 				"eb:TimeToLive "+msg.TimeToLive.UTC().Format(time.RFC3339Nano)+" has passed"), log(), nil)
 		}
 	}
+	// Not into a backlog (Config.MaxQueueWait): a new message is refused
+	// as busy while the inbox workers are behind; a duplicate is taken.
+	// Decided as soon as the MessageId is known, before the payload is
+	// read and the acknowledgement built: under a load past capacity half
+	// the messages may be refused here, and before, each such refusal
+	// cost nearly what taking the message did.
+	if wait, over := s.doors.queue.over(c.UserContext()); over {
+		if _, taken, err := g.takenBefore(c.UserContext(), key, persist); err == nil && !taken {
+			return s.doors.refuseBehind(c, wait)
+		}
+	}
 	// A payload that cannot be read as HL7 v3 is refused now, before any
 	// acknowledgement: once acknowledged, nothing could answer it.
 	payloadRoot, err := checkHL7Payload(msg.Payload.Body)
@@ -179,13 +190,6 @@ func (s *Server) ebxmlRequest(c *fiber.Ctx) error {
 		}
 	}
 
-	// Not into a backlog (Config.MaxQueueWait): a new message is refused
-	// as busy while the inbox workers are behind; a duplicate is taken.
-	if wait, over := s.doors.queue.over(c.UserContext()); over {
-		if _, taken, err := g.takenBefore(c.UserContext(), key, persist); err == nil && !taken {
-			return s.doors.refuseBehind(c, wait)
-		}
-	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), storeTimeout)
 	defer cancel()
 	// An idle inbox worker takes the message as it is accepted: queued

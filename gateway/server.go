@@ -88,11 +88,19 @@ func NewServer(cfg Config, st store.Store, up Upstream, log *slog.Logger, m *Met
 	s.app.Get("/healthz", s.healthz)
 	s.app.Get("/readyz", s.readyz)
 	s.app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
-	doors := newAdmission(cfg.MaxInFlight, cfg.PerClientInFlight(), log, func(c *fiber.Ctx, t Transport) { s.msg.received(c, t, "busy") })
-	doors.queue = newQueueBound(cfg.MaxQueueWait, st, s.msg.now, log)
+	am := newAdmissionMetrics(m.Registry)
+	doors := newAdmission(cfg.MaxInFlight, cfg.PerClientInFlight(), log, func(c *fiber.Ctx, t Transport, reason string) {
+		s.msg.received(c, t, "busy")
+		am.refusals.WithLabelValues(string(t), reason).Inc()
+	})
+	doors.queue = newQueueBound(cfg.MaxQueueWait, st, s.msg.now, log, am.queueWait)
+	doors.gc = newGCPressure(cfg.MaxGCCPUPercent, log)
+	registerCollector(m.Registry, doors.gc)
 	s.doors = doors
-	s.app.Post(PathEbXML, readFrontBody(cfg.MaxBodyBytes), doors.wrap(TransportEbXML, s.ebxmlRequest))
-	s.app.Post(PathSOAP, readFrontBody(cfg.MaxBodyBytes), doors.wrap(TransportSOAP, s.soapRequest))
+	// Busy refusals that need no body come first (doors.early), then the
+	// body is read, then the doors' slots are taken (doors.wrap).
+	s.app.Post(PathEbXML, doors.early(TransportEbXML), readFrontBody(cfg.MaxBodyBytes), doors.wrap(TransportEbXML, s.ebxmlRequest))
+	s.app.Post(PathSOAP, doors.early(TransportSOAP), readFrontBody(cfg.MaxBodyBytes), doors.wrap(TransportSOAP, s.soapRequest))
 	s.app.Use("/mm", s.trackerAccess)
 	s.registerTrackerAPI()
 	return s
