@@ -114,7 +114,7 @@ func StartArgs(t testing.TB, settings ...string) *Server {
 
 // start runs bin (redis-server or redis-sentinel) on a free loopback port
 // with the default test settings, then extra (a config file first, when
-// given), and waits for PING.
+// given), and waits until it answers as itself.
 func start(t testing.TB, name string, extra ...string) *Server {
 	t.Helper()
 	return startWith(t, name, nil, extra...)
@@ -124,10 +124,10 @@ func start(t testing.TB, name string, extra ...string) *Server {
 const portTries = 5
 
 // startWith is start, listening only with TLS when tlsCfg is given (the
-// client configuration the harness checks the server with). A port found
-// free is free no longer once the server binds it if another process took
-// it meanwhile (the machine's other tests choose free ports too): the
-// server then exits, and it is started again on another.
+// client configuration the harness checks the server with). Another
+// process may take the port found free before the server binds it (the
+// machine's other tests choose free ports too): the server then exits,
+// and it is started again on another port.
 func startWith(t testing.TB, name string, tlsCfg *tls.Config, extra ...string) *Server {
 	t.Helper()
 	for try := 1; ; try++ {
