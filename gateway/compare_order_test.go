@@ -52,7 +52,16 @@ func TestShadowRunsKeepTheirOrder(t *testing.T) {
 		t.Fatalf("ebXML POST = %d\n%s", code, body)
 	}
 	waitFor(t, "the prescription answered", func() bool { return fhir.callsFor(first.messageID) == 1 })
-	time.Sleep(20 * time.Millisecond) // its shadow run queued behind its answer
+	// Its answer recorded: its shadow run has begun, which it does only
+	// after. Before, a fixed 20 ms after the primary call began, which a
+	// loaded machine can spend before the answer is recorded: the
+	// cancellation then came before it, and its shadow run rightly did
+	// not wait for the prescription's.
+	waitFor(t, "the prescription's shadow run", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(events) > 0
+	})
 	second := newReq(newID(t, 971))
 	if code, body := sendEb(t, g.base, second); code != http.StatusAccepted {
 		t.Fatalf("ebXML POST = %d\n%s", code, body)

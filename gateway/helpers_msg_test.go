@@ -301,11 +301,17 @@ func quietLog() *slog.Logger {
 // (unless noWorkers) until the test ends or stop is called.
 func startGateway(t *testing.T, cfg Config, st store.Store, noWorkers bool, opts ...Option) *gw {
 	t.Helper()
-	srv := NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), opts...)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startGatewayOn(t, ln, cfg, st, noWorkers, opts...)
+}
+
+// startGatewayOn is startGateway on the listener ln.
+func startGatewayOn(t *testing.T, ln net.Listener, cfg Config, st store.Store, noWorkers bool, opts ...Option) *gw {
+	t.Helper()
+	srv := NewServer(cfg, st, fakeUpstream{}, quietLog(), NewMetrics(), opts...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

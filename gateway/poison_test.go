@@ -229,7 +229,14 @@ func TestResentPoisonMessageStartsAfresh(t *testing.T) {
 	if code, _ := sendEb(t, g.base, poison); code != http.StatusAccepted {
 		t.Fatal("not acknowledged")
 	}
-	waitFor(t, "the poison message tried", func() bool { return proc.callsFor(poison.messageID) > 0 })
+	// Its first failure counted before the good message is sent: a
+	// second call starts only once the first 5xx is recorded with its
+	// time (First5xxAt), which the good answer must come after to count as
+	// EPS answering others. On the first call's start (callsFor > 0), a
+	// worker preempted between the call and recording it stamped the 5xx
+	// after the good answer: the poison message was then never
+	// dead-lettered (the test timed out waiting, 1 run in 300 under load).
+	waitFor(t, "the poison message's first 5xx counted", func() bool { return proc.callsFor(poison.messageID) > 1 })
 	if code, _ := sendEb(t, g.base, good); code != http.StatusAccepted {
 		t.Fatal("not acknowledged")
 	}

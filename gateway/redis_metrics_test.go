@@ -63,7 +63,7 @@ func TestInstrumentRedis(t *testing.T) {
 		}},
 		{"waiting for a replica", func(t *testing.T) *store.Redis {
 			master, _ := redistest.StartReplicated(t, 1)
-			r, err := store.OpenRedis(store.RedisOptions{URL: master.URL(), WaitReplicas: 1, WaitTimeout: 5 * time.Second}, "gw:")
+			r, err := store.OpenRedis(store.RedisOptions{URL: master.URL(), WaitReplicas: 1, WaitTimeout: redistest.ReplicaWait}, "gw:")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -215,9 +216,15 @@ func TestSOAPStopAnswersReleaseInFlight(t *testing.T) {
 	submitNominated(t, proc, "F4000000-0000-4000-8000-0000000000A1")
 	cfg := testConfig()
 	cfg.ShutdownTimeout = time.Second
-	g := startGateway(t, cfg, st, true, asRunWraps(t, proc)...)
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := &writesListener{Listener: raw}
+	g := startGatewayOn(t, ln, cfg, st, true, asRunWraps(t, proc)...)
 	payload := soapReleaseFCG71(t)
 
+	releases := s.Stats().Requests["release"]
 	s.SetFaults(sim.Faults{LatencyMs: 4000, Ops: []string{"release"}})
 	type result struct {
 		code int
@@ -228,15 +235,25 @@ func TestSOAPStopAnswersReleaseInFlight(t *testing.T) {
 		code, body := sendSOAP(t, g.base, soapEnvelope("F4000000-0000-4000-8000-0000000000F1", v3.NominatedReleaseRequest, payload))
 		answered <- result{code, body}
 	}()
-	time.Sleep(300 * time.Millisecond) // the release waits on EPS
+	// The stop comes once the release waits on EPS (before, after a
+	// fixed 300 ms, which a loaded machine could take to get there), and
+	// the answer must have been written before the stop completed, read
+	// by the client when it may (before, within 200 ms of the stop).
+	waitFor(t, "the release waiting on EPS", func() bool { return s.Stats().Requests["release"] > releases })
+	if n := ln.written.Load(); n != 0 {
+		t.Fatalf("%d bytes answered before the stop, while the release waits on EPS", n)
+	}
 	g.stop()
+	if ln.written.Load() == 0 {
+		t.Fatalf("the stop completed (after it the process exits) with the SOAP release in flight unanswered")
+	}
 	select {
 	case r := <-answered:
 		if fc, _ := faultCode(t, r.body); r.code != http.StatusInternalServerError || fc != "200" {
 			t.Fatalf("the release in flight at the stop = %d fault %s, want a retryable fault 200\n%s", r.code, fc, r.body)
 		}
-	case <-time.After(200 * time.Millisecond):
-		t.Fatalf("the stop completed (after it the process exits) with the SOAP release in flight unanswered")
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the answer written before the stop never reached the client")
 	}
 	s.SetFaults(sim.Faults{})
 
@@ -249,4 +266,34 @@ func TestSOAPStopAnswersReleaseInFlight(t *testing.T) {
 	if strings.Contains(string(body), rxID) {
 		t.Fatalf("the next release (%d) delivered %s a second time\n%.600s", code, rxID, body)
 	}
+}
+
+// writesListener is a listener whose connections count the bytes the
+// server writes to them (written), so that a test can tell an answer sent
+// before a moment from one sent after it, whenever the client reads it.
+type writesListener struct {
+	net.Listener
+	written atomic.Int64
+}
+
+// Accept implements net.Listener.
+func (l *writesListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return writesConn{Conn: c, written: &l.written}, nil
+}
+
+// writesConn is a connection of writesListener.
+type writesConn struct {
+	net.Conn
+	written *atomic.Int64
+}
+
+// Write implements net.Conn.
+func (c writesConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.written.Add(int64(n))
+	return n, err
 }

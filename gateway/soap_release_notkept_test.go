@@ -41,13 +41,6 @@ func (k *keepFails) KeepReply(ctx context.Context, key string, body []byte, ttl 
 	return touched, err
 }
 
-// replicaWaitUnderLoad is the WaitTimeout of a test's store whose writes
-// wait for a replica started by the harness (redistest.StartReplicated):
-// long enough for a replica starved of CPU on a loaded machine to confirm
-// a write, short of go-redis's 5 s read timeout, which a WAIT on a frozen
-// replica must not reach.
-const replicaWaitUnderLoad = 2 * time.Second
-
 // TestSOAPReleaseAnswerNotKeptStaysOwed: the SOAP door keeps a nominated
 // release answer for a retry (KeepReply, which takes its prescriptions
 // off those owed to the pharmacy in the same step) and the store reports
@@ -83,9 +76,10 @@ func TestSOAPReleaseAnswerNotKeptStaysOwed(t *testing.T) {
 			// confirm the others (at 300 ms the submission's outcome record
 			// failed ErrNotReplicated once in 180 runs under load). The
 			// fault's replica is frozen and never confirms, so its write
-			// fails at any bound; 2 s stays under the client's 5 s read
-			// timeout, so it fails as ErrNotReplicated, not a lost reply.
-			r, err := store.OpenRedis(store.RedisOptions{URL: master.URL(), WaitReplicas: 1, WaitTimeout: replicaWaitUnderLoad}, "gw:")
+			// fails at any bound; redistest.ReplicaWait stays under the
+			// client's read timeout, so it fails as ErrNotReplicated, not a
+			// lost reply.
+			r, err := store.OpenRedis(store.RedisOptions{URL: master.URL(), WaitReplicas: 1, WaitTimeout: redistest.ReplicaWait}, "gw:")
 			if err != nil {
 				t.Fatal(err)
 			}

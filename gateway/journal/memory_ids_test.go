@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -132,7 +133,12 @@ func TestMemoryMovedStartCostsLittle(t *testing.T) {
 	fillAndLookAtAll(t, m, onePatient(n, time.Now().UTC().Add(-time.Hour)))
 	ctx := context.Background()
 	const k = 500
-	var made, moved time.Duration
+	// Each event timed on its own, the two kinds in turn, and compared by
+	// their medians: a collection or a preemption on a loaded machine
+	// lands on a few events, not on half of them. Summed, one pause in the
+	// moves failed the test (moved 35.7 ms against 0.85 ms made, under
+	// load) though each move cost what it should.
+	made, moved := make([]time.Duration, 0, k), make([]time.Duration, 0, k)
 	for i := range k {
 		id := fmt.Sprintf("LATE%04d", i)
 		at := time.Now().UTC()
@@ -140,16 +146,21 @@ func TestMemoryMovedStartCostsLittle(t *testing.T) {
 		if err := m.Apply(ctx, Event{Exchange: id, At: at, Step: &Step{Kind: StepDelivery, Title: "kept"}}); err != nil {
 			t.Fatal(err)
 		}
-		made += time.Since(start)
+		made = append(made, time.Since(start))
 		start = time.Now()
 		if err := m.Apply(ctx, Event{Exchange: id, At: at.Add(-time.Second), Step: &Step{Kind: StepLegacyRequest, Body: "<x/>"}}); err != nil {
 			t.Fatal(err)
 		}
-		moved += time.Since(start)
+		moved = append(moved, time.Since(start))
 	}
-	t.Logf("%d exchanges made in %v, their starts moved in %v", k, made, moved)
-	if moved > 10*made+5*time.Millisecond {
-		t.Errorf("%d events that moved a start took %v; the %d that made the exchanges %v", k, moved, k, made)
+	slices.Sort(made)
+	slices.Sort(moved)
+	madeMid, movedMid := made[k/2], moved[k/2]
+	t.Logf("%d exchanges made in a median %v each, their starts moved in a median %v", k, madeMid, movedMid)
+	// Looking from the oldest, a move cost 0.3-0.5 ms with 100,000 kept:
+	// a hundred times a made exchange's few microseconds.
+	if movedMid > 10*madeMid+20*time.Microsecond {
+		t.Errorf("an event that moved a start took a median %v; one that made an exchange %v", movedMid, madeMid)
 	}
 	got, err := m.Search(ctx, Query{From: time.Now().Add(-2 * time.Minute), Limit: 2 * k})
 	if err != nil || len(got) != k {

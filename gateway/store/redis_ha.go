@@ -41,8 +41,46 @@ type RedisOptions struct {
 	// scripts (see the package doc for the few writes that are not). Not
 	// with ClusterAddrs.
 	WaitReplicas int
-	// WaitTimeout bounds the wait for replicas (default 1s).
+	// WaitTimeout bounds the wait for replicas (default 1s). With
+	// WaitReplicas it must be a second or more under the client's read
+	// timeout (the URL's read_timeout, else go-redis's 5s): Validate
+	// refuses it otherwise (waitReplyMargin).
 	WaitTimeout time.Duration
+}
+
+// defaultWaitTimeout is the wait for replicas when WaitTimeout is not set.
+const defaultWaitTimeout = time.Second
+
+// waitReplyMargin is how much of the client's read timeout a wait for
+// replicas must leave for the script before the WAIT and the reply after
+// it. The script and its WAIT go in one pipeline, read under the read
+// timeout: a WAIT that outlives it does not fail as ErrNotReplicated but
+// as a client i/o timeout, a lost reply, its connection dropped.
+const waitReplyMargin = time.Second
+
+// defaultReadTimeout is go-redis's read timeout when the URL sets no
+// read_timeout.
+const defaultReadTimeout = 5 * time.Second
+
+// waitTimeout returns WaitTimeout, or defaultWaitTimeout when unset.
+func (o RedisOptions) waitTimeout() time.Duration {
+	if o.WaitTimeout <= 0 {
+		return defaultWaitTimeout
+	}
+	return o.WaitTimeout
+}
+
+// readTimeout returns the read timeout the URL's options give the client,
+// go-redis's default when it sets none; 0 when it disables the timeout
+// (read_timeout=-1 or 0).
+func readTimeout(opts *redis.Options) time.Duration {
+	switch {
+	case opts.ReadTimeout == 0:
+		return defaultReadTimeout
+	case opts.ReadTimeout < 0:
+		return 0
+	}
+	return opts.ReadTimeout
 }
 
 // ErrNotReplicated is returned when a write reached the master but not
@@ -68,6 +106,12 @@ func (o RedisOptions) Validate() error {
 			errs = append(errs, err)
 		} else if len(o.ClusterAddrs) > 0 && opts.DB != 0 {
 			errs = append(errs, fmt.Errorf("database %d: a Redis Cluster has database 0 only", opts.DB))
+		}
+	}
+	if opts, err := o.urlOptions(); err == nil && o.WaitReplicas > 0 {
+		if rt := readTimeout(opts); rt > 0 && o.waitTimeout() > rt-waitReplyMargin {
+			errs = append(errs, fmt.Errorf("read timeout %s with a wait for replicas of %s: the read timeout must exceed the wait by %s or more, "+
+				"else a WAIT that outlives it fails as a lost reply, not as replicas missing (raise the URL's read_timeout)", rt, o.waitTimeout(), waitReplyMargin))
 		}
 	}
 	for _, a := range append(append([]string(nil), o.SentinelAddrs...), o.ClusterAddrs...) {
@@ -179,11 +223,7 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 		addr = base.Addr
 	}
 	if o.WaitReplicas > 0 {
-		timeout := o.WaitTimeout
-		if timeout <= 0 {
-			timeout = time.Second
-		}
-		client = replicatedClient{UniversalClient: client, replicas: o.WaitReplicas, timeout: timeout}
+		client = replicatedClient{UniversalClient: client, replicas: o.WaitReplicas, timeout: o.waitTimeout()}
 	}
 	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix, addr: addr, tls: base.TLSConfig != nil, sentinel: sentinel}, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestClusterPrefix(t *testing.T) {
@@ -40,6 +41,19 @@ func TestRedisOptionsValidate(t *testing.T) {
 		// A Cluster has database 0 alone: another was used as 0, silently.
 		{"database on cluster", RedisOptions{URL: "redis://:pw@/3", ClusterAddrs: []string{"c:1"}}, "database 3"},
 		{"database 0 on cluster", RedisOptions{URL: "rediss://:pw@/0", ClusterAddrs: []string{"c:1"}}, ""},
+		// The script and its WAIT are read under the client's read
+		// timeout (go-redis's 5s, or the URL's read_timeout): a WAIT as
+		// long failed as a lost reply, not as replicas missing.
+		{"wait as long as the read timeout", RedisOptions{URL: "redis://h/0", WaitReplicas: 1, WaitTimeout: 5 * time.Second}, "read timeout 5s"},
+		{"wait less than a second under the read timeout", RedisOptions{URL: "redis://h/0", WaitReplicas: 1, WaitTimeout: 4500 * time.Millisecond}, "read timeout 5s"},
+		{"wait a second under the read timeout", RedisOptions{URL: "redis://h/0", WaitReplicas: 1, WaitTimeout: 4 * time.Second}, ""},
+		{"default wait, URL's read timeout too short", RedisOptions{URL: "redis://h/0?read_timeout=1500ms", WaitReplicas: 1}, "read timeout 1.5s with a wait for replicas of 1s"},
+		{"default wait, URL's read timeout long enough", RedisOptions{URL: "redis://h/0?read_timeout=2s", WaitReplicas: 1}, ""},
+		{"long wait, longer read timeout", RedisOptions{URL: "redis://h/0?read_timeout=30s", WaitReplicas: 1, WaitTimeout: 20 * time.Second}, ""},
+		{"no read timeout", RedisOptions{URL: "redis://h/0?read_timeout=-1", WaitReplicas: 1, WaitTimeout: time.Minute}, ""},
+		{"sentinel, wait as long as the read timeout", RedisOptions{SentinelAddrs: []string{"s:26379"}, MasterName: "m", WaitReplicas: 1, WaitTimeout: 5 * time.Second}, "read timeout 5s"},
+		{"sentinel, URL's read timeout too short", RedisOptions{URL: "redis://:pw@/0?read_timeout=1s", SentinelAddrs: []string{"s:26379"}, MasterName: "m", WaitReplicas: 1}, "read timeout 1s"},
+		{"a wait timeout without waiting", RedisOptions{URL: "redis://h/0?read_timeout=1s", WaitTimeout: 5 * time.Second}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

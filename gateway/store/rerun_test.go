@@ -344,7 +344,7 @@ func TestLostReplyRunsTwiceHarmlessly(t *testing.T) {
 		// With WaitReplicas each script goes in a pipeline with WAIT,
 		// which go-redis sends again whole.
 		{"wait-replicas", redistest.StartProxy(t, master), func(url, prefix string) (*store.Redis, error) {
-			return store.OpenRedis(store.RedisOptions{URL: url, WaitReplicas: 1, WaitTimeout: 5 * time.Second}, prefix)
+			return store.OpenRedis(store.RedisOptions{URL: url, WaitReplicas: 1, WaitTimeout: redistest.ReplicaWait}, prefix)
 		}},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

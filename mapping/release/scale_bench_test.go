@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/beevik/etree"
 
@@ -19,9 +20,18 @@ import (
 
 // The scale benchmarks show how cost grows with a message's size: a
 // release response of 1, 5, 20 and 100 prescriptions and a prescription of
-// 1, 4 and 20 items. Each reports ns/item beside msgs/s, which should stay
-// flat as the count grows. They use the project's own messages only, so
-// they run without the corpus.
+// 1, 4 and 20 items (an item: a prescription of a release, a line item of
+// a prescription). Each reports ns/op, ns/item (ns/op over the items) and
+// msgs/s for the message of n items; a message has a fixed cost as well
+// (the wrapper, and a prescription's patient, prescriber and signature),
+// so ns/item falls as n grows. Each n > 1 also reports ns/added-item,
+// what each item past the first costs, (t(n) - t(1)) / (n - 1), with
+// ns/op-at-1, t(1): the one-item message translated in the same
+// iterations, outside the benchmark's timer, so that the machine's drift
+// weighs on t(n) and t(1) alike. Cost that grows linearly keeps
+// ns/added-item flat. They use the project's own messages only, so they
+// run without the corpus (which, when present, gives the release ones
+// its 20-prescription message to cycle instead).
 
 // scaledPrescription returns the four-item dental prescription (our own
 // fixture) cut or grown to n items: items beyond the fourth are copies of
@@ -108,17 +118,17 @@ func isItemRef(ref string, items []fhir.Entry) bool {
 // scaledReleaseAnswer returns EPS's $release answer with n prescriptions:
 // the corpus's 20-prescription answer cycled when the corpus is present,
 // else our own one-prescription release response repeated.
-func scaledReleaseAnswer(b *testing.B, n int) []byte {
-	b.Helper()
-	src := maptest.Testdata(b, "release/"+"patient-release-response-070103.xml")
+func scaledReleaseAnswer(tb testing.TB, n int) []byte {
+	tb.Helper()
+	src := maptest.Testdata(tb, "release/"+"patient-release-response-070103.xml")
 	if corpustest.Present() {
-		src = relCorpus(b, "release-responses/full_successful_release.xml")
+		src = relCorpus(tb, "release-responses/full_successful_release.xml")
 	}
 	fhirMsg, _, err := release.ReleaseResponseToFHIR(src, relEnv())
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	p := decodeParams(b, epsShaped(b, fhirMsg))
+	p := decodeParams(tb, epsShaped(tb, fhirMsg))
 	passed := p.Find(release.ParamPassedPrescriptions).Resource.(*fhir.Bundle)
 	have := passed.Entry
 	grown := make([]fhir.Entry, 0, n)
@@ -130,33 +140,59 @@ func scaledReleaseAnswer(b *testing.B, n int) []byte {
 	passed.Total = &total
 	out, err := fhir.Marshal(p)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return out
 }
 
-// reportPerItem reports msgs/s and ns per item.
-func reportPerItem(b *testing.B, items int) {
+// scaleBench runs op on big, the message of n items, b.N times as the
+// benchmark, and reports msgs/s and ns/item; for n > 1 it runs op on one,
+// the message of one item, in the same iterations with the benchmark's
+// timer stopped (ns/op, B/op and allocs/op stay big's), and reports
+// ns/op-at-1, t(1), and ns/added-item, (t(n) - t(1)) / (n - 1), from the
+// two messages' own times.
+func scaleBench(b *testing.B, n int, big, one []byte, op func([]byte) error) {
+	b.Helper()
+	b.ReportAllocs()
+	var tn, t1 time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if err := op(big); err != nil {
+			b.Fatalf("%d items: %v", n, err)
+		}
+		tn += time.Since(start)
+		if n > 1 {
+			b.StopTimer()
+			start = time.Now()
+			if err := op(one); err != nil {
+				b.Fatalf("1 item: %v", err)
+			}
+			t1 += time.Since(start)
+			b.StartTimer()
+		}
+	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*items), "ns/item")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/item")
+	if n > 1 {
+		b.ReportMetric(float64(t1.Nanoseconds())/float64(b.N), "ns/op-at-1")
+		b.ReportMetric(float64((tn-t1).Nanoseconds())/float64(b.N*(n-1)), "ns/added-item")
+	}
 }
 
 // BenchmarkScaleReleaseAnswer builds the v3 release response from EPS's
 // answer for 1, 5, 20 and 100 prescriptions.
 func BenchmarkScaleReleaseAnswer(b *testing.B) {
 	req := maptest.Testdata(b, "release/"+"nominated-release-request-060102.xml")
+	env := relEnv()
+	op := func(eps []byte) error {
+		_, _, err := release.ReleaseAnswerFromEPS(req, eps, 200, release.ReleaseReplyEnds{}, env)
+		return err
+	}
+	one := scaledReleaseAnswer(b, 1)
 	for _, n := range []int{1, 5, 20, 100} {
 		b.Run(fmt.Sprintf("prescriptions=%d", n), func(b *testing.B) {
-			eps := scaledReleaseAnswer(b, n)
-			env := relEnv()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, _, err := release.ReleaseAnswerFromEPS(req, eps, 200, release.ReleaseReplyEnds{}, env); err != nil {
-					b.Fatal(err)
-				}
-			}
-			reportPerItem(b, n)
+			scaleBench(b, n, scaledReleaseAnswer(b, n), one, op)
 		})
 	}
 }
@@ -197,18 +233,15 @@ func scaledReleaseResponse(tb testing.TB, n int) []byte {
 // BenchmarkScaleReleaseResponse reads a v3 release response of 1, 5, 20
 // and 100 prescriptions into FHIR.
 func BenchmarkScaleReleaseResponse(b *testing.B) {
+	env := relEnv()
+	op := func(msg []byte) error {
+		_, _, err := release.ReleaseResponseToFHIR(msg, env)
+		return err
+	}
+	one := scaledReleaseResponse(b, 1)
 	for _, n := range []int{1, 5, 20, 100} {
 		b.Run(fmt.Sprintf("prescriptions=%d", n), func(b *testing.B) {
-			msg := scaledReleaseResponse(b, n)
-			env := relEnv()
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, _, err := release.ReleaseResponseToFHIR(msg, env); err != nil {
-					b.Fatal(err)
-				}
-			}
-			reportPerItem(b, n)
+			scaleBench(b, n, scaledReleaseResponse(b, n), one, op)
 		})
 	}
 }
@@ -216,31 +249,27 @@ func BenchmarkScaleReleaseResponse(b *testing.B) {
 // BenchmarkScalePrescription translates a prescription of 1, 4 and 20
 // items, FHIR → v3 and back.
 func BenchmarkScalePrescription(b *testing.B) {
-	for _, n := range []int{1, 4, 20} {
-		fhirMsg := scaledPrescription(b, n)
-		env := relEnv()
-		v3Msg, err := prescribe.PrescribeToV3(fhirMsg, core.Meta{}, env)
+	env := relEnv()
+	toV3 := func(msg []byte) error {
+		_, err := prescribe.PrescribeToV3(msg, core.Meta{}, env)
+		return err
+	}
+	toFHIR := func(msg []byte) error {
+		_, _, err := prescribe.PrescribeToFHIR(msg, env)
+		return err
+	}
+	fhirMsg := func(n int) []byte { return scaledPrescription(b, n) }
+	v3Msg := func(n int) []byte {
+		out, err := prescribe.PrescribeToV3(scaledPrescription(b, n), core.Meta{}, env)
 		if err != nil {
 			b.Fatalf("%d items: %v", n, err)
 		}
-		b.Run(fmt.Sprintf("FHIRToV3/items=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				if _, err := prescribe.PrescribeToV3(fhirMsg, core.Meta{}, env); err != nil {
-					b.Fatal(err)
-				}
-			}
-			reportPerItem(b, n)
-		})
-		b.Run(fmt.Sprintf("V3ToFHIR/items=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				if _, _, err := prescribe.PrescribeToFHIR(v3Msg, env); err != nil {
-					b.Fatal(err)
-				}
-			}
-			reportPerItem(b, n)
-		})
+		return out
+	}
+	fhirOne, v3One := fhirMsg(1), v3Msg(1)
+	for _, n := range []int{1, 4, 20} {
+		b.Run(fmt.Sprintf("FHIRToV3/items=%d", n), func(b *testing.B) { scaleBench(b, n, fhirMsg(n), fhirOne, toV3) })
+		b.Run(fmt.Sprintf("V3ToFHIR/items=%d", n), func(b *testing.B) { scaleBench(b, n, v3Msg(n), v3One, toFHIR) })
 	}
 }
 

@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"context"
+	"errors"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -28,17 +29,29 @@ func StartCluster(t testing.TB) *Cluster {
 	}
 	c := &Cluster{}
 	for range 3 {
-		dir := t.TempDir()
 		// The cluster bus port is chosen free too: by default it is the
 		// client port + 10000, which another process (a test's connection
-		// from the ephemeral range) may hold, and the node then exits.
-		bus, err := freePort()
-		if err != nil {
-			t.Fatalf("finding a free port for the cluster bus: %v", err)
+		// from the ephemeral range) may hold, and the node then exits. It
+		// may be taken before the node binds it, as the client port may:
+		// then both are chosen again.
+		for try := 1; ; try++ {
+			dir := t.TempDir()
+			bus, err := freePort()
+			if err != nil {
+				t.Fatalf("finding a free port for the cluster bus: %v", err)
+			}
+			n, err := tryStart(t, "redis-server", nil, "--cluster-enabled", "yes",
+				"--cluster-port", strconv.Itoa(bus),
+				"--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--cluster-node-timeout", "2000")
+			if err == nil {
+				c.Nodes = append(c.Nodes, n)
+				break
+			}
+			if !errors.Is(err, errPortTaken) || try == portTries {
+				t.Fatal(err)
+			}
+			t.Logf("redistest: %v; trying other ports", err)
 		}
-		c.Nodes = append(c.Nodes, start(t, "redis-server", "--cluster-enabled", "yes",
-			"--cluster-port", strconv.Itoa(bus),
-			"--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--cluster-node-timeout", "2000"))
 	}
 	args := []string{"--cluster", "create"}
 	args = append(args, c.Addrs()...)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -30,6 +31,9 @@ type Server struct {
 	// Addr is host:port on the loopback interface.
 	Addr string
 	cmd  *exec.Cmd
+	// done is closed once cmd's process has exited (the one Wait of it
+	// has returned).
+	done chan struct{}
 	log  *bytes.Buffer
 	// tls is the client configuration of a TLS-only server (StartTLS);
 	// nil for a plain-text one.
@@ -110,15 +114,43 @@ func StartArgs(t testing.TB, settings ...string) *Server {
 
 // start runs bin (redis-server or redis-sentinel) on a free loopback port
 // with the default test settings, then extra (a config file first, when
-// given), and waits for PING.
+// given), and waits until it answers as itself.
 func start(t testing.TB, name string, extra ...string) *Server {
 	t.Helper()
 	return startWith(t, name, nil, extra...)
 }
 
+// portTries is how many free ports startWith tries before it gives up.
+const portTries = 5
+
 // startWith is start, listening only with TLS when tlsCfg is given (the
-// client configuration the harness checks the server with).
+// client configuration the harness checks the server with). Another
+// process may take the port found free before the server binds it (the
+// machine's other tests choose free ports too): the server then exits,
+// and it is started again on another port.
 func startWith(t testing.TB, name string, tlsCfg *tls.Config, extra ...string) *Server {
+	t.Helper()
+	for try := 1; ; try++ {
+		s, err := tryStart(t, name, tlsCfg, extra...)
+		if err == nil {
+			return s
+		}
+		if !errors.Is(err, errPortTaken) || try == portTries {
+			t.Fatal(err)
+		}
+		t.Logf("redistest: %v; trying another port", err)
+	}
+}
+
+// errPortTaken is tryStart's error when the port chosen was taken before
+// the server could bind it.
+var errPortTaken = errors.New("the port was taken before the server could bind it")
+
+// tryStart starts bin on a port found free and waits until it answers
+// PING as itself. It fails with errPortTaken when another process took a
+// port it was given (the port, or one of extra's, such as a Cluster's bus
+// port) first; the server is then stopped.
+func tryStart(t testing.TB, name string, tlsCfg *tls.Config, extra ...string) (*Server, error) {
 	t.Helper()
 	bin, err := exec.LookPath(name)
 	if err != nil {
@@ -142,26 +174,49 @@ func startWith(t testing.TB, name string, tlsCfg *tls.Config, extra ...string) *
 	if name == "redis-server" {
 		args = append(args, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
 	}
-	s.cmd = exec.Command(bin, append(args, extra...)...)
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
+	if err := s.launch(exec.Command(bin, append(args, extra...)...)); err != nil {
 		t.Fatalf("starting %s: %v", name, err)
 	}
 	t.Cleanup(s.stop)
-	if err := s.waitPong(10 * time.Second); err != nil {
-		t.Fatalf("%s on %s did not answer PING: %v\n%s", name, s.Addr, err, s.log.String())
+	if err := s.waitReady(10 * time.Second); err != nil {
+		s.stop() // its output is whole once it has exited
+		return nil, fmt.Errorf("%s on %s did not answer PING: %w\n%s", name, s.Addr, err, s.log.String())
 	}
-	return s
+	return s, nil
+}
+
+// launch starts cmd as the server's process, its output to the server's
+// log, and waits for it in the background (done is closed once it has
+// exited).
+func (s *Server) launch(cmd *exec.Cmd) error {
+	cmd.Stdout, cmd.Stderr = s.log, s.log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	s.cmd, s.done = cmd, done
+	return nil
+}
+
+// exited reports whether the server's process has exited.
+func (s *Server) exited() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // Kill stops the server abruptly (SIGKILL), as a crash would.
 func (s *Server) Kill() {
-	if s.cmd == nil || s.cmd.Process == nil || s.cmd.ProcessState != nil {
+	if s.cmd == nil || s.exited() {
 		return
 	}
 	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
+	<-s.done
 }
 
 // Restart stops the server and starts a new one on the same port (an empty
@@ -169,15 +224,12 @@ func (s *Server) Kill() {
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
 	s.stop()
-	port := s.Addr[len("127.0.0.1:"):]
-	s.cmd = exec.Command(s.cmd.Path, s.cmd.Args[1:]...)
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("restarting redis-server on %s: %v", port, err)
+	if err := s.launch(exec.Command(s.cmd.Path, s.cmd.Args[1:]...)); err != nil {
+		t.Fatalf("restarting redis-server on %s: %v", s.Addr, err)
 	}
-	if err := s.waitPong(10 * time.Second); err != nil {
-		t.Fatalf("restarted redis-server did not answer PING: %v", err)
+	if err := s.waitReady(10 * time.Second); err != nil {
+		s.stop()
+		t.Fatalf("restarted redis-server on %s did not answer PING: %v\n%s", s.Addr, err, s.log.String())
 	}
 }
 
@@ -194,21 +246,41 @@ func (s *Server) Pause(t testing.TB) {
 
 // Resume thaws a paused server (SIGCONT).
 func (s *Server) Resume() {
-	if s.cmd != nil && s.cmd.Process != nil && s.cmd.ProcessState == nil {
+	if s.cmd != nil && !s.exited() {
 		_ = s.cmd.Process.Signal(syscall.SIGCONT)
 	}
 }
 
-func (s *Server) waitPong(limit time.Duration) error {
+// waitReady waits until the server answers PING as itself: the process
+// that answers on Addr is the one started (INFO's process_id), for a
+// port taken by another process between freePort and the server's bind
+// was answered by that other server. It fails with errPortTaken when
+// another answers, or the process exits for its port in use, and at once
+// when the process exits.
+func (s *Server) waitReady(limit time.Duration) error {
 	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, TLSConfig: s.tls})
 	defer c.Close()
+	pid := strconv.Itoa(s.cmd.Process.Pid)
 	deadline := time.Now().Add(limit)
 	for {
+		if s.exited() { // its output is whole
+			if strings.Contains(s.log.String(), "Address already in use") {
+				return fmt.Errorf("%w: the server exited, its port in use", errPortTaken)
+			}
+			return errors.New("the server exited")
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		err := c.Ping(ctx).Err()
+		info, err := c.Info(ctx, "server").Result()
 		cancel()
 		if err == nil {
-			return nil
+			switch got := infoField(info, "process_id"); got {
+			case pid:
+				return nil
+			case "":
+				err = errors.New("INFO server gave no process_id")
+			default:
+				return fmt.Errorf("%w: another server answers there (process %s, not %s)", errPortTaken, got, pid)
+			}
 		}
 		if time.Now().After(deadline) {
 			return err
@@ -217,18 +289,27 @@ func (s *Server) waitPong(limit time.Duration) error {
 	}
 }
 
+// infoField returns the value of field in an INFO answer; "" when it has
+// none.
+func infoField(info, field string) string {
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
 func (s *Server) stop() {
-	if s.cmd == nil || s.cmd.Process == nil || s.cmd.ProcessState != nil {
+	if s.cmd == nil || s.exited() {
 		return
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-s.done:
 	case <-time.After(5 * time.Second):
 		_ = s.cmd.Process.Kill()
-		<-done
+		<-s.done
 	}
 }
 

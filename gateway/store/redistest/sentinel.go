@@ -87,6 +87,15 @@ func StartTLSSentinel(t testing.TB) (g *Sentinel, caFile string) {
 // nodelay starts a replica's full sync at once.
 var nodelay = []string{"--repl-diskless-sync-delay", "0"}
 
+// ReplicaWait is the WaitTimeout (store.RedisOptions) of a test's store
+// whose writes wait for the replicas StartReplicated started: long
+// enough for a replica starved of CPU on a loaded machine to confirm a
+// write, and two seconds under go-redis's 5s read timeout, which the
+// script and its WAIT are read under (store.RedisOptions.Validate wants
+// one). A wait as long as the read timeout failed as a lost reply, not
+// ErrNotReplicated, when the replica was slow.
+const ReplicaWait = 3 * time.Second
+
 // StartReplicated starts a master and n replicas of it, with no
 // sentinels, and waits until the replicas are in sync. Everything stops
 // when the test ends.
