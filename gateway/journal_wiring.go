@@ -165,7 +165,7 @@ func (p journalProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, e
 			// this processing attempt's (a retry records the request again,
 			// the journal its payload once: journal.RepeatNote).
 			Step: &journal.Step{At: at, Kind: journal.StepLegacyRequest, Interaction: in.Interaction, Title: "legacy request over " + string(in.Transport),
-				Headers: transportHeaders(in), ContentType: "application/xml", Body: string(in.Payload)}})
+				Headers: transportHeaders(in), ContentType: "application/xml", Body: journal.Payload(in.Payload)}})
 		for _, a := range in.Attachments {
 			p.j.Record(journal.Event{Exchange: in.MessageID, Step: attachmentStep(a, at)})
 		}
@@ -244,7 +244,7 @@ func recordOutcome(j *journal.Journal, in *Inbound, out *Outcome, err error, too
 	}
 	for _, a := range answers {
 		j.Record(journal.Event{Exchange: id, Step: &journal.Step{Kind: journal.StepV3Answer, Interaction: a.Interaction,
-			Title: a.Interaction + " " + where, ContentType: "application/xml", Body: string(a.Payload), TookMS: took.Milliseconds()}})
+			Title: a.Interaction + " " + where, ContentType: "application/xml", Body: journal.Payload(a.Payload), TookMS: took.Milliseconds()}})
 	}
 	if out.Fault != nil {
 		text := faultText(out.Fault)

@@ -82,6 +82,13 @@ func (m *Memory) Apply(_ context.Context, ev Event) error {
 	var digest string
 	ev.Step, digest = keepOnce(ev.Step, e.payloads)
 	e.payloads = remember(e.payloads, digest)
+	if ev.Step != nil && ev.Step.Body != "" {
+		// What the exchange keeps is its own: a Body may share the memory
+		// of a larger buffer (Payload), which keeping it would hold whole.
+		st := *ev.Step
+		st.Body = strings.Clone(st.Body)
+		ev.Step = &st
+	}
 	// The ids the exchange may come to carry, indexed after the merge.
 	var fresh []string
 	for _, v := range append(ev.IDs.all(), ev.Exchange) {
