@@ -135,10 +135,7 @@ func (m *Memory) ApplyAll(ctx context.Context, evs []Event) (left int, err error
 // (payloads, headers and ids, plus a fixed overhead per step), without
 // encoding it: the writer must stay cheap.
 func eventSize(ev Event) int64 {
-	n := 0
-	for _, v := range ev.IDs.all() {
-		n += len(v) + 3
-	}
+	n := ev.IDs.size()
 	if s := ev.Step; s != nil {
 		n += 96 + len(s.Kind) + len(s.Title) + len(s.Interaction) + len(s.ContentType) + len(s.Body) + len(s.Note)
 		for k, v := range s.Headers {

@@ -251,28 +251,31 @@ const (
 // its events would.
 func splitRuns(evs []Event) (runs [][]Event, starting map[string]bool) {
 	order, byID := byExchange(evs)
-	starting = map[string]bool{}
-	var cur []Event
+	starting = make(map[string]bool, len(order))
+	// The runs are consecutive parts of one array of the events in their
+	// new order (each run's capacity ends where it ends).
+	all := make([]Event, 0, len(evs))
+	start := 0
 	var curBytes, curCmds int64
 	for _, id := range order {
 		xBytes, xCmds := int64(runExchangeBytes), int64(runExchangeCommands)
 		for _, ev := range byID[id] {
 			// Each id may go in an index of its own: its add, trim and
 			// expiry.
-			b, c := eventSize(ev), int64(3*len(ev.IDs.all()))
-			if len(cur) > 0 && (curBytes+xBytes+b > maxRunBytes || curCmds+xCmds+c > maxRunCommands) {
-				runs = append(runs, cur)
-				cur, curBytes, curCmds = nil, 0, 0
+			b, c := eventSize(ev), int64(3*ev.IDs.count())
+			if len(all) > start && (curBytes+xBytes+b > maxRunBytes || curCmds+xCmds+c > maxRunCommands) {
+				runs = append(runs, all[start:len(all):len(all)])
+				start, curBytes, curCmds = len(all), 0, 0
 				xBytes, xCmds = runExchangeBytes, runExchangeCommands
 			}
-			cur = append(cur, ev)
+			all = append(all, ev)
 			xBytes, xCmds = xBytes+b, xCmds+c
 		}
 		curBytes, curCmds = curBytes+xBytes, curCmds+xCmds
 		starting[id] = startsExchange(byID[id])
 	}
-	if len(cur) > 0 {
-		runs = append(runs, cur)
+	if len(all) > start {
+		runs = append(runs, all[start:len(all):len(all)])
 	}
 	return runs, starting
 }
@@ -289,13 +292,31 @@ type runStep struct {
 
 // byExchange groups evs by exchange: the exchanges in the order their
 // first events came, and each one's events in the order they came.
+//
+// Each exchange's events are a part of one array, sized by a first count:
+// appended one by one, each exchange's list grew by doubling, about three
+// events' room made for each of a message's five or so (2 KB a message,
+// twice: splitRuns and applyRun group every batch).
 func byExchange(evs []Event) (order []string, byID map[string][]Event) {
-	byID = map[string][]Event{}
-	for _, ev := range evs {
-		if _, ok := byID[ev.Exchange]; !ok {
-			order = append(order, ev.Exchange)
+	count := make(map[string]int, len(evs))
+	for i := range evs {
+		id := evs[i].Exchange
+		if _, ok := count[id]; !ok {
+			order = append(order, id)
 		}
-		byID[ev.Exchange] = append(byID[ev.Exchange], ev)
+		count[id]++
+	}
+	all := make([]Event, len(evs))
+	byID = make(map[string][]Event, len(order))
+	at := 0
+	for _, id := range order {
+		n := count[id]
+		byID[id] = all[at : at : at+n]
+		at += n
+	}
+	for i := range evs {
+		id := evs[i].Exchange
+		byID[id] = append(byID[id], evs[i])
 	}
 	return order, byID
 }

@@ -97,6 +97,31 @@ func (i IDs) all() []string {
 	return out
 }
 
+// count is len(i.all()), without making the list.
+func (i IDs) count() int {
+	n := len(i.MessageIDs) + len(i.RefToMessageIDs) + len(i.PrescriptionIDs) + len(i.NHSNumbers) + len(i.ODSCodes) + len(i.XRequestIDs)
+	if i.ConversationID != "" {
+		n++
+	}
+	return n
+}
+
+// size is what eventSize counts for the ids (each one's length and 3),
+// without making the list all makes: eventSize runs for every event
+// recorded and again as the writer cuts its batch into runs.
+func (i IDs) size() int {
+	n := 0
+	for _, l := range [...][]string{i.MessageIDs, i.RefToMessageIDs, i.PrescriptionIDs, i.NHSNumbers, i.ODSCodes, i.XRequestIDs} {
+		for _, v := range l {
+			n += len(v) + 3
+		}
+	}
+	if i.ConversationID != "" {
+		n += len(i.ConversationID) + 3
+	}
+	return n
+}
+
 // has reports whether v is one of the ids (case-insensitive).
 func (i IDs) has(v string) bool {
 	if strings.EqualFold(i.ConversationID, v) && i.ConversationID != "" {
