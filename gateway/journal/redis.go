@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	gojson "github.com/goccy/go-json"
 	"github.com/redis/go-redis/v9"
@@ -109,9 +111,59 @@ func (r *Redis) indexKey(ctx context.Context) ([]byte, error) {
 // idIndex is the name of the index of the exchanges carrying id v (ixh:),
 // under HMAC key key.
 func (r *Redis) idIndex(key []byte, v string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(strings.ToLower(v)))
-	return r.p + "ixh:" + hex.EncodeToString(m.Sum(nil)[:16])
+	return r.indexNamer(key).name(v)
+}
+
+// indexNamer names id indexes (idIndex) under one HMAC key, with one HMAC
+// reused from id to id: hmac.New made its keyed state (two SHA-256 states
+// and their pads, about 700 bytes) again for each id of each exchange the
+// writer merged, about ten a message.
+type indexNamer struct {
+	p   string
+	m   hash.Hash
+	low []byte // the id in lower case
+}
+
+// indexNamer returns a namer of id indexes under key.
+func (r *Redis) indexNamer(key []byte) *indexNamer {
+	return &indexNamer{p: r.p, m: hmac.New(sha256.New, key)}
+}
+
+// name is the name of the index of the exchanges carrying id v: the key
+// prefix, "ixh:" and the first 16 bytes of the HMAC of v in lower case,
+// in hex.
+func (n *indexNamer) name(v string) string {
+	n.m.Reset()
+	n.low = appendLower(n.low[:0], v)
+	n.m.Write(n.low)
+	var sum [sha256.Size]byte
+	var h [32]byte
+	hex.Encode(h[:], n.m.Sum(sum[:0])[:16])
+	var b strings.Builder
+	b.Grow(len(n.p) + len("ixh:") + len(h))
+	b.WriteString(n.p)
+	b.WriteString("ixh:")
+	b.Write(h[:])
+	return b.String()
+}
+
+// appendLower appends strings.ToLower(s) to dst, without making the
+// string when s is ASCII (ids are: message ids, prescription ids, ODS
+// codes, NHS numbers).
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return append(dst, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // head is an exchange as x:<id> holds it: the exchange without the steps
@@ -630,6 +682,7 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 	var apart []stagedWrite // payloads written apart, before the script
 	var delta int64
 	var started0 time.Time
+	var namer *indexNamer // made at the first id to index
 	for i, id := range order {
 		var h head
 		var old int64
@@ -725,7 +778,10 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 			}
 			// One id under two kinds (the exchange's own and its
 			// message id), or in two cases, is one index.
-			if k := r.idIndex(ixKey, v); !named[k] {
+			if namer == nil {
+				namer = r.indexNamer(ixKey)
+			}
+			if k := namer.name(v); !named[k] {
 				named[k] = true
 				argv = append(argv, k)
 			}
