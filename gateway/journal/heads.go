@@ -1,6 +1,9 @@
 package journal
 
-import "sync"
+import (
+	"strings"
+	"sync"
+)
 
 // headCacheBytes bounds the heads a Redis journal keeps in memory.
 const headCacheBytes = 8 << 20
@@ -39,7 +42,12 @@ func (c *headCache) get(id string) (storedHead, bool) {
 	return h, ok
 }
 
-// put keeps h as id's head.
+// put keeps h as id's head. The id is kept as a copy of its own (a map
+// given a string key again takes the new one): the exchange id is the
+// legacy message's MessageId, a view into the copy of its whole ebXML
+// envelope the front door read it from (v3.ReadXML), and kept as it came
+// it held those 2 KB live for as long as the head stayed here, some
+// thousands of messages.
 func (c *headCache) put(id string, h storedHead) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -50,7 +58,7 @@ func (c *headCache) put(id string, h storedHead) {
 	if c.size+len(h.x) > c.max {
 		c.prev, c.cur, c.size = c.cur, make(map[string]storedHead, len(c.cur)), 0
 	}
-	c.cur[id] = h
+	c.cur[strings.Clone(id)] = h
 	c.size += len(h.x)
 }
 
