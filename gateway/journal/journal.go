@@ -441,7 +441,7 @@ func (j *Journal) batch(first item) []item {
 // writeBatch writes queued items: the events in one ApplyAll, the accesses
 // one by one; a failure counts every item it loses as dropped.
 func (j *Journal) writeBatch(ctx context.Context, items []item) {
-	var evs []Event
+	evs := make([]Event, 0, len(items)) // grown by appends, a batch of 512 made nine arrays
 	var held int64
 	for _, it := range items {
 		if it.ev == nil {

@@ -373,12 +373,34 @@ func byExchange(evs []Event) (order []string, byID map[string][]Event) {
 	return order, byID
 }
 
+// byExchangeInPlace is byExchange for events that come exchange by
+// exchange, as splitRuns cuts its runs: each exchange's events are then a
+// part of evs itself, not copied. Events of an exchange that come apart
+// are grouped by byExchange.
+func byExchangeInPlace(evs []Event) (order []string, byID map[string][]Event) {
+	byID = map[string][]Event{}
+	for start := 0; start < len(evs); {
+		id := evs[start].Exchange
+		if _, seen := byID[id]; seen {
+			return byExchange(evs)
+		}
+		end := start + 1
+		for end < len(evs) && evs[end].Exchange == id {
+			end++
+		}
+		order = append(order, id)
+		byID[id] = evs[start:end:end]
+		start = end
+	}
+	return order, byID
+}
+
 // applyRun writes the events of one run (splitRuns) in one script,
 // merged into the heads as they are, those of the exchanges of starting
 // as recording their request; it returns the exchanges left out as gone,
 // and the new total size.
 func (r *Redis) applyRun(ctx context.Context, evs []Event, starting map[string]bool) (map[string]bool, int64, error) {
-	order, byID := byExchange(evs)
+	order, byID := byExchangeInPlace(evs)
 	keys := make([]string, len(order))
 	for i, id := range order {
 		keys[i] = r.p + "x:" + id

@@ -135,3 +135,39 @@ func TestIDsCountAndSize(t *testing.T) {
 		}
 	}
 }
+
+// within says whether p points into evs.
+func within(p *Event, evs []Event) bool {
+	for i := range evs {
+		if p == &evs[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// TestByExchangeInPlace: a run cut by splitRuns (each exchange's events
+// together) is grouped as byExchange groups it, each exchange's events a
+// part of the run itself; events of an exchange that come apart are
+// grouped as byExchange groups them.
+func TestByExchangeInPlace(t *testing.T) {
+	runs, _ := splitRuns(batchOf(40, 2000))
+	for i, run := range runs {
+		order, byID := byExchangeInPlace(run)
+		wantOrder, wantByID := byExchange(run)
+		if !reflect.DeepEqual(order, wantOrder) || !reflect.DeepEqual(byID, wantByID) {
+			t.Fatalf("run %d grouped otherwise than byExchange groups it", i)
+		}
+		for _, id := range order {
+			if evs := byID[id]; len(evs) > 0 && !within(&evs[0], run) {
+				t.Fatalf("run %d: the events of %s were copied", i, id)
+			}
+		}
+	}
+	interleaved := batchOf(3, 100) // M0000's events, M0001's, M0002's, then M0000's again...
+	order, byID := byExchangeInPlace(interleaved)
+	wantOrder, wantByID := byExchange(interleaved)
+	if !reflect.DeepEqual(order, wantOrder) || !reflect.DeepEqual(byID, wantByID) {
+		t.Fatalf("interleaved events grouped as %v, want %v", order, wantOrder)
+	}
+}
