@@ -14,6 +14,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/upstream"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -42,7 +43,7 @@ func OpenJournal(cfg Config, st store.Store, m *Metrics, log *slog.Logger) *jour
 		}
 	}
 	return journal.New(b, journal.Options{Queue: cfg.Journal.Queue, QueueBytes: journalQueueBytes(debug.SetMemoryLimit(-1)),
-		Registry: m.Registry, Log: log.With("component", "journal")})
+		Registry: m.Registry, Log: log.With("component", "journal"), RequestBody: upstream.RequestBody})
 }
 
 // journalQueueBytes bounds what the journal's queue may hold under the

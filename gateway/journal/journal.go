@@ -107,6 +107,11 @@ type Options struct {
 	Log *slog.Logger
 	// Registry, when set, gets the journal's counters.
 	Registry *prometheus.Registry
+	// RequestBody, when set, gives the body of the call whose request
+	// carries a context (upstream.RequestBody): the tap (Tap) keeps it as
+	// it is, bytes its caller never writes, instead of reading a copy of
+	// it through the request's GetBody (nil: read, as for any call).
+	RequestBody func(context.Context) []byte
 }
 
 // Journal records events off the hot path into a Backend.
