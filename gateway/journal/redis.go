@@ -347,8 +347,7 @@ type runStep struct {
 //
 // Each exchange's events are a part of one array, sized by a first count:
 // appended one by one, each exchange's list grew by doubling, about three
-// events' room made for each of a message's five or so (2 KB a message,
-// twice: splitRuns and applyRun group every batch).
+// events' room made for each of a message's five or so (2 KB a message).
 func byExchange(evs []Event) (order []string, byID map[string][]Event) {
 	count := make(map[string]int, len(evs))
 	for i := range evs {
