@@ -23,24 +23,21 @@ func TestHeadCacheKeepsItsOwnIDs(t *testing.T) {
 		t.Fatal("the test's id is not a view into its envelope")
 	}
 	c := newHeadCache(64)
+	check := func(when, want string) {
+		t.Helper()
+		for k := range c.cur {
+			if inEnvelope(k) {
+				t.Errorf("%s: the cache keeps the id as a view into the envelope", when)
+			}
+		}
+		if h, ok := c.get(id); !ok || string(h.x) != want {
+			t.Fatalf("%s: get = %q, %v; want %s", when, h.x, ok, want)
+		}
+	}
 	c.put(id, storedHead{x: []byte("head-1")})
 	c.put(id, storedHead{x: []byte("head-2")})
-	for k := range c.cur {
-		if inEnvelope(k) {
-			t.Error("the cache keeps the id as a view into the envelope")
-		}
-	}
-	if h, ok := c.get(id); !ok || string(h.x) != "head-2" {
-		t.Fatalf("get = %q, %v; want head-2", h.x, ok)
-	}
+	check("put twice", "head-2")
 	c.put("other", storedHead{x: make([]byte, 30)}) // a new generation: id's head moves to prev
 	c.put(id, storedHead{x: []byte("head-3")})
-	for k := range c.cur {
-		if inEnvelope(k) {
-			t.Error("the cache keeps the id as a view into the envelope in its new generation")
-		}
-	}
-	if h, ok := c.get(id); !ok || string(h.x) != "head-3" {
-		t.Fatalf("get = %q, %v; want head-3", h.x, ok)
-	}
+	check("put in a new generation", "head-3")
 }
