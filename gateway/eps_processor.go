@@ -266,7 +266,7 @@ func (p *EPSProcessor) ackAnswer(in *Inbound, canon string, meta mapping.Meta, r
 	if err != nil {
 		return Answer{}, err
 	}
-	b, err := ackmap.BuildAck(ack)
+	b, err := ackmap.BuildAckWith(env.Scratch, ack)
 	if err != nil {
 		return Answer{}, err
 	}
@@ -425,7 +425,7 @@ func (p *EPSProcessor) rejectUnreadable(in *Inbound, canon, why string, mapErr e
 	if err != nil {
 		return nil, Permanent(fmt.Errorf("%s %s: %w (and no rejection could be made: %v)", in.Interaction, in.MessageID, mapErr, err))
 	}
-	b, err := ackmap.BuildAck(ack)
+	b, err := ackmap.BuildAckWith(env.Scratch, ack)
 	if err != nil {
 		return nil, Permanent(fmt.Errorf("%s %s: %w (and no rejection could be built: %v)", in.Interaction, in.MessageID, mapErr, err))
 	}

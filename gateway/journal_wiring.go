@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -13,6 +14,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/outbox"
 	"github.com/porxgate/porxgate/gateway/store"
+	"github.com/porxgate/porxgate/gateway/upstream"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -40,7 +42,22 @@ func OpenJournal(cfg Config, st store.Store, m *Metrics, log *slog.Logger) *jour
 			b = journal.NewMemory(ret)
 		}
 	}
-	return journal.New(b, journal.Options{Queue: cfg.Journal.Queue, Registry: m.Registry, Log: log.With("component", "journal")})
+	return journal.New(b, journal.Options{Queue: cfg.Journal.Queue, QueueBytes: journalQueueBytes(debug.SetMemoryLimit(-1)),
+		Registry: m.Registry, Log: log.With("component", "journal"), RequestBody: upstream.RequestBody})
+}
+
+// journalQueueBytes bounds what the journal's queue may hold under the
+// runtime's soft memory limit (debug.SetMemoryLimit; math.MaxInt64 for
+// none): an eighth of it, at most journal.DefaultQueueBytes and at least
+// 1 MiB. Each message puts about 25 KB of payloads on the queue; at 2,000
+// messages a second an eighth of the default 100 MiB holds about 250 ms
+// of them, where the writer drains a batch in tens of milliseconds. The
+// default alone let a writer fallen behind hold 32 MiB, a third of the
+// limit: the collector then ran more often over more live memory, which
+// slowed the writer further (about 22 MB of the 66 MB live in an
+// overloaded run were the journal's).
+func journalQueueBytes(memoryLimit int64) int64 {
+	return min(journal.DefaultQueueBytes, max(memoryLimit/8, 1<<20))
 }
 
 // journalHooks wires o.journal, when set, into the processor and the
@@ -165,7 +182,7 @@ func (p journalProcessor) Process(ctx context.Context, in *Inbound) (*Outcome, e
 			// this processing attempt's (a retry records the request again,
 			// the journal its payload once: journal.RepeatNote).
 			Step: &journal.Step{At: at, Kind: journal.StepLegacyRequest, Interaction: in.Interaction, Title: "legacy request over " + string(in.Transport),
-				Headers: transportHeaders(in), ContentType: "application/xml", Body: string(in.Payload)}})
+				Headers: transportHeaders(in), ContentType: "application/xml", Body: journal.Payload(in.Payload)}})
 		for _, a := range in.Attachments {
 			p.j.Record(journal.Event{Exchange: in.MessageID, Step: attachmentStep(a, at)})
 		}
@@ -244,7 +261,7 @@ func recordOutcome(j *journal.Journal, in *Inbound, out *Outcome, err error, too
 	}
 	for _, a := range answers {
 		j.Record(journal.Event{Exchange: id, Step: &journal.Step{Kind: journal.StepV3Answer, Interaction: a.Interaction,
-			Title: a.Interaction + " " + where, ContentType: "application/xml", Body: string(a.Payload), TookMS: took.Milliseconds()}})
+			Title: a.Interaction + " " + where, ContentType: "application/xml", Body: journal.Payload(a.Payload), TookMS: took.Milliseconds()}})
 	}
 	if out.Fault != nil {
 		text := faultText(out.Fault)

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -181,4 +182,24 @@ func TestNoRoutesJournalDownDeadLetters(t *testing.T) {
 		t.Errorf("dead letter %+v", dls[0])
 	}
 	waitFor(t, "drops counted", func() bool { return j.Dropped() > 0 })
+}
+
+// TestJournalQueueBytesFollowsTheMemoryLimit: the journal's queue holds at
+// most an eighth of the soft memory limit, never more than the journal's
+// own default (no limit, or a large one) nor less than 1 MiB.
+func TestJournalQueueBytesFollowsTheMemoryLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		limit int64
+		want  int64
+	}{
+		{"the default 100 MiB", 100 << 20, 100 << 20 / 8},
+		{"no limit", math.MaxInt64, journal.DefaultQueueBytes},
+		{"a limit of 1 GiB", 1 << 30, journal.DefaultQueueBytes},
+		{"a limit of 4 MiB", 4 << 20, 1 << 20},
+	} {
+		if got := journalQueueBytes(tc.limit); got != tc.want {
+			t.Errorf("%s: journalQueueBytes(%d) = %d, want %d", tc.name, tc.limit, got, tc.want)
+		}
+	}
 }

@@ -129,7 +129,7 @@ func (p *EPSProcessor) refuseSignature(in *Inbound, canon string, meta mapping.M
 	if err != nil {
 		return nil, Permanent(fmt.Errorf("%s %s: signature guard: %w (and no rejection could be made: %v)", in.Interaction, in.MessageID, guardErr, err))
 	}
-	b, err := ackmap.BuildAck(ack)
+	b, err := ackmap.BuildAckWith(env.Scratch, ack)
 	if err != nil {
 		return nil, Permanent(fmt.Errorf("%s %s: signature guard: %w (and no rejection could be built: %v)", in.Interaction, in.MessageID, guardErr, err))
 	}

@@ -1,6 +1,8 @@
 package v3
 
 import (
+	"bufio"
+	"bytes"
 	"strings"
 	"sync"
 	"unsafe"
@@ -73,6 +75,9 @@ type Space struct {
 		read  readSlabs
 		build docSlabs
 	}
+	// out and w are what Bytes writes a document through.
+	out bytes.Buffer
+	w   *bufio.Writer
 }
 
 // readSlabs are the slabs a document is read into (see xmlScanner).
@@ -106,6 +111,35 @@ func (sp *Space) reset() {
 		sp.reader = nil
 	}
 	sp.src = sp.src[:0]
+	if sp.out.Cap() > maxKeptOut {
+		sp.out = bytes.Buffer{} // a large document's buffer is not kept for every message
+	}
+}
+
+// maxKeptOut bounds the buffer a Space keeps for Bytes between messages.
+const maxKeptOut = 64 << 10
+
+// Bytes is Bytes writing through the Space's buffers: the document's bytes
+// are then its only allocation (Bytes makes a 4 KiB write buffer and grows
+// its output from nothing: an acknowledgement of 2.5 KB took 7.6 KB). The
+// result is the caller's own and stays valid after Put.
+func (sp *Space) Bytes(doc *etree.Document) []byte {
+	if sp == nil {
+		return Bytes(doc)
+	}
+	doc.Indent(2)
+	sp.out.Reset()
+	if sp.w == nil {
+		sp.w = bufio.NewWriter(&sp.out)
+	} else {
+		sp.w.Reset(&sp.out)
+	}
+	for _, c := range doc.Child { // as doc.WriteTo writes it
+		c.WriteTo(sp.w, &doc.WriteSettings)
+	}
+	_ = sp.w.Flush() // a bytes.Buffer takes every write
+	sp.w.Reset(nil)
+	return bytes.Clone(sp.out.Bytes())
 }
 
 // reuseBytes is recycle for a byte slab, which holds no pointers and need

@@ -237,6 +237,46 @@ func TestSpaceDocumentsAsFresh(t *testing.T) {
 	}
 }
 
+// TestSpaceBytesAsBytes writes documents of several sizes (the writer's
+// 4 KiB buffer filled and flushed several times; one past the buffer a
+// Space keeps) with Bytes of a Space reused from message to message: the
+// bytes Bytes writes, each the caller's own, unchanged by the Space's
+// later use, and the Space keeps no buffer larger than maxKeptOut.
+func TestSpaceBytesAsBytes(t *testing.T) {
+	sc := NewScratch()
+	var kept [][]byte
+	var wants []string
+	for round, n := range []int{3, 300, 40, 3000, 1, 700} {
+		fresh, root := NewDocument("MCCI_IN010000UK13")
+		buildTree(root, n, "x")
+		want := string(Bytes(fresh))
+
+		sp := sc.Get()
+		doc, root := sp.NewDocument("MCCI_IN010000UK13")
+		buildTree(root, n, "x")
+		got := sp.Bytes(doc)
+		if string(got) != want {
+			t.Fatalf("round %d: Bytes of the Space differs:\n%.300s\nwant\n%.300s", round, got, want)
+		}
+		sc.Put(sp)
+		if sp.out.Cap() > maxKeptOut {
+			t.Errorf("round %d: the Space keeps a buffer of %d bytes after a document of %d", round, sp.out.Cap(), len(got))
+		}
+		kept, wants = append(kept, got), append(wants, want)
+	}
+	for i := range kept {
+		if string(kept[i]) != wants[i] {
+			t.Fatalf("document %d changed after its Space wrote others", i)
+		}
+	}
+	var nilSpace *Space
+	doc, root := nilSpace.NewDocument("a")
+	AddValue(root, "b", "1")
+	if got, want := string(nilSpace.Bytes(doc)), string(Bytes(doc)); got != want {
+		t.Fatalf("Bytes of a nil Space = %q, want %q", got, want)
+	}
+}
+
 // TestScratchConcurrent reads and builds in Spaces of one Scratch from
 // several goroutines (run with -race): each Space is one goroutine's at a
 // time.

@@ -82,6 +82,13 @@ func (m *Memory) Apply(_ context.Context, ev Event) error {
 	var digest string
 	ev.Step, digest = keepOnce(ev.Step, e.payloads)
 	e.payloads = remember(e.payloads, digest)
+	if ev.Step != nil && ev.Step.Body != "" {
+		// What the exchange keeps is its own: a Body may share the memory
+		// of a larger buffer (Payload), which keeping it would hold whole.
+		st := *ev.Step
+		st.Body = strings.Clone(st.Body)
+		ev.Step = &st
+	}
 	// The ids the exchange may come to carry, indexed after the merge.
 	var fresh []string
 	for _, v := range append(ev.IDs.all(), ev.Exchange) {
@@ -128,10 +135,7 @@ func (m *Memory) ApplyAll(ctx context.Context, evs []Event) (left int, err error
 // (payloads, headers and ids, plus a fixed overhead per step), without
 // encoding it: the writer must stay cheap.
 func eventSize(ev Event) int64 {
-	n := 0
-	for _, v := range ev.IDs.all() {
-		n += len(v) + 3
-	}
+	n := ev.IDs.size()
 	if s := ev.Step; s != nil {
 		n += 96 + len(s.Kind) + len(s.Title) + len(s.Interaction) + len(s.ContentType) + len(s.Body) + len(s.Note)
 		for k, v := range s.Headers {

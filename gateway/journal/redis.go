@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	gojson "github.com/goccy/go-json"
 	"github.com/redis/go-redis/v9"
@@ -109,9 +111,59 @@ func (r *Redis) indexKey(ctx context.Context) ([]byte, error) {
 // idIndex is the name of the index of the exchanges carrying id v (ixh:),
 // under HMAC key key.
 func (r *Redis) idIndex(key []byte, v string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(strings.ToLower(v)))
-	return r.p + "ixh:" + hex.EncodeToString(m.Sum(nil)[:16])
+	return r.indexNamer(key).name(v)
+}
+
+// indexNamer names id indexes (idIndex) under one HMAC key, with one HMAC
+// reused from id to id: hmac.New made its keyed state (two SHA-256 states
+// and their pads, about 700 bytes) again for each id of each exchange the
+// writer merged, about ten a message.
+type indexNamer struct {
+	p   string
+	m   hash.Hash
+	low []byte // the id in lower case
+}
+
+// indexNamer returns a namer of id indexes under key.
+func (r *Redis) indexNamer(key []byte) *indexNamer {
+	return &indexNamer{p: r.p, m: hmac.New(sha256.New, key)}
+}
+
+// name is the name of the index of the exchanges carrying id v: the key
+// prefix, "ixh:" and the first 16 bytes of the HMAC of v in lower case,
+// in hex.
+func (n *indexNamer) name(v string) string {
+	n.m.Reset()
+	n.low = appendLower(n.low[:0], v)
+	n.m.Write(n.low)
+	var sum [sha256.Size]byte
+	var h [32]byte
+	hex.Encode(h[:], n.m.Sum(sum[:0])[:16])
+	var b strings.Builder
+	b.Grow(len(n.p) + len("ixh:") + len(h))
+	b.WriteString(n.p)
+	b.WriteString("ixh:")
+	b.Write(h[:])
+	return b.String()
+}
+
+// appendLower appends strings.ToLower(s) to dst, without making the
+// string when s is ASCII (ids are: message ids, prescription ids, ODS
+// codes, NHS numbers).
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return append(dst, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // head is an exchange as x:<id> holds it: the exchange without the steps
@@ -251,28 +303,31 @@ const (
 // its events would.
 func splitRuns(evs []Event) (runs [][]Event, starting map[string]bool) {
 	order, byID := byExchange(evs)
-	starting = map[string]bool{}
-	var cur []Event
+	starting = make(map[string]bool, len(order))
+	// The runs are consecutive parts of one array of the events in their
+	// new order (each run's capacity ends where it ends).
+	all := make([]Event, 0, len(evs))
+	start := 0
 	var curBytes, curCmds int64
 	for _, id := range order {
 		xBytes, xCmds := int64(runExchangeBytes), int64(runExchangeCommands)
 		for _, ev := range byID[id] {
 			// Each id may go in an index of its own: its add, trim and
 			// expiry.
-			b, c := eventSize(ev), int64(3*len(ev.IDs.all()))
-			if len(cur) > 0 && (curBytes+xBytes+b > maxRunBytes || curCmds+xCmds+c > maxRunCommands) {
-				runs = append(runs, cur)
-				cur, curBytes, curCmds = nil, 0, 0
+			b, c := eventSize(ev), int64(3*ev.IDs.count())
+			if len(all) > start && (curBytes+xBytes+b > maxRunBytes || curCmds+xCmds+c > maxRunCommands) {
+				runs = append(runs, all[start:len(all):len(all)])
+				start, curBytes, curCmds = len(all), 0, 0
 				xBytes, xCmds = runExchangeBytes, runExchangeCommands
 			}
-			cur = append(cur, ev)
+			all = append(all, ev)
 			xBytes, xCmds = xBytes+b, xCmds+c
 		}
 		curBytes, curCmds = curBytes+xBytes, curCmds+xCmds
 		starting[id] = startsExchange(byID[id])
 	}
-	if len(cur) > 0 {
-		runs = append(runs, cur)
+	if len(all) > start {
+		runs = append(runs, all[start:len(all):len(all)])
 	}
 	return runs, starting
 }
@@ -289,13 +344,52 @@ type runStep struct {
 
 // byExchange groups evs by exchange: the exchanges in the order their
 // first events came, and each one's events in the order they came.
+//
+// Each exchange's events are a part of one array, sized by a first count:
+// appended one by one, each exchange's list grew by doubling, about three
+// events' room made for each of a message's five or so (2 KB a message).
 func byExchange(evs []Event) (order []string, byID map[string][]Event) {
-	byID = map[string][]Event{}
-	for _, ev := range evs {
-		if _, ok := byID[ev.Exchange]; !ok {
-			order = append(order, ev.Exchange)
+	count := make(map[string]int, len(evs))
+	for i := range evs {
+		id := evs[i].Exchange
+		if _, ok := count[id]; !ok {
+			order = append(order, id)
 		}
-		byID[ev.Exchange] = append(byID[ev.Exchange], ev)
+		count[id]++
+	}
+	all := make([]Event, len(evs))
+	byID = make(map[string][]Event, len(order))
+	at := 0
+	for _, id := range order {
+		n := count[id]
+		byID[id] = all[at : at : at+n]
+		at += n
+	}
+	for i := range evs {
+		id := evs[i].Exchange
+		byID[id] = append(byID[id], evs[i])
+	}
+	return order, byID
+}
+
+// byExchangeInPlace is byExchange for events that come exchange by
+// exchange, as splitRuns cuts its runs: each exchange's events are then a
+// part of evs itself, not copied. Events of an exchange that come apart
+// are grouped by byExchange.
+func byExchangeInPlace(evs []Event) (order []string, byID map[string][]Event) {
+	byID = map[string][]Event{}
+	for start := 0; start < len(evs); {
+		id := evs[start].Exchange
+		if _, seen := byID[id]; seen {
+			return byExchange(evs)
+		}
+		end := start + 1
+		for end < len(evs) && evs[end].Exchange == id {
+			end++
+		}
+		order = append(order, id)
+		byID[id] = evs[start:end:end]
+		start = end
 	}
 	return order, byID
 }
@@ -305,7 +399,7 @@ func byExchange(evs []Event) (order []string, byID map[string][]Event) {
 // as recording their request; it returns the exchanges left out as gone,
 // and the new total size.
 func (r *Redis) applyRun(ctx context.Context, evs []Event, starting map[string]bool) (map[string]bool, int64, error) {
-	order, byID := byExchange(evs)
+	order, byID := byExchangeInPlace(evs)
 	keys := make([]string, len(order))
 	for i, id := range order {
 		keys[i] = r.p + "x:" + id
@@ -609,6 +703,7 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 	var apart []stagedWrite // payloads written apart, before the script
 	var delta int64
 	var started0 time.Time
+	var namer *indexNamer // made at the first id to index
 	for i, id := range order {
 		var h head
 		var old int64
@@ -704,7 +799,10 @@ func (r *Redis) merge(ctx context.Context, ixKey []byte, order, keys []string, b
 			}
 			// One id under two kinds (the exchange's own and its
 			// message id), or in two cases, is one index.
-			if k := r.idIndex(ixKey, v); !named[k] {
+			if namer == nil {
+				namer = r.indexNamer(ixKey)
+			}
+			if k := namer.name(v); !named[k] {
 				named[k] = true
 				argv = append(argv, k)
 			}

@@ -36,7 +36,8 @@ func ExchangeOf(ctx context.Context) string {
 // headers that matter, body) as a fhir-request step and the answer
 // (status, headers, body, time taken) or the error as an eps-answer step.
 // Other calls (the Tracker API's, the cancellation poller's) pass
-// untouched. It costs a journalled call one copy of each body.
+// untouched. It costs a journalled call one copy of each body, but of a
+// request body Options.RequestBody gives, which it keeps as it is.
 // A nil Journal returns next.
 func (j *Journal) Tap(next http.RoundTripper) http.RoundTripper {
 	if j == nil {
@@ -57,7 +58,14 @@ func (t tap) RoundTrip(req *http.Request) (*http.Response, error) {
 		return t.next.RoundTrip(req)
 	}
 	var reqBody string
-	if req.GetBody != nil {
+	var whole []byte
+	if t.j.opts.RequestBody != nil {
+		whole = t.j.opts.RequestBody(req.Context())
+	}
+	switch {
+	case whole != nil:
+		reqBody = Payload(whole[:min(len(whole), maxRecordedBody)])
+	case req.GetBody != nil:
 		if rc, err := req.GetBody(); err == nil {
 			reqBody, _ = readString(io.LimitReader(rc, maxRecordedBody), min(req.ContentLength, maxRecordedBody))
 			_ = rc.Close()

@@ -122,3 +122,44 @@ func TestTapCopiesEachBodyOnce(t *testing.T) {
 		})
 	}
 }
+
+// bodyKey is the context key under which TestTapKeepsAGivenBodyUncopied
+// gives a call's body, as the EPS client gives it (upstream.RequestBody).
+type bodyKey struct{}
+
+// TestTapKeepsAGivenBodyUncopied: with Options.RequestBody, the tap keeps
+// the body it gives for a call as it is instead of reading a copy through
+// GetBody: a call then allocates less than its request body, and the
+// step holds the body.
+func TestTapKeepsAGivenBodyUncopied(t *testing.T) {
+	body := bytes.Repeat([]byte("r"), 20<<10)
+	given := func(ctx context.Context) []byte { b, _ := ctx.Value(bodyKey{}).([]byte); return b }
+	j := New(NewMemory(Retention{}), Options{RequestBody: given})
+	rt := j.Tap(tapStub{answer: bytes.Repeat([]byte("a"), 600)})
+	ctx := context.WithValue(WithExchange(context.Background(), "M1"), bodyKey{}, body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://eps.invalid/FHIR/R4/$process-message", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	perCall := testing.Benchmark(func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := rt.RoundTrip(req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}).AllocedBytesPerOp()
+	t.Logf("%d bytes allocated a call with a %d-byte request", perCall, len(body))
+	if perCall >= int64(len(body)) {
+		t.Errorf("%d bytes allocated a call: the %d-byte request body was copied", perCall, len(body))
+	}
+	run(t, j)
+	if _, err := rt.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	waitAll(t, j)
+	x, _ := j.Backend().Get(context.Background(), "M1")
+	if x == nil || len(x.Steps) == 0 || x.Steps[0].Kind != StepFHIRRequest || x.Steps[0].Body != string(body) {
+		t.Fatalf("the request step does not hold the body: %+v", x)
+	}
+}

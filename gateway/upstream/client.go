@@ -228,7 +228,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, query url.Valu
 // doURL sends one logical call to u (the base's, or a link EPS gave)
 // through the transport chain.
 func (c *Client) doURL(ctx context.Context, op, method string, u *url.URL, body []byte) (*Response, error) {
-	stats := &callStats{}
+	stats := &callStats{body: body}
 	ctx = withCallStats(withOperation(ctx, op), stats)
 	var rdr *bytes.Reader
 	if body != nil {

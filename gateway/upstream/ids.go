@@ -69,6 +69,8 @@ func operationOf(ctx context.Context) string {
 
 // callStats is filled by the transports for one logical call.
 type callStats struct {
+	// body is the call's request body (RequestBody).
+	body     []byte
 	attempts int
 	// maybeDelivered is set once an attempt may have reached the server: it
 	// got an answer (5xx) or failed after the connection was made.
@@ -82,6 +84,18 @@ func withCallStats(ctx context.Context, s *callStats) context.Context {
 func callStatsOf(ctx context.Context) *callStats {
 	s, _ := ctx.Value(keyCallStats).(*callStats)
 	return s
+}
+
+// RequestBody returns the request body of the EPS call whose request
+// carries ctx (nil for none), for a decorator of the client's transport
+// (Config.Tap) to keep without reading a copy of it from the request:
+// it is the caller's own bytes, which nothing writes during the call or
+// after it.
+func RequestBody(ctx context.Context) []byte {
+	if s := callStatsOf(ctx); s != nil {
+		return s.body
+	}
+	return nil
 }
 
 // newUUID returns a random (version 4) UUID in lower case.

@@ -28,8 +28,14 @@ var ErrServerCertificate = errors.New("EPS server certificate not trusted")
 // reached; no retry cures it.
 var ErrHandshakeRefused = errors.New("EPS refused porxgate's TLS handshake")
 
-// requestBufferSize is the write buffer of each connection to EPS.
-const requestBufferSize = 64 << 10
+// requestBufferSize is the write buffer of each connection to EPS: a
+// request's headers and a message Bundle of up to about 30 KB leave in one
+// write (the corpus's FHIR messages: median 13.6 KB, 90th percentile 26.4
+// KB, as indented JSON; porxgate writes them compact), a larger one in
+// two or more. It is held for as long as the connection is open, up to 64
+// of them (MaxIdleConnsPerHost): 64 KiB each held 4 MiB of the heap under
+// the 100 MiB soft memory limit, 32 KiB hold 2 MiB.
+const requestBufferSize = 32 << 10
 
 // newBaseTransport builds the innermost transport, with the client
 // certificate (read again when renewed on disk: internal/certfile; a

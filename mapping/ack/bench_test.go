@@ -39,6 +39,7 @@ func BenchmarkAckFromOutcome(b *testing.B) {
 	}}
 	req := AckRequest{RequestID: "5F2B8C1E-3D4A-4B6C-9E7F-0A1B2C3D4E5F", Interaction: v3.DispenseNotification, SenderASID: "999999999001", ReceiverASID: "200000000123"}
 	env := ackTestEnv()
+	env.Scratch = v3.NewScratch() // as the gateway's EPSProcessor has
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -46,7 +47,7 @@ func BenchmarkAckFromOutcome(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := BuildAck(a); err != nil {
+		if _, err := BuildAckWith(env.Scratch, a); err != nil {
 			b.Fatal(err)
 		}
 	}

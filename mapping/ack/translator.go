@@ -44,5 +44,5 @@ func ackToV3(body []byte, meta core.Meta, env core.Env) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return BuildAck(a)
+	return BuildAckWith(env.Scratch, a)
 }
