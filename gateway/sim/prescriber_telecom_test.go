@@ -63,14 +63,21 @@ func TestPrescriptionPeopleNeedATelecom(t *testing.T) {
 		roleTel, orgTel, prac []any
 		withPrac, rp          bool
 		where                 string // expression of the refusal; "" taken
+		// orgMissing: refused for the organisation's own want of a
+		// telecom (representedOrganizationIssue), once the person has one.
+		orgMissing bool
 	}{
-		{"role's own", tel, nil, nil, false, false, ""},
-		{"none: role, no practitioner, organisation without", nil, nil, nil, false, false, "Organization.telecom"},
-		{"organisation's when no practitioner", nil, tel, nil, false, false, ""},
-		{"practitioner without, though the organisation has one", nil, tel, nil, true, false, "Practitioner.telecom"},
-		{"practitioner's", nil, nil, tel, true, false, ""},
-		{"responsible party falls back to the organisation's", tel, tel, nil, false, true, ""},
-		{"responsible party without any", tel, nil, nil, false, true, "Organization.telecom"},
+		{"role's own", tel, tel, nil, false, false, "", false},
+		{"role's own, organisation without", tel, nil, nil, false, false, "Organization.telecom", true},
+		{"none: role, no practitioner, organisation without", nil, nil, nil, false, false, "Organization.telecom", false},
+		{"organisation's when no practitioner", nil, tel, nil, false, false, "", false},
+		{"practitioner without, though the organisation has one", nil, tel, nil, true, false, "Practitioner.telecom", false},
+		{"practitioner's", nil, tel, tel, true, false, "", false},
+		{"practitioner's, organisation without", nil, nil, tel, true, false, "Organization.telecom", true},
+		{"responsible party falls back to the organisation's", tel, tel, nil, false, true, "", false},
+		// The author's organisation, the responsible party's too, is
+		// refused before EPS comes to the responsible party.
+		{"responsible party without any", tel, nil, nil, false, true, "Organization.telecom", true},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +92,10 @@ func TestPrescriptionPeopleNeedATelecom(t *testing.T) {
 			}
 			if held {
 				t.Fatalf("prescription %s held after the refusal", p.sf)
+			}
+			if tt.orgMissing {
+				a.wantTranslationRefusal(t, "INVALID_VALUE", "Required field missing.", tt.where)
+				return
 			}
 			a.wantTranslationRefusal(t, "TOO_FEW_VALUES_SUBMITTED", "ResponsiblePractitioner must have at least one telecom.", tt.where)
 		})

@@ -369,9 +369,9 @@ func translationIssue(m *message) *fhir.Issue {
 	}
 	switch m.event {
 	case fhir.EventPrescriptionOrder:
-		return prescriberTelecomIssue(m)
+		return partiesIssue(m, prescriberTelecomIssue)
 	case fhir.EventPrescriptionOrderUpdate:
-		return cancelPersonIssue(m)
+		return partiesIssue(m, cancelPersonIssue)
 	case fhir.EventDispenseNotification:
 		if is := dispenseStatusIssue(m); is != nil {
 			return is
@@ -713,10 +713,9 @@ func cancellationIssues(m *message) []fhir.Issue {
 }
 
 // cancelPersonIssue is the EPS API's refusal of a prescription-order-update
-// it cannot translate for want of the people's SDS user ids
+// it cannot translate for want of a person's SDS user id
 // (translation/request/cancel/cancellation.ts, getAgentPersonPersonId):
-// the requester's PractitionerRole, then the responsible party's (the
-// Extension-DM-ResponsiblePractitioner, else the requester), when it
+// the party's PractitionerRole, when it
 // names a Practitioner, needs that Practitioner to carry exactly one
 // identifier of system sds-user-id, which EPS writes as the v3 cancel's
 // agentPerson id; a professional code (GMC, NMC...) alone will not do.
@@ -724,26 +723,16 @@ func cancellationIssues(m *message) []fhir.Issue {
 // fatal issue of code invalid, its Spine-ErrorOrWarningCode coding
 // TOO_FEW_VALUES_SUBMITTED, TOO_MANY_VALUES_SUBMITTED or (no identifier
 // at all) INVALID_VALUE (processing-errors.ts, toOperationOutcomeFatal).
-// nil when the people pass.
-func cancelPersonIssue(m *message) *fhir.Issue {
-	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
-	if len(mrs) == 0 {
+// nil when the person passes.
+func cancelPersonIssue(m *message, role *fhir.PractitionerRole) *fhir.Issue {
+	if role.Practitioner == nil || role.Practitioner.Reference == "" {
 		return nil
 	}
-	for _, ref := range partyRefs(mrs[0]) {
-		role, ok := m.resolve(ref).(*fhir.PractitionerRole)
-		if !ok || role.Practitioner == nil || role.Practitioner.Reference == "" {
-			continue
-		}
-		prac, ok := m.resolve(role.Practitioner.Reference).(*fhir.Practitioner)
-		if !ok {
-			continue
-		}
-		if is := onlyIdentifierIssue(prac.Identifier, fhir.SystemSDSUser, "Practitioner.identifier", true); is != nil {
-			return is
-		}
+	prac, ok := m.resolve(role.Practitioner.Reference).(*fhir.Practitioner)
+	if !ok {
+		return nil
 	}
-	return nil
+	return onlyIdentifierIssue(prac.Identifier, fhir.SystemSDSUser, "Practitioner.identifier", true)
 }
 
 // onlyIdentifierIssue is the EPS API's refusal of identifiers that do
@@ -767,16 +756,21 @@ func onlyIdentifierIssue(ids []fhir.Identifier, system, path string, required bo
 // onlyElementIssue is the EPS API's refusal where it takes exactly one
 // element matching what (onlyElement; with required false,
 // onlyElementOrNull) of a list (missing: none at all) holding n: the
-// fatal issue it answers its throw with, nil when it takes one.
+// fatal issue it answers its throw with, nil when it takes one. An empty
+// what is any element (EPS's text then names no condition).
 func onlyElementIssue(missing bool, n int, what, path string, required bool) *fhir.Issue {
+	where := ""
+	if what != "" {
+		where = " where " + what
+	}
 	code, display := "", ""
 	switch {
 	case missing && required:
 		code, display = "INVALID_VALUE", "Required field missing."
 	case n == 0 && required:
-		code, display = "TOO_FEW_VALUES_SUBMITTED", "Too few values submitted. Expected 1 element where "+what+"."
+		code, display = "TOO_FEW_VALUES_SUBMITTED", "Too few values submitted. Expected 1 element"+where+"."
 	case n > 1:
-		code, display = "TOO_MANY_VALUES_SUBMITTED", "Too many values submitted. Expected 1 element where "+what+"."
+		code, display = "TOO_MANY_VALUES_SUBMITTED", "Too many values submitted. Expected 1 element"+where+"."
 	default:
 		return nil
 	}
@@ -829,44 +823,108 @@ func roleIdentifierIssue(m *message) *fhir.Issue {
 	return nil
 }
 
-// prescriberTelecomIssue is the EPS API's refusal of a prescription-order
-// it cannot translate for want of a telephone number for its author or
-// responsible party (translation/request/practitioner.ts,
-// getAgentPersonTelecom): the requester's PractitionerRole, then the
-// responsible party's (the Extension-DM-ResponsiblePractitioner, else the
-// requester), needs a telecom of its own, else of its Practitioner when
-// it names one by reference, else of its Organization. EPS answers the
-// translation error with HTTP 400 and one fatal issue of code invalid
-// coded TOO_FEW_VALUES_SUBMITTED, "ResponsiblePractitioner must have at
-// least one telecom." (for either party), at the place it looked last.
-// nil when both have one.
-func prescriberTelecomIssue(m *message) *fhir.Issue {
+// partiesIssue is the first refusal of the EPS API's translation of a
+// prescription-order's or cancellation's people, in the order it converts
+// them (translation/request/practitioner.ts and cancel/cancellation.ts,
+// convertAuthor then convertResponsibleParty): the requester's
+// PractitionerRole, then the responsible party's (the
+// Extension-DM-ResponsiblePractitioner, else the requester), each its
+// person first (person), then its represented organisation
+// (representedOrganizationIssue). nil when they translate.
+func partiesIssue(m *message, person func(*message, *fhir.PractitionerRole) *fhir.Issue) *fhir.Issue {
 	mrs := fhir.EntriesOf[*fhir.MedicationRequest](m.bundle)
 	if len(mrs) == 0 {
 		return nil
 	}
 	for _, ref := range partyRefs(mrs[0]) {
 		role, ok := m.resolve(ref).(*fhir.PractitionerRole)
-		if !ok || role.Telecom != nil {
+		if !ok {
 			continue
 		}
-		where := "Organization.telecom"
-		if role.Practitioner != nil && role.Practitioner.Reference != "" {
-			where = "Practitioner.telecom"
-			if prac, ok := m.resolve(role.Practitioner.Reference).(*fhir.Practitioner); ok && prac.Telecom != nil {
-				continue
-			}
-		} else if role.Organization != nil {
-			if org, ok := m.resolve(role.Organization.Reference).(*fhir.Organization); ok && org.Telecom != nil {
-				continue
-			}
+		if is := person(m, role); is != nil {
+			return is
 		}
-		is := codedIssue("fatal", "invalid", codeSystemSpineErrorR4, "TOO_FEW_VALUES_SUBMITTED",
-			"ResponsiblePractitioner must have at least one telecom.")
-		is.Expression = []string{where}
-		return &is
+		if is := representedOrganizationIssue(m, role); is != nil {
+			return is
+		}
 	}
 	return nil
+}
+
+// prescriberTelecomIssue is the EPS API's refusal of a prescription-order
+// it cannot translate for want of a telephone number for its author or
+// responsible party (translation/request/practitioner.ts,
+// getAgentPersonTelecom): the party's PractitionerRole needs a telecom of
+// its own, else of its Practitioner when it names one by reference, else
+// of its Organization. EPS answers the translation error with HTTP 400 and
+// one fatal issue of code invalid coded TOO_FEW_VALUES_SUBMITTED,
+// "ResponsiblePractitioner must have at least one telecom." (for either
+// party), at the place it looked last. nil when the role has one.
+func prescriberTelecomIssue(m *message, role *fhir.PractitionerRole) *fhir.Issue {
+	if role.Telecom != nil {
+		return nil
+	}
+	where := "Organization.telecom"
+	if role.Practitioner != nil && role.Practitioner.Reference != "" {
+		where = "Practitioner.telecom"
+		if prac, ok := m.resolve(role.Practitioner.Reference).(*fhir.Practitioner); ok && prac.Telecom != nil {
+			return nil
+		}
+	} else if role.Organization != nil {
+		if org, ok := m.resolve(role.Organization.Reference).(*fhir.Organization); ok && org.Telecom != nil {
+			return nil
+		}
+	}
+	is := codedIssue("fatal", "invalid", codeSystemSpineErrorR4, "TOO_FEW_VALUES_SUBMITTED",
+		"ResponsiblePractitioner must have at least one telecom.")
+	is.Expression = []string{where}
+	return &is
+}
+
+// representedOrganizationIssue is the EPS API's refusal of a party's
+// organisation its translation cannot write as the v3 AgentPerson's
+// representedOrganization (translation/request/organization.ts,
+// convertRepresentedOrganizationDetails): the role's HealthcareService,
+// else its Organization, must hold exactly one telecom, and an
+// Organization exactly one address (onlyElement); an organisation or
+// service named by identifier takes the role's telecoms, and its
+// locations' addresses (common/index.ts, resolveOrganization and
+// resolveHealthcareService). EPS answers with HTTP 400 and one fatal issue
+// of code invalid coded INVALID_VALUE "Required field missing." (none),
+// TOO_FEW_VALUES_SUBMITTED or TOO_MANY_VALUES_SUBMITTED ("Too many values
+// submitted. Expected 1 element."), at Organization.telecom,
+// HealthcareService.telecom or Organization.address. nil when it passes,
+// or when the organisation is not in the Bundle (refused elsewhere).
+func representedOrganizationIssue(m *message, role *fhir.PractitionerRole) *fhir.Issue {
+	if len(role.HealthcareService) > 0 {
+		telecoms := role.Telecom
+		if ref := role.HealthcareService[0].Reference; ref != "" {
+			hs, ok := m.resolve(ref).(*fhir.HealthcareService)
+			if !ok {
+				return nil
+			}
+			telecoms = hs.Telecom
+		}
+		return onlyElementIssue(telecoms == nil, len(telecoms), "", "HealthcareService.telecom", true)
+	}
+	if role.Organization == nil {
+		return nil
+	}
+	telecoms, addresses, noAddress := role.Telecom, len(role.Location), role.Location == nil
+	if ref := role.Organization.Reference; ref != "" {
+		org, ok := m.resolve(ref).(*fhir.Organization)
+		if !ok {
+			return nil
+		}
+		telecoms, addresses, noAddress = org.Telecom, len(org.Address), org.Address == nil
+	}
+	if is := onlyElementIssue(telecoms == nil, len(telecoms), "", "Organization.telecom", true); is != nil {
+		return is
+	}
+	if noAddress && role.Organization.Reference == "" {
+		return nil // EPS maps the role's locations unchecked: it fails (500) without any, not modelled here
+	}
+	return onlyElementIssue(noAddress, addresses, "", "Organization.address", true)
 }
 
 // partyRefs are the references of a MedicationRequest's author and

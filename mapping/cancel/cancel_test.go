@@ -259,6 +259,14 @@ func TestCancelToV3Malformed(t *testing.T) {
 		{"no job role", func(b map[string]any) {
 			entryOf(b, "PractitionerRole")["code"] = []any{map[string]any{"text": "a role"}}
 		}, ".resource.code: no job role code"},
+		// The EPS API refuses it (organization.ts, onlyElement over
+		// Organization.telecom: TOO_MANY_VALUES_SUBMITTED); the v3
+		// representedOrganization holds one.
+		{"organisation with two telecoms", func(b map[string]any) {
+			entryOf(b, "Organization")["telecom"] = []any{
+				map[string]any{"system": "phone", "value": "01234567890", "use": "work"},
+				map[string]any{"system": "phone", "value": "09999111222", "use": "work"}}
+		}, ".resource.telecom: more than one telecom"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -491,6 +491,7 @@ func AddRepresentedOrganization(c *BundleContext, ap *etree.Element, role *fhir.
 	rep := v3.Add(ap, "representedOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
 	if len(role.HealthcareService) == 0 {
 		addOrganizationCore(c, rep, org.Identifier, org.Type, org.Name, orgPath)
+		atMostOneTelecom(c, org.Telecom, orgPath)
 		for i, t := range org.Telecom {
 			AddTelecom(c, rep, t, Indexed(orgPath+".telecom", i))
 		}
@@ -519,6 +520,7 @@ func AddRepresentedOrganization(c *BundleContext, ap *etree.Element, role *fhir.
 		}
 	}
 	addOrganizationCore(c, rep, hs.Identifier, hs.Type, hs.Name, hsPath)
+	atMostOneTelecom(c, hs.Telecom, hsPath)
 	for i, t := range hs.Telecom {
 		AddTelecom(c, rep, t, Indexed(hsPath+".telecom", i))
 	}
@@ -536,6 +538,19 @@ func AddRepresentedOrganization(c *BundleContext, ap *etree.Element, role *fhir.
 		c.Fail(hsPath+".location", "expected exactly one location, got %d", len(hs.Location))
 	}
 	return rep
+}
+
+// atMostOneTelecom records the refusal of a represented organisation with
+// more than one telecom, as the EPS API refuses it
+// (translation/request/organization.ts: onlyElement over the
+// Organization's or HealthcareService's telecom, "Too many values
+// submitted. Expected 1 element.") and the v3 schema
+// (UKCT_MT120201UK03's Organization, telecom 0..1) holds one. A released
+// prescription's or porxgate's own Bundle is written as it is.
+func atMostOneTelecom(c *BundleContext, telecoms []fhir.ContactPoint, path string) {
+	if len(telecoms) > 1 && !c.Released && !c.Trusted {
+		c.Fail(path+".telecom", "more than one telecom")
+	}
 }
 
 // addDispenserOrganization writes a dispenser's representedOrganization

@@ -52,7 +52,11 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 	if subs := core.SubExtensions(px, "supplyRequestCode"); len(subs) > 0 && subs[0].ValueCoding != nil {
 		code = *subs[0].ValueCoding
 	}
-	core.AddCV(srq, "code", code, core.V3SNOMED)
+	if code.Code == "" { // a unit without a code: none, as the EPS API writes it
+		v3.Add(srq, "code", "codeSystem", core.V3SNOMED, "displayName", code.Display)
+	} else {
+		core.AddCV(srq, "code", code, core.V3SNOMED)
+	}
 	core.AddAltQuantity(srq, req)
 	if rt := core.SubExtensions(px, "runningTotal"); len(rt) > 0 {
 		WriteObservation(li, "pertinentInformation1", "pertinentRunningTotal", rt[0])

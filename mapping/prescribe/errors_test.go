@@ -185,6 +185,17 @@ func TestPrescribeToV3BadInput(t *testing.T) {
 				eachOfType(b, "Practitioner", func(r map[string]any) { r["identifier"] = []any{} })
 			})
 		}, "Bundle.entry[6].resource.identifier", "expected exactly one professional code"},
+		// The EPS API refuses it (organization.ts, onlyElement over
+		// Organization.telecom: TOO_MANY_VALUES_SUBMITTED), and the v3
+		// representedOrganization holds one telecom; before, every one
+		// was written.
+		{"organisation with two telecoms", func(t *testing.T) []byte {
+			return editBundle(t, base, func(b map[string]any) {
+				eachOfType(b, "Organization", func(r map[string]any) {
+					r["telecom"] = append(r["telecom"].([]any), map[string]any{"system": "phone", "value": "0113 496 0998", "use": "work"})
+				})
+			})
+		}, "Bundle.entry[7].resource.telecom", "more than one telecom"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -378,12 +378,7 @@ func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationR
 		c.Fail(path+".dispenseRequest.quantity", "missing mandatory quantity")
 		q = &fhir.Quantity{}
 	}
-	qe := v3.Add(lq, "quantity", "unit", "1", "value", string(q.Value))
-	tr := v3.Add(qe, "translation", "code", q.Code, "codeSystem", core.V3SNOMED)
-	if q.Unit != "" {
-		tr.CreateAttr("displayName", q.Unit)
-	}
-	tr.CreateAttr("value", string(q.Value))
+	core.AddAltQuantity(lq, core.AltQuantity{Value: q.Value, Code: q.Code, Unit: q.Unit})
 
 	if text := additionalInstructions(c, mr, path, instr); text != "" {
 		ai := core.AddAnnotation(li, "pertinentInformation1", "false", "pertinentAdditionalInstructions", "AI")
