@@ -19,7 +19,7 @@ func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
 	var el *etree.Element
 	if s := slabsOf(parent); s != nil {
 		el = s.element(parent)
-		el.Attr = slabSlice(&s.attrs, n, slabAttrs) // empty and non-nil, as etree makes it
+		el.Attr = SlabSlice(&s.attrs, n, slabAttrs) // empty and non-nil, as etree makes it
 	} else {
 		if cap(parent.Child) < minChildren {
 			var kids []etree.Token

@@ -85,7 +85,7 @@ func (s *docSlabs) element(parent *etree.Element) *etree.Element {
 
 // tokens returns an empty child list with room for exactly n tokens.
 func (s *docSlabs) tokens(n int) []etree.Token {
-	return slabSlice(&s.kids, n, slabKids)
+	return SlabSlice(&s.kids, n, slabKids)
 }
 
 // NewHolder returns an element to write a tree under that is not (yet) part

@@ -458,7 +458,7 @@ func (s *docSlabs) copyNormalisedAt(src *etree.Element, path *fragPath, top bool
 	if top {
 		n++
 	}
-	dst.Attr = slabSlice(&s.attrs, n, slabAttrs)
+	dst.Attr = SlabSlice(&s.attrs, n, slabAttrs)
 	if top {
 		dst.Attr = append(dst.Attr, etree.Attr{Key: "xmlns", Value: Namespace})
 	}

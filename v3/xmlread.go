@@ -221,7 +221,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 // attach makes kids the children of el: copied into a list of their own
 // at once, each told its parent and index as appendChild would tell it.
 func (s *xmlScanner) attach(el *etree.Element, kids []etree.Token) {
-	el.Child = slabSlice(&s.kids, len(kids), 0)[:len(kids)]
+	el.Child = SlabSlice(&s.kids, len(kids), 0)[:len(kids)]
 	copy(el.Child, kids)
 	for i, t := range kids {
 		switch c := t.(type) {
@@ -256,10 +256,14 @@ func slabNew[T any](slab *[]T, size int) *T {
 	return &(*slab)[len(*slab)-1]
 }
 
-// slabSlice returns an empty slice with room for exactly n items, taken
+// SlabSlice returns an empty slice with room for exactly n items, taken
 // from the slab (appending beyond n reallocates, leaving the slab alone);
 // a new slab has size items, or n when more (size 0: nextSlab's size).
-func slabSlice[T any](slab *[]T, n, size int) []T {
+// For n 0 it is empty and not nil, as etree makes an element's lists. The
+// reader, the builder and the mapping packages' own element copies
+// (release's path copies) take their lists from slabs this way instead of
+// allocating each.
+func SlabSlice[T any](slab *[]T, n, size int) []T {
 	if n == 0 {
 		return make([]T, 0) // does not allocate
 	}
@@ -321,7 +325,7 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 	if !inSlab {
 		s.tagAttrs = attrs[:0] // room kept for the next tag
 	}
-	el.Attr = slabSlice(&s.attrs, len(attrs), 0)
+	el.Attr = SlabSlice(&s.attrs, len(attrs), 0)
 	for i := range attrs {
 		a := &attrs[i]
 		appendAttr(el, a.Space, a.Key, a.Value) // readTag refused a repeated name

@@ -253,28 +253,16 @@ func (pc *pathCopies) shallow(el *etree.Element) *etree.Element {
 	if pc.proto == nil {
 		pc.proto = etree.NewElement("")
 	}
-	e := slabTake(&pc.elems, 1, 32)[:1]
+	e := v3.SlabSlice(&pc.elems, 1, 32)[:1]
 	cp := &e[0]
 	*cp = *pc.proto
 	cp.Space, cp.Tag = el.Space, el.Tag
-	cp.Attr = slabTake(&pc.attrs, len(el.Attr), 128)
+	cp.Attr = v3.SlabSlice(&pc.attrs, len(el.Attr), 128)
 	for _, a := range el.Attr {
 		cp.CreateAttr(a.FullKey(), a.Value)
 	}
-	cp.Child = append(slabTake(&pc.kids, len(el.Child), 512), el.Child...)
+	cp.Child = append(v3.SlabSlice(&pc.kids, len(el.Child), 512), el.Child...)
 	return cp
-}
-
-// slabTake returns an empty slice with room for n items taken from the
-// end of slab, after a new slab of size items (n when more) when it has
-// less room.
-func slabTake[T any](slab *[]T, n, size int) []T {
-	s := *slab
-	if cap(s)-len(s) < n {
-		s = make([]T, 0, max(n, size))
-	}
-	*slab = s[:len(s)+n]
-	return s[len(s) : len(s) : len(s)+n]
 }
 
 // bareElement returns a new element with el's name and attributes and no
