@@ -18,9 +18,11 @@ import (
 // Sentinel group, or a Cluster.
 type RedisOptions struct {
 	// URL is a redis:// or rediss:// URL. Alone it names one server; with
-	// SentinelAddrs or ClusterAddrs only its user, password, database and
-	// TLS (rediss) apply, and its host may be left out ("redis://:pw@/0").
-	// A Cluster has database 0 only: another is refused.
+	// SentinelAddrs or ClusterAddrs its host is not used and may be left
+	// out ("redis://:pw@/0"), and the rest applies as to one server: user,
+	// password, database, TLS (rediss) and every parameter go-redis reads
+	// from a URL (read_timeout, write_timeout, dial_timeout, max_retries,
+	// pool_size, ...). A Cluster has database 0 only: another is refused.
 	URL string
 	// SentinelAddrs are the host:port of the sentinels watching MasterName.
 	// The client asks them for the master and follows failovers.
@@ -70,9 +72,10 @@ func (o RedisOptions) waitTimeout() time.Duration {
 	return o.WaitTimeout
 }
 
-// readTimeout returns the read timeout the URL's options give the client,
-// go-redis's default when it sets none; 0 when it disables the timeout
-// (read_timeout=-1 or 0).
+// readTimeout returns the read timeout the URL's options give the client
+// (of one server, a Sentinel group or a Cluster alike: failoverOptions,
+// clusterOptions), go-redis's default when it sets none (or sets 0); 0
+// when it disables the timeout (read_timeout=-1 or -2).
 func readTimeout(opts *redis.Options) time.Duration {
 	switch {
 	case opts.ReadTimeout == 0:
@@ -134,7 +137,8 @@ func (o RedisOptions) Validate() error {
 // from the sentinel or cluster addresses.
 func (o RedisOptions) urlOptions() (*redis.Options, error) {
 	if o.URL == "" {
-		return &redis.Options{}, nil
+		// As parseRedisURL gives them: the callers' deadlines honoured.
+		return &redis.Options{ContextTimeoutEnabled: true}, nil
 	}
 	raw := o.URL
 	if len(o.SentinelAddrs)+len(o.ClusterAddrs) > 0 {
@@ -207,16 +211,9 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 	case len(o.ClusterAddrs) > 0:
 		prefix = ClusterPrefix(prefix)
 		addr = o.ClusterAddrs[0] // the seeds speak as every node does
-		client = redis.NewClusterClient(&redis.ClusterOptions{
-			Addrs: o.ClusterAddrs, Username: base.Username, Password: base.Password, TLSConfig: base.TLSConfig,
-			PoolSize: pool, ContextTimeoutEnabled: true,
-		})
+		client = redis.NewClusterClient(clusterOptions(o.ClusterAddrs, base))
 	case len(o.SentinelAddrs) > 0:
-		sentinel = &redis.FailoverOptions{
-			MasterName: o.MasterName, SentinelAddrs: o.SentinelAddrs, SentinelPassword: o.SentinelPassword,
-			Username: base.Username, Password: base.Password, DB: base.DB, TLSConfig: base.TLSConfig,
-			PoolSize: pool, ContextTimeoutEnabled: true,
-		}
+		sentinel = failoverOptions(o, base)
 		client = redis.NewFailoverClient(sentinel)
 	default:
 		client = redis.NewClient(base)
@@ -226,6 +223,50 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 		client = replicatedClient{UniversalClient: client, replicas: o.WaitReplicas, timeout: o.waitTimeout()}
 	}
 	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix, addr: addr, tls: base.TLSConfig != nil, sentinel: sentinel}, nil
+}
+
+// failoverOptions are the options of a client of the Sentinel group o
+// names: the sentinels and the master's name from o, everything else from
+// base, the URL's options, as a client of one server takes them
+// (parseRedisURL: go-redis's URL parameters). Before, only the
+// credentials, database, TLS and pool size were carried, and a group's
+// client kept go-redis's defaults for the rest: a read_timeout the URL
+// raised for --redis-wait-replicas, say, was checked by Validate but not
+// used. go-redis gives the sentinels' connections the same timeouts,
+// retries and pool settings as the master's.
+func failoverOptions(o RedisOptions, base *redis.Options) *redis.FailoverOptions {
+	return &redis.FailoverOptions{
+		MasterName: o.MasterName, SentinelAddrs: o.SentinelAddrs, SentinelPassword: o.SentinelPassword,
+		Username: base.Username, Password: base.Password, DB: base.DB, TLSConfig: base.TLSConfig,
+		Protocol: base.Protocol, ClientName: base.ClientName,
+		MaxRetries: base.MaxRetries, MinRetryBackoff: base.MinRetryBackoff, MaxRetryBackoff: base.MaxRetryBackoff,
+		DialTimeout: base.DialTimeout, ReadTimeout: base.ReadTimeout, WriteTimeout: base.WriteTimeout,
+		ContextTimeoutEnabled: base.ContextTimeoutEnabled, PoolFIFO: base.PoolFIFO,
+		PoolSize: base.PoolSize, PoolTimeout: base.PoolTimeout, MaxConcurrentDials: base.MaxConcurrentDials,
+		MinIdleConns: base.MinIdleConns, MaxIdleConns: base.MaxIdleConns, MaxActiveConns: base.MaxActiveConns,
+		PipelinePoolSize: base.PipelinePoolSize, PipelineReadBufferSize: base.PipelineReadBufferSize,
+		PipelineWriteBufferSize: base.PipelineWriteBufferSize, ConnMaxIdleTime: base.ConnMaxIdleTime,
+		ConnMaxLifetime: base.ConnMaxLifetime, ConnMaxLifetimeJitter: base.ConnMaxLifetimeJitter,
+	}
+}
+
+// clusterOptions are the options of a client of the Cluster seeded by
+// addrs, everything else from base, the URL's options, as failoverOptions
+// takes them (a Cluster has no database: Validate refuses one but 0).
+// The pool settings apply per node.
+func clusterOptions(addrs []string, base *redis.Options) *redis.ClusterOptions {
+	return &redis.ClusterOptions{
+		Addrs: addrs, Username: base.Username, Password: base.Password, TLSConfig: base.TLSConfig,
+		Protocol: base.Protocol, ClientName: base.ClientName,
+		MaxRetries: base.MaxRetries, MinRetryBackoff: base.MinRetryBackoff, MaxRetryBackoff: base.MaxRetryBackoff,
+		DialTimeout: base.DialTimeout, ReadTimeout: base.ReadTimeout, WriteTimeout: base.WriteTimeout,
+		ContextTimeoutEnabled: base.ContextTimeoutEnabled, PoolFIFO: base.PoolFIFO,
+		PoolSize: base.PoolSize, PoolTimeout: base.PoolTimeout, MaxConcurrentDials: base.MaxConcurrentDials,
+		MinIdleConns: base.MinIdleConns, MaxIdleConns: base.MaxIdleConns, MaxActiveConns: base.MaxActiveConns,
+		PipelinePoolSize: base.PipelinePoolSize, PipelineReadBufferSize: base.PipelineReadBufferSize,
+		PipelineWriteBufferSize: base.PipelineWriteBufferSize, ConnMaxIdleTime: base.ConnMaxIdleTime,
+		ConnMaxLifetime: base.ConnMaxLifetime, ConnMaxLifetimeJitter: base.ConnMaxLifetimeJitter,
+	}
 }
 
 // replicatedClient runs every Lua script (the store's and the cancellation

@@ -53,6 +53,10 @@ func TestRedisOptionsValidate(t *testing.T) {
 		{"no read timeout", RedisOptions{URL: "redis://h/0?read_timeout=-1", WaitReplicas: 1, WaitTimeout: time.Minute}, ""},
 		{"sentinel, wait as long as the read timeout", RedisOptions{SentinelAddrs: []string{"s:26379"}, MasterName: "m", WaitReplicas: 1, WaitTimeout: 5 * time.Second}, "read timeout 5s"},
 		{"sentinel, URL's read timeout too short", RedisOptions{URL: "redis://:pw@/0?read_timeout=1s", SentinelAddrs: []string{"s:26379"}, MasterName: "m", WaitReplicas: 1}, "read timeout 1s"},
+		// The group's client reads under the URL's read_timeout as one
+		// server's does (failoverOptions), so a longer one allows a longer
+		// wait; before, it read under 5s whatever the URL said.
+		{"sentinel, URL's read timeout long enough", RedisOptions{URL: "redis://:pw@/0?read_timeout=10s", SentinelAddrs: []string{"s:26379"}, MasterName: "m", WaitReplicas: 1, WaitTimeout: 8 * time.Second}, ""},
 		{"a wait timeout without waiting", RedisOptions{URL: "redis://h/0?read_timeout=1s", WaitTimeout: 5 * time.Second}, ""},
 	}
 	for _, tt := range tests {

@@ -24,12 +24,16 @@ func IsSentinelURL(raw string) bool {
 
 // ParseSentinelURL reads a Sentinel group from one URL:
 //
-//	redis-sentinel://[[user]:password@]host:port[,host:port...]/mastername[/db][?sentinel_password=pw]
+//	redis-sentinel://[[user]:password@]host:port[,host:port...]/mastername[/db][?sentinel_password=pw][&param=value...]
 //
 // The hosts are the sentinels (port 26379 when left out); user and
 // password authenticate to the master and its replicas; db selects the
 // database (default 0); sentinel_password authenticates to the sentinels
-// when they require it. rediss-sentinel:// is the same with TLS to the
+// when they require it. Every other parameter is one a redis:// URL takes
+// (read_timeout, write_timeout, dial_timeout, max_retries, pool_size, and
+// the rest go-redis reads), applied to the client of the master, the
+// replicas and the sentinels as to one server's; an unknown one is
+// refused. rediss-sentinel:// is the same with TLS to the
 // sentinels, the master and the replicas, each certificate checked for
 // the address it is dialled at. User, password and master name are percent-decoded.
 func ParseSentinelURL(raw string) (RedisOptions, error) {
@@ -99,17 +103,21 @@ func ParseSentinelURL(raw string) (RedisOptions, error) {
 		return fail("query: %v", err)
 	}
 	o := RedisOptions{SentinelAddrs: addrs, MasterName: master}
+	client := url.Values{}
 	for k, v := range q {
 		switch k {
 		case "sentinel_password":
 			o.SentinelPassword = v[len(v)-1]
+		case "db":
+			return fail("parameter db: the database is the path's …/mastername/db")
 		default:
-			return fail("unknown parameter %q (known: sentinel_password)", k)
+			client[k] = v // the client's own (read_timeout, pool_size, ...): checked below
 		}
 	}
-	// The master's credentials, database and TLS travel as a host-less
-	// redis:// URL (urlOptions), as with the separate sentinel flags.
-	u := url.URL{Scheme: "redis", Path: "/" + strconv.Itoa(db)}
+	// The master's credentials, database, TLS and the client's parameters
+	// travel as a host-less redis:// URL (urlOptions), as with the
+	// separate sentinel flags.
+	u := url.URL{Scheme: "redis", Path: "/" + strconv.Itoa(db), RawQuery: client.Encode()}
 	if strings.EqualFold(scheme, SchemeSentinelTLS) {
 		u.Scheme = "rediss"
 	}
@@ -117,5 +125,8 @@ func ParseSentinelURL(raw string) (RedisOptions, error) {
 		u.User = url.UserPassword(user, password)
 	}
 	o.URL = u.String()
+	if _, err := o.urlOptions(); err != nil {
+		return fail("%w (known: sentinel_password and a redis:// URL's parameters)", err)
+	}
 	return o, nil
 }

@@ -30,7 +30,14 @@ func TestParseSentinelURL(t *testing.T) {
 		{"bad db", "redis-sentinel://h1:1/m/x", RedisOptions{}, "database"},
 		{"negative db", "redis-sentinel://h1:1/m/-1", RedisOptions{}, "database"},
 		{"too deep", "redis-sentinel://h1:1/m/0/x", RedisOptions{}, "want /mastername[/db]"},
-		{"unknown parameter", "redis-sentinel://h1:1/m?db=2", RedisOptions{}, "unknown parameter"},
+		// The client's parameters, as a redis:// URL takes them: before,
+		// each was refused as unknown, so that a Sentinel group could not
+		// be given a read_timeout in one URL.
+		{"client parameters", "redis-sentinel://h1:1/m/2?read_timeout=3s&sentinel_password=x&pool_size=9",
+			RedisOptions{URL: "redis:///2?pool_size=9&read_timeout=3s", SentinelAddrs: []string{"h1:1"}, MasterName: "m", SentinelPassword: "x"}, ""},
+		{"database as a parameter", "redis-sentinel://h1:1/m?db=2", RedisOptions{}, "the database is the path's"},
+		{"unknown parameter", "redis-sentinel://h1:1/m?colour=blue", RedisOptions{}, "unexpected option: colour"},
+		{"bad duration", "redis-sentinel://h1:1/m?read_timeout=soon", RedisOptions{}, "read_timeout"},
 		{"fragment", "redis-sentinel://h1:1/m#x", RedisOptions{}, "fragment"},
 		{"bad escape", "redis-sentinel://:%zz@h1:1/m", RedisOptions{}, "the user or password cannot be read"},
 		{"plain redis", "redis://h1:6379/0", RedisOptions{}, "want redis-sentinel://"},
@@ -68,7 +75,8 @@ func TestParseSentinelURL(t *testing.T) {
 }
 
 func FuzzParseSentinelURL(f *testing.F) {
-	for _, s := range []string{"redis-sentinel://h1:26379,h2:26380/m/1", "rediss-sentinel://u:p@h/m?sentinel_password=x", "redis-sentinel://"} {
+	for _, s := range []string{"redis-sentinel://h1:26379,h2:26380/m/1", "rediss-sentinel://u:p@h/m?sentinel_password=x", "redis-sentinel://",
+		"redis-sentinel://h/m?read_timeout=2s&pool_size=3"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
