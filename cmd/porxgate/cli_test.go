@@ -37,7 +37,7 @@ func TestSubcommandHelp(t *testing.T) {
 		{"sim", []string{"usage: porxgate sim", "-public-key", "-addr"}},
 		{"convert", []string{"usage: porxgate convert --from v3|fhir", "FILE|-", "-family"}},
 		{"conformance", []string{"usage: porxgate conformance", "-corpus", "-kind", "Send"}},
-		{"load", []string{"usage: porxgate load", "-concurrency", "-target", "-rate", "-duration", "-receiver"}},
+		{"load", []string{"usage: porxgate load", "-concurrency", "-target", "-rate", "-connections", "-clients", "-duration", "-receiver"}},
 		{"compare", []string{"usage: porxgate compare --dir DIR", "-upstream", "-json"}},
 		{"deadletters", []string{"usage: porxgate deadletters", "resend --party", "-admin-token"}},
 		{"version", []string{"usage: porxgate version", "commit"}},

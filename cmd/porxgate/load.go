@@ -29,13 +29,16 @@ import (
 // answers as the legacy MHS, and prints the accept and processing rates and
 // the acknowledgement and answer latencies.
 func loadCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("load", "[--target URL] [--n N] [--concurrency C | --rate R] [--duration D] [--timeout D]", `Sends a bounded load of Parent Prescriptions over ebXML to a gateway on
+	fs := newFlagSet("load", "[--target URL] [--n N] [--concurrency C | --rate R [--connections K]] [--clients M] [--duration D] [--timeout D]", `Sends a bounded load of Parent Prescriptions over ebXML to a gateway on
 this machine (loopback only), or to one it starts in-process, and plays the
 legacy MHS that takes the answers. Closed loop (--concurrency senders, each
-waiting for its 202) or open loop (--rate messages a second on schedule,
-latencies counted from each message's due time). Prints the accept and
-processing rates and the acknowledgement and answer latencies (p50, p99,
-p99.9, max). Exits 1 when a message was refused or not processed in time.
+waiting for its 202) or open loop (--rate messages a second on schedule over
+at most --connections connections, latencies counted from each message's
+due time, any wait for a connection included), from one client address or
+--clients. Prints the accept and processing rates, the acknowledgement and
+answer latencies (p50, p99, p99.9, max) and, in the open loop, how many
+messages waited for a connection and the longest wait. Exits 1 when a
+message was refused, not sent or not processed in time.
 SIGINT or SIGTERM interrupts the run (its figures so far, exit 1); SIGHUP
 (a closed terminal) is said on stderr and ignored: the run goes on.`)
 	target := fs.String("target", "", "gateway base URL on loopback; empty starts one in-process")
@@ -48,6 +51,8 @@ SIGINT or SIGTERM interrupts the run (its figures so far, exit 1); SIGHUP
 	n := fs.Int("n", 1000, "prescriptions to send; with --duration and no --n: open loop --rate × --duration, closed loop as many as fit in --duration")
 	conc := fs.Int("concurrency", 8, "closed loop: concurrent senders")
 	rateFlag := fs.Float64("rate", 0, "open loop: messages a second, sent on schedule whatever the answers; 0: closed loop")
+	connections := fs.Int("connections", loadgen.DefaultConnections, "open loop: connections per client; a message due while all are busy waits for the first free one (counted, and inside its latencies)")
+	clients := fs.Int("clients", 1, "clients the load comes from, each from its own loopback address (127.0.0.1, 127.0.0.2, ...), as the gateway tells senders apart (each its own --max-in-flight-per-client share); more than 1 needs an IPv4 loopback --target")
 	duration := fs.Duration("duration", 0, "how long to send, when --n is not given")
 	timeout := fs.Duration("timeout", 2*time.Minute, "bound on the whole run; with --duration and no --timeout, --duration plus "+answerWait.String()+" for the answers")
 	if ok, code := parseFlags(fs, args, stdout, stderr); !ok {
@@ -55,6 +60,13 @@ SIGINT or SIGTERM interrupts the run (its figures so far, exit 1); SIGHUP
 	}
 	if *duration > 0 && !flagSet(fs, "n") {
 		*n = 0
+	}
+	if *rateFlag == 0 && flagSet(fs, "connections") {
+		fmt.Fprintln(stderr, "porxgate load: --connections bounds the open loop (--rate); the closed loop has one connection per --concurrency sender")
+		return 2
+	}
+	if *rateFlag == 0 {
+		*connections = 0
 	}
 	defer ignoreHangup(ctx, func() { fmt.Fprintln(stderr, loadHangupIgnored) })()
 	var err error
@@ -97,7 +109,7 @@ SIGINT or SIGTERM interrupts the run (its figures so far, exit 1); SIGHUP
 		fmt.Fprintf(stdout, "answers expected at %s: the gateway's routing table must route party %s there\n", recv.URL(), loadgen.LoadgenParty)
 	}
 	res, err := loadgen.Run(ctx, loadgen.Options{Target: base, AdminURL: *admin, AdminToken: *adminToken, Messages: *n, Concurrency: *conc,
-		Rate: *rateFlag, Duration: *duration, Timeout: *timeout, Template: tpl, Receiver: recv})
+		Rate: *rateFlag, Connections: *connections, Clients: *clients, Duration: *duration, Timeout: *timeout, Template: tpl, Receiver: recv})
 	if err != nil {
 		fmt.Fprintf(stderr, "porxgate load: %v\n", err)
 		return 2
@@ -112,7 +124,7 @@ SIGINT or SIGTERM interrupts the run (its figures so far, exit 1); SIGHUP
 		fmt.Fprintf(stderr, "porxgate load: interrupted after %d messages sent\n", res.Sent)
 		return 1
 	}
-	if res.Refused > 0 || !res.Drained {
+	if res.Refused > 0 || res.Unsent > 0 || !res.Drained {
 		return 1
 	}
 	return 0
@@ -151,13 +163,33 @@ const busyGenerator = 0.8
 func printLoad(w io.Writer, base string, res loadgen.Result, conc int, rate float64, inProcess bool) {
 	shape := fmt.Sprintf("concurrency %d", conc)
 	if res.Mode == "open-loop" {
-		shape = fmt.Sprintf("%.0f msgs/s scheduled", rate)
+		shape = fmt.Sprintf("%.0f msgs/s scheduled, at most %d connections", rate, res.Connections)
+		if len(res.ByClient) > 1 {
+			shape += " a client"
+		}
+	}
+	if len(res.ByClient) > 1 {
+		shape += fmt.Sprintf(", %d clients", len(res.ByClient))
 	}
 	fmt.Fprintf(w, "target %s, %s (%s): %d sent, %d accepted, %d refused\n", base, res.Mode, shape, res.Sent, res.Accepted, res.Refused)
+	for _, c := range res.ByClient {
+		fmt.Fprintf(w, "client %s: %d sent, %d accepted, %d refused\n", c.Addr, c.Sent, c.Accepted, c.Refused)
+	}
+	if res.Unsent > 0 {
+		fmt.Fprintf(w, "not sent: %d messages fell due but were never sent (the run's timeout or an interruption came while they waited for a connection)\n", res.Unsent)
+	}
 	fmt.Fprintf(w, "accepted (202 + eb:Acknowledgment): %.0f msgs/s over %s\n", res.AcceptRate(), res.AcceptElapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "acknowledgement latency: %s\n", res.Ack)
+	if res.Mode == "open-loop" {
+		if res.ConnWait.N > 0 {
+			fmt.Fprintf(w, "waited for a free connection (all busy when due; inside both latencies): %d of %d messages, longest %.2fms\n",
+				res.ConnWait.N, res.Sent, float64(res.ConnWait.Max)/float64(time.Millisecond))
+		} else {
+			fmt.Fprintln(w, "waited for a free connection: none")
+		}
+	}
 	if res.SendLag.N > 0 {
-		fmt.Fprintf(w, "send lag (due time to the generator's send, inside both latencies): %s\n", res.SendLag)
+		fmt.Fprintf(w, "send lag (due time, or a free connection, to the generator's send; inside both latencies): %s\n", res.SendLag)
 	}
 	switch {
 	case !res.Drained && res.Answer.N > 0:

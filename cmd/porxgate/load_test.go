@@ -63,7 +63,7 @@ func TestPrintLoadSendLag(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out strings.Builder
 			printLoad(&out, "http://127.0.0.1:1", tc.res, 1, 100, false)
-			got := strings.Contains(out.String(), "send lag (due time to the generator's send, inside both latencies): n=3 p50=1.00ms p99=2.00ms")
+			got := strings.Contains(out.String(), "send lag (due time, or a free connection, to the generator's send; inside both latencies): n=3 p50=1.00ms p99=2.00ms")
 			if got != tc.want {
 				t.Errorf("send lag printed %v, want %v:\n%s", got, tc.want, out.String())
 			}
@@ -102,5 +102,70 @@ func TestLoadTimeoutLeavesRoomForDuration(t *testing.T) {
 	code := loadCmd(t.Context(), []string{"--rate", "10", "--duration", "10m", "--timeout", "5m"}, &out, &errOut)
 	if code != 2 || !strings.Contains(errOut.String(), "--timeout 5m0s ends the run before --duration 10m0s") {
 		t.Fatalf("exit %d, stderr %q; want 2 and the --timeout refused", code, errOut.String())
+	}
+}
+
+// TestPrintLoadConnections checks the open loop's connection lines: the
+// bound, how many messages waited for a connection and the longest wait,
+// the messages never sent, and each client's counts in a run of several.
+func TestPrintLoadConnections(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		res  loadgen.Result
+		want []string
+		not  []string
+	}{
+		{"none waited", loadgen.Result{Mode: "open-loop", Sent: 10, Accepted: 10, Drained: true, Connections: 64},
+			[]string{"(100 msgs/s scheduled, at most 64 connections): 10 sent", "waited for a free connection: none"}, []string{"not sent", "client 127"}},
+		{"some waited, some never sent", loadgen.Result{Mode: "open-loop", Sent: 10, Accepted: 10, Drained: true, Connections: 4, Unsent: 3,
+			ConnWait: loadgen.Latencies{N: 6, P50: time.Millisecond, P99: 40 * time.Millisecond, P999: 40 * time.Millisecond, Max: 41250 * time.Microsecond}},
+			[]string{"waited for a free connection (all busy when due; inside both latencies): 6 of 10 messages, longest 41.25ms",
+				"not sent: 3 messages fell due but were never sent"}, nil},
+		{"several clients", loadgen.Result{Mode: "open-loop", Sent: 4, Accepted: 3, Refused: 1, Drained: true, Connections: 2,
+			ByClient: []loadgen.ClientCounts{{Addr: "127.0.0.1", Sent: 2, Accepted: 2}, {Addr: "127.0.0.2", Sent: 2, Accepted: 1, Refused: 1}}},
+			[]string{"at most 2 connections a client, 2 clients): 4 sent", "client 127.0.0.1: 2 sent, 2 accepted, 0 refused", "client 127.0.0.2: 2 sent, 1 accepted, 1 refused"}, nil},
+		{"closed loop", loadgen.Result{Mode: "closed-loop", Sent: 4, Accepted: 4, Drained: true,
+			ByClient: []loadgen.ClientCounts{{Addr: "127.0.0.1", Sent: 3, Accepted: 3}, {Addr: "127.0.0.2", Sent: 1, Accepted: 1}}},
+			[]string{"(concurrency 2, 2 clients): 4 sent"}, []string{"waited for a free connection", "connections"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out strings.Builder
+			printLoad(&out, "http://127.0.0.1:1", tc.res, 2, 100, false)
+			for _, w := range tc.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(out.String(), n) {
+					t.Errorf("output has %q:\n%s", n, out.String())
+				}
+			}
+		})
+	}
+}
+
+// TestLoadFromSeveralClients runs `porxgate load` in the open loop from
+// two clients with two connections each against its in-process gateway:
+// every message is accepted and answered, half from each client's
+// address, and the report says the bound. --connections without --rate
+// is refused: the closed loop has a connection per sender.
+func TestLoadFromSeveralClients(t *testing.T) {
+	var out, errOut strings.Builder
+	code := loadCmd(t.Context(), []string{"--rate", "100", "--n", "40", "--connections", "2", "--clients", "2"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	for _, w := range []string{"(100 msgs/s scheduled, at most 2 connections a client, 2 clients): 40 sent, 40 accepted, 0 refused",
+		"client 127.0.0.1: 20 sent, 20 accepted, 0 refused", "client 127.0.0.2: 20 sent, 20 accepted, 0 refused", "answers: AA=40"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, out.String())
+		}
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := loadCmd(t.Context(), []string{"--concurrency", "4", "--connections", "2"}, &out, &errOut); code != 2 ||
+		!strings.Contains(errOut.String(), "--connections bounds the open loop") {
+		t.Fatalf("closed loop with --connections: exit %d, stderr %q; want 2 and the flag refused", code, errOut.String())
 	}
 }

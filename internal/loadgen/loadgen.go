@@ -1,7 +1,8 @@
 // Package loadgen drives a bounded load of legacy ebXML Parent Prescriptions
 // at a porxgate gateway on this machine, closed-loop (a fixed number of
-// senders) or open-loop (a fixed rate, latencies measured from each
-// message's due time), and measures how fast and how soon the gateway
+// senders) or open-loop (a fixed rate over a bounded pool of connections,
+// latencies measured from each message's due time), from one client
+// address or several, and measures how fast and how soon the gateway
 // accepts them (HTTP 202 with an eb:Acknowledgment) and answers them (each
 // message mapped, sent to EPS FHIR, and its answer delivered to a legacy
 // MHS receiver the run starts).
@@ -54,10 +55,30 @@ type Options struct {
 	// Concurrency is how many senders post at once in closed-loop mode.
 	Concurrency int
 	// Rate, when positive, selects open-loop mode: messages are due at a
-	// fixed rate (msgs/s) whatever the gateway's answers, each sent on its
-	// own, and every latency is measured from the time the message was due
-	// (so a slow gateway cannot hide its queueing: no coordinated omission).
+	// fixed rate (msgs/s) whatever the gateway's answers, each sent on the
+	// next free one of Connections connections, and every latency is
+	// measured from the time the message was due, any wait for a
+	// connection included (so a slow gateway cannot hide its queueing: no
+	// coordinated omission).
 	Rate float64
+	// Connections bounds the open loop's connections to the target, per
+	// client (Clients): a message that falls due while all are busy waits
+	// for the first to be free (Result.ConnWait), instead of opening
+	// another, as a legacy MHS keeps a bounded pool. Zero:
+	// DefaultConnections. The closed loop has one per sender of
+	// Concurrency and does not use it.
+	Connections int
+	// Clients, above 1, spreads the messages over that many clients, as
+	// the gateway counts them: each connects from its own loopback address
+	// (127.0.0.1, 127.0.0.2, ...) with its own connections. The gateway
+	// tells senders apart by address when they present no client
+	// certificate, so each holds its own --max-in-flight-per-client share,
+	// as separate suppliers' systems do. In the open loop message i goes
+	// from client i mod Clients (Connections each); in the closed loop
+	// sender w of Concurrency sends from client w mod Clients. It needs an
+	// IPv4 loopback or localhost target and Client nil. Zero or 1: one
+	// client, from the address the system picks.
+	Clients int
 	// Duration is how long a run sends, when Messages is zero.
 	Duration time.Duration
 	// Timeout bounds the whole run, sending and draining.
@@ -70,9 +91,24 @@ type Options struct {
 	// Receiver, when set, takes the gateway's answers: the run then waits
 	// for an answer to every accepted message and measures answer latency.
 	Receiver *Receiver
-	// Client sends the requests; nil uses a client with keep-alive.
+	// Client sends the requests; nil uses an HTTP client with keep-alive
+	// per client (Clients), with at most Connections connections in the
+	// open loop.
 	Client *http.Client
 }
+
+// DefaultConnections is the open loop's bound on connections per client
+// when Options.Connections is zero: the gateway's default
+// --max-handshakes-per-client (64), so that opening them all at once is
+// not refused, and under its default --max-in-flight-per-client share (96
+// of 128), so that one client's connections alone never hold it. Before
+// the bound, an open loop the gateway fell behind opened a connection per
+// message still waiting: thousands, all counted against one sender.
+const DefaultConnections = 64
+
+// MaxClients is the most clients of a run: one loopback address each,
+// 127.0.0.1 to 127.0.0.254.
+const MaxClients = 254
 
 // Result is what a run measured.
 type Result struct {
@@ -90,10 +126,26 @@ type Result struct {
 	// Ack is the latency from a message's due time to its HTTP 202.
 	Ack Latencies
 	// SendLag (open loop only) is the load generator's own delay: from a
-	// message's due time to the moment it starts sending it. It is inside
-	// Ack and Answer; when it is a large part of them the generator, not
-	// the gateway, was late.
+	// message's due time, or from when a connection was free for it if it
+	// waited for one (ConnWait), to the moment it starts sending it. It is
+	// inside Ack and Answer; when it is a large part of them the
+	// generator, not the gateway, was late.
 	SendLag Latencies
+	// Connections (open loop only) is the bound on connections per client
+	// the run kept (Options.Connections resolved).
+	Connections int
+	// ConnWait (open loop only) is the wait of each message that fell due
+	// while every connection of its client was busy, from its due time
+	// until one was free: N counts them (0: none waited), Max is the
+	// longest wait. It is inside Ack and Answer, not in SendLag.
+	ConnWait Latencies
+	// Unsent (open loop only) counts the messages that fell due but were
+	// never sent: the run's timeout came, or it was interrupted, while
+	// they waited for a connection. They are in neither Sent nor Refused.
+	Unsent int
+	// ByClient holds each client's counts when the run had more than one
+	// (Options.Clients), in order of address.
+	ByClient []ClientCounts
 	// Answer is the latency from a message's due time to the arrival of its
 	// answer at the Receiver (zero without one).
 	Answer Latencies
@@ -109,6 +161,14 @@ type Result struct {
 	// cost, and an in-process gateway's too when Target is one. Zero when
 	// the system does not tell it.
 	CPU time.Duration
+}
+
+// ClientCounts are one client's messages in a run of several
+// (Options.Clients).
+type ClientCounts struct {
+	// Addr is the loopback address the client connected from.
+	Addr                    string
+	Sent, Accepted, Refused int
 }
 
 // CPUPerMessage is the run's CPU time per message sent (zero when either
@@ -169,15 +229,17 @@ func CheckLoopback(target string) error {
 
 // run is one load run's shared state.
 type run struct {
-	o        Options
-	shortID  string
-	ods      string
-	stamp    uint32
-	ack      *recorder
-	lag      *recorder // open loop: due time to send
-	mu       sync.Mutex
-	res      Result
-	accepted int
+	o       Options
+	shortID string
+	ods     string
+	stamp   uint32
+	// clients send the requests, one per client of Options.Clients.
+	clients []*http.Client
+	ack     *recorder
+	lag     *recorder // open loop: due time, or a free connection, to send
+	wait    *recorder // open loop: the waits for a free connection
+	mu      sync.Mutex
+	res     Result
 }
 
 // Run sends the load and waits until it is processed: every accepted
@@ -196,25 +258,31 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.Rate > 0 && o.Messages == 0 {
 		o.Messages = int(o.Rate * o.Duration.Seconds())
 	}
+	if o.Rate > 0 && o.Connections == 0 {
+		o.Connections = DefaultConnections
+	}
+	clients := o.httpClients()
 	if o.Client == nil {
-		conns := o.Concurrency
-		if o.Rate > 0 {
-			conns = max(8, int(o.Rate/50))
-		}
-		// A write buffer that holds a whole message: each request goes out
-		// in one write, not one per 4 KiB.
-		o.Client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conns, WriteBufferSize: requestWriteBuffer}}
+		o.Client = clients[0] // for the drain check too
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 
-	r := &run{o: o, shortID: shortID, ods: ods, stamp: uint32(time.Now().UnixNano()), ack: newRecorder(o.Messages)}
+	r := &run{o: o, shortID: shortID, ods: ods, stamp: uint32(time.Now().UnixNano()), clients: clients, ack: newRecorder(o.Messages)}
+	if len(clients) > 1 {
+		r.res.ByClient = make([]ClientCounts, len(clients))
+		for c := range r.res.ByClient {
+			r.res.ByClient[c].Addr = clientIP(c).String()
+		}
+	}
 	cpu0, cpuOK := processCPU()
 	start := time.Now()
 	if o.Rate > 0 {
 		r.res.Mode = "open-loop"
-		r.lag = newRecorder(o.Messages)
+		r.res.Connections = o.Connections
+		r.lag, r.wait = newRecorder(o.Messages), newRecorder(0)
 		r.openLoop(ctx, start)
+		r.res.ConnWait = r.wait.summary()
 	} else {
 		r.res.Mode = "closed-loop"
 		r.closedLoop(ctx, start)
@@ -271,8 +339,68 @@ func (o Options) check() error {
 		return fmt.Errorf("load: at most %d messages in a run (its latencies are kept per message)", MaxMessages)
 	case o.Rate == 0 && o.Concurrency > MaxConcurrency:
 		return fmt.Errorf("load: at most %d concurrent senders", MaxConcurrency)
+	case o.Connections < 0:
+		return errors.New("load: connections must not be negative")
+	case o.Connections > MaxConcurrency:
+		return fmt.Errorf("load: at most %d connections a client", MaxConcurrency)
+	case o.Clients < 0 || o.Clients > MaxClients:
+		return fmt.Errorf("load: clients must be 0 to %d (one loopback address each)", MaxClients)
+	case o.Clients > 1 && o.Client != nil:
+		return errors.New("load: several clients need the load generator's own HTTP clients (Client nil)")
+	case o.Clients > 1 && !ipv4Loopback(o.Target):
+		return fmt.Errorf("load: several clients need an IPv4 loopback target (127.0.0.0/8 or localhost), not %q: each connects from its own 127.0.0.x address", o.Target)
+	case o.Clients > 1 && o.Rate == 0 && o.Clients > o.Concurrency:
+		return fmt.Errorf("load: %d clients with %d concurrent senders: a closed loop needs a sender for each client at least", o.Clients, o.Concurrency)
 	}
 	return nil
+}
+
+// ipv4Loopback reports whether target's host is an IPv4 loopback address
+// or localhost (dialled over IPv4 from a 127.0.0.x address).
+func ipv4Loopback(target string) bool {
+	u, err := url.Parse(target)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.To4() != nil && ip.IsLoopback()
+}
+
+// clientIP is client c's loopback address, 127.0.0.(c+1).
+func clientIP(c int) net.IP { return net.IPv4(127, 0, 0, byte(c+1)) }
+
+// httpClients returns the HTTP client of each client of the run: Client
+// when given, else one per client (Clients) with keep-alive and a write
+// buffer that holds a whole message, so that each request goes out in
+// one write, not one per 4 KiB. In the open loop each keeps at most
+// Connections connections to a host, so that the gateway never sees more
+// from it however far behind it falls; client c > 0 connects from
+// clientIP(c), client 0 from the address the system picks (127.0.0.1 to
+// a 127.x target).
+func (o Options) httpClients() []*http.Client {
+	if o.Client != nil {
+		return []*http.Client{o.Client}
+	}
+	n := max(1, o.Clients)
+	conns := max(1, (o.Concurrency+n-1)/n)
+	if o.Rate > 0 {
+		conns = o.Connections
+	}
+	out := make([]*http.Client, n)
+	for c := range out {
+		tr := &http.Transport{MaxIdleConnsPerHost: conns, WriteBufferSize: requestWriteBuffer}
+		if o.Rate > 0 {
+			tr.MaxConnsPerHost = conns
+		}
+		if c > 0 {
+			tr.DialContext = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: clientIP(c)}}).DialContext
+		}
+		out[c] = &http.Client{Timeout: 30 * time.Second, Transport: tr}
+	}
+	return out
 }
 
 // Bounds of one run: a count or a concurrency with a few zeros too many
@@ -286,8 +414,9 @@ const (
 )
 
 // closedLoop sends with o.Concurrency senders, each waiting for its answer
-// before the next; a message is due when its sender picks it up. With no
-// message count the senders stop once o.Duration has passed.
+// before the next; a message is due when its sender picks it up. Sender w
+// sends from client w mod Clients. With no message count the senders stop
+// once o.Duration has passed.
 func (r *run) closedLoop(ctx context.Context, start time.Time) {
 	var (
 		next atomic.Int64
@@ -303,52 +432,96 @@ func (r *run) closedLoop(ctx context.Context, start time.Time) {
 				if r.o.Messages > 0 && i >= r.o.Messages || r.o.Messages <= 0 && !time.Now().Before(end) || ctx.Err() != nil {
 					return
 				}
-				r.one(ctx, i, time.Now())
+				now := time.Now()
+				r.one(ctx, w%len(r.clients), i, now, now)
 			}
 		}()
 	}
 	wg.Wait()
 }
 
-// openLoop sends message i at start + i/Rate, each on its own goroutine,
-// whether or not earlier ones were answered.
+// openLoop sends message i when it falls due, at start + i/Rate, whether
+// or not earlier ones were answered, from client i mod Clients on the
+// first of its Connections connections to be free. Each connection has a
+// worker that takes its client's next message in turn and, when it is
+// not yet due, sleeps until it is: a message still untaken at its due
+// time found every connection of its client busy, and waits for the first
+// free one, its latencies still counted from its due time (no
+// coordinated omission) and the wait noted (ConnWait). What has fallen
+// due and is still unsent when ctx ends is counted (Unsent).
 func (r *run) openLoop(ctx context.Context, start time.Time) {
 	var wg sync.WaitGroup
 	interval := float64(time.Second) / r.o.Rate
-	for i := 0; i < r.o.Messages; i++ {
-		due := start.Add(time.Duration(float64(i) * interval))
-		if wait := time.Until(due); wait > 0 {
-			select {
-			case <-ctx.Done():
-			case <-time.After(wait):
-			}
+	clients := len(r.clients)
+	for c := range clients {
+		next := new(atomic.Int64) // the client's next message, counted in its own
+		for range r.o.Connections {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				timer := time.NewTimer(time.Hour)
+				timer.Stop()
+				for {
+					i := c + clients*int(next.Add(1)-1)
+					if i >= r.o.Messages || ctx.Err() != nil {
+						return
+					}
+					due := start.Add(time.Duration(float64(i) * interval))
+					ready := due
+					if wait := time.Until(due); wait > 0 {
+						timer.Reset(wait)
+						select {
+						case <-ctx.Done():
+							timer.Stop()
+							return
+						case <-timer.C:
+						}
+					} else {
+						// Taken only now, by a worker whose connection came
+						// free: every one was busy when it fell due.
+						ready = time.Now()
+						r.wait.add(ready.Sub(due))
+					}
+					r.one(ctx, c, i, due, ready)
+				}
+			}()
 		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.one(ctx, i, due)
-		}()
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		fallenDue := min(r.o.Messages, int(time.Since(start).Seconds()*r.o.Rate)+1)
+		r.mu.Lock()
+		r.res.Unsent = max(0, fallenDue-r.res.Sent)
+		r.mu.Unlock()
+	}
 }
 
-// one sends message i, due at due, and records its outcome.
-func (r *run) one(ctx context.Context, i int, due time.Time) {
-	ok, msg := send(ctx, r, i, due)
+// one sends message i from client c, due at due and taken by a connection
+// at ready, and records its outcome.
+func (r *run) one(ctx context.Context, c, i int, due, ready time.Time) {
+	ok, msg := send(ctx, r, r.clients[c], i, due, ready)
 	if ok {
 		r.ack.add(time.Since(due))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.res.Sent++
+	var byClient *ClientCounts
+	if r.res.ByClient != nil {
+		byClient = &r.res.ByClient[c]
+		byClient.Sent++
+	}
 	if ok {
 		r.res.Accepted++
+		if byClient != nil {
+			byClient.Accepted++
+		}
 		return
 	}
 	r.res.Refused++
+	if byClient != nil {
+		byClient.Refused++
+	}
 	if r.res.FirstError == "" {
 		r.res.FirstError = msg
 	}
@@ -389,9 +562,11 @@ func Prescription(tpl []byte, n uint32, msgID string) ([]byte, string, error) {
 	return replaceTransmissionID(payload, msgID), newShort, nil
 }
 
-// send posts message i: the template with a fresh transmission id and a
-// short-form id of its own (valid check character), wrapped in ebXML.
-func send(ctx context.Context, r *run, i int, due time.Time) (bool, string) {
+// send posts message i with client hc: the template with a fresh
+// transmission id and a short-form id of its own (valid check character),
+// wrapped in ebXML. Its answer's latency counts from due; the generator's
+// send lag from ready (due, or when a connection came free for it).
+func send(ctx context.Context, r *run, hc *http.Client, i int, due, ready time.Time) (bool, string) {
 	o := r.o
 	newShort, err := shortFormID(uint32(i)+r.stamp<<8, r.ods)
 	if err != nil {
@@ -418,9 +593,9 @@ func send(ctx context.Context, r *run, i int, due time.Time) (bool, string) {
 		o.Receiver.expect(msgID, due)
 	}
 	if r.lag != nil {
-		r.lag.add(time.Since(due))
+		r.lag.add(time.Since(ready))
 	}
-	resp, err := o.Client.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return false, err.Error()
 	}

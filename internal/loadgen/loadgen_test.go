@@ -3,10 +3,13 @@ package loadgen
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -343,6 +346,15 @@ func TestOptionsCheck(t *testing.T) {
 		{"negative duration", func(o *Options) { o.Duration = -time.Second }, false},
 		{"negative count", func(o *Options) { o.Messages = -1; o.Duration = time.Second }, false},
 		{"at the bounds", func(o *Options) { o.Messages, o.Concurrency = MaxMessages, MaxConcurrency }, true},
+		{"negative connections", func(o *Options) { o.Rate, o.Connections = 10, -1 }, false},
+		{"connections by the billion", func(o *Options) { o.Rate, o.Connections = 10, 2_000_000_000 }, false},
+		{"several clients", func(o *Options) { o.Rate, o.Clients = 10, MaxClients }, true},
+		{"clients past the loopback addresses", func(o *Options) { o.Rate, o.Clients = 10, MaxClients+1 }, false},
+		{"negative clients", func(o *Options) { o.Clients = -1 }, false},
+		{"several clients to localhost", func(o *Options) { o.Rate, o.Clients, o.Target = 10, 2, "http://localhost:1" }, true},
+		{"several clients to IPv6 loopback", func(o *Options) { o.Rate, o.Clients, o.Target = 10, 2, "http://[::1]:1" }, false},
+		{"several clients with a given HTTP client", func(o *Options) { o.Rate, o.Clients, o.Client = 10, 2, http.DefaultClient }, false},
+		{"closed loop, more clients than senders", func(o *Options) { o.Clients, o.Concurrency = 3, 2 }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -359,5 +371,215 @@ func TestReceiverRefusesRemoteAddress(t *testing.T) {
 	if r, err := StartReceiver("10.0.0.1:0"); err == nil {
 		r.Close()
 		t.Fatal("a receiver listened on a non-loopback address")
+	}
+}
+
+// connCounter counts the connections a test server accepts: in all, at
+// most at once, and by the client's address.
+type connCounter struct {
+	mu             sync.Mutex
+	open, max, all int
+	byAddr         map[string]int
+	requestsByAddr map[string]int
+}
+
+// serve starts a server on a real loopback socket whose handler is h,
+// counting its connections.
+func (cc *connCounter) serve(t *testing.T, h http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	cc.byAddr, cc.requestsByAddr = map[string]int{}, map[string]int{}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		cc.mu.Lock()
+		cc.requestsByAddr[host]++
+		cc.mu.Unlock()
+		h(w, r)
+	}))
+	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		cc.mu.Lock()
+		defer cc.mu.Unlock()
+		switch s {
+		case http.StateNew:
+			host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+			cc.open++
+			cc.all++
+			cc.byAddr[host]++
+			cc.max = max(cc.max, cc.open)
+		case http.StateClosed, http.StateHijacked:
+			cc.open--
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// counts returns the connections accepted in all and the most open at once.
+func (cc *connCounter) counts() (all, most int) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.all, cc.max
+}
+
+// inboxEmpty is an admin listener whose inbox is always empty.
+func inboxEmpty(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"inbox":0}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestOpenLoopKeepsItsConnections drives an open loop far past what the
+// target takes, and checks that the target never sees more connections
+// than the bound, while every message is still sent and its wait for a
+// connection is counted. The target takes at least 20 ms a message on
+// each of 4 connections (200 msgs/s at most) and 200 messages fall due
+// within 0.1 s (2,000 msgs/s). Before the bound, the run opened a
+// connection for each message still waiting.
+func TestOpenLoopKeepsItsConnections(t *testing.T) {
+	var cc connCounter
+	srv := cc.serve(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		time.Sleep(20 * time.Millisecond)
+		w.WriteHeader(http.StatusAccepted)
+	})
+	const n, conns = 200, 4
+	res, err := Run(context.Background(), Options{Target: srv.URL, AdminURL: inboxEmpty(t).URL, Rate: 2000, Messages: n, Connections: conns,
+		Timeout: time.Minute, Template: []byte(template)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, most := cc.counts()
+	if all > conns || most > conns {
+		t.Fatalf("the target accepted %d connections, %d at once: more than the bound of %d", all, most, conns)
+	}
+	if res.Sent != n || res.Accepted != n || res.Refused != 0 || res.Unsent != 0 || res.Connections != conns {
+		t.Fatalf("result %+v", res)
+	}
+	// Only the first 4 messages find a connection free when they fall
+	// due: the 4 connections come free after 20 ms at the soonest, by
+	// when 40 more have fallen due, and so on (the last, due at 99.5 ms,
+	// is taken after 49 rounds of 20 ms or more).
+	if res.ConnWait.N < n/2 || res.ConnWait.Max < 500*time.Millisecond {
+		t.Fatalf("%v waited for a connection; want most of the %d messages, the longest wait over 0.5 s", res.ConnWait, n)
+	}
+	// The wait is inside the latency (counted from the due time), not in
+	// the generator's own send lag.
+	if res.Ack.N != n || res.Ack.Max < res.ConnWait.Max || res.SendLag.N != n || res.SendLag.Max >= res.ConnWait.Max {
+		t.Fatalf("ack %v, send lag %v, connection wait %v: want the wait inside the acknowledgement latency and not in the send lag", res.Ack, res.SendLag, res.ConnWait)
+	}
+}
+
+// TestOpenLoopCountsWhatItCouldNotSend: a run whose timeout comes while
+// messages wait for a connection says how many fell due and were never
+// sent, apart from the one refused (its request cut by the timeout).
+func TestOpenLoopCountsWhatItCouldNotSend(t *testing.T) {
+	release := make(chan struct{})
+	var cc connCounter
+	srv := cc.serve(t, func(w http.ResponseWriter, r *http.Request) {
+		select { // never answers a message: the run's timeout cuts it
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	defer close(release)
+	res, err := Run(context.Background(), Options{Target: srv.URL, AdminURL: inboxEmpty(t).URL, Rate: 100, Messages: 10, Connections: 1,
+		Timeout: 500 * time.Millisecond, Template: []byte(template)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 1 || res.Refused != 1 || res.Accepted != 0 || res.Unsent != 9 || !strings.Contains(res.FirstError, "deadline exceeded") {
+		t.Fatalf("sent %d, refused %d, accepted %d, unsent %d, first error %q; want 1 sent and refused by the timeout, 9 unsent",
+			res.Sent, res.Refused, res.Accepted, res.Unsent, res.FirstError)
+	}
+}
+
+// TestOpenLoopSaysTheTargetRefused: a target that refuses every
+// connection, or every message as busy, is reported as refusing each
+// message, with the first refusal as it came.
+func TestOpenLoopSaysTheTargetRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	var cc connCounter
+	busy := cc.serve(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		http.Error(w, "910010:the gateway is busy; send it again", http.StatusInternalServerError)
+	})
+	for _, tc := range []struct {
+		name, target, want string
+	}{
+		{"connections refused", closed, "connection refused"},
+		{"messages refused as busy", busy.URL, "HTTP 500: 910010:the gateway is busy"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Run(context.Background(), Options{Target: tc.target, AdminURL: inboxEmpty(t).URL, Rate: 1000, Messages: 20, Connections: 2,
+				Timeout: time.Minute, Template: []byte(template)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Sent != 20 || res.Refused != 20 || res.Accepted != 0 || res.Unsent != 0 || !strings.Contains(res.FirstError, tc.want) {
+				t.Fatalf("sent %d, refused %d, accepted %d, unsent %d, first error %q; want all 20 refused, %q", res.Sent, res.Refused, res.Accepted, res.Unsent, res.FirstError, tc.want)
+			}
+		})
+	}
+	if all, _ := cc.counts(); all > 2 {
+		t.Fatalf("the busy target accepted %d connections, more than the bound of 2", all)
+	}
+}
+
+// TestClientsComeFromTheirOwnAddresses: a run of several clients
+// connects from one loopback address each, as the gateway tells senders
+// apart, each within its own bound of connections and with its share of
+// the messages, in the open loop and the closed loop.
+func TestClientsComeFromTheirOwnAddresses(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		o    Options
+		// conns is the bound on each client's connections.
+		conns int
+	}{
+		{"open loop", Options{Rate: 1000, Messages: 60, Clients: 3, Connections: 2}, 2},
+		{"closed loop", Options{Messages: 60, Clients: 3, Concurrency: 6}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var cc connCounter
+			srv := cc.serve(t, func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				w.WriteHeader(http.StatusAccepted)
+			})
+			o := tc.o
+			o.Target, o.AdminURL, o.Timeout, o.Template = srv.URL, inboxEmpty(t).URL, time.Minute, []byte(template)
+			res, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Accepted != 60 || len(res.ByClient) != 3 {
+				t.Fatalf("result %+v", res)
+			}
+			cc.mu.Lock()
+			defer cc.mu.Unlock()
+			for c, counts := range res.ByClient {
+				addr := fmt.Sprintf("127.0.0.%d", c+1)
+				// The open loop sends every third message from each; in the
+				// closed loop each sender takes the next message when it is
+				// answered, so the shares differ.
+				fair := tc.o.Rate == 0 || counts.Sent == 20
+				if counts.Addr != addr || counts.Sent == 0 || counts.Accepted != counts.Sent || cc.requestsByAddr[addr] != counts.Sent || !fair {
+					t.Errorf("client %d: %+v, the target saw %d messages from %s; want as many, all accepted (20 in the open loop)", c, counts, cc.requestsByAddr[addr], addr)
+				}
+				if k := cc.byAddr[addr]; k < 1 || k > tc.conns {
+					t.Errorf("%d connections from %s; want 1 to %d", k, addr, tc.conns)
+				}
+			}
+			if len(cc.byAddr) != 3 {
+				t.Errorf("connections from %v; want from the 3 clients' addresses alone", cc.byAddr)
+			}
+		})
 	}
 }
