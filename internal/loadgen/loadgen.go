@@ -375,9 +375,12 @@ func clientIP(c int) net.IP { return net.IPv4(127, 0, 0, byte(c+1)) }
 // httpClients returns the HTTP client of each client of the run: Client
 // when given, else one per client (Clients) with keep-alive and a write
 // buffer that holds a whole message, so that each request goes out in
-// one write, not one per 4 KiB. In the open loop each keeps at most
-// Connections connections to a host, so that the gateway never sees more
-// from it however far behind it falls; client c > 0 connects from
+// one write, not one per 4 KiB. Each keeps at most Connections
+// connections to a host in the open loop, so that the gateway never sees
+// more from it however far behind it falls, and its share of Concurrency
+// in the closed loop (without the bound, a sender whose next request
+// came before its last connection was back in the idle pool opened
+// another); client c > 0 connects from
 // clientIP(c), client 0 from the address the system picks (127.0.0.1 to
 // a 127.x target).
 func (o Options) httpClients() []*http.Client {
@@ -391,10 +394,7 @@ func (o Options) httpClients() []*http.Client {
 	}
 	out := make([]*http.Client, n)
 	for c := range out {
-		tr := &http.Transport{MaxIdleConnsPerHost: conns, WriteBufferSize: requestWriteBuffer}
-		if o.Rate > 0 {
-			tr.MaxConnsPerHost = conns
-		}
+		tr := &http.Transport{MaxConnsPerHost: conns, MaxIdleConnsPerHost: conns, WriteBufferSize: requestWriteBuffer}
 		if c > 0 {
 			tr.DialContext = (&net.Dialer{LocalAddr: &net.TCPAddr{IP: clientIP(c)}}).DialContext
 		}
