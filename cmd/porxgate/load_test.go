@@ -34,16 +34,7 @@ func TestPrintLoadCPU(t *testing.T) {
 			res.CPU = tc.cpu
 			var out strings.Builder
 			printLoad(&out, "http://127.0.0.1:1", res, 0, 100, tc.inProcess)
-			for _, w := range tc.want {
-				if !strings.Contains(out.String(), w) {
-					t.Errorf("output lacks %q:\n%s", w, out.String())
-				}
-			}
-			for _, n := range tc.not {
-				if strings.Contains(out.String(), n) {
-					t.Errorf("output has %q:\n%s", n, out.String())
-				}
-			}
+			checkOutput(t, out.String(), tc.want, tc.not)
 		})
 	}
 }
@@ -131,16 +122,7 @@ func TestPrintLoadConnections(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out strings.Builder
 			printLoad(&out, "http://127.0.0.1:1", tc.res, 2, 100, false)
-			for _, w := range tc.want {
-				if !strings.Contains(out.String(), w) {
-					t.Errorf("output lacks %q:\n%s", w, out.String())
-				}
-			}
-			for _, n := range tc.not {
-				if strings.Contains(out.String(), n) {
-					t.Errorf("output has %q:\n%s", n, out.String())
-				}
-			}
+			checkOutput(t, out.String(), tc.want, tc.not)
 		})
 	}
 }
@@ -156,16 +138,28 @@ func TestLoadFromSeveralClients(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
 	}
-	for _, w := range []string{"(100 msgs/s scheduled, at most 2 connections a client, 2 clients): 40 sent, 40 accepted, 0 refused",
-		"client 127.0.0.1: 20 sent, 20 accepted, 0 refused", "client 127.0.0.2: 20 sent, 20 accepted, 0 refused", "answers: AA=40"} {
-		if !strings.Contains(out.String(), w) {
-			t.Errorf("output lacks %q:\n%s", w, out.String())
-		}
-	}
+	checkOutput(t, out.String(), []string{"(100 msgs/s scheduled, at most 2 connections a client, 2 clients): 40 sent, 40 accepted, 0 refused",
+		"client 127.0.0.1: 20 sent, 20 accepted, 0 refused", "client 127.0.0.2: 20 sent, 20 accepted, 0 refused", "answers: AA=40"}, nil)
 	out.Reset()
 	errOut.Reset()
 	if code := loadCmd(t.Context(), []string{"--concurrency", "4", "--connections", "2"}, &out, &errOut); code != 2 ||
 		!strings.Contains(errOut.String(), "--connections bounds the open loop") {
 		t.Fatalf("closed loop with --connections: exit %d, stderr %q; want 2 and the flag refused", code, errOut.String())
+	}
+}
+
+// checkOutput fails t for each of want that out lacks and each of not
+// that it has.
+func checkOutput(t *testing.T, out string, want, not []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	for _, n := range not {
+		if strings.Contains(out, n) {
+			t.Errorf("output has %q:\n%s", n, out)
+		}
 	}
 }
