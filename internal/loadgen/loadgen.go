@@ -602,9 +602,26 @@ func send(ctx context.Context, r *run, hc *http.Client, i int, due, ready time.T
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusAccepted {
-		return false, fmt.Sprintf("HTTP %d: %.200s", resp.StatusCode, b)
+		return false, refusalText(resp.StatusCode, b)
 	}
 	return true, ""
+}
+
+// refusalText says why the target refused a message, from its answer: a
+// SOAP fault's or an eb:ErrorList's codes and descriptions when the body
+// is one (a busy gateway's "soap fault Application Exception; 200
+// 910010:the gateway is busy (...)"), else the body's start. Before, the
+// body's first 200 bytes were all of it: a SOAP fault's XML declaration
+// and envelope, cut off before its code.
+func refusalText(status int, body []byte) string {
+	if f, ok := ebxml.ParseSOAPFaultWith(v3.ReadXML, body); ok {
+		return fmt.Sprintf("HTTP %d: %v", status, f)
+	}
+	var list *ebxml.ErrorListError
+	if _, err := ebxml.ParseSignalWith(v3.ReadXML, body); errors.As(err, &list) {
+		return fmt.Sprintf("HTTP %d: %v", status, list)
+	}
+	return fmt.Sprintf("HTTP %d: %.200s", status, body)
 }
 
 // WithTransmissionID returns an HL7 v3 message with id as its own id (the

@@ -506,16 +506,40 @@ func TestOpenLoopSaysTheTargetRefused(t *testing.T) {
 	}
 	closed := "http://" + ln.Addr().String()
 	ln.Close() // nothing listens there now
+	fault, err := ebxml.BuildSOAPFault(ebxml.SOAPFault{FaultCode: ebxml.FaultCodeServer, FaultString: "Application Exception",
+		Errors: []ebxml.SOAPError{{Code: ebxml.TMSCodeSystemFailure, Description: "910010:the gateway is busy (this sender has 96 messages in hand); send it again"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var cc connCounter
 	busy := cc.serve(t, func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
-		http.Error(w, "910010:the gateway is busy; send it again", http.StatusInternalServerError)
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write(fault)
+	})
+	errorList, err := ebxml.BuildMessageError(nil, "", time.Now(), ebxml.NewMessageError(ebxml.CodeInconsistent, 501319, "Unknown eb:CPAId"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusesCPA := cc.serve(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write(errorList)
+	})
+	plain := cc.serve(t, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		http.Error(w, "no route", http.StatusNotFound)
 	})
 	for _, tc := range []struct {
 		name, target, want string
 	}{
 		{"connections refused", closed, "connection refused"},
-		{"messages refused as busy", busy.URL, "HTTP 500: 910010:the gateway is busy"},
+		// The fault's code and description, not the start of its XML.
+		{"messages refused as busy", busy.URL, "HTTP 500: soap fault Application Exception; 200 910010:the gateway is busy (this sender has 96 messages in hand)"},
+		{"messages refused with an eb:ErrorList", refusesCPA.URL, "HTTP 500: ebxml: remote MessageError for : Inconsistent 501319:Unknown eb:CPAId"},
+		{"messages refused in plain text", plain.URL, "HTTP 404: no route"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := Run(context.Background(), Options{Target: tc.target, AdminURL: inboxEmpty(t).URL, Rate: 1000, Messages: 20, Connections: 2,
@@ -528,8 +552,8 @@ func TestOpenLoopSaysTheTargetRefused(t *testing.T) {
 			}
 		})
 	}
-	if all, _ := cc.counts(); all > 2 {
-		t.Fatalf("the busy target accepted %d connections, more than the bound of 2", all)
+	if all, _ := cc.counts(); all > 6 {
+		t.Fatalf("the three refusing targets accepted %d connections, more than the bound of 2 each", all)
 	}
 }
 
