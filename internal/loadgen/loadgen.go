@@ -380,9 +380,8 @@ func clientIP(c int) net.IP { return net.IPv4(127, 0, 0, byte(c+1)) }
 // more from it however far behind it falls, and its share of Concurrency
 // in the closed loop (without the bound, a sender whose next request
 // came before its last connection was back in the idle pool opened
-// another); client c > 0 connects from
-// clientIP(c), client 0 from the address the system picks (127.0.0.1 to
-// a 127.x target).
+// another). Client c > 0 connects from clientIP(c), client 0 from the
+// address the system picks (127.0.0.1 to a 127.x target).
 func (o Options) httpClients() []*http.Client {
 	if o.Client != nil {
 		return []*http.Client{o.Client}
