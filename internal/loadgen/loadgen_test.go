@@ -607,3 +607,43 @@ func TestClientsComeFromTheirOwnAddresses(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusalText reads what a target refused a message with: malformed
+// or partial faults and lists are told as the body's start, never lost.
+func TestRefusalText(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	for _, tc := range []struct {
+		name, body, want string
+	}{
+		{"empty", "", "HTTP 500: "},
+		{"not XML", "busy, try later", "HTTP 500: busy, try later"},
+		{"cut-off fault", `<?xml version="1.0"?><SOAP:Envelope xmlns:SOAP="http://schemas.xmlsoap.org/soap/envelope/"><SOAP:Body><SOAP:Fault><faultcode>`,
+			`HTTP 500: <?xml version="1.0"?><SOAP:Envelope`},
+		{"fault without detail", `<SOAP:Envelope xmlns:SOAP="http://schemas.xmlsoap.org/soap/envelope/"><SOAP:Body><SOAP:Fault><faultcode>SOAP:Server</faultcode><faultstring>down</faultstring></SOAP:Fault></SOAP:Body></SOAP:Envelope>`,
+			"HTTP 500: soap fault down"},
+		{"envelope without a fault", `<SOAP:Envelope xmlns:SOAP="http://schemas.xmlsoap.org/soap/envelope/"><SOAP:Body/></SOAP:Envelope>`,
+			`HTTP 500: <SOAP:Envelope`},
+		{"long body cut at 200 bytes", long, "HTTP 500: " + long[:200]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := refusalText(http.StatusInternalServerError, []byte(tc.body))
+			if !strings.HasPrefix(got, tc.want) || tc.name == "long body cut at 200 bytes" && got != tc.want {
+				t.Fatalf("refusalText = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzRefusalText: whatever a target answers, the refusal is told, as
+// "HTTP <status>: ...", without a panic.
+func FuzzRefusalText(f *testing.F) {
+	for _, s := range []string{"", "busy", `<SOAP:Envelope xmlns:SOAP="http://schemas.xmlsoap.org/soap/envelope/"><SOAP:Body><SOAP:Fault><faultcode>SOAP:Server</faultcode></SOAP:Fault></SOAP:Body></SOAP:Envelope>`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got := refusalText(http.StatusInternalServerError, body)
+		if !strings.HasPrefix(got, "HTTP 500: ") {
+			t.Fatalf("refusalText = %q", got)
+		}
+	})
+}
