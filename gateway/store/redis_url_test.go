@@ -109,6 +109,10 @@ func TestRedisURLErrorsKeepTheSecret(t *testing.T) {
 		{"user and password, bad port", "redis://app:" + secret + "@h:port/0", `parse "redis://xxxxx@h:port/0": invalid port ":port"`},
 		{"slash unescaped in the password", "redis://:a/" + secret + "@h:6379/0", "percent-encode"},
 		{"sentinel URL, percent unescaped", "redis-sentinel://:" + secret + "%zz@h1:1/m", "percent-encode"},
+		// The client's parameters are read from the master's URL, which
+		// holds the password: their errors name the parameter alone.
+		{"sentinel URL, bad parameter", "redis-sentinel://:" + secret + "@h1:1/m?read_timeout=soon", "read_timeout"},
+		{"sentinel URL, unknown parameter", "redis-sentinel://:" + secret + "@h1:1/m?colour=blue", "unexpected option: colour"},
 		{"host-less with sentinels, percent unescaped", "redis://:" + secret + "%zz@/0", "percent-encode"},
 	}
 	for _, tt := range tests {
@@ -133,8 +137,12 @@ func TestRedisURLErrorsKeepTheSecret(t *testing.T) {
 					t.Errorf("the error shows the password: %v", err)
 				}
 			}
-			if last := errs[len(errs)-1]; !strings.Contains(last.Error(), tt.want) {
-				t.Errorf("error %q; want it to say %q", last, tt.want)
+			said := errs[len(errs)-1]
+			if IsSentinelURL(tt.url) {
+				said = errs[0] // ParseSentinelURL's: the others do not know the scheme
+			}
+			if !strings.Contains(said.Error(), tt.want) {
+				t.Errorf("error %q; want it to say %q", said, tt.want)
 			}
 		})
 	}
