@@ -80,6 +80,13 @@ SIGINT or SIGTERM interrupts the run (its figures so far, exit 1); SIGHUP
 		fmt.Fprintf(stderr, "porxgate load: template: %v\n", err)
 		return 1
 	}
+	opts := loadgen.Options{Target: *target, AdminToken: *adminToken, Messages: *n, Concurrency: *conc,
+		Rate: *rateFlag, Connections: *connections, Clients: *clients, Duration: *duration, Timeout: *timeout, Template: tpl}
+	// Bad settings are refused before a receiver or a gateway starts.
+	if err := opts.CheckSettings(); err != nil {
+		fmt.Fprintf(stderr, "porxgate load: %v\n", err)
+		return 2
+	}
 	var recv *loadgen.Receiver
 	if *receiver != "" {
 		if recv, err = loadgen.StartReceiver(*receiver); err != nil {
@@ -108,8 +115,8 @@ SIGINT or SIGTERM interrupts the run (its figures so far, exit 1); SIGHUP
 	} else if recv != nil {
 		fmt.Fprintf(stdout, "answers expected at %s: the gateway's routing table must route party %s there\n", recv.URL(), loadgen.LoadgenParty)
 	}
-	res, err := loadgen.Run(ctx, loadgen.Options{Target: base, AdminURL: *admin, AdminToken: *adminToken, Messages: *n, Concurrency: *conc,
-		Rate: *rateFlag, Connections: *connections, Clients: *clients, Duration: *duration, Timeout: *timeout, Template: tpl, Receiver: recv})
+	opts.Target, opts.AdminURL, opts.Receiver = base, *admin, recv
+	res, err := loadgen.Run(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "porxgate load: %v\n", err)
 		return 2

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +162,34 @@ func checkOutput(t *testing.T, out string, want, not []string) {
 	for _, n := range not {
 		if strings.Contains(out, n) {
 			t.Errorf("output has %q:\n%s", n, out)
+		}
+	}
+}
+
+// TestLoadRefusesBadSettingsFirst checks that bad settings are refused
+// once, without a doubled prefix, before the receiver listens: its address
+// is taken, so a receiver started first would fail with "address in use"
+// instead.
+func TestLoadRefusesBadSettingsFirst(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	recv := []string{"--receiver", taken.Addr().String()}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--rate", "-1", "--n", "5"}, "porxgate load: rate must not be negative\n"},
+		{[]string{"--concurrency", "0", "--n", "5"}, "porxgate load: concurrency must be positive\n"},
+		{[]string{"--rate", "10", "--n", "5", "--connections", "-1"}, "porxgate load: connections must not be negative\n"},
+		{[]string{"--concurrency", "1", "--n", "5", "--clients", "2"}, "porxgate load: 2 clients with 1 concurrent senders: a closed loop needs a sender for each client at least\n"},
+	} {
+		var out, errOut strings.Builder
+		code := loadCmd(t.Context(), append(slices.Clone(recv), tc.args...), &out, &errOut)
+		if code != 2 || errOut.String() != tc.want {
+			t.Errorf("load %v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut.String(), tc.want)
 		}
 	}
 }

@@ -310,7 +310,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	return r.res, nil
 }
 
-// check validates the options.
+// check validates the options: the targets, then the settings.
 func (o Options) check() error {
 	if err := CheckLoopback(o.Target); err != nil {
 		return err
@@ -320,37 +320,49 @@ func (o Options) check() error {
 			return err
 		}
 	}
+	if err := o.CheckSettings(); err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	if o.Clients > 1 && !ipv4Loopback(o.Target) {
+		return fmt.Errorf("load: several clients need an IPv4 loopback target (127.0.0.0/8 or localhost), not %q: each connects from its own 127.0.0.x address", o.Target)
+	}
+	return nil
+}
+
+// CheckSettings validates the options other than Target and AdminURL, so
+// that a command can refuse bad settings before it starts a receiver or a
+// gateway to aim at. Its errors name the setting without a prefix; Run
+// gives them "load: ".
+func (o Options) CheckSettings() error {
 	switch {
 	case o.Rate < 0:
-		return errors.New("load: rate must not be negative")
+		return errors.New("rate must not be negative")
 	case o.Rate > 0 && o.Messages <= 0 && o.Duration <= 0:
-		return errors.New("load: an open-loop run needs a message count or a duration")
+		return errors.New("an open-loop run needs a message count or a duration")
 	case o.Rate == 0 && o.Concurrency <= 0:
-		return errors.New("load: concurrency must be positive")
+		return errors.New("concurrency must be positive")
 	case o.Rate == 0 && o.Messages <= 0 && o.Duration <= 0:
-		return errors.New("load: a closed-loop run needs a message count or a duration")
+		return errors.New("a closed-loop run needs a message count or a duration")
 	case o.Timeout <= 0:
-		return errors.New("load: timeout must be positive")
+		return errors.New("timeout must be positive")
 	case o.Duration < 0:
-		return errors.New("load: duration must not be negative")
+		return errors.New("duration must not be negative")
 	case o.Messages < 0:
-		return errors.New("load: message count must not be negative")
+		return errors.New("message count must not be negative")
 	case o.Messages > MaxMessages || o.Rate > 0 && o.Messages == 0 && o.Rate*o.Duration.Seconds() > MaxMessages:
-		return fmt.Errorf("load: at most %d messages in a run (its latencies are kept per message)", MaxMessages)
+		return fmt.Errorf("at most %d messages in a run (its latencies are kept per message)", MaxMessages)
 	case o.Rate == 0 && o.Concurrency > MaxConcurrency:
-		return fmt.Errorf("load: at most %d concurrent senders", MaxConcurrency)
+		return fmt.Errorf("at most %d concurrent senders", MaxConcurrency)
 	case o.Connections < 0:
-		return errors.New("load: connections must not be negative")
+		return errors.New("connections must not be negative")
 	case o.Connections > MaxConcurrency:
-		return fmt.Errorf("load: at most %d connections a client", MaxConcurrency)
+		return fmt.Errorf("at most %d connections a client", MaxConcurrency)
 	case o.Clients < 0 || o.Clients > MaxClients:
-		return fmt.Errorf("load: clients must be 0 to %d (one loopback address each)", MaxClients)
+		return fmt.Errorf("clients must be 0 to %d (one loopback address each)", MaxClients)
 	case o.Clients > 1 && o.Client != nil:
-		return errors.New("load: several clients need the load generator's own HTTP clients (Client nil)")
-	case o.Clients > 1 && !ipv4Loopback(o.Target):
-		return fmt.Errorf("load: several clients need an IPv4 loopback target (127.0.0.0/8 or localhost), not %q: each connects from its own 127.0.0.x address", o.Target)
+		return errors.New("several clients need the load generator's own HTTP clients (Client nil)")
 	case o.Clients > 1 && o.Rate == 0 && o.Clients > o.Concurrency:
-		return fmt.Errorf("load: %d clients with %d concurrent senders: a closed loop needs a sender for each client at least", o.Clients, o.Concurrency)
+		return fmt.Errorf("%d clients with %d concurrent senders: a closed loop needs a sender for each client at least", o.Clients, o.Concurrency)
 	}
 	return nil
 }
