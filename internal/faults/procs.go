@@ -103,15 +103,25 @@ func (p *proc) output() string {
 // them and written the file (gw.WriteAddrFile); it returns what the
 // file names. A process that exits first fails it with its output. The
 // file of an earlier start is removed first: a process killed with
-// SIGKILL leaves its file behind.
+// SIGKILL leaves its file behind. A process that does not say where it
+// listens is killed.
 func (p *proc) startListening(ctx context.Context, file string, timeout time.Duration) (gw.Listening, error) {
-	var l gw.Listening
 	if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return l, fmt.Errorf("%s: %w", p.name, err)
+		return gw.Listening{}, fmt.Errorf("%s: %w", p.name, err)
 	}
 	if err := p.start(); err != nil {
-		return l, err
+		return gw.Listening{}, err
 	}
+	l, err := p.readAddrFile(ctx, file, timeout)
+	if err != nil {
+		p.kill9()
+	}
+	return l, err
+}
+
+// readAddrFile waits for the process's --addr-file and reads it.
+func (p *proc) readAddrFile(ctx context.Context, file string, timeout time.Duration) (gw.Listening, error) {
+	var l gw.Listening
 	deadline := time.Now().Add(timeout)
 	for {
 		if b, err := os.ReadFile(file); err == nil {

@@ -210,6 +210,7 @@ func (s *Suite) newGateway(ctx context.Context, name string) (*gateway, error) {
 		"--persist-duration", "10m", "--shutdown-timeout", "5s", "--log-level", "warn",
 	}
 	if err := g.restart(ctx); err != nil {
+		g.kill9()
 		return nil, err
 	}
 	return g, nil
