@@ -1,9 +1,7 @@
 package gateway
 
 import (
-	"context"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -23,36 +21,19 @@ func TestRunServesCancellations(t *testing.T) {
 			name = "redis"
 		}
 		t.Run(name, func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			addr := ln.Addr().String()
-			_ = ln.Close()
-			aln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			adminAddr := aln.Addr().String()
-			_ = aln.Close()
 			cfg := testConfig()
-			cfg.Addr = addr
-			cfg.Admin.Addr = adminAddr
+			cfg.Admin.Addr = "127.0.0.1:0"
 			cfg.CancelPollInterval = 20 * time.Millisecond
 			if redis {
 				cfg.RedisURL = redistest.Start(t).URL()
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- Run(ctx, cfg, quietLog()) }()
+			run := startRun(t, cfg, quietLog())
 			var body string
 			waitFor(t, "the admin view", func() bool {
-				select {
-				case err := <-done: // say why, not only that it never served
+				if ended, err := run.ended(); ended { // say why, not only that it never served
 					t.Fatalf("Run ended before serving: %v", err)
-				default:
 				}
-				resp, err := http.Get("http://" + adminAddr + cancels.PathAdmin)
+				resp, err := http.Get("http://" + run.AdminAddr + cancels.PathAdmin)
 				if err != nil {
 					return false
 				}
@@ -64,7 +45,7 @@ func TestRunServesCancellations(t *testing.T) {
 			if !strings.Contains(body, `"count":0`) {
 				t.Errorf("admin view %s", body)
 			}
-			resp, err := http.Get("http://" + addr + "/metrics")
+			resp, err := http.Get("http://" + run.Addr + "/metrics")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,14 +54,8 @@ func TestRunServesCancellations(t *testing.T) {
 			if !strings.Contains(string(m), "porxgate_cancellations_pending 0") || !strings.Contains(string(m), "porxgate_cancellation_oldest_age_seconds 0") {
 				t.Errorf("metrics:\n%s", grepLines(string(m), "cancellation"))
 			}
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatalf("Run: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("Run did not stop")
+			if err := run.stop(t); err != nil {
+				t.Fatalf("Run: %v", err)
 			}
 		})
 	}

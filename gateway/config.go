@@ -25,7 +25,21 @@ import (
 // line wins over the environment, which wins over the default.
 type Config struct {
 	// Addr is the listen address (--addr, PORXGATE_ADDR; default 127.0.0.1:8080).
+	// Port 0 takes a port the kernel gives: "porxgate listening" logs it
+	// (addr), as AddrFile and OnListening give it.
 	Addr string
+	// AddrFile, when set, is a file Run writes once its listeners are
+	// bound, naming their addresses as bound (WriteAddrFile), and removes
+	// when it stops (--addr-file, PORXGATE_ADDR_FILE; default none): for
+	// a harness or script that started the gateway on port 0 and reads
+	// the ports it took whatever the log level.
+	AddrFile string
+	// OnListening, when set, is called once, by Run, when its listeners
+	// are bound, before any request is served (connections made meanwhile
+	// wait in the listeners' backlog), with their addresses as bound: what
+	// a caller that runs the gateway in its own process on port 0 learns
+	// the ports by. Not a flag.
+	OnListening func(Listening)
 	// UpstreamURL is the EPS FHIR base URL (--upstream, PORXGATE_UPSTREAM_URL);
 	// empty runs the built-in EPS simulator in-process and uses it.
 	UpstreamURL string
@@ -420,7 +434,8 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 		}
 		fs.DurationVar(p, name, *p, usage+" (env "+envPrefix+env+")")
 	}
-	str(&cfg.Addr, "addr", "ADDR", "listen address")
+	str(&cfg.Addr, "addr", "ADDR", "listen address; port 0: a port the kernel gives, logged (porxgate listening, addr) and written to --addr-file")
+	str(&cfg.AddrFile, "addr-file", "ADDR_FILE", "file written once listening, naming the addresses as bound as JSON ({\"addr\":...,\"admin_addr\":...}), removed at stop; empty: none")
 	str(&cfg.UpstreamURL, "upstream", "UPSTREAM_URL", "EPS FHIR base URL; empty runs the built-in simulator")
 	registerUpstreamFlags(str, &cfg.Upstream)
 	str(&cfg.UpstreamIdentitiesFile, "upstream-identities", "UPSTREAM_IDENTITIES", "JSON file of per-party EPS identities (party key -> apiKey, kid, privateKey, clientCert, clientKey); empty: one identity")

@@ -28,20 +28,12 @@ import (
 func TestPendingConnectionsPerClientBounded(t *testing.T) {
 	const limit = 8
 	cfg := testConfig()
-	cfg.Addr = freeAddr(t)
-	cfg.Admin.Addr, cfg.Admin.NoAuth = freeAddr(t), true
+	cfg.Admin.Addr, cfg.Admin.NoAuth = "127.0.0.1:0", true
 	cfg.MaxHandshakesPerClient = limit
-	runGateway(t, cfg)
-	waitFor(t, "the admin listener", func() bool {
-		c, err := net.Dial("tcp", cfg.Admin.Addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	at := runGateway(t, cfg)
 	for _, tc := range []struct{ name, addr, listener string }{
-		{"front door", cfg.Addr, "front_door"},
-		{"admin listener", cfg.Admin.Addr, "admin"},
+		{"front door", at.Addr, "front_door"},
+		{"admin listener", at.AdminAddr, "admin"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Connections past their first request head, kept open: they
@@ -95,7 +87,7 @@ func TestPendingConnectionsPerClientBounded(t *testing.T) {
 				t.Fatalf("%d of %d pending connections from one address held open past %s, want %d", held, len(pending), pendingFuse, limit)
 			}
 
-			resp, err := http.Get("http://" + cfg.Addr + "/metrics")
+			resp, err := http.Get("http://" + at.Addr + "/metrics")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -58,9 +58,8 @@ func TestSentinelFailoverThroughTheGateway(t *testing.T) {
 		route(dispenserParty, dispenser.srv.URL, dispenserCPA)+"}"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
 	cfg := testConfig()
-	cfg.Addr, cfg.UpstreamURL, cfg.RoutesFile = addr, epsRoot+"/FHIR/R4", routes
+	cfg.UpstreamURL, cfg.RoutesFile = epsRoot+"/FHIR/R4", routes
 	cfg.RedisSentinelAddrs, cfg.RedisMasterName = strings.Join(group.SentinelAddrs(), ","), redistest.MasterName
 	cfg.RedisWaitReplicas = 1
 	cfg.InboxWorkers, cfg.DeliveryWorkers = 8, 8
@@ -71,9 +70,8 @@ func TestSentinelFailoverThroughTheGateway(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, quietLog()) }()
-	base := "http://" + addr
+	run := startRun(t, cfg, quietLog())
+	base := "http://" + run.Addr
 	readyz := func() int {
 		c := http.Client{Timeout: 3 * time.Second}
 		resp, err := c.Get(base + "/readyz")
@@ -84,10 +82,8 @@ func TestSentinelFailoverThroughTheGateway(t *testing.T) {
 		return resp.StatusCode
 	}
 	waitFor(t, "the gateway ready", func() bool {
-		select {
-		case err := <-done:
+		if ended, err := run.ended(); ended {
 			t.Fatalf("Run ended before serving: %v", err)
-		default:
 		}
 		return readyz() == http.StatusOK
 	})
@@ -268,14 +264,8 @@ func TestSentinelFailoverThroughTheGateway(t *testing.T) {
 		t.Error("/readyz never said not ready while the master was down")
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run: %v", err)
-		}
-	case <-time.After(3*cfg.ShutdownTimeout + 10*time.Second):
-		t.Fatal("Run did not stop")
+	if err := run.stop(t); err != nil {
+		t.Fatalf("Run: %v", err)
 	}
 }
 

@@ -261,6 +261,9 @@ func mcciPayload(id string) []byte {
 // testConfig is a configuration with short timings for tests.
 func testConfig() Config {
 	cfg := DefaultConfig()
+	// Port 0: a test that runs the gateway (startRun) learns the port it
+	// took; the default, 8080, is the port a developer's make run holds.
+	cfg.Addr = "127.0.0.1:0"
 	cfg.ShutdownTimeout = 2 * time.Second
 	cfg.PollInterval = 20 * time.Millisecond
 	cfg.Lease = 2 * time.Second

@@ -1,28 +1,14 @@
 package gateway
 
 import (
-	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/store/redistest"
 )
-
-// freeAddr returns a loopback address nobody listens on (yet).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // TestRunJournalsInRedis: Run with --redis keeps the journal in that Redis
 // (the built-in simulator upstream, no routing table): a prescription sent
@@ -35,14 +21,12 @@ func TestRunJournalsInRedis(t *testing.T) {
 	var rx string
 	for round := range 2 {
 		cfg := testConfig()
-		cfg.Addr, cfg.Admin.Addr, cfg.RedisURL = freeAddr(t), freeAddr(t), redisURL
+		cfg.Admin.Addr, cfg.RedisURL = "127.0.0.1:0", redisURL
 		cfg.Admin.NoAuth = false
 		cfg.Admin.Token = "run-test-token-0123456789"
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- Run(ctx, cfg, quietLog()) }()
+		run := startRun(t, cfg, quietLog())
 		api := func(path string, out any) bool {
-			req, _ := http.NewRequest(http.MethodGet, "http://"+cfg.Admin.Addr+path, nil)
+			req, _ := http.NewRequest(http.MethodGet, "http://"+run.AdminAddr+path, nil)
 			req.Header.Set("Authorization", "Bearer "+cfg.Admin.Token)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
@@ -52,16 +36,9 @@ func TestRunJournalsInRedis(t *testing.T) {
 			return resp.StatusCode == 200 && json.NewDecoder(resp.Body).Decode(out) == nil
 		}
 		if round == 0 {
-			waitFor(t, "the front door", func() bool {
-				c, err := net.Dial("tcp", cfg.Addr)
-				if err == nil {
-					c.Close()
-				}
-				return err == nil
-			})
 			r := newReq(newID(t, 5))
 			r.payload = payload
-			if code, body := sendEb(t, "http://"+cfg.Addr, r); code != 202 {
+			if code, body := sendEb(t, "http://"+run.Addr, r); code != 202 {
 				t.Fatalf("ebXML POST = %d\n%s", code, body)
 			}
 			var x journal.Exchange
@@ -85,30 +62,21 @@ func TestRunJournalsInRedis(t *testing.T) {
 			Count     int               `json:"count"`
 			Exchanges []journal.Summary `json:"exchanges"`
 		}
-		// A Run that ended (an address taken meanwhile by another test,
-		// say) fails here with its error, not as a search timed out.
-		var runErr error
+		// A Run that ended fails here with its error, not as a search
+		// timed out.
 		defer func() {
 			if t.Failed() {
 				t.Logf("round %d: the last search found %d: %+v", round, list.Count, list.Exchanges)
 			}
 		}()
 		waitFor(t, "a search by prescription id", func() bool {
-			select {
-			case runErr = <-done:
-				t.Fatalf("round %d: Run ended early: %v", round, runErr)
-			default:
+			if ended, err := run.ended(); ended {
+				t.Fatalf("round %d: Run ended early: %v", round, err)
 			}
 			return api("/admin/api/exchanges?id="+rx, &list) && list.Count == 1
 		})
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("Run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("Run did not stop")
+		if err := run.stop(t); err != nil {
+			t.Fatalf("Run: %v", err)
 		}
 	}
 }

@@ -115,31 +115,11 @@ func TestRunComparesInComparisonMode(t *testing.T) {
 	legacy := startLegacyRoute(t, nil)
 	payload, _ := legacyPrescription(t, "acute-nurse-controlled-drug-unsigned.json")
 	cfg := testConfig()
-	cfg.Addr, cfg.Compare.LegacyURL = freeAddr(t), legacy.srv.URL
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, quietLog()) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(cfg.ShutdownTimeout + 10*time.Second):
-			t.Error("Run did not stop")
-		}
-	}()
-	waitFor(t, "the front door", func() bool {
-		c, err := net.Dial("tcp", cfg.Addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
+	cfg.Compare.LegacyURL = legacy.srv.URL
+	addr := runGateway(t, cfg).Addr
 	r := newReq(newID(t, 2))
 	r.payload = payload
-	if code, body := sendEb(t, "http://"+cfg.Addr, r); code != 202 {
+	if code, body := sendEb(t, "http://"+addr, r); code != 202 {
 		t.Fatalf("ebXML POST = %d\n%s", code, body)
 	}
 	waitFor(t, "the shadow call down the legacy route", func() bool { return legacy.calls.Load() > 0 })

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -207,10 +208,31 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if up != nil {
 		upName = up.Describe()
 	}
-	log.Info("porxgate listening", "addr", ln.Addr().String(), "tls", tlsCfg != nil,
+	bound := srv.listening(ln)
+	removeAddrFile, err := WriteAddrFile(cfg.AddrFile, bound)
+	if err != nil {
+		_ = ln.Close()
+		srv.closeAdmin()
+		return err
+	}
+	defer removeAddrFile()
+	log.Info("porxgate listening", "addr", bound.Addr, "admin_addr", cmp.Or(bound.AdminAddr, "off"), "tls", tlsCfg != nil,
 		"mutual_tls", tlsCfg != nil && tlsCfg.ClientAuth == tls.RequireAndVerifyClientCert,
 		"upstream", upName, "store", st.Kind(), "routes", routes.Len())
+	if cfg.OnListening != nil {
+		cfg.OnListening(bound)
+	}
 	return srv.ServeAndWork(ctx, ln)
+}
+
+// listening is where the front door (ln) and the admin listener (when
+// openAdmin bound it) are bound.
+func (s *Server) listening(ln net.Listener) Listening {
+	l := Listening{Addr: ln.Addr().String()}
+	if s.adminOpen != nil {
+		l.AdminAddr = s.adminOpen.ln.Addr().String()
+	}
+	return l
 }
 
 // startFailed is Run's error for a start-up step (what) that failed: nil

@@ -130,12 +130,11 @@ func TestDeliveryCAExpiry(t *testing.T) {
 	dir := t.TempDir()
 	ca, next := newCA(t, "MHS CA"), newCA(t, "MHS next CA")
 	cfg := testConfig()
-	cfg.Addr = freeAddr(t)
 	cfg.DeliveryCAFile = writeFile(t, dir, "delivery-ca.pem", nil)
 	testpki.WriteDated(t, cfg.DeliveryCAFile, ca.pem, time.Now().Add(-time.Hour))
-	runGateway(t, cfg)
+	at := runGateway(t, cfg)
 	scrape := func() int {
-		resp, err := http.Get("http://" + cfg.Addr + "/metrics")
+		resp, err := http.Get("http://" + at.Addr + "/metrics")
 		if err != nil {
 			return -1
 		}

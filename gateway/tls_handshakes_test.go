@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -31,14 +30,13 @@ func TestPendingHandshakesPerClientBounded(t *testing.T) {
 	dir := t.TempDir()
 	ca := newCA(t, "HSCN test CA")
 	cfg := mutualTLSConfig(t, dir, ca)
-	cfg.Addr = freeAddr(t)
 	limit := 8
 	cfg.MaxHandshakesPerClient = limit
-	runGateway(t, cfg)
+	addr := runGateway(t, cfg).Addr
 	cliTLS := dispenserTLS(t, ca)
 	kp := cliTLS.Certificates[0]
 	handshake := func() error {
-		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", cfg.Addr, cliTLS)
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", addr, cliTLS)
 		if err != nil {
 			return err
 		}
@@ -48,7 +46,7 @@ func TestPendingHandshakesPerClientBounded(t *testing.T) {
 	// Completed handshakes, kept open (a request answered on each: the
 	// server is past the handshake): they do not count.
 	for range 2 * limit {
-		if err := keptConn(t, cfg.Addr, ca, kp, "/healthz")(); err != nil {
+		if err := keptConn(t, addr, ca, kp, "/healthz")(); err != nil {
 			t.Fatalf("a completed handshake counted against the address: %v", err)
 		}
 	}
@@ -56,7 +54,7 @@ func TestPendingHandshakesPerClientBounded(t *testing.T) {
 	// Silent connections: limit are held, the rest closed at once.
 	var silent []net.Conn
 	for range limit + 20 {
-		c, err := net.Dial("tcp", cfg.Addr)
+		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,7 +73,7 @@ func TestPendingHandshakesPerClientBounded(t *testing.T) {
 	}
 	waitFor(t, "the address to get in again", func() bool { return handshake() == nil })
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: cliTLS.Clone()}}
-	resp, err := client.Get("https://" + cfg.Addr + "/metrics")
+	resp, err := client.Get("https://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,28 +86,6 @@ func TestPendingHandshakesPerClientBounded(t *testing.T) {
 	if _, err := fmt.Sscanf(line, "%d", &refused); err != nil || refused < len(silent)-limit+1 {
 		t.Errorf("porxgate_tls_handshakes_refused_total %d (%v), want at least %d", refused, err, len(silent)-limit+1)
 	}
-}
-
-// runGateway runs the gateway cfg configures (Run) until the test ends,
-// and waits until its front door (cfg.Addr) takes connections.
-func runGateway(t *testing.T, cfg Config) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, quietLog()) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	waitFor(t, "the front door", func() bool {
-		c, err := net.Dial("tcp", cfg.Addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
 }
 
 // TestSilentAfterHandshakePerClientBounded: a TLS connection counts
@@ -135,13 +111,12 @@ func TestSilentAfterHandshakePerClientBounded(t *testing.T) {
 			if !tc.mutual {
 				cfg.TLSClientCAFile = ""
 			}
-			cfg.Addr = freeAddr(t)
 			cfg.MaxHandshakesPerClient = limit
-			runGateway(t, cfg)
+			addr := runGateway(t, cfg).Addr
 			client := dispenserTLS(t, ca)
 			var conns []net.Conn
 			for range limit + 20 {
-				c, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", cfg.Addr, client)
+				c, err := tls.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}, "tcp", addr, client)
 				if err == nil {
 					conns = append(conns, c)
 				}

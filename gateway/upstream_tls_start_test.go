@@ -12,6 +12,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/porxgate/porxgate/internal/testnet"
 )
 
 // TestOpenUpstreamChecksServerCertificate: an EPS whose certificate the
@@ -24,12 +26,7 @@ func TestOpenUpstreamChecksServerCertificate(t *testing.T) {
 	ca, other := newCA(t, "eps-ca"), newCA(t, "other-ca")
 	srv := tlsEPS(t, ca)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := ln.Addr().String()
-	ln.Close()
+	closed := testnet.RefusingAddr(t)
 
 	tests := []struct {
 		name, url, ca, wantErr string

@@ -6,12 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/porxgate/porxgate/internal/testnet"
 )
 
 // TestHelpNamesACommand: "porxgate help serve" documents serve, as
@@ -149,14 +150,9 @@ func TestSignalEndsOneShotCommand(t *testing.T) {
 // line serve writes to stderr is now JSON, these included; and the start
 // fails with exit 1.
 func TestServeLogsOnlyJSON(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := ln.Addr().String()
-	ln.Close()
+	dead := testnet.RefusingAddr(t)
 	p := startGatewayProcess(t, "--addr", "127.0.0.1:0", "--admin-addr", "off", "--redis", "redis://"+dead+"/0")
-	err = p.waitExit(t, 30*time.Second)
+	err := p.waitExit(t, 30*time.Second)
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("serve with Redis unreachable: %v, want exit status 1\n%s", err, p.logText())

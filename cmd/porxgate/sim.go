@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 
 	"github.com/porxgate/porxgate/gateway"
 	"github.com/porxgate/porxgate/gateway/sim"
@@ -24,7 +25,8 @@ SIGHUP is logged and ignored, as serve's is.`)
 	if v := getenv("PORXGATE_SIM_ADDR"); v != "" {
 		addr = v
 	}
-	fs.StringVar(&addr, "addr", addr, "listen address (env PORXGATE_SIM_ADDR)")
+	fs.StringVar(&addr, "addr", addr, "listen address; port 0: a port the kernel gives, logged (EPS simulator listening, addr) and written to --addr-file (env PORXGATE_SIM_ADDR)")
+	addrFile := fs.String("addr-file", "", `file written once listening, naming the address as bound as JSON ({"addr":...}), removed at stop; empty: none`)
 	pubKey := fs.String("public-key", getenv("PORXGATE_SIM_PUBLIC_KEY"), "PEM public key (or certificate) that verifies client JWTs; empty: FHIR endpoints open (env PORXGATE_SIM_PUBLIC_KEY)")
 	apiKey := fs.String("api-key", getenv("PORXGATE_SIM_API_KEY"), "expected JWT iss/sub; empty accepts any (env PORXGATE_SIM_API_KEY)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
@@ -63,7 +65,23 @@ SIGHUP is logged and ignored, as serve's is.`)
 	// listens; before, only what it starts with.
 	log.Info("EPS FHIR simulator starting", "addr", addr, "auth", opts.PublicKey != nil)
 	defer ignoreHangup(ctx, func() { log.Warn(simHangupIgnored) })()
-	if err := sim.New(opts).Run(ctx, addr); err != nil {
+	if addr == "" {
+		addr = sim.DefaultAddr
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		log.Error("simulator stopped", "err", fmt.Errorf("sim: listen %s: %w", addr, err))
+		return 1
+	}
+	removeAddrFile, err := gateway.WriteAddrFile(*addrFile, gateway.Listening{Addr: ln.Addr().String()})
+	if err != nil {
+		_ = ln.Close()
+		log.Error("simulator stopped", "err", err)
+		return 1
+	}
+	defer removeAddrFile()
+	if err := sim.New(opts).Serve(ctx, ln); err != nil {
 		log.Error("simulator stopped", "err", err)
 		return 1
 	}

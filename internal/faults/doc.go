@@ -15,5 +15,12 @@
 // but unanswered. A scenario fails unless lost, false rejections and
 // acknowledged-but-unanswered are all 0.
 //
-// Every process listens on 127.0.0.1 only and every wait is bounded.
+// Every process listens on 127.0.0.1 only and every wait is bounded. The
+// porxgate processes (gateway replicas, the simulator) listen on port 0
+// and say the ports they took in their --addr-file, so that no other
+// process can take a port chosen for them before they bind it; a
+// restarted replica takes a new port, which the senders' next tries
+// follow. redis-server cannot take port 0: it is started on a port found
+// free and started again on another when it finds that port taken, and
+// counts as started only once it answers as itself (INFO's process_id).
 package faults

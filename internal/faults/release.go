@@ -46,7 +46,7 @@ func (s *Suite) releaseLost(ctx context.Context) Result {
 		var releases []*request
 		for c := range chunks {
 			chunk := reqs[c*len(reqs)/chunks : (c+1)*len(reqs)/chunks]
-			if err := s.load(ctx, chunk, one(g.base), nil); err != nil {
+			if err := s.load(ctx, chunk, one(g), nil); err != nil {
 				return failed(err)
 			}
 			s.waitAnswered(ctx, chunk)
@@ -57,7 +57,7 @@ func (s *Suite) releaseLost(ctx context.Context) Result {
 			}
 			rel := s.releaseRequest()
 			releases = append(releases, rel)
-			if err := s.load(ctx, []*request{rel}, one(g.base), nil); err != nil {
+			if err := s.load(ctx, []*request{rel}, one(g), nil); err != nil {
 				return failed(err)
 			}
 			s.waitAnswered(ctx, []*request{rel})
@@ -66,7 +66,7 @@ func (s *Suite) releaseLost(ctx context.Context) Result {
 		for range len(reqs)/sim.MaxNominatedRelease + 2 {
 			rel := s.releaseRequest()
 			releases = append(releases, rel)
-			if err := s.load(ctx, []*request{rel}, one(g.base), nil); err != nil {
+			if err := s.load(ctx, []*request{rel}, one(g), nil); err != nil {
 				return failed(err)
 			}
 			s.waitAnswered(ctx, []*request{rel})

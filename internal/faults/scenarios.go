@@ -44,9 +44,9 @@ func (s *Suite) Run(ctx context.Context) []Result {
 // failed is the result of a scenario the harness could not run.
 func failed(err error) Result { return Result{Err: err} }
 
-// one returns a target function sending every request to base.
-func one(base string) func(*request) []string {
-	return func(*request) []string { return []string{base} }
+// one returns a target function sending every request to g.
+func one(g *gateway) func(*request) []*gateway {
+	return func(*request) []*gateway { return []*gateway{g} }
 }
 
 // withGateway runs f with a fresh gateway replica, stopped afterwards.
@@ -68,7 +68,7 @@ func (s *Suite) killTwice(ctx context.Context) Result {
 	}
 	return s.withGateway(ctx, "gw-kill", func(g *gateway) Result {
 		var restarted time.Time
-		err := s.load(ctx, reqs, one(g.base), func(ctx context.Context) error {
+		err := s.load(ctx, reqs, one(g), func(ctx context.Context) error {
 			for _, frac := range []int{2, 4} { // at a third, then two thirds
 				waitAcked(ctx, reqs, len(reqs)*frac/6)
 				g.kill9()
@@ -97,15 +97,18 @@ func (s *Suite) redisRestart(ctx context.Context) Result {
 	}
 	return s.withGateway(ctx, "gw-redis", func(g *gateway) Result {
 		var back time.Time
-		err := s.load(ctx, reqs, one(g.base), func(ctx context.Context) error {
+		err := s.load(ctx, reqs, one(g), func(ctx context.Context) error {
 			waitAcked(ctx, reqs, len(reqs)/3)
 			s.redis.kill9()
 			time.Sleep(2 * time.Second)
+			// On the same port, as the gateway knows it: another process
+			// that took it meanwhile fails the scenario (waitRedis) rather
+			// than being taken for Redis.
 			if err := s.redis.start(); err != nil {
 				return err
 			}
 			back = time.Now()
-			return waitTCP(s.redisAddr, 20*time.Second)
+			return waitRedis(ctx, s.redis, s.redisAddr, 20*time.Second)
 		})
 		r := s.tally(ctx, "", reqs, back)
 		if err != nil {
@@ -124,7 +127,7 @@ func (s *Suite) epsDown(ctx context.Context) Result {
 	}
 	return s.withGateway(ctx, "gw-eps-down", func(g *gateway) Result {
 		var recovered time.Time
-		err := s.load(ctx, reqs, one(g.base), func(ctx context.Context) error {
+		err := s.load(ctx, reqs, one(g), func(ctx context.Context) error {
 			waitAcked(ctx, reqs, len(reqs)/4)
 			if err := s.simFaults(ctx, map[string]any{"down": true}); err != nil {
 				return err
@@ -154,7 +157,7 @@ func (s *Suite) answerLost(ctx context.Context) Result {
 		return failed(err)
 	}
 	return s.withGateway(ctx, "gw-lost", func(g *gateway) Result {
-		err := s.load(ctx, reqs, one(g.base), s.lostAnswers(reqs))
+		err := s.load(ctx, reqs, one(g), s.lostAnswers(reqs))
 		_ = s.simFaults(context.WithoutCancel(ctx), nil)
 		r := s.tally(ctx, "", reqs, time.Now())
 		if err != nil {
@@ -185,7 +188,7 @@ func (s *Suite) answerLost(ctx context.Context) Result {
 				}
 			}
 		}()
-		if err := s.load(ctx, cancels, one(g.base), nil); err != nil {
+		if err := s.load(ctx, cancels, one(g), nil); err != nil {
 			r.Err = err
 		}
 		s.waitAnswered(ctx, cancels)
@@ -227,7 +230,7 @@ func (s *Suite) twoReplicas(ctx context.Context) Result {
 	}
 	return s.withGateway(ctx, "gw-a", func(a *gateway) Result {
 		return s.withGateway(ctx, "gw-b", func(b *gateway) Result {
-			err := s.load(ctx, reqs, func(*request) []string { return []string{a.base, b.base} }, nil)
+			err := s.load(ctx, reqs, func(*request) []*gateway { return []*gateway{a, b} }, nil)
 			r := s.tally(ctx, "", reqs, time.Now())
 			if err != nil {
 				r.Err = err
@@ -247,7 +250,7 @@ func (s *Suite) soapCrash(ctx context.Context) Result {
 	}
 	return s.withGateway(ctx, "gw-soap", func(g *gateway) Result {
 		var restarted time.Time
-		err := s.load(ctx, reqs, one(g.base), func(ctx context.Context) error {
+		err := s.load(ctx, reqs, one(g), func(ctx context.Context) error {
 			waitAcked(ctx, reqs, len(reqs)/3)
 			g.kill9()
 			time.Sleep(300 * time.Millisecond)
@@ -280,7 +283,7 @@ func (s *Suite) hostile(ctx context.Context) Result {
 		r.payload, r.hostile, r.soap, r.shortForm = payloads[i%len(payloads)], true, i%2 == 1, ""
 	}
 	return s.withGateway(ctx, "gw-hostile", func(g *gateway) Result {
-		err := s.load(ctx, reqs, one(g.base), nil)
+		err := s.load(ctx, reqs, one(g), nil)
 		r := s.tally(ctx, "", reqs, time.Now())
 		if err != nil {
 			r.Err = err

@@ -91,10 +91,11 @@ type sender struct {
 	retryEvery time.Duration
 }
 
-// send posts r to base until it is acknowledged or refused, or ctx ends.
-func (s *sender) send(ctx context.Context, base string, r *request) {
+// send posts r to base (where the gateway listens at each try) until it
+// is acknowledged or refused, or ctx ends.
+func (s *sender) send(ctx context.Context, base func() string, r *request) {
 	for ctx.Err() == nil {
-		status, body, err := s.post(ctx, base, r)
+		status, body, err := s.post(ctx, base(), r)
 		r.set(func(r *request) { r.attempts++ })
 		if err == nil {
 			acked, refused := outcome(status, body, r.soap)

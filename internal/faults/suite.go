@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -99,7 +98,7 @@ type Suite struct {
 	redis     *proc
 	redisAddr string
 	sim       *proc
-	simBase   string // e.g. http://127.0.0.1:9000
+	simBase   string // e.g. http://127.0.0.1:41234
 	mhs       *mhs
 	routes    string
 	tpl       []byte
@@ -132,25 +131,19 @@ func Start(ctx context.Context, cfg Config) (*Suite, error) {
 	if s.redis, s.redisAddr, err = newRedis(cfg.Dir); err != nil {
 		return nil, err
 	}
-	if err := s.redis.start(); err != nil {
-		return nil, err
-	}
-	if err := waitTCP(s.redisAddr, 10*time.Second); err != nil {
+	if err := s.startRedis(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
-	port, err := freePort()
+	addrFile := filepath.Join(cfg.Dir, "sim.addr")
+	s.sim = &proc{name: "sim", bin: cfg.Bin, log: filepath.Join(cfg.Dir, "sim.log"),
+		args: []string{"sim", "--addr", "127.0.0.1:0", "--addr-file", addrFile, "--log-level", "warn"}}
+	bound, err := s.sim.startListening(ctx, addrFile, 20*time.Second)
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
-	s.simBase = "http://127.0.0.1:" + strconv.Itoa(port)
-	s.sim = &proc{name: "sim", bin: cfg.Bin, log: filepath.Join(cfg.Dir, "sim.log"),
-		args: []string{"sim", "--addr", "127.0.0.1:" + strconv.Itoa(port), "--log-level", "warn"}}
-	if err := s.sim.start(); err != nil {
-		s.Close()
-		return nil, err
-	}
+	s.simBase = "http://" + bound.Addr
 	if err := waitHTTP(ctx, s.simBase+"/_admin/stats", 20*time.Second); err != nil {
 		s.Close()
 		return nil, err
@@ -185,44 +178,55 @@ func (s *Suite) Close() {
 // gateway is one porxgate serve process.
 type gateway struct {
 	*proc
-	base string
+	addrFile string
+
+	mu   sync.Mutex
+	base string // e.g. http://127.0.0.1:41234, where it listens now
 }
 
-// newGateway starts a gateway replica on a free port: the default
-// configuration (breaker open 5s, 3 half-open probes, retries of messages
-// waiting for EPS paced by the breaker's open period) except a 3s lease, so
-// that a killed replica's work is taken over in seconds, and a 100ms poll.
+// url is the gateway's base URL, where it listens now: each start binds
+// a port of its own (port 0), so a restart moves it, as a load
+// balancer's target moves, and the senders' next tries follow it.
+func (g *gateway) url() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.base
+}
+
+// newGateway starts a gateway replica: the default configuration (breaker
+// open 5s, 3 half-open probes, retries of messages waiting for EPS paced
+// by the breaker's open period) except a 3s lease, so that a killed
+// replica's work is taken over in seconds, and a 100ms poll. Its front
+// door and its admin listener take ports of the kernel's (port 0): a port
+// found free and given to it could be taken by another process first
+// (and two replicas on the default admin port cannot both listen; a
+// gateway whose admin listener fails stops).
 func (s *Suite) newGateway(ctx context.Context, name string) (*gateway, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	// Each replica's admin listener on its own port: two on the default
-	// one cannot both listen, and a gateway whose admin listener fails
-	// stops.
-	adminPort, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	g := &gateway{base: "http://" + addr, proc: &proc{name: name, bin: s.cfg.Bin, log: filepath.Join(s.cfg.Dir, name+".log"), args: []string{
-		"serve", "--addr", addr, "--admin-addr", "127.0.0.1:" + strconv.Itoa(adminPort),
+	g := &gateway{addrFile: filepath.Join(s.cfg.Dir, name+".addr"), proc: &proc{name: name, bin: s.cfg.Bin, log: filepath.Join(s.cfg.Dir, name+".log")}}
+	g.args = []string{
+		"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--addr-file", g.addrFile,
 		"--redis", "redis://" + s.redisAddr + "/0", "--upstream", s.simBase + "/FHIR/R4",
 		"--routes", s.routes, "--lease", "3s", "--poll-interval", "100ms",
 		"--persist-duration", "10m", "--shutdown-timeout", "5s", "--log-level", "warn",
-	}}}
+	}
 	if err := g.restart(ctx); err != nil {
+		g.kill9()
 		return nil, err
 	}
 	return g, nil
 }
 
-// restart starts the gateway's process and waits for /healthz.
+// restart starts the gateway's process, learns where it listens (its
+// --addr-file) and waits for /healthz there.
 func (g *gateway) restart(ctx context.Context) error {
-	if err := g.start(); err != nil {
+	bound, err := g.startListening(ctx, g.addrFile, 30*time.Second)
+	if err != nil {
 		return err
 	}
-	return waitHTTP(ctx, g.base+"/healthz", 30*time.Second)
+	g.mu.Lock()
+	g.base = "http://" + bound.Addr
+	g.mu.Unlock()
+	return waitHTTP(ctx, g.url()+"/healthz", 30*time.Second)
 }
 
 // simFaults sets the simulator's faults (nil clears them).
@@ -305,10 +309,10 @@ func hostilePayloads() [][]byte {
 	}
 }
 
-// load sends reqs (each to every base targets gives it) with the
+// load sends reqs (each to every gateway targets gives it) with the
 // configured concurrency; during runs beside it. It returns when every
 // request is acknowledged or refused, or ctx ends.
-func (s *Suite) load(ctx context.Context, reqs []*request, targets func(*request) []string, during func(context.Context) error) error {
+func (s *Suite) load(ctx context.Context, reqs []*request, targets func(*request) []*gateway, during func(context.Context) error) error {
 	sem := make(chan struct{}, s.cfg.Concurrency)
 	var wg sync.WaitGroup
 	derr := make(chan error, 1)
@@ -327,9 +331,9 @@ func (s *Suite) load(ctx context.Context, reqs []*request, targets func(*request
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			var tw sync.WaitGroup
-			for _, base := range targets(r) {
+			for _, g := range targets(r) {
 				tw.Add(1)
-				go func() { defer tw.Done(); s.send.send(ctx, base, r) }()
+				go func() { defer tw.Done(); s.send.send(ctx, g.url, r) }()
 			}
 			tw.Wait()
 		}()

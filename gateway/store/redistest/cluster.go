@@ -47,7 +47,7 @@ func StartCluster(t testing.TB) *Cluster {
 				c.Nodes = append(c.Nodes, n)
 				break
 			}
-			if !errors.Is(err, errPortTaken) || try == portTries {
+			if !errors.Is(err, ErrPortTaken) || try == portTries {
 				t.Fatal(err)
 			}
 			t.Logf("redistest: %v; trying other ports", err)

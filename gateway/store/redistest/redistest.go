@@ -135,19 +135,19 @@ func startWith(t testing.TB, name string, tlsCfg *tls.Config, extra ...string) *
 		if err == nil {
 			return s
 		}
-		if !errors.Is(err, errPortTaken) || try == portTries {
+		if !errors.Is(err, ErrPortTaken) || try == portTries {
 			t.Fatal(err)
 		}
 		t.Logf("redistest: %v; trying another port", err)
 	}
 }
 
-// errPortTaken is tryStart's error when the port chosen was taken before
-// the server could bind it.
-var errPortTaken = errors.New("the port was taken before the server could bind it")
+// ErrPortTaken is the error of a server started on a port that another
+// process took before the server could bind it (tryStart's, Answers').
+var ErrPortTaken = errors.New("the port was taken before the server could bind it")
 
 // tryStart starts bin on a port found free and waits until it answers
-// PING as itself. It fails with errPortTaken when another process took a
+// PING as itself. It fails with ErrPortTaken when another process took a
 // port it was given (the port, or one of extra's, such as a Cluster's bus
 // port) first; the server is then stopped.
 func tryStart(t testing.TB, name string, tlsCfg *tls.Config, extra ...string) (*Server, error) {
@@ -254,39 +254,58 @@ func (s *Server) Resume() {
 // waitReady waits until the server answers PING as itself: the process
 // that answers on Addr is the one started (INFO's process_id), for a
 // port taken by another process between freePort and the server's bind
-// was answered by that other server. It fails with errPortTaken when
+// was answered by that other server. It fails with ErrPortTaken when
 // another answers, or the process exits for its port in use, and at once
 // when the process exits.
 func (s *Server) waitReady(limit time.Duration) error {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, TLSConfig: s.tls})
+	// Each try bounded by its context: a process other than Redis that
+	// took the port may accept and never answer.
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1, TLSConfig: s.tls, ContextTimeoutEnabled: true})
 	defer c.Close()
-	pid := strconv.Itoa(s.cmd.Process.Pid)
 	deadline := time.Now().Add(limit)
 	for {
 		if s.exited() { // its output is whole
-			if strings.Contains(s.log.String(), "Address already in use") {
-				return fmt.Errorf("%w: the server exited, its port in use", errPortTaken)
+			if PortInUse(s.log.String()) {
+				return fmt.Errorf("%w: the server exited, its port in use", ErrPortTaken)
 			}
 			return errors.New("the server exited")
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		info, err := c.Info(ctx, "server").Result()
+		err := Answers(ctx, c, s.cmd.Process.Pid)
 		cancel()
-		if err == nil {
-			switch got := infoField(info, "process_id"); got {
-			case pid:
-				return nil
-			case "":
-				err = errors.New("INFO server gave no process_id")
-			default:
-				return fmt.Errorf("%w: another server answers there (process %s, not %s)", errPortTaken, got, pid)
-			}
-		}
-		if time.Now().After(deadline) {
+		if err == nil || errors.Is(err, ErrPortTaken) || time.Now().After(deadline) {
 			return err
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// Answers reports whether the Redis c reaches is the process pid (INFO's
+// process_id): nil when it is; an error wrapping ErrPortTaken when
+// another process answers there (a server started on a port found free,
+// which another took first); another error while none answers. For a
+// harness that starts redis-server itself on a port found free (Redis
+// cannot be asked to take one of the kernel's, as port 0 turns its TCP
+// listener off).
+func Answers(ctx context.Context, c *redis.Client, pid int) error {
+	info, err := c.Info(ctx, "server").Result()
+	if err != nil {
+		return err
+	}
+	switch got := infoField(info, "process_id"); got {
+	case strconv.Itoa(pid):
+		return nil
+	case "":
+		return errors.New("INFO server gave no process_id")
+	default:
+		return fmt.Errorf("%w: another server answers there (process %s, not %d)", ErrPortTaken, got, pid)
+	}
+}
+
+// PortInUse reports whether a redis-server's output says it could not
+// bind its port: another process holds it.
+func PortInUse(output string) bool {
+	return strings.Contains(output, "Address already in use")
 }
 
 // infoField returns the value of field in an INFO answer; "" when it has

@@ -11,7 +11,7 @@ import (
 // TestPortTakenIsNoticed: a server started on a port another server took
 // first (between freePort and its bind, another test's server took the
 // port) is not taken for ready because the other answers PING there: it
-// fails with errPortTaken, so that startWith starts it on another port.
+// fails with ErrPortTaken, so that startWith starts it on another port.
 // Before, the other server's PONG counted as the new one's, and the test
 // went on against a server it did not start (its own had exited).
 func TestPortTakenIsNoticed(t *testing.T) {
@@ -27,8 +27,8 @@ func TestPortTakenIsNoticed(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(late.stop)
-	if err := late.waitReady(10 * time.Second); !errors.Is(err, errPortTaken) {
-		t.Fatalf("waitReady on a port another server holds = %v, want errPortTaken", err)
+	if err := late.waitReady(10 * time.Second); !errors.Is(err, ErrPortTaken) {
+		t.Fatalf("waitReady on a port another server holds = %v, want ErrPortTaken", err)
 	}
 	if err := first.waitReady(time.Second); err != nil {
 		t.Fatalf("the server that holds the port: %v", err)
