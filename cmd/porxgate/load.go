@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -94,6 +93,9 @@ SIGINT or SIGTERM interrupts the run (its figures so far, exit 1); SIGHUP
 			return 1
 		}
 		defer recv.Close()
+		// On stderr, so that a harness that gave --receiver port 0 learns
+		// where it listens without parsing the report.
+		fmt.Fprintf(stderr, "porxgate load: receiver listening on %s\n", recv.Addr())
 	}
 	base := *target
 	if base == "" {
@@ -249,17 +251,13 @@ type inProcessGateway struct {
 // admin listener (for the inbox drain check) is on another, without
 // authentication, as only this process knows of it.
 func (g inProcessGateway) start(ctx context.Context) (base, admin string, stop func(), err error) {
-	addr, err := freeLoopbackAddr()
-	if err != nil {
-		return "", "", nil, err
-	}
-	adminAddr, err := freeLoopbackAddr()
-	if err != nil {
-		return "", "", nil, err
-	}
 	cfg := gateway.DefaultConfig()
-	cfg.Addr = addr
-	cfg.Admin.Addr, cfg.Admin.NoAuth = adminAddr, true
+	// Port 0 on both: Run says which ports it took (OnListening), so no
+	// other process can take them between choosing and binding.
+	cfg.Addr = "127.0.0.1:0"
+	cfg.Admin.Addr, cfg.Admin.NoAuth = "127.0.0.1:0", true
+	listening := make(chan gateway.Listening, 1)
+	cfg.OnListening = func(l gateway.Listening) { listening <- l }
 	cfg.UpstreamURL = g.Upstream
 	cfg.RedisURL = g.RedisURL
 	cfg.MaxQueueWait = g.MaxQueueWait
@@ -280,7 +278,6 @@ func (g inProcessGateway) start(ctx context.Context) (base, admin string, stop f
 	gctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- gateway.Run(gctx, cfg, slog.New(slog.DiscardHandler)) }()
-	base = "http://" + addr
 	fail := func(err error) (string, string, func(), error) {
 		cancel()
 		<-done
@@ -289,6 +286,19 @@ func (g inProcessGateway) start(ctx context.Context) (base, admin string, stop f
 	}
 	deadline := time.NewTimer(10 * time.Second)
 	defer deadline.Stop()
+	var bound gateway.Listening
+	select {
+	case bound = <-listening:
+	case rerr := <-done: // it stopped before it listened: say why
+		done <- rerr
+		if rerr == nil {
+			rerr = errors.New("stopped as it started")
+		}
+		return fail(fmt.Errorf("in-process gateway: %w", rerr))
+	case <-deadline.C:
+		return fail(errors.New("in-process gateway did not start listening in 10s"))
+	}
+	base = "http://" + bound.Addr
 	for {
 		resp, err := http.Get(base + "/healthz")
 		if err == nil {
@@ -307,15 +317,5 @@ func (g inProcessGateway) start(ctx context.Context) (base, admin string, stop f
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	return base, "http://" + adminAddr, func() { cancel(); <-done; cleanup() }, nil
-}
-
-// freeLoopbackAddr returns a loopback address with a port free just now.
-func freeLoopbackAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("finding a port: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	return base, "http://" + bound.AdminAddr, func() { cancel(); <-done; cleanup() }, nil
 }

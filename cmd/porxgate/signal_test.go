@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -382,10 +381,6 @@ func TestHangupKeepsServing(t *testing.T) {
 // on: the simulator answers and stops cleanly on SIGTERM; the run ends as
 // it would have, with its figures.
 func TestHangupLeavesSimAndLoadRunning(t *testing.T) {
-	receiver, err := freeLoopbackAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
 	// compare replays one recorded exchange through an upstream that holds
 	// its first call until the SIGHUP has been sent and survived.
 	dir := t.TempDir()
@@ -440,19 +435,9 @@ func TestHangupLeavesSimAndLoadRunning(t *testing.T) {
 				resp.Body.Close()
 			}
 		}, true, "SIGHUP ignored"},
-		{"load", []string{"load", "--receiver", receiver, "--rate", "20", "--duration", "3s"}, func(t *testing.T, p *gatewayProcess) func(*testing.T) {
-			deadline := time.Now().Add(15 * time.Second)
-			for {
-				c, err := net.Dial("tcp", receiver)
-				if err == nil {
-					c.Close()
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("load's receiver never listened: %v\n%s", err, p.logText())
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+		{"load", []string{"load", "--receiver", "127.0.0.1:0", "--rate", "20", "--duration", "3s"}, func(t *testing.T, p *gatewayProcess) func(*testing.T) {
+			// Its receiver listens once its signal handling is set.
+			p.waitLog(t, "porxgate load: receiver listening on 127.0.0.1:", 15*time.Second)
 			return func(*testing.T) {}
 		}, false, "SIGHUP ignored"},
 		{"compare", []string{"compare", "--dir", dir, "--upstream", upstream.URL + "/FHIR/R4"}, func(t *testing.T, p *gatewayProcess) func(*testing.T) {

@@ -64,7 +64,11 @@ func StartReceiver(addr string) (*Receiver, error) {
 }
 
 // URL is where the gateway should deliver, e.g. http://127.0.0.1:9123/mhs.
-func (r *Receiver) URL() string { return "http://" + r.ln.Addr().String() + "/mhs" }
+func (r *Receiver) URL() string { return "http://" + r.Addr() + "/mhs" }
+
+// Addr is the address the receiver listens on, as bound (a port 0 given
+// to StartReceiver is the port the kernel chose).
+func (r *Receiver) Addr() string { return r.ln.Addr().String() }
 
 // Close stops the receiver.
 func (r *Receiver) Close() error {
