@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/porxgate/porxgate/internal/testnet"
 	"github.com/sony/gobreaker/v2"
 )
 
@@ -22,19 +23,14 @@ func (timeoutErr) Error() string   { return "i/o timeout" }
 func (timeoutErr) Timeout() bool   { return true }
 func (timeoutErr) Temporary() bool { return true }
 
-// refusedErr dials a port that was just closed and returns the error.
+// refusedErr dials a loopback port that refuses connections and returns
+// the error.
 func refusedErr(t *testing.T) error {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	conn, err := net.Dial("tcp", addr)
+	conn, err := net.Dial("tcp", testnet.RefusingAddr(t))
 	if err == nil {
 		conn.Close()
-		t.Skip("the closed port accepted a connection")
+		t.Fatal("a refusing address accepted a connection")
 	}
 	return err
 }
