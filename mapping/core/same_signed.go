@@ -42,7 +42,10 @@ const signedPartsDepth = 4
 // the one written back (b).
 type signedWalk struct {
 	parts, gotParts []*etree.Element
-	skip            func(*etree.Element) bool
+	// item and gotItem are where the next line item is looked for first in
+	// parts and gotParts (see partIndex).
+	item, gotItem int
+	skip          func(*etree.Element) bool
 	// depth is the deepest a part lies below the ParentPrescription: below
 	// it, elements are compared by SameElement alone.
 	depth int
@@ -68,8 +71,8 @@ func (w *signedWalk) same(a, b *etree.Element, d int) bool {
 			}
 			continue
 		}
-		k := slices.Index(w.parts, ae)
-		if k != slices.Index(w.gotParts, be) {
+		k := partIndex(w.parts, ae, &w.item)
+		if k != partIndex(w.gotParts, be, &w.gotItem) {
 			return false
 		}
 		if k >= 0 {
@@ -84,6 +87,39 @@ func (w *signedWalk) same(a, b *etree.Element, d int) bool {
 	}
 }
 
+// signedFixedParts is how many of v3.SignedParts' parts come before the
+// line items: the author time, the prescription id, the author's
+// AgentPerson and the recordTarget.
+const signedFixedParts = 4
+
+// partIndex is slices.Index(parts, el) for v3.SignedParts' list, whose
+// parts are distinct elements, without a search that grows with the line
+// items (which made the walk quadratic in them): an element is one of the
+// four fixed parts, or a line item only if it has their name, and the
+// walk meets the line items in the order the list holds them, so *item,
+// where the one after the last found stands, is looked at first. Any
+// other line item the list holds is still found.
+func partIndex(parts []*etree.Element, el *etree.Element, item *int) int {
+	fixed := min(signedFixedParts, len(parts))
+	for k, p := range parts[:fixed] {
+		if p == el {
+			return k
+		}
+	}
+	items := parts[fixed:]
+	if len(items) == 0 || el.Tag != items[0].Tag {
+		return -1
+	}
+	k := *item
+	if k >= len(items) || items[k] != el {
+		if k = slices.Index(items, el); k < 0 {
+			return -1
+		}
+	}
+	*item = k + 1
+	return fixed + k
+}
+
 // samePartElements is, for two elements the fragments' comparison pairs
 // within a part, SameElement's rule and the fragments' attribute rule
 // (v3.SameSignedAttrs) at once: attributes equal in order, none of them
@@ -94,7 +130,7 @@ func (w *signedWalk) samePartElements(x, y *etree.Element) bool {
 	if w.skip != nil && (w.skip(x) || w.skip(y)) {
 		return false
 	}
-	if x.Tag != y.Tag || x.Space != y.Space || trimmedText(x) != trimmedText(y) {
+	if x.Tag != y.Tag || x.Space != y.Space || !sameTrimmedText(x, y) {
 		return false
 	}
 	if sameAttrsInOrder(x.Attr, y.Attr) {
