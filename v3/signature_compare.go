@@ -276,6 +276,7 @@ func SignedParts(pp *etree.Element) []*etree.Element {
 // each pair of elements the comparison pairs, a and b first, instead of
 // SameSignedAttrs, which it must include, and a false answer ends the
 // comparison false: how a caller checks a rule of its own in the same walk.
+// A pair is compared by name (Tag) before also is asked of it.
 func SameSignedTokens(a, b *etree.Element, also func(x, y *etree.Element) bool) bool {
 	if a.Tag != b.Tag {
 		return false

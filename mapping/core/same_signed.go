@@ -100,13 +100,20 @@ const signedFixedParts = 4
 // where the one after the last found stands, is looked at first. Any
 // other line item the list holds is still found.
 func partIndex(parts []*etree.Element, el *etree.Element, item *int) int {
-	fixed := min(signedFixedParts, len(parts))
-	for k, p := range parts[:fixed] {
-		if p == el {
-			return k
-		}
+	if len(parts) < signedFixedParts {
+		return slices.Index(parts, el)
 	}
-	items := parts[fixed:]
+	switch el {
+	case parts[0]:
+		return 0
+	case parts[1]:
+		return 1
+	case parts[2]:
+		return 2
+	case parts[3]:
+		return 3
+	}
+	items := parts[signedFixedParts:]
 	if len(items) == 0 || el.Tag != items[0].Tag {
 		return -1
 	}
@@ -117,7 +124,7 @@ func partIndex(parts []*etree.Element, el *etree.Element, item *int) int {
 		}
 	}
 	*item = k + 1
-	return fixed + k
+	return signedFixedParts + k
 }
 
 // samePartElements is, for two elements the fragments' comparison pairs
@@ -125,12 +132,13 @@ func partIndex(parts []*etree.Element, el *etree.Element, item *int) int {
 // (v3.SameSignedAttrs) at once: attributes equal in order, none of them
 // prefixed, satisfy both in one pass. The pairing is SameElement's own as
 // long as skip rules out no element there: one it does makes the answer
-// false (ask the two rules apart).
+// false (ask the two rules apart). v3.SameSignedTokens asks it only of
+// elements of the same name (Tag).
 func (w *signedWalk) samePartElements(x, y *etree.Element) bool {
 	if w.skip != nil && (w.skip(x) || w.skip(y)) {
 		return false
 	}
-	if x.Tag != y.Tag || x.Space != y.Space || !sameTrimmedText(x, y) {
+	if x.Space != y.Space || !sameTrimmedText(x, y) {
 		return false
 	}
 	if sameAttrsInOrder(x.Attr, y.Attr) {
