@@ -20,8 +20,12 @@ func SameSignedElement(pp, got *etree.Element, skip func(*etree.Element) bool) b
 	if pp == nil || got == nil {
 		return false
 	}
-	parts, gotParts := v3.SignedParts(pp), v3.SignedParts(got)
-	if parts == nil || gotParts == nil || len(parts) != len(gotParts) {
+	// Room for the parts of prescriptions of up to 12 line items, which
+	// the walk keeps no longer than it runs.
+	var room, gotRoom [signedFixedParts + 12]*etree.Element
+	parts, ok := v3.AppendSignedParts(room[:0], pp)
+	gotParts, gotOK := v3.AppendSignedParts(gotRoom[:0], got)
+	if !ok || !gotOK || len(parts) != len(gotParts) {
 		return false
 	}
 	w := signedWalk{parts: parts, gotParts: gotParts, skip: skip, depth: signedPartsDepth}
