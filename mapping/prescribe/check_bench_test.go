@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/internal/corpustest"
 	"github.com/porxgate/porxgate/mapping/core"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -40,5 +41,38 @@ func BenchmarkSameSignedElement(b *testing.B) {
 		if !core.SameSignedElement(p.pp, p.regen, InSignature) {
 			b.Fatal("not the same")
 		}
+	}
+}
+
+// TestSameSignedElementAllocatesNothing holds the lossless check of each
+// signed corpus Send prescription to no allocation: the parts of both
+// prescriptions are listed in room of its own (v3.AppendSignedParts). (A
+// text in several pieces, as some of the project's signed variants have,
+// is joined to be compared.)
+func TestSameSignedElementAllocatesNothing(t *testing.T) {
+	if !corpustest.Present() {
+		t.Skip("no corpus: the project's own prescriptions are unsigned")
+	}
+	_, msgs := sendPairs(t)
+	checked := 0
+	for _, m := range msgs {
+		_, root, _, err := core.OpenV3(m, benchEnv(), "Parent Prescription", v3.ParentPrescription, v3.ParentPrescriptionNonUrgent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, subject := v3.ReadWrapper(root)
+		pp := subject.Child("ParentPrescription")
+		bundle, _, _ := readParentPrescription(pp, m, benchEnv(), nil)
+		regen := regenerateParentPrescription(bundle, benchEnv(), nil)
+		if regen == nil || !IsSigned(pp.El) || !core.SameSignedElement(pp.El, regen, InSignature) {
+			continue
+		}
+		checked++
+		if n := testing.AllocsPerRun(5, func() { core.SameSignedElement(pp.El, regen, InSignature) }); n != 0 {
+			t.Errorf("%d allocations a check", int(n))
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no signed prescription written back alike")
 	}
 }
