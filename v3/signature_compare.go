@@ -242,12 +242,24 @@ func SameSignedParts(a, b *etree.Element) bool {
 // time, first prescription id, author AgentPerson, recordTarget, each
 // pertinentLineItem); nil when one is missing.
 func SignedParts(pp *etree.Element) []*etree.Element {
-	if pp == nil {
+	parts, ok := AppendSignedParts(nil, pp)
+	if !ok {
 		return nil
+	}
+	return parts
+}
+
+// AppendSignedParts is SignedParts appending the parts to dst, for a
+// caller with room of its own (a comparison that keeps the lists no longer
+// than it runs): dst grows once at most, to hold them all. ok is false,
+// and dst is given back as it was, when a part is missing.
+func AppendSignedParts(dst []*etree.Element, pp *etree.Element) (parts []*etree.Element, ok bool) {
+	if pp == nil {
+		return dst, false
 	}
 	presc := FindPath(pp, "pertinentInformation1", "pertinentPrescription")
 	if presc == nil {
-		return nil
+		return dst, false
 	}
 	items := 0
 	for _, t := range presc.Child {
@@ -255,20 +267,20 @@ func SignedParts(pp *etree.Element) []*etree.Element {
 			items++
 		}
 	}
-	// One allocation: the four parts and each line item's.
-	parts := append(make([]*etree.Element, 0, 4+items), FindPath(presc, "author", "time"), presc.SelectElement("id"),
+	// One allocation at most: the four parts and each line item's.
+	parts = append(slices.Grow(dst, 4+items), FindPath(presc, "author", "time"), presc.SelectElement("id"),
 		FindPath(presc, "author", "AgentPerson"), pp.SelectElement("recordTarget"))
 	for _, t := range presc.Child {
 		if c, ok := t.(*etree.Element); ok && c.Tag == "pertinentInformation2" {
 			parts = append(parts, c.SelectElement("pertinentLineItem"))
 		}
 	}
-	for _, p := range parts {
+	for _, p := range parts[len(dst):] {
 		if p == nil {
-			return nil
+			return dst, false
 		}
 	}
-	return parts
+	return parts, true
 }
 
 // SameSignedTokens compares two elements (two signed parts, or elements
@@ -276,6 +288,7 @@ func SignedParts(pp *etree.Element) []*etree.Element {
 // each pair of elements the comparison pairs, a and b first, instead of
 // SameSignedAttrs, which it must include, and a false answer ends the
 // comparison false: how a caller checks a rule of its own in the same walk.
+// A pair is compared by name (Tag) before also is asked of it.
 func SameSignedTokens(a, b *etree.Element, also func(x, y *etree.Element) bool) bool {
 	if a.Tag != b.Tag {
 		return false

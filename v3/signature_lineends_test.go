@@ -3,6 +3,7 @@ package v3
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -207,5 +208,44 @@ func TestSameSignedAttrs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAppendSignedParts: AppendSignedParts lists what SignedParts lists
+// after what dst holds, into dst's room when it has enough, and gives dst
+// back unchanged when a part is missing.
+func TestAppendSignedParts(t *testing.T) {
+	_, a, err := Parse(readFileBytes(t, fixturePath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp := a.El.FindElement("ControlActEvent/subject/ParentPrescription")
+	want := SignedParts(pp)
+	if len(want) < 5 {
+		t.Fatalf("%d parts", len(want))
+	}
+	mark := etree.NewElement("mark")
+	var room [32]*etree.Element
+	dst := append(room[:0], mark)
+	got, ok := AppendSignedParts(dst, pp)
+	if !ok || got[0] != mark || !slices.Equal(got[1:], want) || &got[0] != &room[0] {
+		t.Errorf("into room: %v %d parts, want the mark and %d in the room", ok, len(got), len(want))
+	}
+	small := make([]*etree.Element, 1, 2)
+	small[0] = mark
+	if got, ok := AppendSignedParts(small, pp); !ok || got[0] != mark || !slices.Equal(got[1:], want) {
+		t.Errorf("grown: %v, %d parts", ok, len(got))
+	}
+	if n := testing.AllocsPerRun(10, func() { AppendSignedParts(small, pp) }); n != 1 {
+		t.Errorf("grown in %v allocations, want 1", n)
+	}
+	if n := testing.AllocsPerRun(10, func() { AppendSignedParts(room[:0], pp) }); n != 0 {
+		t.Errorf("%v allocations with room, want 0", n)
+	}
+	if got, ok := AppendSignedParts([]*etree.Element{mark}, etree.NewElement("ParentPrescription")); ok || len(got) != 1 || got[0] != mark {
+		t.Errorf("a part missing: %v, %d", ok, len(got))
+	}
+	if got, ok := AppendSignedParts(nil, nil); ok || got != nil {
+		t.Errorf("no prescription: %v, %v", ok, got)
 	}
 }

@@ -542,7 +542,7 @@ func SameElement(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 func sameOwn(a, b *etree.Element) bool {
 	return a.Tag == b.Tag && a.Space == b.Space &&
 		(sameAttrsInOrder(a.Attr, b.Attr) || sameAttrsAnyOrder(a, b)) &&
-		trimmedText(a) == trimmedText(b)
+		sameTrimmedText(a, b)
 }
 
 // sameAttrsInOrder reports whether two attribute lists are the same
@@ -577,6 +577,20 @@ func sameAttrsAnyOrder(a, b *etree.Element) bool {
 		}
 	}
 	return n == countAttrs(b)
+}
+
+// sameTrimmedText is trimmedText(a) == trimmedText(b), told without
+// trimming for two elements that each hold one text alike, flagged alike:
+// a leaf's text as read and as written back.
+func sameTrimmedText(a, b *etree.Element) bool {
+	if len(a.Child) == 1 && len(b.Child) == 1 {
+		x, xok := a.Child[0].(*etree.CharData)
+		y, yok := b.Child[0].(*etree.CharData)
+		if xok && yok && x.Data == y.Data && x.IsWhitespace() == y.IsWhitespace() {
+			return true
+		}
+	}
+	return trimmedText(a) == trimmedText(b)
 }
 
 // trimmedText is strings.TrimSpace(v3.ElementText(e)), told at once for an

@@ -20,8 +20,12 @@ func SameSignedElement(pp, got *etree.Element, skip func(*etree.Element) bool) b
 	if pp == nil || got == nil {
 		return false
 	}
-	parts, gotParts := v3.SignedParts(pp), v3.SignedParts(got)
-	if parts == nil || gotParts == nil || len(parts) != len(gotParts) {
+	// Room for the parts of prescriptions of up to 12 line items, which
+	// the walk keeps no longer than it runs.
+	var room, gotRoom [signedFixedParts + 12]*etree.Element
+	parts, ok := v3.AppendSignedParts(room[:0], pp)
+	gotParts, gotOK := v3.AppendSignedParts(gotRoom[:0], got)
+	if !ok || !gotOK || len(parts) != len(gotParts) {
 		return false
 	}
 	w := signedWalk{parts: parts, gotParts: gotParts, skip: skip, depth: signedPartsDepth}
@@ -42,7 +46,10 @@ const signedPartsDepth = 4
 // the one written back (b).
 type signedWalk struct {
 	parts, gotParts []*etree.Element
-	skip            func(*etree.Element) bool
+	// item and gotItem are where the next line item is looked for first in
+	// parts and gotParts (see partIndex).
+	item, gotItem int
+	skip          func(*etree.Element) bool
 	// depth is the deepest a part lies below the ParentPrescription: below
 	// it, elements are compared by SameElement alone.
 	depth int
@@ -68,8 +75,8 @@ func (w *signedWalk) same(a, b *etree.Element, d int) bool {
 			}
 			continue
 		}
-		k := slices.Index(w.parts, ae)
-		if k != slices.Index(w.gotParts, be) {
+		k := partIndex(w.parts, ae, &w.item)
+		if k != partIndex(w.gotParts, be, &w.gotItem) {
 			return false
 		}
 		if k >= 0 {
@@ -84,17 +91,58 @@ func (w *signedWalk) same(a, b *etree.Element, d int) bool {
 	}
 }
 
+// signedFixedParts is how many of v3.SignedParts' parts come before the
+// line items: the author time, the prescription id, the author's
+// AgentPerson and the recordTarget.
+const signedFixedParts = 4
+
+// partIndex is slices.Index(parts, el) for v3.SignedParts' list, whose
+// parts are distinct elements, without a search that grows with the line
+// items (which made the walk quadratic in them): an element is one of the
+// four fixed parts, or a line item only if it has their name, and the
+// walk meets the line items in the order the list holds them, so *item,
+// where the one after the last found stands, is looked at first. Any
+// other line item the list holds is still found.
+func partIndex(parts []*etree.Element, el *etree.Element, item *int) int {
+	if len(parts) < signedFixedParts {
+		return slices.Index(parts, el)
+	}
+	switch el {
+	case parts[0]:
+		return 0
+	case parts[1]:
+		return 1
+	case parts[2]:
+		return 2
+	case parts[3]:
+		return 3
+	}
+	items := parts[signedFixedParts:]
+	if len(items) == 0 || el.Tag != items[0].Tag {
+		return -1
+	}
+	k := *item
+	if k >= len(items) || items[k] != el {
+		if k = slices.Index(items, el); k < 0 {
+			return -1
+		}
+	}
+	*item = k + 1
+	return signedFixedParts + k
+}
+
 // samePartElements is, for two elements the fragments' comparison pairs
 // within a part, SameElement's rule and the fragments' attribute rule
 // (v3.SameSignedAttrs) at once: attributes equal in order, none of them
 // prefixed, satisfy both in one pass. The pairing is SameElement's own as
 // long as skip rules out no element there: one it does makes the answer
-// false (ask the two rules apart).
+// false (ask the two rules apart). v3.SameSignedTokens asks it only of
+// elements of the same name (Tag).
 func (w *signedWalk) samePartElements(x, y *etree.Element) bool {
 	if w.skip != nil && (w.skip(x) || w.skip(y)) {
 		return false
 	}
-	if x.Tag != y.Tag || x.Space != y.Space || trimmedText(x) != trimmedText(y) {
+	if x.Space != y.Space || !sameTrimmedText(x, y) {
 		return false
 	}
 	if sameAttrsInOrder(x.Attr, y.Attr) {

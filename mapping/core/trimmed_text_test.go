@@ -45,3 +45,46 @@ func TestTrimmedText(t *testing.T) {
 		}
 	}
 }
+
+// TestSameTrimmedText checks sameTrimmedText against the comparison it
+// shortens, trimmedText(a) == trimmedText(b), on pairs of leaves read and
+// written every way: the one-text shortcut must say nothing else.
+func TestSameTrimmedText(t *testing.T) {
+	read := func(t *testing.T, s string) *etree.Element {
+		t.Helper()
+		doc, err := v3.ReadXML([]byte(s))
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		return doc.Root()
+	}
+	leaves := []func(t *testing.T) *etree.Element{
+		func(t *testing.T) *etree.Element { return read(t, "<e>a</e>") },
+		func(t *testing.T) *etree.Element { return read(t, "<e> a </e>") },
+		func(t *testing.T) *etree.Element { return read(t, "<e>b</e>") },
+		func(t *testing.T) *etree.Element { return read(t, "<e>  </e>") },
+		func(t *testing.T) *etree.Element { return read(t, "<e/>") },
+		func(t *testing.T) *etree.Element { return read(t, "<e><![CDATA[a]]></e>") },
+		func(t *testing.T) *etree.Element { return read(t, "<e><![CDATA[ ]]></e>") },
+		func(t *testing.T) *etree.Element { return read(t, "<e>a<!-- c -->b</e>") },
+		func(t *testing.T) *etree.Element { return read(t, "<e>ab</e>") },
+		func(t *testing.T) *etree.Element { return read(t, "<e>a<c/></e>") },
+		func(t *testing.T) *etree.Element { return read(t, "<e>\u00a0</e>") },
+		func(t *testing.T) *etree.Element { return v3.AddText(v3.NewHolder("p"), "e", "a") },
+		func(t *testing.T) *etree.Element { return v3.AddText(v3.NewHolder("p"), "e", "  ") },
+		func(t *testing.T) *etree.Element { return v3.AddText(v3.NewHolder("p"), "e", "") },
+		func(t *testing.T) *etree.Element {
+			e := etree.NewElement("e")
+			e.AddChild(etree.NewCharData(" a"))
+			return e
+		},
+	}
+	for i, x := range leaves {
+		for j, y := range leaves {
+			a, b := x(t), y(t)
+			if got, want := sameTrimmedText(a, b), trimmedText(a) == trimmedText(b); got != want {
+				t.Errorf("leaves %d and %d: sameTrimmedText %t, want %t", i, j, got, want)
+			}
+		}
+	}
+}

@@ -27,6 +27,8 @@ func TestSameSignedElementAgreesWithBothRules(t *testing.T) {
 		// mayDecline: SameSignedElement may say false where both rules say
 		// true.
 		mayDecline bool
+		// differs: the change is a difference both must see (false).
+		differs bool
 	}
 	lineItem := func(t *testing.T, pp *etree.Element) *etree.Element {
 		t.Helper()
@@ -135,6 +137,32 @@ func TestSameSignedElementAgreesWithBothRules(t *testing.T) {
 		}},
 		{name: "element added to the author's AgentPerson", apply: func(_ *testing.T, _, got *etree.Element) {
 			v3.FindPath(got, "pertinentInformation1", "pertinentPrescription", "author", "AgentPerson").CreateElement("extra")
+		}, differs: true},
+		{name: "attribute changed in a line item", differs: true, apply: func(t *testing.T, _, got *etree.Element) {
+			id := lineItem(t, got).SelectElement("id")
+			id.CreateAttr("root", id.SelectAttrValue("root", "")+"0")
+		}},
+		{name: "attribute changed in the patient", differs: true, apply: func(_ *testing.T, _, got *etree.Element) {
+			id := v3.FindPath(got, "recordTarget", "Patient", "id")
+			id.CreateAttr("extension", id.SelectAttrValue("extension", "")+"0")
+		}},
+		{name: "element dropped in a line item", differs: true, apply: func(t *testing.T, _, got *etree.Element) {
+			li := lineItem(t, got)
+			li.RemoveChild(li.ChildElements()[len(li.ChildElements())-1])
+		}},
+		{name: "element dropped outside the parts", differs: true, apply: func(_ *testing.T, _, got *etree.Element) {
+			got.RemoveChild(got.SelectElement("effectiveTime"))
+		}},
+		{name: "line item repeated", differs: true, apply: func(t *testing.T, _, got *etree.Element) {
+			rx := v3.FindPath(got, "pertinentInformation1", "pertinentPrescription")
+			items := rx.SelectElements("pertinentInformation2")
+			last := items[len(items)-1]
+			rx.InsertChildAt(last.Index()+1, last.Copy())
+		}},
+		{name: "last line item dropped", differs: true, apply: func(t *testing.T, _, got *etree.Element) {
+			rx := v3.FindPath(got, "pertinentInformation1", "pertinentPrescription")
+			items := rx.SelectElements("pertinentInformation2")
+			rx.RemoveChild(items[len(items)-1])
 		}},
 	}
 	trusted := 0
@@ -159,6 +187,9 @@ func TestSameSignedElementAgreesWithBothRules(t *testing.T) {
 				}
 				c.apply(t, pp, got)
 				both := core.SameElement(pp, got, InSignature) && v3.SameSignedParts(pp, got)
+				if c.differs && both {
+					t.Fatal("the two rules take the change for no difference")
+				}
 				// A path copy (as a release response's reader makes,
 				// taking Spine's additions out) must be told as the
 				// prescription itself.

@@ -140,7 +140,7 @@ func base64String(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	buf := base64.StdEncoding.AppendEncode(nil, b)
+	buf := appendBase64(nil, b)
 	return unsafe.String(unsafe.SliceData(buf), len(buf))
 }
 
