@@ -1,6 +1,9 @@
 package fhir
 
-import "strings"
+import (
+	"strings"
+	"unsafe"
+)
 
 // Reading a message Bundle without a pass over its entries. decodeBundle's
 // one pass still reads every entry twice: the decoder skips over each
@@ -35,7 +38,13 @@ func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
 		head = append(append(append(head, data[:start]...), "[]"...), data[end:]...)
 	}
 	b = &Bundle{}
-	if unmarshal(head, (*plainBundle)(b), ref) != nil || b.ResourceType != "Bundle" {
+	if !decodeStruct(head, plainBundlePlan, unsafe.Pointer(b), ref) {
+		*b = Bundle{} // what the package's decoder wrote before it gave up
+		if unmarshal(head, (*plainBundle)(b), ref) != nil {
+			return nil, false
+		}
+	}
+	if b.ResourceType != "Bundle" {
 		return nil, false
 	}
 	if start >= 0 {

@@ -1,0 +1,711 @@
+package fhir
+
+import (
+	"bytes"
+	"unicode/utf8"
+	"unsafe"
+
+	json "github.com/goccy/go-json"
+)
+
+// The package's own JSON decoder of the resources it models (but Bundle
+// and Parameters), driven by their plans (json_plan.go) and the byte
+// scanner of json_scan.go. The JSON codec's decoder finds a struct's
+// fields by reflection-built tables, reads white space a byte at a time
+// and grows each slice from four; this one reads the usual shape of a
+// FHIR resource in one pass, each list allocated once at its length.
+//
+// It reads what the codec reads the same, and nothing else: anything
+// unusual makes it give up (ok false), and the resource is then decoded
+// by the codec as before, so results and errors stay the codec's. Given
+// up on: a member name not plainly written (escapes, bytes that are not
+// printable ASCII), a field's name in another letter case, a field given
+// twice, null, a value of another JSON type than the field's, a string
+// with a control byte, invalid UTF-8 or a \u escape of a surrogate, a
+// number into a string field or a string into a number (which the codec
+// takes when it holds one), an int that is not plain digits, a field of a
+// kind the plans do not read (fieldOther), a contained resource that does
+// not decode, and nesting deeper than maxFastDepth. A member of no field
+// is passed over when it is valid JSON (the codec passes it over too)
+// and given up on otherwise.
+//
+// Strings refer to data when ref is set (as DecodeResourceRef's do) and
+// are copies of their own otherwise.
+
+// maxFastDepth is the deepest nesting of objects and arrays read here;
+// deeper, the codec reads the resource.
+const maxFastDepth = 64
+
+// fastDecoder is one resource's decoding.
+type fastDecoder struct {
+	data  []byte
+	ref   bool
+	depth int
+}
+
+// decodeFast decodes the resource of type t (one resourcePlans models)
+// that data holds, white space around it allowed; ok is false when t has
+// no plan or the decoder gives up (see above).
+func decodeFast(t string, data []byte, ref bool) (res Resource, ok bool) {
+	p := resourcePlans[t]
+	if p == nil {
+		return nil, false
+	}
+	res = newResource(t)
+	if !decodeStruct(data, p, resourcePointer(res), ref) {
+		return nil, false
+	}
+	return res, true
+}
+
+// resourcePointer returns where the struct a resource's pointer points
+// at is.
+func resourcePointer(r Resource) unsafe.Pointer {
+	type iface struct{ typ, data unsafe.Pointer }
+	return (*iface)(unsafe.Pointer(&r)).data
+}
+
+// decodeStruct decodes data, one JSON object with white space around it
+// allowed, into the struct of plan p at v; false when the decoder gives
+// up, and then what it wrote in v is to be thrown away.
+func decodeStruct(data []byte, p *plan, v unsafe.Pointer, ref bool) bool {
+	d := fastDecoder{data: data, ref: ref}
+	end, ok := d.object(skipSpace(data, 0), p, v)
+	return ok && skipSpace(data, end) == len(data)
+}
+
+// object decodes the object at data[i] into the struct of plan p at v
+// and returns the index after it.
+func (d *fastDecoder) object(i int, p *plan, v unsafe.Pointer) (int, bool) {
+	data := d.data
+	if i >= len(data) || data[i] != '{' || d.depth >= maxFastDepth {
+		return 0, false
+	}
+	d.depth++
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		d.depth--
+		return i + 1, true
+	}
+	var seen uint64
+	for {
+		// The member's name: a field's exactly as written, or one
+		// plainly written that is no field's in any letter case.
+		if i >= len(data) || data[i] != '"' {
+			return 0, false
+		}
+		start := i + 1
+		end := quoteAt(data, start)
+		if end < 0 {
+			return 0, false
+		}
+		f := p.find(data, start, end)
+		if f == nil {
+			name := data[start:end]
+			if !plainString(data[i:end+1]) || p.folds(unsafeString(name)) {
+				return 0, false
+			}
+		}
+		if i = skipSpace(data, end+1); i >= len(data) || data[i] != ':' {
+			return 0, false
+		}
+		if i+2 < len(data) && data[i+1] == ' ' && data[i+2] > ' ' {
+			i += 2 // ": " as indented JSON has it, without a call
+		} else {
+			i = skipSpace(data, i+1)
+		}
+		var ok bool
+		if f != nil {
+			bit := uint64(1) << f.bit
+			if seen&bit != 0 {
+				return 0, false
+			}
+			seen |= bit
+			if i, ok = d.value(i, f, unsafe.Add(v, f.off)); !ok {
+				return 0, false
+			}
+		} else if i, ok = d.skip(i); !ok {
+			return 0, false
+		}
+		i = skipSpace(data, i)
+		if i >= len(data) {
+			return 0, false
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case '}':
+			d.depth--
+			return i + 1, true
+		default:
+			return 0, false
+		}
+	}
+}
+
+// value decodes the value at data[i] into the field f at v and returns
+// the index after it.
+func (d *fastDecoder) value(i int, f *field, v unsafe.Pointer) (int, bool) {
+	switch f.kind {
+	case fieldString:
+		s, end, ok := d.str(i)
+		*(*string)(v) = s
+		return end, ok
+	case fieldStringPtr:
+		s, end, ok := d.str(i)
+		if ok {
+			*(**string)(v) = &s
+		}
+		return end, ok
+	case fieldBool:
+		b, end, ok := d.boolean(i)
+		*(*bool)(v) = b
+		return end, ok
+	case fieldBoolPtr:
+		b, end, ok := d.boolean(i)
+		if ok {
+			*(**bool)(v) = &b
+		}
+		return end, ok
+	case fieldNumber:
+		n, end, ok := d.number(i)
+		*(*json.Number)(v) = n
+		return end, ok
+	case fieldNumberPtr:
+		n, end, ok := d.number(i)
+		if ok {
+			*(**json.Number)(v) = &n
+		}
+		return end, ok
+	case fieldInt:
+		n, end, ok := d.integer(i)
+		*(*int)(v) = n
+		return end, ok
+	case fieldIntPtr:
+		n, end, ok := d.integer(i)
+		if ok {
+			*(**int)(v) = &n
+		}
+		return end, ok
+	case fieldRawPtr:
+		if i >= len(d.data) || d.data[i] == 'n' {
+			return 0, false // null: the codec's
+		}
+		end, ok := d.skip(i)
+		if ok {
+			raw := json.RawMessage(bytes.Clone(d.data[i:end]))
+			*(**json.RawMessage)(v) = &raw
+		}
+		return end, ok
+	case fieldStruct:
+		return d.object(i, f.sub, v)
+	case fieldStructPtr:
+		s := f.alloc.one()
+		end, ok := d.object(i, f.sub, s)
+		if ok {
+			*(*unsafe.Pointer)(v) = s
+		}
+		return end, ok
+	case fieldStructs:
+		return d.structs(i, f, v)
+	case fieldStrings:
+		return d.strings(i, v)
+	case fieldResources:
+		return d.resources(i, v)
+	case fieldEmptyOnly:
+		return d.emptyList(i, f, v)
+	}
+	return 0, false
+}
+
+// sliceHeader is how a slice is laid out.
+type sliceHeader struct {
+	data     unsafe.Pointer
+	len, cap int
+}
+
+// array calls read with where each element of the array at data[i]
+// starts; read returns where the element ended. It returns the index
+// after the array.
+func (d *fastDecoder) array(i int, read func(j int) (int, bool)) (int, bool) {
+	data := d.data
+	if i >= len(data) || data[i] != '[' || d.depth >= maxFastDepth {
+		return 0, false
+	}
+	d.depth++
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		d.depth--
+		return i + 1, true
+	}
+	for {
+		end, ok := read(i)
+		if !ok {
+			return 0, false
+		}
+		if i = skipSpace(data, end); i >= len(data) {
+			return 0, false
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case ']':
+			d.depth--
+			return i + 1, true
+		default:
+			return 0, false
+		}
+	}
+}
+
+// structs decodes the array of objects at data[i] into the slice of
+// structs f at v. The slice grows as its elements are read, its capacity
+// doubling from one, so that a list is read once (most lists hold one
+// element).
+func (d *fastDecoder) structs(i int, f *field, v unsafe.Pointer) (int, bool) {
+	size := f.sub.typ.Size()
+	var elems unsafe.Pointer
+	n, c := 0, 0
+	end, ok := d.array(i, func(j int) (int, bool) {
+		if n == c {
+			c = max(1, 2*c)
+			elems = f.alloc.grow(elems, n, c)
+		}
+		n++
+		return d.object(j, f.sub, unsafe.Add(elems, uintptr(n-1)*size))
+	})
+	if !ok {
+		return 0, false
+	}
+	if c == 0 {
+		elems = f.alloc.grow(nil, 0, 0)
+	}
+	*(*sliceHeader)(v) = sliceHeader{elems, n, c}
+	return end, true
+}
+
+// strings decodes the array of strings at data[i] into the []string at v.
+func (d *fastDecoder) strings(i int, v unsafe.Pointer) (int, bool) {
+	var out []string
+	end, ok := d.array(i, func(j int) (int, bool) {
+		s, end, ok := d.str(j)
+		out = append(out, s)
+		return end, ok
+	})
+	if !ok {
+		return 0, false
+	}
+	if out == nil {
+		out = []string{}
+	}
+	*(*[]string)(v) = out
+	return end, true
+}
+
+// resources decodes the array of resources at data[i] into the
+// ResourceList at v as ResourceList.UnmarshalJSON does: each with
+// decodeResourceAs, from bytes of its own (here: data's, when ref).
+func (d *fastDecoder) resources(i int, v unsafe.Pointer) (int, bool) {
+	var out ResourceList
+	end, ok := d.array(i, func(j int) (int, bool) {
+		if j >= len(d.data) || d.data[j] != '{' {
+			return 0, false
+		}
+		end, ok := skipJSONValue(d.data, j)
+		if !ok {
+			return 0, false
+		}
+		raw := d.data[j:end:end]
+		if !d.ref {
+			raw = bytes.Clone(raw)
+		}
+		r, err := decodeResourceAs(raw, true)
+		if err != nil {
+			return 0, false
+		}
+		out = append(out, r)
+		return end, true
+	})
+	if !ok {
+		return 0, false
+	}
+	if out == nil {
+		out = ResourceList{}
+	}
+	*(*ResourceList)(v) = out
+	return end, true
+}
+
+// emptyList reads an empty array at data[i] into the slice f at v (empty,
+// not nil, as the codec gives it); false for any other value.
+func (d *fastDecoder) emptyList(i int, f *field, v unsafe.Pointer) (int, bool) {
+	end, ok := d.array(i, func(int) (int, bool) { return 0, false })
+	if !ok {
+		return 0, false
+	}
+	*(*sliceHeader)(v) = sliceHeader{f.alloc.grow(nil, 0, 0), 0, 0}
+	return end, true
+}
+
+// text returns b as a string: b's bytes when ref, a copy otherwise.
+func (d *fastDecoder) text(b []byte) string {
+	if d.ref {
+		return unsafeString(b)
+	}
+	return string(b)
+}
+
+// str decodes the string at data[i]. Printable ASCII and valid UTF-8 are
+// taken as written; escapes are decoded into a string of their own.
+func (d *fastDecoder) str(i int) (string, int, bool) {
+	data := d.data
+	if i >= len(data) || data[i] != '"' {
+		return "", 0, false
+	}
+	j := i + 1
+	ascii := true
+	for {
+		if j+8 <= len(data) {
+			if m := stringStops(word(data, j)); m != 0 {
+				j += firstByte(m)
+			} else {
+				j += 8
+				continue
+			}
+		}
+		if j >= len(data) {
+			return "", 0, false
+		}
+		switch c := data[j]; {
+		case c == '"':
+			s := data[i+1 : j]
+			if !ascii && !utf8.Valid(s) {
+				return "", 0, false // the codec replaces what is not UTF-8
+			}
+			return d.text(s), j + 1, true
+		case c == '\\':
+			return unescape(data, i+1, j)
+		case c < 0x20:
+			return "", 0, false
+		case c >= 0x80:
+			ascii = false
+		}
+		j++ // a byte of UTF-8, or one the word could not hold
+	}
+}
+
+// quoteAt returns the index of the first quote from data[j] on, or -1;
+// words without one are passed eight bytes at a time.
+func quoteAt(data []byte, j int) int {
+	for ; j+8 <= len(data); j += 8 {
+		if m := zeroBytes(word(data, j) ^ quotes); m != 0 {
+			return j + firstByte(m)
+		}
+	}
+	for ; j < len(data); j++ {
+		if data[j] == '"' {
+			return j
+		}
+	}
+	return -1
+}
+
+// stringStops marks the bytes of w that end a run of a string's plain
+// bytes: a quote, a backslash, a control byte or a byte of 0x80 or more
+// (see zeroBytes: the lowest marked byte is one; w - controls borrows
+// only from a byte below 0x20).
+func stringStops(w uint64) uint64 {
+	return quoteOrSlash(w) | ((w-controls)|w)&highBits
+}
+
+// unescape decodes the string whose bytes start at data[start] and whose
+// first escape is at data[j]; false for what the codec may read otherwise
+// (a surrogate's \u escape, invalid UTF-8, a control byte).
+func unescape(data []byte, start, j int) (string, int, bool) {
+	out := make([]byte, 0, j-start+16)
+	out = append(out, data[start:j]...)
+	for j < len(data) {
+		c := data[j]
+		switch {
+		case c == '"':
+			if !utf8.Valid(out) {
+				return "", 0, false
+			}
+			return unsafeString(out), j + 1, true
+		case c < 0x20:
+			return "", 0, false
+		case c != '\\':
+			out = append(out, c)
+			j++
+			continue
+		}
+		if j+1 >= len(data) {
+			return "", 0, false
+		}
+		switch e := data[j+1]; e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := hex4(data, j+2)
+			if !ok || r >= 0xd800 && r < 0xe000 {
+				return "", 0, false
+			}
+			out = utf8.AppendRune(out, r)
+			j += 4
+		default:
+			return "", 0, false
+		}
+		j += 2
+	}
+	return "", 0, false
+}
+
+// hex4 reads the four hexadecimal digits at data[i].
+func hex4(data []byte, i int) (rune, bool) {
+	if i+4 > len(data) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range data[i : i+4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// boolean decodes true or false at data[i].
+func (d *fastDecoder) boolean(i int) (b bool, end int, ok bool) {
+	data := d.data[i:]
+	switch {
+	case len(data) >= 4 && string(data[:4]) == "true":
+		return true, i + 4, delimited(d.data, i+4)
+	case len(data) >= 5 && string(data[:5]) == "false":
+		return false, i + 5, delimited(d.data, i+5)
+	}
+	return false, 0, false
+}
+
+// delimited reports whether a literal or number ending before data[i]
+// ends there: the data ends, or white space or punctuation follows.
+func delimited(data []byte, i int) bool {
+	if i >= len(data) {
+		return true
+	}
+	switch data[i] {
+	case ',', '}', ']', ' ', '\n', '\t', '\r':
+		return true
+	}
+	return false
+}
+
+// numberEnd returns the index after the JSON number at data[i], written
+// as JSON's grammar has it; ok is false for anything else.
+func numberEnd(data []byte, i int) (int, bool) {
+	j := i
+	if j < len(data) && data[j] == '-' {
+		j++
+	}
+	digits := func() bool {
+		k := j
+		for j < len(data) && data[j] >= '0' && data[j] <= '9' {
+			j++
+		}
+		return j > k
+	}
+	switch {
+	case j < len(data) && data[j] == '0':
+		j++
+	case !digits():
+		return 0, false
+	}
+	if j < len(data) && data[j] == '.' {
+		j++
+		if !digits() {
+			return 0, false
+		}
+	}
+	if j < len(data) && (data[j] == 'e' || data[j] == 'E') {
+		j++
+		if j < len(data) && (data[j] == '+' || data[j] == '-') {
+			j++
+		}
+		if !digits() {
+			return 0, false
+		}
+	}
+	return j, delimited(data, j)
+}
+
+// number decodes the number at data[i] as its text.
+func (d *fastDecoder) number(i int) (json.Number, int, bool) {
+	end, ok := numberEnd(d.data, i)
+	if !ok {
+		return "", 0, false
+	}
+	return json.Number(d.text(d.data[i:end])), end, true
+}
+
+// integer decodes an int at data[i] written as plain digits (a sign
+// allowed), at most 18 of them.
+func (d *fastDecoder) integer(i int) (int, int, bool) {
+	data := d.data
+	j, neg := i, false
+	if j < len(data) && data[j] == '-' {
+		j, neg = j+1, true
+	}
+	n, k := 0, j
+	for ; k < len(data) && data[k] >= '0' && data[k] <= '9'; k++ {
+		n = n*10 + int(data[k]-'0')
+	}
+	if k == j || k-j > 18 || data[j] == '0' && k-j > 1 || !delimited(data, k) {
+		return 0, 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, k, true
+}
+
+// skip returns the index after the valid JSON value at data[i], read as
+// JSON's grammar has it (strings as str reads them); ok is false for
+// anything else.
+func (d *fastDecoder) skip(i int) (int, bool) {
+	data := d.data
+	if i >= len(data) {
+		return 0, false
+	}
+	switch c := data[i]; {
+	case c == '"':
+		end, ok := skipJSONString(data, i)
+		if !ok || !validString(data[i+1:end-1]) {
+			return 0, false
+		}
+		return end, true
+	case c == '{':
+		if d.depth >= maxFastDepth {
+			return 0, false
+		}
+		d.depth++
+		j := skipSpace(data, i+1)
+		if j < len(data) && data[j] == '}' {
+			d.depth--
+			return j + 1, true
+		}
+		for {
+			if j >= len(data) || data[j] != '"' {
+				return 0, false
+			}
+			end, ok := skipJSONString(data, j)
+			if !ok || !validString(data[j+1:end-1]) {
+				return 0, false
+			}
+			j = skipSpace(data, end)
+			if j >= len(data) || data[j] != ':' {
+				return 0, false
+			}
+			if j, ok = d.skip(skipSpace(data, j+1)); !ok {
+				return 0, false
+			}
+			if j = skipSpace(data, j); j >= len(data) {
+				return 0, false
+			}
+			switch data[j] {
+			case ',':
+				j = skipSpace(data, j+1)
+			case '}':
+				d.depth--
+				return j + 1, true
+			default:
+				return 0, false
+			}
+		}
+	case c == '[':
+		if d.depth >= maxFastDepth {
+			return 0, false
+		}
+		d.depth++
+		j := skipSpace(data, i+1)
+		if j < len(data) && data[j] == ']' {
+			d.depth--
+			return j + 1, true
+		}
+		for {
+			var ok bool
+			if j, ok = d.skip(j); !ok {
+				return 0, false
+			}
+			if j = skipSpace(data, j); j >= len(data) {
+				return 0, false
+			}
+			switch data[j] {
+			case ',':
+				j = skipSpace(data, j+1)
+			case ']':
+				d.depth--
+				return j + 1, true
+			default:
+				return 0, false
+			}
+		}
+	case c == 't':
+		_, end, ok := d.boolean(i)
+		return end, ok
+	case c == 'f':
+		_, end, ok := d.boolean(i)
+		return end, ok
+	case c == 'n':
+		if len(data)-i >= 4 && string(data[i:i+4]) == "null" && delimited(data, i+4) {
+			return i + 4, true
+		}
+		return 0, false
+	}
+	return numberEnd(data, i)
+}
+
+// validString reports whether s, a string's bytes between its quotes (as
+// skipJSONString found them), is one str decodes: no control byte, valid
+// escapes, valid UTF-8.
+func validString(s []byte) bool {
+	for j := 0; j < len(s); j++ {
+		switch c := s[j]; {
+		case c < 0x20:
+			return false
+		case c == '\\':
+			if j+1 >= len(s) {
+				return false
+			}
+			switch s[j+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				j++
+			case 'u':
+				r, ok := hex4(s, j+2)
+				if !ok || r >= 0xd800 && r < 0xe000 {
+					return false
+				}
+				j += 5
+			default:
+				return false
+			}
+		}
+	}
+	return utf8.Valid(s)
+}
