@@ -284,22 +284,58 @@ func (d *fastDecoder) structs(i int, f *field, v unsafe.Pointer) (int, bool) {
 	return end, true
 }
 
-// strings decodes the array of strings at data[i] into the []string at v.
+// strings decodes the array of strings at data[i] into the []string at
+// v, allocated at its length, which a first pass over the strings finds
+// (skipJSONString: it costs less than growing the slice).
 func (d *fastDecoder) strings(i int, v unsafe.Pointer) (int, bool) {
-	var out []string
-	end, ok := d.array(i, func(j int) (int, bool) {
-		s, end, ok := d.str(j)
-		out = append(out, s)
-		return end, ok
-	})
+	n, ok := countStrings(d.data, i)
 	if !ok {
 		return 0, false
 	}
-	if out == nil {
-		out = []string{}
+	out := make([]string, n)
+	k := 0
+	end, ok := d.array(i, func(j int) (int, bool) {
+		if k == n {
+			return 0, false
+		}
+		s, end, ok := d.str(j)
+		out[k], k = s, k+1
+		return end, ok
+	})
+	if !ok || k != n {
+		return 0, false
 	}
 	*(*[]string)(v) = out
 	return end, true
+}
+
+// countStrings returns the number of elements of the array of strings at
+// data[i], found without checking them; ok is false when the array holds
+// anything but strings or does not end.
+func countStrings(data []byte, i int) (n int, ok bool) {
+	i = skipSpace(data, i+1) // after the '[', which array checks
+	if i < len(data) && data[i] == ']' {
+		return 0, true
+	}
+	for i < len(data) && data[i] == '"' {
+		end, ok := skipJSONString(data, i)
+		if !ok {
+			return 0, false
+		}
+		n++
+		if i = skipSpace(data, end); i >= len(data) {
+			return 0, false
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case ']':
+			return n, true
+		default:
+			return 0, false
+		}
+	}
+	return 0, false
 }
 
 // resources decodes the array of resources at data[i] into the
@@ -356,46 +392,88 @@ func (d *fastDecoder) text(b []byte) string {
 }
 
 // str decodes the string at data[i]. Printable ASCII and valid UTF-8 are
-// taken as written; escapes are decoded into a string of their own.
+// taken as written; escapes are decoded into a string of their own. The
+// closing quote, and a backslash before it, are searched for
+// (bytes.IndexByte); the bytes between are checked a word at a time for
+// a control byte or one of 0x80 or more, and only where one is, one at a
+// time.
 func (d *fastDecoder) str(i int) (string, int, bool) {
 	data := d.data
 	if i >= len(data) || data[i] != '"' {
 		return "", 0, false
 	}
-	j := i + 1
-	ascii := true
-	for {
-		if j+8 <= len(data) {
-			if m := stringStops(word(data, j)); m != 0 {
-				j += firstByte(m)
-			} else {
-				j += 8
-				continue
-			}
-		}
-		if j >= len(data) {
-			return "", 0, false
-		}
-		switch c := data[j]; {
-		case c == '"':
-			s := data[i+1 : j]
-			if !ascii && !utf8.Valid(s) {
-				return "", 0, false // the codec replaces what is not UTF-8
-			}
-			return d.text(s), j + 1, true
-		case c == '\\':
-			return unescape(data, i+1, j)
-		case c < 0x20:
-			return "", 0, false
-		case c >= 0x80:
-			ascii = false
-		}
-		j++ // a byte of UTF-8, or one the word could not hold
+	start := i + 1
+	k := bytes.IndexByte(data[start:], '"')
+	if k < 0 {
+		return "", 0, false
 	}
+	b := data[start : start+k]
+	switch plainText(b) {
+	case textPlain:
+		return d.text(b), start + k + 1, true
+	case textEscaped:
+		return unescape(data, start, start+bytes.IndexByte(b, '\\'))
+	}
+	return "", 0, false
+}
+
+// What plainText finds a string's bytes to be.
+const (
+	textPlain   = iota // to be taken as they are
+	textEscaped        // with a backslash: to be unescaped
+	textOther          // with a control byte or invalid UTF-8: the codec's
+)
+
+// plainText tells whether b, a string's bytes up to its closing quote,
+// holds a backslash, or a control byte or invalid UTF-8, which the codec
+// refuses or reads otherwise.
+func plainText(b []byte) int {
+	// seen gathers the high bit of each byte and of each byte less 0x20,
+	// which only a byte below 0x20 sets without a byte of 0x80 or more
+	// (w - controls borrows only from one), and the backslashes
+	// (zeroBytes: none found, there is none). Nothing set: every byte is
+	// printable ASCII or DEL, without a backslash.
+	var seen, slash uint64
+	j := 0
+	for ; j+8 <= len(b); j += 8 {
+		w := word(b, j)
+		seen |= (w - controls) | w
+		slash |= zeroBytes(w ^ slashes)
+	}
+	if j < len(b) {
+		if len(b) >= 8 {
+			w := word(b, len(b)-8) // overlapping what was read
+			seen |= (w - controls) | w
+			slash |= zeroBytes(w ^ slashes)
+		} else {
+			for _, c := range b[j:] {
+				seen |= uint64(c-0x20) | uint64(c) // 0x80 set for c < 0x20 or c >= 0x80
+				if c == '\\' {
+					slash = highBits
+				}
+			}
+		}
+	}
+	switch {
+	case slash != 0:
+		return textEscaped
+	case seen&highBits == 0:
+		return textPlain
+	}
+	for _, c := range b {
+		if c < 0x20 {
+			return textOther
+		}
+	}
+	if !utf8.Valid(b) {
+		return textOther
+	}
+	return textPlain
 }
 
 // quoteAt returns the index of the first quote from data[j] on, or -1;
-// words without one are passed eight bytes at a time.
+// words without one are passed eight bytes at a time (member names are
+// short: a search call costs more).
 func quoteAt(data []byte, j int) int {
 	for ; j+8 <= len(data); j += 8 {
 		if m := zeroBytes(word(data, j) ^ quotes); m != 0 {
@@ -408,14 +486,6 @@ func quoteAt(data []byte, j int) int {
 		}
 	}
 	return -1
-}
-
-// stringStops marks the bytes of w that end a run of a string's plain
-// bytes: a quote, a backslash, a control byte or a byte of 0x80 or more
-// (see zeroBytes: the lowest marked byte is one; w - controls borrows
-// only from a byte below 0x20).
-func stringStops(w uint64) uint64 {
-	return quoteOrSlash(w) | ((w-controls)|w)&highBits
 }
 
 // unescape decodes the string whose bytes start at data[start] and whose
