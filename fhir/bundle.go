@@ -169,7 +169,7 @@ func decodeAs(t string, data []byte, ref bool) (res Resource, ok bool) {
 			return nil, false
 		}
 	}
-	if d, ok := res.(interface{ declaredType() string }); !ok || d.declaredType() != t {
+	if !declares(res, t) {
 		return nil, false
 	}
 	return res, true

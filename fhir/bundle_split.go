@@ -184,10 +184,19 @@ func (s *bundleScan) readEntry(i int, each entryMembers) (end int, ok bool) {
 }
 
 // readResource decodes the resource object starting at data[i] and
-// returns the index after it. A MedicationDispense's contained resources
-// are read as they are found (readContained).
+// returns the index after it: with the package's decoder in place where it
+// reads it (decodeFastAt), else as decodeAt decodes it, a
+// MedicationDispense's contained resources read as they are found
+// (readContained).
 func (s *bundleScan) readResource(i int) (res Resource, end int, ok bool) {
 	t, typed := peekResourceType(s.data[i:])
+	if typed {
+		// The package's decoder finds the resource's end as it reads it,
+		// contained resources included (json_decode.go).
+		if res, end, ok = decodeFastAt(s.data, i, t, s.ref); ok {
+			return res, end, true
+		}
+	}
 	if typed && t == "MedicationDispense" {
 		if res, end, ok = s.readContained(i); end != 0 {
 			return res, end, ok

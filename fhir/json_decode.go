@@ -58,6 +58,30 @@ func decodeFast(t string, data []byte, ref bool) (res Resource, ok bool) {
 	return res, true
 }
 
+// decodeFastAt decodes the resource object at data[i], of type t (its
+// first member, peekResourceType), in place, and returns the index after
+// it: as decodeAs decodes data[i:end] when the package's decoder reads it;
+// ok is false otherwise (nothing to be kept).
+func decodeFastAt(data []byte, i int, t string, ref bool) (res Resource, end int, ok bool) {
+	p := resourcePlans[t]
+	if p == nil {
+		return nil, 0, false
+	}
+	res = newResource(t)
+	d := fastDecoder{data: data, ref: ref}
+	if end, ok = d.object(i, p, resourcePointer(res)); !ok || !declares(res, t) {
+		return nil, 0, false
+	}
+	return res, end, true
+}
+
+// declares reports whether res declares the resourceType t, as decodeAs
+// requires.
+func declares(res Resource, t string) bool {
+	d, ok := res.(interface{ declaredType() string })
+	return ok && d.declaredType() == t
+}
+
 // resourcePointer returns where the struct a resource's pointer points
 // at is.
 func resourcePointer(r Resource) unsafe.Pointer {
@@ -339,13 +363,23 @@ func countStrings(data []byte, i int) (n int, ok bool) {
 }
 
 // resources decodes the array of resources at data[i] into the
-// ResourceList at v as ResourceList.UnmarshalJSON does: each with
-// decodeResourceAs, from bytes of its own (here: data's, when ref).
+// ResourceList at v as ResourceList.UnmarshalJSON does, each as
+// decodeResourceAs reads it from bytes of its own: in place where the
+// package's decoder reads it, else from its bytes (data's, when ref).
 func (d *fastDecoder) resources(i int, v unsafe.Pointer) (int, bool) {
 	var out ResourceList
 	end, ok := d.array(i, func(j int) (int, bool) {
 		if j >= len(d.data) || d.data[j] != '{' {
 			return 0, false
+		}
+		if t, typed := peekResourceType(d.data[j:]); typed && resourcePlans[t] != nil {
+			// In place, as decodeResourceAs would read it from its bytes.
+			res := newResource(t)
+			end, ok := d.object(j, resourcePlans[t], resourcePointer(res))
+			if ok && declares(res, t) {
+				out = append(out, res)
+				return end, true
+			}
 		}
 		end, ok := skipJSONValue(d.data, j)
 		if !ok {
