@@ -102,14 +102,9 @@ func decodeStruct(data []byte, p *plan, v unsafe.Pointer, ref bool) bool {
 // and returns the index after it.
 func (d *fastDecoder) object(i int, p *plan, v unsafe.Pointer) (int, bool) {
 	data := d.data
-	if i >= len(data) || data[i] != '{' || d.depth >= maxFastDepth {
-		return 0, false
-	}
-	d.depth++
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == '}' {
-		d.depth--
-		return i + 1, true
+	i, empty, ok := d.open(i, '{')
+	if !ok || empty {
+		return i, ok
 	}
 	var seen uint64
 	for {
@@ -151,66 +146,70 @@ func (d *fastDecoder) object(i int, p *plan, v unsafe.Pointer) (int, bool) {
 		} else if i, ok = d.skip(i); !ok {
 			return 0, false
 		}
-		i = skipSpace(data, i)
-		if i >= len(data) {
-			return 0, false
-		}
-		switch data[i] {
-		case ',':
+		if i < len(data) && data[i] == ',' { // the usual case, without a call
 			i = skipSpace(data, i+1)
-		case '}':
-			d.depth--
-			return i + 1, true
-		default:
-			return 0, false
+			continue
+		}
+		var more bool
+		if i, more, ok = d.next(i, '}'); !ok || !more {
+			return i, ok
 		}
 	}
+}
+
+// open enters the object or array opened by open at data[i], one level
+// deeper: next is where its first member or element starts; empty when
+// it closes at once (next is then the index after it, and the level
+// left). ok is false when data[i] is not open, or nesting is too deep.
+func (d *fastDecoder) open(i int, open byte) (next int, empty, ok bool) {
+	data := d.data
+	if i >= len(data) || data[i] != open || d.depth >= maxFastDepth {
+		return 0, false, false
+	}
+	d.depth++
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == open+2 { // '{' + 2 is '}', '[' + 2 is ']'
+		d.depth--
+		return i + 1, true, true
+	}
+	return i, false, true
+}
+
+// next moves past the value of a container closed by close that ended
+// before data[i]: to the next member or element after a comma (more), or
+// past the closing bracket (not more, the container's depth left); ok is
+// false for anything else.
+func (d *fastDecoder) next(i int, close byte) (next int, more, ok bool) {
+	data := d.data
+	if i = skipSpace(data, i); i >= len(data) {
+		return 0, false, false
+	}
+	switch data[i] {
+	case ',':
+		return skipSpace(data, i+1), true, true
+	case close:
+		d.depth--
+		return i + 1, false, true
+	}
+	return 0, false, false
 }
 
 // value decodes the value at data[i] into the field f at v and returns
 // the index after it.
 func (d *fastDecoder) value(i int, f *field, v unsafe.Pointer) (int, bool) {
 	switch f.kind {
-	case fieldString:
-		s, end, ok := d.str(i)
-		*(*string)(v) = s
-		return end, ok
-	case fieldStringPtr:
-		s, end, ok := d.str(i)
-		if ok {
-			*(**string)(v) = &s
-		}
-		return end, ok
-	case fieldBool:
-		b, end, ok := d.boolean(i)
-		*(*bool)(v) = b
-		return end, ok
-	case fieldBoolPtr:
-		b, end, ok := d.boolean(i)
-		if ok {
-			*(**bool)(v) = &b
-		}
-		return end, ok
-	case fieldNumber:
-		n, end, ok := d.number(i)
-		*(*json.Number)(v) = n
-		return end, ok
-	case fieldNumberPtr:
-		n, end, ok := d.number(i)
-		if ok {
-			*(**json.Number)(v) = &n
-		}
-		return end, ok
-	case fieldInt:
-		n, end, ok := d.integer(i)
-		*(*int)(v) = n
-		return end, ok
-	case fieldIntPtr:
-		n, end, ok := d.integer(i)
-		if ok {
-			*(**int)(v) = &n
-		}
-		return end, ok
+	case fieldString, fieldStringPtr:
+		x, end, ok := d.str(i)
+		return end, ok && put(v, f.kind == fieldStringPtr, x)
+	case fieldBool, fieldBoolPtr:
+		x, end, ok := d.boolean(i)
+		return end, ok && put(v, f.kind == fieldBoolPtr, x)
+	case fieldNumber, fieldNumberPtr:
+		x, end, ok := d.number(i)
+		return end, ok && put(v, f.kind == fieldNumberPtr, x)
+	case fieldInt, fieldIntPtr:
+		x, end, ok := d.integer(i)
+		return end, ok && put(v, f.kind == fieldIntPtr, x)
 	case fieldRawPtr:
 		if i >= len(d.data) || d.data[i] == 'n' {
 			return 0, false // null: the codec's
@@ -242,6 +241,19 @@ func (d *fastDecoder) value(i int, f *field, v unsafe.Pointer) (int, bool) {
 	return 0, false
 }
 
+// put stores x in the field at v, a T or, when ptr, a *T; it returns
+// true.
+func put[T any](v unsafe.Pointer, ptr bool, x T) bool {
+	if ptr {
+		p := new(T) // allocated here only: x does not escape
+		*p = x
+		*(**T)(v) = p
+	} else {
+		*(*T)(v) = x
+	}
+	return true
+}
+
 // sliceHeader is how a slice is laid out.
 type sliceHeader struct {
 	data     unsafe.Pointer
@@ -252,32 +264,22 @@ type sliceHeader struct {
 // starts; read returns where the element ended. It returns the index
 // after the array.
 func (d *fastDecoder) array(i int, read func(j int) (int, bool)) (int, bool) {
-	data := d.data
-	if i >= len(data) || data[i] != '[' || d.depth >= maxFastDepth {
-		return 0, false
-	}
-	d.depth++
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == ']' {
-		d.depth--
-		return i + 1, true
+	i, empty, ok := d.open(i, '[')
+	if !ok || empty {
+		return i, ok
 	}
 	for {
 		end, ok := read(i)
 		if !ok {
 			return 0, false
 		}
-		if i = skipSpace(data, end); i >= len(data) {
-			return 0, false
+		if end < len(d.data) && d.data[end] == ',' { // the usual case, without a call
+			i = skipSpace(d.data, end+1)
+			continue
 		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case ']':
-			d.depth--
-			return i + 1, true
-		default:
-			return 0, false
+		var more bool
+		if i, more, ok = d.next(end, ']'); !ok || !more {
+			return i, ok
 		}
 	}
 }
@@ -312,7 +314,7 @@ func (d *fastDecoder) structs(i int, f *field, v unsafe.Pointer) (int, bool) {
 // v, allocated at its length, which a first pass over the strings finds
 // (skipJSONString: it costs less than growing the slice).
 func (d *fastDecoder) strings(i int, v unsafe.Pointer) (int, bool) {
-	n, ok := countStrings(d.data, i)
+	n, ok := d.countStrings(i)
 	if !ok {
 		return 0, false
 	}
@@ -334,32 +336,17 @@ func (d *fastDecoder) strings(i int, v unsafe.Pointer) (int, bool) {
 }
 
 // countStrings returns the number of elements of the array of strings at
-// data[i], found without checking them; ok is false when the array holds
-// anything but strings or does not end.
-func countStrings(data []byte, i int) (n int, ok bool) {
-	i = skipSpace(data, i+1) // after the '[', which array checks
-	if i < len(data) && data[i] == ']' {
-		return 0, true
-	}
-	for i < len(data) && data[i] == '"' {
-		end, ok := skipJSONString(data, i)
-		if !ok {
+// data[i], found without checking the strings; ok is false when the array
+// holds anything but strings or does not end.
+func (d *fastDecoder) countStrings(i int) (n int, ok bool) {
+	_, ok = d.array(i, func(j int) (int, bool) {
+		if j >= len(d.data) || d.data[j] != '"' {
 			return 0, false
 		}
 		n++
-		if i = skipSpace(data, end); i >= len(data) {
-			return 0, false
-		}
-		switch data[i] {
-		case ',':
-			i = skipSpace(data, i+1)
-		case ']':
-			return n, true
-		default:
-			return 0, false
-		}
-	}
-	return 0, false
+		return skipJSONString(d.data, j)
+	})
+	return n, ok
 }
 
 // resources decodes the array of resources at data[i] into the
@@ -705,14 +692,9 @@ func (d *fastDecoder) skip(i int) (int, bool) {
 		}
 		return end, true
 	case c == '{':
-		if d.depth >= maxFastDepth {
-			return 0, false
-		}
-		d.depth++
-		j := skipSpace(data, i+1)
-		if j < len(data) && data[j] == '}' {
-			d.depth--
-			return j + 1, true
+		j, empty, ok := d.open(i, '{')
+		if !ok || empty {
+			return j, ok
 		}
 		for {
 			if j >= len(data) || data[j] != '"' {
@@ -729,47 +711,13 @@ func (d *fastDecoder) skip(i int) (int, bool) {
 			if j, ok = d.skip(skipSpace(data, j+1)); !ok {
 				return 0, false
 			}
-			if j = skipSpace(data, j); j >= len(data) {
-				return 0, false
-			}
-			switch data[j] {
-			case ',':
-				j = skipSpace(data, j+1)
-			case '}':
-				d.depth--
-				return j + 1, true
-			default:
-				return 0, false
+			var more bool
+			if j, more, ok = d.next(j, '}'); !ok || !more {
+				return j, ok
 			}
 		}
 	case c == '[':
-		if d.depth >= maxFastDepth {
-			return 0, false
-		}
-		d.depth++
-		j := skipSpace(data, i+1)
-		if j < len(data) && data[j] == ']' {
-			d.depth--
-			return j + 1, true
-		}
-		for {
-			var ok bool
-			if j, ok = d.skip(j); !ok {
-				return 0, false
-			}
-			if j = skipSpace(data, j); j >= len(data) {
-				return 0, false
-			}
-			switch data[j] {
-			case ',':
-				j = skipSpace(data, j+1)
-			case ']':
-				d.depth--
-				return j + 1, true
-			default:
-				return 0, false
-			}
-		}
+		return d.array(i, d.skip)
 	case c == 't':
 		_, end, ok := d.boolean(i)
 		return end, ok

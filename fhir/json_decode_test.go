@@ -18,47 +18,49 @@ import (
 // same value; where the codec fails, the package's must give up (and
 // DecodeResource then reads it the codec's way).
 
-// checkAsCodec decodes data as a resource of type t both ways, with ref
-// and without, and fails t when the package's decoder decodes what the
+// checkAsCodec decodes data as a resource of type typ both ways, with ref
+// and without, and fails tb when the package's decoder decodes what the
 // codec does not, or decodes it otherwise. It reports whether the
 // package's decoder decoded it.
 func checkAsCodec(tb testing.TB, typ string, data []byte) bool {
 	tb.Helper()
-	decoded := false
-	for _, ref := range []bool{false, true} {
-		// Each way from its own copy, which is changed afterwards, so
-		// that a string referring to data without ref shows.
-		in := bytes.Clone(data)
-		got, ok := decodeFast(typ, in, ref)
-		want := newResource(typ)
-		werr := unmarshal(bytes.Clone(data), want, ref)
-		if !ok {
-			continue
-		}
-		if !ref {
-			clear(in)
-		}
-		decoded = true
-		if werr != nil {
-			tb.Fatalf("%s (ref %v): the package's decoder decoded %q, the codec fails: %v", typ, ref, data, werr)
-		}
-		if !reflect.DeepEqual(got, want) {
-			tb.Fatalf("%s (ref %v): the package's decoder gave %#v, the codec %#v, of %q", typ, ref, got, want, data)
-		}
-	}
-	return decoded
+	return checkBothWays(tb, typ, data,
+		func(in []byte, ref bool) (any, bool) { return decodeFast(typ, in, ref) },
+		func(in []byte, ref bool) (any, error) {
+			want := newResource(typ)
+			return want, unmarshal(in, want, ref)
+		})
 }
 
 // checkHeadAsCodec does checkAsCodec's for the members of a Bundle
 // (plainBundlePlan, splitBundle's head).
 func checkHeadAsCodec(tb testing.TB, data []byte) bool {
 	tb.Helper()
+	return checkBothWays(tb, "Bundle", data,
+		func(in []byte, ref bool) (any, bool) {
+			var got Bundle
+			ok := decodeStruct(in, plainBundlePlan, unsafe.Pointer(&got), ref)
+			return got, ok
+		},
+		func(in []byte, ref bool) (any, error) {
+			var want Bundle
+			err := unmarshal(in, (*plainBundle)(&want), ref)
+			return want, err
+		})
+}
+
+// checkBothWays decodes data with fast (the package's decoder) and codec
+// (the JSON codec), with ref and without, each from a copy of its own (the
+// package decoder's changed afterwards, so that a string referring to it
+// without ref shows), and fails tb when fast decodes what codec does not,
+// or decodes it otherwise. It reports whether fast decoded it.
+func checkBothWays(tb testing.TB, what string, data []byte, fast func(in []byte, ref bool) (any, bool), codec func(in []byte, ref bool) (any, error)) bool {
+	tb.Helper()
 	decoded := false
 	for _, ref := range []bool{false, true} {
 		in := bytes.Clone(data)
-		var got, want Bundle
-		ok := decodeStruct(in, plainBundlePlan, unsafe.Pointer(&got), ref)
-		werr := unmarshal(bytes.Clone(data), (*plainBundle)(&want), ref)
+		got, ok := fast(in, ref)
+		want, werr := codec(bytes.Clone(data), ref)
 		if !ok {
 			continue
 		}
@@ -67,10 +69,10 @@ func checkHeadAsCodec(tb testing.TB, data []byte) bool {
 		}
 		decoded = true
 		if werr != nil {
-			tb.Fatalf("Bundle (ref %v): the package's decoder decoded %q, the codec fails: %v", ref, data, werr)
+			tb.Fatalf("%s (ref %v): the package's decoder decoded %q, the codec fails: %v", what, ref, data, werr)
 		}
 		if !reflect.DeepEqual(got, want) {
-			tb.Fatalf("Bundle (ref %v): the package's decoder gave %#v, the codec %#v, of %q", ref, got, want, data)
+			tb.Fatalf("%s (ref %v): the package's decoder gave %#v, the codec %#v, of %q", what, ref, got, want, data)
 		}
 	}
 	return decoded
@@ -112,25 +114,19 @@ func eachResourceObject(v []byte, fn func(typ string, obj []byte)) {
 	}
 }
 
-// fhirMessages returns the FHIR messages of the corpus (when present) and
-// of the project's testdata, by name.
+// fhirMessages returns the FHIR messages of the project's testdata and of
+// the corpus (when present), by name.
 func fhirMessages(t *testing.T) map[string][]byte {
 	t.Helper()
-	out := map[string][]byte{}
-	if corpustest.Present() {
-		for _, f := range corpustest.Walk(t, func(rel string) bool { return strings.HasSuffix(rel, ".json") }) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[f] = data
-		}
-	}
-	own, err := filepath.Glob(filepath.Join("..", "testdata", "*", "*.json"))
+	paths, err := filepath.Glob(filepath.Join("..", "testdata", "*", "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range own {
+	if corpustest.Present() {
+		paths = append(paths, corpustest.Walk(t, func(rel string) bool { return strings.HasSuffix(rel, ".json") })...)
+	}
+	out := make(map[string][]byte, len(paths))
+	for _, f := range paths {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
