@@ -71,6 +71,9 @@ type bundleScan struct {
 	// (unless an each is given); n counts them.
 	entries []Entry
 	n       int
+	// slabs hand out the structs of the resources the package's decoder
+	// reads, when ref (json_slab.go).
+	slabs slabs
 }
 
 // entryMembers is EachEntryMember's fn.
@@ -193,7 +196,10 @@ func (s *bundleScan) readResource(i int) (res Resource, end int, ok bool) {
 	if typed {
 		// The package's decoder finds the resource's end as it reads it,
 		// contained resources included (json_decode.go).
-		if res, end, ok = decodeFastAt(s.data, i, t, s.ref); ok {
+		if s.ref && s.slabs == nil {
+			s.slabs = newSlabs()
+		}
+		if res, end, ok = decodeFastAt(s.data, i, t, s.ref, s.slabs); ok {
 			return res, end, true
 		}
 	}

@@ -41,6 +41,8 @@ type fastDecoder struct {
 	data  []byte
 	ref   bool
 	depth int
+	// slabs, when not nil, hand out the structs decoded (json_slab.go).
+	slabs slabs
 }
 
 // decodeFast decodes the resource of type t (one resourcePlans models)
@@ -61,14 +63,15 @@ func decodeFast(t string, data []byte, ref bool) (res Resource, ok bool) {
 // decodeFastAt decodes the resource object at data[i], of type t (its
 // first member, peekResourceType), in place, and returns the index after
 // it: as decodeAs decodes data[i:end] when the package's decoder reads it;
-// ok is false otherwise (nothing to be kept).
-func decodeFastAt(data []byte, i int, t string, ref bool) (res Resource, end int, ok bool) {
+// ok is false otherwise (nothing to be kept). Its structs come from slabs
+// when they are not nil.
+func decodeFastAt(data []byte, i int, t string, ref bool, slabs slabs) (res Resource, end int, ok bool) {
 	p := resourcePlans[t]
 	if p == nil {
 		return nil, 0, false
 	}
 	res = newResource(t)
-	d := fastDecoder{data: data, ref: ref}
+	d := fastDecoder{data: data, ref: ref, slabs: slabs}
 	if end, ok = d.object(i, p, resourcePointer(res)); !ok || !declares(res, t) {
 		return nil, 0, false
 	}
@@ -223,7 +226,7 @@ func (d *fastDecoder) value(i int, f *field, v unsafe.Pointer) (int, bool) {
 	case fieldStruct:
 		return d.object(i, f.sub, v)
 	case fieldStructPtr:
-		s := f.alloc.one()
+		s := d.one(f)
 		end, ok := d.object(i, f.sub, s)
 		if ok {
 			*(*unsafe.Pointer)(v) = s
@@ -294,8 +297,11 @@ func (d *fastDecoder) structs(i int, f *field, v unsafe.Pointer) (int, bool) {
 	n, c := 0, 0
 	end, ok := d.array(i, func(j int) (int, bool) {
 		if n == c {
-			c = max(1, 2*c)
-			elems = f.alloc.grow(elems, n, c)
+			if c = max(1, 2*c); c == 1 {
+				elems = d.one(f) // most lists hold one element
+			} else {
+				elems = f.alloc.grow(elems, n, c)
+			}
 		}
 		n++
 		return d.object(j, f.sub, unsafe.Add(elems, uintptr(n-1)*size))

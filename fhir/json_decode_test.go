@@ -179,6 +179,25 @@ func TestDecodeFastAsCodec(t *testing.T) {
 	}
 }
 
+// TestDecodeRefAsGeneralWay decodes every FHIR message of the corpus and
+// the project's testdata as a translation does (DecodeResourceRef: the
+// package's decoder in place, its structs from slabs) and the general way
+// (the codec for the message, DecodeResource for each entry), and
+// requires the same result or the same error.
+func TestDecodeRefAsGeneralWay(t *testing.T) {
+	for name, data := range fhirMessages(t) {
+		got, err := DecodeResourceRef(data)
+		want, werr := decodeResource(data, false)
+		if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
+			t.Errorf("%s: error %v, the general way gives %v", name, err, werr)
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: DecodeResourceRef differs from the general way", name)
+		}
+	}
+}
+
 // TestDecodeFastMalformed checks single cases: what the package's decoder
 // reads (fast) and what it leaves to the codec, each both ways.
 func TestDecodeFastMalformed(t *testing.T) {

@@ -62,6 +62,8 @@ type field struct {
 // plan is how json_decode.go decodes one struct type.
 type plan struct {
 	typ    reflect.Type
+	id     int     // its index among the plans the planner made
+	size   uintptr // the struct's size
 	fields []field
 	// byLen holds, for each length of name, the indexes in fields of the
 	// names of that length.
@@ -138,14 +140,16 @@ func (p *plan) folds(name string) bool {
 // hold resources of any type: bundle_codec.go and parameters_codec.go read
 // them); plainBundlePlan is the Bundle's own members' (splitBundle's
 // head). Both are made once and only read.
+// planned is the planner that made them all (each plan's id indexes its
+// slab, json_slab.go).
 var (
-	resourcePlans   = makeResourcePlans()
-	plainBundlePlan = newPlanner().plan(reflect.TypeFor[plainBundle]())
+	planned         = newPlanner()
+	resourcePlans   = makeResourcePlans(planned)
+	plainBundlePlan = planned.plan(reflect.TypeFor[plainBundle]())
 )
 
 // makeResourcePlans plans the resource types newResource models.
-func makeResourcePlans() map[string]*plan {
-	pl := newPlanner()
+func makeResourcePlans(pl *planner) map[string]*plan {
 	out := map[string]*plan{}
 	for _, t := range []string{"MessageHeader", "MedicationRequest", "MedicationDispense", "Patient", "Practitioner",
 		"PractitionerRole", "Organization", "HealthcareService", "Location", "Provenance", "CommunicationRequest",
@@ -177,7 +181,7 @@ func (pl *planner) plan(t reflect.Type) *plan {
 	if p, ok := pl.plans[t]; ok {
 		return p
 	}
-	p := &plan{typ: t}
+	p := &plan{typ: t, id: len(pl.plans), size: t.Size()}
 	pl.plans[t] = p
 	pl.addFields(p, t, 0, map[string]bool{})
 	for i := range p.fields {
