@@ -16,7 +16,10 @@ import (
 // written plainly, each member once); anything else is left to
 // decodeBundle's general steps, so results and errors stay theirs.
 //
-// Where the Bundle is indented to be read, as EPS and its clients write
+// Each resource is read in place by the package's own decoder
+// (decodeFastAt, json_decode.go), which finds its end as it reads it.
+// Where that decoder gives up, and the resource is left to the JSON codec:
+// where the Bundle is indented to be read, as EPS and its clients write
 // it, a resource's end is found from its lines (lineEnd) without reading
 // what is between them, and taken only when the resource then decodes
 // from exactly those bytes; otherwise it is found by skipping the resource
