@@ -3,6 +3,7 @@ package fhir
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/porxgate/porxgate/internal/corpustest"
@@ -18,6 +19,28 @@ func BenchmarkParseBundle(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
 		if _, err := ParseBundle(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkParseMessagesRef decodes each corpus FHIR request of the
+// FHIR → v3 paths in turn (the prescriptions, dispense notifications and
+// cancellations EPS processes) as their mappers do (ParseBundleRef).
+func BenchmarkParseMessagesRef(b *testing.B) {
+	msgs := corpustest.Files(b, func(rel string) bool {
+		return strings.HasSuffix(rel, "-Process-Request-Send-200_OK.json") ||
+			strings.HasSuffix(rel, "-Process-Request-Dispense-200_OK.json") ||
+			strings.HasSuffix(rel, "-Process-Request-Cancel-200_OK.json")
+	})
+	if len(msgs) == 0 {
+		b.Skip("no corpus messages")
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := ParseBundleRef(msgs[i%len(msgs)]); err != nil {
 			b.Fatal(err)
 		}
 	}

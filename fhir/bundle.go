@@ -162,10 +162,14 @@ func decodeAs(t string, data []byte, ref bool) (res Resource, ok bool) {
 		p, ok := decodeParameters(data, ref)
 		return p, ok
 	}
-	if res = newResource(t); res == nil || unmarshal(data, res, ref) != nil {
-		return nil, false
+	if res, ok = decodeFast(t, data, ref); !ok {
+		// The package's decoder gave up: the codec's way, into a resource
+		// of its own.
+		if res = newResource(t); res == nil || unmarshal(data, res, ref) != nil {
+			return nil, false
+		}
 	}
-	if d, ok := res.(interface{ declaredType() string }); !ok || d.declaredType() != t {
+	if !declares(res, t) {
 		return nil, false
 	}
 	return res, true

@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-// An entry's contained resources read in splitBundle's one pass. Decoded
-// the general way, a resource's contained array is gone over three times
+// An entry's contained resources read in splitBundle's one pass, where the
+// package's own decoder, which reads them in place (json_decode.go), gives
+// up on the MedicationDispense holding them. Decoded the general way, a resource's contained array is gone over three times
 // more than the rest of it: the decoder skips it to find its end and
 // copies it for ResourceList.UnmarshalJSON, which decodes it into a
 // json.RawMessage of each resource (skipping and copying each again)

@@ -1,6 +1,9 @@
 package fhir
 
-import "strings"
+import (
+	"strings"
+	"unsafe"
+)
 
 // Reading a message Bundle without a pass over its entries. decodeBundle's
 // one pass still reads every entry twice: the decoder skips over each
@@ -13,7 +16,10 @@ import "strings"
 // written plainly, each member once); anything else is left to
 // decodeBundle's general steps, so results and errors stay theirs.
 //
-// Where the Bundle is indented to be read, as EPS and its clients write
+// Each resource is read in place by the package's own decoder
+// (decodeFastAt, json_decode.go), which finds its end as it reads it.
+// Where that decoder gives up, and the resource is left to the JSON codec:
+// where the Bundle is indented to be read, as EPS and its clients write
 // it, a resource's end is found from its lines (lineEnd) without reading
 // what is between them, and taken only when the resource then decodes
 // from exactly those bytes; otherwise it is found by skipping the resource
@@ -35,7 +41,13 @@ func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
 		head = append(append(append(head, data[:start]...), "[]"...), data[end:]...)
 	}
 	b = &Bundle{}
-	if unmarshal(head, (*plainBundle)(b), ref) != nil || b.ResourceType != "Bundle" {
+	if !decodeStruct(head, plainBundlePlan, unsafe.Pointer(b), ref) {
+		*b = Bundle{} // what the package's decoder wrote before it gave up
+		if unmarshal(head, (*plainBundle)(b), ref) != nil {
+			return nil, false
+		}
+	}
+	if b.ResourceType != "Bundle" {
 		return nil, false
 	}
 	if start >= 0 {
@@ -62,6 +74,9 @@ type bundleScan struct {
 	// (unless an each is given); n counts them.
 	entries []Entry
 	n       int
+	// slabs hand out the structs of the resources the package's decoder
+	// reads, when ref (json_slab.go).
+	slabs slabs
 }
 
 // entryMembers is EachEntryMember's fn.
@@ -175,10 +190,22 @@ func (s *bundleScan) readEntry(i int, each entryMembers) (end int, ok bool) {
 }
 
 // readResource decodes the resource object starting at data[i] and
-// returns the index after it. A MedicationDispense's contained resources
-// are read as they are found (readContained).
+// returns the index after it: with the package's decoder in place where it
+// reads it (decodeFastAt), else as decodeAt decodes it, a
+// MedicationDispense's contained resources read as they are found
+// (readContained).
 func (s *bundleScan) readResource(i int) (res Resource, end int, ok bool) {
 	t, typed := peekResourceType(s.data[i:])
+	if typed {
+		// The package's decoder finds the resource's end as it reads it,
+		// contained resources included (json_decode.go).
+		if s.ref && s.slabs == nil {
+			s.slabs = newSlabs()
+		}
+		if res, end, ok = decodeFastAt(s.data, i, t, s.ref, s.slabs); ok {
+			return res, end, true
+		}
+	}
 	if typed && t == "MedicationDispense" {
 		if res, end, ok = s.readContained(i); end != 0 {
 			return res, end, ok

@@ -7,4 +7,8 @@
 // Decimal values are kept as json.Number so that the text a sender wrote
 // ("5", "5.0", "0.25") survives a round trip unchanged. The package imports no
 // other porxgate package.
+//
+// Resources are decoded by the package's own decoder (json_decode.go, driven
+// by plans made once from the types, json_plan.go) where it reads them, and by
+// goccy/go-json otherwise, with the same results and errors either way.
 package fhir

@@ -28,8 +28,12 @@ const (
 	brackets  = ones * 0xd9 // the bits '{', '}', '[' and ']' share (see markup)
 )
 
-// eightSpaces is eight bytes of indentation read as one little-endian word.
-const eightSpaces = ones * ' '
+// eightSpaces is eight bytes of indentation read as one little-endian
+// word; lineStart a line break and seven.
+const (
+	eightSpaces = ones * ' '
+	lineStart   = eightSpaces&^0xff | '\n'
+)
 
 // word returns the eight bytes of data from i on as a little-endian word;
 // the caller has checked that they are there.
@@ -73,24 +77,54 @@ func notPlain(w uint64) uint64 {
 
 // skipSpace returns the index of the first byte from i on that is not
 // JSON white space; a run of spaces (indentation) is passed eight bytes
-// at a time.
+// at a time. No white space at all, the most common case, is found
+// without a call.
 func skipSpace(data []byte, i int) int {
+	if i < len(data) && data[i] > ' ' {
+		return i
+	}
+	return skipSpaceRun(data, i)
+}
+
+// skipSpaceRun is skipSpace past white space. The usual runs, a line
+// break and its indentation or spaces alone, are passed a word at a time:
+// the first compared with a line break and seven spaces (or eight
+// spaces), the next ones with eight spaces; anything else (a tab, a
+// carriage return, lines without indentation) a byte at a time. It is
+// not inlined, so that skipSpace is.
+//
+//go:noinline
+func skipSpaceRun(data []byte, i int) int {
+	if i+8 <= len(data) {
+		var x uint64
+		run := true
+		switch data[i] {
+		case '\n':
+			x = word(data, i) ^ lineStart
+		case ' ':
+			x = word(data, i) ^ eightSpaces
+		default:
+			run = false
+		}
+		if run {
+			for x == 0 && i+16 <= len(data) {
+				i += 8
+				x = word(data, i) ^ eightSpaces
+			}
+			if x != 0 {
+				if i += bits.TrailingZeros64(x) >> 3; data[i] > ' ' {
+					return i
+				}
+			}
+		}
+	}
 	for i < len(data) {
 		switch data[i] {
-		case ' ':
-			if i+8 <= len(data) {
-				if x := word(data, i) ^ eightSpaces; x != 0 {
-					i += bits.TrailingZeros64(x) >> 3
-				} else {
-					i += 8
-				}
-				continue
-			}
-		case '\n', '\t', '\r':
+		case ' ', '\n', '\t', '\r':
+			i++
 		default:
 			return i
 		}
-		i++
 	}
 	return i
 }
