@@ -150,7 +150,8 @@ type transportNames struct {
 // For rediss:// it sends a plain-text PING: a plain-text Redis answers it
 // (+PONG, or -NOAUTH…). For redis:// it starts a TLS handshake, trusting
 // any certificate and sending nothing else: a TLS server answers it, or
-// refuses it with a TLS alert.
+// refuses it with a TLS alert. names say what the message calls the
+// server and the URL's schemes.
 func probeTransport(ctx context.Context, addr string, wantTLS bool, names transportNames) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
