@@ -23,14 +23,21 @@ type Redis struct {
 	// scripts runs the store's Lua scripts, pipelined under load.
 	scripts *scriptBatcher
 	prefix  string
-	// addr is the one server's host:port (a Cluster's first seed), and tls
-	// whether the client speaks TLS to it, for Ping's look at a server that
-	// does not answer (pingDiagnosed); addr is empty for a Sentinel group.
-	addr string
-	tls  bool
+	// looks are the servers Ping looks at when one does not answer
+	// (pingDiagnosed): the one server, a Cluster's seeds, or a Sentinel
+	// group's sentinels (and then the master they name); tls is whether
+	// the client speaks TLS to them.
+	looks []string
+	tls   bool
 	// sentinel names the Sentinel group, for CheckDurability's look at
-	// the replicas it may promote; nil for one server or a Cluster.
+	// the replicas it may promote and Ping's at its master; nil for one
+	// server or a Cluster.
 	sentinel *redis.FailoverOptions
+	// base are the URL's options (urlOptions, with the pool size
+	// OpenRedis chose) that the clients the store opens beside its own
+	// are built from (nodeOptions): those of a Sentinel group's
+	// sentinels and replicas. Nil for one server or a Cluster.
+	base *redis.Options
 }
 
 // NewRedis connects to the Redis named by a redis:// or rediss:// URL.
@@ -44,7 +51,7 @@ func NewRedis(url, prefix string) (*Redis, error) {
 		prefix = DefaultPrefix
 	}
 	client := redis.NewClient(opts)
-	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix, addr: opts.Addr, tls: opts.TLSConfig != nil}, nil
+	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix, looks: []string{opts.Addr}, tls: opts.TLSConfig != nil}, nil
 }
 
 // parseRedisURL reads a redis:// or rediss:// URL into the client's

@@ -126,7 +126,8 @@ func (r *Redis) CheckDurability(ctx context.Context) ([]Durability, error) {
 // group's sentinels know and do not hold down, asking the first sentinel
 // that answers. A replica that cannot be read, or replicas no sentinel
 // lists, give a Durability with Unread set: the master's settings are
-// checked all the same.
+// checked all the same. The sentinels and the replicas are spoken to
+// with every option the URL sets (nodeOptions).
 func (r *Redis) replicaDurability(ctx context.Context) []Durability {
 	o := r.sentinel
 	var (
@@ -134,7 +135,7 @@ func (r *Redis) replicaDurability(ctx context.Context) []Durability {
 		last error
 	)
 	for _, a := range o.SentinelAddrs {
-		sc := redis.NewSentinelClient(&redis.Options{Addr: a, Password: o.SentinelPassword, TLSConfig: o.TLSConfig, ContextTimeoutEnabled: true})
+		sc := r.sentinelClient(a)
 		reps, last = sc.Replicas(ctx, o.MasterName).Result()
 		_ = sc.Close()
 		if last == nil {
@@ -149,19 +150,45 @@ func (r *Redis) replicaDurability(ctx context.Context) []Durability {
 		if down(rep["flags"]) || rep["ip"] == "" || rep["port"] == "" {
 			continue
 		}
-		addr := net.JoinHostPort(rep["ip"], rep["port"])
-		c := redis.NewClient(&redis.Options{Addr: addr, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig, ContextTimeoutEnabled: true})
-		rctx, cancel := context.WithTimeout(ctx, replicaReadTimeout)
-		d, err := readDurability(rctx, c)
-		cancel()
-		_ = c.Close()
-		if err != nil {
-			d = Durability{Unread: err} // the others are read all the same
-		}
-		d.Node = "replica " + addr
-		out = append(out, d)
+		out = append(out, r.readReplica(ctx, net.JoinHostPort(rep["ip"], rep["port"])))
 	}
 	return out
+}
+
+// sentinelClient is a client of the group's sentinel at addr
+// (sentinelOptions).
+func (r *Redis) sentinelClient(addr string) *redis.SentinelClient {
+	return redis.NewSentinelClient(r.sentinelOptions(addr))
+}
+
+// sentinelOptions are the options of a client of the group's sentinel at
+// addr: the URL's (nodeOptions), as go-redis gives its own connections
+// to the sentinels, with no user, the sentinels' password and database 0.
+func (r *Redis) sentinelOptions(addr string) *redis.Options {
+	opts := nodeOptions(r.base, addr)
+	opts.Username, opts.Password, opts.DB = "", r.sentinel.SentinelPassword, 0
+	return opts
+}
+
+// readReplica reads the settings of the group's replica at addr within
+// replicaReadTimeout, with the URL's options (nodeOptions): a dial to a
+// replica that cannot be reached ends at the URL's dial_timeout when it
+// is shorter. A replica not read has Unread set, which says when the
+// bound, not the client, ended the look.
+func (r *Redis) readReplica(ctx context.Context, addr string) Durability {
+	c := redis.NewClient(nodeOptions(r.base, addr))
+	defer func() { _ = c.Close() }()
+	rctx, cancel := context.WithTimeout(ctx, replicaReadTimeout)
+	defer cancel()
+	d, err := readDurability(rctx, c)
+	if err != nil {
+		if rctx.Err() != nil && ctx.Err() == nil {
+			err = fmt.Errorf("no answer within %s: %w", replicaReadTimeout, err)
+		}
+		d = Durability{Unread: err} // the others are read all the same
+	}
+	d.Node = "replica " + addr
+	return d
 }
 
 // replicaReadTimeout bounds the read of one replica's settings: a replica

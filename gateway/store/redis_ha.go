@@ -204,25 +204,26 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 		pool = max(MinPoolSize, 10*runtime.GOMAXPROCS(0))
 	}
 	base.PoolSize = pool
-	var client redis.UniversalClient
-	var addr string // the server Ping's diagnosis looks at: the one server, or the first Cluster seed
-	var sentinel *redis.FailoverOptions
+	r := &Redis{prefix: prefix, tls: base.TLSConfig != nil}
 	switch {
 	case len(o.ClusterAddrs) > 0:
-		prefix = ClusterPrefix(prefix)
-		addr = o.ClusterAddrs[0] // the seeds speak as every node does
-		client = redis.NewClusterClient(clusterOptions(o.ClusterAddrs, base))
+		r.prefix = ClusterPrefix(prefix)
+		r.looks = o.ClusterAddrs // the seeds speak as every node does
+		r.client = redis.NewClusterClient(clusterOptions(o.ClusterAddrs, base))
 	case len(o.SentinelAddrs) > 0:
-		sentinel = failoverOptions(o, base)
-		client = redis.NewFailoverClient(sentinel)
+		r.sentinel = failoverOptions(o, base)
+		r.looks = o.SentinelAddrs
+		r.base = base // failoverOptions copied it: NewFailoverClient does not change it
+		r.client = redis.NewFailoverClient(r.sentinel)
 	default:
-		client = redis.NewClient(base)
-		addr = base.Addr
+		r.looks = []string{base.Addr}
+		r.client = redis.NewClient(base)
 	}
 	if o.WaitReplicas > 0 {
-		client = replicatedClient{UniversalClient: client, replicas: o.WaitReplicas, timeout: o.waitTimeout()}
+		r.client = replicatedClient{UniversalClient: r.client, replicas: o.WaitReplicas, timeout: o.waitTimeout()}
 	}
-	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix, addr: addr, tls: base.TLSConfig != nil, sentinel: sentinel}, nil
+	r.scripts = newScriptBatcher(r.client)
+	return r, nil
 }
 
 // failoverOptions are the options of a client of the Sentinel group o
@@ -248,6 +249,30 @@ func failoverOptions(o RedisOptions, base *redis.Options) *redis.FailoverOptions
 		PipelineWriteBufferSize: base.PipelineWriteBufferSize, ConnMaxIdleTime: base.ConnMaxIdleTime,
 		ConnMaxLifetime: base.ConnMaxLifetime, ConnMaxLifetimeJitter: base.ConnMaxLifetimeJitter,
 	}
+}
+
+// nodeOptions are the options of a client of the one server at addr that
+// the store opens beside its own: CheckDurability's, of a Sentinel
+// group's replicas and (sentinelClient) its sentinels. They are base, the
+// URL's options (urlOptions) as the store's own client takes them
+// (failoverOptions), so that every option the URL sets reaches every
+// connection the gateway opens: dial_timeout, protocol, client_name, the
+// read and write timeouts, retries, TLS (skip_verify; the server name is
+// the address dialled) and the rest. Before, these clients took the
+// credentials and TLS alone, and dialled, spoke RESP3 and went unnamed
+// under go-redis's defaults whatever the URL said. Such a client sends one
+// command at a time and is closed after its look, so its pool is one
+// connection, none opened ahead (min_idle_conns), and a failed dial is
+// its answer: go-redis dials five times by default, which for a server
+// that cannot be reached is five dial timeouts within the look's bound.
+func nodeOptions(base *redis.Options, addr string) *redis.Options {
+	o := *base
+	o.Addr = addr
+	if base.TLSConfig != nil {
+		o.TLSConfig = base.TLSConfig.Clone()
+	}
+	o.PoolSize, o.MinIdleConns, o.DialerRetries = 1, 0, 1
+	return &o
 }
 
 // clusterOptions are the options of a client of the Cluster seeded by

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -73,35 +74,43 @@ func TestEveryKindTakesTheURLsOptions(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			got := clientOptions(t, r)
-			wv := reflect.ValueOf(want).Elem()
-			checked := 0
-			for i := range wv.NumField() {
-				f := wv.Type().Field(i)
-				if !f.IsExported() || wv.Field(i).IsZero() || f.Name == "Addr" || f.Name == "Network" {
-					continue // not set by the URL, or a server's address (the addresses name them)
-				}
-				checked++
-				g := got.FieldByName(f.Name)
-				switch {
-				case !g.IsValid():
-					t.Errorf("the URL sets %s, which the client's options do not have", f.Name)
-				case f.Name == "TLSConfig":
-					// The same settings; the server name is the address
-					// dialled for a group or a Cluster (urlOptions).
-					c, _ := g.Interface().(*tls.Config)
-					if c == nil || c.InsecureSkipVerify != want.TLSConfig.InsecureSkipVerify || c.MinVersion != want.TLSConfig.MinVersion {
-						t.Errorf("TLS %+v, want skip_verify %v and minimum version %#x from the URL", c, want.TLSConfig.InsecureSkipVerify, want.TLSConfig.MinVersion)
-					}
-				case !reflect.DeepEqual(g.Interface(), wv.Field(i).Interface()):
-					t.Errorf("%s = %v, the URL sets %v", f.Name, g.Interface(), wv.Field(i).Interface())
-				}
-			}
-			if checked < 20 {
+			if checked := checkURLOptions(t, want, clientOptions(t, r)); checked < 20 {
 				t.Fatalf("only %d options compared: the URL above no longer sets each parameter", checked)
 			}
 		})
 	}
+}
+
+// checkURLOptions compares, field by field, the options got (a
+// redis.Options, FailoverOptions or ClusterOptions) with each option the
+// URL set in want, the options of one server's URL, but for the server's
+// address and those named in except. It returns how many it compared.
+func checkURLOptions(t *testing.T, want *redis.Options, got reflect.Value, except ...string) int {
+	t.Helper()
+	wv := reflect.ValueOf(want).Elem()
+	checked := 0
+	for i := range wv.NumField() {
+		f := wv.Type().Field(i)
+		if !f.IsExported() || wv.Field(i).IsZero() || f.Name == "Addr" || f.Name == "Network" || slices.Contains(except, f.Name) {
+			continue // not set by the URL, or a server's address (the addresses name them)
+		}
+		checked++
+		g := got.FieldByName(f.Name)
+		switch {
+		case !g.IsValid():
+			t.Errorf("the URL sets %s, which the client's options do not have", f.Name)
+		case f.Name == "TLSConfig":
+			// The same settings; the server name is the address
+			// dialled for a group or a Cluster (urlOptions).
+			c, _ := g.Interface().(*tls.Config)
+			if c == nil || c.InsecureSkipVerify != want.TLSConfig.InsecureSkipVerify || c.MinVersion != want.TLSConfig.MinVersion {
+				t.Errorf("TLS %+v, want skip_verify %v and minimum version %#x from the URL", c, want.TLSConfig.InsecureSkipVerify, want.TLSConfig.MinVersion)
+			}
+		case !reflect.DeepEqual(g.Interface(), wv.Field(i).Interface()):
+			t.Errorf("%s = %v, the URL sets %v", f.Name, g.Interface(), wv.Field(i).Interface())
+		}
+	}
+	return checked
 }
 
 // TestHAClientsTakeTheURLsReadTimeout runs a command that keeps Redis

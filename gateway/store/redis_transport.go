@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -31,13 +32,13 @@ const (
 
 // pingDiagnosed pings the server; when no answer comes within
 // schemeProbeAfter, or the PING fails without the server having answered
-// it, a look at what the server at addr speaks (probeTransport) runs, and
-// a scheme mismatch it finds is the error, at once, instead of the
-// client's "context deadline exceeded" or "EOF".
+// it, a look at what the servers the client reaches first speak
+// (lookTransport: the one server, a Cluster's seeds, or a Sentinel
+// group's sentinels and master) runs, and a scheme mismatch it finds is
+// the error, at once, instead of the client's "context deadline exceeded"
+// or "EOF". Until session 21 a Sentinel group was not looked at, and a
+// Cluster at its first seed alone.
 func (r *Redis) pingDiagnosed(ctx context.Context) error {
-	if r.addr == "" { // a Sentinel group: no one server to look at
-		return r.client.Ping(ctx).Err()
-	}
 	pong := make(chan error, 1)
 	go func() { pong <- r.client.Ping(ctx).Err() }()
 	timer := time.NewTimer(schemeProbeAfter)
@@ -49,7 +50,7 @@ func (r *Redis) pingDiagnosed(ctx context.Context) error {
 		go func() {
 			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), schemeProbeTimeout)
 			defer cancel()
-			probe <- probeTransport(pctx, r.addr, r.tls)
+			probe <- r.lookTransport(pctx)
 		}()
 	}
 	for {
@@ -77,6 +78,69 @@ func (r *Redis) pingDiagnosed(ctx context.Context) error {
 	}
 }
 
+// lookTransport looks (probeTransport) at what the servers the client
+// speaks to first speak: each of r.looks at once (the one server, a
+// Cluster's seeds, a Sentinel group's sentinels); for a Sentinel group
+// whose sentinels speak as the client does, then at the master they name
+// (asked as CheckDurability asks them, sentinelClient). The first
+// mismatch, in the order of r.looks, is the answer; nil when none is
+// found within ctx.
+func (r *Redis) lookTransport(ctx context.Context) error {
+	names := transportNames{tls: "rediss://", plain: "redis://", role: "server"}
+	if r.sentinel != nil {
+		names = transportNames{tls: "rediss-sentinel:// (or rediss:// beside sentinel addresses)",
+			plain: "redis-sentinel:// (or redis://)", role: "sentinel"}
+	}
+	errs := make([]error, len(r.looks))
+	var wg sync.WaitGroup
+	for i, addr := range r.looks {
+		wg.Go(func() { errs[i] = probeTransport(ctx, addr, r.tls, names) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	if r.sentinel == nil {
+		return nil
+	}
+	// go-redis's TLS dial is bounded by the dial timeout, not by ctx:
+	// the master is waited for within ctx alone.
+	found := make(chan string, 1)
+	go func() { found <- r.masterAddr(ctx) }()
+	select {
+	case addr := <-found:
+		if addr == "" {
+			return nil
+		}
+		names.role = "master"
+		return probeTransport(ctx, addr, r.tls, names)
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// masterAddr asks the group's sentinels for its master, the first that
+// answers; "" when none does.
+func (r *Redis) masterAddr(ctx context.Context) string {
+	for _, a := range r.sentinel.SentinelAddrs {
+		sc := r.sentinelClient(a)
+		hp, err := sc.GetMasterAddrByName(ctx, r.sentinel.MasterName).Result()
+		_ = sc.Close()
+		if err == nil && len(hp) == 2 {
+			return net.JoinHostPort(hp[0], hp[1])
+		}
+	}
+	return ""
+}
+
+// transportNames are what probeTransport's message calls the URL's
+// schemes for TLS and plain text, and the server it looked at.
+type transportNames struct {
+	tls, plain, role string
+}
+
 // probeTransport looks at what the server at addr speaks, when the client
 // was set to speak TLS (wantTLS) or plain text. It returns an error
 // wrapping ErrSchemeMismatch, naming the likely cause, when the server
@@ -86,8 +150,9 @@ func (r *Redis) pingDiagnosed(ctx context.Context) error {
 // For rediss:// it sends a plain-text PING: a plain-text Redis answers it
 // (+PONG, or -NOAUTH…). For redis:// it starts a TLS handshake, trusting
 // any certificate and sending nothing else: a TLS server answers it, or
-// refuses it with a TLS alert.
-func probeTransport(ctx context.Context, addr string, wantTLS bool) error {
+// refuses it with a TLS alert. names say what the message calls the
+// server and the URL's schemes.
+func probeTransport(ctx context.Context, addr string, wantTLS bool, names transportNames) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -105,8 +170,8 @@ func probeTransport(ctx context.Context, addr string, wantTLS bool) error {
 		if err != nil || len(line) < 3 || (line[0] != '+' && line[0] != '-') {
 			return nil
 		}
-		return fmt.Errorf("%w: the server at %s speaks plain text (it answered a plain-text PING), but the URL's rediss:// scheme asks for TLS: "+
-			"use redis://, or enable TLS on the server (tls-port)", ErrSchemeMismatch, addr)
+		return fmt.Errorf("%w: the %s at %s speaks plain text (it answered a plain-text PING), but the URL's %s scheme asks for TLS: "+
+			"use %s, or enable TLS on the %[2]s (tls-port)", ErrSchemeMismatch, names.role, addr, names.tls, names.plain)
 	}
 	host, _, _ := net.SplitHostPort(addr)
 	// Only a look at whether the server speaks TLS: nothing is sent over
@@ -117,5 +182,5 @@ func probeTransport(ctx context.Context, addr string, wantTLS bool) error {
 	if err != nil && !errors.As(err, &alert) {
 		return nil
 	}
-	return fmt.Errorf("%w: the server at %s speaks TLS, but the URL's redis:// scheme is plain text: use rediss://", ErrSchemeMismatch, addr)
+	return fmt.Errorf("%w: the %s at %s speaks TLS, but the URL's %s scheme is plain text: use %s", ErrSchemeMismatch, names.role, addr, names.plain, names.tls)
 }

@@ -16,12 +16,7 @@ import (
 func TestRefusingAddrRefusesAndIsHeld(t *testing.T) {
 	addr := RefusingAddr(t)
 	for range 3 {
-		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-		if err == nil {
-			c.Close()
-			t.Fatalf("dial %s: connected, want refused", addr)
-		}
-		if !errors.Is(err, syscall.ECONNREFUSED) {
+		if err := dialFails(t, addr, 2*time.Second); !errors.Is(err, syscall.ECONNREFUSED) {
 			t.Fatalf("dial %s: %v, want connection refused", addr, err)
 		}
 	}
@@ -29,4 +24,29 @@ func TestRefusingAddrRefusesAndIsHeld(t *testing.T) {
 		ln.Close()
 		t.Fatalf("another listener took %s while the test holds it", addr)
 	}
+}
+
+// TestSilentAddrNeverConnects: a dial to the address waits out its own
+// timeout (an i/o timeout, not a refusal), each time.
+func TestSilentAddrNeverConnects(t *testing.T) {
+	addr := SilentAddr(t)
+	for range 3 {
+		err := dialFails(t, addr, 100*time.Millisecond)
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() || errors.Is(err, syscall.ECONNREFUSED) {
+			t.Fatalf("dial %s: %v, want an i/o timeout", addr, err)
+		}
+	}
+}
+
+// dialFails dials addr within timeout and returns the dial's error; a
+// dial that connects fails the test.
+func dialFails(t *testing.T, addr string, timeout time.Duration) error {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, timeout)
+	if err == nil {
+		c.Close()
+		t.Fatalf("dial %s: connected, want it to fail", addr)
+	}
+	return err
 }

@@ -64,15 +64,38 @@ func StartSentinel(t testing.TB) *Sentinel {
 // Everything stops when the test ends.
 func StartTLSSentinel(t testing.TB) (g *Sentinel, caFile string) {
 	t.Helper()
+	return startTLSSentinel(t, true)
+}
+
+// StartTLSSentinelPlainMaster is StartTLSSentinel with a master that
+// speaks only plain text: the sentinel speaks TLS to its clients and
+// plain text to the master, so a client that speaks TLS to the whole
+// group (rediss-sentinel://) is told the master by the sentinel and
+// cannot speak to it.
+func StartTLSSentinelPlainMaster(t testing.TB) (g *Sentinel, caFile string) {
+	t.Helper()
+	return startTLSSentinel(t, false)
+}
+
+// startTLSSentinel starts a TLS sentinel and its master, which speaks
+// TLS when tlsMaster is set, else plain text.
+func startTLSSentinel(t testing.TB, tlsMaster bool) (g *Sentinel, caFile string) {
+	t.Helper()
 	p := newTLSFiles(t)
-	g = &Sentinel{Master: startWith(t, "redis-server", p.client, p.args...)}
+	args := []string{"--tls-replication", "yes"}
+	if tlsMaster {
+		g = &Sentinel{Master: startWith(t, "redis-server", p.client, p.args...)}
+	} else {
+		g = &Sentinel{Master: start(t, "redis-server")}
+		args = []string{"--tls-replication", "no"}
+	}
 	host, port := splitAddr(g.Master.Addr)
 	conf := filepath.Join(t.TempDir(), "sentinel.conf")
 	body := fmt.Sprintf("sentinel monitor %s %s %s 1\n", MasterName, host, port)
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		t.Fatalf("writing sentinel config: %v", err)
 	}
-	args := append([]string{conf, "--dir", filepath.Dir(conf), "--tls-replication", "yes"}, p.args...)
+	args = append(append([]string{conf, "--dir", filepath.Dir(conf)}, args...), p.args...)
 	s := startWith(t, "redis-sentinel", p.client, args...)
 	g.Sentinels = append(g.Sentinels, s)
 	waitFor(t, 15*time.Second, "sentinel "+s.Addr+" sees the master", func(ctx context.Context) bool {
