@@ -27,6 +27,7 @@ const slabMarker = "porxgate/v3/slabs"
 // docSlabs are the slabs of one document.
 type docSlabs struct {
 	owner *etree.Element // the document element carrying them
+	space *Space         // the Space they are of; nil for a document's own
 	elems []etree.Element
 	attrs []etree.Attr
 	kids  []etree.Token

@@ -78,6 +78,9 @@ type Space struct {
 	// out and w are what Bytes writes a document through.
 	out bytes.Buffer
 	w   *bufio.Writer
+	// written is the buffer WriteInSpace gives a writer of the Space's
+	// documents.
+	written []byte
 }
 
 // readSlabs are the slabs a document is read into (see xmlScanner).
@@ -114,6 +117,9 @@ func (sp *Space) reset() {
 	if sp.out.Cap() > maxKeptOut {
 		sp.out = bytes.Buffer{} // a large document's buffer is not kept for every message
 	}
+	if cap(sp.written) > maxKeptOut {
+		sp.written = nil
+	}
 }
 
 // maxKeptOut bounds the buffer a Space keeps for Bytes between messages.
@@ -140,6 +146,32 @@ func (sp *Space) Bytes(doc *etree.Document) []byte {
 	_ = sp.w.Flush() // a bytes.Buffer takes every write
 	sp.w.Reset(nil)
 	return bytes.Clone(sp.out.Bytes())
+}
+
+// WriteInSpace returns the bytes write appends to buf, in memory of their
+// own: buf is the emptied write buffer of the Space doc was built in (see
+// Space.NewDocument), which keeps their room for its next document (up to
+// 64 KiB), so that a writer need not size its output first. buf is nil
+// for the Space's first document (the writer sizes the buffer the Space
+// keeps) and for a document not built in a Space, or whose Space has since
+// been given another: write's own result is then returned.
+func WriteInSpace(doc *etree.Document, write func(buf []byte) []byte) []byte {
+	sp := spaceOf(doc)
+	if sp == nil {
+		return write(nil)
+	}
+	out := write(sp.written[:0])
+	sp.written = out[:0]
+	return bytes.Clone(out)
+}
+
+// spaceOf returns the Space doc was built in while its slabs are still
+// doc's, else nil.
+func spaceOf(doc *etree.Document) *Space {
+	if s := slabsOf(&doc.Element); s != nil {
+		return s.space
+	}
+	return nil
 }
 
 // reuseBytes is recycle for a byte slab, which holds no pointers and need
@@ -250,6 +282,7 @@ func (sp *Space) NewHolder(tag string) *etree.Element {
 		return NewHolder(tag)
 	}
 	doc := etree.NewDocument()
+	sp.build.space = sp
 	sp.build.attach(&doc.Element)
 	return doc.CreateElement(tag)
 }
@@ -261,6 +294,7 @@ func (sp *Space) NewDocument(rootTag string) (*etree.Document, *etree.Element) {
 		return NewDocument(rootTag)
 	}
 	doc := etree.NewDocument()
+	sp.build.space = sp
 	sp.build.attach(&doc.Element)
 	return doc, startDocument(doc, rootTag)
 }
