@@ -9,15 +9,20 @@ import (
 // Add appends a child element to parent with attributes given as name,
 // value pairs (in the order given, which is the order they are written).
 // The element is the one parent.CreateElement makes, but made in fewer
-// allocations: in a document NewDocument made, the element, its attribute
-// list and, when it is the parent's first child, room for the parent's
-// first few children come from the document's slabs (see docSlabs);
+// allocations: in a document NewDocument made (or under an element Add
+// made in one), the element, its attribute list and, when it is the
+// parent's first child, room for the parent's first few children come
+// from the document's slabs (see docSlabs, slabElement);
 // elsewhere the element comes with its attribute list (up to three
 // attributes) and that room in one allocation.
 func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
 	n := len(attrs) / 2
 	var el *etree.Element
-	if s := slabsOf(parent); s != nil {
+	s := ownSlabs(parent)
+	if s == nil {
+		s = rootSlabs(parent)
+	}
+	if s != nil {
 		el = s.element(parent)
 		el.Attr = SlabSlice(&s.attrs, n, slabAttrs) // empty and non-nil, as etree makes it
 	} else {
@@ -37,7 +42,15 @@ func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
 		el.Space, el.Tag = tag[:c], tag[c+1:]
 	}
 	el.Child = make([]etree.Token, 0)
-	appendChild(parent, el)
+	appendElement(parent, el)
+	if cap(el.Attr) >= n && distinctPlainNames(attrs) {
+		// The usual attributes: written in place, in the room made for them.
+		el.Attr = el.Attr[:n]
+		for i := range el.Attr {
+			setAttr(&el.Attr[i], el, attrs[2*i], attrs[2*i+1])
+		}
+		return el
+	}
 	for i := 0; i+1 < len(attrs); i += 2 {
 		space, key := "", attrs[i]
 		if c := strings.IndexByte(key, ':'); c >= 0 {
@@ -50,6 +63,23 @@ func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
 		appendAttr(el, space, key, attrs[i+1])
 	}
 	return el
+}
+
+// distinctPlainNames reports whether the names of attrs (name, value
+// pairs) are without a prefix and each given once: the attributes Add
+// writes as they are given.
+func distinctPlainNames(attrs []string) bool {
+	for i := 0; i+1 < len(attrs); i += 2 {
+		if strings.IndexByte(attrs[i], ':') >= 0 {
+			return false
+		}
+		for j := 0; j < i; j += 2 {
+			if attrs[j] == attrs[i] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // hasAttr reports whether el has the attribute space:key (the match
