@@ -82,12 +82,8 @@ func normalisedAttr(v string) string {
 // are appended after one pass over them, which tells that neither the
 // clean-up nor escaping changes them.
 func appendCanonicalValue(buf []byte, v string, attr bool) []byte {
-	i := 0
-	for i < len(v) && c14nPlainByte[v[i]] {
-		i++
-	}
 	switch {
-	case i == len(v):
+	case PlainRun(v, &c14nPlainBits) == len(v):
 		return append(buf, v...)
 	case attr:
 		return appendC14NEscaped(buf, normalisedAttr(v), true)
