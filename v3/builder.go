@@ -254,17 +254,17 @@ func AddValue(parent *etree.Element, tag, value string) *etree.Element {
 // kin write into it come from the document's own slabs.
 func NewDocument(rootTag string) (*etree.Document, *etree.Element) {
 	doc := etree.NewDocument()
-	new(docSlabs).attach(&doc.Element)
+	new(docSlabs).start(doc)
 	return doc, startDocument(doc, rootTag)
 }
 
 // startDocument writes the XML declaration and the root element in the v3
-// namespace into an empty document, and returns the root.
+// namespace into a document its slabs have started, and returns the root
+// (made by the slabs, as etree's CreateElement and CreateAttr would make
+// it).
 func startDocument(doc *etree.Document, rootTag string) *etree.Element {
 	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
-	root := doc.CreateElement(rootTag)
-	root.CreateAttr("xmlns", Namespace)
-	return root
+	return Add(&doc.Element, rootTag, "xmlns", Namespace)
 }
 
 // Bytes serialises a document with two-space indentation.

@@ -79,6 +79,17 @@ func ownSlabs(el *etree.Element) *docSlabs {
 	return (*slabElement)(unsafe.Pointer(el)).slabs
 }
 
+// start makes s the slabs of doc, an empty document as etree.NewDocument
+// makes it, its child list (room for the declaration, the root and a
+// little more) and the marker's attribute list taken from them: a document
+// started so costs no allocation of its own but the slabs' and the
+// declaration's.
+func (s *docSlabs) start(doc *etree.Document) {
+	doc.Child = s.tokens(minChildren)
+	doc.Attr = SlabSlice(&s.attrs, 1, slabAttrs)
+	s.attach(&doc.Element)
+}
+
 // slabsOf returns the slabs to take el's new children from: those that
 // made el, else those of the tree el is in, or nil for a tree without
 // them.
@@ -140,6 +151,6 @@ func (s *docSlabs) tokens(n int) []etree.Token {
 // slabs (and it is moved, like any element, by adding it elsewhere).
 func NewHolder(tag string) *etree.Element {
 	doc := etree.NewDocument()
-	new(docSlabs).attach(&doc.Element)
-	return doc.CreateElement(tag)
+	new(docSlabs).start(doc)
+	return Add(&doc.Element, tag)
 }

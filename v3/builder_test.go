@@ -199,8 +199,8 @@ func TestAddAttributesAsEtree(t *testing.T) {
 func TestAddFindsSlabsAtOnce(t *testing.T) {
 	doc, root := NewDocument("root")
 	s := rootSlabs(root)
-	if s == nil || ownSlabs(root) != nil {
-		t.Fatal("NewDocument's root: no slabs in its tree, or made by them")
+	if s == nil || ownSlabs(root) != s {
+		t.Fatal("NewDocument's root: no slabs in its tree, or not made by them")
 	}
 	a := Add(root, "a", "n", "1")
 	b := Add(a, "b")

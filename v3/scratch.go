@@ -42,7 +42,7 @@ func (s *Scratch) Get() *Space {
 }
 
 // Put takes back a Space that Get gave. Every tree built in it (its
-// elements, attributes, child lists and text tokens), the first message
+// documents, elements, attributes, child lists and text tokens), the first message
 // read in it (the names, values and text of its tree) and the element
 // paths and Node lists of that message's Reader are then reused for
 // another message, so the caller must hold none of them any longer: it
@@ -81,6 +81,8 @@ type Space struct {
 	// written is the buffer WriteInSpace gives a writer of the Space's
 	// documents.
 	written []byte
+	// docs is the slab of the documents NewDocument and NewHolder make.
+	docs []etree.Document
 }
 
 // readSlabs are the slabs a document is read into (see xmlScanner).
@@ -108,6 +110,8 @@ func (sp *Space) reset() {
 	b.kids = recycle(fb.kids, b.kids)
 	b.texts = recycle(fb.texts, b.texts)
 	sp.first.read, sp.first.build = *r, *b
+	clear(sp.docs) // the slab the last message's documents ended in, kept
+	sp.docs = sp.docs[:0]
 	if sp.reader != nil {
 		sp.paths = reuseBytes(sp.paths, sp.reader.paths.buf)
 		sp.nodes = recycle(sp.nodes, sp.reader.nodes)
@@ -281,20 +285,31 @@ func (sp *Space) NewHolder(tag string) *etree.Element {
 	if sp == nil {
 		return NewHolder(tag)
 	}
-	doc := etree.NewDocument()
-	sp.build.space = sp
-	sp.build.attach(&doc.Element)
-	return doc.CreateElement(tag)
+	doc := sp.document()
+	return Add(&doc.Element, tag)
 }
 
 // NewDocument is NewDocument whose tree takes its elements from the Space,
-// as NewHolder's does: only until the Space is given back.
+// as NewHolder's does, and the document too: only until the Space is
+// given back.
 func (sp *Space) NewDocument(rootTag string) (*etree.Document, *etree.Element) {
 	if sp == nil {
 		return NewDocument(rootTag)
 	}
-	doc := etree.NewDocument()
-	sp.build.space = sp
-	sp.build.attach(&doc.Element)
+	doc := sp.document()
 	return doc, startDocument(doc, rootTag)
 }
+
+// document returns an empty document (as etree.NewDocument makes it) of
+// the Space's memory, started with the Space's slabs (see docSlabs.start):
+// it too is the Space's only until Put.
+func (sp *Space) document() *etree.Document {
+	doc := slabNew(&sp.docs, spaceDocs)
+	sp.build.space = sp
+	sp.build.start(doc)
+	return doc
+}
+
+// spaceDocs is the size of the Space's slab of documents: a message makes
+// one or two.
+const spaceDocs = 4

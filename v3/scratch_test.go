@@ -354,6 +354,32 @@ func TestWriteInSpace(t *testing.T) {
 	sc.Put(sp)
 }
 
+// TestSpaceDocumentAllocations checks that a document a Space makes
+// (NewDocument, NewHolder), once the Space has made a few, costs one
+// allocation, its XML declaration's (the holder none), with its
+// root and a few elements written into it.
+func TestSpaceDocumentAllocations(t *testing.T) {
+	sp := &Space{} // reset as Put resets it, without the pool (which a collection may empty)
+	for _, tc := range []struct {
+		name string
+		make func(sp *Space) *etree.Element
+		want float64
+	}{
+		{"NewDocument", func(sp *Space) *etree.Element { _, root := sp.NewDocument("PORX_IN030101UK32"); return root }, 1},
+		{"NewHolder", func(sp *Space) *etree.Element { return sp.NewHolder("subject") }, 0},
+	} {
+		run := func() {
+			el := tc.make(sp)
+			AddII(Add(el, "id"), "id", OIDODS, "FA565")
+			sp.reset()
+		}
+		run()
+		if n := testing.AllocsPerRun(50, run); n > tc.want {
+			t.Errorf("%s: %v allocations a document, want %v", tc.name, n, tc.want)
+		}
+	}
+}
+
 // TestScratchConcurrent reads and builds in Spaces of one Scratch from
 // several goroutines (run with -race): each Space is one goroutine's at a
 // time.
