@@ -16,6 +16,13 @@ import (
 // elsewhere the element comes with its attribute list (up to three
 // attributes) and that room in one allocation.
 func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
+	return add(parent, tag, attrs, false)
+}
+
+// add is Add; plain says that the names of attrs are known to be without a
+// prefix and distinct (AddII's, AddCV's, AddValue's), which Add would
+// otherwise check.
+func add(parent *etree.Element, tag string, attrs []string, plain bool) *etree.Element {
 	n := len(attrs) / 2
 	var el *etree.Element
 	s := ownSlabs(parent)
@@ -43,7 +50,7 @@ func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
 	}
 	el.Child = make([]etree.Token, 0)
 	appendElement(parent, el)
-	if cap(el.Attr) >= n && distinctPlainNames(attrs) {
+	if cap(el.Attr) >= n && (plain || distinctPlainNames(attrs)) {
 		// The usual attributes: written in place, in the room made for them.
 		el.Attr = el.Attr[:n]
 		for i := range el.Attr {
@@ -230,23 +237,23 @@ func blankText(s string) bool {
 // the extension is left out when empty.
 func AddII(parent *etree.Element, tag, root, extension string) *etree.Element {
 	if extension == "" {
-		return Add(parent, tag, "root", root)
+		return add(parent, tag, []string{"root", root}, true)
 	}
-	return Add(parent, tag, "root", root, "extension", extension)
+	return add(parent, tag, []string{"root", root, "extension", extension}, true)
 }
 
 // AddCV appends a coded value <tag code=".." codeSystem=".." displayName=".."/>;
 // displayName is left out when empty.
 func AddCV(parent *etree.Element, tag, code, system, display string) *etree.Element {
 	if display == "" {
-		return Add(parent, tag, "code", code, "codeSystem", system)
+		return add(parent, tag, []string{"code", code, "codeSystem", system}, true)
 	}
-	return Add(parent, tag, "code", code, "codeSystem", system, "displayName", display)
+	return add(parent, tag, []string{"code", code, "codeSystem", system, "displayName", display}, true)
 }
 
 // AddValue appends <tag value=".."/>, the shape of TS, BL and INT values.
 func AddValue(parent *etree.Element, tag, value string) *etree.Element {
-	return Add(parent, tag, "value", value)
+	return add(parent, tag, []string{"value", value}, true)
 }
 
 // NewDocument returns a document whose root element is in the v3 namespace,
