@@ -42,10 +42,10 @@ func (s *Scratch) Get() *Space {
 }
 
 // Put takes back a Space that Get gave. Every tree built in it (its
-// documents, elements, attributes, child lists and text tokens), the first message
-// read in it (the names, values and text of its tree) and the element
-// paths and Node lists of that message's Reader are then reused for
-// another message, so the caller must hold none of them any longer: it
+// documents, elements, attributes, child lists and text tokens), the first
+// message read in it (the names, values and text of its tree) and the
+// element paths and Node lists of that message's Reader are then reused
+// for another message, so the caller must hold none of them any longer: it
 // copies what it returns (errors of a Reader made in a Space copy their
 // paths themselves). Put of a nil Space does nothing.
 func (s *Scratch) Put(sp *Space) {
