@@ -24,11 +24,11 @@ func writeIndented(doc *etree.Document, marker string, raw []byte) []byte {
 	return w.write(doc, len(raw))
 }
 
-// write writes doc into the write buffer of the Space it was built in,
-// which has room for it after the Space's first few documents, or else
-// into a buffer of DocumentSize plus extra, so that the bytes are copied
-// once at most and never grown. (Sizing every document first cost more:
-// 3 % of a cancellation's FHIR → v3 instructions.)
+// write writes doc into the write buffer of the Space it was built in
+// (grown as it needs, and kept, up to 64 KiB, for the Space's next
+// documents) and returns a copy, or else into a buffer of DocumentSize
+// plus extra, which it fills without growing. (Sizing every document
+// first cost more: 3 % of a cancellation's FHIR → v3 instructions.)
 func (w *xmlWriter) write(doc *etree.Document, extra int) []byte {
 	return v3.WriteInSpace(doc, func(buf []byte) []byte {
 		if buf == nil {
