@@ -9,15 +9,27 @@ import (
 // Add appends a child element to parent with attributes given as name,
 // value pairs (in the order given, which is the order they are written).
 // The element is the one parent.CreateElement makes, but made in fewer
-// allocations: in a document NewDocument made, the element, its attribute
-// list and, when it is the parent's first child, room for the parent's
-// first few children come from the document's slabs (see docSlabs);
+// allocations: in a document NewDocument made (or under an element Add
+// made in one), the element, its attribute list and, when it is the
+// parent's first child, room for the parent's first few children come
+// from the document's slabs (see docSlabs, slabElement);
 // elsewhere the element comes with its attribute list (up to three
 // attributes) and that room in one allocation.
 func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
+	return add(parent, tag, attrs, false)
+}
+
+// add is Add; plain says that the names of attrs are known to be without a
+// prefix and distinct (AddII's, AddCV's, AddValue's), which Add would
+// otherwise check.
+func add(parent *etree.Element, tag string, attrs []string, plain bool) *etree.Element {
 	n := len(attrs) / 2
 	var el *etree.Element
-	if s := slabsOf(parent); s != nil {
+	s := ownSlabs(parent)
+	if s == nil {
+		s = rootSlabs(parent)
+	}
+	if s != nil {
 		el = s.element(parent)
 		el.Attr = SlabSlice(&s.attrs, n, slabAttrs) // empty and non-nil, as etree makes it
 	} else {
@@ -37,7 +49,15 @@ func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
 		el.Space, el.Tag = tag[:c], tag[c+1:]
 	}
 	el.Child = make([]etree.Token, 0)
-	appendChild(parent, el)
+	appendElement(parent, el)
+	if cap(el.Attr) >= n && (plain || distinctPlainNames(attrs)) {
+		// The usual attributes: written in place, in the room made for them.
+		el.Attr = el.Attr[:n]
+		for i := range el.Attr {
+			setAttr(&el.Attr[i], el, attrs[2*i], attrs[2*i+1])
+		}
+		return el
+	}
 	for i := 0; i+1 < len(attrs); i += 2 {
 		space, key := "", attrs[i]
 		if c := strings.IndexByte(key, ':'); c >= 0 {
@@ -50,6 +70,23 @@ func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
 		appendAttr(el, space, key, attrs[i+1])
 	}
 	return el
+}
+
+// distinctPlainNames reports whether the names of attrs (name, value
+// pairs) are without a prefix and each given once: the attributes Add
+// writes as they are given.
+func distinctPlainNames(attrs []string) bool {
+	for i := 0; i+1 < len(attrs); i += 2 {
+		if strings.IndexByte(attrs[i], ':') >= 0 {
+			return false
+		}
+		for j := 0; j < i; j += 2 {
+			if attrs[j] == attrs[i] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // hasAttr reports whether el has the attribute space:key (the match
@@ -200,23 +237,23 @@ func blankText(s string) bool {
 // the extension is left out when empty.
 func AddII(parent *etree.Element, tag, root, extension string) *etree.Element {
 	if extension == "" {
-		return Add(parent, tag, "root", root)
+		return add(parent, tag, []string{"root", root}, true)
 	}
-	return Add(parent, tag, "root", root, "extension", extension)
+	return add(parent, tag, []string{"root", root, "extension", extension}, true)
 }
 
 // AddCV appends a coded value <tag code=".." codeSystem=".." displayName=".."/>;
 // displayName is left out when empty.
 func AddCV(parent *etree.Element, tag, code, system, display string) *etree.Element {
 	if display == "" {
-		return Add(parent, tag, "code", code, "codeSystem", system)
+		return add(parent, tag, []string{"code", code, "codeSystem", system}, true)
 	}
-	return Add(parent, tag, "code", code, "codeSystem", system, "displayName", display)
+	return add(parent, tag, []string{"code", code, "codeSystem", system, "displayName", display}, true)
 }
 
 // AddValue appends <tag value=".."/>, the shape of TS, BL and INT values.
 func AddValue(parent *etree.Element, tag, value string) *etree.Element {
-	return Add(parent, tag, "value", value)
+	return add(parent, tag, []string{"value", value}, true)
 }
 
 // NewDocument returns a document whose root element is in the v3 namespace,
@@ -224,17 +261,17 @@ func AddValue(parent *etree.Element, tag, value string) *etree.Element {
 // kin write into it come from the document's own slabs.
 func NewDocument(rootTag string) (*etree.Document, *etree.Element) {
 	doc := etree.NewDocument()
-	new(docSlabs).attach(&doc.Element)
+	new(docSlabs).start(doc)
 	return doc, startDocument(doc, rootTag)
 }
 
 // startDocument writes the XML declaration and the root element in the v3
-// namespace into an empty document, and returns the root.
+// namespace into a document its slabs have started, and returns the root
+// (made by the slabs, as etree's CreateElement and CreateAttr would make
+// it).
 func startDocument(doc *etree.Document, rootTag string) *etree.Element {
 	doc.CreateProcInst("xml", `version="1.0" encoding="UTF-8"`)
-	root := doc.CreateElement(rootTag)
-	root.CreateAttr("xmlns", Namespace)
-	return root
+	return Add(&doc.Element, rootTag, "xmlns", Namespace)
 }
 
 // Bytes serialises a document with two-space indentation.

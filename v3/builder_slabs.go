@@ -19,7 +19,9 @@ import (
 // slabMarker (told by the string's address, which nothing else can give),
 // its Value refers to the slabs, and the slabs name the element they
 // belong to, so a copy of the document (whose attribute refers to the
-// original's slabs) does not take from them.
+// original's slabs) does not take from them. Each element the slabs make
+// names them too (see slabElement), so that Add finds them from the
+// parent it is given rather than from the root.
 
 // slabMarker is the Space of the marker attribute.
 const slabMarker = "porxgate/v3/slabs"
@@ -27,7 +29,8 @@ const slabMarker = "porxgate/v3/slabs"
 // docSlabs are the slabs of one document.
 type docSlabs struct {
 	owner *etree.Element // the document element carrying them
-	elems []etree.Element
+	space *Space         // the Space they are of; nil for a document's own
+	elems []slabElement
 	attrs []etree.Attr
 	kids  []etree.Token
 	texts []etree.CharData
@@ -52,9 +55,54 @@ func (s *docSlabs) attach(top *etree.Element) {
 	})
 }
 
-// slabsOf returns the slabs of the tree el is in, or nil for a tree
-// without them.
+// slabElement is an element the slabs made, followed by the slabs: its
+// Space (no prefix) is the empty string whose data is the address of its
+// slabs field, which an element made elsewhere (a copy of it included,
+// whose Space points at the original's field) does not have. So the
+// slabs of the element Add writes under are found without walking to the
+// root for the marker, which cost about 30 instructions an element, most
+// of a message's elements being written under one the slabs made. Its
+// children then come from the slabs its own memory is of, wherever it has
+// been moved to: they live as long as it does.
+type slabElement struct {
+	el    etree.Element
+	slabs *docSlabs
+}
+
+// ownSlabs returns the slabs that made el (see slabElement), or nil for
+// an element made elsewhere or given a prefix since.
+func ownSlabs(el *etree.Element) *docSlabs {
+	p := unsafe.StringData(el.Space)
+	if len(el.Space) != 0 || uintptr(unsafe.Pointer(p)) != uintptr(unsafe.Pointer(el))+unsafe.Offsetof(slabElement{}.slabs) {
+		return nil
+	}
+	return (*slabElement)(unsafe.Pointer(el)).slabs
+}
+
+// start makes s the slabs of doc, an empty document as etree.NewDocument
+// makes it, its child list (room for the declaration, the root and a
+// little more) and the marker's attribute list taken from them: a document
+// started so costs no allocation of its own but the slabs' and the
+// declaration's.
+func (s *docSlabs) start(doc *etree.Document) {
+	doc.Child = s.tokens(minChildren)
+	doc.Attr = SlabSlice(&s.attrs, 1, slabAttrs)
+	s.attach(&doc.Element)
+}
+
+// slabsOf returns the slabs to take el's new children from: those that
+// made el, else those of the tree el is in, or nil for a tree without
+// them.
 func slabsOf(el *etree.Element) *docSlabs {
+	if s := ownSlabs(el); s != nil {
+		return s
+	}
+	return rootSlabs(el)
+}
+
+// rootSlabs returns the slabs of the tree el is in, or nil for a tree
+// without them.
+func rootSlabs(el *etree.Element) *docSlabs {
 	for p := el.Parent(); p != nil; p = p.Parent() {
 		el = p
 	}
@@ -72,7 +120,8 @@ func slabsOf(el *etree.Element) *docSlabs {
 	return s
 }
 
-// element returns a zero element; when parent has no room for another
+// element returns a zero element (but for its Space, which marks it as
+// the slabs'; see slabElement); when parent has no room for another
 // child it gets room (its children kept) from the slabs: for a few children
 // the first time, twice as many when that is full, so that its next
 // children are appended without an allocation.
@@ -80,7 +129,14 @@ func (s *docSlabs) element(parent *etree.Element) *etree.Element {
 	if n := cap(parent.Child); len(parent.Child) == n || n < minChildren {
 		parent.Child = append(s.tokens(max(minChildren, 2*n)), parent.Child...)
 	}
-	return slabNew(&s.elems, slabElems)
+	if len(s.elems) == cap(s.elems) {
+		s.elems = make([]slabElement, 0, slabElems)
+	}
+	s.elems = s.elems[:len(s.elems)+1]
+	e := &s.elems[len(s.elems)-1]
+	e.slabs = s
+	e.el.Space = unsafe.String((*byte)(unsafe.Pointer(&e.slabs)), 0)
+	return &e.el
 }
 
 // tokens returns an empty child list with room for exactly n tokens.
@@ -95,6 +151,6 @@ func (s *docSlabs) tokens(n int) []etree.Token {
 // slabs (and it is moved, like any element, by adding it elsewhere).
 func NewHolder(tag string) *etree.Element {
 	doc := etree.NewDocument()
-	new(docSlabs).attach(&doc.Element)
-	return doc.CreateElement(tag)
+	new(docSlabs).start(doc)
+	return Add(&doc.Element, tag)
 }

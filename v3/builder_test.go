@@ -131,3 +131,110 @@ func TestSlabAllocations(t *testing.T) {
 		t.Error("a plain element has slabs")
 	}
 }
+
+// TestAddAttributesAsEtree checks that Add writes the attributes etree's
+// CreateAttr writes, in a document of NewDocument and under a plain
+// element: none to five, a name given twice (the last value, where the
+// first stood), prefixed names, a name without a value (left out).
+func TestAddAttributesAsEtree(t *testing.T) {
+	lists := [][]string{
+		nil,
+		{"root", "1.2.3"},
+		{"code", "a", "codeSystem", "b"},
+		{"code", "a", "codeSystem", "b", "displayName", "c & d"},
+		{"a", "1", "b", "2", "c", "3", "d", "4"},
+		{"a", "1", "b", "2", "c", "3", "d", "4", "e", "5"},
+		{"a", "1", "b", "2", "a", "3"},
+		{"xsi:type", "IVL_TS", "value", "1"},
+		{"x:a", "1", "x:a", "2", "a", "3"},
+		{"xmlns", Namespace, "classCode", "INFO"},
+		{"value", "1", "unit"},
+	}
+	for _, slab := range []bool{true, false} {
+		var got *etree.Document
+		var gr *etree.Element
+		if slab {
+			got, gr = NewDocument("root")
+		} else {
+			got = etree.NewDocument()
+			gr = got.CreateElement("root")
+		}
+		want := etree.NewDocument()
+		wr := want.CreateElement("root")
+		for _, attrs := range lists {
+			g := Add(gr, "e", attrs...)
+			w := wr.CreateElement("e")
+			for i := 0; i+1 < len(attrs); i += 2 {
+				w.CreateAttr(attrs[i], attrs[i+1])
+			}
+			if len(g.Attr) != len(w.Attr) {
+				t.Fatalf("slabs %v, %q: %d attributes, want %d", slab, attrs, len(g.Attr), len(w.Attr))
+			}
+			for i := range g.Attr {
+				ga, wa := g.Attr[i], w.Attr[i]
+				if ga.Space != wa.Space || ga.Key != wa.Key || ga.Value != wa.Value || ga.Element() != g {
+					t.Errorf("slabs %v, %q: attribute %d is %+v, want %+v", slab, attrs, i, g.Attr[i], w.Attr[i])
+				}
+			}
+		}
+		gr.CreateAttr("xmlns", Namespace) // as NewDocument's root has it, last
+		wr.CreateAttr("xmlns", Namespace)
+		if slab {
+			got.Child = got.Child[1:] // NewDocument's declaration
+		}
+		g, _ := got.WriteToString()
+		w, _ := want.WriteToString()
+		if g != w {
+			t.Errorf("slabs %v: documents differ:\n got %s\nwant %s", slab, g, w)
+		}
+	}
+}
+
+// TestAddFindsSlabsAtOnce checks which slabs Add takes an element from:
+// those that made its parent (found from the parent alone, see
+// slabElement), wherever the parent has been moved; those of the tree
+// for a parent made elsewhere or given a prefix; none under a copy of an
+// element the slabs made, or in a tree without slabs. The marker is no
+// prefix: the elements are written without one.
+func TestAddFindsSlabsAtOnce(t *testing.T) {
+	doc, root := NewDocument("root")
+	s := rootSlabs(root)
+	if s == nil || ownSlabs(root) != s {
+		t.Fatal("NewDocument's root: no slabs in its tree, or not made by them")
+	}
+	a := Add(root, "a", "n", "1")
+	b := Add(a, "b")
+	if ownSlabs(a) != s || ownSlabs(b) != s || a.Space != "" {
+		t.Fatalf("elements Add made: own slabs %p %p, Space %q; want %p", ownSlabs(a), ownSlabs(b), a.Space, s)
+	}
+	prefixed := Add(a, "hl7:c")
+	if ownSlabs(prefixed) != nil || prefixed.Space != "hl7" {
+		t.Errorf("a prefixed element: own slabs %p, Space %q", ownSlabs(prefixed), prefixed.Space)
+	}
+	if c := Add(prefixed, "d"); ownSlabs(c) != s {
+		t.Errorf("under a prefixed element: slabs %p, want the tree's %p", ownSlabs(c), s)
+	}
+	if out := string(Bytes(doc)); !strings.Contains(out, "<a n=\"1\">") || !strings.Contains(out, "<b/>") || !strings.Contains(out, "<hl7:c>") {
+		t.Errorf("written as:\n%s", out)
+	}
+
+	cp := a.Copy()
+	if ownSlabs(cp) != nil || ownSlabs(cp.SelectElement("b")) != nil {
+		t.Error("a copy of elements the slabs made is taken for theirs")
+	}
+	if c := Add(cp, "e"); ownSlabs(c) != nil || rootSlabs(c) != nil {
+		t.Error("an element added under a copy (a tree without slabs) came from slabs")
+	}
+
+	other, oroot := NewDocument("other")
+	oroot.AddChild(a) // moved: a's memory is still s's
+	if c := Add(a, "f"); ownSlabs(c) != s {
+		t.Errorf("under a moved element: slabs %p, want those that made it (%p), not %p", ownSlabs(c), s, rootSlabs(oroot))
+	}
+	if out := string(Bytes(other)); !strings.Contains(out, "<f/>") {
+		t.Errorf("the moved element's new child is not written:\n%s", out)
+	}
+	if ownSlabs(etree.NewElement("plain")) != nil || slabsOf(etree.NewElement("plain")) != nil {
+		t.Error("a plain element has slabs")
+	}
+}

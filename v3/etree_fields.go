@@ -61,6 +61,19 @@ func appendAttr(el *etree.Element, space, key, value string) {
 	(*attrFields)(unsafe.Pointer(&el.Attr[len(el.Attr)-1])).element = el
 }
 
+// setAttr makes *a, an attribute of el's list, the attribute key="value"
+// without a prefix.
+func setAttr(a *etree.Attr, el *etree.Element, key, value string) {
+	*(*attrFields)(unsafe.Pointer(a)) = attrFields{Key: key, Value: value, element: el}
+}
+
+// appendElement is appendChild of an element.
+func appendElement(el, c *etree.Element) {
+	f := (*elementFields)(unsafe.Pointer(c))
+	f.parent, f.index = el, len(el.Child)
+	el.Child = append(el.Child, c)
+}
+
 // appendChild appends t, a token without a parent, to el's children, as
 // AddChild does.
 func appendChild(el *etree.Element, t etree.Token) {

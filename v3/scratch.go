@@ -42,10 +42,10 @@ func (s *Scratch) Get() *Space {
 }
 
 // Put takes back a Space that Get gave. Every tree built in it (its
-// elements, attributes, child lists and text tokens), the first message
-// read in it (the names, values and text of its tree) and the element
-// paths and Node lists of that message's Reader are then reused for
-// another message, so the caller must hold none of them any longer: it
+// documents, elements, attributes, child lists and text tokens), the first
+// message read in it (the names, values and text of its tree) and the
+// element paths and Node lists of that message's Reader are then reused
+// for another message, so the caller must hold none of them any longer: it
 // copies what it returns (errors of a Reader made in a Space copy their
 // paths themselves). Put of a nil Space does nothing.
 func (s *Scratch) Put(sp *Space) {
@@ -78,6 +78,11 @@ type Space struct {
 	// out and w are what Bytes writes a document through.
 	out bytes.Buffer
 	w   *bufio.Writer
+	// written is the buffer WriteInSpace gives a writer of the Space's
+	// documents.
+	written []byte
+	// docs is the slab of the documents NewDocument and NewHolder make.
+	docs []etree.Document
 }
 
 // readSlabs are the slabs a document is read into (see xmlScanner).
@@ -105,6 +110,8 @@ func (sp *Space) reset() {
 	b.kids = recycle(fb.kids, b.kids)
 	b.texts = recycle(fb.texts, b.texts)
 	sp.first.read, sp.first.build = *r, *b
+	clear(sp.docs) // the slab the last message's documents ended in, kept
+	sp.docs = sp.docs[:0]
 	if sp.reader != nil {
 		sp.paths = reuseBytes(sp.paths, sp.reader.paths.buf)
 		sp.nodes = recycle(sp.nodes, sp.reader.nodes)
@@ -113,6 +120,9 @@ func (sp *Space) reset() {
 	sp.src = sp.src[:0]
 	if sp.out.Cap() > maxKeptOut {
 		sp.out = bytes.Buffer{} // a large document's buffer is not kept for every message
+	}
+	if cap(sp.written) > maxKeptOut {
+		sp.written = nil
 	}
 }
 
@@ -140,6 +150,32 @@ func (sp *Space) Bytes(doc *etree.Document) []byte {
 	_ = sp.w.Flush() // a bytes.Buffer takes every write
 	sp.w.Reset(nil)
 	return bytes.Clone(sp.out.Bytes())
+}
+
+// WriteInSpace returns the bytes write appends to buf, in memory of their
+// own: buf is the emptied write buffer of the Space doc was built in (see
+// Space.NewDocument), which keeps their room for its next document (up to
+// 64 KiB), so that a writer need not size its output first. buf is nil
+// for the Space's first document (the writer sizes the buffer the Space
+// keeps) and for a document not built in a Space, or whose Space has since
+// been given another: write's own result is then returned.
+func WriteInSpace(doc *etree.Document, write func(buf []byte) []byte) []byte {
+	sp := spaceOf(doc)
+	if sp == nil {
+		return write(nil)
+	}
+	out := write(sp.written[:0])
+	sp.written = out[:0]
+	return bytes.Clone(out)
+}
+
+// spaceOf returns the Space doc was built in while its slabs are still
+// doc's, else nil.
+func spaceOf(doc *etree.Document) *Space {
+	if s := slabsOf(&doc.Element); s != nil {
+		return s.space
+	}
+	return nil
 }
 
 // reuseBytes is recycle for a byte slab, which holds no pointers and need
@@ -249,18 +285,31 @@ func (sp *Space) NewHolder(tag string) *etree.Element {
 	if sp == nil {
 		return NewHolder(tag)
 	}
-	doc := etree.NewDocument()
-	sp.build.attach(&doc.Element)
-	return doc.CreateElement(tag)
+	doc := sp.document()
+	return Add(&doc.Element, tag)
 }
 
 // NewDocument is NewDocument whose tree takes its elements from the Space,
-// as NewHolder's does: only until the Space is given back.
+// as NewHolder's does, and the document too: only until the Space is
+// given back.
 func (sp *Space) NewDocument(rootTag string) (*etree.Document, *etree.Element) {
 	if sp == nil {
 		return NewDocument(rootTag)
 	}
-	doc := etree.NewDocument()
-	sp.build.attach(&doc.Element)
+	doc := sp.document()
 	return doc, startDocument(doc, rootTag)
 }
+
+// document returns an empty document (as etree.NewDocument makes it) of
+// the Space's memory, started with the Space's slabs (see docSlabs.start):
+// it too is the Space's only until Put.
+func (sp *Space) document() *etree.Document {
+	doc := slabNew(&sp.docs, spaceDocs)
+	sp.build.space = sp
+	sp.build.start(doc)
+	return doc
+}
+
+// spaceDocs is the size of the Space's slab of documents: a message makes
+// one or two.
+const spaceDocs = 4

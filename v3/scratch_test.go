@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/beevik/etree"
 )
@@ -274,6 +275,108 @@ func TestSpaceBytesAsBytes(t *testing.T) {
 	AddValue(root, "b", "1")
 	if got, want := string(nilSpace.Bytes(doc)), string(Bytes(doc)); got != want {
 		t.Fatalf("Bytes of a nil Space = %q, want %q", got, want)
+	}
+}
+
+// TestWriteInSpace writes documents of several sizes (one past the buffer
+// a Space keeps) through WriteInSpace of a Space reused from message to
+// message: the bytes the writer appends, each the caller's own, unchanged
+// by the Space's later use; the writer given the Space's buffer, empty,
+// and a nil one for a document of fresh memory or one whose Space has
+// since been given another document (and while the Space has none, at
+// first and after a document too large to keep, the writer making the one
+// it keeps); after the first few documents one allocation,
+// the copy.
+func TestWriteInSpace(t *testing.T) {
+	sc := NewScratch()
+	var kept [][]byte
+	var wants []string
+	for round, n := range []int{3, 300, 40, 3000, 1, 700} {
+		sp := sc.Get()
+		doc, root := sp.NewDocument("MCCI_IN010000UK13")
+		buildTree(root, n, "x")
+		want := Bytes(doc)
+		var given []byte
+		had := cap(sp.written) > 0 // none at first, nor after a document past maxKeptOut
+		got := WriteInSpace(doc, func(buf []byte) []byte {
+			given = buf
+			return append(buf, want...)
+		})
+		if string(got) != string(want) {
+			t.Fatalf("round %d: WriteInSpace returned %.300q, want %.300q", round, got, want)
+		}
+		if (had && given == nil) || len(given) != 0 {
+			t.Fatalf("round %d: the writer was given %v bytes of a nil buffer (%v), want the Space's, empty", round, len(given), given == nil)
+		}
+		if cap(sp.written) == 0 || &got[0] == unsafe.SliceData(sp.written[:1]) {
+			t.Fatalf("round %d: WriteInSpace returned the Space's own buffer", round)
+		}
+		sp.NewHolder("subject") // the Space's slabs are the holder's now
+		if WriteInSpace(doc, func(buf []byte) []byte {
+			if buf != nil {
+				t.Errorf("round %d: a document whose Space went to another got its buffer", round)
+			}
+			return buf
+		}) != nil {
+			t.Errorf("round %d: WriteInSpace did not return the writer's nil", round)
+		}
+		sc.Put(sp)
+		if cap(sp.written) > maxKeptOut {
+			t.Errorf("round %d: the Space keeps a buffer of %d bytes after a document of %d", round, cap(sp.written), len(got))
+		}
+		kept, wants = append(kept, got), append(wants, string(want))
+	}
+	for i := range kept {
+		if string(kept[i]) != wants[i] {
+			t.Fatalf("document %d changed after its Space wrote others", i)
+		}
+	}
+	fresh, root := NewDocument("a")
+	AddValue(root, "b", "1")
+	if got := WriteInSpace(fresh, func(buf []byte) []byte {
+		if buf != nil {
+			t.Error("a document of fresh memory got a buffer")
+		}
+		return append(buf, "own"...)
+	}); string(got) != "own" {
+		t.Fatalf("WriteInSpace of a fresh document = %q, want the writer's own", got)
+	}
+
+	sp := sc.Get()
+	doc, root := sp.NewDocument("a")
+	buildTree(root, 40, "x")
+	body := Bytes(doc)
+	write := func(buf []byte) []byte { return append(buf, body...) }
+	WriteInSpace(doc, write)
+	if n := testing.AllocsPerRun(20, func() { WriteInSpace(doc, write) }); n != 1 {
+		t.Errorf("WriteInSpace allocated %v times a document, want 1 (the copy)", n)
+	}
+	sc.Put(sp)
+}
+
+// TestSpaceDocumentAllocations checks that a document a Space makes
+// (NewDocument, NewHolder), once the Space has made a few, costs one
+// allocation, its XML declaration's (the holder none), with its
+// root and a few elements written into it.
+func TestSpaceDocumentAllocations(t *testing.T) {
+	sp := &Space{} // reset as Put resets it, without the pool (which a collection may empty)
+	for _, tc := range []struct {
+		name string
+		make func(sp *Space) *etree.Element
+		want float64
+	}{
+		{"NewDocument", func(sp *Space) *etree.Element { _, root := sp.NewDocument("PORX_IN030101UK32"); return root }, 1},
+		{"NewHolder", func(sp *Space) *etree.Element { return sp.NewHolder("subject") }, 0},
+	} {
+		run := func() {
+			el := tc.make(sp)
+			AddII(Add(el, "id"), "id", OIDODS, "FA565")
+			sp.reset()
+		}
+		run()
+		if n := testing.AllocsPerRun(50, run); n > tc.want {
+			t.Errorf("%s: %v allocations a document, want %v", tc.name, n, tc.want)
+		}
 	}
 }
 

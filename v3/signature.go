@@ -452,7 +452,8 @@ type childKey struct {
 // attribute and child lists and text taken from s: what etree.NewElement,
 // NewText and AddChild would make, without an allocation each.
 func (s *docSlabs) copyNormalisedAt(src *etree.Element, path *fragPath, top bool, edit childEdit) (*etree.Element, *Error) {
-	dst := slabNew(&s.elems, slabElems)
+	// Unmarked (see slabElement): Add under a copy walks to its root.
+	dst := &slabNew(&s.elems, slabElems).el
 	dst.Tag = src.Tag // a local name, as etree.NewElement(src.Tag) makes it
 	n := len(src.Attr)
 	if top {

@@ -121,16 +121,23 @@ var c14nPlainByte = func() (t [256]bool) {
 	return t
 }()
 
+// c14nPlainBits is c14nPlainByte as PlainRun takes it.
+var c14nPlainBits = func() (t [256]uint8) {
+	for c, plain := range c14nPlainByte {
+		if plain {
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
 // appendC14NEscaped appends s escaped as canonical text (attr false) or a
 // canonical attribute value (attr true), as etree writes them for
 // goxmldsig.
 func appendC14NEscaped(buf []byte, s string, attr bool) []byte {
 	// Most values need no escape: a loop of its own over their plain
 	// bytes, then one copy.
-	i := 0
-	for i < len(s) && c14nPlainByte[s[i]] {
-		i++
-	}
+	i := PlainRun(s, &c14nPlainBits)
 	if i == len(s) {
 		return append(buf, s...)
 	}

@@ -76,6 +76,21 @@ func normalisedAttr(v string) string {
 	return attrCRSpaces(attrSpaces(v))
 }
 
+// appendCanonicalValue appends the canonical bytes of an attribute value
+// (attr true) or text as the copy holds it (normalisedAttr, eolNormalised).
+// Most values are printable ASCII without a character to escape: those
+// are appended after one pass over them, which tells that neither the
+// clean-up nor escaping changes them.
+func appendCanonicalValue(buf []byte, v string, attr bool) []byte {
+	switch {
+	case PlainRun(v, &c14nPlainBits) == len(v):
+		return append(buf, v...)
+	case attr:
+		return appendC14NEscaped(buf, normalisedAttr(v), true)
+	}
+	return appendC14NEscaped(buf, eolNormalised(v), false)
+}
+
 // appendDirect appends the canonical bytes of src's copy (copyNormalisedAt
 // of src, top adding the v3 namespace, edit rewriting its children) as
 // appendCanonicalBuilt writes them in the v3 namespace's scope (below a
@@ -113,7 +128,7 @@ func appendDirect(buf []byte, src *etree.Element, top bool, edit childEdit, flus
 		buf = append(buf, ' ')
 		buf = append(buf, a.Key...)
 		buf = append(buf, '=', '"')
-		buf = appendC14NEscaped(buf, normalisedAttr(a.Value), true)
+		buf = appendCanonicalValue(buf, a.Value, true)
 		buf = append(buf, '"')
 	}
 	buf = append(buf, '>')
@@ -165,7 +180,7 @@ func appendDirect(buf []byte, src *etree.Element, top bool, edit childEdit, flus
 			last = key
 		}
 		if el == nil {
-			buf = appendC14NEscaped(buf, eolNormalised(tok.(*etree.CharData).Data), false)
+			buf = appendCanonicalValue(buf, tok.(*etree.CharData).Data, false)
 			continue
 		}
 		if buf, ok = appendDirect(buf, el, false, nil, flush); !ok {

@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	v3 "github.com/porxgate/porxgate/v3"
@@ -66,6 +67,21 @@ func TestUpperUUID(t *testing.T) {
 	} {
 		if got := UpperUUID(tc.in); got != tc.want {
 			t.Errorf("UpperUUID(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	// Against its definition, a byte of a UUID changed at each place to
+	// each value: strings.ToUpper of s when IsUUID(s), else s.
+	base := "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+	for i := range len(base) {
+		for c := 0; c < 256; c++ {
+			in := base[:i] + string([]byte{byte(c)}) + base[i+1:]
+			want := in
+			if IsUUID(in) {
+				want = strings.ToUpper(in)
+			}
+			if got := UpperUUID(in); got != want {
+				t.Fatalf("UpperUUID(%q) = %q, want %q", in, got, want)
+			}
 		}
 	}
 }
