@@ -339,6 +339,17 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 // namespace the tag declares for its own prefix, or the prefix when it
 // declares none. startTag makes the element from it; walk builds nothing.
 func (s *xmlScanner) readTag(isRoot bool, attrs []etree.Attr) (tagAttr []etree.Attr, name, space string, empty, ok bool) {
+	if !isRoot {
+		if tagAttr, name, space, empty, ok = s.plainTag(attrs); ok {
+			return tagAttr, name, space, empty, true
+		}
+	}
+	return s.anyTag(isRoot, attrs)
+}
+
+// anyTag is readTag for any start tag: its names, white space, values and
+// references read step by step.
+func (s *xmlScanner) anyTag(isRoot bool, attrs []etree.Attr) (tagAttr []etree.Attr, name, space string, empty, ok bool) {
 	var colon int
 	name, colon, ok = s.name()
 	if !ok {
@@ -393,6 +404,127 @@ func (s *xmlScanner) readTag(isRoot bool, attrs []etree.Attr) (tagAttr []etree.A
 			space, declared = val, true
 		}
 	}
+	return tagAttr, name, space, empty, true
+}
+
+// plainTag is readTag for a start tag (other than the root's as walk
+// reads it, which may declare its namespace) written the plain way most
+// are: ASCII names, white space before each attribute, '=' and the quote
+// right after its name, a value of printable ASCII, tabs and line feeds
+// (no reference, no '<', no carriage return). It reads such a tag in one
+// loop with its position in a local, and gives the same attributes, name
+// and prefix as anyTag; ok is false, and nothing of the scanner changed
+// (the attributes written to attrs aside), for any other tag, which anyTag
+// then reads from its start, to the same end or the same refusal. It
+// refuses nothing itself.
+func (s *xmlScanner) plainTag(attrs []etree.Attr) (tagAttr []etree.Attr, name, space string, empty, ok bool) {
+	src, i := s.src, s.i
+	start := i
+	if i >= len(src) || nameByte[src[i]] != nameStart {
+		return nil, "", "", false, false
+	}
+	i = skipLetters(src, i)
+	for i < len(src) && nameByte[src[i]] > nameColon {
+		i++
+	}
+	if i < len(src) && src[i] == ':' {
+		space = src[start:i]
+		i++
+		if i >= len(src) || nameByte[src[i]] <= nameColon {
+			return nil, "", "", false, false
+		}
+		for i < len(src) && nameByte[src[i]] > nameColon {
+			i++
+		}
+	}
+	name = src[start:i]
+	tagAttr = attrs[:0]
+	emptyAttr := false
+	for {
+		sp := i
+		for i < len(src) && isXMLSpaceByte(src[i]) {
+			i++
+		}
+		if i+1 >= len(src) {
+			return nil, "", "", false, false
+		}
+		switch src[i] {
+		case '>':
+			i++
+		case '/':
+			if src[i+1] != '>' {
+				return nil, "", "", false, false
+			}
+			i += 2
+			empty = true
+		default:
+			if i == sp || nameByte[src[i]] != nameStart || len(tagAttr) == maxScannedAttrs {
+				return nil, "", "", false, false
+			}
+			var a etree.Attr
+			keyStart := i
+			i = skipLetters(src, i)
+			for i < len(src) && nameByte[src[i]] > nameColon {
+				i++
+			}
+			a.Key = src[keyStart:i]
+			if i < len(src) && src[i] == ':' {
+				i++
+				localStart := i
+				if i >= len(src) || nameByte[src[i]] <= nameColon {
+					return nil, "", "", false, false
+				}
+				for i < len(src) && nameByte[src[i]] > nameColon {
+					i++
+				}
+				a.Space, a.Key = a.Key, src[localStart:i]
+			}
+			if i+1 >= len(src) || src[i] != '=' || src[i+1] != '"' && src[i+1] != '\'' {
+				return nil, "", "", false, false
+			}
+			q := src[i+1]
+			i += 2
+			valStart := i
+			// The value, eight bytes at a time while eight remain, then
+			// byte by byte: only the closing quote, a tab or a line feed
+			// may stop the run (anything else unplain marks goes to
+			// anyTag).
+		value:
+			for {
+				for i+8 <= len(src) {
+					m := unplain(load8(src[i:i+8]), q)
+					if m == 0 {
+						i += 8
+						continue
+					}
+					i += bits.TrailingZeros64(m) >> 3
+					break
+				}
+				if i >= len(src) {
+					return nil, "", "", false, false
+				}
+				switch c := src[i]; {
+				case c == q:
+					break value
+				case c == '\t' || c == '\n' || c >= 0x20 && c < utf8.RuneSelf && c != '&' && c != '<':
+					i++
+				default:
+					return nil, "", "", false, false
+				}
+			}
+			a.Value = src[valStart:i]
+			i++
+			emptyAttr = emptyAttr || a.Value == ""
+			if repeatedAttr(tagAttr, a) {
+				return nil, "", "", false, false
+			}
+			tagAttr = append(tagAttr, a)
+			continue
+		}
+		break
+	}
+	s.i = i
+	s.notes.emptyAttr = s.notes.emptyAttr || emptyAttr
 	return tagAttr, name, space, empty, true
 }
 
@@ -457,6 +589,31 @@ func nameRun(b string) int {
 	return len(b)
 }
 
+// skipLetters returns i moved past the ASCII letters src[i:] starts with,
+// eight bytes at a time while eight remain (most of a name is letters);
+// the caller reads the rest of the name byte by byte.
+func skipLetters(src string, i int) int {
+	for i+8 <= len(src) {
+		if m := nonLetters(load8(src[i : i+8])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	return i
+}
+
+// nonLetters returns the top bit of each of the eight bytes of x (as a
+// little-endian word) that is not an ASCII letter, exactly: a byte is a
+// letter when its top bit is clear and, lower-cased by setting 0x20, it
+// lies in 'a'..'z'. The two sums cannot carry from one byte into the next
+// (each byte is at most 0x7f before them).
+func nonLetters(x uint64) uint64 {
+	y := (x | 0x20*eachByte) &^ highBits
+	atLeastA := y + (0x80-'a')*eachByte // top bit set where y >= 'a'
+	aboveZ := y + (0x80-'z'-1)*eachByte // top bit set where y > 'z'
+	return ^(atLeastA &^ aboveZ &^ x) & highBits
+}
+
 // load8 returns the first eight bytes of s as a little-endian word (one
 // load: the compiler combines the byte reads).
 func load8(s string) uint64 {
@@ -503,13 +660,18 @@ var plainByte = func() (t [256]bool) {
 	return t
 }()
 
-// space skips white space and reports whether there was any.
+// space skips white space and reports whether there was any. Most calls
+// meet none or one space: the position is kept in a local while looking.
 func (s *xmlScanner) space() bool {
-	start := s.i
-	for s.i < len(s.src) && isXMLSpaceByte(s.src[s.i]) {
-		s.i++
+	src, i := s.src, s.i
+	for i < len(src) && isXMLSpaceByte(src[i]) {
+		i++
 	}
-	return s.i > start
+	if i == s.i {
+		return false
+	}
+	s.i = i
+	return true
 }
 
 func (s *xmlScanner) expect(c byte) bool {
@@ -887,7 +1049,12 @@ func (s *xmlScanner) comment() (string, bool) {
 	return "", false
 }
 
-func isXMLSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+// isXMLSpaceByte reports whether c is XML white space: a space, tab, line
+// feed or carriage return (one compare and a bit test).
+func isXMLSpaceByte(c byte) bool { return c <= ' ' && xmlSpaceBits&(1<<c) != 0 }
+
+// xmlSpaceBits has bit c set for each white space byte c.
+const xmlSpaceBits = 1<<' ' | 1<<'\t' | 1<<'\n' | 1<<'\r'
 
 func isXMLSpace(s string) bool {
 	for i := 0; i < len(s); i++ {
