@@ -62,11 +62,6 @@ const maxXMLDepth = 1024
 type xmlScanner struct {
 	src string
 	i   int
-	buf []byte // scratch for decoding character data
-	// tagAttrs holds a start tag's attributes as read (in attrRoom unless
-	// a tag has more), reused from tag to tag.
-	tagAttrs []etree.Attr
-	attrRoom [16]etree.Attr
 	// notes are what it noticed in the document so far.
 	notes scanNotes
 
@@ -113,7 +108,8 @@ func scanXMLIn(data []byte, sp *Space) (doc *etree.Document, notes scanNotes, ok
 // document reads the whole input into a new document; false for anything
 // the scanner leaves to etree's reader.
 func (s *xmlScanner) document() (*etree.Document, bool) {
-	doc := etree.NewDocument()
+	rd := new(readDocument)
+	doc := &rd.doc
 	seenRoot := false
 	// pending holds the child tokens read but not yet attached (the
 	// children of each open element, innermost last) and open the elements
@@ -174,7 +170,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			if !ok {
 				return nil, false
 			}
-			pending = append(pending, etree.NewProcInst(target, inst))
+			pending = append(pending, rd.procInst(target, inst))
 		case c == '!':
 			if strings.HasPrefix(s.src[s.i:], cdataOpen) {
 				text, ok := s.cdata()
@@ -216,6 +212,28 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 	}
 	s.attach(&doc.Element, pending)
 	return doc, true
+}
+
+// readDocument is a document read by the scanner and the first
+// processing instruction in it (most messages have one, their XML
+// declaration), made in one allocation instead of two: the document is
+// what etree.NewDocument makes (its lists are set when read).
+type readDocument struct {
+	doc  etree.Document
+	decl etree.ProcInst
+	used bool // decl is taken
+}
+
+// procInst returns the processing instruction <?target inst?>, not yet in
+// a tree, as etree.NewProcInst makes it: the document's own the first
+// time.
+func (rd *readDocument) procInst(target, inst string) *etree.ProcInst {
+	if rd.used {
+		return etree.NewProcInst(target, inst)
+	}
+	rd.used = true
+	rd.decl.Target, rd.decl.Inst = target, inst
+	return &rd.decl
 }
 
 // attach makes kids the children of el: copied into a list of their own
@@ -287,24 +305,21 @@ func nextSlab(last, n int) int {
 // startTag reads an element's start tag after '<' and makes the element;
 // empty reports a self-closing tag.
 func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool) {
-	// The attributes are read into the attribute slab's free part when it
-	// has one (a Space sizes it for every attribute of the message), else
-	// into tagAttrs, and copied.
-	into := s.attrs[len(s.attrs):]
-	inSlab := cap(into) > 0
-	if !inSlab {
-		if s.tagAttrs == nil {
-			s.tagAttrs = s.attrRoom[:0]
-		}
-		into = s.tagAttrs[:0]
+	// The attributes are read into the attribute slab's free part (a
+	// Space sizes the slab for every attribute of the message; a full one
+	// is followed by a new one first), and copied only when there were
+	// more than it had room for. (No room of the scanner's own: a pointer
+	// into itself would move the scanner to the heap, an allocation a
+	// message.)
+	if len(s.attrs) == cap(s.attrs) {
+		s.attrs = make([]etree.Attr, 0, nextSlab(cap(s.attrs), 1))
 	}
+	into := s.attrs[len(s.attrs):]
 	attrs, name, prefix, empty, ok := s.readTag(false, into)
 	if !ok {
-		if inSlab {
-			// What readTag wrote there (at most maxScannedAttrs) is not
-			// the slab's: nothing of it may stay reachable.
-			clear(into[:min(cap(into), maxScannedAttrs)])
-		}
+		// What readTag wrote there (at most maxScannedAttrs) is not
+		// the slab's: nothing of it may stay reachable.
+		clear(into[:min(cap(into), maxScannedAttrs)])
 		return nil, "", false, false
 	}
 	el = slabNew(&s.elems, 0)
@@ -313,7 +328,7 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 		el.Tag = name[len(prefix)+1:]
 		s.notes.prefixed = true
 	}
-	if inSlab && len(attrs) > 0 && &attrs[0] == &into[:1][0] {
+	if len(attrs) > 0 && &attrs[0] == &into[:1][0] {
 		// Read in place (readTag refused a repeated name): taken.
 		s.attrs = s.attrs[:len(s.attrs)+len(attrs)]
 		el.Attr = attrs[:len(attrs):len(attrs)]
@@ -321,9 +336,6 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 			(*attrFields)(unsafe.Pointer(&el.Attr[i])).element = el
 		}
 		return el, name, empty, true
-	}
-	if !inSlab {
-		s.tagAttrs = attrs[:0] // room kept for the next tag
 	}
 	el.Attr = SlabSlice(&s.attrs, len(attrs), 0)
 	for i := range attrs {
@@ -816,9 +828,11 @@ func (s *xmlScanner) chars(stop byte) (string, bool) {
 	return s.decode(raw)
 }
 
-// decode resolves references and line ends in raw character data.
+// decode resolves references and line ends in raw character data, into
+// a string of its own made in one allocation (what is decoded is never
+// longer than raw).
 func (s *xmlScanner) decode(raw string) (string, bool) {
-	out := s.buf[:0]
+	out := make([]byte, 0, len(raw))
 	for j := 0; j < len(raw); j++ {
 		c := raw[j]
 		switch c {
@@ -860,8 +874,7 @@ func (s *xmlScanner) decode(raw string) (string, bool) {
 			out = append(out, c)
 		}
 	}
-	s.buf = out
-	return string(out), true
+	return unsafe.String(unsafe.SliceData(out), len(out)), true // out is not written again
 }
 
 // charRef decodes "#123" or "#x7B" to a character allowed in XML.
@@ -935,7 +948,7 @@ func (s *xmlScanner) cdata() (text string, ok bool) {
 	if !returns {
 		return raw, true
 	}
-	out := s.buf[:0]
+	out := make([]byte, 0, len(raw))
 	for j := 0; j < len(raw); j++ {
 		if c := raw[j]; c != '\r' {
 			out = append(out, c)
@@ -946,8 +959,7 @@ func (s *xmlScanner) cdata() (text string, ok bool) {
 			j++
 		}
 	}
-	s.buf = out
-	return string(out), true
+	return unsafe.String(unsafe.SliceData(out), len(out)), true // out is not written again
 }
 
 // procInst reads <?target inst?>.
