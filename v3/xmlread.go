@@ -140,7 +140,11 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				cd.SetData(text) // marks white space, as etree's reader does
 			}
 			pending = append(pending, cd)
-			continue
+			if s.i >= len(s.src) {
+				break
+			}
+			// Text ends at a '<' (or the end): its tag is read in the
+			// same turn of the loop.
 		}
 		if s.i+1 >= len(s.src) {
 			return nil, false
