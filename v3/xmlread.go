@@ -731,6 +731,22 @@ func zeroByte(x uint64) uint64 { return (x - eachByte) &^ x }
 // reports false for any other text.
 func (s *xmlScanner) indentation() (string, bool) {
 	src, i := s.src, s.i
+	if i+9 <= len(src) && src[i] == '\n' {
+		// The usual shape, a line feed and spaces up to the next tag:
+		// the spaces eight at a time, no turn of the general loop.
+		j := i + 1
+		for j+8 <= len(src) {
+			if m := load8(src[j:j+8]) ^ ' '*eachByte; m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				if src[j] == '<' {
+					s.i = j
+					return src[i:j], true
+				}
+				break
+			}
+			j += 8
+		}
+	}
 scan:
 	for i < len(src) {
 		switch src[i] {
