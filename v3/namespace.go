@@ -16,7 +16,7 @@ func unprefix(root *etree.Element) {
 		return
 	}
 	u := unprefixer{scope: make([]nsBinding, 0, 8)}
-	u.walk(root, "")
+	u.walk(root, "", "")
 }
 
 // nsBinding is one namespace declaration in scope: prefix "" is the
@@ -41,22 +41,40 @@ func (u *unprefixer) lookup(prefix string) string {
 }
 
 // walk rewrites e and its descendants; parentDefault is the default
-// namespace of e's parent in the rewritten document.
-func (u *unprefixer) walk(e *etree.Element, parentDefault string) {
+// namespace of e's parent in the rewritten document, origDefault the
+// default namespace in scope there in the original one.
+func (u *unprefixer) walk(e *etree.Element, parentDefault, origDefault string) {
+	if e.Space == "" && !declaresNamespace(e) {
+		// Most elements: without a prefix or a declaration of their own,
+		// in the original default namespace, with no declaration to drop.
+		def := parentDefault
+		if origDefault == "" && def != "" {
+			e.CreateAttr("xmlns", "") // stays in no namespace
+			def = ""
+		}
+		u.walkChildren(e, def, origDefault)
+		return
+	}
 	mark := len(u.scope)
 	def := parentDefault
 	// Pushed last to first, so that, as in etree, an element's first
 	// declaration of a prefix is the one found.
 	for i := len(e.Attr) - 1; i >= 0; i-- {
-		switch a := e.Attr[i]; {
+		switch a := &e.Attr[i]; {
 		case a.Space == "xmlns":
 			u.scope = append(u.scope, nsBinding{a.Key, a.Value})
+			if a.Key == "" { // "xmlns:", which only etree's reader lets by
+				origDefault = a.Value
+			}
 		case a.Space == "" && a.Key == "xmlns":
 			u.scope = append(u.scope, nsBinding{"", a.Value})
-			def = a.Value
+			def, origDefault = a.Value, a.Value
 		}
 	}
-	ns := u.lookup(e.Space)
+	ns := origDefault
+	if e.Space != "" {
+		ns = u.lookup(e.Space)
+	}
 	if ns == Namespace && e.Space != "" {
 		e.Space = ""
 		if def != Namespace {
@@ -68,16 +86,32 @@ func (u *unprefixer) walk(e *etree.Element, parentDefault string) {
 		def = ""
 	}
 	for i := len(e.Attr) - 1; i >= 0; i-- {
-		if a := e.Attr[i]; a.Space == "xmlns" && a.Value == Namespace {
+		if a := &e.Attr[i]; a.Space == "xmlns" && a.Value == Namespace {
 			e.Attr = append(e.Attr[:i], e.Attr[i+1:]...)
 		}
 	}
+	u.walkChildren(e, def, origDefault)
+	u.scope = u.scope[:mark]
+}
+
+// walkChildren walks e's child elements (see walk).
+func (u *unprefixer) walkChildren(e *etree.Element, def, origDefault string) {
 	for _, t := range e.Child {
 		if c, ok := t.(*etree.Element); ok {
-			u.walk(c, def)
+			u.walk(c, def, origDefault)
 		}
 	}
-	u.scope = u.scope[:mark]
+}
+
+// declaresNamespace reports whether e declares a namespace: xmlns or
+// xmlns:prefix among its attributes.
+func declaresNamespace(e *etree.Element) bool {
+	for i := range e.Attr {
+		if a := &e.Attr[i]; a.Space == "xmlns" || a.Space == "" && a.Key == "xmlns" {
+			return true
+		}
+	}
+	return false
 }
 
 // hasPrefixedV3 reports whether any element is in the v3 namespace through

@@ -27,6 +27,9 @@ type Reader struct {
 	// nodes is the slab All and Elements take their lists from (see
 	// nodeList).
 	nodes []Node
+	// from, for a Reader made by Sub, is the Reader whose path arena and
+	// Node slab it uses instead of its own.
+	from *Reader
 }
 
 // nodeChunk is the size of a slab of Nodes: more than most messages list.
@@ -39,6 +42,9 @@ const nodeChunk = 32
 func (r *Reader) nodeList(n int) []Node {
 	if r == nil {
 		return make([]Node, 0, n)
+	}
+	if r.from != nil {
+		r = r.from
 	}
 	if cap(r.nodes)-len(r.nodes) < n {
 		r.nodes = make([]Node, 0, max(n, nodeChunk))
@@ -101,6 +107,31 @@ func parse(data []byte, sp *Space) (*Reader, Node, error) {
 func NewReader(interaction string, el *etree.Element) (*Reader, Node) {
 	r := &Reader{interaction: interaction}
 	return r, Node{El: el, Path: "/" + el.Tag, r: r}
+}
+
+// Sub returns a Reader for an element already parsed (as NewReader does:
+// its paths start at the element's own tag, its problems are its own)
+// that makes its element paths and node lists in r's memory instead of
+// memory of its own: a message read part by part, each part with a
+// Reader of its own (a release response's prescriptions), then makes them
+// all in one buffer, which a Reader of a Space keeps from message to
+// message. The Readers may be used one after the other or in turn, not at
+// once.
+func (r *Reader) Sub(interaction string, el *etree.Element) (*Reader, Node) {
+	from := r
+	if r.from != nil {
+		from = r.from
+	}
+	sub := &Reader{interaction: interaction, from: from, lent: r.lent}
+	return sub, Node{El: el, Path: sub.arena().child("", el.Tag, 0), r: sub}
+}
+
+// arena returns the path arena r makes its paths in.
+func (r *Reader) arena() *pathArena {
+	if r.from != nil {
+		return &r.from.paths
+	}
+	return &r.paths
 }
 
 // Err returns nil when no problem was met, the *Error when there was one,
@@ -391,7 +422,7 @@ func (n Node) childPath(tag string, index int) string {
 		}
 		return p
 	}
-	return n.r.paths.child(n.Path, tag, index)
+	return n.r.arena().child(n.Path, tag, index)
 }
 
 // pathArena makes element paths as slices of a few shared buffers instead

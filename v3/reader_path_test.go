@@ -130,3 +130,47 @@ func TestNodeListsApart(t *testing.T) {
 		scratch.Put(sp)
 	}
 }
+
+// TestReaderSub checks a Reader made by Sub: paths from its element's own
+// tag, interleaved with the first Reader's without either changing the
+// other's, problems of its own, and its paths and node lists made in the
+// first Reader's memory (the Reader itself its only allocation).
+func TestReaderSub(t *testing.T) {
+	doc := `<PORX_IN070101UK31 xmlns="urn:hl7-org:v3"><component><ParentPrescription><id root="A"/><x/><x/></ParentPrescription></component><component/></PORX_IN070101UK31>`
+	r, root, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	comps := root.All("component")
+	pp := comps[0].Child("ParentPrescription")
+	sub, node := r.Sub("PORX_IN070101UK31", pp.El)
+	id := node.Child("id")
+	missing := node.Child("author")
+	second := comps[1].Child("ParentPrescription") // the first Reader's, between the Sub's
+	xs := node.All("x")
+	got := []string{node.Path, id.Path, missing.Path, second.Path, xs[0].Path, xs[1].Path, pp.Path}
+	want := []string{
+		"/ParentPrescription", "/ParentPrescription/id", "/ParentPrescription/author",
+		"/PORX_IN070101UK31/component[2]/ParentPrescription", "/ParentPrescription/x[1]", "/ParentPrescription/x[2]",
+		"/PORX_IN070101UK31/component[1]/ParentPrescription",
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("path %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+	if errs := Errors(sub.Err()); len(errs) != 1 || errs[0].Path != "/ParentPrescription/author" {
+		t.Errorf("Sub's problems: %v", sub.Err())
+	}
+	if errs := Errors(r.Err()); len(errs) != 1 || errs[0].Path != "/PORX_IN070101UK31/component[2]/ParentPrescription" {
+		t.Errorf("the first Reader's problems: %v", r.Err())
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		_, n := r.Sub("PORX_IN070101UK31", pp.El)
+		n.Child("id").Attr("root")
+		n.All("x")
+	})
+	if allocs > 1 {
+		t.Errorf("a Sub and its paths allocated %v times, want only the Reader", allocs)
+	}
+}

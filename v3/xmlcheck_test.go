@@ -2,6 +2,7 @@ package v3
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -150,6 +151,25 @@ func TestCheckXMLKeepsNoInput(t *testing.T) {
 	}
 	if root.Local != "PORX_IN020101UK31" || root.Space != Namespace {
 		t.Errorf("root changed with its input: %+v", root)
+	}
+}
+
+// TestCheckXMLAllocations: checking a message allocates only the copy of
+// its root's name (its namespace is the package's constant) when no tag
+// has more attributes than the walk's room on the stack (16) and no text
+// holds a reference (decoded into memory of its own).
+func TestCheckXMLAllocations(t *testing.T) {
+	var attrs strings.Builder
+	for i := range 14 {
+		fmt.Fprintf(&attrs, ` a%d="%d"`, i, i)
+	}
+	data := []byte(`<PORX_IN020101UK31 xmlns="urn:hl7-org:v3"><id root="A" extension="B"` + attrs.String() + `/><text>x y</text></PORX_IN020101UK31>`)
+	if n := testing.AllocsPerRun(100, func() {
+		if _, ok := CheckXML(data); !ok {
+			t.Fatal("refused")
+		}
+	}); n != 1 {
+		t.Errorf("CheckXML allocated %v times, want 1", n)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/bits"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -359,6 +360,85 @@ func TestUnplainMarksFirst(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestNonLettersMarksExactly checks nonLetters, with which names are
+// passed eight bytes at a time, byte by byte: every byte value at every
+// place among letters is marked exactly when it is not an ASCII letter.
+func TestNonLettersMarksExactly(t *testing.T) {
+	isLetter := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	for _, fill := range []byte{'a', 'Z', 'q'} {
+		for at := 0; at < 8; at++ {
+			for c := 0; c < 256; c++ {
+				w := bytes.Repeat([]byte{fill}, 8)
+				w[at] = byte(c)
+				m := nonLetters(load8(string(w)))
+				for i, b := range w {
+					marked := m>>(8*i+7)&1 == 1
+					if marked == isLetter(b) {
+						t.Fatalf("nonLetters(%q): byte %d (%q) marked %v", w, i, b, marked)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestPlainTagAsAnyTag checks plainTag, the one-loop reading of the usual
+// start tag, against anyTag, which reads any: for start tags of every shape
+// around its loops (names with and without prefix and digits, white space
+// of each kind, values of every length up to 17 with tabs, line feeds, the
+// other quote, '>', DEL, a reference, a carriage return, a control
+// character, a multi-byte character, a repeated or unterminated
+// attribute), whatever plainTag reads anyTag reads to the same end, with
+// the same name, prefix, attributes and notes; and each document is read
+// as etree's reader reads it.
+func TestPlainTagAsAnyTag(t *testing.T) {
+	names := []string{"a", "code", "pertinentInformation1", "hl7:value", "x:a9", "PORX_IN020101UK31", "a-b.c_d"}
+	values := []string{"", "x"}
+	for n := 1; n <= 17; n++ {
+		values = append(values, strings.Repeat("2.16.840.1.113883", 2)[:n])
+	}
+	values = append(values, "a\tb\nc", `it's`, "a>b", "\x7f", "a&amp;b", "a\rb", "a\x01b", "é", "a<b")
+	var tags []string
+	for _, name := range names {
+		tags = append(tags, name, name+"/", name+" ", name+" /", name+"\n\t/")
+		for _, key := range []string{"root", "codeSystem", "xsi:type", "a1"} {
+			for _, v := range values {
+				for _, q := range []string{`"`, `'`} {
+					if strings.Contains(v, q) {
+						continue
+					}
+					attr := key + "=" + q + v + q
+					tags = append(tags,
+						name+" "+attr, name+" "+attr+"/", name+"\n  "+attr+" ", name+attr,
+						name+" "+key+" = "+q+v+q, name+" "+attr+" b="+q+q, name+" "+attr+" "+attr,
+						name+" "+key+"="+q+v)
+				}
+			}
+		}
+	}
+	for _, tag := range tags {
+		for _, doc := range []string{"<r><" + tag + "></r>", "<r><" + tag + ">x</" + tag + "></r>"} {
+			src := doc[len("<r><"):]
+			plain := xmlScanner{src: src}
+			pa, pname, pspace, pempty, pok := plain.plainTag(nil)
+			if !pok {
+				if plain.i != 0 || plain.notes != (scanNotes{}) {
+					t.Fatalf("plainTag(%q) refused but moved to %d, notes %+v", src, plain.i, plain.notes)
+				}
+				continue
+			}
+			general := xmlScanner{src: src}
+			ga, gname, gspace, gempty, gok := general.anyTag(false, nil)
+			if !gok || plain.i != general.i || pname != gname || pspace != gspace || pempty != gempty ||
+				plain.notes != general.notes || !slices.Equal(pa, ga) {
+				t.Fatalf("plainTag(%q) = %v %q %q %v at %d %+v; anyTag = %v %q %q %v %v at %d %+v",
+					src, pa, pname, pspace, pempty, plain.i, plain.notes, ga, gname, gspace, gempty, gok, general.i, general.notes)
+			}
+			sameTree(t, []byte(doc))
 		}
 	}
 }

@@ -121,7 +121,15 @@ func (s *xmlScanner) walk(v *XMLVisitor) (XMLRoot, bool) {
 	open := openRoom[:0]
 	visits := v != nil && (v.Start != nil || v.End != nil)
 	wantText := v != nil && v.End != nil
-	var el XMLElement
+	// The element passed to v, made only for a visitor (passed to its
+	// functions, it lives on the heap); without one (CheckXML) the
+	// attributes are read into room on the stack: no allocation.
+	var el *XMLElement
+	if visits {
+		el = new(XMLElement)
+	}
+	var attrRoom [16]etree.Attr
+	attrs := attrRoom[:0]
 	if strings.HasPrefix(s.src, byteOrderMark) {
 		s.i = len(byteOrderMark) // text before the root, as document reads it
 	}
@@ -166,7 +174,7 @@ func (s *xmlScanner) walk(v *XMLVisitor) (XMLRoot, bool) {
 				if top.more != nil {
 					el.Text += strings.Join(top.more, "")
 				}
-				v.End(&el)
+				v.End(el)
 			}
 			open = open[:len(open)-1]
 		case c == '?':
@@ -197,7 +205,11 @@ func (s *xmlScanner) walk(v *XMLVisitor) (XMLRoot, bool) {
 			s.i++
 			var name, space string
 			var empty, ok bool
-			el.attrs, name, space, empty, ok = s.readTag(!seenRoot, el.attrs)
+			if visits {
+				el.attrs, name, space, empty, ok = s.readTag(!seenRoot, el.attrs)
+			} else {
+				attrs, name, space, empty, ok = s.readTag(!seenRoot, attrs)
+			}
 			if !ok {
 				return XMLRoot{}, false
 			}
@@ -220,12 +232,12 @@ func (s *xmlScanner) walk(v *XMLVisitor) (XMLRoot, bool) {
 				el.Parent, top.textDone = localName(top.name), true
 			}
 			if v.Start != nil {
-				v.Start(&el)
+				v.Start(el)
 			}
 			el.attrs = el.attrs[:0]
 			if empty {
 				if wantText {
-					v.End(&el)
+					v.End(el)
 				}
 				continue
 			}

@@ -111,8 +111,10 @@ func readReleasedBundle(sp *v3.Space, pc *pathCopies, comp v3.Node, interaction 
 	// path for each element it visits, most of them a copy of their
 	// parent's, and the message's part of them more than doubled what was
 	// copied (1.11 -> 0.97 MB a 20-prescription response). A problem is
-	// reported at its path under pp's.
-	r, node := v3.NewReader(interaction, cp)
+	// reported at its path under pp's. The paths and node lists are made
+	// in the message's Reader's memory (Sub), which a Space keeps from
+	// message to message, not in 8 KB of path buffers a prescription.
+	r, node := readerFor(pp, interaction, cp)
 	renv := env
 	renv.Released = true
 	b, written := prescribe.ReadParentPrescriptionWritten(node, sigRaw, renv, sp)
@@ -133,6 +135,15 @@ func readReleasedBundle(sp *v3.Space, pc *pathCopies, comp v3.Node, interaction 
 		}
 	}
 	return b, written, pp
+}
+
+// readerFor returns a Reader for el, a copy of pp's element, that makes
+// its paths in the memory of pp's Reader (a new one when pp has none).
+func readerFor(pp v3.Node, interaction string, el *etree.Element) (*v3.Reader, v3.Node) {
+	if r := pp.Reader(); r != nil {
+		return r.Sub(interaction, el)
+	}
+	return v3.NewReader(interaction, el)
 }
 
 // pathUnder returns path, an element path under root, as the same path
