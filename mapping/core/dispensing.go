@@ -273,7 +273,16 @@ func PorxgateExtensionURL(name string) string {
 
 // PorxgateExtension returns the porxgate extension of a name among exts, or nil.
 func PorxgateExtension(exts []fhir.Extension, name string) *fhir.Extension {
-	return fhir.FindExtension(exts, PorxgateExtensionURL(name))
+	// fhir.FindExtension(exts, PorxgateExtensionURL(name)) without joining
+	// the URL, which messages without the extension (every message not
+	// made by porxgate) paid for on every look.
+	const prefix = PorxgateExtensionBase + "Extension-Porxgate-"
+	for i := range exts {
+		if u := exts[i].URL; len(u) == len(prefix)+len(name) && u[:len(prefix)] == prefix && u[len(prefix):] == name {
+			return &exts[i]
+		}
+	}
+	return nil
 }
 
 // SubExtensions returns the values of the sub-extensions called url.

@@ -12,14 +12,25 @@ import (
 
 // OnlyPatient returns the bundle's only Patient.
 func OnlyPatient(c *BundleContext) *fhir.Patient {
-	pats := fhir.EntriesOf[*fhir.Patient](c.Bundle)
-	switch len(pats) {
-	case 1:
-		return pats[0]
-	case 0:
+	// The first two Patients, without the list of them all that
+	// fhir.EntriesOf makes.
+	var first, second *fhir.Patient
+	for _, e := range c.Bundle.Entry {
+		if p, ok := e.Resource.(*fhir.Patient); ok {
+			if first != nil {
+				second = p
+				break
+			}
+			first = p
+		}
+	}
+	switch {
+	case first == nil:
 		c.Fail("Bundle.entry", "no Patient")
+	case second != nil:
+		c.Fail(c.Path(second), "more than one Patient")
 	default:
-		c.Fail(c.Path(pats[1]), "more than one Patient")
+		return first
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
@@ -346,7 +347,7 @@ func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationR
 	rel := v3.Add(p, "pertinentInformation2", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
 	v3.AddValue(rel, "seperatableInd", "true")
 	v3.AddII(rel, "templateId", v3.OIDTemplateID, core.TemplateSourceOf2)
-	id := core.UpperUUID(c.RequireIdentifier(mr.Identifier, fhir.SystemLineItemID, path+".identifier"))
+	id := core.UpperUUID(c.RequireIdentifierAt(mr.Identifier, fhir.SystemLineItemID, path, ".identifier"))
 	if el := core.CarriedPart(c, mr.Extension, partLineItem, path); el != nil {
 		rel.AddChild(el)
 		return id
@@ -409,7 +410,9 @@ func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationR
 // medicationCodeableConcept or a referenced Medication resource.
 func medicationCoding(c *core.BundleContext, mr *fhir.MedicationRequest, path string) fhir.Coding {
 	var cc *fhir.CodeableConcept
-	ccPath := path + ".medicationCodeableConcept"
+	// ccPath is joined only for a problem (or given by the Medication
+	// resolved).
+	ccPath, ccField, codingAt := path, ".medicationCodeableConcept", ".medicationCodeableConcept.coding"
 	switch {
 	case mr.MedicationCodeableConcept != nil:
 		cc = mr.MedicationCodeableConcept
@@ -417,11 +420,16 @@ func medicationCoding(c *core.BundleContext, mr *fhir.MedicationRequest, path st
 		if cc, ccPath = core.ResolveMedicationCode(c, mr.MedicationReference, path+".medicationReference"); cc == nil {
 			return fhir.Coding{}
 		}
+		ccField, codingAt = "", ".coding"
 	default:
-		c.Fail(ccPath, "missing mandatory medication")
+		c.Fail(ccPath+ccField, "missing mandatory medication")
 		return fhir.Coding{}
 	}
-	cd := c.CodingOf(cc, fhir.SystemSNOMED, ccPath)
+	cd := c.CodingAt(unsafe.Slice(cc, 1), fhir.SystemSNOMED, ccPath, codingAt)
+	if cd != nil && cd.Code != "" {
+		return *cd
+	}
+	ccPath += ccField
 	if cd == nil {
 		systems := make([]string, 0, len(cc.Coding))
 		for _, x := range cc.Coding {
