@@ -44,6 +44,10 @@ type BundleContext struct {
 	// paths caches Path's answer per entry index (writers ask it for the
 	// same resources over and over).
 	paths []string
+	// upperFrom[i] is an id UpperUUID (the method) copied in upper case,
+	// upperTo[i] the copy; uppers of them are set.
+	upperFrom, upperTo [8]string
+	uppers             int
 	// trusted marks a bundle porxgate made itself (a regeneration check):
 	// values it wrote are not checked again.
 	Trusted bool
@@ -297,6 +301,23 @@ func (p lazyPath) String() string {
 		return p.base + p.field
 	}
 	return Indexed(p.base+p.field, p.i)
+}
+
+// UpperUUID is the function UpperUUID remembering the copies it makes for
+// the message: an id a message names twice (a dispense notification's
+// message id, its dispense item numbers) is copied in upper case once.
+func (c *BundleContext) UpperUUID(s string) string {
+	for i := 0; i < c.uppers; i++ {
+		if c.upperFrom[i] == s {
+			return c.upperTo[i]
+		}
+	}
+	u := UpperUUID(s)
+	if u != s && c.uppers < len(c.upperFrom) {
+		c.upperFrom[c.uppers], c.upperTo[c.uppers] = s, u
+		c.uppers++
+	}
+	return u
 }
 
 // UpperUUID upper-cases an id when it is a UUID, as Spine writes them: s

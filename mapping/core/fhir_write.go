@@ -52,6 +52,20 @@ func AddAnnotation(parent *etree.Element, tag, separatable, act, code string) *e
 // by ", then ", as the EPS API does (common/dosage-instructions.ts). Gaps
 // between sequence numbers (1, 2, 5) write nothing.
 func DosageText(c *BundleContext, ds []fhir.Dosage, path string) string {
+	return DosageTextAt(c, ds, path, "")
+}
+
+// DosageTextAt is DosageText of the dosage instructions at path+suffix,
+// joined only where it may be needed (not for one instruction, the usual).
+func DosageTextAt(c *BundleContext, ds []fhir.Dosage, path, suffix string) string {
+	if len(ds) == 1 {
+		return ds[0].Text
+	}
+	return dosageText(c, ds, path+suffix)
+}
+
+// dosageText is DosageText's work.
+func dosageText(c *BundleContext, ds []fhir.Dosage, path string) string {
 	switch len(ds) {
 	case 0:
 		c.Fail(path, "missing mandatory dosageInstruction")

@@ -469,12 +469,22 @@ func RolePractitioner(c *BundleContext, role *fhir.PractitionerRole, org *fhir.O
 	if orgOnlyName && IsLiteral(role.Organization) && org != nil {
 		name = org.Name
 	}
-	prac := &fhir.Practitioner{Identifier: []fhir.Identifier{*ref.Identifier}}
+	// The Practitioner, its identifier and its name in one allocation.
+	made := new(struct {
+		prac fhir.Practitioner
+		id   [1]fhir.Identifier
+		name [1]fhir.HumanName
+	})
+	made.id[0] = *ref.Identifier
+	prac := &made.prac
+	prac.Identifier = made.id[:]
 	if kept := fhir.FindExtension(ref.Extension, ExtensionPersonName); kept != nil && kept.ValueHumanName != nil && name == ref.Display && NameDisplay(*kept.ValueHumanName) == name {
 		// The name as v3 gave it, unless the display was changed since.
-		prac.Name = []fhir.HumanName{*kept.ValueHumanName}
+		made.name[0] = *kept.ValueHumanName
+		prac.Name = made.name[:]
 	} else if name != "" {
-		prac.Name = []fhir.HumanName{{Text: name}}
+		made.name[0] = fhir.HumanName{Text: name}
+		prac.Name = made.name[:]
 	}
 	return prac, path
 }

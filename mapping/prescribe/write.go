@@ -402,7 +402,7 @@ func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationR
 		v3.AddCV(pe, "value", cd.Code, oidEndorsement, "")
 	}
 	di := core.AddAnnotation(li, "pertinentInformation2", "false", "pertinentDosageInstructions", "DI")
-	v3.AddText(di, "value", core.DosageText(c, mr.DosageInstruction, path+".dosageInstruction"))
+	v3.AddText(di, "value", core.DosageTextAt(c, mr.DosageInstruction, path, ".dosageInstruction"))
 	return id
 }
 
