@@ -253,6 +253,14 @@ func WriteParentPrescription(c *core.BundleContext, parent *etree.Element, env c
 		}
 		return nil
 	}
+	if c.Bundle.Identifier == nil {
+		// PrescribeToV3 refuses it before (BundleMessageID); the
+		// simulator's and the signature guard's view of a Bundle
+		// (EPSParentPrescription) and a released prescription come here
+		// without that check.
+		c.Fail("Bundle.identifier", "missing mandatory identifier")
+		return nil
+	}
 	pp := v3.Add(parent, "ParentPrescription", "classCode", "INFO", "moodCode", "EVN")
 	v3.AddII(pp, "id", core.UpperUUID(c.Bundle.Identifier.Value), "")
 	v3.AddCV(pp, "code", core.CodePrescription, core.V3SNOMED, core.NamePrescription)
