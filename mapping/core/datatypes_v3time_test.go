@@ -1,11 +1,8 @@
 package core
 
 import (
-	"strings"
 	"testing"
 	"time"
-
-	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestV3TimeTextIsFormat holds v3TimeText to time.Format's answer for the
@@ -57,30 +54,6 @@ func FuzzV3TimestampFromFHIR(f *testing.F) {
 		}
 		if derr != nil || d != tm.Format(V3DateLayout) {
 			t.Fatalf("V3DateFromFHIR(%q) = %q, %v, want %q", s, d, derr, tm.Format(V3DateLayout))
-		}
-	})
-}
-
-// FuzzTelecomValueToV3 holds TelecomValueToV3 to what it wrote before it
-// wrote in one allocation: the value through strings.Map without the
-// JavaScript white space, "tel:" put in front unless there already.
-func FuzzTelecomValueToV3(f *testing.F) {
-	for _, s := range []string{"01823 333444", "tel:01823333444", "tel: 0118 496 0000", " tel:0", "\u00a00118\u2028", "\ufeff07700 900000",
-		"0118\x85 2", "\xff 01", "t el:1", "", " ", "tel:", "\ufffd 1"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, value string) {
-		want := strings.Map(func(r rune) rune {
-			if v3.IsJSSpace(r) {
-				return -1
-			}
-			return r
-		}, value)
-		if !strings.HasPrefix(want, "tel:") {
-			want = "tel:" + want
-		}
-		if got := TelecomValueToV3(value); got != want {
-			t.Fatalf("TelecomValueToV3(%q) = %q, want %q", value, got, want)
 		}
 	})
 }
