@@ -136,9 +136,13 @@ type prescriptionOrder struct {
 	// (BundleContext.Released or Env.Released).
 	released bool
 	// itemRoom and pathRoom hold items and paths for most prescriptions
-	// (up to four items), in the order's own allocation.
+	// (up to four items), in the order's own allocation, and idRoom their
+	// line item ids (writePrescription); sigRoom is the signature's
+	// placement (signatureFor).
 	itemRoom [4]*fhir.MedicationRequest
 	pathRoom [4]string
+	idRoom   [4]string
+	sigRoom  core.SignaturePlacement
 }
 
 // gatherOrder reads the MedicationRequests and checks that they are one

@@ -25,15 +25,18 @@ func signatureFor(c *core.BundleContext, sigText *etree.Element, o *prescription
 		sigText.CreateAttr("nullFlavor", "NA")
 		return nil
 	}
+	// The placement is the order's own (one a prescription).
 	if c.Trusted {
-		return &core.SignaturePlacement{El: sigText}
+		o.sigRoom = core.SignaturePlacement{El: sigText}
+		return &o.sigRoom
 	}
 	raw, err := decodeSignature(o.signature.Data)
 	if err != nil {
 		c.Fail(o.sigAt.path()+".data", "invalid signature format: %v", err)
 		return nil
 	}
-	return &core.SignaturePlacement{El: sigText, Raw: raw}
+	o.sigRoom = core.SignaturePlacement{El: sigText, Raw: raw}
+	return &o.sigRoom
 }
 
 // decodeSignature returns the fragment a Provenance signature's data (base64)

@@ -159,7 +159,12 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 	}
 
 	medList, patientInfo := additionalInstructionParts(c)
-	ids := make([]string, 0, len(o.items))
+	var ids []string
+	if len(o.items) <= len(o.idRoom) {
+		ids = o.idRoom[:0:len(o.items)] // most prescriptions: in the order's own room
+	} else {
+		ids = make([]string, 0, len(o.items))
+	}
 	for i, mr := range o.items {
 		instr := lineItemInstructions{released: o.released}
 		if i == 0 {
@@ -299,17 +304,22 @@ func reviewDate(c *core.BundleContext, mr *fhir.MedicationRequest, path string) 
 // referenced Lists (repeat medications) and the string payloads (patient
 // information).
 func additionalInstructionParts(c *core.BundleContext) (medication, patientInfo []string) {
-	for i, e := range c.Bundle.Entry {
+	for _, e := range c.Bundle.Entry {
 		cr, ok := e.Resource.(*fhir.CommunicationRequest)
 		if !ok {
 			continue
 		}
 		for j, pl := range cr.Payload {
 			if pl.ContentReference != nil {
-				path := core.Indexed(core.Indexed("Bundle.entry", i)+".resource.payload", j) + ".contentReference"
-				list, ok := c.Resolve(pl.ContentReference, path).(*fhir.List)
+				// Bundle.entry[i].resource.payload[j].contentReference,
+				// joined only for a problem.
+				entry, at := c.Path(cr), ".payload[0].contentReference"
+				if j != 0 {
+					at = core.Indexed(".payload", j) + ".contentReference"
+				}
+				list, ok := c.ResolveAt(pl.ContentReference, entry, at).(*fhir.List)
 				if !ok {
-					c.Fail(path, "does not reference a List")
+					c.Fail(entry+at, "does not reference a List")
 					continue
 				}
 				for _, le := range list.Entry {
