@@ -465,21 +465,6 @@ func medicationCoding(c *core.BundleContext, mr *fhir.MedicationRequest, path st
 // and the mark-up, which it read as XML and so unescaped once, is escaped
 // once again, an "&amp;" in it included.
 func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, path string, instr lineItemInstructions) string {
-	escape := escapeInstructionText
-	if instr.released {
-		escape = instructionEscaper.Replace
-	}
-	var b strings.Builder
-	for _, m := range instr.medication {
-		b.WriteString("<medication>")
-		b.WriteString(escape(m))
-		b.WriteString("</medication>")
-	}
-	for _, p := range instr.patientInfo {
-		b.WriteString("<patientInfo>")
-		b.WriteString(escape(p))
-		b.WriteString("</patientInfo>")
-	}
 	var tail []string
 	if ext := c.ExtensionAt(mr.Extension, core.ExtensionControlledDrug, path, ".extension"); ext != nil {
 		if w := fhir.FindExtension(ext.Extension, "quantityWords"); w != nil && w.ValueString != nil && *w.ValueString != "" {
@@ -495,11 +480,41 @@ func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, p
 	default:
 		c.Fail(path+".note", "more than one note")
 	}
-	if instr.released {
-		b.WriteString(strings.Join(tail, "\n"))
-	} else {
-		b.WriteString(escapeInstructionText(strings.Join(tail, "\n")))
+	text := strings.Join(tail, "\n")
+	if !instr.released {
+		text = escapeInstructionText(text)
 	}
+	if len(instr.medication) == 0 && len(instr.patientInfo) == 0 {
+		// No mark-up before it (every item but the first, and most first
+		// ones): the text itself, not a copy of it.
+		return text
+	}
+	escape := escapeInstructionText
+	if instr.released {
+		escape = instructionEscaper.Replace
+	}
+	// The mark-up and the text in one allocation, unless escaping
+	// lengthens them.
+	size := len(text)
+	for _, m := range instr.medication {
+		size += len("<medication></medication>") + len(m)
+	}
+	for _, p := range instr.patientInfo {
+		size += len("<patientInfo></patientInfo>") + len(p)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, m := range instr.medication {
+		b.WriteString("<medication>")
+		b.WriteString(escape(m))
+		b.WriteString("</medication>")
+	}
+	for _, p := range instr.patientInfo {
+		b.WriteString("<patientInfo>")
+		b.WriteString(escape(p))
+		b.WriteString("</patientInfo>")
+	}
+	b.WriteString(text)
 	return b.String()
 }
 
