@@ -49,13 +49,13 @@ func writeCancelAgentPerson(c *core.BundleContext, parent *etree.Element, role *
 
 	ap := v3.Add(parent, "AgentPerson", "classCode", "AGNT")
 	if len(role.Identifier) > 0 {
-		id := c.RequireIdentifier(role.Identifier, fhir.SystemSDSRoleProfile, rolePath+".identifier")
+		id := c.RequireIdentifierAt(role.Identifier, fhir.SystemSDSRoleProfile, rolePath, ".identifier")
 		v3.AddII(ap, "id", v3.OIDSDSRoleProfile, id)
 	}
 	if len(role.Code) > 0 {
-		code := c.Coding(role.Code, fhir.CodeSystemJobRole, rolePath+".code")
+		code := c.CodingAt(role.Code, fhir.CodeSystemJobRole, rolePath, ".code")
 		if code == nil {
-			code = c.Coding(role.Code, core.CodeSystemJobRoleName, rolePath+".code")
+			code = c.CodingAt(role.Code, core.CodeSystemJobRoleName, rolePath, ".code")
 		}
 		if code == nil {
 			c.Fail(rolePath+".code", "no job role code in %s or %s", fhir.CodeSystemJobRole, core.CodeSystemJobRoleName)
@@ -63,16 +63,17 @@ func writeCancelAgentPerson(c *core.BundleContext, parent *etree.Element, role *
 			v3.AddCV(ap, "code", code.Code, v3.OIDSDSJobRole, "")
 		}
 	}
-	telecoms, telPath := role.Telecom, rolePath+".telecom"
+	// The telecoms' paths are joined only for a problem.
+	telecoms, telOf := role.Telecom, rolePath
 	if telecoms == nil && prac != nil {
-		telecoms, telPath = prac.Telecom, pracPath+".telecom"
+		telecoms, telOf = prac.Telecom, pracPath
 	}
 	for i, t := range telecoms {
-		core.AddTelecom(c, ap, t, core.Indexed(telPath, i))
+		core.AddTelecomAt(c, ap, t, telOf, ".telecom", i)
 	}
 	if prac != nil {
 		person := v3.Add(ap, "agentPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
-		switch sds := c.Identifier(prac.Identifier, fhir.SystemSDSUser, pracPath+".identifier"); {
+		switch sds := c.IdentifierAt(prac.Identifier, fhir.SystemSDSUser, pracPath, ".identifier"); {
 		case sds != "":
 			v3.AddII(person, "id", v3.OIDSDSUser, sds)
 		case answer != nil:
@@ -91,7 +92,7 @@ func writeCancelAgentPerson(c *core.BundleContext, parent *etree.Element, role *
 		switch len(prac.Name) {
 		case 0:
 		case 1:
-			core.AddName(c, person, "name", prac.Name[0], pracPath+".name[0]")
+			core.AddNameAt(c, person, "name", prac.Name[0], pracPath, ".name", 0)
 		default:
 			c.Fail(pracPath+".name", "more than one name")
 		}

@@ -3,6 +3,7 @@ package cancel
 import (
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
@@ -70,7 +71,7 @@ func gatherCancel(c *core.BundleContext, env core.Env) *cancelOrder {
 		if mr, ok := e.Resource.(*fhir.MedicationRequest); ok {
 			n++
 			if o.mr == nil {
-				o.mr, o.mrPath = mr, core.Indexed("Bundle.entry", i)+".resource"
+				o.mr, o.mrPath = mr, c.Path(mr) // "Bundle.entry[i].resource", made once
 			} else {
 				c.Fail(core.Indexed("Bundle.entry", i)+".resource", "a cancel request cancels one line item: more than one MedicationRequest")
 				return nil
@@ -85,13 +86,13 @@ func gatherCancel(c *core.BundleContext, env core.Env) *cancelOrder {
 	if mr.Status != "cancelled" {
 		c.Fail(p+".status", "status %q, want cancelled", mr.Status)
 	}
-	sr := c.Coding(ccList(mr.StatusReason), CodeSystemStatusReason, p+".statusReason.coding")
+	sr := c.CodingAt(ccList(mr.StatusReason), CodeSystemStatusReason, p, ".statusReason.coding")
 	if sr == nil || sr.Code == "" {
 		c.Fail(p+".statusReason.coding", "missing mandatory coding with system %s", CodeSystemStatusReason)
 	} else {
 		o.reason, o.reasonTxt = sr.Code, sr.Display
 	}
-	o.lineItem = c.RequireIdentifier(mr.Identifier, fhir.SystemLineItemID, p+".identifier")
+	o.lineItem = c.RequireIdentifierAt(mr.Identifier, fhir.SystemLineItemID, p, ".identifier")
 	if o.lineItem != "" && !core.IsUUID(o.lineItem) {
 		c.Fail(p+".identifier", "line item id %q is not a UUID", o.lineItem)
 	}
@@ -112,13 +113,13 @@ func gatherCancel(c *core.BundleContext, env core.Env) *cancelOrder {
 		c.Fail(p+".groupIdentifier.extension", "long-form prescription id %q is not a UUID", o.longID)
 	}
 	o.patient = core.OnlyPatient(c)
-	if req, ok := c.Resolve(mr.Requester, p+".requester").(*fhir.PractitionerRole); ok {
+	if req, ok := c.ResolveAt(mr.Requester, p, ".requester").(*fhir.PractitionerRole); ok {
 		o.requester, o.reqPath = req, c.Path(req)
 	} else if !c.Failed() {
 		c.Fail(p+".requester", "does not reference a PractitionerRole")
 	}
 	o.responsible, o.respPath = o.requester, o.reqPath
-	if ext := c.Extension(mr.Extension, core.ExtensionResponsiblePractitioner, p+".extension"); ext != nil {
+	if ext := c.ExtensionAt(mr.Extension, core.ExtensionResponsiblePractitioner, p, ".extension"); ext != nil {
 		r, ok := c.Resolve(ext.ValueReference, p+".extension("+core.ExtensionResponsiblePractitioner+").valueReference").(*fhir.PractitionerRole)
 		if !ok && !c.Failed() {
 			c.Fail(p+".extension("+core.ExtensionResponsiblePractitioner+").valueReference", "does not reference a PractitionerRole")
@@ -154,7 +155,11 @@ func cancelEffectiveTime(c *core.BundleContext, env core.Env) string {
 // of the reason system.
 func cancelMoreReasons(c *core.BundleContext) []fhir.Coding {
 	var out []fhir.Coding
-	for _, mh := range fhir.EntriesOf[*fhir.MessageHeader](c.Bundle) {
+	for _, e := range c.Bundle.Entry { // fhir.EntriesOf without its list
+		mh, ok := e.Resource.(*fhir.MessageHeader)
+		if !ok {
+			continue
+		}
 		ext := fhir.FindExtension(mh.Extension, ExtensionCancelV3)
 		if ext == nil {
 			continue
@@ -181,9 +186,11 @@ func cancelMoreReasons(c *core.BundleContext) []fhir.Coding {
 // cancelV3Value returns a sub-extension of the MessageHeader's
 // ExtensionCancelV3, or "".
 func cancelV3Value(c *core.BundleContext, url string) string {
-	for _, mh := range fhir.EntriesOf[*fhir.MessageHeader](c.Bundle) {
-		if ext := fhir.FindExtension(mh.Extension, ExtensionCancelV3); ext != nil {
-			return extensionText(fhir.FindExtension(ext.Extension, url))
+	for _, e := range c.Bundle.Entry { // fhir.EntriesOf without its list
+		if mh, ok := e.Resource.(*fhir.MessageHeader); ok {
+			if ext := fhir.FindExtension(mh.Extension, ExtensionCancelV3); ext != nil {
+				return extensionText(fhir.FindExtension(ext.Extension, url))
+			}
 		}
 	}
 	return ""
@@ -207,7 +214,8 @@ func ccList(cc *fhir.CodeableConcept) []fhir.CodeableConcept {
 	if cc == nil {
 		return nil
 	}
-	return []fhir.CodeableConcept{*cc}
+	// The concept itself, read only: no copy of it.
+	return unsafe.Slice(cc, 1)
 }
 
 // WriteCancellationRequest writes the CancellationRequest of a
@@ -232,7 +240,9 @@ func WriteCancellationRequest(c *core.BundleContext, parent *etree.Element, env 
 	}
 	orig := v3.Add(cr, "pertinentInformation3", "contextConductionInd", "false", "typeCode", "PERT")
 	v3.AddValue(orig, "seperatableInd", "true")
-	v3.AddII(v3.Add(orig, "pertinentOriginalPrescriptionRef", "classCode", "SBADM", "moodCode", "RQO"), "id", strings.ToUpper(o.longID), "")
+	// The long-form id is a UUID (gatherCancel) or empty: UpperUUID is
+	// strings.ToUpper of it in one pass.
+	v3.AddII(v3.Add(orig, "pertinentOriginalPrescriptionRef", "classCode", "SBADM", "moodCode", "RQO"), "id", core.UpperUUID(o.longID), "")
 }
 
 // addCancelReason writes pertinentInformation/pertinentCancellationReason

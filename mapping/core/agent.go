@@ -20,6 +20,16 @@ import (
 // (nil for none), holderPath its FHIR path.
 func WriteDispensingAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.PractitionerRole, rolePath string, holder *fhir.Base, holderPath string) {
 	syn := &fhir.Bundle{ResourceType: "Bundle"}
+	n := 0
+	if c.Bundle != nil {
+		n = len(c.Bundle.Entry)
+	}
+	if holder != nil {
+		n += len(holder.Contained)
+	}
+	if n > 0 {
+		syn.Entry = make([]fhir.Entry, 0, n) // the entries and the contained, in one allocation
+	}
 	if c.Bundle != nil {
 		syn.Entry = append(syn.Entry, c.Bundle.Entry...)
 	}
@@ -93,8 +103,14 @@ func AgentRole(c *BundleContext, ref *fhir.Reference, holder *fhir.Base, path st
 // ResolveAgent resolves a literal reference against holder's contained
 // resources ("#id") or the bundle.
 func ResolveAgent(c *BundleContext, ref *fhir.Reference, holder *fhir.Base, path string) fhir.Resource {
+	return ResolveAgentAt(c, ref, holder, path, "")
+}
+
+// ResolveAgentAt is ResolveAgent recording a problem at path+suffix,
+// joined only then.
+func ResolveAgentAt(c *BundleContext, ref *fhir.Reference, holder *fhir.Base, path, suffix string) fhir.Resource {
 	if ref == nil || ref.Reference == "" {
-		c.Fail(path, "missing mandatory reference")
+		c.Fail(path+suffix, "missing mandatory reference")
 		return nil
 	}
 	if strings.HasPrefix(ref.Reference, "#") {
@@ -103,14 +119,14 @@ func ResolveAgent(c *BundleContext, ref *fhir.Reference, holder *fhir.Base, path
 				return r
 			}
 		}
-		c.Fail(path+".reference", "reference %q does not resolve to a contained resource", ref.Reference)
+		c.Fail(path+suffix+".reference", "reference %q does not resolve to a contained resource", ref.Reference)
 		return nil
 	}
 	if c.Bundle == nil {
-		c.Fail(path+".reference", "reference %q: no bundle to resolve it in", ref.Reference)
+		c.Fail(path+suffix+".reference", "reference %q: no bundle to resolve it in", ref.Reference)
 		return nil
 	}
-	return c.Resolve(ref, path)
+	return c.ResolveAt(ref, path, suffix)
 }
 
 // DispensingAgent is what a v3 AgentPerson maps to: the role (the person

@@ -79,7 +79,7 @@ func V3TimestampFromFHIR(s string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return t.Format(V3TimeLayout), nil
+	return v3TimeText(t, len(V3TimeLayout)), nil
 }
 
 // V3DateFromFHIR turns a FHIR date or DateTime into a v3 date (YYYYMMDD, UTC).
@@ -88,7 +88,39 @@ func V3DateFromFHIR(s string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return t.Format(V3DateLayout), nil
+	return v3TimeText(t, len(V3DateLayout)), nil
+}
+
+// v3TimeText is t.Format(V3TimeLayout) (n 14) or t.Format(V3DateLayout)
+// (n 8) written digit by digit: the layout interpreter costs several times
+// more, and a message writes several times. A year outside 0 to 9999,
+// which Format writes with a sign or a fifth digit, is left to Format.
+func v3TimeText(t time.Time, n int) string {
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		if n == len(V3DateLayout) {
+			return t.Format(V3DateLayout)
+		}
+		return t.Format(V3TimeLayout)
+	}
+	var b [len(V3TimeLayout)]byte
+	put := func(at, v, width int) {
+		for i := at + width - 1; i >= at; i-- {
+			b[i] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, year, 4)
+	put(4, int(month), 2)
+	put(6, day, 2)
+	if n == len(V3DateLayout) {
+		return string(b[:len(V3DateLayout)])
+	}
+	hour, minute, second := t.Clock()
+	put(8, hour, 2)
+	put(10, minute, 2)
+	put(12, second, 2)
+	return string(b[:])
 }
 
 // V3DateFromFHIRDate turns a FHIR date (no time part) into a v3 date
@@ -453,12 +485,26 @@ func TelecomUseFromV3(use string) (string, error) {
 // EPS API's value.replace(/\s/g, "") takes out, JavaScript's
 // (v3.IsJSSpace: a byte order mark is, a next-line character U+0085 is not).
 func TelecomValueToV3(value string) string {
-	v := value
-	if hasSpace(v) {
-		v = strings.Map(dropJSSpace, value)
+	if !hasSpace(value) {
+		if strings.HasPrefix(value, "tel:") {
+			return value
+		}
+		return "tel:" + value
 	}
-	if !strings.HasPrefix(v, "tel:") {
-		v = "tel:" + v
+	// One allocation: "tel:" and the value without its white space, as
+	// strings.Map dropping v3.IsJSSpace writes it (a byte that is not UTF-8
+	// becomes U+FFFD), the prefix then dropped when the value had its own.
+	var b strings.Builder
+	b.Grow(len("tel:") + len(value) + utf8.UTFMax)
+	b.WriteString("tel:")
+	for _, r := range value {
+		if !v3.IsJSSpace(r) {
+			b.WriteRune(r)
+		}
+	}
+	v := b.String()
+	if strings.HasPrefix(v[len("tel:"):], "tel:") {
+		return v[len("tel:"):]
 	}
 	return v
 }
@@ -474,15 +520,6 @@ func hasSpace(s string) bool {
 		}
 	}
 	return false
-}
-
-// dropJSSpace maps a JavaScript white space rune to -1 (strings.Map drops
-// it) and any other to itself.
-func dropJSSpace(r rune) rune {
-	if v3.IsJSSpace(r) {
-		return -1
-	}
-	return r
 }
 
 // TelecomValueFromV3 drops the URL scheme of a v3 telecom value.

@@ -41,10 +41,13 @@ type BundleContext struct {
 	// Interaction is the v3 interaction id being made, for error messages.
 	Interaction string
 	err         *FHIRError
-	index       map[fhir.Resource]int
 	// paths caches Path's answer per entry index (writers ask it for the
 	// same resources over and over).
 	paths []string
+	// upperFrom[i] is an id UpperUUID (the method) copied in upper case,
+	// upperTo[i] the copy; uppers of them are set.
+	upperFrom, upperTo [8]string
+	uppers             int
 	// trusted marks a bundle porxgate made itself (a regeneration check):
 	// values it wrote are not checked again.
 	Trusted bool
@@ -57,13 +60,23 @@ type BundleContext struct {
 
 // NewBundleContext returns a context over b for making interaction.
 func NewBundleContext(b *fhir.Bundle, interaction string) *BundleContext {
-	c := &BundleContext{Bundle: b, Interaction: interaction, index: make(map[fhir.Resource]int, len(b.Entry))}
-	for i, e := range b.Entry {
-		if e.Resource != nil {
-			c.index[e.Resource] = i
+	return &BundleContext{Bundle: b, Interaction: interaction}
+}
+
+// entryIndex returns the index of r among the bundle's entries (the last
+// entry holding it), or -1. A message has a few dozen entries at most and
+// Path is asked about a handful of them: a scan costs less than the map of
+// every entry each context built before (four allocations a message).
+func (c *BundleContext) entryIndex(r fhir.Resource) int {
+	if r == nil || c.Bundle == nil {
+		return -1
+	}
+	for i := len(c.Bundle.Entry) - 1; i >= 0; i-- {
+		if c.Bundle.Entry[i].Resource == r {
+			return i
 		}
 	}
-	return c
+	return -1
 }
 
 // Fail records a problem at a FHIR path unless one is already recorded.
@@ -88,7 +101,7 @@ func (c *BundleContext) Err() error {
 // ("Bundle.entry[3].resource"), or its resourceType when it is not an entry
 // (e.g. a resource made up from an identifier reference).
 func (c *BundleContext) Path(r fhir.Resource) string {
-	if i, ok := c.index[r]; ok {
+	if i := c.entryIndex(r); i >= 0 {
 		if i < len(entryPaths) {
 			return entryPaths[i]
 		}
@@ -139,6 +152,19 @@ func (c *BundleContext) Resolve(ref *fhir.Reference, path string) fhir.Resource 
 	return r
 }
 
+// ResolveAt is Resolve recording a problem at path+suffix, joined only
+// then (most references resolve, and the path is not needed).
+func (c *BundleContext) ResolveAt(ref *fhir.Reference, path, suffix string) fhir.Resource {
+	if ref == nil || ref.Reference == "" {
+		return c.Resolve(ref, path+suffix)
+	}
+	r := c.Bundle.Resolve(ref.Reference)
+	if r == nil {
+		c.Fail(path+suffix+".reference", "reference %q does not resolve to a bundle entry", ref.Reference)
+	}
+	return r
+}
+
 // IsLiteral reports whether a reference points at a resource by URL (as
 // opposed to a logical reference by identifier only).
 func IsLiteral(ref *fhir.Reference) bool { return ref != nil && ref.Reference != "" }
@@ -165,9 +191,21 @@ func (c *BundleContext) identifierAt(ids []fhir.Identifier, system, path, suffix
 	return v
 }
 
+// IdentifierAt is Identifier recording a problem at path+suffix, joined
+// only then.
+func (c *BundleContext) IdentifierAt(ids []fhir.Identifier, system, path, suffix string) string {
+	return c.identifierAt(ids, system, path, suffix)
+}
+
 // RequireIdentifier is Identifier for an identifier that must be present.
 func (c *BundleContext) RequireIdentifier(ids []fhir.Identifier, system, path string) string {
 	return c.requireIdentifierAt(ids, system, path, "")
+}
+
+// RequireIdentifierAt is RequireIdentifier recording a problem at
+// path+suffix, joined only then.
+func (c *BundleContext) RequireIdentifierAt(ids []fhir.Identifier, system, path, suffix string) string {
+	return c.requireIdentifierAt(ids, system, path, suffix)
 }
 
 // requireIdentifierAt is RequireIdentifier recording a problem at
@@ -209,6 +247,12 @@ func (c *BundleContext) Coding(ccs []fhir.CodeableConcept, system, path string) 
 	return c.coding(ccs, system, path, "")
 }
 
+// CodingAt is Coding recording a problem at path+suffix, joined only
+// then.
+func (c *BundleContext) CodingAt(ccs []fhir.CodeableConcept, system, path, suffix string) *fhir.Coding {
+	return c.coding(ccs, system, path, suffix)
+}
+
 // CodingOf is Coding over the one concept cc at path (a problem is
 // recorded at path.coding), without the copy of the concept, and the path
 // joined, that a call of Coding would need.
@@ -239,68 +283,101 @@ func (c *BundleContext) coding(ccs []fhir.CodeableConcept, system, path, suffix 
 // Indexed formats "path[i]".
 func Indexed(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
+// lazyPath is a FHIR path joined only when a problem is recorded there:
+// base+field, then "[i]" when i is not negative. Writers pass one where
+// they would join a path for every element they write (a telecom, an
+// address, a name) and need it only for a refusal.
+type lazyPath struct {
+	base, field string
+	i           int
+}
+
+// pathOf is the lazyPath of a path already joined.
+func pathOf(path string) lazyPath { return lazyPath{base: path, i: -1} }
+
+// String joins the path.
+func (p lazyPath) String() string {
+	if p.i < 0 {
+		return p.base + p.field
+	}
+	return Indexed(p.base+p.field, p.i)
+}
+
+// UpperUUID is the function UpperUUID remembering the copies it makes for
+// the message: an id a message names twice (a dispense notification's
+// message id, its dispense item numbers) is copied in upper case once.
+func (c *BundleContext) UpperUUID(s string) string {
+	for i := 0; i < c.uppers; i++ {
+		if c.upperFrom[i] == s {
+			return c.upperTo[i]
+		}
+	}
+	u := UpperUUID(s)
+	if u != s && c.uppers < len(c.upperFrom) {
+		c.upperFrom[c.uppers], c.upperTo[c.uppers] = s, u
+		c.uppers++
+	}
+	return u
+}
+
 // UpperUUID upper-cases an id when it is a UUID, as Spine writes them: s
-// itself when it has no lower-case letter, else one copy. One pass over s
-// tells both and makes the copy (IsUUID, a scan for a lower-case letter and
-// the copy took about 900 instructions an id, nine ids a dispense
-// notification).
+// itself when it has no lower-case letter, else one copy. The shape and
+// the case are read in one pass over a table (IsUUID's checks, then a
+// second scan for a lower-case letter, cost several times more: a
+// dispense notification upper-cases a dozen ids).
 func UpperUUID(s string) string {
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+	if ok, lower := uuidCase(s); !ok || !lower {
 		return s
 	}
 	var b [36]byte
-	var lower byte // the case bit of any lower-case letter
-	for _, g := range [...]struct{ from, to int }{{0, 8}, {9, 13}, {14, 18}, {19, 23}, {24, 36}} {
-		for i := g.from; i < g.to; i++ {
-			c := s[i]
-			u := upperHex[c]
-			if u == 0 {
-				return s // not hexadecimal: not a UUID
-			}
-			lower |= c ^ u
-			b[i] = u
+	copy(b[:], s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'f' {
+			b[i] = c - ('a' - 'A')
 		}
 	}
-	if lower == 0 {
-		return s
-	}
-	b[8], b[13], b[18], b[23] = '-', '-', '-', '-'
 	return string(b[:])
 }
 
-// upperHex maps a hexadecimal digit to its upper-case form, any other
-// byte to 0.
-var upperHex = func() (t [256]byte) {
+// IsUUID reports whether s has the 8-4-4-4-12 hexadecimal shape of a UUID.
+func IsUUID(s string) bool {
+	ok, _ := uuidCase(s)
+	return ok
+}
+
+// uuidCase reports whether s has the shape of a UUID and, if so, whether
+// it has a lower-case hexadecimal letter.
+func uuidCase(s string) (ok, lower bool) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return false, false
+	}
+	all, anyOf := uint8(hexDigit), uint8(0)
+	for _, seg := range [...][2]uint8{{0, 8}, {9, 13}, {14, 18}, {19, 23}, {24, 36}} {
+		for i := seg[0]; i < seg[1]; i++ {
+			k := hexClass[s[i]]
+			all &= k
+			anyOf |= k
+		}
+	}
+	return all != 0, anyOf&hexLower != 0
+}
+
+// hexClass classes bytes: hexDigit for a hexadecimal digit, with hexLower
+// for a lower-case letter a to f; 0 for any other byte.
+var hexClass = func() (t [256]uint8) {
 	for c := '0'; c <= '9'; c++ {
-		t[c] = byte(c)
+		t[c] = hexDigit
 	}
 	for c := 'A'; c <= 'F'; c++ {
-		t[c], t[c+'a'-'A'] = byte(c), byte(c)
+		t[c] = hexDigit
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = hexDigit | hexLower
 	}
 	return t
 }()
 
-// IsUUID reports whether s has the 8-4-4-4-12 hexadecimal shape of a UUID.
-func IsUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !isHex(c) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func isHex(c byte) bool {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
-}
+const (
+	hexDigit = 1 << iota
+	hexLower
+)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"strconv"
+	"unsafe"
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
@@ -273,7 +274,16 @@ func PorxgateExtensionURL(name string) string {
 
 // PorxgateExtension returns the porxgate extension of a name among exts, or nil.
 func PorxgateExtension(exts []fhir.Extension, name string) *fhir.Extension {
-	return fhir.FindExtension(exts, PorxgateExtensionURL(name))
+	// fhir.FindExtension(exts, PorxgateExtensionURL(name)) without joining
+	// the URL, which messages without the extension (every message not
+	// made by porxgate) paid for on every look.
+	const prefix = PorxgateExtensionBase + "Extension-Porxgate-"
+	for i := range exts {
+		if u := exts[i].URL; len(u) == len(prefix)+len(name) && u[:len(prefix)] == prefix && u[len(prefix):] == name {
+			return &exts[i]
+		}
+	}
+	return nil
 }
 
 // SubExtensions returns the values of the sub-extensions called url.
@@ -367,13 +377,19 @@ func Concept(system string, cd fhir.Coding) *fhir.CodeableConcept {
 
 // TSFromFHIR turns a FHIR DateTime at path into a v3 TS.
 func TSFromFHIR(c *BundleContext, s, path string) string {
+	return TSFromFHIRAt(c, s, path, "")
+}
+
+// TSFromFHIRAt is TSFromFHIR for the DateTime at path+suffix, joined only
+// for a problem.
+func TSFromFHIRAt(c *BundleContext, s, path, suffix string) string {
 	if s == "" {
-		c.Fail(path, "missing mandatory date time")
+		c.Fail(path+suffix, "missing mandatory date time")
 		return ""
 	}
 	ts, err := V3TimestampFromFHIR(s)
 	if err != nil {
-		c.Fail(path, "%v", err)
+		c.Fail(path+suffix, "%v", err)
 	}
 	return ts
 }
@@ -542,12 +558,18 @@ func StringPtr(s string) *string { return &s }
 // ExtCoding returns the valueCoding of the only extension with a URL, or
 // nil; a coding-less extension is recorded at path.
 func ExtCoding(c *BundleContext, exts []fhir.Extension, url, path string) *fhir.Coding {
-	e := c.Extension(exts, url, path)
+	return ExtCodingAt(c, exts, url, path, "")
+}
+
+// ExtCodingAt is ExtCoding recording a problem at path+suffix, joined only
+// then.
+func ExtCodingAt(c *BundleContext, exts []fhir.Extension, url, path, suffix string) *fhir.Coding {
+	e := c.ExtensionAt(exts, url, path, suffix)
 	if e == nil {
 		return nil
 	}
 	if e.ValueCoding == nil {
-		c.Fail(path, "extension %s has no valueCoding", url)
+		c.Fail(path+suffix, "extension %s has no valueCoding", url)
 		return nil
 	}
 	return e.ValueCoding
@@ -599,6 +621,24 @@ func RepeatExtension(low, high string) (fhir.Extension, bool) {
 
 // AltQuantityFromFHIR takes a FHIR Quantity in SNOMED units to v3.
 func AltQuantityFromFHIR(c *BundleContext, q *fhir.Quantity, path string) AltQuantity {
+	return AltQuantityFromFHIRAt(c, q, path, "")
+}
+
+// AltQuantityFromFHIRAt is AltQuantityFromFHIR for the Quantity at
+// path+suffix, joined only for a problem.
+func AltQuantityFromFHIRAt(c *BundleContext, q *fhir.Quantity, path, suffix string) AltQuantity {
+	if q == nil || q.Value == "" || q.Code == "" && q.Unit == "" {
+		// A problem to record, at the path joined.
+		return altQuantityFromFHIR(c, q, path+suffix)
+	}
+	if _, err := Decimal(string(q.Value)); err != nil {
+		c.Fail(path+suffix+".value", "%v", err)
+	}
+	return AltQuantity{Value: q.Value, Code: q.Code, Unit: q.Unit}
+}
+
+// altQuantityFromFHIR is AltQuantityFromFHIR's checks at path.
+func altQuantityFromFHIR(c *BundleContext, q *fhir.Quantity, path string) AltQuantity {
 	if q == nil {
 		c.Fail(path, "missing mandatory quantity")
 		return AltQuantity{}
@@ -635,7 +675,16 @@ func MedicationSNOMED(c *BundleContext, cc *fhir.CodeableConcept, ref *fhir.Refe
 		}
 		return SNOMED(c, code, codePath)
 	}
-	return SNOMED(c, cc, path+".medicationCodeableConcept")
+	if cc == nil {
+		return SNOMED(c, cc, path+".medicationCodeableConcept")
+	}
+	// SNOMED's checks, the path joined only for a problem.
+	cd := c.coding(unsafe.Slice(cc, 1), fhir.SystemSNOMED, path, ".medicationCodeableConcept.coding")
+	if cd == nil {
+		c.Fail(path+".medicationCodeableConcept.coding", "no coding with system %s", fhir.SystemSNOMED)
+		return fhir.Coding{}
+	}
+	return *cd
 }
 
 // ResolveMedicationCode returns the code of the Medication a reference

@@ -12,14 +12,25 @@ import (
 
 // OnlyPatient returns the bundle's only Patient.
 func OnlyPatient(c *BundleContext) *fhir.Patient {
-	pats := fhir.EntriesOf[*fhir.Patient](c.Bundle)
-	switch len(pats) {
-	case 1:
-		return pats[0]
-	case 0:
+	// The first two Patients, without the list of them all that
+	// fhir.EntriesOf makes.
+	var first, second *fhir.Patient
+	for _, e := range c.Bundle.Entry {
+		if p, ok := e.Resource.(*fhir.Patient); ok {
+			if first != nil {
+				second = p
+				break
+			}
+			first = p
+		}
+	}
+	switch {
+	case first == nil:
 		c.Fail("Bundle.entry", "no Patient")
+	case second != nil:
+		c.Fail(c.Path(second), "more than one Patient")
 	default:
-		c.Fail(c.Path(pats[1]), "more than one Patient")
+		return first
 	}
 	return nil
 }
@@ -41,6 +52,20 @@ func AddAnnotation(parent *etree.Element, tag, separatable, act, code string) *e
 // by ", then ", as the EPS API does (common/dosage-instructions.ts). Gaps
 // between sequence numbers (1, 2, 5) write nothing.
 func DosageText(c *BundleContext, ds []fhir.Dosage, path string) string {
+	return DosageTextAt(c, ds, path, "")
+}
+
+// DosageTextAt is DosageText of the dosage instructions at path+suffix,
+// joined only where it may be needed (not for one instruction, the usual).
+func DosageTextAt(c *BundleContext, ds []fhir.Dosage, path, suffix string) string {
+	if len(ds) == 1 {
+		return ds[0].Text
+	}
+	return dosageText(c, ds, path+suffix)
+}
+
+// dosageText is DosageText's work.
+func dosageText(c *BundleContext, ds []fhir.Dosage, path string) string {
 	switch len(ds) {
 	case 0:
 		c.Fail(path, "missing mandatory dosageInstruction")

@@ -151,12 +151,23 @@ func releasedPersonID(c *BundleContext, prac *fhir.Practitioner, pracPath string
 // AddName writes a HumanName as a v3 name element named tag: prefix, given,
 // family and suffix parts, or the text alone when the name has no parts.
 func AddName(c *BundleContext, parent *etree.Element, tag string, n fhir.HumanName, path string) *etree.Element {
+	return addName(c, parent, tag, n, pathOf(path))
+}
+
+// AddNameAt is AddName for the name at path+field+"[i]" (path+field for
+// a negative i), the path joined only for a problem.
+func AddNameAt(c *BundleContext, parent *etree.Element, tag string, n fhir.HumanName, path, field string, i int) *etree.Element {
+	return addName(c, parent, tag, n, lazyPath{path, field, i})
+}
+
+// addName is AddName with the name's path joined only for a problem.
+func addName(c *BundleContext, parent *etree.Element, tag string, n fhir.HumanName, at lazyPath) *etree.Element {
 	var kv [2]string
 	attrs := kv[:0]
 	if n.Use != "" {
 		use, err := NameUseToV3(n.Use)
 		if err != nil {
-			c.Fail(path+".use", "%v", err)
+			c.Fail(at.String()+".use", "%v", err)
 		}
 		attrs = append(attrs, "use", use)
 	}
@@ -184,12 +195,24 @@ func AddName(c *BundleContext, parent *etree.Element, tag string, n fhir.HumanNa
 
 // AddTelecom writes a ContactPoint as <telecom use=".." value="tel:.."/>.
 func AddTelecom(c *BundleContext, parent *etree.Element, cp fhir.ContactPoint, path string) *etree.Element {
+	return addTelecom(c, parent, cp, pathOf(path))
+}
+
+// AddTelecomAt is AddTelecom for the telecom at path+field+"[i]"
+// (path+field for a negative i), the path joined only for a problem.
+func AddTelecomAt(c *BundleContext, parent *etree.Element, cp fhir.ContactPoint, path, field string, i int) *etree.Element {
+	return addTelecom(c, parent, cp, lazyPath{path, field, i})
+}
+
+// addTelecom is AddTelecom with the telecom's path joined only for a
+// problem.
+func addTelecom(c *BundleContext, parent *etree.Element, cp fhir.ContactPoint, at lazyPath) *etree.Element {
 	var kv [4]string
 	attrs := kv[:0]
 	if cp.Use != "" {
 		use, err := TelecomUseToV3(cp.Use)
 		if err != nil {
-			c.Fail(path+".use", "%v", err)
+			c.Fail(at.String()+".use", "%v", err)
 		}
 		attrs = append(attrs, "use", use)
 	}
@@ -204,12 +227,18 @@ func AddTelecom(c *BundleContext, parent *etree.Element, cp fhir.ContactPoint, p
 // given only as text is written as the addr's text (porxgate; the EPS API
 // writes such an address empty).
 func AddAddress(c *BundleContext, parent *etree.Element, a fhir.Address, path string) *etree.Element {
+	return addAddress(c, parent, a, pathOf(path))
+}
+
+// addAddress is AddAddress with the address's path joined only for a
+// problem.
+func addAddress(c *BundleContext, parent *etree.Element, a fhir.Address, at lazyPath) *etree.Element {
 	var kv [2]string
 	attrs := kv[:0]
 	if a.Use != "" {
 		use, err := AddressUseToV3(a.Use)
 		if err != nil {
-			c.Fail(path+".use", "%v", err)
+			c.Fail(at.String()+".use", "%v", err)
 		}
 		attrs = append(attrs, "use", use)
 	}
@@ -241,20 +270,20 @@ func AddAddress(c *BundleContext, parent *etree.Element, a fhir.Address, path st
 // null id). path is the Patient's FHIR path.
 func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path string) *etree.Element {
 	pat := v3.Add(parent, "Patient", "classCode", "PAT")
-	nhs := c.RequireIdentifier(p.Identifier, fhir.SystemNHSNumber, path+".identifier")
+	nhs := c.requireIdentifierAt(p.Identifier, fhir.SystemNHSNumber, path, ".identifier")
 	v3.AddII(pat, "id", v3.OIDNHSNumber, nhs)
 	for i, a := range p.Address {
-		AddAddress(c, pat, a, Indexed(path+".address", i))
+		addAddress(c, pat, a, lazyPath{path, ".address", i})
 	}
 	for i, t := range p.Telecom {
-		AddTelecom(c, pat, t, Indexed(path+".telecom", i))
+		addTelecom(c, pat, t, lazyPath{path, ".telecom", i})
 	}
 	person := v3.Add(pat, "patientPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
 	if len(p.Name) == 0 {
 		c.Fail(path+".name", "missing mandatory name")
 	}
 	for i, n := range p.Name {
-		AddName(c, person, "name", n, Indexed(path+".name", i))
+		addName(c, person, "name", n, lazyPath{path, ".name", i})
 	}
 	gender, err := GenderToV3(p.Gender)
 	if err != nil {
@@ -295,8 +324,8 @@ func patientGP(c *BundleContext, p *fhir.Patient, path string) string {
 	if ref.Identifier != nil {
 		return ref.Identifier.Value
 	}
-	if org, ok := c.Resolve(ref, path+".generalPractitioner[0]").(*fhir.Organization); ok {
-		return c.RequireIdentifier(org.Identifier, fhir.SystemODS, c.Path(org)+".identifier")
+	if org, ok := c.ResolveAt(ref, path, ".generalPractitioner[0]").(*fhir.Organization); ok {
+		return c.requireIdentifierAt(org.Identifier, fhir.SystemODS, c.Path(org), ".identifier")
 	}
 	return ""
 }
@@ -313,14 +342,14 @@ func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Practiti
 
 	ap := v3.Add(parent, "AgentPerson", "classCode", "AGNT")
 	if len(role.Identifier) > 0 {
-		if id := c.Identifier(role.Identifier, fhir.SystemSDSRoleProfile, rolePath+".identifier"); id != "" {
+		if id := c.identifierAt(role.Identifier, fhir.SystemSDSRoleProfile, rolePath, ".identifier"); id != "" {
 			v3.AddII(ap, "id", v3.OIDSDSRoleProfile, id)
 		}
 	}
 	if len(role.Code) > 0 {
-		code := c.Coding(role.Code, fhir.CodeSystemJobRole, rolePath+".code")
+		code := c.coding(role.Code, fhir.CodeSystemJobRole, rolePath, ".code")
 		if code == nil {
-			code = c.Coding(role.Code, CodeSystemJobRoleName, rolePath+".code")
+			code = c.coding(role.Code, CodeSystemJobRoleName, rolePath, ".code")
 		}
 		if code == nil {
 			c.Fail(rolePath+".code", "no job role code in %s or %s", fhir.CodeSystemJobRole, CodeSystemJobRoleName)
@@ -328,19 +357,20 @@ func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Practiti
 			v3.AddCV(ap, "code", code.Code, v3.OIDSDSJobRole, "")
 		}
 	}
-	telecoms, telPath := role.Telecom, rolePath+".telecom"
+	// The telecoms' paths are joined only for a problem.
+	telecoms, telOf := role.Telecom, rolePath
 	if telecoms == nil {
 		if IsLiteral(role.Practitioner) && prac != nil {
-			telecoms, telPath = prac.Telecom, pracPath+".telecom"
+			telecoms, telOf = prac.Telecom, pracPath
 		} else if org != nil {
-			telecoms, telPath = org.Telecom, orgPath+".telecom"
+			telecoms, telOf = org.Telecom, orgPath
 		}
 	}
 	if opts.Dispenser && len(telecoms) > 1 {
 		telecoms = telecoms[:1]
 	}
 	for i, t := range telecoms {
-		AddTelecom(c, ap, t, Indexed(telPath, i))
+		addTelecom(c, ap, t, lazyPath{telOf, ".telecom", i})
 	}
 	if prac != nil {
 		person := v3.Add(ap, "agentPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
@@ -357,7 +387,7 @@ func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Practiti
 		switch len(prac.Name) {
 		case 0:
 		case 1:
-			AddName(c, person, "name", prac.Name[0], pracPath+".name[0]")
+			addName(c, person, "name", prac.Name[0], lazyPath{pracPath, ".name", 0})
 		default:
 			c.Fail(pracPath+".name", "more than one name")
 		}
@@ -380,18 +410,20 @@ func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Practiti
 // or one made up from a logical reference (identifier and display, with the
 // role's telecoms and its locations' addresses), as the EPS API does.
 func RoleOrganization(c *BundleContext, role *fhir.PractitionerRole, rolePath string) (*fhir.Organization, string) {
-	path := rolePath + ".organization"
-	if role.Organization == nil {
-		c.Fail(path, "missing mandatory organization")
-		return nil, path
-	}
 	if IsLiteral(role.Organization) {
-		org, ok := c.Resolve(role.Organization, path).(*fhir.Organization)
+		// The usual case, where the path is joined only for a problem.
+		org, ok := c.ResolveAt(role.Organization, rolePath, ".organization").(*fhir.Organization)
 		if !ok {
+			path := rolePath + ".organization"
 			c.Fail(path, "does not reference an Organization")
 			return nil, path
 		}
 		return org, c.Path(org)
+	}
+	path := rolePath + ".organization"
+	if role.Organization == nil {
+		c.Fail(path, "missing mandatory organization")
+		return nil, path
 	}
 	if role.Organization.Identifier == nil {
 		c.Fail(path, "neither a reference nor an identifier")
@@ -414,18 +446,20 @@ func RoleOrganization(c *BundleContext, role *fhir.PractitionerRole, rolePath st
 // or one made up from a logical reference (identifier, and as name the
 // ExtensionPersonName kept with the display, else the display).
 func RolePractitioner(c *BundleContext, role *fhir.PractitionerRole, org *fhir.Organization, rolePath string, orgOnlyName bool) (*fhir.Practitioner, string) {
-	path := rolePath + ".practitioner"
 	ref := role.Practitioner
-	if ref == nil {
-		return nil, path
-	}
 	if IsLiteral(ref) {
-		prac, ok := c.Resolve(ref, path).(*fhir.Practitioner)
+		// The usual case, where the path is joined only for a problem.
+		prac, ok := c.ResolveAt(ref, rolePath, ".practitioner").(*fhir.Practitioner)
 		if !ok {
+			path := rolePath + ".practitioner"
 			c.Fail(path, "does not reference a Practitioner")
 			return nil, path
 		}
 		return prac, c.Path(prac)
+	}
+	path := rolePath + ".practitioner"
+	if ref == nil {
+		return nil, path
 	}
 	if ref.Identifier == nil {
 		c.Fail(path, "neither a reference nor an identifier")
@@ -435,12 +469,22 @@ func RolePractitioner(c *BundleContext, role *fhir.PractitionerRole, org *fhir.O
 	if orgOnlyName && IsLiteral(role.Organization) && org != nil {
 		name = org.Name
 	}
-	prac := &fhir.Practitioner{Identifier: []fhir.Identifier{*ref.Identifier}}
+	// The Practitioner, its identifier and its name in one allocation.
+	made := new(struct {
+		prac fhir.Practitioner
+		id   [1]fhir.Identifier
+		name [1]fhir.HumanName
+	})
+	made.id[0] = *ref.Identifier
+	prac := &made.prac
+	prac.Identifier = made.id[:]
 	if kept := fhir.FindExtension(ref.Extension, ExtensionPersonName); kept != nil && kept.ValueHumanName != nil && name == ref.Display && NameDisplay(*kept.ValueHumanName) == name {
 		// The name as v3 gave it, unless the display was changed since.
-		prac.Name = []fhir.HumanName{*kept.ValueHumanName}
+		made.name[0] = *kept.ValueHumanName
+		prac.Name = made.name[:]
 	} else if name != "" {
-		prac.Name = []fhir.HumanName{{Text: name}}
+		made.name[0] = fhir.HumanName{Text: name}
+		prac.Name = made.name[:]
 	}
 	return prac, path
 }
@@ -455,9 +499,8 @@ var authorProfessionalSystems = [...]string{
 func PractitionerCode(c *BundleContext, prac *fhir.Practitioner, pracPath string) string {
 	var buf [2]string
 	codes := buf[:0]
-	idPath := pracPath + ".identifier"
 	for _, sys := range authorProfessionalSystems {
-		v := c.Identifier(prac.Identifier, sys, idPath)
+		v := c.identifierAt(prac.Identifier, sys, pracPath, ".identifier")
 		if v == "" {
 			continue
 		}
@@ -467,7 +510,7 @@ func PractitionerCode(c *BundleContext, prac *fhir.Practitioner, pracPath string
 		codes = append(codes, v)
 	}
 	if len(codes) != 1 {
-		c.Fail(idPath, "expected exactly one professional code (GMC, GMP, NMC, GPhC, HCPC or professional-code), got %d [%s]",
+		c.Fail(pracPath+".identifier", "expected exactly one professional code (GMC, GMP, NMC, GPhC, HCPC or professional-code), got %d [%s]",
 			len(codes), strings.Join(codes, ", "))
 		return ""
 	}
@@ -476,10 +519,10 @@ func PractitionerCode(c *BundleContext, prac *fhir.Practitioner, pracPath string
 
 // responsiblePartyPersonID returns the spurious code, DIN or author code.
 func responsiblePartyPersonID(c *BundleContext, prac *fhir.Practitioner, pracPath string, role *fhir.PractitionerRole, rolePath string) string {
-	if v := c.Identifier(role.Identifier, SystemSpuriousCode, rolePath+".identifier"); v != "" {
+	if v := c.identifierAt(role.Identifier, SystemSpuriousCode, rolePath, ".identifier"); v != "" {
 		return v
 	}
-	if v := c.Identifier(prac.Identifier, fhir.SystemDIN, pracPath+".identifier"); v != "" {
+	if v := c.identifierAt(prac.Identifier, fhir.SystemDIN, pracPath, ".identifier"); v != "" {
 		return v
 	}
 	return PractitionerCode(c, prac, pracPath)
@@ -493,27 +536,28 @@ func AddRepresentedOrganization(c *BundleContext, ap *etree.Element, role *fhir.
 		addOrganizationCore(c, rep, org.Identifier, org.Type, org.Name, orgPath)
 		atMostOneTelecom(c, org.Telecom, orgPath)
 		for i, t := range org.Telecom {
-			AddTelecom(c, rep, t, Indexed(orgPath+".telecom", i))
+			addTelecom(c, rep, t, lazyPath{orgPath, ".telecom", i})
 		}
 		switch len(org.Address) {
 		case 0:
 		case 1:
-			AddAddress(c, rep, org.Address[0], orgPath+".address[0]")
+			addAddress(c, rep, org.Address[0], lazyPath{orgPath, ".address", 0})
 		default:
 			c.Fail(orgPath+".address", "more than one address")
 		}
 		return rep
 	}
-	hsPath := rolePath + ".healthcareService[0]"
 	var hs *fhir.HealthcareService
+	var hsPath string
 	if ref := &role.HealthcareService[0]; IsLiteral(ref) {
 		var ok bool
-		if hs, ok = c.Resolve(ref, hsPath).(*fhir.HealthcareService); !ok {
-			c.Fail(hsPath, "does not reference a HealthcareService")
+		if hs, ok = c.ResolveAt(ref, rolePath, ".healthcareService[0]").(*fhir.HealthcareService); !ok {
+			c.Fail(rolePath+".healthcareService[0]", "does not reference a HealthcareService")
 			return rep
 		}
 		hsPath = c.Path(hs)
 	} else {
+		hsPath = rolePath + ".healthcareService[0]"
 		hs = &fhir.HealthcareService{Name: ref.Display, Telecom: role.Telecom, Location: role.Location}
 		if ref.Identifier != nil {
 			hs.Identifier = []fhir.Identifier{*ref.Identifier}
@@ -522,17 +566,17 @@ func AddRepresentedOrganization(c *BundleContext, ap *etree.Element, role *fhir.
 	addOrganizationCore(c, rep, hs.Identifier, hs.Type, hs.Name, hsPath)
 	atMostOneTelecom(c, hs.Telecom, hsPath)
 	for i, t := range hs.Telecom {
-		AddTelecom(c, rep, t, Indexed(hsPath+".telecom", i))
+		addTelecom(c, rep, t, lazyPath{hsPath, ".telecom", i})
 	}
 	switch len(hs.Location) {
 	case 1:
-		loc, ok := c.Resolve(&hs.Location[0], hsPath+".location[0]").(*fhir.Location)
+		loc, ok := c.ResolveAt(&hs.Location[0], hsPath, ".location[0]").(*fhir.Location)
 		if !ok {
 			c.Fail(hsPath+".location[0]", "does not reference a Location")
 		} else if loc.Address == nil {
 			c.Fail(c.Path(loc)+".address", "missing mandatory address")
 		} else {
-			AddAddress(c, rep, *loc.Address, c.Path(loc)+".address")
+			addAddress(c, rep, *loc.Address, lazyPath{c.Path(loc), ".address", -1})
 		}
 	default:
 		c.Fail(hsPath+".location", "expected exactly one location, got %d", len(hs.Location))
@@ -562,12 +606,12 @@ func addDispenserOrganization(c *BundleContext, ap *etree.Element, role *fhir.Pr
 	addOrganizationCore(c, rep, org.Identifier, org.Type, org.Name, orgPath)
 	switch {
 	case len(org.Telecom) > 0:
-		AddTelecom(c, rep, org.Telecom[0], orgPath+".telecom[0]")
+		addTelecom(c, rep, org.Telecom[0], lazyPath{orgPath, ".telecom", 0})
 	case len(role.Telecom) > 0:
-		AddTelecom(c, rep, role.Telecom[0], rolePath+".telecom[0]")
+		addTelecom(c, rep, role.Telecom[0], lazyPath{rolePath, ".telecom", 0})
 	}
 	if len(org.Address) > 0 {
-		AddAddress(c, rep, org.Address[0], orgPath+".address[0]")
+		addAddress(c, rep, org.Address[0], lazyPath{orgPath, ".address", 0})
 	}
 }
 

@@ -18,19 +18,41 @@ func TestTelecomValueToV3(t *testing.T) {
 		"tel: 0123", "0123\u00a0456", "0123\u0085456", "0123\u2003456", "0123\u3000",
 		"tél:0123", "mailto:a@b.c", " tel:0123", "\ufeff0123", "0123\u2028\u2029\u202f\u205f\u1680",
 	} {
-		want := strings.Map(func(r rune) rune {
-			if v3.IsJSSpace(r) {
-				return -1
-			}
-			return r
-		}, v)
-		if !strings.HasPrefix(want, "tel:") {
-			want = "tel:" + want
-		}
-		if got := TelecomValueToV3(v); got != want {
+		if got, want := TelecomValueToV3(v), telecomValueByMap(v); got != want {
 			t.Errorf("TelecomValueToV3(%q) = %q, want %q", v, got, want)
 		}
 	}
+}
+
+// telecomValueByMap is TelecomValueToV3 as the EPS API's
+// value.replace(/\s/g, "") reads: the value through strings.Map without
+// JavaScript's white space, "tel:" put in front unless there already.
+func telecomValueByMap(v string) string {
+	want := strings.Map(func(r rune) rune {
+		if v3.IsJSSpace(r) {
+			return -1
+		}
+		return r
+	}, v)
+	if !strings.HasPrefix(want, "tel:") {
+		want = "tel:" + want
+	}
+	return want
+}
+
+// FuzzTelecomValueToV3 holds TelecomValueToV3, which writes a value with
+// white space in one allocation, to telecomValueByMap on any text (bytes
+// that are not UTF-8 included, which both write as U+FFFD).
+func FuzzTelecomValueToV3(f *testing.F) {
+	for _, s := range []string{"01823 333444", "tel:01823333444", "tel: 0118 496 0000", " tel:0", "\u00a00118\u2028", "\ufeff07700 900000",
+		"0118\x85 2", "\xff 01", "t el:1", "", " ", "tel:", "\ufffd 1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		if got, want := TelecomValueToV3(value), telecomValueByMap(value); got != want {
+			t.Fatalf("TelecomValueToV3(%q) = %q, want %q", value, got, want)
+		}
+	})
 }
 
 // TestTelecomValueToV3AsEPS pins what the EPS API's own translator wrote

@@ -1,6 +1,7 @@
 package dispense
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -34,12 +35,12 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 	b := c.Bundle
 	var mh *fhir.MessageHeader
 	var mds []dnDispense
-	for i, e := range b.Entry {
+	for _, e := range b.Entry {
 		switch r := e.Resource.(type) {
 		case *fhir.MessageHeader:
 			mh = r
 		case *fhir.MedicationDispense:
-			mds = append(mds, dnDispense{md: r, path: core.Indexed("Bundle.entry", i) + ".resource"})
+			mds = append(mds, dnDispense{md: r, path: c.Path(r)}) // "Bundle.entry[i].resource", made once
 		}
 	}
 	if mh == nil {
@@ -75,7 +76,7 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 		return
 	}
 	var org *fhir.Organization
-	if r := core.ResolveAgent(c, role.Organization, &perf.md.Base, rolePath+".organization"); r != nil {
+	if r := core.ResolveAgentAt(c, role.Organization, &perf.md.Base, rolePath, ".organization"); r != nil {
 		var ok bool
 		if org, ok = r.(*fhir.Organization); !ok {
 			c.Fail(rolePath+".organization", "references a %s, want an Organization", r.GetResourceType())
@@ -87,9 +88,9 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 	}
 
 	dn := v3.Add(parent, "DispenseNotification", "classCode", "INFO", "moodCode", "EVN")
-	v3.AddII(dn, "id", core.UpperUUID(msgID), "")
+	v3.AddII(dn, "id", c.UpperUUID(msgID), "")
 	v3.AddCV(dn, "code", core.CodeDispensedFocus, core.V3SNOMED, core.NameDispensedFocus)
-	v3.AddValue(dn, "effectiveTime", core.TSFromFHIR(c, first.md.WhenHandedOver, first.path+".whenHandedOver"))
+	v3.AddValue(dn, "effectiveTime", core.TSFromFHIRAt(c, first.md.WhenHandedOver, first.path, ".whenHandedOver"))
 	v3.AddII(dn, "typeId", v3.OIDTypeID, dnTypeID)
 	pat := v3.Add(v3.Add(dn, "recordTarget", "typeCode", "RCT"), "patient", "classCode", "PAT")
 	v3.AddII(pat, "id", v3.OIDNHSNumber, dnNHSNumber(c, first))
@@ -102,7 +103,7 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 	if v := core.SubExtensionString(px, "supplyHeaderId"); v != "" {
 		shID = v
 	}
-	v3.AddII(sh, "id", core.UpperUUID(shID), "")
+	v3.AddII(sh, "id", c.UpperUUID(shID), "")
 	v3.AddCV(sh, "code", core.CodeAdministration, core.V3SNOMED, "")
 	v3.Add(sh, "effectiveTime", "nullFlavor", core.NullNA)
 	if low, high, ok := dnHeaderRepeat(c, first, firstMR); ok {
@@ -112,11 +113,13 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 	// The author time: Bundle.timestamp (porxgate's v3 → FHIR puts it
 	// there), else the older porxgate extension, else now as the EPS API
 	// writes it.
-	authorTime := env.Now.UTC().Format(core.V3TimeLayout)
+	var authorTime string
 	if v := c.Bundle.Timestamp; v != "" {
 		authorTime = core.TSFromFHIR(c, v, "Bundle.timestamp")
 	} else if v := core.SubExtensionString(px, "authorTime"); v != "" {
 		authorTime = core.TSFromFHIR(c, v, mhPath+".extension")
+	} else {
+		authorTime = env.Now.UTC().Format(core.V3TimeLayout)
 	}
 	v3.AddValue(author, "time", authorTime)
 	v3.Add(author, "signatureText", "nullFlavor", core.NullNA)
@@ -129,7 +132,7 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 	if ndr := dnHeaderNonDispensing(c, mds); ndr != nil {
 		core.AddCV(core.AddAnnotation(sh, "pertinentInformation2", "false", "pertinentNonDispensingReason", "NDR"), "value", *ndr, core.OIDNonDispensingReason)
 	}
-	ps := core.ExtCoding(c, first.md.Extension, core.ExtensionTaskBusinessStatus, first.path+".extension")
+	ps := core.ExtCodingAt(c, first.md.Extension, core.ExtensionTaskBusinessStatus, first.path, ".extension")
 	if ps == nil {
 		c.Fail(first.path+".extension", "missing mandatory extension %s", core.ExtensionTaskBusinessStatus)
 		return
@@ -153,7 +156,7 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 	v3.AddCV(cat, "code", core.CodeCareRecord, core.V3SNOMED, core.NameCareRecord)
 	for _, id := range dnCareRecordIDs(c, px, mds) {
 		ref := v3.Add(v3.Add(cat, "component", "typeCode", "COMP"), "actRef", "classCode", "SBADM", "moodCode", "PRMS")
-		v3.AddII(ref, "id", core.UpperUUID(id), "")
+		v3.AddII(ref, "id", c.UpperUUID(id), "")
 	}
 	if rep := fhir.FindExtension(mh.Extension, core.ExtensionReplacementOf); rep != nil {
 		if rep.ValueIdentifier == nil || rep.ValueIdentifier.Value == "" {
@@ -178,14 +181,13 @@ func dnRequest(c *core.BundleContext, d dnDispense) *fhir.MedicationRequest {
 		c.Fail(d.path+".authorizingPrescription", "missing mandatory authorizingPrescription")
 		return nil
 	}
-	path := d.path + ".authorizingPrescription[0]"
-	r := core.ResolveAgent(c, &d.md.AuthorizingPrescription[0], &d.md.Base, path)
+	r := core.ResolveAgentAt(c, &d.md.AuthorizingPrescription[0], &d.md.Base, d.path, ".authorizingPrescription[0]")
 	if r == nil {
 		return nil
 	}
 	mr, ok := r.(*fhir.MedicationRequest)
 	if !ok {
-		c.Fail(path, "references a %s, want a MedicationRequest", r.GetResourceType())
+		c.Fail(d.path+".authorizingPrescription[0]", "references a %s, want a MedicationRequest", r.GetResourceType())
 	}
 	return mr
 }
@@ -193,9 +195,18 @@ func dnRequest(c *core.BundleContext, d dnDispense) *fhir.MedicationRequest {
 // dnNHSNumber returns the patient's NHS number: the Bundle's only Patient's,
 // else the first MedicationDispense's subject identifier.
 func dnNHSNumber(c *core.BundleContext, first dnDispense) string {
-	pats := fhir.EntriesOf[*fhir.Patient](c.Bundle)
-	if len(pats) == 1 {
-		return c.RequireIdentifier(pats[0].Identifier, fhir.SystemNHSNumber, c.Path(pats[0])+".identifier")
+	// The only Patient, without the list of them all that fhir.EntriesOf
+	// makes.
+	var pat *fhir.Patient
+	n := 0
+	for _, e := range c.Bundle.Entry {
+		if p, ok := e.Resource.(*fhir.Patient); ok {
+			pat = p
+			n++
+		}
+	}
+	if n == 1 {
+		return c.RequireIdentifierAt(pat.Identifier, fhir.SystemNHSNumber, c.Path(pat), ".identifier")
 	}
 	s := first.md.Subject
 	if s == nil || s.Identifier == nil || s.Identifier.Value == "" {
@@ -209,15 +220,14 @@ func dnNHSNumber(c *core.BundleContext, first dnDispense) string {
 // authority named by the dispensing organisation's
 // Extension-ODS-OrganisationRelationships.
 func dnWriteRecipient(c *core.BundleContext, dn *etree.Element, org *fhir.Organization, px *fhir.Extension) {
-	path := c.Path(org) + ".extension"
 	rel := fhir.FindExtension(org.Extension, core.ExtensionOrganisationRelations)
 	if rel == nil {
-		c.Fail(path, "the reimbursement authority is missing (extension %s)", core.ExtensionOrganisationRelations)
+		c.Fail(c.Path(org)+".extension", "the reimbursement authority is missing (extension %s)", core.ExtensionOrganisationRelations)
 		return
 	}
 	ra := fhir.FindExtension(rel.Extension, "reimbursementAuthority")
 	if ra == nil || ra.ValueIdentifier == nil || ra.ValueIdentifier.Value == "" {
-		c.Fail(path, "the ODS code of the reimbursement authority is missing (extension %s, reimbursementAuthority)", core.ExtensionOrganisationRelations)
+		c.Fail(c.Path(org)+".extension", "the ODS code of the reimbursement authority is missing (extension %s, reimbursementAuthority)", core.ExtensionOrganisationRelations)
 		return
 	}
 	ao := v3.Add(v3.Add(v3.Add(dn, "primaryInformationRecipient", "contextControlCode", "ON", "typeCode", "PRCP"), "AgentOrg", "classCode", "AGNT"),
@@ -239,17 +249,18 @@ func dnWriteRecipient(c *core.BundleContext, dn *etree.Element, org *fhir.Organi
 // Extension-EPS-RepeatInformation on the authorising MedicationRequest's
 // basedOn (where the EPS API reads it), else on the first MedicationDispense.
 func dnHeaderRepeat(c *core.BundleContext, first dnDispense, mr *fhir.MedicationRequest) (low, high string, ok bool) {
-	ext, path := c.Extension(first.md.Extension, core.ExtensionEPSRepeatInformation, first.path+".extension"), first.path+".extension"
+	// The paths are joined only when there is an extension to read.
+	ext, at := c.ExtensionAt(first.md.Extension, core.ExtensionEPSRepeatInformation, first.path, ".extension"), ".extension"
 	for i := range mr.BasedOn {
 		if e := fhir.FindExtension(mr.BasedOn[i].Extension, core.ExtensionEPSRepeatInformation); e != nil {
-			ext, path = e, first.path+".authorizingPrescription.basedOn.extension"
+			ext, at = e, ".authorizingPrescription.basedOn.extension"
 			break
 		}
 	}
 	if ext == nil {
 		return "", "", false
 	}
-	issued, allowed, ok := core.RepeatInfo(c, ext, path)
+	issued, allowed, ok := core.RepeatInfo(c, ext, first.path+at)
 	if !ok {
 		return "", "", false
 	}
@@ -266,17 +277,24 @@ func dnHeaderRepeat(c *core.BundleContext, first dnDispense, mr *fhir.Medication
 // (the line item then records why).
 func dnGroups(c *core.BundleContext, mds []dnDispense) []dnGroup {
 	var groups []dnGroup
-	at := map[string]int{}
+	// Each group's key, found by a look along the few groups (no map, no
+	// key joined): the line item fulfilled, else the dispense item number.
+	type groupKey struct {
+		item bool
+		id   string
+	}
+	var keyRoom [4]groupKey
+	keys := keyRoom[:0]
 	for _, d := range mds {
-		id := c.RequireIdentifier(d.md.Identifier, fhir.SystemDispenseItemID, d.path+".identifier")
-		key := "item:" + dnFulfilledItem(c.Bundle, d)
-		if key == "item:" {
-			key = "dispense:" + id
+		id := c.RequireIdentifierAt(d.md.Identifier, fhir.SystemDispenseItemID, d.path, ".identifier")
+		key := groupKey{item: true, id: dnFulfilledItem(c.Bundle, d)}
+		if key.id == "" {
+			key = groupKey{id: id}
 		}
-		i, ok := at[key]
-		if !ok {
+		i := slices.Index(keys, key)
+		if i < 0 {
 			i = len(groups)
-			at[key] = i
+			keys = append(keys, key)
 			groups = append(groups, dnGroup{itemID: id})
 		}
 		groups[i].mds = append(groups[i].mds, d)
@@ -334,7 +352,7 @@ func dnHeaderNonDispensing(c *core.BundleContext, mds []dnDispense) *fhir.Coding
 	var found *fhir.Coding
 	n := 0
 	for _, d := range mds {
-		cd := core.ExtCoding(c, d.md.Extension, core.ExtensionNonDispensingReason, d.path+".extension")
+		cd := core.ExtCodingAt(c, d.md.Extension, core.ExtensionNonDispensingReason, d.path, ".extension")
 		if cd == nil {
 			continue
 		}
@@ -356,15 +374,16 @@ func dnHeaderNonDispensing(c *core.BundleContext, mds []dnDispense) *fhir.Coding
 // dnPrescriptionIDs returns the short-form and long-form prescription ids of
 // a MedicationRequest's groupIdentifier.
 func dnPrescriptionIDs(c *core.BundleContext, mr *fhir.MedicationRequest, mdPath string) (short, long string) {
-	path := mdPath + ".authorizingPrescription.groupIdentifier"
+	// The paths are joined only for a problem.
+	const path, extPath = ".authorizingPrescription.groupIdentifier", ".authorizingPrescription.groupIdentifier.extension"
 	gi := mr.GroupIdentifier
 	if gi == nil || gi.Value == "" {
-		c.Fail(path, "missing mandatory short-form prescription id")
+		c.Fail(mdPath+path, "missing mandatory short-form prescription id")
 		return "", ""
 	}
-	ext := c.Extension(gi.Extension, fhir.ExtensionPrescriptionID, path+".extension")
+	ext := c.ExtensionAt(gi.Extension, fhir.ExtensionPrescriptionID, mdPath, extPath)
 	if ext == nil || ext.ValueIdentifier == nil || ext.ValueIdentifier.Value == "" {
-		c.Fail(path+".extension", "missing mandatory extension %s", fhir.ExtensionPrescriptionID)
+		c.Fail(mdPath+extPath, "missing mandatory extension %s", fhir.ExtensionPrescriptionID)
 		return gi.Value, ""
 	}
 	return gi.Value, ext.ValueIdentifier.Value

@@ -2,6 +2,7 @@ package dispense
 
 import (
 	"strconv"
+	"unsafe"
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
@@ -26,7 +27,7 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 	v3.AddValue(rel, "seperatableInd", "false")
 	core.AddTemplate(rel, core.TemplateSourceOf2)
 	li := v3.Add(rel, "pertinentSuppliedLineItem", "classCode", "SBADM", "moodCode", "PRMS")
-	v3.AddII(li, "id", core.UpperUUID(g.itemID), "")
+	v3.AddII(li, "id", c.UpperUUID(g.itemID), "")
 	v3.AddCV(li, "code", core.CodeAdministration, core.V3SNOMED, core.NameAdministration)
 	v3.Add(li, "effectiveTime", "nullFlavor", core.NullNA)
 	if low, high, ok := dnItemRepeat(c, first, mr); ok {
@@ -44,7 +45,7 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 	if mr.DispenseRequest != nil {
 		dr = *mr.DispenseRequest
 	}
-	req := core.AltQuantityFromFHIR(c, dr.Quantity, mrPath+".dispenseRequest.quantity")
+	req := core.AltQuantityFromFHIRAt(c, dr.Quantity, mrPath, ".dispenseRequest.quantity")
 	c1 := v3.Add(li, "component1", "typeCode", "COMP")
 	v3.AddValue(c1, "seperatableInd", "false")
 	srq := v3.Add(c1, "supplyRequest", "classCode", "SPLY", "moodCode", "RQO")
@@ -62,13 +63,13 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 		WriteObservation(li, "pertinentInformation1", "pertinentRunningTotal", rt[0])
 	}
 	if sr := first.md.StatusReasonCodeableConcept; sr != nil {
-		if cd := c.CodingOf(sr, core.CodeSystemDispenseStatusReason, first.path+".statusReasonCodeableConcept"); cd != nil {
+		if cd := c.CodingAt(unsafe.Slice(sr, 1), core.CodeSystemDispenseStatusReason, first.path, ".statusReasonCodeableConcept.coding"); cd != nil {
 			core.AddCV(core.AddAnnotation(li, "pertinentInformation2", "false", "pertinentNonDispensingReason", "NDR"), "value", *cd, core.OIDNonDispensingReason)
 		}
 	}
 	var status *fhir.Coding
 	if first.md.Type != nil {
-		status = c.CodingOf(first.md.Type, fhir.CodeSystemMedicationDispenseType, first.path+".type")
+		status = c.CodingAt(unsafe.Slice(first.md.Type, 1), fhir.CodeSystemMedicationDispenseType, first.path, ".type.coding")
 	}
 	if status == nil {
 		c.Fail(first.path+".type", "missing mandatory item status (%s)", fhir.CodeSystemMedicationDispenseType)
@@ -79,7 +80,7 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 		core.AddRef(li, "inFulfillmentOf1", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}, "true", core.TemplateSourceOf1,
 			"priorIntendedMedicationAdministrationRef", "SBADM", core.SubExtensionString(&ia, "moodCode"), core.SubExtensionString(&ia, "id"))
 	}
-	itemRef := c.RequireIdentifier(mr.Identifier, fhir.SystemLineItemID, mrPath+".identifier")
+	itemRef := c.RequireIdentifierAt(mr.Identifier, fhir.SystemLineItemID, mrPath, ".identifier")
 	core.AddRef(li, "inFulfillmentOf", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}, "true", core.TemplateSourceOf1,
 		"priorOriginalItemRef", "SBADM", "RQO", itemRef)
 	if v := core.SubExtensionString(px, "predecessor"); v != "" {
@@ -94,7 +95,7 @@ func dnWriteSupply(c *core.BundleContext, li *etree.Element, d dnDispense) {
 	v3.AddValue(comp, "seperatableInd", "false")
 	q := v3.Add(comp, "suppliedLineItemQuantity", "classCode", "SPLY", "moodCode", "EVN")
 	v3.AddCV(q, "code", core.CodeDispensing, core.V3SNOMED, core.NameDispensing)
-	core.AddAltQuantity(q, core.AltQuantityFromFHIR(c, d.md.Quantity, d.path+".quantity"))
+	core.AddAltQuantity(q, core.AltQuantityFromFHIRAt(c, d.md.Quantity, d.path, ".quantity"))
 	mat := v3.Add(v3.Add(v3.Add(q, "product", "contextControlCode", "OP", "typeCode", "PRD"), "suppliedManufacturedProduct", "classCode", "MANU"),
 		"manufacturedSuppliedMaterial", "classCode", "MMAT", "determinerCode", "INSTANCE")
 	core.AddCV(mat, "code", core.MedicationSNOMED(c, d.md.MedicationCodeableConcept, d.md.MedicationReference, d.path), core.V3SNOMED)
@@ -102,7 +103,7 @@ func dnWriteSupply(c *core.BundleContext, li *etree.Element, d dnDispense) {
 	if ai := core.SubExtensions(px, "additionalInstructions"); len(ai) > 0 {
 		WriteObservation(q, "pertinentInformation2", "pertinentAdditionalInstructions", ai[0])
 	}
-	text := core.DosageText(c, d.md.DosageInstruction, d.path+".dosageInstruction")
+	text := core.DosageTextAt(c, d.md.DosageInstruction, d.path, ".dosageInstruction")
 	si := core.AddAnnotation(q, "pertinentInformation1", "false", "pertinentSupplyInstructions", "SI")
 	v3.AddText(si, "value", text)
 	for _, more := range core.SubExtensions(px, "supplyInstruction") {

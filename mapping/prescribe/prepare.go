@@ -41,10 +41,12 @@ func PrepareIn(sc *v3.Scratch, bundle []byte, now time.Time, alg v3.DigestAlgori
 		return v3.PrepareResult{}, fmt.Errorf("$prepare: %w", err)
 	}
 	signed := false
-	for _, p := range fhir.EntriesOf[*fhir.Provenance](b) {
-		for _, s := range p.Signature {
-			if s.When != "" {
-				signed = true
+	for _, e := range b.Entry { // fhir.EntriesOf without its list
+		if p, ok := e.Resource.(*fhir.Provenance); ok {
+			for _, s := range p.Signature {
+				if s.When != "" {
+					signed = true
+				}
 			}
 		}
 	}
@@ -149,17 +151,38 @@ func sameWhenReadBack(el, skip *etree.Element) bool {
 // UTF-8 of characters XML allows, with no control characters but, in text
 // (not attribute values), tab and LF.
 func plainXMLText(s string, text bool) bool {
-	// Printable ASCII, the usual bytes, eight at a time first: no byte
-	// below 0x20 (which alone borrows in x - 0x20 in every byte) and none
-	// from 0x80 (its top bit).
+	// Printable ASCII, the usual bytes, eight at a time: no byte below
+	// 0x20 (which alone borrows in x - 0x20 in every byte) and none from
+	// 0x80 (its top bit). The last eight bytes of a string of eight or
+	// more are one load too (they overlap the printable bytes before
+	// them, so they start a character); the bytes of a shorter one are
+	// looked at one at a time. Anything else is for plainXMLTextFrom,
+	// from the first word or byte that is not printable ASCII.
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c >= utf8.RuneSelf {
+				return plainXMLTextFrom(s, i, text)
+			}
+		}
+		return true
+	}
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8)) // one load
-		if (x|(x-0x2020202020202020))&0x8080808080808080 != 0 {
-			break
+		if !printableASCII8(s, i) {
+			return plainXMLTextFrom(s, i, text)
 		}
 	}
-	return plainXMLTextFrom(s, i, text)
+	if i < len(s) && !printableASCII8(s, len(s)-8) {
+		return plainXMLTextFrom(s, len(s)-8, text)
+	}
+	return true
+}
+
+// printableASCII8 reports whether the eight bytes of s from i are all
+// printable ASCII (0x20 to 0x7f), in one load.
+func printableASCII8(s string, i int) bool {
+	x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
+	return (x|(x-0x2020202020202020))&0x8080808080808080 == 0
 }
 
 // plainXMLTextFrom is plainXMLText of s from byte i on, a byte at a time.

@@ -148,13 +148,27 @@ func FuzzPrepareFromTree(f *testing.F) {
 // TestPlainXMLText checks plainXMLText against its byte loop alone
 // (plainXMLTextFrom from the start, as plainXMLText was before it looked at
 // eight bytes at once) for each byte value at each place of the first
-// three words and after them, in text and attribute values.
+// three words, after them and in the last bytes (which plainXMLText reads
+// as one word overlapping the one before), and for characters of several
+// bytes across those places, in text and attribute values.
 func TestPlainXMLText(t *testing.T) {
 	cases := []string{"", "plain", "2.16.840.1.113883.2.1.3.2.4.18.8", "tab\there", "line\nend", "cr\rhere",
 		"caf\u00e9 \u2028", "\xff", "a\uFFFEb", "a\uFFFDb", "\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f", "&<>\"' &amp;"}
 	for c := 0; c < 256; c++ {
 		for at := 0; at < 25; at++ {
 			cases = append(cases, strings.Repeat("p", at)+string([]byte{byte(c)})+"plain text after")
+			// Near the end too, where the last eight bytes are one load
+			// overlapping the words before, and in strings under eight.
+			for after := 0; after < 10; after++ {
+				cases = append(cases, strings.Repeat("p", at)+string([]byte{byte(c)})+strings.Repeat("q", after))
+			}
+		}
+	}
+	for at := 0; at < 25; at++ {
+		for after := 0; after < 10; after++ {
+			for _, r := range []string{"é", " ", "😀", "￾", "Ã", "â", "	", ""} {
+				cases = append(cases, strings.Repeat("p", at)+r+strings.Repeat("q", after))
+			}
 		}
 	}
 	for _, s := range cases {

@@ -1,6 +1,7 @@
 package prescribe
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
@@ -135,9 +136,13 @@ type prescriptionOrder struct {
 	// (BundleContext.Released or Env.Released).
 	released bool
 	// itemRoom and pathRoom hold items and paths for most prescriptions
-	// (up to four items), in the order's own allocation.
+	// (up to four items), in the order's own allocation, and idRoom their
+	// line item ids (writePrescription); sigRoom is the signature's
+	// placement (signatureFor).
 	itemRoom [4]*fhir.MedicationRequest
 	pathRoom [4]string
+	idRoom   [4]string
+	sigRoom  core.SignaturePlacement
 }
 
 // gatherOrder reads the MedicationRequests and checks that they are one
@@ -199,16 +204,17 @@ func gatherOrder(c *core.BundleContext, env core.Env) *prescriptionOrder {
 // courseOfTherapy returns the course of therapy of the prescription: the
 // one all items share, or acute for a mix of acute and continuous.
 func courseOfTherapy(c *core.BundleContext, o *prescriptionOrder) string {
-	seen := map[string]bool{}
-	var codes []string
+	// The codes met, each once in the order met: a list, not a map (a
+	// prescription has one or two).
+	var room [4]string
+	codes := room[:0]
 	for i, mr := range o.items {
 		if mr.CourseOfTherapyType == nil || len(mr.CourseOfTherapyType.Coding) == 0 {
 			c.Fail(o.paths[i]+".courseOfTherapyType", "missing mandatory courseOfTherapyType")
 			return ""
 		}
 		for _, cd := range mr.CourseOfTherapyType.Coding {
-			if !seen[cd.Code] {
-				seen[cd.Code] = true
+			if !slices.Contains(codes, cd.Code) {
 				codes = append(codes, cd.Code)
 			}
 		}
@@ -216,7 +222,7 @@ func courseOfTherapy(c *core.BundleContext, o *prescriptionOrder) string {
 	switch {
 	case len(codes) == 1:
 		return codes[0]
-	case len(codes) == 2 && seen[core.CourseAcute] && seen[core.CourseContinuous]:
+	case len(codes) == 2 && slices.Contains(codes, core.CourseAcute) && slices.Contains(codes, core.CourseContinuous):
 		return core.CourseAcute
 	}
 	c.Fail(o.firstPath+".courseOfTherapyType.coding", "course of therapy must match for all MedicationRequests or be a mix of acute and continuous, got %v", codes)
@@ -232,7 +238,7 @@ func WriteParentPrescription(c *core.BundleContext, parent *etree.Element, env c
 		return nil
 	}
 	o.patient = core.OnlyPatient(c)
-	req, ok := c.Resolve(o.first.Requester, o.firstPath+".requester").(*fhir.PractitionerRole)
+	req, ok := c.ResolveAt(o.first.Requester, o.firstPath, ".requester").(*fhir.PractitionerRole)
 	if !ok {
 		c.Fail(o.firstPath+".requester", "does not reference a PractitionerRole")
 		return nil
@@ -249,6 +255,14 @@ func WriteParentPrescription(c *core.BundleContext, parent *etree.Element, env c
 		if st := signatureText(el); st != nil && st.SelectAttr("nullFlavor") == nil {
 			return signatureFor(c, st, o)
 		}
+		return nil
+	}
+	if c.Bundle.Identifier == nil {
+		// PrescribeToV3 refuses it before (BundleMessageID); the
+		// simulator's and the signature guard's view of a Bundle
+		// (EPSParentPrescription) and a released prescription come here
+		// without that check.
+		c.Fail("Bundle.identifier", "missing mandatory identifier")
 		return nil
 	}
 	pp := v3.Add(parent, "ParentPrescription", "classCode", "INFO", "moodCode", "EVN")

@@ -25,25 +25,46 @@ func signatureFor(c *core.BundleContext, sigText *etree.Element, o *prescription
 		sigText.CreateAttr("nullFlavor", "NA")
 		return nil
 	}
+	// The placement is the order's own (one a prescription).
 	if c.Trusted {
-		return &core.SignaturePlacement{El: sigText}
+		o.sigRoom = core.SignaturePlacement{El: sigText}
+		return &o.sigRoom
 	}
 	raw, err := decodeSignature(o.signature.Data)
 	if err != nil {
 		c.Fail(o.sigAt.path()+".data", "invalid signature format: %v", err)
 		return nil
 	}
-	return &core.SignaturePlacement{El: sigText, Raw: raw}
+	o.sigRoom = core.SignaturePlacement{El: sigText, Raw: raw}
+	return &o.sigRoom
 }
 
 // decodeSignature returns the fragment a Provenance signature's data (base64)
 // holds, checked by checkSignatureFragment.
 func decodeSignature(data string) ([]byte, error) {
-	dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(data))
+	s := strings.TrimSpace(data)
+	// Decoded with room before it and after it for the check's wrapper,
+	// <w> and </w>: checkSignatureFragment's copy of the fragment into a
+	// wrapper of its own (the size of the signature again) is not made.
+	buf := make([]byte, len("<w>")+base64.StdEncoding.DecodedLen(len(s))+len("</w>"))
+	n, err := base64.StdEncoding.Decode(buf[len("<w>"):], unsafe.Slice(unsafe.StringData(s), len(s)))
 	if err != nil {
 		return nil, fmt.Errorf("not base64: %w", err)
 	}
-	return checkSignatureFragment(dec)
+	dec := buf[len("<w>") : len("<w>")+n]
+	frag, err := fragmentBody(dec)
+	if err != nil {
+		return nil, err
+	}
+	// The fragment ends where dec does; what fragmentBody dropped before
+	// it, and the room, leave at least three bytes for <w>.
+	start := len("<w>") + n - len(frag)
+	copy(buf[start-len("<w>"):], "<w>")
+	end := copy(buf[len("<w>")+n:], "</w>") + len("<w>") + n
+	if err := checkWrapped(buf[start-len("<w>") : end]); err != nil {
+		return nil, err
+	}
+	return buf[start : len("<w>")+n : len("<w>")+n], nil
 }
 
 // checkSignatureFragment checks that decoded signature data is an XML
@@ -59,19 +80,25 @@ func checkSignatureFragment(data []byte) ([]byte, error) {
 	buf = append(buf, "<w>"...)
 	buf = append(buf, data...)
 	buf = append(buf, "</w>"...)
+	if err := checkWrapped(buf); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// checkWrapped is checkSignatureFragment's check of the fragment wrapped,
+// <w>fragment</w>.
+func checkWrapped(buf []byte) error {
 	// Most fragments are within what the fast scanner reads, where there is
 	// no directive and the check needs no tree: an element in <w> nests
 	// two deep.
 	if root, ok := v3.CheckXML(buf); ok {
 		if root.Depth < 2 {
-			return nil, errString("no XML element")
+			return errString("no XML element")
 		}
-		return data, nil
+		return nil
 	}
-	if err := checkFragmentTree(buf); err != nil {
-		return nil, err
-	}
-	return data, nil
+	return checkFragmentTree(buf)
 }
 
 // fragmentBody is decoded signature data without the byte order mark and

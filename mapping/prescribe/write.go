@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
@@ -158,7 +159,12 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 	}
 
 	medList, patientInfo := additionalInstructionParts(c)
-	ids := make([]string, 0, len(o.items))
+	var ids []string
+	if len(o.items) <= len(o.idRoom) {
+		ids = o.idRoom[:0:len(o.items)] // most prescriptions: in the order's own room
+	} else {
+		ids = make([]string, 0, len(o.items))
+	}
 	for i, mr := range o.items {
 		instr := lineItemInstructions{released: o.released}
 		if i == 0 {
@@ -298,17 +304,22 @@ func reviewDate(c *core.BundleContext, mr *fhir.MedicationRequest, path string) 
 // referenced Lists (repeat medications) and the string payloads (patient
 // information).
 func additionalInstructionParts(c *core.BundleContext) (medication, patientInfo []string) {
-	for i, e := range c.Bundle.Entry {
+	for _, e := range c.Bundle.Entry {
 		cr, ok := e.Resource.(*fhir.CommunicationRequest)
 		if !ok {
 			continue
 		}
 		for j, pl := range cr.Payload {
 			if pl.ContentReference != nil {
-				path := core.Indexed(core.Indexed("Bundle.entry", i)+".resource.payload", j) + ".contentReference"
-				list, ok := c.Resolve(pl.ContentReference, path).(*fhir.List)
+				// Bundle.entry[i].resource.payload[j].contentReference,
+				// joined only for a problem.
+				entry, at := c.Path(cr), ".payload[0].contentReference"
+				if j != 0 {
+					at = core.Indexed(".payload", j) + ".contentReference"
+				}
+				list, ok := c.ResolveAt(pl.ContentReference, entry, at).(*fhir.List)
 				if !ok {
-					c.Fail(path, "does not reference a List")
+					c.Fail(entry+at, "does not reference a List")
 					continue
 				}
 				for _, le := range list.Entry {
@@ -346,7 +357,7 @@ func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationR
 	rel := v3.Add(p, "pertinentInformation2", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
 	v3.AddValue(rel, "seperatableInd", "true")
 	v3.AddII(rel, "templateId", v3.OIDTemplateID, core.TemplateSourceOf2)
-	id := core.UpperUUID(c.RequireIdentifier(mr.Identifier, fhir.SystemLineItemID, path+".identifier"))
+	id := core.UpperUUID(c.RequireIdentifierAt(mr.Identifier, fhir.SystemLineItemID, path, ".identifier"))
 	if el := core.CarriedPart(c, mr.Extension, partLineItem, path); el != nil {
 		rel.AddChild(el)
 		return id
@@ -401,7 +412,7 @@ func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationR
 		v3.AddCV(pe, "value", cd.Code, oidEndorsement, "")
 	}
 	di := core.AddAnnotation(li, "pertinentInformation2", "false", "pertinentDosageInstructions", "DI")
-	v3.AddText(di, "value", core.DosageText(c, mr.DosageInstruction, path+".dosageInstruction"))
+	v3.AddText(di, "value", core.DosageTextAt(c, mr.DosageInstruction, path, ".dosageInstruction"))
 	return id
 }
 
@@ -409,7 +420,9 @@ func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationR
 // medicationCodeableConcept or a referenced Medication resource.
 func medicationCoding(c *core.BundleContext, mr *fhir.MedicationRequest, path string) fhir.Coding {
 	var cc *fhir.CodeableConcept
-	ccPath := path + ".medicationCodeableConcept"
+	// ccPath is joined only for a problem (or given by the Medication
+	// resolved).
+	ccPath, ccField, codingAt := path, ".medicationCodeableConcept", ".medicationCodeableConcept.coding"
 	switch {
 	case mr.MedicationCodeableConcept != nil:
 		cc = mr.MedicationCodeableConcept
@@ -417,11 +430,16 @@ func medicationCoding(c *core.BundleContext, mr *fhir.MedicationRequest, path st
 		if cc, ccPath = core.ResolveMedicationCode(c, mr.MedicationReference, path+".medicationReference"); cc == nil {
 			return fhir.Coding{}
 		}
+		ccField, codingAt = "", ".coding"
 	default:
-		c.Fail(ccPath, "missing mandatory medication")
+		c.Fail(ccPath+ccField, "missing mandatory medication")
 		return fhir.Coding{}
 	}
-	cd := c.CodingOf(cc, fhir.SystemSNOMED, ccPath)
+	cd := c.CodingAt(unsafe.Slice(cc, 1), fhir.SystemSNOMED, ccPath, codingAt)
+	if cd != nil && cd.Code != "" {
+		return *cd
+	}
+	ccPath += ccField
 	if cd == nil {
 		systems := make([]string, 0, len(cc.Coding))
 		for _, x := range cc.Coding {
@@ -447,21 +465,6 @@ func medicationCoding(c *core.BundleContext, mr *fhir.MedicationRequest, path st
 // and the mark-up, which it read as XML and so unescaped once, is escaped
 // once again, an "&amp;" in it included.
 func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, path string, instr lineItemInstructions) string {
-	escape := escapeInstructionText
-	if instr.released {
-		escape = instructionEscaper.Replace
-	}
-	var b strings.Builder
-	for _, m := range instr.medication {
-		b.WriteString("<medication>")
-		b.WriteString(escape(m))
-		b.WriteString("</medication>")
-	}
-	for _, p := range instr.patientInfo {
-		b.WriteString("<patientInfo>")
-		b.WriteString(escape(p))
-		b.WriteString("</patientInfo>")
-	}
 	var tail []string
 	if ext := c.ExtensionAt(mr.Extension, core.ExtensionControlledDrug, path, ".extension"); ext != nil {
 		if w := fhir.FindExtension(ext.Extension, "quantityWords"); w != nil && w.ValueString != nil && *w.ValueString != "" {
@@ -477,11 +480,41 @@ func additionalInstructions(c *core.BundleContext, mr *fhir.MedicationRequest, p
 	default:
 		c.Fail(path+".note", "more than one note")
 	}
-	if instr.released {
-		b.WriteString(strings.Join(tail, "\n"))
-	} else {
-		b.WriteString(escapeInstructionText(strings.Join(tail, "\n")))
+	text := strings.Join(tail, "\n")
+	if !instr.released {
+		text = escapeInstructionText(text)
 	}
+	if len(instr.medication) == 0 && len(instr.patientInfo) == 0 {
+		// No mark-up before it (every item but the first, and most first
+		// ones): the text itself, not a copy of it.
+		return text
+	}
+	escape := escapeInstructionText
+	if instr.released {
+		escape = instructionEscaper.Replace
+	}
+	// The mark-up and the text in one allocation, unless escaping
+	// lengthens them.
+	size := len(text)
+	for _, m := range instr.medication {
+		size += len("<medication></medication>") + len(m)
+	}
+	for _, p := range instr.patientInfo {
+		size += len("<patientInfo></patientInfo>") + len(p)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, m := range instr.medication {
+		b.WriteString("<medication>")
+		b.WriteString(escape(m))
+		b.WriteString("</medication>")
+	}
+	for _, p := range instr.patientInfo {
+		b.WriteString("<patientInfo>")
+		b.WriteString(escape(p))
+		b.WriteString("</patientInfo>")
+	}
+	b.WriteString(text)
 	return b.String()
 }
 
