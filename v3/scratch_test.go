@@ -6,10 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"unsafe"
+	"weak"
 
 	"github.com/beevik/etree"
 )
@@ -562,4 +564,60 @@ func TestScannedAttributesKnowTheirElement(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSpacePutForgets checks with weak pointers that a Space given back
+// keeps nothing of the message before reachable that lies outside its own
+// memory: text the scanner decoded into memory of its own, an element made
+// elsewhere and added to the tree read, an attribute value and the text
+// given to a tree built in the Space. The collector frees each while the
+// Space lives on: after the Space's first message (whose slabs are
+// replaced) and after the next ones (whose slabs are kept).
+func TestSpacePutForgets(t *testing.T) {
+	sc := NewScratch()
+	sp := sc.Get()
+	for round := range 3 {
+		weaks, weakOutside := spaceMessage(t, sp)
+		sc.Put(sp)
+		for range 3 {
+			runtime.GC()
+		}
+		for i, w := range weaks {
+			if w.Value() != nil {
+				t.Errorf("round %d: string %d of the message before is still reachable", round, i)
+			}
+		}
+		if weakOutside.Value() != nil {
+			t.Errorf("round %d: the element added to the tree read is still reachable", round)
+		}
+		// sp is used again as Get would give it back (the collections
+		// may have emptied the pool; sc is this test's alone).
+	}
+	runtime.KeepAlive(sp)
+}
+
+// spaceMessage reads and builds in sp as a translation does, and returns
+// weak pointers to what its trees refer to outside the Space's memory.
+func spaceMessage(t *testing.T, sp *Space) ([]weak.Pointer[byte], weak.Pointer[etree.Element]) {
+	t.Helper()
+	var weaks []weak.Pointer[byte]
+	hold := func(s string) string {
+		weaks = append(weaks, weak.Make(unsafe.StringData(s)))
+		return s
+	}
+	long := strings.Repeat("c", 100) // past the tiny allocator's 16 bytes
+	doc, err := readXML([]byte("<r><s>a &amp; b &#x41; "+long+"</s><t/></r>"), sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := doc.Root().SelectElement("s")
+	if text := hold(s.Text()); !strings.HasPrefix(text, "a & b A c") {
+		t.Fatalf("decoded text %q", text)
+	}
+	outside := etree.NewElement("outside")
+	doc.Root().SelectElement("t").AddChild(outside)
+	s.CreateAttr("a", hold(strings.Clone(long)))
+	h := sp.NewHolder("subject")
+	AddText(Add(h, "item", "n", hold(strings.Clone(long))), "text", hold(strings.Clone(long)))
+	return weaks, weak.Make(outside)
 }

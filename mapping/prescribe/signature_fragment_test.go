@@ -79,6 +79,13 @@ func FuzzCheckSignatureFragment(f *testing.F) {
 	f.Add([]byte(`<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo/></Signature>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkFastAsTree(t, data)
+		// checkReadSignature of the same bytes wrapped where they stand.
+		_, want := checkSignatureFragment(data)
+		raw := append(append([]byte("<signatureText>"), data...), "</signatureText>"...)
+		got := checkReadSignature(raw, raw[len("<signatureText>"):len(raw)-len("</signatureText>")])
+		if (got == nil) != (want == nil) || got != nil && got.Error() != want.Error() {
+			t.Fatalf("checked where it stands: %v, as a copy: %v", got, want)
+		}
 	})
 }
 
@@ -119,5 +126,94 @@ func TestSignatureCheckedAsRead(t *testing.T) {
 		if !bytes.Equal(got, want) || (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
 			t.Errorf("%.40q: checked as read %q, %v; decoded %q, %v", b, got, gotErr, want, wantErr)
 		}
+	}
+}
+
+// TestCheckReadSignature holds checkReadSignature to checkSignatureFragment
+// for fragments that raw wraps in a signatureText element without
+// attributes (checked where they stand), and for those it does not (checked
+// as a copy): among them fragments whose wrapped document has another
+// shape than <w>…</w>, such as an end tag of the wrapper within them, or a
+// comment or CDATA section that holds one, as a release response's span
+// cut at the first "</signatureText>" gives them.
+func TestCheckReadSignature(t *testing.T) {
+	sig := `<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo/><SignatureValue>AbC=</SignatureValue></Signature>`
+	frags := []string{
+		sig, "\n  " + sig + "\n", "<a/><b/>", "<!-- c --><a/>", "<a><![CDATA[x]]></a>", "<a>&amp;&#x41;</a>",
+		`<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"/>`,
+		"\xef\xbb\xbf" + sig, "<?xml version=\"1.0\"?>" + sig, " <?xml version=\"1.0\"?><a/>", `<?xml version="1.0"` + sig,
+		"<?p x?><a/>", "text only", "<!-- nothing -->", "<Signature>", "</Signature>", "<a></b>", `<a b=c/>`,
+		"<a>&nbsp;</a>", "<!DOCTYPE a><a/>", "<a/></signatureText><signatureText>", "x</signatureText><signatureText><a/>",
+		"<a/></signatureText><!-- ", "<a/></signatureText ><?p ", "<a/></w><w>", "<signatureText><a/>",
+		"<a><!-- ", "<a><![CDATA[ ", "<a/><!-- <a> -->", "<a/><signatureText/>", "<a", "<a/>]]>",
+	}
+	for _, f := range frags {
+		_, wantErr := checkSignatureFragment([]byte(f))
+		for _, wrap := range []struct{ open, end string }{
+			{"<signatureText>", "</signatureText>"},            // checked where it stands
+			{`<signatureText a="1">`, "</signatureText>"},      // a copy
+			{"<hl7:signatureText>", "</hl7:signatureText>"},    // a copy
+			{"<r><signatureText>", "</signatureText><x/></r>"}, // where it stands, inside a message
+		} {
+			raw := []byte(wrap.open + f + wrap.end)
+			got := checkReadSignature(raw, raw[len(wrap.open):len(wrap.open)+len(f)])
+			if (got == nil) != (wantErr == nil) || got != nil && got.Error() != wantErr.Error() {
+				t.Errorf("%q in %s: %v, want %v", f, wrap.open, got, wantErr)
+			}
+		}
+		// Bytes equal to the wrapped ones but not them: a copy is checked.
+		raw := []byte("<signatureText>" + f + "</signatureText>")
+		if got := checkReadSignature(raw, []byte(f)); (got == nil) != (wantErr == nil) {
+			t.Errorf("%q apart from raw: %v, want %v", f, got, wantErr)
+		}
+	}
+}
+
+// TestWrappedSignature checks which bytes count as sig wrapped in raw.
+func TestWrappedSignature(t *testing.T) {
+	raw := []byte(`<r><signatureText><a/></signatureText><signatureText a="1"><b/></signatureText></r>`)
+	at := func(s string) []byte {
+		i := bytes.Index(raw, []byte(s))
+		return raw[i : i+len(s)]
+	}
+	tests := []struct {
+		name string
+		sig  []byte
+		want string
+	}{
+		{"wrapped", at("<a/>"), "<signatureText><a/></signatureText>"},
+		{"start tag with an attribute", at("<b/>"), ""},
+		{"not all of the content", at("<a/>")[:2], ""},
+		{"a copy", []byte("<a/>"), ""},
+		{"empty", at("<a/>")[:0], ""},
+		{"all of raw", raw, ""},
+		{"raw's start", raw[:3], ""},
+		{"raw's end", raw[len(raw)-4:], ""},
+	}
+	for _, tt := range tests {
+		if got := wrappedSignature(raw, tt.sig); string(got) != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestCheckReadSignatureInPlace checks that a wrapped signature is checked
+// where it stands: without the copy that checkSignatureFragment makes (the
+// one allocation left is CheckXML's copy of the root's name).
+func TestCheckReadSignatureInPlace(t *testing.T) {
+	raw := []byte(`<r><signatureText><Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo/></Signature></signatureText></r>`)
+	sig := raw[len("<r><signatureText>") : len(raw)-len("</signatureText></r>")]
+	inPlace := testing.AllocsPerRun(10, func() {
+		if err := checkReadSignature(raw, sig); err != nil {
+			t.Fatal(err)
+		}
+	})
+	copied := testing.AllocsPerRun(10, func() {
+		if _, err := checkSignatureFragment(sig); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if inPlace > 1 || inPlace >= copied {
+		t.Errorf("%v allocations where it stands, %v as a copy: want at most 1, and fewer", inPlace, copied)
 	}
 }

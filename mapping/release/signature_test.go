@@ -52,6 +52,11 @@ func TestSignatureTextSpans(t *testing.T) {
 		{name: "capital T all around", want: 1,
 			raw: `<a T="T"><xT/>T<signatureTextT/>signatureT<signatureText>T</signatureText>signatureText</a>`,
 			out: []string{`<signatureText>T</signatureText>`}},
+		{name: "x all around", want: 2,
+			raw: `<x x="x"><xx/>x<signatureTex/><signatureTextx/>signatureTex<p:signatureTex>x</p:signatureTex><signatureText>x</signatureText><x:signatureText/>x</x>`,
+			out: []string{`<signatureText>x</signatureText>`, ""}},
+		{name: "name at the very start", want: 0, raw: `signatureText>`, out: []string{}},
+		{name: "x at the very start and end", want: 0, raw: `x<signatureTex`, out: []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
