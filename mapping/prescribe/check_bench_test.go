@@ -9,18 +9,20 @@ import (
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
-// BenchmarkSameSignedElement is the lossless check of prescription v3 →
-// FHIR alone: each corpus Send message's ParentPrescription compared with
-// what its FHIR writes back (core.SameSignedElement, as carryUnrepresented
-// asks it), the reading and writing done before the timer starts.
-func BenchmarkSameSignedElement(b *testing.B) {
-	_, msgs := sendPairs(b)
-	type pair struct{ pp, regen *etree.Element }
-	var pairs []pair
+// signedPair is a signed corpus Send message's ParentPrescription and the
+// one its FHIR writes back, alike as the lossless check sees them.
+type signedPair struct{ pp, regen *etree.Element }
+
+// signedPairs reads each corpus Send message and writes its FHIR back,
+// keeping the signed ones the lossless check finds alike.
+func signedPairs(tb testing.TB) []signedPair {
+	tb.Helper()
+	_, msgs := sendPairs(tb)
+	var pairs []signedPair
 	for _, m := range msgs {
 		_, root, _, err := core.OpenV3(m, benchEnv(), "Parent Prescription", v3.ParentPrescription, v3.ParentPrescriptionNonUrgent)
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		_, subject := v3.ReadWrapper(root)
 		pp := subject.Child("ParentPrescription")
@@ -29,8 +31,17 @@ func BenchmarkSameSignedElement(b *testing.B) {
 		if regen == nil || !IsSigned(pp.El) || !core.SameSignedElement(pp.El, regen, InSignature) {
 			continue
 		}
-		pairs = append(pairs, pair{pp.El, regen})
+		pairs = append(pairs, signedPair{pp.El, regen})
 	}
+	return pairs
+}
+
+// BenchmarkSameSignedElement is the lossless check of prescription v3 →
+// FHIR alone: each corpus Send message's ParentPrescription compared with
+// what its FHIR writes back (core.SameSignedElement, as carryUnrepresented
+// asks it), the reading and writing done before the timer starts.
+func BenchmarkSameSignedElement(b *testing.B) {
+	pairs := signedPairs(b)
 	if len(pairs) == 0 {
 		b.Skip("no signed message written back alike")
 	}
@@ -53,26 +64,13 @@ func TestSameSignedElementAllocatesNothing(t *testing.T) {
 	if !corpustest.Present() {
 		t.Skip("no corpus: the project's own prescriptions are unsigned")
 	}
-	_, msgs := sendPairs(t)
-	checked := 0
-	for _, m := range msgs {
-		_, root, _, err := core.OpenV3(m, benchEnv(), "Parent Prescription", v3.ParentPrescription, v3.ParentPrescriptionNonUrgent)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, subject := v3.ReadWrapper(root)
-		pp := subject.Child("ParentPrescription")
-		bundle, _, _ := readParentPrescription(pp, m, benchEnv(), nil)
-		regen := regenerateParentPrescription(bundle, benchEnv(), nil)
-		if regen == nil || !IsSigned(pp.El) || !core.SameSignedElement(pp.El, regen, InSignature) {
-			continue
-		}
-		checked++
-		if n := testing.AllocsPerRun(5, func() { core.SameSignedElement(pp.El, regen, InSignature) }); n != 0 {
+	pairs := signedPairs(t)
+	for _, p := range pairs {
+		if n := testing.AllocsPerRun(5, func() { core.SameSignedElement(p.pp, p.regen, InSignature) }); n != 0 {
 			t.Errorf("%d allocations a check", int(n))
 		}
 	}
-	if checked == 0 {
+	if len(pairs) == 0 {
 		t.Fatal("no signed prescription written back alike")
 	}
 }
