@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
+	"github.com/porxgate/porxgate/internal/testnet"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -384,10 +385,14 @@ type connCounter struct {
 }
 
 // serve starts a server on a real loopback socket whose handler is h,
-// counting its connections.
+// counting its connections (with those of the servers cc started before).
 func (cc *connCounter) serve(t *testing.T, h http.HandlerFunc) *httptest.Server {
 	t.Helper()
-	cc.byAddr, cc.requestsByAddr = map[string]int{}, map[string]int{}
+	cc.mu.Lock() // a server started before may be counting already
+	if cc.byAddr == nil {
+		cc.byAddr, cc.requestsByAddr = map[string]int{}, map[string]int{}
+	}
+	cc.mu.Unlock()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host, _, _ := net.SplitHostPort(r.RemoteAddr)
 		cc.mu.Lock()
@@ -500,12 +505,7 @@ func TestOpenLoopCountsWhatItCouldNotSend(t *testing.T) {
 // connection, or every message as busy, is reported as refusing each
 // message, with the first refusal as it came.
 func TestOpenLoopSaysTheTargetRefused(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + ln.Addr().String()
-	ln.Close() // nothing listens there now
+	closed := "http://" + testnet.RefusingAddr(t) // bound, never listening
 	fault, err := ebxml.BuildSOAPFault(ebxml.SOAPFault{FaultCode: ebxml.FaultCodeServer, FaultString: "Application Exception",
 		Errors: []ebxml.SOAPError{{Code: ebxml.TMSCodeSystemFailure, Description: "910010:the gateway is busy (this sender has 96 messages in hand); send it again"}}})
 	if err != nil {
