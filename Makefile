@@ -3,6 +3,9 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 10s
 BENCHTIME ?= 1s
+# The packages whose tests `make test` runs again under the race detector: the translation, the
+# load generator and the test network helpers, a minute or so together.
+RACE_PKGS ?= ./ebxml/... ./fhir/... ./v3/... ./mapping/... ./internal/loadgen/... ./internal/testnet/...
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: run test bench lint fuzz conformance build faults
@@ -11,9 +14,16 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 run:
 	$(GO) run ./cmd/porxgate serve
 
-## test: every test, corpus conformance included (PORXGATE_CORPUS, default ../shared/corpus)
+## test: every test, corpus conformance included (PORXGATE_CORPUS, default ../shared/corpus), then the
+## race detector over the packages whose tests take seconds (RACE_PKGS; it needs cgo and a C compiler:
+## without one it is skipped with a note, except in CI, where that fails)
 test:
 	$(GO) test -count=1 $(PKGS)
+	@if CGO_ENABLED=1 $(GO) env CC >/dev/null 2>&1 && command -v "$$(CGO_ENABLED=1 $(GO) env CC)" >/dev/null 2>&1; then \
+		echo "CGO_ENABLED=1 $(GO) test -race -count=1 $(RACE_PKGS)"; \
+		CGO_ENABLED=1 $(GO) test -race -count=1 $(RACE_PKGS); \
+	elif [ -n "$$CI" ]; then echo "the race detector needs a C compiler (apt-get install -y gcc libc6-dev)"; exit 1; \
+	else echo "race detector skipped: no C compiler (apt-get install -y gcc libc6-dev)"; fi
 
 ## bench: Go benchmarks with allocations; msgs/s is reported per benchmark
 bench:

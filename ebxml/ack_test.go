@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/porxgate/porxgate/internal/racetest"
 )
 
 // asErrorList is errors.As for *ErrorListError.
@@ -114,6 +116,7 @@ func with(o OutboundMessage, f func(*OutboundMessage)) OutboundMessage {
 // so building one costs two allocations: the buffer and the reply header's
 // timestamp.
 func TestBuildAcknowledgmentOneBuffer(t *testing.T) {
+	racetest.SkipAllocs(t)
 	m := &Message{FromPartyID: "LOADGEN-000001", ToPartyID: "YES-0000806", CPAID: "S20001A000100",
 		ConversationID: testMessageID, MessageID: testMessageID}
 	now := time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)

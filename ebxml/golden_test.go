@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/internal/racetest"
 )
 
 // update rewrites testdata/golden from the builders' output:
@@ -190,9 +191,7 @@ func TestGoldenSOAPFault(t *testing.T) {
 // 20 KB, the message costs the same few allocations (it cost 17 with the
 // small one when its buffers grew as they filled).
 func TestBuildMessageOneBuffer(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector adds allocations of its own")
-	}
+	racetest.SkipAllocs(t)
 	small := goldenOutbound(t)
 	large := goldenOutbound(t)
 	large.Payload = append(bytes.Clone(small.Payload), bytes.Repeat([]byte("<hl7:note>twenty kilobytes</hl7:note>"), 540)...)
