@@ -137,26 +137,19 @@ var entryPaths = func() (p [64]string) {
 // missing reference or one that resolves to nothing is recorded as a problem
 // at path.
 func (c *BundleContext) Resolve(ref *fhir.Reference, path string) fhir.Resource {
-	if ref == nil {
-		c.Fail(path, "missing mandatory reference")
-		return nil
-	}
-	if ref.Reference == "" {
-		c.Fail(path+".reference", "literal reference required")
-		return nil
-	}
-	r := c.Bundle.Resolve(ref.Reference)
-	if r == nil {
-		c.Fail(path+".reference", "reference %q does not resolve to a bundle entry", ref.Reference)
-	}
-	return r
+	return c.ResolveAt(ref, path, "")
 }
 
 // ResolveAt is Resolve recording a problem at path+suffix, joined only
 // then (most references resolve, and the path is not needed).
 func (c *BundleContext) ResolveAt(ref *fhir.Reference, path, suffix string) fhir.Resource {
-	if ref == nil || ref.Reference == "" {
-		return c.Resolve(ref, path+suffix)
+	if ref == nil {
+		c.Fail(path+suffix, "missing mandatory reference")
+		return nil
+	}
+	if ref.Reference == "" {
+		c.Fail(path+suffix+".reference", "literal reference required")
+		return nil
 	}
 	r := c.Bundle.Resolve(ref.Reference)
 	if r == nil {
@@ -172,12 +165,12 @@ func IsLiteral(ref *fhir.Reference) bool { return ref != nil && ref.Reference !=
 // Identifier returns the value of the only identifier of a system; none is
 // "" and more than one is recorded as a problem at path.
 func (c *BundleContext) Identifier(ids []fhir.Identifier, system, path string) string {
-	return c.identifierAt(ids, system, path, "")
+	return c.IdentifierAt(ids, system, path, "")
 }
 
-// identifierAt is Identifier recording a problem at path+suffix, joined
+// IdentifierAt is Identifier recording a problem at path+suffix, joined
 // only then (most identifiers are there once).
-func (c *BundleContext) identifierAt(ids []fhir.Identifier, system, path, suffix string) string {
+func (c *BundleContext) IdentifierAt(ids []fhir.Identifier, system, path, suffix string) string {
 	v, n := "", 0
 	for i := range ids {
 		if ids[i].System == system {
@@ -191,27 +184,15 @@ func (c *BundleContext) identifierAt(ids []fhir.Identifier, system, path, suffix
 	return v
 }
 
-// IdentifierAt is Identifier recording a problem at path+suffix, joined
-// only then.
-func (c *BundleContext) IdentifierAt(ids []fhir.Identifier, system, path, suffix string) string {
-	return c.identifierAt(ids, system, path, suffix)
-}
-
 // RequireIdentifier is Identifier for an identifier that must be present.
 func (c *BundleContext) RequireIdentifier(ids []fhir.Identifier, system, path string) string {
-	return c.requireIdentifierAt(ids, system, path, "")
+	return c.RequireIdentifierAt(ids, system, path, "")
 }
 
 // RequireIdentifierAt is RequireIdentifier recording a problem at
 // path+suffix, joined only then.
 func (c *BundleContext) RequireIdentifierAt(ids []fhir.Identifier, system, path, suffix string) string {
-	return c.requireIdentifierAt(ids, system, path, suffix)
-}
-
-// requireIdentifierAt is RequireIdentifier recording a problem at
-// path+suffix, joined only then.
-func (c *BundleContext) requireIdentifierAt(ids []fhir.Identifier, system, path, suffix string) string {
-	v := c.identifierAt(ids, system, path, suffix)
+	v := c.IdentifierAt(ids, system, path, suffix)
 	if v == "" {
 		c.Fail(path+suffix, "missing mandatory identifier with system %s", system)
 	}
@@ -244,13 +225,7 @@ func (c *BundleContext) ExtensionAt(exts []fhir.Extension, url, path, suffix str
 // Coding returns the only coding of a system in the concepts, or nil; more
 // than one is recorded as a problem at path.
 func (c *BundleContext) Coding(ccs []fhir.CodeableConcept, system, path string) *fhir.Coding {
-	return c.coding(ccs, system, path, "")
-}
-
-// CodingAt is Coding recording a problem at path+suffix, joined only
-// then.
-func (c *BundleContext) CodingAt(ccs []fhir.CodeableConcept, system, path, suffix string) *fhir.Coding {
-	return c.coding(ccs, system, path, suffix)
+	return c.CodingAt(ccs, system, path, "")
 }
 
 // CodingOf is Coding over the one concept cc at path (a problem is
@@ -260,11 +235,12 @@ func (c *BundleContext) CodingOf(cc *fhir.CodeableConcept, system, path string) 
 	if cc == nil {
 		return nil
 	}
-	return c.coding(unsafe.Slice(cc, 1), system, path, ".coding")
+	return c.CodingAt(unsafe.Slice(cc, 1), system, path, ".coding")
 }
 
-// coding is Coding recording a problem at path+suffix, joined only then.
-func (c *BundleContext) coding(ccs []fhir.CodeableConcept, system, path, suffix string) *fhir.Coding {
+// CodingAt is Coding recording a problem at path+suffix, joined only
+// then.
+func (c *BundleContext) CodingAt(ccs []fhir.CodeableConcept, system, path, suffix string) *fhir.Coding {
 	var found *fhir.Coding
 	for i := range ccs {
 		for j := range ccs[i].Coding {

@@ -627,29 +627,17 @@ func AltQuantityFromFHIR(c *BundleContext, q *fhir.Quantity, path string) AltQua
 // AltQuantityFromFHIRAt is AltQuantityFromFHIR for the Quantity at
 // path+suffix, joined only for a problem.
 func AltQuantityFromFHIRAt(c *BundleContext, q *fhir.Quantity, path, suffix string) AltQuantity {
-	if q == nil || q.Value == "" || q.Code == "" && q.Unit == "" {
-		// A problem to record, at the path joined.
-		return altQuantityFromFHIR(c, q, path+suffix)
-	}
-	if _, err := Decimal(string(q.Value)); err != nil {
-		c.Fail(path+suffix+".value", "%v", err)
-	}
-	return AltQuantity{Value: q.Value, Code: q.Code, Unit: q.Unit}
-}
-
-// altQuantityFromFHIR is AltQuantityFromFHIR's checks at path.
-func altQuantityFromFHIR(c *BundleContext, q *fhir.Quantity, path string) AltQuantity {
 	if q == nil {
-		c.Fail(path, "missing mandatory quantity")
+		c.Fail(path+suffix, "missing mandatory quantity")
 		return AltQuantity{}
 	}
 	if q.Value == "" {
-		c.Fail(path+".value", "missing mandatory value")
+		c.Fail(path+suffix+".value", "missing mandatory value")
 	} else if _, err := Decimal(string(q.Value)); err != nil {
-		c.Fail(path+".value", "%v", err)
+		c.Fail(path+suffix+".value", "%v", err)
 	}
 	if q.Code == "" && q.Unit == "" {
-		c.Fail(path, "missing mandatory unit (a code or a name)")
+		c.Fail(path+suffix, "missing mandatory unit (a code or a name)")
 	}
 	return AltQuantity{Value: q.Value, Code: q.Code, Unit: q.Unit}
 }
@@ -679,7 +667,7 @@ func MedicationSNOMED(c *BundleContext, cc *fhir.CodeableConcept, ref *fhir.Refe
 		return SNOMED(c, cc, path+".medicationCodeableConcept")
 	}
 	// SNOMED's checks, the path joined only for a problem.
-	cd := c.coding(unsafe.Slice(cc, 1), fhir.SystemSNOMED, path, ".medicationCodeableConcept.coding")
+	cd := c.CodingAt(unsafe.Slice(cc, 1), fhir.SystemSNOMED, path, ".medicationCodeableConcept.coding")
 	if cd == nil {
 		c.Fail(path+".medicationCodeableConcept.coding", "no coding with system %s", fhir.SystemSNOMED)
 		return fhir.Coding{}

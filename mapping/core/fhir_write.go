@@ -58,21 +58,14 @@ func DosageText(c *BundleContext, ds []fhir.Dosage, path string) string {
 // DosageTextAt is DosageText of the dosage instructions at path+suffix,
 // joined only where it may be needed (not for one instruction, the usual).
 func DosageTextAt(c *BundleContext, ds []fhir.Dosage, path, suffix string) string {
-	if len(ds) == 1 {
-		return ds[0].Text
-	}
-	return dosageText(c, ds, path+suffix)
-}
-
-// dosageText is DosageText's work.
-func dosageText(c *BundleContext, ds []fhir.Dosage, path string) string {
 	switch len(ds) {
-	case 0:
-		c.Fail(path, "missing mandatory dosageInstruction")
-		return ""
 	case 1:
 		return ds[0].Text
+	case 0:
+		c.Fail(path+suffix, "missing mandatory dosageInstruction")
+		return ""
 	}
+	path += suffix
 	groups := make(map[int64][]string, len(ds))
 	seqs := make([]int64, 0, len(ds))
 	for i, d := range ds {

@@ -270,7 +270,7 @@ func addAddress(c *BundleContext, parent *etree.Element, a fhir.Address, at lazy
 // null id). path is the Patient's FHIR path.
 func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path string) *etree.Element {
 	pat := v3.Add(parent, "Patient", "classCode", "PAT")
-	nhs := c.requireIdentifierAt(p.Identifier, fhir.SystemNHSNumber, path, ".identifier")
+	nhs := c.RequireIdentifierAt(p.Identifier, fhir.SystemNHSNumber, path, ".identifier")
 	v3.AddII(pat, "id", v3.OIDNHSNumber, nhs)
 	for i, a := range p.Address {
 		addAddress(c, pat, a, lazyPath{path, ".address", i})
@@ -325,7 +325,7 @@ func patientGP(c *BundleContext, p *fhir.Patient, path string) string {
 		return ref.Identifier.Value
 	}
 	if org, ok := c.ResolveAt(ref, path, ".generalPractitioner[0]").(*fhir.Organization); ok {
-		return c.requireIdentifierAt(org.Identifier, fhir.SystemODS, c.Path(org), ".identifier")
+		return c.RequireIdentifierAt(org.Identifier, fhir.SystemODS, c.Path(org), ".identifier")
 	}
 	return ""
 }
@@ -342,14 +342,14 @@ func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Practiti
 
 	ap := v3.Add(parent, "AgentPerson", "classCode", "AGNT")
 	if len(role.Identifier) > 0 {
-		if id := c.identifierAt(role.Identifier, fhir.SystemSDSRoleProfile, rolePath, ".identifier"); id != "" {
+		if id := c.IdentifierAt(role.Identifier, fhir.SystemSDSRoleProfile, rolePath, ".identifier"); id != "" {
 			v3.AddII(ap, "id", v3.OIDSDSRoleProfile, id)
 		}
 	}
 	if len(role.Code) > 0 {
-		code := c.coding(role.Code, fhir.CodeSystemJobRole, rolePath, ".code")
+		code := c.CodingAt(role.Code, fhir.CodeSystemJobRole, rolePath, ".code")
 		if code == nil {
-			code = c.coding(role.Code, CodeSystemJobRoleName, rolePath, ".code")
+			code = c.CodingAt(role.Code, CodeSystemJobRoleName, rolePath, ".code")
 		}
 		if code == nil {
 			c.Fail(rolePath+".code", "no job role code in %s or %s", fhir.CodeSystemJobRole, CodeSystemJobRoleName)
@@ -500,7 +500,7 @@ func PractitionerCode(c *BundleContext, prac *fhir.Practitioner, pracPath string
 	var buf [2]string
 	codes := buf[:0]
 	for _, sys := range authorProfessionalSystems {
-		v := c.identifierAt(prac.Identifier, sys, pracPath, ".identifier")
+		v := c.IdentifierAt(prac.Identifier, sys, pracPath, ".identifier")
 		if v == "" {
 			continue
 		}
@@ -519,10 +519,10 @@ func PractitionerCode(c *BundleContext, prac *fhir.Practitioner, pracPath string
 
 // responsiblePartyPersonID returns the spurious code, DIN or author code.
 func responsiblePartyPersonID(c *BundleContext, prac *fhir.Practitioner, pracPath string, role *fhir.PractitionerRole, rolePath string) string {
-	if v := c.identifierAt(role.Identifier, SystemSpuriousCode, rolePath, ".identifier"); v != "" {
+	if v := c.IdentifierAt(role.Identifier, SystemSpuriousCode, rolePath, ".identifier"); v != "" {
 		return v
 	}
-	if v := c.identifierAt(prac.Identifier, fhir.SystemDIN, pracPath, ".identifier"); v != "" {
+	if v := c.IdentifierAt(prac.Identifier, fhir.SystemDIN, pracPath, ".identifier"); v != "" {
 		return v
 	}
 	return PractitionerCode(c, prac, pracPath)
@@ -619,10 +619,10 @@ func addDispenserOrganization(c *BundleContext, ap *etree.Element, role *fhir.Pr
 // name (when it has one).
 func addOrganizationCore(c *BundleContext, el *etree.Element, ids []fhir.Identifier, types []fhir.CodeableConcept, name, path string) {
 	// The problems' paths are joined only for a problem.
-	ods := c.requireIdentifierAt(ids, fhir.SystemODS, path, ".identifier")
+	ods := c.RequireIdentifierAt(ids, fhir.SystemODS, path, ".identifier")
 	v3.AddII(el, "id", v3.OIDODS, ods)
 	typeCode := OrganizationTypeNotSpecified
-	if cd := c.coding(types, CodeSystemV3OrganizationType, path, ".type"); cd != nil && cd.Code != "" {
+	if cd := c.CodingAt(types, CodeSystemV3OrganizationType, path, ".type"); cd != nil && cd.Code != "" {
 		typeCode = cd.Code
 	}
 	v3.AddCV(el, "code", typeCode, v3.OIDOrganizationType, "")
