@@ -13,6 +13,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/journal"
 	"github.com/porxgate/porxgate/gateway/store"
 	"github.com/porxgate/porxgate/gateway/store/redistest"
+	"github.com/porxgate/porxgate/internal/testnet"
 )
 
 // busyRedisJournal returns a Redis journal holding n exchanges of the
@@ -113,8 +114,16 @@ func TestStatePollCostIsBounded(t *testing.T) {
 // an operator reads as a quiet hour. It now says the rates could not be
 // counted, and why.
 func TestPageRatesUnreadAreNotNone(t *testing.T) {
-	b, srv := redisJournal(t)
-	srv.Kill()
+	// Its Redis is down for good: an address that refuses connections and
+	// that no other test's redis-server can take (a server killed here
+	// freed its port, which a server started by a test running beside it
+	// once took, and the journal read that server's empty hour).
+	rs, err := store.NewRedis("redis://"+testnet.RefusingAddr(t), "t:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rs.Close() })
+	b := journal.NewRedis(rs.Client(), rs.Prefix(), journal.Retention{})
 	base := listen(t, New(AuthConfig{Tokens: []Token{NewToken("v", RoleViewer, "viewer-token-0123456789")}}, Deps{Journal: journal.New(b, journal.Options{})}))
 	code, page := getAs(t, base, "viewer-token-0123456789", PathPage)
 	if code != 200 {
