@@ -73,6 +73,9 @@ type openElement struct {
 	el    *etree.Element
 	name  string // as written, prefix included
 	first int    // index in pending of its first child
+	// odd: a comment or processing instruction is among its children,
+	// which attach then links itself.
+	odd bool
 }
 
 // ScanXML parses data with the fast scanner alone: ok is true only for a
@@ -117,29 +120,62 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 	var openRoom [32]openElement
 	var st docStack
 	st.pending, st.open = pendingRoom[:0], openRoom[:0]
+	// The element the tokens read now are children of (the innermost open
+	// one, or the document's), and the index in pending of its first
+	// child: an element or text token is told its parent and index as it
+	// is read. (Locals, not docStack's: a pointer stored from there would
+	// move its rooms to the heap.)
+	parent, first := &doc.Element, 0
+	// docOdd: a comment or processing instruction is among the tokens
+	// outside the root (see openElement.odd).
+	docOdd := false
 	if strings.HasPrefix(s.src, byteOrderMark) {
 		// A UTF-8 byte order mark, which some writers put first: etree's
 		// reader keeps it as text before the root, and so does the scanner.
 		cd := slabNew(&s.texts, 0)
 		cd.SetData(s.src[:len(byteOrderMark)])
+		linkText(cd, parent, len(st.pending)-first)
 		st.pending = append(st.pending, cd)
 		s.i = len(byteOrderMark)
 	}
 	for s.i < len(s.src) {
 		if s.src[s.i] != '<' {
 			cd := slabNew(&s.texts, 0)
-			if text, ok := s.indentation(); ok {
+			// The usual indentation, a line feed and spaces up to the
+			// next tag, in place; any other text as indentation and
+			// chars read it.
+			src, i, j := s.src, s.i, -1
+			if src[i] == '\n' {
+				for k := i + 1; k+8 <= len(src); k += 8 {
+					if m := load8(src[k:k+8]) ^ ' '*eachByte; m != 0 {
+						if k += bits.TrailingZeros64(m) >> 3; src[k] == '<' {
+							j = k
+						}
+						break
+					}
+				}
+			}
+			if j >= 0 {
+				s.i = j
+				f := (*charDataFields)(unsafe.Pointer(cd))
+				f.Data, f.parent, f.index, f.flags = src[i:j], parent, len(st.pending)-first, charDataWhitespace
+				st.pending = append(st.pending, cd)
+			} else if text, ok := s.indentation(); ok {
 				// Most text between tags: white space the scanner
 				// has just read, which SetData would read again.
-				*(*charDataFields)(unsafe.Pointer(cd)) = charDataFields{Data: text, flags: charDataWhitespace}
+				// (Field by field: cd is zero, as the slab gives it.)
+				f := (*charDataFields)(unsafe.Pointer(cd))
+				f.Data, f.parent, f.index, f.flags = text, parent, len(st.pending)-first, charDataWhitespace
+				st.pending = append(st.pending, cd)
 			} else {
 				text, ok := s.chars('<')
 				if !ok || len(st.open) == 0 && !isXMLSpace(text) {
 					return nil, false
 				}
 				cd.SetData(text) // marks white space, as etree's reader does
+				linkText(cd, parent, len(st.pending)-first)
+				st.pending = append(st.pending, cd)
 			}
-			st.pending = append(st.pending, cd)
 			if s.i >= len(s.src) {
 				break
 			}
@@ -155,7 +191,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				return nil, false
 			}
 			s.i += 2
-			top := st.open[len(st.open)-1]
+			top := &st.open[len(st.open)-1]
 			if !strings.HasPrefix(s.src[s.i:], top.name) {
 				return nil, false
 			}
@@ -167,14 +203,20 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			if !s.expect('>') {
 				return nil, false
 			}
-			s.attach(top.el, st.pending[top.first:])
+			s.attach(top.el, st.pending[top.first:], top.odd)
 			st.pending, st.open = st.pending[:top.first], st.open[:len(st.open)-1]
+			parent, first = &doc.Element, 0
+			if len(st.open) > 0 {
+				outer := &st.open[len(st.open)-1]
+				parent, first = outer.el, outer.first
+			}
 		case c == '?':
 			target, inst, ok := s.procInst()
 			if !ok {
 				return nil, false
 			}
 			st.pending = append(st.pending, rd.procInst(target, inst))
+			st.odd(&docOdd)
 		case c == '!':
 			if strings.HasPrefix(s.src[s.i:], cdataOpen) {
 				text, ok := s.cdata()
@@ -185,6 +227,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				// flags it (which does not keep it a CDATA section).
 				cd := slabNew(&s.texts, 0)
 				cd.SetData(text)
+				linkText(cd, parent, len(st.pending)-first)
 				st.pending = append(st.pending, cd)
 				continue
 			}
@@ -193,6 +236,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				return nil, false
 			}
 			st.pending = append(st.pending, etree.NewComment(comment))
+			st.odd(&docOdd)
 		default:
 			if len(st.open) == 0 && seenRoot || len(st.open) >= maxXMLDepth {
 				return nil, false
@@ -203,18 +247,21 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				return nil, false
 			}
 			seenRoot = true
+			f := (*elementFields)(unsafe.Pointer(el))
+			f.parent, f.index = parent, len(st.pending)-first
 			st.pending = append(st.pending, el)
 			if empty {
 				el.Child = make([]etree.Token, 0)
 			} else {
 				st.open = append(st.open, openElement{el: el, name: name, first: len(st.pending)})
+				parent, first = el, len(st.pending)
 			}
 		}
 	}
 	if len(st.open) != 0 || !seenRoot {
 		return nil, false
 	}
-	s.attach(&doc.Element, st.pending)
+	s.attach(&doc.Element, st.pending, docOdd)
 	return doc, true
 }
 
@@ -228,6 +275,24 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 type docStack struct {
 	pending []etree.Token
 	open    []openElement
+}
+
+// linkText tells text token cd its parent and index, as appendChild
+// would.
+func linkText(cd *etree.CharData, parent *etree.Element, index int) {
+	f := (*charDataFields)(unsafe.Pointer(cd))
+	f.parent, f.index = parent, index
+}
+
+// odd records that a comment or processing instruction, which attach
+// links itself, was added to the innermost open element's children, or
+// (none open) to the tokens outside the root (*docOdd).
+func (st *docStack) odd(docOdd *bool) {
+	if len(st.open) == 0 {
+		*docOdd = true
+		return
+	}
+	st.open[len(st.open)-1].odd = true
 }
 
 // readDocument is a document read by the scanner and the first
@@ -253,21 +318,20 @@ func (rd *readDocument) procInst(target, inst string) *etree.ProcInst {
 }
 
 // attach makes kids the children of el: copied into a list of their own
-// at once, each told its parent and index as appendChild would tell it.
-func (s *xmlScanner) attach(el *etree.Element, kids []etree.Token) {
+// at once. Elements and text tokens were told their parent and index as
+// they were read; a comment or processing instruction among them (odd)
+// is linked as appendChild would link it, and so is every token after it.
+func (s *xmlScanner) attach(el *etree.Element, kids []etree.Token, odd bool) {
 	el.Child = SlabSlice(&s.kids, len(kids), 0)[:len(kids)]
 	copy(el.Child, kids)
+	if !odd {
+		return
+	}
 	for i, t := range kids {
-		switch c := t.(type) {
-		case *etree.Element:
-			f := (*elementFields)(unsafe.Pointer(c))
-			f.parent, f.index = el, i
-		case *etree.CharData:
-			f := (*charDataFields)(unsafe.Pointer(c))
-			f.parent, f.index = el, i
+		switch t.(type) {
+		case *etree.Element, *etree.CharData:
 		default:
-			// A comment or processing instruction: etree links it (from
-			// here on, one by one, in the room the list has).
+			// From here on, one by one, in the room the list has.
 			el.Child = el.Child[:i]
 			for _, t := range kids[i:] {
 				appendChild(el, t)
@@ -323,29 +387,44 @@ func nextSlab(last, n int) int {
 func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool) {
 	// The attributes are read into the attribute slab's free part (a
 	// Space sizes the slab for every attribute of the message; a full one
-	// is followed by a new one first), and copied only when there were
-	// more than it had room for. (No room of the scanner's own: a pointer
-	// into itself would move the scanner to the heap, an allocation a
-	// message.)
+	// is followed by a new one first), each told its element as it is
+	// read, and copied only when there were more than it had room for.
+	// (No room of the scanner's own: a pointer into itself would move the
+	// scanner to the heap, an allocation a message.)
 	if len(s.attrs) == cap(s.attrs) {
 		s.attrs = make([]etree.Attr, 0, nextSlab(cap(s.attrs), 1))
 	}
+	el = slabNew(&s.elems, 0)
 	into := s.attrs[len(s.attrs):]
-	attrs, name, prefix, empty, ok := s.readTag(false, into)
+	n, name, prefix, empty, ok := s.plainTag(into, el)
+	if ok {
+		el.Space, el.Tag = prefix, name // plainTag split the name: no second look for ':'
+		if prefix != "" {
+			el.Tag = name[len(prefix)+1:]
+			s.notes.prefixed = true
+		}
+		if n == 0 {
+			el.Attr = make([]etree.Attr, 0) // as etree makes it; does not allocate
+			return el, name, empty, true
+		}
+		s.attrs = s.attrs[:len(s.attrs)+n]
+		el.Attr = into[:n:n]
+		return el, name, empty, true
+	}
+	attrs, name, prefix, empty, ok := s.anyTag(false, into)
 	if !ok {
-		// What readTag wrote there (at most maxScannedAttrs) is not
+		// What the readers wrote there (at most maxScannedAttrs) is not
 		// the slab's: nothing of it may stay reachable.
 		clear(into[:min(cap(into), maxScannedAttrs)])
 		return nil, "", false, false
 	}
-	el = slabNew(&s.elems, 0)
-	el.Space, el.Tag = prefix, name // readTag split the name: no second look for ':'
+	el.Space, el.Tag = prefix, name
 	if prefix != "" {
 		el.Tag = name[len(prefix)+1:]
 		s.notes.prefixed = true
 	}
 	if len(attrs) > 0 && &attrs[0] == &into[:1][0] {
-		// Read in place (readTag refused a repeated name): taken.
+		// Read in place (anyTag refused a repeated name): taken.
 		s.attrs = s.attrs[:len(s.attrs)+len(attrs)]
 		el.Attr = attrs[:len(attrs):len(attrs)]
 		for i := range el.Attr {
@@ -356,7 +435,7 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 	el.Attr = SlabSlice(&s.attrs, len(attrs), 0)
 	for i := range attrs {
 		a := &attrs[i]
-		appendAttr(el, a.Space, a.Key, a.Value) // readTag refused a repeated name
+		appendAttr(el, a.Space, a.Key, a.Value) // anyTag refused a repeated name
 	}
 	return el, name, empty, true
 }
@@ -365,11 +444,13 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 // attributes appended to attrs[:0] and returned), refusing a repeated attribute
 // (etree decides what one means). For the root (isRoot) space is the
 // namespace the tag declares for its own prefix, or the prefix when it
-// declares none. startTag makes the element from it; walk builds nothing.
+// declares none. walk reads with it and builds nothing; startTag, which
+// makes the element, reads with plainTag and anyTag itself.
 func (s *xmlScanner) readTag(isRoot bool, attrs []etree.Attr) (tagAttr []etree.Attr, name, space string, empty, ok bool) {
 	if !isRoot {
-		if tagAttr, name, space, empty, ok = s.plainTag(attrs); ok {
-			return tagAttr, name, space, empty, true
+		var n int
+		if n, name, space, empty, ok = s.plainTag(attrs, nil); ok {
+			return attrs[:n], name, space, empty, true
 		}
 	}
 	return s.anyTag(isRoot, attrs)
@@ -439,17 +520,20 @@ func (s *xmlScanner) anyTag(isRoot bool, attrs []etree.Attr) (tagAttr []etree.At
 // reads it, which may declare its namespace) written the plain way most
 // are: ASCII names, white space before each attribute, '=' and the quote
 // right after its name, a value of printable ASCII, tabs and line feeds
-// (no reference, no '<', no carriage return). It reads such a tag in one
-// loop with its position in a local, and gives the same attributes, name
-// and prefix as anyTag; ok is false, and nothing of the scanner changed
-// (the attributes written to attrs aside), for any other tag, which anyTag
-// then reads from its start, to the same end or the same refusal. It
-// refuses nothing itself.
-func (s *xmlScanner) plainTag(attrs []etree.Attr) (tagAttr []etree.Attr, name, space string, empty, ok bool) {
+// (no reference, no '<', no carriage return), and no more attributes than
+// attrs has room for (its capacity, at most maxScannedAttrs). It reads
+// such a tag in one loop with its position in a local, writing the
+// attributes into attrs[:n] as they are read, each told its element el
+// (nil for none), and gives the same attributes, name and prefix as
+// anyTag; ok is false, and nothing of the scanner changed (what it wrote
+// to attrs' room aside), for any other tag, which anyTag then reads from
+// its start, to the same end or the same refusal. It refuses nothing
+// itself.
+func (s *xmlScanner) plainTag(attrs []etree.Attr, el *etree.Element) (n int, name, space string, empty, ok bool) {
 	src, i := s.src, s.i
 	start := i
 	if i >= len(src) || nameByte[src[i]] != nameStart {
-		return nil, "", "", false, false
+		return 0, "", "", false, false
 	}
 	i = skipLetters(src, i)
 	for i < len(src) && nameByte[src[i]] > nameColon {
@@ -459,14 +543,14 @@ func (s *xmlScanner) plainTag(attrs []etree.Attr) (tagAttr []etree.Attr, name, s
 		space = src[start:i]
 		i++
 		if i >= len(src) || nameByte[src[i]] <= nameColon {
-			return nil, "", "", false, false
+			return 0, "", "", false, false
 		}
 		for i < len(src) && nameByte[src[i]] > nameColon {
 			i++
 		}
 	}
 	name = src[start:i]
-	tagAttr = attrs[:0]
+	room := attrs[:min(cap(attrs), maxScannedAttrs)]
 	emptyAttr := false
 	for {
 		sp := i
@@ -474,86 +558,97 @@ func (s *xmlScanner) plainTag(attrs []etree.Attr) (tagAttr []etree.Attr, name, s
 			i++
 		}
 		if i+1 >= len(src) {
-			return nil, "", "", false, false
+			return 0, "", "", false, false
 		}
-		switch src[i] {
-		case '>':
+		c := src[i]
+		if c == '>' {
 			i++
-		case '/':
+			break
+		}
+		if c == '/' {
 			if src[i+1] != '>' {
-				return nil, "", "", false, false
+				return 0, "", "", false, false
 			}
 			i += 2
 			empty = true
-		default:
-			if i == sp || nameByte[src[i]] != nameStart || len(tagAttr) == maxScannedAttrs {
-				return nil, "", "", false, false
+			break
+		}
+		if i == sp || nameByte[c] != nameStart || n >= len(room) {
+			return 0, "", "", false, false
+		}
+		keyStart := i
+		for i+8 <= len(src) {
+			if m := nonLetters(load8(src[i : i+8])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
 			}
-			var a etree.Attr
-			keyStart := i
-			i = skipLetters(src, i)
+			i += 8
+		}
+		for i < len(src) && nameByte[src[i]] > nameColon {
+			i++
+		}
+		key, keySpace := src[keyStart:i], ""
+		if i < len(src) && src[i] == ':' {
+			i++
+			localStart := i
+			if i >= len(src) || nameByte[src[i]] <= nameColon {
+				return 0, "", "", false, false
+			}
 			for i < len(src) && nameByte[src[i]] > nameColon {
 				i++
 			}
-			a.Key = src[keyStart:i]
-			if i < len(src) && src[i] == ':' {
-				i++
-				localStart := i
-				if i >= len(src) || nameByte[src[i]] <= nameColon {
-					return nil, "", "", false, false
-				}
-				for i < len(src) && nameByte[src[i]] > nameColon {
-					i++
-				}
-				a.Space, a.Key = a.Key, src[localStart:i]
-			}
-			if i+1 >= len(src) || src[i] != '=' || src[i+1] != '"' && src[i+1] != '\'' {
-				return nil, "", "", false, false
-			}
-			q := src[i+1]
-			i += 2
-			valStart := i
-			// The value, eight bytes at a time while eight remain, then
-			// byte by byte: only the closing quote, a tab or a line feed
-			// may stop the run (anything else unplain marks goes to
-			// anyTag).
-		value:
-			for {
-				for i+8 <= len(src) {
-					m := unplain(load8(src[i:i+8]), q)
-					if m == 0 {
-						i += 8
-						continue
-					}
-					i += bits.TrailingZeros64(m) >> 3
-					break
-				}
-				if i >= len(src) {
-					return nil, "", "", false, false
-				}
-				switch c := src[i]; {
-				case c == q:
-					break value
-				case c == '\t' || c == '\n' || c >= 0x20 && c < utf8.RuneSelf && c != '&' && c != '<':
-					i++
-				default:
-					return nil, "", "", false, false
-				}
-			}
-			a.Value = src[valStart:i]
-			i++
-			emptyAttr = emptyAttr || a.Value == ""
-			if repeatedAttr(tagAttr, a) {
-				return nil, "", "", false, false
-			}
-			tagAttr = append(tagAttr, a)
-			continue
+			keySpace, key = key, src[localStart:i]
 		}
-		break
+		if i+1 >= len(src) || src[i] != '=' || src[i+1] != '"' && src[i+1] != '\'' {
+			return 0, "", "", false, false
+		}
+		q := src[i+1]
+		qs := uint64(q) * eachByte
+		i += 2
+		valStart := i
+		// The value, eight bytes at a time while eight remain, then
+		// byte by byte: only the closing quote, a tab or a line feed
+		// may stop the run (anything else unplain marks goes to
+		// anyTag).
+	value:
+		for {
+			for i+8 <= len(src) {
+				m := unplainEach(load8(src[i:i+8]), qs)
+				if m == 0 {
+					i += 8
+					continue
+				}
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			if i >= len(src) {
+				return 0, "", "", false, false
+			}
+			switch c := src[i]; {
+			case c == q:
+				break value
+			case c == '\t' || c == '\n' || c >= 0x20 && c < utf8.RuneSelf && c != '&' && c != '<':
+				i++
+			default:
+				return 0, "", "", false, false
+			}
+		}
+		val := src[valStart:i]
+		i++
+		emptyAttr = emptyAttr || val == ""
+		// A repeated name, as repeatedAttr finds it.
+		for j := range room[:n] {
+			if b := &room[j]; len(b.Key) == len(key) && b.Key[0] == key[0] && b.Key == key && (keySpace == "" || keySpace == b.Space) {
+				return 0, "", "", false, false
+			}
+		}
+		a := (*attrFields)(unsafe.Pointer(&room[n]))
+		a.Space, a.Key, a.Value, a.element = keySpace, key, val, el
+		n++
 	}
 	s.i = i
 	s.notes.emptyAttr = s.notes.emptyAttr || emptyAttr
-	return tagAttr, name, space, empty, true
+	return n, name, space, empty, true
 }
 
 // maxScannedAttrs is the most attributes a start tag may have for the
@@ -727,10 +822,14 @@ func (s *xmlScanner) attrValue() (string, bool) {
 // printable ASCII that chars takes as it is (plainByte's bytes, and those
 // its switch passes over: '>' in an attribute value, the quote that does
 // not end it, quotes in text, DEL).
-func unplain(x uint64, third byte) uint64 {
+func unplain(x uint64, third byte) uint64 { return unplainEach(x, uint64(third)*eachByte) }
+
+// unplainEach is unplain with third in every byte of thirds, which a loop
+// makes once instead of once a word.
+func unplainEach(x, thirds uint64) uint64 {
 	ctl := (x - 0x20*eachByte) &^ x
 	return (x | ctl | zeroByte(x^'&'*eachByte) | zeroByte(x^'<'*eachByte) |
-		zeroByte(x^uint64(third)*eachByte)) & highBits
+		zeroByte(x^thirds)) & highBits
 }
 
 // zeroByte returns a word whose top bit is set in each zero byte of x, and
@@ -743,22 +842,6 @@ func zeroByte(x uint64) uint64 { return (x - eachByte) &^ x }
 // reports false for any other text.
 func (s *xmlScanner) indentation() (string, bool) {
 	src, i := s.src, s.i
-	if i+9 <= len(src) && src[i] == '\n' {
-		// The usual shape, a line feed and spaces up to the next tag:
-		// the spaces eight at a time, no turn of the general loop.
-		j := i + 1
-		for j+8 <= len(src) {
-			if m := load8(src[j:j+8]) ^ ' '*eachByte; m != 0 {
-				j += bits.TrailingZeros64(m) >> 3
-				if src[j] == '<' {
-					s.i = j
-					return src[i:j], true
-				}
-				break
-			}
-			j += 8
-		}
-	}
 scan:
 	for i < len(src) {
 		switch src[i] {
@@ -792,21 +875,23 @@ scan:
 // chars reads characters up to stop (consumed unless it is '<'), decoding
 // entity and character references and normalising line ends.
 func (s *xmlScanner) chars(stop byte) (string, bool) {
-	start := s.i
+	src, i := s.src, s.i
+	start := i
 	plain := true
 	// Besides '&' and '<', the byte that ends the run: the closing quote
-	// of an attribute value, or, in text, '>' (of a "]]>").
+	// of an attribute value, or, in text, '>' (of a "]]>"); in every byte
+	// of a word, made once.
 	third := stop
 	if stop == '<' {
 		third = '>'
 	}
-	for s.i < len(s.src) {
-		i := s.i
-		for i+8 <= len(s.src) {
+	thirds := uint64(third) * eachByte
+	for i < len(src) {
+		for i+8 <= len(src) {
 			// The usual case, eight bytes at a time: printable ASCII.
-			if m := unplain(load8(s.src[i:i+8]), third); m != 0 {
+			if m := unplainEach(load8(src[i:i+8]), thirds); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
-				if c := s.src[i]; c != '\n' && c != '\t' {
+				if c := src[i]; c != '\n' && c != '\t' {
 					break
 				}
 				// A line feed or tab (of base64 wrapped in lines, or
@@ -817,14 +902,13 @@ func (s *xmlScanner) chars(stop byte) (string, bool) {
 			}
 			i += 8
 		}
-		for i < len(s.src) && plainByte[s.src[i]] {
+		for i < len(src) && plainByte[src[i]] {
 			i++
 		}
-		s.i = i
-		if i == len(s.src) {
+		if i == len(src) {
 			break
 		}
-		c := s.src[i]
+		c := src[i]
 		if c == stop {
 			break
 		}
@@ -832,25 +916,30 @@ func (s *xmlScanner) chars(stop byte) (string, bool) {
 		case c == '&' || c == '\r':
 			plain = false
 		case c == '<':
+			s.i = i
 			return "", false
-		case c == '>' && stop == '<' && s.i >= start+2 && s.src[s.i-1] == ']' && s.src[s.i-2] == ']':
+		case c == '>' && stop == '<' && i >= start+2 && src[i-1] == ']' && src[i-2] == ']':
+			s.i = i
 			return "", false
 		case c < 0x20 && c != '\t' && c != '\n':
+			s.i = i
 			return "", false
 		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRuneInString(s.src[s.i:])
+			r, size := utf8.DecodeRuneInString(src[i:])
 			if r == utf8.RuneError && size == 1 || !isXMLChar(r) {
+				s.i = i
 				return "", false
 			}
-			s.i += size
+			i += size
 			continue
 		}
-		s.i++
+		i++
 	}
-	if s.i >= len(s.src) && stop != '<' {
+	s.i = i
+	if i >= len(src) && stop != '<' {
 		return "", false
 	}
-	raw := s.src[start:s.i]
+	raw := src[start:i]
 	if stop != '<' {
 		s.i++
 	}

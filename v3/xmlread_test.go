@@ -2,6 +2,7 @@ package v3
 
 import (
 	"bytes"
+	"fmt"
 	"math/bits"
 	"os"
 	"slices"
@@ -424,7 +425,9 @@ func TestPlainTagAsAnyTag(t *testing.T) {
 		for _, doc := range []string{"<r><" + tag + "></r>", "<r><" + tag + ">x</" + tag + "></r>"} {
 			src := doc[len("<r><"):]
 			plain := xmlScanner{src: src}
-			pa, pname, pspace, pempty, pok := plain.plainTag(nil)
+			room := make([]etree.Attr, 0, maxScannedAttrs)
+			pn, pname, pspace, pempty, pok := plain.plainTag(room, nil)
+			pa := room[:pn]
 			if !pok {
 				if plain.i != 0 || plain.notes != (scanNotes{}) {
 					t.Fatalf("plainTag(%q) refused but moved to %d, notes %+v", src, plain.i, plain.notes)
@@ -439,6 +442,119 @@ func TestPlainTagAsAnyTag(t *testing.T) {
 					src, pa, pname, pspace, pempty, plain.i, plain.notes, ga, gname, gspace, gempty, gok, general.i, general.notes)
 			}
 			sameTree(t, []byte(doc))
+		}
+	}
+}
+
+// TestScannerTagEdges reads documents around what the one-loop start tag,
+// the elements linked as they are read and the indentation runs could get
+// wrong, each as etree's reader reads it (sameTree), as WalkXML and
+// CheckXML read it, and by the reader the scanner should use (wantFast).
+func TestScannerTagEdges(t *testing.T) {
+	many := func(n int) string {
+		var b strings.Builder
+		b.WriteString("<r><a")
+		for i := range n {
+			fmt.Fprintf(&b, " k%d=\"%d\"", i, i)
+		}
+		b.WriteString("/></r>")
+		return b.String()
+	}
+	tests := []struct {
+		name, in string
+		wantFast bool
+	}{
+		{"entities", `<r><a x="a&amp;b" y='&#x41;&lt;'/></r>`, true},
+		{"entity after a plain attribute", `<r><a x="1" y="&quot;" z="2"/></r>`, true},
+		{"entity in a value longer than a word", `<r><a x="1234567890&amp;1234567890"/></r>`, true},
+		{"unknown entity", `<r><a x="&nbsp;"/></r>`, false},
+		{"CR LF in a value", "<r><a x=\"a\r\nb\" y=\"c\rd\"/></r>", true},
+		{"CR LF between attributes", "<r><a\r\nx=\"1\"\r\n\ty=\"2\"\r\n/></r>", true},
+		{"tabs and line feeds in values", "<r><a x=\"a\tb\" y=\"c\nd\" z=\"\t\t\t\t\t\t\t\t\t\"/></r>", true},
+		{"prefixes", `<hl7:r xmlns:hl7="urn:hl7-org:v3" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><hl7:a xsi:type="CV" hl7:x="1"/><b xmlns="urn:x" c:d="e"/></hl7:r>`, true},
+		{"prefixed and plain key", `<r><a x="1" p:x="2"/></r>`, true},
+		{"plain after prefixed key", `<r><a p:x="1" x="2"/></r>`, false},
+		{"repeated key", `<r><a code="1" root="2" code="3"/></r>`, false},
+		{"empty prefix", `<r><a :x="1"/></r>`, false},
+		{"empty local name", `<r><a x:="1"/></r>`, false},
+		{"two colons", `<r><a x:y:z="1"/></r>`, false},
+		{"CDATA", `<r><a x="1"><![CDATA[<b x="2">&amp;]]></a></r>`, true},
+		{"comments everywhere", "<!--c-->\n<r><!--d--><a/>t<!--e-->u<b x='1'/></r><!--f-->", true},
+		{"processing instructions", `<?xml version="1.0"?><?pi x?><r><?q y?><a k="v"/>t<?z?></r>`, true},
+		{"'>' in a value", `<r><a x="a>b" y='>'/></r>`, true},
+		{"other quote in a value", `<r><a x="it's" y='say "hi"'/></r>`, true},
+		{"non-ASCII value", `<r><a x="é" y="1"/></r>`, true},
+		{"DEL in a value", "<r><a x=\"\x7f\"/></r>", true},
+		{"control character in a value", "<r><a x=\"\x01\"/></r>", false},
+		{"'<' in a value", `<r><a x="a<b"/></r>`, false},
+		{"no space between attributes", `<r><a x="1"y="2"/></r>`, false},
+		{"key without value", `<r><a x/></r>`, false},
+		{"unquoted value", `<r><a x=1/></r>`, false},
+		{"quotes mismatched", `<r><a x="1'/></r>`, false},
+		{"spaces around =", `<r><a x = "1"	y	=	'2' /></r>`, true},
+		{"end in a value", `<r><a x="1`, false},
+		{"end in a long value", `<r><a x="1234567890123`, false},
+		{"end after =", `<r><a x=`, false},
+		{"end in a key", `<r><a xy`, false},
+		{"end after a value", `<r><a x="1"`, false},
+		{"end after white space", `<r><a `, false},
+		{"end in />", `<r><a/`, false},
+		{"end in a name", `<r><ab`, false},
+		{"64 attributes", many(64), true},
+		{"65 attributes", many(65), false},
+		{"17 attributes (more than WalkXML's room)", many(17), true},
+		{"indentation with tabs and CR LF", "<r>\r\n\t<a/>\n \n  <b/>\t\n</r>", true},
+		{"long indentation", "<r>\n" + strings.Repeat(" ", 40) + "<a/>\n" + strings.Repeat(" ", 7) + "x</r>", true},
+		{"indentation to the end", "<r/>\n        ", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if fast := sameTree(t, []byte(tt.in)); fast != tt.wantFast {
+				t.Errorf("scanXML(%q) ok = %v, want %v", tt.in, fast, tt.wantFast)
+			}
+			sameWalk(t, tt.in)
+			sameCheck(t, []byte(tt.in))
+			doc, err := ReadXML([]byte(tt.in))
+			want := etree.NewDocument()
+			if wantErr := want.ReadFromBytes([]byte(tt.in)); (err != nil) != (wantErr != nil) {
+				t.Fatalf("ReadXML(%q) error %v, etree's %v", tt.in, err, wantErr)
+			}
+			if err == nil {
+				if _, err := writeTree(&doc.Element); err != nil {
+					t.Fatalf("ReadXML(%q): %v", tt.in, err)
+				}
+			}
+		})
+	}
+}
+
+// TestPlainTagRoom checks that plainTag reads no more attributes than its
+// room holds (refusing the tag, as anyTag then reads it) and tells each
+// attribute its element.
+func TestPlainTagRoom(t *testing.T) {
+	const tag = `a x="1" y="2">`
+	const src = tag + "</a>"
+	for _, room := range []int{0, 1, 2, 3} {
+		s := xmlScanner{src: src}
+		el := new(etree.Element)
+		into := make([]etree.Attr, 0, room)
+		n, name, _, _, ok := s.plainTag(into, el)
+		if ok != (room >= 2) {
+			t.Fatalf("room %d: plainTag ok = %v", room, ok)
+		}
+		if !ok {
+			if s.i != 0 {
+				t.Fatalf("room %d: refused but moved to %d", room, s.i)
+			}
+			continue
+		}
+		if name != "a" || n != 2 || s.i != len(tag) {
+			t.Fatalf("room %d: name %q, %d attributes, at %d", room, name, n, s.i)
+		}
+		for _, a := range into[:n] {
+			if a.Element() != el {
+				t.Fatalf("room %d: attribute %s not told its element", room, a.Key)
+			}
 		}
 	}
 }

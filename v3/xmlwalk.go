@@ -124,18 +124,23 @@ func (s *xmlScanner) walk(v *XMLVisitor) (XMLRoot, bool) {
 	// The element passed to v, made only for a visitor (passed to its
 	// functions, it lives on the heap); without one (CheckXML) the
 	// attributes are read into room on the stack: no allocation.
+	// (plainTag reads attributes only into the room there is.)
+	var attrRoom [16]etree.Attr
 	var el *XMLElement
 	if visits {
-		el = new(XMLElement)
+		el = &XMLElement{attrs: make([]etree.Attr, 0, len(attrRoom))}
 	}
-	var attrRoom [16]etree.Attr
 	attrs := attrRoom[:0]
 	if strings.HasPrefix(s.src, byteOrderMark) {
 		s.i = len(byteOrderMark) // text before the root, as document reads it
 	}
 	for s.i < len(s.src) {
 		if s.src[s.i] != '<' {
-			text, ok := s.chars('<')
+			// Indentation as document reads it, else any text.
+			text, ok := s.indentation()
+			if !ok {
+				text, ok = s.chars('<')
+			}
 			if !ok || len(open) == 0 && !isXMLSpace(text) {
 				return XMLRoot{}, false
 			}
