@@ -324,23 +324,32 @@ func SameSignedTokens(a, b *etree.Element, also func(x, y *etree.Element) bool) 
 	}
 }
 
-// nextSignedToken returns the next child token of e from *i on that the
-// fragments keep (not a comment, not white-space-only text), or nil.
+// nextSignedToken returns the next child token of e from token index *i on
+// that the signature's fragments keep (SignedToken), advancing *i past it;
+// nil at the end.
 func nextSignedToken(e *etree.Element, i *int) etree.Token {
 	for *i < len(e.Child) {
 		t := e.Child[*i]
 		*i++
-		switch x := t.(type) {
-		case *etree.Comment:
-			continue
-		case *etree.CharData:
-			if !x.IsCData() && jsBlankToken(x) {
-				continue
-			}
+		if SignedToken(t) {
+			return t
 		}
-		return t
 	}
 	return nil
+}
+
+// SignedToken reports whether the signature's fragments keep a child token
+// as SameSignedTokens compares them: not a comment, not text that is white
+// space to JavaScript (CDATA always kept). It is how SameSignedTokens pairs
+// tokens, for a caller that walks two parts by a rule of its own besides.
+func SignedToken(t etree.Token) bool {
+	switch x := t.(type) {
+	case *etree.Comment:
+		return false
+	case *etree.CharData:
+		return x.IsCData() || !jsBlankToken(x)
+	}
+	return true
 }
 
 // SameSignedAttrs compares two elements' attributes as the signature's
