@@ -542,7 +542,7 @@ func SameElement(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 func sameOwn(a, b *etree.Element) bool {
 	return a.Tag == b.Tag && a.Space == b.Space &&
 		(sameAttrsInOrder(a.Attr, b.Attr) || sameAttrsSwapped(a.Attr, b.Attr) || sameAttrsAnyOrder(a, b)) &&
-		sameTrimmedText(a, b)
+		(noLeadingText(a) && noLeadingText(b) || sameTrimmedText(a, b))
 }
 
 // sameAttrsInOrder reports whether two attribute lists are the same

@@ -152,7 +152,7 @@ func (w *signedWalk) samePart(x, y *etree.Element) bool {
 	} else if !sameAttrsSwapped(x.Attr, y.Attr) && (!sameAttrsAnyOrder(x, y) || !v3.SameSignedAttrs(x, y)) {
 		return false
 	}
-	if !sameTrimmedText(x, y) {
+	if (!noLeadingText(x) || !noLeadingText(y)) && !sameTrimmedText(x, y) {
 		return false
 	}
 	// The tokens the fragments keep (v3.SignedToken), paired in order: a
