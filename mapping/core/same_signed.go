@@ -188,23 +188,12 @@ func (w *signedWalk) samePart(x, y *etree.Element) bool {
 		if ta == nil || tb == nil {
 			return ta == nil && tb == nil
 		}
-		switch p := ta.(type) {
-		case *etree.Element:
+		if p, ok := ta.(*etree.Element); ok {
 			q, ok := tb.(*etree.Element)
 			if !ok || !w.samePart(p, q) {
 				return false
 			}
-		case *etree.CharData:
-			q, ok := tb.(*etree.CharData)
-			if !ok || p.IsCData() != q.IsCData() || p.Data != q.Data {
-				return false
-			}
-		case *etree.ProcInst:
-			q, ok := tb.(*etree.ProcInst)
-			if !ok || p.Target != q.Target || p.Inst != q.Inst {
-				return false
-			}
-		default:
+		} else if !v3.SameSignedLeaves(ta, tb) {
 			return false
 		}
 	}
