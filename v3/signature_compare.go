@@ -302,45 +302,61 @@ func SameSignedTokens(a, b *etree.Element, also func(x, y *etree.Element) bool) 
 		if ta == nil || tb == nil {
 			return ta == nil && tb == nil
 		}
-		switch x := ta.(type) {
-		case *etree.Element:
+		if x, ok := ta.(*etree.Element); ok {
 			y, ok := tb.(*etree.Element)
 			if !ok || !SameSignedTokens(x, y, also) {
 				return false
 			}
-		case *etree.CharData:
-			y, ok := tb.(*etree.CharData)
-			if !ok || x.IsCData() != y.IsCData() || x.Data != y.Data {
-				return false
-			}
-		case *etree.ProcInst:
-			y, ok := tb.(*etree.ProcInst)
-			if !ok || x.Target != y.Target || x.Inst != y.Inst {
-				return false
-			}
-		default:
+		} else if !SameSignedLeaves(ta, tb) {
 			return false
 		}
 	}
 }
 
-// nextSignedToken returns the next child token of e from *i on that the
-// fragments keep (not a comment, not white-space-only text), or nil.
+// SameSignedLeaves compares two child tokens the signature's fragments keep
+// (SignedToken), the first not an element, as SameSignedTokens does: text
+// and CDATA of the same kind byte for byte, processing instructions by
+// target and content; anything else (an element against either) is not
+// the same. A caller that pairs the tokens of two parts by a rule of its
+// own compares the tokens that are not elements with it.
+func SameSignedLeaves(a, b etree.Token) bool {
+	switch x := a.(type) {
+	case *etree.CharData:
+		y, ok := b.(*etree.CharData)
+		return ok && x.IsCData() == y.IsCData() && x.Data == y.Data
+	case *etree.ProcInst:
+		y, ok := b.(*etree.ProcInst)
+		return ok && x.Target == y.Target && x.Inst == y.Inst
+	}
+	return false
+}
+
+// nextSignedToken returns the next child token of e from token index *i on
+// that the signature's fragments keep (SignedToken), advancing *i past it;
+// nil at the end.
 func nextSignedToken(e *etree.Element, i *int) etree.Token {
 	for *i < len(e.Child) {
 		t := e.Child[*i]
 		*i++
-		switch x := t.(type) {
-		case *etree.Comment:
-			continue
-		case *etree.CharData:
-			if !x.IsCData() && jsBlankToken(x) {
-				continue
-			}
+		if SignedToken(t) {
+			return t
 		}
-		return t
 	}
 	return nil
+}
+
+// SignedToken reports whether the signature's fragments keep a child token
+// as SameSignedTokens compares them: not a comment, not text that is white
+// space to JavaScript (CDATA always kept). It is how SameSignedTokens pairs
+// tokens, for a caller that walks two parts by a rule of its own besides.
+func SignedToken(t etree.Token) bool {
+	switch x := t.(type) {
+	case *etree.Comment:
+		return false
+	case *etree.CharData:
+		return x.IsCData() || !jsBlankToken(x)
+	}
+	return true
 }
 
 // SameSignedAttrs compares two elements' attributes as the signature's

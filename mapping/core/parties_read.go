@@ -541,8 +541,8 @@ func SameElement(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 // aside: name, attributes and trimmed text.
 func sameOwn(a, b *etree.Element) bool {
 	return a.Tag == b.Tag && a.Space == b.Space &&
-		(sameAttrsInOrder(a.Attr, b.Attr) || sameAttrsAnyOrder(a, b)) &&
-		sameTrimmedText(a, b)
+		(sameAttrsInOrder(a.Attr, b.Attr) || sameAttrsSwapped(a.Attr, b.Attr) || sameAttrsAnyOrder(a, b)) &&
+		(noLeadingText(a) && noLeadingText(b) || sameTrimmedText(a, b))
 }
 
 // sameAttrsInOrder reports whether two attribute lists are the same
@@ -558,6 +558,17 @@ func sameAttrsInOrder(a, b []etree.Attr) bool {
 		}
 	}
 	return true
+}
+
+// sameAttrsSwapped reports whether two lists are the same two unprefixed
+// attributes of different names in the other order, as the EPS API writes
+// an id's extension before its root and porxgate after it: both
+// sameAttrsAnyOrder and v3.SameSignedAttrs then hold, told without looking
+// each one up.
+func sameAttrsSwapped(a, b []etree.Attr) bool {
+	return len(a) == 2 && len(b) == 2 && a[0].Space == "" && a[1].Space == "" && b[0].Space == "" && b[1].Space == "" &&
+		a[0].Key != a[1].Key && a[0].Key == b[1].Key && a[1].Key == b[0].Key &&
+		a[0].Value == b[1].Value && a[1].Value == b[0].Value
 }
 
 // sameAttrsAnyOrder is SameElement's comparison of attributes: in any order, a
@@ -583,6 +594,9 @@ func sameAttrsAnyOrder(a, b *etree.Element) bool {
 // trimming for two elements that each hold one text alike, flagged alike:
 // a leaf's text as read and as written back.
 func sameTrimmedText(a, b *etree.Element) bool {
+	if noLeadingText(a) && noLeadingText(b) {
+		return true
+	}
 	if len(a.Child) == 1 && len(b.Child) == 1 {
 		x, xok := a.Child[0].(*etree.CharData)
 		y, yok := b.Child[0].(*etree.CharData)
@@ -591,6 +605,31 @@ func sameTrimmedText(a, b *etree.Element) bool {
 		}
 	}
 	return trimmedText(a) == trimmedText(b)
+}
+
+// noLeadingText reports, for the shapes nearly every element has, that
+// trimmedText(e) is empty, without its loop: no child, or a child element
+// first, or white space (as the reader and the writers flag it) alone or
+// before a child element. False means only that trimmedText must tell.
+func noLeadingText(e *etree.Element) bool {
+	c := e.Child
+	if len(c) == 0 {
+		return true
+	}
+	switch t := c[0].(type) {
+	case *etree.Element:
+		return true
+	case *etree.CharData:
+		if !t.IsWhitespace() {
+			return false
+		}
+		if len(c) == 1 {
+			return true
+		}
+		_, ok := c[1].(*etree.Element)
+		return ok
+	}
+	return false
 }
 
 // trimmedText is strings.TrimSpace(v3.ElementText(e)), told at once for an

@@ -29,7 +29,6 @@ func SameSignedElement(pp, got *etree.Element, skip func(*etree.Element) bool) b
 		return false
 	}
 	w := signedWalk{parts: parts, gotParts: gotParts, skip: skip, depth: signedPartsDepth}
-	w.partPair = w.samePartElements
 	return w.same(pp, got, 0)
 }
 
@@ -53,8 +52,6 @@ type signedWalk struct {
 	// depth is the deepest a part lies below the ParentPrescription: below
 	// it, elements are compared by SameElement alone.
 	depth int
-	// partPair is samePartElements, made once.
-	partPair func(x, y *etree.Element) bool
 }
 
 // same compares a and b, which lie d elements below the ParentPrescriptions
@@ -80,7 +77,7 @@ func (w *signedWalk) same(a, b *etree.Element, d int) bool {
 			return false
 		}
 		if k >= 0 {
-			if !v3.SameSignedTokens(ae, be, w.partPair) {
+			if !w.samePart(ae, be) {
 				return false
 			}
 			continue
@@ -131,22 +128,73 @@ func partIndex(parts []*etree.Element, el *etree.Element, item *int) int {
 	return signedFixedParts + k
 }
 
-// samePartElements is, for two elements the fragments' comparison pairs
-// within a part, SameElement's rule and the fragments' attribute rule
-// (v3.SameSignedAttrs) at once: attributes equal in order, none of them
-// prefixed, satisfy both in one pass. The pairing is SameElement's own as
-// long as skip rules out no element there: one it does makes the answer
-// false (ask the two rules apart). v3.SameSignedTokens asks it only of
-// elements of the same name (Tag).
-func (w *signedWalk) samePartElements(x, y *etree.Element) bool {
+// samePart compares two signed parts, or two elements the fragments'
+// comparison pairs within them, by both rules in one walk: what
+// v3.SameSignedTokens(x, y, nil) tells (names, attributes as the fragments
+// see them, every token the fragments keep: v3.SignedToken) and what
+// SameElement tells (name, namespace, attributes, trimmed text, child
+// elements). The fragments pair every child element SameElement pairs as
+// long as skip rules out none of them: one it does makes the answer false
+// (ask the two rules apart).
+func (w *signedWalk) samePart(x, y *etree.Element) bool {
+	if x.Tag != y.Tag || x.Space != y.Space {
+		return false
+	}
 	if w.skip != nil && (w.skip(x) || w.skip(y)) {
 		return false
 	}
-	if x.Space != y.Space || !sameTrimmedText(x, y) {
+	// Attributes equal in order, none of them prefixed, satisfy both
+	// rules at once.
+	if sameAttrsInOrder(x.Attr, y.Attr) {
+		if !v3.SignableAttrs(x.Attr) {
+			return false
+		}
+	} else if !sameAttrsSwapped(x.Attr, y.Attr) && (!sameAttrsAnyOrder(x, y) || !v3.SameSignedAttrs(x, y)) {
 		return false
 	}
-	if sameAttrsInOrder(x.Attr, y.Attr) {
-		return v3.SignableAttrs(x.Attr)
+	if (!noLeadingText(x) || !noLeadingText(y)) && !sameTrimmedText(x, y) {
+		return false
 	}
-	return sameAttrsAnyOrder(x, y) && v3.SameSignedAttrs(x, y)
+	// The tokens the fragments keep (v3.SignedToken), paired in order: a
+	// child element and white space as the reader and the writers flag it
+	// (the indentation between elements) are told without asking, here
+	// rather than in a function of its own, which every token of both
+	// parts would call.
+	i, j := 0, 0
+	for {
+		var ta, tb etree.Token
+		for ; i < len(x.Child); i++ {
+			t := x.Child[i]
+			if _, ok := t.(*etree.Element); !ok {
+				if c, ok := t.(*etree.CharData); ok && c.IsWhitespace() && !c.IsCData() || !v3.SignedToken(t) {
+					continue
+				}
+			}
+			ta = t
+			i++
+			break
+		}
+		for ; j < len(y.Child); j++ {
+			t := y.Child[j]
+			if _, ok := t.(*etree.Element); !ok {
+				if c, ok := t.(*etree.CharData); ok && c.IsWhitespace() && !c.IsCData() || !v3.SignedToken(t) {
+					continue
+				}
+			}
+			tb = t
+			j++
+			break
+		}
+		if ta == nil || tb == nil {
+			return ta == nil && tb == nil
+		}
+		if p, ok := ta.(*etree.Element); ok {
+			q, ok := tb.(*etree.Element)
+			if !ok || !w.samePart(p, q) {
+				return false
+			}
+		} else if !v3.SameSignedLeaves(ta, tb) {
+			return false
+		}
+	}
 }

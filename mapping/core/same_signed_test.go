@@ -153,6 +153,102 @@ func TestSameSignedElementManyItems(t *testing.T) {
 			second.RemoveChild(li)
 			first.AddChild(li)
 		}, false},
+		{"attribute dropped in a line item", func(_, got *etree.Element, n int) {
+			lineItem(got, n-1).SelectElement("product").RemoveAttr("display")
+		}, false},
+		{"attribute dropped outside the parts", func(_, got *etree.Element, n int) {
+			item(got, 0).SelectElement("seperatableInd").RemoveAttr("value")
+		}, false},
+		{"attributes reordered in a line item", func(_, got *etree.Element, n int) {
+			p := lineItem(got, n-1).SelectElement("product")
+			p.Attr[0], p.Attr[1] = p.Attr[1], p.Attr[0]
+		}, true},
+		{"attributes reordered and one changed in a line item", func(_, got *etree.Element, n int) {
+			p := lineItem(got, n-1).SelectElement("product")
+			p.Attr[0], p.Attr[1] = p.Attr[1], p.Attr[0]
+			p.Attr[0].Value += "0"
+		}, false},
+		{"attributes reordered, one prefixed, in a line item", func(pp, got *etree.Element, n int) {
+			for _, e := range []*etree.Element{pp, got} {
+				lineItem(e, n-1).SelectElement("product").CreateAttr("x:code", "1")
+			}
+			p := lineItem(got, n-1).SelectElement("product")
+			p.Attr[0], p.Attr[2] = p.Attr[2], p.Attr[0]
+		}, false},
+		{"attribute renamed to the other's name in a line item", func(_, got *etree.Element, n int) {
+			p := lineItem(got, n-1).SelectElement("product")
+			p.Attr[0], p.Attr[1] = p.Attr[1], p.Attr[0]
+			p.Attr[0].Key = p.Attr[1].Key
+		}, false},
+		{"attributes reordered outside the parts", func(_, got *etree.Element, _ int) {
+			v3.FindPath(got, "pertinentInformation1", "pertinentPrescription", "code").CreateAttr("codeSystem", "x")
+			v3.FindPath(got, "pertinentInformation1", "pertinentPrescription", "code").Attr[0].Key = "codeSystem"
+			v3.FindPath(got, "pertinentInformation1", "pertinentPrescription", "code").Attr[1].Key = "code"
+		}, false},
+		{"element duplicated in a line item", func(_, got *etree.Element, n int) {
+			li := lineItem(got, n/2)
+			li.AddChild(li.SelectElement("text").Copy())
+		}, false},
+		{"element duplicated outside the parts", func(_, got *etree.Element, n int) {
+			it := item(got, n/2)
+			it.InsertChildAt(0, it.SelectElement("seperatableInd").Copy())
+		}, false},
+		{"white space added to text in a line item", func(_, got *etree.Element, n int) {
+			lineItem(got, n-1).SelectElement("text").SetText("take " + fmt.Sprint(n-1) + " ")
+		}, false},
+		{"white space between elements in a line item", func(_, got *etree.Element, n int) {
+			lineItem(got, n-1).InsertChildAt(1, etree.NewText("\n  "))
+		}, true},
+		{"text before the first element of a line item", func(_, got *etree.Element, n int) {
+			lineItem(got, n-1).InsertChildAt(0, etree.NewText("x"))
+		}, false},
+		{"text after the last element of a line item", func(_, got *etree.Element, n int) {
+			lineItem(got, n-1).CreateText("x")
+		}, false},
+		{"CDATA white space in a line item", func(_, got *etree.Element, n int) {
+			lineItem(got, n-1).InsertChildAt(1, etree.NewCData(" "))
+		}, false},
+		{"comment in a line item", func(_, got *etree.Element, n int) {
+			lineItem(got, n-1).InsertChildAt(1, etree.NewComment("note"))
+		}, true},
+		{"comment outside the parts", func(_, got *etree.Element, _ int) {
+			got.InsertChildAt(1, etree.NewComment("note"))
+		}, true},
+		{"processing instruction in a line item", func(_, got *etree.Element, n int) {
+			lineItem(got, n-1).InsertChildAt(1, etree.NewProcInst("x", "y"))
+		}, false},
+		{"processing instructions differing in a line item", func(pp, got *etree.Element, n int) {
+			lineItem(pp, n-1).InsertChildAt(1, etree.NewProcInst("x", "y"))
+			lineItem(got, n-1).InsertChildAt(1, etree.NewProcInst("x", "z"))
+		}, false},
+		{"processing instructions alike in a line item", func(pp, got *etree.Element, n int) {
+			lineItem(pp, n-1).InsertChildAt(1, etree.NewProcInst("x", "y"))
+			lineItem(got, n-1).InsertChildAt(1, etree.NewProcInst("x", "y"))
+		}, true},
+		{"processing instruction outside the parts", func(_, got *etree.Element, _ int) {
+			got.InsertChildAt(1, etree.NewProcInst("x", "y"))
+		}, true},
+		{"comment in place of white space in a line item's text", func(pp, got *etree.Element, n int) {
+			for _, e := range []*etree.Element{pp, got} {
+				lineItem(e, n-1).SelectElement("text").SetText("take")
+			}
+			tx := lineItem(got, n-1).SelectElement("text")
+			tx.CreateComment("c")
+			tx.CreateText(" more")
+			lineItem(pp, n-1).SelectElement("text").SetText("take more")
+		}, false},
+		{"byte order mark before the first element of a line item", func(_, got *etree.Element, n int) {
+			// White space to the fragments (JavaScript's trim), text to
+			// SameElement (Go's): the two rules differ here, and each
+			// must be asked.
+			lineItem(got, n-1).InsertChildAt(0, etree.NewText("\ufeff"))
+		}, false},
+		{"next line before the first element of a line item", func(_, got *etree.Element, n int) {
+			lineItem(got, n-1).InsertChildAt(0, etree.NewText("\u0085"))
+		}, false},
+		{"namespace of an element changed in a line item", func(_, got *etree.Element, n int) {
+			lineItem(got, n-1).SelectElement("text").Space = "x"
+		}, false},
 		{"signature differing (skipped)", func(_, got *etree.Element, _ int) {
 			v3.FindPath(got, "pertinentInformation1", "pertinentPrescription", "author", "signatureText", "Signature").SetText("other")
 		}, true},
@@ -215,5 +311,91 @@ func TestPartIndexAsIndex(t *testing.T) {
 		if found != len(parts) {
 			t.Errorf("%s order: %d parts met, want %d", order, found, len(parts))
 		}
+	}
+}
+
+// TestSameAttrsSwapped holds sameAttrsSwapped, which SameElement and the
+// signed parts' walk trust two attributes in the other order on, to the
+// comparisons it stands for: where it says true, sameAttrsAnyOrder and
+// v3.SameSignedAttrs must both; and it must say true for the EPS API's
+// id, whose extension comes before its root.
+func TestSameAttrsSwapped(t *testing.T) {
+	// el makes an element of the attributes as listed, prefixes split off,
+	// the same name twice included (which etree's CreateAttr would merge).
+	el := func(attrs ...string) *etree.Element {
+		e := etree.NewElement("id")
+		for i := 0; i+1 < len(attrs); i += 2 {
+			space, key, ok := strings.Cut(attrs[i], ":")
+			if !ok {
+				space, key = "", attrs[i]
+			}
+			e.Attr = append(e.Attr, etree.Attr{Space: space, Key: key, Value: attrs[i+1]})
+		}
+		return e
+	}
+	lists := []*etree.Element{
+		el("extension", "X", "root", "R"),
+		el("root", "R", "extension", "X"),
+		el("root", "X", "extension", "R"),
+		el("root", "R", "extension", "Y"),
+		el("root", "R"),
+		el("root", "R", "extension", "X", "other", "O"),
+		el("x:root", "R", "extension", "X"),
+		el("extension", "X", "x:root", "R"),
+		el("root", "R", "x:root", "R"),
+		el("x:root", "R", "root", "R"),
+		el("xmlns", "urn:hl7-org:v3", "root", "R"),
+		el("root", "R", "xmlns", "urn:hl7-org:v3"),
+		el("root", "R", "xmlns", "urn:other"),
+		el("xmlns:x", "urn:x", "root", "R"),
+		el("root", "R", "xmlns:x", "urn:x"),
+		el("root", "R", "root", "R"),
+		el("root", "R", "root", "X"),
+		el("root", "X", "root", "R"),
+		el("root", "R", "ROOT", "R"),
+		el("ROOT", "R", "root", "R"),
+	}
+	trusted := 0
+	for i, a := range lists {
+		for j, b := range lists {
+			if !sameAttrsSwapped(a.Attr, b.Attr) {
+				continue
+			}
+			trusted++
+			if !sameAttrsAnyOrder(a, b) || !v3.SameSignedAttrs(a, b) {
+				t.Errorf("lists %d and %d: swapped, but sameAttrsAnyOrder %t, v3.SameSignedAttrs %t",
+					i, j, sameAttrsAnyOrder(a, b), v3.SameSignedAttrs(a, b))
+			}
+		}
+	}
+	if !sameAttrsSwapped(lists[0].Attr, lists[1].Attr) {
+		t.Error("the EPS API's id and porxgate's not told swapped")
+	}
+	if trusted == 0 {
+		t.Fatal("no pair told swapped")
+	}
+}
+
+// TestSameSignedElementSkipInPart: an element skip rules out on one side
+// only, inside a part, shifts what SameElement pairs there though the
+// fragments see the two parts alike; the one walk must then not say the
+// same.
+func TestSameSignedElementSkipInPart(t *testing.T) {
+	pp := signedPrescription(t, 3)
+	got := pp.Copy()
+	li := v3.FindPath(got, "pertinentInformation1", "pertinentPrescription", "pertinentInformation2", "pertinentLineItem")
+	odd := li.SelectElement("product")
+	skip := func(e *etree.Element) bool { return inSignature(e) || e == odd }
+	if SameElement(pp, got, skip) {
+		t.Fatal("SameElement takes the prescriptions for the same")
+	}
+	if !v3.SameSignedParts(pp, got) {
+		t.Fatal("the fragments differ")
+	}
+	if SameSignedElement(pp, got, skip) {
+		t.Error("SameSignedElement says the same, SameElement does not")
+	}
+	if SameSignedElement(got, pp, skip) {
+		t.Error("reversed: SameSignedElement says the same, SameElement does not")
 	}
 }

@@ -34,6 +34,9 @@ func TestTrimmedText(t *testing.T) {
 		if got, want := trimmedText(e), strings.TrimSpace(v3.ElementText(e)); got != want {
 			t.Errorf("%q: trimmedText %q, want %q", d, got, want)
 		}
+		if noLeadingText(e) && trimmedText(e) != "" {
+			t.Errorf("%q: noLeadingText, but the text is %q", d, trimmedText(e))
+		}
 	}
 	built := v3.NewHolder("p")
 	for _, s := range []string{"", "  ", " x ", "\n\t"} {
@@ -42,6 +45,55 @@ func TestTrimmedText(t *testing.T) {
 		e.AddChild(etree.NewCharData(" after "))
 		if got, want := trimmedText(e), strings.TrimSpace(v3.ElementText(e)); got != want {
 			t.Errorf("written %q: trimmedText %q, want %q", s, got, want)
+		}
+		if noLeadingText(e) && trimmedText(e) != "" {
+			t.Errorf("written %q: noLeadingText, but the text is %q", s, trimmedText(e))
+		}
+	}
+}
+
+// TestNoLeadingText holds noLeadingText to what it stands for, an empty
+// trimmedText, and to saying so for the shapes it is there for: elements
+// as read, as written and as built by hand (text not flagged as white
+// space, a comment or instruction first, CDATA).
+func TestNoLeadingText(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want bool
+	}{
+		{"<e/>", true},
+		{"<e><c/></e>", true},
+		{"<e>\n  <c/>\n</e>", true},
+		{"<e>  </e>", true},
+		{"<e>\r\n\t</e>", true},
+		{"<e>x</e>", false},
+		{"<e> x <c/></e>", false},
+		{"<e><!-- c --><c/></e>", false},
+		{"<e> <!-- c --> x <c/></e>", false},
+		{"<e> <?pi x?><c/></e>", false},
+		{"<e><![CDATA[ ]]><c/></e>", true}, // flagged white space, as trimmedText takes it
+		{"<e>\u00a0<c/></e>", false},
+	} {
+		doc, err := v3.ReadXML([]byte(tc.doc))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.doc, err)
+		}
+		e := doc.Root()
+		if got := noLeadingText(e); got != tc.want {
+			t.Errorf("%q: noLeadingText %t, want %t", tc.doc, got, tc.want)
+		}
+		if noLeadingText(e) && trimmedText(e) != "" {
+			t.Errorf("%q: noLeadingText, but the text is %q", tc.doc, trimmedText(e))
+		}
+	}
+	// Built by hand: text etree does not flag as white space is asked of
+	// trimmedText, however blank.
+	for _, s := range []string{" ", "x", " x "} {
+		e := etree.NewElement("e")
+		e.AddChild(etree.NewCharData(s))
+		e.AddChild(etree.NewElement("c"))
+		if noLeadingText(e) && trimmedText(e) != "" {
+			t.Errorf("built %q: noLeadingText, but the text is %q", s, trimmedText(e))
 		}
 	}
 }

@@ -36,8 +36,7 @@ const (
 // carried), else nil. What is written back is built in sp (nil: fresh
 // memory).
 func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env, sp *v3.Space) *etree.Element {
-	mrs := fhir.EntriesOf[*fhir.MedicationRequest](b)
-	if len(mrs) == 0 || !pp.Exists() {
+	if !pp.Exists() || !hasMedicationRequest(b) {
 		return nil
 	}
 	regen := regenerateParentPrescription(b, env, sp)
@@ -58,6 +57,9 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env, sp *v3.Space) 
 		core.SameElement(pp.El, regen, InSignature) && sameSigned(regen) {
 		return regen
 	}
+	// Listed only now: what was written back was pp's like, so nothing is
+	// carried and no list is made.
+	mrs := fhir.EntriesOf[*fhir.MedicationRequest](b)
 	carry := func(mr *fhir.MedicationRequest, part string, orig, got *etree.Element) {
 		if orig == nil || same(orig, got) {
 			return
@@ -88,6 +90,17 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env, sp *v3.Space) 
 		mrs[0].Extension = append(mrs[0].Extension, core.V3OriginalExtension(PartParentPrescription, WithoutSignature(pp.El)))
 	}
 	return nil
+}
+
+// hasMedicationRequest reports whether b holds a MedicationRequest, without
+// listing them (fhir.EntriesOf).
+func hasMedicationRequest(b *fhir.Bundle) bool {
+	for _, e := range b.Entry {
+		if _, ok := e.Resource.(*fhir.MedicationRequest); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // signatureText returns a ParentPrescription's author's signatureText, or

@@ -1,6 +1,7 @@
 package prescribe
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/beevik/etree"
@@ -145,6 +146,59 @@ func TestSameSignedElementAgreesWithBothRules(t *testing.T) {
 		{name: "attribute changed in the patient", differs: true, apply: func(_ *testing.T, _, got *etree.Element) {
 			id := v3.FindPath(got, "recordTarget", "Patient", "id")
 			id.CreateAttr("extension", id.SelectAttrValue("extension", "")+"0")
+		}},
+		{name: "attribute dropped in a line item", differs: true, apply: func(t *testing.T, _, got *etree.Element) {
+			lineItem(t, got).SelectElement("id").RemoveAttr("root")
+		}},
+		{name: "attribute added in the patient", differs: true, apply: func(_ *testing.T, _, got *etree.Element) {
+			v3.FindPath(got, "recordTarget", "Patient", "id").CreateAttr("assigningAuthorityName", "x")
+		}},
+		{name: "attribute added outside the parts", differs: true, apply: func(_ *testing.T, _, got *etree.Element) {
+			got.SelectElement("effectiveTime").CreateAttr("nullFlavor", "NI")
+		}},
+		{name: "attributes of every element in the other order", apply: func(t *testing.T, _, got *etree.Element) {
+			var walk func(*etree.Element)
+			walk = func(e *etree.Element) {
+				slices.Reverse(e.Attr)
+				for _, c := range e.ChildElements() {
+					walk(c)
+				}
+			}
+			walk(got)
+		}},
+		{name: "attributes in the other order, a value changed, in a line item", differs: true, apply: func(t *testing.T, _, got *etree.Element) {
+			id := lineItem(t, got).SelectElement("id")
+			id.CreateAttr("extension", "x")
+			slices.Reverse(id.Attr)
+			id.Attr[len(id.Attr)-1].Value += "0"
+		}},
+		{name: "element duplicated in a line item", differs: true, apply: func(t *testing.T, _, got *etree.Element) {
+			li := lineItem(t, got)
+			first := li.ChildElements()[0]
+			li.InsertChildAt(first.Index(), first.Copy())
+		}},
+		{name: "element duplicated outside the parts", differs: true, apply: func(_ *testing.T, _, got *etree.Element) {
+			et := got.SelectElement("effectiveTime")
+			got.InsertChildAt(et.Index(), et.Copy())
+		}},
+		{name: "children reordered in a line item", differs: true, apply: func(t *testing.T, _, got *etree.Element) {
+			li := lineItem(t, got)
+			kids := li.ChildElements()
+			li.RemoveChild(kids[0])
+			li.AddChild(kids[0])
+		}},
+		{name: "white space added to text in a line item", differs: true, apply: func(t *testing.T, _, got *etree.Element) {
+			c := firstWithText(lineItem(t, got))
+			if c == nil {
+				t.Skip("no text in the line item")
+			}
+			c.Data += " "
+		}},
+		{name: "comment in a line item", apply: func(t *testing.T, _, got *etree.Element) {
+			lineItem(t, got).InsertChildAt(0, etree.NewComment("note"))
+		}},
+		{name: "comment outside the parts", apply: func(_ *testing.T, _, got *etree.Element) {
+			got.InsertChildAt(0, etree.NewComment("note"))
 		}},
 		{name: "element dropped in a line item", differs: true, apply: func(t *testing.T, _, got *etree.Element) {
 			li := lineItem(t, got)
