@@ -17,6 +17,13 @@ import (
 // has no healthCareProviderLicense. The patient is written and read by
 // AddPatient and ReadPatient unchanged.
 
+// The AgentPerson's elements whose names and attributes are fixed (see
+// v3.Fixed).
+var (
+	fixedAgentPerson       = v3.NewFixed("AgentPerson", "classCode", "AGNT")
+	fixedAgentPersonPerson = v3.NewFixed("agentPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
+)
+
 // addCancelAgentPerson writes the AgentPerson of a cancellation payload for
 // a PractitionerRole (writeCancelAgentPerson), then puts the role's v3
 // layout (ExtensionV3Layout) in its place while the role still says what
@@ -47,7 +54,7 @@ func writeCancelAgentPerson(c *core.BundleContext, parent *etree.Element, role *
 	org, orgPath := core.RoleOrganization(c, role, rolePath)
 	prac, pracPath := core.RolePractitioner(c, role, org, rolePath, false)
 
-	ap := v3.Add(parent, "AgentPerson", "classCode", "AGNT")
+	ap := v3.AddFixed(parent, fixedAgentPerson)
 	if len(role.Identifier) > 0 {
 		id := c.RequireIdentifierAt(role.Identifier, fhir.SystemSDSRoleProfile, rolePath, ".identifier")
 		v3.AddII(ap, "id", v3.OIDSDSRoleProfile, id)
@@ -72,7 +79,7 @@ func writeCancelAgentPerson(c *core.BundleContext, parent *etree.Element, role *
 		core.AddTelecomAt(c, ap, t, telOf, ".telecom", i)
 	}
 	if prac != nil {
-		person := v3.Add(ap, "agentPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
+		person := v3.AddFixed(ap, fixedAgentPersonPerson)
 		switch sds := c.IdentifierAt(prac.Identifier, fhir.SystemSDSUser, pracPath, ".identifier"); {
 		case sds != "":
 			v3.AddII(person, "id", v3.OIDSDSUser, sds)

@@ -160,10 +160,23 @@ func (w *xmlWriter) comment(buf []byte, c *etree.Comment) []byte {
 // element writes e at depth. The output is threaded through as buf (the
 // caller's w.buf, stored back by document) rather than appended to w.buf
 // in place: kept in registers, not loaded and stored at every append.
+//
+// An element v3.AddFixed wrote has its tags copied from its Fixed's text,
+// each in one piece (v3.FixedTags), its name and attributes not written
+// one by one nor its values looked at for escapes.
 func (w *xmlWriter) element(buf []byte, e *etree.Element, depth int) []byte {
-	buf = append(buf, '<')
-	buf = appendName(buf, e.Space, e.Tag)
-	if len(e.Attr) > 0 {
+	var end string // the end tag when the element is fixed
+	if !v3.FixedMarked(e) {
+		buf = append(buf, '<')
+		buf = appendName(buf, e.Space, e.Tag)
+		if len(e.Attr) > 0 {
+			buf = appendAttrs(buf, e.Attr)
+		}
+	} else if start, fend, ok := v3.FixedTags(e); ok {
+		buf, end = append(buf, start...), fend
+	} else {
+		buf = append(buf, '<')
+		buf = appendName(buf, e.Space, e.Tag)
 		buf = appendAttrs(buf, e.Attr)
 	}
 	if len(e.Child) == 0 {
@@ -202,6 +215,9 @@ func (w *xmlWriter) element(buf []byte, e *etree.Element, depth int) []byte {
 			}
 		}
 		buf = appendNewline(buf, depth)
+	}
+	if end != "" {
+		return append(buf, end...)
 	}
 	buf = append(buf, "</"...)
 	buf = appendName(buf, e.Space, e.Tag)

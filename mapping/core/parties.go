@@ -264,12 +264,25 @@ func addAddress(c *BundleContext, parent *etree.Element, a fhir.Address, at lazy
 	return el
 }
 
+// The patient's and organisation's elements whose names and attributes
+// are fixed (see v3.Fixed).
+var (
+	fixedPatient                 = v3.NewFixed("Patient", "classCode", "PAT")
+	fixedPatientPerson           = v3.NewFixed("patientPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
+	fixedPlayedProviderPatient   = v3.NewFixed("playedProviderPatient", "classCode", "PAT")
+	fixedSubjectOf               = v3.NewFixed("subjectOf", "typeCode", "SBJ")
+	fixedPatientCareProvision    = v3.NewFixed("patientCareProvision", "classCode", "PCPR", "moodCode", "EVN")
+	fixedResponsibleParty        = v3.NewFixed("responsibleParty", "typeCode", "RESP")
+	fixedHealthCareProvider      = v3.NewFixed("healthCareProvider", "classCode", "PROV")
+	fixedRepresentedOrganization = v3.NewFixed("representedOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
+)
+
 // AddPatient writes recordTarget's <Patient classCode="PAT">: NHS number,
 // addresses, telecoms and patientPerson (names, gender, birth time and the
 // GP practice as the primary care provider; no or an unknown GP becomes a
 // null id). path is the Patient's FHIR path.
 func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path string) *etree.Element {
-	pat := v3.Add(parent, "Patient", "classCode", "PAT")
+	pat := v3.AddFixed(parent, fixedPatient)
 	nhs := c.RequireIdentifierAt(p.Identifier, fhir.SystemNHSNumber, path, ".identifier")
 	v3.AddII(pat, "id", v3.OIDNHSNumber, nhs)
 	for i, a := range p.Address {
@@ -278,7 +291,7 @@ func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path s
 	for i, t := range p.Telecom {
 		addTelecom(c, pat, t, lazyPath{path, ".telecom", i})
 	}
-	person := v3.Add(pat, "patientPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
+	person := v3.AddFixed(pat, fixedPatientPerson)
 	if len(p.Name) == 0 {
 		c.Fail(path+".name", "missing mandatory name")
 	}
@@ -295,10 +308,9 @@ func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path s
 		c.Fail(path+".birthDate", "%v", err)
 	}
 	v3.AddValue(person, "birthTime", birth)
-	prov := v3.Add(v3.Add(v3.Add(person, "playedProviderPatient", "classCode", "PAT"), "subjectOf", "typeCode", "SBJ"),
-		"patientCareProvision", "classCode", "PCPR", "moodCode", "EVN")
+	prov := v3.AddFixed(v3.AddFixed(v3.AddFixed(person, fixedPlayedProviderPatient), fixedSubjectOf), fixedPatientCareProvision)
 	v3.AddCV(prov, "code", "1", v3.OIDCareProvisionType, "")
-	hcp := v3.Add(v3.Add(prov, "responsibleParty", "typeCode", "RESP"), "healthCareProvider", "classCode", "PROV")
+	hcp := v3.AddFixed(v3.AddFixed(prov, fixedResponsibleParty), fixedHealthCareProvider)
 	// The EPS API writes the unknown-GP code itself, V81999, both for a
 	// patient without generalPractitioner and for one whose GP is V81999;
 	// v3 nullFlavor="UNK" reads as V81999 (docs/mappings/conventions.md).
@@ -531,7 +543,7 @@ func responsiblePartyPersonID(c *BundleContext, prac *fhir.Practitioner, pracPat
 // AddRepresentedOrganization writes representedOrganization from the role's
 // HealthcareService (its address from its Location) or its Organization.
 func AddRepresentedOrganization(c *BundleContext, ap *etree.Element, role *fhir.PractitionerRole, rolePath string, org *fhir.Organization, orgPath string) *etree.Element {
-	rep := v3.Add(ap, "representedOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
+	rep := v3.AddFixed(ap, fixedRepresentedOrganization)
 	if len(role.HealthcareService) == 0 {
 		addOrganizationCore(c, rep, org.Identifier, org.Type, org.Name, orgPath)
 		atMostOneTelecom(c, org.Telecom, orgPath)
@@ -602,7 +614,7 @@ func atMostOneTelecom(c *BundleContext, telecoms []fhir.ContactPoint, path strin
 // organisation's first telecom (else the role's first, as the EPS API
 // writes it) and its first address.
 func addDispenserOrganization(c *BundleContext, ap *etree.Element, role *fhir.PractitionerRole, rolePath string, org *fhir.Organization, orgPath string) {
-	rep := v3.Add(ap, "representedOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
+	rep := v3.AddFixed(ap, fixedRepresentedOrganization)
 	addOrganizationCore(c, rep, org.Identifier, org.Type, org.Name, orgPath)
 	switch {
 	case len(org.Telecom) > 0:

@@ -1,0 +1,131 @@
+package v3
+
+import (
+	"testing"
+
+	"github.com/beevik/etree"
+)
+
+// TestAddFixedAsAdd checks that AddFixed makes the element Add makes with
+// the same name and attributes, and that FixedTags gives its tags as etree
+// writes them.
+func TestAddFixedAsAdd(t *testing.T) {
+	cases := [][]string{
+		{"author", "typeCode", "AUT"},
+		{"agentPerson", "classCode", "PSN", "determinerCode", "INSTANCE"},
+		{"pertinentInformation1", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT"},
+		{"code", "code", "0001", "codeSystem", "2.16.840.1.113883.2.1.3.2.4.17.30", "displayName", "A b-c_d.e"},
+	}
+	for _, c := range cases {
+		f := NewFixed(c[0], c[1:]...)
+		_, fixedRoot := NewDocument("root")
+		_, addRoot := NewDocument("root")
+		got, want := AddFixed(fixedRoot, f), Add(addRoot, c[0], c[1:]...)
+		if got.Tag != want.Tag || got.Space != "" || len(got.Attr) != len(want.Attr) {
+			t.Fatalf("%s: got <%s:%s> with %d attributes, want <%s> with %d", c[0], got.Space, got.Tag, len(got.Attr), want.Tag, len(want.Attr))
+		}
+		for i := range want.Attr {
+			g, w := &got.Attr[i], &want.Attr[i]
+			if g.Space != w.Space || g.Key != w.Key || g.Value != w.Value || g.Element() != got {
+				t.Errorf("%s: attribute %d is %s:%s=%q, want %s=%q", c[0], i, g.Space, g.Key, g.Value, w.Key, w.Value)
+			}
+		}
+		doc := etree.NewDocument()
+		doc.SetRoot(want.Copy())
+		s, _ := doc.WriteToString() // <tag a="v"/>
+		start, end, ok := FixedTags(got)
+		if !ok || start+"/>" != s || end != "</"+c[0]+">" {
+			t.Errorf("%s: FixedTags = %q, %q, %v; want %q and its end tag", c[0], start, end, ok, s)
+		}
+		if f.String() != s[:len(s)-2] {
+			t.Errorf("%s: String() = %q, want %q", c[0], f.String(), s[:len(s)-2])
+		}
+	}
+}
+
+// TestFixedTagsChanged checks that an element AddFixed wrote whose name or
+// attributes were changed since is no longer taken as fixed, and that
+// elements of other kinds never are.
+func TestFixedTagsChanged(t *testing.T) {
+	f := NewFixed("pertinentInformation1", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
+	cases := []struct {
+		name   string
+		change func(el *etree.Element)
+		fixed  bool
+	}{
+		{"unchanged", func(*etree.Element) {}, true},
+		{"a value set again", func(el *etree.Element) { el.CreateAttr("negationInd", "true") }, false},
+		{"the same value from elsewhere", func(el *etree.Element) { el.Attr[0].Value = string([]byte("false")) }, false},
+		{"an attribute added", func(el *etree.Element) { el.CreateAttr("extra", "x") }, false},
+		{"a middle attribute removed", func(el *etree.Element) { el.RemoveAttr("negationInd") }, false},
+		{"the last attribute removed", func(el *etree.Element) { el.RemoveAttr("typeCode") }, true},
+		{"renamed", func(el *etree.Element) { el.Tag = "pertinentInformation2" }, false},
+		{"given a prefix", func(el *etree.Element) { el.Space = "hl7" }, false},
+		{"a copy", func(el *etree.Element) { *el = *el.Copy() }, true},
+	}
+	for _, c := range cases {
+		_, root := NewDocument("root")
+		el := AddFixed(root, f)
+		c.change(el)
+		start, end, ok := FixedTags(el)
+		if ok != c.fixed {
+			t.Errorf("%s: FixedTags ok = %v, want %v", c.name, ok, c.fixed)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		doc := etree.NewDocument()
+		doc.SetRoot(el.Copy())
+		s, _ := doc.WriteToString()
+		if start+"/>" != s || end != "</"+el.Tag+">" {
+			t.Errorf("%s: FixedTags = %q, %q; etree writes %q", c.name, start, end, s)
+		}
+	}
+	for _, el := range []*etree.Element{
+		Add(NewHolder("h"), "author", "typeCode", "AUT"),
+		etree.NewElement("author"),
+	} {
+		if _, _, ok := FixedTags(el); ok || FixedMarked(el) {
+			t.Errorf("<%s> made without AddFixed is taken as fixed", el.Tag)
+		}
+	}
+}
+
+// TestNewFixedRefuses checks that NewFixed refuses what a writer could not
+// copy as it is.
+func TestNewFixedRefuses(t *testing.T) {
+	cases := []struct {
+		name string
+		tag  string
+		args []string
+	}{
+		{"no attributes", "a", nil},
+		{"a name without a value", "a", []string{"b"}},
+		{"an empty tag", "", []string{"b", "c"}},
+		{"a prefixed tag", "hl7:a", []string{"b", "c"}},
+		{"a prefixed name", "a", []string{"xsi:type", "c"}},
+		{"a name starting with a digit", "a", []string{"1b", "c"}},
+		{"a name given twice", "a", []string{"b", "c", "b", "d"}},
+		{"an empty value", "a", []string{"b", ""}},
+		{"an ampersand", "a", []string{"b", "x&y"}},
+		{"a less-than sign", "a", []string{"b", "x<y"}},
+		{"a greater-than sign", "a", []string{"b", "x>y"}},
+		{"a quote", "a", []string{"b", `x"y`}},
+		{"an apostrophe", "a", []string{"b", "x'y"}},
+		{"a tab", "a", []string{"b", "x\ty"}},
+		{"a line break", "a", []string{"b", "x\ny"}},
+		{"non-ASCII", "a", []string{"b", "café"}},
+		{"DEL", "a", []string{"b", "x\x7fy"}},
+	}
+	for _, c := range cases {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: NewFixed(%q, %q) did not panic", c.name, c.tag, c.args)
+				}
+			}()
+			NewFixed(c.tag, c.args...)
+		}()
+	}
+}
