@@ -126,7 +126,21 @@ func fixedValueByte(c byte) bool {
 // AddFixed appends the element f to parent, as Add(parent, tag, attrs...)
 // would with f's tag and attributes.
 func AddFixed(parent *etree.Element, f *Fixed) *etree.Element {
-	return add(parent, f.tag, f.pairs, true, true)
+	return add(parent, f.tag, f.pairs, true, len(f.pairs)/2)
+}
+
+// AddFixedII appends the instance identifier f with the extension given
+// (left out when empty), as AddII(parent, tag, root, extension) would with
+// f's tag and root: f is NewFixed(tag, "root", root), else AddFixedII
+// panics.
+func AddFixedII(parent *etree.Element, f *Fixed, extension string) *etree.Element {
+	if len(f.pairs) != 2 || f.pairs[0] != "root" {
+		panic("v3.AddFixedII: " + f.String() + " is not an instance identifier's tag and root")
+	}
+	if extension == "" {
+		return add(parent, f.tag, f.pairs, true, 1)
+	}
+	return add(parent, f.tag, []string{f.pairs[0], f.pairs[1], "extension", extension}, true, 1)
 }
 
 // FixedMarked reports whether e's first attribute is one AddFixed wrote:
@@ -136,30 +150,33 @@ func FixedMarked(e *etree.Element) bool {
 	return len(e.Attr) != 0 && unsafe.StringData(e.Attr[0].Space) == unsafe.StringData(fixedMark) && fixedAttr(&e.Attr[0])
 }
 
-// FixedTags returns e's start tag (without its closing bracket) and end tag
-// when AddFixed wrote it and it still has the name and attributes it gave
-// it, none added, removed or changed since, and ok false otherwise (an
-// element of another kind included): what a writer copies in place of
-// writing the name and each attribute (whose values need no escapes).
-func FixedTags(e *etree.Element) (start, end string, ok bool) {
+// FixedTags returns, for an element AddFixed or AddFixedII wrote whose name
+// is still the one it gave it, its start tag as far as the attributes at
+// the start of its list that still hold the names and values it gave them
+// (without the closing bracket), its end tag, and how many attributes the
+// start tag holds; a writer copies the two in place of writing the name
+// and those attributes (whose values need no escapes), and writes the
+// attributes after them as any others. For any other element (one made
+// otherwise, renamed, or whose first attribute was changed) n is 0.
+func FixedTags(e *etree.Element) (start, end string, n int) {
 	if !FixedMarked(e) {
-		return "", "", false
+		return "", "", 0
 	}
 	return fixedTags(e)
 }
 
 // fixedTags is FixedTags for an element whose first attribute AddFixed
 // wrote.
-func fixedTags(e *etree.Element) (start, end string, ok bool) {
+func fixedTags(e *etree.Element) (start, end string, n int) {
 	tag := unsafe.Pointer(unsafe.StringData(e.Tag))
 	if len(e.Space) != 0 || unsafe.Pointer(unsafe.StringData(e.Attr[0].Key)) != unsafe.Add(tag, len(e.Tag)+1) {
-		return "", "", false
+		return "", "", 0
 	}
 	last := fixedEnd(&e.Attr[0])
-	for i := 1; i < len(e.Attr); i++ {
-		a := &e.Attr[i]
+	for n = 1; n < len(e.Attr); n++ {
+		a := &e.Attr[n]
 		if !fixedAttr(a) || unsafe.Pointer(unsafe.StringData(a.Key)) != unsafe.Add(last, 1) {
-			return "", "", false
+			break
 		}
 		last = fixedEnd(a)
 	}
@@ -167,7 +184,7 @@ func fixedTags(e *etree.Element) (start, end string, ok bool) {
 	open := unsafe.Add(tag, -1)
 	start = unsafe.String((*byte)(open), uintptr(last)-uintptr(open))
 	end = unsafe.String((*byte)(unsafe.Add(open, -(len(e.Tag)+3))), len(e.Tag)+3)
-	return start, end, true
+	return start, end, n
 }
 
 // fixedAttr reports whether a is an attribute AddFixed wrote whose value is

@@ -33,9 +33,9 @@ func TestAddFixedAsAdd(t *testing.T) {
 		doc := etree.NewDocument()
 		doc.SetRoot(want.Copy())
 		s, _ := doc.WriteToString() // <tag a="v"/>
-		start, end, ok := FixedTags(got)
-		if !ok || start+"/>" != s || end != "</"+c[0]+">" {
-			t.Errorf("%s: FixedTags = %q, %q, %v; want %q and its end tag", c[0], start, end, ok, s)
+		start, end, n := FixedTags(got)
+		if n != len(got.Attr) || start+"/>" != s || end != "</"+c[0]+">" {
+			t.Errorf("%s: FixedTags = %q, %q, %d; want %q and its end tag", c[0], start, end, n, s)
 		}
 		if f.String() != s[:len(s)-2] {
 			t.Errorf("%s: String() = %q, want %q", c[0], f.String(), s[:len(s)-2])
@@ -44,39 +44,43 @@ func TestAddFixedAsAdd(t *testing.T) {
 }
 
 // TestFixedTagsChanged checks that an element AddFixed wrote whose name or
-// attributes were changed since is no longer taken as fixed, and that
-// elements of other kinds never are.
+// attributes were changed since is taken as fixed only as far as its name
+// and attributes are still the ones AddFixed gave it, and that elements of
+// other kinds never are.
 func TestFixedTagsChanged(t *testing.T) {
 	f := NewFixed("pertinentInformation1", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
 	cases := []struct {
 		name   string
 		change func(el *etree.Element)
-		fixed  bool
+		n      int // attributes in the fixed start tag
 	}{
-		{"unchanged", func(*etree.Element) {}, true},
-		{"a value set again", func(el *etree.Element) { el.CreateAttr("negationInd", "true") }, false},
-		{"the same value from elsewhere", func(el *etree.Element) { el.Attr[0].Value = string([]byte("false")) }, false},
-		{"an attribute added", func(el *etree.Element) { el.CreateAttr("extra", "x") }, false},
-		{"a middle attribute removed", func(el *etree.Element) { el.RemoveAttr("negationInd") }, false},
-		{"the last attribute removed", func(el *etree.Element) { el.RemoveAttr("typeCode") }, true},
-		{"renamed", func(el *etree.Element) { el.Tag = "pertinentInformation2" }, false},
-		{"given a prefix", func(el *etree.Element) { el.Space = "hl7" }, false},
-		{"a copy", func(el *etree.Element) { *el = *el.Copy() }, true},
+		{"unchanged", func(*etree.Element) {}, 3},
+		{"a value set again", func(el *etree.Element) { el.CreateAttr("negationInd", "true") }, 1},
+		{"the first value from elsewhere", func(el *etree.Element) { el.Attr[0].Value = string([]byte("false")) }, 0},
+		{"an attribute added", func(el *etree.Element) { el.CreateAttr("extra", "x") }, 3},
+		{"a middle attribute removed", func(el *etree.Element) { el.RemoveAttr("negationInd") }, 1},
+		{"the last attribute removed", func(el *etree.Element) { el.RemoveAttr("typeCode") }, 2},
+		{"renamed", func(el *etree.Element) { el.Tag = "pertinentInformation2" }, 0},
+		{"given a prefix", func(el *etree.Element) { el.Space = "hl7" }, 0},
+		{"a copy", func(el *etree.Element) { *el = *el.Copy() }, 3},
 	}
 	for _, c := range cases {
 		_, root := NewDocument("root")
 		el := AddFixed(root, f)
 		c.change(el)
-		start, end, ok := FixedTags(el)
-		if ok != c.fixed {
-			t.Errorf("%s: FixedTags ok = %v, want %v", c.name, ok, c.fixed)
+		start, end, n := FixedTags(el)
+		if n != c.n {
+			t.Errorf("%s: FixedTags n = %d, want %d", c.name, n, c.n)
 			continue
 		}
-		if !ok {
+		if n == 0 {
 			continue
 		}
+		// The start tag as etree writes it with the first n attributes.
+		cp := el.Copy()
+		cp.Attr = cp.Attr[:n]
 		doc := etree.NewDocument()
-		doc.SetRoot(el.Copy())
+		doc.SetRoot(cp)
 		s, _ := doc.WriteToString()
 		if start+"/>" != s || end != "</"+el.Tag+">" {
 			t.Errorf("%s: FixedTags = %q, %q; etree writes %q", c.name, start, end, s)
@@ -86,9 +90,42 @@ func TestFixedTagsChanged(t *testing.T) {
 		Add(NewHolder("h"), "author", "typeCode", "AUT"),
 		etree.NewElement("author"),
 	} {
-		if _, _, ok := FixedTags(el); ok || FixedMarked(el) {
+		if _, _, n := FixedTags(el); n != 0 || FixedMarked(el) {
 			t.Errorf("<%s> made without AddFixed is taken as fixed", el.Tag)
 		}
+	}
+}
+
+// TestAddFixedII checks that AddFixedII makes the element AddII makes, its
+// root in the fixed start tag and its extension after it, and that it
+// refuses a Fixed that is not an identifier's tag and root.
+func TestAddFixedII(t *testing.T) {
+	f := NewFixed("id", "root", OIDSDSUser)
+	for _, ext := range []string{"", "555254239107", "a&b"} {
+		_, fixedRoot := NewDocument("root")
+		_, addRoot := NewDocument("root")
+		got, want := AddFixedII(fixedRoot, f, ext), AddII(addRoot, "id", OIDSDSUser, ext)
+		if len(got.Attr) != len(want.Attr) || got.Tag != want.Tag {
+			t.Fatalf("extension %q: %d attributes, want %d", ext, len(got.Attr), len(want.Attr))
+		}
+		for i := range want.Attr {
+			if g, w := got.Attr[i], want.Attr[i]; g.Space != w.Space || g.Key != w.Key || g.Value != w.Value {
+				t.Errorf("extension %q: attribute %d is %s=%q, want %s=%q", ext, i, g.Key, g.Value, w.Key, w.Value)
+			}
+		}
+		if start, _, n := FixedTags(got); n != 1 || start != `<id root="`+OIDSDSUser+`"` {
+			t.Errorf("extension %q: FixedTags = %q, %d", ext, start, n)
+		}
+	}
+	for _, bad := range []*Fixed{NewFixed("id", "extension", "x"), NewFixed("id", "root", "1.2", "extension", "x")} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("AddFixedII(%s) did not panic", bad)
+				}
+			}()
+			AddFixedII(NewHolder("h"), bad, "")
+		}()
 	}
 }
 

@@ -75,13 +75,13 @@ func BuildWrapperIn(sp *Space, w Wrapper) (*etree.Document, *etree.Element) {
 	cae := AddFixed(root, fixedControlActEvent)
 	if w.Author != nil {
 		aps := AddFixed(AddFixed(cae, fixedAuthor), fixedAgentPersonSDS)
-		AddII(aps, "id", OIDSDSRoleProfile, w.Author.RoleProfileID)
-		AddII(AddFixed(aps, fixedAgentPersonSDSPerson), "id", OIDSDSUser, w.Author.UserID)
-		AddII(AddFixed(AddFixed(aps, fixedPart), fixedPartSDSRole), "id", OIDSDSJobRole, w.Author.JobRoleCode)
+		AddFixedII(aps, fixedRoleProfileID, w.Author.RoleProfileID)
+		AddFixedII(AddFixed(aps, fixedAgentPersonSDSPerson), fixedUserID, w.Author.UserID)
+		AddFixedII(AddFixed(AddFixed(aps, fixedPart), fixedPartSDSRole), fixedJobRoleID, w.Author.JobRoleCode)
 	}
 	if w.SystemASID != "" {
 		sys := AddFixed(AddFixed(cae, fixedAuthor1), fixedAgentSystemSDS)
-		AddII(AddFixed(sys, fixedAgentSystemSDSSystem), "id", OIDASID, w.SystemASID)
+		AddFixedII(AddFixed(sys, fixedAgentSystemSDSSystem), fixedASID, w.SystemASID)
 	}
 	return doc, Add(cae, "subject")
 }
@@ -98,11 +98,15 @@ var (
 	fixedAgentSystemSDS       = NewFixed("AgentSystemSDS", "classCode", "AGNT")
 	fixedAgentSystemSDSSystem = NewFixed("agentSystemSDS", "classCode", "DEV", "determinerCode", "INSTANCE")
 	fixedDevice               = NewFixed("device", "classCode", "DEV", "determinerCode", "INSTANCE")
+	fixedRoleProfileID        = NewFixed("id", "root", OIDSDSRoleProfile)
+	fixedUserID               = NewFixed("id", "root", OIDSDSUser)
+	fixedJobRoleID            = NewFixed("id", "root", OIDSDSJobRole)
+	fixedASID                 = NewFixed("id", "root", OIDASID)
 )
 
 // addDevice writes the device of a communicationFunctionRcv or Snd.
 func addDevice(parent *etree.Element, asid string) {
-	AddII(AddFixed(parent, fixedDevice), "id", OIDASID, asid)
+	AddFixedII(AddFixed(parent, fixedDevice), fixedASID, asid)
 }
 
 // ReadWrapper reads the transmission wrapper and ControlActEvent from the

@@ -282,6 +282,7 @@ var (
 	fixedOriginalPrescriptionRef = v3.NewFixed("pertinentOriginalPrescriptionRef", "classCode", "SBADM", "moodCode", "RQO")
 	fixedSeparatable             = v3.NewFixed("seperatableInd", "value", "true")
 	fixedNotSeparatable          = v3.NewFixed("seperatableInd", "value", "false")
+	fixedShortFormID             = v3.NewFixed("value", "root", v3.OIDShortFormID)
 )
 
 // addPrescriptionIDRef writes pertinentInformation2/pertinentPrescriptionID
@@ -289,7 +290,7 @@ var (
 func addPrescriptionIDRef(parent *etree.Element, shortID string) {
 	pid := cancelRelationship(parent, fixedPrescriptionID, fixedPrescriptionIDAct)
 	v3.AddCV(pid, "code", codePrescriptionID, v3.OIDPertinentCode, "")
-	v3.AddII(pid, "value", v3.OIDShortFormID, shortID)
+	v3.AddFixedII(pid, fixedShortFormID, shortID)
 }
 
 // addLineItemRef writes pertinentInformation1/pertinentLineItemRef.

@@ -116,7 +116,9 @@ func TestWriteIndentedFixed(t *testing.T) {
 		"an attribute added": func(r, a, s *etree.Element) {
 			r.CreateAttr("inversionInd", "<false>")
 		},
-		"emptied": func(r, a, s *etree.Element) { a.RemoveChildAt(0) },
+		"emptied":               func(r, a, s *etree.Element) { a.RemoveChildAt(0) },
+		"a middle value reset":  func(r, a, s *etree.Element) { r.CreateAttr("contextConductionInd", "false") },
+		"the first value reset": func(r, a, s *etree.Element) { a.CreateAttr("classCode", "OBS") },
 	} {
 		got, want := build(true, change), build(false, change)
 		if !bytes.Equal(got, want) {

@@ -161,9 +161,10 @@ func (w *xmlWriter) comment(buf []byte, c *etree.Comment) []byte {
 // caller's w.buf, stored back by document) rather than appended to w.buf
 // in place: kept in registers, not loaded and stored at every append.
 //
-// An element v3.AddFixed wrote has its tags copied from its Fixed's text,
-// each in one piece (v3.FixedTags), its name and attributes not written
-// one by one nor its values looked at for escapes.
+// An element v3.AddFixed or AddFixedII wrote has its tags copied from its
+// Fixed's text, each in one piece (v3.FixedTags), its name and fixed
+// attributes not written one by one nor their values looked at for
+// escapes.
 func (w *xmlWriter) element(buf []byte, e *etree.Element, depth int) []byte {
 	var end string // the end tag when the element is fixed
 	if !v3.FixedMarked(e) {
@@ -172,8 +173,11 @@ func (w *xmlWriter) element(buf []byte, e *etree.Element, depth int) []byte {
 		if len(e.Attr) > 0 {
 			buf = appendAttrs(buf, e.Attr)
 		}
-	} else if start, fend, ok := v3.FixedTags(e); ok {
+	} else if start, fend, n := v3.FixedTags(e); n > 0 {
 		buf, end = append(buf, start...), fend
+		if n < len(e.Attr) {
+			buf = appendAttrs(buf, e.Attr[n:])
+		}
 	} else {
 		buf = append(buf, '<')
 		buf = appendName(buf, e.Space, e.Tag)

@@ -264,9 +264,25 @@ func addAddress(c *BundleContext, parent *etree.Element, a fhir.Address, at lazy
 	return el
 }
 
-// The patient's and organisation's elements whose names and attributes
-// are fixed (see v3.Fixed).
+// The parties' elements whose names and attributes are fixed (see
+// v3.Fixed): the AgentPerson's, exported for the families' own
+// AgentPersons (cancel's), the patient's and the organisation's, and the
+// instance identifiers under a fixed root.
 var (
+	// FixedAgentPerson is <AgentPerson classCode="AGNT">.
+	FixedAgentPerson = v3.NewFixed("AgentPerson", "classCode", "AGNT")
+	// FixedAgentPersonPerson is AgentPerson's <agentPerson classCode="PSN"
+	// determinerCode="INSTANCE">.
+	FixedAgentPersonPerson = v3.NewFixed("agentPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
+	// FixedRoleProfileID is <id root=SDS role profile>, FixedUserID <id
+	// root=SDS user>, FixedProfessionalCode <id root=professional code>:
+	// an AgentPerson's and its person's ids (v3.AddFixedII).
+	FixedRoleProfileID    = v3.NewFixed("id", "root", v3.OIDSDSRoleProfile)
+	FixedUserID           = v3.NewFixed("id", "root", v3.OIDSDSUser)
+	FixedProfessionalCode = v3.NewFixed("id", "root", v3.OIDProfessionalCode)
+	fixedNHSNumber        = v3.NewFixed("id", "root", v3.OIDNHSNumber)
+	fixedODSCode          = v3.NewFixed("id", "root", v3.OIDODS)
+
 	fixedPatient                 = v3.NewFixed("Patient", "classCode", "PAT")
 	fixedPatientPerson           = v3.NewFixed("patientPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
 	fixedPlayedProviderPatient   = v3.NewFixed("playedProviderPatient", "classCode", "PAT")
@@ -284,7 +300,7 @@ var (
 func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path string) *etree.Element {
 	pat := v3.AddFixed(parent, fixedPatient)
 	nhs := c.RequireIdentifierAt(p.Identifier, fhir.SystemNHSNumber, path, ".identifier")
-	v3.AddII(pat, "id", v3.OIDNHSNumber, nhs)
+	v3.AddFixedII(pat, fixedNHSNumber, nhs)
 	for i, a := range p.Address {
 		addAddress(c, pat, a, lazyPath{path, ".address", i})
 	}
@@ -318,7 +334,7 @@ func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path s
 	if gp == "" {
 		gp = UnknownGPODSCode
 	}
-	v3.AddII(hcp, "id", v3.OIDODS, gp)
+	v3.AddFixedII(hcp, fixedODSCode, gp)
 	return pat
 }
 
@@ -352,10 +368,10 @@ func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Practiti
 	org, orgPath := RoleOrganization(c, role, rolePath)
 	prac, pracPath := RolePractitioner(c, role, org, rolePath, opts.PersonID == ResponsiblePartyPersonID)
 
-	ap := v3.Add(parent, "AgentPerson", "classCode", "AGNT")
+	ap := v3.AddFixed(parent, FixedAgentPerson)
 	if len(role.Identifier) > 0 {
 		if id := c.IdentifierAt(role.Identifier, fhir.SystemSDSRoleProfile, rolePath, ".identifier"); id != "" {
-			v3.AddII(ap, "id", v3.OIDSDSRoleProfile, id)
+			v3.AddFixedII(ap, FixedRoleProfileID, id)
 		}
 	}
 	if len(role.Code) > 0 {
@@ -385,7 +401,7 @@ func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Practiti
 		addTelecom(c, ap, t, lazyPath{telOf, ".telecom", i})
 	}
 	if prac != nil {
-		person := v3.Add(ap, "agentPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
+		person := v3.AddFixed(ap, FixedAgentPersonPerson)
 		var id string
 		switch {
 		case opts.Released:
@@ -395,7 +411,7 @@ func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Practiti
 		default:
 			id = PractitionerCode(c, prac, pracPath)
 		}
-		v3.AddII(person, "id", v3.OIDProfessionalCode, id)
+		v3.AddFixedII(person, FixedProfessionalCode, id)
 		switch len(prac.Name) {
 		case 0:
 		case 1:
@@ -632,7 +648,7 @@ func addDispenserOrganization(c *BundleContext, ap *etree.Element, role *fhir.Pr
 func addOrganizationCore(c *BundleContext, el *etree.Element, ids []fhir.Identifier, types []fhir.CodeableConcept, name, path string) {
 	// The problems' paths are joined only for a problem.
 	ods := c.RequireIdentifierAt(ids, fhir.SystemODS, path, ".identifier")
-	v3.AddII(el, "id", v3.OIDODS, ods)
+	v3.AddFixedII(el, fixedODSCode, ods)
 	typeCode := OrganizationTypeNotSpecified
 	if cd := c.CodingAt(types, CodeSystemV3OrganizationType, path, ".type"); cd != nil && cd.Code != "" {
 		typeCode = cd.Code
