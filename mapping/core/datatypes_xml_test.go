@@ -126,3 +126,19 @@ func TestWriteIndentedFixed(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendNewline checks the line breaks appendNewline writes at every
+// depth, with and without room after the buffer's end for its 32-byte
+// store, and that it leaves the buffer's bytes before its end as they were.
+func TestAppendNewline(t *testing.T) {
+	for depth := 0; depth <= 40; depth++ {
+		want := "ab\n" + strings.Repeat("  ", depth)
+		for _, room := range []int{0, 1, 31, 32, 33, 100} {
+			buf := append(make([]byte, 0, 2+room), "ab"...)
+			got := appendNewline(buf, depth)
+			if string(got) != want {
+				t.Errorf("depth %d, room %d: %q, want %q", depth, room, got, want)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package core
 import (
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/beevik/etree"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -247,9 +248,18 @@ func appendAttrs(buf []byte, attrs []etree.Attr) []byte {
 // depth of 32; deeper lines repeat its spaces.
 const indentation = "\n                                                                "
 
-// appendNewline appends a line break and the indentation of depth.
+// appendNewline appends a line break and the indentation of depth. Up to
+// a depth of 15, with room for 32 bytes after buf's end, it stores the
+// first 32 bytes of indentation there whole (two 16-byte moves, where
+// append calls memmove) and keeps as many as it needs: the rest lies past
+// buf's length, where the next appends write.
 func appendNewline(buf []byte, depth int) []byte {
-	if n := 1 + 2*depth; n <= len(indentation) {
+	n := 1 + 2*depth
+	if l := len(buf); n <= 32 && cap(buf)-l >= 32 {
+		*(*[32]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), l)) = *(*[32]byte)(unsafe.Pointer(unsafe.StringData(indentation)))
+		return buf[:l+n]
+	}
+	if n <= len(indentation) {
 		return append(buf, indentation[:n]...)
 	}
 	buf = append(buf, '\n')
