@@ -56,11 +56,11 @@ func add(parent *etree.Element, tag string, attrs []string, plain bool, fixed in
 	if cap(el.Attr) >= n && (plain || distinctPlainNames(attrs)) {
 		// The usual attributes: written in place, in the room made for them.
 		el.Attr = el.Attr[:n]
-		for i := range el.Attr {
-			setAttr(&el.Attr[i], el, attrs[2*i], attrs[2*i+1])
-		}
 		for i := range fixed {
-			el.Attr[i].Space = fixedSpace()
+			setFixedAttr(&el.Attr[i], el, attrs[2*i], attrs[2*i+1])
+		}
+		for i := fixed; i < n; i++ {
+			setAttr(&el.Attr[i], el, attrs[2*i], attrs[2*i+1])
 		}
 		return el
 	}
