@@ -159,17 +159,12 @@ func FixedMarked(e *etree.Element) bool {
 // start tag holds; a writer copies the two in place of writing the name
 // and those attributes (whose values need no escapes), and writes the
 // attributes after them as any others. For any other element (one made
-// otherwise, renamed, or whose first attribute was changed) n is 0.
+// otherwise, renamed, or whose first attribute was changed) n is 0. A
+// writer asks FixedMarked first, which is inlined.
 func FixedTags(e *etree.Element) (start, end string, n int) {
 	if !FixedMarked(e) {
 		return "", "", 0
 	}
-	return fixedTags(e)
-}
-
-// fixedTags is FixedTags for an element whose first attribute AddFixed
-// wrote.
-func fixedTags(e *etree.Element) (start, end string, n int) {
 	tag := unsafe.Pointer(unsafe.StringData(e.Tag))
 	if len(e.Space) != 0 || unsafe.Pointer(unsafe.StringData(e.Attr[0].Key)) != unsafe.Add(tag, len(e.Tag)+1) {
 		return "", "", 0
