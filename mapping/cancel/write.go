@@ -249,7 +249,7 @@ func WriteCancellationRequest(c *core.BundleContext, parent *etree.Element, env 
 // with the reason code and its text (none when empty).
 func addCancelReason(cr *etree.Element, code, text string) {
 	reason := cancelRelationship(cr, fixedReason, fixedReasonAct)
-	v3.AddCV(reason, "code", codeCancelReason, v3.OIDPertinentCode, "")
+	v3.AddFixed(reason, fixedReasonCode)
 	if text != "" {
 		v3.AddText(reason, "text", text)
 	}
@@ -283,13 +283,15 @@ var (
 	fixedSeparatable             = v3.NewFixed("seperatableInd", "value", "true")
 	fixedNotSeparatable          = v3.NewFixed("seperatableInd", "value", "false")
 	fixedShortFormID             = v3.NewFixed("value", "root", v3.OIDShortFormID)
+	fixedReasonCode              = v3.NewFixed("code", "code", codeCancelReason, "codeSystem", v3.OIDPertinentCode)
+	fixedPrescriptionIDCode      = v3.NewFixed("code", "code", codePrescriptionID, "codeSystem", v3.OIDPertinentCode)
 )
 
 // addPrescriptionIDRef writes pertinentInformation2/pertinentPrescriptionID
 // with the short-form prescription id.
 func addPrescriptionIDRef(parent *etree.Element, shortID string) {
 	pid := cancelRelationship(parent, fixedPrescriptionID, fixedPrescriptionIDAct)
-	v3.AddCV(pid, "code", codePrescriptionID, v3.OIDPertinentCode, "")
+	v3.AddFixed(pid, fixedPrescriptionIDCode)
 	v3.AddFixedII(pid, fixedShortFormID, shortID)
 }
 

@@ -282,6 +282,16 @@ var (
 	FixedProfessionalCode = v3.NewFixed("id", "root", v3.OIDProfessionalCode)
 	fixedNHSNumber        = v3.NewFixed("id", "root", v3.OIDNHSNumber)
 	fixedODSCode          = v3.NewFixed("id", "root", v3.OIDODS)
+	// fixedCareProvisionCode is the patient's primary care provision's
+	// code, fixedGenders the administrativeGenderCodes GenderToV3 gives
+	// (0, 1, 2 and 9), by the code's digit.
+	fixedCareProvisionCode = v3.NewFixed("code", "code", "1", "codeSystem", v3.OIDCareProvisionType)
+	fixedGenders           = func() (t [10]*v3.Fixed) {
+		for _, code := range []string{"0", "1", "2", "9"} {
+			t[code[0]-'0'] = v3.NewFixed("administrativeGenderCode", "code", code, "codeSystem", v3.OIDGender)
+		}
+		return t
+	}()
 
 	fixedPatient                 = v3.NewFixed("Patient", "classCode", "PAT")
 	fixedPatientPerson           = v3.NewFixed("patientPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
@@ -318,14 +328,14 @@ func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path s
 	if err != nil {
 		c.Fail(path+".gender", "%v", err)
 	}
-	v3.AddCV(person, "administrativeGenderCode", gender, v3.OIDGender, "")
+	addGender(person, gender)
 	birth, err := V3DateFromFHIRDate(p.BirthDate)
 	if err != nil {
 		c.Fail(path+".birthDate", "%v", err)
 	}
 	v3.AddValue(person, "birthTime", birth)
 	prov := v3.AddFixed(v3.AddFixed(v3.AddFixed(person, fixedPlayedProviderPatient), fixedSubjectOf), fixedPatientCareProvision)
-	v3.AddCV(prov, "code", "1", v3.OIDCareProvisionType, "")
+	v3.AddFixed(prov, fixedCareProvisionCode)
 	hcp := v3.AddFixed(v3.AddFixed(prov, fixedResponsibleParty), fixedHealthCareProvider)
 	// The EPS API writes the unknown-GP code itself, V81999, both for a
 	// patient without generalPractitioner and for one whose GP is V81999;
@@ -336,6 +346,16 @@ func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path s
 	}
 	v3.AddFixedII(hcp, fixedODSCode, gp)
 	return pat
+}
+
+// addGender writes the patient's administrativeGenderCode, a Fixed for the
+// codes GenderToV3 gives.
+func addGender(person *etree.Element, code string) {
+	if len(code) == 1 && code[0] >= '0' && code[0] <= '9' && fixedGenders[code[0]-'0'] != nil {
+		v3.AddFixed(person, fixedGenders[code[0]-'0'])
+		return
+	}
+	v3.AddCV(person, "administrativeGenderCode", code, v3.OIDGender, "")
 }
 
 // patientGP returns the ODS code of the patient's only generalPractitioner.
