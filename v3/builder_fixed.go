@@ -17,7 +17,12 @@ import (
 // of the Fixed's text, which is the element's end tag followed by its
 // start tag (without the closing bracket). So a writer copies each tag in
 // one piece (FixedTags) instead of writing the name, each attribute's name
-// and value and looking at each value for characters to escape.
+// and value and looking at each value for characters to escape. AddFixedII
+// writes an instance identifier whose tag and root are fixed the same way,
+// its extension after them as Add writes it. Readers see the elements Add
+// would have made (an empty Space is empty whatever its address); an
+// element changed after it was written is written as any other as far as
+// it no longer holds the Fixed's pieces.
 
 // Fixed is an element's name and attributes checked and laid out once (see
 // NewFixed), for AddFixed.
