@@ -16,13 +16,14 @@ import (
 // elsewhere the element comes with its attribute list (up to three
 // attributes) and that room in one allocation.
 func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
-	return add(parent, tag, attrs, false)
+	return add(parent, tag, attrs, false, 0)
 }
 
 // add is Add; plain says that the names of attrs are known to be without a
 // prefix and distinct (AddII's, AddCV's, AddValue's), which Add would
-// otherwise check.
-func add(parent *etree.Element, tag string, attrs []string, plain bool) *etree.Element {
+// otherwise check; fixed, that tag and the first fixed pairs of attrs are a
+// Fixed's pieces, whose attributes are then marked as its (see Fixed).
+func add(parent *etree.Element, tag string, attrs []string, plain bool, fixed int) *etree.Element {
 	n := len(attrs) / 2
 	var el *etree.Element
 	s := ownSlabs(parent)
@@ -45,15 +46,20 @@ func add(parent *etree.Element, tag string, attrs []string, plain bool) *etree.E
 		}
 	}
 	el.Tag = tag
-	if c := strings.IndexByte(tag, ':'); c >= 0 {
-		el.Space, el.Tag = tag[:c], tag[c+1:]
+	if fixed == 0 { // a Fixed's tag has no prefix
+		if c := strings.IndexByte(tag, ':'); c >= 0 {
+			el.Space, el.Tag = tag[:c], tag[c+1:]
+		}
 	}
 	el.Child = make([]etree.Token, 0)
 	appendElement(parent, el)
 	if cap(el.Attr) >= n && (plain || distinctPlainNames(attrs)) {
 		// The usual attributes: written in place, in the room made for them.
 		el.Attr = el.Attr[:n]
-		for i := range el.Attr {
+		for i := range fixed {
+			setFixedAttr(&el.Attr[i], el, attrs[2*i], attrs[2*i+1])
+		}
+		for i := fixed; i < n; i++ {
 			setAttr(&el.Attr[i], el, attrs[2*i], attrs[2*i+1])
 		}
 		return el
@@ -237,23 +243,23 @@ func blankText(s string) bool {
 // the extension is left out when empty.
 func AddII(parent *etree.Element, tag, root, extension string) *etree.Element {
 	if extension == "" {
-		return add(parent, tag, []string{"root", root}, true)
+		return add(parent, tag, []string{"root", root}, true, 0)
 	}
-	return add(parent, tag, []string{"root", root, "extension", extension}, true)
+	return add(parent, tag, []string{"root", root, "extension", extension}, true, 0)
 }
 
 // AddCV appends a coded value <tag code=".." codeSystem=".." displayName=".."/>;
 // displayName is left out when empty.
 func AddCV(parent *etree.Element, tag, code, system, display string) *etree.Element {
 	if display == "" {
-		return add(parent, tag, []string{"code", code, "codeSystem", system}, true)
+		return add(parent, tag, []string{"code", code, "codeSystem", system}, true, 0)
 	}
-	return add(parent, tag, []string{"code", code, "codeSystem", system, "displayName", display}, true)
+	return add(parent, tag, []string{"code", code, "codeSystem", system, "displayName", display}, true, 0)
 }
 
 // AddValue appends <tag value=".."/>, the shape of TS, BL and INT values.
 func AddValue(parent *etree.Element, tag, value string) *etree.Element {
-	return add(parent, tag, []string{"value", value}, true)
+	return add(parent, tag, []string{"value", value}, true, 0)
 }
 
 // NewDocument returns a document whose root element is in the v3 namespace,

@@ -72,22 +72,41 @@ func BuildWrapperIn(sp *Space, w Wrapper) (*etree.Document, *etree.Element) {
 	Add(root, "acceptAckCode", "code", w.AcceptAckCode)
 	addDevice(Add(root, "communicationFunctionRcv"), w.ReceiverASID)
 	addDevice(Add(root, "communicationFunctionSnd"), w.SenderASID)
-	cae := Add(root, "ControlActEvent", "classCode", "CACT", "moodCode", "EVN")
+	cae := AddFixed(root, fixedControlActEvent)
 	if w.Author != nil {
-		aps := Add(Add(cae, "author", "typeCode", "AUT"), "AgentPersonSDS", "classCode", "AGNT")
-		AddII(aps, "id", OIDSDSRoleProfile, w.Author.RoleProfileID)
-		AddII(Add(aps, "agentPersonSDS", "classCode", "PSN", "determinerCode", "INSTANCE"), "id", OIDSDSUser, w.Author.UserID)
-		AddII(Add(Add(aps, "part", "typeCode", "PART"), "partSDSRole", "classCode", "ROL"), "id", OIDSDSJobRole, w.Author.JobRoleCode)
+		aps := AddFixed(AddFixed(cae, fixedAuthor), fixedAgentPersonSDS)
+		AddFixedII(aps, fixedRoleProfileID, w.Author.RoleProfileID)
+		AddFixedII(AddFixed(aps, fixedAgentPersonSDSPerson), fixedUserID, w.Author.UserID)
+		AddFixedII(AddFixed(AddFixed(aps, fixedPart), fixedPartSDSRole), fixedJobRoleID, w.Author.JobRoleCode)
 	}
 	if w.SystemASID != "" {
-		sys := Add(Add(cae, "author1", "typeCode", "AUT"), "AgentSystemSDS", "classCode", "AGNT")
-		AddII(Add(sys, "agentSystemSDS", "classCode", "DEV", "determinerCode", "INSTANCE"), "id", OIDASID, w.SystemASID)
+		sys := AddFixed(AddFixed(cae, fixedAuthor1), fixedAgentSystemSDS)
+		AddFixedII(AddFixed(sys, fixedAgentSystemSDSSystem), fixedASID, w.SystemASID)
 	}
 	return doc, Add(cae, "subject")
 }
 
+// The wrapper's elements whose names and attributes are fixed (see Fixed).
+var (
+	fixedControlActEvent      = NewFixed("ControlActEvent", "classCode", "CACT", "moodCode", "EVN")
+	fixedAuthor               = NewFixed("author", "typeCode", "AUT")
+	fixedAgentPersonSDS       = NewFixed("AgentPersonSDS", "classCode", "AGNT")
+	fixedAgentPersonSDSPerson = NewFixed("agentPersonSDS", "classCode", "PSN", "determinerCode", "INSTANCE")
+	fixedPart                 = NewFixed("part", "typeCode", "PART")
+	fixedPartSDSRole          = NewFixed("partSDSRole", "classCode", "ROL")
+	fixedAuthor1              = NewFixed("author1", "typeCode", "AUT")
+	fixedAgentSystemSDS       = NewFixed("AgentSystemSDS", "classCode", "AGNT")
+	fixedAgentSystemSDSSystem = NewFixed("agentSystemSDS", "classCode", "DEV", "determinerCode", "INSTANCE")
+	fixedDevice               = NewFixed("device", "classCode", "DEV", "determinerCode", "INSTANCE")
+	fixedRoleProfileID        = NewFixed("id", "root", OIDSDSRoleProfile)
+	fixedUserID               = NewFixed("id", "root", OIDSDSUser)
+	fixedJobRoleID            = NewFixed("id", "root", OIDSDSJobRole)
+	fixedASID                 = NewFixed("id", "root", OIDASID)
+)
+
+// addDevice writes the device of a communicationFunctionRcv or Snd.
 func addDevice(parent *etree.Element, asid string) {
-	AddII(Add(parent, "device", "classCode", "DEV", "determinerCode", "INSTANCE"), "id", OIDASID, asid)
+	AddFixedII(AddFixed(parent, fixedDevice), fixedASID, asid)
 }
 
 // ReadWrapper reads the transmission wrapper and ControlActEvent from the

@@ -47,10 +47,10 @@ func writeCancelAgentPerson(c *core.BundleContext, parent *etree.Element, role *
 	org, orgPath := core.RoleOrganization(c, role, rolePath)
 	prac, pracPath := core.RolePractitioner(c, role, org, rolePath, false)
 
-	ap := v3.Add(parent, "AgentPerson", "classCode", "AGNT")
+	ap := v3.AddFixed(parent, core.FixedAgentPerson)
 	if len(role.Identifier) > 0 {
 		id := c.RequireIdentifierAt(role.Identifier, fhir.SystemSDSRoleProfile, rolePath, ".identifier")
-		v3.AddII(ap, "id", v3.OIDSDSRoleProfile, id)
+		v3.AddFixedII(ap, core.FixedRoleProfileID, id)
 	}
 	if len(role.Code) > 0 {
 		code := c.CodingAt(role.Code, fhir.CodeSystemJobRole, rolePath, ".code")
@@ -72,10 +72,10 @@ func writeCancelAgentPerson(c *core.BundleContext, parent *etree.Element, role *
 		core.AddTelecomAt(c, ap, t, telOf, ".telecom", i)
 	}
 	if prac != nil {
-		person := v3.Add(ap, "agentPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
+		person := v3.AddFixed(ap, core.FixedAgentPersonPerson)
 		switch sds := c.IdentifierAt(prac.Identifier, fhir.SystemSDSUser, pracPath, ".identifier"); {
 		case sds != "":
-			v3.AddII(person, "id", v3.OIDSDSUser, sds)
+			v3.AddFixedII(person, core.FixedUserID, sds)
 		case answer != nil:
 			code, system, ok := core.EPSAnswerPersonCode(prac, role, answer.at, answer.of)
 			if !ok {
@@ -87,7 +87,7 @@ func writeCancelAgentPerson(c *core.BundleContext, parent *etree.Element, role *
 			}
 			v3.AddII(person, "id", root, code)
 		default:
-			v3.AddII(person, "id", v3.OIDProfessionalCode, core.PractitionerCode(c, prac, pracPath))
+			v3.AddFixedII(person, core.FixedProfessionalCode, core.PractitionerCode(c, prac, pracPath))
 		}
 		switch len(prac.Name) {
 		case 0:

@@ -146,7 +146,7 @@ func (d *cancelResponseDoc) write() ([]byte, error) {
 	if !d.noLineItem {
 		addLineItemRef(cr, d.lineItem)
 	}
-	resp := cancelRelationship(cr, "pertinentInformation3", "true", "pertinentResponse", "OBS", "EVN")
+	resp := cancelRelationship(cr, fixedResponse, fixedResponseAct)
 	if !d.noResponseCode {
 		v3.AddCV(resp, "code", codeCancelResponse, v3.OIDPertinentCode, "")
 	}
@@ -179,3 +179,9 @@ func CancelAckTypeCode(code string) string {
 // cancellation is pending: the item is with a dispenser and marked for
 // cancellation (0002, 0003), so a Subsequent Cancel Response follows.
 func CancelPending(code string) bool { return code == "0002" || code == "0003" }
+
+// The Cancel Response's relationship to its response code (see v3.Fixed).
+var (
+	fixedResponse    = v3.NewFixed("pertinentInformation3", "contextConductionInd", "true", "typeCode", "PERT")
+	fixedResponseAct = v3.NewFixed("pertinentResponse", "classCode", "OBS", "moodCode", "EVN")
+)

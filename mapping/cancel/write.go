@@ -226,57 +226,80 @@ func WriteCancellationRequest(c *core.BundleContext, parent *etree.Element, env 
 	if o == nil {
 		return
 	}
-	cr := v3.Add(parent, "CancellationRequest", "classCode", "INFO", "moodCode", "EVN")
+	cr := v3.AddFixed(parent, fixedCancellationRequest)
 	v3.AddII(cr, "id", core.UpperUUID(c.Bundle.Identifier.Value), "")
 	v3.AddValue(cr, "effectiveTime", o.effective)
-	addPatientLayout(c, v3.Add(cr, "recordTarget", "typeCode", "RCT"), o.patient, c.Path(o.patient))
-	addCancelAgentPerson(c, v3.Add(cr, "author", "typeCode", "AUT"), o.requester, o.reqPath, nil)
-	addCancelAgentPerson(c, v3.Add(cr, "responsibleParty", "typeCode", "RESP"), o.responsible, o.respPath, nil)
+	addPatientLayout(c, v3.AddFixed(cr, fixedRecordTarget), o.patient, c.Path(o.patient))
+	addCancelAgentPerson(c, v3.AddFixed(cr, fixedAuthor), o.requester, o.reqPath, nil)
+	addCancelAgentPerson(c, v3.AddFixed(cr, fixedResponsibleParty), o.responsible, o.respPath, nil)
 	addPrescriptionIDRef(cr, o.shortID)
 	addLineItemRef(cr, o.lineItem)
 	addCancelReason(cr, o.reason, o.reasonTxt)
 	for _, r := range o.moreReasons {
 		addCancelReason(cr, r.Code, r.Display)
 	}
-	orig := v3.Add(cr, "pertinentInformation3", "contextConductionInd", "false", "typeCode", "PERT")
-	v3.AddValue(orig, "seperatableInd", "true")
+	orig := v3.AddFixed(cr, fixedOriginalPrescription)
+	v3.AddFixed(orig, fixedSeparatable)
 	// The long-form id is a UUID (gatherCancel) or empty: UpperUUID is
 	// strings.ToUpper of it in one pass.
-	v3.AddII(v3.Add(orig, "pertinentOriginalPrescriptionRef", "classCode", "SBADM", "moodCode", "RQO"), "id", core.UpperUUID(o.longID), "")
+	v3.AddII(v3.AddFixed(orig, fixedOriginalPrescriptionRef), "id", core.UpperUUID(o.longID), "")
 }
 
 // addCancelReason writes pertinentInformation/pertinentCancellationReason
 // with the reason code and its text (none when empty).
 func addCancelReason(cr *etree.Element, code, text string) {
-	reason := cancelRelationship(cr, "pertinentInformation", "true", "pertinentCancellationReason", "OBS", "EVN")
-	v3.AddCV(reason, "code", codeCancelReason, v3.OIDPertinentCode, "")
+	reason := cancelRelationship(cr, fixedReason, fixedReasonAct)
+	v3.AddFixed(reason, fixedReasonCode)
 	if text != "" {
 		v3.AddText(reason, "text", text)
 	}
 	v3.AddCV(reason, "value", code, oidCancellationReason, "")
 }
 
-// cancelRelationship writes <tag contextConductionInd=".." typeCode="PERT">
-// with seperatableInd false and an act, and returns the act.
-func cancelRelationship(parent *etree.Element, tag, conduction, act, classCode, moodCode string) *etree.Element {
-	rel := v3.Add(parent, tag, "contextConductionInd", conduction, "typeCode", "PERT")
-	v3.AddValue(rel, "seperatableInd", "false")
-	return v3.Add(rel, act, "classCode", classCode, "moodCode", moodCode)
+// cancelRelationship writes rel (<tag contextConductionInd="true"
+// typeCode="PERT">) with seperatableInd false and act, an observation
+// event, and returns the act.
+func cancelRelationship(parent *etree.Element, rel, act *v3.Fixed) *etree.Element {
+	r := v3.AddFixed(parent, rel)
+	v3.AddFixed(r, fixedNotSeparatable)
+	return v3.AddFixed(r, act)
 }
+
+// The Cancel Request's elements whose names and attributes are fixed (see
+// v3.Fixed).
+var (
+	fixedCancellationRequest     = v3.NewFixed("CancellationRequest", "classCode", "INFO", "moodCode", "EVN")
+	fixedRecordTarget            = v3.NewFixed("recordTarget", "typeCode", "RCT")
+	fixedAuthor                  = v3.NewFixed("author", "typeCode", "AUT")
+	fixedResponsibleParty        = v3.NewFixed("responsibleParty", "typeCode", "RESP")
+	fixedReason                  = v3.NewFixed("pertinentInformation", "contextConductionInd", "true", "typeCode", "PERT")
+	fixedReasonAct               = v3.NewFixed("pertinentCancellationReason", "classCode", "OBS", "moodCode", "EVN")
+	fixedPrescriptionID          = v3.NewFixed("pertinentInformation2", "contextConductionInd", "true", "typeCode", "PERT")
+	fixedPrescriptionIDAct       = v3.NewFixed("pertinentPrescriptionID", "classCode", "OBS", "moodCode", "EVN")
+	fixedLineItem                = v3.NewFixed("pertinentInformation1", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
+	fixedLineItemRef             = v3.NewFixed("pertinentLineItemRef", "classCode", "SBADM", "moodCode", "RQO")
+	fixedOriginalPrescription    = v3.NewFixed("pertinentInformation3", "contextConductionInd", "false", "typeCode", "PERT")
+	fixedOriginalPrescriptionRef = v3.NewFixed("pertinentOriginalPrescriptionRef", "classCode", "SBADM", "moodCode", "RQO")
+	fixedSeparatable             = v3.NewFixed("seperatableInd", "value", "true")
+	fixedNotSeparatable          = v3.NewFixed("seperatableInd", "value", "false")
+	fixedShortFormID             = v3.NewFixed("value", "root", v3.OIDShortFormID)
+	fixedReasonCode              = v3.NewFixed("code", "code", codeCancelReason, "codeSystem", v3.OIDPertinentCode)
+	fixedPrescriptionIDCode      = v3.NewFixed("code", "code", codePrescriptionID, "codeSystem", v3.OIDPertinentCode)
+)
 
 // addPrescriptionIDRef writes pertinentInformation2/pertinentPrescriptionID
 // with the short-form prescription id.
 func addPrescriptionIDRef(parent *etree.Element, shortID string) {
-	pid := cancelRelationship(parent, "pertinentInformation2", "true", "pertinentPrescriptionID", "OBS", "EVN")
-	v3.AddCV(pid, "code", codePrescriptionID, v3.OIDPertinentCode, "")
-	v3.AddII(pid, "value", v3.OIDShortFormID, shortID)
+	pid := cancelRelationship(parent, fixedPrescriptionID, fixedPrescriptionIDAct)
+	v3.AddFixed(pid, fixedPrescriptionIDCode)
+	v3.AddFixedII(pid, fixedShortFormID, shortID)
 }
 
 // addLineItemRef writes pertinentInformation1/pertinentLineItemRef.
 func addLineItemRef(parent *etree.Element, lineItem string) {
-	li := v3.Add(parent, "pertinentInformation1", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
-	v3.AddValue(li, "seperatableInd", "true")
-	v3.AddII(v3.Add(li, "pertinentLineItemRef", "classCode", "SBADM", "moodCode", "RQO"), "id", strings.ToUpper(lineItem), "")
+	li := v3.AddFixed(parent, fixedLineItem)
+	v3.AddFixed(li, fixedSeparatable)
+	v3.AddII(v3.AddFixed(li, fixedLineItemRef), "id", strings.ToUpper(lineItem), "")
 }
 
 // cancelError is a problem found in a cancellation message outside a v3

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/beevik/etree"
 	v3 "github.com/porxgate/porxgate/v3"
 )
 
@@ -81,6 +82,62 @@ func TestUpperUUID(t *testing.T) {
 			}
 			if got := UpperUUID(in); got != want {
 				t.Fatalf("UpperUUID(%q) = %q, want %q", in, got, want)
+			}
+		}
+	}
+}
+
+// TestWriteIndentedFixed checks that elements v3.AddFixed wrote are written
+// as the same elements Add wrote, changed after they were written or not.
+func TestWriteIndentedFixed(t *testing.T) {
+	rel := v3.NewFixed("pertinentInformation", "contextConductionInd", "true", "typeCode", "PERT")
+	act := v3.NewFixed("pertinentCancellationReason", "classCode", "OBS", "moodCode", "EVN")
+	sep := v3.NewFixed("seperatableInd", "value", "false")
+	build := func(fixed bool, change func(r, a, s *etree.Element)) []byte {
+		doc, root := v3.NewDocument("PORX_IN030101UK32")
+		var r, a, s *etree.Element
+		if fixed {
+			r = v3.AddFixed(root, rel)
+			s = v3.AddFixed(r, sep)
+			a = v3.AddFixed(r, act)
+		} else {
+			r = v3.Add(root, "pertinentInformation", "contextConductionInd", "true", "typeCode", "PERT")
+			s = v3.Add(r, "seperatableInd", "value", "false")
+			a = v3.Add(r, "pertinentCancellationReason", "classCode", "OBS", "moodCode", "EVN")
+		}
+		v3.AddText(a, "text", "a & b")
+		change(r, a, s)
+		return WriteIndented(doc)
+	}
+	for name, change := range map[string]func(r, a, s *etree.Element){
+		"unchanged":        func(r, a, s *etree.Element) {},
+		"a value replaced": func(r, a, s *etree.Element) { a.CreateAttr("moodCode", "R&Q") },
+		"renamed":          func(r, a, s *etree.Element) { s.Tag = "separatableInd" },
+		"an attribute added": func(r, a, s *etree.Element) {
+			r.CreateAttr("inversionInd", "<false>")
+		},
+		"emptied":               func(r, a, s *etree.Element) { a.RemoveChildAt(0) },
+		"a middle value reset":  func(r, a, s *etree.Element) { r.CreateAttr("contextConductionInd", "false") },
+		"the first value reset": func(r, a, s *etree.Element) { a.CreateAttr("classCode", "OBS") },
+	} {
+		got, want := build(true, change), build(false, change)
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s:\n%s\nwant:\n%s", name, got, want)
+		}
+	}
+}
+
+// TestAppendNewline checks the line breaks appendNewline writes at every
+// depth, with and without room after the buffer's end for its 32-byte
+// store, and that it leaves the buffer's bytes before its end as they were.
+func TestAppendNewline(t *testing.T) {
+	for depth := 0; depth <= 40; depth++ {
+		want := "ab\n" + strings.Repeat("  ", depth)
+		for _, room := range []int{0, 1, 31, 32, 33, 100} {
+			buf := append(make([]byte, 0, 2+room), "ab"...)
+			got := appendNewline(buf, depth)
+			if string(got) != want {
+				t.Errorf("depth %d, room %d: %q, want %q", depth, room, got, want)
 			}
 		}
 	}

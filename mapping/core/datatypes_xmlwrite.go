@@ -3,6 +3,7 @@ package core
 import (
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/beevik/etree"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -160,10 +161,27 @@ func (w *xmlWriter) comment(buf []byte, c *etree.Comment) []byte {
 // element writes e at depth. The output is threaded through as buf (the
 // caller's w.buf, stored back by document) rather than appended to w.buf
 // in place: kept in registers, not loaded and stored at every append.
+//
+// An element v3.AddFixed or AddFixedII wrote has its tags copied from its
+// Fixed's text, each in one piece (v3.FixedTags), its name and fixed
+// attributes not written one by one nor their values looked at for
+// escapes.
 func (w *xmlWriter) element(buf []byte, e *etree.Element, depth int) []byte {
-	buf = append(buf, '<')
-	buf = appendName(buf, e.Space, e.Tag)
-	if len(e.Attr) > 0 {
+	var end string // the end tag when the element is fixed
+	if !v3.FixedMarked(e) {
+		buf = append(buf, '<')
+		buf = appendName(buf, e.Space, e.Tag)
+		if len(e.Attr) > 0 {
+			buf = appendAttrs(buf, e.Attr)
+		}
+	} else if start, fend, n := v3.FixedTags(e); n > 0 {
+		buf, end = append(buf, start...), fend
+		if n < len(e.Attr) {
+			buf = appendAttrs(buf, e.Attr[n:])
+		}
+	} else {
+		buf = append(buf, '<')
+		buf = appendName(buf, e.Space, e.Tag)
 		buf = appendAttrs(buf, e.Attr)
 	}
 	if len(e.Child) == 0 {
@@ -203,6 +221,9 @@ func (w *xmlWriter) element(buf []byte, e *etree.Element, depth int) []byte {
 		}
 		buf = appendNewline(buf, depth)
 	}
+	if end != "" {
+		return append(buf, end...)
+	}
 	buf = append(buf, "</"...)
 	buf = appendName(buf, e.Space, e.Tag)
 	return append(buf, '>')
@@ -227,9 +248,18 @@ func appendAttrs(buf []byte, attrs []etree.Attr) []byte {
 // depth of 32; deeper lines repeat its spaces.
 const indentation = "\n                                                                "
 
-// appendNewline appends a line break and the indentation of depth.
+// appendNewline appends a line break and the indentation of depth. Up to
+// a depth of 15, with room for 32 bytes after buf's end, it stores the
+// first 32 bytes of indentation there whole (two 16-byte moves, where
+// append calls memmove) and keeps as many as it needs: the rest lies past
+// buf's length, where the next appends write.
 func appendNewline(buf []byte, depth int) []byte {
-	if n := 1 + 2*depth; n <= len(indentation) {
+	n := 1 + 2*depth
+	if l := len(buf); n <= 32 && cap(buf)-l >= 32 {
+		*(*[32]byte)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), l)) = *(*[32]byte)(unsafe.Pointer(unsafe.StringData(indentation)))
+		return buf[:l+n]
+	}
+	if n <= len(indentation) {
 		return append(buf, indentation[:n]...)
 	}
 	buf = append(buf, '\n')

@@ -264,21 +264,60 @@ func addAddress(c *BundleContext, parent *etree.Element, a fhir.Address, at lazy
 	return el
 }
 
+// The parties' elements whose names and attributes are fixed (see
+// v3.Fixed): the AgentPerson's, exported for the families' own
+// AgentPersons (cancel's), the patient's and the organisation's, and the
+// instance identifiers under a fixed root.
+var (
+	// FixedAgentPerson is <AgentPerson classCode="AGNT">.
+	FixedAgentPerson = v3.NewFixed("AgentPerson", "classCode", "AGNT")
+	// FixedAgentPersonPerson is AgentPerson's <agentPerson classCode="PSN"
+	// determinerCode="INSTANCE">.
+	FixedAgentPersonPerson = v3.NewFixed("agentPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
+	// FixedRoleProfileID is <id root=SDS role profile>, FixedUserID <id
+	// root=SDS user>, FixedProfessionalCode <id root=professional code>:
+	// an AgentPerson's and its person's ids (v3.AddFixedII).
+	FixedRoleProfileID    = v3.NewFixed("id", "root", v3.OIDSDSRoleProfile)
+	FixedUserID           = v3.NewFixed("id", "root", v3.OIDSDSUser)
+	FixedProfessionalCode = v3.NewFixed("id", "root", v3.OIDProfessionalCode)
+	fixedNHSNumber        = v3.NewFixed("id", "root", v3.OIDNHSNumber)
+	fixedODSCode          = v3.NewFixed("id", "root", v3.OIDODS)
+	// fixedCareProvisionCode is the patient's primary care provision's
+	// code, fixedGenders the administrativeGenderCodes GenderToV3 gives
+	// (0, 1, 2 and 9), by the code's digit.
+	fixedCareProvisionCode = v3.NewFixed("code", "code", "1", "codeSystem", v3.OIDCareProvisionType)
+	fixedGenders           = func() (t [10]*v3.Fixed) {
+		for _, code := range []string{"0", "1", "2", "9"} {
+			t[code[0]-'0'] = v3.NewFixed("administrativeGenderCode", "code", code, "codeSystem", v3.OIDGender)
+		}
+		return t
+	}()
+
+	fixedPatient                 = v3.NewFixed("Patient", "classCode", "PAT")
+	fixedPatientPerson           = v3.NewFixed("patientPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
+	fixedPlayedProviderPatient   = v3.NewFixed("playedProviderPatient", "classCode", "PAT")
+	fixedSubjectOf               = v3.NewFixed("subjectOf", "typeCode", "SBJ")
+	fixedPatientCareProvision    = v3.NewFixed("patientCareProvision", "classCode", "PCPR", "moodCode", "EVN")
+	fixedResponsibleParty        = v3.NewFixed("responsibleParty", "typeCode", "RESP")
+	fixedHealthCareProvider      = v3.NewFixed("healthCareProvider", "classCode", "PROV")
+	fixedRepresentedOrganization = v3.NewFixed("representedOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
+)
+
 // AddPatient writes recordTarget's <Patient classCode="PAT">: NHS number,
 // addresses, telecoms and patientPerson (names, gender, birth time and the
 // GP practice as the primary care provider; no or an unknown GP becomes a
 // null id). path is the Patient's FHIR path.
 func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path string) *etree.Element {
-	pat := v3.Add(parent, "Patient", "classCode", "PAT")
+	pat := v3.AddFixed(parent, fixedPatient)
 	nhs := c.RequireIdentifierAt(p.Identifier, fhir.SystemNHSNumber, path, ".identifier")
-	v3.AddII(pat, "id", v3.OIDNHSNumber, nhs)
+	v3.AddFixedII(pat, fixedNHSNumber, nhs)
 	for i, a := range p.Address {
 		addAddress(c, pat, a, lazyPath{path, ".address", i})
 	}
 	for i, t := range p.Telecom {
 		addTelecom(c, pat, t, lazyPath{path, ".telecom", i})
 	}
-	person := v3.Add(pat, "patientPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
+	person := v3.AddFixed(pat, fixedPatientPerson)
 	if len(p.Name) == 0 {
 		c.Fail(path+".name", "missing mandatory name")
 	}
@@ -289,16 +328,15 @@ func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path s
 	if err != nil {
 		c.Fail(path+".gender", "%v", err)
 	}
-	v3.AddCV(person, "administrativeGenderCode", gender, v3.OIDGender, "")
+	addGender(person, gender)
 	birth, err := V3DateFromFHIRDate(p.BirthDate)
 	if err != nil {
 		c.Fail(path+".birthDate", "%v", err)
 	}
 	v3.AddValue(person, "birthTime", birth)
-	prov := v3.Add(v3.Add(v3.Add(person, "playedProviderPatient", "classCode", "PAT"), "subjectOf", "typeCode", "SBJ"),
-		"patientCareProvision", "classCode", "PCPR", "moodCode", "EVN")
-	v3.AddCV(prov, "code", "1", v3.OIDCareProvisionType, "")
-	hcp := v3.Add(v3.Add(prov, "responsibleParty", "typeCode", "RESP"), "healthCareProvider", "classCode", "PROV")
+	prov := v3.AddFixed(v3.AddFixed(v3.AddFixed(person, fixedPlayedProviderPatient), fixedSubjectOf), fixedPatientCareProvision)
+	v3.AddFixed(prov, fixedCareProvisionCode)
+	hcp := v3.AddFixed(v3.AddFixed(prov, fixedResponsibleParty), fixedHealthCareProvider)
 	// The EPS API writes the unknown-GP code itself, V81999, both for a
 	// patient without generalPractitioner and for one whose GP is V81999;
 	// v3 nullFlavor="UNK" reads as V81999 (docs/mappings/conventions.md).
@@ -306,8 +344,18 @@ func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path s
 	if gp == "" {
 		gp = UnknownGPODSCode
 	}
-	v3.AddII(hcp, "id", v3.OIDODS, gp)
+	v3.AddFixedII(hcp, fixedODSCode, gp)
 	return pat
+}
+
+// addGender writes the patient's administrativeGenderCode, a Fixed for the
+// codes GenderToV3 gives.
+func addGender(person *etree.Element, code string) {
+	if len(code) == 1 && code[0] >= '0' && code[0] <= '9' && fixedGenders[code[0]-'0'] != nil {
+		v3.AddFixed(person, fixedGenders[code[0]-'0'])
+		return
+	}
+	v3.AddCV(person, "administrativeGenderCode", code, v3.OIDGender, "")
 }
 
 // patientGP returns the ODS code of the patient's only generalPractitioner.
@@ -340,10 +388,10 @@ func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Practiti
 	org, orgPath := RoleOrganization(c, role, rolePath)
 	prac, pracPath := RolePractitioner(c, role, org, rolePath, opts.PersonID == ResponsiblePartyPersonID)
 
-	ap := v3.Add(parent, "AgentPerson", "classCode", "AGNT")
+	ap := v3.AddFixed(parent, FixedAgentPerson)
 	if len(role.Identifier) > 0 {
 		if id := c.IdentifierAt(role.Identifier, fhir.SystemSDSRoleProfile, rolePath, ".identifier"); id != "" {
-			v3.AddII(ap, "id", v3.OIDSDSRoleProfile, id)
+			v3.AddFixedII(ap, FixedRoleProfileID, id)
 		}
 	}
 	if len(role.Code) > 0 {
@@ -373,7 +421,7 @@ func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Practiti
 		addTelecom(c, ap, t, lazyPath{telOf, ".telecom", i})
 	}
 	if prac != nil {
-		person := v3.Add(ap, "agentPerson", "classCode", "PSN", "determinerCode", "INSTANCE")
+		person := v3.AddFixed(ap, FixedAgentPersonPerson)
 		var id string
 		switch {
 		case opts.Released:
@@ -383,7 +431,7 @@ func AddAgentPerson(c *BundleContext, parent *etree.Element, role *fhir.Practiti
 		default:
 			id = PractitionerCode(c, prac, pracPath)
 		}
-		v3.AddII(person, "id", v3.OIDProfessionalCode, id)
+		v3.AddFixedII(person, FixedProfessionalCode, id)
 		switch len(prac.Name) {
 		case 0:
 		case 1:
@@ -531,7 +579,7 @@ func responsiblePartyPersonID(c *BundleContext, prac *fhir.Practitioner, pracPat
 // AddRepresentedOrganization writes representedOrganization from the role's
 // HealthcareService (its address from its Location) or its Organization.
 func AddRepresentedOrganization(c *BundleContext, ap *etree.Element, role *fhir.PractitionerRole, rolePath string, org *fhir.Organization, orgPath string) *etree.Element {
-	rep := v3.Add(ap, "representedOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
+	rep := v3.AddFixed(ap, fixedRepresentedOrganization)
 	if len(role.HealthcareService) == 0 {
 		addOrganizationCore(c, rep, org.Identifier, org.Type, org.Name, orgPath)
 		atMostOneTelecom(c, org.Telecom, orgPath)
@@ -602,7 +650,7 @@ func atMostOneTelecom(c *BundleContext, telecoms []fhir.ContactPoint, path strin
 // organisation's first telecom (else the role's first, as the EPS API
 // writes it) and its first address.
 func addDispenserOrganization(c *BundleContext, ap *etree.Element, role *fhir.PractitionerRole, rolePath string, org *fhir.Organization, orgPath string) {
-	rep := v3.Add(ap, "representedOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
+	rep := v3.AddFixed(ap, fixedRepresentedOrganization)
 	addOrganizationCore(c, rep, org.Identifier, org.Type, org.Name, orgPath)
 	switch {
 	case len(org.Telecom) > 0:
@@ -620,7 +668,7 @@ func addDispenserOrganization(c *BundleContext, ap *etree.Element, role *fhir.Pr
 func addOrganizationCore(c *BundleContext, el *etree.Element, ids []fhir.Identifier, types []fhir.CodeableConcept, name, path string) {
 	// The problems' paths are joined only for a problem.
 	ods := c.RequireIdentifierAt(ids, fhir.SystemODS, path, ".identifier")
-	v3.AddII(el, "id", v3.OIDODS, ods)
+	v3.AddFixedII(el, fixedODSCode, ods)
 	typeCode := OrganizationTypeNotSpecified
 	if cd := c.CodingAt(types, CodeSystemV3OrganizationType, path, ".type"); cd != nil && cd.Code != "" {
 		typeCode = cd.Code

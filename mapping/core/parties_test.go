@@ -218,3 +218,17 @@ func TestSameElementAttributes(t *testing.T) {
 		})
 	}
 }
+
+// TestAddGenderAsAddCV checks that addGender writes what AddCV writes for
+// every code, those with a Fixed and the others.
+func TestAddGenderAsAddCV(t *testing.T) {
+	for _, code := range []string{"0", "1", "2", "9", "3", "", "10", "x"} {
+		gotDoc, got := v3.NewDocument("patientPerson")
+		wantDoc, want := v3.NewDocument("patientPerson")
+		addGender(got, code)
+		v3.AddCV(want, "administrativeGenderCode", code, v3.OIDGender, "")
+		if g, w := WriteIndented(gotDoc), WriteIndented(wantDoc); !bytes.Equal(g, w) {
+			t.Errorf("code %q:\n%s\nwant:\n%s", code, g, w)
+		}
+	}
+}
