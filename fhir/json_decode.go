@@ -481,18 +481,20 @@ func plainText(b []byte) int {
 			}
 		}
 	}
-	switch {
-	case slash != 0:
-		return textEscaped
-	case seen&highBits == 0:
-		return textPlain
-	}
-	for _, c := range b {
-		if c < 0x20 {
-			return textOther
+	if seen&highBits != 0 {
+		// A control byte anywhere before the first quote is in the
+		// string, before an escape too (unescape copies the bytes before
+		// the first escape unchecked).
+		for _, c := range b {
+			if c < 0x20 {
+				return textOther
+			}
 		}
 	}
-	if !utf8.Valid(b) {
+	switch {
+	case slash != 0:
+		return textEscaped // unescape checks the UTF-8
+	case seen&highBits != 0 && !utf8.Valid(b):
 		return textOther
 	}
 	return textPlain
