@@ -116,12 +116,30 @@ func (d *fastDecoder) object(i int, p *plan, v unsafe.Pointer) (int, bool) {
 		if i >= len(data) || data[i] != '"' {
 			return 0, false
 		}
-		start := i + 1
-		end := quoteAt(data, start)
-		if end < 0 {
-			return 0, false
+		// A name shorter than sixteen bytes, most of them, is found in
+		// the words its quote is looked for in.
+		start, end := i+1, -1
+		var f *field
+		if start+16 <= len(data) {
+			w := word(data, start)
+			if m := zeroBytes(w ^ quotes); m != 0 {
+				n := firstByte(m)
+				f, end = p.short(w&(1<<(8*n)-1), 0, n), start+n
+			} else if m := zeroBytes(word(data, start+8) ^ quotes); m != 0 {
+				n := 8 + firstByte(m)
+				var hi uint64 // none for eight bytes
+				if n > 8 {
+					hi = word(data, start+n-8)
+				}
+				f, end = p.short(w, hi, n), start+n
+			}
 		}
-		f := p.find(data, start, end)
+		if end < 0 {
+			if end = quoteAt(data, start); end < 0 {
+				return 0, false
+			}
+			f = p.find(data, start, end)
+		}
 		if f == nil {
 			name := data[start:end]
 			if !plainString(data[i:end+1]) || p.folds(unsafeString(name)) {
@@ -419,85 +437,77 @@ func (d *fastDecoder) text(b []byte) string {
 }
 
 // str decodes the string at data[i]. Printable ASCII and valid UTF-8 are
-// taken as written; escapes are decoded into a string of their own. The
-// closing quote, and a backslash before it, are searched for
-// (bytes.IndexByte); the bytes between are checked a word at a time for
-// a control byte or one of 0x80 or more, and only where one is, one at a
-// time.
+// taken as written; escapes are decoded into a string of their own. One
+// pass finds the closing quote, or the first backslash, and checks the
+// bytes before it, a word at a time: a control byte or one of 0x80 or
+// more is looked at again one at a time (plainTail), only where one is.
 func (d *fastDecoder) str(i int) (string, int, bool) {
 	data := d.data
 	if i >= len(data) || data[i] != '"' {
 		return "", 0, false
 	}
 	start := i + 1
-	k := bytes.IndexByte(data[start:], '"')
-	if k < 0 {
-		return "", 0, false
+	j := start
+	// seen gathers the high bit of each byte and of each byte less 0x20,
+	// which only a byte below 0x20 sets without a byte of 0x80 or more
+	// (w - controls borrows only from one). Nothing set: every byte is
+	// printable ASCII or DEL.
+	var seen uint64
+	for {
+		if j+8 > len(data) {
+			return d.strTail(start, j, seen)
+		}
+		w := word(data, j)
+		if m := quoteOrSlash(w); m != 0 {
+			k := firstByte(m)
+			seen |= ((w - controls) | w) & (1<<(8*k) - 1) // the bytes before it
+			j += k
+			break
+		}
+		seen |= (w - controls) | w
+		j += 8
 	}
-	b := data[start : start+k]
-	switch plainText(b) {
-	case textPlain:
-		return d.text(b), start + k + 1, true
-	case textEscaped:
-		return unescape(data, start, start+bytes.IndexByte(b, '\\'))
+	return d.strEnd(start, j, seen)
+}
+
+// strTail is str's pass over the last bytes of data, fewer than eight,
+// from data[j] on; seen is what the words before them gathered.
+func (d *fastDecoder) strTail(start, j int, seen uint64) (string, int, bool) {
+	data := d.data
+	for ; j < len(data); j++ {
+		c := data[j]
+		if c == '"' || c == '\\' {
+			return d.strEnd(start, j, seen)
+		}
+		seen |= uint64(c-0x20) | uint64(c) // 0x80 set for c < 0x20 or c >= 0x80
 	}
 	return "", 0, false
 }
 
-// What plainText finds a string's bytes to be.
-const (
-	textPlain   = iota // to be taken as they are
-	textEscaped        // with a backslash: to be unescaped
-	textOther          // with a control byte or invalid UTF-8: the codec's
-)
+// strEnd ends str: data[j] is the string's closing quote or its first
+// backslash, and seen is what the bytes from data[start] up to it
+// gathered.
+func (d *fastDecoder) strEnd(start, j int, seen uint64) (string, int, bool) {
+	data := d.data
+	b := data[start:j]
+	if seen&highBits != 0 && !plainTail(b) {
+		return "", 0, false
+	}
+	if data[j] == '"' {
+		return d.text(b), j + 1, true
+	}
+	return unescape(data, start, j)
+}
 
-// plainText tells whether b, a string's bytes up to its closing quote,
-// holds a backslash, or a control byte or invalid UTF-8, which the codec
-// refuses or reads otherwise.
-func plainText(b []byte) int {
-	// seen gathers the high bit of each byte and of each byte less 0x20,
-	// which only a byte below 0x20 sets without a byte of 0x80 or more
-	// (w - controls borrows only from one), and the backslashes
-	// (zeroBytes: none found, there is none). Nothing set: every byte is
-	// printable ASCII or DEL, without a backslash.
-	var seen, slash uint64
-	j := 0
-	for ; j+8 <= len(b); j += 8 {
-		w := word(b, j)
-		seen |= (w - controls) | w
-		slash |= zeroBytes(w ^ slashes)
-	}
-	if j < len(b) {
-		if len(b) >= 8 {
-			w := word(b, len(b)-8) // overlapping what was read
-			seen |= (w - controls) | w
-			slash |= zeroBytes(w ^ slashes)
-		} else {
-			for _, c := range b[j:] {
-				seen |= uint64(c-0x20) | uint64(c) // 0x80 set for c < 0x20 or c >= 0x80
-				if c == '\\' {
-					slash = highBits
-				}
-			}
+// plainTail reports whether b, bytes of a string before its closing quote
+// or first escape, holds no control byte and is valid UTF-8.
+func plainTail(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 {
+			return false
 		}
 	}
-	if seen&highBits != 0 {
-		// A control byte anywhere before the first quote is in the
-		// string, before an escape too (unescape copies the bytes before
-		// the first escape unchecked).
-		for _, c := range b {
-			if c < 0x20 {
-				return textOther
-			}
-		}
-	}
-	switch {
-	case slash != 0:
-		return textEscaped // unescape checks the UTF-8
-	case seen&highBits != 0 && !utf8.Valid(b):
-		return textOther
-	}
-	return textPlain
+	return utf8.Valid(b)
 }
 
 // quoteAt returns the index of the first quote from data[j] on, or -1;
