@@ -437,10 +437,12 @@ func (d *fastDecoder) text(b []byte) string {
 }
 
 // str decodes the string at data[i]. Printable ASCII and valid UTF-8 are
-// taken as written; escapes are decoded into a string of their own. One
-// pass finds the closing quote, or the first backslash, and checks the
-// bytes before it, a word at a time: a control byte or one of 0x80 or
-// more is looked at again one at a time (plainTail), only where one is.
+// taken as written; escapes are decoded into a string of their own. The
+// bytes are looked at a word at a time up to the first that is not
+// printable ASCII: the closing quote (most strings), a backslash, a
+// control byte or one of 0x80 or more; from a byte of the last two on
+// (and in the last bytes of data, fewer than a word) they are looked at
+// one at a time (strRest).
 func (d *fastDecoder) str(i int) (string, int, bool) {
 	data := d.data
 	if i >= len(data) || data[i] != '"' {
@@ -448,66 +450,56 @@ func (d *fastDecoder) str(i int) (string, int, bool) {
 	}
 	start := i + 1
 	j := start
-	// seen gathers the high bit of each byte and of each byte less 0x20,
-	// which only a byte below 0x20 sets without a byte of 0x80 or more
-	// (w - controls borrows only from one). Nothing set: every byte is
-	// printable ASCII or DEL.
-	var seen uint64
 	for {
 		if j+8 > len(data) {
-			return d.strTail(start, j, seen)
+			return d.strRest(start, j)
 		}
-		w := word(data, j)
-		if m := quoteOrSlash(w); m != 0 {
-			k := firstByte(m)
-			seen |= ((w - controls) | w) & (1<<(8*k) - 1) // the bytes before it
-			j += k
+		if m := special(word(data, j)); m != 0 {
+			j += firstByte(m)
 			break
 		}
-		seen |= (w - controls) | w
 		j += 8
 	}
-	return d.strEnd(start, j, seen)
+	switch data[j] {
+	case '"':
+		return d.text(data[start:j]), j + 1, true
+	case '\\':
+		return unescape(data, start, j)
+	}
+	return d.strRest(start, j)
 }
 
-// strTail is str's pass over the last bytes of data, fewer than eight,
-// from data[j] on; seen is what the words before them gathered.
-func (d *fastDecoder) strTail(start, j int, seen uint64) (string, int, bool) {
+// special marks the bytes of w that are not printable ASCII (DEL is) or
+// are a quote or a backslash: the lowest marked is the first such byte
+// (see zeroBytes; w - controls borrows only from a byte below 0x20, which
+// is marked, and sets the high bit of a byte of 0x80 or more, as w does).
+func special(w uint64) uint64 {
+	q, s := w^quotes, w^slashes
+	return ((q-ones)&^q | (s-ones)&^s | (w - controls) | w) & highBits
+}
+
+// strRest is str from data[j] on, one byte at a time, the bytes from
+// data[start] to it being printable ASCII without a quote or backslash.
+func (d *fastDecoder) strRest(start, j int) (string, int, bool) {
 	data := d.data
+	high := false
 	for ; j < len(data); j++ {
-		c := data[j]
-		if c == '"' || c == '\\' {
-			return d.strEnd(start, j, seen)
+		switch c := data[j]; {
+		case c == '"' || c == '\\':
+			if high && !utf8.Valid(data[start:j]) {
+				return "", 0, false
+			}
+			if c == '\\' {
+				return unescape(data, start, j)
+			}
+			return d.text(data[start:j]), j + 1, true
+		case c < 0x20:
+			return "", 0, false
+		case c >= 0x80:
+			high = true
 		}
-		seen |= uint64(c-0x20) | uint64(c) // 0x80 set for c < 0x20 or c >= 0x80
 	}
 	return "", 0, false
-}
-
-// strEnd ends str: data[j] is the string's closing quote or its first
-// backslash, and seen is what the bytes from data[start] up to it
-// gathered.
-func (d *fastDecoder) strEnd(start, j int, seen uint64) (string, int, bool) {
-	data := d.data
-	b := data[start:j]
-	if seen&highBits != 0 && !plainTail(b) {
-		return "", 0, false
-	}
-	if data[j] == '"' {
-		return d.text(b), j + 1, true
-	}
-	return unescape(data, start, j)
-}
-
-// plainTail reports whether b, bytes of a string before its closing quote
-// or first escape, holds no control byte and is valid UTF-8.
-func plainTail(b []byte) bool {
-	for _, c := range b {
-		if c < 0x20 {
-			return false
-		}
-	}
-	return utf8.Valid(b)
 }
 
 // quoteAt returns the index of the first quote from data[j] on, or -1;

@@ -358,3 +358,46 @@ func FuzzDecodeFast(f *testing.F) {
 		checkHeadAsCodec(t, data)
 	})
 }
+
+// TestStrEveryPlace decodes a string holding each kind of byte str tells
+// apart (a quote or backslash escaped, a control byte, DEL, UTF-8 of two,
+// three and four bytes, invalid UTF-8, escapes of each kind, a surrogate's
+// escape) after 0 to 17 bytes of ASCII, so that it falls at every place
+// of the words str reads and in the last bytes of the data, with and
+// without ASCII after it: the package's decoder must read it as the codec
+// does, and read it exactly when it is the kind it reads.
+func TestStrEveryPlace(t *testing.T) {
+	for _, tt := range []struct {
+		what, in string
+		fast     bool
+	}{
+		{"escaped quote", `\"`, true},
+		{"escaped backslash", `\\`, true},
+		{"escapes", `\/\b\f\n\r\t\u00e9\u20AC`, true},
+		{"surrogate pair", `\ud83d\ude00`, false},
+		{"bad escape", `\x`, false},
+		{"tab", "\t", false},
+		{"NUL", "\x00", false},
+		{"unit separator", "\x1f", false},
+		{"DEL", "\x7f", true},
+		{"two bytes", "é", true},
+		{"three bytes", "€", true},
+		{"four bytes", "😀", true},
+		{"invalid", "\xe9", false},
+		{"cut short", "\xe2\x82", false},
+		{"UTF-8 then an escape", `é\n`, true},
+		{"an escape then UTF-8", `\né`, true},
+		{"invalid then an escape", "\xe9\\n", false},
+		{"control then UTF-8", "\x01é", false},
+	} {
+		for n := 0; n <= 17; n++ {
+			for _, after := range []string{"", "abcdefghijklmnopq"} {
+				s := strings.Repeat("a", n) + tt.in + after
+				in := []byte(`{"resourceType":"Patient","gender":"` + s + `"}`)
+				if got := checkAsCodec(t, "Patient", in); got != tt.fast {
+					t.Errorf("%s after %d bytes, %d after: read %v, want %v", tt.what, n, len(after), got, tt.fast)
+				}
+			}
+		}
+	}
+}
