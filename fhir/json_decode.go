@@ -146,22 +146,35 @@ func (d *fastDecoder) object(i int, p *plan, v unsafe.Pointer) (int, bool) {
 				return 0, false
 			}
 		}
-		if i = skipSpace(data, end+1); i >= len(data) || data[i] != ':' {
-			return 0, false
+		// The colon, and the value's start: ": " as indented JSON has
+		// it, or ":" alone, read from the word after the name.
+		i = -1
+		if end+9 <= len(data) {
+			switch c := word(data, end+1); {
+			case c&0xffff == ':'|' '<<8 && byte(c>>16) > ' ':
+				i = end + 3
+			case byte(c) == ':' && byte(c>>8) > ' ':
+				i = end + 2
+			}
 		}
-		if i+2 < len(data) && data[i+1] == ' ' && data[i+2] > ' ' {
-			i += 2 // ": " as indented JSON has it, without a call
-		} else {
-			i = skipSpace(data, i+1)
+		if i < 0 {
+			if i = d.colon(end + 1); i < 0 {
+				return 0, false
+			}
 		}
 		var ok bool
 		if f != nil {
-			bit := uint64(1) << f.bit
-			if seen&bit != 0 {
+			if seen&f.bit != 0 {
 				return 0, false
 			}
-			seen |= bit
-			if i, ok = d.value(i, f, unsafe.Add(v, f.off)); !ok {
+			seen |= f.bit
+			if f.kind == fieldString { // the usual case, without a call to value
+				var x string
+				if x, i, ok = d.str(i); !ok {
+					return 0, false
+				}
+				*(*string)(unsafe.Add(v, f.off)) = x
+			} else if i, ok = d.value(i, f, unsafe.Add(v, f.off)); !ok {
 				return 0, false
 			}
 		} else if i, ok = d.skip(i); !ok {
@@ -176,6 +189,17 @@ func (d *fastDecoder) object(i int, p *plan, v unsafe.Pointer) (int, bool) {
 			return i, ok
 		}
 	}
+}
+
+// colon reads the colon of a member whose name ended before data[i], and
+// the white space around it, and returns where the value starts; -1 when
+// there is no colon.
+func (d *fastDecoder) colon(i int) int {
+	data := d.data
+	if i = skipSpace(data, i); i >= len(data) || data[i] != ':' {
+		return -1
+	}
+	return skipSpace(data, i+1)
 }
 
 // open enters the object or array opened by open at data[i], one level

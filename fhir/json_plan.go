@@ -52,7 +52,7 @@ type field struct {
 	lo, hi uint64
 	off    uintptr
 	kind   fieldKind
-	bit    uint8 // the field's index, for finding a member given twice
+	bit    uint64 // 1 shifted by the field's index, for finding a member given twice
 	// sub is the plan of the struct a fieldStruct, fieldStructPtr or
 	// fieldStructs holds.
 	sub *plan
@@ -261,7 +261,7 @@ func (pl *planner) plan(t reflect.Type) *plan {
 	pl.plans[t] = p
 	pl.addFields(p, t, 0, map[string]bool{})
 	for i := range p.fields {
-		p.fields[i].bit = uint8(i)
+		p.fields[i].bit = 1 << (i % 64) // all fieldOther past 64 (below)
 		n := len(p.fields[i].name)
 		for len(p.byLen) <= n {
 			p.byLen = append(p.byLen, nil)
