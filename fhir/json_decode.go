@@ -243,9 +243,17 @@ func (d *fastDecoder) next(i int, close byte) (next int, more, ok bool) {
 // the index after it.
 func (d *fastDecoder) value(i int, f *field, v unsafe.Pointer) (int, bool) {
 	switch f.kind {
-	case fieldString, fieldStringPtr:
+	case fieldString:
 		x, end, ok := d.str(i)
-		return end, ok && put(v, f.kind == fieldStringPtr, x)
+		return end, ok && put(v, false, x)
+	case fieldStringPtr:
+		x, end, ok := d.str(i)
+		if ok {
+			p := &d.newStrings(1)[0]
+			*p = x
+			*(**string)(v) = p
+		}
+		return end, ok
 	case fieldBool, fieldBoolPtr:
 		x, end, ok := d.boolean(i)
 		return end, ok && put(v, f.kind == fieldBoolPtr, x)
@@ -366,7 +374,7 @@ func (d *fastDecoder) strings(i int, v unsafe.Pointer) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	out := make([]string, n)
+	out := d.newStrings(n)
 	k := 0
 	end, ok := d.array(i, func(j int) (int, bool) {
 		if k == n {
