@@ -373,10 +373,11 @@ func FuzzDecodeFast(f *testing.F) {
 // TestStrEveryPlace decodes a string holding each kind of byte str tells
 // apart (a quote or backslash escaped, a control byte, DEL, UTF-8 of two,
 // three and four bytes, invalid UTF-8, escapes of each kind, a surrogate's
-// escape) after 0 to 17 bytes of ASCII, so that it falls at every place
-// of the words str reads and in the last bytes of the data, with and
-// without ASCII after it: the package's decoder must read it as the codec
-// does, and read it exactly when it is the kind it reads.
+// escape) after 0 to 40 bytes of ASCII, so that it falls at every place
+// of the words and blocks of sixteen (specialRun) str reads and in the
+// last bytes of the data, with and without ASCII after it: the package's
+// decoder must read it as the codec does, and read it exactly when it is
+// the kind it reads.
 func TestStrEveryPlace(t *testing.T) {
 	for _, tt := range []struct {
 		what, in string
@@ -401,7 +402,7 @@ func TestStrEveryPlace(t *testing.T) {
 		{"invalid then an escape", "\xe9\\n", false},
 		{"control then UTF-8", "\x01é", false},
 	} {
-		for n := 0; n <= 17; n++ {
+		for n := 0; n <= 40; n++ {
 			for _, after := range []string{"", "abcdefghijklmnopq"} {
 				s := strings.Repeat("a", n) + tt.in + after
 				in := []byte(`{"resourceType":"Patient","gender":"` + s + `"}`)
