@@ -105,10 +105,14 @@ func decodeStruct(data []byte, p *plan, v unsafe.Pointer, ref bool) bool {
 // and returns the index after it.
 func (d *fastDecoder) object(i int, p *plan, v unsafe.Pointer) (int, bool) {
 	data := d.data
-	i, empty, ok := d.open(i, '{')
-	if !ok || empty {
-		return i, ok
+	// open's, without a call.
+	if i >= len(data) || data[i] != '{' || d.depth >= maxFastDepth {
+		return 0, false
 	}
+	if i = skipSpace(data, i+1); i < len(data) && data[i] == '}' {
+		return i + 1, true
+	}
+	d.depth++
 	var seen uint64
 	for {
 		// The member's name: a field's exactly as written, or one
@@ -184,10 +188,15 @@ func (d *fastDecoder) object(i int, p *plan, v unsafe.Pointer) (int, bool) {
 			i = skipSpace(data, i+1)
 			continue
 		}
-		var more bool
-		if i, more, ok = d.next(i, '}'); !ok || !more {
-			return i, ok
+		// next's, without a call.
+		if i = skipSpace(data, i); i < len(data) && data[i] == '}' {
+			d.depth--
+			return i + 1, true
 		}
+		if i >= len(data) || data[i] != ',' {
+			return 0, false
+		}
+		i = skipSpace(data, i+1)
 	}
 }
 

@@ -264,6 +264,7 @@ func TestDecodeFastMalformed(t *testing.T) {
 		{"rank leading zero", p + `"telecom":[{"rank":02}]}`, false},
 		{"rank too long", p + `"telecom":[{"rank":1234567890123456789}]}`, false},
 		{"deceased", p + `"deceasedBoolean":false,"deceasedDateTime":"2020"}`, true},
+		{"many objects side by side", p + `"identifier":[` + strings.Repeat(`{"system":"s","value":"v","period":{}},`, 99) + `{}]}`, true},
 	}
 	const mr = `{"resourceType":"MedicationRequest",`
 	tests = append(tests, []struct {
@@ -283,6 +284,14 @@ func TestDecodeFastMalformed(t *testing.T) {
 		{"contained not an object", mr + `"contained":["x"]}`, false},
 		{"contained without type", mr + `"contained":[{"id":"x"}]}`, false},
 		{"deep", mr + `"note":[{"text":"a"}],"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, false},
+		{"extensions nested 30 deep", mr + strings.Repeat(`"extension":[{"url":"u",`, 30) + `"valueString":"v"` + strings.Repeat(`}]`, 30) + `}`, true},
+		{"extensions nested 40 deep", mr + strings.Repeat(`"extension":[{"url":"u",`, 40) + `"valueString":"v"` + strings.Repeat(`}]`, 40) + `}`, false},
+		{"extensions nested 31 deep, an empty object innermost", mr + strings.Repeat(`"extension":[{"url":"u",`, 31) + `"valueCoding":{}` + strings.Repeat(`}]`, 31) + `}`, true},
+		{"extensions nested 32 deep, an empty object innermost", mr + strings.Repeat(`"extension":[{"url":"u",`, 32) + `"valueCoding":{}` + strings.Repeat(`}]`, 32) + `}`, false},
+		{"object not closed", mr + `"dispenseRequest":{"validityPeriod":{"start":"a"}`, false},
+		{"object closed twice", mr + `"dispenseRequest":{"validityPeriod":{"start":"a"}}}}`, false},
+		{"object closed by a bracket", mr + `"dispenseRequest":{"validityPeriod":{"start":"a"]}}`, false},
+		{"members without a comma", mr + `"dispenseRequest":{"validityPeriod":{"start":"a" "end":"b"}}}`, false},
 	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
