@@ -359,7 +359,7 @@ func (d *fastDecoder) structs(i int, f *field, v unsafe.Pointer) (int, bool) {
 			if c = max(1, 2*c); c == 1 {
 				elems = d.one(f) // most lists hold one element
 			} else {
-				elems = f.alloc.grow(elems, n, c)
+				elems = d.more(f, elems, n, c)
 			}
 		}
 		n++

@@ -133,6 +133,26 @@ func (d *fastDecoder) one(f *field) unsafe.Pointer {
 	return e
 }
 
+// more returns room for c structs of the plan f holds (a fieldStructs'
+// elements) with the n at elems first: in place where elems are the last
+// n structs taken from their slab and it has the rest left (a list read
+// while no other struct of its type is), else allocated apart with the n
+// copied.
+func (d *fastDecoder) more(f *field, elems unsafe.Pointer, n, c int) unsafe.Pointer {
+	if d.slabs != nil {
+		s := &d.slabs.byPlan[f.sub.id]
+		if k := c - n; s.next != nil && s.next == unsafe.Add(elems, uintptr(n)*f.sub.size) && s.left >= k {
+			if s.left -= k; s.left > 0 {
+				s.next = unsafe.Add(s.next, uintptr(k)*f.sub.size)
+			} else {
+				s.next = nil // not past the slab's end
+			}
+			return elems
+		}
+	}
+	return f.alloc.grow(elems, n, c)
+}
+
 // newStrings returns n zeroed strings: from the slabs of strings when the
 // decoder has slabs (the slice's capacity its length, so that appending
 // to it copies), else allocated apart.

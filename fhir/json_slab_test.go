@@ -18,7 +18,8 @@ func slabBundle(lens []int, n int) []byte {
 			given[j] = fmt.Sprintf(`"g%d.%d"`, k, j)
 		}
 		names = append(names, `{"family":"f","given":[`+strings.Join(given, ",")+`],"prefix":[]}`)
-		exts = append(exts, fmt.Sprintf(`{"url":"u%d","valueString":"s%d"}`, k, k))
+		exts = append(exts, fmt.Sprintf(`{"url":"u%d","valueString":"s%d"}`, k, k),
+			fmt.Sprintf(`{"url":"n%d","extension":[{"url":"a","valueString":"x"},{"url":"b","extension":[{"url":"c"}]},{"url":"d"}]}`, k))
 	}
 	for k := range n {
 		ids = append(ids, fmt.Sprintf(`{"system":"s","value":"v%d"}`, k))
@@ -34,9 +35,10 @@ func slabBundle(lens []int, n int) []byte {
 // TestSlabsAsGeneralWay decodes Bundles whose resources take their
 // structs, lists of strings and string pointers from the message's slabs
 // (DecodeResourceRef) and requires what the general way gives: lists of
-// none, one, and more strings than a slab of strings holds, and more
-// structs of a type than the block holds; and that appending to a list
-// taken from a slab does not write over the next.
+// none, one, and more strings than a slab of strings holds, more structs
+// of a type than the block holds, lists grown in their slab and lists of
+// extensions holding extensions (not grown in place); and that appending
+// to a list taken from a slab does not write over the next.
 func TestSlabsAsGeneralWay(t *testing.T) {
 	for _, tt := range []struct {
 		lens []int
@@ -60,7 +62,17 @@ func TestSlabsAsGeneralWay(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%v, %d: DecodeResourceRef differs from the general way", tt.lens, tt.n)
 		}
-		p := got.(*Bundle).Entry[0].Resource.(*Patient)
+		// Appending to each list of the first Patient, taken from the
+		// slabs, must leave the second Patient's structs, taken after
+		// them, as they were.
+		b := got.(*Bundle)
+		p := b.Entry[0].Resource.(*Patient)
+		p.Identifier = append(p.Identifier, Identifier{Value: "appended"})
+		p.Extension = append(p.Extension, Extension{URL: "appended"})
+		p.GeneralPractitioner = append(p.GeneralPractitioner, Reference{Reference: "appended"})
+		if !reflect.DeepEqual(b.Entry[1], want.(*Bundle).Entry[1]) {
+			t.Errorf("%v, %d: appending to the first Patient's lists changed the second", tt.lens, tt.n)
+		}
 		if len(p.Name) > 1 {
 			next := strings.Join(p.Name[1].Given, ",")
 			p.Name[0].Given = append(p.Name[0].Given, "appended")
