@@ -266,9 +266,19 @@ func (d *fastDecoder) value(i int, f *field, v unsafe.Pointer) (int, bool) {
 	case fieldBool, fieldBoolPtr:
 		x, end, ok := d.boolean(i)
 		return end, ok && put(v, f.kind == fieldBoolPtr, x)
-	case fieldNumber, fieldNumberPtr:
+	case fieldNumber:
 		x, end, ok := d.number(i)
-		return end, ok && put(v, f.kind == fieldNumberPtr, x)
+		return end, ok && put(v, false, x)
+	case fieldNumberPtr:
+		x, end, ok := d.number(i)
+		if ok {
+			// A json.Number is a string: its place is one of the
+			// slabs' strings.
+			p := (*json.Number)(unsafe.Pointer(&d.newStrings(1)[0]))
+			*p = x
+			*(**json.Number)(v) = p
+		}
+		return end, ok
 	case fieldInt, fieldIntPtr:
 		x, end, ok := d.integer(i)
 		return end, ok && put(v, f.kind == fieldIntPtr, x)

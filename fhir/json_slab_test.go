@@ -8,8 +8,9 @@ import (
 )
 
 // slabBundle is a message Bundle whose Patient holds lists of strings of
-// length lens and extensions with a string pointer each, and n identifiers,
-// references and codings (more than the block holds of each when n is).
+// length lens and extensions with string and number pointers, and n
+// identifiers, references and codings (more than the block holds of each
+// when n is).
 func slabBundle(lens []int, n int) []byte {
 	var names, exts, ids, refs []string
 	for k, l := range lens {
@@ -19,7 +20,7 @@ func slabBundle(lens []int, n int) []byte {
 		}
 		names = append(names, `{"family":"f","given":[`+strings.Join(given, ",")+`],"prefix":[]}`)
 		exts = append(exts, fmt.Sprintf(`{"url":"u%d","valueString":"s%d"}`, k, k),
-			fmt.Sprintf(`{"url":"n%d","extension":[{"url":"a","valueString":"x"},{"url":"b","extension":[{"url":"c"}]},{"url":"d"}]}`, k))
+			fmt.Sprintf(`{"url":"n%d","extension":[{"url":"a","valueString":"x"},{"url":"b","extension":[{"url":"c","valueDecimal":1.50}]},{"url":"d","valueInteger":%d}]}`, k, k))
 	}
 	for k := range n {
 		ids = append(ids, fmt.Sprintf(`{"system":"s","value":"v%d"}`, k))
@@ -33,8 +34,9 @@ func slabBundle(lens []int, n int) []byte {
 }
 
 // TestSlabsAsGeneralWay decodes Bundles whose resources take their
-// structs, lists of strings and string pointers from the message's slabs
-// (DecodeResourceRef) and requires what the general way gives: lists of
+// structs, lists of strings and string and number pointers from the
+// message's slabs (DecodeResourceRef) and requires what the general way
+// gives: lists of
 // none, one, and more strings than a slab of strings holds, more structs
 // of a type than the block holds, lists grown in their slab and lists of
 // extensions holding extensions (not grown in place); and that appending
