@@ -141,7 +141,9 @@ func (d *fastDecoder) one(f *field) unsafe.Pointer {
 func (d *fastDecoder) more(f *field, elems unsafe.Pointer, n, c int) unsafe.Pointer {
 	if d.slabs != nil {
 		s := &d.slabs.byPlan[f.sub.id]
-		if k := c - n; s.next != nil && s.next == unsafe.Add(elems, uintptr(n)*f.sub.size) && s.left >= k {
+		// Compared as numbers: a pointer past the list's end may be past
+		// its slab's too, which Go's rules for unsafe.Pointer forbid.
+		if k := c - n; s.next != nil && uintptr(s.next) == uintptr(elems)+uintptr(n)*f.sub.size && s.left >= k {
 			if s.left -= k; s.left > 0 {
 				s.next = unsafe.Add(s.next, uintptr(k)*f.sub.size)
 			} else {
