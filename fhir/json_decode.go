@@ -252,7 +252,7 @@ func (d *fastDecoder) next(i int, close byte) (next int, more, ok bool) {
 // the index after it.
 func (d *fastDecoder) value(i int, f *field, v unsafe.Pointer) (int, bool) {
 	switch f.kind {
-	case fieldString:
+	case fieldString: // object reads it without this call; here so that value reads every kind
 		x, end, ok := d.str(i)
 		return end, ok && put(v, false, x)
 	case fieldStringPtr:
