@@ -105,10 +105,14 @@ func decodeStruct(data []byte, p *plan, v unsafe.Pointer, ref bool) bool {
 // and returns the index after it.
 func (d *fastDecoder) object(i int, p *plan, v unsafe.Pointer) (int, bool) {
 	data := d.data
-	i, empty, ok := d.open(i, '{')
-	if !ok || empty {
-		return i, ok
+	// open's, without a call.
+	if i >= len(data) || data[i] != '{' || d.depth >= maxFastDepth {
+		return 0, false
 	}
+	if i = skipSpace(data, i+1); i < len(data) && data[i] == '}' {
+		return i + 1, true
+	}
+	d.depth++
 	var seen uint64
 	for {
 		// The member's name: a field's exactly as written, or one
@@ -116,34 +120,65 @@ func (d *fastDecoder) object(i int, p *plan, v unsafe.Pointer) (int, bool) {
 		if i >= len(data) || data[i] != '"' {
 			return 0, false
 		}
-		start := i + 1
-		end := quoteAt(data, start)
-		if end < 0 {
-			return 0, false
+		// A name shorter than sixteen bytes, most of them, is found in
+		// the words its quote is looked for in.
+		start, end := i+1, -1
+		var f *field
+		if start+16 <= len(data) {
+			w := word(data, start)
+			if m := zeroBytes(w ^ quotes); m != 0 {
+				n := firstByte(m)
+				f, end = p.short(w&(1<<(8*n)-1), 0, n), start+n
+			} else if m := zeroBytes(word(data, start+8) ^ quotes); m != 0 {
+				n := 8 + firstByte(m)
+				var hi uint64 // none for eight bytes
+				if n > 8 {
+					hi = word(data, start+n-8)
+				}
+				f, end = p.short(w, hi, n), start+n
+			}
 		}
-		f := p.find(data, start, end)
+		if end < 0 {
+			if end = quoteAt(data, start); end < 0 {
+				return 0, false
+			}
+			f = p.find(data, start, end)
+		}
 		if f == nil {
 			name := data[start:end]
 			if !plainString(data[i:end+1]) || p.folds(unsafeString(name)) {
 				return 0, false
 			}
 		}
-		if i = skipSpace(data, end+1); i >= len(data) || data[i] != ':' {
-			return 0, false
+		// The colon, and the value's start: ": " as indented JSON has
+		// it, or ":" alone, read from the word after the name.
+		i = -1
+		if end+9 <= len(data) {
+			switch c := word(data, end+1); {
+			case c&0xffff == ':'|' '<<8 && byte(c>>16) > ' ':
+				i = end + 3
+			case byte(c) == ':' && byte(c>>8) > ' ':
+				i = end + 2
+			}
 		}
-		if i+2 < len(data) && data[i+1] == ' ' && data[i+2] > ' ' {
-			i += 2 // ": " as indented JSON has it, without a call
-		} else {
-			i = skipSpace(data, i+1)
+		if i < 0 {
+			if i = d.colon(end + 1); i < 0 {
+				return 0, false
+			}
 		}
 		var ok bool
 		if f != nil {
-			bit := uint64(1) << f.bit
-			if seen&bit != 0 {
+			if seen&f.bit != 0 {
 				return 0, false
 			}
-			seen |= bit
-			if i, ok = d.value(i, f, unsafe.Add(v, f.off)); !ok {
+			seen |= f.bit
+			if f.kind == fieldString { // the usual case, without a call to value
+				var x string
+				if x, i, ok = d.str(i); !ok {
+					return 0, false
+				}
+				*(*string)(unsafe.Add(v, f.off)) = x
+			} else if i, ok = d.value(i, f, unsafe.Add(v, f.off)); !ok {
 				return 0, false
 			}
 		} else if i, ok = d.skip(i); !ok {
@@ -153,11 +188,27 @@ func (d *fastDecoder) object(i int, p *plan, v unsafe.Pointer) (int, bool) {
 			i = skipSpace(data, i+1)
 			continue
 		}
-		var more bool
-		if i, more, ok = d.next(i, '}'); !ok || !more {
-			return i, ok
+		// next's, without a call.
+		if i = skipSpace(data, i); i < len(data) && data[i] == '}' {
+			d.depth--
+			return i + 1, true
 		}
+		if i >= len(data) || data[i] != ',' {
+			return 0, false
+		}
+		i = skipSpace(data, i+1)
 	}
+}
+
+// colon reads the colon of a member whose name ended before data[i], and
+// the white space around it, and returns where the value starts; -1 when
+// there is no colon.
+func (d *fastDecoder) colon(i int) int {
+	data := d.data
+	if i = skipSpace(data, i); i >= len(data) || data[i] != ':' {
+		return -1
+	}
+	return skipSpace(data, i+1)
 }
 
 // open enters the object or array opened by open at data[i], one level
@@ -201,15 +252,33 @@ func (d *fastDecoder) next(i int, close byte) (next int, more, ok bool) {
 // the index after it.
 func (d *fastDecoder) value(i int, f *field, v unsafe.Pointer) (int, bool) {
 	switch f.kind {
-	case fieldString, fieldStringPtr:
+	case fieldString: // object reads it without this call; here so that value reads every kind
 		x, end, ok := d.str(i)
-		return end, ok && put(v, f.kind == fieldStringPtr, x)
+		return end, ok && put(v, false, x)
+	case fieldStringPtr:
+		x, end, ok := d.str(i)
+		if ok {
+			p := &d.newStrings(1)[0]
+			*p = x
+			*(**string)(v) = p
+		}
+		return end, ok
 	case fieldBool, fieldBoolPtr:
 		x, end, ok := d.boolean(i)
 		return end, ok && put(v, f.kind == fieldBoolPtr, x)
-	case fieldNumber, fieldNumberPtr:
+	case fieldNumber:
 		x, end, ok := d.number(i)
-		return end, ok && put(v, f.kind == fieldNumberPtr, x)
+		return end, ok && put(v, false, x)
+	case fieldNumberPtr:
+		x, end, ok := d.number(i)
+		if ok {
+			// A json.Number is a string: its place is one of the
+			// slabs' strings.
+			p := (*json.Number)(unsafe.Pointer(&d.newStrings(1)[0]))
+			*p = x
+			*(**json.Number)(v) = p
+		}
+		return end, ok
 	case fieldInt, fieldIntPtr:
 		x, end, ok := d.integer(i)
 		return end, ok && put(v, f.kind == fieldIntPtr, x)
@@ -300,7 +369,7 @@ func (d *fastDecoder) structs(i int, f *field, v unsafe.Pointer) (int, bool) {
 			if c = max(1, 2*c); c == 1 {
 				elems = d.one(f) // most lists hold one element
 			} else {
-				elems = f.alloc.grow(elems, n, c)
+				elems = d.more(f, elems, n, c)
 			}
 		}
 		n++
@@ -324,7 +393,7 @@ func (d *fastDecoder) strings(i int, v unsafe.Pointer) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	out := make([]string, n)
+	out := d.newStrings(n)
 	k := 0
 	end, ok := d.array(i, func(j int) (int, bool) {
 		if k == n {
@@ -420,82 +489,75 @@ func (d *fastDecoder) text(b []byte) string {
 
 // str decodes the string at data[i]. Printable ASCII and valid UTF-8 are
 // taken as written; escapes are decoded into a string of their own. The
-// closing quote, and a backslash before it, are searched for
-// (bytes.IndexByte); the bytes between are checked a word at a time for
-// a control byte or one of 0x80 or more, and only where one is, one at a
-// time.
+// bytes are looked at a word at a time up to the first that is not
+// printable ASCII: the closing quote (most strings), a backslash, a
+// control byte or one of 0x80 or more; from a byte of the last two on
+// (and in the last bytes of data, fewer than a word) they are looked at
+// one at a time (strRest).
 func (d *fastDecoder) str(i int) (string, int, bool) {
 	data := d.data
 	if i >= len(data) || data[i] != '"' {
 		return "", 0, false
 	}
 	start := i + 1
-	k := bytes.IndexByte(data[start:], '"')
-	if k < 0 {
-		return "", 0, false
+	j := start
+	// Sixteen bytes at a time where the machine has a way (specialRun),
+	// then, or else, eight.
+	if start+16 <= len(data) {
+		j += specialRun(data[start:])
 	}
-	b := data[start : start+k]
-	switch plainText(b) {
-	case textPlain:
-		return d.text(b), start + k + 1, true
-	case textEscaped:
-		return unescape(data, start, start+bytes.IndexByte(b, '\\'))
+	if j == start || j-start == (len(data)-start)&^15 {
+		for {
+			if j+8 > len(data) {
+				return d.strRest(start, j)
+			}
+			if m := special(word(data, j)); m != 0 {
+				j += firstByte(m)
+				break
+			}
+			j += 8
+		}
 	}
-	return "", 0, false
+	switch data[j] {
+	case '"':
+		return d.text(data[start:j]), j + 1, true
+	case '\\':
+		return unescape(data, start, j)
+	}
+	return d.strRest(start, j)
 }
 
-// What plainText finds a string's bytes to be.
-const (
-	textPlain   = iota // to be taken as they are
-	textEscaped        // with a backslash: to be unescaped
-	textOther          // with a control byte or invalid UTF-8: the codec's
-)
+// special marks the bytes of w that are not printable ASCII (DEL is) or
+// are a quote or a backslash: the lowest marked is the first such byte
+// (see zeroBytes; w - controls borrows only from a byte below 0x20, which
+// is marked, and sets the high bit of a byte of 0x80 or more, as w does).
+func special(w uint64) uint64 {
+	q, s := w^quotes, w^slashes
+	return ((q-ones)&^q | (s-ones)&^s | (w - controls) | w) & highBits
+}
 
-// plainText tells whether b, a string's bytes up to its closing quote,
-// holds a backslash, or a control byte or invalid UTF-8, which the codec
-// refuses or reads otherwise.
-func plainText(b []byte) int {
-	// seen gathers the high bit of each byte and of each byte less 0x20,
-	// which only a byte below 0x20 sets without a byte of 0x80 or more
-	// (w - controls borrows only from one), and the backslashes
-	// (zeroBytes: none found, there is none). Nothing set: every byte is
-	// printable ASCII or DEL, without a backslash.
-	var seen, slash uint64
-	j := 0
-	for ; j+8 <= len(b); j += 8 {
-		w := word(b, j)
-		seen |= (w - controls) | w
-		slash |= zeroBytes(w ^ slashes)
-	}
-	if j < len(b) {
-		if len(b) >= 8 {
-			w := word(b, len(b)-8) // overlapping what was read
-			seen |= (w - controls) | w
-			slash |= zeroBytes(w ^ slashes)
-		} else {
-			for _, c := range b[j:] {
-				seen |= uint64(c-0x20) | uint64(c) // 0x80 set for c < 0x20 or c >= 0x80
-				if c == '\\' {
-					slash = highBits
-				}
+// strRest is str from data[j] on, one byte at a time, the bytes from
+// data[start] to it being printable ASCII without a quote or backslash.
+func (d *fastDecoder) strRest(start, j int) (string, int, bool) {
+	data := d.data
+	high := false
+	for ; j < len(data); j++ {
+		switch c := data[j]; {
+		case c == '"' || c == '\\':
+			if high && !utf8.Valid(data[start:j]) {
+				return "", 0, false
 			}
+			if c == '\\' {
+				return unescape(data, start, j)
+			}
+			return d.text(data[start:j]), j + 1, true
+		case c < 0x20:
+			return "", 0, false
+		case c >= 0x80:
+			high = true
 		}
 	}
-	switch {
-	case slash != 0:
-		return textEscaped
-	case seen&highBits == 0:
-		return textPlain
-	}
-	for _, c := range b {
-		if c < 0x20 {
-			return textOther
-		}
-	}
-	if !utf8.Valid(b) {
-		return textOther
-	}
-	return textPlain
+	return "", 0, false
 }
 
 // quoteAt returns the index of the first quote from data[j] on, or -1;

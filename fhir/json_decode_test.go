@@ -229,6 +229,9 @@ func TestDecodeFastMalformed(t *testing.T) {
 		{"bad escape", p + `"gender":"\x"}`, false},
 		{"short unicode escape", p + `"gender":"\u00e"}`, false},
 		{"control byte", p + "\"gender\":\"a\tb\"}", false},
+		{"control byte before an escape", p + "\"gender\":\"a\tb\\n\"}", false},
+		{"control byte after an escape", p + "\"gender\":\"a\\nb\x01\"}", false},
+		{"invalid UTF-8 before an escape", p + "\"gender\":\"caf\xe9\\n\"}", false},
 		{"UTF-8", p + `"gender":"café €"}`, true},
 		{"invalid UTF-8", p + "\"gender\":\"caf\xe9\"}", false},
 		{"DEL", p + "\"gender\":\"a\x7fb\"}", true},
@@ -237,6 +240,17 @@ func TestDecodeFastMalformed(t *testing.T) {
 		{"trailing object", p + `"gender":"female"}{}`, false},
 		{"trailing comma", p + `"gender":"female",}`, false},
 		{"missing colon", p + `"gender" "female"}`, false},
+		{"missing colon, space", p + `"gender"  "female","id":"a"}`, false},
+		{"semicolon", p + `"gender";"female","id":"a"}`, false},
+		{"two colons", p + `"gender"::"female","id":"a"}`, false},
+		{"colon, two spaces", p + `"gender":  "female","id":"a"}`, true},
+		{"colon, tab", p + "\"gender\":\t\"female\",\"id\":\"a\"}", true},
+		{"colon, line break", p + "\"gender\":\n\"female\",\"id\":\"a\"}", true},
+		{"space, colon", p + `"gender" :"female","id":"a"}`, true},
+		{"colon, space, nothing", p + `"gender": `, false},
+		{"colon at the end", p + `"id":`, false},
+		{"colon, space, comma", p + `"gender": ,"id":"a"}`, false},
+		{"colon, space, byte 0x80", p + "\"gender\": \x80\"female\",\"id\":\"a\"}", false},
 		{"missing comma", p + `"gender":"female" "id":"a"}`, false},
 		{"literal run on", p + `"active":truex}`, false},
 		{"empty", ``, false},
@@ -250,6 +264,7 @@ func TestDecodeFastMalformed(t *testing.T) {
 		{"rank leading zero", p + `"telecom":[{"rank":02}]}`, false},
 		{"rank too long", p + `"telecom":[{"rank":1234567890123456789}]}`, false},
 		{"deceased", p + `"deceasedBoolean":false,"deceasedDateTime":"2020"}`, true},
+		{"many objects side by side", p + `"identifier":[` + strings.Repeat(`{"system":"s","value":"v","period":{}},`, 99) + `{}]}`, true},
 	}
 	const mr = `{"resourceType":"MedicationRequest",`
 	tests = append(tests, []struct {
@@ -269,6 +284,14 @@ func TestDecodeFastMalformed(t *testing.T) {
 		{"contained not an object", mr + `"contained":["x"]}`, false},
 		{"contained without type", mr + `"contained":[{"id":"x"}]}`, false},
 		{"deep", mr + `"note":[{"text":"a"}],"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, false},
+		{"extensions nested 30 deep", mr + strings.Repeat(`"extension":[{"url":"u",`, 30) + `"valueString":"v"` + strings.Repeat(`}]`, 30) + `}`, true},
+		{"extensions nested 40 deep", mr + strings.Repeat(`"extension":[{"url":"u",`, 40) + `"valueString":"v"` + strings.Repeat(`}]`, 40) + `}`, false},
+		{"extensions nested 31 deep, an empty object innermost", mr + strings.Repeat(`"extension":[{"url":"u",`, 31) + `"valueCoding":{}` + strings.Repeat(`}]`, 31) + `}`, true},
+		{"extensions nested 32 deep, an empty object innermost", mr + strings.Repeat(`"extension":[{"url":"u",`, 32) + `"valueCoding":{}` + strings.Repeat(`}]`, 32) + `}`, false},
+		{"object not closed", mr + `"dispenseRequest":{"validityPeriod":{"start":"a"}`, false},
+		{"object closed twice", mr + `"dispenseRequest":{"validityPeriod":{"start":"a"}}}}`, false},
+		{"object closed by a bracket", mr + `"dispenseRequest":{"validityPeriod":{"start":"a"]}}`, false},
+		{"members without a comma", mr + `"dispenseRequest":{"validityPeriod":{"start":"a" "end":"b"}}}`, false},
 	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -354,4 +377,48 @@ func FuzzDecodeFast(f *testing.F) {
 		}
 		checkHeadAsCodec(t, data)
 	})
+}
+
+// TestStrEveryPlace decodes a string holding each kind of byte str tells
+// apart (a quote or backslash escaped, a control byte, DEL, UTF-8 of two,
+// three and four bytes, invalid UTF-8, escapes of each kind, a surrogate's
+// escape) after 0 to 40 bytes of ASCII, so that it falls at every place
+// of the words and blocks of sixteen (specialRun) str reads and in the
+// last bytes of the data, with and without ASCII after it: the package's
+// decoder must read it as the codec does, and read it exactly when it is
+// the kind it reads.
+func TestStrEveryPlace(t *testing.T) {
+	for _, tt := range []struct {
+		what, in string
+		fast     bool
+	}{
+		{"escaped quote", `\"`, true},
+		{"escaped backslash", `\\`, true},
+		{"escapes", `\/\b\f\n\r\t\u00e9\u20AC`, true},
+		{"surrogate pair", `\ud83d\ude00`, false},
+		{"bad escape", `\x`, false},
+		{"tab", "\t", false},
+		{"NUL", "\x00", false},
+		{"unit separator", "\x1f", false},
+		{"DEL", "\x7f", true},
+		{"two bytes", "é", true},
+		{"three bytes", "€", true},
+		{"four bytes", "😀", true},
+		{"invalid", "\xe9", false},
+		{"cut short", "\xe2\x82", false},
+		{"UTF-8 then an escape", `é\n`, true},
+		{"an escape then UTF-8", `\né`, true},
+		{"invalid then an escape", "\xe9\\n", false},
+		{"control then UTF-8", "\x01é", false},
+	} {
+		for n := 0; n <= 40; n++ {
+			for _, after := range []string{"", "abcdefghijklmnopq"} {
+				s := strings.Repeat("a", n) + tt.in + after
+				in := []byte(`{"resourceType":"Patient","gender":"` + s + `"}`)
+				if got := checkAsCodec(t, "Patient", in); got != tt.fast {
+					t.Errorf("%s after %d bytes, %d after: read %v, want %v", tt.what, n, len(after), got, tt.fast)
+				}
+			}
+		}
+	}
 }

@@ -3,7 +3,9 @@ package fhir
 import (
 	"encoding"
 	stdjson "encoding/json"
+	"math/bits"
 	"reflect"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -50,7 +52,7 @@ type field struct {
 	lo, hi uint64
 	off    uintptr
 	kind   fieldKind
-	bit    uint8 // the field's index, for finding a member given twice
+	bit    uint64 // 1 shifted by the field's index, for finding a member given twice
 	// sub is the plan of the struct a fieldStruct, fieldStructPtr or
 	// fieldStructs holds.
 	sub *plan
@@ -66,46 +68,120 @@ type plan struct {
 	size   uintptr // the struct's size
 	fields []field
 	// byLen holds, for each length of name, the indexes in fields of the
-	// names of that length.
+	// names of that length (folds and search read it).
 	byLen [][]uint8
+	// slots is a perfect hash of the fields' names (nameKey): each slot
+	// the field whose name hashes to it, or noField; mul and shift are its
+	// multiplier and 64 less its bits. shared is set when names share a
+	// key (names of more than sixteen bytes can): a name not found in
+	// slots is then searched for (search).
+	slots  []*field
+	mul    uint64
+	shift  uint8
+	shared bool
+}
+
+// nameKey is what a name's hash is of: its first and last eight bytes
+// (nameWords) and its length, which tell names of up to sixteen bytes
+// apart.
+func nameKey(lo, hi uint64, n int) uint64 {
+	return lo ^ bits.RotateLeft64(hi, 29) ^ uint64(n)<<58
+}
+
+// noField is the field of an empty slot: no name's words and length are
+// its.
+var noField = &field{lo: ^uint64(0), hi: ^uint64(0)}
+
+// short returns the field whose name, shorter than sixteen bytes, is n
+// bytes whose first and last eight are lo and hi (nameWords), or nil.
+// It is small enough to be inlined in object's loop.
+func (p *plan) short(lo, hi uint64, n int) *field {
+	f := p.slots[(nameKey(lo, hi, n)*p.mul)>>p.shift]
+	if f.lo != lo || f.hi != hi || len(f.name) != n {
+		return nil
+	}
+	return f
 }
 
 // find returns the field whose name is exactly data[start:end], or nil.
-// A name of up to sixteen bytes is compared as its first and last eight
-// (see field.lo and hi), read as words where data holds them.
+// The name's first and last eight bytes are read as words where data
+// holds them (see field.lo and hi).
 func (p *plan) find(data []byte, start, end int) *field {
 	n := end - start
-	if n >= len(p.byLen) {
-		return nil
-	}
-	cands := p.byLen[n]
+	var lo, hi uint64
 	switch {
-	case len(cands) == 0:
-		return nil
 	case n <= 8 && start+8 <= len(data):
-		lo := word(data, start) & (1<<(8*n) - 1) // 1<<64 is 0: all of it
-		for _, k := range cands {
-			if p.fields[k].lo == lo {
-				return &p.fields[k]
-			}
-		}
-		return nil
-	case n > 8 && n <= 16 && start+8 <= len(data):
-		lo, hi := word(data, start), word(data, end-8)
-		for _, k := range cands {
-			if f := &p.fields[k]; f.lo == lo && f.hi == hi {
-				return f
-			}
-		}
+		lo = word(data, start) & (1<<(8*n) - 1) // 1<<64 is 0: all of it
+	case n > 8:
+		lo, hi = word(data, start), word(data, end-8)
+	default:
+		lo, hi = nameWords(unsafeString(data[start:end]))
+	}
+	f := p.slots[(nameKey(lo, hi, n)*p.mul)>>p.shift]
+	if f.lo == lo && f.hi == hi && len(f.name) == n && (n <= 16 || f.name == unsafeString(data[start:end])) {
+		return f
+	}
+	if p.shared {
+		return p.search(data[start:end])
+	}
+	return nil
+}
+
+// search returns the field whose name is name, or nil, looked for among
+// the names of its length.
+func (p *plan) search(name []byte) *field {
+	if len(name) >= len(p.byLen) {
 		return nil
 	}
-	name := unsafeString(data[start:end])
-	for _, k := range cands {
-		if p.fields[k].name == name {
+	for _, k := range p.byLen[len(name)] {
+		if p.fields[k].name == unsafeString(name) {
 			return &p.fields[k]
 		}
 	}
 	return nil
+}
+
+// hashNames makes p's perfect hash of its fields' names (slots, mul,
+// shift): the smallest table of more than twice as many slots as keys
+// for which one of a fixed sequence of odd multipliers gives each key a
+// slot of its own. A name whose key another has already is left out of
+// it, and p shared.
+func (p *plan) hashNames() {
+	var keys []uint64
+	var fields []*field
+	for i := range p.fields {
+		f := &p.fields[i]
+		k := nameKey(f.lo, f.hi, len(f.name))
+		if slices.Contains(keys, k) {
+			p.shared = true
+			continue
+		}
+		keys, fields = append(keys, k), append(fields, f)
+	}
+	for b := bits.Len(uint(2 * len(keys))); ; b++ {
+		table := make([]*field, 1<<b)
+		x := uint64(0x9e3779b97f4a7c15)
+	tries:
+		for range 1000 {
+			x = x*6364136223846793005 + 1442695040888963407 // an LCG: the same multipliers every start
+			mul := x | 1
+			clear(table)
+			for i, k := range keys {
+				h := (k * mul) >> (64 - b)
+				if table[h] != nil {
+					continue tries
+				}
+				table[h] = fields[i]
+			}
+			for i := range table {
+				if table[i] == nil {
+					table[i] = noField
+				}
+			}
+			p.slots, p.mul, p.shift = table, mul, uint8(64-b)
+			return
+		}
+	}
 }
 
 // nameWords returns name's first eight bytes (fewer: zeros above them)
@@ -185,13 +261,14 @@ func (pl *planner) plan(t reflect.Type) *plan {
 	pl.plans[t] = p
 	pl.addFields(p, t, 0, map[string]bool{})
 	for i := range p.fields {
-		p.fields[i].bit = uint8(i)
+		p.fields[i].bit = 1 << (i % 64) // all fieldOther past 64 (below)
 		n := len(p.fields[i].name)
 		for len(p.byLen) <= n {
 			p.byLen = append(p.byLen, nil)
 		}
 		p.byLen[n] = append(p.byLen[n], uint8(i))
 	}
+	p.hashNames()
 	if len(p.fields) > 64 {
 		// More than the decoder's bit set holds: every member leaves the
 		// object to the JSON codec.

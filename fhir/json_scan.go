@@ -95,6 +95,19 @@ func skipSpace(data []byte, i int) int {
 //
 //go:noinline
 func skipSpaceRun(data []byte, i int) int {
+	// The usual run first, without a loop: a line break and up to
+	// fifteen spaces of indentation.
+	if i+17 <= len(data) && data[i] == '\n' {
+		if x := word(data, i+1) ^ eightSpaces; x != 0 {
+			if j := i + 1 + bits.TrailingZeros64(x)>>3; data[j] > ' ' {
+				return j
+			}
+		} else if x := word(data, i+9) ^ eightSpaces; x != 0 {
+			if j := i + 9 + bits.TrailingZeros64(x)>>3; data[j] > ' ' {
+				return j
+			}
+		}
+	}
 	if i+8 <= len(data) {
 		var x uint64
 		run := true

@@ -161,3 +161,22 @@ func FuzzScan(f *testing.F) {
 		checkScan(t, data)
 	})
 }
+
+// TestSkipSpaceRuns passes a line break and 0 to 20 spaces followed by each
+// kind of byte (another run's, a tab, a carriage return, a line break, a
+// quote), with and without bytes after, from each place in it, and
+// requires what refSkipSpace finds.
+func TestSkipSpaceRuns(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		for _, next := range []string{`"`, "\t", "\r\n  x", "\n", " \t", "x", ""} {
+			for _, after := range []string{"", `"name": "value", "more": [1, 2]}`} {
+				data := []byte("\n" + strings.Repeat(" ", n) + next + after)
+				for i := range data {
+					if got, want := skipSpace(data, i), refSkipSpace(data, i); got != want {
+						t.Fatalf("%q from %d: %d, want %d", data, i, got, want)
+					}
+				}
+			}
+		}
+	}
+}
