@@ -628,8 +628,8 @@ func nextElement(e *etree.Element, i *int, skip func(*etree.Element) bool) *etre
 // key as etree's SelectAttrValue matches them (an empty space matches
 // any), without putting the two together and apart again.
 func attrValue(e *etree.Element, space, key string) (string, bool) {
-	for _, a := range e.Attr {
-		if a.Key == key && (space == "" || space == a.Space) {
+	for i := range e.Attr {
+		if a := &e.Attr[i]; a.Key == key && (space == "" || space == a.Space) {
 			return a.Value, true
 		}
 	}
