@@ -510,7 +510,7 @@ func FreshID(newID func() string) string {
 	if newID == nil {
 		return ""
 	}
-	return strings.ToLower(newID())
+	return LowerID(newID())
 }
 
 // SameElement reports whether two v3 elements are equal in name, attributes
