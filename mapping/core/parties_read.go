@@ -108,9 +108,13 @@ func ReadTelecom(n v3.Node) fhir.ContactPoint {
 // it came first the one EPS writes back (a role's first), the real number
 // lost. Alone it is read as before.
 func ReadTelecoms(n v3.Node) []fhir.ContactPoint {
-	var out []fhir.ContactPoint
-	for _, t := range withoutNullBeside(n.All("telecom")) {
-		out = append(out, ReadTelecom(t))
+	nodes := withoutNullBeside(n.All("telecom"))
+	if len(nodes) == 0 {
+		return nil
+	}
+	out := make([]fhir.ContactPoint, len(nodes))
+	for i, t := range nodes {
+		out[i] = ReadTelecom(t)
 	}
 	return out
 }
@@ -118,9 +122,13 @@ func ReadTelecoms(n v3.Node) []fhir.ContactPoint {
 // ReadAddresses reads the addr children of n (ReadAddress each), a
 // null-flavoured one beside a real one left out, as ReadTelecoms.
 func ReadAddresses(n v3.Node) []fhir.Address {
-	var out []fhir.Address
-	for _, a := range withoutNullBeside(n.All("addr")) {
-		out = append(out, ReadAddress(a))
+	nodes := withoutNullBeside(n.All("addr"))
+	if len(nodes) == 0 {
+		return nil
+	}
+	out := make([]fhir.Address, len(nodes))
+	for i, a := range nodes {
+		out[i] = ReadAddress(a)
 	}
 	return out
 }
@@ -162,20 +170,40 @@ func ReadAddress(n v3.Node) fhir.Address {
 		}
 		a.Use = u
 	}
-	parts := 0
-	for _, c := range n.Elements() {
-		parts++
-		switch c.El.Tag {
+	// The parts are read from the tree itself (no part is refused, so
+	// none needs a Node and its path), the lines made in one allocation
+	// for as many as there may be.
+	parts, most := 0, 0
+	if n.El != nil {
+		for _, t := range n.El.Child {
+			if c, ok := t.(*etree.Element); ok {
+				parts++
+				switch c.Tag {
+				case "delimiter", "addressKey", "desc", "id", "useablePeriod":
+				default:
+					most++
+				}
+			}
+		}
+	}
+	for i := 0; parts > 0 && i < len(n.El.Child); i++ {
+		c, ok := n.El.Child[i].(*etree.Element)
+		if !ok {
+			continue
+		}
+		switch c.Tag {
 		case "postalCode":
 			if a.PostalCode == "" {
-				a.PostalCode = c.Text()
-			} else {
-				a.Line = append(a.Line, c.Text())
+				a.PostalCode = v3.ElementText(c)
+				continue
 			}
 		case "delimiter", "addressKey", "desc", "id", "useablePeriod":
-		default:
-			a.Line = append(a.Line, c.Text())
+			continue
 		}
+		if a.Line == nil {
+			a.Line = make([]string, 0, most)
+		}
+		a.Line = append(a.Line, v3.ElementText(c))
 	}
 	if parts == 0 {
 		a.Text = strings.TrimSpace(n.Text())
@@ -393,8 +421,8 @@ func fullURLOf(ref *fhir.Reference, id string) string {
 func ReadOrganization(n v3.Node, newID func() string) (org, parent *fhir.Organization) {
 	org = &fhir.Organization{Base: fhir.Base{ResourceType: "Organization", ID: FreshID(newID)}}
 	readOrganizationCore(n, org)
-	org.Telecom = append(org.Telecom, ReadTelecoms(n)...)
-	org.Address = append(org.Address, ReadAddresses(n)...)
+	org.Telecom = ReadTelecoms(n)
+	org.Address = ReadAddresses(n)
 	lic := n.Opt("healthCareProviderLicense")
 	if !lic.Exists() {
 		return org, nil
