@@ -33,22 +33,28 @@ func ReadName(n v3.Node) fhir.HumanName {
 		}
 		hn.Use = u
 	}
+	// The parts are read from the tree itself: no part is refused, so
+	// none needs a Node and its path.
 	parts := 0
-	for _, c := range n.Elements() {
+	for i := 0; n.El != nil && i < len(n.El.Child); i++ {
+		c, ok := n.El.Child[i].(*etree.Element)
+		if !ok {
+			continue
+		}
 		parts++
-		switch c.El.Tag {
+		switch c.Tag {
 		case "prefix":
-			hn.Prefix = append(hn.Prefix, c.Text())
+			hn.Prefix = append(hn.Prefix, v3.ElementText(c))
 		case "given":
-			hn.Given = append(hn.Given, c.Text())
+			hn.Given = append(hn.Given, v3.ElementText(c))
 		case "family":
 			if hn.Family == "" {
-				hn.Family = c.Text()
-			} else if f := c.Text(); f != "" {
+				hn.Family = v3.ElementText(c)
+			} else if f := v3.ElementText(c); f != "" {
 				hn.Family += " " + f
 			}
 		case "suffix":
-			hn.Suffix = append(hn.Suffix, c.Text())
+			hn.Suffix = append(hn.Suffix, v3.ElementText(c))
 		}
 	}
 	if parts == 0 {
@@ -215,14 +221,20 @@ func ReadAddress(n v3.Node) fhir.Address {
 // NHS number, addresses, telecoms, names, gender, birth date and the GP
 // practice (a null provider id becomes the unknown-GP code V81999).
 func ReadPatient(n v3.Node, id string) *fhir.Patient {
-	p := &fhir.Patient{Base: fhir.Base{ResourceType: "Patient", ID: id}}
+	parts := new(patientParts)
+	p := &parts.patient
+	p.ResourceType, p.ID = "Patient", id
 	nhs := V3ID(n.Child("id"), v3.OIDNHSNumber)
-	p.Identifier = []fhir.Identifier{{System: fhir.SystemNHSNumber, Value: nhs}}
+	parts.identifier[0] = fhir.Identifier{System: fhir.SystemNHSNumber, Value: nhs}
+	p.Identifier = parts.identifier[:]
 	p.Address = ReadAddresses(n)
 	p.Telecom = ReadTelecoms(n)
 	person := n.Child("patientPerson")
-	for _, nm := range person.All("name") {
-		p.Name = append(p.Name, ReadName(nm))
+	if names := person.All("name"); len(names) > 0 {
+		p.Name = make([]fhir.HumanName, len(names))
+		for i, nm := range names {
+			p.Name[i] = ReadName(nm)
+		}
 	}
 	if person.Exists() && len(p.Name) == 0 {
 		person.Child("name")
@@ -256,8 +268,19 @@ func ReadPatient(n v3.Node, id string) *fhir.Patient {
 	if gpID.Exists() && !gpID.HasAttr("nullFlavor") {
 		gp = V3ID(gpID, v3.OIDODS)
 	}
-	p.GeneralPractitioner = []fhir.Reference{{Identifier: &fhir.Identifier{System: fhir.SystemODS, Value: gp}}}
+	parts.gpID = fhir.Identifier{System: fhir.SystemODS, Value: gp}
+	parts.gp[0] = fhir.Reference{Identifier: &parts.gpID}
+	p.GeneralPractitioner = parts.gp[:]
 	return p
+}
+
+// patientParts is a Patient ReadPatient reads and the parts it points to
+// that every Patient has (its NHS number, its GP), in one allocation.
+type patientParts struct {
+	patient    fhir.Patient
+	identifier [1]fhir.Identifier
+	gp         [1]fhir.Reference
+	gpID       fhir.Identifier
 }
 
 // CheckPrescribingPatient refuses, with the message constraint rule, the

@@ -49,3 +49,33 @@ func TestReadAddressParts(t *testing.T) {
 		})
 	}
 }
+
+// TestReadNameParts: a PN's parts in the order sent (prefixes, given
+// names, suffixes as lists; a second family name joined to the first with
+// a space, an empty one left out), a PN without parts its text, and a
+// comment or text between the parts no part.
+func TestReadNameParts(t *testing.T) {
+	for _, tc := range []struct {
+		name, xml string
+		want      fhir.HumanName
+	}{
+		{"parts", `<name use="L"><prefix>DR</prefix> <given>ANNA</given><!--c--><given>MAY</given><family>SMITH</family><family/><family>JONES</family><suffix>OBE</suffix><suffix>MD</suffix></name>`,
+			fhir.HumanName{Use: "usual", Prefix: []string{"DR"}, Given: []string{"ANNA", "MAY"}, Family: "SMITH JONES", Suffix: []string{"OBE", "MD"}}},
+		{"an empty first family", `<name><family/><family>JONES</family></name>`, fhir.HumanName{Family: "JONES"}},
+		{"text", `<name> DR ANNA SMITH </name>`, fhir.HumanName{Text: "DR ANNA SMITH"}},
+		{"another part", `<name><delimiter>,</delimiter></name>`, fhir.HumanName{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, root, err := v3.Parse([]byte(`<r xmlns="urn:hl7-org:v3">` + tc.xml + `</r>`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ReadName(root.Child("name")); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("ReadName = %#v, want %#v", got, tc.want)
+			}
+			if err := r.Err(); err != nil {
+				t.Errorf("refused: %v", err)
+			}
+		})
+	}
+}
