@@ -442,8 +442,10 @@ func fullURLOf(ref *fhir.Reference, id string) string {
 // cancel layout, a release request's agent) or refuse it where the CMET has
 // no licence at all (ReadDispensingAgentPerson).
 func ReadOrganization(n v3.Node, newID func() string) (org, parent *fhir.Organization) {
-	org = &fhir.Organization{Base: fhir.Base{ResourceType: "Organization", ID: FreshID(newID)}}
-	readOrganizationCore(n, org)
+	parts := new(organizationParts)
+	org = &parts.org
+	org.ResourceType, org.ID = "Organization", FreshID(newID)
+	readOrganizationCore(n, parts)
 	org.Telecom = ReadTelecoms(n)
 	org.Address = ReadAddresses(n)
 	lic := n.Opt("healthCareProviderLicense")
@@ -451,8 +453,10 @@ func ReadOrganization(n v3.Node, newID func() string) (org, parent *fhir.Organiz
 		return org, nil
 	}
 	ln := lic.Child("Organization")
-	p := &fhir.Organization{Base: fhir.Base{ResourceType: "Organization"}}
-	readOrganizationCore(ln, p)
+	pparts := new(organizationParts)
+	p := &pparts.org
+	p.ResourceType = "Organization"
+	readOrganizationCore(ln, pparts)
 	if len(p.Type) == 0 {
 		org.PartOf = &fhir.Reference{Identifier: &p.Identifier[0], Display: p.Name}
 		return org, nil
@@ -462,12 +466,27 @@ func ReadOrganization(n v3.Node, newID func() string) (org, parent *fhir.Organiz
 	return org, p
 }
 
-// readOrganizationCore reads an organisation's id, type code and name.
-func readOrganizationCore(n v3.Node, org *fhir.Organization) {
+// organizationParts is an Organization ReadOrganization reads and the
+// parts readOrganizationCore gives it (its ODS code, its type), in one
+// allocation.
+type organizationParts struct {
+	org        fhir.Organization
+	identifier [1]fhir.Identifier
+	typ        [1]fhir.CodeableConcept
+	coding     [1]fhir.Coding
+}
+
+// readOrganizationCore reads an organisation's id, type code and name
+// into parts.org.
+func readOrganizationCore(n v3.Node, parts *organizationParts) {
+	org := &parts.org
 	ods := V3ID(SpineRequired(n, "id", SpineNeedsOrganizationID), v3.OIDODS)
-	org.Identifier = []fhir.Identifier{{System: fhir.SystemODS, Value: ods}}
+	parts.identifier[0] = fhir.Identifier{System: fhir.SystemODS, Value: ods}
+	org.Identifier = parts.identifier[:]
 	if code := OrganizationType(n.Opt("code")); code != "" && code != OrganizationTypeNotSpecified {
-		org.Type = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: CodeSystemV3OrganizationType, Code: code}}}}
+		parts.coding[0] = fhir.Coding{System: CodeSystemV3OrganizationType, Code: code}
+		parts.typ[0] = fhir.CodeableConcept{Coding: parts.coding[:]}
+		org.Type = parts.typ[:]
 	}
 	// name is optional in the MIM's Organization (0..1): Spine accepts an
 	// organisation known by its ODS code alone, and so does porxgate.
