@@ -353,7 +353,7 @@ func ReadAgentPerson(n v3.Node, newID func() string, rule PersonIDRule) *AgentPe
 		a.code[0] = fhir.CodeableConcept{Coding: a.coding[:]}
 		role.Code = a.code[:]
 	}
-	role.Telecom = append(role.Telecom, ReadTelecoms(n)...)
+	role.Telecom = ReadTelecoms(n)
 	if pn := n.Opt("agentPerson"); pn.Exists() {
 		prac := &a.prac
 		prac.ResourceType, prac.ID = "Practitioner", FreshID(newID)
