@@ -114,27 +114,24 @@ func ReadTelecom(n v3.Node) fhir.ContactPoint {
 // it came first the one EPS writes back (a role's first), the real number
 // lost. Alone it is read as before.
 func ReadTelecoms(n v3.Node) []fhir.ContactPoint {
-	nodes := withoutNullBeside(n.All("telecom"))
-	if len(nodes) == 0 {
-		return nil
-	}
-	out := make([]fhir.ContactPoint, len(nodes))
-	for i, t := range nodes {
-		out[i] = ReadTelecom(t)
-	}
-	return out
+	return readEach(withoutNullBeside(n.All("telecom")), ReadTelecom)
 }
 
 // ReadAddresses reads the addr children of n (ReadAddress each), a
 // null-flavoured one beside a real one left out, as ReadTelecoms.
 func ReadAddresses(n v3.Node) []fhir.Address {
-	nodes := withoutNullBeside(n.All("addr"))
+	return readEach(withoutNullBeside(n.All("addr")), ReadAddress)
+}
+
+// readEach returns read of each of nodes, in a list made at its size; nil
+// for no nodes.
+func readEach[T any](nodes []v3.Node, read func(v3.Node) T) []T {
 	if len(nodes) == 0 {
 		return nil
 	}
-	out := make([]fhir.Address, len(nodes))
-	for i, a := range nodes {
-		out[i] = ReadAddress(a)
+	out := make([]T, len(nodes))
+	for i, n := range nodes {
+		out[i] = read(n)
 	}
 	return out
 }
