@@ -441,7 +441,10 @@ const pathChunk = 4 << 10
 func (a *pathArena) child(parent, tag string, index int) string {
 	step := 1 + len(tag) + 2 + 20 // "/", tag, brackets and at most 20 digits
 	free := cap(a.buf) - len(a.buf)
-	if parent == "" || parent != a.last || free < step {
+	// parent extends last in place only when it is last itself (the same
+	// bytes, told by pointer and length: a path equal to last but made
+	// elsewhere is copied, as any other parent is, to the same path).
+	if len(parent) == 0 || len(parent) != len(a.last) || unsafe.StringData(parent) != unsafe.StringData(a.last) || free < step {
 		if free < len(parent)+step {
 			a.buf = make([]byte, 0, max(pathChunk, len(parent)+step))
 		}

@@ -76,12 +76,20 @@ func setAside(e, c *etree.Element) bool {
 // isCodedValue tells a CV, CE or CD (an element with a code system but no
 // value) and a PQ's translation (a PQR: a coded value with a value).
 func isCodedValue(e *etree.Element) bool {
-	return e.SelectAttr("codeSystem") != nil && (e.SelectAttr("value") == nil || e.Tag == "translation")
+	if _, ok := attrValue(e, "", "codeSystem"); !ok {
+		return false
+	}
+	_, value := attrValue(e, "", "value")
+	return !value || e.Tag == "translation"
 }
 
 // isQuantity tells a PQ: an element with a value and a unit.
 func isQuantity(e *etree.Element) bool {
-	return e.SelectAttr("value") != nil && e.SelectAttr("unit") != nil
+	if _, ok := attrValue(e, "", "value"); !ok {
+		return false
+	}
+	_, unit := attrValue(e, "", "unit")
+	return unit
 }
 
 // firstDMDTranslation returns a PQ's first translation in dm+d units, or

@@ -3,6 +3,8 @@ package core
 import (
 	"fmt"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/porxgate/porxgate/fhir"
@@ -313,6 +315,38 @@ func UpperUUID(s string) string {
 		}
 	}
 	return string(b[:])
+}
+
+// LowerID is strings.ToLower(s) for the ids a message carries: s itself
+// when it has no upper-case letter, else, when it is ASCII, one copy
+// lowered in place (strings.ToLower writes an ASCII string byte by byte
+// through a Builder, several times the cost for a UUID), and anything
+// else through strings.ToLower.
+func LowerID(s string) string {
+	i := 0
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf {
+			return strings.ToLower(s)
+		} else if 'A' <= c && c <= 'Z' {
+			break
+		}
+	}
+	if i == len(s) {
+		return s
+	}
+	b := make([]byte, len(s))
+	copy(b, s[:i])
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(s)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return unsafe.String(&b[0], len(b)) // b is not kept: the string owns it
 }
 
 // IsUUID reports whether s has the 8-4-4-4-12 hexadecimal shape of a UUID.

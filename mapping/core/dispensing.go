@@ -360,7 +360,7 @@ func (p *ExtensionBuilder) AppendTo(exts []fhir.Extension) []fhir.Extension {
 // LowerUUID lower-cases an id when it is a UUID, as FHIR writes them.
 func LowerUUID(s string) string {
 	if IsUUID(s) {
-		return strings.ToLower(s)
+		return LowerID(s)
 	}
 	return s
 }

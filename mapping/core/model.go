@@ -128,12 +128,27 @@ func (w *onceWalk) check(el *etree.Element, spec *Once) {
 			}
 			break
 		}
+		// A child without child elements has nothing for a kid's spec to
+		// check: the map is looked up only for the others.
+		if len(spec.Kids) == 0 || !hasChildElement(c) {
+			continue
+		}
 		if kid := spec.Kids[c.Tag]; kid != nil {
 			w.stack = append(w.stack, c)
 			w.check(c, kid)
 			w.stack = w.stack[:len(w.stack)-1]
 		}
 	}
+}
+
+// hasChildElement reports whether el has a child element.
+func hasChildElement(el *etree.Element) bool {
+	for _, t := range el.Child {
+		if _, ok := t.(*etree.Element); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // siblingStep is c's step in an element path under its parent el: its tag,

@@ -61,6 +61,13 @@ func TestCheckOnce(t *testing.T) {
 		{"under a single parent", `<a><d><e/><e/></d></a>`, []string{"/a/d/e[2]: element repeated"}},
 		{"under the second of repeated parents", `<a><d/><d><e><f/><f/></e></d></a>`, []string{"/a/d[2]/e/f[2]: element repeated"}},
 		{"two problems", `<a><b/><b/><d><e/><e/></d></a>`, []string{"/a/b[2]", "/a/d/e[2]"}},
+		// A kid is checked whatever comes before its elements: text,
+		// comments and processing instructions; a kid with text alone has
+		// nothing to check.
+		{"kid's elements after text and comments", `<a><d>x<!--c--><?p?>
+ <e/>y<e/></d></a>`, []string{"/a/d/e[2]: element repeated"}},
+		{"kid with text only", `<a><d>text<!--c--></d><d><e>t</e><e><f/></e></d></a>`, []string{"/a/d[2]/e[2]: element repeated"}},
+		{"leaf then kid", `<a><d/><b>t</b><d><e><f/><f/></e></d></a>`, []string{"/a/d[2]/e/f[2]: element repeated"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

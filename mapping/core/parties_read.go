@@ -33,22 +33,28 @@ func ReadName(n v3.Node) fhir.HumanName {
 		}
 		hn.Use = u
 	}
+	// The parts are read from the tree itself: no part is refused, so
+	// none needs a Node and its path.
 	parts := 0
-	for _, c := range n.Elements() {
+	for i := 0; n.El != nil && i < len(n.El.Child); i++ {
+		c, ok := n.El.Child[i].(*etree.Element)
+		if !ok {
+			continue
+		}
 		parts++
-		switch c.El.Tag {
+		switch c.Tag {
 		case "prefix":
-			hn.Prefix = append(hn.Prefix, c.Text())
+			hn.Prefix = append(hn.Prefix, v3.ElementText(c))
 		case "given":
-			hn.Given = append(hn.Given, c.Text())
+			hn.Given = append(hn.Given, v3.ElementText(c))
 		case "family":
 			if hn.Family == "" {
-				hn.Family = c.Text()
-			} else if f := c.Text(); f != "" {
+				hn.Family = v3.ElementText(c)
+			} else if f := v3.ElementText(c); f != "" {
 				hn.Family += " " + f
 			}
 		case "suffix":
-			hn.Suffix = append(hn.Suffix, c.Text())
+			hn.Suffix = append(hn.Suffix, v3.ElementText(c))
 		}
 	}
 	if parts == 0 {
@@ -108,19 +114,24 @@ func ReadTelecom(n v3.Node) fhir.ContactPoint {
 // it came first the one EPS writes back (a role's first), the real number
 // lost. Alone it is read as before.
 func ReadTelecoms(n v3.Node) []fhir.ContactPoint {
-	var out []fhir.ContactPoint
-	for _, t := range withoutNullBeside(n.All("telecom")) {
-		out = append(out, ReadTelecom(t))
-	}
-	return out
+	return readEach(withoutNullBeside(n.All("telecom")), ReadTelecom)
 }
 
 // ReadAddresses reads the addr children of n (ReadAddress each), a
 // null-flavoured one beside a real one left out, as ReadTelecoms.
 func ReadAddresses(n v3.Node) []fhir.Address {
-	var out []fhir.Address
-	for _, a := range withoutNullBeside(n.All("addr")) {
-		out = append(out, ReadAddress(a))
+	return readEach(withoutNullBeside(n.All("addr")), ReadAddress)
+}
+
+// readEach returns read of each of nodes, in a list made at its size; nil
+// for no nodes.
+func readEach[T any](nodes []v3.Node, read func(v3.Node) T) []T {
+	if len(nodes) == 0 {
+		return nil
+	}
+	out := make([]T, len(nodes))
+	for i, n := range nodes {
+		out[i] = read(n)
 	}
 	return out
 }
@@ -162,20 +173,40 @@ func ReadAddress(n v3.Node) fhir.Address {
 		}
 		a.Use = u
 	}
-	parts := 0
-	for _, c := range n.Elements() {
-		parts++
-		switch c.El.Tag {
+	// The parts are read from the tree itself (no part is refused, so
+	// none needs a Node and its path), the lines made in one allocation
+	// for as many as there may be.
+	parts, most := 0, 0
+	if n.El != nil {
+		for _, t := range n.El.Child {
+			if c, ok := t.(*etree.Element); ok {
+				parts++
+				switch c.Tag {
+				case "delimiter", "addressKey", "desc", "id", "useablePeriod":
+				default:
+					most++
+				}
+			}
+		}
+	}
+	for i := 0; parts > 0 && i < len(n.El.Child); i++ {
+		c, ok := n.El.Child[i].(*etree.Element)
+		if !ok {
+			continue
+		}
+		switch c.Tag {
 		case "postalCode":
 			if a.PostalCode == "" {
-				a.PostalCode = c.Text()
-			} else {
-				a.Line = append(a.Line, c.Text())
+				a.PostalCode = v3.ElementText(c)
+				continue
 			}
 		case "delimiter", "addressKey", "desc", "id", "useablePeriod":
-		default:
-			a.Line = append(a.Line, c.Text())
+			continue
 		}
+		if a.Line == nil {
+			a.Line = make([]string, 0, most)
+		}
+		a.Line = append(a.Line, v3.ElementText(c))
 	}
 	if parts == 0 {
 		a.Text = strings.TrimSpace(n.Text())
@@ -187,14 +218,20 @@ func ReadAddress(n v3.Node) fhir.Address {
 // NHS number, addresses, telecoms, names, gender, birth date and the GP
 // practice (a null provider id becomes the unknown-GP code V81999).
 func ReadPatient(n v3.Node, id string) *fhir.Patient {
-	p := &fhir.Patient{Base: fhir.Base{ResourceType: "Patient", ID: id}}
+	parts := new(patientParts)
+	p := &parts.patient
+	p.ResourceType, p.ID = "Patient", id
 	nhs := V3ID(n.Child("id"), v3.OIDNHSNumber)
-	p.Identifier = []fhir.Identifier{{System: fhir.SystemNHSNumber, Value: nhs}}
+	parts.identifier[0] = fhir.Identifier{System: fhir.SystemNHSNumber, Value: nhs}
+	p.Identifier = parts.identifier[:]
 	p.Address = ReadAddresses(n)
 	p.Telecom = ReadTelecoms(n)
 	person := n.Child("patientPerson")
-	for _, nm := range person.All("name") {
-		p.Name = append(p.Name, ReadName(nm))
+	if names := person.All("name"); len(names) > 0 {
+		p.Name = make([]fhir.HumanName, len(names))
+		for i, nm := range names {
+			p.Name[i] = ReadName(nm)
+		}
 	}
 	if person.Exists() && len(p.Name) == 0 {
 		person.Child("name")
@@ -228,8 +265,19 @@ func ReadPatient(n v3.Node, id string) *fhir.Patient {
 	if gpID.Exists() && !gpID.HasAttr("nullFlavor") {
 		gp = V3ID(gpID, v3.OIDODS)
 	}
-	p.GeneralPractitioner = []fhir.Reference{{Identifier: &fhir.Identifier{System: fhir.SystemODS, Value: gp}}}
+	parts.gpID = fhir.Identifier{System: fhir.SystemODS, Value: gp}
+	parts.gp[0] = fhir.Reference{Identifier: &parts.gpID}
+	p.GeneralPractitioner = parts.gp[:]
 	return p
+}
+
+// patientParts is a Patient ReadPatient reads and the parts it points to
+// that every Patient has (its NHS number, its GP), in one allocation.
+type patientParts struct {
+	patient    fhir.Patient
+	identifier [1]fhir.Identifier
+	gp         [1]fhir.Reference
+	gpID       fhir.Identifier
 }
 
 // CheckPrescribingPatient refuses, with the message constraint rule, the
@@ -302,7 +350,7 @@ func ReadAgentPerson(n v3.Node, newID func() string, rule PersonIDRule) *AgentPe
 		a.code[0] = fhir.CodeableConcept{Coding: a.coding[:]}
 		role.Code = a.code[:]
 	}
-	role.Telecom = append(role.Telecom, ReadTelecoms(n)...)
+	role.Telecom = ReadTelecoms(n)
 	if pn := n.Opt("agentPerson"); pn.Exists() {
 		prac := &a.prac
 		prac.ResourceType, prac.ID = "Practitioner", FreshID(newID)
@@ -391,17 +439,21 @@ func fullURLOf(ref *fhir.Reference, id string) string {
 // cancel layout, a release request's agent) or refuse it where the CMET has
 // no licence at all (ReadDispensingAgentPerson).
 func ReadOrganization(n v3.Node, newID func() string) (org, parent *fhir.Organization) {
-	org = &fhir.Organization{Base: fhir.Base{ResourceType: "Organization", ID: FreshID(newID)}}
-	readOrganizationCore(n, org)
-	org.Telecom = append(org.Telecom, ReadTelecoms(n)...)
-	org.Address = append(org.Address, ReadAddresses(n)...)
+	parts := new(organizationParts)
+	org = &parts.org
+	org.ResourceType, org.ID = "Organization", FreshID(newID)
+	readOrganizationCore(n, parts)
+	org.Telecom = ReadTelecoms(n)
+	org.Address = ReadAddresses(n)
 	lic := n.Opt("healthCareProviderLicense")
 	if !lic.Exists() {
 		return org, nil
 	}
 	ln := lic.Child("Organization")
-	p := &fhir.Organization{Base: fhir.Base{ResourceType: "Organization"}}
-	readOrganizationCore(ln, p)
+	pparts := new(organizationParts)
+	p := &pparts.org
+	p.ResourceType = "Organization"
+	readOrganizationCore(ln, pparts)
 	if len(p.Type) == 0 {
 		org.PartOf = &fhir.Reference{Identifier: &p.Identifier[0], Display: p.Name}
 		return org, nil
@@ -411,12 +463,27 @@ func ReadOrganization(n v3.Node, newID func() string) (org, parent *fhir.Organiz
 	return org, p
 }
 
-// readOrganizationCore reads an organisation's id, type code and name.
-func readOrganizationCore(n v3.Node, org *fhir.Organization) {
+// organizationParts is an Organization ReadOrganization reads and the
+// parts readOrganizationCore gives it (its ODS code, its type), in one
+// allocation.
+type organizationParts struct {
+	org        fhir.Organization
+	identifier [1]fhir.Identifier
+	typ        [1]fhir.CodeableConcept
+	coding     [1]fhir.Coding
+}
+
+// readOrganizationCore reads an organisation's id, type code and name
+// into parts.org.
+func readOrganizationCore(n v3.Node, parts *organizationParts) {
+	org := &parts.org
 	ods := V3ID(SpineRequired(n, "id", SpineNeedsOrganizationID), v3.OIDODS)
-	org.Identifier = []fhir.Identifier{{System: fhir.SystemODS, Value: ods}}
+	parts.identifier[0] = fhir.Identifier{System: fhir.SystemODS, Value: ods}
+	org.Identifier = parts.identifier[:]
 	if code := OrganizationType(n.Opt("code")); code != "" && code != OrganizationTypeNotSpecified {
-		org.Type = []fhir.CodeableConcept{{Coding: []fhir.Coding{{System: CodeSystemV3OrganizationType, Code: code}}}}
+		parts.coding[0] = fhir.Coding{System: CodeSystemV3OrganizationType, Code: code}
+		parts.typ[0] = fhir.CodeableConcept{Coding: parts.coding[:]}
+		org.Type = parts.typ[:]
 	}
 	// name is optional in the MIM's Organization (0..1): Spine accepts an
 	// organisation known by its ODS code alone, and so does porxgate.
@@ -510,7 +577,7 @@ func FreshID(newID func() string) string {
 	if newID == nil {
 		return ""
 	}
-	return strings.ToLower(newID())
+	return LowerID(newID())
 }
 
 // SameElement reports whether two v3 elements are equal in name, attributes
@@ -667,8 +734,8 @@ func nextElement(e *etree.Element, i *int, skip func(*etree.Element) bool) *etre
 // key as etree's SelectAttrValue matches them (an empty space matches
 // any), without putting the two together and apart again.
 func attrValue(e *etree.Element, space, key string) (string, bool) {
-	for _, a := range e.Attr {
-		if a.Key == key && (space == "" || space == a.Space) {
+	for i := range e.Attr {
+		if a := &e.Attr[i]; a.Key == key && (space == "" || space == a.Space) {
 			return a.Value, true
 		}
 	}

@@ -3,6 +3,9 @@ package core
 import (
 	"strings"
 	"testing"
+	"unsafe"
+
+	"github.com/porxgate/porxgate/internal/racetest"
 )
 
 // FuzzUUIDShape holds IsUUID and UpperUUID, which read an id once over
@@ -33,6 +36,46 @@ func FuzzUUIDShape(f *testing.F) {
 		}
 		if got := UpperUUID(s); got != up {
 			t.Fatalf("UpperUUID(%q) = %q, want %q", s, got, up)
+		}
+	})
+}
+
+// lowerIDCases are LowerID's table and FuzzLowerID's seeds: UUIDs in
+// either case, ids of other shapes, non-ASCII text before and after the
+// first upper-case letter, invalid UTF-8 and the empty string.
+var lowerIDCases = []string{
+	"a54219b8-f741-4c47-b662-e4f8dfa49ab6", "A54219B8-F741-4C47-B662-E4F8DFA49AB6", "a54219b8-F741-4c47-b662-e4f8dfa49ab6",
+	"83C40E-A23856-00123C", "100102238986", "Z", "aZ", "", "ÉCOLE", "École", "ecOLÉ", "İSTANBUL", "AB\xffCD", "\xff", "ab\u212a",
+}
+
+// TestLowerID: LowerID is strings.ToLower, and a string without an
+// upper-case letter comes back as itself.
+func TestLowerID(t *testing.T) {
+	for _, s := range lowerIDCases {
+		if got, want := LowerID(s), strings.ToLower(s); got != want {
+			t.Errorf("LowerID(%q) = %q, want %q", s, got, want)
+		}
+	}
+	s := "a54219b8-f741-4c47-b662-e4f8dfa49ab6"
+	if got := LowerID(s); unsafe.StringData(got) != unsafe.StringData(s) {
+		t.Errorf("LowerID(%q) made a copy", s)
+	}
+	if !racetest.Enabled {
+		up := "A54219B8-F741-4C47-B662-E4F8DFA49AB6"
+		if n := testing.AllocsPerRun(100, func() { _ = LowerID(up) }); n != 1 {
+			t.Errorf("LowerID of an upper-case UUID: %v allocations, want 1", n)
+		}
+	}
+}
+
+// FuzzLowerID holds LowerID to strings.ToLower.
+func FuzzLowerID(f *testing.F) {
+	for _, s := range lowerIDCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := LowerID(s), strings.ToLower(s); got != want {
+			t.Fatalf("LowerID(%q) = %q, want %q", s, got, want)
 		}
 	})
 }

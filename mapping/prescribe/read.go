@@ -176,7 +176,7 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 	}
 
 	b := &fhir.Bundle{ResourceType: "Bundle", ID: core.FreshID(newID), Type: "message",
-		Identifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: strings.ToLower(p.id)}}
+		Identifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: core.LowerID(p.id)}}
 	// Room for every entry at once: the MessageHeader, the items, the
 	// patient, two parties of up to four resources, the instructions'
 	// two and the Provenance.

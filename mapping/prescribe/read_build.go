@@ -86,7 +86,7 @@ func buildMedicationRequests(p *parentPrescription, t fhirTimes, urls *prescript
 		return &v
 	}
 	// What every item refers to the same way is made once.
-	longID := strings.ToLower(p.longID)
+	longID := core.LowerID(p.longID)
 	respURL := ""
 	if separate {
 		respURL = core.FullURL(resp.Role.ID)
@@ -95,7 +95,7 @@ func buildMedicationRequests(p *parentPrescription, t fhirTimes, urls *prescript
 	parts := make([]medicationRequestParts, len(p.items))
 	for i, it := range p.items {
 		a := &parts[i]
-		id := strings.ToLower(it.id)
+		id := core.LowerID(it.id)
 		mr := &a.mr
 		mr.ResourceType, mr.ID = "MedicationRequest", id
 		a.typeCoding = fhir.Coding{System: fhir.CodeSystemPrescriptionType, Code: p.prescType}

@@ -312,7 +312,7 @@ func dropChild(parent, el *etree.Element) {
 // addReleaseExtensions puts the statuses on the MedicationRequests and the
 // release request id on the MessageHeader.
 func addReleaseExtensions(b *fhir.Bundle, add releaseAdditions, requestRef string) {
-	requestRef = strings.ToLower(requestRef)
+	requestRef = core.LowerID(requestRef)
 	for _, e := range b.Entry {
 		switch r := e.Resource.(type) {
 		case *fhir.MessageHeader:
