@@ -1,0 +1,227 @@
+package fhir
+
+import (
+	"reflect"
+	"strconv"
+	"unsafe"
+)
+
+// The package's own JSON encoder of the resources it models, driven by
+// their plans (json_encode_plan.go). The JSON codec's encoder writes
+// each entry of a Bundle apart (Entry.MarshalJSON), compacts and copies
+// what that gave, and grows its buffer as it goes; this one writes a
+// whole resource, its entries and the Bundles nested in them, into one
+// buffer in one pass.
+//
+// It writes exactly what the codec writes (Marshal's options: no HTML
+// escaping): members in the order of the fields, omitempty as the codec
+// reads it, strings escaped as the codec escapes them (escapeString),
+// numbers as they were given once they are valid JSON numbers, and
+// ExtensionList and Entry as their MarshalJSON methods write them
+// (resourceTypes stamped on the entries' resources, as Entry.MarshalJSON
+// stamps them). What it does not write itself (a resource type it does
+// not model, a RawResource, a json.RawMessage, a struct planned as codec)
+// the codec writes, into the same buffer. When anything fails (a
+// json.Number that is not a number) the caller encodes the value the
+// codec's way, for the codec's own error.
+
+// encoder is one value's encoding; err is its first failure.
+type encoder struct{ err error }
+
+// appendResource appends r as JSON to buf.
+func (e *encoder) appendResource(buf []byte, r Resource) []byte {
+	if i := resourceIndex(r); i >= 0 {
+		v := resourcePointer(r)
+		if v == nil {
+			return append(buf, "null"...)
+		}
+		return e.object(buf, encResourcePlans[i], v)
+	}
+	return e.codec(buf, r)
+}
+
+// codec appends v as the JSON codec writes it.
+func (e *encoder) codec(buf []byte, v any) []byte {
+	out, err := marshalCodec(v)
+	if err != nil {
+		e.fail(err)
+		return buf
+	}
+	return append(buf, out...)
+}
+
+// fail records err unless an earlier failure is recorded.
+func (e *encoder) fail(err error) {
+	if e.err == nil {
+		e.err = err
+	}
+}
+
+// object appends the struct of plan p at v as a JSON object. Each member
+// is written after a comma, and the first comma then made the brace.
+func (e *encoder) object(buf []byte, p *encPlan, v unsafe.Pointer) []byte {
+	if p.codec {
+		return e.codec(buf, reflect.NewAt(p.typ, v).Interface())
+	}
+	open := len(buf)
+	for i := range p.fields {
+		f := &p.fields[i]
+		fv := unsafe.Add(v, f.off)
+		if f.omit && empty(f, fv) {
+			continue
+		}
+		buf = append(buf, ',')
+		buf = append(buf, f.key...)
+		buf = e.value(buf, f, fv)
+	}
+	if len(buf) == open {
+		return append(buf, '{', '}')
+	}
+	buf[open] = '{'
+	return append(buf, '}')
+}
+
+// empty reports whether the field f at v is empty as omitempty means it:
+// a zero string, number, bool or int, a nil pointer or interface, a slice
+// of no elements.
+func empty(f *encField, v unsafe.Pointer) bool {
+	switch f.kind {
+	case encString, encNumber:
+		return len(*(*string)(v)) == 0
+	case encBool:
+		return !*(*bool)(v)
+	case encInt:
+		return *(*int)(v) == 0
+	case encStringPtr, encBoolPtr, encIntPtr, encNumberPtr, encStructPtr:
+		return *(*unsafe.Pointer)(v) == nil
+	case encStructs, encStrings, encResources, encEntries:
+		return (*sliceHeader)(v).len == 0
+	case encResource:
+		return *(*Resource)(v) == nil
+	case encCodec:
+		if f.typ.Kind() == reflect.Pointer {
+			return *(*unsafe.Pointer)(v) == nil
+		}
+		return (*sliceHeader)(v).len == 0
+	}
+	return false // encStruct
+}
+
+// value appends the value of field f at v.
+func (e *encoder) value(buf []byte, f *encField, v unsafe.Pointer) []byte {
+	switch f.kind {
+	case encString:
+		return appendString(buf, *(*string)(v))
+	case encNumber:
+		return e.number(buf, *(*string)(v))
+	case encBool:
+		return strconv.AppendBool(buf, *(*bool)(v))
+	case encInt:
+		return strconv.AppendInt(buf, int64(*(*int)(v)), 10)
+	case encStruct:
+		return e.object(buf, f.sub, v)
+	case encResource:
+		if r := *(*Resource)(v); r != nil {
+			return e.appendResource(buf, r)
+		}
+		return append(buf, "null"...)
+	case encCodec:
+		return e.codec(buf, reflect.NewAt(f.typ, v).Elem().Interface())
+	case encStringPtr, encNumberPtr, encBoolPtr, encIntPtr, encStructPtr:
+		return e.pointer(buf, f, *(*unsafe.Pointer)(v))
+	}
+	return e.list(buf, f, (*sliceHeader)(v))
+}
+
+// pointer appends what the pointer field f holds, p.
+func (e *encoder) pointer(buf []byte, f *encField, p unsafe.Pointer) []byte {
+	if p == nil {
+		return append(buf, "null"...)
+	}
+	switch f.kind {
+	case encStringPtr:
+		return appendString(buf, *(*string)(p))
+	case encNumberPtr:
+		return e.number(buf, *(*string)(p))
+	case encBoolPtr:
+		return strconv.AppendBool(buf, *(*bool)(p))
+	case encIntPtr:
+		return strconv.AppendInt(buf, int64(*(*int)(p)), 10)
+	}
+	return e.object(buf, f.sub, p) // encStructPtr
+}
+
+// list appends the slice field f, s: null when it is nil. Each element is
+// written with a comma after it, and the last comma made the bracket.
+func (e *encoder) list(buf []byte, f *encField, s *sliceHeader) []byte {
+	if s.data == nil {
+		return append(buf, "null"...)
+	}
+	if s.len == 0 {
+		return append(buf, '[', ']')
+	}
+	buf = append(buf, '[')
+	switch f.kind {
+	case encStructs:
+		for i := range s.len {
+			buf = e.object(buf, f.sub, unsafe.Add(s.data, uintptr(i)*f.size))
+			buf = append(buf, ',')
+		}
+	case encStrings:
+		for _, str := range unsafe.Slice((*string)(s.data), s.len) {
+			buf = appendString(buf, str)
+			buf = append(buf, ',')
+		}
+	case encResources:
+		for _, r := range unsafe.Slice((*Resource)(s.data), s.len) {
+			if r == nil {
+				buf = append(buf, "null,"...)
+				continue
+			}
+			buf = e.appendResource(buf, r)
+			buf = append(buf, ',')
+		}
+	case encEntries:
+		entries := unsafe.Slice((*Entry)(s.data), s.len)
+		for i := range entries {
+			buf = e.entry(buf, &entries[i])
+			buf = append(buf, ',')
+		}
+	}
+	buf[len(buf)-1] = ']'
+	return buf
+}
+
+// entry appends a Bundle entry as Entry.MarshalJSON writes it: its inline
+// resource where it has one, else its own members, its resource's
+// resourceType stamped.
+func (e *encoder) entry(buf []byte, en *Entry) []byte {
+	if en.Inline != nil {
+		return e.appendResource(buf, Stamp(en.Inline))
+	}
+	if en.Resource != nil {
+		Stamp(en.Resource)
+	}
+	return e.object(buf, plainEntryPlan, unsafe.Pointer(en))
+}
+
+// number appends a json.Number as the codec writes it: "" as 0, a valid
+// JSON number as it is; anything else is a failure.
+func (e *encoder) number(buf []byte, n string) []byte {
+	if n == "" {
+		return append(buf, '0')
+	}
+	if !validNumber(n) {
+		e.fail(&invalidNumberError{n})
+		return buf
+	}
+	return append(buf, n...)
+}
+
+// invalidNumberError is a json.Number that is no JSON number (the caller
+// gives the codec's own error for it).
+type invalidNumberError struct{ n string }
+
+func (e *invalidNumberError) Error() string {
+	return "json: invalid number literal " + strconv.Quote(e.n)
+}
