@@ -58,7 +58,8 @@ func (e *encoder) fail(err error) {
 }
 
 // object appends the struct of plan p at v as a JSON object. Each member
-// is written after a comma, and the first comma then made the brace.
+// is written after a comma (its key's), and the first comma then made
+// the brace.
 func (e *encoder) object(buf []byte, p *encPlan, v unsafe.Pointer) []byte {
 	if p.codec {
 		return e.codec(buf, reflect.NewAt(p.typ, v).Interface())
@@ -66,13 +67,11 @@ func (e *encoder) object(buf []byte, p *encPlan, v unsafe.Pointer) []byte {
 	open := len(buf)
 	for i := range p.fields {
 		f := &p.fields[i]
-		fv := unsafe.Add(v, f.off)
-		if f.omit && empty(f, fv) {
+		if f.omit && empty(f, v) {
 			continue
 		}
-		buf = append(buf, ',')
 		buf = append(buf, f.key...)
-		buf = e.value(buf, f, fv)
+		buf = e.value(buf, f, unsafe.Add(v, f.off))
 	}
 	if len(buf) == open {
 		return append(buf, '{', '}')
@@ -81,30 +80,14 @@ func (e *encoder) object(buf []byte, p *encPlan, v unsafe.Pointer) []byte {
 	return append(buf, '}')
 }
 
-// empty reports whether the field f at v is empty as omitempty means it:
-// a zero string, number, bool or int, a nil pointer or interface, a slice
-// of no elements.
+// empty reports whether the field f of the struct at v is empty as
+// omitempty means it: a zero string, number, bool or int, a nil pointer
+// or interface, a slice of no elements (see encField.emptyAt).
 func empty(f *encField, v unsafe.Pointer) bool {
-	switch f.kind {
-	case encString, encNumber:
-		return len(*(*string)(v)) == 0
-	case encBool:
-		return !*(*bool)(v)
-	case encInt:
-		return *(*int)(v) == 0
-	case encStringPtr, encBoolPtr, encIntPtr, encNumberPtr, encStructPtr:
-		return *(*unsafe.Pointer)(v) == nil
-	case encStructs, encStrings, encResources, encEntries:
-		return (*sliceHeader)(v).len == 0
-	case encResource:
-		return *(*Resource)(v) == nil
-	case encCodec:
-		if f.typ.Kind() == reflect.Pointer {
-			return *(*unsafe.Pointer)(v) == nil
-		}
-		return (*sliceHeader)(v).len == 0
+	if f.kind == encBool {
+		return !*(*bool)(unsafe.Add(v, f.emptyAt))
 	}
-	return false // encStruct
+	return *(*uintptr)(unsafe.Add(v, f.emptyAt)) == 0
 }
 
 // value appends the value of field f at v.

@@ -5,6 +5,7 @@ import (
 	stdjson "encoding/json"
 	"reflect"
 	"strings"
+	"unsafe"
 
 	json "github.com/goccy/go-json"
 )
@@ -50,11 +51,15 @@ const (
 
 // encField is one member of an encPlan.
 type encField struct {
-	// key is the member's name quoted and its colon: `"name":`.
+	// key is a comma, the member's name quoted and its colon: `,"name":`.
 	key  string
 	off  uintptr
 	kind encKind
-	omit bool // omitempty
+	// omit is set for omitempty; the field is then empty when the word
+	// (the byte of a bool) at emptyAt is 0: a pointer, a string's or
+	// slice's length, an interface's type, an int.
+	omit    bool
+	emptyAt uintptr
 	// sub is the plan of the struct an encStruct, encStructPtr or
 	// encStructs holds; size is the size of an encStructs' element.
 	sub  *encPlan
@@ -191,9 +196,18 @@ func (pl encPlans) addFields(p *encPlan, t reflect.Type, off uintptr, names map[
 		}
 		names[name] = true
 		key, _ := stdjson.Marshal(name)
-		f := encField{key: string(key) + ":", off: off + sf.Offset, omit: opts == "omitempty"}
+		f := encField{key: "," + string(key) + ":", off: off + sf.Offset, omit: opts == "omitempty"}
 		if !pl.kindOf(&f, sf.Type) {
 			return false
+		}
+		f.emptyAt = f.off
+		switch f.kind {
+		case encString, encNumber, encStructs, encStrings, encResources, encEntries:
+			f.emptyAt += unsafe.Sizeof(uintptr(0)) // the length
+		case encCodec:
+			if sf.Type.Kind() == reflect.Slice {
+				f.emptyAt += unsafe.Sizeof(uintptr(0))
+			}
 		}
 		p.fields = append(p.fields, f)
 	}

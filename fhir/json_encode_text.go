@@ -11,25 +11,41 @@ import (
 
 // appendString appends s as a JSON string. Most strings of a resource
 // (codes, ids, URLs, dates) need no escape: they are looked at eight
-// bytes at a time (notPlain) and copied whole.
+// bytes at a time (mayEscape), the last eight overlapping the ones
+// before, and copied whole.
 func appendString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
-	i := 0
-	if len(s) >= 8 {
-		b := unsafe.Slice(unsafe.StringData(s), len(s))
-		for ; i+8 <= len(s); i += 8 {
-			if notPlain(word(b, i)) != 0 {
+	n := len(s)
+	if n >= 8 {
+		b := unsafe.Slice(unsafe.StringData(s), n)
+		var m uint64
+		i := 0
+		for ; i+8 < n && m == 0; i += 8 {
+			m = mayEscape(word(b, i))
+		}
+		if m == 0 {
+			m = mayEscape(word(b, n-8))
+		}
+		if m != 0 {
+			return append(escapeString(buf, s, 0), '"')
+		}
+	} else {
+		for i := range n {
+			if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
 				return append(escapeString(buf, s, i), '"')
 			}
 		}
 	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
-			return append(escapeString(buf, s, i), '"')
-		}
-	}
 	buf = append(buf, s...)
 	return append(buf, '"')
+}
+
+// mayEscape marks the bytes of w that may need an escape: control bytes,
+// quotes, backslashes and bytes of 0x80 or more (the high bit of each
+// set; a byte after one of them may be marked too, by a borrow). It marks
+// none of a word of other ASCII.
+func mayEscape(w uint64) uint64 {
+	return (w | (w - controls) | (w ^ quotes - ones) | (w ^ slashes - ones)) & highBits
 }
 
 // hexDigits are the digits of \u escapes.
