@@ -65,12 +65,13 @@ func (e *encoder) object(buf []byte, p *encPlan, v unsafe.Pointer) []byte {
 		return e.codec(buf, reflect.NewAt(p.typ, v).Interface())
 	}
 	open := len(buf)
-	for i := range p.fields {
-		f := &p.fields[i]
-		if f.omit && empty(f, v) {
-			continue
+	fields := p.fields[:len(p.emptyAt)]
+	for i, at := range p.emptyAt {
+		if at != alwaysWritten && *(*uintptr)(unsafe.Add(v, at)) == 0 {
+			continue // omitempty, and empty
 		}
-		buf = append(buf, f.key...)
+		f := &fields[i]
+		buf = appendKey(buf, f)
 		buf = e.value(buf, f, unsafe.Add(v, f.off))
 	}
 	if len(buf) == open {
@@ -80,14 +81,16 @@ func (e *encoder) object(buf []byte, p *encPlan, v unsafe.Pointer) []byte {
 	return append(buf, '}')
 }
 
-// empty reports whether the field f of the struct at v is empty as
-// omitempty means it: a zero string, number, bool or int, a nil pointer
-// or interface, a slice of no elements (see encField.emptyAt).
-func empty(f *encField, v unsafe.Pointer) bool {
-	if f.kind == encBool {
-		return !*(*bool)(unsafe.Add(v, f.emptyAt))
+// appendKey appends f's key: as words where it fits them and the buffer
+// has room for them (the words past the key are overwritten after), so
+// that a key costs a few stores rather than a call.
+func appendKey(buf []byte, f *encField) []byte {
+	n := len(f.key)
+	if l := len(buf); n <= len(f.keyWords)*8 && cap(buf)-l >= len(f.keyWords)*8 {
+		*(*[4]uint64)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), l)) = f.keyWords
+		return buf[:l+n]
 	}
-	return *(*uintptr)(unsafe.Add(v, f.emptyAt)) == 0
+	return append(buf, f.key...)
 }
 
 // value appends the value of field f at v.

@@ -51,15 +51,14 @@ const (
 
 // encField is one member of an encPlan.
 type encField struct {
-	// key is a comma, the member's name quoted and its colon: `,"name":`.
-	key  string
-	off  uintptr
-	kind encKind
-	// omit is set for omitempty; the field is then empty when the word
-	// (the byte of a bool) at emptyAt is 0: a pointer, a string's or
-	// slice's length, an interface's type, an int.
-	omit    bool
-	emptyAt uintptr
+	// key is a comma, the member's name quoted and its colon: `,"name":`;
+	// keyWords are its bytes as words (when it is no longer than they
+	// are), copied as words (appendKey).
+	key      string
+	keyWords [4]uint64
+	off      uintptr
+	kind     encKind
+	omit     bool // omitempty
 	// sub is the plan of the struct an encStruct, encStructPtr or
 	// encStructs holds; size is the size of an encStructs' element.
 	sub  *encPlan
@@ -72,6 +71,11 @@ type encField struct {
 type encPlan struct {
 	typ    reflect.Type
 	fields []encField
+	// emptyAt holds, for each field, alwaysWritten, or for an omitempty
+	// one where in the struct the word is that is 0 when the field is
+	// empty (a pointer, a string's or slice's length, an interface's
+	// type, an int).
+	emptyAt []uintptr
 	// codec is set when the JSON codec writes the struct (see above).
 	codec bool
 }
@@ -143,6 +147,10 @@ func makeEncResourcePlans(pl encPlans) (out [len(encodedResources)]*encPlan) {
 	return out
 }
 
+// alwaysWritten is encPlan.emptyAt's mark of a field written even when
+// empty.
+const alwaysWritten = ^uintptr(0)
+
 // encPlans makes plans, each struct type's once (so recursive types, such
 // as Extension, end).
 type encPlans map[reflect.Type]*encPlan
@@ -163,7 +171,7 @@ func (pl encPlans) plan(t reflect.Type) *encPlan {
 	pl[t] = p
 	names := map[string]bool{}
 	if !pl.addFields(p, t, 0, names) {
-		p.codec, p.fields = true, nil
+		p.codec, p.fields, p.emptyAt = true, nil, nil
 	}
 	return p
 }
@@ -197,18 +205,27 @@ func (pl encPlans) addFields(p *encPlan, t reflect.Type, off uintptr, names map[
 		names[name] = true
 		key, _ := stdjson.Marshal(name)
 		f := encField{key: "," + string(key) + ":", off: off + sf.Offset, omit: opts == "omitempty"}
+		if len(f.key) <= len(f.keyWords)*8 {
+			copy(unsafe.Slice((*byte)(unsafe.Pointer(&f.keyWords)), len(f.keyWords)*8), f.key)
+		}
 		if !pl.kindOf(&f, sf.Type) {
 			return false
 		}
-		f.emptyAt = f.off
-		switch f.kind {
-		case encString, encNumber, encStructs, encStrings, encResources, encEntries:
-			f.emptyAt += unsafe.Sizeof(uintptr(0)) // the length
-		case encCodec:
-			if sf.Type.Kind() == reflect.Slice {
-				f.emptyAt += unsafe.Sizeof(uintptr(0))
+		at := alwaysWritten
+		if f.omit {
+			if at = f.off; f.kind == encBool {
+				return false // a bool is no word: left to the codec
+			}
+			switch f.kind {
+			case encString, encNumber, encStructs, encStrings, encResources, encEntries:
+				at += unsafe.Sizeof(uintptr(0)) // the length
+			case encCodec:
+				if sf.Type.Kind() == reflect.Slice {
+					at += unsafe.Sizeof(uintptr(0))
+				}
 			}
 		}
+		p.emptyAt = append(p.emptyAt, at)
 		p.fields = append(p.fields, f)
 	}
 	return true

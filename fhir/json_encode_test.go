@@ -318,6 +318,19 @@ func TestAppendStringAsCodec(t *testing.T) {
 	for _, r := range []rune{0x7f, 0x80, 0x7ff, 0x800, 0x2027, 0x2028, 0x2029, 0x202a, 0xfffd, 0xffff, 0x10000, 0x10ffff} {
 		strs = append(strs, string(r), "0123456789"+string(r), string(utf8.AppendRune(nil, r)[:utf8.RuneLen(r)-1]))
 	}
+	long := strings.Repeat("PFNpZ25hdHVyZSB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC8wOS94bWxkc2lnIyI+", 4)
+	for _, n := range []int{longString - 1, longString, longString + 7, 255} {
+		for p := 0; p < n; p += max(1, n/37) {
+			for _, c := range []byte{'"', '\\', 0x01, 0x1f, 0x20, 0x7f, 0x80, 0xe2, 0xff} {
+				b := []byte(long[:n])
+				b[p] = c
+				strs = append(strs, string(b))
+			}
+		}
+		b := []byte(long[:n])
+		b[n-1] = 0x1f
+		strs = append(strs, long[:n], string(b))
+	}
 	strs = append(strs, "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x80", "\xe2\x80\xa8\xe2\x80\xa9x", strings.Repeat("ab\"", 40))
 	for _, s := range strs {
 		want, err := json.MarshalWithOption(s, json.DisableHTMLEscape())

@@ -1,6 +1,9 @@
 package fhir
 
 import (
+	"encoding/binary"
+	"slices"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -12,32 +15,79 @@ import (
 // appendString appends s as a JSON string. Most strings of a resource
 // (codes, ids, URLs, dates) need no escape: they are looked at eight
 // bytes at a time (mayEscape), the last eight overlapping the ones
-// before, and copied whole.
+// before, and copied whole into room made for them and their quotes; a
+// string of up to sixteen bytes is copied as it is looked at, without a
+// call.
 func appendString(buf []byte, s string) []byte {
-	buf = append(buf, '"')
 	n := len(s)
-	if n >= 8 {
+	l := len(buf)
+	if cap(buf)-l < n+2 {
+		buf = slices.Grow(buf, n+2)
+	}
+	out := buf[l : l+n+2]
+	out[0] = '"'
+	switch {
+	case n < 8:
+		for i := range n {
+			c := s[i]
+			if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+				return appendEscaped(buf, s)
+			}
+			out[i+1] = c
+		}
+	case n <= 16:
+		b := unsafe.Slice(unsafe.StringData(s), n)
+		first, last := word(b, 0), word(b, n-8)
+		if mayEscape(first)|mayEscape(last) != 0 {
+			return appendEscaped(buf, s)
+		}
+		binary.LittleEndian.PutUint64(out[1:], first)
+		binary.LittleEndian.PutUint64(out[n-7:], last)
+	case n < longString:
 		b := unsafe.Slice(unsafe.StringData(s), n)
 		var m uint64
-		i := 0
-		for ; i+8 < n && m == 0; i += 8 {
+		for i := 0; i+8 < n && m == 0; i += 8 {
 			m = mayEscape(word(b, i))
 		}
-		if m == 0 {
-			m = mayEscape(word(b, n-8))
+		if m|mayEscape(word(b, n-8)) != 0 {
+			return appendEscaped(buf, s)
 		}
-		if m != 0 {
-			return append(escapeString(buf, s, 0), '"')
+		copy(out[1:], s)
+	default:
+		if !plainLong(s) {
+			return appendEscaped(buf, s)
 		}
-	} else {
-		for i := range n {
-			if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-				return append(escapeString(buf, s, i), '"')
-			}
-		}
+		copy(out[1:], s)
 	}
-	buf = append(buf, s...)
-	return append(buf, '"')
+	out[n+1] = '"'
+	return buf[:l+n+2]
+}
+
+// longString is the length from which plainLong looks at a string.
+const longString = 128
+
+// plainLong reports whether s, of longString bytes or more (a signature's
+// base64, most often), needs no escape: its quotes and backslashes are
+// looked for by strings.IndexByte (in vector instructions), and its
+// control bytes and bytes of 0x80 or more thirty-two bytes at a time.
+func plainLong(s string) bool {
+	if strings.IndexByte(s, '"') >= 0 || strings.IndexByte(s, '\\') >= 0 {
+		return false
+	}
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	n := len(b)
+	var m uint64
+	i := 0
+	for ; i+32 <= n; i += 32 {
+		w0, w1, w2, w3 := word(b, i), word(b, i+8), word(b, i+16), word(b, i+24)
+		m |= w0 | (w0 - controls) | w1 | (w1 - controls) | w2 | (w2 - controls) | w3 | (w3 - controls)
+	}
+	for ; i+8 <= n; i += 8 {
+		w := word(b, i)
+		m |= w | (w - controls)
+	}
+	w := word(b, n-8)
+	return (m|w|(w-controls))&highBits == 0
 }
 
 // mayEscape marks the bytes of w that may need an escape: control bytes,
@@ -46,6 +96,11 @@ func appendString(buf []byte, s string) []byte {
 // none of a word of other ASCII.
 func mayEscape(w uint64) uint64 {
 	return (w | (w - controls) | (w ^ quotes - ones) | (w ^ slashes - ones)) & highBits
+}
+
+// appendEscaped appends s, which needs an escape, as a JSON string.
+func appendEscaped(buf []byte, s string) []byte {
+	return append(escapeString(append(buf, '"'), s, 0), '"')
 }
 
 // hexDigits are the digits of \u escapes.
