@@ -1,7 +1,6 @@
 package fhir
 
 import (
-	"encoding/binary"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -13,53 +12,49 @@ import (
 // normalises it).
 
 // appendString appends s as a JSON string. Most strings of a resource
-// (codes, ids, URLs, dates) need no escape: they are looked at eight
-// bytes at a time (mayEscape), the last eight overlapping the ones
-// before, and copied whole into room made for them and their quotes; a
-// string of up to sixteen bytes is copied as it is looked at, without a
-// call.
+// (codes, ids, URLs, dates) need no escape. Room is made for the string
+// and its quotes first; a string shorter than longString is then copied
+// into it as it is looked at, a word at a time (mayEscape; the last word
+// overlapping the one before), without a call. When it needs an escape
+// after all, what was copied past the buffer's length is written over.
 func appendString(buf []byte, s string) []byte {
 	n := len(s)
 	l := len(buf)
 	if cap(buf)-l < n+2 {
 		buf = slices.Grow(buf, n+2)
 	}
-	out := buf[l : l+n+2]
-	out[0] = '"'
+	dst := unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), l)
+	*(*byte)(dst) = '"'
+	dst = unsafe.Add(dst, 1)
+	src := unsafe.Pointer(unsafe.StringData(s))
 	switch {
 	case n < 8:
 		for i := range n {
-			c := s[i]
+			c := *(*byte)(unsafe.Add(src, i))
 			if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
 				return appendEscaped(buf, s)
 			}
-			out[i+1] = c
+			*(*byte)(unsafe.Add(dst, i)) = c
 		}
-	case n <= 16:
-		b := unsafe.Slice(unsafe.StringData(s), n)
-		first, last := word(b, 0), word(b, n-8)
-		if mayEscape(first)|mayEscape(last) != 0 {
-			return appendEscaped(buf, s)
-		}
-		binary.LittleEndian.PutUint64(out[1:], first)
-		binary.LittleEndian.PutUint64(out[n-7:], last)
 	case n < longString:
-		b := unsafe.Slice(unsafe.StringData(s), n)
 		var m uint64
-		for i := 0; i+8 < n && m == 0; i += 8 {
-			m = mayEscape(word(b, i))
+		for i := 0; i < n-8; i += 8 {
+			w := *(*uint64)(unsafe.Add(src, i))
+			m |= mayEscape(w)
+			*(*uint64)(unsafe.Add(dst, i)) = w
 		}
-		if m|mayEscape(word(b, n-8)) != 0 {
+		w := *(*uint64)(unsafe.Add(src, n-8))
+		if m|mayEscape(w) != 0 {
 			return appendEscaped(buf, s)
 		}
-		copy(out[1:], s)
+		*(*uint64)(unsafe.Add(dst, n-8)) = w
 	default:
 		if !plainLong(s) {
 			return appendEscaped(buf, s)
 		}
-		copy(out[1:], s)
+		copy(buf[l+1:l+1+n], s)
 	}
-	out[n+1] = '"'
+	*(*byte)(unsafe.Add(dst, n)) = '"'
 	return buf[:l+n+2]
 }
 
