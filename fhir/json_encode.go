@@ -61,6 +61,9 @@ func (e *encoder) fail(err error) {
 // is written after a comma (its key's), and the first comma then made
 // the brace.
 func (e *encoder) object(buf []byte, p *encPlan, v unsafe.Pointer) []byte {
+	if p.write != nil {
+		return p.write(e, buf, v)
+	}
 	if p.codec {
 		return e.codec(buf, reflect.NewAt(p.typ, v).Interface())
 	}

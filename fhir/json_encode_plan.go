@@ -78,6 +78,9 @@ type encPlan struct {
 	emptyAt []uintptr
 	// codec is set when the JSON codec writes the struct (see above).
 	codec bool
+	// write, when set, is the type's hand-written appender
+	// (json_encode_types.go), which stands in for the plan.
+	write func(e *encoder, buf []byte, v unsafe.Pointer) []byte
 }
 
 // encodedResources are the resource types the encoder writes, in the
@@ -172,6 +175,8 @@ func (pl encPlans) plan(t reflect.Type) *encPlan {
 	names := map[string]bool{}
 	if !pl.addFields(p, t, 0, names) {
 		p.codec, p.fields, p.emptyAt = true, nil, nil
+	} else {
+		p.write = handWritten[t]
 	}
 	return p
 }

@@ -31,7 +31,7 @@ func appendString(buf []byte, s string) []byte {
 	case n < 8:
 		for i := range n {
 			c := *(*byte)(unsafe.Add(src, i))
-			if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			if notASCIIPlain[c] {
 				return appendEscaped(buf, s)
 			}
 			*(*byte)(unsafe.Add(dst, i)) = c
@@ -57,6 +57,16 @@ func appendString(buf []byte, s string) []byte {
 	*(*byte)(unsafe.Add(dst, n)) = '"'
 	return buf[:l+n+2]
 }
+
+// notASCIIPlain marks the bytes a string may not hold as they are:
+// control bytes, the quote, the backslash and bytes of 0x80 or more
+// (which escapeString looks at).
+var notASCIIPlain = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80
+	}
+	return t
+}()
 
 // longString is the length from which plainLong looks at a string.
 const longString = 128
