@@ -37,16 +37,14 @@ func MarshalIndent(r any) ([]byte, error) {
 	if !ok || resourceIndex(res) < 0 {
 		return marshalIndentCodec(r)
 	}
-	compact, indented := getEncodeBuffer(), getEncodeBuffer()
-	defer putEncodeBuffer(compact)
-	defer putEncodeBuffer(indented)
-	var e encoder
-	*compact = e.appendResource((*compact)[:0], res)
+	bp := getEncodeBuffer()
+	defer putEncodeBuffer(bp)
+	e := encoder{indent: true}
+	*bp = e.appendResource((*bp)[:0], res)
 	if e.err != nil {
 		return marshalIndentCodec(r)
 	}
-	*indented = appendIndent((*indented)[:0], *compact)
-	return bytes.Clone(*indented), nil
+	return bytes.Clone(*bp), nil
 }
 
 // marshalCodec is Marshal by the JSON codec.

@@ -25,8 +25,15 @@ import (
 // json.Number that is not a number) the caller encodes the value the
 // codec's way, for the codec's own error.
 
-// encoder is one value's encoding; err is its first failure.
-type encoder struct{ err error }
+// encoder is one value's encoding; err is its first failure. With indent
+// it writes as MarshalIndent writes: each member and element on a line of
+// its own, two spaces a level (depth is the level of the object or array
+// being written), a space after each colon.
+type encoder struct {
+	err    error
+	indent bool
+	depth  int
+}
 
 // appendResource appends r as JSON to buf.
 func (e *encoder) appendResource(buf []byte, r Resource) []byte {
@@ -40,12 +47,16 @@ func (e *encoder) appendResource(buf []byte, r Resource) []byte {
 	return e.codec(buf, r)
 }
 
-// codec appends v as the JSON codec writes it.
+// codec appends v as the JSON codec writes it (indented from the
+// encoder's depth on, when it indents).
 func (e *encoder) codec(buf []byte, v any) []byte {
 	out, err := marshalCodec(v)
 	if err != nil {
 		e.fail(err)
 		return buf
+	}
+	if e.indent {
+		return appendIndent(buf, out, e.depth)
 	}
 	return append(buf, out...)
 }
@@ -59,7 +70,7 @@ func (e *encoder) fail(err error) {
 
 // object appends the struct of plan p at v as a JSON object. Each member
 // is written after a comma (its key's), and the first comma then made
-// the brace.
+// the brace (closeAt).
 func (e *encoder) object(buf []byte, p *encPlan, v unsafe.Pointer) []byte {
 	if p.write != nil {
 		return p.write(e, buf, v)
@@ -68,20 +79,62 @@ func (e *encoder) object(buf []byte, p *encPlan, v unsafe.Pointer) []byte {
 		return e.codec(buf, reflect.NewAt(p.typ, v).Interface())
 	}
 	open := len(buf)
+	e.depth++
 	fields := p.fields[:len(p.emptyAt)]
 	for i, at := range p.emptyAt {
 		if at != alwaysWritten && *(*uintptr)(unsafe.Add(v, at)) == 0 {
 			continue // omitempty, and empty
 		}
 		f := &fields[i]
-		buf = appendKey(buf, f)
+		if e.indent {
+			buf = e.key(buf, f.key)
+		} else {
+			buf = appendKey(buf, f)
+		}
 		buf = e.value(buf, f, unsafe.Add(v, f.off))
 	}
-	if len(buf) == open {
-		return append(buf, '{', '}')
+	return e.closeAt(buf, open, '}')
+}
+
+// key appends a member's key, `,"name":` (constant, or a field's): as it
+// is, or indented (indentKey).
+func (e *encoder) key(buf []byte, key string) []byte {
+	if e.indent {
+		return e.indentKey(buf, key)
 	}
-	buf[open] = '{'
-	return append(buf, '}')
+	return append(buf, key...)
+}
+
+// indentKey appends a key indented: the comma, a new line at the
+// encoder's depth, the name and a colon and a space.
+func (e *encoder) indentKey(buf []byte, key string) []byte {
+	buf = newLine(append(buf, ','), e.depth)
+	return append(append(buf, key[1:len(key)-1]...), ':', ' ')
+}
+
+// sep appends the comma before an element of an array: and, indented,
+// a new line at the encoder's depth.
+func (e *encoder) sep(buf []byte) []byte {
+	if e.indent {
+		return newLine(append(buf, ','), e.depth)
+	}
+	return append(buf, ',')
+}
+
+// closeAt ends the object or array (closer '}' or ']') whose members or
+// elements were written from buf[open] on, each after a comma, and goes
+// back up a level: the first comma is made its opening bracket; an empty
+// object is {}.
+func (e *encoder) closeAt(buf []byte, open int, closer byte) []byte {
+	e.depth--
+	if len(buf) == open {
+		return append(buf, closer-2, closer) // '{' is '}' - 2, '[' is ']' - 2
+	}
+	buf[open] = closer - 2
+	if e.indent {
+		buf = newLine(buf, e.depth)
+	}
+	return append(buf, closer)
 }
 
 // appendKey appends f's key: as words where it fits them and the buffer
@@ -141,7 +194,7 @@ func (e *encoder) pointer(buf []byte, f *encField, p unsafe.Pointer) []byte {
 }
 
 // list appends the slice field f, s: null when it is nil. Each element is
-// written with a comma after it, and the last comma made the bracket.
+// written after a comma (sep), and the first comma then made the bracket.
 func (e *encoder) list(buf []byte, f *encField, s *sliceHeader) []byte {
 	if s.data == nil {
 		return append(buf, "null"...)
@@ -149,36 +202,32 @@ func (e *encoder) list(buf []byte, f *encField, s *sliceHeader) []byte {
 	if s.len == 0 {
 		return append(buf, '[', ']')
 	}
-	buf = append(buf, '[')
+	open := len(buf)
+	e.depth++
 	switch f.kind {
 	case encStructs:
 		for i := range s.len {
-			buf = e.object(buf, f.sub, unsafe.Add(s.data, uintptr(i)*f.size))
-			buf = append(buf, ',')
+			buf = e.object(e.sep(buf), f.sub, unsafe.Add(s.data, uintptr(i)*f.size))
 		}
 	case encStrings:
 		for _, str := range unsafe.Slice((*string)(s.data), s.len) {
-			buf = appendString(buf, str)
-			buf = append(buf, ',')
+			buf = appendString(e.sep(buf), str)
 		}
 	case encResources:
 		for _, r := range unsafe.Slice((*Resource)(s.data), s.len) {
-			if r == nil {
-				buf = append(buf, "null,"...)
+			if buf = e.sep(buf); r == nil {
+				buf = append(buf, "null"...)
 				continue
 			}
 			buf = e.appendResource(buf, r)
-			buf = append(buf, ',')
 		}
 	case encEntries:
 		entries := unsafe.Slice((*Entry)(s.data), s.len)
 		for i := range entries {
-			buf = e.entry(buf, &entries[i])
-			buf = append(buf, ',')
+			buf = e.entry(e.sep(buf), &entries[i])
 		}
 	}
-	buf[len(buf)-1] = ']'
-	return buf
+	return e.closeAt(buf, open, ']')
 }
 
 // entry appends a Bundle entry as Entry.MarshalJSON writes it: its inline

@@ -226,6 +226,11 @@ func TestEncodeShapes(t *testing.T) {
 		"capability statement":    &CapabilityStatement{Name: text, Rest: []CapabilityRest{{Mode: "server"}}},
 		"a searchset of messages": &Bundle{Type: "searchset", Entry: []Entry{{Resource: &Bundle{Entry: []Entry{{Resource: &Task{}}}}}}},
 	}
+	deep := Extension{URL: "bottom", ValueString: &text}
+	for range 40 { // indented past lineStarts
+		deep = Extension{URL: "level", Extension: ExtensionList{deep}}
+	}
+	cases["deep extensions"] = &Patient{Base: Base{Extension: []Extension{deep}}}
 	for name, r := range cases {
 		t.Run(name, func(t *testing.T) {
 			checkEncodesAsCodec(t, name, r)

@@ -209,12 +209,12 @@ func digits(n string, i int) int {
 	return i
 }
 
-// appendIndent appends src, compact JSON the encoder wrote, indented as
-// MarshalIndent indents: each member and element on a line of its own,
-// two spaces a level, a space after each colon, and an empty object or
-// array left as {} or [].
-func appendIndent(dst, src []byte) []byte {
-	depth := 0
+// appendIndent appends src, compact JSON the codec wrote, indented as
+// MarshalIndent indents, from depth levels on: each member and element on
+// a line of its own, two spaces a level, a space after each colon, and an
+// empty object or array left as {} or []. The encoder indents what it
+// writes itself as it writes it; this is for what it leaves to the codec.
+func appendIndent(dst, src []byte, depth int) []byte {
 	for i := 0; i < len(src); i++ {
 		c := src[i]
 		switch c {
@@ -244,10 +244,17 @@ func appendIndent(dst, src []byte) []byte {
 	return dst
 }
 
+// lineStarts is a line break and the indentation of the levels newLine
+// writes in one piece.
+const lineStarts = "\n                                                                "
+
 // newLine appends a line break and the indentation of depth levels.
 func newLine(dst []byte, depth int) []byte {
-	dst = append(dst, '\n')
-	for range depth {
+	if n := 1 + 2*depth; n <= len(lineStarts) {
+		return append(dst, lineStarts[:n]...)
+	}
+	dst = append(dst, lineStarts...)
+	for range depth - (len(lineStarts)-1)/2 {
 		dst = append(dst, ' ', ' ')
 	}
 	return dst
