@@ -21,7 +21,7 @@ func appendString(buf []byte, s string) []byte {
 	n := len(s)
 	l := len(buf)
 	if cap(buf)-l < n+2 {
-		buf = slices.Grow(buf, n+2)
+		buf = grow(buf, n+2)
 	}
 	dst := unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), l)
 	*(*byte)(dst) = '"'
@@ -101,6 +101,14 @@ func plainLong(s string) bool {
 // none of a word of other ASCII.
 func mayEscape(w uint64) uint64 {
 	return (w | (w - controls) | (w ^ quotes - ones) | (w ^ slashes - ones)) & highBits
+}
+
+// grow returns buf with room for n more bytes: at least twice its
+// capacity, so that a buffer grown from a pooled one's first size to a
+// large message's (a release response's 200 KB and more) is made again a
+// few times, not the dozen or so append's smaller steps take.
+func grow(buf []byte, n int) []byte {
+	return slices.Grow(buf, max(n, cap(buf)))
 }
 
 // appendEscaped appends s, which needs an escape, as a JSON string.
