@@ -169,28 +169,13 @@ func (e *encoder) value(buf []byte, f *encField, v unsafe.Pointer) []byte {
 		return append(buf, "null"...)
 	case encCodec:
 		return e.codec(buf, reflect.NewAt(f.typ, v).Elem().Interface())
-	case encStringPtr, encNumberPtr, encBoolPtr, encIntPtr, encStructPtr:
-		return e.pointer(buf, f, *(*unsafe.Pointer)(v))
-	}
-	return e.list(buf, f, (*sliceHeader)(v))
-}
-
-// pointer appends what the pointer field f holds, p.
-func (e *encoder) pointer(buf []byte, f *encField, p unsafe.Pointer) []byte {
-	if p == nil {
+	case encPointer:
+		if p := *(*unsafe.Pointer)(v); p != nil {
+			return e.value(buf, f.elem, p)
+		}
 		return append(buf, "null"...)
 	}
-	switch f.kind {
-	case encStringPtr:
-		return appendString(buf, *(*string)(p))
-	case encNumberPtr:
-		return e.number(buf, *(*string)(p))
-	case encBoolPtr:
-		return strconv.AppendBool(buf, *(*bool)(p))
-	case encIntPtr:
-		return strconv.AppendInt(buf, int64(*(*int)(p)), 10)
-	}
-	return e.object(buf, f.sub, p) // encStructPtr
+	return e.list(buf, f, (*sliceHeader)(v))
 }
 
 // list appends the slice field f, s: null when it is nil. Each element is

@@ -4,6 +4,7 @@ import (
 	"encoding"
 	stdjson "encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -32,15 +33,11 @@ type encKind uint8
 
 const (
 	encString    encKind = iota // string
-	encStringPtr                // *string
 	encBool                     // bool
-	encBoolPtr                  // *bool
 	encInt                      // int
-	encIntPtr                   // *int
 	encNumber                   // json.Number
-	encNumberPtr                // *json.Number
 	encStruct                   // a struct
-	encStructPtr                // *struct
+	encPointer                  // a pointer to one of the above (elem)
 	encStructs                  // []struct (ExtensionList too)
 	encStrings                  // []string
 	encResource                 // Resource
@@ -59,10 +56,12 @@ type encField struct {
 	off      uintptr
 	kind     encKind
 	omit     bool // omitempty
-	// sub is the plan of the struct an encStruct, encStructPtr or
-	// encStructs holds; size is the size of an encStructs' element.
+	// sub is the plan of the struct an encStruct or encStructs holds;
+	// size is the size of an encStructs' element; elem is what an
+	// encPointer points at, as a field of its own at offset 0.
 	sub  *encPlan
 	size uintptr
+	elem *encField
 	// typ is the type of an encCodec field.
 	typ reflect.Type
 }
@@ -287,23 +286,11 @@ func (pl encPlans) kindOf(f *encField, t reflect.Type) bool {
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		e := t.Elem()
-		switch {
-		case e == stringType:
-			f.kind = encStringPtr
-		case e == boolType:
-			f.kind = encBoolPtr
-		case e == intType:
-			f.kind = encIntPtr
-		case e == numberType:
-			f.kind = encNumberPtr
-		case hasOwnEncoding(e) && (e.Kind() == reflect.Slice || e.Kind() == reflect.Pointer):
-			f.kind, f.typ = encCodec, t
-		case e.Kind() == reflect.Struct && !hasOwnEncoding(e):
-			f.kind, f.sub = encStructPtr, pl.plan(e)
-		default:
+		elem := &encField{}
+		if !pl.kindOf(elem, t.Elem()) || elem.kind > encStruct {
 			return false
 		}
+		f.kind, f.elem = encPointer, elem
 		return true
 	case reflect.Slice:
 		e := t.Elem()
@@ -334,11 +321,12 @@ var marshalerTypes = []reflect.Type{
 }
 
 // hasOwnEncoding reports whether t, or a pointer to it, encodes itself.
-func hasOwnEncoding(t reflect.Type) bool {
-	for _, m := range marshalerTypes {
-		if t.Implements(m) || reflect.PointerTo(t).Implements(m) {
-			return true
-		}
-	}
-	return false
+func hasOwnEncoding(t reflect.Type) bool { return implementsAny(t, marshalerTypes) }
+
+// implementsAny reports whether t, or a pointer to it, implements one of
+// the interfaces ifaces.
+func implementsAny(t reflect.Type, ifaces []reflect.Type) bool {
+	return slices.ContainsFunc(ifaces, func(i reflect.Type) bool {
+		return t.Implements(i) || reflect.PointerTo(t).Implements(i)
+	})
 }

@@ -292,8 +292,11 @@ func TestEncodePlansCoverTheModels(t *testing.T) {
 			if f.kind == encCodec && f.typ != reflect.TypeFor[*stdjson.RawMessage]() {
 				t.Errorf("%s.%s (%v) is left to the codec", path, f.key, f.typ)
 			}
+			if f.elem != nil {
+				f = *f.elem
+			}
 			if f.sub != nil {
-				walk(f.sub, path+"."+strings.Trim(f.key, `":`))
+				walk(f.sub, path+"."+strings.Trim(f.key, `,":`))
 			}
 		}
 	}

@@ -171,50 +171,12 @@ func escapeString(buf []byte, s string, i int) []byte {
 	return append(buf, s[start:]...)
 }
 
-// validNumber reports whether n is a JSON number: an optional minus, an
-// integer part without leading zeros, an optional fraction and an
-// optional exponent.
+// validNumber reports whether n is a JSON number, as the decoder reads
+// one (numberEnd): an optional minus, an integer part without leading
+// zeros, an optional fraction and an optional exponent.
 func validNumber(n string) bool {
-	i := 0
-	if i < len(n) && n[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(n) && n[i] == '0':
-		i++
-	case i < len(n) && n[i] >= '1' && n[i] <= '9':
-		i = digits(n, i+1)
-	default:
-		return false
-	}
-	if i < len(n) && n[i] == '.' {
-		if j := digits(n, i+1); j > i+1 {
-			i = j
-		} else {
-			return false
-		}
-	}
-	if i < len(n) && (n[i] == 'e' || n[i] == 'E') {
-		i++
-		if i < len(n) && (n[i] == '+' || n[i] == '-') {
-			i++
-		}
-		if j := digits(n, i); j > i {
-			i = j
-		} else {
-			return false
-		}
-	}
-	return i == len(n)
-}
-
-// digits returns the index of the first byte of n from i on that is not
-// a decimal digit.
-func digits(n string, i int) int {
-	for i < len(n) && n[i] >= '0' && n[i] <= '9' {
-		i++
-	}
-	return i
+	end, ok := numberEnd(unsafe.Slice(unsafe.StringData(n), len(n)), 0)
+	return ok && end == len(n)
 }
 
 // appendIndent appends src, compact JSON the codec wrote, indented as
