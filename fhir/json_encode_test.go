@@ -386,3 +386,48 @@ func FuzzEncode(f *testing.F) {
 		}
 	})
 }
+
+// TestEncodeConcurrently writes the corpus and testdata messages from
+// four goroutines at once, each its own decoded copies, through the
+// shared plans and buffer pool, and requires what one goroutine alone
+// writes (go test -race checks the sharing).
+func TestEncodeConcurrently(t *testing.T) {
+	var inputs [][]byte
+	for _, data := range fhirMessages(t) {
+		if _, err := DecodeResource(data); err == nil {
+			inputs = append(inputs, data)
+		}
+	}
+	want := make([][]byte, len(inputs))
+	for i, data := range inputs {
+		res, _ := DecodeResource(data)
+		out, err := MarshalIndent(res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = out
+	}
+	errs := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			for k := range inputs {
+				i := (k + g*len(inputs)/4) % len(inputs)
+				res, _ := DecodeResource(inputs[i])
+				out, err := MarshalIndent(res)
+				if err == nil && !bytes.Equal(out, want[i]) {
+					err = fmt.Errorf("message %d written otherwise beside other writers", i)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
