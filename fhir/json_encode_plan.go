@@ -21,8 +21,9 @@ import (
 //
 // A struct with a field the encoder does not write itself (a map, a
 // float, a type with its own MarshalJSON or MarshalText that is not a
-// pointer or slice, an omitempty struct, a name two fields share...) is
-// planned as codec: the JSON codec writes it whole. A pointer or slice
+// pointer or slice, an omitempty bool or struct, a name two fields
+// share...) is planned as codec: the JSON codec writes it whole; none of
+// the types the package models is (TestEncodePlansCoverTheModels). A pointer or slice
 // field of a type with its own MarshalJSON or MarshalText (json.RawMessage)
 // is encCodec: the codec writes that field's value. ExtensionList and
 // Entry, whose MarshalJSON methods the encoder knows, are written as
