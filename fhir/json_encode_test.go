@@ -344,13 +344,20 @@ func TestAppendStringAsCodec(t *testing.T) {
 	}
 	strs = append(strs, "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x80", "\xe2\x80\xa8\xe2\x80\xa9x", strings.Repeat("ab\"", 40))
 	for _, s := range strs {
-		want, err := json.MarshalWithOption(s, json.DisableHTMLEscape())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := appendString(nil, s); !bytes.Equal(got, want) {
-			t.Errorf("appendString(%q) = %s, the codec %s", s, got, want)
-		}
+		checkStringAsCodec(t, s)
+	}
+}
+
+// checkStringAsCodec fails tb when appendString writes s otherwise than
+// the codec does.
+func checkStringAsCodec(tb testing.TB, s string) {
+	tb.Helper()
+	want, err := json.MarshalWithOption(s, json.DisableHTMLEscape())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if got := appendString(nil, s); !bytes.Equal(got, want) {
+		tb.Fatalf("appendString(%q) = %s, the codec %s", s, got, want)
 	}
 }
 
@@ -379,14 +386,7 @@ func FuzzEncode(f *testing.F) {
 		if res, err := DecodeResource(data); err == nil {
 			checkEncodesAsCodec(t, "decoded", res)
 		}
-		s := string(data)
-		want, err := json.MarshalWithOption(s, json.DisableHTMLEscape())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := appendString(nil, s); !bytes.Equal(got, want) {
-			t.Fatalf("appendString(%q) = %s, the codec %s", s, got, want)
-		}
+		checkStringAsCodec(t, string(data))
 	})
 }
 
