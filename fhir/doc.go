@@ -11,4 +11,9 @@
 // Resources are decoded by the package's own decoder (json_decode.go, driven
 // by plans made once from the types, json_plan.go) where it reads them, and by
 // goccy/go-json otherwise, with the same results and errors either way.
+// Marshal and MarshalIndent write the resource types the package models with
+// its own encoder (json_encode.go, driven by plans made once from the types,
+// json_encode_plan.go, and hand-written appenders of the common data types,
+// json_encode_types.go) and anything else with goccy/go-json, with the same
+// bytes either way.
 package fhir
