@@ -185,6 +185,22 @@ func ClusterPrefix(prefix string) string {
 // while Redis is idle.
 const MinPoolSize = 64
 
+// baseOptions are the options the store's client is built from, for
+// every kind (one server's client takes them as they are, a Sentinel
+// group's and a Cluster's through failoverOptions and clusterOptions):
+// the URL's (urlOptions), with at least MinPoolSize connections when the
+// URL sets no pool_size. NewRedis and OpenRedis both come here.
+func (o RedisOptions) baseOptions() (*redis.Options, error) {
+	base, err := o.urlOptions()
+	if err != nil {
+		return nil, err
+	}
+	if base.PoolSize == 0 { // not set by the URL's pool_size
+		base.PoolSize = max(MinPoolSize, 10*runtime.GOMAXPROCS(0))
+	}
+	return base, nil
+}
+
 // OpenRedis connects to the Redis o names, with key prefix (DefaultPrefix
 // when empty; as a hash tag on a Cluster). The connection is checked
 // lazily; call Ping to check it now.
@@ -192,18 +208,13 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 	if err := o.Validate(); err != nil {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
-	base, err := o.urlOptions()
+	base, err := o.baseOptions()
 	if err != nil {
 		return nil, err
 	}
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	pool := base.PoolSize
-	if pool == 0 { // not set by the URL's pool_size
-		pool = max(MinPoolSize, 10*runtime.GOMAXPROCS(0))
-	}
-	base.PoolSize = pool
 	r := &Redis{prefix: prefix, tls: base.TLSConfig != nil}
 	switch {
 	case len(o.ClusterAddrs) > 0:
