@@ -29,6 +29,10 @@ type Redis struct {
 	// the client speaks TLS to them.
 	looks []string
 	tls   bool
+	// nodes are the nodes a Cluster's client knows (its seeds and those
+	// they name), for Ping's look beyond the seeds; nil for one server
+	// or a Sentinel group.
+	nodes *clusterNodes
 	// sentinel names the Sentinel group, for CheckDurability's look at
 	// the replicas it may promote and Ping's at its master; nil for one
 	// server or a Cluster.

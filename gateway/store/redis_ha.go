@@ -219,8 +219,11 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 	switch {
 	case len(o.ClusterAddrs) > 0:
 		r.prefix = ClusterPrefix(prefix)
-		r.looks = o.ClusterAddrs // the seeds speak as every node does
-		r.client = redis.NewClusterClient(clusterOptions(o.ClusterAddrs, base))
+		r.looks = o.ClusterAddrs
+		r.nodes = &clusterNodes{}
+		co := clusterOptions(o.ClusterAddrs, base)
+		co.NewClient = r.nodes.newClient
+		r.client = redis.NewClusterClient(co)
 	case len(o.SentinelAddrs) > 0:
 		r.sentinel = failoverOptions(o, base)
 		r.looks = o.SentinelAddrs
