@@ -189,7 +189,9 @@ const MinPoolSize = 64
 // every kind (one server's client takes them as they are, a Sentinel
 // group's and a Cluster's through failoverOptions and clusterOptions):
 // the URL's (urlOptions), with at least MinPoolSize connections when the
-// URL sets no pool_size. NewRedis and OpenRedis both come here.
+// URL sets no pool_size, and with TLS a dialer that fails at once on a
+// server that speaks plain text (tlsDialer). NewRedis and OpenRedis both
+// come here.
 func (o RedisOptions) baseOptions() (*redis.Options, error) {
 	base, err := o.urlOptions()
 	if err != nil {
@@ -197,6 +199,9 @@ func (o RedisOptions) baseOptions() (*redis.Options, error) {
 	}
 	if base.PoolSize == 0 { // not set by the URL's pool_size
 		base.PoolSize = max(MinPoolSize, 10*runtime.GOMAXPROCS(0))
+	}
+	if base.TLSConfig != nil {
+		base.Dialer = tlsDialer(base, schemeNames(len(o.SentinelAddrs) > 0))
 	}
 	return base, nil
 }
@@ -252,7 +257,7 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 func failoverOptions(o RedisOptions, base *redis.Options) *redis.FailoverOptions {
 	return &redis.FailoverOptions{
 		MasterName: o.MasterName, SentinelAddrs: o.SentinelAddrs, SentinelPassword: o.SentinelPassword,
-		Username: base.Username, Password: base.Password, DB: base.DB, TLSConfig: base.TLSConfig,
+		Username: base.Username, Password: base.Password, DB: base.DB, TLSConfig: base.TLSConfig, Dialer: base.Dialer,
 		Protocol: base.Protocol, ClientName: base.ClientName,
 		MaxRetries: base.MaxRetries, MinRetryBackoff: base.MinRetryBackoff, MaxRetryBackoff: base.MaxRetryBackoff,
 		DialTimeout: base.DialTimeout, ReadTimeout: base.ReadTimeout, WriteTimeout: base.WriteTimeout,
@@ -295,7 +300,7 @@ func nodeOptions(base *redis.Options, addr string) *redis.Options {
 // The pool settings apply per node.
 func clusterOptions(addrs []string, base *redis.Options) *redis.ClusterOptions {
 	return &redis.ClusterOptions{
-		Addrs: addrs, Username: base.Username, Password: base.Password, TLSConfig: base.TLSConfig,
+		Addrs: addrs, Username: base.Username, Password: base.Password, TLSConfig: base.TLSConfig, Dialer: base.Dialer,
 		Protocol: base.Protocol, ClientName: base.ClientName,
 		MaxRetries: base.MaxRetries, MinRetryBackoff: base.MinRetryBackoff, MaxRetryBackoff: base.MaxRetryBackoff,
 		DialTimeout: base.DialTimeout, ReadTimeout: base.ReadTimeout, WriteTimeout: base.WriteTimeout,

@@ -65,7 +65,10 @@ func (r *Redis) pingDiagnosed(ctx context.Context) error {
 			if probe == nil {
 				look()
 			}
-			if perr := <-probe; perr != nil {
+			switch perr := <-probe; {
+			case perr != nil && errors.Is(err, ErrSchemeMismatch):
+				return perr // the client's own dial found it (tlsDialer): the look says it once, naming the server it looked at first
+			case perr != nil:
 				return fmt.Errorf("%w (the client saw: %w)", perr, err)
 			}
 			return err
@@ -89,11 +92,7 @@ func (r *Redis) pingDiagnosed(ctx context.Context) error {
 // first mismatch, in the order of r.looks, is the answer; nil when none
 // is found within ctx.
 func (r *Redis) lookTransport(ctx context.Context) error {
-	names := transportNames{tls: "rediss://", plain: "redis://", role: "server"}
-	if r.sentinel != nil {
-		names = transportNames{tls: "rediss-sentinel:// (or rediss:// beside sentinel addresses)",
-			plain: "redis-sentinel:// (or redis://)", role: "sentinel"}
-	}
+	names := schemeNames(r.sentinel != nil)
 	errs := make([]error, len(r.looks))
 	var wg sync.WaitGroup
 	for i, addr := range r.looks {
@@ -203,6 +202,17 @@ func (r *Redis) masterAddr(ctx context.Context) string {
 		}
 	}
 	return ""
+}
+
+// schemeNames are what probeTransport's messages call the URL's schemes
+// and the servers first looked at: one server's or a Cluster's
+// (rediss://, redis://), or a Sentinel group's (its sentinels).
+func schemeNames(sentinel bool) transportNames {
+	if sentinel {
+		return transportNames{tls: "rediss-sentinel:// (or rediss:// beside sentinel addresses)",
+			plain: "redis-sentinel:// (or redis://)", role: "sentinel"}
+	}
+	return transportNames{tls: "rediss://", plain: "redis://", role: "server"}
 }
 
 // transportNames are what probeTransport's message calls the URL's
