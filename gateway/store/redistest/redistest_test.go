@@ -12,6 +12,25 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// launchAt launches a redis-server on addr's port without waiting for
+// it, as a server another test started there would be; it is stopped
+// when the test ends.
+func launchAt(t *testing.T, addr string) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port := splitAddr(addr)
+	s := &Server{Addr: addr, log: &bytes.Buffer{}}
+	if err := s.launch(exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--daemonize", "no",
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir())); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.stop)
+	return s
+}
+
 // TestPortTakenIsNoticed: a server started on a port another server took
 // first (between freePort and its bind, another test's server took the
 // port) is not taken for ready because the other answers PING there: it
@@ -20,17 +39,7 @@ import (
 // went on against a server it did not start (its own had exited).
 func TestPortTakenIsNoticed(t *testing.T) {
 	first := Start(t)
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port := splitAddr(first.Addr)
-	late := &Server{Addr: first.Addr, log: &bytes.Buffer{}}
-	if err := late.launch(exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--daemonize", "no",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir())); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(late.stop)
+	late := launchAt(t, first.Addr)
 	if err := late.waitReady(10 * time.Second); !errors.Is(err, ErrPortTaken) {
 		t.Fatalf("waitReady on a port another server holds = %v, want ErrPortTaken", err)
 	}
@@ -57,17 +66,7 @@ func TestKillHoldsThePort(t *testing.T) {
 	if err := c.Ping(ctx).Err(); !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("PING to the killed server: %v, want connection refused", err)
 	}
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port := splitAddr(s.Addr)
-	stranger := &Server{Addr: s.Addr, log: &bytes.Buffer{}}
-	if err := stranger.launch(exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--daemonize", "no",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir())); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stranger.stop)
+	stranger := launchAt(t, s.Addr) // as another test's server, given the port as free
 	select {
 	case <-stranger.done:
 		if !PortInUse(stranger.log.String()) {
