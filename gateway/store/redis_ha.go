@@ -201,7 +201,9 @@ func (o RedisOptions) baseOptions() (*redis.Options, error) {
 		base.PoolSize = max(MinPoolSize, 10*runtime.GOMAXPROCS(0))
 	}
 	if base.TLSConfig != nil {
-		base.Dialer = tlsDialer(base, schemeNames(len(o.SentinelAddrs) > 0))
+		names := schemeNames(len(o.SentinelAddrs) > 0)
+		names.role = "server" // a sentinel, or a master or replica
+		base.Dialer = tlsDialer(base, names)
 	}
 	return base, nil
 }
