@@ -88,7 +88,7 @@ func TestPageLiveStateTellsTheTruth(t *testing.T) {
 	srv.Resume()
 
 	// Redis down: the state comes back, without the store's figures.
-	srv.Kill()
+	srv.Kill(t)
 	within(20*time.Second, "the dead-letter count unknown, and why", func() bool {
 		return card() == "?" && strings.Contains(text(`document.getElementById("live-problems").textContent`), "dead letters:")
 	})

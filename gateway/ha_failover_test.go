@@ -171,7 +171,7 @@ func TestSentinelFailoverThroughTheGateway(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	old := group.Master.Addr
-	group.Master.Kill()
+	group.Master.Kill(t)
 	killed := time.Now()
 	promoted := group.WaitFailover(t, old, 20*time.Second)
 	t.Logf("master %s killed at %d accepted; %s promoted after %s", old, accepted.Load(), promoted, time.Since(killed).Round(time.Millisecond))

@@ -43,7 +43,7 @@ func TestReadyzCountsReplicas(t *testing.T) {
 	}
 	t.Run("a replica gone and back", func(t *testing.T) {
 		base := startServer(t, open(2), fakeUpstream{})
-		replicas[1].Kill()
+		replicas[1].Kill(t)
 		waitFor(t, "/readyz not ready with a replica gone", func() bool {
 			code, body := get(t, base+"/readyz")
 			return code == 503 && strings.Contains(body, "1 of the 2 replicas")

@@ -27,6 +27,7 @@ import (
 	"github.com/porxgate/porxgate/gateway/store/redistest"
 	"github.com/porxgate/porxgate/internal/ids"
 	"github.com/porxgate/porxgate/internal/loadgen"
+	"github.com/porxgate/porxgate/internal/testnet"
 	"github.com/porxgate/porxgate/mapping"
 	"github.com/porxgate/porxgate/mapping/prescribe"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -316,18 +317,19 @@ func TestStopWhileStartingOnHungRedis(t *testing.T) {
 }
 
 // TestLoadSaysWhyItsGatewayDidNotStart: `porxgate load` whose in-process
-// gateway cannot start (its Redis is gone) says why, as soon as it knows,
-// instead of waiting out its /healthz poll and blaming /healthz.
+// gateway cannot start (its Redis is not running: an address that
+// refuses connections, held by the test so that no other test's
+// redis-server can start there) says why, as soon as it knows, instead
+// of waiting out its /healthz poll and blaming /healthz.
 func TestLoadSaysWhyItsGatewayDidNotStart(t *testing.T) {
-	rs := redistest.Start(t)
-	rs.Kill()
+	redisURL := "redis://" + testnet.RefusingAddr(t) + "/0"
 	type result struct {
 		code           int
 		stdout, stderr string
 	}
 	got := make(chan result, 1)
 	go func() {
-		code, out, errOut := runCmd(t, "", "load", "--redis", rs.URL(), "--n", "1")
+		code, out, errOut := runCmd(t, "", "load", "--redis", redisURL, "--n", "1")
 		got <- result{code, out, errOut}
 	}()
 	select {

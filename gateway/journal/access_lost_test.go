@@ -37,7 +37,7 @@ func TestAccessNotRecordedIsLogged(t *testing.T) {
 		j, srv := redisJournal(t, Options{BatchWait: -1, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 		stop := startRun(t, j)
 		defer stop()
-		srv.Kill()
+		srv.Kill(t)
 		j.RecordAccess(look("token:third"))
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -78,7 +78,7 @@ func TestRunWritesWhatWasRecordedBeforeTheStop(t *testing.T) {
 func TestRunStopsWhenRedisIsGone(t *testing.T) {
 	j, srv := redisJournal(t, Options{BatchWait: -1})
 	stop := startRun(t, j)
-	srv.Kill()
+	srv.Kill(t)
 	const n = 50
 	for i := range n {
 		j.Record(Event{Exchange: "x" + strconv.Itoa(i), Outcome: &Outcome{Result: "accepted"}})

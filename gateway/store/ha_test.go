@@ -111,7 +111,7 @@ func TestSentinelFailoverUnderLoad(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	old := g.Master.Addr
-	g.Master.Kill()
+	g.Master.Kill(t)
 	killedAt := time.Now()
 	now := g.WaitFailover(t, old, 20*time.Second)
 	t.Logf("master %s killed; sentinels promoted %s after %s", old, now, time.Since(killedAt).Round(time.Millisecond))

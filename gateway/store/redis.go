@@ -29,29 +29,30 @@ type Redis struct {
 	// the client speaks TLS to them.
 	looks []string
 	tls   bool
+	// nodes are the nodes a Cluster's client knows (its seeds and those
+	// they name), for Ping's look beyond the seeds; nil for one server
+	// or a Sentinel group.
+	nodes *clusterNodes
 	// sentinel names the Sentinel group, for CheckDurability's look at
 	// the replicas it may promote and Ping's at its master; nil for one
 	// server or a Cluster.
 	sentinel *redis.FailoverOptions
-	// base are the URL's options (urlOptions, with the pool size
-	// OpenRedis chose) that the clients the store opens beside its own
+	// base are the client's options (baseOptions: the URL's, with the
+	// pool size chosen) that the clients the store opens beside its own
 	// are built from (nodeOptions): those of a Sentinel group's
 	// sentinels and replicas. Nil for one server or a Cluster.
 	base *redis.Options
 }
 
-// NewRedis connects to the Redis named by a redis:// or rediss:// URL.
-// The connection is checked lazily; call Ping to check it now.
+// NewRedis connects to the one Redis server a redis:// or rediss:// URL
+// names, with key prefix (DefaultPrefix when empty): OpenRedis with the
+// URL alone, the same client options (baseOptions: the callers'
+// deadlines honoured, at least MinPoolSize connections). Before session
+// 22 it built its own, and kept go-redis's pool of ten connections per
+// GOMAXPROCS. The connection is checked lazily; call Ping to check it
+// now.
 func NewRedis(url, prefix string) (*Redis, error) {
-	opts, err := parseRedisURL(url)
-	if err != nil {
-		return nil, err
-	}
-	if prefix == "" {
-		prefix = DefaultPrefix
-	}
-	client := redis.NewClient(opts)
-	return &Redis{client: client, scripts: newScriptBatcher(client), prefix: prefix, looks: []string{opts.Addr}, tls: opts.TLSConfig != nil}, nil
+	return OpenRedis(RedisOptions{URL: url}, prefix)
 }
 
 // parseRedisURL reads a redis:// or rediss:// URL into the client's

@@ -185,6 +185,29 @@ func ClusterPrefix(prefix string) string {
 // while Redis is idle.
 const MinPoolSize = 64
 
+// baseOptions are the options the store's client is built from, for
+// every kind (one server's client takes them as they are, a Sentinel
+// group's and a Cluster's through failoverOptions and clusterOptions):
+// the URL's (urlOptions), with at least MinPoolSize connections when the
+// URL sets no pool_size, and with TLS a dialer that fails at once on a
+// server that speaks plain text (tlsDialer). NewRedis and OpenRedis both
+// come here.
+func (o RedisOptions) baseOptions() (*redis.Options, error) {
+	base, err := o.urlOptions()
+	if err != nil {
+		return nil, err
+	}
+	if base.PoolSize == 0 { // not set by the URL's pool_size
+		base.PoolSize = max(MinPoolSize, 10*runtime.GOMAXPROCS(0))
+	}
+	if base.TLSConfig != nil {
+		names := schemeNames(len(o.SentinelAddrs) > 0)
+		names.role = "server" // a sentinel, or a master or replica
+		base.Dialer = tlsDialer(base, names)
+	}
+	return base, nil
+}
+
 // OpenRedis connects to the Redis o names, with key prefix (DefaultPrefix
 // when empty; as a hash tag on a Cluster). The connection is checked
 // lazily; call Ping to check it now.
@@ -192,24 +215,22 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 	if err := o.Validate(); err != nil {
 		return nil, fmt.Errorf("redis: %w", err)
 	}
-	base, err := o.urlOptions()
+	base, err := o.baseOptions()
 	if err != nil {
 		return nil, err
 	}
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	pool := base.PoolSize
-	if pool == 0 { // not set by the URL's pool_size
-		pool = max(MinPoolSize, 10*runtime.GOMAXPROCS(0))
-	}
-	base.PoolSize = pool
 	r := &Redis{prefix: prefix, tls: base.TLSConfig != nil}
 	switch {
 	case len(o.ClusterAddrs) > 0:
 		r.prefix = ClusterPrefix(prefix)
-		r.looks = o.ClusterAddrs // the seeds speak as every node does
-		r.client = redis.NewClusterClient(clusterOptions(o.ClusterAddrs, base))
+		r.looks = o.ClusterAddrs
+		r.nodes = &clusterNodes{}
+		co := clusterOptions(o.ClusterAddrs, base)
+		co.NewClient = r.nodes.newClient
+		r.client = redis.NewClusterClient(co)
 	case len(o.SentinelAddrs) > 0:
 		r.sentinel = failoverOptions(o, base)
 		r.looks = o.SentinelAddrs
@@ -238,7 +259,7 @@ func OpenRedis(o RedisOptions, prefix string) (*Redis, error) {
 func failoverOptions(o RedisOptions, base *redis.Options) *redis.FailoverOptions {
 	return &redis.FailoverOptions{
 		MasterName: o.MasterName, SentinelAddrs: o.SentinelAddrs, SentinelPassword: o.SentinelPassword,
-		Username: base.Username, Password: base.Password, DB: base.DB, TLSConfig: base.TLSConfig,
+		Username: base.Username, Password: base.Password, DB: base.DB, TLSConfig: base.TLSConfig, Dialer: base.Dialer,
 		Protocol: base.Protocol, ClientName: base.ClientName,
 		MaxRetries: base.MaxRetries, MinRetryBackoff: base.MinRetryBackoff, MaxRetryBackoff: base.MaxRetryBackoff,
 		DialTimeout: base.DialTimeout, ReadTimeout: base.ReadTimeout, WriteTimeout: base.WriteTimeout,
@@ -281,7 +302,7 @@ func nodeOptions(base *redis.Options, addr string) *redis.Options {
 // The pool settings apply per node.
 func clusterOptions(addrs []string, base *redis.Options) *redis.ClusterOptions {
 	return &redis.ClusterOptions{
-		Addrs: addrs, Username: base.Username, Password: base.Password, TLSConfig: base.TLSConfig,
+		Addrs: addrs, Username: base.Username, Password: base.Password, TLSConfig: base.TLSConfig, Dialer: base.Dialer,
 		Protocol: base.Protocol, ClientName: base.ClientName,
 		MaxRetries: base.MaxRetries, MinRetryBackoff: base.MinRetryBackoff, MaxRetryBackoff: base.MaxRetryBackoff,
 		DialTimeout: base.DialTimeout, ReadTimeout: base.ReadTimeout, WriteTimeout: base.WriteTimeout,

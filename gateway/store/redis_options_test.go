@@ -59,17 +59,19 @@ func TestEveryKindTakesTheURLsOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	sentinelURL.WaitReplicas = 1 // wrapped in replicatedClient: the options are still those of the client below
+	opened := func(o RedisOptions) func() (*Redis, error) { return func() (*Redis, error) { return OpenRedis(o, "") } }
 	for _, tc := range []struct {
 		name string
-		o    RedisOptions
+		open func() (*Redis, error)
 	}{
-		{"one server", RedisOptions{URL: "rediss://app:pw@h:6379/0?" + everyURLParameter}},
-		{"sentinel addresses", RedisOptions{URL: "rediss://app:pw@/0?" + everyURLParameter, SentinelAddrs: []string{"s1:26379"}, MasterName: "m"}},
-		{"sentinel URL", sentinelURL},
-		{"cluster", RedisOptions{URL: "rediss://app:pw@/0?" + everyURLParameter, ClusterAddrs: []string{"c1:6379", "c2:6379"}}},
+		{"one server", opened(RedisOptions{URL: "rediss://app:pw@h:6379/0?" + everyURLParameter})},
+		{"one server by NewRedis", func() (*Redis, error) { return NewRedis("rediss://app:pw@h:6379/0?"+everyURLParameter, "") }},
+		{"sentinel addresses", opened(RedisOptions{URL: "rediss://app:pw@/0?" + everyURLParameter, SentinelAddrs: []string{"s1:26379"}, MasterName: "m"})},
+		{"sentinel URL", opened(sentinelURL)},
+		{"cluster", opened(RedisOptions{URL: "rediss://app:pw@/0?" + everyURLParameter, ClusterAddrs: []string{"c1:6379", "c2:6379"}})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := OpenRedis(tc.o, "")
+			r, err := tc.open()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,14 +201,21 @@ func busy(ctx context.Context, c redis.UniversalClient) error {
 
 // TestHAClientsWithoutURLKeepTheStoreDefaults: a Sentinel group or a
 // Cluster named without a URL still honours the callers' deadlines and
-// keeps MinPoolSize connections, as one server's client does.
+// keeps MinPoolSize connections, as one server's client does, whether
+// opened by OpenRedis or NewRedis. NewRedis built its own options until
+// session 22 and kept go-redis's pool of ten connections per GOMAXPROCS
+// (20 on two cores).
 func TestHAClientsWithoutURLKeepTheStoreDefaults(t *testing.T) {
-	for name, o := range map[string]RedisOptions{
-		"sentinel": {SentinelAddrs: []string{"s1:26379"}, MasterName: "m"},
-		"cluster":  {ClusterAddrs: []string{"c1:6379"}},
+	for name, open := range map[string]func() (*Redis, error){
+		"sentinel": func() (*Redis, error) {
+			return OpenRedis(RedisOptions{SentinelAddrs: []string{"s1:26379"}, MasterName: "m"}, "")
+		},
+		"cluster":                 func() (*Redis, error) { return OpenRedis(RedisOptions{ClusterAddrs: []string{"c1:6379"}}, "") },
+		"one server by OpenRedis": func() (*Redis, error) { return OpenRedis(RedisOptions{URL: "redis://h:6379/0"}, "") },
+		"one server by NewRedis":  func() (*Redis, error) { return NewRedis("redis://h:6379/0", "") },
 	} {
 		t.Run(name, func(t *testing.T) {
-			r, err := OpenRedis(o, "")
+			r, err := open()
 			if err != nil {
 				t.Fatal(err)
 			}

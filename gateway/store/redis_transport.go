@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -33,11 +34,12 @@ const (
 // pingDiagnosed pings the server; when no answer comes within
 // schemeProbeAfter, or the PING fails without the server having answered
 // it, a look at what the servers the client reaches first speak
-// (lookTransport: the one server, a Cluster's seeds, or a Sentinel
-// group's sentinels and master) runs, and a scheme mismatch it finds is
-// the error, at once, instead of the client's "context deadline exceeded"
-// or "EOF". Until session 21 a Sentinel group was not looked at, and a
-// Cluster at its first seed alone.
+// (lookTransport: the one server, a Cluster's seeds and the nodes they
+// name, or a Sentinel group's sentinels and master) runs, and a scheme
+// mismatch it finds is the error, at once, instead of the client's
+// "context deadline exceeded" or "EOF". Until session 21 a Sentinel group
+// was not looked at, and a Cluster at its first seed alone; until
+// session 22 a Cluster's nodes beyond its seeds were not.
 func (r *Redis) pingDiagnosed(ctx context.Context) error {
 	pong := make(chan error, 1)
 	go func() { pong <- r.client.Ping(ctx).Err() }()
@@ -63,7 +65,10 @@ func (r *Redis) pingDiagnosed(ctx context.Context) error {
 			if probe == nil {
 				look()
 			}
-			if perr := <-probe; perr != nil {
+			switch perr := <-probe; {
+			case perr != nil && errors.Is(err, ErrSchemeMismatch):
+				return perr // the client's own dial found it (tlsDialer): the look says it once, naming the server it looked at first
+			case perr != nil:
 				return fmt.Errorf("%w (the client saw: %w)", perr, err)
 			}
 			return err
@@ -82,15 +87,12 @@ func (r *Redis) pingDiagnosed(ctx context.Context) error {
 // speaks to first speak: each of r.looks at once (the one server, a
 // Cluster's seeds, a Sentinel group's sentinels); for a Sentinel group
 // whose sentinels speak as the client does, then at the master they name
-// (asked as CheckDurability asks them, sentinelClient). The first
-// mismatch, in the order of r.looks, is the answer; nil when none is
-// found within ctx.
+// (asked as CheckDurability asks them, sentinelClient); for a Cluster
+// whose seeds do, then at the nodes they name (lookClusterNodes). The
+// first mismatch, in the order of r.looks, is the answer; nil when none
+// is found within ctx.
 func (r *Redis) lookTransport(ctx context.Context) error {
-	names := transportNames{tls: "rediss://", plain: "redis://", role: "server"}
-	if r.sentinel != nil {
-		names = transportNames{tls: "rediss-sentinel:// (or rediss:// beside sentinel addresses)",
-			plain: "redis-sentinel:// (or redis://)", role: "sentinel"}
-	}
+	names := schemeNames(r.sentinel != nil)
 	errs := make([]error, len(r.looks))
 	var wg sync.WaitGroup
 	for i, addr := range r.looks {
@@ -101,6 +103,9 @@ func (r *Redis) lookTransport(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+	}
+	if r.nodes != nil {
+		return r.lookClusterNodes(ctx, names)
 	}
 	if r.sentinel == nil {
 		return nil
@@ -121,6 +126,70 @@ func (r *Redis) lookTransport(ctx context.Context) error {
 	}
 }
 
+// lookClusterNodes looks (probeTransport) at the nodes the Cluster's
+// client has come to know beyond its seeds (r.nodes): those the seeds
+// name in their slot map (CLUSTER SLOTS), to which the client sends its
+// commands. The first mismatch, in address order, is the answer, saying
+// why a Cluster whose seeds speak as the client does names such nodes;
+// nil when none is found within ctx. Until session 22 only the seeds
+// were looked at: a rediss:// client seeded at the TLS ports of a
+// Cluster that names its nodes by their plain-text ports (tls-cluster
+// no) waited out every command on a TLS handshake never answered, and
+// Ping said only that.
+func (r *Redis) lookClusterNodes(ctx context.Context, names transportNames) error {
+	var nodes []string
+	for _, a := range r.nodes.list() {
+		if !slices.Contains(r.looks, a) {
+			nodes = append(nodes, a)
+		}
+	}
+	names.role = "Cluster node"
+	names.fix = "the seeds speak plain text, but the Cluster names this node by a port that speaks TLS: use " + names.tls + " if every node speaks TLS"
+	if r.tls {
+		names.fix = "the seeds speak TLS, but the Cluster names its nodes by their plain-text ports, as it does to a TLS client " +
+			"when its nodes do not speak TLS to each other: set tls-cluster yes on every node (or use " + names.plain + ")"
+	}
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, addr := range nodes {
+		wg.Go(func() { errs[i] = probeTransport(ctx, addr, r.tls, names) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clusterNodes are the addresses of the nodes a Cluster's client has
+// made a client for, as the client names them (ClusterOptions.NewClient
+// records each): its seeds, and the nodes they name in their slot map
+// once it is loaded, after go-redis's own rewriting of their addresses.
+type clusterNodes struct {
+	mu    sync.Mutex
+	addrs []string
+}
+
+// newClient records the node's address and makes its client, as go-redis
+// does by default.
+func (n *clusterNodes) newClient(o *redis.Options) *redis.Client {
+	n.mu.Lock()
+	if !slices.Contains(n.addrs, o.Addr) {
+		n.addrs = append(n.addrs, o.Addr)
+	}
+	n.mu.Unlock()
+	return redis.NewClient(o)
+}
+
+// list returns the addresses recorded, sorted.
+func (n *clusterNodes) list() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Sorted(slices.Values(n.addrs))
+}
+
 // masterAddr asks the group's sentinels for its master, the first that
 // answers; "" when none does.
 func (r *Redis) masterAddr(ctx context.Context) string {
@@ -135,10 +204,22 @@ func (r *Redis) masterAddr(ctx context.Context) string {
 	return ""
 }
 
+// schemeNames are what probeTransport's messages call the URL's schemes
+// and the servers first looked at: one server's or a Cluster's
+// (rediss://, redis://), or a Sentinel group's (its sentinels).
+func schemeNames(sentinel bool) transportNames {
+	if sentinel {
+		return transportNames{tls: "rediss-sentinel:// (or rediss:// beside sentinel addresses)",
+			plain: "redis-sentinel:// (or redis://)", role: "sentinel"}
+	}
+	return transportNames{tls: "rediss://", plain: "redis://", role: "server"}
+}
+
 // transportNames are what probeTransport's message calls the URL's
-// schemes for TLS and plain text, and the server it looked at.
+// schemes for TLS and plain text, and the server it looked at; fix, when
+// set, is what the message says to do instead of the scheme to use.
 type transportNames struct {
-	tls, plain, role string
+	tls, plain, role, fix string
 }
 
 // probeTransport looks at what the server at addr speaks, when the client
@@ -170,8 +251,12 @@ func probeTransport(ctx context.Context, addr string, wantTLS bool, names transp
 		if err != nil || len(line) < 3 || (line[0] != '+' && line[0] != '-') {
 			return nil
 		}
-		return fmt.Errorf("%w: the %s at %s speaks plain text (it answered a plain-text PING), but the URL's %s scheme asks for TLS: "+
-			"use %s, or enable TLS on the %[2]s (tls-port)", ErrSchemeMismatch, names.role, addr, names.tls, names.plain)
+		fix := names.fix
+		if fix == "" {
+			fix = "use " + names.plain + ", or enable TLS on the " + names.role + " (tls-port)"
+		}
+		return fmt.Errorf("%w: the %s at %s speaks plain text (it answered a plain-text PING), but the URL's %s scheme asks for TLS: %s",
+			ErrSchemeMismatch, names.role, addr, names.tls, fix)
 	}
 	host, _, _ := net.SplitHostPort(addr)
 	// Only a look at whether the server speaks TLS: nothing is sent over
@@ -182,5 +267,9 @@ func probeTransport(ctx context.Context, addr string, wantTLS bool, names transp
 	if err != nil && !errors.As(err, &alert) {
 		return nil
 	}
-	return fmt.Errorf("%w: the %s at %s speaks TLS, but the URL's %s scheme is plain text: use %s", ErrSchemeMismatch, names.role, addr, names.plain, names.tls)
+	fix := names.fix
+	if fix == "" {
+		fix = "use " + names.tls
+	}
+	return fmt.Errorf("%w: the %s at %s speaks TLS, but the URL's %s scheme is plain text: %s", ErrSchemeMismatch, names.role, addr, names.plain, fix)
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,9 +17,12 @@ import (
 // every kind of URL the gateway takes, against real servers: a Sentinel
 // group named in one URL or beside sentinel addresses, whose sentinels
 // speak the other transport, or whose sentinel speaks the URL's TLS but
-// whose master does not; and a Cluster whose first seed is down. Before,
-// a Sentinel group's Ping said only what the client saw (a timeout, EOF),
-// and a Cluster's looked at its first seed alone. A TLS sentinel whose
+// whose master does not; a Cluster whose first seed is down; and a
+// Cluster whose seeds speak the URL's TLS but which names its nodes by
+// their plain-text ports (tls-cluster no). Before, a Sentinel group's
+// Ping said only what the client saw (a timeout, EOF), a Cluster's looked
+// at its first seed alone, and until session 22 at its seeds alone (the
+// client's commands go to the nodes the seeds name). A TLS sentinel whose
 // certificate is not trusted, or servers spoken to as they speak, are not
 // taken for a mismatch.
 func TestSchemeMismatchDiagnosedForEveryKind(t *testing.T) {
@@ -30,6 +34,8 @@ func TestSchemeMismatchDiagnosedForEveryKind(t *testing.T) {
 	tlsSentinelPlainMaster, _ := redistest.StartTLSSentinelPlainMaster(t)
 	tlsOnly, _ := redistest.StartTLS(t)
 	down := testnet.RefusingAddr(t)
+	announcingPlain := redistest.StartClusterTLSAnnouncingPlain(t)
+	plainNodes := slices.Sorted(slices.Values(announcingPlain.Addrs()))
 	sentinelURL := func(scheme string, g *redistest.Sentinel, query string) RedisOptions {
 		t.Helper()
 		o, err := ParseSentinelURL(scheme + "://" + strings.Join(g.SentinelAddrs(), ",") + "/" + redistest.MasterName + "/0" + query)
@@ -58,6 +64,11 @@ func TestSchemeMismatchDiagnosedForEveryKind(t *testing.T) {
 			"the server at " + plain.Master.Addr + " speaks plain text (it answered a plain-text PING), but the URL's rediss:// scheme asks for TLS: use redis://"},
 		{"redis Cluster, first seed down, the next TLS", RedisOptions{URL: "redis:///0", ClusterAddrs: []string{down, tlsOnly.Addr}}, true,
 			"the server at " + tlsOnly.Addr + " speaks TLS, but the URL's redis:// scheme is plain text: use rediss://"},
+		{"rediss Cluster at TLS seeds that name plain-text nodes", RedisOptions{URL: "rediss:///0?skip_verify=true", ClusterAddrs: announcingPlain.TLSAddrs}, true,
+			"the Cluster node at " + plainNodes[0] + " speaks plain text (it answered a plain-text PING), but the URL's rediss:// scheme asks for TLS: " +
+				"the seeds speak TLS, but the Cluster names its nodes by their plain-text ports, as it does to a TLS client when its nodes do not speak TLS to each other: " +
+				"set tls-cluster yes on every node (or use redis://)"},
+		{"redis Cluster at the plain-text seeds of the same nodes", RedisOptions{URL: "redis:///0", ClusterAddrs: announcingPlain.Addrs()}, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

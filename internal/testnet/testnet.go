@@ -8,8 +8,10 @@ package testnet
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,15 +33,11 @@ func RefusingAddr(t testing.TB) string {
 // chose, closed when the test ends, and its address.
 func boundSocket(t testing.TB) (fd int, addr string) {
 	t.Helper()
-	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	fd, err := loopbackSocket(0, false)
 	if err != nil {
-		t.Fatalf("testnet: socket: %v", err)
+		t.Fatalf("testnet: %v", err)
 	}
-	syscall.CloseOnExec(fd)
 	t.Cleanup(func() { _ = syscall.Close(fd) })
-	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatalf("testnet: bind 127.0.0.1:0: %v", err)
-	}
 	sa, err := syscall.Getsockname(fd)
 	if err != nil {
 		t.Fatalf("testnet: getsockname: %v", err)
@@ -49,6 +47,116 @@ func boundSocket(t testing.TB) (fd int, addr string) {
 		t.Fatalf("testnet: bound %T, want an IPv4 address", sa)
 	}
 	return fd, net.JoinHostPort("127.0.0.1", strconv.Itoa(in4.Port))
+}
+
+// loopbackSocket returns a TCP socket bound to 127.0.0.1:port (0: one
+// the kernel chooses), not listening. With overClosed, it is bound with
+// SO_REUSEADDR, which lets it bind beside the sockets a server that just
+// closed leaves on its port (connections in FIN-WAIT or TIME-WAIT), then
+// the option is turned off, so that no other socket can listen on the
+// port while it is there (Linux lets a socket listen on a port another
+// holds unlistening only when both ask for SO_REUSEADDR).
+func loopbackSocket(port int, overClosed bool) (int, error) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		return -1, fmt.Errorf("socket: %w", err)
+	}
+	syscall.CloseOnExec(fd)
+	fail := func(what string, err error) (int, error) {
+		_ = syscall.Close(fd)
+		return -1, fmt.Errorf("%s 127.0.0.1:%d: %w", what, port, err)
+	}
+	if overClosed {
+		if err := reuseAddr(fd, true); err != nil {
+			return fail("SO_REUSEADDR on", err)
+		}
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: port}); err != nil {
+		return fail("bind", err)
+	}
+	if overClosed {
+		if err := reuseAddr(fd, false); err != nil {
+			return fail("SO_REUSEADDR off on", err)
+		}
+	}
+	return fd, nil
+}
+
+// reuseAddr turns fd's SO_REUSEADDR on or off.
+func reuseAddr(fd int, on bool) error {
+	v := 0
+	if on {
+		v = 1
+	}
+	return syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, v)
+}
+
+// Held is a loopback port a test took over from a server it stopped
+// (Hold): connections to it are refused, and no other process can
+// listen on it, until Release or the end of the test.
+type Held struct {
+	addr string
+	mu   sync.Mutex
+	fd   int // -1 once released
+}
+
+// Hold takes over addr (127.0.0.1:port), the address of a server the
+// test has just stopped, such as a redis-server it killed: from then on
+// a connection to it is refused, as RefusingAddr's are, and no other
+// process can listen on it until Release or the end of the test. A port
+// given back to the kernel could be found free by another test (the
+// machine's tests start their servers on ports found free) and answer
+// in the stopped server's place: the test would then read a stranger.
+// Call it as soon as the server is gone; a port another process took in
+// between fails the test.
+func Hold(t testing.TB, addr string) *Held {
+	t.Helper()
+	host, portText, err := net.SplitHostPort(addr)
+	if err != nil || host != "127.0.0.1" {
+		t.Fatalf("testnet: Hold(%q): want 127.0.0.1:port", addr)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port <= 0 || port > 65535 {
+		t.Fatalf("testnet: Hold(%q): bad port", addr)
+	}
+	fd, err := loopbackSocket(port, true)
+	if err != nil {
+		t.Fatalf("testnet: holding %s, a port the test's stopped server left: %v (another process took it first, or the server still listens)", addr, err)
+	}
+	h := &Held{addr: addr, fd: fd}
+	t.Cleanup(h.Release)
+	return h
+}
+
+// Addr returns the address held.
+func (h *Held) Addr() string { return h.addr }
+
+// Yield lets one server the test starts again on the port listen there
+// beside the hold (it must ask for SO_REUSEADDR, as redis-server and Go's
+// listeners do), where a Release before its start would free the port for
+// any process until the server binds it: the kernel never hands a port
+// to a bind of port 0 while the hold is there. Release once the server
+// answers.
+func (h *Held) Yield() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.fd < 0 {
+		return fmt.Errorf("testnet: %s is no longer held", h.addr)
+	}
+	if err := reuseAddr(h.fd, true); err != nil {
+		return fmt.Errorf("testnet: SO_REUSEADDR on the hold of %s: %w", h.addr, err)
+	}
+	return nil
+}
+
+// Release gives the port back. It may be called more than once.
+func (h *Held) Release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.fd >= 0 {
+		_ = syscall.Close(h.fd)
+		h.fd = -1
+	}
 }
 
 // SilentAddr returns a loopback address (127.0.0.1:port) where a

@@ -23,6 +23,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/porxgate/porxgate/internal/testnet"
 	"github.com/porxgate/porxgate/internal/testpki"
 )
 
@@ -38,6 +39,9 @@ type Server struct {
 	// tls is the client configuration of a TLS-only server (StartTLS);
 	// nil for a plain-text one.
 	tls *tls.Config
+	// held keeps Addr from the moment Kill stops the server until
+	// Restart starts it again; nil while the server runs.
+	held *testnet.Held
 }
 
 // URL returns the redis:// URL of the server (rediss:// for StartTLS's).
@@ -210,20 +214,37 @@ func (s *Server) exited() bool {
 	}
 }
 
-// Kill stops the server abruptly (SIGKILL), as a crash would.
-func (s *Server) Kill() {
+// Kill stops the server abruptly (SIGKILL), as a crash would, and holds
+// its address (testnet.Hold) until Restart or the end of t: a connection
+// there is refused, as to a crashed server. Given back to the kernel, the
+// port could be found free by another test and taken by a redis-server it
+// starts, which would then answer in the killed server's place (a client
+// reconnecting to a stranger, a sentinel turning it into a replica).
+func (s *Server) Kill(t testing.TB) {
+	t.Helper()
 	if s.cmd == nil || s.exited() {
 		return
 	}
 	_ = s.cmd.Process.Kill()
 	<-s.done
+	s.held = testnet.Hold(t, s.Addr)
 }
 
 // Restart stops the server and starts a new one on the same port (an empty
-// one: there is no persistence).
+// one: there is no persistence). The port is held from the stop (Kill's
+// hold, or one taken as the server stops), yielded to the new server and
+// released once it answers, so that no other process can take it in
+// between.
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
 	s.stop()
+	if s.held == nil {
+		s.held = testnet.Hold(t, s.Addr)
+	}
+	defer func() { s.held.Release(); s.held = nil }()
+	if err := s.held.Yield(); err != nil {
+		t.Fatalf("restarting redis-server on %s: %v", s.Addr, err)
+	}
 	if err := s.launch(exec.Command(s.cmd.Path, s.cmd.Args[1:]...)); err != nil {
 		t.Fatalf("restarting redis-server on %s: %v", s.Addr, err)
 	}
