@@ -84,6 +84,7 @@ type Space struct {
 	first struct {
 		read  readSlabs
 		build docSlabs
+		docs  []etree.Document
 	}
 	// stale are how many items of the attribute and child-list slabs the
 	// last message used (see keep).
@@ -94,7 +95,9 @@ type Space struct {
 	// written is the buffer WriteInSpace gives a writer of the Space's
 	// documents.
 	written []byte
-	// docs is the slab of the documents NewDocument and NewHolder make.
+	// docs is the slab of the documents NewDocument and NewHolder make
+	// (recycled as the trees' slabs are: a release response makes one a
+	// prescription).
 	docs []etree.Document
 }
 
@@ -129,8 +132,8 @@ func (sp *Space) reset() {
 	b.kids = keep(fb.kids, b.kids, &sp.stale.buildKids)
 	b.texts = recycle(fb.texts, b.texts)
 	sp.first.read, sp.first.build = *r, *b
-	clear(sp.docs) // the slab the last message's documents ended in, kept
-	sp.docs = sp.docs[:0]
+	sp.docs = recycle(sp.first.docs, sp.docs)
+	sp.first.docs = sp.docs
 	if sp.reader != nil {
 		sp.paths = reuseBytes(sp.paths, sp.reader.paths.buf)
 		sp.nodes = recycle(sp.nodes, sp.reader.nodes)
@@ -349,6 +352,7 @@ func (sp *Space) document() *etree.Document {
 	return doc
 }
 
-// spaceDocs is the size of the Space's slab of documents: a message makes
-// one or two.
+// spaceDocs is the size of a Space's first slab of documents, and of each
+// further one a message takes: a message makes one or two, a release
+// response one a prescription (reset then keeps a slab for them all).
 const spaceDocs = 4
