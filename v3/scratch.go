@@ -356,3 +356,33 @@ func (sp *Space) document() *etree.Document {
 // further one a message takes: a message makes one or two, a release
 // response one a prescription (reset then keeps a slab for them all).
 const spaceDocs = 4
+
+// ShallowCopy returns a new element with el's name and attributes whose
+// children are el's own tokens, shared, not copied (each still names el
+// as its parent), as a reader of a tree that differs from one read only
+// along a path makes it: etree.NewElement with el's name, its attributes
+// created in order, its children appended. It is made where the Space
+// reads (its element, attribute list and child list taken from the read
+// slabs, which the next message's reset recycles, so that a message's
+// copies cost no allocation once a Space has seen one like it) and is the
+// Space's only until Put; a nil Space makes it of fresh memory.
+func (sp *Space) ShallowCopy(el *etree.Element) *etree.Element {
+	var cp *etree.Element
+	if sp == nil {
+		cp = etree.NewElement("")
+		cp.Attr = make([]etree.Attr, 0, len(el.Attr))
+		cp.Child = make([]etree.Token, 0, len(el.Child))
+	} else {
+		cp = slabNew(&sp.read.elems, 0)
+		f := (*elementFields)(unsafe.Pointer(cp))
+		f.index = -1 // as etree.NewElement makes it
+		cp.Attr = SlabSlice(&sp.read.attrs, len(el.Attr), 0)
+		cp.Child = SlabSlice(&sp.read.kids, len(el.Child), 0)
+	}
+	cp.Space, cp.Tag = el.Space, el.Tag
+	for _, a := range el.Attr {
+		cp.CreateAttr(a.FullKey(), a.Value)
+	}
+	cp.Child = append(cp.Child, el.Child...)
+	return cp
+}
