@@ -16,19 +16,20 @@ import (
 func sameAsDecodeResource(t *testing.T, name string, data []byte) {
 	t.Helper()
 	was := bytes.Clone(data)
-	want, werr := DecodeResource(bytes.Clone(data))
-	got, err := DecodeResourceBorrowed(data)
-	if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
-		t.Errorf("%s: DecodeResourceBorrowed error %v, DecodeResource gives %v", name, err, werr)
-	} else if !reflect.DeepEqual(got, want) {
-		t.Errorf("%s: DecodeResourceBorrowed decoded %#v, DecodeResource gives %#v", name, got, want)
-	}
-	wantB, werr := ParseBundle(bytes.Clone(data))
-	gotB, err := ParseBundleBorrowed(data)
-	if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
-		t.Errorf("%s: ParseBundleBorrowed error %v, ParseBundle gives %v", name, err, werr)
-	} else if !reflect.DeepEqual(gotB, wantB) {
-		t.Errorf("%s: ParseBundleBorrowed decoded %#v, ParseBundle gives %#v", name, gotB, wantB)
+	for _, d := range []struct {
+		name              string
+		borrowed, copying func([]byte) (any, error)
+	}{
+		{"DecodeResource", func(b []byte) (any, error) { return DecodeResourceBorrowed(b) }, func(b []byte) (any, error) { return DecodeResource(b) }},
+		{"ParseBundle", func(b []byte) (any, error) { return ParseBundleBorrowed(b) }, func(b []byte) (any, error) { return ParseBundle(b) }},
+	} {
+		want, werr := d.copying(bytes.Clone(data))
+		got, err := d.borrowed(data)
+		if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
+			t.Errorf("%s: %s, borrowing: error %v, copying gives %v", name, d.name, err, werr)
+		} else if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %s, borrowing: decoded %#v, copying gives %#v", name, d.name, got, want)
+		}
 	}
 	if !bytes.Equal(data, was) {
 		t.Errorf("%s: decoding changed the bytes it was lent", name)
