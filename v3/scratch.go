@@ -48,16 +48,6 @@ func (s *Scratch) Get() *Space {
 // for another message, so the caller must hold none of them any longer: it
 // copies what it returns (errors of a Reader made in a Space copy their
 // paths themselves). Put of a nil Space does nothing.
-//
-// What a Space given back keeps reachable is bounded, not nothing: the
-// attribute and child-list slabs still hold the last message's attributes
-// and child tokens (not cleared: see keep), and so whatever those refer to
-// outside the Space (attribute values given to a tree built in it, which
-// may be views of the bytes a translation decoded its input from), until
-// its next message overwrites them. Nothing of the message before the last
-// stays reachable, and sync.Pool drops a Space left unused for two
-// collections: a pooled Space keeps at most one message alive, for at most
-// two cycles when idle.
 func (s *Scratch) Put(sp *Space) {
 	if s == nil || sp == nil {
 		return
@@ -86,9 +76,6 @@ type Space struct {
 		build docSlabs
 		docs  []etree.Document
 	}
-	// stale are how many items of the attribute and child-list slabs the
-	// last message used (see keep).
-	stale struct{ readAttrs, readKids, buildAttrs, buildKids int }
 	// out and w are what Bytes writes a document through.
 	out bytes.Buffer
 	w   *bufio.Writer
@@ -112,24 +99,18 @@ type readSlabs struct {
 // reset readies the Space for another message: each slab a tree started
 // from is cleared where it was used (so nothing of the last message stays
 // reachable through it), or, when the message went on to further slabs,
-// replaced by a larger one, so that a message like it fits in one. The
-// attribute and child-list slabs are cleared only beyond what the last
-// message used (see keep): while the collector marks, clearing a slab of
-// pointers records each word in the write barrier's buffer
-// (bulkBarrierPreWrite), and of the 1,940 pointer words a corpus
-// cancellation's reset cleared, 1,180 were in those two slabs, which the
-// next message overwrites anyway.
+// replaced by a larger one, so that a message like it fits in one.
 func (sp *Space) reset() {
 	r, fr := &sp.read, &sp.first.read
 	r.elems = recycle(fr.elems, r.elems)
 	r.texts = recycle(fr.texts, r.texts)
-	r.attrs = keep(fr.attrs, r.attrs, &sp.stale.readAttrs)
-	r.kids = keep(fr.kids, r.kids, &sp.stale.readKids)
+	r.attrs = recycle(fr.attrs, r.attrs)
+	r.kids = recycle(fr.kids, r.kids)
 	b, fb := &sp.build, &sp.first.build
 	b.owner = nil
 	b.elems = recycle(fb.elems, b.elems)
-	b.attrs = keep(fb.attrs, b.attrs, &sp.stale.buildAttrs)
-	b.kids = keep(fb.kids, b.kids, &sp.stale.buildKids)
+	b.attrs = recycle(fb.attrs, b.attrs)
+	b.kids = recycle(fb.kids, b.kids)
 	b.texts = recycle(fb.texts, b.texts)
 	sp.first.read, sp.first.build = *r, *b
 	sp.docs = recycle(sp.first.docs, sp.docs)
@@ -246,26 +227,6 @@ func recycle[T any](first, cur []T) []T {
 		clear(cur)
 		return first[:0]
 	}
-	if n := max(cap(first), cap(cur)); n > 0 {
-		return make([]T, 0, 2*n)
-	}
-	return nil
-}
-
-// keep is recycle for a slab whose items are only ever written whole
-// before they are read (appended, copied into, or set as a whole: the
-// attribute and child lists): its used part is not cleared, the next
-// message overwriting it, but only what the message before used beyond it
-// (*stale, which keep then sets to what this one used).
-func keep[T any](first, cur []T, stale *int) []T {
-	if cap(first) > 0 && unsafe.SliceData(first) == unsafe.SliceData(cur) {
-		if n := len(cur); n < *stale {
-			clear(cur[n:min(*stale, cap(cur))])
-		}
-		*stale = len(cur)
-		return first[:0]
-	}
-	*stale = 0
 	if n := max(cap(first), cap(cur)); n > 0 {
 		return make([]T, 0, 2*n)
 	}
