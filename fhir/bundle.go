@@ -121,6 +121,20 @@ func DecodeResourceRef(data []byte) (Resource, error) {
 	return decodeResourceAs(bytes.Clone(data), true)
 }
 
+// DecodeResourceBorrowed is DecodeResourceRef without the private copy:
+// the strings of the resource and of its Bundle entries refer to data
+// itself, which saves allocating (and the garbage collector tracing) a
+// copy of the message. The caller lends data for as long as it holds the
+// resource: it must not change data, nor let it be changed or reused
+// (a server's request buffer), until nothing it keeps refers to the
+// resource or to a string taken from it. A translation that returns only
+// bytes it wrote and errors whose texts it formatted (CancelToV3,
+// DispenseToV3, PrescribeToV3) may decode its input so; one whose result
+// carries decoded strings must use DecodeResourceRef.
+func DecodeResourceBorrowed(data []byte) (Resource, error) {
+	return decodeResourceAs(data, true)
+}
+
 // decodeResourceAs is DecodeResource; ref (for data no one else holds)
 // makes the strings decoded directly refer to data (see DecodeResourceRef).
 func decodeResourceAs(data []byte, ref bool) (Resource, error) {
@@ -247,6 +261,12 @@ func ParseBundle(data []byte) (*Bundle, error) {
 // dropped (see DecodeResourceRef).
 func ParseBundleRef(data []byte) (*Bundle, error) {
 	return asBundle(DecodeResourceRef(data))
+}
+
+// ParseBundleBorrowed is ParseBundle for a translation that lends it its
+// input (see DecodeResourceBorrowed).
+func ParseBundleBorrowed(data []byte) (*Bundle, error) {
+	return asBundle(DecodeResourceBorrowed(data))
 }
 
 // asBundle returns the decoded resource as a Bundle.

@@ -74,6 +74,7 @@ type Space struct {
 	first struct {
 		read  readSlabs
 		build docSlabs
+		docs  []etree.Document
 	}
 	// out and w are what Bytes writes a document through.
 	out bytes.Buffer
@@ -81,7 +82,9 @@ type Space struct {
 	// written is the buffer WriteInSpace gives a writer of the Space's
 	// documents.
 	written []byte
-	// docs is the slab of the documents NewDocument and NewHolder make.
+	// docs is the slab of the documents NewDocument and NewHolder make
+	// (recycled as the trees' slabs are: a release response makes one a
+	// prescription).
 	docs []etree.Document
 }
 
@@ -110,8 +113,8 @@ func (sp *Space) reset() {
 	b.kids = recycle(fb.kids, b.kids)
 	b.texts = recycle(fb.texts, b.texts)
 	sp.first.read, sp.first.build = *r, *b
-	clear(sp.docs) // the slab the last message's documents ended in, kept
-	sp.docs = sp.docs[:0]
+	sp.docs = recycle(sp.first.docs, sp.docs)
+	sp.first.docs = sp.docs
 	if sp.reader != nil {
 		sp.paths = reuseBytes(sp.paths, sp.reader.paths.buf)
 		sp.nodes = recycle(sp.nodes, sp.reader.nodes)
@@ -310,6 +313,37 @@ func (sp *Space) document() *etree.Document {
 	return doc
 }
 
-// spaceDocs is the size of the Space's slab of documents: a message makes
-// one or two.
+// spaceDocs is the size of a Space's first slab of documents, and of each
+// further one a message takes: a message makes one or two, a release
+// response one a prescription (reset then keeps a slab for them all).
 const spaceDocs = 4
+
+// ShallowCopy returns a new element with el's name and attributes whose
+// children are el's own tokens, shared, not copied (each still names el
+// as its parent), as a reader of a tree that differs from one read only
+// along a path makes it: etree.NewElement with el's name, its attributes
+// created in order, its children appended. It is made where the Space
+// reads (its element, attribute list and child list taken from the read
+// slabs, which the next message's reset recycles, so that a message's
+// copies cost no allocation once a Space has seen one like it) and is the
+// Space's only until Put; a nil Space makes it of fresh memory.
+func (sp *Space) ShallowCopy(el *etree.Element) *etree.Element {
+	var cp *etree.Element
+	if sp == nil {
+		cp = etree.NewElement("")
+		cp.Attr = make([]etree.Attr, 0, len(el.Attr))
+		cp.Child = make([]etree.Token, 0, len(el.Child))
+	} else {
+		cp = slabNew(&sp.read.elems, 0)
+		f := (*elementFields)(unsafe.Pointer(cp))
+		f.index = -1 // as etree.NewElement makes it
+		cp.Attr = SlabSlice(&sp.read.attrs, len(el.Attr), 0)
+		cp.Child = SlabSlice(&sp.read.kids, len(el.Child), 0)
+	}
+	cp.Space, cp.Tag = el.Space, el.Tag
+	for _, a := range el.Attr {
+		cp.CreateAttr(a.FullKey(), a.Value)
+	}
+	cp.Child = append(cp.Child, el.Child...)
+	return cp
+}

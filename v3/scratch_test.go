@@ -14,6 +14,7 @@ import (
 	"weak"
 
 	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/internal/racetest"
 )
 
 // serialise writes a document as etree writes it, and checks on the way
@@ -620,4 +621,83 @@ func spaceMessage(t *testing.T, sp *Space) ([]weak.Pointer[byte], weak.Pointer[e
 	h := sp.NewHolder("subject")
 	AddText(Add(h, "item", "n", hold(strings.Clone(long))), "text", hold(strings.Clone(long)))
 	return weaks, weak.Make(outside)
+}
+
+// TestShallowCopy copies every element of documents read into fresh
+// memory and into a Space reused from message to message: each copy has
+// the element's name and attributes (naming the copy), its very child
+// tokens, no parent and etree.NewElement's index, the tree copied stays
+// as it was read, and once the Space has seen a message the copies of the
+// next cost no allocation.
+func TestShallowCopy(t *testing.T) {
+	docs := scratchDocs(t)
+	want := freshReadings(t, docs)
+	check := func(t *testing.T, el, cp *etree.Element) {
+		t.Helper()
+		if cp.Space != el.Space || cp.Tag != el.Tag || cp.Parent() != nil || cp.Index() != -1 {
+			t.Fatalf("copy of <%s> is <%s:%s>, parent %v, index %d", el.FullTag(), cp.Space, cp.Tag, cp.Parent(), cp.Index())
+		}
+		if len(cp.Attr) != len(el.Attr) || len(cp.Child) != len(el.Child) {
+			t.Fatalf("copy of <%s>: %d attributes and %d children, want %d and %d", el.FullTag(), len(cp.Attr), len(cp.Child), len(el.Attr), len(el.Child))
+		}
+		for i, a := range cp.Attr {
+			if w := el.Attr[i]; a.Space != w.Space || a.Key != w.Key || a.Value != w.Value || a.Element() != cp {
+				t.Fatalf("copy of <%s>: attribute %d is %s=%q of %v, want %s=%q of the copy", el.FullTag(), i, a.FullKey(), a.Value, a.Element(), w.FullKey(), w.Value)
+			}
+		}
+		for i, c := range cp.Child {
+			if c != el.Child[i] || c.Parent() != el {
+				t.Fatalf("copy of <%s>: child %d is not the element's own", el.FullTag(), i)
+			}
+		}
+	}
+	copyAll := func(sp *Space, doc *etree.Document) (n int) {
+		var walk func(el *etree.Element)
+		walk = func(el *etree.Element) {
+			check(t, el, sp.ShallowCopy(el))
+			n++
+			for _, c := range el.Child {
+				if c, ok := c.(*etree.Element); ok {
+					walk(c)
+				}
+			}
+		}
+		walk(doc.Root())
+		return n
+	}
+	sc := NewScratch()
+	for round := 0; round < 3; round++ {
+		for i, d := range docs {
+			for _, sp := range []*Space{nil, sc.Get()} {
+				doc, err := readXML(d, sp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				copyAll(sp, doc)
+				if got := serialise(t, doc); got != want[i] {
+					t.Fatalf("round %d, document %d changed by its copies:\n%s\nwant\n%s", round, i, got, want[i])
+				}
+				sc.Put(sp)
+			}
+		}
+	}
+	racetest.SkipAllocs(t)
+	sp := &Space{} // reset as Put resets it, without the pool (which a collection may empty)
+	d := docs[len(docs)-1]
+	read := func() *etree.Document {
+		doc, err := readXML(d, sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return doc
+	}
+	for range 3 {
+		copyAll(sp, read())
+		sp.reset()
+	}
+	only := testing.AllocsPerRun(20, func() { read(); sp.reset() })
+	copied := testing.AllocsPerRun(20, func() { copyAll(sp, read()); sp.reset() })
+	if copied > only {
+		t.Errorf("reading and copying every element: %v allocations a message, reading alone %v", copied, only)
+	}
 }

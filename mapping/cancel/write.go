@@ -22,7 +22,7 @@ import (
 // is the Bundle's timestamp, else env.Now.
 func CancelToV3(body []byte, meta core.Meta, env core.Env) ([]byte, error) {
 	interaction := v3.InFamily(v3.CancelRequest, env.WriteFamily())
-	b, err := fhir.ParseBundleRef(body)
+	b, err := fhir.ParseBundleBorrowed(body) // nothing returned refers to body
 	if err != nil {
 		return nil, &core.FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
 	}

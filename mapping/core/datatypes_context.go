@@ -82,9 +82,12 @@ func (c *BundleContext) entryIndex(r fhir.Resource) int {
 }
 
 // Fail records a problem at a FHIR path unless one is already recorded.
+// The error is of memory of its own (its path a copy, its message
+// formatted), so that it may outlive a Bundle whose strings refer to the
+// caller's bytes (fhir.ParseBundleBorrowed).
 func (c *BundleContext) Fail(path, format string, args ...any) {
 	if c.err == nil {
-		c.err = &FHIRError{Interaction: c.Interaction, Path: path, Msg: fmt.Sprintf(format, args...)}
+		c.err = &FHIRError{Interaction: c.Interaction, Path: strings.Clone(path), Msg: fmt.Sprintf(format, args...)}
 	}
 }
 

@@ -46,7 +46,7 @@ func DispenseAmendTranslator() *core.Translator {
 // meta.MessageID when set, else the Bundle identifier.
 func DispenseToV3(body []byte, meta core.Meta, env core.Env) ([]byte, error) {
 	interaction := v3.InFamily(v3.DispenseNotification, env.WriteFamily())
-	b, err := fhir.ParseBundleRef(body)
+	b, err := fhir.ParseBundleBorrowed(body) // nothing returned refers to body
 	if err != nil {
 		return nil, &core.FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
 	}

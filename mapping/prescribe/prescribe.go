@@ -48,7 +48,7 @@ func prescribeInteraction(meta core.Meta, env core.Env) string {
 // transmission id is meta.MessageID when set, else the Bundle identifier.
 func PrescribeToV3(body []byte, meta core.Meta, env core.Env) ([]byte, error) {
 	interaction := prescribeInteraction(meta, env)
-	b, err := fhir.ParseBundleRef(body)
+	b, err := fhir.ParseBundleBorrowed(body) // nothing returned refers to body
 	if err != nil {
 		return nil, &core.FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
 	}

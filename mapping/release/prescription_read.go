@@ -40,6 +40,7 @@ func readReleasedPrescription(sp *v3.Space, rs *releasedScratch, comp v3.Node, i
 		rs = new(releasedScratch)
 	}
 	edits := rs.nextEdits()
+	rs.copies.sp = sp
 	b, written, pp := readReleasedBundle(sp, &rs.copies, comp, interaction, sigRaw, requestRef, env, edits)
 	if b == nil {
 		return nil
@@ -248,9 +249,11 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 }
 
 // pathCopies makes the path copies of a release response's prescriptions
-// (see withoutReleaseAdditions) from a few slabs (a new one when one is
-// full) instead of three allocations a copy.
+// (see withoutReleaseAdditions) in the Space the response is read in
+// (v3.Space.ShallowCopy), or, without one, from a few slabs (a new one when
+// one is full) instead of three allocations a copy.
 type pathCopies struct {
+	sp    *v3.Space      // where the copies are made; nil: the slabs below
 	proto *etree.Element // an element as etree.NewElement makes one
 	elems []etree.Element
 	attrs []etree.Attr
@@ -261,6 +264,9 @@ type pathCopies struct {
 // children are el's own tokens, shared, not copied: what bareElement
 // returns with el's children, made in pc.
 func (pc *pathCopies) shallow(el *etree.Element) *etree.Element {
+	if pc.sp != nil {
+		return pc.sp.ShallowCopy(el)
+	}
 	if pc.proto == nil {
 		pc.proto = etree.NewElement("")
 	}
