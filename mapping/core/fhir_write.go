@@ -97,6 +97,21 @@ var (
 	FixedDispensingCode     = v3.NewFixed("code", "code", CodeDispensing, "codeSystem", V3SNOMED, "displayName", NameDispensing)
 	// FixedEffectiveTimeNA is <effectiveTime nullFlavor="NA"/>.
 	FixedEffectiveTimeNA = v3.NewFixed("effectiveTime", "nullFlavor", NullNA)
+	// FixedAuthor is an act's <author contextControlCode="OP"
+	// typeCode="AUT">.
+	FixedAuthor = v3.NewFixed("author", "contextControlCode", "OP", "typeCode", "AUT")
+	// FixedComponent and FixedComponent1 are <component typeCode="COMP">
+	// and <component1 typeCode="COMP">.
+	FixedComponent  = v3.NewFixed("component", "typeCode", "COMP")
+	FixedComponent1 = v3.NewFixed("component1", "typeCode", "COMP")
+	// FixedLineItemTemplate is a line item relationship's templateId
+	// (TemplateSourceOf2).
+	FixedLineItemTemplate = NewFixedTemplate(TemplateSourceOf2)
+	// FixedProduct is a quantity's <product contextControlCode="OP"
+	// typeCode="PRD">, FixedRequestedMaterial the requested
+	// <manufacturedRequestedMaterial classCode="MMAT" determinerCode="KIND">.
+	FixedProduct           = v3.NewFixed("product", "contextControlCode", "OP", "typeCode", "PRD")
+	FixedRequestedMaterial = v3.NewFixed("manufacturedRequestedMaterial", "classCode", "MMAT", "determinerCode", "KIND")
 )
 
 // DosageText returns the dosage instructions text: the text of a single

@@ -109,7 +109,7 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 	if low, high, ok := dnHeaderRepeat(c, first, firstMR); ok {
 		core.AddInterval(sh, "repeatNumber", low, high)
 	}
-	author := v3.AddFixed(sh, fixedAuthor)
+	author := v3.AddFixed(sh, core.FixedAuthor)
 	// The author time: Bundle.timestamp (porxgate's v3 → FHIR puts it
 	// there), else the older porxgate extension, else now as the EPS API
 	// writes it.
@@ -153,7 +153,7 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 	cat := v3.AddFixed(pi2, fixedCategory)
 	v3.AddFixed(cat, fixedCareRecordCode)
 	for _, id := range dnCareRecordIDs(c, px, mds) {
-		ref := v3.AddFixed(v3.AddFixed(cat, fixedComponent), fixedActRef)
+		ref := v3.AddFixed(v3.AddFixed(cat, core.FixedComponent), fixedActRef)
 		v3.AddII(ref, "id", c.UpperUUID(id), "")
 	}
 	if rep := fhir.FindExtension(mh.Extension, core.ExtensionReplacementOf); rep != nil {
@@ -184,14 +184,12 @@ var (
 	fixedSupplyHeaderTemplate = core.NewFixedTemplate(core.TemplatePertinentInfo)
 	fixedSupplyHeader         = v3.NewFixed("pertinentSupplyHeader", "classCode", "SBADM", "moodCode", "EVN")
 	fixedSupplyHeaderCode     = v3.NewFixed("code", "code", core.CodeAdministration, "codeSystem", core.V3SNOMED)
-	fixedAuthor               = v3.NewFixed("author", "contextControlCode", "OP", "typeCode", "AUT")
 	fixedSignatureTextNA      = v3.NewFixed("signatureText", "nullFlavor", core.NullNA)
 	fixedShortFormValue       = v3.NewFixed("value", "root", v3.OIDShortFormID)
 	fixedCategoryRel          = v3.NewFixed("pertinentInformation2", "typeCode", "PERT")
 	fixedCategoryTemplate     = core.NewFixedTemplate(core.TemplatePertinentInfo1)
 	fixedCategory             = v3.NewFixed("pertinentCareRecordElementCategory", "classCode", "CATEGORY", "moodCode", "EVN")
 	fixedCareRecordCode       = v3.NewFixed("code", "code", core.CodeCareRecord, "codeSystem", core.V3SNOMED, "displayName", core.NameCareRecord)
-	fixedComponent            = v3.NewFixed("component", "typeCode", "COMP")
 	fixedActRef               = v3.NewFixed("actRef", "classCode", "SBADM", "moodCode", "PRMS")
 	fixedReplacementOf        = v3.NewFixed("replacementOf", "typeCode", "RPLC")
 	fixedPriorMessageRef      = v3.NewFixed("priorMessageRef", "classCode", "INFO", "moodCode", "EVN")

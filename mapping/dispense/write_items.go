@@ -25,7 +25,7 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 	px := core.PorxgateExtension(first.md.Extension, pxSuppliedLineItem)
 	rel := v3.AddFixed(sh, fixedLineItemRel)
 	v3.AddFixed(rel, core.FixedNotSeparatable)
-	v3.AddFixed(rel, fixedLineItemTemplate)
+	v3.AddFixed(rel, core.FixedLineItemTemplate)
 	li := v3.AddFixed(rel, fixedSuppliedLineItem)
 	v3.AddII(li, "id", c.UpperUUID(g.itemID), "")
 	v3.AddFixed(li, core.FixedAdministrationCode)
@@ -33,7 +33,7 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 	if low, high, ok := dnItemRepeat(c, first, mr); ok {
 		core.AddInterval(li, "repeatNumber", low, high)
 	}
-	mat := v3.AddFixed(v3.AddFixed(v3.AddFixed(li, fixedConsumable), fixedRequestedProduct), fixedRequestedMaterial)
+	mat := v3.AddFixed(v3.AddFixed(v3.AddFixed(li, fixedConsumable), fixedRequestedProduct), core.FixedRequestedMaterial)
 	core.AddCV(mat, "code", core.MedicationSNOMED(c, mr.MedicationCodeableConcept, mr.MedicationReference, mrPath), core.V3SNOMED)
 	for _, d := range g.mds {
 		if d.md.Quantity != nil {
@@ -45,7 +45,7 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 		dr = *mr.DispenseRequest
 	}
 	req := core.AltQuantityFromFHIRAt(c, dr.Quantity, mrPath, ".dispenseRequest.quantity")
-	c1 := v3.AddFixed(li, fixedComponent1)
+	c1 := v3.AddFixed(li, core.FixedComponent1)
 	v3.AddFixed(c1, core.FixedNotSeparatable)
 	srq := v3.AddFixed(c1, fixedSupplyRequest)
 	code := fhir.Coding{Code: req.Code, Display: req.Unit}
@@ -89,18 +89,14 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 // The supplied line items' and supplies' elements whose names and
 // attributes are fixed (see v3.Fixed).
 var (
-	fixedLineItemRel       = v3.NewFixed("pertinentInformation1", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
-	fixedLineItemTemplate  = core.NewFixedTemplate(core.TemplateSourceOf2)
-	fixedSuppliedLineItem  = v3.NewFixed("pertinentSuppliedLineItem", "classCode", "SBADM", "moodCode", "PRMS")
-	fixedConsumable        = v3.NewFixed("consumable", "contextControlCode", "OP", "typeCode", "CSM")
-	fixedRequestedProduct  = v3.NewFixed("requestedManufacturedProduct", "classCode", "MANU")
-	fixedRequestedMaterial = v3.NewFixed("manufacturedRequestedMaterial", "classCode", "MMAT", "determinerCode", "KIND")
-	fixedComponent1        = v3.NewFixed("component1", "typeCode", "COMP")
-	fixedSupplyRequest     = v3.NewFixed("supplyRequest", "classCode", "SPLY", "moodCode", "RQO")
-	fixedSuppliedQuantity  = v3.NewFixed("suppliedLineItemQuantity", "classCode", "SPLY", "moodCode", "EVN")
-	fixedProduct           = v3.NewFixed("product", "contextControlCode", "OP", "typeCode", "PRD")
-	fixedSuppliedProduct   = v3.NewFixed("suppliedManufacturedProduct", "classCode", "MANU")
-	fixedSuppliedMaterial  = v3.NewFixed("manufacturedSuppliedMaterial", "classCode", "MMAT", "determinerCode", "INSTANCE")
+	fixedLineItemRel      = v3.NewFixed("pertinentInformation1", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
+	fixedSuppliedLineItem = v3.NewFixed("pertinentSuppliedLineItem", "classCode", "SBADM", "moodCode", "PRMS")
+	fixedConsumable       = v3.NewFixed("consumable", "contextControlCode", "OP", "typeCode", "CSM")
+	fixedRequestedProduct = v3.NewFixed("requestedManufacturedProduct", "classCode", "MANU")
+	fixedSupplyRequest    = v3.NewFixed("supplyRequest", "classCode", "SPLY", "moodCode", "RQO")
+	fixedSuppliedQuantity = v3.NewFixed("suppliedLineItemQuantity", "classCode", "SPLY", "moodCode", "EVN")
+	fixedSuppliedProduct  = v3.NewFixed("suppliedManufacturedProduct", "classCode", "MANU")
+	fixedSuppliedMaterial = v3.NewFixed("manufacturedSuppliedMaterial", "classCode", "MMAT", "determinerCode", "INSTANCE")
 
 	annotationItemNonDispensing  = core.NewFixedAnnotation("pertinentInformation2", "false", "pertinentNonDispensingReason", "NDR")
 	annotationItemStatus         = core.NewFixedAnnotation("pertinentInformation3", "false", "pertinentItemStatus", "IS")
@@ -112,12 +108,12 @@ var (
 
 // dnWriteSupply writes one component/suppliedLineItemQuantity.
 func dnWriteSupply(c *core.BundleContext, li *etree.Element, d dnDispense) {
-	comp := v3.AddFixed(li, fixedComponent)
+	comp := v3.AddFixed(li, core.FixedComponent)
 	v3.AddFixed(comp, core.FixedNotSeparatable)
 	q := v3.AddFixed(comp, fixedSuppliedQuantity)
 	v3.AddFixed(q, core.FixedDispensingCode)
 	core.AddAltQuantity(q, core.AltQuantityFromFHIRAt(c, d.md.Quantity, d.path, ".quantity"))
-	mat := v3.AddFixed(v3.AddFixed(v3.AddFixed(q, fixedProduct), fixedSuppliedProduct), fixedSuppliedMaterial)
+	mat := v3.AddFixed(v3.AddFixed(v3.AddFixed(q, core.FixedProduct), fixedSuppliedProduct), fixedSuppliedMaterial)
 	core.AddCV(mat, "code", core.MedicationSNOMED(c, d.md.MedicationCodeableConcept, d.md.MedicationReference, d.path), core.V3SNOMED)
 	px := core.PorxgateExtension(d.md.Extension, pxSuppliedQuantity)
 	if ai := core.SubExtensions(px, "additionalInstructions"); len(ai) > 0 {

@@ -119,7 +119,7 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 		resp, respPath = r, c.Path(r)
 	}
 
-	author := v3.AddFixed(p, fixedAuthor)
+	author := v3.AddFixed(p, core.FixedAuthor)
 	v3.AddValue(author, "time", authorTime)
 	sigText := v3.Add(author, "signatureText")
 	sig := signatureFor(c, sigText, o)
@@ -244,7 +244,7 @@ func wholeNumber(n json.Number) (int64, bool) {
 // prescription: the validity period as dates and the expected supply
 // duration in days.
 func writeDaysSupply(c *core.BundleContext, p *etree.Element, dr *fhir.DispenseRequest, path string) {
-	comp := v3.AddFixed(p, fixedDaysSupplyComponent)
+	comp := v3.AddFixed(p, core.FixedComponent1)
 	v3.AddFixed(comp, core.FixedSeparatable)
 	ds := v3.AddFixed(comp, fixedDaysSupply)
 	v3.AddFixed(ds, core.FixedDispensingCode)
@@ -348,7 +348,7 @@ type lineItemInstructions struct {
 func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationRequest, path, low, high string, instr lineItemInstructions) string {
 	rel := v3.AddFixed(p, fixedLineItemRel)
 	v3.AddFixed(rel, core.FixedSeparatable)
-	v3.AddFixed(rel, fixedLineItemTemplate)
+	v3.AddFixed(rel, core.FixedLineItemTemplate)
 	id := core.UpperUUID(c.RequireIdentifierAt(mr.Identifier, fhir.SystemLineItemID, path, ".identifier"))
 	if el := core.CarriedPart(c, mr.Extension, partLineItem, path); el != nil {
 		rel.AddChild(el)
@@ -365,10 +365,10 @@ func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationR
 		core.AddInterval(li, "repeatNumber", low, high)
 	}
 	med := medicationCoding(c, mr, path)
-	mat := v3.AddFixed(v3.AddFixed(v3.AddFixed(li, fixedProduct), fixedManufacturedProduct), fixedRequestedMaterial)
+	mat := v3.AddFixed(v3.AddFixed(v3.AddFixed(li, core.FixedProduct), fixedManufacturedProduct), core.FixedRequestedMaterial)
 	v3.AddCV(mat, "code", med.Code, core.V3SNOMED, med.Display)
 
-	comp := v3.AddFixed(li, fixedQuantityComponent)
+	comp := v3.AddFixed(li, core.FixedComponent)
 	v3.AddFixed(comp, core.FixedNotSeparatable)
 	lq := v3.AddFixed(comp, fixedLineItemQuantity)
 	v3.AddFixed(lq, core.FixedDispensingCode)
@@ -415,17 +415,11 @@ var (
 	fixedPerformer            = v3.NewFixed("performer", "contextControlCode", "OP", "typeCode", "PRF")
 	fixedAgentOrgSDS          = v3.NewFixed("AgentOrgSDS", "classCode", "AGNT")
 	fixedAgentOrganizationSDS = v3.NewFixed("agentOrganizationSDS", "classCode", "ORG", "determinerCode", "INSTANCE")
-	fixedAuthor               = v3.NewFixed("author", "contextControlCode", "OP", "typeCode", "AUT")
 	fixedResponsibleParty     = v3.NewFixed("responsibleParty", "contextControlCode", "OP", "typeCode", "RESP")
-	fixedDaysSupplyComponent  = v3.NewFixed("component1", "typeCode", "COMP")
 	fixedDaysSupply           = v3.NewFixed("daysSupply", "classCode", "SPLY", "moodCode", "RQO")
 	fixedLineItemRel          = v3.NewFixed("pertinentInformation2", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
-	fixedLineItemTemplate     = core.NewFixedTemplate(core.TemplateSourceOf2)
 	fixedLineItem             = v3.NewFixed("pertinentLineItem", "classCode", "SBADM", "moodCode", "RQO")
-	fixedProduct              = v3.NewFixed("product", "contextControlCode", "OP", "typeCode", "PRD")
 	fixedManufacturedProduct  = v3.NewFixed("manufacturedProduct", "classCode", "MANU")
-	fixedRequestedMaterial    = v3.NewFixed("manufacturedRequestedMaterial", "classCode", "MMAT", "determinerCode", "KIND")
-	fixedQuantityComponent    = v3.NewFixed("component", "typeCode", "COMP")
 	fixedLineItemQuantity     = v3.NewFixed("lineItemQuantity", "classCode", "SPLY", "moodCode", "RQO")
 
 	annotationReviewDate             = core.NewFixedAnnotation("pertinentInformation7", "false", "pertinentReviewDate", "RD")
