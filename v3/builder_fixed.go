@@ -76,7 +76,7 @@ func NewFixed(tag string, attrs ...string) *Fixed {
 		}
 		n += len(name) + len(value) + 4
 	}
-	text := make([]byte, 0, n)
+	text := make([]byte, 0, n+1)
 	text = append(text, "</"...)
 	text = append(text, tag...)
 	text = append(text, '>', '<')
@@ -92,7 +92,13 @@ func NewFixed(tag string, attrs ...string) *Fixed {
 		text = append(text, attrs[i+1]...)
 		text = append(text, '"')
 	}
-	f := &Fixed{text: string(text), pairs: make([]string, len(attrs))}
+	// The text's memory holds one byte more, the start tag's closing
+	// bracket, so that the address just after the last closing quote
+	// (fixedEnd) is inside it: checkptr (-race) refuses an address past
+	// the end of an allocation, which an allocation whose size is its size
+	// class's ends at.
+	own := string(append(text, '>'))
+	f := &Fixed{text: own[:len(own)-1], pairs: make([]string, len(attrs))}
 	f.tag = f.text[at[0] : at[0]+len(tag)]
 	for i, s := range attrs {
 		f.pairs[i] = f.text[at[i+1] : at[i+1]+len(s)]

@@ -1,6 +1,7 @@
 package v3
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/beevik/etree"
@@ -164,5 +165,21 @@ func TestNewFixedRefuses(t *testing.T) {
 			}()
 			NewFixed(c.tag, c.args...)
 		}()
+	}
+}
+
+// TestFixedTagsEveryLength writes a Fixed of every text length from 20 to
+// about 300 bytes (values of 1 to 280 bytes, so that some texts end at
+// the end of their size class): under -race, checkptr refuses an address
+// FixedTags computes outside the text's memory.
+func TestFixedTagsEveryLength(t *testing.T) {
+	for n := 1; n <= 280; n++ {
+		f := NewFixed("code", "code", strings.Repeat("x", n))
+		_, el := NewDocument("act")
+		c := AddFixed(el, f)
+		start, end, k := FixedTags(c)
+		if want := "<code code=\"" + strings.Repeat("x", n) + "\""; start != want || end != "</code>" || k != 1 {
+			t.Fatalf("value of %d bytes: FixedTags = %q, %q, %d; want %q, </code>, 1", n, start, end, k, want)
+		}
 	}
 }

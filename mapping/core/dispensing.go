@@ -259,6 +259,44 @@ func AddRef(parent *etree.Element, tag string, relAttrs []string, separatable, t
 	v3.AddII(v3.Add(rel, ref, "classCode", classCode, "moodCode", moodCode), "id", UpperUUID(id), "")
 }
 
+// NewFixedTemplate returns the templateId AddTemplate(parent, ext) writes,
+// as a v3.Fixed (for package variables).
+func NewFixedTemplate(ext string) *v3.Fixed {
+	return v3.NewFixed("templateId", "root", v3.OIDTemplateID, "extension", ext)
+}
+
+// FixedRef is the fixed part of an act reference AddRef writes (all but
+// the id's extension), laid out once by NewFixedRef, for AddFixedRef.
+type FixedRef struct{ rel, sep, tpl, ref *v3.Fixed }
+
+// NewFixedRef returns the act reference AddRef(parent, tag, relAttrs,
+// separatable, tpl, ref, classCode, moodCode, id) writes but for its id,
+// as v3.Fixed elements: for package variables (it panics where
+// v3.NewFixed does; relAttrs must not be empty).
+func NewFixedRef(tag string, relAttrs []string, separatable, tpl, ref, classCode, moodCode string) *FixedRef {
+	r := &FixedRef{rel: v3.NewFixed(tag, relAttrs...), ref: v3.NewFixed(ref, "classCode", classCode, "moodCode", moodCode)}
+	if separatable != "" {
+		r.sep = v3.NewFixed("seperatableInd", "value", separatable)
+	}
+	if tpl != "" {
+		r.tpl = NewFixedTemplate(tpl)
+	}
+	return r
+}
+
+// AddFixedRef writes the act reference r with the id given as AddRef
+// writes it, from its fixed elements (see v3.AddFixed).
+func AddFixedRef(parent *etree.Element, r *FixedRef, id string) {
+	rel := v3.AddFixed(parent, r.rel)
+	if r.sep != nil {
+		v3.AddFixed(rel, r.sep)
+	}
+	if r.tpl != nil {
+		v3.AddFixed(rel, r.tpl)
+	}
+	v3.AddII(v3.AddFixed(rel, r.ref), "id", UpperUUID(id), "")
+}
+
 // AddCV writes a coded value with an optional displayName.
 func AddCV(parent *etree.Element, tag string, cd fhir.Coding, system string) {
 	v3.AddCV(parent, tag, cd.Code, system, cd.Display)

@@ -46,6 +46,74 @@ func AddAnnotation(parent *etree.Element, tag, separatable, act, code string) *e
 	return a
 }
 
+// FixedAnnotation is the fixed part of an annotation AddAnnotation writes (the
+// relationship, its seperatableInd, the act and its code), laid out once
+// as v3.Fixed elements by NewFixedAnnotation, for AddFixedAnnotation.
+type FixedAnnotation struct{ rel, sep, act, code *v3.Fixed }
+
+// NewFixedAnnotation returns the annotation AddAnnotation(parent, tag,
+// separatable, act, code) writes, as v3.Fixed elements: for package
+// variables (it panics where v3.NewFixed does).
+func NewFixedAnnotation(tag, separatable, act, code string) *FixedAnnotation {
+	var sep *v3.Fixed
+	switch separatable {
+	case "true":
+		sep = FixedSeparatable
+	case "false":
+		sep = FixedNotSeparatable
+	default:
+		sep = v3.NewFixed("seperatableInd", "value", separatable)
+	}
+	return &FixedAnnotation{
+		rel:  v3.NewFixed(tag, "contextConductionInd", "true", "typeCode", "PERT"),
+		sep:  sep,
+		act:  v3.NewFixed(act, "classCode", "OBS", "moodCode", "EVN"),
+		code: v3.NewFixed("code", "code", code, "codeSystem", v3.OIDPertinentCode),
+	}
+}
+
+// AddFixedAnnotation writes the annotation a as AddAnnotation writes it,
+// from its fixed elements (see v3.AddFixed); it returns the act for its
+// value.
+func AddFixedAnnotation(parent *etree.Element, a *FixedAnnotation) *etree.Element {
+	rel := v3.AddFixed(parent, a.rel)
+	v3.AddFixed(rel, a.sep)
+	act := v3.AddFixed(rel, a.act)
+	v3.AddFixed(act, a.code)
+	return act
+}
+
+// Elements the prescribing and dispensing templates share whose names and
+// attributes are fixed, for v3.AddFixed.
+var (
+	// FixedSeparatable is <seperatableInd value="true"/>,
+	// FixedNotSeparatable <seperatableInd value="false"/>.
+	FixedSeparatable    = v3.NewFixed("seperatableInd", "value", "true")
+	FixedNotSeparatable = v3.NewFixed("seperatableInd", "value", "false")
+	// FixedAdministrationCode is the code of a prescription or line item
+	// (AddCV of CodeAdministration with its name), FixedDispensingCode
+	// of a quantity or supply (CodeDispensing), both in V3SNOMED.
+	FixedAdministrationCode = v3.NewFixed("code", "code", CodeAdministration, "codeSystem", V3SNOMED, "displayName", NameAdministration)
+	FixedDispensingCode     = v3.NewFixed("code", "code", CodeDispensing, "codeSystem", V3SNOMED, "displayName", NameDispensing)
+	// FixedEffectiveTimeNA is <effectiveTime nullFlavor="NA"/>.
+	FixedEffectiveTimeNA = v3.NewFixed("effectiveTime", "nullFlavor", NullNA)
+	// FixedAuthor is an act's <author contextControlCode="OP"
+	// typeCode="AUT">.
+	FixedAuthor = v3.NewFixed("author", "contextControlCode", "OP", "typeCode", "AUT")
+	// FixedComponent and FixedComponent1 are <component typeCode="COMP">
+	// and <component1 typeCode="COMP">.
+	FixedComponent  = v3.NewFixed("component", "typeCode", "COMP")
+	FixedComponent1 = v3.NewFixed("component1", "typeCode", "COMP")
+	// FixedLineItemTemplate is a line item relationship's templateId
+	// (TemplateSourceOf2).
+	FixedLineItemTemplate = NewFixedTemplate(TemplateSourceOf2)
+	// FixedProduct is a quantity's <product contextControlCode="OP"
+	// typeCode="PRD">, FixedRequestedMaterial the requested
+	// <manufacturedRequestedMaterial classCode="MMAT" determinerCode="KIND">.
+	FixedProduct           = v3.NewFixed("product", "contextControlCode", "OP", "typeCode", "PRD")
+	FixedRequestedMaterial = v3.NewFixed("manufacturedRequestedMaterial", "classCode", "MMAT", "determinerCode", "KIND")
+)
+
 // DosageText returns the dosage instructions text: the text of a single
 // dosage, or for several the texts of dosages with the same sequence joined
 // by ", and " (in their order) and the sequences, in ascending order, joined

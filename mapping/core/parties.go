@@ -280,8 +280,10 @@ var (
 	FixedRoleProfileID    = v3.NewFixed("id", "root", v3.OIDSDSRoleProfile)
 	FixedUserID           = v3.NewFixed("id", "root", v3.OIDSDSUser)
 	FixedProfessionalCode = v3.NewFixed("id", "root", v3.OIDProfessionalCode)
-	fixedNHSNumber        = v3.NewFixed("id", "root", v3.OIDNHSNumber)
-	fixedODSCode          = v3.NewFixed("id", "root", v3.OIDODS)
+	// FixedNHSNumber is <id root=NHS number>, FixedODSCode <id root=ODS
+	// code> (v3.AddFixedII).
+	FixedNHSNumber = v3.NewFixed("id", "root", v3.OIDNHSNumber)
+	FixedODSCode   = v3.NewFixed("id", "root", v3.OIDODS)
 	// fixedCareProvisionCode is the patient's primary care provision's
 	// code, fixedGenders the administrativeGenderCodes GenderToV3 gives
 	// (0, 1, 2 and 9), by the code's digit.
@@ -310,7 +312,7 @@ var (
 func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path string) *etree.Element {
 	pat := v3.AddFixed(parent, fixedPatient)
 	nhs := c.RequireIdentifierAt(p.Identifier, fhir.SystemNHSNumber, path, ".identifier")
-	v3.AddFixedII(pat, fixedNHSNumber, nhs)
+	v3.AddFixedII(pat, FixedNHSNumber, nhs)
 	for i, a := range p.Address {
 		addAddress(c, pat, a, lazyPath{path, ".address", i})
 	}
@@ -344,7 +346,7 @@ func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path s
 	if gp == "" {
 		gp = UnknownGPODSCode
 	}
-	v3.AddFixedII(hcp, fixedODSCode, gp)
+	v3.AddFixedII(hcp, FixedODSCode, gp)
 	return pat
 }
 
@@ -668,7 +670,7 @@ func addDispenserOrganization(c *BundleContext, ap *etree.Element, role *fhir.Pr
 func addOrganizationCore(c *BundleContext, el *etree.Element, ids []fhir.Identifier, types []fhir.CodeableConcept, name, path string) {
 	// The problems' paths are joined only for a problem.
 	ods := c.RequireIdentifierAt(ids, fhir.SystemODS, path, ".identifier")
-	v3.AddFixedII(el, fixedODSCode, ods)
+	v3.AddFixedII(el, FixedODSCode, ods)
 	typeCode := OrganizationTypeNotSpecified
 	if cd := c.CodingAt(types, CodeSystemV3OrganizationType, path, ".type"); cd != nil && cd.Code != "" {
 		typeCode = cd.Code

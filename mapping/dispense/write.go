@@ -87,29 +87,29 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 		return
 	}
 
-	dn := v3.Add(parent, "DispenseNotification", "classCode", "INFO", "moodCode", "EVN")
+	dn := v3.AddFixed(parent, fixedDispenseNotification)
 	v3.AddII(dn, "id", c.UpperUUID(msgID), "")
-	v3.AddCV(dn, "code", core.CodeDispensedFocus, core.V3SNOMED, core.NameDispensedFocus)
+	v3.AddFixed(dn, fixedDispensedFocusCode)
 	v3.AddValue(dn, "effectiveTime", core.TSFromFHIRAt(c, first.md.WhenHandedOver, first.path, ".whenHandedOver"))
-	v3.AddII(dn, "typeId", v3.OIDTypeID, dnTypeID)
-	pat := v3.Add(v3.Add(dn, "recordTarget", "typeCode", "RCT"), "patient", "classCode", "PAT")
-	v3.AddII(pat, "id", v3.OIDNHSNumber, dnNHSNumber(c, first))
+	v3.AddFixed(dn, fixedTypeID)
+	pat := v3.AddFixed(v3.AddFixed(dn, fixedRecordTarget), fixedPatient)
+	v3.AddFixedII(pat, core.FixedNHSNumber, dnNHSNumber(c, first))
 	dnWriteRecipient(c, dn, org, px)
 
-	pi1 := v3.Add(dn, "pertinentInformation1", "contextConductionInd", "true", "typeCode", "PERT")
-	core.AddTemplate(pi1, core.TemplatePertinentInfo)
-	sh := v3.Add(pi1, "pertinentSupplyHeader", "classCode", "SBADM", "moodCode", "EVN")
+	pi1 := v3.AddFixed(dn, fixedSupplyHeaderRel)
+	v3.AddFixed(pi1, fixedSupplyHeaderTemplate)
+	sh := v3.AddFixed(pi1, fixedSupplyHeader)
 	shID := msgID
 	if v := core.SubExtensionString(px, "supplyHeaderId"); v != "" {
 		shID = v
 	}
 	v3.AddII(sh, "id", c.UpperUUID(shID), "")
-	v3.AddCV(sh, "code", core.CodeAdministration, core.V3SNOMED, "")
-	v3.Add(sh, "effectiveTime", "nullFlavor", core.NullNA)
+	v3.AddFixed(sh, fixedSupplyHeaderCode)
+	v3.AddFixed(sh, core.FixedEffectiveTimeNA)
 	if low, high, ok := dnHeaderRepeat(c, first, firstMR); ok {
 		core.AddInterval(sh, "repeatNumber", low, high)
 	}
-	author := v3.Add(sh, "author", "contextControlCode", "OP", "typeCode", "AUT")
+	author := v3.AddFixed(sh, core.FixedAuthor)
 	// The author time: Bundle.timestamp (porxgate's v3 → FHIR puts it
 	// there), else the older porxgate extension, else now as the EPS API
 	// writes it.
@@ -122,7 +122,7 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 		authorTime = env.Now.UTC().Format(core.V3TimeLayout)
 	}
 	v3.AddValue(author, "time", authorTime)
-	v3.Add(author, "signatureText", "nullFlavor", core.NullNA)
+	v3.AddFixed(author, fixedSignatureTextNA)
 	core.WriteDispensingAgentPerson(c, author, role, rolePath, &perf.md.Base, perf.path)
 
 	groups := dnGroups(c, mds)
@@ -130,39 +130,37 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 		dnWriteLineItem(c, sh, g)
 	}
 	if ndr := dnHeaderNonDispensing(c, mds); ndr != nil {
-		core.AddCV(core.AddAnnotation(sh, "pertinentInformation2", "false", "pertinentNonDispensingReason", "NDR"), "value", *ndr, core.OIDNonDispensingReason)
+		core.AddCV(core.AddFixedAnnotation(sh, annotationHeaderNonDispensing), "value", *ndr, core.OIDNonDispensingReason)
 	}
 	ps := core.ExtCodingAt(c, first.md.Extension, core.ExtensionTaskBusinessStatus, first.path, ".extension")
 	if ps == nil {
 		c.Fail(first.path+".extension", "missing mandatory extension %s", core.ExtensionTaskBusinessStatus)
 		return
 	}
-	core.AddCV(core.AddAnnotation(sh, "pertinentInformation3", "false", "pertinentPrescriptionStatus", "PS"), "value", *ps, v3.OIDPrescriptionStatus)
+	core.AddCV(core.AddFixedAnnotation(sh, annotationPrescriptionStatus), "value", *ps, v3.OIDPrescriptionStatus)
 	shortID, longID := dnPrescriptionIDs(c, firstMR, first.path)
 	if err := core.CheckShortFormID(shortID); shortID != "" && err != nil {
 		c.Fail(first.path+".authorizingPrescription.groupIdentifier.value", "%v", err)
 	}
-	v3.AddII(core.AddAnnotation(sh, "pertinentInformation4", "false", "pertinentPrescriptionID", "PID"), "value", v3.OIDShortFormID, shortID)
-	core.AddRef(sh, "inFulfillmentOf", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}, "true", core.TemplateSourceOf1,
-		"priorOriginalPrescriptionRef", "SBADM", "RQO", longID)
+	v3.AddFixedII(core.AddFixedAnnotation(sh, annotationPrescriptionID), fixedShortFormValue, shortID)
+	core.AddFixedRef(sh, refOriginalPrescription, longID)
 	if v := core.SubExtensionString(px, "predecessor"); v != "" {
-		core.AddRef(sh, "predecessor", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "SUCC"}, "false", core.TemplateSourceOf1,
-			"priorSupplyHeaderRef", "SBADM", "EVN", v)
+		core.AddFixedRef(sh, refPriorSupplyHeader, v)
 	}
 
-	pi2 := v3.Add(dn, "pertinentInformation2", "typeCode", "PERT")
-	core.AddTemplate(pi2, core.TemplatePertinentInfo1)
-	cat := v3.Add(pi2, "pertinentCareRecordElementCategory", "classCode", "CATEGORY", "moodCode", "EVN")
-	v3.AddCV(cat, "code", core.CodeCareRecord, core.V3SNOMED, core.NameCareRecord)
+	pi2 := v3.AddFixed(dn, fixedCategoryRel)
+	v3.AddFixed(pi2, fixedCategoryTemplate)
+	cat := v3.AddFixed(pi2, fixedCategory)
+	v3.AddFixed(cat, fixedCareRecordCode)
 	for _, id := range dnCareRecordIDs(c, px, mds) {
-		ref := v3.Add(v3.Add(cat, "component", "typeCode", "COMP"), "actRef", "classCode", "SBADM", "moodCode", "PRMS")
+		ref := v3.AddFixed(v3.AddFixed(cat, core.FixedComponent), fixedActRef)
 		v3.AddII(ref, "id", c.UpperUUID(id), "")
 	}
 	if rep := fhir.FindExtension(mh.Extension, core.ExtensionReplacementOf); rep != nil {
 		if rep.ValueIdentifier == nil || rep.ValueIdentifier.Value == "" {
 			c.Fail(mhPath+".extension", "extension %s has no valueIdentifier", core.ExtensionReplacementOf)
 		} else {
-			msg := v3.Add(v3.Add(dn, "replacementOf", "typeCode", "RPLC"), "priorMessageRef", "classCode", "INFO", "moodCode", "EVN")
+			msg := v3.AddFixed(v3.AddFixed(dn, fixedReplacementOf), fixedPriorMessageRef)
 			v3.AddII(msg, "id", core.UpperUUID(rep.ValueIdentifier.Value), "")
 		}
 	}
@@ -170,9 +168,47 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 		c.Fail(mhPath+".response.identifier", "missing mandatory release response id")
 		return
 	}
-	ev := v3.Add(v3.Add(dn, "sequelTo", "typeCode", "SEQL"), "priorPrescriptionReleaseEventRef", "classCode", "INFO", "moodCode", "RQO")
+	ev := v3.AddFixed(v3.AddFixed(dn, fixedSequelTo), fixedReleaseEventRef)
 	v3.AddII(ev, "id", core.UpperUUID(mh.Response.Identifier), "")
 }
+
+// The dispense notification's elements whose names and attributes are
+// fixed (see v3.Fixed).
+var (
+	fixedDispenseNotification = v3.NewFixed("DispenseNotification", "classCode", "INFO", "moodCode", "EVN")
+	fixedDispensedFocusCode   = v3.NewFixed("code", "code", core.CodeDispensedFocus, "codeSystem", core.V3SNOMED, "displayName", core.NameDispensedFocus)
+	fixedTypeID               = v3.NewFixed("typeId", "root", v3.OIDTypeID, "extension", dnTypeID)
+	fixedRecordTarget         = v3.NewFixed("recordTarget", "typeCode", "RCT")
+	fixedPatient              = v3.NewFixed("patient", "classCode", "PAT")
+	fixedSupplyHeaderRel      = v3.NewFixed("pertinentInformation1", "contextConductionInd", "true", "typeCode", "PERT")
+	fixedSupplyHeaderTemplate = core.NewFixedTemplate(core.TemplatePertinentInfo)
+	fixedSupplyHeader         = v3.NewFixed("pertinentSupplyHeader", "classCode", "SBADM", "moodCode", "EVN")
+	fixedSupplyHeaderCode     = v3.NewFixed("code", "code", core.CodeAdministration, "codeSystem", core.V3SNOMED)
+	fixedSignatureTextNA      = v3.NewFixed("signatureText", "nullFlavor", core.NullNA)
+	fixedShortFormValue       = v3.NewFixed("value", "root", v3.OIDShortFormID)
+	fixedCategoryRel          = v3.NewFixed("pertinentInformation2", "typeCode", "PERT")
+	fixedCategoryTemplate     = core.NewFixedTemplate(core.TemplatePertinentInfo1)
+	fixedCategory             = v3.NewFixed("pertinentCareRecordElementCategory", "classCode", "CATEGORY", "moodCode", "EVN")
+	fixedCareRecordCode       = v3.NewFixed("code", "code", core.CodeCareRecord, "codeSystem", core.V3SNOMED, "displayName", core.NameCareRecord)
+	fixedActRef               = v3.NewFixed("actRef", "classCode", "SBADM", "moodCode", "PRMS")
+	fixedReplacementOf        = v3.NewFixed("replacementOf", "typeCode", "RPLC")
+	fixedPriorMessageRef      = v3.NewFixed("priorMessageRef", "classCode", "INFO", "moodCode", "EVN")
+	fixedSequelTo             = v3.NewFixed("sequelTo", "typeCode", "SEQL")
+	fixedReleaseEventRef      = v3.NewFixed("priorPrescriptionReleaseEventRef", "classCode", "INFO", "moodCode", "RQO")
+	fixedRecipient            = v3.NewFixed("primaryInformationRecipient", "contextControlCode", "ON", "typeCode", "PRCP")
+	fixedAgentOrg             = v3.NewFixed("AgentOrg", "classCode", "AGNT")
+	fixedAgentOrganization    = v3.NewFixed("agentOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
+
+	annotationHeaderNonDispensing = core.NewFixedAnnotation("pertinentInformation2", "false", "pertinentNonDispensingReason", "NDR")
+	annotationPrescriptionStatus  = core.NewFixedAnnotation("pertinentInformation3", "false", "pertinentPrescriptionStatus", "PS")
+	annotationPrescriptionID      = core.NewFixedAnnotation("pertinentInformation4", "false", "pertinentPrescriptionID", "PID")
+
+	// fulfils and succeeds: the act references' relationship attributes.
+	fulfils                 = []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}
+	succeeds                = []string{"inversionInd", "false", "negationInd", "false", "typeCode", "SUCC"}
+	refOriginalPrescription = core.NewFixedRef("inFulfillmentOf", fulfils, "true", core.TemplateSourceOf1, "priorOriginalPrescriptionRef", "SBADM", "RQO")
+	refPriorSupplyHeader    = core.NewFixedRef("predecessor", succeeds, "false", core.TemplateSourceOf1, "priorSupplyHeaderRef", "SBADM", "EVN")
+)
 
 // dnRequest returns the MedicationRequest a MedicationDispense authorises
 // itself by (contained or a bundle entry).
@@ -230,9 +266,8 @@ func dnWriteRecipient(c *core.BundleContext, dn *etree.Element, org *fhir.Organi
 		c.Fail(c.Path(org)+".extension", "the ODS code of the reimbursement authority is missing (extension %s, reimbursementAuthority)", core.ExtensionOrganisationRelations)
 		return
 	}
-	ao := v3.Add(v3.Add(v3.Add(dn, "primaryInformationRecipient", "contextControlCode", "ON", "typeCode", "PRCP"), "AgentOrg", "classCode", "AGNT"),
-		"agentOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
-	v3.AddII(ao, "id", v3.OIDODS, ra.ValueIdentifier.Value)
+	ao := v3.AddFixed(v3.AddFixed(v3.AddFixed(dn, fixedRecipient), fixedAgentOrg), fixedAgentOrganization)
+	v3.AddFixedII(ao, core.FixedODSCode, ra.ValueIdentifier.Value)
 	typeCode := core.OrganizationTypeNotSpecified
 	if v := core.SubExtensionString(px, "recipientTypeCode"); v != "" {
 		typeCode = v

@@ -23,18 +23,17 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 	}
 	mrPath := first.path + ".authorizingPrescription"
 	px := core.PorxgateExtension(first.md.Extension, pxSuppliedLineItem)
-	rel := v3.Add(sh, "pertinentInformation1", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
-	v3.AddValue(rel, "seperatableInd", "false")
-	core.AddTemplate(rel, core.TemplateSourceOf2)
-	li := v3.Add(rel, "pertinentSuppliedLineItem", "classCode", "SBADM", "moodCode", "PRMS")
+	rel := v3.AddFixed(sh, fixedLineItemRel)
+	v3.AddFixed(rel, core.FixedNotSeparatable)
+	v3.AddFixed(rel, core.FixedLineItemTemplate)
+	li := v3.AddFixed(rel, fixedSuppliedLineItem)
 	v3.AddII(li, "id", c.UpperUUID(g.itemID), "")
-	v3.AddCV(li, "code", core.CodeAdministration, core.V3SNOMED, core.NameAdministration)
-	v3.Add(li, "effectiveTime", "nullFlavor", core.NullNA)
+	v3.AddFixed(li, core.FixedAdministrationCode)
+	v3.AddFixed(li, core.FixedEffectiveTimeNA)
 	if low, high, ok := dnItemRepeat(c, first, mr); ok {
 		core.AddInterval(li, "repeatNumber", low, high)
 	}
-	mat := v3.Add(v3.Add(v3.Add(li, "consumable", "contextControlCode", "OP", "typeCode", "CSM"), "requestedManufacturedProduct", "classCode", "MANU"),
-		"manufacturedRequestedMaterial", "classCode", "MMAT", "determinerCode", "KIND")
+	mat := v3.AddFixed(v3.AddFixed(v3.AddFixed(li, fixedConsumable), fixedRequestedProduct), core.FixedRequestedMaterial)
 	core.AddCV(mat, "code", core.MedicationSNOMED(c, mr.MedicationCodeableConcept, mr.MedicationReference, mrPath), core.V3SNOMED)
 	for _, d := range g.mds {
 		if d.md.Quantity != nil {
@@ -46,9 +45,9 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 		dr = *mr.DispenseRequest
 	}
 	req := core.AltQuantityFromFHIRAt(c, dr.Quantity, mrPath, ".dispenseRequest.quantity")
-	c1 := v3.Add(li, "component1", "typeCode", "COMP")
-	v3.AddValue(c1, "seperatableInd", "false")
-	srq := v3.Add(c1, "supplyRequest", "classCode", "SPLY", "moodCode", "RQO")
+	c1 := v3.AddFixed(li, core.FixedComponent1)
+	v3.AddFixed(c1, core.FixedNotSeparatable)
+	srq := v3.AddFixed(c1, fixedSupplyRequest)
 	code := fhir.Coding{Code: req.Code, Display: req.Unit}
 	if subs := core.SubExtensions(px, "supplyRequestCode"); len(subs) > 0 && subs[0].ValueCoding != nil {
 		code = *subs[0].ValueCoding
@@ -64,7 +63,7 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 	}
 	if sr := first.md.StatusReasonCodeableConcept; sr != nil {
 		if cd := c.CodingAt(unsafe.Slice(sr, 1), core.CodeSystemDispenseStatusReason, first.path, ".statusReasonCodeableConcept.coding"); cd != nil {
-			core.AddCV(core.AddAnnotation(li, "pertinentInformation2", "false", "pertinentNonDispensingReason", "NDR"), "value", *cd, core.OIDNonDispensingReason)
+			core.AddCV(core.AddFixedAnnotation(li, annotationItemNonDispensing), "value", *cd, core.OIDNonDispensingReason)
 		}
 	}
 	var status *fhir.Coding
@@ -75,40 +74,57 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 		c.Fail(first.path+".type", "missing mandatory item status (%s)", fhir.CodeSystemMedicationDispenseType)
 		return
 	}
-	core.AddCV(core.AddAnnotation(li, "pertinentInformation3", "false", "pertinentItemStatus", "IS"), "value", *status, v3.OIDItemStatus)
+	core.AddCV(core.AddFixedAnnotation(li, annotationItemStatus), "value", *status, v3.OIDItemStatus)
 	for _, ia := range core.SubExtensions(px, "intendedAdministration") {
-		core.AddRef(li, "inFulfillmentOf1", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}, "true", core.TemplateSourceOf1,
+		core.AddRef(li, "inFulfillmentOf1", fulfils, "true", core.TemplateSourceOf1,
 			"priorIntendedMedicationAdministrationRef", "SBADM", core.SubExtensionString(&ia, "moodCode"), core.SubExtensionString(&ia, "id"))
 	}
 	itemRef := c.RequireIdentifierAt(mr.Identifier, fhir.SystemLineItemID, mrPath, ".identifier")
-	core.AddRef(li, "inFulfillmentOf", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}, "true", core.TemplateSourceOf1,
-		"priorOriginalItemRef", "SBADM", "RQO", itemRef)
+	core.AddFixedRef(li, refOriginalItem, itemRef)
 	if v := core.SubExtensionString(px, "predecessor"); v != "" {
-		core.AddRef(li, "predecessor", []string{"inversionInd", "false", "negationInd", "false", "typeCode", "SUCC"}, "false", core.TemplateSourceOf1,
-			"priorSuppliedLineItemRef", "SBADM", "PRMS", v)
+		core.AddFixedRef(li, refPriorSuppliedLineItem, v)
 	}
 }
 
+// The supplied line items' and supplies' elements whose names and
+// attributes are fixed (see v3.Fixed).
+var (
+	fixedLineItemRel      = v3.NewFixed("pertinentInformation1", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
+	fixedSuppliedLineItem = v3.NewFixed("pertinentSuppliedLineItem", "classCode", "SBADM", "moodCode", "PRMS")
+	fixedConsumable       = v3.NewFixed("consumable", "contextControlCode", "OP", "typeCode", "CSM")
+	fixedRequestedProduct = v3.NewFixed("requestedManufacturedProduct", "classCode", "MANU")
+	fixedSupplyRequest    = v3.NewFixed("supplyRequest", "classCode", "SPLY", "moodCode", "RQO")
+	fixedSuppliedQuantity = v3.NewFixed("suppliedLineItemQuantity", "classCode", "SPLY", "moodCode", "EVN")
+	fixedSuppliedProduct  = v3.NewFixed("suppliedManufacturedProduct", "classCode", "MANU")
+	fixedSuppliedMaterial = v3.NewFixed("manufacturedSuppliedMaterial", "classCode", "MMAT", "determinerCode", "INSTANCE")
+
+	annotationItemNonDispensing  = core.NewFixedAnnotation("pertinentInformation2", "false", "pertinentNonDispensingReason", "NDR")
+	annotationItemStatus         = core.NewFixedAnnotation("pertinentInformation3", "false", "pertinentItemStatus", "IS")
+	annotationSupplyInstructions = core.NewFixedAnnotation("pertinentInformation1", "false", "pertinentSupplyInstructions", "SI")
+
+	refOriginalItem          = core.NewFixedRef("inFulfillmentOf", fulfils, "true", core.TemplateSourceOf1, "priorOriginalItemRef", "SBADM", "RQO")
+	refPriorSuppliedLineItem = core.NewFixedRef("predecessor", succeeds, "false", core.TemplateSourceOf1, "priorSuppliedLineItemRef", "SBADM", "PRMS")
+)
+
 // dnWriteSupply writes one component/suppliedLineItemQuantity.
 func dnWriteSupply(c *core.BundleContext, li *etree.Element, d dnDispense) {
-	comp := v3.Add(li, "component", "typeCode", "COMP")
-	v3.AddValue(comp, "seperatableInd", "false")
-	q := v3.Add(comp, "suppliedLineItemQuantity", "classCode", "SPLY", "moodCode", "EVN")
-	v3.AddCV(q, "code", core.CodeDispensing, core.V3SNOMED, core.NameDispensing)
+	comp := v3.AddFixed(li, core.FixedComponent)
+	v3.AddFixed(comp, core.FixedNotSeparatable)
+	q := v3.AddFixed(comp, fixedSuppliedQuantity)
+	v3.AddFixed(q, core.FixedDispensingCode)
 	core.AddAltQuantity(q, core.AltQuantityFromFHIRAt(c, d.md.Quantity, d.path, ".quantity"))
-	mat := v3.Add(v3.Add(v3.Add(q, "product", "contextControlCode", "OP", "typeCode", "PRD"), "suppliedManufacturedProduct", "classCode", "MANU"),
-		"manufacturedSuppliedMaterial", "classCode", "MMAT", "determinerCode", "INSTANCE")
+	mat := v3.AddFixed(v3.AddFixed(v3.AddFixed(q, core.FixedProduct), fixedSuppliedProduct), fixedSuppliedMaterial)
 	core.AddCV(mat, "code", core.MedicationSNOMED(c, d.md.MedicationCodeableConcept, d.md.MedicationReference, d.path), core.V3SNOMED)
 	px := core.PorxgateExtension(d.md.Extension, pxSuppliedQuantity)
 	if ai := core.SubExtensions(px, "additionalInstructions"); len(ai) > 0 {
 		WriteObservation(q, "pertinentInformation2", "pertinentAdditionalInstructions", ai[0])
 	}
 	text := core.DosageTextAt(c, d.md.DosageInstruction, d.path, ".dosageInstruction")
-	si := core.AddAnnotation(q, "pertinentInformation1", "false", "pertinentSupplyInstructions", "SI")
+	si := core.AddFixedAnnotation(q, annotationSupplyInstructions)
 	v3.AddText(si, "value", text)
 	for _, more := range core.SubExtensions(px, "supplyInstruction") {
 		if more.ValueString != nil {
-			v3.AddText(core.AddAnnotation(q, "pertinentInformation1", "false", "pertinentSupplyInstructions", "SI"), "value", *more.ValueString)
+			v3.AddText(core.AddFixedAnnotation(q, annotationSupplyInstructions), "value", *more.ValueString)
 		}
 	}
 }

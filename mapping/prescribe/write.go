@@ -80,17 +80,17 @@ func prescriptionAuthorTime(c *core.BundleContext, o *prescriptionOrder, env cor
 // placement and the line item ids (for the care record element category).
 func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescriptionOrder, authorTime string) (*core.SignaturePlacement, []string) {
 	first, fp := o.first, o.firstPath
-	p := v3.Add(parent, "pertinentPrescription", "classCode", "SBADM", "moodCode", "RQO")
+	p := v3.AddFixed(parent, fixedPrescription)
 	v3.AddII(p, "id", core.UpperUUID(o.longID), "")
-	v3.AddII(p, "id", v3.OIDShortFormID, o.shortID)
-	v3.AddCV(p, "code", core.CodeAdministration, core.V3SNOMED, core.NameAdministration)
-	v3.Add(p, "effectiveTime", "nullFlavor", "NA")
+	v3.AddFixedII(p, fixedShortFormID, o.shortID)
+	v3.AddFixed(p, core.FixedAdministrationCode)
+	v3.AddFixed(p, core.FixedEffectiveTimeNA)
 	low, high := repeatNumber(c, o)
 	if l, h, ok := repeatNumberOverride(c, first.Extension, repeatScopePrescription, fp); ok {
 		low, high = l, h
 	}
 	if high != "" {
-		addInterval(p, "repeatNumber", low, high)
+		core.AddInterval(p, "repeatNumber", low, high)
 	}
 	dr := first.DispenseRequest
 	if dr == nil {
@@ -105,9 +105,8 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 		if ods == "" {
 			c.Fail(fp+".dispenseRequest.performer.identifier", "missing mandatory ODS code")
 		}
-		org := v3.Add(v3.Add(v3.Add(p, "performer", "contextControlCode", "OP", "typeCode", "PRF"), "AgentOrgSDS", "classCode", "AGNT"),
-			"agentOrganizationSDS", "classCode", "ORG", "determinerCode", "INSTANCE")
-		v3.AddII(org, "id", v3.OIDODS, ods)
+		org := v3.AddFixed(v3.AddFixed(v3.AddFixed(p, fixedPerformer), fixedAgentOrgSDS), fixedAgentOrganizationSDS)
+		v3.AddFixedII(org, core.FixedODSCode, ods)
 	}
 
 	resp, respPath := o.requester, o.reqPath
@@ -120,7 +119,7 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 		resp, respPath = r, c.Path(r)
 	}
 
-	author := v3.Add(p, "author", "contextControlCode", "OP", "typeCode", "AUT")
+	author := v3.AddFixed(p, core.FixedAuthor)
 	v3.AddValue(author, "time", authorTime)
 	sigText := v3.Add(author, "signatureText")
 	sig := signatureFor(c, sigText, o)
@@ -130,7 +129,7 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 		core.AddAgentPerson(c, author, o.requester, o.reqPath, core.AgentPersonOptions{PersonID: core.AuthorPersonID, ProviderLicense: true,
 			Released: c.Released, SharedRole: resp == o.requester})
 	}
-	rp := v3.Add(p, "responsibleParty", "contextControlCode", "OP", "typeCode", "RESP")
+	rp := v3.AddFixed(p, fixedResponsibleParty)
 	if el := core.CarriedPart(c, first.Extension, partResponsibleParty, fp); el != nil {
 		rp.AddChild(el)
 	} else {
@@ -142,20 +141,20 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 		writeDaysSupply(c, p, dr, fp+".dispenseRequest")
 	}
 	if review := reviewDate(c, first, fp); review != "" {
-		ann := core.AddAnnotation(p, "pertinentInformation7", "false", "pertinentReviewDate", "RD")
+		ann := core.AddFixedAnnotation(p, annotationReviewDate)
 		v3.AddValue(ann, "value", review)
 	}
 	tt, ok := treatmentTypeFromCourse(o.course)
 	if !ok && !c.Failed() {
 		c.Fail(fp+".courseOfTherapyType.coding.code", "unhandled course of therapy type %q", o.course)
 	}
-	v3.AddCV(core.AddAnnotation(p, "pertinentInformation5", "false", "pertinentPrescriptionTreatmentType", "PTT"), "value", tt, v3.OIDTreatmentType, "")
+	v3.AddCV(core.AddFixedAnnotation(p, annotationTreatmentType), "value", tt, v3.OIDTreatmentType, "")
 
 	dsp := c.ExtensionAt(dr.Extension, fhir.ExtensionPerformerSiteType, fp, ".dispenseRequest.extension")
 	if dsp == nil || dsp.ValueCoding == nil || dsp.ValueCoding.Code == "" {
 		c.Fail(fp+".dispenseRequest.extension", "missing mandatory extension %s", fhir.ExtensionPerformerSiteType)
 	} else {
-		v3.AddCV(core.AddAnnotation(p, "pertinentInformation1", "true", "pertinentDispensingSitePreference", "DSP"), "value", dsp.ValueCoding.Code, v3.OIDDispensingSitePref, "")
+		v3.AddCV(core.AddFixedAnnotation(p, annotationDispensingSite), "value", dsp.ValueCoding.Code, v3.OIDDispensingSitePref, "")
 	}
 
 	medList, patientInfo := additionalInstructionParts(c)
@@ -173,23 +172,16 @@ func writePrescription(c *core.BundleContext, parent *etree.Element, o *prescrip
 		ids = append(ids, writeLineItem(c, p, mr, o.paths[i], low, high, instr))
 	}
 
-	ti := core.AddAnnotation(p, "pertinentInformation8", "false", "pertinentTokenIssued", "TI")
+	ti := core.AddFixedAnnotation(p, annotationTokenIssued)
 	v3.AddValue(ti, "value", strconv.FormatBool(boolExtension(c, first.Extension, core.ExtensionTokenIssued, fp)))
 
 	pt := c.ExtensionAt(first.Extension, fhir.ExtensionPrescriptionType, fp, ".extension")
 	if pt == nil || pt.ValueCoding == nil || pt.ValueCoding.Code == "" {
 		c.Fail(fp+".extension", "missing mandatory extension %s", fhir.ExtensionPrescriptionType)
 	} else {
-		v3.AddCV(core.AddAnnotation(p, "pertinentInformation4", "false", "pertinentPrescriptionType", "PT"), "value", pt.ValueCoding.Code, v3.OIDPrescriptionType, "")
+		v3.AddCV(core.AddFixedAnnotation(p, annotationPrescriptionType), "value", pt.ValueCoding.Code, v3.OIDPrescriptionType, "")
 	}
 	return sig, ids
-}
-
-// addInterval writes <tag><low value/><high value/></tag>.
-func addInterval(parent *etree.Element, tag, low, high string) {
-	iv := v3.Add(parent, tag)
-	v3.AddValue(iv, "low", low)
-	v3.AddValue(iv, "high", high)
 }
 
 // repeatNumber returns the prescription's repeat number interval: 1..1 for
@@ -252,10 +244,10 @@ func wholeNumber(n json.Number) (int64, bool) {
 // prescription: the validity period as dates and the expected supply
 // duration in days.
 func writeDaysSupply(c *core.BundleContext, p *etree.Element, dr *fhir.DispenseRequest, path string) {
-	comp := v3.Add(p, "component1", "typeCode", "COMP")
-	v3.AddValue(comp, "seperatableInd", "true")
-	ds := v3.Add(comp, "daysSupply", "classCode", "SPLY", "moodCode", "RQO")
-	v3.AddCV(ds, "code", core.CodeDispensing, core.V3SNOMED, core.NameDispensing)
+	comp := v3.AddFixed(p, core.FixedComponent1)
+	v3.AddFixed(comp, core.FixedSeparatable)
+	ds := v3.AddFixed(comp, fixedDaysSupply)
+	v3.AddFixed(ds, core.FixedDispensingCode)
 	vp := dr.ValidityPeriod
 	if vp == nil {
 		c.Fail(path+".validityPeriod", "validity period is required for repeat dispensing")
@@ -269,7 +261,7 @@ func writeDaysSupply(c *core.BundleContext, p *etree.Element, dr *fhir.DispenseR
 	if err != nil {
 		c.Fail(path+".validityPeriod.end", "%v", err)
 	}
-	addInterval(ds, "effectiveTime", low, high)
+	core.AddInterval(ds, "effectiveTime", low, high)
 	esd := dr.ExpectedSupplyDuration
 	if esd == nil {
 		c.Fail(path+".expectedSupplyDuration", "expected supply duration is required for repeat dispensing")
@@ -354,33 +346,32 @@ type lineItemInstructions struct {
 // writeLineItem writes one pertinentInformation2/pertinentLineItem and
 // returns its id.
 func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationRequest, path, low, high string, instr lineItemInstructions) string {
-	rel := v3.Add(p, "pertinentInformation2", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
-	v3.AddValue(rel, "seperatableInd", "true")
-	v3.AddII(rel, "templateId", v3.OIDTemplateID, core.TemplateSourceOf2)
+	rel := v3.AddFixed(p, fixedLineItemRel)
+	v3.AddFixed(rel, core.FixedSeparatable)
+	v3.AddFixed(rel, core.FixedLineItemTemplate)
 	id := core.UpperUUID(c.RequireIdentifierAt(mr.Identifier, fhir.SystemLineItemID, path, ".identifier"))
 	if el := core.CarriedPart(c, mr.Extension, partLineItem, path); el != nil {
 		rel.AddChild(el)
 		return id
 	}
-	li := v3.Add(rel, "pertinentLineItem", "classCode", "SBADM", "moodCode", "RQO")
+	li := v3.AddFixed(rel, fixedLineItem)
 	v3.AddII(li, "id", id, "")
-	v3.AddCV(li, "code", core.CodeAdministration, core.V3SNOMED, core.NameAdministration)
-	v3.Add(li, "effectiveTime", "nullFlavor", "NA")
+	v3.AddFixed(li, core.FixedAdministrationCode)
+	v3.AddFixed(li, core.FixedEffectiveTimeNA)
 	if l, h, ok := repeatNumberOverride(c, mr.Extension, repeatScopeLineItem, path); ok {
 		low, high = l, h
 	}
 	if high != "" {
-		addInterval(li, "repeatNumber", low, high)
+		core.AddInterval(li, "repeatNumber", low, high)
 	}
 	med := medicationCoding(c, mr, path)
-	mat := v3.Add(v3.Add(v3.Add(li, "product", "contextControlCode", "OP", "typeCode", "PRD"), "manufacturedProduct", "classCode", "MANU"),
-		"manufacturedRequestedMaterial", "classCode", "MMAT", "determinerCode", "KIND")
+	mat := v3.AddFixed(v3.AddFixed(v3.AddFixed(li, core.FixedProduct), fixedManufacturedProduct), core.FixedRequestedMaterial)
 	v3.AddCV(mat, "code", med.Code, core.V3SNOMED, med.Display)
 
-	comp := v3.Add(li, "component", "typeCode", "COMP")
-	v3.AddValue(comp, "seperatableInd", "false")
-	lq := v3.Add(comp, "lineItemQuantity", "classCode", "SPLY", "moodCode", "RQO")
-	v3.AddCV(lq, "code", core.CodeDispensing, core.V3SNOMED, core.NameDispensing)
+	comp := v3.AddFixed(li, core.FixedComponent)
+	v3.AddFixed(comp, core.FixedNotSeparatable)
+	lq := v3.AddFixed(comp, fixedLineItemQuantity)
+	v3.AddFixed(lq, core.FixedDispensingCode)
 	var q *fhir.Quantity
 	if mr.DispenseRequest != nil {
 		q = mr.DispenseRequest.Quantity
@@ -392,7 +383,7 @@ func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationR
 	core.AddAltQuantity(lq, core.AltQuantity{Value: q.Value, Code: q.Code, Unit: q.Unit})
 
 	if text := additionalInstructions(c, mr, path, instr); text != "" {
-		ai := core.AddAnnotation(li, "pertinentInformation1", "false", "pertinentAdditionalInstructions", "AI")
+		ai := core.AddFixedAnnotation(li, annotationAdditionalInstructions)
 		v3.AddText(ai, "value", text)
 	}
 	for i, ext := range mr.Extension {
@@ -408,13 +399,38 @@ func writeLineItem(c *core.BundleContext, p *etree.Element, mr *fhir.MedicationR
 			c.Fail(ep+".coding", "no endorsement coding in %s", core.CodeSystemEndorsement)
 			continue
 		}
-		pe := core.AddAnnotation(li, "pertinentInformation3", "false", "pertinentPrescriberEndorsement", "PE")
+		pe := core.AddFixedAnnotation(li, annotationEndorsement)
 		v3.AddCV(pe, "value", cd.Code, oidEndorsement, "")
 	}
-	di := core.AddAnnotation(li, "pertinentInformation2", "false", "pertinentDosageInstructions", "DI")
+	di := core.AddFixedAnnotation(li, annotationDosageInstructions)
 	v3.AddText(di, "value", core.DosageTextAt(c, mr.DosageInstruction, path, ".dosageInstruction"))
 	return id
 }
+
+// The prescription's and its line items' elements whose names and
+// attributes are fixed (see v3.Fixed).
+var (
+	fixedPrescription         = v3.NewFixed("pertinentPrescription", "classCode", "SBADM", "moodCode", "RQO")
+	fixedShortFormID          = v3.NewFixed("id", "root", v3.OIDShortFormID)
+	fixedPerformer            = v3.NewFixed("performer", "contextControlCode", "OP", "typeCode", "PRF")
+	fixedAgentOrgSDS          = v3.NewFixed("AgentOrgSDS", "classCode", "AGNT")
+	fixedAgentOrganizationSDS = v3.NewFixed("agentOrganizationSDS", "classCode", "ORG", "determinerCode", "INSTANCE")
+	fixedResponsibleParty     = v3.NewFixed("responsibleParty", "contextControlCode", "OP", "typeCode", "RESP")
+	fixedDaysSupply           = v3.NewFixed("daysSupply", "classCode", "SPLY", "moodCode", "RQO")
+	fixedLineItemRel          = v3.NewFixed("pertinentInformation2", "contextConductionInd", "true", "inversionInd", "false", "negationInd", "false", "typeCode", "PERT")
+	fixedLineItem             = v3.NewFixed("pertinentLineItem", "classCode", "SBADM", "moodCode", "RQO")
+	fixedManufacturedProduct  = v3.NewFixed("manufacturedProduct", "classCode", "MANU")
+	fixedLineItemQuantity     = v3.NewFixed("lineItemQuantity", "classCode", "SPLY", "moodCode", "RQO")
+
+	annotationReviewDate             = core.NewFixedAnnotation("pertinentInformation7", "false", "pertinentReviewDate", "RD")
+	annotationTreatmentType          = core.NewFixedAnnotation("pertinentInformation5", "false", "pertinentPrescriptionTreatmentType", "PTT")
+	annotationDispensingSite         = core.NewFixedAnnotation("pertinentInformation1", "true", "pertinentDispensingSitePreference", "DSP")
+	annotationTokenIssued            = core.NewFixedAnnotation("pertinentInformation8", "false", "pertinentTokenIssued", "TI")
+	annotationPrescriptionType       = core.NewFixedAnnotation("pertinentInformation4", "false", "pertinentPrescriptionType", "PT")
+	annotationAdditionalInstructions = core.NewFixedAnnotation("pertinentInformation1", "false", "pertinentAdditionalInstructions", "AI")
+	annotationEndorsement            = core.NewFixedAnnotation("pertinentInformation3", "false", "pertinentPrescriberEndorsement", "PE")
+	annotationDosageInstructions     = core.NewFixedAnnotation("pertinentInformation2", "false", "pertinentDosageInstructions", "DI")
+)
 
 // medicationCoding returns the SNOMED (dm+d) coding of the medication, from
 // medicationCodeableConcept or a referenced Medication resource.
