@@ -115,7 +115,7 @@ func ReadParentPrescriptionWritten(pp v3.Node, raw []byte, env core.Env, sp *v3.
 		// as it is when the FHIR comes from outside (signatureFor): check
 		// the bytes the Provenance's base64 was made of, which decoding
 		// it would give again (decodeSignature).
-		if err := checkReadSignature(raw, sig); err != nil {
+		if err := checkScannedSignature(sp, signatureText(pp.El), raw, sig); err != nil {
 			written = nil
 		}
 	}
