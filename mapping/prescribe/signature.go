@@ -245,6 +245,14 @@ func base64String(b []byte) string {
 // rawInner returns the bytes between <tag ...> and </tag> when the message
 // holds exactly one such element without a namespace prefix.
 func rawInner(raw []byte, tag string) ([]byte, bool) {
+	if len(raw) > len(tag)+1 && raw[0] == '<' && string(raw[1:1+len(tag)]) == tag && raw[1+len(tag)] == '>' {
+		return rawInnerAtStart(raw, tag)
+	}
+	return rawInnerScan(raw, tag)
+}
+
+// rawInnerScan is rawInner for any raw.
+func rawInnerScan(raw []byte, tag string) ([]byte, bool) {
 	i := indexStartTag(raw, tag)
 	if i < 0 || indexStartTag(raw[i+1+len(tag):], tag) >= 0 {
 		return nil, false
@@ -258,7 +266,38 @@ func rawInner(raw []byte, tag string) ([]byte, bool) {
 		return nil, false
 	}
 	body := rest[gt+1:]
-	end := bytes.Index(body, []byte("</"+tag+">"))
+	var room [64]byte // the end tag, made without an allocation
+	end := bytes.Index(body, append(append(append(room[:0], "</"...), tag...), '>'))
+	if end < 0 {
+		return nil, false
+	}
+	return body[:end], true
+}
+
+// rawInnerAtStart is rawInner for raw that starts with "<"+tag+">" (a
+// release response's span of a signature is so): one pass over the '<'
+// after it finds both the first "</"+tag+">", which ends the content, and
+// any later "<"+tag, which makes raw hold more than one such element,
+// where indexStartTag and bytes.Index each went over all of it (a
+// signature holds about as many '<' as capital T's of indexStartTag's
+// anchor).
+func rawInnerAtStart(raw []byte, tag string) ([]byte, bool) {
+	body := raw[len(tag)+2:]
+	end := -1
+	for i := 0; ; {
+		j := bytes.IndexByte(body[i:], '<')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+		rest := body[i:]
+		switch {
+		case len(rest) >= len(tag) && string(rest[:len(tag)]) == tag:
+			return nil, false // a second start tag
+		case end < 0 && len(rest) > len(tag)+1 && rest[0] == '/' && string(rest[1:1+len(tag)]) == tag && rest[1+len(tag)] == '>':
+			end = i - 1
+		}
+	}
 	if end < 0 {
 		return nil, false
 	}

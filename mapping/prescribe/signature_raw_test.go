@@ -52,3 +52,55 @@ func TestIndexStartTag(t *testing.T) {
 		}
 	}
 }
+
+// rawInnerAtStartInputs are spans as a release response gives them, and
+// near misses: for TestRawInnerAtStart and the seeds of its fuzz target.
+var rawInnerAtStartInputs = []string{
+	`<signatureText><S>x</S></signatureText>`,
+	`<signatureText></signatureText>`,
+	`<signatureText>t</signatureText>`,
+	`<signatureText><a/></signatureText><b/></signatureText>`,
+	`<signatureText><a/></signatureText ><b/></signatureText>`,
+	`<signatureText><signatureText/></signatureText>`,
+	`<signatureText><a/></signatureText><signatureText>`,
+	`<signatureText><signatureTextX/></signatureText>`,
+	`<signatureText><!-- </signatureText> --></signatureText>`,
+	`<signatureText></signatureTextX></signatureText>`,
+	`<signatureText>unclosed`,
+	`<signatureText></signatureText`,
+	`<signatureText><`,
+	`<signatureText></`,
+	`<signatureText>`,
+}
+
+// TestRawInnerAtStart holds rawInnerAtStart, rawInner's one pass for raw
+// that starts with the start tag, to rawInnerScan, its search of any raw.
+func TestRawInnerAtStart(t *testing.T) {
+	for _, in := range rawInnerAtStartInputs {
+		checkRawInnerAtStart(t, []byte(in))
+	}
+}
+
+// checkRawInnerAtStart checks that rawInner answers for raw as
+// rawInnerScan does.
+func checkRawInnerAtStart(t *testing.T, raw []byte) {
+	t.Helper()
+	got, ok := rawInner(raw, "signatureText")
+	want, wantOK := rawInnerScan(raw, "signatureText")
+	if ok != wantOK || string(got) != string(want) {
+		t.Errorf("rawInner(%q) = %q, %v; want %q, %v", raw, got, ok, want, wantOK)
+	}
+}
+
+// FuzzRawInnerAtStart holds rawInner to rawInnerScan for any content after
+// a signatureText start tag (seeds in testdata/fuzz/FuzzRawInnerAtStart
+// and rawInnerAtStartInputs).
+func FuzzRawInnerAtStart(f *testing.F) {
+	for _, in := range rawInnerAtStartInputs {
+		f.Add([]byte(in[len("<signatureText>"):]))
+	}
+	f.Fuzz(func(t *testing.T, rest []byte) {
+		checkRawInnerAtStart(t, append([]byte("<signatureText>"), rest...))
+		checkRawInnerAtStart(t, rest)
+	})
+}
