@@ -3,6 +3,8 @@ package core
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/fhir"
@@ -321,10 +323,52 @@ type AgentPersonResources struct {
 	// its own, when partOf as an identifier cannot carry it (its type code
 	// is not 999); nil otherwise.
 	Parent *fhir.Organization
+	// roleURL is RoleURL's, once made.
+	roleURL string
+}
+
+// RoleURL returns FullURL(a.Role.ID), made once for AppendEntries and the
+// references to the role (a prescription's requester) alike, and again
+// only if the role's id has changed.
+func (a *AgentPersonResources) RoleURL() string {
+	if !isFullURL(a.roleURL, a.Role.ID) {
+		a.roleURL = FullURL(a.Role.ID)
+	}
+	return a.roleURL
 }
 
 // FullURL is the fullUrl porxgate gives a resource with a UUID id.
 func FullURL(id string) string { return "urn:uuid:" + id }
+
+// fullURLPrefix is what FullURL puts before an id.
+const fullURLPrefix = "urn:uuid:"
+
+// isFullURL reports whether url is FullURL(id).
+func isFullURL(url, id string) bool {
+	return len(url) == len(fullURLPrefix)+len(id) && url[len(fullURLPrefix):] == id && url[:len(fullURLPrefix)] == fullURLPrefix
+}
+
+// LowerIDURL returns LowerID(id) and its FullURL, the id a view of the
+// URL's end: one allocation where the two took one each (LowerID's copy
+// of an id with upper-case letters, as v3 writes UUIDs, and FullURL's).
+func LowerIDURL(id string) (lower, url string) {
+	b := make([]byte, len(fullURLPrefix)+len(id))
+	copy(b, fullURLPrefix)
+	low := b[len(fullURLPrefix):]
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c >= utf8.RuneSelf {
+			lower = LowerID(id)
+			return lower, FullURL(lower)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
+	url = unsafe.String(unsafe.SliceData(b), len(b)) // b is not kept: the string owns it
+	return url[len(fullURLPrefix):], url
+}
 
 // ReadAgentPerson reads an AgentPerson into a PractitionerRole, Practitioner
 // and Organization(s) with fresh ids from newID. The person's professional
@@ -403,7 +447,7 @@ func (a *AgentPersonResources) Entries() []fhir.Entry { return a.AppendEntries(n
 // reference to it already made where one was (the role's to the
 // Practitioner and Organization, the Organization's partOf), else made.
 func (a *AgentPersonResources) AppendEntries(entries []fhir.Entry) []fhir.Entry {
-	entries = append(entries, fhir.Entry{FullURL: FullURL(a.Role.ID), Resource: a.Role})
+	entries = append(entries, fhir.Entry{FullURL: a.RoleURL(), Resource: a.Role})
 	if a.Practitioner != nil {
 		entries = append(entries, fhir.Entry{FullURL: fullURLOf(a.Role.Practitioner, a.Practitioner.ID), Resource: a.Practitioner})
 	}
@@ -423,8 +467,7 @@ func (a *AgentPersonResources) AppendEntries(entries []fhir.Entry) []fhir.Entry 
 // fullURLOf returns FullURL(id): ref's reference when it is that already
 // (ref may be nil), else a new string.
 func fullURLOf(ref *fhir.Reference, id string) string {
-	const prefix = "urn:uuid:"
-	if ref != nil && len(ref.Reference) == len(prefix)+len(id) && ref.Reference[len(prefix):] == id && ref.Reference[:len(prefix)] == prefix {
+	if ref != nil && isFullURL(ref.Reference, id) {
 		return ref.Reference
 	}
 	return FullURL(id)

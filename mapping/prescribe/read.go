@@ -188,11 +188,9 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 
 	respRes, separate := responsibleParty(author.Child("AgentPerson"), respNode, authorRes, newID)
 	times := convertTimes(pp, rx, &p)
-	urls := prescriptionURLs{patient: core.FullURL(patient.ID), requester: core.FullURL(authorRes.Role.ID)}
+	urls := prescriptionURLs{patient: core.FullURL(patient.ID), requester: authorRes.RoleURL()}
 	mrs := buildMedicationRequests(&p, times, &urls, authorRes, respRes, separate)
-	urls.items = make([]string, len(mrs))
 	for i, mr := range mrs {
-		urls.items[i] = core.FullURL(mr.ID)
 		b.Add(urls.items[i], mr)
 	}
 	b.Add(urls.patient, patient)

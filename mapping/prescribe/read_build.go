@@ -89,13 +89,16 @@ func buildMedicationRequests(p *parentPrescription, t fhirTimes, urls *prescript
 	longID := core.LowerID(p.longID)
 	respURL := ""
 	if separate {
-		respURL = core.FullURL(resp.Role.ID)
+		respURL = resp.RoleURL()
 	}
 	out := make([]*fhir.MedicationRequest, 0, len(p.items))
 	parts := make([]medicationRequestParts, len(p.items))
+	urls.items = make([]string, len(p.items))
 	for i, it := range p.items {
 		a := &parts[i]
-		id := core.LowerID(it.id)
+		// The id is a view of its fullUrl: the two in one allocation.
+		id, url := core.LowerIDURL(it.id)
+		urls.items[i] = url
 		mr := &a.mr
 		mr.ResourceType, mr.ID = "MedicationRequest", id
 		a.typeCoding = fhir.Coding{System: fhir.CodeSystemPrescriptionType, Code: p.prescType}
@@ -388,7 +391,8 @@ type messageHeaderParts struct {
 
 // prescriptionURLs are the fullUrls a prescription's resources are referred
 // to by, each made once: the patient's, the requester's (the author's
-// PractitionerRole) and each MedicationRequest's, in order.
+// PractitionerRole, its AgentPersonResources.RoleURL) and each
+// MedicationRequest's, in order (made by buildMedicationRequests).
 type prescriptionURLs struct {
 	patient, requester string
 	items              []string

@@ -92,12 +92,15 @@ func readReleaseResponseBody(sp *v3.Space, prr, root v3.Node, payload []byte, h 
 	}
 	out := make([]*fhir.Bundle, 0, len(comps))
 	var rs releasedScratch
+	// Lowered once for every prescription's MessageHeader, not once each
+	// (addReleaseExtensions lowers it again, which costs no copy then).
+	requestRef := core.LowerID(h.requestRef)
 	for _, comp := range comps {
 		var span []byte
 		if pp := comp.Opt("ParentPrescription"); pp.Exists() {
 			span = spanOf(pp.El)
 		}
-		if b := readReleasedPrescription(sp, &rs, comp, root.El.Tag, span, h.requestRef, env); b != nil {
+		if b := readReleasedPrescription(sp, &rs, comp, root.El.Tag, span, requestRef, env); b != nil {
 			out = append(out, b)
 		}
 	}
