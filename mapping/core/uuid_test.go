@@ -46,6 +46,10 @@ func FuzzUUIDShape(f *testing.F) {
 var lowerIDCases = []string{
 	"a54219b8-f741-4c47-b662-e4f8dfa49ab6", "A54219B8-F741-4C47-B662-E4F8DFA49AB6", "a54219b8-F741-4c47-b662-e4f8dfa49ab6",
 	"83C40E-A23856-00123C", "100102238986", "Z", "aZ", "", "ÉCOLE", "École", "ecOLÉ", "İSTANBUL", "AB\xffCD", "\xff", "ab\u212a",
+	// Eight bytes at a time: a capital, the letters beside A and Z, and
+	// non-ASCII in each place of a word and after it.
+	"abcdefghZ", "abcdefgZ", "Zbcdefgh", "@[`{@[`{@[`{", "abcdefgh@", "abcdefgh[", "12345678`{", "abcdefg\u00e9", "abcdefgh\u00c9",
+	"abcdefghijklmnoP", "abcdefghijklmnop\xff", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefgh\xffABCDEFGH",
 }
 
 // TestLowerID: LowerID is strings.ToLower, and a string without an
