@@ -4,15 +4,12 @@ import (
 	"bytes"
 	stdjson "encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
-	"github.com/porxgate/porxgate/internal/corpustest"
 )
 
 // The package's encoder (json_encode.go) against the JSON codec's: for
@@ -437,21 +434,4 @@ func TestEncodeConcurrently(t *testing.T) {
 
 // BenchmarkMarshalIndentBundle writes the homecare prescription's message
 // Bundle indented, as the cancel and acknowledgement paths write theirs.
-func BenchmarkMarshalIndentBundle(b *testing.B) {
-	const file = "examples/secondary-care/homecare/acute/nominated-pharmacy/clinical-practitioner/1-Prepare-Request-200_OK.json"
-	data, err := os.ReadFile(filepath.Join(corpustest.Dir(b), file))
-	if err != nil {
-		b.Fatal(err)
-	}
-	bundle, err := ParseBundle(data)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := MarshalIndent(bundle); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-}
+func BenchmarkMarshalIndentBundle(b *testing.B) { benchMarshalBundle(b, MarshalIndent) }
