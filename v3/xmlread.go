@@ -46,6 +46,14 @@ func readXMLPrefixed(data []byte, sp *Space) (doc *etree.Document, notes scanNot
 type scanNotes struct {
 	prefixed  bool // an element name had a namespace prefix
 	emptyAttr bool // an attribute's value was empty
+	// marked, when the root had a prefix (else nil), are the elements
+	// unprefix must look at, in document order: each element with a
+	// prefix or a namespace declaration and every element it is in (see
+	// unprefixMarked). A message written with a prefix has it from its
+	// root (an hl7: message, a SOAP envelope); one whose root has none
+	// has its elements looked at one by one, as before, and costs
+	// the scanner nothing more.
+	marked []*etree.Element
 }
 
 // byteOrderMark is the UTF-8 byte order mark (U+FEFF).
@@ -64,6 +72,9 @@ type xmlScanner struct {
 	i   int
 	// notes are what it noticed in the document so far.
 	notes scanNotes
+	// marking: the root has a prefix, and the elements unprefix must
+	// look at are listed as they are read (see scanNotes.marked).
+	marking bool
 
 	readSlabs
 }
@@ -76,6 +87,8 @@ type openElement struct {
 	// odd: a comment or processing instruction is among its children,
 	// which attach then links itself.
 	odd bool
+	// marked: el is in docStack's marked list.
+	marked bool
 }
 
 // ScanXML parses data with the fast scanner alone: ok is true only for a
@@ -256,12 +269,16 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				st.open = append(st.open, openElement{el: el, name: name, first: len(st.pending)})
 				parent, first = el, len(st.pending)
 			}
+			if s.marking || el.Space != "" && f.parent == &doc.Element {
+				s.mark(&st, el, empty)
+			}
 		}
 	}
 	if len(st.open) != 0 || !seenRoot {
 		return nil, false
 	}
 	s.attach(&doc.Element, st.pending, docOdd)
+	s.notes.marked = st.marked
 	return doc, true
 }
 
@@ -275,6 +292,37 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 type docStack struct {
 	pending []etree.Token
 	open    []openElement
+	// marked are the elements read so far that have a prefix or declare a
+	// namespace and the elements they are in, in document order (see
+	// scanNotes.marked).
+	marked []*etree.Element
+}
+
+// mark lists element el, just read (and opened unless empty), among the
+// marked elements when it has a prefix or declares a namespace, after the
+// open elements (those it is in) not there yet: as the outer elements of
+// one are there before it, those not there are the innermost, and come
+// after every element there (none is in them). A prefixed root starts the
+// list (a few hundred elements in a release response).
+func (s *xmlScanner) mark(st *docStack, el *etree.Element, empty bool) {
+	if !s.marking {
+		s.marking = true
+		st.marked = make([]*etree.Element, 0, 128)
+	}
+	if el.Space == "" && !declaresNamespace(el) {
+		return
+	}
+	k := len(st.open)
+	for k > 0 && !st.open[k-1].marked {
+		k--
+	}
+	for ; k < len(st.open); k++ {
+		st.open[k].marked = true
+		st.marked = append(st.marked, st.open[k].el)
+	}
+	if empty {
+		st.marked = append(st.marked, el)
+	}
 }
 
 // linkText tells text token cd its parent and index, as appendChild
