@@ -72,9 +72,6 @@ type xmlScanner struct {
 	i   int
 	// notes are what it noticed in the document so far.
 	notes scanNotes
-	// marking: the root has a prefix, and the elements unprefix must
-	// look at are listed as they are read (see scanNotes.marked).
-	marking bool
 
 	readSlabs
 }
@@ -259,6 +256,12 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			if !ok {
 				return nil, false
 			}
+			if !seenRoot && el.Space != "" {
+				// A prefixed root: the elements unprefix must look at
+				// are listed as they are read (a few hundred in a
+				// release response; see scanNotes.marked).
+				st.marked = make([]*etree.Element, 0, 128)
+			}
 			seenRoot = true
 			f := (*elementFields)(unsafe.Pointer(el))
 			f.parent, f.index = parent, len(st.pending)-first
@@ -269,8 +272,8 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				st.open = append(st.open, openElement{el: el, name: name, first: len(st.pending)})
 				parent, first = el, len(st.pending)
 			}
-			if s.marking || el.Space != "" && f.parent == &doc.Element {
-				s.mark(&st, el, empty)
+			if st.marked != nil {
+				st.mark(el, empty)
 			}
 		}
 	}
@@ -302,13 +305,8 @@ type docStack struct {
 // marked elements when it has a prefix or declares a namespace, after the
 // open elements (those it is in) not there yet: as the outer elements of
 // one are there before it, those not there are the innermost, and come
-// after every element there (none is in them). A prefixed root starts the
-// list (a few hundred elements in a release response).
-func (s *xmlScanner) mark(st *docStack, el *etree.Element, empty bool) {
-	if !s.marking {
-		s.marking = true
-		st.marked = make([]*etree.Element, 0, 128)
-	}
+// after every element there (none is in them).
+func (st *docStack) mark(el *etree.Element, empty bool) {
 	if el.Space == "" && !declaresNamespace(el) {
 		return
 	}
