@@ -130,6 +130,8 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 	var openRoom [32]openElement
 	var st docStack
 	st.pending, st.open = pendingRoom[:0], openRoom[:0]
+	// The elements unprefix must look at, listed from a prefixed root.
+	var marked []*etree.Element
 	// The element the tokens read now are children of (the innermost open
 	// one, or the document's), and the index in pending of its first
 	// child: an element or text token is told its parent and index as it
@@ -260,7 +262,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				// A prefixed root: the elements unprefix must look at
 				// are listed as they are read (a few hundred in a
 				// release response; see scanNotes.marked).
-				st.marked = make([]*etree.Element, 0, 128)
+				marked = make([]*etree.Element, 0, 128)
 			}
 			seenRoot = true
 			f := (*elementFields)(unsafe.Pointer(el))
@@ -272,8 +274,8 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				st.open = append(st.open, openElement{el: el, name: name, first: len(st.pending)})
 				parent, first = el, len(st.pending)
 			}
-			if st.marked != nil {
-				st.mark(el, empty)
+			if marked != nil {
+				st.mark(&marked, el, empty)
 			}
 		}
 	}
@@ -281,7 +283,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 		return nil, false
 	}
 	s.attach(&doc.Element, st.pending, docOdd)
-	s.notes.marked = st.marked
+	s.notes.marked = marked
 	return doc, true
 }
 
@@ -295,18 +297,17 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 type docStack struct {
 	pending []etree.Token
 	open    []openElement
-	// marked are the elements read so far that have a prefix or declare a
-	// namespace and the elements they are in, in document order (see
-	// scanNotes.marked).
-	marked []*etree.Element
 }
 
-// mark lists element el, just read (and opened unless empty), among the
-// marked elements when it has a prefix or declares a namespace, after the
-// open elements (those it is in) not there yet: as the outer elements of
-// one are there before it, those not there are the innermost, and come
-// after every element there (none is in them).
-func (st *docStack) mark(el *etree.Element, empty bool) {
+// mark adds element el, just read (and opened unless empty), to marked
+// (the elements read so far that have a prefix or declare a namespace and
+// the elements they are in, in document order: see scanNotes.marked) when
+// it has a prefix or declares a namespace, after the open elements (those
+// it is in) not there yet: as the outer elements of one are there before
+// it, those not there are the innermost, and come after every element
+// there (none is in them). (marked is not docStack's: the list is handed
+// on, and a field of docStack handed on would move its rooms to the heap.)
+func (st *docStack) mark(marked *[]*etree.Element, el *etree.Element, empty bool) {
 	if el.Space == "" && !declaresNamespace(el) {
 		return
 	}
@@ -316,10 +317,10 @@ func (st *docStack) mark(el *etree.Element, empty bool) {
 	}
 	for ; k < len(st.open); k++ {
 		st.open[k].marked = true
-		st.marked = append(st.marked, st.open[k].el)
+		*marked = append(*marked, st.open[k].el)
 	}
 	if empty {
-		st.marked = append(st.marked, el)
+		*marked = append(*marked, el)
 	}
 }
 
