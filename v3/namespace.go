@@ -11,11 +11,36 @@ import "github.com/beevik/etree"
 // whose parent's default namespace is another). Elements in other
 // namespaces (an XML-DSig Signature) keep theirs, and so keep their bytes.
 // A document without prefixed v3 elements is left as it is.
-func unprefix(root *etree.Element) {
-	if !hasPrefixedV3(root) {
+func unprefix(root *etree.Element) { unprefixMarked(root, nil) }
+
+// unprefixMarked is unprefix told by the scanner which elements to look
+// at (scanNotes.marked; nil: all): in document order, every element that
+// has a prefix or declares a namespace, and every element it is in. An
+// element outside them, and all in it, can change in one way only, which
+// walkChildren makes without looking further: with its parent's default
+// namespace rewritten while it stays in no namespace, it is given xmlns="".
+// So a release response, whose prefixed wrapper holds thousands of plain
+// elements, is rewritten looking at a few hundred of them.
+func unprefixMarked(root *etree.Element, marked []*etree.Element) {
+	if marked != nil && (len(marked) == 0 || marked[0] != root) {
+		marked = nil // not the scanner's list of this document: look at all
+	}
+	if marked != nil {
+		// Only a marked element has a prefix.
+		found := false
+		for _, e := range marked {
+			if e.Space != "" && e.NamespaceURI() == Namespace {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return
+		}
+	} else if !hasPrefixedV3(root) {
 		return
 	}
-	u := unprefixer{scope: make([]nsBinding, 0, 8)}
+	u := unprefixer{scope: make([]nsBinding, 0, 8), marked: marked, next: 1}
 	u.walk(root, "", "")
 }
 
@@ -27,7 +52,13 @@ type nsBinding struct{ prefix, uri string }
 // original document in scope (so each element's namespace is resolved
 // before its own declarations change) without a map or per-element
 // slices.
-type unprefixer struct{ scope []nsBinding }
+type unprefixer struct {
+	scope []nsBinding
+	// marked are the elements to walk (see unprefixMarked; nil: all), and
+	// next the index of the next to come.
+	marked []*etree.Element
+	next   int
+}
 
 // lookup is the namespace bound to prefix in the original document at the
 // current element ("" when unbound).
@@ -94,20 +125,41 @@ func (u *unprefixer) walk(e *etree.Element, parentDefault, origDefault string) {
 	u.scope = u.scope[:mark]
 }
 
-// walkChildren walks e's child elements (see walk).
+// walkChildren walks e's child elements (see walk): those marked, or all
+// when none are. One not marked, without a prefix or a declaration in it,
+// is rewritten as walk would, without a look inside: it stays in no
+// namespace (xmlns="") where its parent's default namespace is rewritten
+// from none, and all in it then stay as they are, as they do where it
+// keeps its parent's (in the original document and the rewritten one
+// alike).
 func (u *unprefixer) walkChildren(e *etree.Element, def, origDefault string) {
 	for _, t := range e.Child {
-		if c, ok := t.(*etree.Element); ok {
-			u.walk(c, def, origDefault)
+		c, ok := t.(*etree.Element)
+		if !ok {
+			continue
 		}
+		if u.marked != nil {
+			if u.next >= len(u.marked) || u.marked[u.next] != c {
+				if origDefault == "" && def != "" {
+					c.CreateAttr("xmlns", "") // stays in no namespace
+				}
+				continue
+			}
+			u.next++
+		}
+		u.walk(c, def, origDefault)
 	}
 }
 
 // declaresNamespace reports whether e declares a namespace: xmlns or
 // xmlns:prefix among its attributes.
-func declaresNamespace(e *etree.Element) bool {
-	for i := range e.Attr {
-		if a := &e.Attr[i]; a.Space == "xmlns" || a.Space == "" && a.Key == "xmlns" {
+func declaresNamespace(e *etree.Element) bool { return declaresNamespaceIn(e.Attr) }
+
+// declaresNamespaceIn reports whether attrs declare a namespace: xmlns or
+// xmlns:prefix among them.
+func declaresNamespaceIn(attrs []etree.Attr) bool {
+	for i := range attrs {
+		if a := &attrs[i]; a.Space == "xmlns" || a.Space == "" && a.Key == "xmlns" {
 			return true
 		}
 	}

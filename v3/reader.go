@@ -94,7 +94,7 @@ func parse(data []byte, sp *Space) (*Reader, Node, error) {
 		return nil, Node{}, &Error{Interaction: strings.Clone(root.Tag), Path: "/" + root.Tag, Msg: fmt.Sprintf("namespace %q, want %q", ns, Namespace)}
 	}
 	if notes.prefixed { // else no element has a prefix to take off
-		unprefix(root)
+		unprefixMarked(root, notes.marked)
 	}
 	r := &Reader{interaction: root.Tag, noEmptyAttr: !notes.emptyAttr}
 	sp.lendPaths(r)

@@ -46,6 +46,14 @@ func readXMLPrefixed(data []byte, sp *Space) (doc *etree.Document, notes scanNot
 type scanNotes struct {
 	prefixed  bool // an element name had a namespace prefix
 	emptyAttr bool // an attribute's value was empty
+	// marked, when the root had a prefix (else nil), are the elements
+	// unprefix must look at, in document order: each element with a
+	// prefix or a namespace declaration and every element it is in (see
+	// unprefixMarked). A message written with a prefix has it from its
+	// root (an hl7: message, a SOAP envelope); one whose root has none
+	// has its elements looked at one by one, as before, and costs
+	// the scanner nothing more.
+	marked []*etree.Element
 }
 
 // byteOrderMark is the UTF-8 byte order mark (U+FEFF).
@@ -76,6 +84,8 @@ type openElement struct {
 	// odd: a comment or processing instruction is among its children,
 	// which attach then links itself.
 	odd bool
+	// marked: el is in docStack's marked list.
+	marked bool
 }
 
 // ScanXML parses data with the fast scanner alone: ok is true only for a
@@ -120,6 +130,8 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 	var openRoom [32]openElement
 	var st docStack
 	st.pending, st.open = pendingRoom[:0], openRoom[:0]
+	// The elements unprefix must look at, listed from a prefixed root.
+	var marked []*etree.Element
 	// The element the tokens read now are children of (the innermost open
 	// one, or the document's), and the index in pending of its first
 	// child: an element or text token is told its parent and index as it
@@ -246,6 +258,12 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			if !ok {
 				return nil, false
 			}
+			if !seenRoot && el.Space != "" {
+				// A prefixed root: the elements unprefix must look at
+				// are listed as they are read (a few hundred in a
+				// release response; see scanNotes.marked).
+				marked = make([]*etree.Element, 0, 128)
+			}
 			seenRoot = true
 			f := (*elementFields)(unsafe.Pointer(el))
 			f.parent, f.index = parent, len(st.pending)-first
@@ -256,12 +274,16 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				st.open = append(st.open, openElement{el: el, name: name, first: len(st.pending)})
 				parent, first = el, len(st.pending)
 			}
+			if marked != nil {
+				st.mark(&marked, el, empty)
+			}
 		}
 	}
 	if len(st.open) != 0 || !seenRoot {
 		return nil, false
 	}
 	s.attach(&doc.Element, st.pending, docOdd)
+	s.notes.marked = marked
 	return doc, true
 }
 
@@ -275,6 +297,31 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 type docStack struct {
 	pending []etree.Token
 	open    []openElement
+}
+
+// mark adds element el, just read (and opened unless empty), to marked
+// (the elements read so far that have a prefix or declare a namespace and
+// the elements they are in, in document order: see scanNotes.marked) when
+// it has a prefix or declares a namespace, after the open elements (those
+// it is in) not there yet: as the outer elements of one are there before
+// it, those not there are the innermost, and come after every element
+// there (none is in them). (marked is not docStack's: the list is handed
+// on, and a field of docStack handed on would move its rooms to the heap.)
+func (st *docStack) mark(marked *[]*etree.Element, el *etree.Element, empty bool) {
+	if el.Space == "" && !declaresNamespace(el) {
+		return
+	}
+	k := len(st.open)
+	for k > 0 && !st.open[k-1].marked {
+		k--
+	}
+	for ; k < len(st.open); k++ {
+		st.open[k].marked = true
+		*marked = append(*marked, st.open[k].el)
+	}
+	if empty {
+		*marked = append(*marked, el)
+	}
 }
 
 // linkText tells text token cd its parent and index, as appendChild

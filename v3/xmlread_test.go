@@ -429,7 +429,7 @@ func TestPlainTagAsAnyTag(t *testing.T) {
 			pn, pname, pspace, pempty, pok := plain.plainTag(room, nil)
 			pa := room[:pn]
 			if !pok {
-				if plain.i != 0 || plain.notes != (scanNotes{}) {
+				if plain.i != 0 || plain.notes.prefixed || plain.notes.emptyAttr || plain.notes.marked != nil {
 					t.Fatalf("plainTag(%q) refused but moved to %d, notes %+v", src, plain.i, plain.notes)
 				}
 				continue
@@ -437,7 +437,7 @@ func TestPlainTagAsAnyTag(t *testing.T) {
 			general := xmlScanner{src: src}
 			ga, gname, gspace, gempty, gok := general.anyTag(false, nil)
 			if !gok || plain.i != general.i || pname != gname || pspace != gspace || pempty != gempty ||
-				plain.notes != general.notes || !slices.Equal(pa, ga) {
+				plain.notes.prefixed != general.notes.prefixed || plain.notes.emptyAttr != general.notes.emptyAttr || !slices.Equal(pa, ga) {
 				t.Fatalf("plainTag(%q) = %v %q %q %v at %d %+v; anyTag = %v %q %q %v %v at %d %+v",
 					src, pa, pname, pspace, pempty, plain.i, plain.notes, ga, gname, gspace, gempty, gok, general.i, general.notes)
 			}

@@ -63,10 +63,16 @@ func modelIndex(model []string, tag string) int {
 // every occurrence of a repeating child is checked alike). It names no
 // element as unexpected: it suits the readers that carry what they do not
 // map (a ParentPrescription), where ExpectModel's refusal of unknown
-// elements would refuse what Spine takes.
+// elements would refuse what Spine takes. Neither Tags nor Kids may change
+// once the Once has been checked.
 type Once struct {
 	Tags []string
 	Kids map[string]*Once
+
+	// table is Tags and Kids as CheckOnce looks a child's tag up, made
+	// the first time the Once is checked (see lookup): neither may change
+	// after that.
+	table onceTable
 }
 
 // CheckOnce records on n's Reader, with the cardinality rule, the second
@@ -103,6 +109,7 @@ func (w *onceWalk) path() string {
 
 // check is CheckOnce on el, the top of the stack.
 func (w *onceWalk) check(el *etree.Element, spec *Once) {
+	tab := spec.lookup()
 	var small [24]uint8
 	seen := small[:0]
 	if len(spec.Tags) <= len(small) {
@@ -115,10 +122,11 @@ func (w *onceWalk) check(el *etree.Element, spec *Once) {
 		if !ok {
 			continue
 		}
-		for i, tag := range spec.Tags {
-			if tag != c.Tag {
-				continue
-			}
+		e := tab.find(c.Tag)
+		if e == nil {
+			continue
+		}
+		if i := e.once; i >= 0 {
 			if seen[i] < 2 {
 				seen[i]++
 			}
@@ -126,16 +134,12 @@ func (w *onceWalk) check(el *etree.Element, spec *Once) {
 				seen[i] = 3 // one report per tag
 				w.r.FailRule(w.path()+"/"+c.Tag+"[2]", v3.RuleCardinality, v3.MsgRepeated)
 			}
-			break
 		}
 		// A child without child elements has nothing for a kid's spec to
-		// check: the map is looked up only for the others.
-		if len(spec.Kids) == 0 || !hasChildElement(c) {
-			continue
-		}
-		if kid := spec.Kids[c.Tag]; kid != nil {
+		// check.
+		if e.kid != nil && hasChildElement(c) {
 			w.stack = append(w.stack, c)
-			w.check(c, kid)
+			w.check(c, e.kid)
 			w.stack = w.stack[:len(w.stack)-1]
 		}
 	}

@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -82,6 +83,63 @@ func TestCheckOnce(t *testing.T) {
 			}
 			for i, w := range tt.want {
 				if !strings.Contains(got[i].Error(), w) || got[i].Rule != v3.RuleCardinality {
+					t.Errorf("problem %d: got %v (rule %q), want %q under the cardinality rule", i, got[i], got[i].Rule, w)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckOnceOrder holds CheckOnce's look for a tag (from the last one
+// found, over the tags of a child's length) to the plain look from the
+// first tag: the same problems whatever the children's order, for a tag
+// sharing its length with another, named or not, and for lengths 64 apart.
+func TestCheckOnceOrder(t *testing.T) {
+	l65, l66 := strings.Repeat("l", 65), strings.Repeat("l", 66)
+	spec := &core.Once{Tags: []string{"b", "g", "hh", l65}, Kids: map[string]*core.Once{"g": {Tags: []string{"e"}}}}
+	// A tag named twice counts at its first; a kid not named once, and
+	// one whose Once is nil.
+	twice := &core.Once{Tags: []string{"b", "g", "b"}, Kids: map[string]*core.Once{
+		"k": {Tags: []string{"e"}}, "b": {Tags: []string{"e"}}, "n": nil}}
+	// Tags whose length and first, middle and last letters are the same,
+	// and more tags than the look-up's table has slots.
+	alike := &core.Once{Tags: []string{"code", "cude", "cxyzde"}}
+	many := &core.Once{}
+	for i := 1; i <= 69; i++ {
+		many.Tags = append(many.Tags, "t"+strconv.Itoa(i))
+	}
+	tests := []struct {
+		name string
+		spec *core.Once
+		xml  string
+		want []string // nil for no problem
+	}{
+		{"in order", spec, `<a><b/><g/><hh/><` + l65 + `/></a>`, nil},
+		{"out of order, repeated", spec, `<a><g/><b/><g/><hh/><b/><hh/></a>`, []string{"/a/g[2]", "/a/b[2]", "/a/hh[2]"}},
+		{"repeated after others", spec, `<a><hh/><g/><b/><hh/><hh/></a>`, []string{"/a/hh[2]"}},
+		{"last before first", spec, `<a><` + l65 + `/><b/><` + l65 + `/></a>`, []string{"/a/" + l65 + "[2]"}},
+		{"same length, not named", spec, `<a><x/><b/><x/><y/><hx/><hx/></a>`, nil},
+		{"length 64 apart, not named", spec, `<a><` + l66 + `/><` + l66 + `/><hh/></a>`, nil},
+		{"kid's repeat, then its parent's", spec, `<a><g><e/><e/></g><b/><g/></a>`, []string{"/a/g[1]/e[2]", "/a/g[2]"}},
+		{"named twice", twice, `<a><b><e/></b><g/><b/></a>`, []string{"/a/b[2]"}},
+		{"kids not named once", twice, `<a><k><e/><e/></k><n><e/><e/></n><k><e/></k></a>`, []string{"/a/k[1]/e[2]"}},
+		{"kid of a tag named twice", twice, `<a><g/><b><e/><e/></b></a>`, []string{"/a/b/e[2]"}},
+		{"tags alike but for their other bytes", alike, `<a><code/><cude/><cxyzde/><cude/><code/><cade/></a>`, []string{"/a/cude[2]", "/a/code[2]"}},
+		{"more tags than slots", many, `<a><t1/><t69/><t35/><t69/><t1/><t70/><t70/></a>`, []string{"/a/t69[2]", "/a/t1[2]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, root, err := v3.Parse([]byte(strings.Replace(tt.xml, "<a>", `<a xmlns="urn:hl7-org:v3">`, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			core.CheckOnce(root, tt.spec)
+			got := v3.Errors(r.Err())
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %v, want %d problems %q", got, len(tt.want), tt.want)
+			}
+			for i, w := range tt.want {
+				if !strings.Contains(got[i].Error(), w+": ") || got[i].Rule != v3.RuleCardinality {
 					t.Errorf("problem %d: got %v (rule %q), want %q under the cardinality rule", i, got[i], got[i].Rule, w)
 				}
 			}
