@@ -239,7 +239,7 @@ func WriteCancellationRequest(c *core.BundleContext, parent *etree.Element, env 
 		addCancelReason(cr, r.Code, r.Display)
 	}
 	orig := v3.AddFixed(cr, fixedOriginalPrescription)
-	v3.AddFixed(orig, fixedSeparatable)
+	v3.AddFixed(orig, core.FixedSeparatable)
 	// The long-form id is a UUID (gatherCancel) or empty: UpperUUID is
 	// strings.ToUpper of it in one pass.
 	v3.AddII(v3.AddFixed(orig, fixedOriginalPrescriptionRef), "id", core.UpperUUID(o.longID), "")
@@ -261,7 +261,7 @@ func addCancelReason(cr *etree.Element, code, text string) {
 // event, and returns the act.
 func cancelRelationship(parent *etree.Element, rel, act *v3.Fixed) *etree.Element {
 	r := v3.AddFixed(parent, rel)
-	v3.AddFixed(r, fixedNotSeparatable)
+	v3.AddFixed(r, core.FixedNotSeparatable)
 	return v3.AddFixed(r, act)
 }
 
@@ -280,8 +280,6 @@ var (
 	fixedLineItemRef             = v3.NewFixed("pertinentLineItemRef", "classCode", "SBADM", "moodCode", "RQO")
 	fixedOriginalPrescription    = v3.NewFixed("pertinentInformation3", "contextConductionInd", "false", "typeCode", "PERT")
 	fixedOriginalPrescriptionRef = v3.NewFixed("pertinentOriginalPrescriptionRef", "classCode", "SBADM", "moodCode", "RQO")
-	fixedSeparatable             = v3.NewFixed("seperatableInd", "value", "true")
-	fixedNotSeparatable          = v3.NewFixed("seperatableInd", "value", "false")
 	fixedShortFormID             = v3.NewFixed("value", "root", v3.OIDShortFormID)
 	fixedReasonCode              = v3.NewFixed("code", "code", codeCancelReason, "codeSystem", v3.OIDPertinentCode)
 	fixedPrescriptionIDCode      = v3.NewFixed("code", "code", codePrescriptionID, "codeSystem", v3.OIDPertinentCode)
@@ -298,7 +296,7 @@ func addPrescriptionIDRef(parent *etree.Element, shortID string) {
 // addLineItemRef writes pertinentInformation1/pertinentLineItemRef.
 func addLineItemRef(parent *etree.Element, lineItem string) {
 	li := v3.AddFixed(parent, fixedLineItem)
-	v3.AddFixed(li, fixedSeparatable)
+	v3.AddFixed(li, core.FixedSeparatable)
 	v3.AddII(v3.AddFixed(li, fixedLineItemRef), "id", strings.ToUpper(lineItem), "")
 }
 
