@@ -229,9 +229,9 @@ func WriteCancellationRequest(c *core.BundleContext, parent *etree.Element, env 
 	cr := v3.AddFixed(parent, fixedCancellationRequest)
 	v3.AddII(cr, "id", core.UpperUUID(c.Bundle.Identifier.Value), "")
 	v3.AddValue(cr, "effectiveTime", o.effective)
-	addPatientLayout(c, v3.AddFixed(cr, fixedRecordTarget), o.patient, c.Path(o.patient))
+	addPatientLayout(c, v3.AddFixed(cr, core.FixedRecordTarget), o.patient, c.Path(o.patient))
 	addCancelAgentPerson(c, v3.AddFixed(cr, fixedAuthor), o.requester, o.reqPath, nil)
-	addCancelAgentPerson(c, v3.AddFixed(cr, fixedResponsibleParty), o.responsible, o.respPath, nil)
+	addCancelAgentPerson(c, v3.AddFixed(cr, core.FixedResponsibleParty), o.responsible, o.respPath, nil)
 	addPrescriptionIDRef(cr, o.shortID)
 	addLineItemRef(cr, o.lineItem)
 	addCancelReason(cr, o.reason, o.reasonTxt)
@@ -269,9 +269,7 @@ func cancelRelationship(parent *etree.Element, rel, act *v3.Fixed) *etree.Elemen
 // v3.Fixed).
 var (
 	fixedCancellationRequest     = v3.NewFixed("CancellationRequest", "classCode", "INFO", "moodCode", "EVN")
-	fixedRecordTarget            = v3.NewFixed("recordTarget", "typeCode", "RCT")
 	fixedAuthor                  = v3.NewFixed("author", "typeCode", "AUT")
-	fixedResponsibleParty        = v3.NewFixed("responsibleParty", "typeCode", "RESP")
 	fixedReason                  = v3.NewFixed("pertinentInformation", "contextConductionInd", "true", "typeCode", "PERT")
 	fixedReasonAct               = v3.NewFixed("pertinentCancellationReason", "classCode", "OBS", "moodCode", "EVN")
 	fixedPrescriptionID          = v3.NewFixed("pertinentInformation2", "contextConductionInd", "true", "typeCode", "PERT")
@@ -280,7 +278,6 @@ var (
 	fixedLineItemRef             = v3.NewFixed("pertinentLineItemRef", "classCode", "SBADM", "moodCode", "RQO")
 	fixedOriginalPrescription    = v3.NewFixed("pertinentInformation3", "contextConductionInd", "false", "typeCode", "PERT")
 	fixedOriginalPrescriptionRef = v3.NewFixed("pertinentOriginalPrescriptionRef", "classCode", "SBADM", "moodCode", "RQO")
-	fixedShortFormID             = v3.NewFixed("value", "root", v3.OIDShortFormID)
 	fixedReasonCode              = v3.NewFixed("code", "code", codeCancelReason, "codeSystem", v3.OIDPertinentCode)
 	fixedPrescriptionIDCode      = v3.NewFixed("code", "code", codePrescriptionID, "codeSystem", v3.OIDPertinentCode)
 )
@@ -290,7 +287,7 @@ var (
 func addPrescriptionIDRef(parent *etree.Element, shortID string) {
 	pid := cancelRelationship(parent, fixedPrescriptionID, fixedPrescriptionIDAct)
 	v3.AddFixed(pid, fixedPrescriptionIDCode)
-	v3.AddFixedII(pid, fixedShortFormID, shortID)
+	v3.AddFixedII(pid, core.FixedShortFormValue, shortID)
 }
 
 // addLineItemRef writes pertinentInformation1/pertinentLineItemRef.

@@ -97,6 +97,14 @@ var (
 	FixedDispensingCode     = v3.NewFixed("code", "code", CodeDispensing, "codeSystem", V3SNOMED, "displayName", NameDispensing)
 	// FixedEffectiveTimeNA is <effectiveTime nullFlavor="NA"/>.
 	FixedEffectiveTimeNA = v3.NewFixed("effectiveTime", "nullFlavor", NullNA)
+	// FixedRecordTarget is <recordTarget typeCode="RCT">,
+	// FixedResponsibleParty <responsibleParty typeCode="RESP"> (the
+	// patient's care provider, and a cancellation's responsible party).
+	FixedRecordTarget     = v3.NewFixed("recordTarget", "typeCode", "RCT")
+	FixedResponsibleParty = v3.NewFixed("responsibleParty", "typeCode", "RESP")
+	// FixedShortFormValue is the <value root="(short-form prescription
+	// id OID)"> of a prescription id annotation, for v3.AddFixedII.
+	FixedShortFormValue = v3.NewFixed("value", "root", v3.OIDShortFormID)
 	// FixedAuthor is an act's <author contextControlCode="OP"
 	// typeCode="AUT">.
 	FixedAuthor = v3.NewFixed("author", "contextControlCode", "OP", "typeCode", "AUT")

@@ -300,7 +300,6 @@ var (
 	fixedPlayedProviderPatient   = v3.NewFixed("playedProviderPatient", "classCode", "PAT")
 	fixedSubjectOf               = v3.NewFixed("subjectOf", "typeCode", "SBJ")
 	fixedPatientCareProvision    = v3.NewFixed("patientCareProvision", "classCode", "PCPR", "moodCode", "EVN")
-	fixedResponsibleParty        = v3.NewFixed("responsibleParty", "typeCode", "RESP")
 	fixedHealthCareProvider      = v3.NewFixed("healthCareProvider", "classCode", "PROV")
 	fixedRepresentedOrganization = v3.NewFixed("representedOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
 )
@@ -338,7 +337,7 @@ func AddPatient(c *BundleContext, parent *etree.Element, p *fhir.Patient, path s
 	v3.AddValue(person, "birthTime", birth)
 	prov := v3.AddFixed(v3.AddFixed(v3.AddFixed(person, fixedPlayedProviderPatient), fixedSubjectOf), fixedPatientCareProvision)
 	v3.AddFixed(prov, fixedCareProvisionCode)
-	hcp := v3.AddFixed(v3.AddFixed(prov, fixedResponsibleParty), fixedHealthCareProvider)
+	hcp := v3.AddFixed(v3.AddFixed(prov, FixedResponsibleParty), fixedHealthCareProvider)
 	// The EPS API writes the unknown-GP code itself, V81999, both for a
 	// patient without generalPractitioner and for one whose GP is V81999;
 	// v3 nullFlavor="UNK" reads as V81999 (docs/mappings/conventions.md).

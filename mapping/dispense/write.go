@@ -92,7 +92,7 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 	v3.AddFixed(dn, fixedDispensedFocusCode)
 	v3.AddValue(dn, "effectiveTime", core.TSFromFHIRAt(c, first.md.WhenHandedOver, first.path, ".whenHandedOver"))
 	v3.AddFixed(dn, fixedTypeID)
-	pat := v3.AddFixed(v3.AddFixed(dn, fixedRecordTarget), fixedPatient)
+	pat := v3.AddFixed(v3.AddFixed(dn, core.FixedRecordTarget), fixedPatient)
 	v3.AddFixedII(pat, core.FixedNHSNumber, dnNHSNumber(c, first))
 	dnWriteRecipient(c, dn, org, px)
 
@@ -130,7 +130,7 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 		dnWriteLineItem(c, sh, g)
 	}
 	if ndr := dnHeaderNonDispensing(c, mds); ndr != nil {
-		core.AddCV(core.AddFixedAnnotation(sh, annotationHeaderNonDispensing), "value", *ndr, core.OIDNonDispensingReason)
+		core.AddCV(core.AddFixedAnnotation(sh, annotationNonDispensing), "value", *ndr, core.OIDNonDispensingReason)
 	}
 	ps := core.ExtCodingAt(c, first.md.Extension, core.ExtensionTaskBusinessStatus, first.path, ".extension")
 	if ps == nil {
@@ -142,7 +142,7 @@ func WriteDispenseNotification(c *core.BundleContext, parent *etree.Element, env
 	if err := core.CheckShortFormID(shortID); shortID != "" && err != nil {
 		c.Fail(first.path+".authorizingPrescription.groupIdentifier.value", "%v", err)
 	}
-	v3.AddFixedII(core.AddFixedAnnotation(sh, annotationPrescriptionID), fixedShortFormValue, shortID)
+	v3.AddFixedII(core.AddFixedAnnotation(sh, annotationPrescriptionID), core.FixedShortFormValue, shortID)
 	core.AddFixedRef(sh, refOriginalPrescription, longID)
 	if v := core.SubExtensionString(px, "predecessor"); v != "" {
 		core.AddFixedRef(sh, refPriorSupplyHeader, v)
@@ -178,14 +178,12 @@ var (
 	fixedDispenseNotification = v3.NewFixed("DispenseNotification", "classCode", "INFO", "moodCode", "EVN")
 	fixedDispensedFocusCode   = v3.NewFixed("code", "code", core.CodeDispensedFocus, "codeSystem", core.V3SNOMED, "displayName", core.NameDispensedFocus)
 	fixedTypeID               = v3.NewFixed("typeId", "root", v3.OIDTypeID, "extension", dnTypeID)
-	fixedRecordTarget         = v3.NewFixed("recordTarget", "typeCode", "RCT")
 	fixedPatient              = v3.NewFixed("patient", "classCode", "PAT")
 	fixedSupplyHeaderRel      = v3.NewFixed("pertinentInformation1", "contextConductionInd", "true", "typeCode", "PERT")
 	fixedSupplyHeaderTemplate = core.NewFixedTemplate(core.TemplatePertinentInfo)
 	fixedSupplyHeader         = v3.NewFixed("pertinentSupplyHeader", "classCode", "SBADM", "moodCode", "EVN")
 	fixedSupplyHeaderCode     = v3.NewFixed("code", "code", core.CodeAdministration, "codeSystem", core.V3SNOMED)
 	fixedSignatureTextNA      = v3.NewFixed("signatureText", "nullFlavor", core.NullNA)
-	fixedShortFormValue       = v3.NewFixed("value", "root", v3.OIDShortFormID)
 	fixedCategoryRel          = v3.NewFixed("pertinentInformation2", "typeCode", "PERT")
 	fixedCategoryTemplate     = core.NewFixedTemplate(core.TemplatePertinentInfo1)
 	fixedCategory             = v3.NewFixed("pertinentCareRecordElementCategory", "classCode", "CATEGORY", "moodCode", "EVN")
@@ -199,9 +197,8 @@ var (
 	fixedAgentOrg             = v3.NewFixed("AgentOrg", "classCode", "AGNT")
 	fixedAgentOrganization    = v3.NewFixed("agentOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
 
-	annotationHeaderNonDispensing = core.NewFixedAnnotation("pertinentInformation2", "false", "pertinentNonDispensingReason", "NDR")
-	annotationPrescriptionStatus  = core.NewFixedAnnotation("pertinentInformation3", "false", "pertinentPrescriptionStatus", "PS")
-	annotationPrescriptionID      = core.NewFixedAnnotation("pertinentInformation4", "false", "pertinentPrescriptionID", "PID")
+	annotationPrescriptionStatus = core.NewFixedAnnotation("pertinentInformation3", "false", "pertinentPrescriptionStatus", "PS")
+	annotationPrescriptionID     = core.NewFixedAnnotation("pertinentInformation4", "false", "pertinentPrescriptionID", "PID")
 
 	// fulfils and succeeds: the act references' relationship attributes.
 	fulfils                 = []string{"inversionInd", "false", "negationInd", "false", "typeCode", "FLFS"}

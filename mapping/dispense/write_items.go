@@ -63,7 +63,7 @@ func dnWriteLineItem(c *core.BundleContext, sh *etree.Element, g dnGroup) {
 	}
 	if sr := first.md.StatusReasonCodeableConcept; sr != nil {
 		if cd := c.CodingAt(unsafe.Slice(sr, 1), core.CodeSystemDispenseStatusReason, first.path, ".statusReasonCodeableConcept.coding"); cd != nil {
-			core.AddCV(core.AddFixedAnnotation(li, annotationItemNonDispensing), "value", *cd, core.OIDNonDispensingReason)
+			core.AddCV(core.AddFixedAnnotation(li, annotationNonDispensing), "value", *cd, core.OIDNonDispensingReason)
 		}
 	}
 	var status *fhir.Coding
@@ -98,7 +98,9 @@ var (
 	fixedSuppliedProduct  = v3.NewFixed("suppliedManufacturedProduct", "classCode", "MANU")
 	fixedSuppliedMaterial = v3.NewFixed("manufacturedSuppliedMaterial", "classCode", "MMAT", "determinerCode", "INSTANCE")
 
-	annotationItemNonDispensing  = core.NewFixedAnnotation("pertinentInformation2", "false", "pertinentNonDispensingReason", "NDR")
+	// annotationNonDispensing is the non-dispensing reason, of the
+	// prescription (write.go) and of a line item alike.
+	annotationNonDispensing      = core.NewFixedAnnotation("pertinentInformation2", "false", "pertinentNonDispensingReason", "NDR")
 	annotationItemStatus         = core.NewFixedAnnotation("pertinentInformation3", "false", "pertinentItemStatus", "IS")
 	annotationSupplyInstructions = core.NewFixedAnnotation("pertinentInformation1", "false", "pertinentSupplyInstructions", "SI")
 
