@@ -32,7 +32,10 @@ func TestReleaseHoldRenewedThroughRetries(t *testing.T) {
 	srv := redistest.Start(t)
 	spy := &holdSpy{Redis: redisStoreOn(t, srv), busy: make(chan struct{}, 1)}
 	s, client := retryingSim(t)
-	const ttl = 600 * time.Millisecond
+	// Renewed every third of the ttl, the hold lapses only if a renewal
+	// is late by two thirds of it: 800 ms, so that a loaded machine (the
+	// race detector, CI's parallel packages) does not lapse it falsely.
+	const ttl = 1200 * time.Millisecond
 	pA, pB := holdingProcessors(client, client, redisStoreOn(t, srv), spy, ttl)
 	submitNominated(t, pA, "F5000000-0000-4000-8000-0000000000A8")
 	request := nominatedReleaseFCG71(t)
