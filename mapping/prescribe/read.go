@@ -66,7 +66,6 @@ type parentPrescription struct {
 	tokenIssued               bool
 	daysLow, daysHigh         string
 	supplyDays                string
-	items                     []lineItem
 	// released: read as the EPS API's release translation reads a
 	// prescription Spine released (core.Env.Released).
 	released bool
@@ -166,43 +165,64 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 	if len(items) == 0 {
 		rx.Child("pertinentInformation2")
 	}
-	p.items = make([]lineItem, 0, len(items))
-	for _, rel := range items {
-		p.items = append(p.items, readLineItem(rel.Child("pertinentLineItem"), p.released))
+	// The items of most prescriptions are read into room on the stack
+	// (which a field of p would move to the heap: its strings are kept).
+	var itemRoom [4]lineItem
+	lines := itemRoom[:0]
+	if len(items) > len(itemRoom) {
+		lines = make([]lineItem, 0, len(items))
 	}
-	checkCareRecordElements(pp.Child("pertinentInformation2"), p.items)
+	for _, rel := range items {
+		lines = append(lines, readLineItem(rel.Child("pertinentLineItem"), p.released))
+	}
+	checkCareRecordElements(pp.Child("pertinentInformation2"), lines)
 	if _, _, ok := courseFromTreatmentType(p.treatment); !ok && p.treatment != "" {
 		annotationValue(rx.Child("pertinentInformation5"), "pertinentPrescriptionTreatmentType", "PTT").Fail("unhandled prescription treatment type %q", p.treatment)
 	}
 
-	b := &fhir.Bundle{ResourceType: "Bundle", ID: core.FreshID(newID), Type: "message",
-		Identifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: core.LowerID(p.id)}}
-	// Room for every entry at once: the MessageHeader, the items, the
-	// patient, two parties of up to four resources, the instructions'
-	// two and the Provenance.
-	b.Entry = make([]fhir.Entry, 0, 1+len(p.items)+1+2*4+2+1)
-	mhp := new(messageHeaderParts)
-	mh := &mhp.mh
+	m := new(prescriptionParts)
+	b := &m.bundle
+	b.ResourceType, b.ID, b.Type = "Bundle", core.FreshID(newID), "message"
+	m.bundleID = fhir.Identifier{System: fhir.SystemRFC4122, Value: core.LowerID(p.id)}
+	b.Identifier = &m.bundleID
+	mh := &m.header.mh
 	mh.ResourceType, mh.ID = "MessageHeader", core.FreshID(newID)
-	b.Add(core.FullURL(mh.ID), mh)
+	mhURL := core.FullURL(mh.ID)
 
 	respRes, separate := responsibleParty(author.Child("AgentPerson"), respNode, authorRes, newID)
 	times := convertTimes(pp, rx, &p)
 	urls := prescriptionURLs{patient: core.FullURL(patient.ID), requester: authorRes.RoleURL()}
-	mrs := buildMedicationRequests(&p, times, &urls, authorRes, respRes, separate)
-	for i, mr := range mrs {
-		b.Add(urls.items[i], mr)
+	mrs := buildMedicationRequests(&p, lines, times, &urls, &m.items, respRes, separate)
+	// Room for every entry at once: the MessageHeader, the items, the
+	// patient, the parties, the instructions' resources and the
+	// Provenance.
+	n := 1 + len(mrs) + 1 + partyEntryCount(authorRes) + instructionResourceCount(&p, lines)
+	if separate {
+		n += partyEntryCount(respRes)
+	}
+	// The MessageHeader's focus (the items and the patient) and the
+	// Provenance's targets (the items) are one list.
+	refs := len(mrs) + 1
+	if p.signature != "" {
+		n++
+		refs += len(mrs)
+	}
+	b.Entry = make([]fhir.Entry, 0, n)
+	b.Add(mhURL, mh)
+	for i := range mrs {
+		b.Add(mrs[i].url, &mrs[i].mr)
 	}
 	b.Add(urls.patient, patient)
 	b.Entry = authorRes.AppendEntries(b.Entry)
 	if separate {
 		b.Entry = respRes.AppendEntries(b.Entry)
 	}
-	addInstructionResources(b, &p, patient, &urls, authorRes, newID)
+	addInstructionResources(b, &p, lines, patient, &urls, authorRes, newID)
+	focus := make([]fhir.Reference, refs)
 	if p.signature != "" {
-		addProvenance(b, &p, times, &urls, newID)
+		addProvenance(b, &m.provenance, &p, times, &urls, mrs, focus[len(mrs)+1:], newID)
 	}
-	fillMessageHeader(mhp, &p, &urls, authorRes)
+	fillMessageHeader(&m.header, &p, &urls, mrs, focus, authorRes)
 	written := carryUnrepresented(pp, b, env, sp)
 	return b, written, sig
 }
@@ -350,6 +370,17 @@ func checkCareRecordElements(pi2 v3.Node, items []lineItem) {
 			id.Fail("actRef %q does not match line item %d (%q)", got, i+1, items[i].id)
 		}
 	}
+}
+
+// partyEntryCount is how many entries AppendEntries adds for a.
+func partyEntryCount(a *core.AgentPersonResources) int {
+	n := 1
+	for _, present := range [...]bool{a.Practitioner != nil, a.Organization != nil, a.Parent != nil} {
+		if present {
+			n++
+		}
+	}
+	return n
 }
 
 // responsibleParty returns the responsible party's resources: the author's
