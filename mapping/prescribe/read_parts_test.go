@@ -1,0 +1,92 @@
+package prescribe
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
+	"github.com/porxgate/porxgate/mapping/core"
+	v3 "github.com/porxgate/porxgate/v3"
+)
+
+// TestMedicationRequestsApart holds the MedicationRequests of a
+// prescription, whose extensions come from one list and whose common
+// values are shared (buildMedicationRequests), apart: each item's
+// extensions fill their room exactly (with two more, released, for the
+// release translation's), and what a caller appends to one item's lists
+// or sets on it changes no other item.
+func TestMedicationRequestsApart(t *testing.T) {
+	for i, j := range ownPrescriptions(t) {
+		msg, err := PrescribeToV3(j, core.Meta{}, benchEnv())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, released := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%d/released=%v", i, released), func(t *testing.T) {
+				doc := etree.NewDocument()
+				if err := doc.ReadFromBytes(msg); err != nil {
+					t.Fatal(err)
+				}
+				env := core.FixedEnv()
+				env.Released = released
+				r, pp := v3.NewReader("PORX_IN020101UK31", doc.FindElement("//ParentPrescription"))
+				b := ReadParentPrescription(pp, msg, env)
+				if err := r.Err(); err != nil {
+					t.Fatal(err)
+				}
+				mrs := fhir.EntriesOf[*fhir.MedicationRequest](b)
+				if len(mrs) == 0 {
+					t.Fatal("no MedicationRequest")
+				}
+				spare := 0
+				if released {
+					spare = 2
+				}
+				before := make([]fhir.MedicationRequest, len(mrs))
+				for k, mr := range mrs {
+					if got := cap(mr.Extension) - len(mr.Extension); got != spare {
+						t.Errorf("item %d: room for %d more extensions, want %d", k, got, spare)
+					}
+					before[k] = deepCopyMR(t, mr)
+				}
+				for k, mr := range mrs {
+					mr.Extension = append(mr.Extension, fhir.Extension{URL: "urn:test:a"}, fhir.Extension{URL: "urn:test:b"}, fhir.Extension{URL: "urn:test:c"})
+					mr.Category = append(mr.Category, fhir.CodeableConcept{Text: "test"})
+					mr.DispenseRequest.Extension = append(mr.DispenseRequest.Extension, fhir.Extension{URL: "urn:test:d"})
+					mr.Identifier = append(mr.Identifier, fhir.Identifier{Value: "test"})
+					mr.Status = "cancelled"
+					// Each item as it was before, or as changed on purpose.
+					before[k] = deepCopyMR(t, mr)
+					if len(before[k].Extension) != len(mrs[k].Extension) || before[k].Extension[len(before[k].Extension)-1].URL != "urn:test:c" {
+						t.Fatalf("item %d: extensions not added", k)
+					}
+					for l, other := range mrs {
+						if l == k {
+							continue
+						}
+						if got := deepCopyMR(t, other); !reflect.DeepEqual(got, before[l]) {
+							t.Fatalf("changing item %d changed item %d", k, l)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// deepCopyMR returns a copy of mr that shares nothing with it, through
+// its JSON.
+func deepCopyMR(t *testing.T, mr *fhir.MedicationRequest) fhir.MedicationRequest {
+	t.Helper()
+	out, err := fhir.Marshal(mr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cp fhir.MedicationRequest
+	if err := fhir.Unmarshal(out, &cp); err != nil {
+		t.Fatal(err)
+	}
+	return cp
+}
