@@ -150,7 +150,7 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 	author := rx.Child("author")
 	p.authorTime = author.Child("time").Value()
 	var sig []byte
-	p.signature, sig = signatureData(raw, author.Child("signatureText"))
+	p.signature, sig = signatureData(raw, author.Child("signatureText"), sp)
 	authorRes := core.ReadAgentPerson(author.Child("AgentPerson"), newID, core.AuthorPersonID)
 	respNode := rx.Child("responsibleParty").Child("AgentPerson")
 	readDaysSupply(rx.Opt("component1"), &p)
