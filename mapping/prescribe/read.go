@@ -187,11 +187,11 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 	b.Identifier = &m.bundleID
 	mh := &m.header.mh
 	mh.ResourceType, mh.ID = "MessageHeader", core.FreshID(newID)
-	mhURL := core.FullURL(mh.ID)
+	mhURL := lentFullURL(sp, mh.ID)
 
 	respRes, separate := responsibleParty(author.Child("AgentPerson"), respNode, authorRes, newID)
 	times := convertTimes(pp, rx, &p)
-	urls := prescriptionURLs{patient: core.FullURL(patient.ID), requester: authorRes.RoleURL()}
+	urls := prescriptionURLs{patient: lentFullURL(sp, patient.ID), requester: authorRes.RoleURL()}
 	mrs := buildMedicationRequests(&p, lines, times, &urls, &m.items, respRes, separate)
 	// Room for every entry at once: the MessageHeader, the items, the
 	// patient, the parties, the instructions' resources and the
@@ -217,12 +217,12 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 	if separate {
 		b.Entry = respRes.AppendEntries(b.Entry)
 	}
-	addInstructionResources(b, &p, lines, patient, &urls, authorRes, newID)
+	addInstructionResources(b, &p, lines, patient, &urls, authorRes, newID, sp)
 	focus := make([]fhir.Reference, refs)
 	if p.signature != "" {
-		addProvenance(b, &m.provenance, &p, times, &urls, mrs, focus[len(mrs)+1:], newID)
+		addProvenance(b, &m.provenance, &p, times, &urls, mrs, focus[len(mrs)+1:], newID, sp)
 	}
-	fillMessageHeader(&m.header, &p, &urls, mrs, focus, authorRes)
+	fillMessageHeader(&m.header, &p, &urls, mrs, focus, authorRes, sp)
 	written := carryUnrepresented(pp, b, env, sp)
 	return b, written, sig
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unsafe"
 
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
@@ -372,8 +373,9 @@ func porxgateExtensions(out []fhir.Extension, p *parentPrescription, firstHigh s
 // instructions carry in <patientInfo> and <medication> mark-up: a released
 // prescription's first line item's only, as the EPS API's release
 // translation takes them (common/response-bundles.ts; a later item's
-// mark-up is taken off its note and dropped).
-func addInstructionResources(b *fhir.Bundle, p *parentPrescription, items []lineItem, patient *fhir.Patient, urls *prescriptionURLs, author *core.AgentPersonResources, newID func() string) {
+// mark-up is taken off its note and dropped). Their fullUrls are made in
+// room sp lends (lentFullURL).
+func addInstructionResources(b *fhir.Bundle, p *parentPrescription, items []lineItem, patient *fhir.Patient, urls *prescriptionURLs, author *core.AgentPersonResources, newID func() string, sp *v3.Space) {
 	meds, infos := instructionCounts(p, items)
 	if meds == 0 && infos == 0 {
 		return
@@ -405,7 +407,7 @@ func addInstructionResources(b *fhir.Bundle, p *parentPrescription, items []line
 				list.Entry = append(list.Entry, fhir.ListEntry{Item: fhir.Reference{Display: m}})
 			}
 		}
-		listURL = core.FullURL(list.ID)
+		listURL = lentFullURL(sp, list.ID)
 		a.listRef = fhir.Reference{Reference: listURL}
 		cr.Payload = append(cr.Payload, fhir.CommunicationPayload{ContentReference: &a.listRef})
 	}
@@ -417,7 +419,7 @@ func addInstructionResources(b *fhir.Bundle, p *parentPrescription, items []line
 		a.recipient[0] = fhir.Reference{Type: "Patient", Identifier: &patient.Identifier[0]}
 		cr.Recipient = a.recipient[:]
 	}
-	b.Add(core.FullURL(cr.ID), cr)
+	b.Add(lentFullURL(sp, cr.ID), cr)
 	if meds > 0 {
 		b.Add(listURL, &a.list)
 	}
@@ -471,8 +473,9 @@ type instructionParts struct {
 
 // addProvenance adds the Provenance, made in a, that carries the
 // prescriber's signature; its targets are the items', in the room of
-// targets (as many References as items).
-func addProvenance(b *fhir.Bundle, a *provenanceParts, p *parentPrescription, t fhirTimes, urls *prescriptionURLs, items []medicationRequestParts, targets []fhir.Reference, newID func() string) {
+// targets (as many References as items); its fullUrl is made in room sp
+// lends (lentFullURL).
+func addProvenance(b *fhir.Bundle, a *provenanceParts, p *parentPrescription, t fhirTimes, urls *prescriptionURLs, items []medicationRequestParts, targets []fhir.Reference, newID func() string, sp *v3.Space) {
 	who := fhir.Reference{Reference: urls.requester}
 	prov := &a.prov
 	prov.ResourceType, prov.ID, prov.Recorded = "Provenance", core.FreshID(newID), t.author
@@ -485,7 +488,7 @@ func addProvenance(b *fhir.Bundle, a *provenanceParts, p *parentPrescription, t 
 	a.signatureType[0] = fhir.Coding{System: core.CodeSystemSignatureType, Code: "1.2.840.10065.1.12.1.1", Display: "Author's Signature"}
 	a.signature[0] = fhir.Signature{Type: a.signatureType[:], When: t.author, Who: who, Data: p.signature}
 	prov.Signature = a.signature[:]
-	b.Add(core.FullURL(prov.ID), prov)
+	b.Add(lentFullURL(sp, prov.ID), prov)
 }
 
 // provenanceParts holds the Provenance and the small values it points to.
@@ -500,8 +503,9 @@ type provenanceParts struct {
 // fillMessageHeader completes the MessageHeader: the event, the sender (the
 // prescriber's organisation), the receiver (the nominated pharmacy, when
 // there is one) and the focus (the items and the patient, in the room of
-// focus, one Reference more than items).
-func fillMessageHeader(a *messageHeaderParts, p *parentPrescription, urls *prescriptionURLs, items []medicationRequestParts, focus []fhir.Reference, author *core.AgentPersonResources) {
+// focus, one Reference more than items). The source's endpoint is made in
+// room sp lends (lentJoin).
+func fillMessageHeader(a *messageHeaderParts, p *parentPrescription, urls *prescriptionURLs, items []medicationRequestParts, focus []fhir.Reference, author *core.AgentPersonResources, sp *v3.Space) {
 	mh := &a.mh
 	mh.EventCoding = fhir.Coding{System: fhir.CodeSystemMessageEvent, Code: fhir.EventPrescriptionOrder, Display: "Prescription Order"}
 	dest := &a.destination[0]
@@ -515,7 +519,7 @@ func fillMessageHeader(a *messageHeaderParts, p *parentPrescription, urls *presc
 	if org := author.Organization; org != nil && len(org.Identifier) > 0 {
 		a.sender = fhir.Reference{Identifier: &org.Identifier[0], Display: org.Name}
 		mh.Sender = &a.sender
-		a.source.Endpoint = "https://directory.spineservices.nhs.uk/STU3/Organization/" + org.Identifier[0].Value
+		a.source.Endpoint = lentJoin(sp, "https://directory.spineservices.nhs.uk/STU3/Organization/", org.Identifier[0].Value)
 		mh.Source = &a.source
 	}
 	for i := range items {
@@ -548,6 +552,23 @@ type prescriptionParts struct {
 	header     messageHeaderParts
 	provenance provenanceParts
 	items      sharedItemParts
+}
+
+// lentJoin is a+b in room sp lends (v3.Space.Lend; fresh memory for a
+// nil sp): a string of the Bundle, which holds views of the message read
+// in sp already, so lives no longer than they do.
+func lentJoin(sp *v3.Space, a, b string) string {
+	if sp == nil {
+		return a + b
+	}
+	buf := sp.Lend(len(a) + len(b))
+	copy(buf[copy(buf, a):], b)
+	return unsafe.String(unsafe.SliceData(buf), len(buf))
+}
+
+// lentFullURL is core.FullURL(id) made by lentJoin.
+func lentFullURL(sp *v3.Space, id string) string {
+	return lentJoin(sp, core.FullURL(""), id)
 }
 
 // prescriptionURLs are the fullUrls a prescription's resources are referred

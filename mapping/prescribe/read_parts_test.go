@@ -3,6 +3,7 @@ package prescribe
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/beevik/etree"
@@ -89,4 +90,31 @@ func deepCopyMR(t *testing.T, mr *fhir.MedicationRequest) fhir.MedicationRequest
 		t.Fatal(err)
 	}
 	return cp
+}
+
+// TestLentJoin holds lentJoin and lentFullURL to the strings they stand
+// for, in a Space's room and in fresh memory, and each string to its own
+// room.
+func TestLentJoin(t *testing.T) {
+	sc := v3.NewScratch()
+	sp := sc.Get()
+	defer sc.Put(sp)
+	for _, s := range []*v3.Space{sp, nil} {
+		var made []string
+		for _, id := range []string{"", "a", "0b4ef1a2-5d5b-4c5e-9e42-6c1bd0c1d2a3", strings.Repeat("x", 5000)} {
+			if got, want := lentFullURL(s, id), core.FullURL(id); got != want {
+				t.Errorf("lentFullURL(%q) = %q, want %q", id, got, want)
+			}
+			got := lentJoin(s, "https://example.org/", id)
+			if want := "https://example.org/" + id; got != want {
+				t.Errorf("lentJoin(%q) = %q, want %q", id, got, want)
+			}
+			made = append(made, got)
+		}
+		for i, id := range []string{"", "a", "0b4ef1a2-5d5b-4c5e-9e42-6c1bd0c1d2a3", strings.Repeat("x", 5000)} {
+			if made[i] != "https://example.org/"+id {
+				t.Errorf("string %d written over by a later one", i)
+			}
+		}
+	}
 }
