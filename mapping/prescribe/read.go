@@ -106,7 +106,9 @@ func ReadParentPrescription(pp v3.Node, raw []byte, env core.Env) *fhir.Bundle {
 // A caller that adds to the Bundle only what WriteParentPrescription does
 // not read can compare with it instead of writing the Bundle again. What
 // is written back is built in sp (nil: fresh memory), so it lives as long
-// as the Space is not given back.
+// as the Space is not given back; so does the Bundle, whose strings are
+// views of the message read in sp or made in room sp lends (the
+// signature's base64, the fullUrls made for it: v3.Space.Lend).
 func ReadParentPrescriptionWritten(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) (*fhir.Bundle, *etree.Element) {
 	b, written, sig := readParentPrescription(pp, raw, env, sp)
 	if written != nil && len(sig) > 0 {
