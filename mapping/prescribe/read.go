@@ -185,7 +185,7 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 	m := new(prescriptionParts)
 	b := &m.bundle
 	b.ResourceType, b.ID, b.Type = "Bundle", core.FreshID(newID), "message"
-	m.bundleID = fhir.Identifier{System: fhir.SystemRFC4122, Value: core.LowerID(p.id)}
+	m.bundleID = fhir.Identifier{System: fhir.SystemRFC4122, Value: lentLowerID(sp, p.id)}
 	b.Identifier = &m.bundleID
 	mh := &m.header.mh
 	mh.ResourceType, mh.ID = "MessageHeader", core.FreshID(newID)
@@ -194,7 +194,7 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 	respRes, separate := responsibleParty(author.Child("AgentPerson"), respNode, authorRes, newID)
 	times := convertTimes(pp, rx, &p)
 	urls := prescriptionURLs{patient: lentFullURL(sp, patient.ID), requester: authorRes.RoleURL()}
-	mrs := buildMedicationRequests(&p, lines, times, &urls, &m.items, respRes, separate)
+	mrs := buildMedicationRequests(&p, lines, times, &urls, &m.items, respRes, separate, sp)
 	// Room for every entry at once: the MessageHeader, the items, the
 	// patient, the parties, the instructions' resources and the
 	// Provenance.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/porxgate/porxgate/fhir"
@@ -65,8 +66,9 @@ func convertTimes(pp, rx v3.Node, p *parentPrescription) fhirTimes {
 // item refers to alike in sh. Each item's extensions are taken from one
 // list made for all of them at their number; released: with room for the
 // two the release translation adds to each (the prescription's status and
-// the item's).
-func buildMedicationRequests(p *parentPrescription, items []lineItem, t fhirTimes, urls *prescriptionURLs, sh *sharedItemParts, resp *core.AgentPersonResources, separate bool) []medicationRequestParts {
+// the item's). The ids and fullUrls it makes are made in room sp lends
+// (lentLowerID, lentLowerIDURL).
+func buildMedicationRequests(p *parentPrescription, items []lineItem, t fhirTimes, urls *prescriptionURLs, sh *sharedItemParts, resp *core.AgentPersonResources, separate bool, sp *v3.Space) []medicationRequestParts {
 	course, courseDisplay, _ := courseFromTreatmentType(p.treatment)
 	intent := "order"
 	if course != core.CourseAcute {
@@ -89,7 +91,7 @@ func buildMedicationRequests(p *parentPrescription, items []lineItem, t fhirTime
 	sh.category[0] = fhir.CodeableConcept{Coding: sh.categoryCoding[:]}
 	sh.subject = fhir.Reference{Reference: urls.patient}
 	sh.requester = fhir.Reference{Reference: urls.requester}
-	sh.longID = fhir.Identifier{System: fhir.SystemLongFormID, Value: core.LowerID(p.longID)}
+	sh.longID = fhir.Identifier{System: fhir.SystemLongFormID, Value: lentLowerID(sp, p.longID)}
 	sh.groupExt[0] = fhir.Extension{URL: fhir.ExtensionPrescriptionID, ValueIdentifier: &sh.longID}
 	sh.group = fhir.Identifier{System: fhir.SystemShortFormID, Value: p.shortID, Extension: sh.groupExt[:]}
 	if course != "" {
@@ -130,8 +132,8 @@ func buildMedicationRequests(p *parentPrescription, items []lineItem, t fhirTime
 	for i := range items {
 		it := &items[i]
 		a := &parts[i]
-		// The id is a view of its fullUrl: the two in one allocation.
-		id, url := core.LowerIDURL(it.id)
+		// The id is a view of its fullUrl: the two in one room.
+		id, url := lentLowerIDURL(sp, it.id)
 		a.url = url
 		mr := &a.mr
 		mr.ResourceType, mr.ID = "MedicationRequest", id
@@ -561,14 +563,67 @@ func lentJoin(sp *v3.Space, a, b string) string {
 	if sp == nil {
 		return a + b
 	}
+	buf := lentBytes(sp, a, b)
+	return unsafe.String(unsafe.SliceData(buf), len(buf))
+}
+
+// lentBytes is a+b in room sp (not nil) lends, to be made a string once
+// written.
+func lentBytes(sp *v3.Space, a, b string) []byte {
 	buf := sp.Lend(len(a) + len(b))
 	copy(buf[copy(buf, a):], b)
-	return unsafe.String(unsafe.SliceData(buf), len(buf))
+	return buf
 }
 
 // lentFullURL is core.FullURL(id) made by lentJoin.
 func lentFullURL(sp *v3.Space, id string) string {
 	return lentJoin(sp, core.FullURL(""), id)
+}
+
+// lentLowerID is core.LowerID(id), the lowered copy of an ASCII id with
+// capitals (as v3 writes UUIDs) made in room sp lends.
+func lentLowerID(sp *v3.Space, id string) string {
+	i := 0
+	for i < len(id) && id[i] < utf8.RuneSelf && (id[i] < 'A' || id[i] > 'Z') {
+		i++
+	}
+	if sp == nil || i == len(id) || id[i] >= utf8.RuneSelf {
+		return core.LowerID(id) // id itself, fresh memory, or not ASCII
+	}
+	buf := lentBytes(sp, "", id)
+	if !lowerASCII(buf[i:]) {
+		return core.LowerID(id)
+	}
+	return unsafe.String(unsafe.SliceData(buf), len(buf))
+}
+
+// lentLowerIDURL is core.LowerIDURL(id), its URL made in room sp lends
+// (an id past ASCII: core.LowerIDURL's).
+func lentLowerIDURL(sp *v3.Space, id string) (lower, url string) {
+	if sp == nil {
+		return core.LowerIDURL(id)
+	}
+	prefix := core.FullURL("")
+	buf := lentBytes(sp, prefix, id)
+	if !lowerASCII(buf[len(prefix):]) {
+		return core.LowerIDURL(id)
+	}
+	url = unsafe.String(unsafe.SliceData(buf), len(buf))
+	return url[len(prefix):], url
+}
+
+// lowerASCII lowers the capitals of b in place and reports true, or false
+// (b lowered in part) when b holds a byte past ASCII.
+func lowerASCII(b []byte) bool {
+	for i, c := range b {
+		switch {
+		case c >= utf8.RuneSelf:
+			return false
+		case 'A' <= c && c <= 'Z':
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return true
 }
 
 // prescriptionURLs are the fullUrls a prescription's resources are referred

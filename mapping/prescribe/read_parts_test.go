@@ -118,3 +118,33 @@ func TestLentJoin(t *testing.T) {
 		}
 	}
 }
+
+// TestLentLowerID holds lentLowerID and lentLowerIDURL to core.LowerID and
+// core.LowerIDURL, in a Space's room and in fresh memory: ids in lower
+// case, in capitals, mixed, past ASCII, empty.
+func TestLentLowerID(t *testing.T) {
+	sc := v3.NewScratch()
+	sp := sc.Get()
+	defer sc.Put(sp)
+	ids := []string{"", "a", "A", "0B4EF1A2-5D5B-4C5E-9E42-6C1BD0C1D2A3", "0b4ef1a2-5d5b-4c5e-9e42-6c1bd0c1d2a3",
+		"0b4ef1a2-5D5B-4c5e-9e42-6c1bd0c1d2a3", "ÉCOLE-ABC", "ABC-ÉCOLE", "abc-école", "Z@[`{"}
+	for _, s := range []*v3.Space{sp, nil} {
+		var lowers, urls []string
+		for _, id := range ids {
+			if got, want := lentLowerID(s, id), core.LowerID(id); got != want {
+				t.Errorf("lentLowerID(%q) = %q, want %q", id, got, want)
+			}
+			lower, url := lentLowerIDURL(s, id)
+			wantLower, wantURL := core.LowerIDURL(id)
+			if lower != wantLower || url != wantURL {
+				t.Errorf("lentLowerIDURL(%q) = %q, %q; want %q, %q", id, lower, url, wantLower, wantURL)
+			}
+			lowers, urls = append(lowers, lower), append(urls, url)
+		}
+		for i, id := range ids {
+			if wantLower, wantURL := core.LowerIDURL(id); lowers[i] != wantLower || urls[i] != wantURL {
+				t.Errorf("id %q written over by a later one", id)
+			}
+		}
+	}
+}
