@@ -86,6 +86,8 @@ type Space struct {
 	// (recycled as the trees' slabs are: a release response makes one a
 	// prescription).
 	docs []etree.Document
+	// lent is the room Lend lends (space_lend.go).
+	lent []byte
 }
 
 // readSlabs are the slabs a document is read into (see xmlScanner).
@@ -127,6 +129,7 @@ func (sp *Space) reset() {
 	if cap(sp.written) > maxKeptOut {
 		sp.written = nil
 	}
+	sp.lent = relend(sp.lent)
 }
 
 // maxKeptOut bounds the buffer a Space keeps for Bytes between messages.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -172,6 +173,45 @@ func TestPrescribeToV3BadInput(t *testing.T) {
 				resourceAt(b, 2)["courseOfTherapyType"] = map[string]any{"coding": []any{map[string]any{"code": "acute"}}}
 			})
 		}, "Bundle.entry[1].resource.courseOfTherapyType.coding", "course of therapy must match"},
+		// The group identifiers' long-form ids: gatherOrder makes the
+		// path only for a problem (groupLongFormID).
+		{"no long-form id", func(t *testing.T) []byte {
+			return editBundle(t, base, func(b map[string]any) {
+				delete(resourceAt(b, 1)["groupIdentifier"].(map[string]any), "extension")
+			})
+		}, "Bundle.entry[1].resource.groupIdentifier.extension", "missing mandatory extension " + fhir.ExtensionPrescriptionID},
+		{"empty long-form id", func(t *testing.T) []byte {
+			return editBundle(t, base, func(b map[string]any) {
+				gi := resourceAt(b, 1)["groupIdentifier"].(map[string]any)
+				gi["extension"].([]any)[0].(map[string]any)["valueIdentifier"].(map[string]any)["value"] = ""
+			})
+		}, "Bundle.entry[1].resource.groupIdentifier.extension", "missing mandatory extension " + fhir.ExtensionPrescriptionID},
+		{"two long-form ids", func(t *testing.T) []byte {
+			return editBundle(t, base, func(b map[string]any) {
+				gi := resourceAt(b, 1)["groupIdentifier"].(map[string]any)
+				gi["extension"] = append(gi["extension"].([]any), gi["extension"].([]any)[0])
+			})
+		}, "Bundle.entry[1].resource.groupIdentifier.extension", "more than one extension " + fhir.ExtensionPrescriptionID},
+		{"second item without long-form id", func(t *testing.T) []byte {
+			return editBundle(t, base, func(b map[string]any) {
+				delete(resourceAt(b, 2)["groupIdentifier"].(map[string]any), "extension")
+			})
+		}, "Bundle.entry[2].resource.groupIdentifier.extension", "missing mandatory extension " + fhir.ExtensionPrescriptionID},
+		{"second item of another long-form id", func(t *testing.T) []byte {
+			return editBundle(t, base, func(b map[string]any) {
+				gi := resourceAt(b, 2)["groupIdentifier"].(map[string]any)
+				gi["extension"] = []any{map[string]any{"url": fhir.ExtensionPrescriptionID,
+					"valueIdentifier": map[string]any{"system": fhir.SystemLongFormID, "value": "00000000-0000-4000-8000-000000000000"}}}
+			})
+		}, "Bundle.entry[2].resource.groupIdentifier.extension", "long-form prescription id differs"},
+		{"second item of another short-form id", func(t *testing.T) []byte {
+			return editBundle(t, base, func(b map[string]any) {
+				resourceAt(b, 2)["groupIdentifier"].(map[string]any)["value"] = "A0548B-A99968-451485"
+			})
+		}, "Bundle.entry[2].resource.groupIdentifier.value", "short-form prescription id"},
+		{"second item without group identifier", func(t *testing.T) []byte {
+			return editBundle(t, base, func(b map[string]any) { delete(resourceAt(b, 2), "groupIdentifier") })
+		}, "Bundle.entry[2].resource.groupIdentifier", "missing mandatory groupIdentifier"},
 		{"requester that does not resolve", func(t *testing.T) []byte {
 			return editBundle(t, base, func(b map[string]any) {
 				resourceAt(b, 1)["requester"] = map[string]any{"reference": "urn:uuid:00000000-0000-0000-0000-000000000000"}

@@ -184,21 +184,41 @@ func gatherOrder(c *core.BundleContext, env core.Env) *prescriptionOrder {
 	if err := core.CheckShortFormID(o.shortID); err != nil {
 		c.Fail(o.firstPath+".groupIdentifier.value", "%v", err)
 	}
-	o.longID = core.LongFormID(c, gi, o.firstPath+".groupIdentifier")
+	o.longID = groupLongFormID(c, gi, o.firstPath)
 	for i := 1; i < len(o.items); i++ {
 		g := o.items[i].GroupIdentifier
-		p := o.paths[i] + ".groupIdentifier"
 		switch {
 		case g == nil:
-			c.Fail(p, "missing mandatory groupIdentifier")
+			c.Fail(o.paths[i]+".groupIdentifier", "missing mandatory groupIdentifier")
 		case g.Value != o.shortID:
-			c.Fail(p+".value", "short-form prescription id %q differs from %q of %s: all line items must belong to one prescription", g.Value, o.shortID, o.firstPath)
-		case !strings.EqualFold(core.LongFormID(c, g, p), o.longID):
-			c.Fail(p+".extension", "long-form prescription id differs from %q of %s: all line items must belong to one prescription", o.longID, o.firstPath)
+			c.Fail(o.paths[i]+".groupIdentifier.value", "short-form prescription id %q differs from %q of %s: all line items must belong to one prescription", g.Value, o.shortID, o.firstPath)
+		case !strings.EqualFold(groupLongFormID(c, g, o.paths[i]), o.longID):
+			c.Fail(o.paths[i]+".groupIdentifier.extension", "long-form prescription id differs from %q of %s: all line items must belong to one prescription", o.longID, o.firstPath)
 		}
 	}
 	o.course = courseOfTherapy(c, o)
 	return o
+}
+
+// groupLongFormID is core.LongFormID of gi, the group identifier of the
+// MedicationRequest at mrPath, whose path (mrPath+".groupIdentifier") is
+// made only when there is a problem to record at it: when gi has exactly
+// one prescription id extension, with a value, that value is the answer.
+func groupLongFormID(c *core.BundleContext, gi *fhir.Identifier, mrPath string) string {
+	var found *fhir.Extension
+	for i := range gi.Extension {
+		if gi.Extension[i].URL == fhir.ExtensionPrescriptionID {
+			if found != nil {
+				found = nil // more than one, for LongFormID to record
+				break
+			}
+			found = &gi.Extension[i]
+		}
+	}
+	if found != nil && found.ValueIdentifier != nil && found.ValueIdentifier.Value != "" {
+		return found.ValueIdentifier.Value
+	}
+	return core.LongFormID(c, gi, mrPath+".groupIdentifier")
 }
 
 // courseOfTherapy returns the course of therapy of the prescription: the
@@ -225,7 +245,8 @@ func courseOfTherapy(c *core.BundleContext, o *prescriptionOrder) string {
 	case len(codes) == 2 && slices.Contains(codes, core.CourseAcute) && slices.Contains(codes, core.CourseContinuous):
 		return core.CourseAcute
 	}
-	c.Fail(o.firstPath+".courseOfTherapyType.coding", "course of therapy must match for all MedicationRequests or be a mix of acute and continuous, got %v", codes)
+	// A copy for the message, so that room stays on the stack.
+	c.Fail(o.firstPath+".courseOfTherapyType.coding", "course of therapy must match for all MedicationRequests or be a mix of acute and continuous, got %v", slices.Clone(codes))
 	return ""
 }
 

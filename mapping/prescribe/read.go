@@ -66,7 +66,6 @@ type parentPrescription struct {
 	tokenIssued               bool
 	daysLow, daysHigh         string
 	supplyDays                string
-	items                     []lineItem
 	// released: read as the EPS API's release translation reads a
 	// prescription Spine released (core.Env.Released).
 	released bool
@@ -107,7 +106,9 @@ func ReadParentPrescription(pp v3.Node, raw []byte, env core.Env) *fhir.Bundle {
 // A caller that adds to the Bundle only what WriteParentPrescription does
 // not read can compare with it instead of writing the Bundle again. What
 // is written back is built in sp (nil: fresh memory), so it lives as long
-// as the Space is not given back.
+// as the Space is not given back; so does the Bundle, whose strings are
+// views of the message read in sp or made in room sp lends (the
+// signature's base64, the fullUrls made for it: v3.Space.Lend).
 func ReadParentPrescriptionWritten(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) (*fhir.Bundle, *etree.Element) {
 	b, written, sig := readParentPrescription(pp, raw, env, sp)
 	if written != nil && len(sig) > 0 {
@@ -151,7 +152,7 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 	author := rx.Child("author")
 	p.authorTime = author.Child("time").Value()
 	var sig []byte
-	p.signature, sig = signatureData(raw, author.Child("signatureText"))
+	p.signature, sig = signatureData(raw, author.Child("signatureText"), sp)
 	authorRes := core.ReadAgentPerson(author.Child("AgentPerson"), newID, core.AuthorPersonID)
 	respNode := rx.Child("responsibleParty").Child("AgentPerson")
 	readDaysSupply(rx.Opt("component1"), &p)
@@ -166,43 +167,64 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 	if len(items) == 0 {
 		rx.Child("pertinentInformation2")
 	}
-	p.items = make([]lineItem, 0, len(items))
-	for _, rel := range items {
-		p.items = append(p.items, readLineItem(rel.Child("pertinentLineItem"), p.released))
+	// The items of most prescriptions are read into room on the stack
+	// (which a field of p would move to the heap: its strings are kept).
+	var itemRoom [4]lineItem
+	lines := itemRoom[:0]
+	if len(items) > len(itemRoom) {
+		lines = make([]lineItem, 0, len(items))
 	}
-	checkCareRecordElements(pp.Child("pertinentInformation2"), p.items)
+	for _, rel := range items {
+		lines = append(lines, readLineItem(rel.Child("pertinentLineItem"), p.released))
+	}
+	checkCareRecordElements(pp.Child("pertinentInformation2"), lines)
 	if _, _, ok := courseFromTreatmentType(p.treatment); !ok && p.treatment != "" {
 		annotationValue(rx.Child("pertinentInformation5"), "pertinentPrescriptionTreatmentType", "PTT").Fail("unhandled prescription treatment type %q", p.treatment)
 	}
 
-	b := &fhir.Bundle{ResourceType: "Bundle", ID: core.FreshID(newID), Type: "message",
-		Identifier: &fhir.Identifier{System: fhir.SystemRFC4122, Value: core.LowerID(p.id)}}
-	// Room for every entry at once: the MessageHeader, the items, the
-	// patient, two parties of up to four resources, the instructions'
-	// two and the Provenance.
-	b.Entry = make([]fhir.Entry, 0, 1+len(p.items)+1+2*4+2+1)
-	mhp := new(messageHeaderParts)
-	mh := &mhp.mh
+	m := new(prescriptionParts)
+	b := &m.bundle
+	b.ResourceType, b.ID, b.Type = "Bundle", core.FreshID(newID), "message"
+	m.bundleID = fhir.Identifier{System: fhir.SystemRFC4122, Value: lentLowerID(sp, p.id)}
+	b.Identifier = &m.bundleID
+	mh := &m.header.mh
 	mh.ResourceType, mh.ID = "MessageHeader", core.FreshID(newID)
-	b.Add(core.FullURL(mh.ID), mh)
+	mhURL := lentFullURL(sp, mh.ID)
 
 	respRes, separate := responsibleParty(author.Child("AgentPerson"), respNode, authorRes, newID)
 	times := convertTimes(pp, rx, &p)
-	urls := prescriptionURLs{patient: core.FullURL(patient.ID), requester: authorRes.RoleURL()}
-	mrs := buildMedicationRequests(&p, times, &urls, authorRes, respRes, separate)
-	for i, mr := range mrs {
-		b.Add(urls.items[i], mr)
+	urls := prescriptionURLs{patient: lentFullURL(sp, patient.ID), requester: authorRes.RoleURL()}
+	mrs := buildMedicationRequests(&p, lines, times, &urls, &m.items, respRes, separate, sp)
+	// Room for every entry at once: the MessageHeader, the items, the
+	// patient, the parties, the instructions' resources and the
+	// Provenance.
+	n := 1 + len(mrs) + 1 + partyEntryCount(authorRes) + instructionResourceCount(&p, lines)
+	if separate {
+		n += partyEntryCount(respRes)
+	}
+	// The MessageHeader's focus (the items and the patient) and the
+	// Provenance's targets (the items) are one list.
+	refs := len(mrs) + 1
+	if p.signature != "" {
+		n++
+		refs += len(mrs)
+	}
+	b.Entry = make([]fhir.Entry, 0, n)
+	b.Add(mhURL, mh)
+	for i := range mrs {
+		b.Add(mrs[i].url, &mrs[i].mr)
 	}
 	b.Add(urls.patient, patient)
 	b.Entry = authorRes.AppendEntries(b.Entry)
 	if separate {
 		b.Entry = respRes.AppendEntries(b.Entry)
 	}
-	addInstructionResources(b, &p, patient, &urls, authorRes, newID)
+	addInstructionResources(b, &p, lines, patient, &urls, authorRes, newID, sp)
+	focus := make([]fhir.Reference, refs)
 	if p.signature != "" {
-		addProvenance(b, &p, times, &urls, newID)
+		addProvenance(b, &m.provenance, &p, times, &urls, mrs, focus[len(mrs)+1:], newID, sp)
 	}
-	fillMessageHeader(mhp, &p, &urls, authorRes)
+	fillMessageHeader(&m.header, &p, &urls, mrs, focus, authorRes, sp)
 	written := carryUnrepresented(pp, b, env, sp)
 	return b, written, sig
 }
@@ -350,6 +372,17 @@ func checkCareRecordElements(pi2 v3.Node, items []lineItem) {
 			id.Fail("actRef %q does not match line item %d (%q)", got, i+1, items[i].id)
 		}
 	}
+}
+
+// partyEntryCount is how many entries AppendEntries adds for a.
+func partyEntryCount(a *core.AgentPersonResources) int {
+	n := 1
+	for _, present := range [...]bool{a.Practitioner != nil, a.Organization != nil, a.Parent != nil} {
+		if present {
+			n++
+		}
+	}
+	return n
 }
 
 // responsibleParty returns the responsible party's resources: the author's

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
@@ -59,8 +61,14 @@ func convertTimes(pp, rx v3.Node, p *parentPrescription) fhirTimes {
 	return t
 }
 
-// buildMedicationRequests makes one MedicationRequest per line item.
-func buildMedicationRequests(p *parentPrescription, t fhirTimes, urls *prescriptionURLs, author, resp *core.AgentPersonResources, separate bool) []*fhir.MedicationRequest {
+// buildMedicationRequests makes one MedicationRequest per line item, each
+// in its item's medicationRequestParts (with its fullUrl), the values every
+// item refers to alike in sh. Each item's extensions are taken from one
+// list made for all of them at their number; released: with room for the
+// two the release translation adds to each (the prescription's status and
+// the item's). The ids and fullUrls it makes are made in room sp lends
+// (lentLowerID, lentLowerIDURL).
+func buildMedicationRequests(p *parentPrescription, items []lineItem, t fhirTimes, urls *prescriptionURLs, sh *sharedItemParts, resp *core.AgentPersonResources, separate bool, sp *v3.Space) []medicationRequestParts {
 	course, courseDisplay, _ := courseFromTreatmentType(p.treatment)
 	intent := "order"
 	if course != core.CourseAcute {
@@ -70,86 +78,108 @@ func buildMedicationRequests(p *parentPrescription, t fhirTimes, urls *prescript
 	if strings.HasPrefix(p.prescType, "01") {
 		category, categoryDisplay = "community", "Community"
 	}
-	repeatsAllowed := func(it lineItem) *json.Number {
-		high := it.high
-		if high == "" {
-			high = p.high
-		}
-		if high == "" {
-			return nil
-		}
-		n, err := strconv.Atoi(high)
-		if err != nil {
-			return nil
-		}
-		v := json.Number(strconv.Itoa(n - 1))
-		return &v
-	}
-	// What every item refers to the same way is made once.
-	longID := core.LowerID(p.longID)
-	respURL := ""
+	// What every item refers to the same way is made once, in sh.
+	sh.typeCoding = fhir.Coding{System: fhir.CodeSystemPrescriptionType, Code: p.prescType}
 	if separate {
-		respURL = resp.RoleURL()
+		sh.responsible = fhir.Reference{Reference: resp.RoleURL()}
 	}
-	out := make([]*fhir.MedicationRequest, 0, len(p.items))
-	parts := make([]medicationRequestParts, len(p.items))
-	urls.items = make([]string, len(p.items))
-	for i, it := range p.items {
+	if t.review != "" {
+		sh.review = t.review
+		sh.reviewExt[0] = fhir.Extension{URL: "authorisationExpiryDate", ValueDateTime: &sh.review}
+	}
+	sh.categoryCoding[0] = fhir.Coding{System: core.CodeSystemMedicationRequestCategory, Code: category, Display: categoryDisplay}
+	sh.category[0] = fhir.CodeableConcept{Coding: sh.categoryCoding[:]}
+	sh.subject = fhir.Reference{Reference: urls.patient}
+	sh.requester = fhir.Reference{Reference: urls.requester}
+	sh.longID = fhir.Identifier{System: fhir.SystemLongFormID, Value: lentLowerID(sp, p.longID)}
+	sh.groupExt[0] = fhir.Extension{URL: fhir.ExtensionPrescriptionID, ValueIdentifier: &sh.longID}
+	sh.group = fhir.Identifier{System: fhir.SystemShortFormID, Value: p.shortID, Extension: sh.groupExt[:]}
+	if course != "" {
+		sh.courseCoding[0] = fhir.Coding{System: core.CourseOfTherapySystem(course), Code: course, Display: courseDisplay}
+		sh.course = fhir.CodeableConcept{Coding: sh.courseCoding[:]}
+	}
+	sh.siteCoding = fhir.Coding{System: core.CodeSystemDispensingSitePreference, Code: p.dsp}
+	sh.dispenseExt[0] = fhir.Extension{URL: fhir.ExtensionPerformerSiteType, ValueCoding: &sh.siteCoding}
+	if p.supplyDays != "" {
+		sh.supply = fhir.Quantity{Value: json.Number(p.supplyDays), Unit: "day", System: fhir.SystemUCUM, Code: "d"}
+	}
+	if p.performer != "" {
+		sh.performerID = fhir.Identifier{System: fhir.SystemODS, Value: p.performer}
+		sh.performer = fhir.Reference{Identifier: &sh.performerID}
+	}
+	sh.substitution.AllowedBoolean = &sh.substitutionAllowed
+
+	if t.validityStart != "" || t.validityEnd != "" {
+		sh.validity = fhir.Period{Start: t.validityStart, End: t.validityEnd}
+	}
+	// The first item's porxgate extensions, made first to be counted.
+	var firstRoom [3]fhir.Extension
+	var first []fhir.Extension
+	if len(items) > 0 {
+		first = porxgateExtensions(firstRoom[:0], p, items[0].high, t, course, sh)
+	}
+	spare := 0
+	if p.released {
+		spare = 2
+	}
+	n := 0
+	for i := range items {
+		n += itemExtensionCount(p, &items[i], t, separate) + spare
+	}
+	exts := make([]fhir.Extension, 0, n+len(first))
+
+	parts := make([]medicationRequestParts, len(items))
+	for i := range items {
+		it := &items[i]
 		a := &parts[i]
-		// The id is a view of its fullUrl: the two in one allocation.
-		id, url := core.LowerIDURL(it.id)
-		urls.items[i] = url
+		// The id is a view of its fullUrl: the two in one room.
+		id, url := lentLowerIDURL(sp, it.id)
+		a.url = url
 		mr := &a.mr
 		mr.ResourceType, mr.ID = "MedicationRequest", id
-		a.typeCoding = fhir.Coding{System: fhir.CodeSystemPrescriptionType, Code: p.prescType}
-		mr.Extension = append(a.ext[:0], fhir.Extension{URL: fhir.ExtensionPrescriptionType, ValueCoding: &a.typeCoding})
+		room := itemExtensionCount(p, it, t, separate) + spare
+		if i == 0 {
+			room += len(first)
+		}
+		ext := exts[len(exts) : len(exts) : len(exts)+room]
+		ext = append(ext, fhir.Extension{URL: fhir.ExtensionPrescriptionType, ValueCoding: &sh.typeCoding})
 		if separate {
-			a.responsible = fhir.Reference{Reference: respURL}
-			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionResponsiblePractitioner, ValueReference: &a.responsible})
+			ext = append(ext, fhir.Extension{URL: core.ExtensionResponsiblePractitioner, ValueReference: &sh.responsible})
 		}
 		for _, e := range it.endorsements {
-			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionPrescriptionEndorsement,
+			ext = append(ext, fhir.Extension{URL: core.ExtensionPrescriptionEndorsement,
 				ValueCodeableConcept: &fhir.CodeableConcept{Coding: []fhir.Coding{{System: core.CodeSystemEndorsement, Code: e}}}})
 		}
 		if t.review != "" {
-			a.review = t.review
-			a.reviewExt[0] = fhir.Extension{URL: "authorisationExpiryDate", ValueDateTime: &a.review}
-			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionUKCoreRepeatInformation, Extension: a.reviewExt[:]})
+			ext = append(ext, fhir.Extension{URL: core.ExtensionUKCoreRepeatInformation, Extension: sh.reviewExt[:]})
 		}
 		if i == 0 {
-			mr.Extension = append(mr.Extension, porxgateExtensions(p, t, course)...)
+			ext = append(ext, first...)
 		}
 		if it.low != p.low || it.high != p.high {
-			mr.Extension = append(mr.Extension, repeatNumberExtension(repeatScopeLineItem, it.low, it.high))
+			ext = append(ext, repeatNumberExtension(repeatScopeLineItem, it.low, it.high))
 		}
 		if it.instructions.cdWords != "" {
 			words := it.instructions.cdWords
-			mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionControlledDrug,
+			ext = append(ext, fhir.Extension{URL: core.ExtensionControlledDrug,
 				Extension: []fhir.Extension{{URL: "quantityWords", ValueString: &words}}})
 		}
+		mr.Extension = ext
+		exts = exts[:len(exts)+room]
 		a.identifier[0] = fhir.Identifier{System: fhir.SystemLineItemID, Value: id}
 		mr.Identifier = a.identifier[:]
 		mr.Status = "active"
 		mr.Intent = intent
-		a.categoryCoding[0] = fhir.Coding{System: core.CodeSystemMedicationRequestCategory, Code: category, Display: categoryDisplay}
-		a.category[0] = fhir.CodeableConcept{Coding: a.categoryCoding[:]}
-		mr.Category = a.category[:]
+		mr.Category = sh.category[:]
 		a.medicationCoding[0] = fhir.Coding{System: fhir.SystemSNOMED, Code: it.code, Display: it.display}
 		a.medication = fhir.CodeableConcept{Coding: a.medicationCoding[:]}
 		mr.MedicationCodeableConcept = &a.medication
-		a.subject = fhir.Reference{Reference: urls.patient}
-		mr.Subject = &a.subject
+		mr.Subject = &sh.subject
 		mr.AuthoredOn = t.author
-		a.requester = fhir.Reference{Reference: urls.requester}
-		mr.Requester = &a.requester
-		a.longID = fhir.Identifier{System: fhir.SystemLongFormID, Value: longID}
-		a.groupExt[0] = fhir.Extension{URL: fhir.ExtensionPrescriptionID, ValueIdentifier: &a.longID}
-		a.group = fhir.Identifier{System: fhir.SystemShortFormID, Value: p.shortID, Extension: a.groupExt[:]}
-		mr.GroupIdentifier = &a.group
+		mr.Requester = &sh.requester
+		mr.GroupIdentifier = &sh.group
 		if course != "" {
-			a.courseCoding[0] = fhir.Coding{System: core.CourseOfTherapySystem(course), Code: course, Display: courseDisplay}
-			a.course = fhir.CodeableConcept{Coding: a.courseCoding[:]}
-			mr.CourseOfTherapyType = &a.course
+			mr.CourseOfTherapyType = &sh.course
 		}
 		if it.instructions.note != "" {
 			mr.Note = []fhir.Annotation{{Text: it.instructions.note}}
@@ -157,93 +187,158 @@ func buildMedicationRequests(p *parentPrescription, t fhirTimes, urls *prescript
 		a.dosage[0] = fhir.Dosage{Text: it.dosage}
 		mr.DosageInstruction = a.dosage[:]
 		dr := &a.dispense
-		a.siteCoding = fhir.Coding{System: core.CodeSystemDispensingSitePreference, Code: p.dsp}
-		a.dispenseExt[0] = fhir.Extension{URL: fhir.ExtensionPerformerSiteType, ValueCoding: &a.siteCoding}
-		dr.Extension = a.dispenseExt[:]
+		dr.Extension = sh.dispenseExt[:]
 		a.quantity = fhir.Quantity{Value: it.qty, Unit: it.unit, System: fhir.SystemSNOMED, Code: it.unitCode}
 		dr.Quantity = &a.quantity
 		if t.validityStart != "" || t.validityEnd != "" {
-			a.validity = fhir.Period{Start: t.validityStart, End: t.validityEnd}
-			dr.ValidityPeriod = &a.validity
+			dr.ValidityPeriod = &sh.validity
 		}
 		if course == core.CourseContinuousRepeatDispense && p.high != "" {
-			mr.BasedOn = []fhir.Reference{erdBasedOn(id, p.low, p.high)}
+			mr.BasedOn = erdBasedOn(id, p.low, p.high)
 		}
 		if course != core.CourseAcute {
-			dr.NumberOfRepeatsAllowed = repeatsAllowed(it)
+			dr.NumberOfRepeatsAllowed = repeatsAllowed(a, it.high, p.high)
 		}
 		if p.supplyDays != "" {
-			a.supply = fhir.Quantity{Value: json.Number(p.supplyDays), Unit: "day", System: fhir.SystemUCUM, Code: "d"}
-			dr.ExpectedSupplyDuration = &a.supply
+			dr.ExpectedSupplyDuration = &sh.supply
 		}
 		if p.performer != "" {
-			a.performerID = fhir.Identifier{System: fhir.SystemODS, Value: p.performer}
-			a.performer = fhir.Reference{Identifier: &a.performerID}
-			dr.Performer = &a.performer
+			dr.Performer = &sh.performer
 		}
 		mr.DispenseRequest = dr
-		mr.Substitution = &a.substitution
-		a.substitution.AllowedBoolean = &a.substitutionAllowed
-		out = append(out, mr)
+		mr.Substitution = &sh.substitution
 	}
-	return out
+	return parts
 }
 
-// medicationRequestParts holds a MedicationRequest read from a line item
-// and the small values it points to, so that each item is one allocation
-// instead of some twenty-five. Nothing else points into it; slices taken
-// from its arrays are full (or, for ext, grow past it when appended to).
+// itemExtensionCount is how many extensions buildMedicationRequests gives
+// an item (the first item's porxgate extensions aside).
+func itemExtensionCount(p *parentPrescription, it *lineItem, t fhirTimes, separate bool) int {
+	n := 1 + len(it.endorsements)
+	if separate {
+		n++
+	}
+	if t.review != "" {
+		n++
+	}
+	if it.low != p.low || it.high != p.high {
+		n++
+	}
+	if it.instructions.cdWords != "" {
+		n++
+	}
+	return n
+}
+
+// repeatsAllowed is an item's dispenseRequest.numberOfRepeatsAllowed, made
+// in a: one less than the item's repeatNumber high, or the prescription's
+// (high) when it has none; nil for neither or no whole number.
+func repeatsAllowed(a *medicationRequestParts, itemHigh, high string) *json.Number {
+	if itemHigh != "" {
+		high = itemHigh
+	}
+	if high == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(high)
+	if err != nil {
+		return nil
+	}
+	a.repeats = json.Number(strconv.Itoa(n - 1))
+	return &a.repeats
+}
+
+// medicationRequestParts holds a MedicationRequest read from a line item,
+// the small values of its own it points to and its fullUrl, so that the
+// items of a prescription are one allocation instead of some twenty-five
+// each. Nothing else points into it; slices taken from its arrays are
+// full.
 type medicationRequestParts struct {
-	mr                  fhir.MedicationRequest
-	ext                 [4]fhir.Extension
+	mr               fhir.MedicationRequest
+	url              string
+	identifier       [1]fhir.Identifier
+	medication       fhir.CodeableConcept
+	medicationCoding [1]fhir.Coding
+	dosage           [1]fhir.Dosage
+	dispense         fhir.DispenseRequest
+	quantity         fhir.Quantity
+	repeats          json.Number
+}
+
+// sharedItemParts holds the values a prescription's MedicationRequests
+// refer to alike (the prescription type, category, patient, requester,
+// group identifier, course of therapy, dispensing site, validity, supply
+// duration, nominated pharmacy, substitution), one copy for all of them
+// instead of one an item. Nothing changes them in place once read: a
+// caller adds to a MedicationRequest's lists, and the slices taken from
+// these arrays are full, so an append makes a list of its own. It also
+// holds the values of the first item's porxgate extensions.
+type sharedItemParts struct {
 	typeCoding          fhir.Coding
 	responsible         fhir.Reference
 	review              string
 	reviewExt           [1]fhir.Extension
-	identifier          [1]fhir.Identifier
 	category            [1]fhir.CodeableConcept
 	categoryCoding      [1]fhir.Coding
-	medication          fhir.CodeableConcept
-	medicationCoding    [1]fhir.Coding
 	subject, requester  fhir.Reference
 	group, longID       fhir.Identifier
 	groupExt            [1]fhir.Extension
 	course              fhir.CodeableConcept
 	courseCoding        [1]fhir.Coding
-	dosage              [1]fhir.Dosage
-	dispense            fhir.DispenseRequest
 	dispenseExt         [1]fhir.Extension
 	siteCoding          fhir.Coding
-	quantity, supply    fhir.Quantity
+	supply              fhir.Quantity
 	validity            fhir.Period
 	performer           fhir.Reference
 	performerID         fhir.Identifier
 	substitution        fhir.Substitution
 	substitutionAllowed bool
+	tokenIssued         bool
+	effective           string
 }
 
 // erdBasedOn is the basedOn of a repeat-dispensing item: the EPS repeat
 // information with FHIR's zero-based counts (repeats allowed after the
-// first issue, and issued so far).
-func erdBasedOn(itemID, low, high string) fhir.Reference {
-	ext := fhir.Extension{URL: core.ExtensionEPSRepeatInformation}
+// first issue, and issued so far), in one allocation.
+func erdBasedOn(itemID, low, high string) []fhir.Reference {
+	a := new(erdParts)
+	ext := &a.ext[0]
+	ext.URL = core.ExtensionEPSRepeatInformation
+	subs := a.subs[:0]
 	if n, err := strconv.Atoi(high); err == nil {
-		v := json.Number(strconv.Itoa(n - 1))
-		ext.Extension = append(ext.Extension, fhir.Extension{URL: "numberOfRepeatsAllowed", ValueInteger: &v})
+		a.allowed = json.Number(strconv.Itoa(n - 1))
+		subs = append(subs, fhir.Extension{URL: "numberOfRepeatsAllowed", ValueInteger: &a.allowed})
 	}
 	if n, err := strconv.Atoi(low); err == nil {
-		v := json.Number(strconv.Itoa(n - 1))
-		ext.Extension = append(ext.Extension, fhir.Extension{URL: "numberOfRepeatsIssued", ValueInteger: &v})
+		a.issued = json.Number(strconv.Itoa(n - 1))
+		subs = append(subs, fhir.Extension{URL: "numberOfRepeatsIssued", ValueInteger: &a.issued})
 	}
-	return fhir.Reference{Extension: []fhir.Extension{ext}, Identifier: &fhir.Identifier{System: fhir.SystemLineItemID, Value: itemID}}
+	if len(subs) > 0 {
+		ext.Extension = subs[:len(subs):len(subs)]
+	}
+	a.id = fhir.Identifier{System: fhir.SystemLineItemID, Value: itemID}
+	a.basedOn[0] = fhir.Reference{Extension: a.ext[:], Identifier: &a.id}
+	return a.basedOn[:]
+}
+
+// erdParts holds erdBasedOn's reference and what it points to. The slices
+// taken from its arrays are full.
+type erdParts struct {
+	basedOn         [1]fhir.Reference
+	ext             [1]fhir.Extension
+	subs            [2]fhir.Extension
+	allowed, issued json.Number
+	id              fhir.Identifier
 }
 
 // porxgateExtensions returns the porxgate extensions the first item needs
 // for v3 values the EPS rules would not give back: a prescription repeat
 // number other than the derived one, a token issued, an effective time
 // that neither the validity period nor the author time gives.
-func porxgateExtensions(p *parentPrescription, t fhirTimes, course string) []fhir.Extension {
-	var out []fhir.Extension
+//
+// It appends them to out; the values they point to are made in sh.
+// firstHigh is the first item's repeatNumber high.
+func porxgateExtensions(out []fhir.Extension, p *parentPrescription, firstHigh string, t fhirTimes, course string, sh *sharedItemParts) []fhir.Extension {
 	var low, high string
 	switch course {
 	case core.CourseContinuous:
@@ -251,16 +346,16 @@ func porxgateExtensions(p *parentPrescription, t fhirTimes, course string) []fhi
 	case core.CourseContinuousRepeatDispense:
 		if p.high != "" {
 			low, high = "1", p.high
-		} else if len(p.items) > 0 && p.items[0].high != "" {
-			low, high = "1", p.items[0].high
+		} else if firstHigh != "" {
+			low, high = "1", firstHigh
 		}
 	}
 	if low != p.low || high != p.high {
 		out = append(out, repeatNumberExtension(repeatScopePrescription, p.low, p.high))
 	}
 	if p.tokenIssued {
-		v := true
-		out = append(out, fhir.Extension{URL: core.ExtensionTokenIssued, ValueBoolean: &v})
+		sh.tokenIssued = true
+		out = append(out, fhir.Extension{URL: core.ExtensionTokenIssued, ValueBoolean: &sh.tokenIssued})
 	}
 	derived := p.authorTime
 	if t.validityStart != "" {
@@ -269,8 +364,8 @@ func porxgateExtensions(p *parentPrescription, t fhirTimes, course string) []fhi
 		}
 	}
 	if derived != p.effective {
-		e := p.effective
-		out = append(out, fhir.Extension{URL: core.ExtensionEffectiveTime, ValueString: &e})
+		sh.effective = p.effective
+		out = append(out, fhir.Extension{URL: core.ExtensionEffectiveTime, ValueString: &sh.effective})
 	}
 	return out
 }
@@ -280,69 +375,126 @@ func porxgateExtensions(p *parentPrescription, t fhirTimes, course string) []fhi
 // instructions carry in <patientInfo> and <medication> mark-up: a released
 // prescription's first line item's only, as the EPS API's release
 // translation takes them (common/response-bundles.ts; a later item's
-// mark-up is taken off its note and dropped).
-func addInstructionResources(b *fhir.Bundle, p *parentPrescription, patient *fhir.Patient, urls *prescriptionURLs, author *core.AgentPersonResources, newID func() string) {
-	var meds, infos []string
-	items := p.items
-	if p.released && len(items) > 1 {
-		items = items[:1]
-	}
-	for _, it := range items {
-		meds = append(meds, it.instructions.medication...)
-		infos = append(infos, it.instructions.patientInfo...)
-	}
-	if len(meds) == 0 && len(infos) == 0 {
+// mark-up is taken off its note and dropped). Their fullUrls are made in
+// room sp lends (lentFullURL).
+func addInstructionResources(b *fhir.Bundle, p *parentPrescription, items []lineItem, patient *fhir.Patient, urls *prescriptionURLs, author *core.AgentPersonResources, newID func() string, sp *v3.Space) {
+	meds, infos := instructionCounts(p, items)
+	if meds == 0 && infos == 0 {
 		return
 	}
-	cr := &fhir.CommunicationRequest{Base: fhir.Base{ResourceType: "CommunicationRequest", ID: core.FreshID(newID)},
-		Status: "unknown", Subject: &fhir.Reference{Reference: urls.patient}}
-	for _, s := range infos {
-		cr.Payload = append(cr.Payload, fhir.CommunicationPayload{ContentString: s})
+	a := new(instructionParts)
+	cr := &a.cr
+	cr.ResourceType, cr.ID, cr.Status = "CommunicationRequest", core.FreshID(newID), "unknown"
+	a.subject = fhir.Reference{Reference: urls.patient}
+	cr.Subject = &a.subject
+	n := infos
+	if meds > 0 {
+		n++
 	}
-	var list *fhir.List
-	var listURL string
-	if len(meds) > 0 {
-		list = &fhir.List{Base: fhir.Base{ResourceType: "List", ID: core.FreshID(newID)}, Status: "current", Mode: "snapshot",
-			Code: &fhir.CodeableConcept{Text: "Repeat Medications"}, Subject: &fhir.Reference{Reference: urls.patient}}
-		for _, m := range meds {
-			list.Entry = append(list.Entry, fhir.ListEntry{Item: fhir.Reference{Display: m}})
+	cr.Payload = make([]fhir.CommunicationPayload, 0, n)
+	for _, it := range instructionItems(p, items) {
+		for _, s := range it.instructions.patientInfo {
+			cr.Payload = append(cr.Payload, fhir.CommunicationPayload{ContentString: s})
 		}
-		listURL = core.FullURL(list.ID)
-		cr.Payload = append(cr.Payload, fhir.CommunicationPayload{ContentReference: &fhir.Reference{Reference: listURL}})
+	}
+	var listURL string
+	if meds > 0 {
+		list := &a.list
+		list.ResourceType, list.ID, list.Status, list.Mode = "List", core.FreshID(newID), "current", "snapshot"
+		a.listCode = fhir.CodeableConcept{Text: "Repeat Medications"}
+		list.Code, list.Subject = &a.listCode, &a.subject
+		list.Entry = make([]fhir.ListEntry, 0, meds)
+		for _, it := range instructionItems(p, items) {
+			for _, m := range it.instructions.medication {
+				list.Entry = append(list.Entry, fhir.ListEntry{Item: fhir.Reference{Display: m}})
+			}
+		}
+		listURL = lentFullURL(sp, list.ID)
+		a.listRef = fhir.Reference{Reference: listURL}
+		cr.Payload = append(cr.Payload, fhir.CommunicationPayload{ContentReference: &a.listRef})
 	}
 	if author.Organization != nil && len(author.Organization.Identifier) > 0 {
-		cr.Requester = &fhir.Reference{Type: "Organization", Identifier: &author.Organization.Identifier[0], Display: author.Organization.Name}
+		a.requester = fhir.Reference{Type: "Organization", Identifier: &author.Organization.Identifier[0], Display: author.Organization.Name}
+		cr.Requester = &a.requester
 	}
 	if len(patient.Identifier) > 0 {
-		cr.Recipient = []fhir.Reference{{Type: "Patient", Identifier: &patient.Identifier[0]}}
+		a.recipient[0] = fhir.Reference{Type: "Patient", Identifier: &patient.Identifier[0]}
+		cr.Recipient = a.recipient[:]
 	}
-	b.Add(core.FullURL(cr.ID), cr)
-	if list != nil {
-		b.Add(listURL, list)
+	b.Add(lentFullURL(sp, cr.ID), cr)
+	if meds > 0 {
+		b.Add(listURL, &a.list)
 	}
 }
 
-// addProvenance adds the Provenance that carries the prescriber's signature.
-func addProvenance(b *fhir.Bundle, p *parentPrescription, t fhirTimes, urls *prescriptionURLs, newID func() string) {
-	a := new(provenanceParts)
+// instructionItems returns the line items whose additional instructions'
+// mark-up addInstructionResources takes: a released prescription's first
+// only.
+func instructionItems(p *parentPrescription, items []lineItem) []lineItem {
+	if p.released && len(items) > 1 {
+		return items[:1]
+	}
+	return items
+}
+
+// instructionCounts returns how many <medication> and <patientInfo>
+// elements addInstructionResources takes.
+func instructionCounts(p *parentPrescription, items []lineItem) (meds, infos int) {
+	for _, it := range instructionItems(p, items) {
+		meds += len(it.instructions.medication)
+		infos += len(it.instructions.patientInfo)
+	}
+	return meds, infos
+}
+
+// instructionResourceCount is how many resources addInstructionResources
+// adds: the CommunicationRequest and, for any <medication>, the List.
+func instructionResourceCount(p *parentPrescription, items []lineItem) int {
+	switch meds, infos := instructionCounts(p, items); {
+	case meds > 0:
+		return 2
+	case infos > 0:
+		return 1
+	}
+	return 0
+}
+
+// instructionParts holds the CommunicationRequest and List of the
+// additional instructions and the small values they point to, one
+// allocation instead of eight. Nothing else points into it; the slice taken
+// from its array is full.
+type instructionParts struct {
+	cr        fhir.CommunicationRequest
+	list      fhir.List
+	subject   fhir.Reference // the patient, the subject of both
+	listCode  fhir.CodeableConcept
+	listRef   fhir.Reference
+	requester fhir.Reference
+	recipient [1]fhir.Reference
+}
+
+// addProvenance adds the Provenance, made in a, that carries the
+// prescriber's signature; its targets are the items', in the room of
+// targets (as many References as items); its fullUrl is made in room sp
+// lends (lentFullURL).
+func addProvenance(b *fhir.Bundle, a *provenanceParts, p *parentPrescription, t fhirTimes, urls *prescriptionURLs, items []medicationRequestParts, targets []fhir.Reference, newID func() string, sp *v3.Space) {
 	who := fhir.Reference{Reference: urls.requester}
 	prov := &a.prov
 	prov.ResourceType, prov.ID, prov.Recorded = "Provenance", core.FreshID(newID), t.author
-	prov.Target = make([]fhir.Reference, 0, len(urls.items))
-	for _, u := range urls.items {
-		prov.Target = append(prov.Target, fhir.Reference{Reference: u})
+	for i := range items {
+		targets[i] = fhir.Reference{Reference: items[i].url}
 	}
+	prov.Target = targets[:len(items):len(items)]
 	a.agent[0] = fhir.ProvenanceAgent{Who: who}
 	prov.Agent = a.agent[:]
 	a.signatureType[0] = fhir.Coding{System: core.CodeSystemSignatureType, Code: "1.2.840.10065.1.12.1.1", Display: "Author's Signature"}
 	a.signature[0] = fhir.Signature{Type: a.signatureType[:], When: t.author, Who: who, Data: p.signature}
 	prov.Signature = a.signature[:]
-	b.Add(core.FullURL(prov.ID), prov)
+	b.Add(lentFullURL(sp, prov.ID), prov)
 }
 
-// provenanceParts holds the Provenance and the small values it points to,
-// one allocation instead of four. Nothing else points into it; the slices
-// taken from its arrays are full.
+// provenanceParts holds the Provenance and the small values it points to.
+// Nothing else points into it; the slices taken from its arrays are full.
 type provenanceParts struct {
 	prov          fhir.Provenance
 	agent         [1]fhir.ProvenanceAgent
@@ -352,8 +504,10 @@ type provenanceParts struct {
 
 // fillMessageHeader completes the MessageHeader: the event, the sender (the
 // prescriber's organisation), the receiver (the nominated pharmacy, when
-// there is one) and the focus.
-func fillMessageHeader(a *messageHeaderParts, p *parentPrescription, urls *prescriptionURLs, author *core.AgentPersonResources) {
+// there is one) and the focus (the items and the patient, in the room of
+// focus, one Reference more than items). The source's endpoint is made in
+// room sp lends (lentJoin).
+func fillMessageHeader(a *messageHeaderParts, p *parentPrescription, urls *prescriptionURLs, items []medicationRequestParts, focus []fhir.Reference, author *core.AgentPersonResources, sp *v3.Space) {
 	mh := &a.mh
 	mh.EventCoding = fhir.Coding{System: fhir.CodeSystemMessageEvent, Code: fhir.EventPrescriptionOrder, Display: "Prescription Order"}
 	dest := &a.destination[0]
@@ -367,19 +521,19 @@ func fillMessageHeader(a *messageHeaderParts, p *parentPrescription, urls *presc
 	if org := author.Organization; org != nil && len(org.Identifier) > 0 {
 		a.sender = fhir.Reference{Identifier: &org.Identifier[0], Display: org.Name}
 		mh.Sender = &a.sender
-		a.source.Endpoint = "https://directory.spineservices.nhs.uk/STU3/Organization/" + org.Identifier[0].Value
+		a.source.Endpoint = lentJoin(sp, "https://directory.spineservices.nhs.uk/STU3/Organization/", org.Identifier[0].Value)
 		mh.Source = &a.source
 	}
-	mh.Focus = make([]fhir.Reference, 0, len(urls.items)+1)
-	for _, u := range urls.items {
-		mh.Focus = append(mh.Focus, fhir.Reference{Reference: u})
+	for i := range items {
+		focus[i] = fhir.Reference{Reference: items[i].url}
 	}
-	mh.Focus = append(mh.Focus, fhir.Reference{Reference: urls.patient})
+	focus[len(items)] = fhir.Reference{Reference: urls.patient}
+	mh.Focus = focus[: len(items)+1 : len(items)+1]
 }
 
 // messageHeaderParts holds a prescription's MessageHeader and the small
-// values it points to, so that they are one allocation instead of six.
-// Nothing else points into it; the slice taken from its array is full.
+// values it points to. Nothing else points into it; the slice taken from
+// its array is full.
 type messageHeaderParts struct {
 	mh          fhir.MessageHeader
 	destination [1]fhir.MessageDestination
@@ -389,13 +543,95 @@ type messageHeaderParts struct {
 	source      fhir.MessageSource
 }
 
+// prescriptionParts holds the Bundle read from a prescription and what
+// there is one of in it, with the small values they point to: the
+// Bundle's identifier, the MessageHeader, the Provenance (unused for an
+// unsigned prescription) and what the MedicationRequests share, one
+// allocation instead of five.
+type prescriptionParts struct {
+	bundle     fhir.Bundle
+	bundleID   fhir.Identifier
+	header     messageHeaderParts
+	provenance provenanceParts
+	items      sharedItemParts
+}
+
+// lentJoin is a+b in room sp lends (v3.Space.Lend; fresh memory for a
+// nil sp): a string of the Bundle, which holds views of the message read
+// in sp already, so lives no longer than they do.
+func lentJoin(sp *v3.Space, a, b string) string {
+	if sp == nil {
+		return a + b
+	}
+	buf := lentBytes(sp, a, b)
+	return unsafe.String(unsafe.SliceData(buf), len(buf))
+}
+
+// lentBytes is a+b in room sp (not nil) lends, to be made a string once
+// written.
+func lentBytes(sp *v3.Space, a, b string) []byte {
+	buf := sp.Lend(len(a) + len(b))
+	copy(buf[copy(buf, a):], b)
+	return buf
+}
+
+// lentFullURL is core.FullURL(id) made by lentJoin.
+func lentFullURL(sp *v3.Space, id string) string {
+	return lentJoin(sp, core.FullURL(""), id)
+}
+
+// lentLowerID is core.LowerID(id), the lowered copy of an ASCII id with
+// capitals (as v3 writes UUIDs) made in room sp lends.
+func lentLowerID(sp *v3.Space, id string) string {
+	i := 0
+	for i < len(id) && id[i] < utf8.RuneSelf && (id[i] < 'A' || id[i] > 'Z') {
+		i++
+	}
+	if sp == nil || i == len(id) || id[i] >= utf8.RuneSelf {
+		return core.LowerID(id) // id itself, fresh memory, or not ASCII
+	}
+	buf := lentBytes(sp, "", id)
+	if !lowerASCII(buf[i:]) {
+		return core.LowerID(id)
+	}
+	return unsafe.String(unsafe.SliceData(buf), len(buf))
+}
+
+// lentLowerIDURL is core.LowerIDURL(id), its URL made in room sp lends
+// (an id past ASCII: core.LowerIDURL's).
+func lentLowerIDURL(sp *v3.Space, id string) (lower, url string) {
+	if sp == nil {
+		return core.LowerIDURL(id)
+	}
+	prefix := core.FullURL("")
+	buf := lentBytes(sp, prefix, id)
+	if !lowerASCII(buf[len(prefix):]) {
+		return core.LowerIDURL(id)
+	}
+	url = unsafe.String(unsafe.SliceData(buf), len(buf))
+	return url[len(prefix):], url
+}
+
+// lowerASCII lowers the capitals of b in place and reports true, or false
+// (b lowered in part) when b holds a byte past ASCII.
+func lowerASCII(b []byte) bool {
+	for i, c := range b {
+		switch {
+		case c >= utf8.RuneSelf:
+			return false
+		case 'A' <= c && c <= 'Z':
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return true
+}
+
 // prescriptionURLs are the fullUrls a prescription's resources are referred
-// to by, each made once: the patient's, the requester's (the author's
-// PractitionerRole, its AgentPersonResources.RoleURL) and each
-// MedicationRequest's, in order (made by buildMedicationRequests).
+// to by, each made once: the patient's and the requester's (the author's
+// PractitionerRole, its AgentPersonResources.RoleURL). Each
+// MedicationRequest's is in its medicationRequestParts.
 type prescriptionURLs struct {
 	patient, requester string
-	items              []string
 }
 
 // additionalInstructionText is the additional instructions text taken apart.

@@ -215,30 +215,34 @@ func (e errString) Error() string { return string(e) }
 // signatureData returns the base64 of what signatureText holds, and those
 // bytes: the bytes between its tags in the original message when they can
 // be found there unambiguously, else the element's children serialised.
-// "" and nil when the element is null or empty.
-func signatureData(raw []byte, st v3.Node) (string, []byte) {
+// "" and nil when the element is null or empty. The base64 is made in
+// room sp lends (nil: fresh memory; see base64String).
+func signatureData(raw []byte, st v3.Node, sp *v3.Space) (string, []byte) {
 	if !st.Exists() || st.HasAttr("nullFlavor") || (len(st.El.ChildElements()) == 0 && strings.TrimSpace(st.Text()) == "") {
 		return "", nil
 	}
 	if inner, ok := rawInner(raw, "signatureText"); ok {
-		return base64String(inner), inner
+		return base64String(inner, sp), inner
 	}
 	var b bytes.Buffer
 	ws := etree.WriteSettings{}
 	for _, t := range st.El.Child {
 		t.WriteTo(&b, &ws)
 	}
-	return base64String(b.Bytes()), b.Bytes()
+	return base64String(b.Bytes(), sp), b.Bytes()
 }
 
-// base64String is base64.StdEncoding.EncodeToString in one allocation
-// instead of two: the encoded bytes become the string, as nothing else
-// holds them.
-func base64String(b []byte) string {
+// base64String is base64.StdEncoding.EncodeToString in room sp lends
+// (v3.Space.Lend), exactly its length: the string is then valid as long
+// as the views of the message read in sp that the rest of the Bundle
+// holds, and costs no allocation once the Space has lent as much before.
+// A nil sp: in one allocation instead of EncodeToString's two, the
+// encoded bytes becoming the string, as nothing else holds them.
+func base64String(b []byte, sp *v3.Space) string {
 	if len(b) == 0 {
 		return ""
 	}
-	buf := appendBase64(nil, b)
+	buf := appendBase64(sp.Lend(base64.StdEncoding.EncodedLen(len(b)))[:0], b)
 	return unsafe.String(unsafe.SliceData(buf), len(buf))
 }
 

@@ -108,8 +108,8 @@ func TestSignatureCheckedAsRead(t *testing.T) {
 		_, node := v3.NewReader("PORX_IN020101UK31", pp)
 		st := node.Opt("pertinentInformation1").Opt("pertinentPrescription").Opt("author").Opt("signatureText")
 		for _, raw := range [][]byte{m, nil} { // the message's bytes, and the element serialised
-			b64, b := signatureData(raw, st)
-			if b64 != base64String(b) {
+			b64, b := signatureData(raw, st, nil)
+			if b64 != base64String(b, nil) {
 				t.Fatalf("signatureData's base64 is not of its bytes")
 			}
 			sigs = append(sigs, b)
@@ -122,7 +122,7 @@ func TestSignatureCheckedAsRead(t *testing.T) {
 		[]byte("<?xml version=\"1.0\""), []byte("<!DOCTYPE a><a/>"), []byte(" <a/> "), []byte("<a></b>"), []byte("&amp;"))
 	for _, b := range sigs {
 		got, gotErr := checkSignatureFragment(b)
-		want, wantErr := decodeSignature(base64String(b))
+		want, wantErr := decodeSignature(base64String(b, nil))
 		if !bytes.Equal(got, want) || (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
 			t.Errorf("%.40q: checked as read %q, %v; decoded %q, %v", b, got, gotErr, want, wantErr)
 		}
