@@ -80,15 +80,7 @@ func TestSameSignedElementUnderAsBefore(t *testing.T) {
 // mutate makes one change at random to an element of root (root itself
 // aside) and says what it did.
 func mutate(rnd *rand.Rand, root *etree.Element) string {
-	var all []*etree.Element
-	var walk func(e *etree.Element)
-	walk = func(e *etree.Element) {
-		for _, c := range e.ChildElements() {
-			all = append(all, c)
-			walk(c)
-		}
-	}
-	walk(root)
+	all := elementsBelow(root)
 	el := all[rnd.IntN(len(all))]
 	parent := el.Parent()
 	where := el.GetPath()
@@ -163,15 +155,7 @@ func mutate(rnd *rand.Rand, root *etree.Element) string {
 // random in a: a signatureText holding an element, or an empty one, or a
 // plain element. It says what it did, or that there was no such place.
 func addAlike(rnd *rand.Rand, a, b *etree.Element) string {
-	var all []*etree.Element
-	var walk func(e *etree.Element)
-	walk = func(e *etree.Element) {
-		for _, c := range e.ChildElements() {
-			all = append(all, c)
-			walk(c)
-		}
-	}
-	walk(a)
+	all := elementsBelow(a)
 	el := all[rnd.IntN(len(all))]
 	var steps []int
 	for e := el; e != a; e = e.Parent() {
@@ -203,4 +187,18 @@ func addAlike(rnd *rand.Rand, a, b *etree.Element) string {
 	el.InsertChildAt(k, n)
 	at.InsertChildAt(min(k, len(at.Child)), n.Copy())
 	return "added " + n.Tag + " alike to " + el.GetPath()
+}
+
+// elementsBelow lists the elements inside root, in document order.
+func elementsBelow(root *etree.Element) []*etree.Element {
+	var all []*etree.Element
+	var walk func(e *etree.Element)
+	walk = func(e *etree.Element) {
+		for _, c := range e.ChildElements() {
+			all = append(all, c)
+			walk(c)
+		}
+	}
+	walk(root)
+	return all
 }
