@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/internal/corpustest"
 	"github.com/porxgate/porxgate/mapping/core"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -201,4 +202,23 @@ func elementsBelow(root *etree.Element) []*etree.Element {
 	}
 	walk(root)
 	return all
+}
+
+// TestSameSignedElementUnderAllocatesNothing holds the check
+// carryUnrepresented asks of each signed corpus Send prescription to no
+// allocation, as TestSameSignedElementAllocatesNothing holds
+// core.SameSignedElement.
+func TestSameSignedElementUnderAllocatesNothing(t *testing.T) {
+	if !corpustest.Present() {
+		t.Skip("no corpus: the project's own prescriptions are unsigned")
+	}
+	pairs := signedPairs(t)
+	for _, p := range pairs {
+		if n := testing.AllocsPerRun(5, func() { core.SameSignedElementUnder(p.pp, p.regen, signatureTextTag) }); n != 0 {
+			t.Errorf("%d allocations a check", int(n))
+		}
+	}
+	if len(pairs) == 0 {
+		t.Fatal("no signed prescription written back alike")
+	}
 }
