@@ -2,6 +2,7 @@ package core
 
 import (
 	"slices"
+	"unsafe"
 
 	"github.com/beevik/etree"
 )
@@ -36,25 +37,26 @@ type TreeEdits struct {
 // exactly: this second comparison need only look at the additions and the
 // elements on their paths.
 func SameElementEdited(a, b *etree.Element, skip func(*etree.Element) bool, e TreeEdits) bool {
-	w := editedWalk{e: e, skip: skip}
+	w := editedWalk{skip: skip}
 	// The elements of b whose subtree changed: the changed and inserted
 	// ones and their ancestors.
 	var room [32]*etree.Element
-	w.touched = room[:0]
+	touched := room[:0]
 	for _, list := range [...][]*etree.Element{e.Inserted, e.Changed} {
 		for _, el := range list {
-			for p := el; p != nil && !slices.Contains(w.touched, p); p = p.Parent() {
-				w.touched = append(w.touched, p)
+			for p := el; p != nil && !slices.Contains(touched, p); p = p.Parent() {
+				touched = append(touched, p)
 				if p == b {
 					break
 				}
 			}
 		}
 	}
-	if !slices.Contains(e.Copied, a) {
+	w.copied, w.removed, w.inserted, w.touched = newElementSet(e.Copied), newElementSet(e.Removed), newElementSet(e.Inserted), newElementSet(touched)
+	if !w.copied.has(a) {
 		// a itself is shared with a0, and b0 was compared with a0 as a
 		// whole.
-		if !slices.Contains(w.touched, b) {
+		if !w.touched.has(b) {
 			return true
 		}
 		return SameElement(a, b, skip)
@@ -62,11 +64,44 @@ func SameElementEdited(a, b *etree.Element, skip func(*etree.Element) bool, e Tr
 	return w.same(a, b)
 }
 
-// editedWalk is SameElementEdited's walk.
+// editedWalk is SameElementEdited's walk: the edits' lists, and the
+// elements of b whose subtree changed (touched).
 type editedWalk struct {
-	e       TreeEdits
-	skip    func(*etree.Element) bool
-	touched []*etree.Element
+	copied, removed, inserted, touched elementSet
+	skip                               func(*etree.Element) bool
+}
+
+// elementSet is a short list of elements asked, for each element the walk
+// meets, whether it holds that element: most are in none, which a bit an
+// element's address picks tells without looking through the list (an
+// element whose bit is set is looked for in it; Go does not move what it
+// allocates, so an element's bit stays the same).
+type elementSet struct {
+	bits [4]uint64
+	list []*etree.Element
+}
+
+// newElementSet returns the set of list's elements.
+func newElementSet(list []*etree.Element) elementSet {
+	s := elementSet{list: list}
+	for _, el := range list {
+		k := elementBit(el)
+		s.bits[k>>6] |= 1 << (k & 63)
+	}
+	return s
+}
+
+// has reports whether el is one of s's elements.
+func (s *elementSet) has(el *etree.Element) bool {
+	k := elementBit(el)
+	return s.bits[k>>6]&(1<<(k&63)) != 0 && slices.Contains(s.list, el)
+}
+
+// elementBit is the bit of an elementSet el's address picks: elements lie
+// some hundred bytes apart, so the address's bits above the sixteens tell
+// neighbours apart.
+func elementBit(el *etree.Element) uint {
+	return uint(uintptr(unsafe.Pointer(el))>>4) & 255
 }
 
 // same compares an element of a that a0 holds a copy of with the element
@@ -84,17 +119,17 @@ func (w *editedWalk) same(a, b *etree.Element) bool {
 		if ae == nil || be == nil {
 			return ae == be
 		}
-		removed, inserted := slices.Contains(w.e.Removed, ae), slices.Contains(w.e.Inserted, be)
+		removed, inserted := w.removed.has(ae), w.inserted.has(be)
 		switch {
 		case removed || inserted || ka != kb:
 			if !SameElement(ae, be, w.skip) {
 				return false
 			}
-		case slices.Contains(w.e.Copied, ae):
+		case w.copied.has(ae):
 			if !w.same(ae, be) {
 				return false
 			}
-		case slices.Contains(w.touched, be):
+		case w.touched.has(be):
 			if !SameElement(ae, be, w.skip) {
 				return false
 			}

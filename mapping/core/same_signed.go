@@ -17,6 +17,21 @@ import (
 // must be asked apart: the parts are missing, or skip rules out an element
 // within a part (SameElement passes over it, the fragments do not).
 func SameSignedElement(pp, got *etree.Element, skip func(*etree.Element) bool) bool {
+	return sameSigned(pp, got, signedWalk{skip: skip})
+}
+
+// SameSignedElementUnder is SameSignedElement with the skip rule that
+// rules out the child elements of each element named under (prescribe's
+// InSignature, with under "signatureText"), told once for each element
+// whose children are compared instead of by a call for each child: it is
+// the lossless check of every signed prescription read, some 170 pairs of
+// elements each.
+func SameSignedElementUnder(pp, got *etree.Element, under string) bool {
+	return sameSigned(pp, got, signedWalk{under: under})
+}
+
+// sameSigned is SameSignedElement with the skip rule w holds.
+func sameSigned(pp, got *etree.Element, w signedWalk) bool {
 	if pp == nil || got == nil {
 		return false
 	}
@@ -28,7 +43,7 @@ func SameSignedElement(pp, got *etree.Element, skip func(*etree.Element) bool) b
 	if !ok || !gotOK || len(parts) != len(gotParts) {
 		return false
 	}
-	w := signedWalk{parts: parts, gotParts: gotParts, skip: skip, depth: signedPartsDepth}
+	w.parts, w.gotParts, w.depth = parts, gotParts, signedPartsDepth
 	return w.same(pp, got, 0)
 }
 
@@ -48,7 +63,10 @@ type signedWalk struct {
 	// item and gotItem are where the next line item is looked for first in
 	// parts and gotParts (see partIndex).
 	item, gotItem int
-	skip          func(*etree.Element) bool
+	// The skip rule: skip, or when under is not empty, the child elements
+	// of each element named under (SameSignedElementUnder).
+	skip  func(*etree.Element) bool
+	under string
 	// depth is the deepest a part lies below the ParentPrescription: below
 	// it, elements are compared by SameElement alone.
 	depth int
@@ -60,6 +78,9 @@ func (w *signedWalk) same(a, b *etree.Element, d int) bool {
 	if !sameOwn(a, b) {
 		return false
 	}
+	if w.under != "" && a.Tag == w.under {
+		return true // b's name is a's: the rule passes over every child element of both
+	}
 	i, j := 0, 0
 	for {
 		ae, be := nextElement(a, &i, w.skip), nextElement(b, &j, w.skip)
@@ -67,7 +88,11 @@ func (w *signedWalk) same(a, b *etree.Element, d int) bool {
 			return ae == be
 		}
 		if d >= w.depth {
-			if !SameElement(ae, be, w.skip) {
+			if w.under != "" {
+				if !sameElementUnder(ae, be, w.under) {
+					return false
+				}
+			} else if !SameElement(ae, be, w.skip) {
 				return false
 			}
 			continue
@@ -83,6 +108,27 @@ func (w *signedWalk) same(a, b *etree.Element, d int) bool {
 			continue
 		}
 		if !w.same(ae, be, d+1) {
+			return false
+		}
+	}
+}
+
+// sameElementUnder is SameElement(a, b, skip) for the skip rule that rules
+// out the child elements of each element named under.
+func sameElementUnder(a, b *etree.Element, under string) bool {
+	if !sameOwn(a, b) {
+		return false
+	}
+	if a.Tag == under {
+		return true
+	}
+	i, j := 0, 0
+	for {
+		ae, be := nextElement(a, &i, nil), nextElement(b, &j, nil)
+		if ae == nil || be == nil {
+			return ae == be
+		}
+		if !sameElementUnder(ae, be, under) {
 			return false
 		}
 	}
@@ -145,12 +191,13 @@ func (w *signedWalk) samePart(x, y *etree.Element) bool {
 	}
 	// Attributes equal in order, none of them prefixed, satisfy both
 	// rules at once.
-	if sameAttrsInOrder(x.Attr, y.Attr) {
-		if !v3.SignableAttrs(x.Attr) {
+	switch signableInOrder(x.Attr, y.Attr) {
+	case attrsUnsignable:
+		return false
+	case attrsOther:
+		if !sameAttrsSwapped(x.Attr, y.Attr) && (!sameAttrsAnyOrder(x, y) || !v3.SameSignedAttrs(x, y)) {
 			return false
 		}
-	} else if !sameAttrsSwapped(x.Attr, y.Attr) && (!sameAttrsAnyOrder(x, y) || !v3.SameSignedAttrs(x, y)) {
-		return false
 	}
 	if (!noLeadingText(x) || !noLeadingText(y)) && !sameTrimmedText(x, y) {
 		return false
@@ -159,7 +206,8 @@ func (w *signedWalk) samePart(x, y *etree.Element) bool {
 	// child element and white space as the reader and the writers flag it
 	// (the indentation between elements) are told without asking, here
 	// rather than in a function of its own, which every token of both
-	// parts would call.
+	// parts would call. A child element of the skip rule's element
+	// (w.under) is one the rule rules out.
 	i, j := 0, 0
 	for {
 		var ta, tb etree.Token
@@ -190,11 +238,40 @@ func (w *signedWalk) samePart(x, y *etree.Element) bool {
 		}
 		if p, ok := ta.(*etree.Element); ok {
 			q, ok := tb.(*etree.Element)
-			if !ok || !w.samePart(p, q) {
+			if !ok || w.under != "" && x.Tag == w.under || !w.samePart(p, q) {
 				return false
 			}
 		} else if !v3.SameSignedLeaves(ta, tb) {
 			return false
 		}
 	}
+}
+
+// What signableInOrder finds of two attribute lists.
+const (
+	attrsSigned     = iota // the same attributes in order, none prefixed
+	attrsUnsignable        // the same in order, one prefixed: the fragments refuse it
+	attrsOther             // not the same in order: ask the other ways
+)
+
+// signableInOrder is sameAttrsInOrder(a, b), then v3.SignableAttrs(a), in
+// one loop.
+func signableInOrder(a, b []etree.Attr) int {
+	if len(a) != len(b) {
+		return attrsOther
+	}
+	signable := true
+	for i := range a {
+		x, y := &a[i], &b[i]
+		if x.Key != y.Key || x.Value != y.Value || x.Space != y.Space {
+			return attrsOther
+		}
+		if x.Space != "" && x.Space != "xmlns" {
+			signable = false
+		}
+	}
+	if !signable {
+		return attrsUnsignable
+	}
+	return attrsSigned
 }

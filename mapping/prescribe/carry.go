@@ -53,7 +53,7 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env, sp *v3.Space) 
 	sameSigned := func(got *etree.Element) bool {
 		return !signed || v3.SameSignedParts(pp.El, got) || v3.CompareSignatureFragments(pp.El, got) == nil
 	}
-	if signed && core.SameSignedElement(pp.El, regen, InSignature) ||
+	if signed && core.SameSignedElementUnder(pp.El, regen, signatureTextTag) ||
 		core.SameElement(pp.El, regen, InSignature) && sameSigned(regen) {
 		return regen
 	}
@@ -131,8 +131,12 @@ func IsSigned(pp *etree.Element) bool {
 // carries and which regeneration leaves out.
 func InSignature(e *etree.Element) bool {
 	p := e.Parent()
-	return p != nil && p.Tag == "signatureText"
+	return p != nil && p.Tag == signatureTextTag
 }
+
+// signatureTextTag names the element whose child elements InSignature
+// tells: core.SameSignedElementUnder applies its rule with it.
+const signatureTextTag = "signatureText"
 
 // WithoutSignature returns a copy of a ParentPrescription whose author's
 // signatureText is emptied: the signature travels in the Provenance, byte

@@ -245,7 +245,8 @@ func courseOfTherapy(c *core.BundleContext, o *prescriptionOrder) string {
 	case len(codes) == 2 && slices.Contains(codes, core.CourseAcute) && slices.Contains(codes, core.CourseContinuous):
 		return core.CourseAcute
 	}
-	// A copy for the message, so that room stays on the stack.
+	// A copy for the message: codes itself, handed to Fail, would put its
+	// room on the heap for every prescription written.
 	c.Fail(o.firstPath+".courseOfTherapyType.coding", "course of therapy must match for all MedicationRequests or be a mix of acute and continuous, got %v", slices.Clone(codes))
 	return ""
 }
