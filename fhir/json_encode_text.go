@@ -12,27 +12,45 @@ import (
 // normalises it).
 
 // appendString appends s as a JSON string. Most strings of a resource
-// (codes, ids, URLs, dates) need no escape. Room is made for the string
-// and its quotes first; a string shorter than longString is then copied
-// into it as it is looked at, a word at a time (mayEscape; the last word
-// overlapping the one before), without a call. When it needs an escape
-// after all, what was copied past the buffer's length is written over.
+// (codes, ids, URLs, dates) need no escape: room is made for the string,
+// its quotes and what copyPlain may write past it first, and the string
+// is copied into it as it is looked at (copyPlain). When it needs an
+// escape after all, what was copied past the buffer's length is written
+// over.
 func appendString(buf []byte, s string) []byte {
 	n := len(s)
 	l := len(buf)
-	if cap(buf)-l < n+2 {
-		buf = grow(buf, n+2)
+	if cap(buf)-l < n+plainRoom {
+		buf = grow(buf, n+plainRoom)
 	}
 	dst := unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), l)
 	*(*byte)(dst) = '"'
-	dst = unsafe.Add(dst, 1)
-	src := unsafe.Pointer(unsafe.StringData(s))
+	if !copyPlain(unsafe.Add(dst, 1), unsafe.Pointer(unsafe.StringData(s)), n) {
+		return appendEscaped(buf, s)
+	}
+	*(*byte)(unsafe.Add(dst, n+1)) = '"'
+	return buf[:l+n+2]
+}
+
+// plainRoom is the room appendString makes past a string's length: its
+// two quotes and the sixteen bytes copyPlain may write however short the
+// string is.
+const plainRoom = 2 + 16
+
+// copyPlainWords copies the n bytes at src to dst, looking at them a word
+// at a time (mayEscape; the last word overlapping the one before), or a
+// byte at a time when they are fewer than eight, or, when there are
+// longString of them or more (a signature's base64, most often), first
+// (plainLong); false when one needs an escape. It is copyPlain where the
+// machine has no vector instructions the package uses, and its reference
+// where it has.
+func copyPlainWords(dst, src unsafe.Pointer, n int) bool {
 	switch {
 	case n < 8:
 		for i := range n {
 			c := *(*byte)(unsafe.Add(src, i))
 			if notASCIIPlain[c] {
-				return appendEscaped(buf, s)
+				return false
 			}
 			*(*byte)(unsafe.Add(dst, i)) = c
 		}
@@ -45,17 +63,17 @@ func appendString(buf []byte, s string) []byte {
 		}
 		w := *(*uint64)(unsafe.Add(src, n-8))
 		if m|mayEscape(w) != 0 {
-			return appendEscaped(buf, s)
+			return false
 		}
 		*(*uint64)(unsafe.Add(dst, n-8)) = w
 	default:
+		s := unsafe.String((*byte)(src), n)
 		if !plainLong(s) {
-			return appendEscaped(buf, s)
+			return false
 		}
-		copy(buf[l+1:l+1+n], s)
+		copy(unsafe.Slice((*byte)(dst), n), s)
 	}
-	*(*byte)(unsafe.Add(dst, n)) = '"'
-	return buf[:l+n+2]
+	return true
 }
 
 // notASCIIPlain marks the bytes a string may not hold as they are:
@@ -68,13 +86,14 @@ var notASCIIPlain = func() (t [256]bool) {
 	return t
 }()
 
-// longString is the length from which plainLong looks at a string.
+// longString is the length from which copyPlainWords looks at a string
+// with plainLong.
 const longString = 128
 
-// plainLong reports whether s, of longString bytes or more (a signature's
-// base64, most often), needs no escape: its quotes and backslashes are
-// looked for by strings.IndexByte (in vector instructions), and its
-// control bytes and bytes of 0x80 or more thirty-two bytes at a time.
+// plainLong reports whether s, of longString bytes or more, needs no
+// escape: its quotes and backslashes are looked for by strings.IndexByte
+// (in vector instructions), and its control bytes and bytes of 0x80 or
+// more thirty-two bytes at a time.
 func plainLong(s string) bool {
 	if strings.IndexByte(s, '"') >= 0 || strings.IndexByte(s, '\\') >= 0 {
 		return false
