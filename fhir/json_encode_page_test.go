@@ -8,11 +8,11 @@ import (
 	"unsafe"
 )
 
-// TestCopyPlainAtPageEnd copies strings that end where a readable page
+// TestAppendPlainAtPageEnd copies strings that end where a readable page
 // ends and the next cannot be read, and strings that start in the last
-// sixteen bytes of a page: copyPlain must read nothing past a string on
+// sixteen bytes of a page: appendPlain must read nothing past a string on
 // the next page (a fault would end the test binary).
-func TestCopyPlainAtPageEnd(t *testing.T) {
+func TestAppendPlainAtPageEnd(t *testing.T) {
 	size := syscall.Getpagesize()
 	mem, err := syscall.Mmap(-1, 0, 2*size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
 	if err != nil {
@@ -33,7 +33,7 @@ func TestCopyPlainAtPageEnd(t *testing.T) {
 				page[start+special] = '"'
 			}
 			s := unsafe.String(unsafe.SliceData(page[start:]), n)
-			checkCopyPlain(t, s)
+			checkAppendPlain(t, s)
 			if got, want := string(appendString(nil, s)), string(appendEscaped(nil, s)); got != want {
 				t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
 			}

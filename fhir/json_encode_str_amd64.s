@@ -1,38 +1,53 @@
 #include "textflag.h"
 
-// The bytes copyPlain compares with, sixteen of each.
+// The bytes appendPlain compares with, sixteen of each.
 DATA plainQuotes<>+0(SB)/8, $0x2222222222222222
 DATA plainQuotes<>+8(SB)/8, $0x2222222222222222
 GLOBL plainQuotes<>(SB), RODATA|NOPTR, $16
 DATA plainSlashes<>+0(SB)/8, $0x5c5c5c5c5c5c5c5c
 DATA plainSlashes<>+8(SB)/8, $0x5c5c5c5c5c5c5c5c
 GLOBL plainSlashes<>(SB), RODATA|NOPTR, $16
-DATA plainControls<>+0(SB)/8, $0x1f1f1f1f1f1f1f1f
-DATA plainControls<>+8(SB)/8, $0x1f1f1f1f1f1f1f1f
-GLOBL plainControls<>(SB), RODATA|NOPTR, $16
+DATA plainSpaces<>+0(SB)/8, $0x2020202020202020
+DATA plainSpaces<>+8(SB)/8, $0x2020202020202020
+GLOBL plainSpaces<>(SB), RODATA|NOPTR, $16
 
-// func copyPlain(dst, src unsafe.Pointer, n int) bool
+// func appendPlain(buf []byte, s string) []byte
 //
-// Copies the n bytes at src to dst sixteen at a time (SSE2), looking at
-// each block as it goes for a quote, a backslash, a byte below 0x20 or one
-// of 0x80 and above; false at the first block that holds one (what was
-// copied by then is left). A string shorter than sixteen bytes is read as
-// one block when the block does not cross into the next page (the bytes
-// past the string are not looked at), else a byte at a time; it is
-// written as a whole block (the caller leaves room for it). A longer one
-// is read and written in whole blocks, the last overlapping the one
-// before: nothing is read or written past the n bytes.
-TEXT ·copyPlain(SB), NOSPLIT, $0-25
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n+16(FP), CX
+// Where buf has room for s, its quotes and sixteen bytes more (plainRoom),
+// writes a quote, then copies the bytes of s after it sixteen at a time
+// (SSE2), looking at each block as it goes for a quote, a backslash, a
+// byte below 0x20 or one of 0x80 and above (those two at once: below 0x20
+// as signed bytes), and writes a quote after them: buf with s appended
+// quoted. Otherwise, or at the first block that holds such a byte, buf as
+// it was (what was written past its length by then is left). A string
+// shorter than sixteen bytes is read as one block when the block does not
+// cross into the next page (the bytes past the string are not looked at),
+// else a byte at a time; it is written as a whole block (hence the room).
+// A longer one is read and written in whole blocks, the last overlapping
+// the one before: nothing is read past the string.
+TEXT ·appendPlain(SB), NOSPLIT, $0-64
+	MOVQ buf_base+0(FP), DI
+	MOVQ buf_len+8(FP), R8
+	MOVQ buf_cap+16(FP), R9
+	MOVQ s_base+24(FP), SI
+	MOVQ s_len+32(FP), CX
+	MOVQ DI, ret_base+40(FP)
+	MOVQ R8, ret_len+48(FP)
+	MOVQ R9, ret_cap+56(FP)
+	SUBQ R8, R9
+	LEAQ 18(CX), AX
+	CMPQ R9, AX
+	JLT  special
+	ADDQ R8, DI
+	MOVB $0x22, (DI)
+	INCQ DI
 	MOVOU plainQuotes<>(SB), X1
 	MOVOU plainSlashes<>(SB), X2
-	MOVOU plainControls<>(SB), X3
+	MOVOU plainSpaces<>(SB), X3
 	CMPQ CX, $16
 	JAE  long
 	TESTQ CX, CX
-	JEQ  plain
+	JEQ  empty
 	MOVL SI, AX
 	ANDL $4095, AX
 	CMPL AX, $4080
@@ -45,19 +60,17 @@ TEXT ·copyPlain(SB), NOSPLIT, $0-25
 	MOVOU X0, X5
 	PCMPEQB X2, X5
 	POR X5, X4
-	MOVOU X0, X5
-	PMINUB X3, X5
-	PCMPEQB X0, X5
+	MOVOU X3, X5
+	PCMPGTB X0, X5
 	POR X5, X4
 	PMOVMSKB X4, DX
-	PMOVMSKB X0, BX
-	ORL BX, DX
 	MOVL $1, BX
 	SHLL CX, BX
 	DECL BX
 	ANDL BX, DX
 	JNZ  special
 	MOVOU X0, (DI)
+	MOVB $0x22, (DI)(CX*1)
 	JMP  plain
 
 bytes:
@@ -79,6 +92,7 @@ byteloop:
 	INCQ AX
 	CMPQ AX, CX
 	JB   byteloop
+	MOVB $0x22, (DI)(CX*1)
 	JMP  plain
 
 long:
@@ -95,13 +109,11 @@ blockloop:
 	MOVOU X0, X5
 	PCMPEQB X2, X5
 	POR X5, X4
-	MOVOU X0, X5
-	PMINUB X3, X5
-	PCMPEQB X0, X5
+	MOVOU X3, X5
+	PCMPGTB X0, X5
 	POR X5, X4
 	PMOVMSKB X4, DX
-	PMOVMSKB X0, BX
-	ORL BX, DX
+	TESTL DX, DX
 	JNZ  special
 	MOVOU X0, (DI)(AX*1)
 	ADDQ $16, AX
@@ -114,20 +126,23 @@ last:
 	MOVOU X0, X5
 	PCMPEQB X2, X5
 	POR X5, X4
-	MOVOU X0, X5
-	PMINUB X3, X5
-	PCMPEQB X0, X5
+	MOVOU X3, X5
+	PCMPGTB X0, X5
 	POR X5, X4
 	PMOVMSKB X4, DX
-	PMOVMSKB X0, BX
-	ORL BX, DX
+	TESTL DX, DX
 	JNZ  special
 	MOVOU X0, (DI)(CX*1)
+	MOVB $0x22, 16(DI)(CX*1)
+	ADDQ $16, CX
 
 plain:
-	MOVB $1, ret+24(FP)
-	RET
+	LEAQ 2(R8)(CX*1), R8
+	MOVQ R8, ret_len+48(FP)
 
 special:
-	MOVB $0, ret+24(FP)
 	RET
+
+empty:
+	MOVB $0x22, (DI)
+	JMP  plain

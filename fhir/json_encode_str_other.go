@@ -2,8 +2,6 @@
 
 package fhir
 
-import "unsafe"
-
-// copyPlain is json_encode_str_amd64.go's on other architectures: a word
-// at a time (copyPlainWords).
-func copyPlain(dst, src unsafe.Pointer, n int) bool { return copyPlainWords(dst, src, n) }
+// appendPlain is json_encode_str_amd64.go's on other architectures: a
+// word at a time (appendPlainWords).
+func appendPlain(buf []byte, s string) []byte { return appendPlainWords(buf, s) }

@@ -12,38 +12,59 @@ import (
 // normalises it).
 
 // appendString appends s as a JSON string. Most strings of a resource
-// (codes, ids, URLs, dates) need no escape: room is made for the string,
-// its quotes and what copyPlain may write past it first, and the string
-// is copied into it as it is looked at (copyPlain). When it needs an
-// escape after all, what was copied past the buffer's length is written
-// over.
+// (codes, ids, URLs, dates) need no escape: where the buffer has room for
+// the string, its quotes and what appendPlain may write past it, the
+// string is copied into it quoted as it is looked at (appendPlain). The
+// generated writers (json_encode_gen.go) call appendPlain themselves and
+// take appendStringSlow's way only when it gives buf back as it was.
 func appendString(buf []byte, s string) []byte {
-	n := len(s)
-	l := len(buf)
+	if out := appendPlain(buf, s); len(out) != len(buf) {
+		return out
+	}
+	return appendStringSlow(buf, s)
+}
+
+// appendStringSlow is appendString's way for a buffer without the room
+// or a string that needs an escape: the room made, the string quoted
+// as it is, or when it needs an escape after all, written over with its
+// escapes.
+func appendStringSlow(buf []byte, s string) []byte {
+	if cap(buf)-len(buf) < len(s)+plainRoom {
+		buf = grow(buf, len(s)+plainRoom)
+	}
+	if out := appendPlain(buf, s); len(out) != len(buf) {
+		return out
+	}
+	return appendEscaped(buf, s)
+}
+
+// plainRoom is the room appendPlain needs past a string's length: its
+// two quotes and the sixteen bytes it may write however short the string
+// is.
+const plainRoom = 2 + 16
+
+// appendPlainWords is appendPlain a word at a time (copyPlainWords): the
+// other architectures' appendPlain, and its reference where it is written
+// in vector instructions.
+func appendPlainWords(buf []byte, s string) []byte {
+	l, n := len(buf), len(s)
 	if cap(buf)-l < n+plainRoom {
-		buf = grow(buf, n+plainRoom)
+		return buf
 	}
 	dst := unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), l)
 	*(*byte)(dst) = '"'
-	if !copyPlain(unsafe.Add(dst, 1), unsafe.Pointer(unsafe.StringData(s)), n) {
-		return appendEscaped(buf, s)
+	if !copyPlainWords(unsafe.Add(dst, 1), unsafe.Pointer(unsafe.StringData(s)), n) {
+		return buf
 	}
 	*(*byte)(unsafe.Add(dst, n+1)) = '"'
 	return buf[:l+n+2]
 }
 
-// plainRoom is the room appendString makes past a string's length: its
-// two quotes and the sixteen bytes copyPlain may write however short the
-// string is.
-const plainRoom = 2 + 16
-
 // copyPlainWords copies the n bytes at src to dst, looking at them a word
 // at a time (mayEscape; the last word overlapping the one before), or a
 // byte at a time when they are fewer than eight, or, when there are
 // longString of them or more (a signature's base64, most often), first
-// (plainLong); false when one needs an escape. It is copyPlain where the
-// machine has no vector instructions the package uses, and its reference
-// where it has.
+// (plainLong); false when one needs an escape.
 func copyPlainWords(dst, src unsafe.Pointer, n int) bool {
 	switch {
 	case n < 8:
