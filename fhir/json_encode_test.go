@@ -397,18 +397,23 @@ func TestValidNumberAsCodec(t *testing.T) {
 }
 
 // FuzzEncode checks the encoder against the codec on whatever
-// DecodeResource reads, and appendString on any string.
+// DecodeResource reads, and appendString on any string (and appendPlain
+// against its reference, appendPlainWords).
 func FuzzEncode(f *testing.F) {
 	f.Add([]byte(`{"resourceType":"Patient","id":"p<&>","name":[{"given":["a\u2028b","\ud800"]}],"telecom":[{"rank":1}]}`))
 	f.Add([]byte(`{"resourceType":"Bundle","type":"message","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"MedicationRequest","id":"m","dispenseRequest":{"initialFill":{ "a" : [1, {}] },"quantity":{"value":1.50e2}}}},{"resourceType":"Location"}]}`))
 	f.Add([]byte(`{"resourceType":"Parameters","parameter":[{"name":"a","part":[{"name":"b","resource":{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Basic","x":"\u00e9"}}]}}]}]}`))
 	f.Add([]byte(`{"resourceType":"MedicationDispense","contained":[{"resourceType":"PractitionerRole","id":"r"},{"resourceType":"MedicationRequest","contained":[]}],"extension":[{"url":"u","extension":[{"url":"v","valueInteger":-0}]}]}`))
 	f.Add([]byte(`{"resourceType":"OperationOutcome","issue":[]}`))
+	// Strings around the sixteen-byte blocks appendPlain looks at, with
+	// a byte to escape last.
+	f.Add([]byte(`{"resourceType":"Patient","id":"0123456789abcd\"","gender":"0123456789abcde\u001f","birthDate":"0123456789abcdef0\\","name":[{"family":"0123456789abcdef0123456789abcd\u00e9"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if res, err := DecodeResource(data); err == nil {
 			checkEncodesAsCodec(t, "decoded", res)
 		}
 		checkStringAsCodec(t, string(data))
+		checkAppendPlain(t, string(data))
 	})
 }
 
