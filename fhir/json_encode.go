@@ -209,41 +209,10 @@ func (e *encoder) list(buf []byte, f *encField, s *sliceHeader) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// The lists of strings, resources and entries: null when nil, [] when
-// empty, else each element after a comma (sep), the first comma then made
-// the bracket.
-
-func (e *encoder) stringList(buf []byte, l []string) []byte {
-	if l == nil {
-		return append(buf, "null"...)
-	}
-	if len(l) == 0 {
-		return append(buf, '[', ']')
-	}
-	open := len(buf)
-	e.depth++
-	for _, s := range l {
-		buf = appendString(e.sep(buf), s)
-	}
-	return e.closeAt(buf, open, ']')
-}
-
-func (e *encoder) resourceList(buf []byte, l []Resource) []byte {
-	if l == nil {
-		return append(buf, "null"...)
-	}
-	if len(l) == 0 {
-		return append(buf, '[', ']')
-	}
-	open := len(buf)
-	e.depth++
-	for _, r := range l {
-		buf = e.resourceOrNull(e.sep(buf), r)
-	}
-	return e.closeAt(buf, open, ']')
-}
-
-func (e *encoder) entryList(buf []byte, l []Entry) []byte {
+// appendList appends the list l, each element written by write: null
+// when it is nil, [] when it is empty, else each element after a comma
+// (sep), the first comma then made the bracket.
+func appendList[T any](e *encoder, buf []byte, l []T, write func(*encoder, []byte, *T) []byte) []byte {
 	if l == nil {
 		return append(buf, "null"...)
 	}
@@ -253,9 +222,23 @@ func (e *encoder) entryList(buf []byte, l []Entry) []byte {
 	open := len(buf)
 	e.depth++
 	for i := range l {
-		buf = e.entry(e.sep(buf), &l[i])
+		buf = write(e, e.sep(buf), &l[i])
 	}
 	return e.closeAt(buf, open, ']')
+}
+
+// The lists of strings, resources and entries.
+
+func (e *encoder) stringList(buf []byte, l []string) []byte {
+	return appendList(e, buf, l, func(_ *encoder, buf []byte, s *string) []byte { return appendString(buf, *s) })
+}
+
+func (e *encoder) resourceList(buf []byte, l []Resource) []byte {
+	return appendList(e, buf, l, func(e *encoder, buf []byte, r *Resource) []byte { return e.resourceOrNull(buf, *r) })
+}
+
+func (e *encoder) entryList(buf []byte, l []Entry) []byte {
+	return appendList(e, buf, l, (*encoder).entry)
 }
 
 // resourceOrNull appends r, or null when there is none.

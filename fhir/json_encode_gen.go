@@ -2522,7 +2522,7 @@ func (e *encoder) genPlainEntry(buf []byte, v *plainEntry) []byte {
 	return e.closeAt(buf, open, '}')
 }
 
-// genAddressList writes a list of Address: null when it is nil.
+// genAddressList writes a list of Address as appendList does.
 func (e *encoder) genAddressList(buf []byte, l []Address) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2538,7 +2538,7 @@ func (e *encoder) genAddressList(buf []byte, l []Address) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genAnnotationList writes a list of Annotation: null when it is nil.
+// genAnnotationList writes a list of Annotation as appendList does.
 func (e *encoder) genAnnotationList(buf []byte, l []Annotation) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2554,7 +2554,7 @@ func (e *encoder) genAnnotationList(buf []byte, l []Annotation) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genBundleLinkList writes a list of BundleLink: null when it is nil.
+// genBundleLinkList writes a list of BundleLink as appendList does.
 func (e *encoder) genBundleLinkList(buf []byte, l []BundleLink) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2570,7 +2570,7 @@ func (e *encoder) genBundleLinkList(buf []byte, l []BundleLink) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genCapabilityMessagingList writes a list of CapabilityMessaging: null when it is nil.
+// genCapabilityMessagingList writes a list of CapabilityMessaging as appendList does.
 func (e *encoder) genCapabilityMessagingList(buf []byte, l []CapabilityMessaging) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2586,7 +2586,7 @@ func (e *encoder) genCapabilityMessagingList(buf []byte, l []CapabilityMessaging
 	return e.closeAt(buf, open, ']')
 }
 
-// genCapabilityOperationList writes a list of CapabilityOperation: null when it is nil.
+// genCapabilityOperationList writes a list of CapabilityOperation as appendList does.
 func (e *encoder) genCapabilityOperationList(buf []byte, l []CapabilityOperation) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2602,7 +2602,7 @@ func (e *encoder) genCapabilityOperationList(buf []byte, l []CapabilityOperation
 	return e.closeAt(buf, open, ']')
 }
 
-// genCapabilityResourceList writes a list of CapabilityResource: null when it is nil.
+// genCapabilityResourceList writes a list of CapabilityResource as appendList does.
 func (e *encoder) genCapabilityResourceList(buf []byte, l []CapabilityResource) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2618,7 +2618,7 @@ func (e *encoder) genCapabilityResourceList(buf []byte, l []CapabilityResource) 
 	return e.closeAt(buf, open, ']')
 }
 
-// genCapabilityRestList writes a list of CapabilityRest: null when it is nil.
+// genCapabilityRestList writes a list of CapabilityRest as appendList does.
 func (e *encoder) genCapabilityRestList(buf []byte, l []CapabilityRest) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2634,7 +2634,7 @@ func (e *encoder) genCapabilityRestList(buf []byte, l []CapabilityRest) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genCapabilitySupportedMessageList writes a list of CapabilitySupportedMessage: null when it is nil.
+// genCapabilitySupportedMessageList writes a list of CapabilitySupportedMessage as appendList does.
 func (e *encoder) genCapabilitySupportedMessageList(buf []byte, l []CapabilitySupportedMessage) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2650,7 +2650,7 @@ func (e *encoder) genCapabilitySupportedMessageList(buf []byte, l []CapabilitySu
 	return e.closeAt(buf, open, ']')
 }
 
-// genClaimDetailList writes a list of ClaimDetail: null when it is nil.
+// genClaimDetailList writes a list of ClaimDetail as appendList does.
 func (e *encoder) genClaimDetailList(buf []byte, l []ClaimDetail) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2666,7 +2666,7 @@ func (e *encoder) genClaimDetailList(buf []byte, l []ClaimDetail) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genClaimInsuranceList writes a list of ClaimInsurance: null when it is nil.
+// genClaimInsuranceList writes a list of ClaimInsurance as appendList does.
 func (e *encoder) genClaimInsuranceList(buf []byte, l []ClaimInsurance) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2682,7 +2682,7 @@ func (e *encoder) genClaimInsuranceList(buf []byte, l []ClaimInsurance) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genClaimItemList writes a list of ClaimItem: null when it is nil.
+// genClaimItemList writes a list of ClaimItem as appendList does.
 func (e *encoder) genClaimItemList(buf []byte, l []ClaimItem) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2698,7 +2698,7 @@ func (e *encoder) genClaimItemList(buf []byte, l []ClaimItem) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genClaimSubDetailList writes a list of ClaimSubDetail: null when it is nil.
+// genClaimSubDetailList writes a list of ClaimSubDetail as appendList does.
 func (e *encoder) genClaimSubDetailList(buf []byte, l []ClaimSubDetail) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2714,7 +2714,7 @@ func (e *encoder) genClaimSubDetailList(buf []byte, l []ClaimSubDetail) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genCodeableConceptList writes a list of CodeableConcept: null when it is nil.
+// genCodeableConceptList writes a list of CodeableConcept as appendList does.
 func (e *encoder) genCodeableConceptList(buf []byte, l []CodeableConcept) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2730,7 +2730,7 @@ func (e *encoder) genCodeableConceptList(buf []byte, l []CodeableConcept) []byte
 	return e.closeAt(buf, open, ']')
 }
 
-// genCodingList writes a list of Coding: null when it is nil.
+// genCodingList writes a list of Coding as appendList does.
 func (e *encoder) genCodingList(buf []byte, l []Coding) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2746,7 +2746,7 @@ func (e *encoder) genCodingList(buf []byte, l []Coding) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genCommunicationPayloadList writes a list of CommunicationPayload: null when it is nil.
+// genCommunicationPayloadList writes a list of CommunicationPayload as appendList does.
 func (e *encoder) genCommunicationPayloadList(buf []byte, l []CommunicationPayload) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2762,7 +2762,7 @@ func (e *encoder) genCommunicationPayloadList(buf []byte, l []CommunicationPaylo
 	return e.closeAt(buf, open, ']')
 }
 
-// genContactPointList writes a list of ContactPoint: null when it is nil.
+// genContactPointList writes a list of ContactPoint as appendList does.
 func (e *encoder) genContactPointList(buf []byte, l []ContactPoint) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2778,7 +2778,7 @@ func (e *encoder) genContactPointList(buf []byte, l []ContactPoint) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genDispensePerformerList writes a list of DispensePerformer: null when it is nil.
+// genDispensePerformerList writes a list of DispensePerformer as appendList does.
 func (e *encoder) genDispensePerformerList(buf []byte, l []DispensePerformer) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2794,7 +2794,7 @@ func (e *encoder) genDispensePerformerList(buf []byte, l []DispensePerformer) []
 	return e.closeAt(buf, open, ']')
 }
 
-// genDosageList writes a list of Dosage: null when it is nil.
+// genDosageList writes a list of Dosage as appendList does.
 func (e *encoder) genDosageList(buf []byte, l []Dosage) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2810,7 +2810,7 @@ func (e *encoder) genDosageList(buf []byte, l []Dosage) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genDoseAndRateList writes a list of DoseAndRate: null when it is nil.
+// genDoseAndRateList writes a list of DoseAndRate as appendList does.
 func (e *encoder) genDoseAndRateList(buf []byte, l []DoseAndRate) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2826,7 +2826,7 @@ func (e *encoder) genDoseAndRateList(buf []byte, l []DoseAndRate) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genExtensionList writes a list of Extension: null when it is nil.
+// genExtensionList writes a list of Extension as appendList does.
 func (e *encoder) genExtensionList(buf []byte, l []Extension) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2842,7 +2842,7 @@ func (e *encoder) genExtensionList(buf []byte, l []Extension) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genHumanNameList writes a list of HumanName: null when it is nil.
+// genHumanNameList writes a list of HumanName as appendList does.
 func (e *encoder) genHumanNameList(buf []byte, l []HumanName) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2858,7 +2858,7 @@ func (e *encoder) genHumanNameList(buf []byte, l []HumanName) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genIdentifierList writes a list of Identifier: null when it is nil.
+// genIdentifierList writes a list of Identifier as appendList does.
 func (e *encoder) genIdentifierList(buf []byte, l []Identifier) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2874,7 +2874,7 @@ func (e *encoder) genIdentifierList(buf []byte, l []Identifier) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genIssueList writes a list of Issue: null when it is nil.
+// genIssueList writes a list of Issue as appendList does.
 func (e *encoder) genIssueList(buf []byte, l []Issue) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2890,7 +2890,7 @@ func (e *encoder) genIssueList(buf []byte, l []Issue) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genListEntryList writes a list of ListEntry: null when it is nil.
+// genListEntryList writes a list of ListEntry as appendList does.
 func (e *encoder) genListEntryList(buf []byte, l []ListEntry) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2906,7 +2906,7 @@ func (e *encoder) genListEntryList(buf []byte, l []ListEntry) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genMessageDestinationList writes a list of MessageDestination: null when it is nil.
+// genMessageDestinationList writes a list of MessageDestination as appendList does.
 func (e *encoder) genMessageDestinationList(buf []byte, l []MessageDestination) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2922,7 +2922,7 @@ func (e *encoder) genMessageDestinationList(buf []byte, l []MessageDestination) 
 	return e.closeAt(buf, open, ']')
 }
 
-// genParameterList writes a list of Parameter: null when it is nil.
+// genParameterList writes a list of Parameter as appendList does.
 func (e *encoder) genParameterList(buf []byte, l []Parameter) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2938,7 +2938,7 @@ func (e *encoder) genParameterList(buf []byte, l []Parameter) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genProvenanceAgentList writes a list of ProvenanceAgent: null when it is nil.
+// genProvenanceAgentList writes a list of ProvenanceAgent as appendList does.
 func (e *encoder) genProvenanceAgentList(buf []byte, l []ProvenanceAgent) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2954,7 +2954,7 @@ func (e *encoder) genProvenanceAgentList(buf []byte, l []ProvenanceAgent) []byte
 	return e.closeAt(buf, open, ']')
 }
 
-// genReferenceList writes a list of Reference: null when it is nil.
+// genReferenceList writes a list of Reference as appendList does.
 func (e *encoder) genReferenceList(buf []byte, l []Reference) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2970,7 +2970,7 @@ func (e *encoder) genReferenceList(buf []byte, l []Reference) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genSignatureList writes a list of Signature: null when it is nil.
+// genSignatureList writes a list of Signature as appendList does.
 func (e *encoder) genSignatureList(buf []byte, l []Signature) []byte {
 	if l == nil {
 		return append(buf, "null"...)
@@ -2986,7 +2986,7 @@ func (e *encoder) genSignatureList(buf []byte, l []Signature) []byte {
 	return e.closeAt(buf, open, ']')
 }
 
-// genTaskParameterList writes a list of TaskParameter: null when it is nil.
+// genTaskParameterList writes a list of TaskParameter as appendList does.
 func (e *encoder) genTaskParameterList(buf []byte, l []TaskParameter) []byte {
 	if l == nil {
 		return append(buf, "null"...)

@@ -160,9 +160,12 @@ func (g *encGen) writer(w *bytes.Buffer, p *encPlan) error {
 	return nil
 }
 
-// list writes the method that writes a list of struct t.
+// list writes the method that writes a list of struct t: appendList
+// written out, since appendList is not inlined into the larger writers
+// and its call of the element's writer through a function value cost the
+// homecare Bundle about 0.6 K instructions more (37.6 K -> 38.2 K).
 func (g *encGen) list(w *bytes.Buffer, t reflect.Type) {
-	fmt.Fprintf(w, "// %sList writes a list of %s: null when it is nil.\n", genName(t), t.Name())
+	fmt.Fprintf(w, "// %sList writes a list of %s as appendList does.\n", genName(t), t.Name())
 	fmt.Fprintf(w, "func (e *encoder) %sList(buf []byte, l []%s) []byte {\n", genName(t), t.Name())
 	fmt.Fprintf(w, "\tif l == nil {\n\t\treturn append(buf, \"null\"...)\n\t}\n\tif len(l) == 0 {\n\t\treturn append(buf, '[', ']')\n\t}\n")
 	fmt.Fprintf(w, "\topen := len(buf)\n\te.depth++\n\tfor i := range l {\n\t\tbuf = e.%s(e.sep(buf), &l[i])\n\t}\n", genName(t))

@@ -11,6 +11,20 @@ DATA plainSpaces<>+0(SB)/8, $0x2020202020202020
 DATA plainSpaces<>+8(SB)/8, $0x2020202020202020
 GLOBL plainSpaces<>(SB), RODATA|NOPTR, $16
 
+// SPECIALS sets a bit in DX for each byte of the block in X0 that is a
+// quote (X1 holds sixteen), a backslash (X2) or, as a signed byte, below
+// 0x20 (X3): a control byte or one of 0x80 and above.
+#define SPECIALS \
+	MOVOU X0, X4; \
+	PCMPEQB X1, X4; \
+	MOVOU X0, X5; \
+	PCMPEQB X2, X5; \
+	POR X5, X4; \
+	MOVOU X3, X5; \
+	PCMPGTB X0, X5; \
+	POR X5, X4; \
+	PMOVMSKB X4, DX
+
 // func appendPlain(buf []byte, s string) []byte
 //
 // Where buf has room for s, its quotes and sixteen bytes more (plainRoom),
@@ -55,15 +69,7 @@ TEXT ·appendPlain(SB), NOSPLIT, $0-64
 
 	// Shorter than a block: one block, its bytes past n not looked at.
 	MOVOU (SI), X0
-	MOVOU X0, X4
-	PCMPEQB X1, X4
-	MOVOU X0, X5
-	PCMPEQB X2, X5
-	POR X5, X4
-	MOVOU X3, X5
-	PCMPGTB X0, X5
-	POR X5, X4
-	PMOVMSKB X4, DX
+	SPECIALS
 	MOVL $1, BX
 	SHLL CX, BX
 	DECL BX
@@ -104,15 +110,7 @@ blockloop:
 	CMPQ AX, CX
 	JAE  last
 	MOVOU (SI)(AX*1), X0
-	MOVOU X0, X4
-	PCMPEQB X1, X4
-	MOVOU X0, X5
-	PCMPEQB X2, X5
-	POR X5, X4
-	MOVOU X3, X5
-	PCMPGTB X0, X5
-	POR X5, X4
-	PMOVMSKB X4, DX
+	SPECIALS
 	TESTL DX, DX
 	JNZ  special
 	MOVOU X0, (DI)(AX*1)
@@ -121,15 +119,7 @@ blockloop:
 
 last:
 	MOVOU (SI)(CX*1), X0
-	MOVOU X0, X4
-	PCMPEQB X1, X4
-	MOVOU X0, X5
-	PCMPEQB X2, X5
-	POR X5, X4
-	MOVOU X3, X5
-	PCMPGTB X0, X5
-	POR X5, X4
-	PMOVMSKB X4, DX
+	SPECIALS
 	TESTL DX, DX
 	JNZ  special
 	MOVOU X0, (DI)(CX*1)
