@@ -20,14 +20,10 @@ func Marshal(r any) ([]byte, error) {
 	if !ok || resourceIndex(res) < 0 {
 		return marshalCodec(r)
 	}
-	bp := getEncodeBuffer()
-	defer putEncodeBuffer(bp)
-	var e encoder
-	*bp = e.appendResource((*bp)[:0], res)
-	if e.err != nil {
-		return marshalCodec(r)
+	if out, ok := encode(res, false); ok {
+		return out, nil
 	}
-	return bytes.Clone(*bp), nil
+	return marshalCodec(r)
 }
 
 // MarshalIndent writes a resource as indented JSON without HTML escaping
@@ -37,15 +33,51 @@ func MarshalIndent(r any) ([]byte, error) {
 	if !ok || resourceIndex(res) < 0 {
 		return marshalIndentCodec(r)
 	}
-	bp := getEncodeBuffer()
-	defer putEncodeBuffer(bp)
-	e := encoder{indent: true}
-	*bp = e.appendResource((*bp)[:0], res)
-	if e.err != nil {
-		return marshalIndentCodec(r)
+	if out, ok := encode(res, true); ok {
+		return out, nil
 	}
-	return bytes.Clone(*bp), nil
+	return marshalIndentCodec(r)
 }
+
+// encode writes res, of a type the encoder writes, with the encoder and
+// buffer of a pooled encodeState (indented as MarshalIndent indents, or
+// compact), and returns a copy of what it wrote of its length: one
+// allocation, not cleared first (make and copy together; bytes.Clone
+// grows a nil slice to the size class and clears what is past the
+// bytes). False when the encoder failed.
+func encode(res Resource, indent bool) ([]byte, bool) {
+	st := encodeStates.Get().(*encodeState)
+	st.enc = encoder{indent: indent}
+	st.buf = st.enc.appendResource(st.buf[:0], res)
+	var out []byte
+	ok := st.enc.err == nil
+	if ok {
+		out = make([]byte, len(st.buf))
+		copy(out, st.buf)
+	}
+	st.enc = encoder{}
+	if cap(st.buf) <= maxKeptEncodeBuffer {
+		encodeStates.Put(st)
+	}
+	return out, ok
+}
+
+// encodeState is an encoder and the buffer it writes into, kept in
+// encodeStates between resources: a message Bundle is written into memory
+// that has held one before instead of a buffer grown from nothing (as the
+// codec keeps its own), and the encoder, which appendResource's receiver
+// moves to the heap, is not allocated for each resource. A buffer grown
+// past maxKeptEncodeBuffer is dropped instead of kept.
+type encodeState struct {
+	buf []byte
+	enc encoder
+}
+
+// encodeStates are the encodeStates not in use.
+var encodeStates = sync.Pool{New: func() any { return &encodeState{buf: make([]byte, 0, 16<<10)} }}
+
+// maxKeptEncodeBuffer is the largest buffer encodeStates keeps.
+const maxKeptEncodeBuffer = 4 << 20
 
 // marshalCodec is Marshal by the JSON codec.
 func marshalCodec(v any) ([]byte, error) {
@@ -62,24 +94,6 @@ func marshalIndentCodec(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
-
-// encodeBuffers are the buffers the encoder writes into, each given back
-// after its resource is copied out of it: a message Bundle is written
-// into memory that has held one before instead of a buffer grown from
-// nothing (as the codec keeps its own). A buffer grown past
-// maxKeptEncodeBuffer is dropped instead of kept.
-var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
-
-// maxKeptEncodeBuffer is the largest buffer encodeBuffers keeps.
-const maxKeptEncodeBuffer = 4 << 20
-
-func getEncodeBuffer() *[]byte { return encodeBuffers.Get().(*[]byte) }
-
-func putEncodeBuffer(b *[]byte) {
-	if cap(*b) <= maxKeptEncodeBuffer {
-		encodeBuffers.Put(b)
-	}
 }
 
 // Unmarshal decodes JSON into v keeping numbers as json.Number.

@@ -6,12 +6,17 @@ import (
 	"unsafe"
 )
 
-// The package's own JSON encoder of the resources it models, driven by
-// their plans (json_encode_plan.go). The JSON codec's encoder writes
-// each entry of a Bundle apart (Entry.MarshalJSON), compacts and copies
-// what that gave, and grows its buffer as it goes; this one writes a
-// whole resource, its entries and the Bundles nested in them, into one
-// buffer in one pass.
+//go:generate go test -run=TestEncodeGenerated -update-encoders .
+
+// The package's own JSON encoder of the resources it models, by writers
+// generated from their plans (json_encode_gen.go, written by
+// json_encode_gen_test.go from json_encode_plan.go's plans), or by a walk
+// over the plans themselves (object, below) where the package is built
+// without the generated writers (-tags noencgen) or a test asks for the
+// walk (encoder.plans). The JSON codec's encoder writes each entry of a
+// Bundle apart (Entry.MarshalJSON), compacts and copies what that gave,
+// and grows its buffer as it goes; this one writes a whole resource, its
+// entries and the Bundles nested in them, into one buffer in one pass.
 //
 // It writes exactly what the codec writes (Marshal's options: no HTML
 // escaping): members in the order of the fields, omitempty as the codec
@@ -28,15 +33,23 @@ import (
 // encoder is one value's encoding; err is its first failure. With indent
 // it writes as MarshalIndent writes: each member and element on a line of
 // its own, two spaces a level (depth is the level of the object or array
-// being written), a space after each colon.
+// being written), a space after each colon. With plans it writes every
+// struct by the walk over its plan, not by its generated writer: the
+// tests hold the walk to the codec that way.
 type encoder struct {
 	err    error
 	indent bool
+	plans  bool
 	depth  int
 }
 
 // appendResource appends r as JSON to buf.
 func (e *encoder) appendResource(buf []byte, r Resource) []byte {
+	if !e.plans {
+		if out, ok := e.generatedResource(buf, r); ok {
+			return out
+		}
+	}
 	if i := resourceIndex(r); i >= 0 {
 		v := resourcePointer(r)
 		if v == nil {
@@ -72,9 +85,6 @@ func (e *encoder) fail(err error) {
 // is written after a comma (its key's), and the first comma then made
 // the brace (closeAt).
 func (e *encoder) object(buf []byte, p *encPlan, v unsafe.Pointer) []byte {
-	if p.write != nil {
-		return p.write(e, buf, v)
-	}
 	if p.codec {
 		return e.codec(buf, reflect.NewAt(p.typ, v).Interface())
 	}
@@ -163,10 +173,7 @@ func (e *encoder) value(buf []byte, f *encField, v unsafe.Pointer) []byte {
 	case encStruct:
 		return e.object(buf, f.sub, v)
 	case encResource:
-		if r := *(*Resource)(v); r != nil {
-			return e.appendResource(buf, r)
-		}
-		return append(buf, "null"...)
+		return e.resourceOrNull(buf, *(*Resource)(v))
 	case encCodec:
 		return e.codec(buf, reflect.NewAt(f.typ, v).Elem().Interface())
 	case encPointer:
@@ -178,9 +185,16 @@ func (e *encoder) value(buf []byte, f *encField, v unsafe.Pointer) []byte {
 	return e.list(buf, f, (*sliceHeader)(v))
 }
 
-// list appends the slice field f, s: null when it is nil. Each element is
-// written after a comma (sep), and the first comma then made the bracket.
+// list appends the slice field f, s: null when it is nil.
 func (e *encoder) list(buf []byte, f *encField, s *sliceHeader) []byte {
+	switch f.kind {
+	case encStrings:
+		return e.stringList(buf, unsafe.Slice((*string)(s.data), s.len))
+	case encResources:
+		return e.resourceList(buf, unsafe.Slice((*Resource)(s.data), s.len))
+	case encEntries:
+		return e.entryList(buf, unsafe.Slice((*Entry)(s.data), s.len))
+	}
 	if s.data == nil {
 		return append(buf, "null"...)
 	}
@@ -189,30 +203,50 @@ func (e *encoder) list(buf []byte, f *encField, s *sliceHeader) []byte {
 	}
 	open := len(buf)
 	e.depth++
-	switch f.kind {
-	case encStructs:
-		for i := range s.len {
-			buf = e.object(e.sep(buf), f.sub, unsafe.Add(s.data, uintptr(i)*f.size))
-		}
-	case encStrings:
-		for _, str := range unsafe.Slice((*string)(s.data), s.len) {
-			buf = appendString(e.sep(buf), str)
-		}
-	case encResources:
-		for _, r := range unsafe.Slice((*Resource)(s.data), s.len) {
-			if buf = e.sep(buf); r == nil {
-				buf = append(buf, "null"...)
-				continue
-			}
-			buf = e.appendResource(buf, r)
-		}
-	case encEntries:
-		entries := unsafe.Slice((*Entry)(s.data), s.len)
-		for i := range entries {
-			buf = e.entry(e.sep(buf), &entries[i])
-		}
+	for i := range s.len {
+		buf = e.object(e.sep(buf), f.sub, unsafe.Add(s.data, uintptr(i)*f.size))
 	}
 	return e.closeAt(buf, open, ']')
+}
+
+// appendList appends the list l, each element written by write: null
+// when it is nil, [] when it is empty, else each element after a comma
+// (sep), the first comma then made the bracket.
+func appendList[T any](e *encoder, buf []byte, l []T, write func(*encoder, []byte, *T) []byte) []byte {
+	if l == nil {
+		return append(buf, "null"...)
+	}
+	if len(l) == 0 {
+		return append(buf, '[', ']')
+	}
+	open := len(buf)
+	e.depth++
+	for i := range l {
+		buf = write(e, e.sep(buf), &l[i])
+	}
+	return e.closeAt(buf, open, ']')
+}
+
+// The lists of strings, resources and entries.
+
+func (e *encoder) stringList(buf []byte, l []string) []byte {
+	return appendList(e, buf, l, func(_ *encoder, buf []byte, s *string) []byte { return appendString(buf, *s) })
+}
+
+func (e *encoder) resourceList(buf []byte, l []Resource) []byte {
+	return appendList(e, buf, l, func(e *encoder, buf []byte, r *Resource) []byte { return e.resourceOrNull(buf, *r) })
+}
+
+func (e *encoder) entryList(buf []byte, l []Entry) []byte {
+	return appendList(e, buf, l, (*encoder).entry)
+}
+
+// resourceOrNull appends r, or null when there is none.
+func (e *encoder) resourceOrNull(buf []byte, r Resource) []byte {
+	if r == nil {
+		return append(buf, "null"...)
+	}
+	return e.appendResource(buf, r)
 }
 
 // entry appends a Bundle entry as Entry.MarshalJSON writes it: its inline
@@ -224,6 +258,11 @@ func (e *encoder) entry(buf []byte, en *Entry) []byte {
 	}
 	if en.Resource != nil {
 		Stamp(en.Resource)
+	}
+	if !e.plans {
+		if out, ok := e.generatedEntry(buf, en); ok {
+			return out
+		}
 	}
 	return e.object(buf, plainEntryPlan, unsafe.Pointer(en))
 }

@@ -54,9 +54,12 @@ type encField struct {
 	// are), copied as words (appendKey).
 	key      string
 	keyWords [4]uint64
-	off      uintptr
-	kind     encKind
-	omit     bool // omitempty
+	// path is the field's selector from the planned struct (Base.ID),
+	// for the generator of the encoders (json_encode_gen_test.go).
+	path string
+	off  uintptr
+	kind encKind
+	omit bool // omitempty
 	// sub is the plan of the struct an encStruct or encStructs holds;
 	// size is the size of an encStructs' element; elem is what an
 	// encPointer points at, as a field of its own at offset 0.
@@ -78,9 +81,6 @@ type encPlan struct {
 	emptyAt []uintptr
 	// codec is set when the JSON codec writes the struct (see above).
 	codec bool
-	// write, when set, is the type's hand-written appender
-	// (json_encode_types.go), which stands in for the plan.
-	write func(e *encoder, buf []byte, v unsafe.Pointer) []byte
 }
 
 // encodedResources are the resource types the encoder writes, in the
@@ -173,18 +173,16 @@ func (pl encPlans) plan(t reflect.Type) *encPlan {
 	p := &encPlan{typ: t}
 	pl[t] = p
 	names := map[string]bool{}
-	if !pl.addFields(p, t, 0, names) {
+	if !pl.addFields(p, t, 0, "", names) {
 		p.codec, p.fields, p.emptyAt = true, nil, nil
-	} else {
-		p.write = handWritten[t]
 	}
 	return p
 }
 
-// addFields adds the fields of struct t at offset off to p, in order, an
-// embedded struct's where it is embedded; false when the codec is to
-// write the struct (see encPlan).
-func (pl encPlans) addFields(p *encPlan, t reflect.Type, off uintptr, names map[string]bool) bool {
+// addFields adds the fields of struct t at offset off (selected by
+// prefix) to p, in order, an embedded struct's where it is embedded;
+// false when the codec is to write the struct (see encPlan).
+func (pl encPlans) addFields(p *encPlan, t reflect.Type, off uintptr, prefix string, names map[string]bool) bool {
 	for i := range t.NumField() {
 		sf := t.Field(i)
 		tag := sf.Tag.Get("json")
@@ -193,7 +191,7 @@ func (pl encPlans) addFields(p *encPlan, t reflect.Type, off uintptr, names map[
 		}
 		name, opts, _ := strings.Cut(tag, ",")
 		if sf.Anonymous && name == "" {
-			if sf.Type.Kind() != reflect.Struct || hasOwnEncoding(sf.Type) || !pl.addFields(p, sf.Type, off+sf.Offset, names) {
+			if sf.Type.Kind() != reflect.Struct || hasOwnEncoding(sf.Type) || !pl.addFields(p, sf.Type, off+sf.Offset, prefix+sf.Name+".", names) {
 				return false
 			}
 			continue
@@ -209,7 +207,7 @@ func (pl encPlans) addFields(p *encPlan, t reflect.Type, off uintptr, names map[
 		}
 		names[name] = true
 		key, _ := stdjson.Marshal(name)
-		f := encField{key: "," + string(key) + ":", off: off + sf.Offset, omit: opts == "omitempty"}
+		f := encField{key: "," + string(key) + ":", path: prefix + sf.Name, off: off + sf.Offset, omit: opts == "omitempty"}
 		if len(f.key) <= len(f.keyWords)*8 {
 			copy(unsafe.Slice((*byte)(unsafe.Pointer(&f.keyWords)), len(f.keyWords)*8), f.key)
 		}

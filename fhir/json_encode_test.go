@@ -18,26 +18,51 @@ import (
 // encoder), or fail where it fails.
 
 // checkEncodesAsCodec encodes r both ways, compact and indented, and
-// fails tb when the results differ. It reports whether the codec wrote r.
+// fails tb when the results differ; and so again by the walk over the
+// plans (marshalPlans) instead of the generated writers. It reports
+// whether the codec wrote r.
 func checkEncodesAsCodec(tb testing.TB, what string, r Resource) bool {
 	tb.Helper()
 	want, werr := marshalCodec(r)
-	got, err := Marshal(r)
-	if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
-		tb.Fatalf("%s: Marshal fails with %v, the codec with %v", what, err, werr)
-	}
-	if !bytes.Equal(got, want) {
-		tb.Fatalf("%s: Marshal gives\n%s\nthe codec\n%s", what, got, want)
-	}
-	want, werr = marshalIndentCodec(r)
-	got, err = MarshalIndent(r)
-	if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
-		tb.Fatalf("%s: MarshalIndent fails with %v, the codec with %v", what, err, werr)
-	}
-	if !bytes.Equal(got, want) {
-		tb.Fatalf("%s: MarshalIndent gives\n%s\nthe codec\n%s", what, got, want)
+	wantIndent, werrIndent := marshalIndentCodec(r)
+	for _, c := range []struct {
+		name    string
+		marshal func() ([]byte, error)
+		want    []byte
+		wantErr error
+	}{
+		{"Marshal", func() ([]byte, error) { return Marshal(r) }, want, werr},
+		{"MarshalIndent", func() ([]byte, error) { return MarshalIndent(r) }, wantIndent, werrIndent},
+		{"Marshal by the plans", func() ([]byte, error) { return marshalPlans(r, false) }, want, werr},
+		{"MarshalIndent by the plans", func() ([]byte, error) { return marshalPlans(r, true) }, wantIndent, werrIndent},
+	} {
+		got, err := c.marshal()
+		if (err == nil) != (c.wantErr == nil) || err != nil && err.Error() != c.wantErr.Error() {
+			tb.Fatalf("%s: %s fails with %v, the codec with %v", what, c.name, err, c.wantErr)
+		}
+		if !bytes.Equal(got, c.want) {
+			tb.Fatalf("%s: %s gives\n%s\nthe codec\n%s", what, c.name, got, c.want)
+		}
 	}
 	return werr == nil
+}
+
+// marshalPlans is Marshal (indent false) or MarshalIndent (indent true)
+// of a resource the encoder writes, by the walk over the plans alone.
+func marshalPlans(r Resource, indent bool) ([]byte, error) {
+	codec := marshalCodec
+	if indent {
+		codec = marshalIndentCodec
+	}
+	if resourceIndex(r) < 0 {
+		return codec(r)
+	}
+	e := encoder{indent: indent, plans: true}
+	out := e.appendResource(nil, r)
+	if e.err != nil {
+		return codec(r)
+	}
+	return out, nil
 }
 
 // TestEncodeAsCodec decodes every FHIR message of the project's testdata
@@ -372,18 +397,23 @@ func TestValidNumberAsCodec(t *testing.T) {
 }
 
 // FuzzEncode checks the encoder against the codec on whatever
-// DecodeResource reads, and appendString on any string.
+// DecodeResource reads, and appendString on any string (and appendPlain
+// against its reference, appendPlainWords).
 func FuzzEncode(f *testing.F) {
 	f.Add([]byte(`{"resourceType":"Patient","id":"p<&>","name":[{"given":["a\u2028b","\ud800"]}],"telecom":[{"rank":1}]}`))
 	f.Add([]byte(`{"resourceType":"Bundle","type":"message","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"MedicationRequest","id":"m","dispenseRequest":{"initialFill":{ "a" : [1, {}] },"quantity":{"value":1.50e2}}}},{"resourceType":"Location"}]}`))
 	f.Add([]byte(`{"resourceType":"Parameters","parameter":[{"name":"a","part":[{"name":"b","resource":{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Basic","x":"\u00e9"}}]}}]}]}`))
 	f.Add([]byte(`{"resourceType":"MedicationDispense","contained":[{"resourceType":"PractitionerRole","id":"r"},{"resourceType":"MedicationRequest","contained":[]}],"extension":[{"url":"u","extension":[{"url":"v","valueInteger":-0}]}]}`))
 	f.Add([]byte(`{"resourceType":"OperationOutcome","issue":[]}`))
+	// Strings around the sixteen-byte blocks appendPlain looks at, with
+	// a byte to escape last.
+	f.Add([]byte(`{"resourceType":"Patient","id":"0123456789abcd\"","gender":"0123456789abcde\u001f","birthDate":"0123456789abcdef0\\","name":[{"family":"0123456789abcdef0123456789abcd\u00e9"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if res, err := DecodeResource(data); err == nil {
 			checkEncodesAsCodec(t, "decoded", res)
 		}
 		checkStringAsCodec(t, string(data))
+		checkAppendPlain(t, string(data))
 	})
 }
 

@@ -12,27 +12,66 @@ import (
 // normalises it).
 
 // appendString appends s as a JSON string. Most strings of a resource
-// (codes, ids, URLs, dates) need no escape. Room is made for the string
-// and its quotes first; a string shorter than longString is then copied
-// into it as it is looked at, a word at a time (mayEscape; the last word
-// overlapping the one before), without a call. When it needs an escape
-// after all, what was copied past the buffer's length is written over.
+// (codes, ids, URLs, dates) need no escape: where the buffer has room for
+// the string, its quotes and what appendPlain may write past it, the
+// string is copied into it quoted as it is looked at (appendPlain). The
+// generated writers (json_encode_gen.go) call appendPlain themselves and
+// take appendStringSlow's way only when it gives buf back as it was.
 func appendString(buf []byte, s string) []byte {
-	n := len(s)
-	l := len(buf)
-	if cap(buf)-l < n+2 {
-		buf = grow(buf, n+2)
+	if out := appendPlain(buf, s); len(out) != len(buf) {
+		return out
+	}
+	return appendStringSlow(buf, s)
+}
+
+// appendStringSlow is appendString's way for a buffer without the room
+// or a string that needs an escape: the room made, the string quoted
+// as it is, or when it needs an escape after all, written over with its
+// escapes.
+func appendStringSlow(buf []byte, s string) []byte {
+	if cap(buf)-len(buf) < len(s)+plainRoom {
+		buf = grow(buf, len(s)+plainRoom)
+	}
+	if out := appendPlain(buf, s); len(out) != len(buf) {
+		return out
+	}
+	return appendEscaped(buf, s)
+}
+
+// plainRoom is the room appendPlain needs past a string's length: its
+// two quotes and the sixteen bytes it may write however short the string
+// is.
+const plainRoom = 2 + 16
+
+// appendPlainWords is appendPlain a word at a time (copyPlainWords): the
+// other architectures' appendPlain, and its reference where it is written
+// in vector instructions.
+func appendPlainWords(buf []byte, s string) []byte {
+	l, n := len(buf), len(s)
+	if cap(buf)-l < n+plainRoom {
+		return buf
 	}
 	dst := unsafe.Add(unsafe.Pointer(unsafe.SliceData(buf)), l)
 	*(*byte)(dst) = '"'
-	dst = unsafe.Add(dst, 1)
-	src := unsafe.Pointer(unsafe.StringData(s))
+	if !copyPlainWords(unsafe.Add(dst, 1), unsafe.Pointer(unsafe.StringData(s)), n) {
+		return buf
+	}
+	*(*byte)(unsafe.Add(dst, n+1)) = '"'
+	return buf[:l+n+2]
+}
+
+// copyPlainWords copies the n bytes at src to dst, looking at them a word
+// at a time (mayEscape; the last word overlapping the one before), or a
+// byte at a time when they are fewer than eight, or, when there are
+// longString of them or more (a signature's base64, most often), first
+// (plainLong); false when one needs an escape.
+func copyPlainWords(dst, src unsafe.Pointer, n int) bool {
 	switch {
 	case n < 8:
 		for i := range n {
 			c := *(*byte)(unsafe.Add(src, i))
 			if notASCIIPlain[c] {
-				return appendEscaped(buf, s)
+				return false
 			}
 			*(*byte)(unsafe.Add(dst, i)) = c
 		}
@@ -45,17 +84,17 @@ func appendString(buf []byte, s string) []byte {
 		}
 		w := *(*uint64)(unsafe.Add(src, n-8))
 		if m|mayEscape(w) != 0 {
-			return appendEscaped(buf, s)
+			return false
 		}
 		*(*uint64)(unsafe.Add(dst, n-8)) = w
 	default:
+		s := unsafe.String((*byte)(src), n)
 		if !plainLong(s) {
-			return appendEscaped(buf, s)
+			return false
 		}
-		copy(buf[l+1:l+1+n], s)
+		copy(unsafe.Slice((*byte)(dst), n), s)
 	}
-	*(*byte)(unsafe.Add(dst, n)) = '"'
-	return buf[:l+n+2]
+	return true
 }
 
 // notASCIIPlain marks the bytes a string may not hold as they are:
@@ -68,13 +107,14 @@ var notASCIIPlain = func() (t [256]bool) {
 	return t
 }()
 
-// longString is the length from which plainLong looks at a string.
+// longString is the length from which copyPlainWords looks at a string
+// with plainLong.
 const longString = 128
 
-// plainLong reports whether s, of longString bytes or more (a signature's
-// base64, most often), needs no escape: its quotes and backslashes are
-// looked for by strings.IndexByte (in vector instructions), and its
-// control bytes and bytes of 0x80 or more thirty-two bytes at a time.
+// plainLong reports whether s, of longString bytes or more, needs no
+// escape: its quotes and backslashes are looked for by strings.IndexByte
+// (in vector instructions), and its control bytes and bytes of 0x80 or
+// more thirty-two bytes at a time.
 func plainLong(s string) bool {
 	if strings.IndexByte(s, '"') >= 0 || strings.IndexByte(s, '\\') >= 0 {
 		return false
