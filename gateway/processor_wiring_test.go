@@ -7,8 +7,8 @@ import (
 )
 
 // TestWarmFHIRCodecs: every resource type the warm-up names is one the
-// FHIR codec models (a renamed or dropped type would leave its encoder to
-// be compiled by every worker at once again), and the warm-up runs.
+// FHIR package models (a renamed or dropped type would leave its codec to
+// be built by every worker at once again), and the warm-up warms them all.
 func TestWarmFHIRCodecs(t *testing.T) {
 	for _, rt := range warmResourceTypes {
 		res, err := fhir.DecodeResource([]byte(`{"resourceType":"` + rt + `"}`))
@@ -16,5 +16,7 @@ func TestWarmFHIRCodecs(t *testing.T) {
 			t.Errorf("resource type %s: decoded %v, %v", rt, res, err)
 		}
 	}
-	warmFHIRCodecs()
+	if err := fhir.WarmCodec(warmResourceTypes...); err != nil {
+		t.Error(err)
+	}
 }
