@@ -128,7 +128,7 @@ func TestMessageSignatures(t *testing.T) {
 				t.Fatal("not read")
 			}
 			_, p := v3.NewReader("r", doc.Root().SelectElement("p"))
-			sigs, spans := messageSignatures(doc.Root(), p.All("component"), []byte(tt.doc))
+			sigs, spans := messageSignatures(nil, doc.Root(), p.All("component"), []byte(tt.doc))
 			if tt.want == nil {
 				if spans != nil {
 					t.Fatalf("spans %q, want none", spans)
