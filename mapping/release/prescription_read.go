@@ -205,11 +205,25 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 	rx := pc.shallow(origRx)
 	replaceChild(npi1, origRx, rx)
 	noteEdit(edits, editCopied, pi1, origRx)
-	rxNode := pp.Opt("pertinentInformation1").Opt("pertinentPrescription")
+	// The statuses are read from the elements themselves; only one that
+	// is not as Spine writes it is read again through pp's Reader, which
+	// records the problem at its path (making a path for every element
+	// on the way was most of this function's cost).
+	var rxNode v3.Node // pp's pertinentPrescription, when needed
+	rxNodeOf := func() v3.Node {
+		if rxNode.El == nil {
+			rxNode = pp.Opt("pertinentInformation1").Opt("pertinentPrescription")
+		}
+		return rxNode
+	}
 	if rel := rx.SelectElement("pertinentInformation10"); rel != nil {
-		val := rxNode.Opt("pertinentInformation10").Child("pertinentPrescriptionStatus").Child("value")
-		if code := core.V3Code(val, v3.OIDPrescriptionStatus); code != "" {
-			add.status = &statusName{code, val.OptAttr("displayName")}
+		st, ok := releasedStatus(rel, "pertinentPrescriptionStatus", v3.OIDPrescriptionStatus)
+		if !ok {
+			val := rxNodeOf().Opt("pertinentInformation10").Child("pertinentPrescriptionStatus").Child("value")
+			st = statusName{core.V3Code(val, v3.OIDPrescriptionStatus), val.OptAttr("displayName")}
+		}
+		if st.code != "" {
+			add.status = &st
 		}
 		dropChild(rx, rel)
 		noteEdit(edits, editRemoved, rel)
@@ -220,23 +234,33 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 			noteEdit(edits, editRemoved, rel)
 		}
 	}
-	items := rxNode.All("pertinentInformation2")
+	var items []v3.Node // pp's pertinentInformation2 relationships, when needed
 	for i, rel := range rx.SelectElements("pertinentInformation2") {
 		li := rel.SelectElement("pertinentLineItem")
-		if li == nil || i >= len(items) {
+		if li == nil {
 			continue
 		}
 		is := li.SelectElement("pertinentInformation4")
 		if is == nil {
 			continue
 		}
-		val := items[i].Child("pertinentLineItem").Child("pertinentInformation4").Child("pertinentItemStatus").Child("value")
+		st, ok := releasedStatus(is, "pertinentItemStatus", v3.OIDItemStatus)
+		if !ok {
+			if items == nil {
+				items = rxNodeOf().All("pertinentInformation2")
+			}
+			if i >= len(items) {
+				continue
+			}
+			val := items[i].Child("pertinentLineItem").Child("pertinentInformation4").Child("pertinentItemStatus").Child("value")
+			st = statusName{core.V3Code(val, v3.OIDItemStatus), val.OptAttr("displayName")}
+		}
 		id := ""
 		if idEl := li.SelectElement("id"); idEl != nil {
 			id = strings.ToUpper(idEl.SelectAttrValue("root", ""))
 		}
-		if code := core.V3Code(val, v3.OIDItemStatus); code != "" {
-			add.itemStatus = append(add.itemStatus, itemStatus{id, statusName{code, val.OptAttr("displayName")}})
+		if st.code != "" {
+			add.itemStatus = append(add.itemStatus, itemStatus{id, st})
 		}
 		nrel, nli := pc.shallow(rel), pc.shallow(li)
 		dropChild(nli, is)
@@ -246,6 +270,55 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 		noteEdit(edits, editRemoved, is)
 	}
 	return cp, add
+}
+
+// releasedStatus reads a status Spine adds, rel (a relationship of pp's
+// pertinentPrescription or line item) holding act holding the value:
+// its code and displayName, and true, when the act and the value are there,
+// the value has its code and no codeSystem other than system. Read through
+// a Reader (pp's nodes' Child and core.V3Code) such a status gives the same
+// and records no problem; any other is left to be read so (false), which
+// records it.
+func releasedStatus(rel *etree.Element, act, system string) (statusName, bool) {
+	obs := childElement(rel, act)
+	if obs == nil {
+		return statusName{}, false
+	}
+	val := childElement(obs, "value")
+	if val == nil {
+		return statusName{}, false
+	}
+	code, ok := attrValue(val, "code")
+	if !ok {
+		return statusName{}, false
+	}
+	if cs, _ := attrValue(val, "codeSystem"); cs != "" && cs != system {
+		return statusName{}, false
+	}
+	display, _ := attrValue(val, "displayName")
+	return statusName{code, display}, true
+}
+
+// childElement is the first child element of el named tag (any prefix), as
+// v3.Node.Opt finds it, or nil.
+func childElement(el *etree.Element, tag string) *etree.Element {
+	for _, t := range el.Child {
+		if c, ok := t.(*etree.Element); ok && c.Tag == tag {
+			return c
+		}
+	}
+	return nil
+}
+
+// attrValue is the value of el's first attribute named key (any prefix),
+// as v3.Node.Attr and OptAttr find it, and whether there is one.
+func attrValue(el *etree.Element, key string) (string, bool) {
+	for i := range el.Attr {
+		if el.Attr[i].Key == key {
+			return el.Attr[i].Value, true
+		}
+	}
+	return "", false
 }
 
 // pathCopies makes the path copies of a release response's prescriptions
