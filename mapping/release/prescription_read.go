@@ -40,23 +40,25 @@ func readReleasedPrescription(sp *v3.Space, rs *releasedScratch, comp v3.Node, i
 		rs = new(releasedScratch)
 	}
 	edits := rs.nextEdits()
-	rs.copies.sp = sp
+	rs.copies.sp, rs.parts.sp = sp, sp
 	b, written, pp := readReleasedBundle(sp, &rs.copies, comp, interaction, sigRaw, requestRef, env, edits)
 	if b == nil {
 		return nil
 	}
-	if regen := releasedFrom(sp, b, written, env, edits); regen == nil || !sameReleased(pp.El, regen, written != nil, *edits) {
+	if regen := releasedFrom(sp, b, written, env, edits, &rs.parts); regen == nil || !sameReleased(pp.El, regen, written != nil, *edits) {
 		carryReleasedVerbatim(b, pp.El)
 	}
 	return b
 }
 
 // releasedScratch is the memory a release response's prescriptions are
-// read with, one after the other: their path copies, and the edits of the
-// one being read.
+// read with, one after the other: their path copies, the edits of the
+// one being read, and the release parts put into the prescriptions written
+// back to compare.
 type releasedScratch struct {
 	copies pathCopies
 	edits  core.TreeEdits
+	parts  releasedParts
 }
 
 // nextEdits returns the scratch's TreeEdits emptied for the next
@@ -437,13 +439,16 @@ func addItemExtensions(mr *fhir.MedicationRequest, add releaseAdditions) {
 // (TestReleasedFromWritten holds the two alike). What it writes is built
 // in sp. edits (nil: not wanted) gets the elements the release parts
 // inserted into written or changed in it (TreeEdits' Inserted and Changed).
-func releasedFrom(sp *v3.Space, b *fhir.Bundle, written *etree.Element, env core.Env, edits *core.TreeEdits) *etree.Element {
+// The parts put into written come from parts (nil: made there), so that
+// what is returned is only good until parts go into another prescription.
+func releasedFrom(sp *v3.Space, b *fhir.Bundle, written *etree.Element, env core.Env, edits *core.TreeEdits, parts *releasedParts) *etree.Element {
 	if written == nil {
 		return regenerateReleased(sp, b, env)
 	}
 	c := core.NewBundleContext(b, "")
 	if !releaseVerbatim(c) {
-		addReleaseParts(c, written, edits)
+		parts.next()
+		addReleaseParts(c, written, edits, parts)
 	}
 	if c.Failed() {
 		return nil

@@ -37,6 +37,8 @@ func TestSameReleasedEdited(t *testing.T) {
 		{"high exemption dropped", `(?s)<pertinentInformation11 .*?</pertinentInformation11>`, ``, 1},
 		{"high exemption attribute", `<pertinentInformation11 `, `<pertinentInformation11 inversionInd="false" `, 1},
 		{"item status dropped", itemStatus, ``, 1},
+		{"item status changed", `(?s)(<pertinentItemStatus .*?<value code=")(\d{4})`, `${1}0003`, 1},
+		{"item status doubled", `(?s)(` + itemStatus[4:] + `)`, `$1$1`, 1},
 		{"every item status dropped", itemStatus, ``, -1},
 		{"item status moved first", `(?s)(<pertinentLineItem [^>]*>)(.*?)(<pertinentInformation4 .*?</pertinentInformation4>)`, `$1$3$2`, 1},
 		{"item status code system", `codeSystem="2.16.840.1.113883.2.1.3.2.4.17.23"`, `codeSystem="2.16.840.1.113883.2.1.3.2.4.17.99"`, 1},
@@ -69,9 +71,13 @@ func TestSameReleasedEdited(t *testing.T) {
 
 // checkSameReleased compares, for each released prescription of msg that
 // the prescribing mapper wrote back, the two ways of asking whether the
-// Bundle writes it exactly, counting the answers in seen.
+// Bundle writes it exactly, counting the answers in seen. It also writes
+// each back with release parts moved from prescription to prescription
+// (one releasedParts for the message, as a response is read), which must
+// give the same tree and the same answers as parts made in place.
 func checkSameReleased(t *testing.T, name string, msg []byte, seen map[bool]int) {
 	t.Helper()
+	var parts releasedParts
 	eachReleasedComponent(t, name, msg, func(i int, interaction string, comp v3.Node) {
 		env := core.FixedEnv()
 		var edits core.TreeEdits
@@ -79,7 +85,30 @@ func checkSameReleased(t *testing.T, name string, msg []byte, seen map[bool]int)
 		if b == nil || written == nil {
 			return
 		}
-		regen := releasedFrom(nil, b, written, env, &edits)
+		regen := releasedFrom(nil, b, written, env, &edits, &parts)
+		if regen == nil {
+			return
+		}
+		got, whole := sameReleased(pp.El, regen, true, edits), core.SameElement(pp.El, regen, prescribe.InSignature)
+		regenXML := xmlOf(regen)
+		edits = core.TreeEdits{}
+		b, written, _ = readReleasedBundle(nil, nil, comp, interaction, nil, "", env, &edits)
+		inPlace := releasedFrom(nil, b, written, env, &edits, nil)
+		if want := xmlOf(inPlace); regenXML != want {
+			t.Errorf("%s component %d: written back with moved parts:\n%s\nwith parts made in place:\n%s", name, i, regenXML, want)
+		}
+		if want := sameReleased(pp.El, inPlace, true, edits); got != want || whole != want {
+			t.Errorf("%s component %d: with moved parts alike %v (whole comparison %v), with parts made in place %v", name, i, got, whole, want)
+		}
+	})
+	eachReleasedComponent(t, name, msg, func(i int, interaction string, comp v3.Node) {
+		env := core.FixedEnv()
+		var edits core.TreeEdits
+		b, written, pp := readReleasedBundle(nil, nil, comp, interaction, nil, "", env, &edits)
+		if b == nil || written == nil {
+			return
+		}
+		regen := releasedFrom(nil, b, written, env, &edits, nil)
 		if regen == nil {
 			return
 		}
