@@ -2,6 +2,7 @@ package release
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/mapping/core"
@@ -142,7 +143,14 @@ func scannedSignatureSpans(sp *v3.Space, sigs []*etree.Element) [][]byte {
 			spans = append(spans, signatureSpan{openTag: loc, from: -1})
 			continue
 		}
-		end := scannedSignatureEnd(src, gt+1, src[loc.prefixStart:loc.name])
+		prefix := src[loc.prefixStart:loc.name]
+		end := -1
+		if plainSignature(st) {
+			end = endBeforeNext(sp, src, st, prefix)
+		}
+		if end < gt+1 {
+			end = scannedSignatureEnd(src, gt+1, prefix)
+		}
 		if end < 0 {
 			return nil
 		}
@@ -215,6 +223,84 @@ func scannedSignatureEnd(src []byte, from int, prefix []byte) int {
 		}
 		return lt
 	}
+}
+
+// plainSignature reports whether nothing inside st, as the scanner read
+// it, can hold the text of a signatureText end tag: no comment, processing
+// instruction or directive, no text holding '<' (a CDATA section's, which
+// the tree keeps as text; text with a "&lt;" reference too, to be safe),
+// and no element named signatureText. Then the first signatureText end tag
+// after st's start tag is st's own.
+func plainSignature(st *etree.Element) bool {
+	for _, t := range st.Child {
+		switch t := t.(type) {
+		case *etree.Element:
+			if t.Tag == signatureTextName || !plainSignature(t) {
+				return false
+			}
+		case *etree.CharData:
+			if strings.IndexByte(t.Data, '<') >= 0 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// endBeforeNext returns where the end tag "</"+prefix+"signatureText>" of
+// st stands in src, the message sp's scanner read, found from the element
+// that follows st: when that element comes after nothing but white space
+// and st's end tag written so, that end tag is st's own (a comment, CDATA
+// section or processing instruction before it would end in "-->", "]]>"
+// or "?>", and no other element stands between). It returns -1 when st
+// has no such following element, or the end tag is not written so right
+// before it, for the caller to look for the end tag after st's start tag.
+func endBeforeNext(sp *v3.Space, src []byte, st *etree.Element, prefix []byte) int {
+	parent := st.Parent()
+	if parent == nil {
+		return -1
+	}
+	var next *etree.Element
+	seen := false
+	for _, t := range parent.Child {
+		if t == etree.Token(st) {
+			seen = true
+			continue
+		}
+		if el, ok := t.(*etree.Element); ok && seen {
+			next = el
+			break
+		}
+	}
+	if next == nil {
+		return -1
+	}
+	nsrc, name := sp.ScannedName(next)
+	if name < 0 || len(nsrc) != len(src) || &nsrc[0] != &src[0] {
+		return -1
+	}
+	lt := name - 1 // the next element's '<', or its prefix's ':'
+	if src[lt] == ':' {
+		for lt > 0 && isNameByte(src[lt-1]) {
+			lt--
+		}
+		lt--
+		if lt < 0 || src[lt] != '<' {
+			return -1
+		}
+	}
+	j := lt
+	for j > 0 && (src[j-1] == ' ' || src[j-1] == '\t' || src[j-1] == '\r' || src[j-1] == '\n') {
+		j--
+	}
+	end := j - len("</>") - len(prefix) - len(signatureTextName)
+	if end < 0 || src[j-1] != '>' || src[end] != '<' || src[end+1] != '/' ||
+		!bytes.Equal(src[end+2:end+2+len(prefix)], prefix) || string(src[end+2+len(prefix):j-1]) != signatureTextName {
+		return -1
+	}
+	return end
 }
 
 // tagNameEnd returns the index of the first byte from i on in src that
