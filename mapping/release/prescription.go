@@ -175,26 +175,69 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element, edits *core.TreeE
 	}
 	var room [8]releasedItemRequest
 	reqs := releaseRequests(c, room[:0])
-	after := lastOf(rx, "pertinentInformation5", "pertinentInformation7", "component1", "responsibleParty", "author")
-	if rx.SelectElement("pertinentInformation10") == nil {
+	// What the additions go after, and which of them are there already,
+	// in one look at the prescription's children.
+	var (
+		status, lastItem *etree.Element // the first pertinentInformation10, the last pertinentInformation2
+		low, high        bool           // a pertinentInformation9, 11 is there
+		anchors          [5]*etree.Element
+	)
+	for _, t := range rx.Child {
+		el, ok := t.(*etree.Element)
+		if !ok {
+			continue
+		}
+		switch el.Tag {
+		case "pertinentInformation10":
+			if status == nil {
+				status = el
+			}
+		case "pertinentInformation9":
+			low = true
+		case "pertinentInformation11":
+			high = true
+		case "pertinentInformation2":
+			lastItem = el
+		case "pertinentInformation5":
+			anchors[0] = el
+		case "pertinentInformation7":
+			anchors[1] = el
+		case "component1":
+			anchors[2] = el
+		case "responsibleParty":
+			anchors[3] = el
+		case "author":
+			anchors[4] = el
+		}
+	}
+	// The status goes after the last pertinentInformation5, else
+	// pertinentInformation7, component1, responsibleParty or author, the
+	// first of them the prescription has.
+	var after *etree.Element
+	for _, a := range anchors {
+		if a != nil {
+			after = a
+			break
+		}
+	}
+	if status == nil {
 		rel := parts.put(rx, after, partPrescriptionStatus, releasePrescriptionStatus(c, reqs))
 		after = rel
 		noteEdit(edits, editInserted, rel)
 	} else {
-		after = rx.SelectElement("pertinentInformation10")
+		after = status
 	}
 	birth := ""
 	if bt := v3.FindPath(pp, "recordTarget", "Patient", "patientPerson", "birthTime"); bt != nil {
 		birth = bt.SelectAttrValue("value", "")
 	}
-	if low, high, ok := exemptionDates(birth); ok {
-		if rx.SelectElement("pertinentInformation9") == nil {
-			noteEdit(edits, editInserted, parts.put(rx, after, partLowExemption, statusName{code: low}))
+	// Nothing added so far is a pertinentInformation9, 11 or 2.
+	if lowDate, highDate, ok := exemptionDates(birth); ok {
+		if !low {
+			noteEdit(edits, editInserted, parts.put(rx, after, partLowExemption, statusName{code: lowDate}))
 		}
-		if rx.SelectElement("pertinentInformation11") == nil {
-			if last := lastOf(rx, "pertinentInformation2"); last != nil {
-				noteEdit(edits, editInserted, parts.put(rx, last, partHighExemption, statusName{code: high}))
-			}
+		if !high && lastItem != nil {
+			noteEdit(edits, editInserted, parts.put(rx, lastItem, partHighExemption, statusName{code: highDate}))
 		}
 	}
 	for _, t := range rx.Child {

@@ -24,7 +24,7 @@ import (
 
 // releaseAdditions are the release additions taken out of a prescription.
 type releaseAdditions struct {
-	status     *statusName
+	status     statusName   // code "": none
 	itemStatus []itemStatus // in document order
 }
 
@@ -225,7 +225,7 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 			st = statusName{core.V3Code(val, v3.OIDPrescriptionStatus), val.OptAttr("displayName")}
 		}
 		if st.code != "" {
-			add.status = &st
+			add.status = st
 		}
 		dropChild(rx, rel)
 		noteEdit(edits, editRemoved, rel)
@@ -411,14 +411,14 @@ func addReleaseExtensions(b *fhir.Bundle, add releaseAdditions, requestRef strin
 func addItemExtensions(mr *fhir.MedicationRequest, add releaseAdditions) {
 	st, item := add.itemStatusOf(fhir.FindIdentifier(mr.Identifier, fhir.SystemLineItemID))
 	n := 0
-	if add.status != nil {
+	if add.status.code != "" {
 		n++
 	}
 	if item {
 		n++
 	}
 	mr.Extension = slices.Grow(mr.Extension, n)
-	if add.status != nil {
+	if add.status.code != "" {
 		mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionTaskBusinessStatus,
 			ValueCoding: &fhir.Coding{System: fhir.CodeSystemTaskBusinessStatus, Code: add.status.code, Display: add.status.display}})
 	}
