@@ -37,3 +37,9 @@ func (sp *Space) ScannedName(el *etree.Element) ([]byte, int) {
 	}
 	return src, name
 }
+
+// StartTagEnd returns the index of the '>' that ends the start tag whose
+// name ends at i in src, a tag of a well-formed document (its attribute
+// values quoted, so a '>' in one is passed over), or -1: where an element
+// ScannedName found ends its start tag.
+func StartTagEnd(src []byte, i int) int { return tagEnd(src, i) }

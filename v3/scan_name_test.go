@@ -45,3 +45,23 @@ func TestScannedName(t *testing.T) {
 		t.Errorf("element etree read at %d, want -1", at)
 	}
 }
+
+// TestStartTagEnd checks where a start tag ends: at its own '>', not one
+// in a quoted attribute value; -1 when there is none.
+func TestStartTagEnd(t *testing.T) {
+	for _, tt := range []struct {
+		tag  string
+		want int
+	}{
+		{`<s>x`, 2},
+		{`<s a="1" b='2'>`, 14},
+		{`<s a="x>y" b='>'/>`, 17},
+		{`<s a='"'>`, 8},
+		{`<s a="x>y`, -1},
+		{`<s`, -1},
+	} {
+		if got := StartTagEnd([]byte(tt.tag), 2); got != tt.want {
+			t.Errorf("StartTagEnd(%q) = %d, want %d", tt.tag, got, tt.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/prescribe"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -79,36 +80,7 @@ func checkSameReleased(t *testing.T, name string, msg []byte, seen map[bool]int)
 	t.Helper()
 	var parts releasedParts
 	eachReleasedComponent(t, name, msg, func(i int, interaction string, comp v3.Node) {
-		env := core.FixedEnv()
-		var edits core.TreeEdits
-		b, written, pp := readReleasedBundle(nil, nil, comp, interaction, nil, "", env, &edits)
-		if b == nil || written == nil {
-			return
-		}
-		regen := releasedFrom(nil, b, written, env, &edits, &parts)
-		if regen == nil {
-			return
-		}
-		got, whole := sameReleased(pp.El, regen, true, edits), core.SameElement(pp.El, regen, prescribe.InSignature)
-		regenXML := xmlOf(regen)
-		edits = core.TreeEdits{}
-		b, written, _ = readReleasedBundle(nil, nil, comp, interaction, nil, "", env, &edits)
-		inPlace := releasedFrom(nil, b, written, env, &edits, nil)
-		if want := xmlOf(inPlace); regenXML != want {
-			t.Errorf("%s component %d: written back with moved parts:\n%s\nwith parts made in place:\n%s", name, i, regenXML, want)
-		}
-		if want := sameReleased(pp.El, inPlace, true, edits); got != want || whole != want {
-			t.Errorf("%s component %d: with moved parts alike %v (whole comparison %v), with parts made in place %v", name, i, got, whole, want)
-		}
-	})
-	eachReleasedComponent(t, name, msg, func(i int, interaction string, comp v3.Node) {
-		env := core.FixedEnv()
-		var edits core.TreeEdits
-		b, written, pp := readReleasedBundle(nil, nil, comp, interaction, nil, "", env, &edits)
-		if b == nil || written == nil {
-			return
-		}
-		regen := releasedFrom(nil, b, written, env, &edits, nil)
+		pp, regen, edits := writtenBackReleased(comp, interaction, nil)
 		if regen == nil {
 			return
 		}
@@ -118,7 +90,29 @@ func checkSameReleased(t *testing.T, name string, msg []byte, seen map[bool]int)
 		if got != want {
 			t.Errorf("%s component %d: the shortcut says alike %v, the whole comparison %v:\n%s\nwritten back:\n%s", name, i, got, want, xmlOf(pp.El), xmlOf(regen))
 		}
+		_, moved, movedEdits := writtenBackReleased(comp, interaction, &parts)
+		if got, want := xmlOf(moved), xmlOf(regen); got != want {
+			t.Errorf("%s component %d: written back with moved parts:\n%s\nwith parts made in place:\n%s", name, i, got, want)
+		}
+		if got, whole := sameReleased(pp.El, moved, true, movedEdits), core.SameElement(pp.El, moved, prescribe.InSignature); got != want || whole != want {
+			t.Errorf("%s component %d: with moved parts alike %v (whole comparison %v), with parts made in place %v", name, i, got, whole, want)
+		}
 	})
+}
+
+// writtenBackReleased reads a component's released prescription and writes
+// it back with the release parts taken from parts (nil: made in place):
+// the ParentPrescription, what releasedFrom wrote back (nil when the
+// prescribing mapper or it gave nothing) and the edits recorded.
+func writtenBackReleased(comp v3.Node, interaction string, parts *releasedParts) (v3.Node, *etree.Element, core.TreeEdits) {
+	env := core.FixedEnv()
+	var edits core.TreeEdits
+	b, written, pp := readReleasedBundle(nil, nil, comp, interaction, nil, "", env, &edits)
+	if b == nil || written == nil {
+		return pp, nil, edits
+	}
+	regen := releasedFrom(nil, b, written, env, &edits, parts)
+	return pp, regen, edits
 }
 
 // TestPathUnder checks how a released prescription's problem paths are put

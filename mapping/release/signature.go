@@ -135,7 +135,7 @@ func scannedSignatureSpans(sp *v3.Space, sigs []*etree.Element) [][]byte {
 			}
 			loc.start, loc.prefixStart = p-1, p
 		}
-		gt := startTagEnd(src, name+len(signatureTextName))
+		gt := v3.StartTagEnd(src, name+len(signatureTextName))
 		if gt < 0 {
 			return nil
 		}
@@ -157,26 +157,6 @@ func scannedSignatureSpans(sp *v3.Space, sigs []*etree.Element) [][]byte {
 		spans = append(spans, signatureSpan{openTag: loc, from: gt + 1, to: end})
 	}
 	return cutSpans(src, spans)
-}
-
-// startTagEnd returns the index of the '>' that ends a start tag whose
-// name ends at i in src, a tag of a well-formed message (its attribute
-// values quoted, so a '>' in one is passed over), or -1.
-func startTagEnd(src []byte, i int) int {
-	var quote byte
-	for ; i < len(src); i++ {
-		switch c := src[i]; {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '>':
-			return i
-		}
-	}
-	return -1
 }
 
 // scannedSignatureEnd returns where the content of a signatureText element
