@@ -198,12 +198,15 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 		noteEdit(edits, editCopied, tid)
 	}
 	pi1 := cp.SelectElement("pertinentInformation1")
-	if pi1 == nil || pi1.SelectElement("pertinentPrescription") == nil {
+	if pi1 == nil {
+		return cp, add
+	}
+	origRx := pi1.SelectElement("pertinentPrescription")
+	if origRx == nil {
 		return cp, add
 	}
 	npi1 := pc.shallow(pi1)
 	replaceChild(cp, pi1, npi1)
-	origRx := pi1.SelectElement("pertinentPrescription")
 	rx := pc.shallow(origRx)
 	replaceChild(npi1, origRx, rx)
 	noteEdit(edits, editCopied, pi1, origRx)
@@ -218,7 +221,34 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 		}
 		return rxNode
 	}
-	if rel := rx.SelectElement("pertinentInformation10"); rel != nil {
+	// The additions and the line items, in one look at the children: the
+	// first of each addition (as SelectElement finds it), every item.
+	var status, low, high *etree.Element
+	var itemRoom [8]*etree.Element
+	rels := itemRoom[:0]
+	for _, t := range origRx.Child {
+		el, ok := t.(*etree.Element)
+		if !ok {
+			continue
+		}
+		switch el.Tag {
+		case "pertinentInformation10":
+			if status == nil {
+				status = el
+			}
+		case "pertinentInformation9":
+			if low == nil {
+				low = el
+			}
+		case "pertinentInformation11":
+			if high == nil {
+				high = el
+			}
+		case "pertinentInformation2":
+			rels = append(rels, el)
+		}
+	}
+	if rel := status; rel != nil {
 		st, ok := releasedStatus(rel, "pertinentPrescriptionStatus", v3.OIDPrescriptionStatus)
 		if !ok {
 			val := rxNodeOf().Opt("pertinentInformation10").Child("pertinentPrescriptionStatus").Child("value")
@@ -230,14 +260,14 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 		dropChild(rx, rel)
 		noteEdit(edits, editRemoved, rel)
 	}
-	for _, tag := range [...]string{"pertinentInformation9", "pertinentInformation11"} {
-		if rel := rx.SelectElement(tag); rel != nil {
+	for _, rel := range [...]*etree.Element{low, high} {
+		if rel != nil {
 			dropChild(rx, rel)
 			noteEdit(edits, editRemoved, rel)
 		}
 	}
 	var items []v3.Node // pp's pertinentInformation2 relationships, when needed
-	for i, rel := range rx.SelectElements("pertinentInformation2") {
+	for i, rel := range rels {
 		li := rel.SelectElement("pertinentLineItem")
 		if li == nil {
 			continue
