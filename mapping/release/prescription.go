@@ -177,38 +177,13 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element, edits *core.TreeE
 	reqs := releaseRequests(c, room[:0])
 	// What the additions go after, and which of them are there already,
 	// in one look at the prescription's children.
-	var (
-		status, lastItem *etree.Element // the first pertinentInformation10, the last pertinentInformation2
-		low, high        bool           // a pertinentInformation9, 11 is there
-		anchors          [5]*etree.Element
-	)
-	for _, t := range rx.Child {
-		el, ok := t.(*etree.Element)
-		if !ok {
-			continue
-		}
-		switch el.Tag {
-		case "pertinentInformation10":
-			if status == nil {
-				status = el
-			}
-		case "pertinentInformation9":
-			low = true
-		case "pertinentInformation11":
-			high = true
-		case "pertinentInformation2":
-			lastItem = el
-		case "pertinentInformation5":
-			anchors[0] = el
-		case "pertinentInformation7":
-			anchors[1] = el
-		case "component1":
-			anchors[2] = el
-		case "responsibleParty":
-			anchors[3] = el
-		case "author":
-			anchors[4] = el
-		}
+	var itemRoom [8]*etree.Element
+	ch := prescriptionChildrenOf(rx, itemRoom[:0])
+	status, anchors := ch.status, ch.anchors
+	low, high := ch.low != nil, ch.high != nil
+	var lastItem *etree.Element // the last pertinentInformation2
+	if len(ch.items) > 0 {
+		lastItem = ch.items[len(ch.items)-1]
 	}
 	// The status goes after the last pertinentInformation5, else
 	// pertinentInformation7, component1, responsibleParty or author, the
@@ -258,6 +233,58 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element, edits *core.TreeE
 		is := parts.put(li, lastOf(li, "component", "product", "repeatNumber", "effectiveTime"), partItemStatus, st)
 		noteEdit(edits, editInserted, is)
 	}
+}
+
+// prescriptionChildren are the children of a pertinentPrescription that
+// the release additions concern, found in one look at them.
+type prescriptionChildren struct {
+	// status, low and high are the first pertinentInformation10, 9 and 11
+	// (as SelectElement finds them), or nil.
+	status, low, high *etree.Element
+	// items are the pertinentInformation2 relationships, in order.
+	items []*etree.Element
+	// anchors are the last pertinentInformation5, pertinentInformation7,
+	// component1, responsibleParty and author, or nil.
+	anchors [5]*etree.Element
+}
+
+// prescriptionChildrenOf looks at rx's children once for what
+// prescriptionChildren holds, appending the items to items.
+func prescriptionChildrenOf(rx *etree.Element, items []*etree.Element) prescriptionChildren {
+	ch := prescriptionChildren{items: items}
+	for _, t := range rx.Child {
+		el, ok := t.(*etree.Element)
+		if !ok {
+			continue
+		}
+		switch el.Tag {
+		case "pertinentInformation10":
+			if ch.status == nil {
+				ch.status = el
+			}
+		case "pertinentInformation9":
+			if ch.low == nil {
+				ch.low = el
+			}
+		case "pertinentInformation11":
+			if ch.high == nil {
+				ch.high = el
+			}
+		case "pertinentInformation2":
+			ch.items = append(ch.items, el)
+		case "pertinentInformation5":
+			ch.anchors[0] = el
+		case "pertinentInformation7":
+			ch.anchors[1] = el
+		case "component1":
+			ch.anchors[2] = el
+		case "responsibleParty":
+			ch.anchors[3] = el
+		case "author":
+			ch.anchors[4] = el
+		}
+	}
+	return ch
 }
 
 // partKind names one of Spine's release additions.

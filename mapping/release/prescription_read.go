@@ -221,33 +221,10 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 		}
 		return rxNode
 	}
-	// The additions and the line items, in one look at the children: the
-	// first of each addition (as SelectElement finds it), every item.
-	var status, low, high *etree.Element
+	// The additions and the line items, in one look at the children.
 	var itemRoom [8]*etree.Element
-	rels := itemRoom[:0]
-	for _, t := range origRx.Child {
-		el, ok := t.(*etree.Element)
-		if !ok {
-			continue
-		}
-		switch el.Tag {
-		case "pertinentInformation10":
-			if status == nil {
-				status = el
-			}
-		case "pertinentInformation9":
-			if low == nil {
-				low = el
-			}
-		case "pertinentInformation11":
-			if high == nil {
-				high = el
-			}
-		case "pertinentInformation2":
-			rels = append(rels, el)
-		}
-	}
+	ch := prescriptionChildrenOf(origRx, itemRoom[:0])
+	status, low, high, rels := ch.status, ch.low, ch.high, ch.items
 	if rel := status; rel != nil {
 		st, ok := releasedStatus(rel, "pertinentPrescriptionStatus", v3.OIDPrescriptionStatus)
 		if !ok {
