@@ -2,6 +2,7 @@ package release
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
@@ -115,8 +116,47 @@ type UnwrittenPrescription struct {
 // prescription it cannot write; it fails when none it released can be
 // written); an OperationOutcome gives a rejection, unless it carries only
 // acknowledgement codes (…17.32: Spine's MCCI AR), which is an error here:
-// AckFromOutcome answers it.
+// AckFromOutcome answers it. Nothing returned refers to body, which the
+// caller may reuse.
 func ReleaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseReplyEnds, env core.Env) ([]byte, ReleaseOutcome, error) {
+	b, out, err := releaseAnswerFromEPS(request, body, httpStatus, ends, env)
+	return b, out.owned(), err
+}
+
+// owned returns o with its own copies of the strings it took from EPS's
+// answer, which releaseAnswerFromEPS decodes in place
+// (fhir.DecodeResourceBorrowed): the rejection's code and text, the
+// dispenser's ODS code, the unmapped codes and the short-form ids of the
+// prescriptions left out. The request's ids are the request's own (read
+// from a message of their own), and errors are made of copies and
+// formatted text (TestReleaseAnswerKeepsNothingOfItsInput).
+func (o ReleaseOutcome) owned() ReleaseOutcome {
+	if o.Rejection != nil {
+		r := *o.Rejection
+		r.System, r.Code, r.Display = strings.Clone(r.System), strings.Clone(r.Code), strings.Clone(r.Display)
+		o.Rejection = &r
+	}
+	o.DispenserODS = strings.Clone(o.DispenserODS)
+	if o.Unmapped != nil {
+		unmapped := make([]string, len(o.Unmapped))
+		for i, u := range o.Unmapped {
+			unmapped[i] = strings.Clone(u)
+		}
+		o.Unmapped = unmapped
+	}
+	if o.Unwritten != nil {
+		unwritten := make([]UnwrittenPrescription, len(o.Unwritten))
+		for i, u := range o.Unwritten {
+			unwritten[i] = UnwrittenPrescription{ShortFormID: strings.Clone(u.ShortFormID), Err: u.Err}
+		}
+		o.Unwritten = unwritten
+	}
+	return o
+}
+
+// releaseAnswerFromEPS is ReleaseAnswerFromEPS, its outcome's strings
+// still views of body where they came from it.
+func releaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseReplyEnds, env core.Env) ([]byte, ReleaseOutcome, error) {
 	info, err := ReadReleaseRequestInfo(request)
 	if err != nil {
 		return nil, ReleaseOutcome{}, fmt.Errorf("release request: %w", err)
@@ -132,14 +172,16 @@ func ReleaseAnswerFromEPS(request, body []byte, httpStatus int, ends ReleaseRepl
 		senderASID:   core.FirstNonEmpty(ends.SenderASID, core.DefaultReceiverASID)}
 	h.systemASID, h.payloadID, h.effectiveTime = h.senderASID, h.id, h.creationTime
 
-	res, err := fhir.DecodeResourceRef(body)
+	// Decoded in place: ReleaseAnswerFromEPS gives back only what it wrote
+	// and copies (ReleaseOutcome.owned).
+	res, err := fhir.DecodeResourceBorrowed(body)
 	var undecoded []UnwrittenPrescription
 	undecodedWithheld := 0
 	if err != nil && httpStatus/100 == 2 {
 		// One prescription that does not decode must not keep the others
 		// from the dispenser: read the answer without it.
 		if kept, left, withheld, serr := withoutUndecodable(body); serr == nil {
-			if r, kerr := fhir.DecodeResourceRef(kept); kerr == nil {
+			if r, kerr := fhir.DecodeResourceBorrowed(kept); kerr == nil {
 				res, err, undecoded, undecodedWithheld = r, nil, left, withheld
 			}
 		}

@@ -121,7 +121,7 @@ func writeReleasedPrescription(c *core.BundleContext, parent *etree.Element, env
 		return sig
 	}
 	if !releaseVerbatim(c) {
-		addReleaseParts(c, pp, nil)
+		addReleaseParts(c, pp, nil, nil)
 	}
 	if ext := releaseTemplate(c); ext != "" {
 		tpl.CreateAttr("extension", ext)
@@ -161,8 +161,10 @@ func releaseVerbatim(c *core.BundleContext) bool {
 
 // addReleaseParts adds Spine's release additions to a ParentPrescription
 // written from FHIR, each only where the element is not there already.
-// edits (nil: not wanted) gets the elements inserted and changed.
-func addReleaseParts(c *core.BundleContext, pp *etree.Element, edits *core.TreeEdits) {
+// edits (nil: not wanted) gets the elements inserted and changed. parts
+// (nil: each made in place) gives the parts of a prescription written
+// back only to be compared (see releasedParts).
+func addReleaseParts(c *core.BundleContext, pp *etree.Element, edits *core.TreeEdits, parts *releasedParts) {
 	if tid := pp.SelectElement("typeId"); tid != nil {
 		tid.CreateAttr("extension", releasePayloadType)
 		noteEdit(edits, editChanged, tid)
@@ -173,30 +175,44 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element, edits *core.TreeE
 	}
 	var room [8]releasedItemRequest
 	reqs := releaseRequests(c, room[:0])
-	after := lastOf(rx, "pertinentInformation5", "pertinentInformation7", "component1", "responsibleParty", "author")
-	if rx.SelectElement("pertinentInformation10") == nil {
-		st := releasePrescriptionStatus(c, reqs)
-		rel := releaseRelationship(rx, after, "pertinentInformation10", "false", "added")
-		obs := v3.Add(rel, "pertinentPrescriptionStatus", "type", "Observation", "classCode", "OBS", "moodCode", "EVN")
-		v3.AddCV(obs, "code", "PS", v3.OIDPertinentCode, "")
-		v3.AddCV(obs, "value", st.code, v3.OIDPrescriptionStatus, st.display)
+	// What the additions go after, and which of them are there already,
+	// in one look at the prescription's children.
+	var itemRoom [8]*etree.Element
+	ch := prescriptionChildrenOf(rx, itemRoom[:0])
+	status, anchors := ch.status, ch.anchors
+	low, high := ch.low != nil, ch.high != nil
+	var lastItem *etree.Element // the last pertinentInformation2
+	if len(ch.items) > 0 {
+		lastItem = ch.items[len(ch.items)-1]
+	}
+	// The status goes after the last pertinentInformation5, else
+	// pertinentInformation7, component1, responsibleParty or author, the
+	// first of them the prescription has.
+	var after *etree.Element
+	for _, a := range anchors {
+		if a != nil {
+			after = a
+			break
+		}
+	}
+	if status == nil {
+		rel := parts.put(rx, after, partPrescriptionStatus, releasePrescriptionStatus(c, reqs))
 		after = rel
 		noteEdit(edits, editInserted, rel)
 	} else {
-		after = rx.SelectElement("pertinentInformation10")
+		after = status
 	}
 	birth := ""
 	if bt := v3.FindPath(pp, "recordTarget", "Patient", "patientPerson", "birthTime"); bt != nil {
 		birth = bt.SelectAttrValue("value", "")
 	}
-	if low, high, ok := exemptionDates(birth); ok {
-		if rx.SelectElement("pertinentInformation9") == nil {
-			noteEdit(edits, editInserted, exemption(rx, after, "pertinentInformation9", "pertinentLowPermanentExemptionInfo", "0002", "is under 16 years of age", low))
+	// Nothing added so far is a pertinentInformation9, 11 or 2.
+	if lowDate, highDate, ok := exemptionDates(birth); ok {
+		if !low {
+			noteEdit(edits, editInserted, parts.put(rx, after, partLowExemption, statusName{code: lowDate}))
 		}
-		if rx.SelectElement("pertinentInformation11") == nil {
-			if last := lastOf(rx, "pertinentInformation2"); last != nil {
-				noteEdit(edits, editInserted, exemption(rx, last, "pertinentInformation11", "pertinentHighPermanentExemptionInfo", "0004", "is 60 years of age or over", high))
-			}
+		if !high && lastItem != nil {
+			noteEdit(edits, editInserted, parts.put(rx, lastItem, partHighExemption, statusName{code: highDate}))
 		}
 	}
 	for _, t := range rx.Child {
@@ -214,12 +230,165 @@ func addReleaseParts(c *core.BundleContext, pp *etree.Element, edits *core.TreeE
 				st = releaseItemStatus(c, *r)
 			}
 		}
-		is := releaseRelationship(li, lastOf(li, "component", "product", "repeatNumber", "effectiveTime"), "pertinentInformation4", "false", "")
-		obs := v3.Add(is, "pertinentItemStatus", "type", "Observation", "classCode", "OBS", "moodCode", "EVN")
-		v3.AddCV(obs, "code", "IS", v3.OIDPertinentCode, "")
-		v3.AddCV(obs, "value", st.code, v3.OIDItemStatus, st.display)
+		is := parts.put(li, lastOf(li, "component", "product", "repeatNumber", "effectiveTime"), partItemStatus, st)
 		noteEdit(edits, editInserted, is)
 	}
+}
+
+// prescriptionChildren are the children of a pertinentPrescription that
+// the release additions concern, found in one look at them.
+type prescriptionChildren struct {
+	// status, low and high are the first pertinentInformation10, 9 and 11
+	// (as SelectElement finds them), or nil.
+	status, low, high *etree.Element
+	// items are the pertinentInformation2 relationships, in order.
+	items []*etree.Element
+	// anchors are the last pertinentInformation5, pertinentInformation7,
+	// component1, responsibleParty and author, or nil.
+	anchors [5]*etree.Element
+}
+
+// prescriptionChildrenOf looks at rx's children once for what
+// prescriptionChildren holds, appending the items to items.
+func prescriptionChildrenOf(rx *etree.Element, items []*etree.Element) prescriptionChildren {
+	ch := prescriptionChildren{items: items}
+	for _, t := range rx.Child {
+		el, ok := t.(*etree.Element)
+		if !ok {
+			continue
+		}
+		switch el.Tag {
+		case "pertinentInformation10":
+			if ch.status == nil {
+				ch.status = el
+			}
+		case "pertinentInformation9":
+			if ch.low == nil {
+				ch.low = el
+			}
+		case "pertinentInformation11":
+			if ch.high == nil {
+				ch.high = el
+			}
+		case "pertinentInformation2":
+			ch.items = append(ch.items, el)
+		case "pertinentInformation5":
+			ch.anchors[0] = el
+		case "pertinentInformation7":
+			ch.anchors[1] = el
+		case "component1":
+			ch.anchors[2] = el
+		case "responsibleParty":
+			ch.anchors[3] = el
+		case "author":
+			ch.anchors[4] = el
+		}
+	}
+	return ch
+}
+
+// partKind names one of Spine's release additions.
+type partKind int
+
+const (
+	partPrescriptionStatus partKind = iota // pertinentInformation10
+	partItemStatus                         // a line item's pertinentInformation4
+	partLowExemption                       // pertinentInformation9
+	partHighExemption                      // pertinentInformation11
+)
+
+// addPart adds the release addition of a kind to parent, right after
+// anchor (see addAfter): a status st, or an exemption whose date is
+// st.code.
+func addPart(parent, anchor *etree.Element, kind partKind, st statusName) *etree.Element {
+	switch kind {
+	case partLowExemption:
+		return exemption(parent, anchor, "pertinentInformation9", "pertinentLowPermanentExemptionInfo", "0002", "is under 16 years of age", st.code)
+	case partHighExemption:
+		return exemption(parent, anchor, "pertinentInformation11", "pertinentHighPermanentExemptionInfo", "0004", "is 60 years of age or over", st.code)
+	}
+	tag, act, code, system := "pertinentInformation10", "pertinentPrescriptionStatus", "PS", v3.OIDPrescriptionStatus
+	updateMode := "added"
+	if kind == partItemStatus {
+		tag, act, code, system = "pertinentInformation4", "pertinentItemStatus", "IS", v3.OIDItemStatus
+		updateMode = ""
+	}
+	rel := releaseRelationship(parent, anchor, tag, "false", updateMode)
+	obs := v3.Add(rel, act, "type", "Observation", "classCode", "OBS", "moodCode", "EVN")
+	v3.AddCV(obs, "code", code, v3.OIDPertinentCode, "")
+	v3.AddCV(obs, "value", st.code, system, st.display)
+	return rel
+}
+
+// releasedParts are the release additions put into the ParentPrescriptions
+// of a response that are written back only to be compared with the
+// released ones (releasedFrom): each made once a response, and moved from
+// the tree of one prescription into the next one's (the tree of the one
+// before is no longer looked at) instead of being made again for each, an
+// exemption with its date changed. Moved, a part leaves the tree it was in,
+// which etree does for an element added elsewhere. A nil *releasedParts
+// makes each part where it goes (the answer's prescriptions, which are
+// written out, need their own).
+type releasedParts struct {
+	sp     *v3.Space      // where the parts are made
+	holder *etree.Element // the parts' parent while made; nil: none yet
+	gen    int            // counts the prescriptions the parts went into
+	parts  []releasedPart
+}
+
+// releasedPart is a part of releasedParts.
+type releasedPart struct {
+	kind partKind
+	st   statusName     // a status part's status
+	el   *etree.Element // the relationship
+	date *etree.Element // an exemption's value, whose date changes
+	gen  int            // the prescription it is in (releasedParts.gen)
+}
+
+// next readies the parts for the next prescription.
+func (p *releasedParts) next() {
+	if p != nil {
+		p.gen++
+	}
+}
+
+// put adds the part of a kind, for st (see addPart), to parent right after
+// anchor, as addPart does, and returns it: one of p's that the prescription
+// does not hold yet when p has it, else one made (and kept in p).
+func (p *releasedParts) put(parent, anchor *etree.Element, kind partKind, st statusName) *etree.Element {
+	if p == nil {
+		return addPart(parent, anchor, kind, st)
+	}
+	exemption := kind == partLowExemption || kind == partHighExemption
+	var part *releasedPart
+	for i := range p.parts {
+		if q := &p.parts[i]; q.kind == kind && q.gen != p.gen && (exemption || q.st == st) {
+			part = q
+			break
+		}
+	}
+	if part == nil {
+		if p.holder == nil {
+			p.holder = p.sp.NewHolder("releasedParts")
+		}
+		p.parts = append(p.parts, releasedPart{kind: kind, st: st, el: addPart(p.holder, nil, kind, st)})
+		part = &p.parts[len(p.parts)-1]
+		if exemption {
+			part.date = v3.FindPath(part.el, exemptionAct(kind), "value")
+		}
+	} else if exemption {
+		part.date.CreateAttr("value", st.code)
+	}
+	part.gen = p.gen
+	return insertAfter(parent, anchor, part.el)
+}
+
+// exemptionAct is the act of an exemption part.
+func exemptionAct(kind partKind) string {
+	if kind == partLowExemption {
+		return "pertinentLowPermanentExemptionInfo"
+	}
+	return "pertinentHighPermanentExemptionInfo"
 }
 
 // releasedItemRequest is a MedicationRequest of a Bundle and the index of its
@@ -323,16 +492,47 @@ func exemption(parent, anchor *etree.Element, tag, act, code, display, date stri
 }
 
 // exemptionDates returns the last day a person born on birth (a v3 TS of a
-// day or finer) is under 16, and the day they turn 60.
+// day or finer) is under 16, and the day they turn 60: what
+// time.Parse(core.V3DateLayout, birth[:8]) and AddDate(16, 0, -1) and
+// AddDate(60, 0, 0) of it give, formatted in that layout, without the
+// parser's and formatter's general machinery (TestExemptionDates and
+// FuzzExemptionDates hold it to them).
 func exemptionDates(birth string) (low, high string, ok bool) {
 	if len(birth) < 8 {
 		return "", "", false
 	}
-	t, err := time.Parse(core.V3DateLayout, birth[:8])
-	if err != nil {
+	var n [3]int // year, month, day
+	for i, w := range [...]int{4, 2, 2} {
+		for ; w > 0; w-- {
+			c := birth[0]
+			if c < '0' || c > '9' {
+				return "", "", false
+			}
+			n[i] = n[i]*10 + int(c-'0')
+			birth = birth[1:]
+		}
+	}
+	year, month, day := n[0], time.Month(n[1]), n[2]
+	// The parser takes a month of 1 to 12 and a day of that month.
+	if month < time.January || month > time.December || day < 1 {
 		return "", "", false
 	}
-	return t.AddDate(16, 0, -1).Format(core.V3DateLayout), t.AddDate(60, 0, 0).Format(core.V3DateLayout), true
+	if _, m, d := time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Date(); m != month || d != day {
+		return "", "", false
+	}
+	// AddDate(y, m, d) is time.Date of the fields added, normalised.
+	return dayString(time.Date(year+16, month, day-1, 0, 0, 0, 0, time.UTC)), dayString(time.Date(year+60, month, day, 0, 0, 0, 0, time.UTC)), true
+}
+
+// dayString is t.Format(core.V3DateLayout), YYYYMMDD, in one allocation.
+func dayString(t time.Time) string {
+	y, m, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.Format(core.V3DateLayout)
+	}
+	b := [8]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10),
+		byte('0' + int(m)/10), byte('0' + int(m)%10), byte('0' + d/10), byte('0' + d%10)}
+	return string(b[:])
 }
 
 // lastOf returns the last child of parent named by the first of tags that

@@ -24,7 +24,7 @@ import (
 
 // releaseAdditions are the release additions taken out of a prescription.
 type releaseAdditions struct {
-	status     *statusName
+	status     statusName   // code "": none
 	itemStatus []itemStatus // in document order
 }
 
@@ -40,23 +40,25 @@ func readReleasedPrescription(sp *v3.Space, rs *releasedScratch, comp v3.Node, i
 		rs = new(releasedScratch)
 	}
 	edits := rs.nextEdits()
-	rs.copies.sp = sp
+	rs.copies.sp, rs.parts.sp = sp, sp
 	b, written, pp := readReleasedBundle(sp, &rs.copies, comp, interaction, sigRaw, requestRef, env, edits)
 	if b == nil {
 		return nil
 	}
-	if regen := releasedFrom(sp, b, written, env, edits); regen == nil || !sameReleased(pp.El, regen, written != nil, *edits) {
+	if regen := releasedFrom(sp, b, written, env, edits, &rs.parts); regen == nil || !sameReleased(pp.El, regen, written != nil, *edits) {
 		carryReleasedVerbatim(b, pp.El)
 	}
 	return b
 }
 
 // releasedScratch is the memory a release response's prescriptions are
-// read with, one after the other: their path copies, and the edits of the
-// one being read.
+// read with, one after the other: their path copies, the edits of the
+// one being read, and the release parts put into the prescriptions written
+// back to compare.
 type releasedScratch struct {
 	copies pathCopies
 	edits  core.TreeEdits
+	parts  releasedParts
 }
 
 // nextEdits returns the scratch's TreeEdits emptied for the next
@@ -196,47 +198,78 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 		noteEdit(edits, editCopied, tid)
 	}
 	pi1 := cp.SelectElement("pertinentInformation1")
-	if pi1 == nil || pi1.SelectElement("pertinentPrescription") == nil {
+	if pi1 == nil {
+		return cp, add
+	}
+	origRx := pi1.SelectElement("pertinentPrescription")
+	if origRx == nil {
 		return cp, add
 	}
 	npi1 := pc.shallow(pi1)
 	replaceChild(cp, pi1, npi1)
-	origRx := pi1.SelectElement("pertinentPrescription")
 	rx := pc.shallow(origRx)
 	replaceChild(npi1, origRx, rx)
 	noteEdit(edits, editCopied, pi1, origRx)
-	rxNode := pp.Opt("pertinentInformation1").Opt("pertinentPrescription")
-	if rel := rx.SelectElement("pertinentInformation10"); rel != nil {
-		val := rxNode.Opt("pertinentInformation10").Child("pertinentPrescriptionStatus").Child("value")
-		if code := core.V3Code(val, v3.OIDPrescriptionStatus); code != "" {
-			add.status = &statusName{code, val.OptAttr("displayName")}
+	// The statuses are read from the elements themselves; only one that
+	// is not as Spine writes it is read again through pp's Reader, which
+	// records the problem at its path (making a path for every element
+	// on the way was most of this function's cost).
+	var rxNode v3.Node // pp's pertinentPrescription, when needed
+	rxNodeOf := func() v3.Node {
+		if rxNode.El == nil {
+			rxNode = pp.Opt("pertinentInformation1").Opt("pertinentPrescription")
+		}
+		return rxNode
+	}
+	// The additions and the line items, in one look at the children.
+	var itemRoom [8]*etree.Element
+	ch := prescriptionChildrenOf(origRx, itemRoom[:0])
+	status, low, high, rels := ch.status, ch.low, ch.high, ch.items
+	if rel := status; rel != nil {
+		st, ok := releasedStatus(rel, "pertinentPrescriptionStatus", v3.OIDPrescriptionStatus)
+		if !ok {
+			val := rxNodeOf().Opt("pertinentInformation10").Child("pertinentPrescriptionStatus").Child("value")
+			st = statusName{core.V3Code(val, v3.OIDPrescriptionStatus), val.OptAttr("displayName")}
+		}
+		if st.code != "" {
+			add.status = st
 		}
 		dropChild(rx, rel)
 		noteEdit(edits, editRemoved, rel)
 	}
-	for _, tag := range [...]string{"pertinentInformation9", "pertinentInformation11"} {
-		if rel := rx.SelectElement(tag); rel != nil {
+	for _, rel := range [...]*etree.Element{low, high} {
+		if rel != nil {
 			dropChild(rx, rel)
 			noteEdit(edits, editRemoved, rel)
 		}
 	}
-	items := rxNode.All("pertinentInformation2")
-	for i, rel := range rx.SelectElements("pertinentInformation2") {
+	var items []v3.Node // pp's pertinentInformation2 relationships, when needed
+	for i, rel := range rels {
 		li := rel.SelectElement("pertinentLineItem")
-		if li == nil || i >= len(items) {
+		if li == nil {
 			continue
 		}
 		is := li.SelectElement("pertinentInformation4")
 		if is == nil {
 			continue
 		}
-		val := items[i].Child("pertinentLineItem").Child("pertinentInformation4").Child("pertinentItemStatus").Child("value")
+		st, ok := releasedStatus(is, "pertinentItemStatus", v3.OIDItemStatus)
+		if !ok {
+			if items == nil {
+				items = rxNodeOf().All("pertinentInformation2")
+			}
+			if i >= len(items) {
+				continue
+			}
+			val := items[i].Child("pertinentLineItem").Child("pertinentInformation4").Child("pertinentItemStatus").Child("value")
+			st = statusName{core.V3Code(val, v3.OIDItemStatus), val.OptAttr("displayName")}
+		}
 		id := ""
 		if idEl := li.SelectElement("id"); idEl != nil {
 			id = strings.ToUpper(idEl.SelectAttrValue("root", ""))
 		}
-		if code := core.V3Code(val, v3.OIDItemStatus); code != "" {
-			add.itemStatus = append(add.itemStatus, itemStatus{id, statusName{code, val.OptAttr("displayName")}})
+		if st.code != "" {
+			add.itemStatus = append(add.itemStatus, itemStatus{id, st})
 		}
 		nrel, nli := pc.shallow(rel), pc.shallow(li)
 		dropChild(nli, is)
@@ -246,6 +279,55 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 		noteEdit(edits, editRemoved, is)
 	}
 	return cp, add
+}
+
+// releasedStatus reads a status Spine adds, rel (a relationship of pp's
+// pertinentPrescription or line item) holding act holding the value:
+// its code and displayName, and true, when the act and the value are there,
+// the value has its code and no codeSystem other than system. Read through
+// a Reader (pp's nodes' Child and core.V3Code) such a status gives the same
+// and records no problem; any other is left to be read so (false), which
+// records it.
+func releasedStatus(rel *etree.Element, act, system string) (statusName, bool) {
+	obs := childElement(rel, act)
+	if obs == nil {
+		return statusName{}, false
+	}
+	val := childElement(obs, "value")
+	if val == nil {
+		return statusName{}, false
+	}
+	code, ok := attrValue(val, "code")
+	if !ok {
+		return statusName{}, false
+	}
+	if cs, _ := attrValue(val, "codeSystem"); cs != "" && cs != system {
+		return statusName{}, false
+	}
+	display, _ := attrValue(val, "displayName")
+	return statusName{code, display}, true
+}
+
+// childElement is the first child element of el named tag (any prefix), as
+// v3.Node.Opt finds it, or nil.
+func childElement(el *etree.Element, tag string) *etree.Element {
+	for _, t := range el.Child {
+		if c, ok := t.(*etree.Element); ok && c.Tag == tag {
+			return c
+		}
+	}
+	return nil
+}
+
+// attrValue is the value of el's first attribute named key (any prefix),
+// as v3.Node.Attr and OptAttr find it, and whether there is one.
+func attrValue(el *etree.Element, key string) (string, bool) {
+	for i := range el.Attr {
+		if el.Attr[i].Key == key {
+			return el.Attr[i].Value, true
+		}
+	}
+	return "", false
 }
 
 // pathCopies makes the path copies of a release response's prescriptions
@@ -336,14 +418,14 @@ func addReleaseExtensions(b *fhir.Bundle, add releaseAdditions, requestRef strin
 func addItemExtensions(mr *fhir.MedicationRequest, add releaseAdditions) {
 	st, item := add.itemStatusOf(fhir.FindIdentifier(mr.Identifier, fhir.SystemLineItemID))
 	n := 0
-	if add.status != nil {
+	if add.status.code != "" {
 		n++
 	}
 	if item {
 		n++
 	}
 	mr.Extension = slices.Grow(mr.Extension, n)
-	if add.status != nil {
+	if add.status.code != "" {
 		mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionTaskBusinessStatus,
 			ValueCoding: &fhir.Coding{System: fhir.CodeSystemTaskBusinessStatus, Code: add.status.code, Display: add.status.display}})
 	}
@@ -364,13 +446,16 @@ func addItemExtensions(mr *fhir.MedicationRequest, add releaseAdditions) {
 // (TestReleasedFromWritten holds the two alike). What it writes is built
 // in sp. edits (nil: not wanted) gets the elements the release parts
 // inserted into written or changed in it (TreeEdits' Inserted and Changed).
-func releasedFrom(sp *v3.Space, b *fhir.Bundle, written *etree.Element, env core.Env, edits *core.TreeEdits) *etree.Element {
+// The parts put into written come from parts (nil: made there), so that
+// what is returned is only good until parts go into another prescription.
+func releasedFrom(sp *v3.Space, b *fhir.Bundle, written *etree.Element, env core.Env, edits *core.TreeEdits, parts *releasedParts) *etree.Element {
 	if written == nil {
 		return regenerateReleased(sp, b, env)
 	}
 	c := core.NewBundleContext(b, "")
 	if !releaseVerbatim(c) {
-		addReleaseParts(c, written, edits)
+		parts.next()
+		addReleaseParts(c, written, edits, parts)
 	}
 	if c.Failed() {
 		return nil

@@ -36,7 +36,7 @@ func TestReleasedFromWritten(t *testing.T) {
 				t.Errorf("%s component %d: a text signature took the shortcut", name, i)
 			}
 			want := regenerateReleased(nil, b, env)
-			got := releasedFrom(nil, b, written, env, nil)
+			got := releasedFrom(nil, b, written, env, nil, nil)
 			if written == nil {
 				longWays++
 			} else {

@@ -80,7 +80,7 @@ func readReleaseResponseBody(sp *v3.Space, prr, root v3.Node, payload []byte, h 
 	}
 	h.requestRef = prr.Child("inFulfillmentOf").Child("priorDownloadRequestRef").Child("id").Attr("root")
 	comps := prr.All("component")
-	sigs, spans := messageSignatures(root.El, comps, payload)
+	sigs, spans := messageSignatures(sp, root.El, comps, payload)
 	spanOf := func(pp *etree.Element) []byte {
 		st := prescriptionSignature(pp)
 		for i, el := range sigs {
@@ -113,14 +113,17 @@ func prescriptionSignature(pp *etree.Element) *etree.Element {
 	return v3.FindPath(pp, "pertinentInformation1", "pertinentPrescription", "author", "signatureText")
 }
 
-// messageSignatures returns the signatureText elements under root in
-// document order and their spans in the message (signatureTextSpans; nil
-// when they cannot be matched). When the message holds as many
-// signatureText start tags as the components' prescriptions have
-// signatureText elements, those are all of them (every element has its
-// start tag), found without walking the whole tree; else the tree is
-// walked.
-func messageSignatures(root *etree.Element, comps []v3.Node, payload []byte) ([]*etree.Element, [][]byte) {
+// messageSignatures returns signatureText elements under root and their
+// spans in the message (signatureTextSpans; nil when they cannot be
+// matched). When the message was read in sp by its scanner, the
+// components' prescriptions' signatureText elements are found where the
+// scanner read them (scannedSignatureSpans), without looking at the rest
+// of the message. Else, when the message holds as many signatureText
+// start tags as the components' prescriptions have signatureText
+// elements, those are all of them (every element has its start tag),
+// found without walking the whole tree; else the tree is walked, and the
+// elements are all the message's, in document order.
+func messageSignatures(sp *v3.Space, root *etree.Element, comps []v3.Node, payload []byte) ([]*etree.Element, [][]byte) {
 	sigs := make([]*etree.Element, 0, len(comps))
 	for _, comp := range comps {
 		if pp := comp.El.SelectElement("ParentPrescription"); pp != nil {
@@ -128,6 +131,9 @@ func messageSignatures(root *etree.Element, comps []v3.Node, payload []byte) ([]
 				sigs = append(sigs, st)
 			}
 		}
+	}
+	if spans := scannedSignatureSpans(sp, sigs); spans != nil {
+		return sigs, spans
 	}
 	if spans := signatureTextSpans(payload, len(sigs)); spans != nil {
 		return sigs, spans

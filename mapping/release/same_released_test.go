@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/mapping/core"
 	"github.com/porxgate/porxgate/mapping/prescribe"
 	v3 "github.com/porxgate/porxgate/v3"
@@ -37,6 +38,8 @@ func TestSameReleasedEdited(t *testing.T) {
 		{"high exemption dropped", `(?s)<pertinentInformation11 .*?</pertinentInformation11>`, ``, 1},
 		{"high exemption attribute", `<pertinentInformation11 `, `<pertinentInformation11 inversionInd="false" `, 1},
 		{"item status dropped", itemStatus, ``, 1},
+		{"item status changed", `(?s)(<pertinentItemStatus .*?<value code=")(\d{4})`, `${1}0003`, 1},
+		{"item status doubled", `(?s)(` + itemStatus[4:] + `)`, `$1$1`, 1},
 		{"every item status dropped", itemStatus, ``, -1},
 		{"item status moved first", `(?s)(<pertinentLineItem [^>]*>)(.*?)(<pertinentInformation4 .*?</pertinentInformation4>)`, `$1$3$2`, 1},
 		{"item status code system", `codeSystem="2.16.840.1.113883.2.1.3.2.4.17.23"`, `codeSystem="2.16.840.1.113883.2.1.3.2.4.17.99"`, 1},
@@ -69,17 +72,15 @@ func TestSameReleasedEdited(t *testing.T) {
 
 // checkSameReleased compares, for each released prescription of msg that
 // the prescribing mapper wrote back, the two ways of asking whether the
-// Bundle writes it exactly, counting the answers in seen.
+// Bundle writes it exactly, counting the answers in seen. It also writes
+// each back with release parts moved from prescription to prescription
+// (one releasedParts for the message, as a response is read), which must
+// give the same tree and the same answers as parts made in place.
 func checkSameReleased(t *testing.T, name string, msg []byte, seen map[bool]int) {
 	t.Helper()
+	var parts releasedParts
 	eachReleasedComponent(t, name, msg, func(i int, interaction string, comp v3.Node) {
-		env := core.FixedEnv()
-		var edits core.TreeEdits
-		b, written, pp := readReleasedBundle(nil, nil, comp, interaction, nil, "", env, &edits)
-		if b == nil || written == nil {
-			return
-		}
-		regen := releasedFrom(nil, b, written, env, &edits)
+		pp, regen, edits := writtenBackReleased(comp, interaction, nil)
 		if regen == nil {
 			return
 		}
@@ -89,7 +90,29 @@ func checkSameReleased(t *testing.T, name string, msg []byte, seen map[bool]int)
 		if got != want {
 			t.Errorf("%s component %d: the shortcut says alike %v, the whole comparison %v:\n%s\nwritten back:\n%s", name, i, got, want, xmlOf(pp.El), xmlOf(regen))
 		}
+		_, moved, movedEdits := writtenBackReleased(comp, interaction, &parts)
+		if got, want := xmlOf(moved), xmlOf(regen); got != want {
+			t.Errorf("%s component %d: written back with moved parts:\n%s\nwith parts made in place:\n%s", name, i, got, want)
+		}
+		if got, whole := sameReleased(pp.El, moved, true, movedEdits), core.SameElement(pp.El, moved, prescribe.InSignature); got != want || whole != want {
+			t.Errorf("%s component %d: with moved parts alike %v (whole comparison %v), with parts made in place %v", name, i, got, whole, want)
+		}
 	})
+}
+
+// writtenBackReleased reads a component's released prescription and writes
+// it back with the release parts taken from parts (nil: made in place):
+// the ParentPrescription, what releasedFrom wrote back (nil when the
+// prescribing mapper or it gave nothing) and the edits recorded.
+func writtenBackReleased(comp v3.Node, interaction string, parts *releasedParts) (v3.Node, *etree.Element, core.TreeEdits) {
+	env := core.FixedEnv()
+	var edits core.TreeEdits
+	b, written, pp := readReleasedBundle(nil, nil, comp, interaction, nil, "", env, &edits)
+	if b == nil || written == nil {
+		return pp, nil, edits
+	}
+	regen := releasedFrom(nil, b, written, env, &edits, parts)
+	return pp, regen, edits
 }
 
 // TestPathUnder checks how a released prescription's problem paths are put
