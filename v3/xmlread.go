@@ -72,6 +72,8 @@ type xmlScanner struct {
 	i   int
 	// notes are what it noticed in the document so far.
 	notes scanNotes
+	// marks are where markTag found the parts of the last tag it read.
+	marks tagMarks
 
 	readSlabs
 }
@@ -157,7 +159,9 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			// next tag, in place; any other text as indentation and
 			// chars read it.
 			src, i, j := s.src, s.i, -1
-			if src[i] == '\n' {
+			if i == s.marks.textFrom && s.marks.textEnd > i {
+				j = s.marks.textEnd // after a start tag markTag read
+			} else if src[i] == '\n' {
 				for k := i + 1; k+8 <= len(src); k += 8 {
 					if m := load8(src[k:k+8]) ^ ' '*eachByte; m != 0 {
 						if k += bits.TrailingZeros64(m) >> 3; src[k] == '<' {
@@ -443,7 +447,29 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 	}
 	el = slabNew(&s.elems, 0)
 	into := s.attrs[len(s.attrs):]
-	n, name, prefix, empty, ok := s.plainTag(into, el)
+	room := into[:min(cap(into), maxMarkedAttrs)]
+	if end := markTag(s.src, s.i, len(room), &s.marks); end > 0 {
+		// Most tags: read sixteen bytes at a time (see markedTag).
+		if n := s.markedAttrs(room, el); n >= 0 {
+			m := &s.marks
+			name = markedString(s.src, s.i, m.nameLen)
+			el.Tag = markedString(s.src, m.tagStart, m.tagLen)
+			if m.spaceLen != 0 {
+				el.Space = markedString(s.src, s.i, m.spaceLen)
+				s.notes.prefixed = true
+			}
+			s.i = end
+			if n == 0 {
+				el.Attr = make([]etree.Attr, 0) // as etree makes it; does not allocate
+			} else {
+				s.attrs = s.attrs[:len(s.attrs)+n]
+				el.Attr = into[:n:n]
+			}
+			return el, name, m.flags&markEmpty != 0, true
+		}
+	}
+	s.marks.textEnd = 0 // not of this tag
+	n, name, prefix, empty, ok := s.plainTagWords(into, el)
 	if ok {
 		el.Space, el.Tag = prefix, name // plainTag split the name: no second look for ':'
 		if prefix != "" {
@@ -575,8 +601,20 @@ func (s *xmlScanner) anyTag(isRoot bool, attrs []etree.Attr) (tagAttr []etree.At
 // anyTag; ok is false, and nothing of the scanner changed (what it wrote
 // to attrs' room aside), for any other tag, which anyTag then reads from
 // its start, to the same end or the same refusal. It refuses nothing
-// itself.
+// itself. markTag reads most such tags sixteen bytes at a time (see
+// tagmarks.go); plainTagWords reads the others.
 func (s *xmlScanner) plainTag(attrs []etree.Attr, el *etree.Element) (n int, name, space string, empty, ok bool) {
+	room := attrs[:min(cap(attrs), maxScannedAttrs)]
+	if end := markTag(s.src, s.i, min(len(room), maxMarkedAttrs), &s.marks); end > 0 {
+		return s.markedTag(end, room, el)
+	}
+	return s.plainTagWords(attrs, el)
+}
+
+// plainTagWords is plainTag reading eight bytes at a time (names'
+// letters, values' plain bytes) and the rest byte by byte: every tag
+// plainTag reads, the same way on every architecture.
+func (s *xmlScanner) plainTagWords(attrs []etree.Attr, el *etree.Element) (n int, name, space string, empty, ok bool) {
 	src, i := s.src, s.i
 	start := i
 	if i >= len(src) || nameByte[src[i]] != nameStart {
