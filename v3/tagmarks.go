@@ -49,18 +49,6 @@ const (
 	markEmptyAttr             // an attribute's value is empty
 )
 
-// The offsets tagmarks_amd64.s writes at (the array lengths must be 0).
-var (
-	_ [unsafe.Offsetof(tagMarks{}.n) - 32]struct{}
-	_ [unsafe.Offsetof(tagMarks{}.flags) - 40]struct{}
-	_ [unsafe.Offsetof(tagMarks{}.textFrom) - 48]struct{}
-	_ [unsafe.Offsetof(tagMarks{}.textEnd) - 56]struct{}
-	_ [unsafe.Offsetof(tagMarks{}.attr) - 64]struct{}
-	_ [unsafe.Sizeof(attrMarks{}) - 48]struct{}
-	_ [48 - unsafe.Sizeof(attrMarks{})]struct{}
-	_ [unsafe.Offsetof(attrMarks{}.valLen) - 40]struct{}
-)
-
 // markedString is the n bytes of src from index i, which markTag found
 // within it (no bounds to check again).
 func markedString(src string, i, n int) string {

@@ -40,9 +40,6 @@ GLOBL tagAmp<>(SB), RODATA|NOPTR, $16
 DATA tagLess<>+0(SB)/8, $0x3c3c3c3c3c3c3c3c
 DATA tagLess<>+8(SB)/8, $0x3c3c3c3c3c3c3c3c
 GLOBL tagLess<>(SB), RODATA|NOPTR, $16
-DATA tagControls<>+0(SB)/8, $0x1f1f1f1f1f1f1f1f
-DATA tagControls<>+8(SB)/8, $0x1f1f1f1f1f1f1f1f
-GLOBL tagControls<>(SB), RODATA|NOPTR, $16
 
 // func markTag(src string, i, maxN int, m *tagMarks) (end int)
 //
@@ -300,13 +297,11 @@ value:
 	MOVOU tagLess<>(SB), X2
 	PCMPEQB X0, X2
 	POR   X2, X1
-	MOVOU tagControls<>(SB), X2
-	PMINUB X0, X2
-	PCMPEQB X0, X2 // bytes up to 0x1f: min(x, 0x1f) == x
+	MOVOU X8, X2
+	PCMPGTB X0, X2 // bytes below 0x20 as signed bytes: controls, and 0x80 and above
 	POR   X2, X1
 	PMOVMSKB X1, CX
-	PMOVMSKB X0, BX // bytes of 0x80 and above: their high bits
-	ORL  BX, CX
+	TESTL CX, CX
 	JNZ  valueStop
 	ADDQ $16, AX
 	JMP  value
@@ -379,4 +374,110 @@ indentDone:
 
 bail:
 	MOVQ $0, end+40(FP)
+	RET
+
+// func markEnd(src string, i, at, n int, m *tagMarks) (end int)
+//
+// Registers: SI the message, DX the last index a sixteen-byte load may
+// start at (len-16), AX the position in the end tag, BX where the name
+// stands in its start tag, CX the name's bytes still to compare, DI m.
+TEXT ·markEnd(SB), NOSPLIT, $0-56
+	MOVQ src_base+0(FP), SI
+	MOVQ src_len+8(FP), DX
+	MOVQ i+16(FP), AX
+	MOVQ at+24(FP), BX
+	MOVQ n+32(FP), CX
+	MOVQ m+40(FP), DI
+	SUBQ $16, DX
+	ADDQ $2, AX // after "</"
+	TESTQ CX, CX
+	JLE  endBail
+	TESTQ BX, BX
+	JLT  endBail
+	CMPQ BX, AX
+	JGE  endBail // the start tag's name stands before
+
+	// The name as the start tag has it, sixteen bytes a step.
+endName:
+	CMPQ AX, DX
+	JGT  endBail
+	MOVOU (SI)(AX*1), X0
+	MOVOU (SI)(BX*1), X1
+	PCMPEQB X1, X0
+	PMOVMSKB X0, R8
+	NOTL R8 // the bytes that differ
+	CMPQ CX, $16
+	JLT  endNameTail
+	TESTL $0xffff, R8
+	JNZ  endBail
+	ADDQ $16, AX
+	ADDQ $16, BX
+	SUBQ $16, CX
+	JNZ  endName
+	JMP  endNameDone
+
+endNameTail:
+	MOVL $1, R9
+	SHLL CX, R9
+	DECL R9
+	TESTL R9, R8
+	JNZ  endBail
+	ADDQ CX, AX
+
+endNameDone:
+	// '>' right after the name, or after white space.
+	MOVQ $0x100002600, R10 // ' ', '\r', '\n', '\t'
+
+endSpace:
+	CMPQ AX, DX
+	JGT  endBail
+	MOVBLZX (SI)(AX*1), R8
+	CMPL R8, $0x3e // '>'
+	JEQ  endClosed
+	CMPL R8, $0x20
+	JHI  endBail
+	BTQ  R8, R10
+	JCC  endBail
+	INCQ AX
+	JMP  endSpace
+
+endClosed:
+	INCQ AX
+	MOVQ AX, end+48(FP)
+
+	// The usual indentation after the tag, as markTag reads it.
+	MOVQ AX, 48(DI)   // m.textFrom
+	MOVQ $0, 56(DI)   // m.textEnd
+	LEAQ 1(AX), BX
+	CMPQ BX, DX
+	JGT  endIndentDone
+	MOVBLZX (SI)(AX*1), CX
+	CMPL CX, $0x0a
+	JNE  endIndentDone
+	MOVOU tagSpaces<>(SB), X8
+
+endIndent:
+	MOVOU (SI)(BX*1), X0
+	PCMPEQB X8, X0
+	PMOVMSKB X0, CX
+	XORL $0xffff, CX
+	JNZ  endIndentStop
+	ADDQ $16, BX
+	CMPQ BX, DX
+	JLE  endIndent
+	RET
+
+endIndentStop:
+	BSFL CX, CX
+	ADDQ CX, BX
+	MOVBLZX (SI)(BX*1), CX
+	CMPL CX, $0x3c // '<'
+	JNE  endIndentDone
+	MOVQ BX, 56(DI) // m.textEnd
+
+endIndentDone:
+	RET
+
+endBail:
+	MOVQ $0, end+48(FP)
 	RET

@@ -162,3 +162,66 @@ func FuzzMarkTag(f *testing.F) {
 		}
 	})
 }
+
+// endTemplates are elements whose end tags markEnd reads, and around its
+// edges: names shorter and longer than its blocks of sixteen, a prefix,
+// white space before the '>', text before the end tag, and the usual
+// indentation after it or none.
+var endTemplates = []string{
+	"<a>x</a>\n  ",
+	"<ab x=\"1\">\n    <c/>\n  </ab>\n  ",
+	"<fifteenLetters_ x=\"1\">y</fifteenLetters_>\n    ",
+	"<sixteenLettersAb>y</sixteenLettersAb>\n                     ",
+	"<seventeenLettersA>y</seventeenLettersA>x",
+	"<pertinentInformation1234567890abc>y</pertinentInformation1234567890abc >\n  ",
+	"<hl7:value x=\"1\">y</hl7:value\n\t>\n  ",
+	"<b>y</b>",
+}
+
+// endTail follows each template in the tests: more than markEnd's blocks
+// of sixteen after its end tag.
+const endTail = "<next/>\n  <next/>\n  <next/>\n</r>"
+
+// TestMarkEndEveryByte puts every byte value at every place of the end tag
+// of each template and of what follows it, in a document, and requires
+// the scanner to read it as etree's reader reads it (sameTree); each
+// template as it is must be read by markEnd (where it reads tags).
+func TestMarkEndEveryByte(t *testing.T) {
+	for _, el := range endTemplates {
+		doc := "<r>\n  " + el + endTail
+		end := strings.LastIndex(doc[:len("<r>\n  ")+len(el)], "</")
+		var m tagMarks
+		at := len("<r>\n  <")
+		name := doc[at : at+strings.IndexAny(doc[at:], " \n>")]
+		if got := markEnd(doc, end, at, len(name), &m) > 0; got != markTagReads {
+			t.Errorf("markEnd read the end tag of %q: %v", el, got)
+		}
+		if !sameTree(t, []byte(doc)) {
+			t.Errorf("the scanner did not read %q", doc)
+		}
+		b := []byte(doc)
+		for pos := end; pos < len(b); pos++ {
+			orig := b[pos]
+			for c := range 256 {
+				b[pos] = byte(c)
+				sameTree(t, b)
+			}
+			b[pos] = orig
+		}
+	}
+}
+
+// TestMarkEndEnds cuts each template's document at every length from its
+// end tag on, so that the message ends in every part of the end tag and
+// of what follows it, and requires the scanner to read each as etree's
+// reader reads it.
+func TestMarkEndEnds(t *testing.T) {
+	for _, el := range endTemplates {
+		doc := "<r>\n  " + el + endTail
+		end := strings.LastIndex(doc[:len("<r>\n  ")+len(el)], "</")
+		for n := end; n <= len(doc); n++ {
+			sameTree(t, []byte(doc[:n]))
+			sameTree(t, []byte(doc[len("<r>\n  "):n]))
+		}
+	}
+}

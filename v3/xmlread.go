@@ -82,6 +82,7 @@ type xmlScanner struct {
 type openElement struct {
 	el    *etree.Element
 	name  string // as written, prefix included
+	at    int    // the index of name in the message
 	first int    // index in pending of its first child
 	// odd: a comment or processing instruction is among its children,
 	// which attach then links itself.
@@ -206,18 +207,23 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			if len(st.open) == 0 {
 				return nil, false
 			}
-			s.i += 2
 			top := &st.open[len(st.open)-1]
-			if !strings.HasPrefix(s.src[s.i:], top.name) {
-				return nil, false
-			}
-			s.i += len(top.name)
-			if s.i < len(s.src) && nameByte[s.src[s.i]] != 0 {
-				return nil, false // a longer name
-			}
-			s.space()
-			if !s.expect('>') {
-				return nil, false
+			if end := markEnd(s.src, s.i, top.at, len(top.name), &s.marks); end > 0 {
+				s.i = end // most end tags: read sixteen bytes at a time
+			} else {
+				s.marks.textEnd = 0 // not of this tag
+				s.i += 2
+				if !strings.HasPrefix(s.src[s.i:], top.name) {
+					return nil, false
+				}
+				s.i += len(top.name)
+				if s.i < len(s.src) && nameByte[s.src[s.i]] != 0 {
+					return nil, false // a longer name
+				}
+				s.space()
+				if !s.expect('>') {
+					return nil, false
+				}
 			}
 			s.attach(top.el, st.pending[top.first:], top.odd)
 			st.pending, st.open = st.pending[:top.first], st.open[:len(st.open)-1]
@@ -258,6 +264,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				return nil, false
 			}
 			s.i++
+			at := s.i
 			el, name, empty, ok := s.startTag()
 			if !ok {
 				return nil, false
@@ -275,7 +282,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			if empty {
 				el.Child = make([]etree.Token, 0)
 			} else {
-				st.open = append(st.open, openElement{el: el, name: name, first: len(st.pending)})
+				st.open = append(st.open, openElement{el: el, name: name, at: at, first: len(st.pending)})
 				parent, first = el, len(st.pending)
 			}
 			if marked != nil {
