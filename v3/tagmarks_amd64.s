@@ -41,6 +41,39 @@ DATA tagLess<>+0(SB)/8, $0x3c3c3c3c3c3c3c3c
 DATA tagLess<>+8(SB)/8, $0x3c3c3c3c3c3c3c3c
 GLOBL tagLess<>(SB), RODATA|NOPTR, $16
 
+// INDENTATION marks the usual indentation after a tag, a line feed,
+// spaces and the next '<', for document (tagMarks.textFrom and textEnd):
+// AX is the index after the tag's '>', SI the message, DX the last index
+// a sixteen-byte load may start at, DI the tagMarks, X8 sixteen spaces;
+// it changes BX, CX and X0.
+#define INDENTATION \
+	MOVQ AX, 48(DI); \
+	MOVQ $0, 56(DI); \
+	LEAQ 1(AX), BX; \
+	CMPQ BX, DX; \
+	JGT  indentDone; \
+	MOVBLZX (SI)(AX*1), CX; \
+	CMPL CX, $0x0a; \
+	JNE  indentDone; \
+indent: \
+	MOVOU (SI)(BX*1), X0; \
+	PCMPEQB X8, X0; \
+	PMOVMSKB X0, CX; \
+	XORL $0xffff, CX; \
+	JNZ  indentStop; \
+	ADDQ $16, BX; \
+	CMPQ BX, DX; \
+	JLE  indent; \
+	JMP  indentDone; \
+indentStop: \
+	BSFL CX, CX; \
+	ADDQ CX, BX; \
+	MOVBLZX (SI)(BX*1), CX; \
+	CMPL CX, $0x3c; \
+	JNE  indentDone; \
+	MOVQ BX, 56(DI); \
+indentDone:
+
 // func markTag(src string, i, maxN int, m *tagMarks) (end int)
 //
 // Registers: SI the message, DX the last index a sixteen-byte load may
@@ -63,6 +96,8 @@ TEXT ·markTag(SB), NOSPLIT, $0-48
 	MOVQ $0x100002600, R13 // ' ', '\r', '\n', '\t'
 	XORQ R8, R8
 	XORQ R12, R12
+	CMPQ maxN+24(FP), $16 // the room of m.attr (maxMarkedAttrs)
+	JGT  bail
 
 	// The element's name: a letter or '_' first.
 	CMPQ AX, DX
@@ -339,37 +374,7 @@ closed:
 	MOVQ R12, 40(DI) // m.flags
 	MOVQ AX, end+40(FP)
 
-	// The usual indentation after the tag: a line feed, spaces and the
-	// next '<'.
-	MOVQ AX, 48(DI)   // m.textFrom
-	MOVQ $0, 56(DI)   // m.textEnd
-	LEAQ 1(AX), BX
-	CMPQ BX, DX
-	JGT  indentDone
-	MOVBLZX (SI)(AX*1), CX
-	CMPL CX, $0x0a
-	JNE  indentDone
-
-indent:
-	MOVOU (SI)(BX*1), X0
-	PCMPEQB X8, X0
-	PMOVMSKB X0, CX
-	XORL $0xffff, CX
-	JNZ  indentStop
-	ADDQ $16, BX
-	CMPQ BX, DX
-	JLE  indent
-	RET
-
-indentStop:
-	BSFL CX, CX
-	ADDQ CX, BX
-	MOVBLZX (SI)(BX*1), CX
-	CMPL CX, $0x3c // '<'
-	JNE  indentDone
-	MOVQ BX, 56(DI) // m.textEnd
-
-indentDone:
+	INDENTATION
 	RET
 
 bail:
@@ -445,37 +450,8 @@ endClosed:
 	INCQ AX
 	MOVQ AX, end+48(FP)
 
-	// The usual indentation after the tag, as markTag reads it.
-	MOVQ AX, 48(DI)   // m.textFrom
-	MOVQ $0, 56(DI)   // m.textEnd
-	LEAQ 1(AX), BX
-	CMPQ BX, DX
-	JGT  endIndentDone
-	MOVBLZX (SI)(AX*1), CX
-	CMPL CX, $0x0a
-	JNE  endIndentDone
 	MOVOU tagSpaces<>(SB), X8
-
-endIndent:
-	MOVOU (SI)(BX*1), X0
-	PCMPEQB X8, X0
-	PMOVMSKB X0, CX
-	XORL $0xffff, CX
-	JNZ  endIndentStop
-	ADDQ $16, BX
-	CMPQ BX, DX
-	JLE  endIndent
-	RET
-
-endIndentStop:
-	BSFL CX, CX
-	ADDQ CX, BX
-	MOVBLZX (SI)(BX*1), CX
-	CMPL CX, $0x3c // '<'
-	JNE  endIndentDone
-	MOVQ BX, 56(DI) // m.textEnd
-
-endIndentDone:
+	INDENTATION
 	RET
 
 endBail:

@@ -225,3 +225,17 @@ func TestMarkEndEnds(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkTagRoom checks that markTag reads no tag when told of more room
+// than tagMarks has (maxMarkedAttrs), and that plainTag then reads it.
+func TestMarkTagRoom(t *testing.T) {
+	src := "<" + markTemplates[0] + markPad
+	var m tagMarks
+	if end := markTag(src, 1, maxMarkedAttrs+1, &m); end != 0 {
+		t.Fatalf("markTag read a tag with room for %d attributes: %d", maxMarkedAttrs+1, end)
+	}
+	if end := markTag(src, 1, maxMarkedAttrs, &m); (end > 0) != markTagReads {
+		t.Fatalf("markTag with room for %d attributes: %d", maxMarkedAttrs, end)
+	}
+	sameAsWords(t, src, 1)
+}
