@@ -74,6 +74,28 @@ indentStop: \
 	MOVQ BX, 56(DI); \
 indentDone:
 
+// ALNUM loads the sixteen bytes at AX into X0 (or goes to bail when they
+// are not all within the message: AX above DX) and sets each byte of X2
+// that is an ASCII letter or digit to 0xff, the others to 0, using X8-X12
+// (markTag's constants), X1 and X3: letters, (x|0x20)-'a' <= 25, and
+// digits, x-'0' <= 9, each an unsigned compare made of PMINUB and PCMPEQB.
+#define ALNUM \
+	CMPQ AX, DX; \
+	JGT  bail; \
+	MOVOU (SI)(AX*1), X0; \
+	MOVOU X0, X1; \
+	POR   X8, X1; \
+	PSUBB X9, X1; \
+	MOVOU X10, X2; \
+	PMINUB X1, X2; \
+	PCMPEQB X1, X2; \
+	MOVOU X0, X1; \
+	PSUBB X11, X1; \
+	MOVOU X12, X3; \
+	PMINUB X1, X3; \
+	PCMPEQB X1, X3; \
+	POR   X3, X2
+
 // func markTag(src string, i, maxN int, m *tagMarks) (end int)
 //
 // Registers: SI the message, DX the last index a sixteen-byte load may
@@ -121,21 +143,7 @@ name:
 	// Most names are letters and digits alone: while the byte after
 	// them is not '_', '-', '.' or ':', nothing else is looked at.
 nameFast:
-	CMPQ AX, DX
-	JGT  bail
-	MOVOU (SI)(AX*1), X0
-	MOVOU X0, X1
-	POR   X8, X1
-	PSUBB X9, X1
-	MOVOU X10, X2
-	PMINUB X1, X2
-	PCMPEQB X1, X2 // letters: (x|0x20)-'a' <= 25
-	MOVOU X0, X1
-	PSUBB X11, X1
-	MOVOU X12, X3
-	PMINUB X1, X3
-	PCMPEQB X1, X3 // digits: x-'0' <= 9
-	POR   X3, X2
+	ALNUM
 	PMOVMSKB X2, CX
 	NOTL CX
 	BSFL CX, CX // the letters and digits in this block: 0 to 16
@@ -159,21 +167,7 @@ nameFastOn:
 
 	// Any name byte: the block from AX again, and the rest of the name.
 nameBlock:
-	CMPQ AX, DX
-	JGT  bail
-	MOVOU (SI)(AX*1), X0
-	MOVOU X0, X1
-	POR   X8, X1
-	PSUBB X9, X1
-	MOVOU X10, X2
-	PMINUB X1, X2
-	PCMPEQB X1, X2 // letters
-	MOVOU X0, X1
-	PSUBB X11, X1
-	MOVOU X12, X3
-	PMINUB X1, X3
-	PCMPEQB X1, X3 // digits
-	POR   X3, X2
+	ALNUM
 	MOVOU tagUnderscore<>(SB), X1
 	PCMPEQB X0, X1
 	POR   X1, X2
