@@ -1,6 +1,12 @@
+//go:build !purego
+
 package v3
 
 import "unsafe"
+
+// marksTags is whether markTag and markEnd read tags (amd64, unless built
+// with the purego tag, which tests the Go readers alone).
+const marksTags = true
 
 // markTag reads the start tag at src[i:] (after its '<') when it is
 // written the plain way plainTag reads (see plainTag) and has at most

@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 // The bytes markTag compares with or computes from, sixteen of each.

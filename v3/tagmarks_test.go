@@ -1,7 +1,6 @@
 package v3
 
 import (
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -83,8 +82,8 @@ func repeatedIn(src string, i int) bool {
 	return !ok
 }
 
-// markTagReads is whether markTag reads tags on this architecture.
-var markTagReads = runtime.GOARCH == "amd64"
+// markTagReads is whether markTag reads tags in this build.
+const markTagReads = marksTags
 
 // TestMarkTagEveryByte puts every byte value at every place of each
 // template and requires plainTag's answer to be plainTagWords'; each

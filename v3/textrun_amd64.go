@@ -1,3 +1,5 @@
+//go:build !purego
+
 package v3
 
 // textRun returns the index of the first byte of s that chars must look

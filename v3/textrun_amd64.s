@@ -1,3 +1,5 @@
+//go:build !purego
+
 #include "textflag.h"
 
 DATA textAmp<>+0(SB)/8, $0x2626262626262626
