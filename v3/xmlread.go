@@ -72,7 +72,9 @@ type xmlScanner struct {
 	i   int
 	// notes are what it noticed in the document so far.
 	notes scanNotes
-	// marks are where markTag found the parts of the last tag it read.
+	// marks are where markTag found the parts of the last tag it read,
+	// and where the indentation after the last tag markTag or markEnd
+	// read ends (see tagMarks).
 	marks tagMarks
 
 	readSlabs
@@ -161,7 +163,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			// chars read it.
 			src, i, j := s.src, s.i, -1
 			if i == s.marks.textFrom && s.marks.textEnd > i {
-				j = s.marks.textEnd // after a start tag markTag read
+				j = s.marks.textEnd // after a tag markTag or markEnd read
 			} else if src[i] == '\n' {
 				for k := i + 1; k+8 <= len(src); k += 8 {
 					if m := load8(src[k:k+8]) ^ ' '*eachByte; m != 0 {
@@ -456,7 +458,7 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 	into := s.attrs[len(s.attrs):]
 	room := into[:min(cap(into), maxMarkedAttrs)]
 	if end := markTag(s.src, s.i, len(room), &s.marks); end > 0 {
-		// Most tags: read sixteen bytes at a time (see markedTag).
+		// Most tags: read sixteen bytes at a time (see tagmarks.go).
 		if n := s.markedAttrs(room, el); n >= 0 {
 			m := &s.marks
 			name = markedString(s.src, s.i, m.nameLen)
