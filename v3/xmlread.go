@@ -72,6 +72,10 @@ type xmlScanner struct {
 	i   int
 	// notes are what it noticed in the document so far.
 	notes scanNotes
+	// marks are where markTag found the parts of the last tag it read,
+	// and where the indentation after the last tag markTag or markEnd
+	// read ends (see tagMarks).
+	marks tagMarks
 
 	readSlabs
 }
@@ -80,6 +84,7 @@ type xmlScanner struct {
 type openElement struct {
 	el    *etree.Element
 	name  string // as written, prefix included
+	at    int    // the index of name in the message
 	first int    // index in pending of its first child
 	// odd: a comment or processing instruction is among its children,
 	// which attach then links itself.
@@ -157,7 +162,9 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			// next tag, in place; any other text as indentation and
 			// chars read it.
 			src, i, j := s.src, s.i, -1
-			if src[i] == '\n' {
+			if i == s.marks.textFrom && s.marks.textEnd > i {
+				j = s.marks.textEnd // after a tag markTag or markEnd read
+			} else if src[i] == '\n' {
 				for k := i + 1; k+8 <= len(src); k += 8 {
 					if m := load8(src[k:k+8]) ^ ' '*eachByte; m != 0 {
 						if k += bits.TrailingZeros64(m) >> 3; src[k] == '<' {
@@ -202,18 +209,23 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			if len(st.open) == 0 {
 				return nil, false
 			}
-			s.i += 2
 			top := &st.open[len(st.open)-1]
-			if !strings.HasPrefix(s.src[s.i:], top.name) {
-				return nil, false
-			}
-			s.i += len(top.name)
-			if s.i < len(s.src) && nameByte[s.src[s.i]] != 0 {
-				return nil, false // a longer name
-			}
-			s.space()
-			if !s.expect('>') {
-				return nil, false
+			if end := markEnd(s.src, s.i, top.at, len(top.name), &s.marks); end > 0 {
+				s.i = end // most end tags: read sixteen bytes at a time
+			} else {
+				s.marks.textEnd = 0 // not of this tag
+				s.i += 2
+				if !strings.HasPrefix(s.src[s.i:], top.name) {
+					return nil, false
+				}
+				s.i += len(top.name)
+				if s.i < len(s.src) && nameByte[s.src[s.i]] != 0 {
+					return nil, false // a longer name
+				}
+				s.space()
+				if !s.expect('>') {
+					return nil, false
+				}
 			}
 			s.attach(top.el, st.pending[top.first:], top.odd)
 			st.pending, st.open = st.pending[:top.first], st.open[:len(st.open)-1]
@@ -254,6 +266,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				return nil, false
 			}
 			s.i++
+			at := s.i
 			el, name, empty, ok := s.startTag()
 			if !ok {
 				return nil, false
@@ -271,7 +284,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			if empty {
 				el.Child = make([]etree.Token, 0)
 			} else {
-				st.open = append(st.open, openElement{el: el, name: name, first: len(st.pending)})
+				st.open = append(st.open, openElement{el: el, name: name, at: at, first: len(st.pending)})
 				parent, first = el, len(st.pending)
 			}
 			if marked != nil {
@@ -443,7 +456,29 @@ func (s *xmlScanner) startTag() (el *etree.Element, name string, empty, ok bool)
 	}
 	el = slabNew(&s.elems, 0)
 	into := s.attrs[len(s.attrs):]
-	n, name, prefix, empty, ok := s.plainTag(into, el)
+	room := into[:min(cap(into), maxMarkedAttrs)]
+	if end := markTag(s.src, s.i, len(room), &s.marks); end > 0 {
+		// Most tags: read sixteen bytes at a time (see tagmarks.go).
+		if n := s.markedAttrs(room, el); n >= 0 {
+			m := &s.marks
+			name = markedString(s.src, s.i, m.nameLen)
+			el.Tag = markedString(s.src, m.tagStart, m.tagLen)
+			if m.spaceLen != 0 {
+				el.Space = markedString(s.src, s.i, m.spaceLen)
+				s.notes.prefixed = true
+			}
+			s.i = end
+			if n == 0 {
+				el.Attr = make([]etree.Attr, 0) // as etree makes it; does not allocate
+			} else {
+				s.attrs = s.attrs[:len(s.attrs)+n]
+				el.Attr = into[:n:n]
+			}
+			return el, name, m.flags&markEmpty != 0, true
+		}
+	}
+	s.marks.textEnd = 0 // not of this tag
+	n, name, prefix, empty, ok := s.plainTagWords(into, el)
 	if ok {
 		el.Space, el.Tag = prefix, name // plainTag split the name: no second look for ':'
 		if prefix != "" {
@@ -575,8 +610,20 @@ func (s *xmlScanner) anyTag(isRoot bool, attrs []etree.Attr) (tagAttr []etree.At
 // anyTag; ok is false, and nothing of the scanner changed (what it wrote
 // to attrs' room aside), for any other tag, which anyTag then reads from
 // its start, to the same end or the same refusal. It refuses nothing
-// itself.
+// itself. markTag reads most such tags sixteen bytes at a time (see
+// tagmarks.go); plainTagWords reads the others.
 func (s *xmlScanner) plainTag(attrs []etree.Attr, el *etree.Element) (n int, name, space string, empty, ok bool) {
+	room := attrs[:min(cap(attrs), maxScannedAttrs)]
+	if end := markTag(s.src, s.i, min(len(room), maxMarkedAttrs), &s.marks); end > 0 {
+		return s.markedTag(end, room, el)
+	}
+	return s.plainTagWords(attrs, el)
+}
+
+// plainTagWords is plainTag reading eight bytes at a time (names'
+// letters, values' plain bytes) and the rest byte by byte: every tag
+// plainTag reads, the same way on every architecture.
+func (s *xmlScanner) plainTagWords(attrs []etree.Attr, el *etree.Element) (n int, name, space string, empty, ok bool) {
 	src, i := s.src, s.i
 	start := i
 	if i >= len(src) || nameByte[src[i]] != nameStart {
@@ -934,8 +981,19 @@ func (s *xmlScanner) chars(stop byte) (string, bool) {
 	}
 	thirds := uint64(third) * eachByte
 	for i < len(src) {
+		// The usual case: printable ASCII, sixteen bytes at a time on
+		// amd64 (textRun), going on after a line feed or tab (of base64
+		// wrapped in lines, or text written over several), then eight
+		// bytes at a time.
+		for {
+			if i += textRun(src[i:], thirds); i < len(src) && (src[i] == '\n' || src[i] == '\t') {
+				i++
+				continue
+			}
+			break
+		}
 		for i+8 <= len(src) {
-			// The usual case, eight bytes at a time: printable ASCII.
+			// Eight bytes at a time: printable ASCII.
 			if m := unplainEach(load8(src[i:i+8]), thirds); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
 				if c := src[i]; c != '\n' && c != '\t' {
