@@ -73,3 +73,30 @@ func TestOnceTableConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestOnceTableShortTags: tags of up to three bytes (whose key holds each
+// of their bytes) and longer tags alike in first, middle and last byte
+// are found for themselves and not for one another, in a slot table and
+// in a look through the entries.
+func TestOnceTableShortTags(t *testing.T) {
+	for _, slots := range []bool{true, false} {
+		tags := []string{"id", "a", "abc", "code"}
+		if !slots {
+			tags = append(tags, "cxde") // shares code's key: a look through the entries
+		}
+		tab := (&Once{Tags: tags}).lookup()
+		if got := tab.mul != 0; got != slots {
+			t.Fatalf("slot table %v, want %v", got, slots)
+		}
+		for _, tag := range tags {
+			if e := tab.find(tag); e == nil || e.tag != tag {
+				t.Errorf("slots %v: find(%q) = %v", slots, tag, e)
+			}
+		}
+		for _, tag := range []string{"ie", "jd", "i", "b", "abd", "aXc", "bbc", "cade", "ab", "idd", ""} {
+			if e := tab.find(tag); e != nil {
+				t.Errorf("slots %v: find(%q) = %q, want none", slots, tag, e.tag)
+			}
+		}
+	}
+}
