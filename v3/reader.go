@@ -2,6 +2,7 @@ package v3
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -206,20 +207,54 @@ func (n Node) Opt(tag string) Node {
 	if n.El != nil {
 		c = firstChild(n.El.Child, tag)
 	}
-	return Node{El: c, Path: n.childPath(tag, 0), r: n.r}
+	if n.r == nil {
+		return Node{El: c, Path: handPath(n.Path, tag, 0)}
+	}
+	return Node{El: c, Path: n.r.arena().child(n.Path, tag, 0), r: n.r}
 }
 
 // firstChild returns the first element among tokens whose local name is
-// tag, or nil: the loop of Opt, All and FindPath, a leaf so that the
-// scan keeps what it walks in registers (inside Opt, the Node and the
-// tag around it were saved and loaded again for every compare).
+// tag, or nil: Opt's loop. A tag of 4 to 16 bytes is compared as the two
+// words that cover it (overlapping, every load within the strings), read
+// from tag once: a call to compare, as c.Tag == tag makes for two names
+// of one length, had the scan save what it holds in registers and load
+// it again, for nearly every element Opt finds.
 func firstChild(tokens []etree.Token, tag string) *etree.Element {
-	for _, t := range tokens {
-		if c, ok := t.(*etree.Element); ok && len(c.Tag) == len(tag) && c.Tag == tag {
-			return c
+	n := len(tag)
+	switch {
+	case n >= 8 && n <= 16:
+		first, last := load64(tag, 0), load64(tag, n-8)
+		for _, t := range tokens {
+			if c, ok := t.(*etree.Element); ok && len(c.Tag) == n && load64(c.Tag, 0) == first && load64(c.Tag, n-8) == last {
+				return c
+			}
+		}
+	case n >= 4 && n < 8:
+		first, last := load32(tag, 0), load32(tag, n-4)
+		for _, t := range tokens {
+			if c, ok := t.(*etree.Element); ok && len(c.Tag) == n && load32(c.Tag, 0) == first && load32(c.Tag, n-4) == last {
+				return c
+			}
+		}
+	default:
+		for _, t := range tokens {
+			if c, ok := t.(*etree.Element); ok && len(c.Tag) == n && c.Tag == tag {
+				return c
+			}
 		}
 	}
 	return nil
+}
+
+// load64 is the 8 bytes of s at i (i+8 <= len(s)): one load where the
+// machine allows it.
+func load64(s string, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i)), 8))
+}
+
+// load32 is the 4 bytes of s at i (i+4 <= len(s)), as load64.
+func load32(s string, i int) uint32 {
+	return binary.LittleEndian.Uint32(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i)), 4))
 }
 
 // All returns every child element with the given local name, in document order.
@@ -455,13 +490,19 @@ func (n Node) XML() []byte {
 // tag and, when index is above 0, the 1-based index in brackets.
 func (n Node) childPath(tag string, index int) string {
 	if n.r == nil {
-		p := n.Path + "/" + tag
-		if index > 0 {
-			p += "[" + strconv.Itoa(index) + "]"
-		}
-		return p
+		return handPath(n.Path, tag, index)
 	}
 	return n.r.arena().child(n.Path, tag, index)
+}
+
+// handPath is childPath for a node made by hand, without a Reader: a
+// string of its own (apart, so that childPath is inlined).
+func handPath(parent, tag string, index int) string {
+	p := parent + "/" + tag
+	if index > 0 {
+		p += "[" + strconv.Itoa(index) + "]"
+	}
+	return p
 }
 
 // pathArena makes element paths as slices of a few shared buffers instead
@@ -502,7 +543,19 @@ func (a *pathArena) child(parent, tag string, index int) string {
 		n += len(parent)
 	}
 	*(*byte)(unsafe.Add(base, n)) = '/'
-	copy(unsafe.Slice((*byte)(unsafe.Add(base, n+1)), len(tag)), tag)
+	// A tag of 4 to 16 bytes is written as the two words that cover it
+	// (overlapping, as firstChild reads them), without a call to memmove
+	// and the saving of registers around it.
+	switch t, at := len(tag), unsafe.Add(base, n+1); {
+	case t >= 8 && t <= 16:
+		*(*[8]byte)(at) = [8]byte(unsafe.Slice(unsafe.StringData(tag), 8))
+		*(*[8]byte)(unsafe.Add(at, t-8)) = [8]byte(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(tag)), t-8)), 8))
+	case t >= 4 && t < 8:
+		*(*[4]byte)(at) = [4]byte(unsafe.Slice(unsafe.StringData(tag), 4))
+		*(*[4]byte)(unsafe.Add(at, t-4)) = [4]byte(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(tag)), t-4)), 4))
+	default:
+		copy(unsafe.Slice((*byte)(at), t), tag)
+	}
 	n += 1 + len(tag)
 	if index > 0 {
 		b := unsafe.Slice((*byte)(base), n+22)
