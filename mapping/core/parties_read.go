@@ -36,14 +36,40 @@ func ReadName(n v3.Node) fhir.HumanName {
 		hn.Use = u
 	}
 	// The parts are read from the tree itself: no part is refused, so
-	// none needs a Node and its path.
-	parts := 0
+	// none needs a Node and its path. The prefixes, given names and
+	// suffixes are counted first and take their lists from one (each
+	// list full: appending to one copies it).
+	parts, lists := 0, [3]int{}
 	for i := 0; n.El != nil && i < len(n.El.Child); i++ {
+		if c, ok := n.El.Child[i].(*etree.Element); ok {
+			parts++
+			switch c.Tag {
+			case "prefix":
+				lists[0]++
+			case "given":
+				lists[1]++
+			case "suffix":
+				lists[2]++
+			}
+		}
+	}
+	if all := lists[0] + lists[1] + lists[2]; all > 0 {
+		room := make([]string, all)
+		if p := lists[0]; p > 0 {
+			hn.Prefix = room[:0:p]
+		}
+		if g := lists[1]; g > 0 {
+			hn.Given = room[lists[0] : lists[0] : lists[0]+g]
+		}
+		if x := lists[2]; x > 0 {
+			hn.Suffix = room[all-x : all-x : all]
+		}
+	}
+	for i := 0; parts > 0 && i < len(n.El.Child); i++ {
 		c, ok := n.El.Child[i].(*etree.Element)
 		if !ok {
 			continue
 		}
-		parts++
 		switch c.Tag {
 		case "prefix":
 			hn.Prefix = append(hn.Prefix, v3.ElementText(c))

@@ -119,3 +119,20 @@ func TestReadAgentPersonURLs(t *testing.T) {
 		})
 	}
 }
+
+// TestReadNameListsApart: the prefixes, given names and suffixes ReadName
+// takes from one list stay apart: appending to one leaves the next as it
+// was, and a name with only given names has no prefixes or suffixes.
+func TestReadNameListsApart(t *testing.T) {
+	_, root := parseNode(t, `<r><name><suffix>OBE</suffix><given>ANNA</given><prefix>DR</prefix><given>MAY</given><suffix>MD</suffix></name><name><given>JO</given></name></r>`)
+	hn := ReadName(root.Child("name"))
+	_ = append(hn.Prefix, "X")
+	_ = append(hn.Given, "Y")
+	if len(hn.Prefix) != 1 || hn.Prefix[0] != "DR" || len(hn.Given) != 2 || hn.Given[0] != "ANNA" || hn.Given[1] != "MAY" ||
+		len(hn.Suffix) != 2 || hn.Suffix[0] != "OBE" || hn.Suffix[1] != "MD" {
+		t.Errorf("name %+v", hn)
+	}
+	if only := ReadName(root.All("name")[1]); only.Prefix != nil || only.Suffix != nil || len(only.Given) != 1 || only.Given[0] != "JO" {
+		t.Errorf("name %+v", only)
+	}
+}
