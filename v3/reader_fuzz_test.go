@@ -37,6 +37,11 @@ func FuzzFirstChildAndPaths(f *testing.F) {
 		if got := firstChild(el.Child, tag); got != want {
 			t.Fatalf("firstChild(%q) = %v, want %v", tag, got, want)
 		}
+		root := etree.NewElement("r")
+		root.AddChild(el)
+		if got := FindPath(root, "p", tag); got != want {
+			t.Fatalf("FindPath(p, %q) = %v, want %v", tag, got, want)
+		}
 		var a pathArena
 		p := a.child(parent, tag, 0)
 		if want := parent + "/" + tag; p != want {
