@@ -2,6 +2,7 @@ package v3
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -202,14 +203,58 @@ func (n Node) Child(tag string) Node {
 // Opt returns the first child element with the given local name, or the
 // zero-element Node (Exists false) when there is none.
 func (n Node) Opt(tag string) Node {
+	var c *etree.Element
 	if n.El != nil {
-		for _, t := range n.El.Child {
-			if c, ok := t.(*etree.Element); ok && c.Tag == tag {
-				return Node{El: c, Path: n.childPath(tag, 0), r: n.r}
+		c = firstChild(n.El.Child, tag)
+	}
+	if n.r == nil {
+		return Node{El: c, Path: handPath(n.Path, tag, 0)}
+	}
+	return Node{El: c, Path: n.r.arena().child(n.Path, tag, 0), r: n.r}
+}
+
+// firstChild returns the first element among tokens whose local name is
+// tag, or nil: Opt's loop. A tag of 4 to 16 bytes is compared as the two
+// words that cover it (overlapping, every load within the strings), read
+// from tag once: a call to compare, as c.Tag == tag makes for two names
+// of one length, had the scan save what it holds in registers and load
+// it again, for nearly every element Opt finds.
+func firstChild(tokens []etree.Token, tag string) *etree.Element {
+	n := len(tag)
+	switch {
+	case n >= 8 && n <= 16:
+		first, last := load64(tag, 0), load64(tag, n-8)
+		for _, t := range tokens {
+			if c, ok := t.(*etree.Element); ok && len(c.Tag) == n && load64(c.Tag, 0) == first && load64(c.Tag, n-8) == last {
+				return c
+			}
+		}
+	case n >= 4 && n < 8:
+		first, last := load32(tag, 0), load32(tag, n-4)
+		for _, t := range tokens {
+			if c, ok := t.(*etree.Element); ok && len(c.Tag) == n && load32(c.Tag, 0) == first && load32(c.Tag, n-4) == last {
+				return c
+			}
+		}
+	default:
+		for _, t := range tokens {
+			if c, ok := t.(*etree.Element); ok && len(c.Tag) == n && c.Tag == tag {
+				return c
 			}
 		}
 	}
-	return Node{r: n.r, Path: n.childPath(tag, 0)}
+	return nil
+}
+
+// load64 is the 8 bytes of s at i (i+8 <= len(s)): one load where the
+// machine allows it.
+func load64(s string, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i)), 8))
+}
+
+// load32 is the 4 bytes of s at i (i+4 <= len(s)), as load64.
+func load32(s string, i int) uint32 {
+	return binary.LittleEndian.Uint32(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(s)), i)), 4))
 }
 
 // All returns every child element with the given local name, in document order.
@@ -218,26 +263,27 @@ func (n Node) All(tag string) []Node {
 	if n.El == nil {
 		return nil
 	}
-	count := 0
-	for _, t := range n.El.Child {
-		if c, ok := t.(*etree.Element); ok && c.Tag == tag {
-			count++
+	// One pass finds the first and counts the others; the second starts
+	// at the first, and a tag that occurs once (a party's telecom, its
+	// address) needs none.
+	first, count := -1, 0
+	for i, t := range n.El.Child {
+		if c, ok := t.(*etree.Element); ok && len(c.Tag) == len(tag) && c.Tag == tag {
+			if count++; count == 1 {
+				first = i
+			}
 		}
 	}
 	if count == 0 {
 		return nil
 	}
 	out := n.r.nodeList(count)
-	for _, t := range n.El.Child {
-		if c, ok := t.(*etree.Element); ok && c.Tag == tag {
-			out = append(out, Node{El: c, r: n.r})
-		}
+	if count == 1 {
+		return append(out, Node{El: n.El.Child[first].(*etree.Element), Path: n.childPath(tag, 0), r: n.r})
 	}
-	for i := range out {
-		if len(out) == 1 {
-			out[i].Path = n.childPath(tag, 0)
-		} else {
-			out[i].Path = n.childPath(tag, i+1)
+	for _, t := range n.El.Child[first:] {
+		if c, ok := t.(*etree.Element); ok && len(c.Tag) == len(tag) && c.Tag == tag {
+			out = append(out, Node{El: c, Path: n.childPath(tag, len(out)+1), r: n.r})
 		}
 	}
 	return out
@@ -291,10 +337,38 @@ func (n Node) AtMost(max int, tag string) {
 	}
 }
 
-// Once is AtMost(1, tag) for each of tags.
+// Once is AtMost(1, tag) for each of tags, told in one pass over the
+// children (AtMost took one a tag), the problems recorded in the order of
+// tags as before.
 func (n Node) Once(tags ...string) {
-	for _, tag := range tags {
-		n.AtMost(1, tag)
+	if n.El == nil || n.r == nil {
+		return
+	}
+	var counts [32]uint8
+	if len(tags) > len(counts) {
+		for _, tag := range tags {
+			n.AtMost(1, tag)
+		}
+		return
+	}
+	for _, t := range n.El.Child {
+		c, ok := t.(*etree.Element)
+		if !ok {
+			continue
+		}
+		for i, tag := range tags {
+			if len(tag) == len(c.Tag) && tag == c.Tag {
+				if counts[i] < 2 {
+					counts[i]++
+				}
+				break // a tag named twice is counted at its first: its second report would be the same
+			}
+		}
+	}
+	for i, tag := range tags {
+		if counts[i] > 1 {
+			n.r.FailRule(n.childPath(tag, 2), RuleCardinality, "%s", MsgRepeated)
+		}
 	}
 }
 
@@ -416,13 +490,19 @@ func (n Node) XML() []byte {
 // tag and, when index is above 0, the 1-based index in brackets.
 func (n Node) childPath(tag string, index int) string {
 	if n.r == nil {
-		p := n.Path + "/" + tag
-		if index > 0 {
-			p += "[" + strconv.Itoa(index) + "]"
-		}
-		return p
+		return handPath(n.Path, tag, index)
 	}
 	return n.r.arena().child(n.Path, tag, index)
+}
+
+// handPath is childPath for a node made by hand, without a Reader: a
+// string of its own (apart, so that childPath is inlined).
+func handPath(parent, tag string, index int) string {
+	p := parent + "/" + tag
+	if index > 0 {
+		p += "[" + strconv.Itoa(index) + "]"
+	}
+	return p
 }
 
 // pathArena makes element paths as slices of a few shared buffers instead
@@ -430,34 +510,60 @@ func (n Node) childPath(tag string, index int) string {
 // (n.Child("a").Child("b")), and those only add their own step.
 type pathArena struct {
 	buf       []byte // only ever appended to within its capacity, so the strings handed out stay as they are
-	last      string // the path made last, a view of buf
-	lastStart int    // where last starts in buf
+	lastStart int    // where the path made last starts in buf (it ends at len(buf))
 }
 
 // pathChunk is the size of a path buffer.
 const pathChunk = 4 << 10
 
-// child returns parent + "/" + tag (+ "[index]" when index > 0).
+// child returns parent + "/" + tag (+ "[index]" when index > 0). Only the
+// length of buf is stored back, and no string: a pointer stored in the
+// Reader (on the heap) costs a write barrier check each time, and a
+// write barrier while the collector marks. The bytes are written through
+// a pointer to buf's array: the room was checked once, before.
 func (a *pathArena) child(parent, tag string, index int) string {
-	step := 1 + len(tag) + 2 + 20 // "/", tag, brackets and at most 20 digits
-	free := cap(a.buf) - len(a.buf)
-	// parent extends last in place only when it is last itself (the same
-	// bytes, told by pointer and length: a path equal to last but made
-	// elsewhere is copied, as any other parent is, to the same path).
-	if len(parent) == 0 || len(parent) != len(a.last) || unsafe.StringData(parent) != unsafe.StringData(a.last) || free < step {
-		if free < len(parent)+step {
-			a.buf = make([]byte, 0, max(pathChunk, len(parent)+step))
-		}
-		a.lastStart = len(a.buf)
-		a.buf = append(a.buf, parent...)
-	}
-	a.buf = append(a.buf, '/')
-	a.buf = append(a.buf, tag...)
+	n, start := len(a.buf), a.lastStart
+	base := unsafe.Pointer(unsafe.SliceData(a.buf))
+	need := 1 + len(tag)
 	if index > 0 {
-		a.buf = append(a.buf, '[')
-		a.buf = strconv.AppendInt(a.buf, int64(index), 10)
-		a.buf = append(a.buf, ']')
+		need += 2 + 20 // brackets and at most 20 digits
 	}
-	a.last = unsafe.String(&a.buf[a.lastStart], len(a.buf)-a.lastStart)
-	return a.last
+	// parent extends the last path in place only when it is that path
+	// itself (the same bytes, told by pointer and length: a path equal
+	// to it but made elsewhere is copied, as any other parent is, to the
+	// same path).
+	if len(parent) == 0 || len(parent) != n-start || unsafe.StringData(parent) != (*byte)(unsafe.Add(base, start)) || cap(a.buf)-n < need {
+		if cap(a.buf)-n < len(parent)+need {
+			a.buf = make([]byte, 0, max(pathChunk, len(parent)+need))
+			base, n = unsafe.Pointer(unsafe.SliceData(a.buf)), 0
+		}
+		start = n
+		a.lastStart = n
+		copy(unsafe.Slice((*byte)(unsafe.Add(base, n)), len(parent)), parent)
+		n += len(parent)
+	}
+	*(*byte)(unsafe.Add(base, n)) = '/'
+	// A tag of 4 to 16 bytes is written as the two words that cover it
+	// (overlapping, as firstChild reads them), without a call to memmove
+	// and the saving of registers around it.
+	switch t, at := len(tag), unsafe.Add(base, n+1); {
+	case t >= 8 && t <= 16:
+		*(*[8]byte)(at) = [8]byte(unsafe.Slice(unsafe.StringData(tag), 8))
+		*(*[8]byte)(unsafe.Add(at, t-8)) = [8]byte(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(tag)), t-8)), 8))
+	case t >= 4 && t < 8:
+		*(*[4]byte)(at) = [4]byte(unsafe.Slice(unsafe.StringData(tag), 4))
+		*(*[4]byte)(unsafe.Add(at, t-4)) = [4]byte(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(tag)), t-4)), 4))
+	default:
+		copy(unsafe.Slice((*byte)(at), t), tag)
+	}
+	n += 1 + len(tag)
+	if index > 0 {
+		b := unsafe.Slice((*byte)(base), n+22)
+		b[n] = '['
+		n = len(strconv.AppendInt(b[:n+1], int64(index), 10))
+		b[n] = ']'
+		n++
+	}
+	a.buf = a.buf[:n]
+	return unsafe.String((*byte)(unsafe.Add(base, start)), n-start)
 }

@@ -1,8 +1,10 @@
 package core
 
 import (
+	"encoding/binary"
 	"slices"
 	"sync"
+	"unsafe"
 )
 
 // onceTable is a Once's Tags and Kids as CheckOnce looks a child's tag up:
@@ -25,12 +27,51 @@ type onceTable struct {
 }
 
 // onceEntry is one tag of a Once: its key, its index in Tags (-1: not
-// there) and its Kids entry (nil: none).
+// there), its Kids entry (nil: none) and, for a tag of 4 to 16 bytes, the
+// two words that cover it (see is).
 type onceEntry struct {
-	key  uint64
-	tag  string
-	once int
-	kid  *Once
+	key    uint64
+	tag    string
+	once   int
+	kid    *Once
+	w0, w1 uint64
+}
+
+// newOnceEntry returns the entry of tag.
+func newOnceEntry(tag string, once int, kid *Once) onceEntry {
+	e := onceEntry{key: tagKey(tag), tag: tag, once: once, kid: kid}
+	e.w0, e.w1 = nameWords(tag)
+	return e
+}
+
+// nameWords returns, for a name of 8 to 16 bytes, its first and its last
+// 8 bytes, for one of 4 to 7 its first and last 4 (each pair overlapping,
+// every load within the name); 0, 0 for other lengths.
+func nameWords(s string) (w0, w1 uint64) {
+	switch n := len(s); {
+	case n >= 8 && n <= 16:
+		return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s), 8)),
+			binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[n-8:]), 8))
+	case n >= 4 && n < 8:
+		return uint64(binary.LittleEndian.Uint32(unsafe.Slice(unsafe.StringData(s), 4))),
+			uint64(binary.LittleEndian.Uint32(unsafe.Slice(unsafe.StringData(s[n-4:]), 4)))
+	}
+	return 0, 0
+}
+
+// is reports whether tag, whose key is e's (so of e's length), is e's
+// tag: by its words, read in registers (a compare of strings is a call,
+// around which check saved and loaded what it holds); a tag of up to
+// three bytes by its key alone, which holds every byte of it.
+func (e *onceEntry) is(tag string) bool {
+	switch n := len(tag); {
+	case n <= 3:
+		return true
+	case n <= 16:
+		w0, w1 := nameWords(tag)
+		return w0 == e.w0 && w1 == e.w1
+	}
+	return e.tag == tag
 }
 
 // lookup returns o's table, making it the first time.
@@ -46,7 +87,7 @@ func (t *onceTable) make(o *Once) {
 	for i, tag := range o.Tags {
 		if !named[tag] {
 			named[tag] = true
-			t.entries = append(t.entries, onceEntry{key: tagKey(tag), tag: tag, once: i, kid: o.Kids[tag]})
+			t.entries = append(t.entries, newOnceEntry(tag, i, o.Kids[tag]))
 		}
 	}
 	others := make([]string, 0, len(o.Kids))
@@ -57,7 +98,7 @@ func (t *onceTable) make(o *Once) {
 	}
 	slices.Sort(others)
 	for _, tag := range others {
-		t.entries = append(t.entries, onceEntry{key: tagKey(tag), tag: tag, once: -1, kid: o.Kids[tag]})
+		t.entries = append(t.entries, newOnceEntry(tag, -1, o.Kids[tag]))
 	}
 	if len(t.entries) >= len(t.slots) {
 		return
@@ -91,7 +132,7 @@ func (t *onceTable) find(tag string) *onceEntry {
 	k := tagKey(tag)
 	if t.mul == 0 {
 		for i := range t.entries {
-			if e := &t.entries[i]; e.key == k && e.tag == tag {
+			if e := &t.entries[i]; e.key == k && e.is(tag) {
 				return e
 			}
 		}
@@ -101,7 +142,22 @@ func (t *onceTable) find(tag string) *onceEntry {
 	if i == 0 {
 		return nil
 	}
-	if e := &t.entries[i-1]; e.key == k && e.tag == tag {
+	e := &t.entries[i-1]
+	if e.key != k {
+		return nil
+	}
+	// e.is(tag), written out: a call here had check save and load again
+	// what it holds, as the compare of strings did.
+	switch n := len(tag); {
+	case n <= 3:
+		return e
+	case n <= 16:
+		if w0, w1 := nameWords(tag); w0 == e.w0 && w1 == e.w1 {
+			return e
+		}
+		return nil
+	}
+	if e.tag == tag {
 		return e
 	}
 	return nil

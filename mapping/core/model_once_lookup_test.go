@@ -73,3 +73,33 @@ func TestOnceTableConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestOnceTableShortTags: tags of up to three bytes (whose key holds each
+// of their bytes), of 4 to 16 (told by the two words that cover them) and
+// longer, and tags alike in length and first, middle and last byte but
+// for one inner byte, are found for themselves and not for one another,
+// in a slot table and in a look through the entries.
+func TestOnceTableShortTags(t *testing.T) {
+	for _, slots := range []bool{true, false} {
+		tags := []string{"id", "a", "abc", "code", "effectiveTime", "representedOrganization", "abcdefgh", "abcdefghijklmnop", "abcdefg"}
+		if !slots {
+			tags = append(tags, "cxde") // shares code's key: a look through the entries
+		}
+		tab := (&Once{Tags: tags}).lookup()
+		if got := tab.mul != 0; got != slots {
+			t.Fatalf("slot table %v, want %v", got, slots)
+		}
+		for _, tag := range tags {
+			if e := tab.find(tag); e == nil || e.tag != tag {
+				t.Errorf("slots %v: find(%q) = %v", slots, tag, e)
+			}
+		}
+		for _, tag := range []string{"ie", "jd", "i", "b", "abd", "aXc", "bbc", "cade", "ab", "idd", "",
+			"effectiveTimf", "effectivXTime", "eXfectiveTime", "representedOrganizatiXn", "representedOrgXnization",
+			"abcdefgX", "aXcdefgh", "abcdeXgh", "abcdefghijklmnoX", "abcdefgXijklmnop", "abcdefghXjklmnop", "abcXefg", "abXdefg"} {
+			if e := tab.find(tag); e != nil {
+				t.Errorf("slots %v: find(%q) = %q, want none", slots, tag, e.tag)
+			}
+		}
+	}
+}
