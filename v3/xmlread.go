@@ -1289,10 +1289,10 @@ func (s *xmlScanner) comment() (string, bool) {
 
 // isXMLSpaceByte reports whether c is XML white space: a space, tab, line
 // feed or carriage return (one compare and a bit test).
-func isXMLSpaceByte(c byte) bool { return c <= ' ' && xmlSpaceBits&(1<<c) != 0 }
+func isXMLSpaceByte(c byte) bool { return c <= ' ' && xmlSpaceBits&(uint64(1)<<c) != 0 }
 
 // xmlSpaceBits has bit c set for each white space byte c.
-const xmlSpaceBits = 1<<' ' | 1<<'\t' | 1<<'\n' | 1<<'\r'
+const xmlSpaceBits uint64 = 1<<' ' | 1<<'\t' | 1<<'\n' | 1<<'\r'
 
 func isXMLSpace(s string) bool {
 	for i := 0; i < len(s); i++ {
