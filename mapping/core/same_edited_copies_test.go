@@ -6,93 +6,38 @@ import (
 	"github.com/beevik/etree"
 )
 
-// TestSameElementEditedCopies holds SameElementEdited to SameElement's
-// answer when the copies of the copied elements are given (TreeEdits'
-// Copies): a copy with its original's very name and attributes is not
-// compared again, but one whose attributes were changed after copying,
-// one whose counterpart in b changed, and the text an edit of the
-// children changes still are.
+// TestSameElementEditedCopies holds SameElementEdited and
+// SameElementEditedUnder to SameElement's answer when the copies of the
+// copied elements are given (TreeEdits' Copies), on trees made as
+// FuzzSameElementEdited makes them: a copy with its original's very name
+// and attributes is not compared again, but one whose attributes were
+// changed after copying, one whose counterpart in b changed, and the text
+// an edit of the children changes still are.
 func TestSameElementEditedCopies(t *testing.T) {
-	parse := func(t *testing.T, s string) *etree.Element {
-		t.Helper()
-		d := etree.NewDocument()
-		if err := d.ReadFromString(s); err != nil {
-			t.Fatal(err)
-		}
-		return d.Root()
-	}
-	// pathCopy copies a's root as v3.Space.ShallowCopy does, leaving out
-	// the child elements at the given positions.
-	pathCopy := func(a *etree.Element, drop ...int) (*etree.Element, TreeEdits) {
-		cp := etree.NewElement(a.Tag)
-		cp.Space = a.Space
-		for _, at := range a.Attr {
-			cp.CreateAttr(at.FullKey(), at.Value)
-		}
-		e := TreeEdits{Copied: []*etree.Element{a}, Copies: []*etree.Element{cp}}
-		n := 0
-		for _, tok := range a.Child {
-			if ch, ok := tok.(*etree.Element); ok {
-				left := false
-				for _, d := range drop {
-					left = left || d == n
-				}
-				n++
-				if left {
-					e.Removed = append(e.Removed, ch)
-					continue
-				}
-			}
-			cp.Child = append(cp.Child, tok)
-		}
-		return cp, e
+	setK := func(v string) func(*etree.Element) {
+		return func(cp *etree.Element) { cp.CreateAttr("k", v) }
 	}
 	for _, tc := range []struct {
-		name string
-		a    string
-		drop []int
-		// alter changes the copy after it is made (as the typeId's is).
-		alter func(cp *etree.Element)
-		b0    string
-		edit  func(b *etree.Element, e *TreeEdits)
-		want  bool
+		name      string
+		x, y      string
+		drop, ins uint8
+		alter     func(*etree.Element)
+		want      bool
 	}{
-		{"verbatim copy", `<r k="1" m="2"><x/><p/></r>`, []int{1}, nil, `<r k="1" m="2"><x/></r>`, func(b *etree.Element, e *TreeEdits) {
-			e.Inserted = append(e.Inserted, b.CreateElement("p"))
-		}, true},
-		{"prefixed attribute copied", `<r xmlns:h="urn:h" h:k="1"><x/><p/></r>`, []int{1}, nil, `<r xmlns:h="urn:h" h:k="1"><x/></r>`, func(b *etree.Element, e *TreeEdits) {
-			e.Inserted = append(e.Inserted, b.CreateElement("p"))
-		}, true},
-		{"copy's attribute changed after copying", `<r k="1"><x/></r>`, nil, func(cp *etree.Element) { cp.CreateAttr("k", "2") }, `<r k="2"><x/></r>`, func(*etree.Element, *TreeEdits) {}, false},
-		{"copy's attribute changed back in b", `<r k="1"><x/></r>`, nil, func(cp *etree.Element) { cp.CreateAttr("k", "2") }, `<r k="2"><x/></r>`, func(b *etree.Element, e *TreeEdits) {
-			b.CreateAttr("k", "1")
-			e.Changed = append(e.Changed, b)
-		}, true},
-		{"verbatim copy, b's counterpart changed", `<r k="1"><x/></r>`, nil, nil, `<r k="1"><x/></r>`, func(b *etree.Element, e *TreeEdits) {
-			b.CreateAttr("k", "2")
-			e.Changed = append(e.Changed, b)
-		}, false},
-		{"leading text the left-out element hid", `<r><p/>t<x/></r>`, []int{0}, nil, `<r>t<x/></r>`, func(b *etree.Element, e *TreeEdits) {
-			p := etree.NewElement("p")
-			b.InsertChildAt(1, p)
-			e.Inserted = append(e.Inserted, p)
-		}, false},
-		{"leading text hidden alike", `<r><p/>t<x/></r>`, []int{0}, nil, `<r>t<x/></r>`, func(b *etree.Element, e *TreeEdits) {
-			p := etree.NewElement("p")
-			b.InsertChildAt(0, p)
-			e.Inserted = append(e.Inserted, p)
-		}, true},
+		{"verbatim copy", `<a/><p/>`, `<p/>`, 1, 1, nil, true},
+		{"verbatim copy, put back elsewhere", `<a/><p/>`, `<p/>`, 1, 0, nil, false},
+		{"prefixed attribute copied", `<q xmlns:h="urn:h" h:k="1" k="1"><a/><p/></q>`, `<p/>`, 0x81, 1, nil, true},
+		{"copy's attribute changed after copying", `<a/><p/>`, `<p/>`, 1, 1, setK("2"), false},
+		{"copy's attribute changed back in b", `<a/><p/>`, `<p/>`, 1, 0x81, setK("2"), true},
+		{"verbatim copy, b's counterpart changed", `<a/><p/>`, `<p/>`, 1, 0x81, nil, false},
+		{"leading text the left-out element hid", `<p/>t<x/>`, `<p/>`, 0, 1, nil, false},
+		{"leading text hidden alike", `<p/>t<x/>`, `<p/>`, 0, 0, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a, b := parse(t, tc.a), parse(t, tc.b0)
-			a0, e := pathCopy(a, tc.drop...)
-			if tc.alter != nil {
-				tc.alter(a0)
+			a, b, e, ok := fuzzEdited(tc.x, tc.y, tc.drop, tc.ins, tc.alter)
+			if !ok {
+				t.Fatal("no trees made, or they differ before the edits")
 			}
-			if !SameElement(a0, b, nil) {
-				t.Fatal("the trees before the edits differ")
-			}
-			tc.edit(b, &e)
 			want := SameElement(a, b, nil)
 			if want != tc.want {
 				t.Fatalf("SameElement says %v, the case %v", want, tc.want)
