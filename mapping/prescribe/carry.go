@@ -138,6 +138,11 @@ func InSignature(e *etree.Element) bool {
 // tells: core.SameSignedElementUnder applies its rule with it.
 const signatureTextTag = "signatureText"
 
+// SignatureTextTag is signatureTextTag for the comparisons of other
+// packages that apply InSignature's rule by name
+// (core.SameElementEditedUnder in release's).
+const SignatureTextTag = signatureTextTag
+
 // WithoutSignature returns a copy of a ParentPrescription whose author's
 // signatureText is emptied: the signature travels in the Provenance, byte
 // for byte, and is spliced back from there. The copy declares the namespace

@@ -63,17 +63,18 @@ type releasedScratch struct {
 
 // nextEdits returns the scratch's TreeEdits emptied for the next
 // prescription, their room kept: at first room for a prescription of up to
-// 10 line items, in one allocation (the copies are the prescription, its
-// typeId, pertinentInformation1, the pertinentPrescription and each item's
-// relationship and line item; the additions its status, two exemptions,
-// each item's status and the typeId).
+// 10 line items, in one allocation (the copied elements, and their copies,
+// are the prescription, its typeId, pertinentInformation1, the
+// pertinentPrescription and each item's relationship and line item; the
+// additions its status, two exemptions, each item's status and the
+// typeId).
 func (rs *releasedScratch) nextEdits() *core.TreeEdits {
 	e := &rs.edits
 	if e.Copied == nil {
-		room := make([]*etree.Element, 0, 64)
-		*e = core.TreeEdits{Copied: room[0:0:24], Removed: room[24:24:38], Inserted: room[38:38:62], Changed: room[62:62:64]}
+		room := make([]*etree.Element, 0, 88)
+		*e = core.TreeEdits{Copied: room[0:0:24], Removed: room[24:24:38], Inserted: room[38:38:62], Changed: room[62:62:64], Copies: room[64:64:88]}
 	}
-	e.Copied, e.Removed, e.Inserted, e.Changed = e.Copied[:0], e.Removed[:0], e.Inserted[:0], e.Changed[:0]
+	e.Copied, e.Removed, e.Inserted, e.Changed, e.Copies = e.Copied[:0], e.Removed[:0], e.Inserted[:0], e.Changed[:0], e.Copies[:0]
 	return e
 }
 
@@ -83,10 +84,12 @@ func (rs *releasedScratch) nextEdits() *core.TreeEdits {
 // the path copy it read (ReadParentPrescriptionWritten gives it back only
 // then, by SameElement's rule with InSignature skipped): only the
 // additions and the paths to them are compared again, as edits records
-// them (TestSameReleasedEdited holds the two ways to the same answers).
+// them (TestSameReleasedEdited holds the two ways to the same answers), with
+// InSignature's rule told once for each element whose children are
+// compared (core.SameElementEditedUnder) rather than asked of each child.
 func sameReleased(pp, regen *etree.Element, shortcut bool, edits core.TreeEdits) bool {
 	if shortcut {
-		return core.SameElementEdited(pp, regen, prescribe.InSignature, edits)
+		return core.SameElementEditedUnder(pp, regen, prescribe.SignatureTextTag, edits)
 	}
 	return core.SameElement(pp, regen, prescribe.InSignature)
 }
@@ -97,7 +100,7 @@ func sameReleased(pp, regen *etree.Element, shortcut bool, edits core.TreeEdits)
 // releasedFrom) and the component's ParentPrescription.
 //
 // edits (nil: not wanted) gets the elements of the ParentPrescription
-// copied or left out to read it (TreeEdits' Copied and Removed); the
+// copied or left out to read it and the copies (TreeEdits' Copied, Removed and Copies); the
 // copies are made in pc (nil: in memory of their own).
 func readReleasedBundle(sp *v3.Space, pc *pathCopies, comp v3.Node, interaction string, sigRaw []byte, requestRef string, env core.Env, edits *core.TreeEdits) (*fhir.Bundle, *etree.Element, v3.Node) {
 	tpl := comp.Child("templateId")
@@ -182,7 +185,7 @@ func (a *releaseAdditions) itemStatusOf(id string) (statusName, bool) {
 // result is a path copy: the elements on the paths to what is taken out are
 // new, every other element is pp's own, shared and only read (their parent
 // is still pp's element of the same tag). edits (nil: not wanted) gets
-// the elements of pp copied and left out. The copies are made in pc (nil:
+// the elements of pp copied and left out, and the copies. The copies are made in pc (nil:
 // in memory of their own).
 func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) (*etree.Element, releaseAdditions) {
 	if pc == nil {
@@ -190,12 +193,12 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 	}
 	var add releaseAdditions
 	cp := pc.shallow(pp.El)
-	noteEdit(edits, editCopied, pp.El)
+	noteCopy(edits, pp.El, cp)
 	if tid := cp.SelectElement("typeId"); tid != nil && tid.SelectAttrValue("extension", "") == releasePayloadType {
 		ntid := pc.shallow(tid)
 		ntid.CreateAttr("extension", core.ParentPrescriptionTypeID)
 		replaceChild(cp, tid, ntid)
-		noteEdit(edits, editCopied, tid)
+		noteCopy(edits, tid, ntid)
 	}
 	pi1 := cp.SelectElement("pertinentInformation1")
 	if pi1 == nil {
@@ -209,7 +212,8 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 	replaceChild(cp, pi1, npi1)
 	rx := pc.shallow(origRx)
 	replaceChild(npi1, origRx, rx)
-	noteEdit(edits, editCopied, pi1, origRx)
+	noteCopy(edits, pi1, npi1)
+	noteCopy(edits, origRx, rx)
 	// The statuses are read from the elements themselves; only one that
 	// is not as Spine writes it is read again through pp's Reader, which
 	// records the problem at its path (making a path for every element
@@ -275,7 +279,8 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 		dropChild(nli, is)
 		replaceChild(nrel, li, nli)
 		replaceChild(rx, rel, nrel)
-		noteEdit(edits, editCopied, rel, li)
+		noteCopy(edits, rel, nrel)
+		noteCopy(edits, li, nli)
 		noteEdit(edits, editRemoved, is)
 	}
 	return cp, add
@@ -497,6 +502,15 @@ func carryReleasedVerbatim(b *fhir.Bundle, pp *etree.Element) {
 	yes := true
 	mr.Extension = append(keep, core.V3OriginalExtension(prescribe.PartParentPrescription, prescribe.WithoutSignature(pp)),
 		fhir.Extension{URL: ExtensionReleaseVerbatim, ValueBoolean: &yes})
+}
+
+// noteCopy appends el to e's Copied and its copy cp to e's Copies;
+// nothing when e is nil (the edits are not wanted).
+func noteCopy(e *core.TreeEdits, el, cp *etree.Element) {
+	if e == nil {
+		return
+	}
+	e.Copied, e.Copies = append(e.Copied, el), append(e.Copies, cp)
 }
 
 // editKind names a list of core.TreeEdits.
