@@ -764,7 +764,11 @@ func sameAttrsInOrder(a, b []etree.Attr) bool {
 		return false
 	}
 	for i := range a {
-		if a[i].Key != b[i].Key || a[i].Value != b[i].Value || a[i].Space != b[i].Space {
+		// An empty prefix (nearly every attribute) is told by its length:
+		// the compiler calls memequal for two strings of equal length,
+		// however short.
+		if a[i].Key != b[i].Key || a[i].Value != b[i].Value ||
+			len(a[i].Space) != len(b[i].Space) || (len(a[i].Space) != 0 && a[i].Space != b[i].Space) {
 			return false
 		}
 	}
