@@ -142,12 +142,20 @@ func checkReadSignature(raw, sig []byte) error {
 // instead of twice. Anything else is checkReadSignature's.
 func checkScannedSignature(sp *v3.Space, st *etree.Element, raw, sig []byte) error {
 	if sp.ScannedContent(st, sig) {
-		if bytes.IndexByte(sig, '<') < 0 {
-			return errString("no XML element")
-		}
-		return nil
+		return vouchedSignatureErr(sig)
 	}
 	return checkReadSignature(raw, sig)
+}
+
+// vouchedSignatureErr is checkReadSignature's answer for sig, content
+// v3.Space.ScannedContent vouched for (see checkScannedSignature): an
+// error when it holds no element, which such content does exactly when it
+// holds no '<'.
+func vouchedSignatureErr(sig []byte) error {
+	if bytes.IndexByte(sig, '<') < 0 {
+		return errString("no XML element")
+	}
+	return nil
 }
 
 // wrappedSignature returns the bytes of raw that are
@@ -212,24 +220,92 @@ type errString string
 // Error implements error.
 func (e errString) Error() string { return string(e) }
 
+// readSignature is the signature signatureData read: its bytes, and
+// whether v3.Space.ScannedContent vouched for them as the content of the
+// signatureText element read (so that checkScannedSignature's answer for
+// them is vouchedSignatureErr's, without their being scanned again).
+type readSignature struct {
+	bytes   []byte
+	scanned bool
+}
+
 // signatureData returns the base64 of what signatureText holds, and those
 // bytes: the bytes between its tags in the original message when they can
 // be found there unambiguously, else the element's children serialised.
 // "" and nil when the element is null or empty. The base64 is made in
 // room sp lends (nil: fresh memory; see base64String).
-func signatureData(raw []byte, st v3.Node, sp *v3.Space) (string, []byte) {
+func signatureData(raw []byte, st v3.Node, sp *v3.Space) (string, readSignature) {
 	if !st.Exists() || st.HasAttr("nullFlavor") || (len(st.El.ChildElements()) == 0 && strings.TrimSpace(st.Text()) == "") {
-		return "", nil
+		return "", readSignature{}
+	}
+	if inner, ok := scannedInner(raw, st.El, sp); ok {
+		return base64String(inner, sp), readSignature{inner, true}
 	}
 	if inner, ok := rawInner(raw, "signatureText"); ok {
-		return base64String(inner, sp), inner
+		return base64String(inner, sp), readSignature{bytes: inner}
 	}
 	var b bytes.Buffer
 	ws := etree.WriteSettings{}
 	for _, t := range st.El.Child {
 		t.WriteTo(&b, &ws)
 	}
-	return base64String(b.Bytes(), sp), b.Bytes()
+	return base64String(b.Bytes(), sp), readSignature{bytes: b.Bytes()}
+}
+
+// scannedInner returns what rawInner(raw, "signatureText") returns when
+// it finds st's content, found where sp's scanner read st
+// (v3.Space.ScannedName) instead of by scanning raw for tags: raw must be
+// the part of the message sp read last that ends with st's end tag (a
+// release response's span of one prescription's signature,
+// "<signatureText>…</signatureText>", which rawInnerAtStart scanned for
+// its end tag and for a second start tag, before ScannedContent scanned
+// the same content again for the same tags). Its second result is false,
+// for the caller to look the usual way, when that cannot be told so: st
+// not read by the scanner, or prefixed; raw not ending with its end tag
+// written "</signatureText>"; a '>' in an attribute value of its start tag
+// (rawInner takes the first '>' for the tag's end); or content
+// v3.Space.ScannedContent does not vouch for (a comment, CDATA section or
+// processing instruction in it, or a nested signatureText). Vouched-for
+// content holds no "<signatureText" and the end tag after it is st's own;
+// nor does a start tag hold one after its '<' (an attribute value holds no
+// '<'), so the one rawInner requires is st's exactly when raw holds none
+// before st's start tag (nothing, in a span). A true answer also says
+// that ScannedContent vouched for the content. (A whole prescription is
+// not found so: telling that nothing else in it, a comment's text among
+// others, holds "<signatureText" would take the scan rawInner makes.)
+func scannedInner(raw []byte, st *etree.Element, sp *v3.Space) ([]byte, bool) {
+	const tag, endTag = "signatureText", "</signatureText>"
+	src, name := sp.ScannedName(st)
+	if name < 0 || len(raw) == 0 || st.Tag != tag || src[name-1] != '<' {
+		return nil, false
+	}
+	// Where raw stands in src (by address: the difference of two
+	// unrelated addresses is only a number).
+	at := uintptr(unsafe.Pointer(unsafe.SliceData(raw))) - uintptr(unsafe.Pointer(unsafe.SliceData(src)))
+	if at >= uintptr(len(src)) || uintptr(len(raw)) > uintptr(len(src))-at {
+		return nil, false
+	}
+	from := int(at)
+	to := from + len(raw)
+	if &src[from] != &raw[0] || name-1 < from {
+		return nil, false
+	}
+	gt := v3.StartTagEnd(src, name+len(tag))
+	if gt < 0 || gt >= to || src[gt-1] == '/' || bytes.IndexByte(src[name:gt], '>') >= 0 {
+		return nil, false
+	}
+	if c := src[name+len(tag)]; c != '>' && c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+		return nil, false
+	}
+	end := to - len(endTag)
+	if end <= gt || string(src[end:to]) != endTag {
+		return nil, false
+	}
+	content := src[gt+1 : end]
+	if !sp.ScannedContent(st, content) || indexStartTag(src[from:name-1], tag) >= 0 {
+		return nil, false
+	}
+	return content, true
 }
 
 // base64String is base64.StdEncoding.EncodeToString in room sp lends
