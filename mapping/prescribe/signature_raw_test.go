@@ -44,7 +44,7 @@ func TestIndexStartTag(t *testing.T) {
 		"TTTT<signatureTexT<signatureText", "<<signatureText", "<s<signatureText/>", "Text<signature<signatureText",
 		"<a><b>signatureText</b><signatureText>y</signatureText></a>", "<hl7:signatureText>", "ab<signatureTextX",
 	}
-	for _, tag := range []string{"signatureText", "id", "pertinentLineItem", "X", "aB"} {
+	for _, tag := range []string{"signatureText", "id", "pertinentLineItem", "X", "aB", "x", "aTx", "xx"} {
 		for _, in := range append(inputs, "<"+tag, "z<"+tag+"<"+tag, tag+"<"+tag[:len(tag)-1]) {
 			if got, want := indexStartTag([]byte(in), tag), indexStartTagByHand([]byte(in), tag); got != want {
 				t.Errorf("indexStartTag(%q, %q) = %d, want %d", in, tag, got, want)
