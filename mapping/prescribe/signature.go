@@ -220,6 +220,16 @@ type errString string
 // Error implements error.
 func (e errString) Error() string { return string(e) }
 
+// noChildElement reports whether el has no child element, as
+// len(el.ChildElements()) == 0 does without collecting them into a slice
+// of their own (an allocation a signed prescription).
+func noChildElement(el *etree.Element) bool {
+	for range el.ChildElementsSeq() {
+		return false
+	}
+	return true
+}
+
 // readSignature is the signature signatureData read: its bytes, and
 // whether v3.Space.ScannedContent vouched for them as the content of the
 // signatureText element read (so that checkScannedSignature's answer for
@@ -235,7 +245,7 @@ type readSignature struct {
 // "" and nil when the element is null or empty. The base64 is made in
 // room sp lends (nil: fresh memory; see base64String).
 func signatureData(raw []byte, st v3.Node, sp *v3.Space) (string, readSignature) {
-	if !st.Exists() || st.HasAttr("nullFlavor") || (len(st.El.ChildElements()) == 0 && strings.TrimSpace(st.Text()) == "") {
+	if !st.Exists() || st.HasAttr("nullFlavor") || (noChildElement(st.El) && strings.TrimSpace(st.Text()) == "") {
 		return "", readSignature{}
 	}
 	if inner, ok := scannedInner(raw, st.El, sp); ok {

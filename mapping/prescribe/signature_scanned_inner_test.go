@@ -230,3 +230,21 @@ func FuzzScannedInner(f *testing.F) {
 		checkScannedInner(t, doc)
 	})
 }
+
+// TestNoChildElement holds noChildElement to etree's ChildElements, and
+// checks it allocates nothing.
+func TestNoChildElement(t *testing.T) {
+	for _, in := range []string{`<s/>`, `<s> </s>`, `<s>x</s>`, `<s><!-- c --></s>`, `<s><a/></s>`, `<s>x<a/>y<b/></s>`, `<s><![CDATA[<a/>]]></s>`} {
+		doc := etree.NewDocument()
+		if err := doc.ReadFromString(in); err != nil {
+			t.Fatal(err)
+		}
+		el := doc.Root()
+		if got, want := noChildElement(el), len(el.ChildElements()) == 0; got != want {
+			t.Errorf("%s: %v, want %v", in, got, want)
+		}
+		if n := testing.AllocsPerRun(10, func() { noChildElement(el) }); n != 0 {
+			t.Errorf("%s: %v allocations", in, n)
+		}
+	}
+}
