@@ -341,10 +341,15 @@ func rawInner(raw []byte, tag string) ([]byte, bool) {
 	return rawInnerScan(raw, tag)
 }
 
-// rawInnerScan is rawInner for any raw.
+// rawInnerScan is rawInner for any raw: the first "<"+tag, then one pass
+// over the rest of raw (indexStartOrEndTag) for both a second start tag and
+// the first end tag after the start tag's '>', where a search for the end
+// tag went over the content a second time (bytes.Index: with it, the
+// search took about 5.3 K of a prescription's 727 K instructions, 4.2 K
+// without).
 func rawInnerScan(raw []byte, tag string) ([]byte, bool) {
 	i := indexStartTag(raw, tag)
-	if i < 0 || indexStartTag(raw[i+1+len(tag):], tag) >= 0 {
+	if i < 0 {
 		return nil, false
 	}
 	rest := raw[i+1+len(tag):]
@@ -355,13 +360,44 @@ func rawInnerScan(raw []byte, tag string) ([]byte, bool) {
 	if gt < 0 || (gt > 0 && rest[gt-1] == '/') {
 		return nil, false
 	}
-	body := rest[gt+1:]
-	var room [64]byte // the end tag, made without an allocation
-	end := bytes.Index(body, append(append(append(room[:0], "</"...), tag...), '>'))
-	if end < 0 {
+	again, end := indexStartOrEndTag(rest, tag, gt+1)
+	if again >= 0 || end < 0 {
 		return nil, false
 	}
-	return body[:end], true
+	return rest[gt+1 : end], true
+}
+
+// indexStartOrEndTag returns the index of the first "<"+tag in b (-1:
+// none), and of the first "</"+tag+">" in b that starts at from or later
+// and before that start tag (-1: none). Like indexStartTag it stops only
+// at the tag's anchor byte, which both tags hold.
+func indexStartOrEndTag(b []byte, tag string, from int) (start, end int) {
+	end = -1
+	if tag == "" {
+		return bytes.IndexByte(b, '<'), -1
+	}
+	anchor := tagAnchor(tag)
+	// A start tag starts at p-1-anchor for the anchor byte at p, an end
+	// tag one byte earlier.
+	for at := 1 + anchor; at < len(b); {
+		p := bytes.IndexByte(b[at:], tag[anchor])
+		if p < 0 {
+			break
+		}
+		p += at
+		at = p + 1
+		s := p - 1 - anchor
+		if s+1+len(tag) > len(b) || string(b[s+1:s+1+len(tag)]) != tag {
+			continue
+		}
+		switch {
+		case b[s] == '<':
+			return s, end
+		case end < 0 && b[s] == '/' && s-1 >= from && b[s-1] == '<' && s+1+len(tag) < len(b) && b[s+1+len(tag)] == '>':
+			end = s - 1
+		}
+	}
+	return -1, end
 }
 
 // rawInnerAtStart is rawInner for raw that starts with "<"+tag+">" (a
@@ -394,6 +430,17 @@ func rawInnerAtStart(raw []byte, tag string) ([]byte, bool) {
 	return body[:end], true
 }
 
+// tagAnchor is where indexStartTag's anchor byte stands in tag, not "".
+func tagAnchor(tag string) int {
+	anchor := strings.IndexByte(tag, 'x')
+	for i := 0; anchor < 0 && i < len(tag); i++ {
+		if c := tag[i]; c >= 'A' && c <= 'Z' {
+			anchor = i
+		}
+	}
+	return max(anchor, 0)
+}
+
 // indexStartTag returns the index of the first "<"+tag in b, or -1. It
 // looks for the tag's anchor byte (its 'x', else its first capital letter,
 // which XML messages hold much more rarely than a lower-case letter, the
@@ -407,13 +454,7 @@ func indexStartTag(b []byte, tag string) int {
 	if tag == "" {
 		return bytes.IndexByte(b, '<')
 	}
-	anchor := strings.IndexByte(tag, 'x')
-	for i := 0; anchor < 0 && i < len(tag); i++ {
-		if c := tag[i]; c >= 'A' && c <= 'Z' {
-			anchor = i
-		}
-	}
-	anchor = max(anchor, 0)
+	anchor := tagAnchor(tag)
 	// A match starts at p-1-anchor for the anchor byte at p.
 	for from := 1 + anchor; from < len(b); {
 		p := bytes.IndexByte(b[from:], tag[anchor])
