@@ -108,7 +108,8 @@ func TestSignatureCheckedAsRead(t *testing.T) {
 		_, node := v3.NewReader("PORX_IN020101UK31", pp)
 		st := node.Opt("pertinentInformation1").Opt("pertinentPrescription").Opt("author").Opt("signatureText")
 		for _, raw := range [][]byte{m, nil} { // the message's bytes, and the element serialised
-			b64, b := signatureData(raw, st, nil)
+			b64, rs := signatureData(raw, st, nil)
+			b := rs.bytes
 			if b64 != base64String(b, nil) {
 				t.Fatalf("signatureData's base64 is not of its bytes")
 			}
