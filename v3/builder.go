@@ -34,6 +34,11 @@ func add(parent *etree.Element, tag string, attrs []string, plain bool, fixed in
 	if s == nil || !(plain || distinctPlainNames(attrs)) {
 		return addElsewhere(parent, tag, attrs, plain, fixed)
 	}
+	if len(parent.Child) == 0 && cap(parent.Child) < minChildren {
+		// A first child: room for it and the next few, as element
+		// makes it (without copying the parent's no children over).
+		parent.Child = s.tokens(minChildren)
+	}
 	var el *etree.Element
 	if c := cap(parent.Child); len(parent.Child) < c && c >= minChildren && len(s.elems) < cap(s.elems) {
 		// element's usual case, in place: the parent has room for it
@@ -253,6 +258,9 @@ func AddText(parent *etree.Element, tag, text string) *etree.Element {
 	if s := ownSlabs(parent); s != nil {
 		// The usual element, as add makes it: from the slabs of the
 		// parent, its text and child list too.
+		if len(parent.Child) == 0 && cap(parent.Child) < minChildren {
+			parent.Child = s.tokens(minChildren) // as in add
+		}
 		el := s.element(parent)
 		cd := slabNew(&s.texts, slabTexts)
 		own := s.tokens(1)[:1]
