@@ -41,8 +41,9 @@ func add(parent *etree.Element, tag string, attrs []string, plain bool, fixed in
 	}
 	var el *etree.Element
 	if c := cap(parent.Child); len(parent.Child) < c && c >= minChildren && len(s.elems) < cap(s.elems) {
-		// element's usual case, in place: the parent has room for it
-		// and the slab an element.
+		// docSlabs.element's usual case, in place (keep the two in
+		// step, see slabElement): the parent has room for it and the
+		// slab an element.
 		s.elems = s.elems[:len(s.elems)+1]
 		e := &s.elems[len(s.elems)-1]
 		e.slabs = s

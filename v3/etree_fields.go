@@ -63,9 +63,9 @@ func appendAttr(el *etree.Element, space, key, value string) {
 
 // setSpacedAttr makes *a, an attribute of el's list, the attribute
 // key="value" whose Space is space (empty but for its address, as a
-// Fixed's: see Fixed). Each field is stored by itself: a composite literal
-// is built on the stack and copied (through runtime.wbMove while the
-// collector marks).
+// Fixed's: see Fixed). Each field is stored by itself rather than as a
+// composite literal, which the compiler builds on the stack and copies
+// (through runtime.wbMove while the collector marks).
 func setSpacedAttr(a *etree.Attr, el *etree.Element, space, key, value string) {
 	f := (*attrFields)(unsafe.Pointer(a))
 	f.Space, f.Key, f.Value, f.element = space, key, value, el
