@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/beevik/etree"
+	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/mapping/core"
 	v3 "github.com/porxgate/porxgate/v3"
 )
@@ -22,13 +23,7 @@ func TestWriteBackFixedStaysStrict(t *testing.T) {
 	sc := v3.NewScratch()
 	checked := 0
 	for m, msg := range scratchMessages(t) {
-		_, root, _, err := core.OpenV3(msg, benchEnv(), "Parent Prescription", v3.ParentPrescription, v3.ParentPrescriptionNonUrgent)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, subject := v3.ReadWrapper(root)
-		read := subject.Child("ParentPrescription")
-		b, _, _ := readParentPrescription(read, msg, benchEnv(), nil)
+		read, b := readForWriteBack(t, msg)
 		sp := sc.Get()
 		regen := regenerateParentPrescription(b, benchEnv(), sp)
 		if regen == nil || !core.SameSignedElementUnder(read.El, regen, signatureTextTag) {
@@ -64,6 +59,20 @@ func TestWriteBackFixedStaysStrict(t *testing.T) {
 		t.Fatal("no message written back the same as it came: nothing checked")
 	}
 	t.Logf("%d changed attributes found different", checked)
+}
+
+// readForWriteBack opens a Send message and reads its ParentPrescription
+// (fresh memory) to the Bundle regenerateParentPrescription writes back.
+func readForWriteBack(tb testing.TB, msg []byte) (v3.Node, *fhir.Bundle) {
+	tb.Helper()
+	_, root, _, err := core.OpenV3(msg, benchEnv(), "Parent Prescription", v3.ParentPrescription, v3.ParentPrescriptionNonUrgent)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, subject := v3.ReadWrapper(root)
+	read := subject.Child("ParentPrescription")
+	b, _, _ := readParentPrescription(read, msg, benchEnv(), nil)
+	return read, b
 }
 
 // childAt returns the element path leads to under el (the first child of
