@@ -2,6 +2,7 @@ package v3
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/beevik/etree"
 )
@@ -23,7 +24,86 @@ func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
 // prefix and distinct (AddII's, AddCV's, AddValue's), which Add would
 // otherwise check; fixed, that tag and the first fixed pairs of attrs are a
 // Fixed's pieces, whose attributes are then marked as its (see Fixed).
+//
+// The usual element (a parent the slabs made, attributes whose names are
+// plain and distinct) is made here, in a small frame; any other by
+// addElsewhere, kept apart so that its frame and its spills are not paid
+// by every element.
 func add(parent *etree.Element, tag string, attrs []string, plain bool, fixed int) *etree.Element {
+	s := ownSlabs(parent)
+	if s == nil || !(plain || distinctPlainNames(attrs)) {
+		return addElsewhere(parent, tag, attrs, plain, fixed)
+	}
+	if len(parent.Child) == 0 && cap(parent.Child) < minChildren {
+		// A first child: room for it and the next few, as element
+		// makes it (without copying the parent's no children over).
+		parent.Child = s.tokens(minChildren)
+	}
+	var el *etree.Element
+	if c := cap(parent.Child); len(parent.Child) < c && c >= minChildren && len(s.elems) < cap(s.elems) {
+		// docSlabs.element's usual case, in place (keep the two in
+		// step, see slabElement): the parent has room for it and the
+		// slab an element.
+		s.elems = s.elems[:len(s.elems)+1]
+		e := &s.elems[len(s.elems)-1]
+		e.slabs = s
+		e.el.Space = unsafe.String((*byte)(unsafe.Pointer(&e.slabs)), 0)
+		el = &e.el
+	} else {
+		el = s.element(parent)
+	}
+	f := (*elementFields)(unsafe.Pointer(el))
+	f.Tag = tag
+	if fixed == 0 { // a Fixed's tag has no prefix
+		if c := strings.IndexByte(tag, ':'); c >= 0 {
+			f.Space, f.Tag = tag[:c], tag[c+1:]
+		}
+	}
+	f.Child = make([]etree.Token, 0) // as etree makes it; does not allocate
+	linkRoom(parent, el)
+	n := len(attrs) / 2
+	if n == 0 {
+		f.Attr = make([]etree.Attr, 0)
+		return el
+	}
+	as := SlabSlice(&s.attrs, n, slabAttrs)[:n]
+	f.Attr = as
+	writeAttrs(as, el, attrs, fixed)
+	return el
+}
+
+// writeAttrs writes attrs (name, value pairs whose names are plain and
+// distinct) as el's attributes as, the first fixed of them a Fixed's
+// (marked by their Space, see fixedSpace). It is inlined.
+func writeAttrs(as []etree.Attr, el *etree.Element, attrs []string, fixed int) {
+	attrs = attrs[:2*len(as)]
+	for i := range as {
+		space := ""
+		if i < fixed {
+			space = fixedSpace()
+		}
+		setSpacedAttr(&as[i], el, space, attrs[2*i], attrs[2*i+1])
+	}
+}
+
+// linkRoom appends el, a new element, to parent's children as
+// appendElement does, where the list has room for it (add and AddText made
+// it): only its length changes, not its pointer, which is one write (and
+// one write barrier while the collector marks) less than append's.
+func linkRoom(parent, el *etree.Element) {
+	k := len(parent.Child)
+	f := (*elementFields)(unsafe.Pointer(el))
+	f.parent, f.index = parent, k
+	parent.Child = parent.Child[:k+1]
+	parent.Child[k] = el
+}
+
+// addElsewhere is add of an element whose parent the slabs did not make
+// (a document's own element, an element made elsewhere or given a prefix)
+// or whose attributes' names add does not know to be plain and distinct.
+//
+//go:noinline
+func addElsewhere(parent *etree.Element, tag string, attrs []string, plain bool, fixed int) *etree.Element {
 	n := len(attrs) / 2
 	var el *etree.Element
 	s := ownSlabs(parent)
@@ -56,12 +136,7 @@ func add(parent *etree.Element, tag string, attrs []string, plain bool, fixed in
 	if cap(el.Attr) >= n && (plain || distinctPlainNames(attrs)) {
 		// The usual attributes: written in place, in the room made for them.
 		el.Attr = el.Attr[:n]
-		for i := range fixed {
-			setFixedAttr(&el.Attr[i], el, attrs[2*i], attrs[2*i+1])
-		}
-		for i := fixed; i < n; i++ {
-			setAttr(&el.Attr[i], el, attrs[2*i], attrs[2*i+1])
-		}
+		writeAttrs(el.Attr, el, attrs, fixed)
 		return el
 	}
 	for i := 0; i+1 < len(attrs); i += 2 {
@@ -192,6 +267,34 @@ func AddText(parent *etree.Element, tag, text string) *etree.Element {
 		}
 		return el
 	}
+	if s := ownSlabs(parent); s != nil {
+		// The usual element, as add makes it: from the slabs of the
+		// parent, its text and child list too.
+		if len(parent.Child) == 0 && cap(parent.Child) < minChildren {
+			parent.Child = s.tokens(minChildren) // as in add
+		}
+		el := s.element(parent)
+		cd := slabNew(&s.texts, slabTexts)
+		own := s.tokens(1)[:1]
+		f := (*elementFields)(unsafe.Pointer(el))
+		f.Attr = make([]etree.Attr, 0) // as etree makes it; does not allocate
+		f.Tag = tag
+		if c := strings.IndexByte(tag, ':'); c >= 0 {
+			f.Space, f.Tag = tag[:c], tag[c+1:]
+		}
+		linkRoom(parent, el)
+		// CreateText's CharData: plain text (not CDATA), not white space only.
+		t := (*charDataFields)(unsafe.Pointer(cd))
+		t.Data, t.parent, t.index = text, el, 0
+		own[0] = cd
+		f.Child = own
+		return el
+	}
+	return addTextElsewhere(parent, tag, text)
+}
+
+// addTextElsewhere is AddText under a parent the slabs did not make.
+func addTextElsewhere(parent *etree.Element, tag, text string) *etree.Element {
 	var el *etree.Element
 	var cd *etree.CharData
 	var own []etree.Token

@@ -36,10 +36,9 @@ type Fixed struct {
 // address, which no other string of the program has.
 const fixedMark = "porxgate/v3/fixed"
 
-// setFixedAttr is setAttr of a Fixed's attribute: its Space marks it.
-func setFixedAttr(a *etree.Attr, el *etree.Element, key, value string) {
-	*(*attrFields)(unsafe.Pointer(a)) = attrFields{Space: unsafe.String(unsafe.StringData(fixedMark), 0), Key: key, Value: value, element: el}
-}
+// fixedSpace returns the Space of a Fixed's attributes: empty, its data
+// fixedMark's.
+func fixedSpace() string { return unsafe.String(unsafe.StringData(fixedMark), 0) }
 
 // NewFixed returns the element tag with attrs (name, value pairs, at least
 // one) as a Fixed. It panics when the tag or a name is not a plain XML

@@ -61,10 +61,14 @@ func appendAttr(el *etree.Element, space, key, value string) {
 	(*attrFields)(unsafe.Pointer(&el.Attr[len(el.Attr)-1])).element = el
 }
 
-// setAttr makes *a, an attribute of el's list, the attribute key="value"
-// without a prefix.
-func setAttr(a *etree.Attr, el *etree.Element, key, value string) {
-	*(*attrFields)(unsafe.Pointer(a)) = attrFields{Key: key, Value: value, element: el}
+// setSpacedAttr makes *a, an attribute of el's list, the attribute
+// key="value" whose Space is space (empty but for its address, as a
+// Fixed's: see Fixed). Each field is stored by itself rather than as a
+// composite literal, which the compiler builds on the stack and copies
+// (through runtime.wbMove while the collector marks).
+func setSpacedAttr(a *etree.Attr, el *etree.Element, space, key, value string) {
+	f := (*attrFields)(unsafe.Pointer(a))
+	f.Space, f.Key, f.Value, f.element = space, key, value, el
 }
 
 // appendElement is appendChild of an element.

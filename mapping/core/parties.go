@@ -302,6 +302,8 @@ var (
 	fixedPatientCareProvision    = v3.NewFixed("patientCareProvision", "classCode", "PCPR", "moodCode", "EVN")
 	fixedHealthCareProvider      = v3.NewFixed("healthCareProvider", "classCode", "PROV")
 	fixedRepresentedOrganization = v3.NewFixed("representedOrganization", "classCode", "ORG", "determinerCode", "INSTANCE")
+	fixedProviderLicense         = v3.NewFixed("healthCareProviderLicense", "classCode", "PROV")
+	fixedLicenseOrganization     = v3.NewFixed("Organization", "classCode", "ORG", "determinerCode", "INSTANCE")
 )
 
 // AddPatient writes recordTarget's <Patient classCode="PAT">: NHS number,
@@ -686,7 +688,7 @@ func addOrganizationCore(c *BundleContext, el *etree.Element, ids []fhir.Identif
 // partOf (a referenced resource, or an identifier with display as name), or
 // the organisation itself.
 func addProviderLicense(c *BundleContext, rep *etree.Element, org *fhir.Organization, orgPath string) {
-	lic := v3.Add(v3.Add(rep, "healthCareProviderLicense", "classCode", "PROV"), "Organization", "classCode", "ORG", "determinerCode", "INSTANCE")
+	lic := v3.AddFixed(v3.AddFixed(rep, fixedProviderLicense), fixedLicenseOrganization)
 	switch {
 	case org.PartOf == nil:
 		addOrganizationCore(c, lic, org.Identifier, org.Type, org.Name, orgPath)

@@ -8,7 +8,6 @@ import (
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/internal/corpustest"
 	"github.com/porxgate/porxgate/mapping/core"
-	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // TestSameSignedElementUnderAsBefore holds the check carryUnrepresented
@@ -29,13 +28,7 @@ import (
 func TestSameSignedElementUnderAsBefore(t *testing.T) {
 	var same, differ int
 	for m, msg := range scratchMessages(t) {
-		_, root, _, err := core.OpenV3(msg, benchEnv(), "Parent Prescription", v3.ParentPrescription, v3.ParentPrescriptionNonUrgent)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, subject := v3.ReadWrapper(root)
-		read := subject.Child("ParentPrescription")
-		b, _, _ := readParentPrescription(read, msg, benchEnv(), nil)
+		read, b := readForWriteBack(t, msg)
 		regen := regenerateParentPrescription(b, benchEnv(), nil)
 		if regen == nil {
 			continue // the refused message (its pertinentPrescription renamed) is read but not written back

@@ -6,7 +6,6 @@ import (
 	"github.com/beevik/etree"
 	"github.com/porxgate/porxgate/internal/corpustest"
 	"github.com/porxgate/porxgate/mapping/core"
-	v3 "github.com/porxgate/porxgate/v3"
 )
 
 // signedPair is a signed corpus Send message's ParentPrescription and the
@@ -20,13 +19,7 @@ func signedPairs(tb testing.TB) []signedPair {
 	_, msgs := sendPairs(tb)
 	var pairs []signedPair
 	for _, m := range msgs {
-		_, root, _, err := core.OpenV3(m, benchEnv(), "Parent Prescription", v3.ParentPrescription, v3.ParentPrescriptionNonUrgent)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		_, subject := v3.ReadWrapper(root)
-		pp := subject.Child("ParentPrescription")
-		bundle, _, _ := readParentPrescription(pp, m, benchEnv(), nil)
+		pp, bundle := readForWriteBack(tb, m)
 		regen := regenerateParentPrescription(bundle, benchEnv(), nil)
 		if regen == nil || !IsSigned(pp.El) || !core.SameSignedElement(pp.El, regen, InSignature) {
 			continue

@@ -287,9 +287,9 @@ func WriteParentPrescription(c *core.BundleContext, parent *etree.Element, env c
 		c.Fail("Bundle.identifier", "missing mandatory identifier")
 		return nil
 	}
-	pp := v3.Add(parent, "ParentPrescription", "classCode", "INFO", "moodCode", "EVN")
+	pp := v3.AddFixed(parent, fixedParentPrescription)
 	v3.AddII(pp, "id", core.UpperUUID(c.Bundle.Identifier.Value), "")
-	v3.AddCV(pp, "code", core.CodePrescription, core.V3SNOMED, core.NamePrescription)
+	v3.AddFixed(pp, fixedPrescriptionCode)
 	effective := authorTime
 	if vp := validityPeriod(o.first); vp != nil {
 		t, err := core.V3TimestampFromFHIR(vp.Start)
@@ -305,29 +305,46 @@ func WriteParentPrescription(c *core.BundleContext, parent *etree.Element, env c
 		effective = et
 	}
 	v3.AddValue(pp, "effectiveTime", effective)
-	v3.AddII(pp, "typeId", v3.OIDTypeID, core.ParentPrescriptionTypeID)
+	v3.AddFixed(pp, fixedTypeID)
 	if o.patient != nil {
-		rt := v3.Add(pp, "recordTarget", "typeCode", "RCT")
+		rt := v3.AddFixed(pp, core.FixedRecordTarget)
 		if el := core.CarriedPart(c, o.first.Extension, partRecordTarget, o.firstPath); el != nil {
 			rt.AddChild(el)
 		} else {
 			core.AddPatient(c, rt, o.patient, c.Path(o.patient))
 		}
 	}
-	pi1 := v3.Add(pp, "pertinentInformation1", "contextConductionInd", "true", "typeCode", "PERT")
-	v3.AddII(pi1, "templateId", v3.OIDTemplateID, core.TemplatePertinentInfo)
+	pi1 := v3.AddFixed(pp, fixedPertinentInformation1)
+	v3.AddFixed(pi1, fixedTemplatePertinentInfo)
 	sig, lineIDs := writePrescription(c, pi1, o, authorTime)
 
-	pi2 := v3.Add(pp, "pertinentInformation2", "typeCode", "PERT")
-	v3.AddII(pi2, "templateId", v3.OIDTemplateID, core.TemplatePertinentInfo1)
-	cat := v3.Add(pi2, "pertinentCareRecordElementCategory", "classCode", "CATEGORY", "moodCode", "EVN")
-	v3.AddCV(cat, "code", core.CodeCareRecord, core.V3SNOMED, core.NameCareRecord)
+	pi2 := v3.AddFixed(pp, fixedPertinentInformation2)
+	v3.AddFixed(pi2, fixedTemplatePertinentInfo1)
+	cat := v3.AddFixed(pi2, fixedCareRecordCategory)
+	v3.AddFixed(cat, fixedCareRecordCode)
 	for _, id := range lineIDs {
-		ref := v3.Add(v3.Add(cat, "component", "typeCode", "COMP"), "actRef", "classCode", "SBADM", "moodCode", "RQO")
+		ref := v3.AddFixed(v3.AddFixed(cat, fixedCategoryComponent), fixedActRef)
 		v3.AddII(ref, "id", id, "")
 	}
 	return sig
 }
+
+// The ParentPrescription's elements whose names and attributes are fixed
+// (see v3.Fixed): written as WriteParentPrescription wrote them with
+// v3.Add, v3.AddII and v3.AddCV.
+var (
+	fixedParentPrescription     = v3.NewFixed("ParentPrescription", "classCode", "INFO", "moodCode", "EVN")
+	fixedPrescriptionCode       = v3.NewFixed("code", "code", core.CodePrescription, "codeSystem", core.V3SNOMED, "displayName", core.NamePrescription)
+	fixedTypeID                 = v3.NewFixed("typeId", "root", v3.OIDTypeID, "extension", core.ParentPrescriptionTypeID)
+	fixedPertinentInformation1  = v3.NewFixed("pertinentInformation1", "contextConductionInd", "true", "typeCode", "PERT")
+	fixedTemplatePertinentInfo  = v3.NewFixed("templateId", "root", v3.OIDTemplateID, "extension", core.TemplatePertinentInfo)
+	fixedPertinentInformation2  = v3.NewFixed("pertinentInformation2", "typeCode", "PERT")
+	fixedTemplatePertinentInfo1 = v3.NewFixed("templateId", "root", v3.OIDTemplateID, "extension", core.TemplatePertinentInfo1)
+	fixedCareRecordCategory     = v3.NewFixed("pertinentCareRecordElementCategory", "classCode", "CATEGORY", "moodCode", "EVN")
+	fixedCareRecordCode         = v3.NewFixed("code", "code", core.CodeCareRecord, "codeSystem", core.V3SNOMED, "displayName", core.NameCareRecord)
+	fixedCategoryComponent      = v3.NewFixed("component", "typeCode", "COMP")
+	fixedActRef                 = v3.NewFixed("actRef", "classCode", "SBADM", "moodCode", "RQO")
+)
 
 // releasedEffectiveTime is, for a released prescription (c.Released), the
 // ParentPrescription effectiveTime the EPS API's release translation keeps
