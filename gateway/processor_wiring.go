@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"strconv"
+	"strings"
 
 	"github.com/porxgate/porxgate/fhir"
 	"github.com/porxgate/porxgate/gateway/cancels"
@@ -20,7 +22,7 @@ func OpenProcessor(ctx context.Context, cfg Config, up *EPSClient, log *slog.Log
 	if up == nil {
 		return Unsupported{}, func() {}, nil
 	}
-	warmFHIRCodecs(log)
+	warmFHIRCodecs()
 	p := NewEPSProcessor(mapping.NewRegistry(), up.PartyAPI(), nil, nil, log.With("component", "processor"))
 	if outcomes != nil {
 		p.WithOutcomeLog(outcomes, DefaultOutcomeTTL)
@@ -36,16 +38,27 @@ var warmResourceTypes = []string{"MessageHeader", "MedicationRequest", "Medicati
 	"PractitionerRole", "Organization", "HealthcareService", "Location", "Provenance", "CommunicationRequest", "List",
 	"Task", "Claim", "Parameters", "OperationOutcome"}
 
-// warmFHIRCodecs has the JSON codec build its decoder and encoder of each
-// resource type the mappings read and write, before the workers start
-// (fhir.WarmCodec). The fhir package reads and writes those types itself,
-// but leaves a resource holding a member it does not read to the codec,
-// which builds a type's decoder or encoder the first time it meets the
-// type, tens of MiB while it does: started under load, every inbox worker
-// met the type at once and built it side by side, and the heap overshot
-// to hundreds of MiB. A type the package no longer models is only logged.
-func warmFHIRCodecs(log *slog.Logger) {
-	if err := fhir.WarmCodec(warmResourceTypes...); err != nil {
-		log.Warn("warming the FHIR codec", "err", err)
+// warmFHIRCodecs reads and writes a Bundle holding one of each FHIR
+// resource type once, before the workers start. The JSON codec compiles
+// its encoder for a type the first time it meets it; started under load,
+// every inbox worker met every type at once and compiled it side by side,
+// tens of MiB each, and the heap overshot to hundreds of MiB.
+func warmFHIRCodecs() {
+	var b strings.Builder
+	b.WriteString(`{"resourceType":"Bundle","type":"message","entry":[`)
+	for i, t := range warmResourceTypes {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"fullUrl":"urn:uuid:` + strconv.Itoa(i) + `","resource":{"resourceType":"` + t + `"}}`)
+	}
+	b.WriteString(`]}`)
+	if bundle, err := fhir.ParseBundle([]byte(b.String())); err == nil {
+		_, _ = fhir.Marshal(bundle)
+	}
+	for _, t := range warmResourceTypes {
+		if res, err := fhir.DecodeResource([]byte(`{"resourceType":"` + t + `"}`)); err == nil {
+			_, _ = fhir.Marshal(res)
+		}
 	}
 }
