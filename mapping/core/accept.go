@@ -63,14 +63,8 @@ func RelaxV3(root *etree.Element) bool {
 // MCCI acknowledgement's detected issue carries, is read and stays), and a
 // PQ's translations but the first in dm+d units (the one the readers map).
 func setAside(e, c *etree.Element) bool {
-	switch {
-	case isCodedValue(e):
-		return c.Tag == "originalText" || c.Tag == "translation" ||
-			c.Tag == "qualifier" && (c.SelectElement("name") != nil || c.SelectElement("value") != nil)
-	case isQuantity(e):
-		return c.Tag == "translation" && c != firstDMDTranslation(e)
-	}
-	return false
+	r := asideRule{e: e}
+	return r.setAside(c)
 }
 
 // isCodedValue tells a CV, CE or CD (an element with a code system but no
@@ -239,17 +233,49 @@ func SameParty(a, b *etree.Element, skip func(*etree.Element) bool) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return sameParty(a, b, skip, defaultNamespace(a.Parent()), defaultNamespace(b.Parent()))
+	da, db := parentDefaults(a.Parent(), b.Parent())
+	return sameParty(a, b, skip, da, db)
+}
+
+// parentDefaults is defaultNamespace of pa and of pb, the ancestors they
+// share walked once when they are one element or siblings (an author's and
+// a responsible party's AgentPerson are the children of siblings).
+func parentDefaults(pa, pb *etree.Element) (da, db string) {
+	switch {
+	case pa == nil || pb == nil:
+		return defaultNamespace(pa), defaultNamespace(pb)
+	case pa == pb:
+		d := defaultNamespace(pa)
+		return d, d
+	case pa.Parent() == pb.Parent():
+		d := defaultNamespace(pa.Parent())
+		return ownDefault(pa, d), ownDefault(pb, d)
+	}
+	return defaultNamespace(pa), defaultNamespace(pb)
 }
 
 // sameParty is SameParty given the default namespaces in scope at a's and
 // b's parents, which the children then inherit instead of each looking
 // for its own up to the root.
 func sameParty(a, b *etree.Element, skip func(*etree.Element) bool, da, db string) bool {
-	da, db = ownDefault(a, da), ownDefault(b, db)
-	if a.Tag != b.Tag || elementNamespace(a, da) != elementNamespace(b, db) ||
-		trimmedText(a) != trimmedText(b) || !sameAttrs(a, b) {
+	if a.Tag != b.Tag {
 		return false
+	}
+	if ns, declared, same := sameUnprefixedAttrs(a.Attr, b.Attr); same {
+		// The usual case, told in one pass over the attributes: the same
+		// ones (sameAttrs holds), so the same default namespace declared.
+		if declared {
+			da, db = ns, ns
+		}
+		if elementNamespace(a, da) != elementNamespace(b, db) || !sameTrimmedText(a, b) {
+			return false
+		}
+	} else {
+		da, db = ownDefault(a, da), ownDefault(b, db)
+		if elementNamespace(a, da) != elementNamespace(b, db) ||
+			!sameTrimmedText(a, b) || !sameAttrs(a, b) {
+			return false
+		}
 	}
 	if sameChildren(a, b, skip, da, db) {
 		return true
@@ -258,26 +284,98 @@ func sameParty(a, b *etree.Element, skip func(*etree.Element) bool, da, db strin
 	return a.Tag == "name" && sameNameParts(a, b, skip, da, db)
 }
 
-// partyChild reports whether c, a child of e, is compared by SameParty:
+// asideRule is setAside for the children of one element e: whether e is a
+// coded value, a PQ or neither (two scans of its attributes) is told once,
+// when the first child the rule could set aside (an originalText, a
+// translation, a qualifier) asks, and a PQ's first dm+d translation once,
+// instead of both again for every child. SameParty asks it of every child
+// it compares; most children are none of the three and cost a tag compare.
+type asideRule struct {
+	e    *etree.Element
+	kind asideKind
+	dmd  *etree.Element // a PQ's firstDMDTranslation, once dmdTold
+	// dmdTold reports whether dmd has been looked for.
+	dmdTold bool
+}
+
+// asideKind is what setAside takes e for: not yet told, neither a coded
+// value nor a PQ, a coded value (isCodedValue), a PQ (isQuantity).
+type asideKind uint8
+
+const (
+	asideUntold asideKind = iota
+	asideNone
+	asideCoded
+	asideQuantity
+)
+
+// setAside is setAside(r.e, c).
+func (r *asideRule) setAside(c *etree.Element) bool {
+	switch c.Tag {
+	case "originalText", "translation", "qualifier":
+	default:
+		return false
+	}
+	if r.kind == asideUntold {
+		switch {
+		case isCodedValue(r.e):
+			r.kind = asideCoded
+		case isQuantity(r.e):
+			r.kind = asideQuantity
+		default:
+			r.kind = asideNone
+		}
+	}
+	switch r.kind {
+	case asideCoded:
+		return c.Tag != "qualifier" || c.SelectElement("name") != nil || c.SelectElement("value") != nil
+	case asideQuantity:
+		if c.Tag != "translation" {
+			return false
+		}
+		if !r.dmdTold {
+			r.dmd, r.dmdTold = firstDMDTranslation(r.e), true
+		}
+		return c != r.dmd
+	}
+	return false
+}
+
+// partyChild reports whether c, a child of r.e, is compared by SameParty:
 // neither ruled out by skip nor set aside by the acceptance rule.
-func partyChild(e, c *etree.Element, skip func(*etree.Element) bool) bool {
-	return (skip == nil || !skip(c)) && !setAside(e, c)
+func (r *asideRule) partyChild(c *etree.Element, skip func(*etree.Element) bool) bool {
+	return (skip == nil || !skip(c)) && !(mayBeSetAside(c.Tag) && r.setAside(c))
+}
+
+// mayBeSetAside is false for a tag that is none of those setAside sets
+// aside (originalText, translation, qualifier), told by its length and
+// first letter without a call.
+func mayBeSetAside(tag string) bool {
+	return len(tag) >= len("qualifier") && (tag[0] == 'o' || tag[0] == 't' || tag[0] == 'q')
 }
 
 // sameChildren reports whether a and b have the same compared children
-// (partyChild), in the same order, each the same party (sameParty).
+// (partyChild), in the same order, each the same party (sameParty). The
+// two searches for the next compared child are written out (partyChild
+// each), not calls: sameChildren runs for every element SameParty
+// compares.
 func sameChildren(a, b *etree.Element, skip func(*etree.Element) bool, da, db string) bool {
-	next := func(e *etree.Element, i *int) *etree.Element {
-		for ; *i < len(e.Child); *i++ {
-			if c, ok := e.Child[*i].(*etree.Element); ok && partyChild(e, c, skip) {
-				*i++
-				return c
+	ra, rb := asideRule{e: a}, asideRule{e: b}
+	ka, kb := a.Child, b.Child
+	for i, j := 0, 0; ; i, j = i+1, j+1 {
+		var ca, cb *etree.Element
+		for ; i < len(ka); i++ {
+			if c, ok := ka[i].(*etree.Element); ok && !(skip != nil && skip(c)) && !(mayBeSetAside(c.Tag) && ra.setAside(c)) {
+				ca = c
+				break
 			}
 		}
-		return nil
-	}
-	for i, j := 0, 0; ; {
-		ca, cb := next(a, &i), next(b, &j)
+		for ; j < len(kb); j++ {
+			if c, ok := kb[j].(*etree.Element); ok && !(skip != nil && skip(c)) && !(mayBeSetAside(c.Tag) && rb.setAside(c)) {
+				cb = c
+				break
+			}
+		}
 		if ca == nil || cb == nil {
 			return ca == cb
 		}
@@ -309,8 +407,9 @@ func ownDefault(e *etree.Element, inherited string) string {
 
 // declaredDefault returns the default namespace e declares, if it does.
 func declaredDefault(e *etree.Element) (string, bool) {
-	for _, a := range e.Attr {
-		if a.Space == "" && a.Key == "xmlns" {
+	// By index: ranging over the values copies each attribute.
+	for i := range e.Attr {
+		if a := &e.Attr[i]; a.Space == "" && a.Key == "xmlns" {
 			return a.Value, true
 		}
 	}
@@ -335,8 +434,9 @@ func elementNamespace(e *etree.Element, def string) string {
 func sameNameParts(a, b *etree.Element, skip func(*etree.Element) bool, da, db string) bool {
 	parts := func(e *etree.Element) []*etree.Element {
 		var out []*etree.Element
+		r := asideRule{e: e}
 		for _, t := range e.Child {
-			if c, ok := t.(*etree.Element); ok && partyChild(e, c, skip) {
+			if c, ok := t.(*etree.Element); ok && r.partyChild(c, skip) {
 				out = append(out, c)
 			}
 		}
@@ -353,6 +453,26 @@ func sameNameParts(a, b *etree.Element, skip func(*etree.Element) bool, da, db s
 		}
 	}
 	return true
+}
+
+// sameUnprefixedAttrs reports whether a and b are the same attributes in
+// the same order, none of them prefixed (sameAttrsInOrder and
+// unprefixedAttrs, in one pass), and, when they are, the default namespace
+// they declare (declaredDefault) and whether they declare one.
+func sameUnprefixedAttrs(a, b []etree.Attr) (ns string, declared, same bool) {
+	if len(a) != len(b) {
+		return "", false, false
+	}
+	for i := range a {
+		x, y := &a[i], &b[i]
+		if len(x.Space) != 0 || len(y.Space) != 0 || x.Key != y.Key || x.Value != y.Value {
+			return "", false, false
+		}
+		if !declared && x.Key == "xmlns" {
+			ns, declared = x.Value, true
+		}
+	}
+	return ns, declared, true
 }
 
 // sameAttrs reports whether two elements have the same attributes, but for
