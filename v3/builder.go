@@ -41,14 +41,9 @@ func add(parent *etree.Element, tag string, attrs []string, plain bool, fixed in
 	}
 	var el *etree.Element
 	if c := cap(parent.Child); len(parent.Child) < c && c >= minChildren && len(s.elems) < cap(s.elems) {
-		// docSlabs.element's usual case, in place (keep the two in
-		// step, see slabElement): the parent has room for it and the
-		// slab an element.
-		s.elems = s.elems[:len(s.elems)+1]
-		e := &s.elems[len(s.elems)-1]
-		e.slabs = s
-		e.el.Space = unsafe.String((*byte)(unsafe.Pointer(&e.slabs)), 0)
-		el = &e.el
+		// docSlabs.element's usual case, in place: the parent has room
+		// for it and the slab an element.
+		el = s.nextElement()
 	} else {
 		el = s.element(parent)
 	}

@@ -132,6 +132,13 @@ func (s *docSlabs) element(parent *etree.Element) *etree.Element {
 	if len(s.elems) == cap(s.elems) {
 		s.elems = make([]slabElement, 0, slabElems)
 	}
+	return s.nextElement()
+}
+
+// nextElement takes the next element of the element slab, which has room
+// for it, marked as the slabs' (see slabElement). It is inlined, in element
+// and in add's usual case.
+func (s *docSlabs) nextElement() *etree.Element {
 	s.elems = s.elems[:len(s.elems)+1]
 	e := &s.elems[len(s.elems)-1]
 	e.slabs = s

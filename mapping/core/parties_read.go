@@ -387,20 +387,32 @@ func isFullURL(url, id string) bool {
 func LowerIDURL(id string) (lower, url string) {
 	b := make([]byte, len(fullURLPrefix)+len(id))
 	copy(b, fullURLPrefix)
-	low := b[len(fullURLPrefix):]
+	if !PutLowerASCII(b[len(fullURLPrefix):], id) {
+		lower = LowerID(id)
+		return lower, FullURL(lower)
+	}
+	url = unsafe.String(unsafe.SliceData(b), len(b)) // b is not kept: the string owns it
+	return url[len(fullURLPrefix):], url
+}
+
+// PutLowerASCII writes id into dst (of id's length) with its capitals
+// lowered, as LowerID lowers them, and reports true; or false, dst written
+// in part, when id holds a byte past ASCII, which LowerID lowers by
+// strings.ToLower. It lets a caller make LowerID's copy in room of its own
+// (a Space's lent room).
+func PutLowerASCII(dst []byte, id string) bool {
+	dst = dst[:len(id)]
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if c >= utf8.RuneSelf {
-			lower = LowerID(id)
-			return lower, FullURL(lower)
+			return false
 		}
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
-		low[i] = c
+		dst[i] = c
 	}
-	url = unsafe.String(unsafe.SliceData(b), len(b)) // b is not kept: the string owns it
-	return url[len(fullURLPrefix):], url
+	return true
 }
 
 // ReadAgentPerson reads an AgentPerson into a PractitionerRole, Practitioner

@@ -563,16 +563,9 @@ func lentJoin(sp *v3.Space, a, b string) string {
 	if sp == nil {
 		return a + b
 	}
-	buf := lentBytes(sp, a, b)
-	return unsafe.String(unsafe.SliceData(buf), len(buf))
-}
-
-// lentBytes is a+b in room sp (not nil) lends, to be made a string once
-// written.
-func lentBytes(sp *v3.Space, a, b string) []byte {
 	buf := sp.Lend(len(a) + len(b))
 	copy(buf[copy(buf, a):], b)
-	return buf
+	return unsafe.String(unsafe.SliceData(buf), len(buf))
 }
 
 // lentFullURL is core.FullURL(id) made by lentJoin.
@@ -590,8 +583,8 @@ func lentLowerID(sp *v3.Space, id string) string {
 	if sp == nil || i == len(id) || id[i] >= utf8.RuneSelf {
 		return core.LowerID(id) // id itself, fresh memory, or not ASCII
 	}
-	buf := lentBytes(sp, "", id)
-	if !lowerASCII(buf[i:]) {
+	buf := sp.Lend(len(id))
+	if !core.PutLowerASCII(buf, id) {
 		return core.LowerID(id)
 	}
 	return unsafe.String(unsafe.SliceData(buf), len(buf))
@@ -604,26 +597,12 @@ func lentLowerIDURL(sp *v3.Space, id string) (lower, url string) {
 		return core.LowerIDURL(id)
 	}
 	prefix := core.FullURL("")
-	buf := lentBytes(sp, prefix, id)
-	if !lowerASCII(buf[len(prefix):]) {
+	buf := sp.Lend(len(prefix) + len(id))
+	if !core.PutLowerASCII(buf[copy(buf, prefix):], id) {
 		return core.LowerIDURL(id)
 	}
 	url = unsafe.String(unsafe.SliceData(buf), len(buf))
 	return url[len(prefix):], url
-}
-
-// lowerASCII lowers the capitals of b in place and reports true, or false
-// (b lowered in part) when b holds a byte past ASCII.
-func lowerASCII(b []byte) bool {
-	for i, c := range b {
-		switch {
-		case c >= utf8.RuneSelf:
-			return false
-		case 'A' <= c && c <= 'Z':
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return true
 }
 
 // prescriptionURLs are the fullUrls a prescription's resources are referred
