@@ -31,7 +31,7 @@ func TestParseUnprefixes(t *testing.T) {
 			}
 			for _, n := range []Node{got, got.Child("ControlActEvent").Child("subject").Child("x")} {
 				if n.El.Space != "" || n.El.NamespaceURI() != Namespace {
-					t.Errorf("%s: space %q namespace %q", n.Path, n.El.Space, n.El.NamespaceURI())
+					t.Errorf("%s: space %q namespace %q", n.Path(), n.El.Space, n.El.NamespaceURI())
 				}
 			}
 			sig := got.Child("signatureText").El.ChildElements()[0]

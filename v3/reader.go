@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"strconv"
 	"strings"
 	"unsafe"
 
@@ -31,6 +30,10 @@ type Reader struct {
 	// from, for a Reader made by Sub, is the Reader whose path arena and
 	// Node slab it uses instead of its own.
 	from *Reader
+	// hand tells a Reader made for the children of a Node made by hand
+	// (without a Reader) to keep their paths: it records no problem and
+	// its Nodes' Reader is nil, as a hand Node's was.
+	hand bool
 }
 
 // nodeChunk is the size of a slab of Nodes: more than most messages list.
@@ -64,13 +67,31 @@ func (r *Reader) MayHoldEmptyAttr() bool { return r == nil || !r.noEmptyAttr }
 // root would otherwise report each of its elements.
 const maxErrors = 100
 
-// Node is one element reached through a Reader, with its element path. The
-// zero Node stands for an element that is absent; reading from it yields
-// empty values (and, for required reads, the error was already recorded).
+// Node is one element reached through a Reader, with its element path
+// (Path). The zero Node stands for an element that is absent; reading from
+// it yields empty values (and, for required reads, the error was already
+// recorded).
 type Node struct {
-	El   *etree.Element
-	Path string
-	r    *Reader
+	El *etree.Element
+	r  *Reader
+	// at is where the node's step (its tag, index and parent's step) is
+	// kept in r's path arena, plus one; 0 for the path "". The path
+	// itself is made only when asked for (Path): nearly every one is
+	// needed only for a problem, and most messages have none.
+	at uint32
+}
+
+// Path returns the node's element path, e.g. /PORX_IN020101UK31/a/b[2]/c:
+// the steps from its Reader's root, each with its 1-based index among its
+// like-named siblings when it was reached through All among more than one.
+// The path is made each time it is asked for, in the Reader's memory (for a
+// Reader made in a Space, valid until the Space is given back, as the tree
+// is); "" for the zero Node.
+func (n Node) Path() string {
+	if n.at == 0 {
+		return ""
+	}
+	return n.r.arena().path(n.at)
 }
 
 // Parse reads a v3 document from bytes (with ReadXML) and returns a Reader
@@ -99,7 +120,7 @@ func parse(data []byte, sp *Space) (*Reader, Node, error) {
 	}
 	r := &Reader{interaction: root.Tag, noEmptyAttr: !notes.emptyAttr}
 	sp.lendPaths(r)
-	return r, Node{El: root, Path: "/" + root.Tag, r: r}, nil
+	return r, Node{El: root, r: r, at: r.paths.step(0, root.Tag, 0)}, nil
 }
 
 // NewReader returns a Reader for an element already parsed elsewhere (for
@@ -107,7 +128,16 @@ func parse(data []byte, sp *Space) (*Reader, Node, error) {
 // the element's own tag.
 func NewReader(interaction string, el *etree.Element) (*Reader, Node) {
 	r := &Reader{interaction: interaction}
-	return r, Node{El: el, Path: "/" + el.Tag, r: r}
+	return r, Node{El: el, r: r, at: r.paths.step(0, el.Tag, 0)}
+}
+
+// at returns a Node of r for el whose path is path as given (a root's:
+// the Node's children's paths extend it).
+func (r *Reader) at(el *etree.Element, path string) Node {
+	if path == "" {
+		return Node{El: el, r: r}
+	}
+	return Node{El: el, r: r, at: r.arena().literal(path)}
 }
 
 // Sub returns a Reader for an element already parsed (as NewReader does:
@@ -124,7 +154,7 @@ func (r *Reader) Sub(interaction string, el *etree.Element) (*Reader, Node) {
 		from = r.from
 	}
 	sub := &Reader{interaction: interaction, from: from, lent: r.lent}
-	return sub, Node{El: el, Path: sub.arena().child("", el.Tag, 0), r: sub}
+	return sub, Node{El: el, r: sub, at: from.paths.step(0, el.Tag, 0)}
 }
 
 // arena returns the path arena r makes its paths in.
@@ -162,7 +192,7 @@ func (r *Reader) Fail(path, format string, args ...any) {
 
 // FailRule is Fail naming the MIM rule broken (v3.RuleCardinality...).
 func (r *Reader) FailRule(path, rule, format string, args ...any) {
-	if len(r.errs) >= maxErrors {
+	if len(r.errs) >= maxErrors || r.hand {
 		return
 	}
 	for _, e := range r.errs {
@@ -178,7 +208,21 @@ func (r *Reader) FailRule(path, rule, format string, args ...any) {
 
 // Reader returns the Reader the node was reached through (nil for a node
 // made by hand).
-func (n Node) Reader() *Reader { return n.r }
+func (n Node) Reader() *Reader {
+	if n.r != nil && n.r.hand {
+		return nil
+	}
+	return n.r
+}
+
+// stepper returns the Reader n's children are reached through: n's, or for
+// a node made by hand a Reader that only keeps their paths (see hand).
+func (n Node) stepper() *Reader {
+	if n.r != nil {
+		return n.r
+	}
+	return &Reader{hand: true}
+}
 
 // Exists reports whether the node stands for a present element.
 func (n Node) Exists() bool { return n.El != nil }
@@ -186,7 +230,15 @@ func (n Node) Exists() bool { return n.El != nil }
 // Fail records a problem at this node's path.
 func (n Node) Fail(format string, args ...any) {
 	if n.r != nil {
-		n.r.Fail(n.Path, format, args...)
+		n.r.Fail(n.Path(), format, args...)
+	}
+}
+
+// FailAttr records a problem at the path of this node's attribute name
+// (…/@name).
+func (n Node) FailAttr(name, format string, args ...any) {
+	if n.r != nil {
+		n.r.Fail(n.Path()+"/@"+name, format, args...)
 	}
 }
 
@@ -195,7 +247,7 @@ func (n Node) Fail(format string, args ...any) {
 func (n Node) Child(tag string) Node {
 	c := n.Opt(tag)
 	if !c.Exists() && n.Exists() {
-		n.r.FailRule(c.Path, RuleCardinality, "missing mandatory element")
+		c.r.FailRule(c.Path(), RuleCardinality, "missing mandatory element")
 	}
 	return c
 }
@@ -207,10 +259,11 @@ func (n Node) Opt(tag string) Node {
 	if n.El != nil {
 		c = firstChild(n.El.Child, tag)
 	}
-	if n.r == nil {
-		return Node{El: c, Path: handPath(n.Path, tag, 0)}
+	r := n.r
+	if r == nil {
+		r = n.stepper()
 	}
-	return Node{El: c, Path: n.r.arena().child(n.Path, tag, 0), r: n.r}
+	return Node{El: c, r: r, at: r.arena().step(n.at, tag, 0)}
 }
 
 // firstChild returns the first element among tokens whose local name is
@@ -277,13 +330,15 @@ func (n Node) All(tag string) []Node {
 	if count == 0 {
 		return nil
 	}
-	out := n.r.nodeList(count)
+	r := n.stepper()
+	a := r.arena()
+	out := r.nodeList(count)
 	if count == 1 {
-		return append(out, Node{El: n.El.Child[first].(*etree.Element), Path: n.childPath(tag, 0), r: n.r})
+		return append(out, Node{El: n.El.Child[first].(*etree.Element), r: r, at: a.step(n.at, tag, 0)})
 	}
 	for _, t := range n.El.Child[first:] {
 		if c, ok := t.(*etree.Element); ok && len(c.Tag) == len(tag) && c.Tag == tag {
-			out = append(out, Node{El: c, Path: n.childPath(tag, len(out)+1), r: n.r})
+			out = append(out, Node{El: c, r: r, at: a.step(n.at, tag, len(out)+1)})
 		}
 	}
 	return out
@@ -300,10 +355,12 @@ func (n Node) Elements() []Node {
 			count++
 		}
 	}
-	out := n.r.nodeList(count)
+	r := n.stepper()
+	a := r.arena()
+	out := r.nodeList(count)
 	for _, t := range n.El.Child {
 		if c, ok := t.(*etree.Element); ok {
-			out = append(out, Node{El: c, Path: n.childPath(c.Tag, 0), r: n.r})
+			out = append(out, Node{El: c, r: r, at: a.step(n.at, c.Tag, 0)})
 		}
 	}
 	return out
@@ -377,7 +434,7 @@ func (n Node) Once(tags ...string) {
 func (n Node) NonEmptyAttr(name string) string {
 	v := n.Attr(name)
 	if v == "" && n.HasAttr(name) {
-		n.r.Fail(n.Path+"/@"+name, "empty value")
+		n.r.Fail(n.Path()+"/@"+name, "empty value")
 	}
 	return v
 }
@@ -389,7 +446,7 @@ func (n Node) Attr(name string) string {
 	}
 	a := selectAttr(n.El, name)
 	if a == nil {
-		n.r.FailRule(n.Path+"/@"+name, RuleCardinality, "missing mandatory attribute")
+		n.r.FailRule(n.Path()+"/@"+name, RuleCardinality, "missing mandatory attribute")
 		return ""
 	}
 	return a.Value
@@ -489,64 +546,55 @@ func (n Node) XML() []byte {
 // childPath returns the path of a child element: this node's path, the
 // tag and, when index is above 0, the 1-based index in brackets.
 func (n Node) childPath(tag string, index int) string {
-	if n.r == nil {
-		return handPath(n.Path, tag, index)
-	}
-	return n.r.arena().child(n.Path, tag, index)
+	a := n.stepper().arena()
+	return a.path(a.step(n.at, tag, index))
 }
 
-// handPath is childPath for a node made by hand, without a Reader: a
-// string of its own (apart, so that childPath is inlined).
-func handPath(parent, tag string, index int) string {
-	p := parent + "/" + tag
-	if index > 0 {
-		p += "[" + strconv.Itoa(index) + "]"
-	}
-	return p
-}
-
-// pathArena makes element paths as slices of a few shared buffers instead
-// of a string each. Most paths extend the one made just before
-// (n.Child("a").Child("b")), and those only add their own step.
+// pathArena keeps the steps of a Reader's element paths (each a tag, an
+// index and where its parent's step is) and the paths made of them when
+// asked for, in one buffer: a Node holds only where its step is, and a
+// path is made only for a problem, where making one for each Node cost a
+// copy of its parent's path for most of them.
+//
+// A step is stepHead bytes (its parent's place plus one, 0 for none; its
+// index, or literalStep for a path kept as given; the length of its tag)
+// then its tag. The buffer is only ever appended to within its capacity,
+// so the strings handed out stay as they are; when it is full its bytes
+// are copied into a larger one (steps are told by place, not pointer).
 type pathArena struct {
-	buf       []byte // only ever appended to within its capacity, so the strings handed out stay as they are
-	lastStart int    // where the path made last starts in buf (it ends at len(buf))
+	buf []byte
 }
 
-// pathChunk is the size of a path buffer.
+// pathChunk is the size of a path arena's first buffer.
 const pathChunk = 4 << 10
 
-// child returns parent + "/" + tag (+ "[index]" when index > 0). Only the
-// length of buf is stored back, and no string: a pointer stored in the
-// Reader (on the heap) costs a write barrier check each time, and a
-// write barrier while the collector marks. The bytes are written through
-// a pointer to buf's array: the room was checked once, before.
-func (a *pathArena) child(parent, tag string, index int) string {
-	n, start := len(a.buf), a.lastStart
-	base := unsafe.Pointer(unsafe.SliceData(a.buf))
-	need := 1 + len(tag)
-	if index > 0 {
-		need += 2 + 20 // brackets and at most 20 digits
+// stepHead is the size of a step's head; literalStep the index of a step
+// that is a path as given (see literal).
+const (
+	stepHead    = 12
+	literalStep = ^uint32(0)
+)
+
+// step keeps the step of a child named tag (with index when above 0)
+// under the node whose step is at parent (0: the path "") and returns its
+// place. Only the length of buf is stored back, and no pointer: a pointer
+// stored in the Reader (on the heap) costs a write barrier check each
+// time, and a write barrier while the collector marks. The bytes are
+// written through a pointer to buf's array: the room was checked once,
+// before.
+func (a *pathArena) step(parent uint32, tag string, index int) uint32 {
+	n, t := len(a.buf), len(tag)
+	if cap(a.buf)-n < stepHead+t {
+		a.grow(stepHead + t)
 	}
-	// parent extends the last path in place only when it is that path
-	// itself (the same bytes, told by pointer and length: a path equal
-	// to it but made elsewhere is copied, as any other parent is, to the
-	// same path).
-	if len(parent) == 0 || len(parent) != n-start || unsafe.StringData(parent) != (*byte)(unsafe.Add(base, start)) || cap(a.buf)-n < need {
-		if cap(a.buf)-n < len(parent)+need {
-			a.buf = make([]byte, 0, max(pathChunk, len(parent)+need))
-			base, n = unsafe.Pointer(unsafe.SliceData(a.buf)), 0
-		}
-		start = n
-		a.lastStart = n
-		copy(unsafe.Slice((*byte)(unsafe.Add(base, n)), len(parent)), parent)
-		n += len(parent)
-	}
-	*(*byte)(unsafe.Add(base, n)) = '/'
+	at := unsafe.Add(unsafe.Pointer(unsafe.SliceData(a.buf)), n)
+	head := (*[stepHead]byte)(at)
+	binary.LittleEndian.PutUint64(head[:8], uint64(parent)|uint64(uint32(index))<<32)
+	binary.LittleEndian.PutUint32(head[8:], uint32(t))
 	// A tag of 4 to 16 bytes is written as the two words that cover it
 	// (overlapping, as firstChild reads them), without a call to memmove
 	// and the saving of registers around it.
-	switch t, at := len(tag), unsafe.Add(base, n+1); {
+	switch at := unsafe.Add(at, stepHead); {
 	case t >= 8 && t <= 16:
 		*(*[8]byte)(at) = [8]byte(unsafe.Slice(unsafe.StringData(tag), 8))
 		*(*[8]byte)(unsafe.Add(at, t-8)) = [8]byte(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(tag)), t-8)), 8))
@@ -556,14 +604,95 @@ func (a *pathArena) child(parent, tag string, index int) string {
 	default:
 		copy(unsafe.Slice((*byte)(at), t), tag)
 	}
-	n += 1 + len(tag)
-	if index > 0 {
-		b := unsafe.Slice((*byte)(base), n+22)
-		b[n] = '['
-		n = len(strconv.AppendInt(b[:n+1], int64(index), 10))
-		b[n] = ']'
+	a.buf = a.buf[:n+stepHead+t]
+	return uint32(n) + 1
+}
+
+// literal keeps path as a step of its own, with no parent, and returns its
+// place: the path of a root given whole.
+func (a *pathArena) literal(path string) uint32 {
+	at := a.step(0, path, 0)
+	binary.LittleEndian.PutUint32(a.buf[at-1+4:], literalStep)
+	return at
+}
+
+// grow makes room for need more bytes: a buffer twice the size (at least
+// pathChunk), holding buf's bytes.
+func (a *pathArena) grow(need int) {
+	b := make([]byte, len(a.buf), max(pathChunk, 2*cap(a.buf), len(a.buf)+need))
+	copy(b, a.buf)
+	a.buf = b
+}
+
+// stepAt returns the step at place at: its parent's place, its index and
+// its tag's bytes.
+func (a *pathArena) stepAt(at uint32) (parent, index uint32, tag []byte) {
+	head := a.buf[at-1 : at-1+stepHead]
+	parent = binary.LittleEndian.Uint32(head)
+	index = binary.LittleEndian.Uint32(head[4:])
+	t := binary.LittleEndian.Uint32(head[8:])
+	return parent, index, a.buf[at-1+stepHead : at-1+stepHead+t]
+}
+
+// path makes the path of the step at place at (not 0): each step from the
+// root's, "/" and its tag, then "[index]" when its index is above 0 (a
+// literal step's path as it is).
+func (a *pathArena) path(at uint32) string {
+	size := 0
+	for p := at; p != 0; {
+		parent, index, tag := a.stepAt(p)
+		switch {
+		case index == literalStep:
+			size += len(tag)
+		case index > 0:
+			size += 1 + len(tag) + 2 + decimalDigits(index)
+		default:
+			size += 1 + len(tag)
+		}
+		p = parent
+	}
+	if size == 0 {
+		return ""
+	}
+	if cap(a.buf)-len(a.buf) < size {
+		a.grow(size)
+	}
+	n := len(a.buf)
+	a.buf = a.buf[:n+size]
+	out, end := a.buf[n:n+size], size
+	for p := at; p != 0; {
+		parent, index, tag := a.stepAt(p)
+		if index == literalStep {
+			end -= copy(out[end-len(tag):end], tag)
+			p = parent
+			continue
+		}
+		if index > 0 {
+			end--
+			out[end] = ']'
+			for v := index; ; v /= 10 {
+				end--
+				out[end] = byte('0' + v%10)
+				if v < 10 {
+					break
+				}
+			}
+			end--
+			out[end] = '['
+		}
+		end -= copy(out[end-len(tag):end], tag)
+		end--
+		out[end] = '/'
+		p = parent
+	}
+	return unsafe.String(&out[0], size)
+}
+
+// decimalDigits is the number of decimal digits of v.
+func decimalDigits(v uint32) int {
+	n := 1
+	for ; v >= 10; v /= 10 {
 		n++
 	}
-	a.buf = a.buf[:n]
-	return unsafe.String((*byte)(unsafe.Add(base, start)), n-start)
+	return n
 }

@@ -11,7 +11,8 @@ import (
 // FuzzFirstChildAndPaths holds the word-wise look-up and path writing of
 // Opt to plain string compares and concatenation: children named by the
 // comma-separated names (text between them), the tag looked up, and the
-// paths made for it under a parent path, extending the last path and not.
+// paths made for it under a parent path (kept as given), a step and two
+// steps down, and again after the arena has grown.
 func FuzzFirstChildAndPaths(f *testing.F) {
 	f.Add("id,code,effectiveTime,id", "id", "/PORX_IN020101UK31/x")
 	f.Add("abcdefgh,abcdefgX,abcdefgh", "abcdefgh", "/a")
@@ -43,15 +44,22 @@ func FuzzFirstChildAndPaths(f *testing.F) {
 			t.Fatalf("FindPath(p, %q) = %v, want %v", tag, got, want)
 		}
 		var a pathArena
-		p := a.child(parent, tag, 0)
+		var base uint32
+		if parent != "" {
+			base = a.literal(parent)
+		}
+		p := a.path(a.step(base, tag, 0))
 		if want := parent + "/" + tag; p != want {
 			t.Fatalf("path %q, want %q", p, want)
 		}
-		q := a.child(p, tag, 3)
+		q := a.path(a.step(a.step(base, tag, 0), tag, 3))
 		if want := parent + "/" + tag + "/" + tag + "[3]"; q != want {
 			t.Fatalf("extended path %q, want %q", q, want)
 		}
-		if r := a.child(parent, tag, 0); r != p || p != parent+"/"+tag {
+		for i := 0; i < 200; i++ { // past the first buffer: the paths made stay as they were
+			a.step(base, tag, i)
+		}
+		if r := a.path(a.step(base, tag, 0)); r != p || p != parent+"/"+tag || q != parent+"/"+tag+"/"+tag+"[3]" {
 			t.Fatalf("path made again %q, first %q", r, p)
 		}
 	})

@@ -77,18 +77,18 @@ func TestAllFirstAndOnly(t *testing.T) {
 		t.Fatalf("All(x) = %d nodes, want 3", len(xs))
 	}
 	for i, x := range xs {
-		if want := "/PORX_IN020101UK31/x[" + strconv.Itoa(i+1) + "]"; x.Path != want || x.El.Tag != "x" {
-			t.Errorf("x %d at %q, want %q", i, x.Path, want)
+		if want := "/PORX_IN020101UK31/x[" + strconv.Itoa(i+1) + "]"; x.Path() != want || x.El.Tag != "x" {
+			t.Errorf("x %d at %q, want %q", i, x.Path(), want)
 		}
 	}
 	as := root.All("a")
-	if len(as) != 1 || as[0].Path != "/PORX_IN020101UK31/a" || as[0].El != root.Opt("a").El {
+	if len(as) != 1 || as[0].Path() != "/PORX_IN020101UK31/a" || as[0].El != root.Opt("a").El {
 		t.Errorf("All(a) = %+v, want the one a, as Opt finds it", as)
 	}
 	if got := root.All("c"); got != nil {
 		t.Errorf("All(c) = %v, want nil", got)
 	}
-	if got := root.Opt("abc"); got.Exists() || !strings.HasSuffix(got.Path, "/abc") {
+	if got := root.Opt("abc"); got.Exists() || !strings.HasSuffix(got.Path(), "/abc") {
 		t.Errorf("Opt(abc) = %+v, want a missing node at …/abc", got)
 	}
 }

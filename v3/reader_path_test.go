@@ -1,6 +1,8 @@
 package v3
 
 import (
+	"math/rand"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -23,7 +25,7 @@ func TestNodePaths(t *testing.T) {
 	d := root.Opt("d")
 	missing := c.Opt("x").Opt("y")
 	kids := root.Elements()
-	got := []string{root.Path, a.Path, bs[0].Path, bs[1].Path, c.Path, d.Path, missing.Path, kids[0].Path, a.Opt("b").Path}
+	got := []string{root.Path(), a.Path(), bs[0].Path(), bs[1].Path(), c.Path(), d.Path(), missing.Path(), kids[0].Path(), a.Opt("b").Path()}
 	want := []string{
 		"/PORX_IN020101UK31", "/PORX_IN020101UK31/a", "/PORX_IN020101UK31/a/b[1]", "/PORX_IN020101UK31/a/b[2]",
 		"/PORX_IN020101UK31/a/b[1]/c", "/PORX_IN020101UK31/d", "/PORX_IN020101UK31/a/b[1]/c/x/y",
@@ -40,15 +42,15 @@ func TestNodePaths(t *testing.T) {
 		fs = append(fs, e.Child("f"))
 	}
 	for i, f := range fs {
-		if want := "/PORX_IN020101UK31/e[" + itoa(i+1) + "]/f"; f.Path != want {
-			t.Fatalf("path %q, want %q", f.Path, want)
+		if want := "/PORX_IN020101UK31/e[" + itoa(i+1) + "]/f"; f.Path() != want {
+			t.Fatalf("path %q, want %q", f.Path(), want)
 		}
 	}
-	if a.Path != "/PORX_IN020101UK31/a" || c.Path != "/PORX_IN020101UK31/a/b[1]/c" {
-		t.Errorf("earlier paths changed: %q %q", a.Path, c.Path)
+	if a.Path() != "/PORX_IN020101UK31/a" || c.Path() != "/PORX_IN020101UK31/a/b[1]/c" {
+		t.Errorf("earlier paths changed: %q %q", a.Path(), c.Path())
 	}
 	var zero Node
-	if p := zero.Opt("x").Path; p != "/x" {
+	if p := zero.Opt("x").Path(); p != "/x" {
 		t.Errorf("path from the zero node = %q", p)
 	}
 }
@@ -148,7 +150,7 @@ func TestReaderSub(t *testing.T) {
 	missing := node.Child("author")
 	second := comps[1].Child("ParentPrescription") // the first Reader's, between the Sub's
 	xs := node.All("x")
-	got := []string{node.Path, id.Path, missing.Path, second.Path, xs[0].Path, xs[1].Path, pp.Path}
+	got := []string{node.Path(), id.Path(), missing.Path(), second.Path(), xs[0].Path(), xs[1].Path(), pp.Path()}
 	want := []string{
 		"/ParentPrescription", "/ParentPrescription/id", "/ParentPrescription/author",
 		"/PORX_IN070101UK31/component[2]/ParentPrescription", "/ParentPrescription/x[1]", "/ParentPrescription/x[2]",
@@ -172,5 +174,110 @@ func TestReaderSub(t *testing.T) {
 	})
 	if allocs > 1 {
 		t.Errorf("a Sub and its paths allocated %v times, want only the Reader", allocs)
+	}
+}
+
+// TestPathsAsJoined holds the paths Node.Path makes from the steps it keeps
+// to the paths joined step by step as each Node was reached (its parent's
+// path, "/", the tag, "[index]" from All among more than one): random
+// walks of Opt, Child, All and Elements over random trees (tags of 1 to 20
+// bytes, alike but for a byte, repeated, missing), from a parsed root, from
+// a Reader's Sub, from a root given whole and from a node made by hand,
+// each path asked for at once and again at the end, when the arena has
+// grown past its first buffers.
+func TestPathsAsJoined(t *testing.T) {
+	tags := []string{"a", "id", "low", "code", "value", "author", "AgentPerson", "effectiveTime", "pertinentInformation2",
+		"pertinentInformation1", "representedOrganization", "x", "xy"}
+	rng := rand.New(rand.NewSource(7))
+	var build func(depth int) string
+	build = func(depth int) string {
+		var b strings.Builder
+		for n := rng.Intn(5); n > 0 && depth < 6; n-- {
+			tag := tags[rng.Intn(len(tags))]
+			b.WriteString("<" + tag + ">" + build(depth+1) + "</" + tag + ">")
+			if rng.Intn(4) == 0 {
+				b.WriteString("<" + tag + "/>") // a repeat
+			}
+		}
+		return b.String()
+	}
+	type seen struct {
+		n    Node
+		want string
+	}
+	for round := 0; round < 40; round++ {
+		doc := `<PORX_IN020101UK31 xmlns="urn:hl7-org:v3">` + build(0) + `</PORX_IN020101UK31>`
+		r, root, err := Parse([]byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		starts := []seen{{root, "/PORX_IN020101UK31"}}
+		if first := root.El.ChildElements(); len(first) > 0 {
+			_, sub := r.Sub("x", first[0])
+			starts = append(starts, seen{sub, "/" + first[0].Tag})
+			starts = append(starts, seen{r.at(first[0], "/given/whole[2]"), "/given/whole[2]"})
+			starts = append(starts, seen{Node{El: first[0]}, ""})
+		}
+		var all []seen
+		for _, s := range starts {
+			cur := s
+			for step := 0; step < 30; step++ {
+				all = append(all, cur)
+				if got := cur.n.Path(); got != cur.want {
+					t.Fatalf("round %d: path %q, want %q", round, got, cur.want)
+				}
+				tag := tags[rng.Intn(len(tags))]
+				switch rng.Intn(4) {
+				case 0:
+					cur = seen{cur.n.Opt(tag), cur.want + "/" + tag}
+				case 1:
+					cur = seen{cur.n.Child(tag), cur.want + "/" + tag}
+				case 2:
+					list := cur.n.All(tag)
+					if len(list) == 0 {
+						continue
+					}
+					i := rng.Intn(len(list))
+					want := cur.want + "/" + tag
+					if len(list) > 1 {
+						want += "[" + strconv.Itoa(i+1) + "]"
+					}
+					cur = seen{list[i], want}
+				case 3:
+					list := cur.n.Elements()
+					if len(list) == 0 {
+						continue
+					}
+					i := rng.Intn(len(list))
+					cur = seen{list[i], cur.want + "/" + list[i].El.Tag}
+				}
+			}
+		}
+		for _, s := range all {
+			if got := s.n.Path(); got != s.want {
+				t.Fatalf("round %d: path asked again %q, want %q", round, got, s.want)
+			}
+		}
+	}
+}
+
+// TestFailAttr: a problem at an attribute of a node is recorded at the
+// node's path and /@name, as Fail at that path records it; a node without
+// a Reader records nothing.
+func TestFailAttr(t *testing.T) {
+	r, root, err := Parse([]byte(`<PORX_IN020101UK31 xmlns="urn:hl7-org:v3"><id/><id/></PORX_IN020101UK31>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root.All("id")[1].FailAttr("extension", "bad %d", 7)
+	want := &Error{Interaction: "PORX_IN020101UK31", Path: "/PORX_IN020101UK31/id[2]/@extension", Msg: "bad 7"}
+	if got := r.Err(); got == nil || got.Error() != want.Error() {
+		t.Errorf("Err = %v, want %v", got, want)
+	}
+	(Node{}).FailAttr("x", "nothing") // no Reader: nothing recorded, no panic
+	hand := Node{El: root.El}.Opt("id")
+	hand.FailAttr("x", "nothing")
+	if hand.Reader() != nil || hand.Path() != "/id" {
+		t.Errorf("a hand node's child: Reader %v, path %q", hand.Reader(), hand.Path())
 	}
 }

@@ -460,7 +460,7 @@ func TestSpaceReaderPaths(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p1 := root1.Child("alpha").Child("x").Path
+	p1 := root1.Child("alpha").Child("x").Path()
 	root1.Child("alpha").Child("missing")
 	_, root2, err := sp.Parse(doc("SECOND", "beta"))
 	if err != nil {

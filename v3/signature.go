@@ -133,7 +133,7 @@ func signatureParts[T ParentPrescriptionInput](parentPrescription T, opts []Frag
 	if presc.Exists() {
 		pi2 := presc.All("pertinentInformation2")
 		if len(pi2) == 0 {
-			presc.r.Fail(presc.Path+"/pertinentInformation2", "no line items: a prescription needs at least one pertinentInformation2/pertinentLineItem")
+			presc.r.Fail(presc.Path()+"/pertinentInformation2", "no line items: a prescription needs at least one pertinentInformation2/pertinentLineItem")
 		}
 		for _, n := range pi2 {
 			p.items = append(p.items, n.Child("pertinentLineItem"))
@@ -185,17 +185,17 @@ func (p *fragmentParts) fragments() (*etree.Element, error) {
 // from an interaction root down to its ParentPrescription.
 func parentPrescriptionNode[T ParentPrescriptionInput](in T) (*Reader, Node, error) {
 	var n Node
+	var path string
 	switch v := any(in).(type) {
 	case Node:
-		n = v
+		n, path = v, v.Path()
 	case *etree.Element:
 		n = Node{El: v}
 		if v != nil {
-			n.Path = elementPath(v)
+			path = elementPath(v)
 		}
 	}
 	if n.El == nil {
-		path := n.Path
 		if path == "" {
 			path = "/ParentPrescription"
 		}
@@ -209,11 +209,11 @@ func parentPrescriptionNode[T ParentPrescriptionInput](in T) (*Reader, Node, err
 		interaction = rootTag(n.El)
 	}
 	r := &Reader{interaction: interaction}
-	n.r = r
+	n = r.at(n.El, path)
 	if n.El.Tag != "ParentPrescription" {
 		pp := n.Opt("ControlActEvent").Opt("subject").Opt("ParentPrescription")
 		if !pp.Exists() {
-			return nil, Node{}, &Error{Interaction: interaction, Path: n.Path,
+			return nil, Node{}, &Error{Interaction: interaction, Path: n.Path(),
 				Msg: "want a ParentPrescription or an interaction holding one at ControlActEvent/subject/ParentPrescription"}
 		}
 		n = pp
@@ -290,7 +290,7 @@ func lineItemEdit(c *etree.Element) *etree.Element {
 // not nil, rewrites the root's direct children. path is reused: it is set
 // to n's.
 func appendFragment(s *docSlabs, path *fragPath, parent *etree.Element, n Node, edit childEdit) error {
-	path.base, path.steps = n.Path, path.steps[:0]
+	path.base, path.steps = n.Path(), path.steps[:0]
 	el, err := s.copyNormalisedAt(n.El, path, true, edit)
 	if err != nil {
 		err.Interaction = n.r.interaction

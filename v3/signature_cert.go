@@ -117,7 +117,7 @@ func AuthorTime[T ParentPrescriptionInput](parentPrescription T) (time.Time, err
 	iso := isoTimestamp(v)
 	t, err := time.Parse("2006-01-02T15:04:05-07:00", iso)
 	if err != nil {
-		return time.Time{}, &Error{Interaction: r.interaction, Path: tn.Path + "/@value", Msg: fmt.Sprintf("not an HL7 TS: %q", v)}
+		return time.Time{}, &Error{Interaction: r.interaction, Path: tn.Path() + "/@value", Msg: fmt.Sprintf("not an HL7 TS: %q", v)}
 	}
 	return t.UTC(), nil
 }

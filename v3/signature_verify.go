@@ -71,7 +71,7 @@ func ReadSignature[T ParentPrescriptionInput](parentPrescription T) (*Signature,
 		return nil, fmt.Errorf("%w: %w", ErrSignatureFormat, err)
 	}
 	fail := func(n Node, format string, args ...any) error {
-		return fmt.Errorf("%w: %w", ErrSignatureFormat, &Error{Interaction: r.interaction, Path: n.Path, Msg: fmt.Sprintf(format, args...)})
+		return fmt.Errorf("%w: %w", ErrSignatureFormat, &Error{Interaction: r.interaction, Path: n.Path(), Msg: fmt.Sprintf(format, args...)})
 	}
 	alg, err := DigestAlgorithmFromURI(digestMethod)
 	if err != nil {
@@ -126,7 +126,7 @@ func decodeBase64Text(s string) ([]byte, error) {
 // does before checking it: copied without white-space-only text, comments
 // or its own attributes, declared in the XML-DSig namespace.
 func canonicalSignedInfo(si Node) ([]byte, error) {
-	cp, err := copyNormalised(si.El, si.Path, false, nil)
+	cp, err := copyNormalised(si.El, si.Path(), false, nil)
 	if err != nil {
 		return nil, err
 	}

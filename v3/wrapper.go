@@ -149,7 +149,7 @@ func ReadWrapper(root Node) (Wrapper, Node) {
 		AcceptAckCode:      root.Child("acceptAckCode").Attr("code"),
 	}
 	if r := iid.Attr("root"); iid.HasAttr("root") && r != OIDInteraction {
-		iid.r.FailRule(iid.Path+"/@root", RuleIdentifier, "identifier root %q, want %q", r, OIDInteraction)
+		iid.r.FailRule(iid.Path()+"/@root", RuleIdentifier, "identifier root %q, want %q", r, OIDInteraction)
 	}
 	if w.Interaction != "" && w.Interaction != root.El.Tag {
 		iid.Fail("interactionId %q does not match the root element %q", w.Interaction, root.El.Tag)
@@ -216,7 +216,7 @@ func deviceASID(fns []Node, what string) string {
 				continue
 			}
 			if found.Exists() {
-				id.r.FailRule(id.Path, RuleCardinality, "a second %s ASID (root %s): the transmission wrapper must name one", what, OIDASID)
+				id.r.FailRule(id.Path(), RuleCardinality, "a second %s ASID (root %s): the transmission wrapper must name one", what, OIDASID)
 				return ""
 			}
 			found = id
@@ -225,7 +225,7 @@ func deviceASID(fns []Node, what string) string {
 	if !found.Exists() {
 		if len(fns) > 0 && fns[0].Opt("device").Exists() {
 			d := fns[0].Opt("device")
-			d.r.FailRule(d.Path+"/id", RuleIdentifier, "no %s ASID (an id with root %s)", what, OIDASID)
+			d.r.FailRule(d.Path()+"/id", RuleIdentifier, "no %s ASID (an id with root %s)", what, OIDASID)
 		}
 		return ""
 	}
@@ -240,7 +240,7 @@ func idWithRoot(n Node, root, what string) string {
 		return ""
 	}
 	if r := id.Attr("root"); id.HasAttr("root") && r != root {
-		id.r.FailRule(id.Path+"/@root", RuleIdentifier, "identifier root %q for the %s id, want %q", r, what, root)
+		id.r.FailRule(id.Path()+"/@root", RuleIdentifier, "identifier root %q for the %s id, want %q", r, what, root)
 	}
 	return id.NonEmptyAttr("extension")
 }

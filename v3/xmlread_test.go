@@ -177,7 +177,7 @@ func TestParseNamespace(t *testing.T) {
 	}
 	r, n, err := Parse([]byte(`<PORX_IN020101UK31 xmlns="urn:hl7-org:v3"><id root="X"/></PORX_IN020101UK31>`))
 	if err != nil || r.Interaction() != "PORX_IN020101UK31" || n.Child("id").Attr("root") != "X" {
-		t.Fatalf("Parse = %v, %v, %v", r, n.Path, err)
+		t.Fatalf("Parse = %v, %v, %v", r, n.Path(), err)
 	}
 }
 

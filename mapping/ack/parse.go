@@ -19,7 +19,7 @@ func ParseAck(data []byte) (Ack, error) {
 	core.RelaxNode(root)
 	canon, _, err := v3.Canonical(root.El.Tag)
 	if err != nil || canon != v3.ApplicationAcknowledgement {
-		return Ack{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: fmt.Sprintf("root element %s is not an application acknowledgement (%s)", root.El.Tag, v3.ApplicationAcknowledgement)}
+		return Ack{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path(), Msg: fmt.Sprintf("root element %s is not an application acknowledgement (%s)", root.El.Tag, v3.ApplicationAcknowledgement)}
 	}
 	p := ackReader{core.ShapeReader{Reader: r}}
 	a := p.read(root)
@@ -50,7 +50,7 @@ func (p ackReader) read(root v3.Node) Ack {
 	p.Fixed(iid, "root", v3.OIDInteraction)
 	a.Interaction = iid.Attr("extension")
 	if a.Interaction != "" && a.Interaction != root.El.Tag {
-		p.Reader.Fail(iid.Path+"/@extension", "interactionId %q does not match the root element %q", a.Interaction, root.El.Tag)
+		p.Reader.Fail(iid.Path()+"/@extension", "interactionId %q does not match the root element %q", a.Interaction, root.El.Tag)
 	}
 
 	ack := root.Child("acknowledgement")
@@ -58,7 +58,7 @@ func (p ackReader) read(root v3.Node) Ack {
 	p.Attrs(ack, "typeCode")
 	a.TypeCode = ack.Attr("typeCode")
 	if ack.HasAttr("typeCode") && !core.AckTypeCodeOK(a.TypeCode) {
-		p.Reader.Fail(ack.Path+"/@typeCode", "%q is not AA, AE or AR (or Spine's ER)", a.TypeCode)
+		p.Reader.Fail(ack.Path()+"/@typeCode", "%q is not AA, AE or AR (or Spine's ER)", a.TypeCode)
 	}
 	for _, d := range ack.All("acknowledgementDetail") {
 		p.Shape(d, nil, "code")

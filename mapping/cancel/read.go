@@ -25,7 +25,7 @@ func CancelToFHIR(payload []byte, env core.Env) ([]byte, core.Meta, error) {
 	}
 	core.RelaxNode(root)
 	if canon, _, err := v3.Canonical(root.El.Tag); err != nil || canon != v3.CancelRequest {
-		return nil, core.Meta{}, cancelError(root.El.Tag, root.Path, "root element %s is not a cancel request (%s)", root.El.Tag, v3.CancelRequest)
+		return nil, core.Meta{}, cancelError(root.El.Tag, root.Path(), "root element %s is not a cancel request (%s)", root.El.Tag, v3.CancelRequest)
 	}
 	w, subject := v3.ReadWrapper(root)
 	p := cancelReader{core.ShapeReader{Reader: r}}
@@ -239,7 +239,7 @@ func (p cancelReader) prescriptionIDRef(n v3.Node, env core.Env) string {
 		// The shape is checked; the check character is Spine's to judge
 		// (see CheckShortFormID).
 		if err := core.CheckShortFormID(id); err != nil {
-			p.Reader.Fail(val.Path+"/@extension", "%v", err)
+			p.Reader.Fail(val.Path()+"/@extension", "%v", err)
 		}
 	}
 	return id
@@ -264,11 +264,11 @@ func (p cancelReader) cancelReason(n v3.Node) (code, text string) {
 		// validator takes, is taken; another is refused by the datatype rule.
 		core.Attrs(tn, core.XSIType, "ST")
 		if len(tn.El.ChildElements()) > 0 {
-			p.Reader.Fail(tn.Path+"/"+tn.El.ChildElements()[0].Tag, "unexpected element in the cancellation reason text")
+			p.Reader.Fail(tn.Path()+"/"+tn.El.ChildElements()[0].Tag, "unexpected element in the cancellation reason text")
 		}
 		text = tn.Text()
 		if text == "" {
-			p.Reader.Fail(tn.Path, "empty cancellation reason text")
+			p.Reader.Fail(tn.Path(), "empty cancellation reason text")
 		}
 	}
 	val := act.Child("value")

@@ -65,9 +65,9 @@ func readCancelRequestNodesLeniently(request []byte) (*cancelRequestNodes, error
 	case err != nil:
 		return nil, fmt.Errorf("%w: a refusal repeats them", err)
 	case strings.TrimSpace(out.info.CancellationID) == "":
-		return nil, cancelError(root.El.Tag, cr.Path+"/id/@root", "missing: a refusal refers to the CancellationRequest by its id")
+		return nil, cancelError(root.El.Tag, cr.Path()+"/id/@root", "missing: a refusal refers to the CancellationRequest by its id")
 	case strings.TrimSpace(out.info.PrescriptionID) == "":
-		return nil, cancelError(root.El.Tag, cr.Path+"/pertinentInformation2", "missing: a refusal names the prescription")
+		return nil, cancelError(root.El.Tag, cr.Path()+"/pertinentInformation2", "missing: a refusal names the prescription")
 	case out.info.SenderASID == "":
 		return nil, cancelError(root.El.Tag, "/"+root.El.Tag+"/communicationFunctionSnd", "missing: a refusal goes back to the sender's ASID")
 	}

@@ -93,7 +93,7 @@ func parseCancelRequest(request []byte) (*v3.Reader, v3.Node, v3.Family, error) 
 	}
 	canon, fam, err := v3.Canonical(root.El.Tag)
 	if err != nil || canon != v3.CancelRequest {
-		return nil, v3.Node{}, "", cancelError(root.El.Tag, root.Path, "root element %s is not a cancel request (%s)", root.El.Tag, v3.CancelRequest)
+		return nil, v3.Node{}, "", cancelError(root.El.Tag, root.Path(), "root element %s is not a cancel request (%s)", root.El.Tag, v3.CancelRequest)
 	}
 	return r, root, fam, nil
 }
@@ -132,7 +132,7 @@ func cancelRequestNodesOf(root v3.Node, w v3.Wrapper, cr v3.Node, fam v3.Family)
 		}
 	}
 	if out.patient == nil || out.author == nil || out.responsible == nil {
-		return nil, cancelError(root.El.Tag, cr.Path, "the patient or a person is missing, or written in a namespace other than %s", v3.Namespace)
+		return nil, cancelError(root.El.Tag, cr.Path(), "the patient or a person is missing, or written in a namespace other than %s", v3.Namespace)
 	}
 	if out.responsible == out.author {
 		out.responsible = out.author.Copy()

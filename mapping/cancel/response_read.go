@@ -36,7 +36,7 @@ func CancelResponseToFHIR(payload []byte, env core.Env) ([]byte, core.Meta, erro
 	core.RelaxNode(root)
 	canon, _, err := v3.Canonical(root.El.Tag)
 	if err != nil || (canon != v3.CancelResponse && canon != v3.SubsequentCancelResponse) {
-		return nil, core.Meta{}, cancelError(root.El.Tag, root.Path, "root element %s is not a cancel response (%s or %s)", root.El.Tag, v3.CancelResponse, v3.SubsequentCancelResponse)
+		return nil, core.Meta{}, cancelError(root.El.Tag, root.Path(), "root element %s is not a cancel response (%s or %s)", root.El.Tag, v3.CancelResponse, v3.SubsequentCancelResponse)
 	}
 	p := cancelReader{core.ShapeReader{Reader: r}}
 	rd := p.readCancelResponse(root, env)
@@ -92,14 +92,14 @@ func (p cancelReader) readCancelResponse(root v3.Node, env core.Env) *cancelResp
 	p.Fixed(iid, "root", v3.OIDInteraction)
 	d.interaction = iid.Attr("extension")
 	if d.interaction != "" && d.interaction != root.El.Tag {
-		p.Reader.Fail(iid.Path+"/@extension", "interactionId %q does not match the root element %q", d.interaction, root.El.Tag)
+		p.Reader.Fail(iid.Path()+"/@extension", "interactionId %q does not match the root element %q", d.interaction, root.El.Tag)
 	}
 	ack := root.Child("acknowledgement")
 	p.Shape(ack, nil, "messageRef")
 	p.Attrs(ack, "typeCode")
 	d.typeCode = ack.Attr("typeCode")
 	if ack.HasAttr("typeCode") && d.typeCode != core.AckAccepted && d.typeCode != core.AckError {
-		p.Reader.Fail(ack.Path+"/@typeCode", "%q is not AA or AE", d.typeCode)
+		p.Reader.Fail(ack.Path()+"/@typeCode", "%q is not AA or AE", d.typeCode)
 	}
 	ref := ack.Child("messageRef")
 	p.Shape(ref, nil, "id")
@@ -227,7 +227,7 @@ func (p cancelReader) cancelResponseCode(n v3.Node, rd *cancelResponseDoc) core.
 	p.DisplayName(val)
 	if c.Code != "" {
 		if _, err := core.CancellationFromV3(c.Code, c.Display); err != nil {
-			p.Reader.Fail(val.Path+"/@code", "%v", err)
+			p.Reader.Fail(val.Path()+"/@code", "%v", err)
 		}
 	}
 	return c

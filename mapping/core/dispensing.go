@@ -82,7 +82,7 @@ next:
 		}
 		if extra, ok, allowed := DatatypeAttr(a, read); extra {
 			if !ok {
-				n.Reader().FailRule(n.Path+"/@"+a.FullKey(), v3.RuleDatatype, "%q is not allowed by the element's datatype (want %s)", a.Value, allowed)
+				n.Reader().FailRule(n.Path()+"/@"+a.FullKey(), v3.RuleDatatype, "%q is not allowed by the element's datatype (want %s)", a.Value, allowed)
 				return
 			}
 			continue

@@ -34,9 +34,7 @@ func ReadPrescriptionID(rel v3.Node, act, code string, relAttrs ...string) strin
 		// The shape is checked; the check character is Spine's to judge
 		// (see CheckShortFormID).
 		if err := CheckShortFormID(id); err != nil {
-			at := v
-			at.Path += "/@extension"
-			at.Fail("%v", err)
+			v.FailAttr("extension", "%v", err)
 		}
 	}
 	return id

@@ -43,7 +43,7 @@ func ExpectModel(n v3.Node, model ...string) {
 	}
 	for i, m := range model {
 		if seen[i] > 1 && !strings.HasSuffix(m, "*") && n.Reader() != nil {
-			n.Reader().FailRule(n.All(m)[1].Path, v3.RuleCardinality, v3.MsgRepeated)
+			n.Reader().FailRule(n.All(m)[1].Path(), v3.RuleCardinality, v3.MsgRepeated)
 		}
 	}
 }
@@ -86,7 +86,7 @@ func CheckOnce(n v3.Node, spec *Once) {
 		return
 	}
 	var depth [16]*etree.Element
-	w := onceWalk{r: n.Reader(), root: n.Path, stack: append(depth[:0], n.El)}
+	w := onceWalk{r: n.Reader(), root: n, stack: append(depth[:0], n.El)}
 	w.check(n.El, spec)
 }
 
@@ -94,13 +94,13 @@ func CheckOnce(n v3.Node, spec *Once) {
 // being checked, whose path is made only for a problem.
 type onceWalk struct {
 	r     *v3.Reader
-	root  string
+	root  v3.Node
 	stack []*etree.Element
 }
 
 // path returns the element path of the top of the stack.
 func (w *onceWalk) path() string {
-	p := w.root
+	p := w.root.Path()
 	for i := 1; i < len(w.stack); i++ {
 		p += "/" + siblingStep(w.stack[i-1], w.stack[i])
 	}

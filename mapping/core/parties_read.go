@@ -339,7 +339,7 @@ func CheckPrescribingPatient(patient v3.Node) {
 			return
 		}
 	}
-	patient.Reader().FailRule(patient.Opt("addr").Path, v3.RuleConstraint, "Spine refuses a patient without an address (Patient address is missing)")
+	patient.Reader().FailRule(patient.Opt("addr").Path(), v3.RuleConstraint, "Spine refuses a patient without an address (Patient address is missing)")
 }
 
 // AgentPersonResources are the FHIR resources one v3 AgentPerson maps to.

@@ -25,7 +25,7 @@ func (p ShapeReader) Code(n v3.Node) SpineCode {
 func (p ShapeReader) Severity(n v3.Node, attr string) string {
 	s := n.Attr(attr)
 	if n.HasAttr(attr) && !ackSeverityOK(s) {
-		p.Reader.Fail(n.Path+"/@"+attr, "%q is not ER, WG or IF", s)
+		p.Reader.Fail(n.Path()+"/@"+attr, "%q is not ER, WG or IF", s)
 	}
 	return s
 }
@@ -82,7 +82,7 @@ func (p ShapeReader) Fixed(n v3.Node, attr, want string) {
 		want = contextConductionValues
 	}
 	if got := n.Attr(attr); n.HasAttr(attr) && !oneOf(got, want) {
-		p.Reader.Fail(n.Path+"/@"+attr, "%q, want %q", got, want)
+		p.Reader.Fail(n.Path()+"/@"+attr, "%q, want %q", got, want)
 	}
 }
 
@@ -108,7 +108,7 @@ func (p ShapeReader) Attrs(n v3.Node, allowed ...string) {
 		}
 		if extra, ok, values := DatatypeAttr(a, read); extra {
 			if !ok {
-				p.Reader.FailRule(n.Path+"/@"+a.FullKey(), v3.RuleDatatype, "%q is not allowed by the element's datatype (want %s)", a.Value, values)
+				p.Reader.FailRule(n.Path()+"/@"+a.FullKey(), v3.RuleDatatype, "%q is not allowed by the element's datatype (want %s)", a.Value, values)
 				return
 			}
 			continue
@@ -121,7 +121,7 @@ func (p ShapeReader) Attrs(n v3.Node, allowed ...string) {
 			}
 		}
 		if !ok {
-			p.Reader.Fail(n.Path+"/@"+a.FullKey(), "unexpected attribute")
+			p.Reader.Fail(n.Path()+"/@"+a.FullKey(), "unexpected attribute")
 			return
 		}
 	}
@@ -136,20 +136,19 @@ func (p ShapeReader) Shape(n v3.Node, many map[string]bool, order ...string) {
 	}
 	for _, t := range n.El.Child {
 		if cd, ok := t.(*etree.CharData); ok && !ackBlank(cd.Data) {
-			p.Reader.Fail(n.Path, "unexpected text %q", cd.Data)
+			p.Reader.Fail(n.Path(), "unexpected text %q", cd.Data)
 			return
 		}
 	}
 	prev := -1
 	for _, c := range n.El.ChildElements() {
-		path := n.Path + "/" + c.Tag
 		if c.NamespaceURI() != v3.Namespace {
-			p.Reader.Fail(path, "element not in the HL7 v3 namespace (%q)", c.NamespaceURI())
+			p.Reader.Fail(n.Path()+"/"+c.Tag, "element not in the HL7 v3 namespace (%q)", c.NamespaceURI())
 			return
 		}
 		if prev >= 0 && order[prev] == c.Tag {
 			if !many[c.Tag] {
-				p.Reader.Fail(path, "element repeated")
+				p.Reader.Fail(n.Path()+"/"+c.Tag, "element repeated")
 				return
 			}
 			continue
@@ -162,7 +161,7 @@ func (p ShapeReader) Shape(n v3.Node, many map[string]bool, order ...string) {
 			}
 		}
 		if next < 0 {
-			p.Reader.Fail(path, "unexpected element (unknown here, or out of order)")
+			p.Reader.Fail(n.Path()+"/"+c.Tag, "unexpected element (unknown here, or out of order)")
 			return
 		}
 		prev = next
@@ -246,7 +245,7 @@ func (p ShapeReader) FixedCode(n v3.Node, code, system string) {
 // an st, which is never empty.
 func (p ShapeReader) DisplayName(n v3.Node) {
 	if n.HasAttr("displayName") && n.OptAttr("displayName") == "" {
-		p.Reader.Fail(n.Path+"/@displayName", "empty value")
+		p.Reader.Fail(n.Path()+"/@displayName", "empty value")
 	}
 }
 
@@ -254,7 +253,7 @@ func (p ShapeReader) DisplayName(n v3.Node) {
 func (p ShapeReader) UUID(n v3.Node) string {
 	id := p.II(n, "", false)
 	if id != "" && !IsUUID(id) {
-		p.Reader.Fail(n.Path+"/@root", "%q is not a UUID", id)
+		p.Reader.Fail(n.Path()+"/@root", "%q is not a UUID", id)
 	}
 	return id
 }

@@ -65,7 +65,7 @@ const (
 func SpineRequired(n v3.Node, tag, why string) v3.Node {
 	c := n.Opt(tag)
 	if !c.Exists() && n.Exists() && n.Reader() != nil {
-		n.Reader().FailRule(c.Path, v3.RuleConstraint, "%s", why)
+		n.Reader().FailRule(c.Path(), v3.RuleConstraint, "%s", why)
 	}
 	return c
 }

@@ -33,10 +33,10 @@ func OpenV3In(sp *v3.Space, payload []byte, env Env, what string, accepted ...st
 	// The Reader's interaction, not the tree's tag: a tree read in sp is
 	// reused after the translation (the Reader's is a copy).
 	if !ok {
-		return nil, v3.Node{}, "", &v3.Error{Interaction: r.Interaction(), Path: root.Path, Msg: "not a " + what}
+		return nil, v3.Node{}, "", &v3.Error{Interaction: r.Interaction(), Path: root.Path(), Msg: "not a " + what}
 	}
 	if env.NewID == nil {
-		return nil, v3.Node{}, "", &v3.Error{Interaction: r.Interaction(), Path: root.Path, Msg: "no id generator (Env.NewID)"}
+		return nil, v3.Node{}, "", &v3.Error{Interaction: r.Interaction(), Path: root.Path(), Msg: "no id generator (Env.NewID)"}
 	}
 	return r, root, canon, nil
 }

@@ -251,7 +251,7 @@ func ReadReplacementOf(rep v3.Node) string {
 	core.ExpectModel(rep.Opt("priorMessageRef"), "id")
 	id := core.ReadMessageRef(rep, "RPLC", "priorMessageRef", "EVN")
 	if root := rep.Opt("priorMessageRef").Opt("id"); root.HasAttr("root") && len(id) != 36 {
-		root.Reader().FailRule(root.Path+"/@root", v3.RuleIdentifier, "replacementOf target must be a 36-character GUID, got %q", id)
+		root.Reader().FailRule(root.Path()+"/@root", v3.RuleIdentifier, "replacementOf target must be a 36-character GUID, got %q", id)
 	}
 	return id
 }

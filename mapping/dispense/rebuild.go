@@ -151,9 +151,7 @@ func rbdReadPrescriptionID(v v3.Node) *fhir.Identifier {
 	if root == v3.OIDShortFormID {
 		id := v.Attr("extension")
 		if err := core.CheckShortFormID(id); err != nil && id != "" {
-			at := v
-			at.Path += "/@extension"
-			at.Fail("%v", err)
+			v.FailAttr("extension", "%v", err)
 		}
 		return &fhir.Identifier{System: fhir.SystemShortFormID, Value: id}
 	}

@@ -246,9 +246,7 @@ func readPrescriptionIDs(rx v3.Node, p *parentPrescription) {
 		if id.OptAttr("root") == v3.OIDShortFormID {
 			p.shortID = id.Attr("extension")
 			if err := core.CheckShortFormID(p.shortID); err != nil {
-				at := id
-				at.Path += "/@extension"
-				at.Fail("%v", err)
+				id.FailAttr("extension", "%v", err)
 			}
 		} else {
 			p.longID = id.Attr("root")

@@ -44,7 +44,7 @@ func ReadReleaseRequestInfo(request []byte) (ReleaseRequestInfo, error) {
 	}
 	canon, _, err := v3.Canonical(root.El.Tag)
 	if err != nil || (canon != v3.PatientReleaseRequest && canon != v3.NominatedReleaseRequest) {
-		return ReleaseRequestInfo{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path, Msg: "not a release request (PORX_IN060102, PORX_IN132004)"}
+		return ReleaseRequestInfo{}, &v3.Error{Interaction: root.El.Tag, Path: root.Path(), Msg: "not a release request (PORX_IN060102, PORX_IN132004)"}
 	}
 	w, subject := v3.ReadWrapper(root)
 	pl := subject.Child(releaseRequestPayload(canon))

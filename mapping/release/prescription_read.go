@@ -127,7 +127,7 @@ func readReleasedBundle(sp *v3.Space, pc *pathCopies, comp v3.Node, interaction 
 	if err := r.Err(); err != nil {
 		if ves := v3.Errors(err); len(ves) > 0 && pp.Reader() != nil {
 			for _, ve := range ves {
-				pp.Reader().FailRule(pathUnder(pp.Path, node.Path, ve.Path), ve.Rule, "%s", ve.Msg)
+				pp.Reader().FailRule(pathUnder(pp.Path(), node.Path(), ve.Path), ve.Rule, "%s", ve.Msg)
 			}
 		} else {
 			pp.Fail("%v", err)

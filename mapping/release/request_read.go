@@ -69,9 +69,7 @@ func readReleaseRequest(pl v3.Node, canon string, env core.Env) *fhir.Parameters
 		val := pid.Child("value")
 		shortID = core.V3ID(val, v3.OIDShortFormID)
 		if err := core.CheckShortFormID(shortID); err != nil && shortID != "" {
-			at := val
-			at.Path += "/@extension"
-			at.Fail("%v", err)
+			val.FailAttr("extension", "%v", err)
 		}
 	}
 	ap := pl.Child("author").Child("AgentPerson")

@@ -49,7 +49,7 @@ func releaseResponseToFHIR(sp *v3.Space, payload []byte, env core.Env) ([]byte, 
 	p, err := releaseParameters(h, bundles, env)
 	if err != nil {
 		// The tag and path are views of the message in sp.
-		return nil, core.Meta{}, &v3.Error{Interaction: strings.Clone(root.El.Tag), Path: strings.Clone(prr.Path), Msg: err.Error()}
+		return nil, core.Meta{}, &v3.Error{Interaction: strings.Clone(root.El.Tag), Path: strings.Clone(prr.Path()), Msg: err.Error()}
 	}
 	out, err := fhir.Marshal(p)
 	if err != nil {
