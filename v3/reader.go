@@ -131,9 +131,9 @@ func NewReader(interaction string, el *etree.Element) (*Reader, Node) {
 	return r, Node{El: el, r: r, at: r.paths.step(0, el.Tag, 0)}
 }
 
-// at returns a Node of r for el whose path is path as given (a root's:
+// rootAt returns a Node of r for el whose path is path as given (a root's:
 // the Node's children's paths extend it).
-func (r *Reader) at(el *etree.Element, path string) Node {
+func (r *Reader) rootAt(el *etree.Element, path string) Node {
 	if path == "" {
 		return Node{El: el, r: r}
 	}

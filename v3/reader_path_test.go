@@ -215,7 +215,7 @@ func TestPathsAsJoined(t *testing.T) {
 		if first := root.El.ChildElements(); len(first) > 0 {
 			_, sub := r.Sub("x", first[0])
 			starts = append(starts, seen{sub, "/" + first[0].Tag})
-			starts = append(starts, seen{r.at(first[0], "/given/whole[2]"), "/given/whole[2]"})
+			starts = append(starts, seen{r.rootAt(first[0], "/given/whole[2]"), "/given/whole[2]"})
 			starts = append(starts, seen{Node{El: first[0]}, ""})
 		}
 		var all []seen

@@ -209,7 +209,7 @@ func parentPrescriptionNode[T ParentPrescriptionInput](in T) (*Reader, Node, err
 		interaction = rootTag(n.El)
 	}
 	r := &Reader{interaction: interaction}
-	n = r.at(n.El, path)
+	n = r.rootAt(n.El, path)
 	if n.El.Tag != "ParentPrescription" {
 		pp := n.Opt("ControlActEvent").Opt("subject").Opt("ParentPrescription")
 		if !pp.Exists() {
