@@ -48,12 +48,17 @@ func MarshalIndent(r any) ([]byte, error) {
 func encode(res Resource, indent bool) ([]byte, bool) {
 	st := encodeStates.Get().(*encodeState)
 	st.enc = encoder{indent: indent}
-	st.buf = st.enc.appendResource(st.buf[:0], res)
+	buf := st.enc.appendResource(st.buf[:0], res)
+	st.buf = buf
 	var out []byte
 	ok := st.enc.err == nil
 	if ok {
-		out = make([]byte, len(st.buf))
-		copy(out, st.buf)
+		// The source a local name, not st.buf: the compiler makes the two
+		// one makeslicecopy only when both are plain names
+		// (cmd/compile's orderMakeSliceCopy), and otherwise clears the new
+		// slice before copying over it.
+		out = make([]byte, len(buf))
+		copy(out, buf)
 	}
 	st.enc = encoder{}
 	if cap(st.buf) <= maxKeptEncodeBuffer {

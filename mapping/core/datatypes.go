@@ -225,6 +225,16 @@ func parseV3TimeLong(ts string) (time.Time, string, bool) {
 // becomes YYYY-MM-DDTHH:mm:ss with its offset (+00:00 when it has none); a
 // TS of a date, month or year keeps that precision.
 func FHIRDateTimeFromV3(ts string) (string, error) {
+	if out, ok := fhirTimeFromV3Digits(ts, false); ok {
+		return out, nil
+	}
+	return fhirDateTimeFromV3Parsed(ts)
+}
+
+// fhirDateTimeFromV3Parsed is FHIRDateTimeFromV3 by time.Parse and
+// time.Format, for every TS: what fhirTimeFromV3Digits reads digit by
+// digit it reads as this does.
+func fhirDateTimeFromV3Parsed(ts string) (string, error) {
 	t, layout, err := parseV3Time(ts)
 	if err != nil {
 		return "", err
@@ -248,6 +258,15 @@ func FHIRDateTimeFromV3(ts string) (string, error) {
 // FHIRDateFromV3 turns a v3 TS into a FHIR date at the TS's precision (a time
 // part is dropped).
 func FHIRDateFromV3(ts string) (string, error) {
+	if out, ok := fhirTimeFromV3Digits(ts, true); ok {
+		return out, nil
+	}
+	return fhirDateFromV3Parsed(ts)
+}
+
+// fhirDateFromV3Parsed is FHIRDateFromV3 by time.Parse and time.Format,
+// for every TS (see fhirDateTimeFromV3Parsed).
+func fhirDateFromV3Parsed(ts string) (string, error) {
 	t, layout, err := parseV3Time(ts)
 	if err != nil {
 		return "", err

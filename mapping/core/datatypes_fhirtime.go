@@ -68,6 +68,55 @@ func parseFHIRDateTimeDigits(s string) (t time.Time, ok bool) {
 	return t, true
 }
 
+// fhirTimeFromV3Digits is FHIRDateTimeFromV3 (date: FHIRDateFromV3) of
+// the two TS shapes messages carry, a date (20060102) and a time to the
+// second without an offset (20060102150405), read digit by digit as
+// parseV3Time reads them with time.Parse (a month of 01 to 12, a day of
+// the month, an hour below 24, a minute and a second below 60; no offset
+// is UTC) and written as time.Format writes them: 2006-01-02, or
+// 2006-01-02T15:04:05+00:00 (a date alone, when date asks for it). The
+// layout interpreter costs several times more, and every v3 → FHIR
+// message converts several. ok is false for anything else, which the
+// callers leave to time.Parse: other precisions, an offset, a fraction,
+// anything not all digits, and every value time.Parse refuses.
+func fhirTimeFromV3Digits(ts string, date bool) (out string, ok bool) {
+	if len(ts) != 8 && len(ts) != 14 {
+		return "", false
+	}
+	year, ok1 := digits(ts, 0, 4)
+	month, ok2 := digits(ts, 4, 2)
+	day, ok3 := digits(ts, 6, 2)
+	if !ok1 || !ok2 || !ok3 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) {
+		return "", false
+	}
+	var b [len("2006-01-02T15:04:05+00:00")]byte
+	copy(b[:], ts[:4])
+	b[4] = '-'
+	copy(b[5:], ts[4:6])
+	b[7] = '-'
+	copy(b[8:], ts[6:8])
+	if len(ts) == 8 {
+		return string(b[:10]), true
+	}
+	hour, ok1 := digits(ts, 8, 2)
+	minute, ok2 := digits(ts, 10, 2)
+	second, ok3 := digits(ts, 12, 2)
+	if !ok1 || !ok2 || !ok3 || hour > 23 || minute > 59 || second > 59 {
+		return "", false
+	}
+	if date {
+		return string(b[:10]), true
+	}
+	b[10] = 'T'
+	copy(b[11:], ts[8:10])
+	b[13] = ':'
+	copy(b[14:], ts[10:12])
+	b[16] = ':'
+	copy(b[17:], ts[12:14])
+	copy(b[19:], "+00:00")
+	return string(b[:]), true
+}
+
 // digits reads the n decimal digits of s at at (s holds them: the callers
 // have checked its length).
 func digits(s string, at, n int) (int, bool) {

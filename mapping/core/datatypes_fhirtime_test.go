@@ -89,3 +89,84 @@ func FuzzParseFHIRDateTimeDigits(f *testing.F) {
 		}
 	})
 }
+
+func TestFHIRTimeFromV3Digits(t *testing.T) {
+	tests := []struct {
+		in             string
+		dateTime, date string // "" where the digits leave it to time.Parse
+	}{
+		{"20210507", "2021-05-07", "2021-05-07"},
+		{"20210507144730", "2021-05-07T14:47:30+00:00", "2021-05-07"},
+		{"20240229", "2024-02-29", "2024-02-29"},
+		{"20000229000000", "2000-02-29T00:00:00+00:00", "2000-02-29"},
+		{"00000101235959", "0000-01-01T23:59:59+00:00", "0000-01-01"},
+		{"99991231", "9999-12-31", "9999-12-31"},
+		// Left to time.Parse, which takes them.
+		{"20210507144730+0100", "", ""},
+		{"20210507144730.123", "", ""},
+		{"202105071447", "", ""},
+		{"2021050714", "", ""},
+		{"202105", "", ""},
+		{"2021", "", ""},
+		// Malformed: refused by both.
+		{"20230229", "", ""},
+		{"19000229000000", "", ""},
+		{"20210431", "", ""},
+		{"20210010", "", ""},
+		{"20211310", "", ""},
+		{"20210500", "", ""},
+		{"20210507240000", "", ""},
+		{"20210507146030", "", ""},
+		{"20210507144760", "", ""},
+		{"+0210507", "", ""},
+		{"2021-5-07", "", ""},
+		{"2021050 ", "", ""},
+		{"2021050714473x", "", ""},
+		{"", "", ""},
+	}
+	for _, tt := range tests {
+		for _, c := range []struct {
+			date bool
+			want string
+			ref  func(string) (string, error)
+			api  func(string) (string, error)
+		}{{false, tt.dateTime, fhirDateTimeFromV3Parsed, FHIRDateTimeFromV3}, {true, tt.date, fhirDateFromV3Parsed, FHIRDateFromV3}} {
+			got, ok := fhirTimeFromV3Digits(tt.in, c.date)
+			ref, refErr := c.ref(tt.in)
+			if got != c.want || ok != (c.want != "") {
+				t.Errorf("fhirTimeFromV3Digits(%q, %v) = %q, %v; want %q", tt.in, c.date, got, ok, c.want)
+			}
+			if ok && (refErr != nil || got != ref) {
+				t.Errorf("fhirTimeFromV3Digits(%q, %v) = %q; time.Parse and Format %q, %v", tt.in, c.date, got, ref, refErr)
+			}
+			if out, err := c.api(tt.in); out != ref || (err == nil) != (refErr == nil) || err != nil && err.Error() != refErr.Error() {
+				t.Errorf("(%q, date %v) = %q, %v; time.Parse and Format %q, %v", tt.in, c.date, out, err, ref, refErr)
+			}
+		}
+	}
+}
+
+// FuzzFHIRTimeFromV3Digits holds the digit reader to time.Parse and
+// time.Format: what it takes they give the same text for, and
+// FHIRDateTimeFromV3 and FHIRDateFromV3 give exactly what they give,
+// refusals too.
+func FuzzFHIRTimeFromV3Digits(f *testing.F) {
+	for _, s := range []string{"20210507", "20210507144730", "20240229", "20230229", "20210507240000", "20210507144730+0100",
+		"+0210507", "2021050714473x", "00000229"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, c := range []struct {
+			date     bool
+			ref, api func(string) (string, error)
+		}{{false, fhirDateTimeFromV3Parsed, FHIRDateTimeFromV3}, {true, fhirDateFromV3Parsed, FHIRDateFromV3}} {
+			ref, refErr := c.ref(s)
+			if got, ok := fhirTimeFromV3Digits(s, c.date); ok && (refErr != nil || got != ref) {
+				t.Fatalf("fhirTimeFromV3Digits(%q, %v) = %q; time.Parse and Format %q, %v", s, c.date, got, ref, refErr)
+			}
+			if out, err := c.api(s); out != ref || (err == nil) != (refErr == nil) || err != nil && err.Error() != refErr.Error() {
+				t.Fatalf("(%q, date %v) = %q, %v; time.Parse and Format %q, %v", s, c.date, out, err, ref, refErr)
+			}
+		}
+	})
+}
