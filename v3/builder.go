@@ -31,7 +31,7 @@ func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
 // by every element.
 func add(parent *etree.Element, tag string, attrs []string, plain bool, fixed int) *etree.Element {
 	s := ownSlabs(parent)
-	if s == nil || !(plain || distinctPlainNames(attrs)) {
+	if s == nil || s.verify != nil || !(plain || distinctPlainNames(attrs)) {
 		return addElsewhere(parent, tag, attrs, plain, fixed)
 	}
 	if len(parent.Child) == 0 && cap(parent.Child) < minChildren {
@@ -95,13 +95,17 @@ func linkRoom(parent, el *etree.Element) {
 
 // addElsewhere is add of an element whose parent the slabs did not make
 // (a document's own element, an element made elsewhere or given a prefix)
-// or whose attributes' names add does not know to be plain and distinct.
+// or whose attributes' names add does not know to be plain and distinct,
+// and add's check under a Verifier's proxy.
 //
 //go:noinline
 func addElsewhere(parent *etree.Element, tag string, attrs []string, plain bool, fixed int) *etree.Element {
 	n := len(attrs) / 2
 	var el *etree.Element
 	s := ownSlabs(parent)
+	if s != nil && s.verify != nil {
+		return s.verify.add(parent, tag, attrs, plain)
+	}
 	if s == nil {
 		s = rootSlabs(parent)
 	}
@@ -262,7 +266,7 @@ func AddText(parent *etree.Element, tag, text string) *etree.Element {
 		}
 		return el
 	}
-	if s := ownSlabs(parent); s != nil {
+	if s := ownSlabs(parent); s != nil && s.verify == nil {
 		// The usual element, as add makes it: from the slabs of the
 		// parent, its text and child list too.
 		if len(parent.Child) == 0 && cap(parent.Child) < minChildren {
@@ -288,8 +292,12 @@ func AddText(parent *etree.Element, tag, text string) *etree.Element {
 	return addTextElsewhere(parent, tag, text)
 }
 
-// addTextElsewhere is AddText under a parent the slabs did not make.
+// addTextElsewhere is AddText under a parent the slabs did not make, and
+// AddText's check under a Verifier's proxy.
 func addTextElsewhere(parent *etree.Element, tag, text string) *etree.Element {
+	if v := verifierOf(parent); v != nil {
+		return v.addText(parent, tag, text)
+	}
 	var el *etree.Element
 	var cd *etree.CharData
 	var own []etree.Token
