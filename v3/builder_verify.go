@@ -167,9 +167,13 @@ func (v *Verifier) add(parent *etree.Element, tag string, attrs []string, plain 
 	if !plain && !distinctPlainNames(attrs) || len(attrs)%2 != 0 {
 		return v.fail()
 	}
-	f := v.open(parent)
-	if f == nil {
-		return v.fail()
+	// The parent is most often the element written last (its first
+	// child), else one it is written under (a sibling's).
+	f := &v.frames[len(v.frames)-1]
+	if f.proxy != parent {
+		if f = v.open(parent); f == nil {
+			return v.fail()
+		}
 	}
 	o := v.nextChild(f)
 	if o == nil || o.Tag != tag || len(o.Space) != 0 {
@@ -180,11 +184,15 @@ func (v *Verifier) add(parent *etree.Element, tag string, attrs []string, plain 
 		return v.fail()
 	}
 	f.kids = true
-	if len(v.frames) == cap(v.frames) {
+	k := len(v.frames)
+	if k == cap(v.frames) {
 		return v.fail()
 	}
 	p := v.proxy()
-	v.frames = append(v.frames, verifyFrame{proxy: p, orig: o, attrs: n, under: v.under != "" && tag == v.under})
+	v.frames = v.frames[:k+1]
+	nf := &v.frames[k]
+	nf.proxy, nf.orig, nf.next, nf.attrs = p, o, 0, n
+	nf.text, nf.kids, nf.under = false, false, v.under != "" && tag == v.under
 	return p
 }
 
@@ -240,7 +248,7 @@ func givenAttrs(orig []etree.Attr, attrs []string) int {
 // open returns the frame of parent, closing the frames written after it,
 // or nil when parent is no open element's proxy (or a close fails).
 func (v *Verifier) open(parent *etree.Element) *verifyFrame {
-	k := len(v.frames) - 1
+	k := len(v.frames) - 2 // add has looked at the last
 	for k >= 0 && v.frames[k].proxy != parent {
 		k--
 	}
@@ -271,18 +279,14 @@ func (v *Verifier) nextChild(f *verifyFrame) *etree.Element {
 		return nil
 	}
 	kids := f.orig.Child
-	for f.next < len(kids) {
-		t := kids[f.next]
-		f.next++
-		switch c := t.(type) {
-		case *etree.Element:
+	for i := f.next; i < len(kids); i++ {
+		if c, ok := kids[i].(*etree.Element); ok {
+			f.next = i + 1
 			return c
-		case *etree.CharData:
-			if c.IsWhitespace() && !c.IsCData() {
-				continue
-			}
 		}
-		return nil
+		if c, ok := kids[i].(*etree.CharData); !ok || !c.IsWhitespace() || c.IsCData() {
+			return nil
+		}
 	}
 	return nil
 }
@@ -296,6 +300,17 @@ func (v *Verifier) close(f *verifyFrame) bool {
 	if o == nil {
 		return true // the holder's own are told by Finish
 	}
+	if len(p.Attr) != 0 || len(p.Child) != 0 || f.attrs >= 0 && f.attrs != len(o.Attr) {
+		return v.closeChanged(f)
+	}
+	return v.closeRest(f)
+}
+
+// closeChanged is close of an element whose proxy was changed by etree
+// (attributes created, text set), or whose original has attributes the
+// writer did not give.
+func (v *Verifier) closeChanged(f *verifyFrame) bool {
+	p, o := f.proxy, f.orig
 	if !createdAttrs(o.Attr, f.attrs, p.Attr) {
 		v.failed = true
 		return false
@@ -315,7 +330,13 @@ func (v *Verifier) close(f *verifyFrame) bool {
 		}
 		return true
 	}
-	for _, t := range o.Child[f.next:] {
+	return v.closeRest(f)
+}
+
+// closeRest is close's check of the original's tokens after the last
+// child element written: white space, and under, elements.
+func (v *Verifier) closeRest(f *verifyFrame) bool {
+	for _, t := range f.orig.Child[f.next:] {
 		switch c := t.(type) {
 		case *etree.Element:
 			if f.under {
