@@ -21,27 +21,6 @@ func TestWritesBackAlikeAgreesWithComparison(t *testing.T) {
 	lineItem := func(pp *etree.Element) *etree.Element {
 		return v3.FindPath(pp, "pertinentInformation1", "pertinentPrescription", "pertinentInformation2", "pertinentLineItem")
 	}
-	firstText := func(e *etree.Element) *etree.CharData {
-		var found *etree.CharData
-		if e == nil {
-			return nil
-		}
-		var walk func(*etree.Element)
-		walk = func(e *etree.Element) {
-			for _, tok := range e.Child {
-				switch c := tok.(type) {
-				case *etree.CharData:
-					if found == nil && !c.IsWhitespace() {
-						found = c
-					}
-				case *etree.Element:
-					walk(c)
-				}
-			}
-		}
-		walk(e)
-		return found
-	}
 	changes := []struct {
 		name string
 		// alike: the change leaves the original alike by the Verifier's
@@ -206,4 +185,30 @@ func TestWritesBackAlikeAgreesWithComparison(t *testing.T) {
 	if told == 0 {
 		t.Fatal("no message was told alike")
 	}
+}
+
+// firstText returns the first text under e (in document order) that is
+// not flagged as white space, or nil (nil for a nil e).
+func firstText(e *etree.Element) *etree.CharData {
+	var found *etree.CharData
+	var walk func(*etree.Element)
+	walk = func(e *etree.Element) {
+		for _, tok := range e.Child {
+			if found != nil {
+				return
+			}
+			switch c := tok.(type) {
+			case *etree.CharData:
+				if !c.IsWhitespace() {
+					found = c
+				}
+			case *etree.Element:
+				walk(c)
+			}
+		}
+	}
+	if e != nil {
+		walk(e)
+	}
+	return found
 }
