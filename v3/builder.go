@@ -31,7 +31,7 @@ func Add(parent *etree.Element, tag string, attrs ...string) *etree.Element {
 // by every element.
 func add(parent *etree.Element, tag string, attrs []string, plain bool, fixed int) *etree.Element {
 	s := ownSlabs(parent)
-	if s == nil || s.verify != nil || !(plain || distinctPlainNames(attrs)) {
+	if s == nil || !(plain || distinctPlainNames(attrs)) {
 		return addElsewhere(parent, tag, attrs, plain, fixed)
 	}
 	if len(parent.Child) == 0 && cap(parent.Child) < minChildren {
@@ -100,12 +100,12 @@ func linkRoom(parent, el *etree.Element) {
 //
 //go:noinline
 func addElsewhere(parent *etree.Element, tag string, attrs []string, plain bool, fixed int) *etree.Element {
+	if v := verifierOf(parent); v != nil {
+		return v.add(parent, tag, attrs, plain)
+	}
 	n := len(attrs) / 2
 	var el *etree.Element
 	s := ownSlabs(parent)
-	if s != nil && s.verify != nil {
-		return s.verify.add(parent, tag, attrs, plain)
-	}
 	if s == nil {
 		s = rootSlabs(parent)
 	}
@@ -266,7 +266,7 @@ func AddText(parent *etree.Element, tag, text string) *etree.Element {
 		}
 		return el
 	}
-	if s := ownSlabs(parent); s != nil && s.verify == nil {
+	if s := ownSlabs(parent); s != nil {
 		// The usual element, as add makes it: from the slabs of the
 		// parent, its text and child list too.
 		if len(parent.Child) == 0 && cap(parent.Child) < minChildren {

@@ -35,7 +35,7 @@ type docSlabs struct {
 	kids  []etree.Token
 	texts []etree.CharData
 	// verify is the Verifier whose proxies name these slabs (its mark),
-	// nil for slabs that build.
+	// nil for slabs that build (see Verifier.proxy).
 	verify *Verifier
 }
 
