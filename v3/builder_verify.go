@@ -37,9 +37,13 @@ import (
 //
 // A writer that changes a proxy by etree's own methods is checked as far
 // as the builder's calls are: attributes created after those Add gave,
-// text set on an element without children. Any other change (a child
-// added, a child written under an element after a sibling of that element
-// was written) fails the check.
+// text set on an element without children. A child added by etree
+// (AddChild, a carried part) or written under an element after a sibling
+// of that element was written fails the check. What the Verifier cannot
+// see it cannot check: a proxy holds none of what Add gave, so a writer
+// that renames what it wrote, takes an attribute or a child away, moves a
+// child, or reads back what it wrote must not be verified (the
+// prescription's writers do none of these).
 type Verifier struct {
 	// mark is what each proxy names as its slabs (see slabElement), its
 	// verify field the Verifier: how Add tells a proxy from an element.

@@ -197,7 +197,10 @@ const (
 // core.SameElement's with InSignature and, for a signed pp, than the
 // signed parts' comparison, whose parts it also finds in pp), notWritten
 // that it returns nil. signed is IsSigned(pp). The Verifier's stand-ins
-// are made in sp (nil: fresh memory).
+// are made in sp (nil: fresh memory). WriteParentPrescription and what it
+// calls change what they wrote only as the Verifier sees it (v3.Verifier:
+// CreateAttr, SetText, CreateText, AddChild); a writer that renamed,
+// removed, moved or read back what it wrote would need the tree instead.
 func writesBackAlike(pp *etree.Element, signed bool, b *fhir.Bundle, env core.Env, sp *v3.Space) int {
 	c := core.NewBundleContext(b, "")
 	c.Trusted = true
