@@ -95,10 +95,14 @@ func linkRoom(parent, el *etree.Element) {
 
 // addElsewhere is add of an element whose parent the slabs did not make
 // (a document's own element, an element made elsewhere or given a prefix)
-// or whose attributes' names add does not know to be plain and distinct.
+// or whose attributes' names add does not know to be plain and distinct,
+// and add's check under a Verifier's proxy.
 //
 //go:noinline
 func addElsewhere(parent *etree.Element, tag string, attrs []string, plain bool, fixed int) *etree.Element {
+	if v := verifierOf(parent); v != nil {
+		return v.add(parent, tag, attrs, plain)
+	}
 	n := len(attrs) / 2
 	var el *etree.Element
 	s := ownSlabs(parent)
@@ -288,8 +292,12 @@ func AddText(parent *etree.Element, tag, text string) *etree.Element {
 	return addTextElsewhere(parent, tag, text)
 }
 
-// addTextElsewhere is AddText under a parent the slabs did not make.
+// addTextElsewhere is AddText under a parent the slabs did not make, and
+// AddText's check under a Verifier's proxy.
 func addTextElsewhere(parent *etree.Element, tag, text string) *etree.Element {
+	if v := verifierOf(parent); v != nil {
+		return v.addText(parent, tag, text)
+	}
 	var el *etree.Element
 	var cd *etree.CharData
 	var own []etree.Token

@@ -34,6 +34,9 @@ type docSlabs struct {
 	attrs []etree.Attr
 	kids  []etree.Token
 	texts []etree.CharData
+	// verify is the Verifier whose proxies name these slabs (its mark),
+	// nil for slabs that build (see Verifier.proxy).
+	verify *Verifier
 }
 
 // Slab sizes: enough for a small message, and a quarter of a large one's

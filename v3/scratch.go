@@ -88,6 +88,8 @@ type Space struct {
 	docs []etree.Document
 	// lent is the room Lend lends (space_lend.go).
 	lent []byte
+	// verify is the Verifier Verify gives (builder_verify.go).
+	verify Verifier
 }
 
 // readSlabs are the slabs a document is read into (see xmlScanner).

@@ -32,30 +32,37 @@ const (
 
 // carryUnrepresented compares pp with the v3 written back from b and adds
 // ExtensionV3Original to b's MedicationRequests for each part that differs.
-// It returns what was written back when it was pp's like (nothing had to be
-// carried), else nil. What is written back is built in sp (nil: fresh
-// memory).
-func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env, sp *v3.Space) *etree.Element {
+// With keep, it returns what was written back when it was pp's like
+// (nothing had to be carried), else nil; without, it returns nil, and pp's
+// like is told first without a tree written back (writesBackAlike), the
+// tree being built and compared only when it is not. What is written back
+// is built in sp (nil: fresh memory).
+func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env, sp *v3.Space, keep bool) *etree.Element {
 	if !pp.Exists() || !hasMedicationRequest(b) {
-		return nil
-	}
-	regen := regenerateParentPrescription(b, env, sp)
-	if regen == nil {
 		return nil
 	}
 	// A signed prescription's parts must also hash as they were signed:
 	// the element comparison trims text and passes over processing
 	// instructions, which the signature fragments keep.
 	signed := IsSigned(pp.El)
+	if !keep {
+		switch writesBackAlike(pp.El, signed, b, env, sp) {
+		case writtenAlike, notWritten:
+			return nil
+		}
+	}
+	regen := regenerateParentPrescription(b, env, sp)
+	if regen == nil {
+		return nil
+	}
+	if writtenBackAlike(pp.El, regen, signed) {
+		return regen
+	}
 	same := func(orig, got *etree.Element) bool {
 		return core.SameElement(orig, got, nil) && (!signed || v3.SameFragment(orig, got))
 	}
 	sameSigned := func(got *etree.Element) bool {
 		return !signed || v3.SameSignedParts(pp.El, got) || v3.CompareSignatureFragments(pp.El, got) == nil
-	}
-	if signed && core.SameSignedElementUnder(pp.El, regen, signatureTextTag) ||
-		core.SameElement(pp.El, regen, InSignature) && sameSigned(regen) {
-		return regen
 	}
 	// Listed only now: what was written back was pp's like, so nothing is
 	// carried and no list is made.
@@ -90,6 +97,16 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env, sp *v3.Space) 
 		mrs[0].Extension = append(mrs[0].Extension, core.V3OriginalExtension(PartParentPrescription, WithoutSignature(pp.El)))
 	}
 	return nil
+}
+
+// writtenBackAlike reports whether regen, written back from what was read
+// of pp, is pp's like, so that nothing is carried: by core.SameElement's
+// rule with InSignature and, when pp is signed (signed is IsSigned(pp)),
+// the signed parts alike as the signature's fragments see them.
+func writtenBackAlike(pp, regen *etree.Element, signed bool) bool {
+	return signed && core.SameSignedElementUnder(pp, regen, signatureTextTag) ||
+		core.SameElement(pp, regen, InSignature) &&
+			(!signed || v3.SameSignedParts(pp, regen) || v3.CompareSignatureFragments(pp, regen) == nil)
 }
 
 // hasMedicationRequest reports whether b holds a MedicationRequest, without
@@ -159,6 +176,51 @@ func WithoutSignature(pp *etree.Element) *etree.Element {
 		}
 	}
 	return cp
+}
+
+// What writesBackAlike tells of a ParentPrescription and its Bundle.
+const (
+	// writtenAlike: the Bundle writes pp's like, by the lossless check's
+	// rules (nothing is carried).
+	writtenAlike = iota
+	// writtenOtherwise: perhaps not; the written tree must be compared.
+	writtenOtherwise
+	// notWritten: the Bundle cannot be written (nothing is carried).
+	notWritten
+)
+
+// writesBackAlike writes the ParentPrescription of b as
+// regenerateParentPrescription does, checking it against pp as it is
+// written (v3.Verifier) instead of building it: writtenAlike means that
+// the tree regenerateParentPrescription builds is pp's like as
+// carryUnrepresented compares them (the Verifier's rules are stricter than
+// core.SameElement's with InSignature and, for a signed pp, than the
+// signed parts' comparison, whose parts it also finds in pp), notWritten
+// that it returns nil. signed is IsSigned(pp). The Verifier's stand-ins
+// are made in sp (nil: fresh memory). WriteParentPrescription and what it
+// calls change what they wrote only as the Verifier sees it (v3.Verifier:
+// CreateAttr, SetText, CreateText, AddChild); a writer that renamed,
+// removed, moved or read back what it wrote would need the tree instead.
+func writesBackAlike(pp *etree.Element, signed bool, b *fhir.Bundle, env core.Env, sp *v3.Space) int {
+	c := core.NewBundleContext(b, "")
+	c.Trusted = true
+	v, holder := sp.Verify(pp, signatureTextTag)
+	WriteParentPrescription(c, holder, env)
+	alike := v.Finish()
+	switch {
+	case c.Failed():
+		return notWritten
+	case !alike:
+		return writtenOtherwise
+	case signed:
+		// core.SameSignedElementUnder finds the signed parts in both
+		// trees, alike here: in pp, they must be there.
+		var room [4 + 12]*etree.Element
+		if _, ok := v3.AppendSignedParts(room[:0], pp); !ok {
+			return writtenOtherwise
+		}
+	}
+	return writtenAlike
 }
 
 // regenerateParentPrescription writes the ParentPrescription of an

@@ -38,7 +38,7 @@ func prescribeToFHIR(sp *v3.Space, payload []byte, env core.Env) ([]byte, core.M
 	// element; a prescription read inside a release or a claim is one
 	// Spine took.
 	core.CheckPrescribingPatient(pp.Opt("recordTarget").Opt("Patient"))
-	b, _, _ := readParentPrescription(pp, payload, env, sp)
+	b, _, _ := readParentPrescriptionKept(pp, payload, env, sp, false)
 	core.RefuseEmptyAttrs(pp) // after reading: a problem the reader names more exactly comes first
 	if err := r.Err(); err != nil {
 		return nil, core.Meta{}, err
@@ -95,7 +95,7 @@ type lineItem struct {
 // say are carried verbatim (see carry.go). Problems are recorded on pp's
 // Reader.
 func ReadParentPrescription(pp v3.Node, raw []byte, env core.Env) *fhir.Bundle {
-	b, _, _ := readParentPrescription(pp, raw, env, nil)
+	b, _, _ := readParentPrescriptionKept(pp, raw, env, nil, false)
 	return b
 }
 
@@ -134,6 +134,14 @@ func ReadParentPrescriptionWritten(pp v3.Node, raw []byte, env core.Env, sp *v3.
 // and the signature as read (its bytes are what the Provenance's base64
 // holds). What is written back is built in sp (nil: fresh memory).
 func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) (*fhir.Bundle, *etree.Element, readSignature) {
+	return readParentPrescriptionKept(pp, raw, env, sp, true)
+}
+
+// readParentPrescriptionKept is readParentPrescription; keep says whether
+// what is written back is wanted: without it, nothing had to be carried
+// is told without keeping a tree written back, and nil is returned in its
+// place (see carryUnrepresented).
+func readParentPrescriptionKept(pp v3.Node, raw []byte, env core.Env, sp *v3.Space, keep bool) (*fhir.Bundle, *etree.Element, readSignature) {
 	newID := env.NewID
 	core.CheckOnce(pp, parentPrescriptionOnce)
 	p := parentPrescription{released: env.Released}
@@ -231,7 +239,7 @@ func readParentPrescription(pp v3.Node, raw []byte, env core.Env, sp *v3.Space) 
 		addProvenance(b, &m.provenance, &p, times, &urls, mrs, focus[len(mrs)+1:], newID, sp)
 	}
 	fillMessageHeader(&m.header, &p, &urls, mrs, focus, authorRes, sp)
-	written := carryUnrepresented(pp, b, env, sp)
+	written := carryUnrepresented(pp, b, env, sp, keep)
 	return b, written, sig
 }
 
