@@ -62,6 +62,12 @@ func (s *Scratch) Put(sp *Space) {
 type Space struct {
 	read  readSlabs // where Parse reads the next tree into
 	build docSlabs  // where NewHolder's trees take their elements from
+	// copies are where ShallowCopy makes its copies (no texts): slabs of
+	// their own, not read's, which readInto sizes for the message alone,
+	// so that copies made after reading do not spill out of them (reset
+	// would then make them twice as large: a release response's path
+	// copies left about half of its read slabs unused).
+	copies readSlabs
 	// src holds the message Parse read (the tree's names, values and text
 	// are views of it) and paths the element paths of its Reader, while
 	// reader is that Reader: both are the Space's for one message only.
@@ -72,9 +78,10 @@ type Space struct {
 	// first are the slabs read and build started from at the last reset:
 	// the ones kept for the next message.
 	first struct {
-		read  readSlabs
-		build docSlabs
-		docs  []etree.Document
+		read   readSlabs
+		copies readSlabs
+		build  docSlabs
+		docs   []etree.Document
 	}
 	// out and w are what Bytes writes a document through.
 	out bytes.Buffer
@@ -127,7 +134,11 @@ func (sp *Space) reset() {
 	b.attrs = recycle(fb.attrs, b.attrs)
 	b.kids = recycle(fb.kids, b.kids)
 	b.texts = recycle(fb.texts, b.texts)
-	sp.first.read, sp.first.build = *r, *b
+	c, fc := &sp.copies, &sp.first.copies
+	c.elems = recycle(fc.elems, c.elems)
+	c.attrs = recycle(fc.attrs, c.attrs)
+	c.kids = recycle(fc.kids, c.kids)
+	sp.first.read, sp.first.copies, sp.first.build = *r, *c, *b
 	sp.docs = recycle(sp.first.docs, sp.docs)
 	sp.first.docs = sp.docs
 	if sp.reader != nil {
@@ -338,11 +349,12 @@ const spaceDocs = 4
 // children are el's own tokens, shared, not copied (each still names el
 // as its parent), as a reader of a tree that differs from one read only
 // along a path makes it: etree.NewElement with el's name, its attributes
-// created in order, its children appended. It is made where the Space
-// reads (its element, attribute list and child list taken from the read
-// slabs, which the next message's reset recycles, so that a message's
-// copies cost no allocation once a Space has seen one like it) and is the
-// Space's only until Put; a nil Space makes it of fresh memory.
+// created in order, its children appended. It is made in the Space's
+// slabs of copies (its element, attribute list and child list taken from
+// them; the next message's reset recycles them as it does the read slabs,
+// so that a message's copies cost no allocation once a Space has seen one
+// like it) and is the Space's only until Put; a nil Space makes it of
+// fresh memory.
 func (sp *Space) ShallowCopy(el *etree.Element) *etree.Element {
 	var cp *etree.Element
 	if sp == nil {
@@ -350,11 +362,12 @@ func (sp *Space) ShallowCopy(el *etree.Element) *etree.Element {
 		cp.Attr = make([]etree.Attr, 0, len(el.Attr))
 		cp.Child = make([]etree.Token, 0, len(el.Child))
 	} else {
-		cp = slabNew(&sp.read.elems, 0)
+		c := &sp.copies
+		cp = slabNew(&c.elems, 0)
 		f := (*elementFields)(unsafe.Pointer(cp))
 		f.index = -1 // as etree.NewElement makes it
-		cp.Attr = SlabSlice(&sp.read.attrs, len(el.Attr), 0)
-		cp.Child = SlabSlice(&sp.read.kids, len(el.Child), 0)
+		cp.Attr = SlabSlice(&c.attrs, len(el.Attr), 0)
+		cp.Child = SlabSlice(&c.kids, len(el.Child), 0)
 	}
 	cp.Space, cp.Tag = el.Space, el.Tag
 	for _, a := range el.Attr {

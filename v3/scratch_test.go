@@ -701,3 +701,53 @@ func TestShallowCopy(t *testing.T) {
 		t.Errorf("reading and copying every element: %v allocations a message, reading alone %v", copied, only)
 	}
 }
+
+// TestShallowCopyLeavesReadSlabs checks that copies made after a message
+// is read do not enlarge the slabs the next message is read into: a Space
+// that reads a document and copies some of its elements, message after
+// message, keeps read slabs of the size a Space that only reads keeps
+// (the copies spilling out of them made reset double them), and slabs of
+// copies that, once the Space has seen a message like it, hold every copy
+// without another slab.
+func TestShallowCopyLeavesReadSlabs(t *testing.T) {
+	for i, d := range scratchDocs(t) {
+		reads, copies := &Space{}, &Space{}
+		var last []*etree.Element // the copies of copies's last message
+		for range 4 {
+			if _, err := readXML(d, reads); err != nil {
+				t.Fatal(err)
+			}
+			reads.reset()
+			doc, err := readXML(d, copies)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A copy of every element, and of the root twice more: more
+			// copies than the read slabs' room left over.
+			last = last[:0]
+			var walk func(el *etree.Element)
+			walk = func(el *etree.Element) {
+				last = append(last, copies.ShallowCopy(el))
+				for _, c := range el.Child {
+					if c, ok := c.(*etree.Element); ok {
+						walk(c)
+					}
+				}
+			}
+			walk(doc.Root())
+			last = append(last, copies.ShallowCopy(doc.Root()), copies.ShallowCopy(doc.Root()))
+			if len(last) > 1 && unsafe.SliceData(copies.copies.elems) != unsafe.SliceData(copies.first.copies.elems) {
+				last = nil // not yet in one slab
+			}
+			copies.reset()
+		}
+		r, c := reads.first.read, copies.first.read
+		if cap(c.elems) != cap(r.elems) || cap(c.attrs) != cap(r.attrs) || cap(c.kids) != cap(r.kids) || cap(c.texts) != cap(r.texts) {
+			t.Errorf("document %d: read slabs with copies %d, %d, %d, %d (elements, attributes, children, texts); reading alone %d, %d, %d, %d",
+				i, cap(c.elems), cap(c.attrs), cap(c.kids), cap(c.texts), cap(r.elems), cap(r.attrs), cap(r.kids), cap(r.texts))
+		}
+		if last == nil {
+			t.Errorf("document %d: the copies of the fourth message still took more than one slab", i)
+		}
+	}
+}
