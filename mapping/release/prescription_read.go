@@ -137,7 +137,8 @@ func readReleasedBundle(sp *v3.Space, pc *pathCopies, comp v3.Node, interaction 
 	addReleaseExtensions(b, add, requestRef)
 	if tplExt, typeID := tpl.OptAttr("extension"), pp.Opt("typeId").OptAttr("extension"); tplExt != typeID {
 		if mrs := fhir.EntriesOf[*fhir.MedicationRequest](b); len(mrs) > 0 {
-			mrs[0].Extension = append(mrs[0].Extension, fhir.Extension{URL: ExtensionReleaseTemplate, ValueString: &tplExt})
+			ext := tplExt // only this one on the heap: tplExt there was an allocation every prescription
+			mrs[0].Extension = append(mrs[0].Extension, fhir.Extension{URL: ExtensionReleaseTemplate, ValueString: &ext})
 		}
 	}
 	return b, written, pp
@@ -191,7 +192,8 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 	if pc == nil {
 		pc = new(pathCopies)
 	}
-	var add releaseAdditions
+	add := releaseAdditions{itemStatus: pc.statuses[:0]}
+	defer func() { pc.statuses = add.itemStatus[:0] }()
 	cp := pc.shallow(pp.El)
 	noteCopy(edits, pp.El, cp)
 	if tid := cp.SelectElement("typeId"); tid != nil && tid.SelectAttrValue("extension", "") == releasePayloadType {
@@ -226,8 +228,8 @@ func withoutReleaseAdditions(pp v3.Node, edits *core.TreeEdits, pc *pathCopies) 
 		return rxNode
 	}
 	// The additions and the line items, in one look at the children.
-	var itemRoom [8]*etree.Element
-	ch := prescriptionChildrenOf(origRx, itemRoom[:0])
+	ch := prescriptionChildrenOf(origRx, pc.items[:0])
+	pc.items = ch.items[:0]
 	status, low, high, rels := ch.status, ch.low, ch.high, ch.items
 	if rel := status; rel != nil {
 		st, ok := releasedStatus(rel, "pertinentPrescriptionStatus", v3.OIDPrescriptionStatus)
@@ -345,6 +347,14 @@ type pathCopies struct {
 	elems []etree.Element
 	attrs []etree.Attr
 	kids  []etree.Token
+	// items and statuses are the room of the line item relationships and
+	// item statuses withoutReleaseAdditions finds in the prescription
+	// copied last, which are read only until the next one is copied
+	// (addReleaseExtensions puts the statuses on its Bundle first): an
+	// allocation each a prescription otherwise (a room on the stack
+	// escaped with what the look at the children found).
+	items    []*etree.Element
+	statuses []itemStatus
 }
 
 // shallow returns a new element with el's name and attributes whose
@@ -429,17 +439,31 @@ func addItemExtensions(mr *fhir.MedicationRequest, add releaseAdditions) {
 	if item {
 		n++
 	}
+	if n == 0 {
+		return
+	}
 	mr.Extension = slices.Grow(mr.Extension, n)
+	// The codings and the dispensing information's one extension in one
+	// allocation, not three.
+	parts := new(itemExtensionParts)
 	if add.status.code != "" {
-		mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionTaskBusinessStatus,
-			ValueCoding: &fhir.Coding{System: fhir.CodeSystemTaskBusinessStatus, Code: add.status.code, Display: add.status.display}})
+		parts.status = fhir.Coding{System: fhir.CodeSystemTaskBusinessStatus, Code: add.status.code, Display: add.status.display}
+		mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionTaskBusinessStatus, ValueCoding: &parts.status})
 	}
 	if item {
-		mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionDispensingInformation, Extension: []fhir.Extension{
-			{URL: "dispenseStatus", ValueCoding: &fhir.Coding{System: fhir.CodeSystemMedicationDispenseType, Code: st.code, Display: st.display}},
-		}})
+		parts.dispense = fhir.Coding{System: fhir.CodeSystemMedicationDispenseType, Code: st.code, Display: st.display}
+		parts.dispensing[0] = fhir.Extension{URL: "dispenseStatus", ValueCoding: &parts.dispense}
+		mr.Extension = append(mr.Extension, fhir.Extension{URL: core.ExtensionDispensingInformation, Extension: parts.dispensing[:]})
 		mr.Status = requestStatusOfItem(st.code)
 	}
+}
+
+// itemExtensionParts is the memory of addItemExtensions's extensions: the
+// status's coding, the dispense status's, and the one extension of the
+// dispensing information (a list of one: appending to it copies it).
+type itemExtensionParts struct {
+	status, dispense fhir.Coding
+	dispensing       [1]fhir.Extension
 }
 
 // releasedFrom returns the released ParentPrescription b writes, or nil
