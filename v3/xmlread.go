@@ -82,10 +82,11 @@ type xmlScanner struct {
 
 // openElement is an element whose end tag is still to come.
 type openElement struct {
-	el    *etree.Element
-	name  string // as written, prefix included
-	at    int    // the index of name in the message
-	first int    // index in pending of its first child
+	el *etree.Element
+	// at and nameLen are where its name stands in the message, as
+	// written (prefix included).
+	at, nameLen int
+	first       int // index in pending of its first child
 	// odd: a comment or processing instruction is among its children,
 	// which attach then links itself.
 	odd bool
@@ -162,9 +163,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			// next tag, in place; any other text as indentation and
 			// chars read it.
 			src, i, j := s.src, s.i, -1
-			if i == s.marks.textFrom && s.marks.textEnd > i {
-				j = s.marks.textEnd // after a tag markTag or markEnd read
-			} else if src[i] == '\n' {
+			if src[i] == '\n' {
 				for k := i + 1; k+8 <= len(src); k += 8 {
 					if m := load8(src[k:k+8]) ^ ' '*eachByte; m != 0 {
 						if k += bits.TrailingZeros64(m) >> 3; src[k] == '<' {
@@ -210,15 +209,15 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				return nil, false
 			}
 			top := &st.open[len(st.open)-1]
-			if end := markEnd(s.src, s.i, top.at, len(top.name), &s.marks); end > 0 {
+			if end := markEnd(s.src, s.i, top.at, top.nameLen, &s.marks); end > 0 {
 				s.i = end // most end tags: read sixteen bytes at a time
 			} else {
 				s.marks.textEnd = 0 // not of this tag
 				s.i += 2
-				if !strings.HasPrefix(s.src[s.i:], top.name) {
+				if !strings.HasPrefix(s.src[s.i:], s.src[top.at:top.at+top.nameLen]) {
 					return nil, false
 				}
-				s.i += len(top.name)
+				s.i += top.nameLen
 				if s.i < len(s.src) && nameByte[s.src[s.i]] != 0 {
 					return nil, false // a longer name
 				}
@@ -227,7 +226,16 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 					return nil, false
 				}
 			}
-			s.attach(top.el, st.pending[top.first:], top.odd)
+			if kids := st.pending[top.first:]; top.odd {
+				s.attach(top.el, kids, true)
+			} else {
+				// attach's usual case, in place.
+				child := SlabSlice(&s.kids, len(kids), 0)[:len(kids)]
+				for i := range child {
+					child[i] = kids[i]
+				}
+				top.el.Child = child
+			}
 			st.pending, st.open = st.pending[:top.first], st.open[:len(st.open)-1]
 			parent, first = &doc.Element, 0
 			if len(st.open) > 0 {
@@ -284,12 +292,31 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			if empty {
 				el.Child = make([]etree.Token, 0)
 			} else {
-				st.open = append(st.open, openElement{el: el, name: name, at: at, first: len(st.pending)})
+				// Field by field: a composite literal is built on the
+				// stack and copied.
+				if len(st.open) == cap(st.open) {
+					st.open = append(st.open, openElement{})
+				} else {
+					st.open = st.open[:len(st.open)+1]
+				}
+				o := &st.open[len(st.open)-1]
+				o.el, o.at, o.nameLen, o.first, o.odd, o.marked = el, at, len(name), len(st.pending), false, false
 				parent, first = el, len(st.pending)
 			}
 			if marked != nil {
 				st.mark(&marked, el, empty)
 			}
+		}
+		if s.marks.textEnd > s.i {
+			// The usual indentation after a tag markTag or markEnd read
+			// (s.i is after it; else textEnd is not more): a line feed
+			// and spaces, up to the '<' at textEnd, read in this turn
+			// rather than looked at again in the next.
+			cd := slabNew(&s.texts, 0)
+			f := (*charDataFields)(unsafe.Pointer(cd)) // zero, as the slab gives it
+			f.Data, f.parent, f.index, f.flags = markedString(s.src, s.i, s.marks.textEnd-s.i), parent, len(st.pending)-first, charDataWhitespace
+			st.pending = append(st.pending, cd)
+			s.i = s.marks.textEnd
 		}
 	}
 	if len(st.open) != 0 || !seenRoot {
@@ -382,8 +409,13 @@ func (rd *readDocument) procInst(target, inst string) *etree.ProcInst {
 // they were read; a comment or processing instruction among them (odd)
 // is linked as appendChild would link it, and so is every token after it.
 func (s *xmlScanner) attach(el *etree.Element, kids []etree.Token, odd bool) {
-	el.Child = SlabSlice(&s.kids, len(kids), 0)[:len(kids)]
-	copy(el.Child, kids)
+	child := SlabSlice(&s.kids, len(kids), 0)[:len(kids)]
+	// Token by token rather than copy's typedslicecopy, whose fixed
+	// cost is most of it for the few children most elements have.
+	for i := range child {
+		child[i] = kids[i]
+	}
+	el.Child = child
 	if !odd {
 		return
 	}
