@@ -156,13 +156,14 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 		st.pending = append(st.pending, cd)
 		s.i = len(byteOrderMark)
 	}
-	for s.i < len(s.src) {
-		if s.src[s.i] != '<' {
+	src := s.src // the message, which the loop reads but does not change
+	for s.i < len(src) {
+		if src[s.i] != '<' {
 			cd := slabNew(&s.texts, 0)
 			// The usual indentation, a line feed and spaces up to the
 			// next tag, in place; any other text as indentation and
 			// chars read it.
-			src, i, j := s.src, s.i, -1
+			i, j := s.i, -1
 			if src[i] == '\n' {
 				for k := i + 1; k+8 <= len(src); k += 8 {
 					if m := load8(src[k:k+8]) ^ ' '*eachByte; m != 0 {
@@ -194,31 +195,31 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				linkText(cd, parent, len(st.pending)-first)
 				st.pending = append(st.pending, cd)
 			}
-			if s.i >= len(s.src) {
+			if s.i >= len(src) {
 				break
 			}
 			// Text ends at a '<' (or the end): its tag is read in the
 			// same turn of the loop.
 		}
-		if s.i+1 >= len(s.src) {
+		if s.i+1 >= len(src) {
 			return nil, false
 		}
-		switch c := s.src[s.i+1]; {
+		switch c := src[s.i+1]; {
 		case c == '/':
 			if len(st.open) == 0 {
 				return nil, false
 			}
 			top := &st.open[len(st.open)-1]
-			if end := markEnd(s.src, s.i, top.at, top.nameLen, &s.marks); end > 0 {
+			if end := markEnd(src, s.i, top.at, top.nameLen, &s.marks); end > 0 {
 				s.i = end // most end tags: read sixteen bytes at a time
 			} else {
 				s.marks.textEnd = 0 // not of this tag
 				s.i += 2
-				if !strings.HasPrefix(s.src[s.i:], s.src[top.at:top.at+top.nameLen]) {
+				if !strings.HasPrefix(src[s.i:], src[top.at:top.at+top.nameLen]) {
 					return nil, false
 				}
 				s.i += top.nameLen
-				if s.i < len(s.src) && nameByte[s.src[s.i]] != 0 {
+				if s.i < len(src) && nameByte[src[s.i]] != 0 {
 					return nil, false // a longer name
 				}
 				s.space()
@@ -250,7 +251,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			st.pending = append(st.pending, rd.procInst(target, inst))
 			st.odd(&docOdd)
 		case c == '!':
-			if strings.HasPrefix(s.src[s.i:], cdataOpen) {
+			if strings.HasPrefix(src[s.i:], cdataOpen) {
 				text, ok := s.cdata()
 				if !ok || len(st.open) == 0 {
 					return nil, false // outside the root: etree's reader decides
@@ -314,7 +315,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			// rather than looked at again in the next.
 			cd := slabNew(&s.texts, 0)
 			f := (*charDataFields)(unsafe.Pointer(cd)) // zero, as the slab gives it
-			f.Data, f.parent, f.index, f.flags = markedString(s.src, s.i, s.marks.textEnd-s.i), parent, len(st.pending)-first, charDataWhitespace
+			f.Data, f.parent, f.index, f.flags = markedString(src, s.i, s.marks.textEnd-s.i), parent, len(st.pending)-first, charDataWhitespace
 			st.pending = append(st.pending, cd)
 			s.i = s.marks.textEnd
 		}
