@@ -304,7 +304,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				o.el, o.at, o.nameLen, o.first, o.odd, o.marked = el, at, len(name), len(st.pending), false, false
 				parent, first = el, len(st.pending)
 			}
-			if marked != nil {
+			if marked != nil && (el.Space != "" || declaresNamespace(el)) {
 				st.mark(&marked, el, empty)
 			}
 		}
@@ -340,18 +340,15 @@ type docStack struct {
 	open    []openElement
 }
 
-// mark adds element el, just read (and opened unless empty), to marked
-// (the elements read so far that have a prefix or declare a namespace and
-// the elements they are in, in document order: see scanNotes.marked) when
-// it has a prefix or declares a namespace, after the open elements (those
-// it is in) not there yet: as the outer elements of one are there before
-// it, those not there are the innermost, and come after every element
-// there (none is in them). (marked is not docStack's: the list is handed
+// mark adds element el, just read (and opened unless empty), which has a
+// prefix or declares a namespace (the caller tells), to marked (the
+// elements read so far that have a prefix or declare a namespace and the
+// elements they are in, in document order: see scanNotes.marked), after
+// the open elements (those it is in) not there yet: as the outer elements
+// of one are there before it, those not there are the innermost, and come
+// after every element there (none is in them). (marked is not docStack's: the list is handed
 // on, and a field of docStack handed on would move its rooms to the heap.)
 func (st *docStack) mark(marked *[]*etree.Element, el *etree.Element, empty bool) {
-	if el.Space == "" && !declaresNamespace(el) {
-		return
-	}
 	k := len(st.open)
 	for k > 0 && !st.open[k-1].marked {
 		k--
