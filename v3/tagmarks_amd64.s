@@ -264,24 +264,32 @@ space:
 	JMP  space
 
 spaceDone:
+	// After white space, most often an attribute's first letter: looked
+	// for first.
+	CMPQ AX, R10
+	JEQ  noSpace
+	MOVL BX, CX
+	ORL  $0x20, CX
+	SUBL $0x61, CX
+	CMPL CX, $25
+	JHI  notLetter
+
+keyStart:
+	CMPQ R8, maxN+24(FP)
+	JGE  bail
+	MOVQ AX, R10
+	JMP  name
+
+notLetter:
+	CMPL BX, $0x5f
+	JEQ  keyStart
+
+noSpace:
 	CMPL BX, $0x3e // '>'
 	JEQ  closed
 	CMPL BX, $0x2f // '/'
 	JEQ  selfClosed
-	CMPQ AX, R10
-	JEQ  bail // no white space before the attribute
-	CMPQ R8, maxN+24(FP)
-	JGE  bail
-	CMPL BX, $0x5f
-	JEQ  keyStart
-	ORL  $0x20, BX
-	SUBL $0x61, BX
-	CMPL BX, $25
-	JHI  bail
-
-keyStart:
-	MOVQ AX, R10
-	JMP  name
+	JMP  bail // an attribute without white space before it, or no name
 
 keyDone:
 	// '=' and the quote right after the name.
