@@ -161,8 +161,9 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 		if src[s.i] != '<' {
 			cd := slabNew(&s.texts, 0)
 			// The usual indentation, a line feed and spaces up to the
-			// next tag, in place; any other text as indentation and
-			// chars read it.
+			// next tag, in place (after a tag markTag or markEnd read,
+			// the end of the last turn made it already); any other
+			// text as indentation and chars read it.
 			i, j := s.i, -1
 			if src[i] == '\n' {
 				for k := i + 1; k+8 <= len(src); k += 8 {
