@@ -6,18 +6,18 @@
 DATA tagSpaces<>+0(SB)/8, $0x2020202020202020
 DATA tagSpaces<>+8(SB)/8, $0x2020202020202020
 GLOBL tagSpaces<>(SB), RODATA|NOPTR, $16
-DATA tagLowA<>+0(SB)/8, $0x6161616161616161
-DATA tagLowA<>+8(SB)/8, $0x6161616161616161
-GLOBL tagLowA<>(SB), RODATA|NOPTR, $16
-DATA tagLetters<>+0(SB)/8, $0x1919191919191919
-DATA tagLetters<>+8(SB)/8, $0x1919191919191919
-GLOBL tagLetters<>(SB), RODATA|NOPTR, $16
-DATA tagZero<>+0(SB)/8, $0x3030303030303030
-DATA tagZero<>+8(SB)/8, $0x3030303030303030
-GLOBL tagZero<>(SB), RODATA|NOPTR, $16
-DATA tagDigits<>+0(SB)/8, $0x0909090909090909
-DATA tagDigits<>+8(SB)/8, $0x0909090909090909
-GLOBL tagDigits<>(SB), RODATA|NOPTR, $16
+DATA tagLetterShift<>+0(SB)/8, $0x1f1f1f1f1f1f1f1f
+DATA tagLetterShift<>+8(SB)/8, $0x1f1f1f1f1f1f1f1f
+GLOBL tagLetterShift<>(SB), RODATA|NOPTR, $16
+DATA tagLetterBound<>+0(SB)/8, $0x9a9a9a9a9a9a9a9a
+DATA tagLetterBound<>+8(SB)/8, $0x9a9a9a9a9a9a9a9a
+GLOBL tagLetterBound<>(SB), RODATA|NOPTR, $16
+DATA tagDigitShift<>+0(SB)/8, $0x5050505050505050
+DATA tagDigitShift<>+8(SB)/8, $0x5050505050505050
+GLOBL tagDigitShift<>(SB), RODATA|NOPTR, $16
+DATA tagDigitBound<>+0(SB)/8, $0x8a8a8a8a8a8a8a8a
+DATA tagDigitBound<>+8(SB)/8, $0x8a8a8a8a8a8a8a8a
+GLOBL tagDigitBound<>(SB), RODATA|NOPTR, $16
 DATA tagUnderscore<>+0(SB)/8, $0x5f5f5f5f5f5f5f5f
 DATA tagUnderscore<>+8(SB)/8, $0x5f5f5f5f5f5f5f5f
 GLOBL tagUnderscore<>(SB), RODATA|NOPTR, $16
@@ -79,23 +79,24 @@ indentDone:
 // ALNUM loads the sixteen bytes at AX into X0 (or goes to bail when they
 // are not all within the message: AX above DX) and sets each byte of X2
 // that is an ASCII letter or digit to 0xff, the others to 0, using X8-X12
-// (markTag's constants), X1 and X3: letters, (x|0x20)-'a' <= 25, and
-// digits, x-'0' <= 9, each an unsigned compare made of PMINUB and PCMPEQB.
+// (markTag's constants), X1 and X3: each range moved to start at 0x80
+// (-128 as a signed byte), so that one signed compare finds it: letters,
+// (x|0x20)+0x1f in 0x80-0x99 (below 0x9a), and digits, x+0x50 in
+// 0x80-0x89 (below 0x8a). No other byte lands there: x|0x20 is 'a'-'z'
+// only for letters, and each sum wraps the other bytes outside.
 #define ALNUM \
 	CMPQ AX, DX; \
 	JGT  bail; \
 	MOVOU (SI)(AX*1), X0; \
 	MOVOU X0, X1; \
 	POR   X8, X1; \
-	PSUBB X9, X1; \
+	PADDB X9, X1; \
 	MOVOU X10, X2; \
-	PMINUB X1, X2; \
-	PCMPEQB X1, X2; \
+	PCMPGTB X1, X2; \
 	MOVOU X0, X1; \
-	PSUBB X11, X1; \
+	PADDB X11, X1; \
 	MOVOU X12, X3; \
-	PMINUB X1, X3; \
-	PCMPEQB X1, X3; \
+	PCMPGTB X1, X3; \
 	POR   X3, X2
 
 // func markTag(src string, i, maxN int, m *tagMarks) (end int)
@@ -113,10 +114,10 @@ TEXT ·markTag(SB), NOSPLIT, $0-48
 	MOVQ m+32(FP), DI
 	SUBQ $16, DX
 	MOVOU tagSpaces<>(SB), X8
-	MOVOU tagLowA<>(SB), X9
-	MOVOU tagLetters<>(SB), X10
-	MOVOU tagZero<>(SB), X11
-	MOVOU tagDigits<>(SB), X12
+	MOVOU tagLetterShift<>(SB), X9
+	MOVOU tagLetterBound<>(SB), X10
+	MOVOU tagDigitShift<>(SB), X11
+	MOVOU tagDigitBound<>(SB), X12
 	MOVQ $0x100002600, R13 // ' ', '\r', '\n', '\t'
 	XORQ R8, R8
 	XORQ R12, R12
@@ -153,6 +154,8 @@ nameFast:
 	JEQ  nameFastOn
 	LEAQ (AX)(CX*1), BX
 	MOVBLZX (SI)(BX*1), BX
+	CMPL BX, $0x3d // '=', after most attribute names
+	JEQ  nameEq
 	CMPL BX, $0x5f // '_'
 	JEQ  nameBlock
 	CMPL BX, $0x3a // ':'
@@ -166,6 +169,16 @@ nameFast:
 nameFastOn:
 	ADDQ $16, AX
 	JMP  nameFast
+
+	// An attribute name without a prefix, its '=' at AX+CX (an
+	// element's name does not end there: bail).
+nameEq:
+	ADDQ CX, AX
+	BTQ  $2, R12
+	JCC  bail
+	CMPQ AX, DX
+	JGT  bail // the quote's load below needs AX+1 within the message
+	JMP  keyQuote
 
 	// Any name byte: the block from AX again, and the rest of the name.
 nameBlock:
@@ -251,24 +264,32 @@ space:
 	JMP  space
 
 spaceDone:
+	// After white space, most often an attribute's first letter: looked
+	// for first.
+	CMPQ AX, R10
+	JEQ  noSpace
+	MOVL BX, CX
+	ORL  $0x20, CX
+	SUBL $0x61, CX
+	CMPL CX, $25
+	JHI  notLetter
+
+keyStart:
+	CMPQ R8, maxN+24(FP)
+	JGE  bail
+	MOVQ AX, R10
+	JMP  name
+
+notLetter:
+	CMPL BX, $0x5f
+	JEQ  keyStart
+
+noSpace:
 	CMPL BX, $0x3e // '>'
 	JEQ  closed
 	CMPL BX, $0x2f // '/'
 	JEQ  selfClosed
-	CMPQ AX, R10
-	JEQ  bail // no white space before the attribute
-	CMPQ R8, maxN+24(FP)
-	JGE  bail
-	CMPL BX, $0x5f
-	JEQ  keyStart
-	ORL  $0x20, BX
-	SUBL $0x61, BX
-	CMPL BX, $25
-	JHI  bail
-
-keyStart:
-	MOVQ AX, R10
-	JMP  name
+	JMP  bail // an attribute without white space before it, or no name
 
 keyDone:
 	// '=' and the quote right after the name.
@@ -277,6 +298,8 @@ keyDone:
 	MOVBLZX (SI)(AX*1), BX
 	CMPL BX, $0x3d // '='
 	JNE  bail
+
+keyQuote:
 	MOVBLZX 1(SI)(AX*1), BX
 	LEAQ tagDQuote<>(SB), CX
 	CMPL BX, $0x22

@@ -82,10 +82,11 @@ type xmlScanner struct {
 
 // openElement is an element whose end tag is still to come.
 type openElement struct {
-	el    *etree.Element
-	name  string // as written, prefix included
-	at    int    // the index of name in the message
-	first int    // index in pending of its first child
+	el *etree.Element
+	// at and nameLen are where its name stands in the message, as
+	// written (prefix included).
+	at, nameLen int
+	first       int // index in pending of its first child
 	// odd: a comment or processing instruction is among its children,
 	// which attach then links itself.
 	odd bool
@@ -155,16 +156,16 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 		st.pending = append(st.pending, cd)
 		s.i = len(byteOrderMark)
 	}
-	for s.i < len(s.src) {
-		if s.src[s.i] != '<' {
+	src := s.src // the message, which the loop reads but does not change
+	for s.i < len(src) {
+		if src[s.i] != '<' {
 			cd := slabNew(&s.texts, 0)
 			// The usual indentation, a line feed and spaces up to the
-			// next tag, in place; any other text as indentation and
-			// chars read it.
-			src, i, j := s.src, s.i, -1
-			if i == s.marks.textFrom && s.marks.textEnd > i {
-				j = s.marks.textEnd // after a tag markTag or markEnd read
-			} else if src[i] == '\n' {
+			// next tag, in place (after a tag markTag or markEnd read,
+			// the end of the last turn made it already); any other
+			// text as indentation and chars read it.
+			i, j := s.i, -1
+			if src[i] == '\n' {
 				for k := i + 1; k+8 <= len(src); k += 8 {
 					if m := load8(src[k:k+8]) ^ ' '*eachByte; m != 0 {
 						if k += bits.TrailingZeros64(m) >> 3; src[k] == '<' {
@@ -195,31 +196,31 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 				linkText(cd, parent, len(st.pending)-first)
 				st.pending = append(st.pending, cd)
 			}
-			if s.i >= len(s.src) {
+			if s.i >= len(src) {
 				break
 			}
 			// Text ends at a '<' (or the end): its tag is read in the
 			// same turn of the loop.
 		}
-		if s.i+1 >= len(s.src) {
+		if s.i+1 >= len(src) {
 			return nil, false
 		}
-		switch c := s.src[s.i+1]; {
+		switch c := src[s.i+1]; {
 		case c == '/':
 			if len(st.open) == 0 {
 				return nil, false
 			}
 			top := &st.open[len(st.open)-1]
-			if end := markEnd(s.src, s.i, top.at, len(top.name), &s.marks); end > 0 {
+			if end := markEnd(src, s.i, top.at, top.nameLen, &s.marks); end > 0 {
 				s.i = end // most end tags: read sixteen bytes at a time
 			} else {
 				s.marks.textEnd = 0 // not of this tag
 				s.i += 2
-				if !strings.HasPrefix(s.src[s.i:], top.name) {
+				if !strings.HasPrefix(src[s.i:], src[top.at:top.at+top.nameLen]) {
 					return nil, false
 				}
-				s.i += len(top.name)
-				if s.i < len(s.src) && nameByte[s.src[s.i]] != 0 {
+				s.i += top.nameLen
+				if s.i < len(src) && nameByte[src[s.i]] != 0 {
 					return nil, false // a longer name
 				}
 				s.space()
@@ -227,7 +228,16 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 					return nil, false
 				}
 			}
-			s.attach(top.el, st.pending[top.first:], top.odd)
+			if kids := st.pending[top.first:]; top.odd {
+				s.attach(top.el, kids, true)
+			} else {
+				// attach's usual case, in place.
+				child := SlabSlice(&s.kids, len(kids), 0)[:len(kids)]
+				for i := range child {
+					child[i] = kids[i]
+				}
+				top.el.Child = child
+			}
 			st.pending, st.open = st.pending[:top.first], st.open[:len(st.open)-1]
 			parent, first = &doc.Element, 0
 			if len(st.open) > 0 {
@@ -242,7 +252,7 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			st.pending = append(st.pending, rd.procInst(target, inst))
 			st.odd(&docOdd)
 		case c == '!':
-			if strings.HasPrefix(s.src[s.i:], cdataOpen) {
+			if strings.HasPrefix(src[s.i:], cdataOpen) {
 				text, ok := s.cdata()
 				if !ok || len(st.open) == 0 {
 					return nil, false // outside the root: etree's reader decides
@@ -284,12 +294,31 @@ func (s *xmlScanner) document() (*etree.Document, bool) {
 			if empty {
 				el.Child = make([]etree.Token, 0)
 			} else {
-				st.open = append(st.open, openElement{el: el, name: name, at: at, first: len(st.pending)})
+				// Field by field: a composite literal is built on the
+				// stack and copied.
+				if len(st.open) == cap(st.open) {
+					st.open = append(st.open, openElement{})
+				} else {
+					st.open = st.open[:len(st.open)+1]
+				}
+				o := &st.open[len(st.open)-1]
+				o.el, o.at, o.nameLen, o.first, o.odd, o.marked = el, at, len(name), len(st.pending), false, false
 				parent, first = el, len(st.pending)
 			}
-			if marked != nil {
+			if marked != nil && (el.Space != "" || declaresNamespace(el)) {
 				st.mark(&marked, el, empty)
 			}
+		}
+		if s.marks.textEnd > s.i {
+			// The usual indentation after a tag markTag or markEnd read
+			// (s.i is after it; else textEnd is not more): a line feed
+			// and spaces, up to the '<' at textEnd, read in this turn
+			// rather than looked at again in the next.
+			cd := slabNew(&s.texts, 0)
+			f := (*charDataFields)(unsafe.Pointer(cd)) // zero, as the slab gives it
+			f.Data, f.parent, f.index, f.flags = markedString(src, s.i, s.marks.textEnd-s.i), parent, len(st.pending)-first, charDataWhitespace
+			st.pending = append(st.pending, cd)
+			s.i = s.marks.textEnd
 		}
 	}
 	if len(st.open) != 0 || !seenRoot {
@@ -312,18 +341,15 @@ type docStack struct {
 	open    []openElement
 }
 
-// mark adds element el, just read (and opened unless empty), to marked
-// (the elements read so far that have a prefix or declare a namespace and
-// the elements they are in, in document order: see scanNotes.marked) when
-// it has a prefix or declares a namespace, after the open elements (those
-// it is in) not there yet: as the outer elements of one are there before
-// it, those not there are the innermost, and come after every element
-// there (none is in them). (marked is not docStack's: the list is handed
+// mark adds element el, just read (and opened unless empty), which has a
+// prefix or declares a namespace (the caller tells), to marked (the
+// elements read so far that have a prefix or declare a namespace and the
+// elements they are in, in document order: see scanNotes.marked), after
+// the open elements (those it is in) not there yet: as the outer elements
+// of one are there before it, those not there are the innermost, and come
+// after every element there (none is in them). (marked is not docStack's: the list is handed
 // on, and a field of docStack handed on would move its rooms to the heap.)
 func (st *docStack) mark(marked *[]*etree.Element, el *etree.Element, empty bool) {
-	if el.Space == "" && !declaresNamespace(el) {
-		return
-	}
 	k := len(st.open)
 	for k > 0 && !st.open[k-1].marked {
 		k--
@@ -382,8 +408,13 @@ func (rd *readDocument) procInst(target, inst string) *etree.ProcInst {
 // they were read; a comment or processing instruction among them (odd)
 // is linked as appendChild would link it, and so is every token after it.
 func (s *xmlScanner) attach(el *etree.Element, kids []etree.Token, odd bool) {
-	el.Child = SlabSlice(&s.kids, len(kids), 0)[:len(kids)]
-	copy(el.Child, kids)
+	child := SlabSlice(&s.kids, len(kids), 0)[:len(kids)]
+	// Token by token rather than copy's typedslicecopy, whose fixed
+	// cost is most of it for the few children most elements have.
+	for i := range child {
+		child[i] = kids[i]
+	}
+	el.Child = child
 	if !odd {
 		return
 	}

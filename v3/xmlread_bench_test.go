@@ -3,6 +3,7 @@ package v3
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/beevik/etree"
@@ -60,4 +61,38 @@ func BenchmarkReadXMLCDATA(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkReadXMLSpace reads each Parent Prescription of the corpus
+// (its Send messages) and its 20-prescription release response into a
+// Space from a Scratch, as the translations read a message: the
+// scanner's cost a message on the paths that count (one op reads them
+// all).
+func BenchmarkReadXMLSpace(b *testing.B) {
+	files := corpustest.Walk(b, func(rel string) bool {
+		return strings.HasSuffix(rel, "-Convert-Response-Send-200_OK.xml") ||
+			strings.HasSuffix(rel, "release-responses/full_successful_release.xml")
+	})
+	if len(files) == 0 {
+		b.Skip("no Send messages in the corpus")
+	}
+	var msgs [][]byte
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		msgs = append(msgs, data)
+	}
+	scratch := NewScratch()
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, data := range msgs {
+			sp := scratch.Get()
+			if _, _, err := readXMLPrefixed(data, sp); err != nil {
+				b.Fatal(err)
+			}
+			scratch.Put(sp)
+		}
+	}
 }

@@ -83,6 +83,13 @@ func TestReadXML(t *testing.T) {
 		{`<hl7:a xmlns:hl7="urn:hl7-org:v3"><hl7:b hl7:c="1"/></hl7:a>`, true, false},
 		{`<a><b/><c>t</c>` + "\n  " + `<d e="&quot;"></d></a>`, true, false},
 		{`<a><b></a>`, false, true},
+		// End tags read byte by byte (white space before '>') and
+		// names that only start alike.
+		{"<a><b></b \n>\n  <bc></bc\t></a>", true, false},
+		{`<a><b></bc></a>`, false, true},
+		{`<a><bc></b></a>`, false, true},
+		{`<a><b></b c></a>`, false, true},
+		{"<ab>\n  <a>\n  </ab>\n</a>", false, true},
 		{`<a></b>`, false, true},
 		{`<a x="1" x="2"/>`, false, false},
 		{`<a p:x="1" x="2" xmlns:p="urn:p"/>`, false, false},
@@ -198,6 +205,14 @@ func TestScannerIndentation(t *testing.T) {
 			"<a>" + run + "\r" + run + "</a>",
 			"<a/>" + run,
 			run + "<a>" + run + "</a>",
+			// After each kind of tag (start, empty, end, one read
+			// byte by byte), before and after a comment, processing
+			// instruction and CDATA section, at every depth: each
+			// text token told its own parent and index.
+			"<a>" + run + "<b x='1'>" + run + "<c/>" + run + "</b>" + run + "<b/>" + run + "</a>" + run,
+			"<a>" + run + "<b></b >" + run + "<!--c-->" + run + "<b\n>" + run + "</b\t>" + run + "</a>",
+			"<a>" + run + "<?p?>" + run + "<b><![CDATA[x]]>" + run + "</b>" + run + "<c x='&amp;'>" + run + "</c>" + run + "</a>",
+			"<a>" + run + "<a>" + run + "<a/>" + run + "</a>" + run + "</a>",
 		} {
 			if !sameTree(t, []byte(doc)) {
 				t.Errorf("the scanner did not read %q", doc)
