@@ -61,9 +61,7 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env, sp *v3.Space, 
 	same := func(orig, got *etree.Element) bool {
 		return core.SameElement(orig, got, nil) && (!signed || v3.SameFragment(orig, got))
 	}
-	sameSigned := func(got *etree.Element) bool {
-		return !signed || v3.SameSignedParts(pp.El, got) || v3.CompareSignatureFragments(pp.El, got) == nil
-	}
+	sameSigned := func(got *etree.Element) bool { return signedPartsAlike(pp.El, got, signed) }
 	// Listed only now: what was written back was pp's like, so nothing is
 	// carried and no list is made.
 	mrs := fhir.EntriesOf[*fhir.MedicationRequest](b)
@@ -105,8 +103,14 @@ func carryUnrepresented(pp v3.Node, b *fhir.Bundle, env core.Env, sp *v3.Space, 
 // the signed parts alike as the signature's fragments see them.
 func writtenBackAlike(pp, regen *etree.Element, signed bool) bool {
 	return signed && core.SameSignedElementUnder(pp, regen, signatureTextTag) ||
-		core.SameElement(pp, regen, InSignature) &&
-			(!signed || v3.SameSignedParts(pp, regen) || v3.CompareSignatureFragments(pp, regen) == nil)
+		core.SameElement(pp, regen, InSignature) && signedPartsAlike(pp, regen, signed)
+}
+
+// signedPartsAlike reports whether got's signed parts are pp's as the
+// signature's fragments see them; true when pp is not signed (signed is
+// IsSigned(pp)).
+func signedPartsAlike(pp, got *etree.Element, signed bool) bool {
+	return !signed || v3.SameSignedParts(pp, got) || v3.CompareSignatureFragments(pp, got) == nil
 }
 
 // hasMedicationRequest reports whether b holds a MedicationRequest, without
@@ -202,8 +206,7 @@ const (
 // CreateAttr, SetText, CreateText, AddChild); a writer that renamed,
 // removed, moved or read back what it wrote would need the tree instead.
 func writesBackAlike(pp *etree.Element, signed bool, b *fhir.Bundle, env core.Env, sp *v3.Space) int {
-	c := core.NewBundleContext(b, "")
-	c.Trusted = true
+	c := writeBackContext(b)
 	v, holder := sp.Verify(pp, signatureTextTag)
 	WriteParentPrescription(c, holder, env)
 	alike := v.Finish()
@@ -227,13 +230,20 @@ func writesBackAlike(pp *etree.Element, signed bool, b *fhir.Bundle, env core.En
 // in-memory prescription-order Bundle in sp (nil: fresh memory), or
 // returns nil when it cannot be written.
 func regenerateParentPrescription(b *fhir.Bundle, env core.Env, sp *v3.Space) *etree.Element {
-	e := env
-	c := core.NewBundleContext(b, "")
-	c.Trusted = true
+	c := writeBackContext(b)
 	parent := sp.NewHolder("subject")
-	WriteParentPrescription(c, parent, e)
+	WriteParentPrescription(c, parent, env)
 	if c.Failed() {
 		return nil
 	}
 	return parent.SelectElement("ParentPrescription")
+}
+
+// writeBackContext is the context the lossless check writes b back in:
+// b is a Bundle porxgate made itself (core.BundleContext.Trusted), so the
+// values it wrote are not checked again.
+func writeBackContext(b *fhir.Bundle) *core.BundleContext {
+	c := core.NewBundleContext(b, "")
+	c.Trusted = true
+	return c
 }
