@@ -233,13 +233,18 @@ type run struct {
 	shortID string
 	ods     string
 	stamp   uint32
-	// clients send the requests, one per client of Options.Clients.
+	// clients send the requests, one per client of Options.Clients, over
+	// the load generator's own connections (pools) unless Options.Client
+	// is given or the target is not plain http.
 	clients []*http.Client
-	ack     *recorder
-	lag     *recorder // open loop: due time, or a free connection, to send
-	wait    *recorder // open loop: the waits for a free connection
-	mu      sync.Mutex
-	res     Result
+	pools   []*connPool
+	// tpl is the message each request is a copy of.
+	tpl  *requestTemplate
+	ack  *recorder
+	lag  *recorder // open loop: due time, or a free connection, to send
+	wait *recorder // open loop: the waits for a free connection
+	mu   sync.Mutex
+	res  Result
 }
 
 // Run sends the load and waits until it is processed: every accepted
@@ -269,6 +274,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	defer cancel()
 
 	r := &run{o: o, shortID: shortID, ods: ods, stamp: uint32(time.Now().UnixNano()), clients: clients, ack: newRecorder(o.Messages)}
+	if err := r.connect(ctx); err != nil {
+		return Result{}, err
+	}
+	defer r.disconnect()
 	if len(clients) > 1 {
 		r.res.ByClient = make([]ClientCounts, len(clients))
 		for c := range r.res.ByClient {
@@ -308,6 +317,44 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		r.res.CPU = cpu1 - cpu0
 	}
 	return r.res, nil
+}
+
+// connect makes the message template and, unless Options.Client is given
+// or the target is not plain http, each client's pool of connections.
+func (r *run) connect(ctx context.Context) error {
+	o := r.o
+	u, err := url.Parse(o.Target)
+	if err != nil {
+		return fmt.Errorf("load target %q: %w", o.Target, err)
+	}
+	host, path := "", ""
+	if o.Client == nil && u.Scheme == "http" {
+		host, path = u.Host, strings.TrimRight(u.EscapedPath(), "/")+requestPath
+	}
+	if r.tpl, err = newRequestTemplate(o.Template, r.shortID, o.FromParty, host, path); err != nil {
+		return err
+	}
+	if host == "" {
+		return nil
+	}
+	r.pools = make([]*connPool, len(r.clients))
+	for c := range r.pools {
+		var local net.Addr
+		if c > 0 {
+			local = &net.TCPAddr{IP: clientIP(c)}
+		}
+		if r.pools[c], err = newConnPool(ctx, o.Target, local); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// disconnect closes the connections the run kept.
+func (r *run) disconnect() {
+	for _, p := range r.pools {
+		p.close()
+	}
 }
 
 // check validates the options: the targets, then the settings.
@@ -510,7 +557,7 @@ func (r *run) openLoop(ctx context.Context, start time.Time) {
 // one sends message i from client c, due at due and taken by a connection
 // at ready, and records its outcome.
 func (r *run) one(ctx context.Context, c, i int, due, ready time.Time) {
-	ok, msg := send(ctx, r, r.clients[c], i, due, ready)
+	ok, msg := r.send(ctx, c, i, due, ready)
 	if ok {
 		r.ack.add(time.Since(due))
 	}
@@ -573,33 +620,40 @@ func Prescription(tpl []byte, n uint32, msgID string) ([]byte, string, error) {
 	return replaceTransmissionID(payload, msgID), newShort, nil
 }
 
-// send posts message i with client hc: the template with a fresh
+// send posts message i from client c: the template with a fresh
 // transmission id and a short-form id of its own (valid check character),
 // wrapped in ebXML. Its answer's latency counts from due; the generator's
 // send lag from ready (due, or when a connection came free for it).
-func send(ctx context.Context, r *run, hc *http.Client, i int, due, ready time.Time) (bool, string) {
+func (r *run) send(ctx context.Context, c, i int, due, ready time.Time) (bool, string) {
 	o := r.o
 	newShort, err := shortFormID(uint32(i)+r.stamp<<8, r.ods)
 	if err != nil {
 		return false, err.Error()
 	}
 	msgID := strings.ToUpper(ids.NewUUID())
-	payload := bytes.ReplaceAll(o.Template, []byte(r.shortID), []byte(newShort))
-	payload = replaceTransmissionID(payload, msgID)
-	ct, body, err := ebxml.BuildMessage(ebxml.OutboundMessage{
-		FromPartyID: o.FromParty, ToPartyID: "YES-0000806", CPAID: "S20001A000100",
-		ConversationID: msgID, Action: v3.ParentPrescription, MessageID: msgID, Timestamp: time.Now(),
-		AckRequested: true, SyncReply: true, DuplicateElimination: true, Payload: payload,
-	})
+	fill := func(dst []byte) []byte { return r.tpl.fill(dst, msgID, newShort, time.Now()) }
+	if r.pools == nil {
+		return r.post(ctx, r.clients[c], r.tpl.body(fill(nil)), msgID, due, ready)
+	}
+	if o.Receiver != nil {
+		o.Receiver.expect(msgID, due)
+	}
+	if r.lag != nil {
+		r.lag.add(time.Since(ready))
+	}
+	return r.pools[c].send(fill)
+}
+
+// post sends the message body with the HTTP client hc (Options.Client, or
+// a target that is not plain http).
+func (r *run) post(ctx context.Context, hc *http.Client, body []byte, msgID string, due, ready time.Time) (bool, string) {
+	o := r.o
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(o.Target, "/")+requestPath, bytes.NewReader(body))
 	if err != nil {
 		return false, err.Error()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(o.Target, "/")+"/reliablemessaging/reliablerequest", bytes.NewReader(body))
-	if err != nil {
-		return false, err.Error()
-	}
-	req.Header.Set("Content-Type", ct)
-	req.Header.Set("SOAPAction", "urn:nhs:names:services:mm/"+v3.ParentPrescription)
+	req.Header.Set("Content-Type", r.tpl.contentType)
+	req.Header.Set("SOAPAction", soapAction)
 	if o.Receiver != nil {
 		o.Receiver.expect(msgID, due)
 	}
