@@ -267,6 +267,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		o.Connections = DefaultConnections
 	}
 	clients := o.httpClients()
+	ownConns := o.Client == nil
 	if o.Client == nil {
 		o.Client = clients[0] // for the drain check too
 	}
@@ -274,7 +275,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	defer cancel()
 
 	r := &run{o: o, shortID: shortID, ods: ods, stamp: uint32(time.Now().UnixNano()), clients: clients, ack: newRecorder(o.Messages)}
-	if err := r.connect(ctx); err != nil {
+	if err := r.connect(ctx, ownConns); err != nil {
 		return Result{}, err
 	}
 	defer r.disconnect()
@@ -319,16 +320,16 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	return r.res, nil
 }
 
-// connect makes the message template and, unless Options.Client is given
-// or the target is not plain http, each client's pool of connections.
-func (r *run) connect(ctx context.Context) error {
+// connect makes the message template and, with ownConns (Options.Client
+// not given) and a plain http target, each client's pool of connections.
+func (r *run) connect(ctx context.Context, ownConns bool) error {
 	o := r.o
 	u, err := url.Parse(o.Target)
 	if err != nil {
 		return fmt.Errorf("load target %q: %w", o.Target, err)
 	}
 	host, path := "", ""
-	if o.Client == nil && u.Scheme == "http" {
+	if ownConns && u.Scheme == "http" {
 		host, path = u.Host, strings.TrimRight(u.EscapedPath(), "/")+requestPath
 	}
 	if r.tpl, err = newRequestTemplate(o.Template, r.shortID, o.FromParty, host, path); err != nil {

@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -393,5 +395,72 @@ func BenchmarkReceiver(b *testing.B) {
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
+	}
+}
+
+// BenchmarkParseAnswer is the receiver's reading of one answer: its ids
+// found where they stand (scanAnswer, now), against the whole message
+// read (ebxml.ParseRequest, before).
+func BenchmarkParseAnswer(b *testing.B) {
+	ct, body := answerFor(b, strings.ToUpper(ids.NewUUID()))
+	buf := make([]byte, len(body))
+	b.Run("scan", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := scanAnswer(ct, body); !ok {
+				b.Fatal("not scanned")
+			}
+		}
+	})
+	b.Run("ParseRequest", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			copy(buf, body)
+			m, err := ebxml.ParseRequestInPlace(v3.ReadXML, ct, "", buf)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = fieldsOf(m)
+		}
+	})
+}
+
+// TestRunSendsOnItsOwnConnections: a run without Options.Client sends on
+// the load generator's own connections (no Accept-Encoding, which
+// net/http's Transport adds), one with it through that client; both send
+// the same message.
+func TestRunSendsOnItsOwnConnections(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		client   *http.Client
+		encoding string
+	}{
+		{"own connections", nil, ""},
+		{"Options.Client", &http.Client{}, "gzip"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			encodings := map[string]int{}
+			var cc connCounter
+			srv := cc.serve(t, func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				if _, err := ebxml.ParseRequest(r.Header.Get("Content-Type"), r.Header.Get("SOAPAction"), body); err != nil || r.URL.Path != requestPath {
+					http.Error(w, fmt.Sprint(r.URL.Path, err), http.StatusBadRequest)
+					return
+				}
+				mu.Lock()
+				encodings[r.Header.Get("Accept-Encoding")]++
+				mu.Unlock()
+				w.WriteHeader(http.StatusAccepted)
+			})
+			res, err := Run(context.Background(), Options{Target: srv.URL + "/", AdminURL: inboxEmpty(t).URL, Rate: 500, Messages: 20, Connections: 2,
+				Timeout: 10 * time.Second, Template: []byte(template), Client: tc.client})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Accepted != 20 || encodings[tc.encoding] != 20 {
+				t.Fatalf("accepted %d (%s), Accept-Encoding %v; want 20, all %q", res.Accepted, res.FirstError, encodings, tc.encoding)
+			}
+		})
 	}
 }
