@@ -1,8 +1,15 @@
 package loadgen
 
 import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/porxgate/porxgate/ebxml"
 	"github.com/porxgate/porxgate/internal/ids"
@@ -109,4 +116,88 @@ func FuzzScanAnswer(f *testing.F) {
 			t.Fatalf("scanAnswer found %+v, ParseRequest read %+v", got, whole)
 		}
 	})
+}
+
+// TestReceiverSpeaksHTTP: the receiver's own HTTP/1.1 on a raw socket:
+// messages one after another on one connection (a length or chunked),
+// Expect: 100-continue, a sender that asks to close, and what is not HTTP
+// (400, closed).
+func TestReceiverSpeaksHTTP(t *testing.T) {
+	recv, err := StartReceiver("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.ToUpper(ids.NewUUID())
+	recv.expect(id, time.Now())
+	ct, body := deliveredAnswer(t, id, true, `<MCCI_IN010000UK13 xmlns="urn:hl7-org:v3"><acknowledgement typeCode="AA"/></MCCI_IN010000UK13>`)
+	post := func(extra, framed string) string {
+		return "POST /mhs HTTP/1.1\r\nHost: x\r\nContent-Type: " + ct + "\r\n" + extra + "\r\n" + framed
+	}
+	withLength := post("Content-Length: "+strconv.Itoa(len(body))+"\r\n", body)
+	chunked := post("Transfer-Encoding: chunked\r\n", fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(body), body))
+	for _, tc := range []struct {
+		name     string
+		send     []string
+		statuses []int
+		closed   bool
+	}{
+		{"keep-alive, a length then chunked", []string{withLength, chunked, withLength}, []int{202, 202, 202}, false},
+		{"Expect: 100-continue", []string{post("Content-Length: "+strconv.Itoa(len(body))+"\r\nExpect: 100-continue\r\n", body)}, []int{100, 202}, false},
+		{"the sender asks to close", []string{post("Content-Length: "+strconv.Itoa(len(body))+"\r\nConnection: close\r\n", body)}, []int{202}, true},
+		{"not an ebXML message", []string{post("Content-Length: 5\r\n", "hello")}, []int{400}, false},
+		{"not HTTP", []string{"HELLO\r\n\r\n"}, []int{400}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", recv.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			br := bufio.NewReader(c)
+			for _, m := range tc.send {
+				if _, err := io.WriteString(c, m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for k, want := range tc.statuses {
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatalf("answer %d: %v", k, err)
+				}
+				got, _ := io.ReadAll(resp.Body)
+				if resp.StatusCode != want {
+					t.Fatalf("answer %d: HTTP %d %q, want %d", k, resp.StatusCode, got, want)
+				}
+				if want == 202 {
+					if ref, err := ebxml.ParseAcknowledgment(got); err != nil || resp.Header.Get("Content-Type") != "text/xml" || resp.Close != tc.closed {
+						t.Fatalf("answer %d: %v %q, closing %v", k, err, ref, resp.Close)
+					}
+				}
+			}
+			if tc.closed {
+				if n, err := br.ReadByte(); err != io.EOF {
+					t.Fatalf("connection still open: %v %v", n, err)
+				}
+			}
+		})
+	}
+	// One answer counted, however many times it came.
+	if n, twice, _, codes, _, _ := recv.answers(); n != 1 || codes["AA"] != 1 || twice != 4 {
+		t.Fatalf("answered %d, twice %d, codes %v; want 1, 4, AA=1", n, twice, codes)
+	}
+	// Close ends a connection waiting for its next message at once.
+	c, err := net.Dial("tcp", recv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	if err := recv.Close(); err != nil || time.Since(start) > 2*time.Second {
+		t.Fatalf("Close: %v after %s", err, time.Since(start))
+	}
+	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("the idle connection after Close: %v, want EOF", err)
+	}
 }

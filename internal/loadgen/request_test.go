@@ -124,6 +124,27 @@ func TestRequestTemplateRefusesItsStandIns(t *testing.T) {
 	}
 }
 
+// poolTo is a connection pool to the target at url, closed when the test
+// ends, and what sends message i of the test template on it.
+func poolTo(t *testing.T, url string) (*connPool, func(i int) (bool, string)) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := newConnPool(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.close(); cancel() })
+	shortID, ods, _ := templateIDs([]byte(template))
+	rt, err := newRequestTemplate([]byte(template), shortID, LoadgenParty, strings.TrimPrefix(url, "http://"), requestPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, func(i int) (bool, string) {
+		short, _ := shortFormID(uint32(i), ods)
+		return p.send(func(b []byte) []byte { return rt.fill(b, strings.ToUpper(ids.NewUUID()), short, time.Now()) })
+	}
+}
+
 // TestConnPoolKeepsOneConnection: messages sent one after another go over
 // one keep-alive connection; answers of every framing (a length, chunked,
 // none with the connection closed after) and refusals are read whole, and
@@ -153,21 +174,9 @@ func TestConnPoolKeepsOneConnection(t *testing.T) {
 			w.WriteHeader(http.StatusAccepted)
 		}
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	p, err := newConnPool(ctx, srv.URL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.close()
-	shortID, ods, _ := templateIDs([]byte(template))
-	rt, err := newRequestTemplate([]byte(template), shortID, LoadgenParty, strings.TrimPrefix(srv.URL, "http://"), requestPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, send := poolTo(t, srv.URL)
 	for i := range 6 {
-		short, _ := shortFormID(uint32(i), ods)
-		ok, why := p.send(func(b []byte) []byte { return rt.fill(b, strings.ToUpper(ids.NewUUID()), short, time.Now()) })
+		ok, why := send(i)
 		if want := i != 2; ok != want || !want && why != "HTTP 404: no route\n" {
 			t.Fatalf("message %d: accepted %v (%q), want %v", i, ok, why, want)
 		}
@@ -188,19 +197,10 @@ func TestConnPoolDropsWhatTheTargetClosed(t *testing.T) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusAccepted)
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	p, err := newConnPool(ctx, srv.URL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.close()
-	shortID, ods, _ := templateIDs([]byte(template))
-	rt, _ := newRequestTemplate([]byte(template), shortID, LoadgenParty, strings.TrimPrefix(srv.URL, "http://"), requestPath)
+	p, sendOne := poolTo(t, srv.URL)
 	send := func() {
 		t.Helper()
-		short, _ := shortFormID(1, ods)
-		if ok, why := p.send(func(b []byte) []byte { return rt.fill(b, strings.ToUpper(ids.NewUUID()), short, time.Now()) }); !ok {
+		if ok, why := sendOne(1); !ok {
 			t.Fatalf("refused: %s", why)
 		}
 	}
