@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -199,5 +200,60 @@ func TestReceiverSpeaksHTTP(t *testing.T) {
 	}
 	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
 		t.Fatalf("the idle connection after Close: %v, want EOF", err)
+	}
+}
+
+// TestAckTemplateIsBuildAcknowledgment: the receiver's acknowledgment,
+// from its template once made, is byte for byte what
+// ebxml.BuildAcknowledgment writes, for each sender, actor and length of
+// ids, with ids that need escaping (written anew), and after whatever is
+// in the buffer already.
+func TestAckTemplateIsBuildAcknowledgment(t *testing.T) {
+	var acks ackTemplates
+	base := answerFields{from: "YES-0000806", to: LoadgenParty, cpaID: "S20001A000100", action: "MCCI_IN010000UK13",
+		ackRequested: true, ackActor: ebxml.ActorToPartyMSH, code: "AA"}
+	variants := []func(f *answerFields){
+		func(f *answerFields) {},
+		func(f *answerFields) { f.ackActor = ebxml.ActorNextMSH },
+		func(f *answerFields) { f.ackActor, f.ackRequested = "", false },
+		func(f *answerFields) { f.from = "A&B<~~~>" },
+		func(f *answerFields) { f.conversationID = "conv-" + f.conversationID[:7] },
+		func(f *answerFields) { f.messageID = "a&b" },
+		func(f *answerFields) { f.conversationID = "two words" },
+		func(f *answerFields) { f.cpaID = strings.Repeat("~", 36) }, // holds a stand-in: written anew
+	}
+	now := time.Date(2026, 12, 7, 21, 30, 1, 5, time.FixedZone("x", -3600))
+	for round := range 3 {
+		for v, change := range variants {
+			f := base
+			f.conversationID, f.messageID = strings.ToUpper(ids.NewUUID()), strings.ToUpper(ids.NewUUID())
+			change(&f)
+			id := strings.ToUpper(ids.NewUUID())
+			now = now.Add(1500 * time.Millisecond)
+			want, err := ebxml.BuildAcknowledgment(f.message(), id, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prefix := []byte("HTTP head")
+			got, err := acks.appendAck(prefix, f, id, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.HasPrefix(got, prefix) || !bytes.Equal(got[len(prefix):], want) {
+				t.Fatalf("round %d, variant %d: got\n%s\nwant\n%s", round, v, got, want)
+			}
+		}
+	}
+	made := 0
+	for _, tpl := range acks.m {
+		if tpl != nil {
+			made++
+		}
+	}
+	if made < 4 {
+		t.Fatalf("%d templates made of %d kinds; want the plain ones (4) at least", made, len(acks.m))
+	}
+	if _, err := acks.appendAck(nil, answerFields{conversationID: "x", messageID: "y"}, strings.ToUpper(ids.NewUUID()), now); err == nil {
+		t.Fatal("an acknowledgment without parties was made")
 	}
 }

@@ -63,6 +63,8 @@ type Receiver struct {
 	stray    int
 	last     time.Time
 	changed  chan struct{}
+	// acks are the acknowledgments made once for each sender.
+	acks ackTemplates
 }
 
 // StartReceiver listens on addr (a loopback host:port; ":0" ports pick a
@@ -141,7 +143,7 @@ func (r *Receiver) serveConn(c net.Conn) {
 		r.served.Done()
 	}()
 	br := bufio.NewReader(c)
-	var out []byte
+	var out, ack []byte
 	for {
 		if !r.waiting(c, true) {
 			return
@@ -155,10 +157,13 @@ func (r *Receiver) serveConn(c net.Conn) {
 			_, _ = c.Write(appendResponse(out[:0], http.StatusBadRequest, "text/plain; charset=utf-8", []byte(err.Error()+"\n"), true))
 			return
 		}
-		status, ctype, body, last := r.take(c, req)
+		status, ctype, body, last := r.take(c, req, ack[:0])
 		_ = c.SetReadDeadline(time.Time{})
 		last = last || req.Close
 		out = appendResponse(out[:0], status, ctype, body, last)
+		if status == http.StatusAccepted {
+			ack = body // its buffer, for the next
+		}
 		if _, err := c.Write(out); err != nil || last {
 			return
 		}
@@ -250,9 +255,10 @@ type expected struct {
 }
 
 // take reads one delivered message, whose head req is, from c and notes
-// it: HTTP 202 with an eb:Acknowledgment, or 400 and why. last says the
-// connection is not to carry another (its body was not read whole).
-func (r *Receiver) take(c net.Conn, req *http.Request) (status int, ctype string, body []byte, last bool) {
+// it: HTTP 202 with an eb:Acknowledgment (appended to ack), or 400 and
+// why. last says the connection is not to carry another (its body was not
+// read whole).
+func (r *Receiver) take(c net.Conn, req *http.Request, ack []byte) (status int, ctype string, body []byte, last bool) {
 	arrived := time.Now()
 	if strings.EqualFold(req.Header.Get("Expect"), "100-continue") {
 		if _, err := io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\n"); err != nil {
@@ -271,7 +277,7 @@ func (r *Receiver) take(c net.Conn, req *http.Request) (status int, ctype string
 	if n, _ := req.Body.Read(make([]byte, 1)); n > 0 { // over maxAnswerBytes: the rest is left unread
 		last = true
 	}
-	ack, err := r.note(req.Header.Get("Content-Type"), req.Header.Get("SOAPAction"), buf.Bytes(), arrived)
+	ack, err := r.note(req.Header.Get("Content-Type"), req.Header.Get("SOAPAction"), buf.Bytes(), arrived, ack)
 	if err != nil {
 		return http.StatusBadRequest, "text/plain; charset=utf-8", []byte(err.Error() + "\n"), last
 	}
@@ -279,8 +285,9 @@ func (r *Receiver) take(c net.Conn, req *http.Request) (status int, ctype string
 }
 
 // note reads the message delivered as body and notes it as the answer to
-// its conversation, arrived at arrived, and returns its eb:Acknowledgment.
-func (r *Receiver) note(ct, soapAction string, body []byte, arrived time.Time) ([]byte, error) {
+// its conversation, arrived at arrived, and appends its eb:Acknowledgment
+// to ack.
+func (r *Receiver) note(ct, soapAction string, body []byte, arrived time.Time, ack []byte) ([]byte, error) {
 	// The ids found where they stand (scanAnswer); a message that is not
 	// plainly what a gateway delivers is read whole, with v3's reader as
 	// the gateway's front door reads (etree's was a sixth of the load
@@ -298,11 +305,7 @@ func (r *Receiver) note(ct, soapAction string, body []byte, arrived time.Time) (
 		f = fieldsOf(m)
 	}
 	r.record(f.conversationID, f.code, arrived)
-	ack, err := ebxml.BuildAcknowledgment(f.message(), strings.ToUpper(ids.NewUUID()), arrived)
-	if err != nil {
-		return nil, fmt.Errorf("receiver: acknowledgment: %w", err)
-	}
-	return ack, nil
+	return r.acks.appendAck(ack, f, strings.ToUpper(ids.NewUUID()), arrived)
 }
 
 // record notes an answer to conversation cid with the given code.
