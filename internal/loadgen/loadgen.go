@@ -91,9 +91,11 @@ type Options struct {
 	// Receiver, when set, takes the gateway's answers: the run then waits
 	// for an answer to every accepted message and measures answer latency.
 	Receiver *Receiver
-	// Client sends the requests; nil uses an HTTP client with keep-alive
-	// per client (Clients), with at most Connections connections in the
-	// open loop.
+	// Client sends the requests; nil sends them over the load generator's
+	// own keep-alive connections (connPool) per client (Clients), at most
+	// Connections of them in the open loop, each message written whole in
+	// one write (a target that is not plain http goes through net/http's
+	// client instead).
 	Client *http.Client
 }
 
