@@ -4,41 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/porxgate/porxgate/gateway/store/redistest"
-	"github.com/redis/go-redis/v9"
 )
-
-// commandCalls returns INFO commandstats' calls of each command (lower
-// case) on srv, commands run inside scripts included, read on a
-// connection of its own.
-func commandCalls(t *testing.T, srv *redistest.Server) map[string]int64 {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer c.Close()
-	info, err := c.Info(context.Background(), "commandstats").Result()
-	if err != nil {
-		t.Fatalf("INFO commandstats: %v", err)
-	}
-	calls := map[string]int64{}
-	for _, line := range strings.Split(info, "\n") {
-		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if !ok || !strings.HasPrefix(name, "cmdstat_") {
-			continue
-		}
-		v, _, _ := strings.Cut(strings.TrimPrefix(rest, "calls="), ",")
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			t.Fatalf("commandstats line %q: %v", line, err)
-		}
-		calls[strings.TrimPrefix(name, "cmdstat_")] = n
-	}
-	return calls
-}
 
 // TestQueueScriptsAskOncePerItem: Accept and Complete ask Redis whether
 // an item to be queued is there (EXISTS) once, where they asked twice
@@ -60,9 +30,9 @@ func TestQueueScriptsAskOncePerItem(t *testing.T) {
 	// exists runs f and returns the EXISTS calls it cost.
 	exists := func(f func()) int64 {
 		t.Helper()
-		before := commandCalls(t, srv)["exists"]
+		before := srv.Calls(t, "exists")
 		f()
-		return commandCalls(t, srv)["exists"] - before
+		return srv.Calls(t, "exists") - before
 	}
 	claim := func(queue string) *Lease {
 		t.Helper()
