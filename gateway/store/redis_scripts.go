@@ -29,8 +29,24 @@ import "github.com/redis/go-redis/v9"
 // whether the hash of an item written before the script is not there (a
 // script finding so writes nothing: stagedGone), and unstage deletes
 // those hashes, for a script that ends without queueing the items.
+// present answers whether an item hash is there, asking Redis (EXISTS)
+// once a script: what inHand or heldQueued found, enqueue does not ask
+// again; enqueue's writes, and a script's DEL of an item hash (complete),
+// keep the answer true (until this release each asked again: one EXISTS
+// more per item in Accept, and in each Complete that queues an item
+// already claimed).
 const enqueueLua = `
 local stagedGone = 'porxgate: a queue item written before its script is gone'
+
+local seenItems = {}
+local function present(hk)
+  local p = seenItems[hk]
+  if p == nil then
+    p = redis.call('EXISTS', hk) == 1
+    seenItems[hk] = p
+  end
+  return p
+end
 
 local function enqueue(k0, a0)
   local n = (#KEYS - k0 + 1) / 2
@@ -38,7 +54,7 @@ local function enqueue(k0, a0)
     local zk, hk = KEYS[k0 + 2*i], KEYS[k0 + 2*i + 1]
     local a = a0 + 6*i
     local staged = ARGV[a + 5]
-    if redis.call('EXISTS', hk) == 0 then
+    if not present(hk) then
       if staged ~= '' then
         redis.call('RENAME', staged, hk)
         redis.call('PERSIST', hk)
@@ -46,6 +62,7 @@ local function enqueue(k0, a0)
         redis.call('HSET', hk, 'data', ARGV[a + 1], 'token', ARGV[a + 3])
         if ARGV[a + 4] ~= '' then redis.call('HSET', hk, 'party', ARGV[a + 4]) end
       end
+      seenItems[hk] = true
       redis.call('ZADD', zk, ARGV[a + 2], ARGV[a])
     elseif staged ~= '' then
       redis.call('DEL', staged)
@@ -73,7 +90,7 @@ end
 local function heldQueued(k0, a0)
   local n = (#KEYS - k0 + 1) / 2
   for i = 0, n - 1 do
-    if ARGV[a0 + 6*i + 3] ~= '' and redis.call('EXISTS', KEYS[k0 + 2*i + 1]) == 1 then
+    if ARGV[a0 + 6*i + 3] ~= '' and present(KEYS[k0 + 2*i + 1]) then
       return true
     end
   end
@@ -82,7 +99,7 @@ end
 
 local function inHand(k0)
   for k = k0 + 1, #KEYS, 2 do
-    if redis.call('EXISTS', KEYS[k]) == 1 then return KEYS[k] end
+    if present(KEYS[k]) then return KEYS[k] end
   end
   return nil
 end
@@ -255,6 +272,7 @@ local function complete(a0)
     return 2
   end
   redis.call('DEL', KEYS[2])
+  seenItems[KEYS[2]] = false
   redis.call('ZREM', KEYS[1], ARGV[1])
   if ARGV[3] == '1' then
     local cap = tonumber(ARGV[5])

@@ -83,3 +83,34 @@ func TestKillHoldsThePort(t *testing.T) {
 		t.Errorf("GET k on the restarted server: %v, want nil (an empty server)", err)
 	}
 }
+
+// TestCalls: Calls counts each command a client ran and each one a script
+// ran (INFO commandstats), and 0 for one never run.
+func TestCalls(t *testing.T) {
+	s := Start(t)
+	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	script := `redis.call('EXISTS', KEYS[1]) redis.call('EXISTS', KEYS[1]) return 1`
+	if err := c.Eval(ctx, script, []string{"k"}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		command string
+		want    int64
+	}{
+		{"set", 1},
+		{"eval", 1},
+		{"exists", 2}, // run by the script
+		{"hset", 0},   // never run
+		{"ex", 0},     // a prefix of exists is not exists
+	} {
+		if got := s.Calls(t, tt.command); got != tt.want {
+			t.Errorf("Calls(%q) = %d, want %d", tt.command, got, tt.want)
+		}
+	}
+}
