@@ -15,8 +15,8 @@ import (
 // codecPayloads are payloads of every shape a step carries, and the edges
 // of packBody: none, below packMin, just at it, what does not shrink,
 // binary and invalid UTF-8, newlines, what looks like the list's own
-// format or like an S2 block, one still big once compressed (written
-// apart) and one bigger than a chunk apart.
+// format or like an S2 block, ones still big once compressed (written
+// apart), one bigger than a chunk apart as it is and one compressed.
 func codecPayloads(t testing.TB) map[string]string {
 	t.Helper()
 	p := map[string]string{
@@ -32,6 +32,7 @@ func codecPayloads(t testing.TB) map[string]string {
 		"s2 block":           string(s2.Encode(nil, []byte(strings.Repeat("<a>looks packed</a>", 100)))),
 		"compressible big":   "<big>" + strings.Repeat("<item>0123456789</item>\n", 4*stagedChunk/24) + "</big>",
 		"mixed big":          strings.Repeat("<v>"+incompressible(900, 9)+"</v>", 80),
+		"compressed chunks":  strings.Repeat(incompressible(40<<10, 10), 2) + strings.Repeat(incompressible(40<<10, 11), 2),
 	}
 	for i, b := range stepPayloads(t) {
 		p[fmt.Sprintf("file %03d", i)] = string(b)
@@ -132,6 +133,9 @@ func TestRedisKeepsPayloadsCompressed(t *testing.T) {
 					}
 				default:
 					t.Errorf("%s: step %d kept as %q", name, k, s.BodyEnc)
+				}
+				if !w.b.plain && name == "compressed chunks" && (s.BodyEnc != encS2 || len(kept) <= stagedChunk) {
+					t.Errorf("%s: step %d kept %q-encoded in %d bytes, want compressed and over a chunk", name, k, s.BodyEnc, len(kept))
 				}
 				if s.BodyKey != "" && len(kept) <= stagedInline {
 					t.Errorf("%s: step %d written apart with %d bytes kept", name, k, len(kept))
