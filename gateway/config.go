@@ -493,7 +493,7 @@ func ParseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	str(&cfg.TrackerASIDs, "tracker-asids", "TRACKER_ASIDS", "ASIDs allowed on the tracker API, ASID[=certificate name],...; any: every caller; empty: any, refused with --tls-cert")
 	str(&cfg.PartyKeys, "party-keys", "PARTY_KEYS", "party keys an ebXML message's eb:To/eb:PartyId may name (Spine's, comma-separated); another is refused ValueNotRecognized 501314; empty: eb:To not checked")
 	str(&cfg.SOAPASIDs, "soap-asids", "SOAP_ASIDS", "SOAP senders bound to client certificates, ASID=certificate name,...; a listed ASID is taken only with a named certificate (needs --tls-client-ca)")
-	registerJournalFlags(str, num, dur, getenv, &cfg)
+	registerJournalFlags(str, num, dur, boolean, getenv, &cfg)
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fmt.Errorf("serve flags: %w", err)
 	}

@@ -27,6 +27,11 @@ type JournalConfig struct {
 	// they are dropped and counted (--journal-queue, PORXGATE_JOURNAL_QUEUE;
 	// default 4096).
 	Queue int
+	// Compress keeps step payloads compressed in Redis (--journal-compress,
+	// PORXGATE_JOURNAL_COMPRESS; default true). Turned off, new payloads
+	// are written as they are, readable by porxgates older than
+	// compression: for a rolling upgrade (package journal's doc).
+	Compress bool
 }
 
 // AdminConfig configures the admin listener: the page, the journal API
@@ -88,11 +93,12 @@ const MaxJournalQueue = 1 << 20
 
 // registerJournalFlags adds the journal, admin and comparison flags.
 func registerJournalFlags(str func(p *string, name, env, usage string), num func(p *int, name, env, usage string),
-	dur func(p *time.Duration, name, env, usage string), getenv func(string) string, c *Config) {
+	dur func(p *time.Duration, name, env, usage string), boolean func(p *bool, name, env, usage string), getenv func(string) string, c *Config) {
 	str(&c.Journal.Backend, "journal", "JOURNAL", "exchange journal: memory, redis, off; empty: redis with --redis, else memory")
 	dur(&c.Journal.MaxAge, "journal-max-age", "JOURNAL_MAX_AGE", "how long the journal keeps an exchange")
 	num(&c.Journal.MaxBytes, "journal-max-bytes", "JOURNAL_MAX_BYTES", "journal size cap in bytes (oldest dropped first)")
 	num(&c.Journal.Queue, "journal-queue", "JOURNAL_QUEUE", "journal events waiting for the writer before drops")
+	boolean(&c.Journal.Compress, "journal-compress", "JOURNAL_COMPRESS", "keep journal payloads compressed in Redis; false while replicas older than compression read the journal")
 	str(&c.Admin.Addr, "admin-addr", "ADMIN_ADDR", "admin listener (page, journal API, /admin/*); off: none")
 	if v := getenv(envPrefix + "ADMIN_TOKEN"); v != "" {
 		c.Admin.Token = v
@@ -112,7 +118,7 @@ func registerJournalFlags(str func(p *string, name, env, usage string), num func
 // defaultJournalConfigs sets the defaults of the journal, admin and
 // comparison settings.
 func defaultJournalConfigs(c *Config) {
-	c.Journal = JournalConfig{MaxAge: journal.DefaultMaxAge, MaxBytes: journal.DefaultMaxBytes, Queue: 4096}
+	c.Journal = JournalConfig{MaxAge: journal.DefaultMaxAge, MaxBytes: journal.DefaultMaxBytes, Queue: 4096, Compress: true}
 	c.Admin = AdminConfig{Addr: "127.0.0.1:8081"}
 	c.Compare = CompareConfig{Primary: "fhir", Timeout: 30 * time.Second, Workers: 2, QueueBytes: DefaultCompareQueueBytes}
 }

@@ -37,7 +37,7 @@ func OpenJournal(cfg Config, st store.Store, m *Metrics, log *slog.Logger) *jour
 		b = journal.NewMemory(ret)
 	default:
 		if r, ok := st.(*store.Redis); ok {
-			b = journal.NewRedis(r.Client(), r.Prefix(), ret)
+			b = journal.NewRedis(r.Client(), r.Prefix(), ret, journal.Uncompressed(!cfg.Journal.Compress))
 		} else {
 			b = journal.NewMemory(ret)
 		}

@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 // left out by the backend (ErrGone): they were counted as recorded.
 func TestCountersSayWhatHappened(t *testing.T) {
 	t0 := time.Now().UTC().Truncate(time.Second)
-	body := strings.Repeat("x", 1000)
+	body := incompressible(1000, 1)
 	for name, b := range backends(t, Retention{MaxAge: time.Hour, MaxBytes: 2500}) {
 		t.Run(name, func(t *testing.T) {
 			reg := prometheus.NewRegistry()

@@ -3,7 +3,6 @@ package journal
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 )
@@ -20,7 +19,7 @@ import (
 // once more) brings the exchange back.
 func TestLateEventMakesNoFragmentOfAGoneExchange(t *testing.T) {
 	t0 := time.Now().UTC().Truncate(time.Second)
-	body := strings.Repeat("x", 1000)
+	body := incompressible(1000, 1)
 	for name, b := range backendsAndCluster(t, Retention{MaxAge: time.Hour, MaxBytes: 3500}) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

@@ -150,7 +150,7 @@ func TestJournalRecordsAndSearches(t *testing.T) {
 
 func TestJournalRetention(t *testing.T) {
 	t0 := time.Now().UTC().Truncate(time.Second) // see TestJournalRecordsAndSearches
-	body := strings.Repeat("x", 1000)
+	body := incompressible(1000, 1)
 	for name, b := range backendsAndCluster(t, Retention{MaxAge: time.Hour, MaxBytes: 3500}) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()

@@ -30,10 +30,13 @@ import (
 //	x:<id>   the exchange's head (JSON): everything but the steps, and how
 //	         many steps its list holds; expiring MaxAge after it started
 //	st:<id>  list of the exchange's steps, in arrival order: each the step
-//	         without its body as JSON, a newline, and the body as it is
+//	         without its body as JSON, a newline, and the body as kept:
+//	         compressed when its JSON says "bodyEnc" (redis_codec.go),
+//	         else as it is
 //	s:<id>   its summary (JSON), for listings, expiring alike
-//	sb:<id>:<r> a step's payload bigger than stagedInline (4 KB), written
-//	         apart (its step in st:<id> names it), expiring alike
+//	sb:<id>:<r> a step's payload bigger than stagedInline (4 KB) as kept
+//	         (compressed or not), written apart (its step in st:<id>
+//	         names it), expiring alike
 //	sbk:<id> set of the exchange's sb: keys, for the retention to drop
 //	         them with it
 //	t        sorted set of exchange ids by start time (ms)
@@ -79,6 +82,8 @@ type Redis struct {
 	p     string
 	ret   Retention
 	heads headCache
+	// plain keeps new payloads as they are, not compressed (Uncompressed).
+	plain bool
 	// ixKey is ixkey once read (or made).
 	ixKey atomic.Pointer[[]byte]
 }
@@ -184,10 +189,25 @@ func (h *head) summary() Summary {
 	return s
 }
 
-// NewRedis returns a Redis backend over c with keys under prefix.
-func NewRedis(c redis.UniversalClient, prefix string, r Retention) *Redis {
-	return &Redis{c: c, p: prefix + "journal:", ret: r.withDefaults(), heads: newHeadCache(headCacheBytes)}
+// NewRedis returns a Redis backend over c with keys under prefix. It
+// keeps step payloads compressed (redis_codec.go) unless an option says
+// otherwise (Uncompressed).
+func NewRedis(c redis.UniversalClient, prefix string, r Retention, opts ...RedisOption) *Redis {
+	rd := &Redis{c: c, p: prefix + "journal:", ret: r.withDefaults(), heads: newHeadCache(headCacheBytes)}
+	for _, o := range opts {
+		o(rd)
+	}
+	return rd
 }
+
+// A RedisOption sets how NewRedis's backend writes.
+type RedisOption func(*Redis)
+
+// Uncompressed makes the backend keep the payloads it writes as they
+// are, as porxgates before compression did, when plain is true: for a
+// rolling upgrade, until no replica older than compression reads the
+// journal (the package doc). It reads compressed payloads all the same.
+func Uncompressed(plain bool) RedisOption { return func(r *Redis) { r.plain = plain } }
 
 // Kind implements Backend.
 func (r *Redis) Kind() string { return "redis" }
@@ -419,14 +439,22 @@ func (r *Redis) applyRun(ctx context.Context, evs []Event, starting map[string]b
 			}
 			var rs runStep
 			var err error
-			if len(st.Body) > stagedInline {
-				rs.whole, rs.staged, err = r.encodeStaged(id, &st)
-			} else {
-				rs.whole, err = encodeStep(&st)
+			// Kept compressed when that makes it smaller (packBody);
+			// written apart when it is still big as kept.
+			stored, enc, done := packBody(st.Body, !r.plain)
+			switch {
+			case len(stored) <= stagedInline:
+				rs.whole, err = encodeStep(&st, stored, enc)
+			case enc == "":
+				rs.whole, rs.staged, err = r.encodeStaged(id, &st, st.Body, enc)
+			default:
+				rs.whole, rs.staged, err = r.encodeStaged(id, &st, string(stored), enc)
 			}
+			done()
 			if err == nil && hasPayload(&st) {
 				rs.digest = payloadDigest(st.Body)
-				rs.bare, err = encodeStep(withoutPayload(&st))
+				bare := withoutPayload(&st)
+				rs.bare, err = encodeStep(bare, stringBytes(bare.Body), "")
 			}
 			if err != nil {
 				return nil, 0, fmt.Errorf("journal: encode step of %s: %w", id, err)
@@ -537,21 +565,21 @@ const maxApplyAttempts = 100
 var errHeadChanged = errors.New("the exchanges kept changing under the write")
 
 // encodeStep writes a step for its exchange's list: the step without its
-// body as JSON, a newline (JSON's own never holds one), then the body byte
-// for byte, so that a payload is neither escaped nor copied into a string
-// more than once.
-func encodeStep(st *Step) ([]byte, error) {
-	body := st.Body
-	meta := *st
+// body as JSON (with the body's encoding enc, if any: storedStep), a
+// newline (JSON's own never holds one), then the body as kept (stored:
+// st.Body, or packBody's encoding of it) byte for byte, so that a payload
+// is neither escaped nor copied into a string more than once.
+func encodeStep(st *Step, stored []byte, enc string) ([]byte, error) {
+	meta := storedStep{Step: *st, BodyEnc: enc}
 	meta.Body = ""
 	b, err := marshal(&meta)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(b)+1+len(body))
+	out := make([]byte, 0, len(b)+1+len(stored))
 	out = append(out, b...)
 	out = append(out, '\n')
-	return append(out, body...), nil
+	return append(out, stored...), nil
 }
 
 // marshal encodes v as JSON without escaping <, > and & (the steps carry
@@ -1019,14 +1047,14 @@ func (r *Redis) Get(ctx context.Context, id string) (*Exchange, error) {
 		return nil, fmt.Errorf("journal: exchange %s unreadable: %w", id, err)
 	}
 	x := h.Exchange
-	apart := map[int]string{}
+	apart := map[int]apartBody{}
 	for _, v := range list {
-		st, key, err := decodeStep(v)
+		st, a, err := decodeStep(v)
 		if err != nil {
 			return nil, fmt.Errorf("journal: a step of exchange %s unreadable: %w", id, err)
 		}
-		if key != "" {
-			apart[len(x.Steps)] = key
+		if a.key != "" {
+			apart[len(x.Steps)] = a
 		}
 		x.Steps = append(x.Steps, st)
 	}

@@ -2,7 +2,6 @@ package journal
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -69,10 +68,10 @@ func TestRedisPayloadsStayOutOfTheScript(t *testing.T) {
 	}
 	var rt roundTrips
 	b.c.AddHook(&rt)
-	legacy := "<PORX_IN020101UK31>" + strings.Repeat("<a>0123456789</a>", 14<<10/17) + "</PORX_IN020101UK31>"
-	fhirReq := `{"resourceType":"Bundle","x":"` + strings.Repeat("f", 7<<10) + `"}`
+	legacy := "<PORX_IN020101UK31>" + incompressible(14<<10, 1) + "</PORX_IN020101UK31>"
+	fhirReq := `{"resourceType":"Bundle","x":"` + incompressible(7<<10, 2) + `"}`
 	answer := `{"resourceType":"Bundle","ok":true}`
-	v3 := "<MCCI_IN010000UK13>" + strings.Repeat("m", 1500) + "</MCCI_IN010000UK13>"
+	v3 := "<MCCI_IN010000UK13>" + incompressible(1500, 3) + "</MCCI_IN010000UK13>"
 	evs := []Event{
 		{Exchange: "RX", At: now, Step: &Step{Kind: StepLegacyRequest, Body: legacy}},
 		{Exchange: "RX", At: now.Add(time.Millisecond), Step: &Step{Kind: StepFHIRRequest, Body: fhirReq}},

@@ -48,7 +48,7 @@ func TestRedisBigStepIsWrittenInBoundedCommands(t *testing.T) {
 	ctx := context.Background()
 	var l largestCommand
 	b.c.AddHook(processHook(l.process))
-	body := "<big>" + strings.Repeat("0123456789abcdef", (4<<20)/16) + "</big>"
+	body := "<big>" + incompressible(4<<20, 1) + "</big>"
 	now := time.Now().UTC()
 	evs := []Event{
 		{Exchange: "BIG", At: now, Step: &Step{Kind: StepLegacyRequest, Body: body}},
@@ -112,7 +112,7 @@ func TestRedisBigStepOfDroppedExchangeLeavesNothing(t *testing.T) {
 	if err := b.Prune(ctx, now.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	big := strings.Repeat("y", 2*stagedInline)
+	big := incompressible(2*stagedInline, 1)
 	err := b.Apply(ctx, Event{Exchange: "OLD", At: now.Add(time.Minute), Step: &Step{Kind: StepEPSAnswer, Body: big}})
 	if !errors.Is(err, ErrGone) {
 		t.Fatalf("late step of a dropped exchange: %v, want ErrGone", err)

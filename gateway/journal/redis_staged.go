@@ -41,11 +41,13 @@ const (
 )
 
 // storedStep is a step's JSON as its exchange's list keeps it: the step
-// without its body, and where its body was written apart (BodyKey), if it
-// was.
+// without its body, where its body was written apart (BodyKey), if it
+// was, and how the body is encoded (BodyEnc: "" as it is, encS2
+// compressed; redis_codec.go).
 type storedStep struct {
 	Step
 	BodyKey string `json:"bodyKey,omitempty"`
+	BodyEnc string `json:"bodyEnc,omitempty"`
 }
 
 // staging is a payload to be written apart (runStep.staged).
@@ -54,15 +56,16 @@ type staging struct {
 	done      bool
 }
 
-// encodeStaged returns the list element of st, whose payload is to be
-// written apart under a key of its own, and that payload's staging.
-func (r *Redis) encodeStaged(id string, st *Step) ([]byte, *staging, error) {
+// encodeStaged returns the list element of st, whose payload, kept as
+// stored in encoding enc (packBody), is to be written apart under a key
+// of its own, and that payload's staging.
+func (r *Redis) encodeStaged(id string, st *Step, stored, enc string) ([]byte, *staging, error) {
 	b := make([]byte, 8)
 	if _, err := crand.Read(b); err != nil {
 		return nil, nil, err
 	}
-	sg := &staging{key: r.p + "sb:" + id + ":" + hex.EncodeToString(b), body: st.Body}
-	meta := storedStep{Step: *st, BodyKey: sg.key}
+	sg := &staging{key: r.p + "sb:" + id + ":" + hex.EncodeToString(b), body: stored}
+	meta := storedStep{Step: *st, BodyKey: sg.key, BodyEnc: enc}
 	meta.Body = ""
 	m, err := marshal(&meta)
 	if err != nil {
@@ -176,32 +179,43 @@ func (r *Redis) wasDropped(ctx context.Context, id string) (bool, error) {
 	return true, nil
 }
 
+// apartBody is where a step's body was written apart (storedStep.BodyKey)
+// and its encoding (storedStep.BodyEnc).
+type apartBody struct{ key, enc string }
+
 // decodeStep reads a step encodeStep or encodeStaged wrote (or a step as
-// JSON alone), and the key its body was written apart under ("" when it
-// was not).
-func decodeStep(v string) (Step, string, error) {
+// JSON alone), its body decoded (unpackBody), and where its body was
+// written apart (key "" when it was not).
+func decodeStep(v string) (Step, apartBody, error) {
 	meta, body, _ := strings.Cut(v, "\n")
 	var st storedStep
 	if err := json.Unmarshal([]byte(meta), &st); err != nil {
-		return Step{}, "", err
+		return Step{}, apartBody{}, err
+	}
+	if st.BodyKey != "" {
+		return st.Step, apartBody{key: st.BodyKey, enc: st.BodyEnc}, nil
 	}
 	if body != "" {
-		st.Body = body
+		b, err := unpackBody(body, st.BodyEnc)
+		if err != nil {
+			return Step{}, apartBody{}, err
+		}
+		st.Body = b
 	}
-	return st.Step, st.BodyKey, nil
+	return st.Step, apartBody{}, nil
 }
 
 // readStaged fills in the bodies of steps written apart (keyed by their
-// index in steps), in one round trip; one no longer there is said so in
-// its Note.
-func (r *Redis) readStaged(ctx context.Context, id string, steps []Step, keys map[int]string) error {
-	if len(keys) == 0 {
+// index in steps), decoded (unpackBody), in one round trip; one no longer
+// there is said so in its Note.
+func (r *Redis) readStaged(ctx context.Context, id string, steps []Step, apart map[int]apartBody) error {
+	if len(apart) == 0 {
 		return nil
 	}
 	pipe := r.c.Pipeline()
-	got := make(map[int]*redis.StringSliceCmd, len(keys))
-	for i, k := range keys {
-		got[i] = pipe.LRange(ctx, k, 0, -1)
+	got := make(map[int]*redis.StringSliceCmd, len(apart))
+	for i, a := range apart {
+		got[i] = pipe.LRange(ctx, a.key, 0, -1)
 	}
 	_, _ = pipe.Exec(ctx) // each command carries its own error
 	for i, c := range got {
@@ -212,7 +226,11 @@ func (r *Redis) readStaged(ctx context.Context, id string, steps []Step, keys ma
 		case len(chunks) == 0:
 			steps[i].Note = strings.TrimSpace(steps[i].Note + " (its payload is no longer kept)")
 		default:
-			steps[i].Body = strings.Join(chunks, "")
+			b, err := unpackBody(strings.Join(chunks, ""), apart[i].enc)
+			if err != nil {
+				return fmt.Errorf("journal: a step of exchange %s: %w", id, err)
+			}
+			steps[i].Body = b
 		}
 	}
 	return nil

@@ -501,7 +501,7 @@ func TestRedisRunsBringBackAGoneExchangeWhole(t *testing.T) {
 	t0 := time.Now().UTC().Truncate(time.Second)
 	for i, id := range []string{"A", "B", "C", "D"} {
 		if err := b.Apply(ctx, Event{Exchange: id, At: t0.Add(time.Duration(i) * time.Minute), Interaction: "PORX_IN020101UK31",
-			Step: &Step{Kind: StepLegacyRequest, Body: strings.Repeat("x", 1000)}}); err != nil {
+			Step: &Step{Kind: StepLegacyRequest, Body: incompressible(1000, 1)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -509,7 +509,7 @@ func TestRedisRunsBringBackAGoneExchangeWhole(t *testing.T) {
 		t.Fatal("oldest exchange A kept past the size limit")
 	}
 	late := t0.Add(10 * time.Minute)
-	big := strings.Repeat("y", maxRunBytes*3/4)
+	big := incompressible(maxRunBytes*3/4, 1)
 	left, err := b.ApplyAll(ctx, []Event{
 		{Exchange: "A", At: late, Step: &Step{Kind: StepDelivery, Title: "delivered", Body: big}},
 		{Exchange: "A", At: late.Add(time.Millisecond), Step: &Step{Kind: StepFault, Title: "retried", Body: big}},

@@ -447,8 +447,14 @@ const RepeatNote = "tried again with the same payload, kept with the earlier try
 // step is digested, and a copy of its payload for the hash alone was a
 // garbage payload a message.
 func payloadDigest(body string) string {
-	sum := sha256.Sum256(unsafe.Slice(unsafe.StringData(body), len(body)))
+	sum := sha256.Sum256(stringBytes(body))
 	return hex.EncodeToString(sum[:16])
+}
+
+// stringBytes returns s's bytes without copying them, for reading only:
+// the inverse of Payload.
+func stringBytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
 // keepOnce returns the step of a legacy request to record, given the
