@@ -74,9 +74,11 @@ type message struct {
 	scan *rawEntries
 }
 
-// decodeMessage reads a message Bundle.
+// decodeMessage reads a message Bundle, its strings borrowed from body
+// (borrow.go): body must not change while m, or a string taken from it,
+// is held; what the State keeps is copied out first (owned).
 func decodeMessage(body []byte) (*message, error) {
-	res, err := fhir.DecodeResource(body)
+	res, err := fhir.DecodeResourceBorrowed(body)
 	if err != nil {
 		return nil, bundleError(body, err)
 	}

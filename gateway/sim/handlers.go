@@ -29,7 +29,7 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 			return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
 		}
 		np.TaskID = s.opts.NewID()
-		if err := s.state.AddPrescription(np, now); err != nil {
+		if err := s.state.AddPrescription(np.owned(), now); err != nil {
 			return s.refusal(err, now)
 		}
 		return fhirReply(http.StatusOK, successOutcome(now))
@@ -40,7 +40,7 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 		if err != nil {
 			return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
 		}
-		if err := s.state.Dispense(req, now); err != nil {
+		if err := s.state.Dispense(req.owned(), now); err != nil {
 			return s.refusal(err, now)
 		}
 		return fhirReply(http.StatusOK, successOutcome(now))
@@ -85,7 +85,7 @@ func (s *Server) cancel(r *http.Request, m *message, now time.Time) reply {
 	if err != nil {
 		return fhirReply(http.StatusBadRequest, cancelRefusal(CancelInvalidMessage, "", now))
 	}
-	outcomes, err := s.state.Cancel(req, now)
+	outcomes, err := s.state.Cancel(req.owned(), now)
 	if err != nil {
 		var se *StateError
 		if errors.As(err, &se) {
