@@ -2,8 +2,9 @@ package sim
 
 import "strings"
 
-// A message Bundle is decoded with its strings borrowed from the request
-// body (decodeMessage, fhir.DecodeResourceBorrowed) rather than each copied:
+// A request is decoded with its strings borrowed from its body
+// (decodeMessage, decodeRequest: fhir.DecodeResourceBorrowed) rather than
+// each copied:
 // the body is the handler's own buffer (readBody), never changed nor
 // reused, and most of what is decoded — names, addresses, codings — is only
 // looked at by the checks and dropped with the message. What the State
@@ -55,6 +56,48 @@ func (req DispenseRequest) owned() DispenseRequest {
 		}
 		req.Items = items
 	}
+	return req
+}
+
+// owned returns req with its strings copied out of the request body.
+func (req ReleaseRequest) owned() ReleaseRequest {
+	req.Owner = strings.Clone(req.Owner)
+	req.ShortFormID = strings.Clone(req.ShortFormID)
+	req.Agent = DispensingAgent{
+		OrgName:     strings.Clone(req.Agent.OrgName),
+		RoleProfile: strings.Clone(req.Agent.RoleProfile),
+		PersonCode:  strings.Clone(req.Agent.PersonCode),
+		PersonName:  strings.Clone(req.Agent.PersonName),
+		Telecom:     strings.Clone(req.Agent.Telecom),
+	}
+	return req
+}
+
+// owned returns req with its strings copied out of the request body.
+func (req ReturnRequest) owned() ReturnRequest {
+	req.MessageID = strings.Clone(req.MessageID)
+	req.ShortFormID = strings.Clone(req.ShortFormID)
+	req.Dispenser = strings.Clone(req.Dispenser)
+	req.Reason = strings.Clone(req.Reason)
+	return req
+}
+
+// owned returns req with its strings copied out of the request body.
+func (req WithdrawRequest) owned() WithdrawRequest {
+	req.MessageID = strings.Clone(req.MessageID)
+	req.ShortFormID = strings.Clone(req.ShortFormID)
+	req.Dispenser = strings.Clone(req.Dispenser)
+	req.DispenseID = strings.Clone(req.DispenseID)
+	req.Reason = strings.Clone(req.Reason)
+	return req
+}
+
+// owned returns req with its strings copied out of the request body.
+func (req ClaimRequest) owned() ClaimRequest {
+	req.ShortFormID = strings.Clone(req.ShortFormID)
+	req.ClaimID = strings.Clone(req.ClaimID)
+	req.Claimant = strings.Clone(req.Claimant)
+	req.ReplacementOf = strings.Clone(req.ReplacementOf)
 	return req
 }
 

@@ -86,7 +86,7 @@ func borrowedFrom(v reflect.Value, bodies [][]byte) string {
 // decoders borrow from a body (decodeMessage) is copied before the State
 // keeps it (owned), so that a kept id never keeps a whole message alive.
 func TestStateOwnsItsStrings(t *testing.T) {
-	s := New(Options{Now: func() time.Time { return t0 }, NewID: counterIDs(), Logger: slog.New(slog.DiscardHandler), MaxPrescriptions: 3})
+	s := New(Options{Now: func() time.Time { return t0 }, NewID: counterIDs(), Logger: slog.New(slog.DiscardHandler), MaxPrescriptions: 5})
 	var bodies [][]byte
 	send := func(h fhirHandler, name string, repl map[string]string, want int) {
 		t.Helper()
@@ -103,6 +103,14 @@ func TestStateOwnsItsStrings(t *testing.T) {
 	send(s.processMessage, "dispense-notification.json", a.repl(map[string]string{"STATUS1": "0003", "STATUS2": "0003", "MESSAGEID": "d1"}), http.StatusOK)
 	send(s.processMessage, "dispense-notification.json", a.repl(map[string]string{"STATUS1": "0001", "STATUS2": "0001", "MESSAGEID": "d2", "REPLACES": "d1"}), http.StatusOK)
 	send(s.claim, "claim.json", a.repl(nil), http.StatusOK)
+	d, e := newRx(t, 9, "FH542"), newRx(t, 10, "FH542")
+	send(s.processMessage, "prescription-order.json", d.repl(nil), http.StatusOK)
+	send(s.release, "release-nominated.json", d.repl(nil), http.StatusOK)
+	send(s.task, "return.json", d.repl(nil), http.StatusOK)
+	send(s.processMessage, "prescription-order.json", e.repl(nil), http.StatusOK)
+	send(s.release, "release-nominated.json", e.repl(nil), http.StatusOK)
+	send(s.processMessage, "dispense-notification.json", e.repl(map[string]string{"STATUS1": "0003", "STATUS2": "0003", "MESSAGEID": "e1"}), http.StatusOK)
+	send(s.task, "withdraw.json", e.repl(map[string]string{"FOCUSID": "e1"}), http.StatusOK)
 	send(s.processMessage, "prescription-order.json", b.repl(nil), http.StatusOK)
 	send(s.processMessage, "cancel.json", b.repl(nil), http.StatusOK)
 	send(s.processMessage, "cancel.json", c.repl(nil), http.StatusBadRequest) // not yet there: kept pending
@@ -116,7 +124,7 @@ func TestStateOwnsItsStrings(t *testing.T) {
 		}
 	}
 	check("with every prescription held")
-	for n := uint32(4); n <= 8; n++ { // past the cap: the first are forgotten
+	for n := uint32(11); n <= 16; n++ { // past the cap: the first are forgotten
 		send(s.processMessage, "prescription-order.json", newRx(t, n, "FH542").repl(nil), http.StatusOK)
 	}
 	if s.state.Evicted() == 0 {

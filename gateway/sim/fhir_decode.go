@@ -138,10 +138,11 @@ func named(resourceType string, err error) error {
 }
 
 // decodeRequest decodes a request body that must be one resource of type
-// T (resourceType resourceType).
+// T (resourceType resourceType), its strings borrowed from body as
+// decodeMessage's are (borrow.go).
 func decodeRequest[T fhir.Resource](body []byte, resourceType string) (T, error) {
 	var zero T
-	res, err := fhir.DecodeResource(body)
+	res, err := fhir.DecodeResourceBorrowed(body)
 	if err != nil {
 		return zero, named(resourceType, err)
 	}

@@ -139,7 +139,7 @@ func (s *Server) release(r *http.Request, body []byte, now time.Time) reply {
 	if err != nil {
 		return decodeRefusal(err, now)
 	}
-	released, err := s.state.Release(req, now)
+	released, err := s.state.Release(req.owned(), now)
 	if err != nil {
 		return s.refusal(err, now)
 	}
@@ -155,9 +155,9 @@ func (s *Server) task(_ *http.Request, body []byte, now time.Time) reply {
 		return decodeRefusal(err, now)
 	}
 	if act.withdraw {
-		err = s.state.Withdraw(act.wd, now)
+		err = s.state.Withdraw(act.wd.owned(), now)
 	} else {
-		err = s.state.Return(act.ret, now)
+		err = s.state.Return(act.ret.owned(), now)
 	}
 	if err != nil {
 		return s.refusal(err, now)
@@ -170,7 +170,7 @@ func (s *Server) claim(_ *http.Request, body []byte, now time.Time) reply {
 	if err != nil {
 		return decodeRefusal(err, now)
 	}
-	if err := s.state.Claim(req, now); err != nil {
+	if err := s.state.Claim(req.owned(), now); err != nil {
 		return s.refusal(err, now)
 	}
 	return fhirReply(http.StatusOK, successOutcome(now))
