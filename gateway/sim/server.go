@@ -264,8 +264,9 @@ func (s *Server) serveFHIR(w http.ResponseWriter, r *http.Request, path string) 
 // its length (Content-Length) is read into a buffer of exactly that size
 // in one go: a prescription-order is kept as received (Prescription.Order)
 // for as long as the prescription is, and io.ReadAll's buffer, grown by
-// doubling from 512 bytes, cost a fifth of the simulator's time
-// zeroing and copying and kept up to twice the body's size alive.
+// doubling from 512 bytes, cost a fifth of the handler's time zeroing
+// and copying (a tenth of the simulator process's, perf at 300 msgs/s)
+// and kept up to twice the body's size alive.
 // Anything else (chunked, or longer than the limit) is read as before,
 // with the same errors.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
