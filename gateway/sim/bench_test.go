@@ -67,15 +67,21 @@ const serverBenchPool = 256
 // benchServe sends one request to h in process and fails b unless the
 // answer has the wanted status.
 func benchServe(b *testing.B, h http.Handler, method, target string, body []byte, want int) {
+	rec := serveOnce(h, method, target, body)
+	if rec.Code != want {
+		b.Fatalf("%s %s: %d, want %d: %s", method, target, rec.Code, want, rec.Body.Bytes())
+	}
+}
+
+// serveOnce sends one request to h in process and returns what h answered.
+func serveOnce(h http.Handler, method, target string, body []byte) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	var rdr io.Reader
 	if body != nil {
 		rdr = bytes.NewReader(body)
 	}
 	h.ServeHTTP(rec, httptest.NewRequest(method, target, rdr))
-	if rec.Code != want {
-		b.Fatalf("%s %s: %d, want %d: %s", method, target, rec.Code, want, rec.Body.Bytes())
-	}
+	return rec
 }
 
 // newBenchServer is a simulator for benchmarks: fixed clock, counter ids,

@@ -9,7 +9,9 @@
 // validation of it (what EPS refuses before it reaches Spine) in
 // validate.go, encoding of answers in fhir_encode.go, all with the fhir
 // package's models (the same porxgate writes and reads, so the simulator
-// has no FHIR types of its own); none touches the state.
+// has no FHIR types of its own); none touches the state. A request's
+// strings are decoded borrowed from its body, and what the State keeps of
+// them is copied out first (borrow.go).
 //
 // Endpoints (base = Options.BasePath):
 //

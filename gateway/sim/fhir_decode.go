@@ -74,9 +74,11 @@ type message struct {
 	scan *rawEntries
 }
 
-// decodeMessage reads a message Bundle.
+// decodeMessage reads a message Bundle, its strings borrowed from body
+// (borrow.go): body must not change while m, or a string taken from it,
+// is held; what the State keeps is copied out first (owned).
 func decodeMessage(body []byte) (*message, error) {
-	res, err := fhir.DecodeResource(body)
+	res, err := fhir.DecodeResourceBorrowed(body)
 	if err != nil {
 		return nil, bundleError(body, err)
 	}
@@ -136,10 +138,11 @@ func named(resourceType string, err error) error {
 }
 
 // decodeRequest decodes a request body that must be one resource of type
-// T (resourceType resourceType).
+// T (resourceType resourceType), its strings borrowed from body as
+// decodeMessage's are (borrow.go).
 func decodeRequest[T fhir.Resource](body []byte, resourceType string) (T, error) {
 	var zero T
-	res, err := fhir.DecodeResource(body)
+	res, err := fhir.DecodeResourceBorrowed(body)
 	if err != nil {
 		return zero, named(resourceType, err)
 	}

@@ -29,7 +29,7 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 			return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
 		}
 		np.TaskID = s.opts.NewID()
-		if err := s.state.AddPrescription(np, now); err != nil {
+		if err := s.state.AddPrescription(np.owned(), now); err != nil {
 			return s.refusal(err, now)
 		}
 		return fhirReply(http.StatusOK, successOutcome(now))
@@ -40,7 +40,7 @@ func (s *Server) processMessage(r *http.Request, body []byte, now time.Time) rep
 		if err != nil {
 			return fhirReply(http.StatusBadRequest, invalidOutcome(now, err.Error()))
 		}
-		if err := s.state.Dispense(req, now); err != nil {
+		if err := s.state.Dispense(req.owned(), now); err != nil {
 			return s.refusal(err, now)
 		}
 		return fhirReply(http.StatusOK, successOutcome(now))
@@ -85,7 +85,7 @@ func (s *Server) cancel(r *http.Request, m *message, now time.Time) reply {
 	if err != nil {
 		return fhirReply(http.StatusBadRequest, cancelRefusal(CancelInvalidMessage, "", now))
 	}
-	outcomes, err := s.state.Cancel(req, now)
+	outcomes, err := s.state.Cancel(req.owned(), now)
 	if err != nil {
 		var se *StateError
 		if errors.As(err, &se) {
@@ -139,7 +139,7 @@ func (s *Server) release(r *http.Request, body []byte, now time.Time) reply {
 	if err != nil {
 		return decodeRefusal(err, now)
 	}
-	released, err := s.state.Release(req, now)
+	released, err := s.state.Release(req.owned(), now)
 	if err != nil {
 		return s.refusal(err, now)
 	}
@@ -155,9 +155,9 @@ func (s *Server) task(_ *http.Request, body []byte, now time.Time) reply {
 		return decodeRefusal(err, now)
 	}
 	if act.withdraw {
-		err = s.state.Withdraw(act.wd, now)
+		err = s.state.Withdraw(act.wd.owned(), now)
 	} else {
-		err = s.state.Return(act.ret, now)
+		err = s.state.Return(act.ret.owned(), now)
 	}
 	if err != nil {
 		return s.refusal(err, now)
@@ -170,7 +170,7 @@ func (s *Server) claim(_ *http.Request, body []byte, now time.Time) reply {
 	if err != nil {
 		return decodeRefusal(err, now)
 	}
-	if err := s.state.Claim(req, now); err != nil {
+	if err := s.state.Claim(req.owned(), now); err != nil {
 		return s.refusal(err, now)
 	}
 	return fhirReply(http.StatusOK, successOutcome(now))

@@ -217,7 +217,7 @@ func (s *Server) serveFHIR(w http.ResponseWriter, r *http.Request, path string) 
 			fhir.CodeSystemSpineErrorOrWarning, "ACCESS_DENIED", "Invalid access token")))))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, err := readBody(w, r)
 	if err != nil {
 		write(w, r, fhirReply(http.StatusRequestEntityTooLarge, plainOutcome(s.opts.Now(), "too-costly", "request body: "+err.Error())))
 		return
@@ -243,7 +243,9 @@ func (s *Server) serveFHIR(w http.ResponseWriter, r *http.Request, path string) 
 	} else {
 		rep = h(r, body, s.opts.Now())
 	}
-	s.log.Debug("sim request", "op", op, "request_id", rid, "status", rep.status)
+	if s.log.Enabled(r.Context(), slog.LevelDebug) { // its arguments cost allocations even when dropped
+		s.log.Debug("sim request", "op", op, "request_id", rid, "status", rep.status)
+	}
 	switch act {
 	case actFailAfter:
 		s.log.Info("sim fault: processed, answering failure", "op", op, "request_id", rid, "status", status)
@@ -256,6 +258,28 @@ func (s *Server) serveFHIR(w http.ResponseWriter, r *http.Request, path string) 
 	default:
 		write(w, r, rep)
 	}
+}
+
+// readBody reads a request's body, at most maxBodyBytes. One that says
+// its length (Content-Length) is read into a buffer of exactly that size
+// in one go: a prescription-order is kept as received (Prescription.Order)
+// for as long as the prescription is, and io.ReadAll's buffer, grown by
+// doubling from 512 bytes, cost a fifth of the handler's time zeroing
+// and copying (a tenth of the simulator process's, perf at 300 msgs/s)
+// and kept up to twice the body's size alive.
+// Anything else (chunked, or longer than the limit) is read as before,
+// with the same errors.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	rd := http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	n := r.ContentLength
+	if n <= 0 || n > maxBodyBytes {
+		return io.ReadAll(rd)
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(rd, body); err != nil {
+		return nil, err
+	}
+	return body, nil
 }
 
 // preFaults applies latency and the before-processing faults to a request

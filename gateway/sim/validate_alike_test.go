@@ -39,6 +39,14 @@ func sameConsistencyAnswers(t testing.TB, body []byte) {
 		}
 	}
 	for _, rt := range []string{"MedicationRequest", "MedicationDispense"} {
+		if fewerThanTwo(body, rt) {
+			if n := len(rawEntriesOf(&message{body: body}, rt)); n >= 2 {
+				t.Fatalf("fewerThanTwo(%s), but encoding/json reads %d of them", rt, n)
+			}
+			if s := scanEntries(body); s.ok && s.count(rt) >= 2 {
+				t.Fatalf("fewerThanTwo(%s), but the scan reads %d of them", rt, s.count(rt))
+			}
+		}
 		got := pathIssue(&message{body: body}, rt, "performer", "performer.actor")
 		want := inconsistentIssue(rt, "performer", fhirPathValues(rawEntriesOf(&message{body: body}, rt), "performer.actor"))
 		if !reflect.DeepEqual(got, want) {
@@ -125,11 +133,41 @@ func TestConsistencyQuickWayOnFixtures(t *testing.T) {
 	}
 }
 
+// TestFewerThanTwo: the bound holds however the type is written, and is
+// given up where an escape could spell it.
+func TestFewerThanTwo(t *testing.T) {
+	one := `{"resource":{"resourceType":"MedicationRequest"}}`
+	cases := []struct {
+		name string
+		body string
+		want bool
+	}{
+		{"none", `{"entry":[]}`, true},
+		{"one", `{"entry":[` + one + `]}`, true},
+		{"one, and named in a reference", `{"entry":[` + one + `,{"resource":{"basedOn":[{"reference":"MedicationRequest/1"}]}}]}`, true},
+		{"two", `{"entry":[` + one + `,` + one + `]}`, false},
+		{"one, and a longer name ending alike", `{"entry":[` + one + `,{"resource":{"code":"XMedicationRequest"}}]}`, true},
+		{"one, and a backslash last", `{"entry":[` + one + `]}\`, true},
+		{"one, and the name as another value", `{"entry":[` + one + `,{"resource":{"code":"MedicationRequest"}}]}`, false},
+		{"one, and an escape elsewhere", `{"entry":[` + one + `,{"resource":{"text":"caf\u00e9"}}]}`, false},
+		{"one written with an escape", `{"entry":[{"resource":{"resourceType":"Medication\u0052equest"}}]}`, false},
+		{"an escaped backslash before u", `{"entry":[` + one + `,{"resource":{"text":"a\\u"}}]}`, false},
+		{"name given twice in one entry", `{"entry":[{"resource":{"resourceType":"MedicationRequest","ResourceType":"MedicationRequest"}}]}`, false},
+	}
+	for _, tc := range cases {
+		if got := fewerThanTwo([]byte(tc.body), "MedicationRequest"); got != tc.want {
+			t.Errorf("%s: %t, want %t", tc.name, got, tc.want)
+		}
+		sameConsistencyAnswers(t, []byte(tc.body))
+	}
+}
+
 // FuzzConsistencyIssues: the quick way answers any body as the decoding
 // does.
 func FuzzConsistencyIssues(f *testing.F) {
 	f.Add(twoRequests(`"subject":{"reference":"a"}`, `"subject":{"reference":"b"}`))
 	f.Add([]byte(`{"entry":[{"resource":{"resourceType":"MedicationDispense","performer":[{"actor":{"reference":"#a"}},{"actor":{"reference":"#b"}}]}}]}`))
+	f.Add([]byte(`{"entry":[{"resource":{"resourceType":"MedicationRequest"}},{"resource":{"resourceType":"Medication\u0052equest"}}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		sameConsistencyAnswers(t, body)
 	})
