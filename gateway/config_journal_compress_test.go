@@ -2,9 +2,9 @@ package gateway
 
 import "testing"
 
-// TestJournalCompressSetting: the Redis journal keeps payloads compressed
-// unless --journal-compress=false or PORXGATE_JOURNAL_COMPRESS=false says
-// not to (a rolling upgrade); a value that is not a boolean is refused.
+// TestJournalCompressSetting: the Redis journal keeps payloads as they are
+// unless --journal-compress or PORXGATE_JOURNAL_COMPRESS=true asks for
+// compression; a value that is not a boolean is refused.
 func TestJournalCompressSetting(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -13,7 +13,8 @@ func TestJournalCompressSetting(t *testing.T) {
 		want    bool
 		wantErr bool
 	}{
-		{name: "default", want: true},
+		{name: "default", want: false},
+		{name: "env on", env: map[string]string{"PORXGATE_JOURNAL_COMPRESS": "true"}, want: true},
 		{name: "flag off", args: []string{"--journal-compress=false"}, want: false},
 		{name: "flag on", args: []string{"--journal-compress"}, want: true},
 		{name: "env off", env: map[string]string{"PORXGATE_JOURNAL_COMPRESS": "false"}, want: false},

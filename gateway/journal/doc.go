@@ -18,8 +18,9 @@
 // Redis when configured). Both keep exchanges for at most Retention.MaxAge
 // and drop the oldest once their total size passes Retention.MaxBytes.
 //
-// Redis keeps each step's payload compressed with S2 when that makes it
-// smaller (redis_codec.go), marked in the step's JSON ("bodyEnc":"s2"),
+// Redis can keep each step's payload compressed with S2 when that makes it
+// smaller (the default of NewRedis; the gateway asks for it only with
+// --journal-compress) (redis_codec.go), marked in the step's JSON ("bodyEnc":"s2"),
 // and counts the bytes it keeps towards MaxBytes; Get gives every payload
 // back as it was recorded, and reads steps written before compression
 // (no mark) as they are. A rolling upgrade: a porxgate older than
@@ -27,6 +28,6 @@
 // binary bytes kept (through its admin page, journal API and exports);
 // nothing is lost, and an upgraded replica shows it whole, since a step
 // is never rewritten. Until no older replica reads the journal, the new
-// ones can write payloads as they are (Uncompressed, the gateway's
-// --journal-compress=false), readable by all.
+// ones write payloads as they are (Uncompressed, the gateway's default),
+// readable by all.
 package journal
