@@ -37,27 +37,7 @@ func BenchmarkRedisApplyAll(b *testing.B) {
 	cpu0 := processCPU(b)
 	n := 0
 	for b.Loop() {
-		now := time.Now()
-		first := make([]Event, 0, 2*perBatch)
-		second := make([]Event, 0, 3*perBatch)
-		for range perBatch {
-			n++
-			id := fmt.Sprintf("M%08d", n)
-			ids := IDs{MessageIDs: []string{id}, ConversationID: id, PrescriptionIDs: []string{fmt.Sprintf("RX%06d", n)},
-				NHSNumbers: []string{"9990000000"}, ODSCodes: []string{"FA565", "A99968"}}
-			first = append(first,
-				Event{Exchange: id, At: now, Interaction: "PORX_IN020101SM31", Transport: "ebxml", Party: "YEA-0000806", IDs: ids,
-					Step: &Step{Kind: StepLegacyRequest, Title: "ebXML request", ContentType: "application/xml", Body: body}},
-				Event{Exchange: id, At: now.Add(time.Millisecond), IDs: IDs{XRequestIDs: []string{"X" + id}},
-					Step: &Step{Kind: StepFHIRRequest, Title: "POST /FHIR/R4/$process-message", Headers: map[string]string{"X-Request-ID": "X" + id}, Body: body}})
-			second = append(second,
-				Event{Exchange: id, At: now.Add(2 * time.Millisecond),
-					Step: &Step{Kind: StepEPSAnswer, Title: "200", Status: 200, Body: body, TookMS: 3}},
-				Event{Exchange: id, At: now.Add(3 * time.Millisecond), Outcome: &Outcome{Result: "accepted"},
-					Step: &Step{Kind: StepV3Answer, Title: "v3 answer", Body: body}},
-				Event{Exchange: id, At: now.Add(4 * time.Millisecond), Delivered: true,
-					Step: &Step{Kind: StepDelivery, Title: "delivered", Status: 202}})
-		}
+		first, second := benchBatches(&n, perBatch, stepBodies{body, body, body, body})
 		if _, err := r.ApplyAll(ctx, first); err != nil {
 			b.Fatal(err)
 		}
@@ -66,6 +46,39 @@ func BenchmarkRedisApplyAll(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// stepBodies are the payloads of a benchmark exchange's steps: the legacy
+// request, the FHIR request, EPS's answer and the v3 answer.
+type stepBodies struct{ legacy, fhirReq, answer, ack string }
+
+// benchBatches returns the two batches the benchmarks write for perBatch
+// new exchanges, numbered on from *n: the first creating them (the legacy
+// request and the call to EPS), the second merging into them (EPS's
+// answer, the v3 answer with its outcome, the delivery).
+func benchBatches(n *int, perBatch int, bodies stepBodies) (first, second []Event) {
+	now := time.Now()
+	first = make([]Event, 0, 2*perBatch)
+	second = make([]Event, 0, 3*perBatch)
+	for range perBatch {
+		*n++
+		id := fmt.Sprintf("M%08d", *n)
+		ids := IDs{MessageIDs: []string{id}, ConversationID: id, PrescriptionIDs: []string{fmt.Sprintf("RX%06d", *n)},
+			NHSNumbers: []string{"9990000000"}, ODSCodes: []string{"FA565", "A99968"}}
+		first = append(first,
+			Event{Exchange: id, At: now, Interaction: "PORX_IN020101SM31", Transport: "ebxml", Party: "YEA-0000806", IDs: ids,
+				Step: &Step{Kind: StepLegacyRequest, Title: "ebXML request", ContentType: "application/xml", Body: bodies.legacy}},
+			Event{Exchange: id, At: now.Add(time.Millisecond), IDs: IDs{XRequestIDs: []string{"X" + id}},
+				Step: &Step{Kind: StepFHIRRequest, Title: "POST /FHIR/R4/$process-message", Headers: map[string]string{"X-Request-ID": "X" + id}, Body: bodies.fhirReq}})
+		second = append(second,
+			Event{Exchange: id, At: now.Add(2 * time.Millisecond),
+				Step: &Step{Kind: StepEPSAnswer, Title: "200", Status: 200, Body: bodies.answer, TookMS: 3}},
+			Event{Exchange: id, At: now.Add(3 * time.Millisecond), Outcome: &Outcome{Result: "accepted"},
+				Step: &Step{Kind: StepV3Answer, Title: "v3 answer", Body: bodies.ack}},
+			Event{Exchange: id, At: now.Add(4 * time.Millisecond), Delivered: true,
+				Step: &Step{Kind: StepDelivery, Title: "delivered", Status: 202}})
+	}
+	return first, second
 }
 
 // processCPU returns the CPU time this process has used, user and system.
@@ -115,27 +128,7 @@ func BenchmarkRedisJournalPayloads(b *testing.B) {
 			const perBatch = 4
 			n := 0
 			write := func() {
-				now := time.Now()
-				first := make([]Event, 0, 2*perBatch)
-				second := make([]Event, 0, 3*perBatch)
-				for range perBatch {
-					n++
-					id := fmt.Sprintf("M%08d", n)
-					ids := IDs{MessageIDs: []string{id}, ConversationID: id, PrescriptionIDs: []string{fmt.Sprintf("RX%06d", n)},
-						NHSNumbers: []string{"9990000000"}, ODSCodes: []string{"FA565", "A99968"}}
-					first = append(first,
-						Event{Exchange: id, At: now, Interaction: "PORX_IN020101SM31", Transport: "ebxml", Party: "YEA-0000806", IDs: ids,
-							Step: &Step{Kind: StepLegacyRequest, Title: "ebXML request", ContentType: "application/xml", Body: legacy}},
-						Event{Exchange: id, At: now.Add(time.Millisecond), IDs: IDs{XRequestIDs: []string{"X" + id}},
-							Step: &Step{Kind: StepFHIRRequest, Title: "POST /FHIR/R4/$process-message", Headers: map[string]string{"X-Request-ID": "X" + id}, Body: fhirReq}})
-					second = append(second,
-						Event{Exchange: id, At: now.Add(2 * time.Millisecond),
-							Step: &Step{Kind: StepEPSAnswer, Title: "200", Status: 200, Body: answer, TookMS: 3}},
-						Event{Exchange: id, At: now.Add(3 * time.Millisecond), Outcome: &Outcome{Result: "accepted"},
-							Step: &Step{Kind: StepV3Answer, Title: "v3 answer", Body: ack}},
-						Event{Exchange: id, At: now.Add(4 * time.Millisecond), Delivered: true,
-							Step: &Step{Kind: StepDelivery, Title: "delivered", Status: 202}})
-				}
+				first, second := benchBatches(&n, perBatch, stepBodies{legacy, fhirReq, answer, ack})
 				if _, err := r.ApplyAll(ctx, first); err != nil {
 					b.Fatal(err)
 				}
