@@ -28,8 +28,23 @@ import (
 // splitBundle decodes a Bundle whose entries are all of the usual shape;
 // ok is false for anything else (the caller then goes the general way).
 func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
+	return splitBundleIn(data, ref, nil)
+}
+
+// splitBundleIn is splitBundle with the structs of the resources and the
+// entry list taken from sp (ParseBundleIn), or fresh when sp is nil.
+func splitBundleIn(data []byte, ref bool, sp *Space) (b *Bundle, ok bool) {
 	s := bundleScan{data: data, ref: ref, guesses: 2 * len(data)}
+	if sp != nil {
+		s.slabs = sp.messageSlabs()
+		if !sp.listed {
+			s.entries, s.kept = sp.entries[:0], true
+		}
+	}
 	start, end, ok := s.entryArray(nil)
+	if s.kept {
+		sp.keepEntries(s.entries)
+	}
 	if !ok {
 		return nil, false
 	}
@@ -77,6 +92,8 @@ type bundleScan struct {
 	// slabs hand out the structs of the resources the package's decoder
 	// reads, when ref (json_slab.go).
 	slabs slabs
+	// kept is set when entries starts as a Space's list (splitBundleIn).
+	kept bool
 }
 
 // entryMembers is EachEntryMember's fn.
@@ -121,7 +138,7 @@ func (s *bundleScan) entryArray(each entryMembers) (start, end int, ok bool) {
 // in any order; ok is false for any other shape.
 func (s *bundleScan) readEntries(start int, each entryMembers) (end int, ok bool) {
 	w := walkArray(s.data, start)
-	if each == nil {
+	if each == nil && !s.kept {
 		s.entries = make([]Entry, 0, 16) // as many as a message usually has
 	}
 	for w.more() {

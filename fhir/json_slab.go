@@ -25,6 +25,10 @@ type messageSlabs struct {
 	byPlan []slab         // by plan id
 	block  unsafe.Pointer // the message's block, once allocated
 	strs   []string       // zeroed strings, handed out from the start
+	// keepStrs is set for a Space's slabs (space.go), which keep their
+	// first slab of strings, firstStrs, for the next message.
+	keepStrs  bool
+	firstStrs []string
 }
 
 // slab is where the next struct of a plan is taken from.
@@ -167,6 +171,9 @@ func (d *fastDecoder) newStrings(n int) []string {
 			return make([]string, n)
 		}
 		d.slabs.strs = make([]string, strSlab)
+		if d.slabs.keepStrs && d.slabs.firstStrs == nil {
+			d.slabs.firstStrs = d.slabs.strs
+		}
 	}
 	out := d.slabs.strs[:n:n]
 	d.slabs.strs = d.slabs.strs[n:]

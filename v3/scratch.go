@@ -97,6 +97,9 @@ type Space struct {
 	lent []byte
 	// verify is the Verifier Verify gives (builder_verify.go).
 	verify Verifier
+	// companion is the memory another package keeps with the Space
+	// (space_companion.go).
+	companion Companion
 }
 
 // readSlabs are the slabs a document is read into (see xmlScanner).
@@ -154,6 +157,9 @@ func (sp *Space) reset() {
 		sp.written = nil
 	}
 	sp.lent = relend(sp.lent)
+	if sp.companion != nil {
+		sp.companion.Reset()
+	}
 }
 
 // maxKeptOut bounds the buffer a Space keeps for Bytes between messages.

@@ -22,7 +22,12 @@ import (
 // is the Bundle's timestamp, else env.Now.
 func CancelToV3(body []byte, meta core.Meta, env core.Env) ([]byte, error) {
 	interaction := v3.InFamily(v3.CancelRequest, env.WriteFamily())
-	b, err := fhir.ParseBundleBorrowed(body) // nothing returned refers to body
+	// The Bundle is decoded and the message written in a Space of env's
+	// Scratch, given back once it is serialised: nothing returned refers
+	// to either, nor to body.
+	sp := env.Scratch.Get()
+	defer env.Scratch.Put(sp)
+	b, err := core.ParseBundleIn(sp, body)
 	if err != nil {
 		return nil, &core.FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
 	}
@@ -32,10 +37,6 @@ func CancelToV3(body []byte, meta core.Meta, env core.Env) ([]byte, error) {
 	if c.Failed() {
 		return nil, c.Err()
 	}
-	// The message is written in a Space of env's Scratch, given back
-	// once it is serialised.
-	sp := env.Scratch.Get()
-	defer env.Scratch.Put(sp)
 	doc, subject := core.NewV3MessageIn(sp, meta, interaction, msgID, env)
 	WriteCancellationRequest(c, subject, env)
 	if err := c.Err(); err != nil {

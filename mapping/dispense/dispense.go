@@ -46,7 +46,12 @@ func DispenseAmendTranslator() *core.Translator {
 // meta.MessageID when set, else the Bundle identifier.
 func DispenseToV3(body []byte, meta core.Meta, env core.Env) ([]byte, error) {
 	interaction := v3.InFamily(v3.DispenseNotification, env.WriteFamily())
-	b, err := fhir.ParseBundleBorrowed(body) // nothing returned refers to body
+	// The Bundle is decoded and the message written in a Space of env's
+	// Scratch, given back once it is serialised: nothing returned refers
+	// to either, nor to body.
+	sp := env.Scratch.Get()
+	defer env.Scratch.Put(sp)
+	b, err := core.ParseBundleIn(sp, body)
 	if err != nil {
 		return nil, &core.FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
 	}
@@ -56,10 +61,6 @@ func DispenseToV3(body []byte, meta core.Meta, env core.Env) ([]byte, error) {
 	if c.Failed() {
 		return nil, c.Err()
 	}
-	// The message is written in a Space of env's Scratch, given back
-	// once it is serialised.
-	sp := env.Scratch.Get()
-	defer env.Scratch.Put(sp)
 	doc, subject := core.NewV3MessageIn(sp, meta, interaction, msgID, env)
 	WriteDispenseNotification(c, subject, env)
 	if err := c.Err(); err != nil {

@@ -1,6 +1,7 @@
 package prescribe
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"time"
@@ -36,7 +37,11 @@ func Prepare(bundle []byte, now time.Time, alg v3.DigestAlgorithm) (v3.PrepareRe
 // one Scratch for the Bundles prepared one after another keeps their
 // memory from one to the next. A nil sc builds them in fresh memory.
 func PrepareIn(sc *v3.Scratch, bundle []byte, now time.Time, alg v3.DigestAlgorithm) (v3.PrepareResult, error) {
-	b, err := fhir.ParseBundleRef(bundle)
+	sp := sc.Get()
+	defer sc.Put(sp)
+	// The Bundle's structs are the Space's; its strings are views of a
+	// copy of bundle, as fhir.ParseBundleRef's (the result may hold one).
+	b, err := core.ParseBundleIn(sp, bytes.Clone(bundle))
 	if err != nil {
 		return v3.PrepareResult{}, fmt.Errorf("$prepare: %w", err)
 	}
@@ -57,8 +62,6 @@ func PrepareIn(sc *v3.Scratch, bundle []byte, now time.Time, alg v3.DigestAlgori
 		opts = append(opts, v3.WithAuthorTime(now))
 	}
 	interaction := prescribeInteraction(meta, env)
-	sp := sc.Get()
-	defer sc.Put(sp)
 	if tree, err := buildParentPrescription(sp, b, interaction, env); err == nil {
 		if res, ok := prepareFromTree(tree, alg, append(opts, v3.InSpace(sp))); ok {
 			return res, nil

@@ -48,14 +48,15 @@ func prescribeInteraction(meta core.Meta, env core.Env) string {
 // transmission id is meta.MessageID when set, else the Bundle identifier.
 func PrescribeToV3(body []byte, meta core.Meta, env core.Env) ([]byte, error) {
 	interaction := prescribeInteraction(meta, env)
-	b, err := fhir.ParseBundleBorrowed(body) // nothing returned refers to body
+	// The Bundle is decoded and the message written in a Space of env's
+	// Scratch, given back once it is serialised: nothing returned refers
+	// to either, nor to body.
+	sp := env.Scratch.Get()
+	defer env.Scratch.Put(sp)
+	b, err := core.ParseBundleIn(sp, body)
 	if err != nil {
 		return nil, &core.FHIRError{Interaction: interaction, Path: "Bundle", Msg: err.Error()}
 	}
-	// The message is written in a Space of env's Scratch, given back once
-	// it is serialised.
-	sp := env.Scratch.Get()
-	defer env.Scratch.Put(sp)
 	p, err := buildPrescription(sp, b, interaction, meta, env)
 	if err != nil {
 		return nil, err
