@@ -15,7 +15,10 @@ import (
 // (messageBlock); past it, a type's slabs double. A struct kept keeps its
 // slab alive, and so the other structs of the message in it, as a string
 // kept keeps the message's bytes alive already (see DecodeResourceRef):
-// long-lived state uses DecodeResource, which allocates each apart.
+// long-lived state uses DecodeResource, which allocates each apart. A
+// Bundle decoded in a Space (ParseBundleIn, space.go) takes its block,
+// its first slab of strings and its entry list from memory the Space
+// keeps from one message to the next.
 
 // slabs are a message's slabs (nil: none, each struct allocated apart).
 type slabs = *messageSlabs
