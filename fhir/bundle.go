@@ -138,8 +138,14 @@ func DecodeResourceBorrowed(data []byte) (Resource, error) {
 // decodeResourceAs is DecodeResource; ref (for data no one else holds)
 // makes the strings decoded directly refer to data (see DecodeResourceRef).
 func decodeResourceAs(data []byte, ref bool) (Resource, error) {
+	return decodeResourceIn(data, ref, nil)
+}
+
+// decodeResourceIn is decodeResourceAs with a Bundle read the usual way
+// taking its structs from sp (ParseBundleIn); nil: fresh memory.
+func decodeResourceIn(data []byte, ref bool, sp *Space) (Resource, error) {
 	if t, ok := peekResourceType(data); ok {
-		if res, ok := decodeAs(t, data, ref); ok {
+		if res, ok := decodeAs(t, data, ref, sp); ok {
 			return res, nil
 		}
 	}
@@ -166,11 +172,12 @@ func unmarshal(data []byte, v any, ref bool) error {
 // decodeAs decodes a resource that starts by declaring its resourceType t
 // in one pass; ok is false (and DecodeResource reads it the general way)
 // when t is not modelled, the data does not decode, or it declares another
-// resourceType after all.
-func decodeAs(t string, data []byte, ref bool) (res Resource, ok bool) {
+// resourceType after all. A Bundle read the usual way takes its structs
+// from sp (nil: fresh memory).
+func decodeAs(t string, data []byte, ref bool, sp *Space) (res Resource, ok bool) {
 	switch t {
 	case "Bundle":
-		b, ok := decodeBundle(data, ref)
+		b, ok := decodeBundle(data, ref, sp)
 		return b, ok
 	case "Parameters":
 		p, ok := decodeParameters(data, ref)

@@ -40,8 +40,8 @@ type entryIn struct {
 // decodeBundle decodes a Bundle in one pass, its entries' resources into
 // their Go types; ok is false when an entry is inline or anything does
 // not decode.
-func decodeBundle(data []byte, ref bool) (b *Bundle, ok bool) {
-	if b, ok = splitBundle(data, ref); ok {
+func decodeBundle(data []byte, ref bool, sp *Space) (b *Bundle, ok bool) {
+	if b, ok = splitBundle(data, ref, sp); ok {
 		return b, true
 	}
 	b = &Bundle{}

@@ -27,22 +27,19 @@ import (
 
 // splitBundle decodes a Bundle whose entries are all of the usual shape;
 // ok is false for anything else (the caller then goes the general way).
-func splitBundle(data []byte, ref bool) (b *Bundle, ok bool) {
-	return splitBundleIn(data, ref, nil)
-}
-
-// splitBundleIn is splitBundle with the structs of the resources and the
-// entry list taken from sp (ParseBundleIn), or fresh when sp is nil.
-func splitBundleIn(data []byte, ref bool, sp *Space) (b *Bundle, ok bool) {
+// The structs of its resources and its entry list are taken from sp
+// (ParseBundleIn), or fresh when sp is nil.
+func splitBundle(data []byte, ref bool, sp *Space) (b *Bundle, ok bool) {
 	s := bundleScan{data: data, ref: ref, guesses: 2 * len(data)}
+	listed := sp != nil && !sp.listed // the entries go into the Space's list
 	if sp != nil {
 		s.slabs = sp.messageSlabs()
-		if !sp.listed {
-			s.entries, s.kept = sp.entries[:0], true
-		}
+	}
+	if listed {
+		s.entries = sp.entries[:0]
 	}
 	start, end, ok := s.entryArray(nil)
-	if s.kept {
+	if listed {
 		sp.keepEntries(s.entries)
 	}
 	if !ok {
@@ -86,14 +83,13 @@ type bundleScan struct {
 	// one for each resource.
 	guesses int
 	// entries are the entries read, each with its resource decoded
-	// (unless an each is given); n counts them.
+	// (unless an each is given); n counts them. A Space's list when
+	// not nil at the start (splitBundle), else made by readEntries.
 	entries []Entry
 	n       int
 	// slabs hand out the structs of the resources the package's decoder
 	// reads, when ref (json_slab.go).
 	slabs slabs
-	// kept is set when entries starts as a Space's list (splitBundleIn).
-	kept bool
 }
 
 // entryMembers is EachEntryMember's fn.
@@ -138,7 +134,7 @@ func (s *bundleScan) entryArray(each entryMembers) (start, end int, ok bool) {
 // in any order; ok is false for any other shape.
 func (s *bundleScan) readEntries(start int, each entryMembers) (end int, ok bool) {
 	w := walkArray(s.data, start)
-	if each == nil && !s.kept {
+	if each == nil && s.entries == nil {
 		s.entries = make([]Entry, 0, 16) // as many as a message usually has
 	}
 	for w.more() {
@@ -243,7 +239,7 @@ func (s *bundleScan) decodeAt(i int, t string, typed bool) (res Resource, end in
 	if typed && t != "Bundle" && t != "Parameters" && s.guesses > 0 {
 		end, ok := lineEnd(data, i, i+s.guesses)
 		if ok {
-			if res, ok := decodeAs(t, data[i:end:end], s.ref); ok {
+			if res, ok := decodeAs(t, data[i:end:end], s.ref, nil); ok {
 				s.guesses -= end - i
 				return res, end, true
 			}

@@ -28,7 +28,7 @@ func TestSplitBundleTakesMessages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, ok := splitBundle(data, false)
+		got, ok := splitBundle(data, false, nil)
 		if !ok {
 			t.Errorf("%s: not split", p)
 			continue
@@ -102,7 +102,7 @@ func TestSplitBundleShapes(t *testing.T) {
 		{"{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\n  \"resourceType\":\"Patient\",\n  \"id\":\"a\n}\"\n}}]}", false},
 		{"{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\n  \"resourceType\":\"Patient\",\n  \"id\":\"p\"\n}},{\"resource\":{\n  \"resourceType\":\"Patient\",\n  \"id\":\"q\"\n}\n}]}", true},
 	} {
-		got, ok := splitBundle([]byte(tc.json), true)
+		got, ok := splitBundle([]byte(tc.json), true, nil)
 		if ok != tc.split {
 			t.Errorf("%s: split %v, want %v", tc.json, ok, tc.split)
 		}
@@ -117,7 +117,7 @@ func TestSplitBundleShapes(t *testing.T) {
 			t.Errorf("%s: decoded %#v, the general way gives %#v", tc.json, got, want)
 		}
 	}
-	if _, ok := splitBundle([]byte(strings.Repeat("[", 10)), false); ok {
+	if _, ok := splitBundle([]byte(strings.Repeat("[", 10)), false, nil); ok {
 		t.Error("an array split")
 	}
 }
@@ -146,7 +146,7 @@ func testSplitBundleMisleadingIndent(t *testing.T, gender string) {
 	}
 	b.WriteString("],\"type\":\"collection\"\n}")
 	data := []byte(b.String())
-	got, ok := splitBundle(data, false)
+	got, ok := splitBundle(data, false, nil)
 	if !ok {
 		t.Fatal("not split")
 	}

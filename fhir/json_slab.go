@@ -28,9 +28,8 @@ type messageSlabs struct {
 	byPlan []slab         // by plan id
 	block  unsafe.Pointer // the message's block, once allocated
 	strs   []string       // zeroed strings, handed out from the start
-	// keepStrs is set for a Space's slabs (space.go), which keep their
-	// first slab of strings, firstStrs, for the next message.
-	keepStrs  bool
+	// firstStrs is the first slab of strings made, which a Space's slabs
+	// (space.go) keep for the next message.
 	firstStrs []string
 }
 
@@ -174,7 +173,7 @@ func (d *fastDecoder) newStrings(n int) []string {
 			return make([]string, n)
 		}
 		d.slabs.strs = make([]string, strSlab)
-		if d.slabs.keepStrs && d.slabs.firstStrs == nil {
+		if d.slabs.firstStrs == nil {
 			d.slabs.firstStrs = d.slabs.strs
 		}
 	}

@@ -32,15 +32,7 @@ type Space struct {
 // in fresh memory as ParseBundleBorrowed decodes it; so is every Bundle
 // when sp is nil.
 func ParseBundleIn(sp *Space, data []byte) (*Bundle, error) {
-	if sp == nil {
-		return ParseBundleBorrowed(data)
-	}
-	if t, ok := peekResourceType(data); ok && t == "Bundle" {
-		if b, ok := splitBundleIn(data, true, sp); ok {
-			return b, nil
-		}
-	}
-	return ParseBundleBorrowed(data)
+	return asBundle(decodeResourceIn(data, true, sp))
 }
 
 // messageSlabs returns the Space's slabs, ready for a message.
@@ -48,7 +40,6 @@ func (sp *Space) messageSlabs() slabs {
 	s := &sp.slabs
 	if s.byPlan == nil {
 		s.byPlan = make([]slab, len(planned.plans))
-		s.keepStrs = true
 		sp.entries = make([]Entry, 0, 16) // as readEntries makes them
 	}
 	return s
