@@ -27,10 +27,13 @@ import (
 )
 
 // TestSentinelFailoverThroughTheGateway runs the whole gateway (Run, as
-// porxgate serve does) on a real Redis Sentinel group with
-// --redis-wait-replicas 1, EPS being the simulator, and kills the master
-// while 200 prescriptions are being sent, accepted, processed and
-// answered. It holds the gateway to what it promises across a failover:
+// porxgate serve does) on a real Redis Sentinel group (a master, two
+// replicas) with --redis-wait-replicas 2, every replica, as docs/deploy.md
+// asks, EPS being the simulator. It kills the master while 200
+// prescriptions are being sent, accepted, processed and answered, and
+// restarts it once the sentinels have promoted a replica, as a supervisor
+// would, so that it rejoins as a replica. It holds the gateway to what it
+// promises across a failover:
 //
 //   - nothing refused for good: the front door answers 202 or a fault an
 //     MHS retries (TMS 200), and every message is accepted in the end;
@@ -61,7 +64,13 @@ func TestSentinelFailoverThroughTheGateway(t *testing.T) {
 	cfg := testConfig()
 	cfg.UpstreamURL, cfg.RoutesFile = epsRoot+"/FHIR/R4", routes
 	cfg.RedisSentinelAddrs, cfg.RedisMasterName = strings.Join(group.SentinelAddrs(), ","), redistest.MasterName
-	cfg.RedisWaitReplicas = 1
+	// Every replica: waiting for fewer leaves a window in which the
+	// sentinels promote a replica without the write, the record of an
+	// attempt say, whose replay EPS then refuses as a message it took
+	// already (202) with nothing to tell porxgate it was its own. With 1,
+	// one run in about 25 had one message of its 200 answered AR 202, as
+	// that window would.
+	cfg.RedisWaitReplicas = 2
 	cfg.InboxWorkers, cfg.DeliveryWorkers = 8, 8
 	cfg.ProcessRetryInterval = 100 * time.Millisecond
 	// The cancellation stays pending through the test: its first look at
@@ -175,6 +184,8 @@ func TestSentinelFailoverThroughTheGateway(t *testing.T) {
 	killed := time.Now()
 	promoted := group.WaitFailover(t, old, 20*time.Second)
 	t.Logf("master %s killed at %d accepted; %s promoted after %s", old, accepted.Load(), promoted, time.Since(killed).Round(time.Millisecond))
+	group.Rejoin(t, group.Master, promoted)
+	t.Logf("old master rejoined as a replica %s after the kill", time.Since(killed).Round(time.Millisecond))
 	send.Wait()
 	if sendCtx.Err() != nil {
 		t.Fatalf("senders still sending after 60s: %d of %d accepted", accepted.Load(), messages)
@@ -249,9 +260,10 @@ func TestSentinelFailoverThroughTheGateway(t *testing.T) {
 		t.Errorf("after the failover the pending cancellation is gone: no %q in\n%s", pendingMetric, grepLines(m, "cancellation"))
 	}
 
-	// /readyz saw the outage and is ready again: once the remaining
-	// replica has synchronised with the new master (--redis-wait-replicas
-	// 1), which on a loaded machine can take more than the usual 10 s wait.
+	// /readyz saw the outage and is ready again: once both replicas, the
+	// old master among them, have synchronised with the new master
+	// (--redis-wait-replicas 2), which on a loaded machine can take more
+	// than the usual 10 s wait.
 	for deadline := time.Now().Add(30 * time.Second); readyz() != http.StatusOK; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			_, body := get(t, base+"/readyz")

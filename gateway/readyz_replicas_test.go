@@ -14,7 +14,9 @@ import (
 // refuses every message (a retryable fault) while fewer are connected.
 // /readyz used to say ready all the while (it only pinged the master);
 // it now says not ready, naming the replicas missing, and ready again
-// once they are back.
+// once they are back. With more replicas online than a write waits for
+// it stays ready and warns: a failover may promote a replica without an
+// acknowledged write.
 func TestReadyzCountsReplicas(t *testing.T) {
 	master, replicas := redistest.StartReplicated(t, 2)
 	open := func(wait int) store.Store {
@@ -30,14 +32,16 @@ func TestReadyzCountsReplicas(t *testing.T) {
 		wait      int
 		wantReady int
 		wantIn    string
+		wantNotIn string
 	}{
-		{"both replicas waited for", 2, 200, `"status":"ok"`},
-		{"more replicas waited for than there are", 3, 503, "2 of the 3 replicas"},
+		{"both replicas waited for", 2, 200, `"status":"ok"`, "warning"},
+		{"one of the two replicas waited for", 1, 200, `"warning":"2 replicas online, each write waits for 1`, "replicas missing"},
+		{"more replicas waited for than there are", 3, 503, "2 of the 3 replicas", "warning"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			base := startServer(t, open(tt.wait), fakeUpstream{})
-			if code, body := get(t, base+"/readyz"); code != tt.wantReady || !strings.Contains(body, tt.wantIn) {
-				t.Fatalf("/readyz = %d %s; want %d containing %s", code, body, tt.wantReady, tt.wantIn)
+			if code, body := get(t, base+"/readyz"); code != tt.wantReady || !strings.Contains(body, tt.wantIn) || strings.Contains(body, tt.wantNotIn) {
+				t.Fatalf("/readyz = %d %s; want %d containing %s and no %s", code, body, tt.wantReady, tt.wantIn, tt.wantNotIn)
 			}
 		})
 	}

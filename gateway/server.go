@@ -246,12 +246,27 @@ func (s *Server) storeReady(parent context.Context) (fiber.Map, bool) {
 			return st, false
 		}
 	}
-	if rc, ok := s.store.(interface{ CheckReplicas(context.Context) error }); ok {
-		// --redis-wait-replicas: without the replicas every write fails.
-		if err := withinDeadline(ctx, rc.CheckReplicas); err != nil {
+	if rs, ok := s.store.(interface {
+		Replicas(context.Context) (store.ReplicaCount, error)
+	}); ok {
+		// --redis-wait-replicas: without the replicas every write fails;
+		// with more online than it waits for, a failover may lose writes.
+		var count store.ReplicaCount
+		err := withinDeadline(ctx, func(ctx context.Context) error {
+			c, err := rs.Replicas(ctx)
+			if err == nil {
+				err = c.Missing()
+			}
+			count = c
+			return err
+		})
+		if err != nil {
 			st["status"] = "replicas missing"
 			st["error"] = err.Error()
 			return st, false
+		}
+		if w := count.Unwaited(); w != "" {
+			st["warning"] = w
 		}
 	}
 	return st, true
