@@ -37,7 +37,7 @@ func TestEbXMLAcceptOneRoundTrip(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st, _ := redisStore(t)
 			reg := prometheus.NewRegistry()
-			if err := InstrumentRedis(st, reg); err != nil {
+			if err := InstrumentRedis(reg, st); err != nil {
 				t.Fatal(err)
 			}
 			g := startGateway(t, testConfig(), st, true, WithProcessor(newFakeProcessor()), WithRoutes(routesTo(t, startMHS(t, "ack").srv.URL, "")))

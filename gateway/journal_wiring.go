@@ -24,9 +24,34 @@ import (
 // journal instead of dead-lettering them. nil: no journal.
 func WithJournal(j *journal.Journal) Option { return func(o *options) { o.journal = j } }
 
-// OpenJournal opens the journal the configuration names over the store
-// (Redis when the store is Redis, unless memory is asked for); nil when
-// the journal is off. Run its writer with Journal.Run.
+// OpenJournalStore returns the store the journal is to be kept in: the
+// journal's own Redis with --journal-redis (close it when done), else st
+// itself, with a close that does nothing. A journal Redis that does not
+// answer a PING within 5 s is warned of, not refused: the journal is no
+// reason to hold messages up, and its writer drops (and counts) what it
+// cannot write until that Redis answers.
+func OpenJournalStore(ctx context.Context, cfg Config, st store.Store, log *slog.Logger) (store.Store, func() error, error) {
+	o, ok := cfg.JournalRedisOptions()
+	if !ok || cfg.Journal.Backend == "off" || cfg.Journal.Backend == "memory" {
+		return st, func() error { return nil }, nil
+	}
+	r, err := store.OpenRedis(o, store.DefaultPrefix)
+	if err != nil {
+		return nil, nil, fmt.Errorf("journal redis: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := pingUntilDone(pctx, r); err != nil && ctx.Err() == nil {
+		log.Warn("the journal's Redis (--journal-redis) does not answer: journal events are dropped until it does (porxgate_journal_dropped_total)",
+			"journal_redis", redacted(cfg.Journal.Redis), "err", err)
+	}
+	return r, r.Close, nil
+}
+
+// OpenJournal opens the journal the configuration names over st, the
+// store OpenJournalStore returned (Redis when it is Redis, unless memory
+// is asked for); nil when the journal is off. Run its writer with
+// Journal.Run.
 func OpenJournal(cfg Config, st store.Store, m *Metrics, log *slog.Logger) *journal.Journal {
 	ret := journal.Retention{MaxAge: cfg.Journal.MaxAge, MaxBytes: int64(cfg.Journal.MaxBytes)}
 	var b journal.Backend

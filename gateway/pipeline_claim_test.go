@@ -23,7 +23,7 @@ import (
 func TestWaitingMessagesClaimedAsTheLastCompletes(t *testing.T) {
 	srv, st := redisServerStore(t)
 	reg := prometheus.NewRegistry()
-	if err := InstrumentRedis(st, reg); err != nil {
+	if err := InstrumentRedis(reg, st); err != nil {
 		t.Fatal(err)
 	}
 	look := redisStoreOn(t, srv)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,7 +21,8 @@ import (
 var redisBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}
 
 // InstrumentRedis times every command and pipeline the gateway sends to
-// st's Redis, as seen from the gateway: porxgate_redis_duration_seconds
+// the Redis of each of stores (the store, and the journal's own with
+// --journal-redis), as seen from the gateway: porxgate_redis_duration_seconds
 // by op, which is a script's name for EVALSHA ("store.accept",
 // "store.claim", "journal.evict", "cancels.track", …), "pipeline" or
 // "transaction" for commands sent together, else the command ("set",
@@ -28,10 +30,15 @@ var redisBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01
 // (--redis-wait-replicas) is timed as the script, WAIT included. It
 // includes Redis's own queueing, so a slow or overloaded Redis shows here
 // before it shows anywhere else. A store that is not Redis is left as it
-// is.
-func InstrumentRedis(st store.Store, reg prometheus.Registerer) error {
-	r, ok := st.(*store.Redis)
-	if !ok {
+// is, and one given twice is timed once.
+func InstrumentRedis(reg prometheus.Registerer, stores ...store.Store) error {
+	var clients []*store.Redis
+	for _, st := range stores {
+		if r, ok := st.(*store.Redis); ok && !slices.Contains(clients, r) {
+			clients = append(clients, r)
+		}
+	}
+	if len(clients) == 0 {
 		return nil
 	}
 	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -50,7 +57,9 @@ func InstrumentRedis(st store.Store, reg prometheus.Registerer) error {
 	for sha, name := range names {
 		t.scripts[sha] = h.WithLabelValues(name)
 	}
-	r.Client().AddHook(t)
+	for _, r := range clients {
+		r.Client().AddHook(t)
+	}
 	return nil
 }
 

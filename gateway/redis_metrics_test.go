@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -75,7 +76,7 @@ func TestInstrumentRedis(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := tt.open(t)
 			reg := prometheus.NewRegistry()
-			if err := InstrumentRedis(r, reg); err != nil {
+			if err := InstrumentRedis(reg, r); err != nil {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
@@ -119,11 +120,38 @@ func TestInstrumentRedis(t *testing.T) {
 // alone: nothing is registered.
 func TestInstrumentRedisMemoryStore(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	if err := InstrumentRedis(store.NewMemory(nil), reg); err != nil {
+	if err := InstrumentRedis(reg, store.NewMemory(nil)); err != nil {
 		t.Fatal(err)
 	}
 	if mfs, _ := reg.Gather(); len(mfs) != 0 {
 		t.Fatalf("metrics registered for the memory store: %d", len(mfs))
+	}
+}
+
+// TestInstrumentRedisTwoStores: the store's Redis and the journal's own
+// (--journal-redis) are timed in the one histogram, each round trip once
+// (the same store given twice is hooked once), and the memory store among
+// them is left alone.
+func TestInstrumentRedisTwoStores(t *testing.T) {
+	st, _ := redisStore(t)
+	main := st.(*store.Redis)
+	js, _ := redisStore(t)
+	own := js.(*store.Redis)
+	reg := prometheus.NewRegistry()
+	if err := InstrumentRedis(reg, main, own, main, store.NewMemory(nil)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := main.Client().Set(ctx, "gw:a", "1", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := own.Client().Get(ctx, "gw:b").Err(); err != nil && !errors.Is(err, redis.Nil) {
+			t.Fatal(err)
+		}
+	}
+	if got := redisOps(t, reg); got["set"] != 1 || got["get"] != 2 {
+		t.Errorf("timed %v, want set 1 (the store's) and get 2 (the journal's)", got)
 	}
 }
 

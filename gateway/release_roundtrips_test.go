@@ -30,7 +30,7 @@ import (
 func TestRoundTripsPerInteraction(t *testing.T) {
 	srv, r := redisServerStore(t)
 	reg := prometheus.NewRegistry()
-	if err := InstrumentRedis(r, reg); err != nil {
+	if err := InstrumentRedis(reg, r); err != nil {
 		t.Fatal(err)
 	}
 	look := redisStoreOn(t, srv) // the test's own looks, not counted

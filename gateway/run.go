@@ -144,8 +144,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := CheckStoreDurability(ctx, cfg, st, log); err != nil {
 		return startFailed(ctx, log, "store", err)
 	}
+	jst, closeJournalStore, err := OpenJournalStore(ctx, cfg, st, log)
+	if err != nil {
+		return startFailed(ctx, log, "journal store", err)
+	}
+	defer closeJournalStore()
 	metrics := NewMetrics()
-	if err := InstrumentRedis(st, metrics.Registry); err != nil {
+	if err := InstrumentRedis(metrics.Registry, st, jst); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	if frontTLS != nil {
@@ -158,7 +163,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 			return fmt.Errorf("metrics: %w", err)
 		}
 	}
-	jr := OpenJournal(cfg, st, metrics, log)
+	jr := OpenJournal(cfg, jst, metrics, log)
 	up, stopUp, err := OpenUpstream(ctx, cfg, log, metrics, jr.Tap)
 	if err != nil {
 		return startFailed(ctx, log, "upstream", err)

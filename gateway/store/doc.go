@@ -113,7 +113,9 @@
 //
 // The exchange journal (gateway/journal) and the cancellation tracker
 // (gateway/cancels) keep keys of their own under the same prefix
-// ("journal:…", "cancel:…", "cancels:…").
+// ("journal:…", "cancel:…", "cancels:…"); the journal's are in a Redis of
+// its own instead when the gateway is given one (--journal-redis), and
+// the journal's round trips below then go there.
 //
 // The gateway's queues are "inbox" (accepted ebXML messages waiting for the
 // processor) and "outbox" (ebXML messages waiting for delivery). A queue
