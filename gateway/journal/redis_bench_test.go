@@ -206,3 +206,31 @@ func redisInfo(b *testing.B, r *Redis) map[string]float64 {
 	}
 	return out
 }
+
+// BenchmarkRedisApplyAllBusy writes batches as a gateway at about 1,000
+// messages a second makes them: 100 exchanges a batch, their requests and
+// calls to EPS, then EPS's answers, the v3 answers and the deliveries. It
+// reports exchanges/s, the writer's throughput against a redis-server
+// that has the rest of the machine.
+func BenchmarkRedisApplyAllBusy(b *testing.B) {
+	srv := redistest.Start(b)
+	rs, err := store.NewRedis(srv.URL(), "bench:")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rs.Close()
+	r := NewRedis(rs.Client(), rs.Prefix(), Retention{MaxBytes: 1 << 40})
+	body := "<PORX_IN020101SM31 xmlns=\"urn:hl7-org:v3\">" + strings.Repeat("<x a=\"1\">text &amp; more</x>\n", 150) + "</PORX_IN020101SM31>"
+	const perBatch = 100
+	n := 0
+	for b.Loop() {
+		first, second := benchBatches(&n, perBatch, stepBodies{body, body, body, body})
+		if _, err := r.ApplyAll(b.Context(), first); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.ApplyAll(b.Context(), second); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*perBatch)/b.Elapsed().Seconds(), "exchanges/s")
+}
