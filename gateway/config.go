@@ -563,7 +563,7 @@ func (c Config) Validate() error {
 		if c.redisHA() {
 			errs = append(errs, errors.New("redis: a redis-sentinel:// URL names the sentinels and master; leave out --redis-sentinel-addrs, --redis-master-name and --redis-cluster-addrs"))
 		}
-	case c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://"):
+	case c.RedisURL != "" && !isRedisURL(c.RedisURL):
 		errs = append(errs, fmt.Errorf("redis %q: want a redis://, rediss:// or redis-sentinel:// URL", redacted(c.RedisURL)))
 		urlRefused = true
 	}
@@ -753,6 +753,12 @@ func (c Config) PerClientInFlight() int {
 		return max(c.MaxInFlight*3/4, 1)
 	}
 	return c.MaxInFlightPerClient
+}
+
+// isRedisURL reports whether u is a redis:// or rediss:// URL (a
+// redis-sentinel:// one is told apart by store.IsSentinelURL).
+func isRedisURL(u string) bool {
+	return strings.HasPrefix(u, "redis://") || strings.HasPrefix(u, "rediss://")
 }
 
 // splitList splits a comma-separated list, dropping blanks.

@@ -40,8 +40,7 @@ type JournalConfig struct {
 	// the messages go through, which is one thread: measured on the
 	// README's rig, the journal's scripts take a third to a half of its
 	// time, and with --redis-wait-replicas each waited for the store's
-	// replicas too. Empty: the journal shares
-	// --redis.
+	// replicas too. Empty: the journal shares --redis.
 	Redis string
 }
 
@@ -256,7 +255,7 @@ func (c Config) checkJournalRedis() error {
 		if _, err := store.ParseSentinelURL(u); err != nil {
 			return fmt.Errorf("journal-redis: %w", err)
 		}
-	case !strings.HasPrefix(u, "redis://") && !strings.HasPrefix(u, "rediss://"):
+	case !isRedisURL(u):
 		return fmt.Errorf("journal-redis %q: want a redis://, rediss:// or redis-sentinel:// URL", redacted(u))
 	}
 	o, _ := c.JournalRedisOptions()

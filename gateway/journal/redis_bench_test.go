@@ -23,29 +23,44 @@ import (
 // with its outcome, the delivery). cpu-ns/op is this process's CPU alone
 // (redis-server's is not counted).
 func BenchmarkRedisApplyAll(b *testing.B) {
+	r := benchWriter(b)
+	b.ReportAllocs()
+	cpu0 := processCPU(b)
+	n := 0
+	for b.Loop() {
+		writeBenchBatches(b, r, &n, 4)
+	}
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// benchWriter returns a Redis journal on a redis-server of its own, with
+// no size cap to reach.
+func benchWriter(b *testing.B) *Redis {
+	b.Helper()
 	srv := redistest.Start(b)
 	rs, err := store.NewRedis(srv.URL(), "bench:")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer rs.Close()
-	r := NewRedis(rs.Client(), rs.Prefix(), Retention{MaxBytes: 1 << 40})
-	body := "<PORX_IN020101SM31 xmlns=\"urn:hl7-org:v3\">" + strings.Repeat("<x a=\"1\">text &amp; more</x>\n", 150) + "</PORX_IN020101SM31>"
-	ctx := context.Background()
-	const perBatch = 4
-	b.ReportAllocs()
-	cpu0 := processCPU(b)
-	n := 0
-	for b.Loop() {
-		first, second := benchBatches(&n, perBatch, stepBodies{body, body, body, body})
-		if _, err := r.ApplyAll(ctx, first); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := r.ApplyAll(ctx, second); err != nil {
-			b.Fatal(err)
-		}
+	b.Cleanup(func() { _ = rs.Close() })
+	return NewRedis(rs.Client(), rs.Prefix(), Retention{MaxBytes: 1 << 40})
+}
+
+// benchBody is the payload of every step of the writer's benchmarks: a
+// v3 message of about 4 KB.
+var benchBody = "<PORX_IN020101SM31 xmlns=\"urn:hl7-org:v3\">" + strings.Repeat("<x a=\"1\">text &amp; more</x>\n", 150) + "</PORX_IN020101SM31>"
+
+// writeBenchBatches writes the two batches of perBatch new exchanges
+// (benchBatches, numbered on from *n) with r.
+func writeBenchBatches(b *testing.B, r *Redis, n *int, perBatch int) {
+	b.Helper()
+	first, second := benchBatches(n, perBatch, stepBodies{benchBody, benchBody, benchBody, benchBody})
+	if _, err := r.ApplyAll(b.Context(), first); err != nil {
+		b.Fatal(err)
 	}
-	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+	if _, err := r.ApplyAll(b.Context(), second); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // stepBodies are the payloads of a benchmark exchange's steps: the legacy
@@ -213,24 +228,11 @@ func redisInfo(b *testing.B, r *Redis) map[string]float64 {
 // reports exchanges/s, the writer's throughput against a redis-server
 // that has the rest of the machine.
 func BenchmarkRedisApplyAllBusy(b *testing.B) {
-	srv := redistest.Start(b)
-	rs, err := store.NewRedis(srv.URL(), "bench:")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rs.Close()
-	r := NewRedis(rs.Client(), rs.Prefix(), Retention{MaxBytes: 1 << 40})
-	body := "<PORX_IN020101SM31 xmlns=\"urn:hl7-org:v3\">" + strings.Repeat("<x a=\"1\">text &amp; more</x>\n", 150) + "</PORX_IN020101SM31>"
+	r := benchWriter(b)
 	const perBatch = 100
 	n := 0
 	for b.Loop() {
-		first, second := benchBatches(&n, perBatch, stepBodies{body, body, body, body})
-		if _, err := r.ApplyAll(b.Context(), first); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := r.ApplyAll(b.Context(), second); err != nil {
-			b.Fatal(err)
-		}
+		writeBenchBatches(b, r, &n, perBatch)
 	}
 	b.ReportMetric(float64(b.N*perBatch)/b.Elapsed().Seconds(), "exchanges/s")
 }
