@@ -730,11 +730,9 @@ func (c Config) UsesRedis() bool { return c.RedisURL != "" || c.redisHA() }
 
 // RedisOptions returns the store.RedisOptions the configuration names.
 func (c Config) RedisOptions() store.RedisOptions {
-	if store.IsSentinelURL(c.RedisURL) {
-		if o, err := store.ParseSentinelURL(c.RedisURL); err == nil {
-			o.WaitReplicas = c.RedisWaitReplicas
-			return o
-		}
+	if o, ok := sentinelURLOptions(c.RedisURL); ok {
+		o.WaitReplicas = c.RedisWaitReplicas
+		return o
 	}
 	return store.RedisOptions{
 		URL: c.RedisURL, SentinelAddrs: splitList(c.RedisSentinelAddrs), MasterName: c.RedisMasterName,
@@ -753,6 +751,17 @@ func (c Config) PerClientInFlight() int {
 		return max(c.MaxInFlight*3/4, 1)
 	}
 	return c.MaxInFlightPerClient
+}
+
+// sentinelURLOptions returns the options a redis-sentinel:// URL names,
+// ok false for any other URL or one that cannot be read (Validate says
+// why).
+func sentinelURLOptions(u string) (store.RedisOptions, bool) {
+	if !store.IsSentinelURL(u) {
+		return store.RedisOptions{}, false
+	}
+	o, err := store.ParseSentinelURL(u)
+	return o, err == nil
 }
 
 // isRedisURL reports whether u is a redis:// or rediss:// URL (a

@@ -237,11 +237,8 @@ func (c Config) JournalRedisOptions() (o store.RedisOptions, ok bool) {
 	if u == "" {
 		return store.RedisOptions{}, false
 	}
-	if store.IsSentinelURL(u) {
-		if so, err := store.ParseSentinelURL(u); err == nil {
-			so.WaitReplicas = 0
-			return so, true
-		}
+	if o, ok := sentinelURLOptions(u); ok {
+		return o, true
 	}
 	return store.RedisOptions{URL: u}, true
 }

@@ -31,8 +31,8 @@ func WithJournal(j *journal.Journal) Option { return func(o *options) { o.journa
 // reason to hold messages up, and its writer drops (and counts) what it
 // cannot write until that Redis answers.
 func OpenJournalStore(ctx context.Context, cfg Config, st store.Store, log *slog.Logger) (store.Store, func() error, error) {
-	o, ok := cfg.JournalRedisOptions()
-	if !ok || cfg.Journal.Backend == "off" || cfg.Journal.Backend == "memory" {
+	o, ok := cfg.JournalRedisOptions() // Validate refuses it with a journal in memory or off
+	if !ok {
 		return st, func() error { return nil }, nil
 	}
 	r, err := store.OpenRedis(o, store.DefaultPrefix)
